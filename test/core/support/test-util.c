@@ -1,0 +1,82 @@
+#include "test-util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-log.h"
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+uint8_t *tu_hex(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex);
+    uint8_t *out = malloc(n / 2 + 1);
+    size_t o = 0;
+    int hi = -1;
+
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++) {
+        int v;
+        if (isspace((unsigned char)hex[i]))
+            continue;
+        v = hexval((unsigned char)hex[i]);
+        if (v < 0)
+            fail_msg("bad hex digit '%c' in test vector", hex[i]);
+        if (hi < 0) {
+            hi = v;
+        } else {
+            out[o++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    if (hi >= 0)
+        fail_msg("odd number of hex digits in test vector");
+    *len = o;
+    return out;
+}
+
+void tu_assert_hex(const uint8_t *got, size_t len, const char *want)
+{
+    size_t wl;
+    uint8_t *w = tu_hex(want, &wl);
+
+    if (wl != len || memcmp(got, w, len) != 0) {
+        fprintf(stderr, "got:  ");
+        for (size_t i = 0; i < len; i++)
+            fprintf(stderr, "%02x", got[i]);
+        fprintf(stderr, "\nwant: %s\n", want);
+        free(w);
+        fail_msg("byte mismatch (got %zu bytes, want %zu)", len, wl);
+    }
+    free(w);
+}
+
+static void sink_fn(void *user, vpn_log_level level, const char *engine, const char *msg)
+{
+    tu_log_sink *s = user;
+
+    s->events++;
+    if (level == VPN_LOG_ERROR)
+        s->errors++;
+    snprintf(s->last, sizeof s->last, "%s", msg);
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "[%s] %s: %s\n", vpn_log_level_name(level), engine, msg);
+}
+
+void tu_log_attach(struct vpn_log *log, tu_log_sink *sink)
+{
+    memset(sink, 0, sizeof *sink);
+    log->fn = sink_fn;
+    log->user = sink;
+    log->max = VPN_LOG_DEBUG;
+}
