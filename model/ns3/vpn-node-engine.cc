@@ -1,0 +1,152 @@
+#include "vpn-node-engine.h"
+
+#include "ns3/abort.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/rng-seed-manager.h"
+#include "ns3/simulator.h"
+#include "ns3/uinteger.h"
+
+#include <cstdio>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("VpnNodeEngine");
+NS_OBJECT_ENSURE_REGISTERED(VpnNodeEngine);
+
+TypeId
+VpnNodeEngine::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::VpnNodeEngine")
+            .SetParent<Object>()
+            .SetGroupName("Vpn")
+            .AddConstructor<VpnNodeEngine>()
+            .AddAttribute("LogLevel",
+                          "Most verbose engine log level delivered (0 error, 1 warn, "
+                          "2 info, 3 debug).",
+                          UintegerValue(VPN_LOG_INFO),
+                          MakeUintegerAccessor(&VpnNodeEngine::m_logLevel),
+                          MakeUintegerChecker<uint32_t>(0, 3))
+            .AddTraceSource("Log",
+                            "A log event from one of the node's engines.",
+                            MakeTraceSourceAccessor(&VpnNodeEngine::m_logTrace),
+                            "ns3::VpnNodeEngine::LogTracedCallback");
+    return tid;
+}
+
+VpnNodeEngine::VpnNodeEngine()
+    : m_nodeId(0),
+      m_seeded(false),
+      m_drbg{},
+      m_rng{},
+      m_log{},
+      m_logLevel(VPN_LOG_INFO)
+{
+}
+
+VpnNodeEngine::~VpnNodeEngine()
+{
+    vpn_drbg_free(&m_drbg);
+}
+
+Ptr<VpnNodeEngine>
+VpnNodeEngine::GetOrCreate(Ptr<Node> node)
+{
+    Ptr<VpnNodeEngine> engine = node->GetObject<VpnNodeEngine>();
+    if (!engine)
+    {
+        engine = CreateObject<VpnNodeEngine>();
+        node->AggregateObject(engine);
+    }
+    return engine;
+}
+
+uint64_t
+VpnNodeEngine::NowNs()
+{
+    return static_cast<uint64_t>(Simulator::Now().GetNanoSeconds());
+}
+
+void
+VpnNodeEngine::NotifyNewAggregate()
+{
+    Ptr<Node> node = GetObject<Node>();
+    if (node && !m_seeded)
+    {
+        m_nodeId = node->GetId();
+        Seed();
+    }
+    Object::NotifyNewAggregate();
+}
+
+// The seed names ns-3's global seed and run and the node: the same triple
+// gives the same stream, whatever else the simulation does.
+void
+VpnNodeEngine::Seed()
+{
+    char seed[96];
+    int n = std::snprintf(seed,
+                          sizeof seed,
+                          "ns3-vpn seed=%u run=%llu node=%u",
+                          RngSeedManager::GetSeed(),
+                          static_cast<unsigned long long>(RngSeedManager::GetRun()),
+                          m_nodeId);
+    int rc = vpn_drbg_init(&m_drbg, seed, static_cast<size_t>(n));
+    NS_ABORT_MSG_IF(rc != 0, "DRBG instantiation failed: " << vpn_strerror(rc));
+    vpn_rng_init_drbg(&m_rng, &m_drbg);
+    m_seeded = true;
+}
+
+const vpn_rng*
+VpnNodeEngine::GetRng()
+{
+    if (!m_seeded)
+    {
+        Seed();
+    }
+    return &m_rng;
+}
+
+int
+VpnNodeEngine::ForkDrbg(vpn_drbg* child, const std::string& label)
+{
+    GetRng();
+    return vpn_drbg_fork(&m_drbg, child, label.c_str());
+}
+
+void
+VpnNodeEngine::LogThunk(void* user, vpn_log_level level, const char* engine, const char* msg)
+{
+    auto self = static_cast<VpnNodeEngine*>(user);
+    NS_LOG_LOGIC("node " << self->m_nodeId << " [" << vpn_log_level_name(level) << "] " << engine
+                         << ": " << msg);
+    self->m_logTrace(static_cast<int>(level), engine, msg);
+}
+
+const vpn_log*
+VpnNodeEngine::GetLog() const
+{
+    auto self = const_cast<VpnNodeEngine*>(this);
+    self->m_log.fn = &VpnNodeEngine::LogThunk;
+    self->m_log.user = self;
+    self->m_log.max = static_cast<vpn_log_level>(m_logLevel);
+    return &m_log;
+}
+
+uint32_t
+VpnNodeEngine::GetNodeId() const
+{
+    return m_nodeId;
+}
+
+void
+VpnNodeEngine::DoDispose()
+{
+    vpn_drbg_free(&m_drbg);
+    m_seeded = false;
+    Object::DoDispose();
+}
+
+} // namespace ns3

@@ -1,0 +1,132 @@
+# -*- Mode: python; py-indent-offset: 4; indent-tabs-mode: nil; coding: utf-8; -*-
+#
+# waf build of the "vpn" module for waf-era ns-3 trees (<= 3.35): drop this
+# folder into src/ or contrib/ as "vpn". CMakeLists.txt is the build for
+# ns-3 >= 3.36 and standalone use; the lists below must match its lists
+# entry for entry (test/scripts/build-lists.py checks this).
+
+VPN_CORE_SOURCES = [
+    'model/core/common/vpn-err.c',
+    'model/core/common/vpn-log.c',
+    'model/core/common/wire.c',
+    'model/core/common/rng.c',
+]
+
+VPN_CORE_HEADERS = [
+    'model/core/common/vpn-err.h',
+    'model/core/common/vpn-log.h',
+    'model/core/common/wire.h',
+    'model/core/common/rng.h',
+    'model/core/crypto/crypto-ids.h',
+    'model/core/crypto/cipher.h',
+    'model/core/crypto/integ.h',
+]
+
+VPN_NS3_SOURCES = [
+    'model/ns3/vpn-node-engine.cc',
+]
+
+VPN_NS3_HEADERS = [
+    'model/ns3/vpn-node-engine.h',
+]
+
+VPN_EXAMPLES = [
+]
+
+VPN_CORE_TESTS = [
+    'common-wire:test/core/common-wire-test.c',
+    'common-rng:test/core/common-rng-test.c',
+    'common-err:test/core/common-err-test.c',
+]
+
+VPN_FUZZERS = [
+]
+
+VPN_BENCHES = [
+]
+
+VPN_SIM_TEST_SOURCES = [
+    'test/sim/vpn-node-engine-test-suite.cc',
+]
+
+VPN_SIM_SUITES = [
+    'vpn-node-engine',
+]
+
+VPN_TEST_SUPPORT = ['test/core/support/test-util.c']
+
+C_FLAGS = ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wpointer-arith', '-Wvla',
+           '-Wstrict-prototypes', '-fPIC']
+
+
+def options(opt):
+    opt.add_option('--disable-vpn-core-tests', action='store_true', default=False,
+                   help='Do not build the cmocka tests of the vpn module\'s C core',
+                   dest='disable_vpn_core_tests')
+
+
+def configure(conf):
+    # External libraries, checked the way src/brite/wscript checks its own.
+    have_ssl = conf.check_cfg(package='libcrypto', atleast_version='3.0',
+                              args=['--cflags', '--libs'], uselib_store='VPN_SSL',
+                              mandatory=False)
+    have_cmocka = conf.check_cfg(package='cmocka', args=['--cflags', '--libs'],
+                                 uselib_store='VPN_CMOCKA', mandatory=False)
+    have_pcap = conf.check_cfg(package='libpcap', args=['--cflags', '--libs'],
+                               uselib_store='VPN_PCAP', mandatory=False)
+    conf.env['ENABLE_VPN'] = bool(have_ssl)
+    conf.env['ENABLE_VPN_CORE_TESTS'] = bool(have_cmocka and have_pcap) and \
+        not conf.options.disable_vpn_core_tests
+    conf.report_optional_feature('vpn', 'VPN module (OpenSSL 3)', conf.env['ENABLE_VPN'],
+                                 'libcrypto >= 3.0 not found (apt-get install libssl-dev)')
+    conf.report_optional_feature('vpn-core-tests', 'VPN core tests (cmocka, libpcap)',
+                                 conf.env['ENABLE_VPN_CORE_TESTS'],
+                                 'cmocka or libpcap not found')
+    if not conf.env['ENABLE_VPN']:
+        conf.env['MODULES_NOT_BUILT'].append('vpn')
+
+
+def build(bld):
+    if 'vpn' in bld.env['MODULES_NOT_BUILT']:
+        return
+
+    # The portable C core: one static library, no ns-3 inside.
+    bld(features='c cstlib', source=VPN_CORE_SOURCES, target='vpncore',
+        includes=['model/core'], export_includes=['model/core'],
+        cflags=C_FLAGS, use=['VPN_SSL'])
+
+    module = bld.create_ns3_module('vpn', ['core', 'network', 'internet', 'point-to-point',
+                                           'applications', 'csma', 'internet-apps',
+                                           'traffic-control'])
+    module.source = VPN_NS3_SOURCES
+    module.includes = ['model/core', 'model/ns3']
+    module.use += ['vpncore', 'VPN_SSL']
+
+    headers = bld(features='ns3header')
+    headers.module = 'vpn'
+    headers.source = VPN_NS3_HEADERS
+
+    module_test = bld.create_ns3_module_test_library('vpn')
+    module_test.source = VPN_SIM_TEST_SOURCES
+
+    if bld.env['ENABLE_VPN_CORE_TESTS']:
+        for entry in VPN_CORE_TESTS:
+            name, src = entry.split(':', 1)
+            bld(features='c cprogram', source=[src] + VPN_TEST_SUPPORT, target=name,
+                includes=['model/core', 'test/core/support'], cflags=C_FLAGS,
+                defines=['VPN_SOURCE_DIR="%s"' % bld.path.abspath(),
+                         'VPN_BUILD_DIR="%s"' % bld.path.get_bld().abspath()],
+                use=['vpncore', 'VPN_SSL', 'VPN_CMOCKA', 'VPN_PCAP'], install_path=None)
+        for entry in VPN_BENCHES:
+            name, src = entry.split(':', 1)
+            bld(features='c cprogram', source=[src], target='vpn-bench-' + name,
+                includes=['model/core'], cflags=C_FLAGS + ['-O2'],
+                use=['vpncore', 'VPN_SSL'], install_path=None)
+
+    if bld.env['ENABLE_EXAMPLES']:
+        for example in VPN_EXAMPLES:
+            obj = bld.create_ns3_program(example, ['vpn', 'point-to-point', 'applications',
+                                                   'internet-apps', 'csma'])
+            obj.source = 'examples/%s.cc' % example
+
+    # Fuzz targets need clang's libFuzzer; the CMake build compiles them.
