@@ -10,6 +10,7 @@ VPN_CORE_SOURCES = [
     'model/core/common/vpn-log.c',
     'model/core/common/wire.c',
     'model/core/common/rng.c',
+    'model/core/common/addr.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -17,6 +18,7 @@ VPN_CORE_HEADERS = [
     'model/core/common/vpn-log.h',
     'model/core/common/wire.h',
     'model/core/common/rng.h',
+    'model/core/common/addr.h',
     'model/core/crypto/crypto-ids.h',
     'model/core/crypto/cipher.h',
     'model/core/crypto/integ.h',
@@ -37,6 +39,7 @@ VPN_CORE_TESTS = [
     'common-wire:test/core/common-wire-test.c',
     'common-rng:test/core/common-rng-test.c',
     'common-err:test/core/common-err-test.c',
+    'common-addr:test/core/common-addr-test.c',
 ]
 
 VPN_FUZZERS = [
