@@ -11,6 +11,8 @@ VPN_CORE_SOURCES = [
     'model/core/common/wire.c',
     'model/core/common/rng.c',
     'model/core/common/addr.c',
+    'model/core/conf/conf.c',
+    'model/core/conf/conf-parse.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -22,6 +24,8 @@ VPN_CORE_HEADERS = [
     'model/core/crypto/crypto-ids.h',
     'model/core/crypto/cipher.h',
     'model/core/crypto/integ.h',
+    'model/core/conf/conf.h',
+    'model/core/conf/conf-internal.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -40,6 +44,7 @@ VPN_CORE_TESTS = [
     'common-rng:test/core/common-rng-test.c',
     'common-err:test/core/common-err-test.c',
     'common-addr:test/core/common-addr-test.c',
+    'conf-parse:test/core/conf-parse-test.c',
 ]
 
 VPN_FUZZERS = [

@@ -1,0 +1,1096 @@
+/*
+ * The IOS configuration subset: a line-oriented parser with IOS's modes.
+ * A line that is not a command of the current mode is retried in the
+ * parent mode (as IOS does), so indentation is optional; a line that no
+ * mode accepts is an error naming the line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "conf/conf-internal.h"
+#include "conf/conf.h"
+#include "crypto/crypto-ids.h"
+
+#define MAX_TOKENS 32
+#define MAX_LINE 1024
+
+typedef enum mode {
+    M_GLOBAL = 0,
+    M_PROPOSAL,
+    M_POLICY,
+    M_KEYRING,
+    M_PEER,
+    M_PROFILE,
+    M_TSET,
+    M_IPSEC_PROFILE,
+    M_ACL,
+    M_INTERFACE,
+} mode;
+
+static const char *mode_name(mode m)
+{
+    switch (m) {
+    case M_GLOBAL: return "global configuration";
+    case M_PROPOSAL: return "ikev2 proposal";
+    case M_POLICY: return "ikev2 policy";
+    case M_KEYRING: return "ikev2 keyring";
+    case M_PEER: return "ikev2 keyring peer";
+    case M_PROFILE: return "ikev2 profile";
+    case M_TSET: return "ipsec transform-set";
+    case M_IPSEC_PROFILE: return "ipsec profile";
+    case M_ACL: return "extended access-list";
+    case M_INTERFACE: return "interface";
+    }
+    return "?";
+}
+
+static mode parent_of(mode m)
+{
+    return m == M_PEER ? M_KEYRING : M_GLOBAL;
+}
+
+typedef struct parser {
+    vpn_conf *c;
+    vpn_conf_error *err;
+    int line;
+    mode m;
+    size_t obj;  /* index of the object the mode edits */
+    size_t sub;  /* peer index inside a keyring */
+    const char *tok[MAX_TOKENS];
+    int n;
+} parser;
+
+/* Result of trying a line in one mode: handled, not a command of this mode
+ * (try the parent), or a hard error already filled into p->err. */
+enum { OK = 0, NOT_HERE = 1 };
+
+static int bad(parser *p, const char *fmt, const char *arg)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg, fmt, arg ? arg : "");
+    return vpn_conf_fail(p->err, p->line, VPN_ERR_MALFORMED, "%s", msg);
+}
+
+static bool is(const parser *p, int i, const char *word)
+{
+    return i < p->n && strcmp(p->tok[i], word) == 0;
+}
+
+static int need(parser *p, int count)
+{
+    if (p->n < count)
+        return bad(p, "incomplete command", NULL);
+    return 0;
+}
+
+static int parse_u32(parser *p, int i, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    const char *s;
+    unsigned long long v = 0;
+
+    if (i >= p->n)
+        return bad(p, "missing number", NULL);
+    s = p->tok[i];
+    if (*s == '\0')
+        return bad(p, "missing number", NULL);
+    for (const char *q = s; *q; q++) {
+        if (*q < '0' || *q > '9' || v > 0xffffffffull)
+            return bad(p, "'%s' is not a number", s);
+        v = v * 10 + (unsigned)(*q - '0');
+    }
+    if (v < lo || v > hi) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "%s is out of range %u-%u", s, lo, hi);
+        return vpn_conf_fail(p->err, p->line, VPN_ERR_MALFORMED, "%s", msg);
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_addr(parser *p, int i, vpn_addr *a)
+{
+    if (i >= p->n)
+        return bad(p, "missing address", NULL);
+    if (vpn_addr_parse(a, p->tok[i]) != 0)
+        return bad(p, "'%s' is not an IP address", p->tok[i]);
+    return 0;
+}
+
+/* "A.B.C.D M.M.M.M" (mask), "X::/N" or "A.B.C.D/N". Consumes 1 or 2 tokens. */
+static int parse_addr_mask(parser *p, int i, vpn_prefix *pf, int *used, bool mask_optional)
+{
+    vpn_addr mask;
+
+    if (i < p->n && strchr(p->tok[i], '/')) {
+        if (vpn_prefix_parse(pf, p->tok[i]) != 0)
+            return bad(p, "'%s' is not a prefix", p->tok[i]);
+        *used = 1;
+        return 0;
+    }
+    if (parse_addr(p, i, &pf->addr))
+        return VPN_ERR_MALFORMED;
+    pf->len = (uint8_t)(vpn_addr_len(&pf->addr) * 8);
+    *used = 1;
+    if (pf->addr.family == VPN_AF_INET && i + 1 < p->n && vpn_addr_parse(&mask, p->tok[i + 1]) == 0) {
+        if (mask.family != VPN_AF_INET || vpn_mask_to_len(&mask, false, &pf->len) != 0)
+            return bad(p, "'%s' is not a contiguous mask", p->tok[i + 1]);
+        *used = 2;
+    } else if (!mask_optional) {
+        return bad(p, "missing mask after %s", p->tok[i]);
+    }
+    return 0;
+}
+
+static int parse_identity(parser *p, int i, vpn_conf_identity *id, bool allow_any, bool allow_domain,
+                          bool allow_mask)
+{
+    memset(id, 0, sizeof *id);
+    if (is(p, i, "any") && allow_any) {
+        id->type = VPN_CONF_ID_ANY;
+        return 0;
+    }
+    if (is(p, i, "dn")) {
+        id->type = VPN_CONF_ID_DN;
+        return 0;
+    }
+    if (i + 1 >= p->n)
+        return bad(p, "identity needs a type and a value", NULL);
+    if (is(p, i, "address")) {
+        int used;
+        id->type = VPN_CONF_ID_ADDRESS;
+        if (parse_addr_mask(p, i + 1, &id->addr, &used, true))
+            return VPN_ERR_MALFORMED;
+        if (used == 2 && !allow_mask)
+            return bad(p, "a mask is not allowed here", NULL);
+        return 0;
+    }
+    int v = i + 1;
+    if (is(p, i, "fqdn"))
+        id->type = VPN_CONF_ID_FQDN;
+    else if (is(p, i, "email"))
+        id->type = VPN_CONF_ID_EMAIL;
+    else if (is(p, i, "key-id"))
+        id->type = VPN_CONF_ID_KEY_ID;
+    else
+        return bad(p, "unknown identity type '%s'", p->tok[i]);
+    if (is(p, v, "domain") && id->type != VPN_CONF_ID_KEY_ID) {
+        if (!allow_domain)
+            return bad(p, "'domain' is not allowed here", NULL);
+        id->domain = true;
+        v++;
+    }
+    if (v >= p->n)
+        return bad(p, "identity needs a value", NULL);
+    if (strlen(p->tok[v]) >= sizeof id->value)
+        return bad(p, "identity value too long", NULL);
+    vpn_conf_copy_name(id->value, sizeof id->value, p->tok[v]);
+    return 0;
+}
+
+static int copy_key(parser *p, char *dst, const char *key)
+{
+    if (strlen(key) >= VPN_CONF_KEY_MAX)
+        return bad(p, "pre-shared key longer than 128 characters", NULL);
+    vpn_conf_copy_name(dst, VPN_CONF_KEY_MAX, key);
+    return 0;
+}
+
+static int copy_name(parser *p, char *dst, const char *name)
+{
+    if (strlen(name) >= VPN_CONF_NAME_MAX)
+        return bad(p, "name '%s' is too long (63 characters at most)", name);
+    vpn_conf_copy_name(dst, VPN_CONF_NAME_MAX, name);
+    return 0;
+}
+
+/* ---- algorithm names --------------------------------------------------- */
+
+typedef struct name_id {
+    const char *name;
+    uint16_t id, bits;
+} name_id;
+
+/* IOS IKEv2 proposal keywords (chacha20-poly1305 is our extension). */
+static const name_id ike_encr[] = {
+    {"aes-cbc-128", VPN_ENCR_AES_CBC, 128}, {"aes-cbc-192", VPN_ENCR_AES_CBC, 192},
+    {"aes-cbc-256", VPN_ENCR_AES_CBC, 256}, {"aes-gcm-128", VPN_ENCR_AES_GCM_16, 128},
+    {"aes-gcm-256", VPN_ENCR_AES_GCM_16, 256}, {"chacha20-poly1305", VPN_ENCR_CHACHA20_POLY1305, 256},
+    {NULL, 0, 0},
+};
+static const name_id ike_integ[] = {
+    {"sha1", VPN_AUTH_HMAC_SHA1_96, 0}, {"sha256", VPN_AUTH_HMAC_SHA2_256_128, 0},
+    {"sha384", VPN_AUTH_HMAC_SHA2_384_192, 0}, {"sha512", VPN_AUTH_HMAC_SHA2_512_256, 0},
+    {NULL, 0, 0},
+};
+static const name_id ike_prf[] = {
+    {"sha1", VPN_PRF_HMAC_SHA1, 0}, {"sha256", VPN_PRF_HMAC_SHA2_256, 0},
+    {"sha384", VPN_PRF_HMAC_SHA2_384, 0}, {"sha512", VPN_PRF_HMAC_SHA2_512, 0},
+    {NULL, 0, 0},
+};
+static const uint16_t groups_ok[] = {VPN_DH_MODP_1024, VPN_DH_MODP_1536, VPN_DH_MODP_2048, VPN_DH_MODP_3072,
+                                     VPN_DH_MODP_4096, VPN_DH_ECP_256, VPN_DH_ECP_384, VPN_DH_ECP_521,
+                                     VPN_DH_CURVE25519};
+
+static const name_id *lookup(const name_id *t, const char *name)
+{
+    for (; t->name; t++)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}
+
+static int unsupported(parser *p, const char *what)
+{
+    return vpn_conf_fail(p->err, p->line, VPN_ERR_MALFORMED, "'%s' is not supported (insecure or unknown)", what);
+}
+
+/* ---- modes --------------------------------------------------------------- */
+
+static int m_proposal(parser *p)
+{
+    vpn_conf_proposal *pr = &p->c->proposal[p->obj];
+
+    if (is(p, 0, "encryption")) {
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        for (int i = 1; i < p->n; i++) {
+            const name_id *e = lookup(ike_encr, p->tok[i]);
+            if (!e)
+                return unsupported(p, p->tok[i]);
+            if (pr->n_encr == VPN_CONF_ALG_MAX)
+                return bad(p, "too many algorithms", NULL);
+            pr->encr[pr->n_encr++] = (vpn_conf_encr){e->id, e->bits};
+        }
+        return OK;
+    }
+    if (is(p, 0, "integrity") || is(p, 0, "prf")) {
+        bool integ = is(p, 0, "integrity");
+        uint16_t *list = integ ? pr->integ : pr->prf;
+        size_t *n = integ ? &pr->n_integ : &pr->n_prf;
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        for (int i = 1; i < p->n; i++) {
+            const name_id *e = lookup(integ ? ike_integ : ike_prf, p->tok[i]);
+            if (!e)
+                return unsupported(p, p->tok[i]);
+            if (*n == VPN_CONF_ALG_MAX)
+                return bad(p, "too many algorithms", NULL);
+            list[(*n)++] = e->id;
+        }
+        return OK;
+    }
+    if (is(p, 0, "group")) {
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        for (int i = 1; i < p->n; i++) {
+            uint32_t g;
+            bool ok = false;
+            if (parse_u32(p, i, 1, 65535, &g))
+                return VPN_ERR_MALFORMED;
+            for (size_t k = 0; k < sizeof groups_ok / sizeof groups_ok[0]; k++)
+                ok = ok || groups_ok[k] == g;
+            if (!ok)
+                return unsupported(p, p->tok[i]);
+            if (pr->n_group == VPN_CONF_ALG_MAX)
+                return bad(p, "too many groups", NULL);
+            pr->group[pr->n_group++] = (uint16_t)g;
+        }
+        return OK;
+    }
+    return NOT_HERE;
+}
+
+static int m_policy(parser *p)
+{
+    vpn_conf_policy *po = &p->c->policy[p->obj];
+
+    if (is(p, 0, "proposal")) {
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        if (po->n_proposal == VPN_CONF_REF_MAX)
+            return bad(p, "too many proposals", NULL);
+        return copy_name(p, po->proposal[po->n_proposal++], p->tok[1]);
+    }
+    if (is(p, 0, "match") && is(p, 1, "fvrf")) {
+        if (need(p, 3))
+            return VPN_ERR_MALFORMED;
+        return copy_name(p, po->fvrf, p->tok[2]);
+    }
+    if (is(p, 0, "match") && is(p, 1, "address") && is(p, 2, "local")) {
+        if (po->n_match_local == VPN_CONF_REF_MAX)
+            return bad(p, "too many addresses", NULL);
+        return parse_addr(p, 3, &po->match_local[po->n_match_local++]);
+    }
+    return NOT_HERE;
+}
+
+static int m_peer(parser *p)
+{
+    vpn_conf_peer *pe = &p->c->keyring[p->obj].peer[p->sub];
+
+    if (is(p, 0, "address")) {
+        int used;
+        if (parse_addr_mask(p, 1, &pe->address, &used, true))
+            return VPN_ERR_MALFORMED;
+        pe->has_address = true;
+        return OK;
+    }
+    if (is(p, 0, "identity"))
+        return parse_identity(p, 1, &pe->identity, false, false, false);
+    if (is(p, 0, "pre-shared-key")) {
+        /* pre-shared-key [local|remote] [0|6] KEY: one key for both
+         * directions, or separate keys (asymmetric PSK). Type 6 (encrypted)
+         * keys cannot be decrypted here. */
+        int i = 1;
+        bool local = is(p, 1, "local"), remote = is(p, 1, "remote");
+        if (local || remote)
+            i++;
+        if (is(p, i, "6"))
+            return bad(p, "encrypted (type 6) keys are not supported", NULL);
+        if (is(p, i, "0"))
+            i++;
+        if (i != p->n - 1)
+            return bad(p, "pre-shared-key needs exactly one key", NULL);
+        if (!remote && copy_key(p, pe->psk_local, p->tok[i]))
+            return VPN_ERR_MALFORMED;
+        if (!local && copy_key(p, pe->psk_remote, p->tok[i]))
+            return VPN_ERR_MALFORMED;
+        return OK;
+    }
+    if (is(p, 0, "description"))
+        return OK;
+    return NOT_HERE;
+}
+
+static int m_keyring(parser *p)
+{
+    vpn_conf_keyring *k = &p->c->keyring[p->obj];
+
+    if (is(p, 0, "peer")) {
+        vpn_conf_peer *pe = NULL;
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        for (size_t i = 0; i < k->n_peer; i++)
+            if (strcmp(k->peer[i].name, p->tok[1]) == 0)
+                pe = &k->peer[i];
+        if (pe == NULL) {
+            pe = vpn_conf_grow((void **)&k->peer, &k->n_peer, &k->cap_peer, sizeof *k->peer);
+            if (pe == NULL)
+                return VPN_ERR_NOMEM;
+            if (copy_name(p, pe->name, p->tok[1]))
+                return VPN_ERR_MALFORMED;
+            pe->line = p->line;
+        }
+        p->sub = (size_t)(pe - k->peer);
+        p->m = M_PEER;
+        return OK;
+    }
+    return NOT_HERE;
+}
+
+static int parse_auth(parser *p, int i, vpn_conf_auth *a, char *key)
+{
+    if (is(p, i, "pre-share")) {
+        *a = VPN_CONF_AUTH_PSK;
+        if (is(p, i + 1, "key")) {
+            int k = i + 2;
+            if (is(p, k, "0"))
+                k++;
+            if (k != p->n - 1)
+                return bad(p, "pre-share key needs exactly one key", NULL);
+            return copy_key(p, key, p->tok[k]);
+        }
+        return p->n == i + 1 ? OK : bad(p, "unexpected '%s'", p->tok[i + 1]);
+    }
+    if (is(p, i, "rsa-sig"))
+        *a = VPN_CONF_AUTH_RSA_SIG;
+    else if (is(p, i, "ecdsa-sig"))
+        *a = VPN_CONF_AUTH_ECDSA_SIG;
+    else if (is(p, i, "eap"))
+        *a = VPN_CONF_AUTH_EAP;
+    else
+        return bad(p, "unknown authentication method '%s'", i < p->n ? p->tok[i] : "");
+    /* EAP options (gtc, md5, query-identity, timeout) are accepted and kept
+     * for the EAP engine; nothing else may follow the signature methods. */
+    if (*a != VPN_CONF_AUTH_EAP && p->n != i + 1)
+        return bad(p, "unexpected '%s'", p->tok[i + 1]);
+    return OK;
+}
+
+static int m_profile(parser *p)
+{
+    vpn_conf_profile *pr = &p->c->profile[p->obj];
+
+    if (is(p, 0, "match") && is(p, 1, "fvrf")) {
+        if (need(p, 3))
+            return VPN_ERR_MALFORMED;
+        return copy_name(p, pr->fvrf, p->tok[2]);
+    }
+    if (is(p, 0, "match") && is(p, 1, "address") && is(p, 2, "local")) {
+        if (pr->n_match_local == VPN_CONF_REF_MAX)
+            return bad(p, "too many addresses", NULL);
+        if (is(p, 3, "interface"))
+            return bad(p, "'match address local interface' is not supported; give the address", NULL);
+        return parse_addr(p, 3, &pr->match_local[pr->n_match_local++]);
+    }
+    if (is(p, 0, "match") && is(p, 1, "identity") && is(p, 2, "remote")) {
+        if (pr->n_match_remote == VPN_CONF_REF_MAX)
+            return bad(p, "too many identities", NULL);
+        return parse_identity(p, 3, &pr->match_remote[pr->n_match_remote++], true, true, true);
+    }
+    if (is(p, 0, "identity") && is(p, 1, "local"))
+        return parse_identity(p, 2, &pr->identity_local, false, false, false);
+    if (is(p, 0, "authentication") && is(p, 1, "local"))
+        return parse_auth(p, 2, &pr->auth_local, pr->auth_local_key);
+    if (is(p, 0, "authentication") && is(p, 1, "remote")) {
+        vpn_conf_auth a;
+        int rc;
+        if (pr->n_auth_remote == 4)
+            return bad(p, "too many remote authentication methods", NULL);
+        if ((rc = parse_auth(p, 2, &a, pr->auth_remote_key)) != OK)
+            return rc;
+        pr->auth_remote[pr->n_auth_remote++] = a;
+        return OK;
+    }
+    if (is(p, 0, "keyring")) {
+        int i = is(p, 1, "local") ? 2 : 1;
+        if (need(p, i + 1))
+            return VPN_ERR_MALFORMED;
+        return copy_name(p, pr->keyring, p->tok[i]);
+    }
+    if (is(p, 0, "pki") && is(p, 1, "trustpoint")) {
+        if (need(p, 3))
+            return VPN_ERR_MALFORMED;
+        if (pr->n_trustpoint == VPN_CONF_REF_MAX)
+            return bad(p, "too many trustpoints", NULL);
+        return copy_name(p, pr->trustpoint[pr->n_trustpoint++], p->tok[2]);
+    }
+    if (is(p, 0, "dpd")) {
+        /* dpd INTERVAL RETRY {on-demand|periodic} (IOS: 10-3600, 2-60) */
+        if (need(p, 4) || parse_u32(p, 1, 10, 3600, &pr->dpd_interval_s) ||
+            parse_u32(p, 2, 2, 60, &pr->dpd_retry_s))
+            return VPN_ERR_MALFORMED;
+        if (is(p, 3, "on-demand"))
+            pr->dpd_mode = VPN_CONF_DPD_ON_DEMAND;
+        else if (is(p, 3, "periodic"))
+            pr->dpd_mode = VPN_CONF_DPD_PERIODIC;
+        else
+            return bad(p, "dpd mode must be on-demand or periodic, not '%s'", p->tok[3]);
+        return OK;
+    }
+    if (is(p, 0, "lifetime"))
+        return parse_u32(p, 1, 120, 86400, &pr->lifetime_s);
+    if (is(p, 0, "nat") && is(p, 1, "keepalive"))
+        return parse_u32(p, 2, 5, 3600, &pr->nat_keepalive_s);
+    if (is(p, 0, "virtual-template"))
+        return parse_u32(p, 1, 1, 65535, &pr->virtual_template);
+    if (is(p, 0, "description"))
+        return OK;
+    return NOT_HERE;
+}
+
+/* ESP transforms of `crypto ipsec transform-set` (esp-chacha20-poly1305 is
+ * our extension). */
+static int tset_transform(parser *p, vpn_conf_transform_set *t, int *i, bool *have_encr, bool *have_integ)
+{
+    const char *w = p->tok[*i];
+    char extra[16] = "";
+
+    if (strcmp(w, "esp-aes") == 0 || strcmp(w, "esp-gcm") == 0) {
+        bool gcm = w[4] == 'g';
+        uint32_t bits = 128;
+        if (*have_encr)
+            return bad(p, "only one encryption transform per set", NULL);
+        if (*i + 1 < p->n && p->tok[*i + 1][0] >= '0' && p->tok[*i + 1][0] <= '9') {
+            if (parse_u32(p, *i + 1, 128, 256, &bits) ||
+                (bits != 128 && bits != 256 && (gcm || bits != 192)))
+                return bad(p, "bad key size '%s'", p->tok[*i + 1]);
+            (*i)++;
+            snprintf(extra, sizeof extra, "%u", bits);
+        }
+        t->encr = (vpn_conf_encr){gcm ? VPN_ENCR_AES_GCM_16 : VPN_ENCR_AES_CBC, (uint16_t)bits};
+        *have_encr = true;
+        /* IOS display: esp-aes 256 -> esp-256-aes; esp-gcm 256 stays. */
+        char part[32];
+        if (!extra[0])
+            snprintf(part, sizeof part, "%s", w);
+        else if (gcm)
+            snprintf(part, sizeof part, "esp-gcm %s", extra);
+        else
+            snprintf(part, sizeof part, "esp-%s-aes", extra);
+        strncat(t->display, part, sizeof t->display - strlen(t->display) - 2);
+        strncat(t->display, " ", sizeof t->display - strlen(t->display) - 1);
+        return OK;
+    }
+    if (strcmp(w, "esp-chacha20-poly1305") == 0 || strcmp(w, "esp-null") == 0) {
+        if (*have_encr)
+            return bad(p, "only one encryption transform per set", NULL);
+        t->encr = (vpn_conf_encr){w[4] == 'c' ? VPN_ENCR_CHACHA20_POLY1305 : VPN_ENCR_NULL,
+                                  (uint16_t)(w[4] == 'c' ? 256 : 0)};
+        *have_encr = true;
+    } else {
+        static const name_id integ[] = {
+            {"esp-sha-hmac", VPN_AUTH_HMAC_SHA1_96, 0}, {"esp-sha256-hmac", VPN_AUTH_HMAC_SHA2_256_128, 0},
+            {"esp-sha384-hmac", VPN_AUTH_HMAC_SHA2_384_192, 0}, {"esp-sha512-hmac", VPN_AUTH_HMAC_SHA2_512_256, 0},
+            {NULL, 0, 0},
+        };
+        const name_id *e = lookup(integ, w);
+        if (!e)
+            return unsupported(p, w);
+        if (*have_integ)
+            return bad(p, "only one integrity transform per set", NULL);
+        t->integ = e->id;
+        *have_integ = true;
+    }
+    strncat(t->display, w, sizeof t->display - strlen(t->display) - 2);
+    strncat(t->display, " ", sizeof t->display - strlen(t->display) - 1);
+    return OK;
+}
+
+static int m_tset(parser *p)
+{
+    vpn_conf_transform_set *t = &p->c->tset[p->obj];
+
+    if (is(p, 0, "mode")) {
+        if (is(p, 1, "tunnel"))
+            t->mode = VPN_CONF_MODE_TUNNEL;
+        else if (is(p, 1, "transport"))
+            t->mode = VPN_CONF_MODE_TRANSPORT;
+        else
+            return bad(p, "mode must be tunnel or transport", NULL);
+        return p->n == 2 ? OK : bad(p, "unexpected '%s'", p->tok[p->n - 1]);
+    }
+    return NOT_HERE;
+}
+
+static int m_ipsec_profile(parser *p)
+{
+    vpn_conf_ipsec_profile *ip = &p->c->ipsec_profile[p->obj];
+
+    if (!is(p, 0, "set"))
+        return is(p, 0, "description") ? OK : NOT_HERE;
+    if (is(p, 1, "transform-set")) {
+        if (need(p, 3))
+            return VPN_ERR_MALFORMED;
+        if (p->n - 2 > 6)
+            return bad(p, "at most 6 transform sets", NULL);
+        ip->n_transform_set = 0;
+        for (int i = 2; i < p->n; i++)
+            if (copy_name(p, ip->transform_set[ip->n_transform_set++], p->tok[i]))
+                return VPN_ERR_MALFORMED;
+        return OK;
+    }
+    if (is(p, 1, "ikev2-profile")) {
+        if (need(p, 3))
+            return VPN_ERR_MALFORMED;
+        return copy_name(p, ip->ikev2_profile, p->tok[2]);
+    }
+    if (is(p, 1, "pfs")) {
+        /* set pfs [groupN]: IOS's bare "set pfs" means group 1; we refuse
+         * MODP 768 and ask for a group. */
+        uint32_t g;
+        bool ok = false;
+        if (p->n != 3 || strncmp(p->tok[2], "group", 5) != 0)
+            return bad(p, "set pfs needs a group (e.g. group19)", NULL);
+        p->tok[2] += 5;
+        if (parse_u32(p, 2, 1, 65535, &g))
+            return VPN_ERR_MALFORMED;
+        for (size_t k = 0; k < sizeof groups_ok / sizeof groups_ok[0]; k++)
+            ok = ok || groups_ok[k] == g;
+        if (!ok)
+            return unsupported(p, p->tok[2] - 5);
+        ip->pfs_group = (uint16_t)g;
+        return OK;
+    }
+    if (is(p, 1, "security-association") && is(p, 2, "lifetime")) {
+        if (is(p, 3, "seconds"))
+            return parse_u32(p, 4, 120, 86400, &ip->lifetime_s);
+        if (is(p, 3, "kilobytes"))
+            return parse_u32(p, 4, 2560, 4294967295u, &ip->lifetime_kb);
+        return bad(p, "lifetime must be 'seconds N' or 'kilobytes N'", NULL);
+    }
+    return NOT_HERE;
+}
+
+static const name_id protos[] = {
+    {"ip", 0, 0}, {"icmp", 1, 0}, {"igmp", 2, 0}, {"tcp", 6, 0}, {"udp", 17, 0},
+    {"gre", 47, 0}, {"esp", 50, 0}, {"ahp", 51, 0}, {"ipv6", 41, 0}, {"ospf", 89, 0},
+    {"eigrp", 88, 0}, {"pim", 103, 0}, {NULL, 0, 0},
+};
+
+/* any | host A | A WILDCARD */
+static int ace_addr(parser *p, int *i, vpn_prefix *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    if (is(p, *i, "any")) {
+        pf->addr.family = VPN_AF_INET;
+        (*i)++;
+        return 0;
+    }
+    if (is(p, *i, "host")) {
+        if (parse_addr(p, *i + 1, &pf->addr))
+            return VPN_ERR_MALFORMED;
+        pf->len = (uint8_t)(vpn_addr_len(&pf->addr) * 8);
+        *i += 2;
+        return 0;
+    }
+    if (*i < p->n && strchr(p->tok[*i], '/')) {
+        if (vpn_prefix_parse(pf, p->tok[*i]) != 0)
+            return bad(p, "'%s' is not a prefix", p->tok[*i]);
+        (*i)++;
+        return 0;
+    }
+    vpn_addr wild;
+    if (parse_addr(p, *i, &pf->addr) || parse_addr(p, *i + 1, &wild))
+        return VPN_ERR_MALFORMED;
+    if (vpn_mask_to_len(&wild, true, &pf->len) != 0)
+        return bad(p, "'%s' is not a contiguous wildcard", p->tok[*i + 1]);
+    *i += 2;
+    return 0;
+}
+
+static int ace_port(parser *p, int *i, vpn_conf_port_op *op, uint16_t port[2])
+{
+    uint32_t a, b;
+    if (is(p, *i, "eq")) {
+        if (parse_u32(p, *i + 1, 0, 65535, &a))
+            return VPN_ERR_MALFORMED;
+        *op = VPN_PORT_EQ;
+        port[0] = port[1] = (uint16_t)a;
+        *i += 2;
+    } else if (is(p, *i, "range")) {
+        if (parse_u32(p, *i + 1, 0, 65535, &a) || parse_u32(p, *i + 2, 0, 65535, &b))
+            return VPN_ERR_MALFORMED;
+        if (a > b)
+            return bad(p, "port range is reversed", NULL);
+        *op = VPN_PORT_RANGE;
+        port[0] = (uint16_t)a;
+        port[1] = (uint16_t)b;
+        *i += 3;
+    }
+    return 0;
+}
+
+/* permit|deny PROTO SRC [ports] DST [ports] [dscp N] */
+static int parse_ace(parser *p, int i, vpn_conf_acl *acl)
+{
+    vpn_conf_ace ace;
+    uint32_t v;
+
+    memset(&ace, 0, sizeof ace);
+    ace.dscp = -1;
+    ace.line = p->line;
+    if (is(p, i, "permit"))
+        ace.permit = true;
+    else if (!is(p, i, "deny"))
+        return NOT_HERE;
+    i++;
+    if (i >= p->n)
+        return bad(p, "incomplete access-list entry", NULL);
+    const name_id *pr = lookup(protos, p->tok[i]);
+    if (pr)
+        ace.proto = (uint8_t)pr->id;
+    else if (parse_u32(p, i, 0, 255, &v))
+        return VPN_ERR_MALFORMED;
+    else
+        ace.proto = (uint8_t)v;
+    i++;
+    if (ace_addr(p, &i, &ace.src))
+        return VPN_ERR_MALFORMED;
+    if ((ace.proto == 6 || ace.proto == 17) && ace_port(p, &i, &ace.src_op, ace.src_port))
+        return VPN_ERR_MALFORMED;
+    if (ace_addr(p, &i, &ace.dst))
+        return VPN_ERR_MALFORMED;
+    if ((ace.proto == 6 || ace.proto == 17) && ace_port(p, &i, &ace.dst_op, ace.dst_port))
+        return VPN_ERR_MALFORMED;
+    if (is(p, i, "dscp")) {
+        static const name_id dscp_names[] = {{"ef", 46, 0}, {"af41", 34, 0}, {"af31", 26, 0},
+                                             {"af21", 18, 0}, {"af11", 10, 0}, {"cs3", 24, 0},
+                                             {"cs5", 40, 0}, {"default", 0, 0}, {NULL, 0, 0}};
+        const name_id *d = i + 1 < p->n ? lookup(dscp_names, p->tok[i + 1]) : NULL;
+        if (d)
+            v = d->id;
+        else if (parse_u32(p, i + 1, 0, 63, &v))
+            return VPN_ERR_MALFORMED;
+        ace.dscp = (int)v;
+        i += 2;
+    }
+    if (i != p->n)
+        return bad(p, "unexpected '%s' in access-list entry", p->tok[i]);
+    vpn_conf_ace *slot = vpn_conf_grow((void **)&acl->ace, &acl->n_ace, &acl->cap_ace, sizeof *acl->ace);
+    if (slot == NULL)
+        return VPN_ERR_NOMEM;
+    *slot = ace;
+    return OK;
+}
+
+static int m_acl(parser *p)
+{
+    if (is(p, 0, "remark"))
+        return OK;
+    return parse_ace(p, 0, &p->c->acl[p->obj]);
+}
+
+static int m_interface(parser *p)
+{
+    vpn_conf_interface *f = &p->c->iface[p->obj];
+
+    if (is(p, 0, "ip") && is(p, 1, "address")) {
+        int used;
+        if (is(p, 2, "negotiated")) {
+            f->address_negotiated = true;
+            return OK;
+        }
+        if (parse_addr_mask(p, 2, &f->address, &used, false))
+            return VPN_ERR_MALFORMED;
+        f->has_address = true;
+        return OK;
+    }
+    if (is(p, 0, "ipv6") && is(p, 1, "address")) {
+        int used;
+        if (parse_addr_mask(p, 2, &f->address, &used, false))
+            return VPN_ERR_MALFORMED;
+        f->has_address = true;
+        return OK;
+    }
+    if (is(p, 0, "ip") && is(p, 1, "unnumbered")) {
+        if (need(p, 3))
+            return VPN_ERR_MALFORMED;
+        f->unnumbered = true;
+        return copy_name(p, f->unnumbered_if, p->tok[2]);
+    }
+    if (is(p, 0, "ip") && is(p, 1, "mtu"))
+        return parse_u32(p, 2, 68, 9216, &f->ip_mtu);
+    if (is(p, 0, "tunnel")) {
+        if (!f->is_tunnel)
+            return bad(p, "tunnel commands need a Tunnel interface", NULL);
+        if (is(p, 1, "source")) {
+            if (need(p, 3))
+                return VPN_ERR_MALFORMED;
+            if (vpn_addr_parse(&f->tunnel_source, p->tok[2]) == 0) {
+                f->has_tunnel_source = true;
+                return OK;
+            }
+            return copy_name(p, f->tunnel_source_if, p->tok[2]);
+        }
+        if (is(p, 1, "destination")) {
+            f->has_tunnel_destination = true;
+            return parse_addr(p, 2, &f->tunnel_destination);
+        }
+        if (is(p, 1, "key")) {
+            f->has_tunnel_key = true;
+            return parse_u32(p, 2, 0, 4294967295u, &f->tunnel_key);
+        }
+        if (is(p, 1, "mode")) {
+            if (is(p, 2, "gre") && is(p, 3, "ip") && p->n == 4)
+                f->tunnel_mode = VPN_CONF_TUNNEL_GRE_IP;
+            else if (is(p, 2, "gre") && is(p, 3, "multipoint") && p->n == 4)
+                f->tunnel_mode = VPN_CONF_TUNNEL_GRE_MULTIPOINT;
+            else if (is(p, 2, "ipsec") && is(p, 3, "ipv4") && p->n == 4)
+                f->tunnel_mode = VPN_CONF_TUNNEL_IPSEC_IPV4;
+            else if (is(p, 2, "ipsec") && is(p, 3, "ipv6") && p->n == 4)
+                f->tunnel_mode = VPN_CONF_TUNNEL_IPSEC_IPV6;
+            else
+                return bad(p, "unsupported tunnel mode", NULL);
+            return OK;
+        }
+        if (is(p, 1, "protection") && is(p, 2, "ipsec") && is(p, 3, "profile")) {
+            if (need(p, 5))
+                return VPN_ERR_MALFORMED;
+            return copy_name(p, f->protection, p->tok[4]);
+        }
+        return bad(p, "unknown tunnel command '%s'", p->n > 1 ? p->tok[1] : "");
+    }
+    if (is(p, 0, "description") || is(p, 0, "shutdown") || (is(p, 0, "no") && is(p, 1, "shutdown")))
+        return OK;
+    return NOT_HERE;
+}
+
+/* Finds or creates a named object in one of the arrays; enters its mode. */
+#define ENTER(arr, md, nametok)                                                      \
+    do {                                                                             \
+        size_t i_;                                                                   \
+        for (i_ = 0; i_ < p->c->n_##arr; i_++)                                       \
+            if (strcmp(p->c->arr[i_].name, nametok) == 0)                            \
+                break;                                                               \
+        if (i_ == p->c->n_##arr) {                                                   \
+            if (strlen(nametok) >= VPN_CONF_NAME_MAX)                                \
+                return bad(p, "name '%s' is too long (63 characters at most)", nametok); \
+            if (VPN_CONF_ADD(p->c, arr) == NULL)                                     \
+                return VPN_ERR_NOMEM;                                                \
+            vpn_conf_copy_name(p->c->arr[i_].name, VPN_CONF_NAME_MAX, nametok);      \
+            p->c->arr[i_].line = p->line;                                            \
+            fresh = true;                                                            \
+        }                                                                            \
+        p->obj = i_;                                                                 \
+        p->m = md;                                                                   \
+    } while (0)
+
+static int m_global(parser *p)
+{
+    bool fresh = false;
+
+    if (is(p, 0, "hostname")) {
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        return copy_name(p, p->c->hostname, p->tok[1]);
+    }
+    if (is(p, 0, "crypto") && is(p, 1, "ikev2")) {
+        if (is(p, 2, "proposal") && p->n == 4) {
+            ENTER(proposal, M_PROPOSAL, p->tok[3]);
+            if (!fresh && strcmp(p->tok[3], "default") == 0) {
+                /* Redefining the default proposal replaces it. */
+                vpn_conf_proposal *pr = &p->c->proposal[p->obj];
+                pr->n_encr = pr->n_integ = pr->n_prf = pr->n_group = 0;
+                pr->line = p->line;
+            }
+            return OK;
+        }
+        if (is(p, 2, "policy") && p->n == 4) {
+            ENTER(policy, M_POLICY, p->tok[3]);
+            if (fresh)
+                vpn_conf_copy_name(p->c->policy[p->obj].fvrf, VPN_CONF_NAME_MAX, "any");
+            return OK;
+        }
+        if (is(p, 2, "keyring") && p->n == 4) {
+            ENTER(keyring, M_KEYRING, p->tok[3]);
+            return OK;
+        }
+        if (is(p, 2, "profile") && p->n == 4) {
+            ENTER(profile, M_PROFILE, p->tok[3]);
+            if (fresh) {
+                vpn_conf_profile *pr = &p->c->profile[p->obj];
+                vpn_conf_copy_name(pr->fvrf, VPN_CONF_NAME_MAX, "any");
+                pr->lifetime_s = VPN_CONF_IKE_LIFETIME_S;
+            }
+            return OK;
+        }
+        if (is(p, 2, "window"))
+            return parse_u32(p, 3, 1, 200, &p->c->ikev2_window);
+        if (is(p, 2, "cookie-challenge"))
+            return parse_u32(p, 3, 1, 1000, &p->c->cookie_challenge);
+        if (is(p, 2, "nat") && is(p, 3, "keepalive"))
+            return parse_u32(p, 4, 5, 3600, &p->c->nat_keepalive_s);
+        return bad(p, "unknown 'crypto ikev2' command", NULL);
+    }
+    if (is(p, 0, "crypto") && is(p, 1, "ipsec")) {
+        if (is(p, 2, "transform-set")) {
+            vpn_conf_transform_set *t;
+            bool have_encr = false, have_integ = false;
+            if (need(p, 5))
+                return VPN_ERR_MALFORMED;
+            ENTER(tset, M_TSET, p->tok[3]);
+            t = &p->c->tset[p->obj];
+            t->display[0] = 0;
+            t->integ = 0;
+            t->mode = VPN_CONF_MODE_TUNNEL; /* IOS: tunnel unless "mode transport" */
+            for (int i = 4; i < p->n; i++) {
+                int rc = tset_transform(p, t, &i, &have_encr, &have_integ);
+                if (rc != OK)
+                    return rc;
+            }
+            if (!have_encr)
+                return bad(p, "transform-set needs an encryption transform", NULL);
+            if (vpn_conf_encr_is_aead(t->encr.id) && have_integ)
+                return vpn_conf_fail(p->err, p->line, VPN_ERR_POLICY,
+                                     "transform-set %s: %s takes no integrity transform", t->name,
+                                     t->encr.id == VPN_ENCR_CHACHA20_POLY1305 ? "esp-chacha20-poly1305" : "esp-gcm");
+            if (!vpn_conf_encr_is_aead(t->encr.id) && !have_integ)
+                return vpn_conf_fail(p->err, p->line, VPN_ERR_POLICY,
+                                     "transform-set %s needs an integrity transform", t->name);
+            size_t l = strlen(t->display);
+            if (l && t->display[l - 1] == ' ')
+                t->display[l - 1] = 0;
+            t->line = p->line;
+            return OK;
+        }
+        if (is(p, 2, "profile") && p->n == 4) {
+            ENTER(ipsec_profile, M_IPSEC_PROFILE, p->tok[3]);
+            if (fresh) {
+                vpn_conf_ipsec_profile *ip = &p->c->ipsec_profile[p->obj];
+                vpn_conf_copy_name(ip->transform_set[0], VPN_CONF_NAME_MAX, "default");
+                ip->n_transform_set = 1;
+                ip->lifetime_s = VPN_CONF_IPSEC_LIFETIME_S;
+                ip->lifetime_kb = VPN_CONF_IPSEC_LIFETIME_KB;
+            }
+            return OK;
+        }
+        return bad(p, "unknown 'crypto ipsec' command", NULL);
+    }
+    if (is(p, 0, "ip") && is(p, 1, "access-list") && is(p, 2, "extended") && p->n == 4) {
+        ENTER(acl, M_ACL, p->tok[3]);
+        return OK;
+    }
+    if (is(p, 0, "access-list") && p->n >= 3) {
+        /* Numbered extended ACL: access-list 100-199 permit ... */
+        uint32_t num;
+        if (parse_u32(p, 1, 100, 199, &num))
+            return VPN_ERR_MALFORMED;
+        ENTER(acl, M_GLOBAL, p->tok[1]);
+        int rc = parse_ace(p, 2, &p->c->acl[p->obj]);
+        return rc == NOT_HERE ? bad(p, "access-list entry must start with permit or deny", NULL) : rc;
+    }
+    if (is(p, 0, "interface") && p->n == 2) {
+        ENTER(iface, M_INTERFACE, p->tok[1]);
+        if (fresh)
+            p->c->iface[p->obj].is_tunnel = strncmp(p->tok[1], "Tunnel", 6) == 0;
+        return OK;
+    }
+    if (is(p, 0, "ip") && is(p, 1, "route")) {
+        vpn_conf_route r;
+        int used, i = 2;
+        uint32_t dist = 1;
+        memset(&r, 0, sizeof r);
+        r.line = p->line;
+        if (parse_addr_mask(p, i, &r.prefix, &used, false))
+            return VPN_ERR_MALFORMED;
+        i += used;
+        if (i >= p->n)
+            return bad(p, "ip route needs a next hop or an interface", NULL);
+        if (vpn_addr_parse(&r.next_hop, p->tok[i]) != 0) {
+            r.via_interface = true;
+            if (copy_name(p, r.interface, p->tok[i]))
+                return VPN_ERR_MALFORMED;
+        }
+        i++;
+        if (i < p->n && parse_u32(p, i++, 1, 255, &dist))
+            return VPN_ERR_MALFORMED;
+        if (i != p->n)
+            return bad(p, "unexpected '%s'", p->tok[i]);
+        r.distance = (uint8_t)dist;
+        vpn_conf_route *slot = VPN_CONF_ADD(p->c, route);
+        if (slot == NULL)
+            return VPN_ERR_NOMEM;
+        *slot = r;
+        return OK;
+    }
+    if (is(p, 0, "end") || is(p, 0, "exit"))
+        return OK;
+    return NOT_HERE;
+}
+
+static int dispatch(parser *p, mode m)
+{
+    switch (m) {
+    case M_GLOBAL: return m_global(p);
+    case M_PROPOSAL: return m_proposal(p);
+    case M_POLICY: return m_policy(p);
+    case M_KEYRING: return m_keyring(p);
+    case M_PEER: return m_peer(p);
+    case M_PROFILE: return m_profile(p);
+    case M_TSET: return m_tset(p);
+    case M_IPSEC_PROFILE: return m_ipsec_profile(p);
+    case M_ACL: return m_acl(p);
+    case M_INTERFACE: return m_interface(p);
+    }
+    return NOT_HERE;
+}
+
+static int do_line(parser *p, char *line)
+{
+    char *s = line;
+    mode first = p->m;
+    int rc;
+
+    p->n = 0;
+    while (*s) {
+        while (*s == ' ' || *s == '\t' || *s == '\r')
+            *s++ = '\0';
+        if (*s == '\0')
+            break;
+        if (p->n == MAX_TOKENS)
+            return bad(p, "too many words on one line", NULL);
+        p->tok[p->n++] = s;
+        while (*s && *s != ' ' && *s != '\t' && *s != '\r')
+            s++;
+    }
+    if (p->n == 0 || p->tok[0][0] == '!' || p->tok[0][0] == '#')
+        return 0;
+    if (is(p, 0, "exit") && p->n == 1) {
+        p->m = parent_of(p->m);
+        return 0;
+    }
+    /* Try the current mode, then its ancestors, as IOS does: a command found
+     * in a parent mode leaves the child mode. */
+    for (mode m = p->m;; m = parent_of(m)) {
+        mode saved = p->m;
+        p->m = m;
+        rc = dispatch(p, m);
+        if (rc != NOT_HERE)
+            return rc;
+        p->m = saved;
+        if (m == M_GLOBAL)
+            break;
+    }
+    if (first == M_GLOBAL)
+        return vpn_conf_fail(p->err, p->line, VPN_ERR_MALFORMED, "unknown command '%s'", p->tok[0]);
+    return vpn_conf_fail(p->err, p->line, VPN_ERR_MALFORMED,
+                         "'%s' is not a command of %s mode or of global configuration", p->tok[0],
+                         mode_name(first));
+}
+
+/* IOS: a non-AEAD proposal without "prf" uses its integrity algorithms. */
+static void finish(vpn_conf *c)
+{
+    for (size_t i = 0; i < c->n_proposal; i++) {
+        vpn_conf_proposal *pr = &c->proposal[i];
+        if (pr->n_prf == 0 && pr->n_integ > 0) {
+            for (size_t j = 0; j < pr->n_integ; j++) {
+                uint16_t prf = pr->integ[j] == VPN_AUTH_HMAC_SHA1_96          ? VPN_PRF_HMAC_SHA1
+                               : pr->integ[j] == VPN_AUTH_HMAC_SHA2_256_128   ? VPN_PRF_HMAC_SHA2_256
+                               : pr->integ[j] == VPN_AUTH_HMAC_SHA2_384_192   ? VPN_PRF_HMAC_SHA2_384
+                                                                              : VPN_PRF_HMAC_SHA2_512;
+                pr->prf[pr->n_prf++] = prf;
+            }
+        }
+    }
+}
+
+int vpn_conf_parse(const char *text, size_t len, vpn_conf **out, vpn_conf_error *err)
+{
+    parser p;
+    char buf[MAX_LINE + 1];
+    size_t pos = 0;
+    int rc;
+
+    if (out == NULL || (text == NULL && len))
+        return VPN_ERR_INVAL;
+    *out = NULL;
+    if (err) {
+        err->line = 0;
+        err->msg[0] = 0;
+    }
+    memset(&p, 0, sizeof p);
+    p.err = err;
+    if ((rc = vpn_conf_new(&p.c)) != 0)
+        return rc;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n')
+            end++;
+        p.line++;
+        if (end - pos > MAX_LINE) {
+            rc = vpn_conf_fail(err, p.line, VPN_ERR_MALFORMED, "line longer than %d characters", MAX_LINE);
+            goto fail;
+        }
+        memcpy(buf, text + pos, end - pos);
+        buf[end - pos] = '\0';
+        if (memchr(buf, '\0', end - pos)) {
+            rc = vpn_conf_fail(err, p.line, VPN_ERR_MALFORMED, "NUL byte in configuration");
+            goto fail;
+        }
+        if ((rc = do_line(&p, buf)) != 0)
+            goto fail;
+        pos = end + 1;
+    }
+    finish(p.c);
+    if ((rc = vpn_conf_validate(p.c, err)) != 0)
+        goto fail;
+    *out = p.c;
+    return 0;
+fail:
+    vpn_conf_del(p.c);
+    return rc;
+}

@@ -1,0 +1,382 @@
+/* Policy objects: defaults, lookups, reference checks and matching rules. */
+#include "conf/conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/vpn-err.h"
+#include "conf/conf-internal.h"
+#include "crypto/crypto-ids.h"
+
+void *vpn_conf_grow(void **arr, size_t *n, size_t *cap, size_t elem)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        void *p = realloc(*arr, ncap * elem);
+        if (p == NULL)
+            return NULL;
+        *arr = p;
+        *cap = ncap;
+    }
+    void *slot = (char *)*arr + *n * elem;
+    memset(slot, 0, elem);
+    (*n)++;
+    return slot;
+}
+
+void vpn_conf_copy_name(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+}
+
+/*
+ * Built-in defaults, after IOS smart defaults (see the README):
+ * - proposal "default": AES-CBC-256; SHA-512, SHA-384 integrity and PRF;
+ *   groups 19, 14, 21 (IOS XE 16/17 minus the 1536-bit MODP group 5);
+ * - policy "default": any local address, proposal default;
+ * - transform-set "default": esp-aes esp-sha-hmac, transport mode (IOS
+ *   offers transport and accepts tunnel);
+ * - ipsec profile "default": transform-set default, 3600 s / 4608000 KB,
+ *   no PFS, no ikev2 profile (set ikev2-profile is needed).
+ */
+static int add_defaults(vpn_conf *c)
+{
+    vpn_conf_proposal *p = VPN_CONF_ADD(c, proposal);
+    vpn_conf_policy *pol;
+    vpn_conf_transform_set *t;
+    vpn_conf_ipsec_profile *ip;
+
+    if (p == NULL)
+        return VPN_ERR_NOMEM;
+    vpn_conf_copy_name(p->name, sizeof p->name, "default");
+    p->encr[p->n_encr++] = (vpn_conf_encr){VPN_ENCR_AES_CBC, 256};
+    p->integ[p->n_integ++] = VPN_AUTH_HMAC_SHA2_512_256;
+    p->integ[p->n_integ++] = VPN_AUTH_HMAC_SHA2_384_192;
+    p->prf[p->n_prf++] = VPN_PRF_HMAC_SHA2_512;
+    p->prf[p->n_prf++] = VPN_PRF_HMAC_SHA2_384;
+    p->group[p->n_group++] = VPN_DH_ECP_256;
+    p->group[p->n_group++] = VPN_DH_MODP_2048;
+    p->group[p->n_group++] = VPN_DH_ECP_521;
+
+    if ((pol = VPN_CONF_ADD(c, policy)) == NULL)
+        return VPN_ERR_NOMEM;
+    vpn_conf_copy_name(pol->name, sizeof pol->name, "default");
+    vpn_conf_copy_name(pol->fvrf, sizeof pol->fvrf, "any");
+    vpn_conf_copy_name(pol->proposal[pol->n_proposal++], VPN_CONF_NAME_MAX, "default");
+
+    if ((t = VPN_CONF_ADD(c, tset)) == NULL)
+        return VPN_ERR_NOMEM;
+    vpn_conf_copy_name(t->name, sizeof t->name, "default");
+    t->encr = (vpn_conf_encr){VPN_ENCR_AES_CBC, 128};
+    t->integ = VPN_AUTH_HMAC_SHA1_96;
+    t->mode = VPN_CONF_MODE_TRANSPORT;
+    vpn_conf_copy_name(t->display, sizeof t->display, "esp-aes esp-sha-hmac");
+
+    if ((ip = VPN_CONF_ADD(c, ipsec_profile)) == NULL)
+        return VPN_ERR_NOMEM;
+    vpn_conf_copy_name(ip->name, sizeof ip->name, "default");
+    vpn_conf_copy_name(ip->transform_set[ip->n_transform_set++], VPN_CONF_NAME_MAX, "default");
+    ip->lifetime_s = VPN_CONF_IPSEC_LIFETIME_S;
+    ip->lifetime_kb = VPN_CONF_IPSEC_LIFETIME_KB;
+    return 0;
+}
+
+int vpn_conf_new(vpn_conf **out)
+{
+    vpn_conf *c = calloc(1, sizeof *c);
+    int rc;
+
+    *out = NULL;
+    if (c == NULL)
+        return VPN_ERR_NOMEM;
+    c->ikev2_window = VPN_CONF_WINDOW;
+    if ((rc = add_defaults(c)) != 0) {
+        vpn_conf_del(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void vpn_conf_del(vpn_conf *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n_keyring; i++) {
+        if (c->keyring[i].peer)
+            OPENSSL_cleanse(c->keyring[i].peer, c->keyring[i].n_peer * sizeof(vpn_conf_peer));
+        free(c->keyring[i].peer);
+    }
+    for (size_t i = 0; i < c->n_acl; i++)
+        free(c->acl[i].ace);
+    if (c->profile)
+        OPENSSL_cleanse(c->profile, c->n_profile * sizeof(vpn_conf_profile));
+    free(c->proposal);
+    free(c->policy);
+    free(c->keyring);
+    free(c->profile);
+    free(c->tset);
+    free(c->ipsec_profile);
+    free(c->acl);
+    free(c->iface);
+    free(c->route);
+    free(c);
+}
+
+#define FIND(fn, type, arr)                                              \
+    const type *fn(const vpn_conf *c, const char *name)                  \
+    {                                                                    \
+        for (size_t i = 0; c && name && i < c->n_##arr; i++)             \
+            if (strcmp(c->arr[i].name, name) == 0)                       \
+                return &c->arr[i];                                       \
+        return NULL;                                                     \
+    }
+
+FIND(vpn_conf_find_proposal, vpn_conf_proposal, proposal)
+FIND(vpn_conf_find_policy, vpn_conf_policy, policy)
+FIND(vpn_conf_find_keyring, vpn_conf_keyring, keyring)
+FIND(vpn_conf_find_profile, vpn_conf_profile, profile)
+FIND(vpn_conf_find_transform_set, vpn_conf_transform_set, tset)
+FIND(vpn_conf_find_ipsec_profile, vpn_conf_ipsec_profile, ipsec_profile)
+FIND(vpn_conf_find_acl, vpn_conf_acl, acl)
+FIND(vpn_conf_find_interface, vpn_conf_interface, iface)
+
+int vpn_conf_fail(vpn_conf_error *err, int line, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        err->line = line;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+bool vpn_conf_encr_is_aead(uint16_t id)
+{
+    return id == VPN_ENCR_AES_GCM_8 || id == VPN_ENCR_AES_GCM_12 || id == VPN_ENCR_AES_GCM_16 ||
+           id == VPN_ENCR_CHACHA20_POLY1305;
+}
+
+static int check_proposal(const vpn_conf_proposal *p, vpn_conf_error *err)
+{
+    size_t aead = 0;
+
+    for (size_t i = 0; i < p->n_encr; i++)
+        aead += vpn_conf_encr_is_aead(p->encr[i].id);
+    if (p->n_encr == 0)
+        return vpn_conf_fail(err, p->line, VPN_ERR_POLICY, "ikev2 proposal %s has no encryption", p->name);
+    if (p->n_group == 0)
+        return vpn_conf_fail(err, p->line, VPN_ERR_POLICY, "ikev2 proposal %s has no group", p->name);
+    /* RFC 7296 3.3: AEAD and non-AEAD ciphers cannot share a proposal, and an
+     * AEAD proposal carries no integrity transform (IOS rejects it too). */
+    if (aead && aead != p->n_encr)
+        return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                             "ikev2 proposal %s mixes AEAD and non-AEAD encryption", p->name);
+    if (aead && p->n_integ)
+        return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                             "ikev2 proposal %s: AEAD encryption takes no integrity", p->name);
+    if (aead && p->n_prf == 0)
+        return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                             "ikev2 proposal %s: AEAD encryption needs a prf", p->name);
+    if (!aead && p->n_integ == 0)
+        return vpn_conf_fail(err, p->line, VPN_ERR_POLICY, "ikev2 proposal %s has no integrity",
+                             p->name);
+    return 0;
+}
+
+static bool auth_uses_psk(vpn_conf_auth a) { return a == VPN_CONF_AUTH_PSK; }
+
+int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
+{
+    int rc;
+
+    for (size_t i = 0; i < c->n_proposal; i++)
+        if ((rc = check_proposal(&c->proposal[i], err)) != 0)
+            return rc;
+    for (size_t i = 0; i < c->n_policy; i++) {
+        const vpn_conf_policy *p = &c->policy[i];
+        if (p->n_proposal == 0)
+            return vpn_conf_fail(err, p->line, VPN_ERR_POLICY, "ikev2 policy %s has no proposal", p->name);
+        for (size_t j = 0; j < p->n_proposal; j++)
+            if (!vpn_conf_find_proposal(c, p->proposal[j]))
+                return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
+                                     "ikev2 policy %s: proposal %s is not defined", p->name, p->proposal[j]);
+    }
+    for (size_t i = 0; i < c->n_keyring; i++) {
+        const vpn_conf_keyring *k = &c->keyring[i];
+        for (size_t j = 0; j < k->n_peer; j++) {
+            const vpn_conf_peer *pe = &k->peer[j];
+            if (!pe->has_address && pe->identity.type == VPN_CONF_ID_NONE)
+                return vpn_conf_fail(err, pe->line, VPN_ERR_POLICY,
+                                     "keyring %s peer %s has neither address nor identity", k->name, pe->name);
+        }
+    }
+    for (size_t i = 0; i < c->n_profile; i++) {
+        const vpn_conf_profile *p = &c->profile[i];
+        bool psk = auth_uses_psk(p->auth_local);
+        for (size_t j = 0; j < p->n_auth_remote; j++)
+            psk = psk || auth_uses_psk(p->auth_remote[j]);
+        if (p->n_match_remote == 0)
+            return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                                 "ikev2 profile %s has no 'match identity remote'", p->name);
+        if (p->auth_local == VPN_CONF_AUTH_NONE || p->n_auth_remote == 0)
+            return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                                 "ikev2 profile %s needs both 'authentication local' and 'authentication remote'",
+                                 p->name);
+        if (p->auth_local == VPN_CONF_AUTH_EAP)
+            return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                                 "ikev2 profile %s: EAP is only a remote authentication method", p->name);
+        if (p->keyring[0] && !vpn_conf_find_keyring(c, p->keyring))
+            return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
+                                 "ikev2 profile %s: keyring %s is not defined", p->name, p->keyring);
+        if (psk && !p->keyring[0] && !(p->auth_local_key[0] && p->auth_remote_key[0]))
+            return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                                 "ikev2 profile %s uses pre-share but has no keyring or keys", p->name);
+        if ((p->auth_local == VPN_CONF_AUTH_RSA_SIG || p->auth_local == VPN_CONF_AUTH_ECDSA_SIG) &&
+            p->n_trustpoint == 0)
+            return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
+                                 "ikev2 profile %s signs but has no 'pki trustpoint'", p->name);
+    }
+    for (size_t i = 0; i < c->n_ipsec_profile; i++) {
+        const vpn_conf_ipsec_profile *p = &c->ipsec_profile[i];
+        for (size_t j = 0; j < p->n_transform_set; j++)
+            if (!vpn_conf_find_transform_set(c, p->transform_set[j]))
+                return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
+                                     "ipsec profile %s: transform-set %s is not defined", p->name,
+                                     p->transform_set[j]);
+        if (p->ikev2_profile[0] && !vpn_conf_find_profile(c, p->ikev2_profile))
+            return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
+                                 "ipsec profile %s: ikev2 profile %s is not defined", p->name, p->ikev2_profile);
+    }
+    for (size_t i = 0; i < c->n_iface; i++) {
+        const vpn_conf_interface *f = &c->iface[i];
+        if (f->protection[0]) {
+            const vpn_conf_ipsec_profile *ip = vpn_conf_find_ipsec_profile(c, f->protection);
+            if (ip == NULL)
+                return vpn_conf_fail(err, f->line, VPN_ERR_NOTFOUND,
+                                     "interface %s: ipsec profile %s is not defined", f->name, f->protection);
+            if (!ip->ikev2_profile[0])
+                return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
+                                     "interface %s: ipsec profile %s has no ikev2 profile (set ikev2-profile)",
+                                     f->name, f->protection);
+        }
+        if (f->tunnel_source_if[0] && !vpn_conf_find_interface(c, f->tunnel_source_if))
+            return vpn_conf_fail(err, f->line, VPN_ERR_NOTFOUND,
+                                 "interface %s: tunnel source %s is not a configured interface", f->name,
+                                 f->tunnel_source_if);
+        if (f->unnumbered && !vpn_conf_find_interface(c, f->unnumbered_if))
+            return vpn_conf_fail(err, f->line, VPN_ERR_NOTFOUND,
+                                 "interface %s: ip unnumbered %s is not a configured interface", f->name,
+                                 f->unnumbered_if);
+        if (f->is_tunnel && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT && f->protection[0] &&
+            !f->has_tunnel_destination)
+            return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
+                                 "interface %s is protected but has no tunnel destination", f->name);
+    }
+    for (size_t i = 0; i < c->n_route; i++) {
+        const vpn_conf_route *r = &c->route[i];
+        if (r->via_interface && !vpn_conf_find_interface(c, r->interface))
+            return vpn_conf_fail(err, r->line, VPN_ERR_NOTFOUND,
+                                 "ip route: interface %s is not configured", r->interface);
+    }
+    return 0;
+}
+
+/* Case-insensitive suffix match on a label boundary: "example.com" matches
+ * "hub.example.com" and "example.com" but not "badexample.com". */
+static bool domain_match(const char *value, const char *domain)
+{
+    size_t lv = strlen(value), ld = strlen(domain);
+    if (ld > lv)
+        return false;
+    for (size_t i = 0; i < ld; i++) {
+        char a = value[lv - ld + i], b = domain[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b - 'A' + 'a');
+        if (a != b)
+            return false;
+    }
+    if (lv == ld)
+        return true;
+    char sep = value[lv - ld - 1];
+    return sep == '.' || sep == '@' || domain[0] == '.';
+}
+
+static bool str_ieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+static bool identity_matches(const vpn_conf_identity *rule, const vpn_conf_identity *id)
+{
+    if (rule->type == VPN_CONF_ID_ANY)
+        return true;
+    if (id == NULL || rule->type != id->type)
+        return false;
+    switch (rule->type) {
+    case VPN_CONF_ID_ADDRESS:
+        return vpn_prefix_contains(&rule->addr, &id->addr.addr);
+    case VPN_CONF_ID_FQDN:
+    case VPN_CONF_ID_EMAIL:
+        return rule->domain ? domain_match(id->value, rule->value) : str_ieq(rule->value, id->value);
+    case VPN_CONF_ID_KEY_ID:
+    case VPN_CONF_ID_DN:
+        return strcmp(rule->value, id->value) == 0;
+    default:
+        return false;
+    }
+}
+
+bool vpn_conf_profile_matches(const vpn_conf_profile *p, const vpn_conf_identity *id)
+{
+    for (size_t i = 0; i < p->n_match_remote; i++)
+        if (identity_matches(&p->match_remote[i], id))
+            return true;
+    return false;
+}
+
+const vpn_conf_peer *vpn_conf_keyring_match(const vpn_conf_keyring *k, const vpn_addr *addr,
+                                            const vpn_conf_identity *id)
+{
+    const vpn_conf_peer *best = NULL;
+
+    if (k == NULL)
+        return NULL;
+    if (id) {
+        for (size_t i = 0; i < k->n_peer; i++)
+            if (k->peer[i].identity.type != VPN_CONF_ID_NONE && identity_matches(&k->peer[i].identity, id))
+                return &k->peer[i];
+    }
+    for (size_t i = 0; addr && i < k->n_peer; i++) {
+        const vpn_conf_peer *p = &k->peer[i];
+        if (p->has_address && vpn_prefix_contains(&p->address, addr) &&
+            (best == NULL || p->address.len > best->address.len))
+            best = p;
+    }
+    return best;
+}
+
+const char *vpn_conf_auth_name(vpn_conf_auth a)
+{
+    switch (a) {
+    case VPN_CONF_AUTH_PSK: return "PSK";
+    case VPN_CONF_AUTH_RSA_SIG: return "RSA";
+    case VPN_CONF_AUTH_ECDSA_SIG: return "ECDSA";
+    case VPN_CONF_AUTH_EAP: return "EAP";
+    case VPN_CONF_AUTH_NONE: break;
+    }
+    return "none";
+}

@@ -1,0 +1,312 @@
+/*
+ * Policy objects in Cisco IOS's vocabulary, and a parser for the subset of
+ * IOS configuration that defines them.
+ *
+ * FlexVPN (IKEv2) uses: ikev2 proposal -> ikev2 policy; keyring; ikev2
+ * profile (identities, authentication, keyring, DPD, lifetime); ipsec
+ * transform-set -> ipsec profile -> `tunnel protection ipsec profile` on a
+ * tunnel interface. Extended access lists feed crypto policies (GRE's
+ * "permit 47", GET VPN's TEK policy). Objects refer to each other by name;
+ * vpn_conf_validate() resolves every reference.
+ *
+ * Defaults follow IOS smart defaults where they are still secure (README
+ * lists them): the `default` proposal, policy, transform-set and ipsec
+ * profile exist unless configured otherwise.
+ *
+ * Ownership: a vpn_conf owns all its objects; strings are copied in.
+ */
+#ifndef VPN_CONF_H
+#define VPN_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VPN_CONF_NAME_MAX 64   /* object names, incl. NUL */
+#define VPN_CONF_ALG_MAX 8     /* algorithms per list */
+#define VPN_CONF_REF_MAX 8     /* names referenced from one object */
+#define VPN_CONF_KEY_MAX 129   /* pre-shared keys: 128 characters */
+#define VPN_CONF_ID_MAX 256    /* identity values (FQDN, email, key-id, DN) */
+
+/* IKEv2 defaults (RFC 7296 and IOS). */
+#define VPN_CONF_IKE_LIFETIME_S 86400u
+#define VPN_CONF_IPSEC_LIFETIME_S 3600u
+#define VPN_CONF_IPSEC_LIFETIME_KB 4608000u
+#define VPN_CONF_WINDOW 5u
+
+typedef struct vpn_conf_encr {
+    uint16_t id;   /* enum vpn_encr_id */
+    uint16_t bits; /* key length */
+} vpn_conf_encr;
+
+/* crypto ikev2 proposal NAME */
+typedef struct vpn_conf_proposal {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_conf_encr encr[VPN_CONF_ALG_MAX];
+    size_t n_encr;
+    uint16_t integ[VPN_CONF_ALG_MAX]; /* enum vpn_integ_id */
+    size_t n_integ;
+    uint16_t prf[VPN_CONF_ALG_MAX];   /* enum vpn_prf_id */
+    size_t n_prf;
+    uint16_t group[VPN_CONF_ALG_MAX]; /* enum vpn_dh_id */
+    size_t n_group;
+    int line; /* where it was defined (0: built-in default) */
+} vpn_conf_proposal;
+
+/* crypto ikev2 policy NAME */
+typedef struct vpn_conf_policy {
+    char name[VPN_CONF_NAME_MAX];
+    char fvrf[VPN_CONF_NAME_MAX];           /* "any" unless set */
+    vpn_addr match_local[VPN_CONF_REF_MAX]; /* none = any */
+    size_t n_match_local;
+    char proposal[VPN_CONF_REF_MAX][VPN_CONF_NAME_MAX];
+    size_t n_proposal;
+    int line;
+} vpn_conf_policy;
+
+/* Identity types, numbered as IKEv2 ID types (RFC 7296 3.5) where they exist. */
+typedef enum vpn_conf_id_type {
+    VPN_CONF_ID_NONE = 0,
+    VPN_CONF_ID_ADDRESS = 1, /* ID_IPV4_ADDR; IPv6 stored in addr */
+    VPN_CONF_ID_FQDN = 2,
+    VPN_CONF_ID_EMAIL = 3,   /* ID_RFC822_ADDR */
+    VPN_CONF_ID_DN = 9,      /* ID_DER_ASN1_DN */
+    VPN_CONF_ID_KEY_ID = 11,
+    VPN_CONF_ID_ANY = 255,   /* match identity remote any */
+} vpn_conf_id_type;
+
+typedef struct vpn_conf_identity {
+    vpn_conf_id_type type;
+    vpn_prefix addr;              /* ADDRESS (len < full: a masked match) */
+    char value[VPN_CONF_ID_MAX];  /* FQDN, EMAIL, KEY_ID, DN text */
+    bool domain;                  /* "fqdn domain X" / "email domain X": suffix match */
+} vpn_conf_identity;
+
+/* crypto ikev2 keyring NAME / peer NAME */
+typedef struct vpn_conf_peer {
+    char name[VPN_CONF_NAME_MAX];
+    bool has_address;
+    vpn_prefix address;
+    vpn_conf_identity identity;
+    char psk_local[VPN_CONF_KEY_MAX];  /* key we prove ourselves with */
+    char psk_remote[VPN_CONF_KEY_MAX]; /* key we expect the peer to use */
+    int line;
+} vpn_conf_peer;
+
+typedef struct vpn_conf_keyring {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_conf_peer *peer;
+    size_t n_peer, cap_peer;
+    int line;
+} vpn_conf_keyring;
+
+typedef enum vpn_conf_auth {
+    VPN_CONF_AUTH_NONE = 0,
+    VPN_CONF_AUTH_PSK,
+    VPN_CONF_AUTH_RSA_SIG,
+    VPN_CONF_AUTH_ECDSA_SIG,
+    VPN_CONF_AUTH_EAP,
+} vpn_conf_auth;
+
+typedef enum vpn_conf_dpd_mode {
+    VPN_CONF_DPD_OFF = 0,
+    VPN_CONF_DPD_ON_DEMAND,
+    VPN_CONF_DPD_PERIODIC,
+} vpn_conf_dpd_mode;
+
+/* crypto ikev2 profile NAME */
+typedef struct vpn_conf_profile {
+    char name[VPN_CONF_NAME_MAX];
+    char fvrf[VPN_CONF_NAME_MAX];
+    vpn_addr match_local[VPN_CONF_REF_MAX];
+    size_t n_match_local;
+    vpn_conf_identity match_remote[VPN_CONF_REF_MAX];
+    size_t n_match_remote;
+    vpn_conf_identity identity_local; /* NONE: the local address */
+    vpn_conf_auth auth_local;
+    char auth_local_key[VPN_CONF_KEY_MAX];  /* "authentication local pre-share key K" */
+    vpn_conf_auth auth_remote[4];
+    size_t n_auth_remote;
+    char auth_remote_key[VPN_CONF_KEY_MAX];
+    char keyring[VPN_CONF_NAME_MAX];        /* keyring local NAME */
+    char trustpoint[VPN_CONF_REF_MAX][VPN_CONF_NAME_MAX];
+    size_t n_trustpoint;
+    vpn_conf_dpd_mode dpd_mode;
+    uint32_t dpd_interval_s, dpd_retry_s;
+    uint32_t lifetime_s;
+    uint32_t nat_keepalive_s; /* 0: off */
+    uint32_t virtual_template; /* 0: none */
+    int line;
+} vpn_conf_profile;
+
+typedef enum vpn_conf_mode {
+    VPN_CONF_MODE_TUNNEL = 0,
+    VPN_CONF_MODE_TRANSPORT,
+} vpn_conf_mode;
+
+/* crypto ipsec transform-set NAME ... */
+typedef struct vpn_conf_transform_set {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_conf_encr encr;   /* ESP encryption (AEAD or not) */
+    uint16_t integ;       /* 0 with AEAD */
+    vpn_conf_mode mode;
+    char display[96];     /* IOS display form, e.g. "esp-256-aes esp-sha256-hmac" */
+    int line;
+} vpn_conf_transform_set;
+
+/* crypto ipsec profile NAME */
+typedef struct vpn_conf_ipsec_profile {
+    char name[VPN_CONF_NAME_MAX];
+    char transform_set[6][VPN_CONF_NAME_MAX];
+    size_t n_transform_set;
+    char ikev2_profile[VPN_CONF_NAME_MAX]; /* "" until set ikev2-profile */
+    uint16_t pfs_group;                    /* 0: no PFS */
+    uint32_t lifetime_s;
+    uint32_t lifetime_kb;
+    int line;
+} vpn_conf_ipsec_profile;
+
+/* ip access-list extended NAME: one ACE. */
+typedef enum vpn_conf_port_op { VPN_PORT_ANY = 0, VPN_PORT_EQ, VPN_PORT_RANGE } vpn_conf_port_op;
+
+typedef struct vpn_conf_ace {
+    bool permit;
+    uint8_t proto;         /* 0 = ip (any) */
+    vpn_prefix src, dst;   /* len 0 = any */
+    vpn_conf_port_op src_op, dst_op;
+    uint16_t src_port[2], dst_port[2];
+    int dscp;              /* -1 = any */
+    int line;
+} vpn_conf_ace;
+
+typedef struct vpn_conf_acl {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_conf_ace *ace;
+    size_t n_ace, cap_ace;
+    int line;
+} vpn_conf_acl;
+
+typedef enum vpn_conf_tunnel_mode {
+    VPN_CONF_TUNNEL_GRE_IP = 0,      /* default: GRE (protected by "permit 47") */
+    VPN_CONF_TUNNEL_GRE_MULTIPOINT,  /* mGRE, DMVPN */
+    VPN_CONF_TUNNEL_IPSEC_IPV4,      /* VTI */
+    VPN_CONF_TUNNEL_IPSEC_IPV6,
+} vpn_conf_tunnel_mode;
+
+/* interface NAME (tunnels and the addresses of others, for "tunnel source IF") */
+typedef struct vpn_conf_interface {
+    char name[VPN_CONF_NAME_MAX];
+    bool is_tunnel;
+    bool has_address;
+    vpn_prefix address;      /* ip address A M */
+    bool address_negotiated; /* ip address negotiated */
+    bool unnumbered;
+    char unnumbered_if[VPN_CONF_NAME_MAX];
+    char tunnel_source_if[VPN_CONF_NAME_MAX]; /* tunnel source IF */
+    bool has_tunnel_source;
+    vpn_addr tunnel_source;                   /* tunnel source A */
+    bool has_tunnel_destination;
+    vpn_addr tunnel_destination;
+    bool has_tunnel_key;
+    uint32_t tunnel_key;
+    vpn_conf_tunnel_mode tunnel_mode;
+    char protection[VPN_CONF_NAME_MAX];       /* tunnel protection ipsec profile X */
+    uint32_t ip_mtu;                          /* 0: derived */
+    int line;
+} vpn_conf_interface;
+
+/* ip route PREFIX MASK {NEXTHOP | IF} [distance] */
+typedef struct vpn_conf_route {
+    vpn_prefix prefix;
+    bool via_interface;
+    char interface[VPN_CONF_NAME_MAX];
+    vpn_addr next_hop;
+    uint8_t distance;
+    int line;
+} vpn_conf_route;
+
+typedef struct vpn_conf {
+    char hostname[VPN_CONF_NAME_MAX];
+    vpn_conf_proposal *proposal;
+    size_t n_proposal, cap_proposal;
+    vpn_conf_policy *policy;
+    size_t n_policy, cap_policy;
+    vpn_conf_keyring *keyring;
+    size_t n_keyring, cap_keyring;
+    vpn_conf_profile *profile;
+    size_t n_profile, cap_profile;
+    vpn_conf_transform_set *tset;
+    size_t n_tset, cap_tset;
+    vpn_conf_ipsec_profile *ipsec_profile;
+    size_t n_ipsec_profile, cap_ipsec_profile;
+    vpn_conf_acl *acl;
+    size_t n_acl, cap_acl;
+    vpn_conf_interface *iface;
+    size_t n_iface, cap_iface;
+    vpn_conf_route *route;
+    size_t n_route, cap_route;
+    /* crypto ikev2 ... globals */
+    uint32_t ikev2_window;
+    uint32_t cookie_challenge; /* half-open SAs before cookies; 0: off */
+    uint32_t nat_keepalive_s;
+} vpn_conf;
+
+/* A parse or validation error: the line (1-based, 0 if not tied to one). */
+typedef struct vpn_conf_error {
+    int line;
+    char msg[256];
+} vpn_conf_error;
+
+/*
+ * Creates a configuration holding only the built-in defaults. Errors:
+ * VPN_ERR_NOMEM. Free with vpn_conf_del.
+ */
+int vpn_conf_new(vpn_conf **out);
+void vpn_conf_del(vpn_conf *c);
+
+/*
+ * Parses IOS-style text into a new configuration (defaults included) and
+ * validates it. On success *out is the caller's. On failure nothing is
+ * returned (*out = NULL: nothing half-configured) and err says which line
+ * and why. Errors: VPN_ERR_MALFORMED (syntax, unknown command or value),
+ * VPN_ERR_NOTFOUND (a reference to an undefined object), VPN_ERR_POLICY
+ * (an inconsistent object, e.g. AEAD with integrity), VPN_ERR_NOMEM.
+ */
+int vpn_conf_parse(const char *text, size_t len, vpn_conf **out, vpn_conf_error *err);
+
+/* Resolves references and checks consistency; same errors as parse. */
+int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err);
+
+const vpn_conf_proposal *vpn_conf_find_proposal(const vpn_conf *c, const char *name);
+const vpn_conf_policy *vpn_conf_find_policy(const vpn_conf *c, const char *name);
+const vpn_conf_keyring *vpn_conf_find_keyring(const vpn_conf *c, const char *name);
+const vpn_conf_profile *vpn_conf_find_profile(const vpn_conf *c, const char *name);
+const vpn_conf_transform_set *vpn_conf_find_transform_set(const vpn_conf *c, const char *name);
+const vpn_conf_ipsec_profile *vpn_conf_find_ipsec_profile(const vpn_conf *c, const char *name);
+const vpn_conf_acl *vpn_conf_find_acl(const vpn_conf *c, const char *name);
+const vpn_conf_interface *vpn_conf_find_interface(const vpn_conf *c, const char *name);
+
+/*
+ * Keyring lookup as IOS does it: a peer whose identity matches id, else one
+ * whose address (prefix) holds addr, longest prefix first. NULL if none.
+ */
+const vpn_conf_peer *vpn_conf_keyring_match(const vpn_conf_keyring *k, const vpn_addr *addr,
+                                            const vpn_conf_identity *id);
+
+/* True if the remote identity id satisfies one of profile's match rules. */
+bool vpn_conf_profile_matches(const vpn_conf_profile *p, const vpn_conf_identity *id);
+
+/* Names for views: "AES-CBC-256", "SHA256", "DH_GROUP_256_ECP/Group 19", ... */
+const char *vpn_conf_auth_name(vpn_conf_auth a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,421 @@
+/* The IOS configuration subset: objects, defaults, references and errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "conf/conf.h"
+#include "crypto/crypto-ids.h"
+#include "test-util.h"
+
+/* HUB1 of the first seed article: GRE/IPsec to SPOKE1's loopback, PSK from a
+ * keyring, static routes into the tunnel. */
+static const char hub1[] =
+    "hostname HUB1\n"
+    "!\n"
+    "crypto ikev2 proposal PROP1\n"
+    " encryption aes-cbc-256 aes-cbc-128\n"
+    " integrity sha256\n"
+    " group 19 14\n"
+    "crypto ikev2 policy POL1\n"
+    " match address local 198.51.100.1\n"
+    " proposal PROP1\n"
+    "crypto ikev2 keyring KR1\n"
+    " peer SPOKE1\n"
+    "  address 203.0.113.20\n"
+    "  pre-shared-key local hub-secret\n"
+    "  pre-shared-key remote spoke-secret\n"
+    " peer ANY\n"
+    "  address 0.0.0.0 0.0.0.0\n"
+    "  pre-shared-key wildcard-secret\n"
+    "crypto ikev2 profile IKEV2-PROFILE1\n"
+    " match identity remote address 203.0.113.20 255.255.255.255\n"
+    " identity local address 198.51.100.1\n"
+    " authentication remote pre-share\n"
+    " authentication local pre-share\n"
+    " keyring local KR1\n"
+    " dpd 10 2 on-demand\n"
+    "crypto ipsec transform-set TS1 esp-aes 256 esp-sha256-hmac\n"
+    " mode transport\n"
+    "crypto ipsec profile IPSEC-PROFILE1\n"
+    " set transform-set TS1\n"
+    " set ikev2-profile IKEV2-PROFILE1\n"
+    " set pfs group19\n"
+    "interface Loopback0\n"
+    " ip address 10.1.0.1 255.255.255.255\n"
+    "interface GigabitEthernet0/0\n"
+    " ip address 198.51.100.1 255.255.255.0\n"
+    "interface Tunnel0\n"
+    " ip address 172.16.0.1 255.255.255.252\n"
+    " tunnel source GigabitEthernet0/0\n"
+    " tunnel destination 203.0.113.20\n"
+    " tunnel protection ipsec profile IPSEC-PROFILE1\n"
+    "ip access-list extended GRE\n"
+    " permit gre host 198.51.100.1 host 203.0.113.20\n"
+    " permit udp 10.1.0.0 0.0.255.255 eq 5060 any range 16384 32767 dscp ef\n"
+    "ip route 10.2.0.0 255.255.0.0 Tunnel0\n"
+    "ip route 0.0.0.0 0.0.0.0 198.51.100.254 5\n"
+    "end\n";
+
+static vpn_conf *parse_ok(const char *text)
+{
+    vpn_conf *c = NULL;
+    vpn_conf_error err;
+    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
+    if (rc != 0)
+        fail_msg("parse failed (%d) at line %d: %s", rc, err.line, err.msg);
+    return c;
+}
+
+static void expect_error(const char *text, int code, int line, const char *needle)
+{
+    vpn_conf *c = (vpn_conf *)0x1;
+    vpn_conf_error err;
+    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
+    if (rc != code || err.line != line || strstr(err.msg, needle) == NULL)
+        fail_msg("want %d at line %d containing '%s'; got %d at line %d: %s", code, line, needle, rc,
+                 err.line, err.msg);
+    assert_null(c); /* nothing half-configured */
+}
+
+static void test_hub1_objects(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok(hub1);
+    char buf[VPN_ADDR_STRLEN];
+
+    assert_string_equal(c->hostname, "HUB1");
+    const vpn_conf_proposal *p = vpn_conf_find_proposal(c, "PROP1");
+    assert_non_null(p);
+    assert_int_equal(p->n_encr, 2);
+    assert_int_equal(p->encr[0].id, VPN_ENCR_AES_CBC);
+    assert_int_equal(p->encr[0].bits, 256);
+    assert_int_equal(p->encr[1].bits, 128);
+    assert_int_equal(p->n_integ, 1);
+    assert_int_equal(p->integ[0], VPN_AUTH_HMAC_SHA2_256_128);
+    /* No prf line: the PRF follows the integrity algorithm (IOS). */
+    assert_int_equal(p->n_prf, 1);
+    assert_int_equal(p->prf[0], VPN_PRF_HMAC_SHA2_256);
+    assert_int_equal(p->n_group, 2);
+    assert_int_equal(p->group[0], VPN_DH_ECP_256);
+    assert_int_equal(p->group[1], VPN_DH_MODP_2048);
+    assert_int_equal(p->line, 3);
+
+    const vpn_conf_policy *pol = vpn_conf_find_policy(c, "POL1");
+    assert_non_null(pol);
+    assert_int_equal(pol->n_match_local, 1);
+    assert_string_equal(vpn_addr_str(&pol->match_local[0], buf, sizeof buf), "198.51.100.1");
+    assert_string_equal(pol->proposal[0], "PROP1");
+    assert_string_equal(pol->fvrf, "any");
+
+    const vpn_conf_keyring *kr = vpn_conf_find_keyring(c, "KR1");
+    assert_non_null(kr);
+    assert_int_equal(kr->n_peer, 2);
+    assert_string_equal(kr->peer[0].psk_local, "hub-secret");
+    assert_string_equal(kr->peer[0].psk_remote, "spoke-secret");
+    assert_string_equal(kr->peer[1].psk_local, "wildcard-secret");
+    assert_string_equal(kr->peer[1].psk_remote, "wildcard-secret");
+    assert_int_equal(kr->peer[1].address.len, 0);
+
+    const vpn_conf_profile *pr = vpn_conf_find_profile(c, "IKEV2-PROFILE1");
+    assert_non_null(pr);
+    assert_int_equal(pr->n_match_remote, 1);
+    assert_int_equal(pr->match_remote[0].type, VPN_CONF_ID_ADDRESS);
+    assert_int_equal(pr->match_remote[0].addr.len, 32);
+    assert_int_equal(pr->identity_local.type, VPN_CONF_ID_ADDRESS);
+    assert_int_equal(pr->auth_local, VPN_CONF_AUTH_PSK);
+    assert_int_equal(pr->n_auth_remote, 1);
+    assert_int_equal(pr->auth_remote[0], VPN_CONF_AUTH_PSK);
+    assert_string_equal(pr->keyring, "KR1");
+    assert_int_equal(pr->dpd_mode, VPN_CONF_DPD_ON_DEMAND);
+    assert_int_equal(pr->dpd_interval_s, 10);
+    assert_int_equal(pr->dpd_retry_s, 2);
+    assert_int_equal(pr->lifetime_s, 86400);
+
+    const vpn_conf_transform_set *t = vpn_conf_find_transform_set(c, "TS1");
+    assert_non_null(t);
+    assert_int_equal(t->encr.id, VPN_ENCR_AES_CBC);
+    assert_int_equal(t->encr.bits, 256);
+    assert_int_equal(t->integ, VPN_AUTH_HMAC_SHA2_256_128);
+    assert_int_equal(t->mode, VPN_CONF_MODE_TRANSPORT);
+    assert_string_equal(t->display, "esp-256-aes esp-sha256-hmac");
+
+    const vpn_conf_ipsec_profile *ip = vpn_conf_find_ipsec_profile(c, "IPSEC-PROFILE1");
+    assert_non_null(ip);
+    assert_string_equal(ip->transform_set[0], "TS1");
+    assert_string_equal(ip->ikev2_profile, "IKEV2-PROFILE1");
+    assert_int_equal(ip->pfs_group, 19);
+    assert_int_equal(ip->lifetime_s, 3600);
+    assert_int_equal(ip->lifetime_kb, 4608000);
+
+    const vpn_conf_interface *tu = vpn_conf_find_interface(c, "Tunnel0");
+    assert_non_null(tu);
+    assert_true(tu->is_tunnel);
+    assert_int_equal(tu->address.len, 30);
+    assert_string_equal(tu->tunnel_source_if, "GigabitEthernet0/0");
+    assert_string_equal(vpn_addr_str(&tu->tunnel_destination, buf, sizeof buf), "203.0.113.20");
+    assert_int_equal(tu->tunnel_mode, VPN_CONF_TUNNEL_GRE_IP);
+    assert_string_equal(tu->protection, "IPSEC-PROFILE1");
+    assert_false(vpn_conf_find_interface(c, "Loopback0")->is_tunnel);
+
+    const vpn_conf_acl *acl = vpn_conf_find_acl(c, "GRE");
+    assert_non_null(acl);
+    assert_int_equal(acl->n_ace, 2);
+    assert_int_equal(acl->ace[0].proto, 47);
+    assert_int_equal(acl->ace[0].src.len, 32);
+    assert_int_equal(acl->ace[1].proto, 17);
+    assert_int_equal(acl->ace[1].src.len, 16);
+    assert_int_equal(acl->ace[1].src_op, VPN_PORT_EQ);
+    assert_int_equal(acl->ace[1].src_port[0], 5060);
+    assert_int_equal(acl->ace[1].dst.len, 0);
+    assert_int_equal(acl->ace[1].dst_op, VPN_PORT_RANGE);
+    assert_int_equal(acl->ace[1].dst_port[1], 32767);
+    assert_int_equal(acl->ace[1].dscp, 46);
+
+    assert_int_equal(c->n_route, 2);
+    assert_true(c->route[0].via_interface);
+    assert_string_equal(c->route[0].interface, "Tunnel0");
+    assert_int_equal(c->route[0].prefix.len, 16);
+    assert_false(c->route[1].via_interface);
+    assert_int_equal(c->route[1].distance, 5);
+    vpn_conf_del(c);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok("");
+    const vpn_conf_proposal *p = vpn_conf_find_proposal(c, "default");
+    assert_non_null(p);
+    assert_int_equal(p->encr[0].id, VPN_ENCR_AES_CBC);
+    assert_int_equal(p->encr[0].bits, 256);
+    assert_int_equal(p->n_group, 3);
+    assert_int_equal(p->group[0], VPN_DH_ECP_256);
+    assert_int_equal(p->group[1], VPN_DH_MODP_2048);
+    assert_int_equal(p->group[2], VPN_DH_ECP_521);
+    for (size_t i = 0; i < p->n_group; i++)
+        assert_true(p->group[i] != VPN_DH_MODP_1536 && p->group[i] != VPN_DH_MODP_1024);
+    assert_non_null(vpn_conf_find_policy(c, "default"));
+    const vpn_conf_transform_set *t = vpn_conf_find_transform_set(c, "default");
+    assert_string_equal(t->display, "esp-aes esp-sha-hmac");
+    assert_int_equal(t->mode, VPN_CONF_MODE_TRANSPORT);
+    const vpn_conf_ipsec_profile *ip = vpn_conf_find_ipsec_profile(c, "default");
+    assert_int_equal(ip->lifetime_s, 3600);
+    assert_int_equal(ip->pfs_group, 0);
+    assert_int_equal(c->ikev2_window, 5);
+    vpn_conf_del(c);
+
+    /* Redefining the default proposal replaces its algorithms. */
+    c = parse_ok("crypto ikev2 proposal default\n encryption aes-gcm-256\n prf sha384\n group 20\n");
+    p = vpn_conf_find_proposal(c, "default");
+    assert_int_equal(p->n_encr, 1);
+    assert_int_equal(p->encr[0].id, VPN_ENCR_AES_GCM_16);
+    assert_int_equal(p->n_integ, 0);
+    assert_int_equal(p->n_group, 1);
+    vpn_conf_del(c);
+}
+
+static void test_modes_pop_like_ios(void **state)
+{
+    (void)state;
+    /* No indentation, and a global command in the middle of a profile: the
+     * parser leaves the sub-mode as IOS does, and "exit" pops one level. */
+    vpn_conf *c = parse_ok("crypto ikev2 keyring K\n"
+                           "peer A\n"
+                           "address 192.0.2.1\n"
+                           "pre-shared-key k1\n"
+                           "exit\n"
+                           "peer B\n"
+                           "identity fqdn b.example.com\n"
+                           "pre-shared-key k2\n"
+                           "hostname R1\n"
+                           "crypto ikev2 proposal P\n"
+                           "encryption aes-gcm-128\n"
+                           "prf sha256\n"
+                           "group 31\n");
+    const vpn_conf_keyring *k = vpn_conf_find_keyring(c, "K");
+    assert_int_equal(k->n_peer, 2);
+    assert_string_equal(k->peer[1].identity.value, "b.example.com");
+    assert_string_equal(c->hostname, "R1");
+    assert_int_equal(vpn_conf_find_proposal(c, "P")->group[0], VPN_DH_CURVE25519);
+    vpn_conf_del(c);
+}
+
+static void test_keyring_and_identity_matching(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok("crypto ikev2 keyring K\n"
+                           " peer NET\n  address 10.0.0.0 255.0.0.0\n  pre-shared-key net\n"
+                           " peer HOST\n  address 10.1.2.3\n  pre-shared-key host\n"
+                           " peer ID\n  identity email ops@example.com\n  pre-shared-key id\n"
+                           "crypto ikev2 profile P\n"
+                           " match identity remote fqdn domain example.com\n"
+                           " match identity remote key-id branch7\n"
+                           " match identity remote address 192.0.2.0 255.255.255.0\n"
+                           " authentication local pre-share\n authentication remote pre-share\n"
+                           " keyring local K\n");
+    const vpn_conf_keyring *k = vpn_conf_find_keyring(c, "K");
+    vpn_addr a;
+    vpn_conf_identity id;
+
+    vpn_addr_parse(&a, "10.1.2.3");
+    assert_string_equal(vpn_conf_keyring_match(k, &a, NULL)->name, "HOST"); /* longest prefix */
+    vpn_addr_parse(&a, "10.9.9.9");
+    assert_string_equal(vpn_conf_keyring_match(k, &a, NULL)->name, "NET");
+    vpn_addr_parse(&a, "192.0.2.1");
+    assert_null(vpn_conf_keyring_match(k, &a, NULL));
+    memset(&id, 0, sizeof id);
+    id.type = VPN_CONF_ID_EMAIL;
+    strcpy(id.value, "OPS@example.com"); /* case-insensitive */
+    assert_string_equal(vpn_conf_keyring_match(k, &a, &id)->name, "ID");
+
+    const vpn_conf_profile *p = vpn_conf_find_profile(c, "P");
+    id.type = VPN_CONF_ID_FQDN;
+    strcpy(id.value, "spoke1.example.com");
+    assert_true(vpn_conf_profile_matches(p, &id));
+    strcpy(id.value, "example.com");
+    assert_true(vpn_conf_profile_matches(p, &id));
+    strcpy(id.value, "badexample.com");
+    assert_false(vpn_conf_profile_matches(p, &id));
+    id.type = VPN_CONF_ID_KEY_ID;
+    strcpy(id.value, "branch7");
+    assert_true(vpn_conf_profile_matches(p, &id));
+    strcpy(id.value, "branch8");
+    assert_false(vpn_conf_profile_matches(p, &id));
+    id.type = VPN_CONF_ID_ADDRESS;
+    vpn_prefix_parse(&id.addr, "192.0.2.77");
+    assert_true(vpn_conf_profile_matches(p, &id));
+    vpn_prefix_parse(&id.addr, "192.0.3.1");
+    assert_false(vpn_conf_profile_matches(p, &id));
+    vpn_conf_del(c);
+}
+
+static void test_errors_name_the_line(void **state)
+{
+    (void)state;
+    expect_error("hostname R\nfoo bar\n", VPN_ERR_MALFORMED, 2, "unknown command 'foo'");
+    expect_error("crypto ikev2 proposal P\n encyption aes-cbc-128\n", VPN_ERR_MALFORMED, 2,
+                 "not a command of ikev2 proposal mode");
+    expect_error("crypto ikev2 proposal P\n encryption 3des\n", VPN_ERR_MALFORMED, 2, "'3des' is not supported");
+    expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n integrity md5\n", VPN_ERR_MALFORMED, 3,
+                 "'md5'");
+    expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n integrity sha1\n group 1\n",
+                 VPN_ERR_MALFORMED, 4, "'1' is not supported");
+    expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n group 19\n", VPN_ERR_POLICY, 1,
+                 "has no integrity");
+    expect_error("crypto ikev2 proposal P\n encryption aes-gcm-128\n integrity sha256\n group 19\n",
+                 VPN_ERR_POLICY, 1, "AEAD encryption takes no integrity");
+    expect_error("crypto ikev2 proposal P\n encryption aes-gcm-128 aes-cbc-128\n prf sha256\n group 19\n",
+                 VPN_ERR_POLICY, 1, "mixes AEAD");
+    expect_error("crypto ikev2 policy X\n proposal NOPE\n", VPN_ERR_NOTFOUND, 1, "proposal NOPE is not defined");
+    expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local pre-share\n"
+                 " authentication remote pre-share\n keyring local MISSING\n",
+                 VPN_ERR_NOTFOUND, 1, "keyring MISSING is not defined");
+    expect_error("crypto ikev2 profile P\n authentication local pre-share\n authentication remote pre-share\n"
+                 " keyring local K\ncrypto ikev2 keyring K\n",
+                 VPN_ERR_POLICY, 1, "no 'match identity remote'");
+    expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local pre-share\n",
+                 VPN_ERR_POLICY, 1, "needs both");
+    expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local rsa-sig\n"
+                 " authentication remote rsa-sig\n",
+                 VPN_ERR_POLICY, 1, "no 'pki trustpoint'");
+    expect_error("crypto ikev2 profile P\n dpd 5 2 on-demand\n", VPN_ERR_MALFORMED, 2, "out of range 10-3600");
+    expect_error("crypto ikev2 profile P\n dpd 10 2 sometimes\n", VPN_ERR_MALFORMED, 2, "on-demand or periodic");
+    expect_error("crypto ipsec transform-set T esp-gcm 256 esp-sha-hmac\n", VPN_ERR_POLICY, 1, "no integrity");
+    expect_error("crypto ipsec transform-set T esp-aes 256\n", VPN_ERR_POLICY, 1, "needs an integrity");
+    expect_error("crypto ipsec transform-set T esp-3des esp-sha-hmac\n", VPN_ERR_MALFORMED, 1, "esp-3des");
+    expect_error("crypto ipsec transform-set T esp-aes 512 esp-sha-hmac\n", VPN_ERR_MALFORMED, 1, "bad key size");
+    expect_error("crypto ipsec profile IP\n set transform-set NOPE\n", VPN_ERR_NOTFOUND, 1,
+                 "transform-set NOPE is not defined");
+    expect_error("crypto ipsec profile IP\n set pfs\n", VPN_ERR_MALFORMED, 2, "needs a group");
+    expect_error("interface Tunnel0\n tunnel protection ipsec profile default\n tunnel destination 192.0.2.1\n",
+                 VPN_ERR_POLICY, 1, "has no ikev2 profile");
+    expect_error("interface Tunnel0\n tunnel mode gre sideways\n", VPN_ERR_MALFORMED, 2, "unsupported tunnel mode");
+    expect_error("interface Gi0\n tunnel destination 192.0.2.1\n", VPN_ERR_MALFORMED, 2, "need a Tunnel interface");
+    expect_error("interface Gi0\n ip address 10.0.0.1 255.0.255.0\n", VPN_ERR_MALFORMED, 2, "contiguous mask");
+    expect_error("interface Gi0\n ip address 10.0.0.300 255.255.255.0\n", VPN_ERR_MALFORMED, 2,
+                 "not an IP address");
+    expect_error("ip route 10.0.0.0 255.0.0.0 Tunnel9\n", VPN_ERR_NOTFOUND, 1, "Tunnel9 is not configured");
+    expect_error("ip route 10.0.0.0 255.0.0.0 192.0.2.1 999\n", VPN_ERR_MALFORMED, 1, "out of range");
+    expect_error("ip access-list extended A\n permit tcp any eq 99999 any\n", VPN_ERR_MALFORMED, 2,
+                 "out of range");
+    expect_error("ip access-list extended A\n permit ip any any junk\n", VPN_ERR_MALFORMED, 2, "unexpected 'junk'");
+    expect_error("access-list 100 allow ip any any\n", VPN_ERR_MALFORMED, 1, "permit or deny");
+    expect_error("crypto ikev2 keyring K\n peer P\n  pre-shared-key 6 ABCD\n", VPN_ERR_MALFORMED, 3, "type 6");
+    expect_error("crypto ikev2 keyring K\n peer P\n  pre-shared-key k\n", VPN_ERR_POLICY, 2,
+                 "neither address nor identity");
+    expect_error("crypto ikev2 window 4294967296\n", VPN_ERR_MALFORMED, 1, "out of range 1-200");
+    expect_error("crypto ikev2 window 99999999999999999999999\n", VPN_ERR_MALFORMED, 1, "not a number");
+}
+
+static void test_hostile_text(void **state)
+{
+    (void)state;
+    char *big = malloc(5000);
+    memset(big, 'a', 4999);
+    big[4999] = 0;
+    expect_error(big, VPN_ERR_MALFORMED, 1, "line longer");
+    free(big);
+
+    char nul[] = "hostname A\nhost\0name B\n";
+    vpn_conf *c = NULL;
+    vpn_conf_error err;
+    assert_int_equal(vpn_conf_parse(nul, sizeof nul - 1, &c, &err), VPN_ERR_MALFORMED);
+    assert_int_equal(err.line, 2);
+    assert_null(c);
+
+    char many[400] = "hostname";
+    for (int i = 0; i < 40; i++)
+        strcat(many, " x");
+    expect_error(many, VPN_ERR_MALFORMED, 1, "too many words");
+
+    char longname[200] = "crypto ikev2 proposal ";
+    for (int i = 0; i < 70; i++)
+        strcat(longname, "n");
+    expect_error(longname, VPN_ERR_MALFORMED, 1, "too long");
+
+    /* Random bytes and random words: any result, never a crash (ASan run). */
+    static const char *words[] = {"crypto", "ikev2", "ipsec", "profile", "proposal", "peer", "address",
+                                  "1.2.3.4", "255.255.0.0", "match", "identity", "remote", "any",
+                                  "interface", "Tunnel0", "tunnel", "source", "destination", "set",
+                                  "transform-set", "esp-gcm", "256", "\n", "\n ", "exit", "ip", "route",
+                                  "permit", "deny", "udp", "eq", "range", "host", "keyring", "pre-shared-key",
+                                  "dpd", "group", "encryption", "aes-gcm-256", "::1", "/", "!", "0"};
+    uint32_t x = 12345;
+    char text[600];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = 0;
+        text[0] = 0;
+        for (int w = 0; w < 40; w++) {
+            x = x * 1103515245u + 12345u;
+            const char *word = words[(x >> 8) % (sizeof words / sizeof words[0])];
+            if (n + strlen(word) + 2 >= sizeof text)
+                break;
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s ", word);
+        }
+        if (round % 2) /* and raw bytes */
+            for (size_t i = 0; i < n; i += 7)
+                text[i] = (char)(x >> (i % 24));
+        c = NULL;
+        int rc = vpn_conf_parse(text, n, &c, &err);
+        assert_true(rc == 0 || rc < 0);
+        if (rc == 0)
+            assert_non_null(c);
+        else
+            assert_null(c);
+        vpn_conf_del(c);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hub1_objects),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_modes_pop_like_ios),
+        cmocka_unit_test(test_keyring_and_identity_matching),
+        cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_hostile_text),
+    };
+    return cmocka_run_group_tests_name("conf-parse", tests, NULL, NULL);
+}
