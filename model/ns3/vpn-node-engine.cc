@@ -9,8 +9,21 @@
 
 #include <cstdio>
 
+extern "C" {
+#include "common/rng.h"
+#include "common/vpn-err.h"
+#include "common/vpn-log.h"
+}
+
 namespace ns3
 {
+
+struct VpnNodeEngine::Core
+{
+    vpn_drbg drbg{};
+    vpn_rng rng{};
+    vpn_log log{};
+};
 
 NS_LOG_COMPONENT_DEFINE("VpnNodeEngine");
 NS_OBJECT_ENSURE_REGISTERED(VpnNodeEngine);
@@ -39,16 +52,14 @@ VpnNodeEngine::GetTypeId()
 VpnNodeEngine::VpnNodeEngine()
     : m_nodeId(0),
       m_seeded(false),
-      m_drbg{},
-      m_rng{},
-      m_log{},
+      m_core(std::make_unique<Core>()),
       m_logLevel(VPN_LOG_INFO)
 {
 }
 
 VpnNodeEngine::~VpnNodeEngine()
 {
-    vpn_drbg_free(&m_drbg);
+    vpn_drbg_free(&m_core->drbg);
 }
 
 Ptr<VpnNodeEngine>
@@ -93,9 +104,9 @@ VpnNodeEngine::Seed()
                           RngSeedManager::GetSeed(),
                           static_cast<unsigned long long>(RngSeedManager::GetRun()),
                           m_nodeId);
-    int rc = vpn_drbg_init(&m_drbg, seed, static_cast<size_t>(n));
+    int rc = vpn_drbg_init(&m_core->drbg, seed, static_cast<size_t>(n));
     NS_ABORT_MSG_IF(rc != 0, "DRBG instantiation failed: " << vpn_strerror(rc));
-    vpn_rng_init_drbg(&m_rng, &m_drbg);
+    vpn_rng_init_drbg(&m_core->rng, &m_core->drbg);
     m_seeded = true;
 }
 
@@ -106,33 +117,39 @@ VpnNodeEngine::GetRng()
     {
         Seed();
     }
-    return &m_rng;
+    return &m_core->rng;
 }
 
 int
 VpnNodeEngine::ForkDrbg(vpn_drbg* child, const std::string& label)
 {
     GetRng();
-    return vpn_drbg_fork(&m_drbg, child, label.c_str());
+    return vpn_drbg_fork(&m_core->drbg, child, label.c_str());
 }
 
 void
-VpnNodeEngine::LogThunk(void* user, vpn_log_level level, const char* engine, const char* msg)
+VpnNodeEngine::DeliverLog(int level, const char* engine, const char* msg)
 {
-    auto self = static_cast<VpnNodeEngine*>(user);
-    NS_LOG_LOGIC("node " << self->m_nodeId << " [" << vpn_log_level_name(level) << "] " << engine
-                         << ": " << msg);
-    self->m_logTrace(static_cast<int>(level), engine, msg);
+    NS_LOG_LOGIC("node " << m_nodeId << " [" << vpn_log_level_name(static_cast<vpn_log_level>(level))
+                         << "] " << engine << ": " << msg);
+    m_logTrace(level, engine, msg);
+}
+
+// The C callback type takes the enum; adapt without a cast of the function.
+static void
+LogAdapter(void* user, vpn_log_level level, const char* engine, const char* msg)
+{
+    static_cast<VpnNodeEngine*>(user)->DeliverLog(static_cast<int>(level), engine, msg);
 }
 
 const vpn_log*
 VpnNodeEngine::GetLog() const
 {
     auto self = const_cast<VpnNodeEngine*>(this);
-    self->m_log.fn = &VpnNodeEngine::LogThunk;
-    self->m_log.user = self;
-    self->m_log.max = static_cast<vpn_log_level>(m_logLevel);
-    return &m_log;
+    m_core->log.fn = &LogAdapter;
+    m_core->log.user = self;
+    m_core->log.max = static_cast<vpn_log_level>(m_logLevel);
+    return &m_core->log;
 }
 
 uint32_t
@@ -144,7 +161,7 @@ VpnNodeEngine::GetNodeId() const
 void
 VpnNodeEngine::DoDispose()
 {
-    vpn_drbg_free(&m_drbg);
+    vpn_drbg_free(&m_core->drbg);
     m_seeded = false;
     Object::DoDispose();
 }

@@ -16,13 +16,14 @@
 #include "ns3/traced-callback.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
-extern "C" {
-#include "common/rng.h"
-#include "common/vpn-err.h"
-#include "common/vpn-log.h"
-}
+// The C core's types, declared here so that users of this header need not
+// see the core's include path.
+struct vpn_drbg;
+struct vpn_rng;
+struct vpn_log;
 
 namespace ns3
 {
@@ -50,16 +51,19 @@ class VpnNodeEngine : public Object
     static uint64_t NowNs();
 
     /** The node-wide random stream (valid for the engine's lifetime). */
-    const vpn_rng* GetRng();
+    const struct vpn_rng* GetRng();
 
     /**
      * Seeds \p child with a stream of its own for one engine instance; the
      * label keeps streams of different engines apart. Returns a VPN_ERR_*.
      */
-    int ForkDrbg(vpn_drbg* child, const std::string& label);
+    int ForkDrbg(struct vpn_drbg* child, const std::string& label);
 
     /** Log sink to hand to C engines; events go to NS_LOG and the Log trace. */
-    const vpn_log* GetLog() const;
+    const struct vpn_log* GetLog() const;
+
+    /** Delivers one engine log event to NS_LOG and the Log trace. */
+    void DeliverLog(int level, const char* engine, const char* msg);
 
     /** Node this engine serves (0 before aggregation). */
     uint32_t GetNodeId() const;
@@ -73,14 +77,12 @@ class VpnNodeEngine : public Object
     void DoDispose() override;
 
   private:
+    struct Core; // the C state: DRBG, RNG handle, log sink
     void Seed();
-    static void LogThunk(void* user, vpn_log_level level, const char* engine, const char* msg);
 
     uint32_t m_nodeId;
     bool m_seeded;
-    vpn_drbg m_drbg;
-    vpn_rng m_rng;
-    vpn_log m_log;
+    std::unique_ptr<Core> m_core;
     uint32_t m_logLevel;
     TracedCallback<int, const std::string&, const std::string&> m_logTrace;
 };

@@ -7,6 +7,11 @@
 #include "ns3/uinteger.h"
 #include "ns3/vpn-module.h"
 
+extern "C" {
+#include "common/rng.h"
+#include "common/vpn-log.h"
+}
+
 #include <array>
 #include <string>
 #include <vector>
