@@ -13,6 +13,9 @@ VPN_CORE_SOURCES = [
     'model/core/common/addr.c',
     'model/core/conf/conf.c',
     'model/core/conf/conf-parse.c',
+    'model/core/crypto/cipher.c',
+    'model/core/crypto/hmac.c',
+    'model/core/crypto/integ.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -26,6 +29,7 @@ VPN_CORE_HEADERS = [
     'model/core/crypto/integ.h',
     'model/core/conf/conf.h',
     'model/core/conf/conf-internal.h',
+    'model/core/crypto/hmac.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -45,6 +49,8 @@ VPN_CORE_TESTS = [
     'common-err:test/core/common-err-test.c',
     'common-addr:test/core/common-addr-test.c',
     'conf-parse:test/core/conf-parse-test.c',
+    'crypto-cipher:test/core/crypto-cipher-test.c',
+    'crypto-integ:test/core/crypto-integ-test.c',
 ]
 
 VPN_FUZZERS = [
