@@ -16,6 +16,7 @@ VPN_CORE_SOURCES = [
     'model/core/crypto/cipher.c',
     'model/core/crypto/hmac.c',
     'model/core/crypto/integ.c',
+    'model/core/show/show-conf.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -30,6 +31,7 @@ VPN_CORE_HEADERS = [
     'model/core/conf/conf.h',
     'model/core/conf/conf-internal.h',
     'model/core/crypto/hmac.h',
+    'model/core/show/show.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -51,6 +53,7 @@ VPN_CORE_TESTS = [
     'conf-parse:test/core/conf-parse-test.c',
     'crypto-cipher:test/core/crypto-cipher-test.c',
     'crypto-integ:test/core/crypto-integ-test.c',
+    'show-conf:test/core/show-conf-test.c',
 ]
 
 VPN_FUZZERS = [
