@@ -17,6 +17,8 @@ VPN_CORE_SOURCES = [
     'model/core/crypto/hmac.c',
     'model/core/crypto/integ.c',
     'model/core/show/show-conf.c',
+    'model/core/crypto/prf.c',
+    'model/core/crypto/kdf.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -32,6 +34,8 @@ VPN_CORE_HEADERS = [
     'model/core/conf/conf-internal.h',
     'model/core/crypto/hmac.h',
     'model/core/show/show.h',
+    'model/core/crypto/prf.h',
+    'model/core/crypto/kdf.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -54,6 +58,8 @@ VPN_CORE_TESTS = [
     'crypto-cipher:test/core/crypto-cipher-test.c',
     'crypto-integ:test/core/crypto-integ-test.c',
     'show-conf:test/core/show-conf-test.c',
+    'crypto-prf:test/core/crypto-prf-test.c',
+    'crypto-kdf:test/core/crypto-kdf-test.c',
 ]
 
 VPN_FUZZERS = [

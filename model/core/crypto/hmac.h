@@ -49,6 +49,19 @@ size_t vpn_hash_len(enum vpn_hash hash);
  */
 int vpn_hmac_init(vpn_hmac *h, enum vpn_hash hash, const uint8_t *key, size_t key_len);
 
+/* As vpn_hmac_init, the key being the concatenation of n pieces (IKE keys
+ * its PRF with Ni | Nr). Same errors. */
+int vpn_hmac_init_iov(vpn_hmac *h, enum vpn_hash hash, const vpn_iov *key, size_t n);
+
+/*
+ * Streaming use: start copies the keyed inner state into s, update absorbs
+ * data, finish writes h->out_len bytes and wipes s. Errors: VPN_ERR_INVAL,
+ * VPN_ERR_CRYPTO (finish wipes s on error too).
+ */
+int vpn_hmac_start(const vpn_hmac *h, vpn_hash_state *s);
+int vpn_hmac_update(const vpn_hmac *h, vpn_hash_state *s, const void *p, size_t len);
+int vpn_hmac_finish(const vpn_hmac *h, vpn_hash_state *s, uint8_t *out);
+
 /* Writes h->out_len bytes of HMAC over the concatenated iov to out. Errors:
  * VPN_ERR_INVAL (NULL pointer with a nonzero length), VPN_ERR_CRYPTO. */
 int vpn_hmac_compute(const vpn_hmac *h, const vpn_iov *iov, size_t n, uint8_t *out);
