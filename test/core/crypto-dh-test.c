@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/dh.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
 
@@ -286,6 +290,71 @@ static void test_seeded_public_values_repeat(void **state)
     }
 }
 
+/*
+ * Interop with OpenSSL's own finite-field DH for the RFC 3526 groups it
+ * names: an independent check of our prime and generator.
+ */
+static void test_modp_interop_openssl(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t id;
+        const char *name;
+    } g[] = {{VPN_DH_MODP_1536, "modp_1536"},
+             {VPN_DH_MODP_2048, "modp_2048"},
+             {VPN_DH_MODP_3072, "modp_3072"},
+             {VPN_DH_MODP_4096, "modp_4096"}};
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+        vpn_drbg d;
+        vpn_rng r;
+        vpn_dh *ours;
+        EVP_PKEY *theirs = NULL, *peer = NULL;
+        EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+        BIGNUM *tpub = NULL, *opub;
+        uint8_t tp[VPN_DH_MAX_LEN], s1[VPN_DH_MAX_LEN], s2[VPN_DH_MAX_LEN];
+        size_t ol, l1 = sizeof s1, l2 = sizeof s2;
+
+        drbg_rng(&d, &r, "interop");
+        assert_int_equal(vpn_dh_new(&ours, g[i].id, &r), 0);
+        const uint8_t *op = vpn_dh_public(ours, &ol);
+
+        assert_int_equal(EVP_PKEY_keygen_init(kctx), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_group_name(kctx, g[i].name), 1);
+        assert_int_equal(EVP_PKEY_generate(kctx, &theirs), 1);
+        assert_int_equal(EVP_PKEY_get_bn_param(theirs, OSSL_PKEY_PARAM_PUB_KEY, &tpub), 1);
+        assert_int_equal(BN_bn2binpad(tpub, tp, (int)ol), (int)ol);
+        assert_int_equal(vpn_dh_compute(ours, tp, ol, s1, &l1), 0);
+
+        /* Our public value as an OpenSSL DH key of the same named group. */
+        OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+        opub = BN_bin2bn(op, (int)ol, NULL);
+        assert_true(OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, g[i].name, 0));
+        assert_true(OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PUB_KEY, opub));
+        OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(b);
+        EVP_PKEY_CTX *fctx = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+        assert_int_equal(EVP_PKEY_fromdata_init(fctx), 1);
+        assert_int_equal(EVP_PKEY_fromdata(fctx, &peer, EVP_PKEY_PUBLIC_KEY, params), 1);
+        EVP_PKEY_CTX *dctx = EVP_PKEY_CTX_new_from_pkey(NULL, theirs, NULL);
+        assert_int_equal(EVP_PKEY_derive_init(dctx), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_dh_pad(dctx, 1), 1);
+        assert_int_equal(EVP_PKEY_derive_set_peer(dctx, peer), 1);
+        assert_int_equal(EVP_PKEY_derive(dctx, s2, &l2), 1);
+        assert_int_equal(l1, l2);
+        assert_memory_equal(s1, s2, l1);
+
+        EVP_PKEY_CTX_free(dctx);
+        EVP_PKEY_CTX_free(fctx);
+        EVP_PKEY_CTX_free(kctx);
+        OSSL_PARAM_free(params);
+        OSSL_PARAM_BLD_free(b);
+        EVP_PKEY_free(theirs);
+        EVP_PKEY_free(peer);
+        BN_free(tpub);
+        BN_free(opub);
+        vpn_dh_del(ours);
+    }
+}
+
 /* ---- peer value checks -------------------------------------------------------- */
 
 /* Returns the code of computing with peer[len] and checks out is zeroed on error. */
@@ -560,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_rfc7748_6_1),
         cmocka_unit_test(test_agreement_all_groups),
         cmocka_unit_test(test_seeded_public_values_repeat),
+        cmocka_unit_test(test_modp_interop_openssl),
         cmocka_unit_test(test_modp_rejects),
         cmocka_unit_test(test_ecp_rejects),
         cmocka_unit_test(test_x25519_rejects),
