@@ -168,9 +168,11 @@ static int key_load(vpn_sig_key **out, const uint8_t *buf, size_t len, bool priv
     EVP_PKEY *pkey = NULL;
     int rc;
 
-    if (out == NULL || buf == NULL || len == 0 || len > INT_MAX)
+    if (out == NULL)
         return VPN_ERR_INVAL;
     *out = NULL;
+    if (buf == NULL || len == 0 || len > INT_MAX)
+        return VPN_ERR_INVAL;
     if (looks_der(buf, len)) {
         const unsigned char *p = buf;
         pkey = priv ? d2i_AutoPrivateKey(NULL, &p, (long)len) : d2i_PUBKEY(NULL, &p, (long)len);
