@@ -970,6 +970,12 @@ static int ecdsa_sign(const vpn_sig_key *key, uint8_t hash, const vpn_rng *rng,
         goto out;
     rc = vpn_sig_ecdsa_rs_to_der(rs, 2 * flen, sig, *sig_len, sig_len);
 out:
+    /* k, k^-1 and e + r d each give d away: wipe them before the pool
+     * hands them out again. */
+    BN_clear(k);
+    BN_clear(kinv);
+    BN_clear(t);
+    BN_clear(rd);
     BN_CTX_end(ctx);
 out_nobn:
     OPENSSL_cleanse(kbuf, sizeof kbuf);

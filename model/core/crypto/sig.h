@@ -56,8 +56,8 @@ typedef struct vpn_sig_key vpn_sig_key;
  * Encrypted keys are refused (there is no one to ask for a passphrase).
  * On success *out is owned by the caller (vpn_sig_key_del).
  * Errors: VPN_ERR_INVAL, VPN_ERR_MALFORMED (not a key, trailing bytes,
- * encrypted), VPN_ERR_UNSUPPORTED (a key type or curve not listed above),
- * VPN_ERR_NOMEM.
+ * encrypted), VPN_ERR_UNSUPPORTED (a key type or curve not listed above,
+ * or RSA below 1024 bits), VPN_ERR_NOMEM.
  */
 int vpn_sig_key_load_private(vpn_sig_key **out, const uint8_t *buf, size_t len);
 
