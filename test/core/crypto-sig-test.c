@@ -215,9 +215,9 @@ static void test_rfc4754_verify(void **state)
         assert_false(vpn_sig_key_is_private(pub));
         assert_int_equal(vpn_sig_auth_verify(pub, v->method, rs, len, abc, 3, &used), 0);
         assert_int_equal(used.scheme, VPN_SIG_ECDSA);
-        assert_int_equal(used.hash, i == 0   ? VPN_HASH_SHA2_256
-                                    : i == 1 ? VPN_HASH_SHA2_384
-                                             : VPN_HASH_SHA2_512);
+        assert_int_equal(used.hash, i == 0   ? VPN_IKE_HASH_SHA2_256
+                                    : i == 1 ? VPN_IKE_HASH_SHA2_384
+                                             : VPN_IKE_HASH_SHA2_512);
         /* Another message, a changed s, a changed r: no. */
         assert_int_equal(vpn_sig_auth_verify(pub, v->method, rs, len, (const uint8_t *)"abd", 3,
                                              &used),
@@ -274,7 +274,7 @@ static void test_rfc4754_sign_known_k(void **state)
         f.off = 0;
         vpn_wr_init(&w, auth, sizeof auth);
         assert_int_equal(vpn_sig_alg_init(&alg, VPN_SIG_ECDSA,
-                                          (uint8_t)(VPN_HASH_SHA2_256 + i)),
+                                          (uint8_t)(VPN_IKE_HASH_SHA2_256 + i)),
                          0);
         assert_int_equal(vpn_sig_auth_sign(key, VPN_AUTH_METHOD_DIGITAL_SIG, &alg, &rng,
                                            (const uint8_t *)"abc", 3, &w),
@@ -324,7 +324,7 @@ static void round_trip(vpn_sig_key *key, vpn_sig_scheme scheme, uint8_t hash)
     assert_int_equal(vpn_sig_verify(key, &alg, msg, sizeof msg, sig, 0), VPN_ERR_AUTH);
     /* The wrong hash. */
     vpn_sig_alg other = alg;
-    other.hash = hash == VPN_HASH_SHA2_256 ? VPN_HASH_SHA2_384 : VPN_HASH_SHA2_256;
+    other.hash = hash == VPN_IKE_HASH_SHA2_256 ? VPN_IKE_HASH_SHA2_384 : VPN_IKE_HASH_SHA2_256;
     assert_int_equal(vpn_sig_verify(key, &other, msg, sizeof msg, sig, len), VPN_ERR_AUTH);
 
     /* As RFC 7427 authentication data. */
@@ -349,7 +349,7 @@ static void round_trip(vpn_sig_key *key, vpn_sig_scheme scheme, uint8_t hash)
 static void test_round_trip_rsa(void **state)
 {
     keys *k = *state;
-    for (uint8_t h = VPN_HASH_SHA2_256; h <= VPN_HASH_SHA2_512; h++) {
+    for (uint8_t h = VPN_IKE_HASH_SHA2_256; h <= VPN_IKE_HASH_SHA2_512; h++) {
         round_trip(k->rsa, VPN_SIG_RSA_PKCS1, h);
         round_trip(k->rsa, VPN_SIG_RSA_PSS, h);
     }
@@ -364,7 +364,7 @@ static void test_round_trip_ecdsa(void **state)
     vpn_sig_key *ec[] = {k->p256, k->p384, k->p521};
     static const size_t bits[] = {256, 384, 521}, max[] = {72, 104, 141};
     for (size_t i = 0; i < 3; i++) {
-        for (uint8_t h = VPN_HASH_SHA2_256; h <= VPN_HASH_SHA2_512; h++)
+        for (uint8_t h = VPN_IKE_HASH_SHA2_256; h <= VPN_IKE_HASH_SHA2_512; h++)
             round_trip(ec[i], VPN_SIG_ECDSA, h);
         assert_int_equal(vpn_sig_key_type_of(ec[i]), VPN_SIG_KEY_EC_P256 + i);
         assert_int_equal(vpn_sig_key_bits(ec[i]), bits[i]);
@@ -407,7 +407,7 @@ static void sign_with_seed(vpn_sig_key *key, vpn_sig_scheme scheme, const char *
     vpn_sig_alg alg;
 
     drbg_rng(&d, &rng, seed);
-    assert_int_equal(vpn_sig_alg_init(&alg, scheme, VPN_HASH_SHA2_256), 0);
+    assert_int_equal(vpn_sig_alg_init(&alg, scheme, VPN_IKE_HASH_SHA2_256), 0);
     assert_int_equal(vpn_sig_sign(key, &alg, &rng, (const uint8_t *)"m", 1, sig, len), 0);
     assert_int_equal(vpn_sig_verify(key, &alg, (const uint8_t *)"m", 1, sig, *len), 0);
 }
@@ -449,7 +449,7 @@ static void test_policy(void **state)
 
     drbg_rng(&d, &rng, "policy");
     /* SHA-1: never for signing. */
-    alg = (vpn_sig_alg){VPN_SIG_RSA_PKCS1, VPN_HASH_SHA1, 0, 0};
+    alg = (vpn_sig_alg){VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA1, 0, 0};
     assert_int_equal(vpn_sig_sign(k->rsa, &alg, &rng, sig, 4, sig, &len), VPN_ERR_POLICY);
     vpn_wr_init(&w, auth, sizeof auth);
     assert_int_equal(vpn_sig_auth_sign(k->rsa, VPN_AUTH_METHOD_RSA_SIG, NULL, &rng, sig, 4, &w),
@@ -458,13 +458,13 @@ static void test_policy(void **state)
                      VPN_ERR_UNSUPPORTED);
     assert_int_equal(vpn_wr_len(&w), 0);
     /* Keys of the wrong type for the scheme. */
-    vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_HASH_SHA2_256);
+    vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256);
     assert_int_equal(vpn_sig_sign(k->rsa, &alg, &rng, sig, 4, sig, &len), VPN_ERR_POLICY);
-    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PSS, VPN_HASH_SHA2_256);
+    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PSS, VPN_IKE_HASH_SHA2_256);
     assert_int_equal(vpn_sig_sign(k->p256, &alg, &rng, sig, 4, sig, &len), VPN_ERR_POLICY);
     assert_int_equal(vpn_sig_verify(k->p256, &alg, sig, 4, sig, 64), VPN_ERR_POLICY);
     /* RFC 7427 data naming ECDSA, checked against an RSA key. */
-    vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_HASH_SHA2_256);
+    vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256);
     vpn_wr_init(&w, auth, sizeof auth);
     assert_int_equal(vpn_sig_auth_sign(k->p256, VPN_AUTH_METHOD_DIGITAL_SIG, &alg, &rng, sig, 4,
                                        &w),
@@ -483,16 +483,16 @@ static void test_policy(void **state)
                      VPN_ERR_NOSPACE);
     assert_int_equal(vpn_wr_len(&w), 0);
     /* PSS without an RNG; PKCS#1 v1.5 needs none. */
-    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PSS, VPN_HASH_SHA2_256);
+    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PSS, VPN_IKE_HASH_SHA2_256);
     len = sizeof sig;
     assert_int_equal(vpn_sig_sign(k->rsa, &alg, NULL, sig, 4, sig, &len), VPN_ERR_INVAL);
-    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_HASH_SHA2_256);
+    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
     assert_int_equal(vpn_sig_sign(k->rsa, &alg, NULL, (const uint8_t *)"x", 1, sig, &len), 0);
     len = 255;
     assert_int_equal(vpn_sig_sign(k->rsa, &alg, NULL, (const uint8_t *)"x", 1, sig, &len),
                      VPN_ERR_NOSPACE);
     /* PSS salt too long for the key. */
-    alg = (vpn_sig_alg){VPN_SIG_RSA_PSS, VPN_HASH_SHA2_512, VPN_HASH_SHA2_512, 200};
+    alg = (vpn_sig_alg){VPN_SIG_RSA_PSS, VPN_IKE_HASH_SHA2_512, VPN_IKE_HASH_SHA2_512, 200};
     len = sizeof sig;
     assert_int_equal(vpn_sig_sign(k->rsa, &alg, &rng, sig, 4, sig, &len), VPN_ERR_INVAL);
     /* A nonzero but unusual salt length round-trips. */
@@ -520,7 +520,7 @@ static void test_legacy_sha1_verify(void **state)
                                          sizeof msg, &used),
                      0);
     assert_int_equal(used.scheme, VPN_SIG_RSA_PKCS1);
-    assert_int_equal(used.hash, VPN_HASH_SHA1);
+    assert_int_equal(used.hash, VPN_IKE_HASH_SHA1);
     assert_int_equal(vpn_sig_auth_verify(k->rsa, VPN_AUTH_METHOD_RSA_SIG, sig, len, msg,
                                          sizeof msg - 1, &used),
                      VPN_ERR_AUTH);
@@ -536,7 +536,7 @@ static void test_legacy_sha1_verify(void **state)
     assert_int_equal(vpn_sig_auth_verify(k->rsa, VPN_AUTH_METHOD_DIGITAL_SIG, auth, 1 + al + len,
                                          msg, sizeof msg, &used),
                      0);
-    assert_int_equal(used.hash, VPN_HASH_SHA1);
+    assert_int_equal(used.hash, VPN_IKE_HASH_SHA1);
     free(id);
 }
 
@@ -563,18 +563,18 @@ static void test_algid_rfc7427_appendix_a(void **state)
 {
     (void)state;
     /* A.1.1 - A.1.4: PKCS#1 v1.5 with NULL parameters */
-    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_HASH_SHA1, "300d06092a864886f70d0101050500");
-    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_HASH_SHA2_256, "300d06092a864886f70d01010b0500");
-    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_HASH_SHA2_384, "300d06092a864886f70d01010c0500");
-    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_HASH_SHA2_512, "300d06092a864886f70d01010d0500");
+    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA1, "300d06092a864886f70d0101050500");
+    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256, "300d06092a864886f70d01010b0500");
+    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_384, "300d06092a864886f70d01010c0500");
+    assert_algid_bytes(VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_512, "300d06092a864886f70d01010d0500");
     /* A.3.1 - A.3.4: ECDSA, no parameters */
-    assert_algid_bytes(VPN_SIG_ECDSA, VPN_HASH_SHA1, "300906072a8648ce3d0401");
-    assert_algid_bytes(VPN_SIG_ECDSA, VPN_HASH_SHA2_256, "300a06082a8648ce3d040302");
-    assert_algid_bytes(VPN_SIG_ECDSA, VPN_HASH_SHA2_384, "300a06082a8648ce3d040303");
-    assert_algid_bytes(VPN_SIG_ECDSA, VPN_HASH_SHA2_512, "300a06082a8648ce3d040304");
+    assert_algid_bytes(VPN_SIG_ECDSA, VPN_IKE_HASH_SHA1, "300906072a8648ce3d0401");
+    assert_algid_bytes(VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256, "300a06082a8648ce3d040302");
+    assert_algid_bytes(VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_384, "300a06082a8648ce3d040303");
+    assert_algid_bytes(VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_512, "300a06082a8648ce3d040304");
     /* RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32, in DER: the RFC 7427
      * A.4.3 value without its explicit default trailerField. */
-    assert_algid_bytes(VPN_SIG_RSA_PSS, VPN_HASH_SHA2_256,
+    assert_algid_bytes(VPN_SIG_RSA_PSS, VPN_IKE_HASH_SHA2_256,
                        "30410609 2a864886 f70d0101 0a3034a0 0f300d06 09608648 01650304 02010500"
                        "a11c301a 06092a86 4886f70d 01010830 0d060960 86480165 03040201 0500a203"
                        "020120");
@@ -590,8 +590,8 @@ static void test_algid_rfc7427_appendix_a(void **state)
     vpn_rd_init(&r, der, len);
     assert_int_equal(vpn_sig_algid_read(&r, &alg), 0);
     assert_int_equal(alg.scheme, VPN_SIG_RSA_PSS);
-    assert_int_equal(alg.hash, VPN_HASH_SHA2_256);
-    assert_int_equal(alg.mgf1_hash, VPN_HASH_SHA2_256);
+    assert_int_equal(alg.hash, VPN_IKE_HASH_SHA2_256);
+    assert_int_equal(alg.mgf1_hash, VPN_IKE_HASH_SHA2_256);
     assert_int_equal(alg.salt_len, 32);
     free(der);
 
@@ -600,8 +600,8 @@ static void test_algid_rfc7427_appendix_a(void **state)
     vpn_rd_init(&r, der, len);
     assert_int_equal(vpn_sig_algid_read(&r, &alg), 0);
     assert_int_equal(alg.scheme, VPN_SIG_RSA_PSS);
-    assert_int_equal(alg.hash, VPN_HASH_SHA1);
-    assert_int_equal(alg.mgf1_hash, VPN_HASH_SHA1);
+    assert_int_equal(alg.hash, VPN_IKE_HASH_SHA1);
+    assert_int_equal(alg.mgf1_hash, VPN_IKE_HASH_SHA1);
     assert_int_equal(alg.salt_len, 20);
     free(der);
 
@@ -618,8 +618,8 @@ static void test_algid_round_trips(void **state)
 {
     (void)state;
     static const uint16_t salts[] = {0, 1, 20, 32, 127, 128, 255, 256, 300, 0xffff};
-    for (uint8_t h = VPN_HASH_SHA1; h <= VPN_HASH_SHA2_512; h++) {
-        for (uint8_t m = VPN_HASH_SHA1; m <= VPN_HASH_SHA2_512; m++) {
+    for (uint8_t h = VPN_IKE_HASH_SHA1; h <= VPN_IKE_HASH_SHA2_512; h++) {
+        for (uint8_t m = VPN_IKE_HASH_SHA1; m <= VPN_IKE_HASH_SHA2_512; m++) {
             for (size_t s = 0; s < sizeof salts / sizeof salts[0]; s++) {
                 vpn_sig_alg a = {VPN_SIG_RSA_PSS, h, m, salts[s]}, b;
                 uint8_t buf[128];
@@ -640,7 +640,7 @@ static void test_algid_round_trips(void **state)
         }
     }
     /* An all-defaults PSS identifier is the A.4.2 one. */
-    vpn_sig_alg a = {VPN_SIG_RSA_PSS, VPN_HASH_SHA1, VPN_HASH_SHA1, 20};
+    vpn_sig_alg a = {VPN_SIG_RSA_PSS, VPN_IKE_HASH_SHA1, VPN_IKE_HASH_SHA1, 20};
     uint8_t buf[64];
     vpn_wr w;
     vpn_wr_init(&w, buf, sizeof buf);
@@ -710,9 +710,9 @@ static void test_algid_hostile(void **state)
     vpn_rd r;
     vpn_rd_init(&r, der, len);
     assert_int_equal(vpn_sig_algid_read(&r, &alg), 0);
-    assert_int_equal(alg.hash, VPN_HASH_SHA2_256);
+    assert_int_equal(alg.hash, VPN_IKE_HASH_SHA2_256);
     assert_int_equal(vpn_sig_algid_read(&r, &alg), 0);
-    assert_int_equal(alg.hash, VPN_HASH_SHA2_384);
+    assert_int_equal(alg.hash, VPN_IKE_HASH_SHA2_384);
     assert_int_equal(vpn_rd_left(&r), 0);
     free(der);
 
@@ -732,7 +732,7 @@ static void test_algid_hostile(void **state)
         assert_true(rc == 0 || rc == VPN_ERR_MALFORMED || rc == VPN_ERR_TRUNCATED ||
                     rc == VPN_ERR_UNSUPPORTED);
     }
-    vpn_sig_alg pss = {VPN_SIG_RSA_PSS, VPN_HASH_SHA2_384, VPN_HASH_SHA2_256, 48};
+    vpn_sig_alg pss = {VPN_SIG_RSA_PSS, VPN_IKE_HASH_SHA2_384, VPN_IKE_HASH_SHA2_256, 48};
     vpn_wr w;
     vpn_wr_init(&w, buf, sizeof buf);
     assert_int_equal(vpn_sig_algid_write(&w, &pss), 0);
@@ -756,7 +756,7 @@ static void test_auth_data_hostile(void **state)
     vpn_wr w;
 
     drbg_rng(&d, &rng, "auth hostile");
-    vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_HASH_SHA2_256);
+    vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256);
     vpn_wr_init(&w, auth, sizeof auth);
     assert_int_equal(vpn_sig_auth_sign(k->p256, VPN_AUTH_METHOD_DIGITAL_SIG, &alg, &rng, msg, 1,
                                        &w),
@@ -904,7 +904,7 @@ static void test_key_loading(void **state)
         vpn_sig_alg alg;
         uint8_t sig[300];
         size_t len = sizeof sig;
-        vpn_sig_alg_init(&alg, i == 0 ? VPN_SIG_RSA_PKCS1 : VPN_SIG_ECDSA, VPN_HASH_SHA2_256);
+        vpn_sig_alg_init(&alg, i == 0 ? VPN_SIG_RSA_PKCS1 : VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256);
         assert_int_equal(vpn_sig_sign(b, &alg, NULL, sig, 1, sig, &len), VPN_ERR_INVAL);
         /* Loaded keys work: sign with a, verify with b. */
         vpn_drbg d;

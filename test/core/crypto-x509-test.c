@@ -416,7 +416,7 @@ static void test_keys(void **state)
     vpn_wr w;
     assert_int_equal(vpn_drbg_init(&d, "x509 keys", 9), 0);
     vpn_rng_init_drbg(&rng, &d);
-    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PSS, VPN_HASH_SHA2_256);
+    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PSS, VPN_IKE_HASH_SHA2_256);
     vpn_wr_init(&w, auth, sizeof auth);
     assert_int_equal(vpn_sig_auth_sign(priv, VPN_AUTH_METHOD_DIGITAL_SIG, &alg, &rng,
                                        (const uint8_t *)"octets", 6, &w),

@@ -48,13 +48,17 @@ enum vpn_dh_id {
     VPN_DH_CURVE25519 = 31, /* RFC 8031 */
 };
 
-/* IKEv2 Hash Algorithms (RFC 7427 section 7; SIGNATURE_HASH_ALGORITHMS) */
-enum vpn_hash_id {
-    VPN_HASH_NONE = 0,
-    VPN_HASH_SHA1 = 1,      /* verify only: legacy peers */
-    VPN_HASH_SHA2_256 = 2,
-    VPN_HASH_SHA2_384 = 3,
-    VPN_HASH_SHA2_512 = 4,
+/*
+ * IKEv2 Hash Algorithms (RFC 7427 section 7), the values a
+ * SIGNATURE_HASH_ALGORITHMS notify carries. IKE_ in the name keeps these
+ * wire numbers apart from the crypto unit's internal hash enum.
+ */
+enum vpn_ike_hash_id {
+    VPN_IKE_HASH_NONE = 0,
+    VPN_IKE_HASH_SHA1 = 1, /* verify only: legacy peers */
+    VPN_IKE_HASH_SHA2_256 = 2,
+    VPN_IKE_HASH_SHA2_384 = 3,
+    VPN_IKE_HASH_SHA2_512 = 4,
 };
 
 /*

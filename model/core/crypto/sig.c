@@ -63,10 +63,10 @@ static int fail(int err)
 static const EVP_MD *hash_md(uint8_t hash)
 {
     switch (hash) {
-    case VPN_HASH_SHA1: return EVP_sha1();
-    case VPN_HASH_SHA2_256: return EVP_sha256();
-    case VPN_HASH_SHA2_384: return EVP_sha384();
-    case VPN_HASH_SHA2_512: return EVP_sha512();
+    case VPN_IKE_HASH_SHA1: return EVP_sha1();
+    case VPN_IKE_HASH_SHA2_256: return EVP_sha256();
+    case VPN_IKE_HASH_SHA2_384: return EVP_sha384();
+    case VPN_IKE_HASH_SHA2_512: return EVP_sha512();
     default: return NULL;
     }
 }
@@ -74,10 +74,10 @@ static const EVP_MD *hash_md(uint8_t hash)
 size_t vpn_sig_hash_len(uint8_t hash)
 {
     switch (hash) {
-    case VPN_HASH_SHA1: return 20;
-    case VPN_HASH_SHA2_256: return 32;
-    case VPN_HASH_SHA2_384: return 48;
-    case VPN_HASH_SHA2_512: return 64;
+    case VPN_IKE_HASH_SHA1: return 20;
+    case VPN_IKE_HASH_SHA2_256: return 32;
+    case VPN_IKE_HASH_SHA2_384: return 48;
+    case VPN_IKE_HASH_SHA2_512: return 64;
     default: return 0;
     }
 }
@@ -418,21 +418,21 @@ static const uint8_t oid_ecdsa_sha512[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0
 
 #define OID(x) x, sizeof x
 static const oid_entry sig_oids[] = {
-    {OID(oid_rsa_sha1), VPN_SIG_RSA_PKCS1, VPN_HASH_SHA1},
-    {OID(oid_rsa_sha256), VPN_SIG_RSA_PKCS1, VPN_HASH_SHA2_256},
-    {OID(oid_rsa_sha384), VPN_SIG_RSA_PKCS1, VPN_HASH_SHA2_384},
-    {OID(oid_rsa_sha512), VPN_SIG_RSA_PKCS1, VPN_HASH_SHA2_512},
-    {OID(oid_ecdsa_sha1), VPN_SIG_ECDSA, VPN_HASH_SHA1},
-    {OID(oid_ecdsa_sha256), VPN_SIG_ECDSA, VPN_HASH_SHA2_256},
-    {OID(oid_ecdsa_sha384), VPN_SIG_ECDSA, VPN_HASH_SHA2_384},
-    {OID(oid_ecdsa_sha512), VPN_SIG_ECDSA, VPN_HASH_SHA2_512},
+    {OID(oid_rsa_sha1), VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA1},
+    {OID(oid_rsa_sha256), VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256},
+    {OID(oid_rsa_sha384), VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_384},
+    {OID(oid_rsa_sha512), VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_512},
+    {OID(oid_ecdsa_sha1), VPN_SIG_ECDSA, VPN_IKE_HASH_SHA1},
+    {OID(oid_ecdsa_sha256), VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256},
+    {OID(oid_ecdsa_sha384), VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_384},
+    {OID(oid_ecdsa_sha512), VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_512},
     {OID(oid_pss), VPN_SIG_RSA_PSS, 0},
 };
 static const oid_entry hash_oids[] = {
-    {OID(oid_sha1), 0, VPN_HASH_SHA1},
-    {OID(oid_sha256), 0, VPN_HASH_SHA2_256},
-    {OID(oid_sha384), 0, VPN_HASH_SHA2_384},
-    {OID(oid_sha512), 0, VPN_HASH_SHA2_512},
+    {OID(oid_sha1), 0, VPN_IKE_HASH_SHA1},
+    {OID(oid_sha256), 0, VPN_IKE_HASH_SHA2_256},
+    {OID(oid_sha384), 0, VPN_IKE_HASH_SHA2_384},
+    {OID(oid_sha512), 0, VPN_IKE_HASH_SHA2_512},
 };
 #undef OID
 
@@ -520,8 +520,8 @@ static int read_pss_params(vpn_rd *r, vpn_sig_alg *alg)
     uint32_t v = 0;
     int rc;
 
-    alg->hash = VPN_HASH_SHA1;
-    alg->mgf1_hash = VPN_HASH_SHA1;
+    alg->hash = VPN_IKE_HASH_SHA1;
+    alg->mgf1_hash = VPN_IKE_HASH_SHA1;
     alg->salt_len = 20;
     if ((rc = der_read(r, DER_SEQUENCE, &seq)) != 0)
         return rc;
@@ -567,13 +567,13 @@ static int write_pss_params(vpn_wr *w, const vpn_sig_alg *alg)
 
     vpn_wr_init(&in, buf, sizeof buf);
     /* DER leaves out fields at their DEFAULT (X.690 11.5). */
-    if (alg->hash != VPN_HASH_SHA1) {
+    if (alg->hash != VPN_IKE_HASH_SHA1) {
         vpn_wr_init(&t, tmp, sizeof tmp);
         if (write_hash_algid(&t, alg->hash) != 0)
             return VPN_ERR_UNSUPPORTED;
         der_write(&in, DER_CTX(0), tmp, vpn_wr_len(&t));
     }
-    if (alg->mgf1_hash != VPN_HASH_SHA1) {
+    if (alg->mgf1_hash != VPN_IKE_HASH_SHA1) {
         vpn_wr_init(&m, mgf, sizeof mgf);
         der_write(&m, DER_OID, oid_mgf1, sizeof oid_mgf1);
         if (write_hash_algid(&m, alg->mgf1_hash) != 0)
@@ -1015,7 +1015,7 @@ int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *
         return VPN_ERR_INVAL;
     if ((rc = check_key_scheme(key, alg->scheme)) != 0)
         return rc;
-    if (alg->hash == VPN_HASH_SHA1)
+    if (alg->hash == VPN_IKE_HASH_SHA1)
         return VPN_ERR_POLICY; /* verify only */
     if (hash_md(alg->hash) == NULL)
         return VPN_ERR_UNSUPPORTED;
@@ -1099,15 +1099,15 @@ static int rfc4754_params(uint8_t method, vpn_sig_key_type *type, uint8_t *hash)
     switch (method) {
     case VPN_AUTH_METHOD_ECDSA_256:
         *type = VPN_SIG_KEY_EC_P256;
-        *hash = VPN_HASH_SHA2_256;
+        *hash = VPN_IKE_HASH_SHA2_256;
         return 0;
     case VPN_AUTH_METHOD_ECDSA_384:
         *type = VPN_SIG_KEY_EC_P384;
-        *hash = VPN_HASH_SHA2_384;
+        *hash = VPN_IKE_HASH_SHA2_384;
         return 0;
     case VPN_AUTH_METHOD_ECDSA_521:
         *type = VPN_SIG_KEY_EC_P521;
-        *hash = VPN_HASH_SHA2_512;
+        *hash = VPN_IKE_HASH_SHA2_512;
         return 0;
     default:
         return VPN_ERR_UNSUPPORTED;
@@ -1190,7 +1190,7 @@ int vpn_sig_auth_verify(const vpn_sig_key *key, uint8_t auth_method, const uint8
         rc = vpn_sig_verify(key, &a, msg, msg_len, vpn_rd_cur(&r), vpn_rd_left(&r));
     } else if (auth_method == VPN_AUTH_METHOD_RSA_SIG) {
         /* RFC 7296 3.8: RSASSA-PKCS1-v1_5; SHA-1 is what peers use. */
-        vpn_sig_alg_init(&a, VPN_SIG_RSA_PKCS1, VPN_HASH_SHA1);
+        vpn_sig_alg_init(&a, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA1);
         rc = vpn_sig_verify(key, &a, msg, msg_len, auth, auth_len);
     } else {
         vpn_sig_key_type type;

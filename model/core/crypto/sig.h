@@ -95,8 +95,8 @@ typedef enum vpn_sig_scheme {
 /* A signature algorithm: what an RFC 7427 AlgorithmIdentifier names. */
 typedef struct vpn_sig_alg {
     uint8_t scheme;    /* enum vpn_sig_scheme */
-    uint8_t hash;      /* enum vpn_hash_id */
-    uint8_t mgf1_hash; /* PSS: MGF1's hash (enum vpn_hash_id) */
+    uint8_t hash;      /* enum vpn_ike_hash_id */
+    uint8_t mgf1_hash; /* PSS: MGF1's hash (enum vpn_ike_hash_id) */
     uint16_t salt_len; /* PSS: salt bytes */
 } vpn_sig_alg;
 
