@@ -526,8 +526,8 @@ static int read_pss_params(vpn_rd *r, vpn_sig_alg *alg)
     if ((rc = der_read(r, DER_SEQUENCE, &seq)) != 0)
         return rc;
     if (der_peek(&seq) == DER_CTX(0) &&
-        ((rc = der_read(&seq, DER_CTX(0), &f)) != 0 || (rc = read_hash_algid(&f, &alg->hash)) != 0 ||
-         (rc = vpn_rd_expect_end(&f)) != 0))
+        ((rc = der_read(&seq, DER_CTX(0), &f)) != 0 ||
+         (rc = read_hash_algid(&f, &alg->hash)) != 0 || (rc = vpn_rd_expect_end(&f)) != 0))
         return vpn_rd_fail(r, rc);
     if (der_peek(&seq) == DER_CTX(1)) {
         /* MaskGenAlgorithm: id-mgf1 with a HashAlgorithm parameter. */
@@ -542,8 +542,8 @@ static int read_pss_params(vpn_rd *r, vpn_sig_alg *alg)
             return vpn_rd_fail(r, rc);
     }
     if (der_peek(&seq) == DER_CTX(2)) {
-        if ((rc = der_read(&seq, DER_CTX(2), &f)) != 0 || (rc = der_read_uint(&f, 0xffff, &v)) != 0 ||
-            (rc = vpn_rd_expect_end(&f)) != 0)
+        if ((rc = der_read(&seq, DER_CTX(2), &f)) != 0 ||
+            (rc = der_read_uint(&f, 0xffff, &v)) != 0 || (rc = vpn_rd_expect_end(&f)) != 0)
             return vpn_rd_fail(r, rc);
         alg->salt_len = (uint16_t)v;
     }
@@ -928,7 +928,8 @@ static int ecdsa_sign(const vpn_sig_key *key, uint8_t hash, const vpn_rng *rng,
     if ((rc = digest(hash, msg, msg_len, h, &hl)) != 0)
         goto out;
     rc = VPN_ERR_CRYPTO;
-    if (!BN_bin2bn(h, (int)hl, e) || (hl * 8 > (size_t)nbits && !BN_rshift(e, e, (int)(hl * 8) - nbits)) ||
+    if (!BN_bin2bn(h, (int)hl, e) ||
+        (hl * 8 > (size_t)nbits && !BN_rshift(e, e, (int)(hl * 8) - nbits)) ||
         !BN_nnmod(e, e, n, ctx))
         goto out;
 
