@@ -19,6 +19,9 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-conf.c',
     'model/core/crypto/prf.c',
     'model/core/crypto/kdf.c',
+    'model/core/crypto/dh.c',
+    'model/core/crypto/sig.c',
+    'model/core/crypto/x509.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -36,6 +39,9 @@ VPN_CORE_HEADERS = [
     'model/core/show/show.h',
     'model/core/crypto/prf.h',
     'model/core/crypto/kdf.h',
+    'model/core/crypto/dh.h',
+    'model/core/crypto/sig.h',
+    'model/core/crypto/x509.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -60,6 +66,9 @@ VPN_CORE_TESTS = [
     'show-conf:test/core/show-conf-test.c',
     'crypto-prf:test/core/crypto-prf-test.c',
     'crypto-kdf:test/core/crypto-kdf-test.c',
+    'crypto-dh:test/core/crypto-dh-test.c',
+    'crypto-sig:test/core/crypto-sig-test.c',
+    'crypto-x509:test/core/crypto-x509-test.c',
 ]
 
 VPN_FUZZERS = [
