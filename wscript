@@ -72,6 +72,8 @@ VPN_CORE_TESTS = [
 ]
 
 VPN_FUZZERS = [
+    'crypto-fuzz-parse:test/fuzz/crypto-fuzz-parse.c',
+    'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
 ]
 
 VPN_BENCHES = [
