@@ -19,6 +19,14 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-conf.c',
     'model/core/crypto/prf.c',
     'model/core/crypto/kdf.c',
+    'model/core/ipsec/ip.c',
+    'model/core/ipsec/replay.c',
+    'model/core/ipsec/sa.c',
+    'model/core/ipsec/spd.c',
+    'model/core/ipsec/esp.c',
+    'model/core/ipsec/natt.c',
+    'model/core/ipsec/wskeys.c',
+    'model/core/gre/gre.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -36,6 +44,16 @@ VPN_CORE_HEADERS = [
     'model/core/show/show.h',
     'model/core/crypto/prf.h',
     'model/core/crypto/kdf.h',
+    'model/core/ipsec/pkt.h',
+    'model/core/ipsec/ip.h',
+    'model/core/ipsec/replay.h',
+    'model/core/ipsec/sa.h',
+    'model/core/ipsec/sa-priv.h',
+    'model/core/ipsec/spd.h',
+    'model/core/ipsec/esp.h',
+    'model/core/ipsec/natt.h',
+    'model/core/ipsec/wskeys.h',
+    'model/core/gre/gre.h',
 ]
 
 VPN_NS3_SOURCES = [
