@@ -22,6 +22,14 @@ VPN_CORE_SOURCES = [
     'model/core/crypto/dh.c',
     'model/core/crypto/sig.c',
     'model/core/crypto/x509.c',
+    'model/core/ipsec/ip.c',
+    'model/core/ipsec/replay.c',
+    'model/core/ipsec/sa.c',
+    'model/core/ipsec/spd.c',
+    'model/core/ipsec/esp.c',
+    'model/core/ipsec/natt.c',
+    'model/core/ipsec/wskeys.c',
+    'model/core/gre/gre.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -42,6 +50,16 @@ VPN_CORE_HEADERS = [
     'model/core/crypto/dh.h',
     'model/core/crypto/sig.h',
     'model/core/crypto/x509.h',
+    'model/core/ipsec/pkt.h',
+    'model/core/ipsec/ip.h',
+    'model/core/ipsec/replay.h',
+    'model/core/ipsec/sa.h',
+    'model/core/ipsec/sa-priv.h',
+    'model/core/ipsec/spd.h',
+    'model/core/ipsec/esp.h',
+    'model/core/ipsec/natt.h',
+    'model/core/ipsec/wskeys.h',
+    'model/core/gre/gre.h',
 ]
 
 VPN_NS3_SOURCES = [
