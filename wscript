@@ -64,13 +64,24 @@ VPN_CORE_HEADERS = [
 
 VPN_NS3_SOURCES = [
     'model/ns3/vpn-node-engine.cc',
+    'model/ns3/vpn-ipsec-stack.cc',
+    'model/ns3/vpn-tunnel-net-device.cc',
+    'helper/vpn-manual-key-helper.cc',
+    'helper/vpn-trace-helper.cc',
+    'model/ns3/vpn-packet-util.cc',
 ]
 
 VPN_NS3_HEADERS = [
     'model/ns3/vpn-node-engine.h',
+    'model/ns3/vpn-ipsec-stack.h',
+    'model/ns3/vpn-tunnel-net-device.h',
+    'helper/vpn-manual-key-helper.h',
+    'helper/vpn-trace-helper.h',
+    'model/ns3/vpn-packet-util.h',
 ]
 
 VPN_EXAMPLES = [
+    'ipsec-manual-l2l',
 ]
 
 VPN_CORE_TESTS = [
@@ -149,7 +160,7 @@ def build(bld):
 
     module = bld.create_ns3_module('vpn', ['core', 'network', 'internet', 'point-to-point',
                                            'applications', 'csma', 'internet-apps',
-                                           'traffic-control'])
+                                           'traffic-control', 'flow-monitor'])
     module.source = VPN_NS3_SOURCES
     module.includes = ['model/core', 'model/ns3']
     module.use += ['vpncore', 'VPN_SSL']
