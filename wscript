@@ -110,10 +110,12 @@ VPN_BENCHES = [
 
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
+    'test/sim/ipsec-tunnel-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
+    'ipsec-tunnel',
 ]
 
 VPN_TEST_SUPPORT = ['test/core/support/test-util.c']
