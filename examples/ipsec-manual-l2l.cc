@@ -189,14 +189,15 @@ main(int argc, char* argv[])
     UdpEchoServerHelper echoServer(4000);
     ApplicationContainer server = echoServer.Install(hostB);
     server.Start(Seconds(0.5));
-    server.Stop(Seconds(1.5 + duration));
+    server.Stop(Seconds(2.5 + duration));
     UdpEchoClientHelper echoClient(lan2If.GetAddress(1), 4000);
     echoClient.SetAttribute("MaxPackets", UintegerValue(static_cast<uint32_t>(duration / interval)));
     echoClient.SetAttribute("Interval", TimeValue(Seconds(interval)));
     echoClient.SetAttribute("PacketSize", UintegerValue(payload));
     ApplicationContainer client = echoClient.Install(hostA);
     client.Start(Seconds(1.0));
-    client.Stop(Seconds(1.0 + duration));
+    // MaxPackets ends the flow; the client stays open for the last replies.
+    client.Stop(Seconds(2.0 + duration));
 
     lan.EnablePcap(out + "/lan1", lan1.Get(1), true);
     lan.EnablePcap(out + "/lan2", lan2.Get(1), true);
@@ -206,7 +207,7 @@ main(int argc, char* argv[])
     FlowMonitorHelper flowHelper;
     Ptr<FlowMonitor> monitor = flowHelper.Install(hosts);
 
-    Simulator::Stop(Seconds(2.5 + duration));
+    Simulator::Stop(Seconds(3.0 + duration));
     Simulator::Run();
 
     monitor->CheckForLostPackets();
