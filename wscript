@@ -78,6 +78,10 @@ VPN_CORE_TESTS = [
     'show-conf:test/core/show-conf-test.c',
     'crypto-prf:test/core/crypto-prf-test.c',
     'crypto-kdf:test/core/crypto-kdf-test.c',
+    'ipsec-ip:test/core/ipsec-ip-test.c',
+    'ipsec-replay:test/core/ipsec-replay-test.c',
+    'ipsec-spd:test/core/ipsec-spd-test.c',
+    'gre-tunnel:test/core/gre-tunnel-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -94,7 +98,8 @@ VPN_SIM_SUITES = [
     'vpn-node-engine',
 ]
 
-VPN_TEST_SUPPORT = ['test/core/support/test-util.c']
+VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',
+                    'test/core/support/pkt-build.c']
 
 C_FLAGS = ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wpointer-arith', '-Wvla',
            '-Wstrict-prototypes', '-fPIC']

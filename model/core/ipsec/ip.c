@@ -61,6 +61,7 @@ static int parse4(vpn_rd *r, size_t len, vpn_ip_info *out)
         return VPN_ERR_MALFORMED;
     if (total > len)
         return VPN_ERR_TRUNCATED;
+    r->len = total; /* stay inside the packet, not its link padding */
     if (vpn_rd_skip(r, ihl - 20) != 0)
         return VPN_ERR_TRUNCATED;
     out->version = 4;
@@ -108,6 +109,7 @@ static int parse6(vpn_rd *r, size_t len, vpn_ip_info *out)
         return VPN_ERR_TRUNCATED;
     vpn_addr_from_bytes(&out->src, src, 16);
     vpn_addr_from_bytes(&out->dst, dst, 16);
+    r->len = out->total_len;
     /* RFC 8200 4: walk the extension headers up to the upper layer. */
     for (;;) {
         size_t here = r->off;
@@ -157,14 +159,12 @@ int vpn_ip_parse(const uint8_t *p, size_t len, vpn_ip_info *out)
     memset(out, 0, sizeof *out);
     if (len < 1)
         return VPN_ERR_TRUNCATED;
+    vpn_rd_init(&r, p, len);
     switch (p[0] >> 4) {
     case 4:
-        /* Read within the claimed length only, once we know it. */
-        vpn_rd_init(&r, p, len >= 4 && vpn_load16(p + 2) <= len ? vpn_load16(p + 2) : len);
         rc = parse4(&r, len, out);
         break;
     case 6:
-        vpn_rd_init(&r, p, len >= 6 && 40u + vpn_load16(p + 4) <= len ? 40u + vpn_load16(p + 4) : len);
         rc = parse6(&r, len, out);
         break;
     default:
