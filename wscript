@@ -82,6 +82,7 @@ VPN_CORE_TESTS = [
     'ipsec-replay:test/core/ipsec-replay-test.c',
     'ipsec-spd:test/core/ipsec-spd-test.c',
     'gre-tunnel:test/core/gre-tunnel-test.c',
+    'esp-vectors:test/core/esp-vectors-test.c',
 ]
 
 VPN_FUZZERS = [

@@ -299,7 +299,7 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
         rc = vpn_cipher_new(&sa->enc, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len, true);
         if (rc)
             goto fail;
-        if (ci->id == VPN_ENCR_AES_CBC) {
+        if (ci->id == VPN_ENCR_AES_CBC && cfg->iv_mode == VPN_SA_IV_COUNTER) {
             rc = vpn_rng_bytes(&sad->rng, sa->cbc_salt, sizeof sa->cbc_salt);
             if (rc)
                 goto fail;

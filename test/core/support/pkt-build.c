@@ -68,3 +68,25 @@ void tu_fill(uint8_t *p, size_t n, uint32_t seed)
         p[i] = (uint8_t)x;
     }
 }
+
+static int tu_rng_fill(void *ctx, uint8_t *out, size_t len)
+{
+    tu_rng *st = ctx;
+    uint32_t call = st->calls++;
+
+    if (st->script && call == st->skip) {
+        if (len != st->script_len)
+            fail_msg("scripted RNG: asked for %zu bytes, script has %zu", len, st->script_len);
+        memcpy(out, st->script, len);
+        return 0;
+    }
+    tu_fill(out, len, ++st->counter);
+    return 0;
+}
+
+void tu_rng_init(vpn_rng *rng, tu_rng *st)
+{
+    memset(st, 0, sizeof *st);
+    rng->fill = tu_rng_fill;
+    rng->ctx = st;
+}

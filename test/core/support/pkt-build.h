@@ -22,4 +22,19 @@ size_t tu_build_udp(uint8_t *out, size_t cap, const vpn_addr *src, const vpn_add
 /* Fills n bytes with a pattern that depends on seed (distinct payloads). */
 void tu_fill(uint8_t *p, size_t n, uint32_t seed);
 
+/*
+ * A deterministic vpn_rng for tests: after `skip` calls that return a
+ * counter pattern, the next call returns `script` (then patterns again).
+ * Lets a test put a published vector's IV on a chosen packet.
+ */
+#include "common/rng.h"
+typedef struct tu_rng {
+    uint32_t calls;
+    uint32_t skip;
+    const uint8_t *script;
+    size_t script_len;
+    uint32_t counter;
+} tu_rng;
+void tu_rng_init(vpn_rng *rng, tu_rng *st);
+
 #endif
