@@ -83,6 +83,7 @@ VPN_CORE_TESTS = [
     'ipsec-spd:test/core/ipsec-spd-test.c',
     'gre-tunnel:test/core/gre-tunnel-test.c',
     'esp-vectors:test/core/esp-vectors-test.c',
+    'esp-roundtrip:test/core/esp-roundtrip-test.c',
 ]
 
 VPN_FUZZERS = [
