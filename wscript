@@ -84,6 +84,7 @@ VPN_CORE_TESTS = [
     'gre-tunnel:test/core/gre-tunnel-test.c',
     'esp-vectors:test/core/esp-vectors-test.c',
     'esp-roundtrip:test/core/esp-roundtrip-test.c',
+    'esp-wireshark:test/core/esp-wireshark-test.c',
 ]
 
 VPN_FUZZERS = [
