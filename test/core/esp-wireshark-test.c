@@ -7,7 +7,7 @@
  * HMAC-SHA-256-128, tunnel mode over IPv4 and IPv6 (and 4-in-6), transport
  * mode, UDP encapsulation, and an address-preserving group SA with TBAR
  * whose esp_sa line uses "*" addresses. Outputs stay in
- * VPN_BUILD_DIR/esp-wireshark-out/ for inspection.
+ * VPN_BUILD_DIR/esp-wireshark-out/ (-asan-out for the ASan build) for inspection.
  */
 /* popen, strdup, strtok_r, mkdir are POSIX. */
 #define _POSIX_C_SOURCE 200809L
@@ -75,6 +75,9 @@ typedef struct expect {
     char payload[2 * 1200 + 1];
     uint32_t spi;
 } expect;
+
+/* This binary's name: the plain and the ASan build write apart. */
+static const char *g_prog = "esp-wireshark";
 
 static void hex(char *out, const uint8_t *p, size_t n)
 {
@@ -145,7 +148,7 @@ static void test_tshark_decrypts_everything(void **state)
     if (!tshark)
         fail_msg("tshark not found on PATH: install the Debian package 'tshark' "
                  "(the Wireshark checks need it)");
-    snprintf(dir, sizeof dir, "%s/esp-wireshark-out", VPN_BUILD_DIR);
+    snprintf(dir, sizeof dir, "%s/%s-out", VPN_BUILD_DIR, g_prog);
     snprintf(wsdir, sizeof wsdir, "%s/wireshark", dir);
     snprintf(keyfile, sizeof keyfile, "%s/esp_sa", wsdir);
     snprintf(pcapfile, sizeof pcapfile, "%s/esp.pcap", dir);
@@ -288,8 +291,10 @@ static void test_tshark_decrypts_everything(void **state)
     free(orig);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 0 && argv[0] && strrchr(argv[0], '/'))
+        g_prog = strrchr(argv[0], '/') + 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tshark_decrypts_everything),
     };
