@@ -88,6 +88,7 @@ VPN_CORE_TESTS = [
 ]
 
 VPN_FUZZERS = [
+    'esp-fuzz:test/fuzz/esp-fuzz.c',
 ]
 
 VPN_BENCHES = [
