@@ -92,6 +92,7 @@ VPN_FUZZERS = [
 ]
 
 VPN_BENCHES = [
+    'esp:test/bench/esp-bench.c',
 ]
 
 VPN_SIM_TEST_SOURCES = [
