@@ -16,6 +16,7 @@
 #include "ipsec/ip.h"
 #include "ipsec/natt.h"
 #include "ipsec/sa-priv.h"
+#include "ipsec/wskeys.h"
 #include "pkt-build.h"
 #include "test-util.h"
 
@@ -1062,6 +1063,117 @@ static void test_natt_classify(void **state)
     link_close(&l);
 }
 
+static void test_wskeys_lines(void **state)
+{
+    (void)state;
+    link l;
+    vpn_sa_config c = base_config(&l, &algs[4], VPN_ESP_TUNNEL, "192.0.2.1", "2001:db8::9");
+    char line[512];
+    int n;
+
+    /* Families must agree for a tunnel: refused. */
+    c.dir = VPN_SA_OUT;
+    tu_rng_init(&l.rng, &l.st);
+    assert_int_equal(vpn_sad_new(&l.tx, &l.rng), 0);
+    assert_int_equal(vpn_sad_add(l.tx, &c, 0, NULL), VPN_ERR_INVAL);
+    vpn_sad_del(l.tx);
+
+    c = base_config(&l, &algs[4], VPN_ESP_TUNNEL, "192.0.2.1", "192.0.2.2");
+    memset(l.ekey, 0xab, 16);
+    memset(l.ikey, 0xcd, 32);
+    c.spi = 0xcf3a6454;
+    link_open(&l, &c);
+    n = vpn_wskeys_esp_sa_line(l.out, VPN_SA_OUT, 0, line, sizeof line);
+    assert_int_equal(n, (int)strlen(line));
+    assert_string_equal(line,
+        "\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0xcf3a6454\",\"AES-CBC [RFC3602]\","
+        "\"0xabababababababababababababababab\",\"HMAC-SHA-256-128 [RFC4868]\","
+        "\"0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\"");
+    /* The inbound SA's line names the traffic as it arrives. */
+    assert_true(vpn_wskeys_esp_sa_line(l.in, VPN_SA_IN, 0, line, sizeof line) > 0);
+    assert_non_null(strstr(line, "\"192.0.2.1\",\"192.0.2.2\""));
+    assert_int_equal(vpn_wskeys_esp_sa_line(l.out, VPN_SA_OUT, 0, line, 40), VPN_ERR_NOSPACE);
+    assert_int_equal(vpn_wskeys_esp_sa_line(l.out, 7, 0, line, sizeof line), VPN_ERR_INVAL);
+    link_close(&l);
+
+    /* AEAD: key and salt together, no authentication; IPv6. */
+    c = base_config(&l, &algs[0], VPN_ESP_TUNNEL, "2001:db8::1", "2001:db8::2");
+    memset(l.ekey, 0x11, 20);
+    link_open(&l, &c);
+    assert_true(vpn_wskeys_esp_sa_line(l.out, VPN_SA_OUT, 0, line, sizeof line) > 0);
+    assert_string_equal(line, "\"IPv6\",\"2001:db8::1\",\"2001:db8::2\",\"0xc0de0001\","
+                              "\"AES-GCM with 16 octet ICV [RFC4106]\","
+                              "\"0x1111111111111111111111111111111111111111\",\"NULL\",\"\"");
+    link_close(&l);
+
+    /* Address-preserving group SA: wildcards, the family chosen by the caller. */
+    c = base_config(&l, &algs[0], VPN_ESP_TUNNEL_ADDR_PRESERVE, NULL, NULL);
+    link_open(&l, &c);
+    assert_true(vpn_wskeys_esp_sa_line(l.out, VPN_SA_OUT, 6, line, sizeof line) > 0);
+    assert_memory_equal(line, "\"IPv6\",\"*\",\"*\",", 14);
+    assert_int_equal(vpn_wskeys_esp_sa_line(l.out, VPN_SA_OUT, 0, line, sizeof line), VPN_ERR_INVAL);
+    link_close(&l);
+
+    /* Wireshark 4.0 cannot decrypt ChaCha20-Poly1305: no line. */
+    c = base_config(&l, &algs[3], VPN_ESP_TUNNEL, "192.0.2.1", "192.0.2.2");
+    link_open(&l, &c);
+    assert_int_equal(vpn_wskeys_esp_sa_line(l.out, VPN_SA_OUT, 0, line, sizeof line),
+                     VPN_ERR_UNSUPPORTED);
+    link_close(&l);
+}
+
+/* Transport mode behind IPv6 extension headers (RFC 4303 3.1.1: ESP after
+ * hop-by-hop, routing and destination options). */
+static void test_transport_ipv6_ext(void **state)
+{
+    (void)state;
+    uint8_t *buf = malloc(CAP), orig[200];
+    link l;
+    vpn_sa_config c = base_config(&l, &algs[4], VPN_ESP_TRANSPORT, "2001:db8::1", "2001:db8::2");
+    vpn_addr s = tu_addr("2001:db8::1"), d = tu_addr("2001:db8::2");
+    vpn_pkt p;
+    vpn_esp_rx r;
+    vpn_ip_info o;
+    size_t n = 40 + 8 + 8 + 20;
+
+    memset(orig, 0, sizeof orig);
+    vpn_store32(orig, 6u << 28);
+    vpn_store16(orig + 4, (uint16_t)(n - 40));
+    orig[6] = VPN_IPPROTO_HOPOPTS;
+    orig[7] = 64;
+    memcpy(orig + 8, s.b, 16);
+    memcpy(orig + 24, d.b, 16);
+    orig[40] = VPN_IPPROTO_UDP;   /* hop-by-hop: next UDP, 8 bytes, PadN */
+    orig[42] = 1;
+    orig[43] = 4;
+    vpn_store16(orig + 48, 7);
+    vpn_store16(orig + 50, 9);
+    vpn_store16(orig + 52, 28);
+    tu_fill(orig + 56, 20, 3);
+    link_open(&l, &c);
+    vpn_pkt_init(&p, buf, CAP, HEAD);
+    memcpy(vpn_pkt_put(&p, n), orig, n);
+    assert_int_equal(vpn_esp_encap(l.out, &p, 0), 0);
+    assert_int_equal(vpn_ip_parse(vpn_pkt_data(&p), p.len, &o), 0);
+    assert_int_equal(o.proto, VPN_IPPROTO_ESP);
+    assert_int_equal(o.hdr_len, 48);      /* ESP right after the hop-by-hop header */
+    assert_int_equal(vpn_pkt_data(&p)[6], VPN_IPPROTO_HOPOPTS);
+    assert_int_equal(vpn_esp_decap(l.rx, &p, 0, &r), 0);
+    assert_int_equal(r.next_header, VPN_IPPROTO_UDP);
+    assert_int_equal(p.len, n);
+    assert_memory_equal(vpn_pkt_data(&p), orig, n);
+    /* A fragment cannot be protected in transport mode (RFC 4303 3.3.4). */
+    orig[40] = VPN_IPPROTO_FRAGMENT;
+    orig[6] = VPN_IPPROTO_FRAGMENT;
+    orig[40] = VPN_IPPROTO_UDP;
+    vpn_store16(orig + 42, 0x0001); /* offset 0, more fragments */
+    vpn_pkt_init(&p, buf, CAP, HEAD);
+    memcpy(vpn_pkt_put(&p, n), orig, n);
+    assert_int_equal(vpn_esp_encap(l.out, &p, 0), VPN_ERR_UNSUPPORTED);
+    link_close(&l);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1077,6 +1189,8 @@ int main(void)
         cmocka_unit_test(test_lifetimes),
         cmocka_unit_test(test_sad),
         cmocka_unit_test(test_natt_classify),
+        cmocka_unit_test(test_wskeys_lines),
+        cmocka_unit_test(test_transport_ipv6_ext),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
