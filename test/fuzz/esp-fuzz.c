@@ -255,13 +255,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     vpn_pkt p;
     vpn_esp_rx rx;
-    const uint8_t *d = data + 1;
-    size_t n = size - 1;
+    const uint8_t *d;
+    size_t n;
     int rc;
 
     setup();
     if (size < 1 || size > 65536)
         return 0;
+    d = data + 1;
+    n = size - 1;
     reset_windows();
     switch (data[0] % 5) {
     case 0:

@@ -114,9 +114,11 @@ int vpn_esp_encap(vpn_sa *sa, vpn_pkt *pkt, uint64_t now)
     total = inner_len + need_head + trailer + sa->icv_len;
     if (total > 65535)
         return out_drop(sa, VPN_SA_ERR_NOSPACE, VPN_ERR_OVERFLOW);
-    vpn_pkt_trim(pkt, inner_len);
-    if (vpn_pkt_headroom(pkt) < need_head || vpn_pkt_tailroom(pkt) < trailer + sa->icv_len)
+    /* Room is judged as if link padding were gone; nothing changes yet. */
+    if (vpn_pkt_headroom(pkt) < need_head ||
+        pkt->cap - pkt->off - inner_len < trailer + sa->icv_len)
         return out_drop(sa, VPN_SA_ERR_NOSPACE, VPN_ERR_NOSPACE);
+    vpn_pkt_trim(pkt, inner_len);
 
     seq = ++sa->stats.seq_out;
 
