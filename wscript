@@ -19,6 +19,9 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-conf.c',
     'model/core/crypto/prf.c',
     'model/core/crypto/kdf.c',
+    'model/core/crypto/dh.c',
+    'model/core/crypto/sig.c',
+    'model/core/crypto/x509.c',
     'model/core/ipsec/ip.c',
     'model/core/ipsec/replay.c',
     'model/core/ipsec/sa.c',
@@ -44,6 +47,9 @@ VPN_CORE_HEADERS = [
     'model/core/show/show.h',
     'model/core/crypto/prf.h',
     'model/core/crypto/kdf.h',
+    'model/core/crypto/dh.h',
+    'model/core/crypto/sig.h',
+    'model/core/crypto/x509.h',
     'model/core/ipsec/pkt.h',
     'model/core/ipsec/ip.h',
     'model/core/ipsec/replay.h',
@@ -58,13 +64,24 @@ VPN_CORE_HEADERS = [
 
 VPN_NS3_SOURCES = [
     'model/ns3/vpn-node-engine.cc',
+    'model/ns3/vpn-ipsec-stack.cc',
+    'model/ns3/vpn-tunnel-net-device.cc',
+    'helper/vpn-manual-key-helper.cc',
+    'helper/vpn-trace-helper.cc',
+    'model/ns3/vpn-packet-util.cc',
 ]
 
 VPN_NS3_HEADERS = [
     'model/ns3/vpn-node-engine.h',
+    'model/ns3/vpn-ipsec-stack.h',
+    'model/ns3/vpn-tunnel-net-device.h',
+    'helper/vpn-manual-key-helper.h',
+    'helper/vpn-trace-helper.h',
+    'model/ns3/vpn-packet-util.h',
 ]
 
 VPN_EXAMPLES = [
+    'ipsec-manual-l2l',
 ]
 
 VPN_CORE_TESTS = [
@@ -78,6 +95,9 @@ VPN_CORE_TESTS = [
     'show-conf:test/core/show-conf-test.c',
     'crypto-prf:test/core/crypto-prf-test.c',
     'crypto-kdf:test/core/crypto-kdf-test.c',
+    'crypto-dh:test/core/crypto-dh-test.c',
+    'crypto-sig:test/core/crypto-sig-test.c',
+    'crypto-x509:test/core/crypto-x509-test.c',
     'ipsec-ip:test/core/ipsec-ip-test.c',
     'ipsec-replay:test/core/ipsec-replay-test.c',
     'ipsec-spd:test/core/ipsec-spd-test.c',
@@ -88,6 +108,8 @@ VPN_CORE_TESTS = [
 ]
 
 VPN_FUZZERS = [
+    'crypto-fuzz-parse:test/fuzz/crypto-fuzz-parse.c',
+    'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
     'esp-fuzz:test/fuzz/esp-fuzz.c',
 ]
 
@@ -97,10 +119,12 @@ VPN_BENCHES = [
 
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
+    'test/sim/ipsec-tunnel-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
+    'ipsec-tunnel',
 ]
 
 VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',
@@ -148,7 +172,7 @@ def build(bld):
 
     module = bld.create_ns3_module('vpn', ['core', 'network', 'internet', 'point-to-point',
                                            'applications', 'csma', 'internet-apps',
-                                           'traffic-control'])
+                                           'traffic-control', 'flow-monitor'])
     module.source = VPN_NS3_SOURCES
     module.includes = ['model/core', 'model/ns3']
     module.use += ['vpncore', 'VPN_SSL']

@@ -48,4 +48,31 @@ enum vpn_dh_id {
     VPN_DH_CURVE25519 = 31, /* RFC 8031 */
 };
 
+/*
+ * IKEv2 Hash Algorithms (RFC 7427 section 7), the values a
+ * SIGNATURE_HASH_ALGORITHMS notify carries. IKE_ in the name keeps these
+ * wire numbers apart from the crypto unit's internal hash enum.
+ */
+enum vpn_ike_hash_id {
+    VPN_IKE_HASH_NONE = 0,
+    VPN_IKE_HASH_SHA1 = 1, /* verify only: legacy peers */
+    VPN_IKE_HASH_SHA2_256 = 2,
+    VPN_IKE_HASH_SHA2_384 = 3,
+    VPN_IKE_HASH_SHA2_512 = 4,
+};
+
+/*
+ * IKEv2 Authentication Method (RFC 7296 section 3.8 and the registry).
+ * Spelled AUTH_METHOD to keep clear of the AUTH_HMAC_* integrity IDs.
+ */
+enum vpn_auth_method {
+    VPN_AUTH_METHOD_RSA_SIG = 1,      /* RFC 7296: RSASSA-PKCS1-v1_5 with SHA-1 */
+    VPN_AUTH_METHOD_PSK = 2,          /* RFC 7296: Shared Key Message Integrity Code */
+    VPN_AUTH_METHOD_ECDSA_256 = 9,    /* RFC 4754: ECDSA with SHA-256 on P-256 */
+    VPN_AUTH_METHOD_ECDSA_384 = 10,   /* RFC 4754: ECDSA with SHA-384 on P-384 */
+    VPN_AUTH_METHOD_ECDSA_521 = 11,   /* RFC 4754: ECDSA with SHA-512 on P-521 */
+    VPN_AUTH_METHOD_NULL = 13,        /* RFC 7619 */
+    VPN_AUTH_METHOD_DIGITAL_SIG = 14, /* RFC 7427 */
+};
+
 #endif
