@@ -98,14 +98,23 @@ VPN_CORE_TESTS = [
     'crypto-dh:test/core/crypto-dh-test.c',
     'crypto-sig:test/core/crypto-sig-test.c',
     'crypto-x509:test/core/crypto-x509-test.c',
+    'ipsec-ip:test/core/ipsec-ip-test.c',
+    'ipsec-replay:test/core/ipsec-replay-test.c',
+    'ipsec-spd:test/core/ipsec-spd-test.c',
+    'gre-tunnel:test/core/gre-tunnel-test.c',
+    'esp-vectors:test/core/esp-vectors-test.c',
+    'esp-roundtrip:test/core/esp-roundtrip-test.c',
+    'esp-wireshark:test/core/esp-wireshark-test.c',
 ]
 
 VPN_FUZZERS = [
     'crypto-fuzz-parse:test/fuzz/crypto-fuzz-parse.c',
     'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
+    'esp-fuzz:test/fuzz/esp-fuzz.c',
 ]
 
 VPN_BENCHES = [
+    'esp:test/bench/esp-bench.c',
 ]
 
 VPN_SIM_TEST_SOURCES = [
@@ -118,7 +127,8 @@ VPN_SIM_SUITES = [
     'ipsec-tunnel',
 ]
 
-VPN_TEST_SUPPORT = ['test/core/support/test-util.c']
+VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',
+                    'test/core/support/pkt-build.c']
 
 C_FLAGS = ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wpointer-arith', '-Wvla',
            '-Wstrict-prototypes', '-fPIC']
