@@ -615,18 +615,18 @@ static void test_encrypted_path(void **state)
     assert_int_equal(vpn_isakmp_msg_parse_plain(&m, plain, 48, NULL), VPN_ERR_STATE);
 
     /* Zero padding without a count octet (other IKEv1 stacks) is fine too;
-     * 256 octets of trailing data are not padding. */
+     * 257 octets of trailing data are not padding. */
     {
         uint8_t big[600];
         memcpy(big, plain, 36);
         memset(big + 36, 0, sizeof big - 36);
         assert_int_equal(vpn_isakmp_plain_chain_len(big, 48, VPN_ISAKMP_PL_ID, &chain), 0);
-        assert_int_equal(vpn_isakmp_plain_chain_len(big, 36 + 255, VPN_ISAKMP_PL_ID, &chain), 0);
-        assert_int_equal(vpn_isakmp_plain_chain_len(big, 36 + 256, VPN_ISAKMP_PL_ID, &chain),
+        assert_int_equal(vpn_isakmp_plain_chain_len(big, 36 + 256, VPN_ISAKMP_PL_ID, &chain), 0);
+        assert_int_equal(vpn_isakmp_plain_chain_len(big, 36 + 257, VPN_ISAKMP_PL_ID, &chain),
                          VPN_ERR_MALFORMED);
         assert_int_equal(vpn_isakmp_msg_parse(buf, len, &m), 0);
         memcpy(&snap, &m, sizeof m);
-        assert_int_equal(vpn_isakmp_msg_parse_plain(&m, big, 36 + 256, NULL), VPN_ERR_MALFORMED);
+        assert_int_equal(vpn_isakmp_msg_parse_plain(&m, big, 36 + 257, NULL), VPN_ERR_MALFORMED);
         assert_memory_equal(&m, &snap, sizeof m);
         /* A plaintext whose chain overruns (bad key gives garbage). */
         big[3] = 0xff;

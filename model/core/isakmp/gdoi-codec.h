@@ -19,7 +19,11 @@
  * the order RFC 6407 5.2 lists them in and the one Wireshark dissects.
  *
  * All decoders are zero-copy (views into the caller's buffer), bounded and
- * leave the output untouched on failure. Builders write through
+ * leave the output untouched on failure; they return 0 or
+ * VPN_ERR_MALFORMED, or VPN_ERR_LIMIT, VPN_ERR_OVERFLOW and
+ * VPN_ERR_UNSUPPORTED where stated. A body decoder also validates the
+ * attribute lists it holds (SA KEK: vpn_gdoi_kek_attrs; ESP/AH SA TEK:
+ * vpn_ipsec_sa_attrs; GAP: vpn_gdoi_gap_attrs). Builders write through
  * vpn_isakmp_bld (isakmp-build.h).
  */
 #ifndef VPN_GDOI_CODEC_H

@@ -209,7 +209,7 @@ int vpn_isakmp_bld_pad(vpn_isakmp_bld *b, unsigned block, size_t *len)
     size_t plain, pad;
     uint8_t *p;
 
-    if (block == 0 || block > VPN_ISAKMP_MAX_PAD)
+    if (block == 0 || block > 255)
         return bld_fail(b, VPN_ERR_INVAL);
     if (close_chain(b))
         return b->err;

@@ -45,11 +45,11 @@ extern "C" {
 #define VPN_ISAKMP_MAX_PROPOSALS 16
 #define VPN_ISAKMP_MAX_TRANSFORMS 32
 /*
- * RFC 2409 lets a sender pad a CBC plaintext with up to 255 octets (its
- * padding ends in a count octet); more trailing bytes than this after the
- * payload chain is not padding but garbage.
+ * RFC 2409 appendix B padding ends in an octet counting the padding octets
+ * before it, so it is at most 256 octets long; more trailing bytes than
+ * this after a decrypted payload chain are not padding but garbage.
  */
-#define VPN_ISAKMP_MAX_PAD 255
+#define VPN_ISAKMP_MAX_PAD 256
 
 /* RFC 2408 3.1: the decoded header. */
 typedef struct vpn_isakmp_hdr {
@@ -200,7 +200,12 @@ int vpn_isakmp_msg_write(const vpn_isakmp_msg *m, vpn_wr *w);
 int vpn_isakmp_decrypted_view(const uint8_t *msg, size_t len, const uint8_t *plain,
                               size_t plain_len, vpn_wr *out);
 
-/* ---- payload bodies (RFC 2408 3.4-3.16, RFC 2407 4.6) ---------------- */
+/* ---- payload bodies (RFC 2408 3.4-3.16, RFC 2407 4.6) ----------------
+ * Each decoder takes a payload body (after the generic header), returns 0
+ * or VPN_ERR_MALFORMED (VPN_ERR_UNSUPPORTED, VPN_ERR_LIMIT or
+ * VPN_ERR_OVERFLOW where a DOI, a limit or a nested attribute list says
+ * so), writes its output only on success, and leaves views into body.
+ */
 
 /*
  * SA payload (RFC 2408 3.4). Proposal form (DOI 0/1, or DOI 2 outside
