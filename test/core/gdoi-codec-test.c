@@ -165,20 +165,20 @@ static void make_policy(vpn_gdoi_sak *k, vpn_gdoi_sat *t, uint8_t *kattrs, size_
     k->attrs = (vpn_isakmp_view){kattrs, *klen};
 
     vpn_wr_init(&w, tattrs, 64);
-    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_ATTR_LIFE_TYPE, VPN_IPSEC_LIFE_SECONDS);
-    vpn_isakmp_attr_put_uint(&w, VPN_IPSEC_ATTR_LIFE_DURATION, 3600);
-    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_ATTR_ENCAP_MODE, VPN_IPSEC_ENCAP_TUNNEL);
-    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_ATTR_AUTH_ALG, VPN_IPSEC_AUTH_HMAC_SHA2_256);
-    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_ATTR_KEY_LENGTH, 256);
-    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_ATTR_ADDR_PRESERVATION, VPN_GDOI_ADDR_PRES_BOTH);
-    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_ATTR_SA_DIRECTION, VPN_GDOI_SA_DIR_SYMMETRIC);
+    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_DOI_ATTR_LIFE_TYPE, VPN_IPSEC_DOI_LIFE_SECONDS);
+    vpn_isakmp_attr_put_uint(&w, VPN_IPSEC_DOI_ATTR_LIFE_DURATION, 3600);
+    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_DOI_ATTR_ENCAP_MODE, VPN_IPSEC_DOI_ENCAP_TUNNEL);
+    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_DOI_ATTR_AUTH_ALG, VPN_IPSEC_DOI_AUTH_HMAC_SHA2_256);
+    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_DOI_ATTR_KEY_LENGTH, 256);
+    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_DOI_ATTR_ADDR_PRESERVATION, VPN_GDOI_ADDR_PRES_BOTH);
+    vpn_isakmp_attr_put_tv(&w, VPN_IPSEC_DOI_ATTR_SA_DIRECTION, VPN_GDOI_SA_DIR_SYMMETRIC);
     assert_int_equal(vpn_wr_err(&w), 0);
     *tlen = vpn_wr_len(&w);
     t->protocol_id = VPN_GDOI_TEK_PROTO_ESP;
     t->ip_protocol = 0;
     t->src = (vpn_gdoi_idsel){VPN_ISAKMP_ID_IPV4_ADDR_SUBNET, 0, {net_src, 8}};
     t->dst = (vpn_gdoi_idsel){VPN_ISAKMP_ID_IPV4_ADDR_SUBNET, 0, {net_dst, 8}};
-    t->transform_id = VPN_ESP_AES_CBC;
+    t->transform_id = VPN_IPSEC_DOI_ESP_AES_CBC;
     t->spi = 0x12345678;
     t->attrs = (vpn_isakmp_view){tattrs, *tlen};
 }
@@ -232,7 +232,7 @@ static void test_pull2_parse(void **state)
     vpn_gdoi_sak k;
     vpn_gdoi_sat t;
     vpn_gdoi_kek_attrs ka;
-    vpn_ipsec_sa_attrs ta;
+    vpn_ipsec_doi_attrs ta;
 
     assert_int_equal(len, 238);
     assert_int_equal(vpn_isakmp_msg_parse(b, len, &m), 0);
@@ -276,12 +276,12 @@ static void test_pull2_parse(void **state)
     assert_int_equal(t.src.type, VPN_ISAKMP_ID_IPV4_ADDR_SUBNET);
     assert_memory_equal(t.src.data.p, net_src, 8);
     assert_memory_equal(t.dst.data.p, net_dst, 8);
-    assert_int_equal(t.transform_id, VPN_ESP_AES_CBC);
+    assert_int_equal(t.transform_id, VPN_IPSEC_DOI_ESP_AES_CBC);
     assert_int_equal(t.spi, 0x12345678);
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(t.attrs.p, t.attrs.len, &ta), 0);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(t.attrs.p, t.attrs.len, &ta), 0);
     assert_true(ta.life_secs == 3600);
-    assert_int_equal(ta.encap, VPN_IPSEC_ENCAP_TUNNEL);
-    assert_int_equal(ta.auth_alg, VPN_IPSEC_AUTH_HMAC_SHA2_256);
+    assert_int_equal(ta.encap, VPN_IPSEC_DOI_ENCAP_TUNNEL);
+    assert_int_equal(ta.auth_alg, VPN_IPSEC_DOI_AUTH_HMAC_SHA2_256);
     assert_int_equal(ta.key_len, 256);
     assert_int_equal(ta.addr_pres, VPN_GDOI_ADDR_PRES_BOTH);
     assert_int_equal(ta.sa_dir, VPN_GDOI_SA_DIR_SYMMETRIC);

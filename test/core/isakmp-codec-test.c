@@ -34,7 +34,7 @@
 static const uint8_t dpd_vid[16] = {0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
                                     0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00};
 
-static void assert_ike_attrs_equal(const vpn_ike_sa_attrs *a, const vpn_ike_sa_attrs *b)
+static void assert_ike_attrs_equal(const vpn_ikev1_sa_attrs *a, const vpn_ikev1_sa_attrs *b)
 {
     assert_int_equal(a->present, b->present);
     assert_int_equal(a->encr, b->encr);
@@ -50,7 +50,7 @@ static void assert_ike_attrs_equal(const vpn_ike_sa_attrs *a, const vpn_ike_sa_a
     assert_int_equal(a->life_types, b->life_types);
 }
 
-static void assert_ipsec_attrs_equal(const vpn_ipsec_sa_attrs *a, const vpn_ipsec_sa_attrs *b)
+static void assert_ipsec_attrs_equal(const vpn_ipsec_doi_attrs *a, const vpn_ipsec_doi_attrs *b)
 {
     assert_int_equal(a->present, b->present);
     assert_int_equal(a->group_desc, b->group_desc);
@@ -114,7 +114,7 @@ static void test_mm1_parse(void **state)
     vpn_isakmp_chain pc, xc;
     vpn_isakmp_prop p;
     vpn_isakmp_xform x;
-    vpn_ike_sa_attrs a;
+    vpn_ikev1_sa_attrs a;
 
     assert_int_equal(len, 108);
     assert_int_equal(vpn_isakmp_msg_parse(b, len, &m), 0);
@@ -135,7 +135,7 @@ static void test_mm1_parse(void **state)
 
     assert_int_equal(vpn_isakmp_sa_decode(m.pl[0].body, m.pl[0].body_len, m.hdr.exchange, &sa), 0);
     assert_int_equal(sa.doi, VPN_ISAKMP_DOI_IPSEC);
-    assert_int_equal(sa.situation, VPN_IPSEC_SIT_IDENTITY_ONLY);
+    assert_int_equal(sa.situation, VPN_IPSEC_DOI_SIT_IDENTITY_ONLY);
     assert_false(sa.gdoi);
     vpn_isakmp_prop_iter_init(&pc, &sa);
     assert_int_equal(vpn_isakmp_prop_next(&pc, &p), 1);
@@ -151,16 +151,16 @@ static void test_mm1_parse(void **state)
     assert_int_equal(vpn_isakmp_xform_next(&xc, &x), 0);
     assert_int_equal(vpn_isakmp_prop_next(&pc, &p), 0);
 
-    assert_int_equal(vpn_ike_sa_attrs_decode(x.attrs.p, x.attrs.len, &a), 0);
-    assert_int_equal(a.encr, VPN_IKE_ENCR_AES_CBC);
+    assert_int_equal(vpn_ikev1_sa_attrs_decode(x.attrs.p, x.attrs.len, &a), 0);
+    assert_int_equal(a.encr, VPN_IKEV1_ENCR_AES_CBC);
     assert_int_equal(a.key_len, 256);
-    assert_int_equal(a.hash, VPN_IKE_HASH1_SHA2_256);
-    assert_int_equal(a.auth, VPN_IKE_AUTH_PSK);
+    assert_int_equal(a.hash, VPN_IKEV1_HASH_SHA2_256);
+    assert_int_equal(a.auth, VPN_IKEV1_AUTH_PSK);
     assert_int_equal(a.group_desc, 14);
-    assert_int_equal(a.life_types, 1u << VPN_IKE_LIFE_SECONDS);
+    assert_int_equal(a.life_types, 1u << VPN_IKEV1_LIFE_SECONDS);
     assert_true(a.life_secs == 86400);
-    assert_true(a.present & (1u << VPN_IKE_ATTR_KEY_LENGTH));
-    assert_false(a.present & (1u << VPN_IKE_ATTR_PRF));
+    assert_true(a.present & (1u << VPN_IKEV1_ATTR_KEY_LENGTH));
+    assert_false(a.present & (1u << VPN_IKEV1_ATTR_PRF));
     free(b);
 }
 
@@ -173,7 +173,7 @@ static void test_mm1_build_exact(void **state)
     uint8_t buf[256], attrs[64];
     vpn_isakmp_hdr h = {0};
     vpn_isakmp_bld b;
-    vpn_ike_sa_attrs a = {0};
+    vpn_ikev1_sa_attrs a = {0};
     vpn_wr aw;
 
     for (int i = 0; i < 8; i++)
@@ -182,17 +182,17 @@ static void test_mm1_build_exact(void **state)
     h.exchange = VPN_ISAKMP_EXCH_MAIN;
     /* The RFC 2409 attribute order used by the hand-made vector. */
     vpn_wr_init(&aw, attrs, sizeof attrs);
-    vpn_isakmp_attr_put_tv(&aw, VPN_IKE_ATTR_ENCR, VPN_IKE_ENCR_AES_CBC);
-    vpn_isakmp_attr_put_tv(&aw, VPN_IKE_ATTR_KEY_LENGTH, 256);
-    vpn_isakmp_attr_put_tv(&aw, VPN_IKE_ATTR_HASH, VPN_IKE_HASH1_SHA2_256);
-    vpn_isakmp_attr_put_tv(&aw, VPN_IKE_ATTR_AUTH, VPN_IKE_AUTH_PSK);
-    vpn_isakmp_attr_put_tv(&aw, VPN_IKE_ATTR_GROUP_DESC, 14);
-    vpn_isakmp_attr_put_tv(&aw, VPN_IKE_ATTR_LIFE_TYPE, VPN_IKE_LIFE_SECONDS);
-    vpn_isakmp_attr_put_uint(&aw, VPN_IKE_ATTR_LIFE_DURATION, 86400);
+    vpn_isakmp_attr_put_tv(&aw, VPN_IKEV1_ATTR_ENCR, VPN_IKEV1_ENCR_AES_CBC);
+    vpn_isakmp_attr_put_tv(&aw, VPN_IKEV1_ATTR_KEY_LENGTH, 256);
+    vpn_isakmp_attr_put_tv(&aw, VPN_IKEV1_ATTR_HASH, VPN_IKEV1_HASH_SHA2_256);
+    vpn_isakmp_attr_put_tv(&aw, VPN_IKEV1_ATTR_AUTH, VPN_IKEV1_AUTH_PSK);
+    vpn_isakmp_attr_put_tv(&aw, VPN_IKEV1_ATTR_GROUP_DESC, 14);
+    vpn_isakmp_attr_put_tv(&aw, VPN_IKEV1_ATTR_LIFE_TYPE, VPN_IKEV1_LIFE_SECONDS);
+    vpn_isakmp_attr_put_uint(&aw, VPN_IKEV1_ATTR_LIFE_DURATION, 86400);
     assert_int_equal(vpn_wr_err(&aw), 0);
 
     assert_int_equal(vpn_isakmp_bld_init(&b, buf, sizeof buf, &h), 0);
-    vpn_isakmp_bld_sa_begin(&b, VPN_ISAKMP_DOI_IPSEC, VPN_IPSEC_SIT_IDENTITY_ONLY);
+    vpn_isakmp_bld_sa_begin(&b, VPN_ISAKMP_DOI_IPSEC, VPN_IPSEC_DOI_SIT_IDENTITY_ONLY);
     vpn_isakmp_bld_prop_begin(&b, 1, VPN_ISAKMP_PROTO_ISAKMP, NULL, 0);
     vpn_isakmp_bld_xform(&b, 1, VPN_ISAKMP_KEY_IKE, attrs, vpn_wr_len(&aw));
     vpn_isakmp_bld_prop_end(&b);
@@ -206,14 +206,14 @@ static void test_mm1_build_exact(void **state)
     /* The typed encoder writes ascending order: a different but valid
      * list that decodes to the same policy. */
     {
-        vpn_ike_sa_attrs back;
-        assert_int_equal(vpn_ike_sa_attrs_decode(attrs, vpn_wr_len(&aw), &a), 0);
+        vpn_ikev1_sa_attrs back;
+        assert_int_equal(vpn_ikev1_sa_attrs_decode(attrs, vpn_wr_len(&aw), &a), 0);
         vpn_wr_init(&aw, attrs, sizeof attrs);
-        assert_int_equal(vpn_ike_sa_attrs_encode(&a, &aw), 0);
+        assert_int_equal(vpn_ikev1_sa_attrs_encode(&a, &aw), 0);
         tu_assert_hex(attrs, vpn_wr_len(&aw),
                       "8001 0007 8002 0004 8003 0001 8004 000e 800b 0001 000c 0004 00015180"
                       "800e 0100");
-        assert_int_equal(vpn_ike_sa_attrs_decode(attrs, vpn_wr_len(&aw), &back), 0);
+        assert_int_equal(vpn_ikev1_sa_attrs_decode(attrs, vpn_wr_len(&aw), &back), 0);
         assert_ike_attrs_equal(&back, &a);
     }
     free(want);
@@ -430,7 +430,7 @@ static void test_payload_structure_rejections(void **state)
     b[28 + 7] = 9;
     expect_reject_notify(b, len, VPN_ERR_UNSUPPORTED, VPN_ISAKMP_N_DOI_NOT_SUPPORTED);
     RESET();
-    b[28 + 11] = VPN_IPSEC_SIT_SECRECY;
+    b[28 + 11] = VPN_IPSEC_DOI_SIT_SECRECY;
     expect_reject_notify(b, len, VPN_ERR_UNSUPPORTED, VPN_ISAKMP_N_SITUATION_NOT_SUPPORTED);
     /* TV/TLV confusion: Encryption Algorithm (basic) sent as TLV. */
     RESET();
@@ -704,7 +704,7 @@ static void test_ipsec_attrs(void **state)
     (void)state;
     size_t len;
     uint8_t out[64];
-    vpn_ipsec_sa_attrs a, back;
+    vpn_ipsec_doi_attrs a, back;
     vpn_wr w;
     /* seconds 3600 (duration sent basic, allowed for V), kilobytes 4608000,
      * tunnel, HMAC-SHA2-256, 256-bit key, RFC 6407 both / symmetric. */
@@ -712,44 +712,44 @@ static void test_ipsec_attrs(void **state)
                         "8006 0100 800e 0004 800f 0003",
                         &len);
 
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), 0);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), 0);
     assert_true(a.life_secs == 3600);
     assert_true(a.life_kb == 4608000);
-    assert_int_equal(a.encap, VPN_IPSEC_ENCAP_TUNNEL);
-    assert_int_equal(a.auth_alg, VPN_IPSEC_AUTH_HMAC_SHA2_256);
+    assert_int_equal(a.encap, VPN_IPSEC_DOI_ENCAP_TUNNEL);
+    assert_int_equal(a.auth_alg, VPN_IPSEC_DOI_AUTH_HMAC_SHA2_256);
     assert_int_equal(a.key_len, 256);
     assert_int_equal(a.addr_pres, VPN_GDOI_ADDR_PRES_BOTH);
     assert_int_equal(a.sa_dir, VPN_GDOI_SA_DIR_SYMMETRIC);
     vpn_wr_init(&w, out, sizeof out);
-    assert_int_equal(vpn_ipsec_sa_attrs_encode(&a, &w), 0);
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(out, vpn_wr_len(&w), &back), 0);
+    assert_int_equal(vpn_ipsec_doi_attrs_encode(&a, &w), 0);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(out, vpn_wr_len(&w), &back), 0);
     assert_ipsec_attrs_equal(&a, &back);
     free(b);
 
     /* Duplicates, orphan durations, repeated life types, unknown types. */
     b = tu_hex("8004 0001 8004 0002", &len);
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
     free(b);
     b = tu_hex("8002 0e10", &len);
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
     free(b);
     b = tu_hex("8001 0001 8002 0e10 8001 0001 8002 0e10", &len);
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
     free(b);
     b = tu_hex("8001 0001 8004 0001 8002 0e10", &len); /* type not followed by duration */
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
     free(b);
     b = tu_hex("8001 0001", &len);
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
     free(b);
     b = tu_hex("8001 0009 8002 0001", &len);
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), VPN_ERR_UNSUPPORTED);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), VPN_ERR_UNSUPPORTED);
     free(b);
     b = tu_hex("0005 0002 0005", &len); /* auth algorithm (B) as TLV */
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), VPN_ERR_MALFORMED);
     free(b);
     b = tu_hex("8063 0001 0064 0001 aa", &len); /* unknown 99, 100: skipped */
-    assert_int_equal(vpn_ipsec_sa_attrs_decode(b, len, &a), 0);
+    assert_int_equal(vpn_ipsec_doi_attrs_decode(b, len, &a), 0);
     assert_int_equal(a.present, 0);
     free(b);
 }
@@ -767,13 +767,13 @@ static void test_names(void **state)
     assert_string_equal(vpn_isakmp_notify_name(23), "INVALID-HASH-INFORMATION");
     assert_string_equal(vpn_isakmp_notify_name(24578), "INITIAL-CONTACT");
     assert_string_equal(vpn_isakmp_id_type_name(11), "ID_KEY_ID");
-    assert_string_equal(vpn_isakmp_attr_name(VPN_ATTRS_IKE, 12), "Life Duration");
-    assert_string_equal(vpn_isakmp_attr_name(VPN_ATTRS_IPSEC, 15), "SA Direction");
+    assert_string_equal(vpn_isakmp_attr_name(VPN_ATTRS_IKEV1, 12), "Life Duration");
+    assert_string_equal(vpn_isakmp_attr_name(VPN_ATTRS_IPSEC_DOI, 15), "SA Direction");
     assert_string_equal(vpn_isakmp_attr_name(VPN_ATTRS_GDOI_KEK, 5), "SIG_HASH_ALGORITHM");
     assert_string_equal(vpn_isakmp_attr_name(VPN_ATTRS_GDOI_KD_TEK, 2), "TEK_INTEGRITY_KEY");
     assert_string_equal(vpn_isakmp_attr_name(VPN_ATTRS_GDOI_KD_KEK, 7), "UNKNOWN");
-    assert_string_equal(vpn_ike_encr_name(7), "AES-CBC");
-    assert_string_equal(vpn_ipsec_esp_name(12), "ESP_AES-CBC");
+    assert_string_equal(vpn_ikev1_encr_name(7), "AES-CBC");
+    assert_string_equal(vpn_ipsec_doi_esp_name(12), "ESP_AES-CBC");
     assert_string_equal(vpn_isakmp_doi_name(2), "GDOI");
 }
 

@@ -26,37 +26,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Attributes a decoder only marks present, which encoders do not write. */
 #define IKE_UNWRITTEN                                                                             \
-    (1u << VPN_IKE_ATTR_GROUP_PRIME | 1u << VPN_IKE_ATTR_GROUP_GEN1 |                             \
-     1u << VPN_IKE_ATTR_GROUP_GEN2 | 1u << VPN_IKE_ATTR_GROUP_CURVE_A |                           \
-     1u << VPN_IKE_ATTR_GROUP_CURVE_B | 1u << VPN_IKE_ATTR_GROUP_ORDER)
-#define IPSEC_UNWRITTEN (1u << VPN_IPSEC_ATTR_COMP_PRIV_ALG | 1u << VPN_IPSEC_ATTR_SIG_ENC_ALG)
+    (1u << VPN_IKEV1_ATTR_GROUP_PRIME | 1u << VPN_IKEV1_ATTR_GROUP_GEN1 |                         \
+     1u << VPN_IKEV1_ATTR_GROUP_GEN2 | 1u << VPN_IKEV1_ATTR_GROUP_CURVE_A |                       \
+     1u << VPN_IKEV1_ATTR_GROUP_CURVE_B | 1u << VPN_IKEV1_ATTR_GROUP_ORDER)
+#define IPSEC_UNWRITTEN                                                                           \
+    (1u << VPN_IPSEC_DOI_ATTR_COMP_PRIV_ALG | 1u << VPN_IPSEC_DOI_ATTR_SIG_ENC_ALG)
 
 static void fuzz_attrs(const uint8_t *p, size_t n)
 {
     static uint8_t out[1 << 17];
     vpn_wr w;
-    vpn_ike_sa_attrs ike, ike2;
-    vpn_ipsec_sa_attrs ip, ip2;
+    vpn_ikev1_sa_attrs ike, ike2;
+    vpn_ipsec_doi_attrs ip, ip2;
     vpn_gdoi_kek_attrs kek, kek2;
     vpn_gdoi_gap_attrs gap, gap2;
     vpn_gdoi_tek_keys tk, tk2;
     vpn_gdoi_kek_keys kk, kk2;
     vpn_gdoi_sid_attrs sid, sid2;
 
-    if (vpn_ike_sa_attrs_decode(p, n, &ike) == 0) {
+    if (vpn_ikev1_sa_attrs_decode(p, n, &ike) == 0) {
         vpn_wr_init(&w, out, sizeof out);
-        CHECK(vpn_ike_sa_attrs_encode(&ike, &w) == 0);
-        CHECK(vpn_ike_sa_attrs_decode(out, vpn_wr_len(&w), &ike2) == 0);
+        CHECK(vpn_ikev1_sa_attrs_encode(&ike, &w) == 0);
+        CHECK(vpn_ikev1_sa_attrs_decode(out, vpn_wr_len(&w), &ike2) == 0);
         CHECK(ike2.present == (ike.present & ~IKE_UNWRITTEN));
         CHECK(ike2.encr == ike.encr && ike2.hash == ike.hash && ike2.auth == ike.auth);
         CHECK(ike2.group_desc == ike.group_desc && ike2.key_len == ike.key_len);
         CHECK(ike2.life_types == ike.life_types && ike2.life_secs == ike.life_secs &&
               ike2.life_kb == ike.life_kb);
     }
-    if (vpn_ipsec_sa_attrs_decode(p, n, &ip) == 0) {
+    if (vpn_ipsec_doi_attrs_decode(p, n, &ip) == 0) {
         vpn_wr_init(&w, out, sizeof out);
-        CHECK(vpn_ipsec_sa_attrs_encode(&ip, &w) == 0);
-        CHECK(vpn_ipsec_sa_attrs_decode(out, vpn_wr_len(&w), &ip2) == 0);
+        CHECK(vpn_ipsec_doi_attrs_encode(&ip, &w) == 0);
+        CHECK(vpn_ipsec_doi_attrs_decode(out, vpn_wr_len(&w), &ip2) == 0);
         CHECK(ip2.present == (ip.present & ~IPSEC_UNWRITTEN));
         CHECK(ip2.encap == ip.encap && ip2.auth_alg == ip.auth_alg && ip2.key_len == ip.key_len);
         CHECK(ip2.addr_pres == ip.addr_pres && ip2.sa_dir == ip.sa_dir);
@@ -123,11 +124,11 @@ static void walk_payload(const vpn_isakmp_payload *pl, uint8_t exchange)
                     CHECK(vpn_gdoi_kek_attrs_decode(k.attrs.p, k.attrs.len, &a) == 0);
                 } else if (sub.type == VPN_GDOI_PL_SAT) {
                     vpn_gdoi_sat t;
-                    vpn_ipsec_sa_attrs a;
+                    vpn_ipsec_doi_attrs a;
                     CHECK(vpn_gdoi_sat_decode(sub.body, sub.body_len, &t) == 0);
                     if (t.protocol_id == VPN_GDOI_TEK_PROTO_ESP ||
                         t.protocol_id == VPN_GDOI_TEK_PROTO_AH)
-                        CHECK(vpn_ipsec_sa_attrs_decode(t.attrs.p, t.attrs.len, &a) == 0);
+                        CHECK(vpn_ipsec_doi_attrs_decode(t.attrs.p, t.attrs.len, &a) == 0);
                 } else {
                     vpn_isakmp_view v;
                     CHECK(vpn_gdoi_gap_decode(sub.body, sub.body_len, &v) == 0);

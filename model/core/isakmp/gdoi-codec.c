@@ -81,7 +81,7 @@ int vpn_gdoi_sat_decode(const uint8_t *body, size_t len, vpn_gdoi_sat *out)
     if (vpn_rd_u8(&r, &t.protocol_id) || t.protocol_id == 0)
         return VPN_ERR_MALFORMED;
     if (t.protocol_id == VPN_GDOI_TEK_PROTO_ESP || t.protocol_id == VPN_GDOI_TEK_PROTO_AH) {
-        vpn_ipsec_sa_attrs a;
+        vpn_ipsec_doi_attrs a;
 
         /* 5.4.1: the AH form (5.4.2) has the same layout. */
         vpn_rd_u8(&r, &t.ip_protocol);
@@ -93,7 +93,7 @@ int vpn_gdoi_sat_decode(const uint8_t *body, size_t len, vpn_gdoi_sat *out)
             return VPN_ERR_MALFORMED;
         t.attrs.p = vpn_rd_cur(&r);
         t.attrs.len = vpn_rd_left(&r);
-        if ((rc = vpn_ipsec_sa_attrs_decode(t.attrs.p, t.attrs.len, &a)))
+        if ((rc = vpn_ipsec_doi_attrs_decode(t.attrs.p, t.attrs.len, &a)))
             return rc;
     } else {
         /* Other TEK protocols (SRTP, IEC 61850): kept for the engine. */

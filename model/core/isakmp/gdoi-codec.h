@@ -23,7 +23,7 @@
  * VPN_ERR_MALFORMED, or VPN_ERR_LIMIT, VPN_ERR_OVERFLOW and
  * VPN_ERR_UNSUPPORTED where stated. A body decoder also validates the
  * attribute lists it holds (SA KEK: vpn_gdoi_kek_attrs; ESP/AH SA TEK:
- * vpn_ipsec_sa_attrs; GAP: vpn_gdoi_gap_attrs). Builders write through
+ * vpn_ipsec_doi_attrs; GAP: vpn_gdoi_gap_attrs). Builders write through
  * vpn_isakmp_bld (isakmp-build.h).
  */
 #ifndef VPN_GDOI_CODEC_H
@@ -70,7 +70,7 @@ typedef struct vpn_gdoi_sat {
     vpn_gdoi_idsel src, dst;
     uint8_t transform_id; /* RFC 2407 ESP/AH transform ID */
     uint32_t spi;
-    vpn_isakmp_view attrs; /* RFC 2407 attributes (vpn_ipsec_sa_attrs) */
+    vpn_isakmp_view attrs; /* RFC 2407 attributes (vpn_ipsec_doi_attrs) */
     vpn_isakmp_view opaque; /* the protocol-specific part, for other IDs */
 } vpn_gdoi_sat;
 

@@ -79,10 +79,10 @@ enum vpn_isakmp_doi {
 };
 
 /* RFC 2407 4.2 situation bits (DOI 1); RFC 6407 5.2: GDOI situation is 0. */
-enum vpn_ipsec_sit {
-    VPN_IPSEC_SIT_IDENTITY_ONLY = 0x01,
-    VPN_IPSEC_SIT_SECRECY = 0x02,
-    VPN_IPSEC_SIT_INTEGRITY = 0x04,
+enum vpn_ipsec_doi_sit {
+    VPN_IPSEC_DOI_SIT_IDENTITY_ONLY = 0x01,
+    VPN_IPSEC_DOI_SIT_SECRECY = 0x02,
+    VPN_IPSEC_DOI_SIT_INTEGRITY = 0x04,
 };
 
 /* RFC 2407 4.4.1 protocol IDs (proposals, notify, delete). */
@@ -97,25 +97,25 @@ enum vpn_isakmp_proto {
 #define VPN_ISAKMP_KEY_IKE 1
 
 /* RFC 2407 4.4.4 (and later registrations) ESP transform IDs. */
-enum vpn_ipsec_esp_id {
-    VPN_ESP_DES = 2,
-    VPN_ESP_3DES = 3,
-    VPN_ESP_NULL = 11,
-    VPN_ESP_AES_CBC = 12,  /* RFC 3602 */
-    VPN_ESP_AES_CTR = 13,  /* RFC 3686 */
-    VPN_ESP_AES_GCM_8 = 18, /* RFC 4106 */
-    VPN_ESP_AES_GCM_12 = 19,
-    VPN_ESP_AES_GCM_16 = 20,
-    VPN_ESP_NULL_AUTH_AES_GMAC = 23, /* RFC 4543 */
+enum vpn_ipsec_doi_esp_id {
+    VPN_IPSEC_DOI_ESP_DES = 2,
+    VPN_IPSEC_DOI_ESP_3DES = 3,
+    VPN_IPSEC_DOI_ESP_NULL = 11,
+    VPN_IPSEC_DOI_ESP_AES_CBC = 12,  /* RFC 3602 */
+    VPN_IPSEC_DOI_ESP_AES_CTR = 13,  /* RFC 3686 */
+    VPN_IPSEC_DOI_ESP_AES_GCM_8 = 18, /* RFC 4106 */
+    VPN_IPSEC_DOI_ESP_AES_GCM_12 = 19,
+    VPN_IPSEC_DOI_ESP_AES_GCM_16 = 20,
+    VPN_IPSEC_DOI_ESP_NULL_AUTH_AES_GMAC = 23, /* RFC 4543 */
 };
 
 /* RFC 2407 4.4.3 AH transform IDs (GDOI AH TEKs). */
-enum vpn_ipsec_ah_id {
-    VPN_AH_MD5 = 2,
-    VPN_AH_SHA = 3,
-    VPN_AH_SHA2_256 = 5,
-    VPN_AH_SHA2_384 = 6,
-    VPN_AH_SHA2_512 = 7,
+enum vpn_ipsec_doi_ah_id {
+    VPN_IPSEC_DOI_AH_MD5 = 2,
+    VPN_IPSEC_DOI_AH_SHA = 3,
+    VPN_IPSEC_DOI_AH_SHA2_256 = 5,
+    VPN_IPSEC_DOI_AH_SHA2_384 = 6,
+    VPN_IPSEC_DOI_AH_SHA2_512 = 7,
 };
 
 /* RFC 2407 4.6.2.1 identification types (RFC 6407 5.1 uses KEY_ID). */
@@ -180,95 +180,95 @@ enum vpn_isakmp_notify_type {
     VPN_ISAKMP_N_UNSUPPORTED_EXCHANGE_TYPE = 29,
     VPN_ISAKMP_N_UNEQUAL_PAYLOAD_LENGTHS = 30,
     VPN_ISAKMP_N_CONNECTED = 16384,
-    VPN_IPSEC_N_RESPONDER_LIFETIME = 24576,
-    VPN_IPSEC_N_REPLAY_STATUS = 24577,
-    VPN_IPSEC_N_INITIAL_CONTACT = 24578,
+    VPN_IPSEC_DOI_N_RESPONDER_LIFETIME = 24576,
+    VPN_IPSEC_DOI_N_REPLAY_STATUS = 24577,
+    VPN_IPSEC_DOI_N_INITIAL_CONTACT = 24578,
     VPN_ISAKMP_N_R_U_THERE = 36136,
     VPN_ISAKMP_N_R_U_THERE_ACK = 36137,
 };
 
 /* RFC 2409 appendix A: phase 1 (IKE) SA attributes; B = basic, V = variable. */
-enum vpn_ike_attr {
-    VPN_IKE_ATTR_ENCR = 1,          /* B */
-    VPN_IKE_ATTR_HASH = 2,          /* B */
-    VPN_IKE_ATTR_AUTH = 3,          /* B */
-    VPN_IKE_ATTR_GROUP_DESC = 4,    /* B */
-    VPN_IKE_ATTR_GROUP_TYPE = 5,    /* B */
-    VPN_IKE_ATTR_GROUP_PRIME = 6,   /* V */
-    VPN_IKE_ATTR_GROUP_GEN1 = 7,    /* V */
-    VPN_IKE_ATTR_GROUP_GEN2 = 8,    /* V */
-    VPN_IKE_ATTR_GROUP_CURVE_A = 9, /* V */
-    VPN_IKE_ATTR_GROUP_CURVE_B = 10, /* V */
-    VPN_IKE_ATTR_LIFE_TYPE = 11,    /* B */
-    VPN_IKE_ATTR_LIFE_DURATION = 12, /* V */
-    VPN_IKE_ATTR_PRF = 13,          /* B */
-    VPN_IKE_ATTR_KEY_LENGTH = 14,   /* B */
-    VPN_IKE_ATTR_FIELD_SIZE = 15,   /* B */
-    VPN_IKE_ATTR_GROUP_ORDER = 16,  /* V */
+enum vpn_ikev1_attr {
+    VPN_IKEV1_ATTR_ENCR = 1,          /* B */
+    VPN_IKEV1_ATTR_HASH = 2,          /* B */
+    VPN_IKEV1_ATTR_AUTH = 3,          /* B */
+    VPN_IKEV1_ATTR_GROUP_DESC = 4,    /* B */
+    VPN_IKEV1_ATTR_GROUP_TYPE = 5,    /* B */
+    VPN_IKEV1_ATTR_GROUP_PRIME = 6,   /* V */
+    VPN_IKEV1_ATTR_GROUP_GEN1 = 7,    /* V */
+    VPN_IKEV1_ATTR_GROUP_GEN2 = 8,    /* V */
+    VPN_IKEV1_ATTR_GROUP_CURVE_A = 9, /* V */
+    VPN_IKEV1_ATTR_GROUP_CURVE_B = 10, /* V */
+    VPN_IKEV1_ATTR_LIFE_TYPE = 11,    /* B */
+    VPN_IKEV1_ATTR_LIFE_DURATION = 12, /* V */
+    VPN_IKEV1_ATTR_PRF = 13,          /* B */
+    VPN_IKEV1_ATTR_KEY_LENGTH = 14,   /* B */
+    VPN_IKEV1_ATTR_FIELD_SIZE = 15,   /* B */
+    VPN_IKEV1_ATTR_GROUP_ORDER = 16,  /* V */
 };
 
 /* RFC 2409 appendix A values. */
-enum vpn_ike_encr {
-    VPN_IKE_ENCR_DES = 1,
-    VPN_IKE_ENCR_3DES = 5,
-    VPN_IKE_ENCR_AES_CBC = 7, /* RFC 3602 */
+enum vpn_ikev1_encr {
+    VPN_IKEV1_ENCR_DES = 1,
+    VPN_IKEV1_ENCR_3DES = 5,
+    VPN_IKEV1_ENCR_AES_CBC = 7, /* RFC 3602 */
 };
-enum vpn_ike_hash {
-    VPN_IKE_HASH1_MD5 = 1,
-    VPN_IKE_HASH1_SHA1 = 2,
-    VPN_IKE_HASH1_SHA2_256 = 4, /* RFC 4868 */
-    VPN_IKE_HASH1_SHA2_384 = 5,
-    VPN_IKE_HASH1_SHA2_512 = 6,
+enum vpn_ikev1_hash {
+    VPN_IKEV1_HASH_MD5 = 1,
+    VPN_IKEV1_HASH_SHA1 = 2,
+    VPN_IKEV1_HASH_SHA2_256 = 4, /* RFC 4868 */
+    VPN_IKEV1_HASH_SHA2_384 = 5,
+    VPN_IKEV1_HASH_SHA2_512 = 6,
 };
-enum vpn_ike_auth {
-    VPN_IKE_AUTH_PSK = 1,
-    VPN_IKE_AUTH_DSS = 2,
-    VPN_IKE_AUTH_RSA_SIG = 3,
-    VPN_IKE_AUTH_RSA_ENC = 4,
-    VPN_IKE_AUTH_RSA_ENC_REV = 5,
-    VPN_IKE_AUTH_ECDSA_256 = 9, /* RFC 4754 */
-    VPN_IKE_AUTH_ECDSA_384 = 10,
-    VPN_IKE_AUTH_ECDSA_521 = 11,
+enum vpn_ikev1_auth {
+    VPN_IKEV1_AUTH_PSK = 1,
+    VPN_IKEV1_AUTH_DSS = 2,
+    VPN_IKEV1_AUTH_RSA_SIG = 3,
+    VPN_IKEV1_AUTH_RSA_ENC = 4,
+    VPN_IKEV1_AUTH_RSA_ENC_REV = 5,
+    VPN_IKEV1_AUTH_ECDSA_256 = 9, /* RFC 4754 */
+    VPN_IKEV1_AUTH_ECDSA_384 = 10,
+    VPN_IKEV1_AUTH_ECDSA_521 = 11,
 };
-enum vpn_ike_life_type {
-    VPN_IKE_LIFE_SECONDS = 1,
-    VPN_IKE_LIFE_KILOBYTES = 2,
+enum vpn_ikev1_life_type {
+    VPN_IKEV1_LIFE_SECONDS = 1,
+    VPN_IKEV1_LIFE_KILOBYTES = 2,
 };
 
 /* RFC 2407 4.5 IPsec SA attributes; RFC 4304 (11), RFC 6407 5.4.1 (14, 15). */
-enum vpn_ipsec_attr {
-    VPN_IPSEC_ATTR_LIFE_TYPE = 1,      /* B */
-    VPN_IPSEC_ATTR_LIFE_DURATION = 2,  /* V */
-    VPN_IPSEC_ATTR_GROUP_DESC = 3,     /* B */
-    VPN_IPSEC_ATTR_ENCAP_MODE = 4,     /* B */
-    VPN_IPSEC_ATTR_AUTH_ALG = 5,       /* B */
-    VPN_IPSEC_ATTR_KEY_LENGTH = 6,     /* B */
-    VPN_IPSEC_ATTR_KEY_ROUNDS = 7,     /* B */
-    VPN_IPSEC_ATTR_COMP_DICT_SIZE = 8, /* B */
-    VPN_IPSEC_ATTR_COMP_PRIV_ALG = 9,  /* V */
-    VPN_IPSEC_ATTR_ECN_TUNNEL = 10,    /* B, RFC 4301 */
-    VPN_IPSEC_ATTR_EXT_SEQ = 11,       /* B, RFC 4304 */
-    VPN_IPSEC_ATTR_AUTH_KEY_LENGTH = 12, /* B, RFC 4359 */
-    VPN_IPSEC_ATTR_SIG_ENC_ALG = 13,   /* V, RFC 4359 */
-    VPN_IPSEC_ATTR_ADDR_PRESERVATION = 14, /* B, RFC 6407 */
-    VPN_IPSEC_ATTR_SA_DIRECTION = 15,  /* B, RFC 6407 */
+enum vpn_ipsec_doi_attr {
+    VPN_IPSEC_DOI_ATTR_LIFE_TYPE = 1,      /* B */
+    VPN_IPSEC_DOI_ATTR_LIFE_DURATION = 2,  /* V */
+    VPN_IPSEC_DOI_ATTR_GROUP_DESC = 3,     /* B */
+    VPN_IPSEC_DOI_ATTR_ENCAP_MODE = 4,     /* B */
+    VPN_IPSEC_DOI_ATTR_AUTH_ALG = 5,       /* B */
+    VPN_IPSEC_DOI_ATTR_KEY_LENGTH = 6,     /* B */
+    VPN_IPSEC_DOI_ATTR_KEY_ROUNDS = 7,     /* B */
+    VPN_IPSEC_DOI_ATTR_COMP_DICT_SIZE = 8, /* B */
+    VPN_IPSEC_DOI_ATTR_COMP_PRIV_ALG = 9,  /* V */
+    VPN_IPSEC_DOI_ATTR_ECN_TUNNEL = 10,    /* B, RFC 4301 */
+    VPN_IPSEC_DOI_ATTR_EXT_SEQ = 11,       /* B, RFC 4304 */
+    VPN_IPSEC_DOI_ATTR_AUTH_KEY_LENGTH = 12, /* B, RFC 4359 */
+    VPN_IPSEC_DOI_ATTR_SIG_ENC_ALG = 13,   /* V, RFC 4359 */
+    VPN_IPSEC_DOI_ATTR_ADDR_PRESERVATION = 14, /* B, RFC 6407 */
+    VPN_IPSEC_DOI_ATTR_SA_DIRECTION = 15,  /* B, RFC 6407 */
 };
-#define VPN_IPSEC_LIFE_SECONDS 1
-#define VPN_IPSEC_LIFE_KILOBYTES 2
+#define VPN_IPSEC_DOI_LIFE_SECONDS 1
+#define VPN_IPSEC_DOI_LIFE_KILOBYTES 2
 
-enum vpn_ipsec_encap {
-    VPN_IPSEC_ENCAP_TUNNEL = 1,
-    VPN_IPSEC_ENCAP_TRANSPORT = 2,
-    VPN_IPSEC_ENCAP_UDP_TUNNEL = 3, /* RFC 3947 */
-    VPN_IPSEC_ENCAP_UDP_TRANSPORT = 4,
+enum vpn_ipsec_doi_encap {
+    VPN_IPSEC_DOI_ENCAP_TUNNEL = 1,
+    VPN_IPSEC_DOI_ENCAP_TRANSPORT = 2,
+    VPN_IPSEC_DOI_ENCAP_UDP_TUNNEL = 3, /* RFC 3947 */
+    VPN_IPSEC_DOI_ENCAP_UDP_TRANSPORT = 4,
 };
-enum vpn_ipsec_auth_alg {
-    VPN_IPSEC_AUTH_HMAC_MD5 = 1,
-    VPN_IPSEC_AUTH_HMAC_SHA1 = 2,
-    VPN_IPSEC_AUTH_HMAC_SHA2_256 = 5, /* RFC 4868 */
-    VPN_IPSEC_AUTH_HMAC_SHA2_384 = 6,
-    VPN_IPSEC_AUTH_HMAC_SHA2_512 = 7,
-    VPN_IPSEC_AUTH_AES_XCBC_MAC = 9,
+enum vpn_ipsec_doi_auth_alg {
+    VPN_IPSEC_DOI_AUTH_HMAC_MD5 = 1,
+    VPN_IPSEC_DOI_AUTH_HMAC_SHA1 = 2,
+    VPN_IPSEC_DOI_AUTH_HMAC_SHA2_256 = 5, /* RFC 4868 */
+    VPN_IPSEC_DOI_AUTH_HMAC_SHA2_384 = 6,
+    VPN_IPSEC_DOI_AUTH_HMAC_SHA2_512 = 7,
+    VPN_IPSEC_DOI_AUTH_AES_XCBC_MAC = 9,
 };
 /* RFC 6407 5.4.1 address preservation and SA direction values. */
 enum vpn_gdoi_addr_pres {

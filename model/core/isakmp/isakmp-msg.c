@@ -196,12 +196,12 @@ int vpn_isakmp_xform_next(vpn_isakmp_chain *c, vpn_isakmp_xform *x)
 static int xform_attrs_check(uint8_t proto, const vpn_isakmp_view *attrs)
 {
     if (proto == VPN_ISAKMP_PROTO_ISAKMP) {
-        vpn_ike_sa_attrs a;
-        return vpn_ike_sa_attrs_decode(attrs->p, attrs->len, &a);
+        vpn_ikev1_sa_attrs a;
+        return vpn_ikev1_sa_attrs_decode(attrs->p, attrs->len, &a);
     }
     if (proto == VPN_ISAKMP_PROTO_IPSEC_AH || proto == VPN_ISAKMP_PROTO_IPSEC_ESP) {
-        vpn_ipsec_sa_attrs a;
-        return vpn_ipsec_sa_attrs_decode(attrs->p, attrs->len, &a);
+        vpn_ipsec_doi_attrs a;
+        return vpn_ipsec_doi_attrs_decode(attrs->p, attrs->len, &a);
     }
     return vpn_isakmp_attrs_check(attrs->p, attrs->len);
 }
@@ -271,7 +271,8 @@ int vpn_isakmp_sa_decode(const uint8_t *body, size_t len, uint8_t exchange, vpn_
     } else {
         /* RFC 2407 4.6.1: labelled situations carry more fields; we do
          * not implement them (SITUATION-NOT-SUPPORTED). */
-        if (sa.doi == VPN_ISAKMP_DOI_IPSEC && (sa.situation & ~(uint32_t)VPN_IPSEC_SIT_IDENTITY_ONLY))
+        if (sa.doi == VPN_ISAKMP_DOI_IPSEC &&
+            (sa.situation & ~(uint32_t)VPN_IPSEC_DOI_SIT_IDENTITY_ONLY))
             return VPN_ERR_UNSUPPORTED;
         sa.chain.p = vpn_rd_cur(&r);
         sa.chain.len = vpn_rd_left(&r);

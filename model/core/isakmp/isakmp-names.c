@@ -111,9 +111,9 @@ static const name_entry notify_names[] = {
     {29, "UNSUPPORTED-EXCHANGE-TYPE"},
     {30, "UNEQUAL-PAYLOAD-LENGTHS"},
     {VPN_ISAKMP_N_CONNECTED, "CONNECTED"},
-    {VPN_IPSEC_N_RESPONDER_LIFETIME, "RESPONDER-LIFETIME"},
-    {VPN_IPSEC_N_REPLAY_STATUS, "REPLAY-STATUS"},
-    {VPN_IPSEC_N_INITIAL_CONTACT, "INITIAL-CONTACT"},
+    {VPN_IPSEC_DOI_N_RESPONDER_LIFETIME, "RESPONDER-LIFETIME"},
+    {VPN_IPSEC_DOI_N_REPLAY_STATUS, "REPLAY-STATUS"},
+    {VPN_IPSEC_DOI_N_INITIAL_CONTACT, "INITIAL-CONTACT"},
     {VPN_ISAKMP_N_R_U_THERE, "R-U-THERE"},
     {VPN_ISAKMP_N_R_U_THERE_ACK, "R-U-THERE-ACK"},
 };
@@ -232,8 +232,8 @@ static const name_entry kd_sid_names[] = {
 const char *vpn_isakmp_attr_name(vpn_isakmp_attr_space space, uint16_t type)
 {
     switch (space) {
-    case VPN_ATTRS_IKE: return lookup(ike_attr_names, COUNT(ike_attr_names), type);
-    case VPN_ATTRS_IPSEC: return lookup(ipsec_attr_names, COUNT(ipsec_attr_names), type);
+    case VPN_ATTRS_IKEV1: return lookup(ike_attr_names, COUNT(ike_attr_names), type);
+    case VPN_ATTRS_IPSEC_DOI: return lookup(ipsec_attr_names, COUNT(ipsec_attr_names), type);
     case VPN_ATTRS_GDOI_KEK: return lookup(kek_attr_names, COUNT(kek_attr_names), type);
     case VPN_ATTRS_GDOI_GAP: return lookup(gap_attr_names, COUNT(gap_attr_names), type);
     case VPN_ATTRS_GDOI_KD_TEK: return lookup(kd_tek_names, COUNT(kd_tek_names), type);
@@ -327,89 +327,89 @@ const char *vpn_gdoi_addr_pres_name(uint16_t v)
 }
 
 static const name_entry encap_names[] = {
-    {VPN_IPSEC_ENCAP_TUNNEL, "Tunnel"},
-    {VPN_IPSEC_ENCAP_TRANSPORT, "Transport"},
-    {VPN_IPSEC_ENCAP_UDP_TUNNEL, "UDP-Encapsulated-Tunnel"},
-    {VPN_IPSEC_ENCAP_UDP_TRANSPORT, "UDP-Encapsulated-Transport"},
+    {VPN_IPSEC_DOI_ENCAP_TUNNEL, "Tunnel"},
+    {VPN_IPSEC_DOI_ENCAP_TRANSPORT, "Transport"},
+    {VPN_IPSEC_DOI_ENCAP_UDP_TUNNEL, "UDP-Encapsulated-Tunnel"},
+    {VPN_IPSEC_DOI_ENCAP_UDP_TRANSPORT, "UDP-Encapsulated-Transport"},
 };
 
-const char *vpn_ipsec_encap_name(uint16_t mode)
+const char *vpn_ipsec_doi_encap_name(uint16_t mode)
 {
     return lookup(encap_names, COUNT(encap_names), mode);
 }
 
 static const name_entry ipsec_auth_names[] = {
-    {VPN_IPSEC_AUTH_HMAC_MD5, "HMAC-MD5"},
-    {VPN_IPSEC_AUTH_HMAC_SHA1, "HMAC-SHA"},
-    {VPN_IPSEC_AUTH_HMAC_SHA2_256, "HMAC-SHA2-256"},
-    {VPN_IPSEC_AUTH_HMAC_SHA2_384, "HMAC-SHA2-384"},
-    {VPN_IPSEC_AUTH_HMAC_SHA2_512, "HMAC-SHA2-512"},
-    {VPN_IPSEC_AUTH_AES_XCBC_MAC, "AES-XCBC-MAC"},
+    {VPN_IPSEC_DOI_AUTH_HMAC_MD5, "HMAC-MD5"},
+    {VPN_IPSEC_DOI_AUTH_HMAC_SHA1, "HMAC-SHA"},
+    {VPN_IPSEC_DOI_AUTH_HMAC_SHA2_256, "HMAC-SHA2-256"},
+    {VPN_IPSEC_DOI_AUTH_HMAC_SHA2_384, "HMAC-SHA2-384"},
+    {VPN_IPSEC_DOI_AUTH_HMAC_SHA2_512, "HMAC-SHA2-512"},
+    {VPN_IPSEC_DOI_AUTH_AES_XCBC_MAC, "AES-XCBC-MAC"},
 };
 
-const char *vpn_ipsec_auth_alg_name(uint16_t alg)
+const char *vpn_ipsec_doi_auth_name(uint16_t alg)
 {
     return lookup(ipsec_auth_names, COUNT(ipsec_auth_names), alg);
 }
 
 static const name_entry esp_names[] = {
-    {VPN_ESP_DES, "ESP_DES"},
-    {VPN_ESP_3DES, "ESP_3DES"},
-    {VPN_ESP_NULL, "ESP_NULL"},
-    {VPN_ESP_AES_CBC, "ESP_AES-CBC"},
-    {VPN_ESP_AES_CTR, "ESP_AES-CTR"},
-    {VPN_ESP_AES_GCM_8, "ESP_AES-GCM-8"},
-    {VPN_ESP_AES_GCM_12, "ESP_AES-GCM-12"},
-    {VPN_ESP_AES_GCM_16, "ESP_AES-GCM-16"},
-    {VPN_ESP_NULL_AUTH_AES_GMAC, "ESP_NULL_AUTH_AES-GMAC"},
+    {VPN_IPSEC_DOI_ESP_DES, "ESP_DES"},
+    {VPN_IPSEC_DOI_ESP_3DES, "ESP_3DES"},
+    {VPN_IPSEC_DOI_ESP_NULL, "ESP_NULL"},
+    {VPN_IPSEC_DOI_ESP_AES_CBC, "ESP_AES-CBC"},
+    {VPN_IPSEC_DOI_ESP_AES_CTR, "ESP_AES-CTR"},
+    {VPN_IPSEC_DOI_ESP_AES_GCM_8, "ESP_AES-GCM-8"},
+    {VPN_IPSEC_DOI_ESP_AES_GCM_12, "ESP_AES-GCM-12"},
+    {VPN_IPSEC_DOI_ESP_AES_GCM_16, "ESP_AES-GCM-16"},
+    {VPN_IPSEC_DOI_ESP_NULL_AUTH_AES_GMAC, "ESP_NULL_AUTH_AES-GMAC"},
 };
 
-const char *vpn_ipsec_esp_name(uint8_t transform_id)
+const char *vpn_ipsec_doi_esp_name(uint8_t transform_id)
 {
     return lookup(esp_names, COUNT(esp_names), transform_id);
 }
 
 static const name_entry ike_encr_names[] = {
-    {VPN_IKE_ENCR_DES, "DES-CBC"},
+    {VPN_IKEV1_ENCR_DES, "DES-CBC"},
     {2, "IDEA-CBC"},
     {3, "Blowfish-CBC"},
     {4, "RC5-R16-B64-CBC"},
-    {VPN_IKE_ENCR_3DES, "3DES-CBC"},
+    {VPN_IKEV1_ENCR_3DES, "3DES-CBC"},
     {6, "CAST-CBC"},
-    {VPN_IKE_ENCR_AES_CBC, "AES-CBC"},
+    {VPN_IKEV1_ENCR_AES_CBC, "AES-CBC"},
 };
 
-const char *vpn_ike_encr_name(uint16_t alg)
+const char *vpn_ikev1_encr_name(uint16_t alg)
 {
     return lookup(ike_encr_names, COUNT(ike_encr_names), alg);
 }
 
 static const name_entry ike_hash_names[] = {
-    {VPN_IKE_HASH1_MD5, "MD5"},
-    {VPN_IKE_HASH1_SHA1, "SHA"},
+    {VPN_IKEV1_HASH_MD5, "MD5"},
+    {VPN_IKEV1_HASH_SHA1, "SHA"},
     {3, "Tiger"},
-    {VPN_IKE_HASH1_SHA2_256, "SHA2-256"},
-    {VPN_IKE_HASH1_SHA2_384, "SHA2-384"},
-    {VPN_IKE_HASH1_SHA2_512, "SHA2-512"},
+    {VPN_IKEV1_HASH_SHA2_256, "SHA2-256"},
+    {VPN_IKEV1_HASH_SHA2_384, "SHA2-384"},
+    {VPN_IKEV1_HASH_SHA2_512, "SHA2-512"},
 };
 
-const char *vpn_ike_hash_name(uint16_t alg)
+const char *vpn_ikev1_hash_name(uint16_t alg)
 {
     return lookup(ike_hash_names, COUNT(ike_hash_names), alg);
 }
 
 static const name_entry ike_auth_names[] = {
-    {VPN_IKE_AUTH_PSK, "pre-shared key"},
-    {VPN_IKE_AUTH_DSS, "DSS signatures"},
-    {VPN_IKE_AUTH_RSA_SIG, "RSA signatures"},
-    {VPN_IKE_AUTH_RSA_ENC, "Encryption with RSA"},
-    {VPN_IKE_AUTH_RSA_ENC_REV, "Revised encryption with RSA"},
-    {VPN_IKE_AUTH_ECDSA_256, "ECDSA with SHA-256 on the P-256 curve"},
-    {VPN_IKE_AUTH_ECDSA_384, "ECDSA with SHA-384 on the P-384 curve"},
-    {VPN_IKE_AUTH_ECDSA_521, "ECDSA with SHA-512 on the P-521 curve"},
+    {VPN_IKEV1_AUTH_PSK, "pre-shared key"},
+    {VPN_IKEV1_AUTH_DSS, "DSS signatures"},
+    {VPN_IKEV1_AUTH_RSA_SIG, "RSA signatures"},
+    {VPN_IKEV1_AUTH_RSA_ENC, "Encryption with RSA"},
+    {VPN_IKEV1_AUTH_RSA_ENC_REV, "Revised encryption with RSA"},
+    {VPN_IKEV1_AUTH_ECDSA_256, "ECDSA with SHA-256 on the P-256 curve"},
+    {VPN_IKEV1_AUTH_ECDSA_384, "ECDSA with SHA-384 on the P-384 curve"},
+    {VPN_IKEV1_AUTH_ECDSA_521, "ECDSA with SHA-512 on the P-521 curve"},
 };
 
-const char *vpn_ike_auth_name(uint16_t method)
+const char *vpn_ikev1_auth_name(uint16_t method)
 {
     return lookup(ike_auth_names, COUNT(ike_auth_names), method);
 }

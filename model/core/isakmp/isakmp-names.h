@@ -27,8 +27,8 @@ const char *vpn_isakmp_id_type_name(uint8_t type);
 
 /* Attribute spaces. */
 typedef enum vpn_isakmp_attr_space {
-    VPN_ATTRS_IKE,         /* RFC 2409 appendix A */
-    VPN_ATTRS_IPSEC,       /* RFC 2407 4.5 (+ RFC 6407 14, 15) */
+    VPN_ATTRS_IKEV1,         /* RFC 2409 appendix A */
+    VPN_ATTRS_IPSEC_DOI,       /* RFC 2407 4.5 (+ RFC 6407 14, 15) */
     VPN_ATTRS_GDOI_KEK,    /* RFC 6407 5.3, RFC 8263 */
     VPN_ATTRS_GDOI_GAP,    /* RFC 6407 5.5 */
     VPN_ATTRS_GDOI_KD_TEK, /* RFC 6407 5.6.1 */
@@ -46,12 +46,12 @@ const char *vpn_gdoi_sig_alg_name(uint16_t alg);
 const char *vpn_gdoi_tek_proto_name(uint8_t proto);
 const char *vpn_gdoi_sa_dir_name(uint16_t dir);
 const char *vpn_gdoi_addr_pres_name(uint16_t v);
-const char *vpn_ipsec_encap_name(uint16_t mode);
-const char *vpn_ipsec_auth_alg_name(uint16_t alg);
-const char *vpn_ipsec_esp_name(uint8_t transform_id);
-const char *vpn_ike_encr_name(uint16_t alg);
-const char *vpn_ike_hash_name(uint16_t alg);
-const char *vpn_ike_auth_name(uint16_t method);
+const char *vpn_ipsec_doi_encap_name(uint16_t mode);
+const char *vpn_ipsec_doi_auth_name(uint16_t alg);
+const char *vpn_ipsec_doi_esp_name(uint8_t transform_id);
+const char *vpn_ikev1_encr_name(uint16_t alg);
+const char *vpn_ikev1_hash_name(uint16_t alg);
+const char *vpn_ikev1_auth_name(uint16_t method);
 
 #ifdef __cplusplus
 }

@@ -32,26 +32,26 @@ extern "C" {
 
 #define VPN_ISAKMP_LIFE_MAX ((uint64_t)1 << 63)
 
-typedef struct vpn_ike_sa_attrs {
+typedef struct vpn_ikev1_sa_attrs {
     uint32_t present;
     uint16_t encr, hash, auth, group_desc, group_type, prf, key_len, field_size;
     uint64_t life_secs, life_kb; /* each present with its life type bit */
     uint8_t life_types;          /* bit 1: seconds given, bit 2: kilobytes given */
-} vpn_ike_sa_attrs;
+} vpn_ikev1_sa_attrs;
 
-int vpn_ike_sa_attrs_decode(const uint8_t *p, size_t len, vpn_ike_sa_attrs *a);
-int vpn_ike_sa_attrs_encode(const vpn_ike_sa_attrs *a, vpn_wr *w);
+int vpn_ikev1_sa_attrs_decode(const uint8_t *p, size_t len, vpn_ikev1_sa_attrs *a);
+int vpn_ikev1_sa_attrs_encode(const vpn_ikev1_sa_attrs *a, vpn_wr *w);
 
-typedef struct vpn_ipsec_sa_attrs {
+typedef struct vpn_ipsec_doi_attrs {
     uint32_t present;
     uint16_t group_desc, encap, auth_alg, key_len, key_rounds, comp_dict_size, ecn_tunnel,
         ext_seq, auth_key_len, addr_pres, sa_dir;
     uint64_t life_secs, life_kb;
     uint8_t life_types;
-} vpn_ipsec_sa_attrs;
+} vpn_ipsec_doi_attrs;
 
-int vpn_ipsec_sa_attrs_decode(const uint8_t *p, size_t len, vpn_ipsec_sa_attrs *a);
-int vpn_ipsec_sa_attrs_encode(const vpn_ipsec_sa_attrs *a, vpn_wr *w);
+int vpn_ipsec_doi_attrs_decode(const uint8_t *p, size_t len, vpn_ipsec_doi_attrs *a);
+int vpn_ipsec_doi_attrs_encode(const vpn_ipsec_doi_attrs *a, vpn_wr *w);
 
 #ifdef __cplusplus
 }
