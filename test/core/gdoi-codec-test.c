@@ -1104,6 +1104,29 @@ static size_t make_seeds(seed *s)
     s[n].name = "pull3-gap.bin";
     s[n].len = build_pull3(s[n].buf, sizeof s[n].buf, true);
     n++;
+    {
+        /* PULL 2 with a GAP between the KEK and the TEK (RFC 6407 5.2).
+         * Wireshark 4.0 dissects this cleanly but stops after the SA KEK
+         * (it follows an SA KEK only into SA TEKs). */
+        size_t klen, tlen;
+        uint8_t kattrs[64], tattrs[64], hsh[32], nr[16], gap[8] = {0x80, 1, 0, 30, 0x80, 2, 0, 60};
+        vpn_isakmp_view gv = {gap, sizeof gap};
+        vpn_gdoi_sak k;
+        vpn_gdoi_sat t;
+        vpn_isakmp_hdr h;
+
+        make_policy(&k, &t, kattrs, &klen, tattrs, &tlen);
+        memset(hsh, 0xaa, sizeof hsh);
+        memset(nr, 0x5a, sizeof nr);
+        hdr_init(&h, VPN_GDOI_EXCH_PULL, 0x11223344);
+        vpn_isakmp_bld_init(&b, s[n].buf, sizeof s[n].buf, &h);
+        vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_HASH, hsh, sizeof hsh);
+        vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_NONCE, nr, sizeof nr);
+        vpn_gdoi_bld_sa(&b, &k, &gv, &t, 1);
+        assert_int_equal(vpn_isakmp_bld_finish(&b, &s[n].len), 0);
+        s[n].name = "pull2-gap.bin";
+        n++;
+    }
     FROM_HEX("pull4.bin", PULL4);
     FROM_HEX("push-encrypted.bin", PUSH);
     {
