@@ -30,6 +30,12 @@ VPN_CORE_SOURCES = [
     'model/core/ipsec/natt.c',
     'model/core/ipsec/wskeys.c',
     'model/core/gre/gre.c',
+    'model/core/isakmp/isakmp-attr.c',
+    'model/core/isakmp/isakmp-msg.c',
+    'model/core/isakmp/isakmp-build.c',
+    'model/core/isakmp/isakmp-policy.c',
+    'model/core/isakmp/isakmp-names.c',
+    'model/core/isakmp/gdoi-codec.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -60,6 +66,13 @@ VPN_CORE_HEADERS = [
     'model/core/ipsec/natt.h',
     'model/core/ipsec/wskeys.h',
     'model/core/gre/gre.h',
+    'model/core/isakmp/isakmp-const.h',
+    'model/core/isakmp/isakmp-attr.h',
+    'model/core/isakmp/isakmp-msg.h',
+    'model/core/isakmp/isakmp-build.h',
+    'model/core/isakmp/isakmp-policy.h',
+    'model/core/isakmp/isakmp-names.h',
+    'model/core/isakmp/gdoi-codec.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -105,12 +118,15 @@ VPN_CORE_TESTS = [
     'esp-vectors:test/core/esp-vectors-test.c',
     'esp-roundtrip:test/core/esp-roundtrip-test.c',
     'esp-wireshark:test/core/esp-wireshark-test.c',
+    'ikev1-codec:test/core/isakmp-codec-test.c',
+    'gdoi-codec:test/core/gdoi-codec-test.c',
 ]
 
 VPN_FUZZERS = [
     'crypto-fuzz-parse:test/fuzz/crypto-fuzz-parse.c',
     'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
     'esp-fuzz:test/fuzz/esp-fuzz.c',
+    'gdoi-fuzz-parse:test/fuzz/gdoi-fuzz-parse.c',
 ]
 
 VPN_BENCHES = [
