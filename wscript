@@ -22,6 +22,8 @@ VPN_CORE_SOURCES = [
     'model/core/crypto/dh.c',
     'model/core/crypto/sig.c',
     'model/core/crypto/x509.c',
+    'model/core/ikev2/ikev2-crypto.c',
+    'model/core/ikev2/ikev2-ts.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -42,6 +44,9 @@ VPN_CORE_HEADERS = [
     'model/core/crypto/dh.h',
     'model/core/crypto/sig.h',
     'model/core/crypto/x509.h',
+    'model/core/ikev2/ikev2-engine.h',
+    'model/core/ikev2/ikev2-crypto.h',
+    'model/core/ikev2/ikev2-ts.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -69,6 +74,7 @@ VPN_CORE_TESTS = [
     'crypto-dh:test/core/crypto-dh-test.c',
     'crypto-sig:test/core/crypto-sig-test.c',
     'crypto-x509:test/core/crypto-x509-test.c',
+    'ikev2-crypto:test/core/ikev2-crypto-test.c',
 ]
 
 VPN_FUZZERS = [
