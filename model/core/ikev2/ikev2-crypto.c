@@ -1,12 +1,16 @@
 /* IKE SA keys, Encrypted payload protection, AUTH octets, NAT-D and cookies. */
 #include "ikev2/ikev2-crypto.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "common/vpn-err.h"
 #include "common/wire.h"
+
+/* RFC 7296 3.1 and 3.2: the IKE header and the generic payload header. */
+enum { IKE_HDR = 28, GEN_HDR = 4 };
 
 void vpn_ikev2_crypto_free(vpn_ikev2_crypto *c)
 {
@@ -59,132 +63,86 @@ fail:
     return rc;
 }
 
-/* Padding boundary of the Encrypted payload: the block size for CBC; AEAD
- * and counter modes need none (RFC 5282 3 lets padding be empty). */
-static size_t sk_block(const vpn_ikev2_crypto *c)
+size_t vpn_ikev2_sk_block_len(const vpn_ikev2_crypto *c)
 {
     return c->cinfo->id == VPN_ENCR_AES_CBC ? c->cinfo->block_len : 1;
 }
 
-static size_t sk_icv_len(const vpn_ikev2_crypto *c)
+size_t vpn_ikev2_sk_iv_len(const vpn_ikev2_crypto *c)
+{
+    return c->cinfo->iv_len;
+}
+
+size_t vpn_ikev2_sk_icv_len(const vpn_ikev2_crypto *c)
 {
     return c->cinfo->aead ? c->cinfo->icv_len : c->iinfo->icv_len;
 }
 
-static size_t sk_pad_len(const vpn_ikev2_crypto *c, size_t plain_len)
+static bool layout_ok(const vpn_ikev2_crypto *c, size_t iv_off, size_t ct_off, size_t ct_len,
+                      size_t icv_off)
 {
-    size_t b = sk_block(c);
-    /* RFC 7296 3.14: padding plus the pad-length octet bring the
-     * plaintext to a multiple of the block size. */
-    return (b - (plain_len + 1) % b) % b;
+    return iv_off >= IKE_HDR + GEN_HDR && ct_off == iv_off + c->cinfo->iv_len &&
+           icv_off == ct_off + ct_len && ct_len > 0;
 }
 
-size_t vpn_ikev2_sk_overhead(const vpn_ikev2_crypto *c, size_t plain_len)
+int vpn_ikev2_sk_encrypt(vpn_ikev2_crypto *c, const vpn_rng *rng, uint8_t *msg, size_t iv_off,
+                         size_t ct_off, size_t ct_len, size_t icv_off)
 {
-    return VPN_IKEV2_GENHDR_LEN + c->cinfo->iv_len + sk_pad_len(c, plain_len) + 1 +
-           sk_icv_len(c);
-}
-
-int vpn_ikev2_sk_seal(vpn_ikev2_crypto *c, const vpn_rng *rng, uint8_t *buf, size_t cap,
-                      size_t sk_off, size_t plain_len, size_t *out_len)
-{
-    size_t iv_len, pad, icv_len, enc_off, enc_len, total, sk_len;
     uint8_t *iv;
+    size_t iv_len;
     int rc;
 
-    if (c == NULL || c->enc == NULL || buf == NULL || out_len == NULL ||
-        sk_off < VPN_IKEV2_HDR_LEN)
+    if (c == NULL || c->enc == NULL || msg == NULL || !layout_ok(c, iv_off, ct_off, ct_len, icv_off) ||
+        ct_len % vpn_ikev2_sk_block_len(c) != 0)
         return VPN_ERR_INVAL;
+    iv = msg + iv_off;
     iv_len = c->cinfo->iv_len;
-    pad = sk_pad_len(c, plain_len);
-    icv_len = sk_icv_len(c);
-    enc_off = sk_off + VPN_IKEV2_GENHDR_LEN + iv_len;
-    if (enc_off > cap || plain_len > cap - enc_off || pad + 1 + icv_len > cap - enc_off - plain_len)
-        return VPN_ERR_NOSPACE;
-    enc_len = plain_len + pad + 1;
-    total = enc_off + enc_len + icv_len;
-    sk_len = total - sk_off;
-    if (sk_len > 0xffff || total > 0xffffffffu)
-        return VPN_ERR_OVERFLOW;
-
-    /* RFC 7296 3.14: padding octets may hold anything; zeros. */
-    memset(buf + enc_off + plain_len, 0, pad);
-    buf[enc_off + plain_len + pad] = (uint8_t)pad;
-    vpn_store16(buf + sk_off + 2, (uint16_t)sk_len);
-    vpn_store32(buf + 24, (uint32_t)total);
-
-    iv = buf + sk_off + VPN_IKEV2_GENHDR_LEN;
     if (c->cinfo->aead) {
         /* RFC 5282 3.1: the 8-octet IV must never repeat under a key. */
         uint64_t n = ++c->iv_counter;
         for (size_t i = 0; i < iv_len; i++)
             iv[iv_len - 1 - i] = (uint8_t)(i < 8 ? n >> (8 * i) : 0);
         /* RFC 5282 5.1: the associated data run from the IKE header to the
-         * end of the Encrypted payload's generic header. */
-        rc = vpn_cipher_seal(c->enc, iv, buf, sk_off + VPN_IKEV2_GENHDR_LEN, buf + enc_off,
-                             enc_len, buf + enc_off + enc_len);
-        if (rc != 0)
-            return rc;
-    } else {
-        vpn_iov iov;
-        if ((rc = vpn_rng_bytes(rng, iv, iv_len)) != 0)
-            return rc;
-        if ((rc = vpn_cipher_encrypt(c->enc, iv, buf + enc_off, enc_len)) != 0)
-            return rc;
-        /* RFC 7296 3.14: the ICV covers the message from the IKE header
-         * through the encrypted data. */
-        iov.p = buf;
-        iov.len = enc_off + enc_len;
-        if ((rc = vpn_integ_compute(c->mac_out, &iov, 1, buf + enc_off + enc_len)) != 0)
-            return rc;
+         * end of the Encrypted payload's fixed fields. */
+        return vpn_cipher_seal(c->enc, iv, msg, iv_off, msg + ct_off, ct_len, msg + icv_off);
     }
-    *out_len = total;
-    return 0;
+    /* RFC 7296 3.14: the IV is random and unpredictable. */
+    if ((rc = vpn_rng_bytes(rng, iv, iv_len)) != 0)
+        return rc;
+    if ((rc = vpn_cipher_encrypt(c->enc, iv, msg + ct_off, ct_len)) != 0)
+        return rc;
+    /* RFC 7296 3.14: the ICV covers the message from the IKE header
+     * through the encrypted data. */
+    {
+        vpn_iov iov = {msg, icv_off};
+        return vpn_integ_compute(c->mac_out, &iov, 1, msg + icv_off);
+    }
 }
 
-int vpn_ikev2_sk_open(vpn_ikev2_crypto *c, const uint8_t *msg, size_t len, size_t sk_off,
-                      uint8_t *out, size_t out_cap, size_t *out_len)
+int vpn_ikev2_sk_decrypt(vpn_ikev2_crypto *c, const uint8_t *msg, size_t iv_off, size_t ct_off,
+                         size_t ct_len, size_t icv_off, uint8_t *out)
 {
-    size_t iv_len, icv_len, enc_off, enc_len, pad;
-    const uint8_t *iv, *icv;
+    const uint8_t *iv;
     int rc;
 
-    if (c == NULL || c->dec == NULL || msg == NULL || out == NULL || out_len == NULL)
+    if (c == NULL || c->dec == NULL || msg == NULL || out == NULL ||
+        !layout_ok(c, iv_off, ct_off, ct_len, icv_off))
         return VPN_ERR_INVAL;
-    *out_len = 0;
-    iv_len = c->cinfo->iv_len;
-    icv_len = sk_icv_len(c);
-    if (sk_off < VPN_IKEV2_HDR_LEN || sk_off > len ||
-        len - sk_off < VPN_IKEV2_GENHDR_LEN + iv_len + icv_len + 1)
+    if (ct_len % vpn_ikev2_sk_block_len(c) != 0)
         return VPN_ERR_MALFORMED;
-    enc_off = sk_off + VPN_IKEV2_GENHDR_LEN + iv_len;
-    enc_len = len - enc_off - icv_len;
-    if (enc_len % sk_block(c) != 0)
-        return VPN_ERR_MALFORMED;
-    if (enc_len > out_cap)
-        return VPN_ERR_NOSPACE;
-    iv = msg + sk_off + VPN_IKEV2_GENHDR_LEN;
-    icv = msg + enc_off + enc_len;
-    memcpy(out, msg + enc_off, enc_len);
+    iv = msg + iv_off;
+    memcpy(out, msg + ct_off, ct_len);
     if (c->cinfo->aead) {
-        rc = vpn_cipher_open(c->dec, iv, msg, sk_off + VPN_IKEV2_GENHDR_LEN, out, enc_len, icv);
+        rc = vpn_cipher_open(c->dec, iv, msg, iv_off, out, ct_len, msg + icv_off);
     } else {
-        vpn_iov iov = {msg, enc_off + enc_len};
-        rc = vpn_integ_verify(c->mac_in, &iov, 1, icv);
+        vpn_iov iov = {msg, icv_off};
+        rc = vpn_integ_verify(c->mac_in, &iov, 1, msg + icv_off);
         if (rc == 0)
-            rc = vpn_cipher_decrypt(c->dec, iv, out, enc_len);
+            rc = vpn_cipher_decrypt(c->dec, iv, out, ct_len);
     }
-    if (rc != 0) {
-        OPENSSL_cleanse(out, enc_len);
-        return rc;
-    }
-    pad = out[enc_len - 1];
-    if (pad + 1 > enc_len) {
-        OPENSSL_cleanse(out, enc_len);
-        return VPN_ERR_MALFORMED;
-    }
-    *out_len = enc_len - pad - 1;
-    return 0;
+    if (rc != 0)
+        OPENSSL_cleanse(out, ct_len);
+    return rc;
 }
 
 int vpn_ikev2_signed_octets(uint16_t prf, vpn_iov real_msg, vpn_iov peer_nonce,

@@ -7,8 +7,7 @@
  *   - NAT detection hashes (RFC 7296 2.23) and stateless cookies (2.6).
  *
  * Internal to the IKEv2 engine (and its tests); no wire parsing here: the
- * SK functions take the message bytes with the Encrypted payload's generic
- * header already written.
+ * codec lays the Encrypted payload out and these functions fill it.
  */
 #ifndef VPN_IKEV2_CRYPTO_H
 #define VPN_IKEV2_CRYPTO_H
@@ -26,9 +25,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define VPN_IKEV2_HDR_LEN 28     /* RFC 7296 3.1 */
-#define VPN_IKEV2_GENHDR_LEN 4   /* RFC 7296 3.2 */
 
 /* Keys and contexts of one IKE SA. Embed and vpn_ikev2_crypto_init it. */
 typedef struct vpn_ikev2_crypto {
@@ -57,37 +53,39 @@ int vpn_ikev2_crypto_init(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
 /* Wipes keys and frees the contexts; c may be zeroed or NULL. */
 void vpn_ikev2_crypto_free(vpn_ikev2_crypto *c);
 
-/* Octets the Encrypted payload adds around plain_len octets of inner
- * payloads, generic header included (IV, padding, pad length, ICV). */
-size_t vpn_ikev2_sk_overhead(const vpn_ikev2_crypto *c, size_t plain_len);
+/* The lengths the Encrypted payload takes for this SA's cipher: explicit
+ * IV, ICV, and the padding boundary (the block for CBC; 1 for AEAD and
+ * counter modes, RFC 5282 3). */
+size_t vpn_ikev2_sk_iv_len(const vpn_ikev2_crypto *c);
+size_t vpn_ikev2_sk_icv_len(const vpn_ikev2_crypto *c);
+size_t vpn_ikev2_sk_block_len(const vpn_ikev2_crypto *c);
 
 /*
- * Protects a message in place. buf holds, from offset 0: the IKE header,
- * any unencrypted payloads, the Encrypted payload's generic header at
- * sk_off (its Next Payload field naming the first inner payload), then
- * the IV's room (cinfo->iv_len octets, left for this function to fill)
- * and plain_len octets of inner payloads. This function writes the IV,
- * pads, encrypts, appends the ICV, and sets the SK payload length and the
- * IKE header's Length field. *out_len receives the message length.
- * IVs: random for CBC (RFC 7296 3.14), a per-SA counter for AEAD.
- * Errors: VPN_ERR_INVAL, VPN_ERR_NOSPACE (cap too small), VPN_ERR_OVERFLOW
- * (a length field), VPN_ERR_CRYPTO, the RNG's errors.
+ * Protects an Encrypted (SK, RFC 7296 3.14) or Encrypted Fragment (SKF,
+ * RFC 7383 2.5) payload in place. msg holds the whole message with every
+ * length field final; the payload's parts sit at these offsets from the
+ * start of the IKE header: IV (iv_len octets), plaintext already padded
+ * (ct_len octets, Pad Length last), ICV (icv_len octets). This writes the
+ * IV (random for CBC, a per-SA counter for AEAD, RFC 5282 3.1), encrypts,
+ * and writes the ICV: for AEAD the tag over the associated data
+ * [0, iv_off) (RFC 5282 5.1, RFC 7383 2.5), otherwise the MAC over
+ * [0, icv_off) (RFC 7296 3.14).
+ * Errors: VPN_ERR_INVAL (offsets that do not fit the cipher), VPN_ERR_CRYPTO,
+ * the RNG's errors.
  */
-int vpn_ikev2_sk_seal(vpn_ikev2_crypto *c, const vpn_rng *rng, uint8_t *buf, size_t cap,
-                      size_t sk_off, size_t plain_len, size_t *out_len);
+int vpn_ikev2_sk_encrypt(vpn_ikev2_crypto *c, const vpn_rng *rng, uint8_t *msg, size_t iv_off,
+                         size_t ct_off, size_t ct_len, size_t icv_off);
 
 /*
- * Verifies and decrypts the Encrypted payload of a message whose generic
- * header starts at sk_off and runs to the end of msg (len octets, the IKE
- * header's Length already checked by the caller). The inner payloads are
- * copied to out (capacity out_cap) and *out_len receives their length,
- * padding removed. msg is not modified. Nothing is decrypted unless the
- * ICV verifies first (RFC 7296 2.21.2: unauthenticated input is dropped).
- * Errors: VPN_ERR_MALFORMED (lengths, padding), VPN_ERR_AUTH (ICV),
- * VPN_ERR_NOSPACE, VPN_ERR_CRYPTO.
+ * Verifies, then decrypts the payload laid out as above into out (ct_len
+ * octets; msg is not modified). Nothing is decrypted unless the ICV
+ * verifies (RFC 7296 2.21.2: unauthenticated input is dropped). The caller
+ * strips the padding.
+ * Errors: VPN_ERR_INVAL, VPN_ERR_MALFORMED (ct_len not a multiple of the
+ * block), VPN_ERR_AUTH, VPN_ERR_CRYPTO.
  */
-int vpn_ikev2_sk_open(vpn_ikev2_crypto *c, const uint8_t *msg, size_t len, size_t sk_off,
-                      uint8_t *out, size_t out_cap, size_t *out_len);
+int vpn_ikev2_sk_decrypt(vpn_ikev2_crypto *c, const uint8_t *msg, size_t iv_off, size_t ct_off,
+                         size_t ct_len, size_t icv_off, uint8_t *out);
 
 /*
  * The AUTH payload data for the shared-key method (RFC 7296 2.15):

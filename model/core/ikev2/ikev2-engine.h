@@ -276,10 +276,13 @@ int vpn_ikev2_ike_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id);
 int vpn_ikev2_dpd(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id);
 
 /*
- * Tells the engine that traffic arrived on a CHILD_SA (on-demand DPD only
- * checks a peer that has been silent, as IOS's `dpd N M on-demand`).
+ * Tells the engine that traffic went through a CHILD_SA. Inbound traffic
+ * proves the peer alive (no liveness check is due while it flows);
+ * on-demand DPD (IOS `dpd N M on-demand`) checks a peer only when we sent
+ * traffic and heard nothing for N seconds. Unknown ids are ignored.
  */
-void vpn_ikev2_child_seen(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id);
+void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
+                              bool outbound);
 
 /* ---- state, for show views and tests ----------------------------------------- */
 
@@ -314,6 +317,7 @@ typedef struct vpn_ikev2_sa_info {
     bool nat_local, nat_remote; /* a NAT in front of us / the peer (RFC 7296 2.23) */
     bool fragmentation;    /* RFC 7383 negotiated */
     const char *profile;   /* ikev2 profile name, "" if none matched yet */
+    uint32_t policy_tag;   /* tag of the child policy it was set up for */
     size_t n_children;
 } vpn_ikev2_sa_info;
 
