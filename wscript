@@ -24,6 +24,13 @@ VPN_CORE_SOURCES = [
     'model/core/crypto/x509.c',
     'model/core/ikev2/ikev2-crypto.c',
     'model/core/ikev2/ikev2-ts.c',
+    'model/core/ikev2/ikev2-engine.c',
+    'model/core/ikev2/ikev2-policy.c',
+    'model/core/ikev2/ikev2-init.c',
+    'model/core/ikev2/ikev2-auth.c',
+    'model/core/ikev2/ikev2-child.c',
+    'model/core/ikev2/ikev2-info.c',
+    'model/core/show/show-ikev2.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -47,6 +54,8 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-engine.h',
     'model/core/ikev2/ikev2-crypto.h',
     'model/core/ikev2/ikev2-ts.h',
+    'model/core/ikev2/ikev2-eng.h',
+    'model/core/show/show-ikev2.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -75,6 +84,7 @@ VPN_CORE_TESTS = [
     'crypto-sig:test/core/crypto-sig-test.c',
     'crypto-x509:test/core/crypto-x509-test.c',
     'ikev2-crypto:test/core/ikev2-crypto-test.c',
+    'ikev2-engine:test/core/ikev2-engine-test.c',
 ]
 
 VPN_FUZZERS = [
