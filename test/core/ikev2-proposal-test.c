@@ -517,6 +517,14 @@ static void test_reply_may_omit_offered_none(void **state)
     assert_int_equal(vpn_ikev2_proposal_check_reply(sa_of(&r, &reply, 1), &offer, 1, &accepted),
                      0);
     assert_null(vpn_ikev2_proposal_get(&accepted, DH));
+    /* without NONE in the offer, PFS was required: leaving DH out is not
+     * an answer (DH is optional for ESP, so completeness alone allows it) */
+    offer.n_xform = 0;
+    assert_int_equal(vpn_ikev2_proposal_add(&offer, ENCR, VPN_ENCR_AES_GCM_16, 128), 0);
+    assert_int_equal(vpn_ikev2_proposal_add(&offer, DH, VPN_DH_MODP_2048, 0), 0);
+    assert_int_equal(vpn_ikev2_proposal_add(&offer, ESN, 0, 0), 0);
+    assert_int_equal(vpn_ikev2_proposal_check_reply(sa_of(&r, &reply, 1), &offer, 1, &accepted),
+                     VPN_ERR_POLICY);
 }
 
 int main(void)
