@@ -136,8 +136,9 @@ int vpn_ikev2_proposal_match(const vpn_ikev2_proposal *peer, const vpn_ikev2_pro
     res.spi_len = peer->spi_len;
     memcpy(res.spi, peer->spi, peer->spi_len);
 
-    /* Every type either side mentions, in ascending order. */
-    for (unsigned t = 1; t <= 255; t++) {
+    /* Every type either side mentions, in ascending order (0 included: it
+     * is a type nobody understands, which makes the proposal unusable). */
+    for (unsigned t = 0; t <= 255; t++) {
         uint8_t type = (uint8_t)t;
         unsigned in_peer = count_type(peer, type), in_local = count_type(local, type);
         const vpn_ikev2_xform *x;
