@@ -31,6 +31,10 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-child.c',
     'model/core/ikev2/ikev2-info.c',
     'model/core/show/show-ikev2.c',
+    'model/core/ikev2/ikev2-names.c',
+    'model/core/ikev2/ikev2-payload.c',
+    'model/core/ikev2/ikev2-msg.c',
+    'model/core/ikev2/ikev2-proposal.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -56,6 +60,10 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-ts.h',
     'model/core/ikev2/ikev2-eng.h',
     'model/core/show/show-ikev2.h',
+    'model/core/ikev2/ikev2-const.h',
+    'model/core/ikev2/ikev2-codec.h',
+    'model/core/ikev2/ikev2-internal.h',
+    'model/core/ikev2/ikev2-proposal.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -85,9 +93,14 @@ VPN_CORE_TESTS = [
     'crypto-x509:test/core/crypto-x509-test.c',
     'ikev2-crypto:test/core/ikev2-crypto-test.c',
     'ikev2-engine:test/core/ikev2-engine-test.c',
+    'ikev2-codec:test/core/ikev2-codec-test.c',
+    'ikev2-adversarial:test/core/ikev2-adversarial-test.c',
+    'ikev2-proposal:test/core/ikev2-proposal-test.c',
+    'ikev2-corpus:test/core/ikev2-corpus-test.c',
 ]
 
 VPN_FUZZERS = [
+    'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
 ]
 
 VPN_BENCHES = [
