@@ -22,6 +22,14 @@ VPN_CORE_SOURCES = [
     'model/core/crypto/dh.c',
     'model/core/crypto/sig.c',
     'model/core/crypto/x509.c',
+    'model/core/ipsec/ip.c',
+    'model/core/ipsec/replay.c',
+    'model/core/ipsec/sa.c',
+    'model/core/ipsec/spd.c',
+    'model/core/ipsec/esp.c',
+    'model/core/ipsec/natt.c',
+    'model/core/ipsec/wskeys.c',
+    'model/core/gre/gre.c',
     'model/core/ikev2/ikev2-crypto.c',
     'model/core/ikev2/ikev2-ts.c',
     'model/core/ikev2/ikev2-engine.c',
@@ -55,6 +63,16 @@ VPN_CORE_HEADERS = [
     'model/core/crypto/dh.h',
     'model/core/crypto/sig.h',
     'model/core/crypto/x509.h',
+    'model/core/ipsec/pkt.h',
+    'model/core/ipsec/ip.h',
+    'model/core/ipsec/replay.h',
+    'model/core/ipsec/sa.h',
+    'model/core/ipsec/sa-priv.h',
+    'model/core/ipsec/spd.h',
+    'model/core/ipsec/esp.h',
+    'model/core/ipsec/natt.h',
+    'model/core/ipsec/wskeys.h',
+    'model/core/gre/gre.h',
     'model/core/ikev2/ikev2-engine.h',
     'model/core/ikev2/ikev2-crypto.h',
     'model/core/ikev2/ikev2-ts.h',
@@ -68,13 +86,24 @@ VPN_CORE_HEADERS = [
 
 VPN_NS3_SOURCES = [
     'model/ns3/vpn-node-engine.cc',
+    'model/ns3/vpn-ipsec-stack.cc',
+    'model/ns3/vpn-tunnel-net-device.cc',
+    'helper/vpn-manual-key-helper.cc',
+    'helper/vpn-trace-helper.cc',
+    'model/ns3/vpn-packet-util.cc',
 ]
 
 VPN_NS3_HEADERS = [
     'model/ns3/vpn-node-engine.h',
+    'model/ns3/vpn-ipsec-stack.h',
+    'model/ns3/vpn-tunnel-net-device.h',
+    'helper/vpn-manual-key-helper.h',
+    'helper/vpn-trace-helper.h',
+    'model/ns3/vpn-packet-util.h',
 ]
 
 VPN_EXAMPLES = [
+    'ipsec-manual-l2l',
 ]
 
 VPN_CORE_TESTS = [
@@ -100,6 +129,8 @@ VPN_CORE_TESTS = [
 ]
 
 VPN_FUZZERS = [
+    'crypto-fuzz-parse:test/fuzz/crypto-fuzz-parse.c',
+    'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
     'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
 ]
 
@@ -108,10 +139,12 @@ VPN_BENCHES = [
 
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
+    'test/sim/ipsec-tunnel-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
+    'ipsec-tunnel',
 ]
 
 VPN_TEST_SUPPORT = ['test/core/support/test-util.c']
@@ -158,7 +191,7 @@ def build(bld):
 
     module = bld.create_ns3_module('vpn', ['core', 'network', 'internet', 'point-to-point',
                                            'applications', 'csma', 'internet-apps',
-                                           'traffic-control'])
+                                           'traffic-control', 'flow-monitor'])
     module.source = VPN_NS3_SOURCES
     module.includes = ['model/core', 'model/ns3']
     module.use += ['vpncore', 'VPN_SSL']

@@ -1,0 +1,104 @@
+#include "vpn-trace-helper.h"
+
+#include "ns3/abort.h"
+#include "ns3/callback.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/pcap-file-wrapper.h"
+#include "ns3/packet.h"
+#include "ns3/simulator.h"
+#include "ns3/system-path.h"
+#include "ns3/trace-helper.h"
+#include "ns3/vpn-ipsec-stack.h"
+#include "ns3/vpn-tunnel-net-device.h"
+
+#include <fstream>
+
+extern "C" {
+#include "ipsec/sa.h"
+#include "ipsec/wskeys.h"
+#include "common/vpn-err.h"
+}
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("VpnTraceHelper");
+
+VpnTraceHelper::VpnTraceHelper(const std::string& outDir)
+    : m_outDir(outDir)
+{
+    SystemPath::MakeDirectories(m_outDir);
+}
+
+const std::string&
+VpnTraceHelper::GetOutputDirectory() const
+{
+    return m_outDir;
+}
+
+static void
+WriteRaw(Ptr<PcapFileWrapper> file, Ptr<const Packet> packet)
+{
+    file->Write(Simulator::Now(), packet);
+}
+
+void
+VpnTraceHelper::EnableTunnelPcap(const std::string& name, Ptr<VpnTunnelNetDevice> tunnel) const
+{
+    PcapHelper pcap;
+    Ptr<PcapFileWrapper> file =
+        pcap.CreateFile(m_outDir + "/" + name + ".pcap", std::ios::out, PcapHelper::DLT_RAW);
+    tunnel->TraceConnectWithoutContext("Sniffer", MakeBoundCallback(&WriteRaw, file));
+}
+
+void
+VpnTraceHelper::SaAdded(Ptr<KeyFile> file, const vpn_sa* sa)
+{
+    const vpn_sa_config* cfg = vpn_sa_get_config(sa);
+    char line[512];
+    // An SA's line names traffic as it travels: write it for the direction
+    // the SA was created for (inbound SAs describe the peer's sending).
+    unsigned dir = (cfg->dir & VPN_SA_OUT) ? VPN_SA_OUT : VPN_SA_IN;
+    int n = vpn_wskeys_esp_sa_line(sa, dir, 4, line, sizeof line);
+    if (n < 0)
+    {
+        NS_LOG_WARN("SA 0x" << std::hex << cfg->spi << ": no Wireshark key line ("
+                            << vpn_strerror(n) << ")");
+        return;
+    }
+    if (!file->lines.insert(line).second)
+    {
+        return; // the other end of the same SA
+    }
+    std::ofstream out(file->path, std::ios::app);
+    NS_ABORT_MSG_IF(!out, "cannot write " << file->path);
+    out << line << "\n";
+}
+
+void
+VpnTraceHelper::EnableKeyExport(NodeContainer nodes)
+{
+    if (!m_keys)
+    {
+        m_keys = Create<KeyFile>();
+        SystemPath::MakeDirectories(m_outDir + "/wireshark");
+        m_keys->path = m_outDir + "/wireshark/esp_sa";
+        std::ofstream truncate(m_keys->path, std::ios::trunc);
+        NS_ABORT_MSG_IF(!truncate, "cannot write " << m_keys->path);
+    }
+    for (auto it = nodes.Begin(); it != nodes.End(); ++it)
+    {
+        VpnIpsecStack::GetOrCreate(*it)->TraceConnectWithoutContext(
+            "SaAdded",
+            MakeBoundCallback(&VpnTraceHelper::SaAdded, m_keys));
+    }
+}
+
+size_t
+VpnTraceHelper::GetKeyLinesWritten() const
+{
+    return m_keys ? m_keys->lines.size() : 0;
+}
+
+} // namespace ns3

@@ -1,0 +1,64 @@
+/*
+ * Traces people can open in Wireshark: pcaps of tunnel interfaces (inner
+ * packets, raw IP) and the key file that lets Wireshark decrypt the ESP on
+ * the WAN captures: <out>/wireshark/esp_sa, one line per SA and direction
+ * for every SA ever created (rekeyed ones included), so that
+ *   XDG_CONFIG_HOME=<out> tshark -o esp.enable_encryption_decode:TRUE -r <pcap>
+ * decrypts everything.
+ */
+#ifndef VPN_TRACE_HELPER_H
+#define VPN_TRACE_HELPER_H
+
+#include "ns3/node-container.h"
+#include "ns3/ptr.h"
+#include "ns3/simple-ref-count.h"
+
+#include <set>
+#include <string>
+
+struct vpn_sa;
+
+namespace ns3
+{
+
+class VpnTunnelNetDevice;
+
+/**
+ * \ingroup vpn
+ * \brief Pcaps of tunnel interfaces and Wireshark key files in one folder.
+ */
+class VpnTraceHelper
+{
+  public:
+    /** All files go under \p outDir (created if missing). */
+    explicit VpnTraceHelper(const std::string& outDir);
+
+    const std::string& GetOutputDirectory() const;
+
+    /** Writes the inner packets of a tunnel to <out>/<name>.pcap (link type raw IP). */
+    void EnableTunnelPcap(const std::string& name, Ptr<VpnTunnelNetDevice> tunnel) const;
+
+    /**
+     * Exports the keys of every SA the nodes create from now on to
+     * <out>/wireshark/esp_sa (each SA once, however many nodes hold it).
+     */
+    void EnableKeyExport(NodeContainer nodes);
+
+    /** Number of esp_sa lines written so far. */
+    size_t GetKeyLinesWritten() const;
+
+  private:
+    struct KeyFile : public SimpleRefCount<KeyFile>
+    {
+        std::string path;
+        std::set<std::string> lines;
+    };
+    static void SaAdded(Ptr<KeyFile> file, const struct vpn_sa* sa);
+
+    std::string m_outDir;
+    Ptr<KeyFile> m_keys;
+};
+
+} // namespace ns3
+
+#endif

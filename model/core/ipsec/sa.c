@@ -1,0 +1,581 @@
+#include "ipsec/sa-priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/vpn-err.h"
+#include "ipsec/natt.h"
+
+static const char *const err_names[VPN_SA_ERR_COUNT] = {
+    [VPN_SA_ERR_AUTH] = "bad ICV",
+    [VPN_SA_ERR_REPLAY] = "replay",
+    [VPN_SA_ERR_TBAR] = "time-based replay",
+    [VPN_SA_ERR_PAD] = "bad padding",
+    [VPN_SA_ERR_TRUNC] = "invalid length",
+    [VPN_SA_ERR_PROTO] = "invalid inner packet",
+    [VPN_SA_ERR_SELECTOR] = "outside selectors",
+    [VPN_SA_ERR_ECN] = "ECN drop",
+    [VPN_SA_ERR_EXPIRED] = "SA expired",
+    [VPN_SA_ERR_SEQ_OVERFLOW] = "sequence overflow",
+    [VPN_SA_ERR_NOSPACE] = "no buffer room",
+    [VPN_SA_ERR_INTERNAL] = "internal error",
+};
+
+const char *vpn_sa_err_name(vpn_sa_err e)
+{
+    return (unsigned)e < VPN_SA_ERR_COUNT ? err_names[e] : "unknown";
+}
+
+/* ---- the hash of inbound SAs -------------------------------------------------- */
+
+static size_t spi_hash(uint32_t spi, size_t nbuckets)
+{
+    /* SPIs are usually random, but some peers count: mix anyway. */
+    uint32_t h = spi * 0x9e3779b1u;
+    h ^= h >> 15;
+    return h & (nbuckets - 1);
+}
+
+/* The destination an inbound SA is keyed by (NULL: wildcard). */
+static const vpn_addr *sa_key_dst(const vpn_sa *sa)
+{
+    return sa->cfg.local.family == VPN_AF_NONE ? NULL : &sa->cfg.local;
+}
+
+static bool same_key_dst(const vpn_addr *a, const vpn_addr *b)
+{
+    if (!a || !b)
+        return a == b;
+    return vpn_addr_eq(a, b);
+}
+
+static int sad_grow(vpn_sad *sad)
+{
+    size_t n = sad->nbuckets ? sad->nbuckets * 2 : 64;
+    vpn_sa **b = calloc(n, sizeof *b);
+
+    if (!b)
+        return VPN_ERR_NOMEM;
+    for (size_t i = 0; i < sad->nbuckets; i++) {
+        vpn_sa *sa = sad->buckets[i];
+        while (sa) {
+            vpn_sa *nx = sa->hnext;
+            size_t h = spi_hash(sa->cfg.spi, n);
+            sa->hnext = b[h];
+            b[h] = sa;
+            sa = nx;
+        }
+    }
+    free(sad->buckets);
+    sad->buckets = b;
+    sad->nbuckets = n;
+    return 0;
+}
+
+vpn_sa *vpn_sad_lookup(const vpn_sad *sad, uint32_t spi, const vpn_addr *dst)
+{
+    vpn_sa *wild = NULL;
+
+    if (!sad || sad->nbuckets == 0)
+        return NULL;
+    for (vpn_sa *sa = sad->buckets[spi_hash(spi, sad->nbuckets)]; sa; sa = sa->hnext) {
+        const vpn_addr *k;
+        if (sa->cfg.spi != spi)
+            continue;
+        k = sa_key_dst(sa);
+        if (!k)
+            wild = sa;
+        else if (dst && vpn_addr_eq(k, dst))
+            return sa;
+    }
+    return wild;
+}
+
+/* ---- SAD ------------------------------------------------------------------------ */
+
+int vpn_sad_new(vpn_sad **out, const vpn_rng *rng)
+{
+    vpn_sad *sad;
+
+    if (!out || !rng || !rng->fill)
+        return VPN_ERR_INVAL;
+    *out = NULL;
+    sad = calloc(1, sizeof *sad);
+    if (!sad)
+        return VPN_ERR_NOMEM;
+    sad->rng = *rng;
+    sad->deadline = UINT64_MAX;
+    *out = sad;
+    return 0;
+}
+
+static void sa_free(vpn_sa *sa)
+{
+    vpn_cipher_del(sa->enc);
+    vpn_cipher_del(sa->dec);
+    vpn_integ_del(sa->integ);
+    vpn_replay_free(&sa->replay);
+    free(sa->ts);
+    OPENSSL_cleanse(sa, sizeof *sa);
+    free(sa);
+}
+
+void vpn_sad_del(vpn_sad *sad)
+{
+    if (!sad)
+        return;
+    for (vpn_sa *sa = sad->head; sa;) {
+        vpn_sa *nx = sa->next;
+        sa_free(sa);
+        sa = nx;
+    }
+    free(sad->buckets);
+    free(sad);
+}
+
+void vpn_sad_set_log(vpn_sad *sad, const vpn_log *log)
+{
+    if (sad && log)
+        sad->log = *log;
+}
+
+void vpn_sad_set_event_cb(vpn_sad *sad, vpn_sa_event_fn fn, void *user)
+{
+    if (sad) {
+        sad->ev_fn = fn;
+        sad->ev_user = user;
+    }
+}
+
+void vpn_sad_set_drop_cb(vpn_sad *sad, vpn_sad_drop_fn fn, void *user)
+{
+    if (sad) {
+        sad->drop_fn = fn;
+        sad->drop_user = user;
+    }
+}
+
+static bool addr_le(const vpn_addr *a, const vpn_addr *b)
+{
+    return a->family == b->family && memcmp(a->b, b->b, vpn_addr_len(a)) <= 0;
+}
+
+/* Checks a configuration for what vpn_sad_add promises to refuse. */
+static int check_config(const vpn_sa_config *c, const vpn_cipher_info *ci)
+{
+    bool out = (c->dir & VPN_SA_OUT) != 0;
+
+    if (c->spi < 256)
+        return VPN_ERR_INVAL; /* RFC 4303 2.1: 0 and 1..255 are reserved */
+    if (c->dir < VPN_SA_IN || c->dir > VPN_SA_BOTH)
+        return VPN_ERR_INVAL;
+    if (c->mode < VPN_ESP_TUNNEL || c->mode > VPN_ESP_TUNNEL_ADDR_PRESERVE)
+        return VPN_ERR_INVAL;
+    if (ci->aead && c->integ_id != VPN_INTEG_NONE)
+        return VPN_ERR_INVAL; /* RFC 4106 3: no separate integrity with AEAD */
+    if (!ci->aead && ci->id == VPN_ENCR_NULL && c->integ_id == VPN_INTEG_NONE)
+        return VPN_ERR_INVAL; /* RFC 4303 3.2: not both NULL */
+    if (c->replay_window > VPN_REPLAY_WINDOW_MAX)
+        return VPN_ERR_INVAL;
+    if (c->tbar_window_ms && c->mode == VPN_ESP_TRANSPORT)
+        return VPN_ERR_INVAL; /* the pseudotime block needs an inner IP header */
+    if (c->sender_id_bits > 32 ||
+        (c->sender_id_bits < 32 && c->sender_id >> c->sender_id_bits != 0))
+        return VPN_ERR_INVAL;
+    if (ci->aead && c->group && out && c->iv_mode == VPN_SA_IV_COUNTER && c->sender_id_bits == 0)
+        return VPN_ERR_INVAL; /* RFC 6054 3: shared key, so IVs need a sender ID */
+    if (c->dscp != VPN_SA_DSCP_COPY && (c->dscp < 0 || c->dscp > 63))
+        return VPN_ERR_INVAL;
+    if (c->df > VPN_SA_DF_CLEAR || c->iv_mode > VPN_SA_IV_RANDOM)
+        return VPN_ERR_INVAL;
+    if (c->mode == VPN_ESP_TUNNEL && out &&
+        (c->local.family == VPN_AF_NONE || c->local.family != c->remote.family))
+        return VPN_ERR_INVAL;
+    if (c->mode == VPN_ESP_TRANSPORT &&
+        (c->local.family == VPN_AF_NONE || c->local.family != c->remote.family))
+        return VPN_ERR_INVAL;
+    if (c->n_ts && !c->ts)
+        return VPN_ERR_INVAL;
+    for (size_t i = 0; i < c->n_ts; i++) {
+        const vpn_ts *t = &c->ts[i];
+        if (t->src_lo.family != t->src_hi.family || t->dst_lo.family != t->dst_hi.family)
+            return VPN_ERR_INVAL;
+        if ((t->src_lo.family && !addr_le(&t->src_lo, &t->src_hi)) ||
+            (t->dst_lo.family && !addr_le(&t->dst_lo, &t->dst_hi)))
+            return VPN_ERR_INVAL;
+    }
+    return 0;
+}
+
+static void mark_deadline_dirty(vpn_sad *sad)
+{
+    sad->deadline_dirty = true;
+}
+
+int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **out)
+{
+    const vpn_cipher_info *ci;
+    const vpn_integ_info *ii = NULL;
+    vpn_sa *sa;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!sad || !cfg)
+        return VPN_ERR_INVAL;
+    rc = vpn_cipher_lookup(cfg->encr_id, cfg->encr_key_bits, &ci);
+    if (rc)
+        return rc;
+    if (cfg->integ_id != VPN_INTEG_NONE) {
+        rc = vpn_integ_lookup(cfg->integ_id, &ii);
+        if (rc)
+            return rc;
+    }
+    rc = check_config(cfg, ci);
+    if (rc)
+        return rc;
+    if (cfg->encr_key_len != ci->key_len || cfg->encr_key_len > VPN_SA_KEY_MAX ||
+        (cfg->encr_key_len && !cfg->encr_key))
+        return VPN_ERR_INVAL;
+    if (ii && (cfg->integ_key_len != ii->key_len || cfg->integ_key_len > VPN_SA_KEY_MAX ||
+               !cfg->integ_key))
+        return VPN_ERR_INVAL;
+    if (cfg->dir & VPN_SA_IN) {
+        const vpn_addr *k = cfg->local.family == VPN_AF_NONE ? NULL : &cfg->local;
+        vpn_sa *o = vpn_sad_lookup(sad, cfg->spi, k);
+        if (o && same_key_dst(sa_key_dst(o), k))
+            return VPN_ERR_EXISTS;
+    }
+
+    sa = calloc(1, sizeof *sa);
+    if (!sa)
+        return VPN_ERR_NOMEM;
+    sa->cfg = *cfg;
+    sa->cfg.encr_key = NULL;
+    sa->cfg.integ_key = NULL;
+    sa->cfg.ts = NULL;
+    sa->sad = sad;
+    sa->ci = ci;
+    sa->ii = ii;
+    sa->blk = ci->block_len < 4 ? 4 : ci->block_len;
+    sa->iv_len = ci->iv_len;
+    sa->icv_len = ci->aead ? ci->icv_len : ii ? ii->icv_len : 0;
+    if (!sa->cfg.ttl)
+        sa->cfg.ttl = 64;
+    if (!sa->cfg.udp_sport)
+        sa->cfg.udp_sport = VPN_NATT_PORT;
+    if (!sa->cfg.udp_dport)
+        sa->cfg.udp_dport = VPN_NATT_PORT;
+    sa->added_ns = now;
+    memcpy(sa->ekey, cfg->encr_key ? cfg->encr_key : (const uint8_t *)"", cfg->encr_key_len);
+    sa->ekey_len = cfg->encr_key_len;
+    if (ii) {
+        memcpy(sa->ikey, cfg->integ_key, cfg->integ_key_len);
+        sa->ikey_len = cfg->integ_key_len;
+    }
+    /* RFC 4303 3.3.3: the counter never cycles. With sender IDs (RFC 6054)
+     * the IV's counter part is what runs out first. */
+    sa->seq_max = cfg->esn ? UINT64_MAX : UINT32_MAX;
+    if (ci->aead && cfg->sender_id_bits && cfg->iv_mode == VPN_SA_IV_COUNTER &&
+        (UINT64_MAX >> cfg->sender_id_bits) < sa->seq_max)
+        sa->seq_max = UINT64_MAX >> cfg->sender_id_bits;
+    sa->seq_soft = sa->seq_max - (sa->seq_max >> 4); /* 15/16 used: time to rekey */
+
+    rc = VPN_ERR_NOMEM;
+    if (cfg->n_ts) {
+        sa->ts = calloc(cfg->n_ts, sizeof *sa->ts);
+        if (!sa->ts)
+            goto fail;
+        memcpy(sa->ts, cfg->ts, cfg->n_ts * sizeof *sa->ts);
+        sa->cfg.ts = sa->ts;
+    }
+    rc = vpn_replay_init(&sa->replay, cfg->replay_window, cfg->esn);
+    if (rc)
+        goto fail;
+    vpn_tbar_init(&sa->tbar, cfg->tbar_window_ms);
+    if (cfg->dir & VPN_SA_OUT) {
+        rc = vpn_cipher_new(&sa->enc, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len, true);
+        if (rc)
+            goto fail;
+        if (ci->id == VPN_ENCR_AES_CBC) {
+            rc = vpn_rng_bytes(&sad->rng, sa->cbc_salt, sizeof sa->cbc_salt);
+            if (rc)
+                goto fail;
+        }
+    }
+    if (cfg->dir & VPN_SA_IN) {
+        rc = vpn_cipher_new(&sa->dec, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len, false);
+        if (rc)
+            goto fail;
+    }
+    if (ii) {
+        rc = vpn_integ_new(&sa->integ, cfg->integ_id, sa->ikey, sa->ikey_len);
+        if (rc)
+            goto fail;
+    }
+    if (cfg->dir & VPN_SA_IN) {
+        size_t h;
+        if (sad->nhashed + 1 > sad->nbuckets) {
+            rc = sad_grow(sad);
+            if (rc)
+                goto fail;
+        }
+        h = spi_hash(cfg->spi, sad->nbuckets);
+        sa->hnext = sad->buckets[h];
+        sad->buckets[h] = sa;
+        sa->hashed = true;
+        sad->nhashed++;
+    }
+    sa->prev = sad->tail;
+    if (sad->tail)
+        sad->tail->next = sa;
+    else
+        sad->head = sa;
+    sad->tail = sa;
+    sad->count++;
+    mark_deadline_dirty(sad);
+    vpn_log_emit(&sad->log, VPN_LOG_DEBUG, "ipsec", "SA added: SPI 0x%08x %s%s%s",
+                 cfg->spi, ci->name, cfg->dir & VPN_SA_IN ? " in" : "",
+                 cfg->dir & VPN_SA_OUT ? " out" : "");
+    if (out)
+        *out = sa;
+    return 0;
+
+fail:
+    sa_free(sa);
+    return rc;
+}
+
+int vpn_sad_remove(vpn_sad *sad, vpn_sa *sa)
+{
+    vpn_sa *p;
+
+    if (!sad || !sa)
+        return VPN_ERR_INVAL;
+    for (p = sad->head; p && p != sa; p = p->next)
+        ;
+    if (!p)
+        return VPN_ERR_NOTFOUND;
+    if (sa->hashed) {
+        vpn_sa **pp = &sad->buckets[spi_hash(sa->cfg.spi, sad->nbuckets)];
+        while (*pp != sa)
+            pp = &(*pp)->hnext;
+        *pp = sa->hnext;
+        sad->nhashed--;
+    }
+    if (sa->prev)
+        sa->prev->next = sa->next;
+    else
+        sad->head = sa->next;
+    if (sa->next)
+        sa->next->prev = sa->prev;
+    else
+        sad->tail = sa->prev;
+    sad->count--;
+    mark_deadline_dirty(sad);
+    sa_free(sa);
+    return 0;
+}
+
+size_t vpn_sad_count(const vpn_sad *sad)
+{
+    return sad ? sad->count : 0;
+}
+
+vpn_sa *vpn_sad_next(const vpn_sad *sad, const vpn_sa *prev)
+{
+    if (!sad)
+        return NULL;
+    return prev ? prev->next : sad->head;
+}
+
+const vpn_sad_stats *vpn_sad_get_stats(const vpn_sad *sad)
+{
+    return sad ? &sad->stats : NULL;
+}
+
+/* ---- lifetimes ------------------------------------------------------------------ */
+
+void vpn_sa_fire(vpn_sa *sa, vpn_sa_event ev, vpn_sa_limit why, uint64_t now)
+{
+    vpn_sad *sad = sa->sad;
+
+    if (ev == VPN_SA_EV_SOFT) {
+        if (sa->soft_fired || sa->hard_fired)
+            return;
+        sa->soft_fired = true;
+    } else {
+        if (sa->hard_fired)
+            return;
+        sa->hard_fired = true;
+        sa->soft_fired = true; /* a hard expiry implies the soft one */
+    }
+    mark_deadline_dirty(sad);
+    vpn_log_emit(&sad->log, ev == VPN_SA_EV_HARD ? VPN_LOG_WARN : VPN_LOG_INFO, "ipsec",
+                 "SA 0x%08x %s lifetime expired (%s)", sa->cfg.spi,
+                 ev == VPN_SA_EV_HARD ? "hard" : "soft",
+                 why == VPN_SA_LIMIT_BYTES ? "bytes" : why == VPN_SA_LIMIT_PACKETS ? "packets"
+                 : why == VPN_SA_LIMIT_TIME ? "time" : "sequence numbers");
+    if (sad->ev_fn)
+        sad->ev_fn(sad->ev_user, sa, ev, why, now);
+}
+
+int vpn_sa_life_check(vpn_sa *sa, size_t n, uint64_t now)
+{
+    const vpn_sa_lifetime *h = &sa->cfg.hard;
+
+    if (sa->hard_fired)
+        return VPN_ERR_EXPIRED;
+    if (h->time_ns && now >= sa->added_ns && now - sa->added_ns >= h->time_ns) {
+        vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_TIME, now);
+        return VPN_ERR_EXPIRED;
+    }
+    if (h->packets && sa->life_pkts + 1 > h->packets) {
+        vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_PACKETS, now);
+        return VPN_ERR_EXPIRED;
+    }
+    if (h->bytes && sa->life_bytes + n > h->bytes) {
+        vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_BYTES, now);
+        return VPN_ERR_EXPIRED;
+    }
+    return 0;
+}
+
+void vpn_sa_life_account(vpn_sa *sa, size_t n, uint64_t now)
+{
+    const vpn_sa_lifetime *s = &sa->cfg.soft, *h = &sa->cfg.hard;
+
+    sa->life_pkts++;
+    sa->life_bytes += n;
+    if (h->packets && sa->life_pkts >= h->packets)
+        vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_PACKETS, now);
+    else if (h->bytes && sa->life_bytes >= h->bytes)
+        vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_BYTES, now);
+    else if (s->packets && sa->life_pkts >= s->packets)
+        vpn_sa_fire(sa, VPN_SA_EV_SOFT, VPN_SA_LIMIT_PACKETS, now);
+    else if (s->bytes && sa->life_bytes >= s->bytes)
+        vpn_sa_fire(sa, VPN_SA_EV_SOFT, VPN_SA_LIMIT_BYTES, now);
+}
+
+static uint64_t sa_deadline(const vpn_sa *sa)
+{
+    uint64_t d = UINT64_MAX;
+
+    if (sa->hard_fired)
+        return d;
+    if (sa->cfg.hard.time_ns)
+        d = sa->added_ns + sa->cfg.hard.time_ns;
+    if (!sa->soft_fired && sa->cfg.soft.time_ns && sa->added_ns + sa->cfg.soft.time_ns < d)
+        d = sa->added_ns + sa->cfg.soft.time_ns;
+    return d;
+}
+
+uint64_t vpn_sad_next_deadline(vpn_sad *sad)
+{
+    if (!sad)
+        return UINT64_MAX;
+    if (sad->deadline_dirty) {
+        uint64_t d = UINT64_MAX;
+        for (vpn_sa *sa = sad->head; sa; sa = sa->next) {
+            uint64_t x = sa_deadline(sa);
+            if (x < d)
+                d = x;
+        }
+        sad->deadline = d;
+        sad->deadline_dirty = false;
+    }
+    return sad->deadline;
+}
+
+void vpn_sad_tick(vpn_sad *sad, uint64_t now)
+{
+    if (!sad || now < vpn_sad_next_deadline(sad))
+        return;
+    for (vpn_sa *sa = sad->head; sa; sa = sa->next) {
+        if (sa->hard_fired)
+            continue;
+        if (sa->cfg.hard.time_ns && now >= sa->added_ns + sa->cfg.hard.time_ns)
+            vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_TIME, now);
+        else if (sa->cfg.soft.time_ns && now >= sa->added_ns + sa->cfg.soft.time_ns)
+            vpn_sa_fire(sa, VPN_SA_EV_SOFT, VPN_SA_LIMIT_TIME, now);
+    }
+    mark_deadline_dirty(sad);
+}
+
+/* ---- drops ------------------------------------------------------------------------ */
+
+int vpn_sa_drop(vpn_sad *sad, vpn_sa *sa, uint32_t spi, vpn_sa_err kind, bool inbound, int err)
+{
+    const char *reason = vpn_sa_err_name(kind);
+
+    sa->stats.err[kind]++;
+    if (inbound)
+        sa->stats.recv_errors++;
+    else
+        sa->stats.send_errors++;
+    vpn_log_emit(&sad->log, VPN_LOG_WARN, "ipsec", "%s packet dropped: SPI 0x%08x: %s",
+                 inbound ? "inbound" : "outbound", spi, reason);
+    if (sad->drop_fn)
+        sad->drop_fn(sad->drop_user, sa, spi, reason, err);
+    return err;
+}
+
+int vpn_sad_drop(vpn_sad *sad, uint32_t spi, const char *reason, int err)
+{
+    vpn_log_emit(&sad->log, VPN_LOG_WARN, "ipsec", "inbound packet dropped: SPI 0x%08x: %s",
+                 spi, reason);
+    if (sad->drop_fn)
+        sad->drop_fn(sad->drop_user, NULL, spi, reason, err);
+    return err;
+}
+
+/* ---- accessors ---------------------------------------------------------------------- */
+
+const vpn_sa_config *vpn_sa_get_config(const vpn_sa *sa) { return sa ? &sa->cfg : NULL; }
+const vpn_sa_stats *vpn_sa_get_stats(const vpn_sa *sa) { return sa ? &sa->stats : NULL; }
+const vpn_cipher_info *vpn_sa_get_cipher_info(const vpn_sa *sa) { return sa ? sa->ci : NULL; }
+const vpn_integ_info *vpn_sa_get_integ_info(const vpn_sa *sa) { return sa ? sa->ii : NULL; }
+void *vpn_sa_get_user(const vpn_sa *sa) { return sa ? sa->cfg.user : NULL; }
+bool vpn_sa_is_expired(const vpn_sa *sa) { return sa && sa->hard_fired; }
+
+void vpn_sa_get_remaining(const vpn_sa *sa, uint64_t now, uint64_t *bytes, uint64_t *packets,
+                          uint64_t *time_ns)
+{
+    const vpn_sa_lifetime *h = &sa->cfg.hard;
+
+    if (bytes)
+        *bytes = !h->bytes ? UINT64_MAX : h->bytes > sa->life_bytes ? h->bytes - sa->life_bytes : 0;
+    if (packets)
+        *packets = !h->packets ? UINT64_MAX
+                 : h->packets > sa->life_pkts ? h->packets - sa->life_pkts : 0;
+    if (time_ns) {
+        uint64_t end = sa->added_ns + h->time_ns;
+        *time_ns = !h->time_ns ? UINT64_MAX : end > now ? end - now : 0;
+    }
+}
+
+void vpn_sa_tbar_sync(vpn_sa *sa, uint64_t now, uint64_t pseudotime_ms)
+{
+    if (sa)
+        vpn_tbar_sync(&sa->tbar, now, pseudotime_ms);
+}
+
+uint64_t vpn_sa_tbar_now_ms(const vpn_sa *sa, uint64_t now)
+{
+    return sa ? vpn_tbar_now_ms(&sa->tbar, now) : 0;
+}
+
+void vpn_sa_get_keys(const vpn_sa *sa, const uint8_t **encr, size_t *encr_len,
+                     const uint8_t **integ, size_t *integ_len)
+{
+    if (encr)
+        *encr = sa->ekey;
+    if (encr_len)
+        *encr_len = sa->ekey_len;
+    if (integ)
+        *integ = sa->ii ? sa->ikey : NULL;
+    if (integ_len)
+        *integ_len = sa->ii ? sa->ikey_len : 0;
+}

@@ -1,0 +1,63 @@
+#include "ipsec/wskeys.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "ipsec/sa-priv.h"
+
+/* "0x" and hex, or "" for no key. */
+static void hex_key(char *dst, const uint8_t *k, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    if (n == 0) {
+        dst[0] = '\0';
+        return;
+    }
+    *dst++ = '0';
+    *dst++ = 'x';
+    for (size_t i = 0; i < n; i++) {
+        *dst++ = digits[k[i] >> 4];
+        *dst++ = digits[k[i] & 15];
+    }
+    *dst = '\0';
+}
+
+int vpn_wskeys_esp_sa_line(const vpn_sa *sa, unsigned dir, uint8_t family, char *out, size_t cap)
+{
+    char src[VPN_ADDR_STRLEN], dst[VPN_ADDR_STRLEN];
+    char ek[2 + 2 * VPN_SA_KEY_MAX + 1], ik[2 + 2 * VPN_SA_KEY_MAX + 1];
+    const vpn_addr *s, *d;
+    const char *auth;
+    int n;
+
+    if (!sa || !out || (dir != VPN_SA_IN && dir != VPN_SA_OUT))
+        return VPN_ERR_INVAL;
+    if (!sa->ci->ws_esp)
+        return VPN_ERR_UNSUPPORTED;
+    s = dir == VPN_SA_OUT ? &sa->cfg.local : &sa->cfg.remote;
+    d = dir == VPN_SA_OUT ? &sa->cfg.remote : &sa->cfg.local;
+    if (sa->cfg.mode == VPN_ESP_TUNNEL_ADDR_PRESERVE || s->family == VPN_AF_NONE ||
+        d->family == VPN_AF_NONE) {
+        /* The packets carry the hosts' own addresses: any will do. */
+        if (family != VPN_AF_INET && family != VPN_AF_INET6)
+            return VPN_ERR_INVAL;
+        strcpy(src, "*");
+        strcpy(dst, "*");
+    } else {
+        family = s->family;
+        vpn_addr_str(s, src, sizeof src);
+        vpn_addr_str(d, dst, sizeof dst);
+    }
+    hex_key(ek, sa->ekey, sa->ekey_len);
+    hex_key(ik, sa->ikey, sa->ii ? sa->ikey_len : 0);
+    auth = sa->ii ? sa->ii->ws_esp : "NULL";
+    n = snprintf(out, cap, "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"%s\",\"%s\",\"%s\"",
+                 family == VPN_AF_INET ? "IPv4" : "IPv6", src, dst, sa->cfg.spi, sa->ci->ws_esp,
+                 ek, auth, ik);
+    if (n < 0)
+        return VPN_ERR_INVAL;
+    if ((size_t)n >= cap)
+        return VPN_ERR_NOSPACE;
+    return n;
+}

@@ -1,0 +1,466 @@
+#include "vpn-tunnel-net-device.h"
+
+#include "vpn-node-engine.h"
+#include "vpn-packet-util.h"
+
+#include "ns3/abort.h"
+#include "ns3/boolean.h"
+#include "ns3/channel.h"
+#include "ns3/enum.h"
+#include "ns3/ipv4-address.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/packet.h"
+#include "ns3/string.h"
+#include "ns3/uinteger.h"
+
+extern "C" {
+#include "common/addr.h"
+#include "common/vpn-err.h"
+#include "gre/gre.h"
+#include "ipsec/esp.h"
+#include "ipsec/pkt.h"
+#include "ipsec/sa.h"
+}
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("VpnTunnelNetDevice");
+NS_OBJECT_ENSURE_REGISTERED(VpnTunnelNetDevice);
+
+namespace
+{
+const uint16_t kIpv4 = 0x0800;
+
+vpn_addr
+ToCore(Ipv4Address a)
+{
+    vpn_addr out;
+    vpn_addr_v4(&out, a.Get());
+    return out;
+}
+} // namespace
+
+TypeId
+VpnTunnelNetDevice::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::VpnTunnelNetDevice")
+            .SetParent<NetDevice>()
+            .SetGroupName("Vpn")
+            .AddConstructor<VpnTunnelNetDevice>()
+            .AddAttribute("Mtu",
+                          "IP MTU of the tunnel (IOS `ip mtu`); leave room for GRE and ESP.",
+                          UintegerValue(1400),
+                          MakeUintegerAccessor(&VpnTunnelNetDevice::SetMtu,
+                                               &VpnTunnelNetDevice::GetMtu),
+                          MakeUintegerChecker<uint16_t>(68, 65535 - 200))
+            .AddAttribute("Mode",
+                          "Encapsulation: GRE with ESP transport, or VTI (ESP tunnel).",
+                          EnumValue(VpnTunnelNetDevice::GRE_IPSEC),
+                          MakeEnumAccessor(&VpnTunnelNetDevice::m_mode),
+                          MakeEnumChecker(VpnTunnelNetDevice::GRE_IPSEC,
+                                          "GreIpsec",
+                                          VpnTunnelNetDevice::VTI,
+                                          "Vti"))
+            .AddAttribute("TunnelSource",
+                          "Outer source address (IOS `tunnel source`).",
+                          Ipv4AddressValue(Ipv4Address::GetAny()),
+                          MakeIpv4AddressAccessor(&VpnTunnelNetDevice::m_source),
+                          MakeIpv4AddressChecker())
+            .AddAttribute("TunnelDestination",
+                          "Outer destination address (IOS `tunnel destination`).",
+                          Ipv4AddressValue(Ipv4Address::GetAny()),
+                          MakeIpv4AddressAccessor(&VpnTunnelNetDevice::m_destination),
+                          MakeIpv4AddressChecker())
+            .AddAttribute("TunnelKey",
+                          "GRE key (RFC 2890); 0 sends none.",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&VpnTunnelNetDevice::m_key),
+                          MakeUintegerChecker<uint32_t>())
+            .AddAttribute("InterfaceName",
+                          "Name used in views and logs (IOS interface name).",
+                          StringValue("Tunnel0"),
+                          MakeStringAccessor(&VpnTunnelNetDevice::m_name),
+                          MakeStringChecker())
+            .AddTraceSource("Sniffer",
+                            "Inner packets sent or received through the tunnel (for pcap).",
+                            MakeTraceSourceAccessor(&VpnTunnelNetDevice::m_snifferTrace),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("Encrypted",
+                            "An inner packet that left protected.",
+                            MakeTraceSourceAccessor(&VpnTunnelNetDevice::m_encryptedTrace),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("Decrypted",
+                            "An inner packet that arrived protected and was delivered.",
+                            MakeTraceSourceAccessor(&VpnTunnelNetDevice::m_decryptedTrace),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("Drop",
+                            "An outbound or inbound packet the tunnel dropped, with the reason.",
+                            MakeTraceSourceAccessor(&VpnTunnelNetDevice::m_dropTrace),
+                            "ns3::VpnTunnelNetDevice::DropTracedCallback");
+    return tid;
+}
+
+VpnTunnelNetDevice::VpnTunnelNetDevice()
+    : m_ifIndex(0),
+      m_mtu(1400),
+      m_address(Mac48Address::Allocate()),
+      m_mode(GRE_IPSEC),
+      m_hasKey(false),
+      m_key(0),
+      m_gre(nullptr),
+      m_outSa(nullptr),
+      m_txBuf(VPN_PKT_HEADROOM + 65535 + VPN_PKT_TAILROOM),
+      m_encrypted(0),
+      m_decrypted(0),
+      m_dropped(0)
+{
+}
+
+VpnTunnelNetDevice::~VpnTunnelNetDevice()
+{
+    vpn_gre_tunnel_del(m_gre);
+}
+
+void
+VpnTunnelNetDevice::DoInitialize()
+{
+    NetDevice::DoInitialize();
+}
+
+void
+VpnTunnelNetDevice::EnsureGre()
+{
+    if (m_gre)
+    {
+        return;
+    }
+    vpn_gre_tunnel_config cfg{};
+    cfg.local = ToCore(m_source);
+    cfg.remote = ToCore(m_destination);
+    cfg.has_key = m_key != 0;
+    cfg.key = m_key;
+    cfg.tos = VPN_GRE_TOS_COPY;
+    int rc = vpn_gre_tunnel_new(&m_gre, &cfg);
+    NS_ABORT_MSG_IF(rc != 0, m_name << ": GRE tunnel setup failed: " << vpn_strerror(rc));
+}
+
+void
+VpnTunnelNetDevice::DoDispose()
+{
+    if (m_node)
+    {
+        Ptr<VpnIpsecStack> stack = m_node->GetObject<VpnIpsecStack>();
+        if (stack)
+        {
+            stack->ForgetEndpoint(this);
+        }
+    }
+    m_outSa = nullptr;
+    vpn_gre_tunnel_del(m_gre);
+    m_gre = nullptr;
+    m_node = nullptr;
+    m_rxCallback.Nullify();
+    m_promiscCallback.Nullify();
+    NetDevice::DoDispose();
+}
+
+void
+VpnTunnelNetDevice::SetOutboundSa(vpn_sa* sa)
+{
+    m_outSa = sa;
+}
+
+vpn_sa*
+VpnTunnelNetDevice::GetOutboundSa() const
+{
+    return m_outSa;
+}
+
+VpnTunnelNetDevice::Mode
+VpnTunnelNetDevice::GetMode() const
+{
+    return m_mode;
+}
+
+Ipv4Address
+VpnTunnelNetDevice::GetTunnelSource() const
+{
+    return m_source;
+}
+
+Ipv4Address
+VpnTunnelNetDevice::GetTunnelDestination() const
+{
+    return m_destination;
+}
+
+std::string
+VpnTunnelNetDevice::GetInterfaceName() const
+{
+    return m_name;
+}
+
+uint64_t
+VpnTunnelNetDevice::GetPacketsEncrypted() const
+{
+    return m_encrypted;
+}
+
+uint64_t
+VpnTunnelNetDevice::GetPacketsDecrypted() const
+{
+    return m_decrypted;
+}
+
+uint64_t
+VpnTunnelNetDevice::GetPacketsDropped() const
+{
+    return m_dropped;
+}
+
+void
+VpnTunnelNetDevice::Drop(Ptr<const Packet> packet, const std::string& reason)
+{
+    m_dropped++;
+    NS_LOG_INFO(m_name << " drop: " << reason);
+    m_dropTrace(packet, reason);
+}
+
+bool
+VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
+{
+    (void)dest;
+    if (protocolNumber != kIpv4)
+    {
+        Drop(packet, "not IPv4");
+        return false;
+    }
+    uint32_t len = packet->GetSize();
+    if (len > m_txBuf.size() - VPN_PKT_HEADROOM - VPN_PKT_TAILROOM)
+    {
+        Drop(packet, "oversized packet");
+        return false;
+    }
+    m_snifferTrace(packet);
+    // A protected tunnel without an SA drops: nothing leaves in clear.
+    if (!m_outSa)
+    {
+        Drop(packet, "no IPsec SA");
+        return false;
+    }
+    vpn_pkt pkt;
+    vpn_pkt_init(&pkt, m_txBuf.data(), m_txBuf.size(), VPN_PKT_HEADROOM);
+    packet->CopyData(vpn_pkt_put(&pkt, len), len);
+    int rc = 0;
+    if (m_mode == GRE_IPSEC)
+    {
+        EnsureGre();
+        rc = vpn_gre_tunnel_encap(m_gre, nullptr, &pkt, kIpv4);
+        if (rc != 0)
+        {
+            Drop(packet, std::string("GRE: ") + vpn_strerror(rc));
+            return false;
+        }
+    }
+    rc = vpn_esp_encap(m_outSa, &pkt, VpnNodeEngine::NowNs());
+    if (rc != 0)
+    {
+        Drop(packet, std::string("ESP: ") + vpn_strerror(rc));
+        return false;
+    }
+    Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(m_node);
+    if (!stack->SendIpPacket(vpn_pkt_data(&pkt), pkt.len, packet))
+    {
+        Drop(packet, "no route to tunnel destination");
+        return false;
+    }
+    m_encrypted++;
+    m_encryptedTrace(packet);
+    return true;
+}
+
+void
+VpnTunnelNetDevice::EspDelivered(const uint8_t* data,
+                                 size_t len,
+                                 const vpn_sa* sa,
+                                 Ptr<const Packet> carrier)
+{
+    (void)sa;
+    vpn_pkt pkt;
+    vpn_pkt_init(&pkt, m_txBuf.data(), m_txBuf.size(), VPN_PKT_HEADROOM);
+    std::copy(data, data + len, vpn_pkt_put(&pkt, len));
+    if (m_mode == GRE_IPSEC)
+    {
+        // ESP transport mode restored the GRE packet; take the tunnel off.
+        EnsureGre();
+        vpn_gre_rx rx;
+        int rc = vpn_gre_tunnel_decap(m_gre, &pkt, &rx);
+        if (rc != 0 || rx.proto != kIpv4)
+        {
+            Drop(Create<Packet>(data, static_cast<uint32_t>(len)),
+                 rc != 0 ? std::string("GRE: ") + vpn_strerror(rc) : "GRE payload not IPv4");
+            return;
+        }
+    }
+    Ptr<Packet> inner = Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
+    VpnCopyTags(carrier, inner);
+    m_decrypted++;
+    m_snifferTrace(inner);
+    m_decryptedTrace(inner);
+    if (!m_promiscCallback.IsNull())
+    {
+        m_promiscCallback(this, inner, kIpv4, m_address, m_address, NetDevice::PACKET_HOST);
+    }
+    if (!m_rxCallback.IsNull())
+    {
+        m_rxCallback(this, inner, kIpv4, m_address);
+    }
+}
+
+void
+VpnTunnelNetDevice::SetIfIndex(const uint32_t index)
+{
+    m_ifIndex = index;
+}
+
+uint32_t
+VpnTunnelNetDevice::GetIfIndex() const
+{
+    return m_ifIndex;
+}
+
+Ptr<Channel>
+VpnTunnelNetDevice::GetChannel() const
+{
+    return nullptr;
+}
+
+void
+VpnTunnelNetDevice::SetAddress(Address address)
+{
+    m_address = Mac48Address::ConvertFrom(address);
+}
+
+Address
+VpnTunnelNetDevice::GetAddress() const
+{
+    return m_address;
+}
+
+bool
+VpnTunnelNetDevice::SetMtu(const uint16_t mtu)
+{
+    m_mtu = mtu;
+    return true;
+}
+
+uint16_t
+VpnTunnelNetDevice::GetMtu() const
+{
+    return m_mtu;
+}
+
+bool
+VpnTunnelNetDevice::IsLinkUp() const
+{
+    return true;
+}
+
+void
+VpnTunnelNetDevice::AddLinkChangeCallback(Callback<void> callback)
+{
+    (void)callback;
+}
+
+bool
+VpnTunnelNetDevice::IsBroadcast() const
+{
+    return false;
+}
+
+Address
+VpnTunnelNetDevice::GetBroadcast() const
+{
+    return Mac48Address::GetBroadcast();
+}
+
+bool
+VpnTunnelNetDevice::IsMulticast() const
+{
+    return false;
+}
+
+Address
+VpnTunnelNetDevice::GetMulticast(Ipv4Address multicastGroup) const
+{
+    return Mac48Address::GetMulticast(multicastGroup);
+}
+
+Address
+VpnTunnelNetDevice::GetMulticast(Ipv6Address addr) const
+{
+    return Mac48Address::GetMulticast(addr);
+}
+
+bool
+VpnTunnelNetDevice::IsPointToPoint() const
+{
+    return true;
+}
+
+bool
+VpnTunnelNetDevice::IsBridge() const
+{
+    return false;
+}
+
+bool
+VpnTunnelNetDevice::SendFrom(Ptr<Packet> packet,
+                             const Address& source,
+                             const Address& dest,
+                             uint16_t protocolNumber)
+{
+    (void)source;
+    return Send(packet, dest, protocolNumber);
+}
+
+Ptr<Node>
+VpnTunnelNetDevice::GetNode() const
+{
+    return m_node;
+}
+
+void
+VpnTunnelNetDevice::SetNode(Ptr<Node> node)
+{
+    m_node = node;
+}
+
+bool
+VpnTunnelNetDevice::NeedsArp() const
+{
+    return false;
+}
+
+void
+VpnTunnelNetDevice::SetReceiveCallback(NetDevice::ReceiveCallback cb)
+{
+    m_rxCallback = cb;
+}
+
+void
+VpnTunnelNetDevice::SetPromiscReceiveCallback(NetDevice::PromiscReceiveCallback cb)
+{
+    m_promiscCallback = cb;
+}
+
+bool
+VpnTunnelNetDevice::SupportsSendFrom() const
+{
+    return false;
+}
+
+} // namespace ns3

@@ -1,0 +1,240 @@
+// Tunnel interfaces protected by manually keyed IPsec: traffic crosses the
+// WAN only as ESP, both tunnel modes deliver, a tunnel without an SA drops
+// instead of sending in clear, and a seed and run give identical bytes.
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/csma-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/network-module.h"
+#include "ns3/point-to-point-module.h"
+#include "ns3/ppp-header.h"
+#include "ns3/test.h"
+#include "ns3/vpn-module.h"
+
+#include <string>
+
+using namespace ns3;
+
+namespace
+{
+
+struct TunnelRun
+{
+    uint32_t wanPackets{0};
+    uint32_t wanEsp{0};
+    uint32_t wanOther{0};
+    uint64_t wanHash{1469598103934665603ULL}; // FNV-1a over every WAN frame
+    uint64_t echoed{0};                       // replies back at hostA
+    uint64_t enc1{0}, dec1{0}, enc2{0}, dec2{0};
+    uint64_t drops{0};
+    std::string lastDrop;
+};
+
+void
+WanTx(TunnelRun* r, Ptr<const Packet> p)
+{
+    Ptr<Packet> c = p->Copy();
+    r->wanPackets++;
+    uint32_t n = c->GetSize();
+    std::vector<uint8_t> b(n);
+    c->CopyData(b.data(), n);
+    for (uint8_t x : b)
+    {
+        r->wanHash = (r->wanHash ^ x) * 1099511628211ULL;
+    }
+    PppHeader ppp;
+    c->RemoveHeader(ppp);
+    Ipv4Header ip;
+    c->RemoveHeader(ip);
+    if (ip.GetProtocol() == 50)
+    {
+        r->wanEsp++;
+    }
+    else
+    {
+        r->wanOther++;
+    }
+}
+
+void
+EchoRx(TunnelRun* r, Ptr<const Packet>)
+{
+    r->echoed++;
+}
+
+void
+TunnelDrop(TunnelRun* r, Ptr<const Packet>, const std::string& reason)
+{
+    r->drops++;
+    r->lastDrop = reason;
+}
+
+Ptr<VpnTunnelNetDevice>
+AddTunnel(Ptr<Node> node, const std::string& mode, Ipv4Address src, Ipv4Address dst, Ipv4Address addr)
+{
+    Ptr<VpnTunnelNetDevice> tun = CreateObject<VpnTunnelNetDevice>();
+    tun->SetAttribute("Mode", StringValue(mode));
+    tun->SetAttribute("TunnelSource", Ipv4AddressValue(src));
+    tun->SetAttribute("TunnelDestination", Ipv4AddressValue(dst));
+    node->AddDevice(tun);
+    Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+    int32_t ifc = ipv4->AddInterface(tun);
+    ipv4->AddAddress(ifc, Ipv4InterfaceAddress(addr, Ipv4Mask("255.255.255.252")));
+    ipv4->SetUp(ifc);
+    return tun;
+}
+
+// hostA - GW1 = WAN = GW2 - hostB, a tunnel between the gateways, 20
+// echo requests from hostA to hostB routed into the tunnel.
+TunnelRun
+RunTopology(const std::string& mode, const std::string& transform, bool keyed, uint64_t run)
+{
+    TunnelRun r;
+    RngSeedManager::SetSeed(1);
+    RngSeedManager::SetRun(run);
+    NodeContainer nodes;
+    nodes.Create(4);
+    Ptr<Node> hostA = nodes.Get(0);
+    Ptr<Node> gw1 = nodes.Get(1);
+    Ptr<Node> gw2 = nodes.Get(2);
+    Ptr<Node> hostB = nodes.Get(3);
+    CsmaHelper lan;
+    NetDeviceContainer lan1 = lan.Install(NodeContainer(gw1, hostA));
+    NetDeviceContainer lan2 = lan.Install(NodeContainer(gw2, hostB));
+    PointToPointHelper wan;
+    wan.SetChannelAttribute("Delay", StringValue("5ms"));
+    NetDeviceContainer wanDevs = wan.Install(gw1, gw2);
+    InternetStackHelper stack;
+    stack.Install(nodes);
+    Ipv4AddressHelper ip;
+    ip.SetBase("10.1.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer l1 = ip.Assign(lan1);
+    ip.SetBase("10.2.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer l2 = ip.Assign(lan2);
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    Ipv4InterfaceContainer w = ip.Assign(wanDevs);
+    Ptr<VpnTunnelNetDevice> t1 = AddTunnel(gw1, mode, w.GetAddress(0), w.GetAddress(1), "172.16.0.1");
+    Ptr<VpnTunnelNetDevice> t2 = AddTunnel(gw2, mode, w.GetAddress(1), w.GetAddress(0), "172.16.0.2");
+    Ipv4StaticRoutingHelper routing;
+    routing.GetStaticRouting(gw1->GetObject<Ipv4>())
+        ->AddNetworkRouteTo("10.2.0.0", "255.255.255.0", gw1->GetObject<Ipv4>()->GetInterfaceForDevice(t1));
+    routing.GetStaticRouting(gw2->GetObject<Ipv4>())
+        ->AddNetworkRouteTo("10.1.0.0", "255.255.255.0", gw2->GetObject<Ipv4>()->GetInterfaceForDevice(t2));
+    routing.GetStaticRouting(hostA->GetObject<Ipv4>())->SetDefaultRoute(l1.GetAddress(0), 1);
+    routing.GetStaticRouting(hostB->GetObject<Ipv4>())->SetDefaultRoute(l2.GetAddress(0), 1);
+    if (keyed)
+    {
+        VpnManualKeyHelper keys;
+        keys.SetTransform(transform);
+        keys.Install(t1, t2);
+    }
+    t1->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
+    wanDevs.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
+    wanDevs.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
+
+    UdpEchoServerHelper server(9);
+    server.Install(hostB).Start(Seconds(0.1));
+    UdpEchoClientHelper client(l2.GetAddress(1), 9);
+    client.SetAttribute("MaxPackets", UintegerValue(20));
+    client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+    client.SetAttribute("PacketSize", UintegerValue(200));
+    ApplicationContainer apps = client.Install(hostA);
+    apps.Start(Seconds(1.0));
+    apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&EchoRx, &r));
+    Simulator::Stop(Seconds(3));
+    Simulator::Run();
+    r.enc1 = t1->GetPacketsEncrypted();
+    r.dec1 = t1->GetPacketsDecrypted();
+    r.enc2 = t2->GetPacketsEncrypted();
+    r.dec2 = t2->GetPacketsDecrypted();
+    Simulator::Destroy();
+    return r;
+}
+
+} // namespace
+
+class IpsecTunnelDeliveryTestCase : public TestCase
+{
+  public:
+    IpsecTunnelDeliveryTestCase(std::string mode, std::string transform)
+        : TestCase("mode " + mode + ", " + transform + ": echoes cross the WAN only as ESP"),
+          m_mode(mode),
+          m_transform(transform)
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        TunnelRun r = RunTopology(m_mode, m_transform, true, 1);
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 20, "every echo came back");
+        NS_TEST_EXPECT_MSG_EQ(r.enc1, 20, "GW1 encrypted the requests");
+        NS_TEST_EXPECT_MSG_EQ(r.dec2, 20, "GW2 decrypted them");
+        NS_TEST_EXPECT_MSG_EQ(r.enc2, 20, "GW2 encrypted the replies");
+        NS_TEST_EXPECT_MSG_EQ(r.dec1, 20, "GW1 decrypted them");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 40, "40 ESP packets on the WAN");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing but ESP on the WAN");
+        NS_TEST_EXPECT_MSG_EQ(r.drops, 0, "no drops");
+    }
+
+    std::string m_mode;
+    std::string m_transform;
+};
+
+class IpsecTunnelNoSaTestCase : public TestCase
+{
+  public:
+    IpsecTunnelNoSaTestCase()
+        : TestCase("a protected tunnel without an SA drops, never sends in clear")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        TunnelRun r = RunTopology("GreIpsec", "esp-gcm 128", false, 1);
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 0, "nothing delivered");
+        NS_TEST_EXPECT_MSG_EQ(r.wanPackets, 0, "nothing on the WAN at all");
+        NS_TEST_EXPECT_MSG_EQ(r.drops, 20, "every request dropped at the tunnel");
+        NS_TEST_EXPECT_MSG_EQ(r.lastDrop, "no IPsec SA", "drop reason");
+    }
+};
+
+class IpsecTunnelReproducibleTestCase : public TestCase
+{
+  public:
+    IpsecTunnelReproducibleTestCase()
+        : TestCase("same seed and run give byte-identical WAN traffic; another run differs")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        TunnelRun a = RunTopology("GreIpsec", "esp-aes 128 esp-sha256-hmac", true, 7);
+        TunnelRun b = RunTopology("GreIpsec", "esp-aes 128 esp-sha256-hmac", true, 7);
+        TunnelRun c = RunTopology("GreIpsec", "esp-aes 128 esp-sha256-hmac", true, 8);
+        NS_TEST_ASSERT_MSG_EQ(a.wanPackets, 40, "traffic flowed");
+        NS_TEST_EXPECT_MSG_EQ(a.wanHash, b.wanHash, "same run, same bytes");
+        NS_TEST_EXPECT_MSG_NE(a.wanHash, c.wanHash, "another run, other keys and IVs");
+        RngSeedManager::SetRun(1);
+    }
+};
+
+class IpsecTunnelTestSuite : public TestSuite
+{
+  public:
+    IpsecTunnelTestSuite()
+        : TestSuite("ipsec-tunnel", UNIT)
+    {
+        AddTestCase(new IpsecTunnelDeliveryTestCase("GreIpsec", "esp-gcm 128"), TestCase::QUICK);
+        AddTestCase(new IpsecTunnelDeliveryTestCase("GreIpsec", "esp-aes 256 esp-sha256-hmac"),
+                    TestCase::QUICK);
+        AddTestCase(new IpsecTunnelDeliveryTestCase("Vti", "esp-gcm 256"), TestCase::QUICK);
+        AddTestCase(new IpsecTunnelDeliveryTestCase("Vti", "esp-aes esp-sha-hmac"), TestCase::QUICK);
+        AddTestCase(new IpsecTunnelNoSaTestCase, TestCase::QUICK);
+        AddTestCase(new IpsecTunnelReproducibleTestCase, TestCase::QUICK);
+    }
+};
+
+static IpsecTunnelTestSuite g_ipsecTunnelTestSuite;
