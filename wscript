@@ -36,6 +36,19 @@ VPN_CORE_SOURCES = [
     'model/core/isakmp/isakmp-policy.c',
     'model/core/isakmp/isakmp-names.c',
     'model/core/isakmp/gdoi-codec.c',
+    'model/core/ikev2/ikev2-crypto.c',
+    'model/core/ikev2/ikev2-ts.c',
+    'model/core/ikev2/ikev2-engine.c',
+    'model/core/ikev2/ikev2-policy.c',
+    'model/core/ikev2/ikev2-init.c',
+    'model/core/ikev2/ikev2-auth.c',
+    'model/core/ikev2/ikev2-child.c',
+    'model/core/ikev2/ikev2-info.c',
+    'model/core/show/show-ikev2.c',
+    'model/core/ikev2/ikev2-names.c',
+    'model/core/ikev2/ikev2-payload.c',
+    'model/core/ikev2/ikev2-msg.c',
+    'model/core/ikev2/ikev2-proposal.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -73,6 +86,15 @@ VPN_CORE_HEADERS = [
     'model/core/isakmp/isakmp-policy.h',
     'model/core/isakmp/isakmp-names.h',
     'model/core/isakmp/gdoi-codec.h',
+    'model/core/ikev2/ikev2-engine.h',
+    'model/core/ikev2/ikev2-crypto.h',
+    'model/core/ikev2/ikev2-ts.h',
+    'model/core/ikev2/ikev2-eng.h',
+    'model/core/show/show-ikev2.h',
+    'model/core/ikev2/ikev2-const.h',
+    'model/core/ikev2/ikev2-codec.h',
+    'model/core/ikev2/ikev2-internal.h',
+    'model/core/ikev2/ikev2-proposal.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -120,6 +142,12 @@ VPN_CORE_TESTS = [
     'esp-wireshark:test/core/esp-wireshark-test.c',
     'ikev1-codec:test/core/isakmp-codec-test.c',
     'gdoi-codec:test/core/gdoi-codec-test.c',
+    'ikev2-crypto:test/core/ikev2-crypto-test.c',
+    'ikev2-engine:test/core/ikev2-engine-test.c',
+    'ikev2-codec:test/core/ikev2-codec-test.c',
+    'ikev2-adversarial:test/core/ikev2-adversarial-test.c',
+    'ikev2-proposal:test/core/ikev2-proposal-test.c',
+    'ikev2-corpus:test/core/ikev2-corpus-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -127,6 +155,7 @@ VPN_FUZZERS = [
     'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
     'esp-fuzz:test/fuzz/esp-fuzz.c',
     'gdoi-fuzz-parse:test/fuzz/gdoi-fuzz-parse.c',
+    'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
 ]
 
 VPN_BENCHES = [

@@ -1,0 +1,355 @@
+/*
+ * IKE_AUTH (RFC 7296 1.2, 2.15, 2.16): identities, authentication (PSK
+ * here, asymmetric keys from the keyring as FlexVPN allows), and the first
+ * CHILD_SA.
+ *
+ *   Initiator                         Responder
+ *   HDR, SK {IDi, [N(INITIAL_CONTACT)], AUTH, SAi2, TSi, TSr,
+ *            [N(USE_TRANSPORT_MODE)]}  -->
+ *                                <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+ *
+ * Failures: a bad AUTH at the responder is answered with
+ * AUTHENTICATION_FAILED and no IKE SA remains (2.21.2); a bad AUTH at the
+ * initiator is reported to the responder in an INFORMATIONAL exchange and
+ * the SA deleted. A CHILD_SA that cannot be agreed (NO_PROPOSAL_CHOSEN,
+ * TS_UNACCEPTABLE) leaves the IKE SA up (2.21.2); the initiator then
+ * deletes it, since a FlexVPN tunnel without an IPsec SA carries nothing.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/vpn-err.h"
+#include "ikev2/ikev2-eng.h"
+
+/* The ID payload body that AUTH covers: type, three reserved octets, data
+ * (RestOfInitIDPayload, RFC 7296 2.15). */
+static size_t id_body(const ikev2_id *id, uint8_t *out)
+{
+    out[0] = id->type;
+    out[1] = out[2] = out[3] = 0;
+    memcpy(out + 4, id->data, id->len);
+    return 4 + id->len;
+}
+
+/*
+ * The AUTH value one side sends with a PSK: real_msg is that side's
+ * IKE_SA_INIT message, peer_nonce the other side's nonce, sk_p that side's
+ * SK_p key.
+ */
+static int psk_auth(const ikev2_sa *sa, const char *psk, const ikev2_buf *real_msg,
+                    const uint8_t *peer_nonce, size_t peer_nonce_len, const vpn_key *sk_p,
+                    const ikev2_id *id, uint8_t *out, size_t *out_len)
+{
+    uint8_t body[4 + IKEV2_ID_MAX];
+    vpn_iov k = {(const uint8_t *)psk, strlen(psk)}, m = {real_msg->p, real_msg->len},
+            n = {peer_nonce, peer_nonce_len}, b;
+
+    b.p = body;
+    b.len = id_body(id, body);
+    return vpn_ikev2_auth_psk(sa->suite.prf, k, m, n, sk_p, b, out, VPN_PRF_MAX_LEN, out_len);
+}
+
+static const vpn_key *sk_p_of(const ikev2_sa *sa, bool initiator_side)
+{
+    return initiator_side ? &sa->cr.keys.sk_pi : &sa->cr.keys.sk_pr;
+}
+
+static void arm_ike_lifetime(ikev2_sa *sa, uint64_t now)
+{
+    uint64_t life = (uint64_t)(sa->profile && sa->profile->lifetime_s ? sa->profile->lifetime_s
+                                                                        : VPN_CONF_IKE_LIFETIME_S) * NS_PER_S;
+    /* The original initiator rekeys first (at 90%), the responder later
+     * (95%), so that both rarely start at once (2.8.1 still handles it). */
+    sa->rekey_at = now + (sa->initiator ? life / 10 * 9 : life / 20 * 19);
+    sa->expire_at = now + life;
+}
+
+void ikev2_sa_established(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    uint32_t ka;
+
+    sa->phase = IKEV2_P_ESTABLISHED;
+    sa->established = now;
+    sa->half_open_until = 0;
+    sa->last_recv = now;
+    arm_ike_lifetime(sa, now);
+    /* RFC 3948 4: a node behind a NAT keeps its mapping alive */
+    ka = sa->profile && sa->profile->nat_keepalive_s ? sa->profile->nat_keepalive_s : ctx->conf->nat_keepalive_s;
+    sa->keepalive_at = sa->nat_local && ka ? now + (uint64_t)ka * NS_PER_S : 0;
+    {
+        char l[VPN_CONF_ID_MAX], r[VPN_CONF_ID_MAX];
+        ikev2_id_text(&sa->id_local, l, sizeof l);
+        ikev2_id_text(&sa->id_remote, r, sizeof r);
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u established between %s and %s (profile %s)", sa->id, l, r,
+                  sa->profile ? sa->profile->name : "-");
+    }
+    ikev2_emit(ctx, sa, VPN_IKEV2_EV_IKE_UP, VPN_IKEV2_R_NONE, 0, NULL, 0, NULL);
+}
+
+static int read_id(const vpn_ikev2_payload *p, ikev2_id *out)
+{
+    if (p == NULL || p->u.id.data.len == 0 || p->u.id.data.len > IKEV2_ID_MAX)
+        return VPN_ERR_MALFORMED;
+    memset(out, 0, sizeof *out);
+    out->type = p->u.id.type;
+    out->len = p->u.id.data.len;
+    memcpy(out->data, p->u.id.data.ptr, out->len);
+    return 0;
+}
+
+/* RFC 7296 2.4: INITIAL_CONTACT: older IKE SAs with this peer identity
+ * are stale; delete them without ceremony. */
+static void initial_contact(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
+{
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        ikev2_sa *o = ctx->sa[i];
+        if (o == sa || o->phase != IKEV2_P_ESTABLISHED || o->id_remote.type != sa->id_remote.type ||
+            o->id_remote.len != sa->id_remote.len ||
+            memcmp(o->id_remote.data, sa->id_remote.data, o->id_remote.len) != 0 ||
+            o->profile != sa->profile)
+            continue;
+        ikev2_sa_kill(ctx, o, VPN_IKEV2_R_PEER_DELETE, VPN_IKEV2_N_INITIAL_CONTACT,
+                      "peer restarted (INITIAL_CONTACT)");
+    }
+}
+
+/* ---- initiator -------------------------------------------------------------------- */
+
+int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    const char *psk;
+    uint8_t auth[VPN_PRF_MAX_LEN];
+    size_t auth_len = 0, n = 0;
+    ikev2_child_req *creq = &sa->req.creq;
+    ikev2_out o;
+    int rc;
+
+    if (sa->profile == NULL)
+        return VPN_ERR_POLICY;
+    if ((rc = ikev2_id_local(sa->profile, &sa->local.addr, &sa->id_local)) != 0)
+        return rc;
+    if (sa->profile->auth_local != VPN_CONF_AUTH_PSK)
+        return VPN_ERR_UNSUPPORTED; /* signatures: see ikev2-cert (not yet) */
+    psk = ikev2_psk_local(ctx->conf, sa->profile, &sa->remote.addr, NULL);
+    if (psk == NULL) {
+        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: no local pre-shared key for the peer", sa->id);
+        return VPN_ERR_POLICY;
+    }
+    /* AUTH of the initiator: RealMessage1 | Nr | prf(SK_pi, IDi') */
+    if ((rc = psk_auth(sa, psk, &sa->init_req, sa->nr, sa->nr_len, sk_p_of(sa, true), &sa->id_local,
+                       auth, &auth_len)) != 0)
+        return rc;
+    sa->auth_local = VPN_AUTH_METHOD_PSK;
+    memset(creq, 0, sizeof *creq);
+    if ((rc = ikev2_child_offer(ctx, sa, sa->policy, 0, NULL, creq)) != 0)
+        return rc;
+    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, sa->mid_send, false, true);
+    vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDI, sa->id_local.type, sa->id_local.data, sa->id_local.len);
+    vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_INITIAL_CONTACT, NULL, 0);
+    vpn_ikev2_bld_auth(&o.b, VPN_IKEV2_AUTH_PSK, auth, auth_len);
+    OPENSSL_cleanse(auth, sizeof auth);
+    ikev2_child_offer_write(&o.b, creq);
+    sa->req.new_spi = creq->spi;
+    rc = ikev2_out_finish(ctx, sa, &o, sa->req.msg, &n);
+    if (rc != 0)
+        return rc;
+    sa->req.n_msg = n;
+    sa->req.task = IKEV2_T_AUTH;
+    sa->req.type = VPN_IKEV2_IKE_AUTH;
+    sa->req.mid = sa->mid_send++;
+    sa->phase = IKEV2_P_AUTH_SENT;
+    ikev2_req_start(ctx, sa, now);
+    return 0;
+}
+
+/* RFC 7296 2.21.2: tell the responder its AUTH failed, then forget the SA. */
+static void initiator_auth_failed(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const char *why)
+{
+    ikev2_req_clear(sa);
+    sa->phase = IKEV2_P_ESTABLISHED; /* for the INFORMATIONAL to go out under it */
+    ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED, why,
+                   IKEV2_T_AUTH_FAILED);
+}
+
+void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    const vpn_ikev2_msg *m = in->msg;
+    const vpn_ikev2_payload *idr, *auth, *err = NULL;
+    vpn_conf_identity cid;
+    const char *psk;
+    uint8_t want[VPN_PRF_MAX_LEN];
+    size_t want_len = 0;
+    ikev2_child c;
+    uint16_t child_err;
+
+    if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL)) {
+        /* RFC 7296 2.21.2: the responder kept nothing; neither do we */
+        ikev2_req_clear(sa);
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED,
+                      "responder rejected our authentication");
+        return;
+    }
+    idr = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_IDR, NULL);
+    auth = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_AUTH, NULL);
+    for (size_t i = 0; i < m->n && err == NULL; i++)
+        if (m->pl[i].type == VPN_IKEV2_PL_NOTIFY && vpn_ikev2_notify_is_error(m->pl[i].u.notify.type))
+            err = &m->pl[i];
+    if (idr == NULL || auth == NULL) {
+        uint16_t t = err ? err->u.notify.type : 0;
+        ikev2_req_clear(sa);
+        ikev2_sa_kill(ctx, sa, err ? VPN_IKEV2_R_PEER_ERROR : VPN_IKEV2_R_PROTOCOL, t,
+                      err ? vpn_ikev2_notify_name(t) : "IKE_AUTH response without IDr and AUTH");
+        return;
+    }
+    if (read_id(idr, &sa->id_remote) != 0 || ikev2_id_to_conf(&sa->id_remote, &cid) != 0 ||
+        !vpn_conf_profile_matches(sa->profile, &cid)) {
+        initiator_auth_failed(ctx, sa, now, "responder identity does not match the profile");
+        return;
+    }
+    if (auth->u.auth.method != VPN_IKEV2_AUTH_PSK ||
+        !ikev2_profile_accepts_auth(sa->profile, VPN_CONF_AUTH_PSK)) {
+        initiator_auth_failed(ctx, sa, now, "authentication method not allowed by the profile");
+        return;
+    }
+    psk = ikev2_psk_remote(ctx->conf, sa->profile, &sa->remote.addr, &cid);
+    /* AUTH of the responder: RealMessage2 | Ni | prf(SK_pr, IDr') */
+    if (psk == NULL ||
+        psk_auth(sa, psk, &sa->init_resp, sa->ni, sa->ni_len, sk_p_of(sa, false), &sa->id_remote, want,
+                 &want_len) != 0 ||
+        auth->u.auth.data.len != want_len ||
+        CRYPTO_memcmp(want, auth->u.auth.data.ptr, want_len) != 0) {
+        OPENSSL_cleanse(want, sizeof want);
+        initiator_auth_failed(ctx, sa, now, psk ? "responder's AUTH does not verify"
+                                                : "no remote pre-shared key for the peer");
+        return;
+    }
+    OPENSSL_cleanse(want, sizeof want);
+    sa->auth_remote = VPN_AUTH_METHOD_PSK;
+    ikev2_sa_established(ctx, sa, now);
+    /* the first CHILD_SA */
+    memset(&c, 0, sizeof c);
+    child_err = ikev2_child_check(ctx, sa, m, &sa->req.creq, &c);
+    if (child_err == 0) {
+        vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
+        if (ikev2_child_keys(sa, &c, true, none, ni, nr) != 0)
+            child_err = VPN_IKEV2_N_INVALID_SYNTAX;
+    }
+    ikev2_req_clear(sa);
+    if (child_err == 0) {
+        ikev2_child_install(ctx, sa, &c, now, 0);
+    } else {
+        vpn_ikev2_reason r = child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
+                           : child_err == VPN_IKEV2_N_NO_PROPOSAL_CHOSEN ? VPN_IKEV2_R_NO_PROPOSAL
+                                                                         : VPN_IKEV2_R_PEER_ERROR;
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, r, child_err, NULL, 0, "first CHILD_SA not created");
+        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: CHILD_SA failed (%s); deleting the IKE SA", sa->id,
+                  vpn_ikev2_notify_name(child_err));
+        ikev2_sa_close(ctx, sa, now, r, child_err, "no CHILD_SA", IKEV2_T_IKE_DELETE);
+    }
+    OPENSSL_cleanse(&c, sizeof c);
+}
+
+/* ---- responder ------------------------------------------------------------------- */
+
+static void responder_fail(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, vpn_ikev2_reason r,
+                           const char *why)
+{
+    /* RFC 7296 2.21.2: AUTHENTICATION_FAILED in the response, no SA kept */
+    ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_AUTHENTICATION_FAILED, 0, NULL, 0, NULL, 0);
+    ikev2_sa_kill(ctx, sa, r, VPN_IKEV2_N_AUTHENTICATION_FAILED, why);
+}
+
+void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    const vpn_ikev2_msg *m = in->msg;
+    const vpn_ikev2_payload *idi, *auth;
+    vpn_conf_identity cid;
+    const char *psk;
+    uint8_t want[VPN_PRF_MAX_LEN], mine[VPN_PRF_MAX_LEN];
+    size_t want_len = 0, mine_len = 0;
+    ikev2_child c;
+    uint16_t child_err = 0;
+    bool want_child;
+    ikev2_out o;
+
+    idi = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_IDI, NULL);
+    auth = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_AUTH, NULL);
+    if (idi == NULL || auth == NULL || read_id(idi, &sa->id_remote) != 0) {
+        /* RFC 7296 2.21.2: mandatory payloads missing */
+        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PROTOCOL, VPN_IKEV2_N_INVALID_SYNTAX,
+                      "IKE_AUTH request without IDi or AUTH");
+        return;
+    }
+    if (ikev2_id_to_conf(&sa->id_remote, &cid) != 0 ||
+        (sa->profile = ikev2_profile_for_peer(ctx->conf, &sa->local.addr, &cid)) == NULL) {
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no ikev2 profile matches the peer identity");
+        return;
+    }
+    if (auth->u.auth.method != VPN_IKEV2_AUTH_PSK || !ikev2_profile_accepts_auth(sa->profile, VPN_CONF_AUTH_PSK)) {
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, "authentication method not allowed");
+        return;
+    }
+    psk = ikev2_psk_remote(ctx->conf, sa->profile, &sa->remote.addr, &cid);
+    /* AUTH of the initiator: RealMessage1 | Nr | prf(SK_pi, IDi') */
+    if (psk == NULL ||
+        psk_auth(sa, psk, &sa->init_req, sa->nr, sa->nr_len, sk_p_of(sa, true), &sa->id_remote, want,
+                 &want_len) != 0 ||
+        auth->u.auth.data.len != want_len || CRYPTO_memcmp(want, auth->u.auth.data.ptr, want_len) != 0) {
+        OPENSSL_cleanse(want, sizeof want);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED,
+                       psk ? "initiator's AUTH does not verify" : "no remote pre-shared key for the peer");
+        return;
+    }
+    OPENSSL_cleanse(want, sizeof want);
+    sa->auth_remote = VPN_AUTH_METHOD_PSK;
+    /* our own identity and AUTH */
+    psk = sa->profile->auth_local == VPN_CONF_AUTH_PSK
+              ? ikev2_psk_local(ctx->conf, sa->profile, &sa->remote.addr, &cid)
+              : NULL;
+    if (psk == NULL || ikev2_id_local(sa->profile, &sa->local.addr, &sa->id_local) != 0 ||
+        psk_auth(sa, psk, &sa->init_resp, sa->ni, sa->ni_len, sk_p_of(sa, false), &sa->id_local, mine,
+                 &mine_len) != 0) {
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no local credentials for this peer");
+        return;
+    }
+    sa->auth_local = VPN_AUTH_METHOD_PSK;
+    if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_INITIAL_CONTACT, NULL))
+        initial_contact(ctx, sa);
+
+    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
+    vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDR, sa->id_local.type, sa->id_local.data, sa->id_local.len);
+    vpn_ikev2_bld_auth(&o.b, VPN_IKEV2_AUTH_PSK, mine, mine_len);
+    OPENSSL_cleanse(mine, sizeof mine);
+    memset(&c, 0, sizeof c);
+    want_child = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_SA, NULL) != NULL;
+    if (want_child) {
+        vpn_ikev2_proposal chosen;
+        child_err = ikev2_child_accept(ctx, sa, m, false, SIZE_MAX, &c, &chosen);
+        if (child_err == 0) {
+            vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
+            if (ikev2_child_keys(sa, &c, false, none, ni, nr) != 0)
+                child_err = VPN_IKEV2_N_NO_PROPOSAL_CHOSEN;
+        }
+        if (child_err == 0) {
+            ikev2_child_write_sa(&o.b, &chosen);
+            ikev2_child_write_ts(&o.b, &c);
+        } else {
+            /* RFC 7296 1.2 / 2.21.2: the IKE SA is still made; say why
+             * the CHILD_SA is not */
+            vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, child_err, NULL, 0);
+        }
+    }
+    ikev2_respond(ctx, sa, in, &o);
+    ikev2_sa_established(ctx, sa, now);
+    if (want_child && child_err == 0) {
+        ikev2_child_install(ctx, sa, &c, now, 0);
+    } else if (want_child) {
+        vpn_ikev2_reason r = child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
+                                                                      : VPN_IKEV2_R_NO_PROPOSAL;
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, r, child_err, NULL, 0, "first CHILD_SA refused");
+    }
+    OPENSSL_cleanse(&c, sizeof c);
+}

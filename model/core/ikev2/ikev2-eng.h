@@ -1,0 +1,452 @@
+/*
+ * Inside the IKEv2 engine: the IKE SA and CHILD_SA records, the state of
+ * an exchange in flight, and the functions the exchange modules
+ * (ikev2-init.c, ikev2-auth.c, ikev2-child.c, ikev2-info.c) share with the
+ * core (ikev2-engine.c). Not a public header.
+ *
+ * Shape (after strongSwan's task split, without its globals): each
+ * exchange has a builder for its request, a handler run by the responder
+ * that builds the response, and a handler for the response at the
+ * initiator. The core owns message IDs, retransmission, the response
+ * cache, timers and events.
+ */
+#ifndef VPN_IKEV2_ENG_H
+#define VPN_IKEV2_ENG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/vpn-log.h"
+#include "conf/conf.h"
+#include "crypto/dh.h"
+#include "crypto/kdf.h"
+#include "ikev2/ikev2-codec.h"
+#include "ikev2/ikev2-crypto.h"
+#include "ikev2/ikev2-proposal.h"
+#include "ikev2/ikev2-engine.h"
+
+#define IKEV2_NONCE_LEN 32         /* ours: at least half the PRF key (2.10) */
+#define IKEV2_NONCE_MAX 256        /* RFC 7296 3.9 */
+#define IKEV2_MSG_MAX 65535        /* one UDP datagram */
+#define IKEV2_FRAG_MAX 16          /* RFC 7383 fragments of one message */
+#define IKEV2_COOKIE_MAX 64        /* RFC 7296 2.6: 1 to 64 octets */
+#define IKEV2_ID_MAX 512
+#define IKEV2_PENDING_MAX 16
+#define NS_PER_S 1000000000ull
+#define IKEV2_PROPS_MAX 8
+
+/* What an exchange we initiated is doing. */
+typedef enum ikev2_task {
+    IKEV2_T_NONE = 0,
+    IKEV2_T_INIT,          /* IKE_SA_INIT */
+    IKEV2_T_AUTH,          /* IKE_AUTH with the first CHILD_SA */
+    IKEV2_T_CHILD_REKEY,   /* CREATE_CHILD_SA rekeying a CHILD_SA */
+    IKEV2_T_IKE_REKEY,     /* CREATE_CHILD_SA rekeying the IKE SA */
+    IKEV2_T_CHILD_DELETE,  /* INFORMATIONAL { D(ESP) } */
+    IKEV2_T_IKE_DELETE,    /* INFORMATIONAL { D(IKE) } */
+    IKEV2_T_DPD,           /* INFORMATIONAL { } */
+    IKEV2_T_AUTH_FAILED,   /* INFORMATIONAL { N(AUTHENTICATION_FAILED) } (2.21.2) */
+} ikev2_task;
+
+/* Internal progress of an IKE SA (the public state is derived from it). */
+typedef enum ikev2_sa_phase {
+    IKEV2_P_INIT_SENT = 1,   /* initiator: IKE_SA_INIT request out */
+    IKEV2_P_HALF_OPEN,       /* responder: IKE_SA_INIT answered */
+    IKEV2_P_AUTH_SENT,       /* initiator: IKE_AUTH request out */
+    IKEV2_P_ESTABLISHED,
+    IKEV2_P_DELETING,        /* our Delete of the IKE SA is out */
+    IKEV2_P_DEAD,            /* to be freed at the end of the entry point */
+} ikev2_sa_phase;
+
+typedef struct ikev2_buf {
+    uint8_t *p;
+    size_t len;
+} ikev2_buf;
+
+typedef enum ikev2_child_state {
+    IKEV2_C_ACTIVE = 1,
+    IKEV2_C_REKEYING,   /* our rekey of it is in flight */
+    IKEV2_C_REKEYED,    /* replaced; its Delete is pending or in flight */
+    IKEV2_C_DELETING,   /* our Delete of it is in flight */
+} ikev2_child_state;
+
+typedef struct ikev2_child {
+    uint32_t id;
+    size_t policy;            /* index into ctx->policy */
+    ikev2_child_state state;
+    uint32_t spi_in, spi_out;
+    uint16_t encr, encr_bits, integ, pfs_group;
+    bool esn;
+    vpn_conf_mode mode;
+    bool initiator;           /* we initiated the exchange that made it */
+    vpn_key encr_in, integ_in, encr_out, integ_out;
+    vpn_ikev2_selector ts_local[VPN_IKEV2_TS_MAX], ts_remote[VPN_IKEV2_TS_MAX];
+    size_t n_ts_local, n_ts_remote;
+    uint32_t lifetime_s, lifetime_kb;
+    uint64_t installed, rekey_at, expire_at;
+    uint64_t last_in, last_out;
+    uint32_t rekeyed_by;      /* REKEYED: the id of its successor */
+    bool announced;           /* CHILD_UP was emitted (CHILD_DOWN is owed) */
+    /* Simultaneous rekey (2.8.1): the nonces of the exchange that made it. */
+    uint8_t nonce_min[IKEV2_NONCE_MAX];
+    size_t nonce_min_len;
+    char tset_display[96];
+} ikev2_child;
+
+/* What an initiator offered for a CHILD_SA (to check the answer against). */
+typedef struct ikev2_child_req {
+    size_t policy;                /* index into ctx->policy */
+    uint32_t spi;                 /* our inbound SPI */
+    vpn_ikev2_proposal props[IKEV2_PROPS_MAX];
+    size_t n_props;
+    vpn_ikev2_selector tsi[VPN_IKEV2_TS_MAX], tsr[VPN_IKEV2_TS_MAX];
+    size_t n_tsi, n_tsr;
+    bool transport;
+} ikev2_child_req;
+
+/* The exchange we have in flight (window size 1, RFC 7296 2.3). */
+typedef struct ikev2_exch {
+    ikev2_task task;
+    uint32_t mid;
+    uint8_t type;                     /* exchange type */
+    ikev2_buf msg[IKEV2_FRAG_MAX];    /* datagram payloads as sent (one, or fragments) */
+    size_t n_msg;
+    unsigned tries;
+    uint64_t rto, next_tx;
+    bool fixed_rto;                   /* DPD: retry every dpd_retry_s */
+    /* CREATE_CHILD_SA state */
+    uint32_t child_id;                /* the CHILD_SA being rekeyed/deleted */
+    uint32_t new_spi;                 /* our inbound SPI for the new CHILD_SA */
+    uint8_t new_ike_spi[8];           /* our SPI for the new IKE SA */
+    uint8_t nonce[IKEV2_NONCE_LEN];
+    vpn_dh *dh;
+    uint16_t dh_group;
+    ikev2_child_req creq;             /* IKE_AUTH / CHILD rekey: what we offered */
+    vpn_ikev2_proposal ike_props[IKEV2_PROPS_MAX]; /* IKE rekey: what we offered */
+    size_t n_ike_props;
+} ikev2_exch;
+
+/* Work the SA will start when the current exchange is done. */
+typedef struct ikev2_pending {
+    ikev2_task task;
+    uint32_t child_id;
+} ikev2_pending;
+
+typedef struct ikev2_id {
+    uint8_t type;                     /* RFC 7296 3.5 */
+    uint8_t data[IKEV2_ID_MAX];
+    size_t len;
+} ikev2_id;
+
+typedef struct ikev2_sa {
+    uint32_t id;
+    ikev2_sa_phase phase;
+    bool initiator;                   /* original initiator (I flag, 2.14 key roles) */
+    uint8_t spi_i[8], spi_r[8];
+    vpn_ikev2_endpoint local, remote;
+    bool natt;                        /* moved to port 4500 */
+    bool nat_local, nat_remote;       /* 2.23 results */
+    bool peer_frag;                   /* the peer announced RFC 7383 support */
+    const vpn_conf_profile *profile;  /* matched or configured IKEv2 profile */
+    size_t policy;                    /* child policy (index into ctx->policy) */
+    /* IKE_SA_INIT material */
+    vpn_ikev2_suite suite;
+    uint16_t dh_group;
+    uint8_t ni[IKEV2_NONCE_MAX], nr[IKEV2_NONCE_MAX];
+    size_t ni_len, nr_len;
+    vpn_dh *dh;
+    ikev2_buf init_req, init_resp;    /* RealMessage1/2 for AUTH (2.15) */
+    uint8_t cookie[IKEV2_COOKIE_MAX];
+    size_t cookie_len;
+    unsigned cookie_tries, ke_tries;
+    vpn_ikev2_crypto cr;
+    bool keyed;
+    /* IKE_AUTH */
+    ikev2_id id_local, id_remote;
+    uint8_t auth_local, auth_remote;  /* methods used */
+    /* message IDs (2.2) */
+    uint32_t mid_send;                /* next request we send */
+    uint32_t mid_recv;                /* next request we expect */
+    ikev2_exch req;                   /* our request in flight (task NONE: none) */
+    ikev2_pending pending[IKEV2_PENDING_MAX];
+    size_t n_pending;
+    /* the last response we sent, for retransmitted requests (2.1) */
+    bool have_resp;
+    uint32_t resp_mid;
+    ikev2_buf resp[IKEV2_FRAG_MAX];
+    size_t n_resp;
+    ikev2_buf last_req;               /* the request it answered, as received */
+    /* children */
+    ikev2_child *child;
+    size_t n_child, cap_child;
+    /* timers (ns; 0 = not armed) */
+    uint64_t created, established;
+    uint64_t half_open_until;
+    uint64_t rekey_at, expire_at;
+    uint64_t last_recv, last_send_traffic;
+    uint64_t dpd_at;
+    uint64_t keepalive_at;
+    /* IKE rekey (2.18) */
+    uint32_t rekeyed_to;              /* the new IKE SA replacing this one */
+    uint32_t rekey_peer_sa;           /* 2.8.2: the SA the peer's rekey made while ours ran */
+    uint8_t rekey_nonce_min[IKEV2_NONCE_MAX];
+    size_t rekey_nonce_min_len;
+    /* RFC 7383 2.6 reassembly of the message being received in fragments */
+    bool rf_active, rf_response;
+    uint32_t rf_mid;
+    uint16_t rf_total;
+    uint32_t rf_have;                 /* bit n-1: fragment n arrived */
+    uint8_t rf_first;                 /* first inner payload type (fragment 1) */
+    ikev2_buf rf_chunk[IKEV2_FRAG_MAX];
+    ikev2_buf rf_raw1;                /* fragment 1 as received (duplicate check) */
+    bool down_emitted;                /* IKE_DOWN/FAILED already told */
+    vpn_ikev2_reason down_reason;     /* DEAD: why */
+    uint16_t down_notify;
+} ikev2_sa;
+
+/* A registered child policy (vpn_ikev2_policy with owned strings and
+ * resolved profiles). */
+typedef struct ikev2_policy {
+    vpn_ikev2_policy p;
+    char ipsec_profile[VPN_CONF_NAME_MAX];
+    const vpn_conf_ipsec_profile *ipp;
+    const vpn_conf_profile *ike_profile;
+} ikev2_policy;
+
+struct vpn_ikev2_ctx {
+    vpn_ikev2_params params;
+    char name[VPN_CONF_NAME_MAX];
+    const vpn_conf *conf;
+    ikev2_sa **sa;
+    size_t n_sa, cap_sa;
+    ikev2_policy *policy;
+    size_t n_policy, cap_policy;
+    uint32_t next_id;                 /* IKE SA and CHILD_SA handles share it */
+    /* cookies (2.6): the current secret and the one before it */
+    uint8_t cookie_secret[2][VPN_IKEV2_COOKIE_SECRET_LEN];
+    uint8_t cookie_version;
+    uint64_t cookie_rotate_at;
+    vpn_ikev2_stats stats;
+    uint8_t *scratch;                 /* IKEV2_MSG_MAX octets: messages being built */
+    uint8_t *scratch2;                /* datagrams with the non-ESP marker */
+    uint8_t *plain;                   /* decrypted (and reassembled) payloads */
+};
+
+/* ---- core services (ikev2-engine.c) --------------------------------------- */
+
+#define IKEV2_LOG(ctx, lvl, ...) vpn_log_emit(&(ctx)->params.log, (lvl), (ctx)->name, __VA_ARGS__)
+
+uint32_t ikev2_new_id(vpn_ikev2_ctx *ctx);
+ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
+                       const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote);
+ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id);
+ikev2_child *ikev2_child_by_id(ikev2_sa *sa, uint32_t id);
+ikev2_child *ikev2_child_by_spi_in(ikev2_sa *sa, uint32_t spi);
+ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi);
+ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
+void ikev2_child_remove(ikev2_sa *sa, ikev2_child *c);
+
+/* Marks the SA dead: emits CHILD_DOWN for each child and IKE_DOWN (if it
+ * was up) or FAILED (if not); freed by the core later. */
+void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
+                   const char *detail);
+
+/*
+ * Takes the SA down now for the driver (events as ikev2_sa_kill), but
+ * keeps it to carry one last INFORMATIONAL (task IKE_DELETE, or
+ * AUTH_FAILED, 2.21.2) with retransmissions; freed on its answer or
+ * timeout.
+ */
+void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_reason reason,
+                    uint16_t notify, const char *detail, ikev2_task task);
+/* IKE SA authenticated: lifetimes, keepalives, IKE_UP. */
+void ikev2_sa_established(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+
+/* Events. */
+void ikev2_emit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_event_type type,
+                vpn_ikev2_reason reason, uint16_t notify, const ikev2_child *child,
+                uint32_t old_id, const char *detail);
+
+/* Hands a datagram (an IKE message, marker added on port 4500) to the driver. */
+void ikev2_send_raw(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
+                    const vpn_ikev2_endpoint *remote, uint32_t sa_id, const uint8_t *msg,
+                    size_t len);
+
+/* Sends the request in sa->req for the first time and arms retransmission. */
+void ikev2_req_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+/* Clears sa->req (frees its buffers and DH) after its response arrived. */
+void ikev2_req_clear(ikev2_sa *sa);
+/* Stores a response for retransmitted requests and sends it. */
+void ikev2_resp_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *req, size_t req_len,
+                     uint32_t mid, const uint8_t *msg, size_t len);
+
+/* Queues work after the exchange in flight; runs it now if idle. */
+int ikev2_queue(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
+                uint32_t child_id);
+/* Starts the next queued task if nothing is in flight. */
+void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+
+int ikev2_buf_set(ikev2_buf *b, const uint8_t *p, size_t len);
+void ikev2_buf_free(ikev2_buf *b);
+
+/* Our next CHILD_SA SPI (random, nonzero, unused in this ctx). */
+int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi);
+
+/* ---- policy (ikev2-policy.c) ------------------------------------------------ */
+
+const vpn_conf_policy *ikev2_conf_policy(const vpn_conf *c, const vpn_addr *local);
+/* Our IKE proposals for a local address without DH transforms, or, with
+ * only_group, only those listing that group and with it as their only DH
+ * transform (a responder's look for the KE's group, RFC 7296 1.2). */
+size_t ikev2_ike_proposals(const vpn_conf *c, const vpn_addr *local, uint16_t only_group,
+                           vpn_ikev2_proposal *out, size_t cap);
+/* What an initiator offers: every group, first_group first. */
+size_t ikev2_ike_offer(const vpn_conf *c, const vpn_addr *local, uint16_t first_group,
+                       vpn_ikev2_proposal *out, size_t cap);
+uint16_t ikev2_first_group(const vpn_conf *c, const vpn_addr *local);
+bool ikev2_group_offered(const vpn_conf *c, const vpn_addr *local, uint16_t group);
+/* Our ESP proposals from an ipsec profile's transform sets. */
+size_t ikev2_esp_proposals(const vpn_conf *c, const vpn_conf_ipsec_profile *ipp, uint16_t pfs_group,
+                           uint32_t spi, vpn_ikev2_proposal *out, size_t cap);
+/* The ID of the (first) transform of a type, 0 if absent. */
+uint16_t ikev2_prop_id(const vpn_ikev2_proposal *p, uint8_t type, uint16_t *key_len);
+
+int ikev2_id_local(const vpn_conf_profile *prof, const vpn_addr *local, ikev2_id *out);
+int ikev2_id_to_conf(const ikev2_id *id, vpn_conf_identity *out);
+void ikev2_id_text(const ikev2_id *id, char *buf, size_t len);
+const vpn_conf_profile *ikev2_profile_for_peer(const vpn_conf *c, const vpn_addr *local,
+                                               const vpn_conf_identity *remote_id);
+const char *ikev2_psk_local(const vpn_conf *c, const vpn_conf_profile *prof, const vpn_addr *remote,
+                            const vpn_conf_identity *remote_id);
+const char *ikev2_psk_remote(const vpn_conf *c, const vpn_conf_profile *prof, const vpn_addr *remote,
+                             const vpn_conf_identity *remote_id);
+bool ikev2_profile_accepts_auth(const vpn_conf_profile *prof, vpn_conf_auth a);
+
+int ikev2_ts_from_wire(const vpn_ikev2_ts *w, vpn_ikev2_selector *s);
+void ikev2_ts_to_wire(const vpn_ikev2_selector *s, vpn_ikev2_ts *w);
+/* Selectors of a TSi/TSr payload we understand (others skipped). */
+size_t ikev2_ts_parse(const vpn_ikev2_payload *pl, vpn_ikev2_selector *out, size_t cap,
+                      bool *unsupported);
+
+/* ---- messages (ikev2-engine.c) ---------------------------------------------- */
+
+/* A message being built in ctx->scratch. */
+typedef struct ikev2_out {
+    vpn_wr w;
+    vpn_ikev2_bld b;
+    bool encrypted;
+} ikev2_out;
+
+/*
+ * Starts a message of sa: header with sa's SPIs, the I flag if we are the
+ * original initiator, R for responses; encrypted messages open an SK
+ * payload so that the caller's payloads go inside it.
+ */
+void ikev2_out_begin(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_out *o, uint8_t exchange,
+                     uint32_t mid, bool response, bool encrypted);
+/*
+ * Finishes (pads, encrypts, fragments if the peer supports RFC 7383 and the
+ * message is too big for one datagram) into freshly allocated buffers.
+ * Errors: the builder's, VPN_ERR_NOMEM, VPN_ERR_CRYPTO, VPN_ERR_LIMIT.
+ */
+int ikev2_out_finish(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_out *o, ikev2_buf *frags, size_t *n);
+
+/* A received message after decryption: the outer header and the inner
+ * payloads (for IKE_SA_INIT, the outer payloads). */
+typedef struct ikev2_in {
+    const uint8_t *raw;      /* the datagram (marker stripped) */
+    size_t raw_len;
+    vpn_ikev2_hdr hdr;
+    vpn_ikev2_msg *msg;      /* payloads */
+} ikev2_in;
+
+/* Sends an unprotected answer built from a request's header (IKE_SA_INIT
+ * errors and COOKIE, INVALID_MAJOR_VERSION): HDR(SPIi, 0), N(type, data). */
+void ikev2_send_notify_plain(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
+                             const vpn_ikev2_endpoint *remote, const vpn_ikev2_hdr *req,
+                             uint16_t type, const uint8_t *data, size_t len);
+/* Sends (and caches) an encrypted response holding one error notify. */
+void ikev2_respond_notify(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, uint16_t type,
+                          uint8_t proto, const uint8_t *spi, size_t spi_len, const uint8_t *data,
+                          size_t len);
+/* Sends and caches a finished response. */
+void ikev2_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, ikev2_out *o);
+
+/* ---- exchanges --------------------------------------------------------------- */
+
+/* ikev2-init.c */
+int ikev2_init_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
+                        const vpn_ikev2_endpoint *remote, const ikev2_in *in);
+void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+/* SKEYSEED and SK_* once both nonces and g^ir are known. */
+int ikev2_derive_ike_keys(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *peer_ke, size_t len);
+
+/* ikev2-auth.c */
+int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+
+/* What an initiator proposes for a policy (ESP proposals, TSi = local,
+ * TSr = remote, USE_TRANSPORT_MODE); like: the CHILD_SA being rekeyed,
+ * whose selectors are kept (RFC 7296 2.8). */
+int ikev2_child_offer(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, size_t policy, uint16_t pfs_group,
+                      const ikev2_child *like, ikev2_child_req *req);
+int ikev2_child_offer_write(vpn_ikev2_bld *b, const ikev2_child_req *req);
+/*
+ * Responder side: picks a child policy (only_policy, or any whose IKEv2
+ * profile is the SA's and whose remote prefix holds the peer), one of its
+ * proposals (pfs: with the ipsec profile's PFS group; in IKE_AUTH never)
+ * and narrowed selectors (2.9) for the SA/TSi/TSr of msg. On success fills
+ * *c (our new SPI, algorithms, selectors, mode; keys not derived) and
+ * *chosen (with our SPI). Returns 0 or the notify to answer with
+ * (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, INVALID_SYNTAX).
+ */
+uint16_t ikev2_child_accept(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_msg *msg,
+                            bool pfs, size_t only_policy, ikev2_child *c,
+                            vpn_ikev2_proposal *chosen);
+/* The answer's SA payload, and its TSi, TSr (and USE_TRANSPORT_MODE). */
+void ikev2_child_write_sa(vpn_ikev2_bld *b, const vpn_ikev2_proposal *chosen);
+void ikev2_child_write_ts(vpn_ikev2_bld *b, const ikev2_child *c);
+/* Initiator side: checks the answer against req and fills *c.
+ * Returns 0 or a reason (NO_PROPOSAL_CHOSEN / TS_UNACCEPTABLE / INVALID_SYNTAX). */
+uint16_t ikev2_child_check(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_msg *msg,
+                           const ikev2_child_req *req, ikev2_child *c);
+/* KEYMAT (2.17) into c's in/out keys; gir empty without PFS. */
+int ikev2_child_keys(ikev2_sa *sa, ikev2_child *c, bool we_initiated, vpn_iov gir, vpn_iov ni,
+                     vpn_iov nr);
+/* Arms lifetimes, adds the child to sa and emits CHILD_UP. */
+void ikev2_child_install(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c, uint64_t now,
+                         uint32_t old_id);
+void ikev2_child_fill_info(const ikev2_sa *sa, const ikev2_child *c, vpn_ikev2_child_info *ci,
+                           const vpn_ikev2_ctx *ctx, bool with_keys);
+
+int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id);
+int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+
+/* ikev2-info.c */
+int ikev2_info_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
+                     uint32_t child_id);
+void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+void ikev2_info_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+
+static inline uint64_t ikev2_spi64(const uint8_t spi[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | spi[i];
+    return v;
+}
+
+static inline void ikev2_spi_store(uint8_t spi[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        spi[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+#endif

@@ -1,0 +1,1632 @@
+/*
+ * The IKEv2 engine's core: contexts, SA tables, message IDs and windows
+ * (RFC 7296 2.1-2.3), retransmission, the response cache, protection and
+ * fragmentation of messages (3.14, RFC 7383), NAT-T framing (RFC 3948 2.2),
+ * timers and events. The exchanges themselves live in ikev2-init.c,
+ * ikev2-auth.c, ikev2-child.c and ikev2-info.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/vpn-err.h"
+#include "ikev2/ikev2-eng.h"
+#include "ikev2/ikev2-ts.h"
+
+#define DEFAULT_RTO_NS (1 * NS_PER_S)
+#define DEFAULT_RTO_MAX_NS (32 * NS_PER_S)
+#define DEFAULT_RETRIES 5u
+#define DEFAULT_HALF_OPEN_IN 40u
+#define DEFAULT_HALF_OPEN_OUT 400u
+#define HALF_OPEN_LIFE_NS (30 * NS_PER_S)  /* responder waits this long for IKE_AUTH */
+#define COOKIE_ROTATE_NS (300 * NS_PER_S)
+#define FRAG_IP_MTU 1280                   /* RFC 7383 2.5.1: a safe IP datagram size */
+
+static const uint8_t non_esp_marker[4] = {0, 0, 0, 0};
+
+const char *vpn_ikev2_reason_name(vpn_ikev2_reason r)
+{
+    switch (r) {
+    case VPN_IKEV2_R_NONE: return "none";
+    case VPN_IKEV2_R_LOCAL_DELETE: return "deleted locally";
+    case VPN_IKEV2_R_PEER_DELETE: return "deleted by peer";
+    case VPN_IKEV2_R_TIMEOUT: return "retransmission timeout";
+    case VPN_IKEV2_R_DPD: return "dead peer";
+    case VPN_IKEV2_R_AUTH_FAILED: return "authentication failed";
+    case VPN_IKEV2_R_PEER_AUTH_FAILED: return "peer reports authentication failed";
+    case VPN_IKEV2_R_NO_PROPOSAL: return "no proposal chosen";
+    case VPN_IKEV2_R_TS_UNACCEPTABLE: return "traffic selectors unacceptable";
+    case VPN_IKEV2_R_INVALID_KE: return "invalid KE payload";
+    case VPN_IKEV2_R_NO_POLICY: return "no matching policy";
+    case VPN_IKEV2_R_PEER_ERROR: return "error notify from peer";
+    case VPN_IKEV2_R_PROTOCOL: return "protocol error";
+    case VPN_IKEV2_R_REKEYED: return "rekeyed";
+    case VPN_IKEV2_R_EXPIRED: return "lifetime expired";
+    case VPN_IKEV2_R_INTERNAL: return "internal error";
+    }
+    return "unknown";
+}
+
+/* ---- buffers ------------------------------------------------------------------ */
+
+int ikev2_buf_set(ikev2_buf *b, const uint8_t *p, size_t len)
+{
+    uint8_t *n = malloc(len ? len : 1);
+    if (n == NULL)
+        return VPN_ERR_NOMEM;
+    if (len)
+        memcpy(n, p, len);
+    free(b->p);
+    b->p = n;
+    b->len = len;
+    return 0;
+}
+
+void ikev2_buf_free(ikev2_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+}
+
+static void bufs_free(ikev2_buf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ikev2_buf_free(&b[i]);
+}
+
+/* ---- context -------------------------------------------------------------------- */
+
+static int cookie_rotate(vpn_ikev2_ctx *ctx, uint64_t now)
+{
+    uint8_t fresh[VPN_IKEV2_COOKIE_SECRET_LEN];
+    int rc = vpn_rng_bytes(&ctx->params.rng, fresh, sizeof fresh);
+    if (rc != 0)
+        return rc;
+    /* RFC 7296 2.6: keep the previous secret valid for a while. */
+    memcpy(ctx->cookie_secret[1], ctx->cookie_secret[0], sizeof fresh);
+    memcpy(ctx->cookie_secret[0], fresh, sizeof fresh);
+    OPENSSL_cleanse(fresh, sizeof fresh);
+    ctx->cookie_version++;
+    ctx->cookie_rotate_at = now + COOKIE_ROTATE_NS;
+    return 0;
+}
+
+int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
+{
+    vpn_ikev2_ctx *ctx;
+    int rc;
+
+    if (out == NULL)
+        return VPN_ERR_INVAL;
+    *out = NULL;
+    if (params == NULL || params->conf == NULL || params->send == NULL || params->rng.fill == NULL)
+        return VPN_ERR_INVAL;
+    if ((ctx = calloc(1, sizeof *ctx)) == NULL)
+        return VPN_ERR_NOMEM;
+    ctx->params = *params;
+    ctx->conf = params->conf;
+    snprintf(ctx->name, sizeof ctx->name, "%s", params->name ? params->name : "ikev2");
+    ctx->params.name = ctx->name;
+    if (!ctx->params.rto_initial_ns)
+        ctx->params.rto_initial_ns = DEFAULT_RTO_NS;
+    if (!ctx->params.rto_max_ns)
+        ctx->params.rto_max_ns = DEFAULT_RTO_MAX_NS;
+    if (!ctx->params.retries)
+        ctx->params.retries = DEFAULT_RETRIES;
+    if (!ctx->params.max_half_open_in)
+        ctx->params.max_half_open_in = DEFAULT_HALF_OPEN_IN;
+    if (!ctx->params.max_half_open_out)
+        ctx->params.max_half_open_out = DEFAULT_HALF_OPEN_OUT;
+    ctx->next_id = 1;
+    ctx->scratch = malloc(IKEV2_MSG_MAX);
+    ctx->scratch2 = malloc(IKEV2_MSG_MAX);
+    ctx->plain = malloc(IKEV2_MSG_MAX);
+    if (ctx->scratch == NULL || ctx->scratch2 == NULL || ctx->plain == NULL) {
+        vpn_ikev2_ctx_del(ctx);
+        return VPN_ERR_NOMEM;
+    }
+    if ((rc = cookie_rotate(ctx, 0)) != 0 || (rc = cookie_rotate(ctx, 0)) != 0) {
+        vpn_ikev2_ctx_del(ctx);
+        return rc;
+    }
+    /* The clock's epoch is the driver's: rotate on first use. */
+    ctx->cookie_rotate_at = 0;
+    *out = ctx;
+    return 0;
+}
+
+static void exch_clear(ikev2_exch *x)
+{
+    bufs_free(x->msg, x->n_msg);
+    vpn_dh_del(x->dh);
+    OPENSSL_cleanse(x, sizeof *x);
+}
+
+static void reasm_clear(ikev2_sa *sa)
+{
+    bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
+    ikev2_buf_free(&sa->rf_raw1);
+    sa->rf_active = false;
+    sa->rf_have = 0;
+    sa->rf_total = 0;
+}
+
+static void child_wipe(ikev2_child *c)
+{
+    OPENSSL_cleanse(c, sizeof *c);
+}
+
+static void sa_free(ikev2_sa *sa)
+{
+    if (sa == NULL)
+        return;
+    exch_clear(&sa->req);
+    bufs_free(sa->resp, sa->n_resp);
+    ikev2_buf_free(&sa->last_req);
+    ikev2_buf_free(&sa->init_req);
+    ikev2_buf_free(&sa->init_resp);
+    reasm_clear(sa);
+    vpn_dh_del(sa->dh);
+    vpn_ikev2_crypto_free(&sa->cr);
+    for (size_t i = 0; i < sa->n_child; i++)
+        child_wipe(&sa->child[i]);
+    free(sa->child);
+    OPENSSL_cleanse(sa, sizeof *sa);
+    free(sa);
+}
+
+void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    for (size_t i = 0; i < ctx->n_sa; i++)
+        sa_free(ctx->sa[i]);
+    free(ctx->sa);
+    free(ctx->policy);
+    if (ctx->scratch)
+        OPENSSL_cleanse(ctx->scratch, IKEV2_MSG_MAX);
+    if (ctx->scratch2)
+        OPENSSL_cleanse(ctx->scratch2, IKEV2_MSG_MAX);
+    if (ctx->plain)
+        OPENSSL_cleanse(ctx->plain, IKEV2_MSG_MAX);
+    free(ctx->scratch);
+    free(ctx->scratch2);
+    free(ctx->plain);
+    OPENSSL_cleanse(ctx, sizeof *ctx);
+    free(ctx);
+}
+
+/* ---- policies -------------------------------------------------------------------- */
+
+static int policy_resolve(const vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *in, ikev2_policy *out)
+{
+    const char *name = in->ipsec_profile ? in->ipsec_profile : "default";
+
+    memset(out, 0, sizeof *out);
+    out->p = *in;
+    if (strlen(name) >= sizeof out->ipsec_profile)
+        return VPN_ERR_INVAL;
+    if (in->n_ts_local > VPN_IKEV2_TS_MAX || in->n_ts_remote > VPN_IKEV2_TS_MAX)
+        return VPN_ERR_INVAL;
+    for (size_t i = 0; i < in->n_ts_local; i++)
+        if (!vpn_ikev2_selector_valid(&in->ts_local[i]))
+            return VPN_ERR_INVAL;
+    for (size_t i = 0; i < in->n_ts_remote; i++)
+        if (!vpn_ikev2_selector_valid(&in->ts_remote[i]))
+            return VPN_ERR_INVAL;
+    memcpy(out->ipsec_profile, name, strlen(name) + 1);
+    out->p.ipsec_profile = out->ipsec_profile;
+    out->ipp = vpn_conf_find_ipsec_profile(ctx->conf, name);
+    if (out->ipp == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (out->ipp->ikev2_profile[0] == '\0' || out->ipp->n_transform_set == 0)
+        return VPN_ERR_POLICY;
+    out->ike_profile = vpn_conf_find_profile(ctx->conf, out->ipp->ikev2_profile);
+    if (out->ike_profile == NULL)
+        return VPN_ERR_NOTFOUND;
+    return 0;
+}
+
+static bool policy_same(const ikev2_policy *a, const ikev2_policy *b)
+{
+    return strcmp(a->ipsec_profile, b->ipsec_profile) == 0 &&
+           memcmp(&a->p.remote, &b->p.remote, sizeof a->p.remote) == 0 &&
+           a->p.n_ts_local == b->p.n_ts_local && a->p.n_ts_remote == b->p.n_ts_remote &&
+           memcmp(a->p.ts_local, b->p.ts_local, sizeof a->p.ts_local) == 0 &&
+           memcmp(a->p.ts_remote, b->p.ts_remote, sizeof a->p.ts_remote) == 0 && a->p.tag == b->p.tag;
+}
+
+static int policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index)
+{
+    ikev2_policy np;
+    int rc;
+
+    if (ctx == NULL || p == NULL)
+        return VPN_ERR_INVAL;
+    if ((rc = policy_resolve(ctx, p, &np)) != 0)
+        return rc;
+    for (size_t i = 0; i < ctx->n_policy; i++) {
+        if (policy_same(&ctx->policy[i], &np)) {
+            if (index)
+                *index = i;
+            return 0;
+        }
+    }
+    if (ctx->n_policy == ctx->cap_policy) {
+        size_t cap = ctx->cap_policy ? ctx->cap_policy * 2 : 4;
+        ikev2_policy *n = realloc(ctx->policy, cap * sizeof *n);
+        if (n == NULL)
+            return VPN_ERR_NOMEM;
+        ctx->policy = n;
+        ctx->cap_policy = cap;
+    }
+    ctx->policy[ctx->n_policy] = np;
+    /* the copied name pointer must follow the array element */
+    ctx->policy[ctx->n_policy].p.ipsec_profile = ctx->policy[ctx->n_policy].ipsec_profile;
+    if (index)
+        *index = ctx->n_policy;
+    ctx->n_policy++;
+    return 0;
+}
+
+int vpn_ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p)
+{
+    int rc = policy_add(ctx, p, NULL);
+    /* realloc may have moved the array: refresh the name pointers */
+    for (size_t i = 0; ctx && i < ctx->n_policy; i++)
+        ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
+    return rc;
+}
+
+/* ---- SA tables ------------------------------------------------------------------- */
+
+uint32_t ikev2_new_id(vpn_ikev2_ctx *ctx)
+{
+    uint32_t id = ctx->next_id++;
+    if (ctx->next_id == 0)
+        ctx->next_id = 1;
+    return id;
+}
+
+ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
+                       const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote)
+{
+    ikev2_sa *sa;
+
+    if (ctx->n_sa == ctx->cap_sa) {
+        size_t cap = ctx->cap_sa ? ctx->cap_sa * 2 : 8;
+        ikev2_sa **n = realloc(ctx->sa, cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        ctx->sa = n;
+        ctx->cap_sa = cap;
+    }
+    if ((sa = calloc(1, sizeof *sa)) == NULL)
+        return NULL;
+    sa->id = ikev2_new_id(ctx);
+    sa->initiator = initiator;
+    sa->local = *local;
+    sa->remote = *remote;
+    sa->created = now;
+    sa->last_recv = now;
+    ctx->sa[ctx->n_sa++] = sa;
+    return sa;
+}
+
+ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id)
+{
+    for (size_t i = 0; i < ctx->n_sa; i++)
+        if (ctx->sa[i]->id == id && ctx->sa[i]->phase != IKEV2_P_DEAD)
+            return ctx->sa[i];
+    return NULL;
+}
+
+static ikev2_sa *sa_by_spis(const vpn_ikev2_ctx *ctx, uint64_t spi_i, uint64_t spi_r)
+{
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        ikev2_sa *sa = ctx->sa[i];
+        if (sa->phase != IKEV2_P_DEAD && ikev2_spi64(sa->spi_i) == spi_i &&
+            ikev2_spi64(sa->spi_r) == spi_r)
+            return sa;
+    }
+    return NULL;
+}
+
+ikev2_child *ikev2_child_by_id(ikev2_sa *sa, uint32_t id)
+{
+    for (size_t i = 0; i < sa->n_child; i++)
+        if (sa->child[i].id == id)
+            return &sa->child[i];
+    return NULL;
+}
+
+ikev2_child *ikev2_child_by_spi_in(ikev2_sa *sa, uint32_t spi)
+{
+    for (size_t i = 0; i < sa->n_child; i++)
+        if (sa->child[i].spi_in == spi)
+            return &sa->child[i];
+    return NULL;
+}
+
+ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi)
+{
+    for (size_t i = 0; i < sa->n_child; i++)
+        if (sa->child[i].spi_out == spi)
+            return &sa->child[i];
+    return NULL;
+}
+
+ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    ikev2_child *c;
+
+    if (sa->n_child == sa->cap_child) {
+        size_t cap = sa->cap_child ? sa->cap_child * 2 : 2;
+        ikev2_child *n = malloc(cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        if (sa->n_child)
+            memcpy(n, sa->child, sa->n_child * sizeof *n);
+        if (sa->child) {
+            OPENSSL_cleanse(sa->child, sa->cap_child * sizeof *n);
+            free(sa->child);
+        }
+        sa->child = n;
+        sa->cap_child = cap;
+    }
+    c = &sa->child[sa->n_child++];
+    memset(c, 0, sizeof *c);
+    c->id = ikev2_new_id(ctx);
+    return c;
+}
+
+void ikev2_child_remove(ikev2_sa *sa, ikev2_child *c)
+{
+    size_t i = (size_t)(c - sa->child);
+    if (i >= sa->n_child)
+        return;
+    child_wipe(c);
+    memmove(&sa->child[i], &sa->child[i + 1], (sa->n_child - i - 1) * sizeof *c);
+    sa->n_child--;
+    OPENSSL_cleanse(&sa->child[sa->n_child], sizeof *c);
+}
+
+int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        uint8_t b[4];
+        uint32_t v;
+        bool used = false;
+        int rc = vpn_rng_bytes(&ctx->params.rng, b, 4);
+        if (rc != 0)
+            return rc;
+        v = vpn_load32(b);
+        /* RFC 4303 2.1: 1-255 are reserved; 0 is invalid. */
+        if (v < 256)
+            continue;
+        for (size_t i = 0; i < ctx->n_sa && !used; i++)
+            used = ikev2_child_by_spi_in(ctx->sa[i], v) != NULL ||
+                   ctx->sa[i]->req.new_spi == v;
+        if (!used) {
+            *spi = v;
+            return 0;
+        }
+    }
+    return VPN_ERR_CRYPTO;
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
+void ikev2_emit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_event_type type,
+                vpn_ikev2_reason reason, uint16_t notify, const ikev2_child *child,
+                uint32_t old_id, const char *detail)
+{
+    vpn_ikev2_event ev;
+    vpn_ikev2_child_info ci;
+
+    if (type == VPN_IKEV2_EV_FAILED)
+        ctx->stats.sa_failed++;
+    if (type == VPN_IKEV2_EV_IKE_UP)
+        ctx->stats.sa_up++;
+    if (ctx->params.event == NULL)
+        return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.ike_sa_id = sa ? sa->id : 0;
+    ev.old_id = old_id;
+    ev.reason = reason;
+    ev.notify = notify;
+    if (sa) {
+        ev.local = sa->local;
+        ev.remote = sa->remote;
+    }
+    if (child) {
+        ikev2_child_fill_info(sa, child, &ci, ctx, type == VPN_IKEV2_EV_CHILD_UP);
+        ci.old_id = old_id;
+        ev.child = &ci;
+    }
+    ev.detail = detail;
+    ctx->params.event(ctx->params.user, &ev);
+    if (child)
+        OPENSSL_cleanse(&ci, sizeof ci);
+}
+
+void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
+                   const char *detail)
+{
+    bool was_up = sa->established != 0;
+
+    if (sa->phase == IKEV2_P_DEAD)
+        return;
+    if (!sa->down_emitted) {
+        for (size_t i = 0; i < sa->n_child; i++)
+            if (sa->child[i].announced)
+                ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
+        ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0,
+                   detail);
+        IKEV2_LOG(ctx, was_up ? VPN_LOG_INFO : VPN_LOG_WARN, "IKE SA %u %s: %s%s%s", sa->id,
+                  was_up ? "down" : "failed", vpn_ikev2_reason_name(reason), detail ? ": " : "",
+                  detail ? detail : "");
+        sa->down_emitted = true;
+    }
+    sa->phase = IKEV2_P_DEAD;
+    sa->down_reason = reason;
+    sa->down_notify = notify;
+}
+
+void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_reason reason,
+                   uint16_t notify, const char *detail, ikev2_task task)
+{
+    bool was_up = sa->established != 0;
+
+    if (sa->phase == IKEV2_P_DEAD)
+        return;
+    if (!sa->down_emitted) {
+        for (size_t i = 0; i < sa->n_child; i++)
+            if (sa->child[i].announced)
+                ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
+        ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0,
+                   detail);
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u closing: %s%s%s", sa->id, vpn_ikev2_reason_name(reason),
+                  detail ? ": " : "", detail ? detail : "");
+        sa->down_emitted = true;
+    }
+    for (size_t i = 0; i < sa->n_child; i++)
+        sa->child[i].announced = false;
+    sa->n_pending = 0;
+    sa->rekey_at = sa->expire_at = sa->keepalive_at = sa->half_open_until = 0;
+    sa->phase = IKEV2_P_ESTABLISHED; /* INFORMATIONAL runs under an established SA */
+    if (ikev2_info_start(ctx, sa, now, task, 0) == 0)
+        sa->phase = IKEV2_P_DELETING;
+    else
+        sa->phase = IKEV2_P_DEAD;
+    sa->down_reason = reason;
+    sa->down_notify = notify;
+}
+
+static void sweep(vpn_ikev2_ctx *ctx)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        if (ctx->sa[i]->phase == IKEV2_P_DEAD)
+            sa_free(ctx->sa[i]);
+        else
+            ctx->sa[j++] = ctx->sa[i];
+    }
+    ctx->n_sa = j;
+}
+
+/* ---- output ------------------------------------------------------------------------- */
+
+void ikev2_send_raw(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
+                    const vpn_ikev2_endpoint *remote, uint32_t sa_id, const uint8_t *msg,
+                    size_t len)
+{
+    vpn_ikev2_dgram d;
+    bool marker = local->port == VPN_IKEV2_NATT_PORT || remote->port == VPN_IKEV2_NATT_PORT;
+    uint8_t *buf = ctx->scratch2;
+
+    memset(&d, 0, sizeof d);
+    d.local = *local;
+    d.remote = *remote;
+    d.ike_sa_id = sa_id;
+    if (marker) {
+        /* RFC 3948 2.2 / RFC 7296 2.23: four zero octets before IKE on 4500. */
+        if (len + 4 > IKEV2_MSG_MAX)
+            return;
+        if (msg != buf + 4)
+            memmove(buf + 4, msg, len);
+        memcpy(buf, non_esp_marker, 4);
+        d.data = buf;
+        d.len = len + 4;
+    } else {
+        d.data = msg;
+        d.len = len;
+    }
+    ctx->params.send(ctx->params.user, &d);
+}
+
+static void send_bufs(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, const ikev2_buf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ikev2_send_raw(ctx, &sa->local, &sa->remote, sa->id, b[i].p, b[i].len);
+}
+
+void ikev2_out_begin(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_out *o, uint8_t exchange,
+                     uint32_t mid, bool response, bool encrypted)
+{
+    vpn_ikev2_hdr h;
+
+    memset(&h, 0, sizeof h);
+    h.spi_i = ikev2_spi64(sa->spi_i);
+    h.spi_r = ikev2_spi64(sa->spi_r);
+    h.version = VPN_IKEV2_VERSION;
+    h.exchange = exchange;
+    /* RFC 7296 3.1: I marks the original initiator, R a response. */
+    h.flags = (uint8_t)((sa->initiator ? VPN_IKEV2_FLAG_I : 0) | (response ? VPN_IKEV2_FLAG_R : 0));
+    h.msg_id = mid;
+    o->encrypted = encrypted;
+    vpn_wr_init(&o->w, ctx->scratch, IKEV2_MSG_MAX);
+    vpn_ikev2_bld_init(&o->b, &o->w, &h);
+    if (encrypted)
+        vpn_ikev2_bld_sk_open(&o->b, vpn_ikev2_sk_iv_len(&sa->cr));
+}
+
+/* The largest IKE message we send unfragmented once the peer can take
+ * fragments: the IP datagram minus IP and UDP headers and the marker. */
+static size_t frag_limit(const ikev2_sa *sa)
+{
+    size_t ip = sa->remote.addr.family == VPN_AF_INET6 ? 40 : 20;
+    return FRAG_IP_MTU - ip - 8 - (sa->natt ? 4 : 0);
+}
+
+/* RFC 7383 2.5: splits the plaintext chain of a built (not yet encrypted)
+ * SK message into SKF messages, each protected on its own. */
+static int fragment(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg,
+                    const vpn_ikev2_sk_region *reg, ikev2_buf *frags, size_t *n)
+{
+    vpn_ikev2_hdr h;
+    const uint8_t *chain = msg + reg->ct_off;
+    size_t chain_len = reg->ct_len - 1 - msg[reg->ct_off + reg->ct_len - 1];
+    uint8_t first = msg[reg->iv_off - 4];
+    size_t iv = vpn_ikev2_sk_iv_len(&sa->cr), icv = vpn_ikev2_sk_icv_len(&sa->cr);
+    size_t blk = vpn_ikev2_sk_block_len(&sa->cr);
+    size_t limit = frag_limit(sa), room, total;
+    uint8_t *copy;
+    int rc = 0;
+
+    if (vpn_ikev2_hdr_parse(msg, reg->icv_off + reg->icv_len, &h) != 0)
+        return VPN_ERR_INVAL;
+    /* header 28, SKF header 8, IV, padding to the block with Pad Length, ICV */
+    room = limit - 28 - 8 - iv - icv - blk;
+    if (room < 64)
+        return VPN_ERR_LIMIT;
+    total = (chain_len + room - 1) / room;
+    if (total == 0)
+        total = 1;
+    if (total > IKEV2_FRAG_MAX)
+        return VPN_ERR_LIMIT;
+    /* the chain lives in scratch, which the builder reuses: keep a copy */
+    if ((copy = malloc(chain_len ? chain_len : 1)) == NULL)
+        return VPN_ERR_NOMEM;
+    memcpy(copy, chain, chain_len);
+    *n = 0;
+    for (size_t i = 0; i < total && rc == 0; i++) {
+        vpn_wr w;
+        vpn_ikev2_bld b;
+        vpn_ikev2_sk_region r;
+        size_t off = i * room, len = chain_len - off < room ? chain_len - off : room, out_len = 0;
+
+        vpn_wr_init(&w, ctx->scratch, IKEV2_MSG_MAX);
+        vpn_ikev2_bld_init(&b, &w, &h);
+        rc = vpn_ikev2_bld_skf(&b, (uint16_t)(i + 1), (uint16_t)total, i == 0 ? first : 0, iv,
+                               copy + off, len, blk, icv, &r);
+        if (rc == 0)
+            rc = vpn_ikev2_bld_finish(&b, &out_len);
+        if (rc == 0)
+            rc = vpn_ikev2_sk_encrypt(&sa->cr, &ctx->params.rng, ctx->scratch, r.iv_off, r.ct_off,
+                                      r.ct_len, r.icv_off);
+        if (rc == 0)
+            rc = ikev2_buf_set(&frags[i], ctx->scratch, out_len);
+        if (rc == 0)
+            (*n)++;
+    }
+    OPENSSL_cleanse(copy, chain_len);
+    free(copy);
+    if (rc != 0) {
+        bufs_free(frags, *n);
+        *n = 0;
+    }
+    return rc;
+}
+
+int ikev2_out_finish(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_out *o, ikev2_buf *frags, size_t *n)
+{
+    vpn_ikev2_sk_region reg;
+    size_t len = 0;
+    int rc;
+
+    *n = 0;
+    if (o->encrypted) {
+        rc = vpn_ikev2_bld_sk_close(&o->b, vpn_ikev2_sk_block_len(&sa->cr),
+                                    vpn_ikev2_sk_icv_len(&sa->cr), &reg);
+        if (rc == 0)
+            rc = vpn_ikev2_bld_finish(&o->b, &len);
+        if (rc != 0)
+            return rc;
+        if (sa->peer_frag && len > frag_limit(sa))
+            return fragment(ctx, sa, ctx->scratch, &reg, frags, n);
+        rc = vpn_ikev2_sk_encrypt(&sa->cr, &ctx->params.rng, ctx->scratch, reg.iv_off, reg.ct_off,
+                                  reg.ct_len, reg.icv_off);
+    } else {
+        rc = vpn_ikev2_bld_finish(&o->b, &len);
+    }
+    if (rc == 0)
+        rc = ikev2_buf_set(&frags[0], ctx->scratch, len);
+    if (rc == 0)
+        *n = 1;
+    return rc;
+}
+
+void ikev2_req_clear(ikev2_sa *sa)
+{
+    exch_clear(&sa->req);
+}
+
+void ikev2_req_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    sa->req.tries = 0;
+    if (!sa->req.fixed_rto)
+        sa->req.rto = ctx->params.rto_initial_ns;
+    sa->req.next_tx = now + sa->req.rto;
+    ctx->stats.out_requests++;
+    send_bufs(ctx, sa, sa->req.msg, sa->req.n_msg);
+}
+
+void ikev2_resp_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *req, size_t req_len,
+                     uint32_t mid, const uint8_t *msg, size_t len)
+{
+    bufs_free(sa->resp, sa->n_resp);
+    sa->n_resp = 0;
+    sa->have_resp = false;
+    if (ikev2_buf_set(&sa->resp[0], msg, len) == 0 && ikev2_buf_set(&sa->last_req, req, req_len) == 0) {
+        sa->n_resp = 1;
+        sa->have_resp = true;
+        sa->resp_mid = mid;
+    }
+    ctx->stats.out_responses++;
+    ikev2_send_raw(ctx, &sa->local, &sa->remote, sa->id, msg, len);
+}
+
+void ikev2_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, ikev2_out *o)
+{
+    ikev2_buf out[IKEV2_FRAG_MAX];
+    size_t n = 0;
+
+    memset(out, 0, sizeof out);
+    if (ikev2_out_finish(ctx, sa, o, out, &n) != 0) {
+        IKEV2_LOG(ctx, VPN_LOG_ERROR, "IKE SA %u: could not build the response", sa->id);
+        return;
+    }
+    bufs_free(sa->resp, sa->n_resp);
+    memcpy(sa->resp, out, n * sizeof out[0]);
+    sa->n_resp = n;
+    sa->resp_mid = in->hdr.msg_id;
+    sa->have_resp = ikev2_buf_set(&sa->last_req, in->raw, in->raw_len) == 0;
+    ctx->stats.out_responses++;
+    send_bufs(ctx, sa, sa->resp, sa->n_resp);
+}
+
+void ikev2_respond_notify(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, uint16_t type,
+                          uint8_t proto, const uint8_t *spi, size_t spi_len, const uint8_t *data,
+                          size_t len)
+{
+    ikev2_out o;
+    ikev2_out_begin(ctx, sa, &o, in->hdr.exchange, in->hdr.msg_id, true, sa->keyed);
+    vpn_ikev2_bld_notify(&o.b, proto, spi, spi_len, type, data, len);
+    ikev2_respond(ctx, sa, in, &o);
+}
+
+void ikev2_send_notify_plain(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
+                             const vpn_ikev2_endpoint *remote, const vpn_ikev2_hdr *req,
+                             uint16_t type, const uint8_t *data, size_t len)
+{
+    vpn_ikev2_hdr h;
+    vpn_wr w;
+    vpn_ikev2_bld b;
+    size_t out_len = 0;
+
+    memset(&h, 0, sizeof h);
+    h.spi_i = req->spi_i;
+    h.spi_r = 0; /* RFC 7296 2.6, 2.7: no responder state, no SPI */
+    h.version = VPN_IKEV2_VERSION;
+    h.exchange = req->exchange;
+    h.flags = VPN_IKEV2_FLAG_R;
+    h.msg_id = req->msg_id;
+    vpn_wr_init(&w, ctx->scratch, IKEV2_MSG_MAX);
+    vpn_ikev2_bld_init(&b, &w, &h);
+    vpn_ikev2_bld_notify(&b, VPN_IKEV2_PROTO_NONE, NULL, 0, type, data, len);
+    if (vpn_ikev2_bld_finish(&b, &out_len) != 0)
+        return;
+    ctx->stats.out_responses++;
+    ikev2_send_raw(ctx, local, remote, 0, ctx->scratch, out_len);
+}
+
+/* ---- work queue ---------------------------------------------------------------------- */
+
+static int task_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t child)
+{
+    switch (task) {
+    case IKEV2_T_CHILD_REKEY:
+        return ikev2_child_rekey_start(ctx, sa, now, child);
+    case IKEV2_T_IKE_REKEY:
+        return ikev2_ike_rekey_start(ctx, sa, now);
+    case IKEV2_T_CHILD_DELETE:
+    case IKEV2_T_IKE_DELETE:
+    case IKEV2_T_DPD:
+    case IKEV2_T_AUTH_FAILED:
+        return ikev2_info_start(ctx, sa, now, task, child);
+    default:
+        return VPN_ERR_INVAL;
+    }
+}
+
+void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    while (sa->phase == IKEV2_P_ESTABLISHED && !sa->rekeyed_to && sa->req.task == IKEV2_T_NONE &&
+           sa->n_pending) {
+        ikev2_pending p = sa->pending[0];
+        int rc;
+        memmove(&sa->pending[0], &sa->pending[1], (sa->n_pending - 1) * sizeof p);
+        sa->n_pending--;
+        rc = task_start(ctx, sa, now, p.task, p.child_id);
+        if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: could not start queued work (%s)", sa->id,
+                      vpn_strerror(rc));
+    }
+}
+
+int ikev2_queue(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t child_id)
+{
+    for (size_t i = 0; i < sa->n_pending; i++)
+        if (sa->pending[i].task == task && sa->pending[i].child_id == child_id)
+            return 0;
+    if (sa->req.task == task && sa->req.child_id == child_id)
+        return 0;
+    if (sa->n_pending == IKEV2_PENDING_MAX)
+        return VPN_ERR_LIMIT;
+    /* A delete of the IKE SA goes before anything else. */
+    if (task == IKEV2_T_IKE_DELETE) {
+        memmove(&sa->pending[1], &sa->pending[0], sa->n_pending * sizeof sa->pending[0]);
+        sa->pending[0].task = task;
+        sa->pending[0].child_id = child_id;
+    } else {
+        sa->pending[sa->n_pending].task = task;
+        sa->pending[sa->n_pending].child_id = child_id;
+    }
+    sa->n_pending++;
+    ikev2_run_pending(ctx, sa, now);
+    return 0;
+}
+
+/* ---- input --------------------------------------------------------------------------- */
+
+static bool is_natt(const vpn_ikev2_endpoint *a, const vpn_ikev2_endpoint *b)
+{
+    return a->port == VPN_IKEV2_NATT_PORT || b->port == VPN_IKEV2_NATT_PORT;
+}
+
+/*
+ * Authenticates and decrypts an SK message, or one SKF fragment (returning
+ * VPN_ERR_AGAIN-like 1 while fragments are missing). On 0, *inner holds the
+ * decrypted payloads (plaintext in ctx->scratch).
+ * Returns 0, 1 (fragment stored, wait), or a negative error: the message
+ * is to be dropped.
+ */
+static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_t len,
+                     vpn_ikev2_msg *outer, vpn_ikev2_msg *inner)
+{
+    const vpn_ikev2_payload *sk = vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SK, NULL);
+    const vpn_ikev2_payload *skf = vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SKF, NULL);
+    vpn_ikev2_sk_region reg;
+    size_t iv, icv, blk, inner_len = 0;
+    int rc;
+
+    if (!sa->keyed)
+        return VPN_ERR_STATE;
+    iv = vpn_ikev2_sk_iv_len(&sa->cr);
+    icv = vpn_ikev2_sk_icv_len(&sa->cr);
+    blk = vpn_ikev2_sk_block_len(&sa->cr);
+    if (sk) {
+        /* RFC 7296 3.14: SK is last; nothing else is used unprotected. */
+        if ((rc = vpn_ikev2_sk_split(outer, sk, iv, icv, blk, &reg)) != 0)
+            return rc;
+        if ((rc = vpn_ikev2_sk_decrypt(&sa->cr, buf, reg.iv_off, reg.ct_off, reg.ct_len, reg.icv_off,
+                                       ctx->plain)) != 0)
+            return rc;
+        if ((rc = vpn_ikev2_sk_unpad(ctx->plain, reg.ct_len, &inner_len)) != 0)
+            return rc;
+        return vpn_ikev2_msg_parse_inner(ctx->plain, inner_len, sk->u.sk.first, inner);
+    }
+    if (skf == NULL)
+        return VPN_ERR_MALFORMED;
+    {
+        /* RFC 7383 2.6: each fragment is verified on its own; the message
+         * is processed once all have arrived. */
+        uint16_t num = skf->u.skf.frag_num, total = skf->u.skf.total;
+        bool resp = (outer->hdr.flags & VPN_IKEV2_FLAG_R) != 0;
+        size_t chunk_len;
+
+        if (!sa->peer_frag && !sa->req.task) {
+            /* fragments from a peer that never announced support */
+        }
+        if (num == 0 || total == 0 || num > total || total > IKEV2_FRAG_MAX)
+            return VPN_ERR_MALFORMED;
+        if ((rc = vpn_ikev2_sk_split(outer, skf, iv, icv, blk, &reg)) != 0)
+            return rc;
+        if ((rc = vpn_ikev2_sk_decrypt(&sa->cr, buf, reg.iv_off, reg.ct_off, reg.ct_len, reg.icv_off,
+                                       ctx->plain)) != 0)
+            return rc;
+        if ((rc = vpn_ikev2_sk_unpad(ctx->plain, reg.ct_len, &chunk_len)) != 0)
+            return rc;
+        if (sa->rf_active && (sa->rf_mid != outer->hdr.msg_id || sa->rf_response != resp ||
+                              sa->rf_total != total))
+            reasm_clear(sa); /* a new message (2.6: a larger Total restarts) */
+        if (!sa->rf_active) {
+            sa->rf_active = true;
+            sa->rf_mid = outer->hdr.msg_id;
+            sa->rf_response = resp;
+            sa->rf_total = total;
+            sa->rf_have = 0;
+        }
+        if (sa->rf_have & (1u << (num - 1)))
+            return 1; /* duplicate fragment */
+        if (ikev2_buf_set(&sa->rf_chunk[num - 1], ctx->plain, chunk_len) != 0)
+            return VPN_ERR_NOMEM;
+        if (num == 1) {
+            sa->rf_first = skf->u.skf.first;
+            ikev2_buf_set(&sa->rf_raw1, buf, len);
+        }
+        sa->rf_have |= 1u << (num - 1);
+        if (sa->rf_have != (1u << total) - 1)
+            return 1;
+        /* reassemble into scratch */
+        {
+            size_t off = 0;
+            for (uint16_t i = 0; i < total; i++) {
+                if (off + sa->rf_chunk[i].len > IKEV2_MSG_MAX) {
+                    reasm_clear(sa);
+                    return VPN_ERR_MALFORMED;
+                }
+                memcpy(ctx->plain + off, sa->rf_chunk[i].p, sa->rf_chunk[i].len);
+                off += sa->rf_chunk[i].len;
+            }
+            rc = vpn_ikev2_msg_parse_inner(ctx->plain, off, sa->rf_first, inner);
+            bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
+            sa->rf_active = false;
+            sa->rf_have = 0;
+            return rc;
+        }
+    }
+}
+
+/* Answer to an authenticated request whose inner payloads did not parse. */
+static void answer_bad_inner(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in,
+                             const vpn_ikev2_msg *inner)
+{
+    uint16_t t = inner->err_notify ? inner->err_notify : VPN_IKEV2_N_INVALID_SYNTAX;
+    uint8_t data = inner->err_payload;
+
+    if (t == VPN_IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD)
+        ikev2_respond_notify(ctx, sa, in, t, 0, NULL, 0, &data, 1);
+    else
+        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+}
+
+static bool same_bytes(const ikev2_buf *b, const uint8_t *p, size_t len)
+{
+    return b->p && b->len == len && memcmp(b->p, p, len) == 0;
+}
+
+static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const vpn_ikev2_endpoint *local,
+                           const vpn_ikev2_endpoint *remote, const uint8_t *buf, size_t len,
+                           vpn_ikev2_msg *outer)
+{
+    vpn_ikev2_msg *inner;
+    ikev2_in in;
+    uint32_t mid = outer->hdr.msg_id;
+    int rc;
+
+    /* RFC 7296 2.2: a retransmission of the last request gets the cached
+     * response again; anything else out of order is dropped. */
+    if (sa->have_resp && mid == sa->resp_mid) {
+        if (same_bytes(&sa->last_req, buf, len) || same_bytes(&sa->rf_raw1, buf, len)) {
+            ctx->stats.duplicates_answered++;
+            send_bufs(ctx, sa, sa->resp, sa->n_resp);
+        } else {
+            ctx->stats.dropped++;
+        }
+        return;
+    }
+    if (mid != sa->mid_recv) {
+        ctx->stats.dropped++;
+        IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: request %u outside the window (expect %u)", sa->id,
+                  mid, sa->mid_recv);
+        return;
+    }
+    if ((inner = malloc(sizeof *inner)) == NULL)
+        return;
+    rc = unprotect(ctx, sa, buf, len, outer, inner);
+    if (rc == 1) {
+        free(inner);
+        return;
+    }
+    in.raw = buf;
+    in.raw_len = len;
+    in.hdr = outer->hdr;
+    in.msg = inner;
+    if (rc < 0 && rc != VPN_ERR_MALFORMED && rc != VPN_ERR_TRUNCATED && rc != VPN_ERR_UNSUPPORTED &&
+        rc != VPN_ERR_LIMIT) {
+        /* not authentic (or not decryptable): drop silently (2.21.2) */
+        ctx->stats.dropped++;
+        IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: dropped request %u (%s)", sa->id, mid, vpn_strerror(rc));
+        free(inner);
+        return;
+    }
+    if (rc < 0 && inner->n == 0 && !inner->err_notify) {
+        /* the padding or the SK framing was wrong before authentication
+         * could tell: treat as unauthenticated */
+        ctx->stats.dropped++;
+        free(inner);
+        return;
+    }
+    ctx->stats.in_requests++;
+    sa->last_recv = now;
+    sa->mid_recv = mid + 1;
+    /* RFC 7296 2.23: behind a NAT the peer's address may change; follow
+     * authenticated requests. */
+    if (sa->nat_local || sa->nat_remote || is_natt(local, remote)) {
+        sa->remote = *remote;
+        sa->local = *local;
+    }
+    if (rc < 0) {
+        answer_bad_inner(ctx, sa, &in, inner);
+        free(inner);
+        return;
+    }
+    switch (outer->hdr.exchange) {
+    case VPN_IKEV2_IKE_AUTH:
+        if (sa->phase == IKEV2_P_HALF_OPEN)
+            ikev2_auth_respond(ctx, sa, now, &in);
+        else
+            ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        break;
+    case VPN_IKEV2_CREATE_CHILD_SA:
+        if (sa->phase == IKEV2_P_ESTABLISHED || sa->phase == IKEV2_P_DELETING)
+            ikev2_create_child_respond(ctx, sa, now, &in);
+        else
+            ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        break;
+    case VPN_IKEV2_INFORMATIONAL:
+        ikev2_info_respond(ctx, sa, now, &in);
+        break;
+    default:
+        /* RFC 7296 3.1: exchanges we do not know: INVALID_SYNTAX */
+        ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        break;
+    }
+    free(inner);
+}
+
+static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const uint8_t *buf,
+                            size_t len, vpn_ikev2_msg *outer)
+{
+    vpn_ikev2_msg *inner;
+    ikev2_in in;
+    int rc;
+
+    if (sa->req.task == IKEV2_T_NONE || outer->hdr.msg_id != sa->req.mid ||
+        outer->hdr.exchange != sa->req.type) {
+        ctx->stats.dropped++;
+        return;
+    }
+    if ((inner = malloc(sizeof *inner)) == NULL)
+        return;
+    rc = unprotect(ctx, sa, buf, len, outer, inner);
+    if (rc != 0) {
+        if (rc < 0) {
+            ctx->stats.dropped++;
+            IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: dropped response %u (%s)", sa->id,
+                      outer->hdr.msg_id, vpn_strerror(rc));
+        }
+        free(inner);
+        return;
+    }
+    ctx->stats.in_responses++;
+    sa->last_recv = now;
+    in.raw = buf;
+    in.raw_len = len;
+    in.hdr = outer->hdr;
+    in.msg = inner;
+    switch (sa->req.task) {
+    case IKEV2_T_AUTH:
+        ikev2_auth_response(ctx, sa, now, &in);
+        break;
+    case IKEV2_T_CHILD_REKEY:
+    case IKEV2_T_IKE_REKEY:
+        ikev2_create_child_response(ctx, sa, now, &in);
+        break;
+    default:
+        ikev2_info_response(ctx, sa, now, &in);
+        break;
+    }
+    free(inner);
+    if (sa->phase != IKEV2_P_DEAD)
+        ikev2_run_pending(ctx, sa, now);
+}
+
+static ikev2_sa *half_open_by_spi_i(const vpn_ikev2_ctx *ctx, uint64_t spi_i, const vpn_ikev2_endpoint *remote,
+                                    bool initiator)
+{
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        ikev2_sa *sa = ctx->sa[i];
+        if (sa->phase == IKEV2_P_DEAD || sa->initiator != initiator || ikev2_spi64(sa->spi_i) != spi_i)
+            continue;
+        if (!vpn_addr_eq(&sa->remote.addr, &remote->addr))
+            continue;
+        if (initiator ? sa->phase == IKEV2_P_INIT_SENT : true)
+            return sa;
+    }
+    return NULL;
+}
+
+int vpn_ikev2_recv(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
+                   const vpn_ikev2_endpoint *remote, const uint8_t *data, size_t len)
+{
+    vpn_ikev2_hdr hdr;
+    vpn_ikev2_msg *msg;
+    ikev2_sa *sa;
+    bool response;
+    int rc;
+
+    if (ctx == NULL || local == NULL || remote == NULL || (data == NULL && len))
+        return VPN_ERR_INVAL;
+    /* RFC 3948 2.3: a NAT-keepalive is one 0xFF octet. */
+    if (len == 1 && data[0] == 0xff)
+        return 0;
+    if (is_natt(local, remote)) {
+        /* RFC 3948 2.2: IKE on port 4500 follows the non-ESP marker. */
+        if (len < 4 || memcmp(data, non_esp_marker, 4) != 0) {
+            ctx->stats.dropped++;
+            return 0;
+        }
+        data += 4;
+        len -= 4;
+    }
+    rc = vpn_ikev2_hdr_parse(data, len, &hdr);
+    if (rc == VPN_ERR_UNSUPPORTED && len >= 28 && !(hdr.flags & VPN_IKEV2_FLAG_R) &&
+        hdr.exchange == VPN_IKEV2_IKE_SA_INIT) {
+        /* RFC 7296 2.5: tell the peer the highest version we speak. */
+        ikev2_send_notify_plain(ctx, local, remote, &hdr, VPN_IKEV2_N_INVALID_MAJOR_VERSION, NULL, 0);
+        return 0;
+    }
+    if (rc != 0) {
+        ctx->stats.dropped++;
+        return 0;
+    }
+    if ((msg = malloc(sizeof *msg)) == NULL)
+        return VPN_ERR_NOMEM;
+    response = (hdr.flags & VPN_IKEV2_FLAG_R) != 0;
+    rc = vpn_ikev2_msg_parse(data, len, msg);
+    if (hdr.exchange == VPN_IKEV2_IKE_SA_INIT) {
+        if (!response) {
+            if (hdr.spi_r != 0 || hdr.msg_id != 0 || !(hdr.flags & VPN_IKEV2_FLAG_I)) {
+                ctx->stats.dropped++;
+            } else if ((sa = half_open_by_spi_i(ctx, hdr.spi_i, remote, false)) != NULL) {
+                /* RFC 7296 2.1: the retransmitted IKE_SA_INIT gets its answer again */
+                if (same_bytes(&sa->init_req, data, len) && sa->init_resp.p) {
+                    ctx->stats.duplicates_answered++;
+                    ikev2_send_raw(ctx, &sa->local, &sa->remote, sa->id, sa->init_resp.p,
+                                   sa->init_resp.len);
+                } else {
+                    ctx->stats.dropped++;
+                }
+            } else {
+                ikev2_in in = {data, len, hdr, msg};
+                if (rc != 0) {
+                    /* RFC 7296 2.21.1: a broken IKE_SA_INIT is answered
+                     * without creating state, critical payloads named. */
+                    if (msg->err_notify == VPN_IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD)
+                        ikev2_send_notify_plain(ctx, local, remote, &hdr, msg->err_notify,
+                                                &msg->err_payload, 1);
+                    else if (msg->hdr_ok)
+                        ikev2_send_notify_plain(ctx, local, remote, &hdr, VPN_IKEV2_N_INVALID_SYNTAX,
+                                                NULL, 0);
+                    ctx->stats.dropped++;
+                } else {
+                    ctx->stats.in_requests++;
+                    ikev2_init_respond(ctx, now, local, remote, &in);
+                }
+            }
+        } else if (rc == 0 && (sa = half_open_by_spi_i(ctx, hdr.spi_i, remote, true)) != NULL &&
+                   hdr.msg_id == 0 && !(hdr.flags & VPN_IKEV2_FLAG_I)) {
+            ikev2_in in = {data, len, hdr, msg};
+            ctx->stats.in_responses++;
+            ikev2_init_response(ctx, sa, now, &in);
+        } else {
+            ctx->stats.dropped++;
+        }
+    } else if (rc != 0 && rc != VPN_ERR_UNSUPPORTED) {
+        /* the outer framing is broken: nothing authenticates it */
+        ctx->stats.dropped++;
+    } else if ((sa = sa_by_spis(ctx, hdr.spi_i, hdr.spi_r)) == NULL) {
+        /* RFC 7296 2.21.4: unknown SPIs; we do not answer unprotected */
+        ctx->stats.dropped++;
+    } else if (((hdr.flags & VPN_IKEV2_FLAG_I) != 0) == sa->initiator) {
+        /* The I flag says who sent it: it must be the other side. */
+        ctx->stats.dropped++;
+    } else if (rc != 0) {
+        ctx->stats.dropped++;
+    } else if (response) {
+        handle_response(ctx, sa, now, data, len, msg);
+    } else {
+        handle_request(ctx, sa, now, local, remote, data, len, msg);
+    }
+    OPENSSL_cleanse(msg, sizeof *msg);
+    free(msg);
+    for (size_t i = 0; i < ctx->n_sa; i++)
+        if (ctx->sa[i]->phase != IKEV2_P_DEAD)
+            ikev2_run_pending(ctx, ctx->sa[i], now);
+    sweep(ctx);
+    return 0;
+}
+
+/* ---- initiating and management ------------------------------------------------------- */
+
+static unsigned count_phase(const vpn_ikev2_ctx *ctx, bool initiator)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        const ikev2_sa *sa = ctx->sa[i];
+        if (sa->initiator != initiator)
+            continue;
+        if (initiator ? (sa->phase == IKEV2_P_INIT_SENT || sa->phase == IKEV2_P_AUTH_SENT)
+                      : sa->phase == IKEV2_P_HALF_OPEN)
+            n++;
+    }
+    return n;
+}
+
+int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
+                       const vpn_ikev2_endpoint *remote, const vpn_ikev2_policy *policy,
+                       uint32_t *ike_sa_id)
+{
+    size_t pidx;
+    ikev2_sa *sa;
+    int rc;
+
+    if (ctx == NULL || local == NULL || remote == NULL || policy == NULL ||
+        (local->addr.family != VPN_AF_INET && local->addr.family != VPN_AF_INET6) ||
+        local->addr.family != remote->addr.family)
+        return VPN_ERR_INVAL;
+    if (count_phase(ctx, true) >= ctx->params.max_half_open_out)
+        return VPN_ERR_LIMIT;
+    if ((rc = policy_add(ctx, policy, &pidx)) != 0)
+        return rc;
+    for (size_t i = 0; i < ctx->n_policy; i++)
+        ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
+    if ((sa = ikev2_sa_new(ctx, now, true, local, remote)) == NULL)
+        return VPN_ERR_NOMEM;
+    sa->policy = pidx;
+    sa->profile = ctx->policy[pidx].ike_profile;
+    rc = ikev2_init_start(ctx, sa, now);
+    if (rc != 0) {
+        sa->phase = IKEV2_P_DEAD;
+        sweep(ctx);
+        return rc;
+    }
+    if (ike_sa_id)
+        *ike_sa_id = sa->id;
+    return 0;
+}
+
+int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
+{
+    ikev2_sa *sa;
+
+    if (ctx == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL || sa->phase == IKEV2_P_DELETING)
+        return VPN_ERR_NOTFOUND;
+    if (sa->phase == IKEV2_P_ESTABLISHED) {
+        /* RFC 7296 1.4.1: INFORMATIONAL { D(IKE) }; the driver learns at
+         * once, the SA stays only to carry the Delete to the peer. Work in
+         * flight is abandoned. */
+        ikev2_req_clear(sa);
+        ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_LOCAL_DELETE, 0, NULL, IKEV2_T_IKE_DELETE);
+    } else {
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_LOCAL_DELETE, 0, NULL);
+    }
+    sweep(ctx);
+    return 0;
+}
+
+static ikev2_sa *sa_of_child(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_child **c)
+{
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        ikev2_sa *sa = ctx->sa[i];
+        if (sa->phase == IKEV2_P_DEAD)
+            continue;
+        if ((*c = ikev2_child_by_id(sa, child_id)) != NULL)
+            return sa;
+    }
+    return NULL;
+}
+
+int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
+{
+    ikev2_child *c;
+    ikev2_sa *sa;
+    int rc;
+
+    if (ctx == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = sa_of_child(ctx, child_id, &c)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (sa->phase != IKEV2_P_ESTABLISHED)
+        return VPN_ERR_STATE;
+    rc = ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_DELETE, child_id);
+    sweep(ctx);
+    return rc;
+}
+
+int vpn_ikev2_child_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
+{
+    ikev2_child *c;
+    ikev2_sa *sa;
+    int rc;
+
+    if (ctx == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = sa_of_child(ctx, child_id, &c)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (sa->phase != IKEV2_P_ESTABLISHED || c->state != IKEV2_C_ACTIVE)
+        return VPN_ERR_STATE;
+    rc = ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_REKEY, child_id);
+    sweep(ctx);
+    return rc;
+}
+
+int vpn_ikev2_ike_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
+{
+    ikev2_sa *sa;
+    int rc;
+
+    if (ctx == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to)
+        return VPN_ERR_STATE;
+    rc = ikev2_queue(ctx, sa, now, IKEV2_T_IKE_REKEY, 0);
+    sweep(ctx);
+    return rc;
+}
+
+int vpn_ikev2_dpd(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
+{
+    ikev2_sa *sa;
+    int rc;
+
+    if (ctx == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (sa->phase != IKEV2_P_ESTABLISHED)
+        return VPN_ERR_STATE;
+    rc = ikev2_queue(ctx, sa, now, IKEV2_T_DPD, 0);
+    sweep(ctx);
+    return rc;
+}
+
+void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
+                              bool outbound)
+{
+    ikev2_child *c;
+    ikev2_sa *sa;
+
+    if (ctx == NULL || (sa = sa_of_child(ctx, child_id, &c)) == NULL)
+        return;
+    if (inbound) {
+        c->last_in = now;
+        sa->last_recv = now > sa->last_recv ? now : sa->last_recv;
+    }
+    if (outbound) {
+        c->last_out = now;
+        sa->last_send_traffic = now;
+    }
+}
+
+/* ---- timers --------------------------------------------------------------------------- */
+
+static uint64_t dpd_due(const ikev2_sa *sa)
+{
+    const vpn_conf_profile *p = sa->profile;
+
+    if (p == NULL || p->dpd_mode == VPN_CONF_DPD_OFF || p->dpd_interval_s == 0 ||
+        sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to)
+        return UINT64_MAX;
+    if (p->dpd_mode == VPN_CONF_DPD_ON_DEMAND && sa->last_send_traffic <= sa->last_recv)
+        return UINT64_MAX; /* nothing sent since we last heard: no question to ask */
+    return sa->last_recv + (uint64_t)p->dpd_interval_s * NS_PER_S;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t sa_deadline(const ikev2_sa *sa)
+{
+    uint64_t t = UINT64_MAX;
+
+    if (sa->phase == IKEV2_P_DEAD)
+        return UINT64_MAX;
+    if (sa->req.task != IKEV2_T_NONE)
+        t = min64(t, sa->req.next_tx);
+    if (sa->half_open_until)
+        t = min64(t, sa->half_open_until);
+    if (sa->phase == IKEV2_P_ESTABLISHED) {
+        if (sa->rekeyed_to)
+            return sa->expire_at ? min64(t, sa->expire_at) : t;
+        if (sa->rekey_at)
+            t = min64(t, sa->rekey_at);
+        if (sa->expire_at)
+            t = min64(t, sa->expire_at);
+        if (sa->req.task == IKEV2_T_NONE)
+            t = min64(t, dpd_due(sa));
+        if (sa->keepalive_at)
+            t = min64(t, sa->keepalive_at);
+        for (size_t i = 0; i < sa->n_child; i++) {
+            const ikev2_child *c = &sa->child[i];
+            if (c->state == IKEV2_C_ACTIVE && c->rekey_at)
+                t = min64(t, c->rekey_at);
+            if (c->expire_at)
+                t = min64(t, c->expire_at);
+        }
+    }
+    return t;
+}
+
+uint64_t vpn_ikev2_next_deadline(const vpn_ikev2_ctx *ctx)
+{
+    uint64_t t = UINT64_MAX;
+
+    if (ctx == NULL)
+        return UINT64_MAX;
+    for (size_t i = 0; i < ctx->n_sa; i++)
+        t = min64(t, sa_deadline(ctx->sa[i]));
+    if (t != UINT64_MAX && ctx->cookie_rotate_at)
+        t = min64(t, ctx->cookie_rotate_at);
+    return t;
+}
+
+static void retransmit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    ikev2_exch *x = &sa->req;
+
+    if (x->tries >= ctx->params.retries) {
+        /* RFC 7296 2.4: give up; the peer is gone (DPD) or unreachable */
+        ikev2_task t = x->task;
+        if (sa->down_emitted || t == IKEV2_T_IKE_DELETE || t == IKEV2_T_AUTH_FAILED) {
+            sa->down_emitted = true;
+            ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_TIMEOUT, 0, NULL); /* quietly */
+            return;
+        }
+        ikev2_sa_kill(ctx, sa, t == IKEV2_T_DPD ? VPN_IKEV2_R_DPD : VPN_IKEV2_R_TIMEOUT, 0,
+                      t == IKEV2_T_DPD ? "no answer to liveness checks" : "no answer to our request");
+        return;
+    }
+    x->tries++;
+    if (!x->fixed_rto) {
+        x->rto *= 2;
+        if (x->rto > ctx->params.rto_max_ns)
+            x->rto = ctx->params.rto_max_ns;
+    }
+    x->next_tx = now + x->rto;
+    ctx->stats.retransmits++;
+    IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: retransmit %u of request %u", sa->id, x->tries, x->mid);
+    send_bufs(ctx, sa, x->msg, x->n_msg);
+}
+
+static void keepalive(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    vpn_ikev2_dgram d;
+    static const uint8_t ka = 0xff;
+    uint32_t every = sa->profile && sa->profile->nat_keepalive_s ? sa->profile->nat_keepalive_s
+                                                                 : ctx->conf->nat_keepalive_s;
+
+    memset(&d, 0, sizeof d);
+    d.local = sa->local;
+    d.remote = sa->remote;
+    d.data = &ka;
+    d.len = 1;
+    d.ike_sa_id = sa->id;
+    d.keepalive = true;
+    ctx->params.send(ctx->params.user, &d);
+    sa->keepalive_at = every ? now + (uint64_t)every * NS_PER_S : 0;
+}
+
+static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    if (sa->req.task != IKEV2_T_NONE && sa->req.next_tx <= now)
+        retransmit(ctx, sa, now);
+    if (sa->phase == IKEV2_P_DEAD)
+        return;
+    if (sa->half_open_until && sa->half_open_until <= now) {
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_TIMEOUT, 0, "IKE_AUTH never came");
+        return;
+    }
+    if (sa->phase != IKEV2_P_ESTABLISHED)
+        return;
+    if (sa->expire_at && sa->expire_at <= now) {
+        /* hard lifetime (or the grace time of a rekeyed SA): delete it */
+        ikev2_req_clear(sa);
+        ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_EXPIRED, 0, NULL, IKEV2_T_IKE_DELETE);
+        return;
+    }
+    if (sa->rekeyed_to)
+        return; /* the new SA does the work now */
+    if (sa->rekey_at && sa->rekey_at <= now) {
+        sa->rekey_at = 0;
+        ikev2_queue(ctx, sa, now, IKEV2_T_IKE_REKEY, 0);
+    }
+    for (size_t i = 0; i < sa->n_child; i++) {
+        ikev2_child *c = &sa->child[i];
+        if (c->expire_at && c->expire_at <= now) {
+            /* hard lifetime: it must not be used any more (RFC 4301 4.4.2.1) */
+            c->expire_at = 0;
+            ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, VPN_IKEV2_R_EXPIRED, 0, c, 0, NULL);
+            c->state = IKEV2_C_DELETING;
+            ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_DELETE, c->id);
+            continue;
+        }
+        if (c->state == IKEV2_C_ACTIVE && c->rekey_at && c->rekey_at <= now) {
+            c->rekey_at = 0;
+            ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_EXPIRING, VPN_IKEV2_R_NONE, 0, c, 0, NULL);
+            ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_REKEY, c->id);
+        }
+    }
+    if (sa->req.task == IKEV2_T_NONE && dpd_due(sa) <= now)
+        ikev2_queue(ctx, sa, now, IKEV2_T_DPD, 0);
+    if (sa->keepalive_at && sa->keepalive_at <= now)
+        keepalive(ctx, sa, now);
+}
+
+int vpn_ikev2_timeout(vpn_ikev2_ctx *ctx, uint64_t now)
+{
+    if (ctx == NULL)
+        return VPN_ERR_INVAL;
+    if (ctx->cookie_rotate_at == 0)
+        ctx->cookie_rotate_at = now + COOKIE_ROTATE_NS;
+    else if (ctx->cookie_rotate_at <= now)
+        cookie_rotate(ctx, now);
+    /* SAs created by the timers (none today) come after n: iterate the
+     * snapshot count. */
+    for (size_t i = 0, n = ctx->n_sa; i < n && i < ctx->n_sa; i++)
+        if (ctx->sa[i]->phase != IKEV2_P_DEAD)
+            sa_timers(ctx, ctx->sa[i], now);
+    sweep(ctx);
+    return 0;
+}
+
+/* ---- state views ----------------------------------------------------------------------- */
+
+size_t vpn_ikev2_sa_count(const vpn_ikev2_ctx *ctx)
+{
+    return ctx ? ctx->n_sa : 0;
+}
+
+static void sa_info(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, vpn_ikev2_sa_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = sa->id;
+    switch (sa->phase) {
+    case IKEV2_P_ESTABLISHED:
+        o->state = sa->req.task == IKEV2_T_IKE_REKEY ? VPN_IKEV2_SA_REKEYING : VPN_IKEV2_SA_ESTABLISHED;
+        break;
+    case IKEV2_P_DELETING:
+        o->state = VPN_IKEV2_SA_DELETING;
+        break;
+    default:
+        o->state = VPN_IKEV2_SA_CONNECTING;
+    }
+    o->initiator = sa->initiator;
+    o->local = sa->local;
+    o->remote = sa->remote;
+    memcpy(o->spi_i, sa->spi_i, 8);
+    memcpy(o->spi_r, sa->spi_r, 8);
+    if (sa->keyed) {
+        o->encr = sa->suite.encr;
+        o->encr_key_bits = sa->suite.encr_key_bits;
+        o->integ = sa->suite.integ;
+        o->prf = sa->suite.prf;
+        o->dh_group = sa->dh_group;
+    }
+    o->auth_local = sa->auth_local;
+    o->auth_remote = sa->auth_remote;
+    o->id_local.type = sa->id_local.type;
+    ikev2_id_text(&sa->id_local, o->id_local.text, sizeof o->id_local.text);
+    o->id_remote.type = sa->id_remote.type;
+    ikev2_id_text(&sa->id_remote, o->id_remote.text, sizeof o->id_remote.text);
+    o->lifetime_s = sa->profile && sa->profile->lifetime_s ? sa->profile->lifetime_s : VPN_CONF_IKE_LIFETIME_S;
+    o->established_ns = sa->established;
+    o->created_ns = sa->created;
+    o->msgid_next_send = sa->mid_send;
+    o->msgid_next_recv = sa->mid_recv;
+    o->window_local = 1;
+    o->window_remote = 1;
+    o->queued_requests = (unsigned)sa->n_pending;
+    if (sa->profile && sa->profile->dpd_mode != VPN_CONF_DPD_OFF) {
+        o->dpd_interval_s = sa->profile->dpd_interval_s;
+        o->dpd_retry_s = sa->profile->dpd_retry_s;
+    }
+    o->nat_local = sa->nat_local;
+    o->nat_remote = sa->nat_remote;
+    o->fragmentation = sa->peer_frag;
+    o->profile = sa->profile ? sa->profile->name : "";
+    o->policy_tag = sa->policy < ctx->n_policy ? ctx->policy[sa->policy].p.tag : 0;
+    o->n_children = sa->n_child;
+}
+
+int vpn_ikev2_sa_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_sa_info *out)
+{
+    if (ctx == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    if (index >= ctx->n_sa)
+        return VPN_ERR_NOTFOUND;
+    sa_info(ctx, ctx->sa[index], out);
+    return 0;
+}
+
+int vpn_ikev2_sa_find(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_ikev2_sa_info *out)
+{
+    const ikev2_sa *sa;
+
+    if (ctx == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    sa_info(ctx, sa, out);
+    return 0;
+}
+
+int vpn_ikev2_child_get(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, size_t index,
+                        vpn_ikev2_child_state *out)
+{
+    ikev2_sa *sa;
+    const ikev2_child *c;
+
+    if (ctx == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL || index >= sa->n_child)
+        return VPN_ERR_NOTFOUND;
+    c = &sa->child[index];
+    memset(out, 0, sizeof *out);
+    ikev2_child_fill_info(sa, c, &out->info, ctx, false);
+    out->installed_ns = c->installed;
+    out->expires_ns = c->expire_at;
+    return 0;
+}
+
+void vpn_ikev2_stats_get(const vpn_ikev2_ctx *ctx, vpn_ikev2_stats *out)
+{
+    if (ctx == NULL || out == NULL)
+        return;
+    *out = ctx->stats;
+    out->half_open_in = count_phase(ctx, false);
+    out->half_open_out = count_phase(ctx, true);
+}

@@ -1,0 +1,629 @@
+/*
+ * The IKEv2 engine, two (or three) peers in memory with a counter clock:
+ * IKE_SA_INIT + IKE_AUTH with PSK (asymmetric keyring keys) for ECP 19 and
+ * MODP 2048, AES-CBC+HMAC and AES-GCM; the first CHILD_SA with
+ * traffic-selector narrowing; AUTHENTICATION_FAILED, NO_PROPOSAL_CHOSEN,
+ * TS_UNACCEPTABLE, the INVALID_KE_PAYLOAD retry, COOKIE under load, NAT
+ * detection and the move to port 4500.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wire.h"
+#include "ikev2/ikev2-ts.h"
+#include "ikev2-pair.h"
+
+/* ---- configurations ----------------------------------------------------------------- */
+
+typedef struct peer_conf {
+    const char *host, *peer_addr;
+    const char *encr, *integ, *prf, *groups;  /* IKE proposal */
+    const char *psk_local, *psk_remote;
+    const char *tset;                          /* after "crypto ipsec transform-set TS " */
+    const char *mode;                          /* "tunnel" / "transport" */
+    const char *pfs;                           /* "" or "group19" */
+    const char *extra;                         /* appended (globals, dpd ...) */
+    const char *profile_extra;
+    const char *keyring_addr;                  /* NULL: peer_addr */
+} peer_conf;
+
+static char *make_conf(const peer_conf *c)
+{
+    char *buf = malloc(4096);
+    assert_non_null(buf);
+    snprintf(buf, 4096,
+             "hostname %s\n"
+             "crypto ikev2 proposal P1\n"
+             " encryption %s\n"
+             "%s%s%s"
+             " prf %s\n"
+             " group %s\n"
+             "crypto ikev2 policy POL1\n"
+             " proposal P1\n"
+             "crypto ikev2 keyring KR\n"
+             " peer PEER\n"
+             "  address %s\n"
+             "  pre-shared-key local %s\n"
+             "  pre-shared-key remote %s\n"
+             "crypto ikev2 profile PROF\n"
+             " match identity remote address %s 255.255.255.255\n"
+             " authentication local pre-share\n"
+             " authentication remote pre-share\n"
+             " keyring local KR\n"
+             "%s"
+             "crypto ipsec transform-set TS %s\n"
+             " mode %s\n"
+             "crypto ipsec profile IPP\n"
+             " set transform-set TS\n"
+             " set ikev2-profile PROF\n"
+             "%s%s%s"
+             "%s",
+             c->host, c->encr, c->integ ? " integrity " : "", c->integ ? c->integ : "", c->integ ? "\n" : "",
+             c->prf, c->groups, c->keyring_addr ? c->keyring_addr : c->peer_addr, c->psk_local, c->psk_remote, c->peer_addr,
+             c->profile_extra ? c->profile_extra : "", c->tset, c->mode ? c->mode : "tunnel",
+             c->pfs && *c->pfs ? " set pfs " : "", c->pfs ? c->pfs : "", c->pfs && *c->pfs ? "\n" : "",
+             c->extra ? c->extra : "");
+    return buf;
+}
+
+static peer_conf conf_a(void)
+{
+    peer_conf c = {"R1", "192.0.2.2", "aes-cbc-256", "sha256", "sha256", "19 14",
+                   "key-from-r1", "key-from-r2", "esp-aes 256 esp-sha256-hmac", "tunnel", "", NULL, NULL, NULL};
+    return c;
+}
+
+static peer_conf conf_b(void)
+{
+    peer_conf c = {"R2", "192.0.2.1", "aes-cbc-256", "sha256", "sha256", "19 14",
+                   "key-from-r2", "key-from-r1", "esp-aes 256 esp-sha256-hmac", "tunnel", "", NULL, NULL, NULL};
+    return c;
+}
+
+/* Nodes 0 (R1, 192.0.2.1) and 1 (R2, 192.0.2.2). */
+static void setup(tp_net *n, const peer_conf *a, const peer_conf *b)
+{
+    char *ta = make_conf(a), *tb = make_conf(b);
+    tp_init(n);
+    tp_add(n, ta, "192.0.2.1", "R1");
+    tp_add(n, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+}
+
+static vpn_ikev2_selector sel(const char *prefix, uint8_t proto)
+{
+    vpn_prefix p;
+    vpn_ikev2_selector s;
+    assert_int_equal(vpn_prefix_parse(&p, prefix), 0);
+    vpn_ikev2_selector_from_prefix(&s, &p, proto);
+    return s;
+}
+
+/* A GRE-over-IPsec policy: permit 47 between the endpoints. */
+static vpn_ikev2_policy gre_policy(const char *local, const char *remote, uint32_t tag)
+{
+    vpn_ikev2_policy p;
+    char l[64], r[64];
+    memset(&p, 0, sizeof p);
+    p.ipsec_profile = "IPP";
+    snprintf(l, sizeof l, "%s/32", local);
+    snprintf(r, sizeof r, "%s/32", remote);
+    p.ts_local[0] = sel(l, 47);
+    p.ts_remote[0] = sel(r, 47);
+    p.n_ts_local = p.n_ts_remote = 1;
+    p.tag = tag;
+    return p;
+}
+
+static uint32_t initiate(tp_net *n, const vpn_ikev2_policy *pol)
+{
+    uint32_t id = 0;
+    assert_int_equal(vpn_ikev2_initiate(n->node[0].ctx, n->now, &n->node[0].ep, &n->node[1].ep, pol, &id), 0);
+    assert_true(id != 0);
+    return id;
+}
+
+static void assert_no_sa(tp_net *n)
+{
+    for (int i = 0; i < n->n_nodes; i++)
+        assert_int_equal(vpn_ikev2_sa_count(n->node[i].ctx), 0);
+}
+
+/* A full handshake with a configuration pair; checks both sides. */
+static void handshake(const peer_conf *a, const peer_conf *b, uint16_t want_group, uint16_t want_encr)
+{
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    vpn_ikev2_policy pb = gre_policy("192.0.2.2", "192.0.2.1", 9);
+    vpn_ikev2_sa_info ia, ib;
+    int ea, eb;
+
+    setup(&n, a, b);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    initiate(&n, &pa);
+    tp_run_for(&n, 1);
+    /* IKE_SA_INIT and IKE_AUTH: four messages, nothing retransmitted */
+    assert_int_equal(n.sent, 4);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    ea = tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0);
+    eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(ea >= 0 && eb >= 0);
+    tp_assert_child_pair(&n.node[0].ev[ea], &n.node[1].ev[eb]);
+    assert_int_equal(n.node[0].ev[ea].child.encr, want_encr);
+    assert_int_equal(n.node[0].ev[ea].child.policy_tag, 7);
+    assert_int_equal(n.node[1].ev[eb].child.policy_tag, 9);
+    assert_int_equal(n.node[0].ev[ea].child.mode, VPN_CONF_MODE_TUNNEL);
+    assert_false(n.node[0].ev[ea].child.udp_encap);
+    /* selectors: GRE between the two addresses, mirrored */
+    assert_int_equal(n.node[0].ev[ea].child.n_ts_local, 1);
+    assert_int_equal(n.node[0].ev[ea].child.ts_local[0].proto, 47);
+    assert_true(vpn_addr_eq(&n.node[0].ev[ea].child.ts_local[0].addr_lo, &n.node[1].ev[eb].child.ts_remote[0].addr_lo));
+    /* state views */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_true(ia.initiator);
+    assert_false(ib.initiator);
+    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+    assert_memory_equal(ia.spi_r, ib.spi_r, 8);
+    assert_int_equal(ia.dh_group, want_group);
+    assert_int_equal(ib.dh_group, want_group);
+    assert_int_equal(ia.encr, want_encr);
+    assert_int_equal(ia.auth_local, VPN_AUTH_METHOD_PSK);
+    assert_int_equal(ib.auth_remote, VPN_AUTH_METHOD_PSK);
+    assert_string_equal(ia.id_remote.text, "192.0.2.2");
+    assert_string_equal(ib.id_remote.text, "192.0.2.1");
+    assert_string_equal(ib.profile, "PROF");
+    assert_int_equal(ia.n_children, 1);
+    assert_int_equal(ia.msgid_next_send, 2);
+    assert_int_equal(ib.msgid_next_recv, 2);
+    assert_false(ia.nat_local || ia.nat_remote || ib.nat_local || ib.nat_remote);
+    assert_true(ia.fragmentation && ib.fragmentation);
+    assert_int_equal(n.node[0].log.errors, 0);
+    assert_int_equal(n.node[1].log.errors, 0);
+    tp_free(&n);
+}
+
+static void test_psk_ecp19_cbc(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    (void)state;
+    handshake(&a, &b, VPN_DH_ECP_256, VPN_ENCR_AES_CBC);
+}
+
+static void test_psk_modp2048_gcm(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    (void)state;
+    a.encr = b.encr = "aes-gcm-256";
+    a.integ = b.integ = NULL;
+    a.groups = b.groups = "14";
+    a.tset = b.tset = "esp-gcm 256";
+    handshake(&a, &b, VPN_DH_MODP_2048, VPN_ENCR_AES_GCM_16);
+}
+
+/* The same PSK both ways works too (IOS `pre-shared-key KEY`). */
+static void test_psk_symmetric_sha512(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    (void)state;
+    a.psk_local = a.psk_remote = b.psk_local = b.psk_remote = "same";
+    a.integ = b.integ = "sha512";
+    a.prf = b.prf = "sha512";
+    a.encr = b.encr = "aes-cbc-128";
+    handshake(&a, &b, VPN_DH_ECP_256, VPN_ENCR_AES_CBC);
+}
+
+/* Responder narrows: initiator asks for 10.0.0.0/8 <-> 10.0.0.0/8, the
+ * responder's policy allows only 10.2.0.0/16 behind it and 10.1.0.0/16
+ * behind the initiator. */
+static void test_ts_narrowing(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa, pb;
+    int ea, eb;
+    char buf[128];
+    (void)state;
+
+    setup(&n, &a, &b);
+    memset(&pa, 0, sizeof pa);
+    pa.ipsec_profile = "IPP";
+    pa.ts_local[0] = sel("10.0.0.0/8", 0);
+    pa.ts_remote[0] = sel("10.0.0.0/8", 0);
+    pa.n_ts_local = pa.n_ts_remote = 1;
+    pb = pa;
+    pb.ts_local[0] = sel("10.2.0.0/16", 0);
+    pb.ts_remote[0] = sel("10.1.0.0/16", 0);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    initiate(&n, &pa);
+    tp_run_for(&n, 1);
+    ea = tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0);
+    eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(ea >= 0 && eb >= 0);
+    tp_assert_child_pair(&n.node[0].ev[ea], &n.node[1].ev[eb]);
+    assert_string_equal(vpn_ikev2_selector_str(&n.node[0].ev[ea].child.ts_local[0], buf, sizeof buf),
+                        "10.1.0.0-10.1.255.255 proto 0 ports 0-65535");
+    assert_string_equal(vpn_ikev2_selector_str(&n.node[0].ev[ea].child.ts_remote[0], buf, sizeof buf),
+                        "10.2.0.0-10.2.255.255 proto 0 ports 0-65535");
+    assert_string_equal(vpn_ikev2_selector_str(&n.node[1].ev[eb].child.ts_local[0], buf, sizeof buf),
+                        "10.2.0.0-10.2.255.255 proto 0 ports 0-65535");
+    tp_free(&n);
+}
+
+/* Responder without an explicit policy: the ipsec profile naming the
+ * matched IKEv2 profile accepts what is proposed. Transport mode asked
+ * and granted (RFC 7296 1.3.1). */
+static void test_implicit_policy_transport(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    int ea, eb;
+    (void)state;
+
+    a.mode = b.mode = "transport";
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 1);
+    ea = tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0);
+    eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(ea >= 0 && eb >= 0);
+    tp_assert_child_pair(&n.node[0].ev[ea], &n.node[1].ev[eb]);
+    assert_int_equal(n.node[0].ev[ea].child.mode, VPN_CONF_MODE_TRANSPORT);
+    assert_int_equal(n.node[1].ev[eb].child.mode, VPN_CONF_MODE_TRANSPORT);
+    assert_int_equal(n.node[1].ev[eb].child.ts_local[0].proto, 47);
+    tp_free(&n);
+}
+
+/* ---- failures ------------------------------------------------------------------------- */
+
+static void assert_failed(const tp_node *nd, vpn_ikev2_reason r, uint16_t notify)
+{
+    int e = tp_find_ev(nd, VPN_IKEV2_EV_FAILED, 0);
+    if (e < 0)
+        fail_msg("node %d: no FAILED event", nd->idx);
+    assert_int_equal(nd->ev[e].reason, r);
+    if (notify)
+        assert_int_equal(nd->ev[e].notify, notify);
+    assert_int_equal(tp_count_ev(nd, VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(tp_count_ev(nd, VPN_IKEV2_EV_CHILD_UP), 0);
+}
+
+/* The responder expects another key than the initiator uses: the
+ * responder answers AUTHENTICATION_FAILED; no SA is left anywhere. */
+static void test_wrong_psk_at_responder(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    (void)state;
+
+    b.psk_remote = "not-what-r1-uses";
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 100);
+    assert_failed(&n.node[0], VPN_IKEV2_R_PEER_AUTH_FAILED, 24);
+    assert_failed(&n.node[1], VPN_IKEV2_R_AUTH_FAILED, 24);
+    assert_no_sa(&n);
+    assert_int_equal(n.sent, 4); /* no retransmission after the refusal */
+    tp_free(&n);
+}
+
+/* The initiator does not accept the responder's key: it reports
+ * AUTHENTICATION_FAILED in an INFORMATIONAL (2.21.2); both forget the SA. */
+static void test_wrong_psk_at_initiator(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    (void)state;
+
+    a.psk_remote = "not-what-r2-uses";
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 100);
+    assert_failed(&n.node[0], VPN_IKEV2_R_AUTH_FAILED, 24);
+    /* the responder had the SA up, then learnt of the failure */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN), 1);
+    assert_int_equal(n.node[1].ev[tp_find_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN, 0)].reason,
+                     VPN_IKEV2_R_PEER_AUTH_FAILED);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP));
+    assert_no_sa(&n);
+    tp_free(&n);
+}
+
+static void test_no_proposal_chosen(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    (void)state;
+
+    b.encr = "aes-cbc-128"; /* R1 offers only AES-256 */
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 100);
+    assert_failed(&n.node[0], VPN_IKEV2_R_NO_PROPOSAL, 14);
+    assert_failed(&n.node[1], VPN_IKEV2_R_NO_PROPOSAL, 14);
+    assert_no_sa(&n);
+    assert_int_equal(n.sent, 2);
+    tp_free(&n);
+}
+
+/* ESP transforms disagree: the IKE SA comes up, the CHILD_SA does not,
+ * and the initiator then deletes the useless IKE SA. */
+static void test_child_no_proposal(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    (void)state;
+
+    b.tset = "esp-gcm 128";
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 100);
+    assert_int_equal(n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0)].notify, 14);
+    assert_int_equal(n.node[1].ev[tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0)].notify, 14);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN), 1);
+    assert_no_sa(&n);
+    tp_free(&n);
+}
+
+static void test_ts_unacceptable(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_policy pb = gre_policy("192.0.2.2", "192.0.2.1", 2);
+    (void)state;
+
+    pb.ts_remote[0] = sel("198.51.100.0/24", 47); /* not where R1 is */
+    setup(&n, &a, &b);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    initiate(&n, &pa);
+    tp_run_for(&n, 100);
+    assert_int_equal(n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0)].reason,
+                     VPN_IKEV2_R_TS_UNACCEPTABLE);
+    assert_int_equal(n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0)].notify, 38);
+    assert_int_equal(n.node[1].ev[tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0)].reason,
+                     VPN_IKEV2_R_TS_UNACCEPTABLE);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_no_sa(&n);
+    tp_free(&n);
+}
+
+/* The peer's identity must match `match identity remote`. */
+static void test_identity_mismatch(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    (void)state;
+
+    a.profile_extra = " identity local fqdn r1.example.com\n";
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 100);
+    assert_failed(&n.node[0], VPN_IKEV2_R_PEER_AUTH_FAILED, 24);
+    assert_failed(&n.node[1], VPN_IKEV2_R_NO_POLICY, 24);
+    assert_no_sa(&n);
+    tp_free(&n);
+}
+
+/* ---- IKE_SA_INIT round trips ------------------------------------------------------------ */
+
+/* R1 proposes groups 19 and 14 and sends a KE for 19; R2 only takes 14:
+ * INVALID_KE_PAYLOAD(14), then a second IKE_SA_INIT with group 14. */
+static void test_invalid_ke_retry(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia;
+    size_t l;
+    (void)state;
+
+    b.groups = "14";
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 5);
+    assert_int_equal(n.sent, 6);
+    /* the second message: INVALID_KE_PAYLOAD naming group 14 */
+    {
+        const uint8_t *p = tp_ike(n.log[1], &l);
+        assert_true(tp_is_response(n.log[1]));
+        assert_int_equal(l, 28 + 8 + 2);
+        assert_int_equal(vpn_load16(p + 28 + 6), 17);
+        assert_int_equal(vpn_load16(p + 28 + 8), 14);
+        assert_int_equal(vpn_load32(p + 8) | vpn_load32(p + 12), 0); /* SPIr 0 */
+    }
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.dh_group, VPN_DH_MODP_2048);
+    /* the responder kept no state for the refused attempt */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    tp_free(&n);
+}
+
+/* A group the initiator did not offer: it gives up. */
+static void test_invalid_ke_unoffered(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    (void)state;
+
+    a.groups = "19";
+    b.groups = "14";
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 100);
+    assert_failed(&n.node[0], VPN_IKEV2_R_NO_PROPOSAL, 14);
+    assert_no_sa(&n);
+    tp_free(&n);
+}
+
+static bool drop_ike_auth_of_first_sa(tp_net *n, tp_dgram *d, void *user)
+{
+    int *dropped = user;
+    (void)n;
+    if (d->from == 0 && tp_exchange(d) == 35 && *dropped == 0) {
+        size_t l;
+        const uint8_t *p = tp_ike(d, &l);
+        static uint8_t first_spi[8];
+        static bool have;
+        if (!have) {
+            memcpy(first_spi, p, 8);
+            have = true;
+        }
+        if (memcmp(first_spi, p, 8) == 0)
+            return false; /* keep SA 1 half-open at R2 */
+    }
+    return true;
+}
+
+/* `crypto ikev2 cookie-challenge 1`: with one half-open SA, the next
+ * IKE_SA_INIT is answered with a COOKIE and succeeds on the retry. */
+static void test_cookie_challenge(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_stats st;
+    int zero = 0;
+    size_t before;
+    (void)state;
+
+    b.extra = "crypto ikev2 cookie-challenge 1\n";
+    setup(&n, &a, &b);
+    n.hook = drop_ike_auth_of_first_sa;
+    n.hook_user = &zero;
+    initiate(&n, &pa);
+    tp_pump(&n);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.half_open_in, 1);
+    before = n.sent;
+    initiate(&n, &pa);
+    tp_pump(&n);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.cookies_sent, 1);
+    /* request, COOKIE, request with cookie, response, IKE_AUTH pair */
+    assert_int_equal(n.sent - before, 6);
+    {
+        size_t l;
+        const uint8_t *p = tp_ike(n.log[n.n_log - 6 + 1], &l);
+        /* the COOKIE response: one notify of type 16390 with 33 octets */
+        assert_int_equal(l, 28 + 8 + 33);
+        assert_int_equal(vpn_load16(p + 28 + 6), 16390);
+        /* the retry starts with that cookie (RFC 7296 2.6) */
+        p = tp_ike(n.log[n.n_log - 6 + 2], &l);
+        assert_int_equal(p[16], 41);
+        assert_int_equal(vpn_load16(p + 28 + 6), 16390);
+    }
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1);
+    /* a forged cookie does not pass: the first SA stays half-open until
+     * its IKE_AUTH times out */
+    tp_run_for(&n, 120);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.half_open_in, 0);
+    tp_free(&n);
+}
+
+/* ---- NAT traversal ----------------------------------------------------------------------- */
+
+static void test_nat_detection(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia, ib;
+    int ea, eb;
+    (void)state;
+
+    /* R2 matches the profile by R1's address ID, which the NAT does not
+     * change; the keyring peer is found by the address R2 sees */
+    b.keyring_addr = "203.0.113.77";
+    setup(&n, &a, &b);
+    tp_nat(&n, "203.0.113.77");
+    initiate(&n, &pa);
+    tp_run_for(&n, 1);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_true(ia.nat_local);
+    assert_false(ia.nat_remote);
+    assert_true(ib.nat_remote);
+    assert_false(ib.nat_local);
+    /* IKE_SA_INIT on 500, IKE_AUTH on 4500 with the non-ESP marker */
+    assert_int_equal(n.log[0]->dst.port, 500);
+    assert_int_equal(n.log[2]->src.port, 44500);
+    assert_int_equal(n.log[2]->dst.port, 4500);
+    assert_memory_equal(n.log[2]->data, "\0\0\0\0", 4);
+    assert_int_equal(n.log[3]->src.port, 4500);
+    assert_int_equal(n.log[3]->dst.port, 4500);
+    assert_int_equal(ia.local.port, 4500);
+    assert_int_equal(ib.remote.port, 44500);
+    assert_string_equal(ib.id_remote.text, "192.0.2.1");
+    ea = tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0);
+    eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(ea >= 0 && eb >= 0);
+    tp_assert_child_pair(&n.node[0].ev[ea], &n.node[1].ev[eb]);
+    assert_true(n.node[0].ev[ea].child.udp_encap);
+    assert_true(n.node[1].ev[eb].child.udp_encap);
+    assert_int_equal(n.node[1].ev[eb].child.remote.port, 44500);
+    tp_free(&n);
+}
+
+/* NAT keepalives from the node behind the NAT (RFC 3948 2.3). */
+static void test_nat_keepalive(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    size_t ka = 0;
+    (void)state;
+
+    a.extra = "crypto ikev2 nat keepalive 20\n";
+    b.keyring_addr = "203.0.113.77";
+    setup(&n, &a, &b);
+    tp_nat(&n, "203.0.113.77");
+    initiate(&n, &pa);
+    tp_run_for(&n, 65);
+    for (size_t i = 0; i < n.n_log; i++)
+        if (n.log[i]->len == 1 && n.log[i]->data[0] == 0xff && n.log[i]->from == 0)
+            ka++;
+    assert_int_equal(ka, 3);
+    tp_free(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_psk_ecp19_cbc),
+        cmocka_unit_test(test_psk_modp2048_gcm),
+        cmocka_unit_test(test_psk_symmetric_sha512),
+        cmocka_unit_test(test_ts_narrowing),
+        cmocka_unit_test(test_implicit_policy_transport),
+        cmocka_unit_test(test_wrong_psk_at_responder),
+        cmocka_unit_test(test_wrong_psk_at_initiator),
+        cmocka_unit_test(test_no_proposal_chosen),
+        cmocka_unit_test(test_child_no_proposal),
+        cmocka_unit_test(test_ts_unacceptable),
+        cmocka_unit_test(test_identity_mismatch),
+        cmocka_unit_test(test_invalid_ke_retry),
+        cmocka_unit_test(test_invalid_ke_unoffered),
+        cmocka_unit_test(test_cookie_challenge),
+        cmocka_unit_test(test_nat_detection),
+        cmocka_unit_test(test_nat_keepalive),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,355 @@
+/*
+ * Two (or three) IKEv2 engines in one process, joined by an in-memory
+ * network with a counter clock: datagrams queue up and are delivered in
+ * order; tests can drop, duplicate, rewrite (NAT) or inspect them, and
+ * every event is recorded. Header-only (static inline) so that each test
+ * driver takes what it uses.
+ */
+#ifndef VPN_TEST_IKEV2_PAIR_H
+#define VPN_TEST_IKEV2_PAIR_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rng.h"
+#include "common/vpn-err.h"
+#include "conf/conf.h"
+#include "ikev2/ikev2-engine.h"
+#include "test-util.h"
+
+#define TP_MAX_NODES 3
+#define TP_MAX_EVENTS 64
+#define TP_MAX_QUEUE 64
+#define TP_MAX_LOG 256
+#define TP_NS 1000000000ull
+
+typedef struct tp_event {
+    vpn_ikev2_event_type type;
+    uint32_t ike_sa_id, old_id;
+    vpn_ikev2_reason reason;
+    uint16_t notify;
+    bool has_child;
+    vpn_ikev2_child_info child;
+    vpn_key encr_in, integ_in, encr_out, integ_out;
+} tp_event;
+
+typedef struct tp_dgram {
+    int from, to;            /* node indexes */
+    vpn_ikev2_endpoint src, dst;
+    uint8_t data[65536 + 4];
+    size_t len;
+    uint64_t when;
+} tp_dgram;
+
+struct tp_net;
+
+typedef struct tp_node {
+    struct tp_net *net;
+    int idx;
+    vpn_conf *conf;
+    vpn_ikev2_ctx *ctx;
+    vpn_drbg drbg;
+    tu_log_sink log;
+    vpn_ikev2_endpoint ep;   /* its own address, port 500 */
+    tp_event ev[TP_MAX_EVENTS];
+    size_t n_ev;
+} tp_node;
+
+/* A hook may change a datagram in flight or return false to drop it. */
+typedef bool (*tp_hook_fn)(struct tp_net *n, tp_dgram *d, void *user);
+
+typedef struct tp_net {
+    tp_node node[TP_MAX_NODES];
+    int n_nodes;
+    uint64_t now;
+    tp_dgram *queue[TP_MAX_QUEUE];
+    size_t n_queue;
+    tp_dgram *log[TP_MAX_LOG];    /* every datagram delivered (for pcaps and checks) */
+    size_t n_log;
+    size_t sent;                  /* datagrams handed to the network */
+    tp_hook_fn hook;
+    void *hook_user;
+    /* a NAT in front of node 0: its packets leave from nat_addr */
+    bool nat;
+    vpn_addr nat_addr;
+    uint16_t nat_map_port[2];     /* public ports for private 500 and 4500 */
+} tp_net;
+
+static inline vpn_conf *tp_conf(const char *text)
+{
+    vpn_conf *c = NULL;
+    vpn_conf_error err;
+    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
+    if (rc != 0)
+        fail_msg("config does not parse (%d) at line %d: %s", rc, err.line, err.msg);
+    return c;
+}
+
+static inline tp_node *tp_node_of(tp_net *n, const vpn_addr *a)
+{
+    for (int i = 0; i < n->n_nodes; i++)
+        if (vpn_addr_eq(&n->node[i].ep.addr, a))
+            return &n->node[i];
+    return NULL;
+}
+
+static inline void tp_send_cb(void *user, const vpn_ikev2_dgram *d)
+{
+    tp_node *self = user;
+    tp_net *n = self->net;
+    tp_dgram *g;
+
+    assert_true(d->len <= 65536 + 4);
+    assert_true(n->n_queue < TP_MAX_QUEUE);
+    g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    g->from = self->idx;
+    g->src = d->local;
+    g->dst = d->remote;
+    memcpy(g->data, d->data, d->len);
+    g->len = d->len;
+    g->when = n->now;
+    n->queue[n->n_queue++] = g;
+    n->sent++;
+}
+
+static inline void tp_event_cb(void *user, const vpn_ikev2_event *ev)
+{
+    tp_node *self = user;
+    tp_event *e;
+
+    assert_true(self->n_ev < TP_MAX_EVENTS);
+    e = &self->ev[self->n_ev++];
+    memset(e, 0, sizeof *e);
+    e->type = ev->type;
+    e->ike_sa_id = ev->ike_sa_id;
+    e->old_id = ev->old_id;
+    e->reason = ev->reason;
+    e->notify = ev->notify;
+    if (ev->child) {
+        e->has_child = true;
+        e->child = *ev->child;
+        if (ev->child->encr_in) {
+            e->encr_in = *ev->child->encr_in;
+            e->integ_in = *ev->child->integ_in;
+            e->encr_out = *ev->child->encr_out;
+            e->integ_out = *ev->child->integ_out;
+        }
+        e->child.encr_in = e->child.integ_in = e->child.encr_out = e->child.integ_out = NULL;
+        e->child.ipsec_profile = e->child.transform_set = NULL;
+    }
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "  node %d event %d sa %u reason %s notify %u\n", self->idx, ev->type, ev->ike_sa_id,
+                vpn_ikev2_reason_name(ev->reason), ev->notify);
+}
+
+/* Adds a node with config text at address addr (port 500). */
+static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr, const char *name)
+{
+    tp_node *nd = &n->node[n->n_nodes];
+    vpn_ikev2_params p;
+
+    memset(nd, 0, sizeof *nd);
+    nd->net = n;
+    nd->idx = n->n_nodes++;
+    nd->conf = tp_conf(conf_text);
+    assert_int_equal(vpn_addr_parse(&nd->ep.addr, addr), 0);
+    nd->ep.port = VPN_IKEV2_PORT;
+    assert_int_equal(vpn_drbg_init(&nd->drbg, name, strlen(name)), 0);
+    memset(&p, 0, sizeof p);
+    p.conf = nd->conf;
+    vpn_rng_init_drbg(&p.rng, &nd->drbg);
+    tu_log_attach(&p.log, &nd->log);
+    p.log.max = VPN_LOG_DEBUG;
+    p.name = name;
+    p.send = tp_send_cb;
+    p.event = tp_event_cb;
+    p.user = nd;
+    assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+    return nd;
+}
+
+static inline void tp_init(tp_net *n)
+{
+    memset(n, 0, sizeof *n);
+    n->now = 1000 * TP_NS; /* any epoch */
+}
+
+static inline void tp_free(tp_net *n)
+{
+    for (int i = 0; i < n->n_nodes; i++) {
+        vpn_ikev2_ctx_del(n->node[i].ctx);
+        vpn_conf_del(n->node[i].conf);
+        vpn_drbg_free(&n->node[i].drbg);
+    }
+    for (size_t i = 0; i < n->n_queue; i++)
+        free(n->queue[i]);
+    for (size_t i = 0; i < n->n_log; i++)
+        free(n->log[i]);
+    memset(n, 0, sizeof *n);
+}
+
+/* Puts node 0 behind a NAT that shows it as pub (RFC 7296 2.23 tests). */
+static inline void tp_nat(tp_net *n, const char *pub)
+{
+    n->nat = true;
+    assert_int_equal(vpn_addr_parse(&n->nat_addr, pub), 0);
+    n->nat_map_port[0] = 40500;
+    n->nat_map_port[1] = 44500;
+}
+
+/* NAT translation; returns false if the packet has no mapping. */
+static inline bool tp_nat_apply(tp_net *n, tp_dgram *d)
+{
+    if (!n->nat)
+        return true;
+    if (d->from == 0) {
+        d->src.addr = n->nat_addr;
+        d->src.port = d->src.port == VPN_IKEV2_NATT_PORT ? n->nat_map_port[1] : n->nat_map_port[0];
+        return true;
+    }
+    if (vpn_addr_eq(&d->dst.addr, &n->nat_addr)) {
+        d->dst.addr = n->node[0].ep.addr;
+        if (d->dst.port == n->nat_map_port[0])
+            d->dst.port = VPN_IKEV2_PORT;
+        else if (d->dst.port == n->nat_map_port[1])
+            d->dst.port = VPN_IKEV2_NATT_PORT;
+        else
+            return false;
+    }
+    return true;
+}
+
+/* Delivers everything queued (and what the deliveries cause). */
+static inline void tp_pump(tp_net *n)
+{
+    int guard = 0;
+    while (n->n_queue) {
+        tp_dgram *d = n->queue[0];
+        tp_node *dst;
+        bool logged;
+        memmove(&n->queue[0], &n->queue[1], (n->n_queue - 1) * sizeof n->queue[0]);
+        n->n_queue--;
+        assert_true(++guard < 10000);
+        if ((n->hook && !n->hook(n, d, n->hook_user)) || !tp_nat_apply(n, d)) {
+            free(d);
+            continue;
+        }
+        dst = tp_node_of(n, &d->dst.addr);
+        if (dst == NULL) {
+            free(d);
+            continue;
+        }
+        d->to = dst->idx;
+        logged = n->n_log < TP_MAX_LOG;
+        if (logged)
+            n->log[n->n_log++] = d;
+        /* the receiver sees the datagram from its source to its own address */
+        assert_int_equal(vpn_ikev2_recv(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
+        if (!logged)
+            free(d);
+    }
+}
+
+static inline uint64_t tp_deadline(tp_net *n)
+{
+    uint64_t t = UINT64_MAX;
+    for (int i = 0; i < n->n_nodes; i++) {
+        uint64_t d = vpn_ikev2_next_deadline(n->node[i].ctx);
+        if (d < t)
+            t = d;
+    }
+    return t;
+}
+
+/* Runs the network and the timers up to time `until` (ns). */
+static inline void tp_run_until(tp_net *n, uint64_t until)
+{
+    for (int guard = 0; guard < 100000; guard++) {
+        uint64_t t;
+        tp_pump(n);
+        t = tp_deadline(n);
+        if (t > until)
+            break;
+        if (t > n->now)
+            n->now = t;
+        for (int i = 0; i < n->n_nodes; i++)
+            vpn_ikev2_timeout(n->node[i].ctx, n->now);
+    }
+    tp_pump(n);
+    if (until > n->now && until != UINT64_MAX)
+        n->now = until;
+}
+
+static inline void tp_run_for(tp_net *n, uint64_t secs)
+{
+    tp_run_until(n, n->now + secs * TP_NS);
+}
+
+/* The index of the k-th event of a type at a node, -1 if none. */
+static inline int tp_find_ev(const tp_node *nd, vpn_ikev2_event_type t, int k)
+{
+    for (size_t i = 0; i < nd->n_ev; i++)
+        if (nd->ev[i].type == t && k-- == 0)
+            return (int)i;
+    return -1;
+}
+
+static inline size_t tp_count_ev(const tp_node *nd, vpn_ikev2_event_type t)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < nd->n_ev; i++)
+        c += nd->ev[i].type == t;
+    return c;
+}
+
+/* An IKE message's exchange type and flags (after the 4500 marker). */
+static inline const uint8_t *tp_ike(const tp_dgram *d, size_t *len)
+{
+    const uint8_t *p = d->data;
+    size_t l = d->len;
+    if (d->src.port == VPN_IKEV2_NATT_PORT || d->dst.port == VPN_IKEV2_NATT_PORT ||
+        (l >= 4 && p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 0)) {
+        p += 4;
+        l -= 4;
+    }
+    if (len)
+        *len = l;
+    return p;
+}
+
+static inline uint8_t tp_exchange(const tp_dgram *d)
+{
+    size_t l;
+    const uint8_t *p = tp_ike(d, &l);
+    return l >= 28 ? p[18] : 0;
+}
+
+static inline bool tp_is_response(const tp_dgram *d)
+{
+    size_t l;
+    const uint8_t *p = tp_ike(d, &l);
+    return l >= 28 && (p[19] & 0x20) != 0;
+}
+
+/* Both sides agree on a CHILD_SA: SPIs and keys crosswise. */
+static inline void tp_assert_child_pair(const tp_event *a, const tp_event *b)
+{
+    assert_true(a->has_child && b->has_child);
+    assert_int_equal(a->child.spi_in, b->child.spi_out);
+    assert_int_equal(a->child.spi_out, b->child.spi_in);
+    assert_int_equal(a->child.encr, b->child.encr);
+    assert_int_equal(a->child.integ, b->child.integ);
+    assert_int_equal(a->encr_out.len, b->encr_in.len);
+    assert_true(a->encr_out.len > 0);
+    assert_memory_equal(a->encr_out.b, b->encr_in.b, a->encr_out.len);
+    assert_memory_equal(a->encr_in.b, b->encr_out.b, a->encr_in.len);
+    assert_int_equal(a->integ_out.len, b->integ_in.len);
+    assert_memory_equal(a->integ_out.b, b->integ_in.b, a->integ_out.len);
+    assert_memory_equal(a->integ_in.b, b->integ_out.b, a->integ_in.len);
+    /* in and out keys differ (RFC 7296 2.17) */
+    assert_memory_not_equal(a->encr_in.b, a->encr_out.b, a->encr_in.len);
+}
+
+#endif
