@@ -238,6 +238,8 @@ static void test_sa_init_request_parses(void **state)
     assert_int_equal(m.hdr.length, 284);
     assert_int_equal(m.n, 6);
     assert_int_equal(m.err_notify, 0);
+    assert_int_equal(m.err_payload, 0);
+    assert_int_equal(m.err_offset, 0);
 
     /* SA: both proposals, transform by transform */
     sa_init_proposals(want);

@@ -152,8 +152,12 @@ static void msg_reset(vpn_ikev2_msg *m, const uint8_t *buf, size_t len, bool inn
  * to the peer (RFC 7296 2.21). */
 static int parse_fail(vpn_ikev2_msg *m, int rc)
 {
-    if (rc && m->err_notify == 0)
+    if (rc == 0) {
+        m->err_payload = 0; /* walk() left its position here */
+        m->err_offset = 0;
+    } else if (m->err_notify == 0) {
         m->err_notify = VPN_IKEV2_N_INVALID_SYNTAX;
+    }
     return rc;
 }
 
