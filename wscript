@@ -49,6 +49,7 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-payload.c',
     'model/core/ikev2/ikev2-msg.c',
     'model/core/ikev2/ikev2-proposal.c',
+    'model/core/ikev2/ikev2-wskeys.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -95,6 +96,7 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-codec.h',
     'model/core/ikev2/ikev2-internal.h',
     'model/core/ikev2/ikev2-proposal.h',
+    'model/core/ikev2/ikev2-wskeys.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -104,6 +106,9 @@ VPN_NS3_SOURCES = [
     'helper/vpn-manual-key-helper.cc',
     'helper/vpn-trace-helper.cc',
     'model/ns3/vpn-packet-util.cc',
+    'model/ns3/ikev2-daemon.cc',
+    'helper/flexvpn-helper.cc',
+    'helper/vpn-report.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -113,10 +118,14 @@ VPN_NS3_HEADERS = [
     'helper/vpn-manual-key-helper.h',
     'helper/vpn-trace-helper.h',
     'model/ns3/vpn-packet-util.h',
+    'model/ns3/ikev2-daemon.h',
+    'helper/flexvpn-helper.h',
+    'helper/vpn-report.h',
 ]
 
 VPN_EXAMPLES = [
     'ipsec-manual-l2l',
+    'flexvpn-l2l-static',
 ]
 
 VPN_CORE_TESTS = [
@@ -248,5 +257,6 @@ def build(bld):
             obj = bld.create_ns3_program(example, ['vpn', 'point-to-point', 'applications',
                                                    'internet-apps', 'csma'])
             obj.source = 'examples/%s.cc' % example
+            obj.defines = ['VPN_SOURCE_DIR="%s"' % bld.path.abspath()]
 
     # Fuzz targets need clang's libFuzzer; the CMake build compiles them.
