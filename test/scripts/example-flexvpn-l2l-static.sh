@@ -19,8 +19,10 @@ for f in wireshark/esp_sa wireshark/ikev2_decryption_table show-HUB1.txt show-SP
 done
 check_wan_protected "$wan"
 ts_keys "$out" -r "$wan" -Y 'isakmp.exchangetype == 35' -V >"$work/ike-auth.txt"
-for want in "Identification - Initiator" "Identification - Responder" "Authentication (39)" \
-    "Security Association (33)" "Traffic Selector - Initiator" "Traffic Selector - Responder"; do
+# Payload lines (not "Next payload" fields) appear only once SK is decrypted.
+for want in "Payload: Identification - Initiator" "Payload: Identification - Responder" \
+    "Payload: Authentication" "Payload: Security Association" \
+    "Payload: Traffic Selector - Initiator" "Payload: Traffic Selector - Responder"; do
     grep -q "$want" "$work/ike-auth.txt" || { echo "decrypted IKE_AUTH lacks '$want'" >&2; exit 1; }
 done
 echo "IKE_AUTH decrypts: IDi, IDr, AUTH, SA, TSi, TSr visible"
