@@ -174,11 +174,13 @@ VPN_BENCHES = [
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
+    'test/sim/flexvpn-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
+    'flexvpn',
 ]
 
 VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',
