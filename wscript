@@ -126,6 +126,7 @@ VPN_CORE_TESTS = [
     'ikev2-adversarial:test/core/ikev2-adversarial-test.c',
     'ikev2-proposal:test/core/ikev2-proposal-test.c',
     'ikev2-corpus:test/core/ikev2-corpus-test.c',
+    'ikev2-life:test/core/ikev2-life-test.c',
 ]
 
 VPN_FUZZERS = [
