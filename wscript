@@ -127,6 +127,7 @@ VPN_CORE_TESTS = [
     'ikev2-proposal:test/core/ikev2-proposal-test.c',
     'ikev2-corpus:test/core/ikev2-corpus-test.c',
     'ikev2-life:test/core/ikev2-life-test.c',
+    'ikev2-hostile:test/core/ikev2-hostile-test.c',
 ]
 
 VPN_FUZZERS = [
