@@ -128,6 +128,7 @@ VPN_CORE_TESTS = [
     'ikev2-corpus:test/core/ikev2-corpus-test.c',
     'ikev2-life:test/core/ikev2-life-test.c',
     'ikev2-hostile:test/core/ikev2-hostile-test.c',
+    'ikev2-pcap:test/core/ikev2-pcap-test.c',
 ]
 
 VPN_FUZZERS = [
