@@ -135,6 +135,7 @@ VPN_FUZZERS = [
     'crypto-fuzz-parse:test/fuzz/crypto-fuzz-parse.c',
     'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
     'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
+    'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
 ]
 
 VPN_BENCHES = [
