@@ -157,6 +157,9 @@ VPN_CORE_TESTS = [
     'ikev2-adversarial:test/core/ikev2-adversarial-test.c',
     'ikev2-proposal:test/core/ikev2-proposal-test.c',
     'ikev2-corpus:test/core/ikev2-corpus-test.c',
+    'ikev2-life:test/core/ikev2-life-test.c',
+    'ikev2-hostile:test/core/ikev2-hostile-test.c',
+    'ikev2-pcap:test/core/ikev2-pcap-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -165,6 +168,7 @@ VPN_FUZZERS = [
     'esp-fuzz:test/fuzz/esp-fuzz.c',
     'gdoi-fuzz-parse:test/fuzz/gdoi-fuzz-parse.c',
     'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
+    'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
 ]
 
 VPN_BENCHES = [

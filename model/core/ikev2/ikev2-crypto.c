@@ -24,43 +24,78 @@ void vpn_ikev2_crypto_free(vpn_ikev2_crypto *c)
     OPENSSL_cleanse(c, sizeof *c);
 }
 
-int vpn_ikev2_crypto_init(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
-                          const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr,
-                          const uint8_t spii[8], const uint8_t spir[8], bool initiator)
+static int key_contexts(vpn_ikev2_crypto *c)
 {
     const vpn_key *e_out, *e_in, *a_out, *a_in;
+    const vpn_ikev2_suite *suite = &c->suite;
     int rc;
 
-    if (c == NULL || suite == NULL)
-        return VPN_ERR_INVAL;
+    /* RFC 7296 2.14: SK_ei/SK_ai protect what the original initiator sends. */
+    e_out = c->initiator ? &c->keys.sk_ei : &c->keys.sk_er;
+    e_in = c->initiator ? &c->keys.sk_er : &c->keys.sk_ei;
+    a_out = c->initiator ? &c->keys.sk_ai : &c->keys.sk_ar;
+    a_in = c->initiator ? &c->keys.sk_ar : &c->keys.sk_ai;
+    if ((rc = vpn_cipher_new(&c->enc, suite->encr, suite->encr_key_bits, e_out->b, e_out->len,
+                             true)) != 0 ||
+        (rc = vpn_cipher_new(&c->dec, suite->encr, suite->encr_key_bits, e_in->b, e_in->len,
+                             false)) != 0)
+        return rc;
+    if (!c->cinfo->aead &&
+        ((rc = vpn_integ_new(&c->mac_out, suite->integ, a_out->b, a_out->len)) != 0 ||
+         (rc = vpn_integ_new(&c->mac_in, suite->integ, a_in->b, a_in->len)) != 0))
+        return rc;
+    return 0;
+}
+
+static int lookups(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite, bool initiator)
+{
+    int rc;
+
     memset(c, 0, sizeof *c);
     c->suite = *suite;
     c->initiator = initiator;
     if ((rc = vpn_cipher_lookup(suite->encr, suite->encr_key_bits, &c->cinfo)) != 0 ||
         (rc = vpn_prf_lookup(suite->prf, &c->pinfo)) != 0)
-        goto fail;
+        return rc;
     if (!c->cinfo->aead && (rc = vpn_integ_lookup(suite->integ, &c->iinfo)) != 0)
-        goto fail;
-    if ((rc = vpn_ikev2_ike_keys_derive(suite, skeyseed, ni, nr, spii, spir, &c->keys)) != 0)
-        goto fail;
-    /* RFC 7296 2.14: SK_ei/SK_ai protect what the original initiator sends. */
-    e_out = initiator ? &c->keys.sk_ei : &c->keys.sk_er;
-    e_in = initiator ? &c->keys.sk_er : &c->keys.sk_ei;
-    a_out = initiator ? &c->keys.sk_ai : &c->keys.sk_ar;
-    a_in = initiator ? &c->keys.sk_ar : &c->keys.sk_ai;
-    if ((rc = vpn_cipher_new(&c->enc, suite->encr, suite->encr_key_bits, e_out->b, e_out->len,
-                             true)) != 0 ||
-        (rc = vpn_cipher_new(&c->dec, suite->encr, suite->encr_key_bits, e_in->b, e_in->len,
-                             false)) != 0)
-        goto fail;
-    if (!c->cinfo->aead &&
-        ((rc = vpn_integ_new(&c->mac_out, suite->integ, a_out->b, a_out->len)) != 0 ||
-         (rc = vpn_integ_new(&c->mac_in, suite->integ, a_in->b, a_in->len)) != 0))
-        goto fail;
+        return rc;
     return 0;
-fail:
-    vpn_ikev2_crypto_free(c);
-    return rc;
+}
+
+int vpn_ikev2_crypto_init(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
+                          const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr,
+                          const uint8_t spii[8], const uint8_t spir[8], bool initiator)
+{
+    int rc;
+
+    if (c == NULL || suite == NULL)
+        return VPN_ERR_INVAL;
+    if ((rc = lookups(c, suite, initiator)) != 0 ||
+        (rc = vpn_ikev2_ike_keys_derive(suite, skeyseed, ni, nr, spii, spir, &c->keys)) != 0 ||
+        (rc = key_contexts(c)) != 0) {
+        vpn_ikev2_crypto_free(c);
+        return rc;
+    }
+    return 0;
+}
+
+int vpn_ikev2_crypto_init_keys(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
+                               const vpn_ikev2_keys *keys, bool initiator)
+{
+    int rc;
+
+    if (c == NULL || suite == NULL || keys == NULL)
+        return VPN_ERR_INVAL;
+    if ((rc = lookups(c, suite, initiator)) != 0) {
+        vpn_ikev2_crypto_free(c);
+        return rc;
+    }
+    c->keys = *keys;
+    if ((rc = key_contexts(c)) != 0) {
+        vpn_ikev2_crypto_free(c);
+        return rc;
+    }
+    return 0;
 }
 
 size_t vpn_ikev2_sk_block_len(const vpn_ikev2_crypto *c)

@@ -50,6 +50,10 @@ int vpn_ikev2_crypto_init(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
                           const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr,
                           const uint8_t spii[8], const uint8_t spir[8], bool initiator);
 
+/* The same from SK_* keys already derived (tests, tools). */
+int vpn_ikev2_crypto_init_keys(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
+                               const vpn_ikev2_keys *keys, bool initiator);
+
 /* Wipes keys and frees the contexts; c may be zeroed or NULL. */
 void vpn_ikev2_crypto_free(vpn_ikev2_crypto *c);
 

@@ -994,6 +994,19 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     }
     if (rc < 0) {
         answer_bad_inner(ctx, sa, &in, inner);
+        /* an IKE_AUTH that cannot be read ends the attempt (2.21.2) */
+        if (sa->phase == IKEV2_P_HALF_OPEN)
+            ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PROTOCOL,
+                          inner->err_notify ? inner->err_notify : VPN_IKEV2_N_INVALID_SYNTAX,
+                          "malformed IKE_AUTH request");
+        free(inner);
+        return;
+    }
+    if (sa->phase == IKEV2_P_HALF_OPEN && outer->hdr.exchange != VPN_IKEV2_IKE_AUTH) {
+        /* RFC 7296 1.2: nothing but IKE_AUTH before the SA is authenticated */
+        ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PROTOCOL, VPN_IKEV2_N_INVALID_SYNTAX,
+                      "request before IKE_AUTH");
         free(inner);
         return;
     }
@@ -1005,10 +1018,7 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
             ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
         break;
     case VPN_IKEV2_CREATE_CHILD_SA:
-        if (sa->phase == IKEV2_P_ESTABLISHED || sa->phase == IKEV2_P_DELETING)
-            ikev2_create_child_respond(ctx, sa, now, &in);
-        else
-            ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        ikev2_create_child_respond(ctx, sa, now, &in);
         break;
     case VPN_IKEV2_INFORMATIONAL:
         ikev2_info_respond(ctx, sa, now, &in);
@@ -1629,4 +1639,67 @@ void vpn_ikev2_stats_get(const vpn_ikev2_ctx *ctx, vpn_ikev2_stats *out)
     *out = ctx->stats;
     out->half_open_in = count_phase(ctx, false);
     out->half_open_out = count_phase(ctx, true);
+}
+
+/* ---- keys out ------------------------------------------------------------------------ */
+
+int vpn_ikev2_sa_keys_get(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_ikev2_sa_keys *out)
+{
+    const ikev2_sa *sa;
+
+    if (ctx == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (!sa->keyed)
+        return VPN_ERR_STATE;
+    memcpy(out->spi_i, sa->spi_i, 8);
+    memcpy(out->spi_r, sa->spi_r, 8);
+    out->suite = sa->suite;
+    out->keys = sa->cr.keys;
+    return 0;
+}
+
+static size_t hex(char *out, const uint8_t *p, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[p[i] >> 4];
+        out[2 * i + 1] = hx[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return 2 * n;
+}
+
+int vpn_ikev2_sa_wireshark_line(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, char *buf, size_t len)
+{
+    const ikev2_sa *sa;
+    char spi_i[17], spi_r[17], ei[2 * VPN_KEY_MAX + 1], er[2 * VPN_KEY_MAX + 1];
+    char ai[2 * VPN_KEY_MAX + 1], ar[2 * VPN_KEY_MAX + 1];
+    const char *integ;
+    int n;
+
+    if (ctx == NULL || buf == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (!sa->keyed)
+        return VPN_ERR_STATE;
+    if (sa->cr.cinfo->ws_ikev2 == NULL)
+        return VPN_ERR_UNSUPPORTED;
+    hex(spi_i, sa->spi_i, 8);
+    hex(spi_r, sa->spi_r, 8);
+    hex(ei, sa->cr.keys.sk_ei.b, sa->cr.keys.sk_ei.len);
+    hex(er, sa->cr.keys.sk_er.b, sa->cr.keys.sk_er.len);
+    hex(ai, sa->cr.keys.sk_ai.b, sa->cr.keys.sk_ai.len);
+    hex(ar, sa->cr.keys.sk_ar.b, sa->cr.keys.sk_ar.len);
+    integ = sa->cr.iinfo ? sa->cr.iinfo->ws_ikev2 : "NONE [RFC4306]";
+    n = snprintf(buf, len, "%s,%s,%s,%s,\"%s\",%s,%s,\"%s\"", spi_i, spi_r, ei, er, sa->cr.cinfo->ws_ikev2,
+                 ai, ar, integ);
+    OPENSSL_cleanse(ei, sizeof ei);
+    OPENSSL_cleanse(er, sizeof er);
+    OPENSSL_cleanse(ai, sizeof ai);
+    OPENSSL_cleanse(ar, sizeof ar);
+    return n < 0 || (size_t)n >= len ? VPN_ERR_NOSPACE : 0;
 }

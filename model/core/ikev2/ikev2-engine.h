@@ -337,6 +337,28 @@ int vpn_ikev2_sa_find(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_ikev2_sa
 int vpn_ikev2_child_get(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, size_t index,
                         vpn_ikev2_child_state *out);
 
+/*
+ * The keys of an IKE SA (RFC 7296 2.14), for Wireshark key files and
+ * tests. The caller wipes *out (vpn_ikev2_keys_wipe on out->keys) after
+ * use. Errors: VPN_ERR_NOTFOUND, VPN_ERR_STATE (no keys yet).
+ */
+typedef struct vpn_ikev2_sa_keys {
+    uint8_t spi_i[8], spi_r[8];
+    vpn_ikev2_suite suite;
+    vpn_ikev2_keys keys;
+} vpn_ikev2_sa_keys;
+
+int vpn_ikev2_sa_keys_get(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_ikev2_sa_keys *out);
+
+/*
+ * One line of Wireshark's `ikev2_decryption_table` UAT for an IKE SA:
+ * SPIi,SPIr,SK_ei,SK_er,"<cipher>",SK_ai,SK_ar,"<integrity>" with bare hex
+ * (AEAD ciphers have empty SK_a fields and integrity "NONE [RFC4306]").
+ * Errors: VPN_ERR_NOTFOUND, VPN_ERR_STATE, VPN_ERR_UNSUPPORTED (a cipher
+ * Wireshark has no name for), VPN_ERR_NOSPACE.
+ */
+int vpn_ikev2_sa_wireshark_line(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, char *buf, size_t len);
+
 /* Counters for `show crypto ikev2 stats` and tests. */
 typedef struct vpn_ikev2_stats {
     uint64_t in_requests, in_responses, out_requests, out_responses;

@@ -74,6 +74,7 @@ typedef struct tp_net {
     bool nat;
     vpn_addr nat_addr;
     uint16_t nat_map_port[2];     /* public ports for private 500 and 4500 */
+    unsigned max_half_open_in, max_half_open_out; /* for nodes added next (0: default) */
 } tp_net;
 
 static inline vpn_conf *tp_conf(const char *text)
@@ -166,6 +167,8 @@ static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr
     p.send = tp_send_cb;
     p.event = tp_event_cb;
     p.user = nd;
+    p.max_half_open_in = n->max_half_open_in;
+    p.max_half_open_out = n->max_half_open_out;
     assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
     return nd;
 }
@@ -350,6 +353,117 @@ static inline void tp_assert_child_pair(const tp_event *a, const tp_event *b)
     assert_memory_equal(a->integ_in.b, b->integ_out.b, a->integ_in.len);
     /* in and out keys differ (RFC 7296 2.17) */
     assert_memory_not_equal(a->encr_in.b, a->encr_out.b, a->encr_in.len);
+}
+
+/* ---- two FlexVPN routers, R1 (192.0.2.1) and R2 (192.0.2.2) ---------------------------- */
+
+typedef struct peer_conf {
+    const char *host, *peer_addr;
+    const char *encr, *integ, *prf, *groups;  /* IKE proposal */
+    const char *psk_local, *psk_remote;
+    const char *tset;                          /* after "crypto ipsec transform-set TS " */
+    const char *mode;                          /* "tunnel" / "transport" */
+    const char *pfs;                           /* "" or "group19" */
+    const char *extra;                         /* appended (globals, dpd ...) */
+    const char *profile_extra;
+    const char *keyring_addr;                  /* NULL: peer_addr */
+} peer_conf;
+
+static inline char *make_conf(const peer_conf *c)
+{
+    char *buf = malloc(4096);
+    assert_non_null(buf);
+    snprintf(buf, 4096,
+             "hostname %s\n"
+             "crypto ikev2 proposal P1\n"
+             " encryption %s\n"
+             "%s%s%s"
+             " prf %s\n"
+             " group %s\n"
+             "crypto ikev2 policy POL1\n"
+             " proposal P1\n"
+             "crypto ikev2 keyring KR\n"
+             " peer PEER\n"
+             "  address %s\n"
+             "  pre-shared-key local %s\n"
+             "  pre-shared-key remote %s\n"
+             "crypto ikev2 profile PROF\n"
+             " match identity remote address %s 255.255.255.255\n"
+             " authentication local pre-share\n"
+             " authentication remote pre-share\n"
+             " keyring local KR\n"
+             "%s"
+             "crypto ipsec transform-set TS %s\n"
+             " mode %s\n"
+             "crypto ipsec profile IPP\n"
+             " set transform-set TS\n"
+             " set ikev2-profile PROF\n"
+             "%s%s%s"
+             "%s",
+             c->host, c->encr, c->integ ? " integrity " : "", c->integ ? c->integ : "", c->integ ? "\n" : "",
+             c->prf, c->groups, c->keyring_addr ? c->keyring_addr : c->peer_addr, c->psk_local, c->psk_remote, c->peer_addr,
+             c->profile_extra ? c->profile_extra : "", c->tset, c->mode ? c->mode : "tunnel",
+             c->pfs && *c->pfs ? " set pfs " : "", c->pfs ? c->pfs : "", c->pfs && *c->pfs ? "\n" : "",
+             c->extra ? c->extra : "");
+    return buf;
+}
+
+static inline peer_conf conf_a(void)
+{
+    peer_conf c = {"R1", "192.0.2.2", "aes-cbc-256", "sha256", "sha256", "19 14",
+                   "key-from-r1", "key-from-r2", "esp-aes 256 esp-sha256-hmac", "tunnel", "", NULL, NULL, NULL};
+    return c;
+}
+
+static inline peer_conf conf_b(void)
+{
+    peer_conf c = {"R2", "192.0.2.1", "aes-cbc-256", "sha256", "sha256", "19 14",
+                   "key-from-r2", "key-from-r1", "esp-aes 256 esp-sha256-hmac", "tunnel", "", NULL, NULL, NULL};
+    return c;
+}
+
+/* Nodes 0 (R1, 192.0.2.1) and 1 (R2, 192.0.2.2). */
+static inline void setup(tp_net *n, const peer_conf *a, const peer_conf *b)
+{
+    char *ta = make_conf(a), *tb = make_conf(b);
+    tp_init(n);
+    tp_add(n, ta, "192.0.2.1", "R1");
+    tp_add(n, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+}
+
+static inline vpn_ikev2_selector sel(const char *prefix, uint8_t proto)
+{
+    vpn_prefix p;
+    vpn_ikev2_selector s;
+    assert_int_equal(vpn_prefix_parse(&p, prefix), 0);
+    vpn_ikev2_selector_from_prefix(&s, &p, proto);
+    return s;
+}
+
+/* A GRE-over-IPsec policy: permit 47 between the endpoints. */
+static inline vpn_ikev2_policy gre_policy(const char *local, const char *remote, uint32_t tag)
+{
+    vpn_ikev2_policy p;
+    char l[64], r[64];
+    memset(&p, 0, sizeof p);
+    p.ipsec_profile = "IPP";
+    snprintf(l, sizeof l, "%s/32", local);
+    snprintf(r, sizeof r, "%s/32", remote);
+    p.ts_local[0] = sel(l, 47);
+    p.ts_remote[0] = sel(r, 47);
+    p.n_ts_local = p.n_ts_remote = 1;
+    p.tag = tag;
+    return p;
+}
+
+static inline uint32_t initiate(tp_net *n, const vpn_ikev2_policy *pol)
+{
+    uint32_t id = 0;
+    assert_int_equal(vpn_ikev2_initiate(n->node[0].ctx, n->now, &n->node[0].ep, &n->node[1].ep, pol, &id), 0);
+    assert_true(id != 0);
+    return id;
 }
 
 #endif
