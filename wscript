@@ -49,7 +49,6 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-payload.c',
     'model/core/ikev2/ikev2-msg.c',
     'model/core/ikev2/ikev2-proposal.c',
-    'model/core/ikev2/ikev2-wskeys.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -96,7 +95,6 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-codec.h',
     'model/core/ikev2/ikev2-internal.h',
     'model/core/ikev2/ikev2-proposal.h',
-    'model/core/ikev2/ikev2-wskeys.h',
 ]
 
 VPN_NS3_SOURCES = [

@@ -22,7 +22,6 @@ extern "C" {
 #include "common/vpn-err.h"
 #include "conf/conf.h"
 #include "ikev2/ikev2-engine.h"
-#include "ikev2/ikev2-wskeys.h"
 #include "ipsec/sa.h"
 #include "show/show-ikev2.h"
 #include "show/show.h"
@@ -366,7 +365,7 @@ Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
     case VPN_IKEV2_EV_IKE_UP:
     case VPN_IKEV2_EV_IKE_REKEYED: {
         char line[1024];
-        if (vpn_ikev2_wskeys_line(m_ctx, ev->ike_sa_id, line, sizeof line) > 0)
+        if (vpn_ikev2_sa_wireshark_line(m_ctx, ev->ike_sa_id, line, sizeof line) == 0)
         {
             m_ikeKeyLines.emplace_back(line);
         }
