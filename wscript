@@ -124,6 +124,7 @@ VPN_NS3_HEADERS = [
 VPN_EXAMPLES = [
     'ipsec-manual-l2l',
     'flexvpn-l2l-static',
+    'flexvpn-hub-spoke',
 ]
 
 VPN_CORE_TESTS = [
