@@ -563,8 +563,15 @@ Ikev2Daemon::ShowCryptoIkev2Sa(bool detail) const
     });
 }
 
+// The data-plane side of a view: interface names by policy tag and the SA
+// counters of each CHILD_SA pair.
 std::string
-Ikev2Daemon::ShowCryptoSession(bool detail) const
+Ikev2Daemon::RenderWithEnv(int (*render)(const vpn_ikev2_ctx*,
+                                         uint64_t,
+                                         bool,
+                                         const vpn_show_ikev2_env*,
+                                         vpn_show_buf*),
+                           bool detail) const
 {
     if (!m_ctx)
     {
@@ -586,35 +593,20 @@ Ikev2Daemon::ShowCryptoSession(bool detail) const
     env.interface_name = &EnvInterfaceName;
     env.child_counters = &EnvCounters;
     return Render([&](vpn_show_buf* b) {
-        return vpn_show_crypto_session(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
+        return render(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
     });
+}
+
+std::string
+Ikev2Daemon::ShowCryptoSession(bool detail) const
+{
+    return RenderWithEnv(&vpn_show_crypto_session, detail);
 }
 
 std::string
 Ikev2Daemon::ShowCryptoIpsecSa(bool detail) const
 {
-    if (!m_ctx)
-    {
-        return "";
-    }
-    std::vector<std::string> names;
-    for (const auto& p : m_protected)
-    {
-        names.push_back(p.tunnel->GetInterfaceName());
-    }
-    std::map<uint32_t, std::pair<const vpn_sa*, const vpn_sa*>> sas;
-    for (const auto& [id, c] : m_children)
-    {
-        sas[id] = {c.in, c.out};
-    }
-    ShowEnv envData{&names, &sas};
-    vpn_show_ikev2_env env{};
-    env.user = &envData;
-    env.interface_name = &EnvInterfaceName;
-    env.child_counters = &EnvCounters;
-    return Render([&](vpn_show_buf* b) {
-        return vpn_show_crypto_ipsec_sa(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
-    });
+    return RenderWithEnv(&vpn_show_crypto_ipsec_sa, detail);
 }
 
 std::string

@@ -25,6 +25,8 @@ struct vpn_ikev2_ctx;
 struct vpn_ikev2_dgram;
 struct vpn_ikev2_event;
 struct vpn_drbg;
+struct vpn_show_ikev2_env;
+struct vpn_show_buf;
 
 namespace ns3
 {
@@ -103,6 +105,12 @@ class Ikev2Daemon : public Application
     void OnEvent(const vpn_ikev2_event* ev);
     void InstallChild(const vpn_ikev2_event* ev);
     void RemoveChild(uint32_t childId);
+    std::string RenderWithEnv(int (*render)(const struct vpn_ikev2_ctx*,
+                                            uint64_t,
+                                            bool,
+                                            const struct vpn_show_ikev2_env*,
+                                            struct vpn_show_buf*),
+                              bool detail) const;
     static void SendThunk(void* user, const vpn_ikev2_dgram* d);
     static void EventThunk(void* user, const vpn_ikev2_event* ev);
 
