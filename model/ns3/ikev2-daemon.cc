@@ -98,6 +98,14 @@ Ikev2Daemon::GetTypeId()
                             "A CHILD_SA pair was installed (child id, peer, transform).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_childUpTrace),
                             "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("ChildSaRekeyed",
+                            "A CHILD_SA pair was replaced by a rekey (old id, new id).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_childRekeyTrace),
+                            "ns3::Ikev2Daemon::RekeyTracedCallback")
+            .AddTraceSource("IkeSaRekeyed",
+                            "An IKE SA was replaced by a rekey (old id, new id).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_ikeRekeyTrace),
+                            "ns3::Ikev2Daemon::RekeyTracedCallback")
             .AddTraceSource("Failure",
                             "A negotiation failed (IKE SA id, peer, reason).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_failureTrace),
@@ -374,6 +382,10 @@ Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
             m_ikeUp++;
             m_ikeUpTrace(ev->ike_sa_id, peer, detail);
         }
+        else
+        {
+            m_ikeRekeyTrace(ev->old_id, ev->ike_sa_id);
+        }
         break;
     }
     case VPN_IKEV2_EV_IKE_DOWN:
@@ -389,6 +401,7 @@ Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
         // The new pair is already in place (its CHILD_UP came first); keep
         // the old inbound SA a moment for packets still in flight.
         uint32_t old = ev->child->old_id;
+        m_childRekeyTrace(old, ev->child->id);
         Simulator::Schedule(Seconds(1), &Ikev2Daemon::RemoveChild, this, old);
         break;
     }

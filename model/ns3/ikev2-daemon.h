@@ -77,6 +77,9 @@ class Ikev2Daemon : public Application
     /** Signature of the IkeSaUp/IkeSaDown/Failure traces: SA id, peer, reason. */
     typedef void (*SaTracedCallback)(uint32_t id, Ipv4Address peer, const std::string& reason);
 
+    /** Signature of the rekey traces: the replaced SA's id, the new SA's id. */
+    typedef void (*RekeyTracedCallback)(uint32_t oldId, uint32_t newId);
+
   protected:
     void DoDispose() override;
 
@@ -131,6 +134,8 @@ class Ikev2Daemon : public Application
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_ikeDownTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_failureTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_childUpTrace;
+    TracedCallback<uint32_t, uint32_t> m_childRekeyTrace;
+    TracedCallback<uint32_t, uint32_t> m_ikeRekeyTrace;
 };
 
 } // namespace ns3
