@@ -36,6 +36,7 @@ VPN_CORE_SOURCES = [
     'model/core/isakmp/isakmp-policy.c',
     'model/core/isakmp/isakmp-names.c',
     'model/core/isakmp/gdoi-codec.c',
+    'model/core/ikev1/ikev1.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -73,6 +74,7 @@ VPN_CORE_HEADERS = [
     'model/core/isakmp/isakmp-policy.h',
     'model/core/isakmp/isakmp-names.h',
     'model/core/isakmp/gdoi-codec.h',
+    'model/core/ikev1/ikev1.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -120,6 +122,7 @@ VPN_CORE_TESTS = [
     'esp-wireshark:test/core/esp-wireshark-test.c',
     'ikev1-codec:test/core/isakmp-codec-test.c',
     'gdoi-codec:test/core/gdoi-codec-test.c',
+    'ikev1-mainmode:test/core/ikev1-mainmode-test.c',
 ]
 
 VPN_FUZZERS = [
