@@ -37,6 +37,8 @@ VPN_CORE_SOURCES = [
     'model/core/isakmp/isakmp-names.c',
     'model/core/isakmp/gdoi-codec.c',
     'model/core/ikev1/ikev1.c',
+    'model/core/gdoi/gdoi-common.c',
+    'model/core/gdoi/gdoi-ks.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -75,6 +77,8 @@ VPN_CORE_HEADERS = [
     'model/core/isakmp/isakmp-names.h',
     'model/core/isakmp/gdoi-codec.h',
     'model/core/ikev1/ikev1.h',
+    'model/core/gdoi/gdoi.h',
+    'model/core/gdoi/gdoi-priv.h',
 ]
 
 VPN_NS3_SOURCES = [
