@@ -39,6 +39,7 @@ VPN_CORE_SOURCES = [
     'model/core/ikev1/ikev1.c',
     'model/core/gdoi/gdoi-common.c',
     'model/core/gdoi/gdoi-ks.c',
+    'model/core/gdoi/gdoi-gm.c',
 ]
 
 VPN_CORE_HEADERS = [

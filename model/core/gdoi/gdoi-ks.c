@@ -53,6 +53,7 @@ typedef struct ks_member {
 struct vpn_gdoi_ks {
     vpn_gdoi_ks_cfg cfg;
     char name[64];
+    uint8_t psk[VPN_IKEV1_PSK_MAX];
     vpn_addr *auth;
     const vpn_rng *rng;
     vpn_log log;
@@ -137,6 +138,13 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     ks->cfg = *cfg;
     snprintf(ks->name, sizeof ks->name, "%s", cfg->name ? cfg->name : "GDOI");
     ks->cfg.name = ks->name;
+    if (cfg->ike.psk_len > sizeof ks->psk) {
+        free(ks);
+        return VPN_ERR_INVAL;
+    }
+    if (cfg->ike.psk)
+        memcpy(ks->psk, cfg->ike.psk, cfg->ike.psk_len);
+    ks->cfg.ike.psk = ks->psk;
     if (!ks->cfg.tek.key_bits)
         ks->cfg.tek.key_bits = 256;
     if (!ks->cfg.tek.integ_id && ks->cfg.tek.encr_id == VPN_ENCR_AES_CBC)
