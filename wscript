@@ -128,6 +128,7 @@ VPN_CORE_TESTS = [
     'ikev1-codec:test/core/isakmp-codec-test.c',
     'gdoi-codec:test/core/gdoi-codec-test.c',
     'ikev1-mainmode:test/core/ikev1-mainmode-test.c',
+    'gdoi-engine:test/core/gdoi-engine-test.c',
 ]
 
 VPN_FUZZERS = [

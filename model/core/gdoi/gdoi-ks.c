@@ -219,6 +219,16 @@ void vpn_gdoi_ks_del(vpn_gdoi_ks *ks)
     free(ks);
 }
 
+int vpn_gdoi_ks_set_multicast(vpn_gdoi_ks *ks, bool multicast, const vpn_addr *group)
+{
+    if (multicast && (!group || group->family != VPN_AF_INET))
+        return VPN_ERR_INVAL;
+    ks->cfg.multicast = multicast;
+    if (multicast)
+        ks->cfg.mcast = *group;
+    return 0;
+}
+
 size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks)
 {
     size_t c = 0;

@@ -132,6 +132,11 @@ uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks);
 void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now);
 /* Rekeys now (a policy change, or a test). Errors: VPN_ERR_CRYPTO, the rng's. */
 int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool new_kek, uint64_t now);
+/*
+ * Switches the rekey transport (`rekey transport unicast` / `rekey address
+ * ipv4`); takes effect with the next rekey. Errors: VPN_ERR_INVAL.
+ */
+int vpn_gdoi_ks_set_multicast(vpn_gdoi_ks *ks, bool multicast, const vpn_addr *group);
 size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks);
 const vpn_gdoi_ks_stats *vpn_gdoi_ks_get_stats(const vpn_gdoi_ks *ks);
 uint32_t vpn_gdoi_ks_tek_spi(const vpn_gdoi_ks *ks);
