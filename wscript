@@ -136,6 +136,7 @@ VPN_FUZZERS = [
     'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
     'esp-fuzz:test/fuzz/esp-fuzz.c',
     'gdoi-fuzz-parse:test/fuzz/gdoi-fuzz-parse.c',
+    'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
 ]
 
 VPN_BENCHES = [

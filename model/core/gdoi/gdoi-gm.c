@@ -160,6 +160,12 @@ const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm) { return &
 vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm) { return gm->cur; }
 uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm) { return gm->last_seq; }
 const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm) { return gm->kek_spi; }
+void vpn_gdoi_gm_kek(const vpn_gdoi_gm *gm, const uint8_t **key, const uint8_t **iv)
+{
+    *key = gm->have_kek ? gm->kek_key : NULL;
+    *iv = gm->have_kek ? gm->kek_iv : NULL;
+}
+
 const vpn_ikev1_sa *vpn_gdoi_gm_phase1(const vpn_gdoi_gm *gm) { return gm->p1; }
 
 static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,

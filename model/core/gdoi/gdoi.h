@@ -196,6 +196,8 @@ const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm);
 vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm);
 uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm);
 const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm);
+/* The current KEK key (32 octets) and IV (16), for trace exports; NULL before registration. */
+void vpn_gdoi_gm_kek(const vpn_gdoi_gm *gm, const uint8_t **key, const uint8_t **iv);
 /* The phase-1 SA of the current registration (NULL if none), for key exports. */
 const vpn_ikev1_sa *vpn_gdoi_gm_phase1(const vpn_gdoi_gm *gm);
 
