@@ -344,11 +344,19 @@ static void rekey_flow(bool multicast)
     assert_non_null(vpn_sad_lookup(n.sad[1], old_spi, NULL));
     assert_ptr_not_equal(old0, vpn_gdoi_gm_tek(n.gm[0]));
     assert_int_equal(send_between(&n, 0, 1, 4), 0);
-    /* retransmissions (10 s apart, 2 of them) are replays to the members */
     run_until(&n, t0 + 505 * NS);
-    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->retransmits, 2);
+    if (multicast) {
+        /* retransmissions (10 s apart, 2 of them) are replays to the members */
+        assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->retransmits, 2);
+        assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->acks, 0);
+    } else {
+        /* unicast rekeys are acknowledged, so nothing is retransmitted */
+        assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->retransmits, 0);
+        assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->acks, 3);
+    }
     for (unsigned i = 0; i < 3; i++) {
-        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->replays, 2);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->replays, multicast ? 2 : 0);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->acks_sent, multicast ? 0 : 1);
         assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->rekeys, 1);
     }
     /* the old TEK leaves the SAD when its lifetime ends */
@@ -611,6 +619,43 @@ static void test_reregister_when_keys_lapse(void **state)
     net_free(&n);
 }
 
+static void test_removal_after_three_missed(void **state)
+{
+    net n;
+    uint64_t t0;
+    (void)state;
+    net_init(&n, 3, false, NULL, 0, 0);
+    register_all(&n);
+    t0 = n.now;
+    /* member 2 hears nothing, not even its own re-registration answers */
+    n.drop_to[2] = true;
+    run_until(&n, t0 + 481 * NS); /* rekey 1 */
+    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->rekeys, 1);
+    run_until(&n, t0 + 520 * NS); /* its retransmissions and the verdict */
+    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->retransmits, 2);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 3);
+    run_until(&n, t0 + 1000 * NS); /* rekey 2 */
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 3);
+    run_until(&n, t0 + 1445 * NS); /* rekey 3 (every 480 s) */
+    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->rekeys, 3);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 3);
+    run_until(&n, t0 + 1480 * NS); /* third miss, 30 s later: removed */
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 2);
+    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->removed, 1);
+    assert_int_not_equal(vpn_gdoi_gm_get_state(n.gm[2]), VPN_GDOI_GM_REGISTERED);
+    /* the others acknowledged every rekey and stay */
+    assert_registered(&n, 0);
+    assert_registered(&n, 1);
+    assert_int_equal(send_between(&n, 0, 1, 9), 0);
+    /* connectivity returns: it registers again */
+    n.drop_to[2] = false;
+    run_until(&n, n.now + 60 * NS);
+    assert_registered(&n, 2);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 3);
+    assert_int_equal(send_between(&n, 2, 0, 10), 0);
+    net_free(&n);
+}
+
 /* ---- the trace of issue 7 ---------------------------------------------------- */
 
 static void find_tshark(char *out, size_t cap)
@@ -767,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_adversarial_push),
         cmocka_unit_test(test_adversarial_pull),
         cmocka_unit_test(test_reregister_when_keys_lapse),
+        cmocka_unit_test(test_removal_after_three_missed),
         cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "common/wire.h"
 #include "crypto/cipher.h"
 #include "crypto/crypto-ids.h"
+#include "crypto/prf.h"
 #include "gdoi/gdoi-priv.h"
 #include "isakmp/isakmp-build.h"
 #include "isakmp/isakmp-const.h"
@@ -77,6 +78,7 @@ struct vpn_gdoi_gm {
     bool have_kek;
     uint8_t kek_spi[VPN_GDOI_KEK_SPI_LEN], kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
     uint64_t kek_expires;
+    bool ack_requested;
     vpn_sig_key *ks_pub;
     uint32_t last_seq;
     gm_tek teks[GM_MAX_TEKS];
@@ -548,6 +550,8 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     gm->cur = sa;
     if (s->kek) {
         memcpy(gm->kek_spi, s->kek_spi, sizeof gm->kek_spi);
+        gm->ack_requested = (s->ka.present & (1u << VPN_GDOI_KEK_ACK_REQUESTED)) &&
+                            s->ka.ack_requested;
         gm->kek_expires = now + (uint64_t)s->ka.lifetime * NS;
         if (s->kd_kek) {
             memcpy(gm->kek_key, s->kek_key, sizeof gm->kek_key);
@@ -650,6 +654,49 @@ static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
     return VPN_ERR_STATE;
 }
 
+/* The rekey acknowledgement (RFC 8263; our form: see ack_input in gdoi-ks.c). */
+static void send_ack(vpn_gdoi_gm *gm, uint32_t seq)
+{
+    uint8_t buf[512], plain[512], view[512], *slot;
+    vpn_isakmp_view after;
+    vpn_isakmp_bld b;
+    vpn_isakmp_hdr h;
+    vpn_isakmp_id id;
+    vpn_iov k = {gm->kek_key, sizeof gm->kek_key}, d;
+    vpn_wr w;
+    size_t len, plen;
+
+    memset(&h, 0, sizeof h);
+    memcpy(h.icookie, gm->kek_spi, 8);
+    memcpy(h.rcookie, gm->kek_spi + 8, 8);
+    h.version = VPN_ISAKMP_VERSION;
+    h.exchange = VPN_GDOI_EXCH_PUSH_ACK;
+    memset(&id, 0, sizeof id);
+    id.type = VPN_ISAKMP_ID_IPV4_ADDR;
+    id.data.p = gm->cfg.local.b;
+    id.data.len = 4;
+    vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
+    vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, 32, &slot);
+    vpn_gdoi_bld_seq(&b, seq);
+    vpn_isakmp_bld_id(&b, &id);
+    if (vpn_isakmp_bld_pad(&b, 16, &len) || vpn_isakmp_bld_after(&b, 0, &after))
+        return;
+    d.p = after.p;
+    d.len = after.len;
+    if (vpn_prf_compute(VPN_PRF_HMAC_SHA2_256, &k, 1, &d, 1, slot, 32))
+        return;
+    plen = len - VPN_ISAKMP_HDR_LEN;
+    memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
+    if (gdoi_kek_crypt(gm->kek_key, gm->kek_iv, buf + VPN_ISAKMP_HDR_LEN, plen, true))
+        return;
+    vpn_wr_init(&w, view, sizeof view);
+    if (vpn_isakmp_decrypted_view(buf, len, plain, plen, &w))
+        w.off = 0;
+    gm->st.acks_sent++;
+    gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, buf, len, vpn_wr_len(&w) ? view : NULL,
+             vpn_wr_len(&w));
+}
+
 /* GROUPKEY-PUSH (RFC 6407 4). */
 static int push_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
 {
@@ -702,6 +749,8 @@ static int push_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
     /* RFC 6407 4.1: a SEQ not above the last one is a replay */
     if (seq <= gm->last_seq) {
         gm->st.replays++;
+        if (seq == gm->last_seq && gm->ack_requested)
+            send_ack(gm, seq); /* our first ACK may have been lost */
         return VPN_ERR_REPLAY;
     }
     sp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_SA, 0);
@@ -723,6 +772,8 @@ static int push_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
         return rc;
     }
     gm->st.rekeys++;
+    if (gm->ack_requested)
+        send_ack(gm, seq);
     vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "rekey SEQ %u: TEK SPI 0x%08x", seq,
                  vpn_sa_get_config(gm->cur)->spi);
     return 0;

@@ -48,6 +48,8 @@ typedef struct ks_member {
     uint8_t last_in[GDOI_MSG_MAX], last_out[GDOI_MSG_MAX], last_view[GDOI_MSG_MAX];
     size_t last_in_len, last_out_len, last_view_len;
     uint64_t registered_at;
+    uint32_t acked_seq; /* last rekey this member acknowledged */
+    unsigned missed;    /* consecutive unicast rekeys not acknowledged */
 } ks_member;
 
 struct vpn_gdoi_ks {
@@ -71,9 +73,11 @@ struct vpn_gdoi_ks {
     uint8_t rk_dg[GDOI_MSG_MAX], rk_view[GDOI_MSG_MAX];
     size_t rk_len, rk_view_len;
     unsigned rk_left;
-    uint64_t rk_at;
+    uint64_t rk_at, rk_eval_at;
     vpn_gdoi_ks_stats st;
 };
+
+static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len);
 
 static uint64_t lead_s(const vpn_gdoi_ks *ks)
 {
@@ -193,7 +197,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
         return rc;
     }
     ks->pt_origin = now;
-    ks->rk_at = UINT64_MAX;
+    ks->rk_at = ks->rk_eval_at = UINT64_MAX;
     *out = ks;
     return 0;
 }
@@ -296,6 +300,11 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     ka.sig_hash = VPN_GDOI_SIG_HASH_SHA256;
     ka.sig_alg = VPN_GDOI_SIG_RSA;
     ka.sig_key_len = (uint16_t)vpn_sig_key_bits(ks->cfg.rekey_key);
+    if (!ks->cfg.multicast) {
+        /* RFC 8263: unicast rekeys ask for acknowledgements */
+        ka.present |= 1u << VPN_GDOI_KEK_ACK_REQUESTED;
+        ka.ack_requested = 1;
+    }
     vpn_wr_init(&w, kattrs, sizeof kattrs);
     vpn_gdoi_kek_attrs_encode(&ka, &w);
     memset(&k, 0, sizeof k);
@@ -536,6 +545,8 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
             }
         m->registered = true;
         m->registered_at = now;
+        m->acked_seq = ks->seq;
+        m->missed = 0;
         ks->st.registrations++;
         {
             char a[VPN_ADDR_STRLEN];
@@ -564,6 +575,12 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
 
     if ((rc = vpn_isakmp_hdr_parse(dg, len, &h))) {
         ks->st.bad_msgs++;
+        return rc;
+    }
+    if (h.exchange == VPN_GDOI_EXCH_PUSH_ACK) {
+        rc = ack_input(ks, src, dg, len);
+        if (rc)
+            ks->st.bad_msgs++;
         return rc;
     }
     m = member_find(ks, h.icookie);
@@ -626,20 +643,24 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
 }
 
 /* Sends the rekey in rk_dg to the group or to every registered member. */
-static void rekey_emit(vpn_gdoi_ks *ks)
+static size_t rekey_emit(vpn_gdoi_ks *ks, bool retrans)
 {
+    size_t sent = 0;
+
     if (ks->cfg.multicast) {
         ks->send(ks->user, &ks->cfg.local, &ks->cfg.mcast, ks->rk_dg, ks->rk_len, ks->rk_view,
                  ks->rk_view_len);
         ks->st.rekey_msgs_sent++;
-        return;
+        return 1;
     }
     for (size_t i = 0; i < ks->n; i++)
-        if (ks->m[i]->registered) {
+        if (ks->m[i]->registered && !(retrans && ks->m[i]->acked_seq == ks->seq)) {
             ks->send(ks->user, &ks->cfg.local, &ks->m[i]->addr, ks->rk_dg, ks->rk_len,
                      ks->rk_view, ks->rk_view_len);
             ks->st.rekey_msgs_sent++;
+            sent++;
         }
+    return sent;
 }
 
 /*
@@ -702,9 +723,12 @@ int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
     vpn_log_emit(&ks->log, VPN_LOG_INFO, ENGINE, "rekey seq %u TEK SPI 0x%08x%s (%s)", ks->seq,
                  ks->tek.spi, roll_kek ? " with a new KEK" : "",
                  ks->cfg.multicast ? "multicast" : "unicast");
-    rekey_emit(ks);
+    rekey_emit(ks, false);
     ks->rk_left = ks->cfg.retrans_n;
     ks->rk_at = ks->rk_left ? now + (uint64_t)ks->cfg.retrans_s * NS : UINT64_MAX;
+    ks->rk_eval_at = ks->cfg.multicast ? UINT64_MAX
+                                       : now + (uint64_t)ks->cfg.retrans_s * NS *
+                                                   (ks->cfg.retrans_n + 1u);
 out:
     OPENSSL_cleanse(plain, sizeof plain);
     OPENSSL_cleanse(&nk, sizeof nk);
@@ -714,6 +738,8 @@ out:
 uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks)
 {
     uint64_t d = ks->rekey_at < ks->rk_at ? ks->rekey_at : ks->rk_at;
+    if (ks->rk_eval_at < d)
+        d = ks->rk_eval_at;
     for (size_t i = 0; i < ks->n; i++) {
         uint64_t x = vpn_ikev1_sa_deadline(ks->m[i]->p1);
         if (x < d)
@@ -738,9 +764,90 @@ void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now)
         if (vpn_gdoi_ks_rekey(ks, roll, now))
             ks->rekey_at = now + NS; /* try again shortly */
     } else if (now >= ks->rk_at) {
-        rekey_emit(ks);
-        ks->st.retransmits++;
-        ks->rk_left--;
+        if (rekey_emit(ks, true)) {
+            ks->st.retransmits++;
+            ks->rk_left--;
+        } else {
+            ks->rk_left = 0; /* everyone acknowledged */
+        }
         ks->rk_at = ks->rk_left ? now + (uint64_t)ks->cfg.retrans_s * NS : UINT64_MAX;
     }
+    if (now >= ks->rk_eval_at) {
+        /* IOS removes a member after three unicast rekeys in a row went
+         * unacknowledged; multicast rekeys never remove anyone */
+        ks->rk_eval_at = UINT64_MAX;
+        for (size_t i = 0; i < ks->n;) {
+            ks_member *m = ks->m[i];
+            if (m->registered && m->acked_seq != ks->seq && ++m->missed >= 3) {
+                char a[VPN_ADDR_STRLEN];
+                vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE,
+                             "%s removed: three rekeys unacknowledged",
+                             vpn_addr_str(&m->addr, a, sizeof a));
+                ks->st.removed++;
+                member_remove(ks, i);
+                continue;
+            }
+            i++;
+        }
+    }
+}
+
+/*
+ * Rekey acknowledgement (RFC 8263), in the form this model uses:
+ *   HDR* (exchange VPN_GDOI_EXCH_PUSH_ACK, cookies = the KEK SPI,
+ *   message ID 0, encrypted with the KEK), HASH, SEQ, ID
+ * with HASH = HMAC-SHA-256 keyed with the KEK key over the payloads
+ * after HASH, ID the member's address (ID_IPV4_ADDR). UNVERIFIED against
+ * RFC 8263's exact key derivation, which could not be read here.
+ */
+static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len)
+{
+    uint8_t plain[GDOI_MSG_MAX], h[VPN_PRF_MAX_LEN];
+    const vpn_isakmp_payload *qp, *ip;
+    vpn_isakmp_view after;
+    vpn_isakmp_msg m;
+    vpn_isakmp_id id;
+    vpn_addr who;
+    vpn_iov k = {ks->kek.key, sizeof ks->kek.key}, d;
+    uint32_t seq;
+    int rc;
+
+    if ((rc = vpn_isakmp_msg_parse(dg, len, &m)))
+        return rc;
+    if (!m.encrypted || memcmp(m.hdr.icookie, ks->kek.spi, 8) ||
+        memcmp(m.hdr.rcookie, ks->kek.spi + 8, 8))
+        return VPN_ERR_NOTFOUND;
+    if (m.body_len == 0 || m.body_len % 16 || m.body_len > sizeof plain)
+        return VPN_ERR_MALFORMED;
+    memcpy(plain, m.body, m.body_len);
+    if ((rc = gdoi_kek_crypt(ks->kek.key, ks->kek.iv, plain, m.body_len, false)) ||
+        (rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL)))
+        return rc;
+    if (m.n < 3 || m.pl[0].type != VPN_ISAKMP_PL_HASH || vpn_isakmp_msg_after(&m, 0, &after))
+        return VPN_ERR_MALFORMED;
+    d.p = after.p;
+    d.len = after.len;
+    if ((rc = vpn_prf_compute(VPN_PRF_HMAC_SHA2_256, &k, 1, &d, 1, h, sizeof h)))
+        return rc;
+    if (m.pl[0].body_len != 32 || vpn_ikev1_memcmp_ct(h, m.pl[0].body, 32))
+        return VPN_ERR_AUTH;
+    qp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_SEQ, 0);
+    ip = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_ID, 0);
+    if (!qp || !ip || vpn_gdoi_seq_decode(qp->body, qp->body_len, &seq) ||
+        vpn_isakmp_id_decode(ip->body, ip->body_len, &id) ||
+        id.type != VPN_ISAKMP_ID_IPV4_ADDR || vpn_addr_from_bytes(&who, id.data.p, 4))
+        return VPN_ERR_MALFORMED;
+    (void)src;
+    for (size_t i = 0; i < ks->n; i++) {
+        ks_member *mb = ks->m[i];
+        if (mb->registered && vpn_addr_eq(&mb->addr, &who)) {
+            if (seq == ks->seq && mb->acked_seq != seq) {
+                mb->acked_seq = seq;
+                mb->missed = 0;
+                ks->st.acks++;
+            }
+            return 0;
+        }
+    }
+    return VPN_ERR_NOTFOUND;
 }

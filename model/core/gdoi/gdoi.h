@@ -37,9 +37,18 @@
  * in ms when the message was built). Receivers that do not know them skip
  * them (RFC 2408 3.3 attribute lists).
  *
- * Not implemented here: RFC 8263 rekey acknowledgements (so no removal of
- * members after missed ACKs: unicast rekeys are retransmitted blindly),
- * cooperative key servers (COOP), RSA-signature phase 1, receive-only SAs.
+ * Unicast rekeys request acknowledgements (RFC 8263 KEK_ACK_REQUESTED);
+ * members answer each accepted unicast rekey with an ACK (exchange
+ * VPN_GDOI_EXCH_PUSH_ACK; our form is described at ack_input in
+ * gdoi-ks.c and is UNVERIFIED against RFC 8263's key derivation); the KS
+ * retransmits only to members that did not acknowledge, and removes a
+ * member after three consecutive unacknowledged rekeys, as IOS does.
+ * A retransmitted rekey the member already applied is acknowledged again.
+ *
+ * Not implemented here: cooperative key servers (COOP: announcements,
+ * election, policy sync; see the issue 7 notes), RSA-signature phase 1,
+ * receive-only SAs, GAP activation delays, SID download for AEAD
+ * counter IVs (GCM TEKs use random IVs instead).
  */
 #ifndef VPN_GDOI_H
 #define VPN_GDOI_H
@@ -107,7 +116,8 @@ typedef struct vpn_gdoi_ks_cfg {
 } vpn_gdoi_ks_cfg;
 
 typedef struct vpn_gdoi_ks_stats {
-    uint64_t registrations, refused, rekeys, rekey_msgs_sent, retransmits, bad_msgs;
+    uint64_t registrations, refused, rekeys, rekey_msgs_sent, retransmits, bad_msgs, acks,
+        removed;
 } vpn_gdoi_ks_stats;
 
 typedef struct vpn_gdoi_ks vpn_gdoi_ks;
@@ -168,7 +178,7 @@ typedef enum vpn_gdoi_gm_state {
 
 typedef struct vpn_gdoi_gm_stats {
     uint64_t registrations, reg_attempts, rekeys, rekeys_rejected, replays, bad_sig, bad_kek,
-        malformed;
+        malformed, acks_sent;
 } vpn_gdoi_gm_stats;
 
 typedef struct vpn_gdoi_gm vpn_gdoi_gm;
