@@ -40,6 +40,7 @@ VPN_CORE_SOURCES = [
     'model/core/gdoi/gdoi-common.c',
     'model/core/gdoi/gdoi-ks.c',
     'model/core/gdoi/gdoi-gm.c',
+    'model/core/show/show-gdoi.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -80,6 +81,7 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1.h',
     'model/core/gdoi/gdoi.h',
     'model/core/gdoi/gdoi-priv.h',
+    'model/core/show/show-gdoi.h',
 ]
 
 VPN_NS3_SOURCES = [

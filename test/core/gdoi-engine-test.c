@@ -27,6 +27,7 @@
 #include "crypto/crypto-ids.h"
 #include "gdoi/gdoi.h"
 #include "ipsec/esp.h"
+#include "show/show-gdoi.h"
 #include "ipsec/ip.h"
 #include "isakmp/isakmp-const.h"
 
@@ -656,6 +657,68 @@ static void test_removal_after_three_missed(void **state)
     net_free(&n);
 }
 
+static void want_line(const char *text, const char *line)
+{
+    if (!strstr(text, line))
+        fail_msg("missing \"%s\" in:\n%s", line, text);
+}
+
+static void test_show(void **state)
+{
+    net n;
+    static char out[8192];
+    char spi[64];
+    vpn_show_buf b;
+    (void)state;
+    net_init(&n, 2, false, NULL, 0, 5);
+    register_all(&n);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+    pump(&n);
+
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_gm(n.gm[0], n.now, &b), 0);
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "%s\n", out);
+    want_line(out, "    Group Name               : GETVPN\n");
+    want_line(out, "    Group Identity           : 1234\n");
+    want_line(out, "    Rekeys received          : 1\n");
+    want_line(out, "       Registration status   : Registered\n");
+    want_line(out, "       Remote addr/port      : 192.0.2.1/848\n");
+    want_line(out, "       Last rekey seq num    : 1\n");
+    want_line(out, "       Rekey ACKs sent       : 1\n");
+    want_line(out, "permit ip 10.0.0.0 0.255.255.255 10.0.0.0 0.255.255.255\n");
+    want_line(out, "        Rekey Transport Type     : Unicast\n");
+    want_line(out, "        Sig Key Length (bits)    : 2048\n");
+    snprintf(spi, sizeof spi, "spi: 0x%08X(%u)", vpn_gdoi_ks_tek_spi(n.ks), vpn_gdoi_ks_tek_spi(n.ks));
+    want_line(out, spi);
+    want_line(out, "transform: esp-256-aes esp-sha256-hmac\n");
+    want_line(out, "Anti-Replay(Time Based) : 5 sec interval\n");
+    want_line(out, "(sec): (599)\n");
+    want_line(out, "       Succeeded registration: 1\n");
+    want_line(out, "       Unicast rekey received: 1\n");
+
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks(n.ks, n.now, &b), 0);
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "%s\n", out);
+    want_line(out, "    Group Members            : 2\n");
+    want_line(out, "    Rekey Retransmit Period  : 10 secs\n");
+    want_line(out, "    Replay method            : Time Based\n");
+    want_line(out, "    Rekeys sent              : 1\n");
+    want_line(out, spi);
+
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks_members(n.ks, &b), 0);
+    want_line(out, "Group Member ID    : 198.51.100.11\n");
+    want_line(out, "Group Member ID    : 198.51.100.12\n");
+    want_line(out, " Rcvd seq num      : 1\n");
+
+    /* a buffer too small reports truncation */
+    vpn_show_init(&b, out, 64);
+    assert_int_equal(vpn_show_gdoi_ks(n.ks, n.now, &b), VPN_ERR_NOSPACE);
+    net_free(&n);
+}
+
 /* ---- the trace of issue 7 ---------------------------------------------------- */
 
 static void find_tshark(char *out, size_t cap)
@@ -813,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_adversarial_pull),
         cmocka_unit_test(test_reregister_when_keys_lapse),
         cmocka_unit_test(test_removal_after_three_missed),
+        cmocka_unit_test(test_show),
         cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,8 @@ struct vpn_gdoi_gm {
     size_t nteks;
     vpn_sa *cur;
     bool have_spd;
+    vpn_gdoi_kek_info kek_info;
+    vpn_gdoi_tek_info tek_info;
     uint32_t spd_ids[3]; /* bypass sport 848, bypass dport 848, protect */
     vpn_spd_sel cur_sel;
     uint64_t rereg_at;
@@ -566,6 +568,21 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     }
     gm->last_seq = seq;
     update_rereg(gm);
+    /* what `show crypto gdoi` reports */
+    gm->tek_info.spi = s->tek_spi;
+    gm->tek_info.encr_id = s->encr_id;
+    gm->tek_info.key_bits = s->key_bits;
+    gm->tek_info.integ_id = s->integ_id;
+    gm->tek_info.lifetime_s = (uint32_t)s->life_s;
+    gm->tek_info.tbar_window_s = s->tbar_s;
+    gm->tek_info.acl = s->sel;
+    if (s->kek) {
+        memcpy(gm->kek_info.spi, s->kek_spi, sizeof gm->kek_info.spi);
+        gm->kek_info.multicast = !gm->ack_requested;
+        gm->kek_info.lifetime_s = s->ka.lifetime;
+        gm->kek_info.key_bits = s->ka.key_len;
+        gm->kek_info.sig_key_bits = s->ka.sig_key_len;
+    }
     return 0;
 }
 
@@ -877,4 +894,30 @@ void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
         if (vpn_gdoi_gm_start(gm, now))
             gm->retry_at = now + GM_RETRY_NS;
     }
+}
+
+void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->name = gm->name;
+    o->group_id = gm->cfg.group_id;
+    o->local = gm->cfg.local;
+    o->ks = gm->cfg.ks;
+    o->state = gm->state;
+    o->registrations = gm->st.registrations;
+    o->attempts = gm->st.reg_attempts;
+    o->rekeys = gm->st.rekeys;
+    o->acks_sent = gm->st.acks_sent;
+    o->last_seq = gm->last_seq;
+    o->rereg_in_s = gm->rereg_at == UINT64_MAX ? UINT64_MAX
+                    : gm->rereg_at > now       ? (gm->rereg_at - now) / NS
+                                               : 0;
+    o->have_policy = gm->cur != NULL;
+    o->kek = gm->kek_info;
+    o->kek.remaining_s = gm->kek_expires > now ? (uint32_t)((gm->kek_expires - now) / NS) : 0;
+    o->tek = gm->tek_info;
+    for (size_t i = 0; i < gm->nteks; i++)
+        if (gm->teks[i].sa == gm->cur)
+            o->tek.remaining_s =
+                gm->teks[i].expires > now ? (uint32_t)((gm->teks[i].expires - now) / NS) : 0;
 }

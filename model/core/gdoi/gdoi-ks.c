@@ -851,3 +851,46 @@ static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, si
     }
     return VPN_ERR_NOTFOUND;
 }
+
+void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->name = ks->name;
+    o->group_id = ks->cfg.group_id;
+    o->local = ks->cfg.local;
+    o->mcast = ks->cfg.mcast;
+    o->members = vpn_gdoi_ks_members(ks);
+    o->retrans_s = ks->cfg.retrans_s;
+    o->retrans_n = ks->cfg.retrans_n;
+    o->seq = ks->seq;
+    o->rekeys = ks->st.rekeys;
+    memcpy(o->kek.spi, ks->kek.spi, sizeof o->kek.spi);
+    o->kek.multicast = ks->cfg.multicast;
+    o->kek.lifetime_s = ks->cfg.kek_lifetime_s;
+    o->kek.remaining_s = remaining_s(ks->kek.expires, now);
+    o->kek.key_bits = GDOI_KEK_KEY_LEN * 8;
+    o->kek.sig_key_bits = (uint16_t)vpn_sig_key_bits(ks->cfg.rekey_key);
+    o->tek.spi = ks->tek.spi;
+    o->tek.encr_id = ks->cfg.tek.encr_id;
+    o->tek.key_bits = ks->cfg.tek.key_bits;
+    o->tek.integ_id = ks->cfg.tek.integ_id;
+    o->tek.lifetime_s = ks->cfg.tek.lifetime_s;
+    o->tek.remaining_s = remaining_s(ks->tek.expires, now);
+    o->tek.tbar_window_s = ks->cfg.tek.tbar_window_s;
+    o->tek.acl = ks->cfg.tek.sel;
+}
+
+int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out)
+{
+    for (size_t k = 0; k < ks->n; k++) {
+        if (!ks->m[k]->registered)
+            continue;
+        if (i-- == 0) {
+            out->addr = ks->m[k]->addr;
+            out->acked_seq = ks->m[k]->acked_seq;
+            out->missed = ks->m[k]->missed;
+            return 0;
+        }
+    }
+    return VPN_ERR_NOTFOUND;
+}

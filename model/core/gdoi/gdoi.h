@@ -211,6 +211,59 @@ void vpn_gdoi_gm_kek(const vpn_gdoi_gm *gm, const uint8_t **key, const uint8_t *
 /* The phase-1 SA of the current registration (NULL if none), for key exports. */
 const vpn_ikev1_sa *vpn_gdoi_gm_phase1(const vpn_gdoi_gm *gm);
 
+/* ---- state for `show crypto gdoi` (show/show-gdoi.h) ------------------------- */
+
+typedef struct vpn_gdoi_tek_info {
+    uint32_t spi;
+    uint16_t encr_id, key_bits, integ_id;
+    uint32_t lifetime_s, remaining_s;
+    uint32_t tbar_window_s; /* 0: counter-based / none */
+    vpn_spd_sel acl;
+} vpn_gdoi_tek_info;
+
+typedef struct vpn_gdoi_kek_info {
+    uint8_t spi[VPN_GDOI_KEK_SPI_LEN];
+    bool multicast;
+    uint32_t lifetime_s, remaining_s;
+    uint16_t key_bits, sig_key_bits;
+} vpn_gdoi_kek_info;
+
+typedef struct vpn_gdoi_ks_info {
+    const char *name;
+    uint32_t group_id;
+    vpn_addr local, mcast;
+    size_t members;
+    uint32_t retrans_s, retrans_n;
+    uint32_t seq;
+    uint64_t rekeys;
+    vpn_gdoi_kek_info kek;
+    vpn_gdoi_tek_info tek;
+} vpn_gdoi_ks_info;
+
+typedef struct vpn_gdoi_member_info {
+    vpn_addr addr;
+    uint32_t acked_seq;
+    unsigned missed;
+} vpn_gdoi_member_info;
+
+typedef struct vpn_gdoi_gm_info {
+    const char *name;
+    uint32_t group_id;
+    vpn_addr local, ks;
+    vpn_gdoi_gm_state state;
+    uint64_t registrations, attempts, rekeys, acks_sent;
+    uint32_t last_seq;
+    uint64_t rereg_in_s;   /* UINT64_MAX: not scheduled */
+    bool have_policy;
+    vpn_gdoi_kek_info kek;
+    vpn_gdoi_tek_info tek; /* the current outbound TEK */
+} vpn_gdoi_gm_info;
+
+void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info *out);
+/* The i-th registered member (i < members); 0, or VPN_ERR_NOTFOUND. */
+int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out);
+void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info *out);
+
 #ifdef __cplusplus
 }
 #endif
