@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "test-util.h"
+#include "crypto/sig.h"
 
 #include "common/rng.h"
 #include "common/vpn-err.h"
@@ -335,6 +338,72 @@ static void test_garbage(void **state)
     pair_free(&p);
 }
 
+static vpn_sig_key *rsa_new(void)
+{
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    vpn_sig_key *k;
+    assert_non_null(pk);
+    assert_int_equal(vpn_sig_key_from_evp(&k, pk), 0);
+    EVP_PKEY_free(pk);
+    return k;
+}
+
+static void test_rsa_signatures(void **state)
+{
+    pair p;
+    vpn_sig_key *ki = rsa_new(), *kr = rsa_new(), *other = rsa_new();
+    const vpn_sig_key *trust_i[1] = {kr}, *trust_r[2] = {other, ki}, *wrong[1] = {other};
+    vpn_ikev1_cfg ci = cfg("unused", "10.0.0.2", VPN_DH_ECP_256, 0),
+                  cr = cfg("s3cret", "10.0.0.1", 0, 0);
+    (void)state;
+    ci.psk = NULL;
+    ci.psk_len = 0;
+    ci.auth = VPN_IKEV1_AUTH_RSA_SIG;
+    ci.key = ki;
+    ci.peer_keys = trust_i;
+    ci.n_peer_keys = 1;
+    /* the responder has a PSK and an RSA key: it takes what is proposed */
+    cr.key = kr;
+    cr.peer_keys = trust_r;
+    cr.n_peer_keys = 2;
+    pair_init(&p, &ci, &cr);
+    assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+    assert_int_equal(pump(&p), 0);
+    check_established(&p);
+    pair_free(&p);
+
+    /* the same responder still serves PSK initiators */
+    {
+        vpn_ikev1_cfg cp = cfg("s3cret", "10.0.0.2", 0, 0);
+        pair_init(&p, &cp, &cr);
+        assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+        assert_int_equal(pump(&p), 0);
+        check_established(&p);
+        pair_free(&p);
+    }
+
+    /* an initiator whose key the responder does not trust */
+    cr.peer_keys = wrong;
+    cr.n_peer_keys = 1;
+    pair_init(&p, &ci, &cr);
+    assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+    assert_int_equal(pump(&p), VPN_ERR_AUTH);
+    assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_DEAD);
+    assert_int_not_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_ESTABLISHED);
+    pair_free(&p);
+
+    /* a responder without RSA credentials refuses the proposal */
+    cr.key = NULL;
+    cr.n_peer_keys = 0;
+    pair_init(&p, &ci, &cr);
+    assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+    assert_int_equal(pump(&p), VPN_ERR_POLICY);
+    pair_free(&p);
+    vpn_sig_key_del(ki);
+    vpn_sig_key_del(kr);
+    vpn_sig_key_del(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_retransmit),
         cmocka_unit_test(test_delete_and_lifetime),
         cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_rsa_signatures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

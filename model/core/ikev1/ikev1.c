@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 
 #include "common/vpn-err.h"
 #include "common/wire.h"
@@ -15,6 +17,7 @@
 #include "crypto/dh.h"
 #include "crypto/kdf.h"
 #include "crypto/prf.h"
+#include "crypto/sig.h"
 #include "isakmp/gdoi-codec.h"
 #include "isakmp/isakmp-build.h"
 #include "isakmp/isakmp-policy.h"
@@ -31,7 +34,7 @@ struct vpn_ikev1_sa {
     uint8_t icookie[8], rcookie[8];
 
     /* negotiated */
-    uint16_t encr_bits, hash, group, prf;
+    uint16_t encr_bits, hash, group, prf, auth;
     uint32_t peer_doi;
     uint64_t life_s;
 
@@ -68,6 +71,52 @@ int vpn_ikev1_memcmp_ct(const uint8_t *a, const uint8_t *b, size_t n)
     return d != 0;
 }
 
+static bool auth_ok(const vpn_ikev1_sa *sa, uint16_t a)
+{
+    if (sa->initiator)
+        return a == sa->cfg.auth;
+    if (a == VPN_IKEV1_AUTH_PSK)
+        return sa->cfg.psk_len > 0;
+    if (a == VPN_IKEV1_AUTH_RSA_SIG)
+        return sa->cfg.key != NULL && sa->cfg.n_peer_keys > 0;
+    return false;
+}
+
+/*
+ * RFC 2409 5.1 with RSA: the signature is the PKCS#1 v1.5 (type 1)
+ * encryption of HASH_I/HASH_R itself, no DigestInfo around it.
+ */
+static int rsa_raw_sign(const vpn_sig_key *k, const uint8_t *h, size_t hl, uint8_t *sig,
+                        size_t *sl)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(vpn_sig_key_evp(k), NULL);
+    int rc = VPN_ERR_CRYPTO;
+
+    if (c && EVP_PKEY_sign_init(c) == 1 &&
+        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+        EVP_PKEY_sign(c, sig, sl, h, hl) == 1)
+        rc = 0;
+    EVP_PKEY_CTX_free(c);
+    return rc;
+}
+
+static int rsa_raw_verify(const vpn_sig_key *k, const uint8_t *h, size_t hl, const uint8_t *sig,
+                          size_t sl)
+{
+    EVP_PKEY_CTX *c;
+    int rc = VPN_ERR_AUTH;
+
+    if (vpn_sig_key_type_of(k) != VPN_SIG_KEY_RSA)
+        return VPN_ERR_AUTH;
+    c = EVP_PKEY_CTX_new(vpn_sig_key_evp(k), NULL);
+    if (c && EVP_PKEY_verify_init(c) == 1 &&
+        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+        EVP_PKEY_verify(c, sig, sl, h, hl) == 1)
+        rc = 0;
+    EVP_PKEY_CTX_free(c);
+    return rc;
+}
+
 static bool group_ok(const vpn_ikev1_sa *sa, uint16_t g)
 {
     if (sa->initiator)
@@ -84,16 +133,30 @@ int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ike
     uint16_t prf;
     const vpn_dh_info *di;
 
-    if (!out || !ctx || !cfg || !ctx->send || !ctx->rng || !cfg->psk || cfg->psk_len == 0 ||
+    bool has_psk = cfg && cfg->psk && cfg->psk_len, has_rsa = cfg && cfg->key;
+
+    if (!out || !ctx || !cfg || !ctx->send || !ctx->rng || (!has_psk && !has_rsa) ||
         cfg->psk_len > VPN_IKEV1_PSK_MAX || vpn_addr_len(&cfg->local_id) == 0)
         return VPN_ERR_INVAL;
+    if (has_rsa && (vpn_sig_key_type_of(cfg->key) != VPN_SIG_KEY_RSA ||
+                    !vpn_sig_key_is_private(cfg->key)))
+        return VPN_ERR_INVAL;
+    if (initiator) {
+        uint16_t a = cfg->auth ? cfg->auth : VPN_IKEV1_AUTH_PSK;
+        if ((a == VPN_IKEV1_AUTH_PSK && !has_psk) || (a == VPN_IKEV1_AUTH_RSA_SIG && !has_rsa) ||
+            (a != VPN_IKEV1_AUTH_PSK && a != VPN_IKEV1_AUTH_RSA_SIG))
+            return VPN_ERR_INVAL;
+    }
     sa = calloc(1, sizeof *sa);
     if (!sa)
         return VPN_ERR_NOMEM;
     sa->ctx = *ctx;
     sa->cfg = *cfg;
-    memcpy(sa->psk, cfg->psk, cfg->psk_len);
+    if (has_psk)
+        memcpy(sa->psk, cfg->psk, cfg->psk_len);
     sa->cfg.psk = sa->psk;
+    if (!sa->cfg.auth)
+        sa->cfg.auth = VPN_IKEV1_AUTH_PSK;
     if (!sa->cfg.encr_key_bits)
         sa->cfg.encr_key_bits = 256;
     if (!sa->cfg.hash)
@@ -319,7 +382,7 @@ static int write_attrs(const vpn_ikev1_sa *sa, vpn_wr *w)
                 1u << VPN_IKEV1_ATTR_KEY_LENGTH;
     a.encr = VPN_IKEV1_ENCR_AES_CBC;
     a.hash = sa->cfg.hash;
-    a.auth = VPN_IKEV1_AUTH_PSK;
+    a.auth = sa->cfg.auth;
     a.group_desc = sa->cfg.group;
     a.key_len = sa->cfg.encr_key_bits;
     a.life_types = 1u << VPN_IKEV1_LIFE_SECONDS;
@@ -390,7 +453,7 @@ static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
                 vpn_ikev1_sa_attrs_decode(x.attrs.p, x.attrs.len, &a))
                 continue;
             if ((a.present & need) != need || a.encr != VPN_IKEV1_ENCR_AES_CBC ||
-                a.auth != VPN_IKEV1_AUTH_PSK || !group_ok(sa, a.group_desc) ||
+                !auth_ok(sa, a.auth) || !group_ok(sa, a.group_desc) ||
                 vpn_prf_from_ikev1_hash(a.hash, &prf))
                 continue;
             if (!(a.present & (1u << VPN_IKEV1_ATTR_KEY_LENGTH)))
@@ -404,6 +467,7 @@ static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
                  a.key_len != sa->cfg.encr_key_bits))
                 return VPN_ERR_POLICY; /* not what we offered */
             sa->encr_bits = a.key_len;
+            sa->auth = a.auth;
             sa->hash = a.hash;
             sa->prf = prf;
             sa->group = a.group_desc;
@@ -475,7 +539,10 @@ static int derive(vpn_ikev1_sa *sa)
         return rc;
     g.len = glen;
     memset(&skeyid, 0, sizeof skeyid);
-    rc = vpn_ikev1_skeyid_psk(sa->prf, psk, ni, nr, &skeyid);
+    if (sa->auth == VPN_IKEV1_AUTH_RSA_SIG)
+        rc = vpn_ikev1_skeyid_sig(sa->prf, ni, nr, g, &skeyid); /* RFC 2409 5.1 */
+    else
+        rc = vpn_ikev1_skeyid_psk(sa->prf, psk, ni, nr, &skeyid); /* 5.4 */
     if (!rc)
         rc = vpn_ikev1_keys_derive(sa->prf, &skeyid, g, sa->icookie, sa->rcookie,
                                    sa->encr_bits / 8, &sa->keys);
@@ -527,8 +594,8 @@ static size_t id_body(const vpn_ikev1_sa *sa, uint8_t *out)
 /* Messages 5 and 6: HDR*, ID, HASH_I / HASH_R. */
 static int send_id_hash(vpn_ikev1_sa *sa, uint64_t now)
 {
-    uint8_t buf[512], idb[24], hash[VPN_PRF_MAX_LEN];
-    size_t idl = id_body(sa, idb), len;
+    uint8_t buf[1024], idb[24], hash[VPN_PRF_MAX_LEN], sig[512];
+    size_t idl = id_body(sa, idb), len, sl = sizeof sig;
     vpn_isakmp_bld b;
     vpn_isakmp_hdr h;
     int rc;
@@ -538,7 +605,13 @@ static int send_id_hash(vpn_ikev1_sa *sa, uint64_t now)
     hdr_make(sa, &h, VPN_ISAKMP_EXCH_MAIN, 0);
     vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
     vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_ID, idb, idl);
-    vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_HASH, hash, vpn_ikev1_sa_prf_len(sa));
+    if (sa->auth == VPN_IKEV1_AUTH_RSA_SIG) {
+        if ((rc = rsa_raw_sign(sa->cfg.key, hash, vpn_ikev1_sa_prf_len(sa), sig, &sl)))
+            return rc;
+        vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_SIG, sig, sl);
+    } else {
+        vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_HASH, hash, vpn_ikev1_sa_prf_len(sa));
+    }
     if ((rc = vpn_isakmp_bld_pad(&b, VPN_IKEV1_BLOCK, &len)))
         return rc;
     rc = send_encrypted(sa, &b, buf, sa->iv, true, now, len);
@@ -598,7 +671,9 @@ static int open_msg(vpn_ikev1_sa *sa, vpn_isakmp_msg *m, uint8_t iv[VPN_IKEV1_BL
 static int check_auth(vpn_ikev1_sa *sa, const vpn_isakmp_msg *m)
 {
     const vpn_isakmp_payload *id = vpn_isakmp_msg_find(m, VPN_ISAKMP_PL_ID, 0);
-    const vpn_isakmp_payload *hp = vpn_isakmp_msg_find(m, VPN_ISAKMP_PL_HASH, 0);
+    bool rsa = sa->auth == VPN_IKEV1_AUTH_RSA_SIG;
+    const vpn_isakmp_payload *hp =
+        vpn_isakmp_msg_find(m, rsa ? VPN_ISAKMP_PL_SIG : VPN_ISAKMP_PL_HASH, 0);
     uint8_t want[VPN_PRF_MAX_LEN];
     size_t hl = vpn_ikev1_sa_prf_len(sa);
 
@@ -606,8 +681,16 @@ static int check_auth(vpn_ikev1_sa *sa, const vpn_isakmp_msg *m)
         return VPN_ERR_MALFORMED;
     if (auth_hash(sa, !sa->initiator, id->body, id->body_len, want))
         return VPN_ERR_CRYPTO;
-    if (hp->body_len != hl || vpn_ikev1_memcmp_ct(want, hp->body, hl))
+    if (rsa) {
+        size_t i;
+        for (i = 0; i < sa->cfg.n_peer_keys; i++)
+            if (rsa_raw_verify(sa->cfg.peer_keys[i], want, hl, hp->body, hp->body_len) == 0)
+                break;
+        if (i == sa->cfg.n_peer_keys)
+            return VPN_ERR_AUTH;
+    } else if (hp->body_len != hl || vpn_ikev1_memcmp_ct(want, hp->body, hl)) {
         return VPN_ERR_AUTH;
+    }
     return read_peer_id(sa, id);
 }
 

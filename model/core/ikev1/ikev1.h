@@ -32,7 +32,12 @@
  * 5.7): encrypted notifies and deletes with HASH(1) = prf(SKEYID_a, M-ID |
  * N/D); a received delete of the phase-1 SA ends it.
  *
- * RSA-signature authentication and Aggressive Mode are not implemented.
+ * Authentication: pre-shared keys (RFC 2409 5.4) or RSA signatures (5.1:
+ * SKEYID = prf(Ni_b | Nr_b, g^xy), messages 5 and 6 carry SIG_I / SIG_R,
+ * the PKCS#1 v1.5 signature of HASH_I / HASH_R without a DigestInfo, as
+ * IKEv1 implementations sign). Peers are trusted by configured public
+ * keys; CERT payloads are neither sent nor required. Aggressive Mode is
+ * not implemented.
  */
 #ifndef VPN_IKEV1_H
 #define VPN_IKEV1_H
@@ -66,8 +71,17 @@ typedef struct vpn_ikev1_cfg {
     bool allow_legacy_groups; /* accept MODP groups 2 and 5 from peers */
     uint32_t doi;           /* DOI of our SA payloads; 0 = VPN_IKEV1_DEFAULT_DOI */
     uint32_t lifetime_s;    /* 0 = VPN_IKEV1_DEFAULT_LIFETIME */
-    const uint8_t *psk;     /* copied; 1..VPN_IKEV1_PSK_MAX octets */
+    uint16_t auth;          /* what an initiator proposes: VPN_IKEV1_AUTH_PSK (0 = PSK)
+                               or VPN_IKEV1_AUTH_RSA_SIG; a responder accepts either
+                               method it has credentials for */
+    const uint8_t *psk;     /* copied; 1..VPN_IKEV1_PSK_MAX octets (PSK) */
     size_t psk_len;
+    /* RSA signatures (RFC 2409 5.1): our private key, and the peers' public
+     * keys we trust (IOS `crypto key pubkey-chain rsa`); borrowed, must
+     * outlive the SA. A signature is accepted from any of them. */
+    const struct vpn_sig_key *key;
+    const struct vpn_sig_key *const *peer_keys;
+    size_t n_peer_keys;
     vpn_addr local_id;      /* our ID payload (ID_IPV4_ADDR / ID_IPV6_ADDR) */
     uint64_t retrans_ns;    /* 0 = VPN_IKEV1_DEFAULT_RETRANS_NS */
     unsigned retrans_max;   /* 0 = VPN_IKEV1_DEFAULT_RETRANS_MAX */
