@@ -63,6 +63,7 @@ typedef struct net {
 } net;
 
 static net *g_net;
+static uint16_t g_encr = VPN_ENCR_AES_CBC; /* the TEK transform of the next net_init */
 
 static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
                     size_t len, const uint8_t *view, size_t view_len)
@@ -131,7 +132,7 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
     kc.tek.sel.family = VPN_AF_INET;
     vpn_prefix_parse(&kc.tek.sel.src, "10.0.0.0/8");
     vpn_prefix_parse(&kc.tek.sel.dst, "10.0.0.0/8");
-    kc.tek.encr_id = VPN_ENCR_AES_CBC;
+    kc.tek.encr_id = g_encr;
     kc.tek.lifetime_s = 600;
     kc.tek.tbar_window_s = tbar;
     kc.kek_lifetime_s = 3000;
@@ -314,6 +315,30 @@ static void test_registration_and_traffic(void **state)
     assert_int_equal(send_between(&n, 0, 1, 1), 0);
     assert_int_equal(send_between(&n, 1, 2, 2), 0);
     assert_int_equal(send_between(&n, 2, 0, 3), 0);
+    net_free(&n);
+}
+
+static void test_gcm_tek(void **state)
+{
+    net n;
+    const vpn_sa_config *c;
+    (void)state;
+    g_encr = VPN_ENCR_AES_GCM_16;
+    net_init(&n, 2, false, NULL, 0, 5);
+    g_encr = VPN_ENCR_AES_CBC;
+    register_all(&n);
+    assert_registered(&n, 0);
+    assert_registered(&n, 1);
+    c = vpn_sa_get_config(vpn_gdoi_gm_tek(n.gm[0]));
+    assert_int_equal(c->encr_id, VPN_ENCR_AES_GCM_16);
+    assert_int_equal(c->integ_id, VPN_INTEG_NONE);
+    assert_int_equal(c->iv_mode, VPN_SA_IV_RANDOM);
+    assert_int_equal(send_between(&n, 0, 1, 11), 0);
+    assert_int_equal(send_between(&n, 1, 0, 12), 0);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+    pump(&n);
+    assert_registered(&n, 1);
+    assert_int_equal(send_between(&n, 1, 0, 13), 0);
     net_free(&n);
 }
 
@@ -869,6 +894,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registration_and_traffic),
+        cmocka_unit_test(test_gcm_tek),
         cmocka_unit_test(test_unicast_rekey),
         cmocka_unit_test(test_multicast_rekey),
         cmocka_unit_test(test_unauthorized),
