@@ -622,6 +622,67 @@ static void test_adversarial_pull(void **state)
     net_free(&n);
 }
 
+/* Hostile or broken datagrams to the key server change nothing there. */
+static void test_adversarial_ks(void **state)
+{
+    net n;
+    uint8_t m[DG_MAX];
+    vpn_gdoi_ks_stats st0;
+    (void)state;
+
+    net_init(&n, 2, false, NULL, 0, 0);
+    assert_int_equal(vpn_gdoi_gm_start(n.gm[0], n.now), 0);
+    for (int step = 0; step < 16 && n.nq; step++) {
+        dgram d = n.q[0];
+        n.nq = 0;
+        if (vpn_addr_eq(&d.dst, &n.ks_addr)) {
+            size_t members = vpn_gdoi_ks_members(n.ks);
+            /* truncations of every GM -> KS message, and bit flips of the
+             * protected ones (GROUPKEY-PULL; an unauthenticated Main Mode
+             * message with a changed body is simply another offer) */
+            for (size_t k = 0; k < d.len; k += 3) {
+                assert_int_not_equal(vpn_gdoi_ks_input(n.ks, &d.src, d.b, k, n.now), 0);
+                if (d.b[18] == VPN_GDOI_EXCH_PULL) {
+                    memcpy(m, d.b, d.len);
+                    m[k] ^= 0x20;
+                    assert_int_not_equal(vpn_gdoi_ks_input(n.ks, &d.src, m, d.len, n.now), 0);
+                }
+                assert_int_equal(vpn_gdoi_ks_members(n.ks), members);
+            }
+            assert_int_equal(n.nq, 0); /* nothing answered */
+            assert_int_equal(vpn_gdoi_ks_input(n.ks, &d.src, d.b, d.len, n.now), 0);
+        } else {
+            assert_int_equal(vpn_gdoi_gm_input(n.gm[0], d.b, d.len, n.now), 0);
+        }
+    }
+    assert_registered(&n, 0);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 1);
+    st0 = *vpn_gdoi_ks_get_stats(n.ks);
+    assert_int_equal(st0.registrations, 1);
+    /* a member of another group, and one with a wrong pre-shared key */
+    {
+        vpn_gdoi_gm *other;
+        vpn_gdoi_gm_cfg gc;
+        memset(&gc, 0, sizeof gc);
+        gc.group_id = 999;
+        gc.local = n.gm_addr[1];
+        gc.ks = n.ks_addr;
+        gc.ike.psk = (const uint8_t *)"gdoi-psk";
+        gc.ike.psk_len = 8;
+        gc.sad = n.sad[1];
+        gc.spd = n.spd[1];
+        assert_int_equal(vpn_gdoi_gm_new(&other, &gc, &n.rng, NULL, on_send, &n), 0);
+        vpn_gdoi_gm_del(n.gm[1]);
+        n.gm[1] = other;
+        assert_int_equal(vpn_gdoi_gm_start(n.gm[1], n.now), 0);
+        pump(&n);
+        assert_int_not_equal(vpn_gdoi_gm_get_state(n.gm[1]), VPN_GDOI_GM_REGISTERED);
+        assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->refused, st0.refused + 1);
+        assert_int_equal(vpn_gdoi_ks_members(n.ks), 1);
+    }
+    net_free(&n);
+}
+
 static void test_reregister_when_keys_lapse(void **state)
 {
     net n;
@@ -900,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_unauthorized),
         cmocka_unit_test(test_adversarial_push),
         cmocka_unit_test(test_adversarial_pull),
+        cmocka_unit_test(test_adversarial_ks),
         cmocka_unit_test(test_reregister_when_keys_lapse),
         cmocka_unit_test(test_removal_after_three_missed),
         cmocka_unit_test(test_show),
