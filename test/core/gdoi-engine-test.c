@@ -64,6 +64,7 @@ typedef struct net {
 
 static net *g_net;
 static uint16_t g_encr = VPN_ENCR_AES_CBC; /* the TEK transform of the next net_init */
+static uint16_t g_gap_act, g_gap_deact;     /* GAP delays of the next net_init */
 
 static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
                     size_t len, const uint8_t *view, size_t view_len)
@@ -139,6 +140,8 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
     kc.multicast = multicast;
     kc.mcast = n->mcast;
     kc.rekey_key = n->rsa;
+    kc.gap_activation_s = g_gap_act;
+    kc.gap_deactivation_s = g_gap_deact;
     assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, NULL, on_send, n, n->now), 0);
 
     n->ngm = ngm;
@@ -339,6 +342,49 @@ static void test_gcm_tek(void **state)
     pump(&n);
     assert_registered(&n, 1);
     assert_int_equal(send_between(&n, 1, 0, 13), 0);
+    net_free(&n);
+}
+
+/* RFC 6407 5.5: activation and deactivation delays after a rekey. */
+static void test_gap_delays(void **state)
+{
+    net n;
+    vpn_sa *old;
+    uint32_t old_spi, new_spi;
+    uint64_t t;
+    (void)state;
+    g_gap_act = 5;
+    g_gap_deact = 30;
+    net_init(&n, 2, false, NULL, 0, 0);
+    g_gap_act = g_gap_deact = 0;
+    register_all(&n);
+    /* registration installs and uses the TEK at once */
+    assert_registered(&n, 0);
+    assert_registered(&n, 1);
+    old = vpn_gdoi_gm_tek(n.gm[0]);
+    old_spi = vpn_gdoi_ks_tek_spi(n.ks);
+    t = n.now;
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+    pump(&n);
+    new_spi = vpn_gdoi_ks_tek_spi(n.ks);
+    /* both TEKs are in the SADs, the members still send on the old one */
+    assert_non_null(vpn_sad_lookup(n.sad[1], new_spi, NULL));
+    assert_ptr_equal(vpn_gdoi_gm_tek(n.gm[0]), old);
+    assert_int_equal(send_between(&n, 0, 1, 20), 0);
+    run_until(&n, t + 4 * NS);
+    assert_ptr_equal(vpn_gdoi_gm_tek(n.gm[0]), old);
+    run_until(&n, t + 6 * NS);
+    /* after the activation delay they send on the new one */
+    assert_registered(&n, 0);
+    assert_registered(&n, 1);
+    assert_int_equal(vpn_sa_get_config(vpn_gdoi_gm_tek(n.gm[0]))->spi, new_spi);
+    assert_int_equal(send_between(&n, 0, 1, 21), 0);
+    assert_non_null(vpn_sad_lookup(n.sad[1], old_spi, NULL));
+    /* the old TEK goes after the deactivation delay, not at its lifetime */
+    run_until(&n, t + 31 * NS);
+    assert_null(vpn_sad_lookup(n.sad[1], old_spi, NULL));
+    assert_null(vpn_sad_lookup(n.sad[0], old_spi, NULL));
+    assert_int_equal(send_between(&n, 1, 0, 22), 0);
     net_free(&n);
 }
 
@@ -956,6 +1002,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registration_and_traffic),
         cmocka_unit_test(test_gcm_tek),
+        cmocka_unit_test(test_gap_delays),
         cmocka_unit_test(test_unicast_rekey),
         cmocka_unit_test(test_multicast_rekey),
         cmocka_unit_test(test_unauthorized),

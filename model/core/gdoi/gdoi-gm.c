@@ -46,6 +46,7 @@ typedef struct gm_stage {
     bool kd_tek;
     uint8_t alg_key[64], integ_key[64];
     size_t alg_len, integ_len;
+    uint16_t gap_act, gap_deact;
     bool kd_kek;
     uint8_t kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
     vpn_sig_key *pub;
@@ -84,6 +85,8 @@ struct vpn_gdoi_gm {
     gm_tek teks[GM_MAX_TEKS];
     size_t nteks;
     vpn_sa *cur;
+    vpn_sa *pending;      /* RFC 6407 5.5: the new TEK before its activation delay */
+    uint64_t activate_at;
     bool have_spd;
     vpn_gdoi_kek_info kek_info;
     vpn_gdoi_tek_info tek_info;
@@ -129,7 +132,7 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
         gm->log = *log;
     gm->send = send;
     gm->user = user;
-    gm->retrans_at = gm->retry_at = gm->rereg_at = UINT64_MAX;
+    gm->retrans_at = gm->retry_at = gm->rereg_at = gm->activate_at = UINT64_MAX;
     *out = gm;
     return 0;
 }
@@ -369,7 +372,17 @@ static int stage_sa(gm_stage *s, const vpn_isakmp_payload *p, uint8_t exch)
             if ((rc = stage_sat(s, &sub)))
                 return rc;
         }
-        /* GAP and further TEKs: not used */
+        if (sub.type == VPN_GDOI_PL_GAP) {
+            vpn_isakmp_view ga;
+            vpn_gdoi_gap_attrs g;
+            if (vpn_gdoi_gap_decode(sub.body, sub.body_len, &ga) ||
+                vpn_gdoi_gap_attrs_decode(ga.p, ga.len, &g))
+                return VPN_ERR_MALFORMED;
+            s->gap_act = (g.present & (1u << VPN_GDOI_GAP_ACTIVATION_DELAY)) ? g.activation_delay : 0;
+            s->gap_deact =
+                (g.present & (1u << VPN_GDOI_GAP_DEACTIVATION_DELAY)) ? g.deactivation_delay : 0;
+        }
+        /* further TEKs: not used */
     }
     if (rc < 0)
         return VPN_ERR_MALFORMED;
@@ -481,10 +494,12 @@ static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa)
 
 static void update_rereg(vpn_gdoi_gm *gm)
 {
-    uint64_t end = gm->kek_expires, lead = (uint64_t)gm->cfg.rereg_lead_s * NS;
+    /* keys lapse when the KEK or the newest TEK does */
+    uint64_t newest = 0, end, lead = (uint64_t)gm->cfg.rereg_lead_s * NS;
     for (size_t i = 0; i < gm->nteks; i++)
-        if (gm->teks[i].sa == gm->cur && gm->teks[i].expires < end)
-            end = gm->teks[i].expires;
+        if (gm->teks[i].expires > newest)
+            newest = gm->teks[i].expires;
+    end = newest < gm->kek_expires ? newest : gm->kek_expires;
     gm->rereg_at = end > lead ? end - lead : 0;
 }
 
@@ -496,7 +511,7 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
 {
     vpn_sa_config c;
     vpn_sa *sa = NULL;
-    bool fresh = false;
+    bool fresh = false, delay;
     int rc;
 
     if (!s->tek || !s->kd_tek)
@@ -531,7 +546,11 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
             return rc;
         fresh = true;
     }
-    if ((rc = install_spd(gm, &s->sel, sa))) {
+    /* RFC 6407 5.5: a rekey with an activation delay keeps sending on the
+     * current TEK for that long (registration uses the TEK at once) */
+    delay = !pull && gm->cur && gm->cur != sa && s->gap_act && gm->have_spd &&
+            sel_eq(&s->sel, &gm->cur_sel);
+    if (!delay && (rc = install_spd(gm, &s->sel, sa))) {
         if (fresh)
             vpn_sad_remove(gm->cfg.sad, sa);
         return rc;
@@ -540,6 +559,15 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         vpn_sa_tbar_sync(sa, now, s->pt_ms);
     if (fresh) {
         if (gm->nteks == GM_MAX_TEKS) {
+            if (gm->teks[0].sa == gm->pending) {
+                gm->pending = NULL;
+                gm->activate_at = UINT64_MAX;
+            }
+            if (gm->teks[0].sa == gm->cur) {
+                /* the oldest is still the one we send on: use the newest */
+                gm->cur = sa;
+                vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], sa);
+            }
             vpn_sad_remove(gm->cfg.sad, gm->teks[0].sa);
             memmove(gm->teks, gm->teks + 1, (GM_MAX_TEKS - 1) * sizeof gm->teks[0]);
             gm->nteks--;
@@ -549,7 +577,18 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         gm->teks[gm->nteks].expires = now + s->life_s * NS;
         gm->nteks++;
     }
-    gm->cur = sa;
+    if (!pull && s->gap_deact)
+        for (size_t i = 0; i < gm->nteks; i++)
+            if (gm->teks[i].sa != sa && gm->teks[i].expires > now + (uint64_t)s->gap_deact * NS)
+                gm->teks[i].expires = now + (uint64_t)s->gap_deact * NS;
+    if (delay) {
+        gm->pending = sa;
+        gm->activate_at = now + (uint64_t)s->gap_act * NS;
+    } else {
+        gm->cur = sa;
+        gm->pending = NULL;
+        gm->activate_at = UINT64_MAX;
+    }
     if (s->kek) {
         memcpy(gm->kek_spi, s->kek_spi, sizeof gm->kek_spi);
         gm->ack_requested = (s->ka.present & (1u << VPN_GDOI_KEK_ACK_REQUESTED)) &&
@@ -832,6 +871,8 @@ uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm)
         d = gm->retry_at;
     if (gm->rereg_at < d)
         d = gm->rereg_at;
+    if (gm->activate_at < d)
+        d = gm->activate_at;
     if (gm->p1 && gm->state != VPN_GDOI_GM_REGISTERED && vpn_ikev1_sa_deadline(gm->p1) < d)
         d = vpn_ikev1_sa_deadline(gm->p1);
     for (size_t i = 0; i < gm->nteks; i++)
@@ -850,9 +891,22 @@ static void registration_failed(vpn_gdoi_gm *gm, uint64_t now, const char *why)
 
 void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
 {
+    if (now >= gm->activate_at) {
+        gm->activate_at = UINT64_MAX;
+        if (gm->pending && gm->have_spd &&
+            vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], gm->pending) == 0) {
+            gm->cur = gm->pending;
+            update_rereg(gm);
+        }
+        gm->pending = NULL;
+    }
     /* TEKs whose lifetime ended leave the SAD */
     for (size_t i = 0; i < gm->nteks;) {
         if (now >= gm->teks[i].expires) {
+            if (gm->teks[i].sa == gm->pending) {
+                gm->pending = NULL;
+                gm->activate_at = UINT64_MAX;
+            }
             if (gm->teks[i].sa == gm->cur) {
                 if (gm->have_spd)
                     vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], NULL);

@@ -364,6 +364,20 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     t.spi = ks->tek.spi;
     t.attrs.p = tattrs;
     t.attrs.len = vpn_wr_len(&w);
+    if (ks->cfg.gap_activation_s || ks->cfg.gap_deactivation_s) {
+        uint8_t gattrs[16];
+        vpn_gdoi_gap_attrs ga;
+        vpn_isakmp_view gv;
+        memset(&ga, 0, sizeof ga);
+        ga.present = 1u << VPN_GDOI_GAP_ACTIVATION_DELAY | 1u << VPN_GDOI_GAP_DEACTIVATION_DELAY;
+        ga.activation_delay = ks->cfg.gap_activation_s;
+        ga.deactivation_delay = ks->cfg.gap_deactivation_s;
+        vpn_wr_init(&w, gattrs, sizeof gattrs);
+        vpn_gdoi_gap_attrs_encode(&ga, &w);
+        gv.p = gattrs;
+        gv.len = vpn_wr_len(&w);
+        return vpn_gdoi_bld_sa(b, &k, &gv, &t, 1);
+    }
     return vpn_gdoi_bld_sa(b, &k, NULL, &t, 1);
 }
 

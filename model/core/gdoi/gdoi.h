@@ -112,6 +112,10 @@ typedef struct vpn_gdoi_ks_cfg {
     vpn_addr mcast;          /* the group address for multicast rekeys */
     uint32_t retrans_s, retrans_n; /* 0 = IOS defaults */
     uint32_t rekey_lead_s;   /* 0 = lifetime / 5 */
+    /* RFC 6407 5.5 GAP: members start sending on a new TEK this long
+     * after a rekey, and drop the previous TEKs this long after it
+     * (sooner than their lifetime); 0 and 0 = no GAP payload. */
+    uint16_t gap_activation_s, gap_deactivation_s;
     const vpn_sig_key *rekey_key; /* RSA private key, borrowed; must outlive the KS */
 } vpn_gdoi_ks_cfg;
 
