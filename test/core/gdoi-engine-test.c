@@ -65,6 +65,7 @@ typedef struct net {
 static net *g_net;
 static uint16_t g_encr = VPN_ENCR_AES_CBC; /* the TEK transform of the next net_init */
 static uint16_t g_gap_act, g_gap_deact;     /* GAP delays of the next net_init */
+static bool g_recv_only;
 
 static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
                     size_t len, const uint8_t *view, size_t view_len)
@@ -142,6 +143,7 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
     kc.rekey_key = n->rsa;
     kc.gap_activation_s = g_gap_act;
     kc.gap_deactivation_s = g_gap_deact;
+    kc.receive_only = g_recv_only;
     assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, NULL, on_send, n, n->now), 0);
 
     n->ngm = ngm;
@@ -342,6 +344,40 @@ static void test_gcm_tek(void **state)
     pump(&n);
     assert_registered(&n, 1);
     assert_int_equal(send_between(&n, 1, 0, 13), 0);
+    net_free(&n);
+}
+
+/* `sa receive-only`: members accept but do not encrypt. */
+static void test_receive_only(void **state)
+{
+    net n;
+    uint8_t buf[512];
+    vpn_addr s = tu_addr("10.1.0.5"), d = tu_addr("10.2.0.7");
+    vpn_ip_info ii;
+    const vpn_spd_entry *e;
+    size_t len;
+    (void)state;
+    g_recv_only = true;
+    net_init(&n, 2, false, NULL, 0, 0);
+    g_recv_only = false;
+    register_all(&n);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_registered(&n, i);
+        assert_int_equal(vpn_sa_get_config(vpn_gdoi_gm_tek(n.gm[i]))->dir, VPN_SA_IN);
+        assert_non_null(vpn_sad_lookup(n.sad[i], vpn_gdoi_ks_tek_spi(n.ks), NULL));
+    }
+    len = tu_build_udp(buf, sizeof buf, &s, &d, 4000, 5000, 0, (const uint8_t *)"x", 1);
+    assert_int_equal(vpn_ip_parse(buf, len, &ii), 0);
+    vpn_ip_parse_ports(&ii, buf + 20, len - 20);
+    assert_int_equal(vpn_spd_lookup(n.spd[0], &ii, &e), VPN_SPD_BYPASS);
+    assert_non_null(e);
+    assert_null(e->sa);
+    /* rekeys keep it that way */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+    pump(&n);
+    assert_registered(&n, 1);
+    assert_int_equal(vpn_sa_get_config(vpn_gdoi_gm_tek(n.gm[1]))->dir, VPN_SA_IN);
+    assert_int_equal(vpn_spd_lookup(n.spd[1], &ii, &e), VPN_SPD_BYPASS);
     net_free(&n);
 }
 
@@ -1003,6 +1039,7 @@ int main(void)
         cmocka_unit_test(test_registration_and_traffic),
         cmocka_unit_test(test_gcm_tek),
         cmocka_unit_test(test_gap_delays),
+        cmocka_unit_test(test_receive_only),
         cmocka_unit_test(test_unicast_rekey),
         cmocka_unit_test(test_multicast_rekey),
         cmocka_unit_test(test_unauthorized),

@@ -47,6 +47,7 @@ typedef struct gm_stage {
     uint8_t alg_key[64], integ_key[64];
     size_t alg_len, integ_len;
     uint16_t gap_act, gap_deact;
+    bool recv_only;
     bool kd_kek;
     uint8_t kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
     vpn_sig_key *pub;
@@ -88,6 +89,7 @@ struct vpn_gdoi_gm {
     vpn_sa *pending;      /* RFC 6407 5.5: the new TEK before its activation delay */
     uint64_t activate_at;
     bool have_spd;
+    bool cur_recv_only;
     vpn_gdoi_kek_info kek_info;
     vpn_gdoi_tek_info tek_info;
     uint32_t spd_ids[3]; /* bypass sport 848, bypass dport 848, protect */
@@ -297,9 +299,13 @@ static int stage_sat(gm_stage *s, const vpn_isakmp_payload *sub)
     if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_ADDR_PRESERVATION)) &&
         a.addr_pres != VPN_GDOI_ADDR_PRES_BOTH)
         return VPN_ERR_POLICY; /* the data plane preserves both addresses */
-    if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_SA_DIRECTION)) &&
-        a.sa_dir != VPN_GDOI_SA_DIR_SYMMETRIC)
-        return VPN_ERR_POLICY; /* receive-only SAs are not supported */
+    s->recv_only = false;
+    if (a.present & (1u << VPN_IPSEC_DOI_ATTR_SA_DIRECTION)) {
+        if (a.sa_dir == VPN_GDOI_SA_DIR_RECEIVER)
+            s->recv_only = true;
+        else if (a.sa_dir != VPN_GDOI_SA_DIR_SYMMETRIC)
+            return VPN_ERR_POLICY; /* sender-only makes no sense for a member */
+    }
     memset(&s->sel, 0, sizeof s->sel);
     s->sel.family = VPN_AF_INET;
     s->sel.proto = t.ip_protocol;
@@ -450,14 +456,14 @@ static bool sel_eq(const vpn_spd_sel *a, const vpn_spd_sel *b)
            a->sport_lo == b->sport_lo && a->dport_lo == b->dport_lo;
 }
 
-static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa)
+static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa, bool recv_only)
 {
     vpn_spd_entry e;
     uint32_t ids[3];
     int rc;
 
-    if (gm->have_spd && sel_eq(sel, &gm->cur_sel))
-        return vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], sa);
+    if (gm->have_spd && sel_eq(sel, &gm->cur_sel) && recv_only == gm->cur_recv_only)
+        return vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], recv_only ? NULL : sa);
     /* GDOI itself is never encrypted with the TEK */
     memset(&e, 0, sizeof e);
     e.seq = gm->cfg.spd_seq;
@@ -476,8 +482,9 @@ static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa)
     memset(&e, 0, sizeof e);
     e.seq = gm->cfg.spd_seq + 10;
     e.sel = *sel;
-    e.action = VPN_SPD_PROTECT;
-    e.sa = sa;
+    /* receive-only: the policy's traffic leaves in clear */
+    e.action = recv_only ? VPN_SPD_BYPASS : VPN_SPD_PROTECT;
+    e.sa = recv_only ? NULL : sa;
     if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[2]))) {
         vpn_spd_remove(gm->cfg.spd, ids[0]);
         vpn_spd_remove(gm->cfg.spd, ids[1]);
@@ -488,6 +495,7 @@ static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa)
             vpn_spd_remove(gm->cfg.spd, gm->spd_ids[i]);
     memcpy(gm->spd_ids, ids, sizeof ids);
     gm->cur_sel = *sel;
+    gm->cur_recv_only = recv_only;
     gm->have_spd = true;
     return 0;
 }
@@ -526,7 +534,7 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     if (!sa) {
         memset(&c, 0, sizeof c);
         c.spi = s->tek_spi;
-        c.dir = VPN_SA_BOTH;
+        c.dir = s->recv_only ? VPN_SA_IN : VPN_SA_BOTH;
         c.mode = VPN_ESP_TUNNEL_ADDR_PRESERVE;
         c.group = true;
         c.encr_id = s->encr_id;
@@ -549,8 +557,8 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     /* RFC 6407 5.5: a rekey with an activation delay keeps sending on the
      * current TEK for that long (registration uses the TEK at once) */
     delay = !pull && gm->cur && gm->cur != sa && s->gap_act && gm->have_spd &&
-            sel_eq(&s->sel, &gm->cur_sel);
-    if (!delay && (rc = install_spd(gm, &s->sel, sa))) {
+            sel_eq(&s->sel, &gm->cur_sel) && !s->recv_only && !gm->cur_recv_only;
+    if (!delay && (rc = install_spd(gm, &s->sel, sa, s->recv_only))) {
         if (fresh)
             vpn_sad_remove(gm->cfg.sad, sa);
         return rc;
@@ -566,7 +574,7 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
             if (gm->teks[0].sa == gm->cur) {
                 /* the oldest is still the one we send on: use the newest */
                 gm->cur = sa;
-                vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], sa);
+                vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], s->recv_only ? NULL : sa);
             }
             vpn_sad_remove(gm->cfg.sad, gm->teks[0].sa);
             memmove(gm->teks, gm->teks + 1, (GM_MAX_TEKS - 1) * sizeof gm->teks[0]);

@@ -332,7 +332,7 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     ta.encap = VPN_IPSEC_DOI_ENCAP_TUNNEL;
     ta.key_len = ks->cfg.tek.key_bits;
     ta.addr_pres = VPN_GDOI_ADDR_PRES_BOTH;
-    ta.sa_dir = VPN_GDOI_SA_DIR_SYMMETRIC;
+    ta.sa_dir = ks->cfg.receive_only ? VPN_GDOI_SA_DIR_RECEIVER : VPN_GDOI_SA_DIR_SYMMETRIC;
     if (ks->cfg.tek.integ_id) {
         ta.present |= 1u << VPN_IPSEC_DOI_ATTR_AUTH_ALG;
         ta.auth_alg = gdoi_auth_alg_of(ks->cfg.tek.integ_id);

@@ -47,7 +47,7 @@
  *
  * Not implemented here: cooperative key servers (COOP: announcements,
  * election, policy sync; see the issue 7 notes), RSA-signature phase 1,
- * receive-only SAs, GAP activation delays, SID download for AEAD
+ * SID download for AEAD
  * counter IVs (GCM TEKs use random IVs instead).
  */
 #ifndef VPN_GDOI_H
@@ -116,6 +116,10 @@ typedef struct vpn_gdoi_ks_cfg {
      * after a rekey, and drop the previous TEKs this long after it
      * (sooner than their lifetime); 0 and 0 = no GAP payload. */
     uint16_t gap_activation_s, gap_deactivation_s;
+    /* IOS `sa receive-only` (migration): TEKs go out with SA direction
+     * receiver-only (RFC 6407 5.4.1); members accept traffic on them but
+     * do not encrypt with them. */
+    bool receive_only;
     const vpn_sig_key *rekey_key; /* RSA private key, borrowed; must outlive the KS */
 } vpn_gdoi_ks_cfg;
 
@@ -170,6 +174,8 @@ typedef struct vpn_gdoi_gm_cfg {
     vpn_spd *spd;          /* borrowed: the policy goes here */
     uint32_t spd_seq;      /* SPD sequence number of our entries (bypass at spd_seq) */
     uint32_t rereg_lead_s; /* re-register this long before keys lapse; 0 = 60 */
+    /* receive-only TEKs install inbound only, with a bypass entry for the
+     * policy's traffic, so the member sends it in clear */
 } vpn_gdoi_gm_cfg;
 
 typedef enum vpn_gdoi_gm_state {
