@@ -185,6 +185,8 @@ static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,
     gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, dg, len, view, view_len);
 }
 
+static int send_pull1(vpn_gdoi_gm *gm, uint64_t now);
+
 int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
 {
     vpn_ikev1_ctx ctx;
@@ -192,6 +194,11 @@ int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
 
     if (gm->state != VPN_GDOI_GM_IDLE && gm->state != VPN_GDOI_GM_REGISTERED)
         return VPN_ERR_STATE;
+    gm->st.reg_attempts++;
+    gm->retry_at = UINT64_MAX;
+    /* a phase-1 SA that is still up carries the new GROUPKEY-PULL */
+    if (gm->p1 && vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_ESTABLISHED)
+        return send_pull1(gm, now);
     vpn_ikev1_sa_del(gm->p1);
     gm->p1 = NULL;
     memset(&ctx, 0, sizeof ctx);
@@ -201,9 +208,7 @@ int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
     ctx.user = gm;
     if ((rc = vpn_ikev1_sa_new(&gm->p1, &ctx, &gm->cfg.ike, true)))
         return rc;
-    gm->st.reg_attempts++;
     gm->state = VPN_GDOI_GM_PHASE1;
-    gm->retry_at = UINT64_MAX;
     return vpn_ikev1_sa_start(gm->p1, now);
 }
 
@@ -881,7 +886,7 @@ uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm)
         d = gm->rereg_at;
     if (gm->activate_at < d)
         d = gm->activate_at;
-    if (gm->p1 && gm->state != VPN_GDOI_GM_REGISTERED && vpn_ikev1_sa_deadline(gm->p1) < d)
+    if (gm->p1 && vpn_ikev1_sa_deadline(gm->p1) < d)
         d = vpn_ikev1_sa_deadline(gm->p1);
     for (size_t i = 0; i < gm->nteks; i++)
         if (gm->teks[i].expires < d)
@@ -892,6 +897,10 @@ uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm)
 static void registration_failed(vpn_gdoi_gm *gm, uint64_t now, const char *why)
 {
     vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE, "registration failed: %s", why);
+    /* the KS may have lost this phase-1 SA (a restart, or it removed us):
+     * the next attempt starts from a fresh phase 1 */
+    vpn_ikev1_sa_del(gm->p1);
+    gm->p1 = NULL;
     gm->state = gm->cur ? VPN_GDOI_GM_REGISTERED : VPN_GDOI_GM_IDLE;
     gm->retrans_at = UINT64_MAX;
     gm->retry_at = now + GM_RETRY_NS;
@@ -935,8 +944,8 @@ void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
         vpn_ikev1_sa_tick(gm->p1, now);
         if (vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_DEAD)
             registration_failed(gm, now, "phase 1");
-    } else if (gm->p1 && gm->state != VPN_GDOI_GM_REGISTERED) {
-        vpn_ikev1_sa_tick(gm->p1, now);
+    } else if (gm->p1) {
+        vpn_ikev1_sa_tick(gm->p1, now); /* retransmissions, lifetime */
     }
     if ((gm->state == VPN_GDOI_GM_PULL1 || gm->state == VPN_GDOI_GM_PULL3) &&
         now >= gm->retrans_at) {

@@ -198,7 +198,11 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
                     const vpn_log *log, vpn_gdoi_send_fn send, void *user);
 /* Removes its SAs and SPD entries, wipes keys, frees. NULL is fine. */
 void vpn_gdoi_gm_del(vpn_gdoi_gm *gm);
-/* Starts registration (phase 1, then GROUPKEY-PULL). Errors: VPN_ERR_STATE, the rng's. */
+/*
+ * Starts registration: phase 1, then GROUPKEY-PULL; a phase-1 SA still
+ * established from the last registration is reused (as IOS re-registers).
+ * Errors: VPN_ERR_STATE, the rng's.
+ */
 int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now);
 /*
  * One UDP 848 datagram (from the KS, unicast or multicast). Errors: the
