@@ -693,14 +693,15 @@ static void test_adversarial_pull(void **state)
         }
         {
             int rc = vpn_gdoi_gm_input(n.gm[0], d.b, d.len, n.now);
-            if (rc) fprintf(stderr, "step %d exch %u rc %d state %d\n", step, d.b[18], rc, vpn_gdoi_gm_get_state(n.gm[0]));
+            if (rc)
+                fprintf(stderr, "step %d exchange %u: %d in state %d\n", step, d.b[18], rc,
+                        vpn_gdoi_gm_get_state(n.gm[0]));
             assert_int_equal(rc, 0);
         }
         if (vpn_gdoi_gm_get_state(n.gm[0]) == VPN_GDOI_GM_REGISTERED)
             break;
     }
     assert_registered(&n, 0);
-    /* a GM -> KS message damaged is refused by the KS */
     net_free(&n);
 }
 
