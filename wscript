@@ -49,6 +49,11 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-payload.c',
     'model/core/ikev2/ikev2-msg.c',
     'model/core/ikev2/ikev2-proposal.c',
+    'model/core/ikev1/ikev1.c',
+    'model/core/gdoi/gdoi-common.c',
+    'model/core/gdoi/gdoi-ks.c',
+    'model/core/gdoi/gdoi-gm.c',
+    'model/core/show/show-gdoi.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -95,6 +100,10 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-codec.h',
     'model/core/ikev2/ikev2-internal.h',
     'model/core/ikev2/ikev2-proposal.h',
+    'model/core/ikev1/ikev1.h',
+    'model/core/gdoi/gdoi.h',
+    'model/core/gdoi/gdoi-priv.h',
+    'model/core/show/show-gdoi.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -162,6 +171,8 @@ VPN_CORE_TESTS = [
     'ikev2-life:test/core/ikev2-life-test.c',
     'ikev2-hostile:test/core/ikev2-hostile-test.c',
     'ikev2-pcap:test/core/ikev2-pcap-test.c',
+    'ikev1-mainmode:test/core/ikev1-mainmode-test.c',
+    'gdoi-engine:test/core/gdoi-engine-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -171,6 +182,7 @@ VPN_FUZZERS = [
     'gdoi-fuzz-parse:test/fuzz/gdoi-fuzz-parse.c',
     'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
+    'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
 ]
 
 VPN_BENCHES = [

@@ -1,0 +1,136 @@
+/* Shared GDOI helpers: GROUPKEY-PULL protection (RFC 6407 3.2), KEK crypto. */
+#include "gdoi/gdoi-priv.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/vpn-err.h"
+#include "crypto/cipher.h"
+#include "crypto/crypto-ids.h"
+#include "crypto/prf.h"
+#include "isakmp/isakmp-const.h"
+
+static int pull_hash(vpn_ikev1_sa *p1, const uint8_t *in, size_t in_len, uint8_t *out,
+                     size_t *out_len)
+{
+    vpn_iov d = {in, in_len};
+    return vpn_ikev1_sa_prf_a(p1, &d, 1, out, VPN_PRF_MAX_LEN, out_len);
+}
+
+int gdoi_pull_seal(vpn_ikev1_sa *p1, vpn_isakmp_bld *b, unsigned n, vpn_isakmp_view ni_b,
+                   vpn_isakmp_view nr_b, uint8_t *slot, uint8_t iv[VPN_IKEV1_BLOCK],
+                   size_t *len, uint8_t *view, size_t *view_len)
+{
+    uint8_t in[GDOI_MSG_MAX], plain[GDOI_MSG_MAX], h[VPN_PRF_MAX_LEN];
+    uint8_t *buf = b->w.buf;
+    size_t hl, plen;
+    vpn_wr w;
+    int rc;
+
+    if ((rc = vpn_isakmp_bld_pad(b, VPN_IKEV1_BLOCK, len)))
+        return rc;
+    vpn_wr_init(&w, in, sizeof in);
+    if ((rc = vpn_gdoi_pull_hash_input_bld(n, b, ni_b, nr_b, &w)))
+        return rc;
+    if ((rc = pull_hash(p1, in, vpn_wr_len(&w), h, &hl)))
+        return rc;
+    memcpy(slot, h, hl);
+    plen = *len - VPN_ISAKMP_HDR_LEN;
+    memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
+    if ((rc = vpn_ikev1_sa_encrypt(p1, iv, buf + VPN_ISAKMP_HDR_LEN, plen)))
+        return rc;
+    vpn_wr_init(&w, view, GDOI_MSG_MAX);
+    rc = vpn_isakmp_decrypted_view(buf, *len, plain, plen, &w);
+    *view_len = rc ? 0 : vpn_wr_len(&w);
+    OPENSSL_cleanse(plain, sizeof plain);
+    return 0;
+}
+
+int gdoi_pull_open(vpn_ikev1_sa *p1, const uint8_t *dg, size_t len, unsigned n,
+                   vpn_isakmp_view ni_b, vpn_isakmp_view nr_b, uint8_t iv[VPN_IKEV1_BLOCK],
+                   vpn_isakmp_msg *m, uint8_t *plain)
+{
+    uint8_t tiv[VPN_IKEV1_BLOCK], in[GDOI_MSG_MAX], h[VPN_PRF_MAX_LEN];
+    vpn_wr w;
+    size_t hl;
+    int rc;
+
+    if ((rc = vpn_isakmp_msg_parse(dg, len, m)))
+        return rc;
+    if (!m->encrypted || m->hdr.exchange != VPN_GDOI_EXCH_PULL || m->body_len == 0 ||
+        m->body_len % VPN_IKEV1_BLOCK || m->body_len > GDOI_MSG_MAX)
+        return VPN_ERR_MALFORMED;
+    memcpy(plain, m->body, m->body_len);
+    memcpy(tiv, iv, sizeof tiv);
+    if ((rc = vpn_ikev1_sa_decrypt(p1, tiv, plain, m->body_len)))
+        return rc;
+    if ((rc = vpn_isakmp_msg_parse_plain(m, plain, m->body_len, NULL)))
+        return rc;
+    vpn_wr_init(&w, in, sizeof in);
+    if ((rc = vpn_gdoi_pull_hash_input_msg(n, m, ni_b, nr_b, &w)))
+        return rc == VPN_ERR_INVAL ? VPN_ERR_MALFORMED : rc;
+    if ((rc = pull_hash(p1, in, vpn_wr_len(&w), h, &hl)))
+        return rc;
+    if (m->pl[0].body_len != hl || vpn_ikev1_memcmp_ct(h, m->pl[0].body, hl))
+        return VPN_ERR_AUTH;
+    memcpy(iv, tiv, sizeof tiv);
+    return 0;
+}
+
+int gdoi_kek_crypt(const uint8_t key[GDOI_KEK_KEY_LEN], const uint8_t iv[GDOI_KEK_IV_LEN],
+                   uint8_t *buf, size_t len, bool enc)
+{
+    vpn_cipher *c;
+    int rc;
+
+    if (len == 0 || len % 16)
+        return VPN_ERR_MALFORMED;
+    if ((rc = vpn_cipher_new(&c, VPN_ENCR_AES_CBC, 256, key, GDOI_KEK_KEY_LEN, enc)))
+        return rc;
+    rc = enc ? vpn_cipher_encrypt(c, iv, buf, len) : vpn_cipher_decrypt(c, iv, buf, len);
+    vpn_cipher_del(c);
+    return rc;
+}
+
+uint16_t gdoi_auth_alg_of(uint16_t integ_id)
+{
+    switch (integ_id) {
+    case VPN_AUTH_HMAC_SHA1_96: return VPN_IPSEC_DOI_AUTH_HMAC_SHA1;
+    case VPN_AUTH_HMAC_SHA2_256_128: return VPN_IPSEC_DOI_AUTH_HMAC_SHA2_256;
+    case VPN_AUTH_HMAC_SHA2_384_192: return VPN_IPSEC_DOI_AUTH_HMAC_SHA2_384;
+    case VPN_AUTH_HMAC_SHA2_512_256: return VPN_IPSEC_DOI_AUTH_HMAC_SHA2_512;
+    default: return 0;
+    }
+}
+
+uint16_t gdoi_integ_of(uint16_t auth_alg)
+{
+    switch (auth_alg) {
+    case VPN_IPSEC_DOI_AUTH_HMAC_SHA1: return VPN_AUTH_HMAC_SHA1_96;
+    case VPN_IPSEC_DOI_AUTH_HMAC_SHA2_256: return VPN_AUTH_HMAC_SHA2_256_128;
+    case VPN_IPSEC_DOI_AUTH_HMAC_SHA2_384: return VPN_AUTH_HMAC_SHA2_384_192;
+    case VPN_IPSEC_DOI_AUTH_HMAC_SHA2_512: return VPN_AUTH_HMAC_SHA2_512_256;
+    default: return VPN_INTEG_NONE;
+    }
+}
+
+int gdoi_tek_key_lens(uint16_t encr_id, uint16_t key_bits, uint16_t integ_id, size_t *alg_len,
+                      size_t *integ_len)
+{
+    const vpn_cipher_info *ci;
+    const vpn_integ_info *ii;
+
+    if (encr_id != VPN_ENCR_AES_CBC && encr_id != VPN_ENCR_AES_GCM_16)
+        return VPN_ERR_UNSUPPORTED;
+    if (vpn_cipher_lookup(encr_id, key_bits, &ci))
+        return VPN_ERR_UNSUPPORTED;
+    *alg_len = ci->key_len; /* GCM: key and 4-octet salt (RFC 4106 8.1) */
+    *integ_len = 0;
+    if (ci->aead)
+        return integ_id == VPN_INTEG_NONE ? 0 : VPN_ERR_UNSUPPORTED;
+    if (integ_id == VPN_INTEG_NONE || vpn_integ_lookup(integ_id, &ii))
+        return VPN_ERR_UNSUPPORTED;
+    *integ_len = ii->key_len;
+    return 0;
+}

@@ -1,0 +1,994 @@
+/*
+ * GDOI group member: registration (phase 1, then GROUPKEY-PULL, RFC 6407
+ * 3), TEK and policy installation, GROUPKEY-PUSH rekeys (RFC 6407 4).
+ * Everything a key server sends is parsed and checked into a staging area
+ * first; the member's state changes only when all of it is acceptable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/vpn-err.h"
+#include "common/wire.h"
+#include "crypto/cipher.h"
+#include "crypto/crypto-ids.h"
+#include "crypto/prf.h"
+#include "gdoi/gdoi-priv.h"
+#include "isakmp/isakmp-build.h"
+#include "isakmp/isakmp-const.h"
+#include "isakmp/isakmp-policy.h"
+
+#define ENGINE "gdoi-gm"
+#define NS 1000000000ull
+#define GM_MAX_TEKS 4
+#define GM_RETRY_NS (10 * NS) /* registration retry after a failure */
+
+typedef struct gm_tek {
+    vpn_sa *sa;
+    uint32_t spi;
+    uint64_t expires;
+} gm_tek;
+
+typedef struct gm_stage {
+    bool kek;
+    uint8_t kek_spi[VPN_GDOI_KEK_SPI_LEN];
+    vpn_gdoi_kek_attrs ka;
+    bool tek;
+    uint32_t tek_spi;
+    uint16_t encr_id, key_bits, integ_id;
+    vpn_spd_sel sel;
+    uint64_t life_s;
+    uint32_t tbar_s;
+    bool have_pt;
+    uint64_t pt_ms;
+    bool kd_tek;
+    uint8_t alg_key[64], integ_key[64];
+    size_t alg_len, integ_len;
+    uint16_t gap_act, gap_deact;
+    bool recv_only;
+    bool kd_kek;
+    uint8_t kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
+    vpn_sig_key *pub;
+} gm_stage;
+
+struct vpn_gdoi_gm {
+    vpn_gdoi_gm_cfg cfg;
+    char name[64];
+    uint8_t psk[VPN_IKEV1_PSK_MAX];
+    const vpn_rng *rng;
+    vpn_log log;
+    vpn_gdoi_send_fn send;
+    void *user;
+    vpn_gdoi_gm_state state;
+    vpn_ikev1_sa *p1;
+
+    /* the GROUPKEY-PULL in progress */
+    uint32_t msg_id;
+    uint8_t iv[VPN_IKEV1_BLOCK];
+    uint8_t ni[GDOI_NONCE_LEN], nr[VPN_ISAKMP_NONCE_MAX];
+    size_t nr_len;
+    gm_stage pulled;
+    uint8_t last_out[GDOI_MSG_MAX], last_view[GDOI_MSG_MAX];
+    size_t last_out_len, last_view_len;
+    uint64_t retrans_at;
+    unsigned retrans_n;
+    uint64_t retry_at;
+
+    /* what registration and rekeys gave us */
+    bool have_kek;
+    uint8_t kek_spi[VPN_GDOI_KEK_SPI_LEN], kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
+    uint64_t kek_expires;
+    bool ack_requested;
+    vpn_sig_key *ks_pub;
+    uint32_t last_seq;
+    gm_tek teks[GM_MAX_TEKS];
+    size_t nteks;
+    vpn_sa *cur;
+    vpn_sa *pending;      /* RFC 6407 5.5: the new TEK before its activation delay */
+    uint64_t activate_at;
+    bool have_spd;
+    bool cur_recv_only;
+    vpn_gdoi_kek_info kek_info;
+    vpn_gdoi_tek_info tek_info;
+    uint32_t spd_ids[3]; /* bypass sport 848, bypass dport 848, protect */
+    vpn_spd_sel cur_sel;
+    uint64_t rereg_at;
+    vpn_gdoi_gm_stats st;
+};
+
+static void stage_free(gm_stage *s)
+{
+    vpn_sig_key_del(s->pub);
+    OPENSSL_cleanse(s, sizeof *s);
+}
+
+int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng *rng,
+                    const vpn_log *log, vpn_gdoi_send_fn send, void *user)
+{
+    vpn_gdoi_gm *gm;
+
+    if (!out || !cfg || !rng || !send || !cfg->sad || !cfg->spd ||
+        cfg->local.family != VPN_AF_INET || cfg->ks.family != VPN_AF_INET)
+        return VPN_ERR_INVAL;
+    gm = calloc(1, sizeof *gm);
+    if (!gm)
+        return VPN_ERR_NOMEM;
+    gm->cfg = *cfg;
+    snprintf(gm->name, sizeof gm->name, "%s", cfg->name ? cfg->name : "GDOI");
+    gm->cfg.name = gm->name;
+    if (cfg->ike.psk_len > sizeof gm->psk) {
+        free(gm);
+        return VPN_ERR_INVAL;
+    }
+    if (cfg->ike.psk)
+        memcpy(gm->psk, cfg->ike.psk, cfg->ike.psk_len);
+    gm->cfg.ike.psk = gm->psk;
+    if (gm->cfg.ike.local_id.family == VPN_AF_NONE)
+        gm->cfg.ike.local_id = cfg->local;
+    if (!gm->cfg.rereg_lead_s)
+        gm->cfg.rereg_lead_s = 60;
+    gm->rng = rng;
+    if (log)
+        gm->log = *log;
+    gm->send = send;
+    gm->user = user;
+    gm->retrans_at = gm->retry_at = gm->rereg_at = gm->activate_at = UINT64_MAX;
+    *out = gm;
+    return 0;
+}
+
+static void drop_teks(vpn_gdoi_gm *gm)
+{
+    if (gm->have_spd) {
+        for (int i = 0; i < 3; i++)
+            vpn_spd_remove(gm->cfg.spd, gm->spd_ids[i]);
+        gm->have_spd = false;
+    }
+    for (size_t i = 0; i < gm->nteks; i++)
+        vpn_sad_remove(gm->cfg.sad, gm->teks[i].sa);
+    gm->nteks = 0;
+    gm->cur = NULL;
+}
+
+void vpn_gdoi_gm_del(vpn_gdoi_gm *gm)
+{
+    if (!gm)
+        return;
+    drop_teks(gm);
+    vpn_ikev1_sa_del(gm->p1);
+    vpn_sig_key_del(gm->ks_pub);
+    stage_free(&gm->pulled);
+    OPENSSL_cleanse(gm, sizeof *gm);
+    free(gm);
+}
+
+vpn_gdoi_gm_state vpn_gdoi_gm_get_state(const vpn_gdoi_gm *gm) { return gm->state; }
+const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm) { return &gm->st; }
+vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm) { return gm->cur; }
+uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm) { return gm->last_seq; }
+const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm) { return gm->kek_spi; }
+void vpn_gdoi_gm_kek(const vpn_gdoi_gm *gm, const uint8_t **key, const uint8_t **iv)
+{
+    *key = gm->have_kek ? gm->kek_key : NULL;
+    *iv = gm->have_kek ? gm->kek_iv : NULL;
+}
+
+const vpn_ikev1_sa *vpn_gdoi_gm_phase1(const vpn_gdoi_gm *gm) { return gm->p1; }
+
+static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,
+                    const uint8_t *view, size_t view_len)
+{
+    vpn_gdoi_gm *gm = user;
+    (void)sa;
+    gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, dg, len, view, view_len);
+}
+
+static int send_pull1(vpn_gdoi_gm *gm, uint64_t now);
+
+int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
+{
+    vpn_ikev1_ctx ctx;
+    int rc;
+
+    if (gm->state != VPN_GDOI_GM_IDLE && gm->state != VPN_GDOI_GM_REGISTERED)
+        return VPN_ERR_STATE;
+    gm->st.reg_attempts++;
+    gm->retry_at = UINT64_MAX;
+    /* a phase-1 SA that is still up carries the new GROUPKEY-PULL */
+    if (gm->p1 && vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_ESTABLISHED)
+        return send_pull1(gm, now);
+    vpn_ikev1_sa_del(gm->p1);
+    gm->p1 = NULL;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.rng = gm->rng;
+    ctx.log = gm->log;
+    ctx.send = p1_send;
+    ctx.user = gm;
+    if ((rc = vpn_ikev1_sa_new(&gm->p1, &ctx, &gm->cfg.ike, true)))
+        return rc;
+    gm->state = VPN_GDOI_GM_PHASE1;
+    return vpn_ikev1_sa_start(gm->p1, now);
+}
+
+static void pull_send(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, const uint8_t *view,
+                      size_t vlen, uint64_t now)
+{
+    memcpy(gm->last_out, dg, len);
+    gm->last_out_len = len;
+    memcpy(gm->last_view, view, vlen);
+    gm->last_view_len = vlen;
+    gm->retrans_n = 0;
+    gm->retrans_at = now + VPN_IKEV1_DEFAULT_RETRANS_NS;
+    gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, dg, len, vlen ? view : NULL, vlen);
+}
+
+static void hdr_of(const vpn_gdoi_gm *gm, vpn_isakmp_hdr *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->icookie, vpn_ikev1_sa_icookie(gm->p1), 8);
+    memcpy(h->rcookie, vpn_ikev1_sa_rcookie(gm->p1), 8);
+    h->version = VPN_ISAKMP_VERSION;
+    h->exchange = VPN_GDOI_EXCH_PULL;
+    h->msg_id = gm->msg_id;
+}
+
+/* GROUPKEY-PULL message 1: HDR*, HASH(1), Ni, ID (RFC 6407 3.2). */
+static int send_pull1(vpn_gdoi_gm *gm, uint64_t now)
+{
+    static const vpn_isakmp_view none = {NULL, 0};
+    uint8_t buf[GDOI_MSG_MAX], view[GDOI_MSG_MAX], *slot;
+    vpn_isakmp_bld b;
+    vpn_isakmp_hdr h;
+    size_t len, vlen;
+    int rc;
+
+    gm->msg_id = 0;
+    while (gm->msg_id == 0)
+        if ((rc = vpn_rng_bytes(gm->rng, &gm->msg_id, 4)))
+            return rc;
+    if ((rc = vpn_rng_bytes(gm->rng, gm->ni, sizeof gm->ni)) ||
+        (rc = vpn_ikev1_sa_p2_iv(gm->p1, gm->msg_id, gm->iv)))
+        return rc;
+    hdr_of(gm, &h);
+    vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
+    vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(gm->p1), &slot);
+    vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_NONCE, gm->ni, sizeof gm->ni);
+    vpn_gdoi_bld_group_id(&b, gm->cfg.group_id);
+    if ((rc = gdoi_pull_seal(gm->p1, &b, 1, none, none, slot, gm->iv, &len, view, &vlen)))
+        return rc;
+    gm->state = VPN_GDOI_GM_PULL1;
+    pull_send(gm, buf, len, view, vlen, now);
+    return 0;
+}
+
+/* An SA TEK selector (RFC 6407 5.4.1): an IPv4 address or subnet. */
+static int idsel_prefix(const vpn_gdoi_idsel *id, vpn_prefix *p)
+{
+    vpn_addr mask;
+
+    memset(p, 0, sizeof *p);
+    if (id->type == VPN_ISAKMP_ID_IPV4_ADDR && id->data.len == 4) {
+        vpn_addr_from_bytes(&p->addr, id->data.p, 4);
+        p->len = 32;
+        return 0;
+    }
+    if (id->type == VPN_ISAKMP_ID_IPV4_ADDR_SUBNET && id->data.len == 8) {
+        vpn_addr_from_bytes(&p->addr, id->data.p, 4);
+        vpn_addr_from_bytes(&mask, id->data.p + 4, 4);
+        return vpn_mask_to_len(&mask, false, &p->len) ? VPN_ERR_POLICY : 0;
+    }
+    return VPN_ERR_POLICY;
+}
+
+static int stage_sat(gm_stage *s, const vpn_isakmp_payload *sub)
+{
+    vpn_gdoi_sat t;
+    vpn_ipsec_doi_attrs a;
+    vpn_isakmp_attr at;
+    uint64_t v;
+    uint16_t b;
+    int rc;
+
+    if (vpn_gdoi_sat_decode(sub->body, sub->body_len, &t))
+        return VPN_ERR_MALFORMED;
+    if (t.protocol_id != VPN_GDOI_TEK_PROTO_ESP)
+        return VPN_ERR_POLICY;
+    if (vpn_ipsec_doi_attrs_decode(t.attrs.p, t.attrs.len, &a))
+        return VPN_ERR_MALFORMED;
+    if (t.transform_id != VPN_IPSEC_DOI_ESP_AES_CBC && t.transform_id != VPN_IPSEC_DOI_ESP_AES_GCM_16)
+        return VPN_ERR_POLICY;
+    if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_ENCAP_MODE)) && a.encap != VPN_IPSEC_DOI_ENCAP_TUNNEL)
+        return VPN_ERR_POLICY;
+    if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_ADDR_PRESERVATION)) &&
+        a.addr_pres != VPN_GDOI_ADDR_PRES_BOTH)
+        return VPN_ERR_POLICY; /* the data plane preserves both addresses */
+    s->recv_only = false;
+    if (a.present & (1u << VPN_IPSEC_DOI_ATTR_SA_DIRECTION)) {
+        if (a.sa_dir == VPN_GDOI_SA_DIR_RECEIVER)
+            s->recv_only = true;
+        else if (a.sa_dir != VPN_GDOI_SA_DIR_SYMMETRIC)
+            return VPN_ERR_POLICY; /* sender-only makes no sense for a member */
+    }
+    memset(&s->sel, 0, sizeof s->sel);
+    s->sel.family = VPN_AF_INET;
+    s->sel.proto = t.ip_protocol;
+    if (idsel_prefix(&t.src, &s->sel.src) || idsel_prefix(&t.dst, &s->sel.dst))
+        return VPN_ERR_POLICY;
+    s->sel.sport_lo = s->sel.sport_hi = t.src.port;
+    s->sel.dport_lo = s->sel.dport_hi = t.dst.port;
+    s->encr_id = t.transform_id;
+    s->key_bits = (a.present & (1u << VPN_IPSEC_DOI_ATTR_KEY_LENGTH)) ? a.key_len : 128;
+    s->integ_id = (a.present & (1u << VPN_IPSEC_DOI_ATTR_AUTH_ALG)) ? gdoi_integ_of(a.auth_alg)
+                                                                  : VPN_INTEG_NONE;
+    if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_AUTH_ALG)) && s->integ_id == VPN_INTEG_NONE)
+        return VPN_ERR_POLICY;
+    if (gdoi_tek_key_lens(s->encr_id, s->key_bits, s->integ_id, &s->alg_len, &s->integ_len))
+        return VPN_ERR_POLICY;
+    s->life_s = (a.life_types & (1u << VPN_IPSEC_DOI_LIFE_SECONDS)) ? a.life_secs
+                                                                   : VPN_GDOI_DEFAULT_TEK_LIFETIME;
+    if (s->life_s == 0 || s->life_s > 0xffffffffu)
+        return VPN_ERR_POLICY;
+    /* our private-use TBAR attributes (gdoi.h) */
+    s->tbar_s = 0;
+    s->have_pt = false;
+    rc = vpn_isakmp_attr_find(t.attrs.p, t.attrs.len, VPN_GDOI_TEK_ATTR_TBAR_WINDOW, &at);
+    if (rc == 1) {
+        if (vpn_isakmp_attr_basic(&at, &b) || b == 0)
+            return VPN_ERR_MALFORMED;
+        s->tbar_s = b;
+    }
+    rc = vpn_isakmp_attr_find(t.attrs.p, t.attrs.len, VPN_GDOI_TEK_ATTR_PSEUDOTIME, &at);
+    if (rc == 1) {
+        if (vpn_isakmp_attr_uint(&at, UINT64_MAX / 2, &v))
+            return VPN_ERR_MALFORMED;
+        s->have_pt = true;
+        s->pt_ms = v;
+    }
+    s->tek_spi = t.spi;
+    if (t.spi < 256)
+        return VPN_ERR_POLICY;
+    s->tek = true;
+    return 0;
+}
+
+/* The SA payload of message 2 or of a PUSH (RFC 6407 5.2). */
+static int stage_sa(gm_stage *s, const vpn_isakmp_payload *p, uint8_t exch)
+{
+    vpn_isakmp_sa sa;
+    vpn_isakmp_chain c;
+    vpn_isakmp_payload sub;
+    int rc;
+
+    if (vpn_isakmp_sa_decode(p->body, p->body_len, exch, &sa) || !sa.gdoi ||
+        sa.doi != VPN_ISAKMP_DOI_GDOI)
+        return VPN_ERR_MALFORMED;
+    vpn_gdoi_sa_iter_init(&c, &sa);
+    while ((rc = vpn_gdoi_sa_next(&c, &sub)) == 1) {
+        if (sub.type == VPN_GDOI_PL_SAK) {
+            vpn_gdoi_sak k;
+            if (vpn_gdoi_sak_decode(sub.body, sub.body_len, &k) ||
+                vpn_gdoi_kek_attrs_decode(k.attrs.p, k.attrs.len, &s->ka))
+                return VPN_ERR_MALFORMED;
+            /* we implement AES-256 KEKs and RSA signatures with SHA-256 */
+            if (s->ka.alg != VPN_GDOI_KEK_ALG_AES || s->ka.key_len != GDOI_KEK_KEY_LEN * 8 ||
+                s->ka.sig_alg != VPN_GDOI_SIG_RSA || s->ka.sig_hash != VPN_GDOI_SIG_HASH_SHA256)
+                return VPN_ERR_POLICY;
+            if (!(s->ka.present & (1u << VPN_GDOI_KEK_LIFETIME)) || s->ka.lifetime == 0)
+                return VPN_ERR_POLICY;
+            memcpy(s->kek_spi, k.spi, sizeof s->kek_spi);
+            s->kek = true;
+        } else if (sub.type == VPN_GDOI_PL_SAT && !s->tek) {
+            if ((rc = stage_sat(s, &sub)))
+                return rc;
+        }
+        if (sub.type == VPN_GDOI_PL_GAP) {
+            vpn_isakmp_view ga;
+            vpn_gdoi_gap_attrs g;
+            if (vpn_gdoi_gap_decode(sub.body, sub.body_len, &ga) ||
+                vpn_gdoi_gap_attrs_decode(ga.p, ga.len, &g))
+                return VPN_ERR_MALFORMED;
+            s->gap_act = (g.present & (1u << VPN_GDOI_GAP_ACTIVATION_DELAY)) ? g.activation_delay : 0;
+            s->gap_deact =
+                (g.present & (1u << VPN_GDOI_GAP_DEACTIVATION_DELAY)) ? g.deactivation_delay : 0;
+        }
+        /* further TEKs: not used */
+    }
+    if (rc < 0)
+        return VPN_ERR_MALFORMED;
+    return s->tek ? 0 : VPN_ERR_POLICY;
+}
+
+/* KD (RFC 6407 5.6): keys for the staged TEK and KEK, nothing else. */
+static int stage_kd(gm_stage *s, const vpn_isakmp_payload *p)
+{
+    vpn_gdoi_kd kd;
+    vpn_gdoi_kp_iter it;
+    vpn_gdoi_kp kp;
+    int rc;
+
+    if (vpn_gdoi_kd_decode(p->body, p->body_len, &kd))
+        return VPN_ERR_MALFORMED;
+    vpn_gdoi_kp_iter_init(&it, &kd);
+    while ((rc = vpn_gdoi_kp_next(&it, &kp)) == 1) {
+        if (kp.type == VPN_GDOI_KD_TEK) {
+            vpn_gdoi_tek_keys k;
+            if (kp.spi.len != 4 || vpn_gdoi_tek_keys_decode(kp.attrs.p, kp.attrs.len, &k))
+                return VPN_ERR_MALFORMED;
+            if (!s->tek || vpn_load32(kp.spi.p) != s->tek_spi || s->kd_tek)
+                continue; /* keys for a TEK we were not told about */
+            if (k.alg_key.len != s->alg_len || k.integ_key.len != s->integ_len)
+                return VPN_ERR_POLICY;
+            memcpy(s->alg_key, k.alg_key.p, k.alg_key.len);
+            if (k.integ_key.len)
+                memcpy(s->integ_key, k.integ_key.p, k.integ_key.len);
+            s->kd_tek = true;
+        } else if (kp.type == VPN_GDOI_KD_KEK) {
+            vpn_gdoi_kek_keys k;
+            if (vpn_gdoi_kek_keys_decode(kp.attrs.p, kp.attrs.len, &k))
+                return VPN_ERR_MALFORMED;
+            if (!s->kek || kp.spi.len != VPN_GDOI_KEK_SPI_LEN ||
+                memcmp(kp.spi.p, s->kek_spi, VPN_GDOI_KEK_SPI_LEN) || s->kd_kek)
+                return VPN_ERR_POLICY;
+            if (k.alg_key.len != GDOI_KEK_IV_LEN + GDOI_KEK_KEY_LEN)
+                return VPN_ERR_POLICY;
+            memcpy(s->kek_iv, k.alg_key.p, GDOI_KEK_IV_LEN);
+            memcpy(s->kek_key, k.alg_key.p + GDOI_KEK_IV_LEN, GDOI_KEK_KEY_LEN);
+            if (k.sig_key.len) {
+                vpn_sig_key *pub;
+                if (vpn_sig_key_load_public(&pub, k.sig_key.p, k.sig_key.len))
+                    return VPN_ERR_MALFORMED;
+                if (vpn_sig_key_type_of(pub) != VPN_SIG_KEY_RSA) {
+                    vpn_sig_key_del(pub);
+                    return VPN_ERR_POLICY;
+                }
+                vpn_sig_key_del(s->pub);
+                s->pub = pub;
+            }
+            s->kd_kek = true;
+        }
+    }
+    if (rc < 0)
+        return VPN_ERR_MALFORMED;
+    return s->kd_tek ? 0 : VPN_ERR_POLICY;
+}
+
+static bool sel_eq(const vpn_spd_sel *a, const vpn_spd_sel *b)
+{
+    return a->proto == b->proto && a->src.len == b->src.len && a->dst.len == b->dst.len &&
+           vpn_addr_eq(&a->src.addr, &b->src.addr) && vpn_addr_eq(&a->dst.addr, &b->dst.addr) &&
+           a->sport_lo == b->sport_lo && a->dport_lo == b->dport_lo;
+}
+
+static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa, bool recv_only)
+{
+    vpn_spd_entry e;
+    uint32_t ids[3];
+    int rc;
+
+    if (gm->have_spd && sel_eq(sel, &gm->cur_sel) && recv_only == gm->cur_recv_only)
+        return vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], recv_only ? NULL : sa);
+    /* GDOI itself is never encrypted with the TEK */
+    memset(&e, 0, sizeof e);
+    e.seq = gm->cfg.spd_seq;
+    e.sel.family = VPN_AF_INET;
+    e.sel.proto = 17;
+    e.sel.sport_lo = e.sel.sport_hi = VPN_GDOI_PORT;
+    e.action = VPN_SPD_BYPASS;
+    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[0])))
+        return rc;
+    e.sel.sport_lo = e.sel.sport_hi = 0;
+    e.sel.dport_lo = e.sel.dport_hi = VPN_GDOI_PORT;
+    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[1]))) {
+        vpn_spd_remove(gm->cfg.spd, ids[0]);
+        return rc;
+    }
+    memset(&e, 0, sizeof e);
+    e.seq = gm->cfg.spd_seq + 10;
+    e.sel = *sel;
+    /* receive-only: the policy's traffic leaves in clear */
+    e.action = recv_only ? VPN_SPD_BYPASS : VPN_SPD_PROTECT;
+    e.sa = recv_only ? NULL : sa;
+    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[2]))) {
+        vpn_spd_remove(gm->cfg.spd, ids[0]);
+        vpn_spd_remove(gm->cfg.spd, ids[1]);
+        return rc;
+    }
+    if (gm->have_spd)
+        for (int i = 0; i < 3; i++)
+            vpn_spd_remove(gm->cfg.spd, gm->spd_ids[i]);
+    memcpy(gm->spd_ids, ids, sizeof ids);
+    gm->cur_sel = *sel;
+    gm->cur_recv_only = recv_only;
+    gm->have_spd = true;
+    return 0;
+}
+
+static void update_rereg(vpn_gdoi_gm *gm)
+{
+    /* keys lapse when the KEK or the newest TEK does */
+    uint64_t newest = 0, end, lead = (uint64_t)gm->cfg.rereg_lead_s * NS;
+    for (size_t i = 0; i < gm->nteks; i++)
+        if (gm->teks[i].expires > newest)
+            newest = gm->teks[i].expires;
+    end = newest < gm->kek_expires ? newest : gm->kek_expires;
+    gm->rereg_at = end > lead ? end - lead : 0;
+}
+
+/*
+ * Applies a fully checked stage: TEK into the SAD and SPD, KEK and KS
+ * key, SEQ. Only the SAD and SPD calls can fail, and they come first.
+ */
+static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_t now)
+{
+    vpn_sa_config c;
+    vpn_sa *sa = NULL;
+    bool fresh = false, delay;
+    int rc;
+
+    if (!s->tek || !s->kd_tek)
+        return VPN_ERR_POLICY;
+    if (pull && (!s->kek || !s->kd_kek || !s->pub))
+        return VPN_ERR_POLICY;
+    if (!pull && s->kek && memcmp(s->kek_spi, gm->kek_spi, sizeof gm->kek_spi) && !s->kd_kek)
+        return VPN_ERR_POLICY; /* a new KEK SPI without its key */
+    for (size_t i = 0; i < gm->nteks; i++)
+        if (gm->teks[i].spi == s->tek_spi)
+            sa = gm->teks[i].sa;
+    if (!sa) {
+        memset(&c, 0, sizeof c);
+        c.spi = s->tek_spi;
+        c.dir = s->recv_only ? VPN_SA_IN : VPN_SA_BOTH;
+        c.mode = VPN_ESP_TUNNEL_ADDR_PRESERVE;
+        c.group = true;
+        c.encr_id = s->encr_id;
+        c.encr_key_bits = s->key_bits;
+        c.encr_key = s->alg_key;
+        c.encr_key_len = s->alg_len;
+        c.integ_id = s->integ_id;
+        c.integ_key = s->integ_len ? s->integ_key : NULL;
+        c.integ_key_len = s->integ_len;
+        c.tbar_window_ms = s->tbar_s * 1000u;
+        /* many senders share the key: random IVs for GCM rather than
+         * counters without RFC 6054 sender IDs */
+        c.iv_mode = s->encr_id == VPN_ENCR_AES_GCM_16 ? VPN_SA_IV_RANDOM : VPN_SA_IV_COUNTER;
+        c.dscp = VPN_SA_DSCP_COPY;
+        c.hard.time_ns = s->life_s * NS;
+        if ((rc = vpn_sad_add(gm->cfg.sad, &c, now, &sa)))
+            return rc;
+        fresh = true;
+    }
+    /* RFC 6407 5.5: a rekey with an activation delay keeps sending on the
+     * current TEK for that long (registration uses the TEK at once) */
+    delay = !pull && gm->cur && gm->cur != sa && s->gap_act && gm->have_spd &&
+            sel_eq(&s->sel, &gm->cur_sel) && !s->recv_only && !gm->cur_recv_only;
+    if (!delay && (rc = install_spd(gm, &s->sel, sa, s->recv_only))) {
+        if (fresh)
+            vpn_sad_remove(gm->cfg.sad, sa);
+        return rc;
+    }
+    if (s->have_pt)
+        vpn_sa_tbar_sync(sa, now, s->pt_ms);
+    if (fresh) {
+        if (gm->nteks == GM_MAX_TEKS) {
+            if (gm->teks[0].sa == gm->pending) {
+                gm->pending = NULL;
+                gm->activate_at = UINT64_MAX;
+            }
+            if (gm->teks[0].sa == gm->cur) {
+                /* the oldest is still the one we send on: use the newest */
+                gm->cur = sa;
+                vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], s->recv_only ? NULL : sa);
+            }
+            vpn_sad_remove(gm->cfg.sad, gm->teks[0].sa);
+            memmove(gm->teks, gm->teks + 1, (GM_MAX_TEKS - 1) * sizeof gm->teks[0]);
+            gm->nteks--;
+        }
+        gm->teks[gm->nteks].sa = sa;
+        gm->teks[gm->nteks].spi = s->tek_spi;
+        gm->teks[gm->nteks].expires = now + s->life_s * NS;
+        gm->nteks++;
+    }
+    if (!pull && s->gap_deact)
+        for (size_t i = 0; i < gm->nteks; i++)
+            if (gm->teks[i].sa != sa && gm->teks[i].expires > now + (uint64_t)s->gap_deact * NS)
+                gm->teks[i].expires = now + (uint64_t)s->gap_deact * NS;
+    if (delay) {
+        gm->pending = sa;
+        gm->activate_at = now + (uint64_t)s->gap_act * NS;
+    } else {
+        gm->cur = sa;
+        gm->pending = NULL;
+        gm->activate_at = UINT64_MAX;
+    }
+    if (s->kek) {
+        memcpy(gm->kek_spi, s->kek_spi, sizeof gm->kek_spi);
+        gm->ack_requested = (s->ka.present & (1u << VPN_GDOI_KEK_ACK_REQUESTED)) &&
+                            s->ka.ack_requested;
+        gm->kek_expires = now + (uint64_t)s->ka.lifetime * NS;
+        if (s->kd_kek) {
+            memcpy(gm->kek_key, s->kek_key, sizeof gm->kek_key);
+            memcpy(gm->kek_iv, s->kek_iv, sizeof gm->kek_iv);
+        }
+        gm->have_kek = true;
+    }
+    if (s->pub) {
+        vpn_sig_key_del(gm->ks_pub);
+        gm->ks_pub = s->pub;
+        s->pub = NULL;
+    }
+    gm->last_seq = seq;
+    update_rereg(gm);
+    /* what `show crypto gdoi` reports */
+    gm->tek_info.spi = s->tek_spi;
+    gm->tek_info.encr_id = s->encr_id;
+    gm->tek_info.key_bits = s->key_bits;
+    gm->tek_info.integ_id = s->integ_id;
+    gm->tek_info.lifetime_s = (uint32_t)s->life_s;
+    gm->tek_info.tbar_window_s = s->tbar_s;
+    gm->tek_info.acl = s->sel;
+    if (s->kek) {
+        memcpy(gm->kek_info.spi, s->kek_spi, sizeof gm->kek_info.spi);
+        gm->kek_info.multicast = !gm->ack_requested;
+        gm->kek_info.lifetime_s = s->ka.lifetime;
+        gm->kek_info.key_bits = s->ka.key_len;
+        gm->kek_info.sig_key_bits = s->ka.sig_key_len;
+    }
+    return 0;
+}
+
+static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
+{
+    uint8_t plain[GDOI_MSG_MAX], buf[GDOI_MSG_MAX], view[GDOI_MSG_MAX], iv[VPN_IKEV1_BLOCK],
+        *slot;
+    vpn_isakmp_view ni_b = {gm->ni, sizeof gm->ni}, nr_b, none = {NULL, 0};
+    vpn_isakmp_msg m;
+    vpn_isakmp_hdr h;
+    vpn_isakmp_bld b;
+    size_t olen, vlen;
+    int rc;
+
+    if (len < VPN_ISAKMP_HDR_LEN || vpn_load32(dg + 20) != gm->msg_id)
+        return VPN_ERR_NOTFOUND;
+    memcpy(iv, gm->iv, sizeof iv);
+    if (gm->state == VPN_GDOI_GM_PULL1) {
+        const vpn_isakmp_payload *np, *sp;
+        gm_stage s;
+
+        if ((rc = gdoi_pull_open(gm->p1, dg, len, 2, ni_b, none, iv, &m, plain)))
+            return rc;
+        np = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_NONCE, 0);
+        sp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_SA, 0);
+        if (!np || !sp || np->body_len < VPN_ISAKMP_NONCE_MIN ||
+            np->body_len > VPN_ISAKMP_NONCE_MAX)
+            return VPN_ERR_MALFORMED;
+        memset(&s, 0, sizeof s);
+        if ((rc = stage_sa(&s, sp, VPN_GDOI_EXCH_PULL))) {
+            stage_free(&s);
+            return rc;
+        }
+        stage_free(&gm->pulled);
+        gm->pulled = s;
+        memcpy(gm->nr, np->body, np->body_len);
+        gm->nr_len = np->body_len;
+        memcpy(gm->iv, iv, sizeof iv);
+        nr_b.p = gm->nr;
+        nr_b.len = gm->nr_len;
+        /* message 3: HDR*, HASH(3) */
+        hdr_of(gm, &h);
+        vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
+        vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(gm->p1), &slot);
+        if ((rc = gdoi_pull_seal(gm->p1, &b, 3, ni_b, nr_b, slot, gm->iv, &olen, view, &vlen)))
+            return rc;
+        gm->state = VPN_GDOI_GM_PULL3;
+        pull_send(gm, buf, olen, view, vlen, now);
+        return 0;
+    }
+    if (gm->state == VPN_GDOI_GM_PULL3) {
+        const vpn_isakmp_payload *qp, *kp;
+        uint32_t seq = 0;
+        gm_stage s;
+
+        nr_b.p = gm->nr;
+        nr_b.len = gm->nr_len;
+        if ((rc = gdoi_pull_open(gm->p1, dg, len, 4, ni_b, nr_b, iv, &m, plain)))
+            return rc;
+        qp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_SEQ, 0);
+        kp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_KD, 0);
+        if (!kp || (qp && vpn_gdoi_seq_decode(qp->body, qp->body_len, &seq)))
+            return VPN_ERR_MALFORMED;
+        s = gm->pulled;
+        if (s.pub)
+            return VPN_ERR_STATE;
+        rc = stage_kd(&s, kp);
+        if (!rc)
+            rc = commit(gm, &s, seq, true, now);
+        if (rc) {
+            vpn_sig_key_del(s.pub);
+            OPENSSL_cleanse(&s, sizeof s);
+            return rc;
+        }
+        OPENSSL_cleanse(&s, sizeof s);
+        stage_free(&gm->pulled);
+        OPENSSL_cleanse(plain, sizeof plain);
+        gm->state = VPN_GDOI_GM_REGISTERED;
+        gm->retrans_at = UINT64_MAX;
+        gm->st.registrations++;
+        vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE,
+                     "registered in group %s: TEK SPI 0x%08x, SEQ %u", gm->name,
+                     vpn_sa_get_config(gm->cur)->spi, seq);
+        return 0;
+    }
+    return VPN_ERR_STATE;
+}
+
+/* The rekey acknowledgement (RFC 8263; our form: see ack_input in gdoi-ks.c). */
+static void send_ack(vpn_gdoi_gm *gm, uint32_t seq)
+{
+    uint8_t buf[512], plain[512], view[512], *slot;
+    vpn_isakmp_view after;
+    vpn_isakmp_bld b;
+    vpn_isakmp_hdr h;
+    vpn_isakmp_id id;
+    vpn_iov k = {gm->kek_key, sizeof gm->kek_key}, d;
+    vpn_wr w;
+    size_t len, plen;
+
+    memset(&h, 0, sizeof h);
+    memcpy(h.icookie, gm->kek_spi, 8);
+    memcpy(h.rcookie, gm->kek_spi + 8, 8);
+    h.version = VPN_ISAKMP_VERSION;
+    h.exchange = VPN_GDOI_EXCH_PUSH_ACK;
+    memset(&id, 0, sizeof id);
+    id.type = VPN_ISAKMP_ID_IPV4_ADDR;
+    id.data.p = gm->cfg.local.b;
+    id.data.len = 4;
+    vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
+    vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, 32, &slot);
+    vpn_gdoi_bld_seq(&b, seq);
+    vpn_isakmp_bld_id(&b, &id);
+    if (vpn_isakmp_bld_pad(&b, 16, &len) || vpn_isakmp_bld_after(&b, 0, &after))
+        return;
+    d.p = after.p;
+    d.len = after.len;
+    if (vpn_prf_compute(VPN_PRF_HMAC_SHA2_256, &k, 1, &d, 1, slot, 32))
+        return;
+    plen = len - VPN_ISAKMP_HDR_LEN;
+    memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
+    if (gdoi_kek_crypt(gm->kek_key, gm->kek_iv, buf + VPN_ISAKMP_HDR_LEN, plen, true))
+        return;
+    vpn_wr_init(&w, view, sizeof view);
+    if (vpn_isakmp_decrypted_view(buf, len, plain, plen, &w))
+        w.off = 0;
+    gm->st.acks_sent++;
+    gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, buf, len, vpn_wr_len(&w) ? view : NULL,
+             vpn_wr_len(&w));
+}
+
+/* GROUPKEY-PUSH (RFC 6407 4). */
+static int push_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
+{
+    uint8_t plain[GDOI_MSG_MAX], in[GDOI_MSG_MAX];
+    const vpn_isakmp_payload *sp, *kp, *sig;
+    vpn_isakmp_msg m;
+    vpn_sig_alg alg;
+    gm_stage s;
+    uint32_t seq;
+    vpn_wr w;
+    int rc;
+
+    if ((rc = vpn_isakmp_msg_parse(dg, len, &m))) {
+        gm->st.malformed++;
+        return rc;
+    }
+    if (!gm->have_kek || !gm->ks_pub || !m.encrypted ||
+        memcmp(m.hdr.icookie, gm->kek_spi, 8) || memcmp(m.hdr.rcookie, gm->kek_spi + 8, 8)) {
+        gm->st.bad_kek++;
+        return VPN_ERR_NOTFOUND;
+    }
+    if (m.body_len == 0 || m.body_len % 16 || m.body_len > sizeof plain) {
+        gm->st.malformed++;
+        return VPN_ERR_MALFORMED;
+    }
+    memcpy(plain, m.body, m.body_len);
+    if ((rc = gdoi_kek_crypt(gm->kek_key, gm->kek_iv, plain, m.body_len, false)) ||
+        (rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL))) {
+        gm->st.bad_kek++; /* garbage: a wrong KEK, or damage */
+        return rc;
+    }
+    /* HDR*, SEQ, SA, KD, SIG: SEQ first, SIG last */
+    if (m.n < 4 || m.pl[0].type != VPN_GDOI_PL_SEQ || m.pl[m.n - 1].type != VPN_ISAKMP_PL_SIG ||
+        vpn_gdoi_seq_decode(m.pl[0].body, m.pl[0].body_len, &seq)) {
+        gm->st.malformed++;
+        return VPN_ERR_MALFORMED;
+    }
+    sig = &m.pl[m.n - 1];
+    vpn_wr_init(&w, in, sizeof in);
+    if ((rc = vpn_gdoi_push_sig_input_msg(&m, &w))) {
+        gm->st.malformed++;
+        return rc;
+    }
+    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
+    if (vpn_sig_verify(gm->ks_pub, &alg, in, vpn_wr_len(&w), sig->body, sig->body_len)) {
+        gm->st.bad_sig++;
+        vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE, "rekey with a bad signature dropped");
+        return VPN_ERR_AUTH;
+    }
+    /* RFC 6407 4.1: a SEQ not above the last one is a replay */
+    if (seq <= gm->last_seq) {
+        gm->st.replays++;
+        if (seq == gm->last_seq && gm->ack_requested)
+            send_ack(gm, seq); /* our first ACK may have been lost */
+        return VPN_ERR_REPLAY;
+    }
+    sp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_SA, 0);
+    kp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_KD, 0);
+    if (!sp || !kp) {
+        gm->st.malformed++;
+        return VPN_ERR_MALFORMED;
+    }
+    memset(&s, 0, sizeof s);
+    rc = stage_sa(&s, sp, VPN_GDOI_EXCH_PUSH);
+    if (!rc)
+        rc = stage_kd(&s, kp);
+    if (!rc)
+        rc = commit(gm, &s, seq, false, now);
+    stage_free(&s);
+    OPENSSL_cleanse(plain, sizeof plain);
+    if (rc) {
+        gm->st.rekeys_rejected++;
+        return rc;
+    }
+    gm->st.rekeys++;
+    if (gm->ack_requested)
+        send_ack(gm, seq);
+    vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "rekey SEQ %u: TEK SPI 0x%08x", seq,
+                 vpn_sa_get_config(gm->cur)->spi);
+    return 0;
+}
+
+int vpn_gdoi_gm_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
+{
+    vpn_isakmp_hdr h;
+    int rc;
+
+    if ((rc = vpn_isakmp_hdr_parse(dg, len, &h))) {
+        gm->st.malformed++;
+        return rc;
+    }
+    if (h.exchange == VPN_GDOI_EXCH_PUSH)
+        return push_input(gm, dg, len, now);
+    if (!gm->p1 || memcmp(h.icookie, vpn_ikev1_sa_icookie(gm->p1), 8))
+        return VPN_ERR_NOTFOUND;
+    if (h.exchange == VPN_GDOI_EXCH_PULL) {
+        if (gm->state != VPN_GDOI_GM_PULL1 && gm->state != VPN_GDOI_GM_PULL3)
+            return VPN_ERR_STATE;
+        rc = pull_input(gm, dg, len, now);
+        if (rc && rc != VPN_ERR_NOTFOUND)
+            gm->st.malformed++;
+        return rc;
+    }
+    rc = vpn_ikev1_sa_input(gm->p1, dg, len, now);
+    if (!rc && gm->state == VPN_GDOI_GM_PHASE1 &&
+        vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_ESTABLISHED)
+        rc = send_pull1(gm, now);
+    return rc;
+}
+
+uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm)
+{
+    uint64_t d = gm->retrans_at;
+
+    if (gm->retry_at < d)
+        d = gm->retry_at;
+    if (gm->rereg_at < d)
+        d = gm->rereg_at;
+    if (gm->activate_at < d)
+        d = gm->activate_at;
+    if (gm->p1 && vpn_ikev1_sa_deadline(gm->p1) < d)
+        d = vpn_ikev1_sa_deadline(gm->p1);
+    for (size_t i = 0; i < gm->nteks; i++)
+        if (gm->teks[i].expires < d)
+            d = gm->teks[i].expires;
+    return d;
+}
+
+static void registration_failed(vpn_gdoi_gm *gm, uint64_t now, const char *why)
+{
+    vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE, "registration failed: %s", why);
+    /* the KS may have lost this phase-1 SA (a restart, or it removed us):
+     * the next attempt starts from a fresh phase 1 */
+    vpn_ikev1_sa_del(gm->p1);
+    gm->p1 = NULL;
+    gm->state = gm->cur ? VPN_GDOI_GM_REGISTERED : VPN_GDOI_GM_IDLE;
+    gm->retrans_at = UINT64_MAX;
+    gm->retry_at = now + GM_RETRY_NS;
+}
+
+void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
+{
+    if (now >= gm->activate_at) {
+        gm->activate_at = UINT64_MAX;
+        if (gm->pending && gm->have_spd &&
+            vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], gm->pending) == 0) {
+            gm->cur = gm->pending;
+            update_rereg(gm);
+        }
+        gm->pending = NULL;
+    }
+    /* TEKs whose lifetime ended leave the SAD */
+    for (size_t i = 0; i < gm->nteks;) {
+        if (now >= gm->teks[i].expires) {
+            if (gm->teks[i].sa == gm->pending) {
+                gm->pending = NULL;
+                gm->activate_at = UINT64_MAX;
+            }
+            if (gm->teks[i].sa == gm->cur) {
+                if (gm->have_spd)
+                    vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], NULL);
+                gm->cur = NULL;
+            }
+            vpn_sad_remove(gm->cfg.sad, gm->teks[i].sa);
+            memmove(gm->teks + i, gm->teks + i + 1, (gm->nteks - i - 1) * sizeof gm->teks[0]);
+            gm->nteks--;
+        } else {
+            i++;
+        }
+    }
+    if (gm->state == VPN_GDOI_GM_REGISTERED && !gm->cur) {
+        gm->state = VPN_GDOI_GM_IDLE; /* keys lapsed */
+        gm->retry_at = now;
+    }
+    if (gm->p1 && gm->state == VPN_GDOI_GM_PHASE1) {
+        vpn_ikev1_sa_tick(gm->p1, now);
+        if (vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_DEAD)
+            registration_failed(gm, now, "phase 1");
+    } else if (gm->p1) {
+        vpn_ikev1_sa_tick(gm->p1, now); /* retransmissions, lifetime */
+    }
+    if ((gm->state == VPN_GDOI_GM_PULL1 || gm->state == VPN_GDOI_GM_PULL3) &&
+        now >= gm->retrans_at) {
+        if (gm->retrans_n >= VPN_IKEV1_DEFAULT_RETRANS_MAX) {
+            registration_failed(gm, now, "key server does not answer");
+        } else {
+            gm->retrans_n++;
+            gm->retrans_at = now + VPN_IKEV1_DEFAULT_RETRANS_NS;
+            gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, gm->last_out, gm->last_out_len,
+                     gm->last_view_len ? gm->last_view : NULL, gm->last_view_len);
+        }
+    }
+    if ((gm->state == VPN_GDOI_GM_IDLE || gm->state == VPN_GDOI_GM_REGISTERED) &&
+        (now >= gm->retry_at || now >= gm->rereg_at)) {
+        gm->retry_at = gm->rereg_at = UINT64_MAX;
+        vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "registering with the key server");
+        if (vpn_gdoi_gm_start(gm, now))
+            gm->retry_at = now + GM_RETRY_NS;
+    }
+}
+
+void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->name = gm->name;
+    o->group_id = gm->cfg.group_id;
+    o->local = gm->cfg.local;
+    o->ks = gm->cfg.ks;
+    o->state = gm->state;
+    o->registrations = gm->st.registrations;
+    o->attempts = gm->st.reg_attempts;
+    o->rekeys = gm->st.rekeys;
+    o->acks_sent = gm->st.acks_sent;
+    o->last_seq = gm->last_seq;
+    o->rereg_in_s = gm->rereg_at == UINT64_MAX ? UINT64_MAX
+                    : gm->rereg_at > now       ? (gm->rereg_at - now) / NS
+                                               : 0;
+    o->have_policy = gm->cur != NULL;
+    o->kek = gm->kek_info;
+    o->kek.remaining_s = gm->kek_expires > now ? (uint32_t)((gm->kek_expires - now) / NS) : 0;
+    o->tek = gm->tek_info;
+    for (size_t i = 0; i < gm->nteks; i++)
+        if (gm->teks[i].sa == gm->cur)
+            o->tek.remaining_s =
+                gm->teks[i].expires > now ? (uint32_t)((gm->teks[i].expires - now) / NS) : 0;
+}

@@ -1,0 +1,910 @@
+/*
+ * GDOI key server: registration (GROUPKEY-PULL, RFC 6407 3) and rekeys
+ * (GROUPKEY-PUSH, RFC 6407 4). See gdoi.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "common/vpn-err.h"
+#include "common/wire.h"
+#include "crypto/crypto-ids.h"
+#include "crypto/prf.h"
+#include "gdoi/gdoi-priv.h"
+#include "isakmp/isakmp-build.h"
+#include "isakmp/isakmp-const.h"
+#include "isakmp/isakmp-policy.h"
+
+#define ENGINE "gdoi-ks"
+#define KS_MAX_MEMBERS 4096 /* bounds what a flood of phase-1 starts can cost */
+#define NS 1000000000ull
+
+typedef struct ks_kek {
+    uint8_t spi[VPN_GDOI_KEK_SPI_LEN];
+    uint8_t key[GDOI_KEK_KEY_LEN];
+    uint8_t iv[GDOI_KEK_IV_LEN];
+    uint64_t created, expires;
+} ks_kek;
+
+typedef struct ks_tek {
+    uint32_t spi;
+    uint8_t alg_key[64], integ_key[64];
+    size_t alg_len, integ_len;
+    uint64_t created, expires;
+} ks_tek;
+
+typedef struct ks_member {
+    vpn_ikev1_sa *p1;
+    vpn_addr addr;
+    bool registered;
+    uint32_t msg_id;
+    int pull; /* 0 nothing yet, 2 message 2 sent, 4 message 4 sent */
+    uint8_t iv[VPN_IKEV1_BLOCK];
+    uint8_t ni[VPN_ISAKMP_NONCE_MAX], nr[GDOI_NONCE_LEN];
+    size_t ni_len;
+    uint8_t last_in[GDOI_MSG_MAX], last_out[GDOI_MSG_MAX], last_view[GDOI_MSG_MAX];
+    size_t last_in_len, last_out_len, last_view_len;
+    uint64_t registered_at;
+    uint32_t acked_seq; /* last rekey this member acknowledged */
+    unsigned missed;    /* consecutive unicast rekeys not acknowledged */
+} ks_member;
+
+struct vpn_gdoi_ks {
+    vpn_gdoi_ks_cfg cfg;
+    char name[64];
+    uint8_t psk[VPN_IKEV1_PSK_MAX];
+    vpn_addr *auth;
+    const vpn_rng *rng;
+    vpn_log log;
+    vpn_gdoi_send_fn send;
+    void *user;
+    ks_member **m;
+    size_t n;
+    ks_tek tek;
+    ks_kek kek;
+    uint32_t seq;
+    uint64_t pt_origin, rekey_at;
+    uint8_t pub_der[2048];
+    size_t pub_len, sig_len;
+    /* the last rekey, for retransmission */
+    uint8_t rk_dg[GDOI_MSG_MAX], rk_view[GDOI_MSG_MAX];
+    size_t rk_len, rk_view_len;
+    unsigned rk_left;
+    uint64_t rk_at, rk_eval_at;
+    vpn_gdoi_ks_stats st;
+};
+
+static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len);
+
+static uint64_t lead_s(const vpn_gdoi_ks *ks)
+{
+    uint64_t l = ks->cfg.rekey_lead_s ? ks->cfg.rekey_lead_s : ks->cfg.tek.lifetime_s / 5;
+    return l ? l : 1;
+}
+
+static int new_tek(vpn_gdoi_ks *ks, uint64_t now)
+{
+    ks_tek t;
+    int rc;
+
+    memset(&t, 0, sizeof t);
+    if ((rc = gdoi_tek_key_lens(ks->cfg.tek.encr_id, ks->cfg.tek.key_bits, ks->cfg.tek.integ_id,
+                                &t.alg_len, &t.integ_len)))
+        return rc;
+    do {
+        if ((rc = vpn_rng_bytes(ks->rng, &t.spi, 4)))
+            return rc;
+    } while (t.spi < 256 || t.spi == ks->tek.spi); /* RFC 4303 2.1 */
+    if ((rc = vpn_rng_bytes(ks->rng, t.alg_key, t.alg_len)) ||
+        (t.integ_len && (rc = vpn_rng_bytes(ks->rng, t.integ_key, t.integ_len))))
+        return rc;
+    t.created = now;
+    t.expires = now + (uint64_t)ks->cfg.tek.lifetime_s * NS;
+    OPENSSL_cleanse(&ks->tek, sizeof ks->tek);
+    ks->tek = t;
+    OPENSSL_cleanse(&t, sizeof t);
+    ks->rekey_at = ks->tek.expires - lead_s(ks) * NS;
+    return 0;
+}
+
+static int new_kek(ks_kek *k, const vpn_rng *rng, uint32_t life_s, uint64_t now)
+{
+    int rc;
+
+    if ((rc = vpn_rng_bytes(rng, k->spi, sizeof k->spi)) ||
+        (rc = vpn_rng_bytes(rng, k->key, sizeof k->key)) ||
+        (rc = vpn_rng_bytes(rng, k->iv, sizeof k->iv)))
+        return rc;
+    k->created = now;
+    k->expires = now + (uint64_t)life_s * NS;
+    return 0;
+}
+
+int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng *rng,
+                    const vpn_log *log, vpn_gdoi_send_fn send, void *user, uint64_t now)
+{
+    vpn_gdoi_ks *ks;
+    unsigned char *der = NULL;
+    int dl, rc;
+    size_t al, il;
+
+    if (!out || !cfg || !rng || !send || !cfg->rekey_key ||
+        vpn_sig_key_type_of(cfg->rekey_key) != VPN_SIG_KEY_RSA ||
+        !vpn_sig_key_is_private(cfg->rekey_key) || cfg->local.family != VPN_AF_INET ||
+        cfg->tek.sel.family != VPN_AF_INET || (cfg->multicast && cfg->mcast.family != VPN_AF_INET))
+        return VPN_ERR_INVAL;
+    ks = calloc(1, sizeof *ks);
+    if (!ks)
+        return VPN_ERR_NOMEM;
+    ks->cfg = *cfg;
+    snprintf(ks->name, sizeof ks->name, "%s", cfg->name ? cfg->name : "GDOI");
+    ks->cfg.name = ks->name;
+    if (cfg->ike.psk_len > sizeof ks->psk) {
+        free(ks);
+        return VPN_ERR_INVAL;
+    }
+    if (cfg->ike.psk)
+        memcpy(ks->psk, cfg->ike.psk, cfg->ike.psk_len);
+    ks->cfg.ike.psk = ks->psk;
+    if (!ks->cfg.tek.key_bits)
+        ks->cfg.tek.key_bits = 256;
+    if (!ks->cfg.tek.integ_id && ks->cfg.tek.encr_id == VPN_ENCR_AES_CBC)
+        ks->cfg.tek.integ_id = VPN_AUTH_HMAC_SHA2_256_128;
+    if (!ks->cfg.tek.lifetime_s)
+        ks->cfg.tek.lifetime_s = VPN_GDOI_DEFAULT_TEK_LIFETIME;
+    if (!ks->cfg.kek_lifetime_s)
+        ks->cfg.kek_lifetime_s = VPN_GDOI_DEFAULT_KEK_LIFETIME;
+    if (!ks->cfg.retrans_s)
+        ks->cfg.retrans_s = VPN_GDOI_DEFAULT_RETRANS_S;
+    if (!ks->cfg.retrans_n)
+        ks->cfg.retrans_n = VPN_GDOI_DEFAULT_RETRANS_N;
+    ks->rng = rng;
+    if (log)
+        ks->log = *log;
+    ks->send = send;
+    ks->user = user;
+    rc = gdoi_tek_key_lens(ks->cfg.tek.encr_id, ks->cfg.tek.key_bits, ks->cfg.tek.integ_id, &al,
+                           &il);
+    if (!rc && cfg->n_authorized) {
+        ks->auth = calloc(cfg->n_authorized, sizeof *ks->auth);
+        if (!ks->auth)
+            rc = VPN_ERR_NOMEM;
+        else
+            memcpy(ks->auth, cfg->authorized, cfg->n_authorized * sizeof *ks->auth);
+        ks->cfg.authorized = ks->auth;
+    }
+    /* RFC 6407 5.6.3: the KS public key, DER SubjectPublicKeyInfo. */
+    if (!rc) {
+        dl = i2d_PUBKEY(vpn_sig_key_evp(cfg->rekey_key), &der);
+        if (dl <= 0 || (size_t)dl > sizeof ks->pub_der)
+            rc = VPN_ERR_CRYPTO;
+        else {
+            memcpy(ks->pub_der, der, (size_t)dl);
+            ks->pub_len = (size_t)dl;
+        }
+        OPENSSL_free(der);
+        ks->sig_len = vpn_sig_max_len(cfg->rekey_key);
+    }
+    if (!rc)
+        rc = new_tek(ks, now);
+    if (!rc)
+        rc = new_kek(&ks->kek, rng, ks->cfg.kek_lifetime_s, now);
+    if (rc) {
+        vpn_gdoi_ks_del(ks);
+        return rc;
+    }
+    ks->pt_origin = now;
+    ks->rk_at = ks->rk_eval_at = UINT64_MAX;
+    *out = ks;
+    return 0;
+}
+
+static void member_free(ks_member *m)
+{
+    if (!m)
+        return;
+    vpn_ikev1_sa_del(m->p1);
+    OPENSSL_cleanse(m, sizeof *m);
+    free(m);
+}
+
+void vpn_gdoi_ks_del(vpn_gdoi_ks *ks)
+{
+    if (!ks)
+        return;
+    for (size_t i = 0; i < ks->n; i++)
+        member_free(ks->m[i]);
+    free(ks->m);
+    free(ks->auth);
+    OPENSSL_cleanse(ks, sizeof *ks);
+    free(ks);
+}
+
+int vpn_gdoi_ks_set_multicast(vpn_gdoi_ks *ks, bool multicast, const vpn_addr *group)
+{
+    if (multicast && (!group || group->family != VPN_AF_INET))
+        return VPN_ERR_INVAL;
+    ks->cfg.multicast = multicast;
+    if (multicast)
+        ks->cfg.mcast = *group;
+    return 0;
+}
+
+size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < ks->n; i++)
+        c += ks->m[i]->registered;
+    return c;
+}
+
+const vpn_gdoi_ks_stats *vpn_gdoi_ks_get_stats(const vpn_gdoi_ks *ks) { return &ks->st; }
+uint32_t vpn_gdoi_ks_tek_spi(const vpn_gdoi_ks *ks) { return ks->tek.spi; }
+const uint8_t *vpn_gdoi_ks_kek_spi(const vpn_gdoi_ks *ks) { return ks->kek.spi; }
+uint32_t vpn_gdoi_ks_seq(const vpn_gdoi_ks *ks) { return ks->seq; }
+void vpn_gdoi_ks_kek(const vpn_gdoi_ks *ks, const uint8_t **key, const uint8_t **iv)
+{
+    *key = ks->kek.key;
+    *iv = ks->kek.iv;
+}
+
+static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,
+                    const uint8_t *view, size_t view_len)
+{
+    vpn_gdoi_ks *ks = user;
+    ks_member *m = vpn_ikev1_sa_get_user(sa);
+    ks->send(ks->user, &ks->cfg.local, &m->addr, dg, len, view, view_len);
+}
+
+static void member_remove(vpn_gdoi_ks *ks, size_t i)
+{
+    member_free(ks->m[i]);
+    ks->m[i] = ks->m[--ks->n];
+}
+
+static ks_member *member_find(vpn_gdoi_ks *ks, const uint8_t *icookie)
+{
+    for (size_t i = 0; i < ks->n; i++)
+        if (memcmp(vpn_ikev1_sa_icookie(ks->m[i]->p1), icookie, 8) == 0)
+            return ks->m[i];
+    return NULL;
+}
+
+static uint32_t remaining_s(uint64_t expires, uint64_t now)
+{
+    return expires > now ? (uint32_t)((expires - now + NS - 1) / NS) : 1;
+}
+
+/* SA (DOI 2): SA KEK for kek, SA TEK for the current TEK (RFC 6407 5.2-5.4). */
+static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint64_t now)
+{
+    uint8_t kattrs[64], tattrs[128], ksrc[4], kdst[4], tsrc[8], tdst[8];
+    vpn_gdoi_kek_attrs ka;
+    vpn_ipsec_doi_attrs ta;
+    vpn_gdoi_sak k;
+    vpn_gdoi_sat t;
+    vpn_addr mask;
+    vpn_wr w;
+    const vpn_spd_sel *s = &ks->cfg.tek.sel;
+
+    memset(&ka, 0, sizeof ka);
+    ka.present = 1u << VPN_GDOI_KEK_ALG | 1u << VPN_GDOI_KEK_KEY_LEN |
+                 1u << VPN_GDOI_KEK_LIFETIME | 1u << VPN_GDOI_KEK_SIG_HASH |
+                 1u << VPN_GDOI_KEK_SIG_ALG | 1u << VPN_GDOI_KEK_SIG_KEY_LEN;
+    ka.alg = VPN_GDOI_KEK_ALG_AES;
+    ka.key_len = GDOI_KEK_KEY_LEN * 8;
+    ka.lifetime = remaining_s(kek->expires, now);
+    ka.sig_hash = VPN_GDOI_SIG_HASH_SHA256;
+    ka.sig_alg = VPN_GDOI_SIG_RSA;
+    ka.sig_key_len = (uint16_t)vpn_sig_key_bits(ks->cfg.rekey_key);
+    if (!ks->cfg.multicast) {
+        /* RFC 8263: unicast rekeys ask for acknowledgements */
+        ka.present |= 1u << VPN_GDOI_KEK_ACK_REQUESTED;
+        ka.ack_requested = 1;
+    }
+    vpn_wr_init(&w, kattrs, sizeof kattrs);
+    vpn_gdoi_kek_attrs_encode(&ka, &w);
+    memset(&k, 0, sizeof k);
+    k.protocol = 17; /* rekeys travel in UDP */
+    memcpy(ksrc, ks->cfg.local.b, 4);
+    if (ks->cfg.multicast)
+        memcpy(kdst, ks->cfg.mcast.b, 4);
+    else
+        memset(kdst, 0, 4);
+    k.src.type = k.dst.type = VPN_ISAKMP_ID_IPV4_ADDR;
+    k.src.port = k.dst.port = VPN_GDOI_PORT;
+    k.src.data.p = ksrc;
+    k.dst.data.p = kdst;
+    k.src.data.len = k.dst.data.len = 4;
+    memcpy(k.spi, kek->spi, sizeof k.spi);
+    k.attrs.p = kattrs;
+    k.attrs.len = vpn_wr_len(&w);
+
+    memset(&ta, 0, sizeof ta);
+    ta.present = 1u << VPN_IPSEC_DOI_ATTR_ENCAP_MODE | 1u << VPN_IPSEC_DOI_ATTR_KEY_LENGTH |
+                 1u << VPN_IPSEC_DOI_ATTR_ADDR_PRESERVATION |
+                 1u << VPN_IPSEC_DOI_ATTR_SA_DIRECTION;
+    ta.life_types = 1u << VPN_IPSEC_DOI_LIFE_SECONDS;
+    ta.life_secs = remaining_s(ks->tek.expires, now);
+    ta.encap = VPN_IPSEC_DOI_ENCAP_TUNNEL;
+    ta.key_len = ks->cfg.tek.key_bits;
+    ta.addr_pres = VPN_GDOI_ADDR_PRES_BOTH;
+    ta.sa_dir = ks->cfg.receive_only ? VPN_GDOI_SA_DIR_RECEIVER : VPN_GDOI_SA_DIR_SYMMETRIC;
+    if (ks->cfg.tek.integ_id) {
+        ta.present |= 1u << VPN_IPSEC_DOI_ATTR_AUTH_ALG;
+        ta.auth_alg = gdoi_auth_alg_of(ks->cfg.tek.integ_id);
+    }
+    vpn_wr_init(&w, tattrs, sizeof tattrs);
+    vpn_ipsec_doi_attrs_encode(&ta, &w);
+    if (ks->cfg.tek.tbar_window_s) {
+        vpn_isakmp_attr_put_tv(&w, VPN_GDOI_TEK_ATTR_TBAR_WINDOW,
+                               (uint16_t)ks->cfg.tek.tbar_window_s);
+        vpn_isakmp_attr_put_uint(&w, VPN_GDOI_TEK_ATTR_PSEUDOTIME,
+                                 (now - ks->pt_origin) / 1000000u);
+    }
+    memset(&t, 0, sizeof t);
+    t.protocol_id = VPN_GDOI_TEK_PROTO_ESP;
+    t.ip_protocol = s->proto;
+    t.src.type = t.dst.type = VPN_ISAKMP_ID_IPV4_ADDR_SUBNET;
+    memcpy(tsrc, s->src.addr.b, 4);
+    vpn_len_to_mask(s->src.len, &mask);
+    memcpy(tsrc + 4, mask.b, 4);
+    memcpy(tdst, s->dst.addr.b, 4);
+    vpn_len_to_mask(s->dst.len, &mask);
+    memcpy(tdst + 4, mask.b, 4);
+    t.src.data.p = tsrc;
+    t.dst.data.p = tdst;
+    t.src.data.len = t.dst.data.len = 8;
+    t.src.port = s->sport_lo;
+    t.dst.port = s->dport_lo;
+    t.transform_id = (uint8_t)ks->cfg.tek.encr_id; /* ESP IDs 12 and 20 equal IKEv2's */
+    t.spi = ks->tek.spi;
+    t.attrs.p = tattrs;
+    t.attrs.len = vpn_wr_len(&w);
+    if (ks->cfg.gap_activation_s || ks->cfg.gap_deactivation_s) {
+        uint8_t gattrs[16];
+        vpn_gdoi_gap_attrs ga;
+        vpn_isakmp_view gv;
+        memset(&ga, 0, sizeof ga);
+        ga.present = 1u << VPN_GDOI_GAP_ACTIVATION_DELAY | 1u << VPN_GDOI_GAP_DEACTIVATION_DELAY;
+        ga.activation_delay = ks->cfg.gap_activation_s;
+        ga.deactivation_delay = ks->cfg.gap_deactivation_s;
+        vpn_wr_init(&w, gattrs, sizeof gattrs);
+        vpn_gdoi_gap_attrs_encode(&ga, &w);
+        gv.p = gattrs;
+        gv.len = vpn_wr_len(&w);
+        return vpn_gdoi_bld_sa(b, &k, &gv, &t, 1);
+    }
+    return vpn_gdoi_bld_sa(b, &k, NULL, &t, 1);
+}
+
+/* KD (RFC 6407 5.6): the TEK, and the KEK (with the KS public key if pub). */
+static int build_kd(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, bool pub)
+{
+    uint8_t tattrs[160], kattrs[2200], spi[4], ivkey[GDOI_KEK_IV_LEN + GDOI_KEK_KEY_LEN];
+    vpn_gdoi_tek_keys tk;
+    vpn_gdoi_kek_keys kk;
+    vpn_wr w;
+    size_t tl;
+    int rc;
+
+    memset(&tk, 0, sizeof tk);
+    tk.present = 1u << VPN_GDOI_TEK_ALGORITHM_KEY;
+    tk.alg_key.p = ks->tek.alg_key;
+    tk.alg_key.len = ks->tek.alg_len;
+    if (ks->tek.integ_len) {
+        tk.present |= 1u << VPN_GDOI_TEK_INTEGRITY_KEY;
+        tk.integ_key.p = ks->tek.integ_key;
+        tk.integ_key.len = ks->tek.integ_len;
+    }
+    vpn_wr_init(&w, tattrs, sizeof tattrs);
+    vpn_gdoi_tek_keys_encode(&tk, &w);
+    tl = vpn_wr_len(&w);
+    vpn_store32(spi, ks->tek.spi);
+    vpn_gdoi_bld_kd_begin(b);
+    vpn_gdoi_bld_kp(b, VPN_GDOI_KD_TEK, spi, 4, tattrs, tl);
+    if (kek) {
+        memset(&kk, 0, sizeof kk);
+        memcpy(ivkey, kek->iv, GDOI_KEK_IV_LEN);
+        memcpy(ivkey + GDOI_KEK_IV_LEN, kek->key, GDOI_KEK_KEY_LEN);
+        kk.present = 1u << VPN_GDOI_KEK_ALGORITHM_KEY;
+        kk.alg_key.p = ivkey;
+        kk.alg_key.len = sizeof ivkey;
+        if (pub) {
+            kk.present |= 1u << VPN_GDOI_SIG_ALGORITHM_KEY;
+            kk.sig_key.p = ks->pub_der;
+            kk.sig_key.len = ks->pub_len;
+        }
+        vpn_wr_init(&w, kattrs, sizeof kattrs);
+        vpn_gdoi_kek_keys_encode(&kk, &w);
+        vpn_gdoi_bld_kp(b, VPN_GDOI_KD_KEK, kek->spi, VPN_GDOI_KEK_SPI_LEN, kattrs,
+                        vpn_wr_len(&w));
+        OPENSSL_cleanse(ivkey, sizeof ivkey);
+        OPENSSL_cleanse(kattrs, sizeof kattrs);
+    }
+    rc = vpn_gdoi_bld_kd_end(b);
+    OPENSSL_cleanse(tattrs, sizeof tattrs);
+    return rc;
+}
+
+static void hdr_of(const ks_member *m, vpn_isakmp_hdr *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->icookie, vpn_ikev1_sa_icookie(m->p1), 8);
+    memcpy(h->rcookie, vpn_ikev1_sa_rcookie(m->p1), 8);
+    h->version = VPN_ISAKMP_VERSION;
+    h->exchange = VPN_GDOI_EXCH_PULL;
+    h->msg_id = m->msg_id;
+}
+
+static void member_send(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t len,
+                        const uint8_t *view, size_t view_len)
+{
+    memcpy(m->last_out, dg, len);
+    m->last_out_len = len;
+    memcpy(m->last_view, view, view_len);
+    m->last_view_len = view_len;
+    ks->send(ks->user, &ks->cfg.local, &m->addr, dg, len, view_len ? view : NULL, view_len);
+}
+
+static bool authorized(const vpn_gdoi_ks *ks, const vpn_addr *id)
+{
+    if (!ks->cfg.n_authorized)
+        return true;
+    for (size_t i = 0; i < ks->cfg.n_authorized; i++)
+        if (vpn_addr_eq(&ks->cfg.authorized[i], id))
+            return true;
+    return false;
+}
+
+/* GROUPKEY-PULL messages 1 and 3 from a member (RFC 6407 3.2). */
+static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t len,
+                      uint64_t now)
+{
+    static const vpn_isakmp_view none = {NULL, 0};
+    uint8_t plain[GDOI_MSG_MAX], buf[GDOI_MSG_MAX], view[GDOI_MSG_MAX], iv[VPN_IKEV1_BLOCK],
+        *slot;
+    vpn_isakmp_view ni_b, nr_b;
+    vpn_isakmp_msg msg;
+    vpn_isakmp_hdr h;
+    vpn_isakmp_bld b;
+    size_t olen, vlen;
+    uint32_t mid = vpn_load32(dg + 20);
+    int rc;
+
+    if (vpn_ikev1_sa_state(m->p1) != VPN_IKEV1_ST_ESTABLISHED || mid == 0)
+        return VPN_ERR_STATE;
+    if (m->last_in_len == len && memcmp(m->last_in, dg, len) == 0 && m->last_out_len) {
+        /* a retransmission: repeat our answer */
+        ks->send(ks->user, &ks->cfg.local, &m->addr, m->last_out, m->last_out_len,
+                 m->last_view_len ? m->last_view : NULL, m->last_view_len);
+        ks->st.retransmits++;
+        return 0;
+    }
+    if (mid != m->msg_id || m->pull == 0) {
+        /* message 1 of a new exchange */
+        const vpn_isakmp_payload *np, *idp;
+        uint32_t gid;
+
+        if ((rc = vpn_ikev1_sa_p2_iv(m->p1, mid, iv)))
+            return rc;
+        if ((rc = gdoi_pull_open(m->p1, dg, len, 1, none, none, iv, &msg, plain)))
+            return rc;
+        np = vpn_isakmp_msg_find(&msg, VPN_ISAKMP_PL_NONCE, 0);
+        idp = vpn_isakmp_msg_find(&msg, VPN_ISAKMP_PL_ID, 0);
+        if (!np || !idp || np->body_len < VPN_ISAKMP_NONCE_MIN ||
+            np->body_len > VPN_ISAKMP_NONCE_MAX || vpn_gdoi_group_id_decode(idp->body,
+                                                                        idp->body_len, &gid))
+            return VPN_ERR_MALFORMED;
+        if (gid != ks->cfg.group_id) {
+            vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE, "registration for unknown group %u",
+                         gid);
+            ks->st.refused++;
+            return VPN_ERR_POLICY;
+        }
+        if (!authorized(ks, vpn_ikev1_sa_peer_id(m->p1))) {
+            char a[VPN_ADDR_STRLEN];
+            vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE, "member %s not authorized",
+                         vpn_addr_str(vpn_ikev1_sa_peer_id(m->p1), a, sizeof a));
+            ks->st.refused++;
+            return VPN_ERR_POLICY;
+        }
+        m->msg_id = mid;
+        memcpy(m->ni, np->body, np->body_len);
+        m->ni_len = np->body_len;
+        if ((rc = vpn_rng_bytes(ks->rng, m->nr, sizeof m->nr)))
+            return rc;
+        memcpy(m->iv, iv, sizeof iv);
+        /* message 2: HDR*, HASH(2), Nr, SA */
+        hdr_of(m, &h);
+        vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
+        vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(m->p1), &slot);
+        vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_NONCE, m->nr, sizeof m->nr);
+        build_sa(ks, &b, &ks->kek, now);
+        ni_b.p = m->ni;
+        ni_b.len = m->ni_len;
+        if ((rc = gdoi_pull_seal(m->p1, &b, 2, ni_b, none, slot, m->iv, &olen, view, &vlen)))
+            return rc;
+        m->pull = 2;
+        member_send(ks, m, buf, olen, view, vlen);
+    } else if (m->pull == 2) {
+        /* message 3: HDR*, HASH(3) [, GAP] */
+        memcpy(iv, m->iv, sizeof iv);
+        ni_b.p = m->ni;
+        ni_b.len = m->ni_len;
+        nr_b.p = m->nr;
+        nr_b.len = sizeof m->nr;
+        if ((rc = gdoi_pull_open(m->p1, dg, len, 3, ni_b, nr_b, iv, &msg, plain)))
+            return rc;
+        memcpy(m->iv, iv, sizeof iv);
+        /* message 4: HDR*, HASH(4), SEQ, KD */
+        hdr_of(m, &h);
+        vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
+        vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(m->p1), &slot);
+        vpn_gdoi_bld_seq(&b, ks->seq);
+        build_kd(ks, &b, &ks->kek, true);
+        rc = gdoi_pull_seal(m->p1, &b, 4, ni_b, nr_b, slot, m->iv, &olen, view, &vlen);
+        OPENSSL_cleanse(plain, sizeof plain);
+        if (rc)
+            return rc;
+        m->pull = 4;
+        /* a member registering again replaces its old entry */
+        for (size_t i = 0; i < ks->n; i++)
+            if (ks->m[i] != m && vpn_addr_eq(&ks->m[i]->addr, &m->addr)) {
+                member_remove(ks, i);
+                break;
+            }
+        m->registered = true;
+        m->registered_at = now;
+        m->acked_seq = ks->seq;
+        m->missed = 0;
+        ks->st.registrations++;
+        {
+            char a[VPN_ADDR_STRLEN];
+            vpn_log_emit(&ks->log, VPN_LOG_INFO, ENGINE, "%s registered in group %s",
+                         vpn_addr_str(&m->addr, a, sizeof a), ks->name);
+        }
+        member_send(ks, m, buf, olen, view, vlen);
+    } else {
+        return VPN_ERR_STATE;
+    }
+    if (len <= sizeof m->last_in) {
+        memcpy(m->last_in, dg, len);
+        m->last_in_len = len;
+    }
+    OPENSSL_cleanse(buf, sizeof buf);
+    OPENSSL_cleanse(view, sizeof view);
+    return 0;
+}
+
+int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
+                      uint64_t now)
+{
+    vpn_isakmp_hdr h;
+    ks_member *m;
+    int rc;
+
+    if ((rc = vpn_isakmp_hdr_parse(dg, len, &h))) {
+        ks->st.bad_msgs++;
+        return rc;
+    }
+    if (h.exchange == VPN_GDOI_EXCH_PUSH_ACK) {
+        rc = ack_input(ks, src, dg, len);
+        if (rc)
+            ks->st.bad_msgs++;
+        return rc;
+    }
+    m = member_find(ks, h.icookie);
+    if (m) {
+        static const uint8_t z[8];
+        /* message 1 repeated still has a zero responder cookie */
+        if (memcmp(h.rcookie, vpn_ikev1_sa_rcookie(m->p1), 8) &&
+            !(h.exchange == VPN_ISAKMP_EXCH_MAIN && memcmp(h.rcookie, z, 8) == 0)) {
+            ks->st.bad_msgs++;
+            return VPN_ERR_NOTFOUND;
+        }
+    }
+    if (!m) {
+        static const uint8_t zero[8];
+        vpn_ikev1_ctx ctx;
+        ks_member *nm;
+
+        if (h.exchange != VPN_ISAKMP_EXCH_MAIN || memcmp(h.rcookie, zero, 8)) {
+            ks->st.bad_msgs++;
+            return VPN_ERR_NOTFOUND;
+        }
+        if (ks->n >= KS_MAX_MEMBERS)
+            return VPN_ERR_LIMIT;
+        if (ks->n % 16 == 0) {
+            ks_member **nmv = realloc(ks->m, (ks->n + 16) * sizeof *nmv);
+            if (!nmv)
+                return VPN_ERR_NOMEM;
+            ks->m = nmv;
+        }
+        nm = calloc(1, sizeof *nm);
+        if (!nm)
+            return VPN_ERR_NOMEM;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.rng = ks->rng;
+        ctx.log = ks->log;
+        ctx.send = p1_send;
+        ctx.user = ks;
+        if ((rc = vpn_ikev1_sa_new(&nm->p1, &ctx, &ks->cfg.ike, false))) {
+            free(nm);
+            return rc;
+        }
+        vpn_ikev1_sa_set_user(nm->p1, nm);
+        nm->addr = *src;
+        rc = vpn_ikev1_sa_input(nm->p1, dg, len, now);
+        if (rc) {
+            member_free(nm);
+            ks->st.bad_msgs++;
+            return rc;
+        }
+        ks->m[ks->n++] = nm;
+        return 0;
+    }
+    if (h.exchange == VPN_GDOI_EXCH_PULL)
+        rc = pull_input(ks, m, dg, len, now);
+    else
+        rc = vpn_ikev1_sa_input(m->p1, dg, len, now);
+    if (rc)
+        ks->st.bad_msgs++;
+    return rc;
+}
+
+/* Sends the rekey in rk_dg to the group or to every registered member. */
+static size_t rekey_emit(vpn_gdoi_ks *ks, bool retrans)
+{
+    size_t sent = 0;
+
+    if (ks->cfg.multicast) {
+        ks->send(ks->user, &ks->cfg.local, &ks->cfg.mcast, ks->rk_dg, ks->rk_len, ks->rk_view,
+                 ks->rk_view_len);
+        ks->st.rekey_msgs_sent++;
+        return 1;
+    }
+    for (size_t i = 0; i < ks->n; i++)
+        if (ks->m[i]->registered && !(retrans && ks->m[i]->acked_seq == ks->seq)) {
+            ks->send(ks->user, &ks->cfg.local, &ks->m[i]->addr, ks->rk_dg, ks->rk_len,
+                     ks->rk_view, ks->rk_view_len);
+            ks->st.rekey_msgs_sent++;
+            sent++;
+        }
+    return sent;
+}
+
+/*
+ * GROUPKEY-PUSH (RFC 6407 4): HDR*, SEQ, SA, KD, SIG, signed, then
+ * encrypted under the current KEK; a new KEK, if any, rides inside.
+ */
+int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
+{
+    uint8_t plain[GDOI_MSG_MAX], in[GDOI_MSG_MAX], *buf = ks->rk_dg, *slot;
+    ks_kek nk, *kek = &ks->kek;
+    vpn_isakmp_hdr h;
+    vpn_isakmp_bld b;
+    vpn_sig_alg alg;
+    vpn_wr w;
+    size_t len, sl, plen;
+    int rc;
+
+    if ((rc = new_tek(ks, now)))
+        return rc;
+    if (roll_kek) {
+        if ((rc = new_kek(&nk, ks->rng, ks->cfg.kek_lifetime_s, now)))
+            return rc;
+        kek = &nk;
+    }
+    memset(&h, 0, sizeof h);
+    memcpy(h.icookie, ks->kek.spi, 8); /* RFC 6407 4: the cookies are the KEK SPI */
+    memcpy(h.rcookie, ks->kek.spi + 8, 8);
+    h.version = VPN_ISAKMP_VERSION;
+    h.exchange = VPN_GDOI_EXCH_PUSH;
+    h.msg_id = 0;
+    ks->seq++;
+    vpn_isakmp_bld_init(&b, buf, GDOI_MSG_MAX, &h);
+    vpn_gdoi_bld_seq(&b, ks->seq);
+    build_sa(ks, &b, kek, now);
+    build_kd(ks, &b, roll_kek ? kek : NULL, false);
+    vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_SIG, ks->sig_len, &slot);
+    if ((rc = vpn_isakmp_bld_pad(&b, 16, &len)))
+        goto out;
+    vpn_wr_init(&w, in, sizeof in);
+    if ((rc = vpn_gdoi_push_sig_input_bld(&b, &w)))
+        goto out;
+    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
+    sl = ks->sig_len;
+    if ((rc = vpn_sig_sign(ks->cfg.rekey_key, &alg, ks->rng, in, vpn_wr_len(&w), slot, &sl)))
+        goto out;
+    if (sl != ks->sig_len) {
+        rc = VPN_ERR_CRYPTO;
+        goto out;
+    }
+    plen = len - VPN_ISAKMP_HDR_LEN;
+    memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
+    if ((rc = gdoi_kek_crypt(ks->kek.key, ks->kek.iv, buf + VPN_ISAKMP_HDR_LEN, plen, true)))
+        goto out;
+    ks->rk_len = len;
+    vpn_wr_init(&w, ks->rk_view, sizeof ks->rk_view);
+    ks->rk_view_len = vpn_isakmp_decrypted_view(buf, len, plain, plen, &w) ? 0 : vpn_wr_len(&w);
+    if (roll_kek)
+        ks->kek = nk;
+    ks->st.rekeys++;
+    vpn_log_emit(&ks->log, VPN_LOG_INFO, ENGINE, "rekey seq %u TEK SPI 0x%08x%s (%s)", ks->seq,
+                 ks->tek.spi, roll_kek ? " with a new KEK" : "",
+                 ks->cfg.multicast ? "multicast" : "unicast");
+    rekey_emit(ks, false);
+    ks->rk_left = ks->cfg.retrans_n;
+    ks->rk_at = ks->rk_left ? now + (uint64_t)ks->cfg.retrans_s * NS : UINT64_MAX;
+    ks->rk_eval_at = ks->cfg.multicast ? UINT64_MAX
+                                       : now + (uint64_t)ks->cfg.retrans_s * NS *
+                                                   (ks->cfg.retrans_n + 1u);
+out:
+    OPENSSL_cleanse(plain, sizeof plain);
+    OPENSSL_cleanse(&nk, sizeof nk);
+    return rc;
+}
+
+uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks)
+{
+    uint64_t d = ks->rekey_at < ks->rk_at ? ks->rekey_at : ks->rk_at;
+    if (ks->rk_eval_at < d)
+        d = ks->rk_eval_at;
+    for (size_t i = 0; i < ks->n; i++) {
+        uint64_t x = vpn_ikev1_sa_deadline(ks->m[i]->p1);
+        if (x < d)
+            d = x;
+    }
+    return d;
+}
+
+void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now)
+{
+    for (size_t i = 0; i < ks->n;) {
+        ks_member *m = ks->m[i];
+        vpn_ikev1_sa_tick(m->p1, now);
+        if (vpn_ikev1_sa_state(m->p1) == VPN_IKEV1_ST_DEAD && !m->registered)
+            member_remove(ks, i);
+        else
+            i++;
+    }
+    if (now >= ks->rekey_at) {
+        /* a new KEK when the current one would not outlive the next rekey */
+        bool roll = ks->kek.expires <= now + (uint64_t)ks->cfg.tek.lifetime_s * NS;
+        if (vpn_gdoi_ks_rekey(ks, roll, now))
+            ks->rekey_at = now + NS; /* try again shortly */
+    } else if (now >= ks->rk_at) {
+        if (rekey_emit(ks, true)) {
+            ks->st.retransmits++;
+            ks->rk_left--;
+        } else {
+            ks->rk_left = 0; /* everyone acknowledged */
+        }
+        ks->rk_at = ks->rk_left ? now + (uint64_t)ks->cfg.retrans_s * NS : UINT64_MAX;
+    }
+    if (now >= ks->rk_eval_at) {
+        /* IOS removes a member after three unicast rekeys in a row went
+         * unacknowledged; multicast rekeys never remove anyone */
+        ks->rk_eval_at = UINT64_MAX;
+        for (size_t i = 0; i < ks->n;) {
+            ks_member *m = ks->m[i];
+            if (m->registered && m->acked_seq != ks->seq && ++m->missed >= 3) {
+                char a[VPN_ADDR_STRLEN];
+                vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE,
+                             "%s removed: three rekeys unacknowledged",
+                             vpn_addr_str(&m->addr, a, sizeof a));
+                ks->st.removed++;
+                member_remove(ks, i);
+                continue;
+            }
+            i++;
+        }
+    }
+}
+
+/*
+ * Rekey acknowledgement (RFC 8263), in the form this model uses:
+ *   HDR* (exchange VPN_GDOI_EXCH_PUSH_ACK, cookies = the KEK SPI,
+ *   message ID 0, encrypted with the KEK), HASH, SEQ, ID
+ * with HASH = HMAC-SHA-256 keyed with the KEK key over the payloads
+ * after HASH, ID the member's address (ID_IPV4_ADDR). UNVERIFIED against
+ * RFC 8263's exact key derivation, which could not be read here.
+ */
+static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len)
+{
+    uint8_t plain[GDOI_MSG_MAX], h[VPN_PRF_MAX_LEN];
+    const vpn_isakmp_payload *qp, *ip;
+    vpn_isakmp_view after;
+    vpn_isakmp_msg m;
+    vpn_isakmp_id id;
+    vpn_addr who;
+    vpn_iov k = {ks->kek.key, sizeof ks->kek.key}, d;
+    uint32_t seq;
+    int rc;
+
+    if ((rc = vpn_isakmp_msg_parse(dg, len, &m)))
+        return rc;
+    if (!m.encrypted || memcmp(m.hdr.icookie, ks->kek.spi, 8) ||
+        memcmp(m.hdr.rcookie, ks->kek.spi + 8, 8))
+        return VPN_ERR_NOTFOUND;
+    if (m.body_len == 0 || m.body_len % 16 || m.body_len > sizeof plain)
+        return VPN_ERR_MALFORMED;
+    memcpy(plain, m.body, m.body_len);
+    if ((rc = gdoi_kek_crypt(ks->kek.key, ks->kek.iv, plain, m.body_len, false)) ||
+        (rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL)))
+        return rc;
+    if (m.n < 3 || m.pl[0].type != VPN_ISAKMP_PL_HASH || vpn_isakmp_msg_after(&m, 0, &after))
+        return VPN_ERR_MALFORMED;
+    d.p = after.p;
+    d.len = after.len;
+    if ((rc = vpn_prf_compute(VPN_PRF_HMAC_SHA2_256, &k, 1, &d, 1, h, sizeof h)))
+        return rc;
+    if (m.pl[0].body_len != 32 || vpn_ikev1_memcmp_ct(h, m.pl[0].body, 32))
+        return VPN_ERR_AUTH;
+    qp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_SEQ, 0);
+    ip = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_ID, 0);
+    if (!qp || !ip || vpn_gdoi_seq_decode(qp->body, qp->body_len, &seq) ||
+        vpn_isakmp_id_decode(ip->body, ip->body_len, &id) ||
+        id.type != VPN_ISAKMP_ID_IPV4_ADDR || vpn_addr_from_bytes(&who, id.data.p, 4))
+        return VPN_ERR_MALFORMED;
+    (void)src;
+    for (size_t i = 0; i < ks->n; i++) {
+        ks_member *mb = ks->m[i];
+        if (mb->registered && vpn_addr_eq(&mb->addr, &who)) {
+            if (seq == ks->seq && mb->acked_seq != seq) {
+                mb->acked_seq = seq;
+                mb->missed = 0;
+                ks->st.acks++;
+            }
+            return 0;
+        }
+    }
+    return VPN_ERR_NOTFOUND;
+}
+
+void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->name = ks->name;
+    o->group_id = ks->cfg.group_id;
+    o->local = ks->cfg.local;
+    o->mcast = ks->cfg.mcast;
+    o->members = vpn_gdoi_ks_members(ks);
+    o->retrans_s = ks->cfg.retrans_s;
+    o->retrans_n = ks->cfg.retrans_n;
+    o->seq = ks->seq;
+    o->rekeys = ks->st.rekeys;
+    memcpy(o->kek.spi, ks->kek.spi, sizeof o->kek.spi);
+    o->kek.multicast = ks->cfg.multicast;
+    o->kek.lifetime_s = ks->cfg.kek_lifetime_s;
+    o->kek.remaining_s = remaining_s(ks->kek.expires, now);
+    o->kek.key_bits = GDOI_KEK_KEY_LEN * 8;
+    o->kek.sig_key_bits = (uint16_t)vpn_sig_key_bits(ks->cfg.rekey_key);
+    o->tek.spi = ks->tek.spi;
+    o->tek.encr_id = ks->cfg.tek.encr_id;
+    o->tek.key_bits = ks->cfg.tek.key_bits;
+    o->tek.integ_id = ks->cfg.tek.integ_id;
+    o->tek.lifetime_s = ks->cfg.tek.lifetime_s;
+    o->tek.remaining_s = remaining_s(ks->tek.expires, now);
+    o->tek.tbar_window_s = ks->cfg.tek.tbar_window_s;
+    o->tek.acl = ks->cfg.tek.sel;
+}
+
+int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out)
+{
+    for (size_t k = 0; k < ks->n; k++) {
+        if (!ks->m[k]->registered)
+            continue;
+        if (i-- == 0) {
+            out->addr = ks->m[k]->addr;
+            out->acked_seq = ks->m[k]->acked_seq;
+            out->missed = ks->m[k]->missed;
+            return 0;
+        }
+    }
+    return VPN_ERR_NOTFOUND;
+}

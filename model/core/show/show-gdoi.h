@@ -1,0 +1,27 @@
+/*
+ * `show crypto gdoi` on a key server and on a group member, and `show
+ * crypto gdoi ks members`, rendered from the GDOI engines' state
+ * (gdoi/gdoi.h) with IOS's field order (see the issue 7 notes). Fields
+ * this model has no state for (VRFs, fail-close, crypto path details)
+ * print IOS's values for the default case.
+ */
+#ifndef VPN_SHOW_GDOI_H
+#define VPN_SHOW_GDOI_H
+
+#include "gdoi/gdoi.h"
+#include "show/show.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Errors: VPN_ERR_NOSPACE (truncated). */
+int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b);
+int vpn_show_gdoi_ks_members(const vpn_gdoi_ks *ks, vpn_show_buf *b);
+int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
