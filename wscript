@@ -43,6 +43,7 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-payload.c',
     'model/core/ikev2/ikev2-msg.c',
     'model/core/ikev2/ikev2-proposal.c',
+    'model/core/ikev2/ikev2-cert.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -129,6 +130,7 @@ VPN_CORE_TESTS = [
     'ikev2-life:test/core/ikev2-life-test.c',
     'ikev2-hostile:test/core/ikev2-hostile-test.c',
     'ikev2-pcap:test/core/ikev2-pcap-test.c',
+    'ikev2-cert:test/core/ikev2-cert-test.c',
 ]
 
 VPN_FUZZERS = [

@@ -786,8 +786,13 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->policy = old->policy;
     n->id_local = old->id_local;
     n->id_remote = old->id_remote;
+    memcpy(n->dn_local, old->dn_local, sizeof n->dn_local);
+    memcpy(n->dn_remote, old->dn_remote, sizeof n->dn_remote);
     n->auth_local = old->auth_local;
     n->auth_remote = old->auth_remote;
+    n->auth_local_kind = old->auth_local_kind;
+    n->auth_remote_kind = old->auth_remote_kind;
+    n->peer_hashes = old->peer_hashes;
     nonce_min(ni, ni_len, nr, nr_len, n->rekey_nonce_min, &n->rekey_nonce_min_len);
     return n;
 }

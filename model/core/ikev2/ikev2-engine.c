@@ -186,6 +186,7 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
         sa_free(ctx->sa[i]);
     free(ctx->sa);
     free(ctx->policy);
+    ikev2_tp_free_all(ctx);
     if (ctx->scratch)
         OPENSSL_cleanse(ctx->scratch, IKEV2_MSG_MAX);
     if (ctx->scratch2)
@@ -1568,10 +1569,16 @@ static void sa_info(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, vpn_ikev2_sa_i
     }
     o->auth_local = sa->auth_local;
     o->auth_remote = sa->auth_remote;
+    o->auth_sign = sa->auth_local_kind;
+    o->auth_verify = sa->auth_remote_kind;
     o->id_local.type = sa->id_local.type;
     ikev2_id_text(&sa->id_local, o->id_local.text, sizeof o->id_local.text);
     o->id_remote.type = sa->id_remote.type;
     ikev2_id_text(&sa->id_remote, o->id_remote.text, sizeof o->id_remote.text);
+    if (sa->dn_local[0])
+        snprintf(o->id_local.text, sizeof o->id_local.text, "%s", sa->dn_local);
+    if (sa->dn_remote[0])
+        snprintf(o->id_remote.text, sizeof o->id_remote.text, "%s", sa->dn_remote);
     o->lifetime_s = sa->profile && sa->profile->lifetime_s ? sa->profile->lifetime_s : VPN_CONF_IKE_LIFETIME_S;
     o->established_ns = sa->established;
     o->created_ns = sa->created;

@@ -44,6 +44,8 @@
 #include "common/vpn-log.h"
 #include "conf/conf.h"
 #include "crypto/kdf.h"
+#include "crypto/sig.h"
+#include "crypto/x509.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -176,6 +178,9 @@ typedef struct vpn_ikev2_params {
     /* Half-open (IKE_SA_INIT answered, IKE_AUTH not yet done) limits as IOS's
      * in-negotiation limits; 0 = defaults 40 in / 400 out. */
     unsigned max_half_open_in, max_half_open_out;
+    /* Certificates are checked at Unix time unix_time_offset_s + now / 1e9
+     * (the engine's clock has the driver's epoch). */
+    int64_t unix_time_offset_s;
 } vpn_ikev2_params;
 
 typedef struct vpn_ikev2_ctx vpn_ikev2_ctx;
@@ -216,6 +221,20 @@ typedef struct vpn_ikev2_policy {
  * VPN_ERR_NOMEM.
  */
 int vpn_ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p);
+
+/*
+ * Certificates, as IOS keeps them in trustpoints (`pki trustpoint NAME` in
+ * a profile names the ones it uses; a profile naming none uses all).
+ * add_ca trusts ca (root or intermediate) under the trustpoint; set_cert
+ * gives this node's certificate, its private key and the intermediates to
+ * send with it. All are borrowed and must outlive the ctx; the trustpoint
+ * is created on first use.
+ * Errors: VPN_ERR_INVAL, VPN_ERR_POLICY (key not private or not the
+ * certificate's), VPN_ERR_NOMEM.
+ */
+int vpn_ikev2_trustpoint_add_ca(vpn_ikev2_ctx *ctx, const char *trustpoint, const vpn_x509 *ca);
+int vpn_ikev2_trustpoint_set_cert(vpn_ikev2_ctx *ctx, const char *trustpoint, const vpn_x509 *cert,
+                                  const vpn_sig_key *key, const vpn_x509 *const *chain, size_t n_chain);
 
 /* ---- driving it ------------------------------------------------------------ */
 
@@ -306,6 +325,7 @@ typedef struct vpn_ikev2_sa_info {
     uint8_t spi_i[8], spi_r[8];
     uint16_t encr, encr_key_bits, integ, prf, dh_group;
     uint8_t auth_local, auth_remote; /* auth methods (crypto-ids.h), 0 if not yet */
+    vpn_conf_auth auth_sign, auth_verify; /* what they are in IOS words (PSK, RSA, ECDSA) */
     vpn_ikev2_id_info id_local, id_remote;
     uint32_t lifetime_s;
     uint64_t established_ns; /* 0 while negotiating */

@@ -33,20 +33,6 @@ static bool encr_aead(uint16_t id)
            id == VPN_ENCR_CHACHA20_POLY1305;
 }
 
-static const char *auth_method_name(uint8_t m)
-{
-    switch (m) {
-    case VPN_AUTH_METHOD_PSK: return "PSK";
-    case VPN_AUTH_METHOD_RSA_SIG: return "RSA";
-    case VPN_AUTH_METHOD_ECDSA_256:
-    case VPN_AUTH_METHOD_ECDSA_384:
-    case VPN_AUTH_METHOD_ECDSA_521: return "ECDSA";
-    case VPN_AUTH_METHOD_DIGITAL_SIG: return "RSA"; /* refined by the engine's label */
-    case VPN_AUTH_METHOD_NULL: return "NULL";
-    }
-    return "Unknown";
-}
-
 static const char *endpoint_str(const vpn_ikev2_endpoint *e, char *buf, size_t len)
 {
     char a[VPN_ADDR_STRLEN];
@@ -79,7 +65,7 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
                            "Auth verify: %s\n",
                         encr_family(sa->encr), sa->encr_key_bits, vpn_show_prf_name(sa->prf),
                         encr_aead(sa->encr) ? "None" : vpn_show_integ_name(sa->integ), sa->dh_group,
-                        auth_method_name(sa->auth_local), auth_method_name(sa->auth_remote));
+                        vpn_conf_auth_name(sa->auth_sign), vpn_conf_auth_name(sa->auth_verify));
     } else {
         vpn_show_printf(b, "      Encr: Unknown - 0, PRF: Unknown - 0, Hash: None, DH Grp:0, "
                            "Auth sign: Unknown - 0, Auth verify: Unknown - 0\n");
