@@ -131,6 +131,7 @@ VPN_CORE_TESTS = [
     'ikev2-hostile:test/core/ikev2-hostile-test.c',
     'ikev2-pcap:test/core/ikev2-pcap-test.c',
     'ikev2-cert:test/core/ikev2-cert-test.c',
+    'show-ikev2:test/core/show-ikev2-test.c',
 ]
 
 VPN_FUZZERS = [

@@ -50,6 +50,8 @@ static void spi_hex(const uint8_t spi[8], char out[17])
     out[16] = '\0';
 }
 
+static int range_prefix(const vpn_ikev2_selector *s);
+
 static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, uint64_t now,
                          bool detail, vpn_show_buf *b)
 {
@@ -113,21 +115,31 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
     vpn_show_printf(b, "      Cisco Trust Security SGT is disabled\n");
     vpn_show_printf(b, "      Initiator of SA : %s\n", sa->initiator ? "Yes" : "No");
     {
-        /* The peer's protected subnets: the remote selectors of the children. */
+        /* The peer's protected subnets: the remote selectors of the children,
+         * "address mask" as IOS prints its routes. */
         bool head = false;
         for (size_t i = 0; i < sa->n_children; i++) {
             vpn_ikev2_child_state cs;
             if (vpn_ikev2_child_get(ctx, sa->id, i, &cs) != 0)
                 continue;
             for (size_t j = 0; j < cs.info.n_ts_remote; j++) {
-                char buf[96];
+                char a[VPN_ADDR_STRLEN], m[VPN_ADDR_STRLEN];
                 const vpn_ikev2_selector *s = &cs.info.ts_remote[j];
+                int plen = range_prefix(s);
+                vpn_addr mask;
                 if (!head) {
                     vpn_show_printf(b, "      Remote subnets:\n");
                     head = true;
                 }
-                vpn_show_selector_addr(s, buf, sizeof buf);
-                vpn_show_printf(b, "      %s\n", buf);
+                vpn_addr_str(&s->addr_lo, a, sizeof a);
+                if (s->family == VPN_AF_INET && plen >= 0) {
+                    vpn_len_to_mask((uint8_t)plen, &mask);
+                    vpn_show_printf(b, "      %s %s\n", a, vpn_addr_str(&mask, m, sizeof m));
+                } else if (plen >= 0) {
+                    vpn_show_printf(b, "      %s/%d\n", a, plen);
+                } else {
+                    vpn_show_printf(b, "      %s-%s\n", a, vpn_addr_str(&s->addr_hi, m, sizeof m));
+                }
             }
         }
     }
