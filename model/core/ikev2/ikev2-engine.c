@@ -1368,8 +1368,8 @@ static uint64_t dpd_due(const ikev2_sa *sa)
     const vpn_conf_profile *p = sa->profile;
 
     if (p == NULL || p->dpd_mode == VPN_CONF_DPD_OFF || p->dpd_interval_s == 0 ||
-        sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to)
-        return UINT64_MAX;
+        sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to || sa->down_emitted)
+        return UINT64_MAX; /* not for SAs the driver no longer knows */
     if (p->dpd_mode == VPN_CONF_DPD_ON_DEMAND && sa->last_send_traffic <= sa->last_recv)
         return UINT64_MAX; /* nothing sent since we last heard: no question to ask */
     return sa->last_recv + (uint64_t)p->dpd_interval_s * NS_PER_S;
