@@ -30,6 +30,12 @@ VPN_CORE_SOURCES = [
     'model/core/ipsec/natt.c',
     'model/core/ipsec/wskeys.c',
     'model/core/gre/gre.c',
+    'model/core/isakmp/isakmp-attr.c',
+    'model/core/isakmp/isakmp-msg.c',
+    'model/core/isakmp/isakmp-build.c',
+    'model/core/isakmp/isakmp-policy.c',
+    'model/core/isakmp/isakmp-names.c',
+    'model/core/isakmp/gdoi-codec.c',
     'model/core/ikev2/ikev2-crypto.c',
     'model/core/ikev2/ikev2-ts.c',
     'model/core/ikev2/ikev2-engine.c',
@@ -74,6 +80,13 @@ VPN_CORE_HEADERS = [
     'model/core/ipsec/natt.h',
     'model/core/ipsec/wskeys.h',
     'model/core/gre/gre.h',
+    'model/core/isakmp/isakmp-const.h',
+    'model/core/isakmp/isakmp-attr.h',
+    'model/core/isakmp/isakmp-msg.h',
+    'model/core/isakmp/isakmp-build.h',
+    'model/core/isakmp/isakmp-policy.h',
+    'model/core/isakmp/isakmp-names.h',
+    'model/core/isakmp/gdoi-codec.h',
     'model/core/ikev2/ikev2-engine.h',
     'model/core/ikev2/ikev2-crypto.h',
     'model/core/ikev2/ikev2-ts.h',
@@ -92,6 +105,9 @@ VPN_NS3_SOURCES = [
     'helper/vpn-manual-key-helper.cc',
     'helper/vpn-trace-helper.cc',
     'model/ns3/vpn-packet-util.cc',
+    'model/ns3/ikev2-daemon.cc',
+    'helper/flexvpn-helper.cc',
+    'helper/vpn-report.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -101,10 +117,15 @@ VPN_NS3_HEADERS = [
     'helper/vpn-manual-key-helper.h',
     'helper/vpn-trace-helper.h',
     'model/ns3/vpn-packet-util.h',
+    'model/ns3/ikev2-daemon.h',
+    'helper/flexvpn-helper.h',
+    'helper/vpn-report.h',
 ]
 
 VPN_EXAMPLES = [
     'ipsec-manual-l2l',
+    'flexvpn-l2l-static',
+    'flexvpn-hub-spoke',
 ]
 
 VPN_CORE_TESTS = [
@@ -121,6 +142,15 @@ VPN_CORE_TESTS = [
     'crypto-dh:test/core/crypto-dh-test.c',
     'crypto-sig:test/core/crypto-sig-test.c',
     'crypto-x509:test/core/crypto-x509-test.c',
+    'ipsec-ip:test/core/ipsec-ip-test.c',
+    'ipsec-replay:test/core/ipsec-replay-test.c',
+    'ipsec-spd:test/core/ipsec-spd-test.c',
+    'gre-tunnel:test/core/gre-tunnel-test.c',
+    'esp-vectors:test/core/esp-vectors-test.c',
+    'esp-roundtrip:test/core/esp-roundtrip-test.c',
+    'esp-wireshark:test/core/esp-wireshark-test.c',
+    'ikev1-codec:test/core/isakmp-codec-test.c',
+    'gdoi-codec:test/core/gdoi-codec-test.c',
     'ikev2-crypto:test/core/ikev2-crypto-test.c',
     'ikev2-engine:test/core/ikev2-engine-test.c',
     'ikev2-codec:test/core/ikev2-codec-test.c',
@@ -137,24 +167,30 @@ VPN_CORE_TESTS = [
 VPN_FUZZERS = [
     'crypto-fuzz-parse:test/fuzz/crypto-fuzz-parse.c',
     'conf-fuzz-parse:test/fuzz/conf-fuzz-parse.c',
+    'esp-fuzz:test/fuzz/esp-fuzz.c',
+    'gdoi-fuzz-parse:test/fuzz/gdoi-fuzz-parse.c',
     'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
 ]
 
 VPN_BENCHES = [
+    'esp:test/bench/esp-bench.c',
 ]
 
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
+    'test/sim/flexvpn-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
+    'flexvpn',
 ]
 
-VPN_TEST_SUPPORT = ['test/core/support/test-util.c']
+VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',
+                    'test/core/support/pkt-build.c']
 
 C_FLAGS = ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wpointer-arith', '-Wvla',
            '-Wstrict-prototypes', '-fPIC']
@@ -229,5 +265,6 @@ def build(bld):
             obj = bld.create_ns3_program(example, ['vpn', 'point-to-point', 'applications',
                                                    'internet-apps', 'csma'])
             obj.source = 'examples/%s.cc' % example
+            obj.defines = ['VPN_SOURCE_DIR="%s"' % bld.path.abspath()]
 
     # Fuzz targets need clang's libFuzzer; the CMake build compiles them.

@@ -1,6 +1,7 @@
 #include "vpn-trace-helper.h"
 
 #include "ns3/abort.h"
+#include "ns3/ikev2-daemon.h"
 #include "ns3/callback.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
@@ -93,6 +94,47 @@ VpnTraceHelper::EnableKeyExport(NodeContainer nodes)
             "SaAdded",
             MakeBoundCallback(&VpnTraceHelper::SaAdded, m_keys));
     }
+}
+
+size_t
+VpnTraceHelper::WriteIkeKeys(const std::vector<Ptr<Ikev2Daemon>>& daemons) const
+{
+    SystemPath::MakeDirectories(m_outDir + "/wireshark");
+    std::string path = m_outDir + "/wireshark/ikev2_decryption_table";
+    std::ofstream out(path, std::ios::trunc);
+    NS_ABORT_MSG_IF(!out, "cannot write " << path);
+    std::set<std::string> seen;
+    for (const auto& d : daemons)
+    {
+        for (const std::string& line : d->GetIkeKeyLines())
+        {
+            // Both ends know each SA; Wireshark wants it once.
+            if (seen.insert(line.substr(0, 33)).second)
+            {
+                out << line << "\n";
+            }
+        }
+    }
+    return seen.size();
+}
+
+static void
+WriteShow(Ptr<Ikev2Daemon> daemon, std::string path)
+{
+    std::ofstream out(path, std::ios::trunc);
+    NS_ABORT_MSG_IF(!out, "cannot write " << path);
+    out << "! simulated time " << Simulator::Now().GetSeconds() << " s\n";
+    out << "#show crypto ikev2 sa detail\n" << daemon->ShowCryptoIkev2Sa(true) << "\n";
+    out << "#show crypto session detail\n" << daemon->ShowCryptoSession(true) << "\n";
+    out << "#show crypto ipsec sa\n" << daemon->ShowCryptoIpsecSa(false) << "\n";
+    out << "#show crypto ikev2 proposal\n" << daemon->ShowCryptoIkev2Proposal() << "\n";
+    out << "#show crypto ikev2 profile\n" << daemon->ShowCryptoIkev2Profile();
+}
+
+void
+VpnTraceHelper::ScheduleShowSnapshot(Ptr<Ikev2Daemon> daemon, const std::string& file, Time at) const
+{
+    Simulator::Schedule(at - Simulator::Now(), &WriteShow, daemon, m_outDir + "/" + file);
 }
 
 size_t

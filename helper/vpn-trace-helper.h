@@ -11,10 +11,12 @@
 
 #include "ns3/node-container.h"
 #include "ns3/ptr.h"
+#include "ns3/nstime.h"
 #include "ns3/simple-ref-count.h"
 
 #include <set>
 #include <string>
+#include <vector>
 
 struct vpn_sa;
 
@@ -22,6 +24,7 @@ namespace ns3
 {
 
 class VpnTunnelNetDevice;
+class Ikev2Daemon;
 
 /**
  * \ingroup vpn
@@ -43,6 +46,19 @@ class VpnTraceHelper
      * <out>/wireshark/esp_sa (each SA once, however many nodes hold it).
      */
     void EnableKeyExport(NodeContainer nodes);
+
+    /**
+     * Writes <out>/wireshark/ikev2_decryption_table with the keys of every
+     * IKE SA the daemons established (rekeyed ones included); call after
+     * the simulation ran. Returns the number of lines.
+     */
+    size_t WriteIkeKeys(const std::vector<Ptr<Ikev2Daemon>>& daemons) const;
+
+    /**
+     * Writes the daemon's `show crypto ...` views to <out>/<file> at
+     * simulated time \p at (IKEv2 SAs with detail, sessions, IPsec SAs).
+     */
+    void ScheduleShowSnapshot(Ptr<Ikev2Daemon> daemon, const std::string& file, Time at) const;
 
     /** Number of esp_sa lines written so far. */
     size_t GetKeyLinesWritten() const;

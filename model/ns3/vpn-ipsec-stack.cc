@@ -15,6 +15,7 @@
 #include "ns3/uinteger.h"
 
 extern "C" {
+#include "common/addr.h"
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "ipsec/esp.h"
@@ -211,6 +212,15 @@ VpnIpsecStack::ProcessInbound(uint32_t len, Ptr<const Packet> carrier)
     {
         return;
     }
+    Deliver(rx, vpn_pkt_data(&pkt), pkt.len, carrier);
+}
+
+void
+VpnIpsecStack::Deliver(const vpn_esp_rx& rx,
+                       const uint8_t* data,
+                       size_t len,
+                       Ptr<const Packet> carrier)
+{
     if (rx.verdict != VPN_ESP_DELIVER)
     {
         return;
@@ -221,7 +231,38 @@ VpnIpsecStack::ProcessInbound(uint32_t len, Ptr<const Packet> carrier)
         m_dropTrace("SA has no endpoint", vpn_sa_get_config(rx.sa)->spi);
         return;
     }
-    it->second->EspDelivered(vpn_pkt_data(&pkt), pkt.len, rx.sa, carrier);
+    it->second->EspDelivered(data, len, rx.sa, carrier);
+}
+
+void
+VpnIpsecStack::ReceiveUdpEsp(Ptr<Packet> payload,
+                             Ipv4Address src,
+                             uint16_t sport,
+                             Ipv4Address dst,
+                             uint16_t dport)
+{
+    uint32_t len = payload->GetSize();
+    if (len > 65535)
+    {
+        m_dropTrace("oversized packet", 0);
+        return;
+    }
+    payload->CopyData(m_rxBuf.data() + VPN_PKT_HEADROOM, len);
+    vpn_pkt pkt;
+    vpn_pkt_init(&pkt, m_rxBuf.data(), m_rxBuf.size(), VPN_PKT_HEADROOM);
+    pkt.len = len;
+    vpn_esp_outer outer{};
+    vpn_addr_v4(&outer.src, src.Get());
+    vpn_addr_v4(&outer.dst, dst.Get());
+    outer.udp = true;
+    outer.sport = sport;
+    outer.dport = dport;
+    vpn_esp_rx rx;
+    if (vpn_esp_decap_payload(GetSad(), &pkt, &outer, VpnNodeEngine::NowNs(), &rx) != 0)
+    {
+        return;
+    }
+    Deliver(rx, vpn_pkt_data(&pkt), pkt.len, payload);
 }
 
 bool

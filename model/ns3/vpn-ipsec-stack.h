@@ -23,6 +23,7 @@
 struct vpn_sad;
 struct vpn_sa;
 struct vpn_sa_config;
+struct vpn_esp_rx;
 
 namespace ns3
 {
@@ -88,6 +89,16 @@ class VpnIpsecStack : public Object
      */
     bool SendIpPacket(const uint8_t* data, size_t len, Ptr<const Packet> tagsFrom = nullptr);
 
+    /**
+     * ESP that arrived UDP-encapsulated (RFC 3948) on a socket of the
+     * driver's: \p payload starts at the ESP header.
+     */
+    void ReceiveUdpEsp(Ptr<Packet> payload,
+                       Ipv4Address src,
+                       uint16_t sport,
+                       Ipv4Address dst,
+                       uint16_t dport);
+
     /** Signature of the SaAdded trace source. */
     typedef void (*SaTracedCallback)(const struct vpn_sa* sa);
     /** Signature of the Drop trace source: reason, SPI (0 if none). */
@@ -101,6 +112,7 @@ class VpnIpsecStack : public Object
     void EnsureReceiver();
     void HandleEsp(Ptr<Socket> socket);
     void ProcessInbound(uint32_t len, Ptr<const Packet> carrier);
+    void Deliver(const struct vpn_esp_rx& rx, const uint8_t* data, size_t len, Ptr<const Packet> carrier);
     static void DropThunk(void* user, const struct vpn_sa* sa, uint32_t spi, const char* reason,
                           int err);
 

@@ -238,6 +238,8 @@ static void test_sa_init_request_parses(void **state)
     assert_int_equal(m.hdr.length, 284);
     assert_int_equal(m.n, 6);
     assert_int_equal(m.err_notify, 0);
+    assert_int_equal(m.err_payload, 0);
+    assert_int_equal(m.err_offset, 0);
 
     /* SA: both proposals, transform by transform */
     sa_init_proposals(want);
@@ -794,15 +796,21 @@ static void test_unknown_payload_roundtrips(void **state)
     start(&b, &w, buf, sizeof buf);
     assert_int_equal(vpn_ikev2_bld_raw(&b, 200, false, body, 3), 0);
     assert_int_equal(vpn_ikev2_bld_notify(&b, 0, NULL, 0, VPN_IKEV2_N_INITIAL_CONTACT, NULL, 0), 0);
-    assert_built(&b, buf, "29 00 0007 dead01 00 00 0008 00 00 4000", 200);
+    assert_int_equal(vpn_ikev2_bld_notify(&b, 0, NULL, 0, 40000, NULL, 0), 0);
+    assert_built(&b, buf, "29 00 0007 dead01 29 00 0008 00 00 4000 00 00 0008 00 00 9c40", 200);
     assert_int_equal(vpn_ikev2_msg_parse(buf, w.off, &m), 0);
-    assert_int_equal(m.n, 2);
+    assert_int_equal(m.n, 3);
     assert_false(m.pl[0].known);
     assert_int_equal(m.pl[0].type, 200);
     assert_true(view_is(m.pl[0].body, body, 3));
     /* lookups see only known payloads */
     assert_ptr_equal(vpn_ikev2_msg_find(&m, VPN_IKEV2_PL_NOTIFY, NULL), &m.pl[1]);
     assert_null(vpn_ikev2_msg_find(&m, 200, NULL));
+    {
+        char line[100];
+        vpn_ikev2_msg_describe(&m, line, sizeof line);
+        assert_string_equal(line, "IKE_AUTH request 1 [ UNKNOWN(200) N(INITIAL_CONTACT) N(40000) ]");
+    }
 }
 
 /* ---- header, names, tables ------------------------------------------------------ */

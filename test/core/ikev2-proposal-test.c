@@ -363,6 +363,26 @@ static void test_unknown_type_and_attribute(void **state)
     }
 }
 
+/* Found by the fuzzer: a NONE the peer offers for a type we do not
+ * configure goes back unmodified, so that the peer's check accepts it. */
+static void test_none_returned_with_its_attributes(void **state)
+{
+    (void)state;
+    sa_msg s, r;
+    static const uint16_t theirs[] = {ENCR, VPN_ENCR_AES_CBC, 256, PRF, VPN_PRF_HMAC_SHA2_256, 0,
+                                      INTEG, VPN_AUTH_HMAC_SHA2_256_128, 0,
+                                      DH, VPN_DH_MODP_2048, 0, VPN_IKEV2_XF_ADDKE1, 0, 128, 0};
+    static const uint16_t mine[] = {ENCR, VPN_ENCR_AES_CBC, 256, PRF, VPN_PRF_HMAC_SHA2_256, 0,
+                                    INTEG, VPN_AUTH_HMAC_SHA2_256_128, 0,
+                                    DH, VPN_DH_MODP_2048, 0, 0};
+    vpn_ikev2_proposal peer = prop(1, VPN_IKEV2_PROTO_IKE, theirs);
+    vpn_ikev2_proposal local = prop(1, VPN_IKEV2_PROTO_IKE, mine), got, accepted;
+
+    assert_int_equal(vpn_ikev2_proposal_select(sa_of(&s, &peer, 1), &local, 1, 0, &got, NULL), 0);
+    assert_int_equal(vpn_ikev2_proposal_get(&got, VPN_IKEV2_XF_ADDKE1)->key_len, 128);
+    assert_int_equal(vpn_ikev2_proposal_check_reply(sa_of(&r, &got, 1), &peer, 1, &accepted), 0);
+}
+
 static void test_protocol_must_match(void **state)
 {
     (void)state;
@@ -540,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_esp_with_esn),
         cmocka_unit_test(test_esp_cbc_and_pfs),
         cmocka_unit_test(test_unknown_type_and_attribute),
+        cmocka_unit_test(test_none_returned_with_its_attributes),
         cmocka_unit_test(test_protocol_must_match),
         cmocka_unit_test(test_complete),
         cmocka_unit_test(test_add_limit),

@@ -4,10 +4,12 @@
  */
 #include "ikev2/ikev2-codec.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/vpn-err.h"
+#include "common/vpn-log.h"
 #include "ikev2/ikev2-internal.h"
 
 /* ---- parsing --------------------------------------------------------------- */
@@ -150,8 +152,12 @@ static void msg_reset(vpn_ikev2_msg *m, const uint8_t *buf, size_t len, bool inn
  * to the peer (RFC 7296 2.21). */
 static int parse_fail(vpn_ikev2_msg *m, int rc)
 {
-    if (rc && m->err_notify == 0)
+    if (rc == 0) {
+        m->err_payload = 0; /* walk() left its position here */
+        m->err_offset = 0;
+    } else if (m->err_notify == 0) {
         m->err_notify = VPN_IKEV2_N_INVALID_SYNTAX;
+    }
     return rc;
 }
 
@@ -230,26 +236,24 @@ size_t vpn_ikev2_msg_count(const vpn_ikev2_msg *msg, uint8_t type)
     return n;
 }
 
-/* Appends to a bounded string, counting what did not fit. */
+/* Appends to a bounded string, counting what did not fit (as snprintf). */
 typedef struct strbuf {
     char *out;
     size_t cap, len;
 } strbuf;
 
-static void sb_add(strbuf *sb, const char *fmt, const char *s, unsigned v)
+static void sb_add(strbuf *sb, const char *fmt, ...) VPN_PRINTF(2, 3);
+static void sb_add(strbuf *sb, const char *fmt, ...)
 {
-    char tmp[96];
-    int n = snprintf(tmp, sizeof tmp, fmt, s, v);
+    size_t room = sb->len < sb->cap ? sb->cap - sb->len : 0;
+    va_list ap;
+    int n;
 
-    if (n < 0)
-        return;
-    for (int i = 0; i < n && tmp[i]; i++) {
-        if (sb->len + 1 < sb->cap)
-            sb->out[sb->len] = tmp[i];
-        sb->len++;
-    }
-    if (sb->cap)
-        sb->out[sb->len < sb->cap ? sb->len : sb->cap - 1] = '\0';
+    va_start(ap, fmt);
+    n = vsnprintf(room ? sb->out + sb->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        sb->len += (size_t)n;
 }
 
 size_t vpn_ikev2_msg_describe(const vpn_ikev2_msg *msg, char *out, size_t cap)
@@ -260,26 +264,26 @@ size_t vpn_ikev2_msg_describe(const vpn_ikev2_msg *msg, char *out, size_t cap)
         out[0] = '\0';
     if (!msg)
         return 0;
-    if (!msg->inner) {
-        sb_add(&sb, "%s", vpn_ikev2_exchange_name(msg->hdr.exchange), 0);
-        sb_add(&sb, " %s", (msg->hdr.flags & VPN_IKEV2_FLAG_R) ? "response" : "request", 0);
-        sb_add(&sb, "%s%u ", " ", msg->hdr.msg_id);
-    }
-    sb_add(&sb, "%s", "[", 0);
+    if (!msg->inner)
+        sb_add(&sb, "%s %s %u ", vpn_ikev2_exchange_name(msg->hdr.exchange),
+               (msg->hdr.flags & VPN_IKEV2_FLAG_R) ? "response" : "request",
+               (unsigned)msg->hdr.msg_id);
+    sb_add(&sb, "[");
     for (size_t i = 0; i < msg->n; i++) {
         const vpn_ikev2_payload *p = &msg->pl[i];
-        if (!p->known)
-            sb_add(&sb, " %s(%u)", "UNKNOWN", p->type);
-        else if (p->type == VPN_IKEV2_PL_NOTIFY) {
+        if (!p->known) {
+            sb_add(&sb, " UNKNOWN(%u)", p->type);
+        } else if (p->type == VPN_IKEV2_PL_NOTIFY) {
             const char *nm = vpn_ikev2_notify_name(p->u.notify.type);
             if (strcmp(nm, "UNKNOWN") == 0)
-                sb_add(&sb, " N(%s%u)", "", p->u.notify.type);
+                sb_add(&sb, " N(%u)", p->u.notify.type);
             else
-                sb_add(&sb, " N(%s)", nm, 0);
-        } else
-            sb_add(&sb, " %s", vpn_ikev2_payload_name(p->type), 0);
+                sb_add(&sb, " N(%s)", nm);
+        } else {
+            sb_add(&sb, " %s", vpn_ikev2_payload_name(p->type));
+        }
     }
-    sb_add(&sb, "%s", " ]", 0);
+    sb_add(&sb, " ]");
     return sb.len;
 }
 

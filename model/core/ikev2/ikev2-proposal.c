@@ -94,13 +94,18 @@ static bool xform_eq(const vpn_ikev2_xform *a, const vpn_ikev2_xform *b)
            !b->bad;
 }
 
-/* Whether p lists `type` with ID 0 (and it is usable). */
-static bool lists_none(const vpn_ikev2_proposal *p, uint8_t type)
+/* p's usable transform of `type` with ID 0 (NONE), or NULL. */
+static const vpn_ikev2_xform *find_none(const vpn_ikev2_proposal *p, uint8_t type)
 {
     for (unsigned i = 0; i < p->n_xform; i++)
         if (p->xform[i].type == type && p->xform[i].id == 0 && !p->xform[i].bad)
-            return true;
-    return false;
+            return &p->xform[i];
+    return NULL;
+}
+
+static bool lists_none(const vpn_ikev2_proposal *p, uint8_t type)
+{
+    return find_none(p, type) != NULL;
 }
 
 /* First transform of `type` in `pref` that `other` also has, or NULL. */
@@ -152,11 +157,12 @@ int vpn_ikev2_proposal_match(const vpn_ikev2_proposal *peer, const vpn_ikev2_pro
             res.xform[res.n_xform++] = *x;
         } else if (in_peer) {
             /* The peer offers a type we do not configure: fine only if it
-             * also offers doing without it. */
-            if (!type_allows_none(type) || !lists_none(peer, type))
+             * also offers doing without it. That NONE goes back as it came,
+             * attributes included (3.3.6). */
+            x = type_allows_none(type) ? find_none(peer, type) : NULL;
+            if (!x)
                 return VPN_ERR_NOTFOUND;
-            vpn_ikev2_xform none = {type, 0, 0, false};
-            res.xform[res.n_xform++] = none;
+            res.xform[res.n_xform++] = *x;
         } else {
             /* We require a type the peer did not offer. */
             if (!type_allows_none(type) || !lists_none(local, type))

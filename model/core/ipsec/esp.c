@@ -85,7 +85,7 @@ int vpn_esp_encap(vpn_sa *sa, vpn_pkt *pkt, uint64_t now)
     udp = sa->cfg.udp_encap;
     if (!tunnel && in.frag)
         return out_drop(sa, VPN_SA_ERR_PROTO, VPN_ERR_UNSUPPORTED);
-    rc = vpn_sa_life_check(sa, in.total_len, now);
+    rc = vpn_sa_life_check(sa, tunnel ? in.total_len : in.total_len - in.hdr_len, now);
     if (rc)
         return out_drop(sa, VPN_SA_ERR_EXPIRED, rc);
     if (sa->stats.seq_out >= sa->seq_max) {
@@ -114,9 +114,11 @@ int vpn_esp_encap(vpn_sa *sa, vpn_pkt *pkt, uint64_t now)
     total = inner_len + need_head + trailer + sa->icv_len;
     if (total > 65535)
         return out_drop(sa, VPN_SA_ERR_NOSPACE, VPN_ERR_OVERFLOW);
-    vpn_pkt_trim(pkt, inner_len);
-    if (vpn_pkt_headroom(pkt) < need_head || vpn_pkt_tailroom(pkt) < trailer + sa->icv_len)
+    /* Room is judged as if link padding were gone; nothing changes yet. */
+    if (vpn_pkt_headroom(pkt) < need_head ||
+        pkt->cap - pkt->off - inner_len < trailer + sa->icv_len)
         return out_drop(sa, VPN_SA_ERR_NOSPACE, VPN_ERR_NOSPACE);
+    vpn_pkt_trim(pkt, inner_len);
 
     seq = ++sa->stats.seq_out;
 
@@ -211,8 +213,8 @@ int vpn_esp_encap(vpn_sa *sa, vpn_pkt *pkt, uint64_t now)
     }
 
     sa->stats.pkts_out++;
-    sa->stats.bytes_out += inner_len;
-    vpn_sa_life_account(sa, inner_len, now);
+    sa->stats.bytes_out += body;
+    vpn_sa_life_account(sa, body, now);
     if (seq >= sa->seq_max)
         vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_SEQ, now);
     else if (seq >= sa->seq_soft)

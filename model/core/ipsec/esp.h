@@ -92,7 +92,8 @@ int vpn_esp_overhead(const vpn_sa *sa, uint8_t inner_family, size_t *head, size_
  * on a fragment), VPN_ERR_NOSPACE (head- or tailroom), VPN_ERR_OVERFLOW
  * (sequence numbers exhausted, or the result would exceed 65535 bytes),
  * VPN_ERR_EXPIRED (hard lifetime), VPN_ERR_CRYPTO or the RNG's error.
- * On error pkt is unchanged unless the error is VPN_ERR_CRYPTO.
+ * On error pkt is unchanged, except after a failure of the crypto library
+ * or the RNG (VPN_ERR_CRYPTO, the RNG's code): drop the packet then.
  */
 int vpn_esp_encap(vpn_sa *sa, vpn_pkt *pkt, uint64_t now);
 

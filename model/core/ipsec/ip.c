@@ -12,23 +12,22 @@
  * called for a first (or no) fragment. */
 static void parse_ports(vpn_rd *r, vpn_ip_info *out)
 {
-    uint16_t a, b;
-    uint8_t t, c;
+    const uint8_t *h;
 
     switch (out->proto) {
     case VPN_IPPROTO_TCP:
     case VPN_IPPROTO_UDP:
     case VPN_IPPROTO_SCTP:
-        if (vpn_rd_u16(r, &a) == 0 && vpn_rd_u16(r, &b) == 0) {
-            out->sport = a;
-            out->dport = b;
+        if (vpn_rd_view(r, &h, 4) == 0) {
+            out->sport = vpn_load16(h);
+            out->dport = vpn_load16(h + 2);
             out->has_ports = true;
         }
         break;
     case VPN_IPPROTO_ICMP:
     case VPN_IPPROTO_ICMPV6:
-        if (vpn_rd_u8(r, &t) == 0 && vpn_rd_u8(r, &c) == 0) {
-            out->sport = (uint16_t)(t << 8 | c);
+        if (vpn_rd_view(r, &h, 2) == 0) {
+            out->sport = vpn_load16(h);
             out->has_ports = true;
         }
         break;
@@ -39,42 +38,35 @@ static void parse_ports(vpn_rd *r, vpn_ip_info *out)
 
 static int parse4(vpn_rd *r, size_t len, vpn_ip_info *out)
 {
-    uint8_t vihl, tos, ttl, proto;
-    uint16_t total, id, frag, csum;
-    const uint8_t *src, *dst;
+    const uint8_t *h;
+    uint16_t total, frag;
     size_t ihl;
 
-    vpn_rd_u8(r, &vihl);
-    vpn_rd_u8(r, &tos);
-    vpn_rd_u16(r, &total);
-    vpn_rd_u16(r, &id);
-    vpn_rd_u16(r, &frag);
-    vpn_rd_u8(r, &ttl);
-    vpn_rd_u8(r, &proto);
-    vpn_rd_u16(r, &csum);
-    vpn_rd_view(r, &src, 4);
-    vpn_rd_view(r, &dst, 4);
-    if (vpn_rd_err(r))
+    /* One bounds-checked view of the fixed header, then plain loads. */
+    if (vpn_rd_view(r, &h, 20) != 0)
         return VPN_ERR_TRUNCATED;
-    ihl = (size_t)(vihl & 0x0f) * 4;
+    ihl = (size_t)(h[0] & 0x0f) * 4;
+    total = vpn_load16(h + 2);
+    frag = vpn_load16(h + 6);
     if (ihl < 20 || total < ihl)
         return VPN_ERR_MALFORMED;
     if (total > len)
         return VPN_ERR_TRUNCATED;
+    r->len = total; /* stay inside the packet, not its link padding */
     if (vpn_rd_skip(r, ihl - 20) != 0)
         return VPN_ERR_TRUNCATED;
     out->version = 4;
-    out->tos = tos;
-    out->ttl = ttl;
-    out->proto = proto;
-    out->ip_id = id;
+    out->tos = h[1];
+    out->ttl = h[8];
+    out->proto = h[9];
+    out->ip_id = vpn_load16(h + 4);
     out->df = (frag & 0x4000) != 0;
     out->frag = (frag & 0x3fff) != 0;   /* MF or a non-zero offset */
     out->hdr_len = ihl;
     out->nh_off = 9;
     out->total_len = total;
-    vpn_addr_from_bytes(&out->src, src, 4);
-    vpn_addr_from_bytes(&out->dst, dst, 4);
+    vpn_addr_from_bytes(&out->src, h + 12, 4);
+    vpn_addr_from_bytes(&out->dst, h + 16, 4);
     /* Ports live only in the first fragment. */
     if ((frag & 0x1fff) == 0)
         parse_ports(r, out);
@@ -83,31 +75,27 @@ static int parse4(vpn_rd *r, size_t len, vpn_ip_info *out)
 
 static int parse6(vpn_rd *r, size_t len, vpn_ip_info *out)
 {
-    uint32_t w;
+    const uint8_t *h;
     uint16_t plen;
-    uint8_t nh, hop;
-    const uint8_t *src, *dst;
+    uint8_t nh;
     bool first_frag = true;
 
-    vpn_rd_u32(r, &w);
-    vpn_rd_u16(r, &plen);
-    vpn_rd_u8(r, &nh);
-    vpn_rd_u8(r, &hop);
-    vpn_rd_view(r, &src, 16);
-    vpn_rd_view(r, &dst, 16);
-    if (vpn_rd_err(r))
+    if (vpn_rd_view(r, &h, 40) != 0)
         return VPN_ERR_TRUNCATED;
+    plen = vpn_load16(h + 4);
+    nh = h[6];
     out->version = 6;
-    out->tos = (uint8_t)(w >> 20);
-    out->ttl = hop;
+    out->tos = (uint8_t)(vpn_load32(h) >> 20);
+    out->ttl = h[7];
     out->total_len = 40 + (size_t)plen;
     out->nh_off = 6;
     if (plen == 0)
         return VPN_ERR_MALFORMED;   /* jumbograms (RFC 2675) are not for us */
     if (out->total_len > len)
         return VPN_ERR_TRUNCATED;
-    vpn_addr_from_bytes(&out->src, src, 16);
-    vpn_addr_from_bytes(&out->dst, dst, 16);
+    vpn_addr_from_bytes(&out->src, h + 8, 16);
+    vpn_addr_from_bytes(&out->dst, h + 24, 16);
+    r->len = out->total_len;
     /* RFC 8200 4: walk the extension headers up to the upper layer. */
     for (;;) {
         size_t here = r->off;
@@ -157,14 +145,12 @@ int vpn_ip_parse(const uint8_t *p, size_t len, vpn_ip_info *out)
     memset(out, 0, sizeof *out);
     if (len < 1)
         return VPN_ERR_TRUNCATED;
+    vpn_rd_init(&r, p, len);
     switch (p[0] >> 4) {
     case 4:
-        /* Read within the claimed length only, once we know it. */
-        vpn_rd_init(&r, p, len >= 4 && vpn_load16(p + 2) <= len ? vpn_load16(p + 2) : len);
         rc = parse4(&r, len, out);
         break;
     case 6:
-        vpn_rd_init(&r, p, len >= 6 && 40u + vpn_load16(p + 4) <= len ? 40u + vpn_load16(p + 4) : len);
         rc = parse6(&r, len, out);
         break;
     default:

@@ -299,7 +299,7 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
         rc = vpn_cipher_new(&sa->enc, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len, true);
         if (rc)
             goto fail;
-        if (ci->id == VPN_ENCR_AES_CBC) {
+        if (ci->id == VPN_ENCR_AES_CBC && cfg->iv_mode == VPN_SA_IV_COUNTER) {
             rc = vpn_rng_bytes(&sad->rng, sa->cbc_salt, sizeof sa->cbc_salt);
             if (rc)
                 goto fail;
@@ -515,7 +515,7 @@ int vpn_sa_drop(vpn_sad *sad, vpn_sa *sa, uint32_t spi, vpn_sa_err kind, bool in
         sa->stats.recv_errors++;
     else
         sa->stats.send_errors++;
-    vpn_log_emit(&sad->log, VPN_LOG_WARN, "ipsec", "%s packet dropped: SPI 0x%08x: %s",
+    vpn_log_emit(&sad->log, VPN_LOG_INFO, "ipsec", "%s packet dropped: SPI 0x%08x: %s",
                  inbound ? "inbound" : "outbound", spi, reason);
     if (sad->drop_fn)
         sad->drop_fn(sad->drop_user, sa, spi, reason, err);
@@ -524,7 +524,7 @@ int vpn_sa_drop(vpn_sad *sad, vpn_sa *sa, uint32_t spi, vpn_sa_err kind, bool in
 
 int vpn_sad_drop(vpn_sad *sad, uint32_t spi, const char *reason, int err)
 {
-    vpn_log_emit(&sad->log, VPN_LOG_WARN, "ipsec", "inbound packet dropped: SPI 0x%08x: %s",
+    vpn_log_emit(&sad->log, VPN_LOG_INFO, "ipsec", "inbound packet dropped: SPI 0x%08x: %s",
                  spi, reason);
     if (sad->drop_fn)
         sad->drop_fn(sad->drop_user, NULL, spi, reason, err);

@@ -1,0 +1,271 @@
+/*
+ * FlexVPN hub and spokes: one hub and N spokes (--spokes=N) behind a
+ * provider router (PE), each spoke with a GRE/IPsec tunnel to the hub (IKEv2,
+ * a pre-shared key per spoke from the hub's keyring). Spoke-to-spoke
+ * traffic goes through the hub: decrypted from one tunnel, routed, and
+ * encrypted into the other.
+ *
+ *   hostH --10.0.0.0/24-- HUB ==198.51.100.0/30== PE ==100.64.i.0/30== SPOKEi --10.i.0.0/24-- hostI
+ *   Tunnel i on the hub <-> Tunnel0 on SPOKEi, 172.16.i.0/30
+ *
+ * Traffic: every spoke host echoes a voice-like flow off the next spoke's
+ * host (ring) and off the hub's host. The router configurations are
+ * generated in IOS syntax and written to the output folder with the
+ * traces, key files, show snapshots and summary.
+ */
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/csma-module.h"
+#include "ns3/flow-monitor-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/network-module.h"
+#include "ns3/point-to-point-module.h"
+#include "ns3/vpn-module.h"
+
+#include <fstream>
+#include <sstream>
+
+using namespace ns3;
+
+NS_LOG_COMPONENT_DEFINE("FlexvpnHubSpoke");
+
+namespace
+{
+
+const char* kCrypto = R"(crypto ikev2 proposal PROP1
+ encryption aes-gcm-256
+ prf sha256
+ group 19
+crypto ikev2 policy POL1
+ proposal PROP1
+crypto ipsec transform-set TS1 esp-gcm 256
+ mode transport
+)";
+
+std::string
+HubConfig(uint32_t spokes)
+{
+    std::ostringstream c;
+    c << "hostname HUB\n" << kCrypto << "crypto ikev2 keyring KR1\n";
+    for (uint32_t i = 1; i <= spokes; i++)
+    {
+        c << " peer SPOKE" << i << "\n  address 100.64." << i << ".1\n  pre-shared-key spoke" << i
+          << "-secret\n";
+    }
+    c << "crypto ikev2 profile SPOKES\n"
+         " match identity remote address 100.64.0.0 255.255.0.0\n"
+         " authentication remote pre-share\n authentication local pre-share\n"
+         " keyring local KR1\n dpd 10 2 on-demand\n"
+         "crypto ipsec profile IPP\n set transform-set TS1\n set ikev2-profile SPOKES\n"
+         "interface GigabitEthernet0/0\n ip address 198.51.100.1 255.255.255.252\n"
+         "interface GigabitEthernet0/1\n ip address 10.0.0.1 255.255.255.0\n";
+    for (uint32_t i = 1; i <= spokes; i++)
+    {
+        c << "interface Tunnel" << i << "\n ip address 172.16." << i << ".1 255.255.255.252\n"
+          << " tunnel source GigabitEthernet0/0\n tunnel destination 100.64." << i << ".1\n"
+          << " tunnel protection ipsec profile IPP\n";
+    }
+    for (uint32_t i = 1; i <= spokes; i++)
+    {
+        c << "ip route 10." << i << ".0.0 255.255.255.0 Tunnel" << i << "\n";
+    }
+    c << "ip route 0.0.0.0 0.0.0.0 198.51.100.2\n";
+    return c.str();
+}
+
+std::string
+SpokeConfig(uint32_t i)
+{
+    std::ostringstream c;
+    c << "hostname SPOKE" << i << "\n"
+      << kCrypto << "crypto ikev2 keyring KR1\n peer HUB\n  address 198.51.100.1\n  pre-shared-key spoke"
+      << i << "-secret\n"
+      << "crypto ikev2 profile HUB\n match identity remote address 198.51.100.1 255.255.255.255\n"
+         " authentication remote pre-share\n authentication local pre-share\n"
+         " keyring local KR1\n dpd 10 2 on-demand\n"
+         "crypto ipsec profile IPP\n set transform-set TS1\n set ikev2-profile HUB\n"
+      << "interface GigabitEthernet0/0\n ip address 100.64." << i << ".1 255.255.255.252\n"
+      << "interface GigabitEthernet0/1\n ip address 10." << i << ".0.1 255.255.255.0\n"
+      << "interface Tunnel0\n ip address 172.16." << i << ".2 255.255.255.252\n"
+      << " tunnel source GigabitEthernet0/0\n tunnel destination 198.51.100.1\n"
+      << " tunnel protection ipsec profile IPP\n"
+      << "! every other site is behind the hub\n"
+      << "ip route 10.0.0.0 255.0.0.0 Tunnel0\n"
+      << "ip route 0.0.0.0 0.0.0.0 100.64." << i << ".2\n";
+    return c.str();
+}
+
+} // namespace
+
+int
+main(int argc, char* argv[])
+{
+    std::string out = "out/flexvpn-hub-spoke";
+    uint32_t spokes = 3;
+    double duration = 10.0;
+    std::string providerDelay = "10ms";
+    double interval = 0.020;
+
+    CommandLine cmd(__FILE__);
+    cmd.AddValue("out", "Output folder", out);
+    cmd.AddValue("spokes", "Number of spokes (1-200)", spokes);
+    cmd.AddValue("duration", "Seconds of traffic", duration);
+    cmd.AddValue("providerDelay", "One-way delay of the provider segment", providerDelay);
+    cmd.AddValue("interval", "Seconds between packets of each flow", interval);
+    cmd.Parse(argc, argv);
+    if (spokes < 1 || spokes > 200 || duration <= 0 || interval <= 0)
+    {
+        std::cerr << "--spokes must be 1..200, --duration and --interval positive\n";
+        return 2;
+    }
+    GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
+
+    Ptr<Node> hub = CreateObject<Node>();
+    Ptr<Node> hubHost = CreateObject<Node>();
+    NodeContainer spokeRouters;
+    spokeRouters.Create(spokes);
+    NodeContainer spokeHosts;
+    spokeHosts.Create(spokes);
+    Names::Add("HUB", hub);
+
+    // The provider: one PE router, a point-to-point access link per site,
+    // each with half the provider delay.
+    Ptr<Node> pe = CreateObject<Node>();
+    Names::Add("PE", pe);
+    PointToPointHelper access;
+    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    access.SetChannelAttribute("Delay", TimeValue(Time(providerDelay) / 2));
+    NetDeviceContainer hubAccess = access.Install(hub, pe);
+    std::vector<NetDeviceContainer> spokeAccess;
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        spokeAccess.push_back(access.Install(spokeRouters.Get(i), pe));
+    }
+    CsmaHelper lanHelper;
+    lanHelper.SetChannelAttribute("DataRate", StringValue("100Mbps"));
+    lanHelper.SetChannelAttribute("Delay", StringValue("100us"));
+    NetDeviceContainer hubLan = lanHelper.Install(NodeContainer(hub, hubHost));
+    std::vector<NetDeviceContainer> spokeLans;
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        spokeLans.push_back(lanHelper.Install(NodeContainer(spokeRouters.Get(i), spokeHosts.Get(i))));
+    }
+
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(hub, hubHost, pe));
+    stack.Install(spokeRouters);
+    stack.Install(spokeHosts);
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    ip.Assign(hubAccess);
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        std::ostringstream net;
+        net << "100.64." << (i + 1) << ".0";
+        ip.SetBase(net.str().c_str(), "255.255.255.252");
+        ip.Assign(spokeAccess[i]);
+    }
+    ip.SetBase("10.0.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer hubLanIf = ip.Assign(hubLan);
+    std::vector<Ipv4InterfaceContainer> spokeLanIf;
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        std::ostringstream net;
+        net << "10." << (i + 1) << ".0.0";
+        ip.SetBase(net.str().c_str(), "255.255.255.0");
+        spokeLanIf.push_back(ip.Assign(spokeLans[i]));
+    }
+
+    VpnTraceHelper trace(out);
+    NodeContainer routers(hub);
+    routers.Add(spokeRouters);
+    trace.EnableKeyExport(routers);
+    FlexVpnHelper flex;
+    std::vector<Ptr<Ikev2Daemon>> daemons;
+    std::string hubCfg = HubConfig(spokes);
+    std::ofstream(out + "/HUB.cfg") << hubCfg;
+    daemons.push_back(flex.Install(hub, hubCfg, false));
+    daemons.back()->SetStartTime(Seconds(0.1));
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        std::string cfg = SpokeConfig(i + 1);
+        std::ofstream(out + "/SPOKE" + std::to_string(i + 1) + ".cfg") << cfg;
+        daemons.push_back(flex.Install(spokeRouters.Get(i), cfg, true));
+        // Spokes come up one after the other, as branches do.
+        daemons.back()->SetStartTime(Seconds(0.5 + 0.01 * i));
+    }
+
+    Ipv4StaticRoutingHelper routing;
+    routing.GetStaticRouting(hubHost->GetObject<Ipv4>())->SetDefaultRoute(hubLanIf.GetAddress(0), 1);
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        routing.GetStaticRouting(spokeHosts.Get(i)->GetObject<Ipv4>())
+            ->SetDefaultRoute(spokeLanIf[i].GetAddress(0), 1);
+    }
+
+    uint32_t packets = static_cast<uint32_t>(duration / interval);
+    UdpEchoServerHelper server(4000);
+    server.Install(hubHost).Start(Seconds(0.5));
+    server.Install(spokeHosts).Start(Seconds(0.5));
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        std::vector<Ipv4Address> targets{hubLanIf.GetAddress(1)};
+        if (spokes > 1)
+        {
+            targets.push_back(spokeLanIf[(i + 1) % spokes].GetAddress(1));
+        }
+        for (Ipv4Address dst : targets)
+        {
+            UdpEchoClientHelper client(dst, 4000);
+            client.SetAttribute("MaxPackets", UintegerValue(packets));
+            client.SetAttribute("Interval", TimeValue(Seconds(interval)));
+            client.SetAttribute("PacketSize", UintegerValue(160));
+            client.Install(spokeHosts.Get(i)).Start(Seconds(2.0 + 0.001 * i));
+        }
+    }
+
+    access.EnablePcap(out + "/wan", hubAccess.Get(0), true);
+    lanHelper.EnablePcap(out + "/hub-lan", hubLan.Get(1), true);
+    Time end = Seconds(3.0 + duration);
+    trace.ScheduleShowSnapshot(daemons[0], "show-HUB.txt", end - MilliSeconds(1));
+    trace.ScheduleShowSnapshot(daemons[1], "show-SPOKE1.txt", end - MilliSeconds(1));
+
+    FlowMonitorHelper flowHelper;
+    NodeContainer hosts(hubHost);
+    hosts.Add(spokeHosts);
+    Ptr<FlowMonitor> monitor = flowHelper.Install(hosts);
+    Simulator::Stop(end);
+    Simulator::Run();
+
+    size_t ikeKeys = trace.WriteIkeKeys(daemons);
+    VpnReport report("flexvpn-hub-spoke: HUB and " + std::to_string(spokes) +
+                     " spokes, GRE/IPsec with IKEv2 (PSK per spoke), provider delay " + providerDelay);
+    uint64_t ikeUp = 0;
+    uint64_t children = 0;
+    for (const auto& d : daemons)
+    {
+        ikeUp += d->GetIkeSasUp();
+        children += d->GetChildSasInstalled();
+    }
+    report.Add("ike_sas_up_all_routers", ikeUp);
+    report.Add("child_sas_all_routers", children);
+    uint64_t enc = 0;
+    uint64_t dec = 0;
+    uint64_t drop = 0;
+    for (uint32_t i = 1; i <= spokes; i++)
+    {
+        Ptr<VpnTunnelNetDevice> t = FlexVpnHelper::GetTunnel(hub, "Tunnel" + std::to_string(i));
+        enc += t->GetPacketsEncrypted();
+        dec += t->GetPacketsDecrypted();
+        drop += t->GetPacketsDropped();
+    }
+    report.Add("hub_encrypted", enc);
+    report.Add("hub_decrypted", dec);
+    report.Add("hub_dropped", drop);
+    report.Add("wireshark_esp_sa_lines", trace.GetKeyLinesWritten());
+    report.Add("wireshark_ikev2_lines", ikeKeys);
+    report.AddFlows(flowHelper, monitor);
+    std::cout << report.Write(out);
+    Simulator::Destroy();
+    return 0;
+}

@@ -1,0 +1,640 @@
+#include "ikev2-daemon.h"
+
+#include "vpn-ipsec-stack.h"
+#include "vpn-node-engine.h"
+
+#include "ns3/inet-socket-address.h"
+#include "ns3/ipv4-packet-info-tag.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/packet.h"
+#include "ns3/simulator.h"
+#include "ns3/socket.h"
+#include "ns3/udp-socket-factory.h"
+#include "ns3/uinteger.h"
+
+#include <functional>
+#include <sstream>
+
+extern "C" {
+#include "common/addr.h"
+#include "common/rng.h"
+#include "common/vpn-err.h"
+#include "conf/conf.h"
+#include "ikev2/ikev2-engine.h"
+#include "ipsec/sa.h"
+#include "show/show-ikev2.h"
+#include "show/show.h"
+}
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("Ikev2Daemon");
+NS_OBJECT_ENSURE_REGISTERED(Ikev2Daemon);
+
+namespace
+{
+Ipv4Address
+FromCore(const vpn_addr& a)
+{
+    return Ipv4Address(vpn_addr_v4_u32(&a));
+}
+
+vpn_addr
+ToCore(Ipv4Address a)
+{
+    vpn_addr out;
+    vpn_addr_v4(&out, a.Get());
+    return out;
+}
+
+// Selectors of one side as the SAD checks inbound packets: every pair of
+// a source range and a destination range.
+std::vector<vpn_ts>
+InboundSelectors(const vpn_ikev2_child_info* c)
+{
+    std::vector<vpn_ts> out;
+    for (size_t r = 0; r < c->n_ts_remote; r++)
+    {
+        for (size_t l = 0; l < c->n_ts_local; l++)
+        {
+            const vpn_ikev2_selector& src = c->ts_remote[r];
+            const vpn_ikev2_selector& dst = c->ts_local[l];
+            vpn_ts ts{};
+            ts.proto = src.proto ? src.proto : dst.proto;
+            ts.src_lo = src.addr_lo;
+            ts.src_hi = src.addr_hi;
+            ts.dst_lo = dst.addr_lo;
+            ts.dst_hi = dst.addr_hi;
+            ts.sport_lo = src.port_lo;
+            ts.sport_hi = src.port_hi;
+            ts.dport_lo = dst.port_lo;
+            ts.dport_hi = dst.port_hi;
+            out.push_back(ts);
+        }
+    }
+    return out;
+}
+} // namespace
+
+TypeId
+Ikev2Daemon::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::Ikev2Daemon")
+            .SetParent<Application>()
+            .SetGroupName("Vpn")
+            .AddConstructor<Ikev2Daemon>()
+            .AddTraceSource("IkeSaUp",
+                            "An IKE SA was established (id, peer, detail).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_ikeUpTrace),
+                            "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("IkeSaDown",
+                            "An IKE SA went away (id, peer, reason).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_ikeDownTrace),
+                            "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("ChildSaUp",
+                            "A CHILD_SA pair was installed (child id, peer, transform).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_childUpTrace),
+                            "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("Failure",
+                            "A negotiation failed (IKE SA id, peer, reason).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_failureTrace),
+                            "ns3::Ikev2Daemon::SaTracedCallback");
+    return tid;
+}
+
+Ikev2Daemon::Ikev2Daemon()
+    : m_conf(nullptr),
+      m_ctx(nullptr),
+      m_drbg(nullptr),
+      m_ikeUp(0),
+      m_childUp(0)
+{
+}
+
+Ikev2Daemon::~Ikev2Daemon()
+{
+    vpn_ikev2_ctx_del(m_ctx);
+    vpn_conf_del(m_conf);
+    if (m_drbg)
+    {
+        vpn_drbg_free(m_drbg);
+        delete m_drbg;
+    }
+}
+
+std::string
+Ikev2Daemon::SetConfig(const std::string& iosText)
+{
+    if (m_ctx)
+    {
+        return "the configuration is fixed once the daemon runs";
+    }
+    vpn_conf* conf = nullptr;
+    vpn_conf_error err{};
+    int rc = vpn_conf_parse(iosText.c_str(), iosText.size(), &conf, &err);
+    if (rc != 0)
+    {
+        std::ostringstream s;
+        s << "line " << err.line << ": " << err.msg;
+        return s.str();
+    }
+    vpn_conf_del(m_conf);
+    m_conf = conf;
+    return "";
+}
+
+void
+Ikev2Daemon::Protect(Ptr<VpnTunnelNetDevice> tunnel, const std::string& ipsecProfile, bool initiate)
+{
+    m_protected.push_back({tunnel, ipsecProfile, initiate});
+}
+
+void
+Ikev2Daemon::EnsureEngine()
+{
+    if (m_ctx)
+    {
+        return;
+    }
+    NS_ABORT_MSG_IF(!m_conf, "Ikev2Daemon on node " << GetNode()->GetId() << " has no configuration");
+    Ptr<VpnNodeEngine> engine = VpnNodeEngine::GetOrCreate(GetNode());
+    m_drbg = new vpn_drbg;
+    NS_ABORT_MSG_IF(engine->ForkDrbg(m_drbg, "ikev2") != 0, "DRBG fork failed");
+    vpn_ikev2_params params{};
+    params.conf = m_conf;
+    vpn_rng_init_drbg(&params.rng, m_drbg);
+    params.log = *engine->GetLog();
+    params.name = m_conf->hostname[0] ? m_conf->hostname : "ikev2";
+    params.send = &Ikev2Daemon::SendThunk;
+    params.event = &Ikev2Daemon::EventThunk;
+    params.user = this;
+    int rc = vpn_ikev2_ctx_new(&m_ctx, &params);
+    NS_ABORT_MSG_IF(rc != 0, "IKEv2 engine: " << vpn_strerror(rc));
+}
+
+void
+Ikev2Daemon::StartApplication()
+{
+    EnsureEngine();
+    OpenSockets(Ipv4Address::GetAny());
+    for (const Protected& p : m_protected)
+    {
+        OpenSockets(p.tunnel->GetTunnelSource());
+    }
+
+    uint64_t now = VpnNodeEngine::NowNs();
+    for (size_t i = 0; i < m_protected.size(); i++)
+    {
+        const Protected& p = m_protected[i];
+        vpn_ikev2_policy pol{};
+        pol.ipsec_profile = p.profile.c_str();
+        pol.remote.addr = ToCore(p.tunnel->GetTunnelDestination());
+        pol.remote.len = 32;
+        pol.tag = static_cast<uint32_t>(i);
+        if (p.tunnel->GetMode() == VpnTunnelNetDevice::GRE_IPSEC)
+        {
+            // GRE/IPsec protects "permit gre host SRC host DST" (IOS's
+            // IPSEC FLOW: permit 47).
+            vpn_prefix src{ToCore(p.tunnel->GetTunnelSource()), 32};
+            vpn_prefix dst{ToCore(p.tunnel->GetTunnelDestination()), 32};
+            vpn_ikev2_selector_from_prefix(&pol.ts_local[0], &src, 47);
+            vpn_ikev2_selector_from_prefix(&pol.ts_remote[0], &dst, 47);
+            pol.n_ts_local = pol.n_ts_remote = 1;
+        }
+        int rc;
+        if (p.initiate)
+        {
+            vpn_ikev2_endpoint local{ToCore(p.tunnel->GetTunnelSource()), VPN_IKEV2_PORT};
+            vpn_ikev2_endpoint remote{ToCore(p.tunnel->GetTunnelDestination()), VPN_IKEV2_PORT};
+            rc = vpn_ikev2_initiate(m_ctx, now, &local, &remote, &pol, nullptr);
+        }
+        else
+        {
+            rc = vpn_ikev2_policy_add(m_ctx, &pol);
+        }
+        NS_ABORT_MSG_IF(rc != 0,
+                        p.tunnel->GetInterfaceName() << ": ipsec profile " << p.profile << ": "
+                                                     << vpn_strerror(rc));
+    }
+    Reschedule();
+}
+
+void
+Ikev2Daemon::OpenSockets(Ipv4Address local)
+{
+    if (m_sockets.count(local.Get()))
+    {
+        return;
+    }
+    TypeId udp = UdpSocketFactory::GetTypeId();
+    Ptr<Socket> s500 = Socket::CreateSocket(GetNode(), udp);
+    Ptr<Socket> s4500 = Socket::CreateSocket(GetNode(), udp);
+    NS_ABORT_MSG_IF(s500->Bind(InetSocketAddress(local, VPN_IKEV2_PORT)) != 0,
+                    "cannot bind UDP " << local << ":500");
+    NS_ABORT_MSG_IF(s4500->Bind(InetSocketAddress(local, VPN_IKEV2_NATT_PORT)) != 0,
+                    "cannot bind UDP " << local << ":4500");
+    for (Ptr<Socket> s : {s500, s4500})
+    {
+        s->SetRecvPktInfo(true);
+        s->SetRecvCallback(MakeCallback(&Ikev2Daemon::HandleRead, this));
+    }
+    m_sockets[local.Get()] = {s500, s4500};
+}
+
+void
+Ikev2Daemon::StopApplication()
+{
+    Simulator::Cancel(m_timer);
+    for (auto& [addr, pair] : m_sockets)
+    {
+        for (Ptr<Socket> s : {pair.first, pair.second})
+        {
+            s->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
+            s->Close();
+        }
+    }
+}
+
+void
+Ikev2Daemon::DoDispose()
+{
+    Simulator::Cancel(m_timer);
+    m_sockets.clear();
+    m_protected.clear();
+    Application::DoDispose();
+}
+
+void
+Ikev2Daemon::HandleRead(Ptr<Socket> socket)
+{
+    Ptr<Packet> packet;
+    Address from;
+    Address bound;
+    socket->GetSockName(bound);
+    uint16_t localPort = InetSocketAddress::ConvertFrom(bound).GetPort();
+    while ((packet = socket->RecvFrom(from)))
+    {
+        InetSocketAddress src = InetSocketAddress::ConvertFrom(from);
+        Ipv4PacketInfoTag info;
+        Ipv4Address localAddr = Ipv4Address::GetAny();
+        if (packet->RemovePacketTag(info))
+        {
+            localAddr = info.GetAddress();
+        }
+        uint32_t len = packet->GetSize();
+        std::vector<uint8_t> buf(len);
+        packet->CopyData(buf.data(), len);
+        // RFC 3948 2.2 / RFC 7296 2.23: on 4500 a non-zero first word is ESP.
+        if (localPort == VPN_IKEV2_NATT_PORT && len > 4 &&
+            (buf[0] | buf[1] | buf[2] | buf[3]) != 0)
+        {
+            VpnIpsecStack::GetOrCreate(GetNode())
+                ->ReceiveUdpEsp(packet, src.GetIpv4(), src.GetPort(), localAddr, localPort);
+            continue;
+        }
+        vpn_ikev2_endpoint local{ToCore(localAddr), localPort};
+        vpn_ikev2_endpoint remote{ToCore(src.GetIpv4()), src.GetPort()};
+        vpn_ikev2_recv(m_ctx, VpnNodeEngine::NowNs(), &local, &remote, buf.data(), len);
+    }
+    Reschedule();
+}
+
+void
+Ikev2Daemon::Reschedule()
+{
+    Simulator::Cancel(m_timer);
+    if (!m_ctx)
+    {
+        return;
+    }
+    uint64_t next = vpn_ikev2_next_deadline(m_ctx);
+    if (next == UINT64_MAX)
+    {
+        return;
+    }
+    uint64_t now = VpnNodeEngine::NowNs();
+    m_timer = Simulator::Schedule(NanoSeconds(next > now ? next - now : 0), &Ikev2Daemon::OnTimer, this);
+}
+
+void
+Ikev2Daemon::OnTimer()
+{
+    vpn_ikev2_timeout(m_ctx, VpnNodeEngine::NowNs());
+    Reschedule();
+}
+
+void
+Ikev2Daemon::SendThunk(void* user, const vpn_ikev2_dgram* d)
+{
+    static_cast<Ikev2Daemon*>(user)->Send(d);
+}
+
+void
+Ikev2Daemon::EventThunk(void* user, const vpn_ikev2_event* ev)
+{
+    static_cast<Ikev2Daemon*>(user)->OnEvent(ev);
+}
+
+void
+Ikev2Daemon::Send(const vpn_ikev2_dgram* d)
+{
+    auto it = m_sockets.find(vpn_addr_v4_u32(&d->local.addr));
+    if (it == m_sockets.end())
+    {
+        it = m_sockets.find(Ipv4Address::GetAny().Get());
+    }
+    if (it == m_sockets.end())
+    {
+        return;
+    }
+    Ptr<Socket> s = d->local.port == VPN_IKEV2_NATT_PORT ? it->second.second : it->second.first;
+    Ptr<Packet> p = Create<Packet>(d->data, static_cast<uint32_t>(d->len));
+    s->SendTo(p, 0, InetSocketAddress(FromCore(d->remote.addr), d->remote.port));
+}
+
+void
+Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
+{
+    Ipv4Address peer = FromCore(ev->remote.addr);
+    std::string detail = ev->detail ? ev->detail : "";
+    switch (ev->type)
+    {
+    case VPN_IKEV2_EV_IKE_UP:
+    case VPN_IKEV2_EV_IKE_REKEYED: {
+        char line[1024];
+        if (vpn_ikev2_sa_wireshark_line(m_ctx, ev->ike_sa_id, line, sizeof line) == 0)
+        {
+            m_ikeKeyLines.emplace_back(line);
+        }
+        if (ev->type == VPN_IKEV2_EV_IKE_UP)
+        {
+            m_ikeUp++;
+            m_ikeUpTrace(ev->ike_sa_id, peer, detail);
+        }
+        break;
+    }
+    case VPN_IKEV2_EV_IKE_DOWN:
+        m_ikeDownTrace(ev->ike_sa_id, peer, vpn_ikev2_reason_name(ev->reason));
+        break;
+    case VPN_IKEV2_EV_FAILED:
+        m_failureTrace(ev->ike_sa_id, peer, vpn_ikev2_reason_name(ev->reason));
+        break;
+    case VPN_IKEV2_EV_CHILD_UP:
+        InstallChild(ev);
+        break;
+    case VPN_IKEV2_EV_CHILD_REKEYED: {
+        // The new pair is already in place (its CHILD_UP came first); keep
+        // the old inbound SA a moment for packets still in flight.
+        uint32_t old = ev->child->old_id;
+        Simulator::Schedule(Seconds(1), &Ikev2Daemon::RemoveChild, this, old);
+        break;
+    }
+    case VPN_IKEV2_EV_CHILD_DOWN:
+        RemoveChild(ev->child->id);
+        break;
+    case VPN_IKEV2_EV_CHILD_EXPIRING:
+        break;
+    }
+}
+
+void
+Ikev2Daemon::InstallChild(const vpn_ikev2_event* ev)
+{
+    const vpn_ikev2_child_info* c = ev->child;
+    if (c->policy_tag >= m_protected.size())
+    {
+        NS_LOG_WARN("CHILD_SA " << c->id << " for an unknown policy tag " << c->policy_tag);
+        return;
+    }
+    Ptr<VpnTunnelNetDevice> tunnel = m_protected[c->policy_tag].tunnel;
+    Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(GetNode());
+    std::vector<vpn_ts> ts = InboundSelectors(c);
+
+    vpn_sa_config cfg{};
+    cfg.mode = c->mode == VPN_CONF_MODE_TRANSPORT ? VPN_ESP_TRANSPORT : VPN_ESP_TUNNEL;
+    cfg.encr_id = c->encr;
+    cfg.encr_key_bits = c->encr_key_bits;
+    cfg.integ_id = c->integ;
+    cfg.esn = c->esn;
+    cfg.replay_window = 64; // IOS's default window
+    cfg.dscp = VPN_SA_DSCP_COPY;
+    cfg.udp_encap = c->udp_encap;
+
+    ChildSas sas;
+    sas.tag = c->policy_tag;
+    // Inbound: the peer sends to us with the SPI we chose.
+    cfg.spi = c->spi_in;
+    cfg.dir = VPN_SA_IN;
+    cfg.encr_key = c->encr_in->b;
+    cfg.encr_key_len = c->encr_in->len;
+    cfg.integ_key = c->integ_in ? c->integ_in->b : nullptr;
+    cfg.integ_key_len = c->integ_in ? c->integ_in->len : 0;
+    cfg.local = c->local.addr;
+    cfg.remote = c->remote.addr;
+    cfg.udp_sport = c->remote.port;
+    cfg.udp_dport = c->local.port;
+    cfg.ts = ts.data();
+    cfg.n_ts = ts.size();
+    int rc = stack->AddSa(cfg, PeekPointer(tunnel), &sas.in);
+    if (rc != 0)
+    {
+        NS_LOG_ERROR("inbound SA: " << vpn_strerror(rc));
+        return;
+    }
+    cfg.spi = c->spi_out;
+    cfg.dir = VPN_SA_OUT;
+    cfg.encr_key = c->encr_out->b;
+    cfg.encr_key_len = c->encr_out->len;
+    cfg.integ_key = c->integ_out ? c->integ_out->b : nullptr;
+    cfg.integ_key_len = c->integ_out ? c->integ_out->len : 0;
+    cfg.udp_sport = c->local.port;
+    cfg.udp_dport = c->remote.port;
+    cfg.ts = nullptr;
+    cfg.n_ts = 0;
+    rc = stack->AddSa(cfg, PeekPointer(tunnel), &sas.out);
+    if (rc != 0)
+    {
+        NS_LOG_ERROR("outbound SA: " << vpn_strerror(rc));
+        stack->RemoveSa(sas.in);
+        return;
+    }
+    tunnel->SetOutboundSa(sas.out);
+    m_children[c->id] = sas;
+    m_childUp++;
+    m_childUpTrace(c->id, FromCore(c->remote.addr), c->transform_set ? c->transform_set : "");
+}
+
+void
+Ikev2Daemon::RemoveChild(uint32_t childId)
+{
+    auto it = m_children.find(childId);
+    if (it == m_children.end())
+    {
+        return;
+    }
+    Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(GetNode());
+    Ptr<VpnTunnelNetDevice> tunnel = m_protected[it->second.tag].tunnel;
+    if (tunnel->GetOutboundSa() == it->second.out)
+    {
+        tunnel->SetOutboundSa(nullptr);
+    }
+    stack->RemoveSa(it->second.in);
+    stack->RemoveSa(it->second.out);
+    m_children.erase(it);
+}
+
+uint32_t
+Ikev2Daemon::GetIkeSasUp() const
+{
+    return m_ikeUp;
+}
+
+uint32_t
+Ikev2Daemon::GetChildSasInstalled() const
+{
+    return m_childUp;
+}
+
+const std::vector<std::string>&
+Ikev2Daemon::GetIkeKeyLines() const
+{
+    return m_ikeKeyLines;
+}
+
+namespace
+{
+struct ShowEnv
+{
+    const std::vector<std::string>* names;
+    const std::map<uint32_t, std::pair<const vpn_sa*, const vpn_sa*>>* sas;
+};
+
+const char*
+EnvInterfaceName(void* user, uint32_t tag)
+{
+    auto env = static_cast<ShowEnv*>(user);
+    return tag < env->names->size() ? (*env->names)[tag].c_str() : nullptr;
+}
+
+bool
+EnvCounters(void* user, uint32_t childId, vpn_show_child_counters* out)
+{
+    auto env = static_cast<ShowEnv*>(user);
+    auto it = env->sas->find(childId);
+    if (it == env->sas->end())
+    {
+        return false;
+    }
+    const vpn_sa_stats* in = vpn_sa_get_stats(it->second.first);
+    const vpn_sa_stats* o = vpn_sa_get_stats(it->second.second);
+    *out = vpn_show_child_counters{};
+    out->pkts_encaps = out->pkts_encrypt = out->pkts_digest = o->pkts_out;
+    out->pkts_decaps = out->pkts_decrypt = out->pkts_verify = in->pkts_in;
+    out->send_errors = o->send_errors;
+    out->recv_errors = in->recv_errors;
+    out->bytes_in = in->bytes_in;
+    out->bytes_out = o->bytes_out;
+    return true;
+}
+
+std::string
+Render(const std::function<int(vpn_show_buf*)>& fn)
+{
+    std::vector<char> buf(1 << 16);
+    vpn_show_buf b;
+    vpn_show_init(&b, buf.data(), buf.size());
+    fn(&b);
+    return std::string(buf.data(), b.len);
+}
+} // namespace
+
+std::string
+Ikev2Daemon::ShowCryptoIkev2Sa(bool detail) const
+{
+    if (!m_ctx)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) {
+        return vpn_show_ikev2_sa(m_ctx, VpnNodeEngine::NowNs(), detail, b);
+    });
+}
+
+std::string
+Ikev2Daemon::ShowCryptoSession(bool detail) const
+{
+    if (!m_ctx)
+    {
+        return "";
+    }
+    std::vector<std::string> names;
+    for (const auto& p : m_protected)
+    {
+        names.push_back(p.tunnel->GetInterfaceName());
+    }
+    std::map<uint32_t, std::pair<const vpn_sa*, const vpn_sa*>> sas;
+    for (const auto& [id, c] : m_children)
+    {
+        sas[id] = {c.in, c.out};
+    }
+    ShowEnv envData{&names, &sas};
+    vpn_show_ikev2_env env{};
+    env.user = &envData;
+    env.interface_name = &EnvInterfaceName;
+    env.child_counters = &EnvCounters;
+    return Render([&](vpn_show_buf* b) {
+        return vpn_show_crypto_session(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
+    });
+}
+
+std::string
+Ikev2Daemon::ShowCryptoIpsecSa(bool detail) const
+{
+    if (!m_ctx)
+    {
+        return "";
+    }
+    std::vector<std::string> names;
+    for (const auto& p : m_protected)
+    {
+        names.push_back(p.tunnel->GetInterfaceName());
+    }
+    std::map<uint32_t, std::pair<const vpn_sa*, const vpn_sa*>> sas;
+    for (const auto& [id, c] : m_children)
+    {
+        sas[id] = {c.in, c.out};
+    }
+    ShowEnv envData{&names, &sas};
+    vpn_show_ikev2_env env{};
+    env.user = &envData;
+    env.interface_name = &EnvInterfaceName;
+    env.child_counters = &EnvCounters;
+    return Render([&](vpn_show_buf* b) {
+        return vpn_show_crypto_ipsec_sa(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
+    });
+}
+
+std::string
+Ikev2Daemon::ShowCryptoIkev2Proposal() const
+{
+    if (!m_conf)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) { return vpn_show_ikev2_proposal(m_conf, nullptr, b); });
+}
+
+std::string
+Ikev2Daemon::ShowCryptoIkev2Profile() const
+{
+    if (!m_conf)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) { return vpn_show_ikev2_profile(m_conf, nullptr, b); });
+}
+
+} // namespace ns3

@@ -1,0 +1,130 @@
+/*
+ * The IKEv2 daemon of a node (FlexVPN): an ns-3 Application that runs the
+ * C IKEv2 engine on UDP ports 500 and 4500, re-arms one timer at the
+ * engine's next deadline, and turns the engine's CHILD_SA events into SAs
+ * in the node's VpnIpsecStack and outbound SAs of the tunnel interfaces it
+ * protects. Its policy is an IOS-style configuration (the FlexVPN objects);
+ * all protocol decisions are the engine's.
+ */
+#ifndef IKEV2_DAEMON_H
+#define IKEV2_DAEMON_H
+
+#include "vpn-tunnel-net-device.h"
+
+#include "ns3/application.h"
+#include "ns3/event-id.h"
+#include "ns3/ipv4-address.h"
+#include "ns3/traced-callback.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+struct vpn_conf;
+struct vpn_ikev2_ctx;
+struct vpn_ikev2_dgram;
+struct vpn_ikev2_event;
+struct vpn_drbg;
+
+namespace ns3
+{
+
+class Socket;
+class Packet;
+
+/**
+ * \ingroup vpn
+ * \brief IKEv2 (RFC 7296) for FlexVPN tunnels, driven in simulated time.
+ */
+class Ikev2Daemon : public Application
+{
+  public:
+    static TypeId GetTypeId();
+    Ikev2Daemon();
+    ~Ikev2Daemon() override;
+
+    /**
+     * Sets the router configuration (IOS syntax: proposals, policies,
+     * keyrings, profiles, transform sets, ipsec profiles). Returns an empty
+     * string on success, else "line N: reason" (the daemon keeps its
+     * previous configuration).
+     */
+    std::string SetConfig(const std::string& iosText);
+
+    /**
+     * Protects a tunnel interface with an ipsec profile of the configuration
+     * (IOS `tunnel protection ipsec profile NAME`). With \p initiate the
+     * daemon brings IKE up towards the tunnel destination when it starts;
+     * otherwise it waits for the peer.
+     */
+    void Protect(Ptr<VpnTunnelNetDevice> tunnel, const std::string& ipsecProfile, bool initiate);
+
+    /** IOS-like views of the engine state. */
+    std::string ShowCryptoIkev2Sa(bool detail) const;
+    std::string ShowCryptoSession(bool detail) const;
+    std::string ShowCryptoIpsecSa(bool detail) const;
+    std::string ShowCryptoIkev2Proposal() const;
+    std::string ShowCryptoIkev2Profile() const;
+
+    /** IKE SAs established so far / CHILD_SAs installed so far. */
+    uint32_t GetIkeSasUp() const;
+    uint32_t GetChildSasInstalled() const;
+    /** Wireshark ikev2_decryption_table lines of every IKE SA keyed so far. */
+    const std::vector<std::string>& GetIkeKeyLines() const;
+
+    /** Signature of the IkeSaUp/IkeSaDown/Failure traces: SA id, peer, reason. */
+    typedef void (*SaTracedCallback)(uint32_t id, Ipv4Address peer, const std::string& reason);
+
+  protected:
+    void DoDispose() override;
+
+  private:
+    void StartApplication() override;
+    void StopApplication() override;
+
+    struct Protected
+    {
+        Ptr<VpnTunnelNetDevice> tunnel;
+        std::string profile;
+        bool initiate;
+    };
+    struct ChildSas
+    {
+        struct vpn_sa* in{nullptr};
+        struct vpn_sa* out{nullptr};
+        uint32_t tag{0};
+    };
+
+    void EnsureEngine();
+    void HandleRead(Ptr<Socket> socket);
+    void Reschedule();
+    void OnTimer();
+    void Send(const vpn_ikev2_dgram* d);
+    void OnEvent(const vpn_ikev2_event* ev);
+    void InstallChild(const vpn_ikev2_event* ev);
+    void RemoveChild(uint32_t childId);
+    static void SendThunk(void* user, const vpn_ikev2_dgram* d);
+    static void EventThunk(void* user, const vpn_ikev2_event* ev);
+
+    struct vpn_conf* m_conf;
+    struct vpn_ikev2_ctx* m_ctx;
+    struct vpn_drbg* m_drbg;
+    /** Sockets on 500 and 4500 per local address (0.0.0.0 included), so
+     *  IKE leaves from the tunnel source (a loopback, say) it names. */
+    std::map<uint32_t, std::pair<Ptr<Socket>, Ptr<Socket>>> m_sockets;
+    void OpenSockets(Ipv4Address local);
+    EventId m_timer;
+    std::vector<Protected> m_protected;
+    std::map<uint32_t, ChildSas> m_children;
+    std::vector<std::string> m_ikeKeyLines;
+    uint32_t m_ikeUp;
+    uint32_t m_childUp;
+    TracedCallback<uint32_t, Ipv4Address, const std::string&> m_ikeUpTrace;
+    TracedCallback<uint32_t, Ipv4Address, const std::string&> m_ikeDownTrace;
+    TracedCallback<uint32_t, Ipv4Address, const std::string&> m_failureTrace;
+    TracedCallback<uint32_t, Ipv4Address, const std::string&> m_childUpTrace;
+};
+
+} // namespace ns3
+
+#endif

@@ -1,0 +1,369 @@
+// FlexVPN in simulated time: two routers configured from IOS text bring up
+// IKEv2 and a GRE/IPsec tunnel; traffic crosses the WAN only as ESP; a
+// wrong pre-shared key leaves the tunnel down with traffic dropped, never
+// sent in clear; a lossy WAN still gets the tunnel up by retransmission; a
+// CHILD_SA rekey during traffic loses nothing.
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/csma-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/network-module.h"
+#include "ns3/point-to-point-module.h"
+#include "ns3/ppp-header.h"
+#include "ns3/test.h"
+#include "ns3/vpn-module.h"
+
+#include <string>
+
+using namespace ns3;
+
+namespace
+{
+
+const char* kHub = R"(hostname HUB1
+crypto ikev2 proposal P
+ encryption aes-cbc-256
+ integrity sha256
+ group 19
+crypto ikev2 policy POL
+ proposal P
+crypto ikev2 keyring KR
+ peer SPOKE1
+  address 192.0.2.2
+  pre-shared-key local hub-key
+  pre-shared-key remote spoke-key
+crypto ikev2 profile PR
+ match identity remote address 192.0.2.2 255.255.255.255
+ authentication local pre-share
+ authentication remote pre-share
+ keyring local KR
+crypto ipsec transform-set TS esp-gcm 128
+ mode transport
+crypto ipsec profile IPP
+ set transform-set TS
+ set ikev2-profile PR
+ set security-association lifetime seconds LIFETIME
+interface Gi0/0
+ ip address 198.51.100.1 255.255.255.252
+interface Gi0/1
+ ip address 10.1.0.1 255.255.255.0
+interface Tunnel0
+ ip address 172.16.0.1 255.255.255.252
+ tunnel source Gi0/0
+ tunnel destination 192.0.2.2
+ tunnel protection ipsec profile IPP
+ip route 192.0.2.2 255.255.255.255 198.51.100.2
+ip route 10.2.0.0 255.255.255.0 Tunnel0
+)";
+
+const char* kSpoke = R"(hostname SPOKE1
+crypto ikev2 proposal P
+ encryption aes-cbc-256
+ integrity sha256
+ group 19
+crypto ikev2 policy POL
+ proposal P
+crypto ikev2 keyring KR
+ peer HUB1
+  address 198.51.100.1
+  pre-shared-key local SPOKEKEY
+  pre-shared-key remote hub-key
+crypto ikev2 profile PR
+ match identity remote address 198.51.100.1 255.255.255.255
+ authentication local pre-share
+ authentication remote pre-share
+ keyring local KR
+crypto ipsec transform-set TS esp-gcm 128
+ mode transport
+crypto ipsec profile IPP
+ set transform-set TS
+ set ikev2-profile PR
+ set security-association lifetime seconds LIFETIME
+interface Loopback0
+ ip address 192.0.2.2 255.255.255.255
+interface Gi0/0
+ ip address 198.51.100.2 255.255.255.252
+interface Gi0/1
+ ip address 10.2.0.1 255.255.255.0
+interface Tunnel0
+ ip address 172.16.0.2 255.255.255.252
+ tunnel source Loopback0
+ tunnel destination 198.51.100.1
+ tunnel protection ipsec profile IPP
+ip route 10.1.0.0 255.255.255.0 Tunnel0
+)";
+
+std::string
+Subst(std::string s, const std::string& from, const std::string& to)
+{
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+    {
+        s.replace(p, from.size(), to);
+    }
+    return s;
+}
+
+struct FlexRun
+{
+    uint32_t hubIkeUp{0}, spokeIkeUp{0}, hubChildren{0}, spokeChildren{0};
+    double firstChildUpS{-1};
+    uint32_t wanEsp{0}, wanIke{0}, wanOther{0};
+    uint64_t echoed{0};
+    uint64_t sent{0};
+    uint64_t tunnelDrops{0};
+    uint32_t failures{0};
+    std::string failureReason;
+};
+
+void
+WanTx(FlexRun* r, Ptr<const Packet> p)
+{
+    Ptr<Packet> c = p->Copy();
+    PppHeader ppp;
+    c->RemoveHeader(ppp);
+    Ipv4Header ip;
+    c->RemoveHeader(ip);
+    if (ip.GetProtocol() == 50)
+    {
+        r->wanEsp++;
+        return;
+    }
+    if (ip.GetProtocol() == 17)
+    {
+        UdpHeader udp;
+        c->PeekHeader(udp);
+        if (udp.GetDestinationPort() == 500 || udp.GetSourcePort() == 500 ||
+            udp.GetDestinationPort() == 4500 || udp.GetSourcePort() == 4500)
+        {
+            r->wanIke++;
+            return;
+        }
+    }
+    r->wanOther++;
+}
+
+void
+ChildUp(FlexRun* r, uint32_t, Ipv4Address, const std::string&)
+{
+    if (r->firstChildUpS < 0)
+    {
+        r->firstChildUpS = Simulator::Now().GetSeconds();
+    }
+}
+
+void
+Failure(FlexRun* r, uint32_t, Ipv4Address, const std::string& reason)
+{
+    r->failures++;
+    r->failureReason = reason;
+}
+
+void
+Echo(FlexRun* r, Ptr<const Packet>)
+{
+    r->echoed++;
+}
+
+void
+Sent(FlexRun* r, Ptr<const Packet>)
+{
+    r->sent++;
+}
+
+void
+TunnelDrop(FlexRun* r, Ptr<const Packet>, const std::string&)
+{
+    r->tunnelDrops++;
+}
+
+// hostA - HUB1 = WAN = SPOKE1 - hostB; SPOKE1 initiates at 0.5 s; hostA
+// sends `packets` echo requests every 20 ms from `trafficStart`.
+FlexRun
+RunFlex(const std::string& spokeKey,
+    double wanLoss,
+    uint32_t lifetime,
+    uint32_t packets,
+    double trafficStart,
+    double stop)
+{
+    FlexRun r;
+    RngSeedManager::SetSeed(3);
+    RngSeedManager::SetRun(1);
+    Ptr<Node> hostA = CreateObject<Node>();
+    Ptr<Node> hub = CreateObject<Node>();
+    Ptr<Node> spoke = CreateObject<Node>();
+    Ptr<Node> hostB = CreateObject<Node>();
+    CsmaHelper lan;
+    NetDeviceContainer lan1 = lan.Install(NodeContainer(hub, hostA));
+    NetDeviceContainer lan2 = lan.Install(NodeContainer(spoke, hostB));
+    PointToPointHelper wan;
+    wan.SetDeviceAttribute("DataRate", StringValue("10Mbps"));
+    wan.SetChannelAttribute("Delay", StringValue("20ms"));
+    NetDeviceContainer wanDevs = wan.Install(hub, spoke);
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(hostA, hub, spoke, hostB));
+    Ipv4AddressHelper ip;
+    ip.SetBase("10.1.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer l1 = ip.Assign(lan1);
+    ip.SetBase("10.2.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer l2 = ip.Assign(lan2);
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    ip.Assign(wanDevs);
+    if (wanLoss > 0)
+    {
+        for (uint32_t i = 0; i < 2; i++)
+        {
+            Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
+            em->SetAttribute("ErrorRate", DoubleValue(wanLoss));
+            em->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
+            // Fixed streams: the run is deterministic, and with these the
+            // losses include IKE messages (the test checks it).
+            em->AssignStreams(20 + i);
+            wanDevs.Get(i)->SetAttribute("ReceiveErrorModel", PointerValue(em));
+        }
+    }
+    std::string life = std::to_string(lifetime);
+    FlexVpnHelper flex;
+    Ptr<Ikev2Daemon> hubIke = flex.Install(hub, Subst(kHub, "LIFETIME", life), false);
+    Ptr<Ikev2Daemon> spokeIke =
+        flex.Install(spoke, Subst(Subst(kSpoke, "LIFETIME", life), "SPOKEKEY", spokeKey), true);
+    hubIke->SetStartTime(Seconds(0.1));
+    spokeIke->SetStartTime(Seconds(0.5));
+    spokeIke->TraceConnectWithoutContext("ChildSaUp", MakeBoundCallback(&ChildUp, &r));
+    hubIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
+    spokeIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
+    FlexVpnHelper::GetTunnel(hub, "Tunnel0")
+        ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
+    wanDevs.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
+    wanDevs.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
+
+    Ipv4StaticRoutingHelper routing;
+    routing.GetStaticRouting(hostA->GetObject<Ipv4>())->SetDefaultRoute(l1.GetAddress(0), 1);
+    routing.GetStaticRouting(hostB->GetObject<Ipv4>())->SetDefaultRoute(l2.GetAddress(0), 1);
+    UdpEchoServerHelper server(9);
+    server.Install(hostB).Start(Seconds(0.1));
+    UdpEchoClientHelper client(l2.GetAddress(1), 9);
+    client.SetAttribute("MaxPackets", UintegerValue(packets));
+    client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+    client.SetAttribute("PacketSize", UintegerValue(160));
+    ApplicationContainer apps = client.Install(hostA);
+    apps.Start(Seconds(trafficStart));
+    apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&Echo, &r));
+    apps.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&Sent, &r));
+    Simulator::Stop(Seconds(stop));
+    Simulator::Run();
+    r.hubIkeUp = hubIke->GetIkeSasUp();
+    r.spokeIkeUp = spokeIke->GetIkeSasUp();
+    r.hubChildren = hubIke->GetChildSasInstalled();
+    r.spokeChildren = spokeIke->GetChildSasInstalled();
+    Simulator::Destroy();
+    return r;
+}
+
+} // namespace
+
+class FlexvpnHandshakeTestCase : public TestCase
+{
+  public:
+    FlexvpnHandshakeTestCase()
+        : TestCase("IKEv2 comes up in simulated time; traffic crosses the WAN only as ESP")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexRun r = RunFlex("spoke-key", 0.0, 3600, 50, 2.0, 5.0);
+        NS_TEST_EXPECT_MSG_EQ(r.hubIkeUp, 1, "HUB1 IKE SA up");
+        NS_TEST_EXPECT_MSG_EQ(r.spokeIkeUp, 1, "SPOKE1 IKE SA up");
+        NS_TEST_EXPECT_MSG_EQ(r.hubChildren, 1, "HUB1 CHILD_SA");
+        NS_TEST_EXPECT_MSG_EQ(r.spokeChildren, 1, "SPOKE1 CHILD_SA");
+        // Two round trips of 40 ms after the spoke starts at 0.5 s.
+        NS_TEST_EXPECT_MSG_GT(r.firstChildUpS, 0.5, "CHILD_SA after the start");
+        NS_TEST_EXPECT_MSG_LT(r.firstChildUpS, 0.7, "CHILD_SA within two round trips");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 50, "every echo came back");
+        NS_TEST_EXPECT_MSG_EQ(r.wanIke, 4, "IKE_SA_INIT and IKE_AUTH, request and response");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 100, "100 ESP packets");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing else on the WAN");
+        NS_TEST_EXPECT_MSG_EQ(r.failures, 0, "no failure");
+    }
+};
+
+class FlexvpnWrongPskTestCase : public TestCase
+{
+  public:
+    FlexvpnWrongPskTestCase()
+        : TestCase("a wrong PSK leaves the tunnel down and traffic dropped, never clear")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexRun r = RunFlex("not-the-key", 0.0, 3600, 50, 2.0, 5.0);
+        NS_TEST_EXPECT_MSG_EQ(r.hubChildren + r.spokeChildren, 0, "no CHILD_SA on either side");
+        NS_TEST_EXPECT_MSG_EQ(r.hubIkeUp + r.spokeIkeUp, 0, "no IKE SA on either side");
+        NS_TEST_EXPECT_MSG_GT(r.failures, 0, "the failure is reported");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 0, "nothing reaches the far LAN");
+        NS_TEST_EXPECT_MSG_EQ(r.tunnelDrops, 50, "the hub drops every request at its tunnel");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 0, "no ESP without SAs");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the WAN");
+    }
+};
+
+class FlexvpnLossyWanTestCase : public TestCase
+{
+  public:
+    FlexvpnLossyWanTestCase()
+        : TestCase("20% loss on the WAN: retransmissions still bring the tunnel up")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexRun r = RunFlex("spoke-key", 0.2, 3600, 100, 30.0, 35.0);
+        NS_TEST_EXPECT_MSG_EQ(r.spokeChildren, 1, "SPOKE1 got its CHILD_SA");
+        NS_TEST_EXPECT_MSG_EQ(r.hubChildren, 1, "HUB1 got its CHILD_SA");
+        NS_TEST_EXPECT_MSG_GT(r.wanIke, 4, "some IKE messages were retransmitted");
+        // Each echo crosses the lossy WAN twice: about 64% come back.
+        NS_TEST_EXPECT_MSG_GT(r.echoed, 40, "traffic flows through the tunnel");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the WAN");
+    }
+};
+
+class FlexvpnRekeyTestCase : public TestCase
+{
+  public:
+    FlexvpnRekeyTestCase()
+        : TestCase("CHILD_SA rekeys during traffic lose nothing")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // 120 s lifetime, 300 s of traffic: at least two rekeys.
+        FlexRun r = RunFlex("spoke-key", 0.0, 120, 15000, 2.0, 305.0);
+        NS_TEST_EXPECT_MSG_GT(r.hubChildren + r.spokeChildren, 4, "CHILD_SAs were rekeyed");
+        NS_TEST_EXPECT_MSG_EQ(r.sent, 15000, "all requests sent");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 15000, "every echo came back across the rekeys");
+        NS_TEST_EXPECT_MSG_EQ(r.tunnelDrops, 0, "no drop at the tunnel");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the WAN");
+    }
+};
+
+class FlexvpnTestSuite : public TestSuite
+{
+  public:
+    FlexvpnTestSuite()
+        : TestSuite("flexvpn", UNIT)
+    {
+        AddTestCase(new FlexvpnHandshakeTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnWrongPskTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnLossyWanTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnRekeyTestCase, TestCase::QUICK);
+    }
+};
+
+static FlexvpnTestSuite g_flexvpnTestSuite;
