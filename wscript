@@ -175,6 +175,7 @@ VPN_FUZZERS = [
 
 VPN_BENCHES = [
     'esp:test/bench/esp-bench.c',
+    'ikev2:test/bench/ikev2-bench.c',
 ]
 
 VPN_SIM_TEST_SOURCES = [
