@@ -44,6 +44,7 @@ typedef enum ikev2_task {
     IKEV2_T_INIT,          /* IKE_SA_INIT */
     IKEV2_T_AUTH,          /* IKE_AUTH with the first CHILD_SA */
     IKEV2_T_CHILD_REKEY,   /* CREATE_CHILD_SA rekeying a CHILD_SA */
+    IKEV2_T_CHILD_CREATE,  /* CREATE_CHILD_SA for another CHILD_SA (child_id: policy index) */
     IKEV2_T_IKE_REKEY,     /* CREATE_CHILD_SA rekeying the IKE SA */
     IKEV2_T_CHILD_DELETE,  /* INFORMATIONAL { D(ESP) } */
     IKEV2_T_IKE_DELETE,    /* INFORMATIONAL { D(IKE) } */
@@ -475,6 +476,9 @@ void ikev2_child_fill_info(const ikev2_sa *sa, const ikev2_child *c, vpn_ikev2_c
                            const vpn_ikev2_ctx *ctx, bool with_keys);
 
 int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id);
+int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy);
+/* Registers a child policy; *index receives its place. */
+int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index);
 int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);

@@ -240,7 +240,7 @@ static bool policy_same(const ikev2_policy *a, const ikev2_policy *b)
            memcmp(a->p.ts_remote, b->p.ts_remote, sizeof a->p.ts_remote) == 0 && a->p.tag == b->p.tag;
 }
 
-static int policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index)
+int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index)
 {
     ikev2_policy np;
     int rc;
@@ -275,7 +275,7 @@ static int policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *ind
 
 int vpn_ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p)
 {
-    int rc = policy_add(ctx, p, NULL);
+    int rc = ikev2_policy_add(ctx, p, NULL);
     /* realloc may have moved the array: refresh the name pointers */
     for (size_t i = 0; ctx && i < ctx->n_policy; i++)
         ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
@@ -765,6 +765,8 @@ static int task_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task
         return ikev2_child_rekey_start(ctx, sa, now, child);
     case IKEV2_T_IKE_REKEY:
         return ikev2_ike_rekey_start(ctx, sa, now);
+    case IKEV2_T_CHILD_CREATE:
+        return ikev2_child_create_start(ctx, sa, now, child);
     case IKEV2_T_CHILD_DELETE:
     case IKEV2_T_IKE_DELETE:
     case IKEV2_T_DPD:
@@ -1067,6 +1069,7 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         ikev2_auth_response(ctx, sa, now, &in);
         break;
     case IKEV2_T_CHILD_REKEY:
+    case IKEV2_T_CHILD_CREATE:
     case IKEV2_T_IKE_REKEY:
         ikev2_create_child_response(ctx, sa, now, &in);
         break;
@@ -1225,7 +1228,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
         return VPN_ERR_INVAL;
     if (count_phase(ctx, true) >= ctx->params.max_half_open_out)
         return VPN_ERR_LIMIT;
-    if ((rc = policy_add(ctx, policy, &pidx)) != 0)
+    if ((rc = ikev2_policy_add(ctx, policy, &pidx)) != 0)
         return rc;
     for (size_t i = 0; i < ctx->n_policy; i++)
         ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
@@ -1290,6 +1293,28 @@ int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
     if (sa->phase != IKEV2_P_ESTABLISHED)
         return VPN_ERR_STATE;
     rc = ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_DELETE, child_id);
+    sweep(ctx);
+    return rc;
+}
+
+int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
+                           const vpn_ikev2_policy *policy)
+{
+    ikev2_sa *sa;
+    size_t idx;
+    int rc;
+
+    if (ctx == NULL || policy == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to || sa->down_emitted)
+        return VPN_ERR_STATE;
+    if ((rc = ikev2_policy_add(ctx, policy, &idx)) != 0)
+        return rc;
+    for (size_t i = 0; i < ctx->n_policy; i++)
+        ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
+    rc = ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_CREATE, (uint32_t)idx);
     sweep(ctx);
     return rc;
 }

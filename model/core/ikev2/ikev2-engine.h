@@ -280,6 +280,17 @@ uint64_t vpn_ikev2_next_deadline(const vpn_ikev2_ctx *ctx);
  */
 int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id);
 
+/*
+ * Negotiates another CHILD_SA under an established IKE SA (CREATE_CHILD_SA,
+ * RFC 7296 1.3.1), for policy (copied and registered as by
+ * vpn_ikev2_policy_add; its ipsec profile's PFS group applies). The result
+ * is a CHILD_UP event, or FAILED with the reason.
+ * Errors: VPN_ERR_NOTFOUND, VPN_ERR_STATE, VPN_ERR_INVAL, VPN_ERR_POLICY,
+ * VPN_ERR_LIMIT (too much queued), VPN_ERR_NOMEM.
+ */
+int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
+                           const vpn_ikev2_policy *policy);
+
 /* Deletes one CHILD_SA pair (INFORMATIONAL with Delete for its SPI).
  * Errors: VPN_ERR_NOTFOUND, VPN_ERR_STATE, VPN_ERR_NOMEM. */
 int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id);
