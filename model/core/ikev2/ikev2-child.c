@@ -147,10 +147,7 @@ static void set_algs(vpn_ikev2_ctx *ctx, ikev2_child *c, const vpn_ikev2_proposa
 /* Does the peer's address fit the policy's remote prefix? */
 static bool policy_for_peer(const ikev2_policy *pol, const vpn_addr *peer)
 {
-    if (pol->p.remote.len == 0)
-        return pol->p.remote.addr.family == VPN_AF_NONE || pol->p.remote.addr.family == peer->family ||
-               true;
-    return vpn_prefix_contains(&pol->p.remote, peer);
+    return pol->p.remote.len == 0 || vpn_prefix_contains(&pol->p.remote, peer);
 }
 
 /* Registers (once) the implicit any/any policy of an ipsec profile that
@@ -160,7 +157,6 @@ static size_t implicit_policy(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
     for (size_t i = 0; i < ctx->conf->n_ipsec_profile; i++) {
         const vpn_conf_ipsec_profile *ipp = &ctx->conf->ipsec_profile[i];
         vpn_ikev2_policy p;
-        size_t before = ctx->n_policy;
         if (strcmp(ipp->ikev2_profile, sa->profile->name) != 0)
             continue;
         memset(&p, 0, sizeof p);
@@ -171,7 +167,6 @@ static size_t implicit_policy(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
             if (ctx->policy[k].ipp == ipp && ctx->policy[k].p.n_ts_local == 0 &&
                 ctx->policy[k].p.n_ts_remote == 0 && ctx->policy[k].p.remote.len == 0)
                 return k;
-        (void)before;
     }
     return SIZE_MAX;
 }

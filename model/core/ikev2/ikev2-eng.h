@@ -37,6 +37,7 @@
 #define IKEV2_PENDING_MAX 16
 #define NS_PER_S 1000000000ull
 #define IKEV2_PROPS_MAX 8
+#define IKEV2_HALF_OPEN_LIFE_NS (30 * NS_PER_S) /* a responder waits this long for IKE_AUTH */
 
 /* What an exchange we initiated is doing. */
 typedef enum ikev2_task {

@@ -478,7 +478,7 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     sa->peer_frag = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL) != NULL;
     read_hashes(sa, m);
     sa->phase = IKEV2_P_HALF_OPEN;
-    sa->half_open_until = now + 30 * NS_PER_S;
+    sa->half_open_until = now + IKEV2_HALF_OPEN_LIFE_NS;
     sa->mid_recv = 1;
     ikev2_send_raw(ctx, local, remote, sa->id, sa->init_resp.p, sa->init_resp.len);
     ctx->stats.out_responses++;
