@@ -25,6 +25,22 @@
  * and is ignored. The engine emits NAT keepalives itself when it is behind
  * a NAT and the profile (or `crypto ikev2 nat keepalive`) asks for them.
  *
+ * Protocol choices: one request in flight per IKE SA in each direction (the
+ * RFC 7296 2.3 window of 1; SET_WINDOW_SIZE is not sent); retransmission
+ * doubles from 1 s to at most 32 s and gives up after 5 retries (params);
+ * encrypted messages that would make IP datagrams over 1280 octets go as
+ * RFC 7383 fragments when the peer announced support; only the original
+ * initiator's SA lifetime runs first (90% of the profile's lifetime; the
+ * responder's at 95%), likewise for CHILD_SAs (the ipsec profile's
+ * lifetime), so that simultaneous rekeys stay rare; they are resolved as
+ * RFC 7296 2.8.1/2.8.2 say when they happen.
+ *
+ * Events, in order: IKE_UP then CHILD_UP for a new tunnel; for a CHILD_SA
+ * rekey CHILD_UP (new, old_id set), CHILD_REKEYED, then CHILD_DOWN (old,
+ * reason REKEYED) once the old pair is deleted; for an IKE SA rekey one
+ * IKE_REKEYED (the children move, no DOWN/UP); on deletion or failure
+ * CHILD_DOWN for each child, then IKE_DOWN (established SAs) or FAILED.
+ *
  * Callbacks are made from inside the entry points; they must not call back
  * into the same ctx (the driver queues what it wants to do). Data handed to
  * a callback is valid only during the call.
