@@ -29,11 +29,11 @@
  * RFC 7296 2.3 window of 1; SET_WINDOW_SIZE is not sent); retransmission
  * doubles from 1 s to at most 32 s and gives up after 5 retries (params);
  * encrypted messages that would make IP datagrams over 1280 octets go as
- * RFC 7383 fragments when the peer announced support; only the original
- * initiator's SA lifetime runs first (90% of the profile's lifetime; the
- * responder's at 95%), likewise for CHILD_SAs (the ipsec profile's
- * lifetime), so that simultaneous rekeys stay rare; they are resolved as
- * RFC 7296 2.8.1/2.8.2 say when they happen.
+ * RFC 7383 fragments when the peer announced support; the side that
+ * initiated an SA rekeys it at 90% of its lifetime (the IKEv2 profile's, or
+ * the ipsec profile's for CHILD_SAs) and the other side at 95%, so that
+ * simultaneous rekeys stay rare; when they happen they are resolved as
+ * RFC 7296 2.8.1 and 2.8.2 say.
  *
  * Events, in order: IKE_UP then CHILD_UP for a new tunnel; for a CHILD_SA
  * rekey CHILD_UP (new, old_id set), CHILD_REKEYED, then CHILD_DOWN (old,
