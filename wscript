@@ -108,6 +108,7 @@ VPN_NS3_SOURCES = [
     'model/ns3/ikev2-daemon.cc',
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
+    'helper/flexvpn-site-to-site.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -120,12 +121,14 @@ VPN_NS3_HEADERS = [
     'model/ns3/ikev2-daemon.h',
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
+    'helper/flexvpn-site-to-site.h',
 ]
 
 VPN_EXAMPLES = [
     'ipsec-manual-l2l',
     'flexvpn-l2l-static',
     'flexvpn-hub-spoke',
+    'flexvpn-l2l-dynamic',
 ]
 
 VPN_CORE_TESTS = [

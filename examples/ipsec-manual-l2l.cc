@@ -23,9 +23,6 @@
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
 
-#include <fstream>
-#include <iomanip>
-#include <sstream>
 
 extern "C" {
 #include "ipsec/sa.h"
@@ -61,10 +58,8 @@ AddTunnel(Ptr<Node> node,
 
 struct SaCounts
 {
-    uint64_t out{0};
-    uint64_t in{0};
     uint64_t errors{0};
-    size_t sas{0};
+    uint64_t sas{0};
 };
 
 SaCounts
@@ -75,8 +70,6 @@ CountSas(Ptr<Node> node)
     for (vpn_sa* sa = vpn_sad_next(sad, nullptr); sa; sa = vpn_sad_next(sad, sa))
     {
         const vpn_sa_stats* st = vpn_sa_get_stats(sa);
-        c.out += st->pkts_out;
-        c.in += st->pkts_in;
         c.errors += st->recv_errors + st->send_errors;
         c.sas++;
     }
@@ -210,49 +203,25 @@ main(int argc, char* argv[])
     Simulator::Stop(Seconds(3.0 + duration));
     Simulator::Run();
 
-    monitor->CheckForLostPackets();
-    Ptr<Ipv4FlowClassifier> classifier = DynamicCast<Ipv4FlowClassifier>(flowHelper.GetClassifier());
     SaCounts c1 = CountSas(gw1);
     SaCounts c2 = CountSas(gw2);
-
-    std::ostringstream txt;
-    std::ostringstream json;
-    txt << "ipsec-manual-l2l: " << (mode == "vti" ? "VTI (ESP tunnel mode)" : "GRE/IPsec (ESP transport over GRE)")
-        << ", transform \"" << transform << "\", WAN " << wanRate << " / " << wanDelay << "\n";
-    txt << "SAs: GW1 " << c1.sas << ", GW2 " << c2.sas << " (manually keyed, one each way)\n";
-    txt << "GW1 Tunnel0: " << tun1->GetPacketsEncrypted() << " encrypted, " << tun1->GetPacketsDecrypted()
-        << " decrypted, " << tun1->GetPacketsDropped() << " dropped; ESP errors " << c1.errors << "\n";
-    txt << "GW2 Tunnel0: " << tun2->GetPacketsEncrypted() << " encrypted, " << tun2->GetPacketsDecrypted()
-        << " decrypted, " << tun2->GetPacketsDropped() << " dropped; ESP errors " << c2.errors << "\n";
-    txt << "Wireshark key lines: " << trace.GetKeyLinesWritten() << "\n";
-    txt << "flows (one-way, measured at the hosts; voice budget 150 ms, ITU-T G.114):\n";
-    json << "{\n  \"example\": \"ipsec-manual-l2l\",\n  \"mode\": \"" << mode << "\",\n  \"transform\": \""
-         << transform << "\",\n  \"gw1\": {\"encrypted\": " << tun1->GetPacketsEncrypted()
-         << ", \"decrypted\": " << tun1->GetPacketsDecrypted() << ", \"dropped\": " << tun1->GetPacketsDropped()
-         << ", \"esp_errors\": " << c1.errors << "},\n  \"gw2\": {\"encrypted\": " << tun2->GetPacketsEncrypted()
-         << ", \"decrypted\": " << tun2->GetPacketsDecrypted() << ", \"dropped\": " << tun2->GetPacketsDropped()
-         << ", \"esp_errors\": " << c2.errors << "},\n  \"flows\": [";
-    bool first = true;
-    for (const auto& [id, st] : monitor->GetFlowStats())
-    {
-        Ipv4FlowClassifier::FiveTuple t = classifier->FindFlow(id);
-        double meanMs = st.rxPackets ? st.delaySum.GetSeconds() * 1000.0 / st.rxPackets : 0.0;
-        double jitterMs = st.rxPackets > 1 ? st.jitterSum.GetSeconds() * 1000.0 / (st.rxPackets - 1) : 0.0;
-        double loss = st.txPackets ? 100.0 * (st.txPackets - st.rxPackets) / st.txPackets : 0.0;
-        txt << "  " << t.sourceAddress << " -> " << t.destinationAddress << ": sent " << st.txPackets
-            << ", received " << st.rxPackets << std::fixed << std::setprecision(3) << ", mean delay "
-            << meanMs << " ms, mean jitter " << jitterMs << " ms, loss " << std::setprecision(1) << loss
-            << "% -> " << (meanMs <= 150.0 && st.rxPackets ? "within" : "OVER") << " budget\n";
-        json << (first ? "" : ",") << "\n    {\"src\": \"" << t.sourceAddress << "\", \"dst\": \""
-             << t.destinationAddress << "\", \"sent\": " << st.txPackets << ", \"received\": " << st.rxPackets
-             << ", \"mean_delay_ms\": " << std::setprecision(3) << meanMs << ", \"mean_jitter_ms\": " << jitterMs
-             << ", \"loss_pct\": " << std::setprecision(1) << loss << "}";
-        first = false;
-    }
-    json << "\n  ]\n}\n";
-    std::ofstream(out + "/summary.txt") << txt.str();
-    std::ofstream(out + "/summary.json") << json.str();
-    std::cout << txt.str();
+    VpnReport report(std::string("ipsec-manual-l2l: ") +
+                     (mode == "vti" ? "VTI (ESP tunnel mode)" : "GRE/IPsec (ESP transport over GRE)") +
+                     ", transform \"" + transform + "\", manually keyed, WAN " + wanRate + " / " +
+                     wanDelay);
+    report.Add("sas_gw1", c1.sas);
+    report.Add("sas_gw2", c2.sas);
+    report.Add("gw1_tunnel0_encrypted", tun1->GetPacketsEncrypted());
+    report.Add("gw1_tunnel0_decrypted", tun1->GetPacketsDecrypted());
+    report.Add("gw1_tunnel0_dropped", tun1->GetPacketsDropped());
+    report.Add("gw1_esp_errors", c1.errors);
+    report.Add("gw2_tunnel0_encrypted", tun2->GetPacketsEncrypted());
+    report.Add("gw2_tunnel0_decrypted", tun2->GetPacketsDecrypted());
+    report.Add("gw2_tunnel0_dropped", tun2->GetPacketsDropped());
+    report.Add("gw2_esp_errors", c2.errors);
+    report.Add("wireshark_esp_sa_lines", trace.GetKeyLinesWritten());
+    report.AddFlows(flowHelper, monitor);
+    std::cout << report.Write(out);
 
     Simulator::Destroy();
     return 0;

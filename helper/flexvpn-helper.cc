@@ -1,11 +1,15 @@
 #include "flexvpn-helper.h"
 
 #include "ns3/abort.h"
+#include "ns3/ipv4-list-routing.h"
 #include "ns3/ipv4-static-routing-helper.h"
+#include "ns3/rip.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
+
+#include <set>
 
 extern "C" {
 #include "common/addr.h"
@@ -82,6 +86,61 @@ FlexVpnHelper::GetTunnel(Ptr<Node> node, const std::string& name)
         }
     }
     return nullptr;
+}
+
+// `router rip`: ns-3's RIPv2 on the interfaces whose addresses fall in a
+// network statement (IOS semantics), passive interfaces excluded, below
+// static routes (IOS administrative distance 1 before 120).
+void
+FlexVpnHelper::InstallRip(Ptr<Node> node, const vpn_conf* conf, const std::string& host)
+{
+    Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+    Ptr<Ipv4ListRouting> list = DynamicCast<Ipv4ListRouting>(ipv4->GetRoutingProtocol());
+    NS_ABORT_MSG_IF(!list, host << ": router rip needs the default list routing of InternetStackHelper");
+    std::set<uint32_t> passive;
+    for (size_t i = 0; i < conf->rip.n_passive; i++)
+    {
+        const char* name = conf->rip.passive[i];
+        if (Ptr<VpnTunnelNetDevice> t = GetTunnel(node, name))
+        {
+            passive.insert(ipv4->GetInterfaceForDevice(t));
+        }
+        else if (const vpn_conf_interface* f = vpn_conf_find_interface(conf, name))
+        {
+            int32_t ifc = f->has_address ? InterfaceWithAddress(ipv4, V4(f->address.addr)) : -1;
+            if (ifc >= 0)
+            {
+                passive.insert(static_cast<uint32_t>(ifc));
+            }
+        }
+    }
+    std::set<uint32_t> excluded;
+    for (uint32_t i = 0; i < ipv4->GetNInterfaces(); i++)
+    {
+        bool covered = false;
+        for (uint32_t j = 0; j < ipv4->GetNAddresses(i) && i > 0; j++)
+        {
+            vpn_addr a;
+            vpn_addr_v4(&a, ipv4->GetAddress(i, j).GetLocal().Get());
+            for (size_t k = 0; k < conf->rip.n_network; k++)
+            {
+                covered = covered || vpn_prefix_contains(&conf->rip.network[k], &a);
+            }
+        }
+        if (!covered || passive.count(i))
+        {
+            excluded.insert(i);
+        }
+    }
+    Ptr<Rip> rip = CreateObject<Rip>();
+    rip->SetInterfaceExclusions(excluded);
+    // timers basic: update, invalid (route timeout) and flush (garbage collection).
+    rip->SetAttribute("UnsolicitedRoutingUpdate", TimeValue(Seconds(conf->rip.update_s)));
+    rip->SetAttribute("TimeoutDelay", TimeValue(Seconds(conf->rip.invalid_s)));
+    rip->SetAttribute("GarbageCollectionDelay", TimeValue(Seconds(conf->rip.flush_s - conf->rip.invalid_s)));
+    list->AddRoutingProtocol(rip, -10);
+    // Aggregated, as RipHelper does, so that the node initializes it.
+    node->AggregateObject(rip);
 }
 
 Ptr<Ikev2Daemon>
@@ -200,6 +259,10 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                                           << " is on no connected subnet");
             sr->AddNetworkRouteTo(net, mask, nh, static_cast<uint32_t>(ifc), r.distance);
         }
+    }
+    if (conf->rip.enabled)
+    {
+        InstallRip(node, conf, host);
     }
     vpn_conf_del(conf);
     node->AddApplication(daemon);

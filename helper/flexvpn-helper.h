@@ -18,6 +18,8 @@
 
 #include <string>
 
+struct vpn_conf;
+
 namespace ns3
 {
 
@@ -39,6 +41,9 @@ class FlexVpnHelper
 
     /** The tunnel interface \p name (e.g. "Tunnel0") created on \p node, or nullptr. */
     static Ptr<VpnTunnelNetDevice> GetTunnel(Ptr<Node> node, const std::string& name);
+
+  private:
+    static void InstallRip(Ptr<Node> node, const struct vpn_conf* conf, const std::string& host);
 };
 
 } // namespace ns3

@@ -98,6 +98,14 @@ Ikev2Daemon::GetTypeId()
                             "A CHILD_SA pair was installed (child id, peer, transform).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_childUpTrace),
                             "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("ChildSaRekeyed",
+                            "A CHILD_SA pair was replaced by a rekey (old id, new id).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_childRekeyTrace),
+                            "ns3::Ikev2Daemon::RekeyTracedCallback")
+            .AddTraceSource("IkeSaRekeyed",
+                            "An IKE SA was replaced by a rekey (old id, new id).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_ikeRekeyTrace),
+                            "ns3::Ikev2Daemon::RekeyTracedCallback")
             .AddTraceSource("Failure",
                             "A negotiation failed (IKE SA id, peer, reason).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_failureTrace),
@@ -374,6 +382,10 @@ Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
             m_ikeUp++;
             m_ikeUpTrace(ev->ike_sa_id, peer, detail);
         }
+        else
+        {
+            m_ikeRekeyTrace(ev->old_id, ev->ike_sa_id);
+        }
         break;
     }
     case VPN_IKEV2_EV_IKE_DOWN:
@@ -389,6 +401,7 @@ Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
         // The new pair is already in place (its CHILD_UP came first); keep
         // the old inbound SA a moment for packets still in flight.
         uint32_t old = ev->child->old_id;
+        m_childRekeyTrace(old, ev->child->id);
         Simulator::Schedule(Seconds(1), &Ikev2Daemon::RemoveChild, this, old);
         break;
     }
@@ -563,8 +576,15 @@ Ikev2Daemon::ShowCryptoIkev2Sa(bool detail) const
     });
 }
 
+// The data-plane side of a view: interface names by policy tag and the SA
+// counters of each CHILD_SA pair.
 std::string
-Ikev2Daemon::ShowCryptoSession(bool detail) const
+Ikev2Daemon::RenderWithEnv(int (*render)(const vpn_ikev2_ctx*,
+                                         uint64_t,
+                                         bool,
+                                         const vpn_show_ikev2_env*,
+                                         vpn_show_buf*),
+                           bool detail) const
 {
     if (!m_ctx)
     {
@@ -586,35 +606,20 @@ Ikev2Daemon::ShowCryptoSession(bool detail) const
     env.interface_name = &EnvInterfaceName;
     env.child_counters = &EnvCounters;
     return Render([&](vpn_show_buf* b) {
-        return vpn_show_crypto_session(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
+        return render(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
     });
+}
+
+std::string
+Ikev2Daemon::ShowCryptoSession(bool detail) const
+{
+    return RenderWithEnv(&vpn_show_crypto_session, detail);
 }
 
 std::string
 Ikev2Daemon::ShowCryptoIpsecSa(bool detail) const
 {
-    if (!m_ctx)
-    {
-        return "";
-    }
-    std::vector<std::string> names;
-    for (const auto& p : m_protected)
-    {
-        names.push_back(p.tunnel->GetInterfaceName());
-    }
-    std::map<uint32_t, std::pair<const vpn_sa*, const vpn_sa*>> sas;
-    for (const auto& [id, c] : m_children)
-    {
-        sas[id] = {c.in, c.out};
-    }
-    ShowEnv envData{&names, &sas};
-    vpn_show_ikev2_env env{};
-    env.user = &envData;
-    env.interface_name = &EnvInterfaceName;
-    env.child_counters = &EnvCounters;
-    return Render([&](vpn_show_buf* b) {
-        return vpn_show_crypto_ipsec_sa(m_ctx, VpnNodeEngine::NowNs(), detail, &env, b);
-    });
+    return RenderWithEnv(&vpn_show_crypto_ipsec_sa, detail);
 }
 
 std::string

@@ -25,6 +25,8 @@ struct vpn_ikev2_ctx;
 struct vpn_ikev2_dgram;
 struct vpn_ikev2_event;
 struct vpn_drbg;
+struct vpn_show_ikev2_env;
+struct vpn_show_buf;
 
 namespace ns3
 {
@@ -75,6 +77,9 @@ class Ikev2Daemon : public Application
     /** Signature of the IkeSaUp/IkeSaDown/Failure traces: SA id, peer, reason. */
     typedef void (*SaTracedCallback)(uint32_t id, Ipv4Address peer, const std::string& reason);
 
+    /** Signature of the rekey traces: the replaced SA's id, the new SA's id. */
+    typedef void (*RekeyTracedCallback)(uint32_t oldId, uint32_t newId);
+
   protected:
     void DoDispose() override;
 
@@ -103,6 +108,12 @@ class Ikev2Daemon : public Application
     void OnEvent(const vpn_ikev2_event* ev);
     void InstallChild(const vpn_ikev2_event* ev);
     void RemoveChild(uint32_t childId);
+    std::string RenderWithEnv(int (*render)(const struct vpn_ikev2_ctx*,
+                                            uint64_t,
+                                            bool,
+                                            const struct vpn_show_ikev2_env*,
+                                            struct vpn_show_buf*),
+                              bool detail) const;
     static void SendThunk(void* user, const vpn_ikev2_dgram* d);
     static void EventThunk(void* user, const vpn_ikev2_event* ev);
 
@@ -123,6 +134,8 @@ class Ikev2Daemon : public Application
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_ikeDownTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_failureTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_childUpTrace;
+    TracedCallback<uint32_t, uint32_t> m_childRekeyTrace;
+    TracedCallback<uint32_t, uint32_t> m_ikeRekeyTrace;
 };
 
 } // namespace ns3

@@ -290,6 +290,42 @@ static void test_keyring_and_identity_matching(void **state)
     vpn_conf_del(c);
 }
 
+static void test_router_rip(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok("interface Gi0/0\n ip address 198.51.100.1 255.255.255.252\n"
+                           "router rip\n version 2\n network 10.0.0.0\n network 172.16.0.0\n"
+                           " network 192.168.7.0\n passive-interface Gi0/0\n no auto-summary\n"
+                           "hostname R\n");
+    char buf[VPN_ADDR_STRLEN];
+    assert_true(c->rip.enabled);
+    assert_int_equal(c->rip.version, 2);
+    assert_int_equal(c->rip.n_network, 3);
+    assert_int_equal(c->rip.network[0].len, 8);   /* class A */
+    assert_int_equal(c->rip.network[1].len, 16);  /* class B */
+    assert_int_equal(c->rip.network[2].len, 24);  /* class C */
+    assert_string_equal(vpn_addr_str(&c->rip.network[1].addr, buf, sizeof buf), "172.16.0.0");
+    assert_string_equal(c->rip.passive[0], "Gi0/0");
+    assert_int_equal(c->rip.update_s, 30); /* IOS defaults */
+    assert_int_equal(c->rip.flush_s, 240);
+    assert_string_equal(c->hostname, "R"); /* left router mode like IOS */
+    vpn_conf_del(c);
+    c = parse_ok("hostname R\n");
+    assert_false(c->rip.enabled);
+    vpn_conf_del(c);
+    expect_error("router rip\n version 1\n", VPN_ERR_MALFORMED, 2, "only RIP version 2");
+    expect_error("router eigrp 100\n", VPN_ERR_MALFORMED, 1, "only `router rip`");
+    expect_error("router rip\n timers basic 5 15 15\n", VPN_ERR_MALFORMED, 2, "timers basic needs");
+    expect_error("router rip\n timers basic 30 15 15 20\n", VPN_ERR_MALFORMED, 2, "invalid must be >=");
+    c = parse_ok("router rip\n timers basic 5 15 15 20\n");
+    assert_int_equal(c->rip.update_s, 5);
+    assert_int_equal(c->rip.invalid_s, 15);
+    assert_int_equal(c->rip.flush_s, 20);
+    vpn_conf_del(c);
+    expect_error("router rip\n network 10.0.0.0.1\n", VPN_ERR_MALFORMED, 2, "not an IP address");
+    expect_error("router rip\n passive-interface Gi9\n", VPN_ERR_NOTFOUND, 1, "passive-interface Gi9");
+}
+
 static void test_errors_name_the_line(void **state)
 {
     (void)state;
@@ -414,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_modes_pop_like_ios),
         cmocka_unit_test(test_keyring_and_identity_matching),
+        cmocka_unit_test(test_router_rip),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_hostile_text),
     };

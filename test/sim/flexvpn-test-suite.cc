@@ -112,6 +112,7 @@ struct FlexRun
     uint64_t sent{0};
     uint64_t tunnelDrops{0};
     uint32_t failures{0};
+    uint32_t childRekeys{0};
     std::string failureReason;
 };
 
@@ -156,6 +157,12 @@ Failure(FlexRun* r, uint32_t, Ipv4Address, const std::string& reason)
 {
     r->failures++;
     r->failureReason = reason;
+}
+
+void
+ChildRekeyed(FlexRun* r, uint32_t, uint32_t)
+{
+    r->childRekeys++;
 }
 
 void
@@ -231,6 +238,7 @@ RunFlex(const std::string& spokeKey,
     spokeIke->SetStartTime(Seconds(0.5));
     spokeIke->TraceConnectWithoutContext("ChildSaUp", MakeBoundCallback(&ChildUp, &r));
     hubIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
+    spokeIke->TraceConnectWithoutContext("ChildSaRekeyed", MakeBoundCallback(&ChildRekeyed, &r));
     spokeIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
     FlexVpnHelper::GetTunnel(hub, "Tunnel0")
         ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
@@ -346,6 +354,7 @@ class FlexvpnRekeyTestCase : public TestCase
         // 120 s lifetime, 300 s of traffic: at least two rekeys.
         FlexRun r = RunFlex("spoke-key", 0.0, 120, 15000, 2.0, 305.0);
         NS_TEST_EXPECT_MSG_GT(r.hubChildren + r.spokeChildren, 4, "CHILD_SAs were rekeyed");
+        NS_TEST_EXPECT_MSG_GT(r.childRekeys, 1, "the rekeys were reported");
         NS_TEST_EXPECT_MSG_EQ(r.sent, 15000, "all requests sent");
         NS_TEST_EXPECT_MSG_EQ(r.echoed, 15000, "every echo came back across the rekeys");
         NS_TEST_EXPECT_MSG_EQ(r.tunnelDrops, 0, "no drop at the tunnel");

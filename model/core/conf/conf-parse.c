@@ -27,6 +27,7 @@ typedef enum mode {
     M_IPSEC_PROFILE,
     M_ACL,
     M_INTERFACE,
+    M_RIP,
 } mode;
 
 static const char *mode_name(mode m)
@@ -42,6 +43,7 @@ static const char *mode_name(mode m)
     case M_IPSEC_PROFILE: return "ipsec profile";
     case M_ACL: return "extended access-list";
     case M_INTERFACE: return "interface";
+    case M_RIP: return "router rip";
     }
     return "?";
 }
@@ -808,6 +810,56 @@ static int m_interface(parser *p)
     return NOT_HERE;
 }
 
+/* router rip (RFC 2453): version 2, classful network statements as IOS
+ * takes them, passive interfaces. */
+static int m_rip(parser *p)
+{
+    vpn_conf_rip *r = &p->c->rip;
+
+    if (is(p, 0, "version")) {
+        uint32_t v;
+        if (parse_u32(p, 1, 1, 2, &v))
+            return VPN_ERR_MALFORMED;
+        if (v != 2)
+            return bad(p, "only RIP version 2 is supported", NULL);
+        r->version = 2;
+        return OK;
+    }
+    if (is(p, 0, "network")) {
+        vpn_prefix pf;
+        uint8_t first;
+        if (parse_addr(p, 1, &pf.addr) || pf.addr.family != VPN_AF_INET)
+            return VPN_ERR_MALFORMED;
+        if (r->n_network == VPN_CONF_RIP_NET_MAX)
+            return bad(p, "too many network statements", NULL);
+        /* RFC 2453 / IOS: the statement names a classful network. */
+        first = pf.addr.b[0];
+        pf.len = first < 128 ? 8 : first < 192 ? 16 : 24;
+        r->network[r->n_network++] = pf;
+        return OK;
+    }
+    if (is(p, 0, "passive-interface")) {
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        if (r->n_passive == VPN_CONF_REF_MAX)
+            return bad(p, "too many passive interfaces", NULL);
+        return copy_name(p, r->passive[r->n_passive++], p->tok[1]);
+    }
+    if (is(p, 0, "timers") && is(p, 1, "basic")) {
+        if (p->n != 6 || parse_u32(p, 2, 1, 4294967, &r->update_s) ||
+            parse_u32(p, 3, 1, 4294967, &r->invalid_s) || parse_u32(p, 4, 0, 4294967, &r->holddown_s) ||
+            parse_u32(p, 5, 1, 4294967, &r->flush_s))
+            return p->n != 6 ? bad(p, "timers basic needs update, invalid, holddown and flush", NULL)
+                             : VPN_ERR_MALFORMED;
+        if (r->invalid_s < r->update_s || r->flush_s < r->invalid_s)
+            return bad(p, "timers basic: invalid must be >= update and flush >= invalid", NULL);
+        return OK;
+    }
+    if ((is(p, 0, "no") && is(p, 1, "auto-summary")) || is(p, 0, "auto-summary"))
+        return OK; /* classless behaviour is what RIPv2 here does */
+    return NOT_HERE;
+}
+
 /* Finds or creates a named object in one of the arrays; enters its mode. */
 #define ENTER(arr, md, nametok)                                                      \
     do {                                                                             \
@@ -966,6 +1018,22 @@ static int m_global(parser *p)
         *slot = r;
         return OK;
     }
+    if (is(p, 0, "router")) {
+        if (is(p, 1, "rip") && p->n == 2) {
+            p->c->rip.enabled = true;
+            p->c->rip.version = 2;
+            if (p->c->rip.update_s == 0) {
+                p->c->rip.update_s = 30;
+                p->c->rip.invalid_s = 180;
+                p->c->rip.holddown_s = 180;
+                p->c->rip.flush_s = 240;
+            }
+            p->c->rip.line = p->line;
+            p->m = M_RIP;
+            return OK;
+        }
+        return bad(p, "only `router rip` is supported (it stands in for EIGRP and OSPF)", NULL);
+    }
     if (is(p, 0, "end") || is(p, 0, "exit"))
         return OK;
     return NOT_HERE;
@@ -984,6 +1052,7 @@ static int dispatch(parser *p, mode m)
     case M_IPSEC_PROFILE: return m_ipsec_profile(p);
     case M_ACL: return m_acl(p);
     case M_INTERFACE: return m_interface(p);
+    case M_RIP: return m_rip(p);
     }
     return NOT_HERE;
 }

@@ -278,6 +278,10 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
                                  "interface %s is protected but has no tunnel destination", f->name);
     }
+    for (size_t i = 0; i < c->rip.n_passive; i++)
+        if (!vpn_conf_find_interface(c, c->rip.passive[i]))
+            return vpn_conf_fail(err, c->rip.line, VPN_ERR_NOTFOUND,
+                                 "router rip: passive-interface %s is not configured", c->rip.passive[i]);
     for (size_t i = 0; i < c->n_route; i++) {
         const vpn_conf_route *r = &c->route[i];
         if (r->via_interface && !vpn_conf_find_interface(c, r->interface))

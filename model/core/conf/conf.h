@@ -231,8 +231,24 @@ typedef struct vpn_conf_route {
     int line;
 } vpn_conf_route;
 
+/* router rip: the dynamic routing protocol the simulator offers (ns-3's
+ * RIP stands in for the EIGRP of the seed article). */
+#define VPN_CONF_RIP_NET_MAX 16
+typedef struct vpn_conf_rip {
+    bool enabled;
+    uint8_t version;                              /* 2 (the only one supported) */
+    vpn_prefix network[VPN_CONF_RIP_NET_MAX];     /* `network A.B.C.D`, classful */
+    size_t n_network;
+    char passive[VPN_CONF_REF_MAX][VPN_CONF_NAME_MAX]; /* passive-interface NAME */
+    size_t n_passive;
+    /* timers basic UPDATE INVALID HOLDDOWN FLUSH (seconds; IOS 30 180 180 240) */
+    uint32_t update_s, invalid_s, holddown_s, flush_s;
+    int line;
+} vpn_conf_rip;
+
 typedef struct vpn_conf {
     char hostname[VPN_CONF_NAME_MAX];
+    vpn_conf_rip rip;
     vpn_conf_proposal *proposal;
     size_t n_proposal, cap_proposal;
     vpn_conf_policy *policy;
