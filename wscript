@@ -54,6 +54,7 @@ VPN_CORE_SOURCES = [
     'model/core/gdoi/gdoi-ks.c',
     'model/core/gdoi/gdoi-gm.c',
     'model/core/show/show-gdoi.c',
+    'model/core/ikev2/ikev2-cert.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -173,6 +174,8 @@ VPN_CORE_TESTS = [
     'ikev2-pcap:test/core/ikev2-pcap-test.c',
     'ikev1-mainmode:test/core/ikev1-mainmode-test.c',
     'gdoi-engine:test/core/gdoi-engine-test.c',
+    'ikev2-cert:test/core/ikev2-cert-test.c',
+    'show-ikev2:test/core/show-ikev2-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -187,6 +190,7 @@ VPN_FUZZERS = [
 
 VPN_BENCHES = [
     'esp:test/bench/esp-bench.c',
+    'ikev2:test/bench/ikev2-bench.c',
 ]
 
 VPN_SIM_TEST_SOURCES = [

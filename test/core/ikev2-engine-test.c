@@ -494,6 +494,117 @@ static void test_nat_keepalive(void **state)
     tp_free(&n);
 }
 
+/* ---- identities and IPv6 ------------------------------------------------------------------- */
+
+static const char v6_a[] =
+    "crypto ikev2 keyring KR\n peer R2\n  address 2001:db8::2/128\n  pre-shared-key v6-secret\n"
+    "crypto ikev2 profile PROF\n match identity remote address 2001:db8::2/128\n"
+    " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"
+    "crypto ipsec profile IPP\n set ikev2-profile PROF\n";
+static const char v6_b[] =
+    "crypto ikev2 keyring KR\n peer R1\n  address 2001:db8::/64\n  pre-shared-key v6-secret\n"
+    "crypto ikev2 profile PROF\n match identity remote address 2001:db8::/64\n"
+    " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"
+    "crypto ipsec profile IPP\n set ikev2-profile PROF\n";
+
+/* IKEv2 over IPv6 with the smart defaults (proposal default, transform set
+ * default in transport mode), IPv6 address identities and selectors. */
+static void test_ipv6(void **state)
+{
+    tp_net n;
+    vpn_ikev2_policy p;
+    vpn_ikev2_sa_info ia, ib;
+    int ea, eb;
+    char buf[128];
+    (void)state;
+
+    tp_init(&n);
+    tp_add(&n, v6_a, "2001:db8::1", "R1");
+    tp_add(&n, v6_b, "2001:db8::2", "R2");
+    p = gre_policy("2001:db8::1", "2001:db8::2", 3);
+    p.ts_local[0] = sel("2001:db8::1/128", 47);
+    p.ts_remote[0] = sel("2001:db8::2/128", 47);
+    initiate(&n, &p);
+    tp_run_for(&n, 1);
+    ea = tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0);
+    eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(ea >= 0 && eb >= 0);
+    tp_assert_child_pair(&n.node[0].ev[ea], &n.node[1].ev[eb]);
+    /* IOS's default transform set: esp-aes esp-sha-hmac, transport offered */
+    assert_int_equal(n.node[0].ev[ea].child.encr, VPN_ENCR_AES_CBC);
+    assert_int_equal(n.node[0].ev[ea].child.encr_key_bits, 128);
+    assert_int_equal(n.node[0].ev[ea].child.integ, VPN_AUTH_HMAC_SHA1_96);
+    assert_int_equal(n.node[0].ev[ea].child.mode, VPN_CONF_MODE_TRANSPORT);
+    assert_string_equal(vpn_ikev2_selector_str(&n.node[1].ev[eb].child.ts_remote[0], buf, sizeof buf),
+                        "2001:db8::1-2001:db8::1 proto 47 ports 0-65535");
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    /* the default proposal: AES-CBC-256, SHA-512, group 19 first */
+    assert_int_equal(ia.encr_key_bits, 256);
+    assert_int_equal(ia.integ, VPN_AUTH_HMAC_SHA2_512_256);
+    assert_int_equal(ia.prf, VPN_PRF_HMAC_SHA2_512);
+    assert_int_equal(ia.dh_group, VPN_DH_ECP_256);
+    assert_int_equal(ia.id_remote.type, 5); /* ID_IPV6_ADDR */
+    assert_string_equal(ib.id_remote.text, "2001:db8::1");
+    tp_free(&n);
+}
+
+/* The responder picks its profile by the initiator's identity (email,
+ * FQDN with a domain match, key-id), and finds the keys by identity in the
+ * keyring (`peer ... identity ...`). */
+static const char ids_b[] =
+    "crypto ikev2 keyring KR\n"
+    " peer MAIL\n  identity email noc@branch.example.com\n  pre-shared-key local to-mail\n  pre-shared-key remote from-mail\n"
+    " peer HOST\n  identity fqdn r1.branch.example.com\n  pre-shared-key local to-host\n  pre-shared-key remote from-host\n"
+    " peer KEY\n  identity key-id 0xCAFE\n  pre-shared-key local to-key\n  pre-shared-key remote from-key\n"
+    "crypto ikev2 profile BY-MAIL\n match identity remote email domain example.com\n identity local fqdn hub.example.com\n"
+    " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"
+    "crypto ikev2 profile BY-HOST\n match identity remote fqdn domain branch.example.com\n identity local fqdn hub.example.com\n"
+    " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"
+    "crypto ikev2 profile BY-KEY\n match identity remote key-id 0xCAFE\n identity local fqdn hub.example.com\n"
+    " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"
+    "crypto ipsec profile IPP-MAIL\n set ikev2-profile BY-MAIL\n"
+    "crypto ipsec profile IPP-HOST\n set ikev2-profile BY-HOST\n"
+    "crypto ipsec profile IPP-KEY\n set ikev2-profile BY-KEY\n";
+
+static void identity_case(const char *id_local, const char *psk_local, const char *psk_remote, const char *want_profile,
+                          const char *want_text)
+{
+    char a[1024];
+    tp_net n;
+    vpn_ikev2_policy p = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ib;
+
+    snprintf(a, sizeof a,
+             "crypto ikev2 keyring KR\n peer HUB\n  address 192.0.2.2\n  pre-shared-key local %s\n"
+             "  pre-shared-key remote %s\n"
+             "crypto ikev2 profile PROF\n match identity remote fqdn hub.example.com\n identity local %s\n"
+             " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"
+             "crypto ipsec profile IPP\n set ikev2-profile PROF\n",
+             psk_local, psk_remote, id_local);
+    tp_init(&n);
+    tp_add(&n, a, "192.0.2.1", "R1");
+    tp_add(&n, ids_b, "192.0.2.2", "R2");
+    p.ipsec_profile = "IPP";
+    initiate(&n, &p);
+    tp_run_for(&n, 1);
+    if (tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP) != 1)
+        fail_msg("%s: no CHILD_SA (R2: %s)", id_local, n.node[1].log.last);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_string_equal(ib.profile, want_profile);
+    assert_string_equal(ib.id_remote.text, want_text);
+    assert_string_equal(ib.id_local.text, "hub.example.com");
+    tp_free(&n);
+}
+
+static void test_identity_types(void **state)
+{
+    (void)state;
+    identity_case("email noc@branch.example.com", "from-mail", "to-mail", "BY-MAIL", "noc@branch.example.com");
+    identity_case("fqdn r1.branch.example.com", "from-host", "to-host", "BY-HOST", "r1.branch.example.com");
+    identity_case("key-id 0xCAFE", "from-key", "to-key", "BY-KEY", "0xCAFE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +624,8 @@ int main(void)
         cmocka_unit_test(test_cookie_challenge),
         cmocka_unit_test(test_nat_detection),
         cmocka_unit_test(test_nat_keepalive),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_identity_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

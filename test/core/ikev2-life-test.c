@@ -761,6 +761,62 @@ static void test_ike_rekey_by_lifetime(void **state)
     tp_free(&n);
 }
 
+/* Another CHILD_SA under the same IKE SA (RFC 7296 1.3.1): a second pair
+ * of selectors, then one the responder refuses; the IKE SA and the first
+ * CHILD_SA are untouched by the refusal. */
+static void test_child_create(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy extra, pb = gre_policy("192.0.2.2", "192.0.2.1", 2), pb2;
+    int e;
+    (void)state;
+
+    a.pfs = b.pfs = "group19";
+    setup(&n, &a, &b);
+    /* R2 accepts GRE between the routers and 10.1.0.0/16 <-> 10.2.0.0/16 */
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    memset(&pb2, 0, sizeof pb2);
+    pb2.ipsec_profile = "IPP";
+    pb2.ts_local[0] = sel("10.2.0.0/16", 0);
+    pb2.ts_remote[0] = sel("10.1.0.0/16", 0);
+    pb2.n_ts_local = pb2.n_ts_remote = 1;
+    pb2.tag = 22;
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb2), 0);
+    {
+        vpn_ikev2_policy p = pol_a();
+        initiate(&n, &p);
+        tp_run_for(&n, 1);
+    }
+    memset(&extra, 0, sizeof extra);
+    extra.ipsec_profile = "IPP";
+    extra.ts_local[0] = sel("10.1.0.0/16", 0);
+    extra.ts_remote[0] = sel("10.2.0.0/16", 0);
+    extra.n_ts_local = extra.n_ts_remote = 1;
+    extra.tag = 11;
+    assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, sa_id(&n, 0), &extra), 0);
+    tp_run_for(&n, 1);
+    assert_int_equal(children(&n, 0), 2);
+    assert_int_equal(children(&n, 1), 2);
+    assert_last_children_pair(&n);
+    e = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 1);
+    assert_int_equal(n.node[1].ev[e].child.policy_tag, 22);
+    assert_int_equal(n.node[1].ev[e].child.pfs_group, VPN_DH_ECP_256);
+    assert_int_equal(n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 1)].child.policy_tag, 11);
+    /* 192.168.0.0/16 is nowhere in R2's policies */
+    extra.ts_remote[0] = sel("192.168.0.0/16", 0);
+    assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, sa_id(&n, 0), &extra), 0);
+    tp_run_for(&n, 1);
+    e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(e >= 0);
+    assert_int_equal(n.node[0].ev[e].notify, 38);
+    assert_int_equal(children(&n, 0), 2);
+    assert_int_equal(children(&n, 1), 2);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 0);
+    assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, 9999, &extra), VPN_ERR_NOTFOUND);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -789,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_ike_rekey_responder),
         cmocka_unit_test(test_ike_rekey_collision),
         cmocka_unit_test(test_ike_rekey_by_lifetime),
+        cmocka_unit_test(test_child_create),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

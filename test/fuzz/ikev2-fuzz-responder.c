@@ -348,6 +348,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             case 5:
                 vpn_ikev2_delete(w.n[(arg >> 4) & 1].ctx, w.now, sa);
                 break;
+            case 6:
+                vpn_ikev2_child_create(w.n[(arg >> 4) & 1].ctx, w.now, sa, &pol);
+                break;
             default:
                 vpn_ikev2_child_activity(w.n[(arg >> 4) & 1].ctx, w.now, ch, arg & 8, true);
             }

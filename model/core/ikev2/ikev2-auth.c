@@ -1,12 +1,13 @@
 /*
  * IKE_AUTH (RFC 7296 1.2, 2.15, 2.16): identities, authentication (PSK
- * here, asymmetric keys from the keyring as FlexVPN allows), and the first
- * CHILD_SA.
+ * with asymmetric keys from the keyring as FlexVPN allows, or signatures
+ * with certificates, see ikev2-cert.c; each side may use either), and the
+ * first CHILD_SA.
  *
  *   Initiator                         Responder
- *   HDR, SK {IDi, [N(INITIAL_CONTACT)], AUTH, SAi2, TSi, TSr,
- *            [N(USE_TRANSPORT_MODE)]}  -->
- *                                <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+ *   HDR, SK {IDi, [CERT+], [N(INITIAL_CONTACT)], [CERTREQ], AUTH, SAi2,
+ *            TSi, TSr, [N(USE_TRANSPORT_MODE)]}  -->
+ *                                <--  HDR, SK {IDr, [CERT+], AUTH, SAr2, TSi, TSr}
  *
  * Failures: a bad AUTH at the responder is answered with
  * AUTHENTICATION_FAILED and no IKE SA remains (2.21.2); a bad AUTH at the
@@ -16,6 +17,8 @@
  * deletes it, since a FlexVPN tunnel without an IPsec SA carries nothing.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -56,6 +59,115 @@ static const vpn_key *sk_p_of(const ikev2_sa *sa, bool initiator_side)
     return initiator_side ? &sa->cr.keys.sk_pi : &sa->cr.keys.sk_pr;
 }
 
+/* The octets a signer signs (RFC 7296 2.15), in a fresh buffer. */
+static uint8_t *signed_octets(const ikev2_sa *sa, bool initiator_side, const ikev2_id *id, size_t *len)
+{
+    const ikev2_buf *real = initiator_side ? &sa->init_req : &sa->init_resp;
+    const uint8_t *nonce = initiator_side ? sa->nr : sa->ni;
+    size_t nonce_len = initiator_side ? sa->nr_len : sa->ni_len;
+    uint8_t body[4 + IKEV2_ID_MAX];
+    size_t cap = real->len + nonce_len + VPN_PRF_MAX_LEN;
+    uint8_t *out = malloc(cap);
+    vpn_iov m = {real->p, real->len}, n = {nonce, nonce_len}, b = {body, id_body(id, body)};
+
+    if (out == NULL)
+        return NULL;
+    if (vpn_ikev2_signed_octets(sa->suite.prf, m, n, sk_p_of(sa, initiator_side), b, out, cap, len) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+#define AUTH_MAX 1100 /* RSA-8192 signature with its AlgorithmIdentifier */
+
+/* Our AUTH data, by the profile's `authentication local`. peer_cid helps
+ * find the keyring entry (NULL before we know the peer's identity). */
+static int make_auth(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_conf_identity *peer_cid,
+                     bool initiator_side, uint8_t *method, uint8_t *out, size_t *len)
+{
+    const ikev2_buf *real = initiator_side ? &sa->init_req : &sa->init_resp;
+    const uint8_t *nonce = initiator_side ? sa->nr : sa->ni;
+    size_t nonce_len = initiator_side ? sa->nr_len : sa->ni_len;
+    int rc;
+
+    if (sa->profile->auth_local == VPN_CONF_AUTH_PSK) {
+        const char *psk = ikev2_psk_local(ctx->conf, sa->profile, &sa->remote.addr, peer_cid);
+        if (psk == NULL) {
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: no local pre-shared key for the peer", sa->id);
+            return VPN_ERR_POLICY;
+        }
+        *method = VPN_AUTH_METHOD_PSK;
+        sa->auth_local_kind = VPN_CONF_AUTH_PSK;
+        return psk_auth(sa, psk, real, nonce, nonce_len, sk_p_of(sa, initiator_side), &sa->id_local, out, len);
+    }
+    if (ikev2_profile_signs(sa->profile)) {
+        size_t ol = 0;
+        uint8_t *oct = signed_octets(sa, initiator_side, &sa->id_local, &ol);
+        if (oct == NULL)
+            return VPN_ERR_NOMEM;
+        rc = ikev2_cert_sign(ctx, sa, oct, ol, method, out, AUTH_MAX, len, &sa->auth_local_kind);
+        free(oct);
+        if (rc != 0)
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: cannot sign our AUTH (%s)", sa->id, vpn_strerror(rc));
+        return rc;
+    }
+    return VPN_ERR_UNSUPPORTED;
+}
+
+/* The peer's AUTH (signer_initiator: the peer is the initiator). On
+ * failure *why says why. */
+static int check_auth(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const vpn_ikev2_payload *auth,
+                      const ikev2_peer_certs *pc, const vpn_conf_identity *cid, bool signer_initiator,
+                      const char **why)
+{
+    uint8_t m = auth->u.auth.method;
+
+    if (m == VPN_AUTH_METHOD_PSK) {
+        const ikev2_buf *real = signer_initiator ? &sa->init_req : &sa->init_resp;
+        const uint8_t *nonce = signer_initiator ? sa->nr : sa->ni;
+        size_t nonce_len = signer_initiator ? sa->nr_len : sa->ni_len;
+        uint8_t want[VPN_PRF_MAX_LEN];
+        size_t want_len = 0;
+        const char *psk;
+        bool ok;
+
+        *why = "pre-shared key authentication not allowed by the profile";
+        if (!ikev2_profile_accepts_auth(sa->profile, VPN_CONF_AUTH_PSK))
+            return VPN_ERR_AUTH;
+        *why = "no remote pre-shared key for the peer";
+        if ((psk = ikev2_psk_remote(ctx->conf, sa->profile, &sa->remote.addr, cid)) == NULL)
+            return VPN_ERR_AUTH;
+        ok = psk_auth(sa, psk, real, nonce, nonce_len, sk_p_of(sa, signer_initiator), &sa->id_remote, want,
+                      &want_len) == 0 &&
+             auth->u.auth.data.len == want_len && CRYPTO_memcmp(want, auth->u.auth.data.ptr, want_len) == 0;
+        OPENSSL_cleanse(want, sizeof want);
+        *why = "peer's AUTH does not verify";
+        if (!ok)
+            return VPN_ERR_AUTH;
+        sa->auth_remote_kind = VPN_CONF_AUTH_PSK;
+        sa->auth_remote = m;
+        return 0;
+    }
+    if (m == VPN_AUTH_METHOD_DIGITAL_SIG || m == VPN_AUTH_METHOD_RSA_SIG || m == VPN_AUTH_METHOD_ECDSA_256 ||
+        m == VPN_AUTH_METHOD_ECDSA_384 || m == VPN_AUTH_METHOD_ECDSA_521) {
+        size_t ol = 0;
+        uint8_t *oct = signed_octets(sa, signer_initiator, &sa->id_remote, &ol);
+        int rc;
+        *why = "out of memory";
+        if (oct == NULL)
+            return VPN_ERR_AUTH;
+        rc = ikev2_cert_verify(ctx, sa, now, pc, &sa->id_remote, m, auth->u.auth.data.ptr, auth->u.auth.data.len,
+                               oct, ol, why);
+        free(oct);
+        if (rc == 0)
+            sa->auth_remote = m;
+        return rc;
+    }
+    *why = "authentication method not supported";
+    return VPN_ERR_AUTH;
+}
+
 static void arm_ike_lifetime(ikev2_sa *sa, uint64_t now)
 {
     uint64_t life = (uint64_t)(sa->profile && sa->profile->lifetime_s ? sa->profile->lifetime_s
@@ -82,6 +194,10 @@ void ikev2_sa_established(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         char l[VPN_CONF_ID_MAX], r[VPN_CONF_ID_MAX];
         ikev2_id_text(&sa->id_local, l, sizeof l);
         ikev2_id_text(&sa->id_remote, r, sizeof r);
+        if (sa->dn_local[0])
+            snprintf(l, sizeof l, "%s", sa->dn_local);
+        if (sa->dn_remote[0])
+            snprintf(r, sizeof r, "%s", sa->dn_remote);
         IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u established between %s and %s (profile %s)", sa->id, l, r,
                   sa->profile ? sa->profile->name : "-");
     }
@@ -119,8 +235,7 @@ static void initial_contact(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
 
 int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
-    const char *psk;
-    uint8_t auth[VPN_PRF_MAX_LEN];
+    uint8_t auth[AUTH_MAX], method = 0;
     size_t auth_len = 0, n = 0;
     ikev2_child_req *creq = &sa->req.creq;
     ikev2_out o;
@@ -128,27 +243,30 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 
     if (sa->profile == NULL)
         return VPN_ERR_POLICY;
-    if ((rc = ikev2_id_local(sa->profile, &sa->local.addr, &sa->id_local)) != 0)
+    if ((rc = ikev2_cert_id_local(ctx, sa->profile, &sa->local.addr, &sa->id_local)) != 0)
         return rc;
-    if (sa->profile->auth_local != VPN_CONF_AUTH_PSK)
-        return VPN_ERR_UNSUPPORTED; /* signatures: see ikev2-cert (not yet) */
-    psk = ikev2_psk_local(ctx->conf, sa->profile, &sa->remote.addr, NULL);
-    if (psk == NULL) {
-        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: no local pre-shared key for the peer", sa->id);
-        return VPN_ERR_POLICY;
-    }
+    if (sa->id_local.type == VPN_IKEV2_ID_DER_ASN1_DN)
+        snprintf(sa->dn_local, sizeof sa->dn_local, "%s", ikev2_cert_local_dn(ctx, sa->profile));
     /* AUTH of the initiator: RealMessage1 | Nr | prf(SK_pi, IDi') */
-    if ((rc = psk_auth(sa, psk, &sa->init_req, sa->nr, sa->nr_len, sk_p_of(sa, true), &sa->id_local,
-                       auth, &auth_len)) != 0)
+    if ((rc = make_auth(ctx, sa, NULL, true, &method, auth, &auth_len)) != 0)
         return rc;
-    sa->auth_local = VPN_AUTH_METHOD_PSK;
+    sa->auth_local = method;
     memset(creq, 0, sizeof *creq);
     if ((rc = ikev2_child_offer(ctx, sa, sa->policy, 0, NULL, creq)) != 0)
         return rc;
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, sa->mid_send, false, true);
     vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDI, sa->id_local.type, sa->id_local.data, sa->id_local.len);
+    if (method != VPN_AUTH_METHOD_PSK)
+        ikev2_cert_write(ctx, sa->profile, &o.b);
     vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_INITIAL_CONTACT, NULL, 0);
-    vpn_ikev2_bld_auth(&o.b, VPN_IKEV2_AUTH_PSK, auth, auth_len);
+    if (ikev2_profile_verifies_sigs(sa->profile)) {
+        /* RFC 7296 3.7: the CAs we trust, so the responder picks its certificate */
+        uint8_t cr[20 * 32];
+        size_t cl = 0;
+        if (ikev2_certreq_data(ctx, sa->profile, cr, sizeof cr, &cl) == 0)
+            vpn_ikev2_bld_cert(&o.b, VPN_IKEV2_PL_CERTREQ, VPN_IKEV2_CERT_X509_SIG, cr, cl);
+    }
+    vpn_ikev2_bld_auth(&o.b, method, auth, auth_len);
     OPENSSL_cleanse(auth, sizeof auth);
     ikev2_child_offer_write(&o.b, creq);
     sa->req.new_spi = creq->spi;
@@ -178,9 +296,8 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *idr, *auth, *err = NULL;
     vpn_conf_identity cid;
-    const char *psk;
-    uint8_t want[VPN_PRF_MAX_LEN];
-    size_t want_len = 0;
+    ikev2_peer_certs pc;
+    const char *why = NULL;
     ikev2_child c;
     uint16_t child_err;
 
@@ -203,30 +320,22 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
                       err ? vpn_ikev2_notify_name(t) : "IKE_AUTH response without IDr and AUTH");
         return;
     }
-    if (read_id(idr, &sa->id_remote) != 0 || ikev2_id_to_conf(&sa->id_remote, &cid) != 0 ||
+    ikev2_peer_certs_load(m, &pc);
+    if (read_id(idr, &sa->id_remote) != 0 || ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0 ||
         !vpn_conf_profile_matches(sa->profile, &cid)) {
+        ikev2_peer_certs_free(&pc);
         initiator_auth_failed(ctx, sa, now, "responder identity does not match the profile");
         return;
     }
-    if (auth->u.auth.method != VPN_IKEV2_AUTH_PSK ||
-        !ikev2_profile_accepts_auth(sa->profile, VPN_CONF_AUTH_PSK)) {
-        initiator_auth_failed(ctx, sa, now, "authentication method not allowed by the profile");
-        return;
-    }
-    psk = ikev2_psk_remote(ctx->conf, sa->profile, &sa->remote.addr, &cid);
     /* AUTH of the responder: RealMessage2 | Ni | prf(SK_pr, IDr') */
-    if (psk == NULL ||
-        psk_auth(sa, psk, &sa->init_resp, sa->ni, sa->ni_len, sk_p_of(sa, false), &sa->id_remote, want,
-                 &want_len) != 0 ||
-        auth->u.auth.data.len != want_len ||
-        CRYPTO_memcmp(want, auth->u.auth.data.ptr, want_len) != 0) {
-        OPENSSL_cleanse(want, sizeof want);
-        initiator_auth_failed(ctx, sa, now, psk ? "responder's AUTH does not verify"
-                                                : "no remote pre-shared key for the peer");
+    if (check_auth(ctx, sa, now, auth, &pc, &cid, false, &why) != 0) {
+        ikev2_peer_certs_free(&pc);
+        initiator_auth_failed(ctx, sa, now, why);
         return;
     }
-    OPENSSL_cleanse(want, sizeof want);
-    sa->auth_remote = VPN_AUTH_METHOD_PSK;
+    ikev2_peer_certs_free(&pc);
+    if (cid.type == VPN_CONF_ID_DN)
+        snprintf(sa->dn_remote, sizeof sa->dn_remote, "%s", cid.value);
     ikev2_sa_established(ctx, sa, now);
     /* the first CHILD_SA */
     memset(&c, 0, sizeof c);
@@ -266,9 +375,10 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *idi, *auth;
     vpn_conf_identity cid;
-    const char *psk;
-    uint8_t want[VPN_PRF_MAX_LEN], mine[VPN_PRF_MAX_LEN];
-    size_t want_len = 0, mine_len = 0;
+    ikev2_peer_certs pc;
+    const char *why = NULL;
+    uint8_t mine[AUTH_MAX], method = 0;
+    size_t mine_len = 0;
     ikev2_child c;
     uint16_t child_err = 0;
     bool want_child;
@@ -283,45 +393,39 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
                       "IKE_AUTH request without IDi or AUTH");
         return;
     }
-    if (ikev2_id_to_conf(&sa->id_remote, &cid) != 0 ||
+    ikev2_peer_certs_load(m, &pc);
+    if (ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0 ||
         (sa->profile = ikev2_profile_for_peer(ctx->conf, &sa->local.addr, &cid)) == NULL) {
+        ikev2_peer_certs_free(&pc);
         responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no ikev2 profile matches the peer identity");
         return;
     }
-    if (auth->u.auth.method != VPN_IKEV2_AUTH_PSK || !ikev2_profile_accepts_auth(sa->profile, VPN_CONF_AUTH_PSK)) {
-        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, "authentication method not allowed");
-        return;
-    }
-    psk = ikev2_psk_remote(ctx->conf, sa->profile, &sa->remote.addr, &cid);
     /* AUTH of the initiator: RealMessage1 | Nr | prf(SK_pi, IDi') */
-    if (psk == NULL ||
-        psk_auth(sa, psk, &sa->init_req, sa->nr, sa->nr_len, sk_p_of(sa, true), &sa->id_remote, want,
-                 &want_len) != 0 ||
-        auth->u.auth.data.len != want_len || CRYPTO_memcmp(want, auth->u.auth.data.ptr, want_len) != 0) {
-        OPENSSL_cleanse(want, sizeof want);
-        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED,
-                       psk ? "initiator's AUTH does not verify" : "no remote pre-shared key for the peer");
+    if (check_auth(ctx, sa, now, auth, &pc, &cid, true, &why) != 0) {
+        ikev2_peer_certs_free(&pc);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, why);
         return;
     }
-    OPENSSL_cleanse(want, sizeof want);
-    sa->auth_remote = VPN_AUTH_METHOD_PSK;
-    /* our own identity and AUTH */
-    psk = sa->profile->auth_local == VPN_CONF_AUTH_PSK
-              ? ikev2_psk_local(ctx->conf, sa->profile, &sa->remote.addr, &cid)
-              : NULL;
-    if (psk == NULL || ikev2_id_local(sa->profile, &sa->local.addr, &sa->id_local) != 0 ||
-        psk_auth(sa, psk, &sa->init_resp, sa->ni, sa->ni_len, sk_p_of(sa, false), &sa->id_local, mine,
-                 &mine_len) != 0) {
+    ikev2_peer_certs_free(&pc);
+    if (cid.type == VPN_CONF_ID_DN)
+        snprintf(sa->dn_remote, sizeof sa->dn_remote, "%s", cid.value);
+    /* our own identity and AUTH: RealMessage2 | Ni | prf(SK_pr, IDr') */
+    if (ikev2_cert_id_local(ctx, sa->profile, &sa->local.addr, &sa->id_local) != 0 ||
+        make_auth(ctx, sa, &cid, false, &method, mine, &mine_len) != 0) {
         responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no local credentials for this peer");
         return;
     }
-    sa->auth_local = VPN_AUTH_METHOD_PSK;
+    if (sa->id_local.type == VPN_IKEV2_ID_DER_ASN1_DN)
+        snprintf(sa->dn_local, sizeof sa->dn_local, "%s", ikev2_cert_local_dn(ctx, sa->profile));
+    sa->auth_local = method;
     if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_INITIAL_CONTACT, NULL))
         initial_contact(ctx, sa);
 
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
     vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDR, sa->id_local.type, sa->id_local.data, sa->id_local.len);
-    vpn_ikev2_bld_auth(&o.b, VPN_IKEV2_AUTH_PSK, mine, mine_len);
+    if (method != VPN_AUTH_METHOD_PSK)
+        ikev2_cert_write(ctx, sa->profile, &o.b);
+    vpn_ikev2_bld_auth(&o.b, method, mine, mine_len);
     OPENSSL_cleanse(mine, sizeof mine);
     memset(&c, 0, sizeof c);
     want_child = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_SA, NULL) != NULL;

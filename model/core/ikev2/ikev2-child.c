@@ -147,10 +147,7 @@ static void set_algs(vpn_ikev2_ctx *ctx, ikev2_child *c, const vpn_ikev2_proposa
 /* Does the peer's address fit the policy's remote prefix? */
 static bool policy_for_peer(const ikev2_policy *pol, const vpn_addr *peer)
 {
-    if (pol->p.remote.len == 0)
-        return pol->p.remote.addr.family == VPN_AF_NONE || pol->p.remote.addr.family == peer->family ||
-               true;
-    return vpn_prefix_contains(&pol->p.remote, peer);
+    return pol->p.remote.len == 0 || vpn_prefix_contains(&pol->p.remote, peer);
 }
 
 /* Registers (once) the implicit any/any policy of an ipsec profile that
@@ -160,7 +157,6 @@ static size_t implicit_policy(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
     for (size_t i = 0; i < ctx->conf->n_ipsec_profile; i++) {
         const vpn_conf_ipsec_profile *ipp = &ctx->conf->ipsec_profile[i];
         vpn_ikev2_policy p;
-        size_t before = ctx->n_policy;
         if (strcmp(ipp->ikev2_profile, sa->profile->name) != 0)
             continue;
         memset(&p, 0, sizeof p);
@@ -171,7 +167,6 @@ static size_t implicit_policy(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
             if (ctx->policy[k].ipp == ipp && ctx->policy[k].p.n_ts_local == 0 &&
                 ctx->policy[k].p.n_ts_remote == 0 && ctx->policy[k].p.remote.len == 0)
                 return k;
-        (void)before;
     }
     return SIZE_MAX;
 }
@@ -481,6 +476,54 @@ int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint
     return 0;
 }
 
+int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy)
+{
+    ikev2_exch *x = &sa->req;
+    uint16_t pfs;
+    ikev2_out o;
+    size_t n = 0;
+    int rc;
+
+    if (sa->rekeyed_to || policy >= ctx->n_policy)
+        return VPN_ERR_STATE;
+    pfs = pfs_of(ctx, policy);
+    ikev2_req_clear(sa);
+    if ((rc = ikev2_child_offer(ctx, sa, policy, pfs, NULL, &x->creq)) != 0 ||
+        (rc = vpn_rng_bytes(&ctx->params.rng, x->nonce, IKEV2_NONCE_LEN)) != 0 ||
+        (pfs && (rc = vpn_dh_new(&x->dh, pfs, &ctx->params.rng)) != 0)) {
+        ikev2_req_clear(sa);
+        return rc;
+    }
+    x->dh_group = pfs;
+    /* RFC 7296 1.3.1: SA, Ni, [KEi], TSi, TSr, without REKEY_SA */
+    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_CREATE_CHILD_SA, sa->mid_send, false, true);
+    if (x->creq.transport)
+        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    vpn_ikev2_bld_sa(&o.b, x->creq.props, x->creq.n_props);
+    vpn_ikev2_bld_nonce(&o.b, x->nonce, IKEV2_NONCE_LEN);
+    if (x->dh) {
+        size_t pl = 0;
+        const uint8_t *pub = vpn_dh_public(x->dh, &pl);
+        vpn_ikev2_bld_ke(&o.b, pfs, pub, pl);
+    }
+    write_ts(&o.b, VPN_IKEV2_PL_TSI, x->creq.tsi, x->creq.n_tsi);
+    write_ts(&o.b, VPN_IKEV2_PL_TSR, x->creq.tsr, x->creq.n_tsr);
+    if ((rc = ikev2_out_finish(ctx, sa, &o, x->msg, &n)) != 0) {
+        ikev2_req_clear(sa);
+        return rc;
+    }
+    x->n_msg = n;
+    x->task = IKEV2_T_CHILD_CREATE;
+    x->type = VPN_IKEV2_CREATE_CHILD_SA;
+    x->child_id = 0;
+    x->new_spi = x->creq.spi;
+    x->mid = sa->mid_send++;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: creating a CHILD_SA (ipsec profile %s)", sa->id,
+              ctx->policy[policy].ipsec_profile);
+    ikev2_req_start(ctx, sa, now);
+    return 0;
+}
+
 /* PFS: the DH of a CREATE_CHILD_SA; out receives g^ir. Returns 0, or the
  * notify to answer with. */
 static uint16_t responder_dh(vpn_ikev2_ctx *ctx, const vpn_ikev2_msg *m, uint16_t group, vpn_dh **dh,
@@ -786,8 +829,13 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->policy = old->policy;
     n->id_local = old->id_local;
     n->id_remote = old->id_remote;
+    memcpy(n->dn_local, old->dn_local, sizeof n->dn_local);
+    memcpy(n->dn_remote, old->dn_remote, sizeof n->dn_remote);
     n->auth_local = old->auth_local;
     n->auth_remote = old->auth_remote;
+    n->auth_local_kind = old->auth_local_kind;
+    n->auth_remote_kind = old->auth_remote_kind;
+    n->peer_hashes = old->peer_hashes;
     nonce_min(ni, ni_len, nr, nr_len, n->rekey_nonce_min, &n->rekey_nonce_min_len);
     return n;
 }
@@ -843,7 +891,8 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
     ikev2_out o;
     const uint8_t *pub;
 
-    if (sa->req.task == IKEV2_T_CHILD_REKEY || sa->req.task == IKEV2_T_CHILD_DELETE || sa->rekeyed_to) {
+    if (sa->req.task == IKEV2_T_CHILD_REKEY || sa->req.task == IKEV2_T_CHILD_CREATE ||
+        sa->req.task == IKEV2_T_CHILD_DELETE || sa->rekeyed_to) {
         /* RFC 7296 2.25.2 */
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
         return;

@@ -21,6 +21,8 @@
 #include "conf/conf.h"
 #include "crypto/dh.h"
 #include "crypto/kdf.h"
+#include "crypto/sig.h"
+#include "crypto/x509.h"
 #include "ikev2/ikev2-codec.h"
 #include "ikev2/ikev2-crypto.h"
 #include "ikev2/ikev2-proposal.h"
@@ -35,6 +37,7 @@
 #define IKEV2_PENDING_MAX 16
 #define NS_PER_S 1000000000ull
 #define IKEV2_PROPS_MAX 8
+#define IKEV2_HALF_OPEN_LIFE_NS (30 * NS_PER_S) /* a responder waits this long for IKE_AUTH */
 
 /* What an exchange we initiated is doing. */
 typedef enum ikev2_task {
@@ -42,6 +45,7 @@ typedef enum ikev2_task {
     IKEV2_T_INIT,          /* IKE_SA_INIT */
     IKEV2_T_AUTH,          /* IKE_AUTH with the first CHILD_SA */
     IKEV2_T_CHILD_REKEY,   /* CREATE_CHILD_SA rekeying a CHILD_SA */
+    IKEV2_T_CHILD_CREATE,  /* CREATE_CHILD_SA for another CHILD_SA (child_id: policy index) */
     IKEV2_T_IKE_REKEY,     /* CREATE_CHILD_SA rekeying the IKE SA */
     IKEV2_T_CHILD_DELETE,  /* INFORMATIONAL { D(ESP) } */
     IKEV2_T_IKE_DELETE,    /* INFORMATIONAL { D(IKE) } */
@@ -164,7 +168,10 @@ typedef struct ikev2_sa {
     bool keyed;
     /* IKE_AUTH */
     ikev2_id id_local, id_remote;
+    char dn_local[VPN_CONF_ID_MAX], dn_remote[VPN_CONF_ID_MAX]; /* DN IDs as text */
     uint8_t auth_local, auth_remote;  /* methods used */
+    vpn_conf_auth auth_local_kind, auth_remote_kind; /* PSK, RSA, ECDSA */
+    uint32_t peer_hashes;             /* RFC 7427 4: bit n = hash n announced */
     /* message IDs (2.2) */
     uint32_t mid_send;                /* next request we send */
     uint32_t mid_recv;                /* next request we expect */
@@ -205,6 +212,24 @@ typedef struct ikev2_sa {
     uint16_t down_notify;
 } ikev2_sa;
 
+/* An IOS trustpoint: trusted CAs, and this node's certificate and key. */
+#define IKEV2_TP_CHAIN_MAX 4
+typedef struct ikev2_tp {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_x509_store *store;
+    const vpn_x509 *cert;             /* borrowed */
+    const vpn_sig_key *key;           /* borrowed */
+    const vpn_x509 *chain[IKEV2_TP_CHAIN_MAX];
+    size_t n_chain;
+} ikev2_tp;
+
+/* The CERT payloads of a message, loaded (end entity first). */
+#define IKEV2_PEER_CERTS_MAX 8
+typedef struct ikev2_peer_certs {
+    vpn_x509 *c[IKEV2_PEER_CERTS_MAX];
+    size_t n;
+} ikev2_peer_certs;
+
 /* A registered child policy (vpn_ikev2_policy with owned strings and
  * resolved profiles). */
 typedef struct ikev2_policy {
@@ -228,6 +253,8 @@ struct vpn_ikev2_ctx {
     uint8_t cookie_version;
     uint64_t cookie_rotate_at;
     vpn_ikev2_stats stats;
+    ikev2_tp *tp;
+    size_t n_tp, cap_tp;
     uint8_t *scratch;                 /* IKEV2_MSG_MAX octets: messages being built */
     uint8_t *scratch2;                /* datagrams with the non-ESP marker */
     uint8_t *plain;                   /* decrypted (and reassembled) payloads */
@@ -383,6 +410,33 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
 /* SKEYSEED and SK_* once both nonces and g^ir are known. */
 int ikev2_derive_ike_keys(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *peer_ke, size_t len);
 
+/* ikev2-cert.c */
+void ikev2_tp_free_all(vpn_ikev2_ctx *ctx);
+bool ikev2_profile_signs(const vpn_conf_profile *p);
+bool ikev2_profile_verifies_sigs(const vpn_conf_profile *p);
+/* CERTREQ data: SPKI hashes of the CAs of the profile's trustpoints
+ * (all of them with p NULL). Errors: VPN_ERR_NOTFOUND (none), NOSPACE. */
+int ikev2_certreq_data(const vpn_ikev2_ctx *ctx, const vpn_conf_profile *p, uint8_t *out, size_t cap,
+                       size_t *len);
+/* Our ID when we sign (DN from the certificate with `identity local dn`). */
+int ikev2_cert_id_local(const vpn_ikev2_ctx *ctx, const vpn_conf_profile *prof, const vpn_addr *local,
+                        ikev2_id *out);
+/* Our certificate's subject as text ("" without one). */
+const char *ikev2_cert_local_dn(const vpn_ikev2_ctx *ctx, const vpn_conf_profile *prof);
+/* Our CERT payloads. */
+int ikev2_cert_write(const vpn_ikev2_ctx *ctx, const vpn_conf_profile *prof, vpn_ikev2_bld *b);
+/* AUTH data over the signed octets; *method and *kind say what it is. */
+int ikev2_cert_sign(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, const uint8_t *octets, size_t len,
+                    uint8_t *method, uint8_t *out, size_t cap, size_t *out_len, vpn_conf_auth *kind);
+int ikev2_peer_certs_load(const vpn_ikev2_msg *m, ikev2_peer_certs *pc);
+void ikev2_peer_certs_free(ikev2_peer_certs *pc);
+/* The conf view of a peer ID; a DN ID takes the certificate subject's text. */
+int ikev2_cert_id_to_conf(const ikev2_id *id, const ikev2_peer_certs *pc, vpn_conf_identity *out);
+/* Chain, identity and signature checks. 0 or VPN_ERR_AUTH with *why. */
+int ikev2_cert_verify(const vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_peer_certs *pc,
+                      const ikev2_id *id, uint8_t method, const uint8_t *auth, size_t auth_len,
+                      const uint8_t *octets, size_t len, const char **why);
+
 /* ikev2-auth.c */
 int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
@@ -423,6 +477,9 @@ void ikev2_child_fill_info(const ikev2_sa *sa, const ikev2_child *c, vpn_ikev2_c
                            const vpn_ikev2_ctx *ctx, bool with_keys);
 
 int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id);
+int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy);
+/* Registers a child policy; *index receives its place. */
+int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index);
 int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);

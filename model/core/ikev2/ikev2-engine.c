@@ -20,7 +20,6 @@
 #define DEFAULT_RETRIES 5u
 #define DEFAULT_HALF_OPEN_IN 40u
 #define DEFAULT_HALF_OPEN_OUT 400u
-#define HALF_OPEN_LIFE_NS (30 * NS_PER_S)  /* responder waits this long for IKE_AUTH */
 #define COOKIE_ROTATE_NS (300 * NS_PER_S)
 #define FRAG_IP_MTU 1280                   /* RFC 7383 2.5.1: a safe IP datagram size */
 
@@ -186,6 +185,7 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
         sa_free(ctx->sa[i]);
     free(ctx->sa);
     free(ctx->policy);
+    ikev2_tp_free_all(ctx);
     if (ctx->scratch)
         OPENSSL_cleanse(ctx->scratch, IKEV2_MSG_MAX);
     if (ctx->scratch2)
@@ -239,7 +239,7 @@ static bool policy_same(const ikev2_policy *a, const ikev2_policy *b)
            memcmp(a->p.ts_remote, b->p.ts_remote, sizeof a->p.ts_remote) == 0 && a->p.tag == b->p.tag;
 }
 
-static int policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index)
+int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index)
 {
     ikev2_policy np;
     int rc;
@@ -274,7 +274,7 @@ static int policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *ind
 
 int vpn_ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p)
 {
-    int rc = policy_add(ctx, p, NULL);
+    int rc = ikev2_policy_add(ctx, p, NULL);
     /* realloc may have moved the array: refresh the name pointers */
     for (size_t i = 0; ctx && i < ctx->n_policy; i++)
         ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
@@ -764,6 +764,8 @@ static int task_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task
         return ikev2_child_rekey_start(ctx, sa, now, child);
     case IKEV2_T_IKE_REKEY:
         return ikev2_ike_rekey_start(ctx, sa, now);
+    case IKEV2_T_CHILD_CREATE:
+        return ikev2_child_create_start(ctx, sa, now, child);
     case IKEV2_T_CHILD_DELETE:
     case IKEV2_T_IKE_DELETE:
     case IKEV2_T_DPD:
@@ -820,19 +822,33 @@ static bool is_natt(const vpn_ikev2_endpoint *a, const vpn_ikev2_endpoint *b)
 }
 
 /*
- * Authenticates and decrypts an SK message, or one SKF fragment (returning
- * VPN_ERR_AGAIN-like 1 while fragments are missing). On 0, *inner holds the
- * decrypted payloads (plaintext in ctx->scratch).
- * Returns 0, 1 (fragment stored, wait), or a negative error: the message
- * is to be dropped.
+ * Authenticates and decrypts an SK message, or one SKF fragment. On 0,
+ * *inner holds the decrypted payloads (their bytes in ctx->plain).
+ * Returns 0; 1: a fragment was stored, wait for the others; 2: authentic
+ * but malformed inside (inner->err_* say how); or a negative error (not
+ * authentic, or framing broken before authentication could tell): drop.
  */
+/* Strips the padding and parses the inner chain: 0, or 2 (authentic but
+ * malformed, with inner->err_* saying how). */
+static int parse_plain(const uint8_t *plain, size_t len, uint8_t first, vpn_ikev2_msg *inner)
+{
+    size_t inner_len = 0;
+
+    if (vpn_ikev2_sk_unpad(plain, len, &inner_len) != 0) {
+        memset(inner, 0, sizeof *inner);
+        inner->err_notify = VPN_IKEV2_N_INVALID_SYNTAX; /* 3.14: bad padding */
+        return 2;
+    }
+    return vpn_ikev2_msg_parse_inner(plain, inner_len, first, inner) == 0 ? 0 : 2;
+}
+
 static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_t len,
                      vpn_ikev2_msg *outer, vpn_ikev2_msg *inner)
 {
     const vpn_ikev2_payload *sk = vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SK, NULL);
     const vpn_ikev2_payload *skf = vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SKF, NULL);
     vpn_ikev2_sk_region reg;
-    size_t iv, icv, blk, inner_len = 0;
+    size_t iv, icv, blk;
     int rc;
 
     if (!sa->keyed)
@@ -847,9 +863,7 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
         if ((rc = vpn_ikev2_sk_decrypt(&sa->cr, buf, reg.iv_off, reg.ct_off, reg.ct_len, reg.icv_off,
                                        ctx->plain)) != 0)
             return rc;
-        if ((rc = vpn_ikev2_sk_unpad(ctx->plain, reg.ct_len, &inner_len)) != 0)
-            return rc;
-        return vpn_ikev2_msg_parse_inner(ctx->plain, inner_len, sk->u.sk.first, inner);
+        return parse_plain(ctx->plain, reg.ct_len, sk->u.sk.first, inner);
     }
     if (skf == NULL)
         return VPN_ERR_MALFORMED;
@@ -860,9 +874,6 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
         bool resp = (outer->hdr.flags & VPN_IKEV2_FLAG_R) != 0;
         size_t chunk_len;
 
-        if (!sa->peer_frag && !sa->req.task) {
-            /* fragments from a peer that never announced support */
-        }
         if (num == 0 || total == 0 || num > total || total > IKEV2_FRAG_MAX)
             return VPN_ERR_MALFORMED;
         if ((rc = vpn_ikev2_sk_split(outer, skf, iv, icv, blk, &reg)) != 0)
@@ -870,8 +881,12 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
         if ((rc = vpn_ikev2_sk_decrypt(&sa->cr, buf, reg.iv_off, reg.ct_off, reg.ct_len, reg.icv_off,
                                        ctx->plain)) != 0)
             return rc;
-        if ((rc = vpn_ikev2_sk_unpad(ctx->plain, reg.ct_len, &chunk_len)) != 0)
-            return rc;
+        if (vpn_ikev2_sk_unpad(ctx->plain, reg.ct_len, &chunk_len) != 0) {
+            /* authentic, but the padding is wrong (3.14) */
+            memset(inner, 0, sizeof *inner);
+            inner->err_notify = VPN_IKEV2_N_INVALID_SYNTAX;
+            return 2;
+        }
         if (sa->rf_active && (sa->rf_mid != outer->hdr.msg_id || sa->rf_response != resp ||
                               sa->rf_total != total))
             reasm_clear(sa); /* a new message (2.6: a larger Total restarts) */
@@ -899,7 +914,9 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
             for (uint16_t i = 0; i < total; i++) {
                 if (off + sa->rf_chunk[i].len > IKEV2_MSG_MAX) {
                     reasm_clear(sa);
-                    return VPN_ERR_MALFORMED;
+                    memset(inner, 0, sizeof *inner);
+                    inner->err_notify = VPN_IKEV2_N_INVALID_SYNTAX;
+                    return 2;
                 }
                 memcpy(ctx->plain + off, sa->rf_chunk[i].p, sa->rf_chunk[i].len);
                 off += sa->rf_chunk[i].len;
@@ -908,7 +925,7 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
             bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
             sa->rf_active = false;
             sa->rf_have = 0;
-            return rc;
+            return rc == 0 ? 0 : 2;
         }
     }
 }
@@ -957,7 +974,7 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
                   mid, sa->mid_recv);
         return;
     }
-    if ((inner = malloc(sizeof *inner)) == NULL)
+    if ((inner = calloc(1, sizeof *inner)) == NULL)
         return;
     rc = unprotect(ctx, sa, buf, len, outer, inner);
     if (rc == 1) {
@@ -968,18 +985,10 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     in.raw_len = len;
     in.hdr = outer->hdr;
     in.msg = inner;
-    if (rc < 0 && rc != VPN_ERR_MALFORMED && rc != VPN_ERR_TRUNCATED && rc != VPN_ERR_UNSUPPORTED &&
-        rc != VPN_ERR_LIMIT) {
-        /* not authentic (or not decryptable): drop silently (2.21.2) */
+    if (rc < 0) {
+        /* not authentic, or not decryptable: drop silently (2.21.2) */
         ctx->stats.dropped++;
         IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: dropped request %u (%s)", sa->id, mid, vpn_strerror(rc));
-        free(inner);
-        return;
-    }
-    if (rc < 0 && inner->n == 0 && !inner->err_notify) {
-        /* the padding or the SK framing was wrong before authentication
-         * could tell: treat as unauthenticated */
-        ctx->stats.dropped++;
         free(inner);
         return;
     }
@@ -992,7 +1001,7 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
         sa->remote = *remote;
         sa->local = *local;
     }
-    if (rc < 0) {
+    if (rc == 2) {
         answer_bad_inner(ctx, sa, &in, inner);
         /* an IKE_AUTH that cannot be read ends the attempt (2.21.2) */
         if (sa->phase == IKEV2_P_HALF_OPEN)
@@ -1043,11 +1052,11 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         ctx->stats.dropped++;
         return;
     }
-    if ((inner = malloc(sizeof *inner)) == NULL)
+    if ((inner = calloc(1, sizeof *inner)) == NULL)
         return;
     rc = unprotect(ctx, sa, buf, len, outer, inner);
     if (rc != 0) {
-        if (rc < 0) {
+        if (rc != 1) {
             ctx->stats.dropped++;
             IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: dropped response %u (%s)", sa->id,
                       outer->hdr.msg_id, vpn_strerror(rc));
@@ -1066,6 +1075,7 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         ikev2_auth_response(ctx, sa, now, &in);
         break;
     case IKEV2_T_CHILD_REKEY:
+    case IKEV2_T_CHILD_CREATE:
     case IKEV2_T_IKE_REKEY:
         ikev2_create_child_response(ctx, sa, now, &in);
         break;
@@ -1224,7 +1234,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
         return VPN_ERR_INVAL;
     if (count_phase(ctx, true) >= ctx->params.max_half_open_out)
         return VPN_ERR_LIMIT;
-    if ((rc = policy_add(ctx, policy, &pidx)) != 0)
+    if ((rc = ikev2_policy_add(ctx, policy, &pidx)) != 0)
         return rc;
     for (size_t i = 0; i < ctx->n_policy; i++)
         ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
@@ -1289,6 +1299,28 @@ int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
     if (sa->phase != IKEV2_P_ESTABLISHED)
         return VPN_ERR_STATE;
     rc = ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_DELETE, child_id);
+    sweep(ctx);
+    return rc;
+}
+
+int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
+                           const vpn_ikev2_policy *policy)
+{
+    ikev2_sa *sa;
+    size_t idx;
+    int rc;
+
+    if (ctx == NULL || policy == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to || sa->down_emitted)
+        return VPN_ERR_STATE;
+    if ((rc = ikev2_policy_add(ctx, policy, &idx)) != 0)
+        return rc;
+    for (size_t i = 0; i < ctx->n_policy; i++)
+        ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
+    rc = ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_CREATE, (uint32_t)idx);
     sweep(ctx);
     return rc;
 }
@@ -1367,8 +1399,8 @@ static uint64_t dpd_due(const ikev2_sa *sa)
     const vpn_conf_profile *p = sa->profile;
 
     if (p == NULL || p->dpd_mode == VPN_CONF_DPD_OFF || p->dpd_interval_s == 0 ||
-        sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to)
-        return UINT64_MAX;
+        sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to || sa->down_emitted)
+        return UINT64_MAX; /* not for SAs the driver no longer knows */
     if (p->dpd_mode == VPN_CONF_DPD_ON_DEMAND && sa->last_send_traffic <= sa->last_recv)
         return UINT64_MAX; /* nothing sent since we last heard: no question to ask */
     return sa->last_recv + (uint64_t)p->dpd_interval_s * NS_PER_S;
@@ -1568,10 +1600,16 @@ static void sa_info(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, vpn_ikev2_sa_i
     }
     o->auth_local = sa->auth_local;
     o->auth_remote = sa->auth_remote;
+    o->auth_sign = sa->auth_local_kind;
+    o->auth_verify = sa->auth_remote_kind;
     o->id_local.type = sa->id_local.type;
     ikev2_id_text(&sa->id_local, o->id_local.text, sizeof o->id_local.text);
     o->id_remote.type = sa->id_remote.type;
     ikev2_id_text(&sa->id_remote, o->id_remote.text, sizeof o->id_remote.text);
+    if (sa->dn_local[0])
+        snprintf(o->id_local.text, sizeof o->id_local.text, "%s", sa->dn_local);
+    if (sa->dn_remote[0])
+        snprintf(o->id_remote.text, sizeof o->id_remote.text, "%s", sa->dn_remote);
     o->lifetime_s = sa->profile && sa->profile->lifetime_s ? sa->profile->lifetime_s : VPN_CONF_IKE_LIFETIME_S;
     o->established_ns = sa->established;
     o->created_ns = sa->created;

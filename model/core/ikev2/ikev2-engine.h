@@ -25,6 +25,22 @@
  * and is ignored. The engine emits NAT keepalives itself when it is behind
  * a NAT and the profile (or `crypto ikev2 nat keepalive`) asks for them.
  *
+ * Protocol choices: one request in flight per IKE SA in each direction (the
+ * RFC 7296 2.3 window of 1; SET_WINDOW_SIZE is not sent); retransmission
+ * doubles from 1 s to at most 32 s and gives up after 5 retries (params);
+ * encrypted messages that would make IP datagrams over 1280 octets go as
+ * RFC 7383 fragments when the peer announced support; the side that
+ * initiated an SA rekeys it at 90% of its lifetime (the IKEv2 profile's, or
+ * the ipsec profile's for CHILD_SAs) and the other side at 95%, so that
+ * simultaneous rekeys stay rare; when they happen they are resolved as
+ * RFC 7296 2.8.1 and 2.8.2 say.
+ *
+ * Events, in order: IKE_UP then CHILD_UP for a new tunnel; for a CHILD_SA
+ * rekey CHILD_UP (new, old_id set), CHILD_REKEYED, then CHILD_DOWN (old,
+ * reason REKEYED) once the old pair is deleted; for an IKE SA rekey one
+ * IKE_REKEYED (the children move, no DOWN/UP); on deletion or failure
+ * CHILD_DOWN for each child, then IKE_DOWN (established SAs) or FAILED.
+ *
  * Callbacks are made from inside the entry points; they must not call back
  * into the same ctx (the driver queues what it wants to do). Data handed to
  * a callback is valid only during the call.
@@ -44,6 +60,8 @@
 #include "common/vpn-log.h"
 #include "conf/conf.h"
 #include "crypto/kdf.h"
+#include "crypto/sig.h"
+#include "crypto/x509.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -176,6 +194,9 @@ typedef struct vpn_ikev2_params {
     /* Half-open (IKE_SA_INIT answered, IKE_AUTH not yet done) limits as IOS's
      * in-negotiation limits; 0 = defaults 40 in / 400 out. */
     unsigned max_half_open_in, max_half_open_out;
+    /* Certificates are checked at Unix time unix_time_offset_s + now / 1e9
+     * (the engine's clock has the driver's epoch). */
+    int64_t unix_time_offset_s;
 } vpn_ikev2_params;
 
 typedef struct vpn_ikev2_ctx vpn_ikev2_ctx;
@@ -216,6 +237,20 @@ typedef struct vpn_ikev2_policy {
  * VPN_ERR_NOMEM.
  */
 int vpn_ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p);
+
+/*
+ * Certificates, as IOS keeps them in trustpoints (`pki trustpoint NAME` in
+ * a profile names the ones it uses; a profile naming none uses all).
+ * add_ca trusts ca (root or intermediate) under the trustpoint; set_cert
+ * gives this node's certificate, its private key and the intermediates to
+ * send with it. All are borrowed and must outlive the ctx; the trustpoint
+ * is created on first use.
+ * Errors: VPN_ERR_INVAL, VPN_ERR_POLICY (key not private or not the
+ * certificate's), VPN_ERR_NOMEM.
+ */
+int vpn_ikev2_trustpoint_add_ca(vpn_ikev2_ctx *ctx, const char *trustpoint, const vpn_x509 *ca);
+int vpn_ikev2_trustpoint_set_cert(vpn_ikev2_ctx *ctx, const char *trustpoint, const vpn_x509 *cert,
+                                  const vpn_sig_key *key, const vpn_x509 *const *chain, size_t n_chain);
 
 /* ---- driving it ------------------------------------------------------------ */
 
@@ -260,6 +295,17 @@ uint64_t vpn_ikev2_next_deadline(const vpn_ikev2_ctx *ctx);
  * Errors: VPN_ERR_NOTFOUND.
  */
 int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id);
+
+/*
+ * Negotiates another CHILD_SA under an established IKE SA (CREATE_CHILD_SA,
+ * RFC 7296 1.3.1), for policy (copied and registered as by
+ * vpn_ikev2_policy_add; its ipsec profile's PFS group applies). The result
+ * is a CHILD_UP event, or FAILED with the reason.
+ * Errors: VPN_ERR_NOTFOUND, VPN_ERR_STATE, VPN_ERR_INVAL, VPN_ERR_POLICY,
+ * VPN_ERR_LIMIT (too much queued), VPN_ERR_NOMEM.
+ */
+int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
+                           const vpn_ikev2_policy *policy);
 
 /* Deletes one CHILD_SA pair (INFORMATIONAL with Delete for its SPI).
  * Errors: VPN_ERR_NOTFOUND, VPN_ERR_STATE, VPN_ERR_NOMEM. */
@@ -306,6 +352,7 @@ typedef struct vpn_ikev2_sa_info {
     uint8_t spi_i[8], spi_r[8];
     uint16_t encr, encr_key_bits, integ, prf, dh_group;
     uint8_t auth_local, auth_remote; /* auth methods (crypto-ids.h), 0 if not yet */
+    vpn_conf_auth auth_sign, auth_verify; /* what they are in IOS words (PSK, RSA, ECDSA) */
     vpn_ikev2_id_info id_local, id_remote;
     uint32_t lifetime_s;
     uint64_t established_ns; /* 0 while negotiating */

@@ -98,6 +98,21 @@ int ikev2_derive_ike_keys(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *peer_
     return rc;
 }
 
+/* RFC 7427 4: the hashes we verify signatures with (no SHA-1). */
+static const uint8_t our_hashes[6] = {0, VPN_IKE_HASH_SHA2_256, 0, VPN_IKE_HASH_SHA2_384, 0,
+                                      VPN_IKE_HASH_SHA2_512};
+
+static void read_hashes(ikev2_sa *sa, const vpn_ikev2_msg *m)
+{
+    const vpn_ikev2_payload *p = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, NULL);
+    sa->peer_hashes = 0;
+    for (size_t i = 0; p && i + 1 < p->u.notify.data.len; i += 2) {
+        uint16_t h = vpn_load16(p->u.notify.data.ptr + i);
+        if (h < 32)
+            sa->peer_hashes |= 1u << h;
+    }
+}
+
 static int suite_from(const vpn_ikev2_proposal *p, vpn_ikev2_suite *s, uint16_t *group)
 {
     memset(s, 0, sizeof *s);
@@ -136,6 +151,7 @@ static int build_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
     write_natd(&o.b, sa->spi_i, zero, &sa->local, &sa->remote);
     /* RFC 7383 2.3 */
     vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+    vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, our_hashes, sizeof our_hashes);
     if ((rc = ikev2_out_finish(ctx, sa, &o, out, &n)) != 0)
         return rc;
     /* RealMessage1 for the AUTH payload (2.15) is this exact message. */
@@ -298,6 +314,7 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     }
     nat_detect(sa, m, sa->spi_i, sa->spi_r);
     sa->peer_frag = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL) != NULL;
+    read_hashes(sa, m);
     if (sa->nat_local || sa->nat_remote) {
         /* RFC 7296 2.23: after a NAT is detected, IKE moves to port 4500 */
         sa->natt = true;
@@ -437,6 +454,15 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     vpn_ikev2_bld_nonce(&o.b, sa->nr, sa->nr_len);
     write_natd(&o.b, sa->spi_i, sa->spi_r, local, remote);
     vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+    vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, our_hashes, sizeof our_hashes);
+    {
+        /* RFC 7296 3.7: the CAs we trust (the profile is not known yet:
+         * all trustpoints) */
+        uint8_t cr[20 * 32];
+        size_t cl = 0;
+        if (ikev2_certreq_data(ctx, NULL, cr, sizeof cr, &cl) == 0)
+            vpn_ikev2_bld_cert(&o.b, VPN_IKEV2_PL_CERTREQ, VPN_IKEV2_CERT_X509_SIG, cr, cl);
+    }
     if (ikev2_out_finish(ctx, sa, &o, out, &n) != 0)
         goto internal;
     sa->init_resp = out[0];
@@ -450,8 +476,9 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     /* the request carried SPIr = 0 in its NAT-D hashes */
     nat_detect(sa, m, sa->spi_i, zero);
     sa->peer_frag = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL) != NULL;
+    read_hashes(sa, m);
     sa->phase = IKEV2_P_HALF_OPEN;
-    sa->half_open_until = now + 30 * NS_PER_S;
+    sa->half_open_until = now + IKEV2_HALF_OPEN_LIFE_NS;
     sa->mid_recv = 1;
     ikev2_send_raw(ctx, local, remote, sa->id, sa->init_resp.p, sa->init_resp.len);
     ctx->stats.out_responses++;

@@ -33,20 +33,6 @@ static bool encr_aead(uint16_t id)
            id == VPN_ENCR_CHACHA20_POLY1305;
 }
 
-static const char *auth_method_name(uint8_t m)
-{
-    switch (m) {
-    case VPN_AUTH_METHOD_PSK: return "PSK";
-    case VPN_AUTH_METHOD_RSA_SIG: return "RSA";
-    case VPN_AUTH_METHOD_ECDSA_256:
-    case VPN_AUTH_METHOD_ECDSA_384:
-    case VPN_AUTH_METHOD_ECDSA_521: return "ECDSA";
-    case VPN_AUTH_METHOD_DIGITAL_SIG: return "RSA"; /* refined by the engine's label */
-    case VPN_AUTH_METHOD_NULL: return "NULL";
-    }
-    return "Unknown";
-}
-
 static const char *endpoint_str(const vpn_ikev2_endpoint *e, char *buf, size_t len)
 {
     char a[VPN_ADDR_STRLEN];
@@ -64,6 +50,8 @@ static void spi_hex(const uint8_t spi[8], char out[17])
     out[16] = '\0';
 }
 
+static int range_prefix(const vpn_ikev2_selector *s);
+
 static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, uint64_t now,
                          bool detail, vpn_show_buf *b)
 {
@@ -79,7 +67,7 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
                            "Auth verify: %s\n",
                         encr_family(sa->encr), sa->encr_key_bits, vpn_show_prf_name(sa->prf),
                         encr_aead(sa->encr) ? "None" : vpn_show_integ_name(sa->integ), sa->dh_group,
-                        auth_method_name(sa->auth_local), auth_method_name(sa->auth_remote));
+                        vpn_conf_auth_name(sa->auth_sign), vpn_conf_auth_name(sa->auth_verify));
     } else {
         vpn_show_printf(b, "      Encr: Unknown - 0, PRF: Unknown - 0, Hash: None, DH Grp:0, "
                            "Auth sign: Unknown - 0, Auth verify: Unknown - 0\n");
@@ -127,21 +115,31 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
     vpn_show_printf(b, "      Cisco Trust Security SGT is disabled\n");
     vpn_show_printf(b, "      Initiator of SA : %s\n", sa->initiator ? "Yes" : "No");
     {
-        /* The peer's protected subnets: the remote selectors of the children. */
+        /* The peer's protected subnets: the remote selectors of the children,
+         * "address mask" as IOS prints its routes. */
         bool head = false;
         for (size_t i = 0; i < sa->n_children; i++) {
             vpn_ikev2_child_state cs;
             if (vpn_ikev2_child_get(ctx, sa->id, i, &cs) != 0)
                 continue;
             for (size_t j = 0; j < cs.info.n_ts_remote; j++) {
-                char buf[96];
+                char a[VPN_ADDR_STRLEN], m[VPN_ADDR_STRLEN];
                 const vpn_ikev2_selector *s = &cs.info.ts_remote[j];
+                int plen = range_prefix(s);
+                vpn_addr mask;
                 if (!head) {
                     vpn_show_printf(b, "      Remote subnets:\n");
                     head = true;
                 }
-                vpn_show_selector_addr(s, buf, sizeof buf);
-                vpn_show_printf(b, "      %s\n", buf);
+                vpn_addr_str(&s->addr_lo, a, sizeof a);
+                if (s->family == VPN_AF_INET && plen >= 0) {
+                    vpn_len_to_mask((uint8_t)plen, &mask);
+                    vpn_show_printf(b, "      %s %s\n", a, vpn_addr_str(&mask, m, sizeof m));
+                } else if (plen >= 0) {
+                    vpn_show_printf(b, "      %s/%d\n", a, plen);
+                } else {
+                    vpn_show_printf(b, "      %s-%s\n", a, vpn_addr_str(&s->addr_hi, m, sizeof m));
+                }
             }
         }
     }

@@ -75,6 +75,7 @@ typedef struct tp_net {
     vpn_addr nat_addr;
     uint16_t nat_map_port[2];     /* public ports for private 500 and 4500 */
     unsigned max_half_open_in, max_half_open_out; /* for nodes added next (0: default) */
+    int64_t unix_time_offset_s;                    /* for nodes added next */
 } tp_net;
 
 static inline vpn_conf *tp_conf(const char *text)
@@ -169,6 +170,7 @@ static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr
     p.user = nd;
     p.max_half_open_in = n->max_half_open_in;
     p.max_half_open_out = n->max_half_open_out;
+    p.unix_time_offset_s = n->unix_time_offset_s;
     assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
     return nd;
 }

@@ -1,0 +1,440 @@
+/*
+ * IKE_AUTH with certificates: RSA and ECDSA signatures (RFC 7427 Digital
+ * Signature, method 14), X.509 chains from IOS-style trustpoints, CERT and
+ * CERTREQ payloads, identities backed by the certificate (RFC 4945),
+ * asymmetric authentication (one side PSK, the other a signature), and
+ * IKE_AUTH messages too large for one datagram going out as RFC 7383
+ * fragments. A small PKI is made at test time with OpenSSL.
+ */
+#define _DEFAULT_SOURCE /* popen, and the BSD types libpcap's headers use */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "crypto/sig.h"
+#include "crypto/x509.h"
+#include "ikev2-pair.h"
+#include "ikev2-wireshark.h"
+
+#define T0 ((time_t)1700000000) /* certificates are valid around this time */
+#define DAY ((time_t)86400)
+
+typedef struct cert_spec {
+    const char *cn;
+    bool ca;
+    time_t not_before, not_after;
+    const char *san;
+    long serial;
+} cert_spec;
+
+static X509 *make_cert(const cert_spec *spec, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
+{
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    X509V3_CTX v3;
+    X509_EXTENSION *e;
+
+    assert_non_null(x);
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), spec->serial);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"VPN Test Lab", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)spec->cn, -1, -1, 0);
+    X509_set_subject_name(x, name);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+    ASN1_TIME_set(X509_getm_notBefore(x), spec->not_before);
+    ASN1_TIME_set(X509_getm_notAfter(x), spec->not_after);
+    X509_set_pubkey(x, key);
+    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+    e = X509V3_EXT_nconf_nid(NULL, &v3, NID_basic_constraints, spec->ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    e = X509V3_EXT_nconf_nid(NULL, &v3, NID_key_usage,
+                             spec->ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    if (spec->san) {
+        e = X509V3_EXT_nconf_nid(NULL, &v3, NID_subject_alt_name, spec->san);
+        assert_non_null(e);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    assert_true(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
+    X509_NAME_free(name);
+    return x;
+}
+
+static vpn_x509 *to_vpn(X509 *x)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    vpn_x509 *c;
+    assert_true(n > 0);
+    assert_int_equal(vpn_x509_load(&c, der, (size_t)n), 0);
+    OPENSSL_free(der);
+    return c;
+}
+
+static vpn_sig_key *key_of(EVP_PKEY *k)
+{
+    vpn_sig_key *s;
+    assert_int_equal(vpn_sig_key_from_evp(&s, k), 0);
+    return s;
+}
+
+typedef struct pki {
+    EVP_PKEY *ca_k, *other_k, *hub_k, *spoke_k, *ecd_k;
+    X509 *ca_x, *other_x, *hub_x, *spoke_x, *ecd_x, *wrongname_x;
+    vpn_x509 *ca, *other, *hub, *spoke, *ecd, *wrongname;
+    vpn_sig_key *hub_key, *spoke_key, *ecd_key;
+} pki;
+
+static pki P;
+
+static int pki_setup(void **state)
+{
+    (void)state;
+    cert_spec ca = {"Lab Root CA", true, T0 - DAY, T0 + 3650 * DAY, NULL, 1};
+    cert_spec other = {"Other Root CA", true, T0 - DAY, T0 + 3650 * DAY, NULL, 2};
+    cert_spec hub = {"hub1.example.net", false, T0 - DAY, T0 + 365 * DAY,
+                     "DNS:hub1.example.net,IP:192.0.2.1", 3};
+    cert_spec spoke = {"spoke1.example.net", false, T0 - DAY, T0 + 365 * DAY,
+                       "DNS:spoke1.example.net,IP:192.0.2.2", 4};
+    cert_spec ecd = {"spoke1.example.net", false, T0 - DAY, T0 + 365 * DAY,
+                     "DNS:spoke1.example.net,IP:192.0.2.2", 5};
+    cert_spec wrongname = {"hub1.example.net", false, T0 - DAY, T0 + 365 * DAY, "DNS:elsewhere.example.net", 6};
+
+    P.ca_k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    P.other_k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    P.hub_k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    P.spoke_k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    P.ecd_k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    P.ca_x = make_cert(&ca, P.ca_k, NULL, NULL);
+    P.other_x = make_cert(&other, P.other_k, NULL, NULL);
+    P.hub_x = make_cert(&hub, P.hub_k, P.ca_x, P.ca_k);
+    P.spoke_x = make_cert(&spoke, P.spoke_k, P.ca_x, P.ca_k);
+    P.ecd_x = make_cert(&ecd, P.ecd_k, P.ca_x, P.ca_k);
+    P.wrongname_x = make_cert(&wrongname, P.hub_k, P.ca_x, P.ca_k);
+    P.ca = to_vpn(P.ca_x);
+    P.other = to_vpn(P.other_x);
+    P.hub = to_vpn(P.hub_x);
+    P.spoke = to_vpn(P.spoke_x);
+    P.ecd = to_vpn(P.ecd_x);
+    P.wrongname = to_vpn(P.wrongname_x);
+    P.hub_key = key_of(P.hub_k);
+    P.spoke_key = key_of(P.spoke_k);
+    P.ecd_key = key_of(P.ecd_k);
+    return 0;
+}
+
+static int pki_teardown(void **state)
+{
+    (void)state;
+    vpn_x509 *c[] = {P.ca, P.other, P.hub, P.spoke, P.ecd, P.wrongname};
+    X509 *x[] = {P.ca_x, P.other_x, P.hub_x, P.spoke_x, P.ecd_x, P.wrongname_x};
+    EVP_PKEY *k[] = {P.ca_k, P.other_k, P.hub_k, P.spoke_k, P.ecd_k};
+    for (size_t i = 0; i < 6; i++) {
+        vpn_x509_del(c[i]);
+        X509_free(x[i]);
+    }
+    for (size_t i = 0; i < 5; i++)
+        EVP_PKEY_free(k[i]);
+    vpn_sig_key_del(P.hub_key);
+    vpn_sig_key_del(P.spoke_key);
+    vpn_sig_key_del(P.ecd_key);
+    return 0;
+}
+
+/* One router's configuration for certificate (or mixed) authentication. */
+static char *cert_conf(const char *host, const char *peer, const char *group, const char *auth_local,
+                       const char *auth_remote, const char *identity, const char *match)
+{
+    char *b = malloc(4096);
+    assert_non_null(b);
+    snprintf(b, 4096,
+             "hostname %s\n"
+             "crypto ikev2 proposal P1\n encryption aes-cbc-256\n integrity sha256\n group %s\n"
+             "crypto ikev2 policy POL1\n proposal P1\n"
+             "crypto ikev2 keyring KR\n peer PEER\n  address %s\n"
+             "  pre-shared-key local psk-of-%s\n  pre-shared-key remote psk-of-peer\n"
+             "crypto ikev2 profile PROF\n"
+             " match identity remote %s\n"
+             " identity local %s\n"
+             " authentication local %s\n"
+             " authentication remote %s\n"
+             " keyring local KR\n"
+             " pki trustpoint LAB\n"
+             "crypto ipsec transform-set TS esp-gcm 256\n"
+             "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile PROF\n",
+             host, group, peer, host, match, identity, auth_local, auth_remote);
+    return b;
+}
+
+typedef struct setup_args {
+    const char *group;
+    const char *a_local, *a_remote, *a_identity, *a_match;
+    const char *b_local, *b_remote, *b_identity, *b_match;
+    const vpn_x509 *a_cert, *b_cert;
+    const vpn_sig_key *a_key, *b_key;
+    const vpn_x509 *a_trust, *b_trust;
+    int64_t clock;   /* Unix time at now == 0 */
+} setup_args;
+
+static void two_nodes(tp_net *n, const char *ta, const char *tb, int64_t clock)
+{
+    tp_init(n);
+    n->unix_time_offset_s = clock ? clock : (int64_t)T0;
+    tp_add(n, ta, "192.0.2.1", "R1");
+    tp_add(n, tb, "192.0.2.2", "R2");
+}
+
+static void cert_setup(tp_net *n, const setup_args *s)
+{
+    char *ta = cert_conf("R1", "192.0.2.2", s->group, s->a_local, s->a_remote, s->a_identity, s->a_match);
+    char *tb = cert_conf("R2", "192.0.2.1", s->group, s->b_local, s->b_remote, s->b_identity, s->b_match);
+    vpn_ikev2_ctx *a, *b;
+
+    two_nodes(n, ta, tb, s->clock);
+    free(ta);
+    free(tb);
+    a = n->node[0].ctx;
+    b = n->node[1].ctx;
+    if (s->a_trust)
+        assert_int_equal(vpn_ikev2_trustpoint_add_ca(a, "LAB", s->a_trust), 0);
+    if (s->b_trust)
+        assert_int_equal(vpn_ikev2_trustpoint_add_ca(b, "LAB", s->b_trust), 0);
+    if (s->a_cert)
+        assert_int_equal(vpn_ikev2_trustpoint_set_cert(a, "LAB", s->a_cert, s->a_key, NULL, 0), 0);
+    if (s->b_cert)
+        assert_int_equal(vpn_ikev2_trustpoint_set_cert(b, "LAB", s->b_cert, s->b_key, NULL, 0), 0);
+}
+
+static setup_args rsa_both(void)
+{
+    setup_args s = {"14",
+                    "rsa-sig", "rsa-sig", "dn", "fqdn spoke1.example.net",
+                    "rsa-sig", "rsa-sig", "fqdn spoke1.example.net", "any",
+                    NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    s.a_cert = P.hub;
+    s.a_key = P.hub_key;
+    s.b_cert = P.spoke;
+    s.b_key = P.spoke_key;
+    s.a_trust = s.b_trust = P.ca;
+    return s;
+}
+
+static void run_handshake(tp_net *n)
+{
+    vpn_ikev2_policy p = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    initiate(n, &p);
+    tp_run_for(n, 1);
+}
+
+static void assert_up(tp_net *n, vpn_conf_auth a_sign, vpn_conf_auth b_sign)
+{
+    vpn_ikev2_sa_info ia, ib;
+    int ea = tp_find_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP, 0), eb = tp_find_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    if (ea < 0 || eb < 0)
+        fail_msg("no CHILD_SA (R1 log: %s / R2 log: %s)", n->node[0].log.last, n->node[1].log.last);
+    tp_assert_child_pair(&n->node[0].ev[ea], &n->node[1].ev[eb]);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.auth_sign, a_sign);
+    assert_int_equal(ia.auth_verify, b_sign);
+    assert_int_equal(ib.auth_sign, b_sign);
+    assert_int_equal(ib.auth_verify, a_sign);
+    if (a_sign != VPN_CONF_AUTH_PSK)
+        assert_int_equal(ia.auth_local, VPN_AUTH_METHOD_DIGITAL_SIG);
+    if (b_sign != VPN_CONF_AUTH_PSK)
+        assert_int_equal(ib.auth_local, VPN_AUTH_METHOD_DIGITAL_SIG);
+}
+
+static size_t count_skf(tp_net *n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n->n_log; i++) {
+        size_t l;
+        const uint8_t *p = tp_ike(n->log[i], &l);
+        c += l >= 28 && p[16] == 53;
+    }
+    return c;
+}
+
+/* RSA-2048 certificates with MODP 2048 (the benchmark's second pair):
+ * R1 an FQDN identity from its SAN, R2 its DN. The certificates make
+ * IKE_AUTH larger than 1280 octets: it goes in RFC 7383 fragments. */
+static void test_rsa_certificates(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    vpn_ikev2_sa_info ia;
+    (void)state;
+
+    cert_setup(&n, &s);
+    run_handshake(&n);
+    assert_up(&n, VPN_CONF_AUTH_RSA_SIG, VPN_CONF_AUTH_RSA_SIG);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.dh_group, VPN_DH_MODP_2048);
+    assert_string_equal(ia.id_local.text, "O=VPN Test Lab, CN=hub1.example.net");
+    assert_int_equal(ia.id_local.type, 9); /* ID_DER_ASN1_DN */
+    assert_string_equal(ia.id_remote.text, "spoke1.example.net");
+    assert_true(count_skf(&n) >= 4);          /* both IKE_AUTH messages fragmented */
+    for (size_t i = 0; i < n.n_log; i++)
+        assert_true(n.log[i]->len <= 1280 - 28);
+    tp_free(&n);
+}
+
+static void test_ecdsa_certificates(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    (void)state;
+
+    s.group = "19";
+    s.a_local = "ecdsa-sig";
+    s.b_remote = "ecdsa-sig";
+    s.a_cert = P.ecd;
+    s.a_key = P.ecd_key;
+    s.b_local = "ecdsa-sig";
+    s.a_remote = "ecdsa-sig";
+    s.b_cert = P.ecd;
+    s.b_key = P.ecd_key;
+    s.a_match = "fqdn spoke1.example.net";
+    cert_setup(&n, &s);
+    run_handshake(&n);
+    assert_up(&n, VPN_CONF_AUTH_ECDSA_SIG, VPN_CONF_AUTH_ECDSA_SIG);
+    tp_free(&n);
+}
+
+/* FlexVPN's asymmetric authentication: R1 proves itself with a PSK (the
+ * profile's own `pre-share key`) and verifies R2's RSA signature; R2 the
+ * other way round. */
+static void test_asymmetric_psk_and_rsa(void **state)
+{
+    tp_net n;
+    char *ta = cert_conf("R1", "192.0.2.2", "19", "pre-share key sesame", "rsa-sig", "address 192.0.2.1",
+                         "fqdn spoke1.example.net");
+    char *tb = cert_conf("R2", "192.0.2.1", "19", "rsa-sig", "pre-share key sesame", "fqdn spoke1.example.net",
+                         "address 192.0.2.1 255.255.255.255");
+    vpn_ikev2_sa_info ib;
+    (void)state;
+
+    two_nodes(&n, ta, tb, 0);
+    free(ta);
+    free(tb);
+    assert_int_equal(vpn_ikev2_trustpoint_add_ca(n.node[0].ctx, "LAB", P.ca), 0);
+    assert_int_equal(vpn_ikev2_trustpoint_set_cert(n.node[1].ctx, "LAB", P.spoke, P.spoke_key, NULL, 0), 0);
+    run_handshake(&n);
+    assert_up(&n, VPN_CONF_AUTH_PSK, VPN_CONF_AUTH_RSA_SIG);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ib.auth_remote, VPN_AUTH_METHOD_PSK);
+    /* a key that does not fit the certificate is refused */
+    assert_int_equal(vpn_ikev2_trustpoint_set_cert(n.node[1].ctx, "LAB", P.spoke, P.hub_key, NULL, 0),
+                     VPN_ERR_POLICY);
+    tp_free(&n);
+}
+
+static void expect_auth_failure(const setup_args *s)
+{
+    tp_net n;
+    cert_setup(&n, s);
+    run_handshake(&n);
+    tp_run_for(&n, 100);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP) - tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN),
+                     0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    tp_free(&n);
+}
+
+/* R2 trusts another CA: R1's certificate does not verify. */
+static void test_untrusted_ca(void **state)
+{
+    setup_args s = rsa_both();
+    (void)state;
+    s.b_trust = P.other;
+    expect_auth_failure(&s);
+}
+
+/* R1 signs fine but claims an identity its certificate does not hold. */
+static void test_identity_not_in_cert(void **state)
+{
+    setup_args s = rsa_both();
+    (void)state;
+    s.a_cert = P.wrongname;
+    s.a_identity = "fqdn hub1.example.net";
+    expect_auth_failure(&s);
+}
+
+/* The clock says the certificates have expired. */
+static void test_expired(void **state)
+{
+    setup_args s = rsa_both();
+    (void)state;
+    s.clock = (int64_t)(T0 + 2 * 365 * DAY);
+    expect_auth_failure(&s);
+}
+
+/* A profile that wants signatures but has no certificate to sign with. */
+static void test_no_local_certificate(void **state)
+{
+    setup_args s = rsa_both();
+    (void)state;
+    s.b_cert = NULL;
+    expect_auth_failure(&s);
+}
+
+/* The RSA run in a pcap: tshark decodes every fragment, and with the key
+ * file decrypts each one (RFC 7383 fragments are protected one by one). */
+static void test_pcap_rsa_fragments(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    run r;
+    char *keyed;
+    size_t skf;
+    (void)state;
+
+    need_tshark();
+    memset(&r, 0, sizeof r);
+    cert_setup(&n, &s);
+    run_handshake(&n);
+    assert_up(&n, VPN_CONF_AUTH_RSA_SIG, VPN_CONF_AUTH_RSA_SIG);
+    grab_keys(&r, &n);
+    write_files(&r, &n, "rsa-cert-fragments");
+    skf = count_skf(&n);
+    keyed = tshark(&r, true, "-V");
+    if (strstr(keyed, "Malformed") || strstr(keyed, "malformed"))
+        fail_msg("tshark finds a malformed packet in %s/ikev2.pcap", r.dir);
+    assert_int_equal(count(keyed, "Payload: Encrypted and Authenticated Fragment (53)"), skf);
+    assert_int_equal(count(keyed, "<HMAC_SHA2_256_128 [RFC4868]>[correct]"), skf);
+    assert_int_equal(count(keyed, "]>[incorrect]"), 0);
+    /* Wireshark reassembles both messages and shows what they carry */
+    assert_int_equal(count(keyed, "[Reassembled ISAKMP length:"), 2);
+    assert_int_equal(count(keyed, "Payload: Certificate (37)"), 2);
+    assert_int_equal(count(keyed, "Payload: Authentication (39)"), 2);
+    assert_int_equal(count(keyed, "Payload: Certificate Request (38)"), 2);
+    assert_true(count(keyed, "Authentication Method: Digital Signature (14)") == 2);
+    free(keyed);
+    tp_free(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rsa_certificates),
+        cmocka_unit_test(test_ecdsa_certificates),
+        cmocka_unit_test(test_asymmetric_psk_and_rsa),
+        cmocka_unit_test(test_untrusted_ca),
+        cmocka_unit_test(test_identity_not_in_cert),
+        cmocka_unit_test(test_expired),
+        cmocka_unit_test(test_no_local_certificate),
+        cmocka_unit_test(test_pcap_rsa_fragments),
+    };
+    return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
+}
