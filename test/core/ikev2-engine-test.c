@@ -96,6 +96,23 @@ static void test_psk_modp2048_gcm(void **state)
     handshake(&a, &b, VPN_DH_MODP_2048, VPN_ENCR_AES_GCM_16);
 }
 
+/* A full handshake in every DH group the engine offers (RFC 3526, RFC 5903,
+ * RFC 8031, and the legacy MODP groups 2 and 5 a configuration may name). */
+static void test_psk_every_group(void **state)
+{
+    static const struct { const char *name; uint16_t id; } groups[] = {
+        {"2", VPN_DH_MODP_1024},   {"5", VPN_DH_MODP_1536},  {"14", VPN_DH_MODP_2048},
+        {"15", VPN_DH_MODP_3072},  {"16", VPN_DH_MODP_4096}, {"19", VPN_DH_ECP_256},
+        {"20", VPN_DH_ECP_384},    {"21", VPN_DH_ECP_521},   {"31", VPN_DH_CURVE25519},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        peer_conf a = conf_a(), b = conf_b();
+        a.groups = b.groups = groups[i].name;
+        handshake(&a, &b, groups[i].id, VPN_ENCR_AES_CBC);
+    }
+}
+
 /* The same PSK both ways works too (IOS `pre-shared-key KEY`). */
 static void test_psk_symmetric_sha512(void **state)
 {
@@ -610,6 +627,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_psk_ecp19_cbc),
         cmocka_unit_test(test_psk_modp2048_gcm),
+        cmocka_unit_test(test_psk_every_group),
         cmocka_unit_test(test_psk_symmetric_sha512),
         cmocka_unit_test(test_ts_narrowing),
         cmocka_unit_test(test_implicit_policy_transport),
