@@ -3,6 +3,7 @@
 #include "vpn-ipsec-stack.h"
 #include "vpn-node-engine.h"
 
+#include "ns3/boolean.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/ipv4-packet-info-tag.h"
 #include "ns3/log.h"
@@ -12,6 +13,7 @@
 #include "ns3/socket.h"
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
+#include "ns3/nstime.h"
 
 #include <functional>
 #include <sstream>
@@ -86,6 +88,18 @@ Ikev2Daemon::GetTypeId()
             .SetParent<Application>()
             .SetGroupName("Vpn")
             .AddConstructor<Ikev2Daemon>()
+            .AddAttribute("InitiateAtStart",
+                          "Initiating tunnels bring IKE up when the daemon starts; when false "
+                          "they wait for the first packet that needs the tunnel (on demand).",
+                          BooleanValue(true),
+                          MakeBooleanAccessor(&Ikev2Daemon::m_initiateAtStart),
+                          MakeBooleanChecker())
+            .AddAttribute("OnDemandHoldDown",
+                          "Least time between two traffic-triggered initiations of one tunnel "
+                          "(so a failing peer is not hammered by every dropped packet).",
+                          TimeValue(Seconds(1)),
+                          MakeTimeAccessor(&Ikev2Daemon::m_onDemandHoldDown),
+                          MakeTimeChecker())
             .AddTraceSource("IkeSaUp",
                             "An IKE SA was established (id, peer, detail).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_ikeUpTrace),
@@ -118,7 +132,9 @@ Ikev2Daemon::Ikev2Daemon()
       m_ctx(nullptr),
       m_drbg(nullptr),
       m_ikeUp(0),
-      m_childUp(0)
+      m_childUp(0),
+      m_initiateAtStart(true),
+      m_onDemandHoldDown(Seconds(1))
 {
 }
 
@@ -157,7 +173,7 @@ Ikev2Daemon::SetConfig(const std::string& iosText)
 void
 Ikev2Daemon::Protect(Ptr<VpnTunnelNetDevice> tunnel, const std::string& ipsecProfile, bool initiate)
 {
-    m_protected.push_back({tunnel, ipsecProfile, initiate});
+    m_protected.push_back({tunnel, ipsecProfile, initiate, Seconds(0), false});
 }
 
 void
@@ -183,6 +199,27 @@ Ikev2Daemon::EnsureEngine()
     NS_ABORT_MSG_IF(rc != 0, "IKEv2 engine: " << vpn_strerror(rc));
 }
 
+vpn_ikev2_policy
+Ikev2Daemon::PolicyFor(const Protected& p, size_t index) const
+{
+    vpn_ikev2_policy pol{};
+    pol.ipsec_profile = p.profile.c_str();
+    pol.remote.addr = ToCore(p.tunnel->GetTunnelDestination());
+    pol.remote.len = 32;
+    pol.tag = static_cast<uint32_t>(index);
+    if (p.tunnel->GetMode() == VpnTunnelNetDevice::GRE_IPSEC)
+    {
+        // GRE/IPsec protects "permit gre host SRC host DST" (IOS's
+        // IPSEC FLOW: permit 47).
+        vpn_prefix src{ToCore(p.tunnel->GetTunnelSource()), 32};
+        vpn_prefix dst{ToCore(p.tunnel->GetTunnelDestination()), 32};
+        vpn_ikev2_selector_from_prefix(&pol.ts_local[0], &src, 47);
+        vpn_ikev2_selector_from_prefix(&pol.ts_remote[0], &dst, 47);
+        pol.n_ts_local = pol.n_ts_remote = 1;
+    }
+    return pol;
+}
+
 void
 Ikev2Daemon::StartApplication()
 {
@@ -193,41 +230,88 @@ Ikev2Daemon::StartApplication()
         OpenSockets(p.tunnel->GetTunnelSource());
     }
 
-    uint64_t now = VpnNodeEngine::NowNs();
     for (size_t i = 0; i < m_protected.size(); i++)
     {
         const Protected& p = m_protected[i];
-        vpn_ikev2_policy pol{};
-        pol.ipsec_profile = p.profile.c_str();
-        pol.remote.addr = ToCore(p.tunnel->GetTunnelDestination());
-        pol.remote.len = 32;
-        pol.tag = static_cast<uint32_t>(i);
-        if (p.tunnel->GetMode() == VpnTunnelNetDevice::GRE_IPSEC)
-        {
-            // GRE/IPsec protects "permit gre host SRC host DST" (IOS's
-            // IPSEC FLOW: permit 47).
-            vpn_prefix src{ToCore(p.tunnel->GetTunnelSource()), 32};
-            vpn_prefix dst{ToCore(p.tunnel->GetTunnelDestination()), 32};
-            vpn_ikev2_selector_from_prefix(&pol.ts_local[0], &src, 47);
-            vpn_ikev2_selector_from_prefix(&pol.ts_remote[0], &dst, 47);
-            pol.n_ts_local = pol.n_ts_remote = 1;
-        }
-        int rc;
         if (p.initiate)
         {
-            vpn_ikev2_endpoint local{ToCore(p.tunnel->GetTunnelSource()), VPN_IKEV2_PORT};
-            vpn_ikev2_endpoint remote{ToCore(p.tunnel->GetTunnelDestination()), VPN_IKEV2_PORT};
-            rc = vpn_ikev2_initiate(m_ctx, now, &local, &remote, &pol, nullptr);
+            p.tunnel->SetNoSaCallback(MakeCallback(&Ikev2Daemon::OnNoSa, this).Bind(i));
         }
-        else
+        if (p.initiate && m_initiateAtStart)
         {
-            rc = vpn_ikev2_policy_add(m_ctx, &pol);
+            Initiate(i);
+            continue;
         }
+        vpn_ikev2_policy pol = PolicyFor(p, i);
+        int rc = vpn_ikev2_policy_add(m_ctx, &pol);
         NS_ABORT_MSG_IF(rc != 0,
                         p.tunnel->GetInterfaceName() << ": ipsec profile " << p.profile << ": "
                                                      << vpn_strerror(rc));
     }
     Reschedule();
+}
+
+void
+Ikev2Daemon::Initiate(size_t index)
+{
+    Protected& p = m_protected[index];
+    vpn_ikev2_policy pol = PolicyFor(p, index);
+    vpn_ikev2_endpoint local{ToCore(p.tunnel->GetTunnelSource()), VPN_IKEV2_PORT};
+    vpn_ikev2_endpoint remote{ToCore(p.tunnel->GetTunnelDestination()), VPN_IKEV2_PORT};
+    p.lastInitiate = Simulator::Now();
+    p.everInitiated = true;
+    int rc = vpn_ikev2_initiate(m_ctx, VpnNodeEngine::NowNs(), &local, &remote, &pol, nullptr);
+    // A configuration error (profile, policy) is fatal, as at start; a
+    // local limit (too many half-open SAs, say) is reported and the packet
+    // that asked for the tunnel stays dropped.
+    NS_ABORT_MSG_IF(rc == VPN_ERR_NOTFOUND || rc == VPN_ERR_POLICY || rc == VPN_ERR_INVAL,
+                    p.tunnel->GetInterfaceName() << ": ipsec profile " << p.profile << ": "
+                                                 << vpn_strerror(rc));
+    if (rc != 0)
+    {
+        m_failureTrace(0, p.tunnel->GetTunnelDestination(), vpn_strerror(rc));
+    }
+    Reschedule();
+}
+
+bool
+Ikev2Daemon::Negotiating(size_t index) const
+{
+    // Any IKE SA of this tunnel, half-open or established, means the tunnel
+    // is on its way (its CHILD_SA comes with it) or being rekeyed.
+    for (size_t i = 0; i < vpn_ikev2_sa_count(m_ctx); i++)
+    {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(m_ctx, i, &info) == 0 && info.policy_tag == index &&
+            info.state != VPN_IKEV2_SA_DELETING)
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+void
+Ikev2Daemon::OnNoSa(size_t index)
+{
+    // Called from inside the tunnel's Send: decide now, initiate from a
+    // fresh event so the engine is never entered from the IP stack's call.
+    if (!m_ctx || index >= m_protected.size())
+    {
+        return;
+    }
+    const Protected& p = m_protected[index];
+    if (p.everInitiated && Simulator::Now() - p.lastInitiate < m_onDemandHoldDown)
+    {
+        return;
+    }
+    if (Negotiating(index))
+    {
+        return;
+    }
+    m_protected[index].lastInitiate = Simulator::Now();
+    m_protected[index].everInitiated = true;
+    Simulator::ScheduleNow(&Ikev2Daemon::Initiate, this, index);
 }
 
 void

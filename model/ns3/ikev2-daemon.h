@@ -24,6 +24,7 @@ struct vpn_conf;
 struct vpn_ikev2_ctx;
 struct vpn_ikev2_dgram;
 struct vpn_ikev2_event;
+struct vpn_ikev2_policy;
 struct vpn_drbg;
 struct vpn_show_ikev2_env;
 struct vpn_show_buf;
@@ -56,8 +57,11 @@ class Ikev2Daemon : public Application
     /**
      * Protects a tunnel interface with an ipsec profile of the configuration
      * (IOS `tunnel protection ipsec profile NAME`). With \p initiate the
-     * daemon brings IKE up towards the tunnel destination when it starts;
-     * otherwise it waits for the peer.
+     * daemon brings IKE up towards the tunnel destination: when it starts
+     * (attribute InitiateAtStart) and whenever traffic meets the tunnel with
+     * no SA and no negotiation running (first traffic, or after the SA was
+     * lost), at most once per OnDemandHoldDown. Otherwise it waits for the
+     * peer.
      */
     void Protect(Ptr<VpnTunnelNetDevice> tunnel, const std::string& ipsecProfile, bool initiate);
 
@@ -92,6 +96,8 @@ class Ikev2Daemon : public Application
         Ptr<VpnTunnelNetDevice> tunnel;
         std::string profile;
         bool initiate;
+        Time lastInitiate;
+        bool everInitiated;
     };
     struct ChildSas
     {
@@ -104,6 +110,10 @@ class Ikev2Daemon : public Application
     void HandleRead(Ptr<Socket> socket);
     void Reschedule();
     void OnTimer();
+    void Initiate(size_t index);
+    void OnNoSa(size_t index);
+    bool Negotiating(size_t index) const;
+    struct vpn_ikev2_policy PolicyFor(const Protected& p, size_t index) const;
     void Send(const vpn_ikev2_dgram* d);
     void OnEvent(const vpn_ikev2_event* ev);
     void InstallChild(const vpn_ikev2_event* ev);
@@ -130,6 +140,8 @@ class Ikev2Daemon : public Application
     std::vector<std::string> m_ikeKeyLines;
     uint32_t m_ikeUp;
     uint32_t m_childUp;
+    bool m_initiateAtStart;
+    Time m_onDemandHoldDown;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_ikeUpTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_ikeDownTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_failureTrace;

@@ -229,6 +229,12 @@ VpnTunnelNetDevice::Drop(Ptr<const Packet> packet, const std::string& reason)
     m_dropTrace(packet, reason);
 }
 
+void
+VpnTunnelNetDevice::SetNoSaCallback(Callback<void> cb)
+{
+    m_noSaCallback = cb;
+}
+
 bool
 VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
 {
@@ -249,6 +255,10 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
     if (!m_outSa)
     {
         Drop(packet, "no IPsec SA");
+        if (!m_noSaCallback.IsNull())
+        {
+            m_noSaCallback();
+        }
         return false;
     }
     vpn_pkt pkt;

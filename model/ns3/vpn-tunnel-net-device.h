@@ -103,6 +103,13 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     /** Signature of the Drop trace: reason. */
     typedef void (*DropTracedCallback)(Ptr<const Packet> packet, const std::string& reason);
 
+    /**
+     * Called (after the drop is traced) whenever a packet is dropped because
+     * the tunnel has no outbound SA: how `tunnel protection` brings IKE up on
+     * first traffic.
+     */
+    void SetNoSaCallback(Callback<void> cb);
+
   protected:
     void DoDispose() override;
     void DoInitialize() override;
@@ -125,6 +132,7 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     struct vpn_sa* m_outSa;
     std::vector<uint8_t> m_txBuf;
     NetDevice::ReceiveCallback m_rxCallback;
+    Callback<void> m_noSaCallback;
     NetDevice::PromiscReceiveCallback m_promiscCallback;
     uint64_t m_encrypted;
     uint64_t m_decrypted;

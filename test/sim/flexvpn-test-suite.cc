@@ -113,6 +113,7 @@ struct FlexRun
     uint64_t tunnelDrops{0};
     uint32_t failures{0};
     uint32_t childRekeys{0};
+    double firstWanIkeS{-1};
     std::string failureReason;
 };
 
@@ -137,6 +138,10 @@ WanTx(FlexRun* r, Ptr<const Packet> p)
             udp.GetDestinationPort() == 4500 || udp.GetSourcePort() == 4500)
         {
             r->wanIke++;
+            if (r->firstWanIkeS < 0)
+            {
+                r->firstWanIkeS = Simulator::Now().GetSeconds();
+            }
             return;
         }
     }
@@ -184,14 +189,18 @@ TunnelDrop(FlexRun* r, Ptr<const Packet>, const std::string&)
 }
 
 // hostA - HUB1 = WAN = SPOKE1 - hostB; SPOKE1 initiates at 0.5 s; hostA
-// sends `packets` echo requests every 20 ms from `trafficStart`.
+// sends `packets` echo requests every 20 ms from `trafficStart`. With
+// onDemand SPOKE1 initiates only when traffic needs the tunnel, and the
+// requests go the other way (hostB to hostA) so that they meet SPOKE1's
+// tunnel first.
 FlexRun
 RunFlex(const std::string& spokeKey,
     double wanLoss,
     uint32_t lifetime,
     uint32_t packets,
     double trafficStart,
-    double stop)
+    double stop,
+    bool onDemand = false)
 {
     FlexRun r;
     RngSeedManager::SetSeed(3);
@@ -236,11 +245,14 @@ RunFlex(const std::string& spokeKey,
         flex.Install(spoke, Subst(Subst(kSpoke, "LIFETIME", life), "SPOKEKEY", spokeKey), true);
     hubIke->SetStartTime(Seconds(0.1));
     spokeIke->SetStartTime(Seconds(0.5));
+    spokeIke->SetAttribute("InitiateAtStart", BooleanValue(!onDemand));
     spokeIke->TraceConnectWithoutContext("ChildSaUp", MakeBoundCallback(&ChildUp, &r));
     hubIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
     spokeIke->TraceConnectWithoutContext("ChildSaRekeyed", MakeBoundCallback(&ChildRekeyed, &r));
     spokeIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
     FlexVpnHelper::GetTunnel(hub, "Tunnel0")
+        ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
+    FlexVpnHelper::GetTunnel(spoke, "Tunnel0")
         ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
     wanDevs.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
     wanDevs.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
@@ -249,12 +261,12 @@ RunFlex(const std::string& spokeKey,
     routing.GetStaticRouting(hostA->GetObject<Ipv4>())->SetDefaultRoute(l1.GetAddress(0), 1);
     routing.GetStaticRouting(hostB->GetObject<Ipv4>())->SetDefaultRoute(l2.GetAddress(0), 1);
     UdpEchoServerHelper server(9);
-    server.Install(hostB).Start(Seconds(0.1));
-    UdpEchoClientHelper client(l2.GetAddress(1), 9);
+    server.Install(onDemand ? hostA : hostB).Start(Seconds(0.1));
+    UdpEchoClientHelper client(onDemand ? l1.GetAddress(1) : l2.GetAddress(1), 9);
     client.SetAttribute("MaxPackets", UintegerValue(packets));
     client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
     client.SetAttribute("PacketSize", UintegerValue(160));
-    ApplicationContainer apps = client.Install(hostA);
+    ApplicationContainer apps = client.Install(onDemand ? hostB : hostA);
     apps.Start(Seconds(trafficStart));
     apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&Echo, &r));
     apps.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&Sent, &r));
@@ -362,6 +374,55 @@ class FlexvpnRekeyTestCase : public TestCase
     }
 };
 
+class FlexvpnOnDemandTestCase : public TestCase
+{
+  public:
+    FlexvpnOnDemandTestCase()
+        : TestCase("on demand: the first packet brings IKE up, later ones go through")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexRun r = RunFlex("spoke-key", 0.0, 3600, 50, 2.0, 5.0, true);
+        NS_TEST_EXPECT_MSG_EQ(r.spokeIkeUp, 1, "SPOKE1 IKE SA up");
+        NS_TEST_EXPECT_MSG_EQ(r.spokeChildren, 1, "one CHILD_SA");
+        NS_TEST_EXPECT_MSG_GT_OR_EQ(r.firstWanIkeS, 2.0, "no IKE before the first packet");
+        NS_TEST_EXPECT_MSG_LT(r.firstWanIkeS, 2.01, "IKE right after the first packet");
+        NS_TEST_EXPECT_MSG_LT(r.firstChildUpS, 2.2, "CHILD_SA within two round trips");
+        // Two 40 ms round trips: the requests of the first ~100 ms are
+        // dropped at SPOKE1's tunnel (as IOS drops them), then all pass.
+        NS_TEST_EXPECT_MSG_GT(r.tunnelDrops, 0, "the first packet was dropped");
+        NS_TEST_EXPECT_MSG_LT(r.tunnelDrops, 10, "only while IKE ran");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed + r.tunnelDrops, 50, "every later echo came back");
+        NS_TEST_EXPECT_MSG_EQ(r.wanIke, 4, "one IKE_SA_INIT and IKE_AUTH exchange");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the WAN");
+    }
+};
+
+class FlexvpnOnDemandHoldDownTestCase : public TestCase
+{
+  public:
+    FlexvpnOnDemandHoldDownTestCase()
+        : TestCase("on demand with a wrong PSK: one attempt per hold-down, never clear")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // 100 requests over 2 s against a peer that refuses our key: the
+        // 1 s hold-down allows attempts at 2.0 s and 3.0 s only.
+        FlexRun r = RunFlex("not-the-key", 0.0, 3600, 100, 2.0, 6.0, true);
+        NS_TEST_EXPECT_MSG_EQ(r.hubIkeUp + r.spokeIkeUp, 0, "no IKE SA");
+        NS_TEST_EXPECT_MSG_EQ(r.wanIke, 8, "two attempts of two exchanges each");
+        NS_TEST_EXPECT_MSG_EQ(r.tunnelDrops, 100, "every request dropped at the tunnel");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 0, "nothing got through");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp + r.wanOther, 0, "nothing else on the WAN");
+    }
+};
+
 class FlexvpnTestSuite : public TestSuite
 {
   public:
@@ -372,6 +433,8 @@ class FlexvpnTestSuite : public TestSuite
         AddTestCase(new FlexvpnWrongPskTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnLossyWanTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnRekeyTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnOnDemandTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnOnDemandHoldDownTestCase, TestCase::QUICK);
     }
 };
 
