@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Verdicts of the interop tests: both sides' views of the SAs, their packet
+counters, and the capture decrypted with our key files.
+
+Views are normalised to JSON:
+  {"ike": [{"spi_i": hex16, "spi_r": hex16, "state": "ESTABLISHED"|..., "initiator": bool}],
+   "child": [{"spi_in": hex8, "spi_out": hex8, "state": "INSTALLED"|...,
+              "pkts_in": n, "pkts_out": n}]}
+
+  judge.py view-swan RAW OUT            swanctl --list-sas --raw -> OUT
+  judge.py view-vpnd IKEV2 IPSEC OUT    vpnctl show crypto ikev2 sa detail / ipsec sa -> OUT
+  judge.py pair US SWAN [--ike N] [--child N] [--counters] [--pkts N]
+      Each side has N established IKE SAs and N installed CHILD_SAs (nothing
+      else), the same IKE SPIs, CHILD SPIs crosswise (our inbound = their
+      outbound), and with --counters our out = their in and our in = their out
+      per SA (with --pkts, each at least N).
+  judge.py none US SWAN                 neither side holds any SA
+  judge.py capture PCAP KEYDIR [--esp-spis US] [--notify NAME] [--min-ike N]
+      With the key files: no malformed frame, no error, every ESP frame
+      decrypts to an inner IPv4 packet, every encrypted IKE message decrypts;
+      --esp-spis: the capture's per-SPI ESP counts equal the view's counters;
+      --notify: a decrypted IKE message carries that notify.
+Each check prints what it found; exit 1 on the first failed verdict.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+NOTIFY = {"AUTHENTICATION_FAILED": 24, "NO_PROPOSAL_CHOSEN": 14, "TS_UNACCEPTABLE": 38,
+          "INVALID_KE_PAYLOAD": 17}
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+# ---- strongSwan's view --------------------------------------------------------
+def vici_parse(text):
+    """swanctl --raw: 'name {k=v k2=[a b] sub {..}}' blocks, possibly several."""
+    toks = re.findall(r'\{|\}|\[|\]|[^\s{}\[\]=]+=\[|[^\s{}\[\]]+', text)
+    pos = 0
+
+    def block():
+        nonlocal pos
+        d = {}
+        while pos < len(toks):
+            t = toks[pos]
+            pos += 1
+            if t == "}":
+                return d
+            if t.endswith("=["):
+                items = []
+                while toks[pos] != "]":
+                    items.append(toks[pos])
+                    pos += 1
+                pos += 1
+                d[t[:-2]] = items
+            elif "=" in t:
+                k, v = t.split("=", 1)
+                d[k] = v
+            elif pos < len(toks) and toks[pos] == "{":
+                pos += 1
+                d[t] = block()
+        return d
+
+    out = []
+    while pos < len(toks):
+        t = toks[pos]
+        pos += 1
+        if pos < len(toks) and toks[pos] == "{":
+            pos += 1
+            out.append((t, block()))
+    return out
+
+
+def view_swan(raw):
+    v = {"ike": [], "child": []}
+    for name, body in vici_parse(raw):
+        if name != "event":  # "list-sa event {...}"
+            continue
+        for conn, sa in body.items():
+            if not isinstance(sa, dict):
+                continue
+            v["ike"].append({"spi_i": sa.get("initiator-spi", ""), "spi_r": sa.get("responder-spi", ""),
+                             "state": sa.get("state", "?"), "initiator": sa.get("initiator") == "yes"})
+            for cname, c in (sa.get("child-sas") or {}).items():
+                v["child"].append({"spi_in": c.get("spi-in", ""), "spi_out": c.get("spi-out", ""),
+                                   "state": c.get("state", "?"),
+                                   "pkts_in": int(c.get("packets-in", 0)),
+                                   "pkts_out": int(c.get("packets-out", 0))})
+    return v
+
+
+# ---- our view (vpnctl) ----------------------------------------------------------
+def view_vpnd(ikev2, ipsec):
+    v = {"ike": [], "child": []}
+    cur = None
+    for line in ikev2.splitlines():
+        m = re.match(r'^(\d+)\s+\S+\s+\S+\s+\S+\s+(\S+)\s*$', line)
+        if m:
+            cur = {"state": "ESTABLISHED" if m.group(2) == "READY" else m.group(2),
+                   "spi_i": "", "spi_r": "", "initiator": None}
+            v["ike"].append(cur)
+            continue
+        if cur is None:
+            continue
+        m = re.search(r'Local spi: ([0-9A-Fa-f]+)\s+Remote spi: ([0-9A-Fa-f]+)', line)
+        if m:
+            cur["_l"], cur["_r"] = m.group(1).lower(), m.group(2).lower()
+        m = re.search(r'Initiator of SA : (Yes|No)', line)
+        if m:
+            cur["initiator"] = m.group(1) == "Yes"
+    for sa in v["ike"]:
+        l, r = sa.pop("_l", ""), sa.pop("_r", "")
+        if sa["initiator"]:
+            sa["spi_i"], sa["spi_r"] = l, r
+        else:
+            sa["spi_i"], sa["spi_r"] = r, l
+    # One block per CHILD_SA, starting at "interface:".
+    for blk in re.split(r'\n(?=interface: )', "\n" + ipsec)[1:]:
+        c = {"state": "INSTALLED"}
+        m = re.search(r'#pkts encaps: (\d+)', blk)
+        c["pkts_out"] = int(m.group(1)) if m else -1
+        m = re.search(r'#pkts decaps: (\d+)', blk)
+        c["pkts_in"] = int(m.group(1)) if m else -1
+        m = re.search(r'inbound esp sas:\s*\n\s*spi: 0x([0-9A-Fa-f]+)', blk)
+        c["spi_in"] = "%08x" % int(m.group(1), 16) if m else ""
+        m = re.search(r'outbound esp sas:\s*\n\s*spi: 0x([0-9A-Fa-f]+)', blk)
+        c["spi_out"] = "%08x" % int(m.group(1), 16) if m else ""
+        v["child"].append(c)
+    return v
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def summary(v):
+    return "%d IKE SA(s) [%s], %d CHILD_SA(s) [%s]" % (
+        len(v["ike"]), ", ".join("%s_i %s_r %s" % (s["spi_i"], s["spi_r"], s["state"]) for s in v["ike"]),
+        len(v["child"]), ", ".join("in %s out %s %s pkts %d/%d" % (
+            c["spi_in"], c["spi_out"], c["state"], c["pkts_in"], c["pkts_out"]) for c in v["child"]))
+
+
+def pair(a):
+    us, sw = load(a.us), load(a.swan)
+    print("ours:        " + summary(us))
+    print("strongSwan:  " + summary(sw))
+    for who, v in (("ours", us), ("strongSwan's", sw)):
+        est = [s for s in v["ike"] if s["state"] == "ESTABLISHED"]
+        if len(est) != a.ike or len(v["ike"]) != a.ike:
+            fail("%s view has %d IKE SA(s), %d established; want %d established and nothing else"
+                 % (who, len(v["ike"]), len(est), a.ike))
+        inst = [c for c in v["child"] if c["state"] == "INSTALLED"]
+        if len(inst) != a.child or len(v["child"]) != a.child:
+            fail("%s view has %d CHILD_SA(s), %d installed; want %d installed and nothing else"
+                 % (who, len(v["child"]), len(inst), a.child))
+    ike_us = sorted((s["spi_i"], s["spi_r"]) for s in us["ike"])
+    ike_sw = sorted((s["spi_i"], s["spi_r"]) for s in sw["ike"])
+    if ike_us != ike_sw:
+        fail("IKE SPIs differ: ours %s, strongSwan's %s" % (ike_us, ike_sw))
+    for s in us["ike"]:
+        t = [x for x in sw["ike"] if (x["spi_i"], x["spi_r"]) == (s["spi_i"], s["spi_r"])][0]
+        if s["initiator"] is not None and s["initiator"] == t["initiator"]:
+            fail("both sides think they are the %s of IKE SA %s" % (
+                "initiator" if s["initiator"] else "responder", s["spi_i"]))
+    for c in us["child"]:
+        t = [x for x in sw["child"] if x["spi_out"] == c["spi_in"]]
+        if not t or t[0]["spi_in"] != c["spi_out"]:
+            fail("our CHILD_SA in %s out %s has no crosswise match at strongSwan" % (c["spi_in"], c["spi_out"]))
+        t = t[0]
+        if a.counters:
+            if c["pkts_out"] != t["pkts_in"] or c["pkts_in"] != t["pkts_out"]:
+                fail("packet counters disagree on CHILD_SA %s/%s: ours out %d in %d, strongSwan's in %d out %d"
+                     % (c["spi_out"], c["spi_in"], c["pkts_out"], c["pkts_in"], t["pkts_in"], t["pkts_out"]))
+            if a.pkts and (c["pkts_out"] < a.pkts or c["pkts_in"] < a.pkts):
+                fail("too few packets on CHILD_SA %s/%s: out %d in %d, want at least %d each way"
+                     % (c["spi_out"], c["spi_in"], c["pkts_out"], c["pkts_in"], a.pkts))
+    print("views agree: %d IKE SA(s), %d CHILD_SA(s)%s" % (
+        a.ike, a.child, ", packet counters equal" if a.counters else ""))
+
+
+def none(a):
+    us, sw = load(a.us), load(a.swan)
+    print("ours:        " + summary(us))
+    print("strongSwan:  " + summary(sw))
+    if us["ike"] or us["child"]:
+        fail("an SA is left on our side")
+    if sw["ike"] or sw["child"]:
+        fail("an SA is left on strongSwan's side")
+    print("no SA left on either side")
+
+
+# ---- capture -----------------------------------------------------------------
+def tshark(pcap, keydir, filt, fields):
+    env = dict(os.environ, XDG_CONFIG_HOME=keydir)
+    cmd = ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE", "-Y", filt, "-T", "fields",
+           "-E", "separator=|"]
+    for f in fields:
+        cmd += ["-e", f]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        fail("tshark failed: " + r.stderr.strip()[-300:])
+    return [l.split("|") for l in r.stdout.splitlines() if l.strip()]
+
+
+def capture(a):
+    keydir = a.keydir
+    for f in ("esp_sa", "ikev2_decryption_table"):
+        p = os.path.join(keydir, "wireshark", f)
+        if not os.path.isfile(p):
+            fail("key file %s is missing" % p)
+    frames = tshark(a.pcap, keydir, "frame", ["frame.number"])
+    bad = tshark(a.pcap, keydir, "_ws.malformed || _ws.expert.severity >= error",
+                 ["frame.number", "_ws.expert.message"])
+    esp = tshark(a.pcap, keydir, "esp", ["frame.number", "esp.spi"])
+    dec = tshark(a.pcap, keydir, "esp && count(ip) == 2", ["frame.number"])
+    ike = tshark(a.pcap, keydir, "isakmp && isakmp.exchangetype != 34", ["frame.number", "isakmp.exchangetype"])
+    ike_dec = tshark(a.pcap, keydir, "isakmp && isakmp.exchangetype != 34 && isakmp.enc.decrypted",
+                     ["frame.number"])
+    init = tshark(a.pcap, keydir, "isakmp.exchangetype == 34", ["frame.number"])
+    print("capture: %d frames: %d IKE_SA_INIT, %d other IKE (%d decrypt), %d ESP (%d decrypt to IPv4), "
+          "%d malformed or in error" % (len(frames), len(init), len(ike), len(ike_dec), len(esp), len(dec), len(bad)))
+    if bad:
+        fail("malformed or erroneous frames: %s" % "; ".join("%s %s" % tuple(b[:2]) for b in bad[:5]))
+    if len(dec) != len(esp):
+        nd = sorted(set(f[0] for f in esp) - set(f[0] for f in dec), key=int)
+        fail("%d ESP frame(s) do not decrypt with our key files (frames %s)" % (len(nd), ", ".join(nd[:10])))
+    if len(ike_dec) != len(ike):
+        nd = sorted(set(f[0] for f in ike) - set(f[0] for f in ike_dec), key=int)
+        fail("%d IKE message(s) do not decrypt with our key files (frames %s)" % (len(nd), ", ".join(nd[:10])))
+    if len(ike) < a.min_ike:
+        fail("only %d encrypted IKE messages in the capture, want at least %d" % (len(ike), a.min_ike))
+    if a.min_esp and len(esp) < a.min_esp:
+        fail("only %d ESP frames in the capture, want at least %d" % (len(esp), a.min_esp))
+    if a.esp_spis:
+        v = load(a.esp_spis)
+        per = {}
+        for _, spi in esp:
+            k = "%08x" % int(spi, 16)
+            per[k] = per.get(k, 0) + 1
+        for c in v["child"]:
+            for spi, n in ((c["spi_out"], c["pkts_out"]), (c["spi_in"], c["pkts_in"])):
+                if per.get(spi, 0) != n:
+                    fail("capture holds %d ESP frames with SPI %s, the view counts %d" % (per.get(spi, 0), spi, n))
+        print("capture: per-SPI ESP counts equal the counters")
+    for name in a.notify or []:
+        code = NOTIFY[name]
+        hits = tshark(a.pcap, keydir, "isakmp.notify.msgtype == %d" % code, ["frame.number"])
+        if not hits:
+            fail("no decrypted IKE message carries notify %s" % name)
+        print("capture: notify %s in frame(s) %s" % (name, ", ".join(h[0] for h in hits)))
+    print("capture decrypts with the key files")
+
+
+def main():
+    import argparse
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("view-swan")
+    s.add_argument("raw")
+    s.add_argument("out")
+    s = sub.add_parser("view-vpnd")
+    s.add_argument("ikev2")
+    s.add_argument("ipsec")
+    s.add_argument("out")
+    s = sub.add_parser("pair")
+    s.add_argument("us")
+    s.add_argument("swan")
+    s.add_argument("--ike", type=int, default=1)
+    s.add_argument("--child", type=int, default=1)
+    s.add_argument("--counters", action="store_true")
+    s.add_argument("--pkts", type=int, default=0)
+    s = sub.add_parser("none")
+    s.add_argument("us")
+    s.add_argument("swan")
+    s = sub.add_parser("capture")
+    s.add_argument("pcap")
+    s.add_argument("keydir")
+    s.add_argument("--esp-spis")
+    s.add_argument("--notify", action="append")
+    s.add_argument("--min-ike", type=int, default=0)
+    s.add_argument("--min-esp", type=int, default=0)
+    a = p.parse_args()
+    if a.cmd == "view-swan":
+        json.dump(view_swan(open(a.raw).read()), open(a.out, "w"))
+    elif a.cmd == "view-vpnd":
+        json.dump(view_vpnd(open(a.ikev2).read(), open(a.ipsec).read()), open(a.out, "w"))
+    elif a.cmd == "pair":
+        pair(a)
+    elif a.cmd == "none":
+        none(a)
+    elif a.cmd == "capture":
+        capture(a)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,250 @@
+#!/bin/bash
+# One interop case against strongSwan, our side as initiator or responder.
+#   run-case.sh CASE init|resp OUTDIR VPND VPNCTL
+# CASE: psk-ecp19-gcm psk-modp2048-cbc cert-rsa cert-ecdsa rekey dpd delete wrongpsk
+# INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
+# Exit 0 only when every verdict of the case holds; logs, configurations,
+# key files and the capture stay in OUTDIR.
+set -u
+CASE=${1:?case}; ROLE=${2:?init or resp}; INTEROP_OUT=${3:-}; VPND=${4:-}; VPNCTL=${5:-}
+US_KIND=${INTEROP_US:-vpnd}
+source "$(dirname "$0")/lib.sh"
+[ "$ROLE" = init ] || [ "$ROLE" = resp ] || fail "role must be init or resp, not $ROLE"
+
+# ---- case parameters ------------------------------------------------------------
+AUTH=psk
+PSK_US="interop-psk-0123456789"
+PSK_SWAN="$PSK_US"
+gcm() {
+    IKE_PROPOSAL=aes128gcm16-prfsha256-ecp256; ESP_PROPOSAL=aes128gcm16
+    IOS_ENCR=aes-gcm-128; IOS_INTEG=; IOS_PRF=sha256; IOS_GROUP=19; IOS_TSET="esp-gcm 128"
+    WS_IKE_ENCR="AES-GCM-128 with 16 octet ICV [RFC5282]"; WS_IKE_INTEG="NONE [RFC4306]"
+    WS_ESP_ENCR="AES-GCM with 16 octet ICV [RFC4106]"; WS_ESP_AUTH="NULL"
+}
+cbc() {
+    IKE_PROPOSAL=aes256-sha256-modp2048; ESP_PROPOSAL=aes256-sha256
+    IOS_ENCR=aes-cbc-256; IOS_INTEG=sha256; IOS_PRF=sha256; IOS_GROUP=14; IOS_TSET="esp-aes 256 esp-sha256-hmac"
+    WS_IKE_ENCR="AES-CBC-256 [RFC3602]"; WS_IKE_INTEG="HMAC_SHA2_256_128 [RFC4868]"
+    WS_ESP_ENCR="AES-CBC [RFC3602]"; WS_ESP_AUTH="HMAC-SHA-256-128 [RFC4868]"
+}
+case $CASE in
+    psk-ecp19-gcm|rekey|dpd|delete|wrongpsk) gcm ;;
+    psk-modp2048-cbc) cbc ;;
+    cert-rsa) cbc; AUTH=rsa ;;
+    cert-ecdsa) gcm; AUTH=ecdsa ;;
+    *) fail "unknown case $CASE" ;;
+esac
+[ "$CASE" = wrongpsk ] && PSK_US="wrong-psk-9876543210"
+# DPD: seconds, not IOS's default minutes, so the suite stays short.
+[ "$CASE" = dpd ] && { IOS_DPD="2 1 periodic"; SW_DPD=2s; }
+
+interop_require
+interop_setup "interop-$CASE-$ROLE"
+log "work folder $W (our side: $US_KIND)"
+[ "$AUTH" = psk ] || make_pki "$W/pki" "$AUTH"
+touch "$W/ike-spis"
+
+start_capture
+charon_conf "$W/swan"
+swanctl_conf "$W/swan" $SWAN_ID $US_ID $SWAN_OUTER $US_OUTER $SWAN_NET $US_NET "$PSK_SWAN" "$W/pki/ca.crt" "$W/pki"
+start_charon $NS_SWAN "$W/swan"
+SWAN_PID=$CHARON_PID_swan
+us_start
+log "charon (pid $SWAN_PID) and our side (pid $US_PID) running"
+
+# ---- steps ----------------------------------------------------------------------
+judge() { $PY "$HERE/judge.py" "$@"; }
+
+# snap TAG: both views into $W/TAG-us.json and $W/TAG-swan.json; IKE SPIs recorded.
+snap() {
+    us_view "$W/$1-us.json"
+    swan_list "$W/swan" "$W/$1-swan.raw"
+    judge view-swan "$W/$1-swan.raw" "$W/$1-swan.json"
+    $PY - "$W/$1-swan.json" "$W/ike-spis" <<'P'
+import json, sys
+v = json.load(open(sys.argv[1])); seen = open(sys.argv[2]).read().split("\n")
+with open(sys.argv[2], "a") as f:
+    for s in v["ike"]:
+        l = "%s %s" % (s["spi_i"], s["spi_r"])
+        if s["spi_r"] != "0000000000000000" and l not in seen:
+            f.write(l + "\n"); seen.append(l)
+P
+}
+
+# settled IKE CHILD: both views show exactly that many established SAs.
+settled() { snap cur && judge pair "$W/cur-us.json" "$W/cur-swan.json" --ike "$1" --child "$2"; }
+empty() { snap cur && judge none "$W/cur-us.json" "$W/cur-swan.json"; }
+
+wait_settled() { # IKE CHILD SECONDS WHAT
+    wait_for "$3" settled "$1" "$2" || { settled "$1" "$2"; fail "$4"; }
+}
+wait_empty() { # SECONDS WHAT
+    wait_for "$1" empty || { empty; fail "$2"; }
+}
+
+# bring_up: the role's initiator starts IKE; both sides settle on one IKE SA
+# and one CHILD_SA.
+bring_up() {
+    if [ "$ROLE" = init ]; then
+        us_initiate || log "our initiate command returned non-zero"
+    else
+        swan --initiate --ike t --child c --timeout 10 >>"$W/swan/ctl.log" 2>&1 ||
+            log "swanctl --initiate returned non-zero"
+    fi
+    wait_settled 1 1 15 "the tunnel did not come up (our side as $ROLE)"
+    log "tunnel up"
+}
+
+# rekey_by child|ike: the role's initiator rekeys.
+rekey_by() {
+    if [ "$ROLE" = init ]; then
+        us_rekey "$1" || log "our rekey $1 command returned non-zero"
+    else
+        if [ "$1" = child ]; then swan --rekey --child c >>"$W/swan/ctl.log" 2>&1
+        else swan --rekey --ike t >>"$W/swan/ctl.log" 2>&1; fi || log "swanctl --rekey $1 returned non-zero"
+    fi
+}
+
+SINK_PORT=5001
+FLOW=0
+# traffic_start COUNT RATE ICMP: UDP both ways (and ICMP echo both ways) in the background.
+traffic_start() {
+    FLOW=$((FLOW + 1))
+    local t="$W/traffic$FLOW"
+    for side in us swan; do rm -f "$t-$side-sink.json.ready"; done
+    spawn $NS_US "$t-us-sink.log" $PY "$HERE/traffic.py" sink --bind $US_INNER --port $SINK_PORT --out "$t-us-sink.json"
+    SINK_US=$SPAWNED
+    spawn $NS_SWAN "$t-swan-sink.log" $PY "$HERE/traffic.py" sink --bind $SWAN_INNER --port $SINK_PORT --out "$t-swan-sink.json"
+    SINK_SWAN=$SPAWNED
+    wait_for 5 test -f "$t-us-sink.json.ready" -a -f "$t-swan-sink.json.ready" || fail "traffic sinks did not start"
+    spawn $NS_US "$t-us-send.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $SWAN_INNER \
+        --port $SINK_PORT --count "$1" --rate "$2" --icmp "$3" --flow us$FLOW --out "$t-us-sent.json"
+    SEND_US=$SPAWNED
+    spawn $NS_SWAN "$t-swan-send.log" $PY "$HERE/traffic.py" send --src $SWAN_INNER --dst $US_INNER \
+        --port $SINK_PORT --count "$1" --rate "$2" --icmp "$3" --flow swan$FLOW --out "$t-swan-sent.json"
+    SEND_SWAN=$SPAWNED
+}
+
+# traffic_end: waits for the senders, stops the sinks, checks nothing was lost.
+traffic_end() {
+    local t="$W/traffic$FLOW" rc=0
+    wait $SEND_US $SEND_SWAN
+    sleep 0.5
+    kill -TERM $SINK_US $SINK_SWAN
+    wait $SINK_US $SINK_SWAN
+    [ -f "$t-us-sink.json" ] && [ -f "$t-swan-sink.json" ] || fail "a traffic sink wrote no count"
+    $PY "$HERE/traffic.py" check --sent "$t-us-sent.json" --received "$t-swan-sink.json" --name "ours -> strongSwan" || rc=1
+    $PY "$HERE/traffic.py" check --sent "$t-swan-sent.json" --received "$t-us-sink.json" --name "strongSwan -> ours" || rc=1
+    [ $rc = 0 ] || fail "traffic was lost"
+}
+
+traffic() { traffic_start "$@"; traffic_end; }
+
+# final_capture ARGS: stops the capture and judges it with our key files.
+final_capture() {
+    stop_capture
+    us_keys
+    judge capture "$W/wan.pcap" "$W/ws" "$@" || fail "the capture does not decrypt cleanly with our key files"
+}
+
+swan_log_has() { grep -q -- "$1" "$W/swan/charon.log"; }
+
+# ---- cases ----------------------------------------------------------------------
+case $CASE in
+psk-*|cert-*)
+    bring_up
+    traffic 200 400 10
+    sleep 0.3
+    snap final
+    judge pair "$W/final-us.json" "$W/final-swan.json" --counters --pkts 220 || fail "views or counters disagree"
+    final_capture --esp-spis "$W/final-us.json" --min-ike 2
+    ;;
+rekey)
+    bring_up
+    snap before
+    traffic_start 1200 400 20
+    sleep 0.8
+    log "CHILD_SA rekey by the $( [ $ROLE = init ] && echo our side || echo strongSwan) during traffic"
+    rekey_by child
+    sleep 1.0
+    log "IKE_SA rekey during traffic"
+    rekey_by ike
+    traffic_end
+    wait_settled 1 1 10 "after the rekeys the sides do not settle on one IKE SA and one CHILD_SA"
+    snap final
+    judge pair "$W/final-us.json" "$W/final-swan.json" --counters --pkts 300 || fail "views or counters disagree after rekey (or the new CHILD_SA carried too little)"
+    $PY - "$W/before-us.json" "$W/final-us.json" <<'P' || fail "the SAs were not rekeyed"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+if a["ike"][0]["spi_i"] == b["ike"][0]["spi_i"]: sys.exit("FAIL: IKE SA SPIs unchanged after rekey")
+if a["child"][0]["spi_in"] == b["child"][0]["spi_in"]: sys.exit("FAIL: CHILD_SA SPIs unchanged after rekey")
+print("rekeyed: IKE SA %s -> %s, CHILD_SA %s -> %s" % (a["ike"][0]["spi_i"], b["ike"][0]["spi_i"],
+      a["child"][0]["spi_in"], b["child"][0]["spi_in"]))
+P
+    final_capture --esp-spis "$W/final-us.json" --min-ike 6
+    ;;
+dpd)
+    bring_up
+    traffic 50 400 5
+    if [ "$ROLE" = init ]; then
+        # strongSwan stops answering (a dead peer); our side must notice.
+        log "charon frozen (SIGSTOP): a dead peer"
+        kill -STOP $SWAN_PID
+        t=$(date +%s.%N)
+        us_dead() { us_view "$W/cur-us.json" && $PY -c "import json,sys; v=json.load(open('$W/cur-us.json')); sys.exit(1 if v['ike'] or v['child'] else 0)"; }
+        wait_for 40 us_dead || fail "our side did not detect the dead peer within 40 s"
+        log "our side detected the dead peer after $(echo "$(date +%s.%N) - $t" | bc | cut -c1-5) s"
+        kill -KILL $SWAN_PID
+        final_capture --min-ike 4
+    else
+        # Our side stops answering; strongSwan must notice; then our side,
+        # resumed, must notice that strongSwan no longer knows the SA.
+        log "our side frozen (SIGSTOP): a dead peer for strongSwan"
+        kill -STOP $US_PID
+        t=$(date +%s.%N)
+        swan_dead() { swan_list "$W/swan" "$W/cur-swan.raw" && ! grep -q 'list-sa event' "$W/cur-swan.raw"; }
+        wait_for 40 swan_dead || fail "strongSwan did not detect the dead peer within 40 s"
+        log "strongSwan detected the dead peer after $(echo "$(date +%s.%N) - $t" | bc | cut -c1-5) s"
+        swan_log_has "giving up after" || swan_log_has "retransmit" || fail "strongSwan's log shows no DPD retransmissions"
+        kill -CONT $US_PID
+        t=$(date +%s.%N)
+        wait_empty 40 "our side kept its SA after strongSwan dropped it"
+        log "our side dropped its SA $(echo "$(date +%s.%N) - $t" | bc | cut -c1-5) s after resuming"
+        final_capture --min-ike 4
+    fi
+    ;;
+delete)
+    bring_up
+    traffic 50 400 5
+    log "delete from our side"
+    us_clear || log "our clear command returned non-zero"
+    wait_empty 10 "SAs left after our side deleted the IKE SA"
+    log "no SA left; up again"
+    bring_up
+    traffic 50 400 5
+    log "strongSwan deletes the CHILD_SA"
+    swan --terminate --child c --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate --child returned non-zero"
+    wait_settled 1 0 10 "after strongSwan deleted the CHILD_SA the sides do not agree on one IKE SA and no CHILD_SA"
+    log "strongSwan deletes the IKE SA"
+    swan --terminate --ike t --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate --ike returned non-zero"
+    wait_empty 10 "SAs left after strongSwan deleted the IKE SA"
+    final_capture --min-ike 8
+    ;;
+wrongpsk)
+    if [ "$ROLE" = init ]; then
+        us_initiate
+    else
+        swan --initiate --ike t --child c --timeout 10 >>"$W/swan/ctl.log" 2>&1 &&
+            fail "swanctl --initiate succeeded with a wrong pre-shared key"
+    fi
+    sleep 1
+    wait_empty 10 "an SA is left after authentication failed"
+    if [ "$ROLE" = init ]; then
+        swan_log_has "MAC mismatched" || fail "strongSwan's log does not show the failed PSK check"
+    else
+        swan_log_has "received AUTHENTICATION_FAILED" || fail "strongSwan did not receive AUTHENTICATION_FAILED"
+    fi
+    final_capture --notify AUTHENTICATION_FAILED --min-ike 2
+    ;;
+esac
+log "PASS"

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Traffic between the inner addresses of the interop namespaces, counted.
+
+  traffic.py sink --bind ADDR --port P --out FILE
+      Counts numbered UDP datagrams until SIGTERM, then writes
+      {"received": n, "seqs": [...first..last runs...], "dups": d} to FILE.
+  traffic.py send --src A --dst B --port P --count N --rate PPS [--icmp K] --out FILE
+      Sends N numbered UDP datagrams from A to B:P at PPS, and K ICMP echo
+      requests (raw socket, kernel answers) counting the replies;
+      writes {"udp_sent": N, "icmp_sent": K, "icmp_replies": k} to FILE.
+  traffic.py check --sent FILE --received FILE [--name NAME]
+      Exits 1 unless every datagram sent arrived exactly once and every
+      echo request got its reply.
+
+Each datagram's payload is b"interop <flow> <seq>" padded to 64 bytes, so a
+decrypted capture can be matched against what was sent.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+import time
+
+
+def sink(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.port))
+    seen = set()
+    dups = 0
+    stop = []
+
+    def on_term(*_):
+        stop.append(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    s.settimeout(0.1)
+    # Written once up front so the harness can tell the sink is listening.
+    with open(a.out + ".ready", "w") as f:
+        f.write("ready\n")
+    while not stop:
+        try:
+            data, _ = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        except InterruptedError:
+            continue
+        parts = data.split()
+        if len(parts) < 3 or parts[0] != b"interop":
+            continue
+        seq = int(parts[2])
+        if seq in seen:
+            dups += 1
+        seen.add(seq)
+    with open(a.out, "w") as f:
+        json.dump({"received": len(seen), "dups": dups, "seqs": sorted(seen)}, f)
+
+
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def send(a):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((a.src, 0))
+    ident = os.getpid() & 0xFFFF
+    r = None
+    if a.icmp:
+        r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        r.bind((a.src, 0))
+        r.setblocking(False)
+    replies = set()
+    icmp_sent = 0
+    gap = 1.0 / a.rate
+    t0 = time.monotonic()
+    icmp_every = max(1, a.count // max(1, a.icmp)) if a.icmp else 0
+
+    def drain():
+        while r is not None:
+            try:
+                pkt = r.recv(2048)
+            except BlockingIOError:
+                return
+            ihl = (pkt[0] & 15) * 4
+            t, _, _, i, q = struct.unpack("!BBHHH", pkt[ihl:ihl + 8])
+            if t == 0 and i == ident:
+                replies.add(q)
+
+    for seq in range(a.count):
+        payload = ("interop %s %d " % (a.flow, seq)).encode().ljust(64, b".")
+        u.sendto(payload, (a.dst, a.port))
+        if r is not None and icmp_sent < a.icmp and seq % icmp_every == 0:
+            body = b"interop-icmp".ljust(32, b".")
+            hdr = struct.pack("!BBHHH", 8, 0, 0, ident, icmp_sent)
+            hdr = struct.pack("!BBHHH", 8, 0, checksum(hdr + body), ident, icmp_sent)
+            r.sendto(hdr + body, (a.dst, 0))
+            icmp_sent += 1
+        drain()
+        delay = t0 + (seq + 1) * gap - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    end = time.monotonic() + 1.0
+    while r is not None and len(replies) < icmp_sent and time.monotonic() < end:
+        drain()
+        time.sleep(0.02)
+    with open(a.out, "w") as f:
+        json.dump({"udp_sent": a.count, "icmp_sent": icmp_sent, "icmp_replies": len(replies),
+                   "seconds": round(time.monotonic() - t0, 3)}, f)
+
+
+def check(a):
+    sent = json.load(open(a.sent))
+    got = json.load(open(a.received))
+    name = a.name or a.sent
+    missing = sorted(set(range(sent["udp_sent"])) - set(got["seqs"]))
+    ok = True
+    if missing:
+        runs = []
+        for m in missing:
+            if runs and runs[-1][1] == m - 1:
+                runs[-1][1] = m
+            else:
+                runs.append([m, m])
+        print("%s: %d of %d UDP datagrams lost (seq %s)" % (
+            name, len(missing), sent["udp_sent"],
+            ", ".join("%d-%d" % tuple(r) if r[0] != r[1] else str(r[0]) for r in runs[:10])))
+        ok = False
+    if got["dups"]:
+        print("%s: %d duplicated datagrams" % (name, got["dups"]))
+        ok = False
+    if sent["icmp_replies"] != sent["icmp_sent"]:
+        print("%s: %d of %d echo requests answered" % (name, sent["icmp_replies"], sent["icmp_sent"]))
+        ok = False
+    if ok:
+        print("%s: %d UDP datagrams all arrived once, %d/%d echo replies" % (
+            name, sent["udp_sent"], sent["icmp_replies"], sent["icmp_sent"]))
+    return 0 if ok else 1
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sink")
+    s.add_argument("--bind", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--out", required=True)
+    s = sub.add_parser("send")
+    s.add_argument("--src", required=True)
+    s.add_argument("--dst", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--rate", type=float, default=100.0)
+    s.add_argument("--icmp", type=int, default=0)
+    s.add_argument("--flow", default="f")
+    s.add_argument("--out", required=True)
+    s = sub.add_parser("check")
+    s.add_argument("--sent", required=True)
+    s.add_argument("--received", required=True)
+    s.add_argument("--name")
+    a = p.parse_args()
+    return {"sink": sink, "send": send, "check": check}[a.cmd](a) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
