@@ -24,8 +24,9 @@ NETNS=()
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=${PYTHON:-python3}
 
-log() { printf '%s [%6.2fs] %s\n' "${CASE_NAME:-interop}" "$(elapsed)" "$*"; }
-elapsed() { echo "$(date +%s.%N) - ${T0:-$(date +%s.%N)}" | bc; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+secs_since() { local d=$(($(now_ms) - $1)); printf '%d.%02d' $((d / 1000)) $((d % 1000 / 10)); }
+log() { printf '%s [%6ss] %s\n' "${CASE_NAME:-interop}" "$(secs_since "${T0:-$(now_ms)}")" "$*"; }
 fail() {
     echo "FAIL: $*" >&2
     [ -n "${W:-}" ] && echo "logs and capture kept in $W" >&2
@@ -37,7 +38,7 @@ fail() {
 interop_require() {
     local missing=()
     [ "$(id -u)" -eq 0 ] || fail "interop tests need root (network namespaces, veth, TUN); run ctest as root"
-    for c in ip swanctl tshark dumpcap openssl bc "$PY"; do
+    for c in ip swanctl tshark dumpcap openssl "$PY"; do
         command -v "$c" >/dev/null 2>&1 || missing+=("$c")
     done
     [ -x /usr/lib/ipsec/charon ] || missing+=("/usr/lib/ipsec/charon (strongswan-charon)")
@@ -47,10 +48,11 @@ interop_require() {
         missing+=("openssl plugin (libstrongswan-standard-plugins)")
     [ -c /dev/net/tun ] || missing+=("/dev/net/tun")
     if [ "$US_KIND" = vpnd ]; then
-        [ -x "$VPND" ] || missing+=("vpnd binary ($VPND)")
-        [ -x "$VPNCTL" ] || missing+=("vpnctl binary ($VPNCTL)")
+        [ -x "$VPND" ] || missing+=("vpnd, not built at $VPND")
+        [ -x "$VPNCTL" ] || missing+=("vpnctl, not built at $VPNCTL")
     fi
-    [ ${#missing[@]} -eq 0 ] || fail "missing prerequisites: ${missing[*]} (./scripts/deps installs the packages)"
+    [ ${#missing[@]} -eq 0 ] ||
+        fail "missing prerequisites: ${missing[*]} (./scripts/deps installs the packages; cmake --build builds vpnd)"
 }
 
 cleanup() {
@@ -72,7 +74,7 @@ cleanup() {
 # interop_setup CASE: work folder, namespaces, veth, addresses.
 interop_setup() {
     CASE_NAME=$1
-    T0=$(date +%s.%N)
+    T0=$(now_ms)
     W=${INTEROP_OUT:-$(mktemp -d /tmp/interop.XXXXXX)}
     rm -rf "$W"; mkdir -p "$W/us" "$W/swan" "$W/ws/wireshark" "$W/keys"
     NS_US=iu$$; NS_SWAN=is$$
@@ -105,10 +107,10 @@ spawn() {
 
 # wait_for SECONDS CMD...: runs CMD until it succeeds, at most SECONDS; 1 if it never did.
 wait_for() {
-    local end=$(echo "$(date +%s.%N) + $1" | bc); shift
+    local end=$(($(now_ms) + $1 * 1000)); shift
     while :; do
         "$@" >/dev/null 2>&1 && return 0
-        [ "$(echo "$(date +%s.%N) > $end" | bc)" = 1 ] && return 1
+        [ "$(now_ms)" -gt $end ] && return 1
         sleep 0.1
     done
 }

@@ -190,10 +190,10 @@ dpd)
         # strongSwan stops answering (a dead peer); our side must notice.
         log "charon frozen (SIGSTOP): a dead peer"
         kill -STOP $SWAN_PID
-        t=$(date +%s.%N)
+        t=$(now_ms)
         us_dead() { us_view "$W/cur-us.json" && $PY -c "import json,sys; v=json.load(open('$W/cur-us.json')); sys.exit(1 if v['ike'] or v['child'] else 0)"; }
         wait_for 40 us_dead || fail "our side did not detect the dead peer within 40 s"
-        log "our side detected the dead peer after $(echo "$(date +%s.%N) - $t" | bc | cut -c1-5) s"
+        log "our side detected the dead peer after $(secs_since $t) s"
         kill -KILL $SWAN_PID
         final_capture --min-ike 4
     else
@@ -201,15 +201,15 @@ dpd)
         # resumed, must notice that strongSwan no longer knows the SA.
         log "our side frozen (SIGSTOP): a dead peer for strongSwan"
         kill -STOP $US_PID
-        t=$(date +%s.%N)
+        t=$(now_ms)
         swan_dead() { swan_list "$W/swan" "$W/cur-swan.raw" && ! grep -q 'list-sa event' "$W/cur-swan.raw"; }
         wait_for 40 swan_dead || fail "strongSwan did not detect the dead peer within 40 s"
-        log "strongSwan detected the dead peer after $(echo "$(date +%s.%N) - $t" | bc | cut -c1-5) s"
+        log "strongSwan detected the dead peer after $(secs_since $t) s"
         swan_log_has "giving up after" || swan_log_has "retransmit" || fail "strongSwan's log shows no DPD retransmissions"
         kill -CONT $US_PID
-        t=$(date +%s.%N)
+        t=$(now_ms)
         wait_empty 40 "our side kept its SA after strongSwan dropped it"
-        log "our side dropped its SA $(echo "$(date +%s.%N) - $t" | bc | cut -c1-5) s after resuming"
+        log "our side dropped its SA $(secs_since $t) s after resuming"
         final_capture --min-ike 4
     fi
     ;;
