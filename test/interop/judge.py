@@ -19,7 +19,7 @@ Views are normalised to JSON:
       With the key files: no malformed frame, no error, every ESP frame
       decrypts to an inner IPv4 packet, every encrypted IKE message decrypts;
       --esp-spis: the capture's per-SPI ESP counts equal the view's counters;
-      --notify: a decrypted IKE message carries that notify.
+      --notify NAME[@SENDER]: a decrypted IKE message (from SENDER) carries that notify.
 Each check prints what it found; exit 1 on the first failed verdict.
 """
 import json
@@ -85,13 +85,22 @@ def view_swan(raw):
             if not isinstance(sa, dict):
                 continue
             v["ike"].append({"spi_i": sa.get("initiator-spi", ""), "spi_r": sa.get("responder-spi", ""),
-                             "state": sa.get("state", "?"), "initiator": sa.get("initiator") == "yes"})
+                             "state": sa.get("state", "?"), "initiator": sa.get("initiator") == "yes",
+                             "alg": algs(sa, True), "ids": "%s %s" % (sa.get("local-id"), sa.get("remote-id"))})
             for cname, c in (sa.get("child-sas") or {}).items():
                 v["child"].append({"spi_in": c.get("spi-in", ""), "spi_out": c.get("spi-out", ""),
                                    "state": c.get("state", "?"),
                                    "pkts_in": int(c.get("packets-in", 0)),
-                                   "pkts_out": int(c.get("packets-out", 0))})
+                                   "pkts_out": int(c.get("packets-out", 0)), "alg": algs(c, False)})
     return v
+
+
+def algs(sa, ike):
+    """The negotiated algorithms as 'key=value' words (encr, keysize, integ, prf, dh)."""
+    keys = [("encr-alg", "encr"), ("encr-keysize", "keysize"), ("integ-alg", "integ")]
+    if ike:
+        keys += [("prf-alg", "prf"), ("dh-group", "dh")]
+    return " ".join("%s=%s" % (k, sa[f]) for f, k in keys if f in sa)
 
 
 # ---- our view (vpnctl) ----------------------------------------------------------
@@ -180,6 +189,12 @@ def pair(a):
             if a.pkts and (c["pkts_out"] < a.pkts or c["pkts_in"] < a.pkts):
                 fail("too few packets on CHILD_SA %s/%s: out %d in %d, want at least %d each way"
                      % (c["spi_out"], c["spi_in"], c["pkts_out"], c["pkts_in"], a.pkts))
+    for words, key, items in ((a.swan_ike, "alg", sw["ike"]), (a.swan_esp, "alg", sw["child"]),
+                              (a.swan_ids, "ids", sw["ike"])):
+        for x in items:
+            have = x.get(key, "")
+            if words and any(w not in have.split() for w in words.split()):
+                fail("strongSwan negotiated '%s', want '%s'" % (have, words))
     print("views agree: %d IKE SA(s), %d CHILD_SA(s)%s" % (
         a.ike, a.child, ", packet counters equal" if a.counters else ""))
 
@@ -248,11 +263,15 @@ def capture(a):
                 if per.get(spi, 0) != n:
                     fail("capture holds %d ESP frames with SPI %s, the view counts %d" % (per.get(spi, 0), spi, n))
         print("capture: per-SPI ESP counts equal the counters")
-    for name in a.notify or []:
+    for spec in a.notify or []:
+        name, _, sender = spec.partition("@")
         code = NOTIFY[name]
-        hits = tshark(a.pcap, keydir, "isakmp.notify.msgtype == %d" % code, ["frame.number"])
+        filt = "isakmp.notify.msgtype == %d" % code
+        if sender:
+            filt += " && ip.src == %s" % sender
+        hits = tshark(a.pcap, keydir, filt, ["frame.number"])
         if not hits:
-            fail("no decrypted IKE message carries notify %s" % name)
+            fail("no decrypted IKE message%s carries notify %s" % (" from " + sender if sender else "", name))
         print("capture: notify %s in frame(s) %s" % (name, ", ".join(h[0] for h in hits)))
     print("capture decrypts with the key files")
 
@@ -275,6 +294,9 @@ def main():
     s.add_argument("--child", type=int, default=1)
     s.add_argument("--counters", action="store_true")
     s.add_argument("--pkts", type=int, default=0)
+    s.add_argument("--swan-ike", default="", help="words strongSwan's IKE SAs must show, e.g. 'encr=AES_GCM_16 dh=ECP_256'")
+    s.add_argument("--swan-esp", default="", help="words strongSwan's CHILD_SAs must show")
+    s.add_argument("--swan-ids", default="", help="strongSwan's 'local-id remote-id'")
     s = sub.add_parser("none")
     s.add_argument("us")
     s.add_argument("swan")

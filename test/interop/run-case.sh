@@ -18,12 +18,16 @@ PSK_SWAN="$PSK_US"
 gcm() {
     IKE_PROPOSAL=aes128gcm16-prfsha256-ecp256; ESP_PROPOSAL=aes128gcm16
     IOS_ENCR=aes-gcm-128; IOS_INTEG=; IOS_PRF=sha256; IOS_GROUP=19; IOS_TSET="esp-gcm 128"
+    SWAN_IKE_ALG="encr=AES_GCM_16 keysize=128 prf=PRF_HMAC_SHA2_256 dh=ECP_256"
+    SWAN_ESP_ALG="encr=AES_GCM_16 keysize=128"
     WS_IKE_ENCR="AES-GCM-128 with 16 octet ICV [RFC5282]"; WS_IKE_INTEG="NONE [RFC4306]"
     WS_ESP_ENCR="AES-GCM with 16 octet ICV [RFC4106]"; WS_ESP_AUTH="NULL"
 }
 cbc() {
     IKE_PROPOSAL=aes256-sha256-modp2048; ESP_PROPOSAL=aes256-sha256
     IOS_ENCR=aes-cbc-256; IOS_INTEG=sha256; IOS_PRF=sha256; IOS_GROUP=14; IOS_TSET="esp-aes 256 esp-sha256-hmac"
+    SWAN_IKE_ALG="encr=AES_CBC keysize=256 integ=HMAC_SHA2_256_128 prf=PRF_HMAC_SHA2_256 dh=MODP_2048"
+    SWAN_ESP_ALG="encr=AES_CBC keysize=256 integ=HMAC_SHA2_256_128"
     WS_IKE_ENCR="AES-CBC-256 [RFC3602]"; WS_IKE_INTEG="HMAC_SHA2_256_128 [RFC4868]"
     WS_ESP_ENCR="AES-CBC [RFC3602]"; WS_ESP_AUTH="HMAC-SHA-256-128 [RFC4868]"
 }
@@ -37,6 +41,9 @@ esac
 [ "$CASE" = wrongpsk ] && PSK_US="wrong-psk-9876543210"
 # DPD: seconds, not IOS's default minutes, so the suite stays short.
 [ "$CASE" = dpd ] && { IOS_DPD="2 1 periodic"; SW_DPD=2s; }
+
+# What strongSwan's own view must show of every SA.
+ALGS=(--swan-ike "$SWAN_IKE_ALG" --swan-esp "$SWAN_ESP_ALG" --swan-ids "$SWAN_ID $US_ID")
 
 interop_require
 interop_setup "interop-$CASE-$ROLE"
@@ -72,7 +79,7 @@ P
 }
 
 # settled IKE CHILD: both views show exactly that many established SAs.
-settled() { snap cur && judge pair "$W/cur-us.json" "$W/cur-swan.json" --ike "$1" --child "$2"; }
+settled() { snap cur && judge pair "$W/cur-us.json" "$W/cur-swan.json" --ike "$1" --child "$2" "${ALGS[@]}"; }
 empty() { snap cur && judge none "$W/cur-us.json" "$W/cur-swan.json"; }
 
 wait_settled() { # IKE CHILD SECONDS WHAT
@@ -156,7 +163,7 @@ psk-*|cert-*)
     traffic 200 400 10
     sleep 0.3
     snap final
-    judge pair "$W/final-us.json" "$W/final-swan.json" --counters --pkts 220 || fail "views or counters disagree"
+    judge pair "$W/final-us.json" "$W/final-swan.json" "${ALGS[@]}" --counters --pkts 220 || fail "views or counters disagree"
     final_capture --esp-spis "$W/final-us.json" --min-ike 2
     ;;
 rekey)
@@ -172,7 +179,7 @@ rekey)
     traffic_end
     wait_settled 1 1 10 "after the rekeys the sides do not settle on one IKE SA and one CHILD_SA"
     snap final
-    judge pair "$W/final-us.json" "$W/final-swan.json" --counters --pkts 300 || fail "views or counters disagree after rekey (or the new CHILD_SA carried too little)"
+    judge pair "$W/final-us.json" "$W/final-swan.json" "${ALGS[@]}" --counters --pkts 300 || fail "views or counters disagree after rekey (or the new CHILD_SA carried too little)"
     $PY - "$W/before-us.json" "$W/final-us.json" <<'P' || fail "the SAs were not rekeyed"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -244,7 +251,9 @@ wrongpsk)
     else
         swan_log_has "received AUTHENTICATION_FAILED" || fail "strongSwan did not receive AUTHENTICATION_FAILED"
     fi
-    final_capture --notify AUTHENTICATION_FAILED --min-ike 2
+    # The responder refuses the initiator's AUTH (RFC 7296 2.21.2).
+    if [ "$ROLE" = init ]; then who=$SWAN_OUTER; else who=$US_OUTER; fi
+    final_capture --notify AUTHENTICATION_FAILED@$who --min-ike 2
     ;;
 esac
 log "PASS"
