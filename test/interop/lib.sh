@@ -71,12 +71,26 @@ cleanup() {
     exit $rc
 }
 
+# A run killed outright (SIGKILL, e.g. a ctest timeout) cannot run its trap:
+# the next run removes its namespaces (named after the dead run's pid) and
+# the processes still inside them.
+sweep_stale() {
+    local n pid
+    for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^i[us][0-9]+$'); do
+        pid=${n#i?}
+        kill -0 "$pid" 2>/dev/null && continue
+        for p in $(ip netns pids "$n" 2>/dev/null); do kill -CONT "$p"; kill -KILL "$p"; done
+        ip netns del "$n" 2>/dev/null && echo "removed namespace $n left by a killed run"
+    done
+}
+
 # interop_setup CASE: work folder, namespaces, veth, addresses.
 interop_setup() {
     CASE_NAME=$1
     T0=$(now_ms)
     W=${INTEROP_OUT:-$(mktemp -d /tmp/interop.XXXXXX)}
     rm -rf "$W"; mkdir -p "$W/us" "$W/swan" "$W/ws/wireshark" "$W/keys"
+    sweep_stale
     NS_US=iu$$; NS_SWAN=is$$
     trap cleanup EXIT
     trap 'exit 130' INT TERM
