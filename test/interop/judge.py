@@ -19,6 +19,8 @@ Views are normalised to JSON:
       With the key files: no malformed frame, no error, every ESP frame
       decrypts to an inner IPv4 packet, every encrypted IKE message decrypts;
       --esp-spis: the capture's per-SPI ESP counts equal the view's counters;
+      --min-spis N: ESP under at least N SPIs; --amid-esp: every CREATE_CHILD_SA
+      message lies between ESP frames (rekeys during traffic);
       --notify NAME[@SENDER]: a decrypted IKE message (from SENDER) carries that notify.
 Each check prints what it found; exit 1 on the first failed verdict.
 """
@@ -263,6 +265,21 @@ def capture(a):
                 if per.get(spi, 0) != n:
                     fail("capture holds %d ESP frames with SPI %s, the view counts %d" % (per.get(spi, 0), spi, n))
         print("capture: per-SPI ESP counts equal the counters")
+    if a.min_spis:
+        spis = set(spi for _, spi in esp)
+        if len(spis) < a.min_spis:
+            fail("the capture's ESP uses %d SPIs, want at least %d (old and new SAs)" % (len(spis), a.min_spis))
+        print("capture: ESP under %d SPIs" % len(spis))
+    if a.amid_esp:
+        # Every CREATE_CHILD_SA exchange falls between ESP frames: rekeys happened during traffic.
+        cc = [int(f[0]) for f in tshark(a.pcap, keydir, "isakmp.exchangetype == 36", ["frame.number"])]
+        nums = [int(f[0]) for f in esp]
+        if not cc:
+            fail("no CREATE_CHILD_SA exchange in the capture")
+        if not nums or min(cc) < nums[0] or max(cc) > nums[-1]:
+            fail("CREATE_CHILD_SA frames %s are not all between ESP frames %s and %s"
+                 % (cc, nums[0] if nums else "-", nums[-1] if nums else "-"))
+        print("capture: %d CREATE_CHILD_SA messages, all amid ESP traffic" % len(cc))
     for spec in a.notify or []:
         name, _, sender = spec.partition("@")
         code = NOTIFY[name]
@@ -307,6 +324,8 @@ def main():
     s.add_argument("--notify", action="append")
     s.add_argument("--min-ike", type=int, default=0)
     s.add_argument("--min-esp", type=int, default=0)
+    s.add_argument("--min-spis", type=int, default=0)
+    s.add_argument("--amid-esp", action="store_true")
     a = p.parse_args()
     if a.cmd == "view-swan":
         json.dump(view_swan(open(a.raw).read()), open(a.out, "w"))

@@ -188,7 +188,7 @@ if a["child"][0]["spi_in"] == b["child"][0]["spi_in"]: sys.exit("FAIL: CHILD_SA 
 print("rekeyed: IKE SA %s -> %s, CHILD_SA %s -> %s" % (a["ike"][0]["spi_i"], b["ike"][0]["spi_i"],
       a["child"][0]["spi_in"], b["child"][0]["spi_in"]))
 P
-    final_capture --esp-spis "$W/final-us.json" --min-ike 6
+    final_capture --esp-spis "$W/final-us.json" --min-ike 6 --min-spis 4 --amid-esp
     ;;
 dpd)
     bring_up
