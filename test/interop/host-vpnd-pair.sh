@@ -147,6 +147,28 @@ echo "A encrypted $EA decrypted $DA; B encrypted $EB decrypted $DB"
 grep -q "#pkts encaps: 8" "$W/A.ipsec-sa.txt" || fail "show crypto ipsec sa: no '#pkts encaps: 8': $(cat "$W/A.ipsec-sa.txt")"
 ctl A bogus command >/dev/null 2>&1 && fail "an unknown control command succeeded"
 
+# Hostile input from the network: garbage IKE on 500 and 4500, short and
+# unknown-SPI ESP in UDP and raw ESP. vpnd must count and survive it.
+cat >"$W/garbage.py" <<'P'
+import os, socket as S
+u = S.socket(S.AF_INET, S.SOCK_DGRAM); r = S.socket(S.AF_INET, S.SOCK_RAW, 50)
+for i in range(200):
+    n = 1 + i % 97
+    u.sendto(os.urandom(n), ('198.18.0.1', 500))
+    u.sendto(b'\0\0\0\0' + os.urandom(n), ('198.18.0.1', 4500))     # marker + junk IKE
+    u.sendto(b'\x01' + os.urandom(n + 8), ('198.18.0.1', 4500))        # ESP in UDP, unknown SPI
+    u.sendto(os.urandom(3)[:1 + i % 3], ('198.18.0.1', 4500))          # too short
+    r.sendto(b'\x02' + os.urandom(n + 8), ('198.18.0.1', 0))          # raw ESP, unknown SPI
+P
+ip netns exec $NB python3 "$W/garbage.py" || fail "could not send the garbage"
+sleep 0.3
+ctl A show drops >"$W/A.drops-after-garbage.txt" || fail "vpnd A does not answer after garbage input"
+grep -Eq "^esp: unknown SPI +[1-9]" "$W/A.drops-after-garbage.txt" || fail "unknown-SPI ESP not counted: $(cat "$W/A.drops-after-garbage.txt")"
+grep -Eq "^ike: dropped by the engine +[1-9]" "$W/A.drops-after-garbage.txt" || fail "junk IKE not counted"
+grep -Eq "^net: UDP 4500 datagram too short +[1-9]" "$W/A.drops-after-garbage.txt" || fail "short datagrams not counted"
+ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 1 >/dev/null || fail "tunnel broken by garbage input"
+ctl A status | grep -q "pkts_encrypted=9 pkts_decrypted=9" || fail "counters moved by garbage: $(ctl A status)"
+
 # A wrong PSK: IKE_AUTH fails with AUTHENTICATION_FAILED, no SA stays.
 stop B
 ctl A clear crypto ikev2 sa >/dev/null
@@ -167,9 +189,17 @@ sleep 0.5; kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null   # tshark: let it f
 TS() { XDG_CONFIG_HOME="$W/keys$1" tshark -r "$W/veth.pcap" -o esp.enable_encryption_decode:TRUE "${@:2}" 2>/dev/null; }
 TS A >"$W/decoded.txt"
 NICMP=$(TS A -Y 'icmp.type == 8 or icmp.type == 0' | wc -l)
-[ "$NICMP" = 16 ] || fail "tshark decrypted $NICMP ICMP packets from ESP with A's keys, want 16"
-[ "$(TS B -Y 'icmp' | wc -l)" = 16 ] || fail "tshark with B's key files: ESP not decrypted"
-grep -q "Malformed" "$W/decoded.txt" && fail "malformed packets in the decrypted capture"
+[ "$NICMP" = 18 ] || fail "tshark decrypted $NICMP ICMP packets from ESP with A's keys, want 18"
+[ "$(TS B -Y 'icmp' | wc -l)" = 18 ] || fail "tshark with B's key files: ESP not decrypted"
+# Our SAs' packets (not the garbage above) must all decode cleanly.
+ESPF=$(sed 's/^"[^"]*","[^"]*","[^"]*","\(0x[0-9a-f]*\)".*/esp.spi == \1 or/' "$W/keysA/wireshark/esp_sa" | tr '\n' ' ')
+IKEF=$(cut -d, -f1 "$W/keysA/wireshark/ikev2_decryption_table" | sed 's/^\(.*\)$/isakmp.ispi == \1 or/' | tr '\n' ' ')
+NESP=$(TS A -Y "${ESPF% or }" | wc -l)
+[ "$NESP" = 18 ] || fail "$NESP ESP packets of our SAs in the capture, want 18"
+OURS="$ESPF $IKEF frame.number == 0"
+[ "$(TS A -Y "$OURS" | wc -l)" -ge 26 ] || fail "filter for our packets finds too few: $OURS"
+NBAD=$(TS A -Y "($OURS) and _ws.malformed" | wc -l)
+[ "$NBAD" = 0 ] || fail "$NBAD malformed packets of our SAs in the decrypted capture"
 NID=$(TS A -Y 'isakmp.exchangetype == 35 and isakmp.id.type' | wc -l)
 # IDi and IDr of the good IKE_AUTH, IDi of the failed one
 [ "$NID" = 3 ] || fail "IKE_AUTH not decrypted ($NID messages with identities, want 3)"
