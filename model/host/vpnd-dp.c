@@ -85,7 +85,11 @@ static int run_ip(vpnd *d, char *err, size_t errlen, const char *const *args)
         g_free(errs);
         return -1;
     }
-    vpnd_log(d, VPN_LOG_DEBUG, "ip %s %s %s %s", argv[1], argv[2], n > 3 ? argv[3] : "", n > 4 ? argv[4] : "");
+    if (d->level >= VPN_LOG_DEBUG) {
+        gchar *cmd = g_strjoinv(" ", (gchar **)argv);
+        vpnd_log(d, VPN_LOG_DEBUG, "%s", cmd);
+        g_free(cmd);
+    }
     g_free(out);
     g_free(errs);
     return 0;
