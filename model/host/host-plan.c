@@ -159,5 +159,13 @@ void vpn_host_tunnel_policy(const vpn_host_tunnel *t, uint32_t tag, vpn_ikev2_po
     pol->remote.addr = t->dst;
     pol->remote.len = (uint8_t)(vpn_addr_len(&t->dst) * 8);
     pol->tag = tag;
-    /* VTI: no selectors = any/any (RFC 7296 2.9 lets the peer narrow). */
+    /* An IPv4 VTI protects any IPv4 traffic (0.0.0.0/0 both ways, as IOS
+     * proposes; RFC 7296 2.9 lets the peer narrow), whatever the family
+     * of the outer addresses. */
+    vpn_prefix any;
+    memset(&any, 0, sizeof any);
+    any.addr.family = VPN_AF_INET;
+    vpn_ikev2_selector_from_prefix(&pol->ts_local[0], &any, 0);
+    vpn_ikev2_selector_from_prefix(&pol->ts_remote[0], &any, 0);
+    pol->n_ts_local = pol->n_ts_remote = 1;
 }

@@ -97,8 +97,25 @@ static void test_vti_plan(void **state)
     assert_int_equal(pol.tag, 1);
     assert_int_equal(pol.remote.len, 32);
     assert_string_equal(vpn_addr_str(&pol.remote.addr, a, sizeof a), "198.18.0.3");
-    assert_int_equal(pol.n_ts_local, 0);
-    assert_int_equal(pol.n_ts_remote, 0);
+    assert_int_equal(pol.n_ts_local, 1);
+    assert_int_equal(pol.n_ts_remote, 1);
+    for (int side = 0; side < 2; side++) {
+        const vpn_ikev2_selector *ts = side ? &pol.ts_remote[0] : &pol.ts_local[0];
+        assert_int_equal(ts->family, VPN_AF_INET);
+        assert_int_equal(ts->proto, 0);
+        assert_int_equal(ts->port_lo, 0);
+        assert_int_equal(ts->port_hi, 65535);
+        assert_string_equal(vpn_addr_str(&ts->addr_lo, a, sizeof a), "0.0.0.0");
+        assert_string_equal(vpn_addr_str(&ts->addr_hi, a, sizeof a), "255.255.255.255");
+    }
+    /* over an IPv6 underlay the VTI still carries IPv4 */
+    vpn_host_tunnel v6 = plan.tunnel[1];
+    vpn_addr_parse(&v6.dst, "2001:db8::2");
+    vpn_addr_parse(&v6.src, "2001:db8::1");
+    vpn_host_tunnel_policy(&v6, 1, &pol);
+    assert_int_equal(pol.remote.len, 128);
+    assert_int_equal(pol.ts_local[0].family, VPN_AF_INET);
+    assert_int_equal(pol.ts_remote[0].family, VPN_AF_INET);
     vpn_conf_del(c);
 }
 
