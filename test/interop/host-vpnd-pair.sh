@@ -7,9 +7,9 @@
 # IKE_AUTH included) with vpnd's key files. Root only; a missing
 # prerequisite is a failure that says what is missing, never a skip.
 #
-# usage: host-vpnd-pair.sh VPND VPNCTL WORKDIR
+# usage: host-vpnd-pair.sh VPND VPNCTL WORKDIR [4|6]   (the underlay's IP version)
 set -u
-VPND=$1 VPNCTL=$2 W=$3
+VPND=$1 VPNCTL=$2 W=$3 FAM=${4:-4}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (network namespaces, TUN devices, UDP 500)"
@@ -18,6 +18,12 @@ for t in ip tshark python3; do command -v $t >/dev/null || fail "$t is not insta
 [ -x "$VPND" ] && [ -x "$VPNCTL" ] || fail "vpnd/vpnctl not built: $VPND $VPNCTL"
 
 NA=vpnpairA$$ NB=vpnpairB$$
+if [ "$FAM" = 6 ]; then
+    O1=2001:db8::1 O2=2001:db8::2 PLEN=64 HOSTMASK=/128 AF=AF_INET6 NODAD=nodad
+else
+    O1=198.18.0.1 O2=198.18.0.2 PLEN=24 HOSTMASK=" 255.255.255.255" AF=AF_INET NODAD=
+fi
+O=("" $O1 $O2)   # ${O[1]}, ${O[2]}: the outer addresses of A and B
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -29,7 +35,7 @@ trap cleanup EXIT
 rm -rf "$W"; mkdir -p "$W"
 ip netns add $NA && ip netns add $NB || fail "cannot create network namespaces"
 ip link add vethA netns $NA type veth peer name vethB netns $NB || fail "cannot create a veth pair"
-ip -n $NA addr add 198.18.0.1/24 dev vethA; ip -n $NB addr add 198.18.0.2/24 dev vethB
+ip -n $NA addr add $O1/$PLEN dev vethA $NODAD; ip -n $NB addr add $O2/$PLEN dev vethB $NODAD
 ip -n $NA addr add 10.0.1.1/32 dev lo; ip -n $NB addr add 10.0.2.1/32 dev lo   # no dummy interfaces here
 for n in $NA $NB; do ip -n $n link set lo up; done
 ip -n $NA link set vethA up; ip -n $NB link set vethB up
@@ -46,11 +52,11 @@ crypto ikev2 policy POL
  proposal PROP
 crypto ikev2 keyring KR
  peer PEER
-  address 198.18.0.$3
+  address ${O[$3]}
   pre-shared-key $4
 crypto ikev2 profile PROF
- match identity remote address 198.18.0.$3 255.255.255.255
- identity local address 198.18.0.$2
+ match identity remote address ${O[$3]}$HOSTMASK
+ identity local address ${O[$2]}
  authentication local pre-share
  authentication remote pre-share
  keyring local KR
@@ -59,12 +65,12 @@ crypto ipsec profile IPS
  set transform-set TS
  set ikev2-profile PROF
 interface veth$1
- ip address 198.18.0.$2 255.255.255.0
+ ip address ${O[$2]}/$PLEN
 interface Tunnel0
  ip address 172.16.0.$2 255.255.255.0
  tunnel source veth$1
  tunnel mode ipsec ipv4
- tunnel destination 198.18.0.$3
+ tunnel destination ${O[$3]}
  tunnel protection ipsec profile IPS
 ip route 10.0.$3.0 255.255.255.0 Tunnel0
 C
@@ -133,7 +139,7 @@ ip netns exec $NB python3 "$W/ping.py" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A 
 
 for X in A B; do
     ctl $X show crypto ikev2 sa >"$W/$X.ikev2-sa.txt" || fail "vpnctl $X show crypto ikev2 sa"
-    grep -q "198.18.0.*READY" "$W/$X.ikev2-sa.txt" || fail "$X: IKE SA not READY: $(cat "$W/$X.ikev2-sa.txt")"
+    grep -q "$O1.*$O2.*READY\|$O2.*$O1.*READY" "$W/$X.ikev2-sa.txt" || fail "$X: IKE SA not READY: $(cat "$W/$X.ikev2-sa.txt")"
     ctl $X show crypto ipsec sa >"$W/$X.ipsec-sa.txt" || fail "vpnctl $X show crypto ipsec sa"
     ctl $X show drops >"$W/$X.drops.txt"
     ctl $X status >"$W/$X.status.txt"
@@ -151,16 +157,18 @@ ctl A bogus command >/dev/null 2>&1 && fail "an unknown control command succeede
 # unknown-SPI ESP in UDP and raw ESP. vpnd must count and survive it.
 cat >"$W/garbage.py" <<'P'
 import os, socket as S
-u = S.socket(S.AF_INET, S.SOCK_DGRAM); r = S.socket(S.AF_INET, S.SOCK_RAW, 50)
+import sys
+A, F = sys.argv[1], getattr(S, sys.argv[2])
+u = S.socket(F, S.SOCK_DGRAM); r = S.socket(F, S.SOCK_RAW, 50)
 for i in range(200):
     n = 1 + i % 97
-    u.sendto(os.urandom(n), ('198.18.0.1', 500))
-    u.sendto(b'\0\0\0\0' + os.urandom(n), ('198.18.0.1', 4500))     # marker + junk IKE
-    u.sendto(b'\x01' + os.urandom(n + 8), ('198.18.0.1', 4500))        # ESP in UDP, unknown SPI
-    u.sendto(os.urandom(3)[:1 + i % 3], ('198.18.0.1', 4500))          # too short
-    r.sendto(b'\x02' + os.urandom(n + 8), ('198.18.0.1', 0))          # raw ESP, unknown SPI
+    u.sendto(os.urandom(n), (A, 500))
+    u.sendto(b'\0\0\0\0' + os.urandom(n), (A, 4500))     # marker + junk IKE
+    u.sendto(b'\x01' + os.urandom(n + 8), (A, 4500))        # ESP in UDP, unknown SPI
+    u.sendto(os.urandom(3)[:1 + i % 3], (A, 4500))          # too short
+    r.sendto(b'\x02' + os.urandom(n + 8), (A, 0))          # raw ESP, unknown SPI
 P
-ip netns exec $NB python3 "$W/garbage.py" || fail "could not send the garbage"
+ip netns exec $NB python3 "$W/garbage.py" $O1 $AF || fail "could not send the garbage"
 sleep 0.3
 ctl A show drops >"$W/A.drops-after-garbage.txt" || fail "vpnd A does not answer after garbage input"
 grep -Eq "^esp: unknown SPI +[1-9]" "$W/A.drops-after-garbage.txt" || fail "unknown-SPI ESP not counted: $(cat "$W/A.drops-after-garbage.txt")"
@@ -179,7 +187,7 @@ grep -q "ike_failed=1" <<<"$(ctl A status)" || fail "wrong PSK did not fail at A
 grep -q "ike_failed=1" <<<"$(ctl B status)" || fail "wrong PSK did not fail at B: $(ctl B status)"
 grep -q "failed: peer reports authentication failed" "$W/A.log" || fail "A's log does not say why"
 for X in A B; do
-    ctl $X show crypto ikev2 sa | grep -q "198.18.0" && fail "$X keeps an SA after a wrong PSK"
+    ctl $X show crypto ikev2 sa | grep -q "$O1" && fail "$X keeps an SA after a wrong PSK"
 done
 [ "$(wc -l <"$W/keysA/wireshark/ikev2_decryption_table")" = 2 ] || fail "A should have 2 IKE key lines (the failed SA too)"
 [ "$(wc -l <"$W/keysB/wireshark/ikev2_decryption_table")" = 2 ] || fail "B should have 2 IKE key lines (the failed SA too)"
