@@ -55,6 +55,7 @@ VPN_CORE_SOURCES = [
     'model/core/gdoi/gdoi-gm.c',
     'model/core/show/show-gdoi.c',
     'model/core/ikev2/ikev2-cert.c',
+    'model/core/ikev1/ikev1-conf.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -105,6 +106,7 @@ VPN_CORE_HEADERS = [
     'model/core/gdoi/gdoi.h',
     'model/core/gdoi/gdoi-priv.h',
     'model/core/show/show-gdoi.h',
+    'model/core/ikev1/ikev1-conf.h',
 ]
 
 VPN_NS3_SOURCES = [

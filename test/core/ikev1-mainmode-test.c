@@ -16,6 +16,8 @@
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "crypto/crypto-ids.h"
+#include "conf/conf.h"
+#include "ikev1/ikev1-conf.h"
 #include "ikev1/ikev1.h"
 #include "isakmp/isakmp-const.h"
 
@@ -221,6 +223,81 @@ static void test_legacy_group_refused(void **state)
     pair_free(&p);
 }
 
+static vpn_conf *conf_of(const char *text)
+{
+    vpn_conf *c = NULL;
+    vpn_conf_error e;
+    int rc = vpn_conf_parse(text, strlen(text), &c, &e);
+    if (rc)
+        fprintf(stderr, "line %d: %s\n", e.line, e.msg);
+    assert_int_equal(rc, 0);
+    return c;
+}
+
+/* IOS `crypto isakmp policy` lists end to end: the initiator offers every
+ * policy it has a key for, in priority order; the responder takes the
+ * first transform equal to one of its own policies. */
+static void test_isakmp_policies(void **state)
+{
+    vpn_conf *ci_conf = conf_of("crypto isakmp policy 20\n"
+                                " encryption aes 256\n hash sha256\n authentication pre-share\n"
+                                " group 19\n lifetime 3600\n"
+                                "crypto isakmp policy 10\n" /* preferred, but rsa-sig: no key */
+                                " encryption aes 128\n hash sha\n group 14\n"
+                                "crypto isakmp policy 30\n"
+                                " encryption aes 192\n hash sha384\n authentication pre-share\n"
+                                " group 20\n"
+                                "crypto isakmp key k3y address 10.0.0.0 255.255.255.0\n");
+    vpn_conf *cr_conf = conf_of("crypto isakmp policy 5\n" /* only the initiator's second offer */
+                                " encryption aes 192\n hash sha384\n authentication pre-share\n"
+                                " group 20\n lifetime 7200\n"
+                                "crypto isakmp key 0 k3y address 10.0.0.2\n");
+    vpn_ikev1_suite si[VPN_IKEV1_SUITES_MAX], sr[VPN_IKEV1_SUITES_MAX];
+    vpn_ikev1_cfg ci, cr;
+    vpn_addr a1, a2;
+    pair p;
+    (void)state;
+
+    vpn_addr_parse(&a1, "10.0.0.1");
+    vpn_addr_parse(&a2, "10.0.0.2");
+    memset(&ci, 0, sizeof ci);
+    memset(&cr, 0, sizeof cr);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(ci_conf, &a2, &a1, si, &ci), 0);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(cr_conf, &a1, &a2, sr, &cr), 0);
+    assert_int_equal(ci.n_suites, 2); /* policy 10 left out: no RSA key */
+    assert_int_equal(ci.suites[0].group, 19);
+    assert_int_equal(ci.suites[1].group, 20);
+    assert_int_equal(ci.psk_len, 3);
+    pair_init(&p, &ci, &cr);
+    assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+    assert_int_equal(pump(&p), 0);
+    check_established(&p);
+    assert_int_equal(vpn_ikev1_sa_group(p.i), 20);
+    assert_int_equal(vpn_ikev1_sa_hash(p.i), VPN_IKEV1_HASH_SHA2_384);
+    pair_free(&p);
+
+    /* A responder whose policies match none of the offers refuses. */
+    vpn_conf *cr2_conf = conf_of("crypto isakmp policy 1\n"
+                                 " encryption aes 256\n hash sha512\n authentication pre-share\n"
+                                 " group 14\n"
+                                 "crypto isakmp key k3y address 0.0.0.0 0.0.0.0\n");
+    memset(&cr, 0, sizeof cr);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(cr2_conf, &a1, &a2, sr, &cr), 0);
+    pair_init(&p, &ci, &cr);
+    assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+    assert_int_equal(pump(&p), VPN_ERR_POLICY);
+    assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_DEAD);
+    pair_free(&p);
+
+    /* No key for this peer and no RSA key: nothing usable. */
+    vpn_addr_parse(&a2, "192.0.2.9");
+    memset(&cr, 0, sizeof cr);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(ci_conf, &a1, &a2, sr, &cr), VPN_ERR_AUTH);
+    vpn_conf_del(ci_conf);
+    vpn_conf_del(cr_conf);
+    vpn_conf_del(cr2_conf);
+}
+
 static void test_retransmit(void **state)
 {
     pair p;
@@ -409,6 +486,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suites),
         cmocka_unit_test(test_wrong_psk),
+        cmocka_unit_test(test_isakmp_policies),
         cmocka_unit_test(test_legacy_group_refused),
         cmocka_unit_test(test_retransmit),
         cmocka_unit_test(test_delete_and_lifetime),
