@@ -56,6 +56,7 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-gdoi.c',
     'model/core/ikev2/ikev2-cert.c',
     'model/core/ikev1/ikev1-conf.c',
+    'model/core/show/show-isakmp.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -107,6 +108,7 @@ VPN_CORE_HEADERS = [
     'model/core/gdoi/gdoi-priv.h',
     'model/core/show/show-gdoi.h',
     'model/core/ikev1/ikev1-conf.h',
+    'model/core/show/show-isakmp.h',
 ]
 
 VPN_NS3_SOURCES = [

@@ -20,6 +20,7 @@
 #include "ikev1/ikev1-conf.h"
 #include "ikev1/ikev1.h"
 #include "isakmp/isakmp-const.h"
+#include "show/show-isakmp.h"
 
 #define QMAX 16
 
@@ -269,9 +270,38 @@ static void test_isakmp_policies(void **state)
     assert_int_equal(ci.suites[1].group, 20);
     assert_int_equal(ci.psk_len, 3);
     pair_init(&p, &ci, &cr);
-    assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
-    assert_int_equal(pump(&p), 0);
-    check_established(&p);
+    {
+        /* show crypto isakmp sa on both ends, mid-exchange and once up:
+         * dst is the responder on both. */
+        vpn_show_isakmp_row rows[2] = {{p.i, a2, a1, 1001, false}, {p.r, a1, a2, 1002, false}};
+        char out[4096];
+        vpn_show_buf b;
+        assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_isakmp_sa(rows, 1, &b), 0);
+        assert_non_null(strstr(out, "10.0.0.1        10.0.0.2        MM_NO_STATE       1001 ACTIVE\n"));
+        assert_int_equal(pump(&p), 0);
+        check_established(&p);
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_isakmp_sa(rows, 2, &b), 0);
+        assert_string_equal(out, "IPv4 Crypto ISAKMP SA\n"
+                                 "dst             src             state          conn-id status\n"
+                                 "10.0.0.1        10.0.0.2        QM_IDLE           1001 ACTIVE\n"
+                                 "10.0.0.1        10.0.0.2        QM_IDLE           1002 ACTIVE\n"
+                                 "\nIPv6 Crypto ISAKMP SA\n"
+                                 "dst             src             state          conn-id status\n\n");
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_isakmp_policy(ci_conf, &b), 0);
+        assert_non_null(strstr(out, "Protection suite of priority 20\n"
+                                    "\tencryption algorithm:\tAES - Advanced Encryption Standard (256 bit keys).\n"
+                                    "\thash algorithm:\t\tSecure Hash Standard 2 (256 bit)\n"
+                                    "\tauthentication method:\tPre-Shared Key\n"
+                                    "\tDiffie-Hellman group:\t#19 (256 bit ecp)\n"
+                                    "\tlifetime:\t\t3600 seconds, no volume limit\n"));
+        /* priority order: 10 before 20 before 30 */
+        assert_true(strstr(out, "priority 10") < strstr(out, "priority 20"));
+        assert_true(strstr(out, "priority 20") < strstr(out, "priority 30"));
+    }
     assert_int_equal(vpn_ikev1_sa_group(p.i), 20);
     assert_int_equal(vpn_ikev1_sa_hash(p.i), VPN_IKEV1_HASH_SHA2_384);
     pair_free(&p);
