@@ -398,6 +398,18 @@ static void test_delete_and_lifetime(void **state)
     assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
     assert_int_equal(pump(&p), 0);
     check_established(&p);
+    /* an encrypted notify (what vpnd answers a Quick Mode with) verifies at
+     * the peer and leaves both SAs up; a tampered one is refused */
+    assert_int_equal(vpn_ikev1_sa_notify(p.r, VPN_ISAKMP_N_NO_PROPOSAL_CHOSEN, p.now), 0);
+    assert_int_equal(p.qr.n, 1);
+    assert_true(p.qr.len[0] > VPN_ISAKMP_HDR_LEN && (p.qr.buf[0][19] & VPN_ISAKMP_FLAG_E));
+    memcpy(bad, p.qr.buf[0], p.qr.len[0]);
+    bad[p.qr.len[0] - 20] ^= 1;
+    assert_int_not_equal(vpn_ikev1_sa_input(p.i, bad, p.qr.len[0], p.now), 0);
+    assert_int_equal(vpn_ikev1_sa_input(p.i, p.qr.buf[0], p.qr.len[0], p.now), 0);
+    assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_ESTABLISHED);
+    assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_ESTABLISHED);
+    p.qr.n = 0;
     assert_int_equal(vpn_ikev1_sa_delete(p.i, p.now), 0);
     assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_DEAD);
     assert_int_equal(p.qi.n, 1);

@@ -1020,36 +1020,30 @@ void vpn_ikev1_sa_tick(vpn_ikev1_sa *sa, uint64_t now)
                           sa->last_view_len ? sa->last_view : NULL, sa->last_view_len);
 }
 
-int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now)
+/* An Informational exchange under the phase-1 SA carrying one Delete or
+ * one Notify (RFC 2409 5.7: HASH(1) = prf(SKEYID_a, M-ID | N/D)). */
+static int send_informational(vpn_ikev1_sa *sa, const vpn_isakmp_delete *d,
+                              const vpn_isakmp_notify *n, uint64_t now)
 {
-    uint8_t buf[256], iv[VPN_IKEV1_BLOCK], mid[4], spi[16], *slot;
+    uint8_t buf[256], iv[VPN_IKEV1_BLOCK], mid[4], *slot;
     vpn_isakmp_bld b;
     vpn_isakmp_hdr h;
-    vpn_isakmp_delete d;
     vpn_isakmp_view after;
     vpn_iov io[2];
     uint32_t msg_id = 0;
     size_t len, hl;
     int rc;
 
-    if (sa->state != VPN_IKEV1_ST_ESTABLISHED)
-        return VPN_ERR_STATE;
     while (msg_id == 0)
         if ((rc = vpn_rng_bytes(sa->ctx.rng, &msg_id, 4)))
             return rc;
-    memcpy(spi, sa->icookie, 8);
-    memcpy(spi + 8, sa->rcookie, 8);
-    memset(&d, 0, sizeof d);
-    d.doi = VPN_ISAKMP_DOI_IPSEC;
-    d.proto = VPN_ISAKMP_PROTO_ISAKMP;
-    d.spi_size = 16;
-    d.nspi = 1;
-    d.spis.p = spi;
-    d.spis.len = 16;
     hdr_make(sa, &h, VPN_ISAKMP_EXCH_INFO, msg_id);
     vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
     vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(sa), &slot);
-    vpn_isakmp_bld_delete(&b, &d);
+    if (d)
+        vpn_isakmp_bld_delete(&b, d);
+    else
+        vpn_isakmp_bld_notify(&b, n);
     if ((rc = vpn_isakmp_bld_pad(&b, VPN_IKEV1_BLOCK, &len)) ||
         (rc = vpn_isakmp_bld_after(&b, 0, &after)))
         return rc;
@@ -1061,8 +1055,41 @@ int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now)
     if ((rc = vpn_ikev1_sa_prf_a(sa, io, 2, slot, VPN_PRF_MAX_LEN, &hl)) ||
         (rc = vpn_ikev1_sa_p2_iv(sa, msg_id, iv)))
         return rc;
-    rc = send_encrypted(sa, &b, buf, iv, false, now, len);
+    return send_encrypted(sa, &b, buf, iv, false, now, len);
+}
+
+int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now)
+{
+    uint8_t spi[16];
+    vpn_isakmp_delete d;
+    int rc;
+
+    if (sa->state != VPN_IKEV1_ST_ESTABLISHED)
+        return VPN_ERR_STATE;
+    memcpy(spi, sa->icookie, 8);
+    memcpy(spi + 8, sa->rcookie, 8);
+    memset(&d, 0, sizeof d);
+    d.doi = VPN_ISAKMP_DOI_IPSEC;
+    d.proto = VPN_ISAKMP_PROTO_ISAKMP;
+    d.spi_size = 16;
+    d.nspi = 1;
+    d.spis.p = spi;
+    d.spis.len = 16;
+    rc = send_informational(sa, &d, NULL, now);
     sa->state = VPN_IKEV1_ST_DEAD;
     sa->retrans_at = sa->expires_at = UINT64_MAX;
     return rc;
+}
+
+int vpn_ikev1_sa_notify(vpn_ikev1_sa *sa, uint16_t type, uint64_t now)
+{
+    vpn_isakmp_notify n;
+
+    if (sa->state != VPN_IKEV1_ST_ESTABLISHED)
+        return VPN_ERR_STATE;
+    memset(&n, 0, sizeof n);
+    n.doi = VPN_ISAKMP_DOI_IPSEC;
+    n.proto = VPN_ISAKMP_PROTO_ISAKMP;
+    n.type = type;
+    return send_informational(sa, NULL, &n, now);
 }

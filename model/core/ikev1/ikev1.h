@@ -178,6 +178,14 @@ void vpn_ikev1_sa_tick(vpn_ikev1_sa *sa, uint64_t now);
  */
 int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now);
 
+/*
+ * Sends an encrypted Informational exchange with one Notify of type
+ * (RFC 2408 3.14, protocol ISAKMP, no SPI), e.g. NO_PROPOSAL_CHOSEN for
+ * a Quick Mode we do not serve. The SA stays as it is.
+ * Errors: VPN_ERR_STATE (not established), VPN_ERR_CRYPTO, the rng's.
+ */
+int vpn_ikev1_sa_notify(vpn_ikev1_sa *sa, uint16_t type, uint64_t now);
+
 vpn_ikev1_state vpn_ikev1_sa_state(const vpn_ikev1_sa *sa);
 bool vpn_ikev1_sa_is_initiator(const vpn_ikev1_sa *sa);
 const uint8_t *vpn_ikev1_sa_icookie(const vpn_ikev1_sa *sa);
