@@ -392,6 +392,86 @@ static void test_rfc7427_ecdsa_p384_p521(void **state)
     tp_free(&n);
 }
 
+/* ---- asymmetric authentication (FlexVPN): PSK one way, a signature the other ------------------ */
+
+/* R1 proves itself with its keyring PSK and verifies R2's ECDSA
+ * signature; R2 the other way round. Then the roles swapped. Each side
+ * refuses the method it did not configure for the peer. */
+static void test_psk_and_ecdsa_both_directions(void **state)
+{
+    tp_net n;
+    side a = {"pre-share", "ecdsa-sig", "fqdn r1.example.net", "fqdn r2.example.net", K_NONE, false};
+    side b = {"ecdsa-sig", "pre-share", "fqdn r2.example.net", "fqdn r1.example.net", K_P256, false};
+    vpn_ikev2_sa_info ia, ib;
+    (void)state;
+
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_PSK, VPN_AUTH_METHOD_DIGITAL_SIG);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.auth_sign, VPN_CONF_AUTH_PSK);
+    assert_int_equal(ia.auth_verify, VPN_CONF_AUTH_ECDSA_SIG);
+    assert_int_equal(ib.auth_sign, VPN_CONF_AUTH_ECDSA_SIG);
+    assert_int_equal(ib.auth_verify, VPN_CONF_AUTH_PSK);
+    tp_free(&n);
+
+    a.auth_local = "ecdsa-sig";
+    a.auth_remote = "pre-share";
+    a.key = K_P384;
+    b.auth_local = "pre-share";
+    b.auth_remote = "ecdsa-sig";
+    b.key = K_NONE;
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_DIGITAL_SIG, VPN_AUTH_METHOD_PSK);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.auth_sign, VPN_CONF_AUTH_ECDSA_SIG);
+    assert_int_equal(ia.auth_verify, VPN_CONF_AUTH_PSK);
+    tp_free(&n);
+
+    /* R2 expects a PSK from R1 but R1 signs: AUTHENTICATION_FAILED */
+    b.auth_remote = "pre-share";
+    handshake(&n, &a, &b, &V4);
+    assert_nothing_left(&n);
+    tp_free(&n);
+}
+
+/* The same with a legacy ECDSA signer: PSK one way, RFC 4754 method 9
+ * the other. */
+static void test_psk_and_rfc4754_ecdsa(void **state)
+{
+    tp_net n;
+    side a = {"pre-share", "ecdsa-sig", "fqdn r1.example.net", "fqdn r2.example.net", K_NONE, true};
+    side b = {"ecdsa-sig", "pre-share", "fqdn r2.example.net", "fqdn r1.example.net", K_P256, true};
+    (void)state;
+
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_PSK, VPN_AUTH_METHOD_ECDSA_256);
+    tp_free(&n);
+}
+
+/* ikev2-cert covers R1 PSK / R2 RSA; here R1 signs with RSA (method 14,
+ * SHA-256 at least) and R2 answers with its PSK. */
+static void test_rsa_and_psk(void **state)
+{
+    tp_net n;
+    side a = {"rsa-sig", "pre-share", "fqdn r1.example.net", "fqdn r2.example.net", K_RSA, false};
+    side b = {"pre-share", "rsa-sig", "fqdn r2.example.net", "fqdn r1.example.net", K_NONE, false};
+    vpn_ikev2_sa_info ib;
+    (void)state;
+
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_DIGITAL_SIG, VPN_AUTH_METHOD_PSK);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ib.auth_verify, VPN_CONF_AUTH_RSA_SIG);
+    assert_int_equal(ib.auth_sign, VPN_CONF_AUTH_PSK);
+    tp_free(&n);
+    /* R2 wants ECDSA from R1, R1 has an RSA key: refused */
+    b.auth_remote = "ecdsa-sig";
+    handshake(&n, &a, &b, &V4);
+    assert_nothing_left(&n);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +481,9 @@ int main(void)
         cmocka_unit_test(test_rfc4754_mixed_curves_one_legacy_peer),
         cmocka_unit_test(test_rsa_key_to_legacy_peer_fails_cleanly),
         cmocka_unit_test(test_rfc7427_ecdsa_p384_p521),
+        cmocka_unit_test(test_psk_and_ecdsa_both_directions),
+        cmocka_unit_test(test_psk_and_rfc4754_ecdsa),
+        cmocka_unit_test(test_rsa_and_psk),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }
