@@ -472,6 +472,173 @@ static void test_rsa_and_psk(void **state)
     tp_free(&n);
 }
 
+/* ---- RFC 7296 3.8 method 1 (RSA, PKCS#1 v1.5 with SHA-1) from a legacy peer ------------------- */
+
+typedef struct hold {
+    int taken;
+    tp_dgram d;
+} hold;
+
+/* Holds back R1's IKE_AUTH request (and its retransmissions). */
+static bool hold_auth(tp_net *n, tp_dgram *d, void *user)
+{
+    hold *h = user;
+    (void)n;
+    if (d->from == 0 && tp_exchange(d) == VPN_IKEV2_IKE_AUTH && !tp_is_response(d)) {
+        if (h->taken++ == 0)
+            h->d = *d;
+        return false;
+    }
+    return true;
+}
+
+/* PKCS#1 v1.5 signature with md over msg by R1's RSA key. */
+static size_t rsa_sign(const EVP_MD *md, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap)
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    size_t sl = cap;
+    assert_non_null(c);
+    assert_int_equal(EVP_DigestSignInit(c, NULL, md, NULL, P.r1[K_RSA].k), 1);
+    assert_int_equal(EVP_DigestSign(c, sig, &sl, msg, len), 1);
+    EVP_MD_CTX_free(c);
+    return sl;
+}
+
+/*
+ * R1 (the engine, RSA certificate) plays a peer from before RFC 7427: its
+ * IKE_AUTH is taken off the wire, its AUTH replaced by method 1 signed
+ * with md over the octets of RFC 7296 2.15 (RealMessage1 | Nr |
+ * prf(SK_pi, IDi')), re-encrypted with R1's keys and given to R2. With
+ * SHA-1 R2 must accept it; any other hash, or a bad signature, is
+ * AUTHENTICATION_FAILED with nothing left on either side.
+ */
+static void legacy_rsa_case(const EVP_MD *md, bool corrupt, bool want_up)
+{
+    tp_net n;
+    hold h;
+    side a = {"rsa-sig", "ecdsa-sig", "fqdn r1.example.net", "fqdn r2.example.net", K_RSA, false};
+    side b = {"ecdsa-sig", "rsa-sig", "fqdn r2.example.net", "fqdn r1.example.net", K_P256, false};
+    static vpn_ikev2_msg inner, resp;
+    static uint8_t plain[70000], buf[70000], oct[4096];
+    uint8_t sig[512];
+    size_t oct_len = 0, sig_len, len = 0;
+    const tp_dgram *init_req, *init_resp;
+    const vpn_ikev2_payload *nr, *idi;
+    vpn_ikev2_payload *au = NULL;
+    vpn_ikev2_sa_info ia, ib;
+    vpn_ikev2_sa_keys k;
+    vpn_ikev2_crypto cr;
+    vpn_ikev2_sk_region r;
+    vpn_ikev2_bld bl;
+    vpn_drbg drbg;
+    vpn_rng rng;
+    vpn_wr w;
+
+    pair(&n, &a, &b, &V4);
+    memset(&h, 0, sizeof h);
+    n.hook = hold_auth;
+    n.hook_user = &h;
+    start(&n, &V4);
+    tp_pump(&n);
+    assert_int_equal(h.taken, 1);
+
+    /* the octets R1 signs */
+    init_req = logged(&n, VPN_IKEV2_IKE_SA_INIT, 0, 0);
+    init_resp = logged(&n, VPN_IKEV2_IKE_SA_INIT, 1, 0);
+    assert_non_null(init_req);
+    assert_non_null(init_resp);
+    assert_int_equal(vpn_ikev2_msg_parse(init_resp->data, init_resp->len, &resp), 0);
+    nr = vpn_ikev2_msg_find(&resp, VPN_IKEV2_PL_NONCE, NULL);
+    assert_non_null(nr);
+    read_auth_msg(&n, &h.d, 0, &inner, plain);
+    idi = vpn_ikev2_msg_find(&inner, VPN_IKEV2_PL_IDI, NULL);
+    assert_non_null(idi);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_keys_get(n.node[0].ctx, ia.id, &k), 0);
+    {
+        vpn_iov real = {init_req->data, init_req->len}, nonce = {nr->u.nonce.data.ptr, nr->u.nonce.data.len},
+                body = {idi->body.ptr, idi->body.len};
+        assert_int_equal(vpn_ikev2_signed_octets(k.suite.prf, real, nonce, &k.keys.sk_pi, body, oct, sizeof oct,
+                                                 &oct_len),
+                         0);
+    }
+    sig_len = rsa_sign(md, oct, oct_len, sig, sizeof sig);
+    if (corrupt)
+        sig[sig_len / 2] ^= 0x40;
+
+    /* the same IKE_AUTH with AUTH method 1 */
+    for (size_t i = 0; i < inner.n; i++)
+        if (inner.pl[i].type == VPN_IKEV2_PL_AUTH)
+            au = &inner.pl[i];
+    assert_non_null(au);
+    assert_int_equal(au->u.auth.method, VPN_AUTH_METHOD_DIGITAL_SIG);
+    memset(&au->u.auth, 0, sizeof au->u.auth);
+    au->u.auth.method = VPN_AUTH_METHOD_RSA_SIG;
+    au->u.auth.data.ptr = sig;
+    au->u.auth.data.len = sig_len;
+    assert_int_equal(vpn_ikev2_crypto_init_keys(&cr, &k.suite, &k.keys, true), 0);
+    assert_int_equal(vpn_drbg_init(&drbg, "legacy", 6), 0);
+    vpn_rng_init_drbg(&rng, &drbg);
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init(&bl, &w, &inner.hdr), 0);
+    assert_int_equal(vpn_ikev2_bld_sk_open(&bl, vpn_ikev2_sk_iv_len(&cr)), 0);
+    for (size_t i = 0; i < inner.n; i++)
+        assert_int_equal(vpn_ikev2_bld_payload(&bl, &inner.pl[i]), 0);
+    assert_int_equal(vpn_ikev2_bld_sk_close(&bl, vpn_ikev2_sk_block_len(&cr), vpn_ikev2_sk_icv_len(&cr), &r), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&bl, &len), 0);
+    assert_int_equal(vpn_ikev2_sk_encrypt(&cr, &rng, buf, r.iv_off, r.ct_off, r.ct_len, r.icv_off), 0);
+    vpn_ikev2_crypto_free(&cr);
+    vpn_ikev2_keys_wipe(&k.keys);
+    vpn_drbg_free(&drbg);
+
+    /* to R2 as from R1; R2's answer goes back to R1 over the network */
+    n.hook = NULL;
+    assert_int_equal(vpn_ikev2_recv(n.node[1].ctx, n.now, &h.d.dst, &h.d.src, buf, len), 0);
+    tp_pump(&n);
+    if (!want_up) {
+        int e = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0);
+        assert_true(e >= 0);
+        assert_int_equal(n.node[1].ev[e].reason, VPN_IKEV2_R_AUTH_FAILED);
+        assert_nothing_left(&n);
+        tp_free(&n);
+        return;
+    }
+    if (tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP) != 1)
+        fail_msg("R2 refused method 1: %s", n.node[1].log.last);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1);
+    tp_assert_child_pair(&n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0)],
+                         &n.node[1].ev[tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0)]);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ib.auth_remote, VPN_AUTH_METHOD_RSA_SIG);
+    assert_int_equal(ib.auth_verify, VPN_CONF_AUTH_RSA_SIG);
+    assert_int_equal(ib.auth_local, VPN_AUTH_METHOD_DIGITAL_SIG);
+    /* the SA works on: a liveness check both ways */
+    tp_run_for(&n, 10);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    tp_free(&n);
+}
+
+static void test_receive_rsa_sha1_method1(void **state)
+{
+    (void)state;
+    legacy_rsa_case(EVP_sha1(), false, true);
+}
+
+/* Method 1 fixes the hash: a PKCS#1 v1.5 signature with SHA-256 under
+ * method 1 does not verify. */
+static void test_method1_with_sha256_refused(void **state)
+{
+    (void)state;
+    legacy_rsa_case(EVP_sha256(), false, false);
+}
+
+static void test_method1_bad_signature_refused(void **state)
+{
+    (void)state;
+    legacy_rsa_case(EVP_sha1(), true, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +651,9 @@ int main(void)
         cmocka_unit_test(test_psk_and_ecdsa_both_directions),
         cmocka_unit_test(test_psk_and_rfc4754_ecdsa),
         cmocka_unit_test(test_rsa_and_psk),
+        cmocka_unit_test(test_receive_rsa_sha1_method1),
+        cmocka_unit_test(test_method1_with_sha256_refused),
+        cmocka_unit_test(test_method1_bad_signature_refused),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }
