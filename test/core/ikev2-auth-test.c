@@ -639,6 +639,119 @@ static void test_method1_bad_signature_refused(void **state)
     legacy_rsa_case(EVP_sha1(), true, false);
 }
 
+/* ---- identities of every type in a handshake, backed by the certificate (RFC 4945 3.1) --------- */
+
+static void assert_ids(tp_net *n, uint8_t a_type, const char *a_text, uint8_t b_type, const char *b_text)
+{
+    vpn_ikev2_sa_info ia, ib;
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.id_local.type, a_type);
+    assert_int_equal(ib.id_remote.type, a_type);
+    assert_string_equal(ia.id_local.text, a_text);
+    assert_string_equal(ib.id_remote.text, a_text);
+    assert_int_equal(ib.id_local.type, b_type);
+    assert_int_equal(ia.id_remote.type, b_type);
+    assert_string_equal(ib.id_local.text, b_text);
+    assert_string_equal(ia.id_remote.text, b_text);
+}
+
+/* IKEv2 over IPv6, ID_IPV6_ADDR on both sides (R1 names it, R2 takes its
+ * address by default), each found among the certificate's IP SANs. */
+static void test_cert_identity_ipv6_address(void **state)
+{
+    tp_net n;
+    side a = ecdsa_side(K_P256, "address 2001:db8::2");
+    side b = ecdsa_side(K_P384, "address 2001:db8::1");
+    (void)state;
+
+    a.identity = "address 2001:db8::1";
+    b.identity = NULL;
+    handshake(&n, &a, &b, &V6);
+    assert_up(&n, VPN_AUTH_METHOD_DIGITAL_SIG, VPN_AUTH_METHOD_DIGITAL_SIG);
+    assert_ids(&n, VPN_IKEV2_ID_IPV6_ADDR, "2001:db8::1", VPN_IKEV2_ID_IPV6_ADDR, "2001:db8::2");
+    tp_free(&n);
+    /* an address the certificate does not hold */
+    a.identity = "address 2001:db8::99";
+    b.match = "address 2001:db8::/64";
+    handshake(&n, &a, &b, &V6);
+    assert_nothing_left(&n);
+    tp_free(&n);
+}
+
+/* ID_IPV4_ADDR (the default identity) with RSA and ECDSA certificates. */
+static void test_cert_identity_ipv4_address(void **state)
+{
+    tp_net n;
+    side a = {"rsa-sig", "ecdsa-sig", NULL, "address 192.0.2.2", K_RSA, false};
+    side b = {"ecdsa-sig", "rsa-sig", NULL, "address 192.0.2.1", K_P521, false};
+    (void)state;
+
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_DIGITAL_SIG, VPN_AUTH_METHOD_DIGITAL_SIG);
+    assert_ids(&n, VPN_IKEV2_ID_IPV4_ADDR, "192.0.2.1", VPN_IKEV2_ID_IPV4_ADDR, "192.0.2.2");
+    tp_free(&n);
+}
+
+/* ID_RFC822_ADDR from the certificate's email SAN; the profile matches
+ * it exactly at R2, by domain at R1. */
+static void test_cert_identity_email(void **state)
+{
+    tp_net n;
+    side a = ecdsa_side(K_P256, "email domain r2.example.net");
+    side b = ecdsa_side(K_P256, "email noc@r1.example.net");
+    (void)state;
+
+    a.identity = "email noc@r1.example.net";
+    b.identity = "email noc@r2.example.net";
+    a.no_rfc7427 = true; /* and with RFC 4754 signatures */
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_ECDSA_256, VPN_AUTH_METHOD_ECDSA_256);
+    assert_ids(&n, VPN_IKEV2_ID_RFC822_ADDR, "noc@r1.example.net", VPN_IKEV2_ID_RFC822_ADDR, "noc@r2.example.net");
+    tp_free(&n);
+    /* R1 claims an address its certificate does not hold */
+    a.identity = "email ops@r1.example.net";
+    b.match = "email domain r1.example.net";
+    handshake(&n, &a, &b, &V4);
+    assert_nothing_left(&n);
+    tp_free(&n);
+}
+
+/* ID_DER_ASN1_DN, the certificate subject, both ways with ECDSA keys. */
+static void test_cert_identity_dn(void **state)
+{
+    tp_net n;
+    side a = ecdsa_side(K_P384, "any"), b = ecdsa_side(K_P256, "any");
+    (void)state;
+
+    a.identity = b.identity = "dn";
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_DIGITAL_SIG, VPN_AUTH_METHOD_DIGITAL_SIG);
+    assert_ids(&n, VPN_IKEV2_ID_DER_ASN1_DN, "O=VPN Test Lab, CN=r1.example.net", VPN_IKEV2_ID_DER_ASN1_DN,
+               "O=VPN Test Lab, CN=r2.example.net");
+    tp_free(&n);
+}
+
+/* ID_KEY_ID on the PSK side of an asymmetric pair, email on the signing
+ * side: R2 picks its profile by the key-id. */
+static void test_key_id_psk_with_email_cert(void **state)
+{
+    tp_net n;
+    side a = {"pre-share", "ecdsa-sig", "key-id 0x1234ABCD", "email noc@r2.example.net", K_NONE, false};
+    side b = {"ecdsa-sig", "pre-share", "email noc@r2.example.net", "key-id 0x1234ABCD", K_P521, false};
+    (void)state;
+
+    handshake(&n, &a, &b, &V4);
+    assert_up(&n, VPN_AUTH_METHOD_PSK, VPN_AUTH_METHOD_DIGITAL_SIG);
+    assert_ids(&n, VPN_IKEV2_ID_KEY_ID, "0x1234ABCD", VPN_IKEV2_ID_RFC822_ADDR, "noc@r2.example.net");
+    tp_free(&n);
+    /* another key-id: no profile at R2 */
+    a.identity = "key-id 0x1234ABCE";
+    handshake(&n, &a, &b, &V4);
+    assert_nothing_left(&n);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +767,11 @@ int main(void)
         cmocka_unit_test(test_receive_rsa_sha1_method1),
         cmocka_unit_test(test_method1_with_sha256_refused),
         cmocka_unit_test(test_method1_bad_signature_refused),
+        cmocka_unit_test(test_cert_identity_ipv6_address),
+        cmocka_unit_test(test_cert_identity_ipv4_address),
+        cmocka_unit_test(test_cert_identity_email),
+        cmocka_unit_test(test_cert_identity_dn),
+        cmocka_unit_test(test_key_id_psk_with_email_cert),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }
