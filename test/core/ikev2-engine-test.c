@@ -642,14 +642,16 @@ static const char pol_resp[] = POLICY_PROPOSALS
     "crypto ikev2 policy POL-B\n match address local 192.0.2.3\n proposal PB\n"
     "crypto ikev2 policy POL-A\n match address local 192.0.2.2\n proposal PA\n" POLICY_REST;
 /* An initiator offering PB, PD, PA in that order from any address. */
-static const char pol_offer_all[] = POLICY_PROPOSALS "crypto ikev2 policy ALL\n proposal PB\n proposal PD\n proposal PA\n"
+static const char pol_offer_all[] = POLICY_PROPOSALS
+    "crypto ikev2 policy ALL\n proposal PB\n proposal PD\n proposal PA\n"
     POLICY_REST;
 /* An initiator whose offer depends on its own address. */
 static const char pol_init[] = POLICY_PROPOSALS
     "crypto ikev2 policy POL-B\n match address local 192.0.2.5\n proposal PB\n"
     "crypto ikev2 policy POL-A\n match address local 192.0.2.1\n proposal PA\n" POLICY_REST;
 /* A responder accepting all three. */
-static const char pol_accept_all[] = POLICY_PROPOSALS "crypto ikev2 policy ALL\n proposal PD\n proposal PA\n proposal PB\n"
+static const char pol_accept_all[] = POLICY_PROPOSALS
+    "crypto ikev2 policy ALL\n proposal PD\n proposal PA\n proposal PB\n"
     POLICY_REST;
 
 /* R1 at a1 with conf c1 initiates to R2 at a2 with c2. want_group 0:
