@@ -180,6 +180,7 @@ VPN_CORE_TESTS = [
     'gdoi-engine:test/core/gdoi-engine-test.c',
     'ikev2-cert:test/core/ikev2-cert-test.c',
     'show-ikev2:test/core/show-ikev2-test.c',
+    'ikev2-auth:test/core/ikev2-auth-test.c',
 ]
 
 VPN_FUZZERS = [
