@@ -210,6 +210,33 @@ VPN_SIM_SUITES = [
     'flexvpn',
 ]
 
+# The real-network testbed (model/host/, GLib): built by CMake's standalone
+# build only; listed here so that test/scripts/build-lists.py keeps the two
+# builds' lists equal.
+VPN_HOST_SOURCES = [
+    'model/host/host-plan.c',
+    'model/host/host-ctl.c',
+]
+VPN_HOST_HEADERS = [
+    'model/host/host-plan.h',
+    'model/host/host-ctl.h',
+    'model/host/vpnd.h',
+]
+VPN_HOST_VPND = [
+    'model/host/vpnd-main.c',
+    'model/host/vpnd-net.c',
+    'model/host/vpnd-dp.c',
+    'model/host/vpnd-ctl.c',
+    'model/host/vpnd-keys.c',
+]
+VPN_HOST_VPNCTL = [
+    'model/host/vpnctl.c',
+]
+VPN_HOST_TESTS = [
+    'host-plan:test/core/host-plan-test.c',
+    'host-ctl:test/core/host-ctl-test.c',
+]
+
 VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',
                     'test/core/support/pkt-build.c']
 

@@ -326,6 +326,53 @@ static void test_router_rip(void **state)
     expect_error("router rip\n passive-interface Gi9\n", VPN_ERR_NOTFOUND, 1, "passive-interface Gi9");
 }
 
+/* crypto pki trustpoint: the files a daemon loads certificates from. */
+static void test_pki_trustpoint(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok("crypto pki trustpoint TP\n"
+                           " ca-certificate file /etc/vpn/ca.pem\n"
+                           " ca-certificate file /etc/vpn/sub-ca.pem\n"
+                           " certificate file /etc/vpn/r1.pem\n"
+                           " private-key file /etc/vpn/r1.key\n"
+                           " revocation-check none\n"
+                           "crypto pki trustpoint CA-ONLY\n"
+                           " ca-certificate file ca.der\n"
+                           "crypto ikev2 profile P\n"
+                           " match identity remote any\n"
+                           " authentication local ecdsa-sig\n"
+                           " authentication remote ecdsa-sig\n"
+                           " pki trustpoint TP\n");
+    const vpn_conf_trustpoint *t = vpn_conf_find_trustpoint(c, "TP");
+    assert_non_null(t);
+    assert_int_equal(t->n_ca_file, 2);
+    assert_string_equal(t->ca_file[0], "/etc/vpn/ca.pem");
+    assert_string_equal(t->ca_file[1], "/etc/vpn/sub-ca.pem");
+    assert_string_equal(t->cert_file, "/etc/vpn/r1.pem");
+    assert_string_equal(t->key_file, "/etc/vpn/r1.key");
+    assert_int_equal(t->line, 1);
+    t = vpn_conf_find_trustpoint(c, "CA-ONLY");
+    assert_non_null(t);
+    assert_int_equal(t->n_ca_file, 1);
+    assert_string_equal(t->cert_file, "");
+    assert_null(vpn_conf_find_trustpoint(c, "NOPE"));
+    assert_string_equal(vpn_conf_find_profile(c, "P")->trustpoint[0], "TP");
+    vpn_conf_del(c);
+
+    expect_error("crypto pki trustpoint TP\n certificate /x.pem\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
+    expect_error("crypto pki trustpoint TP\n private-key file a b\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
+    expect_error("crypto pki trustpoint TP\n enrollment terminal\n", VPN_ERR_MALFORMED, 2,
+                 "not a command of pki trustpoint mode");
+    expect_error("crypto pki trustpoint TP\n revocation-check crl\n", VPN_ERR_MALFORMED, 2,
+                 "revocation-check none");
+    expect_error("crypto pki certificate chain TP\n", VPN_ERR_MALFORMED, 1, "crypto pki trustpoint NAME");
+    expect_error("crypto pki trustpoint TP\n ca-certificate file 1\n ca-certificate file 2\n"
+                 " ca-certificate file 3\n ca-certificate file 4\n ca-certificate file 5\n",
+                 VPN_ERR_MALFORMED, 6, "too many ca-certificate");
+    expect_error("crypto pki trustpoint TP\n certificate file r1.pem\n", VPN_ERR_POLICY, 1,
+                 "needs both 'certificate file' and 'private-key file'");
+}
+
 static void test_errors_name_the_line(void **state)
 {
     (void)state;
@@ -503,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_keyring_and_identity_matching),
         cmocka_unit_test(test_router_rip),
         cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_pki_trustpoint),
         cmocka_unit_test(test_hostile_text),
         cmocka_unit_test(test_isakmp),
     };

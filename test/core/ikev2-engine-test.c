@@ -218,6 +218,16 @@ static void test_wrong_psk_at_responder(void **state)
     assert_failed(&n.node[1], VPN_IKEV2_R_AUTH_FAILED, 24);
     assert_no_sa(&n);
     assert_int_equal(n.sent, 4); /* no retransmission after the refusal */
+    /* During FAILED the SA is still readable: its keys go to Wireshark so a
+     * capture of the failed IKE_AUTH decrypts (the host daemon relies on it). */
+    {
+        const tp_event *fa = &n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0)];
+        const tp_event *fb = &n.node[1].ev[tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0)];
+        assert_int_equal(fa->ws_rc, 0);
+        assert_int_equal(fb->ws_rc, 0);
+        assert_string_equal(fa->ws_line, fb->ws_line);
+        assert_non_null(strstr(fa->ws_line, "\"AES-CBC-256 [RFC3602]\""));
+    }
     tp_free(&n);
 }
 

@@ -30,6 +30,7 @@ typedef enum mode {
     M_INTERFACE,
     M_RIP,
     M_ISAKMP_POLICY,
+    M_TRUSTPOINT,
 } mode;
 
 static const char *mode_name(mode m)
@@ -47,6 +48,7 @@ static const char *mode_name(mode m)
     case M_INTERFACE: return "interface";
     case M_RIP: return "router rip";
     case M_ISAKMP_POLICY: return "isakmp policy";
+    case M_TRUSTPOINT: return "pki trustpoint";
     }
     return "?";
 }
@@ -961,6 +963,39 @@ static int isakmp_key(parser *p)
     return OK;
 }
 
+static int copy_path(parser *p, char *dst, const char *src)
+{
+    if (strlen(src) >= VPN_CONF_PATH_MAX)
+        return vpn_conf_fail(p->err, p->line, VPN_ERR_MALFORMED, "file name '%.40s...' is too long (%d characters at most)",
+                             src, VPN_CONF_PATH_MAX - 1);
+    vpn_conf_copy_name(dst, VPN_CONF_PATH_MAX, src);
+    return OK;
+}
+
+/* crypto pki trustpoint NAME: certificate and key files (conf.h). */
+static int m_trustpoint(parser *p)
+{
+    vpn_conf_trustpoint *t = &p->c->trustpoint[p->obj];
+
+    if (is(p, 0, "ca-certificate") || is(p, 0, "certificate") || is(p, 0, "private-key")) {
+        if (!is(p, 1, "file") || p->n != 3)
+            return bad(p, "%s takes `file PATH`", p->tok[0]);
+        if (is(p, 0, "certificate"))
+            return copy_path(p, t->cert_file, p->tok[2]);
+        if (is(p, 0, "private-key"))
+            return copy_path(p, t->key_file, p->tok[2]);
+        if (t->n_ca_file == VPN_CONF_TP_CA_MAX)
+            return bad(p, "too many ca-certificate files (4 at most)", NULL);
+        return copy_path(p, t->ca_file[t->n_ca_file++], p->tok[2]);
+    }
+    if (is(p, 0, "revocation-check")) {
+        if (!is(p, 1, "none") || p->n != 2)
+            return bad(p, "only `revocation-check none` is supported", NULL);
+        return OK;
+    }
+    return NOT_HERE;
+}
+
 /* Finds or creates a named object in one of the arrays; enters its mode. */
 #define ENTER(arr, md, nametok)                                                      \
     do {                                                                             \
@@ -1097,6 +1132,13 @@ static int m_global(parser *p)
         }
         return bad(p, "unknown 'crypto ipsec' command", NULL);
     }
+    if (is(p, 0, "crypto") && is(p, 1, "pki")) {
+        if (is(p, 2, "trustpoint") && p->n == 4) {
+            ENTER(trustpoint, M_TRUSTPOINT, p->tok[3]);
+            return OK;
+        }
+        return bad(p, "only `crypto pki trustpoint NAME` is supported", NULL);
+    }
     if (is(p, 0, "ip") && is(p, 1, "access-list") && is(p, 2, "extended") && p->n == 4) {
         ENTER(acl, M_ACL, p->tok[3]);
         return OK;
@@ -1180,6 +1222,7 @@ static int dispatch(parser *p, mode m)
     case M_INTERFACE: return m_interface(p);
     case M_RIP: return m_rip(p);
     case M_ISAKMP_POLICY: return m_isakmp_policy(p);
+    case M_TRUSTPOINT: return m_trustpoint(p);
     }
     return NOT_HERE;
 }

@@ -268,6 +268,26 @@ typedef struct vpn_conf_isakmp_key {
     char key[VPN_CONF_KEY_MAX];
     int line;
 } vpn_conf_isakmp_key;
+/*
+ * crypto pki trustpoint NAME: where a daemon reading files finds the
+ * certificates a profile's `pki trustpoint NAME` refers to (the host
+ * daemon; ns-3 scenarios hand certificates over in memory instead). IOS
+ * enrolls a trustpoint or pastes certificates in; file names stand in here:
+ *   ca-certificate file PATH   (repeatable: root and intermediates)
+ *   certificate file PATH      (this router's certificate, PEM or DER)
+ *   private-key file PATH      (its private key)
+ *   revocation-check none      (accepted; no CRL or OCSP is checked)
+ */
+#define VPN_CONF_PATH_MAX 256
+#define VPN_CONF_TP_CA_MAX 4
+typedef struct vpn_conf_trustpoint {
+    char name[VPN_CONF_NAME_MAX];
+    char ca_file[VPN_CONF_TP_CA_MAX][VPN_CONF_PATH_MAX];
+    size_t n_ca_file;
+    char cert_file[VPN_CONF_PATH_MAX]; /* "" if none */
+    char key_file[VPN_CONF_PATH_MAX];  /* "" if none */
+    int line;
+} vpn_conf_trustpoint;
 
 typedef struct vpn_conf {
     char hostname[VPN_CONF_NAME_MAX];
@@ -294,6 +314,8 @@ typedef struct vpn_conf {
     size_t n_isakmp_policy, cap_isakmp_policy;
     vpn_conf_isakmp_key *isakmp_key;
     size_t n_isakmp_key, cap_isakmp_key;
+    vpn_conf_trustpoint *trustpoint;
+    size_t n_trustpoint, cap_trustpoint;
     /* crypto ikev2 ... globals */
     uint32_t ikev2_window;
     uint32_t cookie_challenge; /* half-open SAs before cookies; 0: off */
@@ -334,6 +356,7 @@ const vpn_conf_transform_set *vpn_conf_find_transform_set(const vpn_conf *c, con
 const vpn_conf_ipsec_profile *vpn_conf_find_ipsec_profile(const vpn_conf *c, const char *name);
 const vpn_conf_acl *vpn_conf_find_acl(const vpn_conf *c, const char *name);
 const vpn_conf_interface *vpn_conf_find_interface(const vpn_conf *c, const char *name);
+const vpn_conf_trustpoint *vpn_conf_find_trustpoint(const vpn_conf *c, const char *name);
 
 /*
  * Keyring lookup as IOS does it: a peer whose identity matches id, else one

@@ -42,8 +42,13 @@
  * CHILD_DOWN for each child, then IKE_DOWN (established SAs) or FAILED.
  *
  * Callbacks are made from inside the entry points; they must not call back
- * into the same ctx (the driver queues what it wants to do). Data handed to
- * a callback is valid only during the call.
+ * into the same ctx (the driver queues what it wants to do), except for the
+ * read-only queries (vpn_ikev2_sa_get/_find/_count, vpn_ikev2_child_get,
+ * vpn_ikev2_sa_keys_get, vpn_ikev2_sa_wireshark_line, vpn_ikev2_stats_get).
+ * During IKE_DOWN and FAILED the SA can still be read: a driver exporting
+ * keys writes those of an SA whose IKE_AUTH failed (a wrong PSK) there, so
+ * that a capture of the failed exchange decrypts. Data handed to a callback
+ * is valid only during the call.
  *
  * Threading: a ctx is used by one thread at a time; separate contexts are
  * independent (no globals).

@@ -32,6 +32,10 @@ typedef struct tp_event {
     bool has_child;
     vpn_ikev2_child_info child;
     vpn_key encr_in, integ_in, encr_out, integ_out;
+    /* IKE_UP / IKE_DOWN / FAILED: the SA's Wireshark key line, read from
+     * inside the callback (as drivers that export keys do). */
+    int ws_rc;
+    char ws_line[400];
 } tp_event;
 
 typedef struct tp_dgram {
@@ -130,6 +134,9 @@ static inline void tp_event_cb(void *user, const vpn_ikev2_event *ev)
     e->old_id = ev->old_id;
     e->reason = ev->reason;
     e->notify = ev->notify;
+    if (ev->ike_sa_id && (ev->type == VPN_IKEV2_EV_IKE_UP || ev->type == VPN_IKEV2_EV_IKE_DOWN ||
+                          ev->type == VPN_IKEV2_EV_FAILED))
+        e->ws_rc = vpn_ikev2_sa_wireshark_line(self->ctx, ev->ike_sa_id, e->ws_line, sizeof e->ws_line);
     if (ev->child) {
         e->has_child = true;
         e->child = *ev->child;
