@@ -280,8 +280,18 @@ static void test_isakmp_policies(void **state)
         vpn_show_init(&b, out, sizeof out);
         assert_int_equal(vpn_show_isakmp_sa(rows, 1, &b), 0);
         assert_non_null(strstr(out, "10.0.0.1        10.0.0.2        MM_NO_STATE       1001 ACTIVE\n"));
+        assert_int_equal(vpn_ikev1_sa_wireshark_line(p.i, out, sizeof out), VPN_ERR_STATE);
         assert_int_equal(pump(&p), 0);
         check_established(&p);
+        {
+            /* Wireshark's ikev1_decryption_table: icookie,key (AES-192 here) */
+            char l2[128];
+            assert_int_equal(vpn_ikev1_sa_wireshark_line(p.i, out, sizeof out), 16 + 1 + 48);
+            assert_int_equal(vpn_ikev1_sa_wireshark_line(p.r, l2, sizeof l2), 16 + 1 + 48);
+            assert_string_equal(out, l2);
+            assert_int_equal(out[16], ',');
+            assert_int_equal(vpn_ikev1_sa_wireshark_line(p.r, l2, 60), VPN_ERR_NOSPACE);
+        }
         vpn_show_init(&b, out, sizeof out);
         assert_int_equal(vpn_show_isakmp_sa(rows, 2, &b), 0);
         assert_string_equal(out, "IPv4 Crypto ISAKMP SA\n"

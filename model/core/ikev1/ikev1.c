@@ -1093,3 +1093,20 @@ int vpn_ikev1_sa_notify(vpn_ikev1_sa *sa, uint16_t type, uint64_t now)
     n.type = type;
     return send_informational(sa, NULL, &n, now);
 }
+
+int vpn_ikev1_sa_wireshark_line(const vpn_ikev1_sa *sa, char *out, size_t cap)
+{
+    size_t kl, n = 0;
+    const uint8_t *k = vpn_ikev1_sa_enc_key(sa, &kl);
+
+    if (k == NULL || kl == 0)
+        return VPN_ERR_STATE;
+    if (cap < 16 + 1 + 2 * kl + 1)
+        return VPN_ERR_NOSPACE;
+    for (int i = 0; i < 8; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", sa->icookie[i]);
+    out[n++] = ',';
+    for (size_t i = 0; i < kl; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", k[i]);
+    return (int)n;
+}

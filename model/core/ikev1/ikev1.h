@@ -205,6 +205,14 @@ void vpn_ikev1_sa_set_user(vpn_ikev1_sa *sa, void *user);
  */
 const uint8_t *vpn_ikev1_sa_enc_key(const vpn_ikev1_sa *sa, size_t *len);
 
+/*
+ * The SA's line of Wireshark's ikev1_decryption_table (initiator cookie
+ * and cipher key in hex, comma-separated, no newline) into out (cap bytes
+ * with the NUL). Returns the length, VPN_ERR_STATE before keys exist, or
+ * VPN_ERR_NOSPACE.
+ */
+int vpn_ikev1_sa_wireshark_line(const vpn_ikev1_sa *sa, char *out, size_t cap);
+
 /* ---- for exchanges under the phase-1 SA (GDOI GROUPKEY-PULL) ------------ */
 
 #define VPN_IKEV1_BLOCK 16 /* AES */
