@@ -55,6 +55,8 @@ VPN_CORE_SOURCES = [
     'model/core/gdoi/gdoi-gm.c',
     'model/core/show/show-gdoi.c',
     'model/core/ikev2/ikev2-cert.c',
+    'model/core/ikev1/ikev1-conf.c',
+    'model/core/show/show-isakmp.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -105,6 +107,8 @@ VPN_CORE_HEADERS = [
     'model/core/gdoi/gdoi.h',
     'model/core/gdoi/gdoi-priv.h',
     'model/core/show/show-gdoi.h',
+    'model/core/ikev1/ikev1-conf.h',
+    'model/core/show/show-isakmp.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -176,6 +180,7 @@ VPN_CORE_TESTS = [
     'gdoi-engine:test/core/gdoi-engine-test.c',
     'ikev2-cert:test/core/ikev2-cert-test.c',
     'show-ikev2:test/core/show-ikev2-test.c',
+    'ikev2-auth:test/core/ikev2-auth-test.c',
 ]
 
 VPN_FUZZERS = [

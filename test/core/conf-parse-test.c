@@ -431,6 +431,57 @@ static void test_errors_name_the_line(void **state)
     expect_error("crypto ikev2 window 99999999999999999999999\n", VPN_ERR_MALFORMED, 1, "not a number");
 }
 
+/* crypto isakmp policy / key (IKEv1 phase 1): defaults, priority order,
+ * key matching by longest prefix, and what is refused. */
+static void test_isakmp(void **state)
+{
+    static const char text[] = "crypto isakmp policy 20\n"
+                               " encryption aes 256\n"
+                               " hash sha256\n"
+                               " authentication pre-share\n"
+                               " group 19\n"
+                               " lifetime 3600\n"
+                               "crypto isakmp policy 10\n"
+                               "crypto isakmp key wide address 0.0.0.0 0.0.0.0\n"
+                               "crypto isakmp key 0 narrow address 192.0.2.0 255.255.255.0 no-xauth\n"
+                               "crypto isakmp identity address\n";
+    vpn_conf *c = parse_ok(text);
+    vpn_addr a;
+    (void)state;
+
+    assert_int_equal(c->n_isakmp_policy, 2);
+    /* sorted by priority; policy 10 has the (secure) defaults */
+    assert_int_equal(c->isakmp_policy[0].priority, 10);
+    assert_int_equal(c->isakmp_policy[0].encr_bits, 128);
+    assert_int_equal(c->isakmp_policy[0].hash, 2);
+    assert_int_equal(c->isakmp_policy[0].auth, 3);
+    assert_int_equal(c->isakmp_policy[0].group, 14);
+    assert_int_equal(c->isakmp_policy[0].lifetime_s, 86400);
+    assert_int_equal(c->isakmp_policy[1].priority, 20);
+    assert_int_equal(c->isakmp_policy[1].encr_bits, 256);
+    assert_int_equal(c->isakmp_policy[1].hash, 4);
+    assert_int_equal(c->isakmp_policy[1].auth, 1);
+    assert_int_equal(c->isakmp_policy[1].group, 19);
+    assert_int_equal(c->isakmp_policy[1].lifetime_s, 3600);
+    vpn_addr_parse(&a, "192.0.2.7");
+    assert_string_equal(vpn_conf_isakmp_key_match(c, &a)->key, "narrow");
+    vpn_addr_parse(&a, "198.51.100.7");
+    assert_string_equal(vpn_conf_isakmp_key_match(c, &a)->key, "wide");
+    vpn_conf_del(c);
+
+    expect_error("crypto isakmp policy 10\n encryption des\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n encryption aes 512\n", VPN_ERR_MALFORMED, 2, "out of range");
+    expect_error("crypto isakmp policy 10\n hash md5\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n group 1\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n authentication rsa-encr\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n lifetime 10\n", VPN_ERR_MALFORMED, 2, "out of range");
+    expect_error("crypto isakmp policy 0\n", VPN_ERR_MALFORMED, 1, "out of range");
+    expect_error("crypto isakmp key secret\n", VPN_ERR_MALFORMED, 1, "usage");
+    expect_error("crypto isakmp key secret address 10.0.0.300\n", VPN_ERR_MALFORMED, 1, "not an IP address");
+    expect_error("crypto isakmp key 6 xyz address 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "type 6");
+    expect_error("crypto isakmp keepalive 10\n", VPN_ERR_MALFORMED, 1, "crypto isakmp");
+}
+
 static void test_hostile_text(void **state)
 {
     (void)state;
@@ -501,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_pki_trustpoint),
         cmocka_unit_test(test_hostile_text),
+        cmocka_unit_test(test_isakmp),
     };
     return cmocka_run_group_tests_name("conf-parse", tests, NULL, NULL);
 }

@@ -123,6 +123,10 @@ void vpn_conf_del(vpn_conf *c)
     free(c->acl);
     free(c->iface);
     free(c->route);
+    if (c->isakmp_key)
+        OPENSSL_cleanse(c->isakmp_key, c->n_isakmp_key * sizeof(vpn_conf_isakmp_key));
+    free(c->isakmp_key);
+    free(c->isakmp_policy);
     free(c->trustpoint);
     free(c);
 }
@@ -392,4 +396,17 @@ const char *vpn_conf_auth_name(vpn_conf_auth a)
     case VPN_CONF_AUTH_NONE: break;
     }
     return "none";
+}
+
+const vpn_conf_isakmp_key *vpn_conf_isakmp_key_match(const vpn_conf *c, const vpn_addr *addr)
+{
+    const vpn_conf_isakmp_key *best = NULL;
+
+    for (size_t i = 0; c && addr && i < c->n_isakmp_key; i++) {
+        const vpn_conf_isakmp_key *k = &c->isakmp_key[i];
+        if (vpn_prefix_contains(&k->address, addr) &&
+            (best == NULL || k->address.len > best->address.len))
+            best = k;
+    }
+    return best;
 }

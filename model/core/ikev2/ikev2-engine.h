@@ -202,6 +202,12 @@ typedef struct vpn_ikev2_params {
     /* Certificates are checked at Unix time unix_time_offset_s + now / 1e9
      * (the engine's clock has the driver's epoch). */
     int64_t unix_time_offset_s;
+    /* Leave RFC 7427 signature authentication out, as peers from before it
+     * do (strongSwan's signature_authentication = no): no
+     * SIGNATURE_HASH_ALGORITHMS sent and the peer's ignored, so an ECDSA
+     * key signs with RFC 4754 methods 9-11. An RSA key then cannot sign
+     * (method 1, SHA-1, is never sent). For interoperability tests. */
+    bool no_rfc7427;
 } vpn_ikev2_params;
 
 typedef struct vpn_ikev2_ctx vpn_ikev2_ctx;

@@ -80,6 +80,7 @@ typedef struct tp_net {
     uint16_t nat_map_port[2];     /* public ports for private 500 and 4500 */
     unsigned max_half_open_in, max_half_open_out; /* for nodes added next (0: default) */
     int64_t unix_time_offset_s;                    /* for nodes added next */
+    bool no_rfc7427;                               /* for nodes added next */
 } tp_net;
 
 static inline vpn_conf *tp_conf(const char *text)
@@ -178,6 +179,7 @@ static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr
     p.max_half_open_in = n->max_half_open_in;
     p.max_half_open_out = n->max_half_open_out;
     p.unix_time_offset_s = n->unix_time_offset_s;
+    p.no_rfc7427 = n->no_rfc7427;
     assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
     return nd;
 }
