@@ -55,6 +55,8 @@ VPN_CORE_SOURCES = [
     'model/core/gdoi/gdoi-gm.c',
     'model/core/show/show-gdoi.c',
     'model/core/ikev2/ikev2-cert.c',
+    'model/core/ikev1/ikev1-conf.c',
+    'model/core/show/show-isakmp.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -105,6 +107,8 @@ VPN_CORE_HEADERS = [
     'model/core/gdoi/gdoi.h',
     'model/core/gdoi/gdoi-priv.h',
     'model/core/show/show-gdoi.h',
+    'model/core/ikev1/ikev1-conf.h',
+    'model/core/show/show-isakmp.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -176,6 +180,7 @@ VPN_CORE_TESTS = [
     'gdoi-engine:test/core/gdoi-engine-test.c',
     'ikev2-cert:test/core/ikev2-cert-test.c',
     'show-ikev2:test/core/show-ikev2-test.c',
+    'ikev2-auth:test/core/ikev2-auth-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -203,6 +208,33 @@ VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
     'flexvpn',
+]
+
+# The real-network testbed (model/host/, GLib): built by CMake's standalone
+# build only; listed here so that test/scripts/build-lists.py keeps the two
+# builds' lists equal.
+VPN_HOST_SOURCES = [
+    'model/host/host-plan.c',
+    'model/host/host-ctl.c',
+]
+VPN_HOST_HEADERS = [
+    'model/host/host-plan.h',
+    'model/host/host-ctl.h',
+    'model/host/vpnd.h',
+]
+VPN_HOST_VPND = [
+    'model/host/vpnd-main.c',
+    'model/host/vpnd-net.c',
+    'model/host/vpnd-dp.c',
+    'model/host/vpnd-ctl.c',
+    'model/host/vpnd-keys.c',
+]
+VPN_HOST_VPNCTL = [
+    'model/host/vpnctl.c',
+]
+VPN_HOST_TESTS = [
+    'host-plan:test/core/host-plan-test.c',
+    'host-ctl:test/core/host-ctl-test.c',
 ]
 
 VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',

@@ -326,6 +326,53 @@ static void test_router_rip(void **state)
     expect_error("router rip\n passive-interface Gi9\n", VPN_ERR_NOTFOUND, 1, "passive-interface Gi9");
 }
 
+/* crypto pki trustpoint: the files a daemon loads certificates from. */
+static void test_pki_trustpoint(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok("crypto pki trustpoint TP\n"
+                           " ca-certificate file /etc/vpn/ca.pem\n"
+                           " ca-certificate file /etc/vpn/sub-ca.pem\n"
+                           " certificate file /etc/vpn/r1.pem\n"
+                           " private-key file /etc/vpn/r1.key\n"
+                           " revocation-check none\n"
+                           "crypto pki trustpoint CA-ONLY\n"
+                           " ca-certificate file ca.der\n"
+                           "crypto ikev2 profile P\n"
+                           " match identity remote any\n"
+                           " authentication local ecdsa-sig\n"
+                           " authentication remote ecdsa-sig\n"
+                           " pki trustpoint TP\n");
+    const vpn_conf_trustpoint *t = vpn_conf_find_trustpoint(c, "TP");
+    assert_non_null(t);
+    assert_int_equal(t->n_ca_file, 2);
+    assert_string_equal(t->ca_file[0], "/etc/vpn/ca.pem");
+    assert_string_equal(t->ca_file[1], "/etc/vpn/sub-ca.pem");
+    assert_string_equal(t->cert_file, "/etc/vpn/r1.pem");
+    assert_string_equal(t->key_file, "/etc/vpn/r1.key");
+    assert_int_equal(t->line, 1);
+    t = vpn_conf_find_trustpoint(c, "CA-ONLY");
+    assert_non_null(t);
+    assert_int_equal(t->n_ca_file, 1);
+    assert_string_equal(t->cert_file, "");
+    assert_null(vpn_conf_find_trustpoint(c, "NOPE"));
+    assert_string_equal(vpn_conf_find_profile(c, "P")->trustpoint[0], "TP");
+    vpn_conf_del(c);
+
+    expect_error("crypto pki trustpoint TP\n certificate /x.pem\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
+    expect_error("crypto pki trustpoint TP\n private-key file a b\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
+    expect_error("crypto pki trustpoint TP\n enrollment terminal\n", VPN_ERR_MALFORMED, 2,
+                 "not a command of pki trustpoint mode");
+    expect_error("crypto pki trustpoint TP\n revocation-check crl\n", VPN_ERR_MALFORMED, 2,
+                 "revocation-check none");
+    expect_error("crypto pki certificate chain TP\n", VPN_ERR_MALFORMED, 1, "crypto pki trustpoint NAME");
+    expect_error("crypto pki trustpoint TP\n ca-certificate file 1\n ca-certificate file 2\n"
+                 " ca-certificate file 3\n ca-certificate file 4\n ca-certificate file 5\n",
+                 VPN_ERR_MALFORMED, 6, "too many ca-certificate");
+    expect_error("crypto pki trustpoint TP\n certificate file r1.pem\n", VPN_ERR_POLICY, 1,
+                 "needs both 'certificate file' and 'private-key file'");
+}
+
 static void test_errors_name_the_line(void **state)
 {
     (void)state;
@@ -382,6 +429,57 @@ static void test_errors_name_the_line(void **state)
                  "neither address nor identity");
     expect_error("crypto ikev2 window 4294967296\n", VPN_ERR_MALFORMED, 1, "out of range 1-200");
     expect_error("crypto ikev2 window 99999999999999999999999\n", VPN_ERR_MALFORMED, 1, "not a number");
+}
+
+/* crypto isakmp policy / key (IKEv1 phase 1): defaults, priority order,
+ * key matching by longest prefix, and what is refused. */
+static void test_isakmp(void **state)
+{
+    static const char text[] = "crypto isakmp policy 20\n"
+                               " encryption aes 256\n"
+                               " hash sha256\n"
+                               " authentication pre-share\n"
+                               " group 19\n"
+                               " lifetime 3600\n"
+                               "crypto isakmp policy 10\n"
+                               "crypto isakmp key wide address 0.0.0.0 0.0.0.0\n"
+                               "crypto isakmp key 0 narrow address 192.0.2.0 255.255.255.0 no-xauth\n"
+                               "crypto isakmp identity address\n";
+    vpn_conf *c = parse_ok(text);
+    vpn_addr a;
+    (void)state;
+
+    assert_int_equal(c->n_isakmp_policy, 2);
+    /* sorted by priority; policy 10 has the (secure) defaults */
+    assert_int_equal(c->isakmp_policy[0].priority, 10);
+    assert_int_equal(c->isakmp_policy[0].encr_bits, 128);
+    assert_int_equal(c->isakmp_policy[0].hash, 2);
+    assert_int_equal(c->isakmp_policy[0].auth, 3);
+    assert_int_equal(c->isakmp_policy[0].group, 14);
+    assert_int_equal(c->isakmp_policy[0].lifetime_s, 86400);
+    assert_int_equal(c->isakmp_policy[1].priority, 20);
+    assert_int_equal(c->isakmp_policy[1].encr_bits, 256);
+    assert_int_equal(c->isakmp_policy[1].hash, 4);
+    assert_int_equal(c->isakmp_policy[1].auth, 1);
+    assert_int_equal(c->isakmp_policy[1].group, 19);
+    assert_int_equal(c->isakmp_policy[1].lifetime_s, 3600);
+    vpn_addr_parse(&a, "192.0.2.7");
+    assert_string_equal(vpn_conf_isakmp_key_match(c, &a)->key, "narrow");
+    vpn_addr_parse(&a, "198.51.100.7");
+    assert_string_equal(vpn_conf_isakmp_key_match(c, &a)->key, "wide");
+    vpn_conf_del(c);
+
+    expect_error("crypto isakmp policy 10\n encryption des\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n encryption aes 512\n", VPN_ERR_MALFORMED, 2, "out of range");
+    expect_error("crypto isakmp policy 10\n hash md5\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n group 1\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n authentication rsa-encr\n", VPN_ERR_MALFORMED, 2, "not supported");
+    expect_error("crypto isakmp policy 10\n lifetime 10\n", VPN_ERR_MALFORMED, 2, "out of range");
+    expect_error("crypto isakmp policy 0\n", VPN_ERR_MALFORMED, 1, "out of range");
+    expect_error("crypto isakmp key secret\n", VPN_ERR_MALFORMED, 1, "usage");
+    expect_error("crypto isakmp key secret address 10.0.0.300\n", VPN_ERR_MALFORMED, 1, "not an IP address");
+    expect_error("crypto isakmp key 6 xyz address 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "type 6");
+    expect_error("crypto isakmp keepalive 10\n", VPN_ERR_MALFORMED, 1, "crypto isakmp");
 }
 
 static void test_hostile_text(void **state)
@@ -452,7 +550,9 @@ int main(void)
         cmocka_unit_test(test_keyring_and_identity_matching),
         cmocka_unit_test(test_router_rip),
         cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_pki_trustpoint),
         cmocka_unit_test(test_hostile_text),
+        cmocka_unit_test(test_isakmp),
     };
     return cmocka_run_group_tests_name("conf-parse", tests, NULL, NULL);
 }

@@ -974,15 +974,9 @@ static void test_trace(void **state)
     f = fopen(cmd, "w");
     assert_non_null(f);
     for (unsigned i = 0; i < 2; i++) {
-        const vpn_ikev1_sa *p1 = vpn_gdoi_gm_phase1(n.gm[i]);
-        size_t kl;
-        const uint8_t *k = vpn_ikev1_sa_enc_key(p1, &kl);
-        for (int j = 0; j < 8; j++)
-            fprintf(f, "%02x", vpn_ikev1_sa_icookie(p1)[j]);
-        fputc(',', f);
-        for (size_t j = 0; j < kl; j++)
-            fprintf(f, "%02x", k[j]);
-        fputc('\n', f);
+        char line[128];
+        assert_true(vpn_ikev1_sa_wireshark_line(vpn_gdoi_gm_phase1(n.gm[i]), line, sizeof line) > 0);
+        fprintf(f, "%s\n", line);
     }
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s/wireshark/decode_as_entries", dir);

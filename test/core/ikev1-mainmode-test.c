@@ -16,8 +16,11 @@
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "crypto/crypto-ids.h"
+#include "conf/conf.h"
+#include "ikev1/ikev1-conf.h"
 #include "ikev1/ikev1.h"
 #include "isakmp/isakmp-const.h"
+#include "show/show-isakmp.h"
 
 #define QMAX 16
 
@@ -221,6 +224,120 @@ static void test_legacy_group_refused(void **state)
     pair_free(&p);
 }
 
+static vpn_conf *conf_of(const char *text)
+{
+    vpn_conf *c = NULL;
+    vpn_conf_error e;
+    int rc = vpn_conf_parse(text, strlen(text), &c, &e);
+    if (rc)
+        fprintf(stderr, "line %d: %s\n", e.line, e.msg);
+    assert_int_equal(rc, 0);
+    return c;
+}
+
+/* IOS `crypto isakmp policy` lists end to end: the initiator offers every
+ * policy it has a key for, in priority order; the responder takes the
+ * first transform equal to one of its own policies. */
+static void test_isakmp_policies(void **state)
+{
+    vpn_conf *ci_conf = conf_of("crypto isakmp policy 20\n"
+                                " encryption aes 256\n hash sha256\n authentication pre-share\n"
+                                " group 19\n lifetime 3600\n"
+                                "crypto isakmp policy 10\n" /* preferred, but rsa-sig: no key */
+                                " encryption aes 128\n hash sha\n group 14\n"
+                                "crypto isakmp policy 30\n"
+                                " encryption aes 192\n hash sha384\n authentication pre-share\n"
+                                " group 20\n"
+                                "crypto isakmp key k3y address 10.0.0.0 255.255.255.0\n");
+    vpn_conf *cr_conf = conf_of("crypto isakmp policy 5\n" /* only the initiator's second offer */
+                                " encryption aes 192\n hash sha384\n authentication pre-share\n"
+                                " group 20\n lifetime 7200\n"
+                                "crypto isakmp key 0 k3y address 10.0.0.2\n");
+    vpn_ikev1_suite si[VPN_IKEV1_SUITES_MAX], sr[VPN_IKEV1_SUITES_MAX];
+    vpn_ikev1_cfg ci, cr;
+    vpn_addr a1, a2;
+    pair p;
+    (void)state;
+
+    vpn_addr_parse(&a1, "10.0.0.1");
+    vpn_addr_parse(&a2, "10.0.0.2");
+    memset(&ci, 0, sizeof ci);
+    memset(&cr, 0, sizeof cr);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(ci_conf, &a2, &a1, si, &ci), 0);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(cr_conf, &a1, &a2, sr, &cr), 0);
+    assert_int_equal(ci.n_suites, 2); /* policy 10 left out: no RSA key */
+    assert_int_equal(ci.suites[0].group, 19);
+    assert_int_equal(ci.suites[1].group, 20);
+    assert_int_equal(ci.psk_len, 3);
+    pair_init(&p, &ci, &cr);
+    {
+        /* show crypto isakmp sa on both ends, mid-exchange and once up:
+         * dst is the responder on both. */
+        vpn_show_isakmp_row rows[2] = {{p.i, a2, a1, 1001, false}, {p.r, a1, a2, 1002, false}};
+        char out[4096];
+        vpn_show_buf b;
+        assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_isakmp_sa(rows, 1, &b), 0);
+        assert_non_null(strstr(out, "10.0.0.1        10.0.0.2        MM_NO_STATE       1001 ACTIVE\n"));
+        assert_int_equal(vpn_ikev1_sa_wireshark_line(p.i, out, sizeof out), VPN_ERR_STATE);
+        assert_int_equal(pump(&p), 0);
+        check_established(&p);
+        {
+            /* Wireshark's ikev1_decryption_table: icookie,key (AES-192 here) */
+            char l2[128];
+            assert_int_equal(vpn_ikev1_sa_wireshark_line(p.i, out, sizeof out), 16 + 1 + 48);
+            assert_int_equal(vpn_ikev1_sa_wireshark_line(p.r, l2, sizeof l2), 16 + 1 + 48);
+            assert_string_equal(out, l2);
+            assert_int_equal(out[16], ',');
+            assert_int_equal(vpn_ikev1_sa_wireshark_line(p.r, l2, 60), VPN_ERR_NOSPACE);
+        }
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_isakmp_sa(rows, 2, &b), 0);
+        assert_string_equal(out, "IPv4 Crypto ISAKMP SA\n"
+                                 "dst             src             state          conn-id status\n"
+                                 "10.0.0.1        10.0.0.2        QM_IDLE           1001 ACTIVE\n"
+                                 "10.0.0.1        10.0.0.2        QM_IDLE           1002 ACTIVE\n"
+                                 "\nIPv6 Crypto ISAKMP SA\n"
+                                 "dst             src             state          conn-id status\n\n");
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_isakmp_policy(ci_conf, &b), 0);
+        assert_non_null(strstr(out, "Protection suite of priority 20\n"
+                                    "\tencryption algorithm:\tAES - Advanced Encryption Standard (256 bit keys).\n"
+                                    "\thash algorithm:\t\tSecure Hash Standard 2 (256 bit)\n"
+                                    "\tauthentication method:\tPre-Shared Key\n"
+                                    "\tDiffie-Hellman group:\t#19 (256 bit ecp)\n"
+                                    "\tlifetime:\t\t3600 seconds, no volume limit\n"));
+        /* priority order: 10 before 20 before 30 */
+        assert_true(strstr(out, "priority 10") < strstr(out, "priority 20"));
+        assert_true(strstr(out, "priority 20") < strstr(out, "priority 30"));
+    }
+    assert_int_equal(vpn_ikev1_sa_group(p.i), 20);
+    assert_int_equal(vpn_ikev1_sa_hash(p.i), VPN_IKEV1_HASH_SHA2_384);
+    pair_free(&p);
+
+    /* A responder whose policies match none of the offers refuses. */
+    vpn_conf *cr2_conf = conf_of("crypto isakmp policy 1\n"
+                                 " encryption aes 256\n hash sha512\n authentication pre-share\n"
+                                 " group 14\n"
+                                 "crypto isakmp key k3y address 0.0.0.0 0.0.0.0\n");
+    memset(&cr, 0, sizeof cr);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(cr2_conf, &a1, &a2, sr, &cr), 0);
+    pair_init(&p, &ci, &cr);
+    assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+    assert_int_equal(pump(&p), VPN_ERR_POLICY);
+    assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_DEAD);
+    pair_free(&p);
+
+    /* No key for this peer and no RSA key: nothing usable. */
+    vpn_addr_parse(&a2, "192.0.2.9");
+    memset(&cr, 0, sizeof cr);
+    assert_int_equal(vpn_ikev1_cfg_from_conf(ci_conf, &a1, &a2, sr, &cr), VPN_ERR_AUTH);
+    vpn_conf_del(ci_conf);
+    vpn_conf_del(cr_conf);
+    vpn_conf_del(cr2_conf);
+}
+
 static void test_retransmit(void **state)
 {
     pair p;
@@ -291,6 +408,18 @@ static void test_delete_and_lifetime(void **state)
     assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
     assert_int_equal(pump(&p), 0);
     check_established(&p);
+    /* an encrypted notify (what vpnd answers a Quick Mode with) verifies at
+     * the peer and leaves both SAs up; a tampered one is refused */
+    assert_int_equal(vpn_ikev1_sa_notify(p.r, VPN_ISAKMP_N_NO_PROPOSAL_CHOSEN, p.now), 0);
+    assert_int_equal(p.qr.n, 1);
+    assert_true(p.qr.len[0] > VPN_ISAKMP_HDR_LEN && (p.qr.buf[0][19] & VPN_ISAKMP_FLAG_E));
+    memcpy(bad, p.qr.buf[0], p.qr.len[0]);
+    bad[p.qr.len[0] - 20] ^= 1;
+    assert_int_not_equal(vpn_ikev1_sa_input(p.i, bad, p.qr.len[0], p.now), 0);
+    assert_int_equal(vpn_ikev1_sa_input(p.i, p.qr.buf[0], p.qr.len[0], p.now), 0);
+    assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_ESTABLISHED);
+    assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_ESTABLISHED);
+    p.qr.n = 0;
     assert_int_equal(vpn_ikev1_sa_delete(p.i, p.now), 0);
     assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_DEAD);
     assert_int_equal(p.qi.n, 1);
@@ -409,6 +538,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suites),
         cmocka_unit_test(test_wrong_psk),
+        cmocka_unit_test(test_isakmp_policies),
         cmocka_unit_test(test_legacy_group_refused),
         cmocka_unit_test(test_retransmit),
         cmocka_unit_test(test_delete_and_lifetime),

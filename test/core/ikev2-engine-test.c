@@ -218,6 +218,16 @@ static void test_wrong_psk_at_responder(void **state)
     assert_failed(&n.node[1], VPN_IKEV2_R_AUTH_FAILED, 24);
     assert_no_sa(&n);
     assert_int_equal(n.sent, 4); /* no retransmission after the refusal */
+    /* During FAILED the SA is still readable: its keys go to Wireshark so a
+     * capture of the failed IKE_AUTH decrypts (the host daemon relies on it). */
+    {
+        const tp_event *fa = &n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0)];
+        const tp_event *fb = &n.node[1].ev[tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0)];
+        assert_int_equal(fa->ws_rc, 0);
+        assert_int_equal(fb->ws_rc, 0);
+        assert_string_equal(fa->ws_line, fb->ws_line);
+        assert_non_null(strstr(fa->ws_line, "\"AES-CBC-256 [RFC3602]\""));
+    }
     tp_free(&n);
 }
 
@@ -622,6 +632,107 @@ static void test_identity_types(void **state)
     identity_case("key-id 0xCAFE", "from-key", "to-key", "BY-KEY", "0xCAFE");
 }
 
+/* ---- `crypto ikev2 policy` chosen by `match address local` ---------------------------------- */
+
+/* PA, PB and PD share nothing with each other; PA and PB nothing with the
+ * built-in default proposal either, PD everything. */
+#define POLICY_PROPOSALS                                                                                      \
+    "crypto ikev2 proposal PA\n encryption aes-cbc-128\n integrity sha256\n group 14\n"                      \
+    "crypto ikev2 proposal PB\n encryption aes-cbc-256\n integrity sha256\n group 19\n"                      \
+    "crypto ikev2 proposal PD\n encryption aes-cbc-256\n integrity sha512\n group 21\n"
+#define POLICY_REST                                                                                          \
+    "crypto ikev2 keyring KR\n peer ANY\n  address 192.0.2.0 255.255.255.0\n  pre-shared-key lab-secret\n"   \
+    "crypto ikev2 profile PROF\n match identity remote address 192.0.2.0 255.255.255.0\n"                    \
+    " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"                 \
+    "crypto ipsec profile IPP\n set ikev2-profile PROF\n"
+
+/* A responder with two address-bound policies (listed so that the first
+ * is not the one for .2). */
+static const char pol_resp[] = POLICY_PROPOSALS
+    "crypto ikev2 policy POL-B\n match address local 192.0.2.3\n proposal PB\n"
+    "crypto ikev2 policy POL-A\n match address local 192.0.2.2\n proposal PA\n" POLICY_REST;
+/* An initiator offering PB, PD, PA in that order from any address. */
+static const char pol_offer_all[] = POLICY_PROPOSALS
+    "crypto ikev2 policy ALL\n proposal PB\n proposal PD\n proposal PA\n"
+    POLICY_REST;
+/* An initiator whose offer depends on its own address. */
+static const char pol_init[] = POLICY_PROPOSALS
+    "crypto ikev2 policy POL-B\n match address local 192.0.2.5\n proposal PB\n"
+    "crypto ikev2 policy POL-A\n match address local 192.0.2.1\n proposal PA\n" POLICY_REST;
+/* A responder accepting all three. */
+static const char pol_accept_all[] = POLICY_PROPOSALS
+    "crypto ikev2 policy ALL\n proposal PD\n proposal PA\n proposal PB\n"
+    POLICY_REST;
+
+/* R1 at a1 with conf c1 initiates to R2 at a2 with c2. want_group 0:
+ * the exchange must fail with NO_PROPOSAL_CHOSEN. */
+static void policy_case(const char *c1, const char *a1, const char *c2, const char *a2, uint16_t want_group,
+                        uint16_t want_bits, uint16_t want_integ)
+{
+    tp_net n;
+    vpn_ikev2_policy p = gre_policy(a1, a2, 1);
+    vpn_ikev2_sa_info ia, ib;
+
+    tp_init(&n);
+    tp_add(&n, c1, a1, "R1");
+    tp_add(&n, c2, a2, "R2");
+    initiate(&n, &p);
+    tp_run_for(&n, 100);
+    if (want_group == 0) {
+        assert_failed(&n.node[0], VPN_IKEV2_R_NO_PROPOSAL, 14); /* NO_PROPOSAL_CHOSEN */
+        assert_failed(&n.node[1], VPN_IKEV2_R_NO_PROPOSAL, 14); /* NO_PROPOSAL_CHOSEN */
+        assert_no_sa(&n);
+        tp_free(&n);
+        return;
+    }
+    if (tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP) != 1)
+        fail_msg("%s -> %s: no CHILD_SA (R1: %s / R2: %s)", a1, a2, n.node[0].log.last, n.node[1].log.last);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.dh_group, want_group);
+    assert_int_equal(ib.dh_group, want_group);
+    assert_int_equal(ia.encr_key_bits, want_bits);
+    assert_int_equal(ib.encr_key_bits, want_bits);
+    assert_int_equal(ia.integ, want_integ);
+    assert_int_equal(ib.integ, want_integ);
+    tp_free(&n);
+}
+
+/* The responder takes the proposals of the policy that names the address
+ * the request came to, whatever the initiator prefers. */
+static void test_policy_match_address_local_responder(void **state)
+{
+    (void)state;
+    policy_case(pol_offer_all, "192.0.2.1", pol_resp, "192.0.2.2", VPN_DH_MODP_2048, 128,
+                VPN_AUTH_HMAC_SHA2_256_128);
+    policy_case(pol_offer_all, "192.0.2.1", pol_resp, "192.0.2.3", VPN_DH_ECP_256, 256,
+                VPN_AUTH_HMAC_SHA2_256_128);
+}
+
+/* The initiator offers the proposals of the policy for its own address. */
+static void test_policy_match_address_local_initiator(void **state)
+{
+    (void)state;
+    policy_case(pol_init, "192.0.2.1", pol_accept_all, "192.0.2.2", VPN_DH_MODP_2048, 128,
+                VPN_AUTH_HMAC_SHA2_256_128);
+    policy_case(pol_init, "192.0.2.5", pol_accept_all, "192.0.2.2", VPN_DH_ECP_256, 256,
+                VPN_AUTH_HMAC_SHA2_256_128);
+}
+
+/* An address no policy names: the address-bound policies are not used;
+ * the built-in `default` policy (match address local any) is, so PA and PB
+ * get NO_PROPOSAL_CHOSEN with no SA left, while PD (which fits the
+ * default proposal) is chosen once offered. */
+static void test_policy_match_address_local_no_match(void **state)
+{
+    static const char pa_pb_only[] = POLICY_PROPOSALS "crypto ikev2 policy AB\n proposal PA\n proposal PB\n"
+        POLICY_REST;
+    (void)state;
+    policy_case(pa_pb_only, "192.0.2.1", pol_resp, "192.0.2.4", 0, 0, 0);
+    policy_case(pol_offer_all, "192.0.2.1", pol_resp, "192.0.2.4", VPN_DH_ECP_521, 256,
+                VPN_AUTH_HMAC_SHA2_512_256);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +755,9 @@ int main(void)
         cmocka_unit_test(test_nat_keepalive),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_identity_types),
+        cmocka_unit_test(test_policy_match_address_local_responder),
+        cmocka_unit_test(test_policy_match_address_local_initiator),
+        cmocka_unit_test(test_policy_match_address_local_no_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

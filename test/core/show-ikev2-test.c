@@ -134,6 +134,35 @@ static void test_ikev2_sa(void **state)
     tp_free(&n);
 }
 
+/* show crypto ikev2 stats: SA counts per direction, message counters. */
+static void test_ikev2_stats(void **state)
+{
+    tp_net n;
+    vpn_show_buf b;
+    vpn_ikev2_stats st;
+    (void)state;
+
+    up(&n, "");
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_ikev2_stats(n.node[0].ctx, &b), 0);
+    assert_non_null(strstr(out, "Total outgoing IKEv2 SA Count:    1        active: 0        negotiating: 1\n"));
+    assert_non_null(strstr(out, "Total incoming IKEv2 SA Count:    0        active: 0        negotiating: 0\n"));
+    tp_run_for(&n, 5);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_ikev2_stats(n.node[1].ctx, &b), 0);
+    assert_non_null(strstr(out, "Total incoming IKEv2 SA Count:    1        active: 1        negotiating: 0\n"));
+    snprintf(want, sizeof want, "Incoming IKEv2 Requests: %-8llu responses: 0\n",
+             (unsigned long long)st.in_requests);
+    assert_true(st.in_requests >= 2);
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "SAs established: 1        negotiations failed: 0\n"));
+    vpn_show_init(&b, out, 40);
+    assert_int_equal(vpn_show_ikev2_stats(n.node[1].ctx, &b), VPN_ERR_NOSPACE);
+    assert_int_equal(vpn_show_ikev2_stats(NULL, &b), VPN_ERR_INVAL);
+    tp_free(&n);
+}
+
 static void test_crypto_session(void **state)
 {
     tp_net n;
@@ -295,6 +324,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ikev2_sa),
+        cmocka_unit_test(test_ikev2_stats),
         cmocka_unit_test(test_crypto_session),
         cmocka_unit_test(test_crypto_ipsec_sa),
         cmocka_unit_test(test_gcm_natt_views),

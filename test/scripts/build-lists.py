@@ -16,6 +16,7 @@ LISTS = [
     "VPN_CORE_SOURCES", "VPN_CORE_HEADERS", "VPN_NS3_SOURCES", "VPN_NS3_HEADERS",
     "VPN_EXAMPLES", "VPN_CORE_TESTS", "VPN_FUZZERS", "VPN_BENCHES",
     "VPN_SIM_TEST_SOURCES", "VPN_SIM_SUITES", "VPN_TEST_SUPPORT",
+    "VPN_HOST_SOURCES", "VPN_HOST_HEADERS", "VPN_HOST_VPND", "VPN_HOST_VPNCTL", "VPN_HOST_TESTS",
 ]
 
 
@@ -45,7 +46,7 @@ def wscript_lists(text):
 
 
 def files_of(name, entries):
-    if name in ("VPN_CORE_TESTS", "VPN_FUZZERS", "VPN_BENCHES"):
+    if name in ("VPN_CORE_TESTS", "VPN_FUZZERS", "VPN_BENCHES", "VPN_HOST_TESTS"):
         return [e.split(":", 1)[1] for e in entries]
     if name == "VPN_EXAMPLES":
         return ["examples/%s.cc" % e for e in entries]
@@ -87,8 +88,6 @@ def main():
                 rel = os.path.relpath(os.path.join(dirpath, n), root)
                 if rel.startswith("test/core/support/") and rel.endswith(".h"):
                     continue  # headers of the listed support sources
-                if rel.startswith("model/host/"):
-                    continue  # the GLib daemon has its own build rules
                 if rel not in listed and rel not in support:
                     errors.append("%s is in the tree but in no build list" % rel)
     if errors:

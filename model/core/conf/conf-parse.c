@@ -12,6 +12,7 @@
 #include "conf/conf-internal.h"
 #include "conf/conf.h"
 #include "crypto/crypto-ids.h"
+#include "isakmp/isakmp-const.h"
 
 #define MAX_TOKENS 32
 #define MAX_LINE 1024
@@ -28,6 +29,8 @@ typedef enum mode {
     M_ACL,
     M_INTERFACE,
     M_RIP,
+    M_ISAKMP_POLICY,
+    M_TRUSTPOINT,
 } mode;
 
 static const char *mode_name(mode m)
@@ -44,6 +47,8 @@ static const char *mode_name(mode m)
     case M_ACL: return "extended access-list";
     case M_INTERFACE: return "interface";
     case M_RIP: return "router rip";
+    case M_ISAKMP_POLICY: return "isakmp policy";
+    case M_TRUSTPOINT: return "pki trustpoint";
     }
     return "?";
 }
@@ -860,6 +865,137 @@ static int m_rip(parser *p)
     return NOT_HERE;
 }
 
+/* crypto isakmp policy N (IOS ISAKMP policy mode; RFC 2409 appendix A
+ * attribute values). */
+static int m_isakmp_policy(parser *p)
+{
+    vpn_conf_isakmp_policy *pol = &p->c->isakmp_policy[p->obj];
+    uint32_t v;
+
+    if (is(p, 0, "encryption")) {
+        if (need(p, 2))
+            return VPN_ERR_MALFORMED;
+        if (!is(p, 1, "aes"))
+            return unsupported(p, p->tok[1]);
+        v = 128; /* IOS: "encryption aes" alone is AES-128 */
+        if (p->n > 2) {
+            if (parse_u32(p, 2, 128, 256, &v))
+                return VPN_ERR_MALFORMED;
+            if (v != 128 && v != 192 && v != 256)
+                return bad(p, "AES key length %s must be 128, 192 or 256", p->tok[2]);
+        }
+        if (p->n > 3)
+            return bad(p, "unexpected '%s'", p->tok[3]);
+        pol->encr_bits = (uint16_t)v;
+        return OK;
+    }
+    if (is(p, 0, "hash") && p->n == 2) {
+        static const name_id hashes[] = {
+            {"sha", VPN_IKEV1_HASH_SHA1, 0}, {"sha256", VPN_IKEV1_HASH_SHA2_256, 0},
+            {"sha384", VPN_IKEV1_HASH_SHA2_384, 0}, {"sha512", VPN_IKEV1_HASH_SHA2_512, 0},
+            {NULL, 0, 0},
+        };
+        const name_id *h = lookup(hashes, p->tok[1]);
+        if (h == NULL)
+            return unsupported(p, p->tok[1]);
+        pol->hash = h->id;
+        return OK;
+    }
+    if (is(p, 0, "authentication") && p->n == 2) {
+        if (is(p, 1, "pre-share"))
+            pol->auth = VPN_IKEV1_AUTH_PSK;
+        else if (is(p, 1, "rsa-sig"))
+            pol->auth = VPN_IKEV1_AUTH_RSA_SIG;
+        else
+            return unsupported(p, p->tok[1]);
+        return OK;
+    }
+    if (is(p, 0, "group") && p->n == 2) {
+        /* What the IKEv1 engine implements: the legacy MODP groups 2 and 5
+         * (older GDOI peers), 14, and ECP 19 and 20. */
+        if (parse_u32(p, 1, 1, 32, &v))
+            return VPN_ERR_MALFORMED;
+        if (v != 2 && v != 5 && v != 14 && v != 19 && v != 20)
+            return unsupported(p, p->tok[1]);
+        pol->group = (uint16_t)v;
+        return OK;
+    }
+    if (is(p, 0, "lifetime") && p->n == 2)
+        return parse_u32(p, 1, 60, 86400, &pol->lifetime_s);
+    return NOT_HERE;
+}
+
+/* crypto isakmp key [0] KEY address A [MASK] [no-xauth] */
+static int isakmp_key(parser *p)
+{
+    vpn_conf_isakmp_key k, *slot;
+    int i = 3, used;
+
+    memset(&k, 0, sizeof k);
+    k.line = p->line;
+    if (i + 1 < p->n && (is(p, i, "0") || is(p, i, "6")) && !is(p, i + 1, "address")) {
+        if (is(p, i, "6"))
+            return bad(p, "encrypted (type 6) keys are not supported; give the key in clear", NULL);
+        i++;
+    }
+    if (i >= p->n || !is(p, i + 1, "address"))
+        return bad(p, "usage: crypto isakmp key KEY address A [MASK]", NULL);
+    if (copy_key(p, k.key, p->tok[i]))
+        return VPN_ERR_MALFORMED;
+    i += 2;
+    if (parse_addr_mask(p, i, &k.address, &used, true))
+        return VPN_ERR_MALFORMED;
+    i += used;
+    if (i < p->n && is(p, i, "no-xauth"))
+        i++;
+    if (i != p->n)
+        return bad(p, "unexpected '%s'", p->tok[i]);
+    for (size_t j = 0; j < p->c->n_isakmp_key; j++) {
+        vpn_conf_isakmp_key *old = &p->c->isakmp_key[j];
+        if (old->address.len == k.address.len && vpn_addr_eq(&old->address.addr, &k.address.addr)) {
+            *old = k; /* IOS: a second key for the same address replaces it */
+            return OK;
+        }
+    }
+    if ((slot = VPN_CONF_ADD(p->c, isakmp_key)) == NULL)
+        return VPN_ERR_NOMEM;
+    *slot = k;
+    return OK;
+}
+
+static int copy_path(parser *p, char *dst, const char *src)
+{
+    if (strlen(src) >= VPN_CONF_PATH_MAX)
+        return vpn_conf_fail(p->err, p->line, VPN_ERR_MALFORMED, "file name '%.40s...' is too long (%d characters at most)",
+                             src, VPN_CONF_PATH_MAX - 1);
+    vpn_conf_copy_name(dst, VPN_CONF_PATH_MAX, src);
+    return OK;
+}
+
+/* crypto pki trustpoint NAME: certificate and key files (conf.h). */
+static int m_trustpoint(parser *p)
+{
+    vpn_conf_trustpoint *t = &p->c->trustpoint[p->obj];
+
+    if (is(p, 0, "ca-certificate") || is(p, 0, "certificate") || is(p, 0, "private-key")) {
+        if (!is(p, 1, "file") || p->n != 3)
+            return bad(p, "%s takes `file PATH`", p->tok[0]);
+        if (is(p, 0, "certificate"))
+            return copy_path(p, t->cert_file, p->tok[2]);
+        if (is(p, 0, "private-key"))
+            return copy_path(p, t->key_file, p->tok[2]);
+        if (t->n_ca_file == VPN_CONF_TP_CA_MAX)
+            return bad(p, "too many ca-certificate files (4 at most)", NULL);
+        return copy_path(p, t->ca_file[t->n_ca_file++], p->tok[2]);
+    }
+    if (is(p, 0, "revocation-check")) {
+        if (!is(p, 1, "none") || p->n != 2)
+            return bad(p, "only `revocation-check none` is supported", NULL);
+        return OK;
+    }
+    return NOT_HERE;
+}
+
 /* Finds or creates a named object in one of the arrays; enters its mode. */
 #define ENTER(arr, md, nametok)                                                      \
     do {                                                                             \
@@ -927,6 +1063,31 @@ static int m_global(parser *p)
             return parse_u32(p, 4, 5, 3600, &p->c->nat_keepalive_s);
         return bad(p, "unknown 'crypto ikev2' command", NULL);
     }
+    if (is(p, 0, "crypto") && is(p, 1, "isakmp")) {
+        if (is(p, 2, "policy") && p->n == 4) {
+            uint32_t prio;
+            char name[16];
+            if (parse_u32(p, 3, 1, 10000, &prio))
+                return VPN_ERR_MALFORMED;
+            snprintf(name, sizeof name, "%u", prio);
+            ENTER(isakmp_policy, M_ISAKMP_POLICY, name);
+            if (fresh) {
+                vpn_conf_isakmp_policy *pol = &p->c->isakmp_policy[p->obj];
+                pol->priority = prio;
+                pol->encr_bits = 128;
+                pol->hash = VPN_IKEV1_HASH_SHA1;
+                pol->auth = VPN_IKEV1_AUTH_RSA_SIG;
+                pol->group = 14;
+                pol->lifetime_s = 86400;
+            }
+            return OK;
+        }
+        if (is(p, 2, "key"))
+            return isakmp_key(p);
+        if (is(p, 2, "identity") && is(p, 3, "address") && p->n == 4)
+            return OK; /* the IOS default, and the only identity we send */
+        return bad(p, "unknown or unsupported 'crypto isakmp' command", NULL);
+    }
     if (is(p, 0, "crypto") && is(p, 1, "ipsec")) {
         if (is(p, 2, "transform-set")) {
             vpn_conf_transform_set *t;
@@ -970,6 +1131,13 @@ static int m_global(parser *p)
             return OK;
         }
         return bad(p, "unknown 'crypto ipsec' command", NULL);
+    }
+    if (is(p, 0, "crypto") && is(p, 1, "pki")) {
+        if (is(p, 2, "trustpoint") && p->n == 4) {
+            ENTER(trustpoint, M_TRUSTPOINT, p->tok[3]);
+            return OK;
+        }
+        return bad(p, "only `crypto pki trustpoint NAME` is supported", NULL);
     }
     if (is(p, 0, "ip") && is(p, 1, "access-list") && is(p, 2, "extended") && p->n == 4) {
         ENTER(acl, M_ACL, p->tok[3]);
@@ -1053,6 +1221,8 @@ static int dispatch(parser *p, mode m)
     case M_ACL: return m_acl(p);
     case M_INTERFACE: return m_interface(p);
     case M_RIP: return m_rip(p);
+    case M_ISAKMP_POLICY: return m_isakmp_policy(p);
+    case M_TRUSTPOINT: return m_trustpoint(p);
     }
     return NOT_HERE;
 }
@@ -1100,9 +1270,18 @@ static int do_line(parser *p, char *line)
                          mode_name(first));
 }
 
-/* IOS: a non-AEAD proposal without "prf" uses its integrity algorithms. */
+static int isakmp_prio_cmp(const void *a, const void *b)
+{
+    const vpn_conf_isakmp_policy *x = a, *y = b;
+    return x->priority < y->priority ? -1 : x->priority > y->priority;
+}
+
+/* IOS: a non-AEAD proposal without "prf" uses its integrity algorithms.
+ * ISAKMP policies are kept in priority order (IOS offers them so). */
 static void finish(vpn_conf *c)
 {
+    if (c->n_isakmp_policy > 1)
+        qsort(c->isakmp_policy, c->n_isakmp_policy, sizeof *c->isakmp_policy, isakmp_prio_cmp);
     for (size_t i = 0; i < c->n_proposal; i++) {
         vpn_conf_proposal *pr = &c->proposal[i];
         if (pr->n_prf == 0 && pr->n_integ > 0) {

@@ -123,6 +123,11 @@ void vpn_conf_del(vpn_conf *c)
     free(c->acl);
     free(c->iface);
     free(c->route);
+    if (c->isakmp_key)
+        OPENSSL_cleanse(c->isakmp_key, c->n_isakmp_key * sizeof(vpn_conf_isakmp_key));
+    free(c->isakmp_key);
+    free(c->isakmp_policy);
+    free(c->trustpoint);
     free(c);
 }
 
@@ -141,6 +146,7 @@ FIND(vpn_conf_find_keyring, vpn_conf_keyring, keyring)
 FIND(vpn_conf_find_profile, vpn_conf_profile, profile)
 FIND(vpn_conf_find_transform_set, vpn_conf_transform_set, tset)
 FIND(vpn_conf_find_ipsec_profile, vpn_conf_ipsec_profile, ipsec_profile)
+FIND(vpn_conf_find_trustpoint, vpn_conf_trustpoint, trustpoint)
 FIND(vpn_conf_find_acl, vpn_conf_acl, acl)
 FIND(vpn_conf_find_interface, vpn_conf_interface, iface)
 
@@ -241,6 +247,13 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             p->n_trustpoint == 0)
             return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
                                  "ikev2 profile %s signs but has no 'pki trustpoint'", p->name);
+    }
+    for (size_t i = 0; i < c->n_trustpoint; i++) {
+        const vpn_conf_trustpoint *t = &c->trustpoint[i];
+        if (!t->cert_file[0] != !t->key_file[0])
+            return vpn_conf_fail(err, t->line, VPN_ERR_POLICY,
+                                 "trustpoint %s needs both 'certificate file' and 'private-key file' (or neither)",
+                                 t->name);
     }
     for (size_t i = 0; i < c->n_ipsec_profile; i++) {
         const vpn_conf_ipsec_profile *p = &c->ipsec_profile[i];
@@ -383,4 +396,17 @@ const char *vpn_conf_auth_name(vpn_conf_auth a)
     case VPN_CONF_AUTH_NONE: break;
     }
     return "none";
+}
+
+const vpn_conf_isakmp_key *vpn_conf_isakmp_key_match(const vpn_conf *c, const vpn_addr *addr)
+{
+    const vpn_conf_isakmp_key *best = NULL;
+
+    for (size_t i = 0; c && addr && i < c->n_isakmp_key; i++) {
+        const vpn_conf_isakmp_key *k = &c->isakmp_key[i];
+        if (vpn_prefix_contains(&k->address, addr) &&
+            (best == NULL || k->address.len > best->address.len))
+            best = k;
+    }
+    return best;
 }

@@ -246,6 +246,49 @@ typedef struct vpn_conf_rip {
     int line;
 } vpn_conf_rip;
 
+/* crypto isakmp policy N: an IKEv1 phase-1 suite (RFC 2409), for GET VPN's
+ * GDOI registration and IKEv1 peers. Values are IKEv1 attribute numbers
+ * (RFC 2409 appendix A). IOS defaults are DES, SHA-1, rsa-sig, group 1;
+ * DES and group 1 are refused as insecure, so an unset encryption is
+ * AES-128 and an unset group is 14 (the README lists it). */
+typedef struct vpn_conf_isakmp_policy {
+    char name[VPN_CONF_NAME_MAX]; /* the priority, as text */
+    uint32_t priority;            /* 1..10000; a lower number is preferred */
+    uint16_t encr_bits;           /* AES-CBC key length: 128, 192, 256 */
+    uint16_t hash;                /* 2 SHA-1, 4 SHA2-256, 5 SHA2-384, 6 SHA2-512 */
+    uint16_t auth;                /* 1 pre-share, 3 rsa-sig */
+    uint16_t group;               /* 2, 5, 14, 19, 20 */
+    uint32_t lifetime_s;
+    int line;
+} vpn_conf_isakmp_policy;
+
+/* crypto isakmp key KEY address A [MASK] */
+typedef struct vpn_conf_isakmp_key {
+    vpn_prefix address;
+    char key[VPN_CONF_KEY_MAX];
+    int line;
+} vpn_conf_isakmp_key;
+/*
+ * crypto pki trustpoint NAME: where a daemon reading files finds the
+ * certificates a profile's `pki trustpoint NAME` refers to (the host
+ * daemon; ns-3 scenarios hand certificates over in memory instead). IOS
+ * enrolls a trustpoint or pastes certificates in; file names stand in here:
+ *   ca-certificate file PATH   (repeatable: root and intermediates)
+ *   certificate file PATH      (this router's certificate, PEM or DER)
+ *   private-key file PATH      (its private key)
+ *   revocation-check none      (accepted; no CRL or OCSP is checked)
+ */
+#define VPN_CONF_PATH_MAX 256
+#define VPN_CONF_TP_CA_MAX 4
+typedef struct vpn_conf_trustpoint {
+    char name[VPN_CONF_NAME_MAX];
+    char ca_file[VPN_CONF_TP_CA_MAX][VPN_CONF_PATH_MAX];
+    size_t n_ca_file;
+    char cert_file[VPN_CONF_PATH_MAX]; /* "" if none */
+    char key_file[VPN_CONF_PATH_MAX];  /* "" if none */
+    int line;
+} vpn_conf_trustpoint;
+
 typedef struct vpn_conf {
     char hostname[VPN_CONF_NAME_MAX];
     vpn_conf_rip rip;
@@ -267,6 +310,12 @@ typedef struct vpn_conf {
     size_t n_iface, cap_iface;
     vpn_conf_route *route;
     size_t n_route, cap_route;
+    vpn_conf_isakmp_policy *isakmp_policy; /* sorted by priority after parsing */
+    size_t n_isakmp_policy, cap_isakmp_policy;
+    vpn_conf_isakmp_key *isakmp_key;
+    size_t n_isakmp_key, cap_isakmp_key;
+    vpn_conf_trustpoint *trustpoint;
+    size_t n_trustpoint, cap_trustpoint;
     /* crypto ikev2 ... globals */
     uint32_t ikev2_window;
     uint32_t cookie_challenge; /* half-open SAs before cookies; 0: off */
@@ -307,11 +356,16 @@ const vpn_conf_transform_set *vpn_conf_find_transform_set(const vpn_conf *c, con
 const vpn_conf_ipsec_profile *vpn_conf_find_ipsec_profile(const vpn_conf *c, const char *name);
 const vpn_conf_acl *vpn_conf_find_acl(const vpn_conf *c, const char *name);
 const vpn_conf_interface *vpn_conf_find_interface(const vpn_conf *c, const char *name);
+const vpn_conf_trustpoint *vpn_conf_find_trustpoint(const vpn_conf *c, const char *name);
 
 /*
  * Keyring lookup as IOS does it: a peer whose identity matches id, else one
  * whose address (prefix) holds addr, longest prefix first. NULL if none.
  */
+/* The `crypto isakmp key` whose address covers addr, longest prefix
+ * first; NULL if none. */
+const vpn_conf_isakmp_key *vpn_conf_isakmp_key_match(const vpn_conf *c, const vpn_addr *addr);
+
 const vpn_conf_peer *vpn_conf_keyring_match(const vpn_conf_keyring *k, const vpn_addr *addr,
                                             const vpn_conf_identity *id);
 

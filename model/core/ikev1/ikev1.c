@@ -29,6 +29,7 @@ struct vpn_ikev1_sa {
     vpn_ikev1_ctx ctx;
     vpn_ikev1_cfg cfg;
     uint8_t psk[VPN_IKEV1_PSK_MAX];
+    vpn_ikev1_suite suites[VPN_IKEV1_SUITES_MAX]; /* cfg.suites points here */
     bool initiator;
     vpn_ikev1_state state;
     uint8_t icookie[8], rcookie[8];
@@ -73,7 +74,7 @@ int vpn_ikev1_memcmp_ct(const uint8_t *a, const uint8_t *b, size_t n)
 
 static bool auth_ok(const vpn_ikev1_sa *sa, uint16_t a)
 {
-    if (sa->initiator)
+    if (sa->initiator && sa->cfg.n_suites == 0)
         return a == sa->cfg.auth;
     if (a == VPN_IKEV1_AUTH_PSK)
         return sa->cfg.psk_len > 0;
@@ -119,6 +120,8 @@ static int rsa_raw_verify(const vpn_sig_key *k, const uint8_t *h, size_t hl, con
 
 static bool group_ok(const vpn_ikev1_sa *sa, uint16_t g)
 {
+    if (sa->cfg.n_suites)
+        return true; /* checked against the suites */
     if (sa->initiator)
         return g == sa->cfg.group; /* what we proposed */
     if (g == VPN_DH_MODP_2048 || g == VPN_DH_ECP_256 || g == VPN_DH_ECP_384)
@@ -136,13 +139,14 @@ int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ike
     bool has_psk = cfg && cfg->psk && cfg->psk_len, has_rsa = cfg && cfg->key;
 
     if (!out || !ctx || !cfg || !ctx->send || !ctx->rng || (!has_psk && !has_rsa) ||
-        cfg->psk_len > VPN_IKEV1_PSK_MAX || vpn_addr_len(&cfg->local_id) == 0)
+        cfg->psk_len > VPN_IKEV1_PSK_MAX || vpn_addr_len(&cfg->local_id) == 0 ||
+        cfg->n_suites > VPN_IKEV1_SUITES_MAX || (cfg->n_suites && !cfg->suites))
         return VPN_ERR_INVAL;
     if (has_rsa && (vpn_sig_key_type_of(cfg->key) != VPN_SIG_KEY_RSA ||
                     !vpn_sig_key_is_private(cfg->key)))
         return VPN_ERR_INVAL;
     if (initiator) {
-        uint16_t a = cfg->auth ? cfg->auth : VPN_IKEV1_AUTH_PSK;
+        uint16_t a = cfg->n_suites ? cfg->suites[0].auth : cfg->auth ? cfg->auth : VPN_IKEV1_AUTH_PSK;
         if ((a == VPN_IKEV1_AUTH_PSK && !has_psk) || (a == VPN_IKEV1_AUTH_RSA_SIG && !has_rsa) ||
             (a != VPN_IKEV1_AUTH_PSK && a != VPN_IKEV1_AUTH_RSA_SIG))
             return VPN_ERR_INVAL;
@@ -155,6 +159,28 @@ int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ike
     if (has_psk)
         memcpy(sa->psk, cfg->psk, cfg->psk_len);
     sa->cfg.psk = sa->psk;
+    for (size_t i = 0; i < cfg->n_suites; i++) {
+        vpn_ikev1_suite *su = &sa->suites[i];
+        *su = cfg->suites[i];
+        if (!su->lifetime_s)
+            su->lifetime_s = VPN_IKEV1_DEFAULT_LIFETIME;
+        if (vpn_prf_from_ikev1_hash(su->hash, &prf) || vpn_dh_lookup(su->group, &di) ||
+            (su->encr_key_bits != 128 && su->encr_key_bits != 192 && su->encr_key_bits != 256) ||
+            (su->auth != VPN_IKEV1_AUTH_PSK && su->auth != VPN_IKEV1_AUTH_RSA_SIG)) {
+            OPENSSL_cleanse(sa->psk, sizeof sa->psk);
+            free(sa);
+            return VPN_ERR_UNSUPPORTED;
+        }
+    }
+    sa->cfg.suites = sa->suites;
+    if (cfg->n_suites) {
+        /* The first suite is what an initiator leads with. */
+        sa->cfg.encr_key_bits = sa->suites[0].encr_key_bits;
+        sa->cfg.hash = sa->suites[0].hash;
+        sa->cfg.group = sa->suites[0].group;
+        sa->cfg.auth = sa->suites[0].auth;
+        sa->cfg.lifetime_s = sa->suites[0].lifetime_s;
+    }
     if (!sa->cfg.auth)
         sa->cfg.auth = VPN_IKEV1_AUTH_PSK;
     if (!sa->cfg.encr_key_bits)
@@ -371,8 +397,8 @@ static void send_notify_clear(vpn_ikev1_sa *sa, uint16_t type)
         vpn_ikev1_sa_emit(sa, buf, len, NULL, 0);
 }
 
-/* Our phase-1 transform attributes (RFC 2409 appendix A). */
-static int write_attrs(const vpn_ikev1_sa *sa, vpn_wr *w)
+/* One of our phase-1 transforms' attributes (RFC 2409 appendix A). */
+static int write_attrs(const vpn_ikev1_suite *su, vpn_wr *w)
 {
     vpn_ikev1_sa_attrs a;
 
@@ -381,22 +407,24 @@ static int write_attrs(const vpn_ikev1_sa *sa, vpn_wr *w)
                 1u << VPN_IKEV1_ATTR_AUTH | 1u << VPN_IKEV1_ATTR_GROUP_DESC |
                 1u << VPN_IKEV1_ATTR_KEY_LENGTH;
     a.encr = VPN_IKEV1_ENCR_AES_CBC;
-    a.hash = sa->cfg.hash;
-    a.auth = sa->cfg.auth;
-    a.group_desc = sa->cfg.group;
-    a.key_len = sa->cfg.encr_key_bits;
+    a.hash = su->hash;
+    a.auth = su->auth;
+    a.group_desc = su->group;
+    a.key_len = su->encr_key_bits;
     a.life_types = 1u << VPN_IKEV1_LIFE_SECONDS;
-    a.life_secs = sa->cfg.lifetime_s;
+    a.life_secs = su->lifetime_s;
     return vpn_ikev1_sa_attrs_encode(&a, w);
 }
 
 int vpn_ikev1_sa_start(vpn_ikev1_sa *sa, uint64_t now)
 {
-    uint8_t buf[512], attrs[128];
+    uint8_t buf[SA_MAX], attrs[128];
     vpn_isakmp_bld b;
     vpn_isakmp_hdr h;
     vpn_wr aw;
-    size_t len;
+    vpn_ikev1_suite one;
+    const vpn_ikev1_suite *su = sa->suites;
+    size_t len, n = sa->cfg.n_suites;
     int rc;
 
     if (!sa->initiator || sa->state != VPN_IKEV1_ST_IDLE)
@@ -404,14 +432,26 @@ int vpn_ikev1_sa_start(vpn_ikev1_sa *sa, uint64_t now)
     if ((rc = vpn_rng_bytes(sa->ctx.rng, sa->icookie, 8)))
         return rc;
     memset(sa->rcookie, 0, 8);
-    vpn_wr_init(&aw, attrs, sizeof attrs);
-    write_attrs(sa, &aw);
-    /* RFC 2409 5: Main Mode message 1, one proposal, one transform. */
+    if (n == 0) {
+        one.encr_key_bits = sa->cfg.encr_key_bits;
+        one.hash = sa->cfg.hash;
+        one.group = sa->cfg.group;
+        one.auth = sa->cfg.auth;
+        one.lifetime_s = sa->cfg.lifetime_s;
+        su = &one;
+        n = 1;
+    }
+    /* RFC 2409 5: Main Mode message 1, one proposal with a transform per
+     * suite, in order of preference (RFC 2408 4.2). */
     hdr_make(sa, &h, VPN_ISAKMP_EXCH_MAIN, 0);
     vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
     vpn_isakmp_bld_sa_begin(&b, sa->cfg.doi, VPN_IPSEC_DOI_SIT_IDENTITY_ONLY);
     vpn_isakmp_bld_prop_begin(&b, 1, VPN_ISAKMP_PROTO_ISAKMP, NULL, 0);
-    vpn_isakmp_bld_xform(&b, 1, VPN_ISAKMP_KEY_IKE, attrs, vpn_wr_len(&aw));
+    for (size_t i = 0; i < n; i++) {
+        vpn_wr_init(&aw, attrs, sizeof attrs);
+        write_attrs(&su[i], &aw);
+        vpn_isakmp_bld_xform(&b, (uint8_t)(i + 1), VPN_ISAKMP_KEY_IKE, attrs, vpn_wr_len(&aw));
+    }
     vpn_isakmp_bld_prop_end(&b);
     vpn_isakmp_bld_sa_end(&b);
     if ((rc = vpn_isakmp_bld_finish(&b, &len)))
@@ -423,6 +463,18 @@ int vpn_ikev1_sa_start(vpn_ikev1_sa *sa, uint64_t now)
     sa->expires_at = UINT64_MAX;
     send_keep(sa, buf, len, NULL, 0, now);
     return 0;
+}
+
+/* The configured suite equal to a transform, NULL if none. */
+static const vpn_ikev1_suite *suite_of(const vpn_ikev1_sa *sa, const vpn_ikev1_sa_attrs *a)
+{
+    for (size_t i = 0; i < sa->cfg.n_suites; i++) {
+        const vpn_ikev1_suite *su = &sa->suites[i];
+        if (su->encr_key_bits == a->key_len && su->hash == a->hash && su->group == a->group_desc &&
+            su->auth == a->auth)
+            return su;
+    }
+    return NULL;
 }
 
 /* Picks (responder) or checks (initiator) the transform of an SA payload. */
@@ -462,9 +514,17 @@ static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
                 continue;
             if ((a.present & (1u << VPN_IKEV1_ATTR_PRF)))
                 continue; /* no PRF attribute is defined for use (RFC 2409 A) */
-            if (sa->initiator &&
-                (a.hash != sa->cfg.hash || a.group_desc != sa->cfg.group ||
-                 a.key_len != sa->cfg.encr_key_bits))
+            if (sa->cfg.n_suites) {
+                const vpn_ikev1_suite *su = suite_of(sa, &a);
+                if (su == NULL) {
+                    if (sa->initiator)
+                        return VPN_ERR_POLICY; /* not what we offered */
+                    continue;
+                }
+                sa->cfg.lifetime_s = su->lifetime_s;
+            } else if (sa->initiator &&
+                       (a.hash != sa->cfg.hash || a.group_desc != sa->cfg.group ||
+                        a.key_len != sa->cfg.encr_key_bits))
                 return VPN_ERR_POLICY; /* not what we offered */
             sa->encr_bits = a.key_len;
             sa->auth = a.auth;
@@ -960,36 +1020,30 @@ void vpn_ikev1_sa_tick(vpn_ikev1_sa *sa, uint64_t now)
                           sa->last_view_len ? sa->last_view : NULL, sa->last_view_len);
 }
 
-int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now)
+/* An Informational exchange under the phase-1 SA carrying one Delete or
+ * one Notify (RFC 2409 5.7: HASH(1) = prf(SKEYID_a, M-ID | N/D)). */
+static int send_informational(vpn_ikev1_sa *sa, const vpn_isakmp_delete *d,
+                              const vpn_isakmp_notify *n, uint64_t now)
 {
-    uint8_t buf[256], iv[VPN_IKEV1_BLOCK], mid[4], spi[16], *slot;
+    uint8_t buf[256], iv[VPN_IKEV1_BLOCK], mid[4], *slot;
     vpn_isakmp_bld b;
     vpn_isakmp_hdr h;
-    vpn_isakmp_delete d;
     vpn_isakmp_view after;
     vpn_iov io[2];
     uint32_t msg_id = 0;
     size_t len, hl;
     int rc;
 
-    if (sa->state != VPN_IKEV1_ST_ESTABLISHED)
-        return VPN_ERR_STATE;
     while (msg_id == 0)
         if ((rc = vpn_rng_bytes(sa->ctx.rng, &msg_id, 4)))
             return rc;
-    memcpy(spi, sa->icookie, 8);
-    memcpy(spi + 8, sa->rcookie, 8);
-    memset(&d, 0, sizeof d);
-    d.doi = VPN_ISAKMP_DOI_IPSEC;
-    d.proto = VPN_ISAKMP_PROTO_ISAKMP;
-    d.spi_size = 16;
-    d.nspi = 1;
-    d.spis.p = spi;
-    d.spis.len = 16;
     hdr_make(sa, &h, VPN_ISAKMP_EXCH_INFO, msg_id);
     vpn_isakmp_bld_init(&b, buf, sizeof buf, &h);
     vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(sa), &slot);
-    vpn_isakmp_bld_delete(&b, &d);
+    if (d)
+        vpn_isakmp_bld_delete(&b, d);
+    else
+        vpn_isakmp_bld_notify(&b, n);
     if ((rc = vpn_isakmp_bld_pad(&b, VPN_IKEV1_BLOCK, &len)) ||
         (rc = vpn_isakmp_bld_after(&b, 0, &after)))
         return rc;
@@ -1001,8 +1055,58 @@ int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now)
     if ((rc = vpn_ikev1_sa_prf_a(sa, io, 2, slot, VPN_PRF_MAX_LEN, &hl)) ||
         (rc = vpn_ikev1_sa_p2_iv(sa, msg_id, iv)))
         return rc;
-    rc = send_encrypted(sa, &b, buf, iv, false, now, len);
+    return send_encrypted(sa, &b, buf, iv, false, now, len);
+}
+
+int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now)
+{
+    uint8_t spi[16];
+    vpn_isakmp_delete d;
+    int rc;
+
+    if (sa->state != VPN_IKEV1_ST_ESTABLISHED)
+        return VPN_ERR_STATE;
+    memcpy(spi, sa->icookie, 8);
+    memcpy(spi + 8, sa->rcookie, 8);
+    memset(&d, 0, sizeof d);
+    d.doi = VPN_ISAKMP_DOI_IPSEC;
+    d.proto = VPN_ISAKMP_PROTO_ISAKMP;
+    d.spi_size = 16;
+    d.nspi = 1;
+    d.spis.p = spi;
+    d.spis.len = 16;
+    rc = send_informational(sa, &d, NULL, now);
     sa->state = VPN_IKEV1_ST_DEAD;
     sa->retrans_at = sa->expires_at = UINT64_MAX;
     return rc;
+}
+
+int vpn_ikev1_sa_notify(vpn_ikev1_sa *sa, uint16_t type, uint64_t now)
+{
+    vpn_isakmp_notify n;
+
+    if (sa->state != VPN_IKEV1_ST_ESTABLISHED)
+        return VPN_ERR_STATE;
+    memset(&n, 0, sizeof n);
+    n.doi = VPN_ISAKMP_DOI_IPSEC;
+    n.proto = VPN_ISAKMP_PROTO_ISAKMP;
+    n.type = type;
+    return send_informational(sa, NULL, &n, now);
+}
+
+int vpn_ikev1_sa_wireshark_line(const vpn_ikev1_sa *sa, char *out, size_t cap)
+{
+    size_t kl, n = 0;
+    const uint8_t *k = vpn_ikev1_sa_enc_key(sa, &kl);
+
+    if (k == NULL || kl == 0)
+        return VPN_ERR_STATE;
+    if (cap < 16 + 1 + 2 * kl + 1)
+        return VPN_ERR_NOSPACE;
+    for (int i = 0; i < 8; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", sa->icookie[i]);
+    out[n++] = ',';
+    for (size_t i = 0; i < kl; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", k[i]);
+    return (int)n;
 }

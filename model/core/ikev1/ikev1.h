@@ -64,6 +64,18 @@ extern "C" {
 #define VPN_IKEV1_PSK_MAX 128
 #define VPN_IKEV1_NONCE_LEN 32
 
+#define VPN_IKEV1_SUITES_MAX 16
+
+/* One phase-1 suite: an IOS `crypto isakmp policy` (RFC 2409 appendix A
+ * values). */
+typedef struct vpn_ikev1_suite {
+    uint16_t encr_key_bits; /* AES-CBC: 128, 192, 256 */
+    uint16_t hash;          /* VPN_IKEV1_HASH_* */
+    uint16_t group;         /* DH group */
+    uint16_t auth;          /* VPN_IKEV1_AUTH_PSK or VPN_IKEV1_AUTH_RSA_SIG */
+    uint32_t lifetime_s;    /* 0 = VPN_IKEV1_DEFAULT_LIFETIME */
+} vpn_ikev1_suite;
+
 typedef struct vpn_ikev1_cfg {
     uint16_t encr_key_bits; /* AES-CBC key length; 0 = 256 */
     uint16_t hash;          /* VPN_IKEV1_HASH_*; 0 = SHA2-256 */
@@ -82,6 +94,15 @@ typedef struct vpn_ikev1_cfg {
     const struct vpn_sig_key *key;
     const struct vpn_sig_key *const *peer_keys;
     size_t n_peer_keys;
+    /* IOS ISAKMP policies, most preferred first (copied, at most
+     * VPN_IKEV1_SUITES_MAX). When given, an initiator offers one transform
+     * per suite instead of the single suite above, and a responder accepts
+     * only a transform equal to one of them (encryption, hash, group and
+     * authentication; the lifetime is the smaller of the two, RFC 2409
+     * 4.5's leniency). None: the suite above, and a responder accepts any
+     * AES-CBC transform with a group it allows. */
+    const vpn_ikev1_suite *suites;
+    size_t n_suites;
     vpn_addr local_id;      /* our ID payload (ID_IPV4_ADDR / ID_IPV6_ADDR) */
     uint64_t retrans_ns;    /* 0 = VPN_IKEV1_DEFAULT_RETRANS_NS */
     unsigned retrans_max;   /* 0 = VPN_IKEV1_DEFAULT_RETRANS_MAX */
@@ -120,8 +141,9 @@ typedef enum vpn_ikev1_state {
  * initiator then calls vpn_ikev1_sa_start; a responder is fed the first
  * message with vpn_ikev1_sa_input. The caller owns *out (vpn_ikev1_sa_del).
  * Errors: VPN_ERR_INVAL (no PSK, PSK too long, no send callback or rng,
- * local_id without a family), VPN_ERR_UNSUPPORTED (hash, group or key
- * length), VPN_ERR_NOMEM.
+ * local_id without a family, more than VPN_IKEV1_SUITES_MAX suites, an
+ * initiator with no credentials for its first suite's authentication),
+ * VPN_ERR_UNSUPPORTED (hash, group or key length), VPN_ERR_NOMEM.
  */
 int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ikev1_cfg *cfg,
                      bool initiator);
@@ -156,6 +178,14 @@ void vpn_ikev1_sa_tick(vpn_ikev1_sa *sa, uint64_t now);
  */
 int vpn_ikev1_sa_delete(vpn_ikev1_sa *sa, uint64_t now);
 
+/*
+ * Sends an encrypted Informational exchange with one Notify of type
+ * (RFC 2408 3.14, protocol ISAKMP, no SPI), e.g. NO_PROPOSAL_CHOSEN for
+ * a Quick Mode we do not serve. The SA stays as it is.
+ * Errors: VPN_ERR_STATE (not established), VPN_ERR_CRYPTO, the rng's.
+ */
+int vpn_ikev1_sa_notify(vpn_ikev1_sa *sa, uint16_t type, uint64_t now);
+
 vpn_ikev1_state vpn_ikev1_sa_state(const vpn_ikev1_sa *sa);
 bool vpn_ikev1_sa_is_initiator(const vpn_ikev1_sa *sa);
 const uint8_t *vpn_ikev1_sa_icookie(const vpn_ikev1_sa *sa);
@@ -174,6 +204,14 @@ void vpn_ikev1_sa_set_user(vpn_ikev1_sa *sa, void *user);
  * while the SA lives; *len is 0 before keys exist.
  */
 const uint8_t *vpn_ikev1_sa_enc_key(const vpn_ikev1_sa *sa, size_t *len);
+
+/*
+ * The SA's line of Wireshark's ikev1_decryption_table (initiator cookie
+ * and cipher key in hex, comma-separated, no newline) into out (cap bytes
+ * with the NUL). Returns the length, VPN_ERR_STATE before keys exist, or
+ * VPN_ERR_NOSPACE.
+ */
+int vpn_ikev1_sa_wireshark_line(const vpn_ikev1_sa *sa, char *out, size_t cap);
 
 /* ---- for exchanges under the phase-1 SA (GDOI GROUPKEY-PULL) ------------ */
 

@@ -226,7 +226,9 @@ int ikev2_cert_sign(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, const uint8_t 
                                             : VPN_AUTH_METHOD_ECDSA_521;
         rc = vpn_sig_auth_sign(t->key, *method, NULL, &ctx->params.rng, octets, len, &w);
     } else {
-        return VPN_ERR_UNSUPPORTED; /* only RSA with SHA-1 would be left */
+        /* Only RSA with SHA-1 (method 1) would be left, which we do not
+         * send: no method both sides accept, a policy mismatch. */
+        return VPN_ERR_POLICY;
     }
     if (rc == 0)
         *out_len = vpn_wr_len(&w);

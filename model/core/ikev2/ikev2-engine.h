@@ -42,8 +42,13 @@
  * CHILD_DOWN for each child, then IKE_DOWN (established SAs) or FAILED.
  *
  * Callbacks are made from inside the entry points; they must not call back
- * into the same ctx (the driver queues what it wants to do). Data handed to
- * a callback is valid only during the call.
+ * into the same ctx (the driver queues what it wants to do), except for the
+ * read-only queries (vpn_ikev2_sa_get/_find/_count, vpn_ikev2_child_get,
+ * vpn_ikev2_sa_keys_get, vpn_ikev2_sa_wireshark_line, vpn_ikev2_stats_get).
+ * During IKE_DOWN and FAILED the SA can still be read: a driver exporting
+ * keys writes those of an SA whose IKE_AUTH failed (a wrong PSK) there, so
+ * that a capture of the failed exchange decrypts. Data handed to a callback
+ * is valid only during the call.
  *
  * Threading: a ctx is used by one thread at a time; separate contexts are
  * independent (no globals).
@@ -197,6 +202,12 @@ typedef struct vpn_ikev2_params {
     /* Certificates are checked at Unix time unix_time_offset_s + now / 1e9
      * (the engine's clock has the driver's epoch). */
     int64_t unix_time_offset_s;
+    /* Leave RFC 7427 signature authentication out, as peers from before it
+     * do (strongSwan's signature_authentication = no): no
+     * SIGNATURE_HASH_ALGORITHMS sent and the peer's ignored, so an ECDSA
+     * key signs with RFC 4754 methods 9-11. An RSA key then cannot sign
+     * (method 1, SHA-1, is never sent). For interoperability tests. */
+    bool no_rfc7427;
 } vpn_ikev2_params;
 
 typedef struct vpn_ikev2_ctx vpn_ikev2_ctx;

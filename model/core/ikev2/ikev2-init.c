@@ -102,10 +102,12 @@ int ikev2_derive_ike_keys(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *peer_
 static const uint8_t our_hashes[6] = {0, VPN_IKE_HASH_SHA2_256, 0, VPN_IKE_HASH_SHA2_384, 0,
                                       VPN_IKE_HASH_SHA2_512};
 
-static void read_hashes(ikev2_sa *sa, const vpn_ikev2_msg *m)
+static void read_hashes(const vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_msg *m)
 {
     const vpn_ikev2_payload *p = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, NULL);
     sa->peer_hashes = 0;
+    if (ctx->params.no_rfc7427)
+        return;
     for (size_t i = 0; p && i + 1 < p->u.notify.data.len; i += 2) {
         uint16_t h = vpn_load16(p->u.notify.data.ptr + i);
         if (h < 32)
@@ -151,7 +153,9 @@ static int build_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
     write_natd(&o.b, sa->spi_i, zero, &sa->local, &sa->remote);
     /* RFC 7383 2.3 */
     vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-    vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, our_hashes, sizeof our_hashes);
+    if (!ctx->params.no_rfc7427)
+        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, our_hashes,
+                             sizeof our_hashes);
     if ((rc = ikev2_out_finish(ctx, sa, &o, out, &n)) != 0)
         return rc;
     /* RealMessage1 for the AUTH payload (2.15) is this exact message. */
@@ -314,7 +318,7 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     }
     nat_detect(sa, m, sa->spi_i, sa->spi_r);
     sa->peer_frag = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL) != NULL;
-    read_hashes(sa, m);
+    read_hashes(ctx, sa, m);
     if (sa->nat_local || sa->nat_remote) {
         /* RFC 7296 2.23: after a NAT is detected, IKE moves to port 4500 */
         sa->natt = true;
@@ -454,7 +458,9 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     vpn_ikev2_bld_nonce(&o.b, sa->nr, sa->nr_len);
     write_natd(&o.b, sa->spi_i, sa->spi_r, local, remote);
     vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-    vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, our_hashes, sizeof our_hashes);
+    if (!ctx->params.no_rfc7427)
+        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_SIGNATURE_HASH_ALGORITHMS, our_hashes,
+                             sizeof our_hashes);
     {
         /* RFC 7296 3.7: the CAs we trust (the profile is not known yet:
          * all trustpoints) */
@@ -476,7 +482,7 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     /* the request carried SPIr = 0 in its NAT-D hashes */
     nat_detect(sa, m, sa->spi_i, zero);
     sa->peer_frag = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL) != NULL;
-    read_hashes(sa, m);
+    read_hashes(ctx, sa, m);
     sa->phase = IKEV2_P_HALF_OPEN;
     sa->half_open_until = now + IKEV2_HALF_OPEN_LIFE_NS;
     sa->mid_recv = 1;

@@ -164,6 +164,48 @@ int vpn_show_ikev2_sa(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail, vpn_s
     return vpn_show_result(b);
 }
 
+int vpn_show_ikev2_stats(const vpn_ikev2_ctx *ctx, vpn_show_buf *b)
+{
+    static const char rule[] =
+        "--------------------------------------------------------------------------------\n";
+    unsigned total[2] = {0, 0}, active[2] = {0, 0}, neg[2] = {0, 0};
+    vpn_ikev2_stats st;
+
+    if (ctx == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    for (size_t i = 0; i < vpn_ikev2_sa_count(ctx); i++) {
+        vpn_ikev2_sa_info sa;
+        if (vpn_ikev2_sa_get(ctx, i, &sa) != 0)
+            continue;
+        int d = sa.initiator ? 1 : 0;
+        total[d]++;
+        if (sa.state == VPN_IKEV2_SA_CONNECTING)
+            neg[d]++;
+        else
+            active[d]++;
+    }
+    vpn_ikev2_stats_get(ctx, &st);
+    vpn_show_printf(b, "%s                       Crypto IKEv2 SA Statistics\n%s", rule, rule);
+    vpn_show_printf(b, "Total incoming IKEv2 SA Count:    %-8u active: %-8u negotiating: %u\n", total[0],
+                    active[0], neg[0]);
+    vpn_show_printf(b, "Total outgoing IKEv2 SA Count:    %-8u active: %-8u negotiating: %u\n", total[1],
+                    active[1], neg[1]);
+    vpn_show_printf(b, "In-negotiation (in/out): %u/%u\n", st.half_open_in, st.half_open_out);
+    vpn_show_printf(b, "Incoming IKEv2 Requests: %-8llu responses: %llu\n", (unsigned long long)st.in_requests,
+                    (unsigned long long)st.in_responses);
+    vpn_show_printf(b, "Outgoing IKEv2 Requests: %-8llu responses: %llu\n", (unsigned long long)st.out_requests,
+                    (unsigned long long)st.out_responses);
+    vpn_show_printf(b, "Retransmissions: %-8llu duplicate requests answered: %llu\n",
+                    (unsigned long long)st.retransmits, (unsigned long long)st.duplicates_answered);
+    vpn_show_printf(b, "Rejected IKEv2 Requests (half-open limit): %llu\n",
+                    (unsigned long long)st.half_open_rejected);
+    vpn_show_printf(b, "IKEv2 packets dropped at dispatch: %llu\n", (unsigned long long)st.dropped);
+    vpn_show_printf(b, "Incoming IKEV2 Cookie Challenged Requests: %llu\n", (unsigned long long)st.cookies_sent);
+    vpn_show_printf(b, "SAs established: %-8llu negotiations failed: %llu\n", (unsigned long long)st.sa_up,
+                    (unsigned long long)st.sa_failed);
+    return vpn_show_result(b);
+}
+
 /* ---- selectors in IOS words --------------------------------------------------- */
 
 /* The prefix length if [lo, hi] is exactly one prefix, else -1. */

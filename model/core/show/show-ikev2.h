@@ -52,6 +52,12 @@ int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
 int vpn_show_crypto_ipsec_sa(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
                              const vpn_show_ikev2_env *env, vpn_show_buf *b);
 
+/*
+ * show crypto ikev2 stats: SA counts by direction and state (IOS's first
+ * lines), then the engine's message counters. Same errors.
+ */
+int vpn_show_ikev2_stats(const vpn_ikev2_ctx *ctx, vpn_show_buf *b);
+
 /* IOS text of a selector in an IPSEC FLOW line: "host A", "A/MASK", or
  * "A-B" for a range that is no prefix; "ip" or the protocol number. */
 const char *vpn_show_selector_addr(const vpn_ikev2_selector *s, char *buf, size_t len);

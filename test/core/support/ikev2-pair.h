@@ -32,6 +32,10 @@ typedef struct tp_event {
     bool has_child;
     vpn_ikev2_child_info child;
     vpn_key encr_in, integ_in, encr_out, integ_out;
+    /* IKE_UP / IKE_DOWN / FAILED: the SA's Wireshark key line, read from
+     * inside the callback (as drivers that export keys do). */
+    int ws_rc;
+    char ws_line[400];
 } tp_event;
 
 typedef struct tp_dgram {
@@ -76,6 +80,7 @@ typedef struct tp_net {
     uint16_t nat_map_port[2];     /* public ports for private 500 and 4500 */
     unsigned max_half_open_in, max_half_open_out; /* for nodes added next (0: default) */
     int64_t unix_time_offset_s;                    /* for nodes added next */
+    bool no_rfc7427;                               /* for nodes added next */
 } tp_net;
 
 static inline vpn_conf *tp_conf(const char *text)
@@ -129,6 +134,9 @@ static inline void tp_event_cb(void *user, const vpn_ikev2_event *ev)
     e->old_id = ev->old_id;
     e->reason = ev->reason;
     e->notify = ev->notify;
+    if (ev->ike_sa_id && (ev->type == VPN_IKEV2_EV_IKE_UP || ev->type == VPN_IKEV2_EV_IKE_DOWN ||
+                          ev->type == VPN_IKEV2_EV_FAILED))
+        e->ws_rc = vpn_ikev2_sa_wireshark_line(self->ctx, ev->ike_sa_id, e->ws_line, sizeof e->ws_line);
     if (ev->child) {
         e->has_child = true;
         e->child = *ev->child;
@@ -171,6 +179,7 @@ static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr
     p.max_half_open_in = n->max_half_open_in;
     p.max_half_open_out = n->max_half_open_out;
     p.unix_time_offset_s = n->unix_time_offset_s;
+    p.no_rfc7427 = n->no_rfc7427;
     assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
     return nd;
 }

@@ -1,0 +1,386 @@
+/*
+ * vpnd's control socket (a unix stream socket, one command per
+ * connection; protocol in host-ctl.h) and the commands themselves. The
+ * views are the core's renderers (show/), the same ones the ns-3 side
+ * prints; the data plane lends them interface names and SA counters.
+ */
+#define _GNU_SOURCE
+#include "vpnd.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/vpn-err.h"
+#include "host-ctl.h"
+#include "show/show-ikev2.h"
+#include "show/show.h"
+
+#define SHOW_CAP (1 << 18)
+
+static const char *env_iface(void *user, uint32_t tag)
+{
+    vpnd *d = user;
+    return tag < d->n_tun ? d->tun[tag].t->name : NULL;
+}
+
+static bool env_counters(void *user, uint32_t child_id, vpn_show_child_counters *out)
+{
+    vpnd *d = user;
+    vpnd_child *c = g_hash_table_lookup(d->children, GUINT_TO_POINTER(child_id));
+    const vpn_sa_stats *in, *o;
+
+    if (c == NULL)
+        return false;
+    in = vpn_sa_get_stats(c->in);
+    o = vpn_sa_get_stats(c->out);
+    memset(out, 0, sizeof *out);
+    out->pkts_encaps = out->pkts_encrypt = out->pkts_digest = o->pkts_out;
+    out->pkts_decaps = out->pkts_decrypt = out->pkts_verify = in->pkts_in;
+    out->send_errors = o->send_errors;
+    out->recv_errors = in->recv_errors;
+    out->bytes_in = in->bytes_in;
+    out->bytes_out = o->bytes_out;
+    return true;
+}
+
+typedef int (*render_env_fn)(const vpn_ikev2_ctx *, uint64_t, bool, const vpn_show_ikev2_env *, vpn_show_buf *);
+
+static int render_env(vpnd *d, render_env_fn fn, bool detail, GString *out)
+{
+    char *buf = g_malloc(SHOW_CAP);
+    vpn_show_buf b;
+    vpn_show_ikev2_env env;
+    int rc;
+
+    memset(&env, 0, sizeof env);
+    env.user = d;
+    env.interface_name = env_iface;
+    env.child_counters = env_counters;
+    vpn_show_init(&b, buf, SHOW_CAP);
+    rc = fn(d->ike, vpnd_now(), detail, &env, &b);
+    g_string_append_len(out, buf, (gssize)b.len);
+    g_free(buf);
+    return rc == VPN_ERR_NOSPACE ? 0 : rc;
+}
+
+static int render_conf(vpnd *d, int (*fn)(const vpn_conf *, const char *, vpn_show_buf *), const char *name,
+                       GString *out)
+{
+    char *buf = g_malloc(SHOW_CAP);
+    vpn_show_buf b;
+    int rc;
+
+    vpn_show_init(&b, buf, SHOW_CAP);
+    rc = fn(d->conf, name && name[0] ? name : NULL, &b);
+    g_string_append_len(out, buf, (gssize)b.len);
+    g_free(buf);
+    if (rc == VPN_ERR_NOTFOUND) {
+        g_string_append_printf(out, "%% no such object: %s\n", name);
+        return 1;
+    }
+    return 0;
+}
+
+static int tunnel_index(vpnd *d, const char *name, GString *out)
+{
+    const vpn_host_tunnel *t = vpn_host_plan_find(&d->plan, name);
+    if (t == NULL) {
+        g_string_append_printf(out, "%% %s is not a configured tunnel interface\n", name);
+        return -1;
+    }
+    return (int)(t - d->plan.tunnel);
+}
+
+static void status(vpnd *d, GString *out)
+{
+    vpn_ikev2_stats st;
+    vpn_ikev2_stats_get(d->ike, &st);
+    g_string_append_printf(out, "vpnd pid=%d uptime=%llds config=%s ike_sas=%zu child_sas=%u ike_up=%llu ike_failed=%llu\n",
+                           (int)getpid(), (long long)((g_get_monotonic_time() - d->started_us) / G_USEC_PER_SEC),
+                           d->config_path, vpn_ikev2_sa_count(d->ike), g_hash_table_size(d->children),
+                           (unsigned long long)st.sa_up, (unsigned long long)st.sa_failed);
+    for (size_t i = 0; i < d->n_tun; i++) {
+        vpnd_tunnel *t = &d->tun[i];
+        char s[VPN_ADDR_STRLEN], r[VPN_ADDR_STRLEN];
+        uint32_t ike = vpnd_tunnel_ike_sa(d, i, true);
+        uint32_t neg = vpnd_tunnel_ike_sa(d, i, false);
+        uint64_t enc = 0, dec = 0;
+        vpnd_child *c = t->out_child ? g_hash_table_lookup(d->children, GUINT_TO_POINTER(t->out_child)) : NULL;
+        if (c) {
+            enc = vpn_sa_get_stats(c->out)->pkts_out;
+            dec = vpn_sa_get_stats(c->in)->pkts_in;
+        }
+        g_string_append_printf(out,
+                               "%s tun=%s src=%s dst=%s state=%s ike_sa=%u child_sa=%u pkts_encrypted=%llu "
+                               "pkts_decrypted=%llu tun_in=%llu tun_out=%llu\n",
+                               t->t->name, t->ifname, vpn_addr_str(&t->t->src, s, sizeof s),
+                               vpn_addr_str(&t->t->dst, r, sizeof r),
+                               t->out ? "up" : neg ? "negotiating" : "down", ike ? ike : neg, t->out_child,
+                               (unsigned long long)enc, (unsigned long long)dec,
+                               (unsigned long long)t->pkts_from_tun, (unsigned long long)t->pkts_to_tun);
+    }
+}
+
+static void drops(vpnd *d, GString *out)
+{
+    vpn_ikev2_stats st;
+    const vpn_sad_stats *ss = vpn_sad_get_stats(d->sad);
+    uint64_t sa_err[VPN_SA_ERR_COUNT] = {0};
+
+    vpn_ikev2_stats_get(d->ike, &st);
+    g_string_append_printf(out, "%-44s %llu\n", "ike: dropped by the engine", (unsigned long long)st.dropped);
+    for (int i = 0; i < VPND_DROP_COUNT; i++)
+        g_string_append_printf(out, "%-44s %llu\n", vpnd_drop_name((vpnd_drop)i), (unsigned long long)d->drops[i]);
+    g_string_append_printf(out, "%-44s %llu\n", "sad: unknown SPI", (unsigned long long)ss->no_sa);
+    g_string_append_printf(out, "%-44s %llu\n", "sad: malformed outer headers", (unsigned long long)ss->malformed);
+    for (const vpn_sa *sa = vpn_sad_next(d->sad, NULL); sa; sa = vpn_sad_next(d->sad, sa)) {
+        const vpn_sa_stats *s = vpn_sa_get_stats(sa);
+        for (int e = 0; e < VPN_SA_ERR_COUNT; e++)
+            sa_err[e] += s->err[e];
+    }
+    for (int e = 0; e < VPN_SA_ERR_COUNT; e++) {
+        char label[64];
+        snprintf(label, sizeof label, "sa: %s", vpn_sa_err_name((vpn_sa_err)e));
+        g_string_append_printf(out, "%-44s %llu\n", label, (unsigned long long)sa_err[e]);
+    }
+}
+
+static int clear_ike(vpnd *d, const vpn_host_ctl_req *r, GString *out)
+{
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    int rc = 0;
+
+    for (size_t i = 0; i < vpn_ikev2_sa_count(d->ike); i++) {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(d->ike, i, &info) == 0 && (!r->has_id || info.id == r->id))
+            g_array_append_val(ids, info.id);
+    }
+    if (r->has_id && ids->len == 0) {
+        g_string_append_printf(out, "%% no IKE SA with id %u\n", r->id);
+        rc = 1;
+    }
+    for (guint i = 0; i < ids->len; i++) {
+        uint32_t id = g_array_index(ids, uint32_t, i);
+        int e = vpn_ikev2_delete(d->ike, vpnd_now(), id);
+        g_string_append_printf(out, "IKE SA %u: %s\n", id, e ? vpn_strerror(e) : "deleted");
+    }
+    g_array_free(ids, TRUE);
+    return rc;
+}
+
+static int clear_ipsec(vpnd *d, GString *out)
+{
+    GList *ids = g_hash_table_get_keys(d->children);
+    for (GList *l = ids; l; l = l->next) {
+        uint32_t id = GPOINTER_TO_UINT(l->data);
+        vpnd_child *c = g_hash_table_lookup(d->children, l->data);
+        if (c == NULL || c->dying)
+            continue;
+        int e = vpn_ikev2_child_delete(d->ike, vpnd_now(), id);
+        g_string_append_printf(out, "CHILD_SA %u: %s\n", id, e ? vpn_strerror(e) : "deleted");
+    }
+    g_list_free(ids);
+    return 0;
+}
+
+int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
+{
+    vpn_host_ctl_req r;
+    char err[256], msg[256];
+    int i, rc = 0;
+
+    if (vpn_host_ctl_parse(line, &r, err, sizeof err) != 0) {
+        g_string_append_printf(out, "%% %s\n", err);
+        return 1;
+    }
+    switch (r.cmd) {
+    case VPN_HOST_CMD_SHOW_IKEV2_SA: {
+        char *buf = g_malloc(SHOW_CAP);
+        vpn_show_buf b;
+        vpn_show_init(&b, buf, SHOW_CAP);
+        vpn_show_ikev2_sa(d->ike, vpnd_now(), r.detail, &b);
+        g_string_append_len(out, buf, (gssize)b.len);
+        g_free(buf);
+        return 0;
+    }
+    case VPN_HOST_CMD_SHOW_IPSEC_SA:
+        return render_env(d, vpn_show_crypto_ipsec_sa, r.detail, out);
+    case VPN_HOST_CMD_SHOW_SESSION:
+        return render_env(d, vpn_show_crypto_session, r.detail, out);
+    case VPN_HOST_CMD_SHOW_IKEV2_STATS: {
+        char *buf = g_malloc(SHOW_CAP);
+        vpn_show_buf b;
+        vpn_show_init(&b, buf, SHOW_CAP);
+        vpn_show_ikev2_stats(d->ike, &b);
+        g_string_append_len(out, buf, (gssize)b.len);
+        g_free(buf);
+        return 0;
+    }
+    case VPN_HOST_CMD_SHOW_IKEV2_PROPOSAL:
+        return render_conf(d, vpn_show_ikev2_proposal, r.arg, out);
+    case VPN_HOST_CMD_SHOW_IKEV2_POLICY:
+        return render_conf(d, vpn_show_ikev2_policy, r.arg, out);
+    case VPN_HOST_CMD_SHOW_IKEV2_PROFILE:
+        return render_conf(d, vpn_show_ikev2_profile, r.arg, out);
+    case VPN_HOST_CMD_SHOW_DROPS:
+        drops(d, out);
+        return 0;
+    case VPN_HOST_CMD_INITIATE:
+        for (size_t k = 0; k < d->n_tun; k++) {
+            if (r.arg[0] && strcasecmp(r.arg, d->tun[k].t->name) != 0)
+                continue;
+            if (vpnd_initiate(d, k, msg, sizeof msg) != 0)
+                rc = 1;
+            g_string_append_printf(out, "%s\n", msg);
+        }
+        if (out->len == 0) {
+            g_string_append_printf(out, "%% %s is not a configured tunnel interface\n", r.arg);
+            rc = 1;
+        }
+        return rc;
+    case VPN_HOST_CMD_CLEAR_IKEV2_SA:
+        return clear_ike(d, &r, out);
+    case VPN_HOST_CMD_CLEAR_IPSEC_SA:
+        return clear_ipsec(d, out);
+    case VPN_HOST_CMD_REKEY_CHILD:
+    case VPN_HOST_CMD_REKEY_IKE:
+    case VPN_HOST_CMD_DPD: {
+        uint32_t ike;
+        int e;
+        if ((i = tunnel_index(d, r.arg, out)) < 0)
+            return 1;
+        ike = vpnd_tunnel_ike_sa(d, (size_t)i, true);
+        if (r.cmd == VPN_HOST_CMD_REKEY_CHILD) {
+            if (d->tun[i].out_child == 0) {
+                g_string_append_printf(out, "%% %s has no CHILD_SA\n", r.arg);
+                return 1;
+            }
+            e = vpn_ikev2_child_rekey(d->ike, vpnd_now(), d->tun[i].out_child);
+            g_string_append_printf(out, "%s: CHILD_SA %u rekey: %s\n", d->tun[i].t->name, d->tun[i].out_child,
+                                   e ? vpn_strerror(e) : "started");
+        } else if (ike == 0) {
+            g_string_append_printf(out, "%% %s has no established IKE SA\n", r.arg);
+            return 1;
+        } else if (r.cmd == VPN_HOST_CMD_REKEY_IKE) {
+            e = vpn_ikev2_ike_rekey(d->ike, vpnd_now(), ike);
+            g_string_append_printf(out, "%s: IKE SA %u rekey: %s\n", d->tun[i].t->name, ike,
+                                   e ? vpn_strerror(e) : "started");
+        } else {
+            e = vpn_ikev2_dpd(d->ike, vpnd_now(), ike);
+            g_string_append_printf(out, "%s: IKE SA %u liveness check: %s\n", d->tun[i].t->name, ike,
+                                   e ? vpn_strerror(e) : "sent");
+        }
+        return e ? 1 : 0;
+    }
+    case VPN_HOST_CMD_STATUS:
+        status(d, out);
+        return 0;
+    case VPN_HOST_CMD_HELP:
+        g_string_append(out, vpn_host_ctl_help());
+        return 0;
+    }
+    return 1;
+}
+
+static gboolean on_ctl(gint fd, GIOCondition cond, gpointer user)
+{
+    vpnd *d = user;
+    char line[VPN_HOST_CTL_LINE_MAX + 1];
+    size_t n = 0;
+    struct timeval tv = {2, 0};
+    GString *out;
+    gchar *head;
+    int c, code;
+
+    (void)cond;
+    c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0)
+        return G_SOURCE_CONTINUE;
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    while (n < VPN_HOST_CTL_LINE_MAX) {
+        ssize_t k = read(c, line + n, VPN_HOST_CTL_LINE_MAX - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+        if (memchr(line, '\n', n))
+            break;
+    }
+    line[n] = '\0';
+    out = g_string_new(NULL);
+    if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
+        g_string_append(out, "% NUL byte in command\n");
+        code = 1;
+    } else if (!memchr(line, '\n', n)) {
+        g_string_append(out, "% command not terminated (or longer than 512 bytes)\n");
+        code = 1;
+    } else {
+        *strchr(line, '\n') = '\0';
+        vpnd_log(d, VPN_LOG_DEBUG, "control: %s", line);
+        code = vpnd_ctl_exec(d, line, out);
+    }
+    head = g_strdup_printf("%d\n", code);
+    if (write(c, head, strlen(head)) < 0 || write(c, out->str, out->len) < 0)
+        vpnd_log(d, VPN_LOG_DEBUG, "control: reply: %s", strerror(errno));
+    g_free(head);
+    g_string_free(out, TRUE);
+    close(c);
+    vpnd_reschedule(d);
+    return G_SOURCE_CONTINUE;
+}
+
+int vpnd_ctl_open(vpnd *d, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    int fd;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(d->ctl_path) >= sizeof sa.sun_path) {
+        snprintf(err, errlen, "control socket path too long: %s", d->ctl_path);
+        return -1;
+    }
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", d->ctl_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "control socket: %s", strerror(errno));
+        return -1;
+    }
+    /* A socket file left by a dead daemon is replaced; a live one is not. */
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        snprintf(err, errlen, "control socket %s: another vpnd is listening there", d->ctl_path);
+        close(probe);
+        close(fd);
+        return -1;
+    }
+    if (probe >= 0)
+        close(probe);
+    unlink(d->ctl_path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 8) != 0) {
+        snprintf(err, errlen, "control socket %s: %s", d->ctl_path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    chmod(d->ctl_path, 0600);
+    d->ctl_fd = fd;
+    d->ctl_watch = g_unix_fd_add(fd, G_IO_IN, on_ctl, d);
+    return 0;
+}
+
+void vpnd_ctl_close(vpnd *d)
+{
+    if (d->ctl_watch)
+        g_source_remove(d->ctl_watch);
+    if (d->ctl_fd >= 0) {
+        close(d->ctl_fd);
+        unlink(d->ctl_path);
+    }
+    d->ctl_watch = 0;
+    d->ctl_fd = -1;
+}

@@ -1,0 +1,191 @@
+/*
+ * Wireshark key files (KEYDIR/ikev2_decryption_table, KEYDIR/esp_sa; the
+ * formats are in ikev2-engine.h and ipsec/wskeys.h) and the certificates
+ * of `crypto pki trustpoint` objects, loaded from their files at start.
+ */
+#include "vpnd.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "ipsec/wskeys.h"
+
+static FILE *open_key_file(const char *dir, const char *name, char *err, size_t errlen)
+{
+    gchar *path = g_build_filename(dir, name, NULL);
+    FILE *f = fopen(path, "a");
+
+    if (f == NULL)
+        snprintf(err, errlen, "key file %s: %s", path, strerror(errno));
+    g_free(path);
+    return f;
+}
+
+int vpnd_keys_open(vpnd *d, char *err, size_t errlen)
+{
+    d->ike_keyed = g_hash_table_new(g_direct_hash, g_direct_equal);
+    if (d->key_dir == NULL)
+        return 0;
+    if (g_mkdir_with_parents(d->key_dir, 0700) != 0) {
+        snprintf(err, errlen, "key folder %s: %s", d->key_dir, strerror(errno));
+        return -1;
+    }
+    if ((d->ike_keys = open_key_file(d->key_dir, "ikev2_decryption_table", err, errlen)) == NULL)
+        return -1;
+    if ((d->esp_keys = open_key_file(d->key_dir, "esp_sa", err, errlen)) == NULL)
+        return -1;
+    return 0;
+}
+
+void vpnd_keys_close(vpnd *d)
+{
+    if (d->ike_keys)
+        fclose(d->ike_keys);
+    if (d->esp_keys)
+        fclose(d->esp_keys);
+    d->ike_keys = d->esp_keys = NULL;
+    if (d->ike_keyed)
+        g_hash_table_destroy(d->ike_keyed);
+    d->ike_keyed = NULL;
+}
+
+/* Once per IKE SA: at IKE_UP / IKE_REKEYED, or at FAILED for one whose
+ * IKE_SA_INIT produced keys. */
+void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id)
+{
+    char line[1024];
+    int rc;
+
+    if (d->ike_keys == NULL || g_hash_table_contains(d->ike_keyed, GUINT_TO_POINTER(ike_sa_id)))
+        return;
+    rc = vpn_ikev2_sa_wireshark_line(d->ike, ike_sa_id, line, sizeof line);
+    if (rc == VPN_ERR_STATE || rc == VPN_ERR_NOTFOUND)
+        return; /* no keys yet (failed in IKE_SA_INIT) */
+    g_hash_table_add(d->ike_keyed, GUINT_TO_POINTER(ike_sa_id));
+    if (rc != 0) {
+        vpnd_log(d, VPN_LOG_WARN, "IKE SA %u: no Wireshark key line: %s", ike_sa_id, vpn_strerror(rc));
+        return;
+    }
+    fprintf(d->ike_keys, "%s\n", line);
+    fflush(d->ike_keys);
+    memset(line, 0, sizeof line);
+}
+
+void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir)
+{
+    char line[512];
+    int rc;
+
+    if (d->esp_keys == NULL)
+        return;
+    rc = vpn_wskeys_esp_sa_line(sa, dir, 4, line, sizeof line);
+    if (rc < 0) {
+        vpnd_log(d, VPN_LOG_WARN, "SPI 0x%08x: no Wireshark key line: %s", vpn_sa_get_config(sa)->spi,
+                 vpn_strerror(rc));
+        return;
+    }
+    fprintf(d->esp_keys, "%s\n", line);
+    fflush(d->esp_keys);
+    memset(line, 0, sizeof line);
+}
+
+static int read_file(const char *path, gchar **buf, gsize *len, char *err, size_t errlen, const char *tp)
+{
+    GError *ge = NULL;
+    if (!g_file_get_contents(path, buf, len, &ge)) {
+        snprintf(err, errlen, "trustpoint %s: %s", tp, ge->message);
+        g_error_free(ge);
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads every trustpoint's files into the engine (before any SA exists). */
+int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
+{
+    d->certs = g_ptr_array_new();
+    d->keys = g_ptr_array_new();
+    for (size_t i = 0; i < d->conf->n_trustpoint; i++) {
+        const vpn_conf_trustpoint *tp = &d->conf->trustpoint[i];
+        gchar *buf;
+        gsize len;
+        int rc;
+
+        for (size_t k = 0; k < tp->n_ca_file; k++) {
+            vpn_x509 *ca = NULL;
+            if (read_file(tp->ca_file[k], &buf, &len, err, errlen, tp->name))
+                return -1;
+            rc = vpn_x509_load(&ca, (const uint8_t *)buf, len);
+            g_free(buf);
+            if (rc != 0) {
+                snprintf(err, errlen, "line %d: trustpoint %s: %s: %s", tp->line, tp->name, tp->ca_file[k],
+                         vpn_strerror(rc));
+                return -1;
+            }
+            g_ptr_array_add(d->certs, ca);
+            if ((rc = vpn_ikev2_trustpoint_add_ca(d->ike, tp->name, ca)) != 0) {
+                snprintf(err, errlen, "trustpoint %s: %s", tp->name, vpn_strerror(rc));
+                return -1;
+            }
+        }
+        if (tp->cert_file[0]) {
+            vpn_x509 *cert = NULL;
+            vpn_sig_key *key = NULL;
+            if (read_file(tp->cert_file, &buf, &len, err, errlen, tp->name))
+                return -1;
+            rc = vpn_x509_load(&cert, (const uint8_t *)buf, len);
+            g_free(buf);
+            if (rc != 0) {
+                snprintf(err, errlen, "line %d: trustpoint %s: %s: %s", tp->line, tp->name, tp->cert_file,
+                         vpn_strerror(rc));
+                return -1;
+            }
+            g_ptr_array_add(d->certs, cert);
+            if (read_file(tp->key_file, &buf, &len, err, errlen, tp->name))
+                return -1;
+            rc = vpn_x509_key_load(&key, (const uint8_t *)buf, len);
+            memset(buf, 0, len);
+            g_free(buf);
+            if (rc != 0) {
+                snprintf(err, errlen, "line %d: trustpoint %s: %s: %s", tp->line, tp->name, tp->key_file,
+                         vpn_strerror(rc));
+                return -1;
+            }
+            g_ptr_array_add(d->keys, key);
+            if ((rc = vpn_ikev2_trustpoint_set_cert(d->ike, tp->name, cert, key, NULL, 0)) != 0) {
+                snprintf(err, errlen, "line %d: trustpoint %s: certificate and key: %s", tp->line, tp->name,
+                         vpn_strerror(rc));
+                return -1;
+            }
+        }
+    }
+    /* A profile naming a trustpoint that is not configured would fail every
+     * negotiation; say so now. */
+    for (size_t i = 0; i < d->conf->n_profile; i++) {
+        const vpn_conf_profile *p = &d->conf->profile[i];
+        for (size_t k = 0; k < p->n_trustpoint; k++)
+            if (vpn_conf_find_trustpoint(d->conf, p->trustpoint[k]) == NULL) {
+                snprintf(err, errlen,
+                         "line %d: ikev2 profile %s: pki trustpoint %s is not defined (crypto pki trustpoint)",
+                         p->line, p->name, p->trustpoint[k]);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+void vpnd_pki_free(vpnd *d)
+{
+    if (d->certs) {
+        for (guint i = 0; i < d->certs->len; i++)
+            vpn_x509_del(g_ptr_array_index(d->certs, i));
+        g_ptr_array_free(d->certs, TRUE);
+    }
+    if (d->keys) {
+        for (guint i = 0; i < d->keys->len; i++)
+            vpn_sig_key_del(g_ptr_array_index(d->keys, i));
+        g_ptr_array_free(d->keys, TRUE);
+    }
+    d->certs = d->keys = NULL;
+}

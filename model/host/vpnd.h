@@ -1,0 +1,164 @@
+/*
+ * vpnd, the real-network testbed daemon: the core's IKEv2 engine and ESP
+ * data path on real UDP sockets, a raw ESP socket and TUN devices, driven
+ * by a GLib main loop. Shared state of its parts:
+ *   vpnd-main.c   options, start-up (nothing runs half-configured), main loop
+ *   vpnd-net.c    UDP 500/4500 (IPv4 and IPv6), raw ESP, the engine timer
+ *   vpnd-dp.c     TUN devices, routes, SA install/removal, ESP in and out
+ *   vpnd-ctl.c    the control socket and its commands
+ *   vpnd-keys.c   Wireshark key files, certificates from trustpoints
+ */
+#ifndef VPND_H
+#define VPND_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/rng.h"
+#include "common/vpn-log.h"
+#include "conf/conf.h"
+#include "crypto/sig.h"
+#include "crypto/x509.h"
+#include "host-plan.h"
+#include "ikev2/ikev2-engine.h"
+#include "ipsec/esp.h"
+#include "ipsec/sa.h"
+
+/* Drops the daemon counts (`show drops`), besides the engine's and the SAs'. */
+typedef enum vpnd_drop {
+    VPND_DROP_TUN_NOT_IP = 0,   /* TUN read that is no IPv4 packet */
+    VPND_DROP_TUN_NO_SA,        /* tunnel has no CHILD_SA (yet) */
+    VPND_DROP_ENCAP,            /* ESP encapsulation refused the packet */
+    VPND_DROP_SEND,             /* the socket refused an ESP packet */
+    VPND_DROP_UDP_SHORT,        /* UDP datagram too short to classify */
+    VPND_DROP_IKE_BAD_PORT,     /* IKE on 4500 without marker, or similar */
+    VPND_DROP_ESP_MALFORMED,    /* ESP: bad outer headers, trailer, ... */
+    VPND_DROP_ESP_NO_SA,        /* ESP: unknown SPI */
+    VPND_DROP_ESP_REPLAY,
+    VPND_DROP_ESP_AUTH,         /* ESP: ICV did not verify */
+    VPND_DROP_ESP_POLICY,       /* ESP: inner packet outside the selectors */
+    VPND_DROP_ESP_OTHER,
+    VPND_DROP_ESP_NOT_TUNNEL,   /* decrypted, but the SA belongs to no tunnel */
+    VPND_DROP_TUN_WRITE,        /* the TUN refused the inner packet */
+    VPND_DROP_COUNT
+} vpnd_drop;
+
+const char *vpnd_drop_name(vpnd_drop d);
+
+/* One CHILD_SA pair as installed in the SAD. */
+typedef struct vpnd_child {
+    uint32_t id;
+    uint32_t tunnel;  /* index in plan */
+    vpn_sa *in, *out;
+    bool dying;       /* replaced by a rekey; removed shortly */
+} vpnd_child;
+
+typedef struct vpnd_tunnel {
+    const vpn_host_tunnel *t; /* into plan */
+    char ifname[16];          /* the TUN device */
+    int fd;
+    guint watch;
+    vpn_sa *out;              /* current outbound SA, NULL: none */
+    uint32_t out_child;
+    gint64 last_initiate_us;  /* on-demand hold-down */
+    bool initiated;
+    uint64_t pkts_to_tun, pkts_from_tun;
+    /* Routes added for remote selectors a peer narrowed to (kept while the
+     * daemon runs, so traffic brings the tunnel back on demand). */
+    vpn_prefix learned[16];
+    size_t n_learned;
+} vpnd_tunnel;
+
+typedef struct vpnd_sock {
+    int fd;
+    guint watch;
+    int family;       /* AF_INET / AF_INET6 */
+    uint16_t port;    /* 500, 4500, 0 for raw ESP */
+} vpnd_sock;
+
+#define VPND_MAX_SOCKS 6
+
+typedef struct vpnd {
+    /* options */
+    const char *config_path, *ctl_path, *key_dir, *log_path, *tun_name, *pid_path;
+    vpn_log_level level;
+    bool foreground;
+    FILE *logf;
+
+    vpn_conf *conf;
+    vpn_host_plan plan;
+    vpn_rng rng;
+    vpn_ikev2_ctx *ike;
+    vpn_sad *sad;
+
+    vpnd_tunnel tun[VPN_HOST_TUNNELS_MAX];
+    size_t n_tun;
+    GHashTable *children; /* child id -> vpnd_child* */
+
+    vpnd_sock sock[VPND_MAX_SOCKS];
+    size_t n_sock;
+
+    guint timer;
+    uint64_t timer_at;    /* deadline the timer is armed for, UINT64_MAX: none */
+
+    int ctl_fd;
+    guint ctl_watch;
+
+    FILE *ike_keys, *esp_keys;
+    GHashTable *ike_keyed; /* IKE SA ids whose key line was written */
+
+    /* certificates loaded from trustpoints (owned) */
+    GPtrArray *certs;      /* vpn_x509* */
+    GPtrArray *keys;       /* vpn_sig_key* */
+
+    uint64_t drops[VPND_DROP_COUNT];
+    gint64 started_us;
+    GMainLoop *loop;
+    int exit_code;
+} vpnd;
+
+/* Engine clock: monotonic nanoseconds. */
+uint64_t vpnd_now(void);
+void vpnd_log(vpnd *d, vpn_log_level level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void vpnd_log_cb(void *user, vpn_log_level level, const char *engine, const char *msg);
+
+/* vpnd-net.c */
+int vpnd_net_open(vpnd *d, char *err, size_t errlen);
+void vpnd_net_close(vpnd *d);
+void vpnd_ike_send(void *user, const vpn_ikev2_dgram *dg);
+/* Sends a protected packet (pkt holds outer IP [+ UDP] + ESP as encap made it). */
+int vpnd_esp_send(vpnd *d, const vpn_sa *sa, const uint8_t *pkt, size_t len);
+/* Re-arms the one timer at the engine's / SAD's next deadline. */
+void vpnd_reschedule(vpnd *d);
+
+/* vpnd-dp.c */
+void vpnd_dp_init_children(vpnd *d);
+int vpnd_dp_open(vpnd *d, char *err, size_t errlen);
+void vpnd_dp_close(vpnd *d);
+void vpnd_ike_event(void *user, const vpn_ikev2_event *ev);
+/* An ESP packet from the network: pkt starts at ESP, outer says the rest. */
+void vpnd_esp_input(vpnd *d, uint8_t *buf, size_t cap, size_t off, size_t len,
+                    const vpn_esp_outer *outer);
+/* Initiates tunnel i now (vpnctl initiate, on-demand). Returns VPN_ERR_*. */
+int vpnd_initiate(vpnd *d, size_t i, char *msg, size_t msglen);
+/* The IKE SA of tunnel i that is not being deleted (0: none). */
+uint32_t vpnd_tunnel_ike_sa(const vpnd *d, size_t i, bool established_only);
+void vpnd_drop_count(vpnd *d, vpnd_drop why);
+
+/* vpnd-ctl.c */
+int vpnd_ctl_open(vpnd *d, char *err, size_t errlen);
+void vpnd_ctl_close(vpnd *d);
+/* Runs one command line; the answer text goes into out, returns the exit code. */
+int vpnd_ctl_exec(vpnd *d, const char *line, GString *out);
+
+/* vpnd-keys.c */
+int vpnd_keys_open(vpnd *d, char *err, size_t errlen);
+void vpnd_keys_close(vpnd *d);
+void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id);
+void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir);
+int vpnd_pki_load(vpnd *d, char *err, size_t errlen);
+void vpnd_pki_free(vpnd *d);
+
+#endif

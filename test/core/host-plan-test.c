@@ -1,0 +1,206 @@
+/* vpnd's reading of a configuration: tunnels, routes, policies, refusals. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "conf/conf.h"
+#include "host-plan.h"
+#include "test-util.h"
+
+#define BASE                                                                                        \
+    "hostname R1\n"                                                                                 \
+    "crypto ikev2 keyring KR\n"                                                                     \
+    " peer R2\n"                                                                                    \
+    "  address 198.18.0.2\n"                                                                        \
+    "  pre-shared-key s3cret\n"                                                                     \
+    "crypto ikev2 profile P\n"                                                                      \
+    " match identity remote address 198.18.0.2 255.255.255.255\n"                                   \
+    " authentication local pre-share\n"                                                             \
+    " authentication remote pre-share\n"                                                            \
+    " keyring local KR\n"                                                                           \
+    "crypto ipsec transform-set TS esp-gcm 128\n"                                                   \
+    "crypto ipsec profile IPS\n"                                                                    \
+    " set transform-set TS\n"                                                                       \
+    " set ikev2-profile P\n"                                                                        \
+    "interface eth0\n"                                                                              \
+    " ip address 198.18.0.1 255.255.255.0\n"
+
+static vpn_conf *conf_of(const char *text)
+{
+    vpn_conf *c = NULL;
+    vpn_conf_error e;
+    if (vpn_conf_parse(text, strlen(text), &c, &e) != 0)
+        fail_msg("config: line %d: %s", e.line, e.msg);
+    return c;
+}
+
+static void expect_plan_error(const char *text, int code, const char *needle)
+{
+    vpn_conf *c = conf_of(text);
+    vpn_host_plan plan;
+    char err[300];
+    int rc = vpn_host_plan_build(c, &plan, err, sizeof err);
+    if (rc != code || strstr(err, needle) == NULL)
+        fail_msg("want %d containing '%s'; got %d: %s", code, needle, rc, err);
+    vpn_conf_del(c);
+}
+
+static void test_vti_plan(void **state)
+{
+    (void)state;
+    vpn_conf *c = conf_of(BASE "interface Tunnel0\n"
+                               " ip address 172.16.0.1 255.255.255.252\n"
+                               " ip mtu 1380\n"
+                               " tunnel source eth0\n"
+                               " tunnel mode ipsec ipv4\n"
+                               " tunnel destination 198.18.0.2\n"
+                               " tunnel protection ipsec profile IPS\n"
+                               "interface Tunnel7\n"
+                               " tunnel source 198.18.0.1\n"
+                               " tunnel mode ipsec ipv4\n"
+                               " tunnel destination 198.18.0.3\n"
+                               " tunnel protection ipsec profile IPS\n"
+                               "ip route 10.0.2.0 255.255.255.0 Tunnel0\n"
+                               "ip route 10.0.3.0/24 Tunnel0\n"
+                               "ip route 10.9.0.0 255.255.0.0 Tunnel7\n");
+    vpn_host_plan plan;
+    char err[300], a[VPN_ADDR_STRLEN];
+    vpn_ikev2_policy pol;
+
+    assert_int_equal(vpn_host_plan_build(c, &plan, err, sizeof err), 0);
+    assert_int_equal(plan.n_tunnel, 2);
+    const vpn_host_tunnel *t = &plan.tunnel[0];
+    assert_string_equal(t->name, "Tunnel0");
+    assert_int_equal(t->number, 0);
+    assert_string_equal(vpn_addr_str(&t->src, a, sizeof a), "198.18.0.1"); /* from eth0 */
+    assert_string_equal(vpn_addr_str(&t->dst, a, sizeof a), "198.18.0.2");
+    assert_true(t->has_address);
+    assert_string_equal(vpn_addr_str(&t->address.addr, a, sizeof a), "172.16.0.1");
+    assert_int_equal(t->address.len, 30);
+    assert_int_equal(t->mtu, 1380);
+    assert_int_equal(t->n_route, 2);
+    assert_string_equal(vpn_addr_str(&t->route[0].addr, a, sizeof a), "10.0.2.0");
+    assert_int_equal(t->route[0].len, 24);
+    assert_string_equal(vpn_addr_str(&t->route[1].addr, a, sizeof a), "10.0.3.0");
+    t = &plan.tunnel[1];
+    assert_int_equal(t->number, 7);
+    assert_false(t->has_address);
+    assert_int_equal(t->mtu, 1400);
+    assert_int_equal(t->n_route, 1);
+    assert_string_equal(vpn_addr_str(&t->src, a, sizeof a), "198.18.0.1");
+    assert_ptr_equal(vpn_host_plan_find(&plan, "tunnel7"), &plan.tunnel[1]);
+    assert_null(vpn_host_plan_find(&plan, "Tunnel1"));
+
+    /* The engine's child policy: VTI any/any towards the destination only. */
+    vpn_host_tunnel_policy(&plan.tunnel[1], 1, &pol);
+    assert_string_equal(pol.ipsec_profile, "IPS");
+    assert_int_equal(pol.tag, 1);
+    assert_int_equal(pol.remote.len, 32);
+    assert_string_equal(vpn_addr_str(&pol.remote.addr, a, sizeof a), "198.18.0.3");
+    assert_int_equal(pol.n_ts_local, 1);
+    assert_int_equal(pol.n_ts_remote, 1);
+    for (int side = 0; side < 2; side++) {
+        const vpn_ikev2_selector *ts = side ? &pol.ts_remote[0] : &pol.ts_local[0];
+        assert_int_equal(ts->family, VPN_AF_INET);
+        assert_int_equal(ts->proto, 0);
+        assert_int_equal(ts->port_lo, 0);
+        assert_int_equal(ts->port_hi, 65535);
+        assert_string_equal(vpn_addr_str(&ts->addr_lo, a, sizeof a), "0.0.0.0");
+        assert_string_equal(vpn_addr_str(&ts->addr_hi, a, sizeof a), "255.255.255.255");
+    }
+    /* over an IPv6 underlay the VTI still carries IPv4 */
+    vpn_host_tunnel v6 = plan.tunnel[1];
+    vpn_addr_parse(&v6.dst, "2001:db8::2");
+    vpn_addr_parse(&v6.src, "2001:db8::1");
+    vpn_host_tunnel_policy(&v6, 1, &pol);
+    assert_int_equal(pol.remote.len, 128);
+    assert_int_equal(pol.ts_local[0].family, VPN_AF_INET);
+    assert_int_equal(pol.ts_remote[0].family, VPN_AF_INET);
+    vpn_conf_del(c);
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    /* IOS's default tunnel mode is GRE: vpnd has no GRE data path. */
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel destination 198.18.0.2\n"
+                           " tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_UNSUPPORTED, "line 17: Tunnel0: tunnel mode gre is not supported");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel mode gre multipoint\n"
+                           " tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_UNSUPPORTED, "tunnel mode gre is not supported");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel mode ipsec ipv4\n"
+                           " tunnel destination 198.18.0.2\n",
+                      VPN_ERR_POLICY, "has no `tunnel protection ipsec profile`");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel mode ipsec ipv4\n tunnel destination 198.18.0.2\n"
+                           " tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_POLICY, "has no tunnel source");
+    expect_plan_error(BASE "interface Loopback9\ninterface Tunnel0\n tunnel source Loopback9\n"
+                           " tunnel mode ipsec ipv4\n tunnel destination 198.18.0.2\n"
+                           " tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_POLICY, "tunnel source Loopback9 needs an `ip address`");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source 2001:db8::1\n tunnel mode ipsec ipv4\n"
+                           " tunnel destination 198.18.0.2\n tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_POLICY, "different address families");
+    expect_plan_error(BASE, VPN_ERR_POLICY, "no tunnel interface");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel mode ipsec ipv4\n"
+                           " tunnel destination 198.18.0.2\n tunnel protection ipsec profile IPS\n"
+                           "ip route 0.0.0.0 0.0.0.0 198.18.0.254\n",
+                      VPN_ERR_UNSUPPORTED, "line 22: vpnd installs only routes into a tunnel");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel mode ipsec ipv4\n"
+                           " tunnel destination 198.18.0.2\n tunnel protection ipsec profile IPS\n"
+                           "ip route 10.0.0.0 255.0.0.0 eth0\n",
+                      VPN_ERR_UNSUPPORTED, "only routes into a tunnel");
+    vpn_host_plan plan;
+    char err[8];
+    assert_int_equal(vpn_host_plan_build(NULL, &plan, err, sizeof err), VPN_ERR_INVAL);
+}
+
+static void sel(vpn_ikev2_selector *s, const char *lo, const char *hi)
+{
+    memset(s, 0, sizeof *s);
+    assert_int_equal(vpn_addr_parse(&s->addr_lo, lo), 0);
+    assert_int_equal(vpn_addr_parse(&s->addr_hi, hi), 0);
+    s->family = s->addr_lo.family;
+}
+
+/* Narrowed selectors as routes: only ranges that are exactly a prefix. */
+static void test_selector_prefix(void **state)
+{
+    vpn_ikev2_selector s;
+    vpn_prefix p;
+    char a[VPN_ADDR_STRLEN];
+    (void)state;
+
+    sel(&s, "10.0.1.0", "10.0.1.255");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_string_equal(vpn_addr_str(&p.addr, a, sizeof a), "10.0.1.0");
+    assert_int_equal(p.len, 24);
+    sel(&s, "0.0.0.0", "255.255.255.255");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_int_equal(p.len, 0);
+    sel(&s, "192.0.2.7", "192.0.2.7");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_int_equal(p.len, 32);
+    sel(&s, "2001:db8::", "2001:db8::ffff:ffff");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_int_equal(p.len, 96);
+    sel(&s, "10.0.1.0", "10.0.2.255"); /* two /24s: no prefix */
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+    sel(&s, "10.0.1.1", "10.0.1.255"); /* host bits set at the low end */
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+    sel(&s, "10.0.1.0", "10.0.1.254");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+    sel(&s, "10.0.1.0", "::1");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vti_plan),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_selector_prefix),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
