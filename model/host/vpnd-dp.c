@@ -331,15 +331,41 @@ static void child_install(vpnd *d, const vpn_ikev2_child_info *c)
         return;
     }
     g_hash_table_replace(d->children, GUINT_TO_POINTER(c->id), ch);
-    /* The newest pair carries the tunnel's traffic (a rekey switches at once). */
-    d->tun[ch->tunnel].out = ch->out;
-    d->tun[ch->tunnel].out_child = c->id;
+    /* The newest pair carries the tunnel's traffic. As the responder of a
+     * rekey (RFC 7296 2.8) we keep sending on the old pair until the
+     * initiator deletes it: the initiator installs the new inbound SA only
+     * once our response arrives, and a packet sent on it sooner is lost
+     * (seen against strongSwan). */
+    if (c->old_id != 0 && !c->initiator && d->tun[ch->tunnel].out_child == c->old_id) {
+        ch->replaces = c->old_id;
+    } else {
+        d->tun[ch->tunnel].out = ch->out;
+        d->tun[ch->tunnel].out_child = c->id;
+    }
     vpnd_keys_esp(d, ch->in, VPN_SA_IN);
     vpnd_keys_esp(d, ch->out, VPN_SA_OUT);
     learn_routes(d, &d->tun[ch->tunnel], c);
     vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
              d->tun[ch->tunnel].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
              vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");
+}
+
+/* The old pair of a rekey we answered is gone: its successor sends now. */
+static void switch_to_successor(vpnd *d, const vpnd_child *old)
+{
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_hash_table_iter_init(&it, d->children);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        vpnd_child *n = v;
+        if (n->replaces == old->id && !n->dying) {
+            n->replaces = 0;
+            d->tun[n->tunnel].out = n->out;
+            d->tun[n->tunnel].out_child = n->id;
+            return;
+        }
+    }
 }
 
 void vpnd_ike_event(void *user, const vpn_ikev2_event *ev)
@@ -388,6 +414,7 @@ void vpnd_ike_event(void *user, const vpn_ikev2_event *ev)
             if (d->tun[c->tunnel].out == c->out) {
                 d->tun[c->tunnel].out = NULL;
                 d->tun[c->tunnel].out_child = 0;
+                switch_to_successor(d, c);
             }
             g_timeout_add(REKEY_GRACE_MS, remove_later, l);
         } else if (!c->dying) {

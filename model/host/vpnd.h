@@ -53,6 +53,7 @@ typedef struct vpnd_child {
     uint32_t tunnel;  /* index in plan */
     vpn_sa *in, *out;
     bool dying;       /* replaced by a rekey; removed shortly */
+    uint32_t replaces; /* a rekey we answered: the pair it replaces, still sending until deleted */
 } vpnd_child;
 
 typedef struct vpnd_tunnel {
