@@ -20,7 +20,9 @@ Views are normalised to JSON:
       decrypts to an inner IPv4 packet, every encrypted IKE message decrypts;
       --esp-spis: the capture's per-SPI ESP counts equal the view's counters;
       --min-spis N: ESP under at least N SPIs; --amid-esp: every CREATE_CHILD_SA
-      message lies between ESP frames (rekeys during traffic);
+      message lies between ESP frames (rekeys during traffic); --no-early-send
+      OUR_ADDR: having answered a CHILD_SA rekey, we sent nothing on the new
+      SA before the initiator showed it installed;
       --notify NAME[@SENDER]: a decrypted IKE message (from SENDER) carries that notify.
 Each check prints what it found; exit 1 on the first failed verdict.
 """
@@ -225,31 +227,77 @@ def tshark(pcap, keydir, filt, fields):
     return [l.split("|") for l in r.stdout.splitlines() if l.strip()]
 
 
+def early_sends(rows, us):
+    """Frames where we, having answered a CREATE_CHILD_SA, sent on a new SA
+    before the peer showed it had installed its side (its own first packet
+    on a new SA, or its next INFORMATIONAL request, e.g. the Delete of the
+    old pair). The initiator installs its inbound SA only when our response
+    arrives: a packet sent sooner can be lost (RFC 7296 2.8)."""
+    seen = set()
+    pending = None
+    out = []
+    for num, spi, src, xchg, _, _, flags in rows:
+        src = src.split(",")[0]
+        x = xchg.split(",")[0] if xchg else ""
+        resp = bool(int(flags.split(",")[0], 16) & 0x20) if flags else False
+        new = spi and spi.split(",")[0] not in seen
+        if spi:
+            seen.add(spi.split(",")[0])
+        if src == us and x == "36" and resp:
+            pending = num
+        elif pending and src != us and (new or (x == "37" and not resp)):
+            pending = None
+        elif pending and src == us and new:
+            out.append("frame %s: our first packet on new SA %s went out before strongSwan had installed it "
+                       "(our CREATE_CHILD_SA response: frame %s)" % (num, spi, pending))
+            pending = None
+    return out
+
+
 def capture(a):
     keydir = a.keydir
     for f in ("esp_sa", "ikev2_decryption_table"):
         p = os.path.join(keydir, "wireshark", f)
         if not os.path.isfile(p):
             fail("key file %s is missing" % p)
-    frames = tshark(a.pcap, keydir, "frame", ["frame.number"])
     bad = tshark(a.pcap, keydir, "_ws.malformed || _ws.expert.severity >= error",
                  ["frame.number", "_ws.expert.message"])
-    esp = tshark(a.pcap, keydir, "esp", ["frame.number", "esp.spi"])
-    dec = tshark(a.pcap, keydir, "esp && count(ip) == 2", ["frame.number"])
-    ike = tshark(a.pcap, keydir, "isakmp && isakmp.exchangetype != 34", ["frame.number", "isakmp.exchangetype"])
-    ike_dec = tshark(a.pcap, keydir, "isakmp && isakmp.exchangetype != 34 && isakmp.enc.decrypted",
-                     ["frame.number"])
-    init = tshark(a.pcap, keydir, "isakmp.exchangetype == 34", ["frame.number"])
+    # One pass over every frame: ip.src twice means ESP decrypted to an inner
+    # IPv4 packet; isakmp.enc.pad_length exists only in a decrypted SK payload.
+    rows = tshark(a.pcap, keydir, "frame", ["frame.number", "esp.spi", "ip.src", "isakmp.exchangetype",
+                                            "isakmp.enc.pad_length", "isakmp.notify.msgtype", "isakmp.flags"])
+    esp, dec, ike, ike_dec, init, cc, notes = [], [], [], [], [], [], []
+    early = early_sends(rows, a.no_early_send) if a.no_early_send else []
+    for num, spi, src, xchg, pad, notify, _ in rows:
+        num = int(num)
+        srcs = src.split(",")
+        if spi:
+            esp.append((num, "%08x" % int(spi.split(",")[0], 16)))
+            if len(srcs) == 2:
+                dec.append(num)
+        if xchg:
+            if xchg.split(",")[0] == "34":
+                init.append(num)
+            else:
+                ike.append(num)
+                if pad:
+                    ike_dec.append(num)
+                if xchg.split(",")[0] == "36":
+                    cc.append(num)
+        for n in notify.split(",") if notify else []:
+            notes.append((num, int(n), srcs[0]))
     print("capture: %d frames: %d IKE_SA_INIT, %d other IKE (%d decrypt), %d ESP (%d decrypt to IPv4), "
-          "%d malformed or in error" % (len(frames), len(init), len(ike), len(ike_dec), len(esp), len(dec), len(bad)))
+          "%d malformed or in error" % (len(rows), len(init), len(ike), len(ike_dec), len(esp), len(dec), len(bad)))
     if bad:
         fail("malformed or erroneous frames: %s" % "; ".join("%s %s" % tuple(b[:2]) for b in bad[:5]))
     if len(dec) != len(esp):
-        nd = sorted(set(f[0] for f in esp) - set(f[0] for f in dec), key=int)
-        fail("%d ESP frame(s) do not decrypt with our key files (frames %s)" % (len(nd), ", ".join(nd[:10])))
+        nd = sorted(set(f[0] for f in esp) - set(dec))
+        fail("%d ESP frame(s) do not decrypt with our key files (frames %s)" % (
+            len(nd), ", ".join(map(str, nd[:10]))))
     if len(ike_dec) != len(ike):
-        nd = sorted(set(f[0] for f in ike) - set(f[0] for f in ike_dec), key=int)
-        fail("%d IKE message(s) do not decrypt with our key files (frames %s)" % (len(nd), ", ".join(nd[:10])))
+        nd = sorted(set(ike) - set(ike_dec))
+        fail("%d IKE message(s) do not decrypt with our key files (frames %s)" % (
+            len(nd), ", ".join(map(str, nd[:10]))))
     if len(ike) < a.min_ike:
         fail("only %d encrypted IKE messages in the capture, want at least %d" % (len(ike), a.min_ike))
     if a.min_esp and len(esp) < a.min_esp:
@@ -258,22 +306,25 @@ def capture(a):
         v = load(a.esp_spis)
         per = {}
         for _, spi in esp:
-            k = "%08x" % int(spi, 16)
-            per[k] = per.get(k, 0) + 1
+            per[spi] = per.get(spi, 0) + 1
         for c in v["child"]:
             for spi, n in ((c["spi_out"], c["pkts_out"]), (c["spi_in"], c["pkts_in"])):
                 if per.get(spi, 0) != n:
                     fail("capture holds %d ESP frames with SPI %s, the view counts %d" % (per.get(spi, 0), spi, n))
         print("capture: per-SPI ESP counts equal the counters")
+    if a.no_early_send:
+        if early:
+            fail("; ".join(early[:3]))
+        print("capture: after answering a CHILD_SA rekey our side sent on the new SA only once the "
+              "initiator had it installed")
     if a.min_spis:
         spis = set(spi for _, spi in esp)
         if len(spis) < a.min_spis:
             fail("the capture's ESP uses %d SPIs, want at least %d (old and new SAs)" % (len(spis), a.min_spis))
         print("capture: ESP under %d SPIs" % len(spis))
     if a.amid_esp:
-        # Every CREATE_CHILD_SA exchange falls between ESP frames: rekeys happened during traffic.
-        cc = [int(f[0]) for f in tshark(a.pcap, keydir, "isakmp.exchangetype == 36", ["frame.number"])]
-        nums = [int(f[0]) for f in esp]
+        # Every CREATE_CHILD_SA message falls between ESP frames: rekeys happened during traffic.
+        nums = [n for n, _ in esp]
         if not cc:
             fail("no CREATE_CHILD_SA exchange in the capture")
         if not nums or min(cc) < nums[0] or max(cc) > nums[-1]:
@@ -282,14 +333,10 @@ def capture(a):
         print("capture: %d CREATE_CHILD_SA messages, all amid ESP traffic" % len(cc))
     for spec in a.notify or []:
         name, _, sender = spec.partition("@")
-        code = NOTIFY[name]
-        filt = "isakmp.notify.msgtype == %d" % code
-        if sender:
-            filt += " && ip.src == %s" % sender
-        hits = tshark(a.pcap, keydir, filt, ["frame.number"])
+        hits = [n for n, code, src in notes if code == NOTIFY[name] and (not sender or src == sender)]
         if not hits:
             fail("no decrypted IKE message%s carries notify %s" % (" from " + sender if sender else "", name))
-        print("capture: notify %s in frame(s) %s" % (name, ", ".join(h[0] for h in hits)))
+        print("capture: notify %s in frame(s) %s" % (name, ", ".join(map(str, hits))))
     print("capture decrypts with the key files")
 
 
@@ -326,6 +373,7 @@ def main():
     s.add_argument("--min-esp", type=int, default=0)
     s.add_argument("--min-spis", type=int, default=0)
     s.add_argument("--amid-esp", action="store_true")
+    s.add_argument("--no-early-send", metavar="OUR_ADDR")
     a = p.parse_args()
     if a.cmd == "view-swan":
         json.dump(view_swan(open(a.raw).read()), open(a.out, "w"))
