@@ -206,6 +206,24 @@ static void child_free(gpointer p)
     g_free(p);
 }
 
+/* The old pair of a rekey we answered is gone: its successor sends now. */
+static void switch_to_successor(vpnd *d, const vpnd_child *old)
+{
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_hash_table_iter_init(&it, d->children);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        vpnd_child *n = v;
+        if (n->replaces == old->id && !n->dying) {
+            n->replaces = 0;
+            d->tun[n->tunnel].out = n->out;
+            d->tun[n->tunnel].out_child = n->id;
+            return;
+        }
+    }
+}
+
 static void child_remove(vpnd *d, uint32_t id)
 {
     vpnd_child *c = g_hash_table_lookup(d->children, GUINT_TO_POINTER(id));
@@ -215,6 +233,7 @@ static void child_remove(vpnd *d, uint32_t id)
     if (c->tunnel < d->n_tun && d->tun[c->tunnel].out == c->out) {
         d->tun[c->tunnel].out = NULL;
         d->tun[c->tunnel].out_child = 0;
+        switch_to_successor(d, c);
     }
     vpn_sad_remove(d->sad, c->in);
     vpn_sad_remove(d->sad, c->out);
@@ -348,24 +367,6 @@ static void child_install(vpnd *d, const vpn_ikev2_child_info *c)
     vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
              d->tun[ch->tunnel].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
              vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");
-}
-
-/* The old pair of a rekey we answered is gone: its successor sends now. */
-static void switch_to_successor(vpnd *d, const vpnd_child *old)
-{
-    GHashTableIter it;
-    gpointer k, v;
-
-    g_hash_table_iter_init(&it, d->children);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        vpnd_child *n = v;
-        if (n->replaces == old->id && !n->dying) {
-            n->replaces = 0;
-            d->tun[n->tunnel].out = n->out;
-            d->tun[n->tunnel].out_child = n->id;
-            return;
-        }
-    }
 }
 
 void vpnd_ike_event(void *user, const vpn_ikev2_event *ev)
