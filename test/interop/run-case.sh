@@ -160,6 +160,10 @@ swan_log_has() { grep -q -- "$1" "$W/swan/charon.log"; }
 case $CASE in
 psk-*|cert-*)
     bring_up
+    # strongSwan verified our AUTH with the method of the case.
+    case $AUTH in psk) how="pre-shared key" ;; rsa) how="RSA_EMSA" ;; ecdsa) how="ECDSA_WITH" ;; esac
+    grep -q "authentication of '$US_ID' with $how.* successful" "$W/swan/charon.log" ||
+        fail "strongSwan's log does not show our AUTH verified with $how"
     traffic 200 400 10
     sleep 0.3
     snap final
