@@ -228,6 +228,7 @@ VPN_HOST_VPND = [
     'model/host/vpnd-dp.c',
     'model/host/vpnd-ctl.c',
     'model/host/vpnd-keys.c',
+    'model/host/vpnd-ikev1.c',
 ]
 VPN_HOST_VPNCTL = [
     'model/host/vpnctl.c',

@@ -283,6 +283,16 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
     case VPN_HOST_CMD_HELP:
         g_string_append(out, vpn_host_ctl_help());
         return 0;
+    case VPN_HOST_CMD_SHOW_ISAKMP_SA:
+        vpnd_ikev1_show_sa(d, out);
+        return 0;
+    case VPN_HOST_CMD_SHOW_ISAKMP_POLICY:
+        vpnd_ikev1_show_policy(d, out);
+        return 0;
+    case VPN_HOST_CMD_INITIATE_ISAKMP:
+        return vpnd_ikev1_initiate(d, r.arg, out);
+    case VPN_HOST_CMD_CLEAR_ISAKMP:
+        return vpnd_ikev1_clear(d, r.has_id, r.id, out);
     }
     return 1;
 }

@@ -248,6 +248,12 @@ static gboolean on_udp(gint fd, GIOCondition cond, gpointer user)
             if (k == VPN_NATT_KEEPALIVE)
                 continue;
         }
+        /* RFC 2408 3.1: major version 1 in the high nibble of octet 17
+         * (RFC 7296 3.1 puts 2 there): IKEv1 goes to its own engine. */
+        if (s->port == VPN_IKE_PORT && n >= 28 && buf[VPN_PKT_HEADROOM + 17] >> 4 == 1) {
+            vpnd_ikev1_input(d, &local.addr, &remote.addr, remote.port, buf + VPN_PKT_HEADROOM, (size_t)n);
+            continue;
+        }
         vpn_ikev2_recv(d->ike, vpnd_now(), &local, &remote, buf + VPN_PKT_HEADROOM, (size_t)n);
     }
     vpnd_reschedule(d);
@@ -335,6 +341,7 @@ static gboolean on_timer(gpointer user)
     d->timer_at = UINT64_MAX;
     vpn_ikev2_timeout(d->ike, now);
     vpn_sad_tick(d->sad, now);
+    vpnd_ikev1_tick(d, now);
     vpnd_reschedule(d);
     return G_SOURCE_REMOVE;
 }
@@ -345,8 +352,11 @@ void vpnd_reschedule(vpnd *d)
     uint64_t sad = vpn_sad_next_deadline(d->sad);
     uint64_t now = vpnd_now(), ms;
 
+    uint64_t v1 = vpnd_ikev1_deadline(d);
     if (sad < next)
         next = sad;
+    if (v1 < next)
+        next = v1;
     if (next == d->timer_at && d->timer)
         return;
     if (d->timer)

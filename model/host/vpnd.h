@@ -7,6 +7,7 @@
  *   vpnd-dp.c     TUN devices, routes, SA install/removal, ESP in and out
  *   vpnd-ctl.c    the control socket and its commands
  *   vpnd-keys.c   Wireshark key files, certificates from trustpoints
+ *   vpnd-ikev1.c  IKEv1 phase 1 (crypto isakmp), UDP 500 version 1.0
  */
 #ifndef VPND_H
 #define VPND_H
@@ -109,6 +110,11 @@ typedef struct vpnd {
     GPtrArray *certs;      /* vpn_x509* */
     GPtrArray *keys;       /* vpn_sig_key* */
 
+    /* IKEv1 phase 1 (vpnd-ikev1.c) */
+    GPtrArray *p1;          /* its SAs, NULL until the first */
+    uint32_t p1_next_conn;  /* next conn-id */
+    FILE *ikev1_keys;       /* KEYDIR/ikev1_decryption_table, opened on first use */
+
     uint64_t drops[VPND_DROP_COUNT];
     gint64 started_us;
     GMainLoop *loop;
@@ -156,5 +162,18 @@ void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id);
 void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir);
 int vpnd_pki_load(vpnd *d, char *err, size_t errlen);
 void vpnd_pki_free(vpnd *d);
+
+/* vpnd-ikev1.c */
+/* An ISAKMP datagram with version 1.0 that arrived on UDP 500. */
+void vpnd_ikev1_input(vpnd *d, const vpn_addr *local, const vpn_addr *remote, uint16_t rport,
+                      const uint8_t *dg, size_t len);
+uint64_t vpnd_ikev1_deadline(const vpnd *d);
+void vpnd_ikev1_tick(vpnd *d, uint64_t now);
+/* Control commands; the answer goes into out, the exit code is returned. */
+int vpnd_ikev1_initiate(vpnd *d, const char *peer, GString *out);
+int vpnd_ikev1_clear(vpnd *d, bool has_id, uint32_t conn_id, GString *out);
+void vpnd_ikev1_show_sa(vpnd *d, GString *out);
+void vpnd_ikev1_show_policy(vpnd *d, GString *out);
+void vpnd_ikev1_free(vpnd *d);
 
 #endif
