@@ -159,5 +159,37 @@ void vpn_host_tunnel_policy(const vpn_host_tunnel *t, uint32_t tag, vpn_ikev2_po
     pol->remote.addr = t->dst;
     pol->remote.len = (uint8_t)(vpn_addr_len(&t->dst) * 8);
     pol->tag = tag;
-    /* VTI: no selectors = any/any (RFC 7296 2.9 lets the peer narrow). */
+    /* An IPv4 VTI protects any IPv4 traffic (0.0.0.0/0 both ways, as IOS
+     * proposes; RFC 7296 2.9 lets the peer narrow), whatever the family
+     * of the outer addresses. */
+    vpn_prefix any;
+    memset(&any, 0, sizeof any);
+    any.addr.family = VPN_AF_INET;
+    vpn_ikev2_selector_from_prefix(&pol->ts_local[0], &any, 0);
+    vpn_ikev2_selector_from_prefix(&pol->ts_remote[0], &any, 0);
+    pol->n_ts_local = pol->n_ts_remote = 1;
+}
+
+int vpn_host_selector_prefix(const vpn_ikev2_selector *s, vpn_prefix *out)
+{
+    size_t n = vpn_addr_len(&s->addr_lo);
+    int len = 0;
+    bool in_host = false;
+
+    if (n == 0 || s->addr_hi.family != s->addr_lo.family)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (int b = 7; b >= 0; b--) {
+            int lo = (s->addr_lo.b[i] >> b) & 1, hi = (s->addr_hi.b[i] >> b) & 1;
+            if (!in_host && lo == hi) {
+                len++;
+                continue;
+            }
+            in_host = true;
+            if (lo != 0 || hi != 1)
+                return -1;
+        }
+    out->addr = s->addr_lo;
+    out->len = (uint8_t)len;
+    return 0;
 }

@@ -63,10 +63,17 @@ const vpn_host_tunnel *vpn_host_plan_find(const vpn_host_plan *plan, const char 
 
 /*
  * The child policy of tunnel index i: its ipsec profile, peers = the
- * tunnel destination only, any/any selectors (VTI), tag = i. Strings
- * point into t.
+ * tunnel destination only, IPv4 any/any selectors (0.0.0.0/0 both ways,
+ * also over an IPv6 underlay), tag = i. Strings point into t.
  */
 void vpn_host_tunnel_policy(const vpn_host_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol);
+
+/*
+ * The prefix whose addresses a selector's range is exactly (10.0.1.0 -
+ * 10.0.1.255 is 10.0.1.0/24), for routing a peer's narrowed selectors.
+ * Returns 0, or -1 when the range is no prefix or the families differ.
+ */
+int vpn_host_selector_prefix(const vpn_ikev2_selector *s, vpn_prefix *out);
 
 #ifdef __cplusplus
 }

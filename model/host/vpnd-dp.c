@@ -85,7 +85,11 @@ static int run_ip(vpnd *d, char *err, size_t errlen, const char *const *args)
         g_free(errs);
         return -1;
     }
-    vpnd_log(d, VPN_LOG_DEBUG, "ip %s %s %s %s", argv[1], argv[2], n > 3 ? argv[3] : "", n > 4 ? argv[4] : "");
+    if (d->level >= VPN_LOG_DEBUG) {
+        gchar *cmd = g_strjoinv(" ", (gchar **)argv);
+        vpnd_log(d, VPN_LOG_DEBUG, "%s", cmd);
+        g_free(cmd);
+    }
     g_free(out);
     g_free(errs);
     return 0;
@@ -231,6 +235,41 @@ static gboolean remove_later(gpointer p)
     return G_SOURCE_REMOVE;
 }
 
+/*
+ * RFC 7296 2.9: a peer may narrow the VTI's any/any to the subnets it
+ * protects; route those into the TUN too (the configuration's `ip route`
+ * lines are there already). A selector holding the peer's own outer
+ * address would pull IKE and ESP into the tunnel: it is not routed.
+ */
+static void learn_routes(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c)
+{
+    for (size_t k = 0; k < c->n_ts_remote; k++) {
+        vpn_prefix p;
+        char a[VPN_ADDR_STRLEN + 4], s[VPN_ADDR_STRLEN], err[256];
+        bool known = false;
+
+        if (vpn_host_selector_prefix(&c->ts_remote[k], &p) != 0 || p.len == 0 || p.addr.family != VPN_AF_INET)
+            continue;
+        for (size_t i = 0; i < t->t->n_route && !known; i++)
+            known = t->t->route[i].len == p.len && vpn_addr_eq(&t->t->route[i].addr, &p.addr);
+        for (size_t i = 0; i < t->n_learned && !known; i++)
+            known = t->learned[i].len == p.len && vpn_addr_eq(&t->learned[i].addr, &p.addr);
+        if (known || t->n_learned == sizeof t->learned / sizeof t->learned[0])
+            continue;
+        snprintf(a, sizeof a, "%s/%u", vpn_addr_str(&p.addr, s, sizeof s), p.len);
+        if (vpn_prefix_contains(&p, &t->t->dst) || vpn_prefix_contains(&p, &t->t->src)) {
+            vpnd_log(d, VPN_LOG_WARN, "%s: peer's selector %s holds a tunnel endpoint: not routed", t->t->name, a);
+            continue;
+        }
+        if (run_ip(d, err, sizeof err, (const char *[]){"route", "replace", a, "dev", t->ifname, NULL}) != 0) {
+            vpnd_log(d, VPN_LOG_WARN, "%s: %s", t->t->name, err);
+            continue;
+        }
+        t->learned[t->n_learned++] = p;
+        vpnd_log(d, VPN_LOG_INFO, "%s: route %s into %s (peer's selector)", t->t->name, a, t->ifname);
+    }
+}
+
 static void child_install(vpnd *d, const vpn_ikev2_child_info *c)
 {
     vpn_ts ts[VPN_IKEV2_TS_MAX * VPN_IKEV2_TS_MAX];
@@ -297,6 +336,7 @@ static void child_install(vpnd *d, const vpn_ikev2_child_info *c)
     d->tun[ch->tunnel].out_child = c->id;
     vpnd_keys_esp(d, ch->in, VPN_SA_IN);
     vpnd_keys_esp(d, ch->out, VPN_SA_OUT);
+    learn_routes(d, &d->tun[ch->tunnel], c);
     vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
              d->tun[ch->tunnel].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
              vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");

@@ -66,6 +66,10 @@ typedef struct vpnd_tunnel {
     gint64 last_initiate_us;  /* on-demand hold-down */
     bool initiated;
     uint64_t pkts_to_tun, pkts_from_tun;
+    /* Routes added for remote selectors a peer narrowed to (kept while the
+     * daemon runs, so traffic brings the tunnel back on demand). */
+    vpn_prefix learned[16];
+    size_t n_learned;
 } vpnd_tunnel;
 
 typedef struct vpnd_sock {

@@ -97,8 +97,25 @@ static void test_vti_plan(void **state)
     assert_int_equal(pol.tag, 1);
     assert_int_equal(pol.remote.len, 32);
     assert_string_equal(vpn_addr_str(&pol.remote.addr, a, sizeof a), "198.18.0.3");
-    assert_int_equal(pol.n_ts_local, 0);
-    assert_int_equal(pol.n_ts_remote, 0);
+    assert_int_equal(pol.n_ts_local, 1);
+    assert_int_equal(pol.n_ts_remote, 1);
+    for (int side = 0; side < 2; side++) {
+        const vpn_ikev2_selector *ts = side ? &pol.ts_remote[0] : &pol.ts_local[0];
+        assert_int_equal(ts->family, VPN_AF_INET);
+        assert_int_equal(ts->proto, 0);
+        assert_int_equal(ts->port_lo, 0);
+        assert_int_equal(ts->port_hi, 65535);
+        assert_string_equal(vpn_addr_str(&ts->addr_lo, a, sizeof a), "0.0.0.0");
+        assert_string_equal(vpn_addr_str(&ts->addr_hi, a, sizeof a), "255.255.255.255");
+    }
+    /* over an IPv6 underlay the VTI still carries IPv4 */
+    vpn_host_tunnel v6 = plan.tunnel[1];
+    vpn_addr_parse(&v6.dst, "2001:db8::2");
+    vpn_addr_parse(&v6.src, "2001:db8::1");
+    vpn_host_tunnel_policy(&v6, 1, &pol);
+    assert_int_equal(pol.remote.len, 128);
+    assert_int_equal(pol.ts_local[0].family, VPN_AF_INET);
+    assert_int_equal(pol.ts_remote[0].family, VPN_AF_INET);
     vpn_conf_del(c);
 }
 
@@ -139,11 +156,51 @@ static void test_refusals(void **state)
     assert_int_equal(vpn_host_plan_build(NULL, &plan, err, sizeof err), VPN_ERR_INVAL);
 }
 
+static void sel(vpn_ikev2_selector *s, const char *lo, const char *hi)
+{
+    memset(s, 0, sizeof *s);
+    assert_int_equal(vpn_addr_parse(&s->addr_lo, lo), 0);
+    assert_int_equal(vpn_addr_parse(&s->addr_hi, hi), 0);
+    s->family = s->addr_lo.family;
+}
+
+/* Narrowed selectors as routes: only ranges that are exactly a prefix. */
+static void test_selector_prefix(void **state)
+{
+    vpn_ikev2_selector s;
+    vpn_prefix p;
+    char a[VPN_ADDR_STRLEN];
+    (void)state;
+
+    sel(&s, "10.0.1.0", "10.0.1.255");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_string_equal(vpn_addr_str(&p.addr, a, sizeof a), "10.0.1.0");
+    assert_int_equal(p.len, 24);
+    sel(&s, "0.0.0.0", "255.255.255.255");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_int_equal(p.len, 0);
+    sel(&s, "192.0.2.7", "192.0.2.7");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_int_equal(p.len, 32);
+    sel(&s, "2001:db8::", "2001:db8::ffff:ffff");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), 0);
+    assert_int_equal(p.len, 96);
+    sel(&s, "10.0.1.0", "10.0.2.255"); /* two /24s: no prefix */
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+    sel(&s, "10.0.1.1", "10.0.1.255"); /* host bits set at the low end */
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+    sel(&s, "10.0.1.0", "10.0.1.254");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+    sel(&s, "10.0.1.0", "::1");
+    assert_int_equal(vpn_host_selector_prefix(&s, &p), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vti_plan),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_selector_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,14 +2,15 @@
 # host-vpnd-pair: two vpnd instances in network namespaces joined by a veth
 # pair, a PSK VTI between them, ICMP both ways through the TUN devices,
 # `show crypto ikev2 sa` READY on both sides, the packet counters of the two
-# sides agreeing, then a wrong PSK failing with AUTHENTICATION_FAILED and
+# sides agreeing, junk from the network counted and survived, CHILD_SA and
+# IKE SA rekeys during traffic without loss, then a wrong PSK failing with AUTHENTICATION_FAILED and
 # leaving no SA; tshark must decrypt the capture (IKE and ESP, the failed
 # IKE_AUTH included) with vpnd's key files. Root only; a missing
 # prerequisite is a failure that says what is missing, never a skip.
 #
-# usage: host-vpnd-pair.sh VPND VPNCTL WORKDIR
+# usage: host-vpnd-pair.sh VPND VPNCTL WORKDIR [4|6]   (the underlay's IP version)
 set -u
-VPND=$1 VPNCTL=$2 W=$3
+VPND=$1 VPNCTL=$2 W=$3 FAM=${4:-4}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (network namespaces, TUN devices, UDP 500)"
@@ -18,6 +19,12 @@ for t in ip tshark python3; do command -v $t >/dev/null || fail "$t is not insta
 [ -x "$VPND" ] && [ -x "$VPNCTL" ] || fail "vpnd/vpnctl not built: $VPND $VPNCTL"
 
 NA=vpnpairA$$ NB=vpnpairB$$
+if [ "$FAM" = 6 ]; then
+    O1=2001:db8::1 O2=2001:db8::2 PLEN=64 HOSTMASK=/128 AF=AF_INET6 NODAD=nodad
+else
+    O1=198.18.0.1 O2=198.18.0.2 PLEN=24 HOSTMASK=" 255.255.255.255" AF=AF_INET NODAD=
+fi
+O=("" $O1 $O2)   # ${O[1]}, ${O[2]}: the outer addresses of A and B
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -29,7 +36,7 @@ trap cleanup EXIT
 rm -rf "$W"; mkdir -p "$W"
 ip netns add $NA && ip netns add $NB || fail "cannot create network namespaces"
 ip link add vethA netns $NA type veth peer name vethB netns $NB || fail "cannot create a veth pair"
-ip -n $NA addr add 198.18.0.1/24 dev vethA; ip -n $NB addr add 198.18.0.2/24 dev vethB
+ip -n $NA addr add $O1/$PLEN dev vethA $NODAD; ip -n $NB addr add $O2/$PLEN dev vethB $NODAD
 ip -n $NA addr add 10.0.1.1/32 dev lo; ip -n $NB addr add 10.0.2.1/32 dev lo   # no dummy interfaces here
 for n in $NA $NB; do ip -n $n link set lo up; done
 ip -n $NA link set vethA up; ip -n $NB link set vethB up
@@ -46,11 +53,11 @@ crypto ikev2 policy POL
  proposal PROP
 crypto ikev2 keyring KR
  peer PEER
-  address 198.18.0.$3
+  address ${O[$3]}
   pre-shared-key $4
 crypto ikev2 profile PROF
- match identity remote address 198.18.0.$3 255.255.255.255
- identity local address 198.18.0.$2
+ match identity remote address ${O[$3]}$HOSTMASK
+ identity local address ${O[$2]}
  authentication local pre-share
  authentication remote pre-share
  keyring local KR
@@ -59,12 +66,12 @@ crypto ipsec profile IPS
  set transform-set TS
  set ikev2-profile PROF
 interface veth$1
- ip address 198.18.0.$2 255.255.255.0
+ ip address ${O[$2]}/$PLEN
 interface Tunnel0
  ip address 172.16.0.$2 255.255.255.0
  tunnel source veth$1
  tunnel mode ipsec ipv4
- tunnel destination 198.18.0.$3
+ tunnel destination ${O[$3]}
  tunnel protection ipsec profile IPS
 ip route 10.0.$3.0 255.255.255.0 Tunnel0
 C
@@ -74,15 +81,17 @@ conf B 2 1 pair-test-psk-0123456789 >"$W/B.cfg"
 conf B 2 1 not-the-right-psk >"$W/B-wrong.cfg"
 
 cat >"$W/ping.py" <<'P'
-# ICMP echo through the tunnel (no ping binary here): SRC DST COUNT
+# ICMP echo through the tunnel (no ping binary here): SRC DST COUNT [INTERVAL]
 import socket as S, struct, sys, time
 src, dst, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+gap = float(sys.argv[4]) if len(sys.argv) > 4 else 0
 def csum(b):
     s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
     return ~s & 0xffff
 s = S.socket(S.AF_INET, S.SOCK_RAW, S.IPPROTO_ICMP); s.bind((src, 0)); s.settimeout(1)
 ok = 0
 for i in range(count):
+    time.sleep(gap)
     body = struct.pack('!HH', 0x4242, i) + b'vpnd-pair-test' * 4
     pkt = struct.pack('!BBH', 8, 0, 0) + body
     pkt = pkt[:2] + struct.pack('!H', csum(pkt)) + pkt[4:]
@@ -133,7 +142,7 @@ ip netns exec $NB python3 "$W/ping.py" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A 
 
 for X in A B; do
     ctl $X show crypto ikev2 sa >"$W/$X.ikev2-sa.txt" || fail "vpnctl $X show crypto ikev2 sa"
-    grep -q "198.18.0.*READY" "$W/$X.ikev2-sa.txt" || fail "$X: IKE SA not READY: $(cat "$W/$X.ikev2-sa.txt")"
+    grep -q "$O1.*$O2.*READY\|$O2.*$O1.*READY" "$W/$X.ikev2-sa.txt" || fail "$X: IKE SA not READY: $(cat "$W/$X.ikev2-sa.txt")"
     ctl $X show crypto ipsec sa >"$W/$X.ipsec-sa.txt" || fail "vpnctl $X show crypto ipsec sa"
     ctl $X show drops >"$W/$X.drops.txt"
     ctl $X status >"$W/$X.status.txt"
@@ -151,16 +160,18 @@ ctl A bogus command >/dev/null 2>&1 && fail "an unknown control command succeede
 # unknown-SPI ESP in UDP and raw ESP. vpnd must count and survive it.
 cat >"$W/garbage.py" <<'P'
 import os, socket as S
-u = S.socket(S.AF_INET, S.SOCK_DGRAM); r = S.socket(S.AF_INET, S.SOCK_RAW, 50)
+import sys
+A, F = sys.argv[1], getattr(S, sys.argv[2])
+u = S.socket(F, S.SOCK_DGRAM); r = S.socket(F, S.SOCK_RAW, 50)
 for i in range(200):
     n = 1 + i % 97
-    u.sendto(os.urandom(n), ('198.18.0.1', 500))
-    u.sendto(b'\0\0\0\0' + os.urandom(n), ('198.18.0.1', 4500))     # marker + junk IKE
-    u.sendto(b'\x01' + os.urandom(n + 8), ('198.18.0.1', 4500))        # ESP in UDP, unknown SPI
-    u.sendto(os.urandom(3)[:1 + i % 3], ('198.18.0.1', 4500))          # too short
-    r.sendto(b'\x02' + os.urandom(n + 8), ('198.18.0.1', 0))          # raw ESP, unknown SPI
+    u.sendto(os.urandom(n), (A, 500))
+    u.sendto(b'\0\0\0\0' + os.urandom(n), (A, 4500))     # marker + junk IKE
+    u.sendto(b'\x01' + os.urandom(n + 8), (A, 4500))        # ESP in UDP, unknown SPI
+    u.sendto(os.urandom(3)[:1 + i % 3], (A, 4500))          # too short
+    r.sendto(b'\x02' + os.urandom(n + 8), (A, 0))          # raw ESP, unknown SPI
 P
-ip netns exec $NB python3 "$W/garbage.py" || fail "could not send the garbage"
+ip netns exec $NB python3 "$W/garbage.py" $O1 $AF || fail "could not send the garbage"
 sleep 0.3
 ctl A show drops >"$W/A.drops-after-garbage.txt" || fail "vpnd A does not answer after garbage input"
 grep -Eq "^esp: unknown SPI +[1-9]" "$W/A.drops-after-garbage.txt" || fail "unknown-SPI ESP not counted: $(cat "$W/A.drops-after-garbage.txt")"
@@ -168,6 +179,22 @@ grep -Eq "^ike: dropped by the engine +[1-9]" "$W/A.drops-after-garbage.txt" || 
 grep -Eq "^net: UDP 4500 datagram too short +[1-9]" "$W/A.drops-after-garbage.txt" || fail "short datagrams not counted"
 ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 1 >/dev/null || fail "tunnel broken by garbage input"
 ctl A status | grep -q "pkts_encrypted=9 pkts_decrypted=9" || fail "counters moved by garbage: $(ctl A status)"
+
+# Rekeys during traffic (RFC 7296 2.8, 2.18): no packet lost, and the new
+# SAs' keys are written (the capture checks below decrypt all of it).
+ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 30 0.02 >"$W/rekey-ping.txt" &
+PP=$!
+sleep 0.15; ctl A rekey child Tunnel0 >/dev/null || fail "rekey child refused at A"
+sleep 0.15; ctl B rekey ike Tunnel0 >/dev/null || fail "rekey ike refused at B"
+sleep 0.15; ctl B rekey child Tunnel0 >/dev/null || fail "rekey child refused at B"
+wait $PP || fail "packets lost during rekeys: $(cat "$W/rekey-ping.txt")"
+cat "$W/rekey-ping.txt"
+sleep 0.3
+for X in A B; do
+    [ "$(wc -l <"$W/keys$X/wireshark/esp_sa")" = 6 ] || fail "$X: want 6 ESP key lines after two CHILD_SA rekeys"
+    [ "$(wc -l <"$W/keys$X/wireshark/ikev2_decryption_table")" = 2 ] || fail "$X: want 2 IKE key lines after an IKE rekey"
+    ctl $X status | grep -q "state=up" || fail "$X: tunnel not up after the rekeys: $(ctl $X status)"
+done
 
 # A wrong PSK: IKE_AUTH fails with AUTHENTICATION_FAILED, no SA stays.
 stop B
@@ -179,23 +206,23 @@ grep -q "ike_failed=1" <<<"$(ctl A status)" || fail "wrong PSK did not fail at A
 grep -q "ike_failed=1" <<<"$(ctl B status)" || fail "wrong PSK did not fail at B: $(ctl B status)"
 grep -q "failed: peer reports authentication failed" "$W/A.log" || fail "A's log does not say why"
 for X in A B; do
-    ctl $X show crypto ikev2 sa | grep -q "198.18.0" && fail "$X keeps an SA after a wrong PSK"
+    ctl $X show crypto ikev2 sa | grep -q "$O1" && fail "$X keeps an SA after a wrong PSK"
 done
-[ "$(wc -l <"$W/keysA/wireshark/ikev2_decryption_table")" = 2 ] || fail "A should have 2 IKE key lines (the failed SA too)"
-[ "$(wc -l <"$W/keysB/wireshark/ikev2_decryption_table")" = 2 ] || fail "B should have 2 IKE key lines (the failed SA too)"
+[ "$(wc -l <"$W/keysA/wireshark/ikev2_decryption_table")" = 3 ] || fail "A should have 3 IKE key lines (the failed SA too)"
+[ "$(wc -l <"$W/keysB/wireshark/ikev2_decryption_table")" = 3 ] || fail "B should have 3 IKE key lines (the failed SA too)"
 stop A; stop B
 
 sleep 0.5; kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null   # tshark: let it flush
 TS() { XDG_CONFIG_HOME="$W/keys$1" tshark -r "$W/veth.pcap" -o esp.enable_encryption_decode:TRUE "${@:2}" 2>/dev/null; }
 TS A >"$W/decoded.txt"
 NICMP=$(TS A -Y 'icmp.type == 8 or icmp.type == 0' | wc -l)
-[ "$NICMP" = 18 ] || fail "tshark decrypted $NICMP ICMP packets from ESP with A's keys, want 18"
-[ "$(TS B -Y 'icmp' | wc -l)" = 18 ] || fail "tshark with B's key files: ESP not decrypted"
+[ "$NICMP" = 78 ] || fail "tshark decrypted $NICMP ICMP packets from ESP with A's keys, want 78"
+[ "$(TS B -Y 'icmp' | wc -l)" = 78 ] || fail "tshark with B's key files: ESP not decrypted"
 # Our SAs' packets (not the garbage above) must all decode cleanly.
 ESPF=$(sed 's/^"[^"]*","[^"]*","[^"]*","\(0x[0-9a-f]*\)".*/esp.spi == \1 or/' "$W/keysA/wireshark/esp_sa" | tr '\n' ' ')
 IKEF=$(cut -d, -f1 "$W/keysA/wireshark/ikev2_decryption_table" | sed 's/^\(.*\)$/isakmp.ispi == \1 or/' | tr '\n' ' ')
 NESP=$(TS A -Y "${ESPF% or }" | wc -l)
-[ "$NESP" = 18 ] || fail "$NESP ESP packets of our SAs in the capture, want 18"
+[ "$NESP" = 78 ] || fail "$NESP ESP packets of our SAs in the capture, want 78"
 OURS="$ESPF $IKEF frame.number == 0"
 [ "$(TS A -Y "$OURS" | wc -l)" -ge 26 ] || fail "filter for our packets finds too few: $OURS"
 NBAD=$(TS A -Y "($OURS) and _ws.malformed" | wc -l)
@@ -206,4 +233,4 @@ NID=$(TS A -Y 'isakmp.exchangetype == 35 and isakmp.id.type' | wc -l)
 TS A -Y 'isakmp.notify.msgtype == 24' | grep -q . ||
     fail "the failed IKE_AUTH's AUTHENTICATION_FAILED notify did not decrypt"
 TS B -Y 'isakmp.notify.msgtype == 24' | grep -q . || fail "B's key files do not decrypt the failed IKE_AUTH"
-echo "PASS: tunnel, ping both ways, counters agree (8/8), wrong PSK fails cleanly, capture decrypts"
+echo "PASS: tunnel, ping both ways, counters agree (8/8), junk survived, rekeys without loss, wrong PSK fails cleanly, capture decrypts"
