@@ -55,6 +55,7 @@ VPN_CORE_SOURCES = [
     'model/core/gdoi/gdoi-gm.c',
     'model/core/show/show-gdoi.c',
     'model/core/ikev2/ikev2-cert.c',
+    'model/core/gdoi/gdoi-coop.c',
 ]
 
 VPN_CORE_HEADERS = [
