@@ -177,6 +177,7 @@ VPN_CORE_TESTS = [
     'gdoi-engine:test/core/gdoi-engine-test.c',
     'ikev2-cert:test/core/ikev2-cert-test.c',
     'show-ikev2:test/core/show-ikev2-test.c',
+    'gdoi-coop:test/core/gdoi-coop-test.c',
 ]
 
 VPN_FUZZERS = [

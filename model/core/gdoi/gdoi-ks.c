@@ -585,13 +585,13 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
     ks_member *m;
     int rc;
 
+    /* cooperating key servers (gdoi-coop.c) count their own garbage */
+    if (ks->coop && gdoi_coop_is_peer(ks, src))
+        return gdoi_coop_input(ks, src, dg, len, now);
     if ((rc = vpn_isakmp_hdr_parse(dg, len, &h))) {
         ks->st.bad_msgs++;
         return rc;
     }
-    /* cooperating key servers (gdoi-coop.c) */
-    if (ks->coop && gdoi_coop_is_peer(ks, src))
-        return gdoi_coop_input(ks, src, dg, len, now);
     if (h.exchange == VPN_GDOI_EXCH_COOP) {
         ks->st.bad_msgs++;
         return gdoi_coop_unknown(ks, src);
