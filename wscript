@@ -188,6 +188,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
+    'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
 ]
 
 VPN_BENCHES = [
