@@ -6,7 +6,8 @@
  *   0  a raw datagram to KS1 from KS0's address (header, decryption, HASH);
  *   1  a COOP payload body that the harness seals as KS0 would (HASH under
  *      the KS-KS phase-1 SA, SIG with KS0's key, a fresh announcement
- *      sequence number patched in when the body is long enough), so the
+ *      sequence number and, unless bit 2 of the first byte is set, this
+ *      run's rekey-key hash patched in when the body is long enough), so the
  *      body decoder and what KS1 does with an authentic announcement
  *      (adopting keys, members, role changes, merge) are fuzzed past the
  *      HASH, signature and replay checks;
@@ -287,6 +288,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(body, data + 1, size - 1);
         if (size - 1 >= 16)
             vpn_store32(body + 12, ++g_seq); /* past the replay check */
+        if (size - 1 >= 52 && !(data[0] & 4)) {
+            /* this run's rekey key hash (keys are made afresh at setup) */
+            size_t vl;
+            memcpy(body + 20, view_body(&vl) + 20, 32);
+        }
         len = seal(body, size - 1, buf, sizeof buf);
         if (len) {
             int rc = vpn_gdoi_ks_input(g_ks1, &g_a0, buf, len, g_now);
