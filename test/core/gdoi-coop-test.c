@@ -145,6 +145,43 @@ typedef struct opts {
     int servers[MAX_GM][4];
 } opts;
 
+/* (Re)creates KS i, as if it booted now. */
+static void make_ks(net *n, unsigned i, const opts *o)
+{
+    vpn_gdoi_ks_cfg kc;
+    vpn_gdoi_coop_peer peers[MAX_KS];
+    size_t np = 0;
+
+    for (unsigned j = 0; j < n->nks; j++)
+        if (j != i) {
+            peers[np].addr = n->ks_addr[j];
+            peers[np].pub = g_coop[j];
+            np++;
+        }
+    memset(&kc, 0, sizeof kc);
+    kc.name = "GETVPN";
+    kc.group_id = 1234;
+    kc.local = n->ks_addr[i];
+    kc.ike.psk = (const uint8_t *)"gdoi-psk";
+    kc.ike.psk_len = 8;
+    kc.ike.local_id = n->ks_addr[i];
+    kc.tek.sel.family = VPN_AF_INET;
+    vpn_prefix_parse(&kc.tek.sel.src, "10.0.0.0/8");
+    vpn_prefix_parse(&kc.tek.sel.dst, "10.0.0.0/8");
+    kc.tek.encr_id = VPN_ENCR_AES_CBC;
+    kc.tek.lifetime_s = 600;
+    kc.tek.tbar_window_s = 30;
+    kc.kek_lifetime_s = 3000;
+    kc.multicast = o->multicast;
+    kc.mcast = n->mcast;
+    kc.rekey_key = g_rekey; /* shared by the group's KSs, as IOS requires */
+    kc.coop.peers = peers;
+    kc.coop.n_peers = np;
+    kc.coop.priority = o->prio[i];
+    kc.coop.key = g_coop[i];
+    assert_int_equal(vpn_gdoi_ks_new(&n->ks[i], &kc, &n->rng, NULL, on_send, n, n->now), 0);
+}
+
 static void net_init(net *n, unsigned nks, unsigned ngm, const opts *o)
 {
     static const char *ips[MAX_KS] = {"192.0.2.1", "192.0.2.2", "192.0.2.3"};
@@ -161,40 +198,8 @@ static void net_init(net *n, unsigned nks, unsigned ngm, const opts *o)
     n->nks = nks;
     for (unsigned i = 0; i < nks; i++)
         n->ks_addr[i] = tu_addr(o->ks_ip[i] ? o->ks_ip[i] : ips[i]);
-    for (unsigned i = 0; i < nks; i++) {
-        vpn_gdoi_ks_cfg kc;
-        vpn_gdoi_coop_peer peers[MAX_KS];
-        size_t np = 0;
-
-        for (unsigned j = 0; j < nks; j++)
-            if (j != i) {
-                peers[np].addr = n->ks_addr[j];
-                peers[np].pub = g_coop[j];
-                np++;
-            }
-        memset(&kc, 0, sizeof kc);
-        kc.name = "GETVPN";
-        kc.group_id = 1234;
-        kc.local = n->ks_addr[i];
-        kc.ike.psk = (const uint8_t *)"gdoi-psk";
-        kc.ike.psk_len = 8;
-        kc.ike.local_id = n->ks_addr[i];
-        kc.tek.sel.family = VPN_AF_INET;
-        vpn_prefix_parse(&kc.tek.sel.src, "10.0.0.0/8");
-        vpn_prefix_parse(&kc.tek.sel.dst, "10.0.0.0/8");
-        kc.tek.encr_id = VPN_ENCR_AES_CBC;
-        kc.tek.lifetime_s = 600;
-        kc.tek.tbar_window_s = 30;
-        kc.kek_lifetime_s = 3000;
-        kc.multicast = o->multicast;
-        kc.mcast = n->mcast;
-        kc.rekey_key = g_rekey; /* shared by the group's KSs, as IOS requires */
-        kc.coop.peers = peers;
-        kc.coop.n_peers = np;
-        kc.coop.priority = o->prio[i];
-        kc.coop.key = g_coop[i];
-        assert_int_equal(vpn_gdoi_ks_new(&n->ks[i], &kc, &n->rng, NULL, on_send, n, n->now), 0);
-    }
+    for (unsigned i = 0; i < nks; i++)
+        make_ks(n, i, o);
     n->ngm = ngm;
     for (unsigned i = 0; i < ngm; i++) {
         vpn_gdoi_gm_cfg gc;
@@ -562,6 +567,55 @@ static void test_failover_multicast(void **state)
 {
     (void)state;
     failover(true);
+}
+
+/*
+ * The primary dies, the secondary takes over and rekeys, then the old
+ * primary boots again with fresh keys: it syncs during its election, takes
+ * the primary role back (higher priority) with the group's keys, and the
+ * members never notice.
+ */
+static void test_primary_restarts(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}, .servers = {{0, 1, -1}, {0, 1, -1}}};
+    uint32_t seq;
+    (void)state;
+
+    net_init(&n, 2, 2, &o);
+    run_for(&n, 15);
+    register_all(&n);
+    n.down[0] = true;
+    run_for(&n, 110);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[1], false, n.now), 0);
+    pump(&n);
+    assert_member_of(&n, 0, 1);
+    seq = vpn_gdoi_ks_seq(n.ks[1]);
+    /* KS0 boots again: new engine, new keys, new phase-1 SA */
+    vpn_gdoi_ks_del(n.ks[0]);
+    n.down[0] = false;
+    make_ks(&n, 0, &o);
+    assert_int_not_equal(vpn_gdoi_ks_tek_spi(n.ks[0]), vpn_gdoi_ks_tek_spi(n.ks[1]));
+    run_for(&n, 5);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_ELECTION);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
+    assert_same_keys(&n, 1, 0); /* synced while electing */
+    run_for(&n, 10);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY);
+    assert_int_equal(vpn_gdoi_ks_seq(n.ks[0]), seq);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks[0]), 2);
+    /* its rekeys reach the members, who never re-registered */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], true, n.now), 0);
+    pump(&n);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_member_of(&n, i, 0);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->registrations, 1);
+    }
+    assert_same_keys(&n, 0, 1);
+    assert_int_equal(send_between(&n, 0, 1, 11), 0);
+    net_free(&n);
 }
 
 /* ---- split brain ----------------------------------------------------------- */
@@ -970,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_announcements_replicate),
         cmocka_unit_test(test_failover_unicast),
         cmocka_unit_test(test_failover_multicast),
+        cmocka_unit_test(test_primary_restarts),
         cmocka_unit_test(test_split_brain_merge),
         cmocka_unit_test(test_gm_server_list),
         cmocka_unit_test(test_adversarial),
