@@ -339,7 +339,7 @@ void vpnd_ikev1_show_sa(vpnd *d, GString *out)
 {
     guint n = d->p1 ? d->p1->len : 0;
     vpn_show_isakmp_row *rows = g_new0(vpn_show_isakmp_row, n ? n : 1);
-    size_t cap = 256 + (size_t)n * 96;
+    size_t cap = VPN_SHOW_ISAKMP_SA_CAP(n);
     char *buf = g_malloc(cap);
     vpn_show_buf b;
 
