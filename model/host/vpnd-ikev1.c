@@ -339,8 +339,6 @@ void vpnd_ikev1_show_sa(vpnd *d, GString *out)
 {
     guint n = d->p1 ? d->p1->len : 0;
     vpn_show_isakmp_row *rows = g_new0(vpn_show_isakmp_row, n ? n : 1);
-    size_t cap = VPN_SHOW_ISAKMP_SA_CAP(n);
-    char *buf = g_malloc(cap);
     vpn_show_buf b;
 
     for (guint i = 0; i < n; i++) {
@@ -352,23 +350,20 @@ void vpnd_ikev1_show_sa(vpnd *d, GString *out)
         rows[i].conn_id = s->conn_id;
         rows[i].initiator = s->initiator;
     }
-    vpn_show_init(&b, buf, cap);
+    vpnd_show_begin(&b, VPN_SHOW_ISAKMP_SA_CAP(n));
     vpn_show_isakmp_sa(rows, n, &b);
-    g_string_append_len(out, buf, (gssize)b.len);
-    g_free(buf);
+    vpnd_show_end(&b, out);
     g_free(rows);
 }
 
 void vpnd_ikev1_show_policy(vpnd *d, GString *out)
 {
-    size_t cap = 512 + d->conf->n_isakmp_policy * 512;
-    char *buf = g_malloc(cap);
     vpn_show_buf b;
 
-    vpn_show_init(&b, buf, cap);
+    /* a suite prints in under 400 characters */
+    vpnd_show_begin(&b, 512 + d->conf->n_isakmp_policy * 512);
     vpn_show_isakmp_policy(d->conf, &b);
-    g_string_append_len(out, buf, (gssize)b.len);
-    g_free(buf);
+    vpnd_show_end(&b, out);
 }
 
 void vpnd_ikev1_free(vpnd *d)

@@ -26,6 +26,7 @@
 #include "ikev2/ikev2-engine.h"
 #include "ipsec/esp.h"
 #include "ipsec/sa.h"
+#include "show/show.h"
 
 /* Drops the daemon counts (`show drops`), besides the engine's and the SAs'. */
 typedef enum vpnd_drop {
@@ -158,6 +159,10 @@ int vpnd_ctl_open(vpnd *d, char *err, size_t errlen);
 void vpnd_ctl_close(vpnd *d);
 /* Runs one command line; the answer text goes into out, returns the exit code. */
 int vpnd_ctl_exec(vpnd *d, const char *line, GString *out);
+/* Scratch space for a core renderer (show/): begin allocates cap bytes
+ * into b, end appends what was rendered to out and frees them. */
+void vpnd_show_begin(vpn_show_buf *b, size_t cap);
+void vpnd_show_end(vpn_show_buf *b, GString *out);
 
 /* vpnd-keys.c */
 int vpnd_keys_open(vpnd *d, char *err, size_t errlen);
