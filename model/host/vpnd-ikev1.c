@@ -255,20 +255,7 @@ static int route_source(const vpn_addr *peer, vpn_addr *local)
     socklen_t sl, ml = sizeof me;
     int fd, rc = -1;
 
-    memset(&ss, 0, sizeof ss);
-    if (peer->family == VPN_AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(VPN_IKE_PORT);
-        memcpy(&s6->sin6_addr, peer->b, 16);
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(VPN_IKE_PORT);
-        memcpy(&s4->sin_addr, peer->b, 4);
-        sl = sizeof *s4;
-    }
+    vpnd_sockaddr(peer, VPN_IKE_PORT, &ss, &sl);
     fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;

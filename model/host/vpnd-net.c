@@ -24,7 +24,7 @@
 
 #define RX_CAP (VPN_PKT_HEADROOM + 65536 + VPN_PKT_TAILROOM)
 
-static void to_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+void vpnd_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
     memset(ss, 0, sizeof *ss);
     if (a->family == VPN_AF_INET6) {
@@ -86,7 +86,7 @@ static ssize_t send_from(int fd, const vpn_addr *src, const vpn_addr *dst, uint1
     } cb;
     struct msghdr m;
 
-    to_sockaddr(dst, port, &ss, &sl);
+    vpnd_sockaddr(dst, port, &ss, &sl);
     memset(&m, 0, sizeof m);
     memset(&cb, 0, sizeof cb);
     m.msg_name = &ss;
@@ -288,7 +288,7 @@ static int open_one(vpnd *d, int family, int type, int proto, uint16_t port, cha
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
         memset(&any, 0, sizeof any);
         any.family = family == AF_INET6 ? VPN_AF_INET6 : VPN_AF_INET;
-        to_sockaddr(&any, port, &ss, &sl);
+        vpnd_sockaddr(&any, port, &ss, &sl);
         if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
             snprintf(err, errlen, "bind UDP %s port %u: %s", family == AF_INET6 ? "[::]" : "0.0.0.0", port,
                      strerror(errno));

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "common/rng.h"
 #include "common/vpn-log.h"
@@ -135,6 +136,8 @@ void vpnd_log_cb(void *user, vpn_log_level level, const char *engine, const char
 int vpnd_net_open(vpnd *d, char *err, size_t errlen);
 void vpnd_net_close(vpnd *d);
 void vpnd_ike_send(void *user, const vpn_ikev2_dgram *dg);
+/* a and port as a socket address (IPv6 if a is, else IPv4). */
+void vpnd_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 /* Sends a protected packet (pkt holds outer IP [+ UDP] + ESP as encap made it). */
 int vpnd_esp_send(vpnd *d, const vpn_sa *sa, const uint8_t *pkt, size_t len);
 /* Re-arms the one timer at the engine's / SAD's next deadline. */
