@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -95,6 +96,7 @@ static void write_key(vpnd *d, vpnd_p1 *s)
     }
     fprintf(d->ikev1_keys, "%s\n", line);
     fflush(d->ikev1_keys);
+    OPENSSL_cleanse(line, sizeof line);
     s->keyed = true;
 }
 
