@@ -527,9 +527,11 @@ static int send_ann(vpn_gdoi_ks *ks, coop_peer *p, bool reply, uint64_t now)
     vpn_isakmp_bld_init(&b, buf, COOP_MSG_MAX, &hd);
     vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(p->sa), &hslot);
     vpn_isakmp_bld_begin(&b, VPN_GDOI_PL_COOP);
-    vpn_gdoi_coop_ann_encode(&a, vpn_isakmp_bld_wr(&b));
+    rc = vpn_gdoi_coop_ann_encode(&a, vpn_isakmp_bld_wr(&b));
     vpn_isakmp_bld_end(&b);
     OPENSSL_cleanse(&a, sizeof a);
+    if (rc)
+        goto out; /* an empty COOP payload must not go out signed */
     vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_SIG, c->sig_len, &sslot);
     if ((rc = vpn_isakmp_bld_pad(&b, VPN_IKEV1_BLOCK, &len)))
         goto out;
