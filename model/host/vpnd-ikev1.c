@@ -25,12 +25,12 @@
 #include "ikev1/ikev1-conf.h"
 #include "ipsec/natt.h"
 #include "isakmp/isakmp-const.h"
+#include "isakmp/isakmp-msg.h"
 #include "show/show-isakmp.h"
 
 #define P1_MAX 64                       /* phase-1 SAs at once (half-open included) */
 #define P1_LINGER_NS 30000000000ull     /* a dead SA stays in the view this long */
 #define FIRST_CONN_ID 1001u             /* IOS numbers connections from 1001 */
-#define ISAKMP_MIN 28                   /* RFC 2408 3.1 header */
 
 typedef struct vpnd_p1 {
     vpn_ikev1_sa *sa;
@@ -176,26 +176,27 @@ void vpnd_ikev1_input(vpnd *d, const vpn_addr *local, const vpn_addr *remote, ui
     static const uint8_t zero[8];
     uint64_t now = vpnd_now();
     vpnd_p1 *s = NULL;
+    vpn_isakmp_hdr h;
     char msg[256], a[VPN_ADDR_STRLEN];
     uint8_t exch;
     int rc;
 
-    if (len < ISAKMP_MIN) {
-        vpnd_drop_count(d, VPND_DROP_UDP_SHORT);
+    if ((rc = vpn_isakmp_hdr_parse(dg, len, &h)) != 0) {
+        vpnd_drop_count(d, rc == VPN_ERR_TRUNCATED ? VPND_DROP_UDP_SHORT : VPND_DROP_IKE_BAD_PORT);
         return;
     }
-    exch = dg[18];
+    exch = h.exchange;
     for (guint i = 0; i < list(d)->len; i++) {
         vpnd_p1 *c = g_ptr_array_index(d->p1, i);
         if (c->dead_at == 0 && vpn_addr_eq(&c->remote, remote) &&
-            memcmp(vpn_ikev1_sa_icookie(c->sa), dg, 8) == 0) {
+            memcmp(vpn_ikev1_sa_icookie(c->sa), h.icookie, 8) == 0) {
             s = c;
             break;
         }
     }
     if (s == NULL) {
         /* RFC 2408 3.1: a new exchange has a zero responder cookie. */
-        if (memcmp(dg + 8, zero, 8) != 0 || exch != VPN_ISAKMP_EXCH_MAIN) {
+        if (memcmp(h.rcookie, zero, 8) != 0 || exch != VPN_ISAKMP_EXCH_MAIN) {
             vpnd_log(d, VPN_LOG_DEBUG, "IKEv1 exchange %u from %s for no SA of ours", exch,
                      vpn_addr_str(remote, a, sizeof a));
             vpnd_drop_count(d, VPND_DROP_IKE_BAD_PORT);
