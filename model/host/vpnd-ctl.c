@@ -327,7 +327,7 @@ static gboolean on_ctl(gint fd, GIOCondition cond, gpointer user)
     }
     line[n] = '\0';
     out = g_string_new(NULL);
-    if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
+    if (memchr(line, '\0', n) != NULL) {
         g_string_append(out, "% NUL byte in command\n");
         code = 1;
     } else if (!memchr(line, '\n', n)) {
