@@ -280,7 +280,182 @@ RunFlex(const std::string& spokeKey,
     return r;
 }
 
+// A hub and `spokes` spokes behind a provider router (PE), each router with
+// one LAN host, configured by FlexVpnHelper::InstallHubAndSpokes. Every
+// spoke host sends `packets` echo requests to the next spoke's host (through
+// the hub) and to the hub's host.
+struct HubSpokeRun
+{
+    uint32_t ikeUp{0}, childUp{0};
+    uint64_t sent{0}, echoed{0};
+    uint64_t hubEncrypted{0}, hubDecrypted{0}, drops{0};
+    uint32_t wanEsp{0}, wanIke{0}, wanOther{0};
+    uint32_t failures{0};
+    std::vector<uint16_t> tunnelMtus; // hub's tunnels, then the spokes'
+    std::string hubConfig;
+};
+
+HubSpokeRun
+RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t packets, uint32_t payload = 160)
+{
+    HubSpokeRun r;
+    FlexRun wan; // the WAN counters of RunFlex, reused
+    RngSeedManager::SetSeed(3);
+    RngSeedManager::SetRun(1);
+    Ptr<Node> hub = CreateObject<Node>();
+    Ptr<Node> hubHost = CreateObject<Node>();
+    Ptr<Node> pe = CreateObject<Node>();
+    NodeContainer routers;
+    routers.Create(spokes);
+    NodeContainer hosts;
+    hosts.Create(spokes);
+    PointToPointHelper access;
+    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    access.SetChannelAttribute("Delay", StringValue("5ms"));
+    CsmaHelper lan;
+    NetDeviceContainer hubAccess = access.Install(hub, pe);
+    NetDeviceContainer hubLan = lan.Install(NodeContainer(hub, hubHost));
+    std::vector<NetDeviceContainer> spokeAccess;
+    std::vector<NetDeviceContainer> spokeLan;
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        spokeAccess.push_back(access.Install(routers.Get(i), pe));
+        spokeLan.push_back(lan.Install(NodeContainer(routers.Get(i), hosts.Get(i))));
+    }
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(hub, hubHost, pe));
+    stack.Install(routers);
+    stack.Install(hosts);
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    Ipv4InterfaceContainer hubAccessIf = ip.Assign(hubAccess);
+    ip.SetBase("10.0.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer hubLanIf = ip.Assign(hubLan);
+    std::vector<FlexVpnSite> sites;
+    std::vector<Ipv4InterfaceContainer> spokeLanIf;
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        ip.SetBase(("100.64." + std::to_string(i + 1) + ".0").c_str(), "255.255.255.252");
+        Ipv4InterfaceContainer a = ip.Assign(spokeAccess[i]);
+        sites.push_back({spokeAccess[i].Get(0), a.GetAddress(1)});
+        ip.SetBase(("10." + std::to_string(i + 1) + ".0.0").c_str(), "255.255.255.0");
+        spokeLanIf.push_back(ip.Assign(spokeLan[i]));
+    }
+    FlexVpnHelper flex;
+    FlexVpnHubAndSpokes net =
+        flex.InstallHubAndSpokes({hubAccess.Get(0), hubAccessIf.GetAddress(1)}, sites, options);
+    r.hubConfig = net.hubConfig;
+    for (Ptr<Ikev2Daemon> d : net.All())
+    {
+        d->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &wan));
+    }
+    Ipv4StaticRoutingHelper routing;
+    routing.GetStaticRouting(hubHost->GetObject<Ipv4>())->SetDefaultRoute(hubLanIf.GetAddress(0), 1);
+    UdpEchoServerHelper server(9);
+    server.Install(hubHost).Start(Seconds(0.1));
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        routing.GetStaticRouting(hosts.Get(i)->GetObject<Ipv4>())
+            ->SetDefaultRoute(spokeLanIf[i].GetAddress(0), 1);
+        server.Install(hosts.Get(i)).Start(Seconds(0.1));
+    }
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        std::vector<Ipv4Address> targets{hubLanIf.GetAddress(1)};
+        if (spokes > 1)
+        {
+            targets.push_back(spokeLanIf[(i + 1) % spokes].GetAddress(1));
+        }
+        for (Ipv4Address dst : targets)
+        {
+            UdpEchoClientHelper client(dst, 9);
+            client.SetAttribute("MaxPackets", UintegerValue(packets));
+            client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+            client.SetAttribute("PacketSize", UintegerValue(payload));
+            ApplicationContainer apps = client.Install(hosts.Get(i));
+            apps.Start(Seconds(2.0));
+            apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&Echo, &wan));
+            apps.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&Sent, &wan));
+        }
+    }
+    hubAccess.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &wan));
+    hubAccess.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &wan));
+    std::vector<Ptr<VpnTunnelNetDevice>> tunnels;
+    for (uint32_t i = 1; i <= spokes; i++)
+    {
+        tunnels.push_back(FlexVpnHelper::GetTunnel(hub, "Tunnel" + std::to_string(i)));
+    }
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        tunnels.push_back(FlexVpnHelper::GetTunnel(routers.Get(i), "Tunnel0"));
+    }
+    for (Ptr<VpnTunnelNetDevice> t : tunnels)
+    {
+        t->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &wan));
+    }
+    Simulator::Stop(Seconds(2.0 + packets * 0.02 + 1.0));
+    Simulator::Run();
+    for (Ptr<Ikev2Daemon> d : net.All())
+    {
+        r.ikeUp += d->GetIkeSasUp();
+        r.childUp += d->GetChildSasInstalled();
+    }
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        r.hubEncrypted += tunnels[i]->GetPacketsEncrypted();
+        r.hubDecrypted += tunnels[i]->GetPacketsDecrypted();
+    }
+    for (Ptr<VpnTunnelNetDevice> t : tunnels)
+    {
+        r.tunnelMtus.push_back(t->GetMtu());
+    }
+    r.sent = wan.sent;
+    r.echoed = wan.echoed;
+    r.drops = wan.tunnelDrops;
+    r.wanEsp = wan.wanEsp;
+    r.wanIke = wan.wanIke;
+    r.wanOther = wan.wanOther;
+    r.failures = wan.failures;
+    Simulator::Destroy();
+    return r;
+}
+
 } // namespace
+
+class FlexvpnHubSpokeHelperTestCase : public TestCase
+{
+  public:
+    FlexvpnHubSpokeHelperTestCase()
+        : TestCase("InstallHubAndSpokes: 3 spokes, all SAs up, spoke to spoke through the hub")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexVpnHubSpokeOptions o;
+        HubSpokeRun r = RunHubSpoke(3, o, 50);
+        NS_TEST_EXPECT_MSG_EQ(r.ikeUp, 6, "an IKE SA per spoke, on both ends");
+        NS_TEST_EXPECT_MSG_EQ(r.childUp, 6, "a CHILD_SA per spoke, on both ends");
+        NS_TEST_EXPECT_MSG_EQ(r.failures, 0, "no failure");
+        NS_TEST_EXPECT_MSG_EQ(r.sent, 300, "each spoke host sent to the hub and to the next spoke");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 300, "every echo came back");
+        NS_TEST_EXPECT_MSG_EQ(r.drops, 0, "no drop at any tunnel");
+        // To the hub: request in, echo out (50 each per spoke); spoke to
+        // spoke: request and echo both pass the hub in and out (2 x 50 per
+        // spoke). 150 + 300 each way.
+        NS_TEST_EXPECT_MSG_EQ(r.hubDecrypted, 450, "the hub decrypted both flows");
+        NS_TEST_EXPECT_MSG_EQ(r.hubEncrypted, 450, "and re-encrypted spoke-to-spoke traffic");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 900, "the hub's WAN carries it all as ESP");
+        NS_TEST_EXPECT_MSG_EQ(r.wanIke, 12, "two exchanges per spoke");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the hub's WAN");
+        NS_TEST_EXPECT_MSG_NE(r.hubConfig.find("interface Tunnel3"), std::string::npos,
+                              "the hub has a tunnel per spoke");
+        NS_TEST_EXPECT_MSG_NE(r.hubConfig.find("ip route 10.2.0.0 255.255.255.0 Tunnel2"),
+                              std::string::npos,
+                              "spoke 2's LAN is routed into its tunnel");
+    }
+};
 
 class FlexvpnHandshakeTestCase : public TestCase
 {
@@ -435,6 +610,7 @@ class FlexvpnTestSuite : public TestSuite
         AddTestCase(new FlexvpnRekeyTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnOnDemandTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnOnDemandHoldDownTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnHubSpokeHelperTestCase, TestCase::QUICK);
     }
 };
 
