@@ -181,6 +181,7 @@ VPN_CORE_TESTS = [
     'ikev2-cert:test/core/ikev2-cert-test.c',
     'show-ikev2:test/core/show-ikev2-test.c',
     'ikev2-auth:test/core/ikev2-auth-test.c',
+    'esp-mtu:test/core/esp-mtu-test.c',
 ]
 
 VPN_FUZZERS = [

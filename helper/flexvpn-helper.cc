@@ -448,7 +448,8 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         {
             tun->SetAttribute("TunnelKey", UintegerValue(f.tunnel_key));
         }
-        tun->SetAttribute("Mtu", UintegerValue(f.ip_mtu ? f.ip_mtu : 1400));
+        // `ip mtu` if given, else derived from the WAN MTU and the overhead.
+        tun->SetAttribute("Mtu", UintegerValue(f.ip_mtu));
         node->AddDevice(tun);
         int32_t ifc = ipv4->AddInterface(tun);
         if (f.has_address)

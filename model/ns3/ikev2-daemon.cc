@@ -24,6 +24,7 @@ extern "C" {
 #include "common/vpn-err.h"
 #include "conf/conf.h"
 #include "ikev2/ikev2-engine.h"
+#include "ipsec/esp.h"
 #include "ipsec/sa.h"
 #include "show/show-ikev2.h"
 #include "show/show.h"
@@ -174,6 +175,24 @@ void
 Ikev2Daemon::Protect(Ptr<VpnTunnelNetDevice> tunnel, const std::string& ipsecProfile, bool initiate)
 {
     m_protected.push_back({tunnel, ipsecProfile, initiate, Seconds(0), false});
+    // The tunnel sizes its MTU for the transforms the profile may negotiate.
+    const vpn_conf_ipsec_profile* ip =
+        m_conf ? vpn_conf_find_ipsec_profile(m_conf, ipsecProfile.c_str()) : nullptr;
+    for (size_t i = 0; ip && i < ip->n_transform_set; i++)
+    {
+        const vpn_conf_transform_set* ts = vpn_conf_find_transform_set(m_conf, ip->transform_set[i]);
+        if (!ts)
+        {
+            continue;
+        }
+        vpn_esp_shape shape{};
+        shape.encr_id = ts->encr.id;
+        shape.encr_key_bits = ts->encr.bits;
+        shape.integ_id = ts->integ;
+        shape.mode = ts->mode == VPN_CONF_MODE_TRANSPORT ? VPN_ESP_TRANSPORT : VPN_ESP_TUNNEL;
+        shape.outer_family = VPN_AF_INET;
+        tunnel->AddConfiguredEsp(shape);
+    }
 }
 
 void

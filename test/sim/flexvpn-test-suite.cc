@@ -115,6 +115,11 @@ struct FlexRun
     uint32_t childRekeys{0};
     double firstWanIkeS{-1};
     std::string failureReason;
+    uint32_t wanMaxIp{0};       // largest IP packet on the WAN (total length)
+    uint32_t wanFragments{0};   // IP fragments on the WAN
+    uint32_t innerMax{0};       // largest inner packet the tunnels encrypted
+    uint32_t innerCount{0};
+    uint16_t hubMtu{0}, spokeMtu{0};
 };
 
 void
@@ -125,6 +130,11 @@ WanTx(FlexRun* r, Ptr<const Packet> p)
     c->RemoveHeader(ppp);
     Ipv4Header ip;
     c->RemoveHeader(ip);
+    r->wanMaxIp = std::max<uint32_t>(r->wanMaxIp, ip.GetPayloadSize() + ip.GetSerializedSize());
+    if (!ip.IsLastFragment() || ip.GetFragmentOffset() != 0)
+    {
+        r->wanFragments++;
+    }
     if (ip.GetProtocol() == 50)
     {
         r->wanEsp++;
@@ -183,6 +193,13 @@ Sent(FlexRun* r, Ptr<const Packet>)
 }
 
 void
+Inner(FlexRun* r, Ptr<const Packet> p)
+{
+    r->innerCount++;
+    r->innerMax = std::max(r->innerMax, p->GetSize());
+}
+
+void
 TunnelDrop(FlexRun* r, Ptr<const Packet>, const std::string&)
 {
     r->tunnelDrops++;
@@ -200,7 +217,8 @@ RunFlex(const std::string& spokeKey,
     uint32_t packets,
     double trafficStart,
     double stop,
-    bool onDemand = false)
+    bool onDemand = false,
+    uint32_t payload = 160)
 {
     FlexRun r;
     RngSeedManager::SetSeed(3);
@@ -254,6 +272,11 @@ RunFlex(const std::string& spokeKey,
         ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
     FlexVpnHelper::GetTunnel(spoke, "Tunnel0")
         ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
+    for (Ptr<Node> n : {hub, spoke})
+    {
+        FlexVpnHelper::GetTunnel(n, "Tunnel0")
+            ->TraceConnectWithoutContext("Encrypted", MakeBoundCallback(&Inner, &r));
+    }
     wanDevs.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
     wanDevs.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
 
@@ -265,7 +288,7 @@ RunFlex(const std::string& spokeKey,
     UdpEchoClientHelper client(onDemand ? l1.GetAddress(1) : l2.GetAddress(1), 9);
     client.SetAttribute("MaxPackets", UintegerValue(packets));
     client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
-    client.SetAttribute("PacketSize", UintegerValue(160));
+    client.SetAttribute("PacketSize", UintegerValue(payload));
     ApplicationContainer apps = client.Install(onDemand ? hostB : hostA);
     apps.Start(Seconds(trafficStart));
     apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&Echo, &r));
@@ -276,6 +299,8 @@ RunFlex(const std::string& spokeKey,
     r.spokeIkeUp = spokeIke->GetIkeSasUp();
     r.hubChildren = hubIke->GetChildSasInstalled();
     r.spokeChildren = spokeIke->GetChildSasInstalled();
+    r.hubMtu = FlexVpnHelper::GetTunnel(hub, "Tunnel0")->GetMtu();
+    r.spokeMtu = FlexVpnHelper::GetTunnel(spoke, "Tunnel0")->GetMtu();
     Simulator::Destroy();
     return r;
 }
@@ -421,6 +446,41 @@ RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t pac
 }
 
 } // namespace
+
+class FlexvpnTunnelMtuTestCase : public TestCase
+{
+  public:
+    FlexvpnTunnelMtuTestCase()
+        : TestCase("the tunnel MTU is the WAN MTU less GRE and ESP: a full packet fits the WAN")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // GRE + ESP transport, AES-GCM-128 over a 1500-byte WAN: 20 (IP) +
+        // 8 (ESP) + 8 (IV) + 16 (ICV) + 2 (trailer), padded to 4; then GRE
+        // (4) and its IP header (20) inside: 1442 (test/core/esp-mtu-test.c).
+        const uint32_t mtu = 1442;
+        FlexRun r = RunFlex("spoke-key", 0.0, 3600, 20, 2.0, 3.0, false, mtu - 28);
+        NS_TEST_EXPECT_MSG_EQ(r.hubMtu, mtu, "HUB1's Tunnel0 MTU derived from the WAN");
+        NS_TEST_EXPECT_MSG_EQ(r.spokeMtu, mtu, "SPOKE1's too (its WAN found through routing)");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 20, "every full-size echo came back");
+        NS_TEST_EXPECT_MSG_EQ(r.innerCount, 40, "one inner packet per request and echo: not fragmented");
+        NS_TEST_EXPECT_MSG_EQ(r.innerMax, mtu, "inner packets of exactly the tunnel MTU");
+        NS_TEST_EXPECT_MSG_EQ(r.wanMaxIp, 1500, "the ESP packets fill the WAN MTU exactly");
+        NS_TEST_EXPECT_MSG_EQ(r.wanFragments, 0, "and are not fragmented");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 40, "one ESP packet each");
+
+        // One byte more: the inner packet is fragmented before the tunnel,
+        // never the ESP packet on the WAN.
+        FlexRun big = RunFlex("spoke-key", 0.0, 3600, 20, 2.0, 3.0, false, mtu - 28 + 1);
+        NS_TEST_EXPECT_MSG_EQ(big.echoed, 20, "oversized echoes still come back");
+        NS_TEST_EXPECT_MSG_EQ(big.innerCount, 80, "each split in two before the tunnel");
+        NS_TEST_EXPECT_MSG_LT_OR_EQ(big.wanMaxIp, 1500, "nothing above the WAN MTU");
+        NS_TEST_EXPECT_MSG_EQ(big.wanFragments, 0, "no fragmented ESP on the WAN");
+    }
+};
 
 class FlexvpnHubSpokeHelperTestCase : public TestCase
 {
@@ -611,6 +671,7 @@ class FlexvpnTestSuite : public TestSuite
         AddTestCase(new FlexvpnOnDemandTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnOnDemandHoldDownTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnHubSpokeHelperTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnTunnelMtuTestCase, TestCase::QUICK);
     }
 };
 
