@@ -318,6 +318,7 @@ struct HubSpokeRun
     uint32_t failures{0};
     std::vector<uint16_t> tunnelMtus; // hub's tunnels, then the spokes'
     std::string hubConfig;
+    std::string hubIpsecSa; // show crypto ipsec sa at the end
 };
 
 HubSpokeRun
@@ -418,7 +419,11 @@ RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t pac
     {
         t->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &wan));
     }
-    Simulator::Stop(Seconds(2.0 + packets * 0.02 + 1.0));
+    Time end = Seconds(2.0 + packets * 0.02 + 1.0);
+    Simulator::Schedule(end - MilliSeconds(1), [&r, &net]() {
+        r.hubIpsecSa = net.hub->ShowCryptoIpsecSa(false);
+    });
+    Simulator::Stop(end);
     Simulator::Run();
     for (Ptr<Ikev2Daemon> d : net.All())
     {
@@ -515,6 +520,55 @@ class FlexvpnHubSpokeHelperTestCase : public TestCase
                               std::string::npos,
                               "spoke 2's LAN is routed into its tunnel");
     }
+};
+
+// Tunnel flavours brought up by IKEv2 through InstallHubAndSpokes (2
+// spokes): traffic to the hub and spoke to spoke passes, only as ESP, in
+// the ESP mode asked for, through tunnels sized for it.
+class FlexvpnTunnelModeTestCase : public TestCase
+{
+  public:
+    FlexvpnTunnelModeTestCase(bool vti, bool espTransport, uint16_t mtu, const std::string& name)
+        : TestCase(name),
+          m_vti(vti),
+          m_transport(espTransport),
+          m_mtu(mtu)
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexVpnHubSpokeOptions o;
+        o.vti = m_vti;
+        o.espTransport = m_transport;
+        HubSpokeRun r = RunHubSpoke(2, o, 50);
+        NS_TEST_EXPECT_MSG_EQ(r.ikeUp, 4, "IKE SAs up");
+        NS_TEST_EXPECT_MSG_EQ(r.childUp, 4, "CHILD_SAs up");
+        NS_TEST_EXPECT_MSG_EQ(r.failures, 0, "no failure");
+        NS_TEST_EXPECT_MSG_EQ(r.sent, 200, "requests sent");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 200, "every echo came back, spoke to spoke included");
+        NS_TEST_EXPECT_MSG_EQ(r.drops, 0, "no drop at any tunnel");
+        NS_TEST_EXPECT_MSG_EQ(r.hubDecrypted, 300, "the hub decrypted");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the hub's WAN");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 600, "all of it as ESP");
+        bool vtiCfg = r.hubConfig.find("tunnel mode ipsec ipv4") != std::string::npos;
+        NS_TEST_EXPECT_MSG_EQ(vtiCfg, m_vti, "tunnel mode as asked");
+        bool tunnelSa = r.hubIpsecSa.find("in use settings ={Tunnel, }") != std::string::npos;
+        bool transportSa = r.hubIpsecSa.find("in use settings ={Transport, }") != std::string::npos;
+        NS_TEST_EXPECT_MSG_EQ(tunnelSa, !m_transport, "ESP tunnel mode negotiated as configured");
+        NS_TEST_EXPECT_MSG_EQ(transportSa, m_transport, "ESP transport mode negotiated as configured");
+        bool greFlow = r.hubIpsecSa.find("(100.64.1.1/255.255.255.255/47/0)") != std::string::npos;
+        NS_TEST_EXPECT_MSG_EQ(greFlow, !m_vti, "GRE tunnels protect GRE (permit 47), VTIs any");
+        for (uint16_t mtu : r.tunnelMtus)
+        {
+            NS_TEST_EXPECT_MSG_EQ(mtu, m_mtu, "tunnel MTU for this encapsulation");
+        }
+    }
+
+    bool m_vti;
+    bool m_transport;
+    uint16_t m_mtu;
 };
 
 class FlexvpnHandshakeTestCase : public TestCase
@@ -672,6 +726,18 @@ class FlexvpnTestSuite : public TestSuite
         AddTestCase(new FlexvpnOnDemandHoldDownTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnHubSpokeHelperTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnTunnelMtuTestCase, TestCase::QUICK);
+        // AES-GCM-256 over 1500 bytes: ESP tunnel mode carries 1446 (20 +
+        // 8 + 8 + 16 + 2, padded to 4); GRE inside costs 24 more.
+        AddTestCase(new FlexvpnTunnelModeTestCase(true,
+                                                  false,
+                                                  1446,
+                                                  "VTI (tunnel mode ipsec ipv4) brought up by IKEv2"),
+                    TestCase::QUICK);
+        AddTestCase(new FlexvpnTunnelModeTestCase(false,
+                                                  false,
+                                                  1422,
+                                                  "GRE with ESP tunnel mode brought up by IKEv2"),
+                    TestCase::QUICK);
     }
 };
 
