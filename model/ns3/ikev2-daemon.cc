@@ -113,6 +113,11 @@ Ikev2Daemon::GetTypeId()
                             "A CHILD_SA pair was installed (child id, peer, transform).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_childUpTrace),
                             "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("ChildSaDown",
+                            "A CHILD_SA pair went away: replaced by a rekey, deleted (by either "
+                            "side, or with its IKE SA), or expired (child id, peer, reason).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_childDownTrace),
+                            "ns3::Ikev2Daemon::SaTracedCallback")
             .AddTraceSource("ChildSaRekeyed",
                             "A CHILD_SA pair was replaced by a rekey (old id, new id).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_childRekeyTrace),
@@ -510,6 +515,7 @@ Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
     }
     case VPN_IKEV2_EV_CHILD_DOWN:
         RemoveChild(ev->child->id);
+        m_childDownTrace(ev->child->id, peer, vpn_ikev2_reason_name(ev->reason));
         break;
     case VPN_IKEV2_EV_CHILD_EXPIRING:
         break;

@@ -120,6 +120,9 @@ struct FlexRun
     uint32_t innerMax{0};       // largest inner packet the tunnels encrypted
     uint32_t innerCount{0};
     uint16_t hubMtu{0}, spokeMtu{0};
+    std::vector<uint32_t> rekeyedOld;                  // SPOKE1's ChildSaRekeyed old ids
+    std::vector<std::pair<uint32_t, std::string>> down; // SPOKE1's ChildSaDown (id, reason)
+    double lastDownS{-1};
 };
 
 void
@@ -175,9 +178,17 @@ Failure(FlexRun* r, uint32_t, Ipv4Address, const std::string& reason)
 }
 
 void
-ChildRekeyed(FlexRun* r, uint32_t, uint32_t)
+ChildRekeyed(FlexRun* r, uint32_t oldId, uint32_t)
 {
     r->childRekeys++;
+    r->rekeyedOld.push_back(oldId);
+}
+
+void
+ChildDown(FlexRun* r, uint32_t id, Ipv4Address, const std::string& reason)
+{
+    r->down.emplace_back(id, reason);
+    r->lastDownS = Simulator::Now().GetSeconds();
 }
 
 void
@@ -218,7 +229,8 @@ RunFlex(const std::string& spokeKey,
     double trafficStart,
     double stop,
     bool onDemand = false,
-    uint32_t payload = 160)
+    uint32_t payload = 160,
+    double hubStop = 0)
 {
     FlexRun r;
     RngSeedManager::SetSeed(3);
@@ -267,6 +279,11 @@ RunFlex(const std::string& spokeKey,
     spokeIke->TraceConnectWithoutContext("ChildSaUp", MakeBoundCallback(&ChildUp, &r));
     hubIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
     spokeIke->TraceConnectWithoutContext("ChildSaRekeyed", MakeBoundCallback(&ChildRekeyed, &r));
+    spokeIke->TraceConnectWithoutContext("ChildSaDown", MakeBoundCallback(&ChildDown, &r));
+    if (hubStop > 0)
+    {
+        hubIke->SetStopTime(Seconds(hubStop));
+    }
     spokeIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
     FlexVpnHelper::GetTunnel(hub, "Tunnel0")
         ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
@@ -656,10 +673,45 @@ class FlexvpnRekeyTestCase : public TestCase
         FlexRun r = RunFlex("spoke-key", 0.0, 120, 15000, 2.0, 305.0);
         NS_TEST_EXPECT_MSG_GT(r.hubChildren + r.spokeChildren, 4, "CHILD_SAs were rekeyed");
         NS_TEST_EXPECT_MSG_GT(r.childRekeys, 1, "the rekeys were reported");
+        // Each rekey deletes the pair it replaced: ChildSaDown names it.
+        NS_TEST_EXPECT_MSG_EQ(r.down.size(), r.childRekeys, "one ChildSaDown per rekey");
+        for (size_t i = 0; i < r.down.size() && i < r.rekeyedOld.size(); i++)
+        {
+            NS_TEST_EXPECT_MSG_EQ(r.down[i].first, r.rekeyedOld[i], "the replaced CHILD_SA went down");
+            NS_TEST_EXPECT_MSG_EQ(r.down[i].second, "rekeyed", "because of the rekey");
+        }
         NS_TEST_EXPECT_MSG_EQ(r.sent, 15000, "all requests sent");
         NS_TEST_EXPECT_MSG_EQ(r.echoed, 15000, "every echo came back across the rekeys");
         NS_TEST_EXPECT_MSG_EQ(r.tunnelDrops, 0, "no drop at the tunnel");
         NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the WAN");
+    }
+};
+
+class FlexvpnPeerGoneTestCase : public TestCase
+{
+  public:
+    FlexvpnPeerGoneTestCase()
+        : TestCase("a silent peer: the CHILD_SA expires and ChildSaDown reports it once")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // HUB1's daemon stops at 50 s; SPOKE1's rekey at 90% of 120 s goes
+        // unanswered, so the CHILD_SA (up at 0.58 s) reaches its hard
+        // lifetime; its IKE SA gives up retransmitting about a minute later.
+        FlexRun r = RunFlex("spoke-key", 0.0, 120, 10, 2.0, 250.0, false, 160, 50.0);
+        NS_TEST_EXPECT_MSG_EQ(r.childRekeys, 0, "no rekey completed");
+        NS_TEST_EXPECT_MSG_EQ(r.down.size(), 1, "ChildSaDown fired once (not again with the IKE SA)");
+        if (!r.down.empty())
+        {
+            NS_TEST_EXPECT_MSG_EQ(r.down[0].first, 2, "for the CHILD_SA that was up");
+            NS_TEST_EXPECT_MSG_EQ(r.down[0].second, "lifetime expired", "reason: hard lifetime");
+        }
+        NS_TEST_EXPECT_MSG_GT(r.lastDownS, 120.5, "at the hard lifetime");
+        NS_TEST_EXPECT_MSG_LT(r.lastDownS, 121.0, "not later");
+        NS_TEST_EXPECT_MSG_EQ(r.spokeChildren, 1, "no other CHILD_SA came up");
     }
 };
 
@@ -722,6 +774,7 @@ class FlexvpnTestSuite : public TestSuite
         AddTestCase(new FlexvpnWrongPskTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnLossyWanTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnRekeyTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnPeerGoneTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnOnDemandTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnOnDemandHoldDownTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnHubSpokeHelperTestCase, TestCase::QUICK);
