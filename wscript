@@ -183,6 +183,7 @@ VPN_CORE_TESTS = [
     'show-ikev2:test/core/show-ikev2-test.c',
     'ikev2-auth:test/core/ikev2-auth-test.c',
     'gdoi-coop:test/core/gdoi-coop-test.c',
+    'esp-mtu:test/core/esp-mtu-test.c',
 ]
 
 VPN_FUZZERS = [
