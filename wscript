@@ -57,6 +57,7 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-cert.c',
     'model/core/ikev1/ikev1-conf.c',
     'model/core/show/show-isakmp.c',
+    'model/core/gdoi/gdoi-coop.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -181,6 +182,8 @@ VPN_CORE_TESTS = [
     'ikev2-cert:test/core/ikev2-cert-test.c',
     'show-ikev2:test/core/show-ikev2-test.c',
     'ikev2-auth:test/core/ikev2-auth-test.c',
+    'gdoi-coop:test/core/gdoi-coop-test.c',
+    'esp-mtu:test/core/esp-mtu-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -191,6 +194,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-parse:test/fuzz/ikev2-fuzz-parse.c',
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
+    'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
 ]
 
 VPN_BENCHES = [
@@ -228,6 +232,7 @@ VPN_HOST_VPND = [
     'model/host/vpnd-dp.c',
     'model/host/vpnd-ctl.c',
     'model/host/vpnd-keys.c',
+    'model/host/vpnd-ikev1.c',
 ]
 VPN_HOST_VPNCTL = [
     'model/host/vpnctl.c',

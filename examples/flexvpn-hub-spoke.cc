@@ -9,9 +9,10 @@
  *   Tunnel i on the hub <-> Tunnel0 on SPOKEi, 172.16.i.0/30
  *
  * Traffic: every spoke host echoes a voice-like flow off the next spoke's
- * host (ring) and off the hub's host. The router configurations are
- * generated in IOS syntax and written to the output folder with the
- * traces, key files, show snapshots and summary.
+ * host (ring) and off the hub's host. FlexVpnHelper::InstallHubAndSpokes
+ * configures the routers; the IOS configurations it generated are written
+ * to the output folder with the traces, key files, show snapshots and
+ * summary.
  */
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
@@ -28,74 +29,6 @@
 using namespace ns3;
 
 NS_LOG_COMPONENT_DEFINE("FlexvpnHubSpoke");
-
-namespace
-{
-
-const char* kCrypto = R"(crypto ikev2 proposal PROP1
- encryption aes-gcm-256
- prf sha256
- group 19
-crypto ikev2 policy POL1
- proposal PROP1
-crypto ipsec transform-set TS1 esp-gcm 256
- mode transport
-)";
-
-std::string
-HubConfig(uint32_t spokes)
-{
-    std::ostringstream c;
-    c << "hostname HUB\n" << kCrypto << "crypto ikev2 keyring KR1\n";
-    for (uint32_t i = 1; i <= spokes; i++)
-    {
-        c << " peer SPOKE" << i << "\n  address 100.64." << i << ".1\n  pre-shared-key spoke" << i
-          << "-secret\n";
-    }
-    c << "crypto ikev2 profile SPOKES\n"
-         " match identity remote address 100.64.0.0 255.255.0.0\n"
-         " authentication remote pre-share\n authentication local pre-share\n"
-         " keyring local KR1\n dpd 10 2 on-demand\n"
-         "crypto ipsec profile IPP\n set transform-set TS1\n set ikev2-profile SPOKES\n"
-         "interface GigabitEthernet0/0\n ip address 198.51.100.1 255.255.255.252\n"
-         "interface GigabitEthernet0/1\n ip address 10.0.0.1 255.255.255.0\n";
-    for (uint32_t i = 1; i <= spokes; i++)
-    {
-        c << "interface Tunnel" << i << "\n ip address 172.16." << i << ".1 255.255.255.252\n"
-          << " tunnel source GigabitEthernet0/0\n tunnel destination 100.64." << i << ".1\n"
-          << " tunnel protection ipsec profile IPP\n";
-    }
-    for (uint32_t i = 1; i <= spokes; i++)
-    {
-        c << "ip route 10." << i << ".0.0 255.255.255.0 Tunnel" << i << "\n";
-    }
-    c << "ip route 0.0.0.0 0.0.0.0 198.51.100.2\n";
-    return c.str();
-}
-
-std::string
-SpokeConfig(uint32_t i)
-{
-    std::ostringstream c;
-    c << "hostname SPOKE" << i << "\n"
-      << kCrypto << "crypto ikev2 keyring KR1\n peer HUB\n  address 198.51.100.1\n  pre-shared-key spoke"
-      << i << "-secret\n"
-      << "crypto ikev2 profile HUB\n match identity remote address 198.51.100.1 255.255.255.255\n"
-         " authentication remote pre-share\n authentication local pre-share\n"
-         " keyring local KR1\n dpd 10 2 on-demand\n"
-         "crypto ipsec profile IPP\n set transform-set TS1\n set ikev2-profile HUB\n"
-      << "interface GigabitEthernet0/0\n ip address 100.64." << i << ".1 255.255.255.252\n"
-      << "interface GigabitEthernet0/1\n ip address 10." << i << ".0.1 255.255.255.0\n"
-      << "interface Tunnel0\n ip address 172.16." << i << ".2 255.255.255.252\n"
-      << " tunnel source GigabitEthernet0/0\n tunnel destination 198.51.100.1\n"
-      << " tunnel protection ipsec profile IPP\n"
-      << "! every other site is behind the hub\n"
-      << "ip route 10.0.0.0 255.0.0.0 Tunnel0\n"
-      << "ip route 0.0.0.0 0.0.0.0 100.64." << i << ".2\n";
-    return c.str();
-}
-
-} // namespace
 
 int
 main(int argc, char* argv[])
@@ -157,13 +90,14 @@ main(int argc, char* argv[])
     stack.Install(spokeHosts);
     Ipv4AddressHelper ip;
     ip.SetBase("198.51.100.0", "255.255.255.252");
-    ip.Assign(hubAccess);
+    Ipv4InterfaceContainer hubAccessIf = ip.Assign(hubAccess);
+    std::vector<Ipv4InterfaceContainer> spokeAccessIf;
     for (uint32_t i = 0; i < spokes; i++)
     {
         std::ostringstream net;
         net << "100.64." << (i + 1) << ".0";
         ip.SetBase(net.str().c_str(), "255.255.255.252");
-        ip.Assign(spokeAccess[i]);
+        spokeAccessIf.push_back(ip.Assign(spokeAccess[i]));
     }
     ip.SetBase("10.0.0.0", "255.255.255.0");
     Ipv4InterfaceContainer hubLanIf = ip.Assign(hubLan);
@@ -181,19 +115,26 @@ main(int argc, char* argv[])
     routers.Add(spokeRouters);
     trace.EnableKeyExport(routers);
     FlexVpnHelper flex;
-    std::vector<Ptr<Ikev2Daemon>> daemons;
-    std::string hubCfg = HubConfig(spokes);
-    std::ofstream(out + "/HUB.cfg") << hubCfg;
-    daemons.push_back(flex.Install(hub, hubCfg, false));
-    daemons.back()->SetStartTime(Seconds(0.1));
+    FlexVpnHubSpokeOptions options; // AES-GCM-256 IKE and ESP, GRE/IPsec, ESP transport mode
+    options.pskPrefix = "spoke-secret-";
+    // Each router: its access link to the PE (the tunnel source) and the PE
+    // as its default gateway.
+    std::vector<FlexVpnSite> sites;
     for (uint32_t i = 0; i < spokes; i++)
     {
-        std::string cfg = SpokeConfig(i + 1);
-        std::ofstream(out + "/SPOKE" + std::to_string(i + 1) + ".cfg") << cfg;
-        daemons.push_back(flex.Install(spokeRouters.Get(i), cfg, true));
-        // Spokes come up one after the other, as branches do.
-        daemons.back()->SetStartTime(Seconds(0.5 + 0.01 * i));
+        sites.push_back({spokeAccess[i].Get(0), spokeAccessIf[i].GetAddress(1)});
     }
+    FlexVpnHubAndSpokes net =
+        flex.InstallHubAndSpokes({hubAccess.Get(0), hubAccessIf.GetAddress(1)}, sites, options);
+    std::ofstream(out + "/HUB.cfg") << net.hubConfig;
+    net.hub->SetStartTime(Seconds(0.1));
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        std::ofstream(out + "/SPOKE" + std::to_string(i + 1) + ".cfg") << net.spokeConfigs[i];
+        // Spokes come up one after the other, as branches do.
+        net.spokes[i]->SetStartTime(Seconds(0.5 + 0.01 * i));
+    }
+    std::vector<Ptr<Ikev2Daemon>> daemons = net.All();
 
     Ipv4StaticRoutingHelper routing;
     routing.GetStaticRouting(hubHost->GetObject<Ipv4>())->SetDefaultRoute(hubLanIf.GetAddress(0), 1);

@@ -10,6 +10,7 @@
 #include "ns3/uinteger.h"
 
 #include <set>
+#include <sstream>
 
 extern "C" {
 #include "common/addr.h"
@@ -72,7 +73,236 @@ InterfaceTowards(Ptr<Ipv4> ipv4, Ipv4Address nh)
     return -1;
 }
 
+// A router of a hub-and-spokes network as InstallHubAndSpokes sees it.
+struct SiteView
+{
+    Ipv4Address wan;
+    Ipv4Mask wanMask;
+    // Every non-loopback interface with an address: its IOS name and address.
+    std::vector<std::pair<std::string, Ipv4InterfaceAddress>> ifaces;
+    std::vector<std::pair<Ipv4Address, Ipv4Mask>> lans;
+};
+
+SiteView
+ViewSite(const FlexVpnSite& site, const std::string& role)
+{
+    NS_ABORT_MSG_IF(!site.wan, role << ": no WAN device");
+    Ptr<Node> node = site.wan->GetNode();
+    Ptr<Ipv4> ipv4 = node ? node->GetObject<Ipv4>() : nullptr;
+    NS_ABORT_MSG_IF(!ipv4, role << ": install an Internet stack before FlexVpnHelper");
+    int32_t wanIf = ipv4->GetInterfaceForDevice(site.wan);
+    NS_ABORT_MSG_IF(wanIf < 0 || ipv4->GetNAddresses(wanIf) == 0,
+                    role << ": the WAN device has no IPv4 address");
+    SiteView v;
+    v.wan = ipv4->GetAddress(wanIf, 0).GetLocal();
+    v.wanMask = ipv4->GetAddress(wanIf, 0).GetMask();
+    for (uint32_t i = 1; i < ipv4->GetNInterfaces(); i++)
+    {
+        if (DynamicCast<VpnTunnelNetDevice>(ipv4->GetNetDevice(i)) || ipv4->GetNAddresses(i) == 0)
+        {
+            continue;
+        }
+        Ipv4InterfaceAddress a = ipv4->GetAddress(i, 0);
+        v.ifaces.emplace_back("GigabitEthernet0/" + std::to_string(i), a);
+        if (static_cast<int32_t>(i) != wanIf)
+        {
+            v.lans.emplace_back(a.GetLocal().CombineMask(a.GetMask()), a.GetMask());
+        }
+    }
+    return v;
+}
+
+// The longest prefix holding every address (IOS `match identity remote address A M`).
+std::pair<Ipv4Address, Ipv4Mask>
+Covering(const std::vector<SiteView>& sites)
+{
+    uint32_t first = sites.front().wan.Get();
+    uint32_t diff = 0;
+    for (const SiteView& s : sites)
+    {
+        diff |= s.wan.Get() ^ first;
+    }
+    uint8_t len = 32;
+    while (diff)
+    {
+        diff >>= 1;
+        len--;
+    }
+    Ipv4Mask m = MaskOf(len);
+    return {Ipv4Address(first).CombineMask(m), m};
+}
+
+std::string
+CryptoObjects(const FlexVpnHubSpokeOptions& o)
+{
+    std::ostringstream c;
+    c << "crypto ikev2 proposal PROP1\n";
+    std::istringstream lines(o.ikeProposal);
+    for (std::string l; std::getline(lines, l);)
+    {
+        c << " " << l << "\n";
+    }
+    c << "crypto ikev2 policy POL1\n proposal PROP1\n"
+      << "crypto ipsec transform-set TS1 " << o.transformSet << "\n"
+      << (o.espTransport ? " mode transport\n" : " mode tunnel\n");
+    return c.str();
+}
+
+std::string
+IkeProfile(const std::string& name,
+           Ipv4Address match,
+           Ipv4Mask mask,
+           const FlexVpnHubSpokeOptions& o)
+{
+    std::ostringstream c;
+    c << "crypto ikev2 profile " << name << "\n match identity remote address " << match << " "
+      << mask << "\n authentication remote pre-share\n authentication local pre-share\n"
+      << " keyring local KR1\n";
+    if (!o.dpd.empty())
+    {
+        c << " dpd " << o.dpd << "\n";
+    }
+    if (o.ikeLifetime)
+    {
+        c << " lifetime " << o.ikeLifetime << "\n";
+    }
+    c << "crypto ipsec profile IPP\n set transform-set TS1\n set ikev2-profile " << name << "\n";
+    if (o.childLifetime)
+    {
+        c << " set security-association lifetime seconds " << o.childLifetime << "\n";
+    }
+    return c.str();
+}
+
+std::string
+Interfaces(const SiteView& v)
+{
+    std::ostringstream c;
+    for (const auto& [name, a] : v.ifaces)
+    {
+        c << "interface " << name << "\n ip address " << a.GetLocal() << " " << a.GetMask() << "\n";
+    }
+    return c.str();
+}
+
+std::string
+Tunnel(const std::string& name,
+       Ipv4Address addr,
+       const std::string& source,
+       Ipv4Address dest,
+       const FlexVpnHubSpokeOptions& o)
+{
+    std::ostringstream c;
+    c << "interface " << name << "\n ip address " << addr << " 255.255.255.252\n"
+      << " tunnel source " << source << "\n"
+      << (o.vti ? " tunnel mode ipsec ipv4\n" : "") << " tunnel destination " << dest << "\n"
+      << " tunnel protection ipsec profile IPP\n";
+    return c.str();
+}
+
+std::string
+WanName(const SiteView& v)
+{
+    for (const auto& [name, a] : v.ifaces)
+    {
+        if (a.GetLocal() == v.wan)
+        {
+            return name;
+        }
+    }
+    return "";
+}
+
 } // namespace
+
+std::vector<Ptr<Ikev2Daemon>>
+FlexVpnHubAndSpokes::All() const
+{
+    std::vector<Ptr<Ikev2Daemon>> all{hub};
+    all.insert(all.end(), spokes.begin(), spokes.end());
+    return all;
+}
+
+FlexVpnHubAndSpokes
+FlexVpnHelper::InstallHubAndSpokes(const FlexVpnSite& hub,
+                                   const std::vector<FlexVpnSite>& spokes,
+                                   const FlexVpnHubSpokeOptions& options) const
+{
+    NS_ABORT_MSG_IF(spokes.empty() || spokes.size() > 255, "InstallHubAndSpokes: 1 to 255 spokes");
+    SiteView h = ViewSite(hub, "hub");
+    std::vector<SiteView> sv;
+    for (size_t i = 0; i < spokes.size(); i++)
+    {
+        sv.push_back(ViewSite(spokes[i], "spoke " + std::to_string(i + 1)));
+    }
+    auto tunnelAddr = [&](size_t spoke, uint32_t host) {
+        return Ipv4Address(options.tunnelNetwork.Get() + static_cast<uint32_t>(spoke) * 256 + host);
+    };
+    std::string crypto = CryptoObjects(options);
+
+    // The hub: a keyring entry and a tunnel per spoke, each spoke's LANs into its tunnel.
+    std::ostringstream hc;
+    hc << "hostname HUB\n" << crypto << "crypto ikev2 keyring KR1\n";
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        hc << " peer SPOKE" << i << "\n  address " << sv[i - 1].wan << "\n  pre-shared-key "
+           << options.pskPrefix << i << "\n";
+    }
+    auto [net, mask] = Covering(sv);
+    hc << IkeProfile("SPOKES", net, mask, options) << Interfaces(h);
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        hc << Tunnel("Tunnel" + std::to_string(i), tunnelAddr(i, 1), WanName(h), sv[i - 1].wan, options);
+    }
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        for (const auto& [lan, m] : sv[i - 1].lans)
+        {
+            hc << "ip route " << lan << " " << m << " Tunnel" << i << "\n";
+        }
+    }
+    if (hub.gateway != Ipv4Address::GetAny())
+    {
+        hc << "ip route 0.0.0.0 0.0.0.0 " << hub.gateway << "\n";
+    }
+
+    FlexVpnHubAndSpokes out;
+    out.hubConfig = hc.str();
+    out.hub = Install(hub.wan->GetNode(), out.hubConfig, false);
+
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        const SiteView& s = sv[i - 1];
+        std::ostringstream c;
+        c << "hostname SPOKE" << i << "\n"
+          << crypto << "crypto ikev2 keyring KR1\n peer HUB\n  address " << h.wan
+          << "\n  pre-shared-key " << options.pskPrefix << i << "\n"
+          << IkeProfile("HUB", h.wan, Ipv4Mask("255.255.255.255"), options) << Interfaces(s)
+          << Tunnel("Tunnel0", tunnelAddr(i, 2), WanName(s), h.wan, options);
+        // Every other site is behind the hub.
+        for (const auto& [lan, m] : h.lans)
+        {
+            c << "ip route " << lan << " " << m << " Tunnel0\n";
+        }
+        for (size_t j = 1; j <= sv.size(); j++)
+        {
+            for (const auto& [lan, m] : sv[j - 1].lans)
+            {
+                if (j != i)
+                {
+                    c << "ip route " << lan << " " << m << " Tunnel0\n";
+                }
+            }
+        }
+        if (spokes[i - 1].gateway != Ipv4Address::GetAny())
+        {
+            c << "ip route 0.0.0.0 0.0.0.0 " << spokes[i - 1].gateway << "\n";
+        }
+        out.spokeConfigs.push_back(c.str());
+        out.spokes.push_back(Install(spokes[i - 1].wan->GetNode(), out.spokeConfigs.back(), true));
+    }
+    return out;
+}
 
 Ptr<VpnTunnelNetDevice>
 FlexVpnHelper::GetTunnel(Ptr<Node> node, const std::string& name)
@@ -218,7 +448,8 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         {
             tun->SetAttribute("TunnelKey", UintegerValue(f.tunnel_key));
         }
-        tun->SetAttribute("Mtu", UintegerValue(f.ip_mtu ? f.ip_mtu : 1400));
+        // `ip mtu` if given, else derived from the WAN MTU and the overhead.
+        tun->SetAttribute("Mtu", UintegerValue(f.ip_mtu));
         node->AddDevice(tun);
         int32_t ifc = ipv4->AddInterface(tun);
         if (f.has_address)

@@ -12,16 +12,74 @@
 #define FLEXVPN_HELPER_H
 
 #include "ns3/ikev2-daemon.h"
+#include "ns3/ipv4-address.h"
+#include "ns3/net-device.h"
 #include "ns3/node.h"
 #include "ns3/ptr.h"
 #include "ns3/vpn-tunnel-net-device.h"
 
 #include <string>
+#include <vector>
 
 struct vpn_conf;
 
 namespace ns3
 {
+
+/**
+ * \ingroup vpn
+ * \brief One router of a hub-and-spokes network: its WAN device (the tunnel
+ * source, whose first IPv4 address the peers use) and, optionally, the next
+ * hop of its default route (0.0.0.0: the caller routes the underlay).
+ */
+struct FlexVpnSite
+{
+    Ptr<NetDevice> wan;
+    Ipv4Address gateway;
+};
+
+/**
+ * \ingroup vpn
+ * \brief The policy objects and addressing of a hub-and-spokes network.
+ *
+ * Every field has a default; change only what a scenario varies.
+ */
+struct FlexVpnHubSpokeOptions
+{
+    /** Body of `crypto ikev2 proposal` (one IOS command per line). */
+    std::string ikeProposal{"encryption aes-gcm-256\nprf sha256\ngroup 19"};
+    /** What follows `crypto ipsec transform-set NAME` (IOS transform words). */
+    std::string transformSet{"esp-gcm 256"};
+    /** ESP transport mode (`mode transport`) or tunnel mode. */
+    bool espTransport{true};
+    /** `tunnel mode ipsec ipv4` (VTI) instead of GRE/IPsec. */
+    bool vti{false};
+    /** Spoke i (1-based) gets tunnel subnet tunnelNetwork + i*256, /30: hub .1, spoke .2. */
+    Ipv4Address tunnelNetwork{"172.16.0.0"};
+    /** Spoke i's pre-shared key (both directions): pskPrefix + i. */
+    std::string pskPrefix{"flexvpn-spoke"};
+    /** `dpd INTERVAL RETRY on-demand|periodic` on both sides; empty: none. */
+    std::string dpd{"10 2 on-demand"};
+    /** CHILD_SA lifetime in seconds (`set security-association lifetime seconds`); 0: default. */
+    uint32_t childLifetime{0};
+    /** IKE SA lifetime in seconds (IKEv2 profile `lifetime`); 0: default. */
+    uint32_t ikeLifetime{0};
+};
+
+/**
+ * \ingroup vpn
+ * \brief What InstallHubAndSpokes built: the daemons (not started: set their
+ * start times or leave them at 0) and the IOS configurations it generated.
+ */
+struct FlexVpnHubAndSpokes
+{
+    Ptr<Ikev2Daemon> hub;
+    std::vector<Ptr<Ikev2Daemon>> spokes;
+    std::string hubConfig;
+    std::vector<std::string> spokeConfigs;
+    /** The hub's daemon first, then the spokes'. */
+    std::vector<Ptr<Ikev2Daemon>> All() const;
+};
 
 /**
  * \ingroup vpn
@@ -38,6 +96,22 @@ class FlexVpnHelper
      * the simulation with "<hostname> line N: reason".
      */
     Ptr<Ikev2Daemon> Install(Ptr<Node> node, const std::string& iosConfig, bool initiate) const;
+
+    /**
+     * Configures a hub and its spokes: one tunnel interface per spoke on the
+     * hub (`TunnelI` for spoke I, 1-based), `Tunnel0` on each spoke towards
+     * the hub, each with its own pre-shared key; IKEv2 and IPsec from the
+     * options' policy objects; static routes sending every site's LANs into
+     * the tunnels (the hub routes spoke I's LANs into TunnelI, a spoke routes
+     * every other site's LANs into Tunnel0, so spoke-to-spoke traffic is
+     * decrypted and re-encrypted at the hub). A site's LANs are the connected
+     * subnets of its other interfaces (loopback and tunnels excepted).
+     * Spokes initiate. The generated configurations go through Install, so
+     * the result is what those IOS texts would give.
+     */
+    FlexVpnHubAndSpokes InstallHubAndSpokes(const FlexVpnSite& hub,
+                                            const std::vector<FlexVpnSite>& spokes,
+                                            const FlexVpnHubSpokeOptions& options = {}) const;
 
     /** The tunnel interface \p name (e.g. "Tunnel0") created on \p node, or nullptr. */
     static Ptr<VpnTunnelNetDevice> GetTunnel(Ptr<Node> node, const std::string& name);

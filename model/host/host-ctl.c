@@ -17,10 +17,14 @@ static const char help_text[] =
     "show crypto ikev2 proposal [NAME]  configured proposals\n"
     "show crypto ikev2 policy [NAME]    configured policies\n"
     "show crypto ikev2 profile [NAME]   configured profiles\n"
+    "show crypto isakmp sa              IKEv1 phase-1 SAs (IOS layout)\n"
+    "show crypto isakmp policy          configured ISAKMP policies\n"
     "show drops                         packets dropped, by reason\n"
     "initiate [TunnelN]                 bring a tunnel up now (all tunnels without a name)\n"
     "clear crypto ikev2 sa [ID]         delete IKE SAs (all, or the one with this id)\n"
     "clear crypto ipsec sa              delete every CHILD_SA (tunnels come back on traffic)\n"
+    "initiate isakmp ADDRESS            IKEv1 Main Mode to ADDRESS now\n"
+    "clear crypto isakmp [CONN-ID]      delete phase-1 SAs (all, or this conn-id)\n"
     "rekey child TunnelN                rekey the tunnel's CHILD_SA now\n"
     "rekey ike TunnelN                  rekey the tunnel's IKE SA now\n"
     "dpd TunnelN                        send a liveness check to the tunnel's peer now\n"
@@ -100,6 +104,10 @@ static int parse_show(char **w, int n, vpn_host_ctl_req *req, char *err, size_t 
         req->detail = n == 4;
         return 0;
     }
+    if (eq(w, n, 2, "isakmp") && n == 4 && (eq(w, n, 3, "sa") || eq(w, n, 3, "policy"))) {
+        req->cmd = eq(w, n, 3, "sa") ? VPN_HOST_CMD_SHOW_ISAKMP_SA : VPN_HOST_CMD_SHOW_ISAKMP_POLICY;
+        return 0;
+    }
     return bad(err, errlen, "unknown show crypto command", line);
 }
 
@@ -161,6 +169,12 @@ int vpn_host_ctl_parse(const char *line, vpn_host_ctl_req *req, char *err, size_
         req->cmd = VPN_HOST_CMD_STATUS;
         return 0;
     }
+    if (eq(w, n, 0, "initiate") && eq(w, n, 1, "isakmp")) {
+        if (n != 3)
+            return bad(err, errlen, "usage: initiate isakmp ADDRESS", line);
+        req->cmd = VPN_HOST_CMD_INITIATE_ISAKMP;
+        return set_arg(req, w[2], err, errlen, line);
+    }
     if (eq(w, n, 0, "initiate") && n <= 2) {
         req->cmd = VPN_HOST_CMD_INITIATE;
         if (n == 2 && !tunnel_name(w[1]))
@@ -173,6 +187,15 @@ int vpn_host_ctl_parse(const char *line, vpn_host_ctl_req *req, char *err, size_
             if (n == 5) {
                 if (parse_id(w[4], &req->id) != 0)
                     return bad(err, errlen, "clear crypto ikev2 sa takes an IKE SA id (a number > 0)", line);
+                req->has_id = true;
+            }
+            return 0;
+        }
+        if (eq(w, n, 2, "isakmp") && n <= 4) {
+            req->cmd = VPN_HOST_CMD_CLEAR_ISAKMP;
+            if (n == 4) {
+                if (parse_id(w[3], &req->id) != 0)
+                    return bad(err, errlen, "clear crypto isakmp takes a conn-id (a number > 0)", line);
                 req->has_id = true;
             }
             return 0;

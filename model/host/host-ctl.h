@@ -37,6 +37,10 @@ typedef enum vpn_host_cmd {
     VPN_HOST_CMD_DPD,               /* dpd TunnelN */
     VPN_HOST_CMD_STATUS,            /* status */
     VPN_HOST_CMD_HELP,              /* help */
+    VPN_HOST_CMD_SHOW_ISAKMP_SA,    /* show crypto isakmp sa */
+    VPN_HOST_CMD_SHOW_ISAKMP_POLICY, /* show crypto isakmp policy */
+    VPN_HOST_CMD_CLEAR_ISAKMP,      /* clear crypto isakmp [CONN-ID] */
+    VPN_HOST_CMD_INITIATE_ISAKMP,   /* initiate isakmp ADDRESS */
 } vpn_host_cmd;
 
 typedef struct vpn_host_ctl_req {
@@ -44,7 +48,7 @@ typedef struct vpn_host_ctl_req {
     bool detail;
     char arg[64];   /* tunnel or object name, "" when none */
     bool has_id;
-    uint32_t id;    /* clear crypto ikev2 sa ID */
+    uint32_t id;    /* clear crypto ikev2 sa ID, clear crypto isakmp CONN-ID */
 } vpn_host_ctl_req;
 
 /*

@@ -127,10 +127,10 @@ int vpn_host_plan_build(const vpn_conf *c, vpn_host_plan *plan, char *err, size_
         if (f->is_tunnel && (rc = add_tunnel(c, f, plan, err, errlen)) != 0)
             return rc;
     }
-    if (plan->n_tunnel == 0)
+    if (plan->n_tunnel == 0 && c->n_isakmp_policy == 0)
         return fail(err, errlen, VPN_ERR_POLICY, 0,
                     "no tunnel interface: vpnd needs an `interface TunnelN` with `tunnel mode ipsec ipv4` "
-                    "and `tunnel protection ipsec profile`");
+                    "and `tunnel protection ipsec profile` (or, for IKEv1 phase 1 only, a `crypto isakmp policy`)");
     for (size_t i = 0; i < c->n_route; i++) {
         const vpn_conf_route *r = &c->route[i];
         vpn_host_tunnel *t = NULL;

@@ -50,9 +50,20 @@ static bool env_counters(void *user, uint32_t child_id, vpn_show_child_counters 
 
 typedef int (*render_env_fn)(const vpn_ikev2_ctx *, uint64_t, bool, const vpn_show_ikev2_env *, vpn_show_buf *);
 
+void vpnd_show_begin(vpn_show_buf *b, size_t cap)
+{
+    vpn_show_init(b, g_malloc(cap), cap);
+}
+
+void vpnd_show_end(vpn_show_buf *b, GString *out)
+{
+    g_string_append_len(out, b->p, (gssize)b->len);
+    g_free(b->p);
+    b->p = NULL;
+}
+
 static int render_env(vpnd *d, render_env_fn fn, bool detail, GString *out)
 {
-    char *buf = g_malloc(SHOW_CAP);
     vpn_show_buf b;
     vpn_show_ikev2_env env;
     int rc;
@@ -61,24 +72,21 @@ static int render_env(vpnd *d, render_env_fn fn, bool detail, GString *out)
     env.user = d;
     env.interface_name = env_iface;
     env.child_counters = env_counters;
-    vpn_show_init(&b, buf, SHOW_CAP);
+    vpnd_show_begin(&b, SHOW_CAP);
     rc = fn(d->ike, vpnd_now(), detail, &env, &b);
-    g_string_append_len(out, buf, (gssize)b.len);
-    g_free(buf);
+    vpnd_show_end(&b, out);
     return rc == VPN_ERR_NOSPACE ? 0 : rc;
 }
 
 static int render_conf(vpnd *d, int (*fn)(const vpn_conf *, const char *, vpn_show_buf *), const char *name,
                        GString *out)
 {
-    char *buf = g_malloc(SHOW_CAP);
     vpn_show_buf b;
     int rc;
 
-    vpn_show_init(&b, buf, SHOW_CAP);
+    vpnd_show_begin(&b, SHOW_CAP);
     rc = fn(d->conf, name && name[0] ? name : NULL, &b);
-    g_string_append_len(out, buf, (gssize)b.len);
-    g_free(buf);
+    vpnd_show_end(&b, out);
     if (rc == VPN_ERR_NOTFOUND) {
         g_string_append_printf(out, "%% no such object: %s\n", name);
         return 1;
@@ -200,12 +208,10 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
     }
     switch (r.cmd) {
     case VPN_HOST_CMD_SHOW_IKEV2_SA: {
-        char *buf = g_malloc(SHOW_CAP);
         vpn_show_buf b;
-        vpn_show_init(&b, buf, SHOW_CAP);
+        vpnd_show_begin(&b, SHOW_CAP);
         vpn_show_ikev2_sa(d->ike, vpnd_now(), r.detail, &b);
-        g_string_append_len(out, buf, (gssize)b.len);
-        g_free(buf);
+        vpnd_show_end(&b, out);
         return 0;
     }
     case VPN_HOST_CMD_SHOW_IPSEC_SA:
@@ -213,12 +219,10 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
     case VPN_HOST_CMD_SHOW_SESSION:
         return render_env(d, vpn_show_crypto_session, r.detail, out);
     case VPN_HOST_CMD_SHOW_IKEV2_STATS: {
-        char *buf = g_malloc(SHOW_CAP);
         vpn_show_buf b;
-        vpn_show_init(&b, buf, SHOW_CAP);
+        vpnd_show_begin(&b, SHOW_CAP);
         vpn_show_ikev2_stats(d->ike, &b);
-        g_string_append_len(out, buf, (gssize)b.len);
-        g_free(buf);
+        vpnd_show_end(&b, out);
         return 0;
     }
     case VPN_HOST_CMD_SHOW_IKEV2_PROPOSAL:
@@ -283,6 +287,16 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
     case VPN_HOST_CMD_HELP:
         g_string_append(out, vpn_host_ctl_help());
         return 0;
+    case VPN_HOST_CMD_SHOW_ISAKMP_SA:
+        vpnd_ikev1_show_sa(d, out);
+        return 0;
+    case VPN_HOST_CMD_SHOW_ISAKMP_POLICY:
+        vpnd_ikev1_show_policy(d, out);
+        return 0;
+    case VPN_HOST_CMD_INITIATE_ISAKMP:
+        return vpnd_ikev1_initiate(d, r.arg, out);
+    case VPN_HOST_CMD_CLEAR_ISAKMP:
+        return vpnd_ikev1_clear(d, r.has_id, r.id, out);
     }
     return 1;
 }
@@ -313,7 +327,7 @@ static gboolean on_ctl(gint fd, GIOCondition cond, gpointer user)
     }
     line[n] = '\0';
     out = g_string_new(NULL);
-    if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
+    if (memchr(line, '\0', n) != NULL) {
         g_string_append(out, "% NUL byte in command\n");
         code = 1;
     } else if (!memchr(line, '\n', n)) {

@@ -6,6 +6,7 @@
 #include "vpnd.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "common/vpn-err.h"
@@ -69,7 +70,7 @@ void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id)
     }
     fprintf(d->ike_keys, "%s\n", line);
     fflush(d->ike_keys);
-    memset(line, 0, sizeof line);
+    OPENSSL_cleanse(line, sizeof line); /* a plain memset of a dying buffer may be dropped */
 }
 
 void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir)
@@ -87,7 +88,7 @@ void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir)
     }
     fprintf(d->esp_keys, "%s\n", line);
     fflush(d->esp_keys);
-    memset(line, 0, sizeof line);
+    OPENSSL_cleanse(line, sizeof line);
 }
 
 static int read_file(const char *path, gchar **buf, gsize *len, char *err, size_t errlen, const char *tp)
@@ -145,7 +146,7 @@ int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
             if (read_file(tp->key_file, &buf, &len, err, errlen, tp->name))
                 return -1;
             rc = vpn_x509_key_load(&key, (const uint8_t *)buf, len);
-            memset(buf, 0, len);
+            OPENSSL_cleanse(buf, len);
             g_free(buf);
             if (rc != 0) {
                 snprintf(err, errlen, "line %d: trustpoint %s: %s: %s", tp->line, tp->name, tp->key_file,

@@ -203,6 +203,7 @@ static void teardown(vpnd *d)
     vpnd_ctl_close(d);
     vpnd_net_close(d);
     vpnd_dp_close(d);
+    vpnd_ikev1_free(d);
     if (d->children)
         g_hash_table_destroy(d->children);
     d->children = NULL;

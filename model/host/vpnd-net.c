@@ -24,7 +24,7 @@
 
 #define RX_CAP (VPN_PKT_HEADROOM + 65536 + VPN_PKT_TAILROOM)
 
-static void to_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+void vpnd_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
     memset(ss, 0, sizeof *ss);
     if (a->family == VPN_AF_INET6) {
@@ -86,7 +86,7 @@ static ssize_t send_from(int fd, const vpn_addr *src, const vpn_addr *dst, uint1
     } cb;
     struct msghdr m;
 
-    to_sockaddr(dst, port, &ss, &sl);
+    vpnd_sockaddr(dst, port, &ss, &sl);
     memset(&m, 0, sizeof m);
     memset(&cb, 0, sizeof cb);
     m.msg_name = &ss;
@@ -248,6 +248,12 @@ static gboolean on_udp(gint fd, GIOCondition cond, gpointer user)
             if (k == VPN_NATT_KEEPALIVE)
                 continue;
         }
+        /* RFC 2408 3.1: major version 1 in the high nibble of octet 17
+         * (RFC 7296 3.1 puts 2 there): IKEv1 goes to its own engine. */
+        if (s->port == VPN_IKE_PORT && n >= 28 && buf[VPN_PKT_HEADROOM + 17] >> 4 == 1) {
+            vpnd_ikev1_input(d, &local.addr, &remote.addr, remote.port, buf + VPN_PKT_HEADROOM, (size_t)n);
+            continue;
+        }
         vpn_ikev2_recv(d->ike, vpnd_now(), &local, &remote, buf + VPN_PKT_HEADROOM, (size_t)n);
     }
     vpnd_reschedule(d);
@@ -282,7 +288,7 @@ static int open_one(vpnd *d, int family, int type, int proto, uint16_t port, cha
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
         memset(&any, 0, sizeof any);
         any.family = family == AF_INET6 ? VPN_AF_INET6 : VPN_AF_INET;
-        to_sockaddr(&any, port, &ss, &sl);
+        vpnd_sockaddr(&any, port, &ss, &sl);
         if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
             snprintf(err, errlen, "bind UDP %s port %u: %s", family == AF_INET6 ? "[::]" : "0.0.0.0", port,
                      strerror(errno));
@@ -335,6 +341,7 @@ static gboolean on_timer(gpointer user)
     d->timer_at = UINT64_MAX;
     vpn_ikev2_timeout(d->ike, now);
     vpn_sad_tick(d->sad, now);
+    vpnd_ikev1_tick(d, now);
     vpnd_reschedule(d);
     return G_SOURCE_REMOVE;
 }
@@ -345,8 +352,11 @@ void vpnd_reschedule(vpnd *d)
     uint64_t sad = vpn_sad_next_deadline(d->sad);
     uint64_t now = vpnd_now(), ms;
 
+    uint64_t v1 = vpnd_ikev1_deadline(d);
     if (sad < next)
         next = sad;
+    if (v1 < next)
+        next = v1;
     if (next == d->timer_at && d->timer)
         return;
     if (d->timer)

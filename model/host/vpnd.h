@@ -7,6 +7,7 @@
  *   vpnd-dp.c     TUN devices, routes, SA install/removal, ESP in and out
  *   vpnd-ctl.c    the control socket and its commands
  *   vpnd-keys.c   Wireshark key files, certificates from trustpoints
+ *   vpnd-ikev1.c  IKEv1 phase 1 (crypto isakmp), UDP 500 version 1.0
  */
 #ifndef VPND_H
 #define VPND_H
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "common/rng.h"
 #include "common/vpn-log.h"
@@ -25,6 +27,7 @@
 #include "ikev2/ikev2-engine.h"
 #include "ipsec/esp.h"
 #include "ipsec/sa.h"
+#include "show/show.h"
 
 /* Drops the daemon counts (`show drops`), besides the engine's and the SAs'. */
 typedef enum vpnd_drop {
@@ -114,6 +117,11 @@ typedef struct vpnd {
     GPtrArray *certs;      /* vpn_x509* */
     GPtrArray *keys;       /* vpn_sig_key* */
 
+    /* IKEv1 phase 1 (vpnd-ikev1.c) */
+    GPtrArray *p1;          /* its SAs, NULL until the first */
+    uint32_t p1_next_conn;  /* next conn-id */
+    FILE *ikev1_keys;       /* KEYDIR/ikev1_decryption_table, opened on first use */
+
     uint64_t drops[VPND_DROP_COUNT];
     gint64 started_us;
     GMainLoop *loop;
@@ -129,6 +137,8 @@ void vpnd_log_cb(void *user, vpn_log_level level, const char *engine, const char
 int vpnd_net_open(vpnd *d, char *err, size_t errlen);
 void vpnd_net_close(vpnd *d);
 void vpnd_ike_send(void *user, const vpn_ikev2_dgram *dg);
+/* a and port as a socket address (IPv6 if a is, else IPv4). */
+void vpnd_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 /* Sends a protected packet (pkt holds outer IP [+ UDP] + ESP as encap made it). */
 int vpnd_esp_send(vpnd *d, const vpn_sa *sa, const uint8_t *pkt, size_t len);
 /* Re-arms the one timer at the engine's / SAD's next deadline. */
@@ -153,6 +163,10 @@ int vpnd_ctl_open(vpnd *d, char *err, size_t errlen);
 void vpnd_ctl_close(vpnd *d);
 /* Runs one command line; the answer text goes into out, returns the exit code. */
 int vpnd_ctl_exec(vpnd *d, const char *line, GString *out);
+/* Scratch space for a core renderer (show/): begin allocates cap bytes
+ * into b, end appends what was rendered to out and frees them. */
+void vpnd_show_begin(vpn_show_buf *b, size_t cap);
+void vpnd_show_end(vpn_show_buf *b, GString *out);
 
 /* vpnd-keys.c */
 int vpnd_keys_open(vpnd *d, char *err, size_t errlen);
@@ -161,5 +175,18 @@ void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id);
 void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir);
 int vpnd_pki_load(vpnd *d, char *err, size_t errlen);
 void vpnd_pki_free(vpnd *d);
+
+/* vpnd-ikev1.c */
+/* An ISAKMP datagram with version 1.0 that arrived on UDP 500. */
+void vpnd_ikev1_input(vpnd *d, const vpn_addr *local, const vpn_addr *remote, uint16_t rport,
+                      const uint8_t *dg, size_t len);
+uint64_t vpnd_ikev1_deadline(const vpnd *d);
+void vpnd_ikev1_tick(vpnd *d, uint64_t now);
+/* Control commands; the answer goes into out, the exit code is returned. */
+int vpnd_ikev1_initiate(vpnd *d, const char *peer, GString *out);
+int vpnd_ikev1_clear(vpnd *d, bool has_id, uint32_t conn_id, GString *out);
+void vpnd_ikev1_show_sa(vpnd *d, GString *out);
+void vpnd_ikev1_show_policy(vpnd *d, GString *out);
+void vpnd_ikev1_free(vpnd *d);
 
 #endif

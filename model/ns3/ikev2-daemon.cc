@@ -24,6 +24,7 @@ extern "C" {
 #include "common/vpn-err.h"
 #include "conf/conf.h"
 #include "ikev2/ikev2-engine.h"
+#include "ipsec/esp.h"
 #include "ipsec/sa.h"
 #include "show/show-ikev2.h"
 #include "show/show.h"
@@ -112,6 +113,11 @@ Ikev2Daemon::GetTypeId()
                             "A CHILD_SA pair was installed (child id, peer, transform).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_childUpTrace),
                             "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("ChildSaDown",
+                            "A CHILD_SA pair went away: replaced by a rekey, deleted (by either "
+                            "side, or with its IKE SA), or expired (child id, peer, reason).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_childDownTrace),
+                            "ns3::Ikev2Daemon::SaTracedCallback")
             .AddTraceSource("ChildSaRekeyed",
                             "A CHILD_SA pair was replaced by a rekey (old id, new id).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_childRekeyTrace),
@@ -174,6 +180,24 @@ void
 Ikev2Daemon::Protect(Ptr<VpnTunnelNetDevice> tunnel, const std::string& ipsecProfile, bool initiate)
 {
     m_protected.push_back({tunnel, ipsecProfile, initiate, Seconds(0), false});
+    // The tunnel sizes its MTU for the transforms the profile may negotiate.
+    const vpn_conf_ipsec_profile* ip =
+        m_conf ? vpn_conf_find_ipsec_profile(m_conf, ipsecProfile.c_str()) : nullptr;
+    for (size_t i = 0; ip && i < ip->n_transform_set; i++)
+    {
+        const vpn_conf_transform_set* ts = vpn_conf_find_transform_set(m_conf, ip->transform_set[i]);
+        if (!ts)
+        {
+            continue;
+        }
+        vpn_esp_shape shape{};
+        shape.encr_id = ts->encr.id;
+        shape.encr_key_bits = ts->encr.bits;
+        shape.integ_id = ts->integ;
+        shape.mode = ts->mode == VPN_CONF_MODE_TRANSPORT ? VPN_ESP_TRANSPORT : VPN_ESP_TUNNEL;
+        shape.outer_family = VPN_AF_INET;
+        tunnel->AddConfiguredEsp(shape);
+    }
 }
 
 void
@@ -491,6 +515,7 @@ Ikev2Daemon::OnEvent(const vpn_ikev2_event* ev)
     }
     case VPN_IKEV2_EV_CHILD_DOWN:
         RemoveChild(ev->child->id);
+        m_childDownTrace(ev->child->id, peer, vpn_ikev2_reason_name(ev->reason));
         break;
     case VPN_IKEV2_EV_CHILD_EXPIRING:
         break;

@@ -146,6 +146,7 @@ class Ikev2Daemon : public Application
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_ikeDownTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_failureTrace;
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_childUpTrace;
+    TracedCallback<uint32_t, Ipv4Address, const std::string&> m_childDownTrace;
     TracedCallback<uint32_t, uint32_t> m_childRekeyTrace;
     TracedCallback<uint32_t, uint32_t> m_ikeRekeyTrace;
 };

@@ -8,7 +8,10 @@
 #include "ns3/channel.h"
 #include "ns3/enum.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/ipv4-routing-protocol.h"
+#include "ns3/ipv4.h"
 #include "ns3/log.h"
+#include "ns3/loopback-net-device.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
 #include "ns3/string.h"
@@ -21,7 +24,10 @@ extern "C" {
 #include "ipsec/esp.h"
 #include "ipsec/pkt.h"
 #include "ipsec/sa.h"
+#include "crypto/crypto-ids.h"
 }
+
+#include <algorithm>
 
 namespace ns3
 {
@@ -51,11 +57,19 @@ VpnTunnelNetDevice::GetTypeId()
             .SetGroupName("Vpn")
             .AddConstructor<VpnTunnelNetDevice>()
             .AddAttribute("Mtu",
-                          "IP MTU of the tunnel (IOS `ip mtu`); leave room for GRE and ESP.",
-                          UintegerValue(1400),
+                          "IP MTU of the tunnel (IOS `ip mtu`, 68 or more); 0 derives it: the WAN "
+                          "MTU less the GRE and ESP overhead of the outbound SA (NAT-T "
+                          "included) or, before there is one, of the configured transforms.",
+                          UintegerValue(0),
                           MakeUintegerAccessor(&VpnTunnelNetDevice::SetMtu,
                                                &VpnTunnelNetDevice::GetMtu),
-                          MakeUintegerChecker<uint16_t>(68, 65535 - 200))
+                          MakeUintegerChecker<uint16_t>(0, 65535 - 200))
+            .AddAttribute("WanMtu",
+                          "MTU of the WAN below the tunnel; 0 takes it from the device the "
+                          "tunnel destination is routed over.",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&VpnTunnelNetDevice::m_wanMtu),
+                          MakeUintegerChecker<uint16_t>())
             .AddAttribute("Mode",
                           "Encapsulation: GRE with ESP transport, or VTI (ESP tunnel).",
                           EnumValue(VpnTunnelNetDevice::GRE_IPSEC),
@@ -105,7 +119,9 @@ VpnTunnelNetDevice::GetTypeId()
 
 VpnTunnelNetDevice::VpnTunnelNetDevice()
     : m_ifIndex(0),
-      m_mtu(1400),
+      m_mtu(0),
+      m_wanMtu(0),
+      m_derivedMtu(0),
       m_address(Mac48Address::Allocate()),
       m_mode(GRE_IPSEC),
       m_hasKey(false),
@@ -171,6 +187,85 @@ void
 VpnTunnelNetDevice::SetOutboundSa(vpn_sa* sa)
 {
     m_outSa = sa;
+    m_derivedMtu = 0; // NAT-T or another transform may have been negotiated
+}
+
+void
+VpnTunnelNetDevice::AddConfiguredEsp(const vpn_esp_shape& shape)
+{
+    m_configuredEsp.push_back(shape);
+    m_derivedMtu = 0;
+}
+
+uint16_t
+VpnTunnelNetDevice::GetWanMtu() const
+{
+    if (m_wanMtu)
+    {
+        return m_wanMtu;
+    }
+    Ptr<Ipv4> ipv4 = m_node ? m_node->GetObject<Ipv4>() : nullptr;
+    if (!ipv4 || !ipv4->GetRoutingProtocol())
+    {
+        return 1500;
+    }
+    // Where ESP to the tunnel destination leaves, as VpnIpsecStack sends it.
+    Ipv4Header h;
+    h.SetSource(m_source);
+    h.SetDestination(m_destination);
+    h.SetProtocol(50);
+    Socket::SocketErrno err = Socket::ERROR_NOTERROR;
+    Ptr<Ipv4Route> r = ipv4->GetRoutingProtocol()->RouteOutput(Create<Packet>(), h, nullptr, err);
+    Ptr<NetDevice> dev = r ? r->GetOutputDevice() : nullptr;
+    if (!dev || dev == this || DynamicCast<LoopbackNetDevice>(dev))
+    {
+        int32_t i = ipv4->GetInterfaceForAddress(m_source);
+        dev = i > 0 ? ipv4->GetNetDevice(static_cast<uint32_t>(i)) : nullptr;
+    }
+    if (!dev || dev == this || DynamicCast<LoopbackNetDevice>(dev))
+    {
+        return 1500;
+    }
+    return dev->GetMtu();
+}
+
+// The WAN MTU less the overhead, computed by the core (vpn_esp_tunnel_mtu):
+// of the outbound SA as negotiated, else the worst of the configured
+// transforms, else of a conservative guess (AES-CBC, HMAC-SHA-512, NAT-T).
+uint16_t
+VpnTunnelNetDevice::DeriveMtu() const
+{
+    std::vector<vpn_esp_shape> shapes = m_configuredEsp;
+    vpn_esp_shape s{};
+    if (m_outSa && vpn_esp_shape_of(m_outSa, &s) == 0)
+    {
+        shapes = {s};
+    }
+    if (shapes.empty())
+    {
+        s.encr_id = VPN_ENCR_AES_CBC;
+        s.encr_key_bits = 256;
+        s.integ_id = VPN_AUTH_HMAC_SHA2_512_256;
+        s.mode = VPN_ESP_TUNNEL;
+        s.udp_encap = true;
+        shapes = {s};
+    }
+    vpn_gre_hdr gre{};
+    gre.has_key = m_key != 0;
+    size_t greLen = m_mode == GRE_IPSEC ? vpn_gre_hdr_len(&gre) : 0;
+    uint16_t wan = GetWanMtu();
+    size_t best = 65535;
+    for (vpn_esp_shape& sh : shapes)
+    {
+        sh.outer_family = VPN_AF_INET;
+        size_t mtu = 0;
+        if (vpn_esp_tunnel_mtu(&sh, wan, greLen, &mtu) != 0)
+        {
+            mtu = 68; // a WAN too small for ESP: IPv4's minimum
+        }
+        best = std::min(best, mtu);
+    }
+    return static_cast<uint16_t>(std::max<size_t>(best, 68));
 }
 
 vpn_sa*
@@ -363,6 +458,10 @@ VpnTunnelNetDevice::GetAddress() const
 bool
 VpnTunnelNetDevice::SetMtu(const uint16_t mtu)
 {
+    if (mtu != 0 && mtu < 68)
+    {
+        return false; // RFC 791: every IPv4 link carries 68 bytes
+    }
     m_mtu = mtu;
     return true;
 }
@@ -370,7 +469,15 @@ VpnTunnelNetDevice::SetMtu(const uint16_t mtu)
 uint16_t
 VpnTunnelNetDevice::GetMtu() const
 {
-    return m_mtu;
+    if (m_mtu)
+    {
+        return m_mtu;
+    }
+    if (!m_derivedMtu)
+    {
+        m_derivedMtu = DeriveMtu();
+    }
+    return m_derivedMtu;
 }
 
 bool

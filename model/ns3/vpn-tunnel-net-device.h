@@ -28,6 +28,7 @@
 
 struct vpn_gre_tunnel;
 struct vpn_sa;
+struct vpn_esp_shape;
 
 namespace ns3
 {
@@ -53,6 +54,19 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     /** The outbound SA to protect with (nullptr: drop everything). */
     void SetOutboundSa(struct vpn_sa* sa);
     struct vpn_sa* GetOutboundSa() const;
+
+    /**
+     * A transform the tunnel may be protected with (from its ipsec profile):
+     * until an SA is installed, the derived MTU is the smallest these allow.
+     */
+    void AddConfiguredEsp(const struct vpn_esp_shape& shape);
+
+    /**
+     * The MTU of the WAN the tunnel's packets leave by: attribute WanMtu, or
+     * the MTU of the device the tunnel destination is routed over (else of
+     * the tunnel source's device, else 1500).
+     */
+    uint16_t GetWanMtu() const;
 
     Mode GetMode() const;
     Ipv4Address GetTunnelSource() const;
@@ -117,10 +131,14 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
   private:
     void Drop(Ptr<const Packet> packet, const std::string& reason);
     void EnsureGre();
+    uint16_t DeriveMtu() const;
 
     Ptr<Node> m_node;
     uint32_t m_ifIndex;
-    uint16_t m_mtu;
+    uint16_t m_mtu;                  //!< `ip mtu`; 0: derived
+    uint16_t m_wanMtu;               //!< 0: found by routing
+    mutable uint16_t m_derivedMtu;   //!< cache of DeriveMtu; 0: stale
+    std::vector<struct vpn_esp_shape> m_configuredEsp;
     Mac48Address m_address;
     Mode m_mode;
     std::string m_name;

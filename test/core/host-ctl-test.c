@@ -68,6 +68,17 @@ static void test_commands(void **state)
     assert_int_equal(r.cmd, VPN_HOST_CMD_DPD);
     assert_int_equal(ok("status").cmd, VPN_HOST_CMD_STATUS);
     assert_int_equal(ok("help").cmd, VPN_HOST_CMD_HELP);
+    assert_int_equal(ok("show crypto isakmp sa").cmd, VPN_HOST_CMD_SHOW_ISAKMP_SA);
+    assert_int_equal(ok("show crypto isakmp policy").cmd, VPN_HOST_CMD_SHOW_ISAKMP_POLICY);
+    r = ok("initiate isakmp 192.0.2.1");
+    assert_int_equal(r.cmd, VPN_HOST_CMD_INITIATE_ISAKMP);
+    assert_string_equal(r.arg, "192.0.2.1");
+    r = ok("clear crypto isakmp");
+    assert_int_equal(r.cmd, VPN_HOST_CMD_CLEAR_ISAKMP);
+    assert_false(r.has_id);
+    r = ok("clear crypto isakmp 1001");
+    assert_true(r.has_id);
+    assert_int_equal(r.id, 1001);
     assert_non_null(strstr(vpn_host_ctl_help(), "rekey child TunnelN"));
 }
 
@@ -80,7 +91,10 @@ static void test_refusals(void **state)
     refused("", "empty command");
     refused("frobnicate", "unknown command: 'frobnicate' (try 'help')");
     refused("show crypto ikev2 sa verbose", "unknown show crypto ikev2 command");
-    refused("show crypto isakmp sa", "unknown show crypto command");
+    refused("show crypto isakmp sa detail", "unknown show crypto command");
+    refused("show crypto isakmp", "unknown show crypto command");
+    refused("initiate isakmp", "usage: initiate isakmp ADDRESS");
+    refused("clear crypto isakmp x", "conn-id");
     refused("show version", "unknown show command");
     refused("initiate eth0", "TunnelN");
     refused("initiate Tunnel0 now", "unknown command");

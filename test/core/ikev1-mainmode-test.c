@@ -338,6 +338,32 @@ static void test_isakmp_policies(void **state)
     vpn_conf_del(cr2_conf);
 }
 
+/* The capacity a caller sizes its buffer with holds the widest rows: IPv6
+ * addresses of full length, the largest conn-id, a dead SA. */
+static void test_show_sa_capacity(void **state)
+{
+    enum { N = 8 };
+    vpn_show_isakmp_row rows[N];
+    size_t cap = VPN_SHOW_ISAKMP_SA_CAP(N);
+    char *out = malloc(cap);
+    vpn_show_buf b;
+    (void)state;
+
+    assert_non_null(out);
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < N; i++) {
+        vpn_addr_parse(&rows[i].local, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff1");
+        vpn_addr_parse(&rows[i].remote, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff2");
+        rows[i].conn_id = 4294967295u;
+    }
+    vpn_show_init(&b, out, cap);
+    assert_int_equal(vpn_show_isakmp_sa(rows, N, &b), 0);
+    assert_false(b.truncated);
+    assert_non_null(strstr(out, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff1 ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff2 "
+                                "MM_NO_STATE    4294967295 DELETED\n"));
+    free(out);
+}
+
 static void test_retransmit(void **state)
 {
     pair p;
@@ -540,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_wrong_psk),
         cmocka_unit_test(test_isakmp_policies),
         cmocka_unit_test(test_legacy_group_refused),
+        cmocka_unit_test(test_show_sa_capacity),
         cmocka_unit_test(test_retransmit),
         cmocka_unit_test(test_delete_and_lifetime),
         cmocka_unit_test(test_garbage),

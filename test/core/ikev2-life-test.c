@@ -622,6 +622,35 @@ static void test_child_rekey_by_lifetime(void **state)
     tp_free(&n);
 }
 
+/* The peer falls silent: the rekey at 90% of 300 s goes unanswered, the
+ * CHILD_SA reaches its hard lifetime (CHILD_DOWN, EXPIRED) and later the
+ * IKE SA gives up retransmitting. The driver hears of the CHILD_SA's end
+ * once, not again when its IKE SA dies. */
+static void test_child_expiry_reported_once(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    dropper dr;
+    uint64_t t0;
+    int e;
+    (void)state;
+
+    a.extra = b.extra = "crypto ipsec profile IPP\n set security-association lifetime seconds 300\n";
+    bring_up(&n, &a, &b);
+    t0 = n.now - 1 * TP_NS;
+    drop(&n, &dr, -1, 0, -1, -1);
+    tp_run_until(&n, t0 + 299 * TP_NS);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_DOWN), 0);
+    tp_run_until(&n, t0 + 301 * TP_NS);
+    e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_DOWN, 0);
+    assert_true(e >= 0);
+    assert_int_equal(n.node[0].ev[e].reason, VPN_IKEV2_R_EXPIRED);
+    tp_run_until(&n, t0 + 400 * TP_NS);
+    assert_true(tp_find_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN, 0) >= 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_DOWN), 1);
+    tp_free(&n);
+}
+
 /* Both rekey the same CHILD_SA at once (RFC 7296 2.8.1): one pair
  * survives on both sides, consistently. */
 static void test_child_rekey_collision(void **state)
@@ -840,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_child_rekey_pfs),
         cmocka_unit_test(test_child_rekey_pfs_mismatch),
         cmocka_unit_test(test_child_rekey_by_lifetime),
+        cmocka_unit_test(test_child_expiry_reported_once),
         cmocka_unit_test(test_child_rekey_collision),
         cmocka_unit_test(test_ike_rekey_initiator),
         cmocka_unit_test(test_ike_rekey_responder),

@@ -244,7 +244,7 @@ static void test_crypto_ipsec_sa(void **state)
              "    #pkts not decompressed: 0, #pkts decompress failed: 0\n"
              "    #send errors 0, #recv errors 0\n\n"
              "     local crypto endpt.: 192.0.2.1, remote crypto endpt.: 192.0.2.2\n"
-             "     plaintext mtu 1406, path mtu 1500, ip mtu 1500, ip mtu idb Tunnel0\n"
+             "     plaintext mtu 1438, path mtu 1500, ip mtu 1500, ip mtu idb Tunnel0\n"
              "     current outbound spi: 0x%X(%u)\n"
              "     PFS (Y/N): N, DH group: none\n\n"
              "     inbound esp sas:\n"

@@ -5,7 +5,8 @@
 # sides agreeing, junk from the network counted and survived, CHILD_SA and
 # IKE SA rekeys during traffic without loss, then a wrong PSK failing with AUTHENTICATION_FAILED and
 # leaving no SA; tshark must decrypt the capture (IKE and ESP, the failed
-# IKE_AUTH included) with vpnd's key files. Root only; a missing
+# IKE_AUTH included) with vpnd's key files; an IKEv1 Main Mode (crypto
+# isakmp) comes up and is cleared beside the tunnel. Root only; a missing
 # prerequisite is a failure that says what is missing, never a skip.
 #
 # usage: host-vpnd-pair.sh VPND VPNCTL WORKDIR [4|6]   (the underlay's IP version)
@@ -74,6 +75,12 @@ interface Tunnel0
  tunnel destination ${O[$3]}
  tunnel protection ipsec profile IPS
 ip route 10.0.$3.0 255.255.255.0 Tunnel0
+crypto isakmp policy 10
+ encryption aes 256
+ hash sha256
+ authentication pre-share
+ group 14
+crypto isakmp key pair-v1-$4 address ${O[$3]}
 C
 }
 conf A 1 2 pair-test-psk-0123456789 >"$W/A.cfg"
@@ -195,6 +202,26 @@ for X in A B; do
     [ "$(wc -l <"$W/keys$X/wireshark/ikev2_decryption_table")" = 2 ] || fail "$X: want 2 IKE key lines after an IKE rekey"
     ctl $X status | grep -q "state=up" || fail "$X: tunnel not up after the rekeys: $(ctl $X status)"
 done
+
+# IKEv1 phase 1 beside the IKEv2 tunnel (crypto isakmp, UDP 500 version
+# 1.0): Main Mode up on both sides, its key line written, and a clear at A
+# deletes it at B too (RFC 2408 3.15).
+ctl A initiate isakmp ${O[2]} >/dev/null || fail "initiate isakmp refused"
+for i in $(seq 100); do
+    ctl A show crypto isakmp sa | grep -q QM_IDLE && ctl B show crypto isakmp sa | grep -q QM_IDLE && break
+    sleep 0.05
+done
+for X in A B; do
+    ctl $X show crypto isakmp sa >"$W/$X.isakmp-sa.txt" || fail "vpnctl $X show crypto isakmp sa"
+    grep -q "^$O2 *$O1 *QM_IDLE *[0-9]* ACTIVE" "$W/$X.isakmp-sa.txt" ||
+        fail "$X: ISAKMP SA not QM_IDLE (dst B, src A): $(cat "$W/$X.isakmp-sa.txt")"
+    [ "$(wc -l <"$W/keys$X/wireshark/ikev1_decryption_table")" = 1 ] || fail "$X: want 1 IKEv1 key line"
+done
+ctl A clear crypto isakmp >/dev/null || fail "clear crypto isakmp refused"
+for i in $(seq 100); do ctl B show crypto isakmp sa | grep -q DELETED && break; sleep 0.05; done
+ctl B show crypto isakmp sa | grep -q "MM_NO_STATE *[0-9]* DELETED" ||
+    fail "B did not take A's Delete: $(ctl B show crypto isakmp sa)"
+ctl A status | grep -q "state=up" || fail "the IKEv1 exchange disturbed the IKEv2 tunnel: $(ctl A status)"
 
 # A wrong PSK: IKE_AUTH fails with AUTHENTICATION_FAILED, no SA stays.
 stop B

@@ -1,6 +1,7 @@
 #!/bin/sh
-# ./scripts/run as a user calls it: an example by name into --out, its
-# outputs listed; bad arguments get a clear error and a non-zero exit.
+# ./scripts/run as a user calls it: without an example name it runs the
+# default (flexvpn-l2l-static); an example by name into --out; its outputs
+# listed; bad arguments get a clear error and a non-zero exit.
 set -eu
 root=$1 work=$2
 rm -rf "$work"
@@ -11,6 +12,18 @@ for f in wan-GW1-1.pcap lan1-hostA-0.pcap tunnel0-gw1.pcap wireshark/esp_sa summ
 done
 echo "$out" | grep -q "Outputs in $work/run" || { echo "no output listing" >&2; exit 1; }
 echo "$out" | grep -q "XDG_CONFIG_HOME=$work/run tshark .* -r $work/run/wan-GW1-1.pcap" || { echo "no tshark hint" >&2; exit 1; }
+# No example named: the default one, flexvpn-l2l-static (HUB1 and SPOKE1).
+out=$("$root/scripts/run" --out "$work/default" --duration=1 2>&1)
+echo "$out"
+for f in wan-HUB1-1.pcap lan1-hostA-0.pcap lan2-hostB-0.pcap tunnel0-hub1.pcap wireshark/esp_sa \
+    wireshark/ikev2_decryption_table show-HUB1.txt show-SPOKE1.txt HUB1.cfg SPOKE1.cfg summary.txt summary.json; do
+    [ -s "$work/default/$f" ] || { echo "default run: missing output $f" >&2; exit 1; }
+done
+echo "$out" | grep -q "^flexvpn-l2l-static: HUB1 <-> SPOKE1" || { echo "default run is not flexvpn-l2l-static" >&2; exit 1; }
+grep -q '"sent": 50, "received": 50' "$work/default/summary.json" || { echo "default run: the flow was not delivered" >&2; exit 1; }
+echo "$out" | grep -q "Outputs in $work/default" || { echo "default run: no output listing" >&2; exit 1; }
+echo "$out" | grep -q "XDG_CONFIG_HOME=$work/default tshark .* -r $work/default/wan-HUB1-1.pcap" ||
+    { echo "default run: no tshark hint for the WAN capture" >&2; exit 1; }
 if err=$("$root/scripts/run" no-such-example --out "$work/x" 2>&1); then
     echo "unknown example accepted" >&2; exit 1
 fi

@@ -115,6 +115,14 @@ struct FlexRun
     uint32_t childRekeys{0};
     double firstWanIkeS{-1};
     std::string failureReason;
+    uint32_t wanMaxIp{0};       // largest IP packet on the WAN (total length)
+    uint32_t wanFragments{0};   // IP fragments on the WAN
+    uint32_t innerMax{0};       // largest inner packet the tunnels encrypted
+    uint32_t innerCount{0};
+    uint16_t hubMtu{0}, spokeMtu{0};
+    std::vector<uint32_t> rekeyedOld;                  // SPOKE1's ChildSaRekeyed old ids
+    std::vector<std::pair<uint32_t, std::string>> down; // SPOKE1's ChildSaDown (id, reason)
+    double lastDownS{-1};
 };
 
 void
@@ -125,6 +133,11 @@ WanTx(FlexRun* r, Ptr<const Packet> p)
     c->RemoveHeader(ppp);
     Ipv4Header ip;
     c->RemoveHeader(ip);
+    r->wanMaxIp = std::max<uint32_t>(r->wanMaxIp, ip.GetPayloadSize() + ip.GetSerializedSize());
+    if (!ip.IsLastFragment() || ip.GetFragmentOffset() != 0)
+    {
+        r->wanFragments++;
+    }
     if (ip.GetProtocol() == 50)
     {
         r->wanEsp++;
@@ -165,9 +178,17 @@ Failure(FlexRun* r, uint32_t, Ipv4Address, const std::string& reason)
 }
 
 void
-ChildRekeyed(FlexRun* r, uint32_t, uint32_t)
+ChildRekeyed(FlexRun* r, uint32_t oldId, uint32_t)
 {
     r->childRekeys++;
+    r->rekeyedOld.push_back(oldId);
+}
+
+void
+ChildDown(FlexRun* r, uint32_t id, Ipv4Address, const std::string& reason)
+{
+    r->down.emplace_back(id, reason);
+    r->lastDownS = Simulator::Now().GetSeconds();
 }
 
 void
@@ -180,6 +201,13 @@ void
 Sent(FlexRun* r, Ptr<const Packet>)
 {
     r->sent++;
+}
+
+void
+Inner(FlexRun* r, Ptr<const Packet> p)
+{
+    r->innerCount++;
+    r->innerMax = std::max(r->innerMax, p->GetSize());
 }
 
 void
@@ -200,7 +228,9 @@ RunFlex(const std::string& spokeKey,
     uint32_t packets,
     double trafficStart,
     double stop,
-    bool onDemand = false)
+    bool onDemand = false,
+    uint32_t payload = 160,
+    double hubStop = 0)
 {
     FlexRun r;
     RngSeedManager::SetSeed(3);
@@ -249,11 +279,21 @@ RunFlex(const std::string& spokeKey,
     spokeIke->TraceConnectWithoutContext("ChildSaUp", MakeBoundCallback(&ChildUp, &r));
     hubIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
     spokeIke->TraceConnectWithoutContext("ChildSaRekeyed", MakeBoundCallback(&ChildRekeyed, &r));
+    spokeIke->TraceConnectWithoutContext("ChildSaDown", MakeBoundCallback(&ChildDown, &r));
+    if (hubStop > 0)
+    {
+        hubIke->SetStopTime(Seconds(hubStop));
+    }
     spokeIke->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &r));
     FlexVpnHelper::GetTunnel(hub, "Tunnel0")
         ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
     FlexVpnHelper::GetTunnel(spoke, "Tunnel0")
         ->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
+    for (Ptr<Node> n : {hub, spoke})
+    {
+        FlexVpnHelper::GetTunnel(n, "Tunnel0")
+            ->TraceConnectWithoutContext("Encrypted", MakeBoundCallback(&Inner, &r));
+    }
     wanDevs.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
     wanDevs.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
 
@@ -265,7 +305,7 @@ RunFlex(const std::string& spokeKey,
     UdpEchoClientHelper client(onDemand ? l1.GetAddress(1) : l2.GetAddress(1), 9);
     client.SetAttribute("MaxPackets", UintegerValue(packets));
     client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
-    client.SetAttribute("PacketSize", UintegerValue(160));
+    client.SetAttribute("PacketSize", UintegerValue(payload));
     ApplicationContainer apps = client.Install(onDemand ? hostB : hostA);
     apps.Start(Seconds(trafficStart));
     apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&Echo, &r));
@@ -276,11 +316,277 @@ RunFlex(const std::string& spokeKey,
     r.spokeIkeUp = spokeIke->GetIkeSasUp();
     r.hubChildren = hubIke->GetChildSasInstalled();
     r.spokeChildren = spokeIke->GetChildSasInstalled();
+    r.hubMtu = FlexVpnHelper::GetTunnel(hub, "Tunnel0")->GetMtu();
+    r.spokeMtu = FlexVpnHelper::GetTunnel(spoke, "Tunnel0")->GetMtu();
+    Simulator::Destroy();
+    return r;
+}
+
+// A hub and `spokes` spokes behind a provider router (PE), each router with
+// one LAN host, configured by FlexVpnHelper::InstallHubAndSpokes. Every
+// spoke host sends `packets` echo requests to the next spoke's host (through
+// the hub) and to the hub's host.
+struct HubSpokeRun
+{
+    uint32_t ikeUp{0}, childUp{0};
+    uint64_t sent{0}, echoed{0};
+    uint64_t hubEncrypted{0}, hubDecrypted{0}, drops{0};
+    uint32_t wanEsp{0}, wanIke{0}, wanOther{0};
+    uint32_t failures{0};
+    std::vector<uint16_t> tunnelMtus; // hub's tunnels, then the spokes'
+    std::string hubConfig;
+    std::string hubIpsecSa; // show crypto ipsec sa at the end
+};
+
+HubSpokeRun
+RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t packets, uint32_t payload = 160)
+{
+    HubSpokeRun r;
+    FlexRun wan; // the WAN counters of RunFlex, reused
+    RngSeedManager::SetSeed(3);
+    RngSeedManager::SetRun(1);
+    Ptr<Node> hub = CreateObject<Node>();
+    Ptr<Node> hubHost = CreateObject<Node>();
+    Ptr<Node> pe = CreateObject<Node>();
+    NodeContainer routers;
+    routers.Create(spokes);
+    NodeContainer hosts;
+    hosts.Create(spokes);
+    PointToPointHelper access;
+    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    access.SetChannelAttribute("Delay", StringValue("5ms"));
+    CsmaHelper lan;
+    NetDeviceContainer hubAccess = access.Install(hub, pe);
+    NetDeviceContainer hubLan = lan.Install(NodeContainer(hub, hubHost));
+    std::vector<NetDeviceContainer> spokeAccess;
+    std::vector<NetDeviceContainer> spokeLan;
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        spokeAccess.push_back(access.Install(routers.Get(i), pe));
+        spokeLan.push_back(lan.Install(NodeContainer(routers.Get(i), hosts.Get(i))));
+    }
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(hub, hubHost, pe));
+    stack.Install(routers);
+    stack.Install(hosts);
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    Ipv4InterfaceContainer hubAccessIf = ip.Assign(hubAccess);
+    ip.SetBase("10.0.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer hubLanIf = ip.Assign(hubLan);
+    std::vector<FlexVpnSite> sites;
+    std::vector<Ipv4InterfaceContainer> spokeLanIf;
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        ip.SetBase(("100.64." + std::to_string(i + 1) + ".0").c_str(), "255.255.255.252");
+        Ipv4InterfaceContainer a = ip.Assign(spokeAccess[i]);
+        sites.push_back({spokeAccess[i].Get(0), a.GetAddress(1)});
+        ip.SetBase(("10." + std::to_string(i + 1) + ".0.0").c_str(), "255.255.255.0");
+        spokeLanIf.push_back(ip.Assign(spokeLan[i]));
+    }
+    FlexVpnHelper flex;
+    FlexVpnHubAndSpokes net =
+        flex.InstallHubAndSpokes({hubAccess.Get(0), hubAccessIf.GetAddress(1)}, sites, options);
+    r.hubConfig = net.hubConfig;
+    for (Ptr<Ikev2Daemon> d : net.All())
+    {
+        d->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &wan));
+    }
+    Ipv4StaticRoutingHelper routing;
+    routing.GetStaticRouting(hubHost->GetObject<Ipv4>())->SetDefaultRoute(hubLanIf.GetAddress(0), 1);
+    UdpEchoServerHelper server(9);
+    server.Install(hubHost).Start(Seconds(0.1));
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        routing.GetStaticRouting(hosts.Get(i)->GetObject<Ipv4>())
+            ->SetDefaultRoute(spokeLanIf[i].GetAddress(0), 1);
+        server.Install(hosts.Get(i)).Start(Seconds(0.1));
+    }
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        std::vector<Ipv4Address> targets{hubLanIf.GetAddress(1)};
+        if (spokes > 1)
+        {
+            targets.push_back(spokeLanIf[(i + 1) % spokes].GetAddress(1));
+        }
+        for (Ipv4Address dst : targets)
+        {
+            UdpEchoClientHelper client(dst, 9);
+            client.SetAttribute("MaxPackets", UintegerValue(packets));
+            client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+            client.SetAttribute("PacketSize", UintegerValue(payload));
+            ApplicationContainer apps = client.Install(hosts.Get(i));
+            apps.Start(Seconds(2.0));
+            apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&Echo, &wan));
+            apps.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&Sent, &wan));
+        }
+    }
+    hubAccess.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &wan));
+    hubAccess.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &wan));
+    std::vector<Ptr<VpnTunnelNetDevice>> tunnels;
+    for (uint32_t i = 1; i <= spokes; i++)
+    {
+        tunnels.push_back(FlexVpnHelper::GetTunnel(hub, "Tunnel" + std::to_string(i)));
+    }
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        tunnels.push_back(FlexVpnHelper::GetTunnel(routers.Get(i), "Tunnel0"));
+    }
+    for (Ptr<VpnTunnelNetDevice> t : tunnels)
+    {
+        t->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &wan));
+    }
+    Time end = Seconds(2.0 + packets * 0.02 + 1.0);
+    Simulator::Schedule(end - MilliSeconds(1), [&r, &net]() {
+        r.hubIpsecSa = net.hub->ShowCryptoIpsecSa(false);
+    });
+    Simulator::Stop(end);
+    Simulator::Run();
+    for (Ptr<Ikev2Daemon> d : net.All())
+    {
+        r.ikeUp += d->GetIkeSasUp();
+        r.childUp += d->GetChildSasInstalled();
+    }
+    for (uint32_t i = 0; i < spokes; i++)
+    {
+        r.hubEncrypted += tunnels[i]->GetPacketsEncrypted();
+        r.hubDecrypted += tunnels[i]->GetPacketsDecrypted();
+    }
+    for (Ptr<VpnTunnelNetDevice> t : tunnels)
+    {
+        r.tunnelMtus.push_back(t->GetMtu());
+    }
+    r.sent = wan.sent;
+    r.echoed = wan.echoed;
+    r.drops = wan.tunnelDrops;
+    r.wanEsp = wan.wanEsp;
+    r.wanIke = wan.wanIke;
+    r.wanOther = wan.wanOther;
+    r.failures = wan.failures;
     Simulator::Destroy();
     return r;
 }
 
 } // namespace
+
+class FlexvpnTunnelMtuTestCase : public TestCase
+{
+  public:
+    FlexvpnTunnelMtuTestCase()
+        : TestCase("the tunnel MTU is the WAN MTU less GRE and ESP: a full packet fits the WAN")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // GRE + ESP transport, AES-GCM-128 over a 1500-byte WAN: 20 (IP) +
+        // 8 (ESP) + 8 (IV) + 16 (ICV) + 2 (trailer), padded to 4; then GRE
+        // (4) and its IP header (20) inside: 1442 (test/core/esp-mtu-test.c).
+        const uint32_t mtu = 1442;
+        FlexRun r = RunFlex("spoke-key", 0.0, 3600, 20, 2.0, 3.0, false, mtu - 28);
+        NS_TEST_EXPECT_MSG_EQ(r.hubMtu, mtu, "HUB1's Tunnel0 MTU derived from the WAN");
+        NS_TEST_EXPECT_MSG_EQ(r.spokeMtu, mtu, "SPOKE1's too (its WAN found through routing)");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 20, "every full-size echo came back");
+        NS_TEST_EXPECT_MSG_EQ(r.innerCount, 40, "one inner packet per request and echo: not fragmented");
+        NS_TEST_EXPECT_MSG_EQ(r.innerMax, mtu, "inner packets of exactly the tunnel MTU");
+        NS_TEST_EXPECT_MSG_EQ(r.wanMaxIp, 1500, "the ESP packets fill the WAN MTU exactly");
+        NS_TEST_EXPECT_MSG_EQ(r.wanFragments, 0, "and are not fragmented");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 40, "one ESP packet each");
+
+        // One byte more: the inner packet is fragmented before the tunnel,
+        // never the ESP packet on the WAN.
+        FlexRun big = RunFlex("spoke-key", 0.0, 3600, 20, 2.0, 3.0, false, mtu - 28 + 1);
+        NS_TEST_EXPECT_MSG_EQ(big.echoed, 20, "oversized echoes still come back");
+        NS_TEST_EXPECT_MSG_EQ(big.innerCount, 80, "each split in two before the tunnel");
+        NS_TEST_EXPECT_MSG_LT_OR_EQ(big.wanMaxIp, 1500, "nothing above the WAN MTU");
+        NS_TEST_EXPECT_MSG_EQ(big.wanFragments, 0, "no fragmented ESP on the WAN");
+    }
+};
+
+class FlexvpnHubSpokeHelperTestCase : public TestCase
+{
+  public:
+    FlexvpnHubSpokeHelperTestCase()
+        : TestCase("InstallHubAndSpokes: 3 spokes, all SAs up, spoke to spoke through the hub")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexVpnHubSpokeOptions o;
+        HubSpokeRun r = RunHubSpoke(3, o, 50);
+        NS_TEST_EXPECT_MSG_EQ(r.ikeUp, 6, "an IKE SA per spoke, on both ends");
+        NS_TEST_EXPECT_MSG_EQ(r.childUp, 6, "a CHILD_SA per spoke, on both ends");
+        NS_TEST_EXPECT_MSG_EQ(r.failures, 0, "no failure");
+        NS_TEST_EXPECT_MSG_EQ(r.sent, 300, "each spoke host sent to the hub and to the next spoke");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 300, "every echo came back");
+        NS_TEST_EXPECT_MSG_EQ(r.drops, 0, "no drop at any tunnel");
+        // To the hub: request in, echo out (50 each per spoke); spoke to
+        // spoke: request and echo both pass the hub in and out (2 x 50 per
+        // spoke). 150 + 300 each way.
+        NS_TEST_EXPECT_MSG_EQ(r.hubDecrypted, 450, "the hub decrypted both flows");
+        NS_TEST_EXPECT_MSG_EQ(r.hubEncrypted, 450, "and re-encrypted spoke-to-spoke traffic");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 900, "the hub's WAN carries it all as ESP");
+        NS_TEST_EXPECT_MSG_EQ(r.wanIke, 12, "two exchanges per spoke");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the hub's WAN");
+        NS_TEST_EXPECT_MSG_NE(r.hubConfig.find("interface Tunnel3"), std::string::npos,
+                              "the hub has a tunnel per spoke");
+        NS_TEST_EXPECT_MSG_NE(r.hubConfig.find("ip route 10.2.0.0 255.255.255.0 Tunnel2"),
+                              std::string::npos,
+                              "spoke 2's LAN is routed into its tunnel");
+    }
+};
+
+// Tunnel flavours brought up by IKEv2 through InstallHubAndSpokes (2
+// spokes): traffic to the hub and spoke to spoke passes, only as ESP, in
+// the ESP mode asked for, through tunnels sized for it.
+class FlexvpnTunnelModeTestCase : public TestCase
+{
+  public:
+    FlexvpnTunnelModeTestCase(bool vti, bool espTransport, uint16_t mtu, const std::string& name)
+        : TestCase(name),
+          m_vti(vti),
+          m_transport(espTransport),
+          m_mtu(mtu)
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexVpnHubSpokeOptions o;
+        o.vti = m_vti;
+        o.espTransport = m_transport;
+        HubSpokeRun r = RunHubSpoke(2, o, 50);
+        NS_TEST_EXPECT_MSG_EQ(r.ikeUp, 4, "IKE SAs up");
+        NS_TEST_EXPECT_MSG_EQ(r.childUp, 4, "CHILD_SAs up");
+        NS_TEST_EXPECT_MSG_EQ(r.failures, 0, "no failure");
+        NS_TEST_EXPECT_MSG_EQ(r.sent, 200, "requests sent");
+        NS_TEST_EXPECT_MSG_EQ(r.echoed, 200, "every echo came back, spoke to spoke included");
+        NS_TEST_EXPECT_MSG_EQ(r.drops, 0, "no drop at any tunnel");
+        NS_TEST_EXPECT_MSG_EQ(r.hubDecrypted, 300, "the hub decrypted");
+        NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the hub's WAN");
+        NS_TEST_EXPECT_MSG_EQ(r.wanEsp, 600, "all of it as ESP");
+        bool vtiCfg = r.hubConfig.find("tunnel mode ipsec ipv4") != std::string::npos;
+        NS_TEST_EXPECT_MSG_EQ(vtiCfg, m_vti, "tunnel mode as asked");
+        bool tunnelSa = r.hubIpsecSa.find("in use settings ={Tunnel, }") != std::string::npos;
+        bool transportSa = r.hubIpsecSa.find("in use settings ={Transport, }") != std::string::npos;
+        NS_TEST_EXPECT_MSG_EQ(tunnelSa, !m_transport, "ESP tunnel mode negotiated as configured");
+        NS_TEST_EXPECT_MSG_EQ(transportSa, m_transport, "ESP transport mode negotiated as configured");
+        bool greFlow = r.hubIpsecSa.find("(100.64.1.1/255.255.255.255/47/0)") != std::string::npos;
+        NS_TEST_EXPECT_MSG_EQ(greFlow, !m_vti, "GRE tunnels protect GRE (permit 47), VTIs any");
+        for (uint16_t mtu : r.tunnelMtus)
+        {
+            NS_TEST_EXPECT_MSG_EQ(mtu, m_mtu, "tunnel MTU for this encapsulation");
+        }
+    }
+
+    bool m_vti;
+    bool m_transport;
+    uint16_t m_mtu;
+};
 
 class FlexvpnHandshakeTestCase : public TestCase
 {
@@ -367,10 +673,45 @@ class FlexvpnRekeyTestCase : public TestCase
         FlexRun r = RunFlex("spoke-key", 0.0, 120, 15000, 2.0, 305.0);
         NS_TEST_EXPECT_MSG_GT(r.hubChildren + r.spokeChildren, 4, "CHILD_SAs were rekeyed");
         NS_TEST_EXPECT_MSG_GT(r.childRekeys, 1, "the rekeys were reported");
+        // Each rekey deletes the pair it replaced: ChildSaDown names it.
+        NS_TEST_EXPECT_MSG_EQ(r.down.size(), r.childRekeys, "one ChildSaDown per rekey");
+        for (size_t i = 0; i < r.down.size() && i < r.rekeyedOld.size(); i++)
+        {
+            NS_TEST_EXPECT_MSG_EQ(r.down[i].first, r.rekeyedOld[i], "the replaced CHILD_SA went down");
+            NS_TEST_EXPECT_MSG_EQ(r.down[i].second, "rekeyed", "because of the rekey");
+        }
         NS_TEST_EXPECT_MSG_EQ(r.sent, 15000, "all requests sent");
         NS_TEST_EXPECT_MSG_EQ(r.echoed, 15000, "every echo came back across the rekeys");
         NS_TEST_EXPECT_MSG_EQ(r.tunnelDrops, 0, "no drop at the tunnel");
         NS_TEST_EXPECT_MSG_EQ(r.wanOther, 0, "nothing in clear on the WAN");
+    }
+};
+
+class FlexvpnPeerGoneTestCase : public TestCase
+{
+  public:
+    FlexvpnPeerGoneTestCase()
+        : TestCase("a silent peer: the CHILD_SA expires and ChildSaDown reports it once")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // HUB1's daemon stops at 50 s; SPOKE1's rekey at 90% of 120 s goes
+        // unanswered, so the CHILD_SA (up at 0.58 s) reaches its hard
+        // lifetime; its IKE SA gives up retransmitting about a minute later.
+        FlexRun r = RunFlex("spoke-key", 0.0, 120, 10, 2.0, 250.0, false, 160, 50.0);
+        NS_TEST_EXPECT_MSG_EQ(r.childRekeys, 0, "no rekey completed");
+        NS_TEST_EXPECT_MSG_EQ(r.down.size(), 1, "ChildSaDown fired once (not again with the IKE SA)");
+        if (!r.down.empty())
+        {
+            NS_TEST_EXPECT_MSG_EQ(r.down[0].first, 2, "for the CHILD_SA that was up");
+            NS_TEST_EXPECT_MSG_EQ(r.down[0].second, "lifetime expired", "reason: hard lifetime");
+        }
+        NS_TEST_EXPECT_MSG_GT(r.lastDownS, 120.5, "at the hard lifetime");
+        NS_TEST_EXPECT_MSG_LT(r.lastDownS, 121.0, "not later");
+        NS_TEST_EXPECT_MSG_EQ(r.spokeChildren, 1, "no other CHILD_SA came up");
     }
 };
 
@@ -433,8 +774,23 @@ class FlexvpnTestSuite : public TestSuite
         AddTestCase(new FlexvpnWrongPskTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnLossyWanTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnRekeyTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnPeerGoneTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnOnDemandTestCase, TestCase::QUICK);
         AddTestCase(new FlexvpnOnDemandHoldDownTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnHubSpokeHelperTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnTunnelMtuTestCase, TestCase::QUICK);
+        // AES-GCM-256 over 1500 bytes: ESP tunnel mode carries 1446 (20 +
+        // 8 + 8 + 16 + 2, padded to 4); GRE inside costs 24 more.
+        AddTestCase(new FlexvpnTunnelModeTestCase(true,
+                                                  false,
+                                                  1446,
+                                                  "VTI (tunnel mode ipsec ipv4) brought up by IKEv2"),
+                    TestCase::QUICK);
+        AddTestCase(new FlexvpnTunnelModeTestCase(false,
+                                                  false,
+                                                  1422,
+                                                  "GRE with ESP tunnel mode brought up by IKEv2"),
+                    TestCase::QUICK);
     }
 };
 

@@ -358,14 +358,14 @@ const vpn_conf_acl *vpn_conf_find_acl(const vpn_conf *c, const char *name);
 const vpn_conf_interface *vpn_conf_find_interface(const vpn_conf *c, const char *name);
 const vpn_conf_trustpoint *vpn_conf_find_trustpoint(const vpn_conf *c, const char *name);
 
-/*
- * Keyring lookup as IOS does it: a peer whose identity matches id, else one
- * whose address (prefix) holds addr, longest prefix first. NULL if none.
- */
 /* The `crypto isakmp key` whose address covers addr, longest prefix
  * first; NULL if none. */
 const vpn_conf_isakmp_key *vpn_conf_isakmp_key_match(const vpn_conf *c, const vpn_addr *addr);
 
+/*
+ * Keyring lookup as IOS does it: a peer whose identity matches id, else one
+ * whose address (prefix) holds addr, longest prefix first. NULL if none.
+ */
 const vpn_conf_peer *vpn_conf_keyring_match(const vpn_conf_keyring *k, const vpn_addr *addr,
                                             const vpn_conf_identity *id);
 

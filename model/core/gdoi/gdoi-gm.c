@@ -54,7 +54,10 @@ typedef struct gm_stage {
 } gm_stage;
 
 struct vpn_gdoi_gm {
-    vpn_gdoi_gm_cfg cfg;
+    vpn_gdoi_gm_cfg cfg; /* cfg.ks: the key server now in use, servers[ks_idx] */
+    vpn_addr servers[VPN_GDOI_GM_MAX_SERVERS];
+    size_t n_servers, ks_idx, p1_idx; /* p1_idx: the server gm->p1 is with */
+    vpn_addr last_rekey_from;
     char name[64];
     uint8_t psk[VPN_IKEV1_PSK_MAX];
     const vpn_rng *rng;
@@ -110,12 +113,23 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
     vpn_gdoi_gm *gm;
 
     if (!out || !cfg || !rng || !send || !cfg->sad || !cfg->spd ||
-        cfg->local.family != VPN_AF_INET || cfg->ks.family != VPN_AF_INET)
+        cfg->local.family != VPN_AF_INET || cfg->n_servers > VPN_GDOI_GM_MAX_SERVERS ||
+        (cfg->n_servers && !cfg->servers) || (!cfg->n_servers && cfg->ks.family != VPN_AF_INET))
         return VPN_ERR_INVAL;
+    for (size_t i = 0; i < cfg->n_servers; i++)
+        if (cfg->servers[i].family != VPN_AF_INET)
+            return VPN_ERR_INVAL;
     gm = calloc(1, sizeof *gm);
     if (!gm)
         return VPN_ERR_NOMEM;
     gm->cfg = *cfg;
+    /* IOS `server address ipv4`, in order; one server if none listed */
+    gm->n_servers = cfg->n_servers ? cfg->n_servers : 1;
+    for (size_t i = 0; i < gm->n_servers; i++)
+        gm->servers[i] = cfg->n_servers ? cfg->servers[i] : cfg->ks;
+    gm->cfg.servers = NULL;
+    gm->cfg.n_servers = 0;
+    gm->cfg.ks = gm->servers[0];
     snprintf(gm->name, sizeof gm->name, "%s", cfg->name ? cfg->name : "GDOI");
     gm->cfg.name = gm->name;
     if (cfg->ike.psk_len > sizeof gm->psk) {
@@ -196,8 +210,9 @@ int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
         return VPN_ERR_STATE;
     gm->st.reg_attempts++;
     gm->retry_at = UINT64_MAX;
-    /* a phase-1 SA that is still up carries the new GROUPKEY-PULL */
-    if (gm->p1 && vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_ESTABLISHED)
+    /* a phase-1 SA that is still up with this server carries the new GROUPKEY-PULL */
+    if (gm->p1 && gm->p1_idx == gm->ks_idx &&
+        vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_ESTABLISHED)
         return send_pull1(gm, now);
     vpn_ikev1_sa_del(gm->p1);
     gm->p1 = NULL;
@@ -208,6 +223,7 @@ int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
     ctx.user = gm;
     if ((rc = vpn_ikev1_sa_new(&gm->p1, &ctx, &gm->cfg.ike, true)))
         return rc;
+    gm->p1_idx = gm->ks_idx;
     gm->state = VPN_GDOI_GM_PHASE1;
     return vpn_ikev1_sa_start(gm->p1, now);
 }
@@ -723,8 +739,12 @@ static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
     return VPN_ERR_STATE;
 }
 
-/* The rekey acknowledgement (RFC 8263; our form: see ack_input in gdoi-ks.c). */
-static void send_ack(vpn_gdoi_gm *gm, uint32_t seq)
+/*
+ * The rekey acknowledgement (RFC 8263; our form: see ack_input in
+ * gdoi-ks.c), to the KS that sent the rekey (with COOP, any KS of the group
+ * may: they share the signing key), or to our key server.
+ */
+static void send_ack(vpn_gdoi_gm *gm, uint32_t seq, const vpn_addr *to)
 {
     uint8_t buf[512], plain[512], view[512], *slot;
     vpn_isakmp_view after;
@@ -762,12 +782,13 @@ static void send_ack(vpn_gdoi_gm *gm, uint32_t seq)
     if (vpn_isakmp_decrypted_view(buf, len, plain, plen, &w))
         w.off = 0;
     gm->st.acks_sent++;
-    gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, buf, len, vpn_wr_len(&w) ? view : NULL,
-             vpn_wr_len(&w));
+    gm->send(gm->user, &gm->cfg.local, to ? to : &gm->cfg.ks, buf, len,
+             vpn_wr_len(&w) ? view : NULL, vpn_wr_len(&w));
 }
 
 /* GROUPKEY-PUSH (RFC 6407 4). */
-static int push_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
+static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
+                      uint64_t now)
 {
     uint8_t plain[GDOI_MSG_MAX], in[GDOI_MSG_MAX];
     const vpn_isakmp_payload *sp, *kp, *sig;
@@ -819,7 +840,7 @@ static int push_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
     if (seq <= gm->last_seq) {
         gm->st.replays++;
         if (seq == gm->last_seq && gm->ack_requested)
-            send_ack(gm, seq); /* our first ACK may have been lost */
+            send_ack(gm, seq, src); /* our first ACK may have been lost */
         return VPN_ERR_REPLAY;
     }
     sp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_SA, 0);
@@ -841,14 +862,22 @@ static int push_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
         return rc;
     }
     gm->st.rekeys++;
+    if (src)
+        gm->last_rekey_from = *src;
     if (gm->ack_requested)
-        send_ack(gm, seq);
+        send_ack(gm, seq, src);
     vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "rekey SEQ %u: TEK SPI 0x%08x", seq,
                  vpn_sa_get_config(gm->cur)->spi);
     return 0;
 }
 
 int vpn_gdoi_gm_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
+{
+    return vpn_gdoi_gm_input_from(gm, NULL, dg, len, now);
+}
+
+int vpn_gdoi_gm_input_from(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
+                           uint64_t now)
 {
     vpn_isakmp_hdr h;
     int rc;
@@ -857,8 +886,9 @@ int vpn_gdoi_gm_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
         gm->st.malformed++;
         return rc;
     }
+    /* rekeys from any KS of the group (COOP: they share the signing key) */
     if (h.exchange == VPN_GDOI_EXCH_PUSH)
-        return push_input(gm, dg, len, now);
+        return push_input(gm, src, dg, len, now);
     if (!gm->p1 || memcmp(h.icookie, vpn_ikev1_sa_icookie(gm->p1), 8))
         return VPN_ERR_NOTFOUND;
     if (h.exchange == VPN_GDOI_EXCH_PULL) {
@@ -903,7 +933,16 @@ static void registration_failed(vpn_gdoi_gm *gm, uint64_t now, const char *why)
     gm->p1 = NULL;
     gm->state = gm->cur ? VPN_GDOI_GM_REGISTERED : VPN_GDOI_GM_IDLE;
     gm->retrans_at = UINT64_MAX;
-    gm->retry_at = now + GM_RETRY_NS;
+    /* the next key server in the configured order, at once; after the
+     * last one, back to the first after the retry delay */
+    gm->ks_idx = (gm->ks_idx + 1) % gm->n_servers;
+    gm->cfg.ks = gm->servers[gm->ks_idx];
+    gm->retry_at = gm->ks_idx ? now : now + GM_RETRY_NS;
+    if (gm->n_servers > 1) {
+        char a[VPN_ADDR_STRLEN];
+        vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "trying key server %s",
+                     vpn_addr_str(&gm->cfg.ks, a, sizeof a));
+    }
 }
 
 void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
@@ -974,6 +1013,9 @@ void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info 
     o->group_id = gm->cfg.group_id;
     o->local = gm->cfg.local;
     o->ks = gm->cfg.ks;
+    memcpy(o->servers, gm->servers, sizeof o->servers);
+    o->n_servers = gm->n_servers;
+    o->last_rekey_from = gm->last_rekey_from;
     o->state = gm->state;
     o->registrations = gm->st.registrations;
     o->attempts = gm->st.reg_attempts;

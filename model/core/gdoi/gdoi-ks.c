@@ -20,62 +20,7 @@
 
 #define ENGINE "gdoi-ks"
 #define KS_MAX_MEMBERS 4096 /* bounds what a flood of phase-1 starts can cost */
-#define NS 1000000000ull
-
-typedef struct ks_kek {
-    uint8_t spi[VPN_GDOI_KEK_SPI_LEN];
-    uint8_t key[GDOI_KEK_KEY_LEN];
-    uint8_t iv[GDOI_KEK_IV_LEN];
-    uint64_t created, expires;
-} ks_kek;
-
-typedef struct ks_tek {
-    uint32_t spi;
-    uint8_t alg_key[64], integ_key[64];
-    size_t alg_len, integ_len;
-    uint64_t created, expires;
-} ks_tek;
-
-typedef struct ks_member {
-    vpn_ikev1_sa *p1;
-    vpn_addr addr;
-    bool registered;
-    uint32_t msg_id;
-    int pull; /* 0 nothing yet, 2 message 2 sent, 4 message 4 sent */
-    uint8_t iv[VPN_IKEV1_BLOCK];
-    uint8_t ni[VPN_ISAKMP_NONCE_MAX], nr[GDOI_NONCE_LEN];
-    size_t ni_len;
-    uint8_t last_in[GDOI_MSG_MAX], last_out[GDOI_MSG_MAX], last_view[GDOI_MSG_MAX];
-    size_t last_in_len, last_out_len, last_view_len;
-    uint64_t registered_at;
-    uint32_t acked_seq; /* last rekey this member acknowledged */
-    unsigned missed;    /* consecutive unicast rekeys not acknowledged */
-} ks_member;
-
-struct vpn_gdoi_ks {
-    vpn_gdoi_ks_cfg cfg;
-    char name[64];
-    uint8_t psk[VPN_IKEV1_PSK_MAX];
-    vpn_addr *auth;
-    const vpn_rng *rng;
-    vpn_log log;
-    vpn_gdoi_send_fn send;
-    void *user;
-    ks_member **m;
-    size_t n;
-    ks_tek tek;
-    ks_kek kek;
-    uint32_t seq;
-    uint64_t pt_origin, rekey_at;
-    uint8_t pub_der[2048];
-    size_t pub_len, sig_len;
-    /* the last rekey, for retransmission */
-    uint8_t rk_dg[GDOI_MSG_MAX], rk_view[GDOI_MSG_MAX];
-    size_t rk_len, rk_view_len;
-    unsigned rk_left;
-    uint64_t rk_at, rk_eval_at;
-    vpn_gdoi_ks_stats st;
-};
+#define NS NS_PER_S
 
 static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len);
 
@@ -85,7 +30,7 @@ static uint64_t lead_s(const vpn_gdoi_ks *ks)
     return l ? l : 1;
 }
 
-static int new_tek(vpn_gdoi_ks *ks, uint64_t now)
+int gdoi_ks_new_tek(vpn_gdoi_ks *ks, uint64_t now)
 {
     ks_tek t;
     int rc;
@@ -189,7 +134,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
         ks->sig_len = vpn_sig_max_len(cfg->rekey_key);
     }
     if (!rc)
-        rc = new_tek(ks, now);
+        rc = gdoi_ks_new_tek(ks, now);
     if (!rc)
         rc = new_kek(&ks->kek, rng, ks->cfg.kek_lifetime_s, now);
     if (rc) {
@@ -198,6 +143,10 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     }
     ks->pt_origin = now;
     ks->rk_at = ks->rk_eval_at = UINT64_MAX;
+    if ((rc = gdoi_coop_new(ks, now))) {
+        vpn_gdoi_ks_del(ks);
+        return rc;
+    }
     *out = ks;
     return 0;
 }
@@ -215,6 +164,7 @@ void vpn_gdoi_ks_del(vpn_gdoi_ks *ks)
 {
     if (!ks)
         return;
+    gdoi_coop_del(ks);
     for (size_t i = 0; i < ks->n; i++)
         member_free(ks->m[i]);
     free(ks->m);
@@ -259,18 +209,61 @@ static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,
     ks->send(ks->user, &ks->cfg.local, &m->addr, dg, len, view, view_len);
 }
 
-static void member_remove(vpn_gdoi_ks *ks, size_t i)
+void gdoi_ks_member_remove(vpn_gdoi_ks *ks, size_t i)
 {
     member_free(ks->m[i]);
     ks->m[i] = ks->m[--ks->n];
 }
+#define member_remove gdoi_ks_member_remove
 
 static ks_member *member_find(vpn_gdoi_ks *ks, const uint8_t *icookie)
 {
     for (size_t i = 0; i < ks->n; i++)
-        if (memcmp(vpn_ikev1_sa_icookie(ks->m[i]->p1), icookie, 8) == 0)
+        if (ks->m[i]->p1 && memcmp(vpn_ikev1_sa_icookie(ks->m[i]->p1), icookie, 8) == 0)
             return ks->m[i];
     return NULL;
+}
+
+ks_member *gdoi_ks_member_by_addr(vpn_gdoi_ks *ks, const vpn_addr *a)
+{
+    for (size_t i = 0; i < ks->n; i++)
+        if (ks->m[i]->registered && vpn_addr_eq(&ks->m[i]->addr, a))
+            return ks->m[i];
+    return NULL;
+}
+
+static int member_slot(vpn_gdoi_ks *ks)
+{
+    if (ks->n >= KS_MAX_MEMBERS)
+        return VPN_ERR_LIMIT;
+    if (ks->n % 16 == 0) {
+        ks_member **nmv = realloc(ks->m, (ks->n + 16) * sizeof *nmv);
+        if (!nmv)
+            return VPN_ERR_NOMEM;
+        ks->m = nmv;
+    }
+    return 0;
+}
+
+/* A member a cooperating KS registered: no phase-1 SA here, but it gets
+ * our rekeys (and is counted for ACKs) like any other. */
+int gdoi_ks_member_add_synced(vpn_gdoi_ks *ks, const vpn_addr *a)
+{
+    ks_member *nm;
+    int rc;
+
+    if (gdoi_ks_member_by_addr(ks, a))
+        return 0;
+    if ((rc = member_slot(ks)))
+        return rc;
+    nm = calloc(1, sizeof *nm);
+    if (!nm)
+        return VPN_ERR_NOMEM;
+    nm->addr = *a;
+    nm->registered = true;
+    nm->acked_seq = ks->seq;
+    ks->m[ks->n++] = nm;
+    return 0;
 }
 
 static uint32_t remaining_s(uint64_t expires, uint64_t now)
@@ -477,6 +470,10 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
 
     if (vpn_ikev1_sa_state(m->p1) != VPN_IKEV1_ST_ESTABLISHED || mid == 0)
         return VPN_ERR_STATE;
+    /* a COOP KS still electing, or a secondary not yet synced, has no
+     * group keys to give: the member tries its next key server */
+    if (!gdoi_coop_may_register(ks) && m->pull != 2)
+        return VPN_ERR_STATE;
     if (m->last_in_len == len && memcmp(m->last_in, dg, len) == 0 && m->last_out_len) {
         /* a retransmission: repeat our answer */
         ks->send(ks->user, &ks->cfg.local, &m->addr, m->last_out, m->last_out_len,
@@ -562,6 +559,7 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
         m->acked_seq = ks->seq;
         m->missed = 0;
         ks->st.registrations++;
+        gdoi_coop_member_added(ks, m, now);
         {
             char a[VPN_ADDR_STRLEN];
             vpn_log_emit(&ks->log, VPN_LOG_INFO, ENGINE, "%s registered in group %s",
@@ -587,9 +585,16 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
     ks_member *m;
     int rc;
 
+    /* cooperating key servers (gdoi-coop.c) count their own garbage */
+    if (ks->coop && gdoi_coop_is_peer(ks, src))
+        return gdoi_coop_input(ks, src, dg, len, now);
     if ((rc = vpn_isakmp_hdr_parse(dg, len, &h))) {
         ks->st.bad_msgs++;
         return rc;
+    }
+    if (h.exchange == VPN_GDOI_EXCH_COOP) {
+        ks->st.bad_msgs++;
+        return gdoi_coop_unknown(ks, src);
     }
     if (h.exchange == VPN_GDOI_EXCH_PUSH_ACK) {
         rc = ack_input(ks, src, dg, len);
@@ -616,14 +621,8 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
             ks->st.bad_msgs++;
             return VPN_ERR_NOTFOUND;
         }
-        if (ks->n >= KS_MAX_MEMBERS)
-            return VPN_ERR_LIMIT;
-        if (ks->n % 16 == 0) {
-            ks_member **nmv = realloc(ks->m, (ks->n + 16) * sizeof *nmv);
-            if (!nmv)
-                return VPN_ERR_NOMEM;
-            ks->m = nmv;
-        }
+        if ((rc = member_slot(ks)))
+            return rc;
         nm = calloc(1, sizeof *nm);
         if (!nm)
             return VPN_ERR_NOMEM;
@@ -656,35 +655,47 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
     return rc;
 }
 
-/* Sends the rekey in rk_dg to the group or to every registered member. */
+static void rekey_send(vpn_gdoi_ks *ks, const vpn_addr *dst)
+{
+    ks->send(ks->user, &ks->cfg.local, dst, ks->rk_dg, ks->rk_len,
+             ks->rk_view_len ? ks->rk_view : NULL, ks->rk_view_len);
+    ks->st.rekey_msgs_sent++;
+    if (ks->rk2_len) {
+        /* after a COOP merge: the copy for the losing KS's members */
+        ks->send(ks->user, &ks->cfg.local, dst, ks->rk2_dg, ks->rk2_len,
+                 ks->rk2_view_len ? ks->rk2_view : NULL, ks->rk2_view_len);
+        ks->st.rekey_msgs_sent++;
+    }
+}
+
+/* Sends the rekey in rk_dg (and rk2_dg) to the group or to every registered member. */
 static size_t rekey_emit(vpn_gdoi_ks *ks, bool retrans)
 {
     size_t sent = 0;
 
     if (ks->cfg.multicast) {
-        ks->send(ks->user, &ks->cfg.local, &ks->cfg.mcast, ks->rk_dg, ks->rk_len, ks->rk_view,
-                 ks->rk_view_len);
-        ks->st.rekey_msgs_sent++;
+        rekey_send(ks, &ks->cfg.mcast);
         return 1;
     }
     for (size_t i = 0; i < ks->n; i++)
         if (ks->m[i]->registered && !(retrans && ks->m[i]->acked_seq == ks->seq)) {
-            ks->send(ks->user, &ks->cfg.local, &ks->m[i]->addr, ks->rk_dg, ks->rk_len,
-                     ks->rk_view, ks->rk_view_len);
-            ks->st.rekey_msgs_sent++;
+            rekey_send(ks, &ks->m[i]->addr);
             sent++;
         }
     return sent;
 }
 
 /*
- * GROUPKEY-PUSH (RFC 6407 4): HDR*, SEQ, SA, KD, SIG, signed, then
- * encrypted under the current KEK; a new KEK, if any, rides inside.
+ * One GROUPKEY-PUSH (RFC 6407 4): HDR*, SEQ, SA, KD, SIG, signed, then
+ * encrypted under enc (whose SPI the cookies carry). The SA KEK names
+ * kek; the KD carries kek's keys when kd_kek (a new KEK, or a COOP merge
+ * copy that moves members to our KEK).
  */
-int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
+static int build_push(vpn_gdoi_ks *ks, const ks_kek *enc, const ks_kek *kek, bool kd_kek,
+                      uint64_t now, uint8_t *buf, size_t *out_len, uint8_t *view,
+                      size_t *view_len)
 {
-    uint8_t plain[GDOI_MSG_MAX], in[GDOI_MSG_MAX], *buf = ks->rk_dg, *slot;
-    ks_kek nk, *kek = &ks->kek;
+    uint8_t plain[GDOI_MSG_MAX], in[GDOI_MSG_MAX], *slot;
     vpn_isakmp_hdr h;
     vpn_isakmp_bld b;
     vpn_sig_alg alg;
@@ -692,24 +703,16 @@ int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
     size_t len, sl, plen;
     int rc;
 
-    if ((rc = new_tek(ks, now)))
-        return rc;
-    if (roll_kek) {
-        if ((rc = new_kek(&nk, ks->rng, ks->cfg.kek_lifetime_s, now)))
-            return rc;
-        kek = &nk;
-    }
     memset(&h, 0, sizeof h);
-    memcpy(h.icookie, ks->kek.spi, 8); /* RFC 6407 4: the cookies are the KEK SPI */
-    memcpy(h.rcookie, ks->kek.spi + 8, 8);
+    memcpy(h.icookie, enc->spi, 8); /* RFC 6407 4: the cookies are the KEK SPI */
+    memcpy(h.rcookie, enc->spi + 8, 8);
     h.version = VPN_ISAKMP_VERSION;
     h.exchange = VPN_GDOI_EXCH_PUSH;
     h.msg_id = 0;
-    ks->seq++;
     vpn_isakmp_bld_init(&b, buf, GDOI_MSG_MAX, &h);
     vpn_gdoi_bld_seq(&b, ks->seq);
     build_sa(ks, &b, kek, now);
-    build_kd(ks, &b, roll_kek ? kek : NULL, false);
+    build_kd(ks, &b, kd_kek ? kek : NULL, false);
     vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_SIG, ks->sig_len, &slot);
     if ((rc = vpn_isakmp_bld_pad(&b, 16, &len)))
         goto out;
@@ -726,16 +729,58 @@ int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
     }
     plen = len - VPN_ISAKMP_HDR_LEN;
     memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
-    if ((rc = gdoi_kek_crypt(ks->kek.key, ks->kek.iv, buf + VPN_ISAKMP_HDR_LEN, plen, true)))
+    if ((rc = gdoi_kek_crypt(enc->key, enc->iv, buf + VPN_ISAKMP_HDR_LEN, plen, true)))
         goto out;
-    ks->rk_len = len;
-    vpn_wr_init(&w, ks->rk_view, sizeof ks->rk_view);
-    ks->rk_view_len = vpn_isakmp_decrypted_view(buf, len, plain, plen, &w) ? 0 : vpn_wr_len(&w);
+    *out_len = len;
+    vpn_wr_init(&w, view, GDOI_MSG_MAX);
+    *view_len = vpn_isakmp_decrypted_view(buf, len, plain, plen, &w) ? 0 : vpn_wr_len(&w);
+out:
+    OPENSSL_cleanse(plain, sizeof plain);
+    return rc;
+}
+
+/*
+ * GROUPKEY-PUSH (RFC 6407 4): HDR*, SEQ, SA, KD, SIG, signed, then
+ * encrypted under the current KEK; a new KEK, if any, rides inside.
+ * With COOP, only the primary rekeys (VPN_ERR_STATE otherwise).
+ */
+int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
+{
+    const ks_kek *merge = gdoi_coop_merge_kek(ks);
+    ks_kek nk, *kek = &ks->kek;
+    ks_tek old_tek = ks->tek;
+    uint64_t old_rekey_at = ks->rekey_at;
+    int rc;
+
+    if (!gdoi_coop_may_rekey(ks))
+        return VPN_ERR_STATE;
+    if ((rc = gdoi_ks_new_tek(ks, now)))
+        return rc;
+    if (roll_kek) {
+        if ((rc = new_kek(&nk, ks->rng, ks->cfg.kek_lifetime_s, now)))
+            goto fail;
+        kek = &nk;
+    }
+    ks->seq++;
+    rc = build_push(ks, &ks->kek, kek, roll_kek, now, ks->rk_dg, &ks->rk_len, ks->rk_view,
+                    &ks->rk_view_len);
+    ks->rk2_len = ks->rk2_view_len = 0;
+    if (!rc && merge)
+        rc = build_push(ks, merge, kek, true, now, ks->rk2_dg, &ks->rk2_len, ks->rk2_view,
+                        &ks->rk2_view_len);
+    if (rc) {
+        ks->seq--;
+        ks->rk_len = ks->rk2_len = 0;
+        goto fail;
+    }
     if (roll_kek)
         ks->kek = nk;
+    if (merge)
+        gdoi_coop_merge_done(ks);
     ks->st.rekeys++;
-    vpn_log_emit(&ks->log, VPN_LOG_INFO, ENGINE, "rekey seq %u TEK SPI 0x%08x%s (%s)", ks->seq,
+    vpn_log_emit(&ks->log, VPN_LOG_INFO, ENGINE, "rekey seq %u TEK SPI 0x%08x%s%s (%s)", ks->seq,
                  ks->tek.spi, roll_kek ? " with a new KEK" : "",
+                 ks->rk2_len ? " (and under the merged KS's KEK)" : "",
                  ks->cfg.multicast ? "multicast" : "unicast");
     rekey_emit(ks, false);
     ks->rk_left = ks->cfg.retrans_n;
@@ -743,19 +788,33 @@ int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
     ks->rk_eval_at = ks->cfg.multicast ? UINT64_MAX
                                        : now + (uint64_t)ks->cfg.retrans_s * NS *
                                                    (ks->cfg.retrans_n + 1u);
-out:
-    OPENSSL_cleanse(plain, sizeof plain);
     OPENSSL_cleanse(&nk, sizeof nk);
+    OPENSSL_cleanse(&old_tek, sizeof old_tek);
+    gdoi_coop_after_rekey(ks, now);
+    return 0;
+fail:
+    /* nothing went out: keep the TEK members have */
+    ks->tek = old_tek;
+    ks->rekey_at = old_rekey_at;
+    OPENSSL_cleanse(&nk, sizeof nk);
+    OPENSSL_cleanse(&old_tek, sizeof old_tek);
     return rc;
 }
 
 uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks)
 {
-    uint64_t d = ks->rekey_at < ks->rk_at ? ks->rekey_at : ks->rk_at;
+    uint64_t d = ks->rk_at;
+    if (gdoi_coop_may_rekey(ks) && ks->rekey_at < d)
+        d = ks->rekey_at;
     if (ks->rk_eval_at < d)
         d = ks->rk_eval_at;
+    if (ks->coop && gdoi_coop_deadline(ks) < d)
+        d = gdoi_coop_deadline(ks);
     for (size_t i = 0; i < ks->n; i++) {
-        uint64_t x = vpn_ikev1_sa_deadline(ks->m[i]->p1);
+        uint64_t x;
+        if (!ks->m[i]->p1)
+            continue;
+        x = vpn_ikev1_sa_deadline(ks->m[i]->p1);
         if (x < d)
             d = x;
     }
@@ -766,13 +825,16 @@ void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now)
 {
     for (size_t i = 0; i < ks->n;) {
         ks_member *m = ks->m[i];
-        vpn_ikev1_sa_tick(m->p1, now);
-        if (vpn_ikev1_sa_state(m->p1) == VPN_IKEV1_ST_DEAD && !m->registered)
+        if (m->p1)
+            vpn_ikev1_sa_tick(m->p1, now);
+        if (m->p1 && vpn_ikev1_sa_state(m->p1) == VPN_IKEV1_ST_DEAD && !m->registered)
             member_remove(ks, i);
         else
             i++;
     }
-    if (now >= ks->rekey_at) {
+    if (ks->coop)
+        gdoi_coop_tick(ks, now);
+    if (now >= ks->rekey_at && gdoi_coop_may_rekey(ks)) {
         /* a new KEK when the current one would not outlive the next rekey */
         bool roll = ks->kek.expires <= now + (uint64_t)ks->cfg.tek.lifetime_s * NS;
         if (vpn_gdoi_ks_rekey(ks, roll, now))

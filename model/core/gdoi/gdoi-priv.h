@@ -2,6 +2,7 @@
 #ifndef VPN_GDOI_PRIV_H
 #define VPN_GDOI_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,112 @@ int gdoi_tek_key_lens(uint16_t encr_id, uint16_t key_bits, uint16_t integ_id, si
 /* IPsec DOI auth algorithm attribute <-> integrity transform. */
 uint16_t gdoi_auth_alg_of(uint16_t integ_id);
 uint16_t gdoi_integ_of(uint16_t auth_alg);
+
+#define NS_PER_S 1000000000ull
+
+/* ---- key server internals shared by gdoi-ks.c and gdoi-coop.c ----------- */
+
+typedef struct ks_kek {
+    uint8_t spi[VPN_GDOI_KEK_SPI_LEN];
+    uint8_t key[GDOI_KEK_KEY_LEN];
+    uint8_t iv[GDOI_KEK_IV_LEN];
+    uint64_t created, expires;
+} ks_kek;
+
+typedef struct ks_tek {
+    uint32_t spi;
+    uint8_t alg_key[64], integ_key[64];
+    size_t alg_len, integ_len;
+    uint64_t created, expires;
+} ks_tek;
+
+/*
+ * A member the KS knows: registered here (p1 is its phase-1 SA), or
+ * learnt from a cooperating KS's announcement (p1 NULL: it registered
+ * elsewhere, but rekeys and ACKs work the same).
+ */
+typedef struct ks_member {
+    vpn_ikev1_sa *p1;
+    vpn_addr addr;
+    bool registered;
+    uint32_t msg_id;
+    int pull; /* 0 nothing yet, 2 message 2 sent, 4 message 4 sent */
+    uint8_t iv[VPN_IKEV1_BLOCK];
+    uint8_t ni[VPN_ISAKMP_NONCE_MAX], nr[GDOI_NONCE_LEN];
+    size_t ni_len;
+    uint8_t last_in[GDOI_MSG_MAX], last_out[GDOI_MSG_MAX], last_view[GDOI_MSG_MAX];
+    size_t last_in_len, last_out_len, last_view_len;
+    uint64_t registered_at;
+    uint32_t acked_seq; /* last rekey this member acknowledged */
+    unsigned missed;    /* consecutive unicast rekeys not acknowledged */
+    bool coop_new;      /* registered at this secondary KS; the primary has not
+                           listed it yet, so our announcements carry it */
+} ks_member;
+
+struct vpn_gdoi_ks {
+    vpn_gdoi_ks_cfg cfg;
+    char name[64];
+    uint8_t psk[VPN_IKEV1_PSK_MAX];
+    vpn_addr *auth;
+    const vpn_rng *rng;
+    vpn_log log;
+    vpn_gdoi_send_fn send;
+    void *user;
+    ks_member **m;
+    size_t n;
+    ks_tek tek;
+    ks_kek kek;
+    uint32_t seq;
+    uint64_t pt_origin, rekey_at;
+    uint8_t pub_der[2048];
+    size_t pub_len, sig_len;
+    /* the last rekey, for retransmission */
+    uint8_t rk_dg[GDOI_MSG_MAX], rk_view[GDOI_MSG_MAX];
+    size_t rk_len, rk_view_len;
+    /* COOP split-brain merge: the same rekey encrypted under the losing
+     * KS's KEK, for the members that only have that one (gdoi-coop.c) */
+    uint8_t rk2_dg[GDOI_MSG_MAX], rk2_view[GDOI_MSG_MAX];
+    size_t rk2_len, rk2_view_len;
+    unsigned rk_left;
+    uint64_t rk_at, rk_eval_at;
+    vpn_gdoi_ks_stats st;
+    struct gdoi_coop *coop; /* NULL without cooperative key servers */
+};
+
+
+/* New TEK keys for the current policy (gdoi-ks.c); sets rekey_at. */
+int gdoi_ks_new_tek(vpn_gdoi_ks *ks, uint64_t now);
+/* Member table (gdoi-ks.c). */
+ks_member *gdoi_ks_member_by_addr(vpn_gdoi_ks *ks, const vpn_addr *a);
+int gdoi_ks_member_add_synced(vpn_gdoi_ks *ks, const vpn_addr *a);
+void gdoi_ks_member_remove(vpn_gdoi_ks *ks, size_t i);
+
+/* ---- cooperative key servers (gdoi-coop.c) -------------------------------
+ * The KS calls these; all are no-ops or "yes" when ks->coop is NULL. */
+
+/* Sets up COOP from cfg.coop (called at the end of vpn_gdoi_ks_new).
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOMEM, VPN_ERR_CRYPTO. */
+int gdoi_coop_new(vpn_gdoi_ks *ks, uint64_t now);
+void gdoi_coop_del(vpn_gdoi_ks *ks);
+/* Is src a configured peer KS? */
+bool gdoi_coop_is_peer(const vpn_gdoi_ks *ks, const vpn_addr *src);
+/* A datagram from a peer KS (phase 1, informational or announcement). */
+int gdoi_coop_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
+                    uint64_t now);
+/* An announcement from an address that is no configured peer: counted, refused. */
+int gdoi_coop_unknown(vpn_gdoi_ks *ks, const vpn_addr *src);
+uint64_t gdoi_coop_deadline(const vpn_gdoi_ks *ks);
+void gdoi_coop_tick(vpn_gdoi_ks *ks, uint64_t now);
+/* May this KS rekey (primary, or no COOP)? */
+bool gdoi_coop_may_rekey(const vpn_gdoi_ks *ks);
+/* May it serve registrations (it holds the group's keys)? */
+bool gdoi_coop_may_register(const vpn_gdoi_ks *ks);
+/* After a rekey: tell the peers at once. */
+void gdoi_coop_after_rekey(vpn_gdoi_ks *ks, uint64_t now);
+/* After a registration here: tell the peers soon. */
+void gdoi_coop_member_added(vpn_gdoi_ks *ks, ks_member *m, uint64_t now);
+/* The KEK a split-brain loser's members hold, if a merge rekey is due (else NULL). */
+const ks_kek *gdoi_coop_merge_kek(const vpn_gdoi_ks *ks);
+void gdoi_coop_merge_done(vpn_gdoi_ks *ks);
 
 #endif

@@ -45,10 +45,14 @@
  * member after three consecutive unacknowledged rekeys, as IOS does.
  * A retransmitted rekey the member already applied is acknowledged again.
  *
- * Not implemented here: cooperative key servers (COOP: announcements,
- * election, policy sync; see the issue 7 notes), RSA-signature phase 1,
- * SID download for AEAD
- * counter IVs (GCM TEKs use random IVs instead).
+ * Cooperative key servers (COOP, gdoi-coop.c): see the COOP section
+ * below. Group members may list several key servers (IOS `server address
+ * ipv4`, repeated): registration tries them in order, rekeys are accepted
+ * from any of them (they share the rekey RSA key) and ACKs go to the
+ * rekey's source.
+ *
+ * Not implemented here: SID download for AEAD counter IVs (GCM TEKs use
+ * random IVs instead).
  */
 #ifndef VPN_GDOI_H
 #define VPN_GDOI_H
@@ -60,6 +64,7 @@
 #include "common/addr.h"
 #include "common/rng.h"
 #include "common/vpn-log.h"
+#include "common/wire.h"
 #include "crypto/sig.h"
 #include "ikev1/ikev1.h"
 #include "ipsec/sa.h"
@@ -97,6 +102,144 @@ typedef struct vpn_gdoi_tek_policy {
     uint32_t tbar_window_s; /* 0 = no time-based anti-replay */
 } vpn_gdoi_tek_policy;
 
+/* ---- cooperative key servers (COOP) ----------------------------------------
+ *
+ * Two or more KSs serve one group (IOS `redundancy`, `local priority`,
+ * `peer address ipv4`). Each pair of KSs runs an IKEv1 Main Mode SA
+ * (ikev1/ikev1.h; both ends initiate at start, a collision keeps the SA the
+ * lower address initiated). Over it every KS sends announcements every
+ * announce_s seconds and at once after a change:
+ *
+ *   HDR* (exchange VPN_GDOI_EXCH_COOP = 240, the KS-KS phase-1 cookies,
+ *         random non-zero message ID), HASH, COOP, SIG
+ *
+ * encrypted and IV'd as an IKEv1 phase-2 message of that message ID
+ * (RFC 2409 appendix B), HASH = prf(SKEYID_a, M-ID | COOP | SIG) as an
+ * IKEv1 informational HASH(1) (RFC 2409 5.7), and SIG the sender's RSA
+ * signature (PKCS#1 v1.5, SHA-256) over the ASCII "gdoi-coop" (9 octets)
+ * followed by the whole COOP payload (generic header included), verified
+ * with the public key configured for that peer. Exchange 240 and payload
+ * type 128 are RFC 2408 3.1's private-use values: IOS's COOP wire format
+ * is not public (the notes give its behaviour, not its bytes), so this
+ * one is ours and does not interoperate with IOS key servers.
+ *
+ * The COOP payload body (vpn_gdoi_coop_ann_encode / _decode), big-endian:
+ *   version 1 (=1), role 1 (0 election, 1 secondary, 2 primary),
+ *   priority 1 (1..255), flags 1 (0x01 keys follow, 0x02 reply requested),
+ *   group ID 4, sender IPv4 address 4, announcement sequence number 4
+ *   (anti-replay: strictly increasing per sender within one KS-KS SA),
+ *   the group's GROUPKEY-PUSH SEQ 4, SHA-256 of the rekey public key
+ *   (DER SubjectPublicKeyInfo) 32, member count 2 (<= 8000, Cisco's limit
+ *   per announcement), that many IPv4 member addresses 4 each; then if
+ *   flag 0x01: the policy (IP protocol 1, source address 4 and prefix
+ *   length 1, destination address 4 and prefix length 1, source port 2,
+ *   destination port 2, ESP transform 2, key bits 2, integrity transform
+ *   2, TEK lifetime s 4, TBAR window s 4, KEK lifetime s 4, policy flags 1
+ *   (0x01 multicast rekeys, 0x02 receive-only), rekey group address 4, GAP
+ *   activation 2 and deactivation 2), the KEK (SPI 16, IV 16, key 32,
+ *   remaining lifetime ms 4), the TEK (SPI 4, cipher key length 1 and key,
+ *   integrity key length 1 and key, remaining lifetime ms 4), the
+ *   pseudotime ms 8 (TBAR) and the time to the next scheduled rekey ms 4.
+ *   Nothing may follow. Times are relative: KSs do not share a clock.
+ *
+ * A primary's announcement lists every member; a secondary's lists the
+ * members that registered with it and that the primary has not listed
+ * yet (so the primary unicasts rekeys to them too).
+ *
+ * Election (IOS behaviour from the notes): the primary is the KS with the
+ * highest priority, ties broken by the highest address, among this KS
+ * and the peers heard within dead_s that are not still electing. A KS
+ * starts electing for election_s, syncing from any primary it hears. A
+ * secondary takes the primary's policy, keys, SEQ, pseudotime, rekey time
+ * and member list from each announcement; if the primary is silent for
+ * dead_s, the election runs again without it and the best secondary
+ * becomes primary and rekeys when the synced schedule says, with SEQ
+ * continuing: the members' keys stay valid and nobody re-registers (all
+ * KSs must share the rekey RSA key, as IOS requires: an announcement
+ * whose key hash differs is refused). Split brain: partitioned KSs each
+ * make themselves primary; when they hear each other again the lower
+ * steps down and adopts the winner's keys; the winner takes the highest
+ * SEQ either used, learns the loser's members, and rekeys at once, once
+ * under its KEK and once under the loser's KEK if it differs, so every
+ * member moves to the winner's TEK and KEK without re-registering.
+ * UNVERIFIED against IOS: preemption (a higher-priority KS that comes up
+ * later takes over, after syncing), the default dead interval and
+ * election time, secondaries announcing periodically, and the immediate
+ * rekey after a merge.
+ */
+#define VPN_GDOI_COOP_MAX_PEERS 8
+#define VPN_GDOI_COOP_MAX_MEMBERS 8000u       /* Cisco's limit per announcement */
+#define VPN_GDOI_COOP_DEFAULT_PRIORITY 1u     /* IOS */
+#define VPN_GDOI_COOP_DEFAULT_ANNOUNCE_S 30u  /* IOS "Primary Periodic Time" */
+#define VPN_GDOI_COOP_DEFAULT_DEAD_S 90u      /* UNVERIFIED: three announcements */
+#define VPN_GDOI_COOP_DEFAULT_ELECTION_S 10u  /* UNVERIFIED */
+#define VPN_GDOI_COOP_VERSION 1u
+
+typedef struct vpn_gdoi_coop_peer {
+    vpn_addr addr;           /* `peer address ipv4` */
+    const vpn_sig_key *pub;  /* verifies its announcements; borrowed, must outlive the KS */
+} vpn_gdoi_coop_peer;
+
+typedef struct vpn_gdoi_coop_cfg {
+    const vpn_gdoi_coop_peer *peers; /* copied; n_peers 0 = no COOP */
+    size_t n_peers;
+    uint8_t priority;        /* `local priority` 1..255; 0 = 1 */
+    const vpn_sig_key *key;  /* signs our announcements; NULL = rekey_key */
+    uint32_t announce_s, dead_s, election_s; /* 0 = the defaults above */
+    const vpn_ikev1_cfg *ike; /* KS-KS phase 1; NULL = the KS's ike (copied) */
+} vpn_gdoi_coop_cfg;
+
+typedef enum vpn_gdoi_coop_role {
+    VPN_GDOI_COOP_ELECTION = 0,
+    VPN_GDOI_COOP_SECONDARY = 1,
+    VPN_GDOI_COOP_PRIMARY = 2,
+} vpn_gdoi_coop_role;
+
+/* What an announcement says (vpn_gdoi_coop_ann_decode). */
+typedef struct vpn_gdoi_coop_ann {
+    uint8_t role, priority, flags;
+    uint32_t group_id;
+    vpn_addr sender;
+    uint32_t ann_seq, rekey_seq;
+    uint8_t key_hash[32];
+    size_t n_members;
+    const uint8_t *members; /* n_members * 4 octets, a view into the body */
+    /* flags & VPN_GDOI_COOP_F_KEYS: */
+    vpn_gdoi_tek_policy tek;
+    uint32_t kek_lifetime_s;
+    bool multicast, receive_only;
+    vpn_addr mcast;
+    uint16_t gap_act, gap_deact;
+    uint8_t kek_spi[16], kek_iv[16], kek_key[32];
+    uint32_t kek_remaining_ms;
+    uint32_t tek_spi;
+    uint8_t tek_alg_key[64], tek_integ_key[64];
+    uint8_t tek_alg_len, tek_integ_len;
+    uint32_t tek_remaining_ms;
+    uint64_t pseudotime_ms;
+    uint32_t rekey_in_ms;
+} vpn_gdoi_coop_ann;
+
+#define VPN_GDOI_COOP_F_KEYS 0x01
+#define VPN_GDOI_COOP_F_REPLY 0x02
+
+/*
+ * The COOP payload body. decode checks every field's range and that
+ * nothing is left over; *out is written only on success (members points
+ * into body). Errors: VPN_ERR_MALFORMED, VPN_ERR_TRUNCATED, VPN_ERR_LIMIT
+ * (too many members), VPN_ERR_UNSUPPORTED (version). encode: the writer's.
+ */
+int vpn_gdoi_coop_ann_decode(const uint8_t *body, size_t len, vpn_gdoi_coop_ann *out);
+int vpn_gdoi_coop_ann_encode(const vpn_gdoi_coop_ann *a, vpn_wr *w);
+
+typedef struct vpn_gdoi_coop_stats {
+    uint64_t ann_sent, ann_rcvd;
+    /* announcements refused: */
+    uint64_t bad_hash, bad_sig, replays, malformed, unknown_peer, wrong_group, key_mismatch,
+        no_sa;
+    uint64_t role_changes, takeovers, merges;
+} vpn_gdoi_coop_stats;
+
 /* ---- key server ------------------------------------------------------------ */
 
 typedef struct vpn_gdoi_ks_cfg {
@@ -121,6 +264,7 @@ typedef struct vpn_gdoi_ks_cfg {
      * do not encrypt with them. */
     bool receive_only;
     const vpn_sig_key *rekey_key; /* RSA private key, borrowed; must outlive the KS */
+    vpn_gdoi_coop_cfg coop;  /* cooperative key servers (see above); zero = none */
 } vpn_gdoi_ks_cfg;
 
 typedef struct vpn_gdoi_ks_stats {
@@ -163,12 +307,22 @@ uint32_t vpn_gdoi_ks_seq(const vpn_gdoi_ks *ks);
 /* The current KEK (AES-256 key and IV), for trace exports. */
 void vpn_gdoi_ks_kek(const vpn_gdoi_ks *ks, const uint8_t **key, const uint8_t **iv);
 
+/* COOP state: the role (PRIMARY without COOP), counters (NULL without COOP). */
+vpn_gdoi_coop_role vpn_gdoi_ks_coop_role(const vpn_gdoi_ks *ks);
+const vpn_gdoi_coop_stats *vpn_gdoi_ks_coop_stats(const vpn_gdoi_ks *ks);
+/* The phase-1 SA with peer i (NULL if none), for key exports. */
+const vpn_ikev1_sa *vpn_gdoi_ks_coop_phase1(const vpn_gdoi_ks *ks, size_t i);
+
 /* ---- group member ---------------------------------------------------------- */
 
 typedef struct vpn_gdoi_gm_cfg {
     const char *name;
     uint32_t group_id;
-    vpn_addr local, ks;
+    vpn_addr local, ks;    /* ks: the key server, if servers is empty */
+    /* IOS `server address ipv4`, repeated (COOP): registration tries them
+     * in this order; copied, at most VPN_GDOI_GM_MAX_SERVERS */
+    const vpn_addr *servers;
+    size_t n_servers;
     vpn_ikev1_cfg ike;     /* copied */
     vpn_sad *sad;          /* borrowed: TEKs go here */
     vpn_spd *spd;          /* borrowed: the policy goes here */
@@ -177,6 +331,8 @@ typedef struct vpn_gdoi_gm_cfg {
     /* receive-only TEKs install inbound only, with a bypass entry for the
      * policy's traffic, so the member sends it in clear */
 } vpn_gdoi_gm_cfg;
+
+#define VPN_GDOI_GM_MAX_SERVERS 8
 
 typedef enum vpn_gdoi_gm_state {
     VPN_GDOI_GM_IDLE = 0,
@@ -211,6 +367,10 @@ int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now);
  * VPN_ERR_POLICY (a policy we cannot install). Nothing changes on error.
  */
 int vpn_gdoi_gm_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now);
+/* The same with the datagram's source: ACKs go back to the KS that sent
+ * the rekey (NULL = the current key server). */
+int vpn_gdoi_gm_input_from(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
+                           uint64_t now);
 uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm);
 void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now);
 
@@ -263,7 +423,10 @@ typedef struct vpn_gdoi_member_info {
 typedef struct vpn_gdoi_gm_info {
     const char *name;
     uint32_t group_id;
-    vpn_addr local, ks;
+    vpn_addr local, ks;    /* ks: the server registered with (or being tried) */
+    vpn_addr servers[VPN_GDOI_GM_MAX_SERVERS];
+    size_t n_servers;
+    vpn_addr last_rekey_from; /* family NONE before the first rekey */
     vpn_gdoi_gm_state state;
     uint64_t registrations, attempts, rekeys, acks_sent;
     uint32_t last_seq;
@@ -273,7 +436,32 @@ typedef struct vpn_gdoi_gm_info {
     vpn_gdoi_tek_info tek; /* the current outbound TEK */
 } vpn_gdoi_gm_info;
 
+typedef struct vpn_gdoi_coop_peer_info {
+    vpn_addr addr;
+    uint8_t priority;
+    vpn_gdoi_coop_role role;
+    bool alive, ike_up;
+    uint32_t ann_seq; /* last accepted from it */
+    uint64_t ann_sent, ann_rcvd, drops_sent, drops_rcvd, bytes_sent, bytes_rcvd;
+} vpn_gdoi_coop_peer_info;
+
+typedef struct vpn_gdoi_coop_info {
+    bool enabled;
+    vpn_addr local;
+    uint8_t priority;
+    vpn_gdoi_coop_role role;
+    uint32_t announce_s, dead_s;
+    uint32_t remaining_s;  /* primary: to the next announcement; secondary: to declaring
+                              the primary dead */
+    uint32_t ann_seq;      /* our announcement counter */
+    size_t n_peers;
+    vpn_gdoi_coop_stats st;
+} vpn_gdoi_coop_info;
+
 void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info *out);
+void vpn_gdoi_ks_coop_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_coop_info *out);
+/* Peer i (i < n_peers); 0 or VPN_ERR_NOTFOUND. */
+int vpn_gdoi_ks_coop_peer(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_coop_peer_info *out);
 /* The i-th registered member (i < members); 0, or VPN_ERR_NOTFOUND. */
 int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out);
 void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info *out);

@@ -1532,6 +1532,7 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
             /* hard lifetime: it must not be used any more (RFC 4301 4.4.2.1) */
             c->expire_at = 0;
             ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, VPN_IKEV2_R_EXPIRED, 0, c, 0, NULL);
+            c->announced = false; /* the driver was told: no second CHILD_DOWN */
             c->state = IKEV2_C_DELETING;
             ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_DELETE, c->id);
             continue;

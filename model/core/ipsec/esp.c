@@ -25,6 +25,116 @@ int vpn_esp_overhead(const vpn_sa *sa, uint8_t inner_family, size_t *head, size_
     return 0;
 }
 
+int vpn_esp_shape_of(const vpn_sa *sa, vpn_esp_shape *out)
+{
+    if (!sa || !out)
+        return VPN_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    out->encr_id = sa->cfg.encr_id;
+    out->encr_key_bits = sa->cfg.encr_key_bits;
+    out->integ_id = sa->cfg.integ_id;
+    out->mode = sa->cfg.mode;
+    /* Tunnel mode adds a header of the endpoints' family; transport mode
+     * keeps the packet's, which is theirs too. Address-preserving SAs have
+     * no endpoints: IPv4 is assumed. */
+    out->outer_family = sa->cfg.local.family != VPN_AF_NONE ? sa->cfg.local.family : VPN_AF_INET;
+    out->udp_encap = sa->cfg.udp_encap;
+    out->tbar = sa->cfg.mode != VPN_ESP_TRANSPORT && sa->cfg.tbar_window_ms != 0;
+    return 0;
+}
+
+/* The parts of an ESP packet around the padded payload under s: fixed
+ * bytes outside the encrypted part (outer header in tunnel modes, UDP, ESP
+ * header, IV, ICV), the IP header transport mode keeps, the padding block,
+ * and the fixed trailer bytes (TFC block, pad length, next header). */
+typedef struct esp_sizes {
+    size_t fixed, kept, blk, trailer;
+} esp_sizes;
+
+static int shape_sizes(const vpn_esp_shape *s, esp_sizes *z)
+{
+    const vpn_cipher_info *ci;
+    const vpn_integ_info *ii = NULL;
+    size_t ip;
+    bool tunnel;
+
+    if (!s || (s->outer_family != VPN_AF_INET && s->outer_family != VPN_AF_INET6) ||
+        (s->mode != VPN_ESP_TUNNEL && s->mode != VPN_ESP_TRANSPORT &&
+         s->mode != VPN_ESP_TUNNEL_ADDR_PRESERVE))
+        return VPN_ERR_INVAL;
+    if (vpn_cipher_lookup(s->encr_id, s->encr_key_bits, &ci) != 0)
+        return VPN_ERR_UNSUPPORTED;
+    if (!ci->aead && s->integ_id != VPN_INTEG_NONE && vpn_integ_lookup(s->integ_id, &ii) != 0)
+        return VPN_ERR_UNSUPPORTED;
+    tunnel = s->mode != VPN_ESP_TRANSPORT;
+    ip = vpn_ip_hdr_len(s->outer_family);
+    /* As vpn_esp_encap and vpn_sad_add size them (RFC 4303 2.4 padding). */
+    z->blk = ci->block_len < 4 ? 4 : ci->block_len;
+    z->kept = tunnel ? 0 : ip;
+    z->fixed = (tunnel ? ip : 0) + (s->udp_encap ? VPN_UDP_HDR_LEN : 0) + VPN_ESP_HDR_LEN +
+               ci->iv_len + (ci->aead ? ci->icv_len : ii ? ii->icv_len : 0);
+    z->trailer = (tunnel && s->tbar ? VPN_TBAR_BLOCK_LEN : 0) + 2;
+    return 0;
+}
+
+int vpn_esp_max_overhead(const vpn_esp_shape *s, size_t *bytes)
+{
+    esp_sizes z;
+    int rc = shape_sizes(s, &z);
+
+    if (rc)
+        return rc;
+    if (!bytes)
+        return VPN_ERR_INVAL;
+    *bytes = z.fixed + z.blk - 1 + z.trailer;
+    return 0;
+}
+
+int vpn_esp_max_input(const vpn_esp_shape *s, size_t outer_mtu, size_t *max_len)
+{
+    esp_sizes z;
+    size_t room, body;
+    int rc = shape_sizes(s, &z);
+
+    if (rc)
+        return rc;
+    if (!max_len)
+        return VPN_ERR_INVAL;
+    if (outer_mtu > 65535)
+        outer_mtu = 65535;
+    /* The encrypted part (body, trailer, padding) is whole blocks. */
+    if (outer_mtu < z.kept + z.fixed)
+        return VPN_ERR_NOSPACE;
+    room = (outer_mtu - z.kept - z.fixed) / z.blk * z.blk;
+    if (room < z.trailer)
+        return VPN_ERR_NOSPACE;
+    body = room - z.trailer;
+    /* Tunnel mode carries the whole packet, which needs its own header. */
+    if (z.kept == 0 && body < vpn_ip_hdr_len(VPN_AF_INET))
+        return VPN_ERR_NOSPACE;
+    *max_len = z.kept + body;
+    return 0;
+}
+
+int vpn_esp_tunnel_mtu(const vpn_esp_shape *s, size_t wan_mtu, size_t gre_hdr_len, size_t *mtu)
+{
+    size_t max_in, wrap;
+    int rc;
+
+    if (!mtu)
+        return VPN_ERR_INVAL;
+    rc = vpn_esp_max_input(s, wan_mtu, &max_in);
+    if (rc)
+        return rc;
+    /* GRE/IPsec: ESP protects the GRE packet (its own IP header, GRE, the
+     * inner packet), in transport mode ("permit 47") or tunnel mode. */
+    wrap = gre_hdr_len ? vpn_ip_hdr_len(s->outer_family) + gre_hdr_len : 0;
+    if (max_in < wrap + vpn_ip_hdr_len(VPN_AF_INET))
+        return VPN_ERR_NOSPACE;
+    *mtu = max_in - wrap;
+    return 0;
+}
+
 /* RFC 4303 3.3.2 / RFC 4106 3.1 / RFC 6054 3: see esp.h. */
 static int make_iv(vpn_sa *sa, uint64_t seq, uint8_t *iv)
 {

@@ -84,6 +84,49 @@ typedef struct vpn_esp_rx {
 int vpn_esp_overhead(const vpn_sa *sa, uint8_t inner_family, size_t *head, size_t *tail);
 
 /*
+ * What sizes an SA's packets, known before the SA exists (from a
+ * configured transform-set) or read off one (vpn_esp_shape_of). Used to
+ * size tunnel interfaces: the inner MTU is what fits the WAN MTU.
+ */
+typedef struct vpn_esp_shape {
+    uint16_t encr_id;        /* enum vpn_encr_id */
+    uint16_t encr_key_bits;  /* Key Length attribute (0 for fixed sizes) */
+    uint16_t integ_id;       /* enum vpn_integ_id; VPN_INTEG_NONE with AEAD */
+    vpn_esp_mode mode;
+    uint8_t outer_family;    /* 4 or 6: the header tunnel mode adds, or transport mode keeps */
+    bool udp_encap;          /* RFC 3948: 8 more bytes */
+    bool tbar;               /* a time-based anti-replay block (tunnel modes) */
+} vpn_esp_shape;
+
+/* The shape of sa. Errors: VPN_ERR_INVAL. */
+int vpn_esp_shape_of(const vpn_sa *sa, vpn_esp_shape *out);
+
+/*
+ * Worst-case bytes ESP under s adds to a packet: the outer IP header in
+ * tunnel modes, UDP (NAT-T), the ESP header and IV, the most padding the
+ * cipher's block can need, pad length and next header, the TBAR block, the
+ * ICV. Errors: VPN_ERR_INVAL, VPN_ERR_UNSUPPORTED (unknown algorithm).
+ */
+int vpn_esp_max_overhead(const vpn_esp_shape *s, size_t *bytes);
+
+/*
+ * The largest IP packet (header included, IPv4 without options) that
+ * vpn_esp_encap under s turns into a packet of at most outer_mtu bytes.
+ * Exact: the padding is counted for that size, so one byte more no longer
+ * fits. Errors: VPN_ERR_INVAL, VPN_ERR_UNSUPPORTED, VPN_ERR_NOSPACE
+ * (outer_mtu leaves no room for an IP header).
+ */
+int vpn_esp_max_input(const vpn_esp_shape *s, size_t outer_mtu, size_t *max_len);
+
+/*
+ * The IP MTU of a tunnel interface over a WAN of wan_mtu bytes: VTI
+ * (gre_hdr_len 0) hands inner packets to ESP directly; GRE/IPsec
+ * (gre_hdr_len from vpn_gre_hdr_len) wraps them in an IP header of the
+ * outer family and GRE first, whichever ESP mode follows. Same errors.
+ */
+int vpn_esp_tunnel_mtu(const vpn_esp_shape *s, size_t wan_mtu, size_t gre_hdr_len, size_t *mtu);
+
+/*
  * Protects the IP packet in pkt with outbound SA sa at time now. On success
  * pkt holds the packet to send. Bytes beyond the inner header's length
  * (link padding) are dropped first.

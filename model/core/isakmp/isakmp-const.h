@@ -43,6 +43,12 @@ enum vpn_isakmp_exch {
      * from the registry. It lives only here so a correction is one line.
      */
     VPN_GDOI_EXCH_PUSH_ACK = 35,
+    /*
+     * Cooperative key server announcement: a project-defined exchange in
+     * RFC 2408 3.1's private-use range (240-255), because Cisco's COOP
+     * wire format is not public. See gdoi/gdoi.h (COOP) for the layout.
+     */
+    VPN_GDOI_EXCH_COOP = 240,
 };
 
 /* RFC 2408 3.1 next payload types; RFC 3947 (20, 21); RFC 6407 5 (15-18, 22). */
@@ -69,6 +75,9 @@ enum vpn_isakmp_pl {
     VPN_ISAKMP_PL_NAT_D = 20,
     VPN_ISAKMP_PL_NAT_OA = 21,
     VPN_GDOI_PL_GAP = 22,
+    /* COOP announcement body: RFC 2408 3.1 private-use payload type
+     * (128-255), accepted only in VPN_GDOI_EXCH_COOP messages. */
+    VPN_GDOI_PL_COOP = 128,
 };
 
 /* Domains of interpretation (RFC 2408 3.4, RFC 2407 4.2, RFC 6407 5.2). */

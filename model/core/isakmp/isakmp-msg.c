@@ -397,8 +397,10 @@ static int nat_oa_check(const uint8_t *body, size_t len)
     return VPN_ERR_MALFORMED;
 }
 
-static bool top_level_type(uint8_t t)
+static bool top_level_type(uint8_t t, uint8_t exchange)
 {
+    if (t == VPN_GDOI_PL_COOP)
+        return exchange == VPN_GDOI_EXCH_COOP; /* private use, ours only there */
     switch (t) {
     case VPN_ISAKMP_PL_SA:
     case VPN_ISAKMP_PL_KE:
@@ -452,6 +454,11 @@ int vpn_isakmp_payload_check(uint8_t type, const uint8_t *body, size_t len, uint
     case VPN_GDOI_PL_KD: return vpn_gdoi_kd_decode(body, len, &u.kd);
     case VPN_GDOI_PL_SEQ: return vpn_gdoi_seq_decode(body, len, &u.u32);
     case VPN_GDOI_PL_GAP: return vpn_gdoi_gap_decode(body, len, &u.v);
+    /* opaque here; gdoi/gdoi-coop.c decodes it after HASH and SIG checks */
+    case VPN_GDOI_PL_COOP:
+        return exchange != VPN_GDOI_EXCH_COOP ? VPN_ERR_UNSUPPORTED
+               : len >= 1                      ? 0
+                                               : VPN_ERR_MALFORMED;
     default: return VPN_ERR_UNSUPPORTED;
     }
 }
@@ -490,7 +497,7 @@ static int walk(const uint8_t *p, size_t len, uint8_t first, uint8_t exchange, b
     while ((rc = vpn_isakmp_chain_next(&c, &pl)) == 1) {
         size_t off = (size_t)(pl.raw - p);
 
-        if (!top_level_type(pl.type)) {
+        if (!top_level_type(pl.type, exchange)) {
             set_perr(perr, VPN_ISAKMP_N_INVALID_PAYLOAD_TYPE, pl.type, off);
             return VPN_ERR_UNSUPPORTED;
         }

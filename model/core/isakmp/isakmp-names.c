@@ -37,6 +37,7 @@ static const name_entry exch_gdoi[] = {
     {VPN_GDOI_EXCH_PULL, "GROUPKEY-PULL"},
     {VPN_GDOI_EXCH_PUSH, "GROUPKEY-PUSH"},
     {VPN_GDOI_EXCH_PUSH_ACK, "GROUPKEY-PUSH ACK"},
+    {VPN_GDOI_EXCH_COOP, "COOP announcement (private use)"},
 };
 
 const char *vpn_isakmp_exch_name(uint8_t exch, uint32_t doi)
@@ -71,6 +72,7 @@ static const name_entry pl_names[] = {
     {VPN_ISAKMP_PL_NAT_D, "NAT-D"},
     {VPN_ISAKMP_PL_NAT_OA, "NAT-OA"},
     {VPN_GDOI_PL_GAP, "Group Associated Policy"},
+    {VPN_GDOI_PL_COOP, "COOP announcement (private use)"},
 };
 
 const char *vpn_isakmp_pl_name(uint8_t type)

@@ -79,6 +79,12 @@ static void tek_policy(const vpn_gdoi_tek_info *t, vpn_show_buf *b)
     vpn_show_printf(b, "            encaps: ENCAPS_TUNNEL\n");
 }
 
+static const char *coop_role(vpn_gdoi_coop_role r)
+{
+    return r == VPN_GDOI_COOP_PRIMARY ? "Primary" : r == VPN_GDOI_COOP_SECONDARY ? "Secondary"
+                                                                                 : "Election";
+}
+
 int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b)
 {
     vpn_gdoi_ks_info i;
@@ -91,6 +97,18 @@ int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b)
     vpn_show_printf(b, "    Group Type               : GDOI (ISAKMP)\n");
     vpn_show_printf(b, "    Group Members            : %zu\n", i.members);
     vpn_show_printf(b, "    IPSec SA Direction       : Both\n");
+    {
+        vpn_gdoi_coop_info c;
+        vpn_gdoi_ks_coop_info(ks, now, &c);
+        if (c.enabled) {
+            vpn_show_printf(b, "    Redundancy               : Configured\n");
+            vpn_show_printf(b, "        Local Address        : %s\n",
+                            vpn_addr_str(&c.local, a, sizeof a));
+            vpn_show_printf(b, "        Local Priority       : %u\n", c.priority);
+            vpn_show_printf(b, "        Local KS Status      : Alive\n");
+            vpn_show_printf(b, "        Local KS Role        : %s\n", coop_role(c.role));
+        }
+    }
     vpn_show_printf(b, "    Group Rekey Lifetime     : %u secs\n", i.kek.lifetime_s);
     vpn_show_printf(b, "    Group Rekey\n");
     vpn_show_printf(b, "        Remaining Lifetime   : %u secs\n", i.kek.remaining_s);
@@ -168,7 +186,13 @@ int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b)
     vpn_show_printf(b, "    Key Management Path      : ipv4\n");
     vpn_show_printf(b, "    Rekeys received          : %llu\n", (unsigned long long)i.rekeys);
     vpn_show_printf(b, "    IPSec SA Direction       : Both\n\n");
-    vpn_show_printf(b, "     Group Server list       : %s\n\n", k);
+    vpn_show_printf(b, "     Group Server list       : ");
+    for (size_t n = 0; n < i.n_servers; n++) {
+        char sv[VPN_ADDR_STRLEN];
+        vpn_show_printf(b, "%s%s", n ? "\n                               " : "",
+                        vpn_addr_str(&i.servers[n], sv, sizeof sv));
+    }
+    vpn_show_printf(b, "\n\n");
     vpn_show_printf(b, "    Group Member Information For Group %s:\n", i.name);
     vpn_show_printf(b, "    IPSec SA Direction       : Both\n");
     vpn_show_printf(b, "    ACL Received From KS     : gdoi_group_%s_temp_acl\n\n", i.name);
@@ -186,7 +210,13 @@ int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b)
     vpn_show_printf(b, "       Succeeded registration: %llu\n",
                     (unsigned long long)i.registrations);
     vpn_show_printf(b, "       Attempted registration: %llu\n", (unsigned long long)i.attempts);
-    vpn_show_printf(b, "       Last rekey from       : %s\n", i.rekeys ? k : "0.0.0.0");
+    {
+        char lr[VPN_ADDR_STRLEN];
+        vpn_show_printf(b, "       Last rekey from       : %s\n",
+                        i.last_rekey_from.family ? vpn_addr_str(&i.last_rekey_from, lr, sizeof lr)
+                        : i.rekeys                ? k
+                                                  : "0.0.0.0");
+    }
     vpn_show_printf(b, "       Last rekey seq num    : %u\n", i.last_seq);
     vpn_show_printf(b, "       %s rekey received: %llu\n",
                     i.kek.multicast ? "Multicast" : "Unicast",
@@ -204,5 +234,61 @@ int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b)
     kek_policy(&i.kek, b);
     vpn_show_printf(b, "\n    TEK POLICY for the current KS-Policy ACEs Downloaded:\n");
     tek_policy(&i.tek, b);
+    return vpn_show_result(b);
+}
+
+
+int vpn_show_gdoi_ks_coop(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b)
+{
+    vpn_gdoi_ks_info i;
+    vpn_gdoi_coop_info c;
+    vpn_gdoi_coop_peer_info p;
+    char a[VPN_ADDR_STRLEN];
+
+    vpn_gdoi_ks_get_info(ks, now, &i);
+    vpn_gdoi_ks_coop_info(ks, now, &c);
+    vpn_show_printf(b, "Crypto Key Server Cooperative Key Server Info\n");
+    vpn_show_printf(b, "  Group Name     : %s\n", i.name);
+    if (!c.enabled) {
+        vpn_show_printf(b, "  Redundancy is not configured for this group\n");
+        return vpn_show_result(b);
+    }
+    vpn_show_printf(b, "  Local Address: %s\n", vpn_addr_str(&c.local, a, sizeof a));
+    vpn_show_printf(b, "  Local Priority: %u\n", c.priority);
+    vpn_show_printf(b, "  Local KS Role: %-9s , Local KS Status: Alive\n", coop_role(c.role));
+    if (c.role == VPN_GDOI_COOP_PRIMARY) {
+        vpn_show_printf(b, "  Primary Timers:\n");
+        vpn_show_printf(b, "    Primary Refresh Policy Time: %u\n", c.announce_s);
+        vpn_show_printf(b, "    Remaining Time: %u\n", c.remaining_s);
+    } else {
+        vpn_show_printf(b, "  Secondary Timers:\n");
+        vpn_show_printf(b, "    Sec Primary Periodic Time: %u\n", c.announce_s);
+        vpn_show_printf(b, "    Remaining Time: %u, Retries: 0\n", c.remaining_s);
+    }
+    vpn_show_printf(b, "    Antireplay Sequence Number: %u\n", c.ann_seq);
+    vpn_show_printf(b, "\n  Peer Sessions:\n");
+    for (size_t k = 0; vpn_gdoi_ks_coop_peer(ks, k, &p) == 0; k++) {
+        vpn_show_printf(b, "  Session %zu:\n", k + 1);
+        vpn_show_printf(b, "    Peer Address: %s\n", vpn_addr_str(&p.addr, a, sizeof a));
+        vpn_show_printf(b, "    Peer Priority: %u\n", p.priority);
+        vpn_show_printf(b, "    Peer KS Role: %-9s , Peer KS Status: %s\n",
+                        p.alive ? coop_role(p.role) : "Unknown", p.alive ? "Alive" : "Dead");
+        vpn_show_printf(b, "    Antireplay Sequence Number: %u\n\n", p.ann_seq);
+        vpn_show_printf(b, "    IKE status: %s\n", p.ike_up ? "Established" : "Not established");
+        vpn_show_printf(b, "    Counters:\n");
+        vpn_show_printf(b, "        Ann msgs sent: %llu\n", (unsigned long long)p.ann_sent);
+        vpn_show_printf(b, "        Ann msgs recv: %llu\n", (unsigned long long)p.ann_rcvd);
+        vpn_show_printf(b, "        Packet sent drops: %llu\n", (unsigned long long)p.drops_sent);
+        vpn_show_printf(b, "        Packet Recv drops: %llu\n", (unsigned long long)p.drops_rcvd);
+        vpn_show_printf(b, "        Total bytes sent: %llu\n", (unsigned long long)p.bytes_sent);
+        vpn_show_printf(b, "        Total bytes recv: %llu\n\n", (unsigned long long)p.bytes_rcvd);
+    }
+    vpn_show_printf(b, "  Announcements refused: bad hash %llu, bad signature %llu, replayed %llu, "
+                       "malformed %llu, unknown peer %llu, other group %llu, rekey key mismatch "
+                       "%llu, no session %llu\n",
+                    (unsigned long long)c.st.bad_hash, (unsigned long long)c.st.bad_sig,
+                    (unsigned long long)c.st.replays, (unsigned long long)c.st.malformed,
+                    (unsigned long long)c.st.unknown_peer, (unsigned long long)c.st.wrong_group,
+                    (unsigned long long)c.st.key_mismatch, (unsigned long long)c.st.no_sa);
     return vpn_show_result(b);
 }

@@ -19,6 +19,15 @@ extern "C" {
 int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b);
 int vpn_show_gdoi_ks_members(const vpn_gdoi_ks *ks, vpn_show_buf *b);
 int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b);
+/*
+ * `show crypto gdoi ks coop`: the local KS (address, priority, role and
+ * status, the primary's announcement timer or the secondary's wait for
+ * the primary, our announcement sequence number) and one session per peer
+ * KS (address, priority, role, status, the last announcement sequence
+ * accepted, IKE status, announcement and byte counters, drops). Without
+ * COOP it says so. Errors: VPN_ERR_NOSPACE.
+ */
+int vpn_show_gdoi_ks_coop(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /* show crypto ikev2 sa / crypto session / crypto ipsec sa from engine state. */
 #include "show/show-ikev2.h"
 
+#include "ipsec/esp.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -416,19 +418,19 @@ static size_t iv_size(uint16_t encr)
  * and, in tunnel mode, an outer IPv4 header; UDP encapsulation adds 8. */
 static unsigned plaintext_mtu(const vpn_ikev2_child_info *ci, unsigned mtu)
 {
-    size_t icv = ci->integ == VPN_AUTH_HMAC_SHA1_96 ? 12
-               : ci->integ == VPN_AUTH_HMAC_SHA2_256_128 ? 16
-               : ci->integ == VPN_AUTH_HMAC_SHA2_384_192 ? 24
-               : ci->integ == VPN_AUTH_HMAC_SHA2_512_256 ? 32 : 16;
-    size_t block = ci->encr == VPN_ENCR_AES_CBC ? 16 : 4;
-    size_t room = mtu - (ci->mode == VPN_CONF_MODE_TUNNEL ? 20 : 0) - 20 - (ci->udp_encap ? 8 : 0);
-    size_t fixed = 8 + iv_size(ci->encr) + icv;
-    size_t body;
+    /* As tunnels size themselves (ipsec/esp.h): exact padding, the real
+     * IV and ICV of the transform, NAT-T. */
+    vpn_esp_shape sh;
+    size_t v;
 
-    if (room <= fixed + 2)
-        return 0;
-    body = (room - fixed) / block * block; /* whole blocks of payload + pad + 2 */
-    return (unsigned)(body - 2 + (ci->mode == VPN_CONF_MODE_TUNNEL ? 0 : 20));
+    memset(&sh, 0, sizeof sh);
+    sh.encr_id = ci->encr;
+    sh.encr_key_bits = ci->encr_key_bits;
+    sh.integ_id = ci->integ;
+    sh.mode = ci->mode == VPN_CONF_MODE_TUNNEL ? VPN_ESP_TUNNEL : VPN_ESP_TRANSPORT;
+    sh.outer_family = ci->local.addr.family == VPN_AF_INET6 ? VPN_AF_INET6 : VPN_AF_INET;
+    sh.udp_encap = ci->udp_encap;
+    return vpn_esp_max_input(&sh, mtu, &v) == 0 ? (unsigned)v : 0;
 }
 
 static void esp_block(const vpn_ikev2_child_state *cs, uint32_t spi, uint64_t now, bool detail,

@@ -21,11 +21,16 @@ typedef struct vpn_show_isakmp_row {
     bool initiator; /* used only when sa is NULL */
 } vpn_show_isakmp_row;
 
+/* Room for vpn_show_isakmp_sa with n rows, NUL included: the two table
+ * heads, and per row two addresses of up to VPN_ADDR_STRLEN - 1 characters
+ * (IPv6) plus state, a 10-digit conn-id, status and separators. */
+#define VPN_SHOW_ISAKMP_SA_CAP(n) (192 + (size_t)(n) * (2 * VPN_ADDR_STRLEN + 40))
+
 /* IOS state names for the Main Mode states (MM_NO_STATE ... QM_IDLE). */
 const char *vpn_show_isakmp_state(vpn_ikev1_state st);
 
 /* show crypto isakmp sa: IPv4 then IPv6 table; dst is the responder.
- * Errors: VPN_ERR_NOSPACE. */
+ * Errors: VPN_ERR_NOSPACE (VPN_SHOW_ISAKMP_SA_CAP(n) always suffices). */
 int vpn_show_isakmp_sa(const vpn_show_isakmp_row *rows, size_t n, vpn_show_buf *b);
 /* show crypto isakmp policy (the built-in default suite when none is
  * configured, as IOS shows its default). Errors: VPN_ERR_NOSPACE. */

@@ -1,0 +1,1129 @@
+/*
+ * Cooperative GDOI key servers (COOP) in memory with a counter clock: two
+ * or three KSs and several members on a network whose links the tests cut
+ * and heal. Election (priority, then address), announcements replicating
+ * keys and members, failover with members that keep decrypting and take
+ * the new primary's rekeys without re-registering, split brain and merge,
+ * a member with several key servers, hostile announcements (replayed,
+ * forged, unsigned, truncated, oversized, from an unknown peer, of another
+ * group or rekey key) refused with counters and state intact, and the
+ * `show crypto gdoi ks coop` view.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "test-util.h"
+#include "pcap-writer.h"
+#include "pkt-build.h"
+
+#include "common/rng.h"
+#include "common/vpn-err.h"
+#include "common/wire.h"
+#include "crypto/crypto-ids.h"
+#include "crypto/prf.h"
+#include "gdoi/gdoi.h"
+#include "ipsec/esp.h"
+#include "ipsec/ip.h"
+#include "isakmp/isakmp-build.h"
+#include "isakmp/isakmp-const.h"
+#include "show/show-gdoi.h"
+
+#define NS 1000000000ull
+#define MAX_KS 3
+#define MAX_GM 4
+#define NODES (MAX_KS + MAX_GM)
+#define QCAP 512
+#define DG_MAX 16384
+#define ANN_KEEP 64
+
+typedef struct dgram {
+    vpn_addr src, dst;
+    uint8_t b[DG_MAX], v[DG_MAX];
+    size_t len, vlen;
+} dgram;
+
+typedef struct net {
+    vpn_drbg drbg;
+    vpn_rng rng;
+    vpn_gdoi_ks *ks[MAX_KS];
+    vpn_addr ks_addr[MAX_KS];
+    unsigned nks;
+    bool down[MAX_KS]; /* a KS that is off: no ticks, no input */
+    vpn_gdoi_gm *gm[MAX_GM];
+    vpn_sad *sad[MAX_GM];
+    vpn_spd *spd[MAX_GM];
+    vpn_addr gm_addr[MAX_GM], mcast;
+    unsigned ngm;
+    bool cut[NODES][NODES]; /* no datagrams between these nodes */
+    dgram *q;
+    unsigned nq;
+    uint64_t now;
+    dgram *ann; /* the last COOP announcements sent */
+    unsigned nann;
+    tu_pcap *pcap, *plain; /* the trace test's files */
+    uint64_t ts;
+} net;
+
+static vpn_sig_key *g_rekey, *g_coop[MAX_KS], *g_evil;
+
+static vpn_sig_key *keygen(void)
+{
+    vpn_sig_key *k;
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    assert_non_null(pk);
+    assert_int_equal(vpn_sig_key_from_evp(&k, pk), 0);
+    EVP_PKEY_free(pk);
+    return k;
+}
+
+static int setup_keys(void **state)
+{
+    (void)state;
+    g_rekey = keygen();
+    for (int i = 0; i < MAX_KS; i++)
+        g_coop[i] = keygen();
+    g_evil = keygen();
+    return 0;
+}
+
+static int teardown_keys(void **state)
+{
+    (void)state;
+    vpn_sig_key_del(g_rekey);
+    for (int i = 0; i < MAX_KS; i++)
+        vpn_sig_key_del(g_coop[i]);
+    vpn_sig_key_del(g_evil);
+    return 0;
+}
+
+static int node_of(const net *n, const vpn_addr *a)
+{
+    for (unsigned i = 0; i < n->nks; i++)
+        if (vpn_addr_eq(a, &n->ks_addr[i]))
+            return (int)i;
+    for (unsigned i = 0; i < n->ngm; i++)
+        if (vpn_addr_eq(a, &n->gm_addr[i]))
+            return MAX_KS + (int)i;
+    return -1;
+}
+
+static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
+                    size_t len, const uint8_t *view, size_t view_len)
+{
+    net *n = user;
+    dgram *d;
+
+    assert_true(n->nq < QCAP);
+    assert_true(len <= DG_MAX);
+    d = &n->q[n->nq++];
+    d->src = *src;
+    d->dst = *dst;
+    memcpy(d->b, dg, len);
+    d->len = len;
+    d->vlen = 0;
+    if (view) {
+        assert_true(view_len <= DG_MAX);
+        assert_int_equal(view[19] & VPN_ISAKMP_FLAG_E, 0);
+        memcpy(d->v, view, view_len);
+        d->vlen = view_len;
+    }
+    if (n->pcap) {
+        static uint8_t pkt[DG_MAX + 64];
+        size_t pl = tu_build_udp(pkt, sizeof pkt, src, dst, 848, 848, 0, dg, len);
+        tu_pcap_write(n->pcap, n->ts, pkt, pl);
+        pl = tu_build_udp(pkt, sizeof pkt, src, dst, 848, 848, 0, view ? view : dg,
+                          view ? view_len : len);
+        tu_pcap_write(n->plain, n->ts, pkt, pl);
+        n->ts += 1000000;
+    }
+    if (dg[18] == VPN_GDOI_EXCH_COOP) {
+        if (n->nann == ANN_KEEP) {
+            memmove(n->ann, n->ann + 1, (ANN_KEEP - 1) * sizeof *n->ann);
+            n->nann--;
+        }
+        n->ann[n->nann++] = *d;
+    }
+}
+
+typedef struct opts {
+    uint8_t prio[MAX_KS];
+    const char *ks_ip[MAX_KS];
+    bool multicast;
+    /* each member's key servers, by KS index; -1 ends, -2 = an address nobody has */
+    int servers[MAX_GM][4];
+} opts;
+
+/* (Re)creates KS i, as if it booted now. */
+static void make_ks(net *n, unsigned i, const opts *o)
+{
+    vpn_gdoi_ks_cfg kc;
+    vpn_gdoi_coop_peer peers[MAX_KS];
+    size_t np = 0;
+
+    for (unsigned j = 0; j < n->nks; j++)
+        if (j != i) {
+            peers[np].addr = n->ks_addr[j];
+            peers[np].pub = g_coop[j];
+            np++;
+        }
+    memset(&kc, 0, sizeof kc);
+    kc.name = "GETVPN";
+    kc.group_id = 1234;
+    kc.local = n->ks_addr[i];
+    kc.ike.psk = (const uint8_t *)"gdoi-psk";
+    kc.ike.psk_len = 8;
+    kc.ike.local_id = n->ks_addr[i];
+    kc.tek.sel.family = VPN_AF_INET;
+    vpn_prefix_parse(&kc.tek.sel.src, "10.0.0.0/8");
+    vpn_prefix_parse(&kc.tek.sel.dst, "10.0.0.0/8");
+    kc.tek.encr_id = VPN_ENCR_AES_CBC;
+    kc.tek.lifetime_s = 600;
+    kc.tek.tbar_window_s = 30;
+    kc.kek_lifetime_s = 3000;
+    kc.multicast = o->multicast;
+    kc.mcast = n->mcast;
+    kc.rekey_key = g_rekey; /* shared by the group's KSs, as IOS requires */
+    kc.coop.peers = peers;
+    kc.coop.n_peers = np;
+    kc.coop.priority = o->prio[i];
+    kc.coop.key = g_coop[i];
+    assert_int_equal(vpn_gdoi_ks_new(&n->ks[i], &kc, &n->rng, NULL, on_send, n, n->now), 0);
+}
+
+static void net_init(net *n, unsigned nks, unsigned ngm, const opts *o)
+{
+    static const char *ips[MAX_KS] = {"192.0.2.1", "192.0.2.2", "192.0.2.3"};
+
+    memset(n, 0, sizeof *n);
+    n->q = calloc(QCAP, sizeof *n->q);
+    n->ann = calloc(ANN_KEEP, sizeof *n->ann);
+    assert_non_null(n->q);
+    assert_non_null(n->ann);
+    vpn_drbg_init(&n->drbg, "gdoi-coop", 9);
+    vpn_rng_init_drbg(&n->rng, &n->drbg);
+    n->mcast = tu_addr("239.192.1.1");
+    n->now = 5 * NS;
+    n->nks = nks;
+    for (unsigned i = 0; i < nks; i++)
+        n->ks_addr[i] = tu_addr(o->ks_ip[i] ? o->ks_ip[i] : ips[i]);
+    for (unsigned i = 0; i < nks; i++)
+        make_ks(n, i, o);
+    n->ngm = ngm;
+    for (unsigned i = 0; i < ngm; i++) {
+        vpn_gdoi_gm_cfg gc;
+        vpn_addr sv[4];
+        size_t ns = 0;
+        char a[32];
+
+        snprintf(a, sizeof a, "198.51.100.%u", 11 + i);
+        n->gm_addr[i] = tu_addr(a);
+        for (int k = 0; k < 4 && o->servers[i][k] != -1; k++)
+            sv[ns++] = o->servers[i][k] == -2 ? tu_addr("192.0.2.77")
+                                              : n->ks_addr[o->servers[i][k]];
+        if (ns == 0)
+            sv[ns++] = n->ks_addr[0];
+        assert_int_equal(vpn_sad_new(&n->sad[i], &n->rng), 0);
+        assert_int_equal(vpn_spd_new(&n->spd[i], VPN_SPD_BYPASS), 0);
+        memset(&gc, 0, sizeof gc);
+        gc.name = "GETVPN";
+        gc.group_id = 1234;
+        gc.local = n->gm_addr[i];
+        gc.servers = sv;
+        gc.n_servers = ns;
+        gc.ike.psk = (const uint8_t *)"gdoi-psk";
+        gc.ike.psk_len = 8;
+        gc.sad = n->sad[i];
+        gc.spd = n->spd[i];
+        gc.spd_seq = 10;
+        assert_int_equal(vpn_gdoi_gm_new(&n->gm[i], &gc, &n->rng, NULL, on_send, n), 0);
+    }
+}
+
+static void net_free(net *n)
+{
+    for (unsigned i = 0; i < n->nks; i++)
+        vpn_gdoi_ks_del(n->ks[i]);
+    for (unsigned i = 0; i < n->ngm; i++) {
+        vpn_gdoi_gm_del(n->gm[i]);
+        vpn_spd_del(n->spd[i]);
+        vpn_sad_del(n->sad[i]);
+    }
+    vpn_drbg_free(&n->drbg);
+    free(n->q);
+    free(n->ann);
+}
+
+static bool blocked(const net *n, int s, int d)
+{
+    if (s >= 0 && s < MAX_KS && n->down[s])
+        return true;
+    if (d >= 0 && d < MAX_KS && n->down[d])
+        return true;
+    return s >= 0 && d >= 0 && n->cut[s][d];
+}
+
+/* Delivers everything queued (and what that provokes) at the current time. */
+static void pump(net *n)
+{
+    for (int round = 0; round < 64 && n->nq; round++) {
+        dgram *batch = malloc(n->nq * sizeof *batch);
+        unsigned nb = n->nq;
+        assert_non_null(batch);
+        memcpy(batch, n->q, nb * sizeof *batch);
+        n->nq = 0;
+        for (unsigned k = 0; k < nb; k++) {
+            dgram *d = &batch[k];
+            int s = node_of(n, &d->src), t = node_of(n, &d->dst);
+            if (t >= 0 && t < MAX_KS) {
+                if (!blocked(n, s, t))
+                    vpn_gdoi_ks_input(n->ks[t], &d->src, d->b, d->len, n->now);
+                continue;
+            }
+            for (unsigned i = 0; i < n->ngm; i++) {
+                bool to = t == MAX_KS + (int)i || vpn_addr_eq(&d->dst, &n->mcast);
+                if (to && !blocked(n, s, MAX_KS + (int)i))
+                    vpn_gdoi_gm_input_from(n->gm[i], &d->src, d->b, d->len, n->now);
+            }
+        }
+        free(batch);
+        n->now += 1000000; /* 1 ms per hop */
+    }
+    assert_int_equal(n->nq, 0);
+}
+
+static uint64_t deadline(net *n)
+{
+    uint64_t d = UINT64_MAX;
+    for (unsigned i = 0; i < n->nks; i++)
+        if (!n->down[i] && vpn_gdoi_ks_deadline(n->ks[i]) < d)
+            d = vpn_gdoi_ks_deadline(n->ks[i]);
+    for (unsigned i = 0; i < n->ngm; i++)
+        if (vpn_gdoi_gm_deadline(n->gm[i]) < d)
+            d = vpn_gdoi_gm_deadline(n->gm[i]);
+    return d;
+}
+
+static void run_until(net *n, uint64_t until)
+{
+    pump(n);
+    for (int guard = 0;; guard++) {
+        uint64_t d = deadline(n);
+        assert_true(guard < 100000);
+        if (d > until)
+            break;
+        if (d > n->now)
+            n->now = d;
+        for (unsigned i = 0; i < n->nks; i++)
+            if (!n->down[i])
+                vpn_gdoi_ks_tick(n->ks[i], n->now);
+        for (unsigned i = 0; i < n->ngm; i++)
+            vpn_gdoi_gm_tick(n->gm[i], n->now);
+        pump(n);
+    }
+    if (n->now < until)
+        n->now = until;
+}
+
+static void run_for(net *n, uint64_t secs) { run_until(n, n->now + secs * NS); }
+
+static void cut_link(net *n, int a, int b, bool cut)
+{
+    n->cut[a][b] = n->cut[b][a] = cut;
+}
+
+#define GM(i) (MAX_KS + (i))
+
+static void register_all(net *n)
+{
+    for (unsigned i = 0; i < n->ngm; i++)
+        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
+    run_for(n, 1);
+}
+
+static vpn_gdoi_coop_role role(const net *n, unsigned i) { return vpn_gdoi_ks_coop_role(n->ks[i]); }
+
+/* KS b holds the same group keys and SEQ as KS a. */
+static void assert_same_keys(const net *n, unsigned a, unsigned b)
+{
+    const uint8_t *ka, *ia, *kb, *ib;
+    assert_int_equal(vpn_gdoi_ks_tek_spi(n->ks[a]), vpn_gdoi_ks_tek_spi(n->ks[b]));
+    assert_memory_equal(vpn_gdoi_ks_kek_spi(n->ks[a]), vpn_gdoi_ks_kek_spi(n->ks[b]), 16);
+    vpn_gdoi_ks_kek(n->ks[a], &ka, &ia);
+    vpn_gdoi_ks_kek(n->ks[b], &kb, &ib);
+    assert_memory_equal(ka, kb, 32);
+    assert_memory_equal(ia, ib, 16);
+    assert_int_equal(vpn_gdoi_ks_seq(n->ks[a]), vpn_gdoi_ks_seq(n->ks[b]));
+}
+
+/* Member i is registered and holds KS k's current keys. */
+static void assert_member_of(const net *n, unsigned i, unsigned k)
+{
+    assert_int_equal(vpn_gdoi_gm_get_state(n->gm[i]), VPN_GDOI_GM_REGISTERED);
+    assert_non_null(vpn_gdoi_gm_tek(n->gm[i]));
+    assert_int_equal(vpn_sa_get_config(vpn_gdoi_gm_tek(n->gm[i]))->spi,
+                     vpn_gdoi_ks_tek_spi(n->ks[k]));
+    assert_memory_equal(vpn_gdoi_gm_kek_spi(n->gm[i]), vpn_gdoi_ks_kek_spi(n->ks[k]), 16);
+    assert_int_equal(vpn_gdoi_gm_last_seq(n->gm[i]), vpn_gdoi_ks_seq(n->ks[k]));
+}
+
+/* A UDP packet from member a's site to member b's site, through ESP. */
+static int send_between(net *n, unsigned a, unsigned b, uint32_t seed)
+{
+    uint8_t buf[2048], pay[100], orig[256];
+    vpn_addr s = tu_addr("10.1.0.5"), d = tu_addr("10.2.0.7");
+    vpn_pkt p;
+    vpn_ip_info ii;
+    vpn_esp_rx rx;
+    const vpn_spd_entry *e;
+    size_t ol;
+    int rc;
+
+    tu_fill(pay, sizeof pay, seed);
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    p.len = tu_build_udp(vpn_pkt_data(&p), 1024, &s, &d, 4000, 5000, 0, pay, sizeof pay);
+    ol = p.len;
+    memcpy(orig, vpn_pkt_data(&p), ol);
+    assert_int_equal(vpn_ip_parse(vpn_pkt_data(&p), p.len, &ii), 0);
+    vpn_ip_parse_ports(&ii, vpn_pkt_data(&p) + 20, p.len - 20);
+    assert_int_equal(vpn_spd_lookup(n->spd[a], &ii, &e), VPN_SPD_PROTECT);
+    if ((rc = vpn_esp_encap(e->sa, &p, n->now)))
+        return rc;
+    if ((rc = vpn_esp_decap(n->sad[b], &p, n->now, &rx)))
+        return rc;
+    assert_int_equal(p.len, ol);
+    assert_memory_equal(vpn_pkt_data(&p), orig, ol);
+    return 0;
+}
+
+/* ---- election ----------------------------------------------------------- */
+
+static void test_election_two(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}};
+    (void)state;
+
+    net_init(&n, 2, 0, &o);
+    /* both elect for 10 s, then the higher priority is primary */
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_ELECTION);
+    run_for(&n, 5);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_ELECTION);
+    run_for(&n, 10);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY);
+    assert_same_keys(&n, 0, 1);
+    /* a secondary does not rekey */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[1], false, n.now), VPN_ERR_STATE);
+    net_free(&n);
+
+    /* equal priorities: the higher address wins */
+    o.prio[0] = o.prio[1] = 50;
+    net_init(&n, 2, 0, &o);
+    run_for(&n, 20);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_SECONDARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
+    assert_same_keys(&n, 1, 0);
+    net_free(&n);
+
+    /* addresses compare as numbers, not as text: 192.0.2.10 > 192.0.2.9 */
+    o.ks_ip[0] = "192.0.2.10";
+    o.ks_ip[1] = "192.0.2.9";
+    net_init(&n, 2, 0, &o);
+    run_for(&n, 20);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY);
+    net_free(&n);
+}
+
+static void test_election_three(void **state)
+{
+    net n;
+    opts o = {.prio = {100, 200, 150}};
+    (void)state;
+
+    net_init(&n, 3, 0, &o);
+    run_for(&n, 20);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_SECONDARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 2), VPN_GDOI_COOP_SECONDARY);
+    assert_same_keys(&n, 1, 0);
+    assert_same_keys(&n, 1, 2);
+    /* the primary dies: after the dead interval the next best (150) takes
+     * over with the same keys; the lowest stays secondary */
+    n.down[1] = true;
+    run_for(&n, 60);
+    assert_int_equal(role(&n, 2), VPN_GDOI_COOP_SECONDARY);
+    run_for(&n, 40);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_SECONDARY);
+    assert_int_equal(role(&n, 2), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(vpn_gdoi_ks_coop_stats(n.ks[2])->takeovers, 1);
+    assert_same_keys(&n, 1, 2);
+    assert_same_keys(&n, 2, 0);
+    net_free(&n);
+
+    /* three equal priorities: the highest address */
+    o.prio[0] = o.prio[1] = o.prio[2] = 7;
+    net_init(&n, 3, 0, &o);
+    run_for(&n, 20);
+    assert_int_equal(role(&n, 2), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_SECONDARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY);
+    net_free(&n);
+}
+
+/* ---- sync ---------------------------------------------------------------- */
+
+static void test_announcements_replicate(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}, .servers = {{0, -1}, {0, -1}}};
+    uint32_t spi;
+    (void)state;
+
+    net_init(&n, 2, 2, &o);
+    run_for(&n, 15);
+    register_all(&n);
+    assert_member_of(&n, 0, 0);
+    assert_member_of(&n, 1, 0);
+    /* the secondary learns the members at once (no periodic wait) */
+    assert_int_equal(vpn_gdoi_ks_members(n.ks[1]), 2);
+    /* a rekey with a new KEK reaches the secondary with the rekey itself */
+    spi = vpn_gdoi_ks_tek_spi(n.ks[0]);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], true, n.now), 0);
+    pump(&n);
+    assert_int_not_equal(vpn_gdoi_ks_tek_spi(n.ks[0]), spi);
+    assert_same_keys(&n, 0, 1);
+    assert_member_of(&n, 0, 0);
+    assert_member_of(&n, 1, 0);
+    /* periodic announcements keep flowing both ways */
+    {
+        uint64_t r = vpn_gdoi_ks_coop_stats(n.ks[1])->ann_rcvd;
+        uint64_t r0 = vpn_gdoi_ks_coop_stats(n.ks[0])->ann_rcvd;
+        run_for(&n, 61);
+        assert_true(vpn_gdoi_ks_coop_stats(n.ks[1])->ann_rcvd >= r + 2);
+        assert_true(vpn_gdoi_ks_coop_stats(n.ks[0])->ann_rcvd >= r0 + 2);
+    }
+    /* the scheduled rekey (TEK 600 s, lead 120 s) stays in step */
+    run_for(&n, 600);
+    assert_true(vpn_gdoi_ks_seq(n.ks[0]) >= 2);
+    assert_same_keys(&n, 0, 1);
+    assert_member_of(&n, 0, 0);
+    net_free(&n);
+}
+
+/* ---- failover ------------------------------------------------------------ */
+
+static void failover(bool multicast)
+{
+    net n;
+    opts o = {.prio = {200, 100}, .multicast = multicast,
+              .servers = {{0, 1, -1}, {0, 1, -1}, {0, 1, -1}}};
+    uint32_t seq0;
+
+    net_init(&n, 2, 3, &o);
+    run_for(&n, 15);
+    register_all(&n);
+    for (unsigned i = 0; i < 3; i++)
+        assert_member_of(&n, i, 0);
+    assert_int_equal(send_between(&n, 0, 1, 1), 0);
+    seq0 = vpn_gdoi_ks_seq(n.ks[0]);
+
+    /* the primary goes silent */
+    n.down[0] = true;
+    run_for(&n, 80);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY); /* not yet: dead interval 90 s */
+    run_for(&n, 30);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
+    /* members still hold valid keys meanwhile */
+    assert_int_equal(send_between(&n, 1, 2, 2), 0);
+    /* the new primary rekeys on the synced schedule; members verify it (the
+     * shared rekey key), SEQ continues, and nobody re-registers */
+    run_for(&n, 600);
+    assert_true(vpn_gdoi_ks_seq(n.ks[1]) > seq0);
+    for (unsigned i = 0; i < 3; i++) {
+        vpn_gdoi_gm_info gi;
+        assert_member_of(&n, i, 1);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->registrations, 1);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->reg_attempts, 1);
+        vpn_gdoi_gm_get_info(n.gm[i], n.now, &gi);
+        assert_true(vpn_addr_eq(&gi.last_rekey_from, &n.ks_addr[1]));
+    }
+    assert_int_equal(send_between(&n, 0, 2, 3), 0);
+    assert_int_equal(send_between(&n, 2, 1, 4), 0);
+    if (!multicast) {
+        /* ACKs went to the rekey's source: nobody missed, nobody removed */
+        assert_true(vpn_gdoi_ks_get_stats(n.ks[1])->acks >= 3);
+        assert_int_equal(vpn_gdoi_ks_get_stats(n.ks[1])->removed, 0);
+        assert_int_equal(vpn_gdoi_ks_members(n.ks[1]), 3);
+    }
+    /* and it keeps going: another TEK lifetime later */
+    run_for(&n, 600);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_member_of(&n, i, 1);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->registrations, 1);
+    }
+    net_free(&n);
+}
+
+static void test_failover_unicast(void **state)
+{
+    (void)state;
+    failover(false);
+}
+
+static void test_failover_multicast(void **state)
+{
+    (void)state;
+    failover(true);
+}
+
+/*
+ * The primary dies, the secondary takes over and rekeys, then the old
+ * primary boots again with fresh keys: it syncs during its election, takes
+ * the primary role back (higher priority) with the group's keys, and the
+ * members never notice.
+ */
+static void test_primary_restarts(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}, .servers = {{0, 1, -1}, {0, 1, -1}}};
+    uint32_t seq;
+    (void)state;
+
+    net_init(&n, 2, 2, &o);
+    run_for(&n, 15);
+    register_all(&n);
+    n.down[0] = true;
+    run_for(&n, 110);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[1], false, n.now), 0);
+    pump(&n);
+    assert_member_of(&n, 0, 1);
+    seq = vpn_gdoi_ks_seq(n.ks[1]);
+    /* KS0 boots again: new engine, new keys, new phase-1 SA */
+    vpn_gdoi_ks_del(n.ks[0]);
+    n.down[0] = false;
+    make_ks(&n, 0, &o);
+    assert_int_not_equal(vpn_gdoi_ks_tek_spi(n.ks[0]), vpn_gdoi_ks_tek_spi(n.ks[1]));
+    run_for(&n, 5);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_ELECTION);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
+    assert_same_keys(&n, 1, 0); /* synced while electing */
+    run_for(&n, 10);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY);
+    assert_int_equal(vpn_gdoi_ks_seq(n.ks[0]), seq);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks[0]), 2);
+    /* its rekeys reach the members, who never re-registered */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], true, n.now), 0);
+    pump(&n);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_member_of(&n, i, 0);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->registrations, 1);
+    }
+    assert_same_keys(&n, 0, 1);
+    assert_int_equal(send_between(&n, 0, 1, 11), 0);
+    net_free(&n);
+}
+
+/* ---- split brain ----------------------------------------------------------- */
+
+static void test_split_brain_merge(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}, .servers = {{0, 1, -1}, {0, 1, -1}}};
+    uint32_t s1;
+    (void)state;
+
+    net_init(&n, 2, 2, &o);
+    run_for(&n, 15);
+    register_all(&n);
+    assert_member_of(&n, 0, 0);
+    assert_member_of(&n, 1, 0);
+    /* partition: {KS0, GM0} | {KS1, GM1} */
+    cut_link(&n, 0, 1, true);
+    cut_link(&n, 0, GM(1), true);
+    cut_link(&n, 1, GM(0), true);
+    run_for(&n, 100);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY); /* split brain */
+    /* each side rekeys its members; KS1 even rolls the KEK, and runs ahead in SEQ */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], false, n.now), 0);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[1], true, n.now), 0);
+    pump(&n);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[1], false, n.now), 0);
+    pump(&n);
+    s1 = vpn_gdoi_ks_seq(n.ks[1]);
+    assert_true(s1 > vpn_gdoi_ks_seq(n.ks[0]));
+    assert_member_of(&n, 0, 0);
+    assert_member_of(&n, 1, 1);
+    assert_int_not_equal(send_between(&n, 0, 1, 5), 0); /* the halves cannot talk */
+
+    /* heal: announcements meet, KS1 steps down and takes KS0's keys, KS0
+     * rekeys at once under both KEKs with a SEQ above both */
+    cut_link(&n, 0, 1, false);
+    cut_link(&n, 0, GM(1), false);
+    cut_link(&n, 1, GM(0), false);
+    run_for(&n, 35);
+    assert_int_equal(role(&n, 0), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY);
+    assert_true(vpn_gdoi_ks_coop_stats(n.ks[0])->merges >= 1);
+    assert_true(vpn_gdoi_ks_seq(n.ks[0]) > s1);
+    assert_same_keys(&n, 0, 1);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_member_of(&n, i, 0);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->registrations, 1);
+        assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[i])->reg_attempts, 1);
+    }
+    assert_int_equal(send_between(&n, 0, 1, 6), 0);
+    assert_int_equal(send_between(&n, 1, 0, 7), 0);
+    /* stable afterwards */
+    run_for(&n, 700);
+    assert_member_of(&n, 0, 0);
+    assert_member_of(&n, 1, 0);
+    assert_int_equal(role(&n, 1), VPN_GDOI_COOP_SECONDARY);
+    net_free(&n);
+}
+
+/* ---- members with several key servers --------------------------------------- */
+
+static void test_gm_server_list(void **state)
+{
+    net n;
+    /* GM0: a dead address first, then KS0; GM1: registers with the secondary */
+    opts o = {.prio = {200, 100}, .servers = {{-2, 0, -1}, {1, 0, -1}}};
+    vpn_gdoi_gm_info gi;
+    (void)state;
+
+    net_init(&n, 2, 2, &o);
+    run_for(&n, 15);
+    register_all(&n);
+    run_for(&n, 40);
+    assert_member_of(&n, 0, 0);
+    assert_member_of(&n, 1, 0);
+    assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[0])->reg_attempts, 2);
+    vpn_gdoi_gm_get_info(n.gm[0], n.now, &gi);
+    assert_true(vpn_addr_eq(&gi.ks, &n.ks_addr[0]));
+    assert_int_equal(gi.n_servers, 2);
+    vpn_gdoi_gm_get_info(n.gm[1], n.now, &gi);
+    assert_true(vpn_addr_eq(&gi.ks, &n.ks_addr[1]));
+    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks[1])->registrations, 1);
+    /* the primary learnt GM1 from the secondary: its unicast rekey reaches
+     * GM1, whose ACK goes to the primary (the rekey's source) */
+    assert_int_equal(vpn_gdoi_ks_members(n.ks[0]), 2);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], false, n.now), 0);
+    pump(&n);
+    assert_member_of(&n, 1, 0);
+    assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[1])->acks_sent, 1);
+    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks[0])->acks, 2);
+    vpn_gdoi_gm_get_info(n.gm[1], n.now, &gi);
+    assert_true(vpn_addr_eq(&gi.last_rekey_from, &n.ks_addr[0]));
+    assert_int_equal(send_between(&n, 0, 1, 9), 0);
+    net_free(&n);
+}
+
+/* ---- hostile announcements ---------------------------------------------------- */
+
+typedef struct snap {
+    uint32_t tek, seq;
+    uint8_t kek[16];
+    vpn_gdoi_coop_role role;
+    size_t members;
+} snap;
+
+static void take(const net *n, unsigned k, snap *s)
+{
+    s->tek = vpn_gdoi_ks_tek_spi(n->ks[k]);
+    s->seq = vpn_gdoi_ks_seq(n->ks[k]);
+    memcpy(s->kek, vpn_gdoi_ks_kek_spi(n->ks[k]), 16);
+    s->role = vpn_gdoi_ks_coop_role(n->ks[k]);
+    s->members = vpn_gdoi_ks_members(n->ks[k]);
+}
+
+static void same(const net *n, unsigned k, const snap *s)
+{
+    snap t;
+    take(n, k, &t);
+    assert_int_equal(t.tek, s->tek);
+    assert_int_equal(t.seq, s->seq);
+    assert_memory_equal(t.kek, s->kek, 16);
+    assert_int_equal(t.role, s->role);
+    assert_int_equal(t.members, s->members);
+}
+
+/*
+ * Seals a COOP announcement as the peer of sa would: HDR*, HASH, COOP
+ * (body), SIG (by key; none if NULL), HASH and encryption under the phase-1
+ * SA (an attacker who holds the KS-KS SA's keys but maybe not the KS key).
+ */
+static size_t seal(const vpn_ikev1_sa *sa, uint32_t mid, const uint8_t *body, size_t blen,
+                   const vpn_sig_key *key, uint8_t *out, size_t cap)
+{
+    uint8_t *hslot, *sslot, h[VPN_PRF_MAX_LEN], iv[16], mb[4], *in;
+    vpn_isakmp_hdr hd;
+    vpn_isakmp_bld b;
+    vpn_isakmp_view after;
+    vpn_sig_alg alg;
+    vpn_iov d[2];
+    size_t len, hl, sl;
+
+    memset(&hd, 0, sizeof hd);
+    memcpy(hd.icookie, vpn_ikev1_sa_icookie(sa), 8);
+    memcpy(hd.rcookie, vpn_ikev1_sa_rcookie(sa), 8);
+    hd.version = VPN_ISAKMP_VERSION;
+    hd.exchange = VPN_GDOI_EXCH_COOP;
+    hd.msg_id = mid;
+    vpn_isakmp_bld_init(&b, out, cap, &hd);
+    vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, vpn_ikev1_sa_prf_len(sa), &hslot);
+    vpn_isakmp_bld_raw(&b, VPN_GDOI_PL_COOP, body, blen);
+    if (key)
+        vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_SIG, vpn_sig_max_len(key), &sslot);
+    assert_int_equal(vpn_isakmp_bld_pad(&b, 16, &len), 0);
+    if (key) {
+        in = malloc(9 + blen + 4);
+        assert_non_null(in);
+        memcpy(in, "gdoi-coop", 9);
+        memcpy(in + 9, out + b.pl_off[1], blen + 4);
+        vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
+        sl = vpn_sig_max_len(key);
+        assert_int_equal(vpn_sig_sign(key, &alg, NULL, in, 9 + blen + 4, sslot, &sl), 0);
+        free(in);
+    }
+    assert_int_equal(vpn_isakmp_bld_after(&b, 0, &after), 0);
+    vpn_store32(mb, mid);
+    d[0].p = mb;
+    d[0].len = 4;
+    d[1].p = after.p;
+    d[1].len = after.len;
+    assert_int_equal(vpn_ikev1_sa_prf_a(sa, d, 2, h, sizeof h, &hl), 0);
+    memcpy(hslot, h, hl);
+    assert_int_equal(vpn_ikev1_sa_p2_iv(sa, mid, iv), 0);
+    assert_int_equal(vpn_ikev1_sa_encrypt(sa, iv, out + 28, len - 28), 0);
+    return len;
+}
+
+/* The COOP body of the last announcement from KS `from` to KS `to`, from its decrypted view. */
+static size_t last_body(const net *n, unsigned from, unsigned to, uint8_t *out)
+{
+    for (unsigned i = n->nann; i-- > 0;) {
+        const dgram *d = &n->ann[i];
+        vpn_isakmp_msg m;
+        const vpn_isakmp_payload *p;
+        if (!vpn_addr_eq(&d->src, &n->ks_addr[from]) || !vpn_addr_eq(&d->dst, &n->ks_addr[to]))
+            continue;
+        assert_true(d->vlen > 0);
+        assert_int_equal(vpn_isakmp_msg_parse(d->v, d->vlen, &m), 0);
+        p = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_COOP, 0);
+        assert_non_null(p);
+        memcpy(out, p->body, p->body_len);
+        return p->body_len;
+    }
+    fail_msg("no announcement from KS%u to KS%u", from, to);
+    return 0;
+}
+
+static void test_adversarial(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}, .servers = {{0, -1}}};
+    uint8_t body[DG_MAX], mod[DG_MAX], dg[DG_MAX];
+    const vpn_gdoi_coop_stats *st;
+    const vpn_ikev1_sa *sa;
+    vpn_addr evil = tu_addr("192.0.2.99");
+    dgram cap;
+    snap s;
+    size_t bl, len;
+    uint64_t rcvd0;
+    uint32_t mid = 0x1000;
+    int rc;
+    (void)state;
+
+    net_init(&n, 2, 1, &o);
+    run_for(&n, 15);
+    register_all(&n);
+    run_for(&n, 31);
+    st = vpn_gdoi_ks_coop_stats(n.ks[1]);
+    sa = vpn_gdoi_ks_coop_phase1(n.ks[0], 0);
+    assert_non_null(sa);
+    take(&n, 1, &s);
+    /* the last announcement KS0 -> KS1, as sent */
+    for (unsigned i = n.nann; i-- > 0;)
+        if (vpn_addr_eq(&n.ann[i].src, &n.ks_addr[0])) {
+            cap = n.ann[i];
+            break;
+        }
+    bl = last_body(&n, 0, 1, body);
+    assert_int_equal(body[1], VPN_GDOI_COOP_PRIMARY);
+    rcvd0 = st->ann_rcvd;
+
+    /* replayed as sent */
+    assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], cap.b, cap.len, n.now),
+                     VPN_ERR_REPLAY);
+    assert_int_equal(st->replays, 1);
+    /* truncated: the header says more than arrived; a stub of a header */
+    assert_int_not_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], cap.b, cap.len - 10, n.now),
+                         0);
+    assert_int_not_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], cap.b, 20, n.now), 0);
+    assert_int_equal(st->malformed, 2);
+    /* a ciphertext bit flipped: the HASH (or the chain) no longer holds */
+    memcpy(dg, cap.b, cap.len);
+    dg[cap.len - 40] ^= 0x20;
+    assert_int_not_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, cap.len, n.now), 0);
+    assert_int_equal(st->bad_hash + st->malformed, 3);
+
+    /* fresh sequence numbers from here on, so only the fault under test trips */
+#define SEQ_AT(b, v) vpn_store32((b) + 12, (v))
+    /* forged: correct HASH (the phase-1 keys leaked) but signed by another key */
+    memcpy(mod, body, bl);
+    SEQ_AT(mod, 100000);
+    len = seal(sa, mid++, mod, bl, g_evil, dg, sizeof dg);
+    assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now), VPN_ERR_AUTH);
+    assert_int_equal(st->bad_sig, 1);
+    /* unsigned */
+    len = seal(sa, mid++, mod, bl, NULL, dg, sizeof dg);
+    assert_int_not_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now), 0);
+    assert_int_equal(st->malformed, 3);
+    /* oversized: a member count above the limit, with the bytes to match */
+    {
+        size_t big = bl + 8001 * 4 - (size_t)vpn_load16(body + 52) * 4;
+        uint8_t *x = calloc(1, big);
+        uint8_t *out = malloc(big + 2048);
+        size_t keep = 54 + (size_t)vpn_load16(body + 52) * 4;
+        assert_non_null(x);
+        assert_non_null(out);
+        memcpy(x, mod, 54);
+        vpn_store16(x + 52, 8001);
+        memcpy(x + 54 + 8001 * 4, mod + keep, bl - keep);
+        len = seal(sa, mid++, x, big, g_coop[0], out, big + 2048);
+        rc = vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], out, len, n.now);
+        assert_int_equal(rc, VPN_ERR_LIMIT);
+        assert_int_equal(st->malformed, 4);
+        /* and a datagram far beyond any announcement, under the right cookies */
+        free(out);
+        out = calloc(1, 50028);
+        assert_non_null(out);
+        memcpy(out, cap.b, 28);
+        vpn_store32(out + 24, 50028);
+        rc = vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], out, 50028, n.now);
+        assert_int_equal(rc, VPN_ERR_MALFORMED);
+        assert_int_equal(st->malformed, 5);
+        free(x);
+        free(out);
+    }
+    /* trailing bytes after a valid body */
+    memcpy(mod + bl, "\0\0\0\0", 4);
+    len = seal(sa, mid++, mod, bl + 4, g_coop[0], dg, sizeof dg);
+    assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now),
+                     VPN_ERR_MALFORMED);
+    /* another group; another rekey key */
+    vpn_store32(mod + 4, 999);
+    len = seal(sa, mid++, mod, bl, g_coop[0], dg, sizeof dg);
+    assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now), VPN_ERR_POLICY);
+    assert_int_equal(st->wrong_group, 1);
+    vpn_store32(mod + 4, 1234);
+    mod[20] ^= 1;
+    len = seal(sa, mid++, mod, bl, g_coop[0], dg, sizeof dg);
+    assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now), VPN_ERR_POLICY);
+    assert_int_equal(st->key_mismatch, 1);
+    mod[20] ^= 1;
+    /* from an address that is no peer, and a body that claims another sender */
+    len = seal(sa, mid++, mod, bl, g_coop[0], dg, sizeof dg);
+    assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &evil, dg, len, n.now), VPN_ERR_NOTFOUND);
+    assert_int_equal(st->unknown_peer, 1);
+    mod[11] ^= 1;
+    len = seal(sa, mid++, mod, bl, g_coop[0], dg, sizeof dg);
+    assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now), VPN_ERR_POLICY);
+    assert_int_equal(st->unknown_peer, 2);
+    mod[11] ^= 1;
+    /* a KEK that does not fit the policy (key lengths) */
+    {
+        uint8_t y[DG_MAX];
+        size_t keys = 54 + (size_t)vpn_load16(body + 52) * 4;
+        memcpy(y, mod, bl);
+        /* the ESP transform field: GCM where the keys are CBC + HMAC */
+        vpn_store16(y + keys + 1 + 5 + 5 + 4, VPN_ENCR_AES_GCM_16);
+        len = seal(sa, mid++, y, bl, g_coop[0], dg, sizeof dg);
+        assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now),
+                         VPN_ERR_MALFORMED);
+    }
+    /* everything refused left the secondary as it was */
+    same(&n, 1, &s);
+    assert_int_equal(st->ann_rcvd, rcvd0);
+
+    /* positive control: the same sealing with the right key and the next
+     * sequence number is accepted, once */
+    {
+        vpn_gdoi_coop_peer_info pi;
+        assert_int_equal(vpn_gdoi_ks_coop_peer(n.ks[1], 0, &pi), 0);
+        SEQ_AT(mod, pi.ann_seq + 1);
+        len = seal(sa, mid++, mod, bl, g_coop[0], dg, sizeof dg);
+        assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now), 0);
+        assert_int_equal(st->ann_rcvd, rcvd0 + 1);
+        assert_int_equal(vpn_gdoi_ks_input(n.ks[1], &n.ks_addr[0], dg, len, n.now),
+                         VPN_ERR_REPLAY);
+    }
+    same(&n, 1, &s);
+    /* and the real primary still syncs it (its next counter value was the
+     * one used above, so the first one is a replay; the periodic one is not) */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], false, n.now), 0);
+    pump(&n);
+    run_for(&n, 31);
+    assert_same_keys(&n, 0, 1);
+    assert_member_of(&n, 0, 0);
+    net_free(&n);
+}
+
+/* ---- show ------------------------------------------------------------------- */
+
+static void want(const char *text, const char *line)
+{
+    if (!strstr(text, line))
+        fail_msg("missing \"%s\" in:\n%s", line, text);
+}
+
+static void test_show_coop(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}};
+    char out[8192];
+    vpn_show_buf b;
+    (void)state;
+
+    net_init(&n, 2, 0, &o);
+    run_for(&n, 75);
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks_coop(n.ks[0], n.now, &b), 0);
+    want(out, "Local Address: 192.0.2.1");
+    want(out, "Local Priority: 200");
+    want(out, "Local KS Role: Primary   , Local KS Status: Alive");
+    want(out, "Primary Refresh Policy Time: 30");
+    want(out, "Peer Address: 192.0.2.2");
+    want(out, "Peer Priority: 100");
+    want(out, "Peer KS Role: Secondary , Peer KS Status: Alive");
+    want(out, "IKE status: Established");
+    want(out, "Ann msgs sent: ");
+    assert_null(strstr(out, "Ann msgs sent: 0\n"));
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks_coop(n.ks[1], n.now, &b), 0);
+    want(out, "Local KS Role: Secondary , Local KS Status: Alive");
+    want(out, "Sec Primary Periodic Time: 30");
+    want(out, "Peer KS Role: Primary   , Peer KS Status: Alive");
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks(n.ks[1], n.now, &b), 0);
+    want(out, "Redundancy               : Configured");
+    want(out, "Local KS Role        : Secondary");
+    /* the peer dies: the view says so */
+    n.down[0] = true;
+    run_for(&n, 100);
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks_coop(n.ks[1], n.now, &b), 0);
+    want(out, "Local KS Role: Primary");
+    want(out, "Peer KS Status: Dead");
+    if (getenv("VPN_TEST_SHOW"))
+        fputs(out, stderr);
+    net_free(&n);
+}
+
+static char *run_cmd(const char *cmd)
+{
+    size_t cap = 1 << 22, n = 0, got;
+    char *out = malloc(cap);
+    FILE *p = popen(cmd, "r");
+
+    assert_non_null(out);
+    if (p == NULL)
+        fail_msg("cannot run %s", cmd);
+    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0)
+        n += got;
+    out[n] = 0;
+    if (pclose(p) != 0)
+        fail_msg("command failed: %s\n%.4000s", cmd, out);
+    return out;
+}
+
+/*
+ * A trace of two KSs meeting (phase 1, announcements), a member
+ * registering and a rekey with its announcement, as sent and in the
+ * decrypted view; tshark reads both without a malformed packet and shows
+ * the announcements' HASH, private COOP payload and SIG in the view.
+ */
+static void test_trace_coop(void **state)
+{
+    net n;
+    opts o = {.prio = {200, 100}, .servers = {{0, -1}}};
+    char dir[1024], path[1200], plainp[1200], cmd[4096];
+    const char *tshark = getenv("TSHARK") ? getenv("TSHARK") : "tshark";
+    FILE *f;
+    char *out;
+    (void)state;
+
+    snprintf(dir, sizeof dir, "%s/gdoi-trace", VPN_BUILD_DIR);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/wireshark'", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/gdoi-coop.pcap", dir);
+    snprintf(plainp, sizeof plainp, "%s/gdoi-coop.plain.pcap", dir);
+    net_init(&n, 2, 1, &o);
+    n.ts = 1700000000ull * NS;
+    n.pcap = tu_pcap_open(path);
+    n.plain = tu_pcap_open(plainp);
+    assert_non_null(n.pcap);
+    assert_non_null(n.plain);
+    run_for(&n, 15);
+    register_all(&n);
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], false, n.now), 0);
+    run_for(&n, 1);
+    tu_pcap_close(n.pcap);
+    tu_pcap_close(n.plain);
+    n.pcap = n.plain = NULL;
+    snprintf(cmd, sizeof cmd, "%s/wireshark/decode_as_entries", dir);
+    f = fopen(cmd, "w");
+    assert_non_null(f);
+    fputs("# This file is automatically generated, DO NOT MODIFY.\n"
+          "decode_as_entry: udp.port,848,(none),ISAKMP\n",
+          f);
+    fclose(f);
+    net_free(&n);
+
+    snprintf(cmd, sizeof cmd, "command -v '%s' >/dev/null 2>&1", tshark);
+    if (system(cmd) != 0)
+        fail_msg("tshark not found (install the tshark package, or set TSHARK)");
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "XDG_CONFIG_HOME='%s' '%s' -r '%s' -V 2>&1", dir, tshark,
+                 k ? plainp : path);
+        out = run_cmd(cmd);
+        if (strstr(out, "Malformed") || strstr(out, "malformed"))
+            fail_msg("tshark reports a malformed packet:\n%.6000s", out);
+        want(out, "Internet Security Association and Key Management Protocol");
+        if (k) {
+            want(out, "(240)");
+            want(out, "Payload: Hash (8)");
+            want(out, "(128)");
+            want(out, "Payload: Signature (9)");
+        }
+        if (getenv("VPN_TEST_SHOW") && k)
+            fputs(out, stderr);
+        free(out);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_election_two),
+        cmocka_unit_test(test_election_three),
+        cmocka_unit_test(test_announcements_replicate),
+        cmocka_unit_test(test_failover_unicast),
+        cmocka_unit_test(test_failover_multicast),
+        cmocka_unit_test(test_primary_restarts),
+        cmocka_unit_test(test_split_brain_merge),
+        cmocka_unit_test(test_gm_server_list),
+        cmocka_unit_test(test_adversarial),
+        cmocka_unit_test(test_show_coop),
+        cmocka_unit_test(test_trace_coop),
+    };
+    return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
+}
