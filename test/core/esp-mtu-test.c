@@ -22,10 +22,7 @@
 #define CAP 70000
 #define HEAD 256
 
-typedef struct alg {
-    const char *name;
-    uint16_t encr, bits, integ;
-} alg;
+typedef tu_esp_alg alg;
 
 static const alg algs[] = {
     {"aes-gcm-128", VPN_ENCR_AES_GCM_16, 128, VPN_INTEG_NONE},
@@ -67,25 +64,12 @@ typedef struct end {
 static void open_sa(end *e, const alg *a, const mode_case *m)
 {
     vpn_sa_config c;
-    const vpn_cipher_info *ci;
-    const vpn_integ_info *ii = NULL;
 
-    assert_int_equal(vpn_cipher_lookup(a->encr, a->bits, &ci), 0);
-    if (a->integ)
-        assert_int_equal(vpn_integ_lookup(a->integ, &ii), 0);
     memset(&c, 0, sizeof c);
     c.spi = 0x1000;
     c.dir = VPN_SA_OUT;
     c.mode = m->mode;
-    c.encr_id = a->encr;
-    c.encr_key_bits = a->bits;
-    tu_fill(e->ekey, sizeof e->ekey, 1);
-    tu_fill(e->ikey, sizeof e->ikey, 2);
-    c.encr_key = e->ekey;
-    c.encr_key_len = ci->key_len;
-    c.integ_id = a->integ;
-    c.integ_key = ii ? e->ikey : NULL;
-    c.integ_key_len = ii ? ii->key_len : 0;
+    tu_esp_sa_keys(&c, a, e->ekey, e->ikey, 1);
     c.dscp = VPN_SA_DSCP_COPY;
     c.local = tu_addr(m->local);
     c.remote = tu_addr(m->remote);

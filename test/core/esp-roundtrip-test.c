@@ -23,10 +23,7 @@
 #define CAP 4096
 #define HEAD 256
 
-typedef struct alg {
-    const char *name;
-    uint16_t encr, bits, integ;
-} alg;
+typedef tu_esp_alg alg;
 
 static const alg algs[] = {
     {"aes-gcm-128", VPN_ENCR_AES_GCM_16, 128, VPN_INTEG_NONE},
@@ -85,24 +82,11 @@ static vpn_sa_config base_config(link *l, const alg *a, vpn_esp_mode mode, const
                                  const char *remote)
 {
     vpn_sa_config c;
-    const vpn_cipher_info *ci;
-    const vpn_integ_info *ii = NULL;
 
-    assert_int_equal(vpn_cipher_lookup(a->encr, a->bits, &ci), 0);
-    if (a->integ)
-        assert_int_equal(vpn_integ_lookup(a->integ, &ii), 0);
     memset(&c, 0, sizeof c);
     c.spi = 0xc0de0001;
     c.mode = mode;
-    c.encr_id = a->encr;
-    c.encr_key_bits = a->bits;
-    tu_fill(l->ekey, sizeof l->ekey, 11);
-    tu_fill(l->ikey, sizeof l->ikey, 12);
-    c.encr_key = l->ekey;
-    c.encr_key_len = ci->key_len;
-    c.integ_id = a->integ;
-    c.integ_key = ii ? l->ikey : NULL;
-    c.integ_key_len = ii ? ii->key_len : 0;
+    tu_esp_sa_keys(&c, a, l->ekey, l->ikey, 11);
     c.replay_window = 128;
     c.dscp = VPN_SA_DSCP_COPY;
     if (local)

@@ -4,6 +4,8 @@
 
 #include "common/vpn-err.h"
 #include "common/wire.h"
+#include "crypto/cipher.h"
+#include "crypto/integ.h"
 #include "ipsec/ip.h"
 #include "test-util.h"
 
@@ -89,4 +91,24 @@ void tu_rng_init(vpn_rng *rng, tu_rng *st)
     memset(st, 0, sizeof *st);
     rng->fill = tu_rng_fill;
     rng->ctx = st;
+}
+
+void tu_esp_sa_keys(vpn_sa_config *c, const tu_esp_alg *a, uint8_t *ekey, uint8_t *ikey,
+                    uint32_t seed)
+{
+    const vpn_cipher_info *ci;
+    const vpn_integ_info *ii = NULL;
+
+    assert_int_equal(vpn_cipher_lookup(a->encr, a->bits, &ci), 0);
+    if (a->integ)
+        assert_int_equal(vpn_integ_lookup(a->integ, &ii), 0);
+    c->encr_id = a->encr;
+    c->encr_key_bits = a->bits;
+    tu_fill(ekey, 64, seed);
+    tu_fill(ikey, 64, seed + 1);
+    c->encr_key = ekey;
+    c->encr_key_len = ci->key_len;
+    c->integ_id = a->integ;
+    c->integ_key = ii ? ikey : NULL;
+    c->integ_key_len = ii ? ii->key_len : 0;
 }

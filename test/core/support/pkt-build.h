@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "ipsec/sa.h"
 
 /* Parses an address or fails the test. */
 vpn_addr tu_addr(const char *s);
@@ -36,5 +37,19 @@ typedef struct tu_rng {
     uint32_t counter;
 } tu_rng;
 void tu_rng_init(vpn_rng *rng, tu_rng *st);
+
+/* An ESP transform as the drivers' algorithm tables list it. */
+typedef struct tu_esp_alg {
+    const char *name;
+    uint16_t encr, bits, integ;
+} tu_esp_alg;
+
+/*
+ * Sets c's transform to a, with the keys it needs written into ekey and
+ * ikey (64 bytes each) from tu_fill(seed) and tu_fill(seed + 1); fails the
+ * test if the cipher or the integrity algorithm is unknown.
+ */
+void tu_esp_sa_keys(vpn_sa_config *c, const tu_esp_alg *a, uint8_t *ekey, uint8_t *ikey,
+                    uint32_t seed);
 
 #endif
