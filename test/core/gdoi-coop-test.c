@@ -14,11 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "test-util.h"
 #include "pcap-writer.h"
 #include "pkt-build.h"
+#include "gdoi-net.h"
 
 #include "common/rng.h"
 #include "common/vpn-err.h"
@@ -40,11 +39,7 @@
 #define DG_MAX 16384
 #define ANN_KEEP 64
 
-typedef struct dgram {
-    vpn_addr src, dst;
-    uint8_t b[DG_MAX], v[DG_MAX];
-    size_t len, vlen;
-} dgram;
+typedef tu_gdoi_dgram dgram;
 
 typedef struct net {
     vpn_drbg drbg;
@@ -59,34 +54,21 @@ typedef struct net {
     vpn_addr gm_addr[MAX_GM], mcast;
     unsigned ngm;
     bool cut[NODES][NODES]; /* no datagrams between these nodes */
-    dgram *q;
-    unsigned nq;
+    tu_gdoi_wire w;         /* the queue and the trace */
     uint64_t now;
     dgram *ann; /* the last COOP announcements sent */
     unsigned nann;
-    tu_pcap *pcap, *plain; /* the trace test's files */
-    uint64_t ts;
 } net;
 
 static vpn_sig_key *g_rekey, *g_coop[MAX_KS], *g_evil;
 
-static vpn_sig_key *keygen(void)
-{
-    vpn_sig_key *k;
-    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-    assert_non_null(pk);
-    assert_int_equal(vpn_sig_key_from_evp(&k, pk), 0);
-    EVP_PKEY_free(pk);
-    return k;
-}
-
 static int setup_keys(void **state)
 {
     (void)state;
-    g_rekey = keygen();
+    g_rekey = tu_gdoi_rsa_key();
     for (int i = 0; i < MAX_KS; i++)
-        g_coop[i] = keygen();
-    g_evil = keygen();
+        g_coop[i] = tu_gdoi_rsa_key();
+    g_evil = tu_gdoi_rsa_key();
     return 0;
 }
 
@@ -115,31 +97,8 @@ static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const 
                     size_t len, const uint8_t *view, size_t view_len)
 {
     net *n = user;
-    dgram *d;
+    dgram *d = tu_gdoi_wire_send(&n->w, src, dst, dg, len, view, view_len);
 
-    assert_true(n->nq < QCAP);
-    assert_true(len <= DG_MAX);
-    d = &n->q[n->nq++];
-    d->src = *src;
-    d->dst = *dst;
-    memcpy(d->b, dg, len);
-    d->len = len;
-    d->vlen = 0;
-    if (view) {
-        assert_true(view_len <= DG_MAX);
-        assert_int_equal(view[19] & VPN_ISAKMP_FLAG_E, 0);
-        memcpy(d->v, view, view_len);
-        d->vlen = view_len;
-    }
-    if (n->pcap) {
-        static uint8_t pkt[DG_MAX + 64];
-        size_t pl = tu_build_udp(pkt, sizeof pkt, src, dst, 848, 848, 0, dg, len);
-        tu_pcap_write(n->pcap, n->ts, pkt, pl);
-        pl = tu_build_udp(pkt, sizeof pkt, src, dst, 848, 848, 0, view ? view : dg,
-                          view ? view_len : len);
-        tu_pcap_write(n->plain, n->ts, pkt, pl);
-        n->ts += 1000000;
-    }
     if (dg[18] == VPN_GDOI_EXCH_COOP) {
         if (n->nann == ANN_KEEP) {
             memmove(n->ann, n->ann + 1, (ANN_KEEP - 1) * sizeof *n->ann);
@@ -147,6 +106,55 @@ static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const 
         }
         n->ann[n->nann++] = *d;
     }
+}
+
+static bool blocked(const net *n, int s, int d)
+{
+    if (s >= 0 && s < MAX_KS && n->down[s])
+        return true;
+    if (d >= 0 && d < MAX_KS && n->down[d])
+        return true;
+    return s >= 0 && d >= 0 && n->cut[s][d];
+}
+
+static void deliver(void *user, const dgram *d)
+{
+    net *n = user;
+    int s = node_of(n, &d->src), t = node_of(n, &d->dst);
+
+    if (t >= 0 && t < MAX_KS) {
+        if (!blocked(n, s, t))
+            vpn_gdoi_ks_input(n->ks[t], &d->src, d->b, d->len, n->now);
+        return;
+    }
+    for (unsigned i = 0; i < n->ngm; i++) {
+        bool to = t == MAX_KS + (int)i || vpn_addr_eq(&d->dst, &n->mcast);
+        if (to && !blocked(n, s, MAX_KS + (int)i))
+            vpn_gdoi_gm_input_from(n->gm[i], &d->src, d->b, d->len, n->now);
+    }
+}
+
+static uint64_t deadline(void *user)
+{
+    net *n = user;
+    uint64_t d = UINT64_MAX;
+    for (unsigned i = 0; i < n->nks; i++)
+        if (!n->down[i] && vpn_gdoi_ks_deadline(n->ks[i]) < d)
+            d = vpn_gdoi_ks_deadline(n->ks[i]);
+    for (unsigned i = 0; i < n->ngm; i++)
+        if (vpn_gdoi_gm_deadline(n->gm[i]) < d)
+            d = vpn_gdoi_gm_deadline(n->gm[i]);
+    return d;
+}
+
+static void tick(void *user, uint64_t now)
+{
+    net *n = user;
+    for (unsigned i = 0; i < n->nks; i++)
+        if (!n->down[i])
+            vpn_gdoi_ks_tick(n->ks[i], now);
+    for (unsigned i = 0; i < n->ngm; i++)
+        vpn_gdoi_gm_tick(n->gm[i], now);
 }
 
 typedef struct opts {
@@ -199,9 +207,11 @@ static void net_init(net *n, unsigned nks, unsigned ngm, const opts *o)
     static const char *ips[MAX_KS] = {"192.0.2.1", "192.0.2.2", "192.0.2.3"};
 
     memset(n, 0, sizeof *n);
-    n->q = calloc(QCAP, sizeof *n->q);
+    tu_gdoi_wire_init(&n->w, QCAP, DG_MAX, &n->now, n);
+    n->w.deliver = deliver;
+    n->w.deadline = deadline;
+    n->w.tick = tick;
     n->ann = calloc(ANN_KEEP, sizeof *n->ann);
-    assert_non_null(n->q);
     assert_non_null(n->ann);
     vpn_drbg_init(&n->drbg, "gdoi-coop", 9);
     vpn_rng_init_drbg(&n->rng, &n->drbg);
@@ -214,32 +224,16 @@ static void net_init(net *n, unsigned nks, unsigned ngm, const opts *o)
         make_ks(n, i, o);
     n->ngm = ngm;
     for (unsigned i = 0; i < ngm; i++) {
-        vpn_gdoi_gm_cfg gc;
         vpn_addr sv[4];
         size_t ns = 0;
-        char a[32];
 
-        snprintf(a, sizeof a, "198.51.100.%u", 11 + i);
-        n->gm_addr[i] = tu_addr(a);
         for (int k = 0; k < 4 && o->servers[i][k] != -1; k++)
             sv[ns++] = o->servers[i][k] == -2 ? tu_addr("192.0.2.77")
                                               : n->ks_addr[o->servers[i][k]];
         if (ns == 0)
             sv[ns++] = n->ks_addr[0];
-        assert_int_equal(vpn_sad_new(&n->sad[i], &n->rng), 0);
-        assert_int_equal(vpn_spd_new(&n->spd[i], VPN_SPD_BYPASS), 0);
-        memset(&gc, 0, sizeof gc);
-        gc.name = "GETVPN";
-        gc.group_id = 1234;
-        gc.local = n->gm_addr[i];
-        gc.servers = sv;
-        gc.n_servers = ns;
-        gc.ike.psk = (const uint8_t *)"gdoi-psk";
-        gc.ike.psk_len = 8;
-        gc.sad = n->sad[i];
-        gc.spd = n->spd[i];
-        gc.spd_seq = 10;
-        assert_int_equal(vpn_gdoi_gm_new(&n->gm[i], &gc, &n->rng, NULL, on_send, n), 0);
+        tu_gdoi_member(i, NULL, sv, ns, &n->rng, on_send, n, &n->gm_addr[i], &n->gm[i],
+                       &n->sad[i], &n->spd[i]);
     }
 }
 
@@ -253,80 +247,14 @@ static void net_free(net *n)
         vpn_sad_del(n->sad[i]);
     }
     vpn_drbg_free(&n->drbg);
-    free(n->q);
+    tu_gdoi_wire_free(&n->w);
     free(n->ann);
 }
 
-static bool blocked(const net *n, int s, int d)
-{
-    if (s >= 0 && s < MAX_KS && n->down[s])
-        return true;
-    if (d >= 0 && d < MAX_KS && n->down[d])
-        return true;
-    return s >= 0 && d >= 0 && n->cut[s][d];
-}
-
 /* Delivers everything queued (and what that provokes) at the current time. */
-static void pump(net *n)
-{
-    for (int round = 0; round < 64 && n->nq; round++) {
-        dgram *batch = malloc(n->nq * sizeof *batch);
-        unsigned nb = n->nq;
-        assert_non_null(batch);
-        memcpy(batch, n->q, nb * sizeof *batch);
-        n->nq = 0;
-        for (unsigned k = 0; k < nb; k++) {
-            dgram *d = &batch[k];
-            int s = node_of(n, &d->src), t = node_of(n, &d->dst);
-            if (t >= 0 && t < MAX_KS) {
-                if (!blocked(n, s, t))
-                    vpn_gdoi_ks_input(n->ks[t], &d->src, d->b, d->len, n->now);
-                continue;
-            }
-            for (unsigned i = 0; i < n->ngm; i++) {
-                bool to = t == MAX_KS + (int)i || vpn_addr_eq(&d->dst, &n->mcast);
-                if (to && !blocked(n, s, MAX_KS + (int)i))
-                    vpn_gdoi_gm_input_from(n->gm[i], &d->src, d->b, d->len, n->now);
-            }
-        }
-        free(batch);
-        n->now += 1000000; /* 1 ms per hop */
-    }
-    assert_int_equal(n->nq, 0);
-}
+static void pump(net *n) { tu_gdoi_pump(&n->w); }
 
-static uint64_t deadline(net *n)
-{
-    uint64_t d = UINT64_MAX;
-    for (unsigned i = 0; i < n->nks; i++)
-        if (!n->down[i] && vpn_gdoi_ks_deadline(n->ks[i]) < d)
-            d = vpn_gdoi_ks_deadline(n->ks[i]);
-    for (unsigned i = 0; i < n->ngm; i++)
-        if (vpn_gdoi_gm_deadline(n->gm[i]) < d)
-            d = vpn_gdoi_gm_deadline(n->gm[i]);
-    return d;
-}
-
-static void run_until(net *n, uint64_t until)
-{
-    pump(n);
-    for (int guard = 0;; guard++) {
-        uint64_t d = deadline(n);
-        assert_true(guard < 100000);
-        if (d > until)
-            break;
-        if (d > n->now)
-            n->now = d;
-        for (unsigned i = 0; i < n->nks; i++)
-            if (!n->down[i])
-                vpn_gdoi_ks_tick(n->ks[i], n->now);
-        for (unsigned i = 0; i < n->ngm; i++)
-            vpn_gdoi_gm_tick(n->gm[i], n->now);
-        pump(n);
-    }
-    if (n->now < until)
-        n->now = until;
-}
+static void run_until(net *n, uint64_t until) { tu_gdoi_run_until(&n->w, until, 100000); }
 
 static void run_for(net *n, uint64_t secs) { run_until(n, n->now + secs * NS); }
 
@@ -362,41 +290,13 @@ static void assert_same_keys(const net *n, unsigned a, unsigned b)
 /* Member i is registered and holds KS k's current keys. */
 static void assert_member_of(const net *n, unsigned i, unsigned k)
 {
-    assert_int_equal(vpn_gdoi_gm_get_state(n->gm[i]), VPN_GDOI_GM_REGISTERED);
-    assert_non_null(vpn_gdoi_gm_tek(n->gm[i]));
-    assert_int_equal(vpn_sa_get_config(vpn_gdoi_gm_tek(n->gm[i]))->spi,
-                     vpn_gdoi_ks_tek_spi(n->ks[k]));
-    assert_memory_equal(vpn_gdoi_gm_kek_spi(n->gm[i]), vpn_gdoi_ks_kek_spi(n->ks[k]), 16);
-    assert_int_equal(vpn_gdoi_gm_last_seq(n->gm[i]), vpn_gdoi_ks_seq(n->ks[k]));
+    tu_gdoi_assert_member(n->gm[i], n->ks[k]);
 }
 
 /* A UDP packet from member a's site to member b's site, through ESP. */
 static int send_between(net *n, unsigned a, unsigned b, uint32_t seed)
 {
-    uint8_t buf[2048], pay[100], orig[256];
-    vpn_addr s = tu_addr("10.1.0.5"), d = tu_addr("10.2.0.7");
-    vpn_pkt p;
-    vpn_ip_info ii;
-    vpn_esp_rx rx;
-    const vpn_spd_entry *e;
-    size_t ol;
-    int rc;
-
-    tu_fill(pay, sizeof pay, seed);
-    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
-    p.len = tu_build_udp(vpn_pkt_data(&p), 1024, &s, &d, 4000, 5000, 0, pay, sizeof pay);
-    ol = p.len;
-    memcpy(orig, vpn_pkt_data(&p), ol);
-    assert_int_equal(vpn_ip_parse(vpn_pkt_data(&p), p.len, &ii), 0);
-    vpn_ip_parse_ports(&ii, vpn_pkt_data(&p) + 20, p.len - 20);
-    assert_int_equal(vpn_spd_lookup(n->spd[a], &ii, &e), VPN_SPD_PROTECT);
-    if ((rc = vpn_esp_encap(e->sa, &p, n->now)))
-        return rc;
-    if ((rc = vpn_esp_decap(n->sad[b], &p, n->now, &rx)))
-        return rc;
-    assert_int_equal(p.len, ol);
-    assert_memory_equal(vpn_pkt_data(&p), orig, ol);
-    return 0;
+    return tu_gdoi_send_between(n->spd[a], n->sad[b], n->now, 0, seed, NULL);
 }
 
 /* ---- election ----------------------------------------------------------- */
@@ -1067,18 +967,12 @@ static void test_trace_coop(void **state)
     snprintf(path, sizeof path, "%s/gdoi-coop.pcap", dir);
     snprintf(plainp, sizeof plainp, "%s/gdoi-coop.plain.pcap", dir);
     net_init(&n, 2, 1, &o);
-    n.ts = 1700000000ull * NS;
-    n.pcap = tu_pcap_open(path);
-    n.plain = tu_pcap_open(plainp);
-    assert_non_null(n.pcap);
-    assert_non_null(n.plain);
+    tu_gdoi_trace_open(&n.w, path, plainp);
     run_for(&n, 15);
     register_all(&n);
     assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], false, n.now), 0);
     run_for(&n, 1);
-    tu_pcap_close(n.pcap);
-    tu_pcap_close(n.plain);
-    n.pcap = n.plain = NULL;
+    tu_gdoi_trace_close(&n.w);
     snprintf(cmd, sizeof cmd, "%s/wireshark/decode_as_entries", dir);
     f = fopen(cmd, "w");
     assert_non_null(f);

@@ -15,11 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "test-util.h"
 #include "pcap-writer.h"
 #include "pkt-build.h"
+#include "gdoi-net.h"
 
 #include "common/rng.h"
 #include "common/vpn-err.h"
@@ -36,11 +35,7 @@
 #define QCAP 64
 #define DG_MAX 4096
 
-typedef struct dgram {
-    vpn_addr src, dst;
-    uint8_t b[DG_MAX], v[DG_MAX];
-    size_t len, vlen;
-} dgram;
+typedef tu_gdoi_dgram dgram;
 
 typedef struct net {
     vpn_drbg drbg;
@@ -52,14 +47,11 @@ typedef struct net {
     vpn_spd *spd[MAX_GM];
     vpn_addr ks_addr, gm_addr[MAX_GM], mcast;
     unsigned ngm;
-    dgram *q;
-    unsigned nq;
+    tu_gdoi_wire w;         /* the queue and the trace */
     uint64_t now;
     bool drop_to[MAX_GM];  /* lose datagrams to this member */
     dgram *keep;            /* copies of every PUSH sent */
     unsigned nkeep;
-    tu_pcap *pcap, *plain;  /* the trace test's files */
-    uint64_t ts;
 } net;
 
 static net *g_net;
@@ -71,53 +63,63 @@ static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const 
                     size_t len, const uint8_t *view, size_t view_len)
 {
     net *n = user;
-    dgram *d;
+    dgram *d = tu_gdoi_wire_send(&n->w, src, dst, dg, len, view, view_len);
 
-    assert_true(n->nq < QCAP);
-    assert_true(len <= DG_MAX);
-    d = &n->q[n->nq++];
-    d->src = *src;
-    d->dst = *dst;
-    memcpy(d->b, dg, len);
-    d->len = len;
-    d->vlen = 0;
-    if (view) {
-        assert_true(view_len <= DG_MAX);
-        assert_int_equal(view[19] & VPN_ISAKMP_FLAG_E, 0);
-        memcpy(d->v, view, view_len);
-        d->vlen = view_len;
-    }
     if (dg[18] == VPN_GDOI_EXCH_PUSH && n->nkeep < QCAP)
         n->keep[n->nkeep++] = *d;
-    if (n->pcap) {
-        uint8_t pkt[DG_MAX + 64];
-        size_t pl = tu_build_udp(pkt, sizeof pkt, src, dst, 848, 848, 0, dg, len);
-        tu_pcap_write(n->pcap, n->ts, pkt, pl);
-        pl = tu_build_udp(pkt, sizeof pkt, src, dst, 848, 848, 0, view ? view : dg,
-                          view ? view_len : len);
-        tu_pcap_write(n->plain, n->ts, pkt, pl);
-        n->ts += 1000000;
+}
+
+static void deliver(void *user, const dgram *d)
+{
+    net *n = user;
+
+    if (vpn_addr_eq(&d->dst, &n->ks_addr)) {
+        vpn_gdoi_ks_input(n->ks, &d->src, d->b, d->len, n->now);
+        return;
     }
+    for (unsigned i = 0; i < n->ngm; i++) {
+        bool to = vpn_addr_eq(&d->dst, &n->gm_addr[i]) || vpn_addr_eq(&d->dst, &n->mcast);
+        if (to && !n->drop_to[i])
+            vpn_gdoi_gm_input(n->gm[i], d->b, d->len, n->now);
+    }
+}
+
+static uint64_t deadline(void *user)
+{
+    net *n = user;
+    uint64_t d = vpn_gdoi_ks_deadline(n->ks);
+    for (unsigned i = 0; i < n->ngm; i++) {
+        uint64_t x = vpn_gdoi_gm_deadline(n->gm[i]);
+        if (x < d)
+            d = x;
+    }
+    return d;
+}
+
+static void tick(void *user, uint64_t now)
+{
+    net *n = user;
+    vpn_gdoi_ks_tick(n->ks, now);
+    for (unsigned i = 0; i < n->ngm; i++)
+        vpn_gdoi_gm_tick(n->gm[i], now);
 }
 
 static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *authorized,
                      size_t nauth, uint32_t tbar)
 {
     vpn_gdoi_ks_cfg kc;
-    EVP_PKEY *pk;
 
     memset(n, 0, sizeof *n);
     g_net = n;
-    n->q = calloc(QCAP, sizeof *n->q);
+    tu_gdoi_wire_init(&n->w, QCAP, DG_MAX, &n->now, n);
+    n->w.deliver = deliver;
+    n->w.deadline = deadline;
+    n->w.tick = tick;
     n->keep = calloc(QCAP, sizeof *n->keep);
-    assert_non_null(n->q);
     assert_non_null(n->keep);
     vpn_drbg_init(&n->drbg, "gdoi-engine", 11);
     vpn_rng_init_drbg(&n->rng, &n->drbg);
-    pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-    assert_non_null(pk);
-    assert_int_equal(vpn_sig_key_from_evp(&n->rsa, pk), 0);
-    EVP_PKEY_free(pk);
+    n->rsa = tu_gdoi_rsa_key();
     n->ks_addr = tu_addr("192.0.2.1");
     n->mcast = tu_addr("239.192.1.1");
     n->now = 5 * NS;
@@ -147,25 +149,9 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
     assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, NULL, on_send, n, n->now), 0);
 
     n->ngm = ngm;
-    for (unsigned i = 0; i < ngm; i++) {
-        vpn_gdoi_gm_cfg gc;
-        char a[32];
-        snprintf(a, sizeof a, "198.51.100.%u", 11 + i);
-        n->gm_addr[i] = tu_addr(a);
-        assert_int_equal(vpn_sad_new(&n->sad[i], &n->rng), 0);
-        assert_int_equal(vpn_spd_new(&n->spd[i], VPN_SPD_BYPASS), 0);
-        memset(&gc, 0, sizeof gc);
-        gc.name = "GETVPN";
-        gc.group_id = 1234;
-        gc.local = n->gm_addr[i];
-        gc.ks = n->ks_addr;
-        gc.ike.psk = (const uint8_t *)"gdoi-psk";
-        gc.ike.psk_len = 8;
-        gc.sad = n->sad[i];
-        gc.spd = n->spd[i];
-        gc.spd_seq = 10;
-        assert_int_equal(vpn_gdoi_gm_new(&n->gm[i], &gc, &n->rng, NULL, on_send, n), 0);
-    }
+    for (unsigned i = 0; i < ngm; i++)
+        tu_gdoi_member(i, &n->ks_addr, NULL, 0, &n->rng, on_send, n, &n->gm_addr[i], &n->gm[i],
+                       &n->sad[i], &n->spd[i]);
 }
 
 static void net_free(net *n)
@@ -178,66 +164,15 @@ static void net_free(net *n)
     }
     vpn_sig_key_del(n->rsa);
     vpn_drbg_free(&n->drbg);
-    free(n->q);
+    tu_gdoi_wire_free(&n->w);
     free(n->keep);
 }
 
 /* Delivers everything queued (and what that provokes) at the current time. */
-static void pump(net *n)
-{
-    for (int round = 0; round < 64 && n->nq; round++) {
-        dgram *batch = malloc(n->nq * sizeof *batch);
-        unsigned nb = n->nq;
-        assert_non_null(batch);
-        memcpy(batch, n->q, nb * sizeof *batch);
-        n->nq = 0;
-        for (unsigned k = 0; k < nb; k++) {
-            dgram *d = &batch[k];
-            if (vpn_addr_eq(&d->dst, &n->ks_addr)) {
-                vpn_gdoi_ks_input(n->ks, &d->src, d->b, d->len, n->now);
-                continue;
-            }
-            for (unsigned i = 0; i < n->ngm; i++) {
-                bool to = vpn_addr_eq(&d->dst, &n->gm_addr[i]) || vpn_addr_eq(&d->dst, &n->mcast);
-                if (to && !n->drop_to[i])
-                    vpn_gdoi_gm_input(n->gm[i], d->b, d->len, n->now);
-            }
-        }
-        free(batch);
-        n->now += 1000000; /* 1 ms per hop */
-    }
-    assert_int_equal(n->nq, 0);
-}
-
-static uint64_t deadline(net *n)
-{
-    uint64_t d = vpn_gdoi_ks_deadline(n->ks);
-    for (unsigned i = 0; i < n->ngm; i++) {
-        uint64_t x = vpn_gdoi_gm_deadline(n->gm[i]);
-        if (x < d)
-            d = x;
-    }
-    return d;
-}
+static void pump(net *n) { tu_gdoi_pump(&n->w); }
 
 /* Runs timers and traffic until time `until`. */
-static void run_until(net *n, uint64_t until)
-{
-    pump(n);
-    for (;;) {
-        uint64_t d = deadline(n);
-        if (d > until)
-            break;
-        if (d > n->now)
-            n->now = d;
-        vpn_gdoi_ks_tick(n->ks, n->now);
-        for (unsigned i = 0; i < n->ngm; i++)
-            vpn_gdoi_gm_tick(n->gm[i], n->now);
-        pump(n);
-    }
-    if (n->now < until)
-        n->now = until;
-}
+static void run_until(net *n, uint64_t until) { tu_gdoi_run_until(&n->w, until, 0); }
 
 static void register_all(net *n)
 {
@@ -249,35 +184,8 @@ static void register_all(net *n)
 /* A UDP packet from member a's site to member b's site, through ESP. */
 static int send_between(net *n, unsigned a, unsigned b, uint32_t seed)
 {
-    uint8_t buf[2048], pay[100], orig[256];
-    vpn_addr s = tu_addr("10.1.0.5"), d = tu_addr("10.2.0.7");
-    vpn_pkt p;
-    vpn_ip_info ii;
-    vpn_esp_rx rx;
-    const vpn_spd_entry *e;
-    size_t ol;
-    int rc;
-
-    tu_fill(pay, sizeof pay, seed);
-    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
-    p.len = tu_build_udp(vpn_pkt_data(&p), 1024, &s, &d, 4000, 5000, 0xb8, pay, sizeof pay);
-    ol = p.len;
-    memcpy(orig, vpn_pkt_data(&p), ol);
-    assert_int_equal(vpn_ip_parse(vpn_pkt_data(&p), p.len, &ii), 0);
-    vpn_ip_parse_ports(&ii, vpn_pkt_data(&p) + 20, p.len - 20);
-    assert_int_equal(vpn_spd_lookup(n->spd[a], &ii, &e), VPN_SPD_PROTECT);
-    assert_non_null(e);
-    assert_ptr_equal(e->sa, vpn_gdoi_gm_tek(n->gm[a]));
-    if ((rc = vpn_esp_encap(e->sa, &p, n->now)))
-        return rc;
-    /* address preservation: the outer header keeps the hosts' addresses */
-    assert_memory_equal(vpn_pkt_data(&p) + 12, orig + 12, 8);
-    assert_int_equal(vpn_pkt_data(&p)[9], 50);
-    if ((rc = vpn_esp_decap(n->sad[b], &p, n->now, &rx)))
-        return rc;
-    assert_int_equal(p.len, ol);
-    assert_memory_equal(vpn_pkt_data(&p), orig, ol);
-    return 0;
+    return tu_gdoi_send_between(n->spd[a], n->sad[b], n->now, 0xb8, seed,
+                                vpn_gdoi_gm_tek(n->gm[a]));
 }
 
 static void assert_registered(net *n, unsigned i)
@@ -289,11 +197,7 @@ static void assert_registered(net *n, unsigned i)
                 (unsigned long long)s->rekeys, (unsigned long long)s->rekeys_rejected, (unsigned long long)s->replays,
                 (unsigned long long)s->bad_sig, (unsigned long long)s->bad_kek, (unsigned long long)s->malformed);
     }
-    assert_int_equal(vpn_gdoi_gm_get_state(n->gm[i]), VPN_GDOI_GM_REGISTERED);
-    assert_non_null(vpn_gdoi_gm_tek(n->gm[i]));
-    assert_int_equal(vpn_sa_get_config(vpn_gdoi_gm_tek(n->gm[i]))->spi, vpn_gdoi_ks_tek_spi(n->ks));
-    assert_memory_equal(vpn_gdoi_gm_kek_spi(n->gm[i]), vpn_gdoi_ks_kek_spi(n->ks), 16);
-    assert_int_equal(vpn_gdoi_gm_last_seq(n->gm[i]), vpn_gdoi_ks_seq(n->ks));
+    tu_gdoi_assert_member(n->gm[i], n->ks);
 }
 
 static void test_registration_and_traffic(void **state)
@@ -669,9 +573,9 @@ static void test_adversarial_pull(void **state)
     /* run phase 1 and the first pull message by hand */
     for (int step = 0; step < 16; step++) {
         dgram d;
-        assert_int_equal(n.nq, 1);
-        d = n.q[0];
-        n.nq = 0;
+        assert_int_equal(n.w.nq, 1);
+        d = n.w.q[0];
+        n.w.nq = 0;
         if (vpn_addr_eq(&d.dst, &n.ks_addr)) {
             assert_int_equal(vpn_gdoi_ks_input(n.ks, &d.src, d.b, d.len, n.now), 0);
             continue;
@@ -715,9 +619,9 @@ static void test_adversarial_ks(void **state)
 
     net_init(&n, 2, false, NULL, 0, 0);
     assert_int_equal(vpn_gdoi_gm_start(n.gm[0], n.now), 0);
-    for (int step = 0; step < 16 && n.nq; step++) {
-        dgram d = n.q[0];
-        n.nq = 0;
+    for (int step = 0; step < 16 && n.w.nq; step++) {
+        dgram d = n.w.q[0];
+        n.w.nq = 0;
         if (vpn_addr_eq(&d.dst, &n.ks_addr)) {
             size_t members = vpn_gdoi_ks_members(n.ks);
             /* truncations of every GM -> KS message, and bit flips of the
@@ -732,7 +636,7 @@ static void test_adversarial_ks(void **state)
                 }
                 assert_int_equal(vpn_gdoi_ks_members(n.ks), members);
             }
-            assert_int_equal(n.nq, 0); /* nothing answered */
+            assert_int_equal(n.w.nq, 0); /* nothing answered */
             assert_int_equal(vpn_gdoi_ks_input(n.ks, &d.src, d.b, d.len, n.now), 0);
         } else {
             assert_int_equal(vpn_gdoi_gm_input(n.gm[0], d.b, d.len, n.now), 0);
@@ -948,11 +852,7 @@ static void test_trace(void **state)
     snprintf(plainp, sizeof plainp, "%s/gdoi-registration-rekeys.plain.pcap", dir);
 
     net_init(&n, 2, false, NULL, 0, 30);
-    n.ts = 1700000000ull * NS;
-    n.pcap = tu_pcap_open(path);
-    n.plain = tu_pcap_open(plainp);
-    assert_non_null(n.pcap);
-    assert_non_null(n.plain);
+    tu_gdoi_trace_open(&n.w, path, plainp);
     register_all(&n);
     assert_registered(&n, 0);
     assert_registered(&n, 1);
@@ -965,9 +865,7 @@ static void test_trace(void **state)
         assert_registered(&n, i);
         assert_int_equal(vpn_gdoi_gm_last_seq(n.gm[i]), 2);
     }
-    tu_pcap_close(n.pcap);
-    tu_pcap_close(n.plain);
-    n.pcap = n.plain = NULL;
+    tu_gdoi_trace_close(&n.w);
 
     /* Wireshark's key files: phase-1 keys by initiator cookie, UDP 848 as ISAKMP */
     snprintf(cmd, sizeof cmd, "%s/wireshark/ikev1_decryption_table", dir);
