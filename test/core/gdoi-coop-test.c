@@ -272,6 +272,14 @@ static void register_all(net *n)
     run_for(n, 1);
 }
 
+/* A group that has finished its election (15 s), with its members registered. */
+static void net_up(net *n, unsigned nks, unsigned ngm, const opts *o)
+{
+    net_init(n, nks, ngm, o);
+    run_for(n, 15);
+    register_all(n);
+}
+
 static vpn_gdoi_coop_role role(const net *n, unsigned i) { return vpn_gdoi_ks_coop_role(n->ks[i]); }
 
 /* KS b holds the same group keys and SEQ as KS a. */
@@ -384,9 +392,7 @@ static void test_announcements_replicate(void **state)
     uint32_t spi;
     (void)state;
 
-    net_init(&n, 2, 2, &o);
-    run_for(&n, 15);
-    register_all(&n);
+    net_up(&n, 2, 2, &o);
     assert_member_of(&n, 0, 0);
     assert_member_of(&n, 1, 0);
     /* the secondary learns the members at once (no periodic wait) */
@@ -424,9 +430,7 @@ static void failover(bool multicast)
               .servers = {{0, 1, -1}, {0, 1, -1}, {0, 1, -1}}};
     uint32_t seq0;
 
-    net_init(&n, 2, 3, &o);
-    run_for(&n, 15);
-    register_all(&n);
+    net_up(&n, 2, 3, &o);
     for (unsigned i = 0; i < 3; i++)
         assert_member_of(&n, i, 0);
     assert_int_equal(send_between(&n, 0, 1, 1), 0);
@@ -494,9 +498,7 @@ static void test_primary_restarts(void **state)
     uint32_t seq;
     (void)state;
 
-    net_init(&n, 2, 2, &o);
-    run_for(&n, 15);
-    register_all(&n);
+    net_up(&n, 2, 2, &o);
     n.down[0] = true;
     run_for(&n, 110);
     assert_int_equal(role(&n, 1), VPN_GDOI_COOP_PRIMARY);
@@ -539,9 +541,7 @@ static void test_split_brain_merge(void **state)
     uint32_t s1;
     (void)state;
 
-    net_init(&n, 2, 2, &o);
-    run_for(&n, 15);
-    register_all(&n);
+    net_up(&n, 2, 2, &o);
     assert_member_of(&n, 0, 0);
     assert_member_of(&n, 1, 0);
     /* partition: {KS0, GM0} | {KS1, GM1} */
@@ -599,9 +599,7 @@ static void test_gm_server_list(void **state)
     vpn_gdoi_gm_info gi;
     (void)state;
 
-    net_init(&n, 2, 2, &o);
-    run_for(&n, 15);
-    register_all(&n);
+    net_up(&n, 2, 2, &o);
     run_for(&n, 40);
     assert_member_of(&n, 0, 0);
     assert_member_of(&n, 1, 0);
@@ -742,9 +740,7 @@ static void test_adversarial(void **state)
     int rc;
     (void)state;
 
-    net_init(&n, 2, 1, &o);
-    run_for(&n, 15);
-    register_all(&n);
+    net_up(&n, 2, 1, &o);
     run_for(&n, 31);
     st = vpn_gdoi_ks_coop_stats(n.ks[1]);
     sa = vpn_gdoi_ks_coop_phase1(n.ks[0], 0);
