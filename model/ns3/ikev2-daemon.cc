@@ -200,20 +200,24 @@ vpn_ikev2_policy
 Ikev2Daemon::PolicyFor(const Protected& p, size_t index) const
 {
     vpn_ikev2_policy pol{};
+    vpn_addr peer = ToCore(p.tunnel->GetTunnelDestination());
+    if (p.tunnel->GetMode() == VpnTunnelNetDevice::VTI)
+    {
+        // any/any, and tunnel mode whatever the transform set says
+        vpn_ikev2_policy_vti(&pol, p.profile.c_str(), &peer, static_cast<uint32_t>(index));
+        return pol;
+    }
     pol.ipsec_profile = p.profile.c_str();
-    pol.remote.addr = ToCore(p.tunnel->GetTunnelDestination());
+    pol.remote.addr = peer;
     pol.remote.len = 32;
     pol.tag = static_cast<uint32_t>(index);
-    if (p.tunnel->GetMode() == VpnTunnelNetDevice::GRE_IPSEC)
-    {
-        // GRE/IPsec protects "permit gre host SRC host DST" (IOS's
-        // IPSEC FLOW: permit 47).
-        vpn_prefix src{ToCore(p.tunnel->GetTunnelSource()), 32};
-        vpn_prefix dst{ToCore(p.tunnel->GetTunnelDestination()), 32};
-        vpn_ikev2_selector_from_prefix(&pol.ts_local[0], &src, 47);
-        vpn_ikev2_selector_from_prefix(&pol.ts_remote[0], &dst, 47);
-        pol.n_ts_local = pol.n_ts_remote = 1;
-    }
+    // GRE/IPsec protects "permit gre host SRC host DST" (IOS's IPSEC FLOW:
+    // permit 47).
+    vpn_prefix src{ToCore(p.tunnel->GetTunnelSource()), 32};
+    vpn_prefix dst{peer, 32};
+    vpn_ikev2_selector_from_prefix(&pol.ts_local[0], &src, 47);
+    vpn_ikev2_selector_from_prefix(&pol.ts_remote[0], &dst, 47);
+    pol.n_ts_local = pol.n_ts_remote = 1;
     return pol;
 }
 

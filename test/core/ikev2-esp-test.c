@@ -3,7 +3,8 @@
  * a pair's counters to a show row (show/show-ikev2.h): field by field from
  * a hand-made CHILD_SA, bad arguments, and end to end (two engines agree
  * on a CHILD_SA, each side installs its pair, packets cross both ways and
- * the inbound selectors hold).
+ * the inbound selectors hold). Also the VTI child policy
+ * (vpn_ikev2_policy_vti): tunnel mode whatever the transform set says.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,12 +319,119 @@ static void test_two_engines_carry_traffic(void **state)
     tp_free(&n);
 }
 
+/* Brings a CHILD_SA up between R1 and R2 (both with transform sets in
+ * `mode transport`); R1 initiates with p1, R2 answers with p2 (NULL: its
+ * implicit policy). Returns R1's and R2's CHILD_UP events. */
+static void transport_tsets_up(tp_net *n, const vpn_ikev2_policy *p1, const vpn_ikev2_policy *p2,
+                               const tp_event **e1, const tp_event **e2)
+{
+    peer_conf ca = conf_a(), cb = conf_b();
+    int i1, i2;
+
+    ca.mode = cb.mode = "transport";
+    setup(n, &ca, &cb);
+    if (p2)
+        assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, p2), 0);
+    initiate(n, p1);
+    tp_run_for(n, 10);
+    i1 = tp_find_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP, 0);
+    i2 = tp_find_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(i1 >= 0 && i2 >= 0);
+    *e1 = &n->node[0].ev[i1];
+    *e2 = &n->node[1].ev[i2];
+    tp_assert_child_pair(*e1, *e2);
+}
+
+static void test_vti_policy(void **state)
+{
+    vpn_ikev2_policy p;
+    vpn_addr peer = tu_addr("2001:db8::2");
+    vpn_prefix any = {0};
+    vpn_ikev2_selector want;
+    (void)state;
+
+    any.addr.family = VPN_AF_INET;
+    vpn_ikev2_selector_from_prefix(&want, &any, 0);
+    memset(&p, 0x5a, sizeof p);
+    vpn_ikev2_policy_vti(&p, "IPP", &peer, 4);
+    assert_string_equal(p.ipsec_profile, "IPP");
+    assert_true(vpn_addr_eq(&p.remote.addr, &peer));
+    assert_int_equal(p.remote.len, 128);
+    assert_int_equal(p.tag, 4);
+    assert_true(p.tunnel_mode_only);
+    /* IPv4 any/any even over an IPv6 underlay */
+    assert_int_equal(p.n_ts_local, 1);
+    assert_int_equal(p.n_ts_remote, 1);
+    assert_memory_equal(&p.ts_local[0], &want, sizeof want);
+    assert_memory_equal(&p.ts_remote[0], &want, sizeof want);
+    assert_int_equal(p.ts_local[1].family, 0); /* the rest zeroed */
+    peer = tu_addr("192.0.2.2");
+    vpn_ikev2_policy_vti(&p, "IPP", &peer, 0);
+    assert_int_equal(p.remote.len, 32);
+}
+
+/*
+ * IOS ignores `mode transport` on a VTI: the SA is tunnel mode, and
+ * traffic between any inner addresses crosses it. Checked with the VTI
+ * policy on both ends, on the initiator alone (it does not ask for
+ * transport mode) and on the responder alone (it does not grant it);
+ * without it both ends agree on transport mode, as for GRE/IPsec.
+ */
+static void test_vti_is_tunnel_mode_whatever_the_transform_set(void **state)
+{
+    tp_net n;
+    vpn_ikev2_policy v1, v2, plain1, plain2;
+    vpn_addr a1 = tu_addr("192.0.2.1"), a2 = tu_addr("192.0.2.2");
+    const tp_event *e1, *e2;
+    side r1, r2;
+    (void)state;
+
+    vpn_ikev2_policy_vti(&v1, "IPP", &a2, 0);
+    vpn_ikev2_policy_vti(&v2, "IPP", &a1, 0);
+    plain1 = v1;
+    plain1.tunnel_mode_only = false;
+    plain2 = v2;
+    plain2.tunnel_mode_only = false;
+
+    /* both ends VTIs: tunnel mode, and packets between inner hosts cross */
+    transport_tsets_up(&n, &v1, &v2, &e1, &e2);
+    assert_int_equal(e1->child.mode, VPN_CONF_MODE_TUNNEL);
+    assert_int_equal(e2->child.mode, VPN_CONF_MODE_TUNNEL);
+    install(&r1, e1);
+    install(&r2, e2);
+    assert_int_equal(cross(&r1, &r2, "10.1.0.5", "10.2.0.7", 1), 0);
+    assert_int_equal(cross(&r2, &r1, "10.2.0.7", "10.1.0.5", 2), 0);
+    vpn_sad_del(r1.sad);
+    vpn_sad_del(r2.sad);
+    tp_free(&n);
+
+    /* only the initiator a VTI: it does not ask for transport mode */
+    transport_tsets_up(&n, &v1, &plain2, &e1, &e2);
+    assert_int_equal(e1->child.mode, VPN_CONF_MODE_TUNNEL);
+    assert_int_equal(e2->child.mode, VPN_CONF_MODE_TUNNEL);
+    tp_free(&n);
+
+    /* only the responder a VTI: it does not grant transport mode */
+    transport_tsets_up(&n, &plain1, &v2, &e1, &e2);
+    assert_int_equal(e1->child.mode, VPN_CONF_MODE_TUNNEL);
+    assert_int_equal(e2->child.mode, VPN_CONF_MODE_TUNNEL);
+    tp_free(&n);
+
+    /* neither (what GRE/IPsec policies are): the transform set's transport mode */
+    transport_tsets_up(&n, &plain1, &plain2, &e1, &e2);
+    assert_int_equal(e1->child.mode, VPN_CONF_MODE_TRANSPORT);
+    assert_int_equal(e2->child.mode, VPN_CONF_MODE_TRANSPORT);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_two_engines_carry_traffic),
+        cmocka_unit_test(test_vti_policy),
+        cmocka_unit_test(test_vti_is_tunnel_mode_whatever_the_transform_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
