@@ -58,6 +58,7 @@ VPN_CORE_SOURCES = [
     'model/core/ikev1/ikev1-conf.c',
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
+    'model/core/ikev2/ikev2-esp.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -110,6 +111,7 @@ VPN_CORE_HEADERS = [
     'model/core/show/show-gdoi.h',
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
+    'model/core/ikev2/ikev2-esp.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -184,6 +186,7 @@ VPN_CORE_TESTS = [
     'ikev2-auth:test/core/ikev2-auth-test.c',
     'gdoi-coop:test/core/gdoi-coop-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
+    'ikev2-esp:test/core/ikev2-esp-test.c',
 ]
 
 VPN_FUZZERS = [

@@ -154,20 +154,7 @@ int vpn_host_plan_build(const vpn_conf *c, vpn_host_plan *plan, char *err, size_
 
 void vpn_host_tunnel_policy(const vpn_host_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol)
 {
-    memset(pol, 0, sizeof *pol);
-    pol->ipsec_profile = t->ipsec_profile;
-    pol->remote.addr = t->dst;
-    pol->remote.len = (uint8_t)(vpn_addr_len(&t->dst) * 8);
-    pol->tag = tag;
-    /* An IPv4 VTI protects any IPv4 traffic (0.0.0.0/0 both ways, as IOS
-     * proposes; RFC 7296 2.9 lets the peer narrow), whatever the family
-     * of the outer addresses. */
-    vpn_prefix any;
-    memset(&any, 0, sizeof any);
-    any.addr.family = VPN_AF_INET;
-    vpn_ikev2_selector_from_prefix(&pol->ts_local[0], &any, 0);
-    vpn_ikev2_selector_from_prefix(&pol->ts_remote[0], &any, 0);
-    pol->n_ts_local = pol->n_ts_remote = 1;
+    vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
 }
 
 int vpn_host_selector_prefix(const vpn_ikev2_selector *s, vpn_prefix *out)

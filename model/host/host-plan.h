@@ -64,7 +64,8 @@ const vpn_host_tunnel *vpn_host_plan_find(const vpn_host_plan *plan, const char 
 /*
  * The child policy of tunnel index i: its ipsec profile, peers = the
  * tunnel destination only, IPv4 any/any selectors (0.0.0.0/0 both ways,
- * also over an IPv6 underlay), tag = i. Strings point into t.
+ * also over an IPv6 underlay), tunnel mode only, tag = i
+ * (vpn_ikev2_policy_vti). Strings point into t.
  */
 void vpn_host_tunnel_policy(const vpn_host_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol);
 

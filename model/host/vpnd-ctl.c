@@ -32,20 +32,8 @@ static bool env_counters(void *user, uint32_t child_id, vpn_show_child_counters 
 {
     vpnd *d = user;
     vpnd_child *c = g_hash_table_lookup(d->children, GUINT_TO_POINTER(child_id));
-    const vpn_sa_stats *in, *o;
 
-    if (c == NULL)
-        return false;
-    in = vpn_sa_get_stats(c->in);
-    o = vpn_sa_get_stats(c->out);
-    memset(out, 0, sizeof *out);
-    out->pkts_encaps = out->pkts_encrypt = out->pkts_digest = o->pkts_out;
-    out->pkts_decaps = out->pkts_decrypt = out->pkts_verify = in->pkts_in;
-    out->send_errors = o->send_errors;
-    out->recv_errors = in->recv_errors;
-    out->bytes_in = in->bytes_in;
-    out->bytes_out = o->bytes_out;
-    return true;
+    return c != NULL && vpn_show_child_counters_from_sas(c->in, c->out, out) == 0;
 }
 
 typedef int (*render_env_fn)(const vpn_ikev2_ctx *, uint64_t, bool, const vpn_show_ikev2_env *, vpn_show_buf *);

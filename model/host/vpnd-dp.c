@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/vpn-err.h"
+#include "ikev2/ikev2-esp.h"
 #include "ipsec/ip.h"
 #include "ipsec/pkt.h"
 #include "ipsec/wskeys.h"
@@ -179,28 +180,6 @@ void vpnd_dp_close(vpnd *d)
 
 /* ---- SAs ---------------------------------------------------------------------------- */
 
-/* Inbound selectors: every pair of a remote (source) and a local (destination) range. */
-static size_t inbound_ts(const vpn_ikev2_child_info *c, vpn_ts *out, size_t cap)
-{
-    size_t n = 0;
-    for (size_t r = 0; r < c->n_ts_remote; r++)
-        for (size_t l = 0; l < c->n_ts_local && n < cap; l++) {
-            const vpn_ikev2_selector *src = &c->ts_remote[r], *dst = &c->ts_local[l];
-            vpn_ts *ts = &out[n++];
-            memset(ts, 0, sizeof *ts);
-            ts->proto = src->proto ? src->proto : dst->proto;
-            ts->src_lo = src->addr_lo;
-            ts->src_hi = src->addr_hi;
-            ts->dst_lo = dst->addr_lo;
-            ts->dst_hi = dst->addr_hi;
-            ts->sport_lo = src->port_lo;
-            ts->sport_hi = src->port_hi;
-            ts->dport_lo = dst->port_lo;
-            ts->dport_hi = dst->port_hi;
-        }
-    return n;
-}
-
 static void child_free(gpointer p)
 {
     g_free(p);
@@ -291,8 +270,8 @@ static void learn_routes(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c)
 
 static void child_install(vpnd *d, const vpn_ikev2_child_info *c)
 {
-    vpn_ts ts[VPN_IKEV2_TS_MAX * VPN_IKEV2_TS_MAX];
-    vpn_sa_config cfg;
+    vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
+    vpn_sa_config in, out;
     vpnd_child *ch;
     char a[VPN_ADDR_STRLEN];
     int rc;
@@ -301,49 +280,20 @@ static void child_install(vpnd *d, const vpn_ikev2_child_info *c)
         vpnd_log(d, VPN_LOG_WARN, "CHILD_SA %u for unknown policy tag %u: not installed", c->id, c->policy_tag);
         return;
     }
+    if ((rc = vpn_ikev2_child_sa_configs(c, ts, sizeof ts / sizeof ts[0], &in, &out)) != 0) {
+        vpnd_log(d, VPN_LOG_ERROR, "CHILD_SA %u: %s", c->id, vpn_strerror(rc));
+        return;
+    }
     ch = g_new0(vpnd_child, 1);
     ch->id = c->id;
     ch->tunnel = c->policy_tag;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.mode = c->mode == VPN_CONF_MODE_TRANSPORT ? VPN_ESP_TRANSPORT : VPN_ESP_TUNNEL;
-    cfg.encr_id = c->encr;
-    cfg.encr_key_bits = c->encr_key_bits;
-    cfg.integ_id = c->integ;
-    cfg.esn = c->esn;
-    cfg.replay_window = 64; /* IOS's default window */
-    cfg.dscp = VPN_SA_DSCP_COPY;
-    cfg.udp_encap = c->udp_encap;
-    cfg.local = c->local.addr;
-    cfg.remote = c->remote.addr;
-    cfg.user = ch;
-
-    /* Inbound: the peer sends with the SPI we chose. */
-    cfg.spi = c->spi_in;
-    cfg.dir = VPN_SA_IN;
-    cfg.encr_key = c->encr_in->b;
-    cfg.encr_key_len = c->encr_in->len;
-    cfg.integ_key = c->integ_in ? c->integ_in->b : NULL;
-    cfg.integ_key_len = c->integ_in ? c->integ_in->len : 0;
-    cfg.udp_sport = c->remote.port;
-    cfg.udp_dport = c->local.port;
-    cfg.ts = ts;
-    cfg.n_ts = inbound_ts(c, ts, sizeof ts / sizeof ts[0]);
-    if ((rc = vpn_sad_add(d->sad, &cfg, vpnd_now(), &ch->in)) != 0) {
+    in.user = out.user = ch;
+    if ((rc = vpn_sad_add(d->sad, &in, vpnd_now(), &ch->in)) != 0) {
         vpnd_log(d, VPN_LOG_ERROR, "CHILD_SA %u: inbound SA: %s", c->id, vpn_strerror(rc));
         g_free(ch);
         return;
     }
-    cfg.spi = c->spi_out;
-    cfg.dir = VPN_SA_OUT;
-    cfg.encr_key = c->encr_out->b;
-    cfg.encr_key_len = c->encr_out->len;
-    cfg.integ_key = c->integ_out ? c->integ_out->b : NULL;
-    cfg.integ_key_len = c->integ_out ? c->integ_out->len : 0;
-    cfg.udp_sport = c->local.port;
-    cfg.udp_dport = c->remote.port;
-    cfg.ts = NULL;
-    cfg.n_ts = 0;
-    if ((rc = vpn_sad_add(d->sad, &cfg, vpnd_now(), &ch->out)) != 0) {
+    if ((rc = vpn_sad_add(d->sad, &out, vpnd_now(), &ch->out)) != 0) {
         vpnd_log(d, VPN_LOG_ERROR, "CHILD_SA %u: outbound SA: %s", c->id, vpn_strerror(rc));
         vpn_sad_remove(d->sad, ch->in);
         g_free(ch);

@@ -24,6 +24,7 @@ extern "C" {
 #include "common/vpn-err.h"
 #include "conf/conf.h"
 #include "ikev2/ikev2-engine.h"
+#include "ikev2/ikev2-esp.h"
 #include "ipsec/esp.h"
 #include "ipsec/sa.h"
 #include "show/show-ikev2.h"
@@ -49,34 +50,6 @@ ToCore(Ipv4Address a)
 {
     vpn_addr out;
     vpn_addr_v4(&out, a.Get());
-    return out;
-}
-
-// Selectors of one side as the SAD checks inbound packets: every pair of
-// a source range and a destination range.
-std::vector<vpn_ts>
-InboundSelectors(const vpn_ikev2_child_info* c)
-{
-    std::vector<vpn_ts> out;
-    for (size_t r = 0; r < c->n_ts_remote; r++)
-    {
-        for (size_t l = 0; l < c->n_ts_local; l++)
-        {
-            const vpn_ikev2_selector& src = c->ts_remote[r];
-            const vpn_ikev2_selector& dst = c->ts_local[l];
-            vpn_ts ts{};
-            ts.proto = src.proto ? src.proto : dst.proto;
-            ts.src_lo = src.addr_lo;
-            ts.src_hi = src.addr_hi;
-            ts.dst_lo = dst.addr_lo;
-            ts.dst_hi = dst.addr_hi;
-            ts.sport_lo = src.port_lo;
-            ts.sport_hi = src.port_hi;
-            ts.dport_lo = dst.port_lo;
-            ts.dport_hi = dst.port_hi;
-            out.push_back(ts);
-        }
-    }
     return out;
 }
 } // namespace
@@ -227,20 +200,24 @@ vpn_ikev2_policy
 Ikev2Daemon::PolicyFor(const Protected& p, size_t index) const
 {
     vpn_ikev2_policy pol{};
+    vpn_addr peer = ToCore(p.tunnel->GetTunnelDestination());
+    if (p.tunnel->GetMode() == VpnTunnelNetDevice::VTI)
+    {
+        // any/any, and tunnel mode whatever the transform set says
+        vpn_ikev2_policy_vti(&pol, p.profile.c_str(), &peer, static_cast<uint32_t>(index));
+        return pol;
+    }
     pol.ipsec_profile = p.profile.c_str();
-    pol.remote.addr = ToCore(p.tunnel->GetTunnelDestination());
+    pol.remote.addr = peer;
     pol.remote.len = 32;
     pol.tag = static_cast<uint32_t>(index);
-    if (p.tunnel->GetMode() == VpnTunnelNetDevice::GRE_IPSEC)
-    {
-        // GRE/IPsec protects "permit gre host SRC host DST" (IOS's
-        // IPSEC FLOW: permit 47).
-        vpn_prefix src{ToCore(p.tunnel->GetTunnelSource()), 32};
-        vpn_prefix dst{ToCore(p.tunnel->GetTunnelDestination()), 32};
-        vpn_ikev2_selector_from_prefix(&pol.ts_local[0], &src, 47);
-        vpn_ikev2_selector_from_prefix(&pol.ts_remote[0], &dst, 47);
-        pol.n_ts_local = pol.n_ts_remote = 1;
-    }
+    // GRE/IPsec protects "permit gre host SRC host DST" (IOS's IPSEC FLOW:
+    // permit 47).
+    vpn_prefix src{ToCore(p.tunnel->GetTunnelSource()), 32};
+    vpn_prefix dst{peer, 32};
+    vpn_ikev2_selector_from_prefix(&pol.ts_local[0], &src, 47);
+    vpn_ikev2_selector_from_prefix(&pol.ts_remote[0], &dst, 47);
+    pol.n_ts_local = pol.n_ts_remote = 1;
     return pol;
 }
 
@@ -533,50 +510,25 @@ Ikev2Daemon::InstallChild(const vpn_ikev2_event* ev)
     }
     Ptr<VpnTunnelNetDevice> tunnel = m_protected[c->policy_tag].tunnel;
     Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(GetNode());
-    std::vector<vpn_ts> ts = InboundSelectors(c);
-
-    vpn_sa_config cfg{};
-    cfg.mode = c->mode == VPN_CONF_MODE_TRANSPORT ? VPN_ESP_TRANSPORT : VPN_ESP_TUNNEL;
-    cfg.encr_id = c->encr;
-    cfg.encr_key_bits = c->encr_key_bits;
-    cfg.integ_id = c->integ;
-    cfg.esn = c->esn;
-    cfg.replay_window = 64; // IOS's default window
-    cfg.dscp = VPN_SA_DSCP_COPY;
-    cfg.udp_encap = c->udp_encap;
+    vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
+    vpn_sa_config in;
+    vpn_sa_config out;
+    int rc = vpn_ikev2_child_sa_configs(c, ts, VPN_IKEV2_CHILD_TS_MAX, &in, &out);
+    if (rc != 0)
+    {
+        NS_LOG_ERROR("CHILD_SA " << c->id << ": " << vpn_strerror(rc));
+        return;
+    }
 
     ChildSas sas;
     sas.tag = c->policy_tag;
-    // Inbound: the peer sends to us with the SPI we chose.
-    cfg.spi = c->spi_in;
-    cfg.dir = VPN_SA_IN;
-    cfg.encr_key = c->encr_in->b;
-    cfg.encr_key_len = c->encr_in->len;
-    cfg.integ_key = c->integ_in ? c->integ_in->b : nullptr;
-    cfg.integ_key_len = c->integ_in ? c->integ_in->len : 0;
-    cfg.local = c->local.addr;
-    cfg.remote = c->remote.addr;
-    cfg.udp_sport = c->remote.port;
-    cfg.udp_dport = c->local.port;
-    cfg.ts = ts.data();
-    cfg.n_ts = ts.size();
-    int rc = stack->AddSa(cfg, PeekPointer(tunnel), &sas.in);
+    rc = stack->AddSa(in, PeekPointer(tunnel), &sas.in);
     if (rc != 0)
     {
         NS_LOG_ERROR("inbound SA: " << vpn_strerror(rc));
         return;
     }
-    cfg.spi = c->spi_out;
-    cfg.dir = VPN_SA_OUT;
-    cfg.encr_key = c->encr_out->b;
-    cfg.encr_key_len = c->encr_out->len;
-    cfg.integ_key = c->integ_out ? c->integ_out->b : nullptr;
-    cfg.integ_key_len = c->integ_out ? c->integ_out->len : 0;
-    cfg.udp_sport = c->local.port;
-    cfg.udp_dport = c->remote.port;
-    cfg.ts = nullptr;
-    cfg.n_ts = 0;
-    rc = stack->AddSa(cfg, PeekPointer(tunnel), &sas.out);
+    rc = stack->AddSa(out, PeekPointer(tunnel), &sas.out);
     if (rc != 0)
     {
         NS_LOG_ERROR("outbound SA: " << vpn_strerror(rc));
@@ -650,16 +602,7 @@ EnvCounters(void* user, uint32_t childId, vpn_show_child_counters* out)
     {
         return false;
     }
-    const vpn_sa_stats* in = vpn_sa_get_stats(it->second.first);
-    const vpn_sa_stats* o = vpn_sa_get_stats(it->second.second);
-    *out = vpn_show_child_counters{};
-    out->pkts_encaps = out->pkts_encrypt = out->pkts_digest = o->pkts_out;
-    out->pkts_decaps = out->pkts_decrypt = out->pkts_verify = in->pkts_in;
-    out->send_errors = o->send_errors;
-    out->recv_errors = in->recv_errors;
-    out->bytes_in = in->bytes_in;
-    out->bytes_out = o->bytes_out;
-    return true;
+    return vpn_show_child_counters_from_sas(it->second.first, it->second.second, out) == 0;
 }
 
 std::string

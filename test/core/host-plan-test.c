@@ -99,6 +99,7 @@ static void test_vti_plan(void **state)
     assert_string_equal(vpn_addr_str(&pol.remote.addr, a, sizeof a), "198.18.0.3");
     assert_int_equal(pol.n_ts_local, 1);
     assert_int_equal(pol.n_ts_remote, 1);
+    assert_true(pol.tunnel_mode_only); /* IOS ignores `mode transport` on a VTI */
     for (int side = 0; side < 2; side++) {
         const vpn_ikev2_selector *ts = side ? &pol.ts_remote[0] : &pol.ts_local[0];
         assert_int_equal(ts->family, VPN_AF_INET);

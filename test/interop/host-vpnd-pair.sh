@@ -1,6 +1,7 @@
 #!/bin/bash
 # host-vpnd-pair: two vpnd instances in network namespaces joined by a veth
-# pair, a PSK VTI between them, ICMP both ways through the TUN devices,
+# pair, a PSK VTI between them (its transform set in `mode transport`,
+# which a VTI ignores: tunnel mode), ICMP both ways through the TUN devices,
 # `show crypto ikev2 sa` READY on both sides, the packet counters of the two
 # sides agreeing, junk from the network counted and survived, CHILD_SA and
 # IKE SA rekeys during traffic without loss, then a wrong PSK failing with AUTHENTICATION_FAILED and
@@ -63,6 +64,7 @@ crypto ikev2 profile PROF
  authentication remote pre-share
  keyring local KR
 crypto ipsec transform-set TS esp-gcm 128
+ mode transport
 crypto ipsec profile IPS
  set transform-set TS
  set ikev2-profile PROF
@@ -161,6 +163,8 @@ echo "A encrypted $EA decrypted $DA; B encrypted $EB decrypted $DB"
 [ "$EA" = 8 ] && [ "$DB" = 8 ] || fail "A->B counters disagree or are wrong (want 8): A enc $EA, B dec $DB"
 [ "$EB" = 8 ] && [ "$DA" = 8 ] || fail "B->A counters disagree or are wrong (want 8): B enc $EB, A dec $DA"
 grep -q "#pkts encaps: 8" "$W/A.ipsec-sa.txt" || fail "show crypto ipsec sa: no '#pkts encaps: 8': $(cat "$W/A.ipsec-sa.txt")"
+# The transform set says `mode transport`; on a VTI IOS ignores it, as vpnd must.
+grep -q "in use settings ={Tunnel, }" "$W/A.ipsec-sa.txt" || fail "show crypto ipsec sa: a VTI's SA not in tunnel mode: $(cat "$W/A.ipsec-sa.txt")"
 ctl A bogus command >/dev/null 2>&1 && fail "an unknown control command succeeded"
 
 # Hostile input from the network: garbage IKE on 500 and 4500, short and

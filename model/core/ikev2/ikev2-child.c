@@ -77,8 +77,9 @@ int ikev2_child_offer(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, size_t policy, uin
     } else {
         any_of(req->tsr, &req->n_tsr, sa->remote.addr.family);
     }
+    /* RFC 7296 1.3.1: ask for transport mode only where the policy allows it */
     t = first_tset(ctx, pol);
-    req->transport = t && t->mode == VPN_CONF_MODE_TRANSPORT;
+    req->transport = !pol->p.tunnel_mode_only && t && t->mode == VPN_CONF_MODE_TRANSPORT;
     return 0;
 }
 
@@ -231,8 +232,9 @@ uint16_t ikev2_child_accept(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_ms
             c->n_ts_remote = n_nr;
             /* RFC 7296 1.3.1: transport only when asked and allowed */
             t = first_tset(ctx, pol);
-            c->mode = transport_wanted && t && t->mode == VPN_CONF_MODE_TRANSPORT ? VPN_CONF_MODE_TRANSPORT
-                                                                                 : VPN_CONF_MODE_TUNNEL;
+            c->mode = transport_wanted && !pol->p.tunnel_mode_only && t && t->mode == VPN_CONF_MODE_TRANSPORT
+                          ? VPN_CONF_MODE_TRANSPORT
+                          : VPN_CONF_MODE_TUNNEL;
             return 0;
         }
         /* No explicit policy for this profile: the ipsec profiles that name

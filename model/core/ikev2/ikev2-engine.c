@@ -236,7 +236,8 @@ static bool policy_same(const ikev2_policy *a, const ikev2_policy *b)
            memcmp(&a->p.remote, &b->p.remote, sizeof a->p.remote) == 0 &&
            a->p.n_ts_local == b->p.n_ts_local && a->p.n_ts_remote == b->p.n_ts_remote &&
            memcmp(a->p.ts_local, b->p.ts_local, sizeof a->p.ts_local) == 0 &&
-           memcmp(a->p.ts_remote, b->p.ts_remote, sizeof a->p.ts_remote) == 0 && a->p.tag == b->p.tag;
+           memcmp(a->p.ts_remote, b->p.ts_remote, sizeof a->p.ts_remote) == 0 && a->p.tag == b->p.tag &&
+           a->p.tunnel_mode_only == b->p.tunnel_mode_only;
 }
 
 int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index)
@@ -279,6 +280,24 @@ int vpn_ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p)
     for (size_t i = 0; ctx && i < ctx->n_policy; i++)
         ctx->policy[i].p.ipsec_profile = ctx->policy[i].ipsec_profile;
     return rc;
+}
+
+void vpn_ikev2_policy_vti(vpn_ikev2_policy *pol, const char *ipsec_profile, const vpn_addr *peer,
+                          uint32_t tag)
+{
+    vpn_prefix any;
+
+    memset(pol, 0, sizeof *pol);
+    pol->ipsec_profile = ipsec_profile;
+    pol->remote.addr = *peer;
+    pol->remote.len = (uint8_t)(vpn_addr_len(peer) * 8);
+    pol->tag = tag;
+    memset(&any, 0, sizeof any);
+    any.addr.family = VPN_AF_INET;
+    vpn_ikev2_selector_from_prefix(&pol->ts_local[0], &any, 0);
+    vpn_ikev2_selector_from_prefix(&pol->ts_remote[0], &any, 0);
+    pol->n_ts_local = pol->n_ts_remote = 1;
+    pol->tunnel_mode_only = true;
 }
 
 /* ---- SA tables ------------------------------------------------------------------- */

@@ -239,7 +239,22 @@ typedef struct vpn_ikev2_policy {
     vpn_ikev2_selector ts_local[VPN_IKEV2_TS_MAX], ts_remote[VPN_IKEV2_TS_MAX];
     size_t n_ts_local, n_ts_remote;
     uint32_t tag;               /* the driver's own value, reported in events */
+    /* CHILD_SAs in tunnel mode whatever the transform set's `mode` says:
+     * neither asked for nor granted USE_TRANSPORT_MODE (RFC 7296 1.3.1).
+     * IOS ignores `mode transport` on a VTI, whose SA carries whole IP
+     * packets. */
+    bool tunnel_mode_only;
 } vpn_ikev2_policy;
+
+/*
+ * The child policy of an IOS VTI (`tunnel mode ipsec ipv4`) protected by
+ * ipsec_profile (borrowed) towards peer: any IPv4 traffic both ways
+ * (0.0.0.0/0, as IOS proposes; RFC 7296 2.9 lets the peer narrow) over an
+ * IPv4 or IPv6 underlay, peers = peer alone, tunnel mode only, tag as
+ * given. Every driver builds its VTI policies here.
+ */
+void vpn_ikev2_policy_vti(vpn_ikev2_policy *pol, const char *ipsec_profile, const vpn_addr *peer,
+                          uint32_t tag);
 
 /*
  * Registers a child policy (copied). The ipsec profile must exist, name an

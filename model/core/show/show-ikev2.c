@@ -274,6 +274,27 @@ static const char *iface_name(const vpn_show_ikev2_env *env, uint32_t tag, char 
     return buf;
 }
 
+int vpn_show_child_counters_from_sas(const vpn_sa *in, const vpn_sa *out,
+                                     vpn_show_child_counters *row)
+{
+    const vpn_sa_stats *si, *so;
+
+    if (row == NULL)
+        return VPN_ERR_INVAL;
+    memset(row, 0, sizeof *row);
+    if (in == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    si = vpn_sa_get_stats(in);
+    so = vpn_sa_get_stats(out);
+    row->pkts_encaps = row->pkts_encrypt = row->pkts_digest = so->pkts_out;
+    row->pkts_decaps = row->pkts_decrypt = row->pkts_verify = si->pkts_in;
+    row->send_errors = so->send_errors;
+    row->recv_errors = si->recv_errors;
+    row->bytes_in = si->bytes_in;
+    row->bytes_out = so->bytes_out;
+    return 0;
+}
+
 static void counters(const vpn_show_ikev2_env *env, uint32_t child, vpn_show_child_counters *c)
 {
     memset(c, 0, sizeof *c);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ikev2/ikev2-engine.h"
+#include "ipsec/sa.h"
 #include "show/show.h"
 
 #ifdef __cplusplus
@@ -26,6 +27,16 @@ typedef struct vpn_show_child_counters {
     uint64_t send_errors, recv_errors;
     uint64_t bytes_in, bytes_out;
 } vpn_show_child_counters;
+
+/*
+ * A CHILD_SA's row from the SAD counters of its inbound and outbound SA,
+ * for a child_counters callback: IOS counts each packet sent as
+ * encapsulated, encrypted and digested, each one received as decapsulated,
+ * decrypted and verified. Errors: VPN_ERR_INVAL (a NULL argument; *row is
+ * zeroed when it is not NULL).
+ */
+int vpn_show_child_counters_from_sas(const vpn_sa *in, const vpn_sa *out,
+                                     vpn_show_child_counters *row);
 
 typedef struct vpn_show_ikev2_env {
     void *user;
