@@ -59,6 +59,7 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
     'model/core/ikev2/ikev2-esp.c',
+    'model/core/nhrp/nhrp-codec.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -112,6 +113,7 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
+    'model/core/nhrp/nhrp-codec.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -187,6 +189,7 @@ VPN_CORE_TESTS = [
     'gdoi-coop:test/core/gdoi-coop-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
+    'nhrp-codec:test/core/nhrp-codec-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -198,6 +201,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
+    'nhrp-fuzz-parse:test/fuzz/nhrp-fuzz-parse.c',
 ]
 
 VPN_BENCHES = [
