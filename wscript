@@ -60,6 +60,7 @@ VPN_CORE_SOURCES = [
     'model/core/gdoi/gdoi-coop.c',
     'model/core/ikev2/ikev2-esp.c',
     'model/core/nhrp/nhrp-codec.c',
+    'model/core/nhrp/nhrp.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -114,6 +115,7 @@ VPN_CORE_HEADERS = [
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
     'model/core/nhrp/nhrp-codec.h',
+    'model/core/nhrp/nhrp.h',
 ]
 
 VPN_NS3_SOURCES = [
