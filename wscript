@@ -192,6 +192,7 @@ VPN_CORE_TESTS = [
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
     'nhrp-codec:test/core/nhrp-codec-test.c',
+    'nhrp-engine:test/core/nhrp-engine-test.c',
 ]
 
 VPN_FUZZERS = [
