@@ -61,6 +61,8 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-esp.c',
     'model/core/nhrp/nhrp-codec.c',
     'model/core/nhrp/nhrp.c',
+    'model/core/show/show-nhrp.c',
+    'model/core/nhrp/nhrp-conf.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -116,6 +118,8 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-esp.h',
     'model/core/nhrp/nhrp-codec.h',
     'model/core/nhrp/nhrp.h',
+    'model/core/show/show-nhrp.h',
+    'model/core/nhrp/nhrp-conf.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -193,6 +197,7 @@ VPN_CORE_TESTS = [
     'ikev2-esp:test/core/ikev2-esp-test.c',
     'nhrp-codec:test/core/nhrp-codec-test.c',
     'nhrp-engine:test/core/nhrp-engine-test.c',
+    'nhrp-conf:test/core/nhrp-conf-test.c',
 ]
 
 VPN_FUZZERS = [

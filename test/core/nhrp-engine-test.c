@@ -17,6 +17,7 @@
 #include "nhrp/nhrp.h"
 #include "pcap-writer.h"
 #include "pkt-build.h"
+#include "show/show-nhrp.h"
 #include "test-util.h"
 
 #define S(x) ((uint64_t)(x) * 1000000000ull)
@@ -816,6 +817,61 @@ static void test_ten_thousand_spokes(void **state)
     free(nt0.q);
 }
 
+/* show ip nhrp and show dmvpn after registrations and one shortcut. */
+static void test_show_views(void **state)
+{
+    net *nt = *state;
+    char out[4096];
+    vpn_show_buf b;
+    nt->now = S(100);
+    register_all(nt);
+    nt->now = S(160);
+    redirect(nt, 1, 2);
+    nt->now = S(3725);
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_ip_nhrp(nt->nodes[1].n, nt->now, &b), 0);
+    assert_string_equal(out,
+        "10.0.0.2/32 via 10.0.0.2\n"
+        "   Tunnel0 created 00:59:25, expire 01:00:35\n"
+        "   Type: dynamic, Flags: router nhop\n"
+        "   NBMA address: 172.16.2.1 \n"
+        "10.0.0.254/32 via 10.0.0.254\n"
+        "   Tunnel0 created 01:02:05, never expire \n" /* created at time 0 */
+        "   Type: static, Flags: used nhs\n"
+        "   NBMA address: 172.16.0.1 \n"
+        "192.168.2.0/24 via 10.0.0.2\n"
+        "   Tunnel0 created 00:59:25, expire 01:00:35\n"
+        "   Type: dynamic, Flags: router rib\n"
+        "   NBMA address: 172.16.2.1 \n");
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_dmvpn(nt->nodes[0].n, nt->now, &b), 0);
+    const char *tail =
+        "Interface: Tunnel0, IPv4 NHRP Details \n"
+        "Type:Hub, NHRP Peers:3, \n\n"
+        " # Ent  Peer NBMA Addr Peer Tunnel Add State  UpDn Tm Attrb\n"
+        " ----- --------------- --------------- ----- -------- -----\n"
+        "     1 172.16.1.1             10.0.0.1    UP 01:00:25     D\n"
+        "     1 172.16.2.1             10.0.0.2    UP 01:00:25     D\n"
+        "     1 172.16.3.1             10.0.0.3    UP 01:00:25     D\n\n";
+    assert_non_null(strstr(out, "Legend: Attrb --> S - Static, D - Dynamic, I - Incomplete\n"));
+    assert_string_equal(out + strlen(out) - strlen(tail), tail);
+    /* A spoke: its NHS (static, UP since the reply) and the shortcut peer. */
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_dmvpn(nt->nodes[1].n, nt->now, &b), 0);
+    assert_non_null(strstr(out, "Type:Spoke, NHRP Peers:2, \n"));
+    assert_non_null(strstr(out, "     1 172.16.0.1           10.0.0.254    UP 01:00:25     S\n"));
+    assert_non_null(strstr(out, "     2 172.16.2.1             10.0.0.2    UP 00:59:25     D\n"
+                                "                              10.0.0.2    UP 00:59:25   DT1\n"));
+    /* Truncation is reported. */
+    vpn_show_init(&b, out, 64);
+    assert_int_equal(vpn_show_ip_nhrp(nt->nodes[1].n, nt->now, &b), VPN_ERR_NOSPACE);
+    char d[16];
+    vpn_show_nhrp_duration(93784, d, sizeof d);
+    assert_string_equal(d, "1d02h");
+    vpn_show_nhrp_duration(17 * 86400, d, sizeof d);
+    assert_string_equal(d, "2w3d");
+}
+
 int main(void)
 {
     const char *pc = getenv("VPN_NHRP_PCAP");
@@ -830,6 +886,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unique_conflict_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_without_authentication, setup_auth, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_views, setup, teardown),
         cmocka_unit_test(test_static_maps_and_multicast),
         cmocka_unit_test(test_ten_thousand_spokes),
     };

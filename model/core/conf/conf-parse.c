@@ -740,9 +740,121 @@ static int m_acl(parser *p)
     return parse_ace(p, 0, &p->c->acl[p->obj]);
 }
 
+/* ---- ip nhrp ... (DMVPN), under interface TunnelN ---------------------------- */
+
+static int nhrp_line(parser *p, vpn_conf_interface *f)
+{
+    vpn_conf_nhrp *h = &f->nhrp;
+    if (!f->is_tunnel)
+        return bad(p, "ip nhrp commands need a Tunnel interface", NULL);
+    if (need(p, 3))
+        return VPN_ERR_MALFORMED;
+    if (!h->enabled) {
+        h->enabled = true;
+        h->line = p->line;
+    }
+    if (is(p, 2, "network-id")) {
+        h->has_network_id = true;
+        return parse_u32(p, 3, 1, 4294967295u, &h->network_id);
+    }
+    if (is(p, 2, "authentication")) {
+        if (need(p, 4))
+            return VPN_ERR_MALFORMED;
+        if (p->n > 4 || strlen(p->tok[3]) > VPN_CONF_NHRP_AUTH_MAX)
+            return bad(p, "the NHRP authentication string is at most 8 characters, without spaces",
+                       NULL);
+        snprintf(h->auth, sizeof h->auth, "%s", p->tok[3]);
+        return OK;
+    }
+    if (is(p, 2, "holdtime"))
+        return parse_u32(p, 3, 1, 65535, &h->holdtime);
+    if (is(p, 2, "registration")) {
+        if (is(p, 3, "timeout"))
+            return parse_u32(p, 4, 1, 65535, &h->reg_timeout);
+        if (is(p, 3, "no-unique") && p->n == 4) {
+            h->reg_no_unique = true;
+            return OK;
+        }
+        return bad(p, "expected 'ip nhrp registration timeout S' or 'no-unique'", NULL);
+    }
+    if (is(p, 2, "redirect")) {
+        h->redirect = true;
+        if (p->n == 3)
+            return OK;
+        if (is(p, 3, "timeout"))
+            return parse_u32(p, 4, 2, 30, &h->redirect_timeout);
+        return bad(p, "expected 'ip nhrp redirect [timeout S]'", NULL);
+    }
+    if (is(p, 2, "shortcut")) {
+        /* `virtual-template N` (FlexVPN spoke-to-spoke) is accepted; the
+         * template itself is not NHRP's business. */
+        if (p->n != 3 && !(p->n == 5 && is(p, 3, "virtual-template")))
+            return bad(p, "expected 'ip nhrp shortcut [virtual-template N]'", NULL);
+        h->shortcut = true;
+        return OK;
+    }
+    if (is(p, 2, "nhs")) {
+        vpn_conf_nhrp_nhs *s;
+        if (h->n_nhs == VPN_CONF_NHRP_NHS_MAX)
+            return bad(p, "too many NHRP servers", NULL);
+        if (is(p, 3, "dynamic"))
+            return bad(p, "'ip nhrp nhs dynamic' is not supported; give the NHS address", NULL);
+        s = &h->nhs[h->n_nhs];
+        memset(s, 0, sizeof *s);
+        s->line = p->line;
+        if (need(p, 4) || parse_addr(p, 3, &s->proto))
+            return VPN_ERR_MALFORMED;
+        for (int i = 4; i < p->n; i++) {
+            if (is(p, i, "nbma") && i + 1 < p->n) {
+                if (parse_addr(p, i + 1, &s->nbma))
+                    return VPN_ERR_MALFORMED;
+                s->has_nbma = true;
+                i++;
+            } else if (is(p, i, "multicast")) {
+                s->multicast = true;
+            } else {
+                return bad(p, "unexpected '%s' in ip nhrp nhs", p->tok[i]);
+            }
+        }
+        h->n_nhs++;
+        return OK;
+    }
+    if (is(p, 2, "map") && is(p, 3, "multicast")) {
+        if (need(p, 5) || p->n != 5)
+            return bad(p, "expected 'ip nhrp map multicast A|dynamic'", NULL);
+        if (is(p, 4, "dynamic")) {
+            h->mcast_dynamic = true;
+            return OK;
+        }
+        if (h->n_mcast == VPN_CONF_NHRP_MAP_MAX)
+            return bad(p, "too many NHRP multicast maps", NULL);
+        if (parse_addr(p, 4, &h->mcast[h->n_mcast]))
+            return VPN_ERR_MALFORMED;
+        h->n_mcast++;
+        return OK;
+    }
+    if (is(p, 2, "map")) {
+        vpn_conf_nhrp_map *m;
+        if (p->n != 5)
+            return bad(p, "expected 'ip nhrp map A B' (tunnel address, NBMA address)", NULL);
+        if (h->n_map == VPN_CONF_NHRP_MAP_MAX)
+            return bad(p, "too many NHRP maps", NULL);
+        m = &h->map[h->n_map];
+        m->line = p->line;
+        if (parse_addr(p, 3, &m->proto) || parse_addr(p, 4, &m->nbma))
+            return VPN_ERR_MALFORMED;
+        h->n_map++;
+        return OK;
+    }
+    return bad(p, "unknown NHRP command 'ip nhrp %s'", p->tok[2]);
+}
+
 static int m_interface(parser *p)
 {
     vpn_conf_interface *f = &p->c->iface[p->obj];
+
+    if (is(p, 0, "ip") && is(p, 1, "nhrp"))
+        return nhrp_line(p, f);
 
     if (is(p, 0, "ip") && is(p, 1, "address")) {
         int used;

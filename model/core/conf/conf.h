@@ -199,6 +199,48 @@ typedef enum vpn_conf_tunnel_mode {
     VPN_CONF_TUNNEL_IPSEC_IPV6,
 } vpn_conf_tunnel_mode;
 
+/* ---- NHRP (DMVPN) under interface TunnelN: `ip nhrp ...` lines ---------------- */
+#define VPN_CONF_NHRP_NHS_MAX 8
+#define VPN_CONF_NHRP_MAP_MAX 16
+#define VPN_CONF_NHRP_AUTH_MAX 8 /* IOS: up to 8 characters */
+
+/* ip nhrp nhs A [nbma B] [multicast] */
+typedef struct vpn_conf_nhrp_nhs {
+    vpn_addr proto;
+    bool has_nbma;
+    vpn_addr nbma;
+    bool multicast;
+    int line;
+} vpn_conf_nhrp_nhs;
+
+/* ip nhrp map A B */
+typedef struct vpn_conf_nhrp_map {
+    vpn_addr proto;
+    vpn_addr nbma;
+    int line;
+} vpn_conf_nhrp_map;
+
+typedef struct vpn_conf_nhrp {
+    bool enabled;                 /* any `ip nhrp` line */
+    int line;                     /* the first one */
+    bool has_network_id;
+    uint32_t network_id;          /* ip nhrp network-id N */
+    char auth[VPN_CONF_NHRP_AUTH_MAX + 1]; /* ip nhrp authentication S; "" = none */
+    uint32_t holdtime;            /* ip nhrp holdtime S; 0 = default 7200 */
+    uint32_t reg_timeout;         /* ip nhrp registration timeout S; 0 = holdtime/3 */
+    bool reg_no_unique;           /* ip nhrp registration no-unique */
+    bool redirect;                /* ip nhrp redirect [timeout S] */
+    uint32_t redirect_timeout;
+    bool shortcut;                /* ip nhrp shortcut [virtual-template N] */
+    vpn_conf_nhrp_nhs nhs[VPN_CONF_NHRP_NHS_MAX];
+    size_t n_nhs;
+    vpn_conf_nhrp_map map[VPN_CONF_NHRP_MAP_MAX];
+    size_t n_map;
+    vpn_addr mcast[VPN_CONF_NHRP_MAP_MAX]; /* ip nhrp map multicast A */
+    size_t n_mcast;
+    bool mcast_dynamic;           /* ip nhrp map multicast dynamic */
+} vpn_conf_nhrp;
+
 /* interface NAME (tunnels and the addresses of others, for "tunnel source IF") */
 typedef struct vpn_conf_interface {
     char name[VPN_CONF_NAME_MAX];
@@ -218,6 +260,7 @@ typedef struct vpn_conf_interface {
     vpn_conf_tunnel_mode tunnel_mode;
     char protection[VPN_CONF_NAME_MAX];       /* tunnel protection ipsec profile X */
     uint32_t ip_mtu;                          /* 0: derived */
+    vpn_conf_nhrp nhrp;                       /* ip nhrp ... (DMVPN) */
     int line;
 } vpn_conf_interface;
 
