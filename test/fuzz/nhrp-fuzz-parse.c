@@ -5,6 +5,9 @@
  * re-encoding is byte-identical (unknown optional extensions and link
  * padding are the only things a round trip may drop). The packet carried
  * in an Error Indication is decoded too, as a receiver would.
+ * Every input also goes to a hub and a spoke engine (nhrp/nhrp.h), whose
+ * state lives across inputs: nothing may crash, the cache stays within
+ * its limit, and a packet that does not decode changes nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 
 #include "common/wire.h"
 #include "nhrp/nhrp-codec.h"
+#include "nhrp/nhrp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,6 +59,65 @@ static void same_msg(const vpn_nhrp_msg *a, const vpn_nhrp_msg *b)
     CHECK(!a->vendor_len || memcmp(a->vendor, b->vendor, a->vendor_len) == 0);
 }
 
+static void drop(void *user, const vpn_addr *dst, const uint8_t *pkt, size_t len)
+{
+    vpn_nhrp_msg m;
+    (void)user, (void)dst;
+    /* Whatever the engines send must decode. */
+    CHECK(vpn_nhrp_decode(pkt, len, &m, NULL) == 0);
+}
+
+static vpn_nhrp *engine(bool hub)
+{
+    vpn_nhrp_params p;
+    vpn_nhrp *n = NULL;
+    static vpn_nhrp_nhs_cfg nhs;
+    memset(&p, 0, sizeof p);
+    vpn_addr_v4(&p.nbma, hub ? 0xac100001u : 0xac100101u);  /* 172.16.0.1 / 172.16.1.1 */
+    vpn_addr_v4(&p.proto, hub ? 0x0a0000feu : 0x0a000001u); /* 10.0.0.254 / 10.0.0.1 */
+    if (!hub) {
+        vpn_addr_v4(&nhs.proto, 0x0a0000feu);
+        vpn_addr_v4(&nhs.nbma, 0xac100001u);
+        p.nhs = &nhs;
+        p.n_nhs = 1;
+        p.shortcut = true;
+    }
+    p.nhs_role = hub;
+    p.redirect = true;
+    p.max_entries = 512;
+    p.send = drop;
+    CHECK(vpn_nhrp_new(&n, &p) == 0);
+    return n;
+}
+
+static void feed_engines(const uint8_t *data, size_t size, bool decodes)
+{
+    static vpn_nhrp *hub, *spoke;
+    static uint64_t now;
+    vpn_addr src;
+    if (!hub) {
+        hub = engine(true);
+        spoke = engine(false);
+    }
+    vpn_addr_v4(&src, 0xac100202u);
+    now += 1000000000ull;
+    vpn_nhrp *e[2] = {hub, spoke};
+    for (int i = 0; i < 2; i++) {
+        size_t before = vpn_nhrp_entry_count(e[i]);
+        uint64_t malformed = vpn_nhrp_stats_get(e[i])->malformed;
+        int rc = vpn_nhrp_input(e[i], now, 0, &src, data, size);
+        CHECK(rc <= 0);
+        if (!decodes) {
+            CHECK(rc < 0);
+            CHECK(vpn_nhrp_entry_count(e[i]) == before);
+            CHECK(vpn_nhrp_stats_get(e[i])->malformed == malformed + 1);
+        }
+        CHECK(vpn_nhrp_entry_count(e[i]) <= 512);
+        vpn_nhrp_timeout(e[i], now);
+        vpn_nhrp_forwarded(e[i], now, &src, 0, 0, data, size);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t out1[1 << 16], out2[1 << 16];
@@ -65,8 +128,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (vpn_nhrp_decode(data, size, &m, &pe) != 0) {
         CHECK(memcmp(&m, &zero, sizeof m) == 0);
+        feed_engines(data, size, false);
         return 0;
     }
+    feed_engines(data, size, true);
     CHECK(pe.code == 0);
     CHECK(vpn_nhrp_encode(&m, out1, sizeof out1, &n1) == 0);
     CHECK(n1 <= size);
