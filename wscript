@@ -59,6 +59,10 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
     'model/core/ikev2/ikev2-esp.c',
+    'model/core/mpls/mpls-label.c',
+    'model/core/mpls/mpls-router.c',
+    'model/core/mpls/mpls-plan.c',
+    'model/core/show/show-mpls.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -112,6 +116,8 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
+    'model/core/mpls/mpls.h',
+    'model/core/show/show-mpls.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -187,6 +193,8 @@ VPN_CORE_TESTS = [
     'gdoi-coop:test/core/gdoi-coop-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
+    'mpls-label:test/core/mpls-label-test.c',
+    'mpls-lfib:test/core/mpls-lfib-test.c',
 ]
 
 VPN_FUZZERS = [
