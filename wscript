@@ -195,6 +195,7 @@ VPN_CORE_TESTS = [
     'ikev2-esp:test/core/ikev2-esp-test.c',
     'mpls-label:test/core/mpls-label-test.c',
     'mpls-lfib:test/core/mpls-lfib-test.c',
+    'mpls-vpn:test/core/mpls-vpn-test.c',
 ]
 
 VPN_FUZZERS = [
