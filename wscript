@@ -207,6 +207,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
+    'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
 ]
 
 VPN_BENCHES = [
