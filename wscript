@@ -131,6 +131,8 @@ VPN_NS3_SOURCES = [
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
     'helper/flexvpn-site-to-site.cc',
+    'model/ns3/mpls-router.cc',
+    'helper/mpls-provider-helper.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -144,6 +146,8 @@ VPN_NS3_HEADERS = [
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
     'helper/flexvpn-site-to-site.h',
+    'model/ns3/mpls-router.h',
+    'helper/mpls-provider-helper.h',
 ]
 
 VPN_EXAMPLES = [
@@ -219,12 +223,14 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
+    'test/sim/mpls-provider-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
     'flexvpn',
+    'mpls-provider',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
