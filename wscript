@@ -155,6 +155,7 @@ VPN_EXAMPLES = [
     'flexvpn-l2l-static',
     'flexvpn-hub-spoke',
     'flexvpn-l2l-dynamic',
+    'mpls-l3vpn',
 ]
 
 VPN_CORE_TESTS = [

@@ -1,12 +1,17 @@
 #include "mpls-provider-helper.h"
 
 #include "ns3/abort.h"
-#include "ns3/csma-helper.h"
+#include "ns3/drop-tail-queue.h"
+#include "ns3/ethernet-header.h"
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
 #include "ns3/point-to-point-helper.h"
+#include "ns3/simple-channel.h"
+#include "ns3/simple-net-device.h"
+#include "ns3/simulator.h"
+#include "ns3/trace-helper.h"
 #include "ns3/uinteger.h"
 
 #include <fstream>
@@ -154,17 +159,27 @@ MplsProviderHelper::AddCoreLink(Ptr<Node> a, Ptr<Node> b, DataRate rate, Time de
     uint32_t ia = IndexOf(a);
     uint32_t ib = IndexOf(b);
     NS_ABORT_MSG_IF(ia == ib, "a core link needs two routers");
-    CsmaHelper csma;
-    csma.SetChannelAttribute("DataRate", DataRateValue(rate));
-    csma.SetChannelAttribute("Delay", TimeValue(delay));
-    csma.SetDeviceAttribute("Mtu", UintegerValue(m_coreMtu));
-    NodeContainer pair(a, b);
-    NetDeviceContainer d = csma.Install(pair);
+    // Full-duplex Ethernet: a queue and a serializer per direction, then
+    // the propagation delay (see the header for why not CsmaNetDevice).
+    Ptr<SimpleChannel> channel = CreateObject<SimpleChannel>();
+    channel->SetAttribute("Delay", TimeValue(delay));
+    Ptr<SimpleNetDevice> d[2];
+    Ptr<Node> ends[2] = {a, b};
+    for (int i = 0; i < 2; i++)
+    {
+        d[i] = CreateObject<SimpleNetDevice>();
+        d[i]->SetAddress(Mac48Address::Allocate());
+        d[i]->SetAttribute("DataRate", DataRateValue(rate));
+        d[i]->SetQueue(CreateObject<DropTailQueue<Packet>>());
+        d[i]->SetMtu(m_coreMtu);
+        ends[i]->AddDevice(d[i]);
+        d[i]->SetChannel(channel);
+    }
     LinkInfo l;
     l.a = ia;
     l.b = ib;
-    l.devA = d.Get(0);
-    l.devB = d.Get(1);
+    l.devA = d[0];
+    l.devB = d[1];
     uint32_t net = m_coreBase.Get() + 4 * (uint32_t)m_links.size();
     l.addrA = Ipv4Address(net + 1);
     l.addrB = Ipv4Address(net + 2);
@@ -317,15 +332,47 @@ MplsProviderHelper::Install()
     m_installed = true;
 }
 
+/*
+ * The capture of a core link: every frame, in either direction, as the far
+ * end receives it, with the Ethernet header the link would carry.
+ */
+static void
+CoreTap(Ptr<PcapFileWrapper> file,
+        Ptr<NetDevice> dev,
+        Ptr<const Packet> packet,
+        uint16_t protocol,
+        const Address& from,
+        const Address& to,
+        NetDevice::PacketType /* type */)
+{
+    NS_LOG_FUNCTION(dev << packet << protocol);
+    EthernetHeader eth(false);
+    eth.SetSource(Mac48Address::ConvertFrom(from));
+    eth.SetDestination(Mac48Address::ConvertFrom(to));
+    eth.SetLengthType(protocol);
+    Ptr<Packet> frame = packet->Copy();
+    frame->AddHeader(eth);
+    file->Write(Simulator::Now(), frame);
+}
+
 void
 MplsProviderHelper::EnablePcap(const std::string& dir, bool ceLinks)
 {
     NS_LOG_FUNCTION(this << dir << ceLinks);
-    CsmaHelper csma;
+    PcapHelper pcap;
     for (const auto& l : m_links)
     {
-        csma.EnablePcap(dir + "/core-" + m_routers[l.a].name + "-" + m_routers[l.b].name + ".pcap",
-                        l.devA, false, true);
+        Ptr<PcapFileWrapper> file =
+            pcap.CreateFile(dir + "/core-" + m_routers[l.a].name + "-" + m_routers[l.b].name +
+                                ".pcap",
+                            std::ios::out,
+                            PcapHelper::DLT_EN10MB);
+        for (const auto& dev : {l.devA, l.devB})
+        {
+            // A promiscuous handler sees every frame the device receives.
+            dev->GetNode()->RegisterProtocolHandler(MakeBoundCallback(&CoreTap, file), 0, dev,
+                                                    true);
+        }
     }
     if (!ceLinks)
     {

@@ -16,6 +16,17 @@
  *   - multicast is static: routes per VRF that the ingress PE replicates to
  *     the egress PEs over the unicast LSPs (no mLDP, no MVPN).
  *
+ * Core links are full-duplex Ethernet: two SimpleNetDevices (a queue and
+ * a serializer at the link rate per direction) on a SimpleChannel with the
+ * propagation delay, carrying EtherType 0x8847 between MAC addresses. Not
+ * CsmaNetDevice: ns-3's CSMA channel is half-duplex and stays busy for the
+ * propagation delay of every frame, so a 5 ms core link carries one frame
+ * per 5 ms in both directions together and adds tens of milliseconds of
+ * queueing at light load, which would swamp any delay budget measured
+ * across the provider. Not PointToPointNetDevice: in ns-3 3.37 it maps
+ * only IPv4 and IPv6 to PPP. The pcaps of core links are written by a tap
+ * (Ethernet framing, both directions, at arrival time).
+ *
  * Use: AddPe/AddP, AddCoreLink, AttachSite, optionally AddMulticastRoute,
  * then Install() once, before the simulation runs.
  */
@@ -101,8 +112,9 @@ class MplsProviderHelper
     void Install();
 
     /**
-     * Pcaps into \p dir: core-A-B.pcap per core link (Ethernet, A's side),
-     * and with \p ceLinks ce-PE-siteN.pcap per PE-CE link (PPP, PE side).
+     * Pcaps into \p dir: core-A-B.pcap per core link (Ethernet, both
+     * directions, each frame at its arrival), and with \p ceLinks
+     * ce-PE-siteN.pcap per PE-CE link (PPP, PE side).
      */
     void EnablePcap(const std::string& dir, bool ceLinks = true);
 

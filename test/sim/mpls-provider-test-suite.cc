@@ -6,7 +6,6 @@
 // reaches every subscribed site once.
 
 #include "ns3/core-module.h"
-#include "ns3/csma-net-device.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/test.h"
@@ -26,7 +25,7 @@ namespace
 
 const uint16_t kPort = 9;
 
-/** What one core device sent: the label stacks and the EtherType. */
+/** What one end of a core link sent: frames, and the label stacks of the MPLS ones. */
 struct CoreLog
 {
     uint32_t frames = 0;
@@ -34,19 +33,26 @@ struct CoreLog
     std::vector<vpn_mpls_stack> stacks;
 };
 
+/** Frames one core device received: what the far end sent it. */
 void
-LogFrame(CoreLog* log, Ptr<const Packet> frame)
+LogFrame(CoreLog* log,
+         Ptr<NetDevice> /* dev */,
+         Ptr<const Packet> frame,
+         uint16_t protocol,
+         const Address& /* from */,
+         const Address& /* to */,
+         NetDevice::PacketType /* type */)
 {
     std::vector<uint8_t> b(frame->GetSize());
     frame->CopyData(b.data(), b.size());
     log->frames++;
-    if (b.size() < 14 || b[12] != 0x88 || b[13] != 0x47)
+    if (protocol != 0x8847)
     {
         log->nonMpls++;
         return;
     }
     vpn_mpls_stack st;
-    if (vpn_mpls_stack_parse(b.data() + 14, b.size() - 14, &st, nullptr) == 0)
+    if (vpn_mpls_stack_parse(b.data(), b.size(), &st, nullptr) == 0)
     {
         log->stacks.push_back(st);
     }
@@ -114,8 +120,10 @@ class Provider
         auto devs = m_helper.GetCoreDevices();
         for (size_t i = 0; i < devs.size(); i++)
         {
-            devs[i].first->TraceConnectWithoutContext("PhyTxBegin",
-                                                      MakeBoundCallback(&LogFrame, &core[i]));
+            // What A sends on link i, as B receives it.
+            Ptr<NetDevice> b = devs[i].second;
+            b->GetNode()->RegisterProtocolHandler(MakeBoundCallback(&LogFrame, &core[i]), 0, b,
+                                                  true);
         }
         for (int i = 0; i < 6; i++)
         {
