@@ -36,7 +36,7 @@ MplsRouter::GetTypeId()
             .AddTraceSource("Tx",
                             "A packet the router sent (link payload), and the interface index.",
                             MakeTraceSourceAccessor(&MplsRouter::m_txTrace),
-                            "ns3::Packet::TracedCallback");
+                            "ns3::MplsRouter::TxTracedCallback");
     return tid;
 }
 

@@ -84,6 +84,8 @@ class MplsRouter : public Object
 
     /** Signature of the Drop trace: the packet as received, the VPN_ERR_* code. */
     typedef void (*DropTracedCallback)(Ptr<const Packet> packet, int err);
+    /** Signature of the Tx trace: the link payload sent, the interface index. */
+    typedef void (*TxTracedCallback)(Ptr<const Packet> packet, uint32_t ifIndex);
 
   protected:
     void DoDispose() override;
