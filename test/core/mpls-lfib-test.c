@@ -371,6 +371,80 @@ static void test_table_validation(void **state)
     drop_fx(f);
 }
 
+/* A per-VRF aggregate label (RFC 4364 4.3.2): pop, then a VRF lookup that
+ * may only lead to a local CE (no hairpin back into the core). */
+static void test_aggregate_label(void **state)
+{
+    (void)state;
+    fx *f = make(VPN_MPLS_TTL_UNIFORM);
+    vpn_mpls_lfib_entry e;
+    vpn_prefix local, remote, grp, any;
+    vpn_addr ce = tu_addr("192.168.1.2"), pe = tu_addr("10.255.0.7");
+    memset(&e, 0, sizeof e);
+    e.in_label = 60;
+    e.op = VPN_MPLS_OP_POP_LOOKUP;
+    e.vrf = 0;
+    assert_int_equal(vpn_mpls_lfib_add(f->r, &e), 0);
+    assert_int_equal(vpn_prefix_parse(&local, "10.2.0.0/16"), 0);
+    assert_int_equal(vpn_prefix_parse(&remote, "10.2.9.0/24"), 0);
+    assert_int_equal(vpn_mpls_vrf_route_local(f->r, 0, &local, IF_CE, &ce), 0);
+    assert_int_equal(vpn_mpls_vrf_route_remote(f->r, 0, &remote, &pe, 77), 0);
+    assert_int_equal(vpn_prefix_parse(&grp, "239.0.0.0/8"), 0);
+    assert_int_equal(vpn_prefix_parse(&any, "0.0.0.0/0"), 0);
+    assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, NULL, 0, IF_CE), 0);
+    assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, NULL, 0, IF_CE), 0); /* duplicate */
+    assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, &pe, 61, -1), 0);
+
+    uint8_t buf[1600];
+    uint32_t l[1] = { 60 };
+    uint8_t t[1] = { 30 };
+    /* Unicast to the local prefix: out to the CE. */
+    size_t len = frame(buf, l, t, 1, 0, 64, 0); /* 10.2.0.1 */
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), 1);
+    assert_int_equal(f->out.out_if, IF_CE);
+    assert_int_equal(f->out.data[8], 29);
+    /* The longer remote prefix wins the lookup, and is refused: no hairpin. */
+    buf[4 + 18] = 9;
+    vpn_ip4_csum_set(buf + 4);
+    f->out.n = 0;
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(f->out.n, 0);
+    /* Multicast: to the one local subscriber once, never to the remote PE. */
+    buf[4 + 16] = 239;
+    buf[4 + 17] = 1;
+    buf[4 + 18] = 1;
+    buf[4 + 19] = 1;
+    vpn_ip4_csum_set(buf + 4);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), 1);
+    assert_int_equal(f->out.n, 1);
+    assert_int_equal(f->out.out_if, IF_CE);
+    assert_int_equal(f->out.ethertype, VPN_MPLS_ETHERTYPE_IPV4);
+    /* A group nobody routes. */
+    buf[4 + 16] = 238;
+    vpn_ip4_csum_set(buf + 4);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_mpls_lfib_find(f->r, 60)->packets, 2);
+    drop_fx(f);
+}
+
+/* From a CE: a VRF route back out of the interface the packet came in on
+ * (a packet for the PE's own link address, say) is dropped, not bounced. */
+static void test_no_hairpin_to_ce(void **state)
+{
+    (void)state;
+    fx *f = make(VPN_MPLS_TTL_UNIFORM);
+    vpn_prefix link;
+    vpn_addr ce = tu_addr("192.168.1.2");
+    assert_int_equal(vpn_prefix_parse(&link, "10.2.0.0/16"), 0);
+    assert_int_equal(vpn_mpls_vrf_route_local(f->r, 0, &link, IF_CE, &ce), 0);
+    uint8_t buf[1600];
+    size_t len = frame(buf, NULL, NULL, 0, 0, 64, 0); /* 10.1.0.1 -> 10.2.0.1 */
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CE, VPN_MPLS_ETHERTYPE_IPV4, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(f->out.n, 0);
+    assert_int_equal(vpn_mpls_router_stats(f->r)->drops[VPN_MPLS_DROP_NO_ROUTE], 1);
+    drop_fx(f);
+}
+
 static void test_show(void **state)
 {
     (void)state;
@@ -412,6 +486,8 @@ int main(void)
         cmocka_unit_test(test_ttl_expiry),
         cmocka_unit_test(test_hostile_frames),
         cmocka_unit_test(test_table_validation),
+        cmocka_unit_test(test_aggregate_label),
+        cmocka_unit_test(test_no_hairpin_to_ce),
         cmocka_unit_test(test_show),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -269,12 +269,17 @@ class MplsVrfIsolationTestCase : public TestCase
         net.Send(1, Ipv4Address("192.168.2.2"), 7, 0); // B1 -> B2 (same address)
         net.Send(3, Ipv4Address("192.168.1.2"), 3, 0); // B2 -> B1
         net.Send(1, Ipv4Address("192.168.3.2"), 5, 0); // B1 -> A3's address: no such route in B
+        net.Send(4, Ipv4Address("192.168.4.2"), 2, 0); // A3 -> A4, both on PE2
         net.Run();
         NS_TEST_EXPECT_MSG_EQ(net.sink[2].packets, 4, "A2 got A1's packets only");
         NS_TEST_EXPECT_MSG_EQ(net.sink[3].packets, 7, "B2 got B1's packets only");
         NS_TEST_EXPECT_MSG_EQ(net.sink[1].packets, 3, "B1 got B2's packets");
         NS_TEST_EXPECT_MSG_EQ(net.sink[0].packets, 0, "A1 got nothing of B's");
         NS_TEST_EXPECT_MSG_EQ(net.sink[4].packets, 0, "A3 unreachable from B");
+        NS_TEST_EXPECT_MSG_EQ(net.sink[5].packets, 2, "A4 got A3's packets");
+        // A3 -> A4 stays inside PE2: PE2 sent nothing labelled.
+        NS_TEST_EXPECT_MSG_EQ(net.m_helper.GetRouter("PE2")->GetTxLabelled(), 0,
+                              "local switching off the core");
         NS_TEST_EXPECT_MSG_EQ(net.m_helper.GetRouter("PE1")->GetDrops(VPN_MPLS_DROP_NO_ROUTE), 5,
                               "PE1 dropped B1's packets for A3's address");
     }

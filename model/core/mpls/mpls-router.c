@@ -609,6 +609,11 @@ static int from_ce(vpn_mpls_router *r, const mpls_if *in, uint8_t *ip, size_t le
         if (!rt)
             return drop(r, VPN_MPLS_DROP_NO_ROUTE, VPN_ERR_NOTFOUND);
         if (!rt->remote) {
+            /* CE links are point-to-point: what would go back out where it
+             * came from (the PE's own link address, say) would only bounce
+             * between PE and CE until its TTL ran out. */
+            if (rt->out_if == in->ifindex)
+                return drop(r, VPN_MPLS_DROP_NO_ROUTE, VPN_ERR_NOTFOUND);
             emit_ip(r, rt->out_if, &rt->next_hop, ip, len);
             return 1;
         }

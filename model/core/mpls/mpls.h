@@ -204,7 +204,9 @@ int vpn_mpls_ftn_set(vpn_mpls_router *r, const vpn_addr *loopback, uint32_t out_
 /*
  * VRF routes (RFC 4364 4, 5): prefix reached over a local CE interface
  * (out_if, next_hop), or at a remote PE (remote_pe loopback, reached by its
- * LSP) under vpn_label. Longest prefix wins; an equal prefix replaces.
+ * LSP) under vpn_label. Longest prefix wins; an equal prefix replaces. A
+ * packet from a CE whose route leads back out of the interface it came in
+ * on is dropped (CE links are point-to-point: it could only bounce).
  * Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND (no such VRF), VPN_ERR_NOMEM.
  */
 int vpn_mpls_vrf_route_local(vpn_mpls_router *r, int vrf, const vpn_prefix *prefix, int out_if,
