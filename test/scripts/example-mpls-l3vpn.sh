@@ -82,6 +82,14 @@ run php
 check_first_hop "$work/php" 63,63
 check_last_hop "$work/php" php
 grep -q "Pop Label" "$work/php/show-mpls-P2.txt" || fail "P2 shows no Pop Label with PHP"
+# P1 switched the traffic to PE3's loopback (10.255.0.3): its byte counter moved.
+awk '$3 == "10.255.0.3/32" && $4 > 0 { ok = 1 } END { exit !ok }' "$work/php/show-mpls-P1.txt" ||
+    fail "P1 shows no bytes label switched towards PE3"
+# The same run again gives byte-identical captures.
+"$bin" --out="$work/again" --packets=20 >/dev/null
+for f in core-PE1-P1.pcap core-P2-PE3.pcap ce-PE1-site0.pcap; do
+    cmp -s "$work/php/$f" "$work/again/$f" || fail "$f differs between two identical runs"
+done
 
 run explicit-null --php=false
 check_last_hop "$work/explicit-null" explicit-null
