@@ -205,7 +205,8 @@ MplsProviderHelper::AttachSite(Ptr<Node> pe,
     RouterInfo& r = m_routers[ip];
     NS_ABORT_MSG_IF(!r.pe, r.name << " is a P router: sites attach to PEs");
     NS_ABORT_MSG_IF(vrf.empty(), "a site needs a VRF name");
-    NS_ABORT_MSG_IF((linkNetwork.Get() & 3) != 0, "link network " << linkNetwork << " is not a /30");
+    NS_ABORT_MSG_IF((linkNetwork.Get() & 3) != 0,
+                    "link network " << linkNetwork << " is not a /30");
 
     PointToPointHelper p2p;
     p2p.SetDeviceAttribute("DataRate", DataRateValue(rate));

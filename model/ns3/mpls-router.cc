@@ -222,7 +222,11 @@ MplsRouter::EmitThunk(void* ctx,
 }
 
 void
-MplsRouter::Emit(int outIf, Ipv4Address nextHop, uint16_t ethertype, const uint8_t* data, size_t len)
+MplsRouter::Emit(int outIf,
+                 Ipv4Address nextHop,
+                 uint16_t ethertype,
+                 const uint8_t* data,
+                 size_t len)
 {
     NS_LOG_FUNCTION(this << outIf << nextHop << ethertype << len);
     Ptr<NetDevice> dev = m_node->GetDevice((uint32_t)outIf);

@@ -31,7 +31,8 @@ enum { R_PE1, R_P1, R_PE2, NR };
 static vpn_mpls_router *g_r[NR];
 static uint8_t g_sink;
 
-static void fz_emit(void *ctx, int out_if, const vpn_addr *nh, uint16_t et, const uint8_t *d, size_t len)
+static void fz_emit(void *ctx, int out_if, const vpn_addr *nh, uint16_t et, const uint8_t *d,
+                    size_t len)
 {
     (void)ctx;
     (void)out_if;
@@ -148,7 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 4:
         if (n >= 2)
-            (void)vpn_mpls_router_input(g_r[R_PE1], data[0] & 0x80 ? 10 : 1, vpn_load16(d), d + 2, n - 2);
+            (void)vpn_mpls_router_input(g_r[R_PE1], data[0] & 0x80 ? 10 : 1, vpn_load16(d), d + 2,
+                                        n - 2);
         break;
     }
     return 0;

@@ -232,7 +232,8 @@ static int install_mcast(plan_state *s)
                 if (xv < 0)
                     continue;
                 if (x == site->pe) {
-                    rc = vpn_mpls_vrf_mroute_add(r, xv, &m->group, &m->source, NULL, 0, site->ce_if);
+                    rc = vpn_mpls_vrf_mroute_add(r, xv, &m->group, &m->source, NULL, 0,
+                                                 site->ce_if);
                 } else {
                     if (s->dist[site->pe * s->n + x] == UNREACHED)
                         return VPN_ERR_NOTFOUND;

@@ -263,7 +263,8 @@ int vpn_mpls_lfib_add(vpn_mpls_router *r, const vpn_mpls_lfib_entry *e)
     case VPN_MPLS_OP_SWAP:
         /* Out label: explicit-null or an ordinary label (RFC 3032 2.1). */
         if (e->out_label > VPN_MPLS_LABEL_MAX ||
-            (e->out_label != VPN_MPLS_LABEL_IPV4_EXPLICIT_NULL && e->out_label < VPN_MPLS_LABEL_FIRST))
+            (e->out_label != VPN_MPLS_LABEL_IPV4_EXPLICIT_NULL &&
+             e->out_label < VPN_MPLS_LABEL_FIRST))
             return VPN_ERR_INVAL;
         /* fall through */
     case VPN_MPLS_OP_POP:
@@ -497,13 +498,15 @@ static const mpls_mroute *vrf_mlookup(const mpls_vrf *v, const vpn_addr *src, co
     return best;
 }
 
-static void emit_ip(vpn_mpls_router *r, int out_if, const vpn_addr *nh, const uint8_t *p, size_t len)
+static void emit_ip(vpn_mpls_router *r, int out_if, const vpn_addr *nh, const uint8_t *p,
+                    size_t len)
 {
     r->stats.tx_ip++;
     r->emit(r->emit_ctx, out_if, nh, VPN_MPLS_ETHERTYPE_IPV4, p, len);
 }
 
-static void emit_mpls(vpn_mpls_router *r, int out_if, const vpn_addr *nh, const uint8_t *p, size_t len)
+static void emit_mpls(vpn_mpls_router *r, int out_if, const vpn_addr *nh, const uint8_t *p,
+                      size_t len)
 {
     r->stats.tx_labelled++;
     r->emit(r->emit_ctx, out_if, nh, VPN_MPLS_ETHERTYPE, p, len);

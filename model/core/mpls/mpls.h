@@ -93,7 +93,7 @@ int vpn_mpls_stack_parse(const uint8_t *p, size_t len, vpn_mpls_stack *st, size_
 /* RFC 3443 TTL models. */
 typedef enum vpn_mpls_ttl_mode {
     VPN_MPLS_TTL_UNIFORM = 0, /* IP TTL copied into the labels and back at egress (3.1) */
-    VPN_MPLS_TTL_PIPE = 1,    /* labels start at 255; the IP TTL sees only the PEs (3.2, short pipe 3.3) */
+    VPN_MPLS_TTL_PIPE = 1,    /* labels start at 255; the IP TTL sees the PEs only (3.3 short pipe) */
 } vpn_mpls_ttl_mode;
 
 typedef enum vpn_mpls_if_kind {
@@ -104,9 +104,9 @@ typedef enum vpn_mpls_if_kind {
 /* What an LFIB entry does with the top label (RFC 3031 3.10). */
 typedef enum vpn_mpls_op {
     VPN_MPLS_OP_SWAP = 0,    /* replace the top label, forward on a core interface */
-    VPN_MPLS_OP_POP = 1,     /* penultimate hop (implicit-null advertised): pop, forward what is below */
+    VPN_MPLS_OP_POP = 1,     /* penultimate hop (implicit-null): pop, forward what is below */
     VPN_MPLS_OP_POP_VRF = 2, /* egress: pop, send the IPv4 packet to a CE (per-prefix VPN label) */
-    VPN_MPLS_OP_POP_LOOKUP = 3, /* egress: pop, look the IPv4 packet up in a VRF (aggregate label) */
+    VPN_MPLS_OP_POP_LOOKUP = 3, /* egress: pop, look the IPv4 packet up in a VRF (aggregate) */
 } vpn_mpls_op;
 
 /* Why packets were dropped; counters in vpn_mpls_stats. */
@@ -162,7 +162,8 @@ const vpn_addr *vpn_mpls_router_loopback(const vpn_mpls_router *r);
  */
 int vpn_mpls_router_add_if(vpn_mpls_router *r, int ifindex, const char *name,
                            vpn_mpls_if_kind kind, const char *vrf);
-/* Creates VRF name if missing; *id (may be NULL) gets its index. Errors: VPN_ERR_INVAL, VPN_ERR_NOMEM. */
+/* Creates VRF name if missing; *id (may be NULL) gets its index.
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOMEM. */
 int vpn_mpls_router_add_vrf(vpn_mpls_router *r, const char *name, int *id);
 /* Index of VRF name or VPN_ERR_NOTFOUND. */
 int vpn_mpls_router_vrf_id(const vpn_mpls_router *r, const char *name);

@@ -29,8 +29,10 @@ int vpn_show_mpls_forwarding(const vpn_mpls_router *r, vpn_show_buf *b)
     size_t i, n;
     if (!r || !b)
         return VPN_ERR_INVAL;
-    vpn_show_printf(b, "Local      Outgoing   Prefix           Bytes Label   Outgoing   Next Hop    \n");
-    vpn_show_printf(b, "Label      Label      or Tunnel Id     Switched      interface              \n");
+    vpn_show_printf(b, "Local      Outgoing   Prefix           Bytes Label   Outgoing   "
+                       "Next Hop    \n");
+    vpn_show_printf(b, "Label      Label      or Tunnel Id     Switched      interface  "
+                       "            \n");
     n = vpn_mpls_lfib_count(r);
     for (i = 0; i < n; i++) {
         const vpn_mpls_lfib_entry *e = vpn_mpls_lfib_at(r, i);
