@@ -18,16 +18,19 @@
  *   core-X-Y.pcap          each core link (Ethernet, MPLS: transport + VPN labels)
  *   ce-PEn-siteN.pcap      each PE-CE link (PPP, plain IPv4)
  *   show-mpls-NAME.txt     `show mpls forwarding-table` of every provider router
- *   summary.txt/.json      per flow sent, received, one-way delay; drops
+ *   summary.txt/.json      per flow and receiving site: sent, received, one-way
+ *                          delay and jitter against the 150 ms voice budget;
+ *                          per router labelled packets sent and drops
  */
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/vpn-module.h"
 
-#include <iomanip>
 #include <iostream>
+#include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 
 using namespace ns3;
@@ -37,14 +40,21 @@ NS_LOG_COMPONENT_DEFINE("MplsL3vpn");
 namespace
 {
 
-/** A flow's receive side: packets and one-way delays (send time in the payload). */
+/** One receiver of a flow: packets, one-way delays (send time in the payload), jitter. */
+struct SiteStats
+{
+    uint32_t received = 0;
+    double delaySumMs = 0;
+    double delayMaxMs = 0;
+    double lastMs = -1;
+    double jitterSumMs = 0; // sum of |D(i-1, i)|, as FlowMonitor's jitterSum
+};
+
 struct FlowStats
 {
     std::string name;
     uint32_t sent = 0;
-    std::map<uint32_t, uint32_t> receivedAt; // site -> packets
-    double delaySumMs = 0;
-    double delayMaxMs = 0;
+    std::map<uint32_t, SiteStats> at; // receiving site -> stats
     uint32_t received = 0;
 };
 
@@ -65,10 +75,16 @@ Receive(FlowStats* f, uint32_t site, Ptr<Socket> socket)
             ns = ns << 8 | b[i];
         }
         double ms = (Simulator::Now().GetNanoSeconds() - (int64_t)ns) / 1e6;
+        SiteStats& s = f->at[site];
         f->received++;
-        f->receivedAt[site]++;
-        f->delaySumMs += ms;
-        f->delayMaxMs = std::max(f->delayMaxMs, ms);
+        s.received++;
+        s.delaySumMs += ms;
+        s.delayMaxMs = std::max(s.delayMaxMs, ms);
+        if (s.lastMs >= 0)
+        {
+            s.jitterSumMs += std::abs(ms - s.lastMs);
+        }
+        s.lastMs = ms;
     }
 }
 
@@ -160,6 +176,8 @@ main(int argc, char* argv[])
     provider.Install();
     provider.EnablePcap(out);
 
+    // sinks: sites listening on the port; subscribers: where it should arrive
+    // (CE-A4 listens to the group without being subscribed in the provider).
     struct FlowDef
     {
         const char* name;
@@ -167,13 +185,15 @@ main(int argc, char* argv[])
         const char* dst;
         uint16_t port;
         uint8_t tos;
+        const char* cls;
         std::vector<uint32_t> sinks;
+        std::set<uint32_t> subscribers;
     };
     std::vector<FlowDef> defs = {
-        {"A1->A2 EF", 0, "192.168.2.2", 5000, 0xb8, {2}},
-        {"B1->B2 BE", 1, "192.168.2.2", 5001, 0x00, {3}},
-        {"A3->A1 AF41", 4, "192.168.1.2", 5002, 0x88, {0}},
-        {"A2->239.1.1.1", 2, "239.1.1.1", 5003, 0x00, {0, 4, 5}},
+        {"A1->A2 EF", 0, "192.168.2.2", 5000, 0xb8, "EF", {2}, {2}},
+        {"B1->B2 BE", 1, "192.168.2.2", 5001, 0x00, "BE", {3}, {3}},
+        {"A3->A1 AF41", 4, "192.168.1.2", 5002, 0x88, "AF41", {0}, {0}},
+        {"A2->239.1.1.1", 2, "239.1.1.1", 5003, 0x00, "BE", {0, 4, 5}, {0, 4}},
     };
     std::vector<FlowStats> flows(defs.size());
     std::vector<Ptr<Socket>> sockets;
@@ -219,15 +239,30 @@ main(int argc, char* argv[])
         }
         report.Add(key + "_sent", (uint64_t)f.sent);
         report.Add(key + "_received", (uint64_t)f.received);
-        for (const auto& [site, n] : f.receivedAt)
+        for (const auto& [site, s] : f.at)
         {
-            report.Add(key + "_received_at_" + names[site], (uint64_t)n);
+            report.Add(key + "_received_at_" + names[site], (uint64_t)s.received);
         }
-        std::ostringstream d;
-        d << std::fixed << std::setprecision(3)
-          << (f.received ? f.delaySumMs / f.received : 0.0) << " mean / " << f.delayMaxMs
-          << " max";
-        report.Add(key + "_delay_ms", d.str());
+    }
+    // One line per (flow, subscribed receiver): a multicast flow once per site.
+    for (size_t i = 0; i < flows.size(); i++)
+    {
+        for (uint32_t site : defs[i].sinks)
+        {
+            if (defs[i].subscribers.count(site) == 0)
+            {
+                continue;
+            }
+            SiteStats s = flows[i].at.count(site) ? flows[i].at.at(site) : SiteStats();
+            report.AddFlow(std::string(names[defs[i].from]) + " (VRF " + vrfs[defs[i].from] +
+                               ")",
+                           std::string(names[site]) + " " + defs[i].dst + ":" +
+                               std::to_string(defs[i].port) + " " + defs[i].cls,
+                           flows[i].sent,
+                           s.received,
+                           s.received ? s.delaySumMs / s.received : 0.0,
+                           s.received > 1 ? s.jitterSumMs / (s.received - 1) : 0.0);
+        }
     }
     for (const char* r : {"PE1", "PE2", "PE3", "P1", "P2"})
     {

@@ -55,6 +55,7 @@ run() { # NAME ARGS...
     grep -q '"A2_to_239_1_1_1_received_at_CE-A1": 20' "$out/summary.json" || fail "$name: multicast not at CE-A1"
     grep -q '"A2_to_239_1_1_1_received_at_CE-A3": 20' "$out/summary.json" || fail "$name: multicast not at CE-A3"
     ! grep -q 'received_at_CE-A4' "$out/summary.json" || fail "$name: multicast reached CE-A4, not a subscriber"
+    [ "$(grep -c '"received": 20' "$out/summary.json")" -eq 5 ] || fail "$name: not five flow lines with 20 received"
     grep -q "Local      Outgoing   Prefix           Bytes Label   Outgoing   Next Hop" "$out/show-mpls-P1.txt" ||
         fail "$name: show mpls forwarding-table header missing"
 }
