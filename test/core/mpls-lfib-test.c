@@ -212,7 +212,8 @@ static void test_explicit_null(void **state)
     /* Explicit-null at the bottom: no global table here. */
     l[0] = 0;
     len = frame(buf, l, t, 1, 0, 30, 0);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_NOTFOUND);
     drop_fx(f);
 }
 
@@ -241,7 +242,8 @@ static void test_egress_ttl(void **state)
     assert_int_equal(f->out.data[8], 63);
     /* ... and drops an IP TTL of 1. */
     len = frame(buf, l, t, 1, 0, 1, 0);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_EXPIRED);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_EXPIRED);
     assert_int_equal(vpn_mpls_router_stats(f->r)->drops[VPN_MPLS_DROP_TTL], 1);
     drop_fx(f);
 }
@@ -272,7 +274,8 @@ static void test_ttl_expiry(void **state)
     uint32_t v[1] = { 40 };
     uint8_t tv[1] = { 1 };
     size_t len = frame(buf, v, tv, 1, 0, 64, 0);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_EXPIRED);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_EXPIRED);
     drop_fx(f);
 }
 
@@ -287,34 +290,43 @@ static void test_hostile_frames(void **state)
     const vpn_mpls_stats *s = vpn_mpls_router_stats(f->r);
     /* Unknown label. */
     vpn_store32(buf, 0x00063040); /* label 99 */
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_NOTFOUND);
     assert_int_equal(s->drops[VPN_MPLS_DROP_NO_LABEL], 1);
     /* Stack without S inside the frame, and a truncated one. */
     vpn_store32(buf, 0x00014040);
     vpn_store32(buf + 4, 0x00028040);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, 8), VPN_ERR_TRUNCATED);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, 3), VPN_ERR_TRUNCATED);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, 8),
+                     VPN_ERR_TRUNCATED);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, 3),
+                     VPN_ERR_TRUNCATED);
     /* Implicit-null on the wire. */
     vpn_store32(buf, 0x00003140);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_MALFORMED);
     assert_int_equal(s->drops[VPN_MPLS_DROP_MALFORMED], 3);
     /* A VPN label with something else below the S bit: a stack entry (S clear) above it. */
     len = frame(buf, (uint32_t[]){ 40, 20 }, t, 2, 0, 64, 0);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_MALFORMED);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_MALFORMED);
     /* A VPN label over bytes that are not IPv4. */
     len = frame(buf, (uint32_t[]){ 40 }, t, 1, 0, 64, 0);
     buf[4] = 0x65;
     assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len) < 0, 1);
     /* Labelled frames from a CE, IP on a core link, unknown interfaces and EtherTypes. */
     len = frame(buf, l, t, 2, 0, 64, 0);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CE, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE_IPV4, buf + 8, len - 8),
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CE, VPN_MPLS_ETHERTYPE, buf, len),
                      VPN_ERR_NOTFOUND);
-    assert_int_equal(vpn_mpls_router_input(f->r, 77, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(
+        vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE_IPV4, buf + 8, len - 8),
+        VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_mpls_router_input(f->r, 77, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_NOTFOUND);
     assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, 0x86dd, buf, len), VPN_ERR_NOTFOUND);
     assert_int_equal(s->drops[VPN_MPLS_DROP_IFACE], 4);
     /* Larger than the MTU. */
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, 1601), VPN_ERR_NOSPACE);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, 1601),
+                     VPN_ERR_NOSPACE);
     /* Nothing was sent and no counter moved. */
     assert_int_equal(f->out.n, 0);
     for (size_t i = 0; i < vpn_mpls_lfib_count(f->r); i++)
@@ -354,7 +366,8 @@ static void test_table_validation(void **state)
     e.op = (vpn_mpls_op)9;
     assert_int_equal(vpn_mpls_lfib_add(f->r, &e), VPN_ERR_INVAL);
     assert_int_equal(vpn_mpls_lfib_count(f->r), 4);
-    assert_int_equal(vpn_mpls_router_add_if(f->r, IF_CORE1, "x", VPN_MPLS_IF_CORE, NULL), VPN_ERR_EXISTS);
+    assert_int_equal(vpn_mpls_router_add_if(f->r, IF_CORE1, "x", VPN_MPLS_IF_CORE, NULL),
+                     VPN_ERR_EXISTS);
     assert_int_equal(vpn_mpls_router_add_if(f->r, 5, "x", VPN_MPLS_IF_CE, NULL), VPN_ERR_INVAL);
     vpn_addr lo = tu_addr("10.255.0.9"), nh = tu_addr("10.0.0.2");
     assert_int_equal(vpn_mpls_ftn_set(f->r, &lo, 5, IF_CORE2, &nh), VPN_ERR_INVAL);
@@ -367,7 +380,8 @@ static void test_table_validation(void **state)
     assert_int_equal(vpn_prefix_parse(&any, "0.0.0.0/0"), 0);
     assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &p, &any, NULL, 0, IF_CE), VPN_ERR_INVAL);
     assert_int_equal(vpn_prefix_parse(&grp, "239.0.0.0/8"), 0);
-    assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, NULL, 0, IF_CORE1), VPN_ERR_INVAL);
+    assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, NULL, 0, IF_CORE1),
+                     VPN_ERR_INVAL);
     drop_fx(f);
 }
 
@@ -392,7 +406,8 @@ static void test_aggregate_label(void **state)
     assert_int_equal(vpn_prefix_parse(&grp, "239.0.0.0/8"), 0);
     assert_int_equal(vpn_prefix_parse(&any, "0.0.0.0/0"), 0);
     assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, NULL, 0, IF_CE), 0);
-    assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, NULL, 0, IF_CE), 0); /* duplicate */
+    assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, NULL, 0, IF_CE),
+                     0); /* duplicate */
     assert_int_equal(vpn_mpls_vrf_mroute_add(f->r, 0, &grp, &any, &pe, 61, -1), 0);
 
     uint8_t buf[1600];
@@ -407,7 +422,8 @@ static void test_aggregate_label(void **state)
     buf[4 + 18] = 9;
     vpn_ip4_csum_set(buf + 4);
     f->out.n = 0;
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_NOTFOUND);
     assert_int_equal(f->out.n, 0);
     /* Multicast: to the one local subscriber once, never to the remote PE. */
     buf[4 + 16] = 239;
@@ -422,7 +438,8 @@ static void test_aggregate_label(void **state)
     /* A group nobody routes. */
     buf[4 + 16] = 238;
     vpn_ip4_csum_set(buf + 4);
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CORE1, VPN_MPLS_ETHERTYPE, buf, len),
+                     VPN_ERR_NOTFOUND);
     assert_int_equal(vpn_mpls_lfib_find(f->r, 60)->packets, 2);
     drop_fx(f);
 }
@@ -439,7 +456,8 @@ static void test_no_hairpin_to_ce(void **state)
     assert_int_equal(vpn_mpls_vrf_route_local(f->r, 0, &link, IF_CE, &ce), 0);
     uint8_t buf[1600];
     size_t len = frame(buf, NULL, NULL, 0, 0, 64, 0); /* 10.1.0.1 -> 10.2.0.1 */
-    assert_int_equal(vpn_mpls_router_input(f->r, IF_CE, VPN_MPLS_ETHERTYPE_IPV4, buf, len), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_mpls_router_input(f->r, IF_CE, VPN_MPLS_ETHERTYPE_IPV4, buf, len),
+                     VPN_ERR_NOTFOUND);
     assert_int_equal(f->out.n, 0);
     assert_int_equal(vpn_mpls_router_stats(f->r)->drops[VPN_MPLS_DROP_NO_ROUTE], 1);
     drop_fx(f);

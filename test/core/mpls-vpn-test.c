@@ -45,7 +45,8 @@ struct net {
     size_t cn;
 };
 
-static void emit(void *ctx, int out_if, const vpn_addr *nh, uint16_t et, const uint8_t *d, size_t len)
+static void emit(void *ctx, int out_if, const vpn_addr *nh, uint16_t et, const uint8_t *d,
+                 size_t len)
 {
     port *pt = ctx;
     net *n = pt->n;
@@ -148,9 +149,13 @@ static net *make(bool php, vpn_mpls_ttl_mode mode, bool with_mcast)
     for (size_t i = 0; i < 5; i++) {
         char nm[16];
         snprintf(nm, sizeof nm, "Gi0/%d", n->links[i].a_if);
-        assert_int_equal(vpn_mpls_router_add_if(n->r[n->links[i].a], n->links[i].a_if, nm, VPN_MPLS_IF_CORE, NULL), 0);
+        assert_int_equal(vpn_mpls_router_add_if(n->r[n->links[i].a], n->links[i].a_if, nm,
+                                                VPN_MPLS_IF_CORE, NULL),
+                         0);
         snprintf(nm, sizeof nm, "Gi0/%d", n->links[i].b_if);
-        assert_int_equal(vpn_mpls_router_add_if(n->r[n->links[i].b], n->links[i].b_if, nm, VPN_MPLS_IF_CORE, NULL), 0);
+        assert_int_equal(vpn_mpls_router_add_if(n->r[n->links[i].b], n->links[i].b_if, nm,
+                                                VPN_MPLS_IF_CORE, NULL),
+                         0);
     }
     assert_int_equal(vpn_prefix_parse(&pfx[0], "10.1.0.0/16"), 0);
     assert_int_equal(vpn_prefix_parse(&pfx[1], "10.1.0.0/16"), 0);
@@ -167,8 +172,10 @@ static net *make(bool php, vpn_mpls_ttl_mode mode, bool with_mcast)
         sites[i].ce_addr = tu_addr("192.168.0.2");
         sites[i].prefixes = &pfx[i];
         sites[i].n_prefixes = 1;
-        assert_int_equal(vpn_mpls_router_add_if(n->r[pe[i]], ifs[i], ifs[i] == IF_A ? "Gi1/0" : "Gi1/1",
-                                                VPN_MPLS_IF_CE, vrf[i]), 0);
+        assert_int_equal(vpn_mpls_router_add_if(n->r[pe[i]], ifs[i],
+                                                ifs[i] == IF_A ? "Gi1/0" : "Gi1/1", VPN_MPLS_IF_CE,
+                                                vrf[i]),
+                         0);
     }
     static const size_t subs[3] = { 0, 2, 4 };
     vpn_mpls_plan_mroute m;
@@ -200,7 +207,8 @@ static void drop_net(net *n)
     free(n);
 }
 
-static size_t udp(uint8_t *buf, const char *src, const char *dst, uint8_t tos, uint8_t ttl, uint32_t seed)
+static size_t udp(uint8_t *buf, const char *src, const char *dst, uint8_t tos, uint8_t ttl,
+                  uint32_t seed)
 {
     vpn_addr s = tu_addr(src), d = tu_addr(dst);
     uint8_t pl[64];
@@ -243,7 +251,8 @@ static void test_unicast_stack(void **state)
         assert_int_equal(n->cn, 3);
         vpn_mpls_stack st;
         assert_int_equal(n->core_log[0].router, PE1);
-        assert_int_equal(vpn_mpls_stack_parse(n->core_log[0].data, n->core_log[0].len, &st, NULL), 0);
+        assert_int_equal(vpn_mpls_stack_parse(n->core_log[0].data, n->core_log[0].len, &st, NULL),
+                         0);
         assert_int_equal(st.depth, 2); /* transport + VPN */
         assert_false(st.e[0].s);
         assert_true(st.e[1].s);
@@ -256,7 +265,8 @@ static void test_unicast_stack(void **state)
         assert_int_equal(vpn_mpls_lfib_find(n->r[PE3], vpn_label)->op, VPN_MPLS_OP_POP_VRF);
         /* P1 swaps the transport label, keeps the VPN label. */
         vpn_mpls_stack st2;
-        assert_int_equal(vpn_mpls_stack_parse(n->core_log[1].data, n->core_log[1].len, &st2, NULL), 0);
+        assert_int_equal(vpn_mpls_stack_parse(n->core_log[1].data, n->core_log[1].len, &st2, NULL),
+                         0);
         assert_int_equal(n->core_log[1].router, P1);
         assert_int_equal(st2.depth, 2);
         const vpn_mpls_lfib_entry *sw = vpn_mpls_lfib_find(n->r[P1], st.e[0].label);
@@ -268,7 +278,8 @@ static void test_unicast_stack(void **state)
         assert_int_equal(st2.e[1].label, vpn_label);
         /* P2 is the penultimate hop: PHP pops, else explicit-null. */
         vpn_mpls_stack st3;
-        assert_int_equal(vpn_mpls_stack_parse(n->core_log[2].data, n->core_log[2].len, &st3, NULL), 0);
+        assert_int_equal(vpn_mpls_stack_parse(n->core_log[2].data, n->core_log[2].len, &st3, NULL),
+                         0);
         assert_int_equal(n->core_log[2].router, P2);
         if (php) {
             assert_int_equal(st3.depth, 1);
@@ -381,7 +392,8 @@ static void test_multicast_replication(void **state)
         vpn_mpls_stack st;
         if (n->core_log[i].router != PE1)
             continue;
-        assert_int_equal(vpn_mpls_stack_parse(n->core_log[i].data, n->core_log[i].len, &st, NULL), 0);
+        assert_int_equal(vpn_mpls_stack_parse(n->core_log[i].data, n->core_log[i].len, &st, NULL),
+                         0);
         assert_int_equal(st.depth, 2);
     }
     /* From B1 the group is unknown: dropped. */
@@ -417,8 +429,10 @@ static void test_show_pe(void **state)
     assert_non_null(strstr(out, "Pop Label  10.255.0.3/32    0             Gi0/2      10.0.2.2\n"));
     vpn_show_init(&b, out, sizeof out);
     assert_int_equal(vpn_show_mpls_forwarding(n->r[PE3], &b), 0);
-    assert_non_null(strstr(out, "No Label   10.2.0.0/16[V]   0             Gi1/0      192.168.0.2\n"));
-    assert_non_null(strstr(out, "No Label   10.2.0.0/16[V]   0             Gi1/1      192.168.0.2\n"));
+    assert_non_null(
+        strstr(out, "No Label   10.2.0.0/16[V]   0             Gi1/0      192.168.0.2\n"));
+    assert_non_null(
+        strstr(out, "No Label   10.2.0.0/16[V]   0             Gi1/1      192.168.0.2\n"));
     assert_non_null(strstr(out, "No Label   IPv4 VRF[V]      0             aggregate/A \n"));
     drop_net(n);
 }
