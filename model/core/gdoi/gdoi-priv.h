@@ -80,6 +80,11 @@ typedef struct ks_member {
     unsigned missed;    /* consecutive unicast rekeys not acknowledged */
     bool coop_new;      /* registered at this secondary KS; the primary has not
                            listed it yet, so our announcements carry it */
+    /* the KS's indexes (gdoi-ks.c): position in ks->m, hash chains by
+     * initiator cookie (entries with p1) and by address (registered ones) */
+    size_t idx;
+    struct ks_member *ck_next, *ad_next;
+    bool in_ck, in_ad;
 } ks_member;
 
 struct vpn_gdoi_ks {
@@ -93,6 +98,13 @@ struct vpn_gdoi_ks {
     void *user;
     ks_member **m;
     size_t n;
+    /* hash indexes over m (keyed with a random seed, so a peer cannot aim
+     * its cookies or addresses at one chain): tab_size buckets each */
+    ks_member **ck_tab, **ad_tab;
+    size_t tab_size;
+    uint32_t hash_seed;
+    size_t n_reg;           /* registered members (in ad_tab) */
+    vpn_gdoi_auth_rule *rules;
     ks_tek tek;
     ks_kek kek;
     uint32_t seq;
