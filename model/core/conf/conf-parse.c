@@ -1088,6 +1088,7 @@ static int m_gdoi_group(parser *p)
     if (is(p, 0, "client") && is(p, 1, "registration") && is(p, 2, "interface")) {
         if (p->n != 4)
             return bad(p, "usage: client registration interface NAME", NULL);
+        g->reg_iface_line = p->line;
         return copy_name(p, g->reg_iface, p->tok[3]);
     }
     if (is(p, 0, "description"))

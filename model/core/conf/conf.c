@@ -234,7 +234,7 @@ static int check_gdoi(const vpn_conf *c, vpn_conf_error *err)
                                  "crypto gdoi group %s: sa ipsec %u profile %s is not defined", g->name,
                                  g->sa_num, g->sa_profile);
         if (g->reg_iface[0] && !vpn_conf_find_interface(c, g->reg_iface))
-            return vpn_conf_fail(err, g->line, VPN_ERR_NOTFOUND,
+            return vpn_conf_fail(err, g->reg_iface_line, VPN_ERR_NOTFOUND,
                                  "crypto gdoi group %s: client registration interface %s is not configured",
                                  g->name, g->reg_iface);
         for (size_t j = 0; j < i; j++)

@@ -351,6 +351,7 @@ typedef struct vpn_conf_gdoi_group {
     size_t n_server;
     int server_line;                            /* the first one */
     char reg_iface[VPN_CONF_NAME_MAX];          /* client registration interface */
+    int reg_iface_line;
     /* key server: server local */
     bool server_local;
     int server_local_line;
