@@ -89,13 +89,17 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     ks->cfg = *cfg;
     snprintf(ks->name, sizeof ks->name, "%s", cfg->name ? cfg->name : "GDOI");
     ks->cfg.name = ks->name;
-    if (cfg->ike.psk_len > sizeof ks->psk) {
+    if (cfg->ike.psk_len > sizeof ks->psk || cfg->ike.n_suites > VPN_IKEV1_SUITES_MAX) {
         free(ks);
         return VPN_ERR_INVAL;
     }
     if (cfg->ike.psk)
         memcpy(ks->psk, cfg->ike.psk, cfg->ike.psk_len);
     ks->cfg.ike.psk = ks->psk;
+    /* every member's phase 1 copies the suites when it starts: keep ours */
+    if (cfg->ike.n_suites)
+        memcpy(ks->suites, cfg->ike.suites, cfg->ike.n_suites * sizeof *ks->suites);
+    ks->cfg.ike.suites = cfg->ike.n_suites ? ks->suites : NULL;
     if (!ks->cfg.tek.key_bits)
         ks->cfg.tek.key_bits = 256;
     if (!ks->cfg.tek.integ_id && ks->cfg.tek.encr_id == VPN_ENCR_AES_CBC)

@@ -91,6 +91,7 @@ struct vpn_gdoi_ks {
     vpn_gdoi_ks_cfg cfg;
     char name[64];
     uint8_t psk[VPN_IKEV1_PSK_MAX];
+    vpn_ikev1_suite suites[VPN_IKEV1_SUITES_MAX]; /* cfg.ike.suites, copied */
     vpn_addr *auth;
     const vpn_rng *rng;
     vpn_log log;
