@@ -307,8 +307,9 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
 void vpn_gdoi_ks_del(vpn_gdoi_ks *ks);
 /*
  * One UDP 848 datagram from src. Errors: the parse errors, VPN_ERR_AUTH,
- * VPN_ERR_POLICY (unauthorized member, wrong group), VPN_ERR_NOTFOUND
- * (unknown cookies), VPN_ERR_STATE. Nothing changes on error.
+ * VPN_ERR_POLICY (unauthorized member, wrong group), VPN_ERR_LIMIT (the
+ * group has max_members), VPN_ERR_NOTFOUND (unknown cookies),
+ * VPN_ERR_STATE. Nothing changes on error but the refusal counters.
  */
 int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
                       uint64_t now);
