@@ -87,6 +87,10 @@ typedef struct net {
     vpn_sig_key *rsa;
     vpn_conf *ks_conf, *gm_conf[NGM];
     vpn_gdoi_ks *ks;
+    vpn_conf *ks2_conf;
+    vpn_gdoi_ks *ks2;       /* a cooperating key server, when there is one */
+    vpn_addr ks2_addr;
+    bool ks_down;           /* the first key server is cut off */
     vpn_gdoi_gm *gm[NGM];
     vpn_sad *sad[NGM];
     vpn_spd *spd[NGM];
@@ -107,8 +111,15 @@ static void deliver(void *user, const tu_gdoi_dgram *d)
 {
     net *n = user;
 
+    if (n->ks_down && vpn_addr_eq(&d->src, &n->ks_addr))
+        return;
     if (vpn_addr_eq(&d->dst, &n->ks_addr)) {
-        vpn_gdoi_ks_input(n->ks, &d->src, d->b, d->len, n->now);
+        if (!n->ks_down)
+            vpn_gdoi_ks_input(n->ks, &d->src, d->b, d->len, n->now);
+        return;
+    }
+    if (n->ks2 && vpn_addr_eq(&d->dst, &n->ks2_addr)) {
+        vpn_gdoi_ks_input(n->ks2, &d->src, d->b, d->len, n->now);
         return;
     }
     for (unsigned i = 0; i < n->ngm; i++)
@@ -120,7 +131,9 @@ static void deliver(void *user, const tu_gdoi_dgram *d)
 static uint64_t deadline(void *user)
 {
     net *n = user;
-    uint64_t d = vpn_gdoi_ks_deadline(n->ks);
+    uint64_t d = n->ks_down ? UINT64_MAX : vpn_gdoi_ks_deadline(n->ks);
+    if (n->ks2 && vpn_gdoi_ks_deadline(n->ks2) < d)
+        d = vpn_gdoi_ks_deadline(n->ks2);
     for (unsigned i = 0; i < n->ngm; i++) {
         uint64_t x = vpn_gdoi_gm_deadline(n->gm[i]);
         if (x < d)
@@ -132,7 +145,10 @@ static uint64_t deadline(void *user)
 static void tick(void *user, uint64_t now)
 {
     net *n = user;
-    vpn_gdoi_ks_tick(n->ks, now);
+    if (!n->ks_down)
+        vpn_gdoi_ks_tick(n->ks, now);
+    if (n->ks2)
+        vpn_gdoi_ks_tick(n->ks2, now);
     for (unsigned i = 0; i < n->ngm; i++)
         vpn_gdoi_gm_tick(n->gm[i], now);
 }
@@ -196,9 +212,28 @@ static void net_init(net *n, unsigned ngm, const char *ks_extra)
     }
 }
 
+/* A second key server from KS_COMMON plus extra, sharing the rekey key. */
+static void add_ks2(net *n, const char *extra)
+{
+    char text[4096];
+    vpn_gdoi_conf_ks kc;
+    vpn_conf_error err;
+    int rc;
+
+    snprintf(text, sizeof text, "%s%s", KS_COMMON, extra);
+    n->ks2_conf = parse_ok(text);
+    rc = vpn_gdoi_ks_cfg_from_conf(n->ks2_conf, NULL, n->rsa, &kc, &err);
+    if (rc)
+        fail_msg("KS2 from text: %d at line %d: %s", rc, err.line, err.msg);
+    n->ks2_addr = kc.cfg.local;
+    assert_int_equal(vpn_gdoi_ks_new(&n->ks2, &kc.cfg, &n->rng, NULL, on_send, n, n->now), 0);
+}
+
 static void net_free(net *n)
 {
     vpn_gdoi_ks_del(n->ks);
+    vpn_gdoi_ks_del(n->ks2);
+    vpn_conf_del(n->ks2_conf);
     for (unsigned i = 0; i < n->ngm; i++) {
         vpn_gdoi_gm_del(n->gm[i]);
         vpn_spd_del(n->spd[i]);
@@ -565,6 +600,73 @@ static void test_8000_members(void **state)
     net_free(&n);
 }
 
+/* Two cooperating key servers from text (`redundancy`): the higher
+ * priority is elected primary, the secondary holds the same keys, and when
+ * the primary is gone the secondary rekeys the members on schedule. */
+static void test_coop_from_text(void **state)
+{
+    net n;
+    (void)state;
+
+    net_init(&n, 2, "  rekey transport unicast\n"
+                    "  redundancy\n   local priority 100\n   peer address ipv4 192.0.2.2\n");
+    add_ks2(&n, "  address ipv4 192.0.2.2\n  rekey transport unicast\n"
+                "  redundancy\n   local priority 50\n   peer address ipv4 192.0.2.1\n");
+    tu_gdoi_run_until(&n.w, n.now + 15 * NS, 2000);
+    assert_int_equal(vpn_gdoi_ks_coop_role(n.ks), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(vpn_gdoi_ks_coop_role(n.ks2), VPN_GDOI_COOP_SECONDARY);
+    register_all(&n);
+    tu_gdoi_assert_member(n.gm[0], n.ks);
+    tu_gdoi_assert_member(n.gm[1], n.ks);
+    tu_gdoi_run_until(&n.w, n.now + 31 * NS, 2000);
+    assert_int_equal(vpn_gdoi_ks_tek_spi(n.ks2), vpn_gdoi_ks_tek_spi(n.ks));
+    assert_int_equal(vpn_gdoi_ks_members(n.ks2), 2);
+
+    /* the primary goes away; the secondary takes over and rekeys */
+    n.ks_down = true;
+    tu_gdoi_run_until(&n.w, n.now + 600 * NS, 4000);
+    assert_int_equal(vpn_gdoi_ks_coop_role(n.ks2), VPN_GDOI_COOP_PRIMARY);
+    assert_true(vpn_gdoi_ks_get_stats(n.ks2)->rekeys >= 1);
+    tu_gdoi_assert_member(n.gm[0], n.ks2);
+    tu_gdoi_assert_member(n.gm[1], n.ks2);
+    assert_int_equal(send_between(&n, 0, 1, 11), 0);
+    net_free(&n);
+}
+
+/* A member of another group (identity number 999) is refused and counted. */
+static void test_other_group(void **state)
+{
+    net n;
+    char text[2048], out[8192];
+    vpn_gdoi_conf_gm gc;
+    vpn_conf_error err;
+    vpn_show_buf b;
+    char *p;
+    (void)state;
+
+    net_init(&n, 2, "  rekey transport unicast\n");
+    /* member 2 is configured for group 999 */
+    vpn_gdoi_gm_del(n.gm[1]);
+    vpn_conf_del(n.gm_conf[1]);
+    snprintf(text, sizeof text, gm_fmt, 2u, 12u);
+    p = strstr(text, "identity number 1234");
+    assert_non_null(p);
+    memcpy(p, "identity number  999", 20);
+    n.gm_conf[1] = parse_ok(text);
+    assert_int_equal(vpn_gdoi_gm_cfg_from_conf(n.gm_conf[1], NULL, NULL, n.sad[1], n.spd[1], &gc, &err), 0);
+    assert_int_equal(gc.cfg.group_id, 999);
+    assert_int_equal(vpn_gdoi_gm_new(&n.gm[1], &gc.cfg, &n.rng, NULL, on_send, &n), 0);
+    register_all(&n);
+    tu_gdoi_assert_member(n.gm[0], n.ks);
+    assert_null(vpn_gdoi_gm_tek(n.gm[1]));
+    assert_true(vpn_gdoi_ks_get_stats(n.ks)->refused_group >= 1);
+    assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->refused_unauthorized, 0);
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks_members(n.ks, &b), 0);
+    assert_non_null(strstr(out, "other group 1, malformed 0)"));
+    net_free(&n);
+}
+
 static void ks_error(const char *extra, const char *global_extra, bool key, int code, int line,
                      const char *needle)
 {
@@ -753,6 +855,8 @@ int main(void)
         cmocka_unit_test(test_authorization),
         cmocka_unit_test(test_member_limit),
         cmocka_unit_test(test_8000_members),
+        cmocka_unit_test(test_coop_from_text),
+        cmocka_unit_test(test_other_group),
         cmocka_unit_test(test_ks_errors),
         cmocka_unit_test(test_gm_errors),
     };
