@@ -5,8 +5,11 @@
  * registration, traffic between members, unicast and multicast rekeys;
  * `authorization address ipv4` refusing a member (no keys, its traffic
  * not accepted, the refusal counted and shown); `limit members` refusing
- * the member beyond it; 8,000 members reachable (the old hidden limit was
- * 4,096) with hash lookups; and every translation error naming its line.
+ * the member beyond it; a member of another group and a garbled
+ * registration refused and counted by reason; 8,000 members reachable
+ * (the old hidden limit was 4,096) with hash lookups; two cooperating key
+ * servers from text (election, sync, failover); and every translation
+ * error naming its line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +94,7 @@ typedef struct net {
     vpn_gdoi_ks *ks2;       /* a cooperating key server, when there is one */
     vpn_addr ks2_addr;
     bool ks_down;           /* the first key server is cut off */
+    unsigned corrupt_pulls; /* GROUPKEY-PULLs to the KS to garble on the way */
     vpn_gdoi_gm *gm[NGM];
     vpn_sad *sad[NGM];
     vpn_spd *spd[NGM];
@@ -114,6 +118,16 @@ static void deliver(void *user, const tu_gdoi_dgram *d)
     if (n->ks_down && vpn_addr_eq(&d->src, &n->ks_addr))
         return;
     if (vpn_addr_eq(&d->dst, &n->ks_addr)) {
+        if (n->corrupt_pulls && d->len > 40 && d->b[18] == 32) {
+            /* the first encrypted block: the HASH payload's header */
+            tu_gdoi_dgram bad = *d;
+            n->corrupt_pulls--;
+            bad.b[28] ^= 0x5a;
+            bad.b[30] ^= 0xa5;
+            if (!n->ks_down)
+                vpn_gdoi_ks_input(n->ks, &bad.src, bad.b, bad.len, n->now);
+            return;
+        }
         if (!n->ks_down)
             vpn_gdoi_ks_input(n->ks, &d->src, d->b, d->len, n->now);
         return;
@@ -667,6 +681,27 @@ static void test_other_group(void **state)
     net_free(&n);
 }
 
+/* A registration message that does not parse is refused as malformed;
+ * the member's retransmission then registers it. */
+static void test_malformed_registration(void **state)
+{
+    net n;
+    const vpn_gdoi_ks_stats *st;
+    (void)state;
+
+    net_init(&n, 1, "  rekey transport unicast\n");
+    n.corrupt_pulls = 1;
+    register_all(&n);
+    assert_null(vpn_gdoi_gm_tek(n.gm[0]));
+    st = vpn_gdoi_ks_get_stats(n.ks);
+    assert_int_equal(st->refused_malformed, 1);
+    assert_int_equal(st->refused, 1);
+    tu_gdoi_run_until(&n.w, n.now + 60 * NS, 400);
+    tu_gdoi_assert_member(n.gm[0], n.ks);
+    assert_int_equal(st->refused_malformed, 1);
+    net_free(&n);
+}
+
 static void ks_error(const char *extra, const char *global_extra, bool key, int code, int line,
                      const char *needle)
 {
@@ -857,6 +892,7 @@ int main(void)
         cmocka_unit_test(test_8000_members),
         cmocka_unit_test(test_coop_from_text),
         cmocka_unit_test(test_other_group),
+        cmocka_unit_test(test_malformed_registration),
         cmocka_unit_test(test_ks_errors),
         cmocka_unit_test(test_gm_errors),
     };
