@@ -39,6 +39,7 @@ static const char ks1[] =
     " identity number 1234\n"
     " server local\n"
     "  rekey algorithm aes 256\n"
+    "  rekey sig-hash algorithm sha256\n"
     "  rekey lifetime seconds 7200\n"
     "  rekey retransmit 20 number 3\n"
     "  rekey authentication mypubkey rsa GETVPN-KEY\n"
@@ -124,6 +125,8 @@ static void test_key_server(void **state)
     assert_int_equal(g->n_server, 0);
     assert_int_equal(g->rekey_aes_bits, 256);
     assert_int_equal(g->rekey_lifetime_s, 7200);
+    assert_int_equal(g->rekey_sig_hash, 256);
+    assert_int_equal(g->rekey_sig_hash_line, 24);
     assert_int_equal(g->retrans_s, 20);
     assert_int_equal(g->retrans_n, 3);
     assert_string_equal(g->rekey_key, "GETVPN-KEY");
@@ -208,6 +211,7 @@ static void test_defaults(void **state)
 
     assert_non_null(g);
     assert_int_equal(g->rekey_aes_bits, 256);
+    assert_int_equal(g->rekey_sig_hash, 256);
     assert_int_equal(g->rekey_lifetime_s, 86400);
     assert_int_equal(g->retrans_s, 10);
     assert_int_equal(g->retrans_n, 2);
@@ -322,7 +326,9 @@ static void test_errors_name_the_line(void **state)
     expect_error(KS "  rekey authentication mypubkey ec K\n", VPN_ERR_MALFORMED, 4, "usage: rekey authentication");
     expect_error(KS "  rekey address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 4, "rekey address ACL NOACL is not defined");
     expect_error(KS "  rekey transport broadcast\n", VPN_ERR_MALFORMED, 4, "usage: rekey transport");
-    expect_error(KS "  rekey sig-hash sha256\n", VPN_ERR_MALFORMED, 4, "unknown or unsupported 'rekey'");
+    expect_error(KS "  rekey sig-hash sha256\n", VPN_ERR_MALFORMED, 4, "usage: rekey sig-hash algorithm");
+    expect_error(KS "  rekey sig-hash algorithm md5\n", VPN_ERR_MALFORMED, 4, "usage: rekey sig-hash algorithm");
+    expect_error(KS "  rekey encryption aes\n", VPN_ERR_MALFORMED, 4, "unknown or unsupported 'rekey'");
     expect_error(KS "  authorization address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 4,
                  "authorization ACL NOACL is not defined");
     expect_error(KS "  authorization identity IDS\n", VPN_ERR_MALFORMED, 4, "only 'authorization address ipv4 ACL'");

@@ -734,6 +734,8 @@ static void test_ks_errors(void **state)
     ks_error("  sa ipsec 1\n   replay counter window-size 64\n", NULL, true, VPN_ERR_UNSUPPORTED, 34,
              "counter-based anti-replay");
     ks_error("  rekey algorithm aes 128\n", NULL, true, VPN_ERR_UNSUPPORTED, 33, "AES-256 KEKs only");
+    ks_error("  rekey sig-hash algorithm sha\n", NULL, true, VPN_ERR_UNSUPPORTED, 33, "SHA-256 only");
+    ks_error("  rekey sig-hash algorithm sha256\n", NULL, true, 0, 0, "");
     ks_error("ip access-list extended POLICY\n permit udp any any\n", NULL, true, VPN_ERR_UNSUPPORTED, 34,
              "only one permit line");
     ks_error("ip access-list extended POLICY\n deny tcp any any\n", NULL, true, VPN_ERR_UNSUPPORTED, 34,

@@ -1115,6 +1115,16 @@ static int m_gdoi_server(parser *p)
             g->rekey_alg_line = p->line;
             return OK;
         }
+        if (is(p, 1, "sig-hash")) {
+            static const name_id sh[] = {{"sha", 1, 0}, {"sha256", 256, 0}, {"sha384", 384, 0},
+                                         {"sha512", 512, 0}, {NULL, 0, 0}};
+            const name_id *h = p->n == 4 && is(p, 2, "algorithm") ? lookup(sh, p->tok[3]) : NULL;
+            if (!h)
+                return bad(p, "usage: rekey sig-hash algorithm sha|sha256|sha384|sha512", NULL);
+            g->rekey_sig_hash = h->id;
+            g->rekey_sig_hash_line = p->line;
+            return OK;
+        }
         if (is(p, 1, "lifetime")) {
             if (!is(p, 2, "seconds") || p->n != 4)
                 return bad(p, "usage: rekey lifetime seconds N", NULL);
@@ -1523,6 +1533,7 @@ static int m_global(parser *p)
             if (fresh) {
                 vpn_conf_gdoi_group *g = &p->c->gdoi_group[p->obj];
                 g->rekey_aes_bits = 256;
+                g->rekey_sig_hash = 256;
                 g->rekey_lifetime_s = VPN_CONF_GDOI_KEK_LIFETIME_S;
                 g->retrans_s = VPN_CONF_GDOI_RETRANS_S;
                 g->retrans_n = VPN_CONF_GDOI_RETRANS_N;

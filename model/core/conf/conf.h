@@ -299,6 +299,7 @@ typedef struct vpn_conf_trustpoint {
  *    identity number N
  *    server local
  *     rekey algorithm aes 128|192|256          (IOS default 3des: refused; 256 here)
+ *     rekey sig-hash algorithm sha|sha256|sha384|sha512 (IOS default sha; sha256 here)
  *     rekey lifetime seconds N                 (86400)
  *     rekey retransmit SECS number N           (10 s, 2)
  *     rekey authentication mypubkey rsa LABEL
@@ -356,6 +357,7 @@ typedef struct vpn_conf_gdoi_group {
     bool server_local;
     int server_local_line;
     uint16_t rekey_aes_bits; int rekey_alg_line; /* 256 unless set */
+    uint16_t rekey_sig_hash; int rekey_sig_hash_line; /* 1 sha, 256, 384, 512; 256 unless set */
     uint32_t rekey_lifetime_s;
     uint32_t retrans_s, retrans_n;
     char rekey_key[VPN_CONF_NAME_MAX]; int rekey_key_line;

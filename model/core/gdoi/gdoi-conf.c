@@ -224,6 +224,11 @@ int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_si
         return fail(err, g->rekey_alg_line, VPN_ERR_UNSUPPORTED,
                     "group %s: the key server implements AES-256 KEKs only (rekey algorithm aes 256)",
                     g->name);
+    if (g->rekey_sig_hash != 256)
+        return fail(err, g->rekey_sig_hash_line, VPN_ERR_UNSUPPORTED,
+                    "group %s: the key server signs rekeys with SHA-256 only (rekey sig-hash "
+                    "algorithm sha256)",
+                    g->name);
     k->kek_lifetime_s = g->rekey_lifetime_s;
     k->retrans_s = g->retrans_s;
     k->retrans_n = g->retrans_n;

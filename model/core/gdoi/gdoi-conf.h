@@ -49,7 +49,7 @@ typedef struct vpn_gdoi_conf_ks {
  * and match address, rekey authentication, an ISAKMP policy or key),
  * VPN_ERR_UNSUPPORTED (something the engines do not implement: a second
  * permit line in the TEK ACL, port ranges, counter-based replay, a KEK
- * other than AES-256, a transform other than AES-CBC/HMAC or AES-GCM),
+ * other than AES-256, a rekey signature hash other than SHA-256, a transform other than AES-CBC/HMAC or AES-GCM),
  * VPN_ERR_POLICY (inconsistent: a rekey ACL whose destination is not one
  * multicast host or whose source is not this KS, more than one group
  * with `server local` and no name given).
