@@ -58,7 +58,12 @@ VPN_CORE_SOURCES = [
     'model/core/ikev1/ikev1-conf.c',
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
+    'model/core/gdoi/gdoi-conf.c',
     'model/core/ikev2/ikev2-esp.c',
+    'model/core/mpls/mpls-label.c',
+    'model/core/mpls/mpls-router.c',
+    'model/core/mpls/mpls-plan.c',
+    'model/core/show/show-mpls.c',
     'model/core/nhrp/nhrp-codec.c',
     'model/core/nhrp/nhrp.c',
     'model/core/show/show-nhrp.c',
@@ -112,10 +117,13 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1.h',
     'model/core/gdoi/gdoi.h',
     'model/core/gdoi/gdoi-priv.h',
+    'model/core/gdoi/gdoi-conf.h',
     'model/core/show/show-gdoi.h',
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
+    'model/core/mpls/mpls.h',
+    'model/core/show/show-mpls.h',
     'model/core/nhrp/nhrp-codec.h',
     'model/core/nhrp/nhrp.h',
     'model/core/show/show-nhrp.h',
@@ -133,6 +141,8 @@ VPN_NS3_SOURCES = [
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
     'helper/flexvpn-site-to-site.cc',
+    'model/ns3/mpls-router.cc',
+    'helper/mpls-provider-helper.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -146,6 +156,8 @@ VPN_NS3_HEADERS = [
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
     'helper/flexvpn-site-to-site.h',
+    'model/ns3/mpls-router.h',
+    'helper/mpls-provider-helper.h',
 ]
 
 VPN_EXAMPLES = [
@@ -153,6 +165,7 @@ VPN_EXAMPLES = [
     'flexvpn-l2l-static',
     'flexvpn-hub-spoke',
     'flexvpn-l2l-dynamic',
+    'mpls-l3vpn',
 ]
 
 VPN_CORE_TESTS = [
@@ -193,8 +206,13 @@ VPN_CORE_TESTS = [
     'show-ikev2:test/core/show-ikev2-test.c',
     'ikev2-auth:test/core/ikev2-auth-test.c',
     'gdoi-coop:test/core/gdoi-coop-test.c',
+    'conf-gdoi:test/core/conf-gdoi-test.c',
+    'gdoi-conf:test/core/gdoi-conf-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
+    'mpls-label:test/core/mpls-label-test.c',
+    'mpls-lfib:test/core/mpls-lfib-test.c',
+    'mpls-vpn:test/core/mpls-vpn-test.c',
     'nhrp-codec:test/core/nhrp-codec-test.c',
     'nhrp-engine:test/core/nhrp-engine-test.c',
     'nhrp-conf:test/core/nhrp-conf-test.c',
@@ -209,6 +227,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
+    'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
     'nhrp-fuzz-parse:test/fuzz/nhrp-fuzz-parse.c',
 ]
 
@@ -221,12 +240,14 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
+    'test/sim/mpls-provider-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
     'flexvpn',
+    'mpls-provider',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

@@ -79,6 +79,25 @@ VpnReport::AddFlows(FlowMonitorHelper& helper, Ptr<FlowMonitor> monitor)
     }
 }
 
+void
+VpnReport::AddFlow(const std::string& src,
+                   const std::string& dst,
+                   uint32_t sent,
+                   uint32_t received,
+                   double meanDelayMs,
+                   double meanJitterMs)
+{
+    Flow f;
+    f.src = src;
+    f.dst = dst;
+    f.sent = sent;
+    f.received = received;
+    f.meanMs = meanDelayMs;
+    f.jitterMs = meanJitterMs;
+    f.lossPct = sent && received <= sent ? 100.0 * (sent - received) / sent : 0.0;
+    m_flows.push_back(f);
+}
+
 std::string
 VpnReport::Write(const std::string& dir) const
 {

@@ -35,6 +35,17 @@ class VpnReport
     /** Adds every flow FlowMonitor saw (call after Simulator::Run). */
     void AddFlows(FlowMonitorHelper& helper, Ptr<FlowMonitor> monitor);
 
+    /**
+     * Adds one flow measured by the example itself (e.g. one receiver of a
+     * multicast flow, which FlowMonitor would count once per receiver).
+     */
+    void AddFlow(const std::string& src,
+                 const std::string& dst,
+                 uint32_t sent,
+                 uint32_t received,
+                 double meanDelayMs,
+                 double meanJitterMs);
+
     /** Writes <dir>/summary.txt and <dir>/summary.json; returns the text. */
     std::string Write(const std::string& dir) const;
 
