@@ -59,6 +59,7 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
     'model/core/ikev2/ikev2-esp.c',
+    'model/core/router/router.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -112,6 +113,7 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
+    'model/core/router/router.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -187,6 +189,8 @@ VPN_CORE_TESTS = [
     'gdoi-coop:test/core/gdoi-coop-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
+    'router-api:test/core/router-api-test.c',
+    'conformance-core:test/core/router-conformance-test.c',
 ]
 
 VPN_FUZZERS = [
