@@ -198,6 +198,18 @@ static void test_tunnel_mtu(void **state)
     assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, vti, 60, &mtu), 0);
     assert_int_equal(mtu, 68);
     assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, 5, 1500, &mtu), VPN_ERR_NOTFOUND);
+    /* the guess before any configuration: AES-CBC-256, SHA-512, NAT-T */
+    memset(&s, 0, sizeof s);
+    s.encr_id = VPN_ENCR_AES_CBC;
+    s.encr_key_bits = 256;
+    s.integ_id = VPN_AUTH_HMAC_SHA2_512_256;
+    s.mode = VPN_ESP_TUNNEL;
+    s.udp_encap = true;
+    s.outer_family = VPN_AF_INET;
+    assert_int_equal(vpn_esp_tunnel_mtu(&s, 1500, vpn_gre_hdr_len(&g), &want), 0);
+    assert_int_equal(vpn_router_mtu_guess(VPN_ROUTER_TUNNEL_GRE_IPSEC, false, VPN_AF_INET, 1500, &mtu), 0);
+    assert_int_equal(mtu, want);
+    assert_int_equal(vpn_router_mtu_guess(VPN_ROUTER_TUNNEL_VTI, false, 0, 1500, &mtu), VPN_ERR_INVAL);
     rn_free(&n);
 }
 
@@ -255,6 +267,15 @@ static void manual_pair(vpn_router_tunnel_mode mode)
     assert_int_equal(vpn_router_tunnel_get(n.node[1].r, 0, &ti), 0);
     assert_int_equal(ti.decrypted, 20);
     assert_int_equal(ti.encrypted, 20);
+    {
+        vpn_router_sa_ref refs[4];
+        vpn_sa_stats st;
+        assert_int_equal(vpn_router_sa_list(n.node[1].r, refs, 4), 2);
+        assert_int_equal(vpn_router_sa_list(n.node[1].r, NULL, 0), 2);
+        assert_int_equal(vpn_router_sa_list(NULL, refs, 4), 0);
+        assert_true(vpn_router_sa_get(n.node[1].r, &refs[0], NULL, &st));
+        assert_true(st.pkts_in + st.pkts_out == 20);
+    }
 
     /* bad input: not IP, unknown tunnel, nothing */
     vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);

@@ -1062,10 +1062,54 @@ bool vpn_router_child_sas(const vpn_router *r, uint32_t child_id, vpn_router_sa_
     return true;
 }
 
+static void guess_shape(vpn_esp_shape *s)
+{
+    memset(s, 0, sizeof *s);
+    s->encr_id = VPN_ENCR_AES_CBC;
+    s->encr_key_bits = 256;
+    s->integ_id = VPN_AUTH_HMAC_SHA2_512_256;
+    s->mode = VPN_ESP_TUNNEL;
+    s->udp_encap = true;
+}
+
+static uint16_t mtu_of(vpn_esp_shape *shapes, size_t n, vpn_router_tunnel_mode mode, bool gre_key,
+                       uint8_t family, size_t wan_mtu)
+{
+    size_t best = 65535, gre_len = 0;
+
+    if (mode == VPN_ROUTER_TUNNEL_GRE_IPSEC) {
+        vpn_gre_hdr h;
+        memset(&h, 0, sizeof h);
+        h.has_key = gre_key;
+        gre_len = vpn_gre_hdr_len(&h);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t m = 0;
+        shapes[i].outer_family = family;
+        if (vpn_esp_tunnel_mtu(&shapes[i], wan_mtu, gre_len, &m) != 0)
+            m = 68; /* a WAN too small for ESP: IPv4's minimum */
+        if (m < best)
+            best = m;
+    }
+    return (uint16_t)(best < 68 ? 68 : best);
+}
+
+int vpn_router_mtu_guess(vpn_router_tunnel_mode mode, bool gre_key, uint8_t family, size_t wan_mtu,
+                         uint16_t *mtu)
+{
+    vpn_esp_shape s;
+
+    if (mtu == NULL || (family != VPN_AF_INET && family != VPN_AF_INET6))
+        return VPN_ERR_INVAL;
+    guess_shape(&s);
+    *mtu = mtu_of(&s, 1, mode, gre_key, family, wan_mtu);
+    return 0;
+}
+
 int vpn_router_tunnel_mtu(const vpn_router *r, uint32_t tunnel, size_t wan_mtu, uint16_t *mtu)
 {
     vpn_esp_shape shapes[RT_SHAPES_MAX];
-    size_t n = 0, best = 65535, gre_len = 0;
+    size_t n = 0;
     const rt_tunnel *t;
     const rt_child *c;
 
@@ -1080,30 +1124,31 @@ int vpn_router_tunnel_mtu(const vpn_router *r, uint32_t tunnel, size_t wan_mtu, 
         memcpy(shapes, t->shape, t->n_shape * sizeof shapes[0]);
         n = t->n_shape;
     } else {
-        memset(&shapes[0], 0, sizeof shapes[0]);
-        shapes[0].encr_id = VPN_ENCR_AES_CBC;
-        shapes[0].encr_key_bits = 256;
-        shapes[0].integ_id = VPN_AUTH_HMAC_SHA2_512_256;
-        shapes[0].mode = VPN_ESP_TUNNEL;
-        shapes[0].udp_encap = true;
+        guess_shape(&shapes[0]);
         n = 1;
     }
-    if (t->mode == VPN_ROUTER_TUNNEL_GRE_IPSEC) {
-        vpn_gre_hdr h;
-        memset(&h, 0, sizeof h);
-        h.has_key = t->has_key;
-        gre_len = vpn_gre_hdr_len(&h);
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t m = 0;
-        shapes[i].outer_family = t->dst.family;
-        if (vpn_esp_tunnel_mtu(&shapes[i], wan_mtu, gre_len, &m) != 0)
-            m = 68; /* a WAN too small for ESP: IPv4's minimum */
-        if (m < best)
-            best = m;
-    }
-    *mtu = (uint16_t)(best < 68 ? 68 : best);
+    *mtu = mtu_of(shapes, n, t->mode, t->has_key, t->dst.family, wan_mtu);
     return 0;
+}
+
+size_t vpn_router_sa_list(const vpn_router *r, vpn_router_sa_ref *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; r && i < r->n_child; i++) {
+        const rt_child *c = &r->child[i];
+        if (c->in) {
+            if (out && n < cap)
+                out[n] = ref_of(c->in, VPN_SA_IN);
+            n++;
+        }
+        if (c->out) {
+            if (out && n < cap)
+                out[n] = ref_of(c->out, VPN_SA_OUT);
+            n++;
+        }
+    }
+    return n;
 }
 
 const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r)

@@ -345,6 +345,17 @@ bool vpn_router_child_sas(const vpn_router *r, uint32_t child_id, vpn_router_sa_
  */
 int vpn_router_tunnel_mtu(const vpn_router *r, uint32_t tunnel, size_t wan_mtu, uint16_t *mtu);
 
+/* The refs of every SA the router holds (at most cap written); returns
+ * how many there are. For counters over all SAs (vpn_router_sa_get). */
+size_t vpn_router_sa_list(const vpn_router *r, vpn_router_sa_ref *out, size_t cap);
+
+/* The MTU of a tunnel of this mode before anything is known of its SAs:
+ * the conservative guess of vpn_router_tunnel_mtu (AES-CBC-256,
+ * HMAC-SHA-512, tunnel mode, NAT-T) over a WAN of wan_mtu bytes with an
+ * outer header of the given family. Errors: VPN_ERR_INVAL. */
+int vpn_router_mtu_guess(vpn_router_tunnel_mode mode, bool gre_key, uint8_t family, size_t wan_mtu,
+                         uint16_t *mtu);
+
 /* The engine, for read-only queries (vpn_ikev2_sa_get, key lines); NULL
  * without IKE. The SAD's counters are in vpn_router_sad_stats. */
 const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r);
