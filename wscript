@@ -213,12 +213,14 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
+    'test/sim/conformance-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
     'flexvpn',
+    'conformance-ns3',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
