@@ -617,6 +617,25 @@ int vpn_router_tunnel_initiate(vpn_router *r, uint64_t now, uint32_t tunnel)
     return rc;
 }
 
+/* Management verbs: the engine's, with the router's clock and SA actions. */
+#define RT_MGMT(fn, call)                                                                               \
+    int fn(vpn_router *r, uint64_t now, uint32_t id)                                                    \
+    {                                                                                                   \
+        int rc;                                                                                         \
+        if (r == NULL || r->ike == NULL)                                                                \
+            return VPN_ERR_INVAL;                                                                       \
+        r->now = now;                                                                                   \
+        rc = call(r->ike, now, id);                                                                     \
+        flush(r);                                                                                       \
+        return rc;                                                                                      \
+    }
+
+RT_MGMT(vpn_router_ike_delete, vpn_ikev2_delete)
+RT_MGMT(vpn_router_child_delete, vpn_ikev2_child_delete)
+RT_MGMT(vpn_router_child_rekey, vpn_ikev2_child_rekey)
+RT_MGMT(vpn_router_ike_rekey, vpn_ikev2_ike_rekey)
+RT_MGMT(vpn_router_dpd, vpn_ikev2_dpd)
+
 /* Any IKE SA of the tunnel, half-open or established, not being deleted:
  * the tunnel is on its way (its CHILD_SA comes with it). */
 static bool negotiating(const vpn_router *r, uint32_t tunnel)
@@ -1149,6 +1168,11 @@ size_t vpn_router_sa_list(const vpn_router *r, vpn_router_sa_ref *out, size_t ca
         }
     }
     return n;
+}
+
+vpn_ikev2_ctx *vpn_router_ikev2_setup(vpn_router *r)
+{
+    return r ? r->ike : NULL;
 }
 
 const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r)

@@ -266,6 +266,19 @@ int vpn_router_tunnel_initiate(vpn_router *r, uint64_t now, uint32_t tunnel);
  */
 vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t tunnel, vpn_pkt *pkt);
 
+/*
+ * Management commands (vpnctl, tests), run through the router so that what
+ * the engine decides reaches the data plane at the same `now`: delete an
+ * IKE SA or a CHILD_SA, rekey either, send a liveness check. Errors: those
+ * of vpn_ikev2_delete, _child_delete, _child_rekey, _ike_rekey and _dpd;
+ * VPN_ERR_INVAL without IKE.
+ */
+int vpn_router_ike_delete(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
+int vpn_router_child_delete(vpn_router *r, uint64_t now, uint32_t child_id);
+int vpn_router_child_rekey(vpn_router *r, uint64_t now, uint32_t child_id);
+int vpn_router_ike_rekey(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
+int vpn_router_dpd(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
+
 /* ---- input from the network ------------------------------------------------------ */
 
 /*
@@ -355,6 +368,10 @@ size_t vpn_router_sa_list(const vpn_router *r, vpn_router_sa_ref *out, size_t ca
  * outer header of the given family. Errors: VPN_ERR_INVAL. */
 int vpn_router_mtu_guess(vpn_router_tunnel_mode mode, bool gre_key, uint8_t family, size_t wan_mtu,
                          uint16_t *mtu);
+
+/* The engine for configuration before vpn_router_start (trustpoints:
+ * vpn_ikev2_trustpoint_add_ca / _set_cert); NULL without IKE. */
+vpn_ikev2_ctx *vpn_router_ikev2_setup(vpn_router *r);
 
 /* The engine, for read-only queries (vpn_ikev2_sa_get, key lines); NULL
  * without IKE. The SAD's counters are in vpn_router_sad_stats. */
