@@ -129,6 +129,8 @@ static void drops(vpnd *d, GString *out)
         g_string_append_printf(out, "%-44s %llu\n", vpn_router_drop_name((vpn_router_drop)i),
                                (unsigned long long)rs.drops[i]);
     g_string_append_printf(out, "%-44s %llu\n", "sad: unknown SPI", (unsigned long long)ss.no_sa);
+    /* not drops: what port 4500 took as NAT-keepalives (RFC 3948 2.3) */
+    g_string_append_printf(out, "%-44s %llu\n", "natt: keepalives received", (unsigned long long)rs.keepalives_in);
     g_string_append_printf(out, "%-44s %llu\n", "sad: malformed outer headers", (unsigned long long)ss.malformed);
     vpn_router_sa_list(d->router, refs, n);
     for (size_t k = 0; k < n; k++) {
