@@ -348,6 +348,41 @@ static void test_show(void **state)
     rn_free(&n);
 }
 
+/* Management verbs act at the given time and reach the data plane. */
+static void test_management(void **state)
+{
+    rn_net n;
+    char *a = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL), *b = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    vpn_router_tunnel_info t0, t1;
+    vpn_ikev2_sa_info info;
+    (void)state;
+
+    assert_int_equal(vpn_router_child_rekey(NULL, 0, 1), VPN_ERR_INVAL);
+    assert_int_equal(vpn_router_dpd(NULL, 0, 1), VPN_ERR_INVAL);
+    rn_init(&n);
+    rn_add(&n, 0, a, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    rn_add(&n, 1, b, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+    free(a);
+    free(b);
+    vpn_router_start(n.node[0].r, n.now);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 0, &t0), 0);
+    assert_int_equal(vpn_router_child_rekey(n.node[0].r, n.now, t0.out_child), 0);
+    assert_int_equal(vpn_router_child_rekey(n.node[0].r, n.now, 999), VPN_ERR_NOTFOUND);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 0, &t1), 0);
+    assert_int_not_equal(t1.out_child, t0.out_child);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(n.node[0].r), 0, &info), 0);
+    assert_int_equal(vpn_router_dpd(n.node[0].r, n.now, info.id), 0);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_ike_delete(n.node[0].r, n.now, info.id), 0);
+    /* the pair left the data plane at once (the Delete is best effort) */
+    assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 0, &t1), 0);
+    assert_int_equal(t1.out_child, 0);
+    assert_int_equal(rn_send(&n.node[0]), VPN_ROUTER_DROP_NO_SA);
+    rn_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_manual_vti),
         cmocka_unit_test(test_manual_gre),
         cmocka_unit_test(test_show),
+        cmocka_unit_test(test_management),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
