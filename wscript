@@ -68,6 +68,7 @@ VPN_CORE_SOURCES = [
     'model/core/nhrp/nhrp.c',
     'model/core/show/show-nhrp.c',
     'model/core/nhrp/nhrp-conf.c',
+    'model/core/router/router.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -128,6 +129,7 @@ VPN_CORE_HEADERS = [
     'model/core/nhrp/nhrp.h',
     'model/core/show/show-nhrp.h',
     'model/core/nhrp/nhrp-conf.h',
+    'model/core/router/router.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -216,6 +218,8 @@ VPN_CORE_TESTS = [
     'nhrp-codec:test/core/nhrp-codec-test.c',
     'nhrp-engine:test/core/nhrp-engine-test.c',
     'nhrp-conf:test/core/nhrp-conf-test.c',
+    'router-api:test/core/router-api-test.c',
+    'conformance-core:test/core/router-conformance-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -229,6 +233,7 @@ VPN_FUZZERS = [
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
     'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
     'nhrp-fuzz-parse:test/fuzz/nhrp-fuzz-parse.c',
+    'router-fuzz-input:test/fuzz/router-fuzz-input.c',
 ]
 
 VPN_BENCHES = [
@@ -241,6 +246,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
     'test/sim/mpls-provider-test-suite.cc',
+    'test/sim/conformance-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
@@ -248,6 +254,7 @@ VPN_SIM_SUITES = [
     'ipsec-tunnel',
     'flexvpn',
     'mpls-provider',
+    'conformance-ns3',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

@@ -66,13 +66,9 @@ SaCounts
 CountSas(Ptr<Node> node)
 {
     SaCounts c;
-    vpn_sad* sad = VpnIpsecStack::GetOrCreate(node)->GetSad();
-    for (vpn_sa* sa = vpn_sad_next(sad, nullptr); sa; sa = vpn_sad_next(sad, sa))
-    {
-        const vpn_sa_stats* st = vpn_sa_get_stats(sa);
-        c.errors += st->recv_errors + st->send_errors;
-        c.sas++;
-    }
+    Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(node);
+    c.errors = stack->GetSaErrors();
+    c.sas = stack->GetSaCount();
     return c;
 }
 

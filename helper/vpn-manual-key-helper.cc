@@ -78,8 +78,6 @@ VpnManualKeyHelper::Install(Ptr<VpnTunnelNetDevice> a, Ptr<VpnTunnelNetDevice> b
                     "DRBG fork failed");
 
     Ptr<VpnTunnelNetDevice> ends[2] = {a, b};
-    vpn_sa* in[2] = {nullptr, nullptr};
-    vpn_sa* out[2] = {nullptr, nullptr};
     for (int dir = 0; dir < 2; dir++)
     {
         Ptr<VpnTunnelNetDevice> tx = ends[dir];
@@ -117,14 +115,14 @@ VpnManualKeyHelper::Install(Ptr<VpnTunnelNetDevice> a, Ptr<VpnTunnelNetDevice> b
         vpn_addr_v4(&cfg.remote, tx->GetTunnelDestination().Get());
 
         cfg.dir = VPN_SA_OUT;
-        int rc = VpnIpsecStack::GetOrCreate(tx->GetNode())->AddSa(cfg, PeekPointer(tx), &out[dir]);
+        // The router makes an outbound SA the tunnel's own.
+        int rc = VpnIpsecStack::GetOrCreate(tx->GetNode())->AddSa(cfg, PeekPointer(tx), nullptr);
         NS_ABORT_MSG_IF(rc != 0, "outbound SA: " << vpn_strerror(rc));
         // The receiver's view: local and remote swap.
         std::swap(cfg.local, cfg.remote);
         cfg.dir = VPN_SA_IN;
-        rc = VpnIpsecStack::GetOrCreate(rx->GetNode())->AddSa(cfg, PeekPointer(rx), &in[dir]);
+        rc = VpnIpsecStack::GetOrCreate(rx->GetNode())->AddSa(cfg, PeekPointer(rx), nullptr);
         NS_ABORT_MSG_IF(rc != 0, "inbound SA: " << vpn_strerror(rc));
-        tx->SetOutboundSa(out[dir]);
         std::fill(ekey.begin(), ekey.end(), 0);
         std::fill(ikey.begin(), ikey.end(), 0);
     }

@@ -18,25 +18,12 @@
 #include "common/vpn-err.h"
 #include "host-ctl.h"
 #include "show/show-ikev2.h"
+#include "router/router.h"
 #include "show/show.h"
 
 #define SHOW_CAP (1 << 18)
 
-static const char *env_iface(void *user, uint32_t tag)
-{
-    vpnd *d = user;
-    return tag < d->n_tun ? d->tun[tag].t->name : NULL;
-}
-
-static bool env_counters(void *user, uint32_t child_id, vpn_show_child_counters *out)
-{
-    vpnd *d = user;
-    vpnd_child *c = g_hash_table_lookup(d->children, GUINT_TO_POINTER(child_id));
-
-    return c != NULL && vpn_show_child_counters_from_sas(c->in, c->out, out) == 0;
-}
-
-typedef int (*render_env_fn)(const vpn_ikev2_ctx *, uint64_t, bool, const vpn_show_ikev2_env *, vpn_show_buf *);
+typedef int (*render_fn)(const vpn_router *, uint64_t, bool, vpn_show_buf *);
 
 void vpnd_show_begin(vpn_show_buf *b, size_t cap)
 {
@@ -50,18 +37,14 @@ void vpnd_show_end(vpn_show_buf *b, GString *out)
     b->p = NULL;
 }
 
-static int render_env(vpnd *d, render_env_fn fn, bool detail, GString *out)
+/* A router view (interface names and SA counters are the router's). */
+static int render(vpnd *d, render_fn fn, bool detail, GString *out)
 {
     vpn_show_buf b;
-    vpn_show_ikev2_env env;
     int rc;
 
-    memset(&env, 0, sizeof env);
-    env.user = d;
-    env.interface_name = env_iface;
-    env.child_counters = env_counters;
     vpnd_show_begin(&b, SHOW_CAP);
-    rc = fn(d->ike, vpnd_now(), detail, &env, &b);
+    rc = fn(d->router, vpnd_now(), detail, &b);
     vpnd_show_end(&b, out);
     return rc == VPN_ERR_NOSPACE ? 0 : rc;
 }
@@ -94,30 +77,36 @@ static int tunnel_index(vpnd *d, const char *name, GString *out)
 
 static void status(vpnd *d, GString *out)
 {
+    const vpn_ikev2_ctx *ike = vpn_router_ikev2(d->router);
     vpn_ikev2_stats st;
-    vpn_ikev2_stats_get(d->ike, &st);
-    g_string_append_printf(out, "vpnd pid=%d uptime=%llds config=%s ike_sas=%zu child_sas=%u ike_up=%llu ike_failed=%llu\n",
+    vpn_ikev2_stats_get(ike, &st);
+    g_string_append_printf(out, "vpnd pid=%d uptime=%llds config=%s ike_sas=%zu child_sas=%zu ike_up=%llu ike_failed=%llu\n",
                            (int)getpid(), (long long)((g_get_monotonic_time() - d->started_us) / G_USEC_PER_SEC),
-                           d->config_path, vpn_ikev2_sa_count(d->ike), g_hash_table_size(d->children),
+                           d->config_path, vpn_ikev2_sa_count(ike), vpn_router_sa_list(d->router, NULL, 0) / 2,
                            (unsigned long long)st.sa_up, (unsigned long long)st.sa_failed);
     for (size_t i = 0; i < d->n_tun; i++) {
         vpnd_tunnel *t = &d->tun[i];
         char s[VPN_ADDR_STRLEN], r[VPN_ADDR_STRLEN];
-        uint32_t ike = vpnd_tunnel_ike_sa(d, i, true);
+        uint32_t ike_id = vpnd_tunnel_ike_sa(d, i, true);
         uint32_t neg = vpnd_tunnel_ike_sa(d, i, false);
         uint64_t enc = 0, dec = 0;
-        vpnd_child *c = t->out_child ? g_hash_table_lookup(d->children, GUINT_TO_POINTER(t->out_child)) : NULL;
-        if (c) {
-            enc = vpn_sa_get_stats(c->out)->pkts_out;
-            dec = vpn_sa_get_stats(c->in)->pkts_in;
+        vpn_router_tunnel_info ti;
+        vpn_router_sa_ref in, outsa;
+        vpn_sa_stats ss;
+        vpn_router_tunnel_get(d->router, (uint32_t)i, &ti);
+        if (ti.out_child && vpn_router_child_sas(d->router, ti.out_child, &in, &outsa)) {
+            if (vpn_router_sa_get(d->router, &outsa, NULL, &ss))
+                enc = ss.pkts_out;
+            if (vpn_router_sa_get(d->router, &in, NULL, &ss))
+                dec = ss.pkts_in;
         }
         g_string_append_printf(out,
                                "%s tun=%s src=%s dst=%s state=%s ike_sa=%u child_sa=%u pkts_encrypted=%llu "
                                "pkts_decrypted=%llu tun_in=%llu tun_out=%llu\n",
                                t->t->name, t->ifname, vpn_addr_str(&t->t->src, s, sizeof s),
                                vpn_addr_str(&t->t->dst, r, sizeof r),
-                               t->out ? "up" : neg ? "negotiating" : "down", ike ? ike : neg, t->out_child,
-                               (unsigned long long)enc, (unsigned long long)dec,
+                               ti.out_sa.spi ? "up" : neg ? "negotiating" : "down", ike_id ? ike_id : neg,
+                               ti.out_child, (unsigned long long)enc, (unsigned long long)dec,
                                (unsigned long long)t->pkts_from_tun, (unsigned long long)t->pkts_to_tun);
     }
 }
@@ -125,20 +114,33 @@ static void status(vpnd *d, GString *out)
 static void drops(vpnd *d, GString *out)
 {
     vpn_ikev2_stats st;
-    const vpn_sad_stats *ss = vpn_sad_get_stats(d->sad);
+    vpn_router_stats rs;
+    vpn_sad_stats ss;
     uint64_t sa_err[VPN_SA_ERR_COUNT] = {0};
+    size_t n = vpn_router_sa_list(d->router, NULL, 0);
+    vpn_router_sa_ref *refs = g_new0(vpn_router_sa_ref, n + 1);
 
-    vpn_ikev2_stats_get(d->ike, &st);
+    vpn_ikev2_stats_get(vpn_router_ikev2(d->router), &st);
+    vpn_router_stats_get(d->router, &rs);
+    vpn_router_sad_stats(d->router, &ss);
     g_string_append_printf(out, "%-44s %llu\n", "ike: dropped by the engine", (unsigned long long)st.dropped);
-    for (int i = 0; i < VPND_DROP_COUNT; i++)
-        g_string_append_printf(out, "%-44s %llu\n", vpnd_drop_name((vpnd_drop)i), (unsigned long long)d->drops[i]);
-    g_string_append_printf(out, "%-44s %llu\n", "sad: unknown SPI", (unsigned long long)ss->no_sa);
-    g_string_append_printf(out, "%-44s %llu\n", "sad: malformed outer headers", (unsigned long long)ss->malformed);
-    for (const vpn_sa *sa = vpn_sad_next(d->sad, NULL); sa; sa = vpn_sad_next(d->sad, sa)) {
-        const vpn_sa_stats *s = vpn_sa_get_stats(sa);
+    g_string_append_printf(out, "%-44s %llu\n", "ikev1: dropped", (unsigned long long)d->ikev1_dropped);
+    for (int i = 1; i < VPN_ROUTER_DROP_COUNT; i++)
+        g_string_append_printf(out, "%-44s %llu\n", vpn_router_drop_name((vpn_router_drop)i),
+                               (unsigned long long)rs.drops[i]);
+    g_string_append_printf(out, "%-44s %llu\n", "sad: unknown SPI", (unsigned long long)ss.no_sa);
+    /* not drops: what port 4500 took as NAT-keepalives (RFC 3948 2.3) */
+    g_string_append_printf(out, "%-44s %llu\n", "natt: keepalives received", (unsigned long long)rs.keepalives_in);
+    g_string_append_printf(out, "%-44s %llu\n", "sad: malformed outer headers", (unsigned long long)ss.malformed);
+    vpn_router_sa_list(d->router, refs, n);
+    for (size_t k = 0; k < n; k++) {
+        vpn_sa_stats s;
+        if (!vpn_router_sa_get(d->router, &refs[k], NULL, &s))
+            continue;
         for (int e = 0; e < VPN_SA_ERR_COUNT; e++)
-            sa_err[e] += s->err[e];
+            sa_err[e] += s.err[e];
     }
+    g_free(refs);
     for (int e = 0; e < VPN_SA_ERR_COUNT; e++) {
         char label[64];
         snprintf(label, sizeof label, "sa: %s", vpn_sa_err_name((vpn_sa_err)e));
@@ -151,9 +153,9 @@ static int clear_ike(vpnd *d, const vpn_host_ctl_req *r, GString *out)
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     int rc = 0;
 
-    for (size_t i = 0; i < vpn_ikev2_sa_count(d->ike); i++) {
+    for (size_t i = 0; i < vpn_ikev2_sa_count(vpn_router_ikev2(d->router)); i++) {
         vpn_ikev2_sa_info info;
-        if (vpn_ikev2_sa_get(d->ike, i, &info) == 0 && (!r->has_id || info.id == r->id))
+        if (vpn_ikev2_sa_get(vpn_router_ikev2(d->router), i, &info) == 0 && (!r->has_id || info.id == r->id))
             g_array_append_val(ids, info.id);
     }
     if (r->has_id && ids->len == 0) {
@@ -162,7 +164,7 @@ static int clear_ike(vpnd *d, const vpn_host_ctl_req *r, GString *out)
     }
     for (guint i = 0; i < ids->len; i++) {
         uint32_t id = g_array_index(ids, uint32_t, i);
-        int e = vpn_ikev2_delete(d->ike, vpnd_now(), id);
+        int e = vpn_router_ike_delete(d->router, vpnd_now(), id);
         g_string_append_printf(out, "IKE SA %u: %s\n", id, e ? vpn_strerror(e) : "deleted");
     }
     g_array_free(ids, TRUE);
@@ -171,16 +173,25 @@ static int clear_ike(vpnd *d, const vpn_host_ctl_req *r, GString *out)
 
 static int clear_ipsec(vpnd *d, GString *out)
 {
-    GList *ids = g_hash_table_get_keys(d->children);
-    for (GList *l = ids; l; l = l->next) {
-        uint32_t id = GPOINTER_TO_UINT(l->data);
-        vpnd_child *c = g_hash_table_lookup(d->children, l->data);
-        if (c == NULL || c->dying)
+    const vpn_ikev2_ctx *ike = vpn_router_ikev2(d->router);
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+    /* the CHILD_SAs the engine has (not the ones the router still keeps
+     * for the rekey grace) */
+    for (size_t i = 0; i < vpn_ikev2_sa_count(ike); i++) {
+        vpn_ikev2_sa_info info;
+        vpn_ikev2_child_state c;
+        if (vpn_ikev2_sa_get(ike, i, &info) != 0)
             continue;
-        int e = vpn_ikev2_child_delete(d->ike, vpnd_now(), id);
+        for (size_t k = 0; vpn_ikev2_child_get(ike, info.id, k, &c) == 0; k++)
+            g_array_append_val(ids, c.info.id);
+    }
+    for (guint i = 0; i < ids->len; i++) {
+        uint32_t id = g_array_index(ids, uint32_t, i);
+        int e = vpn_router_child_delete(d->router, vpnd_now(), id);
         g_string_append_printf(out, "CHILD_SA %u: %s\n", id, e ? vpn_strerror(e) : "deleted");
     }
-    g_list_free(ids);
+    g_array_free(ids, TRUE);
     return 0;
 }
 
@@ -198,18 +209,18 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
     case VPN_HOST_CMD_SHOW_IKEV2_SA: {
         vpn_show_buf b;
         vpnd_show_begin(&b, SHOW_CAP);
-        vpn_show_ikev2_sa(d->ike, vpnd_now(), r.detail, &b);
+        vpn_router_show_ikev2_sa(d->router, vpnd_now(), r.detail, &b);
         vpnd_show_end(&b, out);
         return 0;
     }
     case VPN_HOST_CMD_SHOW_IPSEC_SA:
-        return render_env(d, vpn_show_crypto_ipsec_sa, r.detail, out);
+        return render(d, vpn_router_show_ipsec_sa, r.detail, out);
     case VPN_HOST_CMD_SHOW_SESSION:
-        return render_env(d, vpn_show_crypto_session, r.detail, out);
+        return render(d, vpn_router_show_crypto_session, r.detail, out);
     case VPN_HOST_CMD_SHOW_IKEV2_STATS: {
         vpn_show_buf b;
         vpnd_show_begin(&b, SHOW_CAP);
-        vpn_show_ikev2_stats(d->ike, &b);
+        vpn_show_ikev2_stats(vpn_router_ikev2(d->router), &b);
         vpnd_show_end(&b, out);
         return 0;
     }
@@ -243,27 +254,29 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
     case VPN_HOST_CMD_REKEY_IKE:
     case VPN_HOST_CMD_DPD: {
         uint32_t ike;
+        vpn_router_tunnel_info ti;
         int e;
         if ((i = tunnel_index(d, r.arg, out)) < 0)
             return 1;
         ike = vpnd_tunnel_ike_sa(d, (size_t)i, true);
+        vpn_router_tunnel_get(d->router, (uint32_t)i, &ti);
         if (r.cmd == VPN_HOST_CMD_REKEY_CHILD) {
-            if (d->tun[i].out_child == 0) {
+            if (ti.out_child == 0) {
                 g_string_append_printf(out, "%% %s has no CHILD_SA\n", r.arg);
                 return 1;
             }
-            e = vpn_ikev2_child_rekey(d->ike, vpnd_now(), d->tun[i].out_child);
-            g_string_append_printf(out, "%s: CHILD_SA %u rekey: %s\n", d->tun[i].t->name, d->tun[i].out_child,
+            e = vpn_router_child_rekey(d->router, vpnd_now(), ti.out_child);
+            g_string_append_printf(out, "%s: CHILD_SA %u rekey: %s\n", d->tun[i].t->name, ti.out_child,
                                    e ? vpn_strerror(e) : "started");
         } else if (ike == 0) {
             g_string_append_printf(out, "%% %s has no established IKE SA\n", r.arg);
             return 1;
         } else if (r.cmd == VPN_HOST_CMD_REKEY_IKE) {
-            e = vpn_ikev2_ike_rekey(d->ike, vpnd_now(), ike);
+            e = vpn_router_ike_rekey(d->router, vpnd_now(), ike);
             g_string_append_printf(out, "%s: IKE SA %u rekey: %s\n", d->tun[i].t->name, ike,
                                    e ? vpn_strerror(e) : "started");
         } else {
-            e = vpn_ikev2_dpd(d->ike, vpnd_now(), ike);
+            e = vpn_router_dpd(d->router, vpnd_now(), ike);
             g_string_append_printf(out, "%s: IKE SA %u liveness check: %s\n", d->tun[i].t->name, ike,
                                    e ? vpn_strerror(e) : "sent");
         }

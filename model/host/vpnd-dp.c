@@ -1,11 +1,11 @@
 /*
- * vpnd's data path: one TUN device per tunnel interface (a static VTI),
- * routes for the prefixes the configuration sends into it, and ESP with
- * the core's SAD: what the kernel routes into a TUN is encrypted with the
- * tunnel's outbound SA and leaves as ESP (in UDP on port 4500 when the
- * engine detected a NAT, RFC 3948); ESP from the network is decrypted and
- * written to the TUN of the tunnel its SA belongs to. CHILD_SAs come and go
- * with the engine's events.
+ * vpnd's data path: one TUN device per tunnel interface (a static VTI) and
+ * routes for the prefixes the configuration sends into it. What the kernel
+ * routes into a TUN goes to the router core (vpn_router_tunnel_output),
+ * which encrypts it and hands back ESP to send (vpnd-net.c); what the
+ * router decrypts comes back here to be written to the TUN. SA installs,
+ * rekeys, removals and on-demand initiation are the router's; this file
+ * writes key files, learns routes and logs from its events.
  */
 #define _GNU_SOURCE
 #include "vpnd.h"
@@ -20,42 +20,10 @@
 #include <unistd.h>
 
 #include "common/vpn-err.h"
-#include "ikev2/ikev2-esp.h"
 #include "ipsec/ip.h"
 #include "ipsec/pkt.h"
-#include "ipsec/wskeys.h"
 
 #define PKT_CAP (VPN_PKT_HEADROOM + 65536 + VPN_PKT_TAILROOM)
-/* Keep a replaced inbound SA this long for packets still in flight. */
-#define REKEY_GRACE_MS 2000
-
-static const char *const drop_names[VPND_DROP_COUNT] = {
-    [VPND_DROP_TUN_NOT_IP] = "tun: not an IPv4 packet",
-    [VPND_DROP_TUN_NO_SA] = "tun: no CHILD_SA for the tunnel",
-    [VPND_DROP_ENCAP] = "tun: ESP encapsulation failed",
-    [VPND_DROP_SEND] = "net: ESP send failed",
-    [VPND_DROP_UDP_SHORT] = "net: UDP 4500 datagram too short",
-    [VPND_DROP_IKE_BAD_PORT] = "net: IKE on an unexpected port",
-    [VPND_DROP_ESP_MALFORMED] = "esp: malformed",
-    [VPND_DROP_ESP_NO_SA] = "esp: unknown SPI",
-    [VPND_DROP_ESP_REPLAY] = "esp: replayed or too old",
-    [VPND_DROP_ESP_AUTH] = "esp: integrity check failed",
-    [VPND_DROP_ESP_POLICY] = "esp: inner packet outside the selectors",
-    [VPND_DROP_ESP_OTHER] = "esp: other error",
-    [VPND_DROP_ESP_NOT_TUNNEL] = "esp: SA of no tunnel",
-    [VPND_DROP_TUN_WRITE] = "tun: write failed",
-};
-
-const char *vpnd_drop_name(vpnd_drop d)
-{
-    return d < VPND_DROP_COUNT ? drop_names[d] : "?";
-}
-
-void vpnd_drop_count(vpnd *d, vpnd_drop why)
-{
-    if (why < VPND_DROP_COUNT)
-        d->drops[why]++;
-}
 
 /* Runs `ip ARGS...`; the host's routing is iproute2's business. */
 static int run_ip(vpnd *d, char *err, size_t errlen, const char *const *args)
@@ -178,60 +146,7 @@ void vpnd_dp_close(vpnd *d)
     }
 }
 
-/* ---- SAs ---------------------------------------------------------------------------- */
-
-static void child_free(gpointer p)
-{
-    g_free(p);
-}
-
-/* The old pair of a rekey we answered is gone: its successor sends now. */
-static void switch_to_successor(vpnd *d, const vpnd_child *old)
-{
-    GHashTableIter it;
-    gpointer k, v;
-
-    g_hash_table_iter_init(&it, d->children);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        vpnd_child *n = v;
-        if (n->replaces == old->id && !n->dying) {
-            n->replaces = 0;
-            d->tun[n->tunnel].out = n->out;
-            d->tun[n->tunnel].out_child = n->id;
-            return;
-        }
-    }
-}
-
-static void child_remove(vpnd *d, uint32_t id)
-{
-    vpnd_child *c = g_hash_table_lookup(d->children, GUINT_TO_POINTER(id));
-
-    if (c == NULL)
-        return;
-    if (c->tunnel < d->n_tun && d->tun[c->tunnel].out == c->out) {
-        d->tun[c->tunnel].out = NULL;
-        d->tun[c->tunnel].out_child = 0;
-        switch_to_successor(d, c);
-    }
-    vpn_sad_remove(d->sad, c->in);
-    vpn_sad_remove(d->sad, c->out);
-    vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u removed", id);
-    g_hash_table_remove(d->children, GUINT_TO_POINTER(id));
-}
-
-typedef struct later {
-    vpnd *d;
-    uint32_t id;
-} later;
-
-static gboolean remove_later(gpointer p)
-{
-    later *l = p;
-    child_remove(l->d, l->id);
-    g_free(l);
-    return G_SOURCE_REMOVE;
-}
+/* ---- router events ------------------------------------------------------------------- */
 
 /*
  * RFC 7296 2.9: a peer may narrow the VTI's any/any to the subnets it
@@ -268,62 +183,11 @@ static void learn_routes(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c)
     }
 }
 
-static void child_install(vpnd *d, const vpn_ikev2_child_info *c)
+static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
 {
-    vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
-    vpn_sa_config in, out;
-    vpnd_child *ch;
-    char a[VPN_ADDR_STRLEN];
-    int rc;
-
-    if (c->policy_tag >= d->n_tun) {
-        vpnd_log(d, VPN_LOG_WARN, "CHILD_SA %u for unknown policy tag %u: not installed", c->id, c->policy_tag);
-        return;
-    }
-    if ((rc = vpn_ikev2_child_sa_configs(c, ts, sizeof ts / sizeof ts[0], &in, &out)) != 0) {
-        vpnd_log(d, VPN_LOG_ERROR, "CHILD_SA %u: %s", c->id, vpn_strerror(rc));
-        return;
-    }
-    ch = g_new0(vpnd_child, 1);
-    ch->id = c->id;
-    ch->tunnel = c->policy_tag;
-    in.user = out.user = ch;
-    if ((rc = vpn_sad_add(d->sad, &in, vpnd_now(), &ch->in)) != 0) {
-        vpnd_log(d, VPN_LOG_ERROR, "CHILD_SA %u: inbound SA: %s", c->id, vpn_strerror(rc));
-        g_free(ch);
-        return;
-    }
-    if ((rc = vpn_sad_add(d->sad, &out, vpnd_now(), &ch->out)) != 0) {
-        vpnd_log(d, VPN_LOG_ERROR, "CHILD_SA %u: outbound SA: %s", c->id, vpn_strerror(rc));
-        vpn_sad_remove(d->sad, ch->in);
-        g_free(ch);
-        return;
-    }
-    g_hash_table_replace(d->children, GUINT_TO_POINTER(c->id), ch);
-    /* The newest pair carries the tunnel's traffic. As the responder of a
-     * rekey (RFC 7296 2.8) we keep sending on the old pair until the
-     * initiator deletes it: the initiator installs the new inbound SA only
-     * once our response arrives, and a packet sent on it sooner is lost
-     * (seen against strongSwan). */
-    if (c->old_id != 0 && !c->initiator && d->tun[ch->tunnel].out_child == c->old_id) {
-        ch->replaces = c->old_id;
-    } else {
-        d->tun[ch->tunnel].out = ch->out;
-        d->tun[ch->tunnel].out_child = c->id;
-    }
-    vpnd_keys_esp(d, ch->in, VPN_SA_IN);
-    vpnd_keys_esp(d, ch->out, VPN_SA_OUT);
-    learn_routes(d, &d->tun[ch->tunnel], c);
-    vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
-             d->tun[ch->tunnel].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
-             vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");
-}
-
-void vpnd_ike_event(void *user, const vpn_ikev2_event *ev)
-{
-    vpnd *d = user;
     char a[VPN_ADDR_STRLEN];
     const char *reason = vpn_ikev2_reason_name(ev->reason);
+    const vpn_ikev2_child_info *c = ev->child;
 
     vpn_addr_str(&ev->remote.addr, a, sizeof a);
     switch (ev->type) {
@@ -347,46 +211,65 @@ void vpnd_ike_event(void *user, const vpn_ikev2_event *ev)
                  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
         break;
     case VPN_IKEV2_EV_CHILD_UP:
-        child_install(d, ev->child);
+        if (c->policy_tag >= d->n_tun || !vpn_router_child_sas(d->router, c->id, NULL, NULL))
+            break; /* the router logged why it did not install it */
+        learn_routes(d, &d->tun[c->policy_tag], c);
+        vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
+                 d->tun[c->policy_tag].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
+                 vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");
         break;
     case VPN_IKEV2_EV_CHILD_REKEYED:
-        vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u rekeyed as %u", ev->child->old_id, ev->child->id);
+        vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u rekeyed as %u", c->old_id, c->id);
         break;
-    case VPN_IKEV2_EV_CHILD_DOWN: {
-        vpnd_child *c = g_hash_table_lookup(d->children, GUINT_TO_POINTER(ev->child->id));
-        if (c == NULL)
-            break;
-        if (ev->reason == VPN_IKEV2_R_REKEYED && !c->dying) {
-            /* RFC 7296 2.8: packets sent under the old SA may still arrive. */
-            later *l = g_new0(later, 1);
-            l->d = d;
-            l->id = c->id;
-            c->dying = true;
-            if (d->tun[c->tunnel].out == c->out) {
-                d->tun[c->tunnel].out = NULL;
-                d->tun[c->tunnel].out_child = 0;
-                switch_to_successor(d, c);
-            }
-            g_timeout_add(REKEY_GRACE_MS, remove_later, l);
-        } else if (!c->dying) {
-            child_remove(d, ev->child->id);
-        }
+    case VPN_IKEV2_EV_CHILD_DOWN:
+        vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u down: %s", c->id, reason);
         break;
-    }
     case VPN_IKEV2_EV_CHILD_EXPIRING:
         break;
     }
+}
+
+void vpnd_router_event(void *user, const vpn_router_event *ev)
+{
+    vpnd *d = user;
+
+    switch (ev->type) {
+    case VPN_ROUTER_EV_IKEV2:
+        ike_event(d, ev->ike);
+        break;
+    case VPN_ROUTER_EV_SA_INSTALLED:
+        vpnd_keys_esp(d, ev->sa_view, ev->sa.dir);
+        break;
+    case VPN_ROUTER_EV_INITIATED:
+        if (ev->tunnel < d->n_tun)
+            vpnd_log(d, ev->err ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: initiating IKE: %s", d->tun[ev->tunnel].t->name,
+                     vpn_strerror(ev->err));
+        break;
+    default:
+        break; /* drops are counted by the router (show drops) */
+    }
+}
+
+void vpnd_udp_other(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
+                    const uint8_t *data, size_t len)
+{
+    vpnd *d = user;
+
+    /* RFC 2408 3.1: IKEv1 (version 1.0) on 500 goes to its own engine. */
+    if (local->port == VPN_IKEV2_PORT && len >= 28 && data[17] >> 4 == 1)
+        vpnd_ikev1_input(d, &local->addr, &remote->addr, remote->port, data, len);
 }
 
 /* ---- packets ------------------------------------------------------------------------- */
 
 uint32_t vpnd_tunnel_ike_sa(const vpnd *d, size_t i, bool established_only)
 {
+    const vpn_ikev2_ctx *ike = vpn_router_ikev2(d->router);
     uint32_t found = 0;
-    for (size_t k = 0; k < vpn_ikev2_sa_count(d->ike); k++) {
+
+    for (size_t k = 0; k < vpn_ikev2_sa_count(ike); k++) {
         vpn_ikev2_sa_info info;
-        if (vpn_ikev2_sa_get(d->ike, k, &info) != 0 || info.policy_tag != i ||
-            info.state == VPN_IKEV2_SA_DELETING)
+        if (vpn_ikev2_sa_get(ike, k, &info) != 0 || info.policy_tag != i || info.state == VPN_IKEV2_SA_DELETING)
             continue;
         if (established_only && info.state == VPN_IKEV2_SA_CONNECTING)
             continue;
@@ -399,41 +282,14 @@ uint32_t vpnd_tunnel_ike_sa(const vpnd *d, size_t i, bool established_only)
 
 int vpnd_initiate(vpnd *d, size_t i, char *msg, size_t msglen)
 {
-    const vpn_host_tunnel *t = d->tun[i].t;
-    vpn_ikev2_policy pol;
-    vpn_ikev2_endpoint local, remote;
-    uint32_t id = 0;
-    int rc;
+    int rc = vpn_router_tunnel_initiate(d->router, vpnd_now(), (uint32_t)i);
 
-    vpn_host_tunnel_policy(t, (uint32_t)i, &pol);
-    local.addr = t->src;
-    local.port = VPN_IKEV2_PORT;
-    remote.addr = t->dst;
-    remote.port = VPN_IKEV2_PORT;
-    d->tun[i].last_initiate_us = g_get_monotonic_time();
-    d->tun[i].initiated = true;
-    rc = vpn_ikev2_initiate(d->ike, vpnd_now(), &local, &remote, &pol, &id);
     if (rc != 0)
-        snprintf(msg, msglen, "%s: initiate failed: %s", t->name, vpn_strerror(rc));
+        snprintf(msg, msglen, "%s: initiate failed: %s", d->tun[i].t->name, vpn_strerror(rc));
     else
-        snprintf(msg, msglen, "%s: initiating IKE SA %u", t->name, id);
-    vpnd_log(d, rc ? VPN_LOG_WARN : VPN_LOG_INFO, "%s", msg);
+        snprintf(msg, msglen, "%s: initiating IKE SA %u", d->tun[i].t->name, vpnd_tunnel_ike_sa(d, i, false));
     vpnd_reschedule(d);
     return rc;
-}
-
-/* IOS brings a tunnel up when traffic needs it: at most once a second. */
-static void on_demand(vpnd *d, size_t i)
-{
-    char msg[160];
-    if (d->tun[i].initiated && g_get_monotonic_time() - d->tun[i].last_initiate_us < G_USEC_PER_SEC)
-        return;
-    if (vpnd_tunnel_ike_sa(d, i, false) != 0) {
-        d->tun[i].last_initiate_us = g_get_monotonic_time();
-        d->tun[i].initiated = true;
-        return;
-    }
-    vpnd_initiate(d, i, msg, sizeof msg);
 }
 
 static gboolean on_tun(gint fd, GIOCondition cond, gpointer user)
@@ -450,72 +306,25 @@ static gboolean on_tun(gint fd, GIOCondition cond, gpointer user)
     for (int budget = 0; budget < 64; budget++) {
         vpn_pkt pkt;
         ssize_t n = read(fd, buf + VPN_PKT_HEADROOM, 65535);
-        int rc;
 
         if (n <= 0)
             break;
         vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
         pkt.len = (size_t)n;
         d->tun[i].pkts_from_tun++;
-        if ((buf[VPN_PKT_HEADROOM] >> 4) != 4) {
-            vpnd_drop_count(d, VPND_DROP_TUN_NOT_IP);
-            continue;
-        }
-        if (d->tun[i].out == NULL) {
-            vpnd_drop_count(d, VPND_DROP_TUN_NO_SA);
-            on_demand(d, i);
-            continue;
-        }
-        if ((rc = vpn_esp_encap(d->tun[i].out, &pkt, vpnd_now())) != 0) {
-            vpnd_drop_count(d, VPND_DROP_ENCAP);
-            vpnd_log(d, VPN_LOG_DEBUG, "%s: encap: %s", d->tun[i].t->name, vpn_strerror(rc));
-            continue;
-        }
-        if (vpnd_esp_send(d, d->tun[i].out, vpn_pkt_data(&pkt), pkt.len) != 0) {
-            vpnd_drop_count(d, VPND_DROP_SEND);
-            continue;
-        }
-        vpn_ikev2_child_activity(d->ike, vpnd_now(), d->tun[i].out_child, false, true);
+        /* GRE/ESP, the SA, on-demand IKE: the router's (drops counted there) */
+        vpn_router_tunnel_output(d->router, vpnd_now(), (uint32_t)i, &pkt);
     }
     vpnd_reschedule(d);
     return G_SOURCE_CONTINUE;
 }
 
-void vpnd_esp_input(vpnd *d, uint8_t *buf, size_t cap, size_t off, size_t len, const vpn_esp_outer *outer)
+bool vpnd_deliver(void *user, uint32_t tunnel, const uint8_t *data, size_t len)
 {
-    vpn_pkt pkt;
-    vpn_esp_rx rx;
-    vpnd_child *c;
-    int rc;
+    vpnd *d = user;
 
-    vpn_pkt_init(&pkt, buf, cap, off);
-    pkt.len = len;
-    rc = vpn_esp_decap_payload(d->sad, &pkt, outer, vpnd_now(), &rx);
-    if (rc != 0) {
-        vpnd_drop_count(d, rc == VPN_ERR_NOTFOUND                             ? VPND_DROP_ESP_NO_SA
-                           : rc == VPN_ERR_REPLAY                             ? VPND_DROP_ESP_REPLAY
-                           : rc == VPN_ERR_AUTH                               ? VPND_DROP_ESP_AUTH
-                           : rc == VPN_ERR_POLICY                             ? VPND_DROP_ESP_POLICY
-                           : rc == VPN_ERR_MALFORMED || rc == VPN_ERR_TRUNCATED ? VPND_DROP_ESP_MALFORMED
-                                                                              : VPND_DROP_ESP_OTHER);
-        return;
-    }
-    if (rx.verdict != VPN_ESP_DELIVER)
-        return;
-    c = vpn_sa_get_user(rx.sa);
-    if (c == NULL || c->tunnel >= d->n_tun) {
-        vpnd_drop_count(d, VPND_DROP_ESP_NOT_TUNNEL);
-        return;
-    }
-    if (write(d->tun[c->tunnel].fd, vpn_pkt_data(&pkt), pkt.len) != (ssize_t)pkt.len) {
-        vpnd_drop_count(d, VPND_DROP_TUN_WRITE);
-        return;
-    }
-    d->tun[c->tunnel].pkts_to_tun++;
-    vpn_ikev2_child_activity(d->ike, vpnd_now(), c->id, true, false);
-}
-
-void vpnd_dp_init_children(vpnd *d)
-{
-    d->children = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, child_free);
+    if (tunnel >= d->n_tun || write(d->tun[tunnel].fd, data, len) != (ssize_t)len)
+        return false;
+    d->tun[tunnel].pkts_to_tun++;
+    return true;
 }

@@ -182,7 +182,8 @@ void vpnd_ikev1_input(vpnd *d, const vpn_addr *local, const vpn_addr *remote, ui
     int rc;
 
     if ((rc = vpn_isakmp_hdr_parse(dg, len, &h)) != 0) {
-        vpnd_drop_count(d, rc == VPN_ERR_TRUNCATED ? VPND_DROP_UDP_SHORT : VPND_DROP_IKE_BAD_PORT);
+        (void)rc;
+        d->ikev1_dropped++;
         return;
     }
     exch = h.exchange;
@@ -199,7 +200,7 @@ void vpnd_ikev1_input(vpnd *d, const vpn_addr *local, const vpn_addr *remote, ui
         if (memcmp(h.rcookie, zero, 8) != 0 || exch != VPN_ISAKMP_EXCH_MAIN) {
             vpnd_log(d, VPN_LOG_DEBUG, "IKEv1 exchange %u from %s for no SA of ours", exch,
                      vpn_addr_str(remote, a, sizeof a));
-            vpnd_drop_count(d, VPND_DROP_IKE_BAD_PORT);
+            d->ikev1_dropped++;
             return;
         }
         if ((s = p1_new(d, local, remote, rport, false, msg, sizeof msg)) == NULL) {

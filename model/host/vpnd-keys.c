@@ -60,7 +60,7 @@ void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id)
 
     if (d->ike_keys == NULL || g_hash_table_contains(d->ike_keyed, GUINT_TO_POINTER(ike_sa_id)))
         return;
-    rc = vpn_ikev2_sa_wireshark_line(d->ike, ike_sa_id, line, sizeof line);
+    rc = vpn_ikev2_sa_wireshark_line(vpn_router_ikev2(d->router), ike_sa_id, line, sizeof line);
     if (rc == VPN_ERR_STATE || rc == VPN_ERR_NOTFOUND)
         return; /* no keys yet (failed in IKE_SA_INIT) */
     g_hash_table_add(d->ike_keyed, GUINT_TO_POINTER(ike_sa_id));
@@ -125,7 +125,7 @@ int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
                 return -1;
             }
             g_ptr_array_add(d->certs, ca);
-            if ((rc = vpn_ikev2_trustpoint_add_ca(d->ike, tp->name, ca)) != 0) {
+            if ((rc = vpn_ikev2_trustpoint_add_ca(vpn_router_ikev2_setup(d->router), tp->name, ca)) != 0) {
                 snprintf(err, errlen, "trustpoint %s: %s", tp->name, vpn_strerror(rc));
                 return -1;
             }
@@ -154,7 +154,7 @@ int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
                 return -1;
             }
             g_ptr_array_add(d->keys, key);
-            if ((rc = vpn_ikev2_trustpoint_set_cert(d->ike, tp->name, cert, key, NULL, 0)) != 0) {
+            if ((rc = vpn_ikev2_trustpoint_set_cert(vpn_router_ikev2_setup(d->router), tp->name, cert, key, NULL, 0)) != 0) {
                 snprintf(err, errlen, "line %d: trustpoint %s: certificate and key: %s", tp->line, tp->name,
                          vpn_strerror(rc));
                 return -1;

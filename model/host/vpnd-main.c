@@ -159,42 +159,51 @@ static int load_config(vpnd *d, char *err, size_t errlen)
 
 static int start_engine(vpnd *d, char *err, size_t errlen)
 {
-    vpn_ikev2_params p;
+    vpn_router_params p;
     int rc;
 
-    memset(&p, 0, sizeof p);
+    vpn_router_params_init(&p);
     p.conf = d->conf;
     p.rng = d->rng;
     p.log.fn = vpnd_log_cb;
     p.log.user = d;
     p.log.max = d->level;
     p.name = d->conf->hostname[0] ? d->conf->hostname : "vpnd";
-    p.send = vpnd_ike_send;
-    p.event = vpnd_ike_event;
+    p.send_udp = vpnd_ike_send;
+    p.send_esp = vpnd_esp_send;
+    p.deliver = vpnd_deliver;
+    p.event = vpnd_router_event;
+    p.udp_other = vpnd_udp_other;
     p.user = d;
     /* The engine's clock is monotonic; certificates need Unix time. */
     p.unix_time_offset_s = (int64_t)time(NULL) - (int64_t)(vpnd_now() / 1000000000u);
-    if ((rc = vpn_ikev2_ctx_new(&d->ike, &p)) != 0) {
-        snprintf(err, errlen, "IKEv2 engine: %s", vpn_strerror(rc));
+    if ((rc = vpn_router_new(&d->router, &p)) != 0) {
+        snprintf(err, errlen, "router: %s", vpn_strerror(rc));
         return EXIT_RUNTIME;
     }
-    if ((rc = vpn_sad_new(&d->sad, &d->rng)) != 0) {
-        snprintf(err, errlen, "SAD: %s", vpn_strerror(rc));
-        return EXIT_RUNTIME;
-    }
-    vpn_sad_set_log(d->sad, &p.log);
     if (vpnd_pki_load(d, err, errlen) != 0)
         return EXIT_CONFIG;
-    /* Every tunnel answers its peer's initiation (and rekeys) from the start. */
+    /* Every tunnel answers its peer's initiation (and rekeys) from the
+     * start, and brings IKE up when traffic needs it (vpnctl initiate does
+     * it at once). Tunnel ids are plan indexes. */
     for (size_t i = 0; i < d->plan.n_tunnel; i++) {
-        vpn_ikev2_policy pol;
-        vpn_host_tunnel_policy(&d->plan.tunnel[i], (uint32_t)i, &pol);
-        if ((rc = vpn_ikev2_policy_add(d->ike, &pol)) != 0) {
-            snprintf(err, errlen, "%s line %d: %s: ipsec profile %s: %s", d->config_path, d->plan.tunnel[i].line,
-                     d->plan.tunnel[i].name, d->plan.tunnel[i].ipsec_profile, vpn_strerror(rc));
+        const vpn_host_tunnel *t = &d->plan.tunnel[i];
+        vpn_router_tunnel_config tc;
+        uint32_t id;
+        memset(&tc, 0, sizeof tc);
+        tc.name = t->name;
+        tc.mode = VPN_ROUTER_TUNNEL_VTI;
+        tc.src = t->src;
+        tc.dst = t->dst;
+        tc.ipsec_profile = t->ipsec_profile;
+        tc.initiate = true;
+        if ((rc = vpn_router_tunnel_add(d->router, &tc, &id)) != 0 || id != i) {
+            snprintf(err, errlen, "%s line %d: %s: ipsec profile %s: %s", d->config_path, t->line, t->name,
+                     t->ipsec_profile, vpn_strerror(rc));
             return EXIT_CONFIG;
         }
     }
+    vpn_router_start(d->router, vpnd_now());
     return 0;
 }
 
@@ -204,13 +213,8 @@ static void teardown(vpnd *d)
     vpnd_net_close(d);
     vpnd_dp_close(d);
     vpnd_ikev1_free(d);
-    if (d->children)
-        g_hash_table_destroy(d->children);
-    d->children = NULL;
-    vpn_ikev2_ctx_del(d->ike);
-    d->ike = NULL;
-    vpn_sad_del(d->sad);
-    d->sad = NULL;
+    vpn_router_del(d->router);
+    d->router = NULL;
     vpnd_pki_free(d);
     vpnd_keys_close(d);
     vpn_conf_del(d->conf);
@@ -287,7 +291,6 @@ int main(int argc, char **argv)
 
     err[0] = '\0';
     if ((rc = load_config(&d, err, sizeof err)) == 0 && (rc = start_engine(&d, err, sizeof err)) == 0) {
-        vpnd_dp_init_children(&d);
         rc = EXIT_RUNTIME;
         if (vpnd_keys_open(&d, err, sizeof err) == 0 && vpnd_net_open(&d, err, sizeof err) == 0 &&
             vpnd_dp_open(&d, err, sizeof err) == 0 && vpnd_ctl_open(&d, err, sizeof err) == 0)
@@ -330,10 +333,11 @@ int main(int argc, char **argv)
     vpnd_reschedule(&d);
     g_main_loop_run(d.loop);
     /* Tell peers we are going (best effort), then undo everything. */
-    for (size_t i = vpn_ikev2_sa_count(d.ike); i > 0; i--) {
+    for (size_t i = vpn_ikev2_sa_count(vpn_router_ikev2(d.router)); i > 0; i--) {
         vpn_ikev2_sa_info info;
-        if (vpn_ikev2_sa_get(d.ike, i - 1, &info) == 0 && info.state != VPN_IKEV2_SA_CONNECTING)
-            vpn_ikev2_delete(d.ike, vpnd_now(), info.id);
+        if (vpn_ikev2_sa_get(vpn_router_ikev2(d.router), i - 1, &info) == 0 &&
+            info.state != VPN_IKEV2_SA_CONNECTING)
+            vpn_router_ike_delete(d.router, vpnd_now(), info.id);
     }
     g_main_loop_unref(d.loop);
     teardown(&d);

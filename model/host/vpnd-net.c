@@ -1,9 +1,10 @@
 /*
  * vpnd's sockets: UDP 500 and 4500 for IKE (RFC 7296 2.23) and ESP in UDP
  * (RFC 3948), IPv4 and IPv6, bound to the wildcard address with packet
- * info so each datagram's local address reaches the engine and replies
+ * info so each datagram's local address reaches the router and replies
  * leave from it; raw IPPROTO_ESP sockets for ESP without NAT; and the one
- * timer re-armed at the engine's next deadline.
+ * timer re-armed at the router's next deadline. What a datagram is (IKE,
+ * ESP in UDP, a keepalive, IKEv1) is the router's to tell.
  */
 #define _GNU_SOURCE
 #include "vpnd.h"
@@ -146,26 +147,17 @@ void vpnd_ike_send(void *user, const vpn_ikev2_dgram *dg)
                  dg->remote.port, strerror(errno));
 }
 
-int vpnd_esp_send(vpnd *d, const vpn_sa *sa, const uint8_t *pkt, size_t len)
+bool vpnd_esp_send(void *user, const vpn_router_esp_out *o)
 {
-    const vpn_sa_config *cfg = vpn_sa_get_config(sa);
-    size_t hl = vpn_ip_hdr_len(cfg->remote.family);
-    const vpnd_sock *s;
+    vpnd *d = user;
+    size_t hl = o->l4_off + (o->udp_encap ? VPN_UDP_HDR_LEN : 0);
+    const vpnd_sock *s = find_sock(d, o->dst.family, o->udp_encap ? o->sport : 0);
 
     /* The kernel writes the outer IP header (and UDP header) itself: send
-     * what follows ours, from the SA's local address. */
-    if (cfg->udp_encap) {
-        hl += VPN_UDP_HDR_LEN;
-        s = find_sock(d, cfg->remote.family, cfg->udp_sport ? cfg->udp_sport : VPN_NATT_PORT);
-    } else {
-        s = find_sock(d, cfg->remote.family, 0);
-    }
-    if (s == NULL || len < hl)
-        return VPN_ERR_INVAL;
-    if (send_from(s->fd, &cfg->local, &cfg->remote, cfg->udp_encap ? (cfg->udp_dport ? cfg->udp_dport : VPN_NATT_PORT) : 0,
-                  pkt + hl, len - hl) < 0)
-        return VPN_ERR_STATE;
-    return 0;
+     * what follows the router's, from the SA's local address. */
+    if (s == NULL || o->len < hl)
+        return false;
+    return send_from(s->fd, &o->src, &o->dst, o->udp_encap ? o->dport : 0, o->data + hl, o->len - hl) >= 0;
 }
 
 static gboolean on_udp(gint fd, GIOCondition cond, gpointer user)
@@ -190,6 +182,7 @@ static gboolean on_udp(gint fd, GIOCondition cond, gpointer user)
         struct msghdr m;
         ssize_t n;
         vpn_ikev2_endpoint local, remote;
+        vpn_pkt pkt;
 
         memset(&m, 0, sizeof m);
         m.msg_name = &from;
@@ -204,57 +197,20 @@ static gboolean on_udp(gint fd, GIOCondition cond, gpointer user)
         local_of(&m, s->family, &local.addr);
         from_sockaddr(&from, &remote.addr, &remote.port);
         local.port = s->port;
-        if (s->port == 0) {
-            /* Raw ESP: IPv4 sockets see the IP header, IPv6 ones do not. */
+        vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
+        pkt.len = (size_t)n;
+        if (s->port == 0 && s->family == AF_INET) {
+            /* raw IPv4 sockets see the IP header */
+            vpn_router_ip_input(d->router, vpnd_now(), &pkt);
+        } else if (s->port == 0) {
             vpn_esp_outer o;
-            size_t off = VPN_PKT_HEADROOM;
             memset(&o, 0, sizeof o);
             o.src = remote.addr;
             o.dst = local.addr;
-            if (s->family == AF_INET) {
-                vpn_ip_info ii;
-                if (vpn_ip_parse(buf + off, (size_t)n, &ii) != 0 || ii.hdr_len > (size_t)n) {
-                    vpnd_drop_count(d, VPND_DROP_ESP_MALFORMED);
-                    continue;
-                }
-                o.src = ii.src;
-                o.dst = ii.dst;
-                o.tos = ii.tos;
-                off += ii.hdr_len;
-                n -= (ssize_t)ii.hdr_len;
-                if ((size_t)n > ii.total_len - ii.hdr_len)
-                    n = (ssize_t)(ii.total_len - ii.hdr_len);
-            }
-            vpnd_esp_input(d, buf, sizeof buf, off, (size_t)n, &o);
-            continue;
+            vpn_router_esp_input(d->router, vpnd_now(), &pkt, &o);
+        } else {
+            vpn_router_udp_input(d->router, vpnd_now(), &local, &remote, &pkt);
         }
-        if (s->port == VPN_NATT_PORT) {
-            vpn_natt_kind k = vpn_natt_classify(buf + VPN_PKT_HEADROOM, (size_t)n);
-            if (k == VPN_NATT_INVALID) {
-                vpnd_drop_count(d, VPND_DROP_UDP_SHORT);
-                continue;
-            }
-            if (k == VPN_NATT_ESP) {
-                vpn_esp_outer o;
-                memset(&o, 0, sizeof o);
-                o.src = remote.addr;
-                o.dst = local.addr;
-                o.udp = true;
-                o.sport = remote.port;
-                o.dport = local.port;
-                vpnd_esp_input(d, buf, sizeof buf, VPN_PKT_HEADROOM, (size_t)n, &o);
-                continue;
-            }
-            if (k == VPN_NATT_KEEPALIVE)
-                continue;
-        }
-        /* RFC 2408 3.1: major version 1 in the high nibble of octet 17
-         * (RFC 7296 3.1 puts 2 there): IKEv1 goes to its own engine. */
-        if (s->port == VPN_IKE_PORT && n >= 28 && buf[VPN_PKT_HEADROOM + 17] >> 4 == 1) {
-            vpnd_ikev1_input(d, &local.addr, &remote.addr, remote.port, buf + VPN_PKT_HEADROOM, (size_t)n);
-            continue;
-        }
-        vpn_ikev2_recv(d->ike, vpnd_now(), &local, &remote, buf + VPN_PKT_HEADROOM, (size_t)n);
     }
     vpnd_reschedule(d);
     return G_SOURCE_CONTINUE;
@@ -339,8 +295,7 @@ static gboolean on_timer(gpointer user)
 
     d->timer = 0;
     d->timer_at = UINT64_MAX;
-    vpn_ikev2_timeout(d->ike, now);
-    vpn_sad_tick(d->sad, now);
+    vpn_router_timeout(d->router, now);
     vpnd_ikev1_tick(d, now);
     vpnd_reschedule(d);
     return G_SOURCE_REMOVE;
@@ -348,13 +303,10 @@ static gboolean on_timer(gpointer user)
 
 void vpnd_reschedule(vpnd *d)
 {
-    uint64_t next = vpn_ikev2_next_deadline(d->ike);
-    uint64_t sad = vpn_sad_next_deadline(d->sad);
+    uint64_t next = vpn_router_next_deadline(d->router);
     uint64_t now = vpnd_now(), ms;
 
     uint64_t v1 = vpnd_ikev1_deadline(d);
-    if (sad < next)
-        next = sad;
     if (v1 < next)
         next = v1;
     if (next == d->timer_at && d->timer)

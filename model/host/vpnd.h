@@ -1,10 +1,11 @@
 /*
- * vpnd, the real-network testbed daemon: the core's IKEv2 engine and ESP
- * data path on real UDP sockets, a raw ESP socket and TUN devices, driven
- * by a GLib main loop. Shared state of its parts:
+ * vpnd, the real-network testbed daemon: an I/O adapter over the core's
+ * router (model/core/router: IKEv2 engine, SAD, tunnels) on real UDP
+ * sockets, a raw ESP socket and TUN devices, driven by a GLib main loop.
+ * Shared state of its parts:
  *   vpnd-main.c   options, start-up (nothing runs half-configured), main loop
- *   vpnd-net.c    UDP 500/4500 (IPv4 and IPv6), raw ESP, the engine timer
- *   vpnd-dp.c     TUN devices, routes, SA install/removal, ESP in and out
+ *   vpnd-net.c    UDP 500/4500 (IPv4 and IPv6), raw ESP, the router's timer
+ *   vpnd-dp.c     TUN devices, routes, the router's callbacks
  *   vpnd-ctl.c    the control socket and its commands
  *   vpnd-keys.c   Wireshark key files, certificates from trustpoints
  *   vpnd-ikev1.c  IKEv1 phase 1 (crypto isakmp), UDP 500 version 1.0
@@ -27,47 +28,14 @@
 #include "ikev2/ikev2-engine.h"
 #include "ipsec/esp.h"
 #include "ipsec/sa.h"
+#include "router/router.h"
 #include "show/show.h"
-
-/* Drops the daemon counts (`show drops`), besides the engine's and the SAs'. */
-typedef enum vpnd_drop {
-    VPND_DROP_TUN_NOT_IP = 0,   /* TUN read that is no IPv4 packet */
-    VPND_DROP_TUN_NO_SA,        /* tunnel has no CHILD_SA (yet) */
-    VPND_DROP_ENCAP,            /* ESP encapsulation refused the packet */
-    VPND_DROP_SEND,             /* the socket refused an ESP packet */
-    VPND_DROP_UDP_SHORT,        /* UDP datagram too short to classify */
-    VPND_DROP_IKE_BAD_PORT,     /* IKE on 4500 without marker, or similar */
-    VPND_DROP_ESP_MALFORMED,    /* ESP: bad outer headers, trailer, ... */
-    VPND_DROP_ESP_NO_SA,        /* ESP: unknown SPI */
-    VPND_DROP_ESP_REPLAY,
-    VPND_DROP_ESP_AUTH,         /* ESP: ICV did not verify */
-    VPND_DROP_ESP_POLICY,       /* ESP: inner packet outside the selectors */
-    VPND_DROP_ESP_OTHER,
-    VPND_DROP_ESP_NOT_TUNNEL,   /* decrypted, but the SA belongs to no tunnel */
-    VPND_DROP_TUN_WRITE,        /* the TUN refused the inner packet */
-    VPND_DROP_COUNT
-} vpnd_drop;
-
-const char *vpnd_drop_name(vpnd_drop d);
-
-/* One CHILD_SA pair as installed in the SAD. */
-typedef struct vpnd_child {
-    uint32_t id;
-    uint32_t tunnel;  /* index in plan */
-    vpn_sa *in, *out;
-    bool dying;       /* replaced by a rekey; removed shortly */
-    uint32_t replaces; /* a rekey we answered: the pair it replaces, still sending until deleted */
-} vpnd_child;
 
 typedef struct vpnd_tunnel {
     const vpn_host_tunnel *t; /* into plan */
     char ifname[16];          /* the TUN device */
     int fd;
     guint watch;
-    vpn_sa *out;              /* current outbound SA, NULL: none */
-    uint32_t out_child;
-    gint64 last_initiate_us;  /* on-demand hold-down */
-    bool initiated;
     uint64_t pkts_to_tun, pkts_from_tun;
     /* Routes added for remote selectors a peer narrowed to (kept while the
      * daemon runs, so traffic brings the tunnel back on demand). */
@@ -94,12 +62,10 @@ typedef struct vpnd {
     vpn_conf *conf;
     vpn_host_plan plan;
     vpn_rng rng;
-    vpn_ikev2_ctx *ike;
-    vpn_sad *sad;
+    vpn_router *router;   /* IKEv2 engine, SAD, tunnels (index = plan index) */
 
     vpnd_tunnel tun[VPN_HOST_TUNNELS_MAX];
     size_t n_tun;
-    GHashTable *children; /* child id -> vpnd_child* */
 
     vpnd_sock sock[VPND_MAX_SOCKS];
     size_t n_sock;
@@ -121,8 +87,8 @@ typedef struct vpnd {
     GPtrArray *p1;          /* its SAs, NULL until the first */
     uint32_t p1_next_conn;  /* next conn-id */
     FILE *ikev1_keys;       /* KEYDIR/ikev1_decryption_table, opened on first use */
+    uint64_t ikev1_dropped; /* malformed or unexpected IKEv1 datagrams */
 
-    uint64_t drops[VPND_DROP_COUNT];
     gint64 started_us;
     GMainLoop *loop;
     int exit_code;
@@ -136,27 +102,26 @@ void vpnd_log_cb(void *user, vpn_log_level level, const char *engine, const char
 /* vpnd-net.c */
 int vpnd_net_open(vpnd *d, char *err, size_t errlen);
 void vpnd_net_close(vpnd *d);
+/* The router's send_udp and send_esp callbacks. */
 void vpnd_ike_send(void *user, const vpn_ikev2_dgram *dg);
+bool vpnd_esp_send(void *user, const vpn_router_esp_out *o);
 /* a and port as a socket address (IPv6 if a is, else IPv4). */
 void vpnd_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
-/* Sends a protected packet (pkt holds outer IP [+ UDP] + ESP as encap made it). */
-int vpnd_esp_send(vpnd *d, const vpn_sa *sa, const uint8_t *pkt, size_t len);
-/* Re-arms the one timer at the engine's / SAD's next deadline. */
+/* Re-arms the one timer at the router's (and IKEv1's) next deadline. */
 void vpnd_reschedule(vpnd *d);
 
 /* vpnd-dp.c */
-void vpnd_dp_init_children(vpnd *d);
 int vpnd_dp_open(vpnd *d, char *err, size_t errlen);
 void vpnd_dp_close(vpnd *d);
-void vpnd_ike_event(void *user, const vpn_ikev2_event *ev);
-/* An ESP packet from the network: pkt starts at ESP, outer says the rest. */
-void vpnd_esp_input(vpnd *d, uint8_t *buf, size_t cap, size_t off, size_t len,
-                    const vpn_esp_outer *outer);
-/* Initiates tunnel i now (vpnctl initiate, on-demand). Returns VPN_ERR_*. */
+/* The router's deliver, event and udp_other callbacks. */
+bool vpnd_deliver(void *user, uint32_t tunnel, const uint8_t *data, size_t len);
+void vpnd_router_event(void *user, const vpn_router_event *ev);
+void vpnd_udp_other(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
+                    const uint8_t *data, size_t len);
+/* Initiates tunnel i now (vpnctl initiate). Returns VPN_ERR_*. */
 int vpnd_initiate(vpnd *d, size_t i, char *msg, size_t msglen);
 /* The IKE SA of tunnel i that is not being deleted (0: none). */
 uint32_t vpnd_tunnel_ike_sa(const vpnd *d, size_t i, bool established_only);
-void vpnd_drop_count(vpnd *d, vpnd_drop why);
 
 /* vpnd-ctl.c */
 int vpnd_ctl_open(vpnd *d, char *err, size_t errlen);

@@ -1,10 +1,10 @@
 /*
- * The IKEv2 daemon of a node (FlexVPN): an ns-3 Application that runs the
- * C IKEv2 engine on UDP ports 500 and 4500, re-arms one timer at the
- * engine's next deadline, and turns the engine's CHILD_SA events into SAs
- * in the node's VpnIpsecStack and outbound SAs of the tunnel interfaces it
- * protects. Its policy is an IOS-style configuration (the FlexVPN objects);
- * all protocol decisions are the engine's.
+ * The IKEv2 daemon of a node (FlexVPN): an ns-3 Application that gives the
+ * node's router core (VpnIpsecStack) an IKEv2 engine for an IOS-style
+ * configuration, registers the tunnels it protects, and moves the engine's
+ * datagrams on UDP ports 500 and 4500. What engine events do to the data
+ * plane (SA installs, rekey handover, removals, lifetimes, DPD activity,
+ * on-demand initiation) is the router core's; the daemon traces them.
  */
 #ifndef IKEV2_DAEMON_H
 #define IKEV2_DAEMON_H
@@ -12,7 +12,6 @@
 #include "vpn-tunnel-net-device.h"
 
 #include "ns3/application.h"
-#include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/traced-callback.h"
 
@@ -21,13 +20,10 @@
 #include <vector>
 
 struct vpn_conf;
-struct vpn_ikev2_ctx;
 struct vpn_ikev2_dgram;
 struct vpn_ikev2_event;
-struct vpn_ikev2_policy;
-struct vpn_drbg;
-struct vpn_show_ikev2_env;
-struct vpn_show_buf;
+struct vpn_router;
+struct vpn_router_event;
 
 namespace ns3
 {
@@ -96,47 +92,23 @@ class Ikev2Daemon : public Application
         Ptr<VpnTunnelNetDevice> tunnel;
         std::string profile;
         bool initiate;
-        Time lastInitiate;
-        bool everInitiated;
-    };
-    struct ChildSas
-    {
-        struct vpn_sa* in{nullptr};
-        struct vpn_sa* out{nullptr};
-        uint32_t tag{0};
     };
 
     void EnsureEngine();
     void HandleRead(Ptr<Socket> socket);
-    void Reschedule();
-    void OnTimer();
-    void Initiate(size_t index);
-    void OnNoSa(size_t index);
-    bool Negotiating(size_t index) const;
-    struct vpn_ikev2_policy PolicyFor(const Protected& p, size_t index) const;
     void Send(const vpn_ikev2_dgram* d);
-    void OnEvent(const vpn_ikev2_event* ev);
-    void InstallChild(const vpn_ikev2_event* ev);
-    void RemoveChild(uint32_t childId);
-    std::string RenderWithEnv(int (*render)(const struct vpn_ikev2_ctx*,
-                                            uint64_t,
-                                            bool,
-                                            const struct vpn_show_ikev2_env*,
-                                            struct vpn_show_buf*),
-                              bool detail) const;
-    static void SendThunk(void* user, const vpn_ikev2_dgram* d);
-    static void EventThunk(void* user, const vpn_ikev2_event* ev);
+    void OnEvent(const vpn_router_event* ev);
+    void OnIkeEvent(const vpn_ikev2_event* ev);
+    const vpn_router* Router() const;
+    void OpenSockets(Ipv4Address local);
 
+    std::string m_configText;
     struct vpn_conf* m_conf;
-    struct vpn_ikev2_ctx* m_ctx;
-    struct vpn_drbg* m_drbg;
+    bool m_engine;
     /** Sockets on 500 and 4500 per local address (0.0.0.0 included), so
      *  IKE leaves from the tunnel source (a loopback, say) it names. */
     std::map<uint32_t, std::pair<Ptr<Socket>, Ptr<Socket>>> m_sockets;
-    void OpenSockets(Ipv4Address local);
-    EventId m_timer;
     std::vector<Protected> m_protected;
-    std::map<uint32_t, ChildSas> m_children;
     std::vector<std::string> m_ikeKeyLines;
     uint32_t m_ikeUp;
     uint32_t m_childUp;

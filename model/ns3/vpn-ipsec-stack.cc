@@ -2,6 +2,7 @@
 
 #include "vpn-node-engine.h"
 #include "vpn-packet-util.h"
+#include "vpn-tunnel-net-device.h"
 
 #include "ns3/abort.h"
 #include "ns3/ipv4-header.h"
@@ -11,6 +12,7 @@
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
+#include "ns3/simulator.h"
 #include "ns3/socket.h"
 #include "ns3/uinteger.h"
 
@@ -18,10 +20,10 @@ extern "C" {
 #include "common/addr.h"
 #include "common/rng.h"
 #include "common/vpn-err.h"
-#include "ipsec/esp.h"
+#include "conf/conf.h"
 #include "ipsec/ip.h"
 #include "ipsec/pkt.h"
-#include "ipsec/sa.h"
+#include "router/router.h"
 }
 
 namespace ns3
@@ -30,11 +32,18 @@ namespace ns3
 NS_LOG_COMPONENT_DEFINE("VpnIpsecStack");
 NS_OBJECT_ENSURE_REGISTERED(VpnIpsecStack);
 
+static_assert(VpnIpsecStack::DROP_DELIVER == static_cast<int>(VPN_ROUTER_DROP_DELIVER) &&
+                  VpnIpsecStack::DROP_NO_SA == static_cast<int>(VPN_ROUTER_DROP_NO_SA) &&
+                  VPN_ROUTER_DROP_COUNT == VPN_ROUTER_DROP_DELIVER + 1,
+              "DropReason mirrors vpn_router_drop");
+
 struct VpnIpsecStack::Core
 {
-    vpn_drbg drbg{};
-    vpn_rng rng{};
-    vpn_sad* sad{nullptr};
+    vpn_drbg ikeDrbg{};
+    vpn_drbg sadDrbg{};
+    bool drbgs{false};
+    vpn_conf* conf{nullptr};
+    vpn_router* router{nullptr};
 };
 
 TypeId
@@ -56,18 +65,31 @@ VpnIpsecStack::GetTypeId()
     return tid;
 }
 
+std::string
+VpnIpsecStack::GetDropReasonName(DropReason reason)
+{
+    return vpn_router_drop_name(static_cast<vpn_router_drop>(reason));
+}
+
 VpnIpsecStack::VpnIpsecStack()
     : m_core(new Core),
+      m_inOutput(false),
       m_rxBuf(VPN_PKT_HEADROOM + 65535 + VPN_PKT_TAILROOM)
 {
+    NS_LOG_FUNCTION(this);
 }
 
 VpnIpsecStack::~VpnIpsecStack()
 {
     if (m_core)
     {
-        vpn_sad_del(m_core->sad);
-        vpn_drbg_free(&m_core->drbg);
+        vpn_router_del(m_core->router);
+        vpn_conf_del(m_core->conf);
+        if (m_core->drbgs)
+        {
+            vpn_drbg_free(&m_core->ikeDrbg);
+            vpn_drbg_free(&m_core->sadDrbg);
+        }
         delete m_core;
     }
 }
@@ -94,78 +116,176 @@ VpnIpsecStack::NotifyNewAggregate()
     Object::NotifyNewAggregate();
 }
 
-vpn_sad*
-VpnIpsecStack::GetSad()
-{
-    if (m_core->sad == nullptr)
-    {
-        NS_ABORT_MSG_IF(!m_node, "VpnIpsecStack must be aggregated to a Node");
-        Ptr<VpnNodeEngine> engine = VpnNodeEngine::GetOrCreate(m_node);
-        int rc = engine->ForkDrbg(&m_core->drbg, "ipsec-sad");
-        NS_ABORT_MSG_IF(rc != 0, "DRBG fork failed: " << vpn_strerror(rc));
-        vpn_rng_init_drbg(&m_core->rng, &m_core->drbg);
-        rc = vpn_sad_new(&m_core->sad, &m_core->rng);
-        NS_ABORT_MSG_IF(rc != 0, "SAD creation failed: " << vpn_strerror(rc));
-        vpn_sad_set_log(m_core->sad, engine->GetLog());
-        vpn_sad_set_drop_cb(m_core->sad, &VpnIpsecStack::DropThunk, this);
-    }
-    return m_core->sad;
-}
-
 void
-VpnIpsecStack::DropThunk(void* user, const vpn_sa* sa, uint32_t spi, const char* reason, int err)
+VpnIpsecStack::CreateRouter(const vpn_conf* conf)
 {
-    auto self = static_cast<VpnIpsecStack*>(user);
-    (void)sa;
-    NS_LOG_INFO("node " << (self->m_node ? self->m_node->GetId() : 0) << " drop spi 0x" << std::hex
-                        << spi << std::dec << ": " << reason << " (" << vpn_strerror(err) << ")");
-    self->m_dropTrace(reason, spi);
+    NS_LOG_FUNCTION(this << conf);
+    NS_ABORT_MSG_IF(!m_node, "VpnIpsecStack must be aggregated to a Node");
+    Ptr<VpnNodeEngine> engine = VpnNodeEngine::GetOrCreate(m_node);
+    NS_ABORT_MSG_IF(engine->ForkDrbg(&m_core->ikeDrbg, "ikev2") != 0 ||
+                        engine->ForkDrbg(&m_core->sadDrbg, "ipsec-sad") != 0,
+                    "DRBG fork failed");
+    m_core->drbgs = true;
+    vpn_router_params p;
+    vpn_router_params_init(&p);
+    p.conf = conf;
+    vpn_rng_init_drbg(&p.rng, &m_core->ikeDrbg);
+    vpn_rng_init_drbg(&p.sad_rng, &m_core->sadDrbg);
+    p.log = *engine->GetLog();
+    p.send_udp = &VpnIpsecStack::SendUdpThunk;
+    p.send_esp = &VpnIpsecStack::SendEspThunk;
+    p.deliver = &VpnIpsecStack::DeliverThunk;
+    p.event = &VpnIpsecStack::EventThunk;
+    p.user = this;
+    if (conf)
+    {
+        p.on_demand_holddown_ns = static_cast<uint64_t>(m_hooks.onDemandHoldDown.GetNanoSeconds());
+    }
+    int rc = vpn_router_new(&m_core->router, &p);
+    NS_ABORT_MSG_IF(rc != 0, "VPN router: " << vpn_strerror(rc));
 }
 
-int
-VpnIpsecStack::AddSa(const vpn_sa_config& cfg, VpnEspEndpoint* owner, vpn_sa** out)
+vpn_router*
+VpnIpsecStack::Router()
 {
-    vpn_sa* sa = nullptr;
-    int rc = vpn_sad_add(GetSad(), &cfg, VpnNodeEngine::NowNs(), &sa);
+    if (!m_core->router)
+    {
+        CreateRouter(nullptr);
+    }
+    return m_core->router;
+}
+
+const vpn_router*
+VpnIpsecStack::GetRouter() const
+{
+    return m_core ? m_core->router : nullptr;
+}
+
+std::string
+VpnIpsecStack::EnableIkev2(const std::string& iosConfig, const Ikev2Hooks& hooks)
+{
+    NS_LOG_FUNCTION(this);
+    if (m_core->router)
+    {
+        return "the node's router already runs (IKE and manual keys on one node are not supported)";
+    }
+    vpn_conf_error err{};
+    int rc = vpn_conf_parse(iosConfig.c_str(), iosConfig.size(), &m_core->conf, &err);
     if (rc != 0)
     {
-        return rc;
+        return "line " + std::to_string(err.line) + ": " + err.msg;
     }
-    m_owner[sa] = owner;
-    if (cfg.dir & VPN_SA_IN)
-    {
-        EnsureReceiver();
-    }
-    m_saAddedTrace(sa);
-    if (out)
-    {
-        *out = sa;
-    }
-    return 0;
+    m_hooks = hooks;
+    CreateRouter(m_core->conf);
+    return "";
 }
 
-int
-VpnIpsecStack::RemoveSa(vpn_sa* sa)
+uint32_t
+VpnIpsecStack::AddTunnel(VpnTunnelNetDevice* dev, const std::string& ipsecProfile, bool initiate, bool atStart)
 {
-    m_owner.erase(sa);
-    return vpn_sad_remove(GetSad(), sa);
+    NS_LOG_FUNCTION(this << dev << ipsecProfile << initiate << atStart);
+    for (size_t i = 0; i < m_tunnels.size(); i++)
+    {
+        if (m_tunnels[i] == dev)
+        {
+            return static_cast<uint32_t>(i);
+        }
+    }
+    vpn_router_tunnel_config tc{};
+    std::string name = dev->GetInterfaceName();
+    tc.name = name.c_str();
+    tc.mode = dev->GetMode() == VpnTunnelNetDevice::VTI ? VPN_ROUTER_TUNNEL_VTI : VPN_ROUTER_TUNNEL_GRE_IPSEC;
+    vpn_addr_v4(&tc.src, dev->GetTunnelSource().Get());
+    vpn_addr_v4(&tc.dst, dev->GetTunnelDestination().Get());
+    tc.has_key = dev->GetTunnelKey() != 0;
+    tc.key = dev->GetTunnelKey();
+    tc.ipsec_profile = ipsecProfile.empty() ? nullptr : ipsecProfile.c_str();
+    tc.initiate = initiate;
+    tc.initiate_at_start = atStart;
+    uint32_t id = 0;
+    int rc = vpn_router_tunnel_add(Router(), &tc, &id);
+    NS_ABORT_MSG_IF(rc != 0,
+                    name << ": ipsec profile " << ipsecProfile << ": " << vpn_strerror(rc));
+    NS_ASSERT(id == m_tunnels.size());
+    m_tunnels.push_back(dev);
+    EnsureReceiver();
+    return id;
 }
 
 void
-VpnIpsecStack::ForgetEndpoint(VpnEspEndpoint* owner)
+VpnIpsecStack::Start()
 {
-    for (auto it = m_owner.begin(); it != m_owner.end();)
+    NS_LOG_FUNCTION(this);
+    vpn_router_start(Router(), VpnNodeEngine::NowNs());
+    Reschedule();
+}
+
+int
+VpnIpsecStack::AddSa(const vpn_sa_config& cfg, VpnTunnelNetDevice* owner, uint32_t* spi)
+{
+    NS_LOG_FUNCTION(this << owner);
+    uint32_t tunnel = owner->AttachToStack();
+    vpn_router_sa_ref ref{};
+    int rc = vpn_router_sa_add(Router(), VpnNodeEngine::NowNs(), tunnel, &cfg, &ref);
+    if (rc == 0 && spi)
     {
-        if (it->second == owner)
+        *spi = ref.spi;
+    }
+    Reschedule();
+    return rc;
+}
+
+int
+VpnIpsecStack::RemoveSa(uint32_t spi, unsigned dir)
+{
+    NS_LOG_FUNCTION(this << spi << dir);
+    vpn_router_sa_ref ref{spi, dir};
+    return vpn_router_sa_remove(Router(), &ref);
+}
+
+void
+VpnIpsecStack::ForgetEndpoint(VpnTunnelNetDevice* owner)
+{
+    NS_LOG_FUNCTION(this << owner);
+    for (auto& t : m_tunnels)
+    {
+        if (t == owner)
         {
-            vpn_sad_remove(m_core->sad, const_cast<vpn_sa*>(it->first));
-            it = m_owner.erase(it);
-        }
-        else
-        {
-            ++it;
+            t = nullptr;
         }
     }
+}
+
+uint16_t
+VpnIpsecStack::GetTunnelMtu(uint32_t tunnel, uint16_t wanMtu) const
+{
+    uint16_t mtu = 68;
+    vpn_router_tunnel_mtu(m_core->router, tunnel, wanMtu, &mtu);
+    return mtu;
+}
+
+uint32_t
+VpnIpsecStack::GetOutboundSpi(uint32_t tunnel) const
+{
+    vpn_router_tunnel_info ti;
+    if (vpn_router_tunnel_get(m_core->router, tunnel, &ti) != 0)
+    {
+        return 0;
+    }
+    return ti.out_sa.spi;
+}
+
+VpnIpsecStack::DropReason
+VpnIpsecStack::TunnelOutput(uint32_t tunnel, vpn_pkt* pkt, Ptr<const Packet> carrier)
+{
+    NS_LOG_FUNCTION(this << tunnel);
+    m_txCarrier = carrier;
+    m_inOutput = true;
+    vpn_router_drop res = vpn_router_tunnel_output(Router(), VpnNodeEngine::NowNs(), tunnel, pkt);
+    m_inOutput = false;
+    m_txCarrier = nullptr;
+    Reschedule();
+    return static_cast<DropReason>(res);
 }
 
 void
@@ -185,53 +305,55 @@ VpnIpsecStack::EnsureReceiver()
 void
 VpnIpsecStack::HandleEsp(Ptr<Socket> socket)
 {
+    NS_LOG_FUNCTION(this << socket);
     Ptr<Packet> packet;
     while ((packet = socket->Recv()))
     {
         uint32_t len = packet->GetSize();
         if (len > 65535)
         {
-            m_dropTrace("oversized packet", 0);
+            m_dropTrace(DROP_OVERSIZE, 0);
             continue;
         }
         packet->CopyData(m_rxBuf.data() + VPN_PKT_HEADROOM, len);
-        ProcessInbound(len, packet);
+        vpn_pkt pkt;
+        vpn_pkt_init(&pkt, m_rxBuf.data(), m_rxBuf.size(), VPN_PKT_HEADROOM);
+        pkt.len = len;
+        m_rxCarrier = packet;
+        vpn_router_ip_input(Router(), VpnNodeEngine::NowNs(), &pkt);
+        m_rxCarrier = nullptr;
     }
+    Reschedule();
 }
 
 void
-VpnIpsecStack::ProcessInbound(uint32_t len, Ptr<const Packet> carrier)
+VpnIpsecStack::ReceiveUdp(Ptr<Packet> payload,
+                          Ipv4Address src,
+                          uint16_t sport,
+                          Ipv4Address dst,
+                          uint16_t dport)
 {
+    NS_LOG_FUNCTION(this << src << sport << dst << dport);
+    uint32_t len = payload->GetSize();
+    if (len > 65535)
+    {
+        m_dropTrace(DROP_OVERSIZE, 0);
+        return;
+    }
+    payload->CopyData(m_rxBuf.data() + VPN_PKT_HEADROOM, len);
     vpn_pkt pkt;
-    vpn_esp_rx rx;
     vpn_pkt_init(&pkt, m_rxBuf.data(), m_rxBuf.size(), VPN_PKT_HEADROOM);
     pkt.len = len;
-    // Refused packets are counted, logged and reported by the core (drop
-    // callback above); nothing more to do for them here.
-    if (vpn_esp_decap(GetSad(), &pkt, VpnNodeEngine::NowNs(), &rx) != 0)
-    {
-        return;
-    }
-    Deliver(rx, vpn_pkt_data(&pkt), pkt.len, carrier);
-}
-
-void
-VpnIpsecStack::Deliver(const vpn_esp_rx& rx,
-                       const uint8_t* data,
-                       size_t len,
-                       Ptr<const Packet> carrier)
-{
-    if (rx.verdict != VPN_ESP_DELIVER)
-    {
-        return;
-    }
-    auto it = m_owner.find(rx.sa);
-    if (it == m_owner.end() || it->second == nullptr)
-    {
-        m_dropTrace("SA has no endpoint", vpn_sa_get_config(rx.sa)->spi);
-        return;
-    }
-    it->second->EspDelivered(data, len, rx.sa, carrier);
+    vpn_ikev2_endpoint local{};
+    vpn_ikev2_endpoint remote{};
+    vpn_addr_v4(&local.addr, dst.Get());
+    local.port = dport;
+    vpn_addr_v4(&remote.addr, src.Get());
+    remote.port = sport;
+    m_rxCarrier = payload;
+    vpn_router_udp_input(Router(), VpnNodeEngine::NowNs(), &local, &remote, &pkt);
+    m_rxCarrier = nullptr;
+    Reschedule();
 }
 
 void
@@ -241,33 +363,13 @@ VpnIpsecStack::ReceiveUdpEsp(Ptr<Packet> payload,
                              Ipv4Address dst,
                              uint16_t dport)
 {
-    uint32_t len = payload->GetSize();
-    if (len > 65535)
-    {
-        m_dropTrace("oversized packet", 0);
-        return;
-    }
-    payload->CopyData(m_rxBuf.data() + VPN_PKT_HEADROOM, len);
-    vpn_pkt pkt;
-    vpn_pkt_init(&pkt, m_rxBuf.data(), m_rxBuf.size(), VPN_PKT_HEADROOM);
-    pkt.len = len;
-    vpn_esp_outer outer{};
-    vpn_addr_v4(&outer.src, src.Get());
-    vpn_addr_v4(&outer.dst, dst.Get());
-    outer.udp = true;
-    outer.sport = sport;
-    outer.dport = dport;
-    vpn_esp_rx rx;
-    if (vpn_esp_decap_payload(GetSad(), &pkt, &outer, VpnNodeEngine::NowNs(), &rx) != 0)
-    {
-        return;
-    }
-    Deliver(rx, vpn_pkt_data(&pkt), pkt.len, payload);
+    ReceiveUdp(payload, src, sport, dst, dport);
 }
 
 bool
 VpnIpsecStack::SendIpPacket(const uint8_t* data, size_t len, Ptr<const Packet> tagsFrom)
 {
+    NS_LOG_FUNCTION(this << len);
     Ptr<Ipv4> ipv4 = m_node->GetObject<Ipv4>();
     NS_ABORT_MSG_IF(!ipv4, "VpnIpsecStack needs an IPv4 stack on the node");
     Ptr<Packet> packet = Create<Packet>(data, static_cast<uint32_t>(len));
@@ -278,26 +380,146 @@ VpnIpsecStack::SendIpPacket(const uint8_t* data, size_t len, Ptr<const Packet> t
     Ptr<Ipv4Route> route = ipv4->GetRoutingProtocol()->RouteOutput(packet, header, nullptr, err);
     if (!route)
     {
-        m_dropTrace("no route to tunnel destination", 0);
         return false;
     }
     ipv4->SendWithHeader(packet, header, route);
     return true;
 }
 
+uint32_t
+VpnIpsecStack::GetSaCount() const
+{
+    return static_cast<uint32_t>(vpn_router_sa_list(m_core->router, nullptr, 0));
+}
+
+uint64_t
+VpnIpsecStack::GetSaErrors() const
+{
+    std::vector<vpn_router_sa_ref> refs(GetSaCount());
+    vpn_router_sa_list(m_core->router, refs.data(), refs.size());
+    uint64_t errors = 0;
+    for (const auto& ref : refs)
+    {
+        vpn_sa_stats st;
+        if (vpn_router_sa_get(m_core->router, &ref, nullptr, &st))
+        {
+            errors += st.recv_errors + st.send_errors;
+        }
+    }
+    return errors;
+}
+
+// ---- the router's callbacks --------------------------------------------------------------
+
+void
+VpnIpsecStack::SendUdpThunk(void* user, const vpn_ikev2_dgram* d)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    if (!self->m_hooks.send.IsNull())
+    {
+        self->m_hooks.send(d);
+    }
+}
+
+bool
+VpnIpsecStack::SendEspThunk(void* user, const vpn_router_esp_out* o)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    return self->SendIpPacket(o->data, o->len, self->m_txCarrier);
+}
+
+bool
+VpnIpsecStack::DeliverThunk(void* user, uint32_t tunnel, const uint8_t* data, size_t len)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    if (tunnel >= self->m_tunnels.size() || !self->m_tunnels[tunnel])
+    {
+        return false;
+    }
+    self->m_tunnels[tunnel]->Deliver(data, len, self->m_rxCarrier);
+    return true;
+}
+
+void
+VpnIpsecStack::EventThunk(void* user, const vpn_router_event* ev)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    VpnTunnelNetDevice* dev =
+        ev->tunnel < self->m_tunnels.size() ? self->m_tunnels[ev->tunnel] : nullptr;
+    switch (ev->type)
+    {
+    case VPN_ROUTER_EV_SA_INSTALLED:
+        self->m_saAddedTrace(ev->sa_view);
+        [[fallthrough]]; // the tunnel's MTU may have changed
+    case VPN_ROUTER_EV_SA_REMOVED:
+        if (dev)
+        {
+            dev->NotifySaChanged();
+        }
+        break;
+    case VPN_ROUTER_EV_DROP:
+        NS_LOG_INFO("node " << (self->m_node ? self->m_node->GetId() : 0) << " drop spi 0x" << std::hex
+                            << ev->sa.spi << std::dec << ": " << vpn_router_drop_name(ev->drop));
+        self->m_dropTrace(static_cast<DropReason>(ev->drop), ev->sa.spi);
+        // Inbound drops of a tunnel are its own too; outbound ones the
+        // tunnel traces itself, with the packet.
+        if (dev && !self->m_inOutput)
+        {
+            dev->DropFromStack(self->m_rxCarrier, static_cast<DropReason>(ev->drop));
+        }
+        break;
+    default:
+        break;
+    }
+    if (!self->m_hooks.event.IsNull())
+    {
+        self->m_hooks.event(ev);
+    }
+}
+
+// ---- the one timer -------------------------------------------------------------------------
+
+void
+VpnIpsecStack::Reschedule()
+{
+    Simulator::Cancel(m_timer);
+    uint64_t next = vpn_router_next_deadline(m_core->router);
+    if (next == UINT64_MAX)
+    {
+        return;
+    }
+    uint64_t now = VpnNodeEngine::NowNs();
+    m_timer = Simulator::Schedule(NanoSeconds(next > now ? next - now : 0), &VpnIpsecStack::OnTimer, this);
+}
+
+void
+VpnIpsecStack::OnTimer()
+{
+    NS_LOG_FUNCTION(this);
+    vpn_router_timeout(m_core->router, VpnNodeEngine::NowNs());
+    Reschedule();
+}
+
 void
 VpnIpsecStack::DoDispose()
 {
+    NS_LOG_FUNCTION(this);
+    Simulator::Cancel(m_timer);
     if (m_espSocket)
     {
+        m_espSocket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
         m_espSocket->Close();
         m_espSocket = nullptr;
     }
-    m_owner.clear();
+    m_tunnels.clear();
+    m_hooks = Ikev2Hooks();
     if (m_core)
     {
-        vpn_sad_del(m_core->sad);
-        m_core->sad = nullptr;
+        // The C objects go now: no callback can reach a disposed node.
+        vpn_router_del(m_core->router);
+        m_core->router = nullptr;
+        vpn_conf_del(m_core->conf);
+        m_core->conf = nullptr;
     }
     m_node = nullptr;
     Object::DoDispose();

@@ -1,29 +1,37 @@
 /*
- * A node's IPsec data plane in ns-3: the SAD of the C core, ESP reception
- * (a raw IPv4 socket for protocol 50) and transmission of the finished
- * outer packets that the core builds, header included.
- *
- * Endpoints (tunnel interfaces, crypto devices) add SAs here and receive
- * what their inbound SAs decapsulate. The protocol work (ESP, replay
- * windows, selectors) all happens in the C core; this class moves bytes.
+ * A node's IPsec data plane in ns-3: the I/O adapter of the node's router
+ * core (model/core/router: IKEv2 engine, SAD, tunnels). It owns the C
+ * router, feeds it ESP from a raw IPv4 socket (protocol 50) and the UDP
+ * datagrams the IKE daemon's sockets receive, sends what it builds (whole
+ * outer IP packets), delivers decrypted packets to the tunnel devices and
+ * re-arms one timer at the router's next deadline. Every decision (what an
+ * engine event does to the SAD, rekey handover and grace, lifetimes, DPD
+ * activity, port 4500 demultiplexing, MTUs) is the core's.
  */
 #ifndef VPN_IPSEC_STACK_H
 #define VPN_IPSEC_STACK_H
 
+#include "ns3/callback.h"
+#include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/nstime.h"
 #include "ns3/object.h"
 #include "ns3/ptr.h"
 #include "ns3/traced-callback.h"
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
-struct vpn_sad;
+struct vpn_router;
+struct vpn_router_event;
+struct vpn_router_esp_out;
 struct vpn_sa;
 struct vpn_sa_config;
-struct vpn_esp_rx;
+struct vpn_pkt;
+struct vpn_conf;
+struct vpn_drbg;
+struct vpn_ikev2_dgram;
 
 namespace ns3
 {
@@ -31,34 +39,42 @@ namespace ns3
 class Node;
 class Packet;
 class Socket;
+class VpnTunnelNetDevice;
 
 /**
  * \ingroup vpn
- * Something that owns SAs and takes the packets they decapsulate.
- */
-class VpnEspEndpoint
-{
-  public:
-    virtual ~VpnEspEndpoint() = default;
-    /**
-     * A packet that an inbound SA of this endpoint decapsulated: the inner
-     * IP packet (tunnel modes) or the restored packet (transport mode).
-     * The bytes are valid during the call only; \p carrier is the packet
-     * as received (for its simulation tags).
-     */
-    virtual void EspDelivered(const uint8_t* data,
-                              size_t len,
-                              const struct vpn_sa* sa,
-                              Ptr<const Packet> carrier) = 0;
-};
-
-/**
- * \ingroup vpn
- * \brief The node's SAD, ESP receive path and raw IP send path.
+ * \brief The node's VPN router core, its ESP receive path and raw IP send path.
  */
 class VpnIpsecStack : public Object
 {
   public:
+    /** Why a packet was dropped: the core's vpn_router_drop, value for value. */
+    enum DropReason
+    {
+        DROP_NONE = 0,
+        DROP_ARGS,
+        DROP_NOT_IP,
+        DROP_OVERSIZE,
+        DROP_NO_SA,
+        DROP_GRE,
+        DROP_ENCAP,
+        DROP_SEND,
+        DROP_UDP_SHORT,
+        DROP_UDP_PORT,
+        DROP_ESP_MALFORMED,
+        DROP_ESP_NO_SA,
+        DROP_ESP_REPLAY,
+        DROP_ESP_AUTH,
+        DROP_ESP_POLICY,
+        DROP_ESP_EXPIRED,
+        DROP_ESP_OTHER,
+        DROP_NO_TUNNEL,
+        DROP_DELIVER,
+    };
+
+    /** The reason in words ("tunnel: no IPsec SA"). */
+    static std::string GetDropReasonName(DropReason reason);
+
     static TypeId GetTypeId();
 
     VpnIpsecStack();
@@ -67,21 +83,56 @@ class VpnIpsecStack : public Object
     /** The node's stack, created and aggregated on first use. */
     static Ptr<VpnIpsecStack> GetOrCreate(Ptr<Node> node);
 
-    /** The SAD (created on first use, with an RNG forked from the node's). */
-    struct vpn_sad* GetSad();
+    /** What the IKEv2 daemon gives the router and takes from it. */
+    struct Ikev2Hooks
+    {
+        Callback<void, const struct vpn_ikev2_dgram*> send;   //!< a datagram for its sockets
+        Callback<void, const struct vpn_router_event*> event; //!< engine events, initiations
+        Time onDemandHoldDown;                                //!< least time between on-demand initiations
+    };
 
     /**
-     * Adds an SA to the SAD. Packets its inbound side decapsulates go to
-     * \p owner (which must call ForgetEndpoint before it goes away).
-     * Returns 0 or a VPN_ERR_* code; \p out (optional) receives the SA.
+     * Gives the router an IKEv2 engine with this IOS configuration (parsed
+     * and kept here). Must come before the router is used otherwise: a node
+     * is keyed by IKE or by hand, not both. Returns "" or the error.
      */
-    int AddSa(const struct vpn_sa_config& cfg, VpnEspEndpoint* owner, struct vpn_sa** out);
+    std::string EnableIkev2(const std::string& iosConfig, const Ikev2Hooks& hooks);
 
-    /** Removes an SA (its keys are wiped). Returns 0 or a VPN_ERR_* code. */
-    int RemoveSa(struct vpn_sa* sa);
+    /**
+     * Registers a tunnel device with the router (once; later calls return
+     * its id): protected by ipsecProfile (IKE; empty for manual keys),
+     * initiating IKE if initiate (already at start if atStart). Aborts on
+     * a configuration error, naming the interface.
+     */
+    uint32_t AddTunnel(VpnTunnelNetDevice* dev,
+                       const std::string& ipsecProfile,
+                       bool initiate,
+                       bool atStart);
 
-    /** Removes every SA owned by \p owner. */
-    void ForgetEndpoint(VpnEspEndpoint* owner);
+    /** Starts initiating tunnels (vpn_router_start). */
+    void Start();
+
+    /**
+     * Adds an SA by hand for a tunnel (its outbound SA, or an inbound one
+     * delivering into it). Returns 0 or a VPN_ERR_* code; \p spi
+     * (optional) receives the SPI, the SA's handle with its direction.
+     */
+    int AddSa(const struct vpn_sa_config& cfg, VpnTunnelNetDevice* owner, uint32_t* spi);
+
+    /** Removes an SA by SPI and direction (VPN_SA_IN / VPN_SA_OUT). */
+    int RemoveSa(uint32_t spi, unsigned dir);
+
+    /** A tunnel device goes away: nothing is delivered to it any more. */
+    void ForgetEndpoint(VpnTunnelNetDevice* owner);
+
+    /** An inner packet into a tunnel; pkt is the core's buffer view. */
+    DropReason TunnelOutput(uint32_t tunnel, struct vpn_pkt* pkt, Ptr<const Packet> carrier);
+
+    /** The tunnel's MTU over a WAN of wanMtu bytes (the core's derivation). */
+    uint16_t GetTunnelMtu(uint32_t tunnel, uint16_t wanMtu) const;
+
+    /** SPI of the tunnel's outbound SA, 0 if none. */
+    uint32_t GetOutboundSpi(uint32_t tunnel) const;
 
     /**
      * Sends a complete IPv4 packet built by the core (header included),
@@ -90,40 +141,63 @@ class VpnIpsecStack : public Object
     bool SendIpPacket(const uint8_t* data, size_t len, Ptr<const Packet> tagsFrom = nullptr);
 
     /**
-     * ESP that arrived UDP-encapsulated (RFC 3948) on a socket of the
-     * driver's: \p payload starts at the ESP header.
+     * A UDP datagram the IKE daemon's sockets received (ports 500, 4500):
+     * the router tells IKE, ESP in UDP and keepalives apart.
      */
+    void ReceiveUdp(Ptr<Packet> payload,
+                    Ipv4Address src,
+                    uint16_t sport,
+                    Ipv4Address dst,
+                    uint16_t dport);
+
+    /** As ReceiveUdp (the name of the ESP-in-UDP entry of old). */
     void ReceiveUdpEsp(Ptr<Packet> payload,
                        Ipv4Address src,
                        uint16_t sport,
                        Ipv4Address dst,
                        uint16_t dport);
 
-    /** Signature of the SaAdded trace source. */
+    /** The router (nullptr until first used); for show views and tests. */
+    const struct vpn_router* GetRouter() const;
+
+    /** SAs held and the errors counted on them (send + receive). */
+    uint32_t GetSaCount() const;
+    uint64_t GetSaErrors() const;
+
+    /** Signature of the SaAdded trace source (the SA during the call only). */
     typedef void (*SaTracedCallback)(const struct vpn_sa* sa);
     /** Signature of the Drop trace source: reason, SPI (0 if none). */
-    typedef void (*DropTracedCallback)(const std::string& reason, uint32_t spi);
+    typedef void (*DropTracedCallback)(DropReason reason, uint32_t spi);
 
   protected:
     void DoDispose() override;
     void NotifyNewAggregate() override;
 
   private:
+    struct vpn_router* Router();
+    void CreateRouter(const struct vpn_conf* conf);
     void EnsureReceiver();
     void HandleEsp(Ptr<Socket> socket);
-    void ProcessInbound(uint32_t len, Ptr<const Packet> carrier);
-    void Deliver(const struct vpn_esp_rx& rx, const uint8_t* data, size_t len, Ptr<const Packet> carrier);
-    static void DropThunk(void* user, const struct vpn_sa* sa, uint32_t spi, const char* reason,
-                          int err);
+    void Reschedule();
+    void OnTimer();
+    static void SendUdpThunk(void* user, const struct vpn_ikev2_dgram* d);
+    static bool SendEspThunk(void* user, const struct vpn_router_esp_out* o);
+    static bool DeliverThunk(void* user, uint32_t tunnel, const uint8_t* data, size_t len);
+    static void EventThunk(void* user, const struct vpn_router_event* ev);
 
     Ptr<Node> m_node;
     struct Core;
     Core* m_core;
     Ptr<Socket> m_espSocket;
-    std::map<const struct vpn_sa*, VpnEspEndpoint*> m_owner;
+    EventId m_timer;
+    std::vector<VpnTunnelNetDevice*> m_tunnels; //!< by router tunnel id
+    Ikev2Hooks m_hooks;
+    Ptr<const Packet> m_txCarrier; //!< the inner packet being sent (for its tags)
+    Ptr<const Packet> m_rxCarrier; //!< the packet being received
+    bool m_inOutput;               //!< drops now are the tunnel's to trace
     std::vector<uint8_t> m_rxBuf;
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
-    TracedCallback<const std::string&, uint32_t> m_dropTrace;
+    TracedCallback<DropReason, uint32_t> m_dropTrace;
 };
 
 } // namespace ns3

@@ -19,12 +19,8 @@
 
 extern "C" {
 #include "common/addr.h"
-#include "common/vpn-err.h"
-#include "gre/gre.h"
-#include "ipsec/esp.h"
 #include "ipsec/pkt.h"
-#include "ipsec/sa.h"
-#include "crypto/crypto-ids.h"
+#include "router/router.h"
 }
 
 #include <algorithm>
@@ -38,14 +34,7 @@ NS_OBJECT_ENSURE_REGISTERED(VpnTunnelNetDevice);
 namespace
 {
 const uint16_t kIpv4 = 0x0800;
-
-vpn_addr
-ToCore(Ipv4Address a)
-{
-    vpn_addr out;
-    vpn_addr_v4(&out, a.Get());
-    return out;
-}
+const uint32_t kDetached = UINT32_MAX;
 } // namespace
 
 TypeId
@@ -124,43 +113,24 @@ VpnTunnelNetDevice::VpnTunnelNetDevice()
       m_derivedMtu(0),
       m_address(Mac48Address::Allocate()),
       m_mode(GRE_IPSEC),
-      m_hasKey(false),
       m_key(0),
-      m_gre(nullptr),
-      m_outSa(nullptr),
+      m_tunnelId(kDetached),
       m_txBuf(VPN_PKT_HEADROOM + 65535 + VPN_PKT_TAILROOM),
       m_encrypted(0),
       m_decrypted(0),
       m_dropped(0)
 {
+    NS_LOG_FUNCTION(this);
 }
 
 VpnTunnelNetDevice::~VpnTunnelNetDevice()
 {
-    vpn_gre_tunnel_del(m_gre);
 }
 
 void
 VpnTunnelNetDevice::DoInitialize()
 {
     NetDevice::DoInitialize();
-}
-
-void
-VpnTunnelNetDevice::EnsureGre()
-{
-    if (m_gre)
-    {
-        return;
-    }
-    vpn_gre_tunnel_config cfg{};
-    cfg.local = ToCore(m_source);
-    cfg.remote = ToCore(m_destination);
-    cfg.has_key = m_key != 0;
-    cfg.key = m_key;
-    cfg.tos = VPN_GRE_TOS_COPY;
-    int rc = vpn_gre_tunnel_new(&m_gre, &cfg);
-    NS_ABORT_MSG_IF(rc != 0, m_name << ": GRE tunnel setup failed: " << vpn_strerror(rc));
 }
 
 void
@@ -174,27 +144,42 @@ VpnTunnelNetDevice::DoDispose()
             stack->ForgetEndpoint(this);
         }
     }
-    m_outSa = nullptr;
-    vpn_gre_tunnel_del(m_gre);
-    m_gre = nullptr;
+    m_tunnelId = kDetached;
     m_node = nullptr;
+    m_noSaCallback.Nullify();
     m_rxCallback.Nullify();
     m_promiscCallback.Nullify();
     NetDevice::DoDispose();
 }
 
-void
-VpnTunnelNetDevice::SetOutboundSa(vpn_sa* sa)
+uint32_t
+VpnTunnelNetDevice::AttachToStack(const std::string& ipsecProfile, bool initiate, bool initiateAtStart)
 {
-    m_outSa = sa;
-    m_derivedMtu = 0; // NAT-T or another transform may have been negotiated
+    NS_LOG_FUNCTION(this << ipsecProfile << initiate << initiateAtStart);
+    if (m_tunnelId == kDetached)
+    {
+        NS_ABORT_MSG_IF(!m_node, m_name << ": add the tunnel to a node first");
+        m_tunnelId = VpnIpsecStack::GetOrCreate(m_node)->AddTunnel(this, ipsecProfile, initiate,
+                                                                   initiateAtStart);
+        m_derivedMtu = 0;
+    }
+    return m_tunnelId;
+}
+
+uint32_t
+VpnTunnelNetDevice::GetOutboundSpi() const
+{
+    if (m_tunnelId == kDetached || !m_node)
+    {
+        return 0;
+    }
+    return VpnIpsecStack::GetOrCreate(m_node)->GetOutboundSpi(m_tunnelId);
 }
 
 void
-VpnTunnelNetDevice::AddConfiguredEsp(const vpn_esp_shape& shape)
+VpnTunnelNetDevice::NotifySaChanged()
 {
-    m_configuredEsp.push_back(shape);
-    m_derivedMtu = 0;
+    m_derivedMtu = 0; // NAT-T or another transform may have been negotiated
 }
 
 uint16_t
@@ -229,55 +214,32 @@ VpnTunnelNetDevice::GetWanMtu() const
     return dev->GetMtu();
 }
 
-// The WAN MTU less the overhead, computed by the core (vpn_esp_tunnel_mtu):
-// of the outbound SA as negotiated, else the worst of the configured
-// transforms, else of a conservative guess (AES-CBC, HMAC-SHA-512, NAT-T).
+// The WAN MTU less the overhead, as the router core derives it: of the
+// outbound SA, else of the transform sets allowed, else of its guess.
 uint16_t
 VpnTunnelNetDevice::DeriveMtu() const
 {
-    std::vector<vpn_esp_shape> shapes = m_configuredEsp;
-    vpn_esp_shape s{};
-    if (m_outSa && vpn_esp_shape_of(m_outSa, &s) == 0)
-    {
-        shapes = {s};
-    }
-    if (shapes.empty())
-    {
-        s.encr_id = VPN_ENCR_AES_CBC;
-        s.encr_key_bits = 256;
-        s.integ_id = VPN_AUTH_HMAC_SHA2_512_256;
-        s.mode = VPN_ESP_TUNNEL;
-        s.udp_encap = true;
-        shapes = {s};
-    }
-    vpn_gre_hdr gre{};
-    gre.has_key = m_key != 0;
-    size_t greLen = m_mode == GRE_IPSEC ? vpn_gre_hdr_len(&gre) : 0;
     uint16_t wan = GetWanMtu();
-    size_t best = 65535;
-    for (vpn_esp_shape& sh : shapes)
+    if (m_tunnelId != kDetached && m_node)
     {
-        sh.outer_family = VPN_AF_INET;
-        size_t mtu = 0;
-        if (vpn_esp_tunnel_mtu(&sh, wan, greLen, &mtu) != 0)
-        {
-            mtu = 68; // a WAN too small for ESP: IPv4's minimum
-        }
-        best = std::min(best, mtu);
+        return VpnIpsecStack::GetOrCreate(m_node)->GetTunnelMtu(m_tunnelId, wan);
     }
-    return static_cast<uint16_t>(std::max<size_t>(best, 68));
-}
-
-vpn_sa*
-VpnTunnelNetDevice::GetOutboundSa() const
-{
-    return m_outSa;
+    uint16_t mtu = 68;
+    vpn_router_mtu_guess(m_mode == VTI ? VPN_ROUTER_TUNNEL_VTI : VPN_ROUTER_TUNNEL_GRE_IPSEC, m_key != 0,
+                         VPN_AF_INET, wan, &mtu);
+    return mtu;
 }
 
 VpnTunnelNetDevice::Mode
 VpnTunnelNetDevice::GetMode() const
 {
     return m_mode;
+}
+
+uint32_t
+VpnTunnelNetDevice::GetTunnelKey() const
+{
+    return m_key;
 }
 
 Ipv4Address
@@ -317,11 +279,17 @@ VpnTunnelNetDevice::GetPacketsDropped() const
 }
 
 void
-VpnTunnelNetDevice::Drop(Ptr<const Packet> packet, const std::string& reason)
+VpnTunnelNetDevice::Drop(Ptr<const Packet> packet, VpnIpsecStack::DropReason reason)
 {
     m_dropped++;
-    NS_LOG_INFO(m_name << " drop: " << reason);
+    NS_LOG_INFO(m_name << " drop: " << VpnIpsecStack::GetDropReasonName(reason));
     m_dropTrace(packet, reason);
+}
+
+void
+VpnTunnelNetDevice::DropFromStack(Ptr<const Packet> carrier, VpnIpsecStack::DropReason reason)
+{
+    Drop(carrier, reason);
 }
 
 void
@@ -333,53 +301,40 @@ VpnTunnelNetDevice::SetNoSaCallback(Callback<void> cb)
 bool
 VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
 {
-    (void)dest;
+    NS_LOG_FUNCTION(this << packet << dest << protocolNumber);
     if (protocolNumber != kIpv4)
     {
-        Drop(packet, "not IPv4");
+        Drop(packet, VpnIpsecStack::DROP_NOT_IP);
         return false;
     }
     uint32_t len = packet->GetSize();
     if (len > m_txBuf.size() - VPN_PKT_HEADROOM - VPN_PKT_TAILROOM)
     {
-        Drop(packet, "oversized packet");
+        Drop(packet, VpnIpsecStack::DROP_OVERSIZE);
         return false;
     }
     m_snifferTrace(packet);
-    // A protected tunnel without an SA drops: nothing leaves in clear.
-    if (!m_outSa)
+    if (m_tunnelId == kDetached)
     {
-        Drop(packet, "no IPsec SA");
-        if (!m_noSaCallback.IsNull())
-        {
-            m_noSaCallback();
-        }
+        // Not yet protected (keys by hand, or IKE from the daemon's start):
+        // nothing leaves in clear.
+        Drop(packet, VpnIpsecStack::DROP_NO_SA);
         return false;
     }
+    uint32_t id = m_tunnelId;
     vpn_pkt pkt;
     vpn_pkt_init(&pkt, m_txBuf.data(), m_txBuf.size(), VPN_PKT_HEADROOM);
     packet->CopyData(vpn_pkt_put(&pkt, len), len);
-    int rc = 0;
-    if (m_mode == GRE_IPSEC)
+    // GRE, ESP, NAT-T, the choice of SA, on-demand IKE: the router's.
+    VpnIpsecStack::DropReason why = VpnIpsecStack::GetOrCreate(m_node)->TunnelOutput(id, &pkt, packet);
+    if (why != VpnIpsecStack::DROP_NONE)
     {
-        EnsureGre();
-        rc = vpn_gre_tunnel_encap(m_gre, nullptr, &pkt, kIpv4);
-        if (rc != 0)
+        // A protected tunnel without an SA drops: nothing leaves in clear.
+        Drop(packet, why);
+        if (why == VpnIpsecStack::DROP_NO_SA && !m_noSaCallback.IsNull())
         {
-            Drop(packet, std::string("GRE: ") + vpn_strerror(rc));
-            return false;
+            m_noSaCallback();
         }
-    }
-    rc = vpn_esp_encap(m_outSa, &pkt, VpnNodeEngine::NowNs());
-    if (rc != 0)
-    {
-        Drop(packet, std::string("ESP: ") + vpn_strerror(rc));
-        return false;
-    }
-    Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(m_node);
-    if (!stack->SendIpPacket(vpn_pkt_data(&pkt), pkt.len, packet))
-    {
-        Drop(packet, "no route to tunnel destination");
         return false;
     }
     m_encrypted++;
@@ -388,29 +343,10 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
 }
 
 void
-VpnTunnelNetDevice::EspDelivered(const uint8_t* data,
-                                 size_t len,
-                                 const vpn_sa* sa,
-                                 Ptr<const Packet> carrier)
+VpnTunnelNetDevice::Deliver(const uint8_t* data, size_t len, Ptr<const Packet> carrier)
 {
-    (void)sa;
-    vpn_pkt pkt;
-    vpn_pkt_init(&pkt, m_txBuf.data(), m_txBuf.size(), VPN_PKT_HEADROOM);
-    std::copy(data, data + len, vpn_pkt_put(&pkt, len));
-    if (m_mode == GRE_IPSEC)
-    {
-        // ESP transport mode restored the GRE packet; take the tunnel off.
-        EnsureGre();
-        vpn_gre_rx rx;
-        int rc = vpn_gre_tunnel_decap(m_gre, &pkt, &rx);
-        if (rc != 0 || rx.proto != kIpv4)
-        {
-            Drop(Create<Packet>(data, static_cast<uint32_t>(len)),
-                 rc != 0 ? std::string("GRE: ") + vpn_strerror(rc) : "GRE payload not IPv4");
-            return;
-        }
-    }
-    Ptr<Packet> inner = Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
+    NS_LOG_FUNCTION(this << len);
+    Ptr<Packet> inner = Create<Packet>(data, static_cast<uint32_t>(len));
     VpnCopyTags(carrier, inner);
     m_decrypted++;
     m_snifferTrace(inner);

@@ -9,8 +9,8 @@
  * Without an outbound SA a protected tunnel drops what it is given: traffic
  * is never sent in clear.
  *
- * All encapsulation is done by the C core (model/core/gre, model/core/ipsec);
- * the device moves bytes between ns-3 and it.
+ * All encapsulation is done by the node's router core (model/core/router,
+ * reached through VpnIpsecStack); the device moves bytes between ns-3 and it.
  */
 #ifndef VPN_TUNNEL_NET_DEVICE_H
 #define VPN_TUNNEL_NET_DEVICE_H
@@ -26,9 +26,6 @@
 #include <string>
 #include <vector>
 
-struct vpn_gre_tunnel;
-struct vpn_sa;
-struct vpn_esp_shape;
 
 namespace ns3
 {
@@ -37,7 +34,7 @@ namespace ns3
  * \ingroup vpn
  * \brief A point-to-point tunnel interface protected by IPsec.
  */
-class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
+class VpnTunnelNetDevice : public NetDevice
 {
   public:
     /** Encapsulation, as `tunnel mode` names it. */
@@ -51,15 +48,17 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     VpnTunnelNetDevice();
     ~VpnTunnelNetDevice() override;
 
-    /** The outbound SA to protect with (nullptr: drop everything). */
-    void SetOutboundSa(struct vpn_sa* sa);
-    struct vpn_sa* GetOutboundSa() const;
-
     /**
-     * A transform the tunnel may be protected with (from its ipsec profile):
-     * until an SA is installed, the derived MTU is the smallest these allow.
+     * Registers the tunnel with the node's router (VpnIpsecStack) and
+     * returns its id there: protected by ipsecProfile through IKE, or (an
+     * empty profile) keyed by hand. Later calls return the same id.
      */
-    void AddConfiguredEsp(const struct vpn_esp_shape& shape);
+    uint32_t AttachToStack(const std::string& ipsecProfile = "",
+                           bool initiate = false,
+                           bool initiateAtStart = false);
+
+    /** SPI of the outbound SA protecting the tunnel now, 0 if none. */
+    uint32_t GetOutboundSpi() const;
 
     /**
      * The MTU of the WAN the tunnel's packets leave by: attribute WanMtu, or
@@ -69,6 +68,8 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     uint16_t GetWanMtu() const;
 
     Mode GetMode() const;
+    /** GRE key (RFC 2890), 0: none. */
+    uint32_t GetTunnelKey() const;
     Ipv4Address GetTunnelSource() const;
     Ipv4Address GetTunnelDestination() const;
     /** IOS-style name, e.g. "Tunnel0". */
@@ -79,11 +80,18 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     uint64_t GetPacketsDecrypted() const;
     uint64_t GetPacketsDropped() const;
 
-    // VpnEspEndpoint
-    void EspDelivered(const uint8_t* data,
-                      size_t len,
-                      const struct vpn_sa* sa,
-                      Ptr<const Packet> carrier) override;
+    /**
+     * A packet an inbound SA of this tunnel decapsulated (the router took
+     * GRE off too): the inner IP packet, valid during the call; \p carrier
+     * is the packet as received (for its simulation tags).
+     */
+    void Deliver(const uint8_t* data, size_t len, Ptr<const Packet> carrier);
+
+    /** The router dropped an inbound packet of this tunnel. */
+    void DropFromStack(Ptr<const Packet> carrier, VpnIpsecStack::DropReason reason);
+
+    /** An SA of the tunnel came or went: its derived MTU may change. */
+    void NotifySaChanged();
 
     // NetDevice
     void SetIfIndex(const uint32_t index) override;
@@ -114,8 +122,8 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     void SetPromiscReceiveCallback(NetDevice::PromiscReceiveCallback cb) override;
     bool SupportsSendFrom() const override;
 
-    /** Signature of the Drop trace: reason. */
-    typedef void (*DropTracedCallback)(Ptr<const Packet> packet, const std::string& reason);
+    /** Signature of the Drop trace: the packet, why (the router's reason). */
+    typedef void (*DropTracedCallback)(Ptr<const Packet> packet, VpnIpsecStack::DropReason reason);
 
     /**
      * Called (after the drop is traced) whenever a packet is dropped because
@@ -129,8 +137,7 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     void DoInitialize() override;
 
   private:
-    void Drop(Ptr<const Packet> packet, const std::string& reason);
-    void EnsureGre();
+    void Drop(Ptr<const Packet> packet, VpnIpsecStack::DropReason reason);
     uint16_t DeriveMtu() const;
 
     Ptr<Node> m_node;
@@ -138,16 +145,13 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     uint16_t m_mtu;                  //!< `ip mtu`; 0: derived
     uint16_t m_wanMtu;               //!< 0: found by routing
     mutable uint16_t m_derivedMtu;   //!< cache of DeriveMtu; 0: stale
-    std::vector<struct vpn_esp_shape> m_configuredEsp;
     Mac48Address m_address;
     Mode m_mode;
     std::string m_name;
     Ipv4Address m_source;
     Ipv4Address m_destination;
-    bool m_hasKey;
     uint32_t m_key;
-    struct vpn_gre_tunnel* m_gre;
-    struct vpn_sa* m_outSa;
+    uint32_t m_tunnelId; //!< in the node's router; UINT32_MAX until attached
     std::vector<uint8_t> m_txBuf;
     NetDevice::ReceiveCallback m_rxCallback;
     Callback<void> m_noSaCallback;
@@ -159,7 +163,7 @@ class VpnTunnelNetDevice : public NetDevice, public VpnEspEndpoint
     TracedCallback<Ptr<const Packet>> m_snifferTrace;        //!< inner packets, both ways (pcap)
     TracedCallback<Ptr<const Packet>> m_encryptedTrace;      //!< inner packet, sent protected
     TracedCallback<Ptr<const Packet>> m_decryptedTrace;      //!< inner packet, received protected
-    TracedCallback<Ptr<const Packet>, const std::string&> m_dropTrace;
+    TracedCallback<Ptr<const Packet>, VpnIpsecStack::DropReason> m_dropTrace;
 };
 
 } // namespace ns3

@@ -211,7 +211,7 @@ Inner(FlexRun* r, Ptr<const Packet> p)
 }
 
 void
-TunnelDrop(FlexRun* r, Ptr<const Packet>, const std::string&)
+TunnelDrop(FlexRun* r, Ptr<const Packet>, VpnIpsecStack::DropReason)
 {
     r->tunnelDrops++;
 }

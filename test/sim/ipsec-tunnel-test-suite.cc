@@ -63,10 +63,10 @@ EchoRx(TunnelRun* r, Ptr<const Packet>)
 }
 
 void
-TunnelDrop(TunnelRun* r, Ptr<const Packet>, const std::string& reason)
+TunnelDrop(TunnelRun* r, Ptr<const Packet>, VpnIpsecStack::DropReason reason)
 {
     r->drops++;
-    r->lastDrop = reason;
+    r->lastDrop = VpnIpsecStack::GetDropReasonName(reason);
 }
 
 Ptr<VpnTunnelNetDevice>
@@ -196,7 +196,7 @@ class IpsecTunnelNoSaTestCase : public TestCase
         NS_TEST_EXPECT_MSG_EQ(r.echoed, 0, "nothing delivered");
         NS_TEST_EXPECT_MSG_EQ(r.wanPackets, 0, "nothing on the WAN at all");
         NS_TEST_EXPECT_MSG_EQ(r.drops, 20, "every request dropped at the tunnel");
-        NS_TEST_EXPECT_MSG_EQ(r.lastDrop, "no IPsec SA", "drop reason");
+        NS_TEST_EXPECT_MSG_EQ(r.lastDrop, "tunnel: no IPsec SA", "drop reason");
     }
 };
 

@@ -1,0 +1,1251 @@
+/*
+ * The node's VPN router (router.h): engine events to SAD changes, tunnel
+ * encapsulation, demultiplexing, lifetimes and DPD activity, one deadline.
+ */
+#include "router/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "crypto/crypto-ids.h"
+#include "gre/gre.h"
+#include "ikev2/ikev2-esp.h"
+#include "ipsec/ip.h"
+#include "ipsec/natt.h"
+#include "show/show-ikev2.h"
+
+#define RT_PENDING_MAX 32
+#define RT_SHAPES_MAX 6
+/* Ids of manual SAs' records: apart from the engine's child ids. */
+#define RT_MANUAL_ID_BASE 0x80000000u
+
+typedef struct rt_tunnel {
+    char name[VPN_CONF_NAME_MAX];
+    char ipsec_profile[VPN_CONF_NAME_MAX];
+    vpn_router_tunnel_mode mode;
+    vpn_addr src, dst;
+    bool has_key;
+    uint32_t key;
+    bool initiate, initiate_at_start;
+    vpn_gre_tunnel *gre;
+    uint32_t out_child;       /* the record whose outbound SA carries traffic; 0: none */
+    bool ever_initiated;
+    uint64_t last_initiate;
+    bool initiate_pending;    /* on-demand: initiate at the next timeout */
+    vpn_esp_shape shape[RT_SHAPES_MAX]; /* the transform sets its profile allows */
+    size_t n_shape;
+    uint64_t encrypted, decrypted, dropped;
+} rt_tunnel;
+
+/* One CHILD_SA pair (or one manual SA) as installed in the SAD. */
+typedef struct rt_child {
+    uint32_t id;
+    uint32_t tunnel;
+    vpn_sa *in, *out;         /* owned by the SAD; only this table refers to them */
+    bool initiator;           /* we initiated the exchange that made it */
+    uint32_t replaces;        /* rekey we answered: the pair still sending until deleted */
+    bool superseded;          /* a rekey made a successor: do not ask for another */
+    bool dying;               /* CHILD_DOWN(REKEYED): inbound kept until remove_at */
+    uint64_t remove_at;
+} rt_child;
+
+typedef struct rt_pending {
+    uint32_t child_id;
+    vpn_sa_event ev;
+} rt_pending;
+
+struct vpn_router {
+    vpn_router_params p;
+    char name[VPN_CONF_NAME_MAX];
+    vpn_ikev2_ctx *ike;
+    vpn_sad *sad;
+    rt_tunnel tun[VPN_ROUTER_TUNNELS_MAX];
+    size_t n_tun;
+    rt_child *child;
+    size_t n_child, cap_child;
+    uint32_t next_manual;
+    rt_pending pending[RT_PENDING_MAX];
+    size_t n_pending;
+    vpn_router_stats st;
+    uint64_t now;             /* of the verb running, for callbacks that need it */
+};
+
+static const char *const drop_names[VPN_ROUTER_DROP_COUNT] = {
+    [VPN_ROUTER_DROP_NONE] = "none",
+    [VPN_ROUTER_DROP_ARGS] = "bad arguments",
+    [VPN_ROUTER_DROP_NOT_IP] = "tunnel: not an IP packet",
+    [VPN_ROUTER_DROP_OVERSIZE] = "oversized packet",
+    [VPN_ROUTER_DROP_NO_SA] = "tunnel: no IPsec SA",
+    [VPN_ROUTER_DROP_GRE] = "gre: refused",
+    [VPN_ROUTER_DROP_ENCAP] = "esp: encapsulation refused",
+    [VPN_ROUTER_DROP_SEND] = "net: send failed",
+    [VPN_ROUTER_DROP_UDP_SHORT] = "net: UDP 4500 datagram too short",
+    [VPN_ROUTER_DROP_UDP_PORT] = "net: UDP port not served",
+    [VPN_ROUTER_DROP_ESP_MALFORMED] = "esp: malformed",
+    [VPN_ROUTER_DROP_ESP_NO_SA] = "esp: unknown SPI",
+    [VPN_ROUTER_DROP_ESP_REPLAY] = "esp: replayed or too old",
+    [VPN_ROUTER_DROP_ESP_AUTH] = "esp: integrity check failed",
+    [VPN_ROUTER_DROP_ESP_POLICY] = "esp: inner packet outside the selectors",
+    [VPN_ROUTER_DROP_ESP_EXPIRED] = "esp: SA expired",
+    [VPN_ROUTER_DROP_ESP_OTHER] = "esp: other error",
+    [VPN_ROUTER_DROP_NO_TUNNEL] = "esp: SA of no tunnel",
+    [VPN_ROUTER_DROP_DELIVER] = "tunnel: delivery failed",
+};
+
+const char *vpn_router_drop_name(vpn_router_drop d)
+{
+    return (unsigned)d < VPN_ROUTER_DROP_COUNT ? drop_names[d] : "?";
+}
+
+#define RT_LOG(r, lvl, ...) vpn_log_emit(&(r)->p.log, (lvl), (r)->name, __VA_ARGS__)
+
+static void emit(vpn_router *r, const vpn_router_event *ev)
+{
+    if (r->p.event)
+        r->p.event(r->p.user, ev);
+}
+
+static vpn_router_drop drop(vpn_router *r, vpn_router_drop why, uint32_t tunnel, uint32_t spi)
+{
+    vpn_router_event ev;
+
+    r->st.drops[why]++;
+    if (tunnel < r->n_tun)
+        r->tun[tunnel].dropped++;
+    RT_LOG(r, VPN_LOG_DEBUG, "drop%s%s: %s", tunnel < r->n_tun ? " on " : "",
+           tunnel < r->n_tun ? r->tun[tunnel].name : "", vpn_router_drop_name(why));
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_DROP;
+    ev.tunnel = tunnel < r->n_tun ? tunnel : VPN_ROUTER_NO_TUNNEL;
+    ev.drop = why;
+    ev.sa.spi = spi;
+    emit(r, &ev);
+    return why;
+}
+
+/* ---- the child table ------------------------------------------------------------------ */
+
+static rt_child *child_find(const vpn_router *r, uint32_t id)
+{
+    for (size_t i = 0; id != 0 && i < r->n_child; i++)
+        if (r->child[i].id == id)
+            return &r->child[i];
+    return NULL;
+}
+
+static rt_child *child_new(vpn_router *r, uint32_t id, uint32_t tunnel)
+{
+    rt_child *c;
+
+    if (r->n_child == r->cap_child) {
+        size_t cap = r->cap_child ? r->cap_child * 2 : 8;
+        rt_child *n = realloc(r->child, cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        r->child = n;
+        r->cap_child = cap;
+    }
+    c = &r->child[r->n_child++];
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    c->tunnel = tunnel;
+    return c;
+}
+
+static vpn_router_sa_ref ref_of(const vpn_sa *sa, unsigned dir)
+{
+    vpn_router_sa_ref ref = {0, dir};
+    if (sa)
+        ref.spi = vpn_sa_get_config(sa)->spi;
+    return ref;
+}
+
+static void sa_removed(vpn_router *r, const rt_child *c, vpn_sa *sa, unsigned dir)
+{
+    vpn_router_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_SA_REMOVED;
+    ev.tunnel = c->tunnel;
+    ev.child_id = c->id >= RT_MANUAL_ID_BASE ? 0 : c->id;
+    ev.sa = ref_of(sa, dir);
+    vpn_sad_remove(r->sad, sa);
+    emit(r, &ev);
+}
+
+/* The tunnel's traffic moves to the rekey successor of old (if any). */
+static void hand_over(vpn_router *r, const rt_child *old)
+{
+    rt_tunnel *t = &r->tun[old->tunnel];
+
+    if (t->out_child != old->id)
+        return;
+    t->out_child = 0;
+    for (size_t i = 0; i < r->n_child; i++) {
+        rt_child *n = &r->child[i];
+        if (n->replaces == old->id && !n->dying && n->out) {
+            n->replaces = 0;
+            t->out_child = n->id;
+            return;
+        }
+    }
+}
+
+static void child_remove(vpn_router *r, uint32_t id)
+{
+    rt_child *c = child_find(r, id);
+    rt_child copy;
+
+    if (c == NULL)
+        return;
+    hand_over(r, c);
+    copy = *c;
+    *c = r->child[--r->n_child];
+    if (copy.in)
+        sa_removed(r, &copy, copy.in, VPN_SA_IN);
+    if (copy.out)
+        sa_removed(r, &copy, copy.out, VPN_SA_OUT);
+    if (copy.id < RT_MANUAL_ID_BASE) {
+        r->st.children_removed++;
+        RT_LOG(r, VPN_LOG_INFO, "CHILD_SA %u removed from %s", copy.id, r->tun[copy.tunnel].name);
+    }
+}
+
+static void sa_installed(vpn_router *r, const rt_child *c, const vpn_sa *sa, unsigned dir)
+{
+    vpn_router_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_SA_INSTALLED;
+    ev.tunnel = c->tunnel;
+    ev.child_id = c->id >= RT_MANUAL_ID_BASE ? 0 : c->id;
+    ev.sa = ref_of(sa, dir);
+    ev.sa_view = sa;
+    emit(r, &ev);
+}
+
+/*
+ * RFC 4301 4.4.2.1 soft and hard limits from the ipsec profile: the hard
+ * byte limit is `lifetime kilobytes`, the soft one where the engine would
+ * rekey by time (the exchange's initiator at 90%, the other side at 95%, so
+ * both ends do not start a rekey at once; RFC 7296 2.8.1). Time: hard at
+ * `lifetime seconds` (the engine rekeys before, by itself).
+ */
+static void set_limits(vpn_sa_config *cfg, const vpn_ikev2_child_info *ci)
+{
+    uint64_t bytes = (uint64_t)ci->lifetime_kb * 1024u;
+
+    cfg->hard.bytes = bytes;
+    cfg->soft.bytes = ci->initiator ? bytes / 10 * 9 : bytes / 20 * 19;
+    cfg->hard.time_ns = (uint64_t)ci->lifetime_s * 1000000000ull;
+}
+
+static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
+{
+    vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
+    vpn_sa_config in, out;
+    rt_child *c;
+    rt_tunnel *t;
+    int rc;
+
+    if (ci->policy_tag >= r->n_tun) {
+        RT_LOG(r, VPN_LOG_WARN, "CHILD_SA %u for unknown tunnel %u: not installed", ci->id, ci->policy_tag);
+        return;
+    }
+    t = &r->tun[ci->policy_tag];
+    if ((rc = vpn_ikev2_child_sa_configs(ci, ts, VPN_IKEV2_CHILD_TS_MAX, &in, &out)) != 0) {
+        RT_LOG(r, VPN_LOG_ERROR, "CHILD_SA %u: %s", ci->id, vpn_strerror(rc));
+        return;
+    }
+    set_limits(&in, ci);
+    set_limits(&out, ci);
+    in.user = out.user = (void *)(uintptr_t)ci->id;
+    if ((c = child_new(r, ci->id, ci->policy_tag)) == NULL) {
+        RT_LOG(r, VPN_LOG_ERROR, "CHILD_SA %u: out of memory", ci->id);
+        return;
+    }
+    c->initiator = ci->initiator;
+    if ((rc = vpn_sad_add(r->sad, &in, r->now, &c->in)) != 0 ||
+        (rc = vpn_sad_add(r->sad, &out, r->now, &c->out)) != 0) {
+        RT_LOG(r, VPN_LOG_ERROR, "CHILD_SA %u: SA: %s", ci->id, vpn_strerror(rc));
+        if (c->in)
+            vpn_sad_remove(r->sad, c->in);
+        r->n_child--;
+        return;
+    }
+    sa_installed(r, c, c->in, VPN_SA_IN);
+    sa_installed(r, c, c->out, VPN_SA_OUT);
+    r->st.children_installed++;
+    if (ci->old_id != 0) {
+        rt_child *old = child_find(r, ci->old_id);
+        if (old)
+            old->superseded = true;
+    }
+    /* The rekey grace policy of router.h: a rekey's responder keeps the old
+     * pair sending until the initiator deletes it. */
+    if (ci->old_id != 0 && !ci->initiator && t->out_child == ci->old_id)
+        c->replaces = ci->old_id;
+    else
+        t->out_child = c->id;
+    t->initiate_pending = false;
+}
+
+static void child_down(vpn_router *r, const vpn_ikev2_event *ev)
+{
+    rt_child *c = child_find(r, ev->child->id);
+
+    if (c == NULL || c->dying)
+        return;
+    if (ev->reason == VPN_IKEV2_R_REKEYED) {
+        /* RFC 7296 2.8: packets sent under the old SA may still arrive. */
+        hand_over(r, c);
+        c->dying = true;
+        c->remove_at = r->now + r->p.rekey_grace_ns;
+        RT_LOG(r, VPN_LOG_DEBUG, "CHILD_SA %u replaced: inbound SA kept %llu ms", c->id,
+               (unsigned long long)(r->p.rekey_grace_ns / 1000000u));
+        return;
+    }
+    child_remove(r, c->id);
+}
+
+/* ---- engine callbacks -------------------------------------------------------------------- */
+
+static void on_ike_send(void *user, const vpn_ikev2_dgram *d)
+{
+    vpn_router *r = user;
+    r->p.send_udp(r->p.user, d);
+}
+
+static void on_ike_event(void *user, const vpn_ikev2_event *ike)
+{
+    vpn_router *r = user;
+    vpn_router_event ev;
+
+    switch (ike->type) {
+    case VPN_IKEV2_EV_CHILD_UP:
+        child_install(r, ike->child);
+        break;
+    case VPN_IKEV2_EV_CHILD_REKEYED:
+        r->st.rekeys++;
+        break;
+    case VPN_IKEV2_EV_CHILD_DOWN:
+        child_down(r, ike);
+        break;
+    default:
+        break;
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_IKEV2;
+    ev.ike = ike;
+    ev.tunnel = ike->child && ike->child->policy_tag < r->n_tun ? ike->child->policy_tag : VPN_ROUTER_NO_TUNNEL;
+    ev.child_id = ike->child ? ike->child->id : 0;
+    emit(r, &ev);
+}
+
+/* SA lifetime events arrive inside packet processing or vpn_sad_tick,
+ * where the SAD must not change: noted here, acted on by flush(). */
+static void on_sa_event(void *user, vpn_sa *sa, vpn_sa_event e, vpn_sa_limit why, uint64_t now)
+{
+    vpn_router *r = user;
+    (void)why;
+    (void)now;
+    if (r->n_pending < RT_PENDING_MAX) {
+        r->pending[r->n_pending].child_id = (uint32_t)(uintptr_t)vpn_sa_get_user(sa);
+        r->pending[r->n_pending].ev = e;
+        r->n_pending++;
+    }
+}
+
+/* What SA limits ask of the engine (RFC 7296 2.8): a soft limit, a new
+ * CHILD_SA; a hard one, the old deleted (it refuses traffic already). */
+static void flush(vpn_router *r)
+{
+    for (size_t i = 0; i < r->n_pending; i++) {
+        rt_pending *p = &r->pending[i];
+        rt_child *c = child_find(r, p->child_id);
+        int rc;
+
+        if (c == NULL || c->id >= RT_MANUAL_ID_BASE || c->dying || r->ike == NULL)
+            continue;
+        if (p->ev == VPN_SA_EV_SOFT) {
+            if (c->superseded)
+                continue;
+            rc = vpn_ikev2_child_rekey(r->ike, r->now, c->id);
+            RT_LOG(r, VPN_LOG_INFO, "CHILD_SA %u: soft lifetime reached: rekey (%s)", c->id, vpn_strerror(rc));
+            if (rc == 0)
+                r->st.lifetime_rekeys++;
+        } else {
+            rc = vpn_ikev2_child_delete(r->ike, r->now, c->id);
+            RT_LOG(r, VPN_LOG_INFO, "CHILD_SA %u: hard lifetime reached: delete (%s)", c->id, vpn_strerror(rc));
+            r->st.lifetime_deletes++;
+            if (rc != 0) /* the engine no longer has it: nothing will tell us */
+                child_remove(r, c->id);
+        }
+    }
+    r->n_pending = 0;
+}
+
+/* ---- creation -------------------------------------------------------------------------------- */
+
+void vpn_router_params_init(vpn_router_params *p)
+{
+    if (p)
+        memset(p, 0, sizeof *p);
+}
+
+int vpn_router_new(vpn_router **out, const vpn_router_params *params)
+{
+    vpn_router *r;
+    const vpn_rng *sad_rng;
+    int rc;
+
+    if (out == NULL || params == NULL || params->send_esp == NULL || params->deliver == NULL ||
+        (params->conf && params->send_udp == NULL) || params->rng.fill == NULL)
+        return VPN_ERR_INVAL;
+    *out = NULL;
+    if ((r = calloc(1, sizeof *r)) == NULL)
+        return VPN_ERR_NOMEM;
+    r->p = *params;
+    if (r->p.rekey_grace_ns == 0)
+        r->p.rekey_grace_ns = VPN_ROUTER_REKEY_GRACE_NS;
+    if (r->p.on_demand_holddown_ns == 0)
+        r->p.on_demand_holddown_ns = VPN_ROUTER_ON_DEMAND_HOLDDOWN_NS;
+    snprintf(r->name, sizeof r->name, "%s",
+             params->name ? params->name
+                          : (params->conf && params->conf->hostname[0] ? params->conf->hostname : "router"));
+    r->p.name = r->name;
+    r->next_manual = RT_MANUAL_ID_BASE;
+    sad_rng = params->sad_rng.fill ? &params->sad_rng : &params->rng;
+    if ((rc = vpn_sad_new(&r->sad, sad_rng)) != 0) {
+        free(r);
+        return rc;
+    }
+    vpn_sad_set_log(r->sad, &params->log);
+    vpn_sad_set_event_cb(r->sad, on_sa_event, r);
+    if (params->conf) {
+        vpn_ikev2_params ip;
+        memset(&ip, 0, sizeof ip);
+        ip.conf = params->conf;
+        ip.rng = params->rng;
+        ip.log = params->log;
+        ip.name = r->name;
+        ip.send = on_ike_send;
+        ip.event = on_ike_event;
+        ip.user = r;
+        ip.rto_initial_ns = params->rto_initial_ns;
+        ip.rto_max_ns = params->rto_max_ns;
+        ip.retries = params->retries;
+        ip.unix_time_offset_s = params->unix_time_offset_s;
+        ip.no_rfc7427 = params->no_rfc7427;
+        if ((rc = vpn_ikev2_ctx_new(&r->ike, &ip)) != 0) {
+            vpn_sad_del(r->sad);
+            free(r);
+            return rc;
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+void vpn_router_del(vpn_router *r)
+{
+    if (r == NULL)
+        return;
+    vpn_ikev2_ctx_del(r->ike);
+    vpn_sad_del(r->sad); /* wipes every SA's keys */
+    for (size_t i = 0; i < r->n_tun; i++)
+        vpn_gre_tunnel_del(r->tun[i].gre);
+    free(r->child);
+    free(r);
+}
+
+/* ---- tunnels ---------------------------------------------------------------------------------- */
+
+void vpn_router_gre_policy(vpn_ikev2_policy *pol, const char *ipsec_profile, const vpn_addr *src,
+                           const vpn_addr *dst, uint32_t tag)
+{
+    vpn_prefix s, d;
+
+    memset(pol, 0, sizeof *pol);
+    pol->ipsec_profile = ipsec_profile;
+    pol->remote.addr = *dst;
+    pol->remote.len = (uint8_t)(vpn_addr_len(dst) * 8);
+    pol->tag = tag;
+    s.addr = *src;
+    s.len = (uint8_t)(vpn_addr_len(src) * 8);
+    d.addr = *dst;
+    d.len = pol->remote.len;
+    /* IOS's IPSEC FLOW of a GRE tunnel: permit 47 host SRC host DST */
+    vpn_ikev2_selector_from_prefix(&pol->ts_local[0], &s, VPN_IPPROTO_GRE);
+    vpn_ikev2_selector_from_prefix(&pol->ts_remote[0], &d, VPN_IPPROTO_GRE);
+    pol->n_ts_local = pol->n_ts_remote = 1;
+}
+
+static void tunnel_policy(const rt_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol)
+{
+    if (t->mode == VPN_ROUTER_TUNNEL_VTI)
+        vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
+    else
+        vpn_router_gre_policy(pol, t->ipsec_profile, &t->src, &t->dst, tag);
+}
+
+/* The ESP shapes the tunnel's ipsec profile allows, for its MTU before an
+ * SA exists. A VTI is tunnel mode whatever the transform set says. */
+static void tunnel_shapes(const vpn_router *r, rt_tunnel *t)
+{
+    const vpn_conf_ipsec_profile *ip;
+
+    t->n_shape = 0;
+    if (r->p.conf == NULL || (ip = vpn_conf_find_ipsec_profile(r->p.conf, t->ipsec_profile)) == NULL)
+        return;
+    for (size_t i = 0; i < ip->n_transform_set && t->n_shape < RT_SHAPES_MAX; i++) {
+        const vpn_conf_transform_set *ts = vpn_conf_find_transform_set(r->p.conf, ip->transform_set[i]);
+        vpn_esp_shape *s = &t->shape[t->n_shape];
+        if (ts == NULL)
+            continue;
+        memset(s, 0, sizeof *s);
+        s->encr_id = ts->encr.id;
+        s->encr_key_bits = ts->encr.bits;
+        s->integ_id = ts->integ;
+        s->mode = ts->mode == VPN_CONF_MODE_TRANSPORT && t->mode != VPN_ROUTER_TUNNEL_VTI ? VPN_ESP_TRANSPORT
+                                                                                          : VPN_ESP_TUNNEL;
+        s->outer_family = t->dst.family;
+        t->n_shape++;
+    }
+}
+
+int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, uint32_t *id)
+{
+    rt_tunnel *t;
+    uint32_t tag;
+    int rc;
+
+    if (r == NULL || cfg == NULL ||
+        (cfg->mode != VPN_ROUTER_TUNNEL_GRE_IPSEC && cfg->mode != VPN_ROUTER_TUNNEL_VTI) ||
+        (cfg->src.family != VPN_AF_INET && cfg->src.family != VPN_AF_INET6) ||
+        cfg->src.family != cfg->dst.family || (r->p.conf && cfg->ipsec_profile == NULL))
+        return VPN_ERR_INVAL;
+    if (r->n_tun == VPN_ROUTER_TUNNELS_MAX)
+        return VPN_ERR_LIMIT;
+    tag = (uint32_t)r->n_tun;
+    t = &r->tun[tag];
+    memset(t, 0, sizeof *t);
+    if (cfg->name)
+        snprintf(t->name, sizeof t->name, "%s", cfg->name);
+    else
+        snprintf(t->name, sizeof t->name, "Tunnel%u", tag);
+    snprintf(t->ipsec_profile, sizeof t->ipsec_profile, "%s", cfg->ipsec_profile ? cfg->ipsec_profile : "");
+    t->mode = cfg->mode;
+    t->src = cfg->src;
+    t->dst = cfg->dst;
+    t->has_key = cfg->has_key;
+    t->key = cfg->key;
+    t->initiate = cfg->initiate;
+    t->initiate_at_start = cfg->initiate_at_start;
+    if (t->mode == VPN_ROUTER_TUNNEL_GRE_IPSEC) {
+        vpn_gre_tunnel_config g;
+        memset(&g, 0, sizeof g);
+        g.local = t->src;
+        g.remote = t->dst;
+        g.has_key = t->has_key;
+        g.key = t->key;
+        g.tos = VPN_GRE_TOS_COPY;
+        if ((rc = vpn_gre_tunnel_new(&t->gre, &g)) != 0)
+            return rc;
+    }
+    if (r->ike) {
+        vpn_ikev2_policy pol;
+        tunnel_policy(t, tag, &pol);
+        if ((rc = vpn_ikev2_policy_add(r->ike, &pol)) != 0) {
+            vpn_gre_tunnel_del(t->gre);
+            t->gre = NULL;
+            return rc;
+        }
+    }
+    tunnel_shapes(r, t);
+    r->n_tun++;
+    if (id)
+        *id = tag;
+    return 0;
+}
+
+static int initiate(vpn_router *r, uint64_t now, uint32_t tunnel)
+{
+    rt_tunnel *t = &r->tun[tunnel];
+    vpn_ikev2_policy pol;
+    vpn_ikev2_endpoint local = {t->src, VPN_IKEV2_PORT}, remote = {t->dst, VPN_IKEV2_PORT};
+    vpn_router_event ev;
+    int rc;
+
+    tunnel_policy(t, tunnel, &pol);
+    t->last_initiate = now;
+    t->ever_initiated = true;
+    t->initiate_pending = false;
+    rc = vpn_ikev2_initiate(r->ike, now, &local, &remote, &pol, NULL);
+    RT_LOG(r, rc ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: initiate IKE: %s", t->name, vpn_strerror(rc));
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_INITIATED;
+    ev.tunnel = tunnel;
+    ev.err = rc;
+    emit(r, &ev);
+    return rc;
+}
+
+int vpn_router_start(vpn_router *r, uint64_t now)
+{
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    for (uint32_t i = 0; r->ike && i < r->n_tun; i++)
+        if (r->tun[i].initiate && r->tun[i].initiate_at_start)
+            initiate(r, now, i);
+    flush(r);
+    return 0;
+}
+
+int vpn_router_tunnel_initiate(vpn_router *r, uint64_t now, uint32_t tunnel)
+{
+    int rc;
+
+    if (r == NULL || r->ike == NULL || tunnel >= r->n_tun)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    rc = initiate(r, now, tunnel);
+    flush(r);
+    return rc;
+}
+
+/* Management verbs: the engine's, with the router's clock and SA actions. */
+#define RT_MGMT(fn, call)                                                                               \
+    int fn(vpn_router *r, uint64_t now, uint32_t id)                                                    \
+    {                                                                                                   \
+        int rc;                                                                                         \
+        if (r == NULL || r->ike == NULL)                                                                \
+            return VPN_ERR_INVAL;                                                                       \
+        r->now = now;                                                                                   \
+        rc = call(r->ike, now, id);                                                                     \
+        flush(r);                                                                                       \
+        return rc;                                                                                      \
+    }
+
+RT_MGMT(vpn_router_ike_delete, vpn_ikev2_delete)
+RT_MGMT(vpn_router_child_delete, vpn_ikev2_child_delete)
+RT_MGMT(vpn_router_child_rekey, vpn_ikev2_child_rekey)
+RT_MGMT(vpn_router_ike_rekey, vpn_ikev2_ike_rekey)
+RT_MGMT(vpn_router_dpd, vpn_ikev2_dpd)
+
+/* Any IKE SA of the tunnel, half-open or established, not being deleted:
+ * the tunnel is on its way (its CHILD_SA comes with it). */
+static bool negotiating(const vpn_router *r, uint32_t tunnel)
+{
+    for (size_t i = 0; i < vpn_ikev2_sa_count(r->ike); i++) {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(r->ike, i, &info) == 0 && info.policy_tag == tunnel &&
+            info.state != VPN_IKEV2_SA_DELETING)
+            return true;
+    }
+    return false;
+}
+
+/* IOS brings a protected tunnel up on traffic, at most once per hold-down. */
+static void on_demand(vpn_router *r, uint64_t now, uint32_t tunnel)
+{
+    rt_tunnel *t = &r->tun[tunnel];
+
+    if (r->ike == NULL || !t->initiate || t->initiate_pending)
+        return;
+    if (t->ever_initiated && now - t->last_initiate < r->p.on_demand_holddown_ns)
+        return;
+    if (negotiating(r, tunnel))
+        return;
+    /* Initiated from the next timeout, not from inside the driver's send
+     * path: vpn_router_next_deadline says now. */
+    t->initiate_pending = true;
+    t->last_initiate = now;
+    t->ever_initiated = true;
+}
+
+static vpn_router_drop send_esp(vpn_router *r, uint32_t tunnel, const vpn_sa *sa, const vpn_pkt *pkt)
+{
+    const vpn_sa_config *cfg = vpn_sa_get_config(sa);
+    vpn_router_esp_out o;
+
+    memset(&o, 0, sizeof o);
+    o.tunnel = tunnel;
+    o.data = vpn_pkt_data(pkt);
+    o.len = pkt->len;
+    o.l4_off = vpn_ip_hdr_len(cfg->remote.family ? cfg->remote.family : r->tun[tunnel].dst.family);
+    o.udp_encap = cfg->udp_encap;
+    o.src = cfg->local;
+    o.dst = cfg->remote;
+    o.sport = cfg->udp_sport ? cfg->udp_sport : VPN_NATT_PORT;
+    o.dport = cfg->udp_dport ? cfg->udp_dport : VPN_NATT_PORT;
+    if (!cfg->udp_encap)
+        o.sport = o.dport = 0;
+    if (!r->p.send_esp(r->p.user, &o))
+        return drop(r, VPN_ROUTER_DROP_SEND, tunnel, cfg->spi);
+    r->st.esp_out++;
+    return VPN_ROUTER_DROP_NONE;
+}
+
+vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t tunnel, vpn_pkt *pkt)
+{
+    rt_tunnel *t;
+    rt_child *c;
+    vpn_router_drop res;
+    uint8_t v;
+    int rc;
+
+    if (r == NULL)
+        return VPN_ROUTER_DROP_ARGS;
+    if (tunnel >= r->n_tun || pkt == NULL)
+        return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
+    r->now = now;
+    t = &r->tun[tunnel];
+    v = pkt->len ? vpn_pkt_data(pkt)[0] >> 4 : 0;
+    if (v != 4 && v != 6)
+        return drop(r, VPN_ROUTER_DROP_NOT_IP, tunnel, 0);
+    c = child_find(r, t->out_child);
+    if (c == NULL || c->out == NULL) {
+        res = drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
+        on_demand(r, now, tunnel);
+        return res;
+    }
+    if (t->gre && vpn_gre_tunnel_encap(t->gre, NULL, pkt, v == 4 ? VPN_GRE_PROTO_IPV4 : VPN_GRE_PROTO_IPV6) != 0)
+        return drop(r, VPN_ROUTER_DROP_GRE, tunnel, 0);
+    rc = vpn_esp_encap(c->out, pkt, now);
+    if (rc != 0) {
+        res = drop(r, rc == VPN_ERR_NOSPACE ? VPN_ROUTER_DROP_OVERSIZE : VPN_ROUTER_DROP_ENCAP, tunnel,
+                   vpn_sa_get_config(c->out)->spi);
+        flush(r);
+        return res;
+    }
+    res = send_esp(r, tunnel, c->out, pkt);
+    if (res == VPN_ROUTER_DROP_NONE) {
+        t->encrypted++;
+        if (c->id < RT_MANUAL_ID_BASE)
+            vpn_ikev2_child_activity(r->ike, now, c->id, false, true);
+    }
+    flush(r);
+    return res;
+}
+
+/* ---- input --------------------------------------------------------------------------------- */
+
+static vpn_router_drop esp_error(vpn_router *r, int rc)
+{
+    switch (rc) {
+    case VPN_ERR_NOTFOUND: return VPN_ROUTER_DROP_ESP_NO_SA;
+    case VPN_ERR_REPLAY: return VPN_ROUTER_DROP_ESP_REPLAY;
+    case VPN_ERR_AUTH: return VPN_ROUTER_DROP_ESP_AUTH;
+    case VPN_ERR_POLICY: return VPN_ROUTER_DROP_ESP_POLICY;
+    case VPN_ERR_EXPIRED: return VPN_ROUTER_DROP_ESP_EXPIRED;
+    case VPN_ERR_MALFORMED:
+    case VPN_ERR_TRUNCATED:
+    case VPN_ERR_UNSUPPORTED: return VPN_ROUTER_DROP_ESP_MALFORMED;
+    default: (void)r; return VPN_ROUTER_DROP_ESP_OTHER;
+    }
+}
+
+/* After vpn_esp_decap*: deliver what an SA of a tunnel decrypted. */
+static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_esp_rx *rx, vpn_pkt *pkt,
+                                const uint8_t *peek_spi, bool has_ip)
+{
+    rt_child *c;
+    rt_tunnel *t;
+    uint32_t spi = 0;
+
+    if (rc != 0) {
+        if (peek_spi)
+            spi = (uint32_t)peek_spi[0] << 24 | (uint32_t)peek_spi[1] << 16 | (uint32_t)peek_spi[2] << 8 | peek_spi[3];
+        flush(r);
+        return drop(r, esp_error(r, rc), VPN_ROUTER_NO_TUNNEL, spi);
+    }
+    r->st.esp_in++;
+    if (rx->verdict != VPN_ESP_DELIVER) {
+        flush(r);
+        return VPN_ROUTER_DROP_NONE; /* RFC 4303 2.6 dummy packets, keepalives */
+    }
+    c = child_find(r, (uint32_t)(uintptr_t)vpn_sa_get_user(rx->sa));
+    if (c == NULL || c->tunnel >= r->n_tun) {
+        flush(r);
+        return drop(r, VPN_ROUTER_DROP_NO_TUNNEL, VPN_ROUTER_NO_TUNNEL, vpn_sa_get_config(rx->sa)->spi);
+    }
+    t = &r->tun[c->tunnel];
+    if (c->id < RT_MANUAL_ID_BASE)
+        vpn_ikev2_child_activity(r->ike, now, c->id, true, false);
+    flush(r);
+    if (t->gre) {
+        /* ESP transport mode restored the GRE packet (its IP header too
+         * when the driver gave us one): take the tunnel off. */
+        uint16_t proto = 0;
+        int grc;
+        if (!has_ip && vpn_sa_get_config(rx->sa)->mode == VPN_ESP_TRANSPORT) {
+            vpn_gre_hdr h;
+            memset(&h, 0, sizeof h);
+            grc = rx->next_header == VPN_IPPROTO_GRE ? vpn_gre_decap(pkt, &h) : VPN_ERR_MALFORMED;
+            proto = h.proto;
+        } else {
+            vpn_gre_rx grx;
+            grc = vpn_gre_tunnel_decap(t->gre, pkt, &grx);
+            proto = grx.proto;
+        }
+        if (grc != 0 || (proto != VPN_GRE_PROTO_IPV4 && proto != VPN_GRE_PROTO_IPV6))
+            return drop(r, VPN_ROUTER_DROP_GRE, c->tunnel, 0);
+    }
+    if (!r->p.deliver(r->p.user, c->tunnel, vpn_pkt_data(pkt), pkt->len))
+        return drop(r, VPN_ROUTER_DROP_DELIVER, c->tunnel, 0);
+    t->decrypted++;
+    return VPN_ROUTER_DROP_NONE;
+}
+
+vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, const vpn_esp_outer *outer)
+{
+    vpn_esp_rx rx;
+    uint8_t spi[4] = {0};
+    int rc;
+
+    if (r == NULL)
+        return VPN_ROUTER_DROP_ARGS;
+    if (pkt == NULL || outer == NULL)
+        return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
+    r->now = now;
+    if (pkt->len >= 4)
+        memcpy(spi, vpn_pkt_data(pkt), 4);
+    rc = vpn_esp_decap_payload(r->sad, pkt, outer, now, &rx);
+    return esp_done(r, now, rc, &rx, pkt, spi, false);
+}
+
+vpn_router_drop vpn_router_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt)
+{
+    vpn_esp_rx rx;
+    int rc;
+
+    if (r == NULL)
+        return VPN_ROUTER_DROP_ARGS;
+    if (pkt == NULL)
+        return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
+    r->now = now;
+    rc = vpn_esp_decap(r->sad, pkt, now, &rx);
+    return esp_done(r, now, rc, &rx, pkt, NULL, true);
+}
+
+vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev2_endpoint *local,
+                                     const vpn_ikev2_endpoint *remote, vpn_pkt *pkt)
+{
+    const uint8_t *p;
+
+    if (r == NULL)
+        return VPN_ROUTER_DROP_ARGS;
+    if (local == NULL || remote == NULL || pkt == NULL)
+        return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
+    r->now = now;
+    p = vpn_pkt_data(pkt);
+    if (local->port == VPN_NATT_PORT) {
+        /* RFC 3948 2.1-2.3 / RFC 7296 2.23: what shares port 4500 */
+        switch (vpn_natt_classify(p, pkt->len)) {
+        case VPN_NATT_ESP: {
+            vpn_esp_outer o;
+            memset(&o, 0, sizeof o);
+            o.src = remote->addr;
+            o.dst = local->addr;
+            o.udp = true;
+            o.sport = remote->port;
+            o.dport = local->port;
+            return vpn_router_esp_input(r, now, pkt, &o);
+        }
+        case VPN_NATT_KEEPALIVE:
+            r->st.keepalives_in++;
+            return VPN_ROUTER_DROP_NONE;
+        case VPN_NATT_IKE:
+            break; /* the engine strips the marker itself */
+        default:
+            return drop(r, VPN_ROUTER_DROP_UDP_SHORT, VPN_ROUTER_NO_TUNNEL, 0);
+        }
+    } else if (local->port != VPN_IKE_PORT ||
+               /* RFC 2408 3.1: major version 1 in the high nibble of octet 17 */
+               (pkt->len >= 28 && p[17] >> 4 == 1) || r->ike == NULL) {
+        /* IKEv1 on 500, GDOI on 848, ...: engines that do not live here yet */
+        if (r->p.udp_other) {
+            r->p.udp_other(r->p.user, local, remote, p, pkt->len);
+            return VPN_ROUTER_DROP_NONE;
+        }
+        return drop(r, VPN_ROUTER_DROP_UDP_PORT, VPN_ROUTER_NO_TUNNEL, 0);
+    }
+    if (r->ike == NULL)
+        return drop(r, VPN_ROUTER_DROP_UDP_PORT, VPN_ROUTER_NO_TUNNEL, 0);
+    r->st.ike_in++;
+    /* Malformed IKE is dropped and counted by the engine; only local
+     * failures come back, and those are not the datagram's fault either. */
+    (void)vpn_ikev2_recv(r->ike, now, local, remote, p, pkt->len);
+    flush(r);
+    return VPN_ROUTER_DROP_NONE;
+}
+
+/* ---- time ------------------------------------------------------------------------------------ */
+
+int vpn_router_timeout(vpn_router *r, uint64_t now)
+{
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    /* The engine first: at the same instant its own expiry wins over the
+     * SA's time limit, so the reason it reports is its own. */
+    if (r->ike)
+        vpn_ikev2_timeout(r->ike, now);
+    vpn_sad_tick(r->sad, now);
+    flush(r);
+    for (size_t i = 0; i < r->n_child;) {
+        rt_child *c = &r->child[i];
+        if (c->dying && c->remove_at <= now) {
+            child_remove(r, c->id); /* moves the last record here */
+            continue;
+        }
+        i++;
+    }
+    for (uint32_t i = 0; r->ike && i < r->n_tun; i++) {
+        if (!r->tun[i].initiate_pending)
+            continue;
+        r->tun[i].initiate_pending = false;
+        if (r->tun[i].out_child == 0 && !negotiating(r, i)) {
+            r->st.on_demand_initiations++;
+            initiate(r, now, i);
+        }
+    }
+    flush(r);
+    return 0;
+}
+
+uint64_t vpn_router_next_deadline(const vpn_router *r)
+{
+    uint64_t t;
+
+    if (r == NULL)
+        return UINT64_MAX;
+    t = vpn_sad_next_deadline(r->sad);
+    if (r->ike) {
+        uint64_t e = vpn_ikev2_next_deadline(r->ike);
+        if (e < t)
+            t = e;
+    }
+    for (size_t i = 0; i < r->n_child; i++)
+        if (r->child[i].dying && r->child[i].remove_at < t)
+            t = r->child[i].remove_at;
+    for (size_t i = 0; i < r->n_tun; i++)
+        if (r->tun[i].initiate_pending && r->now < t)
+            t = r->now;
+    return t;
+}
+
+/* ---- manual keying ----------------------------------------------------------------------------- */
+
+int vpn_router_sa_add(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_sa_config *cfg,
+                      vpn_router_sa_ref *ref)
+{
+    vpn_sa_config c;
+    rt_child *rec;
+    vpn_sa *sa = NULL;
+    int rc;
+
+    if (r == NULL || cfg == NULL || tunnel >= r->n_tun || (cfg->dir != VPN_SA_IN && cfg->dir != VPN_SA_OUT))
+        return VPN_ERR_INVAL;
+    r->now = now;
+    c = *cfg;
+    c.user = (void *)(uintptr_t)r->next_manual;
+    if ((rc = vpn_sad_add(r->sad, &c, now, &sa)) != 0)
+        return rc;
+    if ((rec = child_new(r, r->next_manual++, tunnel)) == NULL) {
+        vpn_sad_remove(r->sad, sa);
+        return VPN_ERR_NOMEM;
+    }
+    if (r->next_manual == 0)
+        r->next_manual = RT_MANUAL_ID_BASE;
+    if (cfg->dir == VPN_SA_IN) {
+        rec->in = sa;
+    } else {
+        rec->out = sa;
+        r->tun[tunnel].out_child = rec->id;
+    }
+    sa_installed(r, rec, sa, cfg->dir);
+    if (ref)
+        *ref = ref_of(sa, cfg->dir);
+    return 0;
+}
+
+static rt_child *find_sa(const vpn_router *r, const vpn_router_sa_ref *ref, vpn_sa **sa)
+{
+    for (size_t i = 0; ref && i < r->n_child; i++) {
+        rt_child *c = &r->child[i];
+        vpn_sa *s = ref->dir == VPN_SA_IN ? c->in : ref->dir == VPN_SA_OUT ? c->out : NULL;
+        if (s && vpn_sa_get_config(s)->spi == ref->spi) {
+            if (sa)
+                *sa = s;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+int vpn_router_sa_remove(vpn_router *r, const vpn_router_sa_ref *ref)
+{
+    vpn_sa *sa = NULL;
+    rt_child *c;
+
+    if (r == NULL || ref == NULL)
+        return VPN_ERR_INVAL;
+    if ((c = find_sa(r, ref, &sa)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if ((ref->dir == VPN_SA_IN ? c->out : c->in) == NULL) {
+        child_remove(r, c->id);
+        return 0;
+    }
+    if (ref->dir == VPN_SA_OUT) {
+        hand_over(r, c);
+        c->out = NULL;
+    } else {
+        c->in = NULL;
+    }
+    sa_removed(r, c, sa, ref->dir);
+    return 0;
+}
+
+/* ---- state ------------------------------------------------------------------------------------ */
+
+size_t vpn_router_tunnel_count(const vpn_router *r)
+{
+    return r ? r->n_tun : 0;
+}
+
+int vpn_router_tunnel_get(const vpn_router *r, uint32_t tunnel, vpn_router_tunnel_info *out)
+{
+    const rt_tunnel *t;
+    const rt_child *c;
+
+    if (r == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    if (tunnel >= r->n_tun)
+        return VPN_ERR_NOTFOUND;
+    t = &r->tun[tunnel];
+    memcpy(out->name, t->name, sizeof out->name);
+    out->mode = t->mode;
+    out->src = t->src;
+    out->dst = t->dst;
+    if ((c = child_find(r, t->out_child)) != NULL && c->out) {
+        out->out_child = c->id >= RT_MANUAL_ID_BASE ? 0 : c->id;
+        out->out_sa = ref_of(c->out, VPN_SA_OUT);
+    }
+    out->encrypted = t->encrypted;
+    out->decrypted = t->decrypted;
+    out->dropped = t->dropped;
+    return 0;
+}
+
+void vpn_router_stats_get(const vpn_router *r, vpn_router_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (r == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = r->st;
+}
+
+bool vpn_router_sa_get(const vpn_router *r, const vpn_router_sa_ref *ref, vpn_sa_config *cfg,
+                       vpn_sa_stats *stats)
+{
+    vpn_sa *sa = NULL;
+
+    if (r == NULL || find_sa(r, ref, &sa) == NULL)
+        return false;
+    if (cfg)
+        *cfg = *vpn_sa_get_config(sa);
+    if (stats)
+        *stats = *vpn_sa_get_stats(sa);
+    return true;
+}
+
+bool vpn_router_child_sas(const vpn_router *r, uint32_t child_id, vpn_router_sa_ref *in,
+                          vpn_router_sa_ref *out)
+{
+    const rt_child *c = r && child_id < RT_MANUAL_ID_BASE ? child_find(r, child_id) : NULL;
+
+    if (c == NULL)
+        return false;
+    if (in)
+        *in = ref_of(c->in, VPN_SA_IN);
+    if (out)
+        *out = ref_of(c->out, VPN_SA_OUT);
+    return true;
+}
+
+static void guess_shape(vpn_esp_shape *s)
+{
+    memset(s, 0, sizeof *s);
+    s->encr_id = VPN_ENCR_AES_CBC;
+    s->encr_key_bits = 256;
+    s->integ_id = VPN_AUTH_HMAC_SHA2_512_256;
+    s->mode = VPN_ESP_TUNNEL;
+    s->udp_encap = true;
+}
+
+static uint16_t mtu_of(vpn_esp_shape *shapes, size_t n, vpn_router_tunnel_mode mode, bool gre_key,
+                       uint8_t family, size_t wan_mtu)
+{
+    size_t best = 65535, gre_len = 0;
+
+    if (mode == VPN_ROUTER_TUNNEL_GRE_IPSEC) {
+        vpn_gre_hdr h;
+        memset(&h, 0, sizeof h);
+        h.has_key = gre_key;
+        gre_len = vpn_gre_hdr_len(&h);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t m = 0;
+        shapes[i].outer_family = family;
+        if (vpn_esp_tunnel_mtu(&shapes[i], wan_mtu, gre_len, &m) != 0)
+            m = 68; /* a WAN too small for ESP: IPv4's minimum */
+        if (m < best)
+            best = m;
+    }
+    return (uint16_t)(best < 68 ? 68 : best);
+}
+
+int vpn_router_mtu_guess(vpn_router_tunnel_mode mode, bool gre_key, uint8_t family, size_t wan_mtu,
+                         uint16_t *mtu)
+{
+    vpn_esp_shape s;
+
+    if (mtu == NULL || (family != VPN_AF_INET && family != VPN_AF_INET6))
+        return VPN_ERR_INVAL;
+    guess_shape(&s);
+    *mtu = mtu_of(&s, 1, mode, gre_key, family, wan_mtu);
+    return 0;
+}
+
+int vpn_router_tunnel_mtu(const vpn_router *r, uint32_t tunnel, size_t wan_mtu, uint16_t *mtu)
+{
+    vpn_esp_shape shapes[RT_SHAPES_MAX];
+    size_t n = 0;
+    const rt_tunnel *t;
+    const rt_child *c;
+
+    if (r == NULL || mtu == NULL)
+        return VPN_ERR_INVAL;
+    if (tunnel >= r->n_tun)
+        return VPN_ERR_NOTFOUND;
+    t = &r->tun[tunnel];
+    if ((c = child_find(r, t->out_child)) != NULL && c->out && vpn_esp_shape_of(c->out, &shapes[0]) == 0) {
+        n = 1;
+    } else if (t->n_shape) {
+        memcpy(shapes, t->shape, t->n_shape * sizeof shapes[0]);
+        n = t->n_shape;
+    } else {
+        guess_shape(&shapes[0]);
+        n = 1;
+    }
+    *mtu = mtu_of(shapes, n, t->mode, t->has_key, t->dst.family, wan_mtu);
+    return 0;
+}
+
+size_t vpn_router_sa_list(const vpn_router *r, vpn_router_sa_ref *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; r && i < r->n_child; i++) {
+        const rt_child *c = &r->child[i];
+        if (c->in) {
+            if (out && n < cap)
+                out[n] = ref_of(c->in, VPN_SA_IN);
+            n++;
+        }
+        if (c->out) {
+            if (out && n < cap)
+                out[n] = ref_of(c->out, VPN_SA_OUT);
+            n++;
+        }
+    }
+    return n;
+}
+
+vpn_ikev2_ctx *vpn_router_ikev2_setup(vpn_router *r)
+{
+    return r ? r->ike : NULL;
+}
+
+const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r)
+{
+    return r ? r->ike : NULL;
+}
+
+void vpn_router_sad_stats(const vpn_router *r, vpn_sad_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (r == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = *vpn_sad_get_stats(r->sad);
+}
+
+/* ---- show ------------------------------------------------------------------------------------- */
+
+static const char *env_name(void *user, uint32_t tag)
+{
+    const vpn_router *r = user;
+    return tag < r->n_tun ? r->tun[tag].name : NULL;
+}
+
+static bool env_counters(void *user, uint32_t child_id, vpn_show_child_counters *out)
+{
+    const vpn_router *r = user;
+    const rt_child *c = child_find(r, child_id);
+    return c && c->in && c->out && vpn_show_child_counters_from_sas(c->in, c->out, out) == 0;
+}
+
+static void env_of(const vpn_router *r, vpn_show_ikev2_env *env)
+{
+    memset(env, 0, sizeof *env);
+    env->user = (void *)r;
+    env->interface_name = env_name;
+    env->child_counters = env_counters;
+}
+
+int vpn_router_show_ikev2_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b)
+{
+    if (r == NULL || b == NULL || r->ike == NULL)
+        return VPN_ERR_INVAL;
+    return vpn_show_ikev2_sa(r->ike, now, detail, b);
+}
+
+int vpn_router_show_crypto_session(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b)
+{
+    vpn_show_ikev2_env env;
+
+    if (r == NULL || b == NULL || r->ike == NULL)
+        return VPN_ERR_INVAL;
+    env_of(r, &env);
+    return vpn_show_crypto_session(r->ike, now, detail, &env, b);
+}
+
+int vpn_router_show_ipsec_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b)
+{
+    vpn_show_ikev2_env env;
+
+    if (r == NULL || b == NULL || r->ike == NULL)
+        return VPN_ERR_INVAL;
+    env_of(r, &env);
+    return vpn_show_crypto_ipsec_sa(r->ike, now, detail, &env, b);
+}
+
+int vpn_router_show_drops(const vpn_router *r, vpn_show_buf *b)
+{
+    if (r == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    for (int i = 1; i < VPN_ROUTER_DROP_COUNT; i++)
+        if (r->st.drops[i])
+            vpn_show_printf(b, "%s: %llu\n", drop_names[i], (unsigned long long)r->st.drops[i]);
+    return vpn_show_result(b);
+}

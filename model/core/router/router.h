@@ -1,0 +1,397 @@
+/*
+ * A node's VPN router: the one C layer between the protocol engines and a
+ * driver's I/O (the ns-3 shim, vpnd, the in-memory tests). It owns the
+ * node's IKEv2 engine, its SAD and its tunnel interfaces, and turns what
+ * the engine decides into the data plane:
+ *
+ *   - CHILD_UP installs the inbound and outbound SA of a CHILD_SA
+ *     (vpn_ikev2_child_sa_configs), with the ipsec profile's lifetime in
+ *     kilobytes as the SAs' byte limits and its seconds as their time
+ *     limit (RFC 4301 4.4.2.1);
+ *   - a rekey hands the tunnel over to the new pair and keeps the old
+ *     inbound SA for one grace period (below);
+ *   - CHILD_DOWN removes the pair;
+ *   - SA soft limits (bytes, packets, sequence numbers) ask the engine to
+ *     rekey the CHILD_SA, hard limits to delete it (RFC 7296 2.8); the
+ *     engine itself rekeys by time;
+ *   - every packet that passes a CHILD_SA is reported to the engine
+ *     (vpn_ikev2_child_activity), which is what on-demand and periodic DPD
+ *     go by (RFC 7296 2.4);
+ *   - traffic into a tunnel that has no SA brings IKE up (IOS `tunnel
+ *     protection` on demand), at most once per hold-down.
+ *
+ * Rekey grace (one policy for every driver). RFC 7296 2.8: the initiator
+ * of a CHILD_SA rekey installs the new pair when the CREATE_CHILD_SA
+ * response arrives and then deletes the old one; the responder has the new
+ * pair one round trip earlier, before the initiator can receive on it.
+ * So:
+ *   - the rekey initiator sends on the new SA from its CHILD_UP on;
+ *   - the rekey responder keeps sending on the old SA until the initiator's
+ *     Delete of it arrives (CHILD_DOWN with reason REKEYED), then switches
+ *     (a packet on the new SA sent sooner can arrive before the initiator
+ *     has the SA, and is lost: seen against strongSwan);
+ *   - at CHILD_DOWN(REKEYED) the old pair stops sending at once, and its
+ *     inbound SA stays for rekey_grace_ns (default 2 s) so that packets the
+ *     peer sent on it just before the Delete, still queued or reordered in
+ *     the network, are delivered; then it is removed.
+ * Other CHILD_DOWN reasons (deleted, expired, DPD) remove the pair at once.
+ *
+ * Demultiplexing (RFC 7296 2.23, RFC 3948 2.2/2.3): UDP to port 500 is IKE
+ * (an IKEv1 header goes to the driver's hook until an IKEv1 instance lives
+ * here); UDP to port 4500 is told apart with vpn_natt_classify: non-ESP
+ * marker + IKE, ESP in UDP, or a NAT-keepalive; IP protocol 50 is ESP.
+ *
+ * Sans-IO: every verb takes `now` (ns, never going backwards); output goes
+ * through the callbacks in vpn_router_params: UDP datagrams to send, whole
+ * ESP packets to send, inner packets to deliver to a tunnel interface,
+ * events. vpn_router_next_deadline says when vpn_router_timeout is due.
+ * Callbacks are made from inside the verbs and must not call the router's
+ * verbs (the getters and show functions are fine); data they are handed is
+ * valid during the call only.
+ *
+ * Handles: tunnels are named by the id vpn_router_tunnel_add returns (its
+ * index, also the child policy's tag); CHILD_SAs by the engine's child id;
+ * single SAs by vpn_router_sa_ref (SPI and direction). No pointer into the
+ * router or its SAD is handed out, except the read-only SA view of the
+ * SA_INSTALLED event (for key export) during that call.
+ *
+ * Malformed or unexpected input is dropped: counted (vpn_router_stats),
+ * logged at debug level, reported as a DROP event, and returned as a
+ * vpn_router_drop reason; it is never a VPN_ERR_* a driver could take as
+ * fatal, and it leaves every state as it was.
+ *
+ * Extension points, for what comes next: further engines (IKEv1 phase 1
+ * and GDOI group member / key server on UDP 848, NHRP) get their own
+ * instance fields and demux branches in vpn_router_udp_input; further
+ * attachments (mGRE with per-peer entries from NHRP, crypto maps on a WAN
+ * interface with an SPD) get their own vpn_router_tunnel_mode and an
+ * output verb of the same shape as vpn_router_tunnel_output.
+ */
+#ifndef VPN_ROUTER_H
+#define VPN_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/rng.h"
+#include "common/vpn-log.h"
+#include "conf/conf.h"
+#include "ikev2/ikev2-engine.h"
+#include "ipsec/esp.h"
+#include "ipsec/pkt.h"
+#include "ipsec/sa.h"
+#include "show/show.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VPN_ROUTER_TUNNELS_MAX 64
+#define VPN_ROUTER_REKEY_GRACE_NS 2000000000ull   /* 2 s, see above */
+#define VPN_ROUTER_ON_DEMAND_HOLDDOWN_NS 1000000000ull /* IOS: once a second */
+#define VPN_ROUTER_NO_TUNNEL UINT32_MAX
+
+/* Why a packet or datagram was dropped. Drivers trace these. */
+typedef enum vpn_router_drop {
+    VPN_ROUTER_DROP_NONE = 0,       /* not dropped */
+    VPN_ROUTER_DROP_ARGS,           /* a NULL or unknown argument (tunnel id, ...) */
+    VPN_ROUTER_DROP_NOT_IP,         /* tunnel input that is no IPv4/IPv6 packet */
+    VPN_ROUTER_DROP_OVERSIZE,       /* larger than the buffer can protect */
+    VPN_ROUTER_DROP_NO_SA,          /* the tunnel has no outbound SA (yet) */
+    VPN_ROUTER_DROP_GRE,            /* GRE refused the packet (either way) */
+    VPN_ROUTER_DROP_ENCAP,          /* ESP encapsulation refused it (expired SA, ...) */
+    VPN_ROUTER_DROP_SEND,           /* the driver could not send it */
+    VPN_ROUTER_DROP_UDP_SHORT,      /* UDP 4500 payload too short to classify */
+    VPN_ROUTER_DROP_UDP_PORT,       /* UDP to a port no engine here serves */
+    VPN_ROUTER_DROP_ESP_MALFORMED,  /* ESP: bad outer headers or trailer */
+    VPN_ROUTER_DROP_ESP_NO_SA,      /* ESP: unknown SPI */
+    VPN_ROUTER_DROP_ESP_REPLAY,     /* ESP: replayed or too old */
+    VPN_ROUTER_DROP_ESP_AUTH,       /* ESP: ICV did not verify */
+    VPN_ROUTER_DROP_ESP_POLICY,     /* ESP: inner packet outside the selectors, ECN */
+    VPN_ROUTER_DROP_ESP_EXPIRED,    /* ESP: the SA's hard lifetime is over */
+    VPN_ROUTER_DROP_ESP_OTHER,      /* ESP: another refusal (crypto library, ...) */
+    VPN_ROUTER_DROP_NO_TUNNEL,      /* decrypted, but the SA belongs to no tunnel */
+    VPN_ROUTER_DROP_DELIVER,        /* the driver could not deliver the inner packet */
+    VPN_ROUTER_DROP_COUNT
+} vpn_router_drop;
+
+/* A short name ("esp: unknown SPI"); "?" for values out of range. */
+const char *vpn_router_drop_name(vpn_router_drop d);
+
+/* One SA across the C/driver boundary: its SPI and direction. */
+typedef struct vpn_router_sa_ref {
+    uint32_t spi;
+    unsigned dir; /* VPN_SA_IN or VPN_SA_OUT */
+} vpn_router_sa_ref;
+
+/* ---- what the router hands the driver -------------------------------------------- */
+
+/* A whole ESP packet to send, outer IP header first (as vpn_esp_encap made
+ * it). A driver whose socket writes the IP (and UDP) header itself sends
+ * from data + l4_off (+ 8 with udp_encap), from src to dst. */
+typedef struct vpn_router_esp_out {
+    uint32_t tunnel;
+    const uint8_t *data;
+    size_t len;
+    size_t l4_off;          /* length of the outer IP header */
+    bool udp_encap;         /* ESP in UDP (RFC 3948): sport -> dport */
+    vpn_addr src, dst;
+    uint16_t sport, dport;
+} vpn_router_esp_out;
+
+typedef enum vpn_router_event_type {
+    VPN_ROUTER_EV_IKEV2 = 1,   /* an IKEv2 engine event, after the router acted on it */
+    VPN_ROUTER_EV_SA_INSTALLED, /* one SA added to the SAD (key export) */
+    VPN_ROUTER_EV_SA_REMOVED,   /* one SA removed */
+    VPN_ROUTER_EV_INITIATED,    /* the router started IKE for a tunnel (err: the result) */
+    VPN_ROUTER_EV_DROP,         /* a packet was dropped (drop, tunnel, spi) */
+} vpn_router_event_type;
+
+typedef struct vpn_router_event {
+    vpn_router_event_type type;
+    uint32_t tunnel;             /* VPN_ROUTER_NO_TUNNEL when none */
+    const vpn_ikev2_event *ike;  /* IKEV2 */
+    uint32_t child_id;           /* SA_*: the CHILD_SA (0 for manual SAs) */
+    vpn_router_sa_ref sa;        /* SA_*, DROP (spi 0 if none) */
+    const vpn_sa *sa_view;       /* SA_INSTALLED: read-only, during the call only */
+    vpn_router_drop drop;        /* DROP */
+    int err;                     /* INITIATED: 0 or the VPN_ERR_* of vpn_ikev2_initiate */
+} vpn_router_event;
+
+typedef struct vpn_router_params {
+    const vpn_conf *conf;  /* borrowed, must outlive the router; NULL: no IKE (manual SAs only) */
+    vpn_rng rng;           /* the IKEv2 engine's randomness */
+    vpn_rng sad_rng;       /* the SAD's (IVs, salts); fill NULL: rng */
+    vpn_log log;
+    const char *name;      /* in logs; NULL: the hostname, else "router" */
+
+    /* A UDP datagram for the network (IKE, NAT-keepalive), whole payload. */
+    void (*send_udp)(void *user, const vpn_ikev2_dgram *d);
+    /* An ESP packet; return false when it could not be sent (counted). */
+    bool (*send_esp)(void *user, const vpn_router_esp_out *o);
+    /* An inner packet out of tunnel `tunnel`; false when it could not be
+     * delivered (counted). */
+    bool (*deliver)(void *user, uint32_t tunnel, const uint8_t *data, size_t len);
+    /* Events (optional). */
+    void (*event)(void *user, const vpn_router_event *ev);
+    /* UDP this router has no engine for (IKEv1 on 500, other ports):
+     * optional; without it such datagrams are dropped as UDP_PORT. */
+    void (*udp_other)(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
+                      const uint8_t *data, size_t len);
+    void *user;
+
+    uint64_t rekey_grace_ns;        /* 0: VPN_ROUTER_REKEY_GRACE_NS */
+    uint64_t on_demand_holddown_ns; /* 0: VPN_ROUTER_ON_DEMAND_HOLDDOWN_NS */
+    /* Passed to the IKEv2 engine (see vpn_ikev2_params). */
+    uint64_t rto_initial_ns, rto_max_ns;
+    unsigned retries;
+    int64_t unix_time_offset_s;
+    bool no_rfc7427;
+} vpn_router_params;
+
+/* Zeroes p: every default, no callbacks. */
+void vpn_router_params_init(vpn_router_params *p);
+
+typedef struct vpn_router vpn_router;
+
+/*
+ * Creates a router: its SAD and, with a conf, its IKEv2 engine. params is
+ * copied (conf and the RNGs' contexts are borrowed). On success *out is the
+ * caller's (vpn_router_del).
+ * Errors: VPN_ERR_INVAL (no out, no send_esp or deliver; a conf without
+ * send_udp; no RNG), VPN_ERR_NOMEM, the engine's errors.
+ */
+int vpn_router_new(vpn_router **out, const vpn_router_params *params);
+
+/* Frees everything, wiping keys; no callbacks are made. NULL is fine. */
+void vpn_router_del(vpn_router *r);
+
+/* ---- tunnel interfaces ------------------------------------------------------------- */
+
+typedef enum vpn_router_tunnel_mode {
+    /* `tunnel mode gre ip` + tunnel protection: GRE (RFC 2784) between the
+     * tunnel ends, protected by an SA whose selectors are "permit 47" from
+     * source to destination (IOS's IPSEC FLOW), in the transform set's mode. */
+    VPN_ROUTER_TUNNEL_GRE_IPSEC = 1,
+    /* `tunnel mode ipsec ipv4`: ESP tunnel mode, any/any selectors. */
+    VPN_ROUTER_TUNNEL_VTI = 2,
+    /* next: VPN_ROUTER_TUNNEL_MGRE (DMVPN, peers from NHRP) */
+} vpn_router_tunnel_mode;
+
+typedef struct vpn_router_tunnel_config {
+    const char *name;          /* "Tunnel0" (copied; NULL: "Tunnel<id>") */
+    vpn_router_tunnel_mode mode;
+    vpn_addr src, dst;         /* outer endpoints, same family */
+    bool has_key;              /* GRE key (RFC 2890) */
+    uint32_t key;
+    const char *ipsec_profile; /* tunnel protection ipsec profile (copied) */
+    bool initiate;             /* this end brings IKE up (at start and on demand) */
+    bool initiate_at_start;    /* ... already at vpn_router_start */
+} vpn_router_tunnel_config;
+
+/*
+ * Adds a tunnel interface and registers its child policy with the engine
+ * (GRE: permit 47 host src host dst, vpn_router_gre_policy; VTI:
+ * vpn_ikev2_policy_vti), so the node answers its peer from now on. *id
+ * receives the tunnel's handle.
+ * Errors: VPN_ERR_INVAL (mode, addresses), VPN_ERR_LIMIT, VPN_ERR_NOMEM,
+ * and for a router with IKE VPN_ERR_NOTFOUND / VPN_ERR_POLICY (the ipsec
+ * profile is missing or unusable): configuration errors, reported once.
+ */
+int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, uint32_t *id);
+
+/*
+ * The child policy of a GRE/IPsec tunnel (IOS's "permit 47 host SRC host
+ * DST"): selectors for protocol 47 between the two tunnel ends, peers =
+ * dst alone, the transform set's mode. Strings are borrowed.
+ */
+void vpn_router_gre_policy(vpn_ikev2_policy *pol, const char *ipsec_profile, const vpn_addr *src,
+                           const vpn_addr *dst, uint32_t tag);
+
+/* Starts the tunnels that initiate at start. Errors: VPN_ERR_INVAL. */
+int vpn_router_start(vpn_router *r, uint64_t now);
+
+/* Initiates IKE for a tunnel now (a management command). Errors: those of
+ * vpn_ikev2_initiate, VPN_ERR_INVAL (no IKE, unknown tunnel). */
+int vpn_router_tunnel_initiate(vpn_router *r, uint64_t now, uint32_t tunnel);
+
+/*
+ * One inner IP packet routed into a tunnel: GRE (GRE/IPsec), ESP with the
+ * tunnel's outbound SA, then send_esp. pkt (headroom and tailroom as
+ * vpn_pkt.h says) is used in place. No SA: dropped, and IKE is brought up
+ * (on the next vpn_router_timeout) for tunnels that initiate.
+ * Returns VPN_ROUTER_DROP_NONE when sent, else why it was dropped.
+ */
+vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t tunnel, vpn_pkt *pkt);
+
+/*
+ * Management commands (vpnctl, tests), run through the router so that what
+ * the engine decides reaches the data plane at the same `now`: delete an
+ * IKE SA or a CHILD_SA, rekey either, send a liveness check. Errors: those
+ * of vpn_ikev2_delete, _child_delete, _child_rekey, _ike_rekey and _dpd;
+ * VPN_ERR_INVAL without IKE.
+ */
+int vpn_router_ike_delete(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
+int vpn_router_child_delete(vpn_router *r, uint64_t now, uint32_t child_id);
+int vpn_router_child_rekey(vpn_router *r, uint64_t now, uint32_t child_id);
+int vpn_router_ike_rekey(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
+int vpn_router_dpd(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
+
+/* ---- input from the network ------------------------------------------------------ */
+
+/*
+ * A UDP datagram to local (port 500, 4500, others) from remote; pkt holds
+ * the UDP payload and is used in place (ESP in UDP is decrypted there).
+ */
+vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev2_endpoint *local,
+                                     const vpn_ikev2_endpoint *remote, vpn_pkt *pkt);
+
+/* An ESP packet, pkt starting at the ESP header, outer telling the rest. */
+vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt,
+                                     const vpn_esp_outer *outer);
+
+/* A whole IP packet carrying ESP (or UDP to 4500), outer header first. */
+vpn_router_drop vpn_router_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt);
+
+/* ---- time ------------------------------------------------------------------------ */
+
+/* Runs what is due at now: the engine's timers, SA lifetimes, grace
+ * removals, on-demand initiations. Returns 0 (VPN_ERR_INVAL for NULL). */
+int vpn_router_timeout(vpn_router *r, uint64_t now);
+
+/* The earliest time vpn_router_timeout has work; UINT64_MAX: none. */
+uint64_t vpn_router_next_deadline(const vpn_router *r);
+
+/* ---- manual keying ---------------------------------------------------------------- */
+
+/*
+ * Adds one SA by hand (no IKE) for a tunnel: an outbound SA becomes the
+ * tunnel's, an inbound one delivers into it. Errors: those of vpn_sad_add,
+ * VPN_ERR_INVAL, VPN_ERR_NOMEM.
+ */
+int vpn_router_sa_add(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_sa_config *cfg,
+                      vpn_router_sa_ref *ref);
+/* Removes one SA (a manual one or one of a CHILD_SA). Errors: VPN_ERR_NOTFOUND. */
+int vpn_router_sa_remove(vpn_router *r, const vpn_router_sa_ref *ref);
+
+/* ---- state ------------------------------------------------------------------------- */
+
+typedef struct vpn_router_tunnel_info {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_router_tunnel_mode mode;
+    vpn_addr src, dst;
+    uint32_t out_child;        /* CHILD_SA carrying the traffic now; 0: none */
+    vpn_router_sa_ref out_sa;  /* its outbound SA (spi 0: none) */
+    uint64_t encrypted, decrypted, dropped;
+} vpn_router_tunnel_info;
+
+typedef struct vpn_router_stats {
+    uint64_t drops[VPN_ROUTER_DROP_COUNT];
+    uint64_t ike_in, keepalives_in, esp_in, esp_out;
+    uint64_t children_installed, children_removed, rekeys;
+    uint64_t lifetime_rekeys, lifetime_deletes; /* asked of the engine by SA limits */
+    uint64_t on_demand_initiations;
+} vpn_router_stats;
+
+size_t vpn_router_tunnel_count(const vpn_router *r);
+/* Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND. */
+int vpn_router_tunnel_get(const vpn_router *r, uint32_t tunnel, vpn_router_tunnel_info *out);
+/* Zeroes *out for a NULL router. */
+void vpn_router_stats_get(const vpn_router *r, vpn_router_stats *out);
+
+/* The SA's state (config without keys, counters); false if no such SA. */
+bool vpn_router_sa_get(const vpn_router *r, const vpn_router_sa_ref *ref, vpn_sa_config *cfg,
+                       vpn_sa_stats *stats);
+/* The SAs of a CHILD_SA; false if it is not installed. */
+bool vpn_router_child_sas(const vpn_router *r, uint32_t child_id, vpn_router_sa_ref *in,
+                          vpn_router_sa_ref *out);
+
+/*
+ * The IP MTU of a tunnel over a WAN of wan_mtu bytes: the WAN less the GRE
+ * and ESP overhead (vpn_esp_tunnel_mtu) of its outbound SA as negotiated
+ * (NAT-T included), else the worst of the transform sets its ipsec profile
+ * allows, else of a conservative guess (AES-CBC-256, HMAC-SHA-512, tunnel
+ * mode, NAT-T); never below 68 (RFC 791). Errors: VPN_ERR_INVAL,
+ * VPN_ERR_NOTFOUND.
+ */
+int vpn_router_tunnel_mtu(const vpn_router *r, uint32_t tunnel, size_t wan_mtu, uint16_t *mtu);
+
+/* The refs of every SA the router holds (at most cap written); returns
+ * how many there are. For counters over all SAs (vpn_router_sa_get). */
+size_t vpn_router_sa_list(const vpn_router *r, vpn_router_sa_ref *out, size_t cap);
+
+/* The MTU of a tunnel of this mode before anything is known of its SAs:
+ * the conservative guess of vpn_router_tunnel_mtu (AES-CBC-256,
+ * HMAC-SHA-512, tunnel mode, NAT-T) over a WAN of wan_mtu bytes with an
+ * outer header of the given family. Errors: VPN_ERR_INVAL. */
+int vpn_router_mtu_guess(vpn_router_tunnel_mode mode, bool gre_key, uint8_t family, size_t wan_mtu,
+                         uint16_t *mtu);
+
+/* The engine for configuration before vpn_router_start (trustpoints:
+ * vpn_ikev2_trustpoint_add_ca / _set_cert); NULL without IKE. */
+vpn_ikev2_ctx *vpn_router_ikev2_setup(vpn_router *r);
+
+/* The engine, for read-only queries (vpn_ikev2_sa_get, key lines); NULL
+ * without IKE. The SAD's counters are in vpn_router_sad_stats. */
+const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r);
+/* Fills *out; zeroes it for a NULL router. */
+void vpn_router_sad_stats(const vpn_router *r, vpn_sad_stats *out);
+
+/* ---- show -------------------------------------------------------------------------- */
+
+/* show crypto ikev2 sa [detail], show crypto session [detail], show crypto
+ * ipsec sa [detail] (model/core/show renderers, with this router's tunnel
+ * names and SA counters). Errors: VPN_ERR_INVAL, VPN_ERR_NOSPACE. */
+int vpn_router_show_ikev2_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
+int vpn_router_show_crypto_session(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
+int vpn_router_show_ipsec_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
+/* The router's drop counters, one "reason: count" line each (non-zero). */
+int vpn_router_show_drops(const vpn_router *r, vpn_show_buf *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * The router's contract at its edges: params checks, NULL-safe getters,
+ * configuration errors, the GRE child policy (permit 47), tunnel MTUs from
+ * the transform sets, manual keying between two routers without IKE, bad
+ * tunnel input, the show surface, and the drop names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto-ids.h"
+#include "gre/gre.h"
+#include "router-net.h"
+
+static bool no_esp(void *u, const vpn_router_esp_out *o)
+{
+    (void)u;
+    (void)o;
+    return true;
+}
+
+static bool no_deliver(void *u, uint32_t t, const uint8_t *d, size_t l)
+{
+    (void)u;
+    (void)t;
+    (void)d;
+    (void)l;
+    return true;
+}
+
+static void test_params_and_null(void **state)
+{
+    vpn_router_params p;
+    vpn_router *r = NULL;
+    vpn_router_stats st;
+    vpn_sad_stats sst;
+    vpn_router_tunnel_info ti;
+    vpn_drbg drbg;
+    vpn_show_buf b;
+    char text[64];
+    uint16_t mtu;
+    (void)state;
+
+    assert_int_equal(vpn_router_new(NULL, NULL), VPN_ERR_INVAL);
+    vpn_router_params_init(&p);
+    assert_int_equal(vpn_router_new(&r, &p), VPN_ERR_INVAL); /* no callbacks, no RNG */
+    assert_int_equal(vpn_drbg_init(&drbg, "x", 1), 0);
+    vpn_rng_init_drbg(&p.rng, &drbg);
+    p.send_esp = no_esp;
+    assert_int_equal(vpn_router_new(&r, &p), VPN_ERR_INVAL); /* no deliver */
+    p.deliver = no_deliver;
+    p.conf = (const vpn_conf *)&p; /* IKE wanted but no send_udp */
+    assert_int_equal(vpn_router_new(&r, &p), VPN_ERR_INVAL);
+    p.conf = NULL;
+    assert_int_equal(vpn_router_new(&r, &p), 0);
+    assert_null(vpn_router_ikev2(r));
+    assert_int_equal(vpn_router_tunnel_initiate(r, 0, 0), VPN_ERR_INVAL);
+    vpn_router_del(r);
+
+    /* a NULL router: getters answer, verbs refuse, nothing crashes */
+    vpn_router_del(NULL);
+    assert_int_equal(vpn_router_tunnel_count(NULL), 0);
+    memset(&st, 0xaa, sizeof st);
+    vpn_router_stats_get(NULL, &st);
+    assert_int_equal(st.esp_in, 0);
+    vpn_router_sad_stats(NULL, &sst);
+    assert_int_equal(sst.no_sa, 0);
+    assert_int_equal(vpn_router_tunnel_get(NULL, 0, &ti), VPN_ERR_INVAL);
+    assert_false(vpn_router_sa_get(NULL, NULL, NULL, NULL));
+    assert_false(vpn_router_child_sas(NULL, 1, NULL, NULL));
+    assert_int_equal(vpn_router_next_deadline(NULL), UINT64_MAX);
+    assert_int_equal(vpn_router_timeout(NULL, 0), VPN_ERR_INVAL);
+    assert_int_equal(vpn_router_tunnel_output(NULL, 0, 0, NULL), VPN_ROUTER_DROP_ARGS);
+    assert_int_equal(vpn_router_udp_input(NULL, 0, NULL, NULL, NULL), VPN_ROUTER_DROP_ARGS);
+    assert_int_equal(vpn_router_ip_input(NULL, 0, NULL), VPN_ROUTER_DROP_ARGS);
+    assert_int_equal(vpn_router_esp_input(NULL, 0, NULL, NULL), VPN_ROUTER_DROP_ARGS);
+    assert_int_equal(vpn_router_tunnel_mtu(NULL, 0, 1500, &mtu), VPN_ERR_INVAL);
+    assert_null(vpn_router_ikev2(NULL));
+    vpn_show_init(&b, text, sizeof text);
+    assert_int_equal(vpn_router_show_ikev2_sa(NULL, 0, false, &b), VPN_ERR_INVAL);
+    assert_int_equal(vpn_router_show_drops(NULL, &b), VPN_ERR_INVAL);
+    vpn_drbg_free(&drbg);
+}
+
+static void test_drop_names(void **state)
+{
+    (void)state;
+    for (int i = 0; i < VPN_ROUTER_DROP_COUNT; i++) {
+        assert_non_null(vpn_router_drop_name((vpn_router_drop)i));
+        assert_string_not_equal(vpn_router_drop_name((vpn_router_drop)i), "?");
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(vpn_router_drop_name((vpn_router_drop)i),
+                                    vpn_router_drop_name((vpn_router_drop)j));
+    }
+    assert_string_equal(vpn_router_drop_name(VPN_ROUTER_DROP_COUNT), "?");
+    assert_string_equal(vpn_router_drop_name((vpn_router_drop)-1), "?");
+}
+
+static void test_gre_policy(void **state)
+{
+    vpn_ikev2_policy pol;
+    vpn_addr s = tu_addr("192.0.2.1"), d = tu_addr("192.0.2.2");
+    (void)state;
+
+    vpn_router_gre_policy(&pol, "IPP", &s, &d, 7);
+    assert_string_equal(pol.ipsec_profile, "IPP");
+    assert_int_equal(pol.tag, 7);
+    assert_int_equal(pol.remote.len, 32);
+    assert_true(vpn_addr_eq(&pol.remote.addr, &d));
+    assert_int_equal(pol.n_ts_local, 1);
+    assert_int_equal(pol.n_ts_remote, 1);
+    assert_int_equal(pol.ts_local[0].proto, 47);
+    assert_int_equal(pol.ts_remote[0].proto, 47);
+    assert_true(vpn_addr_eq(&pol.ts_local[0].addr_lo, &s) && vpn_addr_eq(&pol.ts_local[0].addr_hi, &s));
+    assert_true(vpn_addr_eq(&pol.ts_remote[0].addr_lo, &d) && vpn_addr_eq(&pol.ts_remote[0].addr_hi, &d));
+    assert_false(pol.tunnel_mode_only);
+}
+
+static void test_tunnel_config_errors(void **state)
+{
+    rn_net n;
+    vpn_router_tunnel_config tc;
+    char *c = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+    uint32_t id;
+    (void)state;
+
+    rn_init(&n);
+    rn_add(&n, 0, c, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    free(c);
+    memset(&tc, 0, sizeof tc);
+    tc.mode = VPN_ROUTER_TUNNEL_VTI;
+    tc.src = tu_addr("192.0.2.1");
+    tc.dst = tu_addr("2001:db8::2");
+    tc.ipsec_profile = "IPP";
+    assert_int_equal(vpn_router_tunnel_add(n.node[0].r, &tc, &id), VPN_ERR_INVAL); /* families */
+    tc.dst = tu_addr("192.0.2.9");
+    tc.mode = (vpn_router_tunnel_mode)9;
+    assert_int_equal(vpn_router_tunnel_add(n.node[0].r, &tc, &id), VPN_ERR_INVAL);
+    tc.mode = VPN_ROUTER_TUNNEL_VTI;
+    tc.ipsec_profile = NULL;
+    assert_int_equal(vpn_router_tunnel_add(n.node[0].r, &tc, &id), VPN_ERR_INVAL);
+    tc.ipsec_profile = "NOPE";
+    assert_int_equal(vpn_router_tunnel_add(n.node[0].r, &tc, &id), VPN_ERR_NOTFOUND);
+    /* nothing half-added */
+    assert_int_equal(vpn_router_tunnel_count(n.node[0].r), 1);
+    tc.ipsec_profile = "IPP";
+    tc.name = NULL;
+    assert_int_equal(vpn_router_tunnel_add(n.node[0].r, &tc, &id), 0);
+    assert_int_equal(id, 1);
+    {
+        vpn_router_tunnel_info ti;
+        assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 1, &ti), 0);
+        assert_string_equal(ti.name, "Tunnel1");
+        assert_int_equal(ti.out_child, 0);
+        assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 2, &ti), VPN_ERR_NOTFOUND);
+    }
+    rn_free(&n);
+}
+
+/* MTUs (vpn_esp_tunnel_mtu) before and after an SA: the worst transform
+ * set's, a VTI always tunnel mode, then the SA's own (NAT-T included). */
+static void test_tunnel_mtu(void **state)
+{
+    rn_net n;
+    char *c = rn_flex_conf(0, NULL, NULL, NULL, "transport", NULL);
+    vpn_router_tunnel_config tc;
+    vpn_esp_shape s;
+    vpn_gre_hdr g;
+    size_t want;
+    uint16_t mtu;
+    uint32_t vti;
+    (void)state;
+
+    rn_init(&n);
+    rn_add(&n, 0, c, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+    free(c);
+    memset(&s, 0, sizeof s);
+    s.encr_id = VPN_ENCR_AES_CBC;
+    s.encr_key_bits = 256;
+    s.integ_id = VPN_AUTH_HMAC_SHA2_256_128;
+    s.mode = VPN_ESP_TRANSPORT;
+    s.outer_family = VPN_AF_INET;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(vpn_esp_tunnel_mtu(&s, 1500, vpn_gre_hdr_len(&g), &want), 0);
+    assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, 0, 1500, &mtu), 0);
+    assert_int_equal(mtu, want);
+    memset(&tc, 0, sizeof tc);
+    tc.mode = VPN_ROUTER_TUNNEL_VTI;
+    tc.src = tu_addr("192.0.2.1");
+    tc.dst = tu_addr("192.0.2.3");
+    tc.ipsec_profile = "IPP";
+    assert_int_equal(vpn_router_tunnel_add(n.node[0].r, &tc, &vti), 0);
+    s.mode = VPN_ESP_TUNNEL; /* mode transport is ignored on a VTI */
+    assert_int_equal(vpn_esp_tunnel_mtu(&s, 1500, 0, &want), 0);
+    assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, vti, 1500, &mtu), 0);
+    assert_int_equal(mtu, want);
+    /* a WAN too small for anything: IPv4's 68 */
+    assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, vti, 60, &mtu), 0);
+    assert_int_equal(mtu, 68);
+    assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, 5, 1500, &mtu), VPN_ERR_NOTFOUND);
+    /* the guess before any configuration: AES-CBC-256, SHA-512, NAT-T */
+    memset(&s, 0, sizeof s);
+    s.encr_id = VPN_ENCR_AES_CBC;
+    s.encr_key_bits = 256;
+    s.integ_id = VPN_AUTH_HMAC_SHA2_512_256;
+    s.mode = VPN_ESP_TUNNEL;
+    s.udp_encap = true;
+    s.outer_family = VPN_AF_INET;
+    assert_int_equal(vpn_esp_tunnel_mtu(&s, 1500, vpn_gre_hdr_len(&g), &want), 0);
+    assert_int_equal(vpn_router_mtu_guess(VPN_ROUTER_TUNNEL_GRE_IPSEC, false, VPN_AF_INET, 1500, &mtu), 0);
+    assert_int_equal(mtu, want);
+    assert_int_equal(vpn_router_mtu_guess(VPN_ROUTER_TUNNEL_VTI, false, 0, 1500, &mtu), VPN_ERR_INVAL);
+    rn_free(&n);
+}
+
+/* Two routers without IKE, keyed by hand (the manual-key helper's way),
+ * VTI and GRE/IPsec; bad input to the tunnel. */
+static void manual_pair(vpn_router_tunnel_mode mode)
+{
+    rn_net n;
+    uint8_t ekey[64], ikey[64];
+    tu_esp_alg alg = {"aes-gcm", VPN_ENCR_AES_GCM_16, 256, 0};
+    vpn_router_sa_ref ref;
+    vpn_router_tunnel_info ti;
+    vpn_sa_config cfg;
+    uint16_t mtu_before, mtu_after;
+    static uint8_t buf[RN_BUF];
+    vpn_pkt pkt;
+
+    rn_init(&n);
+    rn_add(&n, 0, NULL, mode, false, NULL);
+    rn_add(&n, 1, NULL, mode, false, NULL);
+    assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, 0, 1500, &mtu_before), 0);
+    /* without an SA the tunnel drops, and asks nobody (no IKE) */
+    assert_int_equal(rn_send(&n.node[0]), VPN_ROUTER_DROP_NO_SA);
+    assert_int_equal(vpn_router_next_deadline(n.node[0].r), UINT64_MAX);
+    for (int dir = 0; dir < 2; dir++) {
+        rn_node *tx = &n.node[dir], *rx = &n.node[1 - dir];
+        memset(&cfg, 0, sizeof cfg);
+        cfg.spi = 0x1000u + (uint32_t)dir;
+        cfg.mode = mode == VPN_ROUTER_TUNNEL_VTI ? VPN_ESP_TUNNEL : VPN_ESP_TRANSPORT;
+        tu_esp_sa_keys(&cfg, &alg, ekey, ikey, 40u + (uint32_t)dir);
+        cfg.local = tx->addr;
+        cfg.remote = rx->addr;
+        cfg.replay_window = 64;
+        cfg.dir = VPN_SA_OUT;
+        assert_int_equal(vpn_router_sa_add(tx->r, n.now, tx->tunnel, &cfg, &ref), 0);
+        assert_int_equal(ref.spi, cfg.spi);
+        cfg.local = rx->addr;
+        cfg.remote = tx->addr;
+        cfg.dir = VPN_SA_IN;
+        assert_int_equal(vpn_router_sa_add(rx->r, n.now, rx->tunnel, &cfg, NULL), 0);
+        assert_int_equal(vpn_router_sa_add(rx->r, n.now, rx->tunnel, &cfg, NULL), VPN_ERR_EXISTS);
+    }
+    assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 0, &ti), 0);
+    assert_int_equal(ti.out_sa.spi, 0x1000);
+    assert_int_equal(ti.out_child, 0); /* no CHILD_SA: a manual SA */
+    assert_int_equal(vpn_router_tunnel_mtu(n.node[0].r, 0, 1500, &mtu_after), 0);
+    assert_true(mtu_after != mtu_before); /* GCM is smaller than the guess */
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(rn_send(&n.node[0]), VPN_ROUTER_DROP_NONE);
+        assert_int_equal(rn_send(&n.node[1]), VPN_ROUTER_DROP_NONE);
+    }
+    rn_run_for(&n, 1);
+    assert_int_equal(n.node[1].rx, 20);
+    assert_int_equal(n.node[0].rx, 20);
+    assert_int_equal(vpn_router_tunnel_get(n.node[1].r, 0, &ti), 0);
+    assert_int_equal(ti.decrypted, 20);
+    assert_int_equal(ti.encrypted, 20);
+    {
+        vpn_router_sa_ref refs[4];
+        vpn_sa_stats st;
+        assert_int_equal(vpn_router_sa_list(n.node[1].r, refs, 4), 2);
+        assert_int_equal(vpn_router_sa_list(n.node[1].r, NULL, 0), 2);
+        assert_int_equal(vpn_router_sa_list(NULL, refs, 4), 0);
+        assert_true(vpn_router_sa_get(n.node[1].r, &refs[0], NULL, &st));
+        assert_true(st.pkts_in + st.pkts_out == 20);
+    }
+
+    /* bad input: not IP, unknown tunnel, nothing */
+    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memset(vpn_pkt_put(&pkt, 40), 0x11, 40);
+    assert_int_equal(vpn_router_tunnel_output(n.node[0].r, n.now, 0, &pkt), VPN_ROUTER_DROP_NOT_IP);
+    assert_int_equal(vpn_router_tunnel_output(n.node[0].r, n.now, 9, &pkt), VPN_ROUTER_DROP_ARGS);
+    pkt.len = 0;
+    assert_int_equal(vpn_router_tunnel_output(n.node[0].r, n.now, 0, &pkt), VPN_ROUTER_DROP_NOT_IP);
+    /* a whole IP packet that is no ESP */
+    pkt.len = tu_build_udp(vpn_pkt_data(&pkt), 2048, &n.node[0].addr, &n.node[1].addr, 1, 2, 0,
+                           (const uint8_t *)"abcd", 4);
+    assert_int_equal(vpn_router_ip_input(n.node[1].r, n.now, &pkt), VPN_ROUTER_DROP_ESP_MALFORMED);
+
+    /* removing the outbound SA leaves the tunnel without one */
+    ref.spi = 0x1000;
+    ref.dir = VPN_SA_OUT;
+    assert_int_equal(vpn_router_sa_remove(n.node[0].r, &ref), 0);
+    assert_int_equal(vpn_router_sa_remove(n.node[0].r, &ref), VPN_ERR_NOTFOUND);
+    assert_int_equal(rn_send(&n.node[0]), VPN_ROUTER_DROP_NO_SA);
+    rn_free(&n);
+}
+
+static void test_manual_vti(void **state)
+{
+    (void)state;
+    manual_pair(VPN_ROUTER_TUNNEL_VTI);
+}
+
+static void test_manual_gre(void **state)
+{
+    (void)state;
+    manual_pair(VPN_ROUTER_TUNNEL_GRE_IPSEC);
+}
+
+/* The show surface with this router's tunnel names and counters. */
+static void test_show(void **state)
+{
+    rn_net n;
+    char *a = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL), *b = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    static char text[16384];
+    vpn_show_buf sb;
+    (void)state;
+
+    rn_init(&n);
+    rn_add(&n, 0, a, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    rn_add(&n, 1, b, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+    free(a);
+    free(b);
+    vpn_router_start(n.node[0].r, n.now);
+    rn_run_for(&n, 1);
+    for (int i = 0; i < 7; i++)
+        rn_send(&n.node[0]);
+    rn_run_for(&n, 1);
+    vpn_show_init(&sb, text, sizeof text);
+    assert_int_equal(vpn_router_show_ipsec_sa(n.node[1].r, n.now, false, &sb), 0);
+    assert_non_null(strstr(text, "interface: Tunnel0"));
+    assert_non_null(strstr(text, "#pkts decaps: 7"));
+    vpn_show_init(&sb, text, sizeof text);
+    assert_int_equal(vpn_router_show_crypto_session(n.node[0].r, n.now, false, &sb), 0);
+    assert_non_null(strstr(text, "Tunnel0"));
+    vpn_show_init(&sb, text, sizeof text);
+    assert_int_equal(vpn_router_show_ikev2_sa(n.node[0].r, n.now, false, &sb), 0);
+    assert_non_null(strstr(text, "READY"));
+    vpn_show_init(&sb, text, sizeof text);
+    assert_int_equal(vpn_router_show_drops(n.node[0].r, &sb), 0);
+    assert_string_equal(text, "");
+    /* a buffer too small says so */
+    vpn_show_init(&sb, text, 16);
+    assert_int_equal(vpn_router_show_ipsec_sa(n.node[1].r, n.now, true, &sb), VPN_ERR_NOSPACE);
+    rn_free(&n);
+}
+
+/* Management verbs act at the given time and reach the data plane. */
+static void test_management(void **state)
+{
+    rn_net n;
+    char *a = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL), *b = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    vpn_router_tunnel_info t0, t1;
+    vpn_ikev2_sa_info info;
+    (void)state;
+
+    assert_int_equal(vpn_router_child_rekey(NULL, 0, 1), VPN_ERR_INVAL);
+    assert_int_equal(vpn_router_dpd(NULL, 0, 1), VPN_ERR_INVAL);
+    rn_init(&n);
+    rn_add(&n, 0, a, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    rn_add(&n, 1, b, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+    free(a);
+    free(b);
+    vpn_router_start(n.node[0].r, n.now);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 0, &t0), 0);
+    assert_int_equal(vpn_router_child_rekey(n.node[0].r, n.now, t0.out_child), 0);
+    assert_int_equal(vpn_router_child_rekey(n.node[0].r, n.now, 999), VPN_ERR_NOTFOUND);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 0, &t1), 0);
+    assert_int_not_equal(t1.out_child, t0.out_child);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(n.node[0].r), 0, &info), 0);
+    assert_int_equal(vpn_router_dpd(n.node[0].r, n.now, info.id), 0);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_ike_delete(n.node[0].r, n.now, info.id), 0);
+    /* the pair left the data plane at once (the Delete is best effort) */
+    assert_int_equal(vpn_router_tunnel_get(n.node[0].r, 0, &t1), 0);
+    assert_int_equal(t1.out_child, 0);
+    assert_int_equal(rn_send(&n.node[0]), VPN_ROUTER_DROP_NO_SA);
+    rn_free(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params_and_null),
+        cmocka_unit_test(test_drop_names),
+        cmocka_unit_test(test_gre_policy),
+        cmocka_unit_test(test_tunnel_config_errors),
+        cmocka_unit_test(test_tunnel_mtu),
+        cmocka_unit_test(test_manual_vti),
+        cmocka_unit_test(test_manual_gre),
+        cmocka_unit_test(test_show),
+        cmocka_unit_test(test_management),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
