@@ -58,6 +58,7 @@ VPN_CORE_SOURCES = [
     'model/core/ikev1/ikev1-conf.c',
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
+    'model/core/getvpn/getvpn.c',
     'model/core/ikev2/ikev2-esp.c',
 ]
 
@@ -112,6 +113,7 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
+    'model/core/getvpn/getvpn.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -187,6 +189,7 @@ VPN_CORE_TESTS = [
     'gdoi-coop:test/core/gdoi-coop-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
+    'getvpn-node:test/core/getvpn-node-test.c',
 ]
 
 VPN_FUZZERS = [
