@@ -59,6 +59,7 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
     'model/core/getvpn/getvpn.c',
+    'model/core/gdoi/gdoi-conf.c',
     'model/core/ikev2/ikev2-esp.c',
 ]
 
@@ -109,6 +110,7 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1.h',
     'model/core/gdoi/gdoi.h',
     'model/core/gdoi/gdoi-priv.h',
+    'model/core/gdoi/gdoi-conf.h',
     'model/core/show/show-gdoi.h',
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
@@ -187,6 +189,8 @@ VPN_CORE_TESTS = [
     'show-ikev2:test/core/show-ikev2-test.c',
     'ikev2-auth:test/core/ikev2-auth-test.c',
     'gdoi-coop:test/core/gdoi-coop-test.c',
+    'conf-gdoi:test/core/conf-gdoi-test.c',
+    'gdoi-conf:test/core/gdoi-conf-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
     'getvpn-node:test/core/getvpn-node-test.c',

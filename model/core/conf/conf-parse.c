@@ -31,6 +31,12 @@ typedef enum mode {
     M_RIP,
     M_ISAKMP_POLICY,
     M_TRUSTPOINT,
+    M_ACL_STD,
+    M_GDOI_GROUP,
+    M_GDOI_SERVER,
+    M_GDOI_SA,
+    M_GDOI_REDUNDANCY,
+    M_CRYPTO_MAP,
 } mode;
 
 static const char *mode_name(mode m)
@@ -49,13 +55,25 @@ static const char *mode_name(mode m)
     case M_RIP: return "router rip";
     case M_ISAKMP_POLICY: return "isakmp policy";
     case M_TRUSTPOINT: return "pki trustpoint";
+    case M_ACL_STD: return "standard access-list";
+    case M_GDOI_GROUP: return "gdoi group";
+    case M_GDOI_SERVER: return "gdoi server local";
+    case M_GDOI_SA: return "gdoi sa ipsec";
+    case M_GDOI_REDUNDANCY: return "gdoi redundancy";
+    case M_CRYPTO_MAP: return "crypto map";
     }
     return "?";
 }
 
 static mode parent_of(mode m)
 {
-    return m == M_PEER ? M_KEYRING : M_GLOBAL;
+    switch (m) {
+    case M_PEER: return M_KEYRING;
+    case M_GDOI_SA:
+    case M_GDOI_REDUNDANCY: return M_GDOI_SERVER;
+    case M_GDOI_SERVER: return M_GDOI_GROUP;
+    default: return M_GLOBAL;
+    }
 }
 
 typedef struct parser {
@@ -810,6 +828,12 @@ static int m_interface(parser *p)
         }
         return bad(p, "unknown tunnel command '%s'", p->n > 1 ? p->tok[1] : "");
     }
+    if (is(p, 0, "crypto") && is(p, 1, "map")) {
+        if (p->n != 3)
+            return NOT_HERE; /* "crypto map NAME N gdoi" is global */
+        f->crypto_map_line = p->line;
+        return copy_name(p, f->crypto_map, p->tok[2]);
+    }
     if (is(p, 0, "description") || is(p, 0, "shutdown") || (is(p, 0, "no") && is(p, 1, "shutdown")))
         return OK;
     return NOT_HERE;
@@ -958,6 +982,367 @@ static int isakmp_key(parser *p)
         }
     }
     if ((slot = VPN_CONF_ADD(p->c, isakmp_key)) == NULL)
+        return VPN_ERR_NOMEM;
+    *slot = k;
+    return OK;
+}
+
+/* ---- GET VPN (conf.h: crypto gdoi group, crypto map ... gdoi) ------------ */
+
+/* permit|deny {any | host A | A [WILDCARD]}: a standard ACE, kept as an
+ * extended one matching any protocol to any destination. */
+static int parse_std_ace(parser *p, int i, vpn_conf_acl *acl)
+{
+    vpn_conf_ace ace;
+
+    memset(&ace, 0, sizeof ace);
+    ace.dscp = -1;
+    ace.line = p->line;
+    if (is(p, i, "permit"))
+        ace.permit = true;
+    else if (!is(p, i, "deny"))
+        return NOT_HERE;
+    i++;
+    if (i >= p->n)
+        return bad(p, "incomplete access-list entry", NULL);
+    if (i + 1 == p->n && !is(p, i, "any") && !is(p, i, "host")) {
+        /* "permit A": a host, as IOS reads it */
+        if (parse_addr(p, i, &ace.src.addr))
+            return VPN_ERR_MALFORMED;
+        ace.src.len = (uint8_t)(vpn_addr_len(&ace.src.addr) * 8);
+        i++;
+    } else if (ace_addr(p, &i, &ace.src)) {
+        return VPN_ERR_MALFORMED;
+    }
+    if (i != p->n)
+        return bad(p, "unexpected '%s' in standard access-list entry", p->tok[i]);
+    ace.dst.addr.family = VPN_AF_INET;
+    vpn_conf_ace *slot = vpn_conf_grow((void **)&acl->ace, &acl->n_ace, &acl->cap_ace, sizeof *acl->ace);
+    if (slot == NULL)
+        return VPN_ERR_NOMEM;
+    *slot = ace;
+    return OK;
+}
+
+static int m_acl_std(parser *p)
+{
+    if (is(p, 0, "remark"))
+        return OK;
+    return parse_std_ace(p, 0, &p->c->acl[p->obj]);
+}
+
+/* "ipv4 X" after a keyword at token i: returns the index of X. */
+static int ipv4_arg(parser *p, int i, const char *what)
+{
+    if (!is(p, i, "ipv4"))
+        return bad(p, "%s: only 'ipv4' is supported", what);
+    if (i + 2 != p->n)
+        return bad(p, "%s takes 'ipv4' and one value", what);
+    return 0;
+}
+
+static int parse_ipv4(parser *p, int i, vpn_addr *a)
+{
+    if (parse_addr(p, i, a))
+        return VPN_ERR_MALFORMED;
+    if (a->family != VPN_AF_INET)
+        return bad(p, "'%s' is not an IPv4 address", p->tok[i]);
+    return OK;
+}
+
+static int m_gdoi_group(parser *p)
+{
+    vpn_conf_gdoi_group *g = &p->c->gdoi_group[p->obj];
+
+    if (is(p, 0, "identity") && is(p, 1, "number")) {
+        if (p->n != 3)
+            return bad(p, "usage: identity number N", NULL);
+        if (parse_u32(p, 2, 1, 4294967295u, &g->identity))
+            return VPN_ERR_MALFORMED;
+        g->has_identity = true;
+        return OK;
+    }
+    if (is(p, 0, "identity"))
+        return bad(p, "only 'identity number N' is supported", NULL);
+    if (is(p, 0, "server") && is(p, 1, "local") && p->n == 2) {
+        if (!g->server_local)
+            g->server_local_line = p->line;
+        g->server_local = true;
+        p->m = M_GDOI_SERVER;
+        return OK;
+    }
+    if (is(p, 0, "server") && is(p, 1, "address")) {
+        vpn_addr a;
+        if (ipv4_arg(p, 2, "server address") || parse_ipv4(p, 3, &a))
+            return VPN_ERR_MALFORMED;
+        for (size_t i = 0; i < g->n_server; i++)
+            if (vpn_addr_eq(&g->server[i], &a))
+                return bad(p, "server %s is already listed", p->tok[3]);
+        if (g->n_server == VPN_CONF_GDOI_SERVERS_MAX)
+            return bad(p, "too many key servers (8 at most)", NULL);
+        if (g->n_server == 0)
+            g->server_line = p->line;
+        g->server[g->n_server++] = a;
+        return OK;
+    }
+    if (is(p, 0, "client") && is(p, 1, "registration") && is(p, 2, "interface")) {
+        if (p->n != 4)
+            return bad(p, "usage: client registration interface NAME", NULL);
+        g->reg_iface_line = p->line;
+        return copy_name(p, g->reg_iface, p->tok[3]);
+    }
+    if (is(p, 0, "description"))
+        return OK;
+    return NOT_HERE;
+}
+
+static int m_gdoi_server(parser *p)
+{
+    vpn_conf_gdoi_group *g = &p->c->gdoi_group[p->obj];
+
+    if (is(p, 0, "rekey")) {
+        if (is(p, 1, "algorithm")) {
+            uint32_t bits;
+            if (!is(p, 2, "aes"))
+                return p->n > 2 ? unsupported(p, p->tok[2]) : bad(p, "usage: rekey algorithm aes 128|192|256", NULL);
+            if (p->n != 4)
+                return bad(p, "usage: rekey algorithm aes 128|192|256", NULL);
+            if (parse_u32(p, 3, 128, 256, &bits))
+                return VPN_ERR_MALFORMED;
+            if (bits != 128 && bits != 192 && bits != 256)
+                return bad(p, "AES key length %s must be 128, 192 or 256", p->tok[3]);
+            g->rekey_aes_bits = (uint16_t)bits;
+            g->rekey_alg_line = p->line;
+            return OK;
+        }
+        if (is(p, 1, "lifetime")) {
+            if (!is(p, 2, "seconds") || p->n != 4)
+                return bad(p, "usage: rekey lifetime seconds N", NULL);
+            /* IOS: 300-86400 */
+            return parse_u32(p, 3, 300, 86400, &g->rekey_lifetime_s);
+        }
+        if (is(p, 1, "retransmit")) {
+            if (p->n != 5 || !is(p, 3, "number"))
+                return bad(p, "usage: rekey retransmit SECONDS number N", NULL);
+            /* IOS: 10-60 s, 1-10 times */
+            if (parse_u32(p, 2, 10, 60, &g->retrans_s) || parse_u32(p, 4, 1, 10, &g->retrans_n))
+                return VPN_ERR_MALFORMED;
+            return OK;
+        }
+        if (is(p, 1, "authentication")) {
+            if (p->n != 5 || !is(p, 2, "mypubkey") || !is(p, 3, "rsa"))
+                return bad(p, "usage: rekey authentication mypubkey rsa LABEL", NULL);
+            g->rekey_key_line = p->line;
+            return copy_name(p, g->rekey_key, p->tok[4]);
+        }
+        if (is(p, 1, "address")) {
+            if (ipv4_arg(p, 2, "rekey address"))
+                return VPN_ERR_MALFORMED;
+            g->rekey_acl_line = p->line;
+            return copy_name(p, g->rekey_acl, p->tok[3]);
+        }
+        if (is(p, 1, "transport")) {
+            if (p->n != 3 || !(is(p, 2, "unicast") || is(p, 2, "multicast")))
+                return bad(p, "usage: rekey transport unicast", NULL);
+            g->rekey_unicast = is(p, 2, "unicast");
+            return OK;
+        }
+        return bad(p, "unknown or unsupported 'rekey' command", NULL);
+    }
+    if (is(p, 0, "authorization") && is(p, 1, "address")) {
+        if (ipv4_arg(p, 2, "authorization address"))
+            return VPN_ERR_MALFORMED;
+        g->auth_acl_line = p->line;
+        return copy_name(p, g->auth_acl, p->tok[3]);
+    }
+    if (is(p, 0, "authorization"))
+        return bad(p, "only 'authorization address ipv4 ACL' is supported", NULL);
+    if (is(p, 0, "limit") && is(p, 1, "members")) {
+        if (p->n != 3)
+            return bad(p, "usage: limit members N", NULL);
+        return parse_u32(p, 2, 1, VPN_CONF_GDOI_MAX_MEMBERS, &g->max_members);
+    }
+    if (is(p, 0, "sa") && is(p, 1, "receive-only") && p->n == 2) {
+        g->receive_only = true;
+        return OK;
+    }
+    if (is(p, 0, "sa") && is(p, 1, "ipsec")) {
+        uint32_t num;
+        if (p->n != 3)
+            return bad(p, "usage: sa ipsec N", NULL);
+        if (parse_u32(p, 2, 1, 65535, &num))
+            return VPN_ERR_MALFORMED;
+        if (g->has_sa && g->sa_num != num)
+            return bad(p, "only one 'sa ipsec' policy per group is supported", NULL);
+        if (!g->has_sa)
+            g->sa_line = p->line;
+        g->has_sa = true;
+        g->sa_num = num;
+        p->m = M_GDOI_SA;
+        return OK;
+    }
+    if (is(p, 0, "address")) {
+        if (ipv4_arg(p, 1, "address") || parse_ipv4(p, 2, &g->ks_address))
+            return VPN_ERR_MALFORMED;
+        g->has_ks_address = true;
+        g->ks_address_line = p->line;
+        return OK;
+    }
+    if (is(p, 0, "redundancy") && p->n == 1) {
+        if (!g->redundancy)
+            g->redundancy_line = p->line;
+        g->redundancy = true;
+        p->m = M_GDOI_REDUNDANCY;
+        return OK;
+    }
+    return NOT_HERE;
+}
+
+static int m_gdoi_sa(parser *p)
+{
+    vpn_conf_gdoi_group *g = &p->c->gdoi_group[p->obj];
+
+    if (is(p, 0, "profile")) {
+        if (p->n != 2)
+            return bad(p, "usage: profile IPSEC_PROFILE", NULL);
+        g->sa_profile_line = p->line;
+        return copy_name(p, g->sa_profile, p->tok[1]);
+    }
+    if (is(p, 0, "match") && is(p, 1, "address")) {
+        if (ipv4_arg(p, 2, "match address"))
+            return VPN_ERR_MALFORMED;
+        g->sa_acl_line = p->line;
+        return copy_name(p, g->sa_acl, p->tok[3]);
+    }
+    if (is(p, 0, "replay")) {
+        /* IOS: time-based window 1-100 s; counter-based 64-1024 packets */
+        if (is(p, 1, "time") && is(p, 2, "window-size") && p->n == 4) {
+            if (parse_u32(p, 3, 1, 100, &g->replay_window))
+                return VPN_ERR_MALFORMED;
+            g->replay = VPN_CONF_GDOI_REPLAY_TIME;
+        } else if (is(p, 1, "counter") && is(p, 2, "window-size") && p->n == 4) {
+            if (parse_u32(p, 3, 64, 1024, &g->replay_window))
+                return VPN_ERR_MALFORMED;
+            if (g->replay_window & (g->replay_window - 1))
+                return bad(p, "counter window-size %s must be 64, 128, 256, 512 or 1024", p->tok[3]);
+            g->replay = VPN_CONF_GDOI_REPLAY_COUNTER;
+        } else {
+            return bad(p, "usage: replay time window-size SECONDS | replay counter window-size N", NULL);
+        }
+        g->replay_line = p->line;
+        return OK;
+    }
+    if (is(p, 0, "no") && is(p, 1, "replay") && p->n == 2) {
+        g->replay = VPN_CONF_GDOI_REPLAY_NONE;
+        g->replay_window = 0;
+        g->replay_line = p->line;
+        return OK;
+    }
+    return NOT_HERE;
+}
+
+static int m_gdoi_redundancy(parser *p)
+{
+    vpn_conf_gdoi_group *g = &p->c->gdoi_group[p->obj];
+
+    if (is(p, 0, "local") && is(p, 1, "priority")) {
+        if (p->n != 3)
+            return bad(p, "usage: local priority N", NULL);
+        return parse_u32(p, 2, 1, 255, &g->coop_priority);
+    }
+    if (is(p, 0, "peer") && is(p, 1, "address")) {
+        vpn_addr a;
+        if (ipv4_arg(p, 2, "peer address") || parse_ipv4(p, 3, &a))
+            return VPN_ERR_MALFORMED;
+        for (size_t i = 0; i < g->n_coop_peer; i++)
+            if (vpn_addr_eq(&g->coop_peer[i], &a))
+                return bad(p, "peer %s is already listed", p->tok[3]);
+        if (g->n_coop_peer == VPN_CONF_GDOI_PEERS_MAX)
+            return bad(p, "too many redundancy peers (8 at most)", NULL);
+        g->coop_peer[g->n_coop_peer++] = a;
+        return OK;
+    }
+    return NOT_HERE;
+}
+
+static int m_crypto_map(parser *p)
+{
+    vpn_conf_crypto_map *m = &p->c->crypto_map[p->obj];
+
+    if (is(p, 0, "set") && is(p, 1, "group")) {
+        if (p->n != 3)
+            return bad(p, "usage: set group NAME", NULL);
+        m->group_line = p->line;
+        return copy_name(p, m->group, p->tok[2]);
+    }
+    if (is(p, 0, "description"))
+        return OK;
+    return NOT_HERE;
+}
+
+/* crypto map NAME SEQ gdoi: finds or adds the entry; enters its mode. */
+static int crypto_map_entry(parser *p)
+{
+    vpn_conf_crypto_map *m;
+    uint32_t seq;
+    size_t i;
+
+    if (p->n != 5 || !is(p, 4, "gdoi"))
+        return p->n == 5 ? bad(p, "only 'crypto map NAME N gdoi' (GET VPN) maps are supported; "
+                                  "'%s' is not", p->tok[4])
+                         : bad(p, "usage: crypto map NAME N gdoi", NULL);
+    if (parse_u32(p, 3, 1, 65535, &seq))
+        return VPN_ERR_MALFORMED;
+    if (strlen(p->tok[2]) >= VPN_CONF_NAME_MAX)
+        return bad(p, "name '%s' is too long (63 characters at most)", p->tok[2]);
+    for (i = 0; i < p->c->n_crypto_map; i++)
+        if (strcmp(p->c->crypto_map[i].name, p->tok[2]) == 0 && p->c->crypto_map[i].seq == seq)
+            break;
+    if (i == p->c->n_crypto_map) {
+        if ((m = VPN_CONF_ADD(p->c, crypto_map)) == NULL)
+            return VPN_ERR_NOMEM;
+        vpn_conf_copy_name(m->name, VPN_CONF_NAME_MAX, p->tok[2]);
+        m->seq = seq;
+        m->line = p->line;
+    }
+    p->obj = i;
+    p->m = M_CRYPTO_MAP;
+    return OK;
+}
+
+/* crypto key generate rsa [general-keys] [label NAME] [modulus N] [exportable] */
+static int rsa_keygen(parser *p)
+{
+    vpn_conf_rsa_key k, *slot;
+    uint32_t mod = 2048;
+    const char *label = NULL;
+
+    memset(&k, 0, sizeof k);
+    for (int i = 4; i < p->n; i++) {
+        if (is(p, i, "general-keys") || is(p, i, "exportable"))
+            continue;
+        if (is(p, i, "label") && i + 1 < p->n) {
+            label = p->tok[++i];
+        } else if (is(p, i, "modulus") && i + 1 < p->n) {
+            if (parse_u32(p, ++i, 2048, 4096, &mod))
+                return VPN_ERR_MALFORMED;
+        } else {
+            return bad(p, "unexpected '%s' (usage: crypto key generate rsa [general-keys] label NAME "
+                          "modulus N)", p->tok[i]);
+        }
+    }
+    if (!label)
+        return bad(p, "crypto key generate rsa needs 'label NAME'", NULL);
+    if (copy_name(p, k.name, label))
+        return VPN_ERR_MALFORMED;
+    k.modulus = mod;
+    k.line = p->line;
+    for (size_t j = 0; j < p->c->n_rsa_key; j++)
+        if (strcmp(p->c->rsa_key[j].name, k.name) == 0) {
+            p->c->rsa_key[j] = k; /* generated again: replaced */
+            return OK;
+        }
+    if ((slot = VPN_CONF_ADD(p->c, rsa_key)) == NULL)
         return VPN_ERR_NOMEM;
     *slot = k;
     return OK;
@@ -1132,6 +1517,31 @@ static int m_global(parser *p)
         }
         return bad(p, "unknown 'crypto ipsec' command", NULL);
     }
+    if (is(p, 0, "crypto") && is(p, 1, "gdoi")) {
+        if (is(p, 2, "group") && p->n == 4) {
+            ENTER(gdoi_group, M_GDOI_GROUP, p->tok[3]);
+            if (fresh) {
+                vpn_conf_gdoi_group *g = &p->c->gdoi_group[p->obj];
+                g->rekey_aes_bits = 256;
+                g->rekey_lifetime_s = VPN_CONF_GDOI_KEK_LIFETIME_S;
+                g->retrans_s = VPN_CONF_GDOI_RETRANS_S;
+                g->retrans_n = VPN_CONF_GDOI_RETRANS_N;
+                g->max_members = VPN_CONF_GDOI_MAX_MEMBERS;
+                g->coop_priority = 1;
+            }
+            return OK;
+        }
+        if (is(p, 2, "group") && is(p, 3, "ipv6"))
+            return bad(p, "GDOI groups for IPv6 are not supported", NULL);
+        return bad(p, "only 'crypto gdoi group NAME' is supported", NULL);
+    }
+    if (is(p, 0, "crypto") && is(p, 1, "map"))
+        return crypto_map_entry(p);
+    if (is(p, 0, "crypto") && is(p, 1, "key") && is(p, 2, "generate")) {
+        if (!is(p, 3, "rsa"))
+            return bad(p, "only 'crypto key generate rsa' is supported", NULL);
+        return rsa_keygen(p);
+    }
     if (is(p, 0, "crypto") && is(p, 1, "pki")) {
         if (is(p, 2, "trustpoint") && p->n == 4) {
             ENTER(trustpoint, M_TRUSTPOINT, p->tok[3]);
@@ -1141,14 +1551,29 @@ static int m_global(parser *p)
     }
     if (is(p, 0, "ip") && is(p, 1, "access-list") && is(p, 2, "extended") && p->n == 4) {
         ENTER(acl, M_ACL, p->tok[3]);
+        if (!fresh && p->c->acl[p->obj].standard)
+            return bad(p, "access-list %s is a standard access-list", p->tok[3]);
+        return OK;
+    }
+    if (is(p, 0, "ip") && is(p, 1, "access-list") && is(p, 2, "standard") && p->n == 4) {
+        ENTER(acl, M_ACL_STD, p->tok[3]);
+        if (!fresh && !p->c->acl[p->obj].standard)
+            return bad(p, "access-list %s is an extended access-list", p->tok[3]);
+        p->c->acl[p->obj].standard = true;
         return OK;
     }
     if (is(p, 0, "access-list") && p->n >= 3) {
         /* Numbered extended ACL: access-list 100-199 permit ... */
         uint32_t num;
-        if (parse_u32(p, 1, 100, 199, &num))
+        if (parse_u32(p, 1, 1, 199, &num))
             return VPN_ERR_MALFORMED;
         ENTER(acl, M_GLOBAL, p->tok[1]);
+        if (num < 100) {
+            /* Numbered standard ACL: access-list 1-99 permit ... */
+            p->c->acl[p->obj].standard = true;
+            int rs = parse_std_ace(p, 2, &p->c->acl[p->obj]);
+            return rs == NOT_HERE ? bad(p, "access-list entry must start with permit or deny", NULL) : rs;
+        }
         int rc = parse_ace(p, 2, &p->c->acl[p->obj]);
         return rc == NOT_HERE ? bad(p, "access-list entry must start with permit or deny", NULL) : rc;
     }
@@ -1223,6 +1648,12 @@ static int dispatch(parser *p, mode m)
     case M_RIP: return m_rip(p);
     case M_ISAKMP_POLICY: return m_isakmp_policy(p);
     case M_TRUSTPOINT: return m_trustpoint(p);
+    case M_ACL_STD: return m_acl_std(p);
+    case M_GDOI_GROUP: return m_gdoi_group(p);
+    case M_GDOI_SERVER: return m_gdoi_server(p);
+    case M_GDOI_SA: return m_gdoi_sa(p);
+    case M_GDOI_REDUNDANCY: return m_gdoi_redundancy(p);
+    case M_CRYPTO_MAP: return m_crypto_map(p);
     }
     return NOT_HERE;
 }
@@ -1270,6 +1701,13 @@ static int do_line(parser *p, char *line)
                          mode_name(first));
 }
 
+static int crypto_map_cmp(const void *a, const void *b)
+{
+    const vpn_conf_crypto_map *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 static int isakmp_prio_cmp(const void *a, const void *b)
 {
     const vpn_conf_isakmp_policy *x = a, *y = b;
@@ -1282,6 +1720,8 @@ static void finish(vpn_conf *c)
 {
     if (c->n_isakmp_policy > 1)
         qsort(c->isakmp_policy, c->n_isakmp_policy, sizeof *c->isakmp_policy, isakmp_prio_cmp);
+    if (c->n_crypto_map > 1)
+        qsort(c->crypto_map, c->n_crypto_map, sizeof *c->crypto_map, crypto_map_cmp);
     for (size_t i = 0; i < c->n_proposal; i++) {
         vpn_conf_proposal *pr = &c->proposal[i];
         if (pr->n_prf == 0 && pr->n_integ > 0) {

@@ -128,6 +128,9 @@ void vpn_conf_del(vpn_conf *c)
     free(c->isakmp_key);
     free(c->isakmp_policy);
     free(c->trustpoint);
+    free(c->gdoi_group);
+    free(c->crypto_map);
+    free(c->rsa_key);
     free(c);
 }
 
@@ -149,6 +152,9 @@ FIND(vpn_conf_find_ipsec_profile, vpn_conf_ipsec_profile, ipsec_profile)
 FIND(vpn_conf_find_trustpoint, vpn_conf_trustpoint, trustpoint)
 FIND(vpn_conf_find_acl, vpn_conf_acl, acl)
 FIND(vpn_conf_find_interface, vpn_conf_interface, iface)
+FIND(vpn_conf_find_gdoi_group, vpn_conf_gdoi_group, gdoi_group)
+FIND(vpn_conf_find_rsa_key, vpn_conf_rsa_key, rsa_key)
+FIND(vpn_conf_find_crypto_map, vpn_conf_crypto_map, crypto_map)
 
 int vpn_conf_fail(vpn_conf_error *err, int line, int code, const char *fmt, ...)
 {
@@ -196,6 +202,64 @@ static int check_proposal(const vpn_conf_proposal *p, vpn_conf_error *err)
 }
 
 static bool auth_uses_psk(vpn_conf_auth a) { return a == VPN_CONF_AUTH_PSK; }
+
+/* GET VPN references: ACLs, profiles, groups and maps must exist; a group
+ * is a key server or a member, not both. Errors name the referring line. */
+static int check_gdoi(const vpn_conf *c, vpn_conf_error *err)
+{
+    for (size_t i = 0; i < c->n_gdoi_group; i++) {
+        const vpn_conf_gdoi_group *g = &c->gdoi_group[i];
+        if (!g->has_identity)
+            return vpn_conf_fail(err, g->line, VPN_ERR_POLICY,
+                                 "crypto gdoi group %s has no 'identity number'", g->name);
+        if (g->server_local && g->n_server)
+            return vpn_conf_fail(err, g->server_line, VPN_ERR_POLICY,
+                                 "crypto gdoi group %s: 'server address ipv4' and 'server local' "
+                                 "cannot both be configured",
+                                 g->name);
+        if (g->rekey_acl[0] && !vpn_conf_find_acl(c, g->rekey_acl))
+            return vpn_conf_fail(err, g->rekey_acl_line, VPN_ERR_NOTFOUND,
+                                 "crypto gdoi group %s: rekey address ACL %s is not defined", g->name,
+                                 g->rekey_acl);
+        if (g->auth_acl[0] && !vpn_conf_find_acl(c, g->auth_acl))
+            return vpn_conf_fail(err, g->auth_acl_line, VPN_ERR_NOTFOUND,
+                                 "crypto gdoi group %s: authorization ACL %s is not defined", g->name,
+                                 g->auth_acl);
+        if (g->sa_acl[0] && !vpn_conf_find_acl(c, g->sa_acl))
+            return vpn_conf_fail(err, g->sa_acl_line, VPN_ERR_NOTFOUND,
+                                 "crypto gdoi group %s: sa ipsec %u match address ACL %s is not defined",
+                                 g->name, g->sa_num, g->sa_acl);
+        if (g->sa_profile[0] && !vpn_conf_find_ipsec_profile(c, g->sa_profile))
+            return vpn_conf_fail(err, g->sa_profile_line, VPN_ERR_NOTFOUND,
+                                 "crypto gdoi group %s: sa ipsec %u profile %s is not defined", g->name,
+                                 g->sa_num, g->sa_profile);
+        if (g->reg_iface[0] && !vpn_conf_find_interface(c, g->reg_iface))
+            return vpn_conf_fail(err, g->reg_iface_line, VPN_ERR_NOTFOUND,
+                                 "crypto gdoi group %s: client registration interface %s is not configured",
+                                 g->name, g->reg_iface);
+        for (size_t j = 0; j < i; j++)
+            if (c->gdoi_group[j].identity == g->identity)
+                return vpn_conf_fail(err, g->line, VPN_ERR_POLICY,
+                                     "crypto gdoi group %s: identity number %u is already group %s's",
+                                     g->name, g->identity, c->gdoi_group[j].name);
+    }
+    for (size_t i = 0; i < c->n_crypto_map; i++) {
+        const vpn_conf_crypto_map *m = &c->crypto_map[i];
+        if (!m->group[0])
+            return vpn_conf_fail(err, m->line, VPN_ERR_POLICY, "crypto map %s %u gdoi has no 'set group'",
+                                 m->name, m->seq);
+        if (!vpn_conf_find_gdoi_group(c, m->group))
+            return vpn_conf_fail(err, m->group_line, VPN_ERR_NOTFOUND,
+                                 "crypto map %s %u: gdoi group %s is not defined", m->name, m->seq, m->group);
+    }
+    for (size_t i = 0; i < c->n_iface; i++) {
+        const vpn_conf_interface *f = &c->iface[i];
+        if (f->crypto_map[0] && !vpn_conf_find_crypto_map(c, f->crypto_map))
+            return vpn_conf_fail(err, f->crypto_map_line, VPN_ERR_NOTFOUND,
+                                 "interface %s: crypto map %s is not defined", f->name, f->crypto_map);
+    }
+    return 0;
+}
 
 int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
 {
@@ -291,6 +355,8 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
                                  "interface %s is protected but has no tunnel destination", f->name);
     }
+    if ((rc = check_gdoi(c, err)) != 0)
+        return rc;
     for (size_t i = 0; i < c->rip.n_passive; i++)
         if (!vpn_conf_find_interface(c, c->rip.passive[i]))
             return vpn_conf_fail(err, c->rip.line, VPN_ERR_NOTFOUND,

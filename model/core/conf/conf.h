@@ -187,6 +187,7 @@ typedef struct vpn_conf_ace {
 
 typedef struct vpn_conf_acl {
     char name[VPN_CONF_NAME_MAX];
+    bool standard; /* access-list 1-99 / ip access-list standard: src only */
     vpn_conf_ace *ace;
     size_t n_ace, cap_ace;
     int line;
@@ -218,6 +219,8 @@ typedef struct vpn_conf_interface {
     vpn_conf_tunnel_mode tunnel_mode;
     char protection[VPN_CONF_NAME_MAX];       /* tunnel protection ipsec profile X */
     uint32_t ip_mtu;                          /* 0: derived */
+    char crypto_map[VPN_CONF_NAME_MAX];       /* crypto map NAME (GET VPN) */
+    int crypto_map_line;
     int line;
 } vpn_conf_interface;
 
@@ -289,6 +292,109 @@ typedef struct vpn_conf_trustpoint {
     int line;
 } vpn_conf_trustpoint;
 
+
+/*
+ * GET VPN (GDOI, RFC 6407) in IOS's words. A key server:
+ *   crypto gdoi group NAME
+ *    identity number N
+ *    server local
+ *     rekey algorithm aes 128|192|256          (IOS default 3des: refused; 256 here)
+ *     rekey lifetime seconds N                 (86400)
+ *     rekey retransmit SECS number N           (10 s, 2)
+ *     rekey authentication mypubkey rsa LABEL
+ *     rekey address ipv4 ACL                   (multicast rekeys: KS -> group address)
+ *     rekey transport unicast                  (default: multicast)
+ *     authorization address ipv4 ACL           (members allowed to register)
+ *     limit members N                          (our spelling; 8000, 1-8000)
+ *     sa receive-only
+ *     sa ipsec N
+ *      profile IPSEC_PROFILE
+ *      match address ipv4 ACL
+ *      replay time window-size N | replay counter window-size N | no replay
+ *     address ipv4 A
+ *     redundancy
+ *      local priority N                        (1)
+ *      peer address ipv4 A                     (repeatable)
+ * A group member:
+ *   crypto gdoi group NAME
+ *    identity number N
+ *    server address ipv4 A                     (repeatable, tried in order)
+ *    client registration interface IF
+ *   crypto map MAP N gdoi
+ *    set group NAME
+ *   interface IF
+ *    crypto map MAP
+ * and `crypto key generate rsa [general-keys] label LABEL modulus N`, which
+ * on IOS is an exec command; here it asks the driver to generate the key
+ * pair from its RNG.
+ */
+#define VPN_CONF_GDOI_SERVERS_MAX 8
+#define VPN_CONF_GDOI_PEERS_MAX 8
+#define VPN_CONF_GDOI_MAX_MEMBERS 8000u  /* Cisco's figure; the KS default */
+#define VPN_CONF_GDOI_KEK_LIFETIME_S 86400u
+#define VPN_CONF_GDOI_RETRANS_S 10u
+#define VPN_CONF_GDOI_RETRANS_N 2u
+
+typedef enum vpn_conf_gdoi_replay {
+    VPN_CONF_GDOI_REPLAY_DEFAULT = 0, /* nothing configured */
+    VPN_CONF_GDOI_REPLAY_NONE,        /* no replay */
+    VPN_CONF_GDOI_REPLAY_TIME,        /* replay time window-size N */
+    VPN_CONF_GDOI_REPLAY_COUNTER,     /* replay counter window-size N */
+} vpn_conf_gdoi_replay;
+
+typedef struct vpn_conf_gdoi_group {
+    char name[VPN_CONF_NAME_MAX];
+    bool has_identity;
+    uint32_t identity;                          /* identity number */
+    /* group member */
+    vpn_addr server[VPN_CONF_GDOI_SERVERS_MAX]; /* server address ipv4, in order */
+    size_t n_server;
+    int server_line;                            /* the first one */
+    char reg_iface[VPN_CONF_NAME_MAX];          /* client registration interface */
+    int reg_iface_line;
+    /* key server: server local */
+    bool server_local;
+    int server_local_line;
+    uint16_t rekey_aes_bits; int rekey_alg_line; /* 256 unless set */
+    uint32_t rekey_lifetime_s;
+    uint32_t retrans_s, retrans_n;
+    char rekey_key[VPN_CONF_NAME_MAX]; int rekey_key_line;
+    char rekey_acl[VPN_CONF_NAME_MAX]; int rekey_acl_line;
+    bool rekey_unicast;
+    char auth_acl[VPN_CONF_NAME_MAX]; int auth_acl_line;
+    uint32_t max_members;
+    bool receive_only;
+    bool has_sa;
+    uint32_t sa_num; int sa_line;
+    char sa_profile[VPN_CONF_NAME_MAX]; int sa_profile_line;
+    char sa_acl[VPN_CONF_NAME_MAX]; int sa_acl_line;
+    vpn_conf_gdoi_replay replay; int replay_line;
+    uint32_t replay_window;                     /* seconds (time) or packets (counter) */
+    bool has_ks_address;
+    vpn_addr ks_address; int ks_address_line;   /* address ipv4 */
+    bool redundancy; int redundancy_line;
+    uint32_t coop_priority;                     /* local priority (1) */
+    vpn_addr coop_peer[VPN_CONF_GDOI_PEERS_MAX];
+    size_t n_coop_peer;
+    int line;
+} vpn_conf_gdoi_group;
+
+/* crypto map NAME SEQ gdoi (entries of one map kept in sequence order) */
+typedef struct vpn_conf_crypto_map {
+    char name[VPN_CONF_NAME_MAX];
+    uint32_t seq;
+    char group[VPN_CONF_NAME_MAX]; /* set group NAME */
+    int group_line;
+    int line;
+} vpn_conf_crypto_map;
+
+/* crypto key generate rsa ... label NAME modulus N */
+typedef struct vpn_conf_rsa_key {
+    char name[VPN_CONF_NAME_MAX];
+    uint32_t modulus; /* bits; 2048 unless given */
+    int line;
+} vpn_conf_rsa_key;
+
 typedef struct vpn_conf {
     char hostname[VPN_CONF_NAME_MAX];
     vpn_conf_rip rip;
@@ -316,6 +422,12 @@ typedef struct vpn_conf {
     size_t n_isakmp_key, cap_isakmp_key;
     vpn_conf_trustpoint *trustpoint;
     size_t n_trustpoint, cap_trustpoint;
+    vpn_conf_gdoi_group *gdoi_group;
+    size_t n_gdoi_group, cap_gdoi_group;
+    vpn_conf_crypto_map *crypto_map;
+    size_t n_crypto_map, cap_crypto_map;
+    vpn_conf_rsa_key *rsa_key;
+    size_t n_rsa_key, cap_rsa_key;
     /* crypto ikev2 ... globals */
     uint32_t ikev2_window;
     uint32_t cookie_challenge; /* half-open SAs before cookies; 0: off */
@@ -357,6 +469,10 @@ const vpn_conf_ipsec_profile *vpn_conf_find_ipsec_profile(const vpn_conf *c, con
 const vpn_conf_acl *vpn_conf_find_acl(const vpn_conf *c, const char *name);
 const vpn_conf_interface *vpn_conf_find_interface(const vpn_conf *c, const char *name);
 const vpn_conf_trustpoint *vpn_conf_find_trustpoint(const vpn_conf *c, const char *name);
+const vpn_conf_gdoi_group *vpn_conf_find_gdoi_group(const vpn_conf *c, const char *name);
+const vpn_conf_rsa_key *vpn_conf_find_rsa_key(const vpn_conf *c, const char *name);
+/* The first entry (lowest sequence number) of crypto map name; NULL if none. */
+const vpn_conf_crypto_map *vpn_conf_find_crypto_map(const vpn_conf *c, const char *name);
 
 /* The `crypto isakmp key` whose address covers addr, longest prefix
  * first; NULL if none. */

@@ -60,6 +60,7 @@ struct vpn_gdoi_gm {
     vpn_addr last_rekey_from;
     char name[64];
     uint8_t psk[VPN_IKEV1_PSK_MAX];
+    vpn_ikev1_suite suites[VPN_IKEV1_SUITES_MAX]; /* cfg.ike.suites, copied */
     const vpn_rng *rng;
     vpn_log log;
     vpn_gdoi_send_fn send;
@@ -132,13 +133,17 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
     gm->cfg.ks = gm->servers[0];
     snprintf(gm->name, sizeof gm->name, "%s", cfg->name ? cfg->name : "GDOI");
     gm->cfg.name = gm->name;
-    if (cfg->ike.psk_len > sizeof gm->psk) {
+    if (cfg->ike.psk_len > sizeof gm->psk || cfg->ike.n_suites > VPN_IKEV1_SUITES_MAX) {
         free(gm);
         return VPN_ERR_INVAL;
     }
     if (cfg->ike.psk)
         memcpy(gm->psk, cfg->ike.psk, cfg->ike.psk_len);
     gm->cfg.ike.psk = gm->psk;
+    /* each phase 1 copies the suites when it starts: keep our own copy */
+    if (cfg->ike.n_suites)
+        memcpy(gm->suites, cfg->ike.suites, cfg->ike.n_suites * sizeof *gm->suites);
+    gm->cfg.ike.suites = cfg->ike.n_suites ? gm->suites : NULL;
     if (gm->cfg.ike.local_id.family == VPN_AF_NONE)
         gm->cfg.ike.local_id = cfg->local;
     if (!gm->cfg.rereg_lead_s)

@@ -19,7 +19,9 @@
 #include "isakmp/isakmp-policy.h"
 
 #define ENGINE "gdoi-ks"
-#define KS_MAX_MEMBERS 4096 /* bounds what a flood of phase-1 starts can cost */
+/* Phase-1 exchanges in progress beyond the member limit: bounds what a
+ * flood of Main Mode starts can cost. */
+#define KS_PENDING_MAX 256u
 #define NS NS_PER_S
 
 static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len);
@@ -87,13 +89,17 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     ks->cfg = *cfg;
     snprintf(ks->name, sizeof ks->name, "%s", cfg->name ? cfg->name : "GDOI");
     ks->cfg.name = ks->name;
-    if (cfg->ike.psk_len > sizeof ks->psk) {
+    if (cfg->ike.psk_len > sizeof ks->psk || cfg->ike.n_suites > VPN_IKEV1_SUITES_MAX) {
         free(ks);
         return VPN_ERR_INVAL;
     }
     if (cfg->ike.psk)
         memcpy(ks->psk, cfg->ike.psk, cfg->ike.psk_len);
     ks->cfg.ike.psk = ks->psk;
+    /* every member's phase 1 copies the suites when it starts: keep ours */
+    if (cfg->ike.n_suites)
+        memcpy(ks->suites, cfg->ike.suites, cfg->ike.n_suites * sizeof *ks->suites);
+    ks->cfg.ike.suites = cfg->ike.n_suites ? ks->suites : NULL;
     if (!ks->cfg.tek.key_bits)
         ks->cfg.tek.key_bits = 256;
     if (!ks->cfg.tek.integ_id && ks->cfg.tek.encr_id == VPN_ENCR_AES_CBC)
@@ -121,6 +127,18 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
             memcpy(ks->auth, cfg->authorized, cfg->n_authorized * sizeof *ks->auth);
         ks->cfg.authorized = ks->auth;
     }
+    if (!rc && cfg->n_auth_rules) {
+        ks->rules = calloc(cfg->n_auth_rules, sizeof *ks->rules);
+        if (!ks->rules)
+            rc = VPN_ERR_NOMEM;
+        else
+            memcpy(ks->rules, cfg->auth_rules, cfg->n_auth_rules * sizeof *ks->rules);
+    }
+    ks->cfg.auth_rules = ks->rules;
+    if (!ks->cfg.max_members || ks->cfg.max_members > VPN_GDOI_KS_MAX_MEMBERS)
+        ks->cfg.max_members = VPN_GDOI_KS_MAX_MEMBERS;
+    if (!rc)
+        rc = vpn_rng_bytes(rng, &ks->hash_seed, sizeof ks->hash_seed);
     /* RFC 6407 5.6.3: the KS public key, DER SubjectPublicKeyInfo. */
     if (!rc) {
         dl = i2d_PUBKEY(vpn_sig_key_evp(cfg->rekey_key), &der);
@@ -168,6 +186,9 @@ void vpn_gdoi_ks_del(vpn_gdoi_ks *ks)
     for (size_t i = 0; i < ks->n; i++)
         member_free(ks->m[i]);
     free(ks->m);
+    free(ks->ck_tab);
+    free(ks->ad_tab);
+    free(ks->rules);
     free(ks->auth);
     OPENSSL_cleanse(ks, sizeof *ks);
     free(ks);
@@ -183,13 +204,7 @@ int vpn_gdoi_ks_set_multicast(vpn_gdoi_ks *ks, bool multicast, const vpn_addr *g
     return 0;
 }
 
-size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < ks->n; i++)
-        c += ks->m[i]->registered;
-    return c;
-}
+size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks) { return ks->n_reg; }
 
 const vpn_gdoi_ks_stats *vpn_gdoi_ks_get_stats(const vpn_gdoi_ks *ks) { return &ks->st; }
 uint32_t vpn_gdoi_ks_tek_spi(const vpn_gdoi_ks *ks) { return ks->tek.spi; }
@@ -209,40 +224,181 @@ static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,
     ks->send(ks->user, &ks->cfg.local, &m->addr, dg, len, view, view_len);
 }
 
-void gdoi_ks_member_remove(vpn_gdoi_ks *ks, size_t i)
+/*
+ * Member indexes. Every message names its member by initiator cookie
+ * (registration) or address (ACKs, re-registration, COOP lists), so with
+ * thousands of members these are hash lookups, not scans: chained tables
+ * with as many buckets as entries (doubled as members come), hashed with
+ * FNV-1a from a per-KS random seed.
+ */
+static size_t idx_hash(const vpn_gdoi_ks *ks, const uint8_t *b, size_t n)
 {
-    member_free(ks->m[i]);
-    ks->m[i] = ks->m[--ks->n];
-}
-#define member_remove gdoi_ks_member_remove
-
-static ks_member *member_find(vpn_gdoi_ks *ks, const uint8_t *icookie)
-{
-    for (size_t i = 0; i < ks->n; i++)
-        if (ks->m[i]->p1 && memcmp(vpn_ikev1_sa_icookie(ks->m[i]->p1), icookie, 8) == 0)
-            return ks->m[i];
-    return NULL;
-}
-
-ks_member *gdoi_ks_member_by_addr(vpn_gdoi_ks *ks, const vpn_addr *a)
-{
-    for (size_t i = 0; i < ks->n; i++)
-        if (ks->m[i]->registered && vpn_addr_eq(&ks->m[i]->addr, a))
-            return ks->m[i];
-    return NULL;
+    uint32_t h = 2166136261u ^ ks->hash_seed;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    h ^= h >> 15;
+    return h & (ks->tab_size - 1);
 }
 
+static size_t ck_bucket(const vpn_gdoi_ks *ks, const ks_member *m)
+{
+    return idx_hash(ks, vpn_ikev1_sa_icookie(m->p1), 8);
+}
+
+static size_t ad_bucket(const vpn_gdoi_ks *ks, const vpn_addr *a)
+{
+    return idx_hash(ks, a->b, vpn_addr_len(a));
+}
+
+static void idx_link(vpn_gdoi_ks *ks, ks_member *m)
+{
+    if (m->in_ck) {
+        size_t b = ck_bucket(ks, m);
+        m->ck_next = ks->ck_tab[b];
+        ks->ck_tab[b] = m;
+    }
+    if (m->in_ad) {
+        size_t b = ad_bucket(ks, &m->addr);
+        m->ad_next = ks->ad_tab[b];
+        ks->ad_tab[b] = m;
+    }
+}
+
+/* Makes room for one more member: the array and the tables. */
 static int member_slot(vpn_gdoi_ks *ks)
 {
-    if (ks->n >= KS_MAX_MEMBERS)
-        return VPN_ERR_LIMIT;
     if (ks->n % 16 == 0) {
         ks_member **nmv = realloc(ks->m, (ks->n + 16) * sizeof *nmv);
         if (!nmv)
             return VPN_ERR_NOMEM;
         ks->m = nmv;
     }
+    if (ks->n + 1 > ks->tab_size) {
+        size_t ns = ks->tab_size ? ks->tab_size * 2 : 16;
+        ks_member **ck = calloc(ns, sizeof *ck), **ad = calloc(ns, sizeof *ad);
+        if (!ck || !ad) {
+            free(ck);
+            free(ad);
+            return VPN_ERR_NOMEM;
+        }
+        free(ks->ck_tab);
+        free(ks->ad_tab);
+        ks->ck_tab = ck;
+        ks->ad_tab = ad;
+        ks->tab_size = ns;
+        for (size_t i = 0; i < ks->n; i++)
+            idx_link(ks, ks->m[i]);
+    }
     return 0;
+}
+
+/* Appends m (after member_slot) and indexes it by cookie if it has a phase 1. */
+static void member_append(vpn_gdoi_ks *ks, ks_member *m)
+{
+    m->idx = ks->n;
+    ks->m[ks->n++] = m;
+    m->in_ck = m->p1 != NULL;
+    idx_link(ks, m);
+}
+
+static void chain_unlink(ks_member **head, ks_member *m, bool ck)
+{
+    for (ks_member **pp = head; *pp; pp = ck ? &(*pp)->ck_next : &(*pp)->ad_next)
+        if (*pp == m) {
+            *pp = ck ? m->ck_next : m->ad_next;
+            return;
+        }
+}
+
+/* Marks m registered and indexes it by address. */
+static void member_mark_registered(vpn_gdoi_ks *ks, ks_member *m)
+{
+    m->registered = true;
+    if (m->in_ad)
+        return;
+    m->in_ad = true;
+    m->ad_next = NULL;
+    {
+        size_t b = ad_bucket(ks, &m->addr);
+        m->ad_next = ks->ad_tab[b];
+        ks->ad_tab[b] = m;
+    }
+    ks->n_reg++;
+}
+
+void gdoi_ks_member_remove(vpn_gdoi_ks *ks, size_t i)
+{
+    ks_member *m = ks->m[i];
+
+    if (m->in_ck)
+        chain_unlink(&ks->ck_tab[ck_bucket(ks, m)], m, true);
+    if (m->in_ad) {
+        chain_unlink(&ks->ad_tab[ad_bucket(ks, &m->addr)], m, false);
+        ks->n_reg--;
+    }
+    member_free(m);
+    ks->m[i] = ks->m[--ks->n];
+    if (i < ks->n)
+        ks->m[i]->idx = i;
+}
+#define member_remove gdoi_ks_member_remove
+
+static ks_member *member_find(vpn_gdoi_ks *ks, const uint8_t *icookie)
+{
+    if (!ks->tab_size)
+        return NULL;
+    for (ks_member *m = ks->ck_tab[idx_hash(ks, icookie, 8)]; m; m = m->ck_next)
+        if (memcmp(vpn_ikev1_sa_icookie(m->p1), icookie, 8) == 0)
+            return m;
+    return NULL;
+}
+
+ks_member *gdoi_ks_member_by_addr(vpn_gdoi_ks *ks, const vpn_addr *a)
+{
+    if (!ks->tab_size)
+        return NULL;
+    for (ks_member *m = ks->ad_tab[ad_bucket(ks, a)]; m; m = m->ad_next)
+        if (vpn_addr_eq(&m->addr, a))
+            return m;
+    return NULL;
+}
+
+typedef enum refusal { REF_LIMIT, REF_UNAUTHORIZED, REF_GROUP, REF_MALFORMED } refusal;
+
+/* Counts and logs a refused registration (or a synced member left out). */
+static void refuse(vpn_gdoi_ks *ks, refusal why, const vpn_addr *who, uint32_t gid)
+{
+    char a[VPN_ADDR_STRLEN];
+
+    ks->st.refused++;
+    vpn_addr_str(who, a, sizeof a);
+    switch (why) {
+    case REF_LIMIT:
+        ks->st.refused_limit++;
+        vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE,
+                     "member %s refused: group %s has its limit of %u members", a, ks->name,
+                     ks->cfg.max_members);
+        break;
+    case REF_UNAUTHORIZED:
+        ks->st.refused_unauthorized++;
+        vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE, "member %s not authorized", a);
+        break;
+    case REF_GROUP:
+        ks->st.refused_group++;
+        vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE, "registration from %s for unknown group %u",
+                     a, gid);
+        break;
+    case REF_MALFORMED:
+        ks->st.refused_malformed++;
+        vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE, "registration from %s malformed", a);
+        break;
+    }
+}
+
+/* Is there room for member a (already registered ones always have)? */
+static bool has_room(vpn_gdoi_ks *ks, const vpn_addr *a)
+{
+    return ks->n_reg < ks->cfg.max_members || gdoi_ks_member_by_addr(ks, a) != NULL;
 }
 
 /* A member a cooperating KS registered: no phase-1 SA here, but it gets
@@ -254,15 +410,19 @@ int gdoi_ks_member_add_synced(vpn_gdoi_ks *ks, const vpn_addr *a)
 
     if (gdoi_ks_member_by_addr(ks, a))
         return 0;
+    if (!has_room(ks, a)) {
+        refuse(ks, REF_LIMIT, a, ks->cfg.group_id);
+        return VPN_ERR_LIMIT;
+    }
     if ((rc = member_slot(ks)))
         return rc;
     nm = calloc(1, sizeof *nm);
     if (!nm)
         return VPN_ERR_NOMEM;
     nm->addr = *a;
-    nm->registered = true;
     nm->acked_seq = ks->seq;
-    ks->m[ks->n++] = nm;
+    member_append(ks, nm);
+    member_mark_registered(ks, nm);
     return 0;
 }
 
@@ -445,11 +605,16 @@ static void member_send(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t
 
 static bool authorized(const vpn_gdoi_ks *ks, const vpn_addr *id)
 {
-    if (!ks->cfg.n_authorized)
-        return true;
-    for (size_t i = 0; i < ks->cfg.n_authorized; i++)
-        if (vpn_addr_eq(&ks->cfg.authorized[i], id))
-            return true;
+    bool ok = !ks->cfg.n_authorized;
+
+    for (size_t i = 0; i < ks->cfg.n_authorized && !ok; i++)
+        ok = vpn_addr_eq(&ks->cfg.authorized[i], id);
+    if (!ok || !ks->cfg.n_auth_rules)
+        return ok;
+    /* IOS authorization ACL: the first matching line decides; none: deny */
+    for (size_t i = 0; i < ks->cfg.n_auth_rules; i++)
+        if (vpn_prefix_contains(&ks->cfg.auth_rules[i].prefix, id))
+            return ks->cfg.auth_rules[i].permit;
     return false;
 }
 
@@ -488,26 +653,30 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
 
         if ((rc = vpn_ikev1_sa_p2_iv(m->p1, mid, iv)))
             return rc;
-        if ((rc = gdoi_pull_open(m->p1, dg, len, 1, none, none, iv, &msg, plain)))
+        if ((rc = gdoi_pull_open(m->p1, dg, len, 1, none, none, iv, &msg, plain))) {
+            if (rc == VPN_ERR_MALFORMED || rc == VPN_ERR_TRUNCATED)
+                refuse(ks, REF_MALFORMED, &m->addr, 0);
             return rc;
+        }
         np = vpn_isakmp_msg_find(&msg, VPN_ISAKMP_PL_NONCE, 0);
         idp = vpn_isakmp_msg_find(&msg, VPN_ISAKMP_PL_ID, 0);
         if (!np || !idp || np->body_len < VPN_ISAKMP_NONCE_MIN ||
             np->body_len > VPN_ISAKMP_NONCE_MAX || vpn_gdoi_group_id_decode(idp->body,
-                                                                        idp->body_len, &gid))
+                                                                        idp->body_len, &gid)) {
+            refuse(ks, REF_MALFORMED, &m->addr, 0);
             return VPN_ERR_MALFORMED;
+        }
         if (gid != ks->cfg.group_id) {
-            vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE, "registration for unknown group %u",
-                         gid);
-            ks->st.refused++;
+            refuse(ks, REF_GROUP, &m->addr, gid);
             return VPN_ERR_POLICY;
         }
         if (!authorized(ks, vpn_ikev1_sa_peer_id(m->p1))) {
-            char a[VPN_ADDR_STRLEN];
-            vpn_log_emit(&ks->log, VPN_LOG_WARN, ENGINE, "member %s not authorized",
-                         vpn_addr_str(vpn_ikev1_sa_peer_id(m->p1), a, sizeof a));
-            ks->st.refused++;
+            refuse(ks, REF_UNAUTHORIZED, vpn_ikev1_sa_peer_id(m->p1), gid);
             return VPN_ERR_POLICY;
+        }
+        if (!has_room(ks, &m->addr)) {
+            refuse(ks, REF_LIMIT, &m->addr, gid);
+            return VPN_ERR_LIMIT;
         }
         m->msg_id = mid;
         memcpy(m->ni, np->body, np->body_len);
@@ -529,6 +698,11 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
         member_send(ks, m, buf, olen, view, vlen);
     } else if (m->pull == 2) {
         /* message 3: HDR*, HASH(3) [, GAP] */
+        if (!has_room(ks, &m->addr)) {
+            /* others registered since message 1 and filled the group */
+            refuse(ks, REF_LIMIT, &m->addr, ks->cfg.group_id);
+            return VPN_ERR_LIMIT;
+        }
         memcpy(iv, m->iv, sizeof iv);
         ni_b.p = m->ni;
         ni_b.len = m->ni_len;
@@ -549,12 +723,12 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
             return rc;
         m->pull = 4;
         /* a member registering again replaces its old entry */
-        for (size_t i = 0; i < ks->n; i++)
-            if (ks->m[i] != m && vpn_addr_eq(&ks->m[i]->addr, &m->addr)) {
-                member_remove(ks, i);
-                break;
-            }
-        m->registered = true;
+        {
+            ks_member *old = gdoi_ks_member_by_addr(ks, &m->addr);
+            if (old && old != m)
+                member_remove(ks, old->idx);
+        }
+        member_mark_registered(ks, m);
         m->registered_at = now;
         m->acked_seq = ks->seq;
         m->missed = 0;
@@ -621,6 +795,12 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
             ks->st.bad_msgs++;
             return VPN_ERR_NOTFOUND;
         }
+        /* the member limit counts registered members; phase-1 exchanges
+         * in progress are bounded too */
+        if (!has_room(ks, src) || ks->n >= (size_t)ks->cfg.max_members + KS_PENDING_MAX) {
+            refuse(ks, REF_LIMIT, src, ks->cfg.group_id);
+            return VPN_ERR_LIMIT;
+        }
         if ((rc = member_slot(ks)))
             return rc;
         nm = calloc(1, sizeof *nm);
@@ -643,7 +823,7 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
             ks->st.bad_msgs++;
             return rc;
         }
-        ks->m[ks->n++] = nm;
+        member_append(ks, nm);
         return 0;
     }
     if (h.exchange == VPN_GDOI_EXCH_PULL)
@@ -914,18 +1094,17 @@ static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, si
         id.type != VPN_ISAKMP_ID_IPV4_ADDR || vpn_addr_from_bytes(&who, id.data.p, 4))
         return VPN_ERR_MALFORMED;
     (void)src;
-    for (size_t i = 0; i < ks->n; i++) {
-        ks_member *mb = ks->m[i];
-        if (mb->registered && vpn_addr_eq(&mb->addr, &who)) {
-            if (seq == ks->seq && mb->acked_seq != seq) {
-                mb->acked_seq = seq;
-                mb->missed = 0;
-                ks->st.acks++;
-            }
-            return 0;
+    {
+        ks_member *mb = gdoi_ks_member_by_addr(ks, &who);
+        if (!mb)
+            return VPN_ERR_NOTFOUND;
+        if (seq == ks->seq && mb->acked_seq != seq) {
+            mb->acked_seq = seq;
+            mb->missed = 0;
+            ks->st.acks++;
         }
     }
-    return VPN_ERR_NOTFOUND;
+    return 0;
 }
 
 void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info *o)
@@ -936,6 +1115,7 @@ void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info 
     o->local = ks->cfg.local;
     o->mcast = ks->cfg.mcast;
     o->members = vpn_gdoi_ks_members(ks);
+    o->max_members = ks->cfg.max_members;
     o->retrans_s = ks->cfg.retrans_s;
     o->retrans_n = ks->cfg.retrans_n;
     o->seq = ks->seq;

@@ -80,12 +80,18 @@ typedef struct ks_member {
     unsigned missed;    /* consecutive unicast rekeys not acknowledged */
     bool coop_new;      /* registered at this secondary KS; the primary has not
                            listed it yet, so our announcements carry it */
+    /* the KS's indexes (gdoi-ks.c): position in ks->m, hash chains by
+     * initiator cookie (entries with p1) and by address (registered ones) */
+    size_t idx;
+    struct ks_member *ck_next, *ad_next;
+    bool in_ck, in_ad;
 } ks_member;
 
 struct vpn_gdoi_ks {
     vpn_gdoi_ks_cfg cfg;
     char name[64];
     uint8_t psk[VPN_IKEV1_PSK_MAX];
+    vpn_ikev1_suite suites[VPN_IKEV1_SUITES_MAX]; /* cfg.ike.suites, copied */
     vpn_addr *auth;
     const vpn_rng *rng;
     vpn_log log;
@@ -93,6 +99,13 @@ struct vpn_gdoi_ks {
     void *user;
     ks_member **m;
     size_t n;
+    /* hash indexes over m (keyed with a random seed, so a peer cannot aim
+     * its cookies or addresses at one chain): tab_size buckets each */
+    ks_member **ck_tab, **ad_tab;
+    size_t tab_size;
+    uint32_t hash_seed;
+    size_t n_reg;           /* registered members (in ad_tab) */
+    vpn_gdoi_auth_rule *rules;
     ks_tek tek;
     ks_kek kek;
     uint32_t seq;

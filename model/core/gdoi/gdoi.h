@@ -242,6 +242,18 @@ typedef struct vpn_gdoi_coop_stats {
 
 /* ---- key server ------------------------------------------------------------ */
 
+/* Members a KS serves at most unless configured lower (Cisco's figure). */
+#define VPN_GDOI_KS_MAX_MEMBERS 8000u
+
+/* One line of IOS `authorization address ipv4 ACL`: members whose phase-1
+ * identity address lies in prefix are allowed (permit) or refused; the
+ * first matching rule decides, and an address no rule matches is refused
+ * (an ACL's implicit deny). */
+typedef struct vpn_gdoi_auth_rule {
+    bool permit;
+    vpn_prefix prefix;
+} vpn_gdoi_auth_rule;
+
 typedef struct vpn_gdoi_ks_cfg {
     const char *name;        /* group name (show views); copied */
     uint32_t group_id;       /* `identity number` */
@@ -249,6 +261,12 @@ typedef struct vpn_gdoi_ks_cfg {
     vpn_ikev1_cfg ike;       /* phase 1 (PSK, local_id); copied */
     const vpn_addr *authorized; /* members allowed to register; NULL = any */
     size_t n_authorized;
+    const vpn_gdoi_auth_rule *auth_rules; /* copied; none = any (both lists apply) */
+    size_t n_auth_rules;
+    /* registered members at most; 0 = VPN_GDOI_KS_MAX_MEMBERS. Beyond it a
+     * registration is refused (counted in refused_limit, logged); members
+     * already registered may register again. */
+    uint32_t max_members;
     vpn_gdoi_tek_policy tek;
     uint32_t kek_lifetime_s; /* 0 = VPN_GDOI_DEFAULT_KEK_LIFETIME */
     bool multicast;          /* rekey transport; IOS default is multicast */
@@ -270,6 +288,10 @@ typedef struct vpn_gdoi_ks_cfg {
 typedef struct vpn_gdoi_ks_stats {
     uint64_t registrations, refused, rekeys, rekey_msgs_sent, retransmits, bad_msgs, acks,
         removed;
+    /* refused (the total) by reason: the member limit (and members a
+     * cooperating KS listed beyond it), not authorized, another group, a
+     * registration message that does not parse */
+    uint64_t refused_limit, refused_unauthorized, refused_group, refused_malformed;
 } vpn_gdoi_ks_stats;
 
 typedef struct vpn_gdoi_ks vpn_gdoi_ks;
@@ -407,6 +429,7 @@ typedef struct vpn_gdoi_ks_info {
     uint32_t group_id;
     vpn_addr local, mcast;
     size_t members;
+    uint32_t max_members;
     uint32_t retrans_s, retrans_n;
     uint32_t seq;
     uint64_t rekeys;

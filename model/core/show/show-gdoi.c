@@ -141,10 +141,21 @@ int vpn_show_gdoi_ks_members(const vpn_gdoi_ks *ks, vpn_show_buf *b)
 {
     vpn_gdoi_ks_info i;
     vpn_gdoi_member_info m;
+    const vpn_gdoi_ks_stats *st;
     char a[VPN_ADDR_STRLEN];
 
     vpn_gdoi_ks_get_info(ks, 0, &i);
+    st = vpn_gdoi_ks_get_stats(ks);
     vpn_show_printf(b, "Group Member Information :\n\n");
+    vpn_show_printf(b, "Number of rekeys sent for group %s : %llu\n", i.name,
+                    (unsigned long long)i.rekeys);
+    vpn_show_printf(b, "Group members registered : %zu (limit %u)\n", i.members, i.max_members);
+    /* not in IOS's view: where refused registrations went */
+    vpn_show_printf(b, "Registrations refused    : %llu (member limit %llu, not authorized %llu, "
+                       "other group %llu, malformed %llu)\n\n",
+                    (unsigned long long)st->refused, (unsigned long long)st->refused_limit,
+                    (unsigned long long)st->refused_unauthorized,
+                    (unsigned long long)st->refused_group, (unsigned long long)st->refused_malformed);
     for (size_t k = 0; vpn_gdoi_ks_get_member(ks, k, &m) == 0; k++) {
         vpn_show_printf(b, "Group Member ID    : %s\n", vpn_addr_str(&m.addr, a, sizeof a));
         vpn_show_printf(b, " Group ID          : %u\n", i.group_id);

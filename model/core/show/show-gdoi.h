@@ -17,6 +17,8 @@ extern "C" {
 
 /* Errors: VPN_ERR_NOSPACE (truncated). */
 int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b);
+/* `show crypto gdoi ks members`: rekeys sent, members registered and the
+ * member limit, registrations refused by reason, then one block per member. */
 int vpn_show_gdoi_ks_members(const vpn_gdoi_ks *ks, vpn_show_buf *b);
 int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b);
 /*
