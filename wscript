@@ -59,6 +59,7 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
     'model/core/getvpn/getvpn.c',
+    'model/core/show/show-getvpn.c',
     'model/core/gdoi/gdoi-conf.c',
     'model/core/ikev2/ikev2-esp.c',
 ]
@@ -116,6 +117,7 @@ VPN_CORE_HEADERS = [
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
     'model/core/getvpn/getvpn.h',
+    'model/core/show/show-getvpn.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -129,6 +131,9 @@ VPN_NS3_SOURCES = [
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
     'helper/flexvpn-site-to-site.cc',
+    'model/ns3/gdoi-daemon.cc',
+    'model/ns3/vpn-crypto-map-net-device.cc',
+    'helper/getvpn-helper.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -142,6 +147,9 @@ VPN_NS3_HEADERS = [
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
     'helper/flexvpn-site-to-site.h',
+    'model/ns3/gdoi-daemon.h',
+    'model/ns3/vpn-crypto-map-net-device.h',
+    'helper/getvpn-helper.h',
 ]
 
 VPN_EXAMPLES = [
