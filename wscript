@@ -134,6 +134,7 @@ VPN_NS3_SOURCES = [
     'model/ns3/gdoi-daemon.cc',
     'model/ns3/vpn-crypto-map-net-device.cc',
     'helper/getvpn-helper.cc',
+    'helper/getvpn-intranet.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -150,6 +151,7 @@ VPN_NS3_HEADERS = [
     'model/ns3/gdoi-daemon.h',
     'model/ns3/vpn-crypto-map-net-device.h',
     'helper/getvpn-helper.h',
+    'helper/getvpn-intranet.h',
 ]
 
 VPN_EXAMPLES = [
@@ -224,12 +226,14 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
+    'test/sim/getvpn-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
     'flexvpn',
+    'getvpn',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
