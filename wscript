@@ -62,6 +62,10 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-getvpn.c',
     'model/core/gdoi/gdoi-conf.c',
     'model/core/ikev2/ikev2-esp.c',
+    'model/core/mpls/mpls-label.c',
+    'model/core/mpls/mpls-router.c',
+    'model/core/mpls/mpls-plan.c',
+    'model/core/show/show-mpls.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -118,6 +122,8 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-esp.h',
     'model/core/getvpn/getvpn.h',
     'model/core/show/show-getvpn.h',
+    'model/core/mpls/mpls.h',
+    'model/core/show/show-mpls.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -135,6 +141,8 @@ VPN_NS3_SOURCES = [
     'model/ns3/vpn-crypto-map-net-device.cc',
     'helper/getvpn-helper.cc',
     'helper/getvpn-intranet.cc',
+    'model/ns3/mpls-router.cc',
+    'helper/mpls-provider-helper.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -152,6 +160,8 @@ VPN_NS3_HEADERS = [
     'model/ns3/vpn-crypto-map-net-device.h',
     'helper/getvpn-helper.h',
     'helper/getvpn-intranet.h',
+    'model/ns3/mpls-router.h',
+    'helper/mpls-provider-helper.h',
 ]
 
 VPN_EXAMPLES = [
@@ -159,6 +169,7 @@ VPN_EXAMPLES = [
     'flexvpn-l2l-static',
     'flexvpn-hub-spoke',
     'flexvpn-l2l-dynamic',
+    'mpls-l3vpn',
 ]
 
 VPN_CORE_TESTS = [
@@ -204,6 +215,9 @@ VPN_CORE_TESTS = [
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
     'getvpn-node:test/core/getvpn-node-test.c',
+    'mpls-label:test/core/mpls-label-test.c',
+    'mpls-lfib:test/core/mpls-lfib-test.c',
+    'mpls-vpn:test/core/mpls-vpn-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -215,6 +229,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
+    'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
 ]
 
 VPN_BENCHES = [
@@ -227,6 +242,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
     'test/sim/getvpn-test-suite.cc',
+    'test/sim/mpls-provider-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
@@ -234,6 +250,7 @@ VPN_SIM_SUITES = [
     'ipsec-tunnel',
     'flexvpn',
     'getvpn',
+    'mpls-provider',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
