@@ -170,6 +170,7 @@ VPN_EXAMPLES = [
     'flexvpn-hub-spoke',
     'flexvpn-l2l-dynamic',
     'mpls-l3vpn',
+    'getvpn-mpls-any2any',
 ]
 
 VPN_CORE_TESTS = [

@@ -1,6 +1,7 @@
 #include "getvpn-helper.h"
 
 #include "ns3/abort.h"
+#include "ns3/ipv4-routing-table-entry.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
@@ -80,6 +81,39 @@ LoadKey(const std::string& pem, int* rc)
         return nullptr;
     }
     return std::shared_ptr<vpn_sig_key>(k, vpn_sig_key_del);
+}
+
+// A device some other helper already gave an IPv4 interface (say
+// MplsProviderHelper::AttachSite, which configures CEs itself): that
+// interface is set down and emptied of its addresses and of the static
+// routes through it; the configuration then reuses it, or, for the crypto
+// map's device, leaves it down and builds one on the wrapper (ns-3 cannot
+// move an interface to another device, and a second interface on the same
+// device would deliver every packet twice). Returns the interface or -1.
+int32_t
+Retire(Ptr<Ipv4> ipv4, Ptr<NetDevice> dev)
+{
+    int32_t i = ipv4->GetInterfaceForDevice(dev);
+    if (i < 0)
+    {
+        return -1;
+    }
+    uint32_t ifc = static_cast<uint32_t>(i);
+    Ipv4StaticRoutingHelper srh;
+    Ptr<Ipv4StaticRouting> sr = srh.GetStaticRouting(ipv4);
+    for (uint32_t r = sr->GetNRoutes(); r-- > 0;)
+    {
+        if (sr->GetRoute(r).GetInterface() == ifc)
+        {
+            sr->RemoveRoute(r);
+        }
+    }
+    ipv4->SetDown(ifc);
+    while (ipv4->GetNAddresses(ifc) > 0)
+    {
+        ipv4->RemoveAddress(ifc, 0);
+    }
+    return i;
 }
 
 // What a daemon keeps alive: the parsed configuration and the storage the
@@ -235,10 +269,10 @@ GetVpnHelper::Install(Ptr<Node> node,
               << " has no ns-3 device (pass it in the interfaces map)";
             return e.str();
         }
-        if (it->second->GetNode() != node || ipv4->GetInterfaceForDevice(it->second) >= 0)
+        if (it->second->GetNode() != node)
         {
             e << host << " line " << f.line << ": interface " << f.name
-              << ": the device must be the node's and have no IPv4 interface yet";
+              << ": the device is not the node's";
             return e.str();
         }
     }
@@ -277,6 +311,7 @@ GetVpnHelper::Install(Ptr<Node> node,
             continue;
         }
         Ptr<NetDevice> dev = interfaces.at(f.name);
+        int32_t ifc = Retire(ipv4, dev);
         if (&f == mapIf)
         {
             Ptr<VpnCryptoMapNetDevice> map = CreateObject<VpnCryptoMapNetDevice>();
@@ -285,8 +320,12 @@ GetVpnHelper::Install(Ptr<Node> node,
             map->SetDaemon(daemon);
             m_maps[node->GetId()] = map;
             dev = map;
+            ifc = -1; // the old interface stays down: the wrapper gets a new one
         }
-        int32_t ifc = ipv4->AddInterface(dev);
+        if (ifc < 0)
+        {
+            ifc = ipv4->AddInterface(dev);
+        }
         ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(f.address.addr), MaskOf(f.address.len)));
         ipv4->SetUp(ifc);
     }

@@ -11,8 +11,10 @@
  *     `server address ipv4` (repeatable), `crypto map NAME N gdoi` with
  *     `set group`, and `crypto map NAME` on its WAN interface;
  *   - interfaces with `ip address` and `ip route` lines on both.
- * The helper gives each configured interface's device its address (the
- * devices must not have IPv4 interfaces yet), wraps the crypto-map
+ * The helper gives each configured interface's device its address (a
+ * device that already has an IPv4 interface, as MplsProviderHelper gives
+ * its CEs, has that interface set down and emptied first: ns-3 cannot move
+ * an interface to another device), wraps the crypto-map
  * interface's device in a VpnCryptoMapNetDevice first, adds the static
  * routes, and installs a GdoiDaemon with the node's groups (translated by
  * the C core, gdoi/gdoi-conf.h). A configuration error returns

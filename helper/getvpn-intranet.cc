@@ -150,6 +150,68 @@ GetVpnIntranetHelper::MemberConfig(const GetVpnIntranetOptions& o, uint32_t k)
     return c.str();
 }
 
+void
+GetVpnIntranetHelper::BuildMpls(GetVpnHelper& getvpn,
+                                const GetVpnIntranetOptions& o,
+                                GetVpnIntranet& net,
+                                PointToPointHelper& access,
+                                PointToPointHelper& lan) const
+{
+    MplsProviderHelper& mp = *net.mpls;
+    uint32_t n = o.branches + 1;
+    DataRate coreRate(o.coreRate), accessRate(o.accessRate);
+    Ptr<Node> p1 = mp.GetPs().Get(0);
+    Ptr<Node> p2 = mp.GetPs().Get(1);
+    mp.AddCoreLink(p1, p2, coreRate, o.coreDelay);
+    for (uint32_t k = 0; k < n; k++)
+    {
+        mp.AddCoreLink(net.pe.Get(k), k % 2 ? p2 : p1, coreRate, o.coreDelay);
+    }
+    // the key server's site, then HQ's and the branches'
+    uint32_t ksSite = mp.AttachSite(net.pe.Get(0), "INTRANET", net.ks, Ipv4Address("192.0.2.0"),
+                                    {}, accessRate, o.accessDelay);
+    net.ksWan = mp.GetCeDevice(ksSite);
+    std::vector<uint32_t> sites;
+    for (uint32_t k = 0; k < n; k++)
+    {
+        uint32_t s = mp.AttachSite(net.pe.Get(k),
+                                   "INTRANET",
+                                   net.ce.Get(k),
+                                   A(198, 51, 100, 4 * k),
+                                   {MplsProviderHelper::Prefix(A(10, k, 0, 0), 24)},
+                                   accessRate,
+                                   o.accessDelay);
+        sites.push_back(s);
+        net.peAccess.Add(mp.GetPeDevice(s));
+        net.ceWan.Add(mp.GetCeDevice(s));
+    }
+    // multicast rekeys: from the key server to every member's site
+    mp.AddMulticastRoute("INTRANET",
+                         MplsProviderHelper::Prefix(o.rekeyGroup, 32),
+                         sites,
+                         MplsProviderHelper::Prefix(net.ksAddress, 32));
+    mp.Install();
+
+    Ipv4StaticRoutingHelper srh;
+    net.ksConfig = KeyServerConfig(o);
+    std::string err = getvpn.Install(net.ks, net.ksConfig, {{"GigabitEthernet0/0", net.ksWan}});
+    NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet key server: " << err);
+    for (uint32_t k = 0; k < n; k++)
+    {
+        Ptr<Node> host = net.hosts.Get(k);
+        NetDeviceContainer l = lan.Install(net.ce.Get(k), host);
+        AddIf(l.Get(1), A(10, k, 0, 2), Ipv4Mask("255.255.255.0"));
+        srh.GetStaticRouting(host->GetObject<Ipv4>())
+            ->SetDefaultRoute(A(10, k, 0, 1), host->GetObject<Ipv4>()->GetInterfaceForDevice(l.Get(1)));
+        net.ceConfigs.push_back(MemberConfig(o, k));
+        err = getvpn.Install(net.ce.Get(k),
+                             net.ceConfigs.back(),
+                             {{"GigabitEthernet0/0", net.ceWan.Get(k)}, {"GigabitEthernet0/1", l.Get(0)}});
+        NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet CE " << k << ": " << err);
+    }
+    (void)access;
+}
+
 GetVpnIntranet
 GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o) const
 {
@@ -157,18 +219,39 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
     GetVpnIntranet net;
     uint32_t n = o.branches + 1;
     net.ks = CreateObject<Node>();
-    net.p = CreateObject<Node>();
-    net.pe.Create(n);
+    if (o.mpls)
+    {
+        net.mpls = std::make_shared<MplsProviderHelper>();
+        // provider addresses apart from the customer's 10/8 (they live in
+        // the global table, the customer in VRF INTRANET, but traces read
+        // better without look-alikes)
+        net.mpls->SetLoopbackBase(Ipv4Address("172.31.255.0"));
+        net.mpls->SetCoreNetworkBase(Ipv4Address("172.30.0.0"));
+        for (uint32_t k = 0; k < n; k++)
+        {
+            net.pe.Add(net.mpls->AddPe("PE" + std::to_string(k)));
+        }
+        net.p = net.mpls->AddP("P1");
+        net.mpls->AddP("P2");
+    }
+    else
+    {
+        net.p = CreateObject<Node>();
+        net.pe.Create(n);
+    }
     net.ce.Create(n);
     net.hosts.Create(n);
     net.ksAddress = Ipv4Address("192.0.2.2");
     getvpn.SetRegistrationStart(o.registrationStart);
     InternetStackHelper stack;
     stack.Install(net.ks);
-    stack.Install(net.p);
-    stack.Install(net.pe);
     stack.Install(net.ce);
     stack.Install(net.hosts);
+    if (!o.mpls)
+    {
+        stack.Install(net.p);
+        stack.Install(net.pe);
+    }
 
     PointToPointHelper access;
     access.SetDeviceAttribute("DataRate", StringValue(o.accessRate));
@@ -180,6 +263,11 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
     lan.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
     lan.SetChannelAttribute("Delay", StringValue("100us"));
 
+    if (o.mpls)
+    {
+        BuildMpls(getvpn, o, net, access, lan);
+        return net;
+    }
     Ipv4Mask m30("255.255.255.252");
     Ipv4StaticRoutingHelper srh;
     Ptr<Ipv4StaticRouting> pRoutes = srh.GetStaticRouting(net.p->GetObject<Ipv4>());

@@ -3,9 +3,13 @@
  * it: an HQ site (branch 0) and N branches, each a customer edge router
  * (CE, a group member) with one LAN host, attached to its own provider
  * edge router (PE); the key server sits at HQ on PE 0's second access
- * link. The provider here is plain IP routing (PEs around one P router,
- * static routes computed from the topology) with static multicast routes
- * from the key server to every PE for multicast rekeys.
+ * link. The provider is either
+ *   - an MPLS L3VPN (options.mpls, MplsProviderHelper): two P routers,
+ *     N+1 PEs (even ones on P1, odd ones on P2), the customer in VRF
+ *     INTRANET, multicast rekeys by a static VRF multicast route from the
+ *     key server to every CE (ingress replication at PE 0); or
+ *   - plain IP routing (PEs around one P router, static routes computed
+ *     from the topology, static multicast routes for rekeys).
  *
  *   KS ==192.0.2.0/30== PE0 ==198.51.100.0/30== CE0 --10.0.0.0/24-- host0
  *                        |
@@ -19,6 +23,7 @@
 
 #include "ns3/getvpn-helper.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/mpls-provider-helper.h"
 #include "ns3/net-device-container.h"
 #include "ns3/node-container.h"
 #include "ns3/nstime.h"
@@ -26,11 +31,14 @@
 #include "ns3/simple-ref-count.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace ns3
 {
+
+class PointToPointHelper;
 
 /**
  * \ingroup vpn
@@ -59,6 +67,8 @@ struct GetVpnIntranetOptions
     std::vector<uint32_t> unauthorized;
     /** When members start registering. */
     Time registrationStart{Seconds(1)};
+    /** An MPLS provider (two Ps, N+1 PEs) instead of plain IP routing. */
+    bool mpls{false};
 };
 
 /**
@@ -68,13 +78,14 @@ struct GetVpnIntranetOptions
 struct GetVpnIntranet
 {
     Ptr<Node> ks;
-    Ptr<Node> p;
+    Ptr<Node> p;           //!< the (first) P router
+    std::shared_ptr<MplsProviderHelper> mpls; //!< the MPLS provider, when options.mpls
     NodeContainer pe;      //!< pe.Get(k) serves branch k (0 = HQ, with the KS)
     NodeContainer ce;      //!< ce.Get(k): branch k's router (a group member)
     NodeContainer hosts;   //!< hosts.Get(k): branch k's LAN host, 10.k.0.2
     NetDeviceContainer ceWan;    //!< CE k's WAN device under its crypto map (the provider's view)
     NetDeviceContainer peAccess; //!< PE k's device towards CE k
-    NetDeviceContainer core;     //!< every core link device
+    NetDeviceContainer core;     //!< every core link device (plain IP provider)
     Ptr<NetDevice> ksWan;        //!< the key server's WAN device
     std::string ksConfig;
     std::vector<std::string> ceConfigs;
@@ -102,6 +113,13 @@ class GetVpnIntranetHelper
     static std::string KeyServerConfig(const GetVpnIntranetOptions& options);
     /** CE k's IOS configuration. */
     static std::string MemberConfig(const GetVpnIntranetOptions& options, uint32_t k);
+
+  private:
+    void BuildMpls(GetVpnHelper& getvpn,
+                   const GetVpnIntranetOptions& options,
+                   GetVpnIntranet& net,
+                   PointToPointHelper& access,
+                   PointToPointHelper& lan) const;
 };
 
 class Socket;
