@@ -230,6 +230,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
+    'getvpn-fuzz-input:test/fuzz/getvpn-fuzz-input.c',
     'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
 ]
 
