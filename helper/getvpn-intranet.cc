@@ -73,10 +73,14 @@ GetVpnIntranet::HostAddress(uint32_t k)
 }
 
 std::string
-GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o)
+GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o, uint32_t index)
 {
+    // KS1 at 192.0.2.2 (link 192.0.2.0/30), KS2 at 192.0.2.6 (192.0.2.4/30)
+    std::string self = index == 0 ? "192.0.2.2" : "192.0.2.6";
+    std::string gw = index == 0 ? "192.0.2.1" : "192.0.2.5";
+    std::string peer = index == 0 ? "192.0.2.6" : "192.0.2.2";
     std::ostringstream c;
-    c << "hostname KS1\n"
+    c << "hostname KS" << index + 1 << "\n"
       << kIsakmp << "crypto isakmp key getvpn-psk address 0.0.0.0 0.0.0.0\n"
       << "crypto key generate rsa general-keys label GETVPN-KEY modulus 2048\n"
       << "crypto ipsec transform-set TS " << o.transform << "\n"
@@ -87,7 +91,7 @@ GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o)
       << " deny udp any eq 848 any eq 848\n"
       << " permit ip 10.0.0.0 0.255.255.255 10.0.0.0 0.255.255.255\n"
       << "ip access-list extended GETVPN-REKEY\n"
-      << " permit udp host 192.0.2.2 eq 848 host " << Str(o.rekeyGroup) << " eq 848\n";
+      << " permit udp host " << self << " eq 848 host " << Str(o.rekeyGroup) << " eq 848\n";
     if (!o.unauthorized.empty())
     {
         c << "ip access-list standard GETVPN-MEMBERS\n";
@@ -122,23 +126,30 @@ GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o)
       << "   profile GETVPN-PROF\n"
       << "   match address ipv4 GETVPN-POLICY\n"
       << "   replay time window-size " << o.replayWindow << "\n"
-      << "  address ipv4 192.0.2.2\n"
-      << "interface GigabitEthernet0/0\n"
-      << " ip address 192.0.2.2 255.255.255.252\n"
-      << "ip route 0.0.0.0 0.0.0.0 192.0.2.1\n";
+      << "  address ipv4 " << self << "\n";
+    if (o.coop)
+    {
+        // IOS: the highest priority is primary
+        c << "  redundancy\n"
+          << "   local priority " << (index == 0 ? 100 : 50) << "\n"
+          << "   peer address ipv4 " << peer << "\n";
+    }
+    c << "interface GigabitEthernet0/0\n"
+      << " ip address " << self << " 255.255.255.252\n"
+      << "ip route 0.0.0.0 0.0.0.0 " << gw << "\n";
     return c.str();
 }
 
 std::string
 GetVpnIntranetHelper::MemberConfig(const GetVpnIntranetOptions& o, uint32_t k)
 {
-    (void)o;
     std::ostringstream c;
     c << "hostname " << (k == 0 ? std::string("HQ") : "BRANCH" + std::to_string(k)) << "\n"
-      << kIsakmp << "crypto isakmp key getvpn-psk address 192.0.2.2\n"
+      << kIsakmp << "crypto isakmp key getvpn-psk address 192.0.2.0 255.255.255.248\n"
       << "crypto gdoi group GETVPN\n"
       << " identity number 1234\n"
       << " server address ipv4 192.0.2.2\n"
+      << (o.coop ? " server address ipv4 192.0.2.6\n" : "")
       << "crypto map GETVPN-MAP 10 gdoi\n"
       << " set group GETVPN\n"
       << "interface GigabitEthernet0/0\n"
@@ -148,6 +159,22 @@ GetVpnIntranetHelper::MemberConfig(const GetVpnIntranetOptions& o, uint32_t k)
       << " ip address 10." << k << ".0.1 255.255.255.0\n"
       << "ip route 0.0.0.0 0.0.0.0 " << Str(AccessPe(k)) << "\n";
     return c.str();
+}
+
+void
+GetVpnIntranetHelper::InstallKeyServers(GetVpnHelper& getvpn,
+                                        const GetVpnIntranetOptions& o,
+                                        GetVpnIntranet& net) const
+{
+    net.ksConfig = KeyServerConfig(o, 0);
+    std::string err = getvpn.Install(net.ks, net.ksConfig, {{"GigabitEthernet0/0", net.ksWan}});
+    NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet key server: " << err);
+    if (o.coop)
+    {
+        net.ks2Config = KeyServerConfig(o, 1);
+        err = getvpn.Install(net.ks2, net.ks2Config, {{"GigabitEthernet0/0", net.ks2Wan}});
+        NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet key server 2: " << err);
+    }
 }
 
 void
@@ -171,6 +198,12 @@ GetVpnIntranetHelper::BuildMpls(GetVpnHelper& getvpn,
     uint32_t ksSite = mp.AttachSite(net.pe.Get(0), "INTRANET", net.ks, Ipv4Address("192.0.2.0"),
                                     {}, accessRate, o.accessDelay);
     net.ksWan = mp.GetCeDevice(ksSite);
+    if (o.coop)
+    {
+        uint32_t s2 = mp.AttachSite(net.pe.Get(0), "INTRANET", net.ks2, Ipv4Address("192.0.2.4"),
+                                    {}, accessRate, o.accessDelay);
+        net.ks2Wan = mp.GetCeDevice(s2);
+    }
     std::vector<uint32_t> sites;
     for (uint32_t k = 0; k < n; k++)
     {
@@ -193,9 +226,8 @@ GetVpnIntranetHelper::BuildMpls(GetVpnHelper& getvpn,
     mp.Install();
 
     Ipv4StaticRoutingHelper srh;
-    net.ksConfig = KeyServerConfig(o);
-    std::string err = getvpn.Install(net.ks, net.ksConfig, {{"GigabitEthernet0/0", net.ksWan}});
-    NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet key server: " << err);
+    InstallKeyServers(getvpn, o, net);
+    std::string err;
     for (uint32_t k = 0; k < n; k++)
     {
         Ptr<Node> host = net.hosts.Get(k);
@@ -219,6 +251,11 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
     GetVpnIntranet net;
     uint32_t n = o.branches + 1;
     net.ks = CreateObject<Node>();
+    if (o.coop)
+    {
+        net.ks2 = CreateObject<Node>();
+        InternetStackHelper().Install(net.ks2);
+    }
     if (o.mpls)
     {
         net.mpls = std::make_shared<MplsProviderHelper>();
@@ -278,9 +315,14 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
     NetDeviceContainer ksLink = access.Install(net.pe.Get(0), net.ks);
     net.ksWan = ksLink.Get(1);
     pe0ToKs = AddIf(ksLink.Get(0), Ipv4Address("192.0.2.1"), m30);
-    net.ksConfig = KeyServerConfig(o);
-    std::string err = getvpn.Install(net.ks, net.ksConfig, {{"GigabitEthernet0/0", net.ksWan}});
-    NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet key server: " << err);
+    if (o.coop)
+    {
+        NetDeviceContainer ks2Link = access.Install(net.pe.Get(0), net.ks2);
+        net.ks2Wan = ks2Link.Get(1);
+        AddIf(ks2Link.Get(0), Ipv4Address("192.0.2.5"), m30);
+    }
+    InstallKeyServers(getvpn, o, net);
+    std::string err;
 
     for (uint32_t k = 0; k < n; k++)
     {
@@ -313,7 +355,8 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
         pRoutes->AddNetworkRouteTo(A(10, k, 0, 0), Ipv4Mask("255.255.255.0"), A(172, 16, k, 2), pToPe[k]);
         pRoutes->AddNetworkRouteTo(A(198, 51, 100, 4 * k), m30, A(172, 16, k, 2), pToPe[k]);
     }
-    pRoutes->AddNetworkRouteTo(Ipv4Address("192.0.2.0"), m30, A(172, 16, 0, 2), pToPe[0]);
+    pRoutes->AddNetworkRouteTo(Ipv4Address("192.0.2.0"), Ipv4Mask("255.255.255.248"),
+                               A(172, 16, 0, 2), pToPe[0]);
 
     // multicast rekeys: KS -> PE0 -> P -> every PE -> its CE (static
     // multicast routes, as the issue allows instead of an MPLS multicast VPN)

@@ -69,6 +69,12 @@ struct GetVpnIntranetOptions
     Time registrationStart{Seconds(1)};
     /** An MPLS provider (two Ps, N+1 PEs) instead of plain IP routing. */
     bool mpls{false};
+    /**
+     * A second, cooperative key server KS2 (192.0.2.6, priority 50; KS1 has
+     * 100) on its own link to PE 0; members list both (`server address
+     * ipv4`). Multicast rekeys are routed from KS1 only.
+     */
+    bool coop{false};
 };
 
 /**
@@ -87,6 +93,9 @@ struct GetVpnIntranet
     NetDeviceContainer peAccess; //!< PE k's device towards CE k
     NetDeviceContainer core;     //!< every core link device (plain IP provider)
     Ptr<NetDevice> ksWan;        //!< the key server's WAN device
+    Ptr<Node> ks2;               //!< the cooperative key server (options.coop)
+    Ptr<NetDevice> ks2Wan;
+    std::string ks2Config;
     std::string ksConfig;
     std::vector<std::string> ceConfigs;
     Ipv4Address ksAddress;
@@ -109,12 +118,15 @@ class GetVpnIntranetHelper
      */
     GetVpnIntranet Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& options = {}) const;
 
-    /** The key server's IOS configuration for these options. */
-    static std::string KeyServerConfig(const GetVpnIntranetOptions& options);
+    /** Key server \p index's IOS configuration (0: KS1, 1: KS2 with options.coop). */
+    static std::string KeyServerConfig(const GetVpnIntranetOptions& options, uint32_t index = 0);
     /** CE k's IOS configuration. */
     static std::string MemberConfig(const GetVpnIntranetOptions& options, uint32_t k);
 
   private:
+    void InstallKeyServers(GetVpnHelper& getvpn,
+                           const GetVpnIntranetOptions& options,
+                           GetVpnIntranet& net) const;
     void BuildMpls(GetVpnHelper& getvpn,
                    const GetVpnIntranetOptions& options,
                    GetVpnIntranet& net,

@@ -4,9 +4,10 @@
 // traffic; the WAN carries no clear packet the policy covers, the outer
 // addresses are the hosts' and the DSCP is copied; a unicast and a
 // multicast rekey under 50 pps voice between all sites lose nothing; an
-// unauthorized member gets no keys and its traffic is refused; a replayed
-// ESP packet older than the TBAR window is dropped and counted; the same
-// seed gives byte-identical traces.
+// unauthorized member gets no keys and its traffic is refused; the primary
+// of two cooperative key servers fails and the secondary takes over with
+// nothing lost; a replayed ESP packet older than the TBAR window is dropped
+// and counted; the same seed gives byte-identical traces.
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
@@ -264,6 +265,75 @@ class GetvpnUnauthorizedTestCase : public TestCase
     }
 };
 
+/*
+ * Cooperative key servers: KS1 (priority 100) is primary, KS2 secondary.
+ * After the election (10 s) KS2 syncs from KS1's announcements. KS1 stops
+ * at 30 s under voice between HQ and 2 branches; KS2 declares it dead (90 s
+ * without announcements), takes over with the synced keys and SEQ, and
+ * rekeys at 125 s; members keep their SAs throughout and never re-register.
+ */
+class GetvpnCoopFailoverTestCase : public TestCase
+{
+  public:
+    GetvpnCoopFailoverTestCase()
+        : TestCase("the primary key server fails under voice; the secondary takes over and "
+                   "rekeys; nothing is lost")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        RngSeedManager::SetSeed(7);
+        RngSeedManager::SetRun(4);
+        GetVpnHelper getvpn;
+        GetVpnIntranetOptions o;
+        o.branches = 2;
+        o.coop = true;
+        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
+        Ptr<GdoiDaemon> ks1 = getvpn.GetDaemon(net.ks);
+        Ptr<GdoiDaemon> ks2 = getvpn.GetDaemon(net.ks2);
+        // key servers serve members once their election is over (10 s): voice
+        // starts when every member is registered
+        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(15), Seconds(130));
+        int roleBefore = -1;
+        Simulator::Schedule(Seconds(25), [&]() {
+            roleBefore = vpn_gdoi_ks_coop_role(vpn_getvpn_node_ks(ks2->GetCore(), 0));
+        });
+        ks1->SetStopTime(Seconds(30));
+        Simulator::Schedule(Seconds(125), &Rekey, ks2, false);
+        Simulator::Stop(Seconds(131));
+        Simulator::Run();
+
+        const vpn_gdoi_ks* k2 = vpn_getvpn_node_ks(ks2->GetCore(), 0);
+        NS_TEST_EXPECT_MSG_EQ(roleBefore, VPN_GDOI_COOP_SECONDARY, "KS2 was secondary");
+        NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_coop_role(k2), VPN_GDOI_COOP_PRIMARY, "KS2 took over");
+        NS_TEST_EXPECT_MSG_GT(vpn_gdoi_ks_coop_stats(k2)->takeovers, 0, "a takeover counted");
+        for (uint32_t c = 0; c < net.ce.GetN(); c++)
+        {
+            Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
+            const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(d->GetCore(), 0);
+            NS_TEST_EXPECT_MSG_EQ(d->GetRegisteredGroups(), 1, "CE " << c << " registered");
+            NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->registrations, 1,
+                                  "CE " << c << " never re-registered");
+            NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_last_seq(gm), vpn_gdoi_ks_seq(k2),
+                                  "CE " << c << " has KS2's rekey");
+            const vpn_sa* tek = vpn_gdoi_gm_tek(gm);
+            NS_TEST_ASSERT_MSG_EQ((tek != nullptr), true, "CE " << c << " TEK");
+            NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(tek)->spi,
+                                  vpn_gdoi_ks_tek_spi(k2),
+                                  "CE " << c << " sends on KS2's TEK");
+            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)), 0, "CE " << c << " dropped nothing");
+        }
+        for (const auto& f : voice->GetFlows())
+        {
+            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to << " lost");
+        }
+        NS_TEST_EXPECT_MSG_EQ(voice->GetSent(), 6 * 5750, "6 flows for 115 s");
+        Simulator::Destroy();
+    }
+};
+
 namespace
 {
 struct Replay
@@ -412,6 +482,7 @@ class GetvpnTestSuite : public TestSuite
         AddTestCase(new GetvpnAny2AnyTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnUnauthorizedTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnTbarReplayTestCase, TestCase::QUICK);
+        AddTestCase(new GetvpnCoopFailoverTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnDeterminismTestCase, TestCase::QUICK);
     }
 };
