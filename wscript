@@ -171,6 +171,7 @@ VPN_EXAMPLES = [
     'flexvpn-l2l-dynamic',
     'mpls-l3vpn',
     'getvpn-mpls-any2any',
+    'getvpn-multicast',
 ]
 
 VPN_CORE_TESTS = [

@@ -89,7 +89,7 @@ GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o, uint32_t i
       << " set security-association lifetime seconds " << o.tekLifetime << "\n"
       << "ip access-list extended GETVPN-POLICY\n"
       << " deny udp any eq 848 any eq 848\n"
-      << " permit ip 10.0.0.0 0.255.255.255 10.0.0.0 0.255.255.255\n"
+      << " " << o.policy << "\n"
       << "ip access-list extended GETVPN-REKEY\n"
       << " permit udp host " << self << " eq 848 host " << Str(o.rekeyGroup) << " eq 848\n";
     if (!o.unauthorized.empty())
@@ -223,6 +223,23 @@ GetVpnIntranetHelper::BuildMpls(GetVpnHelper& getvpn,
                          MplsProviderHelper::Prefix(o.rekeyGroup, 32),
                          sites,
                          MplsProviderHelper::Prefix(net.ksAddress, 32));
+    // encrypted multicast data: the ESP keeps the group address (address
+    // preservation), so the provider's tree for the clear group carries it
+    if (o.dataGroup != Ipv4Address::GetAny())
+    {
+        std::vector<uint32_t> rx;
+        for (uint32_t k = 0; k < n; k++)
+        {
+            if (k != o.dataSource)
+            {
+                rx.push_back(sites[k]);
+            }
+        }
+        mp.AddMulticastRoute("INTRANET",
+                             MplsProviderHelper::Prefix(o.dataGroup, 32),
+                             rx,
+                             MplsProviderHelper::Prefix(GetVpnIntranet::HostAddress(o.dataSource), 32));
+    }
     mp.Install();
 
     Ipv4StaticRoutingHelper srh;
@@ -240,6 +257,22 @@ GetVpnIntranetHelper::BuildMpls(GetVpnHelper& getvpn,
                              net.ceConfigs.back(),
                              {{"GigabitEthernet0/0", net.ceWan.Get(k)}, {"GigabitEthernet0/1", l.Get(0)}});
         NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet CE " << k << ": " << err);
+        if (o.dataGroup != Ipv4Address::GetAny())
+        {
+            // the CE forwards the group: LAN -> WAN at the source, WAN -> LAN elsewhere
+            Ptr<Ipv4> ip = net.ce.Get(k)->GetObject<Ipv4>();
+            uint32_t lanIf = ip->GetInterfaceForDevice(l.Get(0));
+            uint32_t wanIf = ip->GetInterfaceForDevice(getvpn.GetCryptoMap(net.ce.Get(k)));
+            Ipv4Address src = GetVpnIntranet::HostAddress(o.dataSource);
+            if (k == o.dataSource)
+            {
+                srh.GetStaticRouting(ip)->AddMulticastRoute(src, o.dataGroup, lanIf, {wanIf});
+            }
+            else
+            {
+                srh.GetStaticRouting(ip)->AddMulticastRoute(src, o.dataGroup, wanIf, {lanIf});
+            }
+        }
     }
     (void)access;
 }

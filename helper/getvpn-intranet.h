@@ -75,6 +75,16 @@ struct GetVpnIntranetOptions
      * ipv4`). Multicast rekeys are routed from KS1 only.
      */
     bool coop{false};
+    /** The key server's TEK policy (the permit line of its `match address` ACL). */
+    std::string policy{"permit ip 10.0.0.0 0.255.255.255 10.0.0.0 0.255.255.255"};
+    /**
+     * Multicast data (MPLS provider only): hostk of branch dataSource sends to
+     * dataGroup, every other site receives; the VRF and the CEs get static
+     * multicast routes. The policy must cover it, e.g.
+     * `permit ip 10.0.0.0 0.255.255.255 any`.
+     */
+    Ipv4Address dataGroup{Ipv4Address::GetAny()};
+    uint32_t dataSource{1};
 };
 
 /**
