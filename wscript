@@ -172,6 +172,7 @@ VPN_EXAMPLES = [
     'mpls-l3vpn',
     'getvpn-mpls-any2any',
     'getvpn-multicast',
+    'getvpn-coop',
 ]
 
 VPN_CORE_TESTS = [
