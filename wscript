@@ -58,6 +58,8 @@ VPN_CORE_SOURCES = [
     'model/core/ikev1/ikev1-conf.c',
     'model/core/show/show-isakmp.c',
     'model/core/gdoi/gdoi-coop.c',
+    'model/core/getvpn/getvpn.c',
+    'model/core/show/show-getvpn.c',
     'model/core/gdoi/gdoi-conf.c',
     'model/core/ikev2/ikev2-esp.c',
     'model/core/mpls/mpls-label.c',
@@ -123,6 +125,8 @@ VPN_CORE_HEADERS = [
     'model/core/ikev1/ikev1-conf.h',
     'model/core/show/show-isakmp.h',
     'model/core/ikev2/ikev2-esp.h',
+    'model/core/getvpn/getvpn.h',
+    'model/core/show/show-getvpn.h',
     'model/core/mpls/mpls.h',
     'model/core/show/show-mpls.h',
     'model/core/nhrp/nhrp-codec.h',
@@ -143,6 +147,10 @@ VPN_NS3_SOURCES = [
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
     'helper/flexvpn-site-to-site.cc',
+    'model/ns3/gdoi-daemon.cc',
+    'model/ns3/vpn-crypto-map-net-device.cc',
+    'helper/getvpn-helper.cc',
+    'helper/getvpn-intranet.cc',
     'model/ns3/mpls-router.cc',
     'helper/mpls-provider-helper.cc',
 ]
@@ -158,6 +166,10 @@ VPN_NS3_HEADERS = [
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
     'helper/flexvpn-site-to-site.h',
+    'model/ns3/gdoi-daemon.h',
+    'model/ns3/vpn-crypto-map-net-device.h',
+    'helper/getvpn-helper.h',
+    'helper/getvpn-intranet.h',
     'model/ns3/mpls-router.h',
     'helper/mpls-provider-helper.h',
 ]
@@ -168,6 +180,9 @@ VPN_EXAMPLES = [
     'flexvpn-hub-spoke',
     'flexvpn-l2l-dynamic',
     'mpls-l3vpn',
+    'getvpn-mpls-any2any',
+    'getvpn-multicast',
+    'getvpn-coop',
 ]
 
 VPN_CORE_TESTS = [
@@ -212,6 +227,7 @@ VPN_CORE_TESTS = [
     'gdoi-conf:test/core/gdoi-conf-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
+    'getvpn-node:test/core/getvpn-node-test.c',
     'mpls-label:test/core/mpls-label-test.c',
     'mpls-lfib:test/core/mpls-lfib-test.c',
     'mpls-vpn:test/core/mpls-vpn-test.c',
@@ -231,6 +247,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-responder:test/fuzz/ikev2-fuzz-responder.c',
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
+    'getvpn-fuzz-input:test/fuzz/getvpn-fuzz-input.c',
     'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
     'nhrp-fuzz-parse:test/fuzz/nhrp-fuzz-parse.c',
     'router-fuzz-input:test/fuzz/router-fuzz-input.c',
@@ -245,6 +262,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
+    'test/sim/getvpn-test-suite.cc',
     'test/sim/mpls-provider-test-suite.cc',
     'test/sim/conformance-test-suite.cc',
 ]
@@ -253,6 +271,7 @@ VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',
     'flexvpn',
+    'getvpn',
     'mpls-provider',
     'conformance-ns3',
 ]

@@ -25,6 +25,8 @@ namespace ns3
 
 class VpnTunnelNetDevice;
 class Ikev2Daemon;
+class GdoiDaemon;
+class VpnCryptoMapNetDevice;
 
 /**
  * \ingroup vpn
@@ -60,6 +62,38 @@ class VpnTraceHelper
      */
     void ScheduleShowSnapshot(Ptr<Ikev2Daemon> daemon, const std::string& file, Time at) const;
 
+    /**
+     * GET VPN: every TEK the daemons' group members install from now on
+     * goes to <out>/wireshark/esp_sa (group SAs, "*" addresses, one line
+     * per TEK, rekeyed ones included), and <out>/wireshark/decode_as_entries
+     * makes Wireshark read UDP 848 as ISAKMP.
+     */
+    void EnableGetVpnKeyExport(const std::vector<Ptr<GdoiDaemon>>& daemons);
+
+    /**
+     * Writes <out>/wireshark/ikev1_decryption_table with every phase 1 the
+     * daemons established; call after the simulation ran. Returns the
+     * number of lines.
+     */
+    size_t WriteIkev1Keys(const std::vector<Ptr<GdoiDaemon>>& daemons) const;
+
+    /**
+     * Writes the GDOI datagrams \p daemon sends to <out>/gdoi-<name>.pcap
+     * (as sent) and <out>/gdoi-<name>.plain.pcap (the engines' decrypted
+     * view of the same datagrams: Wireshark cannot decrypt KEK-protected
+     * rekeys), raw IPv4 with UDP 848.
+     */
+    void EnableGdoiPcap(const std::string& name, Ptr<GdoiDaemon> daemon) const;
+
+    /** The clear side of a crypto map to <out>/<name>.pcap (raw IP). */
+    void EnableCryptoMapPcap(const std::string& name, Ptr<VpnCryptoMapNetDevice> map) const;
+
+    /**
+     * Writes the daemon's GET VPN views to <out>/<file> at \p at: show
+     * crypto gdoi, ks members, ks coop, gm, show crypto ipsec sa.
+     */
+    void ScheduleShowSnapshot(Ptr<GdoiDaemon> daemon, const std::string& file, Time at) const;
+
     /** Number of esp_sa lines written so far. */
     size_t GetKeyLinesWritten() const;
 
@@ -70,6 +104,7 @@ class VpnTraceHelper
         std::set<std::string> lines;
     };
     static void SaAdded(Ptr<KeyFile> file, const struct vpn_sa* sa);
+    void EnsureKeyFile();
 
     std::string m_outDir;
     Ptr<KeyFile> m_keys;

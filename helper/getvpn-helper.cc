@@ -1,0 +1,391 @@
+#include "getvpn-helper.h"
+
+#include "ns3/abort.h"
+#include "ns3/ipv4-routing-table-entry.h"
+#include "ns3/ipv4-static-routing-helper.h"
+#include "ns3/ipv4.h"
+#include "ns3/log.h"
+
+#include <sstream>
+
+extern "C" {
+#include "common/addr.h"
+#include "common/rng.h"
+#include "common/vpn-err.h"
+#include "conf/conf.h"
+#include "crypto/sig.h"
+#include "gdoi/gdoi-conf.h"
+#include "getvpn/getvpn.h"
+#include "ipsec/sa.h"
+#include "ipsec/spd.h"
+}
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("GetVpnHelper");
+
+namespace
+{
+// The built-in rekey key pair: a 2048-bit RSA key made for this module's
+// simulations only (published here, so it protects nothing real).
+const char kSimRekeyKey[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDvtsOW/AsHzD34\n"
+    "JJVaDPoH/9nNfrFiOFjzp/mLUL+4HCvPQkT/MPKQEdp0FI8Ne8QlC28yNpDBxSq8\n"
+    "QMBoqbrIDZEgpZDzYohLdrub8BY3iXnu2BR7Q0qpILD3SLoxDDQL9+XuzwnIZuQA\n"
+    "aBue7ScaN8pCQ4frLdiunsMqWhObLlM29DAmWWI7Hfzwc+JjGOxQVytzAx8OhQMb\n"
+    "QYnpPTufbrdVbCtHHa77kdQlEJdh3a+EnZ6NbFmPx8g/qY/YMCEVvyv8AJmz1wqO\n"
+    "VMwLcJhNZbBk0dX08RT2aK2V1AXf8xzNl3o3esBhjCI3spmQuc80RX1tvkcnV11X\n"
+    "rTLa31dZAgMBAAECggEAIqMYTJxrWkYYfN7fDHMBkd8AnAvUGmrP7O0hnBAf6RIm\n"
+    "VmgEoOcetX3kQI+pQqaBPLppPSqF7NR44gNtNJ0J1db4Axf0A5Gs5f09teuRb5bt\n"
+    "cntF17BtJ6ux8RlQ0L4rAGu34rOHKK44AG21SAKL0DhYK7j8Tm7XzMDjVx71jvTG\n"
+    "sCVDqo/nrq8CS18miCNBpUPV4L7hIBGUwkp6QX/sDp0RqpcYCtH5NKbuL3yQMi1e\n"
+    "OB7KS9S186VB4sJdn5AN/SYHk+FTnPX2o1rZ0eIbRr9/O2YaoDEoOz2mWzLX6vs/\n"
+    "JGTpiVM6H8F4fO9Zpzhqx3d1gwc1A89F6DdWdhZSXQKBgQD/3v5cSXuIPycbdMTG\n"
+    "aiUrZQYn4g9+FbBcu3zAd59WEdv7z2aqlfTHsbr3/YxW7dJXnYP47ol3CIkFYovf\n"
+    "uLeqRmBnfpjz355TKGO+KcSGNWOd04Zo8MM4Ir3nFMaX0/WgMah4DmRl+zR4s/Kk\n"
+    "66+6vTsGqbtKEemeVoW6BuST5wKBgQDv1a+r1u5ICA6JLkrl42cs3l9R5OXYWO8x\n"
+    "UAv1+AqewV3GZCntUNH/nGDjrS2N5x7XiufyocBsPL5hwh7brRc6H3hyq5uoAH8D\n"
+    "y7putJKsN32NztUNvdo1fI8KbQPdpYl9qgRG3V0EG9SdQeZvitwfaGQk7jgHDLdP\n"
+    "+2FgusNSvwKBgF2KkWT9vDqgE9T2yGVdMr99jFWSUGWg2jvckwvt74NQviJ9vSPJ\n"
+    "9JX4xMiame7BvO8o97FOy1SH+0fLsiUU65hFaEMNxi8J5mCyWFyR+nWyGPv+85lz\n"
+    "w3rHQLO1JbEl3Rs2bEePw2aBArrJ1oAyZakYOvcBoCXBDK5FJVhP4sqrAoGAbZLd\n"
+    "Xc8msnYr3fTudzV8D/3Q4uOHN176eTcvH8OhZoLFyzw8A5anOvdBNQQMCgcMCkIG\n"
+    "Us4f0dO2z4cW/hqIwB9csldBGHKRlTRhCu8pC9GWZVGX+V1B8qnj2EmSOJPGy0kA\n"
+    "BzhfpN7qNqbDFzcD9r2E83J62o2uurYI+V6ampUCgYEA666ZtcgOjNqOrPAcD8d/\n"
+    "s/brdbOxytygUJHyP+xKHhxAXW4L6v4fJusmFRfrDPqvuj5QKRdr4dSSuO779EfH\n"
+    "DaZOSfywVrLarlfvM40a0mttFaaX8Zv2fFVymE2vZltTo5aCnVwY5nGJFVuujkdL\n"
+    "N5rTNuomM4+IbMV3JWR5b4M=\n"
+    "-----END PRIVATE KEY-----\n";
+
+Ipv4Address
+V4(const vpn_addr& a)
+{
+    return Ipv4Address(vpn_addr_v4_u32(&a));
+}
+
+Ipv4Mask
+MaskOf(uint8_t len)
+{
+    return Ipv4Mask(len == 0 ? 0u : 0xffffffffu << (32 - len));
+}
+
+std::shared_ptr<vpn_sig_key>
+LoadKey(const std::string& pem, int* rc)
+{
+    vpn_sig_key* k = nullptr;
+    *rc = vpn_sig_key_load_private(&k, reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
+    if (*rc != 0)
+    {
+        return nullptr;
+    }
+    return std::shared_ptr<vpn_sig_key>(k, vpn_sig_key_del);
+}
+
+// A device some other helper already gave an IPv4 interface (say
+// MplsProviderHelper::AttachSite, which configures CEs itself): that
+// interface is set down and emptied of its addresses and of the static
+// routes through it; the configuration then reuses it, or, for the crypto
+// map's device, leaves it down and builds one on the wrapper (ns-3 cannot
+// move an interface to another device, and a second interface on the same
+// device would deliver every packet twice). Returns the interface or -1.
+int32_t
+Retire(Ptr<Ipv4> ipv4, Ptr<NetDevice> dev)
+{
+    int32_t i = ipv4->GetInterfaceForDevice(dev);
+    if (i < 0)
+    {
+        return -1;
+    }
+    uint32_t ifc = static_cast<uint32_t>(i);
+    Ipv4StaticRoutingHelper srh;
+    Ptr<Ipv4StaticRouting> sr = srh.GetStaticRouting(ipv4);
+    for (uint32_t r = sr->GetNRoutes(); r-- > 0;)
+    {
+        if (sr->GetRoute(r).GetInterface() == ifc)
+        {
+            sr->RemoveRoute(r);
+        }
+    }
+    ipv4->SetDown(ifc);
+    while (ipv4->GetNAddresses(ifc) > 0)
+    {
+        ipv4->RemoveAddress(ifc, 0);
+    }
+    return i;
+}
+
+// What a daemon keeps alive: the parsed configuration and the storage the
+// translated engine configurations point into.
+struct Storage
+{
+    vpn_conf* conf{nullptr};
+    vpn_gdoi_conf_ks ks{};
+    vpn_gdoi_conf_gm gm{};
+    std::shared_ptr<vpn_sig_key> key;
+    ~Storage()
+    {
+        vpn_conf_del(conf);
+    }
+};
+} // namespace
+
+GetVpnHelper::GetVpnHelper()
+    : m_regStart(Seconds(1))
+{
+    int rc = 0;
+    m_key = LoadKey(kSimRekeyKey, &rc);
+    NS_ABORT_MSG_IF(!m_key, "built-in GET VPN rekey key: " << vpn_strerror(rc));
+}
+
+std::string
+GetVpnHelper::SetRekeyKeyPem(const std::string& pem)
+{
+    int rc = 0;
+    std::shared_ptr<vpn_sig_key> k = LoadKey(pem, &rc);
+    if (!k)
+    {
+        return std::string("rekey key: ") + vpn_strerror(rc);
+    }
+    if (vpn_sig_key_type_of(k.get()) != VPN_SIG_KEY_RSA)
+    {
+        return "rekey key: GDOI rekeys are signed with RSA";
+    }
+    m_key = k;
+    return "";
+}
+
+void
+GetVpnHelper::SetRegistrationStart(Time t)
+{
+    m_regStart = t;
+}
+
+std::string
+GetVpnHelper::Install(Ptr<Node> node,
+                      const std::string& iosConfig,
+                      const std::map<std::string, Ptr<NetDevice>>& interfaces)
+{
+    auto st = std::make_shared<Storage>();
+    vpn_conf_error err{};
+    std::ostringstream e;
+    int rc = vpn_conf_parse(iosConfig.c_str(), iosConfig.size(), &st->conf, &err);
+    if (rc != 0)
+    {
+        e << "node " << node->GetId() << " line " << err.line << ": " << err.msg;
+        return e.str();
+    }
+    const vpn_conf* conf = st->conf;
+    std::string host = conf->hostname[0] ? conf->hostname : "node " + std::to_string(node->GetId());
+    Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+    if (!ipv4)
+    {
+        return host + ": install an Internet stack before GetVpnHelper";
+    }
+    st->key = m_key;
+
+    // ---- check everything before the node changes
+    std::vector<vpn_getvpn_group_params> groups;
+    bool ks = false;
+    for (size_t i = 0; i < conf->n_gdoi_group; i++)
+    {
+        ks = ks || conf->gdoi_group[i].server_local;
+    }
+    if (ks)
+    {
+        rc = vpn_gdoi_ks_cfg_from_conf(conf, nullptr, m_key.get(), &st->ks, &err);
+        if (rc != 0)
+        {
+            e << host << " line " << err.line << ": " << err.msg;
+            return e.str();
+        }
+        vpn_getvpn_group_params g{};
+        g.role = VPN_GETVPN_ROLE_KS;
+        g.ks = st->ks.cfg;
+        groups.push_back(g);
+    }
+    const vpn_conf_interface* mapIf = nullptr;
+    for (size_t i = 0; i < conf->n_iface; i++)
+    {
+        if (conf->iface[i].crypto_map[0])
+        {
+            mapIf = &conf->iface[i];
+        }
+    }
+    if (mapIf)
+    {
+        // the translation wants the SAD and SPD the member will fill; the
+        // node makes its own (getvpn.h), so these only satisfy the check
+        vpn_rng rng;
+        vpn_rng_init_system(&rng);
+        vpn_sad* sad = nullptr;
+        vpn_spd* spd = nullptr;
+        if (vpn_sad_new(&sad, &rng) != 0 || vpn_spd_new(&spd, VPN_SPD_BYPASS) != 0)
+        {
+            vpn_sad_del(sad);
+            return host + ": out of memory";
+        }
+        rc = vpn_gdoi_gm_cfg_from_conf(conf, nullptr, nullptr, sad, spd, &st->gm, &err);
+        vpn_spd_del(spd);
+        vpn_sad_del(sad);
+        if (rc != 0)
+        {
+            e << host << " line " << err.line << ": " << err.msg;
+            return e.str();
+        }
+        vpn_getvpn_group_params g{};
+        g.role = VPN_GETVPN_ROLE_GM;
+        g.gm = st->gm.cfg;
+        g.gm.sad = nullptr;
+        g.gm.spd = nullptr;
+        g.map_seq = st->gm.map ? st->gm.map->seq : 10;
+        g.start_ns = static_cast<uint64_t>(m_regStart.GetNanoSeconds());
+        groups.push_back(g);
+    }
+    if (groups.empty())
+    {
+        return host + " line 0: no 'crypto gdoi group' with 'server local' and no interface with "
+                      "a 'crypto map'";
+    }
+    // interfaces: each configured address needs its device, without IPv4 yet
+    for (size_t i = 0; i < conf->n_iface; i++)
+    {
+        const vpn_conf_interface& f = conf->iface[i];
+        if (f.is_tunnel)
+        {
+            e << host << " line " << f.line << ": " << f.name
+              << ": tunnel interfaces are FlexVpnHelper's";
+            return e.str();
+        }
+        if (!f.has_address)
+        {
+            continue;
+        }
+        auto it = interfaces.find(f.name);
+        if (it == interfaces.end() || !it->second)
+        {
+            e << host << " line " << f.line << ": interface " << f.name
+              << " has no ns-3 device (pass it in the interfaces map)";
+            return e.str();
+        }
+        if (it->second->GetNode() != node)
+        {
+            e << host << " line " << f.line << ": interface " << f.name
+              << ": the device is not the node's";
+            return e.str();
+        }
+    }
+    for (size_t i = 0; i < conf->n_route; i++)
+    {
+        const vpn_conf_route& r = conf->route[i];
+        bool ok = false;
+        for (size_t k = 0; k < conf->n_iface && !ok; k++)
+        {
+            const vpn_conf_interface& f = conf->iface[k];
+            if (r.via_interface)
+            {
+                ok = std::string(f.name) == r.interface && f.has_address;
+            }
+            else if (f.has_address)
+            {
+                ok = MaskOf(f.address.len).IsMatch(V4(f.address.addr), V4(r.next_hop));
+            }
+        }
+        if (!ok)
+        {
+            e << host << " line " << r.line << ": ip route: "
+              << (r.via_interface ? "no such interface with an address"
+                                  : "next hop on no connected subnet");
+            return e.str();
+        }
+    }
+
+    // ---- build
+    Ptr<GdoiDaemon> daemon = CreateObject<GdoiDaemon>();
+    for (size_t i = 0; i < conf->n_iface; i++)
+    {
+        const vpn_conf_interface& f = conf->iface[i];
+        if (!f.has_address)
+        {
+            continue;
+        }
+        Ptr<NetDevice> dev = interfaces.at(f.name);
+        int32_t ifc = Retire(ipv4, dev);
+        if (&f == mapIf)
+        {
+            Ptr<VpnCryptoMapNetDevice> map = CreateObject<VpnCryptoMapNetDevice>();
+            node->AddDevice(map);
+            map->SetInnerDevice(dev);
+            map->SetDaemon(daemon);
+            m_maps[node->GetId()] = map;
+            dev = map;
+            ifc = -1; // the old interface stays down: the wrapper gets a new one
+        }
+        if (ifc < 0)
+        {
+            ifc = ipv4->AddInterface(dev);
+        }
+        ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(f.address.addr), MaskOf(f.address.len)));
+        ipv4->SetUp(ifc);
+    }
+    Ipv4StaticRoutingHelper routing;
+    Ptr<Ipv4StaticRouting> sr = routing.GetStaticRouting(ipv4);
+    for (size_t i = 0; i < conf->n_route; i++)
+    {
+        const vpn_conf_route& r = conf->route[i];
+        Ipv4Address net = V4(r.prefix.addr);
+        Ipv4Mask mask = MaskOf(r.prefix.len);
+        for (size_t k = 0; k < conf->n_iface; k++)
+        {
+            const vpn_conf_interface& f = conf->iface[k];
+            if (!f.has_address)
+            {
+                continue;
+            }
+            int32_t ifc = ipv4->GetInterfaceForAddress(V4(f.address.addr));
+            if (r.via_interface && std::string(f.name) == r.interface)
+            {
+                sr->AddNetworkRouteTo(net, mask, static_cast<uint32_t>(ifc), r.distance);
+                break;
+            }
+            if (!r.via_interface && MaskOf(f.address.len).IsMatch(V4(f.address.addr), V4(r.next_hop)))
+            {
+                sr->AddNetworkRouteTo(net, mask, V4(r.next_hop), static_cast<uint32_t>(ifc),
+                                      r.distance);
+                break;
+            }
+        }
+    }
+    for (const auto& g : groups)
+    {
+        daemon->AddGroup(g);
+    }
+    daemon->KeepAlive(st);
+    node->AddApplication(daemon);
+    m_daemons[node->GetId()] = daemon;
+    m_all.push_back(daemon);
+    return "";
+}
+
+Ptr<GdoiDaemon>
+GetVpnHelper::GetDaemon(Ptr<Node> node) const
+{
+    auto it = m_daemons.find(node->GetId());
+    return it == m_daemons.end() ? nullptr : it->second;
+}
+
+Ptr<VpnCryptoMapNetDevice>
+GetVpnHelper::GetCryptoMap(Ptr<Node> node) const
+{
+    auto it = m_maps.find(node->GetId());
+    return it == m_maps.end() ? nullptr : it->second;
+}
+
+const std::vector<Ptr<GdoiDaemon>>&
+GetVpnHelper::GetDaemons() const
+{
+    return m_all;
+}
+
+} // namespace ns3

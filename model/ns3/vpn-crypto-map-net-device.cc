@@ -1,0 +1,401 @@
+#include "vpn-crypto-map-net-device.h"
+
+#include "gdoi-daemon.h"
+#include "vpn-packet-util.h"
+
+#include "ns3/abort.h"
+#include "ns3/channel.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/packet.h"
+#include "ns3/uinteger.h"
+
+extern "C" {
+#include "crypto/crypto-ids.h"
+#include "getvpn/getvpn.h"
+#include "ipsec/esp.h"
+#include "ipsec/pkt.h"
+}
+
+#include <algorithm>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("VpnCryptoMapNetDevice");
+NS_OBJECT_ENSURE_REGISTERED(VpnCryptoMapNetDevice);
+
+namespace
+{
+const uint16_t kIpv4 = 0x0800;
+} // namespace
+
+TypeId
+VpnCryptoMapNetDevice::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::VpnCryptoMapNetDevice")
+            .SetParent<NetDevice>()
+            .SetGroupName("Vpn")
+            .AddConstructor<VpnCryptoMapNetDevice>()
+            .AddAttribute("Mtu",
+                          "IP MTU of the interface; 0 takes the wrapped device's less the worst "
+                          "ESP overhead of a group SA (AES-CBC, HMAC-SHA-512, TBAR, outer IPv4), "
+                          "so IPv4 fragments before encryption, as IOS does by default.",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&VpnCryptoMapNetDevice::SetMtu,
+                                               &VpnCryptoMapNetDevice::GetMtu),
+                          MakeUintegerChecker<uint16_t>(0, 65535 - 200))
+            .AddTraceSource("Sniffer",
+                            "Clear IP packets crossing the crypto map, both ways (for pcap).",
+                            MakeTraceSourceAccessor(&VpnCryptoMapNetDevice::m_snifferTrace),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("Drop",
+                            "A packet the crypto map dropped, with the reason.",
+                            MakeTraceSourceAccessor(&VpnCryptoMapNetDevice::m_dropTrace),
+                            "ns3::VpnCryptoMapNetDevice::DropTracedCallback");
+    return tid;
+}
+
+VpnCryptoMapNetDevice::VpnCryptoMapNetDevice()
+    : m_ifIndex(0),
+      m_mtu(0),
+      m_buf(VPN_PKT_HEADROOM + 65535 + VPN_PKT_TAILROOM),
+      m_encrypted(0),
+      m_decrypted(0),
+      m_clear(0),
+      m_dropped(0)
+{
+    NS_LOG_FUNCTION(this);
+}
+
+VpnCryptoMapNetDevice::~VpnCryptoMapNetDevice()
+{
+}
+
+void
+VpnCryptoMapNetDevice::DoDispose()
+{
+    NS_LOG_FUNCTION(this);
+    if (m_inner)
+    {
+        m_inner->SetReceiveCallback(MakeNullCallback<bool,
+                                                     Ptr<NetDevice>,
+                                                     Ptr<const Packet>,
+                                                     uint16_t,
+                                                     const Address&>());
+    }
+    m_inner = nullptr;
+    m_daemon = nullptr;
+    m_node = nullptr;
+    m_rxCallback.Nullify();
+    m_promiscCallback.Nullify();
+    NetDevice::DoDispose();
+}
+
+void
+VpnCryptoMapNetDevice::SetInnerDevice(Ptr<NetDevice> inner)
+{
+    NS_LOG_FUNCTION(this << inner);
+    m_inner = inner;
+    inner->SetReceiveCallback(MakeCallback(&VpnCryptoMapNetDevice::FromInner, this));
+}
+
+Ptr<NetDevice>
+VpnCryptoMapNetDevice::GetInnerDevice() const
+{
+    return m_inner;
+}
+
+void
+VpnCryptoMapNetDevice::SetDaemon(Ptr<GdoiDaemon> daemon)
+{
+    m_daemon = daemon;
+}
+
+void
+VpnCryptoMapNetDevice::Drop(Ptr<const Packet> packet, int why)
+{
+    m_dropped++;
+    m_dropTrace(packet, vpn_getvpn_drop_name(static_cast<vpn_getvpn_drop>(why)));
+}
+
+bool
+VpnCryptoMapNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
+{
+    NS_LOG_FUNCTION(this << packet << dest << protocolNumber);
+    NS_ABORT_MSG_IF(!m_inner, "VpnCryptoMapNetDevice without a wrapped device");
+    uint32_t len = packet->GetSize();
+    if (protocolNumber != kIpv4 || !m_daemon)
+    {
+        return m_inner->Send(packet, dest, protocolNumber);
+    }
+    if (len > m_buf.size() - VPN_PKT_HEADROOM - VPN_PKT_TAILROOM)
+    {
+        Drop(packet, VPN_GETVPN_DROP_MALFORMED);
+        return false;
+    }
+    m_snifferTrace(packet);
+    vpn_pkt pkt;
+    vpn_pkt_init(&pkt, m_buf.data(), m_buf.size(), VPN_PKT_HEADROOM);
+    packet->CopyData(vpn_pkt_put(&pkt, len), len);
+    int why = 0;
+    switch (m_daemon->ProcessOutbound(&pkt, &why))
+    {
+    case VPN_GETVPN_PASS:
+        m_clear++;
+        return m_inner->Send(packet, dest, protocolNumber);
+    case VPN_GETVPN_ENCRYPTED: {
+        Ptr<Packet> esp = Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
+        VpnCopyTags(packet, esp);
+        m_encrypted++;
+        return m_inner->Send(esp, dest, protocolNumber);
+    }
+    default:
+        Drop(packet, why);
+        return false;
+    }
+}
+
+bool
+VpnCryptoMapNetDevice::SendFrom(Ptr<Packet> packet,
+                                const Address& source,
+                                const Address& dest,
+                                uint16_t protocolNumber)
+{
+    (void)source;
+    return Send(packet, dest, protocolNumber);
+}
+
+bool
+VpnCryptoMapNetDevice::FromInner(Ptr<NetDevice> device,
+                                 Ptr<const Packet> packet,
+                                 uint16_t protocol,
+                                 const Address& from)
+{
+    NS_LOG_FUNCTION(this << device << packet << protocol);
+    Ptr<const Packet> up = packet;
+    if (protocol == kIpv4 && m_daemon)
+    {
+        uint32_t len = packet->GetSize();
+        if (len > m_buf.size() - VPN_PKT_HEADROOM - VPN_PKT_TAILROOM)
+        {
+            Drop(packet, VPN_GETVPN_DROP_MALFORMED);
+            return false;
+        }
+        vpn_pkt pkt;
+        vpn_pkt_init(&pkt, m_buf.data(), m_buf.size(), VPN_PKT_HEADROOM);
+        packet->CopyData(vpn_pkt_put(&pkt, len), len);
+        int why = 0;
+        switch (m_daemon->ProcessInbound(&pkt, &why))
+        {
+        case VPN_GETVPN_PASS:
+            m_clear++;
+            break;
+        case VPN_GETVPN_DECRYPTED: {
+            Ptr<Packet> inner =
+                Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
+            VpnCopyTags(packet, inner);
+            m_decrypted++;
+            up = inner;
+            break;
+        }
+        default:
+            Drop(packet, why);
+            return false;
+        }
+        m_snifferTrace(up);
+    }
+    // The stack may keep what it is given; give it its own copy.
+    Ptr<Packet> copy = up->Copy();
+    if (!m_promiscCallback.IsNull())
+    {
+        m_promiscCallback(this, copy, protocol, from, GetAddress(), NetDevice::PACKET_HOST);
+    }
+    if (!m_rxCallback.IsNull())
+    {
+        return m_rxCallback(this, copy, protocol, from);
+    }
+    return true;
+}
+
+uint64_t
+VpnCryptoMapNetDevice::GetPacketsEncrypted() const
+{
+    return m_encrypted;
+}
+
+uint64_t
+VpnCryptoMapNetDevice::GetPacketsDecrypted() const
+{
+    return m_decrypted;
+}
+
+uint64_t
+VpnCryptoMapNetDevice::GetPacketsClear() const
+{
+    return m_clear;
+}
+
+uint64_t
+VpnCryptoMapNetDevice::GetPacketsDropped() const
+{
+    return m_dropped;
+}
+
+void
+VpnCryptoMapNetDevice::SetIfIndex(const uint32_t index)
+{
+    m_ifIndex = index;
+}
+
+uint32_t
+VpnCryptoMapNetDevice::GetIfIndex() const
+{
+    return m_ifIndex;
+}
+
+Ptr<Channel>
+VpnCryptoMapNetDevice::GetChannel() const
+{
+    return m_inner ? m_inner->GetChannel() : nullptr;
+}
+
+void
+VpnCryptoMapNetDevice::SetAddress(Address address)
+{
+    if (m_inner)
+    {
+        m_inner->SetAddress(address);
+    }
+}
+
+Address
+VpnCryptoMapNetDevice::GetAddress() const
+{
+    return m_inner ? m_inner->GetAddress() : Address();
+}
+
+bool
+VpnCryptoMapNetDevice::SetMtu(const uint16_t mtu)
+{
+    m_mtu = mtu;
+    return true;
+}
+
+uint16_t
+VpnCryptoMapNetDevice::GetMtu() const
+{
+    if (m_mtu || !m_inner)
+    {
+        return m_mtu ? m_mtu : 1500;
+    }
+    vpn_esp_shape s{};
+    s.encr_id = VPN_ENCR_AES_CBC;
+    s.encr_key_bits = 256;
+    s.integ_id = VPN_AUTH_HMAC_SHA2_512_256;
+    s.mode = VPN_ESP_TUNNEL_ADDR_PRESERVE;
+    s.outer_family = VPN_AF_INET;
+    s.tbar = true;
+    size_t mtu = 0;
+    if (vpn_esp_max_input(&s, m_inner->GetMtu(), &mtu) != 0)
+    {
+        return 68;
+    }
+    return static_cast<uint16_t>(std::max<size_t>(mtu, 68));
+}
+
+bool
+VpnCryptoMapNetDevice::IsLinkUp() const
+{
+    return m_inner && m_inner->IsLinkUp();
+}
+
+void
+VpnCryptoMapNetDevice::AddLinkChangeCallback(Callback<void> callback)
+{
+    if (m_inner)
+    {
+        m_inner->AddLinkChangeCallback(callback);
+    }
+}
+
+bool
+VpnCryptoMapNetDevice::IsBroadcast() const
+{
+    return m_inner && m_inner->IsBroadcast();
+}
+
+Address
+VpnCryptoMapNetDevice::GetBroadcast() const
+{
+    return m_inner ? m_inner->GetBroadcast() : Address();
+}
+
+bool
+VpnCryptoMapNetDevice::IsMulticast() const
+{
+    return m_inner && m_inner->IsMulticast();
+}
+
+Address
+VpnCryptoMapNetDevice::GetMulticast(Ipv4Address multicastGroup) const
+{
+    return m_inner ? m_inner->GetMulticast(multicastGroup) : Address();
+}
+
+Address
+VpnCryptoMapNetDevice::GetMulticast(Ipv6Address addr) const
+{
+    return m_inner ? m_inner->GetMulticast(addr) : Address();
+}
+
+bool
+VpnCryptoMapNetDevice::IsPointToPoint() const
+{
+    return m_inner && m_inner->IsPointToPoint();
+}
+
+bool
+VpnCryptoMapNetDevice::IsBridge() const
+{
+    return false;
+}
+
+Ptr<Node>
+VpnCryptoMapNetDevice::GetNode() const
+{
+    return m_node;
+}
+
+void
+VpnCryptoMapNetDevice::SetNode(Ptr<Node> node)
+{
+    m_node = node;
+}
+
+bool
+VpnCryptoMapNetDevice::NeedsArp() const
+{
+    return m_inner && m_inner->NeedsArp();
+}
+
+void
+VpnCryptoMapNetDevice::SetReceiveCallback(NetDevice::ReceiveCallback cb)
+{
+    m_rxCallback = cb;
+}
+
+void
+VpnCryptoMapNetDevice::SetPromiscReceiveCallback(NetDevice::PromiscReceiveCallback cb)
+{
+    m_promiscCallback = cb;
+}
+
+bool
+VpnCryptoMapNetDevice::SupportsSendFrom() const
+{
+    return false;
+}
+
+} // namespace ns3
