@@ -93,6 +93,45 @@ int gdoi_kek_crypt(const uint8_t key[GDOI_KEK_KEY_LEN], const uint8_t iv[GDOI_KE
     return rc;
 }
 
+int gdoi_kek_cipher(uint16_t alg, uint16_t key_bits, uint16_t *encr_id, size_t *key_len,
+                    size_t *blk)
+{
+    /* RFC 6407 5.3.3 KEK_ALGORITHM, 5.3.4 KEK_KEY_LENGTH (bits) */
+    if (alg == VPN_GDOI_KEK_ALG_AES &&
+        (key_bits == 128 || key_bits == 192 || key_bits == 256)) {
+        *encr_id = VPN_ENCR_AES_CBC;
+        *key_len = key_bits / 8;
+        *blk = 16;
+        return 0;
+    }
+    if (alg == VPN_GDOI_KEK_ALG_3DES && (key_bits == 0 || key_bits == 192)) {
+        *encr_id = VPN_ENCR_3DES;
+        *key_len = 24;
+        *blk = 8;
+        return 0;
+    }
+    return VPN_ERR_UNSUPPORTED;
+}
+
+int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, const uint8_t *iv,
+                       uint8_t *buf, size_t len, bool enc)
+{
+    uint16_t id;
+    size_t kl, blk;
+    vpn_cipher *c;
+    int rc;
+
+    if ((rc = gdoi_kek_cipher(alg, key_bits, &id, &kl, &blk)))
+        return rc;
+    if (len == 0 || len % blk)
+        return VPN_ERR_MALFORMED;
+    if ((rc = vpn_cipher_new(&c, id, id == VPN_ENCR_3DES ? 0 : key_bits, key, kl, enc)))
+        return rc;
+    rc = enc ? vpn_cipher_encrypt(c, iv, buf, len) : vpn_cipher_decrypt(c, iv, buf, len);
+    vpn_cipher_del(c);
+    return rc;
+}
+
 uint16_t gdoi_auth_alg_of(uint16_t integ_id)
 {
     switch (integ_id) {
@@ -121,7 +160,7 @@ int gdoi_tek_key_lens(uint16_t encr_id, uint16_t key_bits, uint16_t integ_id, si
     const vpn_cipher_info *ci;
     const vpn_integ_info *ii;
 
-    if (encr_id != VPN_ENCR_AES_CBC && encr_id != VPN_ENCR_AES_GCM_16)
+    if (encr_id != VPN_ENCR_AES_CBC && encr_id != VPN_ENCR_AES_GCM_16 && encr_id != VPN_ENCR_3DES)
         return VPN_ERR_UNSUPPORTED;
     if (vpn_cipher_lookup(encr_id, key_bits, &ci))
         return VPN_ERR_UNSUPPORTED;

@@ -313,6 +313,7 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     k.dst.data.p = kdst;
     k.src.data.len = k.dst.data.len = 4;
     memcpy(k.spi, kek->spi, sizeof k.spi);
+    k.layout = ks->cfg.layout;
     k.attrs.p = kattrs;
     k.attrs.len = vpn_wr_len(&w);
 
@@ -351,6 +352,18 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     t.src.data.p = tsrc;
     t.dst.data.p = tdst;
     t.src.data.len = t.dst.data.len = 8;
+    if (ks->cfg.layout == VPN_GDOI_LAYOUT_GDOID) {
+        /* gdoid members read TEK IPv4 IDs in its host (little-endian)
+         * order (README, GET VPN notes) */
+        for (int i = 0; i < 8; i += 4) {
+            uint8_t x;
+            x = tsrc[i], tsrc[i] = tsrc[i + 3], tsrc[i + 3] = x;
+            x = tsrc[i + 1], tsrc[i + 1] = tsrc[i + 2], tsrc[i + 2] = x;
+            x = tdst[i], tdst[i] = tdst[i + 3], tdst[i + 3] = x;
+            x = tdst[i + 1], tdst[i + 1] = tdst[i + 2], tdst[i + 2] = x;
+        }
+        t.layout = VPN_GDOI_LAYOUT_GDOID;
+    }
     t.src.port = s->sport_lo;
     t.dst.port = s->dport_lo;
     t.transform_id = (uint8_t)ks->cfg.tek.encr_id; /* ESP IDs 12 and 20 equal IKEv2's */

@@ -34,6 +34,16 @@ int gdoi_pull_open(vpn_ikev1_sa *p1, const uint8_t *dg, size_t len, unsigned n,
 /* AES-256-CBC in place with the KEK (RFC 6407 4: the PUSH is KEK-encrypted). */
 int gdoi_kek_crypt(const uint8_t key[GDOI_KEK_KEY_LEN], const uint8_t iv[GDOI_KEK_IV_LEN],
                    uint8_t *buf, size_t len, bool enc);
+/*
+ * The KEK cipher of RFC 6407 5.3.3/5.3.4 (AES-128/192/256-CBC, 3DES-CBC):
+ * its ESP cipher ID, key length and block (= IV) length in octets.
+ * Errors: VPN_ERR_UNSUPPORTED.
+ */
+int gdoi_kek_cipher(uint16_t alg, uint16_t key_bits, uint16_t *encr_id, size_t *key_len,
+                    size_t *blk);
+/* CBC in place with a KEK of that algorithm (key and IV of its lengths). */
+int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, const uint8_t *iv,
+                       uint8_t *buf, size_t len, bool enc);
 /* ESP key lengths for a TEK transform: cipher keying material and integrity key. */
 int gdoi_tek_key_lens(uint16_t encr_id, uint16_t key_bits, uint16_t integ_id, size_t *alg_len,
                       size_t *integ_len);
