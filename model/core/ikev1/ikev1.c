@@ -4,6 +4,7 @@
  */
 #include "ikev1/ikev1.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -477,9 +478,32 @@ static const vpn_ikev1_suite *suite_of(const vpn_ikev1_sa *sa, const vpn_ikev1_s
     return NULL;
 }
 
+/*
+ * Why a transform is refused, naming the RFC 2409 appendix A attribute
+ * and value (the log says it; the last refused transform is reported).
+ */
+static void why_refused(const vpn_ikev1_sa *sa, const vpn_ikev1_sa_attrs *a, uint16_t prf,
+                        char *why, size_t cap)
+{
+    if (a->encr != VPN_IKEV1_ENCR_AES_CBC)
+        snprintf(why, cap, "encryption algorithm %u%s: only AES-CBC (7)", a->encr,
+                 a->encr == VPN_IKEV1_ENCR_3DES  ? " (3DES-CBC)"
+                 : a->encr == VPN_IKEV1_ENCR_DES ? " (DES-CBC)"
+                                                 : "");
+    else if (!auth_ok(sa, a->auth))
+        snprintf(why, cap, "authentication method %u: no credentials for it", a->auth);
+    else if (!group_ok(sa, a->group_desc))
+        snprintf(why, cap, "group description %u%s", a->group_desc,
+                 (a->group_desc == VPN_DH_MODP_1024 || a->group_desc == VPN_DH_MODP_1536)
+                     ? ": legacy groups not enabled"
+                     : ": not allowed");
+    else if (prf == 0)
+        snprintf(why, cap, "hash algorithm %u: not supported", a->hash);
+}
+
 /* Picks (responder) or checks (initiator) the transform of an SA payload. */
 static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
-                  const uint8_t **xf_raw, size_t *xf_len)
+                  const uint8_t **xf_raw, size_t *xf_len, char *why, size_t why_cap)
 {
     vpn_isakmp_sa s;
     vpn_isakmp_chain pc, xc;
@@ -504,14 +528,23 @@ static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
             if (x.id != VPN_ISAKMP_KEY_IKE ||
                 vpn_ikev1_sa_attrs_decode(x.attrs.p, x.attrs.len, &a))
                 continue;
-            if ((a.present & need) != need || a.encr != VPN_IKEV1_ENCR_AES_CBC ||
-                !auth_ok(sa, a.auth) || !group_ok(sa, a.group_desc) ||
-                vpn_prf_from_ikev1_hash(a.hash, &prf))
+            if ((a.present & need) != need) {
+                snprintf(why, why_cap, "transform without encryption, hash, group or auth");
                 continue;
+            }
+            if (a.encr != VPN_IKEV1_ENCR_AES_CBC || !auth_ok(sa, a.auth) ||
+                !group_ok(sa, a.group_desc) || vpn_prf_from_ikev1_hash(a.hash, &prf)) {
+                if (vpn_prf_from_ikev1_hash(a.hash, &prf))
+                    prf = 0;
+                why_refused(sa, &a, prf, why, why_cap);
+                continue;
+            }
             if (!(a.present & (1u << VPN_IKEV1_ATTR_KEY_LENGTH)))
                 a.key_len = 128; /* RFC 3602 5.1: AES needs it; be lenient */
-            if (a.key_len != 128 && a.key_len != 192 && a.key_len != 256)
+            if (a.key_len != 128 && a.key_len != 192 && a.key_len != 256) {
+                snprintf(why, why_cap, "key length %u: not an AES key", a.key_len);
                 continue;
+            }
             if ((a.present & (1u << VPN_IKEV1_ATTR_PRF)))
                 continue; /* no PRF attribute is defined for use (RFC 2409 A) */
             if (sa->cfg.n_suites) {
@@ -836,6 +869,7 @@ int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t
     vpn_isakmp_msg m;
     uint8_t plain[VPN_IKEV1_MAX_MSG];
     const vpn_isakmp_payload *p;
+    char why[96] = "no ISAKMP proposal";
     int rc;
 
     if ((rc = vpn_isakmp_msg_parse(dg, len, &m)))
@@ -871,10 +905,12 @@ int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t
         memcpy(sa->icookie, m.hdr.icookie, 8);
         if (p->body_len > SA_MAX)
             return VPN_ERR_LIMIT;
-        rc = choose(sa, p, m.hdr.exchange, &xa, &xl);
+        rc = choose(sa, p, m.hdr.exchange, &xa, &xl, why, sizeof why);
         if (rc) {
+            char msg[160];
             send_notify_clear(sa, VPN_ISAKMP_N_NO_PROPOSAL_CHOSEN);
-            fail(sa, "no proposal chosen");
+            snprintf(msg, sizeof msg, "no proposal chosen (last refused: %s)", why);
+            fail(sa, msg);
             return rc;
         }
         do {
@@ -903,7 +939,7 @@ int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t
         if (!(m.hdr.rcookie[0] | m.hdr.rcookie[1] | m.hdr.rcookie[2] | m.hdr.rcookie[3] |
               m.hdr.rcookie[4] | m.hdr.rcookie[5] | m.hdr.rcookie[6] | m.hdr.rcookie[7]))
             return VPN_ERR_MALFORMED;
-        if ((rc = choose(sa, p, m.hdr.exchange, NULL, NULL))) {
+        if ((rc = choose(sa, p, m.hdr.exchange, NULL, NULL, why, sizeof why))) {
             fail(sa, "responder chose a transform we did not offer");
             return rc;
         }
