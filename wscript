@@ -185,6 +185,7 @@ VPN_CORE_TESTS = [
     'show-ikev2:test/core/show-ikev2-test.c',
     'ikev2-auth:test/core/ikev2-auth-test.c',
     'gdoi-coop:test/core/gdoi-coop-test.c',
+    'gdoi-gdoid-interop:test/core/gdoi-gdoid-interop-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
 ]

@@ -162,7 +162,8 @@ int vpn_cipher_new(vpn_cipher **out, uint16_t id, uint16_t key_bits,
     if (EVP_CipherInit_ex(c->ctx, c->evp, NULL, key, NULL, encrypt ? 1 : 0) != 1)
         goto fail;
     /* ESP does its own padding (RFC 4303 2.4); CBC input is whole blocks. */
-    if (info->id == VPN_ENCR_AES_CBC && EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1)
+    if ((info->id == VPN_ENCR_AES_CBC || info->id == VPN_ENCR_3DES) &&
+        EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1)
         goto fail;
     /* 12-octet nonce for GCM and ChaCha20-Poly1305 is OpenSSL's default. */
     if (info->aead && (size_t)EVP_CIPHER_CTX_get_iv_length(c->ctx) != AEAD_NONCE_LEN)
@@ -282,7 +283,8 @@ static int plain_run(vpn_cipher *c, const uint8_t *iv, uint8_t *buf, size_t len)
         return 0; /* RFC 2410: the identity */
     if (iv == NULL || (len > 0 && buf == NULL) || len > INT_MAX)
         return VPN_ERR_INVAL;
-    if (c->info->id == VPN_ENCR_AES_CBC && len % AES_BLOCK != 0)
+    if ((c->info->id == VPN_ENCR_AES_CBC || c->info->id == VPN_ENCR_3DES) &&
+        len % c->info->block_len != 0)
         return VPN_ERR_INVAL;
     if (c->info->id == VPN_ENCR_AES_CTR) {
         /* RFC 3686 4: counter block = nonce || IV || counter, the counter

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 
 #include "common/vpn-err.h"
 #include "crypto/cipher.h"
@@ -130,6 +132,78 @@ int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, cons
     rc = enc ? vpn_cipher_encrypt(c, iv, buf, len) : vpn_cipher_decrypt(c, iv, buf, len);
     vpn_cipher_del(c);
     return rc;
+}
+
+static const char *md_name(uint8_t hash)
+{
+    switch (hash) {
+    case VPN_IKE_HASH_SHA1: return "SHA1";
+    case VPN_IKE_HASH_SHA2_256: return "SHA256";
+    case VPN_IKE_HASH_SHA2_384: return "SHA384";
+    case VPN_IKE_HASH_SHA2_512: return "SHA512";
+    default: return NULL;
+    }
+}
+
+/* gdoid's form (see gdoi-priv.h): PKCS#1 v1.5 type 1 over the bare hash. */
+static int push_sig_gdoid(const vpn_sig_key *pub, uint8_t hash, const vpn_isakmp_msg *m,
+                          const vpn_isakmp_payload *sig)
+{
+    uint8_t hdr[VPN_ISAKMP_HDR_LEN], md[EVP_MAX_MD_SIZE];
+    unsigned mdl = 0;
+    size_t upto = (size_t)(sig->raw + sig->raw_len - m->chain);
+    const char *name = md_name(hash);
+    EVP_MD *evp = name ? EVP_MD_fetch(NULL, name, NULL) : NULL;
+    EVP_MD_CTX *x = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *c = NULL;
+    int rc = VPN_ERR_AUTH;
+
+    if (!evp || !x || vpn_sig_key_type_of(pub) != VPN_SIG_KEY_RSA)
+        goto out;
+    /* the header as before encryption padding: length up to the SIG's end */
+    memcpy(hdr, m->raw, sizeof hdr);
+    vpn_store32(hdr + 24, (uint32_t)(VPN_ISAKMP_HDR_LEN + upto));
+    if (EVP_DigestInit_ex(x, evp, NULL) != 1 ||
+        EVP_DigestUpdate(x, VPN_GDOI_PUSH_SIG_LABEL, sizeof VPN_GDOI_PUSH_SIG_LABEL - 1) != 1 ||
+        EVP_DigestUpdate(x, hdr, sizeof hdr) != 1 ||
+        EVP_DigestUpdate(x, m->chain, (size_t)(sig->raw - m->chain)) != 1 ||
+        EVP_DigestFinal_ex(x, md, &mdl) != 1)
+        goto out;
+    c = EVP_PKEY_CTX_new(vpn_sig_key_evp(pub), NULL);
+    if (c && EVP_PKEY_verify_init(c) == 1 &&
+        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+        EVP_PKEY_verify(c, sig->body, sig->body_len, md, mdl) == 1)
+        rc = 0;
+out:
+    EVP_PKEY_CTX_free(c);
+    EVP_MD_CTX_free(x);
+    EVP_MD_free(evp);
+    return rc;
+}
+
+int gdoi_push_sig_verify(const vpn_sig_key *pub, uint8_t hash, const vpn_isakmp_msg *m,
+                         bool *gdoid_form)
+{
+    uint8_t in[GDOI_MSG_MAX + 64];
+    const vpn_isakmp_payload *sig;
+    vpn_sig_alg alg;
+    vpn_wr w;
+    int rc;
+
+    *gdoid_form = false;
+    if (m->n == 0 || m->pl[m->n - 1].type != VPN_ISAKMP_PL_SIG)
+        return VPN_ERR_MALFORMED;
+    sig = &m->pl[m->n - 1];
+    vpn_wr_init(&w, in, sizeof in);
+    if ((rc = vpn_gdoi_push_sig_input_msg(m, &w)))
+        return rc;
+    if (vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, hash) == 0 &&
+        vpn_sig_verify(pub, &alg, in, vpn_wr_len(&w), sig->body, sig->body_len) == 0)
+        return 0;
+    if (push_sig_gdoid(pub, hash, m, sig))
+        return VPN_ERR_AUTH;
+    *gdoid_form = true;
+    return 0;
 }
 
 uint16_t gdoi_auth_alg_of(uint16_t integ_id)

@@ -993,13 +993,12 @@ static void apply_delete(vpn_gdoi_gm *gm, const vpn_isakmp_payload *dp)
 static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
                       uint64_t now)
 {
-    uint8_t plain[GDOI_MSG_MAX], in[GDOI_MSG_MAX];
-    const vpn_isakmp_payload *sp, *kp, *dp, *sig;
+    uint8_t plain[GDOI_MSG_MAX];
+    const vpn_isakmp_payload *sp, *kp, *dp;
     vpn_isakmp_msg m;
-    vpn_sig_alg alg;
     gm_stage s;
     uint32_t seq;
-    vpn_wr w;
+    bool gdoid_sig;
     int rc;
 
     if ((rc = vpn_isakmp_msg_parse(dg, len, &m))) {
@@ -1028,15 +1027,14 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
         gm->st.malformed++;
         return VPN_ERR_MALFORMED;
     }
-    sig = &m.pl[m.n - 1];
-    vpn_wr_init(&w, in, sizeof in);
-    if ((rc = vpn_gdoi_push_sig_input_msg(&m, &w))) {
+    /* the SA KEK's SIG_HASH_ALGORITHM (SHA-1 only if legacy is allowed);
+     * ours or gdoid's signature form (gdoi_push_sig_verify) */
+    if ((rc = gdoi_push_sig_verify(gm->ks_pub, sig_hash_of(gm->sig_hash), &m, &gdoid_sig)) ==
+        VPN_ERR_MALFORMED) {
         gm->st.malformed++;
         return rc;
     }
-    /* the SA KEK's SIG_HASH_ALGORITHM (SHA-1 only if legacy is allowed) */
-    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, sig_hash_of(gm->sig_hash));
-    if (vpn_sig_verify(gm->ks_pub, &alg, in, vpn_wr_len(&w), sig->body, sig->body_len)) {
+    if (rc) {
         gm->st.bad_sig++;
         vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE, "rekey with a bad signature dropped");
         return VPN_ERR_AUTH;
@@ -1071,13 +1069,13 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
         gm->last_seq = seq;
     }
     stage_free(&s);
+    if (!rc && dp)
+        apply_delete(gm, dp);
     OPENSSL_cleanse(plain, sizeof plain);
     if (rc) {
         gm->st.rekeys_rejected++;
         return rc;
     }
-    if (dp)
-        apply_delete(gm, dp);
     gm->st.rekeys++;
     if (src)
         gm->last_rekey_from = *src;
