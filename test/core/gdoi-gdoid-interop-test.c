@@ -581,47 +581,60 @@ static void ip4(const char *s, vpn_addr *a)
     assert_int_equal(vpn_addr_parse(a, s), 0);
 }
 
+/* An SA TEK of gdoid's and its keys. */
+typedef struct tek_seen {
+    uint32_t spi;
+    uint8_t transform;
+    vpn_gdoi_tek_keys keys;
+} tek_seen;
+
 /*
- * The first SA TEK of decrypted message i (if *spi is 0 and it has one)
- * and that TEK's keys from its KD (views into c).
+ * Every SA TEK of decrypted message sa_i with its keys from the KD of
+ * message kd_i (views into c). Returns how many.
  */
-static void first_tek(const capture *c, unsigned i, uint32_t *spi, vpn_gdoi_tek_keys *keys)
+static size_t teks_of(const capture *c, unsigned sa_i, unsigned kd_i, tek_seen *t, size_t cap)
 {
     vpn_isakmp_msg m;
-    const vpn_isakmp_payload *kp;
+    const vpn_isakmp_payload *sp, *kp;
     vpn_gdoi_kd kd;
     vpn_gdoi_kp_iter it;
     vpn_gdoi_kp p;
-    uint8_t exch = c->raw[i].b[18];
+    size_t n = 0;
 
-    assert_int_equal(vpn_isakmp_msg_parse(c->raw[i].b, c->raw[i].len, &m), 0);
-    assert_int_equal(vpn_isakmp_msg_parse_plain(&m, c->plain[i], c->plain_len[i], NULL), 0);
-    if (*spi == 0) {
-        const vpn_isakmp_payload *sp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_SA, 0);
-        if (sp) {
-            vpn_isakmp_sa sa;
-            vpn_isakmp_chain ch;
-            vpn_isakmp_payload sub;
-            assert_int_equal(vpn_isakmp_sa_decode(sp->body, sp->body_len, exch, &sa), 0);
-            vpn_gdoi_sa_iter_init(&ch, &sa);
-            while (vpn_gdoi_sa_next(&ch, &sub) == 1) {
-                vpn_gdoi_sat t;
-                if (sub.type != VPN_GDOI_PL_SAT)
-                    continue;
-                assert_int_equal(vpn_gdoi_sat_decode(sub.body, sub.body_len, &t), 0);
-                *spi = t.spi;
-                break;
-            }
+    assert_int_equal(vpn_isakmp_msg_parse(c->raw[sa_i].b, c->raw[sa_i].len, &m), 0);
+    assert_int_equal(vpn_isakmp_msg_parse_plain(&m, c->plain[sa_i], c->plain_len[sa_i], NULL), 0);
+    sp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_SA, 0);
+    if (sp) {
+        vpn_isakmp_sa sa;
+        vpn_isakmp_chain ch;
+        vpn_isakmp_payload sub;
+        assert_int_equal(vpn_isakmp_sa_decode(sp->body, sp->body_len, m.hdr.exchange, &sa), 0);
+        vpn_gdoi_sa_iter_init(&ch, &sa);
+        while (vpn_gdoi_sa_next(&ch, &sub) == 1) {
+            vpn_gdoi_sat st;
+            if (sub.type != VPN_GDOI_PL_SAT)
+                continue;
+            assert_int_equal(vpn_gdoi_sat_decode(sub.body, sub.body_len, &st), 0);
+            assert_true(n < cap);
+            memset(&t[n], 0, sizeof t[n]);
+            t[n].spi = st.spi;
+            t[n].transform = st.transform_id;
+            n++;
         }
     }
+    assert_int_equal(vpn_isakmp_msg_parse(c->raw[kd_i].b, c->raw[kd_i].len, &m), 0);
+    assert_int_equal(vpn_isakmp_msg_parse_plain(&m, c->plain[kd_i], c->plain_len[kd_i], NULL), 0);
     kp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_KD, 0);
     if (!kp)
-        return;
+        return n;
     assert_int_equal(vpn_gdoi_kd_decode(kp->body, kp->body_len, &kd), 0);
     vpn_gdoi_kp_iter_init(&it, &kd);
     while (vpn_gdoi_kp_next(&it, &p) == 1)
-        if (p.type == VPN_GDOI_KD_TEK && vpn_load32(p.spi.p) == *spi)
-            assert_int_equal(vpn_gdoi_tek_keys_decode(p.attrs.p, p.attrs.len, keys), 0);
+        for (size_t j = 0; j < n; j++)
+            if (p.type == VPN_GDOI_KD_TEK && vpn_load32(p.spi.p) == t[j].spi)
+                assert_int_equal(vpn_gdoi_tek_keys_decode(p.attrs.p, p.attrs.len, &t[j].keys),
+                                 0);
+    return n;
 }
 
 static void assert_tek_keys(vpn_sad *sad, uint32_t spi, const vpn_gdoi_tek_keys *k)
@@ -732,17 +745,43 @@ static void gm_free(gm_run *r)
     vpn_ikev1_sa_del(r->ks.p1);
 }
 
+/* Every TEK of gdoid's message is in our SAD, for receiving, with its keys. */
+static void assert_teks(vpn_sad *sad, const tek_seen *t, size_t n, bool aes)
+{
+    for (size_t i = 0; i < n; i++) {
+        const vpn_sa_config *sc;
+        assert_tek_keys(sad, t[i].spi, &t[i].keys);
+        sc = vpn_sa_get_config(vpn_sad_lookup(sad, t[i].spi, NULL));
+        /* SA Direction 2 (receiver-only), Address Preservation 3 */
+        assert_int_equal(sc->dir, VPN_SA_IN);
+        assert_int_equal(sc->mode, VPN_ESP_TUNNEL_ADDR_PRESERVE_DST);
+        assert_int_equal(sc->group, true);
+        if (t[i].transform == VPN_IPSEC_DOI_ESP_AES_GCM_16) {
+            /* gdoid's Key Length 160 counts the salt: AES-128-GCM */
+            assert_true(aes);
+            assert_int_equal(sc->encr_id, VPN_ENCR_AES_GCM_16);
+            assert_int_equal(sc->encr_key_bits, 128);
+            assert_int_equal(sc->integ_id, VPN_INTEG_NONE);
+        } else if (aes) {
+            assert_int_equal(sc->encr_id, VPN_ENCR_AES_CBC);
+            assert_int_equal(sc->encr_key_bits, 128);
+            assert_int_equal(sc->integ_id, VPN_AUTH_HMAC_SHA2_256_128);
+        } else {
+            assert_int_equal(sc->encr_id, VPN_ENCR_3DES);
+            assert_int_equal(sc->integ_id, VPN_AUTH_HMAC_SHA1_96);
+        }
+    }
+}
+
 static void member_takes_gdoid(bool aes)
 {
     capture *c = malloc(sizeof *c);
     gm_run *r = malloc(sizeof *r);
     vpn_gdoi_gm_info info;
-    vpn_gdoi_tek_keys k;
+    tek_seen t[4], all[8];
+    size_t n, nall = 0;
     vpn_addr ks;
-    uint32_t spi = 0, first_spis[4] = {0};
     char s[VPN_ADDR_STRLEN];
-    const vpn_sa_config *sc;
-    unsigned nfirst = 0;
 
     assert_non_null(c);
     assert_non_null(r);
@@ -753,11 +792,13 @@ static void member_takes_gdoid(bool aes)
     assert_int_equal(vpn_gdoi_gm_last_seq(r->gm), 0); /* gdoid's SEQ in message 4 */
 
     /* the TEK policy: what the dump says, IDs read as gdoid meant them */
-    first_tek(c, 7, &spi, &k);
-    first_tek(c, 9, &spi, &k);
-    first_spis[nfirst++] = spi;
+    n = teks_of(c, 7, 9, t, 4);
+    assert_int_equal(n, 2); /* two TEKs in each SA of these traces */
+    assert_teks(r->sad, t, n, aes);
+    memcpy(all, t, n * sizeof t[0]);
+    nall = n;
     vpn_gdoi_gm_get_info(r->gm, r->now, &info);
-    assert_int_equal(info.tek.spi, spi);
+    assert_int_equal(info.tek.spi, t[0].spi);
     assert_int_equal(info.tek.spi, aes ? 0xfe5c51f1u : 0x5aface21u);
     assert_string_equal(vpn_addr_str(&info.tek.acl.src.addr, s, sizeof s), "10.0.224.37");
     assert_int_equal(info.tek.acl.src.len, 32);
@@ -773,36 +814,33 @@ static void member_takes_gdoid(bool aes)
     assert_int_equal(info.kek.sig_hash, VPN_GDOI_SIG_HASH_SHA1);
     assert_int_equal(info.kek.lifetime_s, 25);
     assert_string_equal(info.refused, "");
-    assert_tek_keys(r->sad, spi, &k);
-    sc = vpn_sa_get_config(vpn_sad_lookup(r->sad, spi, NULL));
-    /* Address Preservation 3 and SA Direction 2 (receiver-only) as sent */
-    assert_int_equal(sc->mode, VPN_ESP_TUNNEL_ADDR_PRESERVE_DST);
-    assert_int_equal(sc->dir, VPN_SA_IN);
     assert_memory_equal(vpn_gdoi_gm_kek_spi(r->gm), c->raw[30].b, 16);
 
     /* the four pushes, as captured */
     for (unsigned i = 30; i < NMSG; i++) {
-        uint32_t tspi = 0;
         r->now = c->raw[i].ts_ns;
         assert_int_equal(vpn_gdoi_gm_input_from(r->gm, &ks, c->raw[i].b, c->raw[i].len, r->now),
                          0);
         assert_int_equal(vpn_gdoi_gm_last_seq(r->gm), i - 29);
-        first_tek(c, i, &tspi, &k);
-        if (tspi) {
+        n = teks_of(c, i, i, t, 4);
+        if (n) {
+            assert_teks(r->sad, t, n, aes);
             vpn_gdoi_gm_get_info(r->gm, r->now, &info);
-            assert_int_equal(info.tek.spi, tspi);
+            assert_int_equal(info.tek.spi, t[0].spi);
+            assert_string_equal(vpn_addr_str(&info.tek.acl.src.addr, s, sizeof s), "10.0.224.37");
             assert_string_equal(vpn_addr_str(&info.tek.acl.dst.addr, s, sizeof s), "239.1.1.1");
-            assert_tek_keys(r->sad, tspi, &k);
-            first_spis[nfirst++] = tspi;
+            memcpy(all + nall, t, n * sizeof t[0]);
+            nall += n;
         }
         /* the next push comes under the KEK this one announced */
         if (i + 1 < NMSG)
             assert_memory_equal(vpn_gdoi_gm_kek_spi(r->gm), c->raw[i + 1].b, 16);
     }
-    assert_int_equal(nfirst, 3); /* registration, push 1 (same TEK), push 2 */
+    /* registration, push 1 (the same two TEKs, new lifetime), push 2 (two new) */
+    assert_int_equal(nall, 6);
     /* the last push deleted every TEK */
-    for (unsigned i = 0; i < nfirst; i++)
-        assert_null(vpn_sad_lookup(r->sad, first_spis[i], NULL));
+    for (size_t i = 0; i < nall; i++)
+        assert_null(vpn_sad_lookup(r->sad, all[i].spi, NULL));
     assert_null(vpn_gdoi_gm_tek(r->gm));
     assert_int_equal(vpn_gdoi_gm_get_stats(r->gm)->rekeys, 4);
     assert_int_equal(vpn_gdoi_gm_get_stats(r->gm)->bad_sig, 0);

@@ -23,7 +23,8 @@
 
 #define ENGINE "gdoi-gm"
 #define NS 1000000000ull
-#define GM_MAX_TEKS 4
+#define GM_MAX_TEKS 8
+#define GM_MAX_EXTRA 3 /* further SA TEKs of one SA (gdoid sends two) */
 #define GM_RETRY_NS (10 * NS) /* registration retry after a failure */
 
 typedef struct gm_tek {
@@ -31,6 +32,23 @@ typedef struct gm_tek {
     uint32_t spi;
     uint64_t expires;
 } gm_tek;
+
+/*
+ * A further SA TEK of the same SA (RFC 6407 5.2 allows several; gdoid
+ * sends one per sender, or a CBC and a GCM one). Installed for receiving
+ * only: this member sends on the first TEK's policy.
+ */
+typedef struct gm_xtek {
+    uint32_t spi;
+    uint16_t encr_id, key_bits, integ_id;
+    size_t alg_len, integ_len;
+    uint8_t alg_key[64], integ_key[64];
+    bool keys;
+    uint64_t life_s;
+    uint8_t addr_pres;
+    vpn_spd_sel sel;
+    vpn_sa *sa; /* while committing */
+} gm_xtek;
 
 typedef struct gm_stage {
     bool kek;
@@ -52,6 +70,8 @@ typedef struct gm_stage {
     uint16_t gap_act, gap_deact;
     bool recv_only;
     uint8_t addr_pres;
+    gm_xtek x[GM_MAX_EXTRA];
+    size_t nx;
     bool kd_kek;
     uint8_t kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
     vpn_sig_key *pub;
@@ -508,6 +528,39 @@ static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, u
         } else if (sub.type == VPN_GDOI_PL_SAT && !s->tek) {
             if ((rc = stage_sat(gm, s, &sub)))
                 return rc;
+        } else if (sub.type == VPN_GDOI_PL_SAT) {
+            /* every TEK of the SA must be acceptable; up to GM_MAX_EXTRA kept */
+            gm_stage *t = calloc(1, sizeof *t);
+            gm_xtek *x = &s->x[s->nx];
+            if (!t)
+                return VPN_ERR_NOMEM;
+            rc = stage_sat(gm, t, &sub);
+            if (!rc && t->tek_spi == s->tek_spi)
+                rc = refuse(gm, "SA TEK SPI 0x%08x twice", t->tek_spi);
+            for (size_t i = 0; !rc && i < s->nx; i++)
+                if (s->x[i].spi == t->tek_spi)
+                    rc = refuse(gm, "SA TEK SPI 0x%08x twice", t->tek_spi);
+            if (!rc && s->nx < GM_MAX_EXTRA) {
+                memset(x, 0, sizeof *x);
+                x->spi = t->tek_spi;
+                x->encr_id = t->encr_id;
+                x->key_bits = t->key_bits;
+                x->integ_id = t->integ_id;
+                x->alg_len = t->alg_len;
+                x->integ_len = t->integ_len;
+                x->life_s = t->life_s;
+                x->addr_pres = t->addr_pres;
+                x->sel = t->sel;
+                s->nx++;
+            } else if (!rc) {
+                vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE,
+                             "SA TEK SPI 0x%08x ignored: more than %d TEKs", t->tek_spi,
+                             1 + GM_MAX_EXTRA);
+            }
+            stage_free(t);
+            free(t);
+            if (rc)
+                return rc;
         }
         if (sub.type == VPN_GDOI_PL_GAP) {
             vpn_isakmp_view ga;
@@ -519,7 +572,6 @@ static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, u
             s->gap_deact =
                 (g.present & (1u << VPN_GDOI_GAP_DEACTIVATION_DELAY)) ? g.deactivation_delay : 0;
         }
-        /* further TEKs: not used */
     }
     if (rc < 0)
         return VPN_ERR_MALFORMED;
@@ -553,6 +605,18 @@ static int stage_kd(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p,
             vpn_gdoi_tek_keys k;
             if (kp.spi.len != 4 || vpn_gdoi_tek_keys_decode(kp.attrs.p, kp.attrs.len, &k))
                 return VPN_ERR_MALFORMED;
+            for (size_t i = 0; i < s->nx; i++) {
+                gm_xtek *x = &s->x[i];
+                if (vpn_load32(kp.spi.p) != x->spi || x->keys)
+                    continue;
+                if (k.alg_key.len != x->alg_len || k.integ_key.len != x->integ_len)
+                    return refuse(gm, "KD TEK keys of %zu+%zu octets for a policy of %zu+%zu",
+                                  k.alg_key.len, k.integ_key.len, x->alg_len, x->integ_len);
+                memcpy(x->alg_key, k.alg_key.p, k.alg_key.len);
+                if (k.integ_key.len)
+                    memcpy(x->integ_key, k.integ_key.p, k.integ_key.len);
+                x->keys = true;
+            }
             if (!s->tek || vpn_load32(kp.spi.p) != s->tek_spi || s->kd_tek)
                 continue; /* keys for a TEK we were not told about */
             if (k.alg_key.len != s->alg_len || k.integ_key.len != s->integ_len)
@@ -597,6 +661,9 @@ static int stage_kd(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p,
     }
     if (rc < 0)
         return VPN_ERR_MALFORMED;
+    for (size_t i = 0; i < s->nx; i++)
+        if (!s->x[i].keys)
+            return refuse(gm, "KD without the keys of SA TEK 0x%08x", s->x[i].spi);
     if (s->tek ? s->kd_tek : s->kd_kek)
         return 0;
     return refuse(gm, s->tek ? "KD without the keys of SA TEK 0x%08x" : "KD without the KEK keys",
@@ -665,8 +732,49 @@ static void update_rereg(vpn_gdoi_gm *gm)
     gm->rereg_at = end > lead ? end - lead : 0;
 }
 
+static bool tek_known(const vpn_gdoi_gm *gm, uint32_t spi)
+{
+    for (size_t i = 0; i < gm->nteks; i++)
+        if (gm->teks[i].spi == spi)
+            return true;
+    return false;
+}
+
+/* A further TEK into the SAD, for receiving only (see gm_xtek). */
+static int add_xtek(vpn_gdoi_gm *gm, gm_xtek *x, uint64_t now)
+{
+    vpn_sa_config c;
+
+    memset(&c, 0, sizeof c);
+    c.spi = x->spi;
+    c.dir = VPN_SA_IN;
+    c.mode = x->addr_pres == VPN_GDOI_ADDR_PRES_DST ? VPN_ESP_TUNNEL_ADDR_PRESERVE_DST
+                                                    : VPN_ESP_TUNNEL_ADDR_PRESERVE;
+    c.group = true;
+    c.encr_id = x->encr_id;
+    c.encr_key_bits = x->key_bits;
+    c.encr_key = x->alg_key;
+    c.encr_key_len = x->alg_len;
+    c.integ_id = x->integ_id;
+    c.integ_key = x->integ_len ? x->integ_key : NULL;
+    c.integ_key_len = x->integ_len;
+    c.iv_mode = VPN_SA_IV_RANDOM;
+    c.dscp = VPN_SA_DSCP_COPY;
+    c.hard.time_ns = x->life_s * NS;
+    return vpn_sad_add(gm->cfg.sad, &c, now, &x->sa);
+}
+
+static void drop_xteks(vpn_gdoi_gm *gm, gm_stage *s)
+{
+    for (size_t i = 0; i < s->nx; i++)
+        if (s->x[i].sa) {
+            vpn_sad_remove(gm->cfg.sad, s->x[i].sa);
+            s->x[i].sa = NULL;
+        }
+}
+
 /*
- * Applies a fully checked stage: TEK into the SAD and SPD, KEK and KS
+ * Applies a fully checked stage: TEKs into the SAD and SPD, KEK and KS
  * key, SEQ. Only the SAD and SPD calls can fail, and they come first.
  */
 static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_t now)
@@ -687,6 +795,13 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         return refuse(gm, "SA KEK changes the algorithm without new keys");
     if (!s->tek)
         goto kek; /* a KEK-only rekey */
+    for (size_t i = 0; i < s->nx; i++) {
+        s->x[i].sa = NULL;
+        if (!tek_known(gm, s->x[i].spi) && (rc = add_xtek(gm, &s->x[i], now))) {
+            drop_xteks(gm, s);
+            return rc;
+        }
+    }
     for (size_t i = 0; i < gm->nteks; i++)
         if (gm->teks[i].spi == s->tek_spi)
             sa = gm->teks[i].sa;
@@ -714,8 +829,10 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
                         : VPN_SA_IV_COUNTER;
         c.dscp = VPN_SA_DSCP_COPY;
         c.hard.time_ns = s->life_s * NS;
-        if ((rc = vpn_sad_add(gm->cfg.sad, &c, now, &sa)))
+        if ((rc = vpn_sad_add(gm->cfg.sad, &c, now, &sa))) {
+            drop_xteks(gm, s);
             return rc;
+        }
         fresh = true;
     }
     /* RFC 6407 5.5: a rekey with an activation delay keeps sending on the
@@ -725,6 +842,7 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     if (!delay && (rc = install_spd(gm, &s->sel, sa, s->recv_only))) {
         if (fresh)
             vpn_sad_remove(gm->cfg.sad, sa);
+        drop_xteks(gm, s);
         return rc;
     }
     if (s->have_pt)
@@ -753,6 +871,22 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         for (size_t i = 0; i < gm->nteks; i++)
             if (gm->teks[i].sa != sa && gm->teks[i].expires > now + (uint64_t)s->gap_deact * NS)
                 gm->teks[i].expires = now + (uint64_t)s->gap_deact * NS;
+    for (size_t i = 0; i < s->nx; i++) {
+        gm_xtek *x = &s->x[i];
+        if (!x->sa)
+            continue;
+        if (gm->nteks == GM_MAX_TEKS) {
+            vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE,
+                         "SA TEK SPI 0x%08x not kept: %d TEKs held", x->spi, GM_MAX_TEKS);
+            vpn_sad_remove(gm->cfg.sad, x->sa);
+        } else {
+            gm->teks[gm->nteks].sa = x->sa;
+            gm->teks[gm->nteks].spi = x->spi;
+            gm->teks[gm->nteks].expires = now + x->life_s * NS;
+            gm->nteks++;
+        }
+        x->sa = NULL;
+    }
     if (delay) {
         gm->pending = sa;
         gm->activate_at = now + (uint64_t)s->gap_act * NS;
