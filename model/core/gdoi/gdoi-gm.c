@@ -451,7 +451,6 @@ static int stage_sat(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *sub
     return 0;
 }
 
-/* The SA payload of message 2 or of a PUSH (RFC 6407 5.2). */
 static const char *kek_alg_name(uint16_t a)
 {
     return a == VPN_GDOI_KEK_ALG_DES ? "DES" : a == VPN_GDOI_KEK_ALG_3DES ? "3DES"
@@ -504,6 +503,7 @@ static int stage_kek_policy(vpn_gdoi_gm *gm, gm_stage *s)
     return 0;
 }
 
+/* The SA payload of message 2 or of a PUSH (RFC 6407 5.2). */
 static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, uint8_t exch)
 {
     vpn_isakmp_sa sa;

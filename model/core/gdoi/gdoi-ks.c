@@ -355,12 +355,12 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     if (ks->cfg.layout == VPN_GDOI_LAYOUT_GDOID) {
         /* gdoid members read TEK IPv4 IDs in its host (little-endian)
          * order (README, GET VPN notes) */
-        for (int i = 0; i < 8; i += 4) {
-            uint8_t x;
-            x = tsrc[i], tsrc[i] = tsrc[i + 3], tsrc[i + 3] = x;
-            x = tsrc[i + 1], tsrc[i + 1] = tsrc[i + 2], tsrc[i + 2] = x;
-            x = tdst[i], tdst[i] = tdst[i + 3], tdst[i + 3] = x;
-            x = tdst[i + 1], tdst[i + 1] = tdst[i + 2], tdst[i + 2] = x;
+        for (int i = 0; i < 16; i += 4) {
+            uint8_t *a = i < 8 ? tsrc + i : tdst + i - 8, b0 = a[0], b1 = a[1];
+            a[0] = a[3];
+            a[1] = a[2];
+            a[2] = b1;
+            a[3] = b0;
         }
         t.layout = VPN_GDOI_LAYOUT_GDOID;
     }

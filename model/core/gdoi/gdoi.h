@@ -28,7 +28,10 @@
  * A PUSH is applied only if its KEK SPI (the cookie pair) is the current
  * one, it decrypts, parses, its signature verifies with the KS key learnt
  * at registration, and its SEQ is above the last seen (RFC 6407 4.1);
- * otherwise the GM's state is unchanged.
+ * otherwise the GM's state is unchanged. Members also take what the Cisco
+ * GDOI reference implementation sends (other KEK ciphers, its layouts,
+ * signature form and KEK rollover; 3DES and SHA-1 only with allow_legacy):
+ * README, GET VPN notes.
  *
  * Time-based anti-replay parameters travel in the SA TEK as attributes of
  * the IPsec DOI's private-use range (RFC 2407 4.5: 32001-32767), because
@@ -446,7 +449,8 @@ typedef struct vpn_gdoi_gm_info {
     bool have_policy;
     vpn_gdoi_kek_info kek;
     vpn_gdoi_tek_info tek; /* the current outbound TEK */
-    const char *refused;   /* the last policy refused and why ("" if none) */
+    const char *refused;   /* the last policy refused and why ("" if none; cleared by
+                              the next accepted one); valid while the member lives */
 } vpn_gdoi_gm_info;
 
 typedef struct vpn_gdoi_coop_peer_info {
