@@ -19,9 +19,11 @@
  *   naming the attribute in the log and in `show crypto gdoi`.
  * - Our key server serves gdoid's member messages (its nonce, ID and, for
  *   AES, its GAP), in both SA layouts.
- * - Our phase 1 takes gdoid's AES proposal (DOI 2, AES-128, SHA-1,
- *   MODP-1024, 60 s) with legacy groups enabled and names what it
- *   refuses otherwise (3DES).
+ * - Our phase 1 takes gdoid's proposals (DOI 2, 3DES or AES-128, SHA-1,
+ *   MODP-1024, 60 s) with legacy algorithms enabled and names what it
+ *   refuses otherwise; the member and key server tests run their phase 1
+ *   with gdoid's suite, so the pulls travel under 3DES with 8-octet IVs
+ *   as gdoid's did.
  */
 #define _DEFAULT_SOURCE /* libpcap's u_int */
 #include <stdio.h>
@@ -483,20 +485,40 @@ typedef struct peer {
     vpn_log vlog;
 } peer;
 
-static vpn_ikev1_cfg p1_cfg(const char *id)
+/*
+ * A phase-1 configuration: with gdoid, gdoid's own suite (3DES or
+ * AES-128, SHA-1, MODP-1024, pre-shared key, 60 s, DOI 2), which as a
+ * configured suite is what enables those legacy algorithms; else ours.
+ */
+static vpn_ikev1_cfg p1_cfg(const char *id, int gdoid_aes)
 {
+    static vpn_ikev1_suite su[2];
     vpn_ikev1_cfg c;
+
     memset(&c, 0, sizeof c);
     c.psk = (const uint8_t *)"gdoid-interop";
     c.psk_len = 13;
     assert_int_equal(vpn_addr_parse(&c.local_id, id), 0);
+    if (gdoid_aes >= 0) {
+        vpn_ikev1_suite *u = &su[gdoid_aes];
+        memset(u, 0, sizeof *u);
+        u->encr = gdoid_aes ? VPN_IKEV1_ENCR_AES_CBC : VPN_IKEV1_ENCR_3DES;
+        u->encr_key_bits = 128;
+        u->hash = VPN_IKEV1_HASH_SHA1;
+        u->group = VPN_DH_MODP_1024;
+        u->auth = VPN_IKEV1_AUTH_PSK;
+        u->lifetime_s = 60;
+        c.suites = u;
+        c.n_suites = 1;
+        c.doi = VPN_ISAKMP_DOI_GDOI;
+    }
     return c;
 }
 
-static void peer_init(peer *p, const char *id, bool initiator)
+static void peer_init(peer *p, const char *id, bool initiator, bool aes)
 {
     vpn_ikev1_ctx x;
-    vpn_ikev1_cfg c = p1_cfg(id);
+    vpn_ikev1_cfg c = p1_cfg(id, aes);
 
     memset(p, 0, sizeof *p);
     vpn_drbg_init(&p->d, id, strlen(id));
@@ -688,18 +710,21 @@ static int gm_register(gm_run *r, const capture *c, bool legacy)
     gc.group_id = 1234; /* gdoid's ID payload: ID_KEY_ID 0x000004d2 */
     ip4("10.0.224.37", &gc.local);
     ip4("10.0.224.44", &gc.ks);
-    gc.ike = p1_cfg("10.0.224.37");
+    gc.ike = p1_cfg("10.0.224.37", c->aes); /* our member proposes what gdoid's did */
     gc.sad = r->sad;
     gc.spd = r->spd;
     gc.spd_seq = 10;
     gc.allow_legacy = legacy;
     tu_log_attach(&r->vlog, &r->log);
     assert_int_equal(vpn_gdoi_gm_new(&r->gm, &gc, &r->rng, &r->vlog, gm_send, &r->out), 0);
-    peer_init(&r->ks, "10.0.224.44", false);
+    peer_init(&r->ks, "10.0.224.44", false, c->aes);
     r->now = c->raw[0].ts_ns;
     assert_int_equal(vpn_gdoi_gm_start(r->gm, r->now), 0);
     main_mode(&r->ks, &r->out, r->gm, gm_in, &r->now);
     assert_int_equal(vpn_ikev1_sa_state(r->ks.p1), VPN_IKEV1_ST_ESTABLISHED);
+    assert_int_equal(vpn_ikev1_sa_encr(vpn_gdoi_gm_phase1(r->gm)),
+                     c->aes ? VPN_IKEV1_ENCR_AES_CBC : VPN_IKEV1_ENCR_3DES);
+    assert_int_equal(vpn_ikev1_sa_block(r->ks.p1), c->aes ? 16 : 8);
 
     /* HDR*, HASH(1), Ni, ID from our member */
     assert_int_equal(r->out.n, 1);
@@ -932,7 +957,7 @@ static void ks_serves_gdoid(bool aes, uint8_t layout)
     kc.name = "gdoid";
     kc.group_id = 1234;
     ip4("10.0.224.44", &kc.local);
-    kc.ike = p1_cfg("10.0.224.44");
+    kc.ike = p1_cfg("10.0.224.44", aes);
     kc.tek.sel.family = VPN_AF_INET;
     ip4("10.0.224.37", &kc.tek.sel.src.addr);
     kc.tek.sel.src.len = 32;
@@ -946,7 +971,7 @@ static void ks_serves_gdoid(bool aes, uint8_t layout)
     kc.layout = layout;
     memset(&out, 0, sizeof out);
     assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, gm_send, &out, now), 0);
-    peer_init(gm, "10.0.224.37", true);
+    peer_init(gm, "10.0.224.37", true, aes); /* proposes what gdoid's member did */
     assert_int_equal(vpn_ikev1_sa_start(gm->p1, now), 0);
     /* our KS answers Main Mode; move the initiator's first message over */
     for (int round = 0; round < 10 && vpn_ikev1_sa_state(gm->p1) != VPN_IKEV1_ST_ESTABLISHED;
@@ -960,6 +985,7 @@ static void ks_serves_gdoid(bool aes, uint8_t layout)
         now += NS / 1000;
     }
     assert_int_equal(vpn_ikev1_sa_state(gm->p1), VPN_IKEV1_ST_ESTABLISHED);
+    assert_int_equal(vpn_ikev1_sa_block(gm->p1), aes ? 16 : 8);
     for (unsigned k = 0; k < gm->to_engine.n; k++) /* message 6 went the other way */
         assert_int_equal(ks_in(ks, gm->to_engine.b[k], gm->to_engine.len[k], now), 0);
     gm->to_engine.n = 0;
@@ -1033,11 +1059,11 @@ static void test_key_server(void **state)
 
 /* ---- phase 1 ------------------------------------------------------------- */
 
-static int p1_offer(const capture *c, bool legacy_groups, tu_log_sink *sink, vpn_ikev1_sa **sa)
+static int p1_offer(const capture *c, bool legacy, tu_log_sink *sink, vpn_ikev1_sa **sa)
 {
     peer p;
     vpn_ikev1_ctx x;
-    vpn_ikev1_cfg cfg = p1_cfg("10.0.224.44");
+    vpn_ikev1_cfg cfg = p1_cfg("10.0.224.44", -1);
     int rc;
 
     memset(&p, 0, sizeof p);
@@ -1048,7 +1074,8 @@ static int p1_offer(const capture *c, bool legacy_groups, tu_log_sink *sink, vpn
     x.send = p1_send;
     x.user = &p.to_engine;
     tu_log_attach(&x.log, sink);
-    cfg.allow_legacy_groups = legacy_groups;
+    cfg.allow_legacy_groups = legacy;
+    cfg.allow_legacy_ciphers = legacy;
     assert_int_equal(vpn_ikev1_sa_new(sa, &x, &cfg, false), 0);
     rc = vpn_ikev1_sa_input(*sa, c->raw[0].b, c->raw[0].len, 1000);
     return rc;
@@ -1076,8 +1103,15 @@ static void test_phase1_proposal(void **state)
     vpn_ikev1_sa_del(sa);
     load(c, false);
     memset(&sink, 0, sizeof sink);
-    assert_int_equal(p1_offer(c, true, &sink, &sa), VPN_ERR_POLICY);
-    assert_non_null(strstr(sink.last, "encryption algorithm 5 (3DES-CBC)"));
+    assert_int_equal(p1_offer(c, true, &sink, &sa), 0);
+    assert_int_equal(vpn_ikev1_sa_state(sa), VPN_IKEV1_ST_R_MSG2);
+    assert_int_equal(vpn_ikev1_sa_encr(sa), VPN_IKEV1_ENCR_3DES);
+    assert_int_equal(vpn_ikev1_sa_block(sa), 8);
+    vpn_ikev1_sa_del(sa);
+    memset(&sink, 0, sizeof sink);
+    assert_int_equal(p1_offer(c, false, &sink, &sa), VPN_ERR_POLICY);
+    assert_non_null(strstr(sink.last, "encryption algorithm 5 (3DES-CBC): legacy ciphers not "
+                                      "enabled"));
     vpn_ikev1_sa_del(sa);
     free(c);
 }

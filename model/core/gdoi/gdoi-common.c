@@ -30,7 +30,7 @@ int gdoi_pull_seal(vpn_ikev1_sa *p1, vpn_isakmp_bld *b, unsigned n, vpn_isakmp_v
     vpn_wr w;
     int rc;
 
-    if ((rc = vpn_isakmp_bld_pad(b, VPN_IKEV1_BLOCK, len)))
+    if ((rc = vpn_isakmp_bld_pad(b, vpn_ikev1_sa_block(p1), len)))
         return rc;
     vpn_wr_init(&w, in, sizeof in);
     if ((rc = vpn_gdoi_pull_hash_input_bld(n, b, ni_b, nr_b, &w)))
@@ -61,7 +61,7 @@ int gdoi_pull_open(vpn_ikev1_sa *p1, const uint8_t *dg, size_t len, unsigned n,
     if ((rc = vpn_isakmp_msg_parse(dg, len, m)))
         return rc;
     if (!m->encrypted || m->hdr.exchange != VPN_GDOI_EXCH_PULL || m->body_len == 0 ||
-        m->body_len % VPN_IKEV1_BLOCK || m->body_len > GDOI_MSG_MAX)
+        m->body_len % vpn_ikev1_sa_block(p1) || m->body_len > GDOI_MSG_MAX)
         return VPN_ERR_MALFORMED;
     memcpy(plain, m->body, m->body_len);
     memcpy(tiv, iv, sizeof tiv);
