@@ -24,6 +24,7 @@
 #include "common/vpn-err.h"
 #include "crypto/cipher.h"
 #include "crypto/crypto-ids.h"
+#include "gdoi/gdoi-priv.h"
 #include "gdoi/gdoi.h"
 #include "isakmp/gdoi-codec.h"
 #include "ipsec/esp.h"
@@ -256,7 +257,26 @@ static void test_gdoid_layout(void **state)
         assert_string_equal(info.refused, "");
     }
     assert_int_equal(send_between(&n, 0, 1, 21), 0);
-    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, true, n.now), 0);
+    {
+        const uint8_t *k, *iv;
+        uint8_t key[32], ivc[16], body[GDOI_MSG_MAX];
+        vpn_isakmp_msg m;
+        bool gdoid_form = false;
+
+        vpn_gdoi_ks_kek(n.ks, &k, &iv);
+        memcpy(key, k, 32);
+        memcpy(ivc, iv, 16);
+        n.nkeep = 0;
+        assert_int_equal(vpn_gdoi_ks_rekey(n.ks, true, n.now), 0);
+        assert_true(n.nkeep >= 1);
+        /* signed as gdoid signs (bare hash, header length before padding) */
+        assert_int_equal(vpn_isakmp_msg_parse(n.keep[0].b, n.keep[0].len, &m), 0);
+        memcpy(body, m.body, m.body_len);
+        assert_int_equal(gdoi_kek_crypt(key, ivc, body, m.body_len, false), 0);
+        assert_int_equal(vpn_isakmp_msg_parse_plain(&m, body, m.body_len, NULL), 0);
+        assert_int_equal(gdoi_push_sig_verify(n.rsa, VPN_IKE_HASH_SHA2_256, &m, &gdoid_form), 0);
+        assert_true(gdoid_form);
+    }
     pump(&n);
     assert_registered(&n, 0);
     assert_registered(&n, 1);

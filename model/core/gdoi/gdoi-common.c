@@ -181,6 +181,48 @@ out:
     return rc;
 }
 
+int gdoi_push_sign_gdoid(const vpn_sig_key *key, uint8_t hash, const vpn_isakmp_bld *b,
+                         uint8_t *sig, size_t sig_len)
+{
+    uint8_t hdr[VPN_ISAKMP_HDR_LEN], md[EVP_MAX_MD_SIZE];
+    unsigned mdl = 0;
+    size_t sl = sig_len;
+    vpn_isakmp_view before;
+    const char *name = md_name(hash);
+    EVP_MD *evp = name ? EVP_MD_fetch(NULL, name, NULL) : NULL;
+    EVP_MD_CTX *x = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *c = NULL;
+    int rc = VPN_ERR_CRYPTO;
+
+    if (!b->done || b->n == 0 || b->pl_type[b->n - 1] != VPN_ISAKMP_PL_SIG ||
+        vpn_isakmp_bld_before(b, b->n - 1, &before) || vpn_sig_key_type_of(key) != VPN_SIG_KEY_RSA) {
+        rc = VPN_ERR_INVAL;
+        goto out;
+    }
+    if (!evp || !x)
+        goto out;
+    /* the header with the E flag, its length up to the end of SIG */
+    memcpy(hdr, b->w.buf, sizeof hdr);
+    hdr[19] |= VPN_ISAKMP_FLAG_E;
+    vpn_store32(hdr + 24, (uint32_t)(VPN_ISAKMP_HDR_LEN + before.len + VPN_ISAKMP_GEN_HDR_LEN +
+                                     sig_len));
+    if (EVP_DigestInit_ex(x, evp, NULL) != 1 ||
+        EVP_DigestUpdate(x, VPN_GDOI_PUSH_SIG_LABEL, sizeof VPN_GDOI_PUSH_SIG_LABEL - 1) != 1 ||
+        EVP_DigestUpdate(x, hdr, sizeof hdr) != 1 ||
+        EVP_DigestUpdate(x, before.p, before.len) != 1 || EVP_DigestFinal_ex(x, md, &mdl) != 1)
+        goto out;
+    c = EVP_PKEY_CTX_new(vpn_sig_key_evp(key), NULL);
+    if (c && EVP_PKEY_sign_init(c) == 1 &&
+        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+        EVP_PKEY_sign(c, sig, &sl, md, mdl) == 1 && sl == sig_len)
+        rc = 0;
+out:
+    EVP_PKEY_CTX_free(c);
+    EVP_MD_CTX_free(x);
+    EVP_MD_free(evp);
+    return rc;
+}
+
 int gdoi_push_sig_verify(const vpn_sig_key *pub, uint8_t hash, const vpn_isakmp_msg *m,
                          bool *gdoid_form)
 {

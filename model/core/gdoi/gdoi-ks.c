@@ -734,7 +734,12 @@ static int build_push(vpn_gdoi_ks *ks, const ks_kek *enc, const ks_kek *kek, boo
         goto out;
     vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
     sl = ks->sig_len;
-    if ((rc = vpn_sig_sign(ks->cfg.rekey_key, &alg, ks->rng, in, vpn_wr_len(&w), slot, &sl)))
+    /* gdoid's members verify the form its key server signs in */
+    if (ks->cfg.layout == VPN_GDOI_LAYOUT_GDOID)
+        rc = gdoi_push_sign_gdoid(ks->cfg.rekey_key, VPN_IKE_HASH_SHA2_256, &b, slot, sl);
+    else
+        rc = vpn_sig_sign(ks->cfg.rekey_key, &alg, ks->rng, in, vpn_wr_len(&w), slot, &sl);
+    if (rc)
         goto out;
     if (sl != ks->sig_len) {
         rc = VPN_ERR_CRYPTO;

@@ -59,6 +59,14 @@ int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, cons
  */
 int gdoi_push_sig_verify(const vpn_sig_key *pub, uint8_t hash, const vpn_isakmp_msg *m,
                          bool *gdoid_form);
+/*
+ * Signs a GROUPKEY-PUSH in gdoid's form (above) from a builder after
+ * vpn_isakmp_bld_pad with SIG last (its sig_len-octet value not yet
+ * written): what a member running gdoid verifies, as its own key server
+ * signs. Errors: VPN_ERR_INVAL (no SIG last, not RSA), VPN_ERR_CRYPTO.
+ */
+int gdoi_push_sign_gdoid(const vpn_sig_key *key, uint8_t hash, const vpn_isakmp_bld *b,
+                         uint8_t *sig, size_t sig_len);
 /* ESP key lengths for a TEK transform: cipher keying material and integrity key. */
 int gdoi_tek_key_lens(uint16_t encr_id, uint16_t key_bits, uint16_t integ_id, size_t *alg_len,
                       size_t *integ_len);

@@ -270,7 +270,8 @@ typedef struct vpn_gdoi_ks_cfg {
     /* Wire layout of SA KEK / SA TEK (isakmp/gdoi-codec.h): 0 = RFC 6407
      * (default), VPN_GDOI_LAYOUT_GDOID for members running the Cisco GDOI
      * reference implementation, whose TEK IPv4 IDs are then written in
-     * its byte order too (see README, GET VPN notes). */
+     * its byte order and whose rekeys are signed in its form too
+     * (gdoi_push_sign_gdoid; README, GET VPN notes). */
     uint8_t layout;
     vpn_gdoi_coop_cfg coop;  /* cooperative key servers (see above); zero = none */
 } vpn_gdoi_ks_cfg;
