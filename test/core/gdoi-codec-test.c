@@ -386,7 +386,8 @@ static void test_layouts(void **state)
 
     /* SA KEK bodies by hand: protocol, IDs, SPI, then what follows */
     {
-        static const char *head = "11 01 0350 04 0a000001 01 0350 04 ef010101 00112233445566778899aabbccddeeff";
+        static const char *head =
+            "11 01 0350 04 0a000001 01 0350 04 ef010101 00112233445566778899aabbccddeeff";
         struct { const char *tail; int rc; int layout; } cases[] = {
             {" 00000000 8002 0003", 0, VPN_GDOI_LAYOUT_RFC6407},
             {" 00000000 0000 8002 0003", 0, VPN_GDOI_LAYOUT_GDOID},

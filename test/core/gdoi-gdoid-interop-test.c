@@ -269,7 +269,8 @@ static void kek_update(kek *k, const vpn_isakmp_msg *m)
             assert_int_equal(vpn_gdoi_kek_keys_decode(p.attrs.p, p.attrs.len, &kk), 0);
             /* the packet names the KEK this message came under (a rollover's
              * SA KEK names the next one) or the SA KEK's own */
-            assert_true(!memcmp(p.spi.p, k->spi, 16) || (have_sak && !memcmp(p.spi.p, new_spi, 16)));
+            assert_true(!memcmp(p.spi.p, k->spi, 16) ||
+                        (have_sak && !memcmp(p.spi.p, new_spi, 16)));
             assert_int_equal(gdoi_kek_cipher(k->alg, k->bits, &id, &kl, &blk), 0);
             /* IV (one block) then key */
             assert_int_equal(kk.alg_key.len, blk + kl);

@@ -195,7 +195,8 @@ int gdoi_push_sign_gdoid(const vpn_sig_key *key, uint8_t hash, const vpn_isakmp_
     int rc = VPN_ERR_CRYPTO;
 
     if (!b->done || b->n == 0 || b->pl_type[b->n - 1] != VPN_ISAKMP_PL_SIG ||
-        vpn_isakmp_bld_before(b, b->n - 1, &before) || vpn_sig_key_type_of(key) != VPN_SIG_KEY_RSA) {
+        vpn_isakmp_bld_before(b, b->n - 1, &before) ||
+        vpn_sig_key_type_of(key) != VPN_SIG_KEY_RSA) {
         rc = VPN_ERR_INVAL;
         goto out;
     }
