@@ -200,6 +200,8 @@ static int check_config(const vpn_sa_config *c, const vpn_cipher_info *ci)
         return VPN_ERR_INVAL;
     if (c->mode == VPN_ESP_TUNNEL_ADDR_PRESERVE_DST && out && c->local.family == VPN_AF_NONE)
         return VPN_ERR_INVAL; /* the outer source */
+    if (ci->id == VPN_ENCR_3DES && out && c->iv_mode == VPN_SA_IV_COUNTER)
+        return VPN_ERR_INVAL; /* RFC 2451 3: CBC IVs must be unpredictable; ours are AES-only */
     if (c->n_ts && !c->ts)
         return VPN_ERR_INVAL;
     for (size_t i = 0; i < c->n_ts; i++) {
