@@ -225,6 +225,7 @@ VPN_CORE_TESTS = [
     'gdoi-coop:test/core/gdoi-coop-test.c',
     'conf-gdoi:test/core/conf-gdoi-test.c',
     'gdoi-conf:test/core/gdoi-conf-test.c',
+    'gdoi-gdoid-interop:test/core/gdoi-gdoid-interop-test.c',
     'esp-mtu:test/core/esp-mtu-test.c',
     'ikev2-esp:test/core/ikev2-esp-test.c',
     'getvpn-node:test/core/getvpn-node-test.c',

@@ -356,7 +356,15 @@ static void test_unsupported_ids(void **state)
     uint8_t key[64] = {0};
     vpn_cipher *c = (vpn_cipher *)&c;
 
-    assert_int_equal(vpn_cipher_lookup(3, 0, &info), VPN_ERR_UNSUPPORTED);   /* 3DES */
+    assert_int_equal(vpn_cipher_lookup(2, 0, &info), VPN_ERR_UNSUPPORTED);   /* DES */
+    /* 3DES-CBC (RFC 2451) exists for legacy GDOI key servers: 8-octet
+     * blocks and IV, 24-octet key, no Key Length attribute (or 192) */
+    assert_int_equal(vpn_cipher_lookup(VPN_ENCR_3DES, 0, &info), 0);
+    assert_int_equal(info->block_len, 8);
+    assert_int_equal(info->iv_len, 8);
+    assert_int_equal(info->key_len, 24);
+    assert_int_equal(vpn_cipher_lookup(VPN_ENCR_3DES, 192, &info), 0);
+    assert_int_equal(vpn_cipher_lookup(VPN_ENCR_3DES, 128, &info), VPN_ERR_UNSUPPORTED);
     assert_int_equal(vpn_cipher_lookup(14, 128, &info), VPN_ERR_UNSUPPORTED); /* CCM_8 */
     assert_int_equal(vpn_cipher_lookup(VPN_ENCR_AES_CBC, 0, &info), VPN_ERR_UNSUPPORTED);
     assert_int_equal(vpn_cipher_lookup(VPN_ENCR_AES_CBC, 512, &info), VPN_ERR_UNSUPPORTED);
@@ -364,7 +372,7 @@ static void test_unsupported_ids(void **state)
     assert_int_equal(vpn_cipher_lookup(VPN_ENCR_CHACHA20_POLY1305, 128, &info),
                      VPN_ERR_UNSUPPORTED);
     assert_int_equal(vpn_cipher_lookup(VPN_ENCR_NULL, 128, &info), VPN_ERR_UNSUPPORTED);
-    assert_int_equal(vpn_cipher_new(&c, 3, 0, key, 24, true), VPN_ERR_UNSUPPORTED);
+    assert_int_equal(vpn_cipher_new(&c, 2, 0, key, 8, true), VPN_ERR_UNSUPPORTED);
     assert_null(c);
     assert_int_equal(vpn_cipher_new(&c, 0xffff, 128, key, 16, true), VPN_ERR_UNSUPPORTED);
     assert_null(c);

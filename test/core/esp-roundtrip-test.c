@@ -35,6 +35,8 @@ static const alg algs[] = {
     {"aes-cbc-192 sha1", VPN_ENCR_AES_CBC, 192, VPN_AUTH_HMAC_SHA1_96},
     {"aes-ctr-128 sha384", VPN_ENCR_AES_CTR, 128, VPN_AUTH_HMAC_SHA2_384_192},
     {"null sha256", VPN_ENCR_NULL, 0, VPN_AUTH_HMAC_SHA2_256_128},
+    /* legacy GDOI TEKs (random IVs: the counter form is AES-only) */
+    {"3des sha1", VPN_ENCR_3DES, 0, VPN_AUTH_HMAC_SHA1_96},
 };
 
 typedef struct events {
@@ -87,6 +89,8 @@ static vpn_sa_config base_config(link *l, const alg *a, vpn_esp_mode mode, const
     c.spi = 0xc0de0001;
     c.mode = mode;
     tu_esp_sa_keys(&c, a, l->ekey, l->ikey, 11);
+    if (a->encr == VPN_ENCR_3DES)
+        c.iv_mode = VPN_SA_IV_RANDOM;
     c.replay_window = 128;
     c.dscp = VPN_SA_DSCP_COPY;
     if (local)
@@ -179,6 +183,9 @@ static const mode_case modes[] = {
     {"transport 6", VPN_ESP_TRANSPORT, "2001:db8::1", "2001:db8::2", "2001:db8::1", "2001:db8::2", false},
     {"preserve 4", VPN_ESP_TUNNEL_ADDR_PRESERVE, NULL, NULL, "10.1.0.1", "10.2.0.1", false},
     {"preserve 6", VPN_ESP_TUNNEL_ADDR_PRESERVE, NULL, NULL, "fd00:1::1", "fd00:2::1", false},
+    /* RFC 6407 5.4.1 destination-only preservation: the outer source is ours */
+    {"preserve dst 4", VPN_ESP_TUNNEL_ADDR_PRESERVE_DST, "198.51.100.1", NULL, "10.1.0.1",
+     "10.2.0.1", false},
     {"tunnel 4/4 udp", VPN_ESP_TUNNEL, "198.51.100.1", "198.51.100.2", "10.1.0.1", "10.2.0.1", true},
     {"tunnel 6/6 udp", VPN_ESP_TUNNEL, "2001:db8::1", "2001:db8::2", "fd00:1::1", "fd00:2::1", true},
     {"transport 4 udp", VPN_ESP_TRANSPORT, "198.51.100.1", "198.51.100.2", "198.51.100.1", "198.51.100.2", true},
@@ -215,6 +222,9 @@ static void test_all_modes_and_algorithms(void **state)
                 assert_int_equal(outer.proto, m->udp ? VPN_IPPROTO_UDP : VPN_IPPROTO_ESP);
                 if (m->mode == VPN_ESP_TUNNEL_ADDR_PRESERVE || m->mode == VPN_ESP_TRANSPORT) {
                     assert_true(vpn_addr_eq(&outer.src, &inner.src));
+                    assert_true(vpn_addr_eq(&outer.dst, &inner.dst));
+                } else if (m->mode == VPN_ESP_TUNNEL_ADDR_PRESERVE_DST) {
+                    assert_true(vpn_addr_eq(&outer.src, &c.local));
                     assert_true(vpn_addr_eq(&outer.dst, &inner.dst));
                 } else {
                     assert_true(vpn_addr_eq(&outer.src, &c.local));
@@ -795,6 +805,26 @@ static void test_outbound_errors(void **state)
     /* Inbound-only SA. */
     make_inner(&p, buf, orig, "10.0.0.1", "10.0.0.2", 0, 30, 1);
     assert_int_equal(vpn_esp_encap(l.in, &p, 0), VPN_ERR_INVAL);
+    {
+        /* 3DES sends only with random IVs (the counter form is AES-only);
+         * destination-only preservation sends only with an outer source */
+        vpn_sa_config d = base_config(&l, &algs[sizeof algs / sizeof algs[0] - 1],
+                                      VPN_ESP_TUNNEL, "192.0.2.1", "192.0.2.2");
+        vpn_sa *sa;
+        assert_int_equal(d.encr_id, VPN_ENCR_3DES);
+        d.dir = VPN_SA_OUT;
+        d.spi = 0xc0de0009;
+        d.iv_mode = VPN_SA_IV_COUNTER;
+        assert_int_equal(vpn_sad_add(l.tx, &d, 0, &sa), VPN_ERR_INVAL);
+        d.dir = VPN_SA_IN;
+        assert_int_equal(vpn_sad_add(l.tx, &d, 0, &sa), 0);
+        d.spi = 0xc0de000a;
+        d.dir = VPN_SA_OUT;
+        d.iv_mode = VPN_SA_IV_RANDOM;
+        d.mode = VPN_ESP_TUNNEL_ADDR_PRESERVE_DST;
+        memset(&d.local, 0, sizeof d.local);
+        assert_int_equal(vpn_sad_add(l.tx, &d, 0, &sa), VPN_ERR_INVAL);
+    }
     /* Nothing was sent: sequence numbers were not consumed. */
     assert_int_equal(vpn_sa_get_stats(l.out)->seq_out, 0);
     assert_int_equal(l.tx_ev.drops, 3);

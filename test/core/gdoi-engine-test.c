@@ -24,7 +24,9 @@
 #include "common/vpn-err.h"
 #include "crypto/cipher.h"
 #include "crypto/crypto-ids.h"
+#include "gdoi/gdoi-priv.h"
 #include "gdoi/gdoi.h"
+#include "isakmp/gdoi-codec.h"
 #include "ipsec/esp.h"
 #include "show/show-gdoi.h"
 #include "ipsec/ip.h"
@@ -57,6 +59,7 @@ typedef struct net {
 static net *g_net;
 static uint16_t g_encr = VPN_ENCR_AES_CBC; /* the TEK transform of the next net_init */
 static uint16_t g_gap_act, g_gap_deact;     /* GAP delays of the next net_init */
+static uint8_t g_layout;                    /* SA KEK/TEK layout of the next net_init */
 static bool g_recv_only;
 
 static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
@@ -146,6 +149,7 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
     kc.gap_activation_s = g_gap_act;
     kc.gap_deactivation_s = g_gap_deact;
     kc.receive_only = g_recv_only;
+    kc.layout = g_layout;
     assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, NULL, on_send, n, n->now), 0);
 
     n->ngm = ngm;
@@ -224,6 +228,60 @@ static void test_registration_and_traffic(void **state)
     assert_int_equal(send_between(&n, 0, 1, 1), 0);
     assert_int_equal(send_between(&n, 1, 2, 2), 0);
     assert_int_equal(send_between(&n, 2, 0, 3), 0);
+    net_free(&n);
+}
+
+/*
+ * Our key server in the Cisco GDOI reference implementation's layout (6
+ * octets after the SA KEK's SPI, 1-octet TEK ID lengths, TEK IPv4 IDs in
+ * its byte order) with our members: registration, traffic, a rekey with a
+ * new KEK. 10.0.0.0/8's mask reversed is not contiguous, so a member that
+ * did not read the layout's byte order back would refuse the policy.
+ */
+static void test_gdoid_layout(void **state)
+{
+    net n;
+    vpn_gdoi_gm_info info;
+    char a[VPN_ADDR_STRLEN];
+    (void)state;
+    g_layout = VPN_GDOI_LAYOUT_GDOID;
+    net_init(&n, 2, true, NULL, 0, 0);
+    g_layout = VPN_GDOI_LAYOUT_RFC6407;
+    register_all(&n);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_registered(&n, i);
+        vpn_gdoi_gm_get_info(n.gm[i], n.now, &info);
+        assert_string_equal(vpn_addr_str(&info.tek.acl.src.addr, a, sizeof a), "10.0.0.0");
+        assert_int_equal(info.tek.acl.src.len, 8);
+        assert_int_equal(info.tek.acl.dst.len, 8);
+        assert_string_equal(info.refused, "");
+    }
+    assert_int_equal(send_between(&n, 0, 1, 21), 0);
+    {
+        const uint8_t *k, *iv;
+        uint8_t key[32], ivc[16], body[GDOI_MSG_MAX];
+        vpn_isakmp_msg m;
+        bool gdoid_form = false;
+
+        vpn_gdoi_ks_kek(n.ks, &k, &iv);
+        memcpy(key, k, 32);
+        memcpy(ivc, iv, 16);
+        n.nkeep = 0;
+        assert_int_equal(vpn_gdoi_ks_rekey(n.ks, true, n.now), 0);
+        assert_true(n.nkeep >= 1);
+        /* signed as gdoid signs (bare hash, header length before padding) */
+        assert_int_equal(vpn_isakmp_msg_parse(n.keep[0].b, n.keep[0].len, &m), 0);
+        memcpy(body, m.body, m.body_len);
+        assert_int_equal(gdoi_kek_crypt(key, ivc, body, m.body_len, false), 0);
+        assert_int_equal(vpn_isakmp_msg_parse_plain(&m, body, m.body_len, NULL), 0);
+        assert_int_equal(gdoi_push_sig_verify(n.rsa, VPN_IKE_HASH_SHA2_256, &m, &gdoid_form), 0);
+        assert_true(gdoid_form);
+    }
+    pump(&n);
+    assert_registered(&n, 0);
+    assert_registered(&n, 1);
+    assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[1])->rekeys, 1);
+    assert_int_equal(send_between(&n, 1, 0, 22), 0);
     net_free(&n);
 }
 
@@ -931,6 +989,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registration_and_traffic),
         cmocka_unit_test(test_gcm_tek),
+        cmocka_unit_test(test_gdoid_layout),
         cmocka_unit_test(test_gap_delays),
         cmocka_unit_test(test_receive_only),
         cmocka_unit_test(test_unicast_rekey),

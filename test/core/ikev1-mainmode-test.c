@@ -224,6 +224,81 @@ static void test_legacy_group_refused(void **state)
     pair_free(&p);
 }
 
+/*
+ * 3DES-CBC (RFC 2409 appendix A: 5), the Cisco GDOI reference
+ * implementation's phase 1 (3DES, SHA-1, MODP-1024, PSK, 60 s, DOI 2):
+ * refused unless configured, naming the attribute; with it, Main Mode
+ * completes on 8-octet blocks and IVs and a 24-octet key.
+ */
+static void test_legacy_3des(void **state)
+{
+    vpn_ikev1_suite su;
+    vpn_ikev1_cfg ci = cfg("s3cret", "10.0.0.2", 0, 0), cr = cfg("s3cret", "10.0.0.1", 0, 0);
+    tu_log_sink sink;
+    pair p;
+    (void)state;
+
+    memset(&su, 0, sizeof su);
+    su.encr = VPN_IKEV1_ENCR_3DES;
+    su.hash = VPN_IKEV1_HASH_SHA1;
+    su.group = VPN_DH_MODP_1024;
+    su.auth = VPN_IKEV1_AUTH_PSK;
+    su.lifetime_s = 60;
+    ci.suites = &su;
+    ci.n_suites = 1;
+    ci.doi = VPN_ISAKMP_DOI_GDOI;
+    cr.allow_legacy_groups = true;
+    for (int legacy = 0; legacy < 2; legacy++) {
+        vpn_ikev1_ctx x;
+        cr.allow_legacy_ciphers = legacy;
+        pair_init(&p, &ci, &cr);
+        /* the responder again, with a log */
+        vpn_ikev1_sa_del(p.r);
+        memset(&x, 0, sizeof x);
+        memset(&sink, 0, sizeof sink);
+        x.rng = &p.r2;
+        x.send = on_send;
+        x.user = &p.qr;
+        tu_log_attach(&x.log, &sink);
+        assert_int_equal(vpn_ikev1_sa_new(&p.r, &x, &cr, false), 0);
+        assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+        if (!legacy) {
+            assert_int_equal(pump(&p), VPN_ERR_POLICY);
+            assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_DEAD);
+            assert_non_null(strstr(sink.last, "encryption algorithm 5 (3DES-CBC): legacy "
+                                              "ciphers not enabled"));
+        } else {
+            uint8_t iv1[16], iv2[16], buf[24] = "twenty-four octets here", c[24];
+            size_t l1, l2;
+            const uint8_t *k1 = vpn_ikev1_sa_enc_key(p.i, &l1), *k2;
+            (void)k1;
+            assert_int_equal(pump(&p), 0);
+            assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_ESTABLISHED);
+            assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_ESTABLISHED);
+            assert_int_equal(vpn_ikev1_sa_encr(p.r), VPN_IKEV1_ENCR_3DES);
+            assert_int_equal(vpn_ikev1_sa_block(p.i), 8);
+            assert_int_equal(vpn_ikev1_sa_block(p.r), 8);
+            k1 = vpn_ikev1_sa_enc_key(p.i, &l1);
+            k2 = vpn_ikev1_sa_enc_key(p.r, &l2);
+            assert_int_equal(l1, 24); /* RFC 2409 appendix B key expansion */
+            assert_int_equal(l2, 24);
+            assert_memory_equal(k1, k2, 24);
+            assert_non_null(strstr(sink.last, "3DES-192"));
+            /* phase 2: the same 8-octet IV, and CBC across the two ends */
+            assert_int_equal(vpn_ikev1_sa_p2_iv(p.i, 0x01020304, iv1), 0);
+            assert_int_equal(vpn_ikev1_sa_p2_iv(p.r, 0x01020304, iv2), 0);
+            assert_memory_equal(iv1, iv2, 8);
+            memcpy(c, buf, sizeof c);
+            assert_int_equal(vpn_ikev1_sa_encrypt(p.i, iv1, c, sizeof c), 0);
+            assert_memory_equal(iv1, c + 16, 8); /* the next IV: the last block */
+            assert_int_equal(vpn_ikev1_sa_decrypt(p.r, iv2, c, sizeof c), 0);
+            assert_memory_equal(c, buf, sizeof c);
+            assert_int_equal(vpn_ikev1_sa_encrypt(p.i, iv1, c, 12), VPN_ERR_INVAL);
+        }
+        pair_free(&p);
+    }
+}
+
 static vpn_conf *conf_of(const char *text)
 {
     vpn_conf *c = NULL;
@@ -566,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_wrong_psk),
         cmocka_unit_test(test_isakmp_policies),
         cmocka_unit_test(test_legacy_group_refused),
+        cmocka_unit_test(test_legacy_3des),
         cmocka_unit_test(test_show_sa_capacity),
         cmocka_unit_test(test_retransmit),
         cmocka_unit_test(test_delete_and_lifetime),

@@ -18,7 +18,9 @@
  *     fuzzed past the HASH checks.
  * After every input the member must be in a consistent state (registered
  * means a usable TEK) with a bounded SAD and SPD.
- * VPN_FUZZ_GEN_SEEDS=DIR writes the seed corpus (a real rekey's payloads).
+ * VPN_FUZZ_GEN_SEEDS=DIR writes the seed corpus (a real rekey's payloads);
+ * the *-gdoid-* seeds are the Cisco GDOI reference implementation's
+ * payloads from test/core/data/gdoid/ (legacy algorithms are enabled).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -139,6 +141,7 @@ static void setup(void)
     gc.ike.psk_len = 4;
     gc.sad = g_sad;
     gc.spd = g_spd;
+    gc.allow_legacy = true; /* reach the 3DES/SHA-1 paths (gdoid seeds) */
     CHECK(vpn_gdoi_gm_new(&g_gm, &gc, &g_rng, NULL, on_send, NULL) == 0);
     CHECK(vpn_gdoi_gm_start(g_gm, g_now) == 0);
     pump();
@@ -334,6 +337,7 @@ static void fuzz_pull(const uint8_t *data, size_t size)
     gc.ike.group = 19;
     gc.sad = g_sad;
     gc.spd = g_spd;
+    gc.allow_legacy = true; /* reach the 3DES/SHA-1 paths (gdoid seeds) */
     CHECK(vpn_gdoi_gm_new(&g_gm, &gc, &g_rng, NULL, on_send, NULL) == 0);
     g_nq = 0;
     CHECK(vpn_gdoi_gm_start(g_gm, g_now) == 0);

@@ -37,6 +37,10 @@
 static const vpn_cipher_info cipher_table[] = {
     /* RFC 2410: no key, no IV; ESP pads to 4 octets. */
     {VPN_ENCR_NULL, 0, 0, 0, 0, 4, 0, false, "NULL", "NULL", "NULL [RFC2410]"},
+    /* RFC 2451 2.3: 8-octet explicit IV and blocks, 24-octet key (three
+     * DES keys). Only for legacy GDOI key servers that still send it. */
+    {VPN_ENCR_3DES, 0, 24, 0, 8, 8, 0, false, "3DES-CBC", "TripleDES-CBC [RFC2451]",
+     "3DES [RFC2451]"},
     /* RFC 3602 2.4: 16-octet explicit IV, 16-octet blocks. */
     {VPN_ENCR_AES_CBC, 128, 16, 0, AES_BLOCK, AES_BLOCK, 0, false, "AES-CBC-128",
      "AES-CBC [RFC3602]", "AES-CBC-128 [RFC3602]"},
@@ -80,7 +84,8 @@ int vpn_cipher_lookup(uint16_t id, uint16_t key_bits, const vpn_cipher_info **ou
         return VPN_ERR_INVAL;
     /* Fixed-size algorithms carry no Key Length attribute; accept 256 for
      * ChaCha20-Poly1305 as well, which is its only size. */
-    if (id == VPN_ENCR_CHACHA20_POLY1305 && key_bits == 256)
+    if ((id == VPN_ENCR_CHACHA20_POLY1305 && key_bits == 256) ||
+        (id == VPN_ENCR_3DES && key_bits == 192))
         key_bits = 0;
     for (size_t i = 0; i < sizeof cipher_table / sizeof cipher_table[0]; i++) {
         if (cipher_table[i].id == id && cipher_table[i].key_bits == key_bits) {
@@ -107,6 +112,8 @@ static const char *evp_name(const vpn_cipher_info *info)
              : info->key_bits == 192 ? "AES-192-GCM" : "AES-256-GCM";
     case VPN_ENCR_CHACHA20_POLY1305:
         return "ChaCha20-Poly1305";
+    case VPN_ENCR_3DES:
+        return "DES-EDE3-CBC";
     default:
         return NULL;
     }
@@ -155,7 +162,8 @@ int vpn_cipher_new(vpn_cipher **out, uint16_t id, uint16_t key_bits,
     if (EVP_CipherInit_ex(c->ctx, c->evp, NULL, key, NULL, encrypt ? 1 : 0) != 1)
         goto fail;
     /* ESP does its own padding (RFC 4303 2.4); CBC input is whole blocks. */
-    if (info->id == VPN_ENCR_AES_CBC && EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1)
+    if ((info->id == VPN_ENCR_AES_CBC || info->id == VPN_ENCR_3DES) &&
+        EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1)
         goto fail;
     /* 12-octet nonce for GCM and ChaCha20-Poly1305 is OpenSSL's default. */
     if (info->aead && (size_t)EVP_CIPHER_CTX_get_iv_length(c->ctx) != AEAD_NONCE_LEN)
@@ -275,7 +283,8 @@ static int plain_run(vpn_cipher *c, const uint8_t *iv, uint8_t *buf, size_t len)
         return 0; /* RFC 2410: the identity */
     if (iv == NULL || (len > 0 && buf == NULL) || len > INT_MAX)
         return VPN_ERR_INVAL;
-    if (c->info->id == VPN_ENCR_AES_CBC && len % AES_BLOCK != 0)
+    if ((c->info->id == VPN_ENCR_AES_CBC || c->info->id == VPN_ENCR_3DES) &&
+        len % c->info->block_len != 0)
         return VPN_ERR_INVAL;
     if (c->info->id == VPN_ENCR_AES_CTR) {
         /* RFC 3686 4: counter block = nonce || IV || counter, the counter

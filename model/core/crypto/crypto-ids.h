@@ -8,6 +8,7 @@
 
 /* Transform Type 1: Encryption Algorithm */
 enum vpn_encr_id {
+    VPN_ENCR_3DES = 3,               /* RFC 2451: legacy GDOI peers only (gdoi.h) */
     VPN_ENCR_NULL = 11,              /* RFC 2410 (ESP only) */
     VPN_ENCR_AES_CBC = 12,           /* RFC 3602 */
     VPN_ENCR_AES_CTR = 13,           /* RFC 3686 */

@@ -4,6 +4,7 @@
  * Everything a key server sends is parsed and checked into a staging area
  * first; the member's state changes only when all of it is acceptable.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@
 
 #define ENGINE "gdoi-gm"
 #define NS 1000000000ull
-#define GM_MAX_TEKS 4
+#define GM_MAX_TEKS 8
+#define GM_MAX_EXTRA 3 /* further SA TEKs of one SA (gdoid sends two) */
 #define GM_RETRY_NS (10 * NS) /* registration retry after a failure */
 
 typedef struct gm_tek {
@@ -31,10 +33,29 @@ typedef struct gm_tek {
     uint64_t expires;
 } gm_tek;
 
+/*
+ * A further SA TEK of the same SA (RFC 6407 5.2 allows several; gdoid
+ * sends one per sender, or a CBC and a GCM one). Installed for receiving
+ * only: this member sends on the first TEK's policy.
+ */
+typedef struct gm_xtek {
+    uint32_t spi;
+    uint16_t encr_id, key_bits, integ_id;
+    size_t alg_len, integ_len;
+    uint8_t alg_key[64], integ_key[64];
+    bool keys;
+    uint64_t life_s;
+    uint8_t addr_pres;
+    vpn_spd_sel sel;
+    vpn_sa *sa; /* while committing */
+} gm_xtek;
+
 typedef struct gm_stage {
     bool kek;
     uint8_t kek_spi[VPN_GDOI_KEK_SPI_LEN];
     vpn_gdoi_kek_attrs ka;
+    uint16_t kek_bits;          /* KEK_KEY_LENGTH, 0 if absent (3DES) */
+    size_t kek_key_len, kek_blk; /* octets of key and of IV (= block) */
     bool tek;
     uint32_t tek_spi;
     uint16_t encr_id, key_bits, integ_id;
@@ -48,6 +69,9 @@ typedef struct gm_stage {
     size_t alg_len, integ_len;
     uint16_t gap_act, gap_deact;
     bool recv_only;
+    uint8_t addr_pres;
+    gm_xtek x[GM_MAX_EXTRA];
+    size_t nx;
     bool kd_kek;
     uint8_t kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
     vpn_sig_key *pub;
@@ -83,6 +107,9 @@ struct vpn_gdoi_gm {
     /* what registration and rekeys gave us */
     bool have_kek;
     uint8_t kek_spi[VPN_GDOI_KEK_SPI_LEN], kek_key[GDOI_KEK_KEY_LEN], kek_iv[GDOI_KEK_IV_LEN];
+    uint16_t kek_alg, kek_bits, sig_hash;
+    size_t kek_key_len, kek_blk;
+    char refused[128]; /* the last policy refused, for show crypto gdoi */
     uint64_t kek_expires;
     bool ack_requested;
     vpn_sig_key *ks_pub;
@@ -106,6 +133,19 @@ static void stage_free(gm_stage *s)
 {
     vpn_sig_key_del(s->pub);
     OPENSSL_cleanse(s, sizeof *s);
+}
+
+/* Refuses a key server's policy: names the attribute and value in the
+ * log and in `show crypto gdoi` (vpn_gdoi_gm_info.refused). */
+static int refuse(vpn_gdoi_gm *gm, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(gm->refused, sizeof gm->refused, fmt, ap);
+    va_end(ap);
+    vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE, "policy refused: %s", gm->refused);
+    return VPN_ERR_POLICY;
 }
 
 int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng *rng,
@@ -284,26 +324,49 @@ static int send_pull1(vpn_gdoi_gm *gm, uint64_t now)
     return 0;
 }
 
-/* An SA TEK selector (RFC 6407 5.4.1): an IPv4 address or subnet. */
-static int idsel_prefix(const vpn_gdoi_idsel *id, vpn_prefix *p)
+/* Four octets of an IPv4 ID, reversed if the sender wrote them from a
+ * little-endian host integer (see idsel_prefix). */
+static void ip4_of(const uint8_t *p, bool swapped, vpn_addr *a)
+{
+    uint8_t b[4] = {p[0], p[1], p[2], p[3]};
+
+    if (swapped) {
+        b[0] = p[3];
+        b[1] = p[2];
+        b[2] = p[1];
+        b[3] = p[0];
+    }
+    vpn_addr_from_bytes(a, b, 4);
+}
+
+/*
+ * An SA TEK selector (RFC 6407 5.4.1): an IPv4 address or subnet.
+ * swapped: the TEK came in gdoid's layout, whose IPv4 ID data is the
+ * address in little-endian (host) order while its SA KEK IDs in the same
+ * message are in network order (README, GET VPN notes: its TEKs read
+ * 10.0.224.37 -> 239.1.1.1 only this way, its members' and group's real
+ * addresses). A subnet's mask must then be contiguous in that order too,
+ * which checks the reading; a non-contiguous mask is refused.
+ */
+static int idsel_prefix(const vpn_gdoi_idsel *id, bool swapped, vpn_prefix *p)
 {
     vpn_addr mask;
 
     memset(p, 0, sizeof *p);
     if (id->type == VPN_ISAKMP_ID_IPV4_ADDR && id->data.len == 4) {
-        vpn_addr_from_bytes(&p->addr, id->data.p, 4);
+        ip4_of(id->data.p, swapped, &p->addr);
         p->len = 32;
         return 0;
     }
     if (id->type == VPN_ISAKMP_ID_IPV4_ADDR_SUBNET && id->data.len == 8) {
-        vpn_addr_from_bytes(&p->addr, id->data.p, 4);
-        vpn_addr_from_bytes(&mask, id->data.p + 4, 4);
+        ip4_of(id->data.p, swapped, &p->addr);
+        ip4_of(id->data.p + 4, swapped, &mask);
         return vpn_mask_to_len(&mask, false, &p->len) ? VPN_ERR_POLICY : 0;
     }
     return VPN_ERR_POLICY;
 }
 
-static int stage_sat(gm_stage *s, const vpn_isakmp_payload *sub)
+static int stage_sat(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *sub)
 {
     vpn_gdoi_sat t;
     vpn_ipsec_doi_attrs a;
@@ -315,42 +378,61 @@ static int stage_sat(gm_stage *s, const vpn_isakmp_payload *sub)
     if (vpn_gdoi_sat_decode(sub->body, sub->body_len, &t))
         return VPN_ERR_MALFORMED;
     if (t.protocol_id != VPN_GDOI_TEK_PROTO_ESP)
-        return VPN_ERR_POLICY;
+        return refuse(gm, "SA TEK protocol %u: only ESP", t.protocol_id);
     if (vpn_ipsec_doi_attrs_decode(t.attrs.p, t.attrs.len, &a))
         return VPN_ERR_MALFORMED;
-    if (t.transform_id != VPN_IPSEC_DOI_ESP_AES_CBC && t.transform_id != VPN_IPSEC_DOI_ESP_AES_GCM_16)
-        return VPN_ERR_POLICY;
+    if (t.transform_id == VPN_IPSEC_DOI_ESP_3DES && !gm->cfg.allow_legacy)
+        return refuse(gm, "SA TEK transform %u (ESP_3DES): legacy algorithms not enabled",
+                      t.transform_id);
+    if (t.transform_id != VPN_IPSEC_DOI_ESP_AES_CBC &&
+        t.transform_id != VPN_IPSEC_DOI_ESP_AES_GCM_16 && t.transform_id != VPN_IPSEC_DOI_ESP_3DES)
+        return refuse(gm, "SA TEK transform %u: not supported", t.transform_id);
     if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_ENCAP_MODE)) && a.encap != VPN_IPSEC_DOI_ENCAP_TUNNEL)
-        return VPN_ERR_POLICY;
-    if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_ADDR_PRESERVATION)) &&
-        a.addr_pres != VPN_GDOI_ADDR_PRES_BOTH)
-        return VPN_ERR_POLICY; /* the data plane preserves both addresses */
+        return refuse(gm, "SA TEK encapsulation mode %u: tunnel only", a.encap);
+    /* RFC 6407 5.4.1 Address Preservation: both addresses (ours), or the
+     * destination only (gdoid): the outer source is then this member */
+    s->addr_pres = VPN_GDOI_ADDR_PRES_BOTH;
+    if (a.present & (1u << VPN_IPSEC_DOI_ATTR_ADDR_PRESERVATION)) {
+        if (a.addr_pres != VPN_GDOI_ADDR_PRES_BOTH && a.addr_pres != VPN_GDOI_ADDR_PRES_DST)
+            return refuse(gm, "SA TEK address preservation %u: only 3 and 4", a.addr_pres);
+        s->addr_pres = (uint8_t)a.addr_pres;
+    }
     s->recv_only = false;
     if (a.present & (1u << VPN_IPSEC_DOI_ATTR_SA_DIRECTION)) {
         if (a.sa_dir == VPN_GDOI_SA_DIR_RECEIVER)
             s->recv_only = true;
-        else if (a.sa_dir != VPN_GDOI_SA_DIR_SYMMETRIC)
-            return VPN_ERR_POLICY; /* sender-only makes no sense for a member */
+        else if (a.sa_dir != VPN_GDOI_SA_DIR_SYMMETRIC) /* sender-only: not for a member */
+            return refuse(gm, "SA TEK SA direction %u: not for a member", a.sa_dir);
     }
     memset(&s->sel, 0, sizeof s->sel);
     s->sel.family = VPN_AF_INET;
     s->sel.proto = t.ip_protocol;
-    if (idsel_prefix(&t.src, &s->sel.src) || idsel_prefix(&t.dst, &s->sel.dst))
-        return VPN_ERR_POLICY;
+    if (idsel_prefix(&t.src, t.layout == VPN_GDOI_LAYOUT_GDOID, &s->sel.src) ||
+        idsel_prefix(&t.dst, t.layout == VPN_GDOI_LAYOUT_GDOID, &s->sel.dst))
+        return refuse(gm, "SA TEK ID types %u/%u: IPv4 address or subnet only", t.src.type,
+                      t.dst.type);
     s->sel.sport_lo = s->sel.sport_hi = t.src.port;
     s->sel.dport_lo = s->sel.dport_hi = t.dst.port;
-    s->encr_id = t.transform_id;
-    s->key_bits = (a.present & (1u << VPN_IPSEC_DOI_ATTR_KEY_LENGTH)) ? a.key_len : 128;
+    s->encr_id = t.transform_id; /* ESP IDs 3, 12 and 20 equal IKEv2's */
+    s->key_bits = (a.present & (1u << VPN_IPSEC_DOI_ATTR_KEY_LENGTH)) ? a.key_len
+                  : t.transform_id == VPN_IPSEC_DOI_ESP_3DES                ? 0
+                                                                           : 128;
+    /* gdoid counts GCM's 32-bit salt in the Key Length (160 for AES-128,
+     * RFC 4106 8.4 says 128): no AES key has these sizes, so unambiguous */
+    if (s->encr_id == VPN_ENCR_AES_GCM_16 &&
+        (s->key_bits == 160 || s->key_bits == 224 || s->key_bits == 288))
+        s->key_bits -= 32;
     s->integ_id = (a.present & (1u << VPN_IPSEC_DOI_ATTR_AUTH_ALG)) ? gdoi_integ_of(a.auth_alg)
                                                                   : VPN_INTEG_NONE;
     if ((a.present & (1u << VPN_IPSEC_DOI_ATTR_AUTH_ALG)) && s->integ_id == VPN_INTEG_NONE)
-        return VPN_ERR_POLICY;
+        return refuse(gm, "SA TEK authentication algorithm %u: not supported", a.auth_alg);
     if (gdoi_tek_key_lens(s->encr_id, s->key_bits, s->integ_id, &s->alg_len, &s->integ_len))
-        return VPN_ERR_POLICY;
+        return refuse(gm, "SA TEK transform %u, key length %u: not supported", t.transform_id,
+                      s->key_bits);
     s->life_s = (a.life_types & (1u << VPN_IPSEC_DOI_LIFE_SECONDS)) ? a.life_secs
                                                                    : VPN_GDOI_DEFAULT_TEK_LIFETIME;
     if (s->life_s == 0 || s->life_s > 0xffffffffu)
-        return VPN_ERR_POLICY;
+        return refuse(gm, "SA TEK lifetime %llu s", (unsigned long long)s->life_s);
     /* our private-use TBAR attributes (gdoi.h) */
     s->tbar_s = 0;
     s->have_pt = false;
@@ -369,13 +451,65 @@ static int stage_sat(gm_stage *s, const vpn_isakmp_payload *sub)
     }
     s->tek_spi = t.spi;
     if (t.spi < 256)
-        return VPN_ERR_POLICY;
+        return refuse(gm, "SA TEK SPI 0x%08x: reserved (RFC 4303 2.1)", t.spi);
     s->tek = true;
     return 0;
 }
 
+static const char *kek_alg_name(uint16_t a)
+{
+    return a == VPN_GDOI_KEK_ALG_DES ? "DES" : a == VPN_GDOI_KEK_ALG_3DES ? "3DES"
+         : a == VPN_GDOI_KEK_ALG_AES ? "AES" : "unknown";
+}
+
+static const char *sig_hash_name(uint16_t h)
+{
+    return h == VPN_GDOI_SIG_HASH_MD5      ? "MD5"
+           : h == VPN_GDOI_SIG_HASH_SHA1   ? "SHA-1"
+           : h == VPN_GDOI_SIG_HASH_SHA256 ? "SHA-256"
+           : h == VPN_GDOI_SIG_HASH_SHA384 ? "SHA-384"
+           : h == VPN_GDOI_SIG_HASH_SHA512 ? "SHA-512"
+                                           : "unknown";
+}
+
+/* The RFC 6407 5.3.6 signature hash as a vpn_sig hash (0: none). */
+static uint8_t sig_hash_of(uint16_t h)
+{
+    return h == VPN_GDOI_SIG_HASH_SHA1     ? VPN_IKE_HASH_SHA1
+           : h == VPN_GDOI_SIG_HASH_SHA256 ? VPN_IKE_HASH_SHA2_256
+           : h == VPN_GDOI_SIG_HASH_SHA384 ? VPN_IKE_HASH_SHA2_384
+           : h == VPN_GDOI_SIG_HASH_SHA512 ? VPN_IKE_HASH_SHA2_512
+                                           : VPN_IKE_HASH_NONE;
+}
+
+/* The KEK policy of an SA KEK (RFC 6407 5.3). */
+static int stage_kek_policy(vpn_gdoi_gm *gm, gm_stage *s)
+{
+    uint16_t id;
+
+    if (!(s->ka.present & (1u << VPN_GDOI_KEK_ALG)))
+        return refuse(gm, "SA KEK without KEK_ALGORITHM");
+    s->kek_bits = (s->ka.present & (1u << VPN_GDOI_KEK_KEY_LEN)) ? s->ka.key_len : 0;
+    if (s->ka.alg == VPN_GDOI_KEK_ALG_3DES && !gm->cfg.allow_legacy)
+        return refuse(gm, "KEK_ALGORITHM %u (3DES): legacy algorithms not enabled", s->ka.alg);
+    if (gdoi_kek_cipher(s->ka.alg, s->kek_bits, &id, &s->kek_key_len, &s->kek_blk))
+        return refuse(gm, "KEK_ALGORITHM %u (%s), KEK_KEY_LENGTH %u: not supported", s->ka.alg,
+                      kek_alg_name(s->ka.alg), s->kek_bits);
+    if (s->ka.sig_alg != VPN_GDOI_SIG_RSA)
+        return refuse(gm, "SIG_ALGORITHM %u: only RSA (1)", s->ka.sig_alg);
+    if (s->ka.sig_hash == VPN_GDOI_SIG_HASH_SHA1 && !gm->cfg.allow_legacy)
+        return refuse(gm, "SIG_HASH_ALGORITHM %u (SHA-1): legacy algorithms not enabled",
+                      s->ka.sig_hash);
+    if (sig_hash_of(s->ka.sig_hash) == VPN_IKE_HASH_NONE)
+        return refuse(gm, "SIG_HASH_ALGORITHM %u (%s): not supported", s->ka.sig_hash,
+                      sig_hash_name(s->ka.sig_hash));
+    if (!(s->ka.present & (1u << VPN_GDOI_KEK_LIFETIME)) || s->ka.lifetime == 0)
+        return refuse(gm, "SA KEK without KEK_KEY_LIFETIME");
+    return 0;
+}
+
 /* The SA payload of message 2 or of a PUSH (RFC 6407 5.2). */
-static int stage_sa(gm_stage *s, const vpn_isakmp_payload *p, uint8_t exch)
+static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, uint8_t exch)
 {
     vpn_isakmp_sa sa;
     vpn_isakmp_chain c;
@@ -392,16 +526,45 @@ static int stage_sa(gm_stage *s, const vpn_isakmp_payload *p, uint8_t exch)
             if (vpn_gdoi_sak_decode(sub.body, sub.body_len, &k) ||
                 vpn_gdoi_kek_attrs_decode(k.attrs.p, k.attrs.len, &s->ka))
                 return VPN_ERR_MALFORMED;
-            /* we implement AES-256 KEKs and RSA signatures with SHA-256 */
-            if (s->ka.alg != VPN_GDOI_KEK_ALG_AES || s->ka.key_len != GDOI_KEK_KEY_LEN * 8 ||
-                s->ka.sig_alg != VPN_GDOI_SIG_RSA || s->ka.sig_hash != VPN_GDOI_SIG_HASH_SHA256)
-                return VPN_ERR_POLICY;
-            if (!(s->ka.present & (1u << VPN_GDOI_KEK_LIFETIME)) || s->ka.lifetime == 0)
-                return VPN_ERR_POLICY;
+            if ((rc = stage_kek_policy(gm, s)))
+                return rc;
             memcpy(s->kek_spi, k.spi, sizeof s->kek_spi);
             s->kek = true;
         } else if (sub.type == VPN_GDOI_PL_SAT && !s->tek) {
-            if ((rc = stage_sat(s, &sub)))
+            if ((rc = stage_sat(gm, s, &sub)))
+                return rc;
+        } else if (sub.type == VPN_GDOI_PL_SAT) {
+            /* every TEK of the SA must be acceptable; up to GM_MAX_EXTRA kept */
+            gm_stage *t = calloc(1, sizeof *t);
+            gm_xtek *x = &s->x[s->nx];
+            if (!t)
+                return VPN_ERR_NOMEM;
+            rc = stage_sat(gm, t, &sub);
+            if (!rc && t->tek_spi == s->tek_spi)
+                rc = refuse(gm, "SA TEK SPI 0x%08x twice", t->tek_spi);
+            for (size_t i = 0; !rc && i < s->nx; i++)
+                if (s->x[i].spi == t->tek_spi)
+                    rc = refuse(gm, "SA TEK SPI 0x%08x twice", t->tek_spi);
+            if (!rc && s->nx < GM_MAX_EXTRA) {
+                memset(x, 0, sizeof *x);
+                x->spi = t->tek_spi;
+                x->encr_id = t->encr_id;
+                x->key_bits = t->key_bits;
+                x->integ_id = t->integ_id;
+                x->alg_len = t->alg_len;
+                x->integ_len = t->integ_len;
+                x->life_s = t->life_s;
+                x->addr_pres = t->addr_pres;
+                x->sel = t->sel;
+                s->nx++;
+            } else if (!rc) {
+                vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE,
+                             "SA TEK SPI 0x%08x ignored: more than %d TEKs", t->tek_spi,
+                             1 + GM_MAX_EXTRA);
+            }
+            stage_free(t);
+            free(t);
+            if (rc)
                 return rc;
         }
         if (sub.type == VPN_GDOI_PL_GAP) {
@@ -414,15 +577,25 @@ static int stage_sa(gm_stage *s, const vpn_isakmp_payload *p, uint8_t exch)
             s->gap_deact =
                 (g.present & (1u << VPN_GDOI_GAP_DEACTIVATION_DELAY)) ? g.deactivation_delay : 0;
         }
-        /* further TEKs: not used */
     }
     if (rc < 0)
         return VPN_ERR_MALFORMED;
-    return s->tek ? 0 : VPN_ERR_POLICY;
+    /* a PUSH may carry only a new KEK (gdoid's KEK rollover) */
+    if (s->tek || (s->kek && exch == VPN_GDOI_EXCH_PUSH))
+        return 0;
+    return refuse(gm, "SA without SA TEK");
 }
 
-/* KD (RFC 6407 5.6): keys for the staged TEK and KEK, nothing else. */
-static int stage_kd(gm_stage *s, const vpn_isakmp_payload *p)
+/*
+ * KD (RFC 6407 5.6): keys for the staged TEK and KEK, nothing else.
+ * cur_kek: the KEK SPI we hold (a PUSH), else NULL. A KEK key packet is
+ * for the SA KEK's SPI; gdoid's KEK rollover instead labels the new
+ * KEK's key with the SPI of the KEK it replaces (the one this PUSH was
+ * encrypted with) while its SA KEK announces the new SPI: that is
+ * accepted as the new KEK's key, as it can mean nothing else.
+ */
+static int stage_kd(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p,
+                    const uint8_t *cur_kek)
 {
     vpn_gdoi_kd kd;
     vpn_gdoi_kp_iter it;
@@ -437,32 +610,53 @@ static int stage_kd(gm_stage *s, const vpn_isakmp_payload *p)
             vpn_gdoi_tek_keys k;
             if (kp.spi.len != 4 || vpn_gdoi_tek_keys_decode(kp.attrs.p, kp.attrs.len, &k))
                 return VPN_ERR_MALFORMED;
+            for (size_t i = 0; i < s->nx; i++) {
+                gm_xtek *x = &s->x[i];
+                if (vpn_load32(kp.spi.p) != x->spi || x->keys)
+                    continue;
+                if (k.alg_key.len != x->alg_len || k.integ_key.len != x->integ_len)
+                    return refuse(gm, "KD TEK keys of %zu+%zu octets for a policy of %zu+%zu",
+                                  k.alg_key.len, k.integ_key.len, x->alg_len, x->integ_len);
+                memcpy(x->alg_key, k.alg_key.p, k.alg_key.len);
+                if (k.integ_key.len)
+                    memcpy(x->integ_key, k.integ_key.p, k.integ_key.len);
+                x->keys = true;
+            }
             if (!s->tek || vpn_load32(kp.spi.p) != s->tek_spi || s->kd_tek)
                 continue; /* keys for a TEK we were not told about */
             if (k.alg_key.len != s->alg_len || k.integ_key.len != s->integ_len)
-                return VPN_ERR_POLICY;
+                return refuse(gm, "KD TEK keys of %zu+%zu octets for a policy of %zu+%zu",
+                              k.alg_key.len, k.integ_key.len, s->alg_len, s->integ_len);
             memcpy(s->alg_key, k.alg_key.p, k.alg_key.len);
             if (k.integ_key.len)
                 memcpy(s->integ_key, k.integ_key.p, k.integ_key.len);
             s->kd_tek = true;
         } else if (kp.type == VPN_GDOI_KD_KEK) {
             vpn_gdoi_kek_keys k;
+            bool rollover;
             if (vpn_gdoi_kek_keys_decode(kp.attrs.p, kp.attrs.len, &k))
                 return VPN_ERR_MALFORMED;
-            if (!s->kek || kp.spi.len != VPN_GDOI_KEK_SPI_LEN ||
-                memcmp(kp.spi.p, s->kek_spi, VPN_GDOI_KEK_SPI_LEN) || s->kd_kek)
-                return VPN_ERR_POLICY;
-            if (k.alg_key.len != GDOI_KEK_IV_LEN + GDOI_KEK_KEY_LEN)
-                return VPN_ERR_POLICY;
-            memcpy(s->kek_iv, k.alg_key.p, GDOI_KEK_IV_LEN);
-            memcpy(s->kek_key, k.alg_key.p + GDOI_KEK_IV_LEN, GDOI_KEK_KEY_LEN);
+            if (!s->kek || kp.spi.len != VPN_GDOI_KEK_SPI_LEN || s->kd_kek)
+                return refuse(gm, "KD KEK key packet without its SA KEK");
+            rollover = cur_kek && memcmp(s->kek_spi, cur_kek, VPN_GDOI_KEK_SPI_LEN) &&
+                       !memcmp(kp.spi.p, cur_kek, VPN_GDOI_KEK_SPI_LEN);
+            if (memcmp(kp.spi.p, s->kek_spi, VPN_GDOI_KEK_SPI_LEN) && !rollover)
+                return refuse(gm, "KD KEK SPI %02x%02x..: neither the SA KEK's nor ours",
+                              kp.spi.p[0], kp.spi.p[1]);
+            /* KEK_ALGORITHM_KEY: the IV (one block) then the key */
+            if (k.alg_key.len != s->kek_blk + s->kek_key_len)
+                return refuse(gm, "KEK_ALGORITHM_KEY of %zu octets: %s-%u wants %zu (IV and key)",
+                              k.alg_key.len, kek_alg_name(s->ka.alg),
+                              s->kek_bits ? s->kek_bits : 192, s->kek_blk + s->kek_key_len);
+            memcpy(s->kek_iv, k.alg_key.p, s->kek_blk);
+            memcpy(s->kek_key, k.alg_key.p + s->kek_blk, s->kek_key_len);
             if (k.sig_key.len) {
                 vpn_sig_key *pub;
                 if (vpn_sig_key_load_public(&pub, k.sig_key.p, k.sig_key.len))
                     return VPN_ERR_MALFORMED;
                 if (vpn_sig_key_type_of(pub) != VPN_SIG_KEY_RSA) {
                     vpn_sig_key_del(pub);
-                    return VPN_ERR_POLICY;
+                    return refuse(gm, "SIG_ALGORITHM_KEY: not an RSA key");
                 }
                 vpn_sig_key_del(s->pub);
                 s->pub = pub;
@@ -472,7 +666,13 @@ static int stage_kd(gm_stage *s, const vpn_isakmp_payload *p)
     }
     if (rc < 0)
         return VPN_ERR_MALFORMED;
-    return s->kd_tek ? 0 : VPN_ERR_POLICY;
+    for (size_t i = 0; i < s->nx; i++)
+        if (!s->x[i].keys)
+            return refuse(gm, "KD without the keys of SA TEK 0x%08x", s->x[i].spi);
+    if (s->tek ? s->kd_tek : s->kd_kek)
+        return 0;
+    return refuse(gm, s->tek ? "KD without the keys of SA TEK 0x%08x" : "KD without the KEK keys",
+                  s->tek_spi);
 }
 
 static bool sel_eq(const vpn_spd_sel *a, const vpn_spd_sel *b)
@@ -537,8 +737,49 @@ static void update_rereg(vpn_gdoi_gm *gm)
     gm->rereg_at = end > lead ? end - lead : 0;
 }
 
+static bool tek_known(const vpn_gdoi_gm *gm, uint32_t spi)
+{
+    for (size_t i = 0; i < gm->nteks; i++)
+        if (gm->teks[i].spi == spi)
+            return true;
+    return false;
+}
+
+/* A further TEK into the SAD, for receiving only (see gm_xtek). */
+static int add_xtek(vpn_gdoi_gm *gm, gm_xtek *x, uint64_t now)
+{
+    vpn_sa_config c;
+
+    memset(&c, 0, sizeof c);
+    c.spi = x->spi;
+    c.dir = VPN_SA_IN;
+    c.mode = x->addr_pres == VPN_GDOI_ADDR_PRES_DST ? VPN_ESP_TUNNEL_ADDR_PRESERVE_DST
+                                                    : VPN_ESP_TUNNEL_ADDR_PRESERVE;
+    c.group = true;
+    c.encr_id = x->encr_id;
+    c.encr_key_bits = x->key_bits;
+    c.encr_key = x->alg_key;
+    c.encr_key_len = x->alg_len;
+    c.integ_id = x->integ_id;
+    c.integ_key = x->integ_len ? x->integ_key : NULL;
+    c.integ_key_len = x->integ_len;
+    c.iv_mode = VPN_SA_IV_RANDOM;
+    c.dscp = VPN_SA_DSCP_COPY;
+    c.hard.time_ns = x->life_s * NS;
+    return vpn_sad_add(gm->cfg.sad, &c, now, &x->sa);
+}
+
+static void drop_xteks(vpn_gdoi_gm *gm, gm_stage *s)
+{
+    for (size_t i = 0; i < s->nx; i++)
+        if (s->x[i].sa) {
+            vpn_sad_remove(gm->cfg.sad, s->x[i].sa);
+            s->x[i].sa = NULL;
+        }
+}
+
 /*
- * Applies a fully checked stage: TEK into the SAD and SPD, KEK and KS
+ * Applies a fully checked stage: TEKs into the SAD and SPD, KEK and KS
  * key, SEQ. Only the SAD and SPD calls can fail, and they come first.
  */
 static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_t now)
@@ -548,12 +789,24 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     bool fresh = false, delay;
     int rc;
 
-    if (!s->tek || !s->kd_tek)
+    if (s->tek ? !s->kd_tek : (pull || !s->kek))
         return VPN_ERR_POLICY;
     if (pull && (!s->kek || !s->kd_kek || !s->pub))
         return VPN_ERR_POLICY;
     if (!pull && s->kek && memcmp(s->kek_spi, gm->kek_spi, sizeof gm->kek_spi) && !s->kd_kek)
         return VPN_ERR_POLICY; /* a new KEK SPI without its key */
+    if (!pull && s->kek && !s->kd_kek &&
+        (s->ka.alg != gm->kek_alg || s->kek_bits != gm->kek_bits))
+        return refuse(gm, "SA KEK changes the algorithm without new keys");
+    if (!s->tek)
+        goto kek; /* a KEK-only rekey */
+    for (size_t i = 0; i < s->nx; i++) {
+        s->x[i].sa = NULL;
+        if (!tek_known(gm, s->x[i].spi) && (rc = add_xtek(gm, &s->x[i], now))) {
+            drop_xteks(gm, s);
+            return rc;
+        }
+    }
     for (size_t i = 0; i < gm->nteks; i++)
         if (gm->teks[i].spi == s->tek_spi)
             sa = gm->teks[i].sa;
@@ -561,7 +814,10 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         memset(&c, 0, sizeof c);
         c.spi = s->tek_spi;
         c.dir = s->recv_only ? VPN_SA_IN : VPN_SA_BOTH;
-        c.mode = VPN_ESP_TUNNEL_ADDR_PRESERVE;
+        c.mode = s->addr_pres == VPN_GDOI_ADDR_PRES_DST ? VPN_ESP_TUNNEL_ADDR_PRESERVE_DST
+                                                        : VPN_ESP_TUNNEL_ADDR_PRESERVE;
+        if (c.mode == VPN_ESP_TUNNEL_ADDR_PRESERVE_DST)
+            c.local = gm->cfg.local; /* the outer source */
         c.group = true;
         c.encr_id = s->encr_id;
         c.encr_key_bits = s->key_bits;
@@ -573,11 +829,15 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         c.tbar_window_ms = s->tbar_s * 1000u;
         /* many senders share the key: random IVs for GCM rather than
          * counters without RFC 6054 sender IDs */
-        c.iv_mode = s->encr_id == VPN_ENCR_AES_GCM_16 ? VPN_SA_IV_RANDOM : VPN_SA_IV_COUNTER;
+        c.iv_mode = s->encr_id == VPN_ENCR_AES_GCM_16 || s->encr_id == VPN_ENCR_3DES
+                        ? VPN_SA_IV_RANDOM /* 3DES: the counter IV is AES-only */
+                        : VPN_SA_IV_COUNTER;
         c.dscp = VPN_SA_DSCP_COPY;
         c.hard.time_ns = s->life_s * NS;
-        if ((rc = vpn_sad_add(gm->cfg.sad, &c, now, &sa)))
+        if ((rc = vpn_sad_add(gm->cfg.sad, &c, now, &sa))) {
+            drop_xteks(gm, s);
             return rc;
+        }
         fresh = true;
     }
     /* RFC 6407 5.5: a rekey with an activation delay keeps sending on the
@@ -587,6 +847,7 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     if (!delay && (rc = install_spd(gm, &s->sel, sa, s->recv_only))) {
         if (fresh)
             vpn_sad_remove(gm->cfg.sad, sa);
+        drop_xteks(gm, s);
         return rc;
     }
     if (s->have_pt)
@@ -615,6 +876,22 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         for (size_t i = 0; i < gm->nteks; i++)
             if (gm->teks[i].sa != sa && gm->teks[i].expires > now + (uint64_t)s->gap_deact * NS)
                 gm->teks[i].expires = now + (uint64_t)s->gap_deact * NS;
+    for (size_t i = 0; i < s->nx; i++) {
+        gm_xtek *x = &s->x[i];
+        if (!x->sa)
+            continue;
+        if (gm->nteks == GM_MAX_TEKS) {
+            vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE,
+                         "SA TEK SPI 0x%08x not kept: %d TEKs held", x->spi, GM_MAX_TEKS);
+            vpn_sad_remove(gm->cfg.sad, x->sa);
+        } else {
+            gm->teks[gm->nteks].sa = x->sa;
+            gm->teks[gm->nteks].spi = x->spi;
+            gm->teks[gm->nteks].expires = now + x->life_s * NS;
+            gm->nteks++;
+        }
+        x->sa = NULL;
+    }
     if (delay) {
         gm->pending = sa;
         gm->activate_at = now + (uint64_t)s->gap_act * NS;
@@ -623,6 +900,7 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         gm->pending = NULL;
         gm->activate_at = UINT64_MAX;
     }
+kek:
     if (s->kek) {
         memcpy(gm->kek_spi, s->kek_spi, sizeof gm->kek_spi);
         gm->ack_requested = (s->ka.present & (1u << VPN_GDOI_KEK_ACK_REQUESTED)) &&
@@ -631,7 +909,12 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
         if (s->kd_kek) {
             memcpy(gm->kek_key, s->kek_key, sizeof gm->kek_key);
             memcpy(gm->kek_iv, s->kek_iv, sizeof gm->kek_iv);
+            gm->kek_alg = s->ka.alg;
+            gm->kek_bits = s->kek_bits;
+            gm->kek_key_len = s->kek_key_len;
+            gm->kek_blk = s->kek_blk;
         }
+        gm->sig_hash = s->ka.sig_hash;
         gm->have_kek = true;
     }
     if (s->pub) {
@@ -641,20 +924,25 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     }
     gm->last_seq = seq;
     update_rereg(gm);
+    gm->refused[0] = 0;
     /* what `show crypto gdoi` reports */
-    gm->tek_info.spi = s->tek_spi;
-    gm->tek_info.encr_id = s->encr_id;
-    gm->tek_info.key_bits = s->key_bits;
-    gm->tek_info.integ_id = s->integ_id;
-    gm->tek_info.lifetime_s = (uint32_t)s->life_s;
-    gm->tek_info.tbar_window_s = s->tbar_s;
-    gm->tek_info.acl = s->sel;
+    if (s->tek) {
+        gm->tek_info.spi = s->tek_spi;
+        gm->tek_info.encr_id = s->encr_id;
+        gm->tek_info.key_bits = s->key_bits;
+        gm->tek_info.integ_id = s->integ_id;
+        gm->tek_info.lifetime_s = (uint32_t)s->life_s;
+        gm->tek_info.tbar_window_s = s->tbar_s;
+        gm->tek_info.acl = s->sel;
+    }
     if (s->kek) {
         memcpy(gm->kek_info.spi, s->kek_spi, sizeof gm->kek_info.spi);
         gm->kek_info.multicast = !gm->ack_requested;
         gm->kek_info.lifetime_s = s->ka.lifetime;
-        gm->kek_info.key_bits = s->ka.key_len;
+        gm->kek_info.key_bits = (uint16_t)(gm->kek_key_len * 8);
         gm->kek_info.sig_key_bits = s->ka.sig_key_len;
+        gm->kek_info.alg = gm->kek_alg;
+        gm->kek_info.sig_hash = gm->sig_hash;
     }
     return 0;
 }
@@ -685,7 +973,7 @@ static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
             np->body_len > VPN_ISAKMP_NONCE_MAX)
             return VPN_ERR_MALFORMED;
         memset(&s, 0, sizeof s);
-        if ((rc = stage_sa(&s, sp, VPN_GDOI_EXCH_PULL))) {
+        if ((rc = stage_sa(gm, &s, sp, VPN_GDOI_EXCH_PULL))) {
             stage_free(&s);
             return rc;
         }
@@ -722,7 +1010,7 @@ static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
         s = gm->pulled;
         if (s.pub)
             return VPN_ERR_STATE;
-        rc = stage_kd(&s, kp);
+        rc = stage_kd(gm, &s, kp, NULL);
         if (!rc)
             rc = commit(gm, &s, seq, true, now);
         if (rc) {
@@ -756,7 +1044,7 @@ static void send_ack(vpn_gdoi_gm *gm, uint32_t seq, const vpn_addr *to)
     vpn_isakmp_bld b;
     vpn_isakmp_hdr h;
     vpn_isakmp_id id;
-    vpn_iov k = {gm->kek_key, sizeof gm->kek_key}, d;
+    vpn_iov k = {gm->kek_key, gm->kek_key_len}, d;
     vpn_wr w;
     size_t len, plen;
 
@@ -773,7 +1061,7 @@ static void send_ack(vpn_gdoi_gm *gm, uint32_t seq, const vpn_addr *to)
     vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, 32, &slot);
     vpn_gdoi_bld_seq(&b, seq);
     vpn_isakmp_bld_id(&b, &id);
-    if (vpn_isakmp_bld_pad(&b, 16, &len) || vpn_isakmp_bld_after(&b, 0, &after))
+    if (vpn_isakmp_bld_pad(&b, gm->kek_blk, &len) || vpn_isakmp_bld_after(&b, 0, &after))
         return;
     d.p = after.p;
     d.len = after.len;
@@ -781,7 +1069,8 @@ static void send_ack(vpn_gdoi_gm *gm, uint32_t seq, const vpn_addr *to)
         return;
     plen = len - VPN_ISAKMP_HDR_LEN;
     memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
-    if (gdoi_kek_crypt(gm->kek_key, gm->kek_iv, buf + VPN_ISAKMP_HDR_LEN, plen, true))
+    if (gdoi_kek_crypt_alg(gm->kek_alg, gm->kek_bits, gm->kek_key, gm->kek_iv,
+                           buf + VPN_ISAKMP_HDR_LEN, plen, true))
         return;
     vpn_wr_init(&w, view, sizeof view);
     if (vpn_isakmp_decrypted_view(buf, len, plain, plen, &w))
@@ -791,17 +1080,64 @@ static void send_ack(vpn_gdoi_gm *gm, uint32_t seq, const vpn_addr *to)
              vpn_wr_len(&w) ? view : NULL, vpn_wr_len(&w));
 }
 
+/*
+ * A Delete in a GROUPKEY-PUSH (RFC 6407 4, 5.8; RFC 2408 3.15): DOI 2,
+ * TEK SPIs of 4 octets with the SA TEK protocol ID (1, ESP), as gdoid
+ * sends to end TEKs early. Other forms are refused, naming the field.
+ */
+static int check_delete(vpn_gdoi_gm *gm, const vpn_isakmp_payload *dp)
+{
+    vpn_isakmp_delete d;
+
+    if (vpn_isakmp_delete_decode(dp->body, dp->body_len, &d))
+        return VPN_ERR_MALFORMED;
+    if (d.doi != VPN_ISAKMP_DOI_GDOI || d.proto != VPN_GDOI_TEK_PROTO_ESP ||
+        d.spi_size != VPN_GDOI_TEK_SPI_LEN)
+        return refuse(gm, "Delete DOI %u protocol %u SPI size %u: only TEK SPIs", d.doi, d.proto,
+                      d.spi_size);
+    return 0;
+}
+
+static void apply_delete(vpn_gdoi_gm *gm, const vpn_isakmp_payload *dp)
+{
+    vpn_isakmp_delete d;
+
+    if (vpn_isakmp_delete_decode(dp->body, dp->body_len, &d))
+        return;
+    for (unsigned j = 0; j < d.nspi; j++) {
+        uint32_t spi = vpn_load32(vpn_isakmp_delete_spi(&d, j));
+        for (size_t i = 0; i < gm->nteks; i++) {
+            if (gm->teks[i].spi != spi)
+                continue;
+            if (gm->teks[i].sa == gm->pending) {
+                gm->pending = NULL;
+                gm->activate_at = UINT64_MAX;
+            }
+            if (gm->teks[i].sa == gm->cur) {
+                if (gm->have_spd)
+                    vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], NULL);
+                gm->cur = NULL;
+            }
+            vpn_sad_remove(gm->cfg.sad, gm->teks[i].sa);
+            memmove(gm->teks + i, gm->teks + i + 1, (gm->nteks - i - 1) * sizeof gm->teks[0]);
+            gm->nteks--;
+            vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "TEK SPI 0x%08x deleted by the key server",
+                         spi);
+            break;
+        }
+    }
+}
+
 /* GROUPKEY-PUSH (RFC 6407 4). */
 static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
                       uint64_t now)
 {
-    uint8_t plain[GDOI_MSG_MAX], in[GDOI_MSG_MAX];
-    const vpn_isakmp_payload *sp, *kp, *sig;
+    uint8_t plain[GDOI_MSG_MAX];
+    const vpn_isakmp_payload *sp, *kp, *dp;
     vpn_isakmp_msg m;
-    vpn_sig_alg alg;
     gm_stage s;
     uint32_t seq;
-    vpn_wr w;
+    bool gdoid_sig;
     int rc;
 
     if ((rc = vpn_isakmp_msg_parse(dg, len, &m))) {
@@ -813,30 +1149,31 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
         gm->st.bad_kek++;
         return VPN_ERR_NOTFOUND;
     }
-    if (m.body_len == 0 || m.body_len % 16 || m.body_len > sizeof plain) {
+    if (m.body_len == 0 || m.body_len % gm->kek_blk || m.body_len > sizeof plain) {
         gm->st.malformed++;
         return VPN_ERR_MALFORMED;
     }
     memcpy(plain, m.body, m.body_len);
-    if ((rc = gdoi_kek_crypt(gm->kek_key, gm->kek_iv, plain, m.body_len, false)) ||
+    if ((rc = gdoi_kek_crypt_alg(gm->kek_alg, gm->kek_bits, gm->kek_key, gm->kek_iv, plain,
+                                 m.body_len, false)) ||
         (rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL))) {
         gm->st.bad_kek++; /* garbage: a wrong KEK, or damage */
         return rc;
     }
-    /* HDR*, SEQ, SA, KD, SIG: SEQ first, SIG last */
-    if (m.n < 4 || m.pl[0].type != VPN_GDOI_PL_SEQ || m.pl[m.n - 1].type != VPN_ISAKMP_PL_SIG ||
+    /* HDR*, SEQ, SA, KD [, D], SIG or HDR*, SEQ, D, SIG: SEQ first, SIG last */
+    if (m.n < 3 || m.pl[0].type != VPN_GDOI_PL_SEQ || m.pl[m.n - 1].type != VPN_ISAKMP_PL_SIG ||
         vpn_gdoi_seq_decode(m.pl[0].body, m.pl[0].body_len, &seq)) {
         gm->st.malformed++;
         return VPN_ERR_MALFORMED;
     }
-    sig = &m.pl[m.n - 1];
-    vpn_wr_init(&w, in, sizeof in);
-    if ((rc = vpn_gdoi_push_sig_input_msg(&m, &w))) {
+    /* the SA KEK's SIG_HASH_ALGORITHM (SHA-1 only if legacy is allowed);
+     * ours or gdoid's signature form (gdoi_push_sig_verify) */
+    if ((rc = gdoi_push_sig_verify(gm->ks_pub, sig_hash_of(gm->sig_hash), &m, &gdoid_sig)) ==
+        VPN_ERR_MALFORMED) {
         gm->st.malformed++;
         return rc;
     }
-    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
-    if (vpn_sig_verify(gm->ks_pub, &alg, in, vpn_wr_len(&w), sig->body, sig->body_len)) {
+    if (rc) {
         gm->st.bad_sig++;
         vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE, "rekey with a bad signature dropped");
         return VPN_ERR_AUTH;
@@ -850,17 +1187,29 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
     }
     sp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_SA, 0);
     kp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_KD, 0);
-    if (!sp || !kp) {
+    dp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_D, 0);
+    if ((!sp || !kp) && (sp || kp || !dp)) {
         gm->st.malformed++;
         return VPN_ERR_MALFORMED;
     }
+    if (dp && (rc = check_delete(gm, dp))) {
+        gm->st.rekeys_rejected++;
+        return rc;
+    }
     memset(&s, 0, sizeof s);
-    rc = stage_sa(&s, sp, VPN_GDOI_EXCH_PUSH);
-    if (!rc)
-        rc = stage_kd(&s, kp);
-    if (!rc)
-        rc = commit(gm, &s, seq, false, now);
+    rc = 0;
+    if (sp) {
+        rc = stage_sa(gm, &s, sp, VPN_GDOI_EXCH_PUSH);
+        if (!rc)
+            rc = stage_kd(gm, &s, kp, gm->kek_spi);
+        if (!rc)
+            rc = commit(gm, &s, seq, false, now);
+    } else {
+        gm->last_seq = seq;
+    }
     stage_free(&s);
+    if (!rc && dp)
+        apply_delete(gm, dp);
     OPENSSL_cleanse(plain, sizeof plain);
     if (rc) {
         gm->st.rekeys_rejected++;
@@ -872,7 +1221,7 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
     if (gm->ack_requested)
         send_ack(gm, seq, src);
     vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "rekey SEQ %u: TEK SPI 0x%08x", seq,
-                 vpn_sa_get_config(gm->cur)->spi);
+                 gm->cur ? vpn_sa_get_config(gm->cur)->spi : 0);
     return 0;
 }
 
@@ -1031,6 +1380,7 @@ void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info 
                     : gm->rereg_at > now       ? (gm->rereg_at - now) / NS
                                                : 0;
     o->have_policy = gm->cur != NULL;
+    o->refused = gm->refused;
     o->kek = gm->kek_info;
     o->kek.remaining_s = gm->kek_expires > now ? (uint32_t)((gm->kek_expires - now) / NS) : 0;
     o->tek = gm->tek_info;

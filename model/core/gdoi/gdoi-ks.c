@@ -473,6 +473,7 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     k.dst.data.p = kdst;
     k.src.data.len = k.dst.data.len = 4;
     memcpy(k.spi, kek->spi, sizeof k.spi);
+    k.layout = ks->cfg.layout;
     k.attrs.p = kattrs;
     k.attrs.len = vpn_wr_len(&w);
 
@@ -511,6 +512,18 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
     t.src.data.p = tsrc;
     t.dst.data.p = tdst;
     t.src.data.len = t.dst.data.len = 8;
+    if (ks->cfg.layout == VPN_GDOI_LAYOUT_GDOID) {
+        /* gdoid members read TEK IPv4 IDs in its host (little-endian)
+         * order (README, GET VPN notes) */
+        for (int i = 0; i < 16; i += 4) {
+            uint8_t *a = i < 8 ? tsrc + i : tdst + i - 8, b0 = a[0], b1 = a[1];
+            a[0] = a[3];
+            a[1] = a[2];
+            a[2] = b1;
+            a[3] = b0;
+        }
+        t.layout = VPN_GDOI_LAYOUT_GDOID;
+    }
     t.src.port = s->sport_lo;
     t.dst.port = s->dport_lo;
     t.transform_id = (uint8_t)ks->cfg.tek.encr_id; /* ESP IDs 12 and 20 equal IKEv2's */
@@ -901,7 +914,12 @@ static int build_push(vpn_gdoi_ks *ks, const ks_kek *enc, const ks_kek *kek, boo
         goto out;
     vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
     sl = ks->sig_len;
-    if ((rc = vpn_sig_sign(ks->cfg.rekey_key, &alg, ks->rng, in, vpn_wr_len(&w), slot, &sl)))
+    /* gdoid's members verify the form its key server signs in */
+    if (ks->cfg.layout == VPN_GDOI_LAYOUT_GDOID)
+        rc = gdoi_push_sign_gdoid(ks->cfg.rekey_key, VPN_IKE_HASH_SHA2_256, &b, slot, sl);
+    else
+        rc = vpn_sig_sign(ks->cfg.rekey_key, &alg, ks->rng, in, vpn_wr_len(&w), slot, &sl);
+    if (rc)
         goto out;
     if (sl != ks->sig_len) {
         rc = VPN_ERR_CRYPTO;

@@ -34,6 +34,39 @@ int gdoi_pull_open(vpn_ikev1_sa *p1, const uint8_t *dg, size_t len, unsigned n,
 /* AES-256-CBC in place with the KEK (RFC 6407 4: the PUSH is KEK-encrypted). */
 int gdoi_kek_crypt(const uint8_t key[GDOI_KEK_KEY_LEN], const uint8_t iv[GDOI_KEK_IV_LEN],
                    uint8_t *buf, size_t len, bool enc);
+/*
+ * The KEK cipher of RFC 6407 5.3.3/5.3.4 (AES-128/192/256-CBC, 3DES-CBC):
+ * its ESP cipher ID, key length and block (= IV) length in octets.
+ * Errors: VPN_ERR_UNSUPPORTED.
+ */
+int gdoi_kek_cipher(uint16_t alg, uint16_t key_bits, uint16_t *encr_id, size_t *key_len,
+                    size_t *blk);
+/* CBC in place with a KEK of that algorithm (key and IV of its lengths). */
+int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, const uint8_t *iv,
+                       uint8_t *buf, size_t len, bool enc);
+/*
+ * Verifies the RSA signature of a decrypted GROUPKEY-PUSH m (SIG last,
+ * RFC 6407 4) with hash (VPN_IKE_HASH_*), in either of two forms: ours
+ * (vpn_gdoi_push_sig_input_msg: "rekey", the header as received, the
+ * payloads before SIG; PKCS#1 v1.5 with the hash's DigestInfo), or the
+ * Cisco GDOI reference implementation's, seen in its traces: the same
+ * input but with the header's length as before encryption padding (28 +
+ * the payloads up to the end of SIG), signed as IKEv1 signs (RFC 2409
+ * 5.1: PKCS#1 v1.5 type 1 over the bare hash, no DigestInfo). The hash
+ * is fixed by the SA KEK either way, so the missing DigestInfo cannot
+ * substitute another. *gdoid_form says which verified.
+ * Errors: VPN_ERR_AUTH, VPN_ERR_MALFORMED (no SIG last), the writer's.
+ */
+int gdoi_push_sig_verify(const vpn_sig_key *pub, uint8_t hash, const vpn_isakmp_msg *m,
+                         bool *gdoid_form);
+/*
+ * Signs a GROUPKEY-PUSH in gdoid's form (above) from a builder after
+ * vpn_isakmp_bld_pad with SIG last (its sig_len-octet value not yet
+ * written): what a member running gdoid verifies, as its own key server
+ * signs. Errors: VPN_ERR_INVAL (no SIG last, not RSA), VPN_ERR_CRYPTO.
+ */
+int gdoi_push_sign_gdoid(const vpn_sig_key *key, uint8_t hash, const vpn_isakmp_bld *b,
+                         uint8_t *sig, size_t sig_len);
 /* ESP key lengths for a TEK transform: cipher keying material and integrity key. */
 int gdoi_tek_key_lens(uint16_t encr_id, uint16_t key_bits, uint16_t integ_id, size_t *alg_len,
                       size_t *integ_len);

@@ -28,7 +28,10 @@
  * A PUSH is applied only if its KEK SPI (the cookie pair) is the current
  * one, it decrypts, parses, its signature verifies with the KS key learnt
  * at registration, and its SEQ is above the last seen (RFC 6407 4.1);
- * otherwise the GM's state is unchanged.
+ * otherwise the GM's state is unchanged. Members also take what the Cisco
+ * GDOI reference implementation sends (other KEK ciphers, its layouts,
+ * signature form and KEK rollover; 3DES and SHA-1 only with allow_legacy):
+ * README, GET VPN notes.
  *
  * Time-based anti-replay parameters travel in the SA TEK as attributes of
  * the IPsec DOI's private-use range (RFC 2407 4.5: 32001-32767), because
@@ -282,6 +285,12 @@ typedef struct vpn_gdoi_ks_cfg {
      * do not encrypt with them. */
     bool receive_only;
     const vpn_sig_key *rekey_key; /* RSA private key, borrowed; must outlive the KS */
+    /* Wire layout of SA KEK / SA TEK (isakmp/gdoi-codec.h): 0 = RFC 6407
+     * (default), VPN_GDOI_LAYOUT_GDOID for members running the Cisco GDOI
+     * reference implementation, whose TEK IPv4 IDs are then written in
+     * its byte order and whose rekeys are signed in its form too
+     * (gdoi_push_sign_gdoid; README, GET VPN notes). */
+    uint8_t layout;
     vpn_gdoi_coop_cfg coop;  /* cooperative key servers (see above); zero = none */
 } vpn_gdoi_ks_cfg;
 
@@ -351,6 +360,12 @@ typedef struct vpn_gdoi_gm_cfg {
     vpn_spd *spd;          /* borrowed: the policy goes here */
     uint32_t spd_seq;      /* SPD sequence number of our entries (bypass at spd_seq) */
     uint32_t rereg_lead_s; /* re-register this long before keys lapse; 0 = 60 */
+    /* Legacy algorithms from older key servers (the Cisco GDOI reference
+     * implementation, gdoid): 3DES KEKs and TEKs and SHA-1 rekey
+     * signatures. Off by default, as ikev1's allow_legacy_groups is. A
+     * refused policy names the attribute and value in the log and in
+     * vpn_gdoi_gm_info.refused. */
+    bool allow_legacy;
     /* receive-only TEKs install inbound only, with a bypass entry for the
      * policy's traffic, so the member sends it in clear */
 } vpn_gdoi_gm_cfg;
@@ -423,6 +438,7 @@ typedef struct vpn_gdoi_kek_info {
     bool multicast;
     uint32_t lifetime_s, remaining_s;
     uint16_t key_bits, sig_key_bits;
+    uint16_t alg, sig_hash; /* VPN_GDOI_KEK_ALG_*, VPN_GDOI_SIG_HASH_* (0: ours) */
 } vpn_gdoi_kek_info;
 
 typedef struct vpn_gdoi_ks_info {
@@ -458,6 +474,8 @@ typedef struct vpn_gdoi_gm_info {
     bool have_policy;
     vpn_gdoi_kek_info kek;
     vpn_gdoi_tek_info tek; /* the current outbound TEK */
+    const char *refused;   /* the last policy refused and why ("" if none; cleared by
+                              the next accepted one); valid while the member lives */
 } vpn_gdoi_gm_info;
 
 typedef struct vpn_gdoi_coop_peer_info {

@@ -22,6 +22,7 @@ int vpn_ikev1_cfg_from_conf(const vpn_conf *c, const vpn_addr *local, const vpn_
             continue;
         if (pol->auth == VPN_IKEV1_AUTH_RSA_SIG && cfg->key == NULL)
             continue;
+        suites[n].encr = VPN_IKEV1_ENCR_AES_CBC; /* the conf layer takes AES only */
         suites[n].encr_key_bits = pol->encr_bits;
         suites[n].hash = pol->hash;
         suites[n].group = pol->group;

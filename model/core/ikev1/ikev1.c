@@ -4,6 +4,7 @@
  */
 #include "ikev1/ikev1.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ struct vpn_ikev1_sa {
 
     /* negotiated */
     uint16_t encr_bits, hash, group, prf, auth;
+    uint16_t encr;  /* VPN_IKEV1_ENCR_AES_CBC or _3DES */
+    size_t blk;     /* its block: 16 or 8 */
     uint32_t peer_doi;
     uint64_t life_s;
 
@@ -164,7 +167,12 @@ int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ike
         *su = cfg->suites[i];
         if (!su->lifetime_s)
             su->lifetime_s = VPN_IKEV1_DEFAULT_LIFETIME;
+        if (!su->encr)
+            su->encr = VPN_IKEV1_ENCR_AES_CBC;
+        if (su->encr == VPN_IKEV1_ENCR_3DES)
+            su->encr_key_bits = 192; /* three DES keys (RFC 2409 appendix B) */
         if (vpn_prf_from_ikev1_hash(su->hash, &prf) || vpn_dh_lookup(su->group, &di) ||
+            (su->encr != VPN_IKEV1_ENCR_AES_CBC && su->encr != VPN_IKEV1_ENCR_3DES) ||
             (su->encr_key_bits != 128 && su->encr_key_bits != 192 && su->encr_key_bits != 256) ||
             (su->auth != VPN_IKEV1_AUTH_PSK && su->auth != VPN_IKEV1_AUTH_RSA_SIG)) {
             OPENSSL_cleanse(sa->psk, sizeof sa->psk);
@@ -206,6 +214,8 @@ int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ike
         return VPN_ERR_UNSUPPORTED;
     }
     sa->initiator = initiator;
+    sa->encr = VPN_IKEV1_ENCR_AES_CBC;
+    sa->blk = 16;
     sa->retrans_at = UINT64_MAX;
     sa->expires_at = UINT64_MAX;
     *out = sa;
@@ -289,28 +299,32 @@ static void hdr_make(const vpn_ikev1_sa *sa, vpn_isakmp_hdr *h, uint8_t exch, ui
     h->msg_id = msg_id;
 }
 
+uint16_t vpn_ikev1_sa_encr(const vpn_ikev1_sa *sa) { return sa->encr; }
+size_t vpn_ikev1_sa_block(const vpn_ikev1_sa *sa) { return sa->blk; }
+
 static int cbc(const vpn_ikev1_sa *sa, uint8_t iv[VPN_IKEV1_BLOCK], uint8_t *buf, size_t len,
                bool enc)
 {
     vpn_cipher *c;
     uint8_t next[VPN_IKEV1_BLOCK];
+    bool des3 = sa->encr == VPN_IKEV1_ENCR_3DES;
     int rc;
 
     if (!sa->have_keys)
         return VPN_ERR_STATE;
-    if (len == 0 || len % VPN_IKEV1_BLOCK)
+    if (len == 0 || len % sa->blk)
         return VPN_ERR_INVAL;
-    rc = vpn_cipher_new(&c, VPN_ENCR_AES_CBC, sa->encr_bits, sa->keys.enc_key.b,
-                        sa->keys.enc_key.len, enc);
+    rc = vpn_cipher_new(&c, des3 ? VPN_ENCR_3DES : VPN_ENCR_AES_CBC, des3 ? 0 : sa->encr_bits,
+                        sa->keys.enc_key.b, sa->keys.enc_key.len, enc);
     if (rc)
         return rc;
     if (!enc)
-        memcpy(next, buf + len - VPN_IKEV1_BLOCK, VPN_IKEV1_BLOCK);
+        memcpy(next, buf + len - sa->blk, sa->blk);
     rc = enc ? vpn_cipher_encrypt(c, iv, buf, len) : vpn_cipher_decrypt(c, iv, buf, len);
     vpn_cipher_del(c);
     if (rc)
         return rc;
-    memcpy(iv, enc ? buf + len - VPN_IKEV1_BLOCK : next, VPN_IKEV1_BLOCK);
+    memcpy(iv, enc ? buf + len - sa->blk : next, sa->blk);
     return 0;
 }
 
@@ -347,7 +361,7 @@ int vpn_ikev1_sa_p2_iv(const vpn_ikev1_sa *sa, uint32_t msg_id, uint8_t iv[VPN_I
 {
     if (sa->state != VPN_IKEV1_ST_ESTABLISHED)
         return VPN_ERR_STATE;
-    return vpn_ikev1_phase2_iv(sa->prf, sa->p1_last, VPN_IKEV1_BLOCK, msg_id, iv);
+    return vpn_ikev1_phase2_iv(sa->prf, sa->p1_last, sa->blk, msg_id, iv);
 }
 
 /*
@@ -406,11 +420,13 @@ static int write_attrs(const vpn_ikev1_suite *su, vpn_wr *w)
     a.present = 1u << VPN_IKEV1_ATTR_ENCR | 1u << VPN_IKEV1_ATTR_HASH |
                 1u << VPN_IKEV1_ATTR_AUTH | 1u << VPN_IKEV1_ATTR_GROUP_DESC |
                 1u << VPN_IKEV1_ATTR_KEY_LENGTH;
-    a.encr = VPN_IKEV1_ENCR_AES_CBC;
+    a.encr = su->encr ? su->encr : VPN_IKEV1_ENCR_AES_CBC;
     a.hash = su->hash;
     a.auth = su->auth;
     a.group_desc = su->group;
     a.key_len = su->encr_key_bits;
+    if (a.encr == VPN_IKEV1_ENCR_3DES)
+        a.present &= ~(1u << VPN_IKEV1_ATTR_KEY_LENGTH); /* fixed-size key */
     a.life_types = 1u << VPN_IKEV1_LIFE_SECONDS;
     a.life_secs = su->lifetime_s;
     return vpn_ikev1_sa_attrs_encode(&a, w);
@@ -433,6 +449,7 @@ int vpn_ikev1_sa_start(vpn_ikev1_sa *sa, uint64_t now)
         return rc;
     memset(sa->rcookie, 0, 8);
     if (n == 0) {
+        one.encr = VPN_IKEV1_ENCR_AES_CBC;
         one.encr_key_bits = sa->cfg.encr_key_bits;
         one.hash = sa->cfg.hash;
         one.group = sa->cfg.group;
@@ -470,16 +487,39 @@ static const vpn_ikev1_suite *suite_of(const vpn_ikev1_sa *sa, const vpn_ikev1_s
 {
     for (size_t i = 0; i < sa->cfg.n_suites; i++) {
         const vpn_ikev1_suite *su = &sa->suites[i];
-        if (su->encr_key_bits == a->key_len && su->hash == a->hash && su->group == a->group_desc &&
-            su->auth == a->auth)
+        if (su->encr == a->encr && su->encr_key_bits == a->key_len && su->hash == a->hash &&
+            su->group == a->group_desc && su->auth == a->auth)
             return su;
     }
     return NULL;
 }
 
+/*
+ * Why a transform is refused, naming the RFC 2409 appendix A attribute
+ * and value (the log says it; the last refused transform is reported).
+ */
+static void why_refused(const vpn_ikev1_sa *sa, const vpn_ikev1_sa_attrs *a, uint16_t prf,
+                        char *why, size_t cap)
+{
+    if (a->encr == VPN_IKEV1_ENCR_3DES && !sa->cfg.allow_legacy_ciphers)
+        snprintf(why, cap, "encryption algorithm 5 (3DES-CBC): legacy ciphers not enabled");
+    else if (a->encr != VPN_IKEV1_ENCR_AES_CBC && a->encr != VPN_IKEV1_ENCR_3DES)
+        snprintf(why, cap, "encryption algorithm %u%s: only AES-CBC (7) and 3DES-CBC (5)",
+                 a->encr, a->encr == VPN_IKEV1_ENCR_DES ? " (DES-CBC)" : "");
+    else if (!auth_ok(sa, a->auth))
+        snprintf(why, cap, "authentication method %u: no credentials for it", a->auth);
+    else if (!group_ok(sa, a->group_desc))
+        snprintf(why, cap, "group description %u%s", a->group_desc,
+                 (a->group_desc == VPN_DH_MODP_1024 || a->group_desc == VPN_DH_MODP_1536)
+                     ? ": legacy groups not enabled"
+                     : ": not allowed");
+    else if (prf == 0)
+        snprintf(why, cap, "hash algorithm %u: not supported", a->hash);
+}
+
 /* Picks (responder) or checks (initiator) the transform of an SA payload. */
 static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
-                  const uint8_t **xf_raw, size_t *xf_len)
+                  const uint8_t **xf_raw, size_t *xf_len, char *why, size_t why_cap)
 {
     vpn_isakmp_sa s;
     vpn_isakmp_chain pc, xc;
@@ -487,6 +527,7 @@ static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
     vpn_isakmp_xform x;
     vpn_ikev1_sa_attrs a;
     uint16_t prf;
+    bool des3, encr_ok;
     int rc;
 
     if (vpn_isakmp_sa_decode(p->body, p->body_len, exch, &s))
@@ -504,14 +545,36 @@ static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
             if (x.id != VPN_ISAKMP_KEY_IKE ||
                 vpn_ikev1_sa_attrs_decode(x.attrs.p, x.attrs.len, &a))
                 continue;
-            if ((a.present & need) != need || a.encr != VPN_IKEV1_ENCR_AES_CBC ||
-                !auth_ok(sa, a.auth) || !group_ok(sa, a.group_desc) ||
-                vpn_prf_from_ikev1_hash(a.hash, &prf))
+            if ((a.present & need) != need) {
+                snprintf(why, why_cap, "transform without encryption, hash, group or auth");
                 continue;
-            if (!(a.present & (1u << VPN_IKEV1_ATTR_KEY_LENGTH)))
-                a.key_len = 128; /* RFC 3602 5.1: AES needs it; be lenient */
-            if (a.key_len != 128 && a.key_len != 192 && a.key_len != 256)
+            }
+            /* 3DES only when configured: a suite naming it, or allow_legacy_ciphers */
+            des3 = a.encr == VPN_IKEV1_ENCR_3DES;
+            encr_ok = a.encr == VPN_IKEV1_ENCR_AES_CBC ||
+                      (des3 && (sa->cfg.n_suites || sa->cfg.allow_legacy_ciphers));
+            if (!encr_ok || !auth_ok(sa, a.auth) || !group_ok(sa, a.group_desc) ||
+                vpn_prf_from_ikev1_hash(a.hash, &prf)) {
+                if (vpn_prf_from_ikev1_hash(a.hash, &prf))
+                    prf = 0;
+                why_refused(sa, &a, prf, why, why_cap);
                 continue;
+            }
+            if (des3) {
+                /* RFC 2409 appendix A: no Key Length for fixed-size ciphers */
+                if ((a.present & (1u << VPN_IKEV1_ATTR_KEY_LENGTH)) && a.key_len != 192) {
+                    snprintf(why, why_cap, "key length %u: not a 3DES key", a.key_len);
+                    continue;
+                }
+                a.key_len = 192;
+            } else {
+                if (!(a.present & (1u << VPN_IKEV1_ATTR_KEY_LENGTH)))
+                    a.key_len = 128; /* RFC 3602 5.1: AES needs it; be lenient */
+                if (a.key_len != 128 && a.key_len != 192 && a.key_len != 256) {
+                    snprintf(why, why_cap, "key length %u: not an AES key", a.key_len);
+                    continue;
+                }
+            }
             if ((a.present & (1u << VPN_IKEV1_ATTR_PRF)))
                 continue; /* no PRF attribute is defined for use (RFC 2409 A) */
             if (sa->cfg.n_suites) {
@@ -523,10 +586,12 @@ static int choose(vpn_ikev1_sa *sa, const vpn_isakmp_payload *p, uint8_t exch,
                 }
                 sa->cfg.lifetime_s = su->lifetime_s;
             } else if (sa->initiator &&
-                       (a.hash != sa->cfg.hash || a.group_desc != sa->cfg.group ||
+                       (des3 || a.hash != sa->cfg.hash || a.group_desc != sa->cfg.group ||
                         a.key_len != sa->cfg.encr_key_bits))
                 return VPN_ERR_POLICY; /* not what we offered */
             sa->encr_bits = a.key_len;
+            sa->encr = a.encr;
+            sa->blk = des3 ? 8 : 16;
             sa->auth = a.auth;
             sa->hash = a.hash;
             sa->prf = prf;
@@ -607,7 +672,7 @@ static int derive(vpn_ikev1_sa *sa)
         rc = vpn_ikev1_keys_derive(sa->prf, &skeyid, g, sa->icookie, sa->rcookie,
                                    sa->encr_bits / 8, &sa->keys);
     if (!rc)
-        rc = vpn_ikev1_phase1_iv(sa->prf, gi, gr, VPN_IKEV1_BLOCK, sa->iv);
+        rc = vpn_ikev1_phase1_iv(sa->prf, gi, gr, sa->blk, sa->iv);
     vpn_key_wipe(&skeyid);
     OPENSSL_cleanse(gxy, sizeof gxy);
     if (!rc)
@@ -672,7 +737,7 @@ static int send_id_hash(vpn_ikev1_sa *sa, uint64_t now)
     } else {
         vpn_isakmp_bld_raw(&b, VPN_ISAKMP_PL_HASH, hash, vpn_ikev1_sa_prf_len(sa));
     }
-    if ((rc = vpn_isakmp_bld_pad(&b, VPN_IKEV1_BLOCK, &len)))
+    if ((rc = vpn_isakmp_bld_pad(&b, sa->blk, &len)))
         return rc;
     rc = send_encrypted(sa, &b, buf, sa->iv, true, now, len);
     if (!rc && !sa->initiator)
@@ -690,8 +755,9 @@ static void established(vpn_ikev1_sa *sa, uint64_t now)
     vpn_dh_del(sa->dh);
     sa->dh = NULL;
     vpn_log_emit(&sa->ctx.log, VPN_LOG_INFO, ENGINE,
-                 "phase 1 established with %s (group %u, hash %u, AES-%u, DOI %u)",
-                 vpn_addr_str(&sa->peer_id, a, sizeof a), sa->group, sa->hash, sa->encr_bits,
+                 "phase 1 established with %s (group %u, hash %u, %s-%u, DOI %u)",
+                 vpn_addr_str(&sa->peer_id, a, sizeof a), sa->group, sa->hash,
+                 sa->encr == VPN_IKEV1_ENCR_3DES ? "3DES" : "AES", sa->encr_bits,
                  sa->peer_doi);
 }
 
@@ -715,7 +781,7 @@ static int open_msg(vpn_ikev1_sa *sa, vpn_isakmp_msg *m, uint8_t iv[VPN_IKEV1_BL
     uint8_t tiv[VPN_IKEV1_BLOCK];
     int rc;
 
-    if (!m->encrypted || m->body_len == 0 || m->body_len % VPN_IKEV1_BLOCK ||
+    if (!m->encrypted || m->body_len == 0 || m->body_len % sa->blk ||
         m->body_len > VPN_IKEV1_MAX_MSG)
         return VPN_ERR_MALFORMED;
     memcpy(plain, m->body, m->body_len);
@@ -836,6 +902,7 @@ int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t
     vpn_isakmp_msg m;
     uint8_t plain[VPN_IKEV1_MAX_MSG];
     const vpn_isakmp_payload *p;
+    char why[96] = "no ISAKMP proposal";
     int rc;
 
     if ((rc = vpn_isakmp_msg_parse(dg, len, &m)))
@@ -871,10 +938,12 @@ int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t
         memcpy(sa->icookie, m.hdr.icookie, 8);
         if (p->body_len > SA_MAX)
             return VPN_ERR_LIMIT;
-        rc = choose(sa, p, m.hdr.exchange, &xa, &xl);
+        rc = choose(sa, p, m.hdr.exchange, &xa, &xl, why, sizeof why);
         if (rc) {
+            char msg[160];
             send_notify_clear(sa, VPN_ISAKMP_N_NO_PROPOSAL_CHOSEN);
-            fail(sa, "no proposal chosen");
+            snprintf(msg, sizeof msg, "no proposal chosen (last refused: %s)", why);
+            fail(sa, msg);
             return rc;
         }
         do {
@@ -903,7 +972,7 @@ int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t
         if (!(m.hdr.rcookie[0] | m.hdr.rcookie[1] | m.hdr.rcookie[2] | m.hdr.rcookie[3] |
               m.hdr.rcookie[4] | m.hdr.rcookie[5] | m.hdr.rcookie[6] | m.hdr.rcookie[7]))
             return VPN_ERR_MALFORMED;
-        if ((rc = choose(sa, p, m.hdr.exchange, NULL, NULL))) {
+        if ((rc = choose(sa, p, m.hdr.exchange, NULL, NULL, why, sizeof why))) {
             fail(sa, "responder chose a transform we did not offer");
             return rc;
         }
@@ -1044,7 +1113,7 @@ static int send_informational(vpn_ikev1_sa *sa, const vpn_isakmp_delete *d,
         vpn_isakmp_bld_delete(&b, d);
     else
         vpn_isakmp_bld_notify(&b, n);
-    if ((rc = vpn_isakmp_bld_pad(&b, VPN_IKEV1_BLOCK, &len)) ||
+    if ((rc = vpn_isakmp_bld_pad(&b, sa->blk, &len)) ||
         (rc = vpn_isakmp_bld_after(&b, 0, &after)))
         return rc;
     vpn_store32(mid, msg_id);

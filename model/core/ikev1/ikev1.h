@@ -13,7 +13,9 @@
  *
  * Suites: AES-CBC (128/192/256) with SHA-1 or SHA-2 (the PRF is the HMAC
  * of the negotiated hash, RFC 2409 4), DH groups 14, 19 and 20, and, when
- * allowed, the legacy MODP groups 2 and 5 for older GDOI peers.
+ * allowed, the legacy MODP groups 2 and 5 and 3DES-CBC (RFC 2409
+ * appendix A: 5; 8-octet blocks and IVs) for older GDOI peers such as the
+ * Cisco GDOI reference implementation.
  *
  * DOI of our SA payloads: configurable; the default is the IPsec DOI (1).
  * RFC 6407 allows either, and peers must accept both (we do). DOI 1 is
@@ -69,11 +71,13 @@ extern "C" {
 /* One phase-1 suite: an IOS `crypto isakmp policy` (RFC 2409 appendix A
  * values). */
 typedef struct vpn_ikev1_suite {
-    uint16_t encr_key_bits; /* AES-CBC: 128, 192, 256 */
+    uint16_t encr_key_bits; /* AES-CBC: 128, 192, 256 (3DES: ignored) */
     uint16_t hash;          /* VPN_IKEV1_HASH_* */
     uint16_t group;         /* DH group */
     uint16_t auth;          /* VPN_IKEV1_AUTH_PSK or VPN_IKEV1_AUTH_RSA_SIG */
     uint32_t lifetime_s;    /* 0 = VPN_IKEV1_DEFAULT_LIFETIME */
+    uint16_t encr;          /* 0 = VPN_IKEV1_ENCR_AES_CBC; VPN_IKEV1_ENCR_3DES for legacy
+                               peers (a configured suite naming it enables it) */
 } vpn_ikev1_suite;
 
 typedef struct vpn_ikev1_cfg {
@@ -81,6 +85,7 @@ typedef struct vpn_ikev1_cfg {
     uint16_t hash;          /* VPN_IKEV1_HASH_*; 0 = SHA2-256 */
     uint16_t group;         /* DH group to propose; 0 = 14 */
     bool allow_legacy_groups; /* accept MODP groups 2 and 5 from peers */
+    bool allow_legacy_ciphers; /* accept 3DES-CBC from peers (without suites) */
     uint32_t doi;           /* DOI of our SA payloads; 0 = VPN_IKEV1_DEFAULT_DOI */
     uint32_t lifetime_s;    /* 0 = VPN_IKEV1_DEFAULT_LIFETIME */
     uint16_t auth;          /* what an initiator proposes: VPN_IKEV1_AUTH_PSK (0 = PSK)
@@ -192,6 +197,10 @@ const uint8_t *vpn_ikev1_sa_icookie(const vpn_ikev1_sa *sa);
 const uint8_t *vpn_ikev1_sa_rcookie(const vpn_ikev1_sa *sa);
 /* The peer's identity from message 5 or 6 (family NONE before). */
 const vpn_addr *vpn_ikev1_sa_peer_id(const vpn_ikev1_sa *sa);
+/* The negotiated cipher (VPN_IKEV1_ENCR_*) and its block (= IV) length:
+ * 16 before negotiation and for AES, 8 for 3DES. */
+uint16_t vpn_ikev1_sa_encr(const vpn_ikev1_sa *sa);
+size_t vpn_ikev1_sa_block(const vpn_ikev1_sa *sa);
 /* The negotiated DH group, hash and SA DOI the peer proposed. */
 uint16_t vpn_ikev1_sa_group(const vpn_ikev1_sa *sa);
 uint16_t vpn_ikev1_sa_hash(const vpn_ikev1_sa *sa);
@@ -215,7 +224,7 @@ int vpn_ikev1_sa_wireshark_line(const vpn_ikev1_sa *sa, char *out, size_t cap);
 
 /* ---- for exchanges under the phase-1 SA (GDOI GROUPKEY-PULL) ------------ */
 
-#define VPN_IKEV1_BLOCK 16 /* AES */
+#define VPN_IKEV1_BLOCK 16 /* the largest block (AES): size of IV buffers */
 
 /* prf(SKEYID_a, data...) (RFC 2409 5.5). *out_len receives the length.
  * Errors: VPN_ERR_STATE (not established), VPN_ERR_NOSPACE, VPN_ERR_CRYPTO. */
@@ -223,11 +232,13 @@ int vpn_ikev1_sa_prf_a(const vpn_ikev1_sa *sa, const vpn_iov *data, size_t n, ui
                        size_t cap, size_t *out_len);
 /* Length of that PRF's output (0 before negotiation). */
 size_t vpn_ikev1_sa_prf_len(const vpn_ikev1_sa *sa);
-/* IV of the first message of a phase-2 exchange with msg_id (RFC 2409 appendix B). */
+/* IV of the first message of a phase-2 exchange with msg_id (RFC 2409
+ * appendix B); vpn_ikev1_sa_block octets of iv are written. */
 int vpn_ikev1_sa_p2_iv(const vpn_ikev1_sa *sa, uint32_t msg_id, uint8_t iv[VPN_IKEV1_BLOCK]);
 /*
  * CBC in place with the phase-1 key; iv is updated to the last ciphertext
- * block, the IV of the exchange's next message. len a multiple of 16.
+ * block, the IV of the exchange's next message. len a multiple of
+ * vpn_ikev1_sa_block.
  * Errors: VPN_ERR_STATE, VPN_ERR_INVAL, VPN_ERR_CRYPTO.
  */
 int vpn_ikev1_sa_encrypt(const vpn_ikev1_sa *sa, uint8_t iv[VPN_IKEV1_BLOCK], uint8_t *buf,

@@ -60,7 +60,7 @@ static int shape_sizes(const vpn_esp_shape *s, esp_sizes *z)
 
     if (!s || (s->outer_family != VPN_AF_INET && s->outer_family != VPN_AF_INET6) ||
         (s->mode != VPN_ESP_TUNNEL && s->mode != VPN_ESP_TRANSPORT &&
-         s->mode != VPN_ESP_TUNNEL_ADDR_PRESERVE))
+         s->mode != VPN_ESP_TUNNEL_ADDR_PRESERVE && s->mode != VPN_ESP_TUNNEL_ADDR_PRESERVE_DST))
         return VPN_ERR_INVAL;
     if (vpn_cipher_lookup(s->encr_id, s->encr_key_bits, &ci) != 0)
         return VPN_ERR_UNSUPPORTED;
@@ -292,6 +292,9 @@ int vpn_esp_encap(vpn_sa *sa, vpn_pkt *pkt, uint64_t now)
         if (sa->cfg.mode == VPN_ESP_TUNNEL) {
             h.src = sa->cfg.local;
             h.dst = sa->cfg.remote;
+        } else if (sa->cfg.mode == VPN_ESP_TUNNEL_ADDR_PRESERVE_DST) {
+            h.src = sa->cfg.local;
+            h.dst = in.dst;
         } else {
             h.src = in.src;
             h.dst = in.dst;

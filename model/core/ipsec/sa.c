@@ -41,7 +41,9 @@ static size_t spi_hash(uint32_t spi, size_t nbuckets)
 /* The destination an inbound SA is keyed by (NULL: wildcard). */
 static const vpn_addr *sa_key_dst(const vpn_sa *sa)
 {
-    return sa->cfg.local.family == VPN_AF_NONE ? NULL : &sa->cfg.local;
+    return sa->cfg.local.family == VPN_AF_NONE || sa->cfg.mode == VPN_ESP_TUNNEL_ADDR_PRESERVE_DST
+               ? NULL
+               : &sa->cfg.local;
 }
 
 static bool same_key_dst(const vpn_addr *a, const vpn_addr *b)
@@ -171,7 +173,7 @@ static int check_config(const vpn_sa_config *c, const vpn_cipher_info *ci)
         return VPN_ERR_INVAL; /* RFC 4303 2.1: 0 and 1..255 are reserved */
     if (c->dir < VPN_SA_IN || c->dir > VPN_SA_BOTH)
         return VPN_ERR_INVAL;
-    if (c->mode < VPN_ESP_TUNNEL || c->mode > VPN_ESP_TUNNEL_ADDR_PRESERVE)
+    if (c->mode < VPN_ESP_TUNNEL || c->mode > VPN_ESP_TUNNEL_ADDR_PRESERVE_DST)
         return VPN_ERR_INVAL;
     if (ci->aead && c->integ_id != VPN_INTEG_NONE)
         return VPN_ERR_INVAL; /* RFC 4106 3: no separate integrity with AEAD */
@@ -196,6 +198,10 @@ static int check_config(const vpn_sa_config *c, const vpn_cipher_info *ci)
     if (c->mode == VPN_ESP_TRANSPORT &&
         (c->local.family == VPN_AF_NONE || c->local.family != c->remote.family))
         return VPN_ERR_INVAL;
+    if (c->mode == VPN_ESP_TUNNEL_ADDR_PRESERVE_DST && out && c->local.family == VPN_AF_NONE)
+        return VPN_ERR_INVAL; /* the outer source */
+    if (ci->id == VPN_ENCR_3DES && out && c->iv_mode == VPN_SA_IV_COUNTER)
+        return VPN_ERR_INVAL; /* RFC 2451 3: CBC IVs must be unpredictable; ours are AES-only */
     if (c->n_ts && !c->ts)
         return VPN_ERR_INVAL;
     for (size_t i = 0; i < c->n_ts; i++) {

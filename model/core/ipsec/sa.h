@@ -39,6 +39,10 @@ typedef enum vpn_esp_mode {
     /* Tunnel mode whose outer header copies the inner source and
      * destination (RFC 6407 3.5.1 / RFC 5374 "address preservation"). */
     VPN_ESP_TUNNEL_ADDR_PRESERVE = 3,
+    /* Destination-only preservation (RFC 6407 5.4.1 Address Preservation
+     * 3): the outer destination copies the inner one, the outer source
+     * is local. Inbound, like 3, any destination. */
+    VPN_ESP_TUNNEL_ADDR_PRESERVE_DST = 4,
 } vpn_esp_mode;
 
 enum vpn_sa_dir { VPN_SA_IN = 1, VPN_SA_OUT = 2, VPN_SA_BOTH = 3 };

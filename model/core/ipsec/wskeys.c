@@ -37,7 +37,8 @@ int vpn_wskeys_esp_sa_line(const vpn_sa *sa, unsigned dir, uint8_t family, char 
         return VPN_ERR_UNSUPPORTED;
     s = dir == VPN_SA_OUT ? &sa->cfg.local : &sa->cfg.remote;
     d = dir == VPN_SA_OUT ? &sa->cfg.remote : &sa->cfg.local;
-    if (sa->cfg.mode == VPN_ESP_TUNNEL_ADDR_PRESERVE || s->family == VPN_AF_NONE ||
+    if (sa->cfg.mode == VPN_ESP_TUNNEL_ADDR_PRESERVE ||
+        sa->cfg.mode == VPN_ESP_TUNNEL_ADDR_PRESERVE_DST || s->family == VPN_AF_NONE ||
         d->family == VPN_AF_NONE) {
         /* The packets carry the hosts' own addresses: any will do. */
         if (family != VPN_AF_INET && family != VPN_AF_INET6)

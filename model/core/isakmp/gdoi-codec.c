@@ -45,21 +45,39 @@ static int idsel_read(vpn_rd *r, unsigned lenw, vpn_gdoi_idsel *s)
 
 /* ---- SA KEK (RFC 6407 5.3) ---------------------------------------------- */
 
+/*
+ * The octets between the SPI and the KEK attributes: RFC 6407 5.3's
+ * RESERVED2 (4; once RFC 3547's POP algorithm and POP key length), or the
+ * 6 zero octets the Cisco GDOI reference implementation (gdoid) writes.
+ * Decided from the payload alone: a KEK attribute never starts with two
+ * zero octets (that is attribute type 0 in TLV form, RFC 2408 3.3, which
+ * no list may hold), so zeros at offset 4 after the SPI mean the 6-octet
+ * form, anything else the 4-octet one. Either way the rest must be a
+ * complete KEK attribute list; nothing is read past the payload's end.
+ */
 int vpn_gdoi_sak_decode(const uint8_t *body, size_t len, vpn_gdoi_sak *out)
 {
     vpn_gdoi_sak k;
     vpn_gdoi_kek_attrs a;
     vpn_rd r;
+    size_t rest;
     int rc;
 
+    memset(&k, 0, sizeof k);
     vpn_rd_init(&r, body, len);
     vpn_rd_u8(&r, &k.protocol);
     if ((rc = idsel_read(&r, 1, &k.src)) || (rc = idsel_read(&r, 1, &k.dst)))
         return rc;
     vpn_rd_bytes(&r, k.spi, sizeof k.spi);
-    /* RESERVED2: once RFC 3547's POP algorithm and key length. */
     if (vpn_rd_err(&r) || rd_reserved(&r, 4))
         return VPN_ERR_MALFORMED;
+    rest = vpn_rd_left(&r);
+    k.layout = VPN_GDOI_LAYOUT_RFC6407;
+    if (rest >= 2 && vpn_rd_cur(&r)[0] == 0 && vpn_rd_cur(&r)[1] == 0) {
+        if (rd_reserved(&r, 2))
+            return VPN_ERR_MALFORMED;
+        k.layout = VPN_GDOI_LAYOUT_GDOID;
+    }
     k.attrs.p = vpn_rd_cur(&r);
     k.attrs.len = vpn_rd_left(&r);
     if ((rc = vpn_gdoi_kek_attrs_decode(k.attrs.p, k.attrs.len, &a)))
@@ -70,31 +88,61 @@ int vpn_gdoi_sak_decode(const uint8_t *body, size_t len, vpn_gdoi_sak *out)
 
 /* ---- SA TEK (RFC 6407 5.4) ---------------------------------------------- */
 
-int vpn_gdoi_sat_decode(const uint8_t *body, size_t len, vpn_gdoi_sat *out)
+/*
+ * The ESP/AH body after the protocol ID with SRC/DST ID Data Len fields
+ * of lenw octets: both IDs, transform, SPI and an attribute list that
+ * must end exactly at the payload's end.
+ */
+static int sat_esp_read(const uint8_t *p, size_t len, unsigned lenw, vpn_gdoi_sat *t)
 {
-    vpn_gdoi_sat t;
+    vpn_ipsec_doi_attrs a;
     vpn_rd r;
     int rc;
+
+    vpn_rd_init(&r, p, len);
+    vpn_rd_u8(&r, &t->ip_protocol);
+    if ((rc = idsel_read(&r, lenw, &t->src)) || (rc = idsel_read(&r, lenw, &t->dst)))
+        return rc;
+    vpn_rd_u8(&r, &t->transform_id);
+    vpn_rd_u32(&r, &t->spi);
+    if (vpn_rd_err(&r))
+        return VPN_ERR_MALFORMED;
+    t->attrs.p = vpn_rd_cur(&r);
+    t->attrs.len = vpn_rd_left(&r);
+    return vpn_ipsec_doi_attrs_decode(t->attrs.p, t->attrs.len, &a);
+}
+
+/*
+ * 5.4.1's SRC/DST ID Data Len fields are 2 octets in RFC 6407 and 1
+ * octet in RFC 3547 5.4.1, which gdoid still sends. Both readings are
+ * tried within the payload; the one that yields IDs of valid lengths and
+ * an attribute list ending exactly at the payload's end wins. If both do
+ * (possible only with variable-length ID types), the payload is refused
+ * as ambiguous rather than guessed.
+ */
+int vpn_gdoi_sat_decode(const uint8_t *body, size_t len, vpn_gdoi_sat *out)
+{
+    vpn_gdoi_sat t, t1;
+    vpn_rd r;
+    int rc, rc1;
 
     memset(&t, 0, sizeof t);
     vpn_rd_init(&r, body, len);
     if (vpn_rd_u8(&r, &t.protocol_id) || t.protocol_id == 0)
         return VPN_ERR_MALFORMED;
     if (t.protocol_id == VPN_GDOI_TEK_PROTO_ESP || t.protocol_id == VPN_GDOI_TEK_PROTO_AH) {
-        vpn_ipsec_doi_attrs a;
-
         /* 5.4.1: the AH form (5.4.2) has the same layout. */
-        vpn_rd_u8(&r, &t.ip_protocol);
-        if ((rc = idsel_read(&r, 2, &t.src)) || (rc = idsel_read(&r, 2, &t.dst)))
+        t1 = t;
+        rc = sat_esp_read(vpn_rd_cur(&r), vpn_rd_left(&r), 2, &t);
+        rc1 = sat_esp_read(vpn_rd_cur(&r), vpn_rd_left(&r), 1, &t1);
+        if (rc == 0 && rc1 == 0)
+            return VPN_ERR_MALFORMED; /* ambiguous */
+        if (rc != 0 && rc1 != 0)
             return rc;
-        vpn_rd_u8(&r, &t.transform_id);
-        vpn_rd_u32(&r, &t.spi);
-        if (vpn_rd_err(&r))
-            return VPN_ERR_MALFORMED;
-        t.attrs.p = vpn_rd_cur(&r);
-        t.attrs.len = vpn_rd_left(&r);
-        if ((rc = vpn_ipsec_doi_attrs_decode(t.attrs.p, t.attrs.len, &a)))
-            return rc;
+        if (rc1 == 0) {
+            t = t1;
+            t.layout = VPN_GDOI_LAYOUT_GDOID;
+        }
     } else {
         /* Other TEK protocols (SRTP, IEC 61850): kept for the engine. */
         t.opaque.p = vpn_rd_cur(&r);
@@ -568,7 +616,8 @@ int vpn_gdoi_bld_sak(vpn_isakmp_bld *b, const vpn_gdoi_sak *k)
     put_idsel(b, &k->src, 1);
     put_idsel(b, &k->dst, 1);
     vpn_wr_bytes(&b->w, k->spi, sizeof k->spi);
-    vpn_wr_zero(&b->w, 4); /* RESERVED2 */
+    /* RESERVED2 (RFC 6407 5.3), or gdoid's 6 octets (vpn_gdoi_sak_decode) */
+    vpn_wr_zero(&b->w, k->layout == VPN_GDOI_LAYOUT_GDOID ? 6 : 4);
     vpn_wr_bytes(&b->w, k->attrs.p, k->attrs.len);
     if (vpn_isakmp_bld_error(b))
         return vpn_isakmp_bld_error(b);
@@ -587,9 +636,11 @@ int vpn_gdoi_bld_sat(vpn_isakmp_bld *b, const vpn_gdoi_sat *t)
     vpn_isakmp_bld_begin(b, VPN_GDOI_PL_SAT);
     vpn_wr_u8(&b->w, t->protocol_id);
     if (t->protocol_id == VPN_GDOI_TEK_PROTO_ESP || t->protocol_id == VPN_GDOI_TEK_PROTO_AH) {
+        /* 2-octet ID Data Len (RFC 6407 5.4.1), or RFC 3547's 1 octet */
+        unsigned lenw = t->layout == VPN_GDOI_LAYOUT_GDOID ? 1 : 2;
         vpn_wr_u8(&b->w, t->ip_protocol);
-        put_idsel(b, &t->src, 2);
-        put_idsel(b, &t->dst, 2);
+        put_idsel(b, &t->src, lenw);
+        put_idsel(b, &t->dst, lenw);
         vpn_wr_u8(&b->w, t->transform_id);
         vpn_wr_u32(&b->w, t->spi);
         vpn_wr_bytes(&b->w, t->attrs.p, t->attrs.len);

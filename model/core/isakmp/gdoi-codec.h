@@ -8,6 +8,14 @@
  *   SA TEK      5.4: protocol ID; for ESP/AH (5.4.1): IP protocol,
  *               SRC/DST ID (2-octet data length), transform ID, SPI (4),
  *               RFC 2407 attributes (with 6407's 14 and 15)
+ *
+ * Two layouts (vpn_gdoi_layout). We send RFC 6407's (above) by default.
+ * The Cisco GDOI reference implementation (gdoid) differs in two places:
+ * its SA KEK has 6 zero octets between the SPI and the attributes, and
+ * its SA TEK's SRC/DST ID Data Len fields are 1 octet (RFC 3547 5.4.1's
+ * width). Decoders accept both, each decided from the payload's own
+ * lengths (see vpn_gdoi_sak_decode, vpn_gdoi_sat_decode) and reported in
+ * the layout field; builders write the layout the struct asks for.
  *   GAP         5.5: attributes
  *   KD          5.6: number of key packets (2), RESERVED2 (2), packets:
  *               type (1), RESERVED (1), length of the packet (2), SPI
@@ -50,6 +58,13 @@ extern "C" {
 #define VPN_ISAKMP_NONCE_MIN 8
 #define VPN_ISAKMP_NONCE_MAX 256
 
+/* Wire layout of SA KEK and SA TEK (see the top of this file). */
+typedef enum vpn_gdoi_layout {
+    VPN_GDOI_LAYOUT_RFC6407 = 0, /* RFC 6407 5.3 and 5.4.1: what we send by default */
+    VPN_GDOI_LAYOUT_GDOID = 1,   /* gdoid: SA KEK 6 octets after the SPI, SA TEK
+                                    1-octet ID Data Len (RFC 3547 5.4.1) */
+} vpn_gdoi_layout;
+
 /* A SRC or DST identification inside SA KEK / SA TEK (RFC 6407 5.3, 5.4.1). */
 typedef struct vpn_gdoi_idsel {
     uint8_t type; /* VPN_ISAKMP_ID_* */
@@ -62,6 +77,7 @@ typedef struct vpn_gdoi_sak {
     vpn_gdoi_idsel src, dst;
     uint8_t spi[VPN_GDOI_KEK_SPI_LEN];
     vpn_isakmp_view attrs; /* KEK attributes (vpn_gdoi_kek_attrs) */
+    uint8_t layout;        /* vpn_gdoi_layout: decoded / to build */
 } vpn_gdoi_sak;
 
 typedef struct vpn_gdoi_sat {
@@ -72,6 +88,7 @@ typedef struct vpn_gdoi_sat {
     uint32_t spi;
     vpn_isakmp_view attrs; /* RFC 2407 attributes (vpn_ipsec_doi_attrs) */
     vpn_isakmp_view opaque; /* the protocol-specific part, for other IDs */
+    uint8_t layout;         /* vpn_gdoi_layout (ESP/AH): decoded / to build */
 } vpn_gdoi_sat;
 
 int vpn_gdoi_sak_decode(const uint8_t *body, size_t len, vpn_gdoi_sak *k);

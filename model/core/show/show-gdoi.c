@@ -234,7 +234,11 @@ int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b)
                     (unsigned long long)i.rekeys);
     vpn_show_printf(b, "       Rekey ACKs sent       : %llu\n", (unsigned long long)i.acks_sent);
     vpn_show_printf(b, "       Active TEK Number     : %u\n", i.have_policy ? 1u : 0u);
-    vpn_show_printf(b, "       Fail-Close Revert     : Disabled\n\n");
+    vpn_show_printf(b, "       Fail-Close Revert     : Disabled\n");
+    /* ours: the last key server policy refused, naming attribute and value */
+    if (i.refused && i.refused[0])
+        vpn_show_printf(b, "       Last policy refused   : %s\n", i.refused);
+    vpn_show_printf(b, "\n");
     vpn_show_printf(b, "    Rekeys cumulative\n");
     vpn_show_printf(b, "       Total received        : %llu\n\n", (unsigned long long)i.rekeys);
     if (!i.have_policy)
