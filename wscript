@@ -64,6 +64,10 @@ VPN_CORE_SOURCES = [
     'model/core/mpls/mpls-router.c',
     'model/core/mpls/mpls-plan.c',
     'model/core/show/show-mpls.c',
+    'model/core/qos/qos-metrics.c',
+    'model/core/conf/conf-qos.c',
+    'model/core/qos/qos-sched.c',
+    'model/core/qos/qos-mqc.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -120,6 +124,10 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-esp.h',
     'model/core/mpls/mpls.h',
     'model/core/show/show-mpls.h',
+    'model/core/qos/qos-metrics.h',
+    'model/core/conf/conf-qos.h',
+    'model/core/qos/qos-sched.h',
+    'model/core/qos/qos-mqc.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -205,6 +213,9 @@ VPN_CORE_TESTS = [
     'mpls-label:test/core/mpls-label-test.c',
     'mpls-lfib:test/core/mpls-lfib-test.c',
     'mpls-vpn:test/core/mpls-vpn-test.c',
+    'qos-emodel:test/core/qos-emodel-test.c',
+    'qos-metrics:test/core/qos-metrics-test.c',
+    'conf-qos:test/core/conf-qos-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -286,6 +297,7 @@ def configure(conf):
     have_ssl = conf.check_cfg(package='libcrypto', atleast_version='3.0',
                               args=['--cflags', '--libs'], uselib_store='VPN_SSL',
                               mandatory=False)
+    conf.env.append_value('LIB_VPN_SSL', ['m'])  # the QoS metrics (model/core/qos) use libm
     have_cmocka = conf.check_cfg(package='cmocka', args=['--cflags', '--libs'],
                                  uselib_store='VPN_CMOCKA', mandatory=False)
     have_pcap = conf.check_cfg(package='libpcap', args=['--cflags', '--libs'],
