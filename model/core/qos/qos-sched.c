@@ -1,0 +1,222 @@
+/* LLQ + CBWFQ + shaper scheduling decisions (see qos-sched.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "qos/qos-sched.h"
+
+typedef struct bucket {
+    double tokens;   /* bytes; the shaper may run below zero (one packet's debt) */
+    double size;     /* bytes */
+    double rate;     /* bytes per ns */
+    uint64_t last_ns;
+} bucket;
+
+typedef struct klass {
+    uint32_t *len;   /* ring of queued packet lengths */
+    uint32_t cap, head, count;
+    uint64_t bytes;
+    bucket pol;      /* priority: the conditional policer */
+    double quantum, deficit; /* bandwidth: DRR */
+    vpn_qos_class_stats st;
+} klass;
+
+struct vpn_qos_sched {
+    vpn_qos_sched_cfg cfg;
+    klass k[VPN_QOS_SCHED_CLASS_MAX];
+    size_t backlog;
+    bucket shaper;
+    size_t drr_cur;
+    int drr_visited; /* drr_cur already got its quantum this round */
+};
+
+static void refill(bucket *b, uint64_t now)
+{
+    if (now > b->last_ns) {
+        b->tokens += (double)(now - b->last_ns) * b->rate;
+        if (b->tokens > b->size)
+            b->tokens = b->size;
+        b->last_ns = now;
+    }
+}
+
+int vpn_qos_sched_new(const vpn_qos_sched_cfg *cfg, vpn_qos_sched **out)
+{
+    vpn_qos_sched *s;
+    uint64_t min_bw = UINT64_MAX;
+
+    if (out == NULL)
+        return VPN_ERR_INVAL;
+    *out = NULL;
+    if (cfg == NULL || cfg->n_class == 0 || cfg->n_class > VPN_QOS_SCHED_CLASS_MAX)
+        return VPN_ERR_INVAL;
+    for (size_t i = 0; i < cfg->n_class; i++) {
+        if (cfg->cls[i].rate_bps == 0 ||
+            (cfg->cls[i].kind != VPN_QOS_CLASS_PRIORITY && cfg->cls[i].kind != VPN_QOS_CLASS_BANDWIDTH))
+            return VPN_ERR_INVAL;
+        if (cfg->cls[i].kind == VPN_QOS_CLASS_BANDWIDTH && cfg->cls[i].rate_bps < min_bw)
+            min_bw = cfg->cls[i].rate_bps;
+    }
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return VPN_ERR_NOMEM;
+    s->cfg = *cfg;
+    for (size_t i = 0; i < cfg->n_class; i++) {
+        vpn_qos_class_cfg *c = &s->cfg.cls[i];
+        klass *k = &s->k[i];
+        c->name[sizeof c->name - 1] = '\0';
+        if (c->queue_limit == 0)
+            c->queue_limit = 64;
+        k->cap = c->queue_limit;
+        k->len = calloc(k->cap, sizeof *k->len);
+        if (k->len == NULL) {
+            vpn_qos_sched_del(s);
+            return VPN_ERR_NOMEM;
+        }
+        if (c->kind == VPN_QOS_CLASS_PRIORITY) {
+            /* IOS LLQ: the policer's default burst is 200 ms at the rate. */
+            if (c->burst_bytes == 0)
+                c->burst_bytes = (uint32_t)(c->rate_bps / 8 / 5 > 1600 ? c->rate_bps / 8 / 5 : 1600);
+            k->pol.rate = (double)c->rate_bps / 8e9;
+            k->pol.size = k->pol.tokens = c->burst_bytes;
+        } else {
+            /* DRR quantum: one full-sized packet for the smallest share. */
+            k->quantum = 1500.0 * (double)c->rate_bps / (double)min_bw;
+        }
+    }
+    if (cfg->shape_bps) {
+        uint64_t bc = s->cfg.shape_bc_bytes ? s->cfg.shape_bc_bytes : cfg->shape_bps / 8 / 250; /* Tc 4 ms */
+        if (bc < 1600)
+            bc = 1600;
+        s->cfg.shape_bc_bytes = (uint32_t)(bc > UINT32_MAX ? UINT32_MAX : bc);
+        s->shaper.rate = (double)cfg->shape_bps / 8e9;
+        s->shaper.size = s->shaper.tokens = (double)s->cfg.shape_bc_bytes;
+    }
+    *out = s;
+    return 0;
+}
+
+void vpn_qos_sched_del(vpn_qos_sched *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < VPN_QOS_SCHED_CLASS_MAX; i++)
+        free(s->k[i].len);
+    free(s);
+}
+
+int vpn_qos_sched_enqueue(vpn_qos_sched *s, size_t cls, uint32_t len, uint64_t now_ns)
+{
+    klass *k;
+
+    if (s == NULL || cls >= s->cfg.n_class || len == 0)
+        return VPN_ERR_INVAL;
+    k = &s->k[cls];
+    if (k->st.matched_pkts == 0)
+        k->st.first_ns = now_ns;
+    k->st.last_ns = now_ns;
+    k->st.matched_pkts++;
+    k->st.matched_bytes += len;
+    if (s->cfg.cls[cls].kind == VPN_QOS_CLASS_PRIORITY) {
+        refill(&k->pol, now_ns);
+        if (k->pol.tokens >= len) {
+            k->pol.tokens -= len;
+        } else if (s->backlog > 0) {
+            /* Over the rate while the link is congested: IOS's LLQ policer. */
+            k->st.drop_policer++;
+            return VPN_ERR_POLICY;
+        }
+    }
+    if (k->count == k->cap) {
+        k->st.drop_tail++;
+        return VPN_ERR_LIMIT;
+    }
+    k->len[(k->head + k->count) % k->cap] = len;
+    k->count++;
+    k->bytes += len;
+    s->backlog++;
+    k->st.depth = k->count;
+    if (k->count > k->st.depth_max)
+        k->st.depth_max = k->count;
+    return 0;
+}
+
+static int take(vpn_qos_sched *s, size_t i, uint32_t *len)
+{
+    klass *k = &s->k[i];
+    *len = k->len[k->head];
+    k->head = (k->head + 1) % k->cap;
+    k->count--;
+    k->bytes -= *len;
+    s->backlog--;
+    k->st.depth = k->count;
+    k->st.sent_pkts++;
+    k->st.sent_bytes += *len;
+    if (s->cfg.shape_bps)
+        s->shaper.tokens -= *len;
+    return (int)i;
+}
+
+int vpn_qos_sched_dequeue(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint64_t *next_ns)
+{
+    size_t n;
+
+    if (s == NULL || len == NULL)
+        return VPN_ERR_INVAL;
+    if (next_ns)
+        *next_ns = VPN_QOS_SCHED_NONE;
+    if (s->backlog == 0)
+        return VPN_ERR_NOTFOUND;
+    if (s->cfg.shape_bps) {
+        refill(&s->shaper, now_ns);
+        if (s->shaper.tokens < 0) {
+            /* Conforming again once the debt is paid back. */
+            if (next_ns)
+                *next_ns = now_ns + (uint64_t)(-s->shaper.tokens / s->shaper.rate) + 1;
+            return VPN_ERR_STATE;
+        }
+    }
+    n = s->cfg.n_class;
+    for (size_t i = 0; i < n; i++)
+        if (s->cfg.cls[i].kind == VPN_QOS_CLASS_PRIORITY && s->k[i].count)
+            return take(s, i, len);
+    /* Deficit round robin over the bandwidth classes: a class gets its
+     * quantum once per visit and sends while its deficit covers its head. */
+    for (;;) {
+        size_t i = s->drr_cur;
+        klass *k = &s->k[i];
+        if (s->cfg.cls[i].kind == VPN_QOS_CLASS_BANDWIDTH && k->count) {
+            if (!s->drr_visited) {
+                k->deficit += k->quantum;
+                s->drr_visited = 1;
+            }
+            if (k->deficit >= k->len[k->head]) {
+                k->deficit -= k->len[k->head];
+                if (k->count == 1)
+                    k->deficit = 0; /* an emptied class keeps no credit */
+                return take(s, i, len);
+            }
+        } else {
+            k->deficit = 0;
+        }
+        s->drr_cur = (i + 1) % n;
+        s->drr_visited = 0;
+    }
+}
+
+size_t vpn_qos_sched_backlog(const vpn_qos_sched *s)
+{
+    return s ? s->backlog : 0;
+}
+
+const vpn_qos_class_stats *vpn_qos_sched_stats(const vpn_qos_sched *s, size_t cls)
+{
+    if (s == NULL || cls >= s->cfg.n_class)
+        return NULL;
+    return &s->k[cls].st;
+}
+
+const vpn_qos_sched_cfg *vpn_qos_sched_config(const vpn_qos_sched *s)
+{
+    return s ? &s->cfg : NULL;
+}
