@@ -216,6 +216,8 @@ VPN_CORE_TESTS = [
     'qos-emodel:test/core/qos-emodel-test.c',
     'qos-metrics:test/core/qos-metrics-test.c',
     'conf-qos:test/core/conf-qos-test.c',
+    'qos-sched:test/core/qos-sched-test.c',
+    'qos-mqc:test/core/qos-mqc-test.c',
 ]
 
 VPN_FUZZERS = [

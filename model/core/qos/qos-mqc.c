@@ -312,7 +312,8 @@ int vpn_qos_show_policy_map(const vpn_qos_policy *p, const vpn_qos_sched *sched,
     out o = {buf, cap, 0};
     const char *ind = "    ";
 
-    if (p == NULL || sched == NULL || ifname == NULL || (buf == NULL && cap))
+    if (p == NULL || sched == NULL || ifname == NULL || (buf == NULL && cap) ||
+        vpn_qos_sched_config(sched)->n_class != p->cfg.n_class)
         return VPN_ERR_INVAL;
     if (cap)
         buf[0] = '\0';
@@ -329,13 +330,14 @@ int vpn_qos_show_policy_map(const vpn_qos_policy *p, const vpn_qos_sched *sched,
             (unsigned long long)mp, (unsigned long long)mb);
         put(&o, "      Match: any\n      Queueing\n      (total drops) %llu\n", (unsigned long long)dr);
         put(&o, "      shape (average) cir %llu, bc %u, be 0\n      target shape rate %llu\n\n",
-            (unsigned long long)p->cfg.shape_bps, p->cfg.shape_bc_bytes * 8, (unsigned long long)p->cfg.shape_bps);
+            (unsigned long long)p->cfg.shape_bps, vpn_qos_sched_config(sched)->shape_bc_bytes * 8,
+            (unsigned long long)p->cfg.shape_bps);
         put(&o, "      Service-policy : %s\n\n", p->child);
         ind = "        ";
     }
     for (size_t i = 0; i < p->cfg.n_class; i++) {
         const vpn_qos_class_stats *st = vpn_qos_sched_stats(sched, i);
-        const vpn_qos_class_cfg *k = &p->cfg.cls[i];
+        const vpn_qos_class_cfg *k = &vpn_qos_sched_config(sched)->cls[i]; /* defaults filled in */
         const mqc_class *m = &p->cls[i];
         uint64_t span = st->last_ns > st->first_ns ? st->last_ns - st->first_ns : 0;
         unsigned long long offered = span ? (unsigned long long)((double)st->matched_bytes * 8e9 / (double)span) : 0;

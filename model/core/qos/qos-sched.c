@@ -1,4 +1,5 @@
 /* LLQ + CBWFQ + shaper scheduling decisions (see qos-sched.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,7 +173,7 @@ int vpn_qos_sched_dequeue(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint
         if (s->shaper.tokens < 0) {
             /* Conforming again once the debt is paid back. */
             if (next_ns)
-                *next_ns = now_ns + (uint64_t)(-s->shaper.tokens / s->shaper.rate) + 1;
+                *next_ns = now_ns + (uint64_t)ceil(-s->shaper.tokens / s->shaper.rate);
             return VPN_ERR_STATE;
         }
     }
