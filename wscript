@@ -68,6 +68,7 @@ VPN_CORE_SOURCES = [
     'model/core/conf/conf-qos.c',
     'model/core/qos/qos-sched.c',
     'model/core/qos/qos-mqc.c',
+    'model/core/qos/rtp.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -128,6 +129,7 @@ VPN_CORE_HEADERS = [
     'model/core/conf/conf-qos.h',
     'model/core/qos/qos-sched.h',
     'model/core/qos/qos-mqc.h',
+    'model/core/qos/rtp.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -143,6 +145,9 @@ VPN_NS3_SOURCES = [
     'helper/flexvpn-site-to-site.cc',
     'model/ns3/mpls-router.cc',
     'helper/mpls-provider-helper.cc',
+    'model/ns3/mqc-queue-disc.cc',
+    'model/ns3/qos-apps.cc',
+    'helper/mqc-helper.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -158,6 +163,9 @@ VPN_NS3_HEADERS = [
     'helper/flexvpn-site-to-site.h',
     'model/ns3/mpls-router.h',
     'helper/mpls-provider-helper.h',
+    'model/ns3/mqc-queue-disc.h',
+    'model/ns3/qos-apps.h',
+    'helper/mqc-helper.h',
 ]
 
 VPN_EXAMPLES = [
@@ -218,6 +226,7 @@ VPN_CORE_TESTS = [
     'conf-qos:test/core/conf-qos-test.c',
     'qos-sched:test/core/qos-sched-test.c',
     'qos-mqc:test/core/qos-mqc-test.c',
+    'qos-rtp:test/core/qos-rtp-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -230,6 +239,7 @@ VPN_FUZZERS = [
     'gdoi-fuzz-gm:test/fuzz/gdoi-fuzz-gm.c',
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
     'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
+    'qos-fuzz-rtp:test/fuzz/qos-fuzz-rtp.c',
 ]
 
 VPN_BENCHES = [
