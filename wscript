@@ -148,6 +148,7 @@ VPN_NS3_SOURCES = [
     'model/ns3/mqc-queue-disc.cc',
     'model/ns3/qos-apps.cc',
     'helper/mqc-helper.cc',
+    'helper/qos-llq-scenario.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -166,6 +167,7 @@ VPN_NS3_HEADERS = [
     'model/ns3/mqc-queue-disc.h',
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
+    'helper/qos-llq-scenario.h',
 ]
 
 VPN_EXAMPLES = [
@@ -252,6 +254,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/ipsec-tunnel-test-suite.cc',
     'test/sim/flexvpn-test-suite.cc',
     'test/sim/mpls-provider-test-suite.cc',
+    'test/sim/qos-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
@@ -259,6 +262,7 @@ VPN_SIM_SUITES = [
     'ipsec-tunnel',
     'flexvpn',
     'mpls-provider',
+    'qos-llq',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
