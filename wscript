@@ -341,7 +341,7 @@ def build(bld):
 
     module = bld.create_ns3_module('vpn', ['core', 'network', 'internet', 'point-to-point',
                                            'applications', 'csma', 'internet-apps',
-                                           'traffic-control', 'flow-monitor'])
+                                           'traffic-control', 'flow-monitor', 'stats'])
     module.source = VPN_NS3_SOURCES
     module.includes = ['model/core', 'model/ns3']
     module.use += ['vpncore', 'VPN_SSL']
