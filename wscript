@@ -176,6 +176,7 @@ VPN_EXAMPLES = [
     'flexvpn-hub-spoke',
     'flexvpn-l2l-dynamic',
     'mpls-l3vpn',
+    'qos-llq',
 ]
 
 VPN_CORE_TESTS = [

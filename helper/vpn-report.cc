@@ -358,7 +358,7 @@ VpnReport::WritePlots(const std::string& dir) const
     }
     // Delay CDF per design and class.
     Gnuplot cdf("delay-cdf.png");
-    cdf.SetTerminal("png size 900,560");
+    cdf.SetTerminal("pngcairo size 900,560");
     cdf.SetTitle(m_title + ": one-way delay CDF per class");
     cdf.SetLegend("one-way delay (ms)", "fraction of packets");
     cdf.AppendExtra("set key bottom right");
@@ -379,17 +379,16 @@ VpnReport::WritePlots(const std::string& dir) const
     }
     // Per-class p99 against its budget.
     Gnuplot bars("p99-budget.png");
-    bars.SetTerminal("png size 900,560");
+    bars.SetTerminal("pngcairo size 900,560 butt"); // butt: bars end at their value
     bars.SetTitle(m_title + ": p99 one-way delay per class against its budget");
     bars.SetLegend("", "p99 one-way delay (ms)");
-    bars.AppendExtra("set style fill solid 0.6");
-    bars.AppendExtra("set boxwidth 0.6");
+    bars.AppendExtra("set key outside right top");
     bars.AppendExtra("set yrange [0:*]");
     std::ostringstream tics;
     tics << "set xtics (";
     Gnuplot2dDataset p99("p99");
     p99.SetStyle(Gnuplot2dDataset::IMPULSES);
-    p99.SetExtra("lw 30");
+    p99.SetExtra("lw 40 lc rgb '#4060a0'");
     Gnuplot2dDataset budget("budget");
     budget.SetStyle(Gnuplot2dDataset::POINTS);
     budget.SetExtra("pt 7 ps 2 lc rgb 'red'");

@@ -382,7 +382,7 @@ int vpn_qos_show_policy_map(const vpn_qos_policy *p, const vpn_qos_sched *sched,
                         (unsigned long long)(k->rate_bps / 1000));
             }
             if (m->fair_queue)
-                put(&o, "%s  Fair-queue: per-flow queue limit %u packets\n", ind, k->queue_limit / 4);
+                put(&o, "%s  Fair-queue: configured, modelled as one FIFO (not per flow)\n", ind);
         }
         put(&o, "\n");
     }
