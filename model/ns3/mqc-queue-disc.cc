@@ -64,7 +64,12 @@ MqcQueueDisc::SetPolicy(vpn_qos_policy* policy)
     vpn_qos_policy_del(m_policy);
     m_policy = policy;
     m_sched = sched;
-    m_fifo.assign(vpn_qos_policy_sched(policy)->n_class, {});
+    const vpn_qos_sched_cfg* cfg = vpn_qos_sched_config(sched);
+    m_fifo.assign(cfg->n_class, {});
+    for (size_t i = 0; i < cfg->n_class; i++)
+    {
+        m_fifo[i].resize(cfg->cls[i].fair_queues ? cfg->cls[i].fair_queues : 1);
+    }
     return 0;
 }
 
@@ -139,16 +144,19 @@ MqcQueueDisc::DoEnqueue(Ptr<QueueDiscItem> item)
 {
     NS_LOG_FUNCTION(this << item);
     size_t cls = Classify(item);
-    int rc = vpn_qos_sched_enqueue(m_sched,
-                                   cls,
-                                   item->GetSize(),
-                                   Simulator::Now().GetNanoSeconds());
+    // fair-queue: the flow's queue from the 5-tuple hash.
+    uint32_t hash = item->Hash(0);
+    int rc = vpn_qos_sched_enqueue_flow(m_sched,
+                                        cls,
+                                        hash,
+                                        item->GetSize(),
+                                        Simulator::Now().GetNanoSeconds());
     if (rc != 0)
     {
         DropBeforeEnqueue(item, rc == VPN_ERR_POLICY ? POLICER_DROP : QUEUE_LIMIT_DROP);
         return false;
     }
-    m_fifo[cls].push_back(item);
+    m_fifo[cls][hash % m_fifo[cls].size()].push_back(item);
     return true;
 }
 
@@ -157,9 +165,10 @@ MqcQueueDisc::DoDequeue()
 {
     NS_LOG_FUNCTION(this);
     uint32_t len = 0;
+    uint32_t sub = 0;
     uint64_t next = VPN_QOS_SCHED_NONE;
     uint64_t now = Simulator::Now().GetNanoSeconds();
-    int cls = vpn_qos_sched_dequeue(m_sched, now, &len, &next);
+    int cls = vpn_qos_sched_dequeue_flow(m_sched, now, &len, &sub, &next);
     if (cls < 0)
     {
         if (cls == VPN_ERR_STATE && next != VPN_QOS_SCHED_NONE && !m_wake.IsRunning())
@@ -169,9 +178,10 @@ MqcQueueDisc::DoDequeue()
         }
         return nullptr;
     }
-    NS_ASSERT(!m_fifo[cls].empty());
-    Ptr<QueueDiscItem> item = m_fifo[cls].front();
-    m_fifo[cls].pop_front();
+    std::deque<Ptr<QueueDiscItem>>& q = m_fifo[cls][sub];
+    NS_ASSERT(!q.empty());
+    Ptr<QueueDiscItem> item = q.front();
+    q.pop_front();
     return item;
 }
 

@@ -69,7 +69,7 @@ class MqcQueueDisc : public QueueDisc
 
     vpn_qos_policy* m_policy{nullptr};
     vpn_qos_sched* m_sched{nullptr};
-    std::vector<std::deque<Ptr<QueueDiscItem>>> m_fifo;
+    std::vector<std::vector<std::deque<Ptr<QueueDiscItem>>>> m_fifo; //!< [class][flow queue]
     EventId m_wake; //!< the shaper's next conforming time
 };
 

@@ -82,6 +82,8 @@ static void test_hierarchical_rates_and_classes(void **state)
     assert_true(s->cls[2].rate_bps == 100000);    /* 5 % */
     assert_string_equal(s->cls[3].name, "class-default");
     assert_true(s->cls[3].rate_bps == 800000);    /* what is left */
+    assert_int_equal(s->cls[3].fair_queues, VPN_QOS_FAIR_QUEUES_MAX); /* fair-queue */
+    assert_int_equal(s->cls[1].fair_queues, 0);
     /* Classification. */
     vpn_qos_pkt k = pkt(46, 17, 16384);
     assert_int_equal(vpn_qos_policy_classify(p, &k), 0);
@@ -127,6 +129,7 @@ static void test_hierarchical_rates_and_classes(void **state)
     assert_non_null(strstr(buf, "bandwidth 25% (500 kbps)"));
     assert_non_null(strstr(buf, "Class-map: class-default (match-any)"));
     assert_non_null(strstr(buf, "(queue depth/total drops/no-buffer drops) 1/0/0"));
+    assert_non_null(strstr(buf, "Fair-queue: per-flow queue limit 16 packets"));
     /* Truncation reports the length needed, like snprintf. */
     char small[16];
     assert_int_equal(vpn_qos_show_policy_map(p, sch, "GigabitEthernet0/0", 0, small, sizeof small), n);

@@ -141,6 +141,42 @@ static void test_queue_limit(void **state)
     vpn_qos_sched_del(s);
 }
 
+static void test_fair_queue(void **state)
+{
+    (void)state;
+    vpn_qos_sched_cfg c = two(64000, 0);
+    vpn_qos_sched *s;
+    uint32_t len, sub;
+    c.cls[1].queue_limit = 40;
+    c.cls[1].fair_queues = 4;
+    assert_int_equal(vpn_qos_sched_new(&c, &s), 0);
+    /* A greedy flow (hash 4 -> queue 0) gets a quarter of queue-limit: 10. */
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(vpn_qos_sched_enqueue_flow(s, 1, 4, 1500, 0), i < 10 ? 0 : VPN_ERR_LIMIT);
+    /* A thin flow (hash 7 -> queue 3) arrives behind it and is not stuck. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vpn_qos_sched_enqueue_flow(s, 1, 7, 200, 0), 0);
+    assert_int_equal(vpn_qos_sched_stats(s, 1)->drop_tail, 2);
+    /* Round robin over the flow queues: A B A B A B A A ... */
+    const uint32_t want_sub[] = {0, 3, 0, 3, 0, 3, 0, 0};
+    const uint32_t want_len[] = {1500, 200, 1500, 200, 1500, 200, 1500, 1500};
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(vpn_qos_sched_dequeue_flow(s, 0, &len, &sub, NULL), 1);
+        assert_int_equal(sub, want_sub[i]);
+        assert_int_equal(len, want_len[i]);
+    }
+    assert_int_equal(vpn_qos_sched_backlog(s), 5);
+    assert_int_equal(vpn_qos_sched_dequeue_flow(s, 0, &len, NULL, NULL), VPN_ERR_INVAL);
+    vpn_qos_sched_del(s);
+    /* More flow queues than allowed are capped; priority classes stay FIFO. */
+    c.cls[1].fair_queues = 100000;
+    c.cls[0].fair_queues = 8;
+    assert_int_equal(vpn_qos_sched_new(&c, &s), 0);
+    assert_int_equal(vpn_qos_sched_config(s)->cls[1].fair_queues, VPN_QOS_FAIR_QUEUES_MAX);
+    assert_int_equal(vpn_qos_sched_config(s)->cls[0].fair_queues, 0);
+    vpn_qos_sched_del(s);
+}
+
 static void test_shaper_timing(void **state)
 {
     (void)state;
@@ -219,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_conditional_policer),
         cmocka_unit_test(test_drr_shares),
         cmocka_unit_test(test_queue_limit),
+        cmocka_unit_test(test_fair_queue),
         cmocka_unit_test(test_shaper_timing),
         cmocka_unit_test(test_bad_input),
     };

@@ -17,7 +17,8 @@ namespace
 {
 
 // The CE's policy: voice in the priority queue, video with a share,
-// everything else fair-queued in class-default.
+// everything else in one FIFO in class-default (so the best-effort probe
+// waits behind the bulk TCP).
 const std::string kLlq = "hostname CE1\n"
                          "class-map match-any VOICE\n"
                          " match dscp ef\n"
@@ -29,9 +30,17 @@ const std::string kLlq = "hostname CE1\n"
                          " class VIDEO\n"
                          "  bandwidth percent 35\n"
                          " class class-default\n"
-                         "  fair-queue\n"
+                         "  queue-limit 64 packets\n"
                          "interface Serial0/0/0\n"
                          " service-policy output WAN-EDGE\n";
+
+// The same with fair-queue in class-default: a thin best-effort flow gets its
+// own flow queue and no longer waits behind the bulk TCP.
+std::string
+WithFairQueue(std::string cfg)
+{
+    return cfg.replace(cfg.find("  queue-limit 64 packets"), 24, "  fair-queue");
+}
 
 // The same under a 2 Mbit/s shaper, for a 10 Mbit/s hand-off.
 const std::string kShaped = kLlq.substr(0, kLlq.find("interface")) +
@@ -109,6 +118,32 @@ class QosLlqProtectsVoice : public TestCase
         // The link was full: TCP got most of what voice and video left.
         NS_TEST_EXPECT_MSG_GT(r.bulkGoodputBps, 0.8e6, "bulk TCP filled the link");
         NS_TEST_EXPECT_MSG_NE(r.showPolicyMap.find("Class-map: VOICE (match-any)"),
+                              std::string::npos,
+                              r.showPolicyMap);
+    }
+};
+
+class QosFairQueueIsolatesThinFlow : public TestCase
+{
+  public:
+    QosFairQueueIsolatesThinFlow()
+        : TestCase("fair-queue in class-default: a thin best-effort flow does not wait behind bulk TCP")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        QosLlqParams p;
+        p.ceConfig = WithFairQueue(kLlq);
+        QosLlqResult r = RunQosLlq(p);
+        NS_TEST_ASSERT_MSG_EQ(r.error, "", "policy refused");
+        double voice = P99(r, "voice-g711");
+        // Round robin over three flow queues (two TCP, the probe): the probe
+        // waits for at most a packet of each TCP flow, the wire and the tx-ring.
+        NS_TEST_EXPECT_MSG_LT(P99(r, "be-probe"), voice + 4 * kSerMs, "thin flow isolated");
+        NS_TEST_EXPECT_MSG_GT(r.bulkGoodputBps, 0.8e6, "bulk TCP still fills the link");
+        NS_TEST_EXPECT_MSG_NE(r.showPolicyMap.find("Fair-queue: per-flow queue limit 16 packets"),
                               std::string::npos,
                               r.showPolicyMap);
     }
@@ -202,6 +237,7 @@ class QosLlqTestSuite : public TestSuite
         : TestSuite("qos-llq", UNIT)
     {
         AddTestCase(new QosLlqProtectsVoice, TestCase::QUICK);
+        AddTestCase(new QosFairQueueIsolatesThinFlow, TestCase::QUICK);
         AddTestCase(new QosFifoHurtsVoice, TestCase::QUICK);
         AddTestCase(new QosShaperHoldsSubRate, TestCase::QUICK);
         AddTestCase(new QosBadPolicyRefused, TestCase::QUICK);

@@ -142,6 +142,7 @@ int vpn_qos_policy_build(const vpn_conf *c, const char *name, uint64_t link_bps,
         vpn_conf_copy_name(s->name, sizeof s->name, k->name);
         s->queue_limit = k->queue_limit;
         s->burst_bytes = k->burst_bytes;
+        s->fair_queues = k->fair_queue ? VPN_QOS_FAIR_QUEUES_MAX : 0; /* IOS: 256 dynamic queues */
         s->kind = k->action == VPN_CONF_QOS_ACT_PRIORITY ? VPN_QOS_CLASS_PRIORITY : VPN_QOS_CLASS_BANDWIDTH;
         if (k->action != VPN_CONF_QOS_ACT_NONE && k->unit != VPN_CONF_QOS_REMAINING_PERCENT) {
             s->rate_bps = k->unit == VPN_CONF_QOS_PERCENT ? parent * k->value / 100 : (uint64_t)k->value * 1000;
@@ -381,8 +382,9 @@ int vpn_qos_show_policy_map(const vpn_qos_policy *p, const vpn_qos_sched *sched,
                         m->unit == VPN_CONF_QOS_REMAINING_PERCENT ? "remaining " : "", m->value,
                         (unsigned long long)(k->rate_bps / 1000));
             }
-            if (m->fair_queue)
-                put(&o, "%s  Fair-queue: configured, modelled as one FIFO (not per flow)\n", ind);
+            if (k->fair_queues)
+                put(&o, "%s  Fair-queue: per-flow queue limit %u packets\n", ind,
+                    k->queue_limit / 4 ? k->queue_limit / 4 : 1);
         }
         put(&o, "\n");
     }

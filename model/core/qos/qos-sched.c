@@ -14,8 +14,11 @@ typedef struct bucket {
 } bucket;
 
 typedef struct klass {
-    uint32_t *len;   /* ring of queued packet lengths */
-    uint32_t cap, head, count;
+    uint32_t *len;   /* nsub rings of cap queued packet lengths */
+    uint32_t cap, count;
+    uint32_t nsub;   /* 1: FIFO; more: fair-queue flow queues */
+    uint32_t *head, *cnt; /* per flow queue */
+    uint32_t cur;    /* fair-queue: the flow queue served next */
     uint64_t bytes;
     bucket pol;      /* priority: the conditional policer */
     double quantum, deficit; /* bandwidth: DRR */
@@ -69,8 +72,14 @@ int vpn_qos_sched_new(const vpn_qos_sched_cfg *cfg, vpn_qos_sched **out)
         if (c->queue_limit == 0)
             c->queue_limit = 64;
         k->cap = c->queue_limit;
-        k->len = calloc(k->cap, sizeof *k->len);
-        if (k->len == NULL) {
+        k->nsub = c->fair_queues ? c->fair_queues : 1;
+        if (k->nsub > VPN_QOS_FAIR_QUEUES_MAX || c->kind == VPN_QOS_CLASS_PRIORITY)
+            k->nsub = c->kind == VPN_QOS_CLASS_PRIORITY ? 1 : VPN_QOS_FAIR_QUEUES_MAX;
+        c->fair_queues = k->nsub > 1 ? k->nsub : 0;
+        k->len = calloc((size_t)k->cap * k->nsub, sizeof *k->len);
+        k->head = calloc(k->nsub, sizeof *k->head);
+        k->cnt = calloc(k->nsub, sizeof *k->cnt);
+        if (k->len == NULL || k->head == NULL || k->cnt == NULL) {
             vpn_qos_sched_del(s);
             return VPN_ERR_NOMEM;
         }
@@ -101,14 +110,23 @@ void vpn_qos_sched_del(vpn_qos_sched *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < VPN_QOS_SCHED_CLASS_MAX; i++)
+    for (size_t i = 0; i < VPN_QOS_SCHED_CLASS_MAX; i++) {
         free(s->k[i].len);
+        free(s->k[i].head);
+        free(s->k[i].cnt);
+    }
     free(s);
 }
 
 int vpn_qos_sched_enqueue(vpn_qos_sched *s, size_t cls, uint32_t len, uint64_t now_ns)
 {
+    return vpn_qos_sched_enqueue_flow(s, cls, 0, len, now_ns);
+}
+
+int vpn_qos_sched_enqueue_flow(vpn_qos_sched *s, size_t cls, uint32_t flow_hash, uint32_t len, uint64_t now_ns)
+{
     klass *k;
+    uint32_t sub, flow_limit;
 
     if (s == NULL || cls >= s->cfg.n_class || len == 0)
         return VPN_ERR_INVAL;
@@ -128,11 +146,16 @@ int vpn_qos_sched_enqueue(vpn_qos_sched *s, size_t cls, uint32_t len, uint64_t n
             return VPN_ERR_POLICY;
         }
     }
-    if (k->count == k->cap) {
+    sub = flow_hash % k->nsub;
+    /* Fair-queue: one flow may hold a quarter of the class's queue-limit
+     * (at least one packet), so that a greedy flow cannot fill it. */
+    flow_limit = k->nsub > 1 ? (k->cap / 4 ? k->cap / 4 : 1) : k->cap;
+    if (k->count == k->cap || k->cnt[sub] == flow_limit) {
         k->st.drop_tail++;
         return VPN_ERR_LIMIT;
     }
-    k->len[(k->head + k->count) % k->cap] = len;
+    k->len[(size_t)sub * k->cap + (k->head[sub] + k->cnt[sub]) % k->cap] = len;
+    k->cnt[sub]++;
     k->count++;
     k->bytes += len;
     s->backlog++;
@@ -142,11 +165,32 @@ int vpn_qos_sched_enqueue(vpn_qos_sched *s, size_t cls, uint32_t len, uint64_t n
     return 0;
 }
 
-static int take(vpn_qos_sched *s, size_t i, uint32_t *len)
+/* The flow queue a class serves next: round robin over its non-empty ones. */
+static uint32_t next_sub(const klass *k)
+{
+    for (uint32_t j = 0; j < k->nsub; j++) {
+        uint32_t q = (k->cur + j) % k->nsub;
+        if (k->cnt[q])
+            return q;
+    }
+    return 0;
+}
+
+static uint32_t head_len(const klass *k)
+{
+    uint32_t q = next_sub(k);
+    return k->len[(size_t)q * k->cap + k->head[q]];
+}
+
+static int take(vpn_qos_sched *s, size_t i, uint32_t *len, uint32_t *sub)
 {
     klass *k = &s->k[i];
-    *len = k->len[k->head];
-    k->head = (k->head + 1) % k->cap;
+    uint32_t q = next_sub(k);
+    *len = k->len[(size_t)q * k->cap + k->head[q]];
+    *sub = q;
+    k->head[q] = (k->head[q] + 1) % k->cap;
+    k->cnt[q]--;
+    k->cur = (q + 1) % k->nsub;
     k->count--;
     k->bytes -= *len;
     s->backlog--;
@@ -160,9 +204,15 @@ static int take(vpn_qos_sched *s, size_t i, uint32_t *len)
 
 int vpn_qos_sched_dequeue(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint64_t *next_ns)
 {
+    uint32_t sub;
+    return vpn_qos_sched_dequeue_flow(s, now_ns, len, &sub, next_ns);
+}
+
+int vpn_qos_sched_dequeue_flow(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint32_t *sub, uint64_t *next_ns)
+{
     size_t n;
 
-    if (s == NULL || len == NULL)
+    if (s == NULL || len == NULL || sub == NULL)
         return VPN_ERR_INVAL;
     if (next_ns)
         *next_ns = VPN_QOS_SCHED_NONE;
@@ -180,7 +230,7 @@ int vpn_qos_sched_dequeue(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint
     n = s->cfg.n_class;
     for (size_t i = 0; i < n; i++)
         if (s->cfg.cls[i].kind == VPN_QOS_CLASS_PRIORITY && s->k[i].count)
-            return take(s, i, len);
+            return take(s, i, len, sub);
     /* Deficit round robin over the bandwidth classes: a class gets its
      * quantum once per visit and sends while its deficit covers its head. */
     for (;;) {
@@ -191,11 +241,12 @@ int vpn_qos_sched_dequeue(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint
                 k->deficit += k->quantum;
                 s->drr_visited = 1;
             }
-            if (k->deficit >= k->len[k->head]) {
-                k->deficit -= k->len[k->head];
+            uint32_t head = head_len(k);
+            if (k->deficit >= head) {
+                k->deficit -= head;
                 if (k->count == 1)
                     k->deficit = 0; /* an emptied class keeps no credit */
-                return take(s, i, len);
+                return take(s, i, len, sub);
             }
         } else {
             k->deficit = 0;

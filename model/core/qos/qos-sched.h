@@ -29,6 +29,7 @@ extern "C" {
 #endif
 
 #define VPN_QOS_SCHED_CLASS_MAX 16
+#define VPN_QOS_FAIR_QUEUES_MAX 256
 #define VPN_QOS_SCHED_NONE UINT64_MAX
 
 typedef enum vpn_qos_class_kind {
@@ -42,6 +43,9 @@ typedef struct vpn_qos_class_cfg {
     uint64_t rate_bps;      /* > 0 */
     uint32_t burst_bytes;   /* priority policer burst; 0: 200 ms at rate_bps */
     uint32_t queue_limit;   /* packets; 0: 64 (IOS default) */
+    uint32_t fair_queues;   /* bandwidth classes: 0 FIFO; N flow queues served round
+                             * robin (IOS fair-queue), each holding at most a quarter
+                             * of queue_limit */
 } vpn_qos_class_cfg;
 
 typedef struct vpn_qos_sched_cfg {
@@ -76,6 +80,13 @@ void vpn_qos_sched_del(vpn_qos_sched *s);
 int vpn_qos_sched_enqueue(vpn_qos_sched *s, size_t cls, uint32_t len, uint64_t now_ns);
 
 /*
+ * The same for a class with fair_queues: flow_hash (e.g. of the 5-tuple)
+ * picks the flow queue; the caller keeps one FIFO per (class, flow queue
+ * = flow_hash % fair_queues). Same errors.
+ */
+int vpn_qos_sched_enqueue_flow(vpn_qos_sched *s, size_t cls, uint32_t flow_hash, uint32_t len, uint64_t now_ns);
+
+/*
  * Picks the class whose head packet goes next at now_ns; on success returns
  * the class index (>= 0), *len its head packet's length; the caller sends
  * that class's head. VPN_ERR_NOTFOUND: nothing queued. VPN_ERR_STATE: the
@@ -83,6 +94,9 @@ int vpn_qos_sched_enqueue(vpn_qos_sched *s, size_t cls, uint32_t len, uint64_t n
  * NULL. VPN_ERR_INVAL: NULL arguments.
  */
 int vpn_qos_sched_dequeue(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint64_t *next_ns);
+
+/* The same, *sub saying which flow queue of the class (0 for FIFO classes). */
+int vpn_qos_sched_dequeue_flow(vpn_qos_sched *s, uint64_t now_ns, uint32_t *len, uint32_t *sub, uint64_t *next_ns);
 
 /* Packets queued in all classes. */
 size_t vpn_qos_sched_backlog(const vpn_qos_sched *s);
