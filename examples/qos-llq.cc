@@ -107,7 +107,8 @@ main(int argc, char* argv[])
     std::vector<std::string> pngs = report.WritePlots(out);
     if (pngs.size() != 2)
     {
-        std::cerr << "qos-llq: gnuplot did not draw the plots (is gnuplot installed? ./scripts/deps)\n";
+        std::cerr << "qos-llq: gnuplot did not draw the plots"
+                  << " (is gnuplot installed? ./scripts/deps)\n";
         return 1;
     }
     std::cout << "\nCE1#show policy-map interface Serial0/0/0\n" << show;

@@ -52,7 +52,11 @@ RemoveRoot(Ptr<NetDevice> dev)
 }
 
 Ptr<MqcQueueDisc>
-Install(Ptr<NetDevice> dev, const vpn_conf* c, const std::string& name, std::string* error, uint64_t linkBps)
+Install(Ptr<NetDevice> dev,
+        const vpn_conf* c,
+        const std::string& name,
+        std::string* error,
+        uint64_t linkBps)
 {
     if (linkBps == 0)
     {
@@ -67,7 +71,8 @@ Install(Ptr<NetDevice> dev, const vpn_conf* c, const std::string& name, std::str
     vpn_conf_error err{};
     if (vpn_qos_policy_build(c, name.c_str(), linkBps, &policy, &err) != 0)
     {
-        SetError(error, (err.line ? "line " + std::to_string(err.line) + ": " : std::string()) + err.msg);
+        std::string where = err.line ? "line " + std::to_string(err.line) + ": " : "";
+        SetError(error, where + err.msg);
         return nullptr;
     }
     RemoveRoot(dev);

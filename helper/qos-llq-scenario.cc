@@ -112,7 +112,8 @@ RunQosLlq(const QosLlqParams& p)
     add("be-probe", "BE", "", 0, 172, 0, 0);
 
     const uint16_t tcpPort = 5001;
-    PacketSinkHelper tcpSink("ns3::TcpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), tcpPort));
+    PacketSinkHelper tcpSink("ns3::TcpSocketFactory",
+                             InetSocketAddress(Ipv4Address::GetAny(), tcpPort));
     ApplicationContainer tcpSinks = tcpSink.Install(dst);
     for (uint32_t i = 0; i < p.bulkFlows; i++)
     {

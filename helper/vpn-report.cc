@@ -186,7 +186,8 @@ VpnReport::Write(const std::string& dir) const
         for (const QosClass& c : Classes())
         {
             bool within = c.received > 0 && c.p99 <= c.budget;
-            txt << "  [" << c.design << "] " << c.cls << ": p50 " << std::fixed << std::setprecision(2)
+            txt << "  [" << c.design << "] " << c.cls << ": p50 " << std::fixed
+                << std::setprecision(2)
                 << c.p50 << " / p95 " << c.p95 << " / p99 " << c.p99 << " / max " << c.max
                 << " ms, jitter (worst flow) " << c.jitter << " ms, loss " << c.lossPct << "%";
             if (c.budget > 0)
@@ -198,7 +199,8 @@ VpnReport::Write(const std::string& dir) const
             json << (first ? "" : ",") << "\n    {\"design\": " << JsonString(c.design)
                  << ", \"class\": " << JsonString(c.cls) << ", \"sent\": " << c.sent
                  << ", \"received\": " << c.received << std::fixed << std::setprecision(3)
-                 << ", \"p50_ms\": " << c.p50 << ", \"p95_ms\": " << c.p95 << ", \"p99_ms\": " << c.p99
+                 << ", \"p50_ms\": " << c.p50 << ", \"p95_ms\": " << c.p95
+                 << ", \"p99_ms\": " << c.p99
                  << ", \"max_ms\": " << c.max << ", \"jitter_ms\": " << c.jitter
                  << ", \"loss_pct\": " << c.lossPct;
             if (c.budget > 0)
@@ -340,7 +342,8 @@ VpnReport::WriteCsv(const std::string& dir) const
     {
         bool within = c.received > 0 && c.p99 <= c.budget;
         f << "class," << c.design << ",," << c.cls << ",," << c.sent << "," << c.received << ","
-          << std::setprecision(3) << c.lossPct << "," << c.p50 << "," << c.p95 << "," << c.p99 << ","
+          << std::setprecision(3) << c.lossPct << "," << c.p50 << "," << c.p95 << "," << c.p99
+          << ","
           << c.max << "," << c.jitter << ",,," << (c.budget > 0 ? std::to_string(c.budget) : "")
           << "," << (c.budget > 0 ? (within ? "within" : "over") : "") << "\n";
     }

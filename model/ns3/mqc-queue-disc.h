@@ -54,7 +54,8 @@ class MqcQueueDisc : public QueueDisc
 
     /// Drop reasons, for the Drop trace.
     static constexpr const char* QUEUE_LIMIT_DROP = "queue-limit exceeded";
-    static constexpr const char* POLICER_DROP = "LLQ policer (priority over its rate under congestion)";
+    static constexpr const char* POLICER_DROP =
+        "LLQ policer (priority over its rate under congestion)";
 
   protected:
     void DoDispose() override;

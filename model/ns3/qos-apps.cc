@@ -47,16 +47,19 @@ QosRtpSource::GetTypeId()
                           UintegerValue(VPN_RTP_PT_PCMU), MakeUintegerAccessor(&QosRtpSource::m_pt),
                           MakeUintegerChecker<uint8_t>(0, 127))
             .AddAttribute("FlowId", "Flow number carried in the probe.", UintegerValue(1),
-                          MakeUintegerAccessor(&QosRtpSource::m_flow), MakeUintegerChecker<uint32_t>())
+                          MakeUintegerAccessor(&QosRtpSource::m_flow),
+                          MakeUintegerChecker<uint32_t>())
             .AddAttribute("VideoFrameRate", "Video: frames per second (0: voice).", DoubleValue(0),
-                          MakeDoubleAccessor(&QosRtpSource::m_fps), MakeDoubleChecker<double>(0, 120))
+                          MakeDoubleAccessor(&QosRtpSource::m_fps),
+                          MakeDoubleChecker<double>(0, 120))
             .AddAttribute("VideoFrameBytes", "Video: mean size of a P-frame.", UintegerValue(3000),
                           MakeUintegerAccessor(&QosRtpSource::m_frameBytes),
                           MakeUintegerChecker<uint32_t>(VPN_QOS_PROBE_LEN, 1000000))
             .AddAttribute("VideoGop", "Video: frames per group (one I-frame, 4x larger).",
                           UintegerValue(30), MakeUintegerAccessor(&QosRtpSource::m_gop),
                           MakeUintegerChecker<uint32_t>(1, 1000))
-            .AddAttribute("MaxPayload", "Video: largest RTP payload per packet.", UintegerValue(1200),
+            .AddAttribute("MaxPayload", "Video: largest RTP payload per packet.",
+                          UintegerValue(1200),
                           MakeUintegerAccessor(&QosRtpSource::m_maxPayload),
                           MakeUintegerChecker<uint32_t>(VPN_QOS_PROBE_LEN, 1400));
     return tid;
@@ -130,7 +133,8 @@ QosRtpSource::SendOne(uint32_t payload, bool marker)
     vpn_wr_init(&w, buf.data(), buf.size());
     vpn_rtp_hdr h{marker, m_pt, m_seq, m_ts, m_ssrc};
     vpn_rtp_write(&w, &h);
-    vpn_qos_probe_write(&w, static_cast<uint64_t>(Simulator::Now().GetNanoSeconds()), m_flow, m_sent);
+    uint64_t now = static_cast<uint64_t>(Simulator::Now().GetNanoSeconds());
+    vpn_qos_probe_write(&w, now, m_flow, m_sent);
     Ptr<Packet> p = Create<Packet>(buf.data(), static_cast<uint32_t>(buf.size()));
     // UDP takes its TOS from the address in 3.37 (Socket::SetIpTos is ignored there).
     InetSocketAddress to = InetSocketAddress::ConvertFrom(m_remote);
@@ -153,7 +157,8 @@ void
 QosRtpSource::SendFrame()
 {
     double scale = (m_frames % m_gop == 0) ? 4.0 : m_rand->GetValue(0.5, 1.5);
-    uint32_t bytes = std::max<uint32_t>(VPN_QOS_PROBE_LEN, static_cast<uint32_t>(m_frameBytes * scale));
+    uint32_t bytes =
+        std::max<uint32_t>(VPN_QOS_PROBE_LEN, static_cast<uint32_t>(m_frameBytes * scale));
     while (bytes > 0)
     {
         uint32_t chunk = std::min(bytes, m_maxPayload);

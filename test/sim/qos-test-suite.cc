@@ -114,7 +114,8 @@ class QosLlqProtectsVoice : public TestCase
         const QosLlqFlow* v = Find(r, "voice-g711");
         NS_TEST_EXPECT_MSG_EQ(v->sum.lost, 0, "no voice lost");
         NS_TEST_EXPECT_MSG_GT(v->sum.received, 300, "voice flowed");
-        NS_TEST_EXPECT_MSG_GT(vpn_qos_mos(vpn_qos_emodel_voice(VPN_QOS_G711, voice, 0)), 4.3, "MOS");
+        double mos = vpn_qos_mos(vpn_qos_emodel_voice(VPN_QOS_G711, voice, 0));
+        NS_TEST_EXPECT_MSG_GT(mos, 4.3, "MOS");
         // The link was full: TCP got most of what voice and video left.
         NS_TEST_EXPECT_MSG_GT(r.bulkGoodputBps, 0.8e6, "bulk TCP filled the link");
         NS_TEST_EXPECT_MSG_NE(r.showPolicyMap.find("Class-map: VOICE (match-any)"),
@@ -127,7 +128,8 @@ class QosFairQueueIsolatesThinFlow : public TestCase
 {
   public:
     QosFairQueueIsolatesThinFlow()
-        : TestCase("fair-queue in class-default: a thin best-effort flow does not wait behind bulk TCP")
+        : TestCase("fair-queue in class-default: a thin best-effort flow does not wait behind "
+                   "bulk TCP")
     {
     }
 
@@ -198,8 +200,9 @@ class QosShaperHoldsSubRate : public TestCase
         NS_TEST_EXPECT_MSG_GT(total, 1.6e6, "and using it");
         // The shaper's queue is in front of voice only in the priority class.
         double unloaded = 10.0 + 1.5; // 10 ms + serialization at 10 Mbit/s + LAN
-        NS_TEST_EXPECT_MSG_LT(P99(r, "voice-g711"), unloaded + 3 * kSerMs, "voice under the shaper");
-        NS_TEST_EXPECT_MSG_GT(P99(r, "be-probe"), P99(r, "voice-g711") + 5 * kSerMs, "best effort waits");
+        double voice = P99(r, "voice-g711");
+        NS_TEST_EXPECT_MSG_LT(voice, unloaded + 3 * kSerMs, "voice under the shaper");
+        NS_TEST_EXPECT_MSG_GT(P99(r, "be-probe"), voice + 5 * kSerMs, "best effort waits");
         NS_TEST_EXPECT_MSG_NE(r.showPolicyMap.find("shape (average) cir 2000000"),
                               std::string::npos,
                               r.showPolicyMap);
