@@ -71,6 +71,11 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-nhrp.c',
     'model/core/nhrp/nhrp-conf.c',
     'model/core/router/router.c',
+    'model/core/qos/qos-metrics.c',
+    'model/core/conf/conf-qos.c',
+    'model/core/qos/qos-sched.c',
+    'model/core/qos/qos-mqc.c',
+    'model/core/qos/rtp.c',
 ]
 
 VPN_CORE_HEADERS = [
@@ -134,6 +139,11 @@ VPN_CORE_HEADERS = [
     'model/core/show/show-nhrp.h',
     'model/core/nhrp/nhrp-conf.h',
     'model/core/router/router.h',
+    'model/core/qos/qos-metrics.h',
+    'model/core/conf/conf-qos.h',
+    'model/core/qos/qos-sched.h',
+    'model/core/qos/qos-mqc.h',
+    'model/core/qos/rtp.h',
 ]
 
 VPN_NS3_SOURCES = [
@@ -153,6 +163,10 @@ VPN_NS3_SOURCES = [
     'helper/getvpn-intranet.cc',
     'model/ns3/mpls-router.cc',
     'helper/mpls-provider-helper.cc',
+    'model/ns3/mqc-queue-disc.cc',
+    'model/ns3/qos-apps.cc',
+    'helper/mqc-helper.cc',
+    'helper/qos-llq-scenario.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -172,6 +186,10 @@ VPN_NS3_HEADERS = [
     'helper/getvpn-intranet.h',
     'model/ns3/mpls-router.h',
     'helper/mpls-provider-helper.h',
+    'model/ns3/mqc-queue-disc.h',
+    'model/ns3/qos-apps.h',
+    'helper/mqc-helper.h',
+    'helper/qos-llq-scenario.h',
 ]
 
 VPN_EXAMPLES = [
@@ -183,6 +201,7 @@ VPN_EXAMPLES = [
     'getvpn-mpls-any2any',
     'getvpn-multicast',
     'getvpn-coop',
+    'qos-llq',
 ]
 
 VPN_CORE_TESTS = [
@@ -237,6 +256,12 @@ VPN_CORE_TESTS = [
     'nhrp-conf:test/core/nhrp-conf-test.c',
     'router-api:test/core/router-api-test.c',
     'conformance-core:test/core/router-conformance-test.c',
+    'qos-emodel:test/core/qos-emodel-test.c',
+    'qos-metrics:test/core/qos-metrics-test.c',
+    'conf-qos:test/core/conf-qos-test.c',
+    'qos-sched:test/core/qos-sched-test.c',
+    'qos-mqc:test/core/qos-mqc-test.c',
+    'qos-rtp:test/core/qos-rtp-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -252,6 +277,7 @@ VPN_FUZZERS = [
     'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
     'nhrp-fuzz-parse:test/fuzz/nhrp-fuzz-parse.c',
     'router-fuzz-input:test/fuzz/router-fuzz-input.c',
+    'qos-fuzz-rtp:test/fuzz/qos-fuzz-rtp.c',
 ]
 
 VPN_BENCHES = [
@@ -266,6 +292,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/getvpn-test-suite.cc',
     'test/sim/mpls-provider-test-suite.cc',
     'test/sim/conformance-test-suite.cc',
+    'test/sim/qos-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
@@ -275,6 +302,7 @@ VPN_SIM_SUITES = [
     'getvpn',
     'mpls-provider',
     'conformance-ns3',
+    'qos-llq',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
@@ -325,6 +353,7 @@ def configure(conf):
     have_ssl = conf.check_cfg(package='libcrypto', atleast_version='3.0',
                               args=['--cflags', '--libs'], uselib_store='VPN_SSL',
                               mandatory=False)
+    conf.env.append_value('LIB_VPN_SSL', ['m'])  # the QoS metrics (model/core/qos) use libm
     have_cmocka = conf.check_cfg(package='cmocka', args=['--cflags', '--libs'],
                                  uselib_store='VPN_CMOCKA', mandatory=False)
     have_pcap = conf.check_cfg(package='libpcap', args=['--cflags', '--libs'],
@@ -352,7 +381,7 @@ def build(bld):
 
     module = bld.create_ns3_module('vpn', ['core', 'network', 'internet', 'point-to-point',
                                            'applications', 'csma', 'internet-apps',
-                                           'traffic-control', 'flow-monitor'])
+                                           'traffic-control', 'flow-monitor', 'stats'])
     module.source = VPN_NS3_SOURCES
     module.includes = ['model/core', 'model/ns3']
     module.use += ['vpncore', 'VPN_SSL']

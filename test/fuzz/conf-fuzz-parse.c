@@ -8,6 +8,7 @@
 
 #include "conf/conf.h"
 #include "gdoi/gdoi-conf.h"
+#include "qos/qos-mqc.h"
 #include "show/show.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,6 +47,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (vpn_gdoi_gm_cfg_from_conf(c, NULL, NULL, sad, spd, &gm, &err) != 0 && err.msg[0] == '\0')
             abort();
+    }
+    for (size_t i = 0; i < c->n_policy_map; i++) {
+        /* MQC: a valid policy-map either builds a scheduler that classifies
+         * and shows, or names an error. */
+        vpn_qos_policy *qp = NULL;
+        vpn_qos_sched *qs = NULL;
+        vpn_qos_pkt k = {46, 17, {0}, {0}, 1, 5060};
+        uint32_t len;
+        if (vpn_qos_policy_build(c, c->policy_map[i].name, 2000000, &qp, &err) != 0) {
+            if (qp != NULL || err.msg[0] == '\0')
+                abort();
+            continue;
+        }
+        if (vpn_qos_sched_new(vpn_qos_policy_sched(qp), &qs) != 0)
+            abort();
+        size_t cls = vpn_qos_policy_classify(qp, &k);
+        if (cls >= vpn_qos_policy_sched(qp)->n_class)
+            abort();
+        (void)vpn_qos_sched_enqueue(qs, cls, 200, 0);
+        if (vpn_qos_sched_dequeue(qs, 0, &len, NULL) != (int)cls)
+            abort();
+        if (vpn_qos_show_policy_map(qp, qs, "Gi0/0", 0, out, sizeof out) < 0)
+            abort();
+        vpn_qos_sched_del(qs);
+        vpn_qos_policy_del(qp);
     }
     vpn_conf_del(c);
     return 0;

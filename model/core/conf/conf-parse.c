@@ -37,6 +37,9 @@ typedef enum mode {
     M_GDOI_SA,
     M_GDOI_REDUNDANCY,
     M_CRYPTO_MAP,
+    M_CLASS_MAP,  /* MQC (conf-qos.h) */
+    M_POLICY_MAP,
+    M_PM_CLASS,
 } mode;
 
 static const char *mode_name(mode m)
@@ -61,6 +64,9 @@ static const char *mode_name(mode m)
     case M_GDOI_SA: return "gdoi sa ipsec";
     case M_GDOI_REDUNDANCY: return "gdoi redundancy";
     case M_CRYPTO_MAP: return "crypto map";
+    case M_CLASS_MAP: return "class-map";
+    case M_POLICY_MAP: return "policy-map";
+    case M_PM_CLASS: return "policy-map class";
     }
     return "?";
 }
@@ -72,6 +78,7 @@ static mode parent_of(mode m)
     case M_GDOI_SA:
     case M_GDOI_REDUNDANCY: return M_GDOI_SERVER;
     case M_GDOI_SERVER: return M_GDOI_GROUP;
+    case M_PM_CLASS: return M_POLICY_MAP;
     default: return M_GLOBAL;
     }
 }
@@ -946,6 +953,18 @@ static int m_interface(parser *p)
         f->crypto_map_line = p->line;
         return copy_name(p, f->crypto_map, p->tok[2]);
     }
+    if (is(p, 0, "service-policy")) {
+        if (!is(p, 1, "output"))
+            return bad(p, "only 'service-policy output NAME' is supported on an interface", NULL);
+        if (p->n != 3)
+            return bad(p, "usage: service-policy output POLICY-MAP", NULL);
+        f->service_policy_line = p->line;
+        return copy_name(p, f->service_policy_out, p->tok[2]);
+    }
+    if (is(p, 0, "qos") && is(p, 1, "pre-classify") && p->n == 2) {
+        f->qos_pre_classify = true;
+        return OK;
+    }
     if (is(p, 0, "description") || is(p, 0, "shutdown") || (is(p, 0, "no") && is(p, 1, "shutdown")))
         return OK;
     return NOT_HERE;
@@ -1504,6 +1523,180 @@ static int m_trustpoint(parser *p)
 }
 
 /* Finds or creates a named object in one of the arrays; enters its mode. */
+/* ---- MQC: class-map, policy-map (conf-qos.h) ------------------------------ */
+
+/* DSCP keywords of IOS (RFC 2474 class selectors, RFC 2597 AF, RFC 3246 EF)
+ * or a number 0-63. */
+static int parse_dscp(parser *p, const char *s, uint32_t *out)
+{
+    static const struct {
+        const char *name;
+        uint8_t v;
+    } names[] = {
+        {"default", 0}, {"ef", 46}, {"cs0", 0}, {"cs1", 8}, {"cs2", 16}, {"cs3", 24}, {"cs4", 32},
+        {"cs5", 40}, {"cs6", 48}, {"cs7", 56}, {"af11", 10}, {"af12", 12}, {"af13", 14}, {"af21", 18},
+        {"af22", 20}, {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34}, {"af42", 36},
+        {"af43", 38},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].v;
+            return 0;
+        }
+    if (s[0] < '0' || s[0] > '9')
+        return bad(p, "'%s' is not a DSCP value (ef, afXY, csN, default or 0-63)", s);
+    for (int i = 0; i < p->n; i++)
+        if (p->tok[i] == s)
+            return parse_u32(p, i, 0, 63, out);
+    return bad(p, "'%s' is not a DSCP value", s);
+}
+
+static int m_class_map(parser *p)
+{
+    vpn_conf_class_map *m = &p->c->class_map[p->obj];
+    vpn_conf_qos_match mt;
+    int i = 1;
+
+    if (is(p, 0, "description"))
+        return OK;
+    if (!is(p, 0, "match"))
+        return NOT_HERE;
+    memset(&mt, 0, sizeof mt);
+    mt.line = p->line;
+    if (is(p, 1, "not"))
+        return bad(p, "'match not' is not supported", NULL);
+    if (is(p, 1, "ip"))
+        i = 2;
+    if (is(p, i, "dscp")) {
+        mt.type = VPN_CONF_QOS_MATCH_DSCP;
+        if (p->n < i + 2)
+            return bad(p, "match dscp needs at least one value", NULL);
+        if (p->n > i + 9)
+            return bad(p, "match dscp takes 8 values at most", NULL);
+        for (int k = i + 1; k < p->n; k++) {
+            uint32_t d;
+            if (parse_dscp(p, p->tok[k], &d))
+                return VPN_ERR_MALFORMED;
+            mt.dscp |= 1ull << d;
+        }
+    } else if (i == 1 && is(p, 1, "access-group")) {
+        int k = is(p, 2, "name") ? 3 : 2;
+        if (p->n != k + 1)
+            return bad(p, "usage: match access-group [name] ACL", NULL);
+        mt.type = VPN_CONF_QOS_MATCH_ACL;
+        if (copy_name(p, mt.acl, p->tok[k]))
+            return VPN_ERR_MALFORMED;
+    } else if (i == 1 && is(p, 1, "any") && p->n == 2) {
+        mt.type = VPN_CONF_QOS_MATCH_ANY;
+    } else {
+        return bad(p, "unsupported match criterion '%s' (dscp, ip dscp, access-group, any)",
+                   p->n > i ? p->tok[i] : "");
+    }
+    if (m->n_match == VPN_CONF_QOS_MATCH_MAX)
+        return bad(p, "too many match statements in one class-map", NULL);
+    m->match[m->n_match++] = mt;
+    return OK;
+}
+
+static int m_policy_map(parser *p)
+{
+    vpn_conf_policy_map *pm = &p->c->policy_map[p->obj];
+
+    if (is(p, 0, "description"))
+        return OK;
+    if (!is(p, 0, "class"))
+        return NOT_HERE;
+    if (p->n != 2)
+        return bad(p, "usage: class NAME", NULL);
+    if (strlen(p->tok[1]) >= VPN_CONF_NAME_MAX)
+        return bad(p, "name '%s' is too long (63 characters at most)", p->tok[1]);
+    for (size_t i = 0; i < pm->n_class; i++)
+        if (strcmp(pm->cls[i].name, p->tok[1]) == 0) {
+            p->sub = i;
+            p->m = M_PM_CLASS;
+            return OK;
+        }
+    if (pm->n_class == VPN_CONF_QOS_CLASS_MAX)
+        return bad(p, "too many classes in one policy-map", NULL);
+    /* IOS keeps class-default last whatever the order of entry. */
+    size_t at = pm->n_class;
+    if (at > 0 && strcmp(pm->cls[at - 1].name, "class-default") == 0) {
+        pm->cls[at] = pm->cls[at - 1];
+        at--;
+    }
+    memset(&pm->cls[at], 0, sizeof pm->cls[at]);
+    vpn_conf_copy_name(pm->cls[at].name, VPN_CONF_NAME_MAX, p->tok[1]);
+    pm->cls[at].line = p->line;
+    pm->n_class++;
+    p->sub = at;
+    p->m = M_PM_CLASS;
+    return OK;
+}
+
+static int m_pm_class(parser *p)
+{
+    vpn_conf_qos_class *k = &p->c->policy_map[p->obj].cls[p->sub];
+
+    if (is(p, 0, "priority") || is(p, 0, "bandwidth")) {
+        bool prio = is(p, 0, "priority");
+        vpn_conf_qos_class n = *k;
+        if (k->action != VPN_CONF_QOS_ACT_NONE)
+            return bad(p, "class %s already has priority or bandwidth", k->name);
+        n.action = prio ? VPN_CONF_QOS_ACT_PRIORITY : VPN_CONF_QOS_ACT_BANDWIDTH;
+        if (is(p, 1, "percent")) {
+            if (p->n != 3)
+                return bad(p, "usage: %s percent N", p->tok[0]);
+            n.unit = VPN_CONF_QOS_PERCENT;
+            if (parse_u32(p, 2, 1, 100, &n.value))
+                return VPN_ERR_MALFORMED;
+        } else if (!prio && is(p, 1, "remaining")) {
+            if (!is(p, 2, "percent") || p->n != 4)
+                return bad(p, "usage: bandwidth remaining percent N", NULL);
+            n.unit = VPN_CONF_QOS_REMAINING_PERCENT;
+            if (parse_u32(p, 3, 1, 100, &n.value))
+                return VPN_ERR_MALFORMED;
+        } else {
+            if (p->n != 2 && !(prio && p->n == 3))
+                return bad(p, prio ? "usage: priority {KBPS [BURST] | percent N}"
+                                   : "usage: bandwidth {KBPS | percent N | remaining percent N}", NULL);
+            n.unit = VPN_CONF_QOS_KBPS;
+            if (parse_u32(p, 1, 8, prio ? 2000000 : 10000000, &n.value))
+                return VPN_ERR_MALFORMED;
+            if (p->n == 3 && parse_u32(p, 2, 32, 2000000, &n.burst_bytes))
+                return VPN_ERR_MALFORMED;
+        }
+        *k = n;
+        return OK;
+    }
+    if (is(p, 0, "fair-queue") && p->n == 1) {
+        k->fair_queue = true;
+        return OK;
+    }
+    if (is(p, 0, "queue-limit")) {
+        if (p->n != 2 && !(p->n == 3 && is(p, 2, "packets")))
+            return bad(p, "usage: queue-limit N [packets]", NULL);
+        return parse_u32(p, 1, 1, 32768, &k->queue_limit);
+    }
+    if (is(p, 0, "shape")) {
+        uint32_t bps;
+        if (!is(p, 1, "average") || p->n != 3)
+            return bad(p, "usage: shape average BPS", NULL);
+        if (parse_u32(p, 2, 8000, 4294967295u, &bps))
+            return VPN_ERR_MALFORMED;
+        k->shape_bps = bps;
+        return OK;
+    }
+    if (is(p, 0, "service-policy")) {
+        if (p->n != 2)
+            return bad(p, "usage: service-policy CHILD-POLICY-MAP", NULL);
+        k->child_line = p->line;
+        return copy_name(p, k->child, p->tok[1]);
+    }
+    if (is(p, 0, "police") || is(p, 0, "set") || is(p, 0, "random-detect"))
+        return bad(p, "'%s' in a policy-map class is not supported", p->tok[0]);
+    return NOT_HERE;
+}
+
 #define ENTER(arr, md, nametok)                                                      \
     do {                                                                             \
         size_t i_;                                                                   \
@@ -1750,6 +1943,35 @@ static int m_global(parser *p)
         }
         return bad(p, "only `router rip` is supported (it stands in for EIGRP and OSPF)", NULL);
     }
+    if (is(p, 0, "class-map")) {
+        int i = 1;
+        bool any = false;
+        if (is(p, 1, "type"))
+            return bad(p, "class-map type %s is not supported (QoS class-maps only)", p->n > 2 ? p->tok[2] : "");
+        if (is(p, 1, "match-any") || is(p, 1, "match-all")) {
+            any = is(p, 1, "match-any");
+            i = 2;
+        }
+        if (p->n != i + 1)
+            return bad(p, "usage: class-map [match-any|match-all] NAME", NULL);
+        if (strcmp(p->tok[i], "class-default") == 0)
+            return bad(p, "class-default is predefined", NULL);
+        ENTER(class_map, M_CLASS_MAP, p->tok[i]);
+        if (fresh)
+            p->c->class_map[p->obj].match_any = any;
+        else if (p->c->class_map[p->obj].match_any != any)
+            return bad(p, "class-map %s exists with another match type", p->tok[i]);
+        return OK;
+    }
+    if (is(p, 0, "policy-map")) {
+        if (is(p, 1, "type"))
+            return bad(p, "policy-map type %s is not supported (QoS policy-maps only)", p->n > 2 ? p->tok[2] : "");
+        if (p->n != 2)
+            return bad(p, "usage: policy-map NAME", NULL);
+        ENTER(policy_map, M_POLICY_MAP, p->tok[1]);
+        (void)fresh;
+        return OK;
+    }
     if (is(p, 0, "end") || is(p, 0, "exit"))
         return OK;
     return NOT_HERE;
@@ -1777,6 +1999,9 @@ static int dispatch(parser *p, mode m)
     case M_GDOI_SA: return m_gdoi_sa(p);
     case M_GDOI_REDUNDANCY: return m_gdoi_redundancy(p);
     case M_CRYPTO_MAP: return m_crypto_map(p);
+    case M_CLASS_MAP: return m_class_map(p);
+    case M_POLICY_MAP: return m_policy_map(p);
+    case M_PM_CLASS: return m_pm_class(p);
     }
     return NOT_HERE;
 }

@@ -131,6 +131,8 @@ void vpn_conf_del(vpn_conf *c)
     free(c->gdoi_group);
     free(c->crypto_map);
     free(c->rsa_key);
+    free(c->class_map);
+    free(c->policy_map);
     free(c);
 }
 
@@ -155,6 +157,8 @@ FIND(vpn_conf_find_interface, vpn_conf_interface, iface)
 FIND(vpn_conf_find_gdoi_group, vpn_conf_gdoi_group, gdoi_group)
 FIND(vpn_conf_find_rsa_key, vpn_conf_rsa_key, rsa_key)
 FIND(vpn_conf_find_crypto_map, vpn_conf_crypto_map, crypto_map)
+FIND(vpn_conf_find_class_map, vpn_conf_class_map, class_map)
+FIND(vpn_conf_find_policy_map, vpn_conf_policy_map, policy_map)
 
 int vpn_conf_fail(vpn_conf_error *err, int line, int code, const char *fmt, ...)
 {
@@ -367,6 +371,8 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             return vpn_conf_fail(err, r->line, VPN_ERR_NOTFOUND,
                                  "ip route: interface %s is not configured", r->interface);
     }
+    if ((rc = vpn_conf_validate_qos(c, err)) != 0)
+        return rc;
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "conf/conf-qos.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -264,6 +265,9 @@ typedef struct vpn_conf_interface {
     char crypto_map[VPN_CONF_NAME_MAX];       /* crypto map NAME (GET VPN) */
     int crypto_map_line;
     vpn_conf_nhrp nhrp;                       /* ip nhrp ... (DMVPN) */
+    char service_policy_out[VPN_CONF_NAME_MAX]; /* service-policy output NAME (MQC) */
+    int service_policy_line;
+    bool qos_pre_classify;                    /* qos pre-classify: classify on the inner header */
     int line;
 } vpn_conf_interface;
 
@@ -473,6 +477,10 @@ typedef struct vpn_conf {
     size_t n_crypto_map, cap_crypto_map;
     vpn_conf_rsa_key *rsa_key;
     size_t n_rsa_key, cap_rsa_key;
+    vpn_conf_class_map *class_map;   /* MQC, conf-qos.h */
+    size_t n_class_map, cap_class_map;
+    vpn_conf_policy_map *policy_map;
+    size_t n_policy_map, cap_policy_map;
     /* crypto ikev2 ... globals */
     uint32_t ikev2_window;
     uint32_t cookie_challenge; /* half-open SAs before cookies; 0: off */
@@ -516,6 +524,10 @@ const vpn_conf_interface *vpn_conf_find_interface(const vpn_conf *c, const char 
 const vpn_conf_trustpoint *vpn_conf_find_trustpoint(const vpn_conf *c, const char *name);
 const vpn_conf_gdoi_group *vpn_conf_find_gdoi_group(const vpn_conf *c, const char *name);
 const vpn_conf_rsa_key *vpn_conf_find_rsa_key(const vpn_conf *c, const char *name);
+const vpn_conf_class_map *vpn_conf_find_class_map(const vpn_conf *c, const char *name);
+const vpn_conf_policy_map *vpn_conf_find_policy_map(const vpn_conf *c, const char *name);
+/* MQC references and shares (conf-qos.c); same errors as vpn_conf_validate. */
+int vpn_conf_validate_qos(const vpn_conf *c, vpn_conf_error *err);
 /* The first entry (lowest sequence number) of crypto map name; NULL if none. */
 const vpn_conf_crypto_map *vpn_conf_find_crypto_map(const vpn_conf *c, const char *name);
 

@@ -1,0 +1,79 @@
+/*
+ * A queue disc that runs an IOS MQC policy-map (LLQ priority with its
+ * conditional policer, CBWFQ shares, a shaping parent) on ns-3's
+ * traffic-control layer, for what ns-3 3.37's own queue discs lack.
+ * Classification and every scheduling decision are the C core's
+ * (model/core/qos/qos-mqc.h, qos-sched.h); this class keeps the packets, one
+ * FIFO per class in the core's order, and re-runs when the shaper allows.
+ */
+#ifndef MQC_QUEUE_DISC_H
+#define MQC_QUEUE_DISC_H
+
+#include "ns3/event-id.h"
+#include "ns3/queue-disc.h"
+
+#include <deque>
+#include <string>
+#include <vector>
+
+extern "C"
+{
+#include "qos/qos-mqc.h"
+#include "qos/qos-sched.h"
+}
+
+namespace ns3
+{
+
+/**
+ * \ingroup vpn
+ * \brief IOS `service-policy output` as an ns-3 root queue disc.
+ */
+class MqcQueueDisc : public QueueDisc
+{
+  public:
+    static TypeId GetTypeId();
+    MqcQueueDisc();
+    ~MqcQueueDisc() override;
+
+    /**
+     * Uses \p policy (from vpn_qos_policy_build): this queue disc takes
+     * ownership of it. Call before the simulation starts. Returns a
+     * VPN_ERR_* code from vpn_qos_sched_new, 0 on success.
+     */
+    int SetPolicy(vpn_qos_policy* policy);
+
+    /** Number of classes (class-default included). */
+    uint32_t GetNClasses() const;
+    /** The class's name as configured ("VOICE", "class-default"). */
+    std::string GetClassName(uint32_t i) const;
+    /** Counters of class \p i (zeroes if out of range). */
+    vpn_qos_class_stats GetClassStats(uint32_t i) const;
+    /** `show policy-map interface IFNAME` for the counters so far. */
+    std::string ShowPolicyMap(const std::string& ifName) const;
+
+    /// Drop reasons, for the Drop trace.
+    static constexpr const char* QUEUE_LIMIT_DROP = "queue-limit exceeded";
+    static constexpr const char* POLICER_DROP =
+        "LLQ policer (priority over its rate under congestion)";
+
+  protected:
+    void DoDispose() override;
+
+  private:
+    bool DoEnqueue(Ptr<QueueDiscItem> item) override;
+    Ptr<QueueDiscItem> DoDequeue() override;
+    bool CheckConfig() override;
+    void InitializeParams() override;
+
+    size_t Classify(Ptr<const QueueDiscItem> item) const;
+
+    vpn_qos_policy* m_policy{nullptr};
+    vpn_qos_sched* m_sched{nullptr};
+    std::vector<std::vector<std::deque<Ptr<QueueDiscItem>>>> m_fifo; //!< [class][flow queue]
+    EventId m_wake; //!< the shaper's next conforming time
+};
+
+} // namespace ns3
+
+#endif
