@@ -57,6 +57,11 @@ typedef struct rt_mgre {
     size_t cap_mc;
     vpn_addr down[RT_DOWN_MAX]; /* NBMA addresses whose NHRP entries went away */
     size_t n_down;
+    struct {
+        uint32_t ike_sa_id;
+        uint64_t at;
+    } dup[RT_DOWN_MAX];       /* redundant IKE SAs we initiated, deleted at `at` */
+    size_t n_dup;
     bool in_engine;           /* inside an NHRP verb: defer what calls the engine */
 } rt_mgre;
 
@@ -1253,11 +1258,29 @@ static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ik
         return;
     }
     /* Rekey grace as for point-to-point tunnels; otherwise the newest pair
-     * carries the traffic (a peer that rebooted and came back). */
-    if (ci->old_id != 0 && !ci->initiator && p->out_child == ci->old_id)
+     * carries the traffic (a peer that rebooted and came back), except when
+     * both ends initiated at once (each answered the other's resolution):
+     * then both send on the pair whose IKE SA the lower NBMA address
+     * initiated, and the other's initiator deletes its IKE SA once what is
+     * in flight on it has arrived (one rekey grace). */
+    if (ci->old_id != 0 && !ci->initiator && p->out_child == ci->old_id) {
         c->replaces = ci->old_id;
-    else
-        p->out_child = c->id;
+    } else {
+        rt_child *o = child_find(r, p->out_child);
+        bool lower = memcmp(t->src.b, c->peer.b, vpn_addr_len(&t->src)) < 0;
+        if (o && o->ike_sa_id != c->ike_sa_id && o->initiator != c->initiator && !o->dying && o->out) {
+            rt_child *redundant = c->initiator == lower ? o : c;
+            if (redundant == o)
+                p->out_child = c->id;
+            if (redundant->initiator && mg->n_dup < RT_DOWN_MAX) {
+                mg->dup[mg->n_dup].ike_sa_id = redundant->ike_sa_id;
+                mg->dup[mg->n_dup].at = r->now + r->p.rekey_grace_ns;
+                mg->n_dup++;
+            }
+        } else {
+            p->out_child = c->id;
+        }
+    }
     if (p->ike_sa_id == ci->ike_sa_id || p->initiating)
         p->initiating = false;
     /* what waited for the SA (c may move: use the id) */
@@ -1512,6 +1535,15 @@ static void mgre_timeout(vpn_router *r, uint64_t now)
             vpn_nhrp_timeout(mg->nhrp, now);
             mgre_settle(r, mg);
         }
+        for (size_t k = 0; k < mg->n_dup;) {
+            if (mg->dup[k].at > now) {
+                k++;
+                continue;
+            }
+            if (r->ike)
+                (void)vpn_ikev2_delete(r->ike, now, mg->dup[k].ike_sa_id);
+            mg->dup[k] = mg->dup[--mg->n_dup];
+        }
         while (mg->pend) {
             rt_peer *p = mg->pend;
             mg->pend = p->pend_next;
@@ -1534,6 +1566,9 @@ static uint64_t mgre_deadline(const vpn_router *r, uint64_t t)
             t = d;
         if (mg->pend && r->now < t)
             t = r->now;
+        for (size_t k = 0; k < mg->n_dup; k++)
+            if (mg->dup[k].at < t)
+                t = mg->dup[k].at;
     }
     return t;
 }
