@@ -248,6 +248,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/flexvpn-test-suite.cc',
     'test/sim/mpls-provider-test-suite.cc',
     'test/sim/conformance-test-suite.cc',
+    'test/sim/dmvpn-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
@@ -256,6 +257,7 @@ VPN_SIM_SUITES = [
     'flexvpn',
     'mpls-provider',
     'conformance-ns3',
+    'dmvpn',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

@@ -32,6 +32,9 @@ struct vpn_pkt;
 struct vpn_conf;
 struct vpn_drbg;
 struct vpn_ikev2_dgram;
+struct vpn_addr;
+struct vpn_nhrp_route;
+struct vpn_nhrp_event;
 
 namespace ns3
 {
@@ -70,6 +73,7 @@ class VpnIpsecStack : public Object
         DROP_ESP_OTHER,
         DROP_NO_TUNNEL,
         DROP_DELIVER,
+        DROP_NO_NBMA,
     };
 
     /** The reason in words ("tunnel: no IPsec SA"). */
@@ -157,6 +161,12 @@ class VpnIpsecStack : public Object
                        Ipv4Address dst,
                        uint16_t dport);
 
+    /** The router's tunnel id of a device attached to it; UINT32_MAX if none. */
+    uint32_t GetTunnelId(const VpnTunnelNetDevice* dev) const;
+
+    /** NHRP routes ("H") this node holds in its static routing now. */
+    uint32_t GetNhrpRouteCount() const;
+
     /** The router (nullptr until first used); for show views and tests. */
     const struct vpn_router* GetRouter() const;
 
@@ -184,6 +194,8 @@ class VpnIpsecStack : public Object
     static bool SendEspThunk(void* user, const struct vpn_router_esp_out* o);
     static bool DeliverThunk(void* user, uint32_t tunnel, const uint8_t* data, size_t len);
     static void EventThunk(void* user, const struct vpn_router_event* ev);
+    static int RouteThunk(void* user, uint32_t tunnel, const struct vpn_addr* dst, struct vpn_nhrp_route* out);
+    void InstallNhrpRoute(uint32_t tunnel, const struct vpn_nhrp_event* ev);
 
     Ptr<Node> m_node;
     struct Core;
@@ -195,6 +207,7 @@ class VpnIpsecStack : public Object
     Ptr<const Packet> m_txCarrier; //!< the inner packet being sent (for its tags)
     Ptr<const Packet> m_rxCarrier; //!< the packet being received
     bool m_inOutput;               //!< drops now are the tunnel's to trace
+    uint32_t m_nhrpRoutes;         //!< NHRP routes installed and not yet removed
     std::vector<uint8_t> m_rxBuf;
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;

@@ -62,7 +62,7 @@ typedef struct rt_mgre {
         uint64_t at;
     } dup[RT_DOWN_MAX];       /* redundant IKE SAs we initiated, deleted at `at` */
     size_t n_dup;
-    bool in_engine;           /* inside an NHRP verb: defer what calls the engine */
+    vpn_addr route_nh;        /* the next hop the route callback named */
 } rt_mgre;
 
 typedef struct rt_tunnel {
@@ -1385,6 +1385,16 @@ vpn_router_drop vpn_router_mgre_output(vpn_router *r, uint64_t now, uint32_t tun
         }
         flush(r);
         return sent || n == 0 ? VPN_ROUTER_DROP_NONE : drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
+    }
+    if (next_hop == NULL && r->p.route) {
+        /* a driver that cannot pass the next hop (ns-3's devices get none):
+         * the routing table's answer for the destination */
+        vpn_nhrp_route rt;
+        memset(&rt, 0, sizeof rt);
+        if (r->p.route(r->p.user, tunnel, &dst, &rt) == 0 && rt.kind == VPN_NHRP_ROUTE_TUNNEL) {
+            mg->route_nh = rt.next_hop;
+            next_hop = &mg->route_nh;
+        }
     }
     if ((p = mgre_peer_for(r, mg, &dst, next_hop)) == NULL)
         return drop(r, VPN_ROUTER_DROP_NO_NBMA, tunnel, 0);

@@ -325,7 +325,8 @@ int vpn_router_dpd(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
  */
 
 /* One inner IP packet routed into mGRE tunnel `tunnel` towards next_hop
- * (NULL: the destination decides alone). Returns as vpn_router_tunnel_output;
+ * (NULL: the route callback names it, if there is one; vpn_router_tunnel_output
+ * on an mGRE tunnel is this with NULL). Returns as vpn_router_tunnel_output;
  * VPN_ROUTER_DROP_NO_NBMA when NHRP knows no NBMA address for it. */
 vpn_router_drop vpn_router_mgre_output(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_addr *next_hop,
                                        vpn_pkt *pkt);
