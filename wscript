@@ -168,6 +168,7 @@ VPN_EXAMPLES = [
     'flexvpn-hub-spoke',
     'flexvpn-l2l-dynamic',
     'mpls-l3vpn',
+    'dmvpn-phase3',
 ]
 
 VPN_CORE_TESTS = [
