@@ -198,6 +198,21 @@ VpnIpsecStack::AddTunnel(VpnTunnelNetDevice* dev, const std::string& ipsecProfil
             return static_cast<uint32_t>(i);
         }
     }
+    TunnelArgs args{ipsecProfile, initiate, atStart};
+    AddToRouter(dev, args);
+    uint32_t id = static_cast<uint32_t>(m_tunnels.size());
+    m_tunnels.push_back(dev);
+    m_tunnelArgs.push_back(args);
+    EnsureReceiver();
+    return id;
+}
+
+void
+VpnIpsecStack::AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a)
+{
+    const std::string& ipsecProfile = a.profile;
+    bool initiate = a.initiate;
+    bool atStart = a.atStart;
     vpn_router_tunnel_config tc{};
     std::string name = dev->GetInterfaceName();
     tc.name = name.c_str();
@@ -224,11 +239,51 @@ VpnIpsecStack::AddTunnel(VpnTunnelNetDevice* dev, const std::string& ipsecProfil
     int rc = vpn_router_tunnel_add(Router(), &tc, &id);
     NS_ABORT_MSG_IF(rc != 0,
                     name << ": ipsec profile " << ipsecProfile << ": " << vpn_strerror(rc));
-    NS_ASSERT(id == m_tunnels.size());
-    m_tunnels.push_back(dev);
-    EnsureReceiver();
-    return id;
+    // the router numbers tunnels in the order they come, as m_tunnels does
+    NS_ABORT_MSG_IF(id >= m_tunnels.size() + 1, name << ": tunnel id " << id << " out of order");
 }
+
+void
+VpnIpsecStack::Reboot()
+{
+    NS_LOG_FUNCTION(this);
+    NS_ABORT_MSG_IF(!m_core->router || !m_core->conf, "Reboot: only an IKE-keyed router reboots");
+    Ipv4StaticRoutingHelper helper;
+    Ptr<Ipv4> ipv4 = m_node->GetObject<Ipv4>();
+    Ptr<Ipv4StaticRouting> sr = ipv4 ? helper.GetStaticRouting(ipv4) : nullptr;
+    for (const auto& r : m_nhrpRouteList)
+    {
+        for (uint32_t i = sr ? sr->GetNRoutes() : 0; i-- > 0;)
+        {
+            Ipv4RoutingTableEntry e = sr->GetRoute(i);
+            if (e.GetDest() == r.first && e.GetDestNetworkMask() == r.second.first &&
+                e.GetInterface() == r.second.second)
+            {
+                sr->RemoveRoute(i);
+            }
+        }
+    }
+    m_nhrpRouteList.clear();
+    m_nhrpRoutes = 0;
+    Simulator::Cancel(m_timer);
+    // the C router goes (keys wiped), no callbacks; the DRBGs are forked anew
+    vpn_router_del(m_core->router);
+    m_core->router = nullptr;
+    vpn_drbg_free(&m_core->ikeDrbg);
+    vpn_drbg_free(&m_core->sadDrbg);
+    m_core->drbgs = false;
+    CreateRouter(m_core->conf);
+    for (size_t i = 0; i < m_tunnels.size(); i++)
+    {
+        if (m_tunnels[i])
+        {
+            AddToRouter(m_tunnels[i], m_tunnelArgs[i]);
+        }
+    }
+    vpn_router_start(m_core->router, VpnNodeEngine::NowNs());
+    Reschedule();
+}
+
 
 void
 VpnIpsecStack::Start()
@@ -605,12 +660,21 @@ VpnIpsecStack::InstallNhrpRoute(uint32_t tunnel, const vpn_nhrp_event* ev)
         {
             sr->RemoveRoute(i);
             m_nhrpRoutes--;
+            for (size_t k = 0; k < m_nhrpRouteList.size(); k++)
+            {
+                if (m_nhrpRouteList[k].first == net && m_nhrpRouteList[k].second.first == mask)
+                {
+                    m_nhrpRouteList.erase(m_nhrpRouteList.begin() + static_cast<long>(k));
+                    break;
+                }
+            }
         }
     }
     if (ev->type == VPN_NHRP_EV_SHORTCUT_INSTALLED)
     {
         sr->AddNetworkRouteTo(net, mask, nh, static_cast<uint32_t>(ifc), 0);
         m_nhrpRoutes++;
+        m_nhrpRouteList.push_back({net, {mask, static_cast<uint32_t>(ifc)}});
     }
 }
 

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct vpn_router;
@@ -167,6 +168,14 @@ class VpnIpsecStack : public Object
     /** NHRP routes ("H") this node holds in its static routing now. */
     uint32_t GetNhrpRouteCount() const;
 
+    /**
+     * A power cycle of an IKE-keyed router: every SA, IKE SA and NHRP entry
+     * is lost (keys wiped), the NHRP routes go, and a fresh router from the
+     * same configuration starts at once with the same tunnels (spokes
+     * register again). For DMVPN tests of peers that rebooted.
+     */
+    void Reboot();
+
     /** The router (nullptr until first used); for show views and tests. */
     const struct vpn_router* GetRouter() const;
 
@@ -208,6 +217,15 @@ class VpnIpsecStack : public Object
     Ptr<const Packet> m_rxCarrier; //!< the packet being received
     bool m_inOutput;               //!< drops now are the tunnel's to trace
     uint32_t m_nhrpRoutes;         //!< NHRP routes installed and not yet removed
+    struct TunnelArgs
+    {
+        std::string profile;
+        bool initiate;
+        bool atStart;
+    };
+    std::vector<TunnelArgs> m_tunnelArgs; //!< by tunnel id, to add them again at Reboot
+    std::vector<std::pair<Ipv4Address, std::pair<Ipv4Mask, uint32_t>>> m_nhrpRouteList; //!< installed H routes
+    void AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a);
     std::vector<uint8_t> m_rxBuf;
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;

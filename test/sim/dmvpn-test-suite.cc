@@ -244,6 +244,64 @@ class DmvpnExpiryTestCase : public TestCase
     }
 };
 
+// ---- a spoke reboots -------------------------------------------------------------------------
+
+class DmvpnRebootTestCase : public TestCase
+{
+  public:
+    DmvpnRebootTestCase()
+        : TestCase("a spoke reboots: it registers again, its peer's stale shortcut SA is replaced, traffic direct again")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        DmvpnTopo t;
+        BuildDmvpn(t, 3, 3, DmvpnOptions());
+        Ptr<Node> s1 = t.spokes.Get(0);
+        Ptr<Node> s3 = t.spokes.Get(2);
+        AddFlow(t, 0, 2, 2.0, 2000, 4000); // 40 s each way, across the reboot
+        AddFlow(t, 2, 0, 2.0, 2000, 4001);
+        uint32_t ikeBefore = 0;
+        uint32_t spiBefore = 0;
+        Simulator::Schedule(Seconds(6.0), [&]() {
+            vpn_addr a;
+            vpn_addr_v4(&a, WanOf(s3).Get());
+            vpn_router_peer_info pi;
+            if (vpn_router_mgre_peer_get(RouterOf(s1), 0, &a, &pi) == 0)
+            {
+                ikeBefore = pi.ike_sa_id;
+                spiBefore = pi.out_sa.spi;
+            }
+            VpnIpsecStack::GetOrCreate(s3)->Reboot();
+        });
+        // once things settled (on-demand DPD: 10 s, 2 s retries), a fresh flow loses nothing
+        Flow late = AddFlow(t, 0, 2, 30.0, 250, 4002);
+        Flow lateBack = AddFlow(t, 2, 0, 30.0, 250, 4003);
+        Ptr<VpnTunnelNetDevice> hubTun = FlexVpnHelper::GetTunnel(t.hub, "Tunnel0");
+        uint64_t hubAt31 = 0;
+        Simulator::Schedule(Seconds(31.0), [&]() { hubAt31 = hubTun->GetPacketsDecrypted(); });
+        Simulator::Stop(Seconds(36.0));
+        Simulator::Run();
+        vpn_addr a;
+        vpn_addr_v4(&a, WanOf(s3).Get());
+        vpn_router_peer_info pi;
+        NS_TEST_ASSERT_MSG_NE(ikeBefore, 0, "spoke 1 had a shortcut SA before");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_mgre_peer_get(RouterOf(s1), 0, &a, &pi), 0, "spoke 1 knows spoke 3");
+        NS_TEST_ASSERT_MSG_NE(pi.out_child, 0, "with an SA");
+        NS_TEST_ASSERT_MSG_NE(pi.out_sa.spi, spiBefore, "a new SA replaced the stale one");
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(s3, WanOf(t.hub)), true, "spoke 3 is back with the hub");
+        bool allRegistered = vpn_nhrp_entry_count(vpn_router_nhrp(RouterOf(t.hub), 0)) >= 3;
+        NS_TEST_ASSERT_MSG_EQ(allRegistered, true, "the hub holds every registration");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(s1), 1, "spoke 1's route H");
+        NS_TEST_ASSERT_MSG_EQ(late.server->GetReceived(), late.packets, "spoke 1 -> 3 afterwards: no loss");
+        NS_TEST_ASSERT_MSG_EQ(lateBack.server->GetReceived(), lateBack.packets, "spoke 3 -> 1 afterwards: no loss");
+        NS_TEST_ASSERT_MSG_EQ(hubTun->GetPacketsDecrypted(), hubAt31, "and direct, not through the hub");
+        Simulator::Destroy();
+    }
+};
+
 // ---- scale ----------------------------------------------------------------------------------
 
 class DmvpnScaleTestCase : public TestCase
@@ -287,6 +345,7 @@ class DmvpnTestSuite : public TestSuite
     {
         AddTestCase(new DmvpnShortcutTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnExpiryTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnRebootTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnScaleTestCase, TestCase::QUICK);
     }
 };
