@@ -202,6 +202,7 @@ VPN_EXAMPLES = [
     'getvpn-multicast',
     'getvpn-coop',
     'qos-llq',
+    'dmvpn-phase3',
 ]
 
 VPN_CORE_TESTS = [
@@ -255,6 +256,7 @@ VPN_CORE_TESTS = [
     'nhrp-engine:test/core/nhrp-engine-test.c',
     'nhrp-conf:test/core/nhrp-conf-test.c',
     'router-api:test/core/router-api-test.c',
+    'router-mgre:test/core/router-mgre-test.c',
     'conformance-core:test/core/router-conformance-test.c',
     'qos-emodel:test/core/qos-emodel-test.c',
     'qos-metrics:test/core/qos-metrics-test.c',
@@ -293,6 +295,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/mpls-provider-test-suite.cc',
     'test/sim/conformance-test-suite.cc',
     'test/sim/qos-test-suite.cc',
+    'test/sim/dmvpn-test-suite.cc',
 ]
 
 VPN_SIM_SUITES = [
@@ -303,6 +306,7 @@ VPN_SIM_SUITES = [
     'mpls-provider',
     'conformance-ns3',
     'qos-llq',
+    'dmvpn',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

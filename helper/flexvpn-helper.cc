@@ -415,15 +415,17 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
             continue;
         }
         NS_ABORT_MSG_IF(f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP &&
-                            f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4,
+                            f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 &&
+                            f.tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT,
                         host << " line " << f.line << ": " << f.name
-                             << ": only `tunnel mode gre ip` and `tunnel mode ipsec ipv4` are "
-                                "supported so far");
+                             << ": only `tunnel mode gre ip`, `gre multipoint` and `ipsec ipv4` "
+                                "are supported so far");
+        bool mgre = f.tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT;
         NS_ABORT_MSG_IF(!f.protection[0],
                         host << " line " << f.line << ": " << f.name
                              << " has no `tunnel protection ipsec profile` (clear GRE is not "
                                 "supported)");
-        NS_ABORT_MSG_IF(!f.has_tunnel_destination,
+        NS_ABORT_MSG_IF(!f.has_tunnel_destination && !mgre,
                         host << " line " << f.line << ": " << f.name << " has no tunnel destination");
         Ipv4Address src;
         if (f.has_tunnel_source)
@@ -441,9 +443,12 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         Ptr<VpnTunnelNetDevice> tun = CreateObject<VpnTunnelNetDevice>();
         tun->SetAttribute("InterfaceName", StringValue(f.name));
         tun->SetAttribute("Mode",
-                          StringValue(f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "Vti" : "GreIpsec"));
+                          StringValue(mgre ? "Mgre" : f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "Vti" : "GreIpsec"));
         tun->SetAttribute("TunnelSource", Ipv4AddressValue(src));
-        tun->SetAttribute("TunnelDestination", Ipv4AddressValue(V4(f.tunnel_destination)));
+        if (!mgre)
+        {
+            tun->SetAttribute("TunnelDestination", Ipv4AddressValue(V4(f.tunnel_destination)));
+        }
         if (f.has_tunnel_key)
         {
             tun->SetAttribute("TunnelKey", UintegerValue(f.tunnel_key));
@@ -498,6 +503,85 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
     vpn_conf_del(conf);
     node->AddApplication(daemon);
     return daemon;
+}
+
+FlexVpnHubAndSpokes
+FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
+                            const std::vector<FlexVpnSite>& spokes,
+                            const DmvpnOptions& o) const
+{
+    NS_ABORT_MSG_IF(spokes.empty() || spokes.size() > 65000, "InstallDmvpn: 1 to 65000 spokes");
+    SiteView h = ViewSite(hub, "hub");
+    std::vector<SiteView> sv;
+    std::vector<SiteView> all{h};
+    for (size_t i = 0; i < spokes.size(); i++)
+    {
+        sv.push_back(ViewSite(spokes[i], "spoke " + std::to_string(i + 1)));
+        all.push_back(sv.back());
+    }
+    auto tunnelAddr = [&](size_t i) { return Ipv4Address(o.tunnelNetwork.Get() + 1 + static_cast<uint32_t>(i)); };
+    FlexVpnHubSpokeOptions fo;
+    fo.ikeProposal = o.ikeProposal;
+    fo.transformSet = o.transformSet;
+    fo.espTransport = o.espTransport;
+    fo.dpd = o.dpd;
+    auto [net, mask] = Covering(all);
+    std::ostringstream common;
+    common << CryptoObjects(fo) << "crypto ikev2 keyring KR1\n peer ANY\n  address 0.0.0.0 0.0.0.0\n"
+           << "  pre-shared-key " << o.psk << "\n"
+           << IkeProfile("DMVPN", net, mask, fo);
+    auto tunnel = [&](const SiteView& v, size_t i) {
+        std::ostringstream c;
+        c << "interface Tunnel0\n ip address " << tunnelAddr(i) << " 255.255.0.0\n";
+        if (!o.nhrpAuth.empty())
+        {
+            c << " ip nhrp authentication " << o.nhrpAuth << "\n";
+        }
+        c << " ip nhrp network-id " << o.networkId << "\n ip nhrp holdtime " << o.holdtime << "\n";
+        if (i == 0)
+        {
+            c << " ip nhrp map multicast dynamic\n ip nhrp redirect\n";
+        }
+        else
+        {
+            c << " ip nhrp nhs " << tunnelAddr(0) << " nbma " << h.wan << " multicast\n ip nhrp shortcut\n";
+        }
+        c << " tunnel source " << WanName(v) << "\n tunnel mode gre multipoint\n tunnel key " << o.tunnelKey
+          << "\n tunnel protection ipsec profile IPP\n";
+        return c.str();
+    };
+
+    std::ostringstream hc;
+    hc << "hostname HUB\n" << common.str() << Interfaces(h) << tunnel(h, 0);
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        for (const auto& [lan, m] : sv[i - 1].lans)
+        {
+            hc << "ip route " << lan << " " << m << " " << tunnelAddr(i) << "\n";
+        }
+    }
+    if (hub.gateway != Ipv4Address::GetAny())
+    {
+        hc << "ip route 0.0.0.0 0.0.0.0 " << hub.gateway << "\n";
+    }
+    FlexVpnHubAndSpokes out;
+    out.hubConfig = hc.str();
+    out.hub = Install(hub.wan->GetNode(), out.hubConfig, false);
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        std::ostringstream c;
+        c << "hostname SPOKE" << i << "\n"
+          << common.str() << Interfaces(sv[i - 1]) << tunnel(sv[i - 1], i) << "ip route " << o.summary << " "
+          << o.summaryMask << " " << tunnelAddr(0) << "\n";
+        if (spokes[i - 1].gateway != Ipv4Address::GetAny())
+        {
+            c << "ip route 0.0.0.0 0.0.0.0 " << spokes[i - 1].gateway << "\n";
+        }
+        out.spokeConfigs.push_back(c.str());
+        // the NHRP engine registers at start, which brings IKE up on demand
+        out.spokes.push_back(Install(spokes[i - 1].wan->GetNode(), out.spokeConfigs.back(), true));
+    }
+    return out;
 }
 
 } // namespace ns3

@@ -71,6 +71,26 @@ struct FlexVpnHubSpokeOptions
  * \brief What InstallHubAndSpokes built: the daemons (not started: set their
  * start times or leave them at 0) and the IOS configurations it generated.
  */
+/** A DMVPN phase 3 network (InstallDmvpn): one mGRE interface per router. */
+struct DmvpnOptions
+{
+    std::string ikeProposal{"encryption aes-cbc-256\nintegrity sha256\ngroup 19"};
+    std::string transformSet{"esp-aes 256 esp-sha256-hmac"};
+    bool espTransport{true};
+    /** The tunnel subnet (/16): the hub .0.1, spoke i (1-based) the i-th address after it. */
+    Ipv4Address tunnelNetwork{"172.16.0.0"};
+    uint32_t networkId{100};
+    uint32_t tunnelKey{100};
+    std::string nhrpAuth{"DMVPN"};
+    /** `ip nhrp holdtime` (s) on every router: registrations and shortcuts live this long. */
+    uint32_t holdtime{600};
+    std::string psk{"dmvpn-key"};
+    std::string dpd{"10 2 on-demand"};
+    /** The hub's summary (phase 3): spokes route it via the hub's tunnel address. */
+    Ipv4Address summary{"10.0.0.0"};
+    Ipv4Mask summaryMask{"255.0.0.0"};
+};
+
 struct FlexVpnHubAndSpokes
 {
     Ptr<Ikev2Daemon> hub;
@@ -112,6 +132,24 @@ class FlexVpnHelper
     FlexVpnHubAndSpokes InstallHubAndSpokes(const FlexVpnSite& hub,
                                             const std::vector<FlexVpnSite>& spokes,
                                             const FlexVpnHubSpokeOptions& options = {}) const;
+
+    /**
+     * Configures a DMVPN phase 3 network: `interface Tunnel0` with `tunnel
+     * mode gre multipoint`, `tunnel key`, `tunnel protection ipsec profile`
+     * on every router; the hub (`ip nhrp map multicast dynamic`, `ip nhrp
+     * redirect`) has ONE tunnel device for all spokes and routes each
+     * spoke's LANs via that spoke's tunnel address; each spoke (`ip nhrp nhs
+     * HUB nbma HUBWAN multicast`, `ip nhrp shortcut`) routes the options'
+     * summary via the hub's tunnel address and learns shortcuts (NHRP
+     * routes) to other spokes from the hub's redirects. One wildcard
+     * pre-shared key (keyring peer 0.0.0.0/0). Spokes register at start;
+     * spoke-to-spoke IKE comes up on demand. Any number of spokes the
+     * tunnel subnet holds (65,000). The result is what the generated IOS
+     * texts give through Install.
+     */
+    FlexVpnHubAndSpokes InstallDmvpn(const FlexVpnSite& hub,
+                                     const std::vector<FlexVpnSite>& spokes,
+                                     const DmvpnOptions& options = {}) const;
 
     /** The tunnel interface \p name (e.g. "Tunnel0") created on \p node, or nullptr. */
     static Ptr<VpnTunnelNetDevice> GetTunnel(Ptr<Node> node, const std::string& name);

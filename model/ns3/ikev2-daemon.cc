@@ -400,6 +400,45 @@ Ikev2Daemon::ShowCryptoSession(bool detail) const
     });
 }
 
+// The router's first multipoint GRE tunnel, UINT32_MAX if none.
+static uint32_t
+FirstMgre(const vpn_router* r)
+{
+    for (uint32_t i = 0; r && i < vpn_router_tunnel_count(r); i++)
+    {
+        vpn_router_tunnel_info ti;
+        if (vpn_router_tunnel_get(r, i, &ti) == 0 && ti.mode == VPN_ROUTER_TUNNEL_MGRE)
+        {
+            return i;
+        }
+    }
+    return UINT32_MAX;
+}
+
+std::string
+Ikev2Daemon::ShowDmvpn(bool detail) const
+{
+    const vpn_router* r = Router();
+    uint32_t t = FirstMgre(r);
+    if (t == UINT32_MAX)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) { return vpn_router_show_dmvpn(r, VpnNodeEngine::NowNs(), t, detail, b); });
+}
+
+std::string
+Ikev2Daemon::ShowIpNhrp() const
+{
+    const vpn_router* r = Router();
+    uint32_t t = FirstMgre(r);
+    if (t == UINT32_MAX)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) { return vpn_router_show_ip_nhrp(r, VpnNodeEngine::NowNs(), t, b); });
+}
+
 std::string
 Ikev2Daemon::ShowCryptoIpsecSa(bool detail) const
 {

@@ -67,6 +67,9 @@ class Ikev2Daemon : public Application
     std::string ShowCryptoIpsecSa(bool detail) const;
     std::string ShowCryptoIkev2Proposal() const;
     std::string ShowCryptoIkev2Profile() const;
+    /** show dmvpn [detail] / show ip nhrp of the node's first mGRE interface ("" if none). */
+    std::string ShowDmvpn(bool detail) const;
+    std::string ShowIpNhrp() const;
 
     /** IKE SAs established so far / CHILD_SAs installed so far. */
     uint32_t GetIkeSasUp() const;

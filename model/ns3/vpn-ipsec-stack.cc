@@ -8,6 +8,9 @@
 #include "ns3/ipv4-header.h"
 #include "ns3/ipv4-raw-socket-factory.h"
 #include "ns3/ipv4-routing-protocol.h"
+#include "ns3/ipv4-static-routing-helper.h"
+#include "ns3/ipv4-routing-table-entry.h"
+#include "ns3/ipv4-static-routing.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
@@ -23,6 +26,7 @@ extern "C" {
 #include "conf/conf.h"
 #include "ipsec/ip.h"
 #include "ipsec/pkt.h"
+#include "nhrp/nhrp-conf.h"
 #include "router/router.h"
 }
 
@@ -34,7 +38,8 @@ NS_OBJECT_ENSURE_REGISTERED(VpnIpsecStack);
 
 static_assert(VpnIpsecStack::DROP_DELIVER == static_cast<int>(VPN_ROUTER_DROP_DELIVER) &&
                   VpnIpsecStack::DROP_NO_SA == static_cast<int>(VPN_ROUTER_DROP_NO_SA) &&
-                  VPN_ROUTER_DROP_COUNT == VPN_ROUTER_DROP_DELIVER + 1,
+                  VpnIpsecStack::DROP_NO_NBMA == static_cast<int>(VPN_ROUTER_DROP_NO_NBMA) &&
+                  VPN_ROUTER_DROP_COUNT == VPN_ROUTER_DROP_NO_NBMA + 1,
               "DropReason mirrors vpn_router_drop");
 
 struct VpnIpsecStack::Core
@@ -74,6 +79,7 @@ VpnIpsecStack::GetDropReasonName(DropReason reason)
 VpnIpsecStack::VpnIpsecStack()
     : m_core(new Core),
       m_inOutput(false),
+      m_nhrpRoutes(0),
       m_rxBuf(VPN_PKT_HEADROOM + 65535 + VPN_PKT_TAILROOM)
 {
     NS_LOG_FUNCTION(this);
@@ -136,6 +142,7 @@ VpnIpsecStack::CreateRouter(const vpn_conf* conf)
     p.send_esp = &VpnIpsecStack::SendEspThunk;
     p.deliver = &VpnIpsecStack::DeliverThunk;
     p.event = &VpnIpsecStack::EventThunk;
+    p.route = &VpnIpsecStack::RouteThunk;
     p.user = this;
     if (conf)
     {
@@ -191,10 +198,36 @@ VpnIpsecStack::AddTunnel(VpnTunnelNetDevice* dev, const std::string& ipsecProfil
             return static_cast<uint32_t>(i);
         }
     }
+    TunnelArgs args{ipsecProfile, initiate, atStart};
+    AddToRouter(dev, args);
+    uint32_t id = static_cast<uint32_t>(m_tunnels.size());
+    m_tunnels.push_back(dev);
+    m_tunnelArgs.push_back(args);
+    EnsureReceiver();
+    return id;
+}
+
+void
+VpnIpsecStack::AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a)
+{
+    const std::string& ipsecProfile = a.profile;
+    bool initiate = a.initiate;
+    bool atStart = a.atStart;
     vpn_router_tunnel_config tc{};
     std::string name = dev->GetInterfaceName();
     tc.name = name.c_str();
     tc.mode = dev->GetMode() == VpnTunnelNetDevice::VTI ? VPN_ROUTER_TUNNEL_VTI : VPN_ROUTER_TUNNEL_GRE_IPSEC;
+    vpn_nhrp_conf_params np{};
+    if (dev->GetMode() == VpnTunnelNetDevice::MGRE)
+    {
+        // `ip nhrp ...` of this interface from the node's configuration
+        NS_ABORT_MSG_IF(!m_core->conf, name << ": multipoint GRE needs the node's IOS configuration");
+        vpn_conf_error err{};
+        int prc = vpn_nhrp_params_from_conf(m_core->conf, name.c_str(), &np, &err);
+        NS_ABORT_MSG_IF(prc != 0, name << " line " << err.line << ": " << err.msg);
+        tc.mode = VPN_ROUTER_TUNNEL_MGRE;
+        tc.nhrp = &np.p;
+    }
     vpn_addr_v4(&tc.src, dev->GetTunnelSource().Get());
     vpn_addr_v4(&tc.dst, dev->GetTunnelDestination().Get());
     tc.has_key = dev->GetTunnelKey() != 0;
@@ -206,11 +239,51 @@ VpnIpsecStack::AddTunnel(VpnTunnelNetDevice* dev, const std::string& ipsecProfil
     int rc = vpn_router_tunnel_add(Router(), &tc, &id);
     NS_ABORT_MSG_IF(rc != 0,
                     name << ": ipsec profile " << ipsecProfile << ": " << vpn_strerror(rc));
-    NS_ASSERT(id == m_tunnels.size());
-    m_tunnels.push_back(dev);
-    EnsureReceiver();
-    return id;
+    // the router numbers tunnels in the order they come, as m_tunnels does
+    NS_ABORT_MSG_IF(id >= m_tunnels.size() + 1, name << ": tunnel id " << id << " out of order");
 }
+
+void
+VpnIpsecStack::Reboot()
+{
+    NS_LOG_FUNCTION(this);
+    NS_ABORT_MSG_IF(!m_core->router || !m_core->conf, "Reboot: only an IKE-keyed router reboots");
+    Ipv4StaticRoutingHelper helper;
+    Ptr<Ipv4> ipv4 = m_node->GetObject<Ipv4>();
+    Ptr<Ipv4StaticRouting> sr = ipv4 ? helper.GetStaticRouting(ipv4) : nullptr;
+    for (const auto& r : m_nhrpRouteList)
+    {
+        for (uint32_t i = sr ? sr->GetNRoutes() : 0; i-- > 0;)
+        {
+            Ipv4RoutingTableEntry e = sr->GetRoute(i);
+            if (e.GetDest() == r.first && e.GetDestNetworkMask() == r.second.first &&
+                e.GetInterface() == r.second.second)
+            {
+                sr->RemoveRoute(i);
+            }
+        }
+    }
+    m_nhrpRouteList.clear();
+    m_nhrpRoutes = 0;
+    Simulator::Cancel(m_timer);
+    // the C router goes (keys wiped), no callbacks; the DRBGs are forked anew
+    vpn_router_del(m_core->router);
+    m_core->router = nullptr;
+    vpn_drbg_free(&m_core->ikeDrbg);
+    vpn_drbg_free(&m_core->sadDrbg);
+    m_core->drbgs = false;
+    CreateRouter(m_core->conf);
+    for (size_t i = 0; i < m_tunnels.size(); i++)
+    {
+        if (m_tunnels[i])
+        {
+            AddToRouter(m_tunnels[i], m_tunnelArgs[i]);
+        }
+    }
+    vpn_router_start(m_core->router, VpnNodeEngine::NowNs());
+    Reschedule();
+}
+
 
 void
 VpnIpsecStack::Start()
@@ -457,6 +530,12 @@ VpnIpsecStack::EventThunk(void* user, const vpn_router_event* ev)
             dev->NotifySaChanged();
         }
         break;
+    case VPN_ROUTER_EV_NHRP:
+        if (ev->nhrp->type == VPN_NHRP_EV_SHORTCUT_INSTALLED || ev->nhrp->type == VPN_NHRP_EV_SHORTCUT_REMOVED)
+        {
+            self->InstallNhrpRoute(ev->tunnel, ev->nhrp);
+        }
+        break;
     case VPN_ROUTER_EV_DROP:
         NS_LOG_INFO("node " << (self->m_node ? self->m_node->GetId() : 0) << " drop spi 0x" << std::hex
                             << ev->sa.spi << std::dec << ": " << vpn_router_drop_name(ev->drop));
@@ -474,6 +553,128 @@ VpnIpsecStack::EventThunk(void* user, const vpn_router_event* ev)
     if (!self->m_hooks.event.IsNull())
     {
         self->m_hooks.event(ev);
+    }
+}
+
+uint32_t
+VpnIpsecStack::GetTunnelId(const VpnTunnelNetDevice* dev) const
+{
+    for (size_t i = 0; i < m_tunnels.size(); i++)
+    {
+        if (m_tunnels[i] == dev)
+        {
+            return static_cast<uint32_t>(i);
+        }
+    }
+    return UINT32_MAX;
+}
+
+uint32_t
+VpnIpsecStack::GetNhrpRouteCount() const
+{
+    return m_nhrpRoutes;
+}
+
+// The routing table's answer for an mGRE tunnel (NHRP's route callback):
+// out of the tunnel to a next hop, or local (a connected subnet of another
+// interface, whose prefix a Resolution Reply announces).
+int
+VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_nhrp_route* out)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    *out = vpn_nhrp_route{};
+    Ptr<Ipv4> ipv4 = self->m_node ? self->m_node->GetObject<Ipv4>() : nullptr;
+    if (!ipv4 || dst->family != VPN_AF_INET || tunnel >= self->m_tunnels.size() || !self->m_tunnels[tunnel])
+    {
+        return VPN_ERR_NOTFOUND;
+    }
+    Ipv4Address d(vpn_addr_v4_u32(dst));
+    int32_t tunIf = ipv4->GetInterfaceForDevice(self->m_tunnels[tunnel]);
+    for (uint32_t i = 1; i < ipv4->GetNInterfaces(); i++)
+    {
+        for (uint32_t j = 0; j < ipv4->GetNAddresses(i); j++)
+        {
+            Ipv4InterfaceAddress a = ipv4->GetAddress(i, j);
+            if (a.GetMask().IsMatch(a.GetLocal(), d))
+            {
+                if (static_cast<int32_t>(i) == tunIf)
+                {
+                    out->kind = VPN_NHRP_ROUTE_TUNNEL; // on the tunnel's own subnet
+                    *&out->next_hop = *dst;
+                }
+                else
+                {
+                    out->kind = VPN_NHRP_ROUTE_LOCAL;
+                }
+                out->prefix_len = static_cast<uint8_t>(a.GetMask().GetPrefixLength());
+                return 0;
+            }
+        }
+    }
+    Ipv4Header h;
+    h.SetDestination(d);
+    Socket::SocketErrno err = Socket::ERROR_NOTERROR;
+    Ptr<Ipv4Route> rt = ipv4->GetRoutingProtocol()->RouteOutput(Create<Packet>(), h, nullptr, err);
+    if (!rt)
+    {
+        return VPN_ERR_NOTFOUND;
+    }
+    if (rt->GetOutputDevice() == self->m_tunnels[tunnel])
+    {
+        out->kind = VPN_NHRP_ROUTE_TUNNEL;
+        Ipv4Address gw = rt->GetGateway() == Ipv4Address::GetAny() ? d : rt->GetGateway();
+        vpn_addr_v4(&out->next_hop, gw.Get());
+    }
+    else
+    {
+        out->kind = VPN_NHRP_ROUTE_LOCAL;
+    }
+    out->prefix_len = 32;
+    return 0;
+}
+
+// NHRP routes (IOS shows them as "H"): the shortcut's prefix via the
+// responder's tunnel address, into the mGRE device.
+void
+VpnIpsecStack::InstallNhrpRoute(uint32_t tunnel, const vpn_nhrp_event* ev)
+{
+    Ptr<Ipv4> ipv4 = m_node ? m_node->GetObject<Ipv4>() : nullptr;
+    if (!ipv4 || tunnel >= m_tunnels.size() || !m_tunnels[tunnel] || ev->proto.addr.family != VPN_AF_INET)
+    {
+        return;
+    }
+    int32_t ifc = ipv4->GetInterfaceForDevice(m_tunnels[tunnel]);
+    Ptr<Ipv4StaticRouting> sr = Ipv4StaticRoutingHelper().GetStaticRouting(ipv4);
+    if (ifc < 0 || !sr)
+    {
+        return;
+    }
+    Ipv4Address net(vpn_addr_v4_u32(&ev->proto.addr));
+    Ipv4Mask mask(ev->proto.len == 0 ? 0u : ~0u << (32 - ev->proto.len));
+    Ipv4Address nh(vpn_addr_v4_u32(&ev->next_hop));
+    // one route per prefix: a replaced shortcut loses its old route first
+    for (uint32_t i = sr->GetNRoutes(); i-- > 0;)
+    {
+        Ipv4RoutingTableEntry e = sr->GetRoute(i);
+        if (e.GetDest() == net && e.GetDestNetworkMask() == mask && e.GetInterface() == static_cast<uint32_t>(ifc))
+        {
+            sr->RemoveRoute(i);
+            m_nhrpRoutes--;
+            for (size_t k = 0; k < m_nhrpRouteList.size(); k++)
+            {
+                if (m_nhrpRouteList[k].first == net && m_nhrpRouteList[k].second.first == mask)
+                {
+                    m_nhrpRouteList.erase(m_nhrpRouteList.begin() + static_cast<long>(k));
+                    break;
+                }
+            }
+        }
+    }
+    if (ev->type == VPN_NHRP_EV_SHORTCUT_INSTALLED)
+    {
+        sr->AddNetworkRouteTo(net, mask, nh, static_cast<uint32_t>(ifc), 0);
+        m_nhrpRoutes++;
+        m_nhrpRouteList.push_back({net, {mask, static_cast<uint32_t>(ifc)}});
     }
 }
 

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct vpn_router;
@@ -32,6 +33,9 @@ struct vpn_pkt;
 struct vpn_conf;
 struct vpn_drbg;
 struct vpn_ikev2_dgram;
+struct vpn_addr;
+struct vpn_nhrp_route;
+struct vpn_nhrp_event;
 
 namespace ns3
 {
@@ -70,6 +74,7 @@ class VpnIpsecStack : public Object
         DROP_ESP_OTHER,
         DROP_NO_TUNNEL,
         DROP_DELIVER,
+        DROP_NO_NBMA,
     };
 
     /** The reason in words ("tunnel: no IPsec SA"). */
@@ -157,6 +162,20 @@ class VpnIpsecStack : public Object
                        Ipv4Address dst,
                        uint16_t dport);
 
+    /** The router's tunnel id of a device attached to it; UINT32_MAX if none. */
+    uint32_t GetTunnelId(const VpnTunnelNetDevice* dev) const;
+
+    /** NHRP routes ("H") this node holds in its static routing now. */
+    uint32_t GetNhrpRouteCount() const;
+
+    /**
+     * A power cycle of an IKE-keyed router: every SA, IKE SA and NHRP entry
+     * is lost (keys wiped), the NHRP routes go, and a fresh router from the
+     * same configuration starts at once with the same tunnels (spokes
+     * register again). For DMVPN tests of peers that rebooted.
+     */
+    void Reboot();
+
     /** The router (nullptr until first used); for show views and tests. */
     const struct vpn_router* GetRouter() const;
 
@@ -184,6 +203,8 @@ class VpnIpsecStack : public Object
     static bool SendEspThunk(void* user, const struct vpn_router_esp_out* o);
     static bool DeliverThunk(void* user, uint32_t tunnel, const uint8_t* data, size_t len);
     static void EventThunk(void* user, const struct vpn_router_event* ev);
+    static int RouteThunk(void* user, uint32_t tunnel, const struct vpn_addr* dst, struct vpn_nhrp_route* out);
+    void InstallNhrpRoute(uint32_t tunnel, const struct vpn_nhrp_event* ev);
 
     Ptr<Node> m_node;
     struct Core;
@@ -195,6 +216,16 @@ class VpnIpsecStack : public Object
     Ptr<const Packet> m_txCarrier; //!< the inner packet being sent (for its tags)
     Ptr<const Packet> m_rxCarrier; //!< the packet being received
     bool m_inOutput;               //!< drops now are the tunnel's to trace
+    uint32_t m_nhrpRoutes;         //!< NHRP routes installed and not yet removed
+    struct TunnelArgs
+    {
+        std::string profile;
+        bool initiate;
+        bool atStart;
+    };
+    std::vector<TunnelArgs> m_tunnelArgs; //!< by tunnel id, to add them again at Reboot
+    std::vector<std::pair<Ipv4Address, std::pair<Ipv4Mask, uint32_t>>> m_nhrpRouteList; //!< installed H routes
+    void AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a);
     std::vector<uint8_t> m_rxBuf;
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;

@@ -66,7 +66,9 @@ VpnTunnelNetDevice::GetTypeId()
                           MakeEnumChecker(VpnTunnelNetDevice::GRE_IPSEC,
                                           "GreIpsec",
                                           VpnTunnelNetDevice::VTI,
-                                          "Vti"))
+                                          "Vti",
+                                          VpnTunnelNetDevice::MGRE,
+                                          "Mgre"))
             .AddAttribute("TunnelSource",
                           "Outer source address (IOS `tunnel source`).",
                           Ipv4AddressValue(Ipv4Address::GetAny()),
@@ -443,7 +445,7 @@ VpnTunnelNetDevice::GetBroadcast() const
 bool
 VpnTunnelNetDevice::IsMulticast() const
 {
-    return false;
+    return m_mode == MGRE; // replicated to the NHRP multicast map
 }
 
 Address
@@ -461,7 +463,7 @@ VpnTunnelNetDevice::GetMulticast(Ipv6Address addr) const
 bool
 VpnTunnelNetDevice::IsPointToPoint() const
 {
-    return true;
+    return m_mode != MGRE;
 }
 
 bool

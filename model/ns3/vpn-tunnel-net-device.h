@@ -9,6 +9,9 @@
  * Without an outbound SA a protected tunnel drops what it is given: traffic
  * is never sent in clear.
  *
+ *   - MGRE: multipoint GRE (DMVPN): one device for all peers; the router
+ *     core picks each packet's NBMA destination from the interface's NHRP
+ *     engine and the routing table, with an IPsec SA per peer.
  * All encapsulation is done by the node's router core (model/core/router,
  * reached through VpnIpsecStack); the device moves bytes between ns-3 and it.
  */
@@ -42,6 +45,8 @@ class VpnTunnelNetDevice : public NetDevice
     {
         GRE_IPSEC, //!< tunnel mode gre ip + tunnel protection (ESP transport over GRE)
         VTI,       //!< tunnel mode ipsec ipv4 (ESP tunnel mode)
+        MGRE,      //!< tunnel mode gre multipoint (DMVPN): one device, a peer per
+                   //!< packet from NHRP, chosen by the router core
     };
 
     static TypeId GetTypeId();

@@ -15,11 +15,55 @@
 #include "ipsec/ip.h"
 #include "ipsec/natt.h"
 #include "show/show-ikev2.h"
+#include "show/show-nhrp.h"
 
 #define RT_PENDING_MAX 32
 #define RT_SHAPES_MAX 6
 /* Ids of manual SAs' records: apart from the engine's child ids. */
 #define RT_MANUAL_ID_BASE 0x80000000u
+#define RT_PEER_QUEUE 4      /* NHRP packets held per mGRE peer until its SA is up */
+#define RT_PEER_QLEN 1024
+#define RT_DOWN_MAX 64       /* NHRP removals looked at after the engine returns */
+
+/* A peer of an mGRE tunnel, known by its NBMA address; in a hash chain. */
+typedef struct rt_peer {
+    vpn_addr nbma;
+    vpn_gre_peer *gp;         /* the GRE tunnel's per-peer state (owned by it) */
+    uint32_t out_child;       /* the record whose outbound SA carries traffic; 0: none */
+    bool initiating;          /* our IKE_SA_INIT / IKE_AUTH towards it runs */
+    uint32_t ike_sa_id;       /* of that initiation */
+    bool ever_initiated, pending;
+    uint64_t last_initiate;
+    uint8_t nq;
+    uint16_t qlen[RT_PEER_QUEUE];
+    uint8_t (*q)[RT_PEER_QLEN]; /* NHRP payloads waiting for the SA (lazily allocated) */
+    uint64_t encrypted, decrypted;
+    struct rt_peer *next, *pend_next;
+} rt_peer;
+
+struct vpn_router;
+
+/* What an mGRE tunnel adds: its NHRP engine and peer table. */
+typedef struct rt_mgre {
+    struct vpn_router *r;
+    uint32_t tunnel;
+    vpn_nhrp *nhrp;
+    uint32_t network_id;
+    bool redirect;
+    rt_peer **bucket;         /* hash of peers by NBMA address */
+    size_t n_bucket, n_peer;
+    rt_peer *pend;            /* peers to initiate IKE to at the next timeout */
+    vpn_addr *mc;             /* multicast replication scratch */
+    size_t cap_mc;
+    vpn_addr down[RT_DOWN_MAX]; /* NBMA addresses whose NHRP entries went away */
+    size_t n_down;
+    struct {
+        uint32_t ike_sa_id;
+        uint64_t at;
+    } dup[RT_DOWN_MAX];       /* redundant IKE SAs we initiated, deleted at `at` */
+    size_t n_dup;
+    vpn_addr route_nh;        /* the next hop the route callback named */
+} rt_mgre;
 
 typedef struct rt_tunnel {
     char name[VPN_CONF_NAME_MAX];
@@ -30,6 +74,7 @@ typedef struct rt_tunnel {
     uint32_t key;
     bool initiate, initiate_at_start;
     vpn_gre_tunnel *gre;
+    rt_mgre *mg;              /* MGRE only */
     uint32_t out_child;       /* the record whose outbound SA carries traffic; 0: none */
     bool ever_initiated;
     uint64_t last_initiate;
@@ -43,6 +88,8 @@ typedef struct rt_tunnel {
 typedef struct rt_child {
     uint32_t id;
     uint32_t tunnel;
+    vpn_addr peer;            /* mGRE: the peer's NBMA address (the SA's remote) */
+    uint32_t ike_sa_id;
     vpn_sa *in, *out;         /* owned by the SAD; only this table refers to them */
     bool initiator;           /* we initiated the exchange that made it */
     uint32_t replaces;        /* rekey we answered: the pair still sending until deleted */
@@ -65,12 +112,22 @@ struct vpn_router {
     size_t n_tun;
     rt_child *child;
     size_t n_child, cap_child;
+    uint32_t *chash;          /* child id -> index + 1 (open addressing, 0: free) */
+    size_t n_chash;           /* a power of two, >= 2 * cap_child */
     uint32_t next_manual;
     rt_pending pending[RT_PENDING_MAX];
     size_t n_pending;
     vpn_router_stats st;
     uint64_t now;             /* of the verb running, for callbacks that need it */
 };
+
+static void mgre_del(struct vpn_router *r, rt_tunnel *t);
+static int mgre_new(struct vpn_router *r, rt_tunnel *t, uint32_t tag, const vpn_router_tunnel_config *cfg);
+static void mgre_timeout(struct vpn_router *r, uint64_t now);
+static uint64_t mgre_deadline(const struct vpn_router *r, uint64_t t);
+static void mgre_ike_event(struct vpn_router *r, const vpn_ikev2_event *ike);
+static vpn_router_drop mgre_input(struct vpn_router *r, uint64_t now, struct rt_child *c, const vpn_esp_rx *rx,
+                                  vpn_pkt *pkt, bool has_ip);
 
 static const char *const drop_names[VPN_ROUTER_DROP_COUNT] = {
     [VPN_ROUTER_DROP_NONE] = "none",
@@ -92,6 +149,7 @@ static const char *const drop_names[VPN_ROUTER_DROP_COUNT] = {
     [VPN_ROUTER_DROP_ESP_OTHER] = "esp: other error",
     [VPN_ROUTER_DROP_NO_TUNNEL] = "esp: SA of no tunnel",
     [VPN_ROUTER_DROP_DELIVER] = "tunnel: delivery failed",
+    [VPN_ROUTER_DROP_NO_NBMA] = "mgre: no NHRP entry for the destination",
 };
 
 const char *vpn_router_drop_name(vpn_router_drop d)
@@ -127,12 +185,72 @@ static vpn_router_drop drop(vpn_router *r, vpn_router_drop why, uint32_t tunnel,
 
 /* ---- the child table ------------------------------------------------------------------ */
 
+/* Records are found by id through a linear-probing hash, so that the
+ * per-packet lookups (every ESP packet in) cost the same with 10 or 10,000
+ * CHILD_SAs. */
+static size_t chash_home(uint32_t id, size_t mask)
+{
+    return (size_t)(id * 2654435761u) & mask;
+}
+
+static size_t chash_slot(const vpn_router *r, uint32_t id)
+{
+    size_t mask = r->n_chash - 1;
+    for (size_t i = chash_home(id, mask);; i = (i + 1) & mask)
+        if (r->chash[i] == 0 || r->child[r->chash[i] - 1].id == id)
+            return i;
+}
+
 static rt_child *child_find(const vpn_router *r, uint32_t id)
 {
-    for (size_t i = 0; id != 0 && i < r->n_child; i++)
-        if (r->child[i].id == id)
-            return &r->child[i];
-    return NULL;
+    size_t i;
+
+    if (id == 0 || r->n_chash == 0)
+        return NULL;
+    i = chash_slot(r, id);
+    return r->chash[i] ? &r->child[r->chash[i] - 1] : NULL;
+}
+
+/* Removes id's slot (backward-shift deletion keeps every chain intact). */
+static void chash_del(vpn_router *r, uint32_t id)
+{
+    size_t mask = r->n_chash - 1, i, j;
+
+    if (r->n_chash == 0)
+        return;
+    i = chash_slot(r, id);
+    if (r->chash[i] == 0)
+        return;
+    j = i;
+    for (;;) {
+        r->chash[i] = 0;
+        for (;;) {
+            size_t k;
+            j = (j + 1) & mask;
+            if (r->chash[j] == 0)
+                return;
+            k = chash_home(r->child[r->chash[j] - 1].id, mask);
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                continue;
+            break;
+        }
+        r->chash[i] = r->chash[j];
+        i = j;
+    }
+}
+
+static int chash_rebuild(vpn_router *r, size_t n)
+{
+    uint32_t *h = calloc(n, sizeof *h);
+
+    if (h == NULL)
+        return VPN_ERR_NOMEM;
+    free(r->chash);
+    r->chash = h;
+    r->n_chash = n;
+    for (size_t i = 0; i < r->n_child; i++)
+        r->chash[chash_slot(r, r->child[i].id)] = (uint32_t)i + 1;
+    return 0;
 }
 
 static rt_child *child_new(vpn_router *r, uint32_t id, uint32_t tunnel)
@@ -146,12 +264,28 @@ static rt_child *child_new(vpn_router *r, uint32_t id, uint32_t tunnel)
             return NULL;
         r->child = n;
         r->cap_child = cap;
+        if (chash_rebuild(r, cap * 4) != 0)
+            return NULL;
     }
     c = &r->child[r->n_child++];
     memset(c, 0, sizeof *c);
     c->id = id;
     c->tunnel = tunnel;
+    r->chash[chash_slot(r, id)] = (uint32_t)r->n_child;
     return c;
+}
+
+/* Takes record c out of the table (the last one moves into its place). */
+static void child_unlink(vpn_router *r, rt_child *c)
+{
+    size_t idx = (size_t)(c - r->child), last = r->n_child - 1;
+
+    chash_del(r, c->id);
+    if (idx != last) {
+        r->chash[chash_slot(r, r->child[last].id)] = (uint32_t)idx + 1;
+        r->child[idx] = r->child[last];
+    }
+    r->n_child--;
 }
 
 static vpn_router_sa_ref ref_of(const vpn_sa *sa, unsigned dir)
@@ -175,19 +309,132 @@ static void sa_removed(vpn_router *r, const rt_child *c, vpn_sa *sa, unsigned di
     emit(r, &ev);
 }
 
-/* The tunnel's traffic moves to the rekey successor of old (if any). */
+/* ---- mGRE peers ---------------------------------------------------------------------- */
+
+static size_t addr_hash(const vpn_addr *a)
+{
+    /* FNV-1a over the address octets */
+    uint32_t h = 2166136261u ^ a->family;
+    for (size_t i = 0; i < vpn_addr_len(a); i++)
+        h = (h ^ a->b[i]) * 16777619u;
+    return h;
+}
+
+static rt_peer *peer_find(const rt_mgre *mg, const vpn_addr *nbma)
+{
+    if (mg->n_bucket == 0)
+        return NULL;
+    for (rt_peer *p = mg->bucket[addr_hash(nbma) & (mg->n_bucket - 1)]; p; p = p->next)
+        if (vpn_addr_eq(&p->nbma, nbma))
+            return p;
+    return NULL;
+}
+
+static int peer_grow(rt_mgre *mg)
+{
+    size_t n = mg->n_bucket ? mg->n_bucket * 2 : 64;
+    rt_peer **b = calloc(n, sizeof *b);
+
+    if (b == NULL)
+        return VPN_ERR_NOMEM;
+    for (size_t i = 0; i < mg->n_bucket; i++) {
+        rt_peer *p = mg->bucket[i];
+        while (p) {
+            rt_peer *next = p->next;
+            size_t h = addr_hash(&p->nbma) & (n - 1);
+            p->next = b[h];
+            b[h] = p;
+            p = next;
+        }
+    }
+    free(mg->bucket);
+    mg->bucket = b;
+    mg->n_bucket = n;
+    return 0;
+}
+
+/* The peer, created if need be (NULL: out of memory, another family). */
+static rt_peer *peer_get(vpn_router *r, rt_mgre *mg, const vpn_addr *nbma)
+{
+    rt_peer *p = peer_find(mg, nbma);
+    size_t h;
+
+    if (p)
+        return p;
+    if (nbma->family != r->tun[mg->tunnel].src.family)
+        return NULL;
+    if ((mg->n_peer + 1 > mg->n_bucket * 2 || mg->n_bucket == 0) && peer_grow(mg) != 0)
+        return NULL;
+    if ((p = calloc(1, sizeof *p)) == NULL)
+        return NULL;
+    p->nbma = *nbma;
+    if (vpn_gre_peer_add(r->tun[mg->tunnel].gre, nbma, &p->gp) != 0) {
+        free(p);
+        return NULL;
+    }
+    h = addr_hash(nbma) & (mg->n_bucket - 1);
+    p->next = mg->bucket[h];
+    mg->bucket[h] = p;
+    mg->n_peer++;
+    return p;
+}
+
+static void peer_free(vpn_router *r, rt_mgre *mg, rt_peer *p)
+{
+    rt_peer **pp = &mg->bucket[addr_hash(&p->nbma) & (mg->n_bucket - 1)];
+
+    while (*pp && *pp != p)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = p->next;
+    for (rt_peer **q = &mg->pend; *q; q = &(*q)->pend_next)
+        if (*q == p) {
+            *q = p->pend_next;
+            break;
+        }
+    vpn_gre_peer_remove(r->tun[mg->tunnel].gre, p->gp);
+    free(p->q);
+    free(p);
+    mg->n_peer--;
+}
+
+/* Where record c's outbound SA is named as the one carrying traffic: the
+ * tunnel (point to point) or its peer (mGRE). */
+static uint32_t *out_slot(vpn_router *r, const rt_child *c)
+{
+    rt_tunnel *t = &r->tun[c->tunnel];
+    rt_peer *p;
+
+    if (t->mg == NULL)
+        return &t->out_child;
+    p = peer_find(t->mg, &c->peer);
+    return p ? &p->out_child : NULL;
+}
+
+/* The tunnel's traffic moves to the rekey successor of old (if any); on
+ * mGRE else to another pair with the same peer (both ends initiated). */
 static void hand_over(vpn_router *r, const rt_child *old)
 {
-    rt_tunnel *t = &r->tun[old->tunnel];
+    uint32_t *slot = out_slot(r, old);
 
-    if (t->out_child != old->id)
+    if (slot == NULL || *slot != old->id)
         return;
-    t->out_child = 0;
+    *slot = 0;
     for (size_t i = 0; i < r->n_child; i++) {
         rt_child *n = &r->child[i];
         if (n->replaces == old->id && !n->dying && n->out) {
             n->replaces = 0;
-            t->out_child = n->id;
+            *slot = n->id;
+            return;
+        }
+    }
+    if (r->tun[old->tunnel].mg == NULL)
+        return;
+    for (size_t i = 0; i < r->n_child; i++) {
+        rt_child *n = &r->child[i];
+        if (n != old && n->tunnel == old->tunnel && vpn_addr_eq(&n->peer, &old->peer) && !n->dying && n->out &&
+            n->replaces == 0) {
+            *slot = n->id;
             return;
         }
     }
@@ -202,7 +449,7 @@ static void child_remove(vpn_router *r, uint32_t id)
         return;
     hand_over(r, c);
     copy = *c;
-    *c = r->child[--r->n_child];
+    child_unlink(r, c);
     if (copy.in)
         sa_removed(r, &copy, copy.in, VPN_SA_IN);
     if (copy.out)
@@ -242,6 +489,8 @@ static void set_limits(vpn_sa_config *cfg, const vpn_ikev2_child_info *ci)
     cfg->hard.time_ns = (uint64_t)ci->lifetime_s * 1000000000ull;
 }
 
+static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ikev2_child_info *ci);
+
 static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
 {
     vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
@@ -267,12 +516,14 @@ static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
         return;
     }
     c->initiator = ci->initiator;
+    c->peer = ci->remote.addr;
+    c->ike_sa_id = ci->ike_sa_id;
     if ((rc = vpn_sad_add(r->sad, &in, r->now, &c->in)) != 0 ||
         (rc = vpn_sad_add(r->sad, &out, r->now, &c->out)) != 0) {
         RT_LOG(r, VPN_LOG_ERROR, "CHILD_SA %u: SA: %s", ci->id, vpn_strerror(rc));
         if (c->in)
             vpn_sad_remove(r->sad, c->in);
-        r->n_child--;
+        child_unlink(r, c);
         return;
     }
     sa_installed(r, c, c->in, VPN_SA_IN);
@@ -285,6 +536,10 @@ static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
     }
     /* The rekey grace policy of router.h: a rekey's responder keeps the old
      * pair sending until the initiator deletes it. */
+    if (t->mg) {
+        mgre_child_up(r, t, c, ci);
+        return;
+    }
     if (ci->old_id != 0 && !ci->initiator && t->out_child == ci->old_id)
         c->replaces = ci->old_id;
     else
@@ -336,6 +591,7 @@ static void on_ike_event(void *user, const vpn_ikev2_event *ike)
     default:
         break;
     }
+    mgre_ike_event(r, ike);
     memset(&ev, 0, sizeof ev);
     ev.type = VPN_ROUTER_EV_IKEV2;
     ev.ike = ike;
@@ -455,9 +711,12 @@ void vpn_router_del(vpn_router *r)
         return;
     vpn_ikev2_ctx_del(r->ike);
     vpn_sad_del(r->sad); /* wipes every SA's keys */
-    for (size_t i = 0; i < r->n_tun; i++)
+    for (size_t i = 0; i < r->n_tun; i++) {
+        mgre_del(r, &r->tun[i]);
         vpn_gre_tunnel_del(r->tun[i].gre);
+    }
     free(r->child);
+    free(r->chash);
     free(r);
 }
 
@@ -485,6 +744,21 @@ void vpn_router_gre_policy(vpn_ikev2_policy *pol, const char *ipsec_profile, con
 
 static void tunnel_policy(const rt_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol)
 {
+    if (t->mode == VPN_ROUTER_TUNNEL_MGRE) {
+        /* Answer any peer: permit 47 host SRC any (the proposal narrows it
+         * to the two ends, RFC 7296 2.9); peers initiate per NBMA address. */
+        vpn_addr any;
+        memset(&any, 0, sizeof any);
+        any.family = t->src.family;
+        vpn_router_gre_policy(pol, t->ipsec_profile, &t->src, &any, tag);
+        pol->remote.len = 0;
+        pol->ts_remote[0].proto = VPN_IPPROTO_GRE;
+        {
+            vpn_prefix all = {any, 0};
+            vpn_ikev2_selector_from_prefix(&pol->ts_remote[0], &all, VPN_IPPROTO_GRE);
+        }
+        return;
+    }
     if (t->mode == VPN_ROUTER_TUNNEL_VTI)
         vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
     else
@@ -523,9 +797,12 @@ int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, ui
     int rc;
 
     if (r == NULL || cfg == NULL ||
-        (cfg->mode != VPN_ROUTER_TUNNEL_GRE_IPSEC && cfg->mode != VPN_ROUTER_TUNNEL_VTI) ||
+        (cfg->mode != VPN_ROUTER_TUNNEL_GRE_IPSEC && cfg->mode != VPN_ROUTER_TUNNEL_VTI &&
+         cfg->mode != VPN_ROUTER_TUNNEL_MGRE) ||
         (cfg->src.family != VPN_AF_INET && cfg->src.family != VPN_AF_INET6) ||
-        cfg->src.family != cfg->dst.family || (r->p.conf && cfg->ipsec_profile == NULL))
+        (cfg->mode != VPN_ROUTER_TUNNEL_MGRE && cfg->src.family != cfg->dst.family) ||
+        (cfg->mode == VPN_ROUTER_TUNNEL_MGRE && (cfg->nhrp == NULL || r->ike == NULL)) ||
+        (r->p.conf && cfg->ipsec_profile == NULL))
         return VPN_ERR_INVAL;
     if (r->n_tun == VPN_ROUTER_TUNNELS_MAX)
         return VPN_ERR_LIMIT;
@@ -540,6 +817,10 @@ int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, ui
     t->mode = cfg->mode;
     t->src = cfg->src;
     t->dst = cfg->dst;
+    if (t->mode == VPN_ROUTER_TUNNEL_MGRE) {
+        memset(&t->dst, 0, sizeof t->dst);
+        t->dst.family = t->src.family; /* for MTU and header sizes */
+    }
     t->has_key = cfg->has_key;
     t->key = cfg->key;
     t->initiate = cfg->initiate;
@@ -554,11 +835,14 @@ int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, ui
         g.tos = VPN_GRE_TOS_COPY;
         if ((rc = vpn_gre_tunnel_new(&t->gre, &g)) != 0)
             return rc;
+    } else if (t->mode == VPN_ROUTER_TUNNEL_MGRE && (rc = mgre_new(r, t, tag, cfg)) != 0) {
+        return rc;
     }
     if (r->ike) {
         vpn_ikev2_policy pol;
         tunnel_policy(t, tag, &pol);
         if ((rc = vpn_ikev2_policy_add(r->ike, &pol)) != 0) {
+            mgre_del(r, t);
             vpn_gre_tunnel_del(t->gre);
             t->gre = NULL;
             return rc;
@@ -599,8 +883,11 @@ int vpn_router_start(vpn_router *r, uint64_t now)
         return VPN_ERR_INVAL;
     r->now = now;
     for (uint32_t i = 0; r->ike && i < r->n_tun; i++)
-        if (r->tun[i].initiate && r->tun[i].initiate_at_start)
+        if (r->tun[i].initiate && r->tun[i].initiate_at_start && r->tun[i].mg == NULL)
             initiate(r, now, i);
+    /* mGRE: the NHRP engine's registrations (due at once) bring IKE up to
+     * each NHS through the on-demand path. */
+    mgre_timeout(r, now);
     flush(r);
     return 0;
 }
@@ -609,7 +896,7 @@ int vpn_router_tunnel_initiate(vpn_router *r, uint64_t now, uint32_t tunnel)
 {
     int rc;
 
-    if (r == NULL || r->ike == NULL || tunnel >= r->n_tun)
+    if (r == NULL || r->ike == NULL || tunnel >= r->n_tun || r->tun[tunnel].mg)
         return VPN_ERR_INVAL;
     r->now = now;
     rc = initiate(r, now, tunnel);
@@ -707,6 +994,8 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
     v = pkt->len ? vpn_pkt_data(pkt)[0] >> 4 : 0;
     if (v != 4 && v != 6)
         return drop(r, VPN_ROUTER_DROP_NOT_IP, tunnel, 0);
+    if (t->mg)
+        return vpn_router_mgre_output(r, now, tunnel, NULL, pkt);
     c = child_find(r, t->out_child);
     if (c == NULL || c->out == NULL) {
         res = drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
@@ -730,6 +1019,673 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
     }
     flush(r);
     return res;
+}
+
+/* ---- multipoint GRE (DMVPN) ------------------------------------------------------------ */
+
+static void mgre_settle(vpn_router *r, rt_mgre *mg);
+
+/* Initiates IKE to peer p (IOS: the crypto socket of an mGRE interface is
+ * opened per NHRP peer, spoke to hub at start, spoke to spoke on demand). */
+static void mgre_initiate(vpn_router *r, uint64_t now, rt_mgre *mg, rt_peer *p)
+{
+    rt_tunnel *t = &r->tun[mg->tunnel];
+    vpn_ikev2_policy pol;
+    vpn_ikev2_endpoint local = {t->src, VPN_IKEV2_PORT}, remote = {p->nbma, VPN_IKEV2_PORT};
+    vpn_router_event ev;
+    char a[VPN_ADDR_STRLEN];
+    int rc;
+
+    vpn_router_gre_policy(&pol, t->ipsec_profile, &t->src, &p->nbma, mg->tunnel);
+    p->last_initiate = now;
+    p->ever_initiated = true;
+    p->ike_sa_id = 0;
+    rc = vpn_ikev2_initiate(r->ike, now, &local, &remote, &pol, &p->ike_sa_id);
+    p->initiating = rc == 0;
+    r->st.on_demand_initiations++;
+    RT_LOG(r, rc ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: initiate IKE to %s: %s", t->name,
+           vpn_addr_str(&p->nbma, a, sizeof a), vpn_strerror(rc));
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_INITIATED;
+    ev.tunnel = mg->tunnel;
+    ev.err = rc;
+    ev.peer = p->nbma;
+    emit(r, &ev);
+}
+
+/* Traffic for a peer without an SA: IKE at the next timeout, at most once
+ * per hold-down, not while an initiation runs. */
+static void mgre_on_demand(vpn_router *r, uint64_t now, rt_mgre *mg, rt_peer *p)
+{
+    if (r->ike == NULL || p->pending || p->initiating)
+        return;
+    if (p->ever_initiated && now - p->last_initiate < r->p.on_demand_holddown_ns)
+        return;
+    p->pending = true;
+    p->last_initiate = now;
+    p->ever_initiated = true;
+    p->pend_next = mg->pend;
+    mg->pend = p;
+}
+
+/* GRE (protocol proto, the tunnel key) + ESP with the peer's SA + send. */
+static vpn_router_drop mgre_send(vpn_router *r, uint64_t now, rt_mgre *mg, rt_peer *p, vpn_pkt *pkt, uint16_t proto)
+{
+    rt_tunnel *t = &r->tun[mg->tunnel];
+    rt_child *c = child_find(r, p->out_child);
+    vpn_router_drop res;
+    int rc;
+
+    if (c == NULL || c->out == NULL)
+        return drop(r, VPN_ROUTER_DROP_NO_SA, mg->tunnel, 0);
+    if (vpn_gre_tunnel_encap(t->gre, p->gp, pkt, proto) != 0)
+        return drop(r, VPN_ROUTER_DROP_GRE, mg->tunnel, 0);
+    if ((rc = vpn_esp_encap(c->out, pkt, now)) != 0)
+        return drop(r, rc == VPN_ERR_NOSPACE ? VPN_ROUTER_DROP_OVERSIZE : VPN_ROUTER_DROP_ENCAP, mg->tunnel,
+                    vpn_sa_get_config(c->out)->spi);
+    res = send_esp(r, mg->tunnel, c->out, pkt);
+    if (res == VPN_ROUTER_DROP_NONE) {
+        t->encrypted++;
+        p->encrypted++;
+        vpn_ikev2_child_activity(r->ike, now, c->id, false, true);
+    }
+    return res;
+}
+
+/* The NHRP engine sends (RFC 2332 over GRE protocol type 0x2001). Without
+ * an SA to the peer yet the packet waits for it (a registration at start,
+ * a resolution reply to a spoke not met before). */
+static void on_nhrp_send(void *user, const vpn_addr *nbma, const uint8_t *data, size_t len)
+{
+    rt_mgre *mg = user;
+    vpn_router *r = mg->r;
+    rt_peer *p = peer_get(r, mg, nbma);
+    uint8_t buf[VPN_PKT_HEADROOM + RT_PEER_QLEN + VPN_PKT_TAILROOM];
+    vpn_pkt pkt;
+
+    if (p == NULL || len > RT_PEER_QLEN) {
+        drop(r, VPN_ROUTER_DROP_ARGS, mg->tunnel, 0);
+        return;
+    }
+    if (child_find(r, p->out_child) == NULL) {
+        if (p->q == NULL)
+            p->q = malloc(RT_PEER_QUEUE * sizeof *p->q);
+        if (p->q && p->nq < RT_PEER_QUEUE) {
+            memcpy(p->q[p->nq], data, len);
+            p->qlen[p->nq++] = (uint16_t)len;
+        } else {
+            drop(r, VPN_ROUTER_DROP_NO_SA, mg->tunnel, 0);
+        }
+        mgre_on_demand(r, r->now, mg, p);
+        return;
+    }
+    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&pkt, len), data, len);
+    (void)mgre_send(r, r->now, mg, p, &pkt, VPN_GRE_PROTO_NHRP);
+}
+
+/* Which NBMA addresses lost an NHRP entry: looked at once the engine is
+ * done (mgre_settle). */
+static void note_down(rt_mgre *mg, const vpn_addr *nbma)
+{
+    for (size_t i = 0; i < mg->n_down; i++)
+        if (vpn_addr_eq(&mg->down[i], nbma))
+            return;
+    if (mg->n_down < RT_DOWN_MAX)
+        mg->down[mg->n_down++] = *nbma;
+}
+
+static void on_nhrp_event(void *user, const vpn_nhrp_event *nev)
+{
+    rt_mgre *mg = user;
+    vpn_router *r = mg->r;
+    vpn_router_event ev;
+
+    switch (nev->type) {
+    case VPN_NHRP_EV_ENTRY_REMOVED:
+    case VPN_NHRP_EV_ENTRY_EXPIRED:
+    case VPN_NHRP_EV_SHORTCUT_REMOVED:
+    case VPN_NHRP_EV_ENTRY_UPDATED:
+        if (nev->nbma.family)
+            note_down(mg, &nev->nbma);
+        break;
+    default:
+        break;
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_NHRP;
+    ev.tunnel = mg->tunnel;
+    ev.nhrp = nev;
+    ev.peer = nev->nbma;
+    emit(r, &ev);
+}
+
+static int on_nhrp_route(void *user, const vpn_addr *dst, vpn_nhrp_route *out)
+{
+    rt_mgre *mg = user;
+    vpn_router *r = mg->r;
+
+    if (r->p.route == NULL) {
+        memset(out, 0, sizeof *out);
+        return VPN_ERR_NOTFOUND;
+    }
+    return r->p.route(r->p.user, mg->tunnel, dst, out);
+}
+
+typedef struct rt_ref_scan {
+    const vpn_addr *nbma;
+    bool found;
+} rt_ref_scan;
+
+static void ref_scan(void *user, const vpn_nhrp_entry_info *e)
+{
+    rt_ref_scan *s = user;
+    if (vpn_addr_eq(&e->nbma, s->nbma))
+        s->found = true;
+}
+
+/* Is peer nbma still needed: an NHS, or the NBMA address of an entry? */
+static bool nbma_referenced(const rt_mgre *mg, const vpn_addr *nbma)
+{
+    rt_ref_scan s = {nbma, false};
+
+    for (size_t i = 0; i < vpn_nhrp_nhs_count(mg->nhrp); i++) {
+        vpn_nhrp_nhs_info ni;
+        if (vpn_nhrp_nhs_get(mg->nhrp, i, &ni) == 0 && vpn_addr_eq(&ni.nbma, nbma))
+            return true;
+    }
+    /* a walk over the cache, but only when an entry went away */
+    vpn_nhrp_foreach(mg->nhrp, ref_scan, &s);
+    return s.found;
+}
+
+/* After an NHRP verb: the peers that lost their last entry lose their IKE
+ * SAs (IOS tears the crypto socket of an mGRE peer down with its NHRP
+ * entry), which takes their CHILD_SAs with them. */
+static void mgre_settle(vpn_router *r, rt_mgre *mg)
+{
+    while (mg->n_down > 0) {
+        vpn_addr a = mg->down[--mg->n_down];
+        rt_peer *p = peer_find(mg, &a);
+        vpn_router_event ev;
+        uint32_t ids[8];
+        size_t n_ids = 0;
+
+        if (p == NULL || nbma_referenced(mg, &a))
+            continue;
+        for (size_t i = 0; i < r->n_child && n_ids < 8; i++) {
+            const rt_child *c = &r->child[i];
+            bool seen = false;
+            if (c->tunnel != mg->tunnel || !vpn_addr_eq(&c->peer, &a) || c->id >= RT_MANUAL_ID_BASE)
+                continue;
+            for (size_t k = 0; k < n_ids; k++)
+                seen |= ids[k] == c->ike_sa_id;
+            if (!seen)
+                ids[n_ids++] = c->ike_sa_id;
+        }
+        if (p->initiating && p->ike_sa_id && n_ids < 8)
+            ids[n_ids++] = p->ike_sa_id;
+        for (size_t k = 0; k < n_ids && r->ike; k++)
+            (void)vpn_ikev2_delete(r->ike, r->now, ids[k]);
+        /* RFC 7296 1.4.1: CHILD_DOWN came with each Delete; what is left
+         * (a manual SA) keeps the peer */
+        p = peer_find(mg, &a);
+        if (p && child_find(r, p->out_child) == NULL) {
+            bool has_child = false;
+            for (size_t i = 0; i < r->n_child && !has_child; i++)
+                has_child = r->child[i].tunnel == mg->tunnel && vpn_addr_eq(&r->child[i].peer, &a);
+            if (!has_child)
+                peer_free(r, mg, p);
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.type = VPN_ROUTER_EV_PEER_DOWN;
+        ev.tunnel = mg->tunnel;
+        ev.peer = a;
+        emit(r, &ev);
+    }
+    flush(r);
+}
+
+static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ikev2_child_info *ci)
+{
+    rt_mgre *mg = t->mg;
+    rt_peer *p = peer_get(r, mg, &c->peer);
+    uint8_t buf[VPN_PKT_HEADROOM + RT_PEER_QLEN + VPN_PKT_TAILROOM];
+    uint32_t id = c->id;
+
+    if (p == NULL) {
+        RT_LOG(r, VPN_LOG_ERROR, "%s: CHILD_SA %u: no peer record", t->name, c->id);
+        return;
+    }
+    /* Rekey grace as for point-to-point tunnels; otherwise the newest pair
+     * carries the traffic (a peer that rebooted and came back), except when
+     * both ends initiated at once (each answered the other's resolution):
+     * then both send on the pair whose IKE SA the lower NBMA address
+     * initiated, and the other's initiator deletes its IKE SA once what is
+     * in flight on it has arrived (one rekey grace). */
+    if (ci->old_id != 0 && !ci->initiator && p->out_child == ci->old_id) {
+        c->replaces = ci->old_id;
+    } else {
+        rt_child *o = child_find(r, p->out_child);
+        bool lower = memcmp(t->src.b, c->peer.b, vpn_addr_len(&t->src)) < 0;
+        if (o && o->ike_sa_id != c->ike_sa_id && o->initiator != c->initiator && !o->dying && o->out) {
+            rt_child *redundant = c->initiator == lower ? o : c;
+            if (redundant == o)
+                p->out_child = c->id;
+            if (redundant->initiator && mg->n_dup < RT_DOWN_MAX) {
+                mg->dup[mg->n_dup].ike_sa_id = redundant->ike_sa_id;
+                mg->dup[mg->n_dup].at = r->now + r->p.rekey_grace_ns;
+                mg->n_dup++;
+            }
+        } else {
+            p->out_child = c->id;
+        }
+    }
+    if (p->ike_sa_id == ci->ike_sa_id || p->initiating)
+        p->initiating = false;
+    /* what waited for the SA (c may move: use the id) */
+    for (uint8_t i = 0; i < p->nq; i++) {
+        vpn_pkt pkt;
+        vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
+        memcpy(vpn_pkt_put(&pkt, p->qlen[i]), p->q[i], p->qlen[i]);
+        (void)mgre_send(r, r->now, mg, p, &pkt, VPN_GRE_PROTO_NHRP);
+    }
+    p->nq = 0;
+    (void)id;
+}
+
+/* The end of an initiation that made no CHILD_SA: on-demand may try again. */
+static void mgre_ike_event(vpn_router *r, const vpn_ikev2_event *ike)
+{
+    if (ike->type != VPN_IKEV2_EV_FAILED && ike->type != VPN_IKEV2_EV_IKE_DOWN)
+        return;
+    for (size_t i = 0; i < r->n_tun; i++) {
+        rt_peer *p;
+        if (r->tun[i].mg == NULL || (p = peer_find(r->tun[i].mg, &ike->remote.addr)) == NULL)
+            continue;
+        if (p->initiating && (p->ike_sa_id == 0 || p->ike_sa_id == ike->ike_sa_id))
+            p->initiating = false;
+    }
+}
+
+static bool is_multicast(const uint8_t *ip, size_t len)
+{
+    if (len >= 20 && ip[0] >> 4 == 4)
+        return ip[16] >> 4 == 14 || (ip[16] == 255 && ip[17] == 255 && ip[18] == 255 && ip[19] == 255);
+    return len >= 40 && ip[0] >> 4 == 6 && ip[24] == 0xff;
+}
+
+static bool inner_dst(const uint8_t *ip, size_t len, vpn_addr *dst)
+{
+    if (len >= 20 && ip[0] >> 4 == 4)
+        return vpn_addr_from_bytes(dst, ip + 16, 4) == 0;
+    if (len >= 40 && ip[0] >> 4 == 6)
+        return vpn_addr_from_bytes(dst, ip + 24, 16) == 0;
+    return false;
+}
+
+/* The peer a packet to dst via next_hop goes to (NULL: NHRP has none). */
+static rt_peer *mgre_peer_for(vpn_router *r, rt_mgre *mg, const vpn_addr *dst, const vpn_addr *next_hop)
+{
+    vpn_nhrp_entry_info e;
+
+    if (dst && vpn_nhrp_lookup(mg->nhrp, dst, &e) == 0 && e.nbma.family)
+        return peer_get(r, mg, &e.nbma);
+    if (next_hop && next_hop->family && vpn_nhrp_lookup(mg->nhrp, next_hop, &e) == 0 && e.nbma.family)
+        return peer_get(r, mg, &e.nbma);
+    return NULL;
+}
+
+vpn_router_drop vpn_router_mgre_output(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_addr *next_hop,
+                                       vpn_pkt *pkt)
+{
+    rt_mgre *mg;
+    rt_peer *p, *via;
+    vpn_addr dst;
+    const uint8_t *ip;
+    vpn_router_drop res;
+    uint16_t proto;
+
+    if (r == NULL)
+        return VPN_ROUTER_DROP_ARGS;
+    if (tunnel >= r->n_tun || pkt == NULL || r->tun[tunnel].mg == NULL)
+        return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
+    r->now = now;
+    mg = r->tun[tunnel].mg;
+    ip = vpn_pkt_data(pkt);
+    if (!inner_dst(ip, pkt->len, &dst))
+        return drop(r, VPN_ROUTER_DROP_NOT_IP, tunnel, 0);
+    proto = ip[0] >> 4 == 4 ? VPN_GRE_PROTO_IPV4 : VPN_GRE_PROTO_IPV6;
+    if (is_multicast(ip, pkt->len)) {
+        /* ip nhrp map multicast [dynamic]: one copy per NBMA address */
+        size_t n = vpn_nhrp_multicast_nbma(mg->nhrp, mg->mc, mg->cap_mc);
+        uint8_t buf[VPN_PKT_HEADROOM + 2048 + VPN_PKT_TAILROOM];
+        size_t sent = 0;
+        if (n > mg->cap_mc) {
+            vpn_addr *m = realloc(mg->mc, n * sizeof *m);
+            if (m == NULL)
+                return drop(r, VPN_ROUTER_DROP_ARGS, tunnel, 0);
+            mg->mc = m;
+            mg->cap_mc = n;
+            n = vpn_nhrp_multicast_nbma(mg->nhrp, mg->mc, mg->cap_mc);
+        }
+        if (pkt->len > 2048)
+            return drop(r, VPN_ROUTER_DROP_OVERSIZE, tunnel, 0);
+        for (size_t i = 0; i < n; i++) {
+            vpn_pkt copy;
+            if ((p = peer_get(r, mg, &mg->mc[i])) == NULL)
+                continue;
+            if (child_find(r, p->out_child) == NULL) {
+                mgre_on_demand(r, now, mg, p);
+                continue;
+            }
+            vpn_pkt_init(&copy, buf, sizeof buf, VPN_PKT_HEADROOM);
+            memcpy(vpn_pkt_put(&copy, pkt->len), vpn_pkt_data(pkt), pkt->len);
+            sent += mgre_send(r, now, mg, p, &copy, proto) == VPN_ROUTER_DROP_NONE;
+        }
+        flush(r);
+        return sent || n == 0 ? VPN_ROUTER_DROP_NONE : drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
+    }
+    if (next_hop == NULL && r->p.route) {
+        /* a driver that cannot pass the next hop (ns-3's devices get none):
+         * the routing table's answer for the destination */
+        vpn_nhrp_route rt;
+        memset(&rt, 0, sizeof rt);
+        if (r->p.route(r->p.user, tunnel, &dst, &rt) == 0 && rt.kind == VPN_NHRP_ROUTE_TUNNEL) {
+            mg->route_nh = rt.next_hop;
+            next_hop = &mg->route_nh;
+        }
+    }
+    if ((p = mgre_peer_for(r, mg, &dst, next_hop)) == NULL)
+        return drop(r, VPN_ROUTER_DROP_NO_NBMA, tunnel, 0);
+    if (child_find(r, p->out_child) == NULL) {
+        /* The shortcut's SA is not up yet: the routed path (the hub) still
+         * carries the traffic, so that moving to the shortcut loses nothing. */
+        mgre_on_demand(r, now, mg, p);
+        via = mgre_peer_for(r, mg, NULL, next_hop);
+        if (via == NULL || via == p || child_find(r, via->out_child) == NULL)
+            return drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
+        p = via;
+    }
+    res = mgre_send(r, now, mg, p, pkt, proto);
+    flush(r);
+    return res;
+}
+
+/* An mGRE tunnel's share of esp_done: GRE off (the key must match),
+ * NHRP to the engine, IP to the driver (and phase 3 redirect). */
+static vpn_router_drop mgre_input(vpn_router *r, uint64_t now, rt_child *c, const vpn_esp_rx *rx, vpn_pkt *pkt,
+                                  bool has_ip)
+{
+    uint32_t tunnel = c->tunnel;
+    rt_tunnel *t = &r->tun[tunnel];
+    rt_mgre *mg = t->mg;
+    vpn_addr src = c->peer;
+    uint16_t proto;
+    rt_peer *p;
+    int grc;
+
+    if (!has_ip && vpn_sa_get_config(rx->sa)->mode == VPN_ESP_TRANSPORT) {
+        vpn_gre_hdr h;
+        memset(&h, 0, sizeof h);
+        grc = rx->next_header == VPN_IPPROTO_GRE ? vpn_gre_decap(pkt, &h) : VPN_ERR_MALFORMED;
+        /* RFC 2890 2.1: the key tells the tunnel; another key is not ours */
+        if (grc == 0 && (h.has_key != t->has_key || (h.has_key && h.key != t->key)))
+            grc = VPN_ERR_POLICY;
+        proto = h.proto;
+    } else {
+        vpn_gre_rx grx;
+        memset(&grx, 0, sizeof grx);
+        grc = vpn_gre_tunnel_decap(t->gre, pkt, &grx);
+        proto = grx.proto;
+        if (grc == 0)
+            src = grx.src;
+    }
+    if (grc != 0)
+        return drop(r, VPN_ROUTER_DROP_GRE, tunnel, 0);
+    if ((p = peer_find(mg, &src)) != NULL)
+        p->decrypted++;
+    if (proto == VPN_GRE_PROTO_NHRP) {
+        /* RFC 2332 over GRE: the engine drops and counts what is bad */
+        (void)vpn_nhrp_input(mg->nhrp, now, mg->network_id, &src, vpn_pkt_data(pkt), pkt->len);
+        t->decrypted++;
+        mgre_settle(r, mg);
+        return VPN_ROUTER_DROP_NONE;
+    }
+    if (proto != VPN_GRE_PROTO_IPV4 && proto != VPN_GRE_PROTO_IPV6)
+        return drop(r, VPN_ROUTER_DROP_GRE, tunnel, 0);
+    if (mg->redirect && r->p.route) {
+        /* Phase 3: a packet that came in on this NBMA network and is routed
+         * back out of it (in and out of the same network-id). */
+        vpn_addr dst;
+        vpn_nhrp_route rt;
+        memset(&rt, 0, sizeof rt);
+        if (inner_dst(vpn_pkt_data(pkt), pkt->len, &dst) && r->p.route(r->p.user, tunnel, &dst, &rt) == 0 &&
+            rt.kind == VPN_NHRP_ROUTE_TUNNEL) {
+            (void)vpn_nhrp_forwarded(mg->nhrp, now, &src, mg->network_id, mg->network_id, vpn_pkt_data(pkt),
+                                     pkt->len);
+            mgre_settle(r, mg);
+        }
+    }
+    if (!r->p.deliver(r->p.user, tunnel, vpn_pkt_data(pkt), pkt->len))
+        return drop(r, VPN_ROUTER_DROP_DELIVER, tunnel, 0);
+    t->decrypted++;
+    return VPN_ROUTER_DROP_NONE;
+}
+
+static int mgre_new(vpn_router *r, rt_tunnel *t, uint32_t tag, const vpn_router_tunnel_config *cfg)
+{
+    rt_mgre *mg = calloc(1, sizeof *mg);
+    vpn_nhrp_params np;
+    vpn_gre_tunnel_config g;
+    int rc;
+
+    if (mg == NULL)
+        return VPN_ERR_NOMEM;
+    mg->r = r;
+    mg->tunnel = tag;
+    np = *cfg->nhrp;
+    if (np.ifname == NULL)
+        np.ifname = t->name;
+    if (np.nbma.family == VPN_AF_NONE)
+        np.nbma = t->src;
+    if (np.log.fn == NULL)
+        np.log = r->p.log;
+    if (np.rng == NULL)
+        np.rng = &r->p.rng;
+    np.send = on_nhrp_send;
+    np.event = on_nhrp_event;
+    np.route = on_nhrp_route;
+    np.user = mg;
+    mg->network_id = np.network_id;
+    mg->redirect = np.redirect;
+    memset(&g, 0, sizeof g);
+    g.local = t->src; /* remote VPN_AF_NONE: multipoint */
+    g.has_key = t->has_key;
+    g.key = t->key;
+    g.tos = VPN_GRE_TOS_COPY;
+    if ((rc = vpn_gre_tunnel_new(&t->gre, &g)) != 0) {
+        free(mg);
+        return rc;
+    }
+    if ((rc = vpn_nhrp_new(&mg->nhrp, &np)) != 0) {
+        vpn_gre_tunnel_del(t->gre);
+        t->gre = NULL;
+        free(mg);
+        return rc;
+    }
+    t->mg = mg;
+    return 0;
+}
+
+static void mgre_del(vpn_router *r, rt_tunnel *t)
+{
+    rt_mgre *mg = t->mg;
+
+    if (mg == NULL)
+        return;
+    for (size_t i = 0; i < mg->n_bucket; i++)
+        while (mg->bucket[i])
+            peer_free(r, mg, mg->bucket[i]);
+    vpn_nhrp_del(mg->nhrp);
+    free(mg->bucket);
+    free(mg->mc);
+    free(mg);
+    t->mg = NULL;
+}
+
+/* Timers of the mGRE tunnels: NHRP's, then on-demand initiations. */
+static void mgre_timeout(vpn_router *r, uint64_t now)
+{
+    for (size_t i = 0; i < r->n_tun; i++) {
+        rt_mgre *mg = r->tun[i].mg;
+        if (mg == NULL)
+            continue;
+        if (vpn_nhrp_next_deadline(mg->nhrp) <= now) {
+            vpn_nhrp_timeout(mg->nhrp, now);
+            mgre_settle(r, mg);
+        }
+        for (size_t k = 0; k < mg->n_dup;) {
+            if (mg->dup[k].at > now) {
+                k++;
+                continue;
+            }
+            if (r->ike)
+                (void)vpn_ikev2_delete(r->ike, now, mg->dup[k].ike_sa_id);
+            mg->dup[k] = mg->dup[--mg->n_dup];
+        }
+        while (mg->pend) {
+            rt_peer *p = mg->pend;
+            mg->pend = p->pend_next;
+            p->pending = false;
+            if (r->ike && child_find(r, p->out_child) == NULL && !p->initiating)
+                mgre_initiate(r, now, mg, p);
+        }
+        flush(r);
+    }
+}
+
+static uint64_t mgre_deadline(const vpn_router *r, uint64_t t)
+{
+    for (size_t i = 0; i < r->n_tun; i++) {
+        const rt_mgre *mg = r->tun[i].mg;
+        uint64_t d;
+        if (mg == NULL)
+            continue;
+        if ((d = vpn_nhrp_next_deadline(mg->nhrp)) < t)
+            t = d;
+        if (mg->pend && r->now < t)
+            t = r->now;
+        for (size_t k = 0; k < mg->n_dup; k++)
+            if (mg->dup[k].at < t)
+                t = mg->dup[k].at;
+    }
+    return t;
+}
+
+const vpn_nhrp *vpn_router_nhrp(const vpn_router *r, uint32_t tunnel)
+{
+    return r && tunnel < r->n_tun && r->tun[tunnel].mg ? r->tun[tunnel].mg->nhrp : NULL;
+}
+
+int vpn_router_nhrp_resolve(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_addr *dst)
+{
+    int rc;
+
+    if (r == NULL || tunnel >= r->n_tun || r->tun[tunnel].mg == NULL || dst == NULL)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    rc = vpn_nhrp_resolve(r->tun[tunnel].mg->nhrp, now, dst);
+    mgre_settle(r, r->tun[tunnel].mg);
+    return rc;
+}
+
+static void peer_info(const vpn_router *r, const rt_peer *p, vpn_router_peer_info *out)
+{
+    const rt_child *c = child_find(r, p->out_child);
+
+    memset(out, 0, sizeof *out);
+    out->nbma = p->nbma;
+    if (c && c->out) {
+        out->out_child = c->id >= RT_MANUAL_ID_BASE ? 0 : c->id;
+        out->out_sa = ref_of(c->out, VPN_SA_OUT);
+        out->ike_sa_id = c->ike_sa_id;
+    }
+    out->encrypted = p->encrypted;
+    out->decrypted = p->decrypted;
+    out->initiating = p->initiating;
+}
+
+size_t vpn_router_mgre_peer_count(const vpn_router *r, uint32_t tunnel)
+{
+    return r && tunnel < r->n_tun && r->tun[tunnel].mg ? r->tun[tunnel].mg->n_peer : 0;
+}
+
+int vpn_router_mgre_peer_get(const vpn_router *r, uint32_t tunnel, const vpn_addr *nbma, vpn_router_peer_info *out)
+{
+    const rt_peer *p;
+
+    if (r == NULL || nbma == NULL || out == NULL || tunnel >= r->n_tun || r->tun[tunnel].mg == NULL)
+        return VPN_ERR_INVAL;
+    if ((p = peer_find(r->tun[tunnel].mg, nbma)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    peer_info(r, p, out);
+    return 0;
+}
+
+void vpn_router_mgre_peer_foreach(const vpn_router *r, uint32_t tunnel,
+                                  void (*fn)(void *user, const vpn_router_peer_info *p), void *user)
+{
+    const rt_mgre *mg;
+
+    if (r == NULL || fn == NULL || tunnel >= r->n_tun || (mg = r->tun[tunnel].mg) == NULL)
+        return;
+    for (size_t i = 0; i < mg->n_bucket; i++)
+        for (const rt_peer *p = mg->bucket[i]; p; p = p->next) {
+            vpn_router_peer_info pi;
+            peer_info(r, p, &pi);
+            fn(user, &pi);
+        }
+}
+
+typedef struct rt_show_peers {
+    vpn_show_buf *b;
+} rt_show_peers;
+
+static void show_peer(void *user, const vpn_router_peer_info *p)
+{
+    rt_show_peers *s = user;
+    char a[VPN_ADDR_STRLEN];
+
+    vpn_show_printf(s->b, "  Peer NBMA %s: %s, CHILD_SA %u (out SPI 0x%08X), IKE SA %u, %llu out / %llu in\n",
+                    vpn_addr_str(&p->nbma, a, sizeof a),
+                    p->out_child ? "UP-ACTIVE" : p->initiating ? "UP-NEGOTIATING" : "DOWN", p->out_child,
+                    p->out_sa.spi, p->ike_sa_id, (unsigned long long)p->encrypted,
+                    (unsigned long long)p->decrypted);
+}
+
+int vpn_router_show_dmvpn(const vpn_router *r, uint64_t now, uint32_t tunnel, bool detail, vpn_show_buf *b)
+{
+    const vpn_nhrp *n = vpn_router_nhrp(r, tunnel);
+    rt_show_peers s = {b};
+    int rc;
+
+    if (n == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    if ((rc = vpn_show_dmvpn(n, now, b)) != 0 || !detail)
+        return rc;
+    vpn_show_printf(b, "\nCrypto per peer (%s, %zu peers):\n", r->tun[tunnel].name, r->tun[tunnel].mg->n_peer);
+    vpn_router_mgre_peer_foreach(r, tunnel, show_peer, &s);
+    return vpn_show_result(b);
+}
+
+int vpn_router_show_ip_nhrp(const vpn_router *r, uint64_t now, uint32_t tunnel, vpn_show_buf *b)
+{
+    const vpn_nhrp *n = vpn_router_nhrp(r, tunnel);
+
+    if (n == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    return vpn_show_ip_nhrp(n, now, b);
 }
 
 /* ---- input --------------------------------------------------------------------------------- */
@@ -777,6 +1733,8 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
     if (c->id < RT_MANUAL_ID_BASE)
         vpn_ikev2_child_activity(r->ike, now, c->id, true, false);
     flush(r);
+    if (t->mg)
+        return mgre_input(r, now, c, rx, pkt, has_ip);
     if (t->gre) {
         /* ESP transport mode restored the GRE packet (its IP header too
          * when the driver gave us one): take the tunnel off. */
@@ -905,6 +1863,7 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
         }
         i++;
     }
+    mgre_timeout(r, now);
     for (uint32_t i = 0; r->ike && i < r->n_tun; i++) {
         if (!r->tun[i].initiate_pending)
             continue;
@@ -936,7 +1895,7 @@ uint64_t vpn_router_next_deadline(const vpn_router *r)
     for (size_t i = 0; i < r->n_tun; i++)
         if (r->tun[i].initiate_pending && r->now < t)
             t = r->now;
-    return t;
+    return mgre_deadline(r, t);
 }
 
 /* ---- manual keying ----------------------------------------------------------------------------- */
@@ -1096,7 +2055,7 @@ static uint16_t mtu_of(vpn_esp_shape *shapes, size_t n, vpn_router_tunnel_mode m
 {
     size_t best = 65535, gre_len = 0;
 
-    if (mode == VPN_ROUTER_TUNNEL_GRE_IPSEC) {
+    if (mode == VPN_ROUTER_TUNNEL_GRE_IPSEC || mode == VPN_ROUTER_TUNNEL_MGRE) {
         vpn_gre_hdr h;
         memset(&h, 0, sizeof h);
         h.has_key = gre_key;

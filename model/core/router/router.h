@@ -82,6 +82,7 @@
 #include "ipsec/esp.h"
 #include "ipsec/pkt.h"
 #include "ipsec/sa.h"
+#include "nhrp/nhrp.h"
 #include "show/show.h"
 
 #ifdef __cplusplus
@@ -114,6 +115,7 @@ typedef enum vpn_router_drop {
     VPN_ROUTER_DROP_ESP_OTHER,      /* ESP: another refusal (crypto library, ...) */
     VPN_ROUTER_DROP_NO_TUNNEL,      /* decrypted, but the SA belongs to no tunnel */
     VPN_ROUTER_DROP_DELIVER,        /* the driver could not deliver the inner packet */
+    VPN_ROUTER_DROP_NO_NBMA,        /* mGRE: no NHRP entry for the destination or next hop */
     VPN_ROUTER_DROP_COUNT
 } vpn_router_drop;
 
@@ -147,6 +149,12 @@ typedef enum vpn_router_event_type {
     VPN_ROUTER_EV_SA_REMOVED,   /* one SA removed */
     VPN_ROUTER_EV_INITIATED,    /* the router started IKE for a tunnel (err: the result) */
     VPN_ROUTER_EV_DROP,         /* a packet was dropped (drop, tunnel, spi) */
+    VPN_ROUTER_EV_NHRP,         /* an mGRE tunnel's NHRP engine event (nhrp), after the
+                                 * router acted on it: SHORTCUT_INSTALLED / _REMOVED tell
+                                 * the driver to add / remove the route "H" (nhrp->proto
+                                 * via nhrp->next_hop into the tunnel) */
+    VPN_ROUTER_EV_PEER_DOWN,    /* mGRE: a peer's SAs were torn down because no NHRP
+                                 * entry refers to it any more (peer) */
 } vpn_router_event_type;
 
 typedef struct vpn_router_event {
@@ -158,6 +166,8 @@ typedef struct vpn_router_event {
     const vpn_sa *sa_view;       /* SA_INSTALLED: read-only, during the call only */
     vpn_router_drop drop;        /* DROP */
     int err;                     /* INITIATED: 0 or the VPN_ERR_* of vpn_ikev2_initiate */
+    const vpn_nhrp_event *nhrp;  /* NHRP */
+    vpn_addr peer;               /* INITIATED (mGRE) and PEER_DOWN: the NBMA address */
 } vpn_router_event;
 
 typedef struct vpn_router_params {
@@ -180,6 +190,11 @@ typedef struct vpn_router_params {
      * optional; without it such datagrams are dropped as UDP_PORT. */
     void (*udp_other)(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
                       const uint8_t *data, size_t len);
+    /* mGRE tunnels: what the driver's routing table says about dst (the
+     * NHRP engine's route callback, nhrp.h; TUNNEL means "out of this
+     * tunnel, to next_hop"). Optional: without it the NHRP cache alone
+     * decides and the hub sends no redirects. */
+    int (*route)(void *user, uint32_t tunnel, const vpn_addr *dst, vpn_nhrp_route *out);
     void *user;
 
     uint64_t rekey_grace_ns;        /* 0: VPN_ROUTER_REKEY_GRACE_NS */
@@ -217,7 +232,13 @@ typedef enum vpn_router_tunnel_mode {
     VPN_ROUTER_TUNNEL_GRE_IPSEC = 1,
     /* `tunnel mode ipsec ipv4`: ESP tunnel mode, any/any selectors. */
     VPN_ROUTER_TUNNEL_VTI = 2,
-    /* next: VPN_ROUTER_TUNNEL_MGRE (DMVPN, peers from NHRP) */
+    /* `tunnel mode gre multipoint` (DMVPN): one interface, many peers, each
+     * known by its NBMA address from the interface's NHRP engine (RFC 2332);
+     * with tunnel protection one IKE SA and one transport-mode CHILD_SA per
+     * peer (permit 47 host src host peer), brought up on demand and torn
+     * down when no NHRP entry refers to the peer any more. See the mGRE
+     * section below. */
+    VPN_ROUTER_TUNNEL_MGRE = 3,
 } vpn_router_tunnel_mode;
 
 typedef struct vpn_router_tunnel_config {
@@ -229,6 +250,10 @@ typedef struct vpn_router_tunnel_config {
     const char *ipsec_profile; /* tunnel protection ipsec profile (copied) */
     bool initiate;             /* this end brings IKE up (at start and on demand) */
     bool initiate_at_start;    /* ... already at vpn_router_start */
+    /* MGRE: the NHRP engine's parameters (nhrp-conf.h builds them from the
+     * IOS lines); copied. The router sets send, event, route and user (and
+     * log, rng, ifname when NULL); dst is ignored (VPN_AF_NONE is fine). */
+    const vpn_nhrp_params *nhrp;
 } vpn_router_tunnel_config;
 
 /*
@@ -278,6 +303,65 @@ int vpn_router_child_delete(vpn_router *r, uint64_t now, uint32_t child_id);
 int vpn_router_child_rekey(vpn_router *r, uint64_t now, uint32_t child_id);
 int vpn_router_ike_rekey(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
 int vpn_router_dpd(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
+
+/* ---- multipoint GRE (DMVPN) -------------------------------------------------------------
+ *
+ * Outbound (vpn_router_mgre_output): the NBMA destination of an inner packet
+ * is, in this order, that of the NHRP entry covering its destination (a
+ * shortcut, RFC 2332 5.2.2, or a peer's own tunnel address), else that of
+ * the entry of next_hop (the routing table's next hop in the tunnel: the
+ * hub's address on a spoke in phase 3, a spoke's on the hub). A multicast
+ * or broadcast destination is replicated to the NHRP multicast map (the
+ * hub: every registered spoke). A peer without an SA yet: IKE is brought
+ * up (at most once per hold-down), and data goes via next_hop's peer
+ * meanwhile when that one has an SA (no loss while a shortcut comes up);
+ * NHRP packets wait for the SA (a few per peer).
+ * Inbound: GRE with the tunnel key, protocol 0x2001 to the NHRP engine,
+ * IPv4/IPv6 delivered; on a hub with `ip nhrp redirect` a packet whose
+ * route leads back into the same tunnel is reported to the engine
+ * (vpn_nhrp_forwarded: the phase 3 Traffic Indication).
+ * Every per-packet step is a hash lookup (peers by NBMA address, NHRP
+ * entries per prefix length, CHILD_SAs by id): no walk over the peers.
+ */
+
+/* One inner IP packet routed into mGRE tunnel `tunnel` towards next_hop
+ * (NULL: the route callback names it, if there is one; vpn_router_tunnel_output
+ * on an mGRE tunnel is this with NULL). Returns as vpn_router_tunnel_output;
+ * VPN_ROUTER_DROP_NO_NBMA when NHRP knows no NBMA address for it. */
+vpn_router_drop vpn_router_mgre_output(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_addr *next_hop,
+                                       vpn_pkt *pkt);
+
+/* The NHRP engine of an mGRE tunnel (show ip nhrp, show dmvpn, lookups);
+ * NULL for other tunnels. */
+const vpn_nhrp *vpn_router_nhrp(const vpn_router *r, uint32_t tunnel);
+
+/* Asks NHRP to resolve dst on an mGRE tunnel now (a test or a management
+ * command). Errors: those of vpn_nhrp_resolve, VPN_ERR_INVAL. */
+int vpn_router_nhrp_resolve(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_addr *dst);
+
+typedef struct vpn_router_peer_info {
+    vpn_addr nbma;
+    uint32_t out_child;        /* the CHILD_SA carrying traffic to it; 0: none */
+    vpn_router_sa_ref out_sa;
+    uint32_t ike_sa_id;        /* of out_child */
+    uint64_t encrypted, decrypted;
+    bool initiating;           /* we started IKE towards it and wait */
+} vpn_router_peer_info;
+
+/* The peers an mGRE tunnel holds state for (SAs, queued packets). */
+size_t vpn_router_mgre_peer_count(const vpn_router *r, uint32_t tunnel);
+/* One peer by NBMA address. Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND. */
+int vpn_router_mgre_peer_get(const vpn_router *r, uint32_t tunnel, const vpn_addr *nbma,
+                             vpn_router_peer_info *out);
+/* Calls fn for every peer of the tunnel (show crypto session). */
+void vpn_router_mgre_peer_foreach(const vpn_router *r, uint32_t tunnel,
+                                  void (*fn)(void *user, const vpn_router_peer_info *p), void *user);
+
+/* show dmvpn [detail] / show ip nhrp of an mGRE tunnel (show-nhrp.h), the
+ * detail adding one line per peer with its crypto state. Errors:
+ * VPN_ERR_INVAL, VPN_ERR_NOSPACE. */
+int vpn_router_show_dmvpn(const vpn_router *r, uint64_t now, uint32_t tunnel, bool detail, vpn_show_buf *b);
+int vpn_router_show_ip_nhrp(const vpn_router *r, uint64_t now, uint32_t tunnel, vpn_show_buf *b);
 
 /* ---- input from the network ------------------------------------------------------ */
 

@@ -1,0 +1,355 @@
+// DMVPN phase 3 in simulated time (FlexVpnHelper::InstallDmvpn: a hub with
+// ONE multipoint GRE device, spokes with `ip nhrp shortcut`, all from IOS
+// text): traffic between two spokes first crosses the hub, the hub
+// redirects, the spokes resolve each other, the NHRP route (H) goes into
+// the spokes' static routing and the traffic moves to the direct tunnel
+// with no packet lost; with no traffic the shortcut and its SAs go away
+// with the holding time; the hub's single device serves 500 spokes.
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/csma-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/network-module.h"
+#include "ns3/point-to-point-module.h"
+#include "ns3/test.h"
+#include "ns3/vpn-module.h"
+
+#include "nhrp/nhrp.h"
+#include "router/router.h"
+
+#include <string>
+#include <vector>
+
+using namespace ns3;
+
+namespace
+{
+
+struct DmvpnTopo
+{
+    Ptr<Node> hub;
+    Ptr<Node> pe;
+    NodeContainer spokes;
+    std::vector<Ptr<Node>> hosts;              // host of spoke i (nullptr: none)
+    std::vector<Ipv4Address> hostAddr;
+    FlexVpnHubAndSpokes net;
+};
+
+// A hub and n spokes on access links to one provider router; the first
+// `withHosts` spokes get a LAN 10.1.I.0/24 with one host.
+void
+BuildDmvpn(DmvpnTopo& t, uint32_t n, uint32_t withHosts, const DmvpnOptions& o)
+{
+    RngSeedManager::SetSeed(5);
+    RngSeedManager::SetRun(1);
+    t.hub = CreateObject<Node>();
+    t.pe = CreateObject<Node>();
+    t.spokes.Create(n);
+    PointToPointHelper access;
+    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    access.SetChannelAttribute("Delay", StringValue("5ms"));
+    CsmaHelper lan;
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(t.hub, t.pe));
+    stack.Install(t.spokes);
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    NetDeviceContainer hubAccess = access.Install(t.hub, t.pe);
+    Ipv4InterfaceContainer hubIf = ip.Assign(hubAccess);
+    ip.SetBase("100.64.0.0", "255.255.255.252");
+    std::vector<FlexVpnSite> sites;
+    for (uint32_t i = 0; i < n; i++)
+    {
+        NetDeviceContainer d = access.Install(t.spokes.Get(i), t.pe);
+        Ipv4InterfaceContainer a = ip.Assign(d);
+        ip.NewNetwork();
+        sites.push_back({d.Get(0), a.GetAddress(1)});
+    }
+    t.hosts.assign(n, nullptr);
+    t.hostAddr.assign(n, Ipv4Address());
+    Ipv4StaticRoutingHelper routing;
+    for (uint32_t i = 0; i < withHosts && i < n; i++)
+    {
+        Ptr<Node> h = CreateObject<Node>();
+        stack.Install(h);
+        NetDeviceContainer d = lan.Install(NodeContainer(t.spokes.Get(i), h));
+        Ipv4AddressHelper lip;
+        lip.SetBase(("10.1." + std::to_string(i + 1) + ".0").c_str(), "255.255.255.0");
+        Ipv4InterfaceContainer a = lip.Assign(d);
+        routing.GetStaticRouting(h->GetObject<Ipv4>())->SetDefaultRoute(a.GetAddress(0), 1);
+        t.hosts[i] = h;
+        t.hostAddr[i] = a.GetAddress(1);
+    }
+    FlexVpnHelper flex;
+    t.net = flex.InstallDmvpn({hubAccess.Get(0), hubIf.GetAddress(1)}, sites, o);
+}
+
+struct Flow
+{
+    Ptr<UdpServer> server;
+    uint32_t packets;
+};
+
+// A voice-like flow (50 pps, 160 octets) from spoke a's host to spoke b's.
+Flow
+AddFlow(DmvpnTopo& t, uint32_t a, uint32_t b, double start, uint32_t packets, uint16_t port)
+{
+    UdpServerHelper server(port);
+    ApplicationContainer s = server.Install(t.hosts[b]);
+    s.Start(Seconds(0.5));
+    UdpClientHelper client(t.hostAddr[b], port);
+    client.SetAttribute("MaxPackets", UintegerValue(packets));
+    client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+    client.SetAttribute("PacketSize", UintegerValue(160));
+    client.Install(t.hosts[a]).Start(Seconds(start));
+    return {DynamicCast<UdpServer>(s.Get(0)), packets};
+}
+
+uint32_t
+NhrpRoutes(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->GetNhrpRouteCount();
+}
+
+const vpn_router*
+RouterOf(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->GetRouter();
+}
+
+uint32_t
+TunnelDevices(Ptr<Node> n)
+{
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n->GetNDevices(); i++)
+    {
+        c += DynamicCast<VpnTunnelNetDevice>(n->GetDevice(i)) ? 1 : 0;
+    }
+    return c;
+}
+
+Ipv4Address
+WanOf(Ptr<Node> n)
+{
+    return n->GetObject<Ipv4>()->GetAddress(1, 0).GetLocal();
+}
+
+bool
+PeerUp(Ptr<Node> n, Ipv4Address nbma)
+{
+    vpn_addr a;
+    vpn_addr_v4(&a, nbma.Get());
+    vpn_router_peer_info pi;
+    return vpn_router_mgre_peer_get(RouterOf(n), 0, &a, &pi) == 0 && pi.out_child != 0;
+}
+
+// ---- phase 3: redirect, shortcut, no loss --------------------------------------------------
+
+class DmvpnShortcutTestCase : public TestCase
+{
+  public:
+    DmvpnShortcutTestCase()
+        : TestCase("phase 3: via the hub, redirect, NHRP route installed, traffic moves to the shortcut with no loss")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        DmvpnTopo t;
+        BuildDmvpn(t, 3, 3, DmvpnOptions());
+        Flow f13 = AddFlow(t, 0, 2, 2.0, 300, 4000);
+        Flow f31 = AddFlow(t, 2, 0, 2.0, 300, 4001);
+        Ptr<VpnTunnelNetDevice> hubTun = FlexVpnHelper::GetTunnel(t.hub, "Tunnel0");
+        uint64_t hubMid = 0;
+        uint32_t routesEarly = 99;
+        Simulator::Schedule(Seconds(2.015), [&]() {
+            routesEarly = NhrpRoutes(t.spokes.Get(0));
+        });
+        Simulator::Schedule(Seconds(4.0), [&]() { hubMid = hubTun->GetPacketsDecrypted(); });
+        std::string dmvpn;
+        std::string session;
+        std::string nhrp;
+        Simulator::Schedule(Seconds(8.5), [&]() {
+            dmvpn = t.net.spokes[0]->ShowDmvpn(true);
+            nhrp = t.net.spokes[0]->ShowIpNhrp();
+            session = t.net.hub->ShowCryptoSession(false);
+        });
+        Simulator::Stop(Seconds(9.0));
+        Simulator::Run();
+        // one multipoint device on the hub; every spoke registered over IPsec
+        NS_TEST_ASSERT_MSG_EQ(TunnelDevices(t.hub), 1, "the hub has one tunnel device for all spokes");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_mgre_peer_count(RouterOf(t.hub), 0), 3, "three peers on the hub");
+        // the first packets crossed the hub before any shortcut existed
+        NS_TEST_ASSERT_MSG_EQ(routesEarly, 0, "no NHRP route before the first packets");
+        NS_TEST_ASSERT_MSG_GT(hubMid, 0, "the first packets went through the hub");
+        // the shortcut: an NHRP route on both spokes, an SA between them
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(0)), 1, "spoke 1 holds the route H");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(2)), 1, "spoke 3 holds the route H");
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2))), true, "spoke-to-spoke SA");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(1)), 0, "spoke 2 learnt nothing");
+        // after the move the hub carries none of it
+        NS_TEST_ASSERT_MSG_EQ(hubTun->GetPacketsDecrypted(), hubMid, "nothing through the hub after the shortcut");
+        // not a packet lost
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetReceived(), f13.packets, "spoke 1 -> 3: all received");
+        NS_TEST_ASSERT_MSG_EQ(f31.server->GetReceived(), f31.packets, "spoke 3 -> 1: all received");
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetLost(), 0, "no loss 1 -> 3");
+        // the views
+        NS_TEST_ASSERT_MSG_NE(dmvpn.find("UP-ACTIVE"), std::string::npos, dmvpn);
+        NS_TEST_ASSERT_MSG_NE(nhrp.find("10.1.3.0/24"), std::string::npos, nhrp);
+        std::ostringstream s3;
+        s3 << WanOf(t.spokes.Get(2));
+        NS_TEST_ASSERT_MSG_NE(dmvpn.find(s3.str()), std::string::npos, dmvpn);
+        NS_TEST_ASSERT_MSG_NE(session.find(s3.str()), std::string::npos, session);
+        Simulator::Destroy();
+    }
+};
+
+// ---- expiry --------------------------------------------------------------------------------
+
+class DmvpnExpiryTestCase : public TestCase
+{
+  public:
+    DmvpnExpiryTestCase()
+        : TestCase("no traffic: the shortcut, its NHRP route and its SAs go with the holding time")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        DmvpnTopo t;
+        DmvpnOptions o;
+        o.holdtime = 20;
+        BuildDmvpn(t, 3, 3, o);
+        Flow f = AddFlow(t, 0, 2, 2.0, 100, 4000);
+        uint32_t routesAt5 = 0;
+        bool peerAt5 = false;
+        Simulator::Schedule(Seconds(5.0), [&]() {
+            routesAt5 = NhrpRoutes(t.spokes.Get(0));
+            peerAt5 = PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2)));
+        });
+        Simulator::Stop(Seconds(30.0));
+        Simulator::Run();
+        NS_TEST_ASSERT_MSG_EQ(routesAt5, 1, "the shortcut was there");
+        NS_TEST_ASSERT_MSG_EQ(peerAt5, true, "with its SA");
+        NS_TEST_ASSERT_MSG_EQ(f.server->GetReceived(), f.packets, "all received");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(0)), 0, "the route H went");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(2)), 0, "on both spokes");
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2))), false, "the SA went");
+        NS_TEST_ASSERT_MSG_EQ(VpnIpsecStack::GetOrCreate(t.spokes.Get(0))->GetSaCount(), 2,
+                              "only the pair to the hub is left");
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.hub)), true, "registrations kept the hub's");
+        Simulator::Destroy();
+    }
+};
+
+// ---- a spoke reboots -------------------------------------------------------------------------
+
+class DmvpnRebootTestCase : public TestCase
+{
+  public:
+    DmvpnRebootTestCase()
+        : TestCase("a spoke reboots: it registers again, its peer's stale shortcut SA is replaced, traffic direct again")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        DmvpnTopo t;
+        BuildDmvpn(t, 3, 3, DmvpnOptions());
+        Ptr<Node> s1 = t.spokes.Get(0);
+        Ptr<Node> s3 = t.spokes.Get(2);
+        AddFlow(t, 0, 2, 2.0, 2000, 4000); // 40 s each way, across the reboot
+        AddFlow(t, 2, 0, 2.0, 2000, 4001);
+        uint32_t ikeBefore = 0;
+        uint32_t spiBefore = 0;
+        Simulator::Schedule(Seconds(6.0), [&]() {
+            vpn_addr a;
+            vpn_addr_v4(&a, WanOf(s3).Get());
+            vpn_router_peer_info pi;
+            if (vpn_router_mgre_peer_get(RouterOf(s1), 0, &a, &pi) == 0)
+            {
+                ikeBefore = pi.ike_sa_id;
+                spiBefore = pi.out_sa.spi;
+            }
+            VpnIpsecStack::GetOrCreate(s3)->Reboot();
+        });
+        // once things settled (on-demand DPD: 10 s, 2 s retries), a fresh flow loses nothing
+        Flow late = AddFlow(t, 0, 2, 30.0, 250, 4002);
+        Flow lateBack = AddFlow(t, 2, 0, 30.0, 250, 4003);
+        Ptr<VpnTunnelNetDevice> hubTun = FlexVpnHelper::GetTunnel(t.hub, "Tunnel0");
+        uint64_t hubAt31 = 0;
+        Simulator::Schedule(Seconds(31.0), [&]() { hubAt31 = hubTun->GetPacketsDecrypted(); });
+        Simulator::Stop(Seconds(36.0));
+        Simulator::Run();
+        vpn_addr a;
+        vpn_addr_v4(&a, WanOf(s3).Get());
+        vpn_router_peer_info pi;
+        NS_TEST_ASSERT_MSG_NE(ikeBefore, 0, "spoke 1 had a shortcut SA before");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_mgre_peer_get(RouterOf(s1), 0, &a, &pi), 0, "spoke 1 knows spoke 3");
+        NS_TEST_ASSERT_MSG_NE(pi.out_child, 0, "with an SA");
+        NS_TEST_ASSERT_MSG_NE(pi.out_sa.spi, spiBefore, "a new SA replaced the stale one");
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(s3, WanOf(t.hub)), true, "spoke 3 is back with the hub");
+        bool allRegistered = vpn_nhrp_entry_count(vpn_router_nhrp(RouterOf(t.hub), 0)) >= 3;
+        NS_TEST_ASSERT_MSG_EQ(allRegistered, true, "the hub holds every registration");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(s1), 1, "spoke 1's route H");
+        NS_TEST_ASSERT_MSG_EQ(late.server->GetReceived(), late.packets, "spoke 1 -> 3 afterwards: no loss");
+        NS_TEST_ASSERT_MSG_EQ(lateBack.server->GetReceived(), lateBack.packets, "spoke 3 -> 1 afterwards: no loss");
+        NS_TEST_ASSERT_MSG_EQ(hubTun->GetPacketsDecrypted(), hubAt31, "and direct, not through the hub");
+        Simulator::Destroy();
+    }
+};
+
+// ---- scale ----------------------------------------------------------------------------------
+
+class DmvpnScaleTestCase : public TestCase
+{
+  public:
+    DmvpnScaleTestCase()
+        : TestCase("one multipoint device on the hub serves 500 spokes")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        DmvpnTopo t;
+        BuildDmvpn(t, 500, 2, DmvpnOptions());
+        // spokes come up over two seconds, as routers do (not all within
+        // the hub's 40 half-open IKE SAs at once)
+        for (uint32_t i = 0; i < 500; i++)
+        {
+            t.net.spokes[i]->SetStartTime(MilliSeconds(100 + 4 * i));
+        }
+        Flow f = AddFlow(t, 0, 1, 3.0, 50, 4000);
+        Simulator::Stop(Seconds(5.0));
+        Simulator::Run();
+        const vpn_router* hub = RouterOf(t.hub);
+        NS_TEST_ASSERT_MSG_EQ(TunnelDevices(t.hub), 1, "one tunnel device");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_tunnel_count(hub), 1, "one router tunnel");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_mgre_peer_count(hub, 0), 500, "a peer per spoke");
+        NS_TEST_ASSERT_MSG_EQ(vpn_nhrp_entry_count(vpn_router_nhrp(hub, 0)), 500, "a registration per spoke");
+        NS_TEST_ASSERT_MSG_EQ(t.net.hub->GetIkeSasUp(), 500, "an IKE SA per spoke");
+        NS_TEST_ASSERT_MSG_EQ(f.server->GetReceived(), f.packets, "spoke traffic across the 500-spoke hub");
+        Simulator::Destroy();
+    }
+};
+
+class DmvpnTestSuite : public TestSuite
+{
+  public:
+    DmvpnTestSuite()
+        : TestSuite("dmvpn", UNIT)
+    {
+        AddTestCase(new DmvpnShortcutTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnExpiryTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnRebootTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnScaleTestCase, TestCase::QUICK);
+    }
+};
+
+DmvpnTestSuite g_dmvpnTestSuite;
+
+} // namespace
