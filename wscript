@@ -240,6 +240,7 @@ VPN_FUZZERS = [
     'gdoi-fuzz-coop:test/fuzz/gdoi-fuzz-coop.c',
     'mpls-fuzz-parse:test/fuzz/mpls-fuzz-parse.c',
     'nhrp-fuzz-parse:test/fuzz/nhrp-fuzz-parse.c',
+    'ikev2-fuzz-eap:test/fuzz/ikev2-fuzz-eap.c',
     'router-fuzz-input:test/fuzz/router-fuzz-input.c',
 ]
 
