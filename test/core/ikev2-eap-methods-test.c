@@ -11,6 +11,9 @@
 
 #include "common/rng.h"
 #include "common/vpn-err.h"
+#include "crypto/crypto-ids.h"
+#include "crypto/kdf.h"
+#include "ikev2/ikev2-crypto.h"
 #include "ikev2/ikev2-eap.h"
 #include "test-util.h"
 
@@ -351,6 +354,67 @@ static void test_hostile_requests(void **state)
     drop(&f);
 }
 
+/*
+ * RFC 7296 2.16: after EAP, both AUTH payloads use the MSK as the shared
+ * key of 2.15: prf(prf(MSK, "Key Pad for IKEv2"), SignedOctets). The MSK
+ * holds zero octets (its padding, and maybe inside the keys), so it must
+ * go in as a counted key, never a C string. Both sides' MSKs give the
+ * same AUTH for every PRF; a wrong password gives no MSK at all, and a
+ * different MSK (another conversation) a different AUTH.
+ */
+static void auth_with(const uint8_t *msk, size_t msk_len, uint16_t prf, uint8_t *out, size_t *len)
+{
+    static const uint8_t real1[] = "IKE_SA_INIT request octets", nr[32] = {7}, idb[] = {3, 0, 0, 0, 'a'};
+    vpn_key skp;
+    memset(&skp, 0, sizeof skp);
+    skp.len = 32;
+    memset(skp.b, 0x5c, skp.len);
+    vpn_iov k = {msk, msk_len}, m = {real1, sizeof real1}, n = {nr, sizeof nr}, b = {idb, sizeof idb};
+    assert_int_equal(vpn_ikev2_auth_psk(prf, k, m, n, &skp, b, out, 64, len), 0);
+}
+
+static void test_msk_feeds_auth(void **state)
+{
+    (void)state;
+    static const uint16_t prfs[] = {VPN_PRF_HMAC_SHA1, VPN_PRF_HMAC_SHA2_256, VPN_PRF_HMAC_SHA2_384,
+                                    VPN_PRF_HMAC_SHA2_512};
+    fixture f;
+    vpn_eap_answer sa, pa;
+    unsigned r;
+    make(&f, VPN_EAP_M_MSCHAPV2, true, NULL, VPN_EAP_M_MSCHAPV2, "alice", "Secr3t!");
+    assert_int_equal(run(&f, &sa, &pa, &r), VPN_EAP_SUCCESS);
+    drop(&f);
+    /* A second conversation: fresh challenges, another MSK. */
+    vpn_eap_answer sa2, pa2;
+    make(&f, VPN_EAP_M_MSCHAPV2, true, NULL, VPN_EAP_M_MSCHAPV2, "alice", "Secr3t!");
+    vpn_drbg_free(&f.d1);
+    assert_int_equal(vpn_drbg_init(&f.d1, "server2", 7), 0);
+    assert_int_equal(run(&f, &sa2, &pa2, &r), VPN_EAP_SUCCESS);
+    drop(&f);
+    assert_memory_not_equal(sa.msk, sa2.msk, 32);
+    for (size_t i = 0; i < sizeof prfs / sizeof prfs[0]; i++) {
+        uint8_t a1[64], a2[64], a3[64];
+        size_t l1, l2, l3;
+        auth_with(sa.msk, sa.msk_len, prfs[i], a1, &l1);
+        auth_with(pa.msk, pa.msk_len, prfs[i], a2, &l2);
+        auth_with(sa2.msk, sa2.msk_len, prfs[i], a3, &l3);
+        assert_int_equal(l1, l2);
+        assert_memory_equal(a1, a2, l1);
+        assert_memory_not_equal(a1, a3, l1);
+        /* Cut at the first zero octet (what strlen would do) it differs. */
+        size_t z = 0;
+        while (z < sa.msk_len && sa.msk[z] != 0)
+            z++;
+        assert_true(z < sa.msk_len);
+        if (z < 32) {
+            auth_with(sa.msk, z, prfs[i], a3, &l3);
+            assert_memory_not_equal(a1, a3, l1);
+        }
+    }
+    vpn_eap_answer_wipe(&sa);
+    assert_int_equal(sa.msk_len, 0);
+}
+
 static void test_params(void **state)
 {
     (void)state;
@@ -381,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_peer_checks_authenticator),
         cmocka_unit_test(test_hostile_responses),
         cmocka_unit_test(test_hostile_requests),
+        cmocka_unit_test(test_msk_feeds_auth),
         cmocka_unit_test(test_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
