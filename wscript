@@ -213,6 +213,7 @@ VPN_CORE_TESTS = [
     'ikev2-auth:test/core/ikev2-auth-test.c',
     'ikev2-eap-mschapv2:test/core/ikev2-eap-mschapv2-test.c',
     'ikev2-eap-methods:test/core/ikev2-eap-methods-test.c',
+    'ikev2-eap-engine:test/core/ikev2-eap-engine-test.c',
     'ikev2-cp-pool:test/core/ikev2-cp-pool-test.c',
     'conf-ra:test/core/conf-ra-test.c',
     'gdoi-coop:test/core/gdoi-coop-test.c',

@@ -392,6 +392,10 @@ typedef struct vpn_ikev2_sa_info {
     const char *profile;   /* ikev2 profile name, "" if none matched yet */
     uint32_t policy_tag;   /* tag of the child policy it was set up for */
     size_t n_children;
+    /* Remote access (RFC 7296 2.16, 3.15): the EAP identity ("" without
+     * EAP) and the address assigned by the responder (family 0: none). */
+    const char *eap_identity;
+    vpn_addr assigned;
 } vpn_ikev2_sa_info;
 
 typedef struct vpn_ikev2_child_state {
