@@ -15,6 +15,7 @@
 #include "common/vpn-err.h"
 #include "ikev2/ikev2-const.h"
 #include "ikev2-pair.h"
+#include "show/show-ikev2.h"
 
 static const char hub_conf[] =
     "hostname hub\n"
@@ -134,10 +135,27 @@ static void test_mschapv2_cp(void **state)
     assert_true(vpn_addr_eq(&hc->ts_remote[0].addr_hi, &ib.assigned));
     const vpn_ikev2_child_info *cc = &n.node[0].ev[ea].child;
     assert_true(vpn_addr_eq(&cc->ts_local[0].addr_lo, &ib.assigned));
+    /* show crypto ikev2 sa detail and show ip local pool */
+    static char out[16384];
+    vpn_show_buf sb;
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ikev2_sa(n.node[1].ctx, n.now, true, &sb), 0);
+    assert_non_null(strstr(out, "      Remote EAP identity: alice\n"));
+    assert_non_null(strstr(out, "      Pushed IP address: 10.99.0.10\n"));
+    assert_non_null(strstr(out, "      10.99.0.10 255.255.255.255\n")); /* the narrowed remote subnet */
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ikev2_sa(n.node[0].ctx, n.now, true, &sb), 0);
+    assert_non_null(strstr(out, "      Assigned host addr: 10.99.0.10\n"));
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
+    assert_non_null(strstr(out, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n"));
     /* Deleting the SA gives the address back: the next user gets it. */
     assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
     tp_run_for(&n, 2);
     assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
+    assert_non_null(strstr(out, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n"));
     tp_free(&n);
 }
 

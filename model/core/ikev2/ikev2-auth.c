@@ -1050,3 +1050,20 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     if (rc != 0)
         initiator_auth_failed(ctx, sa, now, "cannot build the next IKE_AUTH");
 }
+
+int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_info *out)
+{
+    if (ctx == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    if (index >= ctx->conf->n_ip_pool)
+        return VPN_ERR_NOTFOUND;
+    memset(out, 0, sizeof *out);
+    out->name = ctx->conf->ip_pool[index].name;
+    out->first = ctx->conf->ip_pool[index].first;
+    out->last = ctx->conf->ip_pool[index].last;
+    out->size = vpn_addr_v4_u32(&out->last) - vpn_addr_v4_u32(&out->first) + 1;
+    for (size_t i = 0; i < ctx->n_pool; i++)
+        if (strcmp(ctx->pool[i].name, out->name) == 0)
+            out->in_use = ctx->pool[i].used;
+    return 0;
+}

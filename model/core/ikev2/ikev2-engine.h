@@ -398,6 +398,17 @@ typedef struct vpn_ikev2_sa_info {
     vpn_addr assigned;
 } vpn_ikev2_sa_info;
 
+/* An `ip local pool` as the engine uses it (remote access). */
+typedef struct vpn_ikev2_pool_info {
+    const char *name;
+    vpn_addr first, last;
+    uint32_t size, in_use;
+} vpn_ikev2_pool_info;
+
+/* The index-th pool of the conf (all of them, used or not). Errors:
+ * VPN_ERR_INVAL, VPN_ERR_NOTFOUND (past the end). */
+int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_info *out);
+
 typedef struct vpn_ikev2_child_state {
     vpn_ikev2_child_info info; /* key pointers are NULL here */
     uint64_t installed_ns;

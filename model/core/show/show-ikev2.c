@@ -88,6 +88,10 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
                     ready ? "Negotiation done" : "Negotiation in progress");
     vpn_show_printf(b, "      Local id: %s\n", sa->id_local.text[0] ? sa->id_local.text : "(none)");
     vpn_show_printf(b, "      Remote id: %s\n", sa->id_remote.text[0] ? sa->id_remote.text : "(none)");
+    if (sa->eap_identity && sa->eap_identity[0] && !sa->initiator)
+        vpn_show_printf(b, "      Remote EAP identity: %s\n", sa->eap_identity);
+    else if (sa->eap_identity && sa->eap_identity[0])
+        vpn_show_printf(b, "      Local EAP identity: %s\n", sa->eap_identity);
     /* IOS prints the last request ID in use; ours are "next" IDs, so the
      * request in flight (if any) is next - 1. */
     {
@@ -116,6 +120,12 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
         vpn_show_printf(b, "      NAT-T is not detected  \n");
     vpn_show_printf(b, "      Cisco Trust Security SGT is disabled\n");
     vpn_show_printf(b, "      Initiator of SA : %s\n", sa->initiator ? "Yes" : "No");
+    if (sa->assigned.family != VPN_AF_NONE) {
+        /* IOS: the hub pushed it, the client was assigned it (RFC 7296 3.15) */
+        char a[VPN_ADDR_STRLEN];
+        vpn_show_printf(b, sa->initiator ? "      Assigned host addr: %s\n" : "      Pushed IP address: %s\n",
+                        vpn_addr_str(&sa->assigned, a, sizeof a));
+    }
     {
         /* The peer's protected subnets: the remote selectors of the children,
          * "address mask" as IOS prints its routes. */
@@ -554,6 +564,21 @@ int vpn_show_crypto_ipsec_sa(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail
             esp_block(&cs, ci->spi_out, now, detail, k.bytes_out, ifn, b);
             vpn_show_printf(b, "     outbound ah sas:\n\n     outbound pcp sas:\n");
         }
+    }
+    return vpn_show_result(b);
+}
+
+/* show ip local pool: IOS's columns (Pool, Begin, End, Free, In use). */
+int vpn_show_ip_local_pool(const vpn_ikev2_ctx *ctx, vpn_show_buf *b)
+{
+    vpn_ikev2_pool_info pi;
+    if (ctx == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    vpn_show_printf(b, " Pool                     Begin           End             Free  In use\n");
+    for (size_t i = 0; vpn_ikev2_pool_get(ctx, i, &pi) == 0; i++) {
+        char lo[VPN_ADDR_STRLEN], hi[VPN_ADDR_STRLEN];
+        vpn_show_printf(b, " %-24s %-15s %-15s %5u %7u\n", pi.name, vpn_addr_str(&pi.first, lo, sizeof lo),
+                        vpn_addr_str(&pi.last, hi, sizeof hi), pi.size - pi.in_use, pi.in_use);
     }
     return vpn_show_result(b);
 }
