@@ -149,6 +149,13 @@ static void test_mschapv2_cp(void **state)
     vpn_show_init(&sb, out, sizeof out);
     assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
     assert_non_null(strstr(out, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n"));
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_crypto_session_user(n.node[1].ctx, n.now, "alice", false, NULL, &sb), 0);
+    assert_non_null(strstr(out, "Username: alice\n"));
+    assert_non_null(strstr(out, "Session status: UP-ACTIVE"));
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_crypto_session_user(n.node[1].ctx, n.now, "bob", false, NULL, &sb), 0);
+    assert_null(strstr(out, "Session status"));
     /* Deleting the SA gives the address back: the next user gets it. */
     assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
     tp_run_for(&n, 2);

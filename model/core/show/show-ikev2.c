@@ -338,8 +338,9 @@ static const char *session_status(const vpn_ikev2_sa_info *sa)
     return sa->n_children ? "UP-ACTIVE" : "UP-IDLE";
 }
 
-int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
-                            const vpn_show_ikev2_env *env, vpn_show_buf *b)
+/* user: only the sessions of this EAP identity (NULL: all). */
+static int crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail, const char *user,
+                          const vpn_show_ikev2_env *env, vpn_show_buf *b)
 {
     if (ctx == NULL || b == NULL)
         return VPN_ERR_INVAL;
@@ -357,7 +358,11 @@ int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
 
         if (vpn_ikev2_sa_get(ctx, i, &sa) != 0)
             continue;
+        if (user != NULL && strcmp(sa.eap_identity ? sa.eap_identity : "", user) != 0)
+            continue;
         vpn_show_printf(b, "Interface: %s\n", iface_name(env, sa.policy_tag, ibuf, sizeof ibuf));
+        if (sa.eap_identity && sa.eap_identity[0])
+            vpn_show_printf(b, "Username: %s\n", sa.eap_identity);
         if (sa.profile && sa.profile[0])
             vpn_show_printf(b, "Profile: %s\n", sa.profile);
         if (detail) {
@@ -420,6 +425,20 @@ int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
         vpn_show_printf(b, "\n");
     }
     return vpn_show_result(b);
+}
+
+int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
+                            const vpn_show_ikev2_env *env, vpn_show_buf *b)
+{
+    return crypto_session(ctx, now, detail, NULL, env, b);
+}
+
+int vpn_show_crypto_session_user(const vpn_ikev2_ctx *ctx, uint64_t now, const char *user, bool detail,
+                                 const vpn_show_ikev2_env *env, vpn_show_buf *b)
+{
+    if (user == NULL)
+        return VPN_ERR_INVAL;
+    return crypto_session(ctx, now, detail, user, env, b);
 }
 
 /* ---- show crypto ipsec sa --------------------------------------------------- */
