@@ -333,6 +333,113 @@ static void test_pool_full_refuses(void **state)
     tp_free(&n);
 }
 
+/* An EAP backend that answers later, as a RADIUS passthrough would: it
+ * owns its own authenticator (here the same local code, with its own user
+ * list) and the test plays the network delay. */
+typedef struct slow_backend {
+    vpn_drbg drbg;
+    vpn_eap_server *srv;
+    uint32_t sa;
+    bool pending, started;
+    uint8_t msg[VPN_EAP_MSG_MAX];
+    size_t len;
+    unsigned steps;
+} slow_backend;
+
+static int slow_db(void *u, const char *name, char *out, size_t cap)
+{
+    (void)u;
+    if (strcmp(name, "dave") != 0 || cap < 9)
+        return VPN_ERR_NOTFOUND;
+    memcpy(out, "radius-pw", 9);
+    return 9;
+}
+
+static int slow_step(void *user, uint32_t sa, const char *profile, const char *identity, const uint8_t *msg,
+                     size_t len, vpn_eap_answer *a)
+{
+    slow_backend *b = user;
+    (void)a;
+    assert_string_equal(profile, "RA");
+    assert_string_equal(identity, "dave.example");
+    assert_false(b->pending);
+    b->sa = sa;
+    b->pending = true;
+    b->started = msg == NULL;
+    b->len = len;
+    if (len)
+        memcpy(b->msg, msg, len);
+    b->steps++;
+    return VPN_IKEV2_EAP_PENDING;
+}
+
+static void test_backend_answers_later(void **state)
+{
+    (void)state;
+    tp_net n;
+    slow_backend sb;
+    vpn_ikev2_eap_backend be = {slow_step, &sb};
+    memset(&sb, 0, sizeof sb);
+    assert_int_equal(vpn_drbg_init(&sb.drbg, "radius", 6), 0);
+    vpn_eap_server_params sp = {.methods = VPN_EAP_M_MSCHAPV2, .query_identity = true, .password = slow_db};
+    vpn_rng_init_drbg(&sp.rng, &sb.drbg);
+    assert_int_equal(vpn_eap_server_new(&sb.srv, &sp), 0);
+    two(&n, "dave", "radius-pw", "mschapv2");
+    /* the hub again, with the backend */
+    vpn_ikev2_ctx_del(n.node[1].ctx);
+    {
+        vpn_ikev2_params p;
+        memset(&p, 0, sizeof p);
+        p.conf = n.node[1].conf;
+        vpn_rng_init_drbg(&p.rng, &n.node[1].drbg);
+        p.name = "hub";
+        p.send = tp_send_cb;
+        p.event = tp_event_cb;
+        p.user = &n.node[1];
+        p.eap = &be;
+        assert_int_equal(vpn_ikev2_ctx_new(&n.node[1].ctx, &p), 0);
+    }
+    add_hub_policy(&n, 1);
+    vpn_ikev2_policy pc = client_policy();
+    initiate(&n, &pc);
+    vpn_eap_answer ans;
+    for (int round = 0; round < 8 && tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP) == 0; round++) {
+        tp_run_for(&n, 0);
+        tp_pump(&n);
+        if (!sb.pending)
+            continue;
+        /* Nothing leaves the hub while the backend thinks (the client
+         * retransmits, the hub stays quiet). */
+        size_t sent = n.sent;
+        tp_run_for(&n, 3);
+        size_t from_hub = 0;
+        for (size_t k = 0; k < n.n_log; k++)
+            if (n.log[k]->from == 1 && n.log[k]->when > n.now - 3 * TP_NS)
+                from_hub++;
+        assert_int_equal(from_hub, 0);
+        assert_true(n.sent > sent); /* the client's retransmission */
+        memset(&ans, 0, sizeof ans);
+        if (sb.started)
+            assert_int_equal(vpn_eap_server_start(sb.srv, &ans), 0);
+        else
+            assert_int_equal(vpn_eap_server_process(sb.srv, sb.msg, sb.len, &ans), 0);
+        sb.pending = false;
+        assert_int_equal(vpn_ikev2_eap_answer(n.node[1].ctx, n.now, sb.sa, &ans), 0);
+        /* a second answer for the same step has nobody to go to */
+        assert_int_equal(vpn_ikev2_eap_answer(n.node[1].ctx, n.now, sb.sa, &ans), VPN_ERR_NOTFOUND);
+        tp_pump(&n);
+    }
+    tp_run_for(&n, 1);
+    assert_int_equal(sb.steps, 4); /* start, Identity, MSCHAPv2 Response, Success ack */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_true(tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0) >= 0);
+    assert_int_equal(vpn_ikev2_eap_answer(n.node[1].ctx, n.now, 999, &ans), VPN_ERR_NOTFOUND);
+    vpn_eap_server_free(sb.srv);
+    vpn_drbg_free(&sb.drbg);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_wrong_password),
         cmocka_unit_test(test_pool_exhaustion),
         cmocka_unit_test(test_pool_full_refuses),
+        cmocka_unit_test(test_backend_answers_later),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

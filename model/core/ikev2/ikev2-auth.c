@@ -690,18 +690,81 @@ static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req,
     return 0;
 }
 
-/* Responder, first IKE_AUTH without AUTH: authenticate ourselves and ask. */
-static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, const vpn_conf_identity *cid)
+/* One step of the conversation: the driver's backend if there is one, else
+ * the local database. msg NULL: the first Request. */
+static int eap_step(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg, size_t len, vpn_eap_answer *a)
+{
+    if (ctx->params.eap != NULL && ctx->params.eap->step != NULL) {
+        char idt[VPN_CONF_ID_MAX];
+        ikev2_id_text(&sa->id_remote, idt, sizeof idt);
+        return ctx->params.eap->step(ctx->params.eap->user, sa->id, sa->profile->name, idt, msg, len, a);
+    }
+    if (msg == NULL)
+        return vpn_eap_server_start(sa->eap_srv, a);
+    return vpn_eap_server_process(sa->eap_srv, msg, len, a);
+}
+
+/* Holds the request back until vpn_ikev2_eap_answer. */
+static int eap_hold(ikev2_sa *sa, const ikev2_in *in, bool first)
+{
+    if (ikev2_buf_set(&sa->eap_wait_raw, in->raw, in->raw_len) != 0)
+        return VPN_ERR_NOMEM;
+    sa->eap_wait_hdr = in->hdr;
+    sa->eap_wait_first = first;
+    sa->eap_wait = true;
+    return 0;
+}
+
+/* The IKE_AUTH response carrying the EAP answer a: on the first request
+ * with our IDr, CERT and AUTH (the responder proves itself first, 2.16). */
+static void eap_reply(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, const vpn_eap_answer *a, bool first,
+                      const vpn_conf_identity *cid)
 {
     uint8_t mine[AUTH_MAX], method = 0;
     size_t mine_len = 0;
+    ikev2_out o;
+
+    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
+    if (first) {
+        if (make_auth(ctx, sa, cid, false, &method, mine, &mine_len) != 0) {
+            responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no local credentials for this peer");
+            return;
+        }
+        sa->auth_local = method;
+        vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDR, sa->id_local.type, sa->id_local.data, sa->id_local.len);
+        if (method != VPN_AUTH_METHOD_PSK)
+            ikev2_cert_write(ctx, sa->profile, &o.b);
+        vpn_ikev2_bld_auth(&o.b, method, mine, mine_len);
+        OPENSSL_cleanse(mine, sizeof mine);
+    }
+    if (a->len)
+        vpn_ikev2_bld_eap(&o.b, a->msg, a->len);
+    if (a->result == VPN_EAP_FAILURE) {
+        /* 2.21.2: the EAP-Failure and AUTHENTICATION_FAILED together; no SA stays */
+        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        ikev2_respond(ctx, sa, in, &o);
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED,
+                      "EAP authentication failed");
+        return;
+    }
+    if (a->result == VPN_EAP_SUCCESS) {
+        memcpy(sa->msk, a->msk, a->msk_len < sizeof sa->msk ? a->msk_len : sizeof sa->msk);
+        sa->msk_len = a->msk_len < sizeof sa->msk ? a->msk_len : sizeof sa->msk;
+        sa->eap_phase = 2;
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: EAP authentication of %s succeeded", sa->id, sa->eap_identity);
+    }
+    ikev2_respond(ctx, sa, in, &o);
+}
+
+/* Responder, first IKE_AUTH without AUTH: authenticate ourselves and ask. */
+static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, const vpn_conf_identity *cid)
+{
     char idt[VPN_CONF_ID_MAX];
     vpn_eap_server_params sp;
     vpn_eap_answer *a;
-    ikev2_out o;
+    int rc;
 
-    if (ikev2_cert_id_local(ctx, sa->profile, &sa->local.addr, &sa->id_local) != 0 ||
-        make_auth(ctx, sa, cid, false, &method, mine, &mine_len) != 0) {
+    if (ikev2_cert_id_local(ctx, sa->profile, &sa->local.addr, &sa->id_local) != 0) {
         responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no local credentials for this peer");
         return;
     }
@@ -715,33 +778,38 @@ static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *i
     sa->ra_first.len = in->msg->len;
     sa->ra_first_type = in->msg->hdr.next;
     ikev2_id_text(&sa->id_remote, idt, sizeof idt);
-    memset(&sp, 0, sizeof sp);
-    sp.methods = profile_eap_methods(sa->profile);
-    sp.query_identity = sa->profile->eap_query_identity;
-    sp.identity = idt;
-    sp.server_name = ctx->name[0] ? ctx->name : NULL;
-    sp.rng = ctx->params.rng;
-    sp.password = ra_password;
-    sp.user = (void *)ctx->conf;
-    if (vpn_eap_server_new(&sa->eap_srv, &sp) != 0 || vpn_eap_server_start(sa->eap_srv, a) != 0) {
-        free(a);
-        OPENSSL_cleanse(mine, sizeof mine);
-        responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "cannot start EAP");
-        return;
+    snprintf(sa->eap_identity, sizeof sa->eap_identity, "%.*s", (int)sizeof sa->eap_identity - 1, idt);
+    if (ctx->params.eap == NULL) {
+        memset(&sp, 0, sizeof sp);
+        sp.methods = profile_eap_methods(sa->profile);
+        sp.query_identity = sa->profile->eap_query_identity;
+        sp.identity = idt;
+        sp.server_name = ctx->name[0] ? ctx->name : NULL;
+        sp.rng = ctx->params.rng;
+        sp.password = ra_password;
+        sp.user = (void *)ctx->conf;
+        if (vpn_eap_server_new(&sa->eap_srv, &sp) != 0) {
+            free(a);
+            responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "cannot start EAP");
+            return;
+        }
     }
     if (sa->id_local.type == VPN_IKEV2_ID_DER_ASN1_DN)
         snprintf(sa->dn_local, sizeof sa->dn_local, "%s", ikev2_cert_local_dn(ctx, sa->profile));
-    sa->auth_local = method;
     sa->eap_phase = 1;
-    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
-    vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDR, sa->id_local.type, sa->id_local.data, sa->id_local.len);
-    if (method != VPN_AUTH_METHOD_PSK)
-        ikev2_cert_write(ctx, sa->profile, &o.b);
-    vpn_ikev2_bld_auth(&o.b, method, mine, mine_len);
-    OPENSSL_cleanse(mine, sizeof mine);
-    vpn_ikev2_bld_eap(&o.b, a->msg, a->len);
-    ikev2_respond(ctx, sa, in, &o);
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: EAP authentication of %s started", sa->id, idt);
+    rc = eap_step(ctx, sa, NULL, 0, a);
+    if (rc == VPN_IKEV2_EAP_PENDING && eap_hold(sa, in, true) == 0) {
+        free(a);
+        return;
+    }
+    if (rc != 0) {
+        free(a);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, "EAP backend refused");
+        return;
+    }
+    eap_reply(ctx, sa, in, a, true, cid);
+    vpn_eap_answer_wipe(a);
     free(a);
 }
 
@@ -844,9 +912,14 @@ static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ike
 {
     const vpn_ikev2_payload *eap;
     vpn_eap_answer *a;
-    ikev2_out o;
     int rc;
 
+    if (sa->eap_wait) {
+        /* a new request while the backend still thinks: the peer broke the
+         * window of one (2.3); retransmissions never get here */
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_PROTOCOL, "IKE_AUTH request while EAP is pending");
+        return;
+    }
     if (sa->eap_phase == 2) {
         ra_respond_final(ctx, sa, now, in);
         return;
@@ -860,34 +933,48 @@ static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ike
         responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "out of memory");
         return;
     }
-    rc = vpn_eap_server_process(sa->eap_srv, eap->u.eap.msg.ptr, eap->u.eap.msg.len, a);
+    rc = eap_step(ctx, sa, eap->u.eap.msg.ptr, eap->u.eap.msg.len, a);
+    if (rc == VPN_IKEV2_EAP_PENDING && eap_hold(sa, in, false) == 0) {
+        free(a);
+        return;
+    }
     if (rc != 0) {
-        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: EAP message refused (%s)", sa->id, vpn_strerror(rc));
+        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: EAP message refused (%s)", sa->id,
+                  rc > 0 ? "no memory to wait" : vpn_strerror(rc));
         free(a);
         responder_fail(ctx, sa, in, VPN_IKEV2_R_PROTOCOL, "malformed or unexpected EAP message");
         return;
     }
-    snprintf(sa->eap_identity, sizeof sa->eap_identity, "%s", vpn_eap_server_identity(sa->eap_srv));
-    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
-    vpn_ikev2_bld_eap(&o.b, a->msg, a->len);
-    if (a->result == VPN_EAP_FAILURE) {
-        /* 2.21.2: the EAP-Failure and AUTHENTICATION_FAILED together; no SA stays */
-        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-        ikev2_respond(ctx, sa, in, &o);
-        free(a);
-        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED,
-                      "EAP authentication failed");
-        return;
-    }
-    if (a->result == VPN_EAP_SUCCESS) {
-        memcpy(sa->msk, a->msk, a->msk_len);
-        sa->msk_len = a->msk_len;
-        sa->eap_phase = 2;
-        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: EAP authentication of %s succeeded", sa->id, sa->eap_identity);
-    }
+    if (sa->eap_srv != NULL)
+        snprintf(sa->eap_identity, sizeof sa->eap_identity, "%s", vpn_eap_server_identity(sa->eap_srv));
+    eap_reply(ctx, sa, in, a, false, NULL);
     vpn_eap_answer_wipe(a);
-    ikev2_respond(ctx, sa, in, &o);
     free(a);
+}
+
+int vpn_ikev2_eap_answer(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a)
+{
+    ikev2_sa *sa;
+    ikev2_in in;
+    vpn_conf_identity cid;
+    ikev2_peer_certs pc;
+
+    (void)now;
+    if (ctx == NULL || a == NULL || a->len > sizeof a->msg)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL || !sa->eap_wait || sa->phase == IKEV2_P_DEAD)
+        return VPN_ERR_NOTFOUND;
+    memset(&in, 0, sizeof in);
+    in.raw = sa->eap_wait_raw.p;
+    in.raw_len = sa->eap_wait_raw.len;
+    in.hdr = sa->eap_wait_hdr;
+    sa->eap_wait = false;
+    memset(&pc, 0, sizeof pc);
+    if (sa->eap_wait_first && ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0)
+        memset(&cid, 0, sizeof cid);
+    eap_reply(ctx, sa, &in, a, sa->eap_wait_first, sa->eap_wait_first ? &cid : NULL);
+    ikev2_buf_free(&sa->eap_wait_raw);
+    return 0;
 }
 
 /* Initiator: sends the next IKE_AUTH request with an EAP message or the

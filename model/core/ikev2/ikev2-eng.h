@@ -225,6 +225,10 @@ typedef struct ikev2_sa {
     char eap_identity[VPN_EAP_NAME_MAX + 1];
     vpn_addr ra_addr;                 /* the address assigned (responder) or received (initiator) */
     size_t ra_pool;                   /* responder: index into ctx->pool holding ra_addr */
+    bool eap_wait;                    /* responder: an EAP backend answers later */
+    bool eap_wait_first;              /* ... to the first IKE_AUTH request */
+    vpn_ikev2_hdr eap_wait_hdr;       /* the request waiting for it */
+    ikev2_buf eap_wait_raw;
 } ikev2_sa;
 
 /* An IOS trustpoint: trusted CAs, and this node's certificate and key. */

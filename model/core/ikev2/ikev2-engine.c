@@ -173,6 +173,7 @@ static void sa_free(ikev2_sa *sa)
     vpn_eap_server_free(sa->eap_srv);
     vpn_eap_peer_free(sa->eap_peer);
     ikev2_buf_free(&sa->ra_first);
+    ikev2_buf_free(&sa->eap_wait_raw);
     for (size_t i = 0; i < sa->n_child; i++)
         child_wipe(&sa->child[i]);
     free(sa->child);
