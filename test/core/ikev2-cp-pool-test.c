@@ -56,6 +56,12 @@ static void test_pool_alloc_exhaust_release(void **state)
     /* The freed address goes to the next user. */
     assert_int_equal(vpn_ippool_alloc(&p, 5, &got), 0);
     assert_true(vpn_addr_eq(&got, &w11));
+    /* A rekey hands the address to the new SA; only its holder can. */
+    assert_int_equal(vpn_ippool_transfer(&p, &w11, 4, 9), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_transfer(&p, &w11, 5, 9), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &w11), 9);
+    assert_int_equal(p.used, 4);
+    assert_int_equal(vpn_ippool_transfer(&p, &w11, 9, 5), 0);
     /* An SA going away gives back everything it held. */
     assert_int_equal(vpn_ippool_release_owner(&p, 5), 1);
     assert_int_equal(vpn_ippool_release_owner(&p, 5), 0);

@@ -156,6 +156,20 @@ static void test_mschapv2_cp(void **state)
     vpn_show_init(&sb, out, sizeof out);
     assert_int_equal(vpn_show_crypto_session_user(n.node[1].ctx, n.now, "bob", false, NULL, &sb), 0);
     assert_null(strstr(out, "Session status"));
+    /* An IKE SA rekey (2.8) keeps the user's address and identity on the
+     * new SA, and the pool still counts one address in use. */
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    sa0(&n, 1, &ib);
+    sa0(&n, 0, &ia);
+    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_string_equal(vpn_addr_str(&ib.assigned, a, sizeof a), "10.99.0.10");
+    assert_string_equal(ib.eap_identity, "alice");
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
+    assert_non_null(strstr(out, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n"));
     /* Deleting the SA gives the address back: the next user gets it. */
     assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
     tp_run_for(&n, 2);

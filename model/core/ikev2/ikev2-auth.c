@@ -627,16 +627,9 @@ void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n)
         return;
     n->ra_addr = old->ra_addr;
     n->ra_pool = old->ra_pool;
-    if (!old->initiator && old->ra_pool < ctx->n_pool) {
-        vpn_ippool *p = &ctx->pool[old->ra_pool];
-        vpn_addr got;
-        /* the new SA takes the same address before the old one lets go */
-        if (vpn_ippool_release(p, &old->ra_addr, old->id) == 0 && vpn_ippool_alloc(p, n->id, &got) == 0 &&
-            !vpn_addr_eq(&got, &old->ra_addr)) {
-            vpn_ippool_release(p, &got, n->id);
-            memset(&n->ra_addr, 0, sizeof n->ra_addr);
-        }
-    }
+    if (!old->initiator && old->ra_pool < ctx->n_pool &&
+        vpn_ippool_transfer(&ctx->pool[old->ra_pool], &old->ra_addr, old->id, n->id) != 0)
+        memset(&n->ra_addr, 0, sizeof n->ra_addr);
     memset(&old->ra_addr, 0, sizeof old->ra_addr);
 }
 

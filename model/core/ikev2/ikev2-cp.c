@@ -90,6 +90,17 @@ int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner)
     return 0;
 }
 
+int vpn_ippool_transfer(vpn_ippool *p, const vpn_addr *a, uint32_t from, uint32_t to)
+{
+    uint32_t s;
+    if (p == NULL || a == NULL || from == 0 || to == 0)
+        return VPN_ERR_INVAL;
+    if (!slot_of(p, a, &s) || p->owner[s] != from)
+        return VPN_ERR_NOTFOUND;
+    p->owner[s] = to;
+    return 0;
+}
+
 size_t vpn_ippool_release_owner(vpn_ippool *p, uint32_t owner)
 {
     if (p == NULL || p->owner == NULL || owner == 0)

@@ -51,6 +51,10 @@ int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out);
  * VPN_ERR_NOTFOUND (outside the pool, free, or someone else's). */
 int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner);
 
+/* Hands a's address from owner `from` to owner `to` (an IKE SA rekey).
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND (from does not hold it). */
+int vpn_ippool_transfer(vpn_ippool *p, const vpn_addr *a, uint32_t from, uint32_t to);
+
 /* Returns every address owner holds; how many. */
 size_t vpn_ippool_release_owner(vpn_ippool *p, uint32_t owner);
 
