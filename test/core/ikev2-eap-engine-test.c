@@ -218,6 +218,13 @@ static void test_wrong_password(void **state)
     assert_int_equal(n.node[1].ev[f1].reason, VPN_IKEV2_R_AUTH_FAILED);
     assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
     assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    /* nothing was taken from the pool */
+    vpn_ikev2_pool_info pi;
+    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 0, &pi), 0);
+    assert_string_equal(pi.name, "RA-POOL");
+    assert_int_equal(pi.size, 2);
+    assert_int_equal(pi.in_use, 0);
+    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 1, &pi), VPN_ERR_NOTFOUND);
     tp_free(&n);
     /* An unknown user likewise. */
     two(&n, "mallory", "Secr3t!", "mschapv2");
