@@ -40,6 +40,7 @@ typedef enum mode {
     M_CLASS_MAP,  /* MQC (conf-qos.h) */
     M_POLICY_MAP,
     M_PM_CLASS,
+    M_AUTHOR_POLICY,
 } mode;
 
 static const char *mode_name(mode m)
@@ -67,6 +68,7 @@ static const char *mode_name(mode m)
     case M_CLASS_MAP: return "class-map";
     case M_POLICY_MAP: return "policy-map";
     case M_PM_CLASS: return "policy-map class";
+    case M_AUTHOR_POLICY: return "ikev2 authorization policy";
     }
     return "?";
 }
@@ -451,6 +453,105 @@ static int parse_auth(parser *p, int i, vpn_conf_auth *a, char *key)
     return OK;
 }
 
+/* ---- remote access (RFC 7296 2.16, 3.15) ------------------------------------ */
+
+static int ra_eap_method(parser *p, int i, unsigned *m)
+{
+    if (is(p, i, "mschapv2"))
+        *m |= VPN_CONF_EAP_M_MSCHAPV2;
+    else if (is(p, i, "md5"))
+        *m |= VPN_CONF_EAP_M_MD5;
+    else if (is(p, i, "gtc"))
+        *m |= VPN_CONF_EAP_M_GTC;
+    else
+        return NOT_HERE;
+    return OK;
+}
+
+/* authentication remote eap [query-identity] [mschapv2|md5|gtc] [timeout N]
+ * authentication local eap {mschapv2|md5|gtc} username U password P */
+static int ra_profile_eap(parser *p, vpn_conf_profile *pr)
+{
+    if (is(p, 1, "remote")) {
+        if (pr->n_auth_remote == 4)
+            return bad(p, "too many remote authentication methods", NULL);
+        for (int i = 3; i < p->n; i++) {
+            uint32_t t;
+            if (is(p, i, "query-identity"))
+                pr->eap_query_identity = true;
+            else if (is(p, i, "timeout")) {
+                if (parse_u32(p, ++i, 45, 180, &t))
+                    return VPN_ERR_MALFORMED;
+            } else if (ra_eap_method(p, i, &pr->eap_methods) != OK)
+                return bad(p, "unknown EAP option '%s'", p->tok[i]);
+        }
+        pr->auth_remote[pr->n_auth_remote++] = VPN_CONF_AUTH_EAP;
+        return OK;
+    }
+    if (!is(p, 1, "local"))
+        return bad(p, "authentication must be local or remote", NULL);
+    if (p->n != 8 || ra_eap_method(p, 3, &pr->eap_methods) != OK || !is(p, 4, "username") ||
+        !is(p, 6, "password"))
+        return bad(p, "usage: authentication local eap mschapv2|md5|gtc username USER password PASSWORD",
+                   NULL);
+    if (copy_name(p, pr->eap_username, p->tok[5]) || copy_key(p, pr->eap_password, p->tok[7]))
+        return VPN_ERR_MALFORMED;
+    pr->auth_local = VPN_CONF_AUTH_EAP;
+    return OK;
+}
+
+/* aaa authorization group {psk|eap} list LIST [POLICY]
+ * aaa authentication eap LIST */
+static int ra_profile_aaa(parser *p, vpn_conf_profile *pr)
+{
+    if (is(p, 1, "authorization") && is(p, 2, "group") && (is(p, 3, "psk") || is(p, 3, "eap")) &&
+        is(p, 4, "list") && (p->n == 6 || p->n == 7)) {
+        pr->aaa_author_eap = is(p, 3, "eap");
+        if (copy_name(p, pr->aaa_author_list, p->tok[5]))
+            return VPN_ERR_MALFORMED;
+        return copy_name(p, pr->aaa_author_policy, p->n == 7 ? p->tok[6] : "default");
+    }
+    if (is(p, 1, "authentication") && is(p, 2, "eap") && p->n == 4)
+        return copy_name(p, pr->aaa_authen_eap_list, p->tok[3]);
+    return bad(p, "usage: aaa authorization group psk|eap list LIST [POLICY] or aaa authentication eap LIST",
+               NULL);
+}
+
+/* crypto ikev2 authorization policy NAME */
+static int m_author_policy(parser *p)
+{
+    vpn_conf_author_policy *a = &p->c->author_policy[p->obj];
+
+    if (is(p, 0, "pool")) {
+        if (p->n != 2)
+            return bad(p, "usage: pool NAME", NULL);
+        return copy_name(p, a->pool, p->tok[1]);
+    }
+    if (is(p, 0, "dns")) {
+        if (p->n < 2 || p->n > 1 + VPN_CONF_AUTHOR_DNS_MAX)
+            return bad(p, "usage: dns ADDRESS [ADDRESS]", NULL);
+        a->n_dns = 0;
+        for (int i = 1; i < p->n; i++)
+            if (parse_addr(p, i, &a->dns[a->n_dns++]))
+                return VPN_ERR_MALFORMED;
+        return OK;
+    }
+    if (is(p, 0, "route") && is(p, 1, "set") && is(p, 2, "access-list")) {
+        /* `route set access-list [ipv6] NAME` (IPv4 only here) */
+        if (p->n != 4)
+            return bad(p, "usage: route set access-list NAME", NULL);
+        return copy_name(p, a->route_acl, p->tok[3]);
+    }
+    if (is(p, 0, "route") && is(p, 1, "set") && is(p, 2, "interface")) {
+        if (p->n != 4)
+            return bad(p, "usage: route set interface INTERFACE", NULL);
+        if (a->n_route_iface == VPN_CONF_REF_MAX)
+            return bad(p, "too many route set interface lines", NULL);
+        return copy_name(p, a->route_iface[a->n_route_iface++], p->tok[3]);
+    }
+    return NOT_HERE;
+}
+
 static int m_profile(parser *p)
 {
     vpn_conf_profile *pr = &p->c->profile[p->obj];
@@ -474,6 +575,10 @@ static int m_profile(parser *p)
     }
     if (is(p, 0, "identity") && is(p, 1, "local"))
         return parse_identity(p, 2, &pr->identity_local, false, false, false);
+    if (is(p, 0, "authentication") && is(p, 2, "eap"))
+        return ra_profile_eap(p, pr);
+    if (is(p, 0, "aaa"))
+        return ra_profile_aaa(p, pr);
     if (is(p, 0, "authentication") && is(p, 1, "local"))
         return parse_auth(p, 2, &pr->auth_local, pr->auth_local_key);
     if (is(p, 0, "authentication") && is(p, 1, "remote")) {
@@ -1716,6 +1821,94 @@ static int m_pm_class(parser *p)
         p->m = md;                                                                   \
     } while (0)
 
+/* ip local pool NAME FIRST [LAST] */
+static int ra_ip_pool(parser *p)
+{
+    bool fresh = false;
+    vpn_addr lo, hi;
+    if (p->n != 5 && p->n != 6)
+        return bad(p, "usage: ip local pool NAME FIRST [LAST]", NULL);
+    if (parse_addr(p, 4, &lo) || (p->n == 6 ? parse_addr(p, 5, &hi) : (hi = lo, 0)))
+        return VPN_ERR_MALFORMED;
+    if (lo.family != VPN_AF_INET || hi.family != VPN_AF_INET)
+        return bad(p, "ip local pool %s: only IPv4 pools are supported", p->tok[3]);
+    if (vpn_addr_v4_u32(&lo) > vpn_addr_v4_u32(&hi))
+        return bad(p, "ip local pool %s: the last address is below the first", p->tok[3]);
+    if ((uint64_t)vpn_addr_v4_u32(&hi) - vpn_addr_v4_u32(&lo) >= 65536)
+        return bad(p, "ip local pool %s: more than 65536 addresses", p->tok[3]);
+    ENTER(ip_pool, M_GLOBAL, p->tok[3]);
+    (void)fresh;
+    p->c->ip_pool[p->obj].first = lo;
+    p->c->ip_pool[p->obj].last = hi;
+    p->c->ip_pool[p->obj].line = p->line;
+    return OK;
+}
+
+/* username NAME [privilege N] {password|secret} [0] PASSWORD: EAP needs the
+ * cleartext (MSCHAPv2 hashes it itself), so hashed secrets (5, 8, 9) are
+ * refused. */
+static int ra_username(parser *p)
+{
+    bool fresh = false;
+    int i = 2;
+    uint32_t priv;
+    if (p->n < 4)
+        return bad(p, "usage: username NAME password PASSWORD", NULL);
+    if (is(p, i, "privilege")) {
+        if (parse_u32(p, i + 1, 0, 15, &priv))
+            return VPN_ERR_MALFORMED;
+        i += 2;
+    }
+    if (!is(p, i, "password") && !is(p, i, "secret"))
+        return bad(p, "username %s: expected password or secret", p->tok[1]);
+    i++;
+    if (i + 2 == p->n) {
+        if (!is(p, i, "0"))
+            return bad(p, "username %s: only cleartext (type 0) passwords can serve EAP", p->tok[1]);
+        i++;
+    }
+    if (i + 1 != p->n)
+        return bad(p, "username %s: expected one password", p->tok[1]);
+    ENTER(user, M_GLOBAL, p->tok[1]);
+    (void)fresh;
+    p->c->user[p->obj].line = p->line;
+    return copy_key(p, p->c->user[p->obj].password, p->tok[i]);
+}
+
+/* aaa new-model; aaa authorization network LIST local|group G;
+ * aaa authentication {login|eap} LIST local|group G */
+static int ra_aaa(parser *p)
+{
+    bool fresh = false;
+    vpn_conf_aaa_kind k;
+    if (is(p, 1, "new-model") && p->n == 2) {
+        p->c->aaa_new_model = true;
+        return OK;
+    }
+    if (is(p, 1, "authorization") && is(p, 2, "network"))
+        k = VPN_CONF_AAA_AUTHOR_NETWORK;
+    else if (is(p, 1, "authentication") && is(p, 2, "login"))
+        k = VPN_CONF_AAA_AUTHEN_LOGIN;
+    else if (is(p, 1, "authentication") && is(p, 2, "eap"))
+        k = VPN_CONF_AAA_AUTHEN_EAP;
+    else
+        return bad(p, "unsupported aaa command", NULL);
+    if (!p->c->aaa_new_model)
+        return bad(p, "aaa method lists need 'aaa new-model' first", NULL);
+    bool local = p->n == 5 && is(p, 4, "local");
+    bool group = p->n == 6 && is(p, 4, "group");
+    if (!local && !group)
+        return bad(p, "usage: aaa ... LIST local | group NAME", NULL);
+    ENTER(aaa_list, M_GLOBAL, p->tok[3]);
+    (void)fresh;
+    vpn_conf_aaa_list *l = &p->c->aaa_list[p->obj];
+    l->kind = k;
+    l->local = local;
+    l->group[0] = '\0';
+    l->line = p->line;
+    return group ? copy_name(p, l->group, p->tok[5]) : OK;
+}
+
 static int m_global(parser *p)
 {
     bool fresh = false;
@@ -1753,6 +1946,10 @@ static int m_global(parser *p)
                 vpn_conf_copy_name(pr->fvrf, VPN_CONF_NAME_MAX, "any");
                 pr->lifetime_s = VPN_CONF_IKE_LIFETIME_S;
             }
+            return OK;
+        }
+        if (is(p, 2, "authorization") && is(p, 3, "policy") && p->n == 5) {
+            ENTER(author_policy, M_AUTHOR_POLICY, p->tok[4]);
             return OK;
         }
         if (is(p, 2, "window"))
@@ -1865,6 +2062,12 @@ static int m_global(parser *p)
         }
         return bad(p, "only `crypto pki trustpoint NAME` is supported", NULL);
     }
+    if (is(p, 0, "ip") && is(p, 1, "local") && is(p, 2, "pool"))
+        return ra_ip_pool(p);
+    if (is(p, 0, "username"))
+        return ra_username(p);
+    if (is(p, 0, "aaa"))
+        return ra_aaa(p);
     if (is(p, 0, "ip") && is(p, 1, "access-list") && is(p, 2, "extended") && p->n == 4) {
         ENTER(acl, M_ACL, p->tok[3]);
         if (!fresh && p->c->acl[p->obj].standard)
@@ -2002,6 +2205,7 @@ static int dispatch(parser *p, mode m)
     case M_CLASS_MAP: return m_class_map(p);
     case M_POLICY_MAP: return m_policy_map(p);
     case M_PM_CLASS: return m_pm_class(p);
+    case M_AUTHOR_POLICY: return m_author_policy(p);
     }
     return NOT_HERE;
 }

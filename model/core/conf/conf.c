@@ -133,6 +133,13 @@ void vpn_conf_del(vpn_conf *c)
     free(c->rsa_key);
     free(c->class_map);
     free(c->policy_map);
+    /* remote access */
+    if (c->user)
+        OPENSSL_cleanse(c->user, c->n_user * sizeof(vpn_conf_user));
+    free(c->user);
+    free(c->ip_pool);
+    free(c->author_policy);
+    free(c->aaa_list);
     free(c);
 }
 
@@ -159,6 +166,9 @@ FIND(vpn_conf_find_rsa_key, vpn_conf_rsa_key, rsa_key)
 FIND(vpn_conf_find_crypto_map, vpn_conf_crypto_map, crypto_map)
 FIND(vpn_conf_find_class_map, vpn_conf_class_map, class_map)
 FIND(vpn_conf_find_policy_map, vpn_conf_policy_map, policy_map)
+FIND(vpn_conf_find_ip_pool, vpn_conf_ip_pool, ip_pool)
+FIND(vpn_conf_find_user, vpn_conf_user, user)
+FIND(vpn_conf_find_author_policy, vpn_conf_author_policy, author_policy)
 
 int vpn_conf_fail(vpn_conf_error *err, int line, int code, const char *fmt, ...)
 {
@@ -265,6 +275,35 @@ static int check_gdoi(const vpn_conf *c, vpn_conf_error *err)
     return 0;
 }
 
+/* Remote access: authorization policies name pools and ACLs that exist;
+ * pools do not overlap (an address would be handed out twice). */
+static int check_remote_access(const vpn_conf *c, vpn_conf_error *err)
+{
+    for (size_t i = 0; i < c->n_author_policy; i++) {
+        const vpn_conf_author_policy *a = &c->author_policy[i];
+        if (a->pool[0] && !vpn_conf_find_ip_pool(c, a->pool))
+            return vpn_conf_fail(err, a->line, VPN_ERR_NOTFOUND,
+                                 "authorization policy %s: ip local pool %s is not defined", a->name, a->pool);
+        if (a->route_acl[0] && !vpn_conf_find_acl(c, a->route_acl))
+            return vpn_conf_fail(err, a->line, VPN_ERR_NOTFOUND,
+                                 "authorization policy %s: access-list %s is not defined", a->name, a->route_acl);
+        for (size_t j = 0; j < a->n_route_iface; j++)
+            if (!vpn_conf_find_interface(c, a->route_iface[j]))
+                return vpn_conf_fail(err, a->line, VPN_ERR_NOTFOUND,
+                                     "authorization policy %s: interface %s is not configured", a->name,
+                                     a->route_iface[j]);
+    }
+    for (size_t i = 0; i < c->n_ip_pool; i++)
+        for (size_t j = i + 1; j < c->n_ip_pool; j++) {
+            const vpn_conf_ip_pool *x = &c->ip_pool[i], *y = &c->ip_pool[j];
+            if (vpn_addr_v4_u32(&x->first) <= vpn_addr_v4_u32(&y->last) &&
+                vpn_addr_v4_u32(&y->first) <= vpn_addr_v4_u32(&x->last))
+                return vpn_conf_fail(err, y->line, VPN_ERR_POLICY, "ip local pool %s overlaps pool %s", y->name,
+                                     x->name);
+        }
+    return 0;
+}
+
 int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
 {
     int rc;
@@ -302,13 +341,27 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
                                  "ikev2 profile %s needs both 'authentication local' and 'authentication remote'",
                                  p->name);
-        if (p->auth_local == VPN_CONF_AUTH_EAP)
+        /* A remote-access client authenticates itself with EAP (RFC 7296
+         * 2.16) and needs the credentials to do it. */
+        if (p->auth_local == VPN_CONF_AUTH_EAP && !p->eap_username[0])
             return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
-                                 "ikev2 profile %s: EAP is only a remote authentication method", p->name);
+                                 "ikev2 profile %s: 'authentication local eap' needs a username and password",
+                                 p->name);
+        if (p->aaa_author_policy[0] && strcmp(p->aaa_author_policy, "default") != 0 &&
+            !vpn_conf_find_author_policy(c, p->aaa_author_policy))
+            return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
+                                 "ikev2 profile %s: authorization policy %s is not defined", p->name,
+                                 p->aaa_author_policy);
         if (p->keyring[0] && !vpn_conf_find_keyring(c, p->keyring))
             return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
                                  "ikev2 profile %s: keyring %s is not defined", p->name, p->keyring);
-        if (psk && !p->keyring[0] && !(p->auth_local_key[0] && p->auth_remote_key[0]))
+        /* Without a keyring each side that uses a PSK needs its own key
+         * (a remote-access hub: local pre-share, remote EAP). */
+        bool remote_psk = false;
+        for (size_t j = 0; j < p->n_auth_remote; j++)
+            remote_psk = remote_psk || auth_uses_psk(p->auth_remote[j]);
+        if (psk && !p->keyring[0] &&
+            ((auth_uses_psk(p->auth_local) && !p->auth_local_key[0]) || (remote_psk && !p->auth_remote_key[0])))
             return vpn_conf_fail(err, p->line, VPN_ERR_POLICY,
                                  "ikev2 profile %s uses pre-share but has no keyring or keys", p->name);
         if ((p->auth_local == VPN_CONF_AUTH_RSA_SIG || p->auth_local == VPN_CONF_AUTH_ECDSA_SIG) &&
@@ -372,6 +425,8 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
                                  "ip route: interface %s is not configured", r->interface);
     }
     if ((rc = vpn_conf_validate_qos(c, err)) != 0)
+        return rc;
+    if ((rc = check_remote_access(c, err)) != 0)
         return rc;
     return 0;
 }

@@ -143,8 +143,67 @@ typedef struct vpn_conf_profile {
     uint32_t lifetime_s;
     uint32_t nat_keepalive_s; /* 0: off */
     uint32_t virtual_template; /* 0: none */
+    /* Remote access (RFC 7296 2.16, 3.15): `authentication remote eap
+     * [query-identity] [mschapv2|md5|gtc]`, the client's `authentication
+     * local eap mschapv2|md5|gtc username U password P`, and `aaa
+     * authorization group psk|eap list LIST POLICY`. */
+    bool eap_query_identity;
+    unsigned eap_methods;        /* VPN_CONF_EAP_M_*; 0: any we do */
+    char eap_username[VPN_CONF_NAME_MAX];
+    char eap_password[VPN_CONF_KEY_MAX];
+    char aaa_author_list[VPN_CONF_NAME_MAX];
+    char aaa_author_policy[VPN_CONF_NAME_MAX];
+    bool aaa_author_eap;         /* group eap (else psk) */
+    char aaa_authen_eap_list[VPN_CONF_NAME_MAX]; /* aaa authentication eap LIST */
     int line;
 } vpn_conf_profile;
+
+/* The EAP methods of a profile line (same bits as ikev2-eap.h's VPN_EAP_M_*). */
+#define VPN_CONF_EAP_M_MD5 (1u << 0)
+#define VPN_CONF_EAP_M_GTC (1u << 1)
+#define VPN_CONF_EAP_M_MSCHAPV2 (1u << 2)
+
+/* ip local pool NAME FIRST [LAST] (IPv4) */
+typedef struct vpn_conf_ip_pool {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_addr first, last;
+    int line;
+} vpn_conf_ip_pool;
+
+/* username NAME password|secret [0] PASSWORD: the local AAA database */
+typedef struct vpn_conf_user {
+    char name[VPN_CONF_NAME_MAX];
+    char password[VPN_CONF_KEY_MAX];
+    int line;
+} vpn_conf_user;
+
+/* crypto ikev2 authorization policy NAME */
+#define VPN_CONF_AUTHOR_DNS_MAX 2
+typedef struct vpn_conf_author_policy {
+    char name[VPN_CONF_NAME_MAX];
+    char pool[VPN_CONF_NAME_MAX];                 /* pool NAME */
+    vpn_addr dns[VPN_CONF_AUTHOR_DNS_MAX];        /* dns A [B] */
+    size_t n_dns;
+    char route_acl[VPN_CONF_NAME_MAX];            /* route set access-list NAME */
+    char route_iface[VPN_CONF_REF_MAX][VPN_CONF_NAME_MAX]; /* route set interface IF */
+    size_t n_route_iface;
+    int line;
+} vpn_conf_author_policy;
+
+/* aaa authorization network LIST local | aaa authentication {login|eap} LIST local */
+typedef enum vpn_conf_aaa_kind {
+    VPN_CONF_AAA_AUTHOR_NETWORK = 1,
+    VPN_CONF_AAA_AUTHEN_LOGIN,
+    VPN_CONF_AAA_AUTHEN_EAP,
+} vpn_conf_aaa_kind;
+
+typedef struct vpn_conf_aaa_list {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_conf_aaa_kind kind;
+    bool local;                                    /* method "local" (else group RADIUS) */
+    char group[VPN_CONF_NAME_MAX];                 /* group NAME, for RADIUS later */
+    int line;
+} vpn_conf_aaa_list;
 
 typedef enum vpn_conf_mode {
     VPN_CONF_MODE_TUNNEL = 0,
@@ -481,6 +540,16 @@ typedef struct vpn_conf {
     size_t n_class_map, cap_class_map;
     vpn_conf_policy_map *policy_map;
     size_t n_policy_map, cap_policy_map;
+    /* remote access: ip local pool, username, authorization policy, aaa */
+    vpn_conf_ip_pool *ip_pool;
+    size_t n_ip_pool, cap_ip_pool;
+    vpn_conf_user *user;
+    size_t n_user, cap_user;
+    vpn_conf_author_policy *author_policy;
+    size_t n_author_policy, cap_author_policy;
+    vpn_conf_aaa_list *aaa_list;
+    size_t n_aaa_list, cap_aaa_list;
+    bool aaa_new_model;
     /* crypto ikev2 ... globals */
     uint32_t ikev2_window;
     uint32_t cookie_challenge; /* half-open SAs before cookies; 0: off */
@@ -517,6 +586,9 @@ const vpn_conf_proposal *vpn_conf_find_proposal(const vpn_conf *c, const char *n
 const vpn_conf_policy *vpn_conf_find_policy(const vpn_conf *c, const char *name);
 const vpn_conf_keyring *vpn_conf_find_keyring(const vpn_conf *c, const char *name);
 const vpn_conf_profile *vpn_conf_find_profile(const vpn_conf *c, const char *name);
+const vpn_conf_ip_pool *vpn_conf_find_ip_pool(const vpn_conf *c, const char *name);
+const vpn_conf_user *vpn_conf_find_user(const vpn_conf *c, const char *name);
+const vpn_conf_author_policy *vpn_conf_find_author_policy(const vpn_conf *c, const char *name);
 const vpn_conf_transform_set *vpn_conf_find_transform_set(const vpn_conf *c, const char *name);
 const vpn_conf_ipsec_profile *vpn_conf_find_ipsec_profile(const vpn_conf *c, const char *name);
 const vpn_conf_acl *vpn_conf_find_acl(const vpn_conf *c, const char *name);

@@ -26,6 +26,13 @@
 #include "common/vpn-err.h"
 #include "ikev2/ikev2-eng.h"
 
+/* Remote access (EAP, CP): at the end of this file. */
+static bool profile_takes_eap(const vpn_conf_profile *p);
+static unsigned profile_eap_methods(const vpn_conf_profile *p);
+static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, const vpn_conf_identity *cid);
+static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+
 /* The ID payload body that AUTH covers: type, three reserved octets, data
  * (RestOfInitIDPayload, RFC 7296 2.15). */
 static size_t id_body(const ikev2_id *id, uint8_t *out)
@@ -247,16 +254,33 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         return rc;
     if (sa->id_local.type == VPN_IKEV2_ID_DER_ASN1_DN)
         snprintf(sa->dn_local, sizeof sa->dn_local, "%s", ikev2_cert_local_dn(ctx, sa->profile));
-    /* AUTH of the initiator: RealMessage1 | Nr | prf(SK_pi, IDi') */
-    if ((rc = make_auth(ctx, sa, NULL, true, &method, auth, &auth_len)) != 0)
-        return rc;
-    sa->auth_local = method;
+    if (sa->profile->auth_local == VPN_CONF_AUTH_EAP) {
+        /* RFC 7296 2.16: no AUTH now; EAP follows the responder's answer */
+        vpn_eap_peer_params pp;
+        memset(&pp, 0, sizeof pp);
+        pp.methods = profile_eap_methods(sa->profile);
+        pp.identity = sa->profile->eap_username;
+        pp.password = sa->profile->eap_password;
+        pp.rng = ctx->params.rng;
+        vpn_eap_peer_free(sa->eap_peer);
+        sa->eap_peer = NULL;
+        if ((rc = vpn_eap_peer_new(&sa->eap_peer, &pp)) != 0)
+            return rc;
+        sa->eap_phase = 1;
+        sa->ra_peer_authed = false;
+        snprintf(sa->eap_identity, sizeof sa->eap_identity, "%s", sa->profile->eap_username);
+    } else {
+        /* AUTH of the initiator: RealMessage1 | Nr | prf(SK_pi, IDi') */
+        if ((rc = make_auth(ctx, sa, NULL, true, &method, auth, &auth_len)) != 0)
+            return rc;
+        sa->auth_local = method;
+    }
     memset(creq, 0, sizeof *creq);
     if ((rc = ikev2_child_offer(ctx, sa, sa->policy, 0, NULL, creq)) != 0)
         return rc;
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, sa->mid_send, false, true);
     vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDI, sa->id_local.type, sa->id_local.data, sa->id_local.len);
-    if (method != VPN_AUTH_METHOD_PSK)
+    if (method != VPN_AUTH_METHOD_PSK && !sa->eap_phase)
         ikev2_cert_write(ctx, sa->profile, &o.b);
     vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_INITIAL_CONTACT, NULL, 0);
     if (ikev2_profile_verifies_sigs(sa->profile)) {
@@ -266,7 +290,12 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         if (ikev2_certreq_data(ctx, sa->profile, cr, sizeof cr, &cl) == 0)
             vpn_ikev2_bld_cert(&o.b, VPN_IKEV2_PL_CERTREQ, VPN_IKEV2_CERT_X509_SIG, cr, cl);
     }
-    vpn_ikev2_bld_auth(&o.b, method, auth, auth_len);
+    if (sa->eap_phase) {
+        vpn_cp_build_request(&o.b); /* 3.15: an address and DNS, please */
+        sa->ra_creq = *creq;
+    } else {
+        vpn_ikev2_bld_auth(&o.b, method, auth, auth_len);
+    }
     OPENSSL_cleanse(auth, sizeof auth);
     ikev2_child_offer_write(&o.b, creq);
     sa->req.new_spi = creq->spi;
@@ -301,6 +330,10 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     ikev2_child c;
     uint16_t child_err;
 
+    if (sa->eap_phase) {
+        ra_response(ctx, sa, now, in);
+        return;
+    }
     if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL)) {
         /* RFC 7296 2.21.2: the responder kept nothing; neither do we */
         ikev2_req_clear(sa);
@@ -384,8 +417,28 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     bool want_child;
     ikev2_out o;
 
+    if (sa->eap_phase) {
+        ra_respond(ctx, sa, now, in);
+        return;
+    }
     idi = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_IDI, NULL);
     auth = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_AUTH, NULL);
+    if (idi != NULL && auth == NULL && read_id(idi, &sa->id_remote) == 0) {
+        /* RFC 7296 2.16: no AUTH means the initiator wants EAP, if the
+         * profile it matches does */
+        ikev2_peer_certs_load(m, &pc);
+        if (ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) == 0 &&
+            (sa->profile = ikev2_profile_for_peer(ctx->conf, &sa->local.addr, &cid)) != NULL &&
+            profile_takes_eap(sa->profile)) {
+            ikev2_peer_certs_free(&pc);
+            if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_INITIAL_CONTACT, NULL))
+                initial_contact(ctx, sa);
+            ra_respond_begin(ctx, sa, in, &cid);
+            return;
+        }
+        ikev2_peer_certs_free(&pc);
+        sa->profile = NULL;
+    }
     if (idi == NULL || auth == NULL || read_id(idi, &sa->id_remote) != 0) {
         /* RFC 7296 2.21.2: mandatory payloads missing */
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
@@ -456,4 +509,641 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, r, child_err, NULL, 0, "first CHILD_SA refused");
     }
     OPENSSL_cleanse(&c, sizeof c);
+}
+
+/* ---- remote access: EAP (RFC 7296 2.16) and the configuration payload (3.15) ----
+ *
+ *   Initiator                         Responder
+ *   HDR, SK {IDi, [CERTREQ,] CP(CFG_REQUEST), SAi2, TSi, TSr}  -->
+ *                                <--  HDR, SK {IDr, [CERT,] AUTH, EAP(Request)}
+ *   HDR, SK {EAP(Response)}  -->
+ *                                <--  HDR, SK {EAP(Request)}          (as often as the method needs)
+ *   HDR, SK {EAP(Response)}  -->
+ *                                <--  HDR, SK {EAP(Success)}
+ *   HDR, SK {AUTH}  -->
+ *                                <--  HDR, SK {AUTH, CP(CFG_REPLY), SAr2, TSi, TSr}
+ *
+ * The last two AUTHs use the MSK as the shared key of 2.15 when the method
+ * makes one (MSCHAPv2), else SK_pi / SK_pr; their signed octets are those
+ * of the first IKE_AUTH (RealMessage, nonce, IDi / IDr). The responder keeps
+ * the first request's plaintext to create the CHILD_SA at the end. The
+ * authenticator is the local user database (`username`); a wrong password
+ * or an unknown user ends with EAP-Failure and AUTHENTICATION_FAILED, and
+ * no address is taken from a pool before the final AUTH verifies.
+ */
+
+static bool profile_takes_eap(const vpn_conf_profile *p)
+{
+    for (size_t i = 0; p != NULL && i < p->n_auth_remote; i++)
+        if (p->auth_remote[i] == VPN_CONF_AUTH_EAP)
+            return true;
+    return false;
+}
+
+static unsigned profile_eap_methods(const vpn_conf_profile *p)
+{
+    /* VPN_CONF_EAP_M_* and VPN_EAP_M_* share their bits */
+    return p->eap_methods ? p->eap_methods : VPN_EAP_M_MSCHAPV2 | VPN_EAP_M_MD5 | VPN_EAP_M_GTC;
+}
+
+static int ra_password(void *user, const char *name, char *out, size_t cap)
+{
+    const vpn_conf_user *u = vpn_conf_find_user(user, name);
+    size_t n;
+    if (u == NULL)
+        return VPN_ERR_NOTFOUND;
+    n = strlen(u->password);
+    if (n >= cap)
+        return VPN_ERR_NOSPACE;
+    memcpy(out, u->password, n);
+    return (int)n;
+}
+
+/* The 2.15 shared-key AUTH with the MSK, or SK_p when the method made none
+ * (2.16). signer_initiator picks RealMessage, nonce, SK_p and ID. */
+static int eap_auth_value(const ikev2_sa *sa, bool signer_initiator, uint8_t *out, size_t *len)
+{
+    const ikev2_buf *real = signer_initiator ? &sa->init_req : &sa->init_resp;
+    const uint8_t *nonce = signer_initiator ? sa->nr : sa->ni;
+    size_t nonce_len = signer_initiator ? sa->nr_len : sa->ni_len;
+    const vpn_key *skp = sk_p_of(sa, signer_initiator);
+    const ikev2_id *id = signer_initiator == sa->initiator ? &sa->id_local : &sa->id_remote;
+    uint8_t body[4 + IKEV2_ID_MAX];
+    vpn_iov k, m = {real->p, real->len}, n = {nonce, nonce_len}, b = {body, id_body(id, body)};
+
+    if (sa->msk_len) {
+        k.p = sa->msk;
+        k.len = sa->msk_len;
+    } else {
+        k.p = skp->b;
+        k.len = skp->len;
+    }
+    return vpn_ikev2_auth_psk(sa->suite.prf, k, m, n, skp, b, out, VPN_PRF_MAX_LEN, len);
+}
+
+static bool eap_auth_ok(const ikev2_sa *sa, bool signer_initiator, const vpn_ikev2_payload *auth)
+{
+    uint8_t want[VPN_PRF_MAX_LEN];
+    size_t wl = 0;
+    bool ok = auth != NULL && auth->u.auth.method == VPN_AUTH_METHOD_PSK &&
+              eap_auth_value(sa, signer_initiator, want, &wl) == 0 && auth->u.auth.data.len == wl &&
+              CRYPTO_memcmp(want, auth->u.auth.data.ptr, wl) == 0;
+    OPENSSL_cleanse(want, sizeof want);
+    return ok;
+}
+
+static void ra_build_pools(vpn_ikev2_ctx *ctx)
+{
+    if (ctx->pools_built)
+        return;
+    ctx->pools_built = true;
+    if (ctx->conf->n_ip_pool == 0 || (ctx->pool = calloc(ctx->conf->n_ip_pool, sizeof *ctx->pool)) == NULL)
+        return;
+    for (size_t i = 0; i < ctx->conf->n_ip_pool; i++) {
+        const vpn_conf_ip_pool *cp = &ctx->conf->ip_pool[i];
+        if (vpn_ippool_init(&ctx->pool[ctx->n_pool], cp->name, &cp->first, &cp->last) == 0)
+            ctx->n_pool++;
+        else
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "ip local pool %s cannot be used", cp->name);
+    }
+}
+
+void ikev2_ra_release(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    if (sa->ra_addr.family == VPN_AF_NONE || sa->initiator || sa->ra_pool >= ctx->n_pool)
+        return;
+    if (vpn_ippool_release(&ctx->pool[sa->ra_pool], &sa->ra_addr, sa->id) == 0) {
+        char a[VPN_ADDR_STRLEN];
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: %s back to pool %s", sa->id,
+                  vpn_addr_str(&sa->ra_addr, a, sizeof a), ctx->pool[sa->ra_pool].name);
+    }
+    memset(&sa->ra_addr, 0, sizeof sa->ra_addr);
+}
+
+void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n)
+{
+    snprintf(n->eap_identity, sizeof n->eap_identity, "%s", old->eap_identity);
+    if (old->ra_addr.family == VPN_AF_NONE)
+        return;
+    n->ra_addr = old->ra_addr;
+    n->ra_pool = old->ra_pool;
+    if (!old->initiator && old->ra_pool < ctx->n_pool &&
+        vpn_ippool_transfer(&ctx->pool[old->ra_pool], &old->ra_addr, old->id, n->id) != 0)
+        memset(&n->ra_addr, 0, sizeof n->ra_addr);
+    memset(&old->ra_addr, 0, sizeof old->ra_addr);
+}
+
+/* What the profile's authorization policy grants: an address from its pool
+ * (taken for this SA), DNS servers, split-tunnel subnets (the permit lines
+ * of `route set access-list`, the networks of `route set interface`).
+ * Errors: VPN_ERR_LIMIT (pool exhausted), VPN_ERR_NOTFOUND. */
+static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req, vpn_cp_grant *g)
+{
+    const vpn_conf_profile *pr = sa->profile;
+    const vpn_conf_author_policy *ap = NULL;
+
+    memset(g, 0, sizeof *g);
+    if (pr->aaa_author_policy[0])
+        ap = vpn_conf_find_author_policy(ctx->conf, pr->aaa_author_policy);
+    if (ap == NULL)
+        return 0;
+    for (size_t i = 0; i < ap->n_dns && g->n_dns < VPN_CP_MAX_DNS; i++)
+        g->dns[g->n_dns++] = ap->dns[i];
+    if (ap->route_acl[0]) {
+        const vpn_conf_acl *acl = vpn_conf_find_acl(ctx->conf, ap->route_acl);
+        for (size_t i = 0; acl != NULL && i < acl->n_ace && g->n_subnets < VPN_CP_MAX_SUBNETS; i++)
+            if (acl->ace[i].permit && acl->ace[i].src.addr.family == VPN_AF_INET)
+                g->subnets[g->n_subnets++] = acl->ace[i].src;
+    }
+    for (size_t i = 0; i < ap->n_route_iface && g->n_subnets < VPN_CP_MAX_SUBNETS; i++) {
+        const vpn_conf_interface *f = vpn_conf_find_interface(ctx->conf, ap->route_iface[i]);
+        if (f != NULL && f->has_address && f->address.addr.family == VPN_AF_INET) {
+            vpn_prefix net = f->address;
+            vpn_addr m;
+            vpn_len_to_mask(net.len, &m);
+            for (int k = 0; k < 4; k++)
+                net.addr.b[k] &= m.b[k];
+            g->subnets[g->n_subnets++] = net;
+        }
+    }
+    if (req->ip4_address && ap->pool[0]) {
+        ra_build_pools(ctx);
+        for (size_t i = 0; i < ctx->n_pool; i++)
+            if (strcmp(ctx->pool[i].name, ap->pool) == 0) {
+                int rc = vpn_ippool_alloc(&ctx->pool[i], sa->id, &g->address);
+                if (rc != 0)
+                    return rc;
+                g->netmask = 0xffffffffu;
+                sa->ra_addr = g->address;
+                sa->ra_pool = i;
+                return 0;
+            }
+        return VPN_ERR_NOTFOUND;
+    }
+    return 0;
+}
+
+/* One step of the conversation: the driver's backend if there is one, else
+ * the local database. msg NULL: the first Request. */
+static int eap_step(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg, size_t len, vpn_eap_answer *a)
+{
+    if (ctx->params.eap != NULL && ctx->params.eap->step != NULL) {
+        char idt[VPN_CONF_ID_MAX];
+        ikev2_id_text(&sa->id_remote, idt, sizeof idt);
+        return ctx->params.eap->step(ctx->params.eap->user, sa->id, sa->profile->name, idt, msg, len, a);
+    }
+    if (msg == NULL)
+        return vpn_eap_server_start(sa->eap_srv, a);
+    return vpn_eap_server_process(sa->eap_srv, msg, len, a);
+}
+
+/* Holds the request back until vpn_ikev2_eap_answer. */
+static int eap_hold(ikev2_sa *sa, const ikev2_in *in, bool first)
+{
+    if (ikev2_buf_set(&sa->eap_wait_raw, in->raw, in->raw_len) != 0)
+        return VPN_ERR_NOMEM;
+    sa->eap_wait_hdr = in->hdr;
+    sa->eap_wait_first = first;
+    sa->eap_wait = true;
+    return 0;
+}
+
+/* The IKE_AUTH response carrying the EAP answer a: on the first request
+ * with our IDr, CERT and AUTH (the responder proves itself first, 2.16). */
+static void eap_reply(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, const vpn_eap_answer *a, bool first,
+                      const vpn_conf_identity *cid)
+{
+    uint8_t mine[AUTH_MAX], method = 0;
+    size_t mine_len = 0;
+    ikev2_out o;
+
+    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
+    if (first) {
+        if (make_auth(ctx, sa, cid, false, &method, mine, &mine_len) != 0) {
+            responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no local credentials for this peer");
+            return;
+        }
+        sa->auth_local = method;
+        vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDR, sa->id_local.type, sa->id_local.data, sa->id_local.len);
+        if (method != VPN_AUTH_METHOD_PSK)
+            ikev2_cert_write(ctx, sa->profile, &o.b);
+        vpn_ikev2_bld_auth(&o.b, method, mine, mine_len);
+        OPENSSL_cleanse(mine, sizeof mine);
+    }
+    if (a->len)
+        vpn_ikev2_bld_eap(&o.b, a->msg, a->len);
+    if (a->result == VPN_EAP_FAILURE) {
+        /* 2.21.2: the EAP-Failure and AUTHENTICATION_FAILED together; no SA stays */
+        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        ikev2_respond(ctx, sa, in, &o);
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED,
+                      "EAP authentication failed");
+        return;
+    }
+    if (a->result == VPN_EAP_SUCCESS) {
+        memcpy(sa->msk, a->msk, a->msk_len < sizeof sa->msk ? a->msk_len : sizeof sa->msk);
+        sa->msk_len = a->msk_len < sizeof sa->msk ? a->msk_len : sizeof sa->msk;
+        sa->eap_phase = 2;
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: EAP authentication of %s succeeded", sa->id, sa->eap_identity);
+    }
+    ikev2_respond(ctx, sa, in, &o);
+}
+
+/* Responder, first IKE_AUTH without AUTH: authenticate ourselves and ask. */
+static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, const vpn_conf_identity *cid)
+{
+    char idt[VPN_CONF_ID_MAX];
+    vpn_eap_server_params sp;
+    vpn_eap_answer *a;
+    int rc;
+
+    if (ikev2_cert_id_local(ctx, sa->profile, &sa->local.addr, &sa->id_local) != 0) {
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no local credentials for this peer");
+        return;
+    }
+    if ((a = calloc(1, sizeof *a)) == NULL ||
+        (sa->ra_first.p = malloc(in->msg->len ? in->msg->len : 1)) == NULL) {
+        free(a);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "out of memory");
+        return;
+    }
+    memcpy(sa->ra_first.p, in->msg->buf, in->msg->len);
+    sa->ra_first.len = in->msg->len;
+    sa->ra_first_type = in->msg->hdr.next;
+    ikev2_id_text(&sa->id_remote, idt, sizeof idt);
+    snprintf(sa->eap_identity, sizeof sa->eap_identity, "%.*s", (int)sizeof sa->eap_identity - 1, idt);
+    if (ctx->params.eap == NULL) {
+        memset(&sp, 0, sizeof sp);
+        sp.methods = profile_eap_methods(sa->profile);
+        sp.query_identity = sa->profile->eap_query_identity;
+        sp.identity = idt;
+        sp.server_name = ctx->name[0] ? ctx->name : NULL;
+        sp.rng = ctx->params.rng;
+        sp.password = ra_password;
+        sp.user = (void *)ctx->conf;
+        if (vpn_eap_server_new(&sa->eap_srv, &sp) != 0) {
+            free(a);
+            responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "cannot start EAP");
+            return;
+        }
+    }
+    if (sa->id_local.type == VPN_IKEV2_ID_DER_ASN1_DN)
+        snprintf(sa->dn_local, sizeof sa->dn_local, "%s", ikev2_cert_local_dn(ctx, sa->profile));
+    sa->eap_phase = 1;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: EAP authentication of %s started", sa->id, idt);
+    rc = eap_step(ctx, sa, NULL, 0, a);
+    if (rc == VPN_IKEV2_EAP_PENDING && eap_hold(sa, in, true) == 0) {
+        free(a);
+        return;
+    }
+    if (rc != 0) {
+        free(a);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, "EAP backend refused");
+        return;
+    }
+    eap_reply(ctx, sa, in, a, true, cid);
+    vpn_eap_answer_wipe(a);
+    free(a);
+}
+
+/* Responder: the final IKE_AUTH with the initiator's AUTH. */
+static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    const vpn_ikev2_payload *auth = vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_AUTH, NULL), *cp;
+    vpn_ikev2_msg *first;
+    vpn_cp_request req;
+    vpn_cp_grant g;
+    uint8_t mine[VPN_PRF_MAX_LEN];
+    size_t mine_len = 0;
+    ikev2_child c;
+    uint16_t child_err = 0;
+    bool want_child;
+    ikev2_out o;
+    int rc;
+
+    if (!eap_auth_ok(sa, true, auth)) {
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, "AUTH after EAP does not verify");
+        return;
+    }
+    if ((first = calloc(1, sizeof *first)) == NULL ||
+        vpn_ikev2_msg_parse_inner(sa->ra_first.p, sa->ra_first.len, sa->ra_first_type, first) != 0) {
+        free(first);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "first IKE_AUTH request lost");
+        return;
+    }
+    memset(&req, 0, sizeof req);
+    memset(&g, 0, sizeof g);
+    cp = vpn_ikev2_msg_find(first, VPN_IKEV2_PL_CP, NULL);
+    if (cp != NULL && vpn_cp_parse_request(cp, &req) != 0)
+        memset(&req, 0, sizeof req); /* a CP we cannot read: no configuration (3.15.1) */
+    rc = ra_grant(ctx, sa, &req, &g);
+    if (rc != 0) {
+        /* 3.15.4: no address for this user: refuse cleanly, nothing held */
+        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: no address for %s (%s)", sa->id, sa->eap_identity,
+                  rc == VPN_ERR_LIMIT ? "pool exhausted" : vpn_strerror(rc));
+        free(first);
+        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INTERNAL_ADDRESS_FAILURE, 0, NULL, 0, NULL, 0);
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_NO_POLICY, VPN_IKEV2_N_INTERNAL_ADDRESS_FAILURE,
+                      "address pool exhausted");
+        return;
+    }
+    if (eap_auth_value(sa, false, mine, &mine_len) != 0) {
+        free(first);
+        ikev2_ra_release(ctx, sa);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "cannot compute AUTH");
+        return;
+    }
+    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
+    vpn_ikev2_bld_auth(&o.b, VPN_AUTH_METHOD_PSK, mine, mine_len);
+    OPENSSL_cleanse(mine, sizeof mine);
+    if (cp != NULL)
+        vpn_cp_build_reply(&o.b, &req, &g);
+    memset(&c, 0, sizeof c);
+    want_child = vpn_ikev2_msg_find(first, VPN_IKEV2_PL_SA, NULL) != NULL;
+    if (want_child) {
+        vpn_ikev2_proposal chosen;
+        child_err = ikev2_child_accept(ctx, sa, first, false, SIZE_MAX, &c, &chosen);
+        if (child_err == 0 && g.address.family == VPN_AF_INET) {
+            /* 2.9: the user's side is narrowed to the address it was given */
+            vpn_prefix one = {g.address, 32};
+            vpn_ikev2_selector_from_prefix(&c.ts_remote[0], &one, 0);
+            c.n_ts_remote = 1;
+        }
+        if (child_err == 0) {
+            vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
+            if (ikev2_child_keys(sa, &c, false, none, ni, nr) != 0)
+                child_err = VPN_IKEV2_N_NO_PROPOSAL_CHOSEN;
+        }
+        if (child_err == 0) {
+            ikev2_child_write_sa(&o.b, &chosen);
+            ikev2_child_write_ts(&o.b, &c);
+        } else {
+            vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, child_err, NULL, 0);
+        }
+    }
+    free(first);
+    ikev2_respond(ctx, sa, in, &o);
+    sa->auth_remote = VPN_AUTH_METHOD_PSK;
+    sa->auth_remote_kind = VPN_CONF_AUTH_EAP;
+    sa->eap_phase = 0;
+    vpn_eap_server_free(sa->eap_srv);
+    sa->eap_srv = NULL;
+    OPENSSL_cleanse(sa->msk, sizeof sa->msk);
+    ikev2_buf_free(&sa->ra_first);
+    ikev2_sa_established(ctx, sa, now);
+    if (want_child && child_err == 0)
+        ikev2_child_install(ctx, sa, &c, now, 0);
+    else if (want_child)
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED,
+                   child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE : VPN_IKEV2_R_NO_PROPOSAL,
+                   child_err, NULL, 0, "first CHILD_SA refused");
+    OPENSSL_cleanse(&c, sizeof c);
+}
+
+/* Responder: the IKE_AUTH requests after the first one. */
+static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    const vpn_ikev2_payload *eap;
+    vpn_eap_answer *a;
+    int rc;
+
+    if (sa->eap_wait) {
+        /* a new request while the backend still thinks: the peer broke the
+         * window of one (2.3); retransmissions never get here */
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_PROTOCOL, "IKE_AUTH request while EAP is pending");
+        return;
+    }
+    if (sa->eap_phase == 2) {
+        ra_respond_final(ctx, sa, now, in);
+        return;
+    }
+    eap = vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_EAP, NULL);
+    if (eap == NULL) {
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_PROTOCOL, "IKE_AUTH without EAP during EAP");
+        return;
+    }
+    if ((a = calloc(1, sizeof *a)) == NULL) {
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "out of memory");
+        return;
+    }
+    rc = eap_step(ctx, sa, eap->u.eap.msg.ptr, eap->u.eap.msg.len, a);
+    if (rc == VPN_IKEV2_EAP_PENDING && eap_hold(sa, in, false) == 0) {
+        free(a);
+        return;
+    }
+    if (rc != 0) {
+        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: EAP message refused (%s)", sa->id,
+                  rc > 0 ? "no memory to wait" : vpn_strerror(rc));
+        free(a);
+        responder_fail(ctx, sa, in, VPN_IKEV2_R_PROTOCOL, "malformed or unexpected EAP message");
+        return;
+    }
+    if (sa->eap_srv != NULL)
+        snprintf(sa->eap_identity, sizeof sa->eap_identity, "%s", vpn_eap_server_identity(sa->eap_srv));
+    eap_reply(ctx, sa, in, a, false, NULL);
+    vpn_eap_answer_wipe(a);
+    free(a);
+}
+
+int vpn_ikev2_eap_answer(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a)
+{
+    ikev2_sa *sa;
+    ikev2_in in;
+    vpn_conf_identity cid;
+    ikev2_peer_certs pc;
+
+    (void)now;
+    if (ctx == NULL || a == NULL || a->len > sizeof a->msg)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL || !sa->eap_wait || sa->phase == IKEV2_P_DEAD)
+        return VPN_ERR_NOTFOUND;
+    memset(&in, 0, sizeof in);
+    in.raw = sa->eap_wait_raw.p;
+    in.raw_len = sa->eap_wait_raw.len;
+    in.hdr = sa->eap_wait_hdr;
+    sa->eap_wait = false;
+    memset(&pc, 0, sizeof pc);
+    if (sa->eap_wait_first && ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0)
+        memset(&cid, 0, sizeof cid);
+    eap_reply(ctx, sa, &in, a, sa->eap_wait_first, sa->eap_wait_first ? &cid : NULL);
+    ikev2_buf_free(&sa->eap_wait_raw);
+    return 0;
+}
+
+/* Initiator: sends the next IKE_AUTH request with an EAP message or the
+ * final AUTH. */
+static int ra_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const uint8_t *eap, size_t eap_len)
+{
+    ikev2_out o;
+    size_t n = 0;
+    int rc;
+
+    ikev2_req_clear(sa);
+    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, sa->mid_send, false, true);
+    if (eap != NULL) {
+        vpn_ikev2_bld_eap(&o.b, eap, eap_len);
+    } else {
+        uint8_t mine[VPN_PRF_MAX_LEN];
+        size_t ml = 0;
+        if ((rc = eap_auth_value(sa, true, mine, &ml)) != 0)
+            return rc;
+        vpn_ikev2_bld_auth(&o.b, VPN_AUTH_METHOD_PSK, mine, ml);
+        OPENSSL_cleanse(mine, sizeof mine);
+    }
+    if ((rc = ikev2_out_finish(ctx, sa, &o, sa->req.msg, &n)) != 0)
+        return rc;
+    sa->req.n_msg = n;
+    sa->req.task = IKEV2_T_AUTH;
+    sa->req.type = VPN_IKEV2_IKE_AUTH;
+    sa->req.mid = sa->mid_send++;
+    ikev2_req_start(ctx, sa, now);
+    return 0;
+}
+
+/* Initiator: every IKE_AUTH response of an EAP exchange. */
+static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    const vpn_ikev2_msg *m = in->msg;
+    const vpn_ikev2_payload *eap, *auth, *cp;
+    const char *why = NULL;
+    vpn_eap_answer *a;
+    int rc;
+
+    if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL)) {
+        ikev2_req_clear(sa);
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED,
+                      "responder rejected our EAP authentication");
+        return;
+    }
+    if (!sa->ra_peer_authed) {
+        const vpn_ikev2_payload *idr = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_IDR, NULL);
+        vpn_conf_identity cid;
+        ikev2_peer_certs pc;
+        auth = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_AUTH, NULL);
+        if (idr == NULL || auth == NULL) {
+            const vpn_ikev2_payload *err = NULL;
+            for (size_t i = 0; i < m->n && err == NULL; i++)
+                if (m->pl[i].type == VPN_IKEV2_PL_NOTIFY && vpn_ikev2_notify_is_error(m->pl[i].u.notify.type))
+                    err = &m->pl[i];
+            ikev2_req_clear(sa);
+            ikev2_sa_kill(ctx, sa, err ? VPN_IKEV2_R_PEER_ERROR : VPN_IKEV2_R_PROTOCOL,
+                          err ? err->u.notify.type : 0,
+                          err ? vpn_ikev2_notify_name(err->u.notify.type) : "IKE_AUTH response without IDr and AUTH");
+            return;
+        }
+        ikev2_peer_certs_load(m, &pc);
+        if (read_id(idr, &sa->id_remote) != 0 || ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0 ||
+            !vpn_conf_profile_matches(sa->profile, &cid)) {
+            ikev2_peer_certs_free(&pc);
+            initiator_auth_failed(ctx, sa, now, "responder identity does not match the profile");
+            return;
+        }
+        /* RFC 7296 2.16: the responder proves itself first, with a certificate or PSK */
+        if (check_auth(ctx, sa, now, auth, &pc, &cid, false, &why) != 0) {
+            ikev2_peer_certs_free(&pc);
+            initiator_auth_failed(ctx, sa, now, why);
+            return;
+        }
+        ikev2_peer_certs_free(&pc);
+        if (cid.type == VPN_CONF_ID_DN)
+            snprintf(sa->dn_remote, sizeof sa->dn_remote, "%s", cid.value);
+        sa->ra_peer_authed = true;
+    } else if (sa->eap_phase == 2) {
+        ikev2_child c;
+        uint16_t child_err;
+        /* the final response: the responder's AUTH with the MSK, CP, the CHILD_SA */
+        auth = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_AUTH, NULL);
+        for (size_t i = 0; auth == NULL && i < m->n; i++)
+            if (m->pl[i].type == VPN_IKEV2_PL_NOTIFY && vpn_ikev2_notify_is_error(m->pl[i].u.notify.type)) {
+                /* e.g. INTERNAL_ADDRESS_FAILURE (3.15.4): the hub kept nothing */
+                uint16_t t = m->pl[i].u.notify.type;
+                ikev2_req_clear(sa);
+                ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PEER_ERROR, t, vpn_ikev2_notify_name(t));
+                return;
+            }
+        if (!eap_auth_ok(sa, false, auth)) {
+            initiator_auth_failed(ctx, sa, now, "responder's AUTH after EAP does not verify");
+            return;
+        }
+        cp = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_CP, NULL);
+        if (cp != NULL) {
+            vpn_cp_grant g;
+            if (vpn_cp_parse_reply(cp, &g) == 0)
+                sa->ra_addr = g.address;
+        }
+        sa->eap_phase = 0;
+        OPENSSL_cleanse(sa->msk, sizeof sa->msk);
+        sa->auth_local_kind = VPN_CONF_AUTH_EAP;
+        ikev2_sa_established(ctx, sa, now);
+        memset(&c, 0, sizeof c);
+        child_err = ikev2_child_check(ctx, sa, m, &sa->ra_creq, &c);
+        if (child_err == 0) {
+            vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
+            if (ikev2_child_keys(sa, &c, true, none, ni, nr) != 0)
+                child_err = VPN_IKEV2_N_INVALID_SYNTAX;
+        }
+        ikev2_req_clear(sa);
+        if (child_err == 0) {
+            ikev2_child_install(ctx, sa, &c, now, 0);
+        } else {
+            ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, VPN_IKEV2_R_PEER_ERROR, child_err, NULL, 0,
+                       "first CHILD_SA not created");
+            ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_PEER_ERROR, child_err, "no CHILD_SA", IKEV2_T_IKE_DELETE);
+        }
+        OPENSSL_cleanse(&c, sizeof c);
+        return;
+    }
+    eap = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_EAP, NULL);
+    if (eap == NULL) {
+        initiator_auth_failed(ctx, sa, now, "IKE_AUTH response without EAP");
+        return;
+    }
+    if ((a = calloc(1, sizeof *a)) == NULL) {
+        initiator_auth_failed(ctx, sa, now, "out of memory");
+        return;
+    }
+    rc = vpn_eap_peer_process(sa->eap_peer, eap->u.eap.msg.ptr, eap->u.eap.msg.len, a);
+    if (rc != 0 || a->result == VPN_EAP_FAILURE) {
+        bool failure = rc == 0;
+        free(a);
+        if (failure) {
+            ikev2_req_clear(sa);
+            ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED,
+                          "EAP-Failure from the responder");
+        } else {
+            initiator_auth_failed(ctx, sa, now,
+                                  rc == VPN_ERR_AUTH ? "EAP server does not know our password"
+                                                     : "malformed or unexpected EAP message");
+        }
+        return;
+    }
+    if (a->result == VPN_EAP_SUCCESS) {
+        memcpy(sa->msk, a->msk, a->msk_len);
+        sa->msk_len = a->msk_len;
+        sa->eap_phase = 2;
+        rc = ra_send(ctx, sa, now, NULL, 0);
+    } else {
+        rc = ra_send(ctx, sa, now, a->msg, a->len);
+    }
+    vpn_eap_answer_wipe(a);
+    free(a);
+    if (rc != 0)
+        initiator_auth_failed(ctx, sa, now, "cannot build the next IKE_AUTH");
+}
+
+int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_info *out)
+{
+    if (ctx == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    if (index >= ctx->conf->n_ip_pool)
+        return VPN_ERR_NOTFOUND;
+    memset(out, 0, sizeof *out);
+    out->name = ctx->conf->ip_pool[index].name;
+    out->first = ctx->conf->ip_pool[index].first;
+    out->last = ctx->conf->ip_pool[index].last;
+    out->size = vpn_addr_v4_u32(&out->last) - vpn_addr_v4_u32(&out->first) + 1;
+    for (size_t i = 0; i < ctx->n_pool; i++)
+        if (strcmp(ctx->pool[i].name, out->name) == 0)
+            out->in_use = ctx->pool[i].used;
+    return 0;
 }

@@ -859,6 +859,7 @@ static void adopt(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n, uint64_t now)
     n->cap_child = old->cap_child;
     old->child = NULL;
     old->n_child = old->cap_child = 0;
+    ikev2_ra_move(ctx, old, n); /* the remote user keeps its address and identity */
     n->phase = IKEV2_P_ESTABLISHED;
     n->established = now;
     n->last_recv = now;

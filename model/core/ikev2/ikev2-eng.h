@@ -24,7 +24,9 @@
 #include "crypto/sig.h"
 #include "crypto/x509.h"
 #include "ikev2/ikev2-codec.h"
+#include "ikev2/ikev2-cp.h"
 #include "ikev2/ikev2-crypto.h"
+#include "ikev2/ikev2-eap.h"
 #include "ikev2/ikev2-proposal.h"
 #include "ikev2/ikev2-engine.h"
 
@@ -210,6 +212,23 @@ typedef struct ikev2_sa {
     bool down_emitted;                /* IKE_DOWN/FAILED already told */
     vpn_ikev2_reason down_reason;     /* DEAD: why */
     uint16_t down_notify;
+    /* Remote access (RFC 7296 2.16 EAP, 3.15 CP; ikev2-auth.c) */
+    uint8_t eap_phase;                /* 0 no EAP, 1 EAP running, 2 method done: AUTH next */
+    bool ra_peer_authed;              /* initiator: the responder's first AUTH verified */
+    vpn_eap_server *eap_srv;
+    vpn_eap_peer *eap_peer;
+    uint8_t msk[VPN_EAP_MSK_LEN];
+    size_t msk_len;
+    ikev2_buf ra_first;               /* responder: the first IKE_AUTH request (plaintext chain) */
+    uint8_t ra_first_type;
+    ikev2_child_req ra_creq;          /* initiator: the CHILD_SA offer across the EAP rounds */
+    char eap_identity[VPN_EAP_NAME_MAX + 1];
+    vpn_addr ra_addr;                 /* the address assigned (responder) or received (initiator) */
+    size_t ra_pool;                   /* responder: index into ctx->pool holding ra_addr */
+    bool eap_wait;                    /* responder: an EAP backend answers later */
+    bool eap_wait_first;              /* ... to the first IKE_AUTH request */
+    vpn_ikev2_hdr eap_wait_hdr;       /* the request waiting for it */
+    ikev2_buf eap_wait_raw;
 } ikev2_sa;
 
 /* An IOS trustpoint: trusted CAs, and this node's certificate and key. */
@@ -258,6 +277,10 @@ struct vpn_ikev2_ctx {
     uint8_t *scratch;                 /* IKEV2_MSG_MAX octets: messages being built */
     uint8_t *scratch2;                /* datagrams with the non-ESP marker */
     uint8_t *plain;                   /* decrypted (and reassembled) payloads */
+    /* `ip local pool`s of the conf, built on first use (remote access) */
+    vpn_ippool *pool;
+    size_t n_pool;
+    bool pools_built;
 };
 
 /* ---- core services (ikev2-engine.c) --------------------------------------- */
@@ -304,6 +327,10 @@ void ikev2_send_raw(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
 void ikev2_req_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 /* Clears sa->req (frees its buffers and DH) after its response arrived. */
 void ikev2_req_clear(ikev2_sa *sa);
+/* Remote access: gives the SA's assigned address back to its pool (ikev2-auth.c). */
+void ikev2_ra_release(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
+/* Remote access: an IKE SA rekey (2.8) hands the address and EAP identity on. */
+void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n);
 /* Stores a response for retransmitted requests and sends it. */
 void ikev2_resp_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *req, size_t req_len,
                      uint32_t mid, const uint8_t *msg, size_t len);

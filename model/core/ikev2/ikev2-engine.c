@@ -170,6 +170,10 @@ static void sa_free(ikev2_sa *sa)
     reasm_clear(sa);
     vpn_dh_del(sa->dh);
     vpn_ikev2_crypto_free(&sa->cr);
+    vpn_eap_server_free(sa->eap_srv);
+    vpn_eap_peer_free(sa->eap_peer);
+    ikev2_buf_free(&sa->ra_first);
+    ikev2_buf_free(&sa->eap_wait_raw);
     for (size_t i = 0; i < sa->n_child; i++)
         child_wipe(&sa->child[i]);
     free(sa->child);
@@ -184,6 +188,9 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
     for (size_t i = 0; i < ctx->n_sa; i++)
         sa_free(ctx->sa[i]);
     free(ctx->sa);
+    for (size_t i = 0; i < ctx->n_pool; i++)
+        vpn_ippool_free(&ctx->pool[i]);
+    free(ctx->pool);
     free(ctx->policy);
     ikev2_tp_free_all(ctx);
     if (ctx->scratch)
@@ -530,10 +537,12 @@ static void sweep(vpn_ikev2_ctx *ctx)
 {
     size_t j = 0;
     for (size_t i = 0; i < ctx->n_sa; i++) {
-        if (ctx->sa[i]->phase == IKEV2_P_DEAD)
+        if (ctx->sa[i]->phase == IKEV2_P_DEAD) {
+            ikev2_ra_release(ctx, ctx->sa[i]);
             sa_free(ctx->sa[i]);
-        else
+        } else {
             ctx->sa[j++] = ctx->sa[i];
+        }
     }
     ctx->n_sa = j;
 }
@@ -1648,6 +1657,8 @@ static void sa_info(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, vpn_ikev2_sa_i
     o->profile = sa->profile ? sa->profile->name : "";
     o->policy_tag = sa->policy < ctx->n_policy ? ctx->policy[sa->policy].p.tag : 0;
     o->n_children = sa->n_child;
+    o->eap_identity = sa->eap_identity;
+    o->assigned = sa->ra_addr;
 }
 
 int vpn_ikev2_sa_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_sa_info *out)

@@ -67,6 +67,7 @@
 #include "crypto/kdf.h"
 #include "crypto/sig.h"
 #include "crypto/x509.h"
+#include "ikev2/ikev2-eap.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -208,7 +209,31 @@ typedef struct vpn_ikev2_params {
      * key signs with RFC 4754 methods 9-11. An RSA key then cannot sign
      * (method 1, SHA-1, is never sent). For interoperability tests. */
     bool no_rfc7427;
+    /* Remote access: the EAP authenticator (RFC 7296 2.16). NULL: the local
+     * user database of the conf (`username`). Otherwise the engine hands
+     * every step to eap (see vpn_ikev2_eap_fn) and eap_user is its first
+     * argument: a RADIUS passthrough lives there. Borrowed: it must
+     * outlive the ctx. */
+    const struct vpn_ikev2_eap_backend *eap;
 } vpn_ikev2_params;
+
+/*
+ * One step of an EAP conversation for IKE SA ike_sa_id under profile:
+ * msg NULL starts it (identity: the initiator's IKE identity as text),
+ * else msg is the peer's EAP Response. Return 0 with *a filled (the
+ * Request to send, or SUCCESS with the MSK, or FAILURE), or
+ * VPN_IKEV2_EAP_PENDING to answer later with vpn_ikev2_eap_answer (the
+ * IKE_AUTH response waits; the peer retransmits meanwhile). Any negative
+ * code ends the IKE SA with AUTHENTICATION_FAILED. Called from inside the
+ * engine: it must not call back into the ctx.
+ */
+#define VPN_IKEV2_EAP_PENDING 1
+typedef int (*vpn_ikev2_eap_fn)(void *user, uint32_t ike_sa_id, const char *profile, const char *identity,
+                                const uint8_t *msg, size_t len, vpn_eap_answer *a);
+typedef struct vpn_ikev2_eap_backend {
+    vpn_ikev2_eap_fn step;
+    void *user;
+} vpn_ikev2_eap_backend;
 
 typedef struct vpn_ikev2_ctx vpn_ikev2_ctx;
 
@@ -323,6 +348,14 @@ uint64_t vpn_ikev2_next_deadline(const vpn_ikev2_ctx *ctx);
 int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id);
 
 /*
+ * The answer to a step an EAP backend left pending (VPN_IKEV2_EAP_PENDING):
+ * the engine sends the IKE_AUTH response it held back. Errors:
+ * VPN_ERR_INVAL, VPN_ERR_NOTFOUND (no such SA, or it is not waiting: it
+ * timed out or was deleted meanwhile).
+ */
+int vpn_ikev2_eap_answer(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a);
+
+/*
  * Negotiates another CHILD_SA under an established IKE SA (CREATE_CHILD_SA,
  * RFC 7296 1.3.1), for policy (copied and registered as by
  * vpn_ikev2_policy_add; its ipsec profile's PFS group applies). The result
@@ -392,7 +425,22 @@ typedef struct vpn_ikev2_sa_info {
     const char *profile;   /* ikev2 profile name, "" if none matched yet */
     uint32_t policy_tag;   /* tag of the child policy it was set up for */
     size_t n_children;
+    /* Remote access (RFC 7296 2.16, 3.15): the EAP identity ("" without
+     * EAP) and the address assigned by the responder (family 0: none). */
+    const char *eap_identity;
+    vpn_addr assigned;
 } vpn_ikev2_sa_info;
+
+/* An `ip local pool` as the engine uses it (remote access). */
+typedef struct vpn_ikev2_pool_info {
+    const char *name;
+    vpn_addr first, last;
+    uint32_t size, in_use;
+} vpn_ikev2_pool_info;
+
+/* The index-th pool of the conf (all of them, used or not). Errors:
+ * VPN_ERR_INVAL, VPN_ERR_NOTFOUND (past the end). */
+int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_info *out);
 
 typedef struct vpn_ikev2_child_state {
     vpn_ikev2_child_info info; /* key pointers are NULL here */

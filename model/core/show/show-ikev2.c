@@ -88,6 +88,10 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
                     ready ? "Negotiation done" : "Negotiation in progress");
     vpn_show_printf(b, "      Local id: %s\n", sa->id_local.text[0] ? sa->id_local.text : "(none)");
     vpn_show_printf(b, "      Remote id: %s\n", sa->id_remote.text[0] ? sa->id_remote.text : "(none)");
+    if (sa->eap_identity && sa->eap_identity[0] && !sa->initiator)
+        vpn_show_printf(b, "      Remote EAP identity: %s\n", sa->eap_identity);
+    else if (sa->eap_identity && sa->eap_identity[0])
+        vpn_show_printf(b, "      Local EAP identity: %s\n", sa->eap_identity);
     /* IOS prints the last request ID in use; ours are "next" IDs, so the
      * request in flight (if any) is next - 1. */
     {
@@ -116,6 +120,12 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
         vpn_show_printf(b, "      NAT-T is not detected  \n");
     vpn_show_printf(b, "      Cisco Trust Security SGT is disabled\n");
     vpn_show_printf(b, "      Initiator of SA : %s\n", sa->initiator ? "Yes" : "No");
+    if (sa->assigned.family != VPN_AF_NONE) {
+        /* IOS: the hub pushed it, the client was assigned it (RFC 7296 3.15) */
+        char a[VPN_ADDR_STRLEN];
+        vpn_show_printf(b, sa->initiator ? "      Assigned host addr: %s\n" : "      Pushed IP address: %s\n",
+                        vpn_addr_str(&sa->assigned, a, sizeof a));
+    }
     {
         /* The peer's protected subnets: the remote selectors of the children,
          * "address mask" as IOS prints its routes. */
@@ -328,8 +338,9 @@ static const char *session_status(const vpn_ikev2_sa_info *sa)
     return sa->n_children ? "UP-ACTIVE" : "UP-IDLE";
 }
 
-int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
-                            const vpn_show_ikev2_env *env, vpn_show_buf *b)
+/* user: only the sessions of this EAP identity (NULL: all). */
+static int crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail, const char *user,
+                          const vpn_show_ikev2_env *env, vpn_show_buf *b)
 {
     if (ctx == NULL || b == NULL)
         return VPN_ERR_INVAL;
@@ -347,7 +358,11 @@ int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
 
         if (vpn_ikev2_sa_get(ctx, i, &sa) != 0)
             continue;
+        if (user != NULL && strcmp(sa.eap_identity ? sa.eap_identity : "", user) != 0)
+            continue;
         vpn_show_printf(b, "Interface: %s\n", iface_name(env, sa.policy_tag, ibuf, sizeof ibuf));
+        if (sa.eap_identity && sa.eap_identity[0])
+            vpn_show_printf(b, "Username: %s\n", sa.eap_identity);
         if (sa.profile && sa.profile[0])
             vpn_show_printf(b, "Profile: %s\n", sa.profile);
         if (detail) {
@@ -410,6 +425,20 @@ int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
         vpn_show_printf(b, "\n");
     }
     return vpn_show_result(b);
+}
+
+int vpn_show_crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail,
+                            const vpn_show_ikev2_env *env, vpn_show_buf *b)
+{
+    return crypto_session(ctx, now, detail, NULL, env, b);
+}
+
+int vpn_show_crypto_session_user(const vpn_ikev2_ctx *ctx, uint64_t now, const char *user, bool detail,
+                                 const vpn_show_ikev2_env *env, vpn_show_buf *b)
+{
+    if (user == NULL)
+        return VPN_ERR_INVAL;
+    return crypto_session(ctx, now, detail, user, env, b);
 }
 
 /* ---- show crypto ipsec sa --------------------------------------------------- */
@@ -554,6 +583,21 @@ int vpn_show_crypto_ipsec_sa(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail
             esp_block(&cs, ci->spi_out, now, detail, k.bytes_out, ifn, b);
             vpn_show_printf(b, "     outbound ah sas:\n\n     outbound pcp sas:\n");
         }
+    }
+    return vpn_show_result(b);
+}
+
+/* show ip local pool: IOS's columns (Pool, Begin, End, Free, In use). */
+int vpn_show_ip_local_pool(const vpn_ikev2_ctx *ctx, vpn_show_buf *b)
+{
+    vpn_ikev2_pool_info pi;
+    if (ctx == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    vpn_show_printf(b, " Pool                     Begin           End             Free  In use\n");
+    for (size_t i = 0; vpn_ikev2_pool_get(ctx, i, &pi) == 0; i++) {
+        char lo[VPN_ADDR_STRLEN], hi[VPN_ADDR_STRLEN];
+        vpn_show_printf(b, " %-24s %-15s %-15s %5u %7u\n", pi.name, vpn_addr_str(&pi.first, lo, sizeof lo),
+                        vpn_addr_str(&pi.last, hi, sizeof hi), pi.size - pi.in_use, pi.in_use);
     }
     return vpn_show_result(b);
 }

@@ -69,6 +69,15 @@ int vpn_show_crypto_ipsec_sa(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail
  */
 int vpn_show_ikev2_stats(const vpn_ikev2_ctx *ctx, vpn_show_buf *b);
 
+/* show ip local pool: the remote-access pools of the engine (Free, In use).
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOSPACE (output cut). */
+int vpn_show_ip_local_pool(const vpn_ikev2_ctx *ctx, vpn_show_buf *b);
+
+/* show crypto session username USER [detail]: the sessions whose EAP
+ * identity is user. Errors: VPN_ERR_INVAL, VPN_ERR_NOSPACE. */
+int vpn_show_crypto_session_user(const vpn_ikev2_ctx *ctx, uint64_t now, const char *user, bool detail,
+                                 const vpn_show_ikev2_env *env, vpn_show_buf *b);
+
 /* IOS text of a selector in an IPSEC FLOW line: "host A", "A/MASK", or
  * "A-B" for a range that is no prefix; "ip" or the protocol number. */
 const char *vpn_show_selector_addr(const vpn_ikev2_selector *s, char *buf, size_t len);

@@ -1,0 +1,311 @@
+/*
+ * Address pools and the configuration payload: see ikev2-cp.h.
+ */
+#include "ikev2/ikev2-cp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "common/wire.h"
+#include "ikev2/ikev2-const.h"
+
+/* ---- pools ------------------------------------------------------------- */
+
+int vpn_ippool_init(vpn_ippool *p, const char *name, const vpn_addr *first, const vpn_addr *last)
+{
+    if (p == NULL || name == NULL || first == NULL || last == NULL || name[0] == '\0' ||
+        strlen(name) >= VPN_IPPOOL_NAME_MAX)
+        return VPN_ERR_INVAL;
+    if (first->family != VPN_AF_INET || last->family != VPN_AF_INET)
+        return first->family == VPN_AF_INET6 || last->family == VPN_AF_INET6 ? VPN_ERR_UNSUPPORTED
+                                                                              : VPN_ERR_INVAL;
+    uint32_t a = vpn_addr_v4_u32(first), b = vpn_addr_v4_u32(last);
+    if (a > b)
+        return VPN_ERR_INVAL;
+    if ((uint64_t)b - a + 1 > VPN_IPPOOL_MAX)
+        return VPN_ERR_LIMIT;
+    uint32_t *own = calloc((size_t)(b - a) + 1, sizeof *own);
+    if (own == NULL)
+        return VPN_ERR_NOMEM;
+    memset(p, 0, sizeof *p);
+    strcpy(p->name, name);
+    p->first = a;
+    p->last = b;
+    p->owner = own;
+    return 0;
+}
+
+void vpn_ippool_free(vpn_ippool *p)
+{
+    if (p == NULL)
+        return;
+    free(p->owner);
+    memset(p, 0, sizeof *p);
+}
+
+static bool slot_of(const vpn_ippool *p, const vpn_addr *a, uint32_t *slot)
+{
+    if (p == NULL || p->owner == NULL || a == NULL || a->family != VPN_AF_INET)
+        return false;
+    uint32_t v = vpn_addr_v4_u32(a);
+    if (v < p->first || v > p->last)
+        return false;
+    *slot = v - p->first;
+    return true;
+}
+
+int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out)
+{
+    if (p == NULL || p->owner == NULL || owner == 0 || out == NULL)
+        return VPN_ERR_INVAL;
+    uint32_t n = vpn_ippool_size(p), free_slot = UINT32_MAX;
+    /* One address per owner: a repeated request (a retransmitted or
+     * re-sent CFG_REQUEST) gets the same one back. */
+    for (uint32_t i = 0; i < n; i++) {
+        if (p->owner[i] == owner) {
+            vpn_addr_v4(out, p->first + i);
+            return 0;
+        }
+        if (p->owner[i] == 0 && free_slot == UINT32_MAX)
+            free_slot = i;
+    }
+    if (free_slot == UINT32_MAX)
+        return VPN_ERR_LIMIT;
+    p->owner[free_slot] = owner;
+    p->used++;
+    vpn_addr_v4(out, p->first + free_slot);
+    return 0;
+}
+
+int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner)
+{
+    if (p == NULL || a == NULL || owner == 0)
+        return VPN_ERR_INVAL;
+    uint32_t s;
+    if (!slot_of(p, a, &s) || p->owner[s] != owner)
+        return VPN_ERR_NOTFOUND;
+    p->owner[s] = 0;
+    p->used--;
+    return 0;
+}
+
+int vpn_ippool_transfer(vpn_ippool *p, const vpn_addr *a, uint32_t from, uint32_t to)
+{
+    uint32_t s;
+    if (p == NULL || a == NULL || from == 0 || to == 0)
+        return VPN_ERR_INVAL;
+    if (!slot_of(p, a, &s) || p->owner[s] != from)
+        return VPN_ERR_NOTFOUND;
+    p->owner[s] = to;
+    return 0;
+}
+
+size_t vpn_ippool_release_owner(vpn_ippool *p, uint32_t owner)
+{
+    if (p == NULL || p->owner == NULL || owner == 0)
+        return 0;
+    size_t k = 0;
+    for (uint32_t i = 0; i < vpn_ippool_size(p); i++)
+        if (p->owner[i] == owner) {
+            p->owner[i] = 0;
+            p->used--;
+            k++;
+        }
+    return k;
+}
+
+uint32_t vpn_ippool_owner(const vpn_ippool *p, const vpn_addr *a)
+{
+    uint32_t s;
+    return slot_of(p, a, &s) ? p->owner[s] : 0;
+}
+
+/* ---- CP (RFC 7296 3.15) ------------------------------------------------------ */
+
+/* Walks the attributes itself (not through the codec's iterator) so that a
+ * payload whose list does not parse is refused rather than cut short. */
+typedef int (*attr_fn)(void *ctx, uint16_t type, const uint8_t *v, size_t len);
+
+static int walk(const vpn_ikev2_payload *cp, uint8_t want_type, attr_fn fn, void *ctx)
+{
+    if (cp == NULL || cp->type != VPN_IKEV2_PL_CP)
+        return VPN_ERR_INVAL;
+    if (cp->u.cp.type != want_type)
+        return VPN_ERR_STATE;
+    vpn_rd r;
+    vpn_rd_init(&r, cp->u.cp.attrs.ptr, cp->u.cp.attrs.len);
+    while (vpn_rd_left(&r) > 0) {
+        uint16_t t, len;
+        const uint8_t *v;
+        vpn_rd_u16(&r, &t);
+        vpn_rd_u16(&r, &len);
+        if (vpn_rd_view(&r, &v, len))
+            return VPN_ERR_MALFORMED;
+        int rc = fn(ctx, t & 0x7fffu, v, len);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int req_attr(void *ctx, uint16_t t, const uint8_t *v, size_t len)
+{
+    vpn_cp_request *q = ctx;
+    switch (t) {
+    case VPN_IKEV2_CFG_INTERNAL_IP4_ADDRESS:
+        /* 3.15.1: empty, or the address the peer would like. */
+        if (len != 0 && len != 4)
+            return VPN_ERR_MALFORMED;
+        q->ip4_address = true;
+        if (len == 4 && vpn_load32(v) != 0) {
+            q->has_hint = true;
+            vpn_addr_from_bytes(&q->hint, v, 4);
+        }
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP4_NETMASK:
+    case VPN_IKEV2_CFG_INTERNAL_IP4_DNS:
+        if (len != 0 && len != 4)
+            return VPN_ERR_MALFORMED;
+        if (t == VPN_IKEV2_CFG_INTERNAL_IP4_DNS)
+            q->ip4_dns = true;
+        else
+            q->ip4_netmask = true;
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP4_SUBNET:
+        if (len != 0 && len != 8)
+            return VPN_ERR_MALFORMED;
+        q->ip4_subnet = true;
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP6_ADDRESS:
+        if (len != 0 && len != 17)
+            return VPN_ERR_MALFORMED;
+        q->ip6_address = true;
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP6_DNS:
+        if (len != 0 && len != 16)
+            return VPN_ERR_MALFORMED;
+        q->ip6_dns = true;
+        return 0;
+    default:
+        return 0; /* unknown or not served: skipped, 3.15.1 */
+    }
+}
+
+int vpn_cp_parse_request(const vpn_ikev2_payload *cp, vpn_cp_request *out)
+{
+    if (out == NULL)
+        return VPN_ERR_INVAL;
+    vpn_cp_request q;
+    memset(&q, 0, sizeof q);
+    int rc = walk(cp, VPN_IKEV2_CFG_REQUEST, req_attr, &q);
+    if (rc)
+        return rc;
+    *out = q;
+    return 0;
+}
+
+static void put_attr(vpn_ikev2_cp_attr *a, size_t *n, uint16_t type, const uint8_t *v, size_t len)
+{
+    a[*n].type = type;
+    a[*n].value.ptr = v;
+    a[*n].value.len = len;
+    (*n)++;
+}
+
+int vpn_cp_build_reply(vpn_ikev2_bld *b, const vpn_cp_request *req, const vpn_cp_grant *g)
+{
+    if (b == NULL || req == NULL || g == NULL || g->n_dns > VPN_CP_MAX_DNS ||
+        g->n_subnets > VPN_CP_MAX_SUBNETS)
+        return VPN_ERR_INVAL;
+    vpn_ikev2_cp_attr at[2 + VPN_CP_MAX_DNS + VPN_CP_MAX_SUBNETS];
+    uint8_t mask[4], sub[VPN_CP_MAX_SUBNETS][8];
+    size_t n = 0;
+    if (req->ip4_address && g->address.family == VPN_AF_INET) {
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_ADDRESS, g->address.b, 4);
+        if (g->netmask != 0) {
+            vpn_store32(mask, g->netmask);
+            put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_NETMASK, mask, 4);
+        }
+    }
+    if (req->ip4_dns)
+        for (size_t i = 0; i < g->n_dns; i++)
+            if (g->dns[i].family == VPN_AF_INET)
+                put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_DNS, g->dns[i].b, 4);
+    for (size_t i = 0; i < g->n_subnets; i++) {
+        const vpn_prefix *p = &g->subnets[i];
+        if (p->addr.family != VPN_AF_INET || p->len > 32)
+            continue;
+        /* 3.15.1: address and netmask, eight octets. */
+        vpn_addr m;
+        vpn_len_to_mask(p->len, &m);
+        memcpy(sub[i], p->addr.b, 4);
+        memcpy(sub[i] + 4, m.b, 4);
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_SUBNET, sub[i], 8);
+    }
+    return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REPLY, at, n);
+}
+
+int vpn_cp_build_request(vpn_ikev2_bld *b)
+{
+    if (b == NULL)
+        return VPN_ERR_INVAL;
+    vpn_ikev2_cp_attr at[2];
+    size_t n = 0;
+    put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_ADDRESS, NULL, 0);
+    put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_DNS, NULL, 0);
+    return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REQUEST, at, n);
+}
+
+static int reply_attr(void *ctx, uint16_t t, const uint8_t *v, size_t len)
+{
+    vpn_cp_grant *g = ctx;
+    switch (t) {
+    case VPN_IKEV2_CFG_INTERNAL_IP4_ADDRESS:
+        if (len != 4 || g->address.family != VPN_AF_NONE)
+            return VPN_ERR_MALFORMED;
+        vpn_addr_from_bytes(&g->address, v, 4);
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP4_NETMASK:
+        if (len != 4)
+            return VPN_ERR_MALFORMED;
+        g->netmask = vpn_load32(v);
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP4_DNS:
+        if (len != 4)
+            return VPN_ERR_MALFORMED;
+        if (g->n_dns == VPN_CP_MAX_DNS)
+            return VPN_ERR_LIMIT;
+        vpn_addr_from_bytes(&g->dns[g->n_dns++], v, 4);
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP4_SUBNET: {
+        if (len != 8)
+            return VPN_ERR_MALFORMED;
+        if (g->n_subnets == VPN_CP_MAX_SUBNETS)
+            return VPN_ERR_LIMIT;
+        vpn_addr m;
+        vpn_prefix *p = &g->subnets[g->n_subnets];
+        vpn_addr_from_bytes(&m, v + 4, 4);
+        if (vpn_mask_to_len(&m, false, &p->len))
+            return VPN_ERR_MALFORMED;
+        vpn_addr_from_bytes(&p->addr, v, 4);
+        g->n_subnets++;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+int vpn_cp_parse_reply(const vpn_ikev2_payload *cp, vpn_cp_grant *g)
+{
+    if (g == NULL)
+        return VPN_ERR_INVAL;
+    vpn_cp_grant t;
+    memset(&t, 0, sizeof t);
+    int rc = walk(cp, VPN_IKEV2_CFG_REPLY, reply_attr, &t);
+    if (rc)
+        return rc;
+    *g = t;
+    return 0;
+}

@@ -1,0 +1,118 @@
+/*
+ * Remote-access addressing for IKEv2: IOS's `ip local pool` and the
+ * configuration payload (RFC 7296 3.15, 2.19).
+ *
+ * vpn_ippool hands out IPv4 addresses from a range, the lowest free first,
+ * each tagged with an owner (the IKE SA id) so that an SA going away gives
+ * its address back. vpn_cp_* read a CFG_REQUEST / CFG_REPLY and build the
+ * CFG_REPLY an authorization policy gives (address, DNS servers, split-tunnel
+ * subnets). Sans-IO, no globals; the engine or driver owns the pools.
+ */
+#ifndef VPN_IKEV2_CP_H
+#define VPN_IKEV2_CP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "ikev2/ikev2-codec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VPN_IPPOOL_MAX 65536u /* addresses in one pool */
+#define VPN_IPPOOL_NAME_MAX 64
+
+typedef struct vpn_ippool {
+    char name[VPN_IPPOOL_NAME_MAX];
+    uint32_t first, last; /* host order, inclusive */
+    uint32_t *owner;      /* per address: 0 free, else the owner tag */
+    uint32_t used;
+} vpn_ippool;
+
+/*
+ * `ip local pool NAME FIRST LAST`: IPv4, first <= last, at most
+ * VPN_IPPOOL_MAX addresses. Errors: VPN_ERR_INVAL, VPN_ERR_UNSUPPORTED
+ * (IPv6), VPN_ERR_LIMIT (too large), VPN_ERR_NOMEM.
+ */
+int vpn_ippool_init(vpn_ippool *p, const char *name, const vpn_addr *first, const vpn_addr *last);
+void vpn_ippool_free(vpn_ippool *p);
+
+/*
+ * Gives owner (nonzero) an address: the one it already holds, else the
+ * lowest free. Errors: VPN_ERR_INVAL, VPN_ERR_LIMIT (pool exhausted;
+ * nothing changes).
+ */
+int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out);
+
+/* Returns a's address if owner holds it. Errors: VPN_ERR_INVAL,
+ * VPN_ERR_NOTFOUND (outside the pool, free, or someone else's). */
+int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner);
+
+/* Hands a's address from owner `from` to owner `to` (an IKE SA rekey).
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND (from does not hold it). */
+int vpn_ippool_transfer(vpn_ippool *p, const vpn_addr *a, uint32_t from, uint32_t to);
+
+/* Returns every address owner holds; how many. */
+size_t vpn_ippool_release_owner(vpn_ippool *p, uint32_t owner);
+
+/* The owner of a (0: free or outside). */
+uint32_t vpn_ippool_owner(const vpn_ippool *p, const vpn_addr *a);
+
+static inline uint32_t vpn_ippool_size(const vpn_ippool *p) { return p->last - p->first + 1; }
+
+/* ---- the configuration payload ---------------------------------------------- */
+
+#define VPN_CP_MAX_DNS 4
+#define VPN_CP_MAX_SUBNETS 16
+
+/* What a CFG_REQUEST asks for (RFC 7296 3.15.1). */
+typedef struct vpn_cp_request {
+    bool ip4_address, ip4_netmask, ip4_dns, ip4_subnet;
+    bool ip6_address, ip6_dns;
+    bool has_hint;       /* a nonzero INTERNAL_IP4_ADDRESS: the peer's wish */
+    vpn_addr hint;
+} vpn_cp_request;
+
+/*
+ * Reads a CP payload of type CFG_REQUEST. Attributes this side does not
+ * know are ignored (RFC 7296 3.15.1 lets a responder skip them); known ones
+ * must have the length 3.15.1 gives (0, or the value's size).
+ * Errors: VPN_ERR_INVAL, VPN_ERR_STATE (not a CFG_REQUEST),
+ * VPN_ERR_MALFORMED (a wrong length or a broken attribute list).
+ */
+int vpn_cp_parse_request(const vpn_ikev2_payload *cp, vpn_cp_request *out);
+
+/* An authorization policy's grant (`crypto ikev2 authorization policy`). */
+typedef struct vpn_cp_grant {
+    vpn_addr address;   /* from the pool; family 0: none */
+    uint32_t netmask;   /* host order, 0: not sent */
+    vpn_addr dns[VPN_CP_MAX_DNS];
+    size_t n_dns;
+    vpn_prefix subnets[VPN_CP_MAX_SUBNETS]; /* `route set access-list` / `route set interface` */
+    size_t n_subnets;
+} vpn_cp_grant;
+
+/*
+ * Appends CFG_REPLY with what g gives and req asked for (an address and
+ * DNS only when asked; subnets always: RFC 7296 3.15.2 lets the responder
+ * send INTERNAL_IP4_SUBNET unasked). Errors: VPN_ERR_INVAL and the
+ * builder's.
+ */
+int vpn_cp_build_reply(vpn_ikev2_bld *b, const vpn_cp_request *req, const vpn_cp_grant *g);
+
+/* Appends the CFG_REQUEST a remote-access client sends (address and DNS). */
+int vpn_cp_build_request(vpn_ikev2_bld *b);
+
+/* Reads a CFG_REPLY into g (IPv4 attributes; others ignored). Errors:
+ * VPN_ERR_INVAL, VPN_ERR_STATE (not a reply), VPN_ERR_MALFORMED, VPN_ERR_LIMIT
+ * (more DNS servers or subnets than g holds). */
+int vpn_cp_parse_reply(const vpn_ikev2_payload *cp, vpn_cp_grant *g);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

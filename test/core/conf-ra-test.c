@@ -1,0 +1,169 @@
+/*
+ * The remote-access configuration (FlexVPN hub and client): `ip local
+ * pool`, `username`, `aaa new-model` and its method lists, `crypto ikev2
+ * authorization policy` (pool, dns, route set access-list / interface),
+ * the profile's `authentication remote eap query-identity`, `aaa
+ * authorization group eap list`, `virtual-template`, and the client's
+ * `authentication local eap mschapv2 username U password P`; every bad
+ * line is refused with its line number and nothing half-configured.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "conf/conf.h"
+#include "test-util.h"
+
+static const char hub[] =
+    "hostname hub\n"                                             /* 1 */
+    "aaa new-model\n"                                            /* 2 */
+    "aaa authorization network RA-AUTHOR local\n"                /* 3 */
+    "aaa authentication eap RA-EAP local\n"                      /* 4 */
+    "username alice password 0 Secr3t!\n"                        /* 5 */
+    "username bob privilege 15 secret 0 hunter2\n"               /* 6 */
+    "username carol password plain\n"                            /* 7 */
+    "ip local pool RA-POOL 10.99.0.10 10.99.0.59\n"              /* 8 */
+    "ip local pool ONE 10.98.0.1\n"                              /* 9 */
+    "ip access-list standard SPLIT\n"                            /* 10 */
+    " permit 10.1.0.0 0.0.255.255\n"                             /* 11 */
+    "interface Loopback0\n"                                      /* 12 */
+    " ip address 10.1.255.1 255.255.255.255\n"                   /* 13 */
+    "crypto ikev2 authorization policy RA-POL\n"                 /* 14 */
+    " pool RA-POOL\n"                                            /* 15 */
+    " dns 192.0.2.53 192.0.2.54\n"                               /* 16 */
+    " route set access-list SPLIT\n"                             /* 17 */
+    " route set interface Loopback0\n"                           /* 18 */
+    "crypto ikev2 profile RA\n"                                  /* 19 */
+    " match identity remote any\n"                               /* 20 */
+    " authentication remote eap query-identity\n"                /* 21 */
+    " authentication local pre-share key hubkey\n"               /* 22 */
+    " aaa authorization group eap list RA-AUTHOR RA-POL\n"       /* 23 */
+    " aaa authentication eap RA-EAP\n"                           /* 24 */
+    " virtual-template 1\n"                                      /* 25 */
+    "end\n";
+
+static vpn_conf *parse_ok(const char *text)
+{
+    vpn_conf *c = NULL;
+    vpn_conf_error err;
+    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
+    if (rc != 0)
+        fail_msg("parse failed (%d) at line %d: %s", rc, err.line, err.msg);
+    return c;
+}
+
+static void expect_error(const char *text, int code, int line, const char *needle)
+{
+    vpn_conf *c = (vpn_conf *)0x1;
+    vpn_conf_error err;
+    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
+    if (rc != code || err.line != line || strstr(err.msg, needle) == NULL)
+        fail_msg("want %d at line %d containing '%s'; got %d at line %d: %s", code, line, needle, rc,
+                 err.line, err.msg);
+    assert_null(c);
+}
+
+static void test_hub(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok(hub);
+    char b[VPN_ADDR_STRLEN];
+    assert_true(c->aaa_new_model);
+    assert_int_equal(c->n_aaa_list, 2);
+    assert_int_equal(c->aaa_list[0].kind, VPN_CONF_AAA_AUTHOR_NETWORK);
+    assert_true(c->aaa_list[1].local);
+    assert_string_equal(vpn_conf_find_user(c, "alice")->password, "Secr3t!");
+    assert_string_equal(vpn_conf_find_user(c, "bob")->password, "hunter2");
+    assert_string_equal(vpn_conf_find_user(c, "carol")->password, "plain");
+    assert_null(vpn_conf_find_user(c, "mallory"));
+    const vpn_conf_ip_pool *pool = vpn_conf_find_ip_pool(c, "RA-POOL");
+    assert_non_null(pool);
+    assert_string_equal(vpn_addr_str(&pool->first, b, sizeof b), "10.99.0.10");
+    assert_string_equal(vpn_addr_str(&pool->last, b, sizeof b), "10.99.0.59");
+    assert_int_equal(pool->line, 8);
+    pool = vpn_conf_find_ip_pool(c, "ONE");
+    assert_true(vpn_addr_eq(&pool->first, &pool->last));
+    const vpn_conf_author_policy *a = vpn_conf_find_author_policy(c, "RA-POL");
+    assert_non_null(a);
+    assert_string_equal(a->pool, "RA-POOL");
+    assert_int_equal(a->n_dns, 2);
+    assert_string_equal(vpn_addr_str(&a->dns[1], b, sizeof b), "192.0.2.54");
+    assert_string_equal(a->route_acl, "SPLIT");
+    assert_int_equal(a->n_route_iface, 1);
+    assert_string_equal(a->route_iface[0], "Loopback0");
+    const vpn_conf_profile *p = vpn_conf_find_profile(c, "RA");
+    assert_true(p->eap_query_identity);
+    assert_int_equal(p->n_auth_remote, 1);
+    assert_int_equal(p->auth_remote[0], VPN_CONF_AUTH_EAP);
+    assert_int_equal(p->auth_local, VPN_CONF_AUTH_PSK);
+    assert_true(p->aaa_author_eap);
+    assert_string_equal(p->aaa_author_list, "RA-AUTHOR");
+    assert_string_equal(p->aaa_author_policy, "RA-POL");
+    assert_string_equal(p->aaa_authen_eap_list, "RA-EAP");
+    assert_int_equal(p->virtual_template, 1);
+    vpn_conf_del(c);
+}
+
+static void test_client(void **state)
+{
+    (void)state;
+    vpn_conf *c = parse_ok("crypto ikev2 profile CLIENT\n"
+                           " match identity remote fqdn hub.example\n"
+                           " authentication remote pre-share key hubkey\n"
+                           " authentication local eap mschapv2 username alice password Secr3t!\n"
+                           "end\n");
+    const vpn_conf_profile *p = vpn_conf_find_profile(c, "CLIENT");
+    assert_int_equal(p->auth_local, VPN_CONF_AUTH_EAP);
+    assert_int_equal(p->eap_methods, VPN_CONF_EAP_M_MSCHAPV2);
+    assert_string_equal(p->eap_username, "alice");
+    assert_string_equal(p->eap_password, "Secr3t!");
+    vpn_conf_del(c);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("ip local pool P 10.0.0.9 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "below the first");
+    expect_error("ip local pool P 2001:db8::1 2001:db8::9\n", VPN_ERR_MALFORMED, 1, "IPv4");
+    expect_error("ip local pool P 10.0.0.0 10.1.0.0\n", VPN_ERR_MALFORMED, 1, "65536");
+    expect_error("ip local pool P 10.0.0.1 10.0.0.9\nip local pool Q 10.0.0.9 10.0.0.20\n",
+                 VPN_ERR_POLICY, 2, "overlaps");
+    expect_error("ip local pool P\n", VPN_ERR_MALFORMED, 1, "usage");
+    expect_error("username u secret 9 $9$abc\n", VPN_ERR_MALFORMED, 1, "cleartext");
+    expect_error("username u password\n", VPN_ERR_MALFORMED, 1, "usage");
+    expect_error("username u pass x\n", VPN_ERR_MALFORMED, 1, "password or secret");
+    expect_error("aaa authorization network L local\n", VPN_ERR_MALFORMED, 1, "new-model");
+    expect_error("aaa new-model\naaa authorization network L radius\n", VPN_ERR_MALFORMED, 2, "usage");
+    expect_error("aaa new-model\naaa accounting network L local\n", VPN_ERR_MALFORMED, 2, "unsupported");
+    expect_error("crypto ikev2 authorization policy A\n pool NOPE\n", VPN_ERR_NOTFOUND, 1, "NOPE");
+    expect_error("crypto ikev2 authorization policy A\n route set access-list NOPE\n", VPN_ERR_NOTFOUND, 1,
+                 "access-list NOPE");
+    expect_error("crypto ikev2 authorization policy A\n route set interface Tunnel9\n", VPN_ERR_NOTFOUND, 1,
+                 "Tunnel9");
+    expect_error("crypto ikev2 authorization policy A\n dns 1.1.1.1 2.2.2.2 3.3.3.3\n", VPN_ERR_MALFORMED, 2,
+                 "usage");
+    expect_error("crypto ikev2 authorization policy A\n dns banana\n", VPN_ERR_MALFORMED, 2, "banana");
+    expect_error("crypto ikev2 authorization policy A\n frobnicate\n", VPN_ERR_MALFORMED, 2, "frobnicate");
+    expect_error("crypto ikev2 profile P\n match identity remote any\n"
+                 " authentication remote eap query-identity sha1\n",
+                 VPN_ERR_MALFORMED, 3, "sha1");
+    expect_error("crypto ikev2 profile P\n match identity remote any\n"
+                 " authentication local eap mschapv2 username alice\n",
+                 VPN_ERR_MALFORMED, 3, "usage");
+    expect_error("crypto ikev2 profile P\n match identity remote any\n"
+                 " authentication remote eap\n authentication local pre-share key k\n"
+                 " aaa authorization group eap list L NOPOL\n",
+                 VPN_ERR_NOTFOUND, 1, "NOPOL");
+    expect_error("crypto ikev2 profile P\n aaa authorization user eap cached\n", VPN_ERR_MALFORMED, 2,
+                 "usage");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hub),
+        cmocka_unit_test(test_client),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

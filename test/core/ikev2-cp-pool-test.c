@@ -1,0 +1,277 @@
+/*
+ * `ip local pool` allocation (lowest free first, one address per owner,
+ * exhaustion refusing the next user cleanly, release by address and by
+ * owner) and the configuration payload (RFC 7296 3.15): a CFG_REQUEST
+ * parsed and answered from a grant, the CFG_REPLY read back, and hostile
+ * attribute lists refused without touching the caller's state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "common/wire.h"
+#include "ikev2/ikev2-const.h"
+#include "ikev2/ikev2-cp.h"
+#include "test-util.h"
+
+static vpn_addr A(const char *s)
+{
+    vpn_addr a;
+    assert_int_equal(vpn_addr_parse(&a, s), 0);
+    return a;
+}
+
+static void test_pool_alloc_exhaust_release(void **state)
+{
+    (void)state;
+    vpn_ippool p;
+    vpn_addr lo = A("10.99.0.10"), hi = A("10.99.0.13"), got, g2;
+    assert_int_equal(vpn_ippool_init(&p, "RA", &lo, &hi), 0);
+    assert_int_equal(vpn_ippool_size(&p), 4);
+    char want[16];
+    for (uint32_t owner = 1; owner <= 4; owner++) {
+        assert_int_equal(vpn_ippool_alloc(&p, owner, &got), 0);
+        snprintf(want, sizeof want, "10.99.0.%u", 9 + owner);
+        vpn_addr w = A(want);
+        assert_true(vpn_addr_eq(&got, &w));
+        assert_int_equal(vpn_ippool_owner(&p, &got), owner);
+    }
+    /* The same owner asking again keeps its address. */
+    assert_int_equal(vpn_ippool_alloc(&p, 2, &got), 0);
+    vpn_addr w11 = A("10.99.0.11");
+    assert_true(vpn_addr_eq(&got, &w11));
+    assert_int_equal(p.used, 4);
+    /* Exhausted: the fifth user is refused and nothing changes. */
+    memset(&g2, 0x5a, sizeof g2);
+    assert_int_equal(vpn_ippool_alloc(&p, 5, &g2), VPN_ERR_LIMIT);
+    assert_int_equal(p.used, 4);
+    /* Release checks the owner; a wrong one or a free address is refused. */
+    assert_int_equal(vpn_ippool_release(&p, &w11, 3), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_release(&p, &w11, 2), 0);
+    assert_int_equal(vpn_ippool_release(&p, &w11, 2), VPN_ERR_NOTFOUND);
+    vpn_addr out = A("10.99.1.1");
+    assert_int_equal(vpn_ippool_release(&p, &out, 2), VPN_ERR_NOTFOUND);
+    assert_int_equal(p.used, 3);
+    /* The freed address goes to the next user. */
+    assert_int_equal(vpn_ippool_alloc(&p, 5, &got), 0);
+    assert_true(vpn_addr_eq(&got, &w11));
+    /* A rekey hands the address to the new SA; only its holder can. */
+    assert_int_equal(vpn_ippool_transfer(&p, &w11, 4, 9), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_transfer(&p, &w11, 5, 9), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &w11), 9);
+    assert_int_equal(p.used, 4);
+    assert_int_equal(vpn_ippool_transfer(&p, &w11, 9, 5), 0);
+    /* An SA going away gives back everything it held. */
+    assert_int_equal(vpn_ippool_release_owner(&p, 5), 1);
+    assert_int_equal(vpn_ippool_release_owner(&p, 5), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &w11), 0);
+    assert_int_equal(p.used, 3);
+    for (uint32_t owner = 1; owner <= 4; owner++)
+        vpn_ippool_release_owner(&p, owner);
+    assert_int_equal(p.used, 0);
+    assert_int_equal(vpn_ippool_alloc(&p, 0, &got), VPN_ERR_INVAL);
+    vpn_ippool_free(&p);
+}
+
+static void test_pool_bad_ranges(void **state)
+{
+    (void)state;
+    vpn_ippool p;
+    vpn_addr a = A("10.0.0.5"), b = A("10.0.0.4"), c = A("10.2.0.0"), d = A("2001:db8::1");
+    assert_int_equal(vpn_ippool_init(&p, "X", &a, &b), VPN_ERR_INVAL);
+    assert_int_equal(vpn_ippool_init(&p, "X", &b, &c), VPN_ERR_LIMIT);
+    assert_int_equal(vpn_ippool_init(&p, "X", &d, &d), VPN_ERR_UNSUPPORTED);
+    assert_int_equal(vpn_ippool_init(&p, "", &b, &a), VPN_ERR_INVAL);
+    /* A one-address pool and a full /16 work. */
+    assert_int_equal(vpn_ippool_init(&p, "ONE", &a, &a), 0);
+    vpn_addr got;
+    assert_int_equal(vpn_ippool_alloc(&p, 7, &got), 0);
+    assert_int_equal(vpn_ippool_alloc(&p, 8, &got), VPN_ERR_LIMIT);
+    vpn_ippool_free(&p);
+    vpn_addr e = A("10.1.0.0"), f = A("10.1.255.255");
+    assert_int_equal(vpn_ippool_init(&p, "BIG", &e, &f), 0);
+    assert_int_equal(vpn_ippool_size(&p), 65536);
+    vpn_ippool_free(&p);
+}
+
+/* Builds one CP payload from raw attribute bytes and parses it back; NULL
+ * when the codec refuses it on either side. */
+static const vpn_ikev2_payload *cp_of(vpn_ikev2_msg *msg, uint8_t *buf, size_t cap, uint8_t type,
+                                      const uint8_t *attrs, size_t n)
+{
+    uint8_t body[512];
+    assert_true(n + 4 <= sizeof body);
+    body[0] = type;
+    memset(body + 1, 0, 3);
+    memcpy(body + 4, attrs, n);
+    vpn_wr w;
+    vpn_ikev2_bld b;
+    size_t len;
+    vpn_wr_init(&w, buf, cap);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    /* The builder re-parses what it writes, so it refuses a bad list too. */
+    if (vpn_ikev2_bld_raw(&b, VPN_IKEV2_PL_CP, false, body, n + 4) != 0)
+        return NULL;
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    if (vpn_ikev2_msg_parse_inner(buf, len, b.first, msg) != 0)
+        return NULL;
+    return vpn_ikev2_msg_find(msg, VPN_IKEV2_PL_CP, NULL);
+}
+
+static void test_cp_request_reply_roundtrip(void **state)
+{
+    (void)state;
+    uint8_t buf[1024];
+    vpn_ikev2_msg msg;
+    vpn_wr w;
+    vpn_ikev2_bld b;
+    size_t len;
+    /* The client's request. */
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_request(&b), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    vpn_cp_request q;
+    assert_int_equal(vpn_cp_parse_request(vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL), &q), 0);
+    assert_true(q.ip4_address);
+    assert_true(q.ip4_dns);
+    assert_false(q.has_hint);
+    assert_false(q.ip6_address);
+    /* The hub's answer: an address, two DNS servers, two split routes. */
+    vpn_cp_grant g = {0};
+    g.address = A("10.99.0.10");
+    g.netmask = 0xffffffffu;
+    g.dns[g.n_dns++] = A("192.0.2.53");
+    g.dns[g.n_dns++] = A("192.0.2.54");
+    assert_int_equal(vpn_prefix_parse(&g.subnets[g.n_subnets++], "10.1.0.0/16"), 0);
+    assert_int_equal(vpn_prefix_parse(&g.subnets[g.n_subnets++], "172.16.5.0/24"), 0);
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_reply(&b, &q, &g), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    const vpn_ikev2_payload *cp = vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL);
+    vpn_cp_grant r;
+    assert_int_equal(vpn_cp_parse_reply(cp, &r), 0);
+    assert_true(vpn_addr_eq(&r.address, &g.address));
+    assert_int_equal(r.netmask, 0xffffffffu);
+    assert_int_equal(r.n_dns, 2);
+    assert_true(vpn_addr_eq(&r.dns[1], &g.dns[1]));
+    assert_int_equal(r.n_subnets, 2);
+    assert_int_equal(r.subnets[0].len, 16);
+    assert_int_equal(r.subnets[1].len, 24);
+    assert_true(vpn_addr_eq(&r.subnets[1].addr, &g.subnets[1].addr));
+    /* A reply is not a request and the other way round. */
+    assert_int_equal(vpn_cp_parse_request(cp, &q), VPN_ERR_STATE);
+    /* Without an address request, no address is handed out. */
+    vpn_cp_request only_dns = {.ip4_dns = true};
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_reply(&b, &only_dns, &g), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    assert_int_equal(vpn_cp_parse_reply(vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL), &r), 0);
+    assert_int_equal(r.address.family, VPN_AF_NONE);
+    assert_int_equal(r.n_dns, 2);
+}
+
+static void test_cp_hostile(void **state)
+{
+    (void)state;
+    uint8_t buf[1024];
+    vpn_ikev2_msg msg;
+    const vpn_ikev2_payload *cp;
+    vpn_cp_request q, keep;
+    memset(&keep, 0x33, sizeof keep);
+    /* A hint, an unknown attribute (skipped) and the reserved top bit. */
+    static const uint8_t ok[] = {0x00, 1, 0, 4, 10, 99, 0, 77, 0x40, 0x00, 0, 2, 0xaa, 0xbb,
+                                 0x80, 3, 0, 0};
+    cp = cp_of(&msg, buf, sizeof buf, VPN_IKEV2_CFG_REQUEST, ok, sizeof ok);
+    assert_non_null(cp);
+    assert_int_equal(vpn_cp_parse_request(cp, &q), 0);
+    assert_true(q.has_hint);
+    assert_true(q.ip4_dns);
+    vpn_addr h = A("10.99.0.77");
+    assert_true(vpn_addr_eq(&q.hint, &h));
+    /* Wrong lengths for known attributes: the codec refuses the whole
+     * message, and so do we on a payload that skipped the codec. */
+    static const struct {
+        uint8_t a[12];
+        size_t n;
+    } bad[] = {
+        {{0, 1, 0, 3, 1, 2, 3}, 7},           /* IP4 address of 3 octets */
+        {{0, 3, 0, 5, 1, 2, 3, 4, 5}, 9},     /* DNS of 5 */
+        {{0, 13, 0, 4, 1, 2, 3, 4}, 8},       /* subnet of 4 */
+        {{0, 8, 0, 16, 0}, 5},                /* IP6 address of 16 (needs 17), cut short */
+        {{0, 1, 0, 9, 1, 2}, 6},              /* length beyond the payload */
+        {{0, 1, 0}, 3},                       /* a cut header */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cp = cp_of(&msg, buf, sizeof buf, VPN_IKEV2_CFG_REQUEST, bad[i].a, bad[i].n);
+        assert_null(cp);
+        /* The same bytes handed over directly. */
+        vpn_ikev2_payload raw;
+        memset(&raw, 0, sizeof raw);
+        raw.type = VPN_IKEV2_PL_CP;
+        raw.known = true;
+        raw.u.cp.type = VPN_IKEV2_CFG_REQUEST;
+        raw.u.cp.attrs.ptr = bad[i].a;
+        raw.u.cp.attrs.len = bad[i].n;
+        q = keep;
+        assert_int_equal(vpn_cp_parse_request(&raw, &q), VPN_ERR_MALFORMED);
+        assert_memory_equal(&q, &keep, sizeof q);
+        raw.u.cp.type = VPN_IKEV2_CFG_REPLY;
+        vpn_cp_grant g, gk;
+        memset(&gk, 0x44, sizeof gk);
+        g = gk;
+        assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_MALFORMED);
+        assert_memory_equal(&g, &gk, sizeof g);
+    }
+    /* A reply with an empty address, a non-contiguous subnet mask, two
+     * addresses, or more DNS servers than we keep. */
+    vpn_ikev2_payload raw;
+    memset(&raw, 0, sizeof raw);
+    raw.type = VPN_IKEV2_PL_CP;
+    raw.u.cp.type = VPN_IKEV2_CFG_REPLY;
+    vpn_cp_grant g;
+    static const uint8_t empty_addr[] = {0, 1, 0, 0};
+    raw.u.cp.attrs.ptr = empty_addr;
+    raw.u.cp.attrs.len = sizeof empty_addr;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_MALFORMED);
+    static const uint8_t holey[] = {0, 13, 0, 8, 10, 0, 0, 0, 255, 0, 255, 0};
+    raw.u.cp.attrs.ptr = holey;
+    raw.u.cp.attrs.len = sizeof holey;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_MALFORMED);
+    static const uint8_t two[] = {0, 1, 0, 4, 1, 1, 1, 1, 0, 1, 0, 4, 2, 2, 2, 2};
+    raw.u.cp.attrs.ptr = two;
+    raw.u.cp.attrs.len = sizeof two;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_MALFORMED);
+    uint8_t many[8 * (VPN_CP_MAX_DNS + 1)];
+    for (size_t i = 0; i <= VPN_CP_MAX_DNS; i++) {
+        uint8_t *a = many + 8 * i;
+        a[0] = 0, a[1] = 3, a[2] = 0, a[3] = 4, a[4] = 9, a[5] = 9, a[6] = 9, a[7] = (uint8_t)i;
+    }
+    raw.u.cp.attrs.ptr = many;
+    raw.u.cp.attrs.len = sizeof many;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_LIMIT);
+    raw.u.cp.attrs.len = sizeof many - 8;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), 0);
+    assert_int_equal(g.n_dns, VPN_CP_MAX_DNS);
+    /* Not a CP payload at all. */
+    raw.type = VPN_IKEV2_PL_EAP;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_INVAL);
+    assert_int_equal(vpn_cp_parse_request(NULL, &q), VPN_ERR_INVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pool_alloc_exhaust_release),
+        cmocka_unit_test(test_pool_bad_ranges),
+        cmocka_unit_test(test_cp_request_reply_roundtrip),
+        cmocka_unit_test(test_cp_hostile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,475 @@
+/*
+ * Remote access through two IKEv2 engines in memory (RFC 7296 2.16 EAP,
+ * 3.15 CP): a client with `authentication local eap mschapv2` against a
+ * hub with `authentication remote eap query-identity`, a local user
+ * database and an authorization policy. Checks the exchange count, the
+ * MSK-based AUTH on both sides (the SA comes up only if both verify), the
+ * address from the pool, the CHILD_SA selectors narrowed to it, wrong
+ * passwords (AUTHENTICATION_FAILED, nothing taken from the pool), pool
+ * exhaustion (the next user refused cleanly) and release on delete.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "ikev2/ikev2-const.h"
+#include "ikev2-pair.h"
+#include "show/show-ikev2.h"
+
+static const char hub_conf[] =
+    "hostname hub\n"
+    "aaa new-model\n"
+    "aaa authorization network RA-AUTHOR local\n"
+    "username alice password Secr3t!\n"
+    "username bob password hunter2\n"
+    "username carol password c4rol\n"
+    "ip local pool RA-POOL 10.99.0.10 10.99.0.11\n"
+    "ip access-list standard SPLIT\n"
+    " permit 10.1.0.0 0.0.255.255\n"
+    "crypto ikev2 authorization policy RA-POL\n"
+    " pool RA-POOL\n"
+    " dns 10.1.0.53\n"
+    " route set access-list SPLIT\n"
+    "crypto ikev2 proposal P1\n"
+    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+    "crypto ikev2 policy POL1\n proposal P1\n"
+    "crypto ikev2 profile RA\n"
+    " match identity remote any\n"
+    " authentication remote eap query-identity\n"
+    " authentication local pre-share key hubkey\n"
+    " aaa authorization group eap list RA-AUTHOR RA-POL\n"
+    " virtual-template 1\n"
+    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n";
+
+static char *client_conf(const char *user, const char *pw, const char *method)
+{
+    char *b = malloc(2048);
+    assert_non_null(b);
+    snprintf(b, 2048,
+             "hostname client\n"
+             "crypto ikev2 proposal P1\n"
+             " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+             "crypto ikev2 policy POL1\n proposal P1\n"
+             "crypto ikev2 profile RA\n"
+             " match identity remote address 192.0.2.2 255.255.255.255\n"
+             " identity local fqdn %s.example\n"
+             " authentication remote pre-share key hubkey\n"
+             " authentication local eap %s username %s password %s\n"
+             "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+             "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n",
+             user, method, user, pw);
+    return b;
+}
+
+/* Hub at 192.0.2.2 (node 1 of every pair), clients from 192.0.2.1. */
+static void add_hub_policy(tp_net *n, int hub)
+{
+    vpn_ikev2_policy p;
+    memset(&p, 0, sizeof p);
+    p.ipsec_profile = "IPP";
+    p.ts_local[0] = sel("10.1.0.0/16", 0);
+    p.ts_remote[0] = sel("0.0.0.0/0", 0);
+    p.n_ts_local = p.n_ts_remote = 1;
+    p.tag = 9;
+    assert_int_equal(vpn_ikev2_policy_add(n->node[hub].ctx, &p), 0);
+}
+
+static vpn_ikev2_policy client_policy(void)
+{
+    vpn_ikev2_policy p;
+    memset(&p, 0, sizeof p);
+    p.ipsec_profile = "IPP";
+    p.ts_local[0] = sel("0.0.0.0/0", 0);
+    p.ts_remote[0] = sel("10.1.0.0/16", 0);
+    p.n_ts_local = p.n_ts_remote = 1;
+    p.tag = 7;
+    return p;
+}
+
+static void two(tp_net *n, const char *user, const char *pw, const char *method)
+{
+    char *c = client_conf(user, pw, method);
+    tp_init(n);
+    tp_add(n, c, "192.0.2.1", "client");
+    tp_add(n, hub_conf, "192.0.2.2", "hub");
+    free(c);
+    add_hub_policy(n, 1);
+}
+
+static const vpn_ikev2_sa_info *sa0(tp_net *n, int node, vpn_ikev2_sa_info *i)
+{
+    assert_int_equal(vpn_ikev2_sa_get(n->node[node].ctx, 0, i), 0);
+    return i;
+}
+
+static void test_mschapv2_cp(void **state)
+{
+    (void)state;
+    tp_net n;
+    vpn_ikev2_sa_info ia, ib;
+    char a[VPN_ADDR_STRLEN];
+    two(&n, "alice", "Secr3t!", "mschapv2");
+    vpn_ikev2_policy pc = client_policy();
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    /* INIT, then IKE_AUTH x5: first, Identity, MSCHAPv2 response, success
+     * acknowledgement, AUTH: 12 messages */
+    assert_int_equal(n.sent, 12);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    int ea = tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0), eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(ea >= 0 && eb >= 0);
+    tp_assert_child_pair(&n.node[0].ev[ea], &n.node[1].ev[eb]);
+    sa0(&n, 0, &ia);
+    sa0(&n, 1, &ib);
+    assert_string_equal(ib.eap_identity, "alice");
+    assert_string_equal(ia.eap_identity, "alice");
+    assert_string_equal(vpn_addr_str(&ib.assigned, a, sizeof a), "10.99.0.10");
+    assert_true(vpn_addr_eq(&ia.assigned, &ib.assigned));
+    /* 2.9: the user's selector is its address alone */
+    const vpn_ikev2_child_info *hc = &n.node[1].ev[eb].child;
+    assert_int_equal(hc->n_ts_remote, 1);
+    assert_true(vpn_addr_eq(&hc->ts_remote[0].addr_lo, &ib.assigned));
+    assert_true(vpn_addr_eq(&hc->ts_remote[0].addr_hi, &ib.assigned));
+    const vpn_ikev2_child_info *cc = &n.node[0].ev[ea].child;
+    assert_true(vpn_addr_eq(&cc->ts_local[0].addr_lo, &ib.assigned));
+    /* show crypto ikev2 sa detail and show ip local pool */
+    static char out[16384];
+    vpn_show_buf sb;
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ikev2_sa(n.node[1].ctx, n.now, true, &sb), 0);
+    assert_non_null(strstr(out, "      Remote EAP identity: alice\n"));
+    assert_non_null(strstr(out, "      Pushed IP address: 10.99.0.10\n"));
+    assert_non_null(strstr(out, "      10.99.0.10 255.255.255.255\n")); /* the narrowed remote subnet */
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ikev2_sa(n.node[0].ctx, n.now, true, &sb), 0);
+    assert_non_null(strstr(out, "      Assigned host addr: 10.99.0.10\n"));
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
+    assert_non_null(strstr(out, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n"));
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_crypto_session_user(n.node[1].ctx, n.now, "alice", false, NULL, &sb), 0);
+    assert_non_null(strstr(out, "Username: alice\n"));
+    assert_non_null(strstr(out, "Session status: UP-ACTIVE"));
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_crypto_session_user(n.node[1].ctx, n.now, "bob", false, NULL, &sb), 0);
+    assert_null(strstr(out, "Session status"));
+    /* An IKE SA rekey (2.8) keeps the user's address and identity on the
+     * new SA, and the pool still counts one address in use. */
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    sa0(&n, 1, &ib);
+    sa0(&n, 0, &ia);
+    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_string_equal(vpn_addr_str(&ib.assigned, a, sizeof a), "10.99.0.10");
+    assert_string_equal(ib.eap_identity, "alice");
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
+    assert_non_null(strstr(out, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n"));
+    /* Deleting the SA gives the address back: the next user gets it. */
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    vpn_show_init(&sb, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
+    assert_non_null(strstr(out, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n"));
+    tp_free(&n);
+}
+
+static void test_md5_and_gtc(void **state)
+{
+    (void)state;
+    static const char *m[] = {"md5", "gtc"};
+    for (int i = 0; i < 2; i++) {
+        tp_net n;
+        vpn_ikev2_sa_info ib;
+        two(&n, "bob", "hunter2", m[i]);
+        vpn_ikev2_policy pc = client_policy();
+        initiate(&n, &pc);
+        tp_run_for(&n, 2);
+        /* MSCHAPv2 offered first, Nak'ed, then the client's method: no MSK,
+         * AUTH with SK_pi / SK_pr */
+        assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+        assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+        assert_true(tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0) >= 0);
+        assert_string_equal(sa0(&n, 1, &ib)->eap_identity, "bob");
+        tp_free(&n);
+    }
+}
+
+static void test_wrong_password(void **state)
+{
+    (void)state;
+    tp_net n;
+    two(&n, "alice", "wrong", "mschapv2");
+    vpn_ikev2_policy pc = client_policy();
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    int f0 = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0), f1 = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f0 >= 0 && f1 >= 0);
+    assert_int_equal(n.node[0].ev[f0].reason, VPN_IKEV2_R_PEER_AUTH_FAILED);
+    assert_int_equal(n.node[0].ev[f0].notify, VPN_IKEV2_N_AUTHENTICATION_FAILED);
+    assert_int_equal(n.node[1].ev[f1].reason, VPN_IKEV2_R_AUTH_FAILED);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    /* nothing was taken from the pool */
+    vpn_ikev2_pool_info pi;
+    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 0, &pi), 0);
+    assert_string_equal(pi.name, "RA-POOL");
+    assert_int_equal(pi.size, 2);
+    assert_int_equal(pi.in_use, 0);
+    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 1, &pi), VPN_ERR_NOTFOUND);
+    tp_free(&n);
+    /* An unknown user likewise. */
+    two(&n, "mallory", "Secr3t!", "mschapv2");
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    f0 = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f0 >= 0);
+    assert_int_equal(n.node[0].ev[f0].notify, VPN_IKEV2_N_AUTHENTICATION_FAILED);
+    tp_free(&n);
+}
+
+/* Two users fill a two-address pool; a third with a wrong password is
+ * refused with AUTHENTICATION_FAILED and the two keep distinct addresses. */
+static void test_pool_exhaustion(void **state)
+{
+    (void)state;
+    tp_net n;
+    char *ca = client_conf("alice", "Secr3t!", "mschapv2"), *cb = client_conf("bob", "hunter2", "mschapv2"),
+         *cx = client_conf("carol", "wrong", "mschapv2");
+    vpn_ikev2_policy pc = client_policy();
+    tp_init(&n);
+    tp_add(&n, ca, "192.0.2.1", "alice");
+    tp_add(&n, hub_conf, "192.0.2.2", "hub");
+    tp_add(&n, cb, "192.0.2.3", "bob");
+    add_hub_policy(&n, 1);
+    uint32_t ida = 0, idb = 0, idc = 0;
+    assert_int_equal(vpn_ikev2_initiate(n.node[0].ctx, n.now, &n.node[0].ep, &n.node[1].ep, &pc, &ida), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_initiate(n.node[2].ctx, n.now, &n.node[2].ep, &n.node[1].ep, &pc, &idb), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 2);
+    /* the hub's pool is now full; alice's client comes again as carol with
+     * a wrong password (nothing is taken), then as carol for real */
+    vpn_ikev2_ctx_del(n.node[0].ctx);
+    vpn_conf_del(n.node[0].conf);
+    n.node[0].conf = tp_conf(cx);
+    {
+        vpn_ikev2_params p;
+        memset(&p, 0, sizeof p);
+        p.conf = n.node[0].conf;
+        vpn_rng_init_drbg(&p.rng, &n.node[0].drbg);
+        p.name = "carol";
+        p.send = tp_send_cb;
+        p.event = tp_event_cb;
+        p.user = &n.node[0];
+        assert_int_equal(vpn_ikev2_ctx_new(&n.node[0].ctx, &p), 0);
+    }
+    n.node[0].n_ev = 0;
+    assert_int_equal(vpn_ikev2_initiate(n.node[0].ctx, n.now, &n.node[0].ep, &n.node[1].ep, &pc, &idc), 0);
+    tp_run_for(&n, 2);
+    int f = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f >= 0);
+    assert_int_equal(n.node[0].ev[f].notify, VPN_IKEV2_N_AUTHENTICATION_FAILED);
+    free(ca);
+    free(cb);
+    free(cx);
+    /* The hub still holds two SAs (alice's, whose client is gone, and
+     * bob's), each with its address. */
+    vpn_ikev2_sa_info i0, i1;
+    size_t up = 0;
+    for (size_t k = 0; k < vpn_ikev2_sa_count(n.node[1].ctx); k++) {
+        vpn_ikev2_sa_info x;
+        assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, k, &x), 0);
+        if (x.state == VPN_IKEV2_SA_ESTABLISHED) {
+            if (up++ == 0)
+                i0 = x;
+            else
+                i1 = x;
+        }
+    }
+    assert_int_equal(up, 2);
+    assert_false(vpn_addr_eq(&i0.assigned, &i1.assigned));
+    /* bob leaves: the hub keeps alice's SA alone */
+    assert_int_equal(vpn_ikev2_delete(n.node[2].ctx, n.now, idb), 0);
+    tp_run_for(&n, 2);
+    up = 0;
+    for (size_t k = 0; k < vpn_ikev2_sa_count(n.node[1].ctx); k++) {
+        vpn_ikev2_sa_info x;
+        assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, k, &x), 0);
+        up += x.state == VPN_IKEV2_SA_ESTABLISHED;
+    }
+    assert_int_equal(up, 1);
+    tp_free(&n);
+}
+
+static void test_pool_full_refuses(void **state)
+{
+    (void)state;
+    /* A one-address pool: the second user is refused with
+     * INTERNAL_ADDRESS_FAILURE and the hub keeps only the first. */
+    tp_net n;
+    char hub1[sizeof hub_conf + 64];
+    snprintf(hub1, sizeof hub1, "%s", hub_conf);
+    char *p = strstr(hub1, "10.99.0.11");
+    assert_non_null(p);
+    memcpy(p, "10.99.0.10", 10);
+    char *ca = client_conf("alice", "Secr3t!", "mschapv2"), *cb = client_conf("bob", "hunter2", "mschapv2");
+    vpn_ikev2_policy pc = client_policy();
+    tp_init(&n);
+    tp_add(&n, ca, "192.0.2.1", "alice");
+    tp_add(&n, hub1, "192.0.2.2", "hub");
+    tp_add(&n, cb, "192.0.2.3", "bob");
+    free(ca);
+    free(cb);
+    add_hub_policy(&n, 1);
+    uint32_t ida = 0, idb = 0;
+    assert_int_equal(vpn_ikev2_initiate(n.node[0].ctx, n.now, &n.node[0].ep, &n.node[1].ep, &pc, &ida), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_initiate(n.node[2].ctx, n.now, &n.node[2].ep, &n.node[1].ep, &pc, &idb), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    int f = tp_find_ev(&n.node[2], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f >= 0);
+    assert_int_equal(n.node[2].ev[f].notify, VPN_IKEV2_N_INTERNAL_ADDRESS_FAILURE);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[2].ctx), 0);
+    /* alice leaves: bob now gets the address */
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ida), 0);
+    tp_run_for(&n, 2);
+    n.node[2].n_ev = 0;
+    assert_int_equal(vpn_ikev2_initiate(n.node[2].ctx, n.now, &n.node[2].ep, &n.node[1].ep, &pc, &idb), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[2], VPN_IKEV2_EV_IKE_UP), 1);
+    vpn_ikev2_sa_info ib;
+    char a[VPN_ADDR_STRLEN];
+    assert_string_equal(vpn_addr_str(&sa0(&n, 2, &ib)->assigned, a, sizeof a), "10.99.0.10");
+    tp_free(&n);
+}
+
+/* An EAP backend that answers later, as a RADIUS passthrough would: it
+ * owns its own authenticator (here the same local code, with its own user
+ * list) and the test plays the network delay. */
+typedef struct slow_backend {
+    vpn_drbg drbg;
+    vpn_eap_server *srv;
+    uint32_t sa;
+    bool pending, started;
+    uint8_t msg[VPN_EAP_MSG_MAX];
+    size_t len;
+    unsigned steps;
+} slow_backend;
+
+static int slow_db(void *u, const char *name, char *out, size_t cap)
+{
+    (void)u;
+    if (strcmp(name, "dave") != 0 || cap < 9)
+        return VPN_ERR_NOTFOUND;
+    memcpy(out, "radius-pw", 9);
+    return 9;
+}
+
+static int slow_step(void *user, uint32_t sa, const char *profile, const char *identity, const uint8_t *msg,
+                     size_t len, vpn_eap_answer *a)
+{
+    slow_backend *b = user;
+    (void)a;
+    assert_string_equal(profile, "RA");
+    assert_string_equal(identity, "dave.example");
+    assert_false(b->pending);
+    b->sa = sa;
+    b->pending = true;
+    b->started = msg == NULL;
+    b->len = len;
+    if (len)
+        memcpy(b->msg, msg, len);
+    b->steps++;
+    return VPN_IKEV2_EAP_PENDING;
+}
+
+static void test_backend_answers_later(void **state)
+{
+    (void)state;
+    tp_net n;
+    slow_backend sb;
+    vpn_ikev2_eap_backend be = {slow_step, &sb};
+    memset(&sb, 0, sizeof sb);
+    assert_int_equal(vpn_drbg_init(&sb.drbg, "radius", 6), 0);
+    vpn_eap_server_params sp = {.methods = VPN_EAP_M_MSCHAPV2, .query_identity = true, .password = slow_db};
+    vpn_rng_init_drbg(&sp.rng, &sb.drbg);
+    assert_int_equal(vpn_eap_server_new(&sb.srv, &sp), 0);
+    two(&n, "dave", "radius-pw", "mschapv2");
+    /* the hub again, with the backend */
+    vpn_ikev2_ctx_del(n.node[1].ctx);
+    {
+        vpn_ikev2_params p;
+        memset(&p, 0, sizeof p);
+        p.conf = n.node[1].conf;
+        vpn_rng_init_drbg(&p.rng, &n.node[1].drbg);
+        p.name = "hub";
+        p.send = tp_send_cb;
+        p.event = tp_event_cb;
+        p.user = &n.node[1];
+        p.eap = &be;
+        assert_int_equal(vpn_ikev2_ctx_new(&n.node[1].ctx, &p), 0);
+    }
+    add_hub_policy(&n, 1);
+    vpn_ikev2_policy pc = client_policy();
+    initiate(&n, &pc);
+    vpn_eap_answer ans;
+    for (int round = 0; round < 8 && tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP) == 0; round++) {
+        tp_run_for(&n, 0);
+        tp_pump(&n);
+        if (!sb.pending)
+            continue;
+        /* Nothing leaves the hub while the backend thinks (the client
+         * retransmits, the hub stays quiet). */
+        size_t sent = n.sent;
+        tp_run_for(&n, 3);
+        size_t from_hub = 0;
+        for (size_t k = 0; k < n.n_log; k++)
+            if (n.log[k]->from == 1 && n.log[k]->when > n.now - 3 * TP_NS)
+                from_hub++;
+        assert_int_equal(from_hub, 0);
+        assert_true(n.sent > sent); /* the client's retransmission */
+        memset(&ans, 0, sizeof ans);
+        if (sb.started)
+            assert_int_equal(vpn_eap_server_start(sb.srv, &ans), 0);
+        else
+            assert_int_equal(vpn_eap_server_process(sb.srv, sb.msg, sb.len, &ans), 0);
+        sb.pending = false;
+        assert_int_equal(vpn_ikev2_eap_answer(n.node[1].ctx, n.now, sb.sa, &ans), 0);
+        /* a second answer for the same step has nobody to go to */
+        assert_int_equal(vpn_ikev2_eap_answer(n.node[1].ctx, n.now, sb.sa, &ans), VPN_ERR_NOTFOUND);
+        tp_pump(&n);
+    }
+    tp_run_for(&n, 1);
+    assert_int_equal(sb.steps, 4); /* start, Identity, MSCHAPv2 Response, Success ack */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_true(tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0) >= 0);
+    assert_int_equal(vpn_ikev2_eap_answer(n.node[1].ctx, n.now, 999, &ans), VPN_ERR_NOTFOUND);
+    vpn_eap_server_free(sb.srv);
+    vpn_drbg_free(&sb.drbg);
+    tp_free(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mschapv2_cp),
+        cmocka_unit_test(test_md5_and_gtc),
+        cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_pool_exhaustion),
+        cmocka_unit_test(test_pool_full_refuses),
+        cmocka_unit_test(test_backend_answers_later),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
