@@ -82,6 +82,15 @@ P
 settled() { snap cur && judge pair "$W/cur-us.json" "$W/cur-swan.json" --ike "$1" --child "$2" "${ALGS[@]}"; }
 empty() { snap cur && judge none "$W/cur-us.json" "$W/cur-swan.json"; }
 
+# flowing N: our side's CHILD_SA has carried at least N packets each way.
+flowing() {
+    us_view "$W/flow-us.json" && $PY - "$W/flow-us.json" "$1" <<'P'
+import json, sys
+v = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+sys.exit(0 if v["child"] and all(c["pkts_in"] >= n and c["pkts_out"] >= n for c in v["child"]) else 1)
+P
+}
+
 wait_settled() { # IKE CHILD SECONDS WHAT
     wait_for "$3" settled "$1" "$2" || { settled "$1" "$2"; fail "$4"; }
 }
@@ -173,8 +182,12 @@ psk-*|cert-*)
 rekey)
     bring_up
     snap before
-    traffic_start 6000 2000 20
-    sleep 0.8
+    # 6 s of traffic at 2000 pps, so that all three rekeys (each a swanctl or
+    # vpnctl round trip) fall inside it; the first pair must carry traffic
+    # before it is rekeyed (the capture is judged on six SPIs): wait for it
+    # rather than for a fixed time, which a loaded machine overran.
+    traffic_start 12000 2000 20
+    wait_for 10 flowing 200 || log "traffic not seen on the first CHILD_SA within 10 s"
     log "CHILD_SA rekey by $( [ $ROLE = init ] && echo our side || echo strongSwan) during traffic"
     rekey_by child
     sleep 1.0
