@@ -350,6 +350,7 @@ VPN_HOST_TESTS = [
 VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-writer.c',
                     'test/core/support/pkt-build.c',
     'test/core/support/gdoi-net.c',
+    'test/core/support/conf-expect.c',
 ]
 
 C_FLAGS = ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wpointer-arith', '-Wvla',

@@ -11,6 +11,7 @@
 #include "common/vpn-err.h"
 #include "conf/conf.h"
 #include "crypto/crypto-ids.h"
+#include "conf-expect.h"
 #include "test-util.h"
 
 /* The key server of the GET VPN notes (getvpn-gdoi-notes.md), over the
@@ -82,27 +83,6 @@ static const char gm1[] =
     " crypto map GETVPN-MAP\n"
     "end\n";
 
-static vpn_conf *parse_ok(const char *text)
-{
-    vpn_conf *c = NULL;
-    vpn_conf_error err;
-    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
-    if (rc != 0)
-        fail_msg("parse failed (%d) at line %d: %s", rc, err.line, err.msg);
-    return c;
-}
-
-static void expect_error(const char *text, int code, int line, const char *needle)
-{
-    vpn_conf *c = (vpn_conf *)0x1;
-    vpn_conf_error err;
-    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
-    if (rc != code || err.line != line || strstr(err.msg, needle) == NULL)
-        fail_msg("want %d at line %d containing '%s'; got %d at line %d: %s", code, line, needle, rc,
-                 err.line, err.msg);
-    assert_null(c); /* nothing half-configured */
-}
-
 static void assert_addr(const vpn_addr *a, const char *want)
 {
     char buf[VPN_ADDR_STRLEN];
@@ -112,7 +92,7 @@ static void assert_addr(const vpn_addr *a, const char *want)
 static void test_key_server(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok(ks1);
+    vpn_conf *c = tu_conf_parse_ok(ks1);
     const vpn_conf_gdoi_group *g = vpn_conf_find_gdoi_group(c, "GETVPN");
 
     assert_non_null(g);
@@ -172,7 +152,7 @@ static void test_key_server(void **state)
 static void test_group_member(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok(gm1);
+    vpn_conf *c = tu_conf_parse_ok(gm1);
     const vpn_conf_gdoi_group *g = vpn_conf_find_gdoi_group(c, "GETVPN");
     const vpn_conf_interface *f = vpn_conf_find_interface(c, "GigabitEthernet0/1");
     const vpn_conf_crypto_map *m = vpn_conf_find_crypto_map(c, "GETVPN-MAP");
@@ -201,7 +181,7 @@ static void test_group_member(void **state)
 static void test_defaults(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok("crypto gdoi group G\n"
+    vpn_conf *c = tu_conf_parse_ok("crypto gdoi group G\n"
                            " identity number 7\n"
                            " server local\n"
                            "  sa ipsec 1\n"
@@ -231,7 +211,7 @@ static void test_defaults(void **state)
 static void test_modes(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok("ip access-list standard MEMBERS\n"
+    vpn_conf *c = tu_conf_parse_ok("ip access-list standard MEMBERS\n"
                            " permit host 198.51.100.11\n"
                            " permit 198.51.100.12\n"
                            "crypto gdoi group G\n"
@@ -282,7 +262,7 @@ static void test_modes(void **state)
 
     /* a key generated twice is replaced */
     vpn_conf_del(c);
-    c = parse_ok("crypto key generate rsa label K\n"
+    c = tu_conf_parse_ok("crypto key generate rsa label K\n"
                  "crypto key generate rsa label K modulus 4096 exportable\n");
     assert_int_equal(c->n_rsa_key, 1);
     assert_int_equal(vpn_conf_find_rsa_key(c, "K")->modulus, 4096);
@@ -296,84 +276,84 @@ static void test_errors_name_the_line(void **state)
 {
     (void)state;
     /* group mode */
-    expect_error("crypto gdoi group G\n identity number 0\n", VPN_ERR_MALFORMED, 2, "out of range");
-    expect_error("crypto gdoi group G\n identity address ipv4 192.0.2.1\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("crypto gdoi group G\n identity number 0\n", VPN_ERR_MALFORMED, 2, "out of range");
+    tu_conf_expect_error("crypto gdoi group G\n identity address ipv4 192.0.2.1\n", VPN_ERR_MALFORMED, 2,
                  "only 'identity number N'");
-    expect_error("crypto gdoi group G\n identity number 1 2\n", VPN_ERR_MALFORMED, 2, "usage");
-    expect_error("crypto gdoi group G\n server local\n", VPN_ERR_POLICY, 1, "no 'identity number'");
-    expect_error("crypto gdoi group ipv6 G\n", VPN_ERR_MALFORMED, 1, "IPv6");
-    expect_error("crypto gdoi G\n", VPN_ERR_MALFORMED, 1, "only 'crypto gdoi group NAME'");
-    expect_error(G " rekey lifetime seconds 600\n", VPN_ERR_MALFORMED, 3, "'rekey' is not a command of gdoi group");
-    expect_error(G " server address ipv4 192.0.2.300\n", VPN_ERR_MALFORMED, 3, "not an IP address");
-    expect_error(G " server address ipv6 2001:db8::1\n", VPN_ERR_MALFORMED, 3, "only 'ipv4'");
-    expect_error(G " server address ipv4 2001:db8::1\n", VPN_ERR_MALFORMED, 3, "not an IPv4 address");
-    expect_error(G " server address ipv4 192.0.2.1\n server address ipv4 192.0.2.1\n", VPN_ERR_MALFORMED, 4,
+    tu_conf_expect_error("crypto gdoi group G\n identity number 1 2\n", VPN_ERR_MALFORMED, 2, "usage");
+    tu_conf_expect_error("crypto gdoi group G\n server local\n", VPN_ERR_POLICY, 1, "no 'identity number'");
+    tu_conf_expect_error("crypto gdoi group ipv6 G\n", VPN_ERR_MALFORMED, 1, "IPv6");
+    tu_conf_expect_error("crypto gdoi G\n", VPN_ERR_MALFORMED, 1, "only 'crypto gdoi group NAME'");
+    tu_conf_expect_error(G " rekey lifetime seconds 600\n", VPN_ERR_MALFORMED, 3, "'rekey' is not a command of gdoi group");
+    tu_conf_expect_error(G " server address ipv4 192.0.2.300\n", VPN_ERR_MALFORMED, 3, "not an IP address");
+    tu_conf_expect_error(G " server address ipv6 2001:db8::1\n", VPN_ERR_MALFORMED, 3, "only 'ipv4'");
+    tu_conf_expect_error(G " server address ipv4 2001:db8::1\n", VPN_ERR_MALFORMED, 3, "not an IPv4 address");
+    tu_conf_expect_error(G " server address ipv4 192.0.2.1\n server address ipv4 192.0.2.1\n", VPN_ERR_MALFORMED, 4,
                  "already listed");
-    expect_error(G " client registration interface Lo9\n", VPN_ERR_NOTFOUND, 3, "Lo9 is not configured");
-    expect_error(G " server address ipv4 192.0.2.1\n server local\n", VPN_ERR_POLICY, 3,
+    tu_conf_expect_error(G " client registration interface Lo9\n", VPN_ERR_NOTFOUND, 3, "Lo9 is not configured");
+    tu_conf_expect_error(G " server address ipv4 192.0.2.1\n server local\n", VPN_ERR_POLICY, 3,
                  "cannot both be configured");
-    expect_error("crypto gdoi group G\n identity number 1\ncrypto gdoi group H\n identity number 1\n",
+    tu_conf_expect_error("crypto gdoi group G\n identity number 1\ncrypto gdoi group H\n identity number 1\n",
                  VPN_ERR_POLICY, 3, "identity number 1 is already group G's");
     /* server local */
-    expect_error(KS "  rekey algorithm 3des-cbc\n", VPN_ERR_MALFORMED, 4, "'3des-cbc' is not supported");
-    expect_error(KS "  rekey algorithm aes 512\n", VPN_ERR_MALFORMED, 4, "out of range");
-    expect_error(KS "  rekey algorithm aes 200\n", VPN_ERR_MALFORMED, 4, "must be 128, 192 or 256");
-    expect_error(KS "  rekey lifetime seconds 10\n", VPN_ERR_MALFORMED, 4, "out of range 300-86400");
-    expect_error(KS "  rekey lifetime 600\n", VPN_ERR_MALFORMED, 4, "usage: rekey lifetime seconds N");
-    expect_error(KS "  rekey retransmit 5 number 2\n", VPN_ERR_MALFORMED, 4, "out of range 10-60");
-    expect_error(KS "  rekey retransmit 10 number 11\n", VPN_ERR_MALFORMED, 4, "out of range 1-10");
-    expect_error(KS "  rekey retransmit 10 periodic\n", VPN_ERR_MALFORMED, 4, "usage: rekey retransmit");
-    expect_error(KS "  rekey authentication mypubkey ec K\n", VPN_ERR_MALFORMED, 4, "usage: rekey authentication");
-    expect_error(KS "  rekey address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 4, "rekey address ACL NOACL is not defined");
-    expect_error(KS "  rekey transport broadcast\n", VPN_ERR_MALFORMED, 4, "usage: rekey transport");
-    expect_error(KS "  rekey sig-hash sha256\n", VPN_ERR_MALFORMED, 4, "usage: rekey sig-hash algorithm");
-    expect_error(KS "  rekey sig-hash algorithm md5\n", VPN_ERR_MALFORMED, 4, "usage: rekey sig-hash algorithm");
-    expect_error(KS "  rekey encryption aes\n", VPN_ERR_MALFORMED, 4, "unknown or unsupported 'rekey'");
-    expect_error(KS "  authorization address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 4,
+    tu_conf_expect_error(KS "  rekey algorithm 3des-cbc\n", VPN_ERR_MALFORMED, 4, "'3des-cbc' is not supported");
+    tu_conf_expect_error(KS "  rekey algorithm aes 512\n", VPN_ERR_MALFORMED, 4, "out of range");
+    tu_conf_expect_error(KS "  rekey algorithm aes 200\n", VPN_ERR_MALFORMED, 4, "must be 128, 192 or 256");
+    tu_conf_expect_error(KS "  rekey lifetime seconds 10\n", VPN_ERR_MALFORMED, 4, "out of range 300-86400");
+    tu_conf_expect_error(KS "  rekey lifetime 600\n", VPN_ERR_MALFORMED, 4, "usage: rekey lifetime seconds N");
+    tu_conf_expect_error(KS "  rekey retransmit 5 number 2\n", VPN_ERR_MALFORMED, 4, "out of range 10-60");
+    tu_conf_expect_error(KS "  rekey retransmit 10 number 11\n", VPN_ERR_MALFORMED, 4, "out of range 1-10");
+    tu_conf_expect_error(KS "  rekey retransmit 10 periodic\n", VPN_ERR_MALFORMED, 4, "usage: rekey retransmit");
+    tu_conf_expect_error(KS "  rekey authentication mypubkey ec K\n", VPN_ERR_MALFORMED, 4, "usage: rekey authentication");
+    tu_conf_expect_error(KS "  rekey address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 4, "rekey address ACL NOACL is not defined");
+    tu_conf_expect_error(KS "  rekey transport broadcast\n", VPN_ERR_MALFORMED, 4, "usage: rekey transport");
+    tu_conf_expect_error(KS "  rekey sig-hash sha256\n", VPN_ERR_MALFORMED, 4, "usage: rekey sig-hash algorithm");
+    tu_conf_expect_error(KS "  rekey sig-hash algorithm md5\n", VPN_ERR_MALFORMED, 4, "usage: rekey sig-hash algorithm");
+    tu_conf_expect_error(KS "  rekey encryption aes\n", VPN_ERR_MALFORMED, 4, "unknown or unsupported 'rekey'");
+    tu_conf_expect_error(KS "  authorization address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 4,
                  "authorization ACL NOACL is not defined");
-    expect_error(KS "  authorization identity IDS\n", VPN_ERR_MALFORMED, 4, "only 'authorization address ipv4 ACL'");
-    expect_error(KS "  limit members 8001\n", VPN_ERR_MALFORMED, 4, "out of range 1-8000");
-    expect_error(KS "  limit members 0\n", VPN_ERR_MALFORMED, 4, "out of range 1-8000");
-    expect_error(KS "  address ipv4 192.0.2\n", VPN_ERR_MALFORMED, 4, "not an IP address");
-    expect_error(KS "  address ipv6 2001:db8::1\n", VPN_ERR_MALFORMED, 4, "only 'ipv4'");
-    expect_error(KS "  sa ipsec 1\n  sa ipsec 2\n", VPN_ERR_MALFORMED, 5, "only one 'sa ipsec'");
-    expect_error(KS "  sa ipsec 0\n", VPN_ERR_MALFORMED, 4, "out of range");
+    tu_conf_expect_error(KS "  authorization identity IDS\n", VPN_ERR_MALFORMED, 4, "only 'authorization address ipv4 ACL'");
+    tu_conf_expect_error(KS "  limit members 8001\n", VPN_ERR_MALFORMED, 4, "out of range 1-8000");
+    tu_conf_expect_error(KS "  limit members 0\n", VPN_ERR_MALFORMED, 4, "out of range 1-8000");
+    tu_conf_expect_error(KS "  address ipv4 192.0.2\n", VPN_ERR_MALFORMED, 4, "not an IP address");
+    tu_conf_expect_error(KS "  address ipv6 2001:db8::1\n", VPN_ERR_MALFORMED, 4, "only 'ipv4'");
+    tu_conf_expect_error(KS "  sa ipsec 1\n  sa ipsec 2\n", VPN_ERR_MALFORMED, 5, "only one 'sa ipsec'");
+    tu_conf_expect_error(KS "  sa ipsec 0\n", VPN_ERR_MALFORMED, 4, "out of range");
     /* sa ipsec */
-    expect_error(KS "  sa ipsec 1\n   profile NOPROF\n", VPN_ERR_NOTFOUND, 5, "profile NOPROF is not defined");
-    expect_error(KS "  sa ipsec 1\n   match address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 5,
+    tu_conf_expect_error(KS "  sa ipsec 1\n   profile NOPROF\n", VPN_ERR_NOTFOUND, 5, "profile NOPROF is not defined");
+    tu_conf_expect_error(KS "  sa ipsec 1\n   match address ipv4 NOACL\n", VPN_ERR_NOTFOUND, 5,
                  "match address ACL NOACL is not defined");
-    expect_error(KS "  sa ipsec 1\n   replay time window-size 101\n", VPN_ERR_MALFORMED, 5, "out of range 1-100");
-    expect_error(KS "  sa ipsec 1\n   replay counter window-size 100\n", VPN_ERR_MALFORMED, 5,
+    tu_conf_expect_error(KS "  sa ipsec 1\n   replay time window-size 101\n", VPN_ERR_MALFORMED, 5, "out of range 1-100");
+    tu_conf_expect_error(KS "  sa ipsec 1\n   replay counter window-size 100\n", VPN_ERR_MALFORMED, 5,
                  "must be 64, 128, 256, 512 or 1024");
-    expect_error(KS "  sa ipsec 1\n   replay counter\n", VPN_ERR_MALFORMED, 5, "usage: replay");
+    tu_conf_expect_error(KS "  sa ipsec 1\n   replay counter\n", VPN_ERR_MALFORMED, 5, "usage: replay");
     /* redundancy */
-    expect_error(KS "  redundancy\n   local priority 256\n", VPN_ERR_MALFORMED, 5, "out of range 1-255");
-    expect_error(KS "  redundancy\n   peer address ipv4 192.0.2.2\n   peer address ipv4 192.0.2.2\n",
+    tu_conf_expect_error(KS "  redundancy\n   local priority 256\n", VPN_ERR_MALFORMED, 5, "out of range 1-255");
+    tu_conf_expect_error(KS "  redundancy\n   peer address ipv4 192.0.2.2\n   peer address ipv4 192.0.2.2\n",
                  VPN_ERR_MALFORMED, 6, "already listed");
-    expect_error(KS "  peer address ipv4 192.0.2.2\n", VPN_ERR_MALFORMED, 4,
+    tu_conf_expect_error(KS "  peer address ipv4 192.0.2.2\n", VPN_ERR_MALFORMED, 4,
                  "'peer' is not a command of gdoi server local");
     /* crypto map and interface */
-    expect_error("crypto map M 10 ipsec-isakmp\n", VPN_ERR_MALFORMED, 1, "only 'crypto map NAME N gdoi'");
-    expect_error("crypto map M gdoi\n", VPN_ERR_MALFORMED, 1, "usage: crypto map NAME N gdoi");
-    expect_error("crypto map M 10 gdoi\n", VPN_ERR_POLICY, 1, "has no 'set group'");
-    expect_error("crypto map M 10 gdoi\n description x\n set group NOPE\n", VPN_ERR_NOTFOUND, 3,
+    tu_conf_expect_error("crypto map M 10 ipsec-isakmp\n", VPN_ERR_MALFORMED, 1, "only 'crypto map NAME N gdoi'");
+    tu_conf_expect_error("crypto map M gdoi\n", VPN_ERR_MALFORMED, 1, "usage: crypto map NAME N gdoi");
+    tu_conf_expect_error("crypto map M 10 gdoi\n", VPN_ERR_POLICY, 1, "has no 'set group'");
+    tu_conf_expect_error("crypto map M 10 gdoi\n description x\n set group NOPE\n", VPN_ERR_NOTFOUND, 3,
                  "gdoi group NOPE is not defined");
-    expect_error(G "crypto map M 10 gdoi\n set group G extra\n", VPN_ERR_MALFORMED, 4, "usage: set group");
-    expect_error("interface Gi0/0\n ip address 192.0.2.1 255.255.255.0\n crypto map NOPE\n", VPN_ERR_NOTFOUND, 3,
+    tu_conf_expect_error(G "crypto map M 10 gdoi\n set group G extra\n", VPN_ERR_MALFORMED, 4, "usage: set group");
+    tu_conf_expect_error("interface Gi0/0\n ip address 192.0.2.1 255.255.255.0\n crypto map NOPE\n", VPN_ERR_NOTFOUND, 3,
                  "crypto map NOPE is not defined");
     /* keys and ACLs */
-    expect_error("crypto key generate rsa modulus 2048\n", VPN_ERR_MALFORMED, 1, "needs 'label NAME'");
-    expect_error("crypto key generate rsa label K modulus 1024\n", VPN_ERR_MALFORMED, 1, "out of range 2048-4096");
-    expect_error("crypto key generate ec keysize 256 label K\n", VPN_ERR_MALFORMED, 1, "only 'crypto key generate rsa'");
-    expect_error("crypto key generate rsa label K usage-keys\n", VPN_ERR_MALFORMED, 1, "unexpected 'usage-keys'");
-    expect_error("access-list 10 permit 10.0.0.0 0.0.255.0\n", VPN_ERR_MALFORMED, 1, "not a contiguous wildcard");
-    expect_error("access-list 10 permit udp any any\n", VPN_ERR_MALFORMED, 1, "not an IP address");
-    expect_error("access-list 10 allow any\n", VPN_ERR_MALFORMED, 1, "must start with permit or deny");
-    expect_error("access-list 200 permit ip any any\n", VPN_ERR_MALFORMED, 1, "out of range 1-199");
-    expect_error("ip access-list standard S\n permit any any\n", VPN_ERR_MALFORMED, 2, "unexpected 'any'");
-    expect_error("ip access-list standard S\n permit any\nip access-list extended S\n", VPN_ERR_MALFORMED, 3,
+    tu_conf_expect_error("crypto key generate rsa modulus 2048\n", VPN_ERR_MALFORMED, 1, "needs 'label NAME'");
+    tu_conf_expect_error("crypto key generate rsa label K modulus 1024\n", VPN_ERR_MALFORMED, 1, "out of range 2048-4096");
+    tu_conf_expect_error("crypto key generate ec keysize 256 label K\n", VPN_ERR_MALFORMED, 1, "only 'crypto key generate rsa'");
+    tu_conf_expect_error("crypto key generate rsa label K usage-keys\n", VPN_ERR_MALFORMED, 1, "unexpected 'usage-keys'");
+    tu_conf_expect_error("access-list 10 permit 10.0.0.0 0.0.255.0\n", VPN_ERR_MALFORMED, 1, "not a contiguous wildcard");
+    tu_conf_expect_error("access-list 10 permit udp any any\n", VPN_ERR_MALFORMED, 1, "not an IP address");
+    tu_conf_expect_error("access-list 10 allow any\n", VPN_ERR_MALFORMED, 1, "must start with permit or deny");
+    tu_conf_expect_error("access-list 200 permit ip any any\n", VPN_ERR_MALFORMED, 1, "out of range 1-199");
+    tu_conf_expect_error("ip access-list standard S\n permit any any\n", VPN_ERR_MALFORMED, 2, "unexpected 'any'");
+    tu_conf_expect_error("ip access-list standard S\n permit any\nip access-list extended S\n", VPN_ERR_MALFORMED, 3,
                  "is a standard access-list");
-    expect_error("ip access-list extended S\n permit ip any any\nip access-list standard S\n", VPN_ERR_MALFORMED,
+    tu_conf_expect_error("ip access-list extended S\n permit ip any any\nip access-list standard S\n", VPN_ERR_MALFORMED,
                  3, "is an extended access-list");
 }
 

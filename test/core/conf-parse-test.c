@@ -6,6 +6,7 @@
 #include "common/vpn-err.h"
 #include "conf/conf.h"
 #include "crypto/crypto-ids.h"
+#include "conf-expect.h"
 #include "test-util.h"
 
 /* HUB1 of the first seed article: GRE/IPsec to SPOKE1's loopback, PSK from a
@@ -57,31 +58,10 @@ static const char hub1[] =
     "ip route 0.0.0.0 0.0.0.0 198.51.100.254 5\n"
     "end\n";
 
-static vpn_conf *parse_ok(const char *text)
-{
-    vpn_conf *c = NULL;
-    vpn_conf_error err;
-    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
-    if (rc != 0)
-        fail_msg("parse failed (%d) at line %d: %s", rc, err.line, err.msg);
-    return c;
-}
-
-static void expect_error(const char *text, int code, int line, const char *needle)
-{
-    vpn_conf *c = (vpn_conf *)0x1;
-    vpn_conf_error err;
-    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
-    if (rc != code || err.line != line || strstr(err.msg, needle) == NULL)
-        fail_msg("want %d at line %d containing '%s'; got %d at line %d: %s", code, line, needle, rc,
-                 err.line, err.msg);
-    assert_null(c); /* nothing half-configured */
-}
-
 static void test_hub1_objects(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok(hub1);
+    vpn_conf *c = tu_conf_parse_ok(hub1);
     char buf[VPN_ADDR_STRLEN];
 
     assert_string_equal(c->hostname, "HUB1");
@@ -184,7 +164,7 @@ static void test_hub1_objects(void **state)
 static void test_defaults(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok("");
+    vpn_conf *c = tu_conf_parse_ok("");
     const vpn_conf_proposal *p = vpn_conf_find_proposal(c, "default");
     assert_non_null(p);
     assert_int_equal(p->encr[0].id, VPN_ENCR_AES_CBC);
@@ -206,7 +186,7 @@ static void test_defaults(void **state)
     vpn_conf_del(c);
 
     /* Redefining the default proposal replaces its algorithms. */
-    c = parse_ok("crypto ikev2 proposal default\n encryption aes-gcm-256\n prf sha384\n group 20\n");
+    c = tu_conf_parse_ok("crypto ikev2 proposal default\n encryption aes-gcm-256\n prf sha384\n group 20\n");
     p = vpn_conf_find_proposal(c, "default");
     assert_int_equal(p->n_encr, 1);
     assert_int_equal(p->encr[0].id, VPN_ENCR_AES_GCM_16);
@@ -220,7 +200,7 @@ static void test_modes_pop_like_ios(void **state)
     (void)state;
     /* No indentation, and a global command in the middle of a profile: the
      * parser leaves the sub-mode as IOS does, and "exit" pops one level. */
-    vpn_conf *c = parse_ok("crypto ikev2 keyring K\n"
+    vpn_conf *c = tu_conf_parse_ok("crypto ikev2 keyring K\n"
                            "peer A\n"
                            "address 192.0.2.1\n"
                            "pre-shared-key k1\n"
@@ -244,7 +224,7 @@ static void test_modes_pop_like_ios(void **state)
 static void test_keyring_and_identity_matching(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok("crypto ikev2 keyring K\n"
+    vpn_conf *c = tu_conf_parse_ok("crypto ikev2 keyring K\n"
                            " peer NET\n  address 10.0.0.0 255.0.0.0\n  pre-shared-key net\n"
                            " peer HOST\n  address 10.1.2.3\n  pre-shared-key host\n"
                            " peer ID\n  identity email ops@example.com\n  pre-shared-key id\n"
@@ -293,7 +273,7 @@ static void test_keyring_and_identity_matching(void **state)
 static void test_router_rip(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok("interface Gi0/0\n ip address 198.51.100.1 255.255.255.252\n"
+    vpn_conf *c = tu_conf_parse_ok("interface Gi0/0\n ip address 198.51.100.1 255.255.255.252\n"
                            "router rip\n version 2\n network 10.0.0.0\n network 172.16.0.0\n"
                            " network 192.168.7.0\n passive-interface Gi0/0\n no auto-summary\n"
                            "hostname R\n");
@@ -310,27 +290,27 @@ static void test_router_rip(void **state)
     assert_int_equal(c->rip.flush_s, 240);
     assert_string_equal(c->hostname, "R"); /* left router mode like IOS */
     vpn_conf_del(c);
-    c = parse_ok("hostname R\n");
+    c = tu_conf_parse_ok("hostname R\n");
     assert_false(c->rip.enabled);
     vpn_conf_del(c);
-    expect_error("router rip\n version 1\n", VPN_ERR_MALFORMED, 2, "only RIP version 2");
-    expect_error("router eigrp 100\n", VPN_ERR_MALFORMED, 1, "only `router rip`");
-    expect_error("router rip\n timers basic 5 15 15\n", VPN_ERR_MALFORMED, 2, "timers basic needs");
-    expect_error("router rip\n timers basic 30 15 15 20\n", VPN_ERR_MALFORMED, 2, "invalid must be >=");
-    c = parse_ok("router rip\n timers basic 5 15 15 20\n");
+    tu_conf_expect_error("router rip\n version 1\n", VPN_ERR_MALFORMED, 2, "only RIP version 2");
+    tu_conf_expect_error("router eigrp 100\n", VPN_ERR_MALFORMED, 1, "only `router rip`");
+    tu_conf_expect_error("router rip\n timers basic 5 15 15\n", VPN_ERR_MALFORMED, 2, "timers basic needs");
+    tu_conf_expect_error("router rip\n timers basic 30 15 15 20\n", VPN_ERR_MALFORMED, 2, "invalid must be >=");
+    c = tu_conf_parse_ok("router rip\n timers basic 5 15 15 20\n");
     assert_int_equal(c->rip.update_s, 5);
     assert_int_equal(c->rip.invalid_s, 15);
     assert_int_equal(c->rip.flush_s, 20);
     vpn_conf_del(c);
-    expect_error("router rip\n network 10.0.0.0.1\n", VPN_ERR_MALFORMED, 2, "not an IP address");
-    expect_error("router rip\n passive-interface Gi9\n", VPN_ERR_NOTFOUND, 1, "passive-interface Gi9");
+    tu_conf_expect_error("router rip\n network 10.0.0.0.1\n", VPN_ERR_MALFORMED, 2, "not an IP address");
+    tu_conf_expect_error("router rip\n passive-interface Gi9\n", VPN_ERR_NOTFOUND, 1, "passive-interface Gi9");
 }
 
 /* crypto pki trustpoint: the files a daemon loads certificates from. */
 static void test_pki_trustpoint(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok("crypto pki trustpoint TP\n"
+    vpn_conf *c = tu_conf_parse_ok("crypto pki trustpoint TP\n"
                            " ca-certificate file /etc/vpn/ca.pem\n"
                            " ca-certificate file /etc/vpn/sub-ca.pem\n"
                            " certificate file /etc/vpn/r1.pem\n"
@@ -359,76 +339,76 @@ static void test_pki_trustpoint(void **state)
     assert_string_equal(vpn_conf_find_profile(c, "P")->trustpoint[0], "TP");
     vpn_conf_del(c);
 
-    expect_error("crypto pki trustpoint TP\n certificate /x.pem\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
-    expect_error("crypto pki trustpoint TP\n private-key file a b\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
-    expect_error("crypto pki trustpoint TP\n enrollment terminal\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("crypto pki trustpoint TP\n certificate /x.pem\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
+    tu_conf_expect_error("crypto pki trustpoint TP\n private-key file a b\n", VPN_ERR_MALFORMED, 2, "takes `file PATH`");
+    tu_conf_expect_error("crypto pki trustpoint TP\n enrollment terminal\n", VPN_ERR_MALFORMED, 2,
                  "not a command of pki trustpoint mode");
-    expect_error("crypto pki trustpoint TP\n revocation-check crl\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("crypto pki trustpoint TP\n revocation-check crl\n", VPN_ERR_MALFORMED, 2,
                  "revocation-check none");
-    expect_error("crypto pki certificate chain TP\n", VPN_ERR_MALFORMED, 1, "crypto pki trustpoint NAME");
-    expect_error("crypto pki trustpoint TP\n ca-certificate file 1\n ca-certificate file 2\n"
+    tu_conf_expect_error("crypto pki certificate chain TP\n", VPN_ERR_MALFORMED, 1, "crypto pki trustpoint NAME");
+    tu_conf_expect_error("crypto pki trustpoint TP\n ca-certificate file 1\n ca-certificate file 2\n"
                  " ca-certificate file 3\n ca-certificate file 4\n ca-certificate file 5\n",
                  VPN_ERR_MALFORMED, 6, "too many ca-certificate");
-    expect_error("crypto pki trustpoint TP\n certificate file r1.pem\n", VPN_ERR_POLICY, 1,
+    tu_conf_expect_error("crypto pki trustpoint TP\n certificate file r1.pem\n", VPN_ERR_POLICY, 1,
                  "needs both 'certificate file' and 'private-key file'");
 }
 
 static void test_errors_name_the_line(void **state)
 {
     (void)state;
-    expect_error("hostname R\nfoo bar\n", VPN_ERR_MALFORMED, 2, "unknown command 'foo'");
-    expect_error("crypto ikev2 proposal P\n encyption aes-cbc-128\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("hostname R\nfoo bar\n", VPN_ERR_MALFORMED, 2, "unknown command 'foo'");
+    tu_conf_expect_error("crypto ikev2 proposal P\n encyption aes-cbc-128\n", VPN_ERR_MALFORMED, 2,
                  "not a command of ikev2 proposal mode");
-    expect_error("crypto ikev2 proposal P\n encryption 3des\n", VPN_ERR_MALFORMED, 2, "'3des' is not supported");
-    expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n integrity md5\n", VPN_ERR_MALFORMED, 3,
+    tu_conf_expect_error("crypto ikev2 proposal P\n encryption 3des\n", VPN_ERR_MALFORMED, 2, "'3des' is not supported");
+    tu_conf_expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n integrity md5\n", VPN_ERR_MALFORMED, 3,
                  "'md5'");
-    expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n integrity sha1\n group 1\n",
+    tu_conf_expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n integrity sha1\n group 1\n",
                  VPN_ERR_MALFORMED, 4, "'1' is not supported");
-    expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n group 19\n", VPN_ERR_POLICY, 1,
+    tu_conf_expect_error("crypto ikev2 proposal P\n encryption aes-cbc-128\n group 19\n", VPN_ERR_POLICY, 1,
                  "has no integrity");
-    expect_error("crypto ikev2 proposal P\n encryption aes-gcm-128\n integrity sha256\n group 19\n",
+    tu_conf_expect_error("crypto ikev2 proposal P\n encryption aes-gcm-128\n integrity sha256\n group 19\n",
                  VPN_ERR_POLICY, 1, "AEAD encryption takes no integrity");
-    expect_error("crypto ikev2 proposal P\n encryption aes-gcm-128 aes-cbc-128\n prf sha256\n group 19\n",
+    tu_conf_expect_error("crypto ikev2 proposal P\n encryption aes-gcm-128 aes-cbc-128\n prf sha256\n group 19\n",
                  VPN_ERR_POLICY, 1, "mixes AEAD");
-    expect_error("crypto ikev2 policy X\n proposal NOPE\n", VPN_ERR_NOTFOUND, 1, "proposal NOPE is not defined");
-    expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local pre-share\n"
+    tu_conf_expect_error("crypto ikev2 policy X\n proposal NOPE\n", VPN_ERR_NOTFOUND, 1, "proposal NOPE is not defined");
+    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local pre-share\n"
                  " authentication remote pre-share\n keyring local MISSING\n",
                  VPN_ERR_NOTFOUND, 1, "keyring MISSING is not defined");
-    expect_error("crypto ikev2 profile P\n authentication local pre-share\n authentication remote pre-share\n"
+    tu_conf_expect_error("crypto ikev2 profile P\n authentication local pre-share\n authentication remote pre-share\n"
                  " keyring local K\ncrypto ikev2 keyring K\n",
                  VPN_ERR_POLICY, 1, "no 'match identity remote'");
-    expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local pre-share\n",
+    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local pre-share\n",
                  VPN_ERR_POLICY, 1, "needs both");
-    expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local rsa-sig\n"
+    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n authentication local rsa-sig\n"
                  " authentication remote rsa-sig\n",
                  VPN_ERR_POLICY, 1, "no 'pki trustpoint'");
-    expect_error("crypto ikev2 profile P\n dpd 5 2 on-demand\n", VPN_ERR_MALFORMED, 2, "out of range 10-3600");
-    expect_error("crypto ikev2 profile P\n dpd 10 2 sometimes\n", VPN_ERR_MALFORMED, 2, "on-demand or periodic");
-    expect_error("crypto ipsec transform-set T esp-gcm 256 esp-sha-hmac\n", VPN_ERR_POLICY, 1, "no integrity");
-    expect_error("crypto ipsec transform-set T esp-aes 256\n", VPN_ERR_POLICY, 1, "needs an integrity");
-    expect_error("crypto ipsec transform-set T esp-3des esp-sha-hmac\n", VPN_ERR_MALFORMED, 1, "esp-3des");
-    expect_error("crypto ipsec transform-set T esp-aes 512 esp-sha-hmac\n", VPN_ERR_MALFORMED, 1, "bad key size");
-    expect_error("crypto ipsec profile IP\n set transform-set NOPE\n", VPN_ERR_NOTFOUND, 1,
+    tu_conf_expect_error("crypto ikev2 profile P\n dpd 5 2 on-demand\n", VPN_ERR_MALFORMED, 2, "out of range 10-3600");
+    tu_conf_expect_error("crypto ikev2 profile P\n dpd 10 2 sometimes\n", VPN_ERR_MALFORMED, 2, "on-demand or periodic");
+    tu_conf_expect_error("crypto ipsec transform-set T esp-gcm 256 esp-sha-hmac\n", VPN_ERR_POLICY, 1, "no integrity");
+    tu_conf_expect_error("crypto ipsec transform-set T esp-aes 256\n", VPN_ERR_POLICY, 1, "needs an integrity");
+    tu_conf_expect_error("crypto ipsec transform-set T esp-3des esp-sha-hmac\n", VPN_ERR_MALFORMED, 1, "esp-3des");
+    tu_conf_expect_error("crypto ipsec transform-set T esp-aes 512 esp-sha-hmac\n", VPN_ERR_MALFORMED, 1, "bad key size");
+    tu_conf_expect_error("crypto ipsec profile IP\n set transform-set NOPE\n", VPN_ERR_NOTFOUND, 1,
                  "transform-set NOPE is not defined");
-    expect_error("crypto ipsec profile IP\n set pfs\n", VPN_ERR_MALFORMED, 2, "needs a group");
-    expect_error("interface Tunnel0\n tunnel protection ipsec profile default\n tunnel destination 192.0.2.1\n",
+    tu_conf_expect_error("crypto ipsec profile IP\n set pfs\n", VPN_ERR_MALFORMED, 2, "needs a group");
+    tu_conf_expect_error("interface Tunnel0\n tunnel protection ipsec profile default\n tunnel destination 192.0.2.1\n",
                  VPN_ERR_POLICY, 1, "has no ikev2 profile");
-    expect_error("interface Tunnel0\n tunnel mode gre sideways\n", VPN_ERR_MALFORMED, 2, "unsupported tunnel mode");
-    expect_error("interface Gi0\n tunnel destination 192.0.2.1\n", VPN_ERR_MALFORMED, 2, "need a Tunnel interface");
-    expect_error("interface Gi0\n ip address 10.0.0.1 255.0.255.0\n", VPN_ERR_MALFORMED, 2, "contiguous mask");
-    expect_error("interface Gi0\n ip address 10.0.0.300 255.255.255.0\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("interface Tunnel0\n tunnel mode gre sideways\n", VPN_ERR_MALFORMED, 2, "unsupported tunnel mode");
+    tu_conf_expect_error("interface Gi0\n tunnel destination 192.0.2.1\n", VPN_ERR_MALFORMED, 2, "need a Tunnel interface");
+    tu_conf_expect_error("interface Gi0\n ip address 10.0.0.1 255.0.255.0\n", VPN_ERR_MALFORMED, 2, "contiguous mask");
+    tu_conf_expect_error("interface Gi0\n ip address 10.0.0.300 255.255.255.0\n", VPN_ERR_MALFORMED, 2,
                  "not an IP address");
-    expect_error("ip route 10.0.0.0 255.0.0.0 Tunnel9\n", VPN_ERR_NOTFOUND, 1, "Tunnel9 is not configured");
-    expect_error("ip route 10.0.0.0 255.0.0.0 192.0.2.1 999\n", VPN_ERR_MALFORMED, 1, "out of range");
-    expect_error("ip access-list extended A\n permit tcp any eq 99999 any\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("ip route 10.0.0.0 255.0.0.0 Tunnel9\n", VPN_ERR_NOTFOUND, 1, "Tunnel9 is not configured");
+    tu_conf_expect_error("ip route 10.0.0.0 255.0.0.0 192.0.2.1 999\n", VPN_ERR_MALFORMED, 1, "out of range");
+    tu_conf_expect_error("ip access-list extended A\n permit tcp any eq 99999 any\n", VPN_ERR_MALFORMED, 2,
                  "out of range");
-    expect_error("ip access-list extended A\n permit ip any any junk\n", VPN_ERR_MALFORMED, 2, "unexpected 'junk'");
-    expect_error("access-list 100 allow ip any any\n", VPN_ERR_MALFORMED, 1, "permit or deny");
-    expect_error("crypto ikev2 keyring K\n peer P\n  pre-shared-key 6 ABCD\n", VPN_ERR_MALFORMED, 3, "type 6");
-    expect_error("crypto ikev2 keyring K\n peer P\n  pre-shared-key k\n", VPN_ERR_POLICY, 2,
+    tu_conf_expect_error("ip access-list extended A\n permit ip any any junk\n", VPN_ERR_MALFORMED, 2, "unexpected 'junk'");
+    tu_conf_expect_error("access-list 100 allow ip any any\n", VPN_ERR_MALFORMED, 1, "permit or deny");
+    tu_conf_expect_error("crypto ikev2 keyring K\n peer P\n  pre-shared-key 6 ABCD\n", VPN_ERR_MALFORMED, 3, "type 6");
+    tu_conf_expect_error("crypto ikev2 keyring K\n peer P\n  pre-shared-key k\n", VPN_ERR_POLICY, 2,
                  "neither address nor identity");
-    expect_error("crypto ikev2 window 4294967296\n", VPN_ERR_MALFORMED, 1, "out of range 1-200");
-    expect_error("crypto ikev2 window 99999999999999999999999\n", VPN_ERR_MALFORMED, 1, "not a number");
+    tu_conf_expect_error("crypto ikev2 window 4294967296\n", VPN_ERR_MALFORMED, 1, "out of range 1-200");
+    tu_conf_expect_error("crypto ikev2 window 99999999999999999999999\n", VPN_ERR_MALFORMED, 1, "not a number");
 }
 
 /* crypto isakmp policy / key (IKEv1 phase 1): defaults, priority order,
@@ -445,7 +425,7 @@ static void test_isakmp(void **state)
                                "crypto isakmp key wide address 0.0.0.0 0.0.0.0\n"
                                "crypto isakmp key 0 narrow address 192.0.2.0 255.255.255.0 no-xauth\n"
                                "crypto isakmp identity address\n";
-    vpn_conf *c = parse_ok(text);
+    vpn_conf *c = tu_conf_parse_ok(text);
     vpn_addr a;
     (void)state;
 
@@ -469,17 +449,17 @@ static void test_isakmp(void **state)
     assert_string_equal(vpn_conf_isakmp_key_match(c, &a)->key, "wide");
     vpn_conf_del(c);
 
-    expect_error("crypto isakmp policy 10\n encryption des\n", VPN_ERR_MALFORMED, 2, "not supported");
-    expect_error("crypto isakmp policy 10\n encryption aes 512\n", VPN_ERR_MALFORMED, 2, "out of range");
-    expect_error("crypto isakmp policy 10\n hash md5\n", VPN_ERR_MALFORMED, 2, "not supported");
-    expect_error("crypto isakmp policy 10\n group 1\n", VPN_ERR_MALFORMED, 2, "not supported");
-    expect_error("crypto isakmp policy 10\n authentication rsa-encr\n", VPN_ERR_MALFORMED, 2, "not supported");
-    expect_error("crypto isakmp policy 10\n lifetime 10\n", VPN_ERR_MALFORMED, 2, "out of range");
-    expect_error("crypto isakmp policy 0\n", VPN_ERR_MALFORMED, 1, "out of range");
-    expect_error("crypto isakmp key secret\n", VPN_ERR_MALFORMED, 1, "usage");
-    expect_error("crypto isakmp key secret address 10.0.0.300\n", VPN_ERR_MALFORMED, 1, "not an IP address");
-    expect_error("crypto isakmp key 6 xyz address 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "type 6");
-    expect_error("crypto isakmp keepalive 10\n", VPN_ERR_MALFORMED, 1, "crypto isakmp");
+    tu_conf_expect_error("crypto isakmp policy 10\n encryption des\n", VPN_ERR_MALFORMED, 2, "not supported");
+    tu_conf_expect_error("crypto isakmp policy 10\n encryption aes 512\n", VPN_ERR_MALFORMED, 2, "out of range");
+    tu_conf_expect_error("crypto isakmp policy 10\n hash md5\n", VPN_ERR_MALFORMED, 2, "not supported");
+    tu_conf_expect_error("crypto isakmp policy 10\n group 1\n", VPN_ERR_MALFORMED, 2, "not supported");
+    tu_conf_expect_error("crypto isakmp policy 10\n authentication rsa-encr\n", VPN_ERR_MALFORMED, 2, "not supported");
+    tu_conf_expect_error("crypto isakmp policy 10\n lifetime 10\n", VPN_ERR_MALFORMED, 2, "out of range");
+    tu_conf_expect_error("crypto isakmp policy 0\n", VPN_ERR_MALFORMED, 1, "out of range");
+    tu_conf_expect_error("crypto isakmp key secret\n", VPN_ERR_MALFORMED, 1, "usage");
+    tu_conf_expect_error("crypto isakmp key secret address 10.0.0.300\n", VPN_ERR_MALFORMED, 1, "not an IP address");
+    tu_conf_expect_error("crypto isakmp key 6 xyz address 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "type 6");
+    tu_conf_expect_error("crypto isakmp keepalive 10\n", VPN_ERR_MALFORMED, 1, "crypto isakmp");
 }
 
 static void test_hostile_text(void **state)
@@ -488,7 +468,7 @@ static void test_hostile_text(void **state)
     char *big = malloc(5000);
     memset(big, 'a', 4999);
     big[4999] = 0;
-    expect_error(big, VPN_ERR_MALFORMED, 1, "line longer");
+    tu_conf_expect_error(big, VPN_ERR_MALFORMED, 1, "line longer");
     free(big);
 
     char nul[] = "hostname A\nhost\0name B\n";
@@ -501,12 +481,12 @@ static void test_hostile_text(void **state)
     char many[400] = "hostname";
     for (int i = 0; i < 40; i++)
         strcat(many, " x");
-    expect_error(many, VPN_ERR_MALFORMED, 1, "too many words");
+    tu_conf_expect_error(many, VPN_ERR_MALFORMED, 1, "too many words");
 
     char longname[200] = "crypto ikev2 proposal ";
     for (int i = 0; i < 70; i++)
         strcat(longname, "n");
-    expect_error(longname, VPN_ERR_MALFORMED, 1, "too long");
+    tu_conf_expect_error(longname, VPN_ERR_MALFORMED, 1, "too long");
 
     /* Random bytes and random words: any result, never a crash (ASan run). */
     static const char *words[] = {"crypto", "ikev2", "ipsec", "profile", "proposal", "peer", "address",

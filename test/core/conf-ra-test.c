@@ -12,6 +12,7 @@
 
 #include "common/vpn-err.h"
 #include "conf/conf.h"
+#include "conf-expect.h"
 #include "test-util.h"
 
 static const char hub[] =
@@ -42,31 +43,10 @@ static const char hub[] =
     " virtual-template 1\n"                                      /* 25 */
     "end\n";
 
-static vpn_conf *parse_ok(const char *text)
-{
-    vpn_conf *c = NULL;
-    vpn_conf_error err;
-    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
-    if (rc != 0)
-        fail_msg("parse failed (%d) at line %d: %s", rc, err.line, err.msg);
-    return c;
-}
-
-static void expect_error(const char *text, int code, int line, const char *needle)
-{
-    vpn_conf *c = (vpn_conf *)0x1;
-    vpn_conf_error err;
-    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
-    if (rc != code || err.line != line || strstr(err.msg, needle) == NULL)
-        fail_msg("want %d at line %d containing '%s'; got %d at line %d: %s", code, line, needle, rc,
-                 err.line, err.msg);
-    assert_null(c);
-}
-
 static void test_hub(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok(hub);
+    vpn_conf *c = tu_conf_parse_ok(hub);
     char b[VPN_ADDR_STRLEN];
     assert_true(c->aaa_new_model);
     assert_int_equal(c->n_aaa_list, 2);
@@ -107,7 +87,7 @@ static void test_hub(void **state)
 static void test_client(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok("crypto ikev2 profile CLIENT\n"
+    vpn_conf *c = tu_conf_parse_ok("crypto ikev2 profile CLIENT\n"
                            " match identity remote fqdn hub.example\n"
                            " authentication remote pre-share key hubkey\n"
                            " authentication local eap mschapv2 username alice password Secr3t!\n"
@@ -123,38 +103,38 @@ static void test_client(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error("ip local pool P 10.0.0.9 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "below the first");
-    expect_error("ip local pool P 2001:db8::1 2001:db8::9\n", VPN_ERR_MALFORMED, 1, "IPv4");
-    expect_error("ip local pool P 10.0.0.0 10.1.0.0\n", VPN_ERR_MALFORMED, 1, "65536");
-    expect_error("ip local pool P 10.0.0.1 10.0.0.9\nip local pool Q 10.0.0.9 10.0.0.20\n",
+    tu_conf_expect_error("ip local pool P 10.0.0.9 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "below the first");
+    tu_conf_expect_error("ip local pool P 2001:db8::1 2001:db8::9\n", VPN_ERR_MALFORMED, 1, "IPv4");
+    tu_conf_expect_error("ip local pool P 10.0.0.0 10.1.0.0\n", VPN_ERR_MALFORMED, 1, "65536");
+    tu_conf_expect_error("ip local pool P 10.0.0.1 10.0.0.9\nip local pool Q 10.0.0.9 10.0.0.20\n",
                  VPN_ERR_POLICY, 2, "overlaps");
-    expect_error("ip local pool P\n", VPN_ERR_MALFORMED, 1, "usage");
-    expect_error("username u secret 9 $9$abc\n", VPN_ERR_MALFORMED, 1, "cleartext");
-    expect_error("username u password\n", VPN_ERR_MALFORMED, 1, "usage");
-    expect_error("username u pass x\n", VPN_ERR_MALFORMED, 1, "password or secret");
-    expect_error("aaa authorization network L local\n", VPN_ERR_MALFORMED, 1, "new-model");
-    expect_error("aaa new-model\naaa authorization network L radius\n", VPN_ERR_MALFORMED, 2, "usage");
-    expect_error("aaa new-model\naaa accounting network L local\n", VPN_ERR_MALFORMED, 2, "unsupported");
-    expect_error("crypto ikev2 authorization policy A\n pool NOPE\n", VPN_ERR_NOTFOUND, 1, "NOPE");
-    expect_error("crypto ikev2 authorization policy A\n route set access-list NOPE\n", VPN_ERR_NOTFOUND, 1,
+    tu_conf_expect_error("ip local pool P\n", VPN_ERR_MALFORMED, 1, "usage");
+    tu_conf_expect_error("username u secret 9 $9$abc\n", VPN_ERR_MALFORMED, 1, "cleartext");
+    tu_conf_expect_error("username u password\n", VPN_ERR_MALFORMED, 1, "usage");
+    tu_conf_expect_error("username u pass x\n", VPN_ERR_MALFORMED, 1, "password or secret");
+    tu_conf_expect_error("aaa authorization network L local\n", VPN_ERR_MALFORMED, 1, "new-model");
+    tu_conf_expect_error("aaa new-model\naaa authorization network L radius\n", VPN_ERR_MALFORMED, 2, "usage");
+    tu_conf_expect_error("aaa new-model\naaa accounting network L local\n", VPN_ERR_MALFORMED, 2, "unsupported");
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n pool NOPE\n", VPN_ERR_NOTFOUND, 1, "NOPE");
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n route set access-list NOPE\n", VPN_ERR_NOTFOUND, 1,
                  "access-list NOPE");
-    expect_error("crypto ikev2 authorization policy A\n route set interface Tunnel9\n", VPN_ERR_NOTFOUND, 1,
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n route set interface Tunnel9\n", VPN_ERR_NOTFOUND, 1,
                  "Tunnel9");
-    expect_error("crypto ikev2 authorization policy A\n dns 1.1.1.1 2.2.2.2 3.3.3.3\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n dns 1.1.1.1 2.2.2.2 3.3.3.3\n", VPN_ERR_MALFORMED, 2,
                  "usage");
-    expect_error("crypto ikev2 authorization policy A\n dns banana\n", VPN_ERR_MALFORMED, 2, "banana");
-    expect_error("crypto ikev2 authorization policy A\n frobnicate\n", VPN_ERR_MALFORMED, 2, "frobnicate");
-    expect_error("crypto ikev2 profile P\n match identity remote any\n"
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n dns banana\n", VPN_ERR_MALFORMED, 2, "banana");
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n frobnicate\n", VPN_ERR_MALFORMED, 2, "frobnicate");
+    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n"
                  " authentication remote eap query-identity sha1\n",
                  VPN_ERR_MALFORMED, 3, "sha1");
-    expect_error("crypto ikev2 profile P\n match identity remote any\n"
+    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n"
                  " authentication local eap mschapv2 username alice\n",
                  VPN_ERR_MALFORMED, 3, "usage");
-    expect_error("crypto ikev2 profile P\n match identity remote any\n"
+    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n"
                  " authentication remote eap\n authentication local pre-share key k\n"
                  " aaa authorization group eap list L NOPOL\n",
                  VPN_ERR_NOTFOUND, 1, "NOPOL");
-    expect_error("crypto ikev2 profile P\n aaa authorization user eap cached\n", VPN_ERR_MALFORMED, 2,
+    tu_conf_expect_error("crypto ikev2 profile P\n aaa authorization user eap cached\n", VPN_ERR_MALFORMED, 2,
                  "usage");
 }
 

@@ -17,6 +17,7 @@
 
 #include "gdoi-net.h"
 #include "pkt-build.h"
+#include "conf-expect.h"
 #include "test-util.h"
 
 #include "common/rng.h"
@@ -167,16 +168,6 @@ static void tick(void *user, uint64_t now)
         vpn_gdoi_gm_tick(n->gm[i], now);
 }
 
-static vpn_conf *parse_ok(const char *text)
-{
-    vpn_conf *c = NULL;
-    vpn_conf_error err;
-    int rc = vpn_conf_parse(text, strlen(text), &c, &err);
-    if (rc != 0)
-        fail_msg("parse failed (%d) at line %d: %s", rc, err.line, err.msg);
-    return c;
-}
-
 /*
  * The KS from KS_COMMON plus extra `server local` lines, and ngm members
  * from gm_fmt, each built by the translation layer alone.
@@ -198,7 +189,7 @@ static void net_init(net *n, unsigned ngm, const char *ks_extra)
     n->now = 5 * NS;
 
     snprintf(text, sizeof text, "%s%s", KS_COMMON, ks_extra ? ks_extra : "");
-    n->ks_conf = parse_ok(text);
+    n->ks_conf = tu_conf_parse_ok(text);
     /* the driver makes the key pair `crypto key generate rsa` asks for */
     assert_non_null(vpn_conf_find_rsa_key(n->ks_conf, "GETVPN-KEY"));
     assert_int_equal(vpn_conf_find_rsa_key(n->ks_conf, "GETVPN-KEY")->modulus, 2048);
@@ -215,7 +206,7 @@ static void net_init(net *n, unsigned ngm, const char *ks_extra)
     for (unsigned i = 0; i < ngm; i++) {
         vpn_gdoi_conf_gm gc;
         snprintf(text, sizeof text, gm_fmt, i + 1, 11 + i);
-        n->gm_conf[i] = parse_ok(text);
+        n->gm_conf[i] = tu_conf_parse_ok(text);
         assert_int_equal(vpn_sad_new(&n->sad[i], &n->rng), 0);
         assert_int_equal(vpn_spd_new(&n->spd[i], VPN_SPD_BYPASS), 0);
         rc = vpn_gdoi_gm_cfg_from_conf(n->gm_conf[i], NULL, NULL, n->sad[i], n->spd[i], &gc, &err);
@@ -235,7 +226,7 @@ static void add_ks2(net *n, const char *extra)
     int rc;
 
     snprintf(text, sizeof text, "%s%s", KS_COMMON, extra);
-    n->ks2_conf = parse_ok(text);
+    n->ks2_conf = tu_conf_parse_ok(text);
     rc = vpn_gdoi_ks_cfg_from_conf(n->ks2_conf, NULL, n->rsa, &kc, &err);
     if (rc)
         fail_msg("KS2 from text: %d at line %d: %s", rc, err.line, err.msg);
@@ -277,7 +268,7 @@ static int send_between(net *n, unsigned a, unsigned b, uint32_t seed)
 static void test_params_from_text(void **state)
 {
     (void)state;
-    vpn_conf *c = parse_ok(KS_COMMON "  rekey address ipv4 REKEY\n"
+    vpn_conf *c = tu_conf_parse_ok(KS_COMMON "  rekey address ipv4 REKEY\n"
                                      "  authorization address ipv4 MEMBERS\n"
                                      "  limit members 5000\n"
                                      "  redundancy\n"
@@ -325,7 +316,7 @@ static void test_params_from_text(void **state)
     vpn_conf_del(c);
 
     /* unicast: rekey transport unicast wins over a rekey address */
-    c = parse_ok(KS_COMMON "  rekey address ipv4 REKEY\n  rekey transport unicast\n");
+    c = tu_conf_parse_ok(KS_COMMON "  rekey address ipv4 REKEY\n  rekey transport unicast\n");
     assert_int_equal(vpn_gdoi_ks_cfg_from_conf(c, "GETVPN", rsa, &kc, &err), 0);
     assert_false(kc.cfg.multicast);
     assert_int_equal(kc.cfg.max_members, VPN_GDOI_KS_MAX_MEMBERS);
@@ -361,7 +352,7 @@ static void test_params_from_text(void **state)
         vpn_rng_init_drbg(&r, &d);
         assert_int_equal(vpn_sad_new(&sad, &r), 0);
         assert_int_equal(vpn_spd_new(&spd, VPN_SPD_BYPASS), 0);
-        c = parse_ok(gm);
+        c = tu_conf_parse_ok(gm);
         assert_int_equal(vpn_gdoi_gm_cfg_from_conf(c, "Gi0/1", NULL, sad, spd, &gc, &err), 0);
         assert_string_equal(gc.cfg.name, "G");
         assert_int_equal(gc.cfg.group_id, 77);
@@ -666,7 +657,7 @@ static void test_other_group(void **state)
     p = strstr(text, "identity number 1234");
     assert_non_null(p);
     memcpy(p, "identity number  999", 20);
-    n.gm_conf[1] = parse_ok(text);
+    n.gm_conf[1] = tu_conf_parse_ok(text);
     assert_int_equal(vpn_gdoi_gm_cfg_from_conf(n.gm_conf[1], NULL, NULL, n.sad[1], n.spd[1], &gc, &err), 0);
     assert_int_equal(gc.cfg.group_id, 999);
     assert_int_equal(vpn_gdoi_gm_new(&n.gm[1], &gc.cfg, &n.rng, NULL, on_send, &n), 0);
@@ -716,7 +707,7 @@ static void ks_error(const char *extra, const char *global_extra, bool key, int 
         rsa = tu_gdoi_rsa_key();
     snprintf(text, sizeof text, "%s%s%s", global_extra ? global_extra : "", KS_COMMON,
              extra ? extra : "");
-    c = parse_ok(text);
+    c = tu_conf_parse_ok(text);
     rc = vpn_gdoi_ks_cfg_from_conf(c, "GETVPN", key ? rsa : NULL, &kc, &err);
     if (rc != code || err.line != line || strstr(err.msg, needle) == NULL)
         fail_msg("want %d at line %d containing '%s'; got %d at line %d: %s", code, line, needle, rc,
@@ -789,7 +780,7 @@ static void test_ks_errors(void **state)
         };
         vpn_sig_key *rsa = tu_gdoi_rsa_key();
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-            vpn_conf *c = parse_ok(cases[i].text);
+            vpn_conf *c = tu_conf_parse_ok(cases[i].text);
             vpn_gdoi_conf_ks kc;
             vpn_conf_error err;
             int rc = vpn_gdoi_ks_cfg_from_conf(c, NULL, rsa, &kc, &err);
@@ -800,7 +791,7 @@ static void test_ks_errors(void **state)
         }
         /* no group, a member's group, two key servers and no name */
         {
-            vpn_conf *c = parse_ok("crypto gdoi group A\n identity number 1\n server local\n"
+            vpn_conf *c = tu_conf_parse_ok("crypto gdoi group A\n identity number 1\n server local\n"
                                    "crypto gdoi group B\n identity number 2\n server local\n"
                                    "crypto gdoi group C\n identity number 3\n server address ipv4 192.0.2.1\n");
             vpn_gdoi_conf_ks kc;
@@ -813,7 +804,7 @@ static void test_ks_errors(void **state)
             assert_int_equal(vpn_gdoi_ks_cfg_from_conf(c, "Z", rsa, &kc, &err), VPN_ERR_NOTFOUND);
             assert_non_null(strstr(err.msg, "group Z is not configured"));
             vpn_conf_del(c);
-            c = parse_ok("hostname X\n");
+            c = tu_conf_parse_ok("hostname X\n");
             assert_int_equal(vpn_gdoi_ks_cfg_from_conf(c, NULL, rsa, &kc, &err), VPN_ERR_NOTFOUND);
             assert_non_null(strstr(err.msg, "no 'crypto gdoi group' with 'server local'"));
             vpn_conf_del(c);
@@ -824,7 +815,7 @@ static void test_ks_errors(void **state)
 
 static void gm_error(const char *text, const char *iface, int code, int line, const char *needle)
 {
-    vpn_conf *c = parse_ok(text);
+    vpn_conf *c = tu_conf_parse_ok(text);
     vpn_conf_error err;
     vpn_gdoi_conf_gm gc;
     vpn_sad *sad;

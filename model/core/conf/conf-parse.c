@@ -810,22 +810,35 @@ static int ace_port(parser *p, int *i, vpn_conf_port_op *op, uint16_t port[2])
     return 0;
 }
 
+/*
+ * The start every ACE shares: a fresh entry (no dscp match) stamped with
+ * the line, then permit|deny. Advances *i past it. Returns OK, NOT_HERE
+ * when the line is not an ACE, or the error of bad() when nothing follows.
+ */
+static int ace_begin(parser *p, int *i, vpn_conf_ace *ace)
+{
+    memset(ace, 0, sizeof *ace);
+    ace->dscp = -1;
+    ace->line = p->line;
+    if (is(p, *i, "permit"))
+        ace->permit = true;
+    else if (!is(p, *i, "deny"))
+        return NOT_HERE;
+    (*i)++;
+    if (*i >= p->n)
+        return bad(p, "incomplete access-list entry", NULL);
+    return OK;
+}
+
 /* permit|deny PROTO SRC [ports] DST [ports] [dscp N] */
 static int parse_ace(parser *p, int i, vpn_conf_acl *acl)
 {
     vpn_conf_ace ace;
     uint32_t v;
 
-    memset(&ace, 0, sizeof ace);
-    ace.dscp = -1;
-    ace.line = p->line;
-    if (is(p, i, "permit"))
-        ace.permit = true;
-    else if (!is(p, i, "deny"))
-        return NOT_HERE;
-    i++;
-    if (i >= p->n)
-        return bad(p, "incomplete access-list entry", NULL);
+    int rc = ace_begin(p, &i, &ace);
+    if (rc != OK)
+        return rc;
     const name_id *pr = lookup(protos, p->tok[i]);
     if (pr)
         ace.proto = (uint8_t)pr->id;
@@ -1231,16 +1244,9 @@ static int parse_std_ace(parser *p, int i, vpn_conf_acl *acl)
 {
     vpn_conf_ace ace;
 
-    memset(&ace, 0, sizeof ace);
-    ace.dscp = -1;
-    ace.line = p->line;
-    if (is(p, i, "permit"))
-        ace.permit = true;
-    else if (!is(p, i, "deny"))
-        return NOT_HERE;
-    i++;
-    if (i >= p->n)
-        return bad(p, "incomplete access-list entry", NULL);
+    int rc = ace_begin(p, &i, &ace);
+    if (rc != OK)
+        return rc;
     if (i + 1 == p->n && !is(p, i, "any") && !is(p, i, "host")) {
         /* "permit A": a host, as IOS reads it */
         if (parse_addr(p, i, &ace.src.addr))

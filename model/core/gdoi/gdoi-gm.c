@@ -1098,6 +1098,27 @@ static int check_delete(vpn_gdoi_gm *gm, const vpn_isakmp_payload *dp)
     return 0;
 }
 
+/*
+ * Takes TEK i out: a pending rollover to it is cancelled, traffic stops
+ * using it if it is current, and it leaves the SAD and the table (the
+ * entries after it move down, so the caller must not advance i).
+ */
+static void drop_tek(vpn_gdoi_gm *gm, size_t i)
+{
+    if (gm->teks[i].sa == gm->pending) {
+        gm->pending = NULL;
+        gm->activate_at = UINT64_MAX;
+    }
+    if (gm->teks[i].sa == gm->cur) {
+        if (gm->have_spd)
+            vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], NULL);
+        gm->cur = NULL;
+    }
+    vpn_sad_remove(gm->cfg.sad, gm->teks[i].sa);
+    memmove(gm->teks + i, gm->teks + i + 1, (gm->nteks - i - 1) * sizeof gm->teks[0]);
+    gm->nteks--;
+}
+
 static void apply_delete(vpn_gdoi_gm *gm, const vpn_isakmp_payload *dp)
 {
     vpn_isakmp_delete d;
@@ -1109,18 +1130,7 @@ static void apply_delete(vpn_gdoi_gm *gm, const vpn_isakmp_payload *dp)
         for (size_t i = 0; i < gm->nteks; i++) {
             if (gm->teks[i].spi != spi)
                 continue;
-            if (gm->teks[i].sa == gm->pending) {
-                gm->pending = NULL;
-                gm->activate_at = UINT64_MAX;
-            }
-            if (gm->teks[i].sa == gm->cur) {
-                if (gm->have_spd)
-                    vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], NULL);
-                gm->cur = NULL;
-            }
-            vpn_sad_remove(gm->cfg.sad, gm->teks[i].sa);
-            memmove(gm->teks + i, gm->teks + i + 1, (gm->nteks - i - 1) * sizeof gm->teks[0]);
-            gm->nteks--;
+            drop_tek(gm, i);
             vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "TEK SPI 0x%08x deleted by the key server",
                          spi);
             break;
@@ -1313,18 +1323,7 @@ void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
     /* TEKs whose lifetime ended leave the SAD */
     for (size_t i = 0; i < gm->nteks;) {
         if (now >= gm->teks[i].expires) {
-            if (gm->teks[i].sa == gm->pending) {
-                gm->pending = NULL;
-                gm->activate_at = UINT64_MAX;
-            }
-            if (gm->teks[i].sa == gm->cur) {
-                if (gm->have_spd)
-                    vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], NULL);
-                gm->cur = NULL;
-            }
-            vpn_sad_remove(gm->cfg.sad, gm->teks[i].sa);
-            memmove(gm->teks + i, gm->teks + i + 1, (gm->nteks - i - 1) * sizeof gm->teks[0]);
-            gm->nteks--;
+            drop_tek(gm, i);
         } else {
             i++;
         }
