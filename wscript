@@ -308,6 +308,11 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/dmvpn-test-suite.cc',
 ]
 
+# Headers the TestSuites share (included from test/sim, not compiled alone).
+VPN_SIM_TEST_HEADERS = [
+    'test/sim/vpn-sim-topology.h',
+]
+
 VPN_SIM_SUITES = [
     'vpn-node-engine',
     'ipsec-tunnel',

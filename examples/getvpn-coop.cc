@@ -102,19 +102,7 @@ main(int argc, char* argv[])
     Ptr<GdoiDaemon> ks2 = getvpn.GetDaemon(net.ks2);
 
     VpnTraceHelper trace(out);
-    trace.EnableGetVpnKeyExport(getvpn.GetDaemons());
-    trace.EnableGdoiPcap("KS1", ks);
-    trace.EnableGdoiPcap("KS2", ks2);
-    std::ofstream(out + "/KS1.cfg") << net.ksConfig;
-    std::ofstream(out + "/KS2.cfg") << net.ks2Config;
-    for (uint32_t k = 0; k <= branches; k++)
-    {
-        std::string name = k == 0 ? "HQ" : "BRANCH" + std::to_string(k);
-        std::ofstream(out + "/" + name + ".cfg") << net.ceConfigs[k];
-        trace.EnableGdoiPcap(name, getvpn.GetDaemon(net.ce.Get(k)));
-        trace.EnableCryptoMapPcap("clear-" + name, getvpn.GetCryptoMap(net.ce.Get(k)));
-    }
-    net.mpls->EnablePcap(out, true);
+    GetVpnIntranetHelper::EnableTraces(getvpn, net, trace, out, true);
 
     // key servers serve members once their election is over (10 s)
     Time start = Seconds(15);
@@ -140,30 +128,17 @@ main(int argc, char* argv[])
     const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks2->GetCore(), 0);
     VpnReport report("getvpn-coop: KS1 and KS2 at HQ, " + std::to_string(branches) +
                      " branches over MPLS; KS1 fails at " + Ms(failAt) + " s");
-    uint64_t registered = 0, decrypted = 0, encrypted = 0, drops = 0, reregs = 0;
-    for (uint32_t c = 0; c <= branches; c++)
-    {
-        Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
-        registered += d->GetRegisteredGroups();
-        reregs += vpn_gdoi_gm_get_stats(vpn_getvpn_node_gm(d->GetCore(), 0))->registrations - 1;
-        const vpn_getvpn_stats* s = vpn_getvpn_node_get_stats(d->GetCore());
-        encrypted += s->out_encrypted;
-        decrypted += s->in_decrypted;
-        for (int r = 0; r < VPN_GETVPN_DROP_COUNT; r++)
-        {
-            drops += s->drops[r];
-        }
-    }
-    report.Add("members_registered", registered);
-    report.Add("re_registrations", reregs);
+    GetVpnIntranetHelper::MemberTotals m = GetVpnIntranetHelper::SumMembers(getvpn, net);
+    report.Add("members_registered", m.registered);
+    report.Add("re_registrations", m.reRegistrations);
     report.Add("ks2_role", vpn_gdoi_ks_coop_role(k) == VPN_GDOI_COOP_PRIMARY ? "primary" : "secondary");
     report.Add("ks2_takeovers", vpn_gdoi_ks_coop_stats(k)->takeovers);
     report.Add("ks2_members", static_cast<uint64_t>(vpn_gdoi_ks_members(k)));
     report.Add("ks2_rekeys", vpn_gdoi_ks_get_stats(k)->rekeys);
     report.Add("ks_seq", static_cast<uint64_t>(vpn_gdoi_ks_seq(k)));
-    report.Add("packets_encrypted", encrypted);
-    report.Add("packets_decrypted", decrypted);
-    report.Add("data_plane_drops", drops);
+    report.Add("packets_encrypted", m.encrypted);
+    report.Add("packets_decrypted", m.decrypted);
+    report.Add("data_plane_drops", m.drops);
     report.Add("voice_sent", voice->GetSent());
     report.Add("voice_received", voice->GetReceived());
     report.Add("wireshark_esp_sa_lines", trace.GetKeyLinesWritten());

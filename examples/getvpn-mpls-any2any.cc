@@ -100,17 +100,7 @@ main(int argc, char* argv[])
     Ptr<GdoiDaemon> ks = getvpn.GetDaemon(net.ks);
 
     VpnTraceHelper trace(out);
-    trace.EnableGetVpnKeyExport(getvpn.GetDaemons());
-    trace.EnableGdoiPcap("KS1", ks);
-    std::ofstream(out + "/KS1.cfg") << net.ksConfig;
-    for (uint32_t k = 0; k <= branches; k++)
-    {
-        std::string name = k == 0 ? "HQ" : "BRANCH" + std::to_string(k);
-        std::ofstream(out + "/" + name + ".cfg") << net.ceConfigs[k];
-        trace.EnableGdoiPcap(name, getvpn.GetDaemon(net.ce.Get(k)));
-        trace.EnableCryptoMapPcap("clear-" + name, getvpn.GetCryptoMap(net.ce.Get(k)));
-    }
-    net.mpls->EnablePcap(out, true);
+    GetVpnIntranetHelper::EnableTraces(getvpn, net, trace, out, true);
 
     Time start = Seconds(3);
     Time stop = start + Seconds(duration);
@@ -138,25 +128,13 @@ main(int argc, char* argv[])
     VpnReport report("getvpn-mpls-any2any: HQ (key server KS1) and " + std::to_string(branches) +
                      " branches over MPLS (2 P, " + std::to_string(branches + 1) +
                      " PE), core links " + coreDelay + ", access links " + accessDelay);
-    uint64_t registered = 0, decrypted = 0, encrypted = 0, drops = 0;
-    for (uint32_t c = 0; c <= branches; c++)
-    {
-        Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
-        registered += d->GetRegisteredGroups();
-        const vpn_getvpn_stats* s = vpn_getvpn_node_get_stats(d->GetCore());
-        encrypted += s->out_encrypted;
-        decrypted += s->in_decrypted;
-        for (int r = 0; r < VPN_GETVPN_DROP_COUNT; r++)
-        {
-            drops += s->drops[r];
-        }
-    }
-    report.Add("members_registered", registered);
+    GetVpnIntranetHelper::MemberTotals m = GetVpnIntranetHelper::SumMembers(getvpn, net);
+    report.Add("members_registered", m.registered);
     report.Add("ks_members", static_cast<uint64_t>(vpn_gdoi_ks_members(k)));
     report.Add("ks_rekeys", vpn_gdoi_ks_get_stats(k)->rekeys);
-    report.Add("packets_encrypted", encrypted);
-    report.Add("packets_decrypted", decrypted);
-    report.Add("data_plane_drops", drops);
+    report.Add("packets_encrypted", m.encrypted);
+    report.Add("packets_decrypted", m.decrypted);
+    report.Add("data_plane_drops", m.drops);
     report.Add("voice_sent", voice->GetSent());
     report.Add("voice_received", voice->GetReceived());
     report.Add("wireshark_esp_sa_lines", trace.GetKeyLinesWritten());

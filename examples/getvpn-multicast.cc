@@ -108,16 +108,7 @@ main(int argc, char* argv[])
     Ptr<GdoiDaemon> ks = getvpn.GetDaemon(net.ks);
 
     VpnTraceHelper trace(out);
-    trace.EnableGetVpnKeyExport(getvpn.GetDaemons());
-    trace.EnableGdoiPcap("KS1", ks);
-    std::ofstream(out + "/KS1.cfg") << net.ksConfig;
-    for (uint32_t k = 0; k <= branches; k++)
-    {
-        std::string name = k == 0 ? "HQ" : "BRANCH" + std::to_string(k);
-        std::ofstream(out + "/" + name + ".cfg") << net.ceConfigs[k];
-        trace.EnableCryptoMapPcap("clear-" + name, getvpn.GetCryptoMap(net.ce.Get(k)));
-    }
-    net.mpls->EnablePcap(out, true);
+    GetVpnIntranetHelper::EnableTraces(getvpn, net, trace, out, false);
 
     Stream s;
     Time start = Seconds(3);
@@ -152,22 +143,11 @@ main(int argc, char* argv[])
     const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
     VpnReport report("getvpn-multicast: encrypted 239.1.1.1 from branch 1 to HQ and " +
                      std::to_string(branches - 1) + " other branches over MPLS");
-    uint64_t registered = 0, drops = 0, rekeys = 0;
-    for (uint32_t c = 0; c <= branches; c++)
-    {
-        Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
-        registered += d->GetRegisteredGroups();
-        rekeys += vpn_gdoi_gm_get_stats(vpn_getvpn_node_gm(d->GetCore(), 0))->rekeys;
-        const vpn_getvpn_stats* st = vpn_getvpn_node_get_stats(d->GetCore());
-        for (int r = 0; r < VPN_GETVPN_DROP_COUNT; r++)
-        {
-            drops += st->drops[r];
-        }
-    }
-    report.Add("members_registered", registered);
+    GetVpnIntranetHelper::MemberTotals m = GetVpnIntranetHelper::SumMembers(getvpn, net);
+    report.Add("members_registered", m.registered);
     report.Add("ks_rekeys", vpn_gdoi_ks_get_stats(k)->rekeys);
-    report.Add("member_rekeys_received", rekeys);
-    report.Add("data_plane_drops", drops);
+    report.Add("member_rekeys_received", m.rekeys);
+    report.Add("data_plane_drops", m.drops);
     report.Add("stream_sent", s.sent);
     uint64_t complete = 0;
     for (const auto& [host, n] : s.received)

@@ -1,4 +1,5 @@
 #include "getvpn-intranet.h"
+#include "vpn-trace-helper.h"
 
 #include "ns3/abort.h"
 #include "ns3/internet-stack-helper.h"
@@ -13,7 +14,9 @@
 #include "ns3/string.h"
 #include "ns3/udp-socket-factory.h"
 
+#include "getvpn/getvpn.h"
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 namespace ns3
@@ -138,6 +141,66 @@ GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o, uint32_t i
       << " ip address " << self << " 255.255.255.252\n"
       << "ip route 0.0.0.0 0.0.0.0 " << gw << "\n";
     return c.str();
+}
+
+std::string
+GetVpnIntranetHelper::SiteName(uint32_t k)
+{
+    return k == 0 ? "HQ" : "BRANCH" + std::to_string(k);
+}
+
+void
+GetVpnIntranetHelper::EnableTraces(GetVpnHelper& getvpn,
+                                   const GetVpnIntranet& net,
+                                   VpnTraceHelper& trace,
+                                   const std::string& out,
+                                   bool memberGdoiPcaps)
+{
+    NS_ABORT_MSG_UNLESS(net.mpls, "EnableTraces needs an MPLS intranet");
+    trace.EnableGetVpnKeyExport(getvpn.GetDaemons());
+    trace.EnableGdoiPcap("KS1", getvpn.GetDaemon(net.ks));
+    if (net.ks2)
+    {
+        trace.EnableGdoiPcap("KS2", getvpn.GetDaemon(net.ks2));
+    }
+    std::ofstream(out + "/KS1.cfg") << net.ksConfig;
+    if (net.ks2)
+    {
+        std::ofstream(out + "/KS2.cfg") << net.ks2Config;
+    }
+    for (uint32_t k = 0; k < net.ce.GetN(); k++)
+    {
+        std::string name = SiteName(k);
+        std::ofstream(out + "/" + name + ".cfg") << net.ceConfigs[k];
+        if (memberGdoiPcaps)
+        {
+            trace.EnableGdoiPcap(name, getvpn.GetDaemon(net.ce.Get(k)));
+        }
+        trace.EnableCryptoMapPcap("clear-" + name, getvpn.GetCryptoMap(net.ce.Get(k)));
+    }
+    net.mpls->EnablePcap(out, true);
+}
+
+GetVpnIntranetHelper::MemberTotals
+GetVpnIntranetHelper::SumMembers(GetVpnHelper& getvpn, const GetVpnIntranet& net)
+{
+    MemberTotals t;
+    for (uint32_t c = 0; c < net.ce.GetN(); c++)
+    {
+        Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
+        t.registered += d->GetRegisteredGroups();
+        const vpn_gdoi_gm_stats* gm = vpn_gdoi_gm_get_stats(vpn_getvpn_node_gm(d->GetCore(), 0));
+        t.reRegistrations += gm->registrations - 1;
+        t.rekeys += gm->rekeys;
+        const vpn_getvpn_stats* s = vpn_getvpn_node_get_stats(d->GetCore());
+        t.encrypted += s->out_encrypted;
+        t.decrypted += s->in_decrypted;
+        for (int r = 0; r < VPN_GETVPN_DROP_COUNT; r++)
+        {
+            t.drops += s->drops[r];
+        }
+    }
+    return t;
 }
 
 std::string

@@ -114,6 +114,8 @@ struct GetVpnIntranet
     static Ipv4Address HostAddress(uint32_t k);
 };
 
+class VpnTraceHelper;
+
 /**
  * \ingroup vpn
  * \brief Builds GetVpnIntranet topologies.
@@ -132,6 +134,35 @@ class GetVpnIntranetHelper
     static std::string KeyServerConfig(const GetVpnIntranetOptions& options, uint32_t index = 0);
     /** CE k's IOS configuration. */
     static std::string MemberConfig(const GetVpnIntranetOptions& options, uint32_t k);
+
+    /** "HQ" for site 0, "BRANCHk" for branch k: the names of files and captures. */
+    static std::string SiteName(uint32_t k);
+
+    /**
+     * What the examples record of an MPLS intranet: the key export, GDOI
+     * captures of the key servers (and of the members when \p memberGdoiPcaps),
+     * each router's configuration under \p out, the clear side of each
+     * member's crypto map and the provider's links.
+     */
+    static void EnableTraces(GetVpnHelper& getvpn,
+                             const GetVpnIntranet& net,
+                             VpnTraceHelper& trace,
+                             const std::string& out,
+                             bool memberGdoiPcaps);
+
+    /** Counters summed over all members (every CE), for the reports. */
+    struct MemberTotals
+    {
+        uint64_t registered = 0; //!< groups registered
+        uint64_t reRegistrations = 0; //!< registrations after each member's first
+        uint64_t rekeys = 0;     //!< rekeys received
+        uint64_t encrypted = 0;  //!< packets encrypted
+        uint64_t decrypted = 0;  //!< packets decrypted
+        uint64_t drops = 0;      //!< data-plane drops of any reason
+    };
+
+    /** Sums the members' counters (group 0) once the simulation has run. */
+    static MemberTotals SumMembers(GetVpnHelper& getvpn, const GetVpnIntranet& net);
 
   private:
     void InstallKeyServers(GetVpnHelper& getvpn,

@@ -23,6 +23,7 @@
 #include "ns3/ppp-header.h"
 #include "ns3/test.h"
 #include "ns3/vpn-module.h"
+#include "vpn-sim-topology.h"
 
 extern "C" {
 #include "ikev2/ikev2-engine.h"
@@ -244,32 +245,19 @@ RunScenario(const Setup& su)
     ScenarioRun r;
     RngSeedManager::SetSeed(5);
     RngSeedManager::SetRun(1);
-    Ptr<Node> hostA = CreateObject<Node>();
-    Ptr<Node> hub = CreateObject<Node>();
-    Ptr<Node> spoke = CreateObject<Node>();
-    Ptr<Node> hostB = CreateObject<Node>();
+    vpnsim::SiteToSite t = vpnsim::BuildSiteToSite("1Gbps", "100Mbps", "5ms");
+    Ptr<Node> hostA = t.hostA;
+    Ptr<Node> hub = t.hub;
+    Ptr<Node> spoke = t.spoke;
+    Ptr<Node> hostB = t.hostB;
+    NetDeviceContainer wanDevs = t.wanDevs;
+    Ipv4InterfaceContainer l1 = t.l1;
+    Ipv4InterfaceContainer l2 = t.l2;
     r.hub = hub;
     r.spoke = spoke;
     r.hostB = hostB;
     r.countIkeFrom = su.countIkeFrom;
     r.countIkeTo = su.countIkeTo;
-    CsmaHelper lan;
-    lan.SetChannelAttribute("DataRate", StringValue("1Gbps"));
-    NetDeviceContainer lan1 = lan.Install(NodeContainer(hub, hostA));
-    NetDeviceContainer lan2 = lan.Install(NodeContainer(spoke, hostB));
-    PointToPointHelper wan;
-    wan.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
-    wan.SetChannelAttribute("Delay", StringValue("5ms"));
-    NetDeviceContainer wanDevs = wan.Install(hub, spoke);
-    InternetStackHelper stack;
-    stack.Install(NodeContainer(hostA, hub, spoke, hostB));
-    Ipv4AddressHelper ip;
-    ip.SetBase("10.1.0.0", "255.255.255.0");
-    Ipv4InterfaceContainer l1 = ip.Assign(lan1);
-    ip.SetBase("10.2.0.0", "255.255.255.0");
-    Ipv4InterfaceContainer l2 = ip.Assign(lan2);
-    ip.SetBase("198.51.100.0", "255.255.255.252");
-    ip.Assign(wanDevs);
     // No ARP on the way: the first packets of a 1000/s flow would overflow
     // ARP's pending queue, a loss that says nothing about the tunnel.
     NeighborCacheHelper neighbors;

@@ -12,6 +12,7 @@
 #include "ns3/ppp-header.h"
 #include "ns3/test.h"
 #include "ns3/vpn-module.h"
+#include "vpn-sim-topology.h"
 
 #include <string>
 
@@ -235,26 +236,14 @@ RunFlex(const std::string& spokeKey,
     FlexRun r;
     RngSeedManager::SetSeed(3);
     RngSeedManager::SetRun(1);
-    Ptr<Node> hostA = CreateObject<Node>();
-    Ptr<Node> hub = CreateObject<Node>();
-    Ptr<Node> spoke = CreateObject<Node>();
-    Ptr<Node> hostB = CreateObject<Node>();
-    CsmaHelper lan;
-    NetDeviceContainer lan1 = lan.Install(NodeContainer(hub, hostA));
-    NetDeviceContainer lan2 = lan.Install(NodeContainer(spoke, hostB));
-    PointToPointHelper wan;
-    wan.SetDeviceAttribute("DataRate", StringValue("10Mbps"));
-    wan.SetChannelAttribute("Delay", StringValue("20ms"));
-    NetDeviceContainer wanDevs = wan.Install(hub, spoke);
-    InternetStackHelper stack;
-    stack.Install(NodeContainer(hostA, hub, spoke, hostB));
-    Ipv4AddressHelper ip;
-    ip.SetBase("10.1.0.0", "255.255.255.0");
-    Ipv4InterfaceContainer l1 = ip.Assign(lan1);
-    ip.SetBase("10.2.0.0", "255.255.255.0");
-    Ipv4InterfaceContainer l2 = ip.Assign(lan2);
-    ip.SetBase("198.51.100.0", "255.255.255.252");
-    ip.Assign(wanDevs);
+    vpnsim::SiteToSite t = vpnsim::BuildSiteToSite("", "10Mbps", "20ms");
+    Ptr<Node> hostA = t.hostA;
+    Ptr<Node> hub = t.hub;
+    Ptr<Node> spoke = t.spoke;
+    Ptr<Node> hostB = t.hostB;
+    NetDeviceContainer wanDevs = t.wanDevs;
+    Ipv4InterfaceContainer l1 = t.l1;
+    Ipv4InterfaceContainer l2 = t.l2;
     if (wanLoss > 0)
     {
         for (uint32_t i = 0; i < 2; i++)
