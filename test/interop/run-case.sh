@@ -199,6 +199,8 @@ rekey)
     rekey_by child
     traffic_end
     wait_settled 1 1 10 "after the rekeys the sides do not settle on one IKE SA and one CHILD_SA"
+    # The last pair must carry traffic too, however late the rekeys fell.
+    traffic 400 1000 5
     snap final
     judge pair "$W/final-us.json" "$W/final-swan.json" "${ALGS[@]}" --counters --pkts 300 ||
         fail "views or counters disagree after rekey (or the new CHILD_SA carried too little)"

@@ -24,6 +24,8 @@ import struct
 import sys
 import time
 
+SEND_SPORT = 5002  # senders' UDP source port (see send)
+
 
 def sink(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -70,7 +72,11 @@ def checksum(b):
 
 def send(a):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((a.src, 0))
+    # A fixed source port: an ephemeral one can land on a port Wireshark
+    # dissects as something else (44818 is EtherNet/IP), and the capture
+    # check then sees "malformed" frames that are only our test datagrams.
+    u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    u.bind((a.src, SEND_SPORT))
     ident = os.getpid() & 0xFFFF
     r = None
     if a.icmp:
