@@ -5,22 +5,15 @@
 
 #include "common/vpn-err.h"
 #include "common/wire.h"
+#include "ipsec/ip.h"
 
 #define TL_LEN_MASK 0x3f
 #define TL_RESERVED 0xc0 /* 0x80 reserved, 0x40 E.164: IP addresses use NSAP form */
 
 uint16_t vpn_nhrp_checksum(const uint8_t *p, size_t len)
 {
-    /* RFC 1071: 16-bit one's complement sum, odd octet padded with zero. */
-    uint32_t sum = 0;
-    size_t i;
-    for (i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
+    /* RFC 2332 5.2.0.1: the IP checksum (RFC 1071) over the whole packet. */
+    return vpn_ip_csum(p, len);
 }
 
 const char *vpn_nhrp_type_name(uint8_t type)
