@@ -225,6 +225,7 @@ VPN_CORE_TESTS = [
     'crypto-x509:test/core/crypto-x509-test.c',
     'ipsec-ip:test/core/ipsec-ip-test.c',
     'ipsec-replay:test/core/ipsec-replay-test.c',
+    'ipsec-sad:test/core/ipsec-sad-test.c',
     'ipsec-spd:test/core/ipsec-spd-test.c',
     'gre-tunnel:test/core/gre-tunnel-test.c',
     'esp-vectors:test/core/esp-vectors-test.c',

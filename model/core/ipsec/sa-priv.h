@@ -40,10 +40,20 @@ struct vpn_sa {
     uint64_t life_bytes, life_pkts; /* both directions */
     bool soft_fired, hard_fired;
 
-    vpn_sa *hnext;            /* SPI hash chain (inbound SAs) */
+    vpn_sa_handle handle;     /* never reused within the SAD */
+    vpn_sa *hnext;            /* SPI hash chain (inbound SAs, VPN_SA_BOTH included) */
+    vpn_sa *onext;            /* SPI hash chain (outbound-only SAs) */
+    vpn_sa *idnext;           /* handle hash chain (every SA) */
     vpn_sa *prev, *next;      /* every SA, in insertion order */
     bool hashed;
 };
+
+/* A chained hash table of SAs; which chain pointer it uses is fixed per table. */
+typedef struct vpn_sa_table {
+    vpn_sa **b;               /* power-of-two size */
+    size_t n;
+    size_t used;
+} vpn_sa_table;
 
 struct vpn_sad {
     vpn_rng rng;
@@ -53,9 +63,10 @@ struct vpn_sad {
     vpn_sad_drop_fn drop_fn;
     void *drop_user;
 
-    vpn_sa **buckets;         /* SPI hash, power-of-two size */
-    size_t nbuckets;
-    size_t nhashed;
+    vpn_sa_table in;          /* inbound SAs by SPI (destination checked in the chain) */
+    vpn_sa_table out;         /* outbound-only SAs by SPI */
+    vpn_sa_table ids;         /* every SA by handle */
+    vpn_sa_handle next_handle;
     vpn_sa *head, *tail;
     size_t count;
 

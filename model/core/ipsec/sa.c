@@ -28,14 +28,31 @@ const char *vpn_sa_err_name(vpn_sa_err e)
     return (unsigned)e < VPN_SA_ERR_COUNT ? err_names[e] : "unknown";
 }
 
-/* ---- the hash of inbound SAs -------------------------------------------------- */
+/* ---- the hashes: inbound by SPI, outbound by SPI, every SA by handle ------------- */
+
+typedef enum sa_chain { CHAIN_IN, CHAIN_OUT, CHAIN_ID } sa_chain;
+
+static size_t mix_hash(uint64_t key, size_t n)
+{
+    /* SPIs are usually random, but some peers count, and handles do: mix anyway. */
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+    return (size_t)h & (n - 1);
+}
+
+static vpn_sa **chain_next(vpn_sa *sa, sa_chain c)
+{
+    return c == CHAIN_IN ? &sa->hnext : c == CHAIN_OUT ? &sa->onext : &sa->idnext;
+}
+
+static uint64_t chain_key(const vpn_sa *sa, sa_chain c)
+{
+    return c == CHAIN_ID ? sa->handle : sa->cfg.spi;
+}
 
 static size_t spi_hash(uint32_t spi, size_t nbuckets)
 {
-    /* SPIs are usually random, but some peers count: mix anyway. */
-    uint32_t h = spi * 0x9e3779b1u;
-    h ^= h >> 15;
-    return h & (nbuckets - 1);
+    return mix_hash(spi, nbuckets);
 }
 
 /* The destination an inbound SA is keyed by (NULL: wildcard). */
@@ -53,36 +70,63 @@ static bool same_key_dst(const vpn_addr *a, const vpn_addr *b)
     return vpn_addr_eq(a, b);
 }
 
-static int sad_grow(vpn_sad *sad)
+/* Makes room for one more entry (load factor at most 1). Errors: VPN_ERR_NOMEM. */
+static int table_reserve(vpn_sa_table *t, sa_chain c)
 {
-    size_t n = sad->nbuckets ? sad->nbuckets * 2 : 64;
-    vpn_sa **b = calloc(n, sizeof *b);
+    size_t n;
+    vpn_sa **b;
 
-    if (!b)
+    if (t->used + 1 <= t->n)
+        return 0;
+    n = t->n ? t->n * 2 : 64;
+    if ((b = calloc(n, sizeof *b)) == NULL)
         return VPN_ERR_NOMEM;
-    for (size_t i = 0; i < sad->nbuckets; i++) {
-        vpn_sa *sa = sad->buckets[i];
+    for (size_t i = 0; i < t->n; i++) {
+        vpn_sa *sa = t->b[i];
         while (sa) {
-            vpn_sa *nx = sa->hnext;
-            size_t h = spi_hash(sa->cfg.spi, n);
-            sa->hnext = b[h];
+            vpn_sa *nx = *chain_next(sa, c);
+            size_t h = mix_hash(chain_key(sa, c), n);
+            *chain_next(sa, c) = b[h];
             b[h] = sa;
             sa = nx;
         }
     }
-    free(sad->buckets);
-    sad->buckets = b;
-    sad->nbuckets = n;
+    free(t->b);
+    t->b = b;
+    t->n = n;
     return 0;
+}
+
+/* Links sa in; table_reserve must have succeeded first. */
+static void table_link(vpn_sa_table *t, vpn_sa *sa, sa_chain c)
+{
+    size_t h = mix_hash(chain_key(sa, c), t->n);
+
+    *chain_next(sa, c) = t->b[h];
+    t->b[h] = sa;
+    t->used++;
+}
+
+/* Unlinks sa: a walk of its own chain only (expected length below 1). */
+static void table_unlink(vpn_sa_table *t, vpn_sa *sa, sa_chain c)
+{
+    vpn_sa **pp = &t->b[mix_hash(chain_key(sa, c), t->n)];
+
+    while (*pp && *pp != sa)
+        pp = chain_next(*pp, c);
+    if (*pp) {
+        *pp = *chain_next(sa, c);
+        t->used--;
+    }
 }
 
 vpn_sa *vpn_sad_lookup(const vpn_sad *sad, uint32_t spi, const vpn_addr *dst)
 {
     vpn_sa *wild = NULL;
 
-    if (!sad || sad->nbuckets == 0)
+    if (!sad || sad->in.n == 0)
         return NULL;
-    for (vpn_sa *sa = sad->buckets[spi_hash(spi, sad->nbuckets)]; sa; sa = sa->hnext) {
+    for (vpn_sa *sa = sad->in.b[spi_hash(spi, sad->in.n)]; sa; sa = sa->hnext) {
         const vpn_addr *k;
         if (sa->cfg.spi != spi)
             continue;
@@ -109,6 +153,7 @@ int vpn_sad_new(vpn_sad **out, const vpn_rng *rng)
         return VPN_ERR_NOMEM;
     sad->rng = *rng;
     sad->deadline = UINT64_MAX;
+    sad->next_handle = 1;
     *out = sad;
     return 0;
 }
@@ -133,7 +178,9 @@ void vpn_sad_del(vpn_sad *sad)
         sa_free(sa);
         sa = nx;
     }
-    free(sad->buckets);
+    free(sad->in.b);
+    free(sad->out.b);
+    free(sad->ids.b);
     free(sad);
 }
 
@@ -321,18 +368,18 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
         if (rc)
             goto fail;
     }
+    /* All three reservations before any link, so a failure leaves the SAD as it was. */
+    if ((rc = table_reserve(&sad->in, CHAIN_IN)) != 0 ||
+        (rc = table_reserve(&sad->out, CHAIN_OUT)) != 0 ||
+        (rc = table_reserve(&sad->ids, CHAIN_ID)) != 0)
+        goto fail;
+    sa->handle = sad->next_handle++;
+    table_link(&sad->ids, sa, CHAIN_ID);
     if (cfg->dir & VPN_SA_IN) {
-        size_t h;
-        if (sad->nhashed + 1 > sad->nbuckets) {
-            rc = sad_grow(sad);
-            if (rc)
-                goto fail;
-        }
-        h = spi_hash(cfg->spi, sad->nbuckets);
-        sa->hnext = sad->buckets[h];
-        sad->buckets[h] = sa;
+        table_link(&sad->in, sa, CHAIN_IN);
         sa->hashed = true;
-        sad->nhashed++;
+    } else {
+        table_link(&sad->out, sa, CHAIN_OUT);
     }
     sa->prev = sad->tail;
     if (sad->tail)
@@ -356,21 +403,16 @@ fail:
 
 int vpn_sad_remove(vpn_sad *sad, vpn_sa *sa)
 {
-    vpn_sa *p;
-
     if (!sad || !sa)
         return VPN_ERR_INVAL;
-    for (p = sad->head; p && p != sa; p = p->next)
-        ;
-    if (!p)
+    /* sa must be live (see sa.h); its back pointer says whose it is, no walk needed. */
+    if (sa->sad != sad)
         return VPN_ERR_NOTFOUND;
-    if (sa->hashed) {
-        vpn_sa **pp = &sad->buckets[spi_hash(sa->cfg.spi, sad->nbuckets)];
-        while (*pp != sa)
-            pp = &(*pp)->hnext;
-        *pp = sa->hnext;
-        sad->nhashed--;
-    }
+    table_unlink(&sad->ids, sa, CHAIN_ID);
+    if (sa->hashed)
+        table_unlink(&sad->in, sa, CHAIN_IN);
+    else
+        table_unlink(&sad->out, sa, CHAIN_OUT);
     if (sa->prev)
         sa->prev->next = sa->next;
     else
@@ -383,6 +425,53 @@ int vpn_sad_remove(vpn_sad *sad, vpn_sa *sa)
     mark_deadline_dirty(sad);
     sa_free(sa);
     return 0;
+}
+
+int vpn_sad_remove_handle(vpn_sad *sad, vpn_sa_handle h)
+{
+    vpn_sa *sa;
+
+    if (!sad || h == VPN_SA_HANDLE_NONE)
+        return VPN_ERR_INVAL;
+    if ((sa = vpn_sad_get(sad, h)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    return vpn_sad_remove(sad, sa);
+}
+
+vpn_sa *vpn_sad_get(const vpn_sad *sad, vpn_sa_handle h)
+{
+    if (!sad || sad->ids.n == 0 || h == VPN_SA_HANDLE_NONE)
+        return NULL;
+    for (vpn_sa *sa = sad->ids.b[mix_hash(h, sad->ids.n)]; sa; sa = sa->idnext)
+        if (sa->handle == h)
+            return sa;
+    return NULL;
+}
+
+vpn_sa *vpn_sad_find(const vpn_sad *sad, uint32_t spi, unsigned dir)
+{
+    vpn_sa *found = NULL;
+
+    if (!sad || (dir != VPN_SA_IN && dir != VPN_SA_OUT))
+        return NULL;
+    if (dir == VPN_SA_OUT && sad->out.n) {
+        for (vpn_sa *sa = sad->out.b[spi_hash(spi, sad->out.n)]; sa; sa = sa->onext)
+            if (sa->cfg.spi == spi)
+                return sa;
+    }
+    if (sad->in.n == 0)
+        return NULL;
+    /* Inbound SAs (and VPN_SA_BOTH for outbound): the oldest of a shared SPI, so the answer
+     * does not depend on the chain order. */
+    for (vpn_sa *sa = sad->in.b[spi_hash(spi, sad->in.n)]; sa; sa = sa->hnext)
+        if (sa->cfg.spi == spi && (sa->cfg.dir & dir) && (!found || sa->handle < found->handle))
+            found = sa;
+    return found;
+}
+
+vpn_sa_handle vpn_sa_get_handle(const vpn_sa *sa)
+{
+    return sa ? sa->handle : VPN_SA_HANDLE_NONE;
 }
 
 size_t vpn_sad_count(const vpn_sad *sad)
@@ -400,6 +489,16 @@ vpn_sa *vpn_sad_next(const vpn_sad *sad, const vpn_sa *prev)
 const vpn_sad_stats *vpn_sad_get_stats(const vpn_sad *sad)
 {
     return sad ? &sad->stats : NULL;
+}
+
+void vpn_sad_stats_get(const vpn_sad *sad, vpn_sad_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (sad == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = sad->stats;
 }
 
 /* ---- lifetimes ------------------------------------------------------------------ */
@@ -541,6 +640,15 @@ int vpn_sad_drop(vpn_sad *sad, uint32_t spi, const char *reason, int err)
 
 const vpn_sa_config *vpn_sa_get_config(const vpn_sa *sa) { return sa ? &sa->cfg : NULL; }
 const vpn_sa_stats *vpn_sa_get_stats(const vpn_sa *sa) { return sa ? &sa->stats : NULL; }
+void vpn_sa_stats_get(const vpn_sa *sa, vpn_sa_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (sa == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = sa->stats;
+}
 const vpn_cipher_info *vpn_sa_get_cipher_info(const vpn_sa *sa) { return sa ? sa->ci : NULL; }
 const vpn_integ_info *vpn_sa_get_integ_info(const vpn_sa *sa) { return sa ? sa->ii : NULL; }
 void *vpn_sa_get_user(const vpn_sa *sa) { return sa ? sa->cfg.user : NULL; }
@@ -549,8 +657,18 @@ bool vpn_sa_is_expired(const vpn_sa *sa) { return sa && sa->hard_fired; }
 void vpn_sa_get_remaining(const vpn_sa *sa, uint64_t now, uint64_t *bytes, uint64_t *packets,
                           uint64_t *time_ns)
 {
-    const vpn_sa_lifetime *h = &sa->cfg.hard;
+    const vpn_sa_lifetime *h;
 
+    if (sa == NULL) { /* NULL-safe like the other getters: nothing left */
+        if (bytes)
+            *bytes = 0;
+        if (packets)
+            *packets = 0;
+        if (time_ns)
+            *time_ns = 0;
+        return;
+    }
+    h = &sa->cfg.hard;
     if (bytes)
         *bytes = !h->bytes ? UINT64_MAX : h->bytes > sa->life_bytes ? h->bytes - sa->life_bytes : 0;
     if (packets)

@@ -161,6 +161,14 @@ typedef struct vpn_sa vpn_sa;
 typedef struct vpn_sad vpn_sad;
 
 /*
+ * A stable name for an SA of one SAD: handed out by vpn_sad_add, never
+ * reused by that SAD, so a handle kept past the SA's removal finds nothing
+ * instead of freed memory. VPN_SA_HANDLE_NONE is never an SA's.
+ */
+typedef uint64_t vpn_sa_handle;
+#define VPN_SA_HANDLE_NONE ((vpn_sa_handle)0)
+
+/*
  * Lifetime events, each reported once per SA and kind. The callback may
  * not remove or add SAs (it runs inside packet processing); it should note
  * the SA and act after the call returns.
@@ -206,8 +214,24 @@ void vpn_sad_set_drop_cb(vpn_sad *sad, vpn_sad_drop_fn fn, void *user);
  * the RNG's error.
  */
 int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **out);
-/* Removes and frees sa (keys wiped). Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND. */
+/*
+ * Removes and frees sa (keys wiped), without a walk of the SAD. sa must be
+ * live: a pointer to an SA already removed is undefined behaviour (keep a
+ * vpn_sa_handle and use vpn_sad_remove_handle when the SA may be gone).
+ * Errors: VPN_ERR_INVAL (NULL), VPN_ERR_NOTFOUND (sa belongs to another SAD).
+ */
 int vpn_sad_remove(vpn_sad *sad, vpn_sa *sa);
+/* Removes the SA named h, if it is still there. Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND. */
+int vpn_sad_remove_handle(vpn_sad *sad, vpn_sa_handle h);
+/* The SA named h; NULL once it was removed (or for VPN_SA_HANDLE_NONE, or a NULL sad). */
+vpn_sa *vpn_sad_get(const vpn_sad *sad, vpn_sa_handle h);
+/*
+ * An SA by (SPI, direction), dir VPN_SA_IN or VPN_SA_OUT: a VPN_SA_BOTH SA
+ * answers either. Where several inbound SAs share the SPI (different
+ * destinations) the oldest is returned. NULL if none, for another dir, or
+ * a NULL sad. Expected O(1).
+ */
+vpn_sa *vpn_sad_find(const vpn_sad *sad, uint32_t spi, unsigned dir);
 
 /*
  * The inbound SA for (spi, dst): an SA keyed by that destination first,
@@ -225,13 +249,20 @@ uint64_t vpn_sad_next_deadline(vpn_sad *sad);
 /* Fires the time-based events due at now. */
 void vpn_sad_tick(vpn_sad *sad, uint64_t now);
 
+/* A borrowed pointer to the counters (NULL for a NULL sad). */
 const vpn_sad_stats *vpn_sad_get_stats(const vpn_sad *sad);
+/* The engine contract's getter: copies the counters; zeros for a NULL sad. */
+void vpn_sad_stats_get(const vpn_sad *sad, vpn_sad_stats *out);
 
 /* ---- one SA ------------------------------------------------------------------ */
 
+/* The SA's handle in its SAD; VPN_SA_HANDLE_NONE for NULL. */
+vpn_sa_handle vpn_sa_get_handle(const vpn_sa *sa);
 /* The configuration as given, with the key pointers NULL (keys are private). */
 const vpn_sa_config *vpn_sa_get_config(const vpn_sa *sa);
 const vpn_sa_stats *vpn_sa_get_stats(const vpn_sa *sa);
+/* Copies the SA's counters; zeros for a NULL sa. */
+void vpn_sa_stats_get(const vpn_sa *sa, vpn_sa_stats *out);
 const vpn_cipher_info *vpn_sa_get_cipher_info(const vpn_sa *sa);
 /* NULL for AEAD or no integrity. */
 const vpn_integ_info *vpn_sa_get_integ_info(const vpn_sa *sa);
@@ -241,7 +272,7 @@ bool vpn_sa_is_expired(const vpn_sa *sa);
 /*
  * What is left before the hard limits, each UINT64_MAX when unlimited
  * (for `show crypto ipsec sa`: "remaining key lifetime (k/sec)"). Any
- * output pointer may be NULL.
+ * output pointer may be NULL; a NULL sa gives 0 for each.
  */
 void vpn_sa_get_remaining(const vpn_sa *sa, uint64_t now, uint64_t *bytes, uint64_t *packets,
                           uint64_t *time_ns);

@@ -1,0 +1,202 @@
+/* The SAD's indexes: stable handles that outlive their SA harmlessly, the
+ * (SPI, direction) hash, and removal without a walk (RFC 4301 4.4.2 only
+ * says the SAD is searched by SPI; handles are how owners name SAs). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "crypto/crypto-ids.h"
+#include "ipsec/sa.h"
+#include "pkt-build.h"
+#include "test-util.h"
+
+typedef struct fx {
+    vpn_rng rng;
+    tu_rng st;
+    vpn_sad *sad;
+    uint8_t k[20];
+    vpn_sa_config c;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+
+    assert_non_null(f);
+    tu_rng_init(&f->rng, &f->st);
+    tu_fill(f->k, sizeof f->k, 7);
+    assert_int_equal(vpn_sad_new(&f->sad, &f->rng), 0);
+    f->c.dir = VPN_SA_IN;
+    f->c.mode = VPN_ESP_TUNNEL;
+    f->c.encr_id = VPN_ENCR_AES_GCM_16;
+    f->c.encr_key_bits = 128;
+    f->c.encr_key = f->k;
+    f->c.encr_key_len = sizeof f->k;
+    f->c.local = tu_addr("192.0.2.1");
+    f->c.remote = tu_addr("192.0.2.2");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+
+    vpn_sad_del(f->sad);
+    free(f);
+    return 0;
+}
+
+static vpn_sa *add(fx *f, uint32_t spi, unsigned dir)
+{
+    vpn_sa *sa = NULL;
+
+    f->c.spi = spi;
+    f->c.dir = dir;
+    assert_int_equal(vpn_sad_add(f->sad, &f->c, 0, &sa), 0);
+    return sa;
+}
+
+static void test_handles_are_stable(void **state)
+{
+    fx *f = *state;
+    vpn_sa *a = add(f, 0x1000, VPN_SA_IN);
+    vpn_sa *b = add(f, 0x1001, VPN_SA_OUT);
+    vpn_sa_handle ha = vpn_sa_get_handle(a), hb = vpn_sa_get_handle(b), hc;
+
+    assert_true(ha != VPN_SA_HANDLE_NONE && hb != VPN_SA_HANDLE_NONE && ha != hb);
+    assert_ptr_equal(vpn_sad_get(f->sad, ha), a);
+    assert_ptr_equal(vpn_sad_get(f->sad, hb), b);
+    assert_int_equal(vpn_sad_remove_handle(f->sad, ha), 0);
+    /* The handle of a removed SA finds nothing, however often it is used. */
+    assert_null(vpn_sad_get(f->sad, ha));
+    assert_int_equal(vpn_sad_remove_handle(f->sad, ha), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_sad_count(f->sad), 1);
+    /* The same SPI again is a new SA with a new handle; the old one still finds nothing. */
+    hc = vpn_sa_get_handle(add(f, 0x1000, VPN_SA_IN));
+    assert_true(hc != ha && hc != hb);
+    assert_null(vpn_sad_get(f->sad, ha));
+    assert_non_null(vpn_sad_get(f->sad, hc));
+    assert_null(vpn_sad_get(f->sad, VPN_SA_HANDLE_NONE));
+    assert_null(vpn_sad_get(f->sad, hc + 1000));
+}
+
+static void test_find_by_spi_and_direction(void **state)
+{
+    fx *f = *state;
+    vpn_sa *in = add(f, 0x2000, VPN_SA_IN);
+    vpn_sa *out = add(f, 0x2000, VPN_SA_OUT); /* the peer picked the same number */
+    vpn_sa *both = add(f, 0x3000, VPN_SA_BOTH);
+
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x2000, VPN_SA_IN), in);
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x2000, VPN_SA_OUT), out);
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x3000, VPN_SA_IN), both);
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x3000, VPN_SA_OUT), both);
+    assert_null(vpn_sad_find(f->sad, 0x3001, VPN_SA_OUT));
+    /* Only IN or OUT are directions to look up by. */
+    assert_null(vpn_sad_find(f->sad, 0x3000, VPN_SA_BOTH));
+    assert_null(vpn_sad_find(f->sad, 0x3000, 0));
+    /* Outbound SAs are never inbound lookups' answers (RFC 4301 4.4.2). */
+    assert_int_equal(vpn_sad_remove(f->sad, in), 0);
+    assert_null(vpn_sad_find(f->sad, 0x2000, VPN_SA_IN));
+    assert_null(vpn_sad_lookup(f->sad, 0x2000, &f->c.local));
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x2000, VPN_SA_OUT), out);
+    assert_int_equal(vpn_sad_remove(f->sad, out), 0);
+    assert_null(vpn_sad_find(f->sad, 0x2000, VPN_SA_OUT));
+}
+
+/* Several inbound SAs on one SPI (other destinations): removal from the middle of a chain. */
+static void test_shared_spi_chain(void **state)
+{
+    fx *f = *state;
+    vpn_sa *sa[8];
+    vpn_addr d[8];
+    char ip[32];
+
+    for (int i = 0; i < 8; i++) {
+        snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
+        d[i] = tu_addr(ip);
+        f->c.local = d[i];
+        sa[i] = add(f, 0x4000, VPN_SA_IN);
+    }
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x4000, VPN_SA_IN), sa[0]); /* the oldest */
+    assert_int_equal(vpn_sad_remove(f->sad, sa[3]), 0);
+    assert_int_equal(vpn_sad_remove(f->sad, sa[0]), 0);
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x4000, VPN_SA_IN), sa[1]);
+    for (int i = 0; i < 8; i++)
+        assert_ptr_equal(vpn_sad_lookup(f->sad, 0x4000, &d[i]), i == 0 || i == 3 ? NULL : sa[i]);
+    assert_int_equal(vpn_sad_count(f->sad), 6);
+}
+
+/* Many SAs removed in a scattered order: every index agrees with the list throughout. */
+static void test_many_scattered_removals(void **state)
+{
+    fx *f = *state;
+    enum { N = 5000 };
+    vpn_sa_handle *h = calloc(N, sizeof *h);
+    size_t left = N, n = 0;
+
+    assert_non_null(h);
+    for (uint32_t i = 0; i < N; i++)
+        h[i] = vpn_sa_get_handle(add(f, 0x10000 + i * 40503u, i % 3 == 0 ? VPN_SA_OUT : VPN_SA_IN));
+    /* 7919 is prime to N: visits every index once. */
+    for (uint32_t j = 0; j < N; j++) {
+        uint32_t i = (j * 7919u) % N;
+        unsigned dir = i % 3 == 0 ? VPN_SA_OUT : VPN_SA_IN;
+        uint32_t spi = 0x10000 + i * 40503u;
+        vpn_sa *sa = vpn_sad_find(f->sad, spi, dir);
+
+        assert_ptr_equal(sa, vpn_sad_get(f->sad, h[i]));
+        assert_int_equal(vpn_sad_remove(f->sad, sa), 0);
+        assert_null(vpn_sad_find(f->sad, spi, dir));
+        assert_null(vpn_sad_get(f->sad, h[i]));
+        assert_int_equal(vpn_sad_count(f->sad), --left);
+        if (j == N / 2) { /* halfway: the rest are all still reachable */
+            for (vpn_sa *s = vpn_sad_next(f->sad, NULL); s; s = vpn_sad_next(f->sad, s)) {
+                assert_ptr_equal(vpn_sad_get(f->sad, vpn_sa_get_handle(s)), s);
+                n++;
+            }
+            assert_int_equal(n, left);
+        }
+    }
+    assert_null(vpn_sad_next(f->sad, NULL));
+    free(h);
+}
+
+/* Another SAD's SA, NULLs: refused, nothing changes. */
+static void test_refusals_leave_state(void **state)
+{
+    fx *f = *state;
+    vpn_sad *other;
+    vpn_sa *a = add(f, 0x5000, VPN_SA_IN), *x = NULL;
+
+    assert_int_equal(vpn_sad_new(&other, &f->rng), 0);
+    f->c.spi = 0x5000;
+    assert_int_equal(vpn_sad_add(other, &f->c, 0, &x), 0);
+    assert_int_equal(vpn_sad_remove(f->sad, x), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_sad_remove_handle(f->sad, VPN_SA_HANDLE_NONE), VPN_ERR_INVAL);
+    assert_int_equal(vpn_sad_remove(NULL, a), VPN_ERR_INVAL);
+    assert_int_equal(vpn_sad_remove(f->sad, NULL), VPN_ERR_INVAL);
+    assert_int_equal(vpn_sad_remove_handle(NULL, 1), VPN_ERR_INVAL);
+    assert_null(vpn_sad_get(NULL, 1));
+    assert_null(vpn_sad_find(NULL, 0x5000, VPN_SA_IN));
+    assert_int_equal(vpn_sa_get_handle(NULL), VPN_SA_HANDLE_NONE);
+    assert_ptr_equal(vpn_sad_find(f->sad, 0x5000, VPN_SA_IN), a);
+    assert_ptr_equal(vpn_sad_find(other, 0x5000, VPN_SA_IN), x);
+    assert_int_equal(vpn_sad_count(f->sad), 1);
+    assert_int_equal(vpn_sad_count(other), 1);
+    vpn_sad_del(other);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_handles_are_stable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_by_spi_and_direction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_spi_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_scattered_removals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_leave_state, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
