@@ -266,6 +266,7 @@ VPN_CORE_TESTS = [
     'nhrp-engine:test/core/nhrp-engine-test.c',
     'nhrp-conf:test/core/nhrp-conf-test.c',
     'router-api:test/core/router-api-test.c',
+    'router-malformed:test/core/router-malformed-test.c',
     'router-mgre:test/core/router-mgre-test.c',
     'conformance-core:test/core/router-conformance-test.c',
     'qos-emodel:test/core/qos-emodel-test.c',

@@ -740,6 +740,81 @@ static void test_params(void **state)
     net_free(&t);
 }
 
+/*
+ * The engine contract for malformed input (issue 20): each datagram the KS,
+ * the GM or the member's IKEv1 SA refuses is counted once in that engine's
+ * `dropped`, whatever the reason; the member stays registered and traffic
+ * flows. Garbage to the GM under its own phase-1 cookies reaches its IKEv1
+ * SA (RFC 2409 Main Mode, RFC 6407 3: GDOI rides on it).
+ */
+static void test_garbage_counted_by_engines(void **state)
+{
+    net t;
+    uint8_t d[320];
+    vpn_gdoi_gm_stats g0, g1;
+    vpn_gdoi_ks_stats k0, k1;
+    vpn_ikev1_sa_stats p0, p1;
+    const vpn_gdoi_gm *gm;
+    const vpn_gdoi_ks *ks;
+    vpn_addr src = tu_addr("203.0.113.66");
+    (void)state;
+
+    net_std(&t, 2, NULL, 0, 0);
+    run(&t, t.now + 2 * NS);
+    assert_registered(&t, 1);
+    gm = gm_of(&t, 1, 0);
+    ks = ks_of(&t, 0, 0);
+    for (uint32_t i = 0; i < 150; i++) {
+        size_t len = 28 + (i * 31) % 290;
+        int to = i % 3 == 2 ? 0 : 1;
+        int rc;
+
+        tu_fill(d, sizeof d, 4242 + i);
+        d[16] = (uint8_t)(i % 7 == 0 ? 0 : 1 + i % 20); /* next payload, often absurd */
+        d[17] = 0x10;
+        d[19] = (uint8_t)(i % 2);                      /* flags: clear or "encrypted" */
+        vpn_store32(d + 20, 0);
+        vpn_store32(d + 24, (uint32_t)(i % 5 == 0 ? len + 9 : len));
+        if (i % 3 == 0) { /* the member's own phase-1 SA: Main Mode garbage */
+            memcpy(d, vpn_ikev1_sa_icookie(vpn_gdoi_gm_phase1(gm)), 8);
+            memcpy(d + 8, vpn_ikev1_sa_rcookie(vpn_gdoi_gm_phase1(gm)), 8);
+            d[18] = VPN_ISAKMP_EXCH_MAIN;
+        } else if (i % 3 == 1) { /* a GROUPKEY-PULL the registered member is not waiting for */
+            memcpy(d, vpn_ikev1_sa_icookie(vpn_gdoi_gm_phase1(gm)), 8);
+            d[18] = VPN_GDOI_EXCH_PULL;
+        } else { /* to the KS: Main Mode for cookies it never gave out */
+            d[18] = VPN_ISAKMP_EXCH_MAIN;
+            d[8] |= 0x01;
+        }
+        vpn_gdoi_gm_stats_get(gm, &g0);
+        vpn_gdoi_ks_stats_get(ks, &k0);
+        vpn_ikev1_sa_stats_get(vpn_gdoi_gm_phase1(gm), &p0);
+        rc = vpn_getvpn_node_dgram_input(t.nodes[to].n, &src, &t.nodes[to].wan, d, len, t.now);
+        assert_true(rc < 0);
+        vpn_gdoi_gm_stats_get(gm, &g1);
+        vpn_gdoi_ks_stats_get(ks, &k1);
+        vpn_ikev1_sa_stats_get(vpn_gdoi_gm_phase1(gm), &p1);
+        assert_int_equal(g1.dropped - g0.dropped, to == 1 ? 1 : 0);
+        assert_int_equal(k1.dropped - k0.dropped, to == 0 ? 1 : 0);
+        assert_int_equal(p1.dropped - p0.dropped, i % 3 == 0 ? 1 : 0);
+        assert_int_equal(p1.in, p0.in);
+    }
+    /* NULL engines: zeros, not crashes (the getters are NULL-safe) */
+    vpn_gdoi_gm_stats_get(NULL, &g0);
+    vpn_gdoi_ks_stats_get(NULL, &k0);
+    vpn_ikev1_sa_stats_get(NULL, &p0);
+    assert_int_equal(g0.dropped + k0.dropped + p0.dropped + g0.registrations, 0);
+    assert_null(vpn_gdoi_gm_get_stats(NULL));
+    assert_int_equal(vpn_gdoi_ks_members(NULL), 0);
+    assert_int_equal(vpn_gdoi_gm_input(NULL, d, 10, t.now), VPN_ERR_INVAL);
+    assert_int_equal(vpn_gdoi_ks_input(NULL, &src, d, 10, t.now), VPN_ERR_INVAL);
+    assert_int_equal(vpn_ikev1_sa_input(NULL, d, 10, t.now), VPN_ERR_INVAL);
+    assert_registered(&t, 1);
+    send_ok(&t, 1, 2, 0, 60);
+    send_ok(&t, 2, 1, 0, 61);
+    net_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -751,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_two_groups),
         cmocka_unit_test(test_inner_policy),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_garbage_counted_by_engines),
         cmocka_unit_test(test_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

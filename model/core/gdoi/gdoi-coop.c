@@ -1075,17 +1075,17 @@ void gdoi_coop_tick(vpn_gdoi_ks *ks, uint64_t now)
 
 vpn_gdoi_coop_role vpn_gdoi_ks_coop_role(const vpn_gdoi_ks *ks)
 {
-    return ks->coop ? ks->coop->role : VPN_GDOI_COOP_PRIMARY;
+    return ks && ks->coop ? ks->coop->role : VPN_GDOI_COOP_PRIMARY;
 }
 
 const vpn_gdoi_coop_stats *vpn_gdoi_ks_coop_stats(const vpn_gdoi_ks *ks)
 {
-    return ks->coop ? &ks->coop->st : NULL;
+    return ks && ks->coop ? &ks->coop->st : NULL;
 }
 
 const vpn_ikev1_sa *vpn_gdoi_ks_coop_phase1(const vpn_gdoi_ks *ks, size_t i)
 {
-    return ks->coop && i < ks->coop->n ? ks->coop->peer[i].sa : NULL;
+    return ks && ks->coop && i < ks->coop->n ? ks->coop->peer[i].sa : NULL;
 }
 
 void vpn_gdoi_ks_coop_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_coop_info *o)

@@ -223,18 +223,35 @@ void vpn_gdoi_gm_del(vpn_gdoi_gm *gm)
     free(gm);
 }
 
-vpn_gdoi_gm_state vpn_gdoi_gm_get_state(const vpn_gdoi_gm *gm) { return gm->state; }
-const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm) { return &gm->st; }
-vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm) { return gm->cur; }
-uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm) { return gm->last_seq; }
-const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm) { return gm->kek_spi; }
+/* The getters take NULL (the engine contract): zero values, NULL pointers. */
+vpn_gdoi_gm_state vpn_gdoi_gm_get_state(const vpn_gdoi_gm *gm)
+{
+    return gm ? gm->state : VPN_GDOI_GM_IDLE;
+}
+const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm) { return gm ? &gm->st : NULL; }
+void vpn_gdoi_gm_stats_get(const vpn_gdoi_gm *gm, vpn_gdoi_gm_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (gm == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = gm->st;
+}
+vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm) { return gm ? gm->cur : NULL; }
+uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm) { return gm ? gm->last_seq : 0; }
+const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm) { return gm ? gm->kek_spi : NULL; }
 void vpn_gdoi_gm_kek(const vpn_gdoi_gm *gm, const uint8_t **key, const uint8_t **iv)
 {
-    *key = gm->have_kek ? gm->kek_key : NULL;
-    *iv = gm->have_kek ? gm->kek_iv : NULL;
+    bool have = gm != NULL && gm->have_kek;
+
+    if (key)
+        *key = have ? gm->kek_key : NULL;
+    if (iv)
+        *iv = have ? gm->kek_iv : NULL;
 }
 
-const vpn_ikev1_sa *vpn_gdoi_gm_phase1(const vpn_gdoi_gm *gm) { return gm->p1; }
+const vpn_ikev1_sa *vpn_gdoi_gm_phase1(const vpn_gdoi_gm *gm) { return gm ? gm->p1 : NULL; }
 
 static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,
                     const uint8_t *view, size_t view_len)
@@ -1240,8 +1257,27 @@ int vpn_gdoi_gm_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
     return vpn_gdoi_gm_input_from(gm, NULL, dg, len, now);
 }
 
+static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
+                    uint64_t now);
+
+/* The engine contract for input: every refusal counted in `dropped` and logged, here, once. */
 int vpn_gdoi_gm_input_from(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
                            uint64_t now)
+{
+    int rc;
+
+    if (gm == NULL || (dg == NULL && len))
+        return VPN_ERR_INVAL;
+    if ((rc = gm_input(gm, src, dg, len, now)) != 0) {
+        gm->st.dropped++;
+        vpn_log_emit(&gm->log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s", len,
+                     vpn_strerror(rc));
+    }
+    return rc;
+}
+
+static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
+                    uint64_t now)
 {
     vpn_isakmp_hdr h;
     int rc;

@@ -204,16 +204,28 @@ int vpn_gdoi_ks_set_multicast(vpn_gdoi_ks *ks, bool multicast, const vpn_addr *g
     return 0;
 }
 
-size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks) { return ks->n_reg; }
+size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks) { return ks ? ks->n_reg : 0; }
 
-const vpn_gdoi_ks_stats *vpn_gdoi_ks_get_stats(const vpn_gdoi_ks *ks) { return &ks->st; }
-uint32_t vpn_gdoi_ks_tek_spi(const vpn_gdoi_ks *ks) { return ks->tek.spi; }
-const uint8_t *vpn_gdoi_ks_kek_spi(const vpn_gdoi_ks *ks) { return ks->kek.spi; }
-uint32_t vpn_gdoi_ks_seq(const vpn_gdoi_ks *ks) { return ks->seq; }
+/* The getters take NULL (the engine contract): zero values, NULL pointers. */
+const vpn_gdoi_ks_stats *vpn_gdoi_ks_get_stats(const vpn_gdoi_ks *ks) { return ks ? &ks->st : NULL; }
+void vpn_gdoi_ks_stats_get(const vpn_gdoi_ks *ks, vpn_gdoi_ks_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (ks == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = ks->st;
+}
+uint32_t vpn_gdoi_ks_tek_spi(const vpn_gdoi_ks *ks) { return ks ? ks->tek.spi : 0; }
+const uint8_t *vpn_gdoi_ks_kek_spi(const vpn_gdoi_ks *ks) { return ks ? ks->kek.spi : NULL; }
+uint32_t vpn_gdoi_ks_seq(const vpn_gdoi_ks *ks) { return ks ? ks->seq : 0; }
 void vpn_gdoi_ks_kek(const vpn_gdoi_ks *ks, const uint8_t **key, const uint8_t **iv)
 {
-    *key = ks->kek.key;
-    *iv = ks->kek.iv;
+    if (key)
+        *key = ks ? ks->kek.key : NULL;
+    if (iv)
+        *iv = ks ? ks->kek.iv : NULL;
 }
 
 static void p1_send(void *user, vpn_ikev1_sa *sa, const uint8_t *dg, size_t len,
@@ -765,8 +777,28 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
     return 0;
 }
 
+static int ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
+                    uint64_t now);
+
+/* The engine contract for input: every refusal counted in `dropped` and logged, here, once. */
 int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
                       uint64_t now)
+{
+    char a[VPN_ADDR_STRLEN];
+    int rc;
+
+    if (ks == NULL || src == NULL || (dg == NULL && len))
+        return VPN_ERR_INVAL;
+    if ((rc = ks_input(ks, src, dg, len, now)) != 0) {
+        ks->st.dropped++;
+        vpn_log_emit(&ks->log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes from %s dropped: %s",
+                     len, vpn_addr_str(src, a, sizeof a), vpn_strerror(rc));
+    }
+    return rc;
+}
+
+static int ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
+                    uint64_t now)
 {
     vpn_isakmp_hdr h;
     ks_member *m;

@@ -301,6 +301,7 @@ typedef struct vpn_gdoi_ks_stats {
      * cooperating KS listed beyond it), not authorized, another group, a
      * registration message that does not parse */
     uint64_t refused_limit, refused_unauthorized, refused_group, refused_malformed;
+    uint64_t dropped; /* every datagram vpn_gdoi_ks_input refused, whatever the reason */
 } vpn_gdoi_ks_stats;
 
 typedef struct vpn_gdoi_ks vpn_gdoi_ks;
@@ -332,7 +333,10 @@ int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool new_kek, uint64_t now);
  */
 int vpn_gdoi_ks_set_multicast(vpn_gdoi_ks *ks, bool multicast, const vpn_addr *group);
 size_t vpn_gdoi_ks_members(const vpn_gdoi_ks *ks);
+/* A borrowed pointer to the counters (NULL for a NULL ks). */
 const vpn_gdoi_ks_stats *vpn_gdoi_ks_get_stats(const vpn_gdoi_ks *ks);
+/* The engine contract's getter: copies the counters; zeros for a NULL ks. */
+void vpn_gdoi_ks_stats_get(const vpn_gdoi_ks *ks, vpn_gdoi_ks_stats *out);
 uint32_t vpn_gdoi_ks_tek_spi(const vpn_gdoi_ks *ks);
 const uint8_t *vpn_gdoi_ks_kek_spi(const vpn_gdoi_ks *ks);
 uint32_t vpn_gdoi_ks_seq(const vpn_gdoi_ks *ks);
@@ -383,6 +387,7 @@ typedef enum vpn_gdoi_gm_state {
 typedef struct vpn_gdoi_gm_stats {
     uint64_t registrations, reg_attempts, rekeys, rekeys_rejected, replays, bad_sig, bad_kek,
         malformed, acks_sent;
+    uint64_t dropped; /* every datagram vpn_gdoi_gm_input(_from) refused, whatever the reason */
 } vpn_gdoi_gm_stats;
 
 typedef struct vpn_gdoi_gm vpn_gdoi_gm;
@@ -413,7 +418,10 @@ uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm);
 void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now);
 
 vpn_gdoi_gm_state vpn_gdoi_gm_get_state(const vpn_gdoi_gm *gm);
+/* A borrowed pointer to the counters (NULL for a NULL gm). */
 const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm);
+/* The engine contract's getter: copies the counters; zeros for a NULL gm. */
+void vpn_gdoi_gm_stats_get(const vpn_gdoi_gm *gm, vpn_gdoi_gm_stats *out);
 /* The current outbound TEK SA (NULL before registration). */
 vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm);
 uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm);

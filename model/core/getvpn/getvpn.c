@@ -458,6 +458,16 @@ const vpn_getvpn_stats *vpn_getvpn_node_get_stats(const vpn_getvpn_node *n)
     return n ? &n->st : NULL;
 }
 
+void vpn_getvpn_node_stats_get(const vpn_getvpn_node *n, vpn_getvpn_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (n == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = n->st;
+}
+
 size_t vpn_getvpn_node_n_groups(const vpn_getvpn_node *n) { return n ? n->n : 0; }
 
 vpn_getvpn_role vpn_getvpn_node_role(const vpn_getvpn_node *n, size_t group)

@@ -205,7 +205,10 @@ uint64_t vpn_getvpn_node_next_deadline(vpn_getvpn_node *n);
 /* Runs what is due at now: registrations, retransmissions, rekeys, lifetimes. */
 void vpn_getvpn_node_timeout(vpn_getvpn_node *n, uint64_t now);
 
+/* A borrowed pointer to the counters (NULL for a NULL node). */
 const vpn_getvpn_stats *vpn_getvpn_node_get_stats(const vpn_getvpn_node *n);
+/* The engine contract's getter: copies the counters; zeros for a NULL node. */
+void vpn_getvpn_node_stats_get(const vpn_getvpn_node *n, vpn_getvpn_stats *out);
 
 /*
  * The node's groups, for views and key exports. Pointers stay valid until

@@ -177,6 +177,16 @@ const vpn_gre_stats *vpn_gre_tunnel_get_stats(const vpn_gre_tunnel *t)
     return t ? &t->stats : NULL;
 }
 
+void vpn_gre_tunnel_stats_get(const vpn_gre_tunnel *t, vpn_gre_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (t == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = t->stats;
+}
+
 vpn_gre_peer *vpn_gre_peer_find(const vpn_gre_tunnel *t, const vpn_addr *nbma)
 {
     if (!t || !nbma || !t->nbuckets)
@@ -256,6 +266,16 @@ const vpn_addr *vpn_gre_peer_addr(const vpn_gre_peer *p)
 const vpn_gre_stats *vpn_gre_peer_get_stats(const vpn_gre_peer *p)
 {
     return p ? &p->stats : NULL;
+}
+
+void vpn_gre_peer_stats_get(const vpn_gre_peer *p, vpn_gre_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (p == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = p->stats;
 }
 
 static bool is_ip_proto(uint16_t proto)

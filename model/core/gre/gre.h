@@ -106,6 +106,8 @@ int vpn_gre_tunnel_new(vpn_gre_tunnel **out, const vpn_gre_tunnel_config *cfg);
 void vpn_gre_tunnel_del(vpn_gre_tunnel *t);
 const vpn_gre_tunnel_config *vpn_gre_tunnel_get_config(const vpn_gre_tunnel *t);
 const vpn_gre_stats *vpn_gre_tunnel_get_stats(const vpn_gre_tunnel *t);
+/* The engine contract's getter: copies the counters; zeros for NULL. */
+void vpn_gre_tunnel_stats_get(const vpn_gre_tunnel *t, vpn_gre_stats *out);
 
 /*
  * Adds a peer by NBMA address (the tunnel owns it; valid until removed).
@@ -118,6 +120,8 @@ vpn_gre_peer *vpn_gre_peer_find(const vpn_gre_tunnel *t, const vpn_addr *nbma);
 size_t vpn_gre_peer_count(const vpn_gre_tunnel *t);
 const vpn_addr *vpn_gre_peer_addr(const vpn_gre_peer *p);
 const vpn_gre_stats *vpn_gre_peer_get_stats(const vpn_gre_peer *p);
+/* The engine contract's getter: copies the counters; zeros for NULL. */
+void vpn_gre_peer_stats_get(const vpn_gre_peer *p, vpn_gre_stats *out);
 
 /*
  * Encapsulates the payload in pkt (protocol type proto) towards peer, or

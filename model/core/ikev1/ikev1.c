@@ -28,6 +28,7 @@
 
 struct vpn_ikev1_sa {
     vpn_ikev1_ctx ctx;
+    vpn_ikev1_sa_stats st;
     vpn_ikev1_cfg cfg;
     uint8_t psk[VPN_IKEV1_PSK_MAX];
     vpn_ikev1_suite suites[VPN_IKEV1_SUITES_MAX]; /* cfg.suites points here */
@@ -232,28 +233,39 @@ void vpn_ikev1_sa_del(vpn_ikev1_sa *sa)
     free(sa);
 }
 
-vpn_ikev1_state vpn_ikev1_sa_state(const vpn_ikev1_sa *sa) { return sa->state; }
-bool vpn_ikev1_sa_is_initiator(const vpn_ikev1_sa *sa) { return sa->initiator; }
-const uint8_t *vpn_ikev1_sa_icookie(const vpn_ikev1_sa *sa) { return sa->icookie; }
-const uint8_t *vpn_ikev1_sa_rcookie(const vpn_ikev1_sa *sa) { return sa->rcookie; }
-const vpn_addr *vpn_ikev1_sa_peer_id(const vpn_ikev1_sa *sa) { return &sa->peer_id; }
-uint16_t vpn_ikev1_sa_group(const vpn_ikev1_sa *sa) { return sa->group; }
-uint16_t vpn_ikev1_sa_hash(const vpn_ikev1_sa *sa) { return sa->hash; }
-uint32_t vpn_ikev1_sa_peer_doi(const vpn_ikev1_sa *sa) { return sa->peer_doi; }
-void *vpn_ikev1_sa_get_user(const vpn_ikev1_sa *sa) { return sa->user; }
+/* The getters take NULL (the engine contract): zero values, NULL pointers. */
+vpn_ikev1_state vpn_ikev1_sa_state(const vpn_ikev1_sa *sa) { return sa ? sa->state : VPN_IKEV1_ST_DEAD; }
+bool vpn_ikev1_sa_is_initiator(const vpn_ikev1_sa *sa) { return sa && sa->initiator; }
+const uint8_t *vpn_ikev1_sa_icookie(const vpn_ikev1_sa *sa) { return sa ? sa->icookie : NULL; }
+const uint8_t *vpn_ikev1_sa_rcookie(const vpn_ikev1_sa *sa) { return sa ? sa->rcookie : NULL; }
+const vpn_addr *vpn_ikev1_sa_peer_id(const vpn_ikev1_sa *sa) { return sa ? &sa->peer_id : NULL; }
+uint16_t vpn_ikev1_sa_group(const vpn_ikev1_sa *sa) { return sa ? sa->group : 0; }
+uint16_t vpn_ikev1_sa_hash(const vpn_ikev1_sa *sa) { return sa ? sa->hash : 0; }
+uint32_t vpn_ikev1_sa_peer_doi(const vpn_ikev1_sa *sa) { return sa ? sa->peer_doi : 0; }
+void *vpn_ikev1_sa_get_user(const vpn_ikev1_sa *sa) { return sa ? sa->user : NULL; }
+void vpn_ikev1_sa_stats_get(const vpn_ikev1_sa *sa, vpn_ikev1_sa_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (sa == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = sa->st;
+}
 void vpn_ikev1_sa_set_user(vpn_ikev1_sa *sa, void *user) { sa->user = user; }
 
 const uint8_t *vpn_ikev1_sa_enc_key(const vpn_ikev1_sa *sa, size_t *len)
 {
-    *len = sa->have_keys ? sa->keys.enc_key.len : 0;
-    return sa->keys.enc_key.b;
+    if (len)
+        *len = sa && sa->have_keys ? sa->keys.enc_key.len : 0;
+    return sa ? sa->keys.enc_key.b : NULL;
 }
 
 size_t vpn_ikev1_sa_prf_len(const vpn_ikev1_sa *sa)
 {
     const vpn_prf_info *pi;
 
-    if (!sa->prf || vpn_prf_lookup(sa->prf, &pi))
+    if (!sa || !sa->prf || vpn_prf_lookup(sa->prf, &pi))
         return 0;
     return pi->out_len;
 }
@@ -299,8 +311,8 @@ static void hdr_make(const vpn_ikev1_sa *sa, vpn_isakmp_hdr *h, uint8_t exch, ui
     h->msg_id = msg_id;
 }
 
-uint16_t vpn_ikev1_sa_encr(const vpn_ikev1_sa *sa) { return sa->encr; }
-size_t vpn_ikev1_sa_block(const vpn_ikev1_sa *sa) { return sa->blk; }
+uint16_t vpn_ikev1_sa_encr(const vpn_ikev1_sa *sa) { return sa ? sa->encr : 0; }
+size_t vpn_ikev1_sa_block(const vpn_ikev1_sa *sa) { return sa ? sa->blk : 0; }
 
 static int cbc(const vpn_ikev1_sa *sa, uint8_t iv[VPN_IKEV1_BLOCK], uint8_t *buf, size_t len,
                bool enc)
@@ -897,7 +909,30 @@ static int info_input(vpn_ikev1_sa *sa, vpn_isakmp_msg *m)
     return 0;
 }
 
+static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t now);
+
+/* The engine contract for input: a refused datagram is counted and logged here, once, and
+ * leaves the SA as sa_input's comment says; the code returned only tells why. */
 int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t now)
+{
+    int rc;
+
+    if (sa == NULL || (dg == NULL && len))
+        return VPN_ERR_INVAL;
+    rc = sa_input(sa, dg, len, now);
+    if (rc == 0) {
+        sa->st.in++;
+        return 0;
+    }
+    sa->st.dropped++;
+    if (rc == VPN_ERR_MALFORMED || rc == VPN_ERR_TRUNCATED)
+        sa->st.malformed++;
+    vpn_log_emit(&sa->ctx.log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s", len,
+                 vpn_strerror(rc));
+    return rc;
+}
+
+static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t now)
 {
     vpn_isakmp_msg m;
     uint8_t plain[VPN_IKEV1_MAX_MSG];

@@ -171,6 +171,15 @@ int vpn_ikev1_sa_start(vpn_ikev1_sa *sa, uint64_t now);
  */
 int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t now);
 
+/* Datagrams through vpn_ikev1_sa_input: every refusal is counted (and logged). */
+typedef struct vpn_ikev1_sa_stats {
+    uint64_t in;        /* taken (0 returned) */
+    uint64_t dropped;   /* refused, whatever the reason */
+    uint64_t malformed; /* of those, the ones that did not parse (MALFORMED / TRUNCATED) */
+} vpn_ikev1_sa_stats;
+/* The engine contract's getter: copies the counters; zeros for a NULL sa. */
+void vpn_ikev1_sa_stats_get(const vpn_ikev1_sa *sa, vpn_ikev1_sa_stats *out);
+
 /* The next retransmission or expiry (ns), UINT64_MAX if none. */
 uint64_t vpn_ikev1_sa_deadline(const vpn_ikev1_sa *sa);
 /* Retransmits, gives up, or expires the SA at now. */

@@ -1131,8 +1131,29 @@ static ikev2_sa *half_open_by_spi_i(const vpn_ikev2_ctx *ctx, uint64_t spi_i, co
     return NULL;
 }
 
+static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
+                    const vpn_ikev2_endpoint *remote, const uint8_t *data, size_t len);
+
+/* The engine contract for input: what recv_one drops it counts (stats.dropped); the log line
+ * is written here, once per datagram, so no drop path can forget it. */
 int vpn_ikev2_recv(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
                    const vpn_ikev2_endpoint *remote, const uint8_t *data, size_t len)
+{
+    uint64_t dropped;
+    int rc;
+
+    if (ctx == NULL || local == NULL || remote == NULL || (data == NULL && len))
+        return VPN_ERR_INVAL;
+    dropped = ctx->stats.dropped;
+    rc = recv_one(ctx, now, local, remote, data, len);
+    if (ctx->stats.dropped != dropped)
+        IKEV2_LOG(ctx, VPN_LOG_DEBUG, "datagram of %zu bytes from port %u dropped", len,
+                  (unsigned)remote->port);
+    return rc;
+}
+
+static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
+                    const vpn_ikev2_endpoint *remote, const uint8_t *data, size_t len)
 {
     vpn_ikev2_hdr hdr;
     vpn_ikev2_msg *msg;

@@ -307,7 +307,7 @@ static inline rn_node *rn_add(rn_net *n, int idx, const char *conf_text, vpn_rou
     rn_node *nd = &n->node[idx];
     vpn_router_params p;
     vpn_router_tunnel_config tc;
-    char name[8];
+    char name[16];
 
     memset(nd, 0, sizeof *nd);
     nd->net = n;
