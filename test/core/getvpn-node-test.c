@@ -809,6 +809,20 @@ static void test_garbage_counted_by_engines(void **state)
     assert_int_equal(vpn_gdoi_gm_input(NULL, d, 10, t.now), VPN_ERR_INVAL);
     assert_int_equal(vpn_gdoi_ks_input(NULL, &src, d, 10, t.now), VPN_ERR_INVAL);
     assert_int_equal(vpn_ikev1_sa_input(NULL, d, 10, t.now), VPN_ERR_INVAL);
+    /* the params constructors (the KS and GM here were made by them, in getvpn.c) */
+    {
+        vpn_gdoi_ks *k = (vpn_gdoi_ks *)d;
+        vpn_gdoi_gm *m = (vpn_gdoi_gm *)d;
+        vpn_ikev1_sa *v = (vpn_ikev1_sa *)d;
+        vpn_ikev1_sa_params ip;
+        assert_int_equal(vpn_gdoi_ks_new_with(&k, NULL), VPN_ERR_INVAL);
+        assert_null(k);
+        assert_int_equal(vpn_gdoi_gm_new_with(&m, NULL), VPN_ERR_INVAL);
+        assert_null(m);
+        assert_int_equal(vpn_ikev1_sa_new_with(&v, NULL), VPN_ERR_INVAL);
+        vpn_ikev1_sa_params_init(&ip);
+        assert_int_equal(vpn_ikev1_sa_new_with(&v, &ip), VPN_ERR_INVAL); /* no PSK, no send */
+    }
     assert_registered(&t, 1);
     send_ok(&t, 1, 2, 0, 60);
     send_ok(&t, 2, 1, 0, 61);

@@ -189,6 +189,46 @@ static void test_refusals_leave_state(void **state)
     vpn_sad_del(other);
 }
 
+typedef struct evlog {
+    int events;
+    vpn_sa_event last;
+} evlog;
+
+static void on_event(void *user, vpn_sa *sa, vpn_sa_event ev, vpn_sa_limit why, uint64_t now)
+{
+    evlog *l = user;
+    (void)sa;
+    (void)why;
+    (void)now;
+    l->events++;
+    l->last = ev;
+}
+
+/* The params constructor: what the setters would set arrives with the SAD. */
+static void test_new_with_params(void **state)
+{
+    fx *f = *state;
+    vpn_sad_params p;
+    vpn_sad *sad = (vpn_sad *)&p;
+    evlog l = {0, 0};
+
+    assert_int_equal(vpn_sad_new_with(&sad, NULL), VPN_ERR_INVAL);
+    assert_null(sad);
+    vpn_sad_params_init(&p);
+    assert_int_equal(vpn_sad_new_with(&sad, &p), VPN_ERR_INVAL); /* no rng */
+    p.rng = f->rng;
+    p.event = on_event;
+    p.event_user = &l;
+    assert_int_equal(vpn_sad_new_with(&sad, &p), 0);
+    f->c.spi = 0x6000;
+    f->c.soft.time_ns = 10;
+    assert_int_equal(vpn_sad_add(sad, &f->c, 0, NULL), 0);
+    vpn_sad_tick(sad, 11);
+    assert_int_equal(l.events, 1);
+    assert_int_equal(l.last, VPN_SA_EV_SOFT);
+    vpn_sad_del(sad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shared_spi_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_scattered_removals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_with_params, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

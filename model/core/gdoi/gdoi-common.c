@@ -290,3 +290,25 @@ int gdoi_tek_key_lens(uint16_t encr_id, uint16_t key_bits, uint16_t integ_id, si
     *integ_len = ii->key_len;
     return 0;
 }
+
+/* ---- params constructors (the engine contract; the positional ones stay) ---------- */
+
+int vpn_gdoi_ks_new_with(vpn_gdoi_ks **out, const vpn_gdoi_ks_params *p)
+{
+    if (p == NULL) {
+        if (out)
+            *out = NULL;
+        return VPN_ERR_INVAL;
+    }
+    return vpn_gdoi_ks_new(out, p->cfg, p->rng, p->log, p->send, p->user, p->now);
+}
+
+int vpn_gdoi_gm_new_with(vpn_gdoi_gm **out, const vpn_gdoi_gm_params *p)
+{
+    if (p == NULL) {
+        if (out)
+            *out = NULL;
+        return VPN_ERR_INVAL;
+    }
+    return vpn_gdoi_gm_new(out, p->cfg, p->rng, p->log, p->send, p->user);
+}

@@ -315,6 +315,18 @@ typedef struct vpn_gdoi_ks vpn_gdoi_ks;
 int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng *rng,
                     const vpn_log *log, vpn_gdoi_send_fn send, void *user, uint64_t now);
 void vpn_gdoi_ks_del(vpn_gdoi_ks *ks);
+
+/* The engine contract's constructor argument: vpn_gdoi_ks_new's, by name. */
+typedef struct vpn_gdoi_ks_params {
+    const vpn_gdoi_ks_cfg *cfg;
+    const vpn_rng *rng;      /* must outlive the KS */
+    const vpn_log *log;      /* NULL: none (copied) */
+    vpn_gdoi_send_fn send;
+    void *user;
+    uint64_t now;
+} vpn_gdoi_ks_params;
+/* As vpn_gdoi_ks_new; errors the same, VPN_ERR_INVAL for a NULL p. */
+int vpn_gdoi_ks_new_with(vpn_gdoi_ks **out, const vpn_gdoi_ks_params *p);
 /*
  * One UDP 848 datagram from src. Errors: the parse errors, VPN_ERR_AUTH,
  * VPN_ERR_POLICY (unauthorized member, wrong group), VPN_ERR_LIMIT (the
@@ -397,6 +409,17 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
                     const vpn_log *log, vpn_gdoi_send_fn send, void *user);
 /* Removes its SAs and SPD entries, wipes keys, frees. NULL is fine. */
 void vpn_gdoi_gm_del(vpn_gdoi_gm *gm);
+
+/* The engine contract's constructor argument: vpn_gdoi_gm_new's, by name. */
+typedef struct vpn_gdoi_gm_params {
+    const vpn_gdoi_gm_cfg *cfg;
+    const vpn_rng *rng;      /* must outlive the GM */
+    const vpn_log *log;      /* NULL: none (copied) */
+    vpn_gdoi_send_fn send;
+    void *user;
+} vpn_gdoi_gm_params;
+/* As vpn_gdoi_gm_new; errors the same, VPN_ERR_INVAL for a NULL p. */
+int vpn_gdoi_gm_new_with(vpn_gdoi_gm **out, const vpn_gdoi_gm_params *p);
 /*
  * Starts registration: phase 1, then GROUPKEY-PULL; a phase-1 SA still
  * established from the last registration is reused (as IOS re-registers).

@@ -92,14 +92,18 @@ static int group_init(vpn_getvpn_node *n, size_t i, const vpn_getvpn_group_param
     g->map_seq = gp->map_seq;
     g->start_at = UINT64_MAX;
     if (gp->role == VPN_GETVPN_ROLE_KS) {
+        vpn_gdoi_ks_params kp = {&gp->ks, n->rng, &n->log, group_send, g, now};
         g->local = gp->ks.local;
-        return vpn_gdoi_ks_new(&g->ks, &gp->ks, n->rng, &n->log, group_send, g, now);
+        return vpn_gdoi_ks_new_with(&g->ks, &kp);
     }
     if (gp->n_deny > VPN_GETVPN_MAX_DENY || (gp->n_deny && !gp->deny))
         return VPN_ERR_INVAL;
-    if ((rc = vpn_sad_new(&g->sad, n->rng)))
+    vpn_sad_params sp;
+    vpn_sad_params_init(&sp);
+    sp.rng = *n->rng;
+    sp.log = n->log;
+    if ((rc = vpn_sad_new_with(&g->sad, &sp)))
         return rc;
-    vpn_sad_set_log(g->sad, &n->log);
     /* the default is "no entry of this group": see vpn_getvpn_node_output */
     if ((rc = vpn_spd_new(&g->spd, VPN_SPD_BYPASS)))
         return rc;
@@ -118,7 +122,8 @@ static int group_init(vpn_getvpn_node *n, size_t i, const vpn_getvpn_group_param
     gc.spd_seq = VPN_GETVPN_SPD_SEQ_GM;
     g->local = gc.local;
     g->start_at = gp->start_ns;
-    return vpn_gdoi_gm_new(&g->gm, &gc, n->rng, &n->log, group_send, g);
+    vpn_gdoi_gm_params mp = {&gc, n->rng, &n->log, group_send, g};
+    return vpn_gdoi_gm_new_with(&g->gm, &mp);
 }
 
 int vpn_getvpn_node_new(vpn_getvpn_node **out, const vpn_getvpn_params *p)

@@ -223,6 +223,19 @@ int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ike
     return 0;
 }
 
+void vpn_ikev1_sa_params_init(vpn_ikev1_sa_params *p)
+{
+    if (p)
+        memset(p, 0, sizeof *p);
+}
+
+int vpn_ikev1_sa_new_with(vpn_ikev1_sa **out, const vpn_ikev1_sa_params *p)
+{
+    if (p == NULL)
+        return VPN_ERR_INVAL;
+    return vpn_ikev1_sa_new(out, &p->ctx, &p->cfg, p->initiator);
+}
+
 void vpn_ikev1_sa_del(vpn_ikev1_sa *sa)
 {
     if (!sa)

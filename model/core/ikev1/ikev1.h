@@ -152,6 +152,17 @@ typedef enum vpn_ikev1_state {
  */
 int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ikev1_cfg *cfg,
                      bool initiator);
+
+/* The engine contract's constructor argument: everything vpn_ikev1_sa_new takes, by name. */
+typedef struct vpn_ikev1_sa_params {
+    vpn_ikev1_ctx ctx;
+    vpn_ikev1_cfg cfg;
+    bool initiator;
+} vpn_ikev1_sa_params;
+/* Zeroes *p (no callbacks, responder, defaults). */
+void vpn_ikev1_sa_params_init(vpn_ikev1_sa_params *p);
+/* As vpn_ikev1_sa_new; errors the same, VPN_ERR_INVAL for a NULL p. */
+int vpn_ikev1_sa_new_with(vpn_ikev1_sa **out, const vpn_ikev1_sa_params *p);
 /* Wipes keys and frees. NULL is fine. */
 void vpn_ikev1_sa_del(vpn_ikev1_sa *sa);
 

@@ -158,6 +158,30 @@ int vpn_sad_new(vpn_sad **out, const vpn_rng *rng)
     return 0;
 }
 
+void vpn_sad_params_init(vpn_sad_params *p)
+{
+    if (p)
+        memset(p, 0, sizeof *p);
+}
+
+int vpn_sad_new_with(vpn_sad **out, const vpn_sad_params *p)
+{
+    int rc;
+
+    if (p == NULL) {
+        if (out)
+            *out = NULL;
+        return VPN_ERR_INVAL;
+    }
+    if ((rc = vpn_sad_new(out, &p->rng)) != 0)
+        return rc;
+    if (p->log.fn)
+        vpn_sad_set_log(*out, &p->log);
+    vpn_sad_set_event_cb(*out, p->event, p->event_user);
+    vpn_sad_set_drop_cb(*out, p->drop, p->drop_user);
+    return 0;
+}
+
 static void sa_free(vpn_sa *sa)
 {
     vpn_cipher_del(sa->enc);

@@ -196,6 +196,20 @@ typedef struct vpn_sad_stats {
  * (free with vpn_sad_del). Errors: VPN_ERR_INVAL, VPN_ERR_NOMEM.
  */
 int vpn_sad_new(vpn_sad **out, const vpn_rng *rng);
+
+/* The engine contract's constructor argument: the rng and what the setters below set. */
+typedef struct vpn_sad_params {
+    vpn_rng rng;              /* copied; its ctx must outlive the SAD */
+    vpn_log log;              /* fn NULL: no log */
+    vpn_sa_event_fn event;    /* NULL: none */
+    void *event_user;
+    vpn_sad_drop_fn drop;     /* NULL: none */
+    void *drop_user;
+} vpn_sad_params;
+/* Zeroes *p (an rng must still be given). */
+void vpn_sad_params_init(vpn_sad_params *p);
+/* As vpn_sad_new, then the log and callbacks of p. Errors as vpn_sad_new. */
+int vpn_sad_new_with(vpn_sad **out, const vpn_sad_params *p);
 /* Frees every SA (wiping keys) and the SAD. NULL is fine. */
 void vpn_sad_del(vpn_sad *sad);
 /* Log events go to *log (copied). */
