@@ -308,6 +308,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/conformance-test-suite.cc',
     'test/sim/qos-test-suite.cc',
     'test/sim/dmvpn-test-suite.cc',
+    'test/sim/vpn-streams-test-suite.cc',
 ]
 
 # Headers the TestSuites share (included from test/sim, not compiled alone).
@@ -324,6 +325,7 @@ VPN_SIM_SUITES = [
     'conformance-ns3',
     'qos-llq',
     'dmvpn',
+    'vpn-streams',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

@@ -8,6 +8,7 @@
 #include "ns3/log.h"
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
+#include "ns3/vpn-node-engine.h"
 
 #include <set>
 #include <sstream>
@@ -403,7 +404,7 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         ipv4->AddAddress(0, Ipv4InterfaceAddress(a, MaskOf(f.address.len)));
     }
 
-    Ptr<Ikev2Daemon> daemon = CreateObject<Ikev2Daemon>();
+    Ptr<Ikev2Daemon> daemon = m_daemonFactory.Create<Ikev2Daemon>();
     std::string cfgErr = daemon->SetConfig(iosConfig);
     NS_ABORT_MSG_IF(!cfgErr.empty(), host << " " << cfgErr);
 
@@ -440,7 +441,7 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                                  << ": tunnel source needs an interface with an address");
             src = V4(s->address.addr);
         }
-        Ptr<VpnTunnelNetDevice> tun = CreateObject<VpnTunnelNetDevice>();
+        Ptr<VpnTunnelNetDevice> tun = m_deviceFactory.Create<VpnTunnelNetDevice>();
         tun->SetAttribute("InterfaceName", StringValue(f.name));
         tun->SetAttribute("Mode",
                           StringValue(mgre ? "Mgre" : f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "Vti" : "GreIpsec"));
@@ -582,6 +583,56 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
         out.spokes.push_back(Install(spokes[i - 1].wan->GetNode(), out.spokeConfigs.back(), true));
     }
     return out;
+}
+
+FlexVpnHelper::FlexVpnHelper()
+{
+    NS_LOG_FUNCTION(this);
+    m_daemonFactory.SetTypeId(Ikev2Daemon::GetTypeId());
+    m_deviceFactory.SetTypeId(VpnTunnelNetDevice::GetTypeId());
+}
+
+void
+FlexVpnHelper::SetAttribute(const std::string& name, const AttributeValue& value)
+{
+    NS_LOG_FUNCTION(this << name);
+    m_daemonFactory.Set(name, value);
+}
+
+void
+FlexVpnHelper::SetDeviceAttribute(const std::string& name, const AttributeValue& value)
+{
+    NS_LOG_FUNCTION(this << name);
+    m_deviceFactory.Set(name, value);
+}
+
+ApplicationContainer
+FlexVpnHelper::Install(const NodeContainer& nodes,
+                       const std::vector<std::string>& iosConfigs,
+                       bool initiate) const
+{
+    NS_LOG_FUNCTION(this << nodes.GetN() << initiate);
+    NS_ABORT_MSG_IF(nodes.GetN() != iosConfigs.size(),
+                    "FlexVpnHelper::Install: " << nodes.GetN() << " nodes but "
+                                               << iosConfigs.size() << " configurations");
+    ApplicationContainer apps;
+    for (uint32_t i = 0; i < nodes.GetN(); i++)
+    {
+        apps.Add(Install(nodes.Get(i), iosConfigs[i], initiate));
+    }
+    return apps;
+}
+
+int64_t
+FlexVpnHelper::AssignStreams(NodeContainer c, int64_t stream)
+{
+    NS_LOG_FUNCTION(this << stream);
+    int64_t used = 0;
+    for (auto it = c.Begin(); it != c.End(); ++it)
+    {
+        used += VpnNodeEngine::GetOrCreate(*it)->AssignStreams(stream + used);
+    }
+    return used;
 }
 
 } // namespace ns3

@@ -11,10 +11,13 @@
 #ifndef FLEXVPN_HELPER_H
 #define FLEXVPN_HELPER_H
 
+#include "ns3/application-container.h"
 #include "ns3/ikev2-daemon.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/net-device.h"
+#include "ns3/node-container.h"
 #include "ns3/node.h"
+#include "ns3/object-factory.h"
 #include "ns3/ptr.h"
 #include "ns3/vpn-tunnel-net-device.h"
 
@@ -154,7 +157,44 @@ class FlexVpnHelper
     /** The tunnel interface \p name (e.g. "Tunnel0") created on \p node, or nullptr. */
     static Ptr<VpnTunnelNetDevice> GetTunnel(Ptr<Node> node, const std::string& name);
 
+    // ---- ns-3 helper shape (ObjectFactory attributes, containers, streams) ----
+
+    FlexVpnHelper();
+
+    /**
+     * An attribute of every Ikev2Daemon this helper creates from now on
+     * (e.g. "OnDemandHoldDown"); Install's own settings come after it.
+     */
+    void SetAttribute(const std::string& name, const AttributeValue& value);
+
+    /**
+     * An attribute of every VpnTunnelNetDevice this helper creates from now
+     * on (e.g. "WanMtu"); what the configuration says (name, mode, tunnel
+     * ends) is set after it.
+     */
+    void SetDeviceAttribute(const std::string& name, const AttributeValue& value);
+
+    /**
+     * Install for each node of \p nodes with the configuration of the same
+     * index in \p iosConfigs (the sizes must agree). The daemons, in order.
+     */
+    ApplicationContainer Install(const NodeContainer& nodes,
+                                 const std::vector<std::string>& iosConfigs,
+                                 bool initiate) const;
+
+    /**
+     * Gives each node of \p c its own DRBG stream, \p stream upwards (see
+     * VpnNodeEngine::AssignStreams): SPIs, nonces, cookies and DH keys then
+     * follow the RngSeed/RngRun and these numbers, not the node ids. Call
+     * after Install and before the simulation runs. Returns the number of
+     * streams used (one per node).
+     */
+    int64_t AssignStreams(NodeContainer c, int64_t stream);
+
   private:
+    ObjectFactory m_daemonFactory; //!< Ikev2Daemon
+    ObjectFactory m_deviceFactory; //!< VpnTunnelNetDevice
+
     static void InstallRip(Ptr<Node> node, const struct vpn_conf* conf, const std::string& host);
 };
 

@@ -5,6 +5,7 @@
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
+#include "ns3/vpn-node-engine.h"
 
 #include <sstream>
 
@@ -134,14 +135,18 @@ struct Storage
 GetVpnHelper::GetVpnHelper()
     : m_regStart(Seconds(1))
 {
+    NS_LOG_FUNCTION(this);
     int rc = 0;
     m_key = LoadKey(kSimRekeyKey, &rc);
     NS_ABORT_MSG_IF(!m_key, "built-in GET VPN rekey key: " << vpn_strerror(rc));
+    m_daemonFactory.SetTypeId(GdoiDaemon::GetTypeId());
+    m_deviceFactory.SetTypeId(VpnCryptoMapNetDevice::GetTypeId());
 }
 
 std::string
 GetVpnHelper::SetRekeyKeyPem(const std::string& pem)
 {
+    NS_LOG_FUNCTION(this);
     int rc = 0;
     std::shared_ptr<vpn_sig_key> k = LoadKey(pem, &rc);
     if (!k)
@@ -159,6 +164,7 @@ GetVpnHelper::SetRekeyKeyPem(const std::string& pem)
 void
 GetVpnHelper::SetRegistrationStart(Time t)
 {
+    NS_LOG_FUNCTION(this << t);
     m_regStart = t;
 }
 
@@ -167,6 +173,7 @@ GetVpnHelper::Install(Ptr<Node> node,
                       const std::string& iosConfig,
                       const std::map<std::string, Ptr<NetDevice>>& interfaces)
 {
+    NS_LOG_FUNCTION(this << node);
     auto st = std::make_shared<Storage>();
     vpn_conf_error err{};
     std::ostringstream e;
@@ -302,7 +309,7 @@ GetVpnHelper::Install(Ptr<Node> node,
     }
 
     // ---- build
-    Ptr<GdoiDaemon> daemon = CreateObject<GdoiDaemon>();
+    Ptr<GdoiDaemon> daemon = m_daemonFactory.Create<GdoiDaemon>();
     for (size_t i = 0; i < conf->n_iface; i++)
     {
         const vpn_conf_interface& f = conf->iface[i];
@@ -314,7 +321,7 @@ GetVpnHelper::Install(Ptr<Node> node,
         int32_t ifc = Retire(ipv4, dev);
         if (&f == mapIf)
         {
-            Ptr<VpnCryptoMapNetDevice> map = CreateObject<VpnCryptoMapNetDevice>();
+            Ptr<VpnCryptoMapNetDevice> map = m_deviceFactory.Create<VpnCryptoMapNetDevice>();
             node->AddDevice(map);
             map->SetInnerDevice(dev);
             map->SetDaemon(daemon);
@@ -386,6 +393,56 @@ const std::vector<Ptr<GdoiDaemon>>&
 GetVpnHelper::GetDaemons() const
 {
     return m_all;
+}
+
+void
+GetVpnHelper::SetAttribute(const std::string& name, const AttributeValue& value)
+{
+    NS_LOG_FUNCTION(this << name);
+    m_daemonFactory.Set(name, value);
+}
+
+void
+GetVpnHelper::SetDeviceAttribute(const std::string& name, const AttributeValue& value)
+{
+    NS_LOG_FUNCTION(this << name);
+    m_deviceFactory.Set(name, value);
+}
+
+std::string
+GetVpnHelper::Install(const NodeContainer& nodes,
+                      const std::vector<std::string>& iosConfigs,
+                      const std::vector<std::map<std::string, Ptr<NetDevice>>>& interfaces)
+{
+    NS_LOG_FUNCTION(this << nodes.GetN());
+    if (nodes.GetN() != iosConfigs.size() || nodes.GetN() != interfaces.size())
+    {
+        std::ostringstream e;
+        e << nodes.GetN() << " nodes, " << iosConfigs.size() << " configurations, "
+          << interfaces.size() << " interface maps: one of each per node";
+        return e.str();
+    }
+    for (uint32_t i = 0; i < nodes.GetN(); i++)
+    {
+        std::string err = Install(nodes.Get(i), iosConfigs[i], interfaces[i]);
+        if (!err.empty())
+        {
+            return err;
+        }
+    }
+    return "";
+}
+
+int64_t
+GetVpnHelper::AssignStreams(NodeContainer c, int64_t stream)
+{
+    NS_LOG_FUNCTION(this << stream);
+    int64_t used = 0;
+    for (auto it = c.Begin(); it != c.End(); ++it)
+    {
+        used += VpnNodeEngine::GetOrCreate(*it)->AssignStreams(stream + used);
+    }
+    return used;
 }
 
 } // namespace ns3

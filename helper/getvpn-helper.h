@@ -30,7 +30,9 @@
 
 #include "ns3/gdoi-daemon.h"
 #include "ns3/net-device.h"
+#include "ns3/node-container.h"
 #include "ns3/node.h"
+#include "ns3/object-factory.h"
 #include "ns3/nstime.h"
 #include "ns3/ptr.h"
 #include "ns3/vpn-crypto-map-net-device.h"
@@ -78,7 +80,34 @@ class GetVpnHelper
     /** Every daemon installed, in installation order. */
     const std::vector<Ptr<GdoiDaemon>>& GetDaemons() const;
 
+    // ---- ns-3 helper shape (ObjectFactory attributes, containers, streams) ----
+
+    /** An attribute of every GdoiDaemon created from now on. */
+    void SetAttribute(const std::string& name, const AttributeValue& value);
+    /** An attribute of every VpnCryptoMapNetDevice created from now on (e.g. "Mtu"). */
+    void SetDeviceAttribute(const std::string& name, const AttributeValue& value);
+
+    /**
+     * Install for each node of \p nodes with the configuration and interface
+     * map of the same index. "" on success, else the first refusal (nodes
+     * before it are installed).
+     */
+    std::string Install(const NodeContainer& nodes,
+                        const std::vector<std::string>& iosConfigs,
+                        const std::vector<std::map<std::string, Ptr<NetDevice>>>& interfaces);
+
+    /**
+     * Gives each node of \p c its own DRBG stream, \p stream upwards (see
+     * VpnNodeEngine::AssignStreams): TEK/KEK SPIs and keys, cookies and
+     * nonces then follow RngSeed/RngRun and these numbers. Call before the
+     * simulation runs (the daemons draw from the stream when they start).
+     * Returns the number of streams used (one per node).
+     */
+    int64_t AssignStreams(NodeContainer c, int64_t stream);
+
   private:
+    ObjectFactory m_daemonFactory; //!< GdoiDaemon
+    ObjectFactory m_deviceFactory; //!< VpnCryptoMapNetDevice
     std::shared_ptr<struct vpn_sig_key> m_key;
     Time m_regStart;
     std::map<uint32_t, Ptr<GdoiDaemon>> m_daemons;

@@ -35,6 +35,7 @@ VpnManualKeyHelper::VpnManualKeyHelper()
 void
 VpnManualKeyHelper::SetTransform(const std::string& transformSet)
 {
+    NS_LOG_FUNCTION(this << transformSet);
     // Reuse the configuration parser so the words mean what they mean in
     // a router configuration, with the same checks and messages.
     std::string text = "crypto ipsec transform-set T " + transformSet + "\n";
@@ -52,12 +53,14 @@ VpnManualKeyHelper::SetTransform(const std::string& transformSet)
 void
 VpnManualKeyHelper::SetReplayWindow(uint32_t packets)
 {
+    NS_LOG_FUNCTION(this << packets);
     m_replayWindow = packets;
 }
 
 void
 VpnManualKeyHelper::Install(Ptr<VpnTunnelNetDevice> a, Ptr<VpnTunnelNetDevice> b) const
 {
+    NS_LOG_FUNCTION(this << a << b);
     NS_ABORT_MSG_IF(a->GetTunnelSource() != b->GetTunnelDestination() ||
                         b->GetTunnelSource() != a->GetTunnelDestination(),
                     "manual keys: tunnels " << a->GetInterfaceName() << " and "
@@ -127,6 +130,18 @@ VpnManualKeyHelper::Install(Ptr<VpnTunnelNetDevice> a, Ptr<VpnTunnelNetDevice> b
         std::fill(ikey.begin(), ikey.end(), 0);
     }
     vpn_drbg_free(&drbg);
+}
+
+int64_t
+VpnManualKeyHelper::AssignStreams(NodeContainer c, int64_t stream)
+{
+    NS_LOG_FUNCTION(this << stream);
+    int64_t used = 0;
+    for (auto it = c.Begin(); it != c.End(); ++it)
+    {
+        used += VpnNodeEngine::GetOrCreate(*it)->AssignStreams(stream + used);
+    }
+    return used;
 }
 
 } // namespace ns3

@@ -8,6 +8,7 @@
 #ifndef VPN_MANUAL_KEY_HELPER_H
 #define VPN_MANUAL_KEY_HELPER_H
 
+#include "ns3/node-container.h"
 #include "ns3/ptr.h"
 
 #include <cstdint>
@@ -44,6 +45,14 @@ class VpnManualKeyHelper
      * The ESP mode follows the tunnel mode (GRE/IPsec: transport; VTI: tunnel).
      */
     void Install(Ptr<VpnTunnelNetDevice> a, Ptr<VpnTunnelNetDevice> b) const;
+
+    /**
+     * Gives each node of \p c its own DRBG stream, \p stream upwards (see
+     * VpnNodeEngine::AssignStreams). Install draws the SPIs and keys at
+     * once, from the node of its first tunnel: call this BEFORE Install.
+     * Returns the number of streams used (one per node).
+     */
+    int64_t AssignStreams(NodeContainer c, int64_t stream);
 
   private:
     uint16_t m_encrId;

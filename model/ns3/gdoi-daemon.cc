@@ -363,6 +363,7 @@ GdoiDaemon::Rekey(size_t group, bool newKek)
 int
 GdoiDaemon::SetMulticastRekey(size_t group, bool multicast, Ipv4Address groupAddress)
 {
+    NS_LOG_FUNCTION(this << group << multicast << groupAddress);
     vpn_gdoi_ks* ks = vpn_getvpn_node_ks_mut(m_node, group);
     if (!ks)
     {

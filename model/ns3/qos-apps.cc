@@ -80,6 +80,7 @@ void
 QosRtpSource::DoDispose()
 {
     NS_LOG_FUNCTION(this);
+    Simulator::Cancel(m_event);
     m_socket = nullptr;
     Application::DoDispose();
 }
@@ -93,6 +94,7 @@ QosRtpSource::GetSent() const
 int64_t
 QosRtpSource::AssignStreams(int64_t stream)
 {
+    NS_LOG_FUNCTION(this << stream);
     m_rand->SetStream(stream);
     return 1;
 }

@@ -110,6 +110,7 @@ VpnCryptoMapNetDevice::GetInnerDevice() const
 void
 VpnCryptoMapNetDevice::SetDaemon(Ptr<GdoiDaemon> daemon)
 {
+    NS_LOG_FUNCTION(this << daemon);
     m_daemon = daemon;
 }
 
@@ -246,6 +247,7 @@ VpnCryptoMapNetDevice::GetPacketsDropped() const
 void
 VpnCryptoMapNetDevice::SetIfIndex(const uint32_t index)
 {
+    NS_LOG_FUNCTION(this << index);
     m_ifIndex = index;
 }
 
@@ -264,6 +266,7 @@ VpnCryptoMapNetDevice::GetChannel() const
 void
 VpnCryptoMapNetDevice::SetAddress(Address address)
 {
+    NS_LOG_FUNCTION(this << address);
     if (m_inner)
     {
         m_inner->SetAddress(address);
@@ -279,6 +282,7 @@ VpnCryptoMapNetDevice::GetAddress() const
 bool
 VpnCryptoMapNetDevice::SetMtu(const uint16_t mtu)
 {
+    NS_LOG_FUNCTION(this << mtu);
     m_mtu = mtu;
     return true;
 }
@@ -314,6 +318,7 @@ VpnCryptoMapNetDevice::IsLinkUp() const
 void
 VpnCryptoMapNetDevice::AddLinkChangeCallback(Callback<void> callback)
 {
+    NS_LOG_FUNCTION(this);
     if (m_inner)
     {
         m_inner->AddLinkChangeCallback(callback);
@@ -371,6 +376,7 @@ VpnCryptoMapNetDevice::GetNode() const
 void
 VpnCryptoMapNetDevice::SetNode(Ptr<Node> node)
 {
+    NS_LOG_FUNCTION(this << node);
     m_node = node;
 }
 

@@ -128,8 +128,9 @@ VpnIpsecStack::CreateRouter(const vpn_conf* conf)
     NS_LOG_FUNCTION(this << conf);
     NS_ABORT_MSG_IF(!m_node, "VpnIpsecStack must be aggregated to a Node");
     Ptr<VpnNodeEngine> engine = VpnNodeEngine::GetOrCreate(m_node);
-    NS_ABORT_MSG_IF(engine->ForkDrbg(&m_core->ikeDrbg, "ikev2") != 0 ||
-                        engine->ForkDrbg(&m_core->sadDrbg, "ipsec-sad") != 0,
+    // following: AssignStreams after Install still reaches the router's draws
+    NS_ABORT_MSG_IF(engine->ForkFollowingDrbg(&m_core->ikeDrbg, "ikev2") != 0 ||
+                        engine->ForkFollowingDrbg(&m_core->sadDrbg, "ipsec-sad") != 0,
                     "DRBG fork failed");
     m_core->drbgs = true;
     vpn_router_params p;
@@ -269,6 +270,7 @@ VpnIpsecStack::Reboot()
     // the C router goes (keys wiped), no callbacks; the DRBGs are forked anew
     vpn_router_del(m_core->router);
     m_core->router = nullptr;
+    ReleaseDrbgs();
     vpn_drbg_free(&m_core->ikeDrbg);
     vpn_drbg_free(&m_core->sadDrbg);
     m_core->drbgs = false;
@@ -436,6 +438,7 @@ VpnIpsecStack::ReceiveUdpEsp(Ptr<Packet> payload,
                              Ipv4Address dst,
                              uint16_t dport)
 {
+    NS_LOG_FUNCTION(this << src << sport << dst << dport);
     ReceiveUdp(payload, src, sport, dst, dport);
 }
 
@@ -721,9 +724,21 @@ VpnIpsecStack::DoDispose()
         m_core->router = nullptr;
         vpn_conf_del(m_core->conf);
         m_core->conf = nullptr;
+        ReleaseDrbgs();
     }
     m_node = nullptr;
     Object::DoDispose();
+}
+
+void
+VpnIpsecStack::ReleaseDrbgs()
+{
+    Ptr<VpnNodeEngine> engine = m_node ? m_node->GetObject<VpnNodeEngine>() : nullptr;
+    if (engine && m_core && m_core->drbgs)
+    {
+        engine->ReleaseDrbg(&m_core->ikeDrbg);
+        engine->ReleaseDrbg(&m_core->sadDrbg);
+    }
 }
 
 } // namespace ns3

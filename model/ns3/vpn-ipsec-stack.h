@@ -195,6 +195,8 @@ class VpnIpsecStack : public Object
   private:
     struct vpn_router* Router();
     void CreateRouter(const struct vpn_conf* conf);
+    /** Stops the node engine re-forking this stack's DRBGs (before they are freed). */
+    void ReleaseDrbgs();
     void EnsureReceiver();
     void HandleEsp(Ptr<Socket> socket);
     void Reschedule();

@@ -52,13 +52,16 @@ VpnNodeEngine::GetTypeId()
 VpnNodeEngine::VpnNodeEngine()
     : m_nodeId(0),
       m_seeded(false),
+      m_stream(-1),
       m_core(std::make_unique<Core>()),
       m_logLevel(VPN_LOG_INFO)
 {
+    NS_LOG_FUNCTION(this);
 }
 
 VpnNodeEngine::~VpnNodeEngine()
 {
+    NS_LOG_FUNCTION(this);
     vpn_drbg_free(&m_core->drbg);
 }
 
@@ -98,12 +101,20 @@ void
 VpnNodeEngine::Seed()
 {
     char seed[96];
-    int n = std::snprintf(seed,
-                          sizeof seed,
-                          "ns3-vpn seed=%u run=%llu node=%u",
-                          RngSeedManager::GetSeed(),
-                          static_cast<unsigned long long>(RngSeedManager::GetRun()),
-                          m_nodeId);
+    // Without AssignStreams the seed string is what it always was, so
+    // existing traces stay byte-identical.
+    int n = m_stream < 0 ? std::snprintf(seed,
+                                         sizeof seed,
+                                         "ns3-vpn seed=%u run=%llu node=%u",
+                                         RngSeedManager::GetSeed(),
+                                         static_cast<unsigned long long>(RngSeedManager::GetRun()),
+                                         m_nodeId)
+                         : std::snprintf(seed,
+                                         sizeof seed,
+                                         "ns3-vpn seed=%u run=%llu stream=%lld",
+                                         RngSeedManager::GetSeed(),
+                                         static_cast<unsigned long long>(RngSeedManager::GetRun()),
+                                         static_cast<long long>(m_stream));
     int rc = vpn_drbg_init(&m_core->drbg, seed, static_cast<size_t>(n));
     NS_ABORT_MSG_IF(rc != 0, "DRBG instantiation failed: " << vpn_strerror(rc));
     vpn_rng_init_drbg(&m_core->rng, &m_core->drbg);
@@ -123,8 +134,56 @@ VpnNodeEngine::GetRng()
 int
 VpnNodeEngine::ForkDrbg(vpn_drbg* child, const std::string& label)
 {
+    NS_LOG_FUNCTION(this << label);
     GetRng();
     return vpn_drbg_fork(&m_core->drbg, child, label.c_str());
+}
+
+int
+VpnNodeEngine::ForkFollowingDrbg(vpn_drbg* child, const std::string& label)
+{
+    NS_LOG_FUNCTION(this << child << label);
+    int rc = ForkDrbg(child, label);
+    if (rc == 0)
+    {
+        m_following.emplace_back(child, label);
+    }
+    return rc;
+}
+
+void
+VpnNodeEngine::ReleaseDrbg(vpn_drbg* child)
+{
+    NS_LOG_FUNCTION(this << child);
+    for (auto it = m_following.begin(); it != m_following.end(); ++it)
+    {
+        if (it->first == child)
+        {
+            m_following.erase(it);
+            return;
+        }
+    }
+}
+
+int64_t
+VpnNodeEngine::AssignStreams(int64_t stream)
+{
+    NS_LOG_FUNCTION(this << stream);
+    NS_ABORT_MSG_IF(stream < 0, "VpnNodeEngine::AssignStreams: negative stream " << stream);
+    m_stream = stream;
+    if (m_seeded)
+    {
+        vpn_drbg_free(&m_core->drbg);
+    }
+    Seed();
+    // Re-fork in the order they were forked: the same calls give the same streams.
+    for (auto& [child, label] : m_following)
+    {
+        vpn_drbg_free(child);
+        int rc = vpn_drbg_fork(&m_core->drbg, child, label.c_str());
+        NS_ABORT_MSG_IF(rc != 0, "DRBG fork failed: " << vpn_strerror(rc));
+    }
+    return 1;
 }
 
 void
@@ -161,6 +220,8 @@ VpnNodeEngine::GetNodeId() const
 void
 VpnNodeEngine::DoDispose()
 {
+    NS_LOG_FUNCTION(this);
+    m_following.clear();
     vpn_drbg_free(&m_core->drbg);
     m_seeded = false;
     Object::DoDispose();

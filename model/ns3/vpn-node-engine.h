@@ -5,8 +5,9 @@
  * what the C core needs from its environment and nothing protocol-specific:
  *   - simulated time in nanoseconds, the clock every engine is driven by;
  *   - a deterministic random stream (HMAC_DRBG) seeded from ns-3's RngSeed,
- *     RngRun and the node id, so one seed and run give byte-identical
- *     traces, and engines forked from it draw independent streams;
+ *     RngRun and the node id (or the stream number AssignStreams gave it),
+ *     so one seed and run give byte-identical traces, and engines forked
+ *     from it draw independent streams;
  *   - a bridge from the engines' log callback to NS_LOG and a trace source.
  */
 #ifndef VPN_NODE_ENGINE_H
@@ -18,6 +19,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 // The C core's types, declared here so that users of this header need not
 // see the core's include path.
@@ -59,6 +62,26 @@ class VpnNodeEngine : public Object
      */
     int ForkDrbg(struct vpn_drbg* child, const std::string& label);
 
+    /**
+     * As ForkDrbg, and \p child follows the node's stream: AssignStreams
+     * re-forks it in place (same address, so rng handles pointing at it stay
+     * valid). The owner calls ReleaseDrbg before it frees \p child.
+     */
+    int ForkFollowingDrbg(struct vpn_drbg* child, const std::string& label);
+
+    /** Stops \p child following the node's stream (it may then be freed). */
+    void ReleaseDrbg(struct vpn_drbg* child);
+
+    /**
+     * Uses DRBG stream number \p stream for this node instead of its node
+     * id: the node's draws (SPIs, nonces, IVs, cookies, DH keys) then depend
+     * on the RngSeed, RngRun and \p stream only, as ns-3 random variables
+     * do. The node DRBG is reseeded and every following child re-forked;
+     * children forked with ForkDrbg keep what they had. Call it before the
+     * simulation starts. Returns the number of streams used (1).
+     */
+    int64_t AssignStreams(int64_t stream);
+
     /** Log sink to hand to C engines; events go to NS_LOG and the Log trace. */
     const struct vpn_log* GetLog() const;
 
@@ -82,6 +105,8 @@ class VpnNodeEngine : public Object
 
     uint32_t m_nodeId;
     bool m_seeded;
+    int64_t m_stream; //!< -1: seeded by node id
+    std::vector<std::pair<struct vpn_drbg*, std::string>> m_following;
     std::unique_ptr<Core> m_core;
     uint32_t m_logLevel;
     TracedCallback<int, const std::string&, const std::string&> m_logTrace;
