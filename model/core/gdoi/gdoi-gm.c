@@ -1270,8 +1270,10 @@ int vpn_gdoi_gm_input_from(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *
         return VPN_ERR_INVAL;
     if ((rc = gm_input(gm, src, dg, len, now)) != 0) {
         gm->st.dropped++;
-        vpn_log_emit(&gm->log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s", len,
-                     vpn_strerror(rc));
+        /* a policy refusal was logged with its reason (WARN) already: that stays the last word */
+        if (rc != VPN_ERR_POLICY)
+            vpn_log_emit(&gm->log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s", len,
+                         vpn_strerror(rc));
     }
     return rc;
 }

@@ -791,8 +791,11 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
         return VPN_ERR_INVAL;
     if ((rc = ks_input(ks, src, dg, len, now)) != 0) {
         ks->st.dropped++;
-        vpn_log_emit(&ks->log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes from %s dropped: %s",
-                     len, vpn_addr_str(src, a, sizeof a), vpn_strerror(rc));
+        /* refused registrations (POLICY, LIMIT) were logged with the reason by refuse() */
+        if (rc != VPN_ERR_POLICY && rc != VPN_ERR_LIMIT)
+            vpn_log_emit(&ks->log, VPN_LOG_DEBUG, ENGINE,
+                         "datagram of %zu bytes from %s dropped: %s", len,
+                         vpn_addr_str(src, a, sizeof a), vpn_strerror(rc));
     }
     return rc;
 }

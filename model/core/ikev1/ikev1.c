@@ -928,10 +928,12 @@ static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t no
  * leaves the SA as sa_input's comment says; the code returned only tells why. */
 int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t now)
 {
+    vpn_ikev1_state before;
     int rc;
 
     if (sa == NULL || (dg == NULL && len))
         return VPN_ERR_INVAL;
+    before = sa->state;
     rc = sa_input(sa, dg, len, now);
     if (rc == 0) {
         sa->st.in++;
@@ -940,8 +942,10 @@ int vpn_ikev1_sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t
     sa->st.dropped++;
     if (rc == VPN_ERR_MALFORMED || rc == VPN_ERR_TRUNCATED)
         sa->st.malformed++;
-    vpn_log_emit(&sa->ctx.log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s", len,
-                 vpn_strerror(rc));
+    /* a refusal that ended the SA was logged by fail() already (WARN, with the reason) */
+    if (!(sa->state == VPN_IKEV1_ST_DEAD && before != VPN_IKEV1_ST_DEAD))
+        vpn_log_emit(&sa->ctx.log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s",
+                     len, vpn_strerror(rc));
     return rc;
 }
 
