@@ -36,6 +36,7 @@ extern "C" {
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -55,6 +56,7 @@ struct Result
     double rekeyS;       // simulated: rekey sent -> last member has it
     double buildS;       // wall: topology and configuration
     double wallS;        // wall: the whole run (build + simulation)
+    double cpuS;         // CPU (user + system) of the run: wall on a machine to itself
     double peakMb;       // VmHWM
     double baseMb;       // VmRSS before building
     uint64_t ksRefused;
@@ -213,6 +215,12 @@ RunOne(uint32_t n, bool gdoi, uint32_t pes, double windowPer1000)
     r.members = n;
     r.gdoi = gdoi;
     r.baseMb = ProcMb("VmRSS:");
+    {
+        struct rusage ru0;
+        getrusage(RUSAGE_SELF, &ru0);
+        r.cpuS = ru0.ru_utime.tv_sec + ru0.ru_stime.tv_sec +
+                 (ru0.ru_utime.tv_usec + ru0.ru_stime.tv_usec) / 1e6;
+    }
     g_run = Run();
     g_run.n = n;
     g_run.teks.assign(n, 0);
@@ -303,6 +311,10 @@ RunOne(uint32_t n, bool gdoi, uint32_t pes, double windowPer1000)
         r.ksRefused = vpn_gdoi_ks_get_stats(vpn_getvpn_node_ks(g_run.ks->GetCore(), 0))->refused;
     }
     r.peakMb = ProcMb("VmHWM:");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r.cpuS = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+             (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6 - r.cpuS;
     r.wallS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }
@@ -389,8 +401,9 @@ main(int argc, char* argv[])
                 "baseline: the same topology without GDOI, one UDP echo per CE to the key "
                 "server's address.\n\n",
                 pes, window);
-    std::printf("%-7s %-8s %10s %9s %8s %9s %8s %8s %8s %9s\n", "members", "run", "registered",
-                "conv_s", "rekeyed", "rekey_s", "build_s", "wall_s", "peak_MB", "KB/member");
+    std::printf("%-7s %-8s %10s %9s %8s %9s %8s %8s %8s %8s %9s\n", "members", "run",
+                "registered", "conv_s", "rekeyed", "rekey_s", "build_s", "wall_s", "cpu_s",
+                "peak_MB", "KB/member");
     double lastWall = 0;
     uint32_t lastN = 0;
     bool ok = true;
@@ -408,9 +421,9 @@ main(int argc, char* argv[])
             double perKb = (r.peakMb - r.baseMb) * 1024.0 / n;
             if (g)
             {
-                std::printf("%-7u %-8s %10u %9.3f %8u %9.3f %8.2f %8.2f %8.1f %9.1f\n", n, "getvpn",
-                            r.registered, r.convergeS, r.rekeyed, r.rekeyS, r.buildS, r.wallS,
-                            r.peakMb, perKb);
+                std::printf("%-7u %-8s %10u %9.3f %8u %9.3f %8.2f %8.2f %8.2f %8.1f %9.1f\n", n,
+                            "getvpn", r.registered, r.convergeS, r.rekeyed, r.rekeyS, r.buildS,
+                            r.wallS, r.cpuS, r.peakMb, perKb);
                 if (r.registered != n || r.rekeyed != n)
                 {
                     std::printf("        not all members registered and rekeyed (key server "
@@ -423,9 +436,9 @@ main(int argc, char* argv[])
             }
             else
             {
-                std::printf("%-7u %-8s %10u %9.3f %8s %9s %8.2f %8.2f %8.1f %9.1f\n", n, "baseline",
-                            r.registered, r.convergeS, "-", "-", r.buildS, r.wallS, r.peakMb,
-                            perKb);
+                std::printf("%-7u %-8s %10u %9.3f %8s %9s %8.2f %8.2f %8.2f %8.1f %9.1f\n", n,
+                            "baseline", r.registered, r.convergeS, "-", "-", r.buildS, r.wallS,
+                            r.cpuS, r.peakMb, perKb);
             }
             std::fflush(stdout);
         }
