@@ -299,6 +299,11 @@ VPN_BENCHES = [
     'ikev2:test/bench/ikev2-bench.c',
 ]
 
+# Benchmarks that are ns-3 programs (built with the examples).
+VPN_NS3_BENCHES = [
+    'getvpn:test/bench/getvpn-bench.cc',
+]
+
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
@@ -437,5 +442,10 @@ def build(bld):
                                                    'internet-apps', 'csma'])
             obj.source = 'examples/%s.cc' % example
             obj.defines = ['VPN_SOURCE_DIR="%s"' % bld.path.abspath()]
+        for entry in VPN_NS3_BENCHES:
+            name, src = entry.split(':', 1)
+            obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'internet'])
+            obj.source = src
+            obj.includes = ['model/core']
 
     # Fuzz targets need clang's libFuzzer; the CMake build compiles them.

@@ -60,7 +60,6 @@ VpnCryptoMapNetDevice::GetTypeId()
 VpnCryptoMapNetDevice::VpnCryptoMapNetDevice()
     : m_ifIndex(0),
       m_mtu(0),
-      m_buf(VPN_PKT_HEADROOM + 65535 + VPN_PKT_TAILROOM),
       m_encrypted(0),
       m_decrypted(0),
       m_clear(0),
@@ -71,6 +70,24 @@ VpnCryptoMapNetDevice::VpnCryptoMapNetDevice()
 
 VpnCryptoMapNetDevice::~VpnCryptoMapNetDevice()
 {
+}
+
+bool
+VpnCryptoMapNetDevice::Work(uint32_t len)
+{
+    // the work buffer grows to the largest packet seen, not to the largest
+    // IP packet at creation: a network of thousands of members keeps ~2 KB
+    // per crypto map instead of 64 KB
+    if (len > 65535)
+    {
+        return false;
+    }
+    size_t need = VPN_PKT_HEADROOM + len + VPN_PKT_TAILROOM;
+    if (m_buf.size() < need)
+    {
+        m_buf.resize(need);
+    }
+    return true;
 }
 
 void
@@ -131,7 +148,7 @@ VpnCryptoMapNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t pr
     {
         return m_inner->Send(packet, dest, protocolNumber);
     }
-    if (len > m_buf.size() - VPN_PKT_HEADROOM - VPN_PKT_TAILROOM)
+    if (!Work(len))
     {
         Drop(packet, VPN_GETVPN_DROP_MALFORMED);
         return false;
@@ -179,7 +196,7 @@ VpnCryptoMapNetDevice::FromInner(Ptr<NetDevice> device,
     if (protocol == kIpv4 && m_daemon)
     {
         uint32_t len = packet->GetSize();
-        if (len > m_buf.size() - VPN_PKT_HEADROOM - VPN_PKT_TAILROOM)
+        if (!Work(len))
         {
             Drop(packet, VPN_GETVPN_DROP_MALFORMED);
             return false;

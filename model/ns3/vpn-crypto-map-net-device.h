@@ -101,13 +101,15 @@ class VpnCryptoMapNetDevice : public NetDevice
                    uint16_t protocol,
                    const Address& from);
     void Drop(Ptr<const Packet> packet, int why);
+    /** Makes m_buf hold an IP packet of \p len octets with room; false if too big. */
+    bool Work(uint32_t len);
 
     Ptr<Node> m_node;
     Ptr<NetDevice> m_inner;
     Ptr<GdoiDaemon> m_daemon;
     uint32_t m_ifIndex;
     uint16_t m_mtu; //!< 0: the wrapped device's less the ESP overhead
-    std::vector<uint8_t> m_buf;
+    std::vector<uint8_t> m_buf; //!< work buffer, grown on demand (Work)
     NetDevice::ReceiveCallback m_rxCallback;
     NetDevice::PromiscReceiveCallback m_promiscCallback;
     uint64_t m_encrypted;

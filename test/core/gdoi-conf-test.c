@@ -7,7 +7,8 @@
  * not accepted, the refusal counted and shown); `limit members` refusing
  * the member beyond it; a member of another group and a garbled
  * registration refused and counted by reason; 8,000 members reachable
- * (the old hidden limit was 4,096) with hash lookups; two cooperating key
+ * (the old hidden limit was 4,096) with hash lookups; the key server's
+ * deadline heap through hundreds of abandoned phase 1s; two cooperating key
  * servers from text (election, sync, failover); and every translation
  * error naming its line.
  */
@@ -605,6 +606,113 @@ static void test_8000_members(void **state)
     net_free(&n);
 }
 
+/* The KS's deadline heap holds every entry with a phase 1 in order. */
+static void assert_heap(const vpn_gdoi_ks *ks)
+{
+    size_t with_p1 = 0;
+    uint64_t earliest = UINT64_MAX;
+
+    for (size_t i = 0; i < ks->n; i++) {
+        const ks_member *m = ks->m[i];
+        if (!m->p1) {
+            assert_int_equal(m->hpos, SIZE_MAX);
+            continue;
+        }
+        with_p1++;
+        assert_true(m->hpos < ks->heap_n);
+        assert_ptr_equal(ks->heap[m->hpos], m);
+        /* the key is the phase 1's deadline now, not a stale one */
+        assert_true(m->due == vpn_ikev1_sa_deadline(m->p1));
+        if (m->due < earliest)
+            earliest = m->due;
+    }
+    assert_int_equal(ks->heap_n, with_p1);
+    for (size_t i = 1; i < ks->heap_n; i++)
+        assert_true(ks->heap[(i - 1) / 2]->due <= ks->heap[i]->due);
+    /* the KS's deadline is no later than every member's (it may be earlier:
+     * its own rekey timers) */
+    assert_true(vpn_gdoi_ks_deadline(ks) <= earliest);
+}
+
+/*
+ * Deadlines without walking the members: 300 Main Modes begun from other
+ * addresses at staggered times and abandoned after message 1 sit in the
+ * KS's heap beside real members; the KS's deadline is always the earliest
+ * of them, each tick visits only what is due, and every abandoned entry
+ * is gone once its phase 1 gives up, while the registered members stay.
+ */
+static void test_deadline_heap(void **state)
+{
+    net n;
+    static tu_gdoi_dgram mm1;
+    size_t peak = 0;
+    (void)state;
+
+    net_init(&n, 2, "  rekey transport unicast\n");
+    /* a member's Main Mode message 1, replayed with other cookies and sources */
+    assert_int_equal(vpn_gdoi_gm_start(n.gm[1], n.now), 0);
+    assert_int_equal(n.w.nq, 1);
+    mm1 = n.w.q[0];
+    n.w.nq = 0;
+    for (unsigned i = 0; i < 300; i++) {
+        vpn_addr src = {VPN_AF_INET, {192, 168, (uint8_t)(i >> 8), (uint8_t)i}};
+        uint8_t dg[DG_MAX];
+        memcpy(dg, mm1.b, mm1.len);
+        dg[0] = (uint8_t)(i >> 8);
+        dg[1] = (uint8_t)i;
+        dg[2] = 0xa5;
+        /* uneven gaps, some none: deadlines apart and some equal */
+        n.now += ((i * 7919u) % 300u) * 37000000ull;
+        assert_int_equal(vpn_gdoi_ks_input(n.ks, &src, dg, mm1.len, n.now), 0);
+        n.w.nq = 0; /* the answer goes nowhere */
+        assert_heap(n.ks);
+    }
+    peak = n.ks->heap_n;
+    assert_true(peak >= 300);
+    /* the half-open entries time out one by one, in deadline order */
+    for (int round = 0; round < 2000 && n.ks->n; round++) {
+        uint64_t d = vpn_gdoi_ks_deadline(n.ks);
+        size_t before = n.ks->n;
+        if (d == UINT64_MAX)
+            break;
+        n.now = d > n.now ? d : n.now;
+        vpn_gdoi_ks_tick(n.ks, n.now);
+        n.w.nq = 0;
+        assert_true(n.ks->n <= before);
+        assert_heap(n.ks);
+        /* nothing due is left behind by a tick */
+        assert_true(n.ks->heap_n == 0 || n.ks->heap[0]->due > n.now);
+    }
+    assert_int_equal(n.ks->n, 0);
+    assert_int_equal(n.ks->heap_n, 0);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 0);
+
+    /* and registered members stay through it: two register, then more
+     * half-open entries come and go */
+    net_free(&n);
+    net_init(&n, 2, "  rekey transport unicast\n");
+    register_all(&n);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 2);
+    assert_heap(n.ks);
+    for (unsigned i = 0; i < 40; i++) {
+        vpn_addr src = {VPN_AF_INET, {192, 168, 1, (uint8_t)i}};
+        uint8_t dg[DG_MAX];
+        memcpy(dg, mm1.b, mm1.len);
+        dg[0] = 0x77;
+        dg[1] = (uint8_t)i;
+        n.now += 11000000ull * (i % 5);
+        assert_int_equal(vpn_gdoi_ks_input(n.ks, &src, dg, mm1.len, n.now), 0);
+        n.w.nq = 0;
+    }
+    assert_heap(n.ks);
+    tu_gdoi_run_until(&n.w, n.now + 300 * NS, 10000);
+    assert_heap(n.ks);
+    assert_int_equal(n.ks->n, 2);
+    assert_int_equal(vpn_gdoi_ks_members(n.ks), 2);
+    assert_int_equal(send_between(&n, 0, 1, 77), 0);
+    net_free(&n);
+}
+
 /* Two cooperating key servers from text (`redundancy`): the higher
  * priority is elected primary, the secondary holds the same keys, and when
  * the primary is gone the secondary rekeys the members on schedule. */
@@ -883,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_authorization),
         cmocka_unit_test(test_member_limit),
         cmocka_unit_test(test_8000_members),
+        cmocka_unit_test(test_deadline_heap),
         cmocka_unit_test(test_coop_from_text),
         cmocka_unit_test(test_other_group),
         cmocka_unit_test(test_malformed_registration),

@@ -2,7 +2,8 @@
  * vpn_mpls_plan_install, frames carried between them by a queue. Checks the
  * two-label stack on core links, PHP and explicit-null, TTL and EXP end to
  * end, two customers with the same prefixes kept apart (RFC 4364), static
- * multicast by ingress replication, and bad plans. */
+ * multicast by ingress replication, VRF longest-prefix match over
+ * thousands of routes, and bad plans. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,79 @@ static void test_show_pe(void **state)
     drop_net(n);
 }
 
+/* VRF longest-prefix match over an indexed table: the most specific of a
+ * default, nested prefixes, a prefix given with host bits set, a prefix
+ * replaced, a host route and thousands of /30s (one per PE-CE link). */
+static void test_vrf_longest_match(void **state)
+{
+    net *n = calloc(1, sizeof *n);
+    vpn_mpls_router_params p;
+    uint8_t ip[1600];
+    vpn_prefix px;
+    vpn_addr nh = tu_addr("192.168.0.2");
+    int vrf;
+    (void)state;
+
+    memset(&p, 0, sizeof p);
+    p.name = "PE";
+    p.loopback = tu_addr("10.255.0.1");
+    p.ttl_mode = VPN_MPLS_TTL_UNIFORM;
+    p.emit = emit;
+    n->ports[0].n = n;
+    n->ports[0].router = 0;
+    p.emit_ctx = &n->ports[0];
+    assert_int_equal(vpn_mpls_router_new(&n->r[0], &p), 0);
+    for (int i = IF_A; i <= IF_A + 8; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "Gi1/%d", i);
+        assert_int_equal(vpn_mpls_router_add_if(n->r[0], i, nm, VPN_MPLS_IF_CE, "A"), 0);
+    }
+    vrf = vpn_mpls_router_vrf_id(n->r[0], "A");
+    assert_true(vrf >= 0);
+    static const struct {
+        const char *prefix;
+        int out_if;
+    } routes[] = {
+        {"0.0.0.0/0", IF_A + 1},   {"10.0.0.0/8", IF_A + 2},  {"10.1.0.0/16", IF_A + 3},
+        {"10.1.2.7/24", IF_A + 4}, {"10.1.2.4/30", IF_A + 5}, {"10.1.2.5/30", IF_A + 6},
+        {"10.1.2.6/32", IF_A + 8},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        assert_int_equal(vpn_prefix_parse(&px, routes[i].prefix), 0);
+        assert_int_equal(vpn_mpls_vrf_route_local(n->r[0], vrf, &px, routes[i].out_if, &nh), 0);
+    }
+    for (uint32_t k = 0; k < 5000; k++) {
+        uint32_t a = 0x64400000u + 4 * k; /* 100.64.0.0 + 4k */
+        px.addr = (vpn_addr){VPN_AF_INET, {(uint8_t)(a >> 24), (uint8_t)(a >> 16),
+                                           (uint8_t)(a >> 8), (uint8_t)a}};
+        px.len = 30;
+        assert_int_equal(vpn_mpls_vrf_route_local(n->r[0], vrf, &px, IF_A + 7, &nh), 0);
+    }
+    static const struct {
+        const char *dst;
+        int out_if;
+    } want[] = {
+        {"10.1.2.6", IF_A + 8},    /* the host route */
+        {"10.1.2.5", IF_A + 6},    /* the /30, as replaced */
+        {"10.1.2.9", IF_A + 4},    /* the /24 (given as 10.1.2.7/24) */
+        {"10.1.3.1", IF_A + 3},    {"10.9.9.9", IF_A + 2}, {"8.8.8.8", IF_A + 1},
+        {"100.64.0.1", IF_A + 7},  {"100.64.78.30", IF_A + 7}, /* the last /30 */
+        {"100.64.78.32", IF_A + 1}, /* past it: the default */
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        size_t len = udp(ip, "10.200.0.1", want[i].dst, 0, 64, (uint32_t)i);
+        n->dn = 0;
+        assert_int_equal(vpn_mpls_router_input(n->r[0], IF_A, VPN_MPLS_ETHERTYPE_IPV4, ip, len),
+                         1);
+        assert_int_equal(n->dn, 1);
+        if (n->delivered[0].in_if != want[i].out_if)
+            fail_msg("%s went out %d, not %d", want[i].dst, n->delivered[0].in_if,
+                     want[i].out_if);
+    }
+    vpn_mpls_router_del(n->r[0]);
+    free(n);
+}
+
 static void test_bad_plans(void **state)
 {
     (void)state;
@@ -510,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_vrf_isolation),
         cmocka_unit_test(test_multicast_replication),
         cmocka_unit_test(test_show_pe),
+        cmocka_unit_test(test_vrf_longest_match),
         cmocka_unit_test(test_bad_plans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

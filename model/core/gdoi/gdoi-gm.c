@@ -98,7 +98,9 @@ struct vpn_gdoi_gm {
     uint8_t ni[GDOI_NONCE_LEN], nr[VPN_ISAKMP_NONCE_MAX];
     size_t nr_len;
     gm_stage pulled;
-    uint8_t last_out[GDOI_MSG_MAX], last_view[GDOI_MSG_MAX];
+    /* our last PULL message and its decrypted view, for retransmission:
+     * one heap block (out | view) of their size, NULL when none */
+    uint8_t *last;
     size_t last_out_len, last_view_len;
     uint64_t retrans_at;
     unsigned retrans_n;
@@ -211,6 +213,8 @@ static void drop_teks(vpn_gdoi_gm *gm)
     gm->cur = NULL;
 }
 
+static void forget_pull(vpn_gdoi_gm *gm);
+
 void vpn_gdoi_gm_del(vpn_gdoi_gm *gm)
 {
     if (!gm)
@@ -219,6 +223,7 @@ void vpn_gdoi_gm_del(vpn_gdoi_gm *gm)
     vpn_ikev1_sa_del(gm->p1);
     vpn_sig_key_del(gm->ks_pub);
     stage_free(&gm->pulled);
+    forget_pull(gm);
     OPENSSL_cleanse(gm, sizeof *gm);
     free(gm);
 }
@@ -290,13 +295,31 @@ int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
     return vpn_ikev1_sa_start(gm->p1, now);
 }
 
+/* Drops the kept PULL message (its view holds keying material). */
+static void forget_pull(vpn_gdoi_gm *gm)
+{
+    if (gm->last) {
+        OPENSSL_cleanse(gm->last, gm->last_out_len + gm->last_view_len);
+        free(gm->last);
+    }
+    gm->last = NULL;
+    gm->last_out_len = gm->last_view_len = 0;
+}
+
+/* Sends a PULL message and keeps it for retransmission (without memory
+ * to keep it, only the retransmissions are lost). */
 static void pull_send(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, const uint8_t *view,
                       size_t vlen, uint64_t now)
 {
-    memcpy(gm->last_out, dg, len);
-    gm->last_out_len = len;
-    memcpy(gm->last_view, view, vlen);
-    gm->last_view_len = vlen;
+    forget_pull(gm);
+    gm->last = malloc(len + vlen);
+    if (gm->last) {
+        memcpy(gm->last, dg, len);
+        if (vlen)
+            memcpy(gm->last + len, view, vlen);
+        gm->last_out_len = len;
+        gm->last_view_len = vlen;
+    }
     gm->retrans_n = 0;
     gm->retrans_at = now + VPN_IKEV1_DEFAULT_RETRANS_NS;
     gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, dg, len, vlen ? view : NULL, vlen);
@@ -1384,8 +1407,10 @@ void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
         } else {
             gm->retrans_n++;
             gm->retrans_at = now + VPN_IKEV1_DEFAULT_RETRANS_NS;
-            gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, gm->last_out, gm->last_out_len,
-                     gm->last_view_len ? gm->last_view : NULL, gm->last_view_len);
+            if (gm->last)
+                gm->send(gm->user, &gm->cfg.local, &gm->cfg.ks, gm->last, gm->last_out_len,
+                         gm->last_view_len ? gm->last + gm->last_out_len : NULL,
+                         gm->last_view_len);
         }
     }
     if ((gm->state == VPN_GDOI_GM_IDLE || gm->state == VPN_GDOI_GM_REGISTERED) &&

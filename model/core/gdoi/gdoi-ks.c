@@ -169,10 +169,22 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     return 0;
 }
 
+/* Drops the kept PULL exchange (it holds keys in its decrypted view). */
+static void member_forget(ks_member *m)
+{
+    if (m->last) {
+        OPENSSL_cleanse(m->last, m->last_in_len + m->last_out_len + m->last_view_len);
+        free(m->last);
+    }
+    m->last = NULL;
+    m->last_in_len = m->last_out_len = m->last_view_len = 0;
+}
+
 static void member_free(ks_member *m)
 {
     if (!m)
         return;
+    member_forget(m);
     vpn_ikev1_sa_del(m->p1);
     OPENSSL_cleanse(m, sizeof *m);
     free(m);
@@ -186,6 +198,7 @@ void vpn_gdoi_ks_del(vpn_gdoi_ks *ks)
     for (size_t i = 0; i < ks->n; i++)
         member_free(ks->m[i]);
     free(ks->m);
+    free(ks->heap);
     free(ks->ck_tab);
     free(ks->ad_tab);
     free(ks->rules);
@@ -276,9 +289,97 @@ static void idx_link(vpn_gdoi_ks *ks, ks_member *m)
     }
 }
 
-/* Makes room for one more member: the array and the tables. */
+/*
+ * The deadline heap: a binary min-heap of the members with a phase-1 SA,
+ * keyed by that SA's deadline as last read (m->due). Whoever calls into a
+ * member's phase 1 re-reads it with heap_fix, so the root is always the
+ * KS's earliest member deadline: O(1) to read, O(log n) to change.
+ */
+static void heap_put(vpn_gdoi_ks *ks, size_t i, ks_member *m)
+{
+    ks->heap[i] = m;
+    m->hpos = i;
+}
+
+static void heap_up(vpn_gdoi_ks *ks, size_t i)
+{
+    ks_member *m = ks->heap[i];
+
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (ks->heap[p]->due <= m->due)
+            break;
+        heap_put(ks, i, ks->heap[p]);
+        i = p;
+    }
+    heap_put(ks, i, m);
+}
+
+static void heap_down(vpn_gdoi_ks *ks, size_t i)
+{
+    ks_member *m = ks->heap[i];
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= ks->heap_n)
+            break;
+        if (c + 1 < ks->heap_n && ks->heap[c + 1]->due < ks->heap[c]->due)
+            c++;
+        if (m->due <= ks->heap[c]->due)
+            break;
+        heap_put(ks, i, ks->heap[c]);
+        i = c;
+    }
+    heap_put(ks, i, m);
+}
+
+/* Re-reads m's phase-1 deadline and moves m to its place (m in the heap). */
+static void heap_fix(vpn_gdoi_ks *ks, ks_member *m)
+{
+    uint64_t old = m->due;
+
+    m->due = vpn_ikev1_sa_deadline(m->p1);
+    if (m->due < old)
+        heap_up(ks, m->hpos);
+    else if (m->due > old)
+        heap_down(ks, m->hpos);
+}
+
+/* Adds m (with p1; room reserved by member_slot). */
+static void heap_add(vpn_gdoi_ks *ks, ks_member *m)
+{
+    m->due = vpn_ikev1_sa_deadline(m->p1);
+    heap_put(ks, ks->heap_n++, m);
+    heap_up(ks, m->hpos);
+}
+
+static void heap_del(vpn_gdoi_ks *ks, ks_member *m)
+{
+    size_t i = m->hpos;
+    ks_member *last;
+
+    if (i == SIZE_MAX)
+        return;
+    m->hpos = SIZE_MAX;
+    last = ks->heap[--ks->heap_n];
+    if (last == m)
+        return;
+    heap_put(ks, i, last);
+    heap_up(ks, i);
+    heap_down(ks, last->hpos);
+}
+
+/* Makes room for one more member: the array, the heap and the tables. */
 static int member_slot(vpn_gdoi_ks *ks)
 {
+    if (ks->heap_n + 1 > ks->heap_cap) {
+        size_t nc = ks->heap_cap ? ks->heap_cap * 2 : 16;
+        ks_member **nh = realloc(ks->heap, nc * sizeof *nh);
+        if (!nh)
+            return VPN_ERR_NOMEM;
+        ks->heap = nh;
+        ks->heap_cap = nc;
+    }
     if (ks->n % 16 == 0) {
         ks_member **nmv = realloc(ks->m, (ks->n + 16) * sizeof *nmv);
         if (!nmv)
@@ -311,6 +412,9 @@ static void member_append(vpn_gdoi_ks *ks, ks_member *m)
     ks->m[ks->n++] = m;
     m->in_ck = m->p1 != NULL;
     idx_link(ks, m);
+    m->hpos = SIZE_MAX;
+    if (m->p1)
+        heap_add(ks, m);
 }
 
 static void chain_unlink(ks_member **head, ks_member *m, bool ck)
@@ -348,6 +452,7 @@ void gdoi_ks_member_remove(vpn_gdoi_ks *ks, size_t i)
         chain_unlink(&ks->ad_tab[ad_bucket(ks, &m->addr)], m, false);
         ks->n_reg--;
     }
+    heap_del(ks, m);
     member_free(m);
     ks->m[i] = ks->m[--ks->n];
     if (i < ks->n)
@@ -618,13 +723,26 @@ static void hdr_of(const ks_member *m, vpn_isakmp_hdr *h)
     h->msg_id = m->msg_id;
 }
 
-static void member_send(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t len,
-                        const uint8_t *view, size_t view_len)
+/*
+ * Sends our answer dg (view: its decrypted form) to the member's PULL
+ * message in, keeping both to answer a retransmission of in. Without
+ * memory to keep them the answer still goes; a retransmission is then
+ * taken as a new message (and fails its HASH or state check).
+ */
+static void member_send(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *in, size_t in_len,
+                        const uint8_t *dg, size_t len, const uint8_t *view, size_t view_len)
 {
-    memcpy(m->last_out, dg, len);
-    m->last_out_len = len;
-    memcpy(m->last_view, view, view_len);
-    m->last_view_len = view_len;
+    member_forget(m);
+    m->last = malloc(in_len + len + view_len);
+    if (m->last) {
+        memcpy(m->last, in, in_len);
+        memcpy(m->last + in_len, dg, len);
+        if (view_len)
+            memcpy(m->last + in_len + len, view, view_len);
+        m->last_in_len = in_len;
+        m->last_out_len = len;
+        m->last_view_len = view_len;
+    }
     ks->send(ks->user, &ks->cfg.local, &m->addr, dg, len, view_len ? view : NULL, view_len);
 }
 
@@ -664,10 +782,11 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
      * group keys to give: the member tries its next key server */
     if (!gdoi_coop_may_register(ks) && m->pull != 2)
         return VPN_ERR_STATE;
-    if (m->last_in_len == len && memcmp(m->last_in, dg, len) == 0 && m->last_out_len) {
+    if (m->last && m->last_in_len == len && memcmp(m->last, dg, len) == 0 && m->last_out_len) {
         /* a retransmission: repeat our answer */
-        ks->send(ks->user, &ks->cfg.local, &m->addr, m->last_out, m->last_out_len,
-                 m->last_view_len ? m->last_view : NULL, m->last_view_len);
+        const uint8_t *out = m->last + m->last_in_len;
+        ks->send(ks->user, &ks->cfg.local, &m->addr, out, m->last_out_len,
+                 m->last_view_len ? out + m->last_out_len : NULL, m->last_view_len);
         ks->st.retransmits++;
         return 0;
     }
@@ -720,7 +839,7 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
         if ((rc = gdoi_pull_seal(m->p1, &b, 2, ni_b, none, slot, m->iv, &olen, view, &vlen)))
             return rc;
         m->pull = 2;
-        member_send(ks, m, buf, olen, view, vlen);
+        member_send(ks, m, dg, len, buf, olen, view, vlen);
     } else if (m->pull == 2) {
         /* message 3: HDR*, HASH(3) [, GAP] */
         if (!has_room(ks, &m->addr)) {
@@ -764,13 +883,9 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
             vpn_log_emit(&ks->log, VPN_LOG_INFO, ENGINE, "%s registered in group %s",
                          vpn_addr_str(&m->addr, a, sizeof a), ks->name);
         }
-        member_send(ks, m, buf, olen, view, vlen);
+        member_send(ks, m, dg, len, buf, olen, view, vlen);
     } else {
         return VPN_ERR_STATE;
-    }
-    if (len <= sizeof m->last_in) {
-        memcpy(m->last_in, dg, len);
-        m->last_in_len = len;
     }
     OPENSSL_cleanse(buf, sizeof buf);
     OPENSSL_cleanse(view, sizeof view);
@@ -880,6 +995,11 @@ static int ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, siz
         rc = vpn_ikev1_sa_input(m->p1, dg, len, now);
     if (rc)
         ks->st.bad_msgs++;
+    /* its phase 1 may have new timers, or have ended (a Delete) */
+    if (vpn_ikev1_sa_state(m->p1) == VPN_IKEV1_ST_DEAD && !m->registered)
+        member_remove(ks, m->idx);
+    else
+        heap_fix(ks, m);
     return rc;
 }
 
@@ -1043,27 +1163,25 @@ uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks)
         d = ks->rk_eval_at;
     if (ks->coop && gdoi_coop_deadline(ks) < d)
         d = gdoi_coop_deadline(ks);
-    for (size_t i = 0; i < ks->n; i++) {
-        uint64_t x;
-        if (!ks->m[i]->p1)
-            continue;
-        x = vpn_ikev1_sa_deadline(ks->m[i]->p1);
-        if (x < d)
-            d = x;
-    }
+    /* the earliest member phase 1: the heap's root */
+    if (ks->heap_n && ks->heap[0]->due < d)
+        d = ks->heap[0]->due;
     return d;
 }
 
 void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now)
 {
-    for (size_t i = 0; i < ks->n;) {
-        ks_member *m = ks->m[i];
-        if (m->p1)
-            vpn_ikev1_sa_tick(m->p1, now);
-        if (m->p1 && vpn_ikev1_sa_state(m->p1) == VPN_IKEV1_ST_DEAD && !m->registered)
-            member_remove(ks, i);
+    /* only the members whose phase 1 is due. A phase-1 tick always moves
+     * its deadline on (or ends the SA), so this ends; the bound on the
+     * count is a second guard. */
+    for (size_t left = 4 * ks->heap_n + 4; left && ks->heap_n && ks->heap[0]->due <= now;
+         left--) {
+        ks_member *m = ks->heap[0];
+        vpn_ikev1_sa_tick(m->p1, now);
+        if (vpn_ikev1_sa_state(m->p1) == VPN_IKEV1_ST_DEAD && !m->registered)
+            member_remove(ks, m->idx);
         else
-            i++;
+            heap_fix(ks, m);
     }
     if (ks->coop)
         gdoi_coop_tick(ks, now);

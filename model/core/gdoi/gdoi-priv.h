@@ -106,7 +106,11 @@ typedef struct ks_member {
     uint8_t iv[VPN_IKEV1_BLOCK];
     uint8_t ni[VPN_ISAKMP_NONCE_MAX], nr[GDOI_NONCE_LEN];
     size_t ni_len;
-    uint8_t last_in[GDOI_MSG_MAX], last_out[GDOI_MSG_MAX], last_view[GDOI_MSG_MAX];
+    /* the last PULL message in and our answer (and its decrypted view),
+     * to answer a retransmission: one heap block of exactly their sizes,
+     * in | out | view (NULL before the first answer), so an entry costs
+     * what its exchange needed rather than three maximum-sized buffers */
+    uint8_t *last;
     size_t last_in_len, last_out_len, last_view_len;
     uint64_t registered_at;
     uint32_t acked_seq; /* last rekey this member acknowledged */
@@ -118,6 +122,10 @@ typedef struct ks_member {
     size_t idx;
     struct ks_member *ck_next, *ad_next;
     bool in_ck, in_ad;
+    /* the KS's deadline heap (gdoi-ks.c): entries with a phase 1, keyed
+     * by its deadline (due); hpos is the position, SIZE_MAX when out */
+    uint64_t due;
+    size_t hpos;
 } ks_member;
 
 struct vpn_gdoi_ks {
@@ -138,6 +146,11 @@ struct vpn_gdoi_ks {
     size_t tab_size;
     uint32_t hash_seed;
     size_t n_reg;           /* registered members (in ad_tab) */
+    /* binary min-heap over the members' phase-1 deadlines, so that the
+     * deadline is read at the root and a tick visits only the members
+     * that are due, not every member */
+    ks_member **heap;
+    size_t heap_n, heap_cap;
     vpn_gdoi_auth_rule *rules;
     ks_tek tek;
     ks_kek kek;

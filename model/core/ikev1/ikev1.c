@@ -56,10 +56,13 @@ struct vpn_ikev1_sa {
     uint8_t p1_last[VPN_IKEV1_BLOCK]; /* last CBC block of phase 1 */
     vpn_addr peer_id;
 
-    /* retransmission */
-    uint8_t last_out[VPN_IKEV1_MAX_MSG], last_view[VPN_IKEV1_MAX_MSG];
+    /* retransmission: the last message out (and its decrypted view) and,
+     * on a responder, the last in; each a heap copy of its own length
+     * (NULL when none), so an SA does not carry three maximum-sized
+     * buffers (a key server holds one SA per member) */
+    uint8_t *last_out, *last_view;
     size_t last_out_len, last_view_len;
-    uint8_t last_in[VPN_IKEV1_MAX_MSG];
+    uint8_t *last_in;
     size_t last_in_len;
     uint64_t retrans_at;
     unsigned retrans_n;
@@ -234,12 +237,27 @@ int vpn_ikev1_sa_new_with(vpn_ikev1_sa **out, const vpn_ikev1_sa_params *p)
     if (p == NULL)
         return VPN_ERR_INVAL;
     return vpn_ikev1_sa_new(out, &p->ctx, &p->cfg, p->initiator);
+/* Replaces *buf (len *blen) with a copy of src (n octets; none if n is 0
+ * or memory is short, which only costs a retransmission). */
+static void keep_copy(uint8_t **buf, size_t *blen, const uint8_t *src, size_t n)
+{
+    if (*buf) {
+        OPENSSL_cleanse(*buf, *blen);
+        free(*buf);
+    }
+    *buf = n ? malloc(n) : NULL;
+    *blen = *buf ? n : 0;
+    if (*buf)
+        memcpy(*buf, src, n);
 }
 
 void vpn_ikev1_sa_del(vpn_ikev1_sa *sa)
 {
     if (!sa)
         return;
+    keep_copy(&sa->last_out, &sa->last_out_len, NULL, 0);
+    keep_copy(&sa->last_view, &sa->last_view_len, NULL, 0);
+    keep_copy(&sa->last_in, &sa->last_in_len, NULL, 0);
     vpn_dh_del(sa->dh);
     vpn_ikev1_keys_wipe(&sa->keys);
     OPENSSL_cleanse(sa, sizeof *sa);
@@ -301,14 +319,8 @@ void vpn_ikev1_sa_emit(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, const ui
 static void send_keep(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, const uint8_t *view,
                       size_t view_len, uint64_t now)
 {
-    memcpy(sa->last_out, dg, len);
-    sa->last_out_len = len;
-    if (view) {
-        memcpy(sa->last_view, view, view_len);
-        sa->last_view_len = view_len;
-    } else {
-        sa->last_view_len = 0;
-    }
+    keep_copy(&sa->last_out, &sa->last_out_len, dg, len);
+    keep_copy(&sa->last_view, &sa->last_view_len, view, view ? view_len : 0);
     sa->retrans_n = 0;
     sa->retrans_at = now + sa->cfg.retrans_ns;
     vpn_ikev1_sa_emit(sa, dg, len, view, view_len);
@@ -966,7 +978,7 @@ static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t no
     if (m.hdr.exchange != VPN_ISAKMP_EXCH_MAIN || m.hdr.msg_id != 0)
         return VPN_ERR_UNSUPPORTED;
     /* A responder answers a repeated message with its last reply. */
-    if (!sa->initiator && sa->last_in_len == len && len <= sizeof sa->last_in &&
+    if (!sa->initiator && sa->last_in && sa->last_in_len == len &&
         memcmp(sa->last_in, dg, len) == 0 && sa->last_out_len) {
         vpn_ikev1_sa_emit(sa, sa->last_out, sa->last_out_len,
                           sa->last_view_len ? sa->last_view : NULL, sa->last_view_len);
@@ -1102,10 +1114,8 @@ static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t no
     default:
         return VPN_ERR_STATE;
     }
-    if (!sa->initiator && len <= sizeof sa->last_in) {
-        memcpy(sa->last_in, dg, len);
-        sa->last_in_len = len;
-    }
+    if (!sa->initiator && len <= VPN_IKEV1_MAX_MSG)
+        keep_copy(&sa->last_in, &sa->last_in_len, dg, len);
     return 0;
 }
 

@@ -53,6 +53,14 @@ typedef struct mpls_vrf {
     char name[NAME_MAX_LEN];
     mpls_route *routes;
     size_t n_routes, cap_routes;
+    /* an index over routes by (prefix, length): open addressing, slots hold
+     * route index + 1 (0 = empty), hcap a power of two at least twice
+     * n_routes; lens has bit L set when a /L route exists. A lookup probes
+     * the lengths present from the longest: a VRF with thousands of sites
+     * (one /30 per PE-CE link) costs at most 33 probes, not a scan. */
+    uint32_t *hidx;
+    size_t hcap;
+    uint64_t lens;
     mpls_mroute *mroutes;
     size_t n_mroutes, cap_mroutes;
 } mpls_vrf;
@@ -134,6 +142,7 @@ void vpn_mpls_router_del(vpn_mpls_router *r)
         }
         free(r->vrfs[i].mroutes);
         free(r->vrfs[i].routes);
+        free(r->vrfs[i].hidx);
     }
     free(r->vrfs);
     free(r->ifs);
@@ -339,23 +348,74 @@ int vpn_mpls_ftn_set(vpn_mpls_router *r, const vpn_addr *loopback, uint32_t out_
     return 0;
 }
 
+/* An IPv4 address's first len bits (the rest zero), as a number. */
+static uint32_t masked4(const vpn_addr *a, unsigned len)
+{
+    uint32_t x = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 |
+                 a->b[3];
+    return len ? x & (0xffffffffu << (32 - len)) : 0;
+}
+
+static size_t route_slot(const mpls_vrf *v, uint32_t net, unsigned len)
+{
+    uint32_t h = (net ^ (uint32_t)len * 0x9e3779b9u) * 0x85ebca6bu;
+    return (h ^ h >> 16) & (v->hcap - 1);
+}
+
+/* The route for exactly net/len, or NULL. */
+static mpls_route *route_exact(const mpls_vrf *v, uint32_t net, unsigned len)
+{
+    if (!v->hcap || !(v->lens >> len & 1))
+        return NULL;
+    for (size_t k = route_slot(v, net, len);; k = (k + 1) & (v->hcap - 1)) {
+        mpls_route *rt;
+        if (!v->hidx[k])
+            return NULL;
+        rt = &v->routes[v->hidx[k] - 1];
+        if (rt->prefix.len == len && masked4(&rt->prefix.addr, len) == net)
+            return rt;
+    }
+}
+
+static void route_index(mpls_vrf *v, size_t i)
+{
+    const vpn_prefix *p = &v->routes[i].prefix;
+    size_t k = route_slot(v, masked4(&p->addr, p->len), p->len);
+    while (v->hidx[k])
+        k = (k + 1) & (v->hcap - 1);
+    v->hidx[k] = (uint32_t)(i + 1);
+}
+
 static int vrf_route_add(vpn_mpls_router *r, int vrf, const mpls_route *nr)
 {
     mpls_vrf *v;
-    size_t i;
+    mpls_route *old;
     if (vrf < 0 || (size_t)vrf >= r->n_vrfs)
         return VPN_ERR_NOTFOUND;
     v = &r->vrfs[vrf];
-    for (i = 0; i < v->n_routes; i++) {
-        if (v->routes[i].prefix.len == nr->prefix.len &&
-            vpn_prefix_contains(&v->routes[i].prefix, &nr->prefix.addr)) {
-            v->routes[i] = *nr;
-            return 0;
-        }
+    old = route_exact(v, masked4(&nr->prefix.addr, nr->prefix.len), nr->prefix.len);
+    if (old) {
+        *old = *nr;
+        return 0;
+    }
+    if (v->n_routes >= UINT32_MAX - 1)
+        return VPN_ERR_LIMIT;
+    if (2 * (v->n_routes + 1) > v->hcap) {
+        size_t nc = v->hcap ? v->hcap * 2 : 16;
+        uint32_t *h = calloc(nc, sizeof(*h));
+        if (!h)
+            return VPN_ERR_NOMEM;
+        free(v->hidx);
+        v->hidx = h;
+        v->hcap = nc;
+        for (size_t i = 0; i < v->n_routes; i++)
+            route_index(v, i);
     }
     if (grow((void **)&v->routes, &v->cap_routes, v->n_routes, sizeof(*v->routes)))
         return VPN_ERR_NOMEM;
-    v->routes[v->n_routes++] = *nr;
+    v->routes[v->n_routes] = *nr;
+    route_index(v, v->n_routes++);
+    v->lens |= 1ull << nr->prefix.len;
     return 0;
 }
 
@@ -470,16 +530,20 @@ static int drop(vpn_mpls_router *r, vpn_mpls_drop why, int err)
     return err;
 }
 
+/* Longest prefix match (routes are IPv4 only): the lengths present, longest first. */
 static const mpls_route *vrf_lookup(const mpls_vrf *v, const vpn_addr *dst)
 {
-    const mpls_route *best = NULL;
-    size_t i;
-    for (i = 0; i < v->n_routes; i++) {
-        const mpls_route *rt = &v->routes[i];
-        if (vpn_prefix_contains(&rt->prefix, dst) && (!best || rt->prefix.len > best->prefix.len))
-            best = rt;
+    if (dst->family != VPN_AF_INET)
+        return NULL;
+    for (int len = 32; len >= 0; len--) {
+        const mpls_route *rt;
+        if (!(v->lens >> len & 1))
+            continue;
+        rt = route_exact(v, masked4(dst, (unsigned)len), (unsigned)len);
+        if (rt)
+            return rt;
     }
-    return best;
+    return NULL;
 }
 
 static const mpls_mroute *vrf_mlookup(const mpls_vrf *v, const vpn_addr *src, const vpn_addr *grp)
