@@ -343,6 +343,7 @@ VPN_HOST_VPND = [
     'model/host/vpnd-ctl.c',
     'model/host/vpnd-keys.c',
     'model/host/vpnd-ikev1.c',
+    'model/host/vpnd-gdoi.c',
 ]
 VPN_HOST_VPNCTL = [
     'model/host/vpnctl.c',
