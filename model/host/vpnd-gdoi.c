@@ -66,6 +66,8 @@
 #define GDOI_MARK 0x848u
 #define GDOI_TABLE "848"
 #define GDOI_RULE_PREF "848"
+#define VPND_GAP_ACTIVATION_S 2
+#define VPND_GAP_DEACTIVATION_S 30
 
 /* What the translated engine configurations point into (kept while the
  * router lives: the rekey key is borrowed by the key server). */
@@ -226,6 +228,14 @@ int vpnd_gdoi_setup(vpnd *d, char *err, size_t errlen)
             goto conf_error;
         groups[n].role = VPN_GETVPN_ROLE_KS;
         groups[n].ks = g->ks.cfg;
+        /* RFC 6407 5.5 GAP: members go on sending on the old TEK for
+         * VPND_GAP_ACTIVATION_S after a rekey, so that every member holds
+         * the new one before traffic arrives on it (IOS members likewise
+         * keep the old TEK outbound until shortly before it expires) */
+        if (!groups[n].ks.gap_activation_s && !groups[n].ks.gap_deactivation_s) {
+            groups[n].ks.gap_activation_s = VPND_GAP_ACTIVATION_S;
+            groups[n].ks.gap_deactivation_s = VPND_GAP_DEACTIVATION_S;
+        }
         n++;
     }
     for (size_t i = 0; i < d->conf->n_iface; i++)
