@@ -303,7 +303,7 @@ fi
 if [ "$CASE" = main ]; then
     grep -q "joined rekey group 239.192.1.1 on eth0" "$W/a.log" || fail "GMA did not join the rekey group"
     MC=$(tshark -r "$W/bridge.pcap" -Y "ip.dst == 239.192.1.1 and udp.dstport == 848" 2>/dev/null | wc -l)
-    UC=$(tshark -r "$W/bridge.pcap" -Y "ip.src == ${WAN[ks1]} and isakmp.exchtype == 33 and not ip.dst == 239.192.1.1" \
+    UC=$(tshark -r "$W/bridge.pcap" -Y "ip.src == ${WAN[ks1]} and isakmp.exchangetype == 33 and not ip.dst == 239.192.1.1" \
         -d udp.port==848,isakmp 2>/dev/null | wc -l)
     [ "$MC" -ge 1 ] && [ "$UC" = 0 ] || fail "want the rekey to 239.192.1.1 only: $MC multicast, $UC unicast"
     log "multicast rekey: $MC datagram(s) to 239.192.1.1, none unicast"
@@ -321,8 +321,8 @@ fi
 if [ "$CASE" = unicast ]; then
     # hostile datagrams to 848 of GMA and KS1, from the attacker's namespace
     sleep 0.5
-    PUSH=$(tshark -r "$W/bridge.pcap" -o 'udp.port:848' -d udp.port==848,isakmp \
-        -Y "ip.dst == ${WAN[a]} and udp.dstport == 848 and isakmp.exchtype == 33" -T fields -e udp.payload 2>/dev/null |
+    PUSH=$(tshark -r "$W/bridge.pcap" -d udp.port==848,isakmp \
+        -Y "ip.dst == ${WAN[a]} and udp.dstport == 848 and isakmp.exchangetype == 33" -T fields -e udp.payload 2>/dev/null |
         tail -1 | tr -d ':')
     [ -n "$PUSH" ] || fail "no rekey (GROUPKEY-PUSH) to GMA in the capture to replay"
     RA0=$(field "$(ctl a status | grep '^gdoi')" dgrams_refused)
@@ -412,7 +412,7 @@ NDEC=$(TS -Y 'esp and udp.dstport == 5001' | wc -l)
 # earlier GDOI message (GMX's GROUPKEY-PULL that the KS leaves unanswered):
 # Wireshark decrypts a phase-2 message with the IV chained from the last
 # one it saw, so a repeated message decrypts to garbage there.
-TS -Y '_ws.malformed or _ws.expert.severity >= error' -T fields -e frame.number >"$W/malformed.txt"
+TS -Y "(_ws.malformed or _ws.expert.severity >= error) and not ip.src == ${WAN[ev]}" -T fields -e frame.number >"$W/malformed.txt"
 tshark -r "$W/bridge.pcap" -Y 'udp.port == 848' -T fields -e frame.number -e udp.payload 2>/dev/null >"$W/gdoi-payloads.txt"
 NBAD=$(python3 - "$W/malformed.txt" "$W/gdoi-payloads.txt" <<'P'
 import sys
