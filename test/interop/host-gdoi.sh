@@ -377,9 +377,13 @@ if [ "$CASE" = coop ]; then
     sleep 1
     kill -KILL $VPID_ks1
     log "KS1 killed; waiting for KS2 to take over"
-    wait_for 120 sh -c "\"$VPNCTL\" -s \"$W/ks2.ctl\" status | grep -q role=primary" || fail "KS2 did not take over: $(ksline ks2)"
-    ctl ks2 crypto gdoi ks rekey >/dev/null || fail "KS2 refused to rekey"
     traffic_check 400 failover
+    wait_for 120 sh -c "\"$VPNCTL\" -s \"$W/ks2.ctl\" status | grep -q role=primary" || fail "KS2 did not take over: $(ksline ks2)"
+    log "KS2 is primary"
+    traffic $N $GAP ks2-rekey
+    sleep 1.2
+    ctl ks2 crypto gdoi ks rekey >/dev/null || fail "KS2 refused to rekey"
+    traffic_check $N ks2-rekey
     for g in "${GMS[@]}"; do
         [ "$(field "$(gmline $g)" seq)" -gt "$SEQ1" ] || fail "GM$g did not accept KS2's rekey: $(gmline $g)"
         [ "$(field "$(gmline $g)" registrations)" = 1 ] || fail "GM$g registered again: $(gmline $g)"
@@ -388,7 +392,7 @@ if [ "$CASE" = coop ]; then
 fi
 
 for x in "${GMS[@]}"; do ctl $x show crypto ipsec sa >"$W/$x.ipsec-sa.txt" || fail "$x: show crypto ipsec sa"; done
-for x in "${KSS[@]}" "${GMS[@]}" x; do [ -S "$W/$x.ctl" ] && ctl $x status >"$W/$x.status.txt"; done
+for x in "${KSS[@]}" "${GMS[@]}" x; do ctl $x status >"$W/$x.status.txt" 2>/dev/null; done
 
 # ---- the capture ---------------------------------------------------------------------------------------
 sleep 0.3
