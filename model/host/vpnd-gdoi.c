@@ -35,6 +35,10 @@
  * Key files (with -k): a line of ikev1_decryption_table per phase 1 (the
  * member's registration, the key servers' COOP SAs), an esp_sa line with
  * "*" addresses per TEK, and decode_as_entries mapping UDP 848 to ISAKMP.
+ * With -P: the datagrams this daemon sends, as a pcap of raw IPv4 with the
+ * decrypted view in place of what was encrypted (the E flag cleared), since
+ * Wireshark cannot decrypt KEK-encrypted rekeys; a capture and this file
+ * read side by side.
  */
 #define _GNU_SOURCE
 #include "vpnd.h"
@@ -59,6 +63,7 @@
 #include "gdoi/gdoi-conf.h"
 #include "host-ctl.h"
 #include "ikev1/ikev1.h"
+#include "ipsec/ip.h"
 #include "ipsec/pkt.h"
 #include "ipsec/wskeys.h"
 
@@ -87,6 +92,7 @@ struct vpnd_gdoi {
     GHashTable *spis;        /* TEK SPIs whose key line was written */
     GHashTable *p1_lines;    /* phase-1 key lines written */
     FILE *esp_keys, *ikev1_keys;
+    FILE *plain;             /* -P: the decrypted view of what we send */
     uint64_t tun_in, tun_out, raw_out, send_errors;
 };
 
@@ -321,6 +327,15 @@ int vpnd_gdoi_open(vpnd *d, int udp_fd, char *err, size_t errlen)
             fclose(f);
         }
     }
+    if (d->plain_path) {
+        /* pcap (microsecond timestamps, LINKTYPE_RAW 101: raw IPv4), host byte order */
+        const uint32_t hdr[6] = {0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 65535, 101};
+        if ((g->plain = fopen(d->plain_path, "w")) == NULL || fwrite(hdr, sizeof hdr, 1, g->plain) != 1) {
+            snprintf(err, errlen, "%s: %s", d->plain_path, strerror(errno));
+            return -1;
+        }
+        fflush(g->plain);
+    }
     if (!g->is_gm)
         return 0;
     snprintf(g->tun_name, sizeof g->tun_name, "%s", d->gdoi_tun ? d->gdoi_tun : "gdoi0");
@@ -398,6 +413,8 @@ void vpnd_gdoi_free(vpnd *d)
         fclose(g->esp_keys);
     if (g->ikev1_keys)
         fclose(g->ikev1_keys);
+    if (g->plain)
+        fclose(g->plain);
     g_free(g);
     d->gdoi = NULL;
 }
@@ -455,6 +472,47 @@ bool vpnd_gdoi_deliver(vpnd *d, const uint8_t *data, size_t len)
         return false;
     g->tun_out++;
     return true;
+}
+
+/* The router's gdoi_sent: one record of the -P pcap, IPv4 and UDP 848
+ * headers made up around the view (or the datagram sent in clear). */
+void vpnd_gdoi_sent(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg, size_t len,
+                    const uint8_t *view, size_t view_len)
+{
+    vpnd *d = user;
+    struct vpnd_gdoi *g = d->gdoi;
+    const uint8_t *p = view ? view : dg;
+    size_t n = view ? view_len : len, tot = 28 + n;
+    uint8_t h[28];
+    uint32_t rec[4];
+    gint64 us = g_get_real_time();
+    uint16_t c;
+
+    if (g == NULL || g->plain == NULL || src->family != VPN_AF_INET || tot > 65535)
+        return;
+    memset(h, 0, sizeof h);
+    h[0] = 0x45;
+    h[2] = (uint8_t)(tot >> 8);
+    h[3] = (uint8_t)tot;
+    h[6] = 0x40; /* DF */
+    h[8] = 64;
+    h[9] = 17;
+    memcpy(h + 12, src->b, 4);
+    memcpy(h + 16, dst->b, 4);
+    c = vpn_ip_csum(h, 20);
+    h[10] = (uint8_t)(c >> 8);
+    h[11] = (uint8_t)c;
+    h[20] = h[22] = VPN_GDOI_PORT >> 8;
+    h[21] = h[23] = VPN_GDOI_PORT & 0xff;
+    h[24] = (uint8_t)((8 + n) >> 8);
+    h[25] = (uint8_t)(8 + n); /* UDP checksum 0: none (RFC 768) */
+    rec[0] = (uint32_t)(us / 1000000);
+    rec[1] = (uint32_t)(us % 1000000);
+    rec[2] = rec[3] = (uint32_t)tot;
+    if (fwrite(rec, sizeof rec, 1, g->plain) != 1 || fwrite(h, sizeof h, 1, g->plain) != 1 ||
+        fwrite(p, 1, n, g->plain) != n)
+        vpnd_log(d, VPN_LOG_WARN, "%s: %s", d->plain_path, strerror(errno));
+    fflush(g->plain);
 }
 
 /* ---- after every engine call: multicast groups and key lines ------------------------------ */

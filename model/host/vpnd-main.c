@@ -71,7 +71,7 @@ void vpnd_log_cb(void *user, vpn_log_level level, const char *engine, const char
 
 static const char usage_text[] =
     "usage: vpnd -c CONFIG [-s CTLSOCK] [-k KEYDIR] [-l LEVEL] [-L LOGFILE] [-t TUN] [-p PIDFILE]\n"
-    "            [-r RSAKEY] [-g GDOITUN] [-n]\n"
+    "            [-r RSAKEY] [-g GDOITUN] [-P PCAP] [-n]\n"
     "\n"
     "IKEv2 (FlexVPN), ESP and GET VPN (GDOI) on real sockets: the testbed peer of the ns-3\n"
     "vpn module.\n"
@@ -91,6 +91,7 @@ static const char usage_text[] =
     "  -r RSAKEY   GET VPN key server: the rekey RSA key pair (PEM), generated into RSAKEY\n"
     "              if it does not exist (COOP key servers share one file)\n"
     "  -g GDOITUN  GET VPN member: the crypto map's TUN device (default gdoi0)\n"
+    "  -P PCAP     GET VPN: write the GDOI datagrams this daemon sends to PCAP, decrypted\n"
     "  -n          stay in the foreground (default: detach once everything is set up)\n"
     "  -h          this help\n"
     "\n"
@@ -179,6 +180,7 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
     p.deliver = vpnd_deliver;
     p.event = vpnd_router_event;
     p.udp_other = vpnd_udp_other;
+    p.gdoi_sent = vpnd_gdoi_sent;
     p.user = d;
     /* The engine's clock is monotonic; certificates need Unix time. */
     p.unix_time_offset_s = (int64_t)time(NULL) - (int64_t)(vpnd_now() / 1000000000u);
@@ -254,7 +256,7 @@ int main(int argc, char **argv)
     d.level = VPN_LOG_INFO;
     d.ctl_fd = -1;
     d.timer_at = UINT64_MAX;
-    while ((opt = getopt(argc, argv, "c:s:k:l:L:t:p:r:g:nh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:s:k:l:L:t:p:r:g:P:nh")) != -1) {
         switch (opt) {
         case 'c': d.config_path = optarg; break;
         case 's': d.ctl_path = optarg; break;
@@ -275,6 +277,7 @@ int main(int argc, char **argv)
             break;
         case 'p': d.pid_path = optarg; break;
         case 'r': d.rsa_path = optarg; break;
+        case 'P': d.plain_path = optarg; break;
         case 'g':
             if (strlen(optarg) == 0 || strlen(optarg) > 15) {
                 fprintf(stderr, "vpnd: -g takes a device name of 1 to 15 characters\n");

@@ -58,6 +58,7 @@ typedef struct vpnd {
     const char *config_path, *ctl_path, *key_dir, *log_path, *tun_name, *pid_path;
     const char *rsa_path;  /* -r: the GET VPN rekey key pair (PEM) */
     const char *gdoi_tun;  /* -g: the crypto map's TUN device */
+    const char *plain_path; /* -P: pcap of the GDOI datagrams sent, decrypted */
     vpn_log_level level;
     bool foreground;
     FILE *logf;
@@ -172,6 +173,9 @@ void vpnd_gdoi_close(vpnd *d);
 void vpnd_gdoi_free(vpnd *d);
 /* After every router call: rekey groups to join, key lines to write. */
 void vpnd_gdoi_after(vpnd *d);
+/* The router's gdoi_sent: the -P pcap. */
+void vpnd_gdoi_sent(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg, size_t len,
+                    const uint8_t *view, size_t view_len);
 /* The router's deliver for VPN_ROUTER_CRYPTO_MAP. */
 bool vpnd_gdoi_deliver(vpnd *d, const uint8_t *data, size_t len);
 /* show crypto gdoi ..., clear crypto gdoi, crypto gdoi ks rekey. */

@@ -209,7 +209,7 @@ P
 # start NAME: vpnd in gd-NAME-PID (foreground, debug log); pid in VPID_NAME
 start() {
     local extra=()
-    [[ $1 = ks* ]] && extra=(-r "$W/rekey-key.pem")
+    [[ $1 = ks* ]] && extra=(-r "$W/rekey-key.pem" -P "$W/$1-plain.pcap")
     ip netns exec gd-$1-$$ "$VPND" -n -c "$W/$1.cfg" -s "$W/$1.ctl" -k "$W/keys-$1/wireshark" -l debug \
         -L "$W/$1.log" "${extra[@]}" &
     local pid=$!
@@ -274,6 +274,7 @@ if [ "$CASE" != coop ]; then
         fail "GMX listed as a member: $(cat "$W/ks1.members.txt")"
     [ "$(field "$(ksline ks1)" members)" = ${#GMS[@]} ] || fail "KS members: $(ksline ks1)"
     log "GMX refused (not authorized), ${#GMS[@]} members listed"
+    kill $VPID_x; wait $VPID_x 2>/dev/null   # its retries would blur the counters below
 fi
 for x in "${KSS[@]}" "${GMS[@]}"; do
     ctl $x show crypto gdoi >"$W/$x.gdoi.txt" || fail "$x: show crypto gdoi"
@@ -436,5 +437,14 @@ NP1=$(wc -l <"$W/ws/wireshark/ikev1_decryption_table")
 NID=$(TS -Y isakmp -V | grep -c 'Payload: Identification (5)')
 [ "$NP1" -ge ${#GMS[@]} ] && [ "$NID" -ge $((2 * NP1)) ] ||
     fail "phase 1 not decrypted: $NP1 key lines, $NID identification payloads"
+# the key server's decrypted view of what it sent: its rekeys readable
+PP() { XDG_CONFIG_HOME="$W/ws" tshark -r "$W/${KSS[-1]}-plain.pcap" "$@" 2>/dev/null; }
+NPUSH=$(PP -Y 'isakmp.exchangetype == 33' | wc -l)
+NSIG=$(PP -Y 'isakmp.exchangetype == 33' -V | grep -c 'Payload: Signature (9)')
+[ "$NPUSH" -ge 1 ] && [ "$NSIG" = "$NPUSH" ] || fail "the -P pcap shows $NSIG signatures in $NPUSH rekeys"
+[ "$(PP -Y '_ws.malformed' | wc -l)" = 0 ] || fail "malformed datagrams in the key server's -P pcap"
+[ "$(TS -Y 'isakmp.exchangetype == 33' -V | grep -c 'Payload: Signature (9)')" = 0 ] ||
+    fail "rekeys readable in the capture itself: they should be KEK-encrypted"
+log "-P pcap: $NPUSH rekeys with their signature payloads readable"
 log "capture: $NESP ESP packets, all decrypted; $NP1 phase 1s decrypted; no clear packet of the policy"
 echo "PASS: host-gdoi-$CASE"

@@ -1706,8 +1706,6 @@ static void gv_send(void *user, size_t group, const vpn_addr *src, const vpn_add
     vpn_ikev2_dgram d;
 
     (void)group;
-    (void)view;
-    (void)view_len;
     memset(&d, 0, sizeof d);
     d.local.addr = *src;
     d.local.port = VPN_GDOI_PORT;
@@ -1716,6 +1714,8 @@ static void gv_send(void *user, size_t group, const vpn_addr *src, const vpn_add
     d.data = dg;
     d.len = len;
     r->p.send_udp(r->p.user, &d);
+    if (r->p.gdoi_sent)
+        r->p.gdoi_sent(r->p.user, src, dst, dg, len, view, view_len);
 }
 
 int vpn_router_getvpn_attach(vpn_router *r, uint64_t now, const vpn_getvpn_group_params *groups, size_t n)

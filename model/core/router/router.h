@@ -209,6 +209,11 @@ typedef struct vpn_router_params {
      * tunnel, to next_hop"). Optional: without it the NHRP cache alone
      * decides and the hub sends no redirects. */
     int (*route)(void *user, uint32_t tunnel, const vpn_addr *dst, vpn_nhrp_route *out);
+    /* GET VPN: every GDOI datagram a group sent (after send_udp), with
+     * its decrypted view for traces (view NULL when it was sent in clear).
+     * Optional. */
+    void (*gdoi_sent)(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg, size_t len,
+                      const uint8_t *view, size_t view_len);
     void *user;
 
     uint64_t rekey_grace_ns;        /* 0: VPN_ROUTER_REKEY_GRACE_NS */
