@@ -60,7 +60,8 @@ cleanup() {
 }
 # a run killed outright leaves gd-ROLE-PID namespaces: remove those whose run is gone
 for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^gd-[a-z0-9]+-[0-9]+$'); do
-    kill -0 "${n##*-}" 2>/dev/null && continue
+    # alive, and not a zombie nobody reaped
+    kill -0 "${n##*-}" 2>/dev/null && ! grep -qs '^State:.*Z' /proc/${n##*-}/status && continue
     for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     ip netns del "$n" 2>/dev/null && echo "removed namespace $n left by a killed run"
 done
