@@ -268,6 +268,7 @@ VPN_CORE_TESTS = [
     'router-api:test/core/router-api-test.c',
     'router-malformed:test/core/router-malformed-test.c',
     'router-mgre:test/core/router-mgre-test.c',
+    'router-gdoi:test/core/router-gdoi-test.c',
     'conformance-core:test/core/router-conformance-test.c',
     'qos-emodel:test/core/qos-emodel-test.c',
     'qos-metrics:test/core/qos-metrics-test.c',
@@ -352,6 +353,7 @@ VPN_HOST_VPND = [
     'model/host/vpnd-ctl.c',
     'model/host/vpnd-keys.c',
     'model/host/vpnd-ikev1.c',
+    'model/host/vpnd-gdoi.c',
 ]
 VPN_HOST_VPNCTL = [
     'model/host/vpnctl.c',

@@ -19,12 +19,18 @@ static const char help_text[] =
     "show crypto ikev2 profile [NAME]   configured profiles\n"
     "show crypto isakmp sa              IKEv1 phase-1 SAs (IOS layout)\n"
     "show crypto isakmp policy          configured ISAKMP policies\n"
+    "show crypto gdoi                   GET VPN groups: key server or member state\n"
+    "show crypto gdoi ks members        members registered with this key server\n"
+    "show crypto gdoi ks coop           cooperative key servers\n"
+    "show crypto gdoi gm                member groups\n"
     "show drops                         packets dropped, by reason\n"
     "initiate [TunnelN]                 bring a tunnel up now (all tunnels without a name)\n"
     "clear crypto ikev2 sa [ID]         delete IKE SAs (all, or the one with this id)\n"
     "clear crypto ipsec sa              delete every CHILD_SA (tunnels come back on traffic)\n"
     "initiate isakmp ADDRESS            IKEv1 Main Mode to ADDRESS now\n"
     "clear crypto isakmp [CONN-ID]      delete phase-1 SAs (all, or this conn-id)\n"
+    "clear crypto gdoi                  members register again now\n"
+    "crypto gdoi ks rekey               the key server rekeys its group now\n"
     "rekey child TunnelN                rekey the tunnel's CHILD_SA now\n"
     "rekey ike TunnelN                  rekey the tunnel's IKE SA now\n"
     "dpd TunnelN                        send a liveness check to the tunnel's peer now\n"
@@ -103,6 +109,21 @@ static int parse_show(char **w, int n, vpn_host_ctl_req *req, char *err, size_t 
         req->cmd = VPN_HOST_CMD_SHOW_SESSION;
         req->detail = n == 4;
         return 0;
+    }
+    if (eq(w, n, 2, "gdoi")) {
+        if (n == 3) {
+            req->cmd = VPN_HOST_CMD_SHOW_GDOI;
+            return 0;
+        }
+        if (n == 4 && eq(w, n, 3, "gm")) {
+            req->cmd = VPN_HOST_CMD_SHOW_GDOI_GM;
+            return 0;
+        }
+        if (n == 5 && eq(w, n, 3, "ks") && (eq(w, n, 4, "members") || eq(w, n, 4, "coop"))) {
+            req->cmd = eq(w, n, 4, "members") ? VPN_HOST_CMD_SHOW_GDOI_KS_MEMBERS : VPN_HOST_CMD_SHOW_GDOI_KS_COOP;
+            return 0;
+        }
+        return bad(err, errlen, "unknown show crypto gdoi command", line);
     }
     if (eq(w, n, 2, "isakmp") && n == 4 && (eq(w, n, 3, "sa") || eq(w, n, 3, "policy"))) {
         req->cmd = eq(w, n, 3, "sa") ? VPN_HOST_CMD_SHOW_ISAKMP_SA : VPN_HOST_CMD_SHOW_ISAKMP_POLICY;
@@ -204,6 +225,10 @@ int vpn_host_ctl_parse(const char *line, vpn_host_ctl_req *req, char *err, size_
             req->cmd = VPN_HOST_CMD_CLEAR_IPSEC_SA;
             return 0;
         }
+        if (eq(w, n, 2, "gdoi") && n == 3) {
+            req->cmd = VPN_HOST_CMD_CLEAR_GDOI;
+            return 0;
+        }
         return bad(err, errlen, "unknown clear command", line);
     }
     if (eq(w, n, 0, "rekey")) {
@@ -211,6 +236,12 @@ int vpn_host_ctl_parse(const char *line, vpn_host_ctl_req *req, char *err, size_
             return bad(err, errlen, "usage: rekey child|ike TunnelN", line);
         req->cmd = eq(w, n, 1, "child") ? VPN_HOST_CMD_REKEY_CHILD : VPN_HOST_CMD_REKEY_IKE;
         return set_arg(req, w[2], err, errlen, line);
+    }
+    if (eq(w, n, 0, "crypto") && eq(w, n, 1, "gdoi")) {
+        if (n != 4 || !eq(w, n, 2, "ks") || !eq(w, n, 3, "rekey"))
+            return bad(err, errlen, "usage: crypto gdoi ks rekey", line);
+        req->cmd = VPN_HOST_CMD_GDOI_KS_REKEY;
+        return 0;
     }
     if (eq(w, n, 0, "dpd")) {
         if (n != 2 || !tunnel_name(w[1]))

@@ -41,6 +41,12 @@ typedef enum vpn_host_cmd {
     VPN_HOST_CMD_SHOW_ISAKMP_POLICY, /* show crypto isakmp policy */
     VPN_HOST_CMD_CLEAR_ISAKMP,      /* clear crypto isakmp [CONN-ID] */
     VPN_HOST_CMD_INITIATE_ISAKMP,   /* initiate isakmp ADDRESS */
+    VPN_HOST_CMD_SHOW_GDOI,         /* show crypto gdoi */
+    VPN_HOST_CMD_SHOW_GDOI_KS_MEMBERS, /* show crypto gdoi ks members */
+    VPN_HOST_CMD_SHOW_GDOI_KS_COOP, /* show crypto gdoi ks coop */
+    VPN_HOST_CMD_SHOW_GDOI_GM,      /* show crypto gdoi gm */
+    VPN_HOST_CMD_CLEAR_GDOI,        /* clear crypto gdoi */
+    VPN_HOST_CMD_GDOI_KS_REKEY,     /* crypto gdoi ks rekey */
 } vpn_host_cmd;
 
 typedef struct vpn_host_ctl_req {

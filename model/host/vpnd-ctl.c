@@ -125,6 +125,14 @@ static void drops(vpnd *d, GString *out)
     vpn_router_sad_stats(d->router, &ss);
     g_string_append_printf(out, "%-44s %llu\n", "ike: dropped by the engine", (unsigned long long)st.dropped);
     g_string_append_printf(out, "%-44s %llu\n", "ikev1: dropped", (unsigned long long)d->ikev1_dropped);
+    {
+        const vpn_getvpn_stats *gs = vpn_getvpn_node_get_stats(vpn_router_getvpn(d->router));
+        for (int i = 0; gs && i < VPN_GETVPN_DROP_COUNT; i++) {
+            char label[64];
+            snprintf(label, sizeof label, "crypto map: %s", vpn_getvpn_drop_name((vpn_getvpn_drop)i));
+            g_string_append_printf(out, "%-44s %llu\n", label, (unsigned long long)gs->drops[i]);
+        }
+    }
     for (int i = 1; i < VPN_ROUTER_DROP_COUNT; i++)
         g_string_append_printf(out, "%-44s %llu\n", vpn_router_drop_name((vpn_router_drop)i),
                                (unsigned long long)rs.drops[i]);
@@ -214,7 +222,9 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
         return 0;
     }
     case VPN_HOST_CMD_SHOW_IPSEC_SA:
-        return render(d, vpn_router_show_ipsec_sa, r.detail, out);
+        rc = render(d, vpn_router_show_ipsec_sa, r.detail, out);
+        vpnd_gdoi_show_ipsec(d, out); /* the crypto map's group SAs */
+        return rc;
     case VPN_HOST_CMD_SHOW_SESSION:
         return render(d, vpn_router_show_crypto_session, r.detail, out);
     case VPN_HOST_CMD_SHOW_IKEV2_STATS: {
@@ -284,6 +294,7 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
     }
     case VPN_HOST_CMD_STATUS:
         status(d, out);
+        vpnd_gdoi_status(d, out);
         return 0;
     case VPN_HOST_CMD_HELP:
         g_string_append(out, vpn_host_ctl_help());
@@ -298,6 +309,15 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
         return vpnd_ikev1_initiate(d, r.arg, out);
     case VPN_HOST_CMD_CLEAR_ISAKMP:
         return vpnd_ikev1_clear(d, r.has_id, r.id, out);
+    case VPN_HOST_CMD_SHOW_GDOI:
+    case VPN_HOST_CMD_SHOW_GDOI_KS_MEMBERS:
+    case VPN_HOST_CMD_SHOW_GDOI_KS_COOP:
+    case VPN_HOST_CMD_SHOW_GDOI_GM:
+    case VPN_HOST_CMD_CLEAR_GDOI:
+    case VPN_HOST_CMD_GDOI_KS_REKEY:
+        rc = vpnd_gdoi_ctl(d, r.cmd, out);
+        vpnd_gdoi_after(d);
+        return rc;
     }
     return 1;
 }

@@ -323,6 +323,8 @@ bool vpnd_deliver(void *user, uint32_t tunnel, const uint8_t *data, size_t len)
 {
     vpnd *d = user;
 
+    if (tunnel == VPN_ROUTER_CRYPTO_MAP)
+        return vpnd_gdoi_deliver(d, data, len);
     if (tunnel >= d->n_tun || write(d->tun[tunnel].fd, data, len) != (ssize_t)len)
         return false;
     d->tun[tunnel].pkts_to_tun++;

@@ -70,9 +70,11 @@ void vpnd_log_cb(void *user, vpn_log_level level, const char *engine, const char
 }
 
 static const char usage_text[] =
-    "usage: vpnd -c CONFIG [-s CTLSOCK] [-k KEYDIR] [-l LEVEL] [-L LOGFILE] [-t TUN] [-p PIDFILE] [-n]\n"
+    "usage: vpnd -c CONFIG [-s CTLSOCK] [-k KEYDIR] [-l LEVEL] [-L LOGFILE] [-t TUN] [-p PIDFILE]\n"
+    "            [-r RSAKEY] [-g GDOITUN] [-P PCAP] [-n]\n"
     "\n"
-    "IKEv2 (FlexVPN) and ESP on real sockets: the testbed peer of the ns-3 vpn module.\n"
+    "IKEv2 (FlexVPN), ESP and GET VPN (GDOI) on real sockets: the testbed peer of the ns-3\n"
+    "vpn module.\n"
     "\n"
     "  -c CONFIG   IOS-style configuration (crypto ikev2 proposal/policy/keyring/profile,\n"
     "              crypto ipsec transform-set/profile, crypto pki trustpoint, interface TunnelN\n"
@@ -86,6 +88,10 @@ static const char usage_text[] =
     "  -t TUN      TUN device name (one tunnel: TUN; several: TUN<N> for TunnelN;\n"
     "              default tunnel<N>)\n"
     "  -p PIDFILE  write the daemon's process id to PIDFILE\n"
+    "  -r RSAKEY   GET VPN key server: the rekey RSA key pair (PEM), generated into RSAKEY\n"
+    "              if it does not exist (COOP key servers share one file)\n"
+    "  -g GDOITUN  GET VPN member: the crypto map's TUN device (default gdoi0)\n"
+    "  -P PCAP     GET VPN: write the GDOI datagrams this daemon sends to PCAP, decrypted\n"
     "  -n          stay in the foreground (default: detach once everything is set up)\n"
     "  -h          this help\n"
     "\n"
@@ -174,6 +180,7 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
     p.deliver = vpnd_deliver;
     p.event = vpnd_router_event;
     p.udp_other = vpnd_udp_other;
+    p.gdoi_sent = vpnd_gdoi_sent;
     p.user = d;
     /* The engine's clock is monotonic; certificates need Unix time. */
     p.unix_time_offset_s = (int64_t)time(NULL) - (int64_t)(vpnd_now() / 1000000000u);
@@ -203,6 +210,8 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
             return EXIT_CONFIG;
         }
     }
+    if ((rc = vpnd_gdoi_setup(d, err, errlen)) != 0)
+        return rc > 0 ? EXIT_CONFIG : EXIT_RUNTIME;
     vpn_router_start(d->router, vpnd_now());
     return 0;
 }
@@ -213,6 +222,7 @@ static void teardown(vpnd *d)
     vpnd_net_close(d);
     vpnd_dp_close(d);
     vpnd_ikev1_free(d);
+    vpnd_gdoi_free(d);
     vpn_router_del(d->router);
     d->router = NULL;
     vpnd_pki_free(d);
@@ -246,7 +256,7 @@ int main(int argc, char **argv)
     d.level = VPN_LOG_INFO;
     d.ctl_fd = -1;
     d.timer_at = UINT64_MAX;
-    while ((opt = getopt(argc, argv, "c:s:k:l:L:t:p:nh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:s:k:l:L:t:p:r:g:P:nh")) != -1) {
         switch (opt) {
         case 'c': d.config_path = optarg; break;
         case 's': d.ctl_path = optarg; break;
@@ -266,6 +276,15 @@ int main(int argc, char **argv)
             d.tun_name = optarg;
             break;
         case 'p': d.pid_path = optarg; break;
+        case 'r': d.rsa_path = optarg; break;
+        case 'P': d.plain_path = optarg; break;
+        case 'g':
+            if (strlen(optarg) == 0 || strlen(optarg) > 15) {
+                fprintf(stderr, "vpnd: -g takes a device name of 1 to 15 characters\n");
+                return EXIT_USAGE;
+            }
+            d.gdoi_tun = optarg;
+            break;
         case 'n': d.foreground = true; break;
         case 'h':
             fputs(usage_text, stdout);
@@ -325,8 +344,8 @@ int main(int argc, char **argv)
         teardown(&d);
         return EXIT_RUNTIME;
     }
-    vpnd_log(&d, VPN_LOG_INFO, "running: %zu tunnel(s), control socket %s%s%s", d.n_tun, d.ctl_path,
-             d.key_dir ? ", key files in " : "", d.key_dir ? d.key_dir : "");
+    vpnd_log(&d, VPN_LOG_INFO, "running: %zu tunnel(s)%s, control socket %s%s%s", d.n_tun,
+             d.gdoi ? ", GET VPN" : "", d.ctl_path, d.key_dir ? ", key files in " : "", d.key_dir ? d.key_dir : "");
     d.loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_signal, &d);
     g_unix_signal_add(SIGINT, on_signal, &d);

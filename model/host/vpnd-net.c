@@ -3,7 +3,8 @@
  * (RFC 3948), IPv4 and IPv6, bound to the wildcard address with packet
  * info so each datagram's local address reaches the router and replies
  * leave from it; raw IPPROTO_ESP sockets for ESP without NAT; and the one
- * timer re-armed at the router's next deadline. What a datagram is (IKE,
+ * timer re-armed at the router's next deadline; with GET VPN, UDP 848
+ * (IPv4) for the router's GDOI groups. What a datagram is (IKE,
  * ESP in UDP, a keepalive, IKEv1) is the router's to tell.
  */
 #define _GNU_SOURCE
@@ -212,6 +213,7 @@ static gboolean on_udp(gint fd, GIOCondition cond, gpointer user)
             vpn_router_udp_input(d->router, vpnd_now(), &local, &remote, &pkt);
         }
     }
+    vpnd_gdoi_after(d);
     vpnd_reschedule(d);
     return G_SOURCE_CONTINUE;
 }
@@ -272,6 +274,12 @@ int vpnd_net_open(vpnd *d, char *err, size_t errlen)
         if (open_one(d, fams[f], SOCK_RAW, IPPROTO_ESP, 0, err, errlen) != 0)
             return -1;
     }
+    /* GET VPN: GDOI on UDP 848 (RFC 6407 2), IPv4 (the TEK policies are) */
+    if (d->gdoi) {
+        if (open_one(d, AF_INET, SOCK_DGRAM, IPPROTO_UDP, VPN_GDOI_PORT, err, errlen) != 0)
+            return -1;
+        return vpnd_gdoi_open(d, d->sock[d->n_sock - 1].fd, err, errlen);
+    }
     return 0;
 }
 
@@ -297,6 +305,7 @@ static gboolean on_timer(gpointer user)
     d->timer_at = UINT64_MAX;
     vpn_router_timeout(d->router, now);
     vpnd_ikev1_tick(d, now);
+    vpnd_gdoi_after(d);
     vpnd_reschedule(d);
     return G_SOURCE_REMOVE;
 }

@@ -9,6 +9,7 @@
  *   vpnd-ctl.c    the control socket and its commands
  *   vpnd-keys.c   Wireshark key files, certificates from trustpoints
  *   vpnd-ikev1.c  IKEv1 phase 1 (crypto isakmp), UDP 500 version 1.0
+ *   vpnd-gdoi.c   GET VPN: the router's GDOI groups on UDP 848, the crypto map
  */
 #ifndef VPND_H
 #define VPND_H
@@ -50,11 +51,14 @@ typedef struct vpnd_sock {
     uint16_t port;    /* 500, 4500, 0 for raw ESP */
 } vpnd_sock;
 
-#define VPND_MAX_SOCKS 6
+#define VPND_MAX_SOCKS 8
 
 typedef struct vpnd {
     /* options */
     const char *config_path, *ctl_path, *key_dir, *log_path, *tun_name, *pid_path;
+    const char *rsa_path;  /* -r: the GET VPN rekey key pair (PEM) */
+    const char *gdoi_tun;  /* -g: the crypto map's TUN device */
+    const char *plain_path; /* -P: pcap of the GDOI datagrams sent, decrypted */
     vpn_log_level level;
     bool foreground;
     FILE *logf;
@@ -88,6 +92,8 @@ typedef struct vpnd {
     uint32_t p1_next_conn;  /* next conn-id */
     FILE *ikev1_keys;       /* KEYDIR/ikev1_decryption_table, opened on first use */
     uint64_t ikev1_dropped; /* malformed or unexpected IKEv1 datagrams */
+
+    struct vpnd_gdoi *gdoi; /* GET VPN (vpnd-gdoi.c), NULL when not configured */
 
     gint64 started_us;
     GMainLoop *loop;
@@ -153,5 +159,28 @@ int vpnd_ikev1_clear(vpnd *d, bool has_id, uint32_t conn_id, GString *out);
 void vpnd_ikev1_show_sa(vpnd *d, GString *out);
 void vpnd_ikev1_show_policy(vpnd *d, GString *out);
 void vpnd_ikev1_free(vpnd *d);
+
+/* vpnd-gdoi.c */
+/* Does the configuration make this host a key server or a member? */
+bool vpnd_gdoi_configured(const vpn_conf *c);
+/* Translates the GET VPN configuration and gives the router its groups:
+ * 0, 1 for a configuration error, -1 otherwise (err says why). */
+int vpnd_gdoi_setup(vpnd *d, char *err, size_t errlen);
+/* Options of the UDP 848 socket, decode_as_entries, the member's TUN,
+ * policy routing and raw socket. */
+int vpnd_gdoi_open(vpnd *d, int udp_fd, char *err, size_t errlen);
+void vpnd_gdoi_close(vpnd *d);
+void vpnd_gdoi_free(vpnd *d);
+/* After every router call: rekey groups to join, key lines to write. */
+void vpnd_gdoi_after(vpnd *d);
+/* The router's gdoi_sent: the -P pcap. */
+void vpnd_gdoi_sent(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg, size_t len,
+                    const uint8_t *view, size_t view_len);
+/* The router's deliver for VPN_ROUTER_CRYPTO_MAP. */
+bool vpnd_gdoi_deliver(vpnd *d, const uint8_t *data, size_t len);
+/* show crypto gdoi ..., clear crypto gdoi, crypto gdoi ks rekey. */
+int vpnd_gdoi_ctl(vpnd *d, int cmd, GString *out);
+void vpnd_gdoi_show_ipsec(vpnd *d, GString *out);
+void vpnd_gdoi_status(vpnd *d, GString *out);
 
 #endif

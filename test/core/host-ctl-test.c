@@ -79,7 +79,14 @@ static void test_commands(void **state)
     r = ok("clear crypto isakmp 1001");
     assert_true(r.has_id);
     assert_int_equal(r.id, 1001);
+    assert_int_equal(ok("show crypto gdoi").cmd, VPN_HOST_CMD_SHOW_GDOI);
+    assert_int_equal(ok("show crypto gdoi ks members").cmd, VPN_HOST_CMD_SHOW_GDOI_KS_MEMBERS);
+    assert_int_equal(ok("show crypto gdoi ks coop").cmd, VPN_HOST_CMD_SHOW_GDOI_KS_COOP);
+    assert_int_equal(ok("show crypto gdoi gm").cmd, VPN_HOST_CMD_SHOW_GDOI_GM);
+    assert_int_equal(ok("clear crypto gdoi").cmd, VPN_HOST_CMD_CLEAR_GDOI);
+    assert_int_equal(ok("crypto gdoi ks rekey").cmd, VPN_HOST_CMD_GDOI_KS_REKEY);
     assert_non_null(strstr(vpn_host_ctl_help(), "rekey child TunnelN"));
+    assert_non_null(strstr(vpn_host_ctl_help(), "crypto gdoi ks rekey"));
 }
 
 static void test_refusals(void **state)
@@ -101,7 +108,13 @@ static void test_refusals(void **state)
     refused("clear crypto ikev2 sa zero", "IKE SA id");
     refused("clear crypto ikev2 sa 0", "IKE SA id");
     refused("clear crypto ikev2 sa 99999999999", "IKE SA id");
-    refused("clear crypto gdoi", "unknown clear command");
+    refused("clear crypto gdoi now", "unknown clear command");
+    refused("show crypto gdoi ks", "unknown show crypto gdoi command");
+    refused("show crypto gdoi ks policy", "unknown show crypto gdoi command");
+    refused("show crypto gdoi gm detail", "unknown show crypto gdoi command");
+    refused("crypto gdoi ks", "usage: crypto gdoi ks rekey");
+    refused("crypto gdoi ks rekey now", "usage: crypto gdoi ks rekey");
+    refused("crypto ikev2 rekey", "unknown command");
     refused("rekey child", "usage: rekey child|ike TunnelN");
     refused("rekey tunnel Tunnel0", "usage: rekey");
     refused("dpd", "usage: dpd TunnelN");

@@ -9,7 +9,9 @@
  *   3  bytes from the ESP header on into vpn_router_esp_input
  *   4  an inner packet into the tunnel (vpn_router_tunnel_output)
  *   5  time passes (the next byte, in seconds) and timers run
- *   6  UDP to port 848 and other ports
+ *   6  UDP to port 848 (a GDOI member group is attached) and other ports
+ *   7  the crypto map: a packet out of it (vpn_router_cryptomap_output),
+ *      then into it (vpn_router_cryptomap_input)
  *
  * Every input must be dropped or handled; the router must stay usable (a
  * well-formed packet still goes through the tunnel afterwards).
@@ -136,6 +138,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     add_sa(VPN_SA_IN, 0x1001);
     add_sa(VPN_SA_OUT, 0x2002);
+    {
+        /* GET VPN: a member group registering with 192.0.2.9 (its datagrams go nowhere) */
+        vpn_getvpn_group_params g;
+        memset(&g, 0, sizeof g);
+        g.role = VPN_GETVPN_ROLE_GM;
+        g.gm.name = "FUZZ";
+        g.gm.group_id = 1234;
+        vpn_addr_parse(&g.gm.local, "192.0.2.1");
+        vpn_addr_parse(&g.gm.ks, "192.0.2.9");
+        g.gm.ike.psk = (const uint8_t *)"fuzz-psk";
+        g.gm.ike.psk_len = 8;
+        g.map_seq = 10;
+        g.start_ns = now;
+        if (vpn_router_getvpn_attach(router, now, &g, 1) != 0)
+            abort();
+    }
     return 0;
 }
 
@@ -164,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vpn_addr_parse(&remote.addr, "192.0.2.2");
     remote.port = 500;
     load(&pkt, data + 1, size - 1);
-    switch (data[0] % 7) {
+    switch (data[0] % 8) {
     case 0:
         local.port = 500;
         res = vpn_router_udp_input(router, now, &local, &remote, &pkt);
@@ -189,6 +207,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         now += (uint64_t)(size > 1 ? data[1] : 1) * 1000000000ull;
         vpn_router_timeout(router, now);
         break;
+    case 7: {
+        bool enc = false, dec = false;
+        res = vpn_router_cryptomap_output(router, now, &pkt, &enc);
+        if (res == VPN_ROUTER_DROP_NONE)
+            res = vpn_router_cryptomap_input(router, now, &pkt, &dec);
+        break;
+    }
     default:
         local.port = (uint16_t)(size > 2 ? data[1] << 8 | data[2] : 848);
         if (local.port == 500 || local.port == 4500)

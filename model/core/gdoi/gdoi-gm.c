@@ -53,6 +53,7 @@ typedef struct gm_xtek {
 typedef struct gm_stage {
     bool kek;
     uint8_t kek_spi[VPN_GDOI_KEK_SPI_LEN];
+    vpn_addr kek_dst;           /* SA KEK DST ID: the rekey group address (RFC 6407 5.3) */
     vpn_gdoi_kek_attrs ka;
     uint16_t kek_bits;          /* KEK_KEY_LENGTH, 0 if absent (3DES) */
     size_t kek_key_len, kek_blk; /* octets of key and of IV (= block) */
@@ -569,6 +570,8 @@ static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, u
             if ((rc = stage_kek_policy(gm, s)))
                 return rc;
             memcpy(s->kek_spi, k.spi, sizeof s->kek_spi);
+            if (k.dst.type == VPN_ISAKMP_ID_IPV4_ADDR && k.dst.data.len == 4)
+                vpn_addr_from_bytes(&s->kek_dst, k.dst.data.p, 4);
             s->kek = true;
         } else if (sub.type == VPN_GDOI_PL_SAT && !s->tek) {
             if ((rc = stage_sat(gm, s, &sub)))
@@ -978,6 +981,7 @@ kek:
     if (s->kek) {
         memcpy(gm->kek_info.spi, s->kek_spi, sizeof gm->kek_info.spi);
         gm->kek_info.multicast = !gm->ack_requested;
+        gm->kek_info.mcast = s->kek_dst;
         gm->kek_info.lifetime_s = s->ka.lifetime;
         gm->kek_info.key_bits = (uint16_t)(gm->kek_key_len * 8);
         gm->kek_info.sig_key_bits = s->ka.sig_key_len;

@@ -470,6 +470,10 @@ typedef struct vpn_gdoi_kek_info {
     uint32_t lifetime_s, remaining_s;
     uint16_t key_bits, sig_key_bits;
     uint16_t alg, sig_hash; /* VPN_GDOI_KEK_ALG_*, VPN_GDOI_SIG_HASH_* (0: ours) */
+    /* member: the SA KEK's DST ID (RFC 6407 5.3), the group address a
+     * multicast rekey comes to, which the driver joins; family NONE when
+     * the KS sent none */
+    vpn_addr mcast;
 } vpn_gdoi_kek_info;
 
 typedef struct vpn_gdoi_ks_info {

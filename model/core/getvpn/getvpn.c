@@ -495,6 +495,14 @@ const vpn_gdoi_gm *vpn_getvpn_node_gm(const vpn_getvpn_node *n, size_t group)
     return n && group < n->n ? n->g[group].gm : NULL;
 }
 
+int vpn_getvpn_node_gm_restart(vpn_getvpn_node *n, size_t group, uint64_t now)
+{
+    if (!n || group >= n->n || !n->g[group].gm)
+        return VPN_ERR_INVAL;
+    n->g[group].start_at = UINT64_MAX;
+    return vpn_gdoi_gm_start(n->g[group].gm, now);
+}
+
 const vpn_sad *vpn_getvpn_node_sad(const vpn_getvpn_node *n, size_t group)
 {
     return n && group < n->n ? n->g[group].sad : NULL;

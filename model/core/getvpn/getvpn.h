@@ -222,6 +222,13 @@ const vpn_gdoi_ks *vpn_getvpn_node_ks(const vpn_getvpn_node *n, size_t group);
 const vpn_gdoi_gm *vpn_getvpn_node_gm(const vpn_getvpn_node *n, size_t group);
 /* The member's SAD (its TEKs: vpn_sad_next iterates them). */
 const vpn_sad *vpn_getvpn_node_sad(const vpn_getvpn_node *n, size_t group);
+/*
+ * IOS `clear crypto gdoi` on a member: member group `group` registers again
+ * now (its TEKs stay until the new registration replaces them). Errors:
+ * VPN_ERR_INVAL (no such member group), VPN_ERR_STATE (a registration is
+ * running), the engine's.
+ */
+int vpn_getvpn_node_gm_restart(vpn_getvpn_node *n, size_t group, uint64_t now);
 /* For tests and rekeys on demand (`crypto gdoi ks rekey`). */
 vpn_gdoi_ks *vpn_getvpn_node_ks_mut(vpn_getvpn_node *n, size_t group);
 

@@ -14,6 +14,9 @@
 #include "ikev2/ikev2-esp.h"
 #include "ipsec/ip.h"
 #include "ipsec/natt.h"
+#include "common/wire.h"
+#include "show/show-gdoi.h"
+#include "show/show-getvpn.h"
 #include "show/show-ikev2.h"
 #include "show/show-nhrp.h"
 
@@ -119,6 +122,7 @@ struct vpn_router {
     size_t n_pending;
     vpn_router_stats st;
     uint64_t now;             /* of the verb running, for callbacks that need it */
+    vpn_getvpn_node *gv;      /* GET VPN groups and crypto map (NULL: none) */
 };
 
 static void mgre_del(struct vpn_router *r, rt_tunnel *t);
@@ -150,6 +154,9 @@ static const char *const drop_names[VPN_ROUTER_DROP_COUNT] = {
     [VPN_ROUTER_DROP_NO_TUNNEL] = "esp: SA of no tunnel",
     [VPN_ROUTER_DROP_DELIVER] = "tunnel: delivery failed",
     [VPN_ROUTER_DROP_NO_NBMA] = "mgre: no NHRP entry for the destination",
+    [VPN_ROUTER_DROP_GDOI_UNCLAIMED] = "gdoi: datagram for no group",
+    [VPN_ROUTER_DROP_GDOI_REFUSED] = "gdoi: datagram refused by the engine",
+    [VPN_ROUTER_DROP_CRYPTO_MAP] = "crypto map: packet dropped",
 };
 
 const char *vpn_router_drop_name(vpn_router_drop d)
@@ -710,6 +717,7 @@ void vpn_router_del(vpn_router *r)
     if (r == NULL)
         return;
     vpn_ikev2_ctx_del(r->ike);
+    vpn_getvpn_node_del(r->gv); /* its own SADs: TEKs wiped */
     vpn_sad_del(r->sad); /* wipes every SA's keys */
     for (size_t i = 0; i < r->n_tun; i++) {
         mgre_del(r, &r->tun[i]);
@@ -1688,6 +1696,202 @@ int vpn_router_show_ip_nhrp(const vpn_router *r, uint64_t now, uint32_t tunnel, 
     return vpn_show_ip_nhrp(n, now, b);
 }
 
+/* ---- GET VPN: GDOI groups and the crypto map ---------------------------------------------- */
+
+/* The groups' datagrams: UDP 848 from the engine's address (RFC 6407 2). */
+static void gv_send(void *user, size_t group, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
+                    size_t len, const uint8_t *view, size_t view_len)
+{
+    vpn_router *r = user;
+    vpn_ikev2_dgram d;
+
+    (void)group;
+    memset(&d, 0, sizeof d);
+    d.local.addr = *src;
+    d.local.port = VPN_GDOI_PORT;
+    d.remote.addr = *dst;
+    d.remote.port = VPN_GDOI_PORT;
+    d.data = dg;
+    d.len = len;
+    r->p.send_udp(r->p.user, &d);
+    if (r->p.gdoi_sent)
+        r->p.gdoi_sent(r->p.user, src, dst, dg, len, view, view_len);
+}
+
+int vpn_router_getvpn_attach(vpn_router *r, uint64_t now, const vpn_getvpn_group_params *groups, size_t n)
+{
+    vpn_getvpn_params gp;
+
+    if (r == NULL || r->p.send_udp == NULL)
+        return VPN_ERR_INVAL;
+    if (r->gv)
+        return VPN_ERR_STATE;
+    memset(&gp, 0, sizeof gp);
+    gp.groups = groups;
+    gp.n_groups = n;
+    gp.rng = &r->p.rng; /* r->p lives as long as the node */
+    gp.log = &r->p.log;
+    gp.send = gv_send;
+    gp.user = r;
+    gp.now = now;
+    r->now = now;
+    return vpn_getvpn_node_new(&r->gv, &gp);
+}
+
+const vpn_getvpn_node *vpn_router_getvpn(const vpn_router *r)
+{
+    return r ? r->gv : NULL;
+}
+
+vpn_router_drop vpn_router_cryptomap_output(vpn_router *r, uint64_t now, vpn_pkt *pkt, bool *encrypted)
+{
+    int v;
+
+    if (encrypted)
+        *encrypted = false;
+    if (r == NULL)
+        return VPN_ROUTER_DROP_ARGS;
+    if (pkt == NULL)
+        return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
+    r->now = now;
+    if (r->gv == NULL) {
+        r->st.cmap_clear_out++;
+        return VPN_ROUTER_DROP_NONE;
+    }
+    v = vpn_getvpn_node_output(r->gv, pkt, now, NULL);
+    if (v == VPN_GETVPN_ENCRYPTED) {
+        r->st.cmap_encrypted++;
+        if (encrypted)
+            *encrypted = true;
+        return VPN_ROUTER_DROP_NONE;
+    }
+    if (v == VPN_GETVPN_PASS) {
+        r->st.cmap_clear_out++;
+        return VPN_ROUTER_DROP_NONE;
+    }
+    return drop(r, VPN_ROUTER_DROP_CRYPTO_MAP, VPN_ROUTER_CRYPTO_MAP, 0);
+}
+
+vpn_router_drop vpn_router_cryptomap_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, bool *decrypted)
+{
+    int v;
+
+    if (decrypted)
+        *decrypted = false;
+    if (r == NULL)
+        return VPN_ROUTER_DROP_ARGS;
+    if (pkt == NULL)
+        return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
+    r->now = now;
+    if (r->gv == NULL) {
+        r->st.cmap_clear_in++;
+        return VPN_ROUTER_DROP_NONE;
+    }
+    v = vpn_getvpn_node_input(r->gv, pkt, now, NULL);
+    if (v == VPN_GETVPN_DECRYPTED) {
+        r->st.cmap_decrypted++;
+        if (decrypted)
+            *decrypted = true;
+        return VPN_ROUTER_DROP_NONE;
+    }
+    if (v == VPN_GETVPN_PASS) {
+        r->st.cmap_clear_in++;
+        return VPN_ROUTER_DROP_NONE;
+    }
+    return drop(r, VPN_ROUTER_DROP_CRYPTO_MAP, VPN_ROUTER_CRYPTO_MAP, 0);
+}
+
+/* Is this whole IP packet ESP that no SA of the SAD is for? Then it is the
+ * crypto map's (group SAs live in the groups' own SADs). */
+static bool cmap_claims(const vpn_router *r, const vpn_pkt *pkt)
+{
+    vpn_ip_info ii;
+    const uint8_t *p = vpn_pkt_data(pkt);
+
+    if (vpn_ip_parse(p, pkt->len, &ii) != 0 || ii.version != 4 || ii.proto != VPN_IPPROTO_ESP ||
+        ii.frag || pkt->len < ii.hdr_len + 4)
+        return false;
+    return vpn_sad_lookup(r->sad, vpn_load32(p + ii.hdr_len), &ii.dst) == NULL;
+}
+
+static vpn_router_drop cmap_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt)
+{
+    bool dec = false;
+    vpn_router_drop d = vpn_router_cryptomap_input(r, now, pkt, &dec);
+
+    if (d != VPN_ROUTER_DROP_NONE || !dec)
+        return d;
+    r->st.esp_in++;
+    if (!r->p.deliver(r->p.user, VPN_ROUTER_CRYPTO_MAP, vpn_pkt_data(pkt), pkt->len))
+        return drop(r, VPN_ROUTER_DROP_DELIVER, VPN_ROUTER_CRYPTO_MAP, 0);
+    return VPN_ROUTER_DROP_NONE;
+}
+
+int vpn_router_gdoi_ks_rekey(vpn_router *r, uint64_t now, bool new_kek)
+{
+    int n = 0, rc;
+
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    for (size_t g = 0; g < vpn_getvpn_node_n_groups(r->gv); g++) {
+        vpn_gdoi_ks *ks = vpn_getvpn_node_ks_mut(r->gv, g);
+        if (ks == NULL)
+            continue;
+        if ((rc = vpn_gdoi_ks_rekey(ks, new_kek, now)) != 0)
+            return rc;
+        n++;
+    }
+    return n ? n : VPN_ERR_NOTFOUND;
+}
+
+int vpn_router_gdoi_reregister(vpn_router *r, uint64_t now)
+{
+    int n = 0;
+
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    for (size_t g = 0; g < vpn_getvpn_node_n_groups(r->gv); g++)
+        if (vpn_getvpn_node_gm_restart(r->gv, g, now) == 0)
+            n++;
+    return n ? n : VPN_ERR_NOTFOUND;
+}
+
+int vpn_router_show_gdoi(const vpn_router *r, uint64_t now, vpn_router_gdoi_view view, const char *iface,
+                         vpn_show_buf *b)
+{
+    int rc = 0;
+
+    if (r == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    if (r->gv == NULL)
+        return 0;
+    if (view == VPN_ROUTER_GDOI_IPSEC_SA)
+        return vpn_show_getvpn_ipsec_sa(r->gv, iface ? iface : "GigabitEthernet0/0", now, b);
+    for (size_t g = 0; g < vpn_getvpn_node_n_groups(r->gv) && rc == 0; g++) {
+        const vpn_gdoi_ks *ks = vpn_getvpn_node_ks(r->gv, g);
+        const vpn_gdoi_gm *gm = vpn_getvpn_node_gm(r->gv, g);
+        switch (view) {
+        case VPN_ROUTER_GDOI_ALL:
+            rc = ks ? vpn_show_gdoi_ks(ks, now, b) : vpn_show_gdoi_gm(gm, now, b);
+            break;
+        case VPN_ROUTER_GDOI_KS_MEMBERS:
+            rc = ks ? vpn_show_gdoi_ks_members(ks, b) : 0;
+            break;
+        case VPN_ROUTER_GDOI_KS_COOP:
+            rc = ks ? vpn_show_gdoi_ks_coop(ks, now, b) : 0;
+            break;
+        case VPN_ROUTER_GDOI_GM:
+            rc = gm ? vpn_show_gdoi_gm(gm, now, b) : 0;
+            break;
+        default:
+            return VPN_ERR_INVAL;
+        }
+    }
+    return rc;
+}
+
 /* ---- input --------------------------------------------------------------------------------- */
 
 static vpn_router_drop esp_error(vpn_router *r, int rc)
@@ -1786,6 +1990,8 @@ vpn_router_drop vpn_router_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt)
     if (pkt == NULL)
         return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
     r->now = now;
+    if (r->gv && cmap_claims(r, pkt))
+        return cmap_ip_input(r, now, pkt);
     rc = vpn_esp_decap(r->sad, pkt, now, &rx);
     return esp_done(r, now, rc, &rx, pkt, NULL, true);
 }
@@ -1822,6 +2028,17 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
         default:
             return drop(r, VPN_ROUTER_DROP_UDP_SHORT, VPN_ROUTER_NO_TUNNEL, 0);
         }
+    } else if (local->port == VPN_GDOI_PORT && r->gv) {
+        /* RFC 6407 2: GDOI's own port; the node picks the group (KS by
+         * address, member by cookies or KEK SPI); malformed or refused
+         * datagrams leave every engine as it was */
+        int rc = vpn_getvpn_node_dgram_input(r->gv, &remote->addr, &local->addr, p, pkt->len, now);
+        r->st.gdoi_in++;
+        if (rc == VPN_ERR_NOTFOUND || rc == VPN_ERR_MALFORMED)
+            return drop(r, VPN_ROUTER_DROP_GDOI_UNCLAIMED, VPN_ROUTER_NO_TUNNEL, 0);
+        if (rc != 0)
+            return drop(r, VPN_ROUTER_DROP_GDOI_REFUSED, VPN_ROUTER_NO_TUNNEL, 0);
+        return VPN_ROUTER_DROP_NONE;
     } else if (local->port != VPN_IKE_PORT ||
                /* RFC 2408 3.1: major version 1 in the high nibble of octet 17 */
                (pkt->len >= 28 && p[17] >> 4 == 1) || r->ike == NULL) {
@@ -1864,6 +2081,8 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
         i++;
     }
     mgre_timeout(r, now);
+    if (r->gv && vpn_getvpn_node_next_deadline(r->gv) <= now)
+        vpn_getvpn_node_timeout(r->gv, now);
     for (uint32_t i = 0; r->ike && i < r->n_tun; i++) {
         if (!r->tun[i].initiate_pending)
             continue;
@@ -1895,6 +2114,11 @@ uint64_t vpn_router_next_deadline(const vpn_router *r)
     for (size_t i = 0; i < r->n_tun; i++)
         if (r->tun[i].initiate_pending && r->now < t)
             t = r->now;
+    if (r->gv) {
+        uint64_t g = vpn_getvpn_node_next_deadline(r->gv);
+        if (g < t)
+            t = g;
+    }
     return mgre_deadline(r, t);
 }
 

@@ -60,12 +60,20 @@
  * vpn_router_drop reason; it is never a VPN_ERR_* a driver could take as
  * fatal, and it leaves every state as it was.
  *
- * Extension points, for what comes next: further engines (IKEv1 phase 1
- * and GDOI group member / key server on UDP 848, NHRP) get their own
- * instance fields and demux branches in vpn_router_udp_input; further
- * attachments (mGRE with per-peer entries from NHRP, crypto maps on a WAN
- * interface with an SPD) get their own vpn_router_tunnel_mode and an
- * output verb of the same shape as vpn_router_tunnel_output.
+ * GET VPN (GDOI, RFC 6407): vpn_router_getvpn_attach gives the router a
+ * node's key-server and group-member groups (getvpn/getvpn.h). UDP to port
+ * 848 goes to them; their datagrams leave through send_udp (port 848 both
+ * ends); their timers are in vpn_router_next_deadline. The crypto map on
+ * the WAN interface is vpn_router_cryptomap_output / _input; ESP that
+ * vpn_router_ip_input receives with an SPI the SAD does not hold is tried
+ * against the groups' TEKs, and what they decrypt is delivered with
+ * tunnel VPN_ROUTER_CRYPTO_MAP.
+ *
+ * Extension points, for what comes next: further engines (IKEv1 phase 1,
+ * NHRP) get their own instance fields and demux branches in
+ * vpn_router_udp_input; further attachments get their own
+ * vpn_router_tunnel_mode and an output verb of the same shape as
+ * vpn_router_tunnel_output.
  */
 #ifndef VPN_ROUTER_H
 #define VPN_ROUTER_H
@@ -78,6 +86,7 @@
 #include "common/rng.h"
 #include "common/vpn-log.h"
 #include "conf/conf.h"
+#include "getvpn/getvpn.h"
 #include "ikev2/ikev2-engine.h"
 #include "ipsec/esp.h"
 #include "ipsec/pkt.h"
@@ -93,6 +102,8 @@ extern "C" {
 #define VPN_ROUTER_REKEY_GRACE_NS 2000000000ull   /* 2 s, see above */
 #define VPN_ROUTER_ON_DEMAND_HOLDDOWN_NS 1000000000ull /* IOS: once a second */
 #define VPN_ROUTER_NO_TUNNEL UINT32_MAX
+/* The `tunnel` of packets the crypto map (GET VPN) decrypted. */
+#define VPN_ROUTER_CRYPTO_MAP (UINT32_MAX - 1)
 
 /* Why a packet or datagram was dropped. Drivers trace these. */
 typedef enum vpn_router_drop {
@@ -116,6 +127,9 @@ typedef enum vpn_router_drop {
     VPN_ROUTER_DROP_NO_TUNNEL,      /* decrypted, but the SA belongs to no tunnel */
     VPN_ROUTER_DROP_DELIVER,        /* the driver could not deliver the inner packet */
     VPN_ROUTER_DROP_NO_NBMA,        /* mGRE: no NHRP entry for the destination or next hop */
+    VPN_ROUTER_DROP_GDOI_UNCLAIMED, /* UDP 848 for no GDOI group here (short, unknown cookies) */
+    VPN_ROUTER_DROP_GDOI_REFUSED,   /* UDP 848 a GDOI engine refused (its counters say why) */
+    VPN_ROUTER_DROP_CRYPTO_MAP,     /* the crypto map refused a packet (vpn_getvpn_drop says why) */
     VPN_ROUTER_DROP_COUNT
 } vpn_router_drop;
 
@@ -195,6 +209,11 @@ typedef struct vpn_router_params {
      * tunnel, to next_hop"). Optional: without it the NHRP cache alone
      * decides and the hub sends no redirects. */
     int (*route)(void *user, uint32_t tunnel, const vpn_addr *dst, vpn_nhrp_route *out);
+    /* GET VPN: every GDOI datagram a group sent (after send_udp), with
+     * its decrypted view for traces (view NULL when it was sent in clear).
+     * Optional. */
+    void (*gdoi_sent)(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg, size_t len,
+                      const uint8_t *view, size_t view_len);
     void *user;
 
     uint64_t rekey_grace_ns;        /* 0: VPN_ROUTER_REKEY_GRACE_NS */
@@ -363,6 +382,64 @@ void vpn_router_mgre_peer_foreach(const vpn_router *r, uint32_t tunnel,
 int vpn_router_show_dmvpn(const vpn_router *r, uint64_t now, uint32_t tunnel, bool detail, vpn_show_buf *b);
 int vpn_router_show_ip_nhrp(const vpn_router *r, uint64_t now, uint32_t tunnel, vpn_show_buf *b);
 
+/* ---- GET VPN: GDOI groups and the crypto map ------------------------------------------ */
+
+/*
+ * Gives the router a node's GDOI groups (once): key servers and members as
+ * vpn_getvpn_node_new takes them, with the router's rng and log; their
+ * datagrams go out through send_udp (required), members register at their
+ * start_ns. groups is copied (the pointers it holds are borrowed as getvpn.h
+ * says). Errors: VPN_ERR_INVAL (no send_udp, already attached), VPN_ERR_STATE,
+ * those of vpn_getvpn_node_new.
+ */
+int vpn_router_getvpn_attach(vpn_router *r, uint64_t now, const vpn_getvpn_group_params *groups, size_t n);
+
+/* The node (views, key exports); NULL when none is attached. */
+const vpn_getvpn_node *vpn_router_getvpn(const vpn_router *r);
+
+/*
+ * The crypto map, outbound: an IPv4 packet about to leave through the
+ * crypto-map interface. VPN_ROUTER_DROP_NONE: send pkt as it is now, ESP
+ * (*encrypted true: tunnel mode with the inner addresses preserved,
+ * RFC 6407 3.5.1) or clear (outside every group's policy); else it is
+ * dropped (counted here and by reason in vpn_getvpn_stats). Without GET
+ * VPN everything passes clear.
+ */
+vpn_router_drop vpn_router_cryptomap_output(vpn_router *r, uint64_t now, vpn_pkt *pkt, bool *encrypted);
+
+/*
+ * The crypto map, inbound, for drivers that see every packet arriving on
+ * the interface: ESP of a group is decrypted in place (*decrypted true),
+ * clear traffic outside the policies passes; a clear packet a registered
+ * policy protects is dropped (RFC 4301 5.2). VPN_ROUTER_DROP_NONE: deliver
+ * pkt. Drivers that see only ESP use vpn_router_ip_input.
+ */
+vpn_router_drop vpn_router_cryptomap_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, bool *decrypted);
+
+/* IOS `crypto gdoi ks rekey`: every key-server group rekeys now (a new KEK
+ * too with new_kek). Returns how many groups rekeyed, or VPN_ERR_NOTFOUND
+ * (no key server here) or the first engine error. */
+int vpn_router_gdoi_ks_rekey(vpn_router *r, uint64_t now, bool new_kek);
+
+/* IOS `clear crypto gdoi` on a member: every member group registers again
+ * now (its old TEKs stay until the new ones arrive). Returns how many
+ * started, or VPN_ERR_NOTFOUND (no member group here). */
+int vpn_router_gdoi_reregister(vpn_router *r, uint64_t now);
+
+typedef enum vpn_router_gdoi_view {
+    VPN_ROUTER_GDOI_ALL = 0,     /* show crypto gdoi */
+    VPN_ROUTER_GDOI_KS_MEMBERS,  /* show crypto gdoi ks members */
+    VPN_ROUTER_GDOI_KS_COOP,     /* show crypto gdoi ks coop */
+    VPN_ROUTER_GDOI_GM,          /* show crypto gdoi gm */
+    VPN_ROUTER_GDOI_IPSEC_SA,    /* the crypto map's part of show crypto ipsec sa */
+} vpn_router_gdoi_view;
+
+/* One of the GDOI views above; iface names the crypto-map interface in the
+ * ipsec view. Nothing is written without GET VPN. Errors: VPN_ERR_INVAL,
+ * VPN_ERR_NOSPACE. */
+int vpn_router_show_gdoi(const vpn_router *r, uint64_t now, vpn_router_gdoi_view view, const char *iface,
+                         vpn_show_buf *b);
+
 /* ---- input from the network ------------------------------------------------------ */
 
 /*
@@ -376,7 +453,8 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
 vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt,
                                      const vpn_esp_outer *outer);
 
-/* A whole IP packet carrying ESP (or UDP to 4500), outer header first. */
+/* A whole IP packet carrying ESP (or UDP to 4500), outer header first.
+ * ESP whose SPI the SAD does not hold goes to the crypto map's groups. */
 vpn_router_drop vpn_router_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt);
 
 /* ---- time ------------------------------------------------------------------------ */
@@ -417,6 +495,8 @@ typedef struct vpn_router_stats {
     uint64_t children_installed, children_removed, rekeys;
     uint64_t lifetime_rekeys, lifetime_deletes; /* asked of the engine by SA limits */
     uint64_t on_demand_initiations;
+    uint64_t gdoi_in;          /* UDP 848 datagrams given to the GDOI groups */
+    uint64_t cmap_encrypted, cmap_decrypted, cmap_clear_out, cmap_clear_in;
 } vpn_router_stats;
 
 size_t vpn_router_tunnel_count(const vpn_router *r);
