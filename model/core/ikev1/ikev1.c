@@ -237,6 +237,8 @@ int vpn_ikev1_sa_new_with(vpn_ikev1_sa **out, const vpn_ikev1_sa_params *p)
     if (p == NULL)
         return VPN_ERR_INVAL;
     return vpn_ikev1_sa_new(out, &p->ctx, &p->cfg, p->initiator);
+}
+
 /* Replaces *buf (len *blen) with a copy of src (n octets; none if n is 0
  * or memory is short, which only costs a retransmission). */
 static void keep_copy(uint8_t **buf, size_t *blen, const uint8_t *src, size_t n)
