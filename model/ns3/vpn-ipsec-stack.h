@@ -75,6 +75,9 @@ class VpnIpsecStack : public Object
         DROP_NO_TUNNEL,
         DROP_DELIVER,
         DROP_NO_NBMA,
+        DROP_GDOI_UNCLAIMED,
+        DROP_GDOI_REFUSED,
+        DROP_CRYPTO_MAP,
     };
 
     /** The reason in words ("tunnel: no IPsec SA"). */
