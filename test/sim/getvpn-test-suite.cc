@@ -257,9 +257,12 @@ class GetvpnLifetimeRekeyTestCase : public TestCase
             NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->rekeys, 1, "CE " << c << " rekeyed");
             NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->registrations, 1,
                                   "CE " << c << " did not register again");
-            NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(vpn_gdoi_gm_tek(gm))->spi, vpn_gdoi_ks_tek_spi(k),
+            NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(vpn_gdoi_gm_tek(gm))->spi,
+                                  vpn_gdoi_ks_tek_spi(k),
                                   "CE " << c << " sends on the new TEK");
-            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)), 0, "CE " << c << " dropped nothing");
+            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)),
+                                  0,
+                                  "CE " << c << " dropped nothing");
         }
         for (const auto& f : voice->GetFlows())
         {
