@@ -7,7 +7,8 @@
 // unauthorized member gets no keys and its traffic is refused; the primary
 // of two cooperative key servers fails and the secondary takes over with
 // nothing lost; a replayed ESP packet older than the TBAR window is dropped
-// and counted; the same seed gives byte-identical traces.
+// and counted; a rekey comes by TEK lifetime alone; the same seed gives
+// byte-identical traces.
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
@@ -201,6 +202,73 @@ class GetvpnAny2AnyTestCase : public TestCase
         NS_TEST_EXPECT_MSG_NE(ksShow.find("GETVPN"), std::string::npos, ksShow);
         NS_TEST_EXPECT_MSG_NE(gmShow.find("Registered"), std::string::npos, gmShow);
         NS_TEST_EXPECT_MSG_NE(saShow.find("current outbound spi: 0x"), std::string::npos, saShow);
+        Simulator::Destroy();
+    }
+};
+
+/*
+ * A rekey nobody asks for: with a 600 s TEK the key server rekeys on its
+ * own schedule (lead = lifetime / 5, so at 480 s; RFC 6407 4: the KS pushes
+ * new keys before the old expire), by unicast; voice runs across it between
+ * all sites and loses nothing, every member takes the new TEK without
+ * registering again (their re-registration would only come 60 s before
+ * the old keys lapse), and acknowledges it.
+ */
+class GetvpnLifetimeRekeyTestCase : public TestCase
+{
+  public:
+    GetvpnLifetimeRekeyTestCase()
+        : TestCase("rekey by TEK lifetime (not forced) under voice with zero loss")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        RngSeedManager::SetSeed(11);
+        RngSeedManager::SetRun(1);
+        GetVpnHelper getvpn;
+        GetVpnIntranetOptions o;
+        o.branches = 2;
+        o.tekLifetime = 600;
+        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
+        Ptr<GdoiDaemon> ks = getvpn.GetDaemon(net.ks);
+        Ptr<GetVpnVoice> voice =
+            GetVpnVoice::InstallAllPairs(net.hosts, Seconds(470), Seconds(500));
+        uint32_t spiBefore = 0;
+        uint64_t rekeysBefore = 99;
+        Simulator::Schedule(Seconds(470), [&]() {
+            const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
+            spiBefore = vpn_gdoi_ks_tek_spi(k);
+            rekeysBefore = vpn_gdoi_ks_get_stats(k)->rekeys;
+        });
+        Simulator::Stop(Seconds(501));
+        Simulator::Run();
+
+        const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
+        NS_TEST_EXPECT_MSG_EQ(rekeysBefore, 0, "no rekey before the lifetime's lead");
+        NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_get_stats(k)->rekeys, 1, "one rekey, by lifetime");
+        NS_TEST_EXPECT_MSG_NE(vpn_gdoi_ks_tek_spi(k), spiBefore, "a new TEK");
+        NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_get_stats(k)->acks, 3, "every member acknowledged");
+        for (uint32_t c = 0; c < net.ce.GetN(); c++)
+        {
+            Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
+            const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(d->GetCore(), 0);
+            NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->rekeys, 1, "CE " << c << " rekeyed");
+            NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->registrations, 1,
+                                  "CE " << c << " did not register again");
+            NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(vpn_gdoi_gm_tek(gm))->spi,
+                                  vpn_gdoi_ks_tek_spi(k),
+                                  "CE " << c << " sends on the new TEK");
+            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)),
+                                  0,
+                                  "CE " << c << " dropped nothing");
+        }
+        for (const auto& f : voice->GetFlows())
+        {
+            NS_TEST_EXPECT_MSG_EQ(f.sent, 1500, "flow " << f.from << "->" << f.to << " sent");
+            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to << " lost");
+        }
         Simulator::Destroy();
     }
 };
@@ -481,6 +549,7 @@ class GetvpnTestSuite : public TestSuite
     {
         AddTestCase(new GetvpnAny2AnyTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnUnauthorizedTestCase, TestCase::QUICK);
+        AddTestCase(new GetvpnLifetimeRekeyTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnTbarReplayTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnCoopFailoverTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnDeterminismTestCase, TestCase::QUICK);
