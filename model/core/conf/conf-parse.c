@@ -1028,7 +1028,7 @@ static int m_interface(parser *p)
         return parse_u32(p, 2, 68, 9216, &f->ip_mtu);
     if (is(p, 0, "tunnel")) {
         if (!f->is_tunnel && !f->is_virtual_template)
-            return bad(p, "tunnel commands need a Tunnel or Virtual-Template interface", NULL);
+            return bad(p, "tunnel commands need a Tunnel interface (or a Virtual-Template)", NULL);
         if (is(p, 1, "source")) {
             if (need(p, 3))
                 return VPN_ERR_MALFORMED;
