@@ -344,6 +344,7 @@ VPN_HOST_VPND = [
     'model/host/vpnd-ctl.c',
     'model/host/vpnd-keys.c',
     'model/host/vpnd-ikev1.c',
+    'model/host/vpnd-ra.c',
 ]
 VPN_HOST_VPNCTL = [
     'model/host/vpnctl.c',

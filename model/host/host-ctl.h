@@ -41,6 +41,8 @@ typedef enum vpn_host_cmd {
     VPN_HOST_CMD_SHOW_ISAKMP_POLICY, /* show crypto isakmp policy */
     VPN_HOST_CMD_CLEAR_ISAKMP,      /* clear crypto isakmp [CONN-ID] */
     VPN_HOST_CMD_INITIATE_ISAKMP,   /* initiate isakmp ADDRESS */
+    VPN_HOST_CMD_SHOW_IP_LOCAL_POOL, /* show ip local pool */
+    VPN_HOST_CMD_SHOW_SESSION_USER, /* show crypto session username USER [detail] */
 } vpn_host_cmd;
 
 typedef struct vpn_host_ctl_req {

@@ -2275,6 +2275,17 @@ int vpn_router_show_crypto_session(const vpn_router *r, uint64_t now, bool detai
     return vpn_show_crypto_session(r->ike, now, detail, &env, b);
 }
 
+int vpn_router_show_crypto_session_user(const vpn_router *r, uint64_t now, const char *user, bool detail,
+                                        vpn_show_buf *b)
+{
+    vpn_show_ikev2_env env;
+
+    if (r == NULL || b == NULL || user == NULL || r->ike == NULL)
+        return VPN_ERR_INVAL;
+    env_of(r, &env);
+    return vpn_show_crypto_session_user(r->ike, now, user, detail, &env, b);
+}
+
 int vpn_router_show_ipsec_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b)
 {
     vpn_show_ikev2_env env;

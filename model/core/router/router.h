@@ -483,6 +483,10 @@ void vpn_router_sad_stats(const vpn_router *r, vpn_sad_stats *out);
 int vpn_router_show_ikev2_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
 int vpn_router_show_crypto_session(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
 int vpn_router_show_ipsec_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
+/* show crypto session username USER [detail]: the sessions whose EAP
+ * identity is user (remote access). Same errors. */
+int vpn_router_show_crypto_session_user(const vpn_router *r, uint64_t now, const char *user, bool detail,
+                                        vpn_show_buf *b);
 /* The router's drop counters, one "reason: count" line each (non-zero). */
 int vpn_router_show_drops(const vpn_router *r, vpn_show_buf *b);
 
