@@ -112,7 +112,7 @@ client_conf() {
     cat >"$d/strongswan.conf" <<EOF
 charon {
   load_modular = no
-  load = random nonce openssl gcrypt pem pkcs1 pkcs8 x509 pubkey kdf aes sha1 sha2 md4 md5 hmac gcm gmp eap-identity eap-mschapv2 eap-md5 kernel-libipsec kernel-netlink socket-default vici
+  load = random nonce openssl gcrypt pem pkcs1 pkcs8 x509 pubkey kdf aes sha1 sha2 md5 hmac gcm gmp eap-identity eap-mschapv2 eap-md5 kernel-libipsec kernel-netlink socket-default vici
   retransmit_timeout = 1.0
   retransmit_base = 1.4
   retransmit_tries = 2
