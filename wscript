@@ -161,6 +161,7 @@ VPN_NS3_SOURCES = [
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
     'helper/flexvpn-site-to-site.cc',
+    'helper/flexvpn-remote-access.cc',
     'model/ns3/gdoi-daemon.cc',
     'model/ns3/vpn-crypto-map-net-device.cc',
     'helper/getvpn-helper.cc',
@@ -184,6 +185,7 @@ VPN_NS3_HEADERS = [
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
     'helper/flexvpn-site-to-site.h',
+    'helper/flexvpn-remote-access.h',
     'model/ns3/gdoi-daemon.h',
     'model/ns3/vpn-crypto-map-net-device.h',
     'helper/getvpn-helper.h',
@@ -200,6 +202,7 @@ VPN_EXAMPLES = [
     'ipsec-manual-l2l',
     'flexvpn-l2l-static',
     'flexvpn-hub-spoke',
+    'flexvpn-remote-access',
     'flexvpn-l2l-dynamic',
     'mpls-l3vpn',
     'getvpn-mpls-any2any',
@@ -307,6 +310,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/conformance-test-suite.cc',
     'test/sim/qos-test-suite.cc',
     'test/sim/dmvpn-test-suite.cc',
+    'test/sim/flexvpn-ra-test-suite.cc',
 ]
 
 # Headers the TestSuites share (included from test/sim, not compiled alone).
@@ -323,6 +327,7 @@ VPN_SIM_SUITES = [
     'conformance-ns3',
     'qos-llq',
     'dmvpn',
+    'flexvpn-ra',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
