@@ -215,6 +215,7 @@ vpnctl show crypto session >"$W/session.txt" 2>&1
 vpnctl show crypto session username $USER detail >"$W/session-user.txt" 2>&1
 vpnctl show ip local pool >"$W/pool-up.txt" 2>&1
 vpnctl show crypto ipsec sa >"$W/ipsec-sa.txt" 2>&1
+vpnctl status >"$W/status.txt" 2>&1
 
 # pool_in_use FILE: the In-use column of RA-POOL in a `show ip local pool`.
 pool_in_use() { awk '$1 == "RA-POOL" {print $(NF)}' "$1"; }
@@ -247,6 +248,7 @@ grep -q "EAP method EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded" "$W/swan/charo
 grep -q "$POOL_FIRST" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the assigned address: $(cat "$W/ikev2-sa-detail.txt")"
 grep -q "$USER" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the EAP identity"
 grep -q "$SWAN_OUTER" "$W/session-user.txt" || fail "show crypto session username $USER shows no session: $(cat "$W/session-user.txt")"
+grep -q "^Virtual-Template1 .* access sessions=1 " "$W/status.txt" || fail "vpnctl status does not show one session: $(cat "$W/status.txt")"
 [ "$(pool_in_use "$W/pool-up.txt")" = 1 ] || fail "the pool does not show one address in use: $(cat "$W/pool-up.txt")"
 in_us ip route show | grep -q "^$POOL_FIRST dev vt" || fail "vpnd installed no route to $POOL_FIRST: $(in_us ip route show)"
 
