@@ -122,7 +122,7 @@ main(int argc, char* argv[])
     server.Install(net.hubHost).Start(Seconds(0.1));
 
     PointToPointHelper p2p;
-    p2p.EnablePcap(out + "/wan-HUB", net.hubWan.Get(0), true);
+    p2p.EnablePcap(out + "/wan", net.hubWan.Get(0), true); // wan-HUB-0.pcap
     trace.ScheduleShowSnapshot(net.hubDaemon, "show-HUB.txt", end - MilliSeconds(1));
     trace.ScheduleShowSnapshot(net.userDaemons[0], "show-USER1.txt", end - MilliSeconds(1));
     std::string pools;
@@ -131,7 +131,8 @@ main(int argc, char* argv[])
     });
 
     FlowMonitorHelper flowHelper;
-    NodeContainer hosts(net.hubHost);
+    // the hub too, so that the users' IKE flows are counted where they arrive
+    NodeContainer hosts(net.hubHost, net.hub);
     hosts.Add(net.users);
     Ptr<FlowMonitor> monitor = flowHelper.Install(hosts);
     Simulator::Stop(end);

@@ -470,6 +470,19 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         {
             ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(f.address.addr), MaskOf(f.address.len)));
         }
+        else if (access && f.unnumbered)
+        {
+            // `ip unnumbered IF` borrows IF's address: ns-3 wants one on
+            // every interface it routes out of (the source of a route).
+            const vpn_conf_interface* u = vpn_conf_find_interface(conf, f.unnumbered_if);
+            NS_ABORT_MSG_IF(!u || !u->has_address,
+                            host << " line " << f.line << ": " << f.name << ": ip unnumbered "
+                                 << f.unnumbered_if << " needs an interface with an address");
+            ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(u->address.addr), MaskOf(32)));
+        }
+        NS_ABORT_MSG_IF(access && !f.has_address && !f.unnumbered,
+                        host << " line " << f.line << ": " << f.name
+                             << " needs `ip unnumbered IF` or an `ip address`");
         ipv4->SetUp(ifc);
         daemon->Protect(tun, f.protection, initiate);
     }

@@ -82,7 +82,7 @@ FlexVpnRemoteAccessHelper::UserConfig(uint32_t i)
     c << "hostname USER" << i << "\n"
       << kProposal
       << "crypto ikev2 profile RA\n"
-      << " match identity remote address 198.51.100.1 255.255.255.255\n"
+      << " match identity remote fqdn hub.example\n"
       << " identity local fqdn user" << i << ".example\n"
       << " authentication remote pre-share key " << kHubKey << "\n"
       << " authentication local eap mschapv2 username user" << i << " password pw-user" << i << "\n"

@@ -10,6 +10,9 @@
 #include "ns3/test.h"
 #include "ns3/vpn-module.h"
 
+#include "ikev2/ikev2-engine.h"
+#include "router/router.h"
+
 #include <set>
 #include <vector>
 
@@ -170,7 +173,7 @@ class FlexVpnRaPoolExhaustedTestCase : public TestCase
 
         for (uint32_t i = 0; i < 4; i++)
         {
-            NS_TEST_ASSERT_MSG_EQ(before[i].IsAny(), i == last, "user " << i + 1 << " before anyone left");
+            NS_TEST_ASSERT_MSG_EQ(before[i].IsAny(), (i == last), "user " << i + 1 << " before anyone left");
         }
         NS_TEST_ASSERT_MSG_EQ(inUseFull, 3, "the pool was full");
         NS_TEST_ASSERT_MSG_EQ(inUseAfterLeave, 2, "the leaving user's address went back");
