@@ -101,6 +101,7 @@ main(int argc, char* argv[])
 
     FlexVpnRemoteAccessHelper helper;
     FlexVpnRemoteAccess net = helper.Install(o);
+    Names::Add("HUB", net.hub);
     g_host = net.hostAddress;
     g_users.assign(o.users, UserState());
     Time end = Seconds(o.joinStart + duration);

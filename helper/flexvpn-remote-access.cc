@@ -7,7 +7,6 @@
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/log.h"
-#include "ns3/names.h"
 #include "ns3/point-to-point-helper.h"
 #include "ns3/random-variable-stream.h"
 #include "ns3/string.h"
@@ -112,7 +111,6 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     n.hubHost = CreateObject<Node>();
     n.pe = CreateObject<Node>();
     n.users.Create(o.users);
-    Names::Add("HUB", n.hub);
 
     PointToPointHelper link;
     link.SetDeviceAttribute("DataRate", StringValue("100Mbps"));

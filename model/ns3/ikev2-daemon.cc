@@ -119,6 +119,7 @@ Ikev2Daemon::Ikev2Daemon()
       m_childUp(0),
       m_initiateAtStart(true),
       m_onDemandHoldDown(Seconds(1)),
+      m_assigned(Ipv4Address::GetAny()),
       m_assignedIf(-1),
       m_assignedIke(0)
 {
