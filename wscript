@@ -161,6 +161,7 @@ VPN_NS3_SOURCES = [
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
     'helper/flexvpn-site-to-site.cc',
+    'helper/flexvpn-remote-access.cc',
     'model/ns3/gdoi-daemon.cc',
     'model/ns3/vpn-crypto-map-net-device.cc',
     'helper/getvpn-helper.cc',
@@ -184,6 +185,7 @@ VPN_NS3_HEADERS = [
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
     'helper/flexvpn-site-to-site.h',
+    'helper/flexvpn-remote-access.h',
     'model/ns3/gdoi-daemon.h',
     'model/ns3/vpn-crypto-map-net-device.h',
     'helper/getvpn-helper.h',
@@ -200,6 +202,7 @@ VPN_EXAMPLES = [
     'ipsec-manual-l2l',
     'flexvpn-l2l-static',
     'flexvpn-hub-spoke',
+    'flexvpn-remote-access',
     'flexvpn-l2l-dynamic',
     'mpls-l3vpn',
     'getvpn-mpls-any2any',
@@ -269,6 +272,7 @@ VPN_CORE_TESTS = [
     'router-malformed:test/core/router-malformed-test.c',
     'router-mgre:test/core/router-mgre-test.c',
     'router-gdoi:test/core/router-gdoi-test.c',
+    'router-access:test/core/router-access-test.c',
     'conformance-core:test/core/router-conformance-test.c',
     'qos-emodel:test/core/qos-emodel-test.c',
     'qos-metrics:test/core/qos-metrics-test.c',
@@ -315,6 +319,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/qos-test-suite.cc',
     'test/sim/dmvpn-test-suite.cc',
     'test/sim/vpn-streams-test-suite.cc',
+    'test/sim/flexvpn-ra-test-suite.cc',
 ]
 
 # Headers the TestSuites share (included from test/sim, not compiled alone).
@@ -332,6 +337,7 @@ VPN_SIM_SUITES = [
     'qos-llq',
     'dmvpn',
     'vpn-streams',
+    'flexvpn-ra',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
@@ -354,6 +360,7 @@ VPN_HOST_VPND = [
     'model/host/vpnd-keys.c',
     'model/host/vpnd-ikev1.c',
     'model/host/vpnd-gdoi.c',
+    'model/host/vpnd-ra.c',
 ]
 VPN_HOST_VPNCTL = [
     'model/host/vpnctl.c',

@@ -411,10 +411,16 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
     for (size_t i = 0; i < conf->n_iface; i++)
     {
         const vpn_conf_interface& f = conf->iface[i];
-        if (!f.is_tunnel)
+        if (!f.is_tunnel && !f.is_virtual_template)
         {
             continue;
         }
+        // interface Virtual-Template N type tunnel: the remote-access hub's
+        // one interface for every client (no destination).
+        bool access = f.is_virtual_template;
+        NS_ABORT_MSG_IF(access && f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4,
+                        host << " line " << f.line << ": " << f.name
+                             << ": a Virtual-Template needs `tunnel mode ipsec ipv4`");
         NS_ABORT_MSG_IF(f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP &&
                             f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 &&
                             f.tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT,
@@ -426,7 +432,7 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                         host << " line " << f.line << ": " << f.name
                              << " has no `tunnel protection ipsec profile` (clear GRE is not "
                                 "supported)");
-        NS_ABORT_MSG_IF(!f.has_tunnel_destination && !mgre,
+        NS_ABORT_MSG_IF(!f.has_tunnel_destination && !mgre && !access,
                         host << " line " << f.line << ": " << f.name << " has no tunnel destination");
         Ipv4Address src;
         if (f.has_tunnel_source)
@@ -444,9 +450,12 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         Ptr<VpnTunnelNetDevice> tun = m_deviceFactory.Create<VpnTunnelNetDevice>();
         tun->SetAttribute("InterfaceName", StringValue(f.name));
         tun->SetAttribute("Mode",
-                          StringValue(mgre ? "Mgre" : f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "Vti" : "GreIpsec"));
+                          StringValue(access ? "Access"
+                                      : mgre ? "Mgre"
+                                      : f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "Vti"
+                                                                                    : "GreIpsec"));
         tun->SetAttribute("TunnelSource", Ipv4AddressValue(src));
-        if (!mgre)
+        if (!mgre && !access)
         {
             tun->SetAttribute("TunnelDestination", Ipv4AddressValue(V4(f.tunnel_destination)));
         }
@@ -462,6 +471,19 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         {
             ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(f.address.addr), MaskOf(f.address.len)));
         }
+        else if (access && f.unnumbered)
+        {
+            // `ip unnumbered IF` borrows IF's address: ns-3 wants one on
+            // every interface it routes out of (the source of a route).
+            const vpn_conf_interface* u = vpn_conf_find_interface(conf, f.unnumbered_if);
+            NS_ABORT_MSG_IF(!u || !u->has_address,
+                            host << " line " << f.line << ": " << f.name << ": ip unnumbered "
+                                 << f.unnumbered_if << " needs an interface with an address");
+            ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(u->address.addr), MaskOf(32)));
+        }
+        NS_ABORT_MSG_IF(access && !f.has_address && !f.unnumbered,
+                        host << " line " << f.line << ": " << f.name
+                             << " needs `ip unnumbered IF` or an `ip address`");
         ipv4->SetUp(ifc);
         daemon->Protect(tun, f.protection, initiate);
     }
@@ -496,6 +518,34 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                                           << " is on no connected subnet");
             sr->AddNetworkRouteTo(net, mask, nh, static_cast<uint32_t>(ifc), r.distance);
         }
+    }
+    // Remote access: the pools' addresses are reached through the
+    // Virtual-Template (the router core picks each client's SA by the
+    // address; one nobody holds is dropped as having no SA). A route per
+    // pool: its smallest covering prefix.
+    for (size_t i = 0; i < conf->n_ip_pool; i++)
+    {
+        Ptr<VpnTunnelNetDevice> vt;
+        for (size_t k = 0; k < conf->n_iface && !vt; k++)
+        {
+            if (conf->iface[k].is_virtual_template)
+            {
+                vt = GetTunnel(node, conf->iface[k].name);
+            }
+        }
+        if (!vt)
+        {
+            break;
+        }
+        uint32_t lo = vpn_addr_v4_u32(&conf->ip_pool[i].first);
+        uint32_t hi = vpn_addr_v4_u32(&conf->ip_pool[i].last);
+        uint8_t len = 32;
+        while (len > 0 && (lo >> (32 - len)) != (hi >> (32 - len)))
+        {
+            len--;
+        }
+        uint32_t net = len == 0 ? 0 : lo & ~((1u << (32 - len)) - 1u);
+        sr->AddNetworkRouteTo(Ipv4Address(net), MaskOf(len), static_cast<uint32_t>(ipv4->GetInterfaceForDevice(vt)));
     }
     if (conf->rip.enabled)
     {

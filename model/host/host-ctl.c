@@ -13,6 +13,9 @@ static const char help_text[] =
     "show crypto ikev2 sa [detail]      IKE SAs (IOS layout)\n"
     "show crypto ipsec sa [detail]      CHILD_SAs with packet counters\n"
     "show crypto session [detail]       sessions per peer\n"
+    "show crypto session username USER [detail]\n"
+    "                                   a remote-access user's sessions\n"
+    "show ip local pool                 remote-access address pools\n"
     "show crypto ikev2 stats            IKEv2 counters\n"
     "show crypto ikev2 proposal [NAME]  configured proposals\n"
     "show crypto ikev2 policy [NAME]    configured policies\n"
@@ -80,8 +83,17 @@ static int parse_show(char **w, int n, vpn_host_ctl_req *req, char *err, size_t 
         req->cmd = VPN_HOST_CMD_SHOW_DROPS;
         return 0;
     }
+    if (eq(w, n, 1, "ip") && eq(w, n, 2, "local") && eq(w, n, 3, "pool") && n == 4) {
+        req->cmd = VPN_HOST_CMD_SHOW_IP_LOCAL_POOL;
+        return 0;
+    }
     if (!eq(w, n, 1, "crypto"))
         return bad(err, errlen, "unknown show command", line);
+    if (eq(w, n, 2, "session") && eq(w, n, 3, "username") && (n == 5 || (n == 6 && eq(w, n, 5, "detail")))) {
+        req->cmd = VPN_HOST_CMD_SHOW_SESSION_USER;
+        req->detail = n == 6;
+        return set_arg(req, w[4], err, errlen, line);
+    }
     if (eq(w, n, 2, "ikev2")) {
         if (eq(w, n, 3, "sa") && (n == 4 || (n == 5 && eq(w, n, 4, "detail")))) {
             req->cmd = VPN_HOST_CMD_SHOW_IKEV2_SA;

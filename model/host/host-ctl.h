@@ -47,6 +47,8 @@ typedef enum vpn_host_cmd {
     VPN_HOST_CMD_SHOW_GDOI_GM,      /* show crypto gdoi gm */
     VPN_HOST_CMD_CLEAR_GDOI,        /* clear crypto gdoi */
     VPN_HOST_CMD_GDOI_KS_REKEY,     /* crypto gdoi ks rekey */
+    VPN_HOST_CMD_SHOW_IP_LOCAL_POOL, /* show ip local pool */
+    VPN_HOST_CMD_SHOW_SESSION_USER, /* show crypto session username USER [detail] */
 } vpn_host_cmd;
 
 typedef struct vpn_host_ctl_req {

@@ -73,8 +73,11 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
     if (!f->protection[0])
         return fail(err, errlen, VPN_ERR_POLICY, f->line,
                     "%s has no `tunnel protection ipsec profile`", f->name);
-    if (!f->has_tunnel_destination)
+    if (!f->has_tunnel_destination && !f->is_virtual_template)
         return fail(err, errlen, VPN_ERR_POLICY, f->line, "%s has no tunnel destination", f->name);
+    if (f->is_virtual_template && f->has_tunnel_destination)
+        return fail(err, errlen, VPN_ERR_POLICY, f->line,
+                    "%s: a Virtual-Template takes no tunnel destination (its clients are not known)", f->name);
     if (plan->n_tunnel == VPN_HOST_TUNNELS_MAX)
         return fail(err, errlen, VPN_ERR_LIMIT, f->line, "more than %d tunnel interfaces",
                     VPN_HOST_TUNNELS_MAX);
@@ -83,14 +86,22 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
     if ((rc = tunnel_source(c, f, &t->src, err, errlen)) != 0)
         return rc;
     t->dst = f->tunnel_destination;
+    t->access = f->is_virtual_template;
+    if (t->access) {
+        memset(&t->dst, 0, sizeof t->dst);
+        t->dst.family = t->src.family;
+        if (t->src.family != VPN_AF_INET)
+            return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
+                        "%s: vpnd serves remote access over IPv4 only", f->name);
+    }
     if (t->src.family != t->dst.family)
         return fail(err, errlen, VPN_ERR_POLICY, f->line,
                     "%s: tunnel source and destination are of different address families", f->name);
-    if (vpn_addr_is_any(&t->dst))
+    if (!t->access && vpn_addr_is_any(&t->dst))
         return fail(err, errlen, VPN_ERR_POLICY, f->line, "%s: tunnel destination cannot be 0.0.0.0",
                     f->name);
     copy_str(t->name, sizeof t->name, f->name);
-    t->number = (uint32_t)strtoul(f->name + 6, NULL, 10);
+    t->number = t->access ? f->virtual_template : (uint32_t)strtoul(f->name + 6, NULL, 10);
     copy_str(t->ipsec_profile, sizeof t->ipsec_profile, f->protection);
     t->has_address = f->has_address;
     t->address = f->address;
@@ -124,7 +135,7 @@ int vpn_host_plan_build(const vpn_conf *c, vpn_host_plan *plan, char *err, size_
     memset(plan, 0, sizeof *plan);
     for (size_t i = 0; i < c->n_iface; i++) {
         const vpn_conf_interface *f = &c->iface[i];
-        if (f->is_tunnel && (rc = add_tunnel(c, f, plan, err, errlen)) != 0)
+        if ((f->is_tunnel || f->is_virtual_template) && (rc = add_tunnel(c, f, plan, err, errlen)) != 0)
             return rc;
     }
     if (plan->n_tunnel == 0 && c->n_isakmp_policy == 0)

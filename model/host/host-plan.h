@@ -7,7 +7,9 @@
  *
  * Only static VTIs are supported (`tunnel mode ipsec ipv4`): a VTI
  * negotiates any/any selectors, as IOS does, and whatever the kernel routes
- * into the TUN device is protected. A GRE tunnel (the IOS default mode) is
+ * into the TUN device is protected. A Virtual-Template in the same mode
+ * (`interface Virtual-Template N type tunnel`) is the remote-access hub's
+ * interface: one TUN device for all its clients. A GRE tunnel (the IOS default mode) is
  * refused: the host has no GRE encapsulation in the daemon's data path.
  */
 #ifndef VPN_HOST_PLAN_H
@@ -38,6 +40,10 @@ typedef struct vpn_host_tunnel {
     uint32_t mtu;                          /* ip mtu, else 1400 */
     vpn_prefix route[VPN_HOST_ROUTES_MAX]; /* prefixes routed into the tunnel */
     size_t n_route;
+    /* `interface Virtual-Template N type tunnel` (remote access, FlexVPN
+     * hub): no destination (dst is 0.0.0.0), any client; vpnd routes each
+     * client's assigned address into it while the client is connected. */
+    bool access;
     int line;
 } vpn_host_tunnel;
 

@@ -100,6 +100,22 @@ static void status(vpnd *d, GString *out)
             if (vpn_router_sa_get(d->router, &in, NULL, &ss))
                 dec = ss.pkts_in;
         }
+        if (t->t->access) {
+            /* a Virtual-Template: one line with its sessions (clients) */
+            size_t sessions = 0;
+            const vpn_ikev2_ctx *ike2 = vpn_router_ikev2(d->router);
+            for (size_t k = 0; k < vpn_ikev2_sa_count(ike2); k++) {
+                vpn_ikev2_sa_info info;
+                sessions += vpn_ikev2_sa_get(ike2, k, &info) == 0 && info.policy_tag == i &&
+                            info.state == VPN_IKEV2_SA_ESTABLISHED;
+            }
+            g_string_append_printf(out, "%s tun=%s src=%s access sessions=%zu pkts_encrypted=%llu "
+                                   "pkts_decrypted=%llu tun_in=%llu tun_out=%llu\n",
+                                   t->t->name, t->ifname, vpn_addr_str(&t->t->src, s, sizeof s), sessions,
+                                   (unsigned long long)ti.encrypted, (unsigned long long)ti.decrypted,
+                                   (unsigned long long)t->pkts_from_tun, (unsigned long long)t->pkts_to_tun);
+            continue;
+        }
         g_string_append_printf(out,
                                "%s tun=%s src=%s dst=%s state=%s ike_sa=%u child_sa=%u pkts_encrypted=%llu "
                                "pkts_decrypted=%llu tun_in=%llu tun_out=%llu\n",
@@ -227,6 +243,9 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
         return rc;
     case VPN_HOST_CMD_SHOW_SESSION:
         return render(d, vpn_router_show_crypto_session, r.detail, out);
+    case VPN_HOST_CMD_SHOW_IP_LOCAL_POOL:
+    case VPN_HOST_CMD_SHOW_SESSION_USER:
+        return vpnd_ra_show(d, r.cmd == VPN_HOST_CMD_SHOW_SESSION_USER ? r.arg : NULL, r.detail, out);
     case VPN_HOST_CMD_SHOW_IKEV2_STATS: {
         vpn_show_buf b;
         vpnd_show_begin(&b, SHOW_CAP);

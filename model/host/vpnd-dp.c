@@ -26,7 +26,7 @@
 #define PKT_CAP (VPN_PKT_HEADROOM + 65536 + VPN_PKT_TAILROOM)
 
 /* Runs `ip ARGS...`; the host's routing is iproute2's business. */
-static int run_ip(vpnd *d, char *err, size_t errlen, const char *const *args)
+int vpnd_run_ip(vpnd *d, char *err, size_t errlen, const char *const *args)
 {
     const char *argv[16];
     size_t n = 0;
@@ -112,29 +112,30 @@ int vpnd_dp_open(vpnd *d, char *err, size_t errlen)
             fclose(f);
         }
         snprintf(mtu, sizeof mtu, "%u", t->mtu);
-        if (run_ip(d, err, errlen, (const char *[]){"link", "set", "dev", vt->ifname, "mtu", mtu, "up", NULL}))
+        if (vpnd_run_ip(d, err, errlen, (const char *[]){"link", "set", "dev", vt->ifname, "mtu", mtu, "up", NULL}))
             return -1;
         if (t->has_address) {
             char s[VPN_ADDR_STRLEN];
             snprintf(a, sizeof a, "%s/%u", vpn_addr_str(&t->address.addr, s, sizeof s), t->address.len);
-            if (run_ip(d, err, errlen, (const char *[]){"addr", "replace", a, "dev", vt->ifname, NULL}))
+            if (vpnd_run_ip(d, err, errlen, (const char *[]){"addr", "replace", a, "dev", vt->ifname, NULL}))
                 return -1;
         }
         for (size_t r = 0; r < t->n_route; r++) {
             char s[VPN_ADDR_STRLEN];
             snprintf(a, sizeof a, "%s/%u", vpn_addr_str(&t->route[r].addr, s, sizeof s), t->route[r].len);
-            if (run_ip(d, err, errlen, (const char *[]){"route", "replace", a, "dev", vt->ifname, NULL}))
+            if (vpnd_run_ip(d, err, errlen, (const char *[]){"route", "replace", a, "dev", vt->ifname, NULL}))
                 return -1;
         }
         vt->watch = g_unix_fd_add(vt->fd, G_IO_IN, on_tun, d);
         vpnd_log(d, VPN_LOG_INFO, "%s: TUN %s, %zu route(s), peer %s", t->name, vt->ifname, t->n_route,
-                 vpn_addr_str(&t->dst, a, sizeof a));
+                 t->access ? "any (remote access)" : vpn_addr_str(&t->dst, a, sizeof a));
     }
     return 0;
 }
 
 void vpnd_dp_close(vpnd *d)
 {
+    vpnd_ra_close(d);
     /* Closing a TUN deletes the device and its routes with it. */
     for (size_t i = 0; i < d->n_tun; i++) {
         if (d->tun[i].watch)
@@ -174,7 +175,7 @@ static void learn_routes(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c)
             vpnd_log(d, VPN_LOG_WARN, "%s: peer's selector %s holds a tunnel endpoint: not routed", t->t->name, a);
             continue;
         }
-        if (run_ip(d, err, sizeof err, (const char *[]){"route", "replace", a, "dev", t->ifname, NULL}) != 0) {
+        if (vpnd_run_ip(d, err, sizeof err, (const char *[]){"route", "replace", a, "dev", t->ifname, NULL}) != 0) {
             vpnd_log(d, VPN_LOG_WARN, "%s: %s", t->t->name, err);
             continue;
         }
@@ -213,7 +214,10 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
     case VPN_IKEV2_EV_CHILD_UP:
         if (c->policy_tag >= d->n_tun || !vpn_router_child_sas(d->router, c->id, NULL, NULL))
             break; /* the router logged why it did not install it */
-        learn_routes(d, &d->tun[c->policy_tag], c);
+        if (d->tun[c->policy_tag].t->access)
+            vpnd_ra_child_up(d, &d->tun[c->policy_tag], c);
+        else
+            learn_routes(d, &d->tun[c->policy_tag], c);
         vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
                  d->tun[c->policy_tag].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
                  vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");
@@ -223,6 +227,7 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
         break;
     case VPN_IKEV2_EV_CHILD_DOWN:
         vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u down: %s", c->id, reason);
+        vpnd_ra_child_down(d, c->id);
         break;
     case VPN_IKEV2_EV_CHILD_EXPIRING:
         break;

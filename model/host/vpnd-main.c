@@ -199,11 +199,11 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
         uint32_t id;
         memset(&tc, 0, sizeof tc);
         tc.name = t->name;
-        tc.mode = VPN_ROUTER_TUNNEL_VTI;
+        tc.mode = t->access ? VPN_ROUTER_TUNNEL_ACCESS : VPN_ROUTER_TUNNEL_VTI;
         tc.src = t->src;
         tc.dst = t->dst;
         tc.ipsec_profile = t->ipsec_profile;
-        tc.initiate = true;
+        tc.initiate = !t->access; /* a remote-access hub only answers */
         if ((rc = vpn_router_tunnel_add(d->router, &tc, &id)) != 0 || id != i) {
             snprintf(err, errlen, "%s line %d: %s: ipsec profile %s: %s", d->config_path, t->line, t->name,
                      t->ipsec_profile, vpn_strerror(rc));

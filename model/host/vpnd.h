@@ -10,6 +10,7 @@
  *   vpnd-keys.c   Wireshark key files, certificates from trustpoints
  *   vpnd-ikev1.c  IKEv1 phase 1 (crypto isakmp), UDP 500 version 1.0
  *   vpnd-gdoi.c   GET VPN: the router's GDOI groups on UDP 848, the crypto map
+ *   vpnd-ra.c     remote access: routes to clients' assigned addresses, views
  */
 #ifndef VPND_H
 #define VPND_H
@@ -94,6 +95,8 @@ typedef struct vpnd {
     uint64_t ikev1_dropped; /* malformed or unexpected IKEv1 datagrams */
 
     struct vpnd_gdoi *gdoi; /* GET VPN (vpnd-gdoi.c), NULL when not configured */
+    /* remote access (vpnd-ra.c): CHILD_SA id -> the client route it holds */
+    GHashTable *ra_routes;
 
     gint64 started_us;
     GMainLoop *loop;
@@ -128,6 +131,18 @@ void vpnd_udp_other(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2
 int vpnd_initiate(vpnd *d, size_t i, char *msg, size_t msglen);
 /* The IKE SA of tunnel i that is not being deleted (0: none). */
 uint32_t vpnd_tunnel_ike_sa(const vpnd *d, size_t i, bool established_only);
+
+/* Runs `ip ARGS...` (NULL-terminated); err says why it failed. */
+int vpnd_run_ip(vpnd *d, char *err, size_t errlen, const char *const *args);
+
+/* vpnd-ra.c */
+/* A CHILD_SA came up / went on an access tunnel (Virtual-Template): the
+ * route to the client's assigned address into its TUN device. */
+void vpnd_ra_child_up(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c);
+void vpnd_ra_child_down(vpnd *d, uint32_t child_id);
+void vpnd_ra_close(vpnd *d);
+/* show ip local pool (user NULL) / show crypto session username USER. */
+int vpnd_ra_show(vpnd *d, const char *user, bool detail, GString *out);
 
 /* vpnd-ctl.c */
 int vpnd_ctl_open(vpnd *d, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 
 #include "ns3/boolean.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/ipv4.h"
 #include "ns3/ipv4-packet-info-tag.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
@@ -24,6 +25,7 @@ extern "C" {
 #include "conf/conf.h"
 #include "ikev2/ikev2-engine.h"
 #include "router/router.h"
+#include "show/show-ikev2.h"
 #include "show/show.h"
 }
 
@@ -80,6 +82,12 @@ Ikev2Daemon::GetTypeId()
                             "An IKE SA went away (id, peer, reason).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_ikeDownTrace),
                             "ns3::Ikev2Daemon::SaTracedCallback")
+            .AddTraceSource("AddressAssigned",
+                            "Remote access client: the hub's address for this node was put on "
+                            "(\"assigned\") or taken off (\"released\") the tunnel (IKE SA id, "
+                            "address, what).",
+                            MakeTraceSourceAccessor(&Ikev2Daemon::m_addressTrace),
+                            "ns3::Ikev2Daemon::SaTracedCallback")
             .AddTraceSource("ChildSaUp",
                             "A CHILD_SA pair was installed (child id, peer, transform).",
                             MakeTraceSourceAccessor(&Ikev2Daemon::m_childUpTrace),
@@ -110,7 +118,10 @@ Ikev2Daemon::Ikev2Daemon()
       m_ikeUp(0),
       m_childUp(0),
       m_initiateAtStart(true),
-      m_onDemandHoldDown(Seconds(1))
+      m_onDemandHoldDown(Seconds(1)),
+      m_assigned(Ipv4Address::GetAny()),
+      m_assignedIf(-1),
+      m_assignedIke(0)
 {
     NS_LOG_FUNCTION(this);
 }
@@ -330,6 +341,7 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
         break;
     }
     case VPN_IKEV2_EV_IKE_DOWN:
+        ReleaseAssignedAddress(ev->ike_sa_id);
         m_ikeDownTrace(ev->ike_sa_id, peer, vpn_ikev2_reason_name(ev->reason));
         break;
     case VPN_IKEV2_EV_FAILED:
@@ -339,6 +351,7 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
         // The router installed the pair (or logged why it could not).
         if (vpn_router_child_sas(Router(), ev->child->id, nullptr, nullptr))
         {
+            TakeAssignedAddress(ev);
             m_childUp++;
             m_childUpTrace(ev->child->id,
                            FromCore(ev->child->remote.addr),
@@ -354,6 +367,85 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
     case VPN_IKEV2_EV_CHILD_EXPIRING:
         break;
     }
+}
+
+// RFC 7296 3.15.1: the INTERNAL_IP4_ADDRESS the responder gave us is our
+// inner address; the tunnel interface carries it while the IKE SA lasts.
+void
+Ikev2Daemon::TakeAssignedAddress(const vpn_ikev2_event* ev)
+{
+    vpn_ikev2_sa_info info;
+    if (vpn_ikev2_sa_find(vpn_router_ikev2(Router()), ev->ike_sa_id, &info) != 0 || !info.initiator ||
+        info.assigned.family != VPN_AF_INET || ev->child->policy_tag >= m_protected.size())
+    {
+        return;
+    }
+    Ipv4Address a = FromCore(info.assigned);
+    Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
+    int32_t ifc = ipv4 ? ipv4->GetInterfaceForDevice(m_protected[ev->child->policy_tag].tunnel) : -1;
+    if (ifc < 0 || (a == m_assigned && ifc == m_assignedIf))
+    {
+        m_assignedIke = ev->ike_sa_id;
+        return;
+    }
+    if (m_assignedIf >= 0)
+    {
+        ReleaseAssignedAddress(m_assignedIke);
+    }
+    ipv4->AddAddress(ifc, Ipv4InterfaceAddress(a, Ipv4Mask("255.255.255.255")));
+    m_assigned = a;
+    m_assignedIf = ifc;
+    m_assignedIke = ev->ike_sa_id;
+    NS_LOG_INFO("node " << GetNode()->GetId() << ": assigned " << a << " on interface " << ifc);
+    m_addressTrace(ev->ike_sa_id, a, "assigned");
+}
+
+void
+Ikev2Daemon::ReleaseAssignedAddress(uint32_t ikeSaId)
+{
+    if (m_assignedIf < 0 || ikeSaId != m_assignedIke)
+    {
+        return;
+    }
+    Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
+    if (ipv4)
+    {
+        ipv4->RemoveAddress(static_cast<uint32_t>(m_assignedIf), m_assigned);
+    }
+    m_addressTrace(ikeSaId, m_assigned, "released");
+    m_assigned = Ipv4Address::GetAny();
+    m_assignedIf = -1;
+    m_assignedIke = 0;
+}
+
+Ipv4Address
+Ikev2Daemon::GetAssignedAddress() const
+{
+    return m_assigned;
+}
+
+std::string
+Ikev2Daemon::ShowIpLocalPool() const
+{
+    const vpn_router* r = Router();
+    if (!r)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) { return vpn_show_ip_local_pool(vpn_router_ikev2(r), b); });
+}
+
+std::string
+Ikev2Daemon::ShowCryptoSessionUser(const std::string& user, bool detail) const
+{
+    const vpn_router* r = Router();
+    if (!r)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) {
+        return vpn_router_show_crypto_session_user(r, VpnNodeEngine::NowNs(), user.c_str(), detail, b);
+    });
 }
 
 uint32_t

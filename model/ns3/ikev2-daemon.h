@@ -71,6 +71,17 @@ class Ikev2Daemon : public Application
     std::string ShowDmvpn(bool detail) const;
     std::string ShowIpNhrp() const;
 
+    /** Remote access: show ip local pool; show crypto session username USER. */
+    std::string ShowIpLocalPool() const;
+    std::string ShowCryptoSessionUser(const std::string& user, bool detail) const;
+    /**
+     * Remote access, client side: the address the hub assigned to this node
+     * (RFC 7296 3.15, INTERNAL_IP4_ADDRESS), put on the tunnel interface
+     * while the IKE SA lasts, so that traffic routed into the tunnel leaves
+     * from it; 0.0.0.0 when none.
+     */
+    Ipv4Address GetAssignedAddress() const;
+
     /** IKE SAs established so far / CHILD_SAs installed so far. */
     uint32_t GetIkeSasUp() const;
     uint32_t GetChildSasInstalled() const;
@@ -104,6 +115,8 @@ class Ikev2Daemon : public Application
     void OnIkeEvent(const vpn_ikev2_event* ev);
     const vpn_router* Router() const;
     void OpenSockets(Ipv4Address local);
+    void TakeAssignedAddress(const vpn_ikev2_event* ev);
+    void ReleaseAssignedAddress(uint32_t ikeSaId);
 
     std::string m_configText;
     struct vpn_conf* m_conf;
@@ -124,6 +137,10 @@ class Ikev2Daemon : public Application
     TracedCallback<uint32_t, Ipv4Address, const std::string&> m_childDownTrace;
     TracedCallback<uint32_t, uint32_t> m_childRekeyTrace;
     TracedCallback<uint32_t, uint32_t> m_ikeRekeyTrace;
+    TracedCallback<uint32_t, Ipv4Address, const std::string&> m_addressTrace;
+    Ipv4Address m_assigned;    //!< the hub's address for us (remote access client)
+    int32_t m_assignedIf;      //!< the interface it is on, -1: none
+    uint32_t m_assignedIke;    //!< the IKE SA it came with
 };
 
 } // namespace ns3

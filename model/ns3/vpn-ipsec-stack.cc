@@ -170,6 +170,42 @@ VpnIpsecStack::GetRouter() const
     return m_core ? m_core->router : nullptr;
 }
 
+uint32_t
+VpnIpsecStack::ClearIkeSas()
+{
+    NS_LOG_FUNCTION(this);
+    const vpn_ikev2_ctx* ike = m_core->router ? vpn_router_ikev2(m_core->router) : nullptr;
+    std::vector<uint32_t> ids;
+    for (size_t i = 0; ike && i < vpn_ikev2_sa_count(ike); i++)
+    {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(ike, i, &info) == 0)
+        {
+            ids.push_back(info.id);
+        }
+    }
+    uint32_t n = 0;
+    for (uint32_t id : ids)
+    {
+        n += vpn_router_ike_delete(m_core->router, VpnNodeEngine::NowNs(), id) == 0;
+    }
+    Reschedule();
+    return n;
+}
+
+int
+VpnIpsecStack::InitiateTunnel(uint32_t tunnelId)
+{
+    NS_LOG_FUNCTION(this << tunnelId);
+    if (!m_core->router)
+    {
+        return VPN_ERR_INVAL;
+    }
+    int rc = vpn_router_tunnel_initiate(m_core->router, VpnNodeEngine::NowNs(), tunnelId);
+    Reschedule();
+    return rc;
+}
+
 std::string
 VpnIpsecStack::EnableIkev2(const std::string& iosConfig, const Ikev2Hooks& hooks)
 {
@@ -218,7 +254,9 @@ VpnIpsecStack::AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a)
     vpn_router_tunnel_config tc{};
     std::string name = dev->GetInterfaceName();
     tc.name = name.c_str();
-    tc.mode = dev->GetMode() == VpnTunnelNetDevice::VTI ? VPN_ROUTER_TUNNEL_VTI : VPN_ROUTER_TUNNEL_GRE_IPSEC;
+    tc.mode = dev->GetMode() == VpnTunnelNetDevice::VTI      ? VPN_ROUTER_TUNNEL_VTI
+              : dev->GetMode() == VpnTunnelNetDevice::ACCESS ? VPN_ROUTER_TUNNEL_ACCESS
+                                                             : VPN_ROUTER_TUNNEL_GRE_IPSEC;
     vpn_nhrp_conf_params np{};
     if (dev->GetMode() == VpnTunnelNetDevice::MGRE)
     {

@@ -179,6 +179,14 @@ class VpnIpsecStack : public Object
      */
     void Reboot();
 
+    /**
+     * Management, as `clear crypto ikev2 sa` and `vpnctl initiate` do it:
+     * delete every IKE SA (the peers are told; returns how many), or start
+     * IKE for a tunnel now (returns 0 or the router's VPN_ERR_* code).
+     */
+    uint32_t ClearIkeSas();
+    int InitiateTunnel(uint32_t tunnelId);
+
     /** The router (nullptr until first used); for show views and tests. */
     const struct vpn_router* GetRouter() const;
 

@@ -68,7 +68,9 @@ VpnTunnelNetDevice::GetTypeId()
                                           VpnTunnelNetDevice::VTI,
                                           "Vti",
                                           VpnTunnelNetDevice::MGRE,
-                                          "Mgre"))
+                                          "Mgre",
+                                          VpnTunnelNetDevice::ACCESS,
+                                          "Access"))
             .AddAttribute("TunnelSource",
                           "Outer source address (IOS `tunnel source`).",
                           Ipv4AddressValue(Ipv4Address::GetAny()),
@@ -227,7 +229,8 @@ VpnTunnelNetDevice::DeriveMtu() const
         return VpnIpsecStack::GetOrCreate(m_node)->GetTunnelMtu(m_tunnelId, wan);
     }
     uint16_t mtu = 68;
-    vpn_router_mtu_guess(m_mode == VTI ? VPN_ROUTER_TUNNEL_VTI : VPN_ROUTER_TUNNEL_GRE_IPSEC, m_key != 0,
+    vpn_router_mtu_guess(m_mode == VTI || m_mode == ACCESS ? VPN_ROUTER_TUNNEL_VTI : VPN_ROUTER_TUNNEL_GRE_IPSEC,
+                         m_key != 0,
                          VPN_AF_INET, wan, &mtu);
     return mtu;
 }
@@ -463,7 +466,7 @@ VpnTunnelNetDevice::GetMulticast(Ipv6Address addr) const
 bool
 VpnTunnelNetDevice::IsPointToPoint() const
 {
-    return m_mode != MGRE;
+    return m_mode != MGRE && m_mode != ACCESS;
 }
 
 bool

@@ -12,6 +12,9 @@
  *   - MGRE: multipoint GRE (DMVPN): one device for all peers; the router
  *     core picks each packet's NBMA destination from the interface's NHRP
  *     engine and the routing table, with an IPsec SA per peer.
+ *   - ACCESS: a Virtual-Template (remote access hub): one device for all
+ *     clients, each packet to the CHILD_SA of the client its destination
+ *     (an address the hub assigned) belongs to.
  * All encapsulation is done by the node's router core (model/core/router,
  * reached through VpnIpsecStack); the device moves bytes between ns-3 and it.
  */
@@ -47,6 +50,9 @@ class VpnTunnelNetDevice : public NetDevice
         VTI,       //!< tunnel mode ipsec ipv4 (ESP tunnel mode)
         MGRE,      //!< tunnel mode gre multipoint (DMVPN): one device, a peer per
                    //!< packet from NHRP, chosen by the router core
+        ACCESS,    //!< interface Virtual-Template (FlexVPN remote access hub): one
+                   //!< device for every client, ESP tunnel mode, the client's SA
+                   //!< chosen by the router core from the inner destination
     };
 
     static TypeId GetTypeId();

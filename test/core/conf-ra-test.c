@@ -138,9 +138,40 @@ static void test_errors(void **state)
                  "usage");
 }
 
+/* interface Virtual-Template N type tunnel, both spellings, one name */
+static void test_virtual_template(void **state)
+{
+    (void)state;
+    vpn_conf *c = tu_conf_parse_ok("interface Loopback0\n ip address 10.1.0.1 255.255.255.255\n"
+                                   "interface Virtual-Template 1 type tunnel\n"
+                                   " ip unnumbered Loopback0\n tunnel source 192.0.2.2\n"
+                                   " tunnel mode ipsec ipv4\n"
+                                   "interface Virtual-Template7 type tunnel\n");
+    const vpn_conf_interface *f = vpn_conf_find_interface(c, "Virtual-Template1");
+    assert_non_null(f);
+    assert_true(f->is_virtual_template);
+    assert_false(f->is_tunnel);
+    assert_int_equal(f->virtual_template, 1);
+    assert_int_equal(f->tunnel_mode, VPN_CONF_TUNNEL_IPSEC_IPV4);
+    assert_true(f->has_tunnel_source);
+    assert_true(f->unnumbered);
+    f = vpn_conf_find_interface(c, "Virtual-Template7");
+    assert_non_null(f);
+    assert_int_equal(f->virtual_template, 7);
+    vpn_conf_del(c);
+    tu_conf_expect_error("interface Virtual-Template 0 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535");
+    tu_conf_expect_error("interface Virtual-Template 70000 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535");
+    tu_conf_expect_error("interface Virtual-Template x1 type tunnel\n", VPN_ERR_MALFORMED, 1, "x1");
+    tu_conf_expect_error("interface Virtual-Template1 type ethernet\n", VPN_ERR_MALFORMED, 1, "type tunnel");
+    tu_conf_expect_error("interface Virtual-Template 1 tunnel type\n", VPN_ERR_MALFORMED, 1, "type tunnel");
+    tu_conf_expect_error("interface Loopback1\n tunnel mode ipsec ipv4\n", VPN_ERR_MALFORMED, 2,
+                         "need a Tunnel interface");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_virtual_template),
         cmocka_unit_test(test_hub),
         cmocka_unit_test(test_client),
         cmocka_unit_test(test_errors),

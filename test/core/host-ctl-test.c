@@ -47,6 +47,15 @@ static void test_commands(void **state)
     assert_int_equal(r.cmd, VPN_HOST_CMD_SHOW_IKEV2_PROFILE);
     assert_string_equal(r.arg, "P1");
     assert_int_equal(ok("show drops").cmd, VPN_HOST_CMD_SHOW_DROPS);
+    assert_int_equal(ok("show ip local pool").cmd, VPN_HOST_CMD_SHOW_IP_LOCAL_POOL);
+    r = ok("show crypto session username alice");
+    assert_int_equal(r.cmd, VPN_HOST_CMD_SHOW_SESSION_USER);
+    assert_string_equal(r.arg, "alice");
+    assert_false(r.detail);
+    r = ok("show crypto session username bob detail");
+    assert_int_equal(r.cmd, VPN_HOST_CMD_SHOW_SESSION_USER);
+    assert_string_equal(r.arg, "bob");
+    assert_true(r.detail);
     r = ok("initiate");
     assert_int_equal(r.cmd, VPN_HOST_CMD_INITIATE);
     assert_string_equal(r.arg, "");
@@ -103,6 +112,10 @@ static void test_refusals(void **state)
     refused("initiate isakmp", "usage: initiate isakmp ADDRESS");
     refused("clear crypto isakmp x", "conn-id");
     refused("show version", "unknown show command");
+    refused("show ip local pool P1", "unknown show command");
+    refused("show ip local", "unknown show command");
+    refused("show crypto session username", "unknown show crypto command");
+    refused("show crypto session username a b", "unknown show crypto command");
     refused("initiate eth0", "TunnelN");
     refused("initiate Tunnel0 now", "unknown command");
     refused("clear crypto ikev2 sa zero", "IKE SA id");

@@ -165,6 +165,36 @@ static void sel(vpn_ikev2_selector *s, const char *lo, const char *hi)
     s->family = s->addr_lo.family;
 }
 
+/* The remote-access hub's Virtual-Template: no destination, any client. */
+static void test_virtual_template_plan(void **state)
+{
+    (void)state;
+    vpn_conf *c = conf_of(BASE "interface Virtual-Template1 type tunnel\n"
+                               " ip unnumbered eth0\n tunnel source eth0\n"
+                               " tunnel mode ipsec ipv4\n tunnel protection ipsec profile IPS\n");
+    vpn_host_plan plan;
+    char err[300], a[VPN_ADDR_STRLEN];
+    assert_int_equal(vpn_host_plan_build(c, &plan, err, sizeof err), 0);
+    assert_int_equal(plan.n_tunnel, 1);
+    assert_true(plan.tunnel[0].access);
+    assert_int_equal(plan.tunnel[0].number, 1);
+    assert_string_equal(plan.tunnel[0].name, "Virtual-Template1");
+    assert_string_equal(vpn_addr_str(&plan.tunnel[0].src, a, sizeof a), "198.18.0.1");
+    assert_true(vpn_addr_is_any(&plan.tunnel[0].dst));
+    assert_non_null(vpn_host_plan_find(&plan, "virtual-template1"));
+    vpn_conf_del(c);
+    expect_plan_error(BASE "interface Virtual-Template2 type tunnel\n tunnel source eth0\n"
+                           " tunnel destination 198.18.0.2\n"
+                           " tunnel mode ipsec ipv4\n tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_POLICY, "takes no tunnel destination");
+    expect_plan_error(BASE "interface Virtual-Template2 type tunnel\n tunnel source eth0\n"
+                           " tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_UNSUPPORTED, "gre");
+    expect_plan_error(BASE "interface Virtual-Template2 type tunnel\n tunnel source 2001:db8::1\n"
+                           " tunnel mode ipsec ipv4\n tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_UNSUPPORTED, "IPv4 only");
+}
+
 /* Narrowed selectors as routes: only ranges that are exactly a prefix. */
 static void test_selector_prefix(void **state)
 {
@@ -202,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_vti_plan),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_selector_prefix),
+        cmocka_unit_test(test_virtual_template_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

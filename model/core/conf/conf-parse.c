@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/vpn-err.h"
 #include "conf/conf-internal.h"
@@ -1026,8 +1027,8 @@ static int m_interface(parser *p)
     if (is(p, 0, "ip") && is(p, 1, "mtu"))
         return parse_u32(p, 2, 68, 9216, &f->ip_mtu);
     if (is(p, 0, "tunnel")) {
-        if (!f->is_tunnel)
-            return bad(p, "tunnel commands need a Tunnel interface", NULL);
+        if (!f->is_tunnel && !f->is_virtual_template)
+            return bad(p, "tunnel commands need a Tunnel interface (or a Virtual-Template)", NULL);
         if (is(p, 1, "source")) {
             if (need(p, 3))
                 return VPN_ERR_MALFORMED;
@@ -1827,6 +1828,31 @@ static int m_pm_class(parser *p)
         p->m = md;                                                                   \
     } while (0)
 
+/* interface Virtual-Template N type tunnel, or Virtual-TemplateN type
+ * tunnel: the interface is named "Virtual-TemplateN" either way, so that the
+ * profile's `virtual-template N` finds it. */
+static int parse_vtemplate(parser *p)
+{
+    bool fresh = false;
+    char name[VPN_CONF_NAME_MAX];
+    const char *num = p->n == 5 ? p->tok[2] : p->tok[1] + 16;
+    char *end = NULL;
+    unsigned long n;
+    int t = p->n == 5 ? 3 : 2;
+
+    if (!is(p, t, "type") || !is(p, t + 1, "tunnel"))
+        return bad(p, "expected 'interface Virtual-Template N type tunnel'", NULL);
+    n = strtoul(num, &end, 10);
+    if (num[0] < '0' || num[0] > '9' || *end != '\0' || n < 1 || n > 65535)
+        return bad(p, "Virtual-Template number must be 1-65535, not '%s'", num);
+    snprintf(name, sizeof name, "Virtual-Template%lu", n);
+    ENTER(iface, M_INTERFACE, name);
+    (void)fresh;
+    p->c->iface[p->obj].is_virtual_template = true;
+    p->c->iface[p->obj].virtual_template = (uint32_t)n;
+    return OK;
+}
+
 /* ip local pool NAME FIRST [LAST] */
 static int ra_ip_pool(parser *p)
 {
@@ -2108,6 +2134,9 @@ static int m_global(parser *p)
             p->c->iface[p->obj].is_tunnel = strncmp(p->tok[1], "Tunnel", 6) == 0;
         return OK;
     }
+    /* interface Virtual-Template N type tunnel (also "Virtual-TemplateN") */
+    if (is(p, 0, "interface") && (p->n == 4 || p->n == 5) && strncasecmp(p->tok[1], "Virtual-Template", 16) == 0)
+        return parse_vtemplate(p);
     if (is(p, 0, "ip") && is(p, 1, "route")) {
         vpn_conf_route r;
         int used, i = 2;

@@ -306,6 +306,11 @@ typedef struct vpn_conf_nhrp {
 typedef struct vpn_conf_interface {
     char name[VPN_CONF_NAME_MAX];
     bool is_tunnel;
+    /* `interface Virtual-Template N type tunnel` (FlexVPN hub, remote
+     * access): takes the tunnel commands but no destination; each client's
+     * SAs hang off it (IOS clones a Virtual-Access per session). */
+    bool is_virtual_template;
+    uint32_t virtual_template;               /* N */
     bool has_address;
     vpn_prefix address;      /* ip address A M */
     bool address_negotiated; /* ip address negotiated */

@@ -99,6 +99,10 @@ typedef struct rt_child {
     bool superseded;          /* a rekey made a successor: do not ask for another */
     bool dying;               /* CHILD_DOWN(REKEYED): inbound kept until remove_at */
     uint64_t remove_at;
+    /* ACCESS tunnels: the remote selectors (the client's assigned address
+     * after narrowing), to pick the CHILD_SA an inner packet goes to. */
+    vpn_ikev2_selector ts_remote[VPN_IKEV2_TS_MAX];
+    size_t n_ts_remote;
 } rt_child;
 
 typedef struct rt_pending {
@@ -412,6 +416,8 @@ static uint32_t *out_slot(vpn_router *r, const rt_child *c)
     rt_tunnel *t = &r->tun[c->tunnel];
     rt_peer *p;
 
+    if (t->mode == VPN_ROUTER_TUNNEL_ACCESS)
+        return NULL; /* chosen per packet (access_child) */
     if (t->mg == NULL)
         return &t->out_child;
     p = peer_find(t->mg, &c->peer);
@@ -545,6 +551,14 @@ static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
      * pair sending until the initiator deletes it. */
     if (t->mg) {
         mgre_child_up(r, t, c, ci);
+        return;
+    }
+    if (t->mode == VPN_ROUTER_TUNNEL_ACCESS) {
+        /* No single outbound SA: access_child picks one per packet. */
+        c->n_ts_remote = ci->n_ts_remote < VPN_IKEV2_TS_MAX ? ci->n_ts_remote : VPN_IKEV2_TS_MAX;
+        memcpy(c->ts_remote, ci->ts_remote, c->n_ts_remote * sizeof c->ts_remote[0]);
+        if (ci->old_id != 0 && !ci->initiator)
+            c->replaces = ci->old_id;
         return;
     }
     if (ci->old_id != 0 && !ci->initiator && t->out_child == ci->old_id)
@@ -767,6 +781,13 @@ static void tunnel_policy(const rt_tunnel *t, uint32_t tag, vpn_ikev2_policy *po
         }
         return;
     }
+    if (t->mode == VPN_ROUTER_TUNNEL_ACCESS) {
+        /* Any client: a VTI's any/any, narrowed by the engine to the
+         * address it assigns (RFC 7296 3.15.4 ties the two). */
+        vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
+        memset(&pol->remote, 0, sizeof pol->remote);
+        return;
+    }
     if (t->mode == VPN_ROUTER_TUNNEL_VTI)
         vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
     else
@@ -806,9 +827,11 @@ int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, ui
 
     if (r == NULL || cfg == NULL ||
         (cfg->mode != VPN_ROUTER_TUNNEL_GRE_IPSEC && cfg->mode != VPN_ROUTER_TUNNEL_VTI &&
-         cfg->mode != VPN_ROUTER_TUNNEL_MGRE) ||
+         cfg->mode != VPN_ROUTER_TUNNEL_MGRE && cfg->mode != VPN_ROUTER_TUNNEL_ACCESS) ||
         (cfg->src.family != VPN_AF_INET && cfg->src.family != VPN_AF_INET6) ||
-        (cfg->mode != VPN_ROUTER_TUNNEL_MGRE && cfg->src.family != cfg->dst.family) ||
+        (cfg->mode != VPN_ROUTER_TUNNEL_MGRE && cfg->mode != VPN_ROUTER_TUNNEL_ACCESS &&
+         cfg->src.family != cfg->dst.family) ||
+        (cfg->mode == VPN_ROUTER_TUNNEL_ACCESS && r->ike == NULL) ||
         (cfg->mode == VPN_ROUTER_TUNNEL_MGRE && (cfg->nhrp == NULL || r->ike == NULL)) ||
         (r->p.conf && cfg->ipsec_profile == NULL))
         return VPN_ERR_INVAL;
@@ -825,14 +848,15 @@ int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, ui
     t->mode = cfg->mode;
     t->src = cfg->src;
     t->dst = cfg->dst;
-    if (t->mode == VPN_ROUTER_TUNNEL_MGRE) {
+    if (t->mode == VPN_ROUTER_TUNNEL_MGRE || t->mode == VPN_ROUTER_TUNNEL_ACCESS) {
         memset(&t->dst, 0, sizeof t->dst);
         t->dst.family = t->src.family; /* for MTU and header sizes */
     }
     t->has_key = cfg->has_key;
     t->key = cfg->key;
-    t->initiate = cfg->initiate;
-    t->initiate_at_start = cfg->initiate_at_start;
+    /* A hub does not know its clients: it never initiates towards them. */
+    t->initiate = cfg->initiate && t->mode != VPN_ROUTER_TUNNEL_ACCESS;
+    t->initiate_at_start = cfg->initiate_at_start && t->initiate;
     if (t->mode == VPN_ROUTER_TUNNEL_GRE_IPSEC) {
         vpn_gre_tunnel_config g;
         memset(&g, 0, sizeof g);
@@ -904,7 +928,8 @@ int vpn_router_tunnel_initiate(vpn_router *r, uint64_t now, uint32_t tunnel)
 {
     int rc;
 
-    if (r == NULL || r->ike == NULL || tunnel >= r->n_tun || r->tun[tunnel].mg)
+    if (r == NULL || r->ike == NULL || tunnel >= r->n_tun || r->tun[tunnel].mg ||
+        r->tun[tunnel].mode == VPN_ROUTER_TUNNEL_ACCESS)
         return VPN_ERR_INVAL;
     r->now = now;
     rc = initiate(r, now, tunnel);
@@ -985,6 +1010,67 @@ static vpn_router_drop send_esp(vpn_router *r, uint32_t tunnel, const vpn_sa *sa
     return VPN_ROUTER_DROP_NONE;
 }
 
+/* The addresses a selector covers less one (0 = a single address); for
+ * IPv6 only the low 64 bits count, enough to rank a /128 above a /64. */
+static uint64_t sel_span(const vpn_ikev2_selector *s)
+{
+    size_t n = vpn_addr_len(&s->addr_lo);
+    uint64_t lo = 0, hi = 0;
+
+    for (size_t i = n > 8 ? n - 8 : 0; i < n; i++) {
+        lo = lo << 8 | s->addr_lo.b[i];
+        hi = hi << 8 | s->addr_hi.b[i];
+    }
+    if (n == 16 && memcmp(s->addr_lo.b, s->addr_hi.b, 8) != 0)
+        return UINT64_MAX;
+    return hi - lo;
+}
+
+static bool sel_holds(const vpn_ikev2_selector *s, const vpn_addr *a)
+{
+    size_t n = vpn_addr_len(a);
+    return n && s->addr_lo.family == a->family && s->addr_hi.family == a->family &&
+           memcmp(s->addr_lo.b, a->b, n) <= 0 && memcmp(a->b, s->addr_hi.b, n) <= 0;
+}
+
+/*
+ * ACCESS tunnels: the CHILD_SA an inner packet goes to, by its destination
+ * and the records' remote selectors; the narrowest selector wins, then the
+ * newest record. A rekey's responder keeps sending on the old pair until
+ * the initiator deletes it (router.h): a record that replaces a live one is
+ * passed over. A walk over the records: fine for the sessions a testbed or
+ * a simulated hub holds; a hash by assigned address comes when it matters.
+ */
+static rt_child *access_child(vpn_router *r, uint32_t tunnel, const vpn_pkt *pkt)
+{
+    const uint8_t *ip = vpn_pkt_data(pkt);
+    vpn_addr dst;
+    rt_child *best = NULL;
+    uint64_t best_span = UINT64_MAX;
+
+    if (!((pkt->len >= 20 && ip[0] >> 4 == 4 && vpn_addr_from_bytes(&dst, ip + 16, 4) == 0) ||
+          (pkt->len >= 40 && ip[0] >> 4 == 6 && vpn_addr_from_bytes(&dst, ip + 24, 16) == 0)))
+        return NULL;
+    for (size_t i = 0; i < r->n_child; i++) {
+        rt_child *c = &r->child[i];
+        const rt_child *old;
+        if (c->tunnel != tunnel || c->dying || c->out == NULL)
+            continue;
+        if (c->replaces && (old = child_find(r, c->replaces)) != NULL && !old->dying && old->out)
+            continue;
+        for (size_t k = 0; k < c->n_ts_remote; k++) {
+            uint64_t span = sel_span(&c->ts_remote[k]);
+            if (!sel_holds(&c->ts_remote[k], &dst))
+                continue;
+            if (best == NULL || span < best_span || (span == best_span && c->id > best->id)) {
+                best = c;
+                best_span = span;
+            }
+        }
+    }
+    return best;
+}
+
 vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t tunnel, vpn_pkt *pkt)
 {
     rt_tunnel *t;
@@ -1004,7 +1090,7 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
         return drop(r, VPN_ROUTER_DROP_NOT_IP, tunnel, 0);
     if (t->mg)
         return vpn_router_mgre_output(r, now, tunnel, NULL, pkt);
-    c = child_find(r, t->out_child);
+    c = t->mode == VPN_ROUTER_TUNNEL_ACCESS ? access_child(r, tunnel, pkt) : child_find(r, t->out_child);
     if (c == NULL || c->out == NULL) {
         res = drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
         on_demand(r, now, tunnel);
@@ -2411,6 +2497,17 @@ int vpn_router_show_crypto_session(const vpn_router *r, uint64_t now, bool detai
         return VPN_ERR_INVAL;
     env_of(r, &env);
     return vpn_show_crypto_session(r->ike, now, detail, &env, b);
+}
+
+int vpn_router_show_crypto_session_user(const vpn_router *r, uint64_t now, const char *user, bool detail,
+                                        vpn_show_buf *b)
+{
+    vpn_show_ikev2_env env;
+
+    if (r == NULL || b == NULL || user == NULL || r->ike == NULL)
+        return VPN_ERR_INVAL;
+    env_of(r, &env);
+    return vpn_show_crypto_session_user(r->ike, now, user, detail, &env, b);
 }
 
 int vpn_router_show_ipsec_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b)

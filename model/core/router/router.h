@@ -258,12 +258,24 @@ typedef enum vpn_router_tunnel_mode {
      * down when no NHRP entry refers to the peer any more. See the mGRE
      * section below. */
     VPN_ROUTER_TUNNEL_MGRE = 3,
+    /* `interface Virtual-Template N type tunnel` + `virtual-template N` in
+     * the IKEv2 profile (FlexVPN hub, remote access): one interface, any
+     * number of peers, none known in advance (dst is ignored). Each peer's
+     * CHILD_SA is tunnel mode, IPv4 any/any as a VTI's, which the engine
+     * narrows to the address it assigned from a pool (RFC 7296 2.9, 3.15);
+     * IOS clones a Virtual-Access interface per session, here the sessions
+     * share the one interface. Outbound, the CHILD_SA whose remote selectors
+     * hold the inner destination carries the packet (the narrowest range
+     * wins, so a client's /32 beats a full-tunnel peer); no CHILD_SA: dropped
+     * as NO_SA (a hub never initiates towards a client). Inbound, the SA's
+     * selectors already refuse a source the client was not given. */
+    VPN_ROUTER_TUNNEL_ACCESS = 4,
 } vpn_router_tunnel_mode;
 
 typedef struct vpn_router_tunnel_config {
     const char *name;          /* "Tunnel0" (copied; NULL: "Tunnel<id>") */
     vpn_router_tunnel_mode mode;
-    vpn_addr src, dst;         /* outer endpoints, same family */
+    vpn_addr src, dst;         /* outer endpoints, same family (ACCESS: dst ignored) */
     bool has_key;              /* GRE key (RFC 2890) */
     uint32_t key;
     const char *ipsec_profile; /* tunnel protection ipsec profile (copied) */
@@ -551,6 +563,10 @@ void vpn_router_sad_stats(const vpn_router *r, vpn_sad_stats *out);
 int vpn_router_show_ikev2_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
 int vpn_router_show_crypto_session(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
 int vpn_router_show_ipsec_sa(const vpn_router *r, uint64_t now, bool detail, vpn_show_buf *b);
+/* show crypto session username USER [detail]: the sessions whose EAP
+ * identity is user (remote access). Same errors. */
+int vpn_router_show_crypto_session_user(const vpn_router *r, uint64_t now, const char *user, bool detail,
+                                        vpn_show_buf *b);
 /* The router's drop counters, one "reason: count" line each (non-zero). */
 int vpn_router_show_drops(const vpn_router *r, vpn_show_buf *b);
 

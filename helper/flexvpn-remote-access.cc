@@ -1,0 +1,167 @@
+#include "flexvpn-remote-access.h"
+
+#include "flexvpn-helper.h"
+
+#include "ns3/double.h"
+#include "ns3/internet-stack-helper.h"
+#include "ns3/ipv4-address-helper.h"
+#include "ns3/ipv4-static-routing-helper.h"
+#include "ns3/log.h"
+#include "ns3/point-to-point-helper.h"
+#include "ns3/random-variable-stream.h"
+#include "ns3/string.h"
+
+#include <sstream>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("FlexVpnRemoteAccess");
+
+namespace
+{
+const char kProposal[] = "crypto ikev2 proposal P1\n"
+                         " encryption aes-gcm-256\n"
+                         " prf sha256\n"
+                         " group 19\n"
+                         "crypto ikev2 policy POL1\n"
+                         " proposal P1\n";
+const char kIpsec[] = "crypto ipsec transform-set TS esp-gcm 256\n"
+                      " mode tunnel\n"
+                      "crypto ipsec profile IPP\n"
+                      " set transform-set TS\n"
+                      " set ikev2-profile RA\n";
+const char kHubKey[] = "ra-hub-key";
+} // namespace
+
+std::string
+FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize)
+{
+    std::ostringstream c;
+    c << "hostname HUB\n"
+      << "aaa new-model\n"
+      << "aaa authorization network RA-AUTHOR local\n";
+    for (uint32_t i = 1; i <= users; i++)
+    {
+        c << "username user" << i << " password pw-user" << i << "\n";
+    }
+    c << "ip local pool RA-POOL 10.99.0.1 10.99." << poolSize / 256 << "." << poolSize % 256 << "\n"
+      << "ip access-list standard SPLIT\n"
+      << " permit 10.0.0.0 0.0.0.255\n"
+      << "crypto ikev2 authorization policy RA-POL\n"
+      << " pool RA-POOL\n"
+      << " dns 10.0.0.53\n"
+      << " route set access-list SPLIT\n"
+      << kProposal
+      << "crypto ikev2 profile RA\n"
+      << " match identity remote any\n"
+      << " identity local fqdn hub.example\n"
+      << " authentication remote eap query-identity\n"
+      << " authentication local pre-share key " << kHubKey << "\n"
+      << " aaa authorization group eap list RA-AUTHOR RA-POL\n"
+      << " virtual-template 1\n"
+      << kIpsec
+      << "interface GigabitEthernet1\n"
+      << " ip address 198.51.100.1 255.255.255.252\n"
+      << "interface GigabitEthernet2\n"
+      << " ip address 10.0.0.1 255.255.255.0\n"
+      << "interface Virtual-Template1 type tunnel\n"
+      << " ip unnumbered GigabitEthernet2\n"
+      << " tunnel source GigabitEthernet1\n"
+      << " tunnel mode ipsec ipv4\n"
+      << " tunnel protection ipsec profile IPP\n"
+      << "ip route 0.0.0.0 0.0.0.0 198.51.100.2\n";
+    return c.str();
+}
+
+std::string
+FlexVpnRemoteAccessHelper::UserConfig(uint32_t i)
+{
+    std::ostringstream c;
+    c << "hostname USER" << i << "\n"
+      << kProposal
+      << "crypto ikev2 profile RA\n"
+      << " match identity remote fqdn hub.example\n"
+      << " identity local fqdn user" << i << ".example\n"
+      << " authentication remote pre-share key " << kHubKey << "\n"
+      << " authentication local eap mschapv2 username user" << i << " password pw-user" << i << "\n"
+      << kIpsec
+      << "interface GigabitEthernet1\n"
+      << " ip address 100.64." << i << ".1 255.255.255.252\n"
+      << "interface Tunnel0\n"
+      << " ip unnumbered GigabitEthernet1\n"
+      << " tunnel source GigabitEthernet1\n"
+      << " tunnel destination 198.51.100.1\n"
+      << " tunnel mode ipsec ipv4\n"
+      << " tunnel protection ipsec profile IPP\n"
+      << "ip route 10.0.0.0 255.255.255.0 Tunnel0\n"
+      << "ip route 0.0.0.0 0.0.0.0 100.64." << i << ".2\n";
+    return c.str();
+}
+
+FlexVpnRemoteAccess
+FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
+{
+    NS_LOG_FUNCTION(this << o.users);
+    NS_ABORT_MSG_IF(o.users < 1 || o.users > 250, "FlexVpnRemoteAccessHelper: 1 to 250 users");
+    uint32_t pool = o.poolSize ? o.poolSize : o.users;
+    NS_ABORT_MSG_IF(pool > 65000, "FlexVpnRemoteAccessHelper: pool of at most 65000 addresses");
+    FlexVpnRemoteAccess n;
+    n.hub = CreateObject<Node>();
+    n.hubHost = CreateObject<Node>();
+    n.pe = CreateObject<Node>();
+    n.users.Create(o.users);
+
+    PointToPointHelper link;
+    link.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    link.SetChannelAttribute("Delay", StringValue(o.accessDelay));
+    n.hubWan = link.Install(n.hub, n.pe);
+    PointToPointHelper lan;
+    lan.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
+    lan.SetChannelAttribute("Delay", StringValue("100us"));
+    NetDeviceContainer hubLan = lan.Install(n.hub, n.hubHost);
+    std::vector<NetDeviceContainer> userLinks;
+    for (uint32_t i = 0; i < o.users; i++)
+    {
+        userLinks.push_back(link.Install(n.users.Get(i), n.pe));
+    }
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(n.hub, n.hubHost, n.pe));
+    stack.Install(n.users);
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    ip.Assign(n.hubWan);
+    ip.SetBase("10.0.0.0", "255.255.255.0");
+    Ipv4InterfaceContainer lanIf = ip.Assign(hubLan);
+    n.hostAddress = lanIf.GetAddress(1);
+    for (uint32_t i = 0; i < o.users; i++)
+    {
+        std::ostringstream net;
+        net << "100.64." << (i + 1) << ".0";
+        ip.SetBase(net.str().c_str(), "255.255.255.252");
+        ip.Assign(userLinks[i]);
+    }
+    Ipv4StaticRoutingHelper routing;
+    routing.GetStaticRouting(n.hubHost->GetObject<Ipv4>())->SetDefaultRoute(lanIf.GetAddress(0), 1);
+
+    FlexVpnHelper flex;
+    n.hubConfig = HubConfig(o.users, pool);
+    n.hubDaemon = flex.Install(n.hub, n.hubConfig, false);
+    n.hubDaemon->SetStartTime(Seconds(0.1));
+    Ptr<UniformRandomVariable> join = CreateObject<UniformRandomVariable>();
+    join->SetStream(o.streamBase);
+    join->SetAttribute("Min", DoubleValue(o.joinStart));
+    join->SetAttribute("Max", DoubleValue(o.joinStart + o.joinSpread));
+    for (uint32_t i = 0; i < o.users; i++)
+    {
+        n.userConfigs.push_back(UserConfig(i + 1));
+        Ptr<Ikev2Daemon> d = flex.Install(n.users.Get(i), n.userConfigs.back(), true);
+        Time at = Seconds(join->GetValue());
+        d->SetStartTime(at);
+        n.joinAt.push_back(at);
+        n.userDaemons.push_back(d);
+    }
+    return n;
+}
+
+} // namespace ns3

@@ -1,0 +1,77 @@
+/*
+ * FlexVPN remote access in ns-3 (issue 16): one hub whose
+ * `interface Virtual-Template1 type tunnel` serves every user, N users
+ * ("laptops") behind a provider router, each an IKEv2 initiator with
+ * EAP-MSCHAPv2 (its own `username` on the hub) asking for an address with
+ * the configuration payload, which it then puts on its tunnel interface
+ * (Ikev2Daemon::GetAssignedAddress) and sends its traffic from.
+ *
+ *   hostH --10.0.0.0/24-- HUB ==198.51.100.0/30== PE ==100.64.i.0/30== USERi
+ *   HUB: Virtual-Template1, ip local pool RA-POOL 10.99.0.1 ... (poolSize),
+ *        split tunnel 10.0.0.0/24; USERi: Tunnel0 (VTI) to the hub
+ *
+ * Users join at random times (uniform in [joinStart, joinStart +
+ * joinSpread), RNG stream streamBase); the IOS configurations are
+ * generated (HubConfig, UserConfig) and kept in the result.
+ */
+#ifndef FLEXVPN_REMOTE_ACCESS_H
+#define FLEXVPN_REMOTE_ACCESS_H
+
+#include "ns3/ikev2-daemon.h"
+#include "ns3/ipv4-interface-container.h"
+#include "ns3/net-device-container.h"
+#include "ns3/node-container.h"
+#include "ns3/nstime.h"
+
+#include <string>
+#include <vector>
+
+namespace ns3
+{
+
+/** \ingroup vpn Options of FlexVpnRemoteAccessHelper::Install. */
+struct FlexVpnRemoteAccessOptions
+{
+    uint32_t users = 5;          //!< laptops (1-250)
+    uint32_t poolSize = 0;       //!< addresses in RA-POOL; 0: one per user
+    std::string accessDelay = "5ms"; //!< one-way delay of each provider link
+    double joinStart = 0.5;      //!< seconds: the first user may join then
+    double joinSpread = 4.0;     //!< seconds over which users join
+    int64_t streamBase = 0;      //!< RNG stream of the join times
+};
+
+/** \ingroup vpn What FlexVpnRemoteAccessHelper::Install built. */
+struct FlexVpnRemoteAccess
+{
+    Ptr<Node> hub;
+    Ptr<Node> hubHost;           //!< 10.0.0.2, behind the hub
+    Ptr<Node> pe;
+    NodeContainer users;
+    NetDeviceContainer hubWan;   //!< hub, PE
+    Ptr<Ikev2Daemon> hubDaemon;
+    std::vector<Ptr<Ikev2Daemon>> userDaemons;
+    std::vector<Time> joinAt;    //!< when each user's daemon starts
+    std::string hubConfig;
+    std::vector<std::string> userConfigs;
+    Ipv4Address hostAddress;     //!< hostH's address (the users' traffic target)
+};
+
+/**
+ * \ingroup vpn
+ * \brief Builds the remote-access network above: nodes, links, Internet
+ * stacks, addresses, the IOS configurations and the IKEv2 daemons.
+ */
+class FlexVpnRemoteAccessHelper
+{
+  public:
+    /** The hub's IOS configuration for users alice1..N (password pwI). */
+    static std::string HubConfig(uint32_t users, uint32_t poolSize);
+    /** User i's (1-based) IOS configuration. */
+    static std::string UserConfig(uint32_t i);
+    /** Builds everything; the daemons start at their join times. */
+    FlexVpnRemoteAccess Install(const FlexVpnRemoteAccessOptions& options) const;
+};
+
+} // namespace ns3
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * The router's ACCESS tunnel (Virtual-Template, FlexVPN remote access): a
+ * client router (VTI, `authentication local eap mschapv2`) against a hub
+ * whose one ACCESS tunnel answers any peer. Checks that the hub routes a
+ * packet to the client's assigned address into that client's CHILD_SA and
+ * delivers what comes back, that packets to addresses nobody holds and
+ * packets from a source the client was not given are refused, that a
+ * CHILD_SA rekey under traffic loses nothing, that the hub never
+ * initiates, and that after the client goes the address is back in the
+ * pool and nothing routes to it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/vpn-err.h"
+#include "ikev2/ikev2-engine.h"
+#include "router-net.h"
+
+static const char hub_conf[] =
+    "hostname hub\n"
+    "aaa new-model\n"
+    "aaa authorization network RA-AUTHOR local\n"
+    "username alice password Secr3t!\n"
+    "ip local pool RA-POOL 10.99.0.10 10.99.0.11\n"
+    "crypto ikev2 authorization policy RA-POL\n"
+    " pool RA-POOL\n"
+    "crypto ikev2 proposal P1\n"
+    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+    "crypto ikev2 policy POL1\n proposal P1\n"
+    "crypto ikev2 profile RA\n"
+    " match identity remote any\n"
+    " authentication remote eap query-identity\n"
+    " authentication local pre-share key hubkey\n"
+    " aaa authorization group eap list RA-AUTHOR RA-POL\n"
+    " virtual-template 1\n"
+    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n"
+    "interface Virtual-Template1 type tunnel\n"
+    " tunnel mode ipsec ipv4\n"
+    " tunnel protection ipsec profile IPP\n";
+
+static const char client_conf_fmt[] =
+    "hostname client\n"
+    "crypto ikev2 proposal P1\n"
+    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+    "crypto ikev2 policy POL1\n proposal P1\n"
+    "crypto ikev2 profile RA\n"
+    " match identity remote address 192.0.2.2 255.255.255.255\n"
+    " identity local fqdn alice.example\n"
+    " authentication remote pre-share key hubkey\n"
+    " authentication local eap mschapv2 username alice password %s\n"
+    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n";
+
+/* Node 0: the client (initiates); node 1: the hub with the ACCESS tunnel. */
+static void ra_net(rn_net *n, const char *password)
+{
+    char conf[2048];
+    snprintf(conf, sizeof conf, client_conf_fmt, password);
+    rn_init(n);
+    rn_add(n, 1, hub_conf, VPN_ROUTER_TUNNEL_ACCESS, true, NULL);
+    rn_add(n, 0, conf, VPN_ROUTER_TUNNEL_VTI, true, NULL);
+    assert_int_equal(vpn_router_start(n->node[1].r, n->now), 0);
+    assert_int_equal(vpn_router_start(n->node[0].r, n->now), 0);
+}
+
+/* One numbered UDP packet src -> dst into nd's tunnel. */
+static vpn_router_drop ra_send(rn_node *nd, const char *src, const char *dst)
+{
+    static uint8_t buf[RN_BUF];
+    uint8_t payload[64];
+    vpn_addr s = tu_addr(src), d = tu_addr(dst);
+    vpn_pkt pkt;
+    uint32_t seq = nd->tx_seq++;
+
+    memset(payload, 0x5a, sizeof payload);
+    payload[0] = (uint8_t)(seq >> 24);
+    payload[1] = (uint8_t)(seq >> 16);
+    payload[2] = (uint8_t)(seq >> 8);
+    payload[3] = (uint8_t)seq;
+    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
+    pkt.len = tu_build_udp(vpn_pkt_data(&pkt), 2048, &s, &d, 4000, 5000, 0, payload, sizeof payload);
+    nd->sent_at[seq] = nd->net->now;
+    return vpn_router_tunnel_output(nd->r, nd->net->now, nd->tunnel, &pkt);
+}
+
+static uint32_t pool_in_use(rn_node *hub)
+{
+    vpn_ikev2_pool_info pi;
+    assert_int_equal(vpn_ikev2_pool_get(vpn_router_ikev2(hub->r), 0, &pi), 0);
+    assert_string_equal(pi.name, "RA-POOL");
+    return pi.in_use;
+}
+
+static void assigned(rn_node *nd, char *out, size_t len)
+{
+    vpn_ikev2_sa_info info;
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(nd->r), 0, &info), 0);
+    vpn_addr_str(&info.assigned, out, len);
+}
+
+static void test_access_traffic(void **state)
+{
+    (void)state;
+    rn_net n;
+    rn_node *cl, *hub;
+    char a[VPN_ADDR_STRLEN], b[VPN_ADDR_STRLEN];
+    vpn_router_tunnel_info ti;
+
+    ra_net(&n, "Secr3t!");
+    cl = &n.node[0];
+    hub = &n.node[1];
+    /* the hub never initiates towards a client */
+    assert_int_equal(vpn_router_tunnel_initiate(hub->r, n.now, hub->tunnel), VPN_ERR_INVAL);
+    rn_run_for(&n, 2);
+    assert_int_equal(rn_count(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(rn_count(cl, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+    assigned(hub, a, sizeof a);
+    assigned(cl, b, sizeof b);
+    assert_string_equal(a, "10.99.0.10");
+    assert_string_equal(b, "10.99.0.10");
+    assert_int_equal(pool_in_use(hub), 1);
+    /* an ACCESS tunnel has no single outbound SA */
+    assert_int_equal(vpn_router_tunnel_get(hub->r, hub->tunnel, &ti), 0);
+    assert_int_equal(ti.out_child, 0);
+    assert_int_equal(ti.mode, VPN_ROUTER_TUNNEL_ACCESS);
+
+    /* hub -> the client's address, and back from it */
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.10"), VPN_ROUTER_DROP_NONE);
+        assert_int_equal(ra_send(cl, "10.99.0.10", "10.1.0.1"), VPN_ROUTER_DROP_NONE);
+        rn_run_for(&n, 0.05);
+    }
+    assert_int_equal(cl->rx, 10);
+    assert_int_equal(hub->rx, 10);
+
+    /* nobody holds 10.99.0.11: no SA, and no IKE started for it */
+    assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.11"), VPN_ROUTER_DROP_NO_SA);
+    assert_int_equal(vpn_router_next_deadline(hub->r) > n.now, true);
+    /* not an IP packet at all */
+    {
+        static uint8_t buf[RN_BUF];
+        vpn_pkt pkt;
+        vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
+        memset(vpn_pkt_put(&pkt, 10), 0x45, 10); /* too short for an IPv4 header */
+        assert_int_equal(vpn_router_tunnel_output(hub->r, n.now, hub->tunnel, &pkt), VPN_ROUTER_DROP_NO_SA);
+    }
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(hub->r)), 1);
+    assert_int_equal(cl->rx, 10);
+    rn_free(&n);
+}
+
+/* A packet from a source the client was not given, under the client's
+ * valid SA: the hub's SA check drops it (ESP_POLICY), delivers nothing. */
+static void test_access_spoofed_source(void **state)
+{
+    (void)state;
+    rn_net n;
+    rn_node *cl, *hub;
+
+    ra_net(&n, "Secr3t!");
+    cl = &n.node[0];
+    hub = &n.node[1];
+    rn_run_for(&n, 2);
+    assert_int_equal(rn_count(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+    /* the client's router does not check the source on the way out (a
+     * forged packet under a valid SA, then): the hub's inbound SA does */
+    ra_send(cl, "10.99.0.11", "10.1.0.1");
+    ra_send(cl, "10.1.0.7", "10.1.0.1");
+    rn_run_for(&n, 0.1);
+    assert_int_equal(hub->rx, 0);
+    assert_int_equal(hub->drops[VPN_ROUTER_DROP_ESP_POLICY], 2);
+    /* and the genuine source still passes */
+    assert_int_equal(ra_send(cl, "10.99.0.10", "10.1.0.1"), VPN_ROUTER_DROP_NONE);
+    rn_run_for(&n, 0.1);
+    assert_int_equal(hub->rx, 1);
+    rn_free(&n);
+}
+
+static void test_access_rekey_under_traffic(void **state)
+{
+    (void)state;
+    rn_net n;
+    rn_node *cl, *hub;
+    const rn_ev *up;
+
+    ra_net(&n, "Secr3t!");
+    cl = &n.node[0];
+    hub = &n.node[1];
+    rn_run_for(&n, 2);
+    up = rn_find(cl, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_non_null(up);
+    for (int i = 0; i < 200; i++) {
+        if (i == 50)
+            assert_int_equal(vpn_router_child_rekey(cl->r, n.now, up->child_id), 0);
+        if (i == 120) /* the hub starts the next one */
+            assert_int_equal(
+                vpn_router_child_rekey(hub->r, n.now,
+                                       rn_find(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP, 1)->child_id),
+                0);
+        assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.10"), VPN_ROUTER_DROP_NONE);
+        assert_int_equal(ra_send(cl, "10.99.0.10", "10.1.0.1"), VPN_ROUTER_DROP_NONE);
+        rn_run_for(&n, 0.02);
+    }
+    rn_run_for(&n, 3);
+    assert_int_equal(rn_count(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 3);
+    assert_int_equal(rn_count(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_REKEYED), 2);
+    assert_int_equal(rn_lost(hub, cl), 0);
+    assert_int_equal(rn_lost(cl, hub), 0);
+    assert_int_equal(cl->rx, 200);
+    assert_int_equal(hub->rx, 200);
+    rn_free(&n);
+}
+
+static void test_access_release_on_delete(void **state)
+{
+    (void)state;
+    rn_net n;
+    rn_node *cl, *hub;
+    vpn_ikev2_sa_info info;
+
+    ra_net(&n, "Secr3t!");
+    cl = &n.node[0];
+    hub = &n.node[1];
+    rn_run_for(&n, 2);
+    assert_int_equal(pool_in_use(hub), 1);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(cl->r), 0, &info), 0);
+    assert_int_equal(vpn_router_ike_delete(cl->r, n.now, info.id), 0);
+    rn_run_for(&n, 1);
+    assert_int_equal(pool_in_use(hub), 0);
+    assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.10"), VPN_ROUTER_DROP_NO_SA);
+    rn_free(&n);
+}
+
+static void test_access_wrong_password(void **state)
+{
+    (void)state;
+    rn_net n;
+    rn_node *hub;
+
+    ra_net(&n, "wrong");
+    hub = &n.node[1];
+    rn_run_for(&n, 3);
+    assert_int_equal(rn_count(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(rn_count(&n.node[0], VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(pool_in_use(hub), 0);
+    assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.10"), VPN_ROUTER_DROP_NO_SA);
+    rn_free(&n);
+}
+
+static void test_access_config_errors(void **state)
+{
+    (void)state;
+    rn_net n;
+    vpn_router_tunnel_config tc;
+    uint32_t id;
+
+    ra_net(&n, "Secr3t!");
+    memset(&tc, 0, sizeof tc);
+    tc.mode = VPN_ROUTER_TUNNEL_ACCESS;
+    tc.ipsec_profile = "IPP";
+    /* no source address */
+    assert_int_equal(vpn_router_tunnel_add(n.node[1].r, &tc, &id), VPN_ERR_INVAL);
+    /* the destination is ignored: any family, even none */
+    tc.src = tu_addr("192.0.2.2");
+    assert_int_equal(vpn_router_tunnel_add(n.node[1].r, &tc, &id), 0);
+    /* an unknown ipsec profile is a configuration error */
+    tc.ipsec_profile = "NOPE";
+    assert_int_not_equal(vpn_router_tunnel_add(n.node[1].r, &tc, &id), 0);
+    rn_free(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_access_traffic),
+        cmocka_unit_test(test_access_spoofed_source),
+        cmocka_unit_test(test_access_rekey_under_traffic),
+        cmocka_unit_test(test_access_release_on_delete),
+        cmocka_unit_test(test_access_wrong_password),
+        cmocka_unit_test(test_access_config_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,44 @@
+#!/bin/sh
+# flexvpn-remote-access: 5 users join the hub's Virtual-Template, each gets
+# an address and echoes traffic through the hub from it (at most the last
+# echo in flight at the end unanswered); the hub's WAN carries only IKE and
+# ESP and decrypts with the written keys: every IKE message, the EAP
+# exchanges and the CP payload with the addresses visible. Then a pool of 3
+# for 4 users: one is refused, the other three connect.
+# Usage: example-flexvpn-remote-access.sh EXAMPLE_BINARY WORK_DIR
+set -eu
+. "$(dirname "$0")/trace-checks.sh"
+bin=$1 work=$2
+need_tshark
+rm -rf "$work"
+mkdir -p "$work"
+out=$work/a
+"$bin" --out="$out" --users=5 --duration=4 --joinSpread=2
+grep -q '"users_connected": 5' "$out/summary.json" || { echo "not every user connected" >&2; exit 1; }
+n=0
+for e in $(grep -o 'echoes [0-9]*/[0-9]*' "$out/summary.txt" | cut -d' ' -f2); do
+    got=${e%/*} sent=${e#*/}
+    [ "$sent" -gt 0 ] && [ "$got" -ge $((sent - 1)) ] || { echo "a user's echoes were lost: $got/$sent" >&2; exit 1; }
+    n=$((n + 1))
+done
+[ "$n" -eq 5 ] || { echo "$n users report echoes, not 5" >&2; exit 1; }
+addrs=$(grep -o 'address 10\.99\.0\.[0-9]*' "$out/summary.txt" | sort -u | wc -l | tr -d ' ')
+[ "$addrs" -eq 5 ] || { echo "$addrs distinct addresses, not 5" >&2; exit 1; }
+echo "5 users connected with distinct pool addresses, echoes returned"
+pcap=$out/wan-HUB-0.pcap
+check_wan_protected "$pcap"
+check_decrypts "$out" "$pcap"
+enc=$(ts_keys "$out" -r "$pcap" -Y 'isakmp.exchangetype >= 35' -T fields -e frame.number | count)
+dec=$(ts_keys "$out" -r "$pcap" -Y 'isakmp.exchangetype >= 35 && isakmp.enc.decrypted' -T fields -e frame.number | count)
+eap=$(ts_keys "$out" -r "$pcap" -Y 'eap' -T fields -e frame.number | count)
+cp=$(ts_keys "$out" -r "$pcap" -Y 'isakmp.cfg.attr.internal_ip4_address' -T fields -e isakmp.cfg.attr.internal_ip4_address | sort -u | count)
+echo "IKE: $dec of $enc encrypted messages decrypt; $eap EAP messages; CP addresses seen: $cp"
+[ "$enc" -gt 0 ] && [ "$dec" -eq "$enc" ] || { echo "not every IKE message decrypts" >&2; exit 1; }
+[ "$eap" -ge 20 ] || { echo "fewer EAP messages than 5 MSCHAPv2 exchanges make" >&2; exit 1; }
+[ "$cp" -ge 5 ] || { echo "the CP replies do not show 5 addresses" >&2; exit 1; }
+
+out=$work/b
+"$bin" --out="$out" --users=4 --pool=3 --duration=3 --joinSpread=1
+grep -q '"users_connected": 3' "$out/summary.json" || { echo "not 3 of 4 users connected on a pool of 3" >&2; exit 1; }
+[ "$(grep -c 'refused (no address)' "$out/summary.txt")" -eq 1 ] || { echo "not exactly one user refused" >&2; exit 1; }
+echo "pool of 3 for 4 users: 3 connected, 1 refused"

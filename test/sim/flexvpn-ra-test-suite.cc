@@ -1,0 +1,218 @@
+// FlexVPN remote access in ns-3 (issue 16): users with EAP-MSCHAPv2 and the
+// configuration payload against one hub's Virtual-Template
+// (FlexVpnRemoteAccessHelper). 50 users each get a distinct pool address and
+// echo traffic through the hub from it; a pool smaller than the users
+// refuses the last one cleanly and serves it once another user leaves.
+
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/test.h"
+#include "ns3/vpn-module.h"
+
+#include "ikev2/ikev2-engine.h"
+#include "router/router.h"
+
+#include <set>
+#include <vector>
+
+using namespace ns3;
+
+namespace
+{
+
+// Echo counters of one user's client.
+struct Echo
+{
+    uint32_t sent = 0;
+    uint32_t returned = 0;
+};
+
+void
+CountTx(Echo* e, Ptr<const Packet>)
+{
+    e->sent++;
+}
+
+void
+CountRx(Echo* e, Ptr<const Packet>)
+{
+    e->returned++;
+}
+
+// An echo client on `node` to dst:4000, `packets` packets from `at`.
+void
+StartEcho(Ptr<Node> node, Ipv4Address dst, uint32_t packets, Time at, Echo* e)
+{
+    UdpEchoClientHelper client(dst, 4000);
+    client.SetAttribute("MaxPackets", UintegerValue(packets));
+    client.SetAttribute("Interval", TimeValue(MilliSeconds(50)));
+    client.SetAttribute("PacketSize", UintegerValue(100));
+    ApplicationContainer app = client.Install(node);
+    app.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&CountTx, e));
+    app.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&CountRx, e));
+    app.Start(at);
+}
+
+uint32_t
+PoolInUse(Ptr<Ikev2Daemon> hub)
+{
+    vpn_ikev2_pool_info pi;
+    const vpn_router* r = VpnIpsecStack::GetOrCreate(hub->GetNode())->GetRouter();
+    if (!r || vpn_ikev2_pool_get(vpn_router_ikev2(r), 0, &pi) != 0)
+    {
+        return UINT32_MAX;
+    }
+    return pi.in_use;
+}
+
+} // namespace
+
+class FlexVpnRaFiftyUsersTestCase : public TestCase
+{
+  public:
+    FlexVpnRaFiftyUsersTestCase()
+        : TestCase("50 users on one Virtual-Template: distinct pool addresses, traffic from each")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        const uint32_t users = 50;
+        FlexVpnRemoteAccessOptions o;
+        o.users = users;
+        o.joinSpread = 3.0;
+        FlexVpnRemoteAccessHelper helper;
+        FlexVpnRemoteAccess net = helper.Install(o);
+        UdpEchoServerHelper server(4000);
+        server.Install(net.hubHost).Start(Seconds(0.1));
+        std::vector<Echo> echo(users);
+        for (uint32_t i = 0; i < users; i++)
+        {
+            StartEcho(net.users.Get(i), net.hostAddress, 5, Seconds(5.0), &echo[i]);
+        }
+        uint32_t inUse = 0;
+        Simulator::Schedule(Seconds(7.0), [&]() { inUse = PoolInUse(net.hubDaemon); });
+        Simulator::Stop(Seconds(7.5));
+        Simulator::Run();
+
+        std::set<uint32_t> seen;
+        for (uint32_t i = 0; i < users; i++)
+        {
+            Ipv4Address a = net.userDaemons[i]->GetAssignedAddress();
+            NS_TEST_ASSERT_MSG_EQ(a.IsAny(), false, "user " << i + 1 << " got an address");
+            NS_TEST_ASSERT_MSG_EQ(a.CombineMask(Ipv4Mask("255.255.255.0")), Ipv4Address("10.99.0.0"),
+                                  "user " << i + 1 << ": " << a << " is from RA-POOL");
+            seen.insert(a.Get());
+            NS_TEST_ASSERT_MSG_EQ(echo[i].sent, 5, "user " << i + 1 << " sent its echoes");
+            NS_TEST_ASSERT_MSG_EQ(echo[i].returned, 5, "user " << i + 1 << " got every echo back");
+        }
+        NS_TEST_ASSERT_MSG_EQ(seen.size(), users, "50 distinct addresses");
+        NS_TEST_ASSERT_MSG_EQ(inUse, users, "the pool shows 50 in use");
+        NS_TEST_ASSERT_MSG_EQ(net.hubDaemon->GetIkeSasUp(), users, "one IKE SA per user");
+        Ptr<VpnTunnelNetDevice> vt = FlexVpnHelper::GetTunnel(net.hub, "Virtual-Template1");
+        NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsDecrypted(), 5 * users, "the hub decrypted every echo request");
+        NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsEncrypted(), 5 * users, "and encrypted every reply");
+        std::string session = net.hubDaemon->ShowCryptoSessionUser("user7", false);
+        NS_TEST_ASSERT_MSG_NE(session.find("Username: user7"), std::string::npos, session);
+        std::string pool = net.hubDaemon->ShowIpLocalPool();
+        NS_TEST_ASSERT_MSG_NE(pool.find("RA-POOL"), std::string::npos, pool);
+        Simulator::Destroy();
+    }
+};
+
+class FlexVpnRaPoolExhaustedTestCase : public TestCase
+{
+  public:
+    FlexVpnRaPoolExhaustedTestCase()
+        : TestCase("pool of 3 for 4 users: the last is refused, served after another leaves")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexVpnRemoteAccessOptions o;
+        o.users = 4;
+        o.poolSize = 3;
+        o.joinSpread = 2.0;
+        FlexVpnRemoteAccessHelper helper;
+        FlexVpnRemoteAccess net = helper.Install(o);
+        UdpEchoServerHelper server(4000);
+        server.Install(net.hubHost).Start(Seconds(0.1));
+        // the user whose IKE_AUTH completes last (about the last to join) is
+        // the one refused; then another user leaves and it tries again
+        uint32_t refused = UINT32_MAX;
+        uint32_t leaver = UINT32_MAX;
+        uint32_t without = 0;
+        std::vector<Ipv4Address> before(4);
+        uint32_t inUseFull = 0;
+        uint32_t inUseAfterLeave = 0;
+        Echo echo;
+        Simulator::Schedule(Seconds(4.0), [&]() {
+            for (uint32_t i = 0; i < 4; i++)
+            {
+                before[i] = net.userDaemons[i]->GetAssignedAddress();
+                if (before[i].IsAny())
+                {
+                    refused = i;
+                    without++;
+                }
+                else if (leaver == UINT32_MAX)
+                {
+                    leaver = i;
+                }
+            }
+            inUseFull = PoolInUse(net.hubDaemon);
+            if (leaver != UINT32_MAX)
+            {
+                VpnIpsecStack::GetOrCreate(net.users.Get(leaver))->ClearIkeSas();
+            }
+        });
+        Simulator::Schedule(Seconds(4.5), [&]() {
+            inUseAfterLeave = PoolInUse(net.hubDaemon);
+            if (refused != UINT32_MAX)
+            {
+                VpnIpsecStack::GetOrCreate(net.users.Get(refused))->InitiateTunnel(0);
+                StartEcho(net.users.Get(refused), net.hostAddress, 5, Seconds(1.5), &echo);
+            }
+        });
+        Simulator::Stop(Seconds(7.0));
+        Simulator::Run();
+
+        NS_TEST_ASSERT_MSG_EQ(without, 1,
+                              "exactly one of 4 users got no address from a pool of 3: "
+                                  << before[0] << " " << before[1] << " " << before[2] << " " << before[3]
+                                  << ", pool in use " << inUseFull);
+        NS_TEST_ASSERT_MSG_NE(refused, UINT32_MAX, "a user was refused");
+        NS_TEST_ASSERT_MSG_NE(leaver, UINT32_MAX, "a user was connected");
+        if (refused == UINT32_MAX || leaver == UINT32_MAX)
+        {
+            Simulator::Destroy();
+            return;
+        }
+        NS_TEST_ASSERT_MSG_EQ(inUseFull, 3, "the pool was full");
+        NS_TEST_ASSERT_MSG_EQ(inUseAfterLeave, 2, "the leaving user's address went back");
+        Ipv4Address got = net.userDaemons[refused]->GetAssignedAddress();
+        NS_TEST_ASSERT_MSG_EQ(got, before[leaver], "the refused user now has the freed address");
+        NS_TEST_ASSERT_MSG_EQ(net.userDaemons[leaver]->GetAssignedAddress().IsAny(), true,
+                              "the user that left has no address");
+        NS_TEST_ASSERT_MSG_EQ(echo.returned, 5, "and its traffic flows");
+        NS_TEST_ASSERT_MSG_EQ(PoolInUse(net.hubDaemon), 3, "the pool is full again");
+        Simulator::Destroy();
+    }
+};
+
+class FlexVpnRaTestSuite : public TestSuite
+{
+  public:
+    FlexVpnRaTestSuite()
+        : TestSuite("flexvpn-ra", UNIT)
+    {
+        AddTestCase(new FlexVpnRaFiftyUsersTestCase, TestCase::QUICK);
+        AddTestCase(new FlexVpnRaPoolExhaustedTestCase, TestCase::QUICK);
+    }
+};
+
+static FlexVpnRaTestSuite g_flexVpnRaTestSuite;
