@@ -171,6 +171,7 @@ VPN_NS3_SOURCES = [
     'model/ns3/qos-apps.cc',
     'helper/mqc-helper.cc',
     'helper/qos-llq-scenario.cc',
+    'helper/get-vs-flex-scenario.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -194,6 +195,7 @@ VPN_NS3_HEADERS = [
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
     'helper/qos-llq-scenario.h',
+    'helper/get-vs-flex-scenario.h',
 ]
 
 VPN_EXAMPLES = [
@@ -207,6 +209,7 @@ VPN_EXAMPLES = [
     'getvpn-coop',
     'qos-llq',
     'dmvpn-phase3',
+    'get-vs-flex',
 ]
 
 VPN_CORE_TESTS = [
@@ -305,6 +308,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/mpls-provider-test-suite.cc',
     'test/sim/conformance-test-suite.cc',
     'test/sim/qos-test-suite.cc',
+    'test/sim/get-vs-flex-test-suite.cc',
     'test/sim/dmvpn-test-suite.cc',
 ]
 
@@ -322,6 +326,7 @@ VPN_SIM_SUITES = [
     'conformance-ns3',
     'qos-llq',
     'dmvpn',
+    'get-vs-flex',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
