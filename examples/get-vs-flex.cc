@@ -102,7 +102,7 @@ main(int argc, char* argv[])
     uint32_t branches = 6;
     std::string hqDelays = "20ms";
     uint32_t load = 1;
-    double duration = 3;
+    double duration = 2;
     std::string accessDelay = "2ms";
     std::string coreDelay = "5ms";
     std::string accessRate = "10Mbps";
