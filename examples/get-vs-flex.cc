@@ -364,7 +364,12 @@ main(int argc, char* argv[])
     bars.SetTerminal("pngcairo size 900,560 butt");
     bars.SetTitle("IPsec SAs per router (hqDelay " + Fix(sweep.front().GetSeconds() * 1000, 0) + " ms)");
     bars.SetLegend("", "IPsec SAs");
-    bars.AppendExtra("set yrange [0:*]");
+    uint32_t most = 1;
+    for (const auto& e : sas)
+    {
+        most = std::max({most, e.second.first, e.second.second});
+    }
+    bars.AppendExtra("set yrange [0:" + std::to_string(most + most / 4 + 1) + "]");
     bars.AppendExtra("set key top left");
     std::ostringstream tics;
     tics << "set xtics (";
