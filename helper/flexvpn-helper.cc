@@ -591,7 +591,8 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
     {
         std::ostringstream c;
         c << "hostname SPOKE" << i << "\n"
-          << common.str() << o.qos << Interfaces(sv[i - 1], o.wanServicePolicy) << tunnel(sv[i - 1], i) << "ip route " << o.summary << " "
+          << common.str() << o.qos << Interfaces(sv[i - 1], o.wanServicePolicy) << tunnel(sv[i - 1], i)
+          << "ip route " << o.summary << " "
           << o.summaryMask << " " << tunnelAddr(0) << "\n";
         if (spokes[i - 1].gateway != Ipv4Address::GetAny())
         {

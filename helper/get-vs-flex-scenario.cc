@@ -269,7 +269,8 @@ RunGetVsFlex(const GetVsFlexParams& p)
         o.mpls = true;
         getvpn.SetRegistrationStart(MilliSeconds(500));
         res.configs["KS1"] = GetVpnIntranetHelper::KeyServerConfig(o, 0);
-        std::string err = getvpn.Install(ks, res.configs["KS1"], {{"GigabitEthernet0/0", mp.GetCeDevice(ksSite)}});
+        std::string err =
+            getvpn.Install(ks, res.configs["KS1"], {{"GigabitEthernet0/0", mp.GetCeDevice(ksSite)}});
         NS_ABORT_MSG_IF(!err.empty(), "KS1: " << err);
         for (uint32_t k = 0; k < n; k++)
         {
