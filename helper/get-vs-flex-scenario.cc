@@ -389,11 +389,12 @@ RunGetVsFlex(const GetVsFlexParams& p)
                 if (a != b)
                 {
                     // warm-up: brings DMVPN's shortcuts up (the first packets go via the
-                    // hub). The reverse direction starts 0.6 s later: with both spokes of
+                    // hub; with HQ 100 ms away a shortcut takes most of a second). The
+                    // reverse direction starts 0.8 s later: with both spokes of
                     // a pair resolving each other in the same instant, one direction of
                     // the shortcut was seen never to carry traffic (BRANCH3>BRANCH1 and
                     // BRANCH6>BRANCH2 of 6 branches), a DMVPN matter left to its owners.
-                    add(a, b, false, p.measureStart - (a < b ? Seconds(1.5) : Seconds(0.9)),
+                    add(a, b, false, p.measureStart - (a < b ? Seconds(2.5) : Seconds(1.7)),
                         p.measureStart - Seconds(0.2), true);
                     add(a, b, false, p.measureStart, end, false);
                 }
@@ -417,7 +418,8 @@ RunGetVsFlex(const GetVsFlexParams& p)
                                 InetSocketAddress(GetVpnIntranet::HostAddress(0), kTcpPort));
             bulk.SetAttribute("MaxBytes", UintegerValue(0));
             ApplicationContainer c = bulk.Install(hosts.Get(k));
-            c.Start(Seconds(1.2) + MilliSeconds(37 * k + 11 * i));
+            // 1.5 s to fill the links before measuring (fewer simulated TCP seconds)
+            c.Start(p.measureStart - Seconds(1.5) + MilliSeconds(37 * k + 11 * i));
             c.Stop(end);
         }
     }

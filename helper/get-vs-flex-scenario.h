@@ -63,7 +63,7 @@ struct GetVsFlexParams
     std::string qos{DefaultQos()};
     /** `qos pre-classify` on FlexVPN and DMVPN tunnels. */
     bool preClassify{true};
-    Time measureStart{Seconds(3)};  //!< measured voice and video start
+    Time measureStart{Seconds(4)};  //!< measured voice and video start (warm-up from 1.5 s)
     Time duration{Seconds(3)};      //!< measured seconds
     std::string pcapDir;            //!< "" = no traces; else BRANCH1's and HQ's access links
 

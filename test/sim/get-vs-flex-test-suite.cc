@@ -87,7 +87,6 @@ Loaded(const std::string& design, uint32_t load)
     p.accessRate = "2Mbps";
     p.load = load;
     p.video = false;
-    p.measureStart = Seconds(3);
     p.duration = Seconds(2);
     return p;
 }
