@@ -172,6 +172,7 @@ VPN_NS3_SOURCES = [
     'model/ns3/qos-apps.cc',
     'helper/mqc-helper.cc',
     'helper/qos-llq-scenario.cc',
+    'helper/get-vs-flex-scenario.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -196,6 +197,7 @@ VPN_NS3_HEADERS = [
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
     'helper/qos-llq-scenario.h',
+    'helper/get-vs-flex-scenario.h',
 ]
 
 VPN_EXAMPLES = [
@@ -210,6 +212,7 @@ VPN_EXAMPLES = [
     'getvpn-coop',
     'qos-llq',
     'dmvpn-phase3',
+    'get-vs-flex',
 ]
 
 VPN_CORE_TESTS = [
@@ -317,6 +320,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/mpls-provider-test-suite.cc',
     'test/sim/conformance-test-suite.cc',
     'test/sim/qos-test-suite.cc',
+    'test/sim/get-vs-flex-test-suite.cc',
     'test/sim/dmvpn-test-suite.cc',
     'test/sim/vpn-streams-test-suite.cc',
     'test/sim/flexvpn-ra-test-suite.cc',
@@ -338,6 +342,7 @@ VPN_SIM_SUITES = [
     'dmvpn',
     'vpn-streams',
     'flexvpn-ra',
+    'get-vs-flex',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

@@ -1,6 +1,8 @@
 #include "flexvpn-helper.h"
+#include "mqc-helper.h"
 
 #include "ns3/abort.h"
+#include "ns3/boolean.h"
 #include "ns3/ipv4-list-routing.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/rip.h"
@@ -176,12 +178,16 @@ IkeProfile(const std::string& name,
 }
 
 std::string
-Interfaces(const SiteView& v)
+Interfaces(const SiteView& v, const std::string& wanPolicy)
 {
     std::ostringstream c;
     for (const auto& [name, a] : v.ifaces)
     {
         c << "interface " << name << "\n ip address " << a.GetLocal() << " " << a.GetMask() << "\n";
+        if (!wanPolicy.empty() && a.GetLocal() == v.wan)
+        {
+            c << " service-policy output " << wanPolicy << "\n";
+        }
     }
     return c.str();
 }
@@ -197,7 +203,7 @@ Tunnel(const std::string& name,
     c << "interface " << name << "\n ip address " << addr << " 255.255.255.252\n"
       << " tunnel source " << source << "\n"
       << (o.vti ? " tunnel mode ipsec ipv4\n" : "") << " tunnel destination " << dest << "\n"
-      << " tunnel protection ipsec profile IPP\n";
+      << " tunnel protection ipsec profile IPP\n" << (o.qosPreClassify ? " qos pre-classify\n" : "");
     return c.str();
 }
 
@@ -250,7 +256,7 @@ FlexVpnHelper::InstallHubAndSpokes(const FlexVpnSite& hub,
            << options.pskPrefix << i << "\n";
     }
     auto [net, mask] = Covering(sv);
-    hc << IkeProfile("SPOKES", net, mask, options) << Interfaces(h);
+    hc << IkeProfile("SPOKES", net, mask, options) << options.qos << Interfaces(h, options.wanServicePolicy);
     for (size_t i = 1; i <= sv.size(); i++)
     {
         hc << Tunnel("Tunnel" + std::to_string(i), tunnelAddr(i, 1), WanName(h), sv[i - 1].wan, options);
@@ -278,7 +284,8 @@ FlexVpnHelper::InstallHubAndSpokes(const FlexVpnSite& hub,
         c << "hostname SPOKE" << i << "\n"
           << crypto << "crypto ikev2 keyring KR1\n peer HUB\n  address " << h.wan
           << "\n  pre-shared-key " << options.pskPrefix << i << "\n"
-          << IkeProfile("HUB", h.wan, Ipv4Mask("255.255.255.255"), options) << Interfaces(s)
+          << IkeProfile("HUB", h.wan, Ipv4Mask("255.255.255.255"), options) << options.qos
+          << Interfaces(s, options.wanServicePolicy)
           << Tunnel("Tunnel0", tunnelAddr(i, 2), WanName(s), h.wan, options);
         // Every other site is behind the hub.
         for (const auto& [lan, m] : h.lans)
@@ -394,8 +401,20 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
             continue;
         }
         Ipv4Address a = V4(f.address.addr);
-        if (InterfaceWithAddress(ipv4, a) >= 0)
+        int32_t phys = InterfaceWithAddress(ipv4, a);
+        if (phys >= 0)
         {
+            if (f.service_policy_out[0])
+            {
+                // The WAN's queueing: tunnels' ESP is classified on the outer
+                // header (DSCP copied from the inner) or, with `qos
+                // pre-classify` on the tunnel, on the inner one.
+                std::string qerr;
+                Ptr<NetDevice> dev = ipv4->GetNetDevice(static_cast<uint32_t>(phys));
+                NS_ABORT_MSG_IF(!MqcHelper::InstallServicePolicy(dev, iosConfig, f.name, &qerr),
+                                host << " " << qerr);
+                MqcHelper::SetTxRing(dev, 1);
+            }
             continue;
         }
         NS_ABORT_MSG_IF(std::string(f.name).rfind("Loopback", 0) != 0,
@@ -465,6 +484,7 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         }
         // `ip mtu` if given, else derived from the WAN MTU and the overhead.
         tun->SetAttribute("Mtu", UintegerValue(f.ip_mtu));
+        tun->SetAttribute("QosPreClassify", BooleanValue(f.qos_pre_classify));
         node->AddDevice(tun);
         int32_t ifc = ipv4->AddInterface(tun);
         if (f.has_address)
@@ -598,12 +618,12 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
             c << " ip nhrp nhs " << tunnelAddr(0) << " nbma " << h.wan << " multicast\n ip nhrp shortcut\n";
         }
         c << " tunnel source " << WanName(v) << "\n tunnel mode gre multipoint\n tunnel key " << o.tunnelKey
-          << "\n tunnel protection ipsec profile IPP\n";
+          << "\n tunnel protection ipsec profile IPP\n" << (o.qosPreClassify ? " qos pre-classify\n" : "");
         return c.str();
     };
 
     std::ostringstream hc;
-    hc << "hostname HUB\n" << common.str() << Interfaces(h) << tunnel(h, 0);
+    hc << "hostname HUB\n" << common.str() << o.qos << Interfaces(h, o.wanServicePolicy) << tunnel(h, 0);
     for (size_t i = 1; i <= sv.size(); i++)
     {
         for (const auto& [lan, m] : sv[i - 1].lans)
@@ -622,7 +642,8 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
     {
         std::ostringstream c;
         c << "hostname SPOKE" << i << "\n"
-          << common.str() << Interfaces(sv[i - 1]) << tunnel(sv[i - 1], i) << "ip route " << o.summary << " "
+          << common.str() << o.qos << Interfaces(sv[i - 1], o.wanServicePolicy) << tunnel(sv[i - 1], i)
+          << "ip route " << o.summary << " "
           << o.summaryMask << " " << tunnelAddr(0) << "\n";
         if (spokes[i - 1].gateway != Ipv4Address::GetAny())
         {

@@ -67,6 +67,15 @@ struct FlexVpnHubSpokeOptions
     uint32_t childLifetime{0};
     /** IKE SA lifetime in seconds (IKEv2 profile `lifetime`); 0: default. */
     uint32_t ikeLifetime{0};
+    /**
+     * IOS MQC text (class-maps and policy-maps) added to every router's
+     * configuration; with wanServicePolicy, `service-policy output NAME` on
+     * each router's WAN interface (queueing the tunnels' ESP there).
+     */
+    std::string qos;
+    std::string wanServicePolicy;
+    /** `qos pre-classify` on the tunnel interfaces: the WAN policy sees the inner header. */
+    bool qosPreClassify{false};
 };
 
 /**
@@ -92,6 +101,15 @@ struct DmvpnOptions
     /** The hub's summary (phase 3): spokes route it via the hub's tunnel address. */
     Ipv4Address summary{"10.0.0.0"};
     Ipv4Mask summaryMask{"255.0.0.0"};
+    /**
+     * IOS MQC text (class-maps and policy-maps) added to every router's
+     * configuration; with wanServicePolicy, `service-policy output NAME` on
+     * each router's WAN interface (queueing the tunnels' ESP there).
+     */
+    std::string qos;
+    std::string wanServicePolicy;
+    /** `qos pre-classify` on the tunnel interfaces: the WAN policy sees the inner header. */
+    bool qosPreClassify{false};
 };
 
 struct FlexVpnHubAndSpokes

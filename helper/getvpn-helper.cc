@@ -1,4 +1,5 @@
 #include "getvpn-helper.h"
+#include "mqc-helper.h"
 
 #include "ns3/abort.h"
 #include "ns3/ipv4-routing-table-entry.h"
@@ -318,6 +319,18 @@ GetVpnHelper::Install(Ptr<Node> node,
             continue;
         }
         Ptr<NetDevice> dev = interfaces.at(f.name);
+        if (f.service_policy_out[0])
+        {
+            // On the physical device: under a crypto map it queues the ESP
+            // packets, classified by the header GET VPN preserves.
+            std::string qerr;
+            if (!MqcHelper::InstallServicePolicy(dev, iosConfig, f.name, &qerr))
+            {
+                e << host << " " << qerr;
+                return e.str();
+            }
+            MqcHelper::SetTxRing(dev, 1);
+        }
         int32_t ifc = Retire(ipv4, dev);
         if (&f == mapIf)
         {

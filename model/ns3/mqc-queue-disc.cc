@@ -1,5 +1,6 @@
 #include "mqc-queue-disc.h"
 
+#include "ns3/ipv4-address.h"
 #include "ns3/ipv4-queue-disc-item.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
@@ -14,6 +15,58 @@ namespace ns3
 
 NS_LOG_COMPONENT_DEFINE("MqcQueueDisc");
 NS_OBJECT_ENSURE_REGISTERED(MqcQueueDisc);
+NS_OBJECT_ENSURE_REGISTERED(MqcPreClassifyTag);
+
+TypeId
+MqcPreClassifyTag::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::MqcPreClassifyTag")
+                            .SetParent<Tag>()
+                            .SetGroupName("Vpn")
+                            .AddConstructor<MqcPreClassifyTag>();
+    return tid;
+}
+
+TypeId
+MqcPreClassifyTag::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+uint32_t
+MqcPreClassifyTag::GetSerializedSize() const
+{
+    return 14;
+}
+
+void
+MqcPreClassifyTag::Serialize(TagBuffer i) const
+{
+    i.WriteU8(dscp);
+    i.WriteU8(proto);
+    i.WriteU32(src);
+    i.WriteU32(dst);
+    i.WriteU16(sport);
+    i.WriteU16(dport);
+}
+
+void
+MqcPreClassifyTag::Deserialize(TagBuffer i)
+{
+    dscp = i.ReadU8();
+    proto = i.ReadU8();
+    src = i.ReadU32();
+    dst = i.ReadU32();
+    sport = i.ReadU16();
+    dport = i.ReadU16();
+}
+
+void
+MqcPreClassifyTag::Print(std::ostream& os) const
+{
+    os << "inner dscp=" << unsigned(dscp) << " proto=" << unsigned(proto) << " " << Ipv4Address(src)
+       << ":" << sport << " > " << Ipv4Address(dst) << ":" << dport;
+}
 
 TypeId
 MqcQueueDisc::GetTypeId()
@@ -115,6 +168,18 @@ size_t
 MqcQueueDisc::Classify(Ptr<const QueueDiscItem> item) const
 {
     vpn_qos_pkt k{};
+    MqcPreClassifyTag pre;
+    if (item->GetPacket()->PeekPacketTag(pre))
+    {
+        // qos pre-classify: the inner header the tunnel encrypted.
+        k.dscp = pre.dscp;
+        k.proto = pre.proto;
+        vpn_addr_v4(&k.src, pre.src);
+        vpn_addr_v4(&k.dst, pre.dst);
+        k.sport = pre.sport;
+        k.dport = pre.dport;
+        return vpn_qos_policy_classify(m_policy, &k);
+    }
     uint8_t ds = 0;
     // The DS field of the header as the router sees it (IPv4 or IPv6).
     if (item->GetUint8Value(QueueItem::IP_DSFIELD, ds))

@@ -11,6 +11,7 @@
 
 #include "ns3/event-id.h"
 #include "ns3/queue-disc.h"
+#include "ns3/tag.h"
 
 #include <deque>
 #include <string>
@@ -24,6 +25,36 @@ extern "C"
 
 namespace ns3
 {
+
+/**
+ * \ingroup vpn
+ * \brief `qos pre-classify`: the inner header's fields, carried by the
+ * encrypted packet to the WAN's queue disc.
+ *
+ * A tunnel with `qos pre-classify` tags what it encrypts with a copy of the
+ * inner packet's DSCP, protocol, addresses and ports (as IOS keeps the
+ * pre-encryption header beside the packet); MqcQueueDisc classifies a
+ * tagged packet on those instead of the outer ESP header. Without the tag
+ * only the outer header is seen: its DSCP (copied from the inner, IOS
+ * default), ESP's protocol and the tunnel endpoints.
+ */
+class MqcPreClassifyTag : public Tag
+{
+  public:
+    static TypeId GetTypeId();
+    TypeId GetInstanceTypeId() const override;
+    uint32_t GetSerializedSize() const override;
+    void Serialize(TagBuffer i) const override;
+    void Deserialize(TagBuffer i) override;
+    void Print(std::ostream& os) const override;
+
+    uint8_t dscp{0};
+    uint8_t proto{0};
+    uint32_t src{0}; //!< IPv4, host order
+    uint32_t dst{0};
+    uint16_t sport{0};
+    uint16_t dport{0};
+};
 
 /**
  * \ingroup vpn

@@ -1,13 +1,17 @@
 #include "vpn-crypto-map-net-device.h"
 
 #include "gdoi-daemon.h"
+#include "mqc-queue-disc.h"
 #include "vpn-packet-util.h"
 
 #include "ns3/abort.h"
 #include "ns3/channel.h"
+#include "ns3/ipv4-header.h"
+#include "ns3/ipv4-queue-disc-item.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
+#include "ns3/traffic-control-layer.h"
 #include "ns3/uinteger.h"
 
 extern "C" {
@@ -146,7 +150,7 @@ VpnCryptoMapNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t pr
     uint32_t len = packet->GetSize();
     if (protocolNumber != kIpv4 || !m_daemon)
     {
-        return m_inner->Send(packet, dest, protocolNumber);
+        return SendInner(packet, dest, protocolNumber);
     }
     if (!Work(len))
     {
@@ -162,17 +166,38 @@ VpnCryptoMapNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t pr
     {
     case VPN_GETVPN_PASS:
         m_clear++;
-        return m_inner->Send(packet, dest, protocolNumber);
+        return SendInner(packet, dest, protocolNumber);
     case VPN_GETVPN_ENCRYPTED: {
         Ptr<Packet> esp = Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
         VpnCopyTags(packet, esp);
         m_encrypted++;
-        return m_inner->Send(esp, dest, protocolNumber);
+        return SendInner(esp, dest, protocolNumber);
     }
     default:
         Drop(packet, why);
         return false;
     }
+}
+
+bool
+VpnCryptoMapNetDevice::SendInner(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
+{
+    // A `service-policy output` on the interface (an MqcQueueDisc on the
+    // wrapped device) queues what the crypto map sends, encrypted or not:
+    // the packet enters the wrapped device's traffic-control layer as the
+    // IP layer would hand it, its (preserved) header apart for the classifier.
+    Ptr<TrafficControlLayer> tc = m_node ? m_node->GetObject<TrafficControlLayer>() : nullptr;
+    if (protocolNumber == kIpv4 && tc && DynamicCast<MqcQueueDisc>(tc->GetRootQueueDiscOnDevice(m_inner)))
+    {
+        Ptr<Packet> p = packet->Copy();
+        Ipv4Header h;
+        if (p->RemoveHeader(h) > 0)
+        {
+            tc->Send(m_inner, Create<Ipv4QueueDiscItem>(p, dest, protocolNumber, h));
+            return true;
+        }
+    }
+    return m_inner->Send(packet, dest, protocolNumber);
 }
 
 bool

@@ -96,6 +96,8 @@ class VpnCryptoMapNetDevice : public NetDevice
     void DoDispose() override;
 
   private:
+    /** To the wrapped device, through its service-policy (MqcQueueDisc) when it has one. */
+    bool SendInner(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber);
     bool FromInner(Ptr<NetDevice> device,
                    Ptr<const Packet> packet,
                    uint16_t protocol,

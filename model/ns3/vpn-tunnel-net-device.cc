@@ -1,5 +1,6 @@
 #include "vpn-tunnel-net-device.h"
 
+#include "mqc-queue-disc.h"
 #include "vpn-node-engine.h"
 #include "vpn-packet-util.h"
 
@@ -8,6 +9,7 @@
 #include "ns3/channel.h"
 #include "ns3/enum.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/ipv4-header.h"
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
@@ -86,6 +88,13 @@ VpnTunnelNetDevice::GetTypeId()
                           UintegerValue(0),
                           MakeUintegerAccessor(&VpnTunnelNetDevice::m_key),
                           MakeUintegerChecker<uint32_t>())
+            .AddAttribute("QosPreClassify",
+                          "IOS `qos pre-classify`: the WAN's service-policy classifies what "
+                          "this tunnel encrypts on the inner header (MqcPreClassifyTag), not "
+                          "the outer one.",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&VpnTunnelNetDevice::m_preClassify),
+                          MakeBooleanChecker())
             .AddAttribute("InterfaceName",
                           "Name used in views and logs (IOS interface name).",
                           StringValue("Tunnel0"),
@@ -319,6 +328,14 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
         return false;
     }
     m_snifferTrace(packet);
+    // A tag of an earlier tunnel (e.g. a spoke's, on a packet the hub
+    // forwards) says nothing about this one.
+    MqcPreClassifyTag pre;
+    packet->RemovePacketTag(pre);
+    if (m_preClassify)
+    {
+        TagInner(packet);
+    }
     if (m_tunnelId == kDetached)
     {
         // Not yet protected (keys by hand, or IKE from the daemon's start):
@@ -348,11 +365,37 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
 }
 
 void
+VpnTunnelNetDevice::TagInner(Ptr<Packet> packet) const
+{
+    Ipv4Header h;
+    if (packet->PeekHeader(h) == 0)
+    {
+        return;
+    }
+    MqcPreClassifyTag t;
+    t.dscp = h.GetDscp();
+    t.proto = h.GetProtocol();
+    t.src = h.GetSource().Get();
+    t.dst = h.GetDestination().Get();
+    uint8_t buf[60 + 4];
+    uint32_t hl = h.GetSerializedSize();
+    if ((t.proto == 6 || t.proto == 17) && h.GetFragmentOffset() == 0 &&
+        packet->CopyData(buf, hl + 4) == hl + 4)
+    {
+        t.sport = static_cast<uint16_t>(buf[hl] << 8 | buf[hl + 1]);
+        t.dport = static_cast<uint16_t>(buf[hl + 2] << 8 | buf[hl + 3]);
+    }
+    packet->AddPacketTag(t);
+}
+
+void
 VpnTunnelNetDevice::Deliver(const uint8_t* data, size_t len, Ptr<const Packet> carrier)
 {
     NS_LOG_FUNCTION(this << len);
     Ptr<Packet> inner = Create<Packet>(data, static_cast<uint32_t>(len));
     VpnCopyTags(carrier, inner);
+    MqcPreClassifyTag pre; // the sender's pre-classify copy ends with the tunnel
+    inner->RemovePacketTag(pre);
     m_decrypted++;
     m_snifferTrace(inner);
     m_decryptedTrace(inner);

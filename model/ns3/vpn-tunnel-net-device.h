@@ -149,6 +149,8 @@ class VpnTunnelNetDevice : public NetDevice
 
   private:
     void Drop(Ptr<const Packet> packet, VpnIpsecStack::DropReason reason);
+    /** `qos pre-classify`: tags \p packet with its inner header (MqcPreClassifyTag). */
+    void TagInner(Ptr<Packet> packet) const;
     uint16_t DeriveMtu() const;
 
     Ptr<Node> m_node;
@@ -162,6 +164,7 @@ class VpnTunnelNetDevice : public NetDevice
     Ipv4Address m_source;
     Ipv4Address m_destination;
     uint32_t m_key;
+    bool m_preClassify{false}; //!< `qos pre-classify`
     uint32_t m_tunnelId; //!< in the node's router; UINT32_MAX until attached
     std::vector<uint8_t> m_txBuf;
     NetDevice::ReceiveCallback m_rxCallback;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # ./scripts/run as a user calls it: without an example name it runs the
-# default (flexvpn-l2l-static); an example by name into --out; its outputs
+# default (get-vs-flex); an example by name into --out; its outputs
 # listed; bad arguments get a clear error and a non-zero exit.
 set -eu
 root=$1 work=$2
@@ -12,14 +12,31 @@ for f in wan-GW1-1.pcap lan1-hostA-0.pcap tunnel0-gw1.pcap wireshark/esp_sa summ
 done
 echo "$out" | grep -q "Outputs in $work/run" || { echo "no output listing" >&2; exit 1; }
 echo "$out" | grep -q "XDG_CONFIG_HOME=$work/run tshark .* -r $work/run/wan-GW1-1.pcap" || { echo "no tshark hint" >&2; exit 1; }
-# No example named: the default one, flexvpn-l2l-static (HUB1 and SPOKE1).
-out=$("$root/scripts/run" --out "$work/default" --duration=1 2>&1)
+# No example named: the default one, get-vs-flex (the comparison table, CSV, PNG plots).
+out=$("$root/scripts/run" --out "$work/gvf" --duration=1 2>&1)
+echo "$out"
+for f in get-vs-flex.csv qos.csv summary.txt summary.json voice-cdf.png p99-budget.png sas-per-router.png; do
+    [ -s "$work/gvf/$f" ] || { echo "default run: missing output $f" >&2; exit 1; }
+done
+for f in voice-cdf.png p99-budget.png sas-per-router.png; do
+    [ "$(head -c 4 "$work/gvf/$f" | od -An -tx1 | tr -d ' ')" = "89504e47" ] || { echo "default run: $f is not a PNG" >&2; exit 1; }
+done
+echo "$out" | grep -q "^| hqDelay | design .*| b2b voice p99 ms |" || { echo "default run: no table (not get-vs-flex?)" >&2; exit 1; }
+for d in clear getvpn flexvpn dmvpn; do
+    echo "$out" | grep -q "^| 20 *| $d " || { echo "default run: no table row for $d" >&2; exit 1; }
+    echo "$out" | grep -q "^verdict $d (hqDelay 20 ms): voice " || { echo "default run: no verdict for $d" >&2; exit 1; }
+done
+[ "$(tail -n +2 "$work/gvf/get-vs-flex.csv" | wc -l)" -eq 4 ] || { echo "default run: CSV rows" >&2; exit 1; }
+echo "$out" | grep -q "^Table: $work/gvf/get-vs-flex.csv; plots: $work/gvf/voice-cdf.png" || { echo "default run: no table location" >&2; exit 1; }
+echo "$out" | grep -q "Outputs in $work/gvf" || { echo "default run: no output listing" >&2; exit 1; }
+# flexvpn-l2l-static by name (HUB1 and SPOKE1), its traces and key files.
+out=$("$root/scripts/run" flexvpn-l2l-static --out "$work/default" --duration=1 2>&1)
 echo "$out"
 for f in wan-HUB1-1.pcap lan1-hostA-0.pcap lan2-hostB-0.pcap tunnel0-hub1.pcap wireshark/esp_sa \
     wireshark/ikev2_decryption_table show-HUB1.txt show-SPOKE1.txt HUB1.cfg SPOKE1.cfg summary.txt summary.json; do
     [ -s "$work/default/$f" ] || { echo "default run: missing output $f" >&2; exit 1; }
 done
-echo "$out" | grep -q "^flexvpn-l2l-static: HUB1 <-> SPOKE1" || { echo "default run is not flexvpn-l2l-static" >&2; exit 1; }
+echo "$out" | grep -q "^flexvpn-l2l-static: HUB1 <-> SPOKE1" || { echo "run is not flexvpn-l2l-static" >&2; exit 1; }
 grep -q '"sent": 50, "received": 50' "$work/default/summary.json" || { echo "default run: the flow was not delivered" >&2; exit 1; }
 echo "$out" | grep -q "Outputs in $work/default" || { echo "default run: no output listing" >&2; exit 1; }
 echo "$out" | grep -q "XDG_CONFIG_HOME=$work/default tshark .* -r $work/default/wan-HUB1-1.pcap" ||

@@ -1,0 +1,108 @@
+/*
+ * The GET VPN vs FlexVPN vs DMVPN comparison (issue 13), one design per
+ * run on one underlay: HQ (site 0) and N branches, each a CE router with a
+ * LAN host, on an MPLS L3VPN provider (MplsProviderHelper: two P routers,
+ * a PE per site); the GET VPN key server sits at HQ's PE. HQ's access link
+ * carries its provider delay (hqDelay), so HQ can be far from the branches.
+ *
+ *   KS ==192.0.2.0/30== PE0 ==198.51.100.0/30 (hqDelay)== HQ --10.0.0.0/24-- host0
+ *                        |   MPLS: PEk on P1 or P2, P1 - P2
+ *                       PEk ==198.51.100.4k/30== BRANCHk --10.k.0.0/24-- hostk
+ *
+ * Designs, every router configured from IOS text through the existing
+ * helpers, the same MQC policy (`service-policy output` on each CE's WAN):
+ *   clear    no encryption (the baseline);
+ *   getvpn   GetVpnHelper: group members on every CE, key server at HQ, any-to-any;
+ *   flexvpn  FlexVpnHelper::InstallHubAndSpokes: HQ the hub, branch to branch
+ *            through it (decrypted and re-encrypted), `qos pre-classify`;
+ *   dmvpn    FlexVpnHelper::InstallDmvpn: phase 3, through the hub until the
+ *            NHRP shortcut, then spoke to spoke.
+ * Traffic: G.711 voice (RTP, EF) both ways between every pair of sites (a
+ * warm-up second first, so DMVPN's shortcuts exist when measuring starts),
+ * video (RTP, AF41) from each branch to HQ, and `load` bulk TCP flows from
+ * each branch to HQ (best effort) filling the branch access links.
+ */
+#ifndef GET_VS_FLEX_SCENARIO_H
+#define GET_VS_FLEX_SCENARIO_H
+
+#include "ns3/nstime.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+extern "C"
+{
+#include "qos/qos-metrics.h"
+}
+
+namespace ns3
+{
+
+/** \ingroup vpn The designs RunGetVsFlex knows, in table order. */
+const std::vector<std::string>& GetVsFlexDesigns();
+
+/** \ingroup vpn What to run; every field has a default. */
+struct GetVsFlexParams
+{
+    std::string design{"getvpn"};   //!< clear | getvpn | flexvpn | dmvpn
+    uint32_t branches{6};           //!< besides HQ (2..20)
+    Time hqDelay{MilliSeconds(20)}; //!< HQ's access link (its provider delay)
+    Time accessDelay{MilliSeconds(2)}; //!< each branch's access link
+    Time coreDelay{MilliSeconds(5)};   //!< each MPLS core link
+    std::string accessRate{"10Mbps"};  //!< branch access links
+    std::string hqRate{"100Mbps"};     //!< HQ's access link
+    uint32_t load{1};               //!< bulk TCP flows from each branch to HQ (0: unloaded)
+    bool voice{true};               //!< voice between every pair of sites
+    bool video{true};               //!< video from each branch to HQ
+    /**
+     * The CEs' MQC (class-maps, ACLs, policy-maps) whose policy-map
+     * WAN-EDGE goes on each CE's WAN as `service-policy output`; "" = no
+     * policy: the WAN device's own FIFO (100 packets).
+     */
+    std::string qos{DefaultQos()};
+    /** `qos pre-classify` on FlexVPN and DMVPN tunnels. */
+    bool preClassify{true};
+    Time measureStart{Seconds(4)};  //!< measured voice and video start (warm-up from 1.5 s)
+    Time duration{Seconds(3)};      //!< measured seconds
+    std::string pcapDir;            //!< "" = no traces; else BRANCH1's and HQ's access links
+
+    /** LLQ for EF, a share for AF41, fair-queue for the rest. */
+    static std::string DefaultQos();
+};
+
+/** \ingroup vpn One measured flow. */
+struct GetVsFlexFlow
+{
+    std::string name; //!< "voice BRANCH1>BRANCH2", "video BRANCH1>HQ"
+    std::string cls;  //!< EF, AF41
+    std::string codec; //!< "G.711" for voice
+    uint32_t from, to; //!< sites (0 = HQ)
+    vpn_qos_summary sum;
+    std::vector<double> delaysMs; //!< sorted
+};
+
+/** \ingroup vpn What one design gave. */
+struct GetVsFlexResult
+{
+    std::string design;
+    std::vector<GetVsFlexFlow> flows;
+    double warmupB2bMaxMs{0};   //!< the warm-up second's worst branch-to-branch voice delay
+    uint32_t sasHq{0}, sasBranch{0};       //!< IPsec SAs at HQ's and BRANCH1's router
+    uint32_t ikeSasHq{0}, ikeSasBranch{0}; //!< IKE SAs (FlexVPN, DMVPN)
+    uint32_t tunnelsHq{0}, tunnelsBranch{0}; //!< tunnel interfaces
+    uint64_t controlPackets{0}, controlBytes{0}; //!< IKE (UDP 500/4500) and GDOI (848) on every router's WAN
+    uint64_t nhrpMessages{0};   //!< NHRP sent by every router (inside the protected GRE)
+    uint64_t voicePackets{0};   //!< EF packets leaving BRANCH1's CE
+    double voiceWireBytes{0};   //!< their mean IP size there
+    double voiceClearBytes{0};  //!< the same voice packet unencrypted (IP, UDP, RTP, payload)
+    double bulkGoodputBps{0};   //!< TCP goodput into HQ over the measured window
+    std::map<std::string, std::string> configs; //!< router name -> IOS text used
+};
+
+/** Builds, runs and tears down one simulation (aborts on a configuration error). */
+GetVsFlexResult RunGetVsFlex(const GetVsFlexParams& p);
+
+} // namespace ns3
+
+#endif

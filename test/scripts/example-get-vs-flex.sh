@@ -1,0 +1,77 @@
+#!/bin/sh
+# get-vs-flex end to end, with a sweep of HQ's delay (20 ms, 100 ms): the
+# example writes its table (get-vs-flex.csv), qos.csv, summaries and
+# non-empty PNG plots; every number of the printed table is the CSV's; at
+# 20 ms the clear baseline is lowest, FlexVPN hub-and-spoke's
+# branch-to-branch voice is above GET VPN's by at least twice HQ's delay,
+# DMVPN after the shortcut is within 2 ms of GET VPN; at 100 ms
+# hub-and-spoke breaks the 150 ms budget while GET VPN and DMVPN meet it.
+# Usage: example-get-vs-flex.sh EXAMPLE_BINARY WORK_DIR
+set -eu
+bin=$1 work=$2
+rm -rf "$work"
+mkdir -p "$work"
+fail() { echo "$*" >&2; exit 1; }
+
+"$bin" --out="$work" --branches=3 --duration=1 --hqDelay=20ms,100ms >"$work/stdout.txt" ||
+    fail "get-vs-flex failed"
+cat "$work/stdout.txt"
+for f in get-vs-flex.csv qos.csv summary.txt summary.json voice-cdf.png p99-budget.png \
+    delay-cdf.png sas-per-router.png sweep.png getvpn-KS1.cfg flexvpn-HQ.cfg dmvpn-BRANCH1.cfg; do
+    [ -s "$work/$f" ] || fail "missing output $f"
+done
+for f in voice-cdf.png p99-budget.png sas-per-router.png sweep.png; do
+    [ "$(head -c 4 "$work/$f" | od -An -tx1 | tr -d ' ')" = "89504e47" ] || fail "$f is not a PNG"
+done
+csv=$work/get-vs-flex.csv
+[ "$(tail -n +2 "$csv" | wc -l)" -eq 8 ] || fail "get-vs-flex.csv: not 8 rows (2 delays x 4 designs)"
+# Every table row's cells against the CSV row of the same delay and design.
+checked=$(awk -F'|' -v csv="$csv" '
+    function trim(s) { gsub(/^ +| +$/, "", s); return s }
+    BEGIN {
+        FS = ","
+        getline hdr < csv
+        n = split(hdr, h, ",")
+        for (i = 1; i <= n; i++) col[h[i]] = i
+        while ((getline line < csv) > 0) {
+            split(line, v, ",")
+            key = v[col["hq_delay_ms"]] SUBSEP v[col["design"]]
+            for (i = 1; i <= n; i++) val[key, h[i]] = v[i]
+        }
+        split("hq_delay_ms design b2b_voice_p99_ms worst_voice_p99_ms worst_voice_flow voice_mos_min voice_loss_pct overhead_bytes overhead_pct sas_hq sas_branch control_msgs", shown, " ")
+        FS = "|"
+    }
+    /^\| [0-9]/ {
+        key = trim($2) SUBSEP trim($3)
+        if (!((key, "design") in val)) { print "table row not in the CSV: " $0 > "/dev/stderr"; exit 1 }
+        for (i = 1; i <= 12; i++) {
+            if (trim($(i + 1)) != val[key, shown[i]]) {
+                print "table " shown[i] " " trim($(i + 1)) " != CSV " val[key, shown[i]] > "/dev/stderr"; exit 1
+            }
+        }
+        rows++
+    }
+    END { print rows + 0 }' "$work/stdout.txt") || fail "the table disagrees with the CSV"
+[ "$checked" -eq 8 ] || fail "only $checked table rows read back from the CSV"
+get() { awk -F, -v d="$1" -v q="$2" -v c="$3" '
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    $col["design"] == d && $col["hq_delay_ms"] == q { print $col[c] }' "$csv"; }
+clear=$(get clear 20 b2b_voice_p99_ms) gv=$(get getvpn 20 b2b_voice_p99_ms)
+fx=$(get flexvpn 20 b2b_voice_p99_ms) dm=$(get dmvpn 20 b2b_voice_p99_ms)
+echo "b2b voice p99 at 20 ms: clear $clear, getvpn $gv, flexvpn $fx, dmvpn $dm"
+awk -v c="$clear" -v g="$gv" -v f="$fx" -v d="$dm" 'BEGIN {
+    exit !(c <= g && c <= f && c <= d && f > g + 2 * 20 && d - g < 2 && g - d < 2) }' ||
+    fail "the designs are not ordered as expected"
+[ "$(get flexvpn 100 verdict)" = breaks ] || fail "hub-and-spoke meets the budget at 100 ms"
+for d in clear getvpn dmvpn; do
+    [ "$(get $d 100 verdict)" = meets ] || fail "$d breaks the budget at 100 ms"
+    [ "$(get $d 20 verdict)" = meets ] || fail "$d breaks the budget at 20 ms"
+done
+grep -q '^verdict flexvpn (hqDelay 100 ms): voice BREAKS the 150 ms budget' "$work/stdout.txt" ||
+    fail "no verdict line for flexvpn at 100 ms"
+[ "$(grep -c '^verdict ' "$work/stdout.txt")" -eq 8 ] || fail "not one verdict line per run"
+[ "$(get flexvpn 20 sas_hq)" -eq 6 ] && [ "$(get getvpn 20 sas_hq)" -eq "$(get getvpn 20 sas_branch)" ] ||
+    fail "SAs per router"
+grep -q '^class,getvpn@20ms,,EF,' "$work/qos.csv" || fail "qos.csv has no per-class rows"
+grep -q '"getvpn@20ms_b2b_voice_p99_ms": ' "$work/summary.json" || fail "summary.json lacks the table"
+echo "get-vs-flex example OK"
