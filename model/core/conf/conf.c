@@ -304,8 +304,25 @@ static int check_remote_access(const vpn_conf *c, vpn_conf_error *err)
     return 0;
 }
 
+/* interface Virtual-Template n, if configured. */
+static const vpn_conf_interface *find_virtual_template(const vpn_conf *c, uint32_t n)
+{
+    for (size_t i = 0; i < c->n_iface; i++)
+        if (c->iface[i].is_virtual_template && c->iface[i].vt_number == n)
+            return &c->iface[i];
+    return NULL;
+}
+
 int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
 {
+    /* FlexVPN: a profile's virtual-template must exist */
+    for (size_t i = 0; i < c->n_profile; i++) {
+        const vpn_conf_profile *pr = &c->profile[i];
+        if (pr->virtual_template && !find_virtual_template(c, pr->virtual_template))
+            return vpn_conf_fail(err, pr->line, VPN_ERR_NOTFOUND,
+                                 "ikev2 profile %s: virtual-template %u: no interface Virtual-Template%u",
+                                 pr->name, (unsigned)pr->virtual_template, (unsigned)pr->virtual_template);
+    }
     int rc;
 
     for (size_t i = 0; i < c->n_proposal; i++)
@@ -407,8 +424,18 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             return vpn_conf_fail(err, f->line, VPN_ERR_NOTFOUND,
                                  "interface %s: ip unnumbered %s is not a configured interface", f->name,
                                  f->unnumbered_if);
-        if (f->is_tunnel && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT && f->protection[0] &&
-            !f->has_tunnel_destination)
+        if (f->nhrp.shortcut_vt && !find_virtual_template(c, f->nhrp.shortcut_vt))
+            return vpn_conf_fail(err, f->nhrp.shortcut_line, VPN_ERR_NOTFOUND,
+                                 "interface %s: ip nhrp shortcut virtual-template %u: no interface "
+                                 "Virtual-Template%u",
+                                 f->name, (unsigned)f->nhrp.shortcut_vt, (unsigned)f->nhrp.shortcut_vt);
+        if (f->is_virtual_template && !f->protection[0])
+            return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
+                                 "interface %s needs 'tunnel protection ipsec profile' (FlexVPN clones it "
+                                 "per IKEv2 session)",
+                                 f->name);
+        if (f->is_tunnel && !f->is_virtual_template && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT &&
+            f->protection[0] && !f->has_tunnel_destination)
             return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
                                  "interface %s is protected but has no tunnel destination", f->name);
     }

@@ -293,6 +293,8 @@ typedef struct vpn_conf_nhrp {
     bool redirect;                /* ip nhrp redirect [timeout S] */
     uint32_t redirect_timeout;
     bool shortcut;                /* ip nhrp shortcut [virtual-template N] */
+    uint32_t shortcut_vt;         /* ... N (FlexVPN spoke-to-spoke); 0: none */
+    int shortcut_line;
     vpn_conf_nhrp_nhs nhs[VPN_CONF_NHRP_NHS_MAX];
     size_t n_nhs;
     vpn_conf_nhrp_map map[VPN_CONF_NHRP_MAP_MAX];
@@ -327,6 +329,11 @@ typedef struct vpn_conf_interface {
     char service_policy_out[VPN_CONF_NAME_MAX]; /* service-policy output NAME (MQC) */
     int service_policy_line;
     bool qos_pre_classify;                    /* qos pre-classify: classify on the inner header */
+    /* interface Virtual-Template N type tunnel (FlexVPN): a template the
+     * router clones into one Virtual-Access interface per authenticated
+     * peer (dVTI). is_tunnel is true; it has no tunnel destination. */
+    bool is_virtual_template;
+    uint32_t vt_number;
     int line;
 } vpn_conf_interface;
 
