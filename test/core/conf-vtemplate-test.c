@@ -179,9 +179,8 @@ static void test_broken_lines(void **state)
                  VPN_ERR_NOTFOUND, 18, "no interface Virtual-Template2");
     expect_error("interface Virtual-Template1 type tunnel\n ip unnumbered Loopback9\n", VPN_ERR_NOTFOUND, 1,
                  "ip unnumbered Loopback9");
-    expect_error("interface Virtual-Template1 type tunnel\n ip unnumbered Loopback0\n"
-                 "interface Loopback0\n ip address 10.0.0.1 255.255.255.255\n",
-                 VPN_ERR_POLICY, 1, "tunnel protection");
+    expect_error("interface Virtual-Template1 type tunnel\n tunnel protection ipsec profile NOPE\n",
+                 VPN_ERR_NOTFOUND, 1, "ipsec profile NOPE");
 }
 
 int main(void)

@@ -429,11 +429,6 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
                                  "interface %s: ip nhrp shortcut virtual-template %u: no interface "
                                  "Virtual-Template%u",
                                  f->name, (unsigned)f->nhrp.shortcut_vt, (unsigned)f->nhrp.shortcut_vt);
-        if (f->is_virtual_template && !f->protection[0])
-            return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
-                                 "interface %s needs 'tunnel protection ipsec profile' (FlexVPN clones it "
-                                 "per IKEv2 session)",
-                                 f->name);
         if (f->is_tunnel && !f->is_virtual_template && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT &&
             f->protection[0] && !f->has_tunnel_destination)
             return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
