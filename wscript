@@ -266,6 +266,7 @@ VPN_CORE_TESTS = [
     'nhrp-conf:test/core/nhrp-conf-test.c',
     'router-api:test/core/router-api-test.c',
     'router-mgre:test/core/router-mgre-test.c',
+    'router-vtemplate:test/core/router-vtemplate-test.c',
     'conf-vtemplate:test/core/conf-vtemplate-test.c',
     'conformance-core:test/core/router-conformance-test.c',
     'qos-emodel:test/core/qos-emodel-test.c',
