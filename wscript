@@ -207,6 +207,7 @@ VPN_EXAMPLES = [
     'getvpn-coop',
     'qos-llq',
     'dmvpn-phase3',
+    'flexvpn-hub-vt',
 ]
 
 VPN_CORE_TESTS = [
@@ -308,6 +309,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/conformance-test-suite.cc',
     'test/sim/qos-test-suite.cc',
     'test/sim/dmvpn-test-suite.cc',
+    'test/sim/flexvpn-vt-test-suite.cc',
 ]
 
 # Headers the TestSuites share (included from test/sim, not compiled alone).
@@ -324,6 +326,7 @@ VPN_SIM_SUITES = [
     'conformance-ns3',
     'qos-llq',
     'dmvpn',
+    'flexvpn-vt',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone
