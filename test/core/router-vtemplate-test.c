@@ -728,6 +728,15 @@ static void test_clone_per_spoke(void **state)
     assert_non_null(strstr(text, "cloned from Virtual-Template1"));
     assert_non_null(strstr(text, "Using address of Loopback0 (172.16.0.1)"));
     assert_non_null(strstr(text, "destination 192.0.2.3"));
+    /* show crypto session names each session's clone */
+    vpn_show_init(&b, text, sizeof text);
+    assert_int_equal(vpn_router_show_crypto_session(hub->r, n->now, false, &b), 0);
+    assert_non_null(strstr(text, "Interface: Virtual-Access1\n"));
+    assert_non_null(strstr(text, "Interface: Virtual-Access3\n"));
+    assert_null(strstr(text, "Interface: Virtual-Template1"));
+    vpn_show_init(&b, text, sizeof text);
+    assert_int_equal(vpn_router_show_crypto_session(n->node[1].r, n->now, false, &b), 0);
+    assert_non_null(strstr(text, "Interface: Tunnel0\n"));
     mn_free(n);
 }
 

@@ -37,7 +37,7 @@ bytes=$(sed -n 's/^Derived configuration : \([0-9]*\) bytes$/\1/p' "$work/derive
 body=$(sed -n '/^!$/,/^end$/p' "$work/derived.txt" | wc -c)
 [ -n "$bytes" ] && [ "$bytes" -eq "$body" ] || { echo "derived-config byte count $bytes, body $body" >&2; exit 1; }
 for l in 'interface Virtual-Access1' ' ip unnumbered Loopback0' ' ip nhrp network-id 100' ' ip nhrp redirect' \
-    ' tunnel source GigabitEthernet1' ' tunnel protection ipsec profile IPP' ' no tunnel protection ipsec initiate'; do
+    ' tunnel source GigabitEthernet0/1' ' tunnel protection ipsec profile IPP' ' no tunnel protection ipsec initiate'; do
     grep -qx -- "$l" "$work/derived.txt" || { echo "derived-config lacks '$l'" >&2; cat "$work/derived.txt" >&2; exit 1; }
 done
 grep -q '^ tunnel destination 100\.64\.0\.[0-9]*$' "$work/derived.txt" || { echo "the clone has no spoke as destination" >&2; exit 1; }
@@ -60,6 +60,6 @@ done
 ts_keys "$out" -r "$out/wan-HUB-0-1.pcap" -Y 'nhrp.hdr.op.type == 8' -T fields -e frame.number | grep -q . ||
     { echo "the hub sent no Traffic Indication" >&2; exit 1; }
 # spoke 1's capture holds IKE_SA_INIT with spoke 2 (not only with the hub)
-ts_keys "$out" -r "$out/wan-SPOKE1-2-1.pcap" -Y 'isakmp.exchtype == 34 && ip.addr == 100.64.0.5' -T fields \
+ts_keys "$out" -r "$out/wan-SPOKE1-2-1.pcap" -Y 'isakmp.exchangetype == 34 && ip.addr == 100.64.0.5' -T fields \
     -e frame.number | grep -q . || { echo "no IKEv2 between spoke 1 and spoke 2" >&2; exit 1; }
 echo "NHRP redirects and spoke-to-spoke IKEv2 decode cleanly"

@@ -2314,11 +2314,25 @@ static bool env_counters(void *user, uint32_t child_id, vpn_show_child_counters 
     return c && c->in && c->out && vpn_show_child_counters_from_sas(c->in, c->out, out) == 0;
 }
 
+/* A template's session shows on its clone: "Virtual-AccessN". */
+static const char *env_peer_name(void *user, uint32_t tag, const vpn_addr *peer, char *buf, size_t len)
+{
+    const vpn_router *r = user;
+    const rt_peer *p;
+
+    if (tag >= r->n_tun || r->tun[tag].mg == NULL || r->tun[tag].mg->vt == 0 ||
+        (p = peer_find(r->tun[tag].mg, peer)) == NULL || p->va == 0)
+        return NULL;
+    snprintf(buf, len, "Virtual-Access%u", p->va);
+    return buf;
+}
+
 static void env_of(const vpn_router *r, vpn_show_ikev2_env *env)
 {
     memset(env, 0, sizeof *env);
     env->user = (void *)r;
     env->interface_name = env_name;
+    env->peer_interface_name = env_peer_name;
     env->child_counters = env_counters;
 }
 
