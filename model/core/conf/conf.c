@@ -315,14 +315,6 @@ static const vpn_conf_interface *find_virtual_template(const vpn_conf *c, uint32
 
 int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
 {
-    /* FlexVPN: a profile's virtual-template must exist */
-    for (size_t i = 0; i < c->n_profile; i++) {
-        const vpn_conf_profile *pr = &c->profile[i];
-        if (pr->virtual_template && !find_virtual_template(c, pr->virtual_template))
-            return vpn_conf_fail(err, pr->line, VPN_ERR_NOTFOUND,
-                                 "ikev2 profile %s: virtual-template %u: no interface Virtual-Template%u",
-                                 pr->name, (unsigned)pr->virtual_template, (unsigned)pr->virtual_template);
-    }
     int rc;
 
     for (size_t i = 0; i < c->n_proposal; i++)
