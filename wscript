@@ -213,6 +213,7 @@ VPN_EXAMPLES = [
     'qos-llq',
     'dmvpn-phase3',
     'get-vs-flex',
+    'flexvpn-hub-vt',
 ]
 
 VPN_CORE_TESTS = [
@@ -276,6 +277,8 @@ VPN_CORE_TESTS = [
     'router-mgre:test/core/router-mgre-test.c',
     'router-gdoi:test/core/router-gdoi-test.c',
     'router-access:test/core/router-access-test.c',
+    'router-vtemplate:test/core/router-vtemplate-test.c',
+    'conf-vtemplate:test/core/conf-vtemplate-test.c',
     'conformance-core:test/core/router-conformance-test.c',
     'qos-emodel:test/core/qos-emodel-test.c',
     'qos-metrics:test/core/qos-metrics-test.c',
@@ -324,6 +327,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/dmvpn-test-suite.cc',
     'test/sim/vpn-streams-test-suite.cc',
     'test/sim/flexvpn-ra-test-suite.cc',
+    'test/sim/flexvpn-vt-test-suite.cc',
 ]
 
 # Headers the TestSuites share (included from test/sim, not compiled alone).
@@ -343,6 +347,7 @@ VPN_SIM_SUITES = [
     'vpn-streams',
     'flexvpn-ra',
     'get-vs-flex',
+    'flexvpn-vt',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

@@ -23,6 +23,7 @@
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -38,17 +39,30 @@ main(int argc, char* argv[])
     double duration = 10.0;
     std::string providerDelay = "10ms";
     double interval = 0.020;
+    std::string hubMode = "tunnels";
 
     CommandLine cmd(__FILE__);
     cmd.AddValue("out", "Output folder", out);
-    cmd.AddValue("spokes", "Number of spokes (1-200)", spokes);
+    cmd.AddValue("spokes", "Number of spokes (tunnels: 1-200; vt, mgre: any the machine holds, up to 65000)",
+                 spokes);
+    cmd.AddValue("hub",
+                 "tunnels: a tunnel interface per spoke on the hub; vt: FlexVPN Virtual-Template1 (a "
+                 "Virtual-Access per spoke, one device, spoke-to-spoke shortcuts); mgre: DMVPN phase 3",
+                 hubMode);
     cmd.AddValue("duration", "Seconds of traffic", duration);
     cmd.AddValue("providerDelay", "One-way delay of the provider segment", providerDelay);
     cmd.AddValue("interval", "Seconds between packets of each flow", interval);
     cmd.Parse(argc, argv);
-    if (spokes < 1 || spokes > 200 || duration <= 0 || interval <= 0)
+    bool perSpoke = hubMode == "tunnels";
+    if (hubMode != "tunnels" && hubMode != "vt" && hubMode != "mgre")
     {
-        std::cerr << "--spokes must be 1..200, --duration and --interval positive\n";
+        std::cerr << "--hub must be tunnels, vt or mgre\n";
+        return 2;
+    }
+    if (spokes < 1 || spokes > (perSpoke ? 200u : 65000u) || duration <= 0 || interval <= 0)
+    {
+        std::cerr << "--spokes must be 1..200 (--hub=tunnels) or 1..65000 (vt, mgre), --duration and "
+                     "--interval positive\n";
         return 2;
     }
     GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
@@ -94,9 +108,9 @@ main(int argc, char* argv[])
     std::vector<Ipv4InterfaceContainer> spokeAccessIf;
     for (uint32_t i = 0; i < spokes; i++)
     {
-        std::ostringstream net;
-        net << "100.64." << (i + 1) << ".0";
-        ip.SetBase(net.str().c_str(), "255.255.255.252");
+        // 100.64.(i+1).0/30 for the first 255 spokes, then /30s from 100.65.0.0
+        Ipv4Address base(i < 255 ? 0x64400000u + ((i + 1) << 8) : 0x64410000u + 4 * (i - 255));
+        ip.SetBase(base, "255.255.255.252");
         spokeAccessIf.push_back(ip.Assign(spokeAccess[i]));
     }
     ip.SetBase("10.0.0.0", "255.255.255.0");
@@ -104,9 +118,11 @@ main(int argc, char* argv[])
     std::vector<Ipv4InterfaceContainer> spokeLanIf;
     for (uint32_t i = 0; i < spokes; i++)
     {
-        std::ostringstream net;
-        net << "10." << (i + 1) << ".0.0";
-        ip.SetBase(net.str().c_str(), "255.255.255.0");
+        // 10.(i+1).0.0/24 for the first 255 spokes, then 10.a.b.0/24 with b > 0
+        uint32_t j = i - 255;
+        Ipv4Address base(i < 255 ? 0x0a000000u + ((i + 1) << 16)
+                                 : 0x0a000000u + ((1 + j / 255) << 16) + ((1 + j % 255) << 8));
+        ip.SetBase(base, "255.255.255.0");
         spokeLanIf.push_back(ip.Assign(spokeLans[i]));
     }
 
@@ -124,15 +140,23 @@ main(int argc, char* argv[])
     {
         sites.push_back({spokeAccess[i].Get(0), spokeAccessIf[i].GetAddress(1)});
     }
-    FlexVpnHubAndSpokes net =
-        flex.InstallHubAndSpokes({hubAccess.Get(0), hubAccessIf.GetAddress(1)}, sites, options);
+    // The same policy objects for the one-block hubs: AES-GCM-256, one wildcard key.
+    DmvpnOptions one;
+    one.ikeProposal = "encryption aes-gcm-256\nprf sha256\ngroup 19";
+    one.transformSet = "esp-gcm 256";
+    one.psk = options.pskPrefix + "all";
+    FlexVpnSite hubSite{hubAccess.Get(0), hubAccessIf.GetAddress(1)};
+    FlexVpnHubAndSpokes net = perSpoke            ? flex.InstallHubAndSpokes(hubSite, sites, options)
+                              : hubMode == "vt" ? flex.InstallHubVirtualTemplate(hubSite, sites, one)
+                                                : flex.InstallDmvpn(hubSite, sites, one);
     std::ofstream(out + "/HUB.cfg") << net.hubConfig;
     net.hub->SetStartTime(Seconds(0.1));
     for (uint32_t i = 0; i < spokes; i++)
     {
         std::ofstream(out + "/SPOKE" + std::to_string(i + 1) + ".cfg") << net.spokeConfigs[i];
         // Spokes come up one after the other, as branches do.
-        net.spokes[i]->SetStartTime(Seconds(0.5 + 0.01 * i));
+        // (many spokes: spread over at most 1.4 s, 40 at a time is the hub's half-open limit)
+        net.spokes[i]->SetStartTime(Seconds(0.5 + std::min(0.01, 1.4 / spokes) * i));
     }
     std::vector<Ptr<Ikev2Daemon>> daemons = net.All();
 
@@ -179,8 +203,10 @@ main(int argc, char* argv[])
     Simulator::Run();
 
     size_t ikeKeys = trace.WriteIkeKeys(daemons);
-    VpnReport report("flexvpn-hub-spoke: HUB and " + std::to_string(spokes) +
-                     " spokes, GRE/IPsec with IKEv2 (PSK per spoke), provider delay " + providerDelay);
+    VpnReport report("flexvpn-hub-spoke: HUB and " + std::to_string(spokes) + " spokes, GRE/IPsec with IKEv2 (" +
+                     (perSpoke ? "PSK per spoke, a tunnel per spoke" : hubMode == "vt" ? "Virtual-Template1 hub"
+                                                                                       : "DMVPN phase 3 hub") +
+                     "), provider delay " + providerDelay);
     uint64_t ikeUp = 0;
     uint64_t children = 0;
     for (const auto& d : daemons)
@@ -193,9 +219,14 @@ main(int argc, char* argv[])
     uint64_t enc = 0;
     uint64_t dec = 0;
     uint64_t drop = 0;
-    for (uint32_t i = 1; i <= spokes; i++)
+    std::vector<std::string> hubTunnels;
+    for (uint32_t i = 1; i <= (perSpoke ? spokes : 1); i++)
     {
-        Ptr<VpnTunnelNetDevice> t = FlexVpnHelper::GetTunnel(hub, "Tunnel" + std::to_string(i));
+        hubTunnels.push_back(perSpoke ? "Tunnel" + std::to_string(i) : hubMode == "vt" ? "Virtual-Template1" : "Tunnel0");
+    }
+    for (const auto& name : hubTunnels)
+    {
+        Ptr<VpnTunnelNetDevice> t = FlexVpnHelper::GetTunnel(hub, name);
         enc += t->GetPacketsEncrypted();
         dec += t->GetPacketsDecrypted();
         drop += t->GetPacketsDropped();
@@ -203,6 +234,8 @@ main(int argc, char* argv[])
     report.Add("hub_encrypted", enc);
     report.Add("hub_decrypted", dec);
     report.Add("hub_dropped", drop);
+    report.Add("hub_tunnel_devices", hubTunnels.size());
+    report.Add("hub_virtual_access", net.hub->GetVirtualAccessCount());
     report.Add("wireshark_esp_sa_lines", trace.GetKeyLinesWritten());
     report.Add("wireshark_ikev2_lines", ikeKeys);
     report.AddFlows(flowHelper, monitor);

@@ -12,6 +12,7 @@
 #include "ns3/uinteger.h"
 #include "ns3/vpn-node-engine.h"
 
+#include <cstring>
 #include <set>
 #include <sstream>
 
@@ -56,6 +57,35 @@ InterfaceWithAddress(Ptr<Ipv4> ipv4, Ipv4Address a)
         }
     }
     return -1;
+}
+
+// Is interface name the `ip unnumbered` source of a Virtual-Template?
+bool
+BorrowedByTemplate(const vpn_conf* c, const char* name)
+{
+    for (size_t i = 0; i < c->n_iface; i++)
+    {
+        if (c->iface[i].is_virtual_template && c->iface[i].unnumbered &&
+            std::strcmp(c->iface[i].unnumbered_if, name) == 0)
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Does a tunnel name Virtual-Template n in `ip nhrp shortcut virtual-template n`?
+bool
+ShortcutTemplate(const vpn_conf* c, uint32_t n)
+{
+    for (size_t i = 0; i < c->n_iface; i++)
+    {
+        if (!c->iface[i].is_virtual_template && c->iface[i].nhrp.shortcut_vt == n)
+        {
+            return true;
+        }
+    }
+    return false;
 }
 
 // The ns-3 interface on whose subnet next hop nh lies, or -1.
@@ -396,7 +426,7 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
     for (size_t i = 0; i < conf->n_iface; i++)
     {
         const vpn_conf_interface& f = conf->iface[i];
-        if (f.is_tunnel || !f.has_address)
+        if (f.is_tunnel || !f.has_address || BorrowedByTemplate(conf, f.name))
         {
             continue;
         }
@@ -430,23 +460,37 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
     for (size_t i = 0; i < conf->n_iface; i++)
     {
         const vpn_conf_interface& f = conf->iface[i];
-        if (!f.is_tunnel && !f.is_virtual_template)
+        if (!f.is_tunnel)
         {
             continue;
         }
-        // interface Virtual-Template N type tunnel: the remote-access hub's
-        // one interface for every client (no destination).
-        bool access = f.is_virtual_template;
-        NS_ABORT_MSG_IF(access && f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4,
+        // interface Virtual-Template N type tunnel with `tunnel mode ipsec
+        // ipv4`: the remote-access hub's one interface for every client (no
+        // destination). A GRE template is FlexVPN's hub/spoke-to-spoke
+        // template, cloned per peer by the router core (below).
+        bool access = f.is_virtual_template && f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4;
+        // A spoke's own Virtual-Template (sessions from other spokes) rides
+        // the device of the tunnel whose `ip nhrp shortcut virtual-template`
+        // names it: no device of its own.
+        if (f.is_virtual_template && !access && ShortcutTemplate(conf, f.vt_number))
+        {
+            continue;
+        }
+        NS_ABORT_MSG_IF(f.is_virtual_template && !access && f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP,
                         host << " line " << f.line << ": " << f.name
-                             << ": a Virtual-Template needs `tunnel mode ipsec ipv4`");
+                             << ": a Virtual-Template takes `tunnel mode gre ip` (the default; FlexVPN "
+                                "hub) or `tunnel mode ipsec ipv4` (remote access)");
         NS_ABORT_MSG_IF(f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP &&
                             f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 &&
                             f.tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT,
                         host << " line " << f.line << ": " << f.name
                              << ": only `tunnel mode gre ip`, `gre multipoint` and `ipsec ipv4` "
                                 "are supported so far");
-        bool mgre = f.tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT;
+        // FlexVPN: a Virtual-Template and a point-to-point tunnel speaking
+        // NHRP are one multipoint device each (the router core clones the
+        // per-peer Virtual-Access interfaces)
+        bool mgre = f.tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT || (f.is_virtual_template && !access) ||
+                    (f.nhrp.enabled && f.tunnel_mode == VPN_CONF_TUNNEL_GRE_IP);
         NS_ABORT_MSG_IF(!f.protection[0],
                         host << " line " << f.line << ": " << f.name
                              << " has no `tunnel protection ipsec profile` (clear GRE is not "
@@ -501,6 +545,12 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                                  << f.unnumbered_if << " needs an interface with an address");
             ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(u->address.addr), MaskOf(32)));
         }
+        else if (const vpn_conf_interface* u = f.unnumbered ? vpn_conf_find_interface(conf, f.unnumbered_if) : nullptr;
+                 u && u->has_address && !u->is_tunnel)
+        {
+            // ip unnumbered: the borrowed address lives on the template's device
+            ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(u->address.addr), MaskOf(u->address.len)));
+        }
         NS_ABORT_MSG_IF(access && !f.has_address && !f.unnumbered,
                         host << " line " << f.line << ": " << f.name
                              << " needs `ip unnumbered IF` or an `ip address`");
@@ -534,6 +584,19 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         {
             Ipv4Address nh = V4(r.next_hop);
             int32_t ifc = InterfaceTowards(ipv4, nh);
+            if (ifc < 0)
+            {
+                // an unnumbered template has no subnet: its peers' tunnel
+                // addresses are reached through it (NHRP knows them)
+                for (size_t k = 0; k < conf->n_iface && ifc < 0; k++)
+                {
+                    Ptr<VpnTunnelNetDevice> t;
+                    if (conf->iface[k].is_virtual_template && (t = GetTunnel(node, conf->iface[k].name)))
+                    {
+                        ifc = ipv4->GetInterfaceForDevice(t);
+                    }
+                }
+            }
             NS_ABORT_MSG_IF(ifc < 0, host << " line " << r.line << ": next hop " << nh
                                           << " is on no connected subnet");
             sr->AddNetworkRouteTo(net, mask, nh, static_cast<uint32_t>(ifc), r.distance);
@@ -548,7 +611,7 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         Ptr<VpnTunnelNetDevice> vt;
         for (size_t k = 0; k < conf->n_iface && !vt; k++)
         {
-            if (conf->iface[k].is_virtual_template)
+            if (conf->iface[k].is_virtual_template && conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4)
             {
                 vt = GetTunnel(node, conf->iface[k].name);
             }
@@ -704,6 +767,78 @@ FlexVpnHelper::AssignStreams(NodeContainer c, int64_t stream)
         used += VpnNodeEngine::GetOrCreate(*it)->AssignStreams(stream + used);
     }
     return used;
+FlexVpnHubAndSpokes
+FlexVpnHelper::InstallHubVirtualTemplate(const FlexVpnSite& hub,
+                                         const std::vector<FlexVpnSite>& spokes,
+                                         const DmvpnOptions& o) const
+{
+    NS_ABORT_MSG_IF(spokes.empty() || spokes.size() > 65000, "InstallHubVirtualTemplate: 1 to 65000 spokes");
+    SiteView h = ViewSite(hub, "hub");
+    std::vector<SiteView> sv;
+    std::vector<SiteView> all{h};
+    for (size_t i = 0; i < spokes.size(); i++)
+    {
+        sv.push_back(ViewSite(spokes[i], "spoke " + std::to_string(i + 1)));
+        all.push_back(sv.back());
+    }
+    auto tunnelAddr = [&](size_t i) { return Ipv4Address(o.tunnelNetwork.Get() + 1 + static_cast<uint32_t>(i)); };
+    FlexVpnHubSpokeOptions fo;
+    fo.ikeProposal = o.ikeProposal;
+    fo.transformSet = o.transformSet;
+    fo.espTransport = o.espTransport;
+    fo.dpd = o.dpd;
+    auto [net, mask] = Covering(all);
+    std::ostringstream common;
+    common << CryptoObjects(fo) << "crypto ikev2 keyring KR1\n peer ANY\n  address 0.0.0.0 0.0.0.0\n"
+           << "  pre-shared-key " << o.psk << "\n"
+           << IkeProfile("FLEX", net, mask, fo) << "crypto ikev2 profile FLEX\n virtual-template 1\n";
+    auto nhrp = [&]() {
+        std::ostringstream c;
+        c << " ip nhrp network-id " << o.networkId << "\n ip nhrp holdtime " << o.holdtime << "\n";
+        return c.str();
+    };
+
+    std::ostringstream hc;
+    hc << "hostname HUB\n"
+       << common.str() << Interfaces(h) << "interface Loopback0\n ip address " << tunnelAddr(0)
+       << " 255.255.255.255\ninterface Virtual-Template1 type tunnel\n ip unnumbered Loopback0\n"
+       << nhrp() << " ip nhrp redirect\n tunnel source " << WanName(h)
+       << "\n tunnel protection ipsec profile IPP\n";
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        for (const auto& [lan, m] : sv[i - 1].lans)
+        {
+            hc << "ip route " << lan << " " << m << " " << tunnelAddr(i) << "\n";
+        }
+    }
+    if (hub.gateway != Ipv4Address::GetAny())
+    {
+        hc << "ip route 0.0.0.0 0.0.0.0 " << hub.gateway << "\n";
+    }
+    FlexVpnHubAndSpokes out;
+    out.hubConfig = hc.str();
+    out.hub = Install(hub.wan->GetNode(), out.hubConfig, false);
+    Ipv4Mask tmask("255.255.0.0");
+    for (size_t i = 1; i <= sv.size(); i++)
+    {
+        std::ostringstream c;
+        c << "hostname SPOKE" << i << "\n"
+          << common.str() << Interfaces(sv[i - 1]) << "interface Tunnel0\n ip address " << tunnelAddr(i) << " "
+          << tmask << "\n"
+          << nhrp() << " ip nhrp nhs " << tunnelAddr(0) << "\n ip nhrp shortcut virtual-template 1\n"
+          << " ip nhrp redirect\n tunnel source " << WanName(sv[i - 1]) << "\n tunnel destination " << h.wan
+          << "\n tunnel protection ipsec profile IPP\n"
+          << "interface Virtual-Template1 type tunnel\n ip unnumbered Tunnel0\n"
+          << nhrp() << " tunnel source " << WanName(sv[i - 1]) << "\n tunnel protection ipsec profile IPP\n"
+          << "ip route " << o.summary << " " << o.summaryMask << " " << tunnelAddr(0) << "\n";
+        if (spokes[i - 1].gateway != Ipv4Address::GetAny())
+        {
+            c << "ip route 0.0.0.0 0.0.0.0 " << spokes[i - 1].gateway << "\n";
+        }
+        out.spokeConfigs.push_back(c.str());
+        out.spokes.push_back(Install(spokes[i - 1].wan->GetNode(), out.spokeConfigs.back(), true));
+    }
+    return out;
 }
 
 } // namespace ns3

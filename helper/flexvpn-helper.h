@@ -172,6 +172,27 @@ class FlexVpnHelper
                                      const std::vector<FlexVpnSite>& spokes,
                                      const DmvpnOptions& options = {}) const;
 
+    /**
+     * Configures a FlexVPN hub with a virtual template (issue 14): the hub
+     * has `interface Virtual-Template1 type tunnel` (`ip unnumbered
+     * Loopback0`, `ip nhrp network-id`, `ip nhrp redirect`, tunnel
+     * protection) and `virtual-template 1` in its IKEv2 profile, and its
+     * router core clones a Virtual-Access interface per authenticated spoke
+     * (one ns-3 device for all of them). Each spoke has `interface Tunnel0`
+     * (GRE/IPsec to the hub, `ip nhrp nhs HUB`, `ip nhrp shortcut
+     * virtual-template 1`, `ip nhrp redirect`) and its own
+     * `Virtual-Template1` (`ip unnumbered Tunnel0`) for sessions from other
+     * spokes; spoke-to-spoke goes direct after the hub's redirect, as in
+     * DMVPN phase 3. Options as InstallDmvpn (tunnelKey and nhrpAuth are
+     * not used: FlexVPN sets neither). The hub's Loopback0 is the first
+     * address of tunnelNetwork (/32), spoke I's Tunnel0 the I-th after it.
+     * Deviation from IOS: spokes register their tunnel address with the hub
+     * by NHRP instead of being given it by IKEv2 configuration exchange.
+     */
+    FlexVpnHubAndSpokes InstallHubVirtualTemplate(const FlexVpnSite& hub,
+                                                  const std::vector<FlexVpnSite>& spokes,
+                                                  const DmvpnOptions& options = {}) const;
+
     /** The tunnel interface \p name (e.g. "Tunnel0") created on \p node, or nullptr. */
     static Ptr<VpnTunnelNetDevice> GetTunnel(Ptr<Node> node, const std::string& name);
 

@@ -101,7 +101,7 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
         return fail(err, errlen, VPN_ERR_POLICY, f->line, "%s: tunnel destination cannot be 0.0.0.0",
                     f->name);
     copy_str(t->name, sizeof t->name, f->name);
-    t->number = t->access ? f->virtual_template : (uint32_t)strtoul(f->name + 6, NULL, 10);
+    t->number = t->access ? f->vt_number : (uint32_t)strtoul(f->name + 6, NULL, 10);
     copy_str(t->ipsec_profile, sizeof t->ipsec_profile, f->protection);
     t->has_address = f->has_address;
     t->address = f->address;

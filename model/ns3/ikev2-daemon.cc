@@ -532,6 +532,46 @@ Ikev2Daemon::ShowIpNhrp() const
 }
 
 std::string
+Ikev2Daemon::ShowDerivedConfig(uint32_t va) const
+{
+    const vpn_router* r = Router();
+    vpn_router_va_info info;
+    if (!r || vpn_router_va_get(r, va, &info) != 0)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) { return vpn_router_show_derived_config(r, va, b); });
+}
+
+std::string
+Ikev2Daemon::ShowVirtualAccess() const
+{
+    const vpn_router* r = Router();
+    if (!r)
+    {
+        return "";
+    }
+    // one block per clone: thousands of them outgrow Render's buffer
+    std::vector<char> buf(1 << 16);
+    for (;;)
+    {
+        vpn_show_buf b;
+        vpn_show_init(&b, buf.data(), buf.size());
+        if (vpn_router_show_virtual_access(r, VpnNodeEngine::NowNs(), &b) != VPN_ERR_NOSPACE)
+        {
+            return std::string(buf.data(), b.len);
+        }
+        buf.resize(buf.size() * 2);
+    }
+}
+
+uint32_t
+Ikev2Daemon::GetVirtualAccessCount() const
+{
+    return static_cast<uint32_t>(vpn_router_va_count(Router()));
+}
+
+std::string
 Ikev2Daemon::ShowCryptoIpsecSa(bool detail) const
 {
     const vpn_router* r = Router();

@@ -70,6 +70,12 @@ class Ikev2Daemon : public Application
     /** show dmvpn [detail] / show ip nhrp of the node's first mGRE interface ("" if none). */
     std::string ShowDmvpn(bool detail) const;
     std::string ShowIpNhrp() const;
+    /** FlexVPN virtual templates: `show derived-config interface
+     *  Virtual-Access<va>` ("" if no such clone), `show interfaces
+     *  virtual-access` (every clone), and how many clones there are. */
+    std::string ShowDerivedConfig(uint32_t va) const;
+    std::string ShowVirtualAccess() const;
+    uint32_t GetVirtualAccessCount() const;
 
     /** Remote access: show ip local pool; show crypto session username USER. */
     std::string ShowIpLocalPool() const;

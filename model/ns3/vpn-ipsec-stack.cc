@@ -267,6 +267,11 @@ VpnIpsecStack::AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a)
         NS_ABORT_MSG_IF(prc != 0, name << " line " << err.line << ": " << err.msg);
         tc.mode = VPN_ROUTER_TUNNEL_MGRE;
         tc.nhrp = &np.p;
+        // FlexVPN: a Virtual-Template clones a Virtual-Access per peer; a
+        // spoke's tunnel clones its `ip nhrp shortcut virtual-template N`
+        // for sessions with other spokes
+        const vpn_conf_interface* f = vpn_conf_find_interface(m_core->conf, name.c_str());
+        tc.virtual_template = f ? (f->is_virtual_template ? f->vt_number : f->nhrp.shortcut_vt) : 0;
     }
     vpn_addr_v4(&tc.src, dev->GetTunnelSource().Get());
     vpn_addr_v4(&tc.dst, dev->GetTunnelDestination().Get());

@@ -151,13 +151,13 @@ static void test_virtual_template(void **state)
     assert_non_null(f);
     assert_true(f->is_virtual_template);
     assert_false(f->is_tunnel);
-    assert_int_equal(f->virtual_template, 1);
+    assert_int_equal(f->vt_number, 1);
     assert_int_equal(f->tunnel_mode, VPN_CONF_TUNNEL_IPSEC_IPV4);
     assert_true(f->has_tunnel_source);
     assert_true(f->unnumbered);
     f = vpn_conf_find_interface(c, "Virtual-Template7");
     assert_non_null(f);
-    assert_int_equal(f->virtual_template, 7);
+    assert_int_equal(f->vt_number, 7);
     vpn_conf_del(c);
     tu_conf_expect_error("interface Virtual-Template 0 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535");
     tu_conf_expect_error("interface Virtual-Template 70000 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535");

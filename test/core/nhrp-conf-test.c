@@ -139,7 +139,8 @@ static void test_p2p_spoke(void **state)
                            " ip nhrp redirect timeout 20\n"
                            " ip nhrp shortcut virtual-template 1\n"
                            " tunnel source 172.16.2.1\n"
-                           " tunnel destination 172.16.0.1\n");
+                           " tunnel destination 172.16.0.1\n"
+                           "interface Virtual-Template1 type tunnel\n");
     vpn_nhrp_conf_params cp;
     assert_int_equal(vpn_nhrp_params_from_conf(c, "Tunnel1", &cp, NULL), 0);
     vpn_addr hub = tu_addr("172.16.0.1");

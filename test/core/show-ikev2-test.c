@@ -167,7 +167,7 @@ static void test_crypto_session(void **state)
 {
     tp_net n;
     vpn_show_buf b;
-    vpn_show_ikev2_env env = {NULL, iface, counters, 0};
+    vpn_show_ikev2_env env = {NULL, iface, counters, 0, NULL};
     (void)state;
 
     up(&n, " dpd 10 2 periodic\n");
@@ -217,7 +217,7 @@ static void test_crypto_ipsec_sa(void **state)
 {
     tp_net n;
     vpn_show_buf b;
-    vpn_show_ikev2_env env = {NULL, iface, counters, 0};
+    vpn_show_ikev2_env env = {NULL, iface, counters, 0, NULL};
     vpn_ikev2_sa_info ia;
     vpn_ikev2_child_state c;
     char line[256];

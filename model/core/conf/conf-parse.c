@@ -935,7 +935,10 @@ static int nhrp_line(parser *p, vpn_conf_interface *f)
         if (p->n != 3 && !(p->n == 5 && is(p, 3, "virtual-template")))
             return bad(p, "expected 'ip nhrp shortcut [virtual-template N]'", NULL);
         h->shortcut = true;
-        return OK;
+        h->shortcut_line = p->line;
+        /* the template spoke-to-spoke sessions are cloned from (checked by
+         * vpn_conf_validate) */
+        return p->n == 5 ? parse_u32(p, 4, 1, 65535, &h->shortcut_vt) : OK;
     }
     if (is(p, 2, "nhs")) {
         vpn_conf_nhrp_nhs *s;
@@ -1027,8 +1030,15 @@ static int m_interface(parser *p)
     if (is(p, 0, "ip") && is(p, 1, "mtu"))
         return parse_u32(p, 2, 68, 9216, &f->ip_mtu);
     if (is(p, 0, "tunnel")) {
-        if (!f->is_tunnel && !f->is_virtual_template)
+        if (!f->is_tunnel)
             return bad(p, "tunnel commands need a Tunnel interface (or a Virtual-Template)", NULL);
+        if (!f->is_tunnel)
+            return bad(p, "tunnel commands need a Tunnel interface", NULL);
+        if (f->is_virtual_template && is(p, 1, "destination"))
+            return bad(p, "a Virtual-Template has no tunnel destination (each clone takes its peer's)",
+                       NULL);
+        if (f->is_virtual_template && is(p, 1, "mode") && is(p, 2, "gre") && is(p, 3, "multipoint"))
+            return bad(p, "a Virtual-Template is point-to-point: tunnel mode gre ip or ipsec ipv4", NULL);
         if (is(p, 1, "source")) {
             if (need(p, 3))
                 return VPN_ERR_MALFORMED;
@@ -1828,30 +1838,46 @@ static int m_pm_class(parser *p)
         p->m = md;                                                                   \
     } while (0)
 
-/* interface Virtual-Template N type tunnel, or Virtual-TemplateN type
- * tunnel: the interface is named "Virtual-TemplateN" either way, so that the
- * profile's `virtual-template N` finds it. */
-static int parse_vtemplate(parser *p)
+/*
+ * interface Virtual-Template N type tunnel (IOS FlexVPN): "Virtual-TemplateN"
+ * or "Virtual-Template N", then `type tunnel` (the only type cloned into
+ * tunnels here). Stored as interface "Virtual-TemplateN".
+ */
+static int virtual_template_line(parser *p)
 {
-    bool fresh = false;
+    const char *num = p->tok[1] + 16;
+    int i = 2;
+    uint32_t n = 0;
     char name[VPN_CONF_NAME_MAX];
-    const char *num = p->n == 5 ? p->tok[2] : p->tok[1] + 16;
-    char *end = NULL;
-    unsigned long n;
-    int t = p->n == 5 ? 3 : 2;
+    bool fresh = false;
 
-    if (!is(p, t, "type") || !is(p, t + 1, "tunnel"))
+    if (*num == '\0') {
+        if (p->n < 3)
+            return bad(p, "expected 'interface Virtual-Template N type tunnel'", NULL);
+        num = p->tok[2];
+        i = 3;
+    }
+    if (*num == '\0')
         return bad(p, "expected 'interface Virtual-Template N type tunnel'", NULL);
-    n = strtoul(num, &end, 10);
-    if (num[0] < '0' || num[0] > '9' || *end != '\0' || n < 1 || n > 65535)
-        return bad(p, "Virtual-Template number must be 1-65535, not '%s'", num);
-    snprintf(name, sizeof name, "Virtual-Template%lu", n);
+    for (const char *q = num; *q; q++)
+        if (*q < '0' || *q > '9' || q - num > 5)
+            return bad(p, "bad Virtual-Template number '%s' (1-65535)", num);
+    n = (uint32_t)strtoul(num, NULL, 10);
+    if (n < 1 || n > 65535)
+        return bad(p, "bad Virtual-Template number '%s' (1-65535)", num);
+    if (!(p->n == i + 2 && is(p, i, "type") && is(p, i + 1, "tunnel")) && !(p->n == i))
+        return bad(p, "expected 'interface Virtual-Template N type tunnel'", NULL);
+    snprintf(name, sizeof name, "Virtual-Template%u", (unsigned)n);
+    if (p->n == i && vpn_conf_find_interface(p->c, name) == NULL)
+        return bad(p, "a new Virtual-Template needs 'type tunnel'", NULL);
     ENTER(iface, M_INTERFACE, name);
-    (void)fresh;
+    p->c->iface[p->obj].is_tunnel = true;
     p->c->iface[p->obj].is_virtual_template = true;
-    p->c->iface[p->obj].virtual_template = (uint32_t)n;
+    p->c->iface[p->obj].vt_number = n;
+    (void)fresh;
     return OK;
 }
+
 
 /* ip local pool NAME FIRST [LAST] */
 static int ra_ip_pool(parser *p)
@@ -2128,15 +2154,17 @@ static int m_global(parser *p)
         int rc = parse_ace(p, 2, &p->c->acl[p->obj]);
         return rc == NOT_HERE ? bad(p, "access-list entry must start with permit or deny", NULL) : rc;
     }
+    if (is(p, 0, "interface") && p->n >= 2 && strncmp(p->tok[1], "Virtual-Access", 14) == 0)
+        return bad(p, "Virtual-Access interfaces are cloned from a Virtual-Template, not configured",
+                   NULL);
+    if (is(p, 0, "interface") && p->n >= 2 && strncmp(p->tok[1], "Virtual-Template", 16) == 0)
+        return virtual_template_line(p);
     if (is(p, 0, "interface") && p->n == 2) {
         ENTER(iface, M_INTERFACE, p->tok[1]);
         if (fresh)
             p->c->iface[p->obj].is_tunnel = strncmp(p->tok[1], "Tunnel", 6) == 0;
         return OK;
     }
-    /* interface Virtual-Template N type tunnel (also "Virtual-TemplateN") */
-    if (is(p, 0, "interface") && (p->n == 4 || p->n == 5) && strncasecmp(p->tok[1], "Virtual-Template", 16) == 0)
-        return parse_vtemplate(p);
     if (is(p, 0, "ip") && is(p, 1, "route")) {
         vpn_conf_route r;
         int used, i = 2;

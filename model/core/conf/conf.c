@@ -304,6 +304,15 @@ static int check_remote_access(const vpn_conf *c, vpn_conf_error *err)
     return 0;
 }
 
+/* interface Virtual-Template n, if configured. */
+static const vpn_conf_interface *find_virtual_template(const vpn_conf *c, uint32_t n)
+{
+    for (size_t i = 0; i < c->n_iface; i++)
+        if (c->iface[i].is_virtual_template && c->iface[i].vt_number == n)
+            return &c->iface[i];
+    return NULL;
+}
+
 int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
 {
     int rc;
@@ -407,8 +416,13 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             return vpn_conf_fail(err, f->line, VPN_ERR_NOTFOUND,
                                  "interface %s: ip unnumbered %s is not a configured interface", f->name,
                                  f->unnumbered_if);
-        if (f->is_tunnel && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT && f->protection[0] &&
-            !f->has_tunnel_destination)
+        if (f->nhrp.shortcut_vt && !find_virtual_template(c, f->nhrp.shortcut_vt))
+            return vpn_conf_fail(err, f->nhrp.shortcut_line, VPN_ERR_NOTFOUND,
+                                 "interface %s: ip nhrp shortcut virtual-template %u: no interface "
+                                 "Virtual-Template%u",
+                                 f->name, (unsigned)f->nhrp.shortcut_vt, (unsigned)f->nhrp.shortcut_vt);
+        if (f->is_tunnel && !f->is_virtual_template && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT &&
+            f->protection[0] && !f->has_tunnel_destination)
             return vpn_conf_fail(err, f->line, VPN_ERR_POLICY,
                                  "interface %s is protected but has no tunnel destination", f->name);
     }

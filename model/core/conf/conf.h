@@ -293,6 +293,8 @@ typedef struct vpn_conf_nhrp {
     bool redirect;                /* ip nhrp redirect [timeout S] */
     uint32_t redirect_timeout;
     bool shortcut;                /* ip nhrp shortcut [virtual-template N] */
+    uint32_t shortcut_vt;         /* ... N (FlexVPN spoke-to-spoke); 0: none */
+    int shortcut_line;
     vpn_conf_nhrp_nhs nhs[VPN_CONF_NHRP_NHS_MAX];
     size_t n_nhs;
     vpn_conf_nhrp_map map[VPN_CONF_NHRP_MAP_MAX];
@@ -306,11 +308,6 @@ typedef struct vpn_conf_nhrp {
 typedef struct vpn_conf_interface {
     char name[VPN_CONF_NAME_MAX];
     bool is_tunnel;
-    /* `interface Virtual-Template N type tunnel` (FlexVPN hub, remote
-     * access): takes the tunnel commands but no destination; each client's
-     * SAs hang off it (IOS clones a Virtual-Access per session). */
-    bool is_virtual_template;
-    uint32_t virtual_template;               /* N */
     bool has_address;
     vpn_prefix address;      /* ip address A M */
     bool address_negotiated; /* ip address negotiated */
@@ -332,6 +329,13 @@ typedef struct vpn_conf_interface {
     char service_policy_out[VPN_CONF_NAME_MAX]; /* service-policy output NAME (MQC) */
     int service_policy_line;
     bool qos_pre_classify;                    /* qos pre-classify: classify on the inner header */
+    /* interface Virtual-Template N type tunnel (FlexVPN): is_tunnel is
+     * true; it has no tunnel destination. A GRE template is cloned into one
+     * Virtual-Access interface per authenticated peer (dVTI, hub and
+     * spoke-to-spoke); an `ipsec ipv4` template is the remote-access hub's
+     * one interface for every client (router ACCESS tunnel). */
+    bool is_virtual_template;
+    uint32_t vt_number;                       /* N */
     int line;
 } vpn_conf_interface;
 

@@ -31,14 +31,20 @@ int vpn_nhrp_params_from_conf(const vpn_conf *c, const char *ifname, vpn_nhrp_co
         return fail(err, f->line, VPN_ERR_POLICY, "no 'ip nhrp' configuration on ", ifname);
     if (!h->has_network_id)
         return fail(err, h->line, VPN_ERR_POLICY, "'ip nhrp network-id' is required on ", ifname);
-    if (!f->has_address)
-        return fail(err, f->line, VPN_ERR_POLICY, "NHRP needs 'ip address' on ", ifname);
+    /* A FlexVPN Virtual-Template is `ip unnumbered Loopback0`: NHRP speaks
+     * with that interface's address. */
+    const vpn_conf_interface *af = f;
+    if (!f->has_address && f->unnumbered)
+        af = vpn_conf_find_interface(c, f->unnumbered_if);
+    if (!af || !af->has_address)
+        return fail(err, f->line, VPN_ERR_POLICY, "NHRP needs 'ip address' (or 'ip unnumbered IF') on ",
+                    ifname);
 
     vpn_nhrp_params *p = &out->p;
     snprintf(out->ifname, sizeof out->ifname, "%s", ifname);
     p->ifname = out->ifname;
-    p->proto = f->address.addr;
-    p->proto_prefix_len = f->address.len;
+    p->proto = af->address.addr;
+    p->proto_prefix_len = af->address.len;
     /* Our NBMA address: the tunnel source. */
     if (f->has_tunnel_source) {
         p->nbma = f->tunnel_source;

@@ -41,6 +41,10 @@ typedef struct rt_peer {
     uint16_t qlen[RT_PEER_QUEUE];
     uint8_t (*q)[RT_PEER_QLEN]; /* NHRP payloads waiting for the SA (lazily allocated) */
     uint64_t encrypted, decrypted;
+    uint32_t va;              /* virtual template: its Virtual-Access number; 0: none */
+    uint32_t va_ike;          /* the IKE SA the clone lives with */
+    uint32_t va_tunnel;
+    uint64_t va_since;
     struct rt_peer *next, *pend_next;
 } rt_peer;
 
@@ -66,6 +70,7 @@ typedef struct rt_mgre {
     } dup[RT_DOWN_MAX];       /* redundant IKE SAs we initiated, deleted at `at` */
     size_t n_dup;
     vpn_addr route_nh;        /* the next hop the route callback named */
+    uint32_t vt;              /* FlexVPN Virtual-Template number; 0: plain DMVPN */
 } rt_mgre;
 
 typedef struct rt_tunnel {
@@ -127,6 +132,11 @@ struct vpn_router {
     vpn_router_stats st;
     uint64_t now;             /* of the verb running, for callbacks that need it */
     vpn_getvpn_node *gv;      /* GET VPN groups and crypto map (NULL: none) */
+    /* Virtual-Access clones: number -> peer (index = number), free numbers */
+    rt_peer **va_tab;
+    uint32_t cap_va, va_next;
+    uint32_t *va_free;
+    size_t n_va_free, cap_va_free, n_va;
 };
 
 static void mgre_del(struct vpn_router *r, rt_tunnel *t);
@@ -390,6 +400,66 @@ static rt_peer *peer_get(vpn_router *r, rt_mgre *mg, const vpn_addr *nbma)
     return p;
 }
 
+/* ---- Virtual-Access clones (router.h, FlexVPN virtual templates) ------------------------ */
+
+/* A number for a new clone: a freed one first, else the next. 0: no memory. */
+static uint32_t va_alloc(vpn_router *r, rt_peer *p)
+{
+    uint32_t n;
+
+    if (r->n_va_free > 0) {
+        n = r->va_free[--r->n_va_free];
+    } else {
+        if (r->va_next + 1 >= r->cap_va) {
+            uint32_t cap = r->cap_va ? r->cap_va * 2 : 64;
+            rt_peer **t = realloc(r->va_tab, cap * sizeof *t);
+            if (t == NULL)
+                return 0;
+            memset(t + r->cap_va, 0, (cap - r->cap_va) * sizeof *t);
+            r->va_tab = t;
+            r->cap_va = cap;
+        }
+        n = ++r->va_next;
+    }
+    r->va_tab[n] = p;
+    r->n_va++;
+    return n;
+}
+
+/* The clone of p goes (no event: the callers say why). */
+static void va_release(vpn_router *r, rt_peer *p)
+{
+    if (p->va == 0)
+        return;
+    if (r->n_va_free == r->cap_va_free) {
+        size_t cap = r->cap_va_free ? r->cap_va_free * 2 : 64;
+        uint32_t *f = realloc(r->va_free, cap * sizeof *f);
+        if (f) {
+            r->va_free = f;
+            r->cap_va_free = cap;
+        }
+    }
+    /* without memory for the free list the number is simply not reused */
+    if (r->n_va_free < r->cap_va_free)
+        r->va_free[r->n_va_free++] = p->va;
+    r->va_tab[p->va] = NULL;
+    r->n_va--;
+    p->va = 0;
+    p->va_ike = 0;
+}
+
+static void va_event(vpn_router *r, vpn_router_event_type type, const rt_peer *p, uint32_t va)
+{
+    vpn_router_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.tunnel = p->va_tunnel;
+    ev.peer = p->nbma;
+    ev.va = va;
+    emit(r, &ev);
+}
+
 static void peer_free(vpn_router *r, rt_mgre *mg, rt_peer *p)
 {
     rt_peer **pp = &mg->bucket[addr_hash(&p->nbma) & (mg->n_bucket - 1)];
@@ -403,6 +473,7 @@ static void peer_free(vpn_router *r, rt_mgre *mg, rt_peer *p)
             *q = p->pend_next;
             break;
         }
+    va_release(r, p);
     vpn_gre_peer_remove(r->tun[mg->tunnel].gre, p->gp);
     free(p->q);
     free(p);
@@ -739,6 +810,8 @@ void vpn_router_del(vpn_router *r)
     }
     free(r->child);
     free(r->chash);
+    free(r->va_tab);
+    free(r->va_free);
     free(r);
 }
 
@@ -833,6 +906,7 @@ int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, ui
          cfg->src.family != cfg->dst.family) ||
         (cfg->mode == VPN_ROUTER_TUNNEL_ACCESS && r->ike == NULL) ||
         (cfg->mode == VPN_ROUTER_TUNNEL_MGRE && (cfg->nhrp == NULL || r->ike == NULL)) ||
+        (cfg->virtual_template && cfg->mode != VPN_ROUTER_TUNNEL_MGRE) ||
         (r->p.conf && cfg->ipsec_profile == NULL))
         return VPN_ERR_INVAL;
     if (r->n_tun == VPN_ROUTER_TUNNELS_MAX)
@@ -1153,6 +1227,10 @@ static void mgre_on_demand(vpn_router *r, uint64_t now, rt_mgre *mg, rt_peer *p)
 {
     if (r->ike == NULL || p->pending || p->initiating)
         return;
+    /* a FlexVPN hub's clones say `no tunnel protection ipsec initiate`:
+     * spokes come to the hub, never the other way */
+    if (mg->vt && vpn_nhrp_nhs_count(mg->nhrp) == 0)
+        return;
     if (p->ever_initiated && now - p->last_initiate < r->p.on_demand_holddown_ns)
         return;
     p->pending = true;
@@ -1340,6 +1418,72 @@ static void mgre_settle(vpn_router *r, rt_mgre *mg)
     flush(r);
 }
 
+static bool peer_is_nhs(const rt_mgre *mg, const vpn_addr *nbma)
+{
+    for (size_t i = 0; i < vpn_nhrp_nhs_count(mg->nhrp); i++) {
+        vpn_nhrp_nhs_info ni;
+        if (vpn_nhrp_nhs_get(mg->nhrp, i, &ni) == 0 && vpn_addr_eq(&ni.nbma, nbma))
+            return true;
+    }
+    return false;
+}
+
+/* The peer's IKE SA brought a CHILD_SA up on a virtual template: IOS
+ * clones the template into Virtual-AccessN once the session is
+ * authenticated. A new IKE SA of a peer that has a clone (a rebooted spoke
+ * whose old SA INITIAL_CONTACT cleared) keeps its clone. */
+static void va_clone(vpn_router *r, rt_mgre *mg, rt_peer *p, uint32_t ike_sa_id)
+{
+    char a[VPN_ADDR_STRLEN];
+
+    if (p->va != 0) {
+        p->va_ike = ike_sa_id;
+        return;
+    }
+    if ((p->va = va_alloc(r, p)) == 0) {
+        RT_LOG(r, VPN_LOG_ERROR, "%s: no memory for a Virtual-Access", r->tun[mg->tunnel].name);
+        return;
+    }
+    p->va_ike = ike_sa_id;
+    p->va_tunnel = mg->tunnel;
+    p->va_since = r->now;
+    RT_LOG(r, VPN_LOG_INFO, "Virtual-Access%u cloned from Virtual-Template%u for %s (IKE SA %u)", p->va, mg->vt,
+           vpn_addr_str(&p->nbma, a, sizeof a), ike_sa_id);
+    va_event(r, VPN_ROUTER_EV_VA_UP, p, p->va);
+}
+
+/* IKE SA events for clones: a rekey moves the clone to the new SA
+ * (RFC 7296 2.18: the children move with it); the SA going takes the
+ * clone with it. */
+static void va_ike_event(vpn_router *r, const vpn_ikev2_event *ike)
+{
+    for (size_t i = 0; i < r->n_tun; i++) {
+        rt_mgre *mg = r->tun[i].mg;
+        rt_peer *p;
+        uint32_t va;
+        char a[VPN_ADDR_STRLEN];
+
+        if (mg == NULL || mg->vt == 0 || (p = peer_find(mg, &ike->remote.addr)) == NULL || p->va == 0)
+            continue;
+        if (ike->type == VPN_IKEV2_EV_IKE_REKEYED && p->va_ike == ike->old_id) {
+            p->va_ike = ike->ike_sa_id;
+        } else if (ike->type == VPN_IKEV2_EV_IKE_DOWN && p->va_ike == ike->ike_sa_id) {
+            const rt_child *c = child_find(r, p->out_child);
+            if (c && c->ike_sa_id != ike->ike_sa_id) {
+                /* both ends initiated at once: the redundant IKE SA went, the
+                 * session (and its clone) lives on in the other */
+                p->va_ike = c->ike_sa_id;
+                continue;
+            }
+            va = p->va;
+            RT_LOG(r, VPN_LOG_INFO, "Virtual-Access%u of %s torn down: IKE SA %u %s", va,
+                   vpn_addr_str(&p->nbma, a, sizeof a), ike->ike_sa_id, vpn_ikev2_reason_name(ike->reason));
+            va_release(r, p);
+            va_event(r, VPN_ROUTER_EV_VA_DOWN, p, va);
+        }
+    }
+}
+
 static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ikev2_child_info *ci)
 {
     rt_mgre *mg = t->mg;
@@ -1377,6 +1521,8 @@ static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ik
     }
     if (p->ike_sa_id == ci->ike_sa_id || p->initiating)
         p->initiating = false;
+    if (mg->vt && !peer_is_nhs(mg, &p->nbma))
+        va_clone(r, mg, p, ci->ike_sa_id);
     /* what waited for the SA (c may move: use the id) */
     for (uint8_t i = 0; i < p->nq; i++) {
         vpn_pkt pkt;
@@ -1391,6 +1537,8 @@ static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ik
 /* The end of an initiation that made no CHILD_SA: on-demand may try again. */
 static void mgre_ike_event(vpn_router *r, const vpn_ikev2_event *ike)
 {
+    if (r->n_va > 0)
+        va_ike_event(r, ike);
     if (ike->type != VPN_IKEV2_EV_FAILED && ike->type != VPN_IKEV2_EV_IKE_DOWN)
         return;
     for (size_t i = 0; i < r->n_tun; i++) {
@@ -1593,6 +1741,7 @@ static int mgre_new(vpn_router *r, rt_tunnel *t, uint32_t tag, const vpn_router_
     np.user = mg;
     mg->network_id = np.network_id;
     mg->redirect = np.redirect;
+    mg->vt = cfg->virtual_template;
     memset(&g, 0, sizeof g);
     g.local = t->src; /* remote VPN_AF_NONE: multipoint */
     g.has_key = t->has_key;
@@ -1708,6 +1857,7 @@ static void peer_info(const vpn_router *r, const rt_peer *p, vpn_router_peer_inf
     out->encrypted = p->encrypted;
     out->decrypted = p->decrypted;
     out->initiating = p->initiating;
+    out->va = p->va;
 }
 
 size_t vpn_router_mgre_peer_count(const vpn_router *r, uint32_t tunnel)
@@ -2474,11 +2624,25 @@ static bool env_counters(void *user, uint32_t child_id, vpn_show_child_counters 
     return c && c->in && c->out && vpn_show_child_counters_from_sas(c->in, c->out, out) == 0;
 }
 
+/* A template's session shows on its clone: "Virtual-AccessN". */
+static const char *env_peer_name(void *user, uint32_t tag, const vpn_addr *peer, char *buf, size_t len)
+{
+    const vpn_router *r = user;
+    const rt_peer *p;
+
+    if (tag >= r->n_tun || r->tun[tag].mg == NULL || r->tun[tag].mg->vt == 0 ||
+        (p = peer_find(r->tun[tag].mg, peer)) == NULL || p->va == 0)
+        return NULL;
+    snprintf(buf, len, "Virtual-Access%u", p->va);
+    return buf;
+}
+
 static void env_of(const vpn_router *r, vpn_show_ikev2_env *env)
 {
     memset(env, 0, sizeof *env);
     env->user = (void *)r;
     env->interface_name = env_name;
+    env->peer_interface_name = env_peer_name;
     env->child_counters = env_counters;
 }
 
@@ -2527,5 +2691,133 @@ int vpn_router_show_drops(const vpn_router *r, vpn_show_buf *b)
     for (int i = 1; i < VPN_ROUTER_DROP_COUNT; i++)
         if (r->st.drops[i])
             vpn_show_printf(b, "%s: %llu\n", drop_names[i], (unsigned long long)r->st.drops[i]);
+    return vpn_show_result(b);
+}
+
+/* ---- Virtual-Access views ----------------------------------------------------------------- */
+
+size_t vpn_router_va_count(const vpn_router *r)
+{
+    return r ? r->n_va : 0;
+}
+
+int vpn_router_va_get(const vpn_router *r, uint32_t va, vpn_router_va_info *out)
+{
+    const rt_peer *p;
+
+    if (r == NULL || out == NULL)
+        return VPN_ERR_INVAL;
+    if (va == 0 || va >= r->cap_va || (p = r->va_tab[va]) == NULL)
+        return VPN_ERR_NOTFOUND;
+    memset(out, 0, sizeof *out);
+    out->va = va;
+    out->tunnel = p->va_tunnel;
+    out->virtual_template = r->tun[p->va_tunnel].mg->vt;
+    out->peer = p->nbma;
+    out->ike_sa_id = p->va_ike;
+    out->since_ns = p->va_since;
+    return 0;
+}
+
+static const vpn_conf_interface *va_template(const vpn_router *r, uint32_t vt)
+{
+    if (r->p.conf == NULL)
+        return NULL;
+    for (size_t i = 0; i < r->p.conf->n_iface; i++)
+        if (r->p.conf->iface[i].is_virtual_template && r->p.conf->iface[i].vt_number == vt)
+            return &r->p.conf->iface[i];
+    return NULL;
+}
+
+/* The clone's configuration lines, "!" to "end", as IOS derives them. */
+static void va_lines(const vpn_router *r, const vpn_router_va_info *v, vpn_show_buf *b)
+{
+    const vpn_conf_interface *f = va_template(r, v->virtual_template);
+    const rt_tunnel *t = &r->tun[v->tunnel];
+    char a[VPN_ADDR_STRLEN];
+
+    vpn_show_printf(b, "!\ninterface Virtual-Access%u\n", v->va);
+    if (f && f->unnumbered)
+        vpn_show_printf(b, " ip unnumbered %s\n", f->unnumbered_if);
+    else if (f && f->has_address)
+        vpn_show_printf(b, " ip address %s\n", vpn_addr_str(&f->address.addr, a, sizeof a));
+    if (f && f->ip_mtu)
+        vpn_show_printf(b, " ip mtu %u\n", (unsigned)f->ip_mtu);
+    if (f && f->nhrp.has_network_id)
+        vpn_show_printf(b, " ip nhrp network-id %u\n", (unsigned)f->nhrp.network_id);
+    if (f && f->nhrp.redirect)
+        vpn_show_printf(b, " ip nhrp redirect\n");
+    if (f && f->tunnel_source_if[0])
+        vpn_show_printf(b, " tunnel source %s\n", f->tunnel_source_if);
+    else
+        vpn_show_printf(b, " tunnel source %s\n", vpn_addr_str(&t->src, a, sizeof a));
+    if (f && f->tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4)
+        vpn_show_printf(b, " tunnel mode ipsec ipv4\n");
+    vpn_show_printf(b, " tunnel destination %s\n", vpn_addr_str(&v->peer, a, sizeof a));
+    if (t->ipsec_profile[0])
+        vpn_show_printf(b, " tunnel protection ipsec profile %s\n", t->ipsec_profile);
+    /* the session came from the peer: the clone does not start IKE */
+    vpn_show_printf(b, " no tunnel protection ipsec initiate\nend\n");
+}
+
+int vpn_router_show_derived_config(const vpn_router *r, uint32_t va, vpn_show_buf *b)
+{
+    vpn_router_va_info v;
+    char tmp[1024];
+    vpn_show_buf body;
+    int rc;
+
+    if (r == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    if ((rc = vpn_router_va_get(r, va, &v)) != 0)
+        return rc;
+    /* IOS counts the derived lines' bytes in the header: render them first */
+    vpn_show_init(&body, tmp, sizeof tmp);
+    va_lines(r, &v, &body);
+    if ((rc = vpn_show_result(&body)) != 0)
+        return rc;
+    vpn_show_printf(b, "Building configuration...\n\nDerived configuration : %zu bytes\n%s", strlen(tmp), tmp);
+    return vpn_show_result(b);
+}
+
+int vpn_router_show_virtual_access(const vpn_router *r, uint64_t now, vpn_show_buf *b)
+{
+    char a[VPN_ADDR_STRLEN], l[VPN_ADDR_STRLEN];
+
+    if (r == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    for (uint32_t n = 1; n <= r->va_next && n < r->cap_va; n++) {
+        vpn_router_va_info v;
+        const vpn_conf_interface *f;
+        const rt_tunnel *t;
+        const rt_peer *p = r->va_tab[n];
+        uint64_t up_s;
+
+        if (p == NULL || vpn_router_va_get(r, n, &v) != 0)
+            continue;
+        f = va_template(r, v.virtual_template);
+        t = &r->tun[v.tunnel];
+        up_s = now > v.since_ns ? (now - v.since_ns) / 1000000000ull : 0;
+        vpn_show_printf(b, "Virtual-Access%u is up, line protocol is up\n", n);
+        vpn_show_printf(b, "  Hardware is Virtual Access interface\n");
+        if (f && f->unnumbered) {
+            const vpn_conf_interface *u = vpn_conf_find_interface(r->p.conf, f->unnumbered_if);
+            vpn_show_printf(b, "  Interface is unnumbered. Using address of %s (%s)\n", f->unnumbered_if,
+                            u && u->has_address ? vpn_addr_str(&u->address.addr, l, sizeof l) : "0.0.0.0");
+        }
+        vpn_show_printf(b, "  Tunnel vaccess, cloned from Virtual-Template%u\n", v.virtual_template);
+        vpn_show_printf(b, "  Tunnel source %s%s%s%s, destination %s\n", vpn_addr_str(&t->src, l, sizeof l),
+                        f && f->tunnel_source_if[0] ? " (" : "", f ? f->tunnel_source_if : "",
+                        f && f->tunnel_source_if[0] ? ")" : "", vpn_addr_str(&v.peer, a, sizeof a));
+        vpn_show_printf(b, "  Tunnel protocol/transport %s\n",
+                        f && f->tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "IPSEC/IP" : "GRE/IP");
+        if (t->ipsec_profile[0])
+            vpn_show_printf(b, "  Tunnel protection via IPSec (profile \"%s\")\n", t->ipsec_profile);
+        vpn_show_printf(b, "  IKEv2 SA %u, up %llu:%02llu:%02llu\n", v.ike_sa_id,
+                        (unsigned long long)(up_s / 3600), (unsigned long long)(up_s / 60 % 60),
+                        (unsigned long long)(up_s % 60));
+        vpn_show_printf(b, "     %llu packets input, %llu packets output\n", (unsigned long long)p->decrypted,
+                        (unsigned long long)p->encrypted);
+    }
     return vpn_show_result(b);
 }

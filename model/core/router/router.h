@@ -169,6 +169,9 @@ typedef enum vpn_router_event_type {
                                  * via nhrp->next_hop into the tunnel) */
     VPN_ROUTER_EV_PEER_DOWN,    /* mGRE: a peer's SAs were torn down because no NHRP
                                  * entry refers to it any more (peer) */
+    VPN_ROUTER_EV_VA_UP,        /* virtual template: Virtual-Access<va> cloned for peer */
+    VPN_ROUTER_EV_VA_DOWN,      /* virtual template: Virtual-Access<va> of peer torn down
+                                 * (its IKE SA went) */
 } vpn_router_event_type;
 
 typedef struct vpn_router_event {
@@ -182,6 +185,7 @@ typedef struct vpn_router_event {
     int err;                     /* INITIATED: 0 or the VPN_ERR_* of vpn_ikev2_initiate */
     const vpn_nhrp_event *nhrp;  /* NHRP */
     vpn_addr peer;               /* INITIATED (mGRE) and PEER_DOWN: the NBMA address */
+    uint32_t va;                 /* VA_UP, VA_DOWN: the Virtual-Access number */
 } vpn_router_event;
 
 typedef struct vpn_router_params {
@@ -285,6 +289,12 @@ typedef struct vpn_router_tunnel_config {
      * IOS lines); copied. The router sets send, event, route and user (and
      * log, rng, ifname when NULL); dst is ignored (VPN_AF_NONE is fine). */
     const vpn_nhrp_params *nhrp;
+    /* MGRE: FlexVPN's `interface Virtual-Template N type tunnel` (N here;
+     * 0: none). Every peer whose IKE SA brings up a CHILD_SA on this
+     * tunnel, NHSs excepted, gets a Virtual-Access clone (dVTI; see the
+     * virtual template section below). A tunnel without NHSs (the hub)
+     * then never initiates IKE: spokes come to it. */
+    uint32_t virtual_template;
 } vpn_router_tunnel_config;
 
 /*
@@ -377,6 +387,7 @@ typedef struct vpn_router_peer_info {
     uint32_t ike_sa_id;        /* of out_child */
     uint64_t encrypted, decrypted;
     bool initiating;           /* we started IKE towards it and wait */
+    uint32_t va;               /* its Virtual-Access number; 0: none */
 } vpn_router_peer_info;
 
 /* The peers an mGRE tunnel holds state for (SAs, queued packets). */
@@ -451,6 +462,51 @@ typedef enum vpn_router_gdoi_view {
  * VPN_ERR_NOSPACE. */
 int vpn_router_show_gdoi(const vpn_router *r, uint64_t now, vpn_router_gdoi_view view, const char *iface,
                          vpn_show_buf *b);
+/* ---- FlexVPN virtual templates (dVTI) ----------------------------------------------------
+ *
+ * IOS clones `interface Virtual-Template N type tunnel` into one
+ * Virtual-Access interface per authenticated peer: one block of
+ * configuration serves any number of spokes. Here the template is an mGRE
+ * tunnel with virtual_template = N (tunnel_config); the clone is a number
+ * and a record on the peer, made when the first CHILD_SA of the peer's IKE
+ * SA comes up (after IKE_AUTH, as IOS does once the profile with
+ * `virtual-template N` matched) and torn down when that IKE SA goes
+ * (deleted, expired, DPD, or replaced by a new IKE SA of a rebooted peer),
+ * which emits VA_DOWN. An IKE SA rekey moves the clone to the new SA.
+ * Numbers start at 1; a freed number is given out again before new ones
+ * (IOS reuses them too). Lookups are by array index (number) or peer
+ * hash: nothing walks the clones except the show views.
+ * What is not modelled: per-clone ns-3 devices (the template's one
+ * multipoint device carries every clone's packets), the clone's own NHRP
+ * cache (its entries stay in the template's NHRP engine and expire with
+ * their holding time), IKEv2 route exchange.
+ */
+
+typedef struct vpn_router_va_info {
+    uint32_t va;               /* Virtual-Access number */
+    uint32_t tunnel;           /* the template's tunnel */
+    uint32_t virtual_template; /* N of Virtual-TemplateN */
+    vpn_addr peer;             /* its tunnel destination (the peer's NBMA address) */
+    uint32_t ike_sa_id;        /* the IKE SA it lives with */
+    uint64_t since_ns;         /* cloned at */
+} vpn_router_va_info;
+
+/* Virtual-Access interfaces alive now. */
+size_t vpn_router_va_count(const vpn_router *r);
+/* One by number. Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND. */
+int vpn_router_va_get(const vpn_router *r, uint32_t va, vpn_router_va_info *out);
+
+/*
+ * show derived-config interface Virtual-Access<va>: the template's lines
+ * (from the router's conf) with the peer as tunnel destination and `no
+ * tunnel protection ipsec initiate`, as IOS shows a clone. Errors:
+ * VPN_ERR_INVAL, VPN_ERR_NOTFOUND (no such clone), VPN_ERR_NOSPACE.
+ */
+int vpn_router_show_derived_config(const vpn_router *r, uint32_t va, vpn_show_buf *b);
+
+/* show interfaces virtual-access: one block per clone, by number.
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOSPACE. */
+int vpn_router_show_virtual_access(const vpn_router *r, uint64_t now, vpn_show_buf *b);
 
 /* ---- input from the network ------------------------------------------------------ */
 

@@ -275,9 +275,14 @@ static void proto_str(uint8_t proto, char *buf, size_t len)
         snprintf(buf, len, "%u", proto);
 }
 
-static const char *iface_name(const vpn_show_ikev2_env *env, uint32_t tag, char *buf, size_t len)
+static const char *iface_name(const vpn_show_ikev2_env *env, uint32_t tag, const vpn_addr *peer, char *buf,
+                              size_t len)
 {
-    const char *n = env && env->interface_name ? env->interface_name(env->user, tag) : NULL;
+    const char *n = env && env->peer_interface_name ? env->peer_interface_name(env->user, tag, peer, buf, len)
+                                                   : NULL;
+    if (n)
+        return n;
+    n = env && env->interface_name ? env->interface_name(env->user, tag) : NULL;
     if (n)
         return n;
     snprintf(buf, len, "Tunnel%u", tag);
@@ -360,7 +365,7 @@ static int crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail, c
             continue;
         if (user != NULL && strcmp(sa.eap_identity ? sa.eap_identity : "", user) != 0)
             continue;
-        vpn_show_printf(b, "Interface: %s\n", iface_name(env, sa.policy_tag, ibuf, sizeof ibuf));
+        vpn_show_printf(b, "Interface: %s\n", iface_name(env, sa.policy_tag, &sa.remote.addr, ibuf, sizeof ibuf));
         if (sa.eap_identity && sa.eap_identity[0])
             vpn_show_printf(b, "Username: %s\n", sa.eap_identity);
         if (sa.profile && sa.profile[0])
@@ -525,7 +530,7 @@ int vpn_show_crypto_ipsec_sa(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail
             if (vpn_ikev2_child_get(ctx, sa.id, c, &cs) != 0)
                 continue;
             ci = &cs.info;
-            ifn = iface_name(env, ci->policy_tag, ibuf, sizeof ibuf);
+            ifn = iface_name(env, ci->policy_tag, &ci->remote.addr, ibuf, sizeof ibuf);
             counters(env, ci->id, &k);
             vpn_addr_str(&ci->local.addr, la, sizeof la);
             vpn_addr_str(&ci->remote.addr, ra, sizeof ra);

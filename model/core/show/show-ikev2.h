@@ -46,6 +46,11 @@ typedef struct vpn_show_ikev2_env {
     /* Counters of a CHILD_SA; NULL or false gives zeros. */
     bool (*child_counters)(void *user, uint32_t child_id, vpn_show_child_counters *out);
     uint32_t path_mtu;   /* 0: 1500 */
+    /* Optional, asked first: the interface of a child policy towards one
+     * peer (a FlexVPN template's sessions each live on their own
+     * Virtual-Access clone), written into buf; NULL: interface_name. */
+    const char *(*peer_interface_name)(void *user, uint32_t policy_tag, const vpn_addr *peer, char *buf,
+                                       size_t len);
 } vpn_show_ikev2_env;
 
 /*

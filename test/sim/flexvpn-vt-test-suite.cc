@@ -1,0 +1,273 @@
+// FlexVPN with a virtual-template hub in simulated time
+// (FlexVpnHelper::InstallHubVirtualTemplate, all from IOS text): the hub
+// has ONE tunnel device (Virtual-Template1) and its router core clones a
+// Virtual-Access per authenticated spoke; spokes have a GRE/IPsec Tunnel0
+// to it with `ip nhrp shortcut virtual-template 1`. Traffic between two
+// spokes crosses the hub first; the template's `ip nhrp redirect` sends a
+// Traffic Indication, the spokes resolve each other, bring up their own
+// IKEv2 SA (each cloning its template) and the traffic moves to it with no
+// packet lost. The one device serves 300 spokes.
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/csma-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/network-module.h"
+#include "ns3/point-to-point-module.h"
+#include "ns3/test.h"
+#include "ns3/vpn-module.h"
+
+#include "nhrp/nhrp.h"
+#include "common/vpn-err.h"
+#include "router/router.h"
+
+#include <string>
+#include <vector>
+
+using namespace ns3;
+
+namespace
+{
+
+struct VtTopo
+{
+    Ptr<Node> hub;
+    Ptr<Node> pe;
+    NodeContainer spokes;
+    std::vector<Ptr<Node>> hosts;              // host of spoke i (nullptr: none)
+    std::vector<Ipv4Address> hostAddr;
+    FlexVpnHubAndSpokes net;
+};
+
+// A hub and n spokes on access links to one provider router; the first
+// `withHosts` spokes get a LAN 10.1.I.0/24 with one host.
+void
+BuildVt(VtTopo& t, uint32_t n, uint32_t withHosts, const DmvpnOptions& o)
+{
+    RngSeedManager::SetSeed(5);
+    RngSeedManager::SetRun(1);
+    t.hub = CreateObject<Node>();
+    t.pe = CreateObject<Node>();
+    t.spokes.Create(n);
+    PointToPointHelper access;
+    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    access.SetChannelAttribute("Delay", StringValue("5ms"));
+    CsmaHelper lan;
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(t.hub, t.pe));
+    stack.Install(t.spokes);
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    NetDeviceContainer hubAccess = access.Install(t.hub, t.pe);
+    Ipv4InterfaceContainer hubIf = ip.Assign(hubAccess);
+    ip.SetBase("100.64.0.0", "255.255.255.252");
+    std::vector<FlexVpnSite> sites;
+    for (uint32_t i = 0; i < n; i++)
+    {
+        NetDeviceContainer d = access.Install(t.spokes.Get(i), t.pe);
+        Ipv4InterfaceContainer a = ip.Assign(d);
+        ip.NewNetwork();
+        sites.push_back({d.Get(0), a.GetAddress(1)});
+    }
+    t.hosts.assign(n, nullptr);
+    t.hostAddr.assign(n, Ipv4Address());
+    Ipv4StaticRoutingHelper routing;
+    for (uint32_t i = 0; i < withHosts && i < n; i++)
+    {
+        Ptr<Node> h = CreateObject<Node>();
+        stack.Install(h);
+        NetDeviceContainer d = lan.Install(NodeContainer(t.spokes.Get(i), h));
+        Ipv4AddressHelper lip;
+        lip.SetBase(("10.1." + std::to_string(i + 1) + ".0").c_str(), "255.255.255.0");
+        Ipv4InterfaceContainer a = lip.Assign(d);
+        routing.GetStaticRouting(h->GetObject<Ipv4>())->SetDefaultRoute(a.GetAddress(0), 1);
+        t.hosts[i] = h;
+        t.hostAddr[i] = a.GetAddress(1);
+    }
+    FlexVpnHelper flex;
+    t.net = flex.InstallHubVirtualTemplate({hubAccess.Get(0), hubIf.GetAddress(1)}, sites, o);
+}
+
+struct Flow
+{
+    Ptr<UdpServer> server;
+    uint32_t packets;
+};
+
+// A voice-like flow (50 pps, 160 octets) from spoke a's host to spoke b's.
+Flow
+AddFlow(VtTopo& t, uint32_t a, uint32_t b, double start, uint32_t packets, uint16_t port)
+{
+    UdpServerHelper server(port);
+    ApplicationContainer s = server.Install(t.hosts[b]);
+    s.Start(Seconds(0.5));
+    UdpClientHelper client(t.hostAddr[b], port);
+    client.SetAttribute("MaxPackets", UintegerValue(packets));
+    client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+    client.SetAttribute("PacketSize", UintegerValue(160));
+    client.Install(t.hosts[a]).Start(Seconds(start));
+    return {DynamicCast<UdpServer>(s.Get(0)), packets};
+}
+
+uint32_t
+NhrpRoutes(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->GetNhrpRouteCount();
+}
+
+uint32_t
+Vas(Ptr<Node> n)
+{
+    return static_cast<uint32_t>(vpn_router_va_count(VpnIpsecStack::GetOrCreate(n)->GetRouter()));
+}
+
+const vpn_router*
+RouterOf(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->GetRouter();
+}
+
+uint32_t
+TunnelDevices(Ptr<Node> n)
+{
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n->GetNDevices(); i++)
+    {
+        c += DynamicCast<VpnTunnelNetDevice>(n->GetDevice(i)) ? 1 : 0;
+    }
+    return c;
+}
+
+Ipv4Address
+WanOf(Ptr<Node> n)
+{
+    return n->GetObject<Ipv4>()->GetAddress(1, 0).GetLocal();
+}
+
+bool
+PeerUp(Ptr<Node> n, Ipv4Address nbma)
+{
+    vpn_addr a;
+    vpn_addr_v4(&a, nbma.Get());
+    vpn_router_peer_info pi;
+    return vpn_router_mgre_peer_get(RouterOf(n), 0, &a, &pi) == 0 && pi.out_child != 0;
+}
+
+// ---- spoke-to-spoke after the redirect ----------------------------------------------------
+
+class FlexVpnVtShortcutTestCase : public TestCase
+{
+  public:
+    FlexVpnVtShortcutTestCase()
+        : TestCase("virtual-template hub: a Virtual-Access per spoke; spoke-to-spoke after the redirect, no loss")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        VtTopo t;
+        BuildVt(t, 3, 3, DmvpnOptions());
+        Flow f13 = AddFlow(t, 0, 2, 2.0, 300, 4000);
+        Flow f31 = AddFlow(t, 2, 0, 2.0, 300, 4001);
+        Ptr<VpnTunnelNetDevice> hubTun = FlexVpnHelper::GetTunnel(t.hub, "Virtual-Template1");
+        NS_TEST_ASSERT_MSG_NE(hubTun, nullptr, "the hub's template is a device");
+        uint64_t hubMid = 0;
+        uint32_t routesEarly = 99;
+        uint32_t hubVasEarly = 99;
+        uint32_t spokeVasEarly = 99;
+        Simulator::Schedule(Seconds(2.015), [&]() {
+            routesEarly = NhrpRoutes(t.spokes.Get(0));
+            hubVasEarly = Vas(t.hub);
+            spokeVasEarly = Vas(t.spokes.Get(0));
+        });
+        Simulator::Schedule(Seconds(4.0), [&]() { hubMid = hubTun->GetPacketsDecrypted(); });
+        std::string derived;
+        std::string vaHub;
+        std::string vaSpoke;
+        Simulator::Schedule(Seconds(8.5), [&]() {
+            derived = t.net.hub->ShowDerivedConfig(1);
+            vaHub = t.net.hub->ShowVirtualAccess();
+            vaSpoke = t.net.spokes[0]->ShowVirtualAccess();
+        });
+        Simulator::Stop(Seconds(9.0));
+        Simulator::Run();
+        // one device, a clone per spoke, before any spoke-to-spoke traffic
+        NS_TEST_ASSERT_MSG_EQ(TunnelDevices(t.hub), 1, "the hub has one tunnel device for all spokes");
+        NS_TEST_ASSERT_MSG_EQ(hubVasEarly, 3, "a Virtual-Access per spoke on the hub");
+        NS_TEST_ASSERT_MSG_EQ(spokeVasEarly, 0, "no spoke-to-spoke session yet");
+        NS_TEST_ASSERT_MSG_EQ(t.net.hub->GetIkeSasUp(), 3, "an IKE SA per spoke");
+        NS_TEST_ASSERT_MSG_EQ(routesEarly, 0, "no NHRP route before the first packets");
+        NS_TEST_ASSERT_MSG_GT(hubMid, 0, "the first packets went through the hub");
+        // after the redirect: the route H, a direct SA and a clone on both spokes
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(0)), 1, "spoke 1 holds the route H");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(2)), 1, "spoke 3 holds the route H");
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2))), true, "spoke-to-spoke SA");
+        NS_TEST_ASSERT_MSG_EQ(Vas(t.spokes.Get(0)), 1, "spoke 1 cloned its template for spoke 3");
+        NS_TEST_ASSERT_MSG_EQ(Vas(t.spokes.Get(2)), 1, "spoke 3 cloned its template for spoke 1");
+        NS_TEST_ASSERT_MSG_EQ(Vas(t.spokes.Get(1)), 0, "spoke 2 has no spoke-to-spoke session");
+        NS_TEST_ASSERT_MSG_EQ(Vas(t.hub), 3, "the hub still has three");
+        NS_TEST_ASSERT_MSG_EQ(hubTun->GetPacketsDecrypted(), hubMid, "nothing through the hub after the shortcut");
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetReceived(), f13.packets, "spoke 1 -> 3: all received");
+        NS_TEST_ASSERT_MSG_EQ(f31.server->GetReceived(), f31.packets, "spoke 3 -> 1: all received");
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetLost(), 0, "no loss 1 -> 3");
+        // the views
+        NS_TEST_ASSERT_MSG_NE(derived.find("interface Virtual-Access1\n ip unnumbered Loopback0\n"), std::string::npos,
+                              derived);
+        NS_TEST_ASSERT_MSG_NE(derived.find(" no tunnel protection ipsec initiate\nend\n"), std::string::npos, derived);
+        NS_TEST_ASSERT_MSG_NE(vaHub.find("Virtual-Access3 is up"), std::string::npos, vaHub);
+        std::ostringstream s3;
+        s3 << WanOf(t.spokes.Get(2));
+        NS_TEST_ASSERT_MSG_NE(vaSpoke.find("destination " + s3.str()), std::string::npos, vaSpoke);
+        Simulator::Destroy();
+    }
+};
+
+// ---- scale ----------------------------------------------------------------------------------
+
+class FlexVpnVtScaleTestCase : public TestCase
+{
+  public:
+    FlexVpnVtScaleTestCase()
+        : TestCase("one Virtual-Template device on the hub serves 300 spokes, a Virtual-Access each")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        VtTopo t;
+        BuildVt(t, 300, 2, DmvpnOptions());
+        for (uint32_t i = 0; i < 300; i++)
+        {
+            t.net.spokes[i]->SetStartTime(MilliSeconds(100 + 4 * i));
+        }
+        Flow f = AddFlow(t, 0, 1, 3.0, 50, 4000);
+        Simulator::Stop(Seconds(5.0));
+        Simulator::Run();
+        const vpn_router* hub = RouterOf(t.hub);
+        NS_TEST_ASSERT_MSG_EQ(TunnelDevices(t.hub), 1, "one tunnel device");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_tunnel_count(hub), 1, "one router tunnel");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_va_count(hub), 300, "a Virtual-Access per spoke");
+        vpn_router_va_info v;
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_va_get(hub, 300, &v), 0, "numbered 1..300");
+        NS_TEST_ASSERT_MSG_EQ(vpn_router_va_get(hub, 301, &v), VPN_ERR_NOTFOUND, "and no more");
+        NS_TEST_ASSERT_MSG_EQ(t.net.hub->GetIkeSasUp(), 300, "an IKE SA per spoke");
+        NS_TEST_ASSERT_MSG_EQ(f.server->GetReceived(), f.packets, "spoke traffic across the 300-spoke hub");
+        Simulator::Destroy();
+    }
+};
+
+class FlexVpnVtTestSuite : public TestSuite
+{
+  public:
+    FlexVpnVtTestSuite()
+        : TestSuite("flexvpn-vt", UNIT)
+    {
+        AddTestCase(new FlexVpnVtShortcutTestCase, TestCase::QUICK);
+        AddTestCase(new FlexVpnVtScaleTestCase, TestCase::QUICK);
+    }
+};
+
+FlexVpnVtTestSuite g_flexVpnVtTestSuite;
+
+} // namespace
