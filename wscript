@@ -207,6 +207,7 @@ VPN_EXAMPLES = [
     'getvpn-coop',
     'qos-llq',
     'dmvpn-phase3',
+    'vpn-scenario',
 ]
 
 VPN_CORE_TESTS = [
@@ -378,6 +379,8 @@ def configure(conf):
                                  uselib_store='VPN_CMOCKA', mandatory=False)
     have_pcap = conf.check_cfg(package='libpcap', args=['--cflags', '--libs'],
                                uselib_store='VPN_PCAP', mandatory=False)
+    conf.env['HAVE_VPN_GLIB'] = bool(conf.check_cfg(package='glib-2.0', args=['--cflags', '--libs'],
+                                                    uselib_store='VPN_GLIB', mandatory=False))
     conf.env['ENABLE_VPN'] = bool(have_ssl)
     conf.env['ENABLE_VPN_CORE_TESTS'] = bool(have_cmocka and have_pcap) and \
         not conf.options.disable_vpn_core_tests
@@ -429,9 +432,13 @@ def build(bld):
 
     if bld.env['ENABLE_EXAMPLES']:
         for example in VPN_EXAMPLES:
+            if example == 'vpn-scenario' and not bld.env['HAVE_VPN_GLIB']:
+                continue  # the scenario runner needs GLib (GKeyFile)
             obj = bld.create_ns3_program(example, ['vpn', 'point-to-point', 'applications',
                                                    'internet-apps', 'csma'])
             obj.source = 'examples/%s.cc' % example
             obj.defines = ['VPN_SOURCE_DIR="%s"' % bld.path.abspath()]
+            if example == 'vpn-scenario':
+                obj.uselib = 'VPN_GLIB'  # scenario.ini through GKeyFile
 
     # Fuzz targets need clang's libFuzzer; the CMake build compiles them.
