@@ -3,7 +3,7 @@
 # own short duration and checks the outputs: exit 0, summary.txt/json, the
 # configurations copied, every voice/video flow received something, and
 # where the run wrote ESP keys, every ESP packet of every pcap decrypts
-# with them (tshark), nothing malformed.
+# with them (tshark, and through scripts/wireshark), nothing malformed.
 # Usage: scenario-all.sh VPN_SCENARIO_BINARY SOURCE_DIR WORK_DIR
 set -eu
 . "$(dirname "$0")/trace-checks.sh"
@@ -45,6 +45,9 @@ PY
             undec=$(ts_keys "$out" -r "$p" -Y 'esp && !esp.protocol' -T fields -e frame.number | count)
             echo "  $(basename "$p"): $esp ESP frames, $bad malformed, $undec not decrypted"
             [ "$bad" -eq 0 ] && [ "$undec" -eq 0 ] || { echo "$name: $(basename "$p") does not decrypt in full" >&2; exit 1; }
+            # scripts/wireshark applies the same keys by itself
+            viaws=$("$src/scripts/wireshark" "$out" "$(basename "$p")" --tshark -Y 'esp && esp.protocol' -T fields -e frame.number 2>/dev/null | count)
+            [ "$viaws" -eq "$esp" ] || { echo "$name: scripts/wireshark decrypts $viaws of $esp" >&2; exit 1; }
         done
     fi
 done
