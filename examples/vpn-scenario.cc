@@ -26,6 +26,10 @@
 
 #include <glib.h>
 
+extern "C" {
+#include "getvpn/getvpn.h"
+}
+
 #include <arpa/inet.h>
 #include <cmath>
 #include <cstdlib>
@@ -677,8 +681,9 @@ Parse(const ScenarioFile& f, Scenario& sc)
             {
                 throw ScenarioError(f.Where(*s, "addresses") + "'" + addr[i] + "' is not ADDRESS/LENGTH");
             }
-            if (IsGetVpnRole(n->role))
+            if (IsGetVpnRole(n->role) && !l.provider)
             {
+                // (on a link to a PE the address names the /30 the provider attaches)
                 throw ScenarioError(f.Where(*s, "addresses") + n->name + " takes its addresses from " +
                                     n->config + ": write - for it");
             }
@@ -1390,9 +1395,24 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             report.Add("decrypted_" + k, dec);
             report.Add("tunnel_drops_" + k, drop);
         }
-        if (n.gdoi)
+        if (n.gdoi && n.role == "group-member")
         {
+            const vpn_getvpn_stats* st = vpn_getvpn_node_get_stats(n.gdoi->GetCore());
+            uint64_t drops = 0;
+            for (int r = 0; r < VPN_GETVPN_DROP_COUNT; r++)
+            {
+                drops += st->drops[r];
+            }
             report.Add("gdoi_registered_groups_" + k, n.gdoi->GetRegisteredGroups());
+            report.Add("encrypted_" + k, st->out_encrypted);
+            report.Add("decrypted_" + k, st->in_decrypted);
+            report.Add("data_plane_drops_" + k, drops);
+        }
+        if (n.gdoi && n.role == "key-server")
+        {
+            const vpn_gdoi_ks* ks = vpn_getvpn_node_ks(n.gdoi->GetCore(), 0);
+            report.Add("ks_members_" + k, ks ? static_cast<uint64_t>(vpn_gdoi_ks_members(ks)) : 0);
+            report.Add("ks_rekeys_" + k, ks ? vpn_gdoi_ks_get_stats(ks)->rekeys : 0);
         }
     }
     size_t ikeLines = ikes.empty() ? 0 : trace.WriteIkeKeys(ikes);
