@@ -38,16 +38,27 @@ for k, v in s.items():
         print("  %s = %s" % (k, v))
 PY
     if [ -s "$out/wireshark/esp_sa" ]; then
+        first=1
         for p in "$out"/*.pcap; do
-            esp=$(tshark -r "$p" -Y esp -T fields -e frame.number 2>/dev/null | count)
-            [ "$esp" -gt 0 ] || continue
-            bad=$(ts_keys "$out" -r "$p" -Y '_ws.malformed || _ws.expert.severity >= error' -T fields -e frame.number | count)
-            undec=$(ts_keys "$out" -r "$p" -Y 'esp && !esp.protocol' -T fields -e frame.number | count)
-            echo "  $(basename "$p"): $esp ESP frames, $bad malformed, $undec not decrypted"
-            [ "$bad" -eq 0 ] && [ "$undec" -eq 0 ] || { echo "$name: $(basename "$p") does not decrypt in full" >&2; exit 1; }
-            # scripts/wireshark applies the same keys by itself
-            viaws=$("$src/scripts/wireshark" "$out" "$(basename "$p")" --tshark -Y 'esp && esp.protocol' -T fields -e frame.number 2>/dev/null | count)
-            [ "$viaws" -eq "$esp" ] || { echo "$name: scripts/wireshark decrypts $viaws of $esp" >&2; exit 1; }
+            # one pass with the keys: every ESP frame, its decrypted next
+            # header (empty when it did not decrypt), malformed/error marks
+            ts_keys "$out" -r "$p" -Y 'esp || _ws.malformed || _ws.expert.severity >= error' -T fields \
+                -e frame.number -e esp.protocol -e _ws.malformed -e _ws.expert.severity >"$work/f.txt"
+            esp=$(awk -F'\t' '$2 != ""' "$work/f.txt" | count)
+            # expert severity "error" is 0x00800000
+            bad=$(awk -F'\t' '{ n = split($4, v, ","); e = 0; for (i = 1; i <= n; i++) if (v[i] + 0 >= 8388608) e = 1 }
+                               $3 != "" || e' "$work/f.txt" | count)
+            [ "$bad" -eq 0 ] || { echo "$name: $(basename "$p"): $bad frames malformed or in error" >&2; exit 1; }
+            all=$(count <"$work/f.txt")
+            [ "$all" -gt 0 ] || continue
+            echo "  $(basename "$p"): $all ESP (or flagged) frames, $esp decrypted"
+            [ "$esp" -eq "$all" ] || { echo "$name: $(basename "$p") does not decrypt in full (or is malformed)" >&2; exit 1; }
+            if [ $first -eq 1 ]; then
+                # scripts/wireshark applies the same keys by itself
+                viaws=$("$src/scripts/wireshark" "$out" "$(basename "$p")" --tshark -Y 'esp && esp.protocol' -T fields -e frame.number 2>/dev/null | count)
+                [ "$viaws" -eq "$esp" ] || { echo "$name: scripts/wireshark decrypts $viaws of $esp" >&2; exit 1; }
+                first=0
+            fi
         done
     fi
 done
