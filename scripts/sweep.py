@@ -55,7 +55,7 @@ def mean_ci(values):
 def folder_name(variant):
     if not variant:
         return "base"
-    return "_".join(re.sub(r"[^A-Za-z0-9.+-]", "-", "%s=%s" % kv) for kv in variant)
+    return "_".join(re.sub(r"[^A-Za-z0-9.+=-]", "-", "%s=%s" % kv) for kv in variant)
 
 
 def figures(summary):
@@ -231,7 +231,7 @@ def main():
                         % (",".join(keys), k.replace("_", "\\\\_")))
                 f.write('plot "%s.dat" using 1:3:4:xticlabels(2) with yerrorlines title "%s"\n'
                         % (k, k.replace("_", "\\\\_")))
-            subprocess.run(["gnuplot", k + ".plt"], cwd=pdir, stdout=subprocess.DEVNULL)
+            subprocess.run(["gnuplot", k + ".plt"], cwd=pdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print("%d runs in %s: results.csv, aggregate.csv%s" % (
         len(jobs), a.out, ", plots/" if keys and shutil.which("gnuplot") else ""))
     return 0
