@@ -160,7 +160,6 @@ VPN_NS3_SOURCES = [
     'model/ns3/ikev2-daemon.cc',
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
-    'helper/flexvpn-site-to-site.cc',
     'model/ns3/gdoi-daemon.cc',
     'model/ns3/vpn-crypto-map-net-device.cc',
     'helper/getvpn-helper.cc',
@@ -183,7 +182,6 @@ VPN_NS3_HEADERS = [
     'model/ns3/ikev2-daemon.h',
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
-    'helper/flexvpn-site-to-site.h',
     'model/ns3/gdoi-daemon.h',
     'model/ns3/vpn-crypto-map-net-device.h',
     'helper/getvpn-helper.h',
@@ -194,6 +192,12 @@ VPN_NS3_HEADERS = [
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
     'helper/qos-llq-scenario.h',
+]
+
+# Scenario code the examples share (not part of the module library).
+VPN_EXAMPLE_SUPPORT = [
+    'examples/flexvpn-site-to-site.cc',
+    'examples/flexvpn-site-to-site.h',
 ]
 
 VPN_EXAMPLES = [
@@ -436,7 +440,8 @@ def build(bld):
                 continue  # the scenario runner needs GLib (GKeyFile)
             obj = bld.create_ns3_program(example, ['vpn', 'point-to-point', 'applications',
                                                    'internet-apps', 'csma'])
-            obj.source = 'examples/%s.cc' % example
+            obj.source = ['examples/%s.cc' % example] + \
+                [s for s in VPN_EXAMPLE_SUPPORT if s.endswith('.cc')]
             obj.defines = ['VPN_SOURCE_DIR="%s"' % bld.path.abspath()]
             if example == 'vpn-scenario':
                 obj.uselib = 'VPN_GLIB'  # scenario.ini through GKeyFile

@@ -1,8 +1,6 @@
 #include "flexvpn-site-to-site.h"
 
-#include "flexvpn-helper.h"
-#include "vpn-report.h"
-#include "vpn-trace-helper.h"
+#include "ns3/vpn-module.h"
 
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
