@@ -1413,6 +1413,9 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             const vpn_gdoi_ks* ks = vpn_getvpn_node_ks(n.gdoi->GetCore(), 0);
             report.Add("ks_members_" + k, ks ? static_cast<uint64_t>(vpn_gdoi_ks_members(ks)) : 0);
             report.Add("ks_rekeys_" + k, ks ? vpn_gdoi_ks_get_stats(ks)->rekeys : 0);
+            // cooperative key servers: who is primary at the end, takeovers counted
+            report.Add("ks_primary_" + k, ks && vpn_gdoi_ks_coop_role(ks) == VPN_GDOI_COOP_PRIMARY ? 1 : 0);
+            report.Add("ks_takeovers_" + k, ks ? vpn_gdoi_ks_coop_stats(ks)->takeovers : 0);
         }
     }
     size_t ikeLines = ikes.empty() ? 0 : trace.WriteIkeKeys(ikes);
