@@ -372,4 +372,36 @@ cfgcase() {
 }
 cfgcase HUB1.cfg 4 " encryption aes-cbc-999" "'aes-cbc-999' is not supported"
 cfgcase SPOKE1.cfg 45 "ip route 10.9.0.0 255.255.255.0 203.0.113.9" "next hop 203.0.113.9 is on no connected subnet"
+# Provider and GET VPN scenarios (scenarios/getvpn-mpls): the same table.
+gv=$(cd "$src" && pwd)/scenarios/getvpn-mpls
+gbroken() {
+    n=$((n + 1))
+    file=$1 expr=$2 where=$3 msg=$4
+    d=$work/bad$n
+    mkdir -p "$d"
+    cp "$gv"/* "$d/"
+    sed -i "$expr" "$d/$file"
+    set +e
+    "$bin" "$d" --out="$work/bad$n-out" >"$d/stdout" 2>"$d/stderr"
+    rc=$?
+    set -e
+    want="$d/$file:$where: $msg"
+    if [ $rc -ne 2 ] || ! grep -qF -- "$want" "$d/stderr" || [ -e "$work/bad$n-out" ]; then
+        echo "provider case $n ($file: $expr): exit $rc, wanted 2 and '$want', got:" >&2; cat "$d/stderr" >&2; fail=1
+    else
+        echo "provider case $n: $(cat "$d/stderr")"
+    fi
+}
+gbroken scenario.ini '/^\[provider\]/,/^core-network/d' 19 "a provider router needs a [provider] section"
+gbroken scenario.ini '83d' 79 "a link to a PE needs vrf = NAME"
+gbroken scenario.ini 's/^addresses = - 192.0.2.2\/30/addresses = - 192.0.2.1\/30/' 81 "a PE-CE link is a /30: the PE is .1 (write -), the CE .2"
+gbroken scenario.ini 's/^addresses = - 10.0.0.2\/24/addresses = 10.0.0.1\/24 10.0.0.2\/24/' 113 "HQ takes its addresses from HQ.cfg: write - for it"
+gbroken scenario.ini 's/^interfaces = GigabitEthernet0\/1 -/interfaces = - -/' 114 "HQ needs the name of its interface in HQ.cfg"
+gbroken scenario.ini '62a addresses = 10.9.9.1/30 10.9.9.2/30' 63 "a provider core link takes no addresses"
+gbroken scenario.ini '62a mtu = 1500' 63 "MplsProviderHelper sets a provider link's mtu"
+gbroken scenario.ini 's/^target = KS1/target = HQ/' 150 "rekey is a key server's (crypto gdoi ks rekey); HQ is a group-member"
+gbroken scenario.ini '150a [event cut]\nat = 5\naction = link-down\ntarget = p1-p2' 154 "link-down of an MPLS core link is not supported yet"
+# a GET VPN configuration error: the configuration's own file and line
+gbroken HQ.cfg 's/^ encryption aes 256/ encryption aes 999/' 3 "999 is out of range"
+gbroken HQ.cfg 's/^ crypto map GETVPN-MAP/ crypto map NOPE/' 15 "interface GigabitEthernet0/0: crypto map NOPE is not defined"
 exit $fail
