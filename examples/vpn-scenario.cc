@@ -874,11 +874,12 @@ Parse(const ScenarioFile& f, Scenario& sc)
             throw ScenarioError(f.Where(*s, "target") + "node-stop stops a router's VPN daemon; " +
                                 e.target + " is a " + n->role);
         }
-        if (e.action == "rekey" && n->role != "key-server")
+        if (e.action == "rekey" && n->role != "key-server" && n->role != "router")
         {
-            throw ScenarioError(f.Where(*s, "target") + "rekey is a key server's (crypto gdoi ks rekey); " +
-                                e.target + " is a " + n->role);
+            throw ScenarioError(f.Where(*s, "target") + "rekey is for a key server (crypto gdoi ks rekey) or a "
+                                "FlexVPN router (its CHILD_SAs); " + e.target + " is a " + n->role);
         }
+
         sc.events.push_back(e);
     }
 }
@@ -983,6 +984,13 @@ void
 GdoiRekey(Ptr<GdoiDaemon> ks)
 {
     ks->Rekey(0, false);
+}
+
+void
+RekeyChildSas(Ptr<Node> node)
+{
+    uint32_t n = node->GetObject<VpnIpsecStack>()->RekeyChildSas();
+    NS_LOG_INFO(Names::FindName(node) << ": rekeying " << n << " CHILD_SAs");
 }
 
 std::string
@@ -1291,9 +1299,13 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
                 n->gdoi->SetStopTime(at);
             }
         }
-        else if (e.action == "rekey")
+        else if (e.action == "rekey" && sc.FindNode(e.target)->gdoi)
         {
             Simulator::Schedule(at, &GdoiRekey, sc.FindNode(e.target)->gdoi);
+        }
+        else if (e.action == "rekey")
+        {
+            Simulator::Schedule(at, &RekeyChildSas, sc.FindNode(e.target)->node);
         }
     }
 

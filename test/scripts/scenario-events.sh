@@ -49,3 +49,15 @@ for run in ks-100 ks-none; do
         [ "$(figure "$work/$run/summary.json" ks_takeovers_ks2)" -eq 0 ] ||
         { echo "$run: KS2 took over although KS1 was alive until 100 s" >&2; exit 1; }
 done
+
+# A forced CHILD_SA rekey at its time: SPOKE1 rekeys at 13 s (two CHILD_SAs
+# on each side by the end, no voice lost); without it (the run above whose
+# event is a no-op) one.
+"$bin" "$work/s" --out="$work/rekey" --set flow.voice.stop=16 --set event.wan-down.action=rekey \
+    --set event.wan-down.target=SPOKE1 >/dev/null
+echo "rekey at 13 s: CHILD_SAs $(figure "$work/rekey/summary.json" child_sas_spoke1)/$(figure "$work/rekey/summary.json" child_sas_hub1)," \
+    "voice $(figure "$work/rekey/summary.json" flow_voice_received); without: $(figure "$work/up/summary.json" child_sas_spoke1)"
+[ "$(figure "$work/rekey/summary.json" child_sas_spoke1)" -eq 2 ] && [ "$(figure "$work/rekey/summary.json" child_sas_hub1)" -eq 2 ] &&
+    [ "$(figure "$work/rekey/summary.json" flow_voice_received)" -eq 300 ] &&
+    [ "$(figure "$work/up/summary.json" child_sas_spoke1)" -eq 1 ] ||
+    { echo "the forced rekey did not happen at its time, or lost voice" >&2; exit 1; }

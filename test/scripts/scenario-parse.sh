@@ -399,7 +399,7 @@ gbroken scenario.ini 's/^addresses = - 10.0.0.2\/24/addresses = 10.0.0.1\/24 10.
 gbroken scenario.ini 's/^interfaces = GigabitEthernet0\/1 -/interfaces = - -/' 114 "HQ needs the name of its interface in HQ.cfg"
 gbroken scenario.ini '62a addresses = 10.9.9.1/30 10.9.9.2/30' 63 "a provider core link takes no addresses"
 gbroken scenario.ini '62a mtu = 1500' 63 "MplsProviderHelper sets a provider link's mtu"
-gbroken scenario.ini 's/^target = KS1/target = HQ/' 150 "rekey is a key server's (crypto gdoi ks rekey); HQ is a group-member"
+gbroken scenario.ini 's/^target = KS1/target = HQ/' 150 "rekey is for a key server (crypto gdoi ks rekey) or a FlexVPN router (its CHILD_SAs); HQ is a group-member"
 gbroken scenario.ini '150a [event cut]\nat = 5\naction = link-down\ntarget = p1-p2' 154 "link-down of an MPLS core link is not supported yet"
 # a GET VPN configuration error: the configuration's own file and line
 gbroken HQ.cfg 's/^ encryption aes 256/ encryption aes 999/' 3 "999 is out of range"
