@@ -1427,7 +1427,9 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             report.Add("ks_rekeys_" + k, ks ? vpn_gdoi_ks_get_stats(ks)->rekeys : 0);
             // cooperative key servers: who is primary at the end, takeovers counted
             report.Add("ks_primary_" + k, ks && vpn_gdoi_ks_coop_role(ks) == VPN_GDOI_COOP_PRIMARY ? 1 : 0);
-            report.Add("ks_takeovers_" + k, ks ? vpn_gdoi_ks_coop_stats(ks)->takeovers : 0);
+            // (no coop statistics for a key server without `redundancy`)
+            const vpn_gdoi_coop_stats* cs = ks ? vpn_gdoi_ks_coop_stats(ks) : nullptr;
+            report.Add("ks_takeovers_" + k, cs ? cs->takeovers : 0);
         }
     }
     size_t ikeLines = ikes.empty() ? 0 : trace.WriteIkeKeys(ikes);
