@@ -160,7 +160,6 @@ VPN_NS3_SOURCES = [
     'model/ns3/ikev2-daemon.cc',
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
-    'helper/flexvpn-site-to-site.cc',
     'helper/flexvpn-remote-access.cc',
     'model/ns3/gdoi-daemon.cc',
     'model/ns3/vpn-crypto-map-net-device.cc',
@@ -185,7 +184,6 @@ VPN_NS3_HEADERS = [
     'model/ns3/ikev2-daemon.h',
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
-    'helper/flexvpn-site-to-site.h',
     'helper/flexvpn-remote-access.h',
     'model/ns3/gdoi-daemon.h',
     'model/ns3/vpn-crypto-map-net-device.h',
@@ -198,6 +196,12 @@ VPN_NS3_HEADERS = [
     'helper/mqc-helper.h',
     'helper/qos-llq-scenario.h',
     'helper/get-vs-flex-scenario.h',
+]
+
+# Scenario code the examples share (not part of the module library).
+VPN_EXAMPLE_SUPPORT = [
+    'examples/flexvpn-site-to-site.cc',
+    'examples/flexvpn-site-to-site.h',
 ]
 
 VPN_EXAMPLES = [
@@ -214,6 +218,7 @@ VPN_EXAMPLES = [
     'dmvpn-phase3',
     'get-vs-flex',
     'flexvpn-hub-vt',
+    'vpn-scenario',
 ]
 
 VPN_CORE_TESTS = [
@@ -406,6 +411,8 @@ def configure(conf):
                                  uselib_store='VPN_CMOCKA', mandatory=False)
     have_pcap = conf.check_cfg(package='libpcap', args=['--cflags', '--libs'],
                                uselib_store='VPN_PCAP', mandatory=False)
+    conf.env['HAVE_VPN_GLIB'] = bool(conf.check_cfg(package='glib-2.0', args=['--cflags', '--libs'],
+                                                    uselib_store='VPN_GLIB', mandatory=False))
     conf.env['ENABLE_VPN'] = bool(have_ssl)
     conf.env['ENABLE_VPN_CORE_TESTS'] = bool(have_cmocka and have_pcap) and \
         not conf.options.disable_vpn_core_tests
@@ -457,10 +464,15 @@ def build(bld):
 
     if bld.env['ENABLE_EXAMPLES']:
         for example in VPN_EXAMPLES:
+            if example == 'vpn-scenario' and not bld.env['HAVE_VPN_GLIB']:
+                continue  # the scenario runner needs GLib (GKeyFile)
             obj = bld.create_ns3_program(example, ['vpn', 'point-to-point', 'applications',
                                                    'internet-apps', 'csma'])
-            obj.source = 'examples/%s.cc' % example
+            obj.source = ['examples/%s.cc' % example] + \
+                [s for s in VPN_EXAMPLE_SUPPORT if s.endswith('.cc')]
             obj.defines = ['VPN_SOURCE_DIR="%s"' % bld.path.abspath()]
+            if example == 'vpn-scenario':
+                obj.uselib = 'VPN_GLIB'  # scenario.ini through GKeyFile
         for entry in VPN_NS3_BENCHES:
             name, src = entry.split(':', 1)
             obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'internet'])

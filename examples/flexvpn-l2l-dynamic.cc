@@ -9,6 +9,8 @@
 #include "ns3/core-module.h"
 #include "ns3/vpn-module.h"
 
+#include "flexvpn-site-to-site.h"
+
 #ifndef VPN_SOURCE_DIR
 #define VPN_SOURCE_DIR "."
 #endif

@@ -4,11 +4,13 @@
  * and SPOKE1's Loopback0 protected by IPsec (IKEv2 with pre-shared keys from
  * a keyring, a different key each way), static routes into the tunnel.
  * Configurations: scenarios/flexvpn-l2l-static/{HUB1,SPOKE1}.cfg.
- * Outputs and options: see FlexVpnSiteToSite (helper/flexvpn-site-to-site.h)
+ * Outputs and options: see FlexVpnSiteToSite (examples/flexvpn-site-to-site.h)
  * and the README.
  */
 #include "ns3/core-module.h"
 #include "ns3/vpn-module.h"
+
+#include "flexvpn-site-to-site.h"
 
 #ifndef VPN_SOURCE_DIR
 #define VPN_SOURCE_DIR "."

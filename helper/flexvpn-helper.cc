@@ -20,6 +20,7 @@ extern "C" {
 #include "common/addr.h"
 #include "common/vpn-err.h"
 #include "conf/conf.h"
+#include "nhrp/nhrp-conf.h"
 }
 
 namespace ns3
@@ -411,9 +412,121 @@ FlexVpnHelper::InstallRip(Ptr<Node> node, const vpn_conf* conf, const std::strin
     node->AggregateObject(rip);
 }
 
+std::string
+FlexVpnHelper::Check(Ptr<Node> node, const std::string& iosConfig, uint32_t& line) const
+{
+    NS_LOG_FUNCTION(this << node);
+    line = 0;
+    Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+    if (!ipv4)
+    {
+        return "install an Internet stack before FlexVpnHelper";
+    }
+    vpn_conf* conf = nullptr;
+    vpn_conf_error err{};
+    if (vpn_conf_parse(iosConfig.c_str(), iosConfig.size(), &conf, &err) != 0)
+    {
+        line = static_cast<uint32_t>(err.line);
+        return err.msg;
+    }
+    // Everything Install (and the router, once the daemon starts) would
+    // refuse, found now, before anything is built or written.
+    std::ostringstream e;
+    for (size_t i = 0; i < conf->n_iface && e.str().empty(); i++)
+    {
+        const vpn_conf_interface& f = conf->iface[i];
+        line = static_cast<uint32_t>(f.line);
+        if (!f.is_tunnel)
+        {
+            if (f.has_address && InterfaceWithAddress(ipv4, V4(f.address.addr)) < 0 &&
+                std::string(f.name).rfind("Loopback", 0) != 0)
+            {
+                e << "interface " << f.name << " address " << V4(f.address.addr)
+                  << " is on no interface of the node";
+            }
+            continue;
+        }
+        bool mgre = f.tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT;
+        const vpn_conf_interface* s = f.has_tunnel_source ? nullptr : vpn_conf_find_interface(conf, f.tunnel_source_if);
+        if (f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP && f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 && !mgre)
+        {
+            e << f.name << ": only `tunnel mode gre ip`, `gre multipoint` and `ipsec ipv4` are supported so far";
+        }
+        else if (!f.protection[0])
+        {
+            e << f.name << " has no `tunnel protection ipsec profile` (clear GRE is not supported)";
+        }
+        else if (!vpn_conf_find_ipsec_profile(conf, f.protection))
+        {
+            e << f.name << ": no crypto ipsec profile " << f.protection;
+        }
+        else if (!f.has_tunnel_destination && !mgre)
+        {
+            e << f.name << " has no tunnel destination";
+        }
+        else if (!f.has_tunnel_source && (!s || !s->has_address))
+        {
+            e << f.name << ": tunnel source needs an interface with an address";
+        }
+        else if (mgre)
+        {
+            vpn_nhrp_conf_params np{};
+            vpn_conf_error nerr{};
+            if (vpn_nhrp_params_from_conf(conf, f.name, &np, &nerr) != 0)
+            {
+                line = static_cast<uint32_t>(nerr.line ? nerr.line : f.line);
+                e << nerr.msg;
+            }
+        }
+    }
+    for (size_t i = 0; i < conf->n_route && e.str().empty(); i++)
+    {
+        const vpn_conf_route& r = conf->route[i];
+        line = static_cast<uint32_t>(r.line);
+        if (r.via_interface)
+        {
+            const vpn_conf_interface* f = vpn_conf_find_interface(conf, r.interface);
+            bool ok = f && (f->is_tunnel || (f->has_address && InterfaceWithAddress(ipv4, V4(f->address.addr)) >= 0));
+            if (!ok)
+            {
+                e << "ip route via " << r.interface << ": no such interface on the node";
+            }
+            continue;
+        }
+        // A next hop on a connected subnet: the node's or a tunnel's of this configuration.
+        Ipv4Address nh = V4(r.next_hop);
+        bool ok = InterfaceTowards(ipv4, nh) >= 0;
+        for (size_t k = 0; k < conf->n_iface && !ok; k++)
+        {
+            const vpn_conf_interface& f = conf->iface[k];
+            ok = f.has_address && (f.is_tunnel || std::string(f.name).rfind("Loopback", 0) == 0) &&
+                 MaskOf(f.address.len).IsMatch(V4(f.address.addr), nh);
+        }
+        if (!ok)
+        {
+            e << "next hop " << nh << " is on no connected subnet";
+        }
+    }
+    vpn_conf_del(conf);
+    if (e.str().empty())
+    {
+        line = 0;
+    }
+    return e.str();
+}
+
+std::string
+FlexVpnHelper::FormatError(const std::string& file, uint32_t line, const std::string& message)
+{
+    return line ? file + ":" + std::to_string(line) + ": " + message : file + ": " + message;
+}
+
 Ptr<Ikev2Daemon>
 FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initiate) const
 {
+    uint32_t line = 0;
+    std::string bad = Check(node, iosConfig, line);
+    NS_ABORT_MSG_IF(!bad.empty(), "node " << node->GetId() << " line " << line << ": " << bad);
     vpn_conf* conf = nullptr;
     vpn_conf_error err{};
     int rc = vpn_conf_parse(iosConfig.c_str(), iosConfig.size(), &conf, &err);

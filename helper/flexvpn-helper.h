@@ -134,9 +134,22 @@ class FlexVpnHelper
      * started: use its Start/Stop or the returned Application's). With
      * \p initiate the router brings its protected tunnels up itself at
      * start; otherwise it answers its peers. A configuration error aborts
-     * the simulation with "<hostname> line N: reason".
+     * the simulation with "node N line L: reason" (see Check).
      */
     Ptr<Ikev2Daemon> Install(Ptr<Node> node, const std::string& iosConfig, bool initiate) const;
+
+    /**
+     * What Install would refuse in \p iosConfig on \p node (its devices
+     * and addresses assigned), without changing anything: "" when it would
+     * install, else the reason, with \p line set to the configuration line
+     * (0: none). Programs loading configurations from files call it for
+     * every router before building or writing anything, and report with
+     * FormatError.
+     */
+    std::string Check(Ptr<Node> node, const std::string& iosConfig, uint32_t& line) const;
+
+    /** "FILE:LINE: message" (or "FILE: message" without a line). */
+    static std::string FormatError(const std::string& file, uint32_t line, const std::string& message);
 
     /**
      * Configures a hub and its spokes: one tunnel interface per spoke on the

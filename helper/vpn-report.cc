@@ -60,6 +60,15 @@ VpnReport::Add(const std::string& key, uint64_t value)
 }
 
 void
+VpnReport::AddFigure(const std::string& key, double value)
+{
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(3) << (std::isfinite(value) ? value : 0.0);
+    m_facts.emplace_back(key, s.str());
+    m_text.push_back(key + ": " + s.str());
+}
+
+void
 VpnReport::AddFlows(FlowMonitorHelper& helper, Ptr<FlowMonitor> monitor)
 {
     monitor->CheckForLostPackets();

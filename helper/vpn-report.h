@@ -43,6 +43,8 @@ class VpnReport
     /** A fact: shown as "key: value" and stored as a JSON string or number. */
     void Add(const std::string& key, const std::string& value);
     void Add(const std::string& key, uint64_t value);
+    /** A measured figure (a JSON number with 3 decimals), e.g. a delay in ms. */
+    void AddFigure(const std::string& key, double value);
 
     /** Adds every flow FlowMonitor saw (call after Simulator::Run). */
     void AddFlows(FlowMonitorHelper& helper, Ptr<FlowMonitor> monitor);

@@ -331,6 +331,35 @@ VpnIpsecStack::Reboot()
 }
 
 
+uint32_t
+VpnIpsecStack::RekeyChildSas()
+{
+    NS_LOG_FUNCTION(this);
+    return ForEachTunnelChild(&vpn_router_child_rekey);
+}
+
+uint32_t
+VpnIpsecStack::ForEachTunnelChild(int (*op)(vpn_router*, uint64_t, uint32_t))
+{
+    if (!m_core->router)
+    {
+        return 0;
+    }
+    uint32_t done = 0;
+    uint64_t now = VpnNodeEngine::NowNs();
+    for (uint32_t t = 0; t < vpn_router_tunnel_count(m_core->router); t++)
+    {
+        vpn_router_tunnel_info info{};
+        if (vpn_router_tunnel_get(m_core->router, t, &info) == 0 && info.mode != VPN_ROUTER_TUNNEL_MGRE &&
+            info.out_child != 0 && op(m_core->router, now, info.out_child) == 0)
+        {
+            done++;
+        }
+    }
+    Reschedule();
+    return done;
+}
+
 void
 VpnIpsecStack::Start()
 {

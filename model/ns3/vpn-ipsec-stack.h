@@ -187,6 +187,13 @@ class VpnIpsecStack : public Object
     uint32_t ClearIkeSas();
     int InitiateTunnel(uint32_t tunnelId);
 
+    /**
+     * Rekeys the CHILD_SA carrying each point-to-point tunnel's traffic now
+     * (as its lifetime would; RFC 7296 1.3.3). Returns how many rekeys
+     * started. For timed events of scenario files.
+     */
+    uint32_t RekeyChildSas();
+
     /** The router (nullptr until first used); for show views and tests. */
     const struct vpn_router* GetRouter() const;
 
@@ -211,6 +218,8 @@ class VpnIpsecStack : public Object
     void EnsureReceiver();
     void HandleEsp(Ptr<Socket> socket);
     void Reschedule();
+    /** Applies \p op to each point-to-point tunnel's CHILD_SA; returns the successes. */
+    uint32_t ForEachTunnelChild(int (*op)(struct vpn_router*, uint64_t, uint32_t));
     void OnTimer();
     static void SendUdpThunk(void* user, const struct vpn_ikev2_dgram* d);
     static bool SendEspThunk(void* user, const struct vpn_router_esp_out* o);

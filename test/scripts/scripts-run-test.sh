@@ -53,4 +53,23 @@ if err=$("$root/scripts/run" ipsec-manual-l2l --out "$work/y" --mode=sideways 2>
     echo "bad example option accepted" >&2; exit 1
 fi
 echo "$err" | grep -q "mode must be gre or vti" || { echo "unclear error: $err" >&2; exit 1; }
+# Scenarios: by name (no example of that name) or by folder, --set, a sweep.
+out=$("$root/scripts/run" three-sites --out "$work/sc" --set scenario.duration=12 2>&1)
+[ -s "$work/sc/summary.json" ] && [ -s "$work/sc/wireshark/esp_sa" ] || { echo "scenario by name: no outputs" >&2; echo "$out" >&2; exit 1; }
+echo "$out" | grep -q "Outputs in $work/sc" || { echo "scenario: no output listing" >&2; exit 1; }
+"$root/scripts/run" "$root/scenarios/three-sites" --out "$work/sw" --sweep link.wan-b2.rate=1Mbps,2Mbps \
+    --set scenario.duration=12 --jobs 2 >/dev/null 2>&1 || { echo "scenario sweep failed" >&2; exit 1; }
+[ "$(wc -l <"$work/sw/results.csv")" -eq 3 ] && [ -s "$work/sw/aggregate.csv" ] || { echo "sweep: wrong results.csv" >&2; exit 1; }
+mkdir -p "$work/bad"
+cp "$root"/scenarios/three-sites/* "$work/bad/"
+sed -i 's/^delay = 5ms/delay = soon/' "$work/bad/scenario.ini"
+if err=$("$root/scripts/run" "$work/bad" --out "$work/bad-out" 2>&1); then
+    echo "broken scenario accepted" >&2; exit 1
+fi
+echo "$err" | grep -q "$work/bad/scenario.ini:[0-9]*: delay 'soon'" && [ ! -e "$work/bad-out" ] ||
+    { echo "broken scenario: unclear error or output written: $err" >&2; exit 1; }
+if err=$("$root/scripts/run" ipsec-manual-l2l --runs 2 2>&1); then
+    echo "--runs accepted for an example" >&2; exit 1
+fi
+echo "$err" | grep -q -- "--sweep, --runs, --jobs and --plot are for scenarios" || { echo "unclear error: $err" >&2; exit 1; }
 echo "scripts/run behaves"

@@ -1,8 +1,6 @@
 #include "flexvpn-site-to-site.h"
 
-#include "flexvpn-helper.h"
-#include "vpn-report.h"
-#include "vpn-trace-helper.h"
+#include "ns3/vpn-module.h"
 
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
@@ -15,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 namespace ns3
 {
@@ -114,9 +113,23 @@ FlexVpnSiteToSite::Run()
     ip.SetBase("198.51.100.0", "255.255.255.252");
     ip.Assign(wanDevs);
 
+    // Configuration errors name the file and line and end the run before
+    // anything is written (exit 2).
+    FlexVpnHelper flex;
+    for (const auto& [node, file, text] : {std::make_tuple(hub, "HUB1.cfg", &hubCfg),
+                                           std::make_tuple(spoke, "SPOKE1.cfg", &spokeCfg)})
+    {
+        uint32_t line = 0;
+        std::string bad = flex.Check(node, *text, line);
+        if (!bad.empty())
+        {
+            std::cerr << FlexVpnHelper::FormatError(m_configDir + "/" + file, line, bad) << "\n";
+            Simulator::Destroy();
+            return 2;
+        }
+    }
     VpnTraceHelper trace(m_out);
     trace.EnableKeyExport(NodeContainer(hub, spoke));
-    FlexVpnHelper flex;
     Ptr<Ikev2Daemon> hubIke = flex.Install(hub, hubCfg, false);
     Ptr<Ikev2Daemon> spokeIke = flex.Install(spoke, spokeCfg, true);
     hubIke->SetStartTime(Seconds(0.1));
