@@ -880,6 +880,8 @@ FlexVpnHelper::AssignStreams(NodeContainer c, int64_t stream)
         used += VpnNodeEngine::GetOrCreate(*it)->AssignStreams(stream + used);
     }
     return used;
+}
+
 FlexVpnHubAndSpokes
 FlexVpnHelper::InstallHubVirtualTemplate(const FlexVpnSite& hub,
                                          const std::vector<FlexVpnSite>& spokes,
