@@ -297,6 +297,10 @@ VPN_BENCHES = [
     'ikev2:test/bench/ikev2-bench.c',
 ]
 
+VPN_NS3_BENCHES = [
+    'hub-scale:test/bench/hub-scale-bench.cc',
+]
+
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',
@@ -433,5 +437,10 @@ def build(bld):
                                                    'internet-apps', 'csma'])
             obj.source = 'examples/%s.cc' % example
             obj.defines = ['VPN_SOURCE_DIR="%s"' % bld.path.abspath()]
+        for entry in VPN_NS3_BENCHES:
+            name, src = entry.split(':', 1)
+            obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'point-to-point',
+                                                               'applications', 'internet'])
+            obj.source = src
 
     # Fuzz targets need clang's libFuzzer; the CMake build compiles them.

@@ -14,7 +14,7 @@ import sys
 
 LISTS = [
     "VPN_CORE_SOURCES", "VPN_CORE_HEADERS", "VPN_NS3_SOURCES", "VPN_NS3_HEADERS",
-    "VPN_EXAMPLES", "VPN_CORE_TESTS", "VPN_FUZZERS", "VPN_BENCHES",
+    "VPN_EXAMPLES", "VPN_CORE_TESTS", "VPN_FUZZERS", "VPN_BENCHES", "VPN_NS3_BENCHES",
     "VPN_SIM_TEST_SOURCES", "VPN_SIM_TEST_HEADERS", "VPN_SIM_SUITES", "VPN_TEST_SUPPORT",
     "VPN_HOST_SOURCES", "VPN_HOST_HEADERS", "VPN_HOST_VPND", "VPN_HOST_VPNCTL", "VPN_HOST_TESTS",
 ]
@@ -46,7 +46,7 @@ def wscript_lists(text):
 
 
 def files_of(name, entries):
-    if name in ("VPN_CORE_TESTS", "VPN_FUZZERS", "VPN_BENCHES", "VPN_HOST_TESTS"):
+    if name in ("VPN_CORE_TESTS", "VPN_FUZZERS", "VPN_BENCHES", "VPN_NS3_BENCHES", "VPN_HOST_TESTS"):
         return [e.split(":", 1)[1] for e in entries]
     if name == "VPN_EXAMPLES":
         return ["examples/%s.cc" % e for e in entries]
