@@ -318,6 +318,7 @@ VPN_BENCHES = [
 # Benchmarks that are ns-3 programs (built with the examples).
 VPN_NS3_BENCHES = [
     'getvpn:test/bench/getvpn-bench.cc',
+    'hub-scale:test/bench/hub-scale-bench.cc',
 ]
 
 VPN_SIM_TEST_SOURCES = [
@@ -475,7 +476,7 @@ def build(bld):
                 obj.uselib = 'VPN_GLIB'  # scenario.ini through GKeyFile
         for entry in VPN_NS3_BENCHES:
             name, src = entry.split(':', 1)
-            obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'internet'])
+            obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'point-to-point', 'applications', 'internet'])
             obj.source = src
             obj.includes = ['model/core']
 

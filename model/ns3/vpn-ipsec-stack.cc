@@ -759,14 +759,23 @@ VpnIpsecStack::InstallNhrpRoute(uint32_t tunnel, const vpn_nhrp_event* ev)
 void
 VpnIpsecStack::Reschedule()
 {
-    Simulator::Cancel(m_timer);
     uint64_t next = vpn_router_next_deadline(m_core->router);
+    uint64_t now = VpnNodeEngine::NowNs();
+    uint64_t at = next > now ? next : now;
+    // Called after every packet: an unchanged deadline keeps its event (a
+    // cancelled event stays in the scheduler until its time comes).
+    if (m_timer.IsRunning() && next != UINT64_MAX && at == m_timerAt)
+    {
+        return;
+    }
+    Simulator::Cancel(m_timer);
+    m_timerAt = UINT64_MAX;
     if (next == UINT64_MAX)
     {
         return;
     }
-    uint64_t now = VpnNodeEngine::NowNs();
-    m_timer = Simulator::Schedule(NanoSeconds(next > now ? next - now : 0), &VpnIpsecStack::OnTimer, this);
+    m_timerAt = at;
+    m_timer = Simulator::Schedule(NanoSeconds(at - now), &VpnIpsecStack::OnTimer, this);
 }
 
 void

@@ -233,6 +233,7 @@ class VpnIpsecStack : public Object
     Core* m_core;
     Ptr<Socket> m_espSocket;
     EventId m_timer;
+    uint64_t m_timerAt{UINT64_MAX}; //!< the deadline m_timer is armed for (ns)
     std::vector<VpnTunnelNetDevice*> m_tunnels; //!< by router tunnel id
     Ikev2Hooks m_hooks;
     Ptr<const Packet> m_txCarrier; //!< the inner packet being sent (for its tags)

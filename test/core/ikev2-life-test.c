@@ -501,6 +501,58 @@ static void test_dpd_on_demand(void **state)
     tp_free(&n);
 }
 
+/* The engine keeps its next deadline between verbs (a hub's driver asks
+ * after every packet): traffic reported with vpn_ikev2_child_activity
+ * must still bring an on-demand DPD forward at once, traffic back must
+ * cancel it, and after an IKE SA rekey (the CHILD_SA moved to the new SA)
+ * activity on the same CHILD_SA id reaches the new SA. */
+static void test_deadline_follows_activity(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_sa_info sa;
+    uint64_t d0, d1, sent_before;
+    uint32_t cid;
+    size_t info = 0;
+    (void)state;
+
+    a.profile_extra = " dpd 10 2 on-demand\n";
+    bring_up(&n, &a, &b);
+    cid = child(&n, 0, 0).info.id;
+    d0 = vpn_ikev2_next_deadline(n.node[0].ctx);
+    assert_true(d0 > n.now + 60 * TP_NS); /* lifetimes only: nothing to ask */
+    tp_run_for(&n, 5);
+    assert_int_equal(vpn_ikev2_next_deadline(n.node[0].ctx), d0);
+    /* only outbound: the check falls due 10 s after the peer was last heard */
+    vpn_ikev2_child_activity(n.node[0].ctx, n.now, cid, false, true);
+    d1 = vpn_ikev2_next_deadline(n.node[0].ctx);
+    assert_true(d1 < d0);
+    assert_true(d1 > n.now && d1 <= n.now + 10 * TP_NS);
+    /* traffic back proves the peer alive: no check when that time comes */
+    vpn_ikev2_child_activity(n.node[0].ctx, n.now, cid, true, false);
+    sent_before = n.sent;
+    tp_run_for(&n, 8);
+    assert_int_equal(n.sent, sent_before);
+    assert_true(vpn_ikev2_next_deadline(n.node[0].ctx) > n.now + 60 * TP_NS);
+
+    /* IKE SA rekey: the CHILD_SA keeps its id on the new IKE SA */
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &sa), 0);
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, sa.id), 0);
+    tp_run_for(&n, 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
+    assert_int_equal(child(&n, 0, 0).info.id, cid);
+    tp_run_for(&n, 3);
+    vpn_ikev2_child_activity(n.node[0].ctx, n.now, cid, false, true);
+    d1 = vpn_ikev2_next_deadline(n.node[0].ctx);
+    assert_true(d1 > n.now && d1 <= n.now + 10 * TP_NS);
+    tp_run_for(&n, 11);
+    for (size_t i = 0; i < n.n_log; i++)
+        info += tp_exchange(n.log[i]) == 37 && !tp_is_response(n.log[i]);
+    assert_true(info >= 2); /* the rekey's old-SA delete, then the DPD */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
+    tp_free(&n);
+}
+
 /* ---- CREATE_CHILD_SA ------------------------------------------------------------------------- */
 
 static void child_rekey(const char *pfs, int who)
@@ -864,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_dpd_alive),
         cmocka_unit_test(test_dpd_dead),
         cmocka_unit_test(test_dpd_on_demand),
+        cmocka_unit_test(test_deadline_follows_activity),
         cmocka_unit_test(test_child_rekey),
         cmocka_unit_test(test_child_rekey_by_responder),
         cmocka_unit_test(test_child_rekey_pfs),

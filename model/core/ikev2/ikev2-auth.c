@@ -947,6 +947,7 @@ static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ike
 
 int vpn_ikev2_eap_answer(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a)
 {
+    ikev2_deadline_stale(ctx);
     ikev2_sa *sa;
     ikev2_in in;
     vpn_conf_identity cid;

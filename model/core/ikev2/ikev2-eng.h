@@ -281,7 +281,28 @@ struct vpn_ikev2_ctx {
     vpn_ippool *pool;
     size_t n_pool;
     bool pools_built;
+    /* vpn_ikev2_next_deadline's answer, kept while no verb ran: a driver
+     * asks after every packet, and a hub holds thousands of SAs. Every verb
+     * that may change an SA's timers marks it stale (ikev2_deadline_stale);
+     * vpn_ikev2_child_activity only lowers it. */
+    uint64_t deadline;
+    bool deadline_ok;
+    /* CHILD_SA id -> index in sa[] where it was last found: a hint, checked
+     * on every use (sa_of_child), so SAs moving or going cannot mislead it.
+     * The data path reports traffic per CHILD_SA id; without it each packet
+     * walked every IKE SA. A power of two entries, or none. */
+    struct ikev2_child_hint {
+        uint32_t child_id;
+        uint32_t sa_index;
+    } *hint;
+    size_t n_hint;
 };
+
+static inline void ikev2_deadline_stale(vpn_ikev2_ctx *ctx)
+{
+    if (ctx)
+        ctx->deadline_ok = false;
+}
 
 /* ---- core services (ikev2-engine.c) --------------------------------------- */
 

@@ -188,6 +188,7 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
     for (size_t i = 0; i < ctx->n_sa; i++)
         sa_free(ctx->sa[i]);
     free(ctx->sa);
+    free(ctx->hint);
     for (size_t i = 0; i < ctx->n_pool; i++)
         vpn_ippool_free(&ctx->pool[i]);
     free(ctx->pool);
@@ -1161,6 +1162,9 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
     bool response;
     int rc;
 
+    /* any datagram may change what is due next (cached deadline) */
+    ikev2_deadline_stale(ctx);
+
     if (ctx == NULL || local == NULL || remote == NULL || (data == NULL && len))
         return VPN_ERR_INVAL;
     /* RFC 3948 2.3: a NAT-keepalive is one 0xFF octet. */
@@ -1273,6 +1277,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
                        const vpn_ikev2_endpoint *remote, const vpn_ikev2_policy *policy,
                        uint32_t *ike_sa_id)
 {
+    ikev2_deadline_stale(ctx);
     size_t pidx;
     ikev2_sa *sa;
     int rc;
@@ -1304,6 +1309,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
 
 int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 {
+    ikev2_deadline_stale(ctx);
     ikev2_sa *sa;
 
     if (ctx == NULL)
@@ -1323,20 +1329,56 @@ int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
     return 0;
 }
 
+/* The hint slot of child_id, growing the table to twice the SAs (NULL
+ * when it cannot: the caller walks). */
+static struct ikev2_child_hint *hint_slot(vpn_ikev2_ctx *ctx, uint32_t child_id)
+{
+    if (ctx->n_hint < 2 * ctx->n_sa) {
+        size_t n = ctx->n_hint ? ctx->n_hint : 64;
+        struct ikev2_child_hint *h;
+        while (n < 2 * ctx->n_sa)
+            n *= 2;
+        if ((h = calloc(n, sizeof *h)) != NULL) {
+            free(ctx->hint);
+            ctx->hint = h;
+            ctx->n_hint = n;
+        }
+    }
+    if (ctx->n_hint == 0)
+        return NULL;
+    return &ctx->hint[(child_id * 2654435761u) & (ctx->n_hint - 1)];
+}
+
+/* The live IKE SA holding CHILD_SA child_id (ids are unique in a context,
+ * and a child belongs to one SA: an IKE rekey moves them all), or NULL. */
 static ikev2_sa *sa_of_child(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_child **c)
 {
+    /* The hint table is a cache: filling it changes nothing a caller sees. */
+    struct ikev2_child_hint *h = hint_slot((vpn_ikev2_ctx *)(uintptr_t)ctx, child_id);
+
+    if (h && h->child_id == child_id && h->sa_index < ctx->n_sa) {
+        ikev2_sa *sa = ctx->sa[h->sa_index];
+        if (sa->phase != IKEV2_P_DEAD && (*c = ikev2_child_by_id(sa, child_id)) != NULL)
+            return sa;
+    }
     for (size_t i = 0; i < ctx->n_sa; i++) {
         ikev2_sa *sa = ctx->sa[i];
         if (sa->phase == IKEV2_P_DEAD)
             continue;
-        if ((*c = ikev2_child_by_id(sa, child_id)) != NULL)
+        if ((*c = ikev2_child_by_id(sa, child_id)) != NULL) {
+            if (h) {
+                h->child_id = child_id;
+                h->sa_index = (uint32_t)i;
+            }
             return sa;
+        }
     }
     return NULL;
 }
 
 int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 {
+    ikev2_deadline_stale(ctx);
     ikev2_child *c;
     ikev2_sa *sa;
     int rc;
@@ -1355,6 +1397,7 @@ int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
                            const vpn_ikev2_policy *policy)
 {
+    ikev2_deadline_stale(ctx);
     ikev2_sa *sa;
     size_t idx;
     int rc;
@@ -1376,6 +1419,7 @@ int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
 
 int vpn_ikev2_child_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 {
+    ikev2_deadline_stale(ctx);
     ikev2_child *c;
     ikev2_sa *sa;
     int rc;
@@ -1393,6 +1437,7 @@ int vpn_ikev2_child_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 
 int vpn_ikev2_ike_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 {
+    ikev2_deadline_stale(ctx);
     ikev2_sa *sa;
     int rc;
 
@@ -1409,6 +1454,7 @@ int vpn_ikev2_ike_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 
 int vpn_ikev2_dpd(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 {
+    ikev2_deadline_stale(ctx);
     ikev2_sa *sa;
     int rc;
 
@@ -1422,6 +1468,9 @@ int vpn_ikev2_dpd(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
     sweep(ctx);
     return rc;
 }
+
+static uint64_t min64(uint64_t a, uint64_t b);
+static uint64_t sa_deadline(const ikev2_sa *sa);
 
 void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
                               bool outbound)
@@ -1438,6 +1487,15 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
     if (outbound) {
         c->last_out = now;
         sa->last_send_traffic = now;
+    }
+    /* Traffic moves only this SA's DPD time. Earlier: lower the cached
+     * deadline. Later: the cache stays early, the driver's call to
+     * vpn_ikev2_timeout finds nothing due and refreshes it. */
+    if (ctx->deadline_ok) {
+        uint64_t d = sa_deadline(sa);
+        if (d != UINT64_MAX && ctx->cookie_rotate_at)
+            d = min64(d, ctx->cookie_rotate_at);
+        ctx->deadline = min64(ctx->deadline, d);
     }
 }
 
@@ -1495,13 +1553,21 @@ static uint64_t sa_deadline(const ikev2_sa *sa)
 uint64_t vpn_ikev2_next_deadline(const vpn_ikev2_ctx *ctx)
 {
     uint64_t t = UINT64_MAX;
+    vpn_ikev2_ctx *cache;
 
     if (ctx == NULL)
         return UINT64_MAX;
+    if (ctx->deadline_ok)
+        return ctx->deadline;
     for (size_t i = 0; i < ctx->n_sa; i++)
         t = min64(t, sa_deadline(ctx->sa[i]));
     if (t != UINT64_MAX && ctx->cookie_rotate_at)
         t = min64(t, ctx->cookie_rotate_at);
+    /* The context is never const itself (vpn_ikev2_ctx_new allocates it):
+     * remembering the answer changes nothing a caller can see. */
+    cache = (vpn_ikev2_ctx *)(uintptr_t)ctx;
+    cache->deadline = t;
+    cache->deadline_ok = true;
     return t;
 }
 
@@ -1600,6 +1666,7 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 
 int vpn_ikev2_timeout(vpn_ikev2_ctx *ctx, uint64_t now)
 {
+    ikev2_deadline_stale(ctx);
     if (ctx == NULL)
         return VPN_ERR_INVAL;
     if (ctx->cookie_rotate_at == 0)

@@ -124,6 +124,7 @@ struct vpn_router {
     size_t n_tun;
     rt_child *child;
     size_t n_child, cap_child;
+    size_t n_dying;           /* records with dying set: the timer walks them only when > 0 */
     uint32_t *chash;          /* child id -> index + 1 (open addressing, 0: free) */
     size_t n_chash;           /* a power of two, >= 2 * cap_child */
     uint32_t next_manual;
@@ -302,6 +303,8 @@ static void child_unlink(vpn_router *r, rt_child *c)
     size_t idx = (size_t)(c - r->child), last = r->n_child - 1;
 
     chash_del(r, c->id);
+    if (c->dying)
+        r->n_dying--;
     if (idx != last) {
         r->chash[chash_slot(r, r->child[last].id)] = (uint32_t)idx + 1;
         r->child[idx] = r->child[last];
@@ -649,6 +652,7 @@ static void child_down(vpn_router *r, const vpn_ikev2_event *ev)
         /* RFC 7296 2.8: packets sent under the old SA may still arrive. */
         hand_over(r, c);
         c->dying = true;
+        r->n_dying++;
         c->remove_at = r->now + r->p.rekey_grace_ns;
         RT_LOG(r, VPN_LOG_DEBUG, "CHILD_SA %u replaced: inbound SA kept %llu ms", c->id,
                (unsigned long long)(r->p.rekey_grace_ns / 1000000u));
@@ -2308,7 +2312,9 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
         vpn_ikev2_timeout(r->ike, now);
     vpn_sad_tick(r->sad, now);
     flush(r);
-    for (size_t i = 0; i < r->n_child;) {
+    /* Per packet the driver asks for the deadline and calls this when it
+     * passes: no walk over every CHILD_SA unless one is dying. */
+    for (size_t i = 0; r->n_dying && i < r->n_child;) {
         rt_child *c = &r->child[i];
         if (c->dying && c->remove_at <= now) {
             child_remove(r, c->id); /* moves the last record here */
@@ -2344,7 +2350,7 @@ uint64_t vpn_router_next_deadline(const vpn_router *r)
         if (e < t)
             t = e;
     }
-    for (size_t i = 0; i < r->n_child; i++)
+    for (size_t i = 0; r->n_dying && i < r->n_child; i++)
         if (r->child[i].dying && r->child[i].remove_at < t)
             t = r->child[i].remove_at;
     for (size_t i = 0; i < r->n_tun; i++)

@@ -1,0 +1,529 @@
+/*
+ * Hub-and-spoke scale benchmark (./scripts/bench hub-scale).
+ *
+ * A DMVPN hub with ONE multipoint GRE device (FlexVpnHelper::InstallDmvpn,
+ * what a real hub with thousands of spokes runs) and N spokes behind a
+ * provider router:
+ *
+ *   HUB(Loopback 10.0.0.1) ==198.51.100.0/30== PE ==100.64.x.y/30== SPOKEi
+ *
+ * Each spoke registers with NHRP, which brings up its IKEv2 SA and a
+ * transport-mode ESP SA pair with the hub, then sends a 50 pps voice flow
+ * (160 octets of payload every 20 ms) to the hub's 10.0.0.1 until the end
+ * (60 s simulated by default). Spokes start staggered (--stagger, 2 ms
+ * apart by default), as a real deployment comes up: the hub admits 40
+ * half-open IKE SAs at once. The plain run builds the same nodes, links,
+ * start times and traffic without any VPN (the spokes route 10.0.0.0/8 to
+ * the provider, the provider to the hub).
+ *
+ * The provider routes with an exact-match table (every access link is a
+ * /30) and the strong end-system model, as a hardware router would: ns-3's
+ * Ipv4StaticRouting walks every route per packet and its weak end-system
+ * check walks every interface, which at 10,000 access links would measure
+ * ns-3's provider and hide what the VPN costs (the same in both runs).
+ *
+ * Each case runs in a child process, so its peak memory (ru_maxrss) is its
+ * own. For each N: wall time and CPU time (build + run), CPU time of the
+ * run, events, events per CPU second of the run, peak memory per spoke,
+ * packets delivered, IKE SAs up, and the VPN/plain ratios of CPU and wall
+ * time. The ratio and events/s use CPU time: the simulation is one thread,
+ * so alone on a machine its CPU time is its wall time, and on a machine
+ * shared with other jobs wall time measures them too. Repeated cases (--repeat) give the
+ * median and the range (min-max); plain and VPN runs alternate so drift in
+ * the machine's load hits both.
+ *
+ * Options: --spokes=100,1000,10000  --duration=60  --stagger=0.002
+ *          --repeat=3 (for N <= --repeatUpTo, default 1000; larger N once)
+ * VPN_BENCH_QUICK=1: N = 10,20, 3 s, once (the ctest smoke run; its last
+ * line then carries the ratio of the largest N, not of 1,000).
+ * The last line is hub_1000_vpn_vs_plain=<median VPN/plain CPU time (build +
+ * run) at N=1000>.
+ */
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/network-module.h"
+#include "ns3/point-to-point-module.h"
+#include "ns3/vpn-module.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+using namespace ns3;
+
+namespace
+{
+
+/*
+ * The provider's forwarding: an exact match on the /30 of the destination
+ * (one hash probe), then a short list of other prefixes (the hub's
+ * loopback 10.0.0.0/8 in the plain run). Unicast only; never consulted for
+ * the node's own addresses (Ipv4ListRouting delivers those first).
+ */
+class WanRouting : public Ipv4RoutingProtocol
+{
+  public:
+    static TypeId GetTypeId()
+    {
+        static TypeId tid = TypeId("ns3::HubScaleWanRouting")
+                                .SetParent<Ipv4RoutingProtocol>()
+                                .SetGroupName("Vpn")
+                                .AddConstructor<WanRouting>();
+        return tid;
+    }
+
+    // Every connected /30 of the node routes out of its interface.
+    void LearnConnected()
+    {
+        for (uint32_t i = 1; i < m_ipv4->GetNInterfaces(); i++)
+        {
+            for (uint32_t a = 0; a < m_ipv4->GetNAddresses(i); a++)
+            {
+                Ipv4InterfaceAddress ia = m_ipv4->GetAddress(i, a);
+                m_net30[ia.GetLocal().Get() & ~3u] = i;
+            }
+        }
+    }
+
+    void AddPrefix(Ipv4Address net, Ipv4Mask mask, Ipv4Address gw, uint32_t iface)
+    {
+        m_prefixes.push_back({net.Get(), mask.Get(), gw, iface});
+    }
+
+    Ptr<Ipv4Route> RouteOutput(Ptr<Packet>, const Ipv4Header& h, Ptr<NetDevice>, Socket::SocketErrno& err) override
+    {
+        Ptr<Ipv4Route> r = Lookup(h.GetDestination());
+        err = r ? Socket::ERROR_NOTERROR : Socket::ERROR_NOROUTETOHOST;
+        return r;
+    }
+
+    bool RouteInput(Ptr<const Packet> p,
+                    const Ipv4Header& h,
+                    Ptr<const NetDevice> idev,
+                    UnicastForwardCallback ucb,
+                    MulticastForwardCallback,
+                    LocalDeliverCallback lcb,
+                    ErrorCallback) override
+    {
+        int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
+        if (m_ipv4->IsDestinationAddress(h.GetDestination(), iif))
+        {
+            lcb(p, h, iif);
+            return true;
+        }
+        Ptr<Ipv4Route> r = Lookup(h.GetDestination());
+        if (!r)
+        {
+            return false;
+        }
+        ucb(r, p, h);
+        return true;
+    }
+
+    void NotifyInterfaceUp(uint32_t) override {}
+    void NotifyInterfaceDown(uint32_t) override {}
+    void NotifyAddAddress(uint32_t, Ipv4InterfaceAddress) override {}
+    void NotifyRemoveAddress(uint32_t, Ipv4InterfaceAddress) override {}
+    void SetIpv4(Ptr<Ipv4> ipv4) override { m_ipv4 = ipv4; }
+    void PrintRoutingTable(Ptr<OutputStreamWrapper>, Time::Unit) const override {}
+
+  private:
+    struct Prefix
+    {
+        uint32_t net, mask;
+        Ipv4Address gw;
+        uint32_t iface;
+    };
+
+    Ptr<Ipv4Route> Lookup(Ipv4Address dst)
+    {
+        uint32_t iface = 0;
+        Ipv4Address gw = dst;
+        auto it = m_net30.find(dst.Get() & ~3u);
+        if (it != m_net30.end())
+        {
+            iface = it->second;
+        }
+        else
+        {
+            for (const Prefix& p : m_prefixes)
+            {
+                if ((dst.Get() & p.mask) == p.net)
+                {
+                    iface = p.iface;
+                    gw = p.gw;
+                    break;
+                }
+            }
+        }
+        if (iface == 0)
+        {
+            return nullptr;
+        }
+        Ptr<Ipv4Route> r = Create<Ipv4Route>();
+        r->SetDestination(dst);
+        r->SetGateway(gw);
+        r->SetSource(m_ipv4->GetAddress(iface, 0).GetLocal());
+        r->SetOutputDevice(m_ipv4->GetNetDevice(iface));
+        return r;
+    }
+
+    Ptr<Ipv4> m_ipv4;
+    std::unordered_map<uint32_t, uint32_t> m_net30;
+    std::vector<Prefix> m_prefixes;
+};
+
+struct Params
+{
+    uint32_t spokes;
+    bool vpn;
+    double duration;
+    double stagger;
+};
+
+struct Result
+{
+    double buildS{0}, runS{0};        // wall clock
+    double buildCpu{0}, runCpu{0};    // this process's CPU time (user + system)
+    uint64_t events{0};
+    long maxRssKb{0};
+    uint64_t sent{0}, received{0};
+    uint32_t ikeUp{0};
+    int ok{0};
+};
+
+const Ipv4Address kHubLoopback("10.0.0.1");
+
+double
+CpuSeconds()
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+// One case, in the calling process: build, run, measure.
+Result
+RunCase(const Params& p)
+{
+    using clock = std::chrono::steady_clock;
+    Result res;
+    auto t0 = clock::now();
+    double c0 = CpuSeconds();
+    RngSeedManager::SetSeed(14);
+    RngSeedManager::SetRun(1);
+
+    Ptr<Node> hub = CreateObject<Node>();
+    Ptr<Node> pe = CreateObject<Node>();
+    NodeContainer spokes;
+    spokes.Create(p.spokes);
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(hub, pe));
+    stack.Install(spokes);
+
+    PointToPointHelper access;
+    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    access.SetChannelAttribute("Delay", StringValue("5ms"));
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    NetDeviceContainer hubAccess = access.Install(hub, pe);
+    Ipv4InterfaceContainer hubIf = ip.Assign(hubAccess);
+    ip.SetBase("100.64.0.0", "255.255.255.252");
+    std::vector<FlexVpnSite> sites;
+    for (uint32_t i = 0; i < p.spokes; i++)
+    {
+        NetDeviceContainer d = access.Install(spokes.Get(i), pe);
+        Ipv4InterfaceContainer a = ip.Assign(d);
+        ip.NewNetwork();
+        sites.push_back({d.Get(0), a.GetAddress(1)});
+    }
+    // The voice sink's address, on the hub's loopback (interface 0).
+    Ptr<Ipv4> hubIp = hub->GetObject<Ipv4>();
+    hubIp->AddAddress(0, Ipv4InterfaceAddress(kHubLoopback, Ipv4Mask("255.255.255.255")));
+
+    // The provider: exact-match forwarding, strong end-system model.
+    Ptr<Ipv4> peIp = pe->GetObject<Ipv4>();
+    peIp->SetAttribute("WeakEsModel", BooleanValue(false));
+    Ptr<WanRouting> wan = CreateObject<WanRouting>();
+    peIp->SetRoutingProtocol(wan);
+    wan->LearnConnected();
+    wan->AddPrefix(Ipv4Address("10.0.0.0"), Ipv4Mask("255.0.0.0"), hubIf.GetAddress(0),
+                   static_cast<uint32_t>(peIp->GetInterfaceForDevice(hubAccess.Get(1))));
+
+    Ipv4StaticRoutingHelper routing;
+    FlexVpnHubAndSpokes net;
+    if (p.vpn)
+    {
+        FlexVpnHelper flex;
+        DmvpnOptions o;
+        net = flex.InstallDmvpn({hubAccess.Get(0), hubIf.GetAddress(1)}, sites, o);
+    }
+    else
+    {
+        routing.GetStaticRouting(hubIp)->SetDefaultRoute(hubIf.GetAddress(1), 1);
+        for (uint32_t i = 0; i < p.spokes; i++)
+        {
+            Ptr<Ipv4> sip = spokes.Get(i)->GetObject<Ipv4>();
+            routing.GetStaticRouting(sip)->SetDefaultRoute(sites[i].gateway, 1);
+        }
+    }
+
+    UdpServerHelper server(5000);
+    ApplicationContainer sink = server.Install(hub);
+    sink.Start(Seconds(0));
+    const double voiceDelay = 1.0; // after the spoke starts: NHRP + IKE take a few RTTs
+    for (uint32_t i = 0; i < p.spokes; i++)
+    {
+        double start = 0.1 + p.stagger * i;
+        if (p.vpn)
+        {
+            net.spokes[i]->SetStartTime(Seconds(start));
+        }
+        double vstart = start + voiceDelay;
+        if (vstart >= p.duration)
+        {
+            continue;
+        }
+        uint32_t packets = static_cast<uint32_t>((p.duration - vstart) / 0.020);
+        UdpClientHelper client(kHubLoopback, 5000);
+        client.SetAttribute("MaxPackets", UintegerValue(packets));
+        client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+        client.SetAttribute("PacketSize", UintegerValue(160));
+        client.Install(spokes.Get(i)).Start(Seconds(vstart));
+        res.sent += packets;
+    }
+    Simulator::Stop(Seconds(p.duration + 0.5));
+    auto t1 = clock::now();
+    double c1 = CpuSeconds();
+    Simulator::Run();
+    auto t2 = clock::now();
+    double c2 = CpuSeconds();
+    res.buildCpu = c1 - c0;
+    res.runCpu = c2 - c1;
+    res.events = Simulator::GetEventCount();
+    res.received = DynamicCast<UdpServer>(sink.Get(0))->GetReceived();
+    res.ikeUp = p.vpn ? net.hub->GetIkeSasUp() : 0;
+    res.buildS = std::chrono::duration<double>(t1 - t0).count();
+    res.runS = std::chrono::duration<double>(t2 - t1).count();
+    res.ok = 1;
+    // Teardown is not timed (the child exits right after).
+    return res;
+}
+
+// Runs a case in a child process; its peak memory comes from wait4.
+Result
+RunIsolated(const Params& p)
+{
+    int fd[2];
+    Result r;
+    if (pipe(fd) != 0)
+    {
+        perror("pipe");
+        return r;
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+    {
+        perror("fork");
+        return r;
+    }
+    if (pid == 0)
+    {
+        close(fd[0]);
+        Result c = RunCase(p);
+        ssize_t w = write(fd[1], &c, sizeof c);
+        _exit(w == static_cast<ssize_t>(sizeof c) ? 0 : 1);
+    }
+    close(fd[1]);
+    ssize_t n = read(fd[0], &r, sizeof r);
+    close(fd[0]);
+    int status = 0;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0 || n != static_cast<ssize_t>(sizeof r) || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+    {
+        fprintf(stderr, "hub-scale: the case with %u spokes (%s) failed\n", p.spokes, p.vpn ? "vpn" : "plain");
+        r = Result();
+        return r;
+    }
+    r.maxRssKb = ru.ru_maxrss;
+    return r;
+}
+
+double
+Median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string
+Spread(const std::vector<double>& v, const char* fmt)
+{
+    if (v.size() < 2)
+    {
+        return "";
+    }
+    char b[64];
+    auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    std::string f = std::string(" [") + fmt + "-" + fmt + "]";
+    snprintf(b, sizeof b, f.c_str(), *lo, *hi);
+    return b;
+}
+
+} // namespace
+
+int
+main(int argc, char* argv[])
+{
+    std::string spokeList = "100,1000,10000";
+    double duration = 60;
+    double stagger = 0.002;
+    uint32_t repeat = 3;
+    uint32_t repeatUpTo = 1000;
+    bool quick = getenv("VPN_BENCH_QUICK") && atoi(getenv("VPN_BENCH_QUICK")) != 0;
+
+    CommandLine cmd(__FILE__);
+    cmd.AddValue("spokes", "Comma-separated spoke counts", spokeList);
+    cmd.AddValue("duration", "Simulated seconds", duration);
+    cmd.AddValue("stagger", "Seconds between two spokes' starts", stagger);
+    cmd.AddValue("repeat", "Runs per case (median and range reported)", repeat);
+    cmd.AddValue("repeatUpTo", "Repeat only cases with at most this many spokes", repeatUpTo);
+    cmd.Parse(argc, argv);
+    if (quick)
+    {
+        spokeList = "10,20";
+        duration = 3;
+        repeat = 1;
+    }
+    std::vector<uint32_t> ns;
+    {
+        std::istringstream s(spokeList);
+        for (std::string tok; std::getline(s, tok, ',');)
+        {
+            char* end = nullptr;
+            unsigned long v = strtoul(tok.c_str(), &end, 10);
+            if (tok.empty() || *end || v < 1 || v > 65000)
+            {
+                fprintf(stderr, "hub-scale: --spokes: '%s' is not a count from 1 to 65000\n", tok.c_str());
+                return 2;
+            }
+            ns.push_back(static_cast<uint32_t>(v));
+        }
+    }
+    if (ns.empty() || duration <= 1.5 || stagger < 0 || repeat < 1)
+    {
+        fprintf(stderr, "hub-scale: need spokes, --duration > 1.5, --stagger >= 0, --repeat >= 1\n");
+        return 2;
+    }
+
+    printf("DMVPN hub (one mGRE device) with N spokes, IKEv2 + ESP per spoke, 50 pps voice each, "
+           "%.0f s simulated, starts %.1f ms apart%s\n",
+           duration, stagger * 1000, quick ? " (quick mode: figures are not meaningful)" : "");
+    printf("plain = same nodes, links and traffic without VPN; median of the runs [min-max]\n");
+    printf("%-6s %-5s %4s %9s %18s %9s %11s %18s %9s %9s %7s\n", "N", "run", "reps", "wall s", "cpu s",
+           "run cpu", "events", "events/cpu s", "KB/spoke", "deliverd", "IKE up");
+    double ratio1000 = -1, ratioLast = 0, wallRatio1000 = -1;
+    double eps100 = 0;
+    uint32_t nLast = 0;
+    bool failed = false;
+    for (uint32_t n : ns)
+    {
+        uint32_t reps = n <= repeatUpTo ? repeat : 1;
+        std::vector<double> wall[2], cpu[2], run[2], eps[2], kb[2], ratio, wallRatio;
+        Result last[2];
+        for (uint32_t r = 0; r < reps; r++)
+        {
+            bool both = true;
+            for (int vpn = 0; vpn < 2; vpn++)
+            {
+                Result x = RunIsolated({n, vpn == 1, duration, stagger});
+                if (!x.ok)
+                {
+                    failed = true;
+                    both = false;
+                    continue;
+                }
+                wall[vpn].push_back(x.buildS + x.runS);
+                cpu[vpn].push_back(x.buildCpu + x.runCpu);
+                run[vpn].push_back(x.runCpu);
+                eps[vpn].push_back(static_cast<double>(x.events) / x.runCpu);
+                kb[vpn].push_back(static_cast<double>(x.maxRssKb) / n);
+                last[vpn] = x;
+            }
+            if (both)
+            {
+                ratio.push_back(cpu[1].back() / cpu[0].back());
+                wallRatio.push_back(wall[1].back() / wall[0].back());
+            }
+        }
+        if (ratio.empty())
+        {
+            break;
+        }
+        for (int vpn = 0; vpn < 2; vpn++)
+        {
+            char del[32];
+            snprintf(del, sizeof del, "%.2f%%",
+                     last[vpn].sent ? 100.0 * static_cast<double>(last[vpn].received) / last[vpn].sent : 0);
+            std::string ike = vpn ? std::to_string(last[vpn].ikeUp) : "-";
+            printf("%-6u %-5s %4u %9.2f %8.2f%-10s %9.2f %11llu %9.0f%-9s %9.0f %9s %7s\n", n,
+                   vpn ? "vpn" : "plain", reps, Median(wall[vpn]), Median(cpu[vpn]),
+                   Spread(cpu[vpn], "%.2f").c_str(), Median(run[vpn]),
+                   static_cast<unsigned long long>(last[vpn].events), Median(eps[vpn]),
+                   Spread(eps[vpn], "%.0f").c_str(), Median(kb[vpn]), del, ike.c_str());
+        }
+        double rm = Median(ratio);
+        printf("%-6u vpn/plain: cpu time %.3f%s, wall time %.3f%s\n", n, rm, Spread(ratio, "%.3f").c_str(),
+               Median(wallRatio), Spread(wallRatio, "%.3f").c_str());
+        if (n == 1000)
+        {
+            wallRatio1000 = Median(wallRatio);
+        }
+        if (n == 100)
+        {
+            eps100 = Median(eps[1]);
+        }
+        if (n == 1000)
+        {
+            ratio1000 = rm;
+        }
+        if (n == 10000 && eps100 > 0)
+        {
+            printf("10000  vpn events per cpu second against 100 spokes: %.3f (goal: at least 0.5)\n",
+                   Median(eps[1]) / eps100);
+        }
+        ratioLast = rm;
+        nLast = n;
+    }
+    if (failed)
+    {
+        fprintf(stderr, "hub-scale: a case failed\n");
+        return 1;
+    }
+    if (ratio1000 < 0)
+    {
+        printf("(no 1000-spoke case: the last line gives N=%u)\n", nLast);
+        ratio1000 = ratioLast;
+    }
+    if (wallRatio1000 >= 0)
+    {
+        printf("(N=1000 wall-time ratio %.3f; the last line uses CPU time, which neighbours on a shared\n"
+               " machine do not inflate and which a lone single-threaded run spends as wall time)\n",
+               wallRatio1000);
+    }
+    printf("hub_1000_vpn_vs_plain=%.3f\n", ratio1000);
+    return 0;
+}
