@@ -915,7 +915,7 @@ FlexVpnHelper::InstallHubVirtualTemplate(const FlexVpnSite& hub,
 
     std::ostringstream hc;
     hc << "hostname HUB\n"
-       << common.str() << Interfaces(h) << "interface Loopback0\n ip address " << tunnelAddr(0)
+       << common.str() << Interfaces(h, o.wanServicePolicy) << "interface Loopback0\n ip address " << tunnelAddr(0)
        << " 255.255.255.255\ninterface Virtual-Template1 type tunnel\n ip unnumbered Loopback0\n"
        << nhrp() << " ip nhrp redirect\n tunnel source " << WanName(h)
        << "\n tunnel protection ipsec profile IPP\n";
@@ -938,7 +938,7 @@ FlexVpnHelper::InstallHubVirtualTemplate(const FlexVpnSite& hub,
     {
         std::ostringstream c;
         c << "hostname SPOKE" << i << "\n"
-          << common.str() << Interfaces(sv[i - 1]) << "interface Tunnel0\n ip address " << tunnelAddr(i) << " "
+          << common.str() << Interfaces(sv[i - 1], o.wanServicePolicy) << "interface Tunnel0\n ip address " << tunnelAddr(i) << " "
           << tmask << "\n"
           << nhrp() << " ip nhrp nhs " << tunnelAddr(0) << "\n ip nhrp shortcut virtual-template 1\n"
           << " ip nhrp redirect\n tunnel source " << WanName(sv[i - 1]) << "\n tunnel destination " << h.wan
