@@ -525,6 +525,10 @@ RunGetVsFlex(const GetVsFlexParams& p)
     }
     if (trace)
     {
+        for (PcapWindow& w : windows)
+        {
+            w.file->Close(); // written out now, whoever else holds the wrapper
+        }
         if (p.design == "getvpn")
         {
             trace->WriteIkev1Keys(getvpn.GetDaemons());
