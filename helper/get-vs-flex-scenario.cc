@@ -527,7 +527,7 @@ RunGetVsFlex(const GetVsFlexParams& p)
     {
         for (PcapWindow& w : windows)
         {
-            w.file->Close(); // written out now, whoever else holds the wrapper
+            w.file->Close(); // flush: without it the last frames (the measured window) were lost
         }
         if (p.design == "getvpn")
         {
