@@ -20,7 +20,12 @@
  * against its budget), delay-cdf.png, sas-per-router.png, with
  * --hqDelay=20ms,60ms,100ms also sweep.png (branch-to-branch voice p99
  * against HQ's delay), each router's configuration (DESIGN-ROUTER.cfg) and,
- * with --pcap, BRANCH1's and HQ's access links per design.
+ * unless --pcap=false, a folder per design (DESIGN/, DESIGN@MSms/ with a
+ * sweep) with BRANCH1's and HQ's access links (wan-BRANCH1.pcap,
+ * wan-HQ.pcap: until the bulk TCP starts, then the measured window's first
+ * 200 ms) and that design's Wireshark key files (DESIGN/wireshark/), so that
+ *   XDG_CONFIG_HOME=OUT/DESIGN tshark -o esp.enable_encryption_decode:TRUE -r OUT/DESIGN/wan-HQ.pcap
+ * shows every ESP and IKE packet decrypted.
  */
 
 #include "ns3/core-module.h"
@@ -108,7 +113,7 @@ main(int argc, char* argv[])
     std::string accessRate = "10Mbps";
     double budget = 150;
     bool qos = true;
-    bool pcap = false;
+    bool pcap = true;
     std::string designs = "clear,getvpn,flexvpn,dmvpn";
     CommandLine cmd(__FILE__);
     cmd.AddValue("out", "Output folder", out);
@@ -122,7 +127,7 @@ main(int argc, char* argv[])
     cmd.AddValue("budget", "One-way voice budget, ms (ITU-T G.114: 150)", budget);
     cmd.AddValue("qos", "The CEs' LLQ policy (false: the WAN device's FIFO)", qos);
     cmd.AddValue("designs", "Designs to run, comma-separated", designs);
-    cmd.AddValue("pcap", "Write BRANCH1's and HQ's access links per design", pcap);
+    cmd.AddValue("pcap", "Write BRANCH1's and HQ's access links and Wireshark keys per design", pcap);
     cmd.Parse(argc, argv);
     if (branches < 2 || branches > 20 || duration < 0.5)
     {
@@ -165,6 +170,7 @@ main(int argc, char* argv[])
     };
     std::vector<Cdf> cdfs;
     std::vector<std::pair<std::string, std::pair<uint32_t, uint32_t>>> sas;
+    std::vector<std::pair<std::string, std::string>> pcapDirs; // design, folder
     for (const Time& hq : sweep)
     {
         std::string hqMs = Fix(hq.GetSeconds() * 1000, 0);
@@ -180,11 +186,16 @@ main(int argc, char* argv[])
             p.load = load;
             p.duration = Seconds(duration);
             p.qos = qos ? GetVsFlexParams::DefaultQos() : "";
-            p.pcapDir = pcap ? out : "";
+            std::string label = sweep.size() > 1 ? design + "@" + hqMs + "ms" : design;
+            // one folder per run: its key files hold only its own SAs
+            p.pcapDir = pcap ? out + "/" + label : "";
+            if (pcap)
+            {
+                pcapDirs.push_back({design, p.pcapDir});
+            }
             RngSeedManager::SetSeed(1);
             RngSeedManager::SetRun(1);
             GetVsFlexResult r = RunGetVsFlex(p);
-            std::string label = sweep.size() > 1 ? design + "@" + hqMs + "ms" : design;
             if (hq == sweep.front())
             {
                 for (const auto& [router, text] : r.configs)
@@ -421,6 +432,25 @@ main(int argc, char* argv[])
     std::cout << "\nTable: " << out << "/get-vs-flex.csv; plots: " << out << "/voice-cdf.png, "
               << out << "/p99-budget.png, " << out << "/sas-per-router.png"
               << (sweep.size() > 1 ? ", " + out + "/sweep.png" : "") << "\n";
+    if (!pcapDirs.empty())
+    {
+        std::cout << "\nCaptures of BRANCH1's and HQ's WAN links (wan-BRANCH1.pcap, wan-HQ.pcap),"
+                  << " each folder with its design's Wireshark keys:\n";
+        for (const auto& [design, dir] : pcapDirs)
+        {
+            std::cout << "  " << dir << "/\n";
+        }
+        std::cout << "Read one decrypted (ESP, IKEv2, GDOI):\n";
+        for (const auto& [design, dir] : pcapDirs)
+        {
+            if (design != "clear")
+            {
+                std::cout << "  XDG_CONFIG_HOME=" << dir
+                          << " tshark -o esp.enable_encryption_decode:TRUE -r " << dir
+                          << "/wan-BRANCH1.pcap\n";
+            }
+        }
+    }
     if (pngs != want)
     {
         std::cerr << "get-vs-flex: gnuplot did not draw every plot (is gnuplot installed? ./scripts/deps)\n";

@@ -7,13 +7,16 @@
 #include "mqc-helper.h"
 #include "qos-apps.h"
 #include "vpn-ipsec-stack.h"
+#include "vpn-trace-helper.h"
 
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
+#include "ns3/pcap-file-wrapper.h"
 #include "ns3/point-to-point-module.h"
 #include "ns3/ppp-header.h"
+#include "ns3/trace-helper.h"
 
 extern "C"
 {
@@ -24,6 +27,7 @@ extern "C"
 }
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 
 namespace ns3
@@ -49,6 +53,7 @@ Str(Ipv4Address a)
 
 const uint16_t kRtpPort = 16384;
 const uint16_t kTcpPort = 5001;
+const double kBulkLeadS = 1.5; // bulk TCP starts this long before measuring
 const uint32_t kVoicePayload = 160; // G.711, 20 ms
 const uint32_t kVoiceClear = 20 + 8 + 12 + kVoicePayload; // IP, UDP, RTP, samples
 
@@ -89,6 +94,24 @@ OnWanTx(WanWatch* w, bool measureEf, Ptr<const Packet> packet)
             w->ctlPackets++;
             w->ctlBytes += c->GetSize();
         }
+    }
+}
+
+// A WAN capture limited to two windows of simulated time ([0, a) and
+// [b, c)): the same frames a PointToPointHelper pcap holds (PPP framing).
+struct PcapWindow
+{
+    Ptr<PcapFileWrapper> file;
+    Time a, b, c;
+};
+
+void
+OnWanSniff(const PcapWindow* w, Ptr<const Packet> packet)
+{
+    Time now = Simulator::Now();
+    if (now < w->a || (now >= w->b && now < w->c))
+    {
+        w->file->Write(now, packet);
     }
 }
 
@@ -329,10 +352,33 @@ RunGetVsFlex(const GetVsFlexParams& p)
         ceWan.Get(k)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnWanTx, &watch, k == 1));
     }
     mp.GetCeDevice(ksSite)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnWanTx, &watch, false));
+    // Pcaps and the keys of this run's SAs only (a fresh helper per run;
+    // Simulator::Destroy below ends the nodes whose traces feed it).
+    std::unique_ptr<VpnTraceHelper> trace;
+    std::vector<PcapWindow> windows(2);
     if (!p.pcapDir.empty())
     {
-        lan.EnablePcap(p.pcapDir + "/" + p.design + "-wan-BRANCH1", ceWan.Get(1), true);
-        lan.EnablePcap(p.pcapDir + "/" + p.design + "-wan-HQ", ceWan.Get(0), true);
+        trace = std::make_unique<VpnTraceHelper>(p.pcapDir);
+        if (p.design == "getvpn")
+        {
+            trace->EnableGetVpnKeyExport(getvpn.GetDaemons());
+        }
+        else if (flex.hub)
+        {
+            trace->EnableKeyExport(ce);
+        }
+        PcapHelper ph;
+        for (uint32_t k = 0; k < 2; k++)
+        {
+            PcapWindow& w = windows[k];
+            w.file = ph.CreateFile(p.pcapDir + "/wan-" + name(1 - k) + ".pcap", std::ios::out,
+                                   PcapHelper::DLT_PPP);
+            w.a = p.measureStart - Seconds(kBulkLeadS);
+            w.b = p.measureStart;
+            w.c = p.measureStart + p.pcapLoaded;
+            ceWan.Get(1 - k)->TraceConnectWithoutContext("PromiscSniffer",
+                                                         MakeBoundCallback(&OnWanSniff, &w));
+        }
     }
 
     // ---- traffic
@@ -419,7 +465,7 @@ RunGetVsFlex(const GetVsFlexParams& p)
             bulk.SetAttribute("MaxBytes", UintegerValue(0));
             ApplicationContainer c = bulk.Install(hosts.Get(k));
             // 1.5 s to fill the links before measuring (fewer simulated TCP seconds)
-            c.Start(p.measureStart - Seconds(1.5) + MilliSeconds(37 * k + 11 * i));
+            c.Start(p.measureStart - Seconds(kBulkLeadS) + MilliSeconds(37 * k + 11 * i));
             c.Stop(end);
         }
     }
@@ -476,6 +522,21 @@ RunGetVsFlex(const GetVsFlexParams& p)
         }
         e.f.delaysMs = sinks[e.f.to]->GetDelaysMs(e.id);
         res.flows.push_back(e.f);
+    }
+    if (trace)
+    {
+        for (PcapWindow& w : windows)
+        {
+            w.file->Close(); // flush: without it the last frames (the measured window) were lost
+        }
+        if (p.design == "getvpn")
+        {
+            trace->WriteIkev1Keys(getvpn.GetDaemons());
+        }
+        else if (flex.hub)
+        {
+            trace->WriteIkeKeys(flex.All());
+        }
     }
     res.controlPackets = watch.ctlPackets;
     res.controlBytes = watch.ctlBytes;

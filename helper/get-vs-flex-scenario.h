@@ -65,7 +65,19 @@ struct GetVsFlexParams
     bool preClassify{true};
     Time measureStart{Seconds(4)};  //!< measured voice and video start (warm-up from 1.5 s)
     Time duration{Seconds(3)};      //!< measured seconds
-    std::string pcapDir;            //!< "" = no traces; else BRANCH1's and HQ's access links
+    /**
+     * "" = no traces; else this design's folder: BRANCH1's and HQ's access
+     * links (wan-BRANCH1.pcap, wan-HQ.pcap) and the Wireshark key files for
+     * exactly this run's SAs (wireshark/esp_sa, ikev2_decryption_table,
+     * ikev1_decryption_table, decode_as_entries), so that
+     * XDG_CONFIG_HOME=<pcapDir> tshark -o esp.enable_encryption_decode:TRUE
+     * decrypts them. Captured: everything until the bulk TCP starts (the
+     * tunnels', GDOI's and IKE's setup, the warm-up calls), then only the
+     * first pcapLoaded of the measured window (bulk TCP fills the links:
+     * whole runs would be tens of MB).
+     */
+    std::string pcapDir;
+    Time pcapLoaded{MilliSeconds(200)}; //!< of the measured window, in the pcaps
 
     /** LLQ for EF, a share for AF41, fair-queue for the rest. */
     static std::string DefaultQos();

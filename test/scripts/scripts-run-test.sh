@@ -29,6 +29,13 @@ done
 [ "$(tail -n +2 "$work/gvf/get-vs-flex.csv" | wc -l)" -eq 4 ] || { echo "default run: CSV rows" >&2; exit 1; }
 echo "$out" | grep -q "^Table: $work/gvf/get-vs-flex.csv; plots: $work/gvf/voice-cdf.png" || { echo "default run: no table location" >&2; exit 1; }
 echo "$out" | grep -q "Outputs in $work/gvf" || { echo "default run: no output listing" >&2; exit 1; }
+for d in clear getvpn flexvpn dmvpn; do
+    [ -s "$work/gvf/$d/wan-BRANCH1.pcap" ] && [ -s "$work/gvf/$d/wan-HQ.pcap" ] ||
+        { echo "default run: no captures for $d" >&2; exit 1; }
+done
+# the hint names a design's folder as XDG_CONFIG_HOME: its keys are there
+echo "$out" | grep -q "XDG_CONFIG_HOME=$work/gvf/dmvpn tshark .* -r $work/gvf/dmvpn/wan-BRANCH1.pcap" ||
+    { echo "default run: no tshark hint with a design's keys" >&2; exit 1; }
 # flexvpn-l2l-static by name (HUB1 and SPOKE1), its traces and key files.
 out=$("$root/scripts/run" flexvpn-l2l-static --out "$work/default" --duration=1 2>&1)
 echo "$out"
