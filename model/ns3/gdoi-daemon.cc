@@ -1,5 +1,6 @@
 #include "gdoi-daemon.h"
 
+#include "vpn-ipsec-stack.h"
 #include "vpn-node-engine.h"
 
 #include "ns3/abort.h"
@@ -8,22 +9,16 @@
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
-#include "ns3/simulator.h"
 #include "ns3/socket.h"
 #include "ns3/udp-socket-factory.h"
 
-#include <cstdio>
-#include <functional>
-
 extern "C" {
 #include "common/addr.h"
-#include "common/rng.h"
 #include "common/vpn-err.h"
 #include "getvpn/getvpn.h"
 #include "ikev1/ikev1.h"
 #include "ipsec/sa.h"
-#include "show/show-gdoi.h"
-#include "show/show-getvpn.h"
+#include "router/router.h"
 #include "show/show.h"
 }
 
@@ -32,32 +27,6 @@ namespace ns3
 
 NS_LOG_COMPONENT_DEFINE("GdoiDaemon");
 NS_OBJECT_ENSURE_REGISTERED(GdoiDaemon);
-
-namespace
-{
-Ipv4Address
-FromCore(const vpn_addr* a)
-{
-    return Ipv4Address(vpn_addr_v4_u32(a));
-}
-
-vpn_addr
-ToCore(Ipv4Address a)
-{
-    vpn_addr out;
-    vpn_addr_v4(&out, a.Get());
-    return out;
-}
-
-enum View
-{
-    VIEW_GDOI,
-    VIEW_KS_MEMBERS,
-    VIEW_KS_COOP,
-    VIEW_GM,
-    VIEW_IPSEC_SA,
-};
-} // namespace
 
 TypeId
 GdoiDaemon::GetTypeId()
@@ -80,27 +49,19 @@ GdoiDaemon::GetTypeId()
 }
 
 GdoiDaemon::GdoiDaemon()
-    : m_node(nullptr),
-      m_drbg(nullptr)
 {
     NS_LOG_FUNCTION(this);
 }
 
 GdoiDaemon::~GdoiDaemon()
 {
-    vpn_getvpn_node_del(m_node);
-    if (m_drbg)
-    {
-        vpn_drbg_free(m_drbg);
-        delete m_drbg;
-    }
 }
 
 void
 GdoiDaemon::AddGroup(const vpn_getvpn_group_params& group)
 {
     NS_LOG_FUNCTION(this);
-    NS_ABORT_MSG_IF(m_node, "GdoiDaemon: groups are fixed once the daemon runs");
+    NS_ABORT_MSG_IF(m_stack, "GdoiDaemon: groups are fixed once the daemon runs");
     m_groups.push_back(group);
 }
 
@@ -110,10 +71,16 @@ GdoiDaemon::KeepAlive(std::shared_ptr<void> storage)
     m_keep.push_back(std::move(storage));
 }
 
-vpn_getvpn_node*
+Ptr<VpnIpsecStack>
+GdoiDaemon::GetStack() const
+{
+    return m_stack;
+}
+
+const vpn_getvpn_node*
 GdoiDaemon::GetCore() const
 {
-    return m_node;
+    return m_stack ? vpn_router_getvpn(m_stack->GetRouter()) : nullptr;
 }
 
 void
@@ -121,39 +88,27 @@ GdoiDaemon::StartApplication()
 {
     NS_LOG_FUNCTION(this);
     NS_ABORT_MSG_IF(m_groups.empty(), "GdoiDaemon on node " << GetNode()->GetId() << ": no group");
-    Ptr<VpnNodeEngine> engine = VpnNodeEngine::GetOrCreate(GetNode());
-    m_drbg = new vpn_drbg;
-    NS_ABORT_MSG_IF(engine->ForkDrbg(m_drbg, "gdoi") != 0, "DRBG fork failed");
-    // the rng handle must outlive the node: keep it with the DRBG
-    auto rng = std::make_shared<vpn_rng>();
-    vpn_rng_init_drbg(rng.get(), m_drbg);
-    m_keep.push_back(rng);
-
-    vpn_getvpn_params p{};
-    p.groups = m_groups.data();
-    p.n_groups = m_groups.size();
-    p.rng = rng.get();
-    p.log = engine->GetLog();
-    p.send = &GdoiDaemon::SendThunk;
-    p.user = this;
-    p.now = VpnNodeEngine::NowNs();
-    int rc = vpn_getvpn_node_new(&m_node, &p);
-    NS_ABORT_MSG_IF(rc != 0, "GdoiDaemon on node " << GetNode()->GetId() << ": "
-                                                   << vpn_strerror(rc));
-
     m_socket = Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
     NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), VPN_GDOI_PORT)) != 0,
                     "cannot bind UDP 848");
     m_socket->SetRecvPktInfo(true);
     m_socket->SetRecvCallback(MakeCallback(&GdoiDaemon::HandleRead, this));
-    AfterEngine();
+    Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(GetNode());
+    // the stack holds the daemon through its hooks until either is disposed
+    VpnIpsecStack::GdoiHooks hooks;
+    hooks.send = MakeCallback(&GdoiDaemon::Send, Ptr<GdoiDaemon>(this));
+    hooks.sent = MakeCallback(&GdoiDaemon::Sent, Ptr<GdoiDaemon>(this));
+    hooks.after = MakeCallback(&GdoiDaemon::AfterEngine, Ptr<GdoiDaemon>(this));
+    m_stack = stack;
+    int rc = stack->EnableGetVpn(m_groups, hooks);
+    NS_ABORT_MSG_IF(rc != 0, "GdoiDaemon on node " << GetNode()->GetId() << ": "
+                                                   << vpn_strerror(rc));
 }
 
 void
 GdoiDaemon::StopApplication()
 {
     NS_LOG_FUNCTION(this);
-    Simulator::Cancel(m_timer);
     if (m_socket)
     {
         m_socket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
@@ -165,42 +120,25 @@ void
 GdoiDaemon::DoDispose()
 {
     NS_LOG_FUNCTION(this);
-    Simulator::Cancel(m_timer);
     m_socket = nullptr;
-    vpn_getvpn_node_del(m_node);
-    m_node = nullptr;
+    m_stack = nullptr; // the router (and the groups in it) is the stack's to release
     m_outQueue.clear();
     Application::DoDispose();
 }
 
 void
-GdoiDaemon::SendThunk(void* user,
-                      size_t group,
-                      const vpn_addr* src,
-                      const vpn_addr* dst,
-                      const uint8_t* dg,
-                      size_t len,
-                      const uint8_t* view,
-                      size_t viewLen)
+GdoiDaemon::Sent(Ipv4Address src, Ipv4Address dst, Ptr<const Packet> datagram, Ptr<const Packet> view)
 {
-    (void)group;
-    static_cast<GdoiDaemon*>(user)->Send(src, dst, dg, len, view, viewLen);
+    m_dgramTrace(src, dst, datagram, view);
 }
 
 void
-GdoiDaemon::Send(const vpn_addr* src,
-                 const vpn_addr* dst,
-                 const uint8_t* dg,
-                 size_t len,
-                 const uint8_t* view,
-                 size_t viewLen)
+GdoiDaemon::Send(const vpn_ikev2_dgram* d)
 {
-    Ptr<Packet> p = Create<Packet>(dg, static_cast<uint32_t>(len));
-    Ptr<Packet> v = view ? Create<Packet>(view, static_cast<uint32_t>(viewLen)) : p;
-    m_dgramTrace(FromCore(src), FromCore(dst), p, v);
-    // The engine is still running: the packet goes down through this
+    // The router is still running: the packet goes down through this
     // node's crypto map, which must not enter the core now (getvpn.h).
-    m_outQueue.emplace_back(FromCore(dst), p);
+    m_outQueue.emplace_back(Ipv4Address(vpn_addr_v4_u32(&d->remote.addr)),
+                            Create<Packet>(d->data, static_cast<uint32_t>(d->len)));
 }
 
 void
@@ -218,25 +156,17 @@ GdoiDaemon::HandleRead(Ptr<Socket> socket)
         {
             localAddr = info.GetAddress();
         }
-        uint32_t len = packet->GetSize();
-        std::vector<uint8_t> buf(len);
-        packet->CopyData(buf.data(), len);
-        vpn_addr s = ToCore(src.GetIpv4());
-        vpn_addr d = ToCore(localAddr);
-        int rc = vpn_getvpn_node_dgram_input(m_node, &s, &d, buf.data(), len,
-                                             VpnNodeEngine::NowNs());
-        if (rc != 0)
-        {
-            NS_LOG_INFO("node " << GetNode()->GetId() << ": datagram from " << src.GetIpv4()
-                                << " to " << localAddr << ": " << vpn_strerror(rc));
-        }
+        m_stack->ReceiveUdp(packet, src.GetIpv4(), src.GetPort(), localAddr, VPN_GDOI_PORT);
     }
-    AfterEngine();
 }
 
 void
 GdoiDaemon::AfterEngine()
 {
+    if (!m_socket || !GetCore())
+    {
+        return;
+    }
     // datagrams the engines produced
     std::vector<std::pair<Ipv4Address, Ptr<Packet>>> out;
     out.swap(m_outQueue);
@@ -248,15 +178,16 @@ GdoiDaemon::AfterEngine()
         }
     }
     // keys for the trace files: new TEKs and phase-1 SAs
-    size_t n = vpn_getvpn_node_n_groups(m_node);
+    const vpn_getvpn_node* node = GetCore();
+    size_t n = vpn_getvpn_node_n_groups(node);
     for (size_t g = 0; g < n; g++)
     {
-        const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(m_node, g);
-        const vpn_gdoi_ks* ks = vpn_getvpn_node_ks(m_node, g);
+        const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(node, g);
+        const vpn_gdoi_ks* ks = vpn_getvpn_node_ks(node, g);
         std::vector<const vpn_ikev1_sa*> p1s;
         if (gm)
         {
-            const vpn_sad* sad = vpn_getvpn_node_sad(m_node, g);
+            const vpn_sad* sad = vpn_getvpn_node_sad(node, g);
             for (vpn_sa* sa = vpn_sad_next(sad, nullptr); sa; sa = vpn_sad_next(sad, sa))
             {
                 if (m_teksSeen.insert(vpn_sa_get_config(sa)->spi).second)
@@ -284,189 +215,79 @@ GdoiDaemon::AfterEngine()
             }
         }
     }
-    Reschedule();
-}
-
-void
-GdoiDaemon::Reschedule()
-{
-    Simulator::Cancel(m_timer);
-    if (!m_node)
-    {
-        return;
-    }
-    uint64_t next = vpn_getvpn_node_next_deadline(m_node);
-    if (next == UINT64_MAX)
-    {
-        return;
-    }
-    uint64_t now = VpnNodeEngine::NowNs();
-    m_timer = Simulator::Schedule(NanoSeconds(next > now ? next - now : 0),
-                                  &GdoiDaemon::OnTimer,
-                                  this);
-}
-
-void
-GdoiDaemon::OnTimer()
-{
-    NS_LOG_FUNCTION(this);
-    vpn_getvpn_node_timeout(m_node, VpnNodeEngine::NowNs());
-    AfterEngine();
-}
-
-int
-GdoiDaemon::ProcessOutbound(vpn_pkt* pkt, int* why)
-{
-    if (!m_node)
-    {
-        return VPN_GETVPN_PASS;
-    }
-    vpn_getvpn_drop d = VPN_GETVPN_DROP_MALFORMED;
-    int rc = vpn_getvpn_node_output(m_node, pkt, VpnNodeEngine::NowNs(), &d);
-    if (why)
-    {
-        *why = d;
-    }
-    return rc;
-}
-
-int
-GdoiDaemon::ProcessInbound(vpn_pkt* pkt, int* why)
-{
-    if (!m_node)
-    {
-        return VPN_GETVPN_PASS;
-    }
-    vpn_getvpn_drop d = VPN_GETVPN_DROP_MALFORMED;
-    int rc = vpn_getvpn_node_input(m_node, pkt, VpnNodeEngine::NowNs(), &d);
-    if (why)
-    {
-        *why = d;
-    }
-    return rc;
 }
 
 int
 GdoiDaemon::Rekey(size_t group, bool newKek)
 {
     NS_LOG_FUNCTION(this << group << newKek);
-    vpn_gdoi_ks* ks = vpn_getvpn_node_ks_mut(m_node, group);
-    if (!ks)
-    {
-        return VPN_ERR_NOTFOUND;
-    }
-    int rc = vpn_gdoi_ks_rekey(ks, newKek, VpnNodeEngine::NowNs());
-    AfterEngine();
-    return rc;
+    return m_stack ? m_stack->GdoiRekey(group, newKek) : VPN_ERR_NOTFOUND;
 }
 
 int
 GdoiDaemon::SetMulticastRekey(size_t group, bool multicast, Ipv4Address groupAddress)
 {
     NS_LOG_FUNCTION(this << group << multicast << groupAddress);
-    vpn_gdoi_ks* ks = vpn_getvpn_node_ks_mut(m_node, group);
-    if (!ks)
-    {
-        return VPN_ERR_NOTFOUND;
-    }
-    vpn_addr g = ToCore(groupAddress);
-    return vpn_gdoi_ks_set_multicast(ks, multicast, &g);
+    return m_stack ? m_stack->GdoiSetMulticast(group, multicast, groupAddress) : VPN_ERR_NOTFOUND;
 }
 
 std::string
 GdoiDaemon::Render(int which) const
 {
-    if (!m_node)
+    if (!m_stack)
     {
         return "";
     }
     std::vector<char> buf(1 << 17);
     vpn_show_buf b;
     vpn_show_init(&b, buf.data(), buf.size());
-    uint64_t now = VpnNodeEngine::NowNs();
-    size_t n = vpn_getvpn_node_n_groups(m_node);
-    if (which == VIEW_IPSEC_SA)
-    {
-        vpn_show_getvpn_ipsec_sa(m_node, "GigabitEthernet0/0", now, &b);
-        return std::string(buf.data(), b.len);
-    }
-    for (size_t g = 0; g < n; g++)
-    {
-        const vpn_gdoi_ks* ks = vpn_getvpn_node_ks(m_node, g);
-        const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(m_node, g);
-        switch (which)
-        {
-        case VIEW_GDOI:
-            if (ks)
-            {
-                vpn_show_gdoi_ks(ks, now, &b);
-            }
-            else
-            {
-                vpn_show_gdoi_gm(gm, now, &b);
-            }
-            break;
-        case VIEW_KS_MEMBERS:
-            if (ks)
-            {
-                vpn_show_gdoi_ks_members(ks, &b);
-            }
-            break;
-        case VIEW_KS_COOP:
-            if (ks)
-            {
-                vpn_show_gdoi_ks_coop(ks, now, &b);
-            }
-            break;
-        case VIEW_GM:
-            if (gm)
-            {
-                vpn_show_gdoi_gm(gm, now, &b);
-            }
-            break;
-        }
-    }
+    vpn_router_show_gdoi(m_stack->GetRouter(),
+                         VpnNodeEngine::NowNs(),
+                         static_cast<vpn_router_gdoi_view>(which),
+                         "GigabitEthernet0/0",
+                         &b);
     return std::string(buf.data(), b.len);
 }
 
 std::string
 GdoiDaemon::ShowCryptoGdoi() const
 {
-    return Render(VIEW_GDOI);
+    return Render(VPN_ROUTER_GDOI_ALL);
 }
 
 std::string
 GdoiDaemon::ShowCryptoGdoiKsMembers() const
 {
-    return Render(VIEW_KS_MEMBERS);
+    return Render(VPN_ROUTER_GDOI_KS_MEMBERS);
 }
 
 std::string
 GdoiDaemon::ShowCryptoGdoiKsCoop() const
 {
-    return Render(VIEW_KS_COOP);
+    return Render(VPN_ROUTER_GDOI_KS_COOP);
 }
 
 std::string
 GdoiDaemon::ShowCryptoGdoiGm() const
 {
-    return Render(VIEW_GM);
+    return Render(VPN_ROUTER_GDOI_GM);
 }
 
 std::string
 GdoiDaemon::ShowCryptoIpsecSa() const
 {
-    return Render(VIEW_IPSEC_SA);
+    return Render(VPN_ROUTER_GDOI_IPSEC_SA);
 }
 
 uint32_t
 GdoiDaemon::GetRegisteredGroups() const
 {
     uint32_t r = 0;
-    size_t n = vpn_getvpn_node_n_groups(m_node);
+    const vpn_getvpn_node* node = GetCore();
+    size_t n = node ? vpn_getvpn_node_n_groups(node) : 0;
     for (size_t g = 0; g < n; g++)
     {
-        const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(m_node, g);
+        const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(node, g);
         if (gm && vpn_gdoi_gm_get_state(gm) == VPN_GDOI_GM_REGISTERED)
         {
             r++;

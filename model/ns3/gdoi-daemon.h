@@ -1,17 +1,17 @@
 /*
- * The GET VPN daemon of a node: an ns-3 Application that runs the node's
- * vpn_getvpn_node (model/core/getvpn/getvpn.h: its key server and group
- * member engines) on UDP port 848, re-arms one timer at the node's next
- * deadline, and serves the crypto-map data plane to the node's
- * VpnCryptoMapNetDevice. Multicast rekeys arrive on the same socket (it is
- * bound to the any address; ns-3 delivers multicast locally without group
+ * The GET VPN daemon of a node: an ns-3 Application that gives the node's
+ * router (VpnIpsecStack, model/core/router: vpn_router_getvpn_attach) its
+ * key-server and group-member groups and is the router's UDP port 848: it
+ * feeds it what the socket receives and sends what the groups send. The
+ * router's one timer drives the groups; the crypto map is the router's
+ * too (VpnCryptoMapNetDevice). Multicast rekeys arrive on the same socket
+ * (bound to the any address; ns-3 delivers multicast locally without group
  * membership). All protocol decisions are the C core's.
  */
 #ifndef GDOI_DAEMON_H
 #define GDOI_DAEMON_H
 
 #include "ns3/application.h"
-#include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/traced-callback.h"
 
@@ -22,18 +22,15 @@
 
 struct vpn_getvpn_node;
 struct vpn_getvpn_group_params;
-struct vpn_sig_key;
 struct vpn_sa;
-struct vpn_pkt;
-struct vpn_drbg;
-struct vpn_conf;
-struct vpn_addr;
+struct vpn_ikev2_dgram;
 
 namespace ns3
 {
 
 class Socket;
 class Packet;
+class VpnIpsecStack;
 
 /**
  * \ingroup vpn
@@ -57,17 +54,11 @@ class GdoiDaemon : public Application
     /** Keeps \p storage alive as long as the daemon (configuration storage). */
     void KeepAlive(std::shared_ptr<void> storage);
 
-    /** The core object (nullptr before the application starts). */
-    struct vpn_getvpn_node* GetCore() const;
+    /** The groups in the node's router (nullptr before the application starts). */
+    const struct vpn_getvpn_node* GetCore() const;
 
-    /**
-     * The crypto map: runs an outbound / inbound IP packet through the
-     * node's data plane (vpn_getvpn_node_output / _input). Before the
-     * daemon starts, everything passes. Returns a vpn_getvpn_verdict;
-     * \p why receives the vpn_getvpn_drop of a drop.
-     */
-    int ProcessOutbound(struct vpn_pkt* pkt, int* why);
-    int ProcessInbound(struct vpn_pkt* pkt, int* why);
+    /** The node's router stack once the groups are in it (the crypto map's), else nullptr. */
+    Ptr<VpnIpsecStack> GetStack() const;
 
     /** Rekeys key-server group \p group now (IOS `crypto gdoi ks rekey`). Returns a VPN_ERR_*. */
     int Rekey(size_t group, bool newKek);
@@ -109,31 +100,15 @@ class GdoiDaemon : public Application
     void StopApplication() override;
 
     void HandleRead(Ptr<Socket> socket);
-    void Reschedule();
-    void OnTimer();
     void AfterEngine();
-    static void SendThunk(void* user,
-                          size_t group,
-                          const struct vpn_addr* src,
-                          const struct vpn_addr* dst,
-                          const uint8_t* dg,
-                          size_t len,
-                          const uint8_t* view,
-                          size_t viewLen);
-    void Send(const struct vpn_addr* src,
-              const struct vpn_addr* dst,
-              const uint8_t* dg,
-              size_t len,
-              const uint8_t* view,
-              size_t viewLen);
+    void Send(const struct vpn_ikev2_dgram* d);
+    void Sent(Ipv4Address src, Ipv4Address dst, Ptr<const Packet> datagram, Ptr<const Packet> view);
     std::string Render(int which) const;
 
     std::vector<struct vpn_getvpn_group_params> m_groups;
     std::vector<std::shared_ptr<void>> m_keep;
-    struct vpn_getvpn_node* m_node;
-    struct vpn_drbg* m_drbg;
+    Ptr<VpnIpsecStack> m_stack; //!< set once the groups are attached
     Ptr<Socket> m_socket;
-    EventId m_timer;
     std::set<uint32_t> m_teksSeen;
     std::set<std::string> m_p1Seen;
     std::vector<std::string> m_ikev1Lines;

@@ -2,6 +2,7 @@
 
 #include "gdoi-daemon.h"
 #include "mqc-queue-disc.h"
+#include "vpn-ipsec-stack.h"
 #include "vpn-packet-util.h"
 
 #include "ns3/abort.h"
@@ -148,7 +149,8 @@ VpnCryptoMapNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t pr
     NS_LOG_FUNCTION(this << packet << dest << protocolNumber);
     NS_ABORT_MSG_IF(!m_inner, "VpnCryptoMapNetDevice without a wrapped device");
     uint32_t len = packet->GetSize();
-    if (protocolNumber != kIpv4 || !m_daemon)
+    Ptr<VpnIpsecStack> stack = m_daemon ? m_daemon->GetStack() : nullptr;
+    if (protocolNumber != kIpv4 || !stack)
     {
         return SendInner(packet, dest, protocolNumber);
     }
@@ -162,21 +164,21 @@ VpnCryptoMapNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t pr
     vpn_pkt_init(&pkt, m_buf.data(), m_buf.size(), VPN_PKT_HEADROOM);
     packet->CopyData(vpn_pkt_put(&pkt, len), len);
     int why = 0;
-    switch (m_daemon->ProcessOutbound(&pkt, &why))
+    bool encrypted = false;
+    if (stack->CryptoMapOutput(&pkt, &encrypted, &why) != VpnIpsecStack::DROP_NONE)
     {
-    case VPN_GETVPN_PASS:
-        m_clear++;
-        return SendInner(packet, dest, protocolNumber);
-    case VPN_GETVPN_ENCRYPTED: {
-        Ptr<Packet> esp = Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
-        VpnCopyTags(packet, esp);
-        m_encrypted++;
-        return SendInner(esp, dest, protocolNumber);
-    }
-    default:
         Drop(packet, why);
         return false;
     }
+    if (!encrypted)
+    {
+        m_clear++;
+        return SendInner(packet, dest, protocolNumber);
+    }
+    Ptr<Packet> esp = Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
+    VpnCopyTags(packet, esp);
+    m_encrypted++;
+    return SendInner(esp, dest, protocolNumber);
 }
 
 bool
@@ -218,7 +220,8 @@ VpnCryptoMapNetDevice::FromInner(Ptr<NetDevice> device,
 {
     NS_LOG_FUNCTION(this << device << packet << protocol);
     Ptr<const Packet> up = packet;
-    if (protocol == kIpv4 && m_daemon)
+    Ptr<VpnIpsecStack> stack = m_daemon ? m_daemon->GetStack() : nullptr;
+    if (protocol == kIpv4 && stack)
     {
         uint32_t len = packet->GetSize();
         if (!Work(len))
@@ -230,22 +233,22 @@ VpnCryptoMapNetDevice::FromInner(Ptr<NetDevice> device,
         vpn_pkt_init(&pkt, m_buf.data(), m_buf.size(), VPN_PKT_HEADROOM);
         packet->CopyData(vpn_pkt_put(&pkt, len), len);
         int why = 0;
-        switch (m_daemon->ProcessInbound(&pkt, &why))
+        bool decrypted = false;
+        if (stack->CryptoMapInput(&pkt, &decrypted, &why) != VpnIpsecStack::DROP_NONE)
         {
-        case VPN_GETVPN_PASS:
-            m_clear++;
-            break;
-        case VPN_GETVPN_DECRYPTED: {
-            Ptr<Packet> inner =
-                Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
+            Drop(packet, why);
+            return false;
+        }
+        if (decrypted)
+        {
+            Ptr<Packet> inner = Create<Packet>(vpn_pkt_data(&pkt), static_cast<uint32_t>(pkt.len));
             VpnCopyTags(packet, inner);
             m_decrypted++;
             up = inner;
-            break;
         }
-        default:
-            Drop(packet, why);
-            return false;
+        else
+        {
+            m_clear++;
         }
         m_snifferTrace(up);
     }

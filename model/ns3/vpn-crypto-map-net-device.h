@@ -2,8 +2,9 @@
  * A crypto map on a WAN interface (IOS `interface X / crypto map NAME`),
  * as a bump in the wire: a NetDevice that wraps the WAN NetDevice. The
  * node's IPv4 interface sits on this device; what IPv4 sends through it
- * goes through the node's GET VPN data plane (GdoiDaemon, C core
- * getvpn/getvpn.h) and then to the wrapped device, encrypted or in clear;
+ * goes through the node's router's crypto map (VpnIpsecStack, C core
+ * vpn_router_cryptomap_output / _input over the groups GdoiDaemon gave it)
+ * and then to the wrapped device, encrypted or in clear;
  * what the wrapped device receives goes through the data plane before the
  * IPv4 stack sees it. So the wrapped device's pcap shows the WAN as the
  * provider sees it (ESP with the hosts' addresses), and this device's
@@ -51,7 +52,7 @@ class VpnCryptoMapNetDevice : public NetDevice
      */
     void SetInnerDevice(Ptr<NetDevice> inner);
     Ptr<NetDevice> GetInnerDevice() const;
-    /** The daemon whose data plane the crypto map uses. */
+    /** The daemon whose groups the crypto map uses (its node's router, once it runs). */
     void SetDaemon(Ptr<GdoiDaemon> daemon);
 
     /** Packets encrypted / decrypted / passed in clear / dropped. */

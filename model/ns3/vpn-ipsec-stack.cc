@@ -24,6 +24,7 @@ extern "C" {
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "conf/conf.h"
+#include "getvpn/getvpn.h"
 #include "ipsec/ip.h"
 #include "ipsec/pkt.h"
 #include "nhrp/nhrp-conf.h"
@@ -145,6 +146,7 @@ VpnIpsecStack::CreateRouter(const vpn_conf* conf)
     p.deliver = &VpnIpsecStack::DeliverThunk;
     p.event = &VpnIpsecStack::EventThunk;
     p.route = &VpnIpsecStack::RouteThunk;
+    p.gdoi_sent = &VpnIpsecStack::GdoiSentThunk;
     p.user = this;
     if (conf)
     {
@@ -535,6 +537,58 @@ VpnIpsecStack::SendIpPacket(const uint8_t* data, size_t len, Ptr<const Packet> t
     return true;
 }
 
+int
+VpnIpsecStack::EnableGetVpn(const std::vector<vpn_getvpn_group_params>& groups, const GdoiHooks& hooks)
+{
+    NS_LOG_FUNCTION(this << groups.size());
+    m_gdoiHooks = hooks;
+    int rc = vpn_router_getvpn_attach(Router(), VpnNodeEngine::NowNs(), groups.data(), groups.size());
+    Reschedule();
+    return rc;
+}
+
+VpnIpsecStack::DropReason
+VpnIpsecStack::CryptoMapOutput(vpn_pkt* pkt, bool* encrypted, int* why)
+{
+    vpn_router_drop d = vpn_router_cryptomap_output(Router(), VpnNodeEngine::NowNs(), pkt, encrypted);
+    if (why)
+    {
+        *why = vpn_router_cryptomap_last_drop(m_core->router);
+    }
+    // data only: no engine ran, no deadline moved (and no per-packet hook)
+    return static_cast<DropReason>(d);
+}
+
+VpnIpsecStack::DropReason
+VpnIpsecStack::CryptoMapInput(vpn_pkt* pkt, bool* decrypted, int* why)
+{
+    vpn_router_drop d = vpn_router_cryptomap_input(Router(), VpnNodeEngine::NowNs(), pkt, decrypted);
+    if (why)
+    {
+        *why = vpn_router_cryptomap_last_drop(m_core->router);
+    }
+    // data only: no engine ran, no deadline moved (and no per-packet hook)
+    return static_cast<DropReason>(d);
+}
+
+int
+VpnIpsecStack::GdoiRekey(size_t group, bool newKek)
+{
+    NS_LOG_FUNCTION(this << group << newKek);
+    int rc = vpn_router_gdoi_ks_rekey_group(Router(), VpnNodeEngine::NowNs(), group, newKek);
+    Reschedule();
+    return rc;
+}
+
+int
+VpnIpsecStack::GdoiSetMulticast(size_t group, bool multicast, Ipv4Address address)
+{
+    NS_LOG_FUNCTION(this << group << multicast << address);
+    vpn_addr a;
+    vpn_addr_v4(&a, address.Get());
+    return vpn_router_gdoi_ks_set_multicast(Router(), group, multicast, &a);
+}
+
 uint32_t
 VpnIpsecStack::GetSaCount() const
 {
@@ -564,10 +618,33 @@ void
 VpnIpsecStack::SendUdpThunk(void* user, const vpn_ikev2_dgram* d)
 {
     auto self = static_cast<VpnIpsecStack*>(user);
-    if (!self->m_hooks.send.IsNull())
+    if (d->local.port == VPN_GDOI_PORT && !self->m_gdoiHooks.send.IsNull())
+    {
+        self->m_gdoiHooks.send(d);
+    }
+    else if (!self->m_hooks.send.IsNull())
     {
         self->m_hooks.send(d);
     }
+}
+
+void
+VpnIpsecStack::GdoiSentThunk(void* user,
+                             const vpn_addr* src,
+                             const vpn_addr* dst,
+                             const uint8_t* dg,
+                             size_t len,
+                             const uint8_t* view,
+                             size_t viewLen)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    if (self->m_gdoiHooks.sent.IsNull())
+    {
+        return;
+    }
+    Ptr<Packet> p = Create<Packet>(dg, static_cast<uint32_t>(len));
+    Ptr<Packet> v = view ? Create<Packet>(view, static_cast<uint32_t>(viewLen)) : p;
+    self->m_gdoiHooks.sent(Ipv4Address(vpn_addr_v4_u32(src)), Ipv4Address(vpn_addr_v4_u32(dst)), p, v);
 }
 
 bool
@@ -759,6 +836,10 @@ VpnIpsecStack::InstallNhrpRoute(uint32_t tunnel, const vpn_nhrp_event* ev)
 void
 VpnIpsecStack::Reschedule()
 {
+    if (!m_gdoiHooks.after.IsNull())
+    {
+        m_gdoiHooks.after();
+    }
     uint64_t next = vpn_router_next_deadline(m_core->router);
     uint64_t now = VpnNodeEngine::NowNs();
     uint64_t at = next > now ? next : now;
@@ -799,6 +880,7 @@ VpnIpsecStack::DoDispose()
     }
     m_tunnels.clear();
     m_hooks = Ikev2Hooks();
+    m_gdoiHooks = GdoiHooks();
     if (m_core)
     {
         // The C objects go now: no callback can reach a disposed node.

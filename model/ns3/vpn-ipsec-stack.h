@@ -4,7 +4,9 @@
  * router, feeds it ESP from a raw IPv4 socket (protocol 50) and the UDP
  * datagrams the IKE daemon's sockets receive, sends what it builds (whole
  * outer IP packets), delivers decrypted packets to the tunnel devices and
- * re-arms one timer at the router's next deadline. Every decision (what an
+ * re-arms one timer at the router's next deadline. GET VPN: GdoiDaemon
+ * gives it the node's GDOI groups and is its UDP 848; VpnCryptoMapNetDevice
+ * runs packets through its crypto map. Every decision (what an
  * engine event does to the SAD, rekey handover and grace, lifetimes, DPD
  * activity, port 4500 demultiplexing, MTUs) is the core's.
  */
@@ -36,6 +38,7 @@ struct vpn_ikev2_dgram;
 struct vpn_addr;
 struct vpn_nhrp_route;
 struct vpn_nhrp_event;
+struct vpn_getvpn_group_params;
 
 namespace ns3
 {
@@ -165,6 +168,35 @@ class VpnIpsecStack : public Object
                        Ipv4Address dst,
                        uint16_t dport);
 
+    /** What the GET VPN daemon gives the router and takes from it. */
+    struct GdoiHooks
+    {
+        //! a UDP 848 datagram, during the router call: send it once the call returned (getvpn.h)
+        Callback<void, const struct vpn_ikev2_dgram*> send;
+        //! a datagram as sent and its decrypted view (the same when it was clear), for traces
+        Callback<void, Ipv4Address, Ipv4Address, Ptr<const Packet>, Ptr<const Packet>> sent;
+        Callback<void> after; //!< after every router call (queued sends, key exports)
+    };
+
+    /**
+     * Gives the router the node's GDOI groups (vpn_router_getvpn_attach;
+     * their pointers borrowed as getvpn.h says). Returns 0 or a VPN_ERR_*.
+     */
+    int EnableGetVpn(const std::vector<struct vpn_getvpn_group_params>& groups, const GdoiHooks& hooks);
+
+    /**
+     * The crypto map on an IPv4 packet leaving / arriving on the crypto-map
+     * interface (vpn_router_cryptomap_output / _input). \p why (optional)
+     * receives the vpn_getvpn_drop of a DROP_CRYPTO_MAP.
+     */
+    DropReason CryptoMapOutput(struct vpn_pkt* pkt, bool* encrypted, int* why);
+    DropReason CryptoMapInput(struct vpn_pkt* pkt, bool* decrypted, int* why);
+
+    /** Rekeys key-server group \p group now; returns a VPN_ERR_*. */
+    int GdoiRekey(size_t group, bool newKek);
+    /** Rekey transport of key-server group \p group (multicast to \p address, or unicast). */
+    int GdoiSetMulticast(size_t group, bool multicast, Ipv4Address address);
+
     /** The router's tunnel id of a device attached to it; UINT32_MAX if none. */
     uint32_t GetTunnelId(const VpnTunnelNetDevice* dev) const;
 
@@ -217,11 +249,19 @@ class VpnIpsecStack : public Object
     void ReleaseDrbgs();
     void EnsureReceiver();
     void HandleEsp(Ptr<Socket> socket);
+    /** After every router call: the GDOI hook, then the one timer. */
     void Reschedule();
     /** Applies \p op to each point-to-point tunnel's CHILD_SA; returns the successes. */
     uint32_t ForEachTunnelChild(int (*op)(struct vpn_router*, uint64_t, uint32_t));
     void OnTimer();
     static void SendUdpThunk(void* user, const struct vpn_ikev2_dgram* d);
+    static void GdoiSentThunk(void* user,
+                              const struct vpn_addr* src,
+                              const struct vpn_addr* dst,
+                              const uint8_t* dg,
+                              size_t len,
+                              const uint8_t* view,
+                              size_t viewLen);
     static bool SendEspThunk(void* user, const struct vpn_router_esp_out* o);
     static bool DeliverThunk(void* user, uint32_t tunnel, const uint8_t* data, size_t len);
     static void EventThunk(void* user, const struct vpn_router_event* ev);
@@ -236,6 +276,7 @@ class VpnIpsecStack : public Object
     uint64_t m_timerAt{UINT64_MAX}; //!< the deadline m_timer is armed for (ns)
     std::vector<VpnTunnelNetDevice*> m_tunnels; //!< by router tunnel id
     Ikev2Hooks m_hooks;
+    GdoiHooks m_gdoiHooks;
     Ptr<const Packet> m_txCarrier; //!< the inner packet being sent (for its tags)
     Ptr<const Packet> m_rxCarrier; //!< the packet being received
     bool m_inOutput;               //!< drops now are the tunnel's to trace

@@ -358,6 +358,53 @@ static void test_hostile(void **state)
     net_free(&t);
 }
 
+/* The per-group verbs drivers use: rekey transport, one group's rekey,
+ * the rekey groups members join, and why the crypto map dropped. */
+static void test_per_group(void **state)
+{
+    net t;
+    vpn_addr grp[2], mc = tu_addr("239.192.1.1");
+    uint8_t buf[2048];
+    vpn_addr s = tu_addr("10.2.0.5"), d = tu_addr("10.1.0.7");
+    vpn_pkt p;
+    bool dec = true;
+    (void)state;
+
+    net_init(&t, true);
+    run(&t, t.now + 3 * NS);
+    /* RFC 6407 5.3: members join the KEK's group, once however asked */
+    assert_int_equal(vpn_router_gdoi_rekey_groups(t.n[1].r, t.now, grp, 2), 1);
+    assert_true(vpn_addr_eq(&grp[0], &mc));
+    assert_int_equal(vpn_router_gdoi_rekey_groups(t.n[1].r, t.now, NULL, 0), 1);
+    assert_int_equal(vpn_router_gdoi_rekey_groups(t.n[0].r, t.now, grp, 2), 0); /* a KS joins nothing */
+    assert_int_equal(vpn_router_gdoi_rekey_groups(NULL, t.now, grp, 2), 0);
+
+    /* unicast from the next rekey on; only the KS's group 0 exists */
+    assert_int_equal(vpn_router_gdoi_ks_set_multicast(t.n[0].r, 0, false, NULL), 0);
+    assert_int_equal(vpn_router_gdoi_ks_set_multicast(t.n[0].r, 1, false, NULL), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_router_gdoi_ks_set_multicast(t.n[1].r, 0, true, &mc), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_router_gdoi_ks_set_multicast(NULL, 0, true, &mc), VPN_ERR_INVAL);
+    assert_int_equal(vpn_router_gdoi_ks_rekey_group(t.n[0].r, t.now, 1, false), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_router_gdoi_ks_rekey_group(t.n[2].r, t.now, 0, false), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_router_gdoi_ks_rekey_group(NULL, t.now, 0, false), VPN_ERR_INVAL);
+    assert_int_equal(vpn_router_gdoi_ks_rekey_group(t.n[0].r, t.now, 0, true), 0);
+    run(&t, t.now + 2 * NS);
+    for (unsigned i = 1; i < NODES; i++)
+        assert_int_equal(vpn_gdoi_gm_last_seq(gm_of(&t, i)), 1);
+    /* members acknowledge unicast rekeys only */
+    assert_int_equal(vpn_gdoi_ks_get_stats(vpn_getvpn_node_ks(vpn_router_getvpn(t.n[0].r), 0))->acks, NODES - 1);
+    all_pairs(&t, 4);
+
+    /* a clear packet the registered policy protects: dropped, and why */
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    p.len = tu_build_udp(vpn_pkt_data(&p), 1500, &s, &d, 1, 2, 0, (const uint8_t *)"abc", 3);
+    assert_int_equal(vpn_router_cryptomap_input(t.n[1].r, t.now, &p, &dec), VPN_ROUTER_DROP_CRYPTO_MAP);
+    assert_false(dec);
+    assert_int_equal(vpn_router_cryptomap_last_drop(t.n[1].r), VPN_GETVPN_DROP_CLEAR);
+    assert_int_equal(vpn_router_cryptomap_last_drop(NULL), VPN_GETVPN_DROP_MALFORMED);
+    net_free(&t);
+}
+
 static void test_without_getvpn(void **state)
 {
     net t;
@@ -404,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_register_traffic_rekeys),
         cmocka_unit_test(test_views),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_per_group),
         cmocka_unit_test(test_without_getvpn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,6 +138,7 @@ struct vpn_router {
     uint32_t cap_va, va_next;
     uint32_t *va_free;
     size_t n_va_free, cap_va_free, n_va;
+    vpn_getvpn_drop cmap_why; /* why the crypto map dropped its last packet */
 };
 
 static void mgre_del(struct vpn_router *r, rt_tunnel *t);
@@ -1998,7 +1999,7 @@ vpn_router_drop vpn_router_cryptomap_output(vpn_router *r, uint64_t now, vpn_pkt
         r->st.cmap_clear_out++;
         return VPN_ROUTER_DROP_NONE;
     }
-    v = vpn_getvpn_node_output(r->gv, pkt, now, NULL);
+    v = vpn_getvpn_node_output(r->gv, pkt, now, &r->cmap_why);
     if (v == VPN_GETVPN_ENCRYPTED) {
         r->st.cmap_encrypted++;
         if (encrypted)
@@ -2027,7 +2028,7 @@ vpn_router_drop vpn_router_cryptomap_input(vpn_router *r, uint64_t now, vpn_pkt 
         r->st.cmap_clear_in++;
         return VPN_ROUTER_DROP_NONE;
     }
-    v = vpn_getvpn_node_input(r->gv, pkt, now, NULL);
+    v = vpn_getvpn_node_input(r->gv, pkt, now, &r->cmap_why);
     if (v == VPN_GETVPN_DECRYPTED) {
         r->st.cmap_decrypted++;
         if (decrypted)
@@ -2083,6 +2084,60 @@ int vpn_router_gdoi_ks_rekey(vpn_router *r, uint64_t now, bool new_kek)
         n++;
     }
     return n ? n : VPN_ERR_NOTFOUND;
+}
+
+vpn_getvpn_drop vpn_router_cryptomap_last_drop(const vpn_router *r)
+{
+    return r ? r->cmap_why : VPN_GETVPN_DROP_MALFORMED;
+}
+
+int vpn_router_gdoi_ks_rekey_group(vpn_router *r, uint64_t now, size_t group, bool new_kek)
+{
+    vpn_gdoi_ks *ks;
+
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    if (r->gv == NULL || (ks = vpn_getvpn_node_ks_mut(r->gv, group)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    r->now = now;
+    return vpn_gdoi_ks_rekey(ks, new_kek, now);
+}
+
+int vpn_router_gdoi_ks_set_multicast(vpn_router *r, size_t group, bool multicast, const vpn_addr *group_addr)
+{
+    vpn_gdoi_ks *ks;
+
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    if (r->gv == NULL || (ks = vpn_getvpn_node_ks_mut(r->gv, group)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    return vpn_gdoi_ks_set_multicast(ks, multicast, group_addr);
+}
+
+size_t vpn_router_gdoi_rekey_groups(const vpn_router *r, uint64_t now, vpn_addr *out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t g = 0; r && r->gv && g < vpn_getvpn_node_n_groups(r->gv); g++) {
+        const vpn_gdoi_gm *gm = vpn_getvpn_node_gm(r->gv, g);
+        vpn_gdoi_gm_info info;
+        bool seen = false;
+
+        if (gm == NULL || vpn_gdoi_gm_get_state(gm) != VPN_GDOI_GM_REGISTERED)
+            continue;
+        vpn_gdoi_gm_get_info(gm, now, &info);
+        /* RFC 6407 5.3: the SA KEK's DST ID is the rekey group */
+        if (info.kek.mcast.family != VPN_AF_INET || (info.kek.mcast.b[0] & 0xf0) != 0xe0)
+            continue;
+        for (size_t i = 0; i < n && i < max; i++)
+            seen = seen || vpn_addr_eq(&out[i], &info.kek.mcast);
+        if (seen)
+            continue;
+        if (n < max)
+            out[n] = info.kek.mcast;
+        n++;
+    }
+    return n;
 }
 
 int vpn_router_gdoi_reregister(vpn_router *r, uint64_t now)

@@ -444,6 +444,25 @@ vpn_router_drop vpn_router_cryptomap_input(vpn_router *r, uint64_t now, vpn_pkt 
  * (no key server here) or the first engine error. */
 int vpn_router_gdoi_ks_rekey(vpn_router *r, uint64_t now, bool new_kek);
 
+/* Why the crypto map dropped its last packet (the vpn_getvpn_drop behind
+ * VPN_ROUTER_DROP_CRYPTO_MAP; counted by reason in vpn_getvpn_stats). */
+vpn_getvpn_drop vpn_router_cryptomap_last_drop(const vpn_router *r);
+
+/* `crypto gdoi ks rekey` for key-server group `group` alone (a new KEK too
+ * with new_kek). Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND (no such key-server
+ * group), those of vpn_gdoi_ks_rekey. */
+int vpn_router_gdoi_ks_rekey_group(vpn_router *r, uint64_t now, size_t group, bool new_kek);
+
+/* The rekey transport of key-server group `group` from its next rekey
+ * (RFC 6407 4: multicast to group_addr, or unicast to each member).
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND, those of vpn_gdoi_ks_set_multicast. */
+int vpn_router_gdoi_ks_set_multicast(vpn_router *r, size_t group, bool multicast, const vpn_addr *group_addr);
+
+/* The multicast rekey groups registered member groups must join (RFC 6407
+ * 5.3: the SA KEK's DST ID), each once: up to max in out; returns how many
+ * there are (more than max: out is partial). */
+size_t vpn_router_gdoi_rekey_groups(const vpn_router *r, uint64_t now, vpn_addr *out, size_t max);
+
 /* IOS `clear crypto gdoi` on a member: every member group registers again
  * now (its old TEKs stay until the new ones arrive). Returns how many
  * started, or VPN_ERR_NOTFOUND (no member group here). */
