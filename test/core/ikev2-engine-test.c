@@ -811,7 +811,8 @@ static void lag_free(lag_net *l)
 
 static void start_from(tp_net *n, int from)
 {
-    vpn_ikev2_policy pol = from == 0 ? gre_policy("192.0.2.1", "192.0.2.2", 1) : gre_policy("192.0.2.2", "192.0.2.1", 1);
+    vpn_ikev2_policy pol =
+        from == 0 ? gre_policy("192.0.2.1", "192.0.2.2", 1) : gre_policy("192.0.2.2", "192.0.2.1", 1);
     uint32_t id = 0;
     assert_int_equal(vpn_ikev2_initiate(n->node[from].ctx, n->now, &n->node[from].ep, &n->node[1 - from].ep, &pol, &id),
                      0);
