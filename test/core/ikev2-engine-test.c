@@ -6,6 +6,7 @@
  * TS_UNACCEPTABLE, the INVALID_KE_PAYLOAD retry, COOKIE under load, NAT
  * detection and the move to port 4500.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -733,6 +734,181 @@ static void test_policy_match_address_local_no_match(void **state)
                 VPN_AUTH_HMAC_SHA2_512_256);
 }
 
+/* ---- both ends initiating at once (RFC 7296 2.4, INITIAL_CONTACT) ---------------------- */
+
+#define LG_MAX 64
+#define LG_MS 1000000ull
+
+/* A network with a latency: the hook takes every datagram and it is
+ * delivered `latency` later (plus `hold` for node 0's first IKE_AUTH
+ * request, when set). */
+typedef struct lag_net {
+    tp_dgram *d[LG_MAX];
+    uint64_t at[LG_MAX];
+    size_t n;
+    uint64_t latency, hold;
+    bool held;
+} lag_net;
+
+static bool lag_hook(tp_net *n, tp_dgram *d, void *user)
+{
+    lag_net *l = user;
+    tp_dgram *c = malloc(sizeof *c);
+
+    assert_non_null(c);
+    assert_true(l->n < LG_MAX);
+    memcpy(c, d, sizeof *c);
+    l->at[l->n] = n->now + l->latency;
+    if (l->hold && !l->held && d->from == 0 && tp_exchange(d) == 35 /* IKE_AUTH */ && !tp_is_response(d)) {
+        l->at[l->n] += l->hold;
+        l->held = true;
+    }
+    l->d[l->n++] = c;
+    return false;
+}
+
+static void lag_run_until(tp_net *n, lag_net *l, uint64_t until)
+{
+    for (int guard = 0; guard < 100000; guard++) {
+        uint64_t t;
+        size_t k = SIZE_MAX;
+        tp_pump(n); /* what was sent goes to the lag queue */
+        t = tp_deadline(n);
+        for (size_t i = 0; i < l->n; i++)
+            if (l->at[i] < t || (k == SIZE_MAX && l->at[i] == t)) {
+                t = l->at[i];
+                k = i;
+            }
+        if (t > until)
+            break;
+        if (t > n->now)
+            n->now = t;
+        if (k != SIZE_MAX && l->at[k] <= n->now) {
+            tp_dgram *d = l->d[k];
+            tp_node *dst = tp_node_of(n, &d->dst.addr);
+            memmove(&l->d[k], &l->d[k + 1], (l->n - k - 1) * sizeof l->d[0]);
+            memmove(&l->at[k], &l->at[k + 1], (l->n - k - 1) * sizeof l->at[0]);
+            l->n--;
+            assert_non_null(dst);
+            assert_int_equal(vpn_ikev2_recv(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
+            free(d);
+            continue;
+        }
+        for (int i = 0; i < n->n_nodes; i++)
+            if (vpn_ikev2_next_deadline(n->node[i].ctx) <= n->now)
+                vpn_ikev2_timeout(n->node[i].ctx, n->now);
+    }
+    if (until > n->now)
+        n->now = until;
+}
+
+static void lag_free(lag_net *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->d[i]);
+    l->n = 0;
+}
+
+static void start_from(tp_net *n, int from)
+{
+    vpn_ikev2_policy pol =
+        from == 0 ? gre_policy("192.0.2.1", "192.0.2.2", 1) : gre_policy("192.0.2.2", "192.0.2.1", 1);
+    uint32_t id = 0;
+    assert_int_equal(vpn_ikev2_initiate(n->node[from].ctx, n->now, &n->node[from].ep, &n->node[1 - from].ep, &pol, &id),
+                     0);
+}
+
+/* Each end holds `want` established IKE SAs, each with one CHILD_SA, and
+ * the other end holds the same ones (by SPIs); none went down. */
+static void assert_same_sas(const tp_net *n, size_t want)
+{
+    for (int me = 0; me < 2; me++) {
+        const vpn_ikev2_ctx *c = n->node[me].ctx, *o = n->node[1 - me].ctx;
+        size_t est = 0;
+        assert_int_equal(tp_count_ev(&n->node[me], VPN_IKEV2_EV_IKE_DOWN), 0);
+        for (size_t i = 0; i < vpn_ikev2_sa_count(c); i++) {
+            vpn_ikev2_sa_info a;
+            size_t twins = 0;
+            assert_int_equal(vpn_ikev2_sa_get(c, i, &a), 0);
+            if (a.state != VPN_IKEV2_SA_ESTABLISHED)
+                continue;
+            est++;
+            assert_int_equal(a.n_children, 1);
+            for (size_t j = 0; j < vpn_ikev2_sa_count(o); j++) {
+                vpn_ikev2_sa_info b;
+                assert_int_equal(vpn_ikev2_sa_get(o, j, &b), 0);
+                twins += b.state == VPN_IKEV2_SA_ESTABLISHED && memcmp(a.spi_i, b.spi_i, 8) == 0 &&
+                         memcmp(a.spi_r, b.spi_r, 8) == 0 && a.initiator != b.initiator;
+            }
+            assert_int_equal(twins, 1);
+        }
+        assert_int_equal(est, want);
+    }
+}
+
+/* Both ends initiate offset_ms apart over a 5 ms path: whatever the
+ * interleaving, neither INITIAL_CONTACT removes an SA the other end keeps
+ * (the duplicate is the router's to settle, router-mgre). */
+static void crossed_engines(int first, unsigned offset_ms)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    lag_net l;
+    tp_net n;
+
+    memset(&l, 0, sizeof l);
+    l.latency = 5 * LG_MS;
+    setup(&n, &a, &b);
+    n.hook = lag_hook;
+    n.hook_user = &l;
+    start_from(&n, first);
+    lag_run_until(&n, &l, n.now + offset_ms * LG_MS);
+    start_from(&n, 1 - first);
+    lag_run_until(&n, &l, n.now + 2 * TP_NS);
+    assert_same_sas(&n, 2);
+    lag_free(&l);
+    tp_free(&n);
+}
+
+static void test_crossed_initiation(void **state)
+{
+    static const unsigned offsets[] = {0, 1, 3, 5, 10};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        crossed_engines(0, offsets[i]);
+        crossed_engines(1, offsets[i]);
+    }
+}
+
+/* RFC 7296 2.4 on receipt: R1's IKE_AUTH (with INITIAL_CONTACT: R1 had
+ * nothing else with R2 when it sent it) is late; meanwhile R2's own IKE SA
+ * to R1 came up. That one is not older than R1's exchange and must stay. */
+static void test_initial_contact_spares_concurrent(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    lag_net l;
+    tp_net n;
+    (void)state;
+
+    memset(&l, 0, sizeof l);
+    l.latency = 5 * LG_MS;
+    l.hold = 100 * LG_MS;
+    setup(&n, &a, &b);
+    n.hook = lag_hook;
+    n.hook_user = &l;
+    start_from(&n, 0);
+    lag_run_until(&n, &l, n.now + 20 * LG_MS);
+    assert_true(l.held);
+    start_from(&n, 1);
+    lag_run_until(&n, &l, n.now + 60 * LG_MS);
+    /* R2's SA is up at both ends before R1's IKE_AUTH arrives */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    lag_run_until(&n, &l, n.now + 2 * TP_NS);
+    assert_same_sas(&n, 2);
+    lag_free(&l);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +934,8 @@ int main(void)
         cmocka_unit_test(test_policy_match_address_local_responder),
         cmocka_unit_test(test_policy_match_address_local_initiator),
         cmocka_unit_test(test_policy_match_address_local_no_match),
+        cmocka_unit_test(test_crossed_initiation),
+        cmocka_unit_test(test_initial_contact_spares_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -615,6 +615,108 @@ static size_t ike_sas(const mn_node *nd)
 
 /* ---- tests ---------------------------------------------------------------------- */
 
+/* Established IKE SAs of nd with the peer at NBMA address nbma, and the
+ * CHILD_SAs they carry. */
+static size_t ike_sas_with(const mn_node *nd, const char *nbma, size_t *children)
+{
+    const vpn_ikev2_ctx *ike = vpn_router_ikev2(nd->r);
+    vpn_addr a = addr_of(nbma);
+    size_t n = 0;
+
+    *children = 0;
+    for (size_t i = 0; i < vpn_ikev2_sa_count(ike); i++) {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(ike, i, &info) != 0 || info.state != VPN_IKEV2_SA_ESTABLISHED ||
+            !vpn_addr_eq(&info.remote.addr, &a))
+            continue;
+        n++;
+        *children += info.n_children;
+    }
+    return n;
+}
+
+/* Two spokes resolve each other `offset_ms` apart (`first` first), so both
+ * answer a resolution and both start IKE: RFC 7296 2.4 INITIAL_CONTACT
+ * must not make either side drop the SA made concurrently, and the
+ * duplicate rule must leave both ends on the same single pair. */
+static void crossed(mn_net *n, int first, unsigned offset_ms)
+{
+    int second = first == 1 ? 3 : 1;
+    mn_node *a = &n->node[first], *b = &n->node[second], *hub = &n->node[0];
+    char lan[32], na[32], nb[32];
+    vpn_router_peer_info pa, pb;
+    size_t ca, cb;
+    uint64_t start, fwd;
+    unsigned na0, nb0;
+
+    mn_init(n, 4, 60);
+    mn_run_for(n, 3);
+    na0 = a->initiated;
+    nb0 = b->initiated;
+    snprintf(lan, sizeof lan, "10.0.%d.1", second + 1);
+    {
+        vpn_addr d = addr_of(lan);
+        assert_int_equal(vpn_router_nhrp_resolve(a->r, n->now, a->tunnel, &d), 0);
+    }
+    mn_run_until(n, n->now + offset_ms * MN_MS);
+    snprintf(lan, sizeof lan, "10.0.%d.1", first + 1);
+    {
+        vpn_addr d = addr_of(lan);
+        assert_int_equal(vpn_router_nhrp_resolve(b->r, n->now, b->tunnel, &d), 0);
+    }
+    /* up, and past the rekey grace after which a duplicate goes */
+    mn_run_for(n, 3);
+    snprintf(na, sizeof na, "192.0.2.%d", first + 1);
+    snprintf(nb, sizeof nb, "192.0.2.%d", second + 1);
+    /* the case under test: each answered the other's resolution with IKE */
+    assert_int_equal(a->initiated, na0 + 1);
+    assert_int_equal(b->initiated, nb0 + 1);
+    assert_int_equal(ike_sas_with(a, nb, &ca), 1);
+    assert_int_equal(ca, 1);
+    assert_int_equal(ike_sas_with(b, na, &cb), 1);
+    assert_int_equal(cb, 1);
+    assert_true(peer_up(a, nb, &pa));
+    assert_true(peer_up(b, na, &pb));
+    /* both ends on the pair of one IKE SA: each sends on what the other receives */
+    {
+        vpn_sa_config oa, ob, ia, ib;
+        vpn_router_sa_ref ria, rib, roa, rob;
+        assert_true(vpn_router_child_sas(a->r, pa.out_child, &ria, &roa));
+        assert_true(vpn_router_child_sas(b->r, pb.out_child, &rib, &rob));
+        assert_true(vpn_router_sa_get(a->r, &roa, &oa, NULL));
+        assert_true(vpn_router_sa_get(b->r, &rib, &ib, NULL));
+        assert_true(vpn_router_sa_get(b->r, &rob, &ob, NULL));
+        assert_true(vpn_router_sa_get(a->r, &ria, &ia, NULL));
+        assert_int_equal(oa.spi, ib.spi);
+        assert_int_equal(ob.spi, ia.spi);
+    }
+    /* traffic both ways over the shortcut, none lost */
+    start = n->now;
+    fwd = hub->forwarded;
+    mn_traffic(a, second, 50);
+    mn_traffic(b, first, 50);
+    mn_run_for(n, 4);
+    assert_int_equal(mn_lost(a, b, start), 0);
+    assert_int_equal(mn_lost(b, a, start), 0);
+    assert_true(b->rx[first] >= 4 * 50 - 2);
+    assert_true(a->rx[second] >= 4 * 50 - 2);
+    assert_int_equal(hub->forwarded, fwd);
+    assert_int_equal(ike_sas_with(a, nb, &ca), 1);
+    assert_int_equal(ike_sas_with(b, na, &cb), 1);
+    mn_free(n);
+}
+
+static void test_crossed_resolutions(void **state)
+{
+    static const unsigned offsets[] = {0, 1, 3, 5, 10};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        crossed(g_net, 1, offsets[i]);
+        crossed(g_net, 3, offsets[i]);
+    }
+}
+
 /* Every spoke brings IKE up to the hub and registers over it. */
 static void test_registration(void **state)
 {
@@ -881,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_reboot_reregisters),
         cmocka_unit_test(test_multicast_replication),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_crossed_resolutions),
     };
     int rc;
 

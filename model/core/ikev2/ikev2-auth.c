@@ -222,8 +222,12 @@ static int read_id(const vpn_ikev2_payload *p, ikev2_id *out)
     return 0;
 }
 
-/* RFC 7296 2.4: INITIAL_CONTACT: older IKE SAs with this peer identity
- * are stale; delete them without ceremony. */
+/* RFC 7296 2.4: INITIAL_CONTACT says the sender has no other IKE SA with
+ * us, so IKE SAs with this peer identity that were up before this
+ * exchange began are stale: delete them without ceremony. One that came
+ * up while this exchange ran was made concurrently (both ends initiating
+ * at once) and is alive at the peer: it stays, whatever the notify says
+ * (the duplicate is the caller's to settle, on both ends alike). */
 static void initial_contact(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
 {
     for (size_t i = 0; i < ctx->n_sa; i++) {
@@ -233,9 +237,29 @@ static void initial_contact(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
             memcmp(o->id_remote.data, sa->id_remote.data, o->id_remote.len) != 0 ||
             o->profile != sa->profile)
             continue;
+        if (o->established >= sa->created) {
+            IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: INITIAL_CONTACT leaves IKE SA %u, made concurrently", sa->id,
+                      o->id);
+            continue;
+        }
         ikev2_sa_kill(ctx, o, VPN_IKEV2_R_PEER_DELETE, VPN_IKEV2_N_INITIAL_CONTACT,
                       "peer restarted (INITIAL_CONTACT)");
     }
+}
+
+/* RFC 7296 2.4: INITIAL_CONTACT only if this is the one IKE SA we have
+ * with the peer: not while another is up or being negotiated with the
+ * same address (the peer initiating to us at the same time), or the peer
+ * would delete the one it holds with us. */
+static bool may_send_initial_contact(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
+{
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        const ikev2_sa *o = ctx->sa[i];
+        if (o != sa && o->phase != IKEV2_P_DELETING && o->phase != IKEV2_P_DEAD &&
+            vpn_addr_eq(&o->remote.addr, &sa->remote.addr))
+            return false;
+    }
+    return true;
 }
 
 /* ---- initiator -------------------------------------------------------------------- */
@@ -282,7 +306,8 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
     vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDI, sa->id_local.type, sa->id_local.data, sa->id_local.len);
     if (method != VPN_AUTH_METHOD_PSK && !sa->eap_phase)
         ikev2_cert_write(ctx, sa->profile, &o.b);
-    vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_INITIAL_CONTACT, NULL, 0);
+    if (may_send_initial_contact(ctx, sa))
+        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_INITIAL_CONTACT, NULL, 0);
     if (ikev2_profile_verifies_sigs(sa->profile)) {
         /* RFC 7296 3.7: the CAs we trust, so the responder picks its certificate */
         uint8_t cr[20 * 32];

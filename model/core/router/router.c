@@ -1489,6 +1489,26 @@ static void va_ike_event(vpn_router *r, const vpn_ikev2_event *ike)
     }
 }
 
+/* Which of two IKE SAs with one peer, made at once by both ends, stays:
+ * true for x. RFC 7296 2.8.1 settles simultaneous rekeys by what both ends
+ * see alike (the nonces); here the IKE SPIs (2.6) serve the same way: both
+ * ends know both pairs, whereas addresses differ across a NAT. The pair
+ * SPIi | SPIr that is lower wins. */
+static bool ike_sa_first(const vpn_router *r, uint32_t x, uint32_t y)
+{
+    vpn_ikev2_sa_info a, b;
+    int d;
+
+    if (vpn_ikev2_sa_find(r->ike, x, &a) != 0)
+        return false;
+    if (vpn_ikev2_sa_find(r->ike, y, &b) != 0)
+        return true;
+    d = memcmp(a.spi_i, b.spi_i, sizeof a.spi_i);
+    if (d == 0)
+        d = memcmp(a.spi_r, b.spi_r, sizeof a.spi_r);
+    return d < 0;
+}
+
 static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ikev2_child_info *ci)
 {
     rt_mgre *mg = t->mg;
@@ -1503,16 +1523,16 @@ static void mgre_child_up(vpn_router *r, rt_tunnel *t, rt_child *c, const vpn_ik
     /* Rekey grace as for point-to-point tunnels; otherwise the newest pair
      * carries the traffic (a peer that rebooted and came back), except when
      * both ends initiated at once (each answered the other's resolution):
-     * then both send on the pair whose IKE SA the lower NBMA address
-     * initiated, and the other's initiator deletes its IKE SA once what is
-     * in flight on it has arrived (one rekey grace). */
+     * then both send on the pair of the IKE SA with the lower SPIs (the
+     * same choice at both ends, NAT or not: see ike_sa_first), and the
+     * other's initiator deletes its IKE SA once what is in flight on it
+     * has arrived (one rekey grace). */
     if (ci->old_id != 0 && !ci->initiator && p->out_child == ci->old_id) {
         c->replaces = ci->old_id;
     } else {
         rt_child *o = child_find(r, p->out_child);
-        bool lower = memcmp(t->src.b, c->peer.b, vpn_addr_len(&t->src)) < 0;
         if (o && o->ike_sa_id != c->ike_sa_id && o->initiator != c->initiator && !o->dying && o->out) {
-            rt_child *redundant = c->initiator == lower ? o : c;
+            rt_child *redundant = ike_sa_first(r, c->ike_sa_id, o->ike_sa_id) ? o : c;
             if (redundant == o)
                 p->out_child = c->id;
             if (redundant->initiator && mg->n_dup < RT_DOWN_MAX) {
