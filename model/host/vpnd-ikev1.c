@@ -228,7 +228,7 @@ uint64_t vpnd_ikev1_deadline(const vpnd *d)
 
     for (guint i = 0; d->p1 && i < d->p1->len; i++) {
         const vpnd_p1 *s = g_ptr_array_index(d->p1, i);
-        uint64_t t = s->dead_at ? s->dead_at + P1_LINGER_NS : vpn_ikev1_sa_deadline(s->sa);
+        uint64_t t = s->dead_at ? s->dead_at + P1_LINGER_NS : vpn_ikev1_sa_next_deadline(s->sa);
         if (t < next)
             next = t;
     }
@@ -243,8 +243,8 @@ void vpnd_ikev1_tick(vpnd *d, uint64_t now)
             g_ptr_array_remove_index(d->p1, i);
             continue;
         }
-        if (!s->dead_at && vpn_ikev1_sa_deadline(s->sa) <= now) {
-            vpn_ikev1_sa_tick(s->sa, now);
+        if (!s->dead_at && vpn_ikev1_sa_next_deadline(s->sa) <= now) {
+            vpn_ikev1_sa_timeout(s->sa, now);
             after(d, s, now);
         }
         i++;

@@ -126,7 +126,7 @@ static void pump(uint64_t now)
         pkt *p = Q[0];
         memmove(&Q[0], &Q[1], (NQ - 1) * sizeof Q[0]);
         NQ--;
-        vpn_ikev2_recv(S[p->to].ctx, now, &p->dst, &p->src, p->data, p->len);
+        vpn_ikev2_input(S[p->to].ctx, now, &p->dst, &p->src, p->data, p->len);
         free(p);
     }
 }

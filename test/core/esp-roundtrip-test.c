@@ -892,9 +892,9 @@ static void test_lifetimes(void **state)
     c.dir = VPN_SA_OUT;
     assert_int_equal(vpn_sad_add(l.tx, &c, 5 * s, &l.out), 0);
     assert_int_equal(vpn_sad_next_deadline(l.tx), 15 * s);
-    vpn_sad_tick(l.tx, 15 * s - 1);
+    vpn_sad_timeout(l.tx, 15 * s - 1);
     assert_int_equal(l.tx_ev.soft, 0);
-    vpn_sad_tick(l.tx, 15 * s);
+    vpn_sad_timeout(l.tx, 15 * s);
     assert_int_equal(l.tx_ev.soft, 1);
     assert_int_equal(l.tx_ev.soft_why, VPN_SA_LIMIT_TIME);
     assert_int_equal(vpn_sad_next_deadline(l.tx), 25 * s);
@@ -902,7 +902,7 @@ static void test_lifetimes(void **state)
     assert_int_equal(rem_t, 5 * s);
     make_inner(&p, buf, orig, "10.0.0.1", "10.0.0.2", 0, 30, 1);
     assert_int_equal(vpn_esp_encap(l.out, &p, 24 * s), 0);
-    vpn_sad_tick(l.tx, 25 * s);
+    vpn_sad_timeout(l.tx, 25 * s);
     assert_int_equal(l.tx_ev.hard, 1);
     assert_int_equal(vpn_sad_next_deadline(l.tx), UINT64_MAX);
     make_inner(&p, buf, orig, "10.0.0.1", "10.0.0.2", 0, 30, 1);

@@ -147,11 +147,11 @@ static void deliver(void *user, const tu_gdoi_dgram *d)
 static uint64_t deadline(void *user)
 {
     net *n = user;
-    uint64_t d = n->ks_down ? UINT64_MAX : vpn_gdoi_ks_deadline(n->ks);
-    if (n->ks2 && vpn_gdoi_ks_deadline(n->ks2) < d)
-        d = vpn_gdoi_ks_deadline(n->ks2);
+    uint64_t d = n->ks_down ? UINT64_MAX : vpn_gdoi_ks_next_deadline(n->ks);
+    if (n->ks2 && vpn_gdoi_ks_next_deadline(n->ks2) < d)
+        d = vpn_gdoi_ks_next_deadline(n->ks2);
     for (unsigned i = 0; i < n->ngm; i++) {
-        uint64_t x = vpn_gdoi_gm_deadline(n->gm[i]);
+        uint64_t x = vpn_gdoi_gm_next_deadline(n->gm[i]);
         if (x < d)
             d = x;
     }
@@ -162,11 +162,11 @@ static void tick(void *user, uint64_t now)
 {
     net *n = user;
     if (!n->ks_down)
-        vpn_gdoi_ks_tick(n->ks, now);
+        vpn_gdoi_ks_timeout(n->ks, now);
     if (n->ks2)
-        vpn_gdoi_ks_tick(n->ks2, now);
+        vpn_gdoi_ks_timeout(n->ks2, now);
     for (unsigned i = 0; i < n->ngm; i++)
-        vpn_gdoi_gm_tick(n->gm[i], now);
+        vpn_gdoi_gm_timeout(n->gm[i], now);
 }
 
 /*
@@ -622,7 +622,7 @@ static void assert_heap(const vpn_gdoi_ks *ks)
         assert_true(m->hpos < ks->heap_n);
         assert_ptr_equal(ks->heap[m->hpos], m);
         /* the key is the phase 1's deadline now, not a stale one */
-        assert_true(m->due == vpn_ikev1_sa_deadline(m->p1));
+        assert_true(m->due == vpn_ikev1_sa_next_deadline(m->p1));
         if (m->due < earliest)
             earliest = m->due;
     }
@@ -631,7 +631,7 @@ static void assert_heap(const vpn_gdoi_ks *ks)
         assert_true(ks->heap[(i - 1) / 2]->due <= ks->heap[i]->due);
     /* the KS's deadline is no later than every member's (it may be earlier:
      * its own rekey timers) */
-    assert_true(vpn_gdoi_ks_deadline(ks) <= earliest);
+    assert_true(vpn_gdoi_ks_next_deadline(ks) <= earliest);
 }
 
 /*
@@ -671,12 +671,12 @@ static void test_deadline_heap(void **state)
     assert_true(peak >= 300);
     /* the half-open entries time out one by one, in deadline order */
     for (int round = 0; round < 2000 && n.ks->n; round++) {
-        uint64_t d = vpn_gdoi_ks_deadline(n.ks);
+        uint64_t d = vpn_gdoi_ks_next_deadline(n.ks);
         size_t before = n.ks->n;
         if (d == UINT64_MAX)
             break;
         n.now = d > n.now ? d : n.now;
-        vpn_gdoi_ks_tick(n.ks, n.now);
+        vpn_gdoi_ks_timeout(n.ks, n.now);
         n.w.nq = 0;
         assert_true(n.ks->n <= before);
         assert_heap(n.ks);

@@ -139,11 +139,11 @@ static uint64_t deadline(void *user)
     net *n = user;
     uint64_t d = UINT64_MAX;
     for (unsigned i = 0; i < n->nks; i++)
-        if (!n->down[i] && vpn_gdoi_ks_deadline(n->ks[i]) < d)
-            d = vpn_gdoi_ks_deadline(n->ks[i]);
+        if (!n->down[i] && vpn_gdoi_ks_next_deadline(n->ks[i]) < d)
+            d = vpn_gdoi_ks_next_deadline(n->ks[i]);
     for (unsigned i = 0; i < n->ngm; i++)
-        if (vpn_gdoi_gm_deadline(n->gm[i]) < d)
-            d = vpn_gdoi_gm_deadline(n->gm[i]);
+        if (vpn_gdoi_gm_next_deadline(n->gm[i]) < d)
+            d = vpn_gdoi_gm_next_deadline(n->gm[i]);
     return d;
 }
 
@@ -152,9 +152,9 @@ static void tick(void *user, uint64_t now)
     net *n = user;
     for (unsigned i = 0; i < n->nks; i++)
         if (!n->down[i])
-            vpn_gdoi_ks_tick(n->ks[i], now);
+            vpn_gdoi_ks_timeout(n->ks[i], now);
     for (unsigned i = 0; i < n->ngm; i++)
-        vpn_gdoi_gm_tick(n->gm[i], now);
+        vpn_gdoi_gm_timeout(n->gm[i], now);
 }
 
 typedef struct opts {

@@ -90,9 +90,9 @@ static void deliver(void *user, const dgram *d)
 static uint64_t deadline(void *user)
 {
     net *n = user;
-    uint64_t d = vpn_gdoi_ks_deadline(n->ks);
+    uint64_t d = vpn_gdoi_ks_next_deadline(n->ks);
     for (unsigned i = 0; i < n->ngm; i++) {
-        uint64_t x = vpn_gdoi_gm_deadline(n->gm[i]);
+        uint64_t x = vpn_gdoi_gm_next_deadline(n->gm[i]);
         if (x < d)
             d = x;
     }
@@ -102,9 +102,9 @@ static uint64_t deadline(void *user)
 static void tick(void *user, uint64_t now)
 {
     net *n = user;
-    vpn_gdoi_ks_tick(n->ks, now);
+    vpn_gdoi_ks_timeout(n->ks, now);
     for (unsigned i = 0; i < n->ngm; i++)
-        vpn_gdoi_gm_tick(n->gm[i], now);
+        vpn_gdoi_gm_timeout(n->gm[i], now);
 }
 
 static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *authorized,

@@ -202,8 +202,8 @@ static void test_wrong_psk(void **state)
     /* both give up after the retransmissions */
     for (int k = 0; k < 10; k++) {
         p.now += VPN_IKEV1_DEFAULT_RETRANS_NS;
-        vpn_ikev1_sa_tick(p.i, p.now);
-        vpn_ikev1_sa_tick(p.r, p.now);
+        vpn_ikev1_sa_timeout(p.i, p.now);
+        vpn_ikev1_sa_timeout(p.r, p.now);
     }
     assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_DEAD);
     assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_DEAD);
@@ -458,10 +458,10 @@ static void test_retransmit(void **state)
     assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
     assert_int_equal(pump(&p), 0);
     assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_I_MSG1);
-    dl = vpn_ikev1_sa_deadline(p.i);
+    dl = vpn_ikev1_sa_next_deadline(p.i);
     assert_true(dl > p.now && dl < UINT64_MAX);
     p.now = dl;
-    vpn_ikev1_sa_tick(p.i, p.now);
+    vpn_ikev1_sa_timeout(p.i, p.now);
     assert_int_equal(p.qi.n, 1);
     /* drop the responder's message 6 once */
     for (int k = 0; k < 2; k++) {
@@ -475,8 +475,8 @@ static void test_retransmit(void **state)
     p.qi.n = 0;
     assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_ESTABLISHED);
     p.qr.n = 0; /* message 6 lost */
-    p.now = vpn_ikev1_sa_deadline(p.i);
-    vpn_ikev1_sa_tick(p.i, p.now); /* message 5 again */
+    p.now = vpn_ikev1_sa_next_deadline(p.i);
+    vpn_ikev1_sa_timeout(p.i, p.now); /* message 5 again */
     assert_int_equal(p.qi.n, 1);
     assert_int_equal(vpn_ikev1_sa_input(p.r, p.qi.buf[0], p.qi.len[0], p.now), 0);
     p.qi.n = 0;
@@ -489,9 +489,9 @@ static void test_retransmit(void **state)
     /* a peer that never answers: the initiator gives up */
     pair_init(&p, &ci, &cr);
     assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
-    for (int k = 0; k < 10 && vpn_ikev1_sa_deadline(p.i) != UINT64_MAX; k++) {
-        p.now = vpn_ikev1_sa_deadline(p.i);
-        vpn_ikev1_sa_tick(p.i, p.now);
+    for (int k = 0; k < 10 && vpn_ikev1_sa_next_deadline(p.i) != UINT64_MAX; k++) {
+        p.now = vpn_ikev1_sa_next_deadline(p.i);
+        vpn_ikev1_sa_timeout(p.i, p.now);
     }
     assert_int_equal(vpn_ikev1_sa_state(p.i), VPN_IKEV1_ST_DEAD);
     assert_int_equal(p.qi.n, 1 + VPN_IKEV1_DEFAULT_RETRANS_MAX);
@@ -537,9 +537,9 @@ static void test_delete_and_lifetime(void **state)
     pair_init(&p, &ci, &cr);
     assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
     assert_int_equal(pump(&p), 0);
-    assert_true(vpn_ikev1_sa_deadline(p.r) <= p.now + 600000000000ull);
-    p.now = vpn_ikev1_sa_deadline(p.r);
-    vpn_ikev1_sa_tick(p.r, p.now);
+    assert_true(vpn_ikev1_sa_next_deadline(p.r) <= p.now + 600000000000ull);
+    p.now = vpn_ikev1_sa_next_deadline(p.r);
+    vpn_ikev1_sa_timeout(p.r, p.now);
     assert_int_equal(vpn_ikev1_sa_state(p.r), VPN_IKEV1_ST_DEAD);
     assert_int_equal(p.qr.n, 1); /* its delete */
     assert_int_equal(vpn_ikev1_sa_input(p.i, p.qr.buf[0], p.qr.len[0], p.now), 0);

@@ -593,7 +593,7 @@ static void legacy_rsa_case(const EVP_MD *md, bool corrupt, bool want_up)
 
     /* to R2 as from R1; R2's answer goes back to R1 over the network */
     n.hook = NULL;
-    assert_int_equal(vpn_ikev2_recv(n.node[1].ctx, n.now, &h.d.dst, &h.d.src, buf, len), 0);
+    assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &h.d.dst, &h.d.src, buf, len), 0);
     tp_pump(&n);
     if (!want_up) {
         int e = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0);

@@ -790,7 +790,7 @@ static void lag_run_until(tp_net *n, lag_net *l, uint64_t until)
             memmove(&l->at[k], &l->at[k + 1], (l->n - k - 1) * sizeof l->at[0]);
             l->n--;
             assert_non_null(dst);
-            assert_int_equal(vpn_ikev2_recv(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
+            assert_int_equal(vpn_ikev2_input(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
             free(d);
             continue;
         }

@@ -44,7 +44,7 @@ static size_t to_r2(tp_net *n, const uint8_t *data, size_t len, tp_dgram *answer
     size_t before = n->n_queue, got;
     vpn_ikev2_endpoint src = n->node[0].ep, dst = n->node[1].ep;
 
-    assert_int_equal(vpn_ikev2_recv(n->node[1].ctx, n->now, &dst, &src, data, len), 0);
+    assert_int_equal(vpn_ikev2_input(n->node[1].ctx, n->now, &dst, &src, data, len), 0);
     got = n->n_queue - before;
     if (got && answer)
         *answer = *n->queue[n->n_queue - 1];
@@ -158,7 +158,7 @@ static void fresh(tp_net *n, capture *c, uint8_t exchange)
 static void assert_clean_handshake_after(tp_net *n, capture *c)
 {
     n->hook = NULL;
-    assert_int_equal(vpn_ikev2_recv(n->node[1].ctx, n->now, &c->d.dst, &c->d.src, c->d.data, c->d.len), 0);
+    assert_int_equal(vpn_ikev2_input(n->node[1].ctx, n->now, &c->d.dst, &c->d.src, c->d.data, c->d.len), 0);
     tp_run_for(n, 2);
     assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP), 1);
     assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP), 1);

@@ -256,7 +256,7 @@ static void test_message_id_window(void **state)
     assert_int_equal(tp_exchange(&auth_req), 35);
     vpn_ikev2_stats_get(n.node[1].ctx, &st0);
     sent = n.sent;
-    assert_int_equal(vpn_ikev2_recv(n.node[1].ctx, n.now, &auth_req.dst, &auth_req.src, auth_req.data,
+    assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &auth_req.dst, &auth_req.src, auth_req.data,
                                     auth_req.len), 0);
     vpn_ikev2_stats_get(n.node[1].ctx, &st1);
     assert_int_equal(st1.duplicates_answered, st0.duplicates_answered + 1);
@@ -267,14 +267,14 @@ static void test_message_id_window(void **state)
     assert_int_equal(vpn_ikev2_dpd(n.node[0].ctx, n.now, sa_id(&n, 0)), 0);
     tp_pump(&n);
     sent = n.sent;
-    assert_int_equal(vpn_ikev2_recv(n.node[1].ctx, n.now, &auth_req.dst, &auth_req.src, auth_req.data,
+    assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &auth_req.dst, &auth_req.src, auth_req.data,
                                     auth_req.len), 0);
     assert_int_equal(n.sent, sent);
     /* a request from the future: message ID 9 */
     {
         tp_dgram f = auth_req;
         vpn_store32(f.data + 20, 9);
-        assert_int_equal(vpn_ikev2_recv(n.node[1].ctx, n.now, &f.dst, &f.src, f.data, f.len), 0);
+        assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &f.dst, &f.src, f.data, f.len), 0);
         assert_int_equal(n.sent, sent);
     }
     vpn_ikev2_stats_get(n.node[1].ctx, &st1);

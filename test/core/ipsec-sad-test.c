@@ -223,7 +223,7 @@ static void test_new_with_params(void **state)
     f->c.spi = 0x6000;
     f->c.soft.time_ns = 10;
     assert_int_equal(vpn_sad_add(sad, &f->c, 0, NULL), 0);
-    vpn_sad_tick(sad, 11);
+    vpn_sad_timeout(sad, 11);
     assert_int_equal(l.events, 1);
     assert_int_equal(l.last, VPN_SA_EV_SOFT);
     vpn_sad_del(sad);

@@ -137,14 +137,14 @@ static void run(uint64_t until)
 {
     pump();
     while (g_now < until) {
-        uint64_t d0 = vpn_gdoi_ks_deadline(g_ks0), d1 = vpn_gdoi_ks_deadline(g_ks1);
+        uint64_t d0 = vpn_gdoi_ks_next_deadline(g_ks0), d1 = vpn_gdoi_ks_next_deadline(g_ks1);
         uint64_t d = d0 < d1 ? d0 : d1;
         if (d > until)
             break;
         if (d > g_now)
             g_now = d;
-        vpn_gdoi_ks_tick(g_ks0, g_now);
-        vpn_gdoi_ks_tick(g_ks1, g_now);
+        vpn_gdoi_ks_timeout(g_ks0, g_now);
+        vpn_gdoi_ks_timeout(g_ks1, g_now);
         pump();
     }
     if (g_now < until)
@@ -260,7 +260,7 @@ static void check_state(const vpn_gdoi_ks *ks)
     CHECK(ci.enabled && ci.role <= VPN_GDOI_COOP_PRIMARY);
     CHECK(ki.tek.spi >= 256 && ki.tek.lifetime_s > 0 && ki.kek.lifetime_s > 0);
     CHECK(ki.members <= 8000);
-    (void)vpn_gdoi_ks_deadline(ks);
+    (void)vpn_gdoi_ks_next_deadline(ks);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -314,7 +314,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_state(g_ks1);
     if (++g_count % 64 == 0) {
-        vpn_gdoi_ks_tick(g_ks1, g_now);
+        vpn_gdoi_ks_timeout(g_ks1, g_now);
         check_state(g_ks1);
     }
     return 0;

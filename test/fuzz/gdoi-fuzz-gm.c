@@ -466,7 +466,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     g_nq = 0;
-    vpn_gdoi_gm_tick(g_gm, g_now);
+    vpn_gdoi_gm_timeout(g_gm, g_now);
     g_nq = 0;
     CHECK(vpn_gdoi_gm_get_state(g_gm) != VPN_GDOI_GM_REGISTERED || vpn_gdoi_gm_tek(g_gm));
     CHECK(vpn_sad_count(g_sad) <= 4);

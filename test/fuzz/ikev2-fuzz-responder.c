@@ -221,7 +221,7 @@ static void deliver(world *w, dgram *g)
 {
     node *to = &w->n[g->to];
     /* the receiver sees it arrive at its own address */
-    CHECK(vpn_ikev2_recv(to->ctx, w->now, &g->dst, &g->src, g->p, g->len) == 0);
+    CHECK(vpn_ikev2_input(to->ctx, w->now, &g->dst, &g->src, g->p, g->len) == 0);
 }
 
 static dgram pop(world *w)
@@ -318,7 +318,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 len = size - i;
             if (op & 0x80)
                 src.port = dst.port = 4500;
-            CHECK(vpn_ikev2_recv(w.n[1].ctx, w.now, &dst, &src, data + i, len) == 0);
+            CHECK(vpn_ikev2_input(w.n[1].ctx, w.now, &dst, &src, data + i, len) == 0);
             i += len;
             break;
         }

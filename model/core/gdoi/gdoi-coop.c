@@ -1026,9 +1026,9 @@ uint64_t gdoi_coop_deadline(const vpn_gdoi_ks *ks)
         uint64_t x;
         if (p->alive && p->heard_at + (uint64_t)c->cfg.dead_s * NS < d)
             d = p->heard_at + (uint64_t)c->cfg.dead_s * NS;
-        if (p->sa && (x = vpn_ikev1_sa_deadline(p->sa)) < d)
+        if (p->sa && (x = vpn_ikev1_sa_next_deadline(p->sa)) < d)
             d = x;
-        if (p->pend && (x = vpn_ikev1_sa_deadline(p->pend)) < d)
+        if (p->pend && (x = vpn_ikev1_sa_next_deadline(p->pend)) < d)
             d = x;
         if (wants_phase1(p) && p->retry_at < d)
             d = p->retry_at;
@@ -1050,14 +1050,14 @@ void gdoi_coop_tick(vpn_gdoi_ks *ks, uint64_t now)
                          c->cfg.dead_s);
         }
         if (p->sa) {
-            vpn_ikev1_sa_tick(p->sa, now);
+            vpn_ikev1_sa_timeout(p->sa, now);
             if (vpn_ikev1_sa_state(p->sa) == VPN_IKEV1_ST_DEAD) {
                 vpn_ikev1_sa_del(p->sa);
                 p->sa = NULL;
             }
         }
         if (p->pend) {
-            vpn_ikev1_sa_tick(p->pend, now);
+            vpn_ikev1_sa_timeout(p->pend, now);
             if (vpn_ikev1_sa_state(p->pend) == VPN_IKEV1_ST_DEAD) {
                 vpn_ikev1_sa_del(p->pend);
                 p->pend = NULL;

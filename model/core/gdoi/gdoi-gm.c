@@ -1335,7 +1335,7 @@ static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, siz
     return rc;
 }
 
-uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm)
+uint64_t vpn_gdoi_gm_next_deadline(const vpn_gdoi_gm *gm)
 {
     uint64_t d = gm->retrans_at;
 
@@ -1345,8 +1345,8 @@ uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm)
         d = gm->rereg_at;
     if (gm->activate_at < d)
         d = gm->activate_at;
-    if (gm->p1 && vpn_ikev1_sa_deadline(gm->p1) < d)
-        d = vpn_ikev1_sa_deadline(gm->p1);
+    if (gm->p1 && vpn_ikev1_sa_next_deadline(gm->p1) < d)
+        d = vpn_ikev1_sa_next_deadline(gm->p1);
     for (size_t i = 0; i < gm->nteks; i++)
         if (gm->teks[i].expires < d)
             d = gm->teks[i].expires;
@@ -1374,7 +1374,7 @@ static void registration_failed(vpn_gdoi_gm *gm, uint64_t now, const char *why)
     }
 }
 
-void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
+void vpn_gdoi_gm_timeout(vpn_gdoi_gm *gm, uint64_t now)
 {
     if (now >= gm->activate_at) {
         gm->activate_at = UINT64_MAX;
@@ -1398,11 +1398,11 @@ void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now)
         gm->retry_at = now;
     }
     if (gm->p1 && gm->state == VPN_GDOI_GM_PHASE1) {
-        vpn_ikev1_sa_tick(gm->p1, now);
+        vpn_ikev1_sa_timeout(gm->p1, now);
         if (vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_DEAD)
             registration_failed(gm, now, "phase 1");
     } else if (gm->p1) {
-        vpn_ikev1_sa_tick(gm->p1, now); /* retransmissions, lifetime */
+        vpn_ikev1_sa_timeout(gm->p1, now); /* retransmissions, lifetime */
     }
     if ((gm->state == VPN_GDOI_GM_PULL1 || gm->state == VPN_GDOI_GM_PULL3) &&
         now >= gm->retrans_at) {

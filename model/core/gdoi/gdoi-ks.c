@@ -338,7 +338,7 @@ static void heap_fix(vpn_gdoi_ks *ks, ks_member *m)
 {
     uint64_t old = m->due;
 
-    m->due = vpn_ikev1_sa_deadline(m->p1);
+    m->due = vpn_ikev1_sa_next_deadline(m->p1);
     if (m->due < old)
         heap_up(ks, m->hpos);
     else if (m->due > old)
@@ -348,7 +348,7 @@ static void heap_fix(vpn_gdoi_ks *ks, ks_member *m)
 /* Adds m (with p1; room reserved by member_slot). */
 static void heap_add(vpn_gdoi_ks *ks, ks_member *m)
 {
-    m->due = vpn_ikev1_sa_deadline(m->p1);
+    m->due = vpn_ikev1_sa_next_deadline(m->p1);
     heap_put(ks, ks->heap_n++, m);
     heap_up(ks, m->hpos);
 }
@@ -1154,7 +1154,7 @@ fail:
     return rc;
 }
 
-uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks)
+uint64_t vpn_gdoi_ks_next_deadline(const vpn_gdoi_ks *ks)
 {
     uint64_t d = ks->rk_at;
     if (gdoi_coop_may_rekey(ks) && ks->rekey_at < d)
@@ -1169,7 +1169,7 @@ uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks)
     return d;
 }
 
-void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now)
+void vpn_gdoi_ks_timeout(vpn_gdoi_ks *ks, uint64_t now)
 {
     /* only the members whose phase 1 is due. A phase-1 tick always moves
      * its deadline on (or ends the SA), so this ends; the bound on the
@@ -1177,7 +1177,7 @@ void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now)
     for (size_t left = 4 * ks->heap_n + 4; left && ks->heap_n && ks->heap[0]->due <= now;
          left--) {
         ks_member *m = ks->heap[0];
-        vpn_ikev1_sa_tick(m->p1, now);
+        vpn_ikev1_sa_timeout(m->p1, now);
         if (vpn_ikev1_sa_state(m->p1) == VPN_IKEV1_ST_DEAD && !m->registered)
             member_remove(ks, m->idx);
         else

@@ -335,8 +335,8 @@ int vpn_gdoi_ks_new_with(vpn_gdoi_ks **out, const vpn_gdoi_ks_params *p);
  */
 int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
                       uint64_t now);
-uint64_t vpn_gdoi_ks_deadline(const vpn_gdoi_ks *ks);
-void vpn_gdoi_ks_tick(vpn_gdoi_ks *ks, uint64_t now);
+uint64_t vpn_gdoi_ks_next_deadline(const vpn_gdoi_ks *ks);
+void vpn_gdoi_ks_timeout(vpn_gdoi_ks *ks, uint64_t now);
 /* Rekeys now (a policy change, or a test). Errors: VPN_ERR_CRYPTO, the rng's. */
 int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool new_kek, uint64_t now);
 /*
@@ -437,8 +437,8 @@ int vpn_gdoi_gm_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
  * the rekey (NULL = the current key server). */
 int vpn_gdoi_gm_input_from(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, size_t len,
                            uint64_t now);
-uint64_t vpn_gdoi_gm_deadline(const vpn_gdoi_gm *gm);
-void vpn_gdoi_gm_tick(vpn_gdoi_gm *gm, uint64_t now);
+uint64_t vpn_gdoi_gm_next_deadline(const vpn_gdoi_gm *gm);
+void vpn_gdoi_gm_timeout(vpn_gdoi_gm *gm, uint64_t now);
 
 vpn_gdoi_gm_state vpn_gdoi_gm_get_state(const vpn_gdoi_gm *gm);
 /* A borrowed pointer to the counters (NULL for a NULL gm). */

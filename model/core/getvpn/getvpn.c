@@ -246,9 +246,9 @@ uint64_t vpn_getvpn_node_next_deadline(vpn_getvpn_node *n)
     for (size_t i = 0; i < n->n; i++) {
         gv_group *g = &n->g[i];
         if (g->ks) {
-            x = vpn_gdoi_ks_deadline(g->ks);
+            x = vpn_gdoi_ks_next_deadline(g->ks);
         } else {
-            x = vpn_gdoi_gm_deadline(g->gm);
+            x = vpn_gdoi_gm_next_deadline(g->gm);
             if (g->start_at < x)
                 x = g->start_at;
             uint64_t s = vpn_sad_next_deadline(g->sad);
@@ -268,8 +268,8 @@ void vpn_getvpn_node_timeout(vpn_getvpn_node *n, uint64_t now)
     for (size_t i = 0; i < n->n; i++) {
         gv_group *g = &n->g[i];
         if (g->ks) {
-            if (vpn_gdoi_ks_deadline(g->ks) <= now)
-                vpn_gdoi_ks_tick(g->ks, now);
+            if (vpn_gdoi_ks_next_deadline(g->ks) <= now)
+                vpn_gdoi_ks_timeout(g->ks, now);
             continue;
         }
         if (g->start_at <= now) {
@@ -283,10 +283,10 @@ void vpn_getvpn_node_timeout(vpn_getvpn_node *n, uint64_t now)
                 g->start_at = now + 10ull * 1000000000ull;
             }
         }
-        if (vpn_gdoi_gm_deadline(g->gm) <= now)
-            vpn_gdoi_gm_tick(g->gm, now);
+        if (vpn_gdoi_gm_next_deadline(g->gm) <= now)
+            vpn_gdoi_gm_timeout(g->gm, now);
         if (vpn_sad_next_deadline(g->sad) <= now)
-            vpn_sad_tick(g->sad, now);
+            vpn_sad_timeout(g->sad, now);
     }
 }
 

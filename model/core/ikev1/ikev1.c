@@ -1121,14 +1121,14 @@ static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t no
     return 0;
 }
 
-uint64_t vpn_ikev1_sa_deadline(const vpn_ikev1_sa *sa)
+uint64_t vpn_ikev1_sa_next_deadline(const vpn_ikev1_sa *sa)
 {
     if (sa->state == VPN_IKEV1_ST_DEAD || sa->state == VPN_IKEV1_ST_IDLE)
         return UINT64_MAX;
     return sa->retrans_at < sa->expires_at ? sa->retrans_at : sa->expires_at;
 }
 
-void vpn_ikev1_sa_tick(vpn_ikev1_sa *sa, uint64_t now)
+void vpn_ikev1_sa_timeout(vpn_ikev1_sa *sa, uint64_t now)
 {
     if (sa->state == VPN_IKEV1_ST_DEAD)
         return;

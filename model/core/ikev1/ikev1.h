@@ -192,9 +192,9 @@ typedef struct vpn_ikev1_sa_stats {
 void vpn_ikev1_sa_stats_get(const vpn_ikev1_sa *sa, vpn_ikev1_sa_stats *out);
 
 /* The next retransmission or expiry (ns), UINT64_MAX if none. */
-uint64_t vpn_ikev1_sa_deadline(const vpn_ikev1_sa *sa);
+uint64_t vpn_ikev1_sa_next_deadline(const vpn_ikev1_sa *sa);
 /* Retransmits, gives up, or expires the SA at now. */
-void vpn_ikev1_sa_tick(vpn_ikev1_sa *sa, uint64_t now);
+void vpn_ikev1_sa_timeout(vpn_ikev1_sa *sa, uint64_t now);
 
 /*
  * Sends an Informational exchange with a Delete of this SA (RFC 2408

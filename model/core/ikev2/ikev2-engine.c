@@ -1137,7 +1137,7 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
 
 /* The engine contract for input: what recv_one drops it counts (stats.dropped); the log line
  * is written here, once per datagram, so no drop path can forget it. */
-int vpn_ikev2_recv(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
+int vpn_ikev2_input(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
                    const vpn_ikev2_endpoint *remote, const uint8_t *data, size_t len)
 {
     uint64_t dropped;

@@ -7,7 +7,7 @@
  * profile) plus the child policies the driver registers, and talks to the
  * world only through:
  *   - entry points that take `now` (nanoseconds, any epoch, never going
- *     backwards): vpn_ikev2_recv, vpn_ikev2_initiate, vpn_ikev2_timeout and
+ *     backwards): vpn_ikev2_input, vpn_ikev2_initiate, vpn_ikev2_timeout and
  *     the management calls (delete, rekey, dpd);
  *   - vpn_ikev2_next_deadline: when to call vpn_ikev2_timeout next
  *     (UINT64_MAX = nothing pending);
@@ -314,7 +314,7 @@ int vpn_ikev2_trustpoint_set_cert(vpn_ikev2_ctx *ctx, const char *trustpoint, co
  * VPN_ERR_INVAL for bad arguments, VPN_ERR_NOMEM / VPN_ERR_CRYPTO on local
  * failures.
  */
-int vpn_ikev2_recv(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
+int vpn_ikev2_input(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
                    const vpn_ikev2_endpoint *remote, const uint8_t *data, size_t len);
 
 /*

@@ -618,7 +618,7 @@ uint64_t vpn_sad_next_deadline(vpn_sad *sad)
     return sad->deadline;
 }
 
-void vpn_sad_tick(vpn_sad *sad, uint64_t now)
+void vpn_sad_timeout(vpn_sad *sad, uint64_t now)
 {
     if (!sad || now < vpn_sad_next_deadline(sad))
         return;

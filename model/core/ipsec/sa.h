@@ -261,7 +261,7 @@ vpn_sa *vpn_sad_next(const vpn_sad *sad, const vpn_sa *prev);
 /* The next time-based lifetime event (ns), or UINT64_MAX if none. */
 uint64_t vpn_sad_next_deadline(vpn_sad *sad);
 /* Fires the time-based events due at now. */
-void vpn_sad_tick(vpn_sad *sad, uint64_t now);
+void vpn_sad_timeout(vpn_sad *sad, uint64_t now);
 
 /* A borrowed pointer to the counters (NULL for a NULL sad). */
 const vpn_sad_stats *vpn_sad_get_stats(const vpn_sad *sad);

@@ -1111,7 +1111,7 @@ int vpn_nhrp_nhs_get(const vpn_nhrp *n, size_t i, vpn_nhrp_nhs_info *out)
     return 0;
 }
 
-const vpn_nhrp_stats *vpn_nhrp_stats_get(const vpn_nhrp *n) { return n ? &n->st : NULL; }
+const vpn_nhrp_stats *vpn_nhrp_get_stats(const vpn_nhrp *n) { return n ? &n->st : NULL; }
 const vpn_nhrp_params *vpn_nhrp_params_get(const vpn_nhrp *n) { return n ? &n->p : NULL; }
 
 int vpn_nhrp_new(vpn_nhrp **out, const vpn_nhrp_params *params)

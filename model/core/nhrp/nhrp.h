@@ -286,7 +286,7 @@ size_t vpn_nhrp_nhs_count(const vpn_nhrp *n);
 /* Errors: VPN_ERR_NOTFOUND. */
 int vpn_nhrp_nhs_get(const vpn_nhrp *n, size_t i, vpn_nhrp_nhs_info *out);
 
-const vpn_nhrp_stats *vpn_nhrp_stats_get(const vpn_nhrp *n);
+const vpn_nhrp_stats *vpn_nhrp_get_stats(const vpn_nhrp *n);
 const vpn_nhrp_params *vpn_nhrp_params_get(const vpn_nhrp *n);
 
 const char *vpn_nhrp_entry_type_name(vpn_nhrp_entry_type t); /* "static", "dynamic", ... */

@@ -697,7 +697,7 @@ static void on_ike_event(void *user, const vpn_ikev2_event *ike)
     emit(r, &ev);
 }
 
-/* SA lifetime events arrive inside packet processing or vpn_sad_tick,
+/* SA lifetime events arrive inside packet processing or vpn_sad_timeout,
  * where the SAD must not change: noted here, acted on by flush(). */
 static void on_sa_event(void *user, vpn_sa *sa, vpn_sa_event e, vpn_sa_limit why, uint64_t now)
 {
@@ -2369,7 +2369,7 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
     r->st.ike_in++;
     /* Malformed IKE is dropped and counted by the engine; only local
      * failures come back, and those are not the datagram's fault either. */
-    (void)vpn_ikev2_recv(r->ike, now, local, remote, p, pkt->len);
+    (void)vpn_ikev2_input(r->ike, now, local, remote, p, pkt->len);
     flush(r);
     return VPN_ROUTER_DROP_NONE;
 }
@@ -2385,7 +2385,7 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
      * SA's time limit, so the reason it reports is its own. */
     if (r->ike)
         vpn_ikev2_timeout(r->ike, now);
-    vpn_sad_tick(r->sad, now);
+    vpn_sad_timeout(r->sad, now);
     flush(r);
     /* Per packet the driver asks for the deadline and calls this when it
      * passes: no walk over every CHILD_SA unless one is dying. */

@@ -260,7 +260,7 @@ static inline void tp_pump(tp_net *n)
         if (logged)
             n->log[n->n_log++] = d;
         /* the receiver sees the datagram from its source to its own address */
-        assert_int_equal(vpn_ikev2_recv(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
+        assert_int_equal(vpn_ikev2_input(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
         if (!logged)
             free(d);
     }
