@@ -801,6 +801,132 @@ static void test_malformed_registration(void **state)
     net_free(&n);
 }
 
+/* Where a packet from member a to the given flow goes: its SPD action and SA. */
+static vpn_spd_action flow(net *n, unsigned a, uint8_t proto, const char *src, const char *dst,
+                           uint16_t dport, const vpn_sa **sa)
+{
+    vpn_ip_info ii;
+    const vpn_spd_entry *e = NULL;
+    vpn_spd_action act;
+
+    memset(&ii, 0, sizeof ii);
+    ii.version = 4;
+    ii.proto = proto;
+    ii.ttl = 64;
+    ii.has_ports = proto == 6 || proto == 17;
+    ii.sport = 40000;
+    ii.dport = dport;
+    ii.src = tu_addr(src);
+    ii.dst = tu_addr(dst);
+    act = vpn_spd_lookup(n->spd[a], &ii, &e);
+    *sa = e ? e->sa : NULL;
+    return act;
+}
+
+/* The TEK policy ACL of a KS with several permit and deny lines
+ * (line numbers: the ACL starts at 33 after KS_COMMON). */
+#define ACL_EXTRA                                                                   \
+    "  rekey transport unicast\n"                                                    \
+    "  sa ipsec 1\n"                                                                 \
+    "   match address ipv4 MULTI\n"                                                  \
+    "ip access-list extended MULTI\n"                                                \
+    " deny udp any eq 848 any eq 848\n"                                              \
+    " deny udp 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255 eq 5060\n"                  \
+    " permit udp 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255 eq 5060\n"                \
+    " permit udp 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"                        \
+    " deny tcp 10.5.0.0 0.0.255.255 any\n"                                           \
+    " permit tcp 10.3.0.0 0.0.255.255 10.4.0.0 0.0.255.255 eq 443\n"                 \
+    " deny ip any any\n"
+
+/* Each permit line is a TEK policy line every member matches in order,
+ * with the one TEK; a deny the KS applied and traffic outside pass in
+ * clear; a rekey carries every line. */
+static void test_acl_policy(void **state)
+{
+    net n;
+    vpn_gdoi_conf_ks kc;
+    vpn_conf_error err;
+    vpn_conf *c;
+    vpn_gdoi_ks_info ki;
+    vpn_gdoi_gm_info gi;
+    const vpn_sa *sa;
+    char out[8192];
+    vpn_show_buf b;
+    uint32_t spi1;
+    vpn_sig_key *rsa;
+    (void)state;
+
+    /* the translation: the covered permit (line 38) and the denies no
+     * later permit meets are left out; three lines remain, in order */
+    c = tu_conf_parse_ok(KS_COMMON ACL_EXTRA);
+    rsa = tu_gdoi_rsa_key();
+    assert_int_equal(vpn_gdoi_ks_cfg_from_conf(c, NULL, rsa, &kc, &err), 0);
+    assert_int_equal(kc.cfg.tek.n_more, 2);
+    assert_int_equal(kc.cfg.tek.deny_mask, 1); /* the SIP deny, carried */
+    assert_int_equal(kc.cfg.tek.sel.proto, 17);
+    assert_int_equal(kc.cfg.tek.sel.dport_lo, 5060);
+    assert_int_equal(kc.cfg.tek.more[0].proto, 17);
+    assert_int_equal(kc.cfg.tek.more[0].dport_lo, 0);
+    assert_int_equal(kc.cfg.tek.more[0].src.len, 16);
+    assert_int_equal(kc.cfg.tek.more[1].proto, 6);
+    assert_int_equal(kc.cfg.tek.more[1].dport_lo, 443);
+    vpn_conf_del(c);
+    vpn_sig_key_del(rsa);
+
+    net_init(&n, 2, ACL_EXTRA);
+    register_all(&n);
+    for (unsigned i = 0; i < 2; i++)
+        tu_gdoi_assert_member(n.gm[i], n.ks);
+    spi1 = vpn_gdoi_ks_tek_spi(n.ks);
+    /* each permitted flow with the TEK, and it decrypts at the other member */
+    assert_int_equal(flow(&n, 0, 17, "10.1.0.5", "10.2.0.7", 4000, &sa), VPN_SPD_PROTECT);
+    assert_ptr_equal(sa, vpn_gdoi_gm_tek(n.gm[0]));
+    assert_int_equal(vpn_sa_get_config(sa)->spi, spi1);
+    assert_int_equal(send_between(&n, 0, 1, 1), 0);
+    assert_int_equal(flow(&n, 1, 6, "10.3.9.9", "10.4.0.1", 443, &sa), VPN_SPD_PROTECT);
+    assert_ptr_equal(sa, vpn_gdoi_gm_tek(n.gm[1]));
+    /* the deny before the SIP permit: clear */
+    assert_int_equal(flow(&n, 0, 17, "10.1.0.5", "10.2.0.7", 5060, &sa), VPN_SPD_BYPASS);
+    /* outside the policy (the other port, the other direction): clear */
+    assert_int_equal(flow(&n, 0, 6, "10.3.9.9", "10.4.0.1", 80, &sa), VPN_SPD_BYPASS);
+    assert_int_equal(flow(&n, 0, 17, "10.2.0.7", "10.1.0.5", 4000, &sa), VPN_SPD_BYPASS);
+    assert_int_equal(flow(&n, 0, 17, "198.51.100.11", "192.0.2.1", 848, &sa), VPN_SPD_BYPASS);
+
+    /* the views list both lines */
+    vpn_gdoi_ks_get_info(n.ks, n.now, &ki);
+    assert_int_equal(ki.tek.n_acl_more, 2);
+    assert_int_equal(ki.tek.acl_deny, 1);
+    vpn_gdoi_gm_get_info(n.gm[0], n.now, &gi);
+    assert_int_equal(gi.tek.n_acl_more, 2);
+    assert_int_equal(gi.tek.acl_deny, 1);
+    assert_int_equal(gi.tek.acl_more[1].dport_lo, 443);
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_gm(n.gm[0], n.now, &b), 0);
+    assert_non_null(strstr(out, " ACL Downloaded From KS 192.0.2.1:\n"
+                                "   access-list   deny udp any port = 848 any port = 848\n"
+                                "   access-list   deny udp 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255 port = 5060\n"
+                                "   access-list   permit udp 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
+                                "   access-list   permit tcp 10.3.0.0 0.0.255.255 10.4.0.0 0.0.255.255 port = 443\n"));
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_gdoi_ks(n.ks, n.now, &b), 0);
+    assert_non_null(strstr(out, "       access-list permit tcp 10.3.0.0 0.0.255.255 10.4.0.0 0.0.255.255 port = 443\n"));
+
+    /* a rekey carries every line: both flows move to the new TEK */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+    tu_gdoi_pump(&n.w);
+    assert_int_not_equal(vpn_gdoi_ks_tek_spi(n.ks), spi1);
+    for (unsigned i = 0; i < 2; i++) {
+        tu_gdoi_assert_member(n.gm[i], n.ks);
+        assert_int_equal(flow(&n, i, 17, "10.1.0.5", "10.2.0.7", 4000, &sa), VPN_SPD_PROTECT);
+        assert_int_equal(vpn_sa_get_config(sa)->spi, vpn_gdoi_ks_tek_spi(n.ks));
+        assert_int_equal(flow(&n, i, 6, "10.3.0.1", "10.4.0.2", 443, &sa), VPN_SPD_PROTECT);
+        assert_int_equal(vpn_sa_get_config(sa)->spi, vpn_gdoi_ks_tek_spi(n.ks));
+        assert_int_equal(flow(&n, i, 17, "10.1.0.5", "10.2.0.7", 5060, &sa), VPN_SPD_BYPASS);
+    }
+    assert_int_equal(send_between(&n, 1, 0, 2), 0);
+    net_free(&n);
+}
+
 static void ks_error(const char *extra, const char *global_extra, bool key, int code, int line,
                      const char *needle)
 {
@@ -835,10 +961,36 @@ static void test_ks_errors(void **state)
     ks_error("  rekey algorithm aes 128\n", NULL, true, VPN_ERR_UNSUPPORTED, 33, "AES-256 KEKs only");
     ks_error("  rekey sig-hash algorithm sha\n", NULL, true, VPN_ERR_UNSUPPORTED, 33, "SHA-256 only");
     ks_error("  rekey sig-hash algorithm sha256\n", NULL, true, 0, 0, "");
-    ks_error("ip access-list extended POLICY\n permit udp any any\n", NULL, true, VPN_ERR_UNSUPPORTED, 34,
-             "only one permit line");
-    ks_error("ip access-list extended POLICY\n deny tcp any any\n", NULL, true, VPN_ERR_UNSUPPORTED, 34,
-             "deny lines other than GDOI's");
+    /* several permit lines, and denies the KS can apply itself */
+    ks_error("ip access-list extended POLICY\n permit udp any any\n", NULL, true, 0, 0, "");
+    ks_error("ip access-list extended POLICY\n deny tcp any any\n", NULL, true, 0, 0, "");
+    /* a deny covering part of a later permit goes to members; with a
+     * port range it cannot */
+    ks_error("  sa ipsec 1\n   match address ipv4 P3\nip access-list extended P3\n"
+             " deny ip host 10.1.0.5 any\n permit udp 10.1.0.0 0.0.255.255 any\n",
+             NULL, true, 0, 0, "");
+    ks_error("  sa ipsec 1\n   match address ipv4 P5\nip access-list extended P5\n"
+             " deny udp any range 1 5 any\n permit ip any any\n",
+             NULL, true, VPN_ERR_UNSUPPORTED, 36, "port ranges are not supported");
+    /* every permit covered by a deny before it: nothing to protect */
+    ks_error("  sa ipsec 1\n   match address ipv4 P4\nip access-list extended P4\n deny ip any any\n"
+             " permit udp any any\n",
+             NULL, true, VPN_ERR_NOTFOUND, 34, "no permit line that can match");
+    /* too many lines for members: POLICY's own permit and 15 more fit,
+     * the 17th is named */
+    {
+        char many[2048];
+        size_t o = (size_t)snprintf(many, sizeof many, "ip access-list extended POLICY\n");
+        for (int i = 1; i < VPN_GDOI_TEK_SELS_MAX; i++)
+            o += (size_t)snprintf(many + o, sizeof many - o, " permit udp any any eq %d\n", i);
+        ks_error(many, NULL, true, 0, 0, "");
+        snprintf(many + o, sizeof many - o, " permit udp any any eq 999\n");
+        ks_error(many, NULL, true, VPN_ERR_LIMIT, 34 + VPN_GDOI_TEK_SELS_MAX - 1,
+                 "more than 16 lines for members");
+    }
+    ks_error("  redundancy\n   peer address ipv4 192.0.2.2\nip access-list extended POLICY\n"
+             " permit udp any any\n",
+             NULL, true, VPN_ERR_UNSUPPORTED, 33, "several permit lines is not implemented");
     ks_error("  sa ipsec 1\n   match address ipv4 P2\nip access-list extended P2\n permit udp any range 1 5 any\n",
              NULL, true, VPN_ERR_UNSUPPORTED, 36, "port ranges");
     ks_error("  rekey address ipv4 R1\nip access-list extended R1\n permit udp any any\n", NULL, true,
@@ -995,6 +1147,7 @@ int main(void)
         cmocka_unit_test(test_coop_from_text),
         cmocka_unit_test(test_other_group),
         cmocka_unit_test(test_malformed_registration),
+        cmocka_unit_test(test_acl_policy),
         cmocka_unit_test(test_ks_errors),
         cmocka_unit_test(test_gm_errors),
     };

@@ -61,6 +61,7 @@ static uint16_t g_encr = VPN_ENCR_AES_CBC; /* the TEK transform of the next net_
 static uint16_t g_gap_act, g_gap_deact;     /* GAP delays of the next net_init */
 static uint8_t g_layout;                    /* SA KEK/TEK layout of the next net_init */
 static bool g_recv_only;
+static const vpn_gdoi_tek_policy *g_lines; /* further TEK policy lines of the next net_init */
 
 static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
                     size_t len, const uint8_t *view, size_t view_len)
@@ -150,6 +151,12 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
     kc.gap_deactivation_s = g_gap_deact;
     kc.receive_only = g_recv_only;
     kc.layout = g_layout;
+    if (g_lines) {
+        kc.tek.sel = g_lines->sel;
+        memcpy(kc.tek.more, g_lines->more, sizeof kc.tek.more);
+        kc.tek.n_more = g_lines->n_more;
+        kc.tek.deny_mask = g_lines->deny_mask;
+    }
     assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, NULL, on_send, n, n->now), 0);
 
     n->ngm = ngm;
@@ -283,6 +290,155 @@ static void test_gdoid_layout(void **state)
     assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[1])->rekeys, 1);
     assert_int_equal(send_between(&n, 1, 0, 22), 0);
     net_free(&n);
+}
+
+/* Member i's SPD verdict for a flow, and the SA of the entry. */
+static vpn_spd_action lookup(net *n, unsigned i, uint8_t proto, const char *src, const char *dst,
+                             uint16_t dport, const vpn_sa **sa)
+{
+    vpn_ip_info ii;
+    const vpn_spd_entry *e = NULL;
+    vpn_spd_action a;
+
+    memset(&ii, 0, sizeof ii);
+    ii.version = 4;
+    ii.proto = proto;
+    ii.has_ports = true;
+    ii.sport = 30000;
+    ii.dport = dport;
+    ii.src = tu_addr(src);
+    ii.dst = tu_addr(dst);
+    a = vpn_spd_lookup(n->spd[i], &ii, &e);
+    *sa = e ? e->sa : NULL;
+    return a;
+}
+
+/* A policy line of protocol proto between 10/8 and 10/8 to port dport. */
+static void line(vpn_spd_sel *s, uint8_t proto, uint16_t dport)
+{
+    memset(s, 0, sizeof *s);
+    s->family = VPN_AF_INET;
+    s->proto = proto;
+    vpn_prefix_parse(&s->src, "10.0.0.0/8");
+    vpn_prefix_parse(&s->dst, "10.0.0.0/8");
+    s->dport_lo = s->dport_hi = dport;
+}
+
+/*
+ * A TEK policy of three lines (a deny, two permits) in both wire layouts:
+ * one SA TEK per line with the TEK's SPI, members install them in order
+ * after the GDOI bypass; multicast rekeys carry them all; a KS
+ * configuration that breaks the rules is refused, and a member refuses a
+ * policy of deny lines only and keeps its state.
+ */
+static void test_multi_line_policy(void **state)
+{
+    vpn_gdoi_tek_policy p;
+    (void)state;
+
+    memset(&p, 0, sizeof p);
+    line(&p.sel, 17, 5060);
+    line(&p.more[0], 17, 0);
+    line(&p.more[1], 6, 443);
+    p.n_more = 2;
+    p.deny_mask = 1;
+    for (int lay = 0; lay < 2; lay++) {
+        net n;
+        const vpn_sa *sa;
+        vpn_gdoi_gm_info gi;
+        g_lines = &p;
+        g_layout = lay ? VPN_GDOI_LAYOUT_GDOID : VPN_GDOI_LAYOUT_RFC6407;
+        net_init(&n, 2, true, NULL, 0, 0);
+        g_lines = NULL;
+        g_layout = VPN_GDOI_LAYOUT_RFC6407;
+        register_all(&n);
+        for (int round = 0; round < 2; round++) {
+            for (unsigned i = 0; i < 2; i++) {
+                const vpn_sa *tek = vpn_gdoi_gm_tek(n.gm[i]);
+                assert_registered(&n, i);
+                assert_int_equal(vpn_sa_get_config(tek)->spi, vpn_gdoi_ks_tek_spi(n.ks));
+                assert_int_equal(vpn_spd_count(n.spd[i]), 5); /* 2 GDOI bypasses, 3 lines */
+                assert_int_equal(lookup(&n, i, 17, "10.1.0.5", "10.2.0.7", 5060, &sa),
+                                 VPN_SPD_BYPASS);
+                assert_int_equal(lookup(&n, i, 17, "10.1.0.5", "10.2.0.7", 5061, &sa),
+                                 VPN_SPD_PROTECT);
+                assert_ptr_equal(sa, tek);
+                assert_int_equal(lookup(&n, i, 6, "10.1.0.5", "10.2.0.7", 443, &sa),
+                                 VPN_SPD_PROTECT);
+                assert_ptr_equal(sa, tek);
+                assert_int_equal(lookup(&n, i, 6, "10.1.0.5", "10.2.0.7", 22, &sa),
+                                 VPN_SPD_BYPASS);
+                vpn_gdoi_gm_get_info(n.gm[i], n.now, &gi);
+                assert_int_equal(gi.tek.n_acl_more, 2);
+                assert_int_equal(gi.tek.acl_deny, 1);
+                assert_int_equal(gi.tek.acl_more[1].dport_lo, 443);
+                assert_int_equal(gi.tek.acl_more[1].src.len, 8);
+            }
+            assert_int_equal(send_between(&n, 0, 1, 60 + (uint32_t)round), 0);
+            if (round == 0) {
+                assert_int_equal(vpn_gdoi_ks_rekey(n.ks, true, n.now), 0);
+                pump(&n);
+                assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[0])->rekeys, 1);
+            }
+        }
+        if (lay == 0) {
+            /* a KS that sends deny lines only (forced past its own check):
+             * refused, the member keeps its policy */
+            uint64_t rej = vpn_gdoi_gm_get_stats(n.gm[0])->rekeys_rejected;
+            n.ks->cfg.tek.deny_mask = 7;
+            assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+            pump(&n);
+            assert_true(vpn_gdoi_gm_get_stats(n.gm[0])->rekeys_rejected > rej);
+            vpn_gdoi_gm_get_info(n.gm[0], n.now, &gi);
+            assert_non_null(strstr(gi.refused, "deny lines only"));
+            assert_int_equal(vpn_spd_count(n.spd[0]), 5);
+            assert_int_equal(lookup(&n, 0, 6, "10.1.0.5", "10.2.0.7", 443, &sa), VPN_SPD_PROTECT);
+            n.ks->cfg.tek.deny_mask = 1;
+        }
+        net_free(&n);
+    }
+
+    /* configurations the KS refuses */
+    {
+        vpn_gdoi_ks_cfg kc;
+        vpn_gdoi_ks *ks = NULL;
+        vpn_drbg d;
+        vpn_rng rng;
+        vpn_sig_key *rsa = tu_gdoi_rsa_key();
+        vpn_gdoi_coop_peer peer;
+        vpn_drbg_init(&d, "multi", 5);
+        vpn_rng_init_drbg(&rng, &d);
+        memset(&kc, 0, sizeof kc);
+        kc.name = "G";
+        kc.group_id = 1;
+        kc.local = tu_addr("192.0.2.1");
+        kc.tek = p;
+        kc.tek.encr_id = VPN_ENCR_AES_CBC;
+        kc.rekey_key = rsa;
+        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0), 0);
+        vpn_gdoi_ks_del(ks);
+        ks = NULL;
+        kc.tek.deny_mask = 7; /* deny lines only */
+        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0), VPN_ERR_INVAL);
+        kc.tek.deny_mask = 8; /* a deny line that is not there */
+        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0), VPN_ERR_INVAL);
+        kc.tek.deny_mask = 1;
+        kc.tek.n_more = VPN_GDOI_TEK_SELS_MAX; /* too many lines */
+        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0), VPN_ERR_INVAL);
+        kc.tek.n_more = 2;
+        kc.tek.more[1].family = VPN_AF_INET6;
+        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0), VPN_ERR_INVAL);
+        kc.tek.more[1].family = VPN_AF_INET;
+        peer.addr = tu_addr("192.0.2.2");
+        peer.pub = rsa;
+        kc.coop.peers = &peer;
+        kc.coop.n_peers = 1; /* announcements carry one line */
+        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0),
+                         VPN_ERR_UNSUPPORTED);
+        assert_null(ks);
+        vpn_sig_key_del(rsa);
+        vpn_drbg_free(&d);
+    }
 }
 
 static void test_gcm_tek(void **state)
@@ -989,6 +1145,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registration_and_traffic),
         cmocka_unit_test(test_gcm_tek),
+        cmocka_unit_test(test_multi_line_policy),
         cmocka_unit_test(test_gdoid_layout),
         cmocka_unit_test(test_gap_delays),
         cmocka_unit_test(test_receive_only),

@@ -611,6 +611,86 @@ static void test_inner_policy(void **state)
     net_free(&t);
 }
 
+/* The SPI of an ESP packet (after out()). */
+static uint32_t esp_spi(pktbuf *b) { return vpn_load32(vpn_pkt_data(&b->p) + 20); }
+
+/*
+ * A TEK policy of several lines, as the KS translates an ACL `deny udp
+ * 10.1/16 10.2/16 eq 5060, permit udp 10.1/16 10.2/16, permit udp 10.3/16
+ * 10.1/16 eq 443`: each permitted flow is encrypted with the group's TEK
+ * and decrypted by its receiver, the denied flow and traffic outside
+ * pass in clear both ways, and a rekey moves every line to the new TEK.
+ */
+static void test_multi_line_policy(void **state)
+{
+    net t;
+    vpn_getvpn_group_params g;
+    vpn_gdoi_ks *ks;
+    pktbuf pb;
+    uint32_t spi;
+    char a[32];
+    (void)state;
+
+    net_init(&t);
+    ks_group(&t, &g, 1234, "192.0.2.1", "10.1.0.0/16", "10.2.0.0/16", NULL, 0, 0);
+    g.ks.tek.sel.proto = 17;
+    g.ks.tek.sel.dport_lo = g.ks.tek.sel.dport_hi = 5060;
+    g.ks.tek.more[0] = g.ks.tek.sel;
+    g.ks.tek.more[0].dport_lo = g.ks.tek.more[0].dport_hi = 0;
+    g.ks.tek.more[1] = g.ks.tek.more[0];
+    vpn_prefix_parse(&g.ks.tek.more[1].src, "10.3.0.0/16");
+    vpn_prefix_parse(&g.ks.tek.more[1].dst, "10.1.0.0/16");
+    g.ks.tek.more[1].dport_lo = g.ks.tek.more[1].dport_hi = 443;
+    g.ks.tek.n_more = 2;
+    g.ks.tek.deny_mask = 1;
+    add_node(&t, "192.0.2.1", 0, &g, 1);
+    for (unsigned i = 1; i <= 3; i++) {
+        snprintf(a, sizeof a, "198.51.100.%u", 10 + i);
+        gm_group(&g, 1234, a, "192.0.2.1", 10);
+        add_node(&t, a, i, &g, 1);
+    }
+    run(&t, t.now + 2 * NS);
+    for (unsigned i = 1; i <= 3; i++)
+        assert_registered(&t, i);
+    ks = (vpn_gdoi_ks *)ks_of(&t, 0, 0);
+
+    for (int round = 0; round < 2; round++) {
+        spi = vpn_gdoi_ks_tek_spi(ks);
+        /* the second line: encrypted with the TEK, decrypted at site 2 */
+        mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 4000, 0, 50);
+        assert_int_equal(out(&t, 1, &pb, NULL), VPN_GETVPN_ENCRYPTED);
+        assert_int_equal(esp_spi(&pb), spi);
+        assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+        assert_memory_equal(vpn_pkt_data(&pb.p), pb.orig, pb.olen);
+        /* the third line: the same TEK, decrypted at site 1 */
+        mkpkt(&pb, "10.3.0.5", "10.1.0.7", 4000, 443, 0, 51);
+        assert_int_equal(out(&t, 3, &pb, NULL), VPN_GETVPN_ENCRYPTED);
+        assert_int_equal(esp_spi(&pb), spi);
+        assert_int_equal(in(&t, 1, &pb, NULL), VPN_GETVPN_DECRYPTED);
+        /* the deny line before the permit: clear, and accepted clear */
+        mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 5060, 0, 52);
+        assert_int_equal(out(&t, 1, &pb, NULL), VPN_GETVPN_PASS);
+        assert_memory_equal(vpn_pkt_data(&pb.p), pb.orig, pb.olen);
+        assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_PASS);
+        /* outside every line: clear */
+        mkpkt(&pb, "10.3.0.5", "10.1.0.7", 4000, 80, 0, 53);
+        assert_int_equal(out(&t, 3, &pb, NULL), VPN_GETVPN_PASS);
+        assert_int_equal(in(&t, 1, &pb, NULL), VPN_GETVPN_PASS);
+        /* a clear packet a permit line covers is still refused */
+        mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 4000, 0, 54);
+        assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DROP);
+        /* the rekey carries every line */
+        if (round == 0) {
+            assert_int_equal(vpn_gdoi_ks_rekey(ks, false, t.now), 0);
+            run(&t, t.now + 2 * NS);
+            assert_int_not_equal(vpn_gdoi_ks_tek_spi(ks), spi);
+            for (unsigned i = 1; i <= 3; i++)
+                assert_registered(&t, i);
+        }
+    }
+    net_free(&t);
+}
+
 /* Hostile datagrams and packets: dropped, counted, state unchanged. */
 static void test_hostile(void **state)
 {
@@ -839,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_unauthorized_member),
         cmocka_unit_test(test_two_groups),
         cmocka_unit_test(test_inner_policy),
+        cmocka_unit_test(test_multi_line_policy),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_garbage_counted_by_engines),
         cmocka_unit_test(test_params),

@@ -9,6 +9,9 @@
 #include "crypto/crypto-ids.h"
 #include "ikev1/ikev1-conf.h"
 
+/* ACL lines of a TEK policy the KS reads at most */
+#define GDOI_ACL_LINES_CAP 256
+
 static int fail(vpn_conf_error *err, int line, int code, const char *fmt, ...) VPN_PRINTF(4, 5);
 
 static int fail(vpn_conf_error *err, int line, int code, const char *fmt, ...)
@@ -31,50 +34,138 @@ static bool is_gdoi_bypass(const vpn_conf_ace *a)
            a->dst_op == VPN_PORT_EQ && a->dst_port[0] == 848;
 }
 
-/* The TEK selector from the `match address` ACL (RFC 6407 5.4.1: one
- * source and one destination ID per SA TEK; the engine sends one TEK). */
-static int tek_selector(const vpn_conf_gdoi_group *g, const vpn_conf_acl *acl, vpn_spd_sel *sel,
-                        vpn_conf_error *err)
+/* An ACE's port interval (any: all ports). */
+static void ace_ports(vpn_conf_port_op op, const uint16_t p[2], uint32_t *lo, uint32_t *hi)
 {
-    const vpn_conf_ace *use = NULL;
+    *lo = op == VPN_PORT_ANY ? 0 : p[0];
+    *hi = op == VPN_PORT_ANY ? 65535 : op == VPN_PORT_EQ ? p[0] : p[1];
+}
+
+/* Do the address sets of two prefixes meet (one contains the other)? */
+static bool prefix_meets(const vpn_prefix *a, const vpn_prefix *b)
+{
+    const vpn_prefix *wide = a->len <= b->len ? a : b, *narrow = wide == a ? b : a;
+    return wide->len == 0 || vpn_prefix_contains(wide, &narrow->addr);
+}
+
+/* Does every packet p matches also match d? (p's prefixes inside d's) */
+static bool prefix_covers(const vpn_prefix *d, const vpn_prefix *p)
+{
+    return d->len == 0 || (p->len >= d->len && vpn_prefix_contains(d, &p->addr));
+}
+
+static bool ports_meet(const vpn_conf_ace *a, const vpn_conf_ace *b, bool covers)
+{
+    uint32_t al, ah, bl, bh, cl, ch, dl, dh;
+    ace_ports(a->src_op, a->src_port, &al, &ah);
+    ace_ports(b->src_op, b->src_port, &bl, &bh);
+    ace_ports(a->dst_op, a->dst_port, &cl, &ch);
+    ace_ports(b->dst_op, b->dst_port, &dl, &dh);
+    if (covers) /* a's intervals hold b's */
+        return al <= bl && bh <= ah && cl <= dl && dh <= ch;
+    return al <= bh && bl <= ah && cl <= dh && dl <= ch;
+}
+
+/* Can a packet match both deny d and permit p? */
+static bool ace_overlaps(const vpn_conf_ace *d, const vpn_conf_ace *p)
+{
+    return (d->proto == 0 || p->proto == 0 || d->proto == p->proto) &&
+           prefix_meets(&d->src, &p->src) && prefix_meets(&d->dst, &p->dst) &&
+           ports_meet(d, p, false);
+}
+
+/* Does deny d match every packet permit p does? */
+static bool ace_covers(const vpn_conf_ace *d, const vpn_conf_ace *p)
+{
+    return (d->proto == 0 || d->proto == p->proto) && prefix_covers(&d->src, &p->src) &&
+           prefix_covers(&d->dst, &p->dst) && ports_meet(d, p, true);
+}
+
+/*
+ * The TEK policy from the `match address` ACL, in ACL order (RFC 6407
+ * 5.4: one SA TEK, with its own source and destination IDs, per line;
+ * they share one SPI and keys, as IOS's one TEK per `sa ipsec`, see
+ * VPN_GDOI_TEK_SELS_MAX in gdoi.h). Deny lines, which an SA TEK cannot
+ * express (RFC 6407 5.4.1), are applied here where possible: a deny that
+ * no later permit's traffic meets changes nothing (that traffic is
+ * outside the policy, hence clear, anyway) and is left out; a permit an
+ * earlier deny covers entirely can never match and is left out; only a
+ * deny covering part of a later permit goes to members, as a bypass line
+ * (VPN_GDOI_TEK_ATTR_BYPASS). GDOI's own `deny udp any eq 848 any eq
+ * 848` is what members always do first (gdoi.h).
+ */
+static int tek_selectors(const vpn_conf_gdoi_group *g, const vpn_conf_acl *acl,
+                         vpn_gdoi_tek_policy *tek, vpn_conf_error *err)
+{
+    const vpn_conf_ace *cand[GDOI_ACL_LINES_CAP], *use[VPN_GDOI_TEK_SELS_MAX];
+    size_t nc = 0, n = 0, np = 0;
+    uint32_t deny = 0;
 
     for (size_t i = 0; i < acl->n_ace; i++) {
         const vpn_conf_ace *a = &acl->ace[i];
+        bool dead = false;
         if (is_gdoi_bypass(a))
             continue;
-        if (!a->permit)
+        if ((a->src.len && a->src.addr.family != VPN_AF_INET) ||
+            (a->dst.len && a->dst.addr.family != VPN_AF_INET))
             return fail(err, a->line, VPN_ERR_UNSUPPORTED,
-                        "group %s: TEK policy ACL %s: deny lines other than GDOI's (udp 848) are "
-                        "not supported",
-                        g->name, acl->name);
-        if (use)
+                        "group %s: TEK policy ACL %s must be IPv4", g->name, acl->name);
+        if (a->dscp >= 0)
             return fail(err, a->line, VPN_ERR_UNSUPPORTED,
-                        "group %s: TEK policy ACL %s: only one permit line is supported (the key "
-                        "server distributes one TEK)",
-                        g->name, acl->name);
-        use = a;
+                        "group %s: TEK policy ACL %s: dscp is not supported", g->name, acl->name);
+        for (size_t j = 0; a->permit && j < nc && !dead; j++)
+            dead = !cand[j]->permit && ace_covers(cand[j], a);
+        if (dead)
+            continue; /* never matched: a deny before it takes it all */
+        if (nc == GDOI_ACL_LINES_CAP)
+            return fail(err, a->line, VPN_ERR_LIMIT,
+                        "group %s: TEK policy ACL %s has more than %d lines", g->name, acl->name,
+                        GDOI_ACL_LINES_CAP);
+        cand[nc++] = a;
     }
-    if (!use)
+    for (size_t i = 0; i < nc; i++) {
+        const vpn_conf_ace *a = cand[i];
+        if (!a->permit) {
+            bool meets = false;
+            for (size_t j = i + 1; j < nc && !meets; j++)
+                meets = cand[j]->permit && ace_overlaps(a, cand[j]);
+            if (!meets)
+                continue; /* no permit after it sees its traffic */
+        }
+        if (a->src_op == VPN_PORT_RANGE || a->dst_op == VPN_PORT_RANGE)
+            return fail(err, a->line, VPN_ERR_UNSUPPORTED,
+                        "group %s: TEK policy ACL %s: port ranges are not supported in lines "
+                        "members must see (a TEK ID carries one port)",
+                        g->name, acl->name);
+        if (n == VPN_GDOI_TEK_SELS_MAX)
+            return fail(err, a->line, VPN_ERR_LIMIT,
+                        "group %s: TEK policy ACL %s has more than %d lines for members", g->name,
+                        acl->name, VPN_GDOI_TEK_SELS_MAX);
+        if (!a->permit)
+            deny |= 1u << n;
+        else
+            np++;
+        use[n++] = a;
+    }
+    if (!np)
         return fail(err, g->sa_acl_line, VPN_ERR_NOTFOUND,
-                    "group %s: TEK policy ACL %s has no permit line", g->name, acl->name);
-    if (use->src_op == VPN_PORT_RANGE || use->dst_op == VPN_PORT_RANGE || use->dscp >= 0)
-        return fail(err, use->line, VPN_ERR_UNSUPPORTED,
-                    "group %s: TEK policy ACL %s: port ranges and dscp are not supported", g->name,
+                    "group %s: TEK policy ACL %s has no permit line that can match", g->name,
                     acl->name);
-    if ((use->src.len && use->src.addr.family != VPN_AF_INET) ||
-        (use->dst.len && use->dst.addr.family != VPN_AF_INET))
-        return fail(err, use->line, VPN_ERR_UNSUPPORTED,
-                    "group %s: TEK policy ACL %s must be IPv4", g->name, acl->name);
-    memset(sel, 0, sizeof *sel);
-    sel->family = VPN_AF_INET;
-    sel->proto = use->proto;
-    sel->src = use->src;
-    sel->dst = use->dst;
-    sel->src.addr.family = sel->dst.addr.family = VPN_AF_INET;
-    if (use->src_op == VPN_PORT_EQ)
-        sel->sport_lo = sel->sport_hi = use->src_port[0];
-    if (use->dst_op == VPN_PORT_EQ)
-        sel->dport_lo = sel->dport_hi = use->dst_port[0];
+    for (size_t k = 0; k < n; k++) {
+        vpn_spd_sel *sel = k ? &tek->more[k - 1] : &tek->sel;
+        memset(sel, 0, sizeof *sel);
+        sel->family = VPN_AF_INET;
+        sel->proto = use[k]->proto;
+        sel->src = use[k]->src;
+        sel->dst = use[k]->dst;
+        sel->src.addr.family = sel->dst.addr.family = VPN_AF_INET;
+        if (use[k]->src_op == VPN_PORT_EQ)
+            sel->sport_lo = sel->sport_hi = use[k]->src_port[0];
+        if (use[k]->dst_op == VPN_PORT_EQ)
+            sel->dport_lo = sel->dport_hi = use[k]->dst_port[0];
+    }
+    tek->n_more = (uint8_t)(n - 1);
+    tek->deny_mask = deny;
     return 0;
 }
 
@@ -201,7 +292,7 @@ int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_si
     if (!acl)
         return fail(err, g->sa_acl_line, VPN_ERR_NOTFOUND, "group %s: ACL %s is not defined",
                     g->name, g->sa_acl);
-    if ((rc = tek_selector(g, acl, &k->tek.sel, err)) ||
+    if ((rc = tek_selectors(g, acl, &k->tek, err)) ||
         (rc = tek_transform(c, g, ip, &k->tek, err)))
         return rc;
     switch (g->replay) {
@@ -272,6 +363,11 @@ int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_si
     k->max_members = g->max_members;
 
     /* cooperative key servers */
+    if (g->redundancy && k->tek.n_more)
+        return fail(err, g->redundancy_line, VPN_ERR_UNSUPPORTED,
+                    "group %s: 'redundancy' with a TEK policy ACL of several permit lines is not "
+                    "implemented (COOP announcements carry one)",
+                    g->name);
     if (g->redundancy) {
         if (g->n_coop_peer == 0)
             return fail(err, g->redundancy_line, VPN_ERR_NOTFOUND,

@@ -3,7 +3,8 @@
  * server's `crypto gdoi group` with `server local` becomes a
  * vpn_gdoi_ks_cfg, a group member's `crypto map ... gdoi` on an interface
  * a vpn_gdoi_gm_cfg. What IOS keeps elsewhere comes from the same text:
- * the TEK policy from `sa ipsec` (the ACL's permit line, the ipsec
+ * the TEK policy from `sa ipsec` (the ACL's permit lines in order, deny
+ * lines applied on the key server as gdoi-conf.c describes, the ipsec
  * profile's first transform set and lifetime, the replay window), phase 1
  * from `crypto isakmp policy` / `crypto isakmp key` (ikev1/ikev1-conf.h).
  * The rekey RSA key pair is the driver's: IOS keeps it outside the
@@ -47,10 +48,12 @@ typedef struct vpn_gdoi_conf_ks {
  * (NULL argument, no key given), VPN_ERR_NOTFOUND (no such group, or a
  * needed line is missing: identity, address ipv4, sa ipsec with profile
  * and match address, rekey authentication, an ISAKMP policy or key),
- * VPN_ERR_UNSUPPORTED (something the engines do not implement: a second
- * permit line in the TEK ACL, port ranges, counter-based replay, a KEK
+ * VPN_ERR_UNSUPPORTED (something the engines do not implement: a deny
+ * line covering only part of a later permit line, port ranges in a
+ * permit line, dscp, several permit lines with redundancy, counter-based replay, a KEK
  * other than AES-256, a rekey signature hash other than SHA-256, a transform other than AES-CBC/HMAC or AES-GCM),
- * VPN_ERR_POLICY (inconsistent: a rekey ACL whose destination is not one
+ * VPN_ERR_LIMIT (more than VPN_GDOI_TEK_SELS_MAX permit lines in the TEK
+ * ACL), VPN_ERR_POLICY (inconsistent: a rekey ACL whose destination is not one
  * multicast host or whose source is not this KS, more than one group
  * with `server local` and no name given).
  */

@@ -61,6 +61,12 @@ typedef struct gm_stage {
     uint32_t tek_spi;
     uint16_t encr_id, key_bits, integ_id;
     vpn_spd_sel sel;
+    /* further permit lines of this TEK: SA TEKs with the same SPI and
+     * transform (gdoi.h, VPN_GDOI_TEK_SELS_MAX), in order */
+    vpn_spd_sel more[VPN_GDOI_TEK_SELS_MAX - 1];
+    uint8_t n_more;
+    bool bypass;        /* this SA TEK is a deny line (VPN_GDOI_TEK_ATTR_BYPASS) */
+    uint32_t deny_mask; /* bit i: line i (0 = sel) is a deny */
     uint64_t life_s;
     uint32_t tbar_s;
     bool have_pt;
@@ -126,8 +132,11 @@ struct vpn_gdoi_gm {
     bool cur_recv_only;
     vpn_gdoi_kek_info kek_info;
     vpn_gdoi_tek_info tek_info;
-    uint32_t spd_ids[3]; /* bypass sport 848, bypass dport 848, protect */
-    vpn_spd_sel cur_sel;
+    /* bypass sport 848, bypass dport 848, then protect per permit line */
+    uint32_t spd_ids[2 + VPN_GDOI_TEK_SELS_MAX];
+    size_t n_spd_ids;
+    vpn_spd_sel cur_sel[VPN_GDOI_TEK_SELS_MAX]; /* the lines installed */
+    uint32_t cur_deny;                          /* and which are denies */
     uint64_t rereg_at;
     vpn_gdoi_gm_stats st;
 };
@@ -204,7 +213,7 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
 static void drop_teks(vpn_gdoi_gm *gm)
 {
     if (gm->have_spd) {
-        for (int i = 0; i < 3; i++)
+        for (size_t i = 0; i < gm->n_spd_ids; i++)
             vpn_spd_remove(gm->cfg.spd, gm->spd_ids[i]);
         gm->have_spd = false;
     }
@@ -490,6 +499,14 @@ static int stage_sat(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *sub
         s->have_pt = true;
         s->pt_ms = v;
     }
+    rc = vpn_isakmp_attr_find(t.attrs.p, t.attrs.len, VPN_GDOI_TEK_ATTR_BYPASS, &at);
+    s->bypass = false;
+    if (rc == 1) {
+        if (vpn_isakmp_attr_basic(&at, &b) || b != 1)
+            return VPN_ERR_MALFORMED;
+        s->bypass = true;
+    }
+    s->deny_mask = s->bypass ? 1u : 0u;
     s->tek_spi = t.spi;
     if (t.spi < 256)
         return refuse(gm, "SA TEK SPI 0x%08x: reserved (RFC 4303 2.1)", t.spi);
@@ -583,8 +600,29 @@ static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, u
             if (!t)
                 return VPN_ERR_NOMEM;
             rc = stage_sat(gm, t, &sub);
-            if (!rc && t->tek_spi == s->tek_spi)
-                rc = refuse(gm, "SA TEK SPI 0x%08x twice", t->tek_spi);
+            if (!rc && t->tek_spi == s->tek_spi) {
+                /* another permit line of the same TEK (gdoi.h); it must
+                 * say the same of the SA as the first */
+                if (t->encr_id != s->encr_id || t->key_bits != s->key_bits ||
+                    t->integ_id != s->integ_id || t->life_s != s->life_s ||
+                    t->recv_only != s->recv_only || t->addr_pres != s->addr_pres ||
+                    t->tbar_s != s->tbar_s)
+                    rc = refuse(gm, "SA TEK SPI 0x%08x twice with different attributes",
+                                t->tek_spi);
+                else if (s->n_more == VPN_GDOI_TEK_SELS_MAX - 1)
+                    rc = refuse(gm, "SA TEK SPI 0x%08x: more than %d permit lines", t->tek_spi,
+                                VPN_GDOI_TEK_SELS_MAX);
+                else {
+                    if (t->bypass)
+                        s->deny_mask |= 1u << (s->n_more + 1);
+                    s->more[s->n_more++] = t->sel;
+                }
+                stage_free(t);
+                free(t);
+                if (rc)
+                    return rc;
+                continue;
+            }
             for (size_t i = 0; !rc && i < s->nx; i++)
                 if (s->x[i].spi == t->tek_spi)
                     rc = refuse(gm, "SA TEK SPI 0x%08x twice", t->tek_spi);
@@ -623,6 +661,8 @@ static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, u
     }
     if (rc < 0)
         return VPN_ERR_MALFORMED;
+    if (s->tek && s->deny_mask == (2u << s->n_more) - 1)
+        return refuse(gm, "SA TEK SPI 0x%08x: deny lines only", s->tek_spi);
     /* a PUSH may carry only a new KEK (gdoid's KEK rollover) */
     if (s->tek || (s->kek && exch == VPN_GDOI_EXCH_PUSH))
         return 0;
@@ -725,14 +765,42 @@ static bool sel_eq(const vpn_spd_sel *a, const vpn_spd_sel *b)
            a->sport_lo == b->sport_lo && a->dport_lo == b->dport_lo;
 }
 
-static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa, bool recv_only)
+/* The protect entries' SA (NULL: clear); the first error, entries set up to it. */
+static int set_protect_sa(vpn_gdoi_gm *gm, vpn_sa *sa)
+{
+    int rc = 0;
+    for (size_t i = 2; i < gm->n_spd_ids && !rc; i++)
+        if (!(gm->cur_deny & (1u << (i - 2))))
+            rc = vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[i], sa);
+    return rc;
+}
+
+/* Are the stage's permit lines the ones installed? */
+static bool sels_eq(const vpn_gdoi_gm *gm, const gm_stage *s)
+{
+    if (!gm->have_spd || gm->n_spd_ids != 3u + s->n_more || gm->cur_deny != s->deny_mask ||
+        !sel_eq(&s->sel, &gm->cur_sel[0]))
+        return false;
+    for (size_t i = 0; i < s->n_more; i++)
+        if (!sel_eq(&s->more[i], &gm->cur_sel[1 + i]))
+            return false;
+    return true;
+}
+
+/*
+ * The SPD entries of a policy: the GDOI bypass, then one protect entry per
+ * permit line in the KS's ACL order (same seq: the SPD keeps insertion
+ * order), so the crypto map evaluates them as IOS does its ACL.
+ */
+static int install_spd(vpn_gdoi_gm *gm, const gm_stage *s, vpn_sa *sa, bool recv_only)
 {
     vpn_spd_entry e;
-    uint32_t ids[3];
+    uint32_t ids[2 + VPN_GDOI_TEK_SELS_MAX];
+    size_t n = 0, nsel = 1u + s->n_more;
     int rc;
 
-    if (gm->have_spd && sel_eq(sel, &gm->cur_sel) && recv_only == gm->cur_recv_only)
-        return vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], recv_only ? NULL : sa);
+    if (sels_eq(gm, s) && recv_only == gm->cur_recv_only)
+        return set_protect_sa(gm, recv_only ? NULL : sa);
     /* GDOI itself is never encrypted with the TEK */
     memset(&e, 0, sizeof e);
     e.seq = gm->cfg.spd_seq;
@@ -740,33 +808,46 @@ static int install_spd(vpn_gdoi_gm *gm, const vpn_spd_sel *sel, vpn_sa *sa, bool
     e.sel.proto = 17;
     e.sel.sport_lo = e.sel.sport_hi = VPN_GDOI_PORT;
     e.action = VPN_SPD_BYPASS;
-    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[0])))
-        return rc;
+    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[n])))
+        goto fail;
+    n++;
     e.sel.sport_lo = e.sel.sport_hi = 0;
     e.sel.dport_lo = e.sel.dport_hi = VPN_GDOI_PORT;
-    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[1]))) {
-        vpn_spd_remove(gm->cfg.spd, ids[0]);
-        return rc;
-    }
-    memset(&e, 0, sizeof e);
-    e.seq = gm->cfg.spd_seq + 10;
-    e.sel = *sel;
-    /* receive-only: the policy's traffic leaves in clear */
-    e.action = recv_only ? VPN_SPD_BYPASS : VPN_SPD_PROTECT;
-    e.sa = recv_only ? NULL : sa;
-    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[2]))) {
-        vpn_spd_remove(gm->cfg.spd, ids[0]);
-        vpn_spd_remove(gm->cfg.spd, ids[1]);
-        return rc;
+    if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[n])))
+        goto fail;
+    n++;
+    for (size_t i = 0; i < nsel; i++) {
+        memset(&e, 0, sizeof e);
+        e.seq = gm->cfg.spd_seq + 10;
+        e.sel = i ? s->more[i - 1] : s->sel;
+        /* receive-only: the policy's traffic leaves in clear; a deny
+         * line's always does */
+        if (recv_only || (s->deny_mask & (1u << i))) {
+            e.action = VPN_SPD_BYPASS;
+            e.sa = NULL;
+        } else {
+            e.action = VPN_SPD_PROTECT;
+            e.sa = sa;
+        }
+        if ((rc = vpn_spd_add(gm->cfg.spd, &e, &ids[n])))
+            goto fail;
+        n++;
     }
     if (gm->have_spd)
-        for (int i = 0; i < 3; i++)
+        for (size_t i = 0; i < gm->n_spd_ids; i++)
             vpn_spd_remove(gm->cfg.spd, gm->spd_ids[i]);
-    memcpy(gm->spd_ids, ids, sizeof ids);
-    gm->cur_sel = *sel;
+    memcpy(gm->spd_ids, ids, n * sizeof ids[0]);
+    gm->n_spd_ids = n;
+    gm->cur_sel[0] = s->sel;
+    memcpy(gm->cur_sel + 1, s->more, s->n_more * sizeof s->more[0]);
+    gm->cur_deny = s->deny_mask;
     gm->cur_recv_only = recv_only;
     gm->have_spd = true;
     return 0;
+fail:
+    while (n)
+        vpn_spd_remove(gm->cfg.spd, ids[--n]);
+    return rc;
 }
 
 static void update_rereg(vpn_gdoi_gm *gm)
@@ -886,8 +967,8 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
     /* RFC 6407 5.5: a rekey with an activation delay keeps sending on the
      * current TEK for that long (registration uses the TEK at once) */
     delay = !pull && gm->cur && gm->cur != sa && s->gap_act && gm->have_spd &&
-            sel_eq(&s->sel, &gm->cur_sel) && !s->recv_only && !gm->cur_recv_only;
-    if (!delay && (rc = install_spd(gm, &s->sel, sa, s->recv_only))) {
+            sels_eq(gm, s) && !s->recv_only && !gm->cur_recv_only;
+    if (!delay && (rc = install_spd(gm, s, sa, s->recv_only))) {
         if (fresh)
             vpn_sad_remove(gm->cfg.sad, sa);
         drop_xteks(gm, s);
@@ -904,7 +985,7 @@ static int commit(vpn_gdoi_gm *gm, gm_stage *s, uint32_t seq, bool pull, uint64_
             if (gm->teks[0].sa == gm->cur) {
                 /* the oldest is still the one we send on: use the newest */
                 gm->cur = sa;
-                vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], s->recv_only ? NULL : sa);
+                set_protect_sa(gm, s->recv_only ? NULL : sa);
             }
             vpn_sad_remove(gm->cfg.sad, gm->teks[0].sa);
             memmove(gm->teks, gm->teks + 1, (GM_MAX_TEKS - 1) * sizeof gm->teks[0]);
@@ -977,6 +1058,9 @@ kek:
         gm->tek_info.lifetime_s = (uint32_t)s->life_s;
         gm->tek_info.tbar_window_s = s->tbar_s;
         gm->tek_info.acl = s->sel;
+        gm->tek_info.n_acl_more = s->n_more;
+        gm->tek_info.acl_deny = s->deny_mask;
+        memcpy(gm->tek_info.acl_more, s->more, sizeof gm->tek_info.acl_more);
     }
     if (s->kek) {
         memcpy(gm->kek_info.spi, s->kek_spi, sizeof gm->kek_info.spi);
@@ -1155,7 +1239,7 @@ static void drop_tek(vpn_gdoi_gm *gm, size_t i)
     }
     if (gm->teks[i].sa == gm->cur) {
         if (gm->have_spd)
-            vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], NULL);
+            set_protect_sa(gm, NULL);
         gm->cur = NULL;
     }
     vpn_sad_remove(gm->cfg.sad, gm->teks[i].sa);
@@ -1379,7 +1463,7 @@ void vpn_gdoi_gm_timeout(vpn_gdoi_gm *gm, uint64_t now)
     if (now >= gm->activate_at) {
         gm->activate_at = UINT64_MAX;
         if (gm->pending && gm->have_spd &&
-            vpn_spd_set_sa(gm->cfg.spd, gm->spd_ids[2], gm->pending) == 0) {
+            set_protect_sa(gm, gm->pending) == 0) {
             gm->cur = gm->pending;
             update_rereg(gm);
         }

@@ -81,8 +81,17 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     if (!out || !cfg || !rng || !send || !cfg->rekey_key ||
         vpn_sig_key_type_of(cfg->rekey_key) != VPN_SIG_KEY_RSA ||
         !vpn_sig_key_is_private(cfg->rekey_key) || cfg->local.family != VPN_AF_INET ||
-        cfg->tek.sel.family != VPN_AF_INET || (cfg->multicast && cfg->mcast.family != VPN_AF_INET))
+        cfg->tek.sel.family != VPN_AF_INET || (cfg->multicast && cfg->mcast.family != VPN_AF_INET) ||
+        cfg->tek.n_more >= VPN_GDOI_TEK_SELS_MAX ||
+        (cfg->tek.deny_mask | ((2u << cfg->tek.n_more) - 1)) != ((2u << cfg->tek.n_more) - 1) ||
+        cfg->tek.deny_mask == (2u << cfg->tek.n_more) - 1)
         return VPN_ERR_INVAL;
+    for (size_t i = 0; i < cfg->tek.n_more; i++)
+        if (cfg->tek.more[i].family != VPN_AF_INET)
+            return VPN_ERR_INVAL;
+    /* COOP announcements carry one selector (gdoi.h) */
+    if (cfg->tek.n_more && cfg->coop.n_peers)
+        return VPN_ERR_UNSUPPORTED;
     ks = calloc(1, sizeof *ks);
     if (!ks)
         return VPN_ERR_NOMEM;
@@ -551,14 +560,16 @@ static uint32_t remaining_s(uint64_t expires, uint64_t now)
 /* SA (DOI 2): SA KEK for kek, SA TEK for the current TEK (RFC 6407 5.2-5.4). */
 static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint64_t now)
 {
-    uint8_t kattrs[64], tattrs[128], ksrc[4], kdst[4], tsrc[8], tdst[8];
+    uint8_t kattrs[64], tattrs[128], dattrs[136], ksrc[4], kdst[4];
+    size_t tl;
+    uint8_t tsrc[VPN_GDOI_TEK_SELS_MAX][8], tdst[VPN_GDOI_TEK_SELS_MAX][8];
     vpn_gdoi_kek_attrs ka;
     vpn_ipsec_doi_attrs ta;
     vpn_gdoi_sak k;
-    vpn_gdoi_sat t;
+    vpn_gdoi_sat t[VPN_GDOI_TEK_SELS_MAX];
     vpn_addr mask;
     vpn_wr w;
-    const vpn_spd_sel *s = &ks->cfg.tek.sel;
+    size_t nt = 1u + ks->cfg.tek.n_more;
 
     memset(&ka, 0, sizeof ka);
     ka.present = 1u << VPN_GDOI_KEK_ALG | 1u << VPN_GDOI_KEK_KEY_LEN |
@@ -616,37 +627,55 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
         vpn_isakmp_attr_put_uint(&w, VPN_GDOI_TEK_ATTR_PSEUDOTIME,
                                  (now - ks->pt_origin) / 1000000u);
     }
-    memset(&t, 0, sizeof t);
-    t.protocol_id = VPN_GDOI_TEK_PROTO_ESP;
-    t.ip_protocol = s->proto;
-    t.src.type = t.dst.type = VPN_ISAKMP_ID_IPV4_ADDR_SUBNET;
-    memcpy(tsrc, s->src.addr.b, 4);
-    vpn_len_to_mask(s->src.len, &mask);
-    memcpy(tsrc + 4, mask.b, 4);
-    memcpy(tdst, s->dst.addr.b, 4);
-    vpn_len_to_mask(s->dst.len, &mask);
-    memcpy(tdst + 4, mask.b, 4);
-    t.src.data.p = tsrc;
-    t.dst.data.p = tdst;
-    t.src.data.len = t.dst.data.len = 8;
-    if (ks->cfg.layout == VPN_GDOI_LAYOUT_GDOID) {
-        /* gdoid members read TEK IPv4 IDs in its host (little-endian)
-         * order (README, GET VPN notes) */
-        for (int i = 0; i < 16; i += 4) {
-            uint8_t *a = i < 8 ? tsrc + i : tdst + i - 8, b0 = a[0], b1 = a[1];
-            a[0] = a[3];
-            a[1] = a[2];
-            a[2] = b1;
-            a[3] = b0;
+    /* RFC 6407 5.4: one SA TEK per permit line, each with its own
+     * source and destination IDs; they share the SPI, transform and keys
+     * (one IOS TEK, see VPN_GDOI_TEK_SELS_MAX in gdoi.h) */
+    tl = vpn_wr_len(&w);
+    /* a deny line: the same attributes and our bypass mark (gdoi.h) */
+    memcpy(dattrs, tattrs, tl);
+    vpn_wr_init(&w, dattrs + tl, sizeof dattrs - tl);
+    vpn_isakmp_attr_put_tv(&w, VPN_GDOI_TEK_ATTR_BYPASS, 1);
+    for (size_t n = 0; n < nt; n++) {
+        const vpn_spd_sel *s = n ? &ks->cfg.tek.more[n - 1] : &ks->cfg.tek.sel;
+        vpn_gdoi_sat *tn = &t[n];
+        uint8_t *ts = tsrc[n], *td = tdst[n];
+        memset(tn, 0, sizeof *tn);
+        tn->protocol_id = VPN_GDOI_TEK_PROTO_ESP;
+        tn->ip_protocol = s->proto;
+        tn->src.type = tn->dst.type = VPN_ISAKMP_ID_IPV4_ADDR_SUBNET;
+        memcpy(ts, s->src.addr.b, 4);
+        vpn_len_to_mask(s->src.len, &mask);
+        memcpy(ts + 4, mask.b, 4);
+        memcpy(td, s->dst.addr.b, 4);
+        vpn_len_to_mask(s->dst.len, &mask);
+        memcpy(td + 4, mask.b, 4);
+        tn->src.data.p = ts;
+        tn->dst.data.p = td;
+        tn->src.data.len = tn->dst.data.len = 8;
+        if (ks->cfg.layout == VPN_GDOI_LAYOUT_GDOID) {
+            /* gdoid members read TEK IPv4 IDs in its host (little-endian)
+             * order (README, GET VPN notes) */
+            for (int i = 0; i < 16; i += 4) {
+                uint8_t *a = i < 8 ? ts + i : td + i - 8, b0 = a[0], b1 = a[1];
+                a[0] = a[3];
+                a[1] = a[2];
+                a[2] = b1;
+                a[3] = b0;
+            }
+            tn->layout = VPN_GDOI_LAYOUT_GDOID;
         }
-        t.layout = VPN_GDOI_LAYOUT_GDOID;
+        tn->src.port = s->sport_lo;
+        tn->dst.port = s->dport_lo;
+        tn->transform_id = (uint8_t)ks->cfg.tek.encr_id; /* ESP IDs 12 and 20 equal IKEv2's */
+        tn->spi = ks->tek.spi;
+        if (ks->cfg.tek.deny_mask & (1u << n)) {
+            tn->attrs.p = dattrs;
+            tn->attrs.len = tl + vpn_wr_len(&w);
+        } else {
+            tn->attrs.p = tattrs;
+            tn->attrs.len = tl;
+        }
     }
-    t.src.port = s->sport_lo;
-    t.dst.port = s->dport_lo;
-    t.transform_id = (uint8_t)ks->cfg.tek.encr_id; /* ESP IDs 12 and 20 equal IKEv2's */
-    t.spi = ks->tek.spi;
-    t.attrs.p = tattrs;
-    t.attrs.len = vpn_wr_len(&w);
     if (ks->cfg.gap_activation_s || ks->cfg.gap_deactivation_s) {
         uint8_t gattrs[16];
         vpn_gdoi_gap_attrs ga;
@@ -659,9 +688,9 @@ static int build_sa(vpn_gdoi_ks *ks, vpn_isakmp_bld *b, const ks_kek *kek, uint6
         vpn_gdoi_gap_attrs_encode(&ga, &w);
         gv.p = gattrs;
         gv.len = vpn_wr_len(&w);
-        return vpn_gdoi_bld_sa(b, &k, &gv, &t, 1);
+        return vpn_gdoi_bld_sa(b, &k, &gv, t, nt);
     }
-    return vpn_gdoi_bld_sa(b, &k, NULL, &t, 1);
+    return vpn_gdoi_bld_sa(b, &k, NULL, t, nt);
 }
 
 /* KD (RFC 6407 5.6): the TEK, and the KEK (with the KS public key if pub). */
@@ -1305,6 +1334,9 @@ void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info 
     o->tek.remaining_s = remaining_s(ks->tek.expires, now);
     o->tek.tbar_window_s = ks->cfg.tek.tbar_window_s;
     o->tek.acl = ks->cfg.tek.sel;
+    o->tek.n_acl_more = ks->cfg.tek.n_more;
+    o->tek.acl_deny = ks->cfg.tek.deny_mask;
+    memcpy(o->tek.acl_more, ks->cfg.tek.more, sizeof o->tek.acl_more);
 }
 
 int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out)

@@ -95,9 +95,41 @@ typedef void (*vpn_gdoi_send_fn)(void *user, const vpn_addr *src, const vpn_addr
                                  const uint8_t *dg, size_t len, const uint8_t *view,
                                  size_t view_len);
 
+/*
+ * Permit lines of one TEK policy at most (the first in sel, the others in
+ * more). RFC 6407 5.4 sends one SA TEK payload, with its own source and
+ * destination IDs, per policy; an IOS `sa ipsec N` ACL of several permit
+ * lines is one TEK ("TEK POLICY for the current KS-Policy ACEs
+ * Downloaded": one SPI, one set of keys, one ident pair per ACE), so our
+ * KS sends one SA TEK per line, all with the same SPI, and one KD key
+ * packet for that SPI. (The Cisco GDOI reference implementation's traces
+ * carry two SA TEKs with different SPIs and keys: two policies, which
+ * members take as further receive TEKs; see gdoi-gdoid-interop.)
+ * Members match the lines in order, after the GDOI bypass.
+ *
+ * An SA TEK has no action (RFC 6407 5.4.1), so an ACL's deny lines have
+ * no standard carrier. The KS applies what it can itself (gdoi-conf.c:
+ * denies no later permit's traffic meets are left out, permits an earlier
+ * deny covers are left out); a deny covering part of a later permit is
+ * sent as a line of its own whose SA TEK has the private-use attribute
+ * VPN_GDOI_TEK_ATTR_BYPASS (basic, 1; RFC 2407 4.5, as the TBAR ones):
+ * our members leave its traffic in clear. Members that do not know it
+ * (IOS, gdoid) skip it and protect that traffic instead: stricter, never
+ * a leak.
+ */
+#define VPN_GDOI_TEK_SELS_MAX 16
+#define VPN_GDOI_TEK_ATTR_BYPASS 32003
+
 /* What the KS tells members to protect, and how (RFC 6407 5.4.1). */
 typedef struct vpn_gdoi_tek_policy {
     vpn_spd_sel sel;        /* IPv4; protocol, prefixes, one port each (lo) */
+    /* further permit lines in ACL order (same SPI and keys); COOP
+     * announcements carry only sel, so a KS with redundancy refuses them */
+    vpn_spd_sel more[VPN_GDOI_TEK_SELS_MAX - 1];
+    uint8_t n_more;
+    /* bit i: line i (0 = sel, i = more[i - 1]) is a deny the members
+     * bypass (VPN_GDOI_TEK_ATTR_BYPASS); at least one line is a permit */
+    uint32_t deny_mask;
     uint16_t encr_id;       /* VPN_ENCR_AES_CBC or VPN_ENCR_AES_GCM_16 */
     uint16_t key_bits;      /* 128/192/256; 0 = 256 */
     uint16_t integ_id;      /* CBC: VPN_AUTH_HMAC_SHA2_*; 0 = SHA2-256-128 */
@@ -461,7 +493,10 @@ typedef struct vpn_gdoi_tek_info {
     uint16_t encr_id, key_bits, integ_id;
     uint32_t lifetime_s, remaining_s;
     uint32_t tbar_window_s; /* 0: counter-based / none */
-    vpn_spd_sel acl;
+    vpn_spd_sel acl;        /* the first line */
+    vpn_spd_sel acl_more[VPN_GDOI_TEK_SELS_MAX - 1]; /* the others, in order */
+    uint8_t n_acl_more;
+    uint32_t acl_deny;      /* bit i: line i is a deny (as deny_mask) */
 } vpn_gdoi_tek_info;
 
 typedef struct vpn_gdoi_kek_info {

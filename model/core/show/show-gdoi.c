@@ -24,22 +24,45 @@ static void wild(vpn_addr *m)
         m->b[i] = (uint8_t)~m->b[i];
 }
 
-static void acl_line(const vpn_spd_sel *s, vpn_show_buf *b)
+static void acl_addr(const vpn_prefix *p, uint16_t port, vpn_show_buf *b)
 {
     char a[VPN_ADDR_STRLEN], m[VPN_ADDR_STRLEN];
     vpn_addr mask;
 
-    vpn_show_printf(b, "permit %s ", s->proto == 0 ? "ip" : s->proto == 17 ? "udp"
-                                       : s->proto == 6                   ? "tcp"
-                                                                         : "proto");
-    vpn_len_to_mask(s->src.len, &mask);
-    wild(&mask);
-    vpn_show_printf(b, "%s %s ", vpn_addr_str(&s->src.addr, a, sizeof a),
-                    vpn_addr_str(&mask, m, sizeof m));
-    vpn_len_to_mask(s->dst.len, &mask);
-    wild(&mask);
-    vpn_show_printf(b, "%s %s\n", vpn_addr_str(&s->dst.addr, a, sizeof a),
-                    vpn_addr_str(&mask, m, sizeof m));
+    if (p->len == 0)
+        vpn_show_printf(b, " any");
+    else if (p->len == 32)
+        vpn_show_printf(b, " host %s", vpn_addr_str(&p->addr, a, sizeof a));
+    else {
+        vpn_len_to_mask(p->len, &mask);
+        wild(&mask);
+        vpn_show_printf(b, " %s %s", vpn_addr_str(&p->addr, a, sizeof a),
+                        vpn_addr_str(&mask, m, sizeof m));
+    }
+    if (port) /* IOS writes a downloaded ACE's port so */
+        vpn_show_printf(b, " port = %u", port);
+}
+
+/* One ACE of the TEK policy, IOS style ("permit ip A W B W"). */
+static void acl_line(const vpn_spd_sel *s, bool deny, vpn_show_buf *b)
+{
+    vpn_show_printf(b, "%s ", deny ? "deny" : "permit");
+    if (s->proto == 0 || s->proto == 17 || s->proto == 6)
+        vpn_show_printf(b, "%s", s->proto == 0 ? "ip" : s->proto == 17 ? "udp" : "tcp");
+    else
+        vpn_show_printf(b, "%u", s->proto);
+    acl_addr(&s->src, s->sport_lo, b);
+    acl_addr(&s->dst, s->dport_lo, b);
+    vpn_show_printf(b, "\n");
+}
+
+/* Every line of a TEK policy, in order, each after prefix. */
+static void acl_lines(const vpn_gdoi_tek_info *t, const char *prefix, vpn_show_buf *b)
+{
+    for (size_t i = 0; i <= t->n_acl_more; i++) {
+        vpn_show_printf(b, "%s", prefix);
+        acl_line(i ? &t->acl_more[i - 1] : &t->acl, (t->acl_deny >> i) & 1u, b);
+    }
 }
 
 static void kek_policy(const vpn_gdoi_kek_info *k, vpn_show_buf *b)
@@ -125,8 +148,8 @@ int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b)
         vpn_show_printf(b, "    Replay Window Size       : %u\n", i.tek.tbar_window_s);
     vpn_show_printf(b, "    SA Rekey\n");
     vpn_show_printf(b, "       Remaining Lifetime    : %u secs\n", i.tek.remaining_s);
-    vpn_show_printf(b, "    ACL Configured           : ");
-    acl_line(&i.tek.acl, b);
+    vpn_show_printf(b, "    ACL Configured           :\n");
+    acl_lines(&i.tek, "       access-list ", b);
     vpn_show_printf(b, "\n    Group Server list        : Local\n");
     vpn_show_printf(b, "    Server address           : %s\n", vpn_addr_str(&i.local, a, sizeof a));
     vpn_show_printf(b, "    Rekeys sent              : %llu\n", (unsigned long long)i.rekeys);
@@ -243,8 +266,10 @@ int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b)
     vpn_show_printf(b, "       Total received        : %llu\n\n", (unsigned long long)i.rekeys);
     if (!i.have_policy)
         return vpn_show_result(b);
-    vpn_show_printf(b, " ACL Downloaded From KS %s:\n   access-list  ", k);
-    acl_line(&i.tek.acl, b);
+    vpn_show_printf(b, " ACL Downloaded From KS %s:\n", k);
+    /* GDOI's own bypass first, as IOS lists it */
+    vpn_show_printf(b, "   access-list   deny udp any port = 848 any port = 848\n");
+    acl_lines(&i.tek, "   access-list   ", b);
     vpn_show_printf(b, "\n");
     kek_policy(&i.kek, b);
     vpn_show_printf(b, "\n    TEK POLICY for the current KS-Policy ACEs Downloaded:\n");

@@ -83,8 +83,14 @@ int vpn_show_getvpn_ipsec_sa(const vpn_getvpn_node *n, const char *iface, uint64
                         vpn_addr_str(&gi.local, a, sizeof a));
         vpn_show_printf(b, "   protected vrf: (none)\n");
         if (gi.have_policy) {
-            ident(b, "local ", &gi.tek.acl.src, gi.tek.acl.proto);
-            ident(b, "remote", &gi.tek.acl.dst, gi.tek.acl.proto);
+            /* one ident pair per permit line of the TEK policy, in order */
+            for (size_t i = 0; i <= gi.tek.n_acl_more; i++) {
+                const vpn_spd_sel *sel = i ? &gi.tek.acl_more[i - 1] : &gi.tek.acl;
+                if ((gi.tek.acl_deny >> i) & 1u)
+                    continue;
+                ident(b, "local ", &sel->src, sel->proto);
+                ident(b, "remote", &sel->dst, sel->proto);
+            }
         } else {
             vpn_show_printf(b, "   (no policy downloaded from the key server)\n");
         }
