@@ -460,8 +460,9 @@ FlexVpnHelper::Check(Ptr<Node> node, const std::string& iosConfig, uint32_t& lin
         {
             e << f.name << ": no crypto ipsec profile " << f.protection;
         }
-        else if (!f.has_tunnel_destination && !mgre)
+        else if (!f.has_tunnel_destination && !mgre && !f.is_virtual_template)
         {
+            // a Virtual-Template's clones take their peers' addresses
             e << f.name << " has no tunnel destination";
         }
         else if (!f.has_tunnel_source && (!s || !s->has_address))

@@ -150,7 +150,7 @@ static void test_virtual_template(void **state)
     const vpn_conf_interface *f = vpn_conf_find_interface(c, "Virtual-Template1");
     assert_non_null(f);
     assert_true(f->is_virtual_template);
-    assert_false(f->is_tunnel);
+    assert_true(f->is_tunnel); /* a template takes the tunnel commands */
     assert_int_equal(f->vt_number, 1);
     assert_int_equal(f->tunnel_mode, VPN_CONF_TUNNEL_IPSEC_IPV4);
     assert_true(f->has_tunnel_source);
