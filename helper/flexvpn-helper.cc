@@ -502,6 +502,9 @@ FlexVpnHelper::Check(Ptr<Node> node, const std::string& iosConfig, uint32_t& lin
             const vpn_conf_interface& f = conf->iface[k];
             ok = f.has_address && (f.is_tunnel || std::string(f.name).rfind("Loopback", 0) == 0) &&
                  MaskOf(f.address.len).IsMatch(V4(f.address.addr), nh);
+            // an unnumbered template has no subnet: Install reaches its
+            // peers' tunnel addresses through it (NHRP knows them)
+            ok = ok || f.is_virtual_template;
         }
         if (!ok)
         {
@@ -659,10 +662,13 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                                  << f.unnumbered_if << " needs an interface with an address");
             ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(u->address.addr), MaskOf(32)));
         }
-        else if (const vpn_conf_interface* u = f.unnumbered ? vpn_conf_find_interface(conf, f.unnumbered_if) : nullptr;
+        else if (const vpn_conf_interface* u =
+                     f.unnumbered && f.is_virtual_template ? vpn_conf_find_interface(conf, f.unnumbered_if) : nullptr;
                  u && u->has_address && !u->is_tunnel)
         {
-            // ip unnumbered: the borrowed address lives on the template's device
+            // ip unnumbered on a template: the borrowed address lives on the
+            // template's device. (A remote-access client's unnumbered Tunnel0
+            // takes the address the hub assigns instead: Ikev2Daemon.)
             ipv4->AddAddress(ifc, Ipv4InterfaceAddress(V4(u->address.addr), MaskOf(u->address.len)));
         }
         NS_ABORT_MSG_IF(access && !f.has_address && !f.unnumbered,
