@@ -434,7 +434,7 @@ main(int argc, char* argv[])
            duration, stagger * 1000, quick ? " (quick mode: figures are not meaningful)" : "");
     printf("plain = same nodes, links and traffic without VPN; median of the runs [min-max]\n");
     printf("%-6s %-5s %4s %9s %18s %9s %11s %18s %9s %9s %7s\n", "N", "run", "reps", "wall s", "cpu s",
-           "run cpu", "events", "events/cpu s", "KB/spoke", "deliverd", "IKE up");
+           "run cpu", "events", "events/cpu s", "KB/spoke", "delivered", "IKE up");
     double ratio1000 = -1, ratioLast = 0, wallRatio1000 = -1;
     double eps100 = 0;
     uint32_t nLast = 0;
