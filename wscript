@@ -291,6 +291,7 @@ VPN_CORE_TESTS = [
     'qos-sched:test/core/qos-sched-test.c',
     'qos-mqc:test/core/qos-mqc-test.c',
     'qos-rtp:test/core/qos-rtp-test.c',
+    'crypto-rfc6979:test/core/crypto-rfc6979-test.c',
 ]
 
 VPN_FUZZERS = [

@@ -1,26 +1,31 @@
 /*
  * Signatures. OpenSSL verifies everything and signs PKCS#1 v1.5 (which
- * needs no randomness). The two randomized schemes are done here so that
- * their randomness comes from the injected vpn_rng:
+ * needs no randomness). PSS and ECDSA are done here so that no signing
+ * randomness comes from anywhere but the injected vpn_rng (PSS) or the key
+ * and message themselves (ECDSA):
  *
  *  - RSASSA-PSS: EMSA-PSS-ENCODE (RFC 8017 9.1.1) with a salt drawn from
  *    the vpn_rng, then OpenSSL's raw RSA private operation (RSA_NO_PADDING;
  *    OpenSSL still blinds it and checks the result).
- *  - ECDSA: the nonce k is drawn from the vpn_rng (uniform in [1, n-1] by
- *    rejection sampling), then r = x(kG) mod n and s = k^-1 (e + r d) mod n
- *    (FIPS 186-4 6.4) with OpenSSL's BN/EC primitives: the scalar
- *    multiplication by G is OpenSSL's constant-time one, k^-1 is taken by
- *    Fermat with the constant-time modular exponentiation, and the products
- *    with d are Montgomery multiplications.
+ *  - ECDSA: the nonce k is derived deterministically from the private key
+ *    and the message hash (RFC 6979 3.2, HMAC_DRBG with the message's hash),
+ *    then r = x(kG) mod n and s = k^-1 (e + r d) mod n (FIPS 186-4 6.4)
+ *    with OpenSSL's BN/EC primitives: the scalar multiplication by G is
+ *    OpenSSL's constant-time one, k^-1 is taken by Fermat with the
+ *    constant-time modular exponentiation, and the products with d are
+ *    Montgomery multiplications. No randomness is drawn, so a weak or
+ *    replayed vpn_rng stream cannot reuse a nonce and leak the key.
  *
- * The alternative for ECDSA, overriding OpenSSL's global RAND method while
- * signing, was rejected: it is process-global state (the core has none),
- * and how many bytes OpenSSL draws per signature is its internal business,
- * so the output would change with the OpenSSL version. Doing it here keeps
- * the bytes drawn fixed: per attempt, one nonce of the order's byte length.
- * The published RFC 4754 signatures are reproduced exactly from their k.
+ * OpenSSL 3.2 can do RFC 6979 itself (OSSL_SIGNATURE_PARAM_NONCE_TYPE);
+ * the OpenSSL 3.0 this builds on cannot, hence the derivation here. The
+ * alternative of overriding OpenSSL's global RAND method while signing was
+ * rejected: it is process-global state (the core has none).
+ * Randomness OpenSSL still draws from its own DRBG: the RSA blinding
+ * factor of every RSA private operation (PSS and PKCS#1 v1.5 signing).
  */
 #include "crypto/sig.h"
+
+#include "crypto/hmac.h"
 
 #include <limits.h>
 #include <string.h>
@@ -883,12 +888,127 @@ out:
     return rc == 0 ? 0 : fail(rc);
 }
 
-/* ECDSA signature generation (FIPS 186-4 6.4) with k from the RNG. */
-static int ecdsa_sign(const vpn_sig_key *key, uint8_t hash, const vpn_rng *rng,
-                      const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len)
+/*
+ * RFC 6979 3.2: the deterministic nonce generator, an HMAC_DRBG keyed by
+ * the private key x and the message hash h1, with the message's hash.
+ * The caller holds the state between candidates (steps h.1 to h.3); a
+ * candidate outside [1, n-1], or one giving r = 0 or s = 0, is followed by
+ * K = HMAC_K(V || 0x00), V = HMAC_K(V) and another draw (step h.3, and
+ * RFC 6979 2.4 for r or s zero).
+ */
+typedef struct rfc6979_drbg {
+    vpn_hmac mac; /* keyed with K */
+    enum vpn_hash hash;
+    size_t hlen;
+    uint8_t v[SIG_MAX_HASH];
+    bool started; /* false before the first candidate */
+} rfc6979_drbg;
+
+static int drbg_rekey(rfc6979_drbg *g, const uint8_t *k)
+{
+    vpn_hmac_free(&g->mac);
+    return vpn_hmac_init(&g->mac, g->hash, k, g->hlen);
+}
+
+/* K = HMAC_K(V || sep || extra...); V = HMAC_K(V) (RFC 6979 3.2 d-g). */
+static int drbg_update(rfc6979_drbg *g, uint8_t sep, const vpn_iov *extra, size_t n)
+{
+    uint8_t k[SIG_MAX_HASH];
+    vpn_iov iov[3] = {{g->v, g->hlen}, {&sep, 1}, {NULL, 0}};
+    int rc;
+
+    if (n > 1)
+        return VPN_ERR_INVAL;
+    if (n == 1)
+        iov[2] = extra[0];
+    if ((rc = vpn_hmac_compute(&g->mac, iov, n ? 3 : 2, k)) == 0 && (rc = drbg_rekey(g, k)) == 0)
+        rc = vpn_hmac_compute(&g->mac, iov, 1, g->v);
+    OPENSSL_cleanse(k, sizeof k);
+    return rc;
+}
+
+/*
+ * Steps a-g: seeds the generator with int2octets(x) || bits2octets(h1),
+ * both rlen/8 bytes (xo and ho, already reduced by the caller).
+ */
+static int drbg_init(rfc6979_drbg *g, uint8_t ike_hash, const uint8_t *xo, const uint8_t *ho,
+                     size_t olen)
+{
+    uint8_t seed[2 * 66], zero[SIG_MAX_HASH] = {0};
+    int rc;
+
+    memset(g, 0, sizeof *g);
+    switch (ike_hash) {
+    case VPN_IKE_HASH_SHA2_256: g->hash = VPN_HASH_SHA256; break;
+    case VPN_IKE_HASH_SHA2_384: g->hash = VPN_HASH_SHA384; break;
+    case VPN_IKE_HASH_SHA2_512: g->hash = VPN_HASH_SHA512; break;
+    default: return VPN_ERR_UNSUPPORTED;
+    }
+    if (olen > 66)
+        return VPN_ERR_INVAL;
+    g->hlen = vpn_hash_len(g->hash);
+    memset(g->v, 0x01, g->hlen);                    /* b: V = 0x01 ... */
+    if ((rc = vpn_hmac_init(&g->mac, g->hash, zero, g->hlen)) != 0) /* c: K = 0x00 ... */
+        return rc;
+    memcpy(seed, xo, olen);
+    memcpy(seed + olen, ho, olen);
+    vpn_iov extra = {seed, 2 * olen};
+    if ((rc = drbg_update(g, 0x00, &extra, 1)) == 0) /* d, e */
+        rc = drbg_update(g, 0x01, &extra, 1);        /* f, g */
+    OPENSSL_cleanse(seed, sizeof seed);
+    return rc;
+}
+
+/*
+ * Step h: the next candidate T of qlen bits (nbytes bytes, the leftmost
+ * qlen bits of the concatenated V blocks: bits2int, RFC 6979 2.3.2).
+ */
+static int drbg_next(rfc6979_drbg *g, uint8_t *out, size_t nbytes, int qbits)
+{
+    uint8_t t[66 + SIG_MAX_HASH];
+    size_t tlen = 0;
+    int rc;
+
+    if (g->started && (rc = drbg_update(g, 0x00, NULL, 0)) != 0) /* h.3 */
+        return rc;
+    g->started = true;
+    while (tlen < nbytes) { /* h.2 */
+        vpn_iov iov = {g->v, g->hlen};
+        if ((rc = vpn_hmac_compute(&g->mac, &iov, 1, g->v)) != 0)
+            goto out;
+        memcpy(t + tlen, g->v, g->hlen);
+        tlen += g->hlen;
+    }
+    /* bits2int: keep the leftmost qbits bits, as a big-endian integer. */
+    {
+        unsigned shift = (unsigned)(nbytes * 8 - (size_t)qbits);
+        uint8_t carry = 0;
+        for (size_t i = 0; i < nbytes; i++) {
+            uint8_t b = t[i];
+            out[i] = shift ? (uint8_t)((b >> shift) | carry) : b;
+            carry = shift ? (uint8_t)(b << (8 - shift)) : 0;
+        }
+    }
+    rc = 0;
+out:
+    OPENSSL_cleanse(t, sizeof t);
+    return rc;
+}
+
+static void drbg_free(rfc6979_drbg *g)
+{
+    vpn_hmac_free(&g->mac);
+    OPENSSL_cleanse(g, sizeof *g);
+}
+
+/* ECDSA signature generation (FIPS 186-4 6.4) with k from RFC 6979 3.2. */
+static int ecdsa_sign(const vpn_sig_key *key, uint8_t hash, const uint8_t *msg, size_t msg_len,
+                      uint8_t *sig, size_t *sig_len)
 {
     size_t flen = ec_field_len(key->type), hl = 0;
-    uint8_t h[SIG_MAX_HASH], kbuf[66], rs[2 * 66];
+    uint8_t h[SIG_MAX_HASH], kbuf[66], xo[66], ho[66], rs[2 * 66];
+    rfc6979_drbg drbg;
+    bool drbg_live = false;
     EC_GROUP *group = EC_GROUP_new_by_curve_name(key->nid);
     BN_CTX *ctx = BN_CTX_new();
     EC_POINT *R = group ? EC_POINT_new(group) : NULL;
@@ -920,7 +1040,8 @@ static int ecdsa_sign(const vpn_sig_key *key, uint8_t hash, const vpn_rng *rng,
     const BIGNUM *n = EC_GROUP_get0_order(group);
     int nbits = BN_num_bits(n);
     size_t nbytes = (size_t)(nbits + 7) / 8;
-    uint8_t mask = (uint8_t)(nbits % 8 ? (1u << (nbits % 8)) - 1 : 0xff);
+    if (nbytes > sizeof kbuf)
+        goto out;
     if (!BN_MONT_CTX_set(mont, n, ctx) || !BN_copy(nm2, n) || !BN_sub_word(nm2, 2))
         goto out;
 
@@ -932,17 +1053,24 @@ static int ecdsa_sign(const vpn_sig_key *key, uint8_t hash, const vpn_rng *rng,
         (hl * 8 > (size_t)nbits && !BN_rshift(e, e, (int)(hl * 8) - nbits)) ||
         !BN_nnmod(e, e, n, ctx))
         goto out;
+    /* RFC 6979 3.2 a-g: int2octets(x) and bits2octets(h1), which is e as
+     * rlen/8 bytes (e is already bits2int(h1) mod q). */
+    if (BN_bn2binpad(d, xo, (int)nbytes) != (int)nbytes ||
+        BN_bn2binpad(e, ho, (int)nbytes) != (int)nbytes)
+        goto out;
+    if ((rc = drbg_init(&drbg, hash, xo, ho, nbytes)) != 0)
+        goto out;
+    drbg_live = true;
 
     for (int tries = 0;; tries++) {
         if (tries == SIG_MAX_TRIES) {
             rc = VPN_ERR_CRYPTO;
             goto out;
         }
-        /* k uniform in [1, n-1] (FIPS 186-4 B.5.2, testing candidates). */
-        if ((rc = vpn_rng_bytes(rng, kbuf, nbytes)) != 0)
+        /* k = bits2int(T), taken if in [1, n-1] (RFC 6979 3.2 h.3). */
+        if ((rc = drbg_next(&drbg, kbuf, nbytes, nbits)) != 0)
             goto out;
         rc = VPN_ERR_CRYPTO;
-        kbuf[0] &= mask;
         if (!BN_bin2bn(kbuf, (int)nbytes, k))
             goto out;
         if (BN_is_zero(k) || BN_cmp(k, n) >= 0)
@@ -979,7 +1107,11 @@ out:
     BN_clear(rd);
     BN_CTX_end(ctx);
 out_nobn:
+    if (drbg_live)
+        drbg_free(&drbg);
     OPENSSL_cleanse(kbuf, sizeof kbuf);
+    OPENSSL_cleanse(xo, sizeof xo);
+    OPENSSL_cleanse(ho, sizeof ho);
     OPENSSL_cleanse(h, sizeof h);
     BN_clear_free(d);
     BN_MONT_CTX_free(mont);
@@ -1020,7 +1152,7 @@ int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *
         return VPN_ERR_POLICY; /* verify only */
     if (hash_md(alg->hash) == NULL)
         return VPN_ERR_UNSUPPORTED;
-    if (alg->scheme != VPN_SIG_RSA_PKCS1 && rng == NULL)
+    if (alg->scheme == VPN_SIG_RSA_PSS && rng == NULL)
         return VPN_ERR_INVAL;
     if (*sig_len < vpn_sig_max_len(key) && alg->scheme != VPN_SIG_ECDSA)
         return VPN_ERR_NOSPACE;
@@ -1031,7 +1163,7 @@ int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *
         return pss_sign(key, alg, rng, msg, msg_len, sig, sig_len);
     }
     if (alg->scheme == VPN_SIG_ECDSA)
-        return ecdsa_sign(key, alg->hash, rng, msg, msg_len, sig, sig_len);
+        return ecdsa_sign(key, alg->hash, msg, msg_len, sig, sig_len);
 
     /* RSASSA-PKCS1-v1_5 (RFC 8017 8.2.1) is deterministic: OpenSSL's. */
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();

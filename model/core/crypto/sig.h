@@ -3,8 +3,11 @@
  * PKCS1-v1_5 and RSASSA-PSS (RFC 8017), ECDSA on P-256/384/521 (FIPS
  * 186-4), with SHA-256/384/512; SHA-1 only to verify legacy peers.
  *
- * Signing randomness comes from the injected vpn_rng (the PSS salt, the
- * ECDSA nonce), so a seeded simulation signs byte-identically.
+ * Signing randomness comes from the injected vpn_rng (the PSS salt), so a
+ * seeded simulation signs byte-identically. ECDSA nonces are deterministic
+ * (RFC 6979 3.2), drawn from no RNG: a weak or replayed RNG stream cannot
+ * repeat a nonce and give the private key away. OpenSSL still draws the
+ * RSA blinding factor from its own DRBG (it does not change the output).
  * Verification is OpenSSL's.
  *
  * IKE encodings handled here:
@@ -140,8 +143,9 @@ size_t vpn_sig_max_len(const vpn_sig_key *k);
 
 /*
  * Signs msg with a private key; ECDSA signatures are DER Ecdsa-Sig-Value
- * (RFC 5480 / RFC 3279 2.2.3). rng supplies the PSS salt or the ECDSA
- * nonce and is not used for PKCS#1 v1.5 (may be NULL then). On input
+ * (RFC 5480 / RFC 3279 2.2.3). rng supplies the PSS salt; it is not used
+ * for PKCS#1 v1.5 or ECDSA (may be NULL then: the ECDSA nonce is RFC 6979's
+ * deterministic one, so equal (key, alg, msg) give equal signatures). On input
  * *sig_len is the capacity of sig, on success the signature's length.
  * Errors: VPN_ERR_INVAL (NULL, or a public key), VPN_ERR_POLICY (key type
  * does not fit the scheme; SHA-1), VPN_ERR_UNSUPPORTED, VPN_ERR_NOSPACE,
