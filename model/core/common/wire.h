@@ -20,6 +20,18 @@
 extern "C" {
 #endif
 
+/*
+ * Calls whose result is the whole point (a sub-reader that may not exist,
+ * the end check) must have it used; the field readers keep the sticky
+ * contract above (a run of reads, one vpn_rd_err check), so they are not
+ * marked: GCC lets no cast silence the warning.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define VPN_WIRE_MUST_USE __attribute__((warn_unused_result))
+#else
+#define VPN_WIRE_MUST_USE
+#endif
+
 /* A read cursor over bytes it does not own. */
 typedef struct vpn_rd {
     const uint8_t *buf;
@@ -58,9 +70,9 @@ int vpn_rd_skip(vpn_rd *r, size_t n);
  * to parse a length-delimited payload, whose body then cannot run into its
  * neighbour. Fails with VPN_ERR_TRUNCATED if n overruns the parent.
  */
-int vpn_rd_sub(vpn_rd *r, vpn_rd *sub, size_t n);
+VPN_WIRE_MUST_USE int vpn_rd_sub(vpn_rd *r, vpn_rd *sub, size_t n);
 /* 0 if everything was consumed, else VPN_ERR_MALFORMED (trailing bytes). */
-int vpn_rd_expect_end(vpn_rd *r);
+VPN_WIRE_MUST_USE int vpn_rd_expect_end(vpn_rd *r);
 /* Marks the reader failed with err (keeps an earlier error). Returns err. */
 int vpn_rd_fail(vpn_rd *r, int err);
 
@@ -78,7 +90,7 @@ int vpn_wr_u64(vpn_wr *w, uint64_t v);
 int vpn_wr_bytes(vpn_wr *w, const void *p, size_t n);
 int vpn_wr_zero(vpn_wr *w, size_t n);
 /* Reserves n bytes and returns a pointer to them for the caller to fill. */
-int vpn_wr_take(vpn_wr *w, uint8_t **out, size_t n);
+VPN_WIRE_MUST_USE int vpn_wr_take(vpn_wr *w, uint8_t **out, size_t n);
 
 /*
  * Length fields written before their payload: reserve a width-byte field
