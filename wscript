@@ -85,6 +85,7 @@ VPN_CORE_HEADERS = [
     'model/core/common/vpn-log.h',
     'model/core/common/wire.h',
     'model/core/common/rng.h',
+    'model/core/common/alloc.h',
     'model/core/common/addr.h',
     'model/core/crypto/crypto-ids.h',
     'model/core/crypto/cipher.h',
@@ -292,6 +293,9 @@ VPN_CORE_TESTS = [
     'qos-mqc:test/core/qos-mqc-test.c',
     'qos-rtp:test/core/qos-rtp-test.c',
     'crypto-rfc6979:test/core/crypto-rfc6979-test.c',
+    'ikev2-inject-fail:test/core/ikev2-inject-fail-test.c',
+    'gdoi-inject-fail:test/core/gdoi-inject-fail-test.c',
+    'ikev2-collision:test/core/ikev2-collision-test.c',
 ]
 
 VPN_FUZZERS = [

@@ -157,6 +157,7 @@ static void test_ikev2_stats(void **state)
     assert_true(st.in_requests >= 2);
     assert_non_null(strstr(out, want));
     assert_non_null(strstr(out, "SAs established: 1        negotiations failed: 0\n"));
+    assert_non_null(strstr(out, "Internal errors (memory, RNG, crypto library): 0\n"));
     vpn_show_init(&b, out, 40);
     assert_int_equal(vpn_show_ikev2_stats(n.node[1].ctx, &b), VPN_ERR_NOSPACE);
     assert_int_equal(vpn_show_ikev2_stats(NULL, &b), VPN_ERR_INVAL);

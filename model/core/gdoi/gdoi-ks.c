@@ -92,7 +92,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     /* COOP announcements carry one selector (gdoi.h) */
     if (cfg->tek.n_more && cfg->coop.n_peers)
         return VPN_ERR_UNSUPPORTED;
-    ks = calloc(1, sizeof *ks);
+    ks = vpn_calloc(&cfg->alloc, 1, sizeof *ks);
     if (!ks)
         return VPN_ERR_NOMEM;
     ks->cfg = *cfg;
@@ -129,7 +129,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     rc = gdoi_tek_key_lens(ks->cfg.tek.encr_id, ks->cfg.tek.key_bits, ks->cfg.tek.integ_id, &al,
                            &il);
     if (!rc && cfg->n_authorized) {
-        ks->auth = calloc(cfg->n_authorized, sizeof *ks->auth);
+        ks->auth = vpn_calloc(&ks->cfg.alloc, cfg->n_authorized, sizeof *ks->auth);
         if (!ks->auth)
             rc = VPN_ERR_NOMEM;
         else
@@ -137,7 +137,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
         ks->cfg.authorized = ks->auth;
     }
     if (!rc && cfg->n_auth_rules) {
-        ks->rules = calloc(cfg->n_auth_rules, sizeof *ks->rules);
+        ks->rules = vpn_calloc(&ks->cfg.alloc, cfg->n_auth_rules, sizeof *ks->rules);
         if (!ks->rules)
             rc = VPN_ERR_NOMEM;
         else
@@ -383,21 +383,21 @@ static int member_slot(vpn_gdoi_ks *ks)
 {
     if (ks->heap_n + 1 > ks->heap_cap) {
         size_t nc = ks->heap_cap ? ks->heap_cap * 2 : 16;
-        ks_member **nh = realloc(ks->heap, nc * sizeof *nh);
+        ks_member **nh = vpn_realloc(&ks->cfg.alloc, ks->heap, nc * sizeof *nh);
         if (!nh)
             return VPN_ERR_NOMEM;
         ks->heap = nh;
         ks->heap_cap = nc;
     }
     if (ks->n % 16 == 0) {
-        ks_member **nmv = realloc(ks->m, (ks->n + 16) * sizeof *nmv);
+        ks_member **nmv = vpn_realloc(&ks->cfg.alloc, ks->m, (ks->n + 16) * sizeof *nmv);
         if (!nmv)
             return VPN_ERR_NOMEM;
         ks->m = nmv;
     }
     if (ks->n + 1 > ks->tab_size) {
         size_t ns = ks->tab_size ? ks->tab_size * 2 : 16;
-        ks_member **ck = calloc(ns, sizeof *ck), **ad = calloc(ns, sizeof *ad);
+        ks_member **ck = vpn_calloc(&ks->cfg.alloc, ns, sizeof *ck), **ad = vpn_calloc(&ks->cfg.alloc, ns, sizeof *ad);
         if (!ck || !ad) {
             free(ck);
             free(ad);
@@ -542,7 +542,7 @@ int gdoi_ks_member_add_synced(vpn_gdoi_ks *ks, const vpn_addr *a)
     }
     if ((rc = member_slot(ks)))
         return rc;
-    nm = calloc(1, sizeof *nm);
+    nm = vpn_calloc(&ks->cfg.alloc, 1, sizeof *nm);
     if (!nm)
         return VPN_ERR_NOMEM;
     nm->addr = *a;
@@ -762,7 +762,10 @@ static void member_send(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *in, size_t
                         const uint8_t *dg, size_t len, const uint8_t *view, size_t view_len)
 {
     member_forget(m);
-    m->last = malloc(in_len + len + view_len);
+    m->last = vpn_malloc(&ks->cfg.alloc, in_len + len + view_len);
+    if (m->last == NULL)
+        /* sent all the same; a retransmitted request is then taken anew */
+        gdoi_ks_internal_error(ks, VPN_ERR_NOMEM, "keeping a reply for retransmission");
     if (m->last) {
         memcpy(m->last, in, in_len);
         memcpy(m->last + in_len, dg, len);
@@ -924,6 +927,17 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
 static int ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
                     uint64_t now);
 
+void gdoi_ks_internal_error(vpn_gdoi_ks *ks, int rc, const char *where)
+{
+    char detail[128];
+
+    ks->st.internal_errors++;
+    snprintf(detail, sizeof detail, "internal error in %s: %s", where, vpn_strerror(rc));
+    vpn_log_emit(&ks->log, VPN_LOG_ERROR, ENGINE, "%s", detail);
+    if (ks->cfg.error_event)
+        ks->cfg.error_event(ks->user, rc, detail);
+}
+
 /* The engine contract for input: every refusal counted in `dropped` and logged, here, once. */
 int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, size_t len,
                       uint64_t now)
@@ -935,6 +949,9 @@ int vpn_gdoi_ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, s
         return VPN_ERR_INVAL;
     if ((rc = ks_input(ks, src, dg, len, now)) != 0) {
         ks->st.dropped++;
+        /* ours, not the datagram's: the member retransmits */
+        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO)
+            gdoi_ks_internal_error(ks, rc, "answering a member");
         /* refused registrations (POLICY, LIMIT) were logged with the reason by refuse() */
         if (rc != VPN_ERR_POLICY && rc != VPN_ERR_LIMIT)
             vpn_log_emit(&ks->log, VPN_LOG_DEBUG, ENGINE,
@@ -995,7 +1012,7 @@ static int ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, siz
         }
         if ((rc = member_slot(ks)))
             return rc;
-        nm = calloc(1, sizeof *nm);
+        nm = vpn_calloc(&ks->cfg.alloc, 1, sizeof *nm);
         if (!nm)
             return VPN_ERR_NOMEM;
         memset(&ctx, 0, sizeof ctx);
@@ -1137,7 +1154,7 @@ int vpn_gdoi_ks_rekey(vpn_gdoi_ks *ks, bool roll_kek, uint64_t now)
     if (!gdoi_coop_may_rekey(ks))
         return VPN_ERR_STATE;
     if ((rc = gdoi_ks_new_tek(ks, now)))
-        return rc;
+        goto fail; /* the timer only retried this one: count and report it too */
     if (roll_kek) {
         if ((rc = new_kek(&nk, ks->rng, ks->cfg.kek_lifetime_s, now)))
             goto fail;
@@ -1178,6 +1195,8 @@ fail:
     /* nothing went out: keep the TEK members have */
     ks->tek = old_tek;
     ks->rekey_at = old_rekey_at;
+    ks->st.rekey_failures++;
+    gdoi_ks_internal_error(ks, rc, "rekey");
     OPENSSL_cleanse(&nk, sizeof nk);
     OPENSSL_cleanse(&old_tek, sizeof old_tek);
     return rc;

@@ -171,6 +171,10 @@ struct vpn_gdoi_ks {
     struct gdoi_coop *coop; /* NULL without cooperative key servers */
 };
 
+/* Every local failure of the KS ends here: logged, counted
+ * (internal_errors) and reported to cfg.error_event. */
+void gdoi_ks_internal_error(vpn_gdoi_ks *ks, int rc, const char *where);
+
 
 /* New TEK keys for the current policy (gdoi-ks.c); sets rekey_at. */
 int gdoi_ks_new_tek(vpn_gdoi_ks *ks, uint64_t now);

@@ -65,6 +65,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "common/rng.h"
 #include "common/vpn-log.h"
 #include "common/wire.h"
@@ -324,6 +325,14 @@ typedef struct vpn_gdoi_ks_cfg {
      * (gdoi_push_sign_gdoid; README, GET VPN notes). */
     uint8_t layout;
     vpn_gdoi_coop_cfg coop;  /* cooperative key servers (see above); zero = none */
+    /* Asked before each allocation the KS makes (zeroed: always allowed;
+     * common/alloc.h); tests fail the k-th one. */
+    vpn_alloc alloc;
+    /* Told (with the send callback's user) of every local failure (memory,
+     * RNG, signing; a rekey that could not be made): err and a description.
+     * Each is also logged and counted (internal_errors; rekey_failures).
+     * NULL: log and count only. */
+    void (*error_event)(void *user, int err, const char *detail);
 } vpn_gdoi_ks_cfg;
 
 typedef struct vpn_gdoi_ks_stats {
@@ -334,6 +343,10 @@ typedef struct vpn_gdoi_ks_stats {
      * registration message that does not parse */
     uint64_t refused_limit, refused_unauthorized, refused_group, refused_malformed;
     uint64_t dropped; /* every datagram vpn_gdoi_ks_input refused, whatever the reason */
+    /* local failures (memory, RNG, signing), each logged and reported to
+     * cfg.error_event; rekeys that could not be made (retried 1 s later
+     * from the timer), `show crypto gdoi` shows both when not zero */
+    uint64_t internal_errors, rekey_failures;
 } vpn_gdoi_ks_stats;
 
 typedef struct vpn_gdoi_ks vpn_gdoi_ks;

@@ -67,14 +67,14 @@ static const vpn_key *sk_p_of(const ikev2_sa *sa, bool initiator_side)
 }
 
 /* The octets a signer signs (RFC 7296 2.15), in a fresh buffer. */
-static uint8_t *signed_octets(const ikev2_sa *sa, bool initiator_side, const ikev2_id *id, size_t *len)
+static uint8_t *signed_octets(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, bool initiator_side, const ikev2_id *id, size_t *len)
 {
     const ikev2_buf *real = initiator_side ? &sa->init_req : &sa->init_resp;
     const uint8_t *nonce = initiator_side ? sa->nr : sa->ni;
     size_t nonce_len = initiator_side ? sa->nr_len : sa->ni_len;
     uint8_t body[4 + IKEV2_ID_MAX];
     size_t cap = real->len + nonce_len + VPN_PRF_MAX_LEN;
-    uint8_t *out = malloc(cap);
+    uint8_t *out = vpn_malloc(&ctx->params.alloc, cap);
     vpn_iov m = {real->p, real->len}, n = {nonce, nonce_len}, b = {body, id_body(id, body)};
 
     if (out == NULL)
@@ -110,7 +110,7 @@ static int make_auth(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_conf_identity *
     }
     if (ikev2_profile_signs(sa->profile)) {
         size_t ol = 0;
-        uint8_t *oct = signed_octets(sa, initiator_side, &sa->id_local, &ol);
+        uint8_t *oct = signed_octets(ctx, sa, initiator_side, &sa->id_local, &ol);
         if (oct == NULL)
             return VPN_ERR_NOMEM;
         rc = ikev2_cert_sign(ctx, sa, oct, ol, method, out, AUTH_MAX, len, &sa->auth_local_kind);
@@ -159,7 +159,7 @@ static int check_auth(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const vpn_
     if (m == VPN_AUTH_METHOD_DIGITAL_SIG || m == VPN_AUTH_METHOD_RSA_SIG || m == VPN_AUTH_METHOD_ECDSA_256 ||
         m == VPN_AUTH_METHOD_ECDSA_384 || m == VPN_AUTH_METHOD_ECDSA_521) {
         size_t ol = 0;
-        uint8_t *oct = signed_octets(sa, signer_initiator, &sa->id_remote, &ol);
+        uint8_t *oct = signed_octets(ctx, sa, signer_initiator, &sa->id_remote, &ol);
         int rc;
         *why = "out of memory";
         if (oct == NULL)
@@ -425,6 +425,10 @@ static void responder_fail(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in,
 {
     /* RFC 7296 2.21.2: AUTHENTICATION_FAILED in the response, no SA kept */
     ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_AUTHENTICATION_FAILED, 0, NULL, 0, NULL, 0);
+    if (r == VPN_IKEV2_R_INTERNAL) {
+        ikev2_internal_error(ctx, sa, ctx->now, strstr(why, "memory") ? VPN_ERR_NOMEM : VPN_ERR_CRYPTO, why);
+        return;
+    }
     ikev2_sa_kill(ctx, sa, r, VPN_IKEV2_N_AUTHENTICATION_FAILED, why);
 }
 
@@ -525,6 +529,10 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         }
     }
     ikev2_respond(ctx, sa, in, &o);
+    if (ikev2_sa_gone(sa)) { /* the response could not be made */
+        OPENSSL_cleanse(&c, sizeof c);
+        return;
+    }
     ikev2_sa_established(ctx, sa, now);
     if (want_child && child_err == 0) {
         ikev2_child_install(ctx, sa, &c, now, 0);
@@ -622,7 +630,7 @@ static void ra_build_pools(vpn_ikev2_ctx *ctx)
     if (ctx->pools_built)
         return;
     ctx->pools_built = true;
-    if (ctx->conf->n_ip_pool == 0 || (ctx->pool = calloc(ctx->conf->n_ip_pool, sizeof *ctx->pool)) == NULL)
+    if (ctx->conf->n_ip_pool == 0 || (ctx->pool = vpn_calloc(&ctx->params.alloc, ctx->conf->n_ip_pool, sizeof *ctx->pool)) == NULL)
         return;
     for (size_t i = 0; i < ctx->conf->n_ip_pool; i++) {
         const vpn_conf_ip_pool *cp = &ctx->conf->ip_pool[i];
@@ -725,7 +733,7 @@ static int eap_step(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg, size_t
 /* Holds the request back until vpn_ikev2_eap_answer. */
 static int eap_hold(ikev2_sa *sa, const ikev2_in *in, bool first)
 {
-    if (ikev2_buf_set(&sa->eap_wait_raw, in->raw, in->raw_len) != 0)
+    if (ikev2_buf_set(NULL, &sa->eap_wait_raw, in->raw, in->raw_len) != 0)
         return VPN_ERR_NOMEM;
     sa->eap_wait_hdr = in->hdr;
     sa->eap_wait_first = first;
@@ -786,8 +794,8 @@ static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *i
         responder_fail(ctx, sa, in, VPN_IKEV2_R_NO_POLICY, "no local credentials for this peer");
         return;
     }
-    if ((a = calloc(1, sizeof *a)) == NULL ||
-        (sa->ra_first.p = malloc(in->msg->len ? in->msg->len : 1)) == NULL) {
+    if ((a = vpn_calloc(&ctx->params.alloc, 1, sizeof *a)) == NULL ||
+        (sa->ra_first.p = vpn_malloc(&ctx->params.alloc, in->msg->len ? in->msg->len : 1)) == NULL) {
         free(a);
         responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "out of memory");
         return;
@@ -850,7 +858,7 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
         responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, "AUTH after EAP does not verify");
         return;
     }
-    if ((first = calloc(1, sizeof *first)) == NULL ||
+    if ((first = vpn_calloc(&ctx->params.alloc, 1, sizeof *first)) == NULL ||
         vpn_ikev2_msg_parse_inner(sa->ra_first.p, sa->ra_first.len, sa->ra_first_type, first) != 0) {
         free(first);
         responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "first IKE_AUTH request lost");
@@ -947,7 +955,7 @@ static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ike
         responder_fail(ctx, sa, in, VPN_IKEV2_R_PROTOCOL, "IKE_AUTH without EAP during EAP");
         return;
     }
-    if ((a = calloc(1, sizeof *a)) == NULL) {
+    if ((a = vpn_calloc(&ctx->params.alloc, 1, sizeof *a)) == NULL) {
         responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "out of memory");
         return;
     }
@@ -972,7 +980,7 @@ static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ike
 
 int vpn_ikev2_eap_answer(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     ikev2_sa *sa;
     ikev2_in in;
     vpn_conf_identity cid;
@@ -1124,7 +1132,7 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         initiator_auth_failed(ctx, sa, now, "IKE_AUTH response without EAP");
         return;
     }
-    if ((a = calloc(1, sizeof *a)) == NULL) {
+    if ((a = vpn_calloc(&ctx->params.alloc, 1, sizeof *a)) == NULL) {
         initiator_auth_failed(ctx, sa, now, "out of memory");
         return;
     }

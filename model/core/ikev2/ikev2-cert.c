@@ -29,7 +29,7 @@ static ikev2_tp *tp_get(vpn_ikev2_ctx *ctx, const char *name, bool create)
         return NULL;
     if (ctx->n_tp == ctx->cap_tp) {
         size_t cap = ctx->cap_tp ? ctx->cap_tp * 2 : 2;
-        ikev2_tp *n = realloc(ctx->tp, cap * sizeof *n);
+        ikev2_tp *n = vpn_realloc(&ctx->params.alloc, ctx->tp, cap * sizeof *n);
         if (n == NULL)
             return NULL;
         ctx->tp = n;

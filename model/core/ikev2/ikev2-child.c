@@ -153,16 +153,22 @@ static bool policy_for_peer(const ikev2_policy *pol, const vpn_addr *peer)
 
 /* Registers (once) the implicit any/any policy of an ipsec profile that
  * names the SA's IKEv2 profile, for responders with no explicit policy. */
-static size_t implicit_policy(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
+static size_t implicit_policy(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 {
     for (size_t i = 0; i < ctx->conf->n_ipsec_profile; i++) {
         const vpn_conf_ipsec_profile *ipp = &ctx->conf->ipsec_profile[i];
         vpn_ikev2_policy p;
+        int rc;
         if (strcmp(ipp->ikev2_profile, sa->profile->name) != 0)
             continue;
         memset(&p, 0, sizeof p);
         p.ipsec_profile = ipp->name;
-        if (vpn_ikev2_policy_add(ctx, &p) != 0)
+        if ((rc = vpn_ikev2_policy_add(ctx, &p)) == VPN_ERR_NOMEM) {
+            /* ours, not the peer's selectors */
+            ikev2_internal_error_keep(ctx, sa, rc, "registering an implicit child policy");
+            return SIZE_MAX;
+        }
+        if (rc != 0)
             continue;
         for (size_t k = 0; k < ctx->n_policy; k++)
             if (ctx->policy[k].ipp == ipp && ctx->policy[k].p.n_ts_local == 0 &&
@@ -190,8 +196,15 @@ uint16_t ikev2_child_accept(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_ms
     n_tsi = ikev2_ts_parse(tsi_pl, tsi, VPN_IKEV2_TS_MAX, NULL);
     n_tsr = ikev2_ts_parse(tsr_pl, tsr, VPN_IKEV2_TS_MAX, NULL);
     transport_wanted = vpn_ikev2_msg_find_notify(msg, VPN_IKEV2_N_USE_TRANSPORT_MODE, NULL) != NULL;
-    if (ikev2_new_child_spi(ctx, &spi) != 0)
-        return VPN_IKEV2_N_NO_PROPOSAL_CHOSEN;
+    {
+        int rc = ikev2_new_child_spi(ctx, &spi);
+        if (rc != 0) {
+            /* ours, not the peer's: counted and reported as such; the
+             * peer hears NO_PROPOSAL_CHOSEN (the IKE SA stays) */
+            ikev2_internal_error_keep(ctx, sa, rc, "choosing a CHILD_SA SPI");
+            return VPN_IKEV2_N_NO_PROPOSAL_CHOSEN;
+        }
+    }
 
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < ctx->n_policy; i++) {
@@ -371,7 +384,7 @@ void ikev2_child_install(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c, uint6
     uint32_t id;
 
     if (n == NULL) {
-        IKEV2_LOG(ctx, VPN_LOG_ERROR, "IKE SA %u: out of memory installing a CHILD_SA", sa->id);
+        ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "installing a CHILD_SA");
         return;
     }
     id = n->id;
@@ -593,9 +606,14 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
             ikev2_respond_notify(ctx, sa, in, err, 0, NULL, 0, NULL, 0);
         return;
     }
-    if (vpn_rng_bytes(&ctx->params.rng, nr, sizeof nr) != 0) {
-        vpn_dh_del(dh);
-        return;
+    {
+        int rc = vpn_rng_bytes(&ctx->params.rng, nr, sizeof nr);
+        if (rc != 0) {
+            vpn_dh_del(dh);
+            OPENSSL_cleanse(gir, sizeof gir);
+            ikev2_internal_error(ctx, sa, now, rc, "CHILD_SA rekey response");
+            return;
+        }
     }
     {
         vpn_iov vni = {ni->u.nonce.data.ptr, ni->u.nonce.data.len}, vnr = {nr, sizeof nr};
@@ -619,6 +637,10 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     ikev2_child_write_ts(&o.b, &c);
     ikev2_respond(ctx, sa, in, &o);
     vpn_dh_del(dh);
+    if (ikev2_sa_gone(sa)) { /* the response could not be made */
+        OPENSSL_cleanse(&c, sizeof c);
+        return;
+    }
     if (old) {
         old_id = old->id;
         if (old->state == IKEV2_C_ACTIVE)
@@ -628,6 +650,8 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     old = old_id ? ikev2_child_by_id(sa, old_id) : NULL; /* the array may have moved */
     if (old)
         old->rekeyed_by = c.id;
+    if (old_id && sa->req.task == IKEV2_T_CHILD_REKEY && sa->req.child_id == old_id)
+        sa->req.peer_rekey_child = c.id; /* a collision: link the two exchanges */
     OPENSSL_cleanse(&c, sizeof c);
 }
 
@@ -680,6 +704,7 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
             err = VPN_IKEV2_N_NO_PROPOSAL_CHOSEN;
     }
     OPENSSL_cleanse(gir, sizeof gir);
+    uint32_t peer_rekey = old && old->rekeyed_by ? old->rekeyed_by : x->peer_rekey_child;
     ikev2_req_clear(sa);
     if (err != 0) {
         if (old && old->state == IKEV2_C_REKEYING)
@@ -692,10 +717,12 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
         OPENSSL_cleanse(&c, sizeof c);
         return;
     }
-    if (old && old->rekeyed_by) {
+    if (peer_rekey) {
         /* RFC 7296 2.8.1: both of us rekeyed it. The exchange with the
-         * lowest nonce made the redundant SA; its initiator closes it. */
-        ikev2_child *peer_new = ikev2_child_by_id(sa, old->rekeyed_by);
+         * lowest nonce made the redundant SA; its initiator closes it.
+         * The old child may be gone already: when our answer came late
+         * (lost and retransmitted), the peer, winner, deleted it. */
+        ikev2_child *peer_new = ikev2_child_by_id(sa, peer_rekey);
         bool ours_redundant = peer_new &&
                               nonce_cmp(c.nonce_min, c.nonce_min_len, peer_new->nonce_min,
                                         peer_new->nonce_min_len) < 0;
@@ -920,22 +947,43 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
         }
         return;
     }
-    if (vpn_ikev2_ke_check(ke) != 0 || vpn_dh_new(&dh, ke->u.ke.group, &ctx->params.rng) != 0 ||
-        vpn_dh_compute(dh, ke->u.ke.data.ptr, ke->u.ke.data.len, gir, &gir_len) != 0 ||
-        vpn_rng_bytes(&ctx->params.rng, nr, sizeof nr) != 0) {
-        vpn_dh_del(dh);
+    if (vpn_ikev2_ke_check(ke) != 0) {
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
         return;
     }
+    {
+        /* our DH value and nonce failing is ours; the peer's value
+         * failing the RFC 6989 checks is the peer's */
+        int rc = vpn_dh_new(&dh, ke->u.ke.group, &ctx->params.rng);
+        if (rc == 0 && vpn_dh_compute(dh, ke->u.ke.data.ptr, ke->u.ke.data.len, gir, &gir_len) != 0) {
+            vpn_dh_del(dh);
+            ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+            return;
+        }
+        if (rc != 0 || (rc = vpn_rng_bytes(&ctx->params.rng, nr, sizeof nr)) != 0) {
+            vpn_dh_del(dh);
+            OPENSSL_cleanse(gir, sizeof gir);
+            ikev2_internal_error(ctx, sa, now, rc, "IKE SA rekey response");
+            return;
+        }
+    }
     do {
-        vpn_rng_bytes(&ctx->params.rng, spi_r, 8);
+        int rc = vpn_rng_bytes(&ctx->params.rng, spi_r, 8);
+        if (rc != 0) {
+            /* as the initiator side does (ikev2_ike_rekey_start): no
+             * garbage SPI, no endless loop */
+            vpn_dh_del(dh);
+            OPENSSL_cleanse(gir, sizeof gir);
+            ikev2_internal_error(ctx, sa, now, rc, "IKE SA rekey response (SPI)");
+            return;
+        }
     } while (ikev2_spi64(spi_r) == 0);
     n = rekeyed_sa(ctx, sa, now, false, &chosen, chosen.spi, spi_r, ni->u.nonce.data.ptr, ni->u.nonce.data.len,
                    nr, sizeof nr, gir, gir_len);
     OPENSSL_cleanse(gir, sizeof gir);
     if (n == NULL) {
         vpn_dh_del(dh);
-        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_NO_PROPOSAL_CHOSEN, 0, NULL, 0, NULL, 0);
+        ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "IKE SA rekey response (new SA)");
         return;
     }
     memcpy(chosen.spi, spi_r, 8);
@@ -946,6 +994,11 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
     vpn_ikev2_bld_ke(&o.b, ke->u.ke.group, pub, pl);
     ikev2_respond(ctx, sa, in, &o);
     vpn_dh_del(dh);
+    if (ikev2_sa_gone(sa)) {
+        /* the response could not be made: the new SA goes with the old */
+        ikev2_sa_kill(ctx, n, VPN_IKEV2_R_INTERNAL, 0, "IKE SA rekey response");
+        return;
+    }
     if (sa->req.task == IKEV2_T_IKE_REKEY) {
         /* 2.8.2: our own rekey is in flight; decide when it returns */
         n->phase = IKEV2_P_ESTABLISHED;
@@ -994,7 +1047,7 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     OPENSSL_cleanse(gir, sizeof gir);
     ikev2_req_clear(sa);
     if (n == NULL) {
-        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_INTERNAL, 0, "IKE rekey: key derivation failed");
+        ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "IKE SA rekey (new SA)");
         return;
     }
     peer_n = sa->rekey_peer_sa ? ikev2_sa_by_id(ctx, sa->rekey_peer_sa) : NULL;
@@ -1025,6 +1078,26 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
         sa->phase = IKEV2_P_DELETING;
     else
         sa->phase = IKEV2_P_DEAD;
+}
+
+bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    ikev2_sa *peer_n;
+
+    if (sa->req.task != IKEV2_T_IKE_REKEY || sa->rekey_peer_sa == 0 ||
+        (peer_n = ikev2_sa_by_id(ctx, sa->rekey_peer_sa)) == NULL || peer_n->phase == IKEV2_P_DEAD)
+        return false;
+    /* RFC 7296 2.8.2: only the initiator of the surviving rekey deletes
+     * the old IKE SA, so the peer's new SA won, whatever became of our
+     * own request (lost, or its answer still on the way: the SA it would
+     * make is redundant and never made) */
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: simultaneous IKE rekey, the peer's won (old SA deleted)",
+              sa->id);
+    sa->rekey_peer_sa = 0;
+    ikev2_req_clear(sa);
+    peer_n->down_emitted = false;
+    adopt(ctx, sa, peer_n, now);
+    return true;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */

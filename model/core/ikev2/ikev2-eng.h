@@ -131,6 +131,10 @@ typedef struct ikev2_exch {
     ikev2_child_req creq;             /* IKE_AUTH / CHILD rekey: what we offered */
     vpn_ikev2_proposal ike_props[IKEV2_PROPS_MAX]; /* IKE rekey: what we offered */
     size_t n_ike_props;
+    /* CHILD rekey: the CHILD_SA we made answering the peer's rekey of the
+     * same child while this one was out (RFC 7296 2.8.1); the link stays
+     * when the old child goes (the peer, winning, deleted it) */
+    uint32_t peer_rekey_child;
 } ikev2_exch;
 
 /* Work the SA will start when the current exchange is done. */
@@ -287,6 +291,9 @@ struct vpn_ikev2_ctx {
      * vpn_ikev2_child_activity only lowers it. */
     uint64_t deadline;
     bool deadline_ok;
+    /* the `now` of the entry point running (for paths that are not handed
+     * it, such as ikev2_internal_error from inside a response builder) */
+    uint64_t now;
     /* CHILD_SA id -> index in sa[] where it was last found: a hint, checked
      * on every use (sa_of_child), so SAs moving or going cannot mislead it.
      * The data path reports traffic per CHILD_SA id; without it each packet
@@ -302,6 +309,19 @@ static inline void ikev2_deadline_stale(vpn_ikev2_ctx *ctx)
 {
     if (ctx)
         ctx->deadline_ok = false;
+}
+
+/* Going or gone for the driver (closed by a Delete, or dead): no more
+ * work is done on it (checked after a step that may have failed). */
+#define ikev2_sa_gone(sa) ((sa)->phase == IKEV2_P_DEAD || (sa)->phase == IKEV2_P_DELETING)
+
+/* Every entry point that takes `now` starts here. */
+static inline void ikev2_enter(vpn_ikev2_ctx *ctx, uint64_t now)
+{
+    if (ctx) {
+        ctx->deadline_ok = false;
+        ctx->now = now;
+    }
 }
 
 /* ---- core services (ikev2-engine.c) --------------------------------------- */
@@ -331,6 +351,19 @@ void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, ui
  */
 void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_reason reason,
                     uint16_t notify, const char *detail, ikev2_task task);
+/*
+ * Every local failure (memory, RNG, crypto library) ends here: logged,
+ * counted (stats.internal_errors, `show crypto ikev2 stats`) and reported
+ * as events: the SA it hit goes down with reason INTERNAL and the detail
+ * naming where (FAILED before it was up; CHILD_DOWN then IKE_DOWN after,
+ * with a best-effort Delete to the peer), so no SA is left half made. With
+ * sa NULL (no SA yet) a FAILED event with ike_sa_id 0.
+ */
+void ikev2_internal_error(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, int rc, const char *where);
+/* The same for a failure that leaves the SA as it was (an exchange that
+ * could not start, nothing sent): counted, logged, FAILED event with the
+ * SA's id and reason INTERNAL; the SA stays up. */
+void ikev2_internal_error_keep(vpn_ikev2_ctx *ctx, ikev2_sa *sa, int rc, const char *where);
 /* IKE SA authenticated: lifetimes, keepalives, IKE_UP. */
 void ikev2_sa_established(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 
@@ -362,7 +395,7 @@ int ikev2_queue(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
 /* Starts the next queued task if nothing is in flight. */
 void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 
-int ikev2_buf_set(ikev2_buf *b, const uint8_t *p, size_t len);
+int ikev2_buf_set(vpn_ikev2_ctx *ctx, ikev2_buf *b, const uint8_t *p, size_t len);
 void ikev2_buf_free(ikev2_buf *b);
 
 /* Our next CHILD_SA SPI (random, nonzero, unused in this ctx). */
@@ -529,6 +562,9 @@ int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, siz
 /* Registers a child policy; *index receives its place. */
 int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index);
 int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+/* The peer deleted sa while both of us were rekeying it: if we answered
+ * its rekey, its new SA takes the children (IKE_REKEYED). True if so. */
+bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 

@@ -50,9 +50,9 @@ const char *vpn_ikev2_reason_name(vpn_ikev2_reason r)
 
 /* ---- buffers ------------------------------------------------------------------ */
 
-int ikev2_buf_set(ikev2_buf *b, const uint8_t *p, size_t len)
+int ikev2_buf_set(vpn_ikev2_ctx *ctx, ikev2_buf *b, const uint8_t *p, size_t len)
 {
-    uint8_t *n = malloc(len ? len : 1);
+    uint8_t *n = vpn_malloc(ctx ? &ctx->params.alloc : NULL, len ? len : 1);
     if (n == NULL)
         return VPN_ERR_NOMEM;
     if (len)
@@ -103,7 +103,7 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     *out = NULL;
     if (params == NULL || params->conf == NULL || params->send == NULL || params->rng.fill == NULL)
         return VPN_ERR_INVAL;
-    if ((ctx = calloc(1, sizeof *ctx)) == NULL)
+    if ((ctx = vpn_calloc(&params->alloc, 1, sizeof *ctx)) == NULL)
         return VPN_ERR_NOMEM;
     ctx->params = *params;
     ctx->conf = params->conf;
@@ -120,9 +120,9 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     if (!ctx->params.max_half_open_out)
         ctx->params.max_half_open_out = DEFAULT_HALF_OPEN_OUT;
     ctx->next_id = 1;
-    ctx->scratch = malloc(IKEV2_MSG_MAX);
-    ctx->scratch2 = malloc(IKEV2_MSG_MAX);
-    ctx->plain = malloc(IKEV2_MSG_MAX);
+    ctx->scratch = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
+    ctx->scratch2 = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
+    ctx->plain = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
     if (ctx->scratch == NULL || ctx->scratch2 == NULL || ctx->plain == NULL) {
         vpn_ikev2_ctx_del(ctx);
         return VPN_ERR_NOMEM;
@@ -266,7 +266,7 @@ int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *inde
     }
     if (ctx->n_policy == ctx->cap_policy) {
         size_t cap = ctx->cap_policy ? ctx->cap_policy * 2 : 4;
-        ikev2_policy *n = realloc(ctx->policy, cap * sizeof *n);
+        ikev2_policy *n = vpn_realloc(&ctx->params.alloc, ctx->policy, cap * sizeof *n);
         if (n == NULL)
             return VPN_ERR_NOMEM;
         ctx->policy = n;
@@ -325,13 +325,13 @@ ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
 
     if (ctx->n_sa == ctx->cap_sa) {
         size_t cap = ctx->cap_sa ? ctx->cap_sa * 2 : 8;
-        ikev2_sa **n = realloc(ctx->sa, cap * sizeof *n);
+        ikev2_sa **n = vpn_realloc(&ctx->params.alloc, ctx->sa, cap * sizeof *n);
         if (n == NULL)
             return NULL;
         ctx->sa = n;
         ctx->cap_sa = cap;
     }
-    if ((sa = calloc(1, sizeof *sa)) == NULL)
+    if ((sa = vpn_calloc(&ctx->params.alloc, 1, sizeof *sa)) == NULL)
         return NULL;
     sa->id = ikev2_new_id(ctx);
     sa->initiator = initiator;
@@ -392,7 +392,7 @@ ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 
     if (sa->n_child == sa->cap_child) {
         size_t cap = sa->cap_child ? sa->cap_child * 2 : 2;
-        ikev2_child *n = malloc(cap * sizeof *n);
+        ikev2_child *n = vpn_malloc(&ctx->params.alloc, cap * sizeof *n);
         if (n == NULL)
             return NULL;
         if (sa->n_child)
@@ -534,6 +534,42 @@ void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_re
     sa->down_notify = notify;
 }
 
+static void internal_note(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, int rc, const char *where, char *detail,
+                          size_t len)
+{
+    ctx->stats.internal_errors++;
+    snprintf(detail, len, "internal error in %s: %s", where, vpn_strerror(rc));
+    IKEV2_LOG(ctx, VPN_LOG_ERROR, "IKE SA %u: %s", sa ? sa->id : 0, detail);
+}
+
+void ikev2_internal_error_keep(vpn_ikev2_ctx *ctx, ikev2_sa *sa, int rc, const char *where)
+{
+    char detail[128];
+
+    internal_note(ctx, sa, rc, where, detail, sizeof detail);
+    ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, VPN_IKEV2_R_INTERNAL, 0, NULL, 0, detail);
+}
+
+void ikev2_internal_error(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, int rc, const char *where)
+{
+    char detail[128];
+
+    internal_note(ctx, sa, rc, where, detail, sizeof detail);
+    if (sa == NULL) {
+        ikev2_emit(ctx, NULL, VPN_IKEV2_EV_FAILED, VPN_IKEV2_R_INTERNAL, 0, NULL, 0, detail);
+        return;
+    }
+    if (sa->phase == IKEV2_P_DEAD)
+        return;
+    /* An SA the peer knows as up is told (Delete, best effort: under
+     * memory pressure the peer's DPD or retransmissions find out instead);
+     * one still negotiating just goes (the peer times out). */
+    if (sa->established && sa->keyed && !sa->down_emitted)
+        ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_INTERNAL, 0, detail, IKEV2_T_IKE_DELETE);
+    else
+        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_INTERNAL, 0, detail);
+}
+
 static void sweep(vpn_ikev2_ctx *ctx)
 {
     size_t j = 0;
@@ -639,7 +675,7 @@ static int fragment(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg,
     if (total > IKEV2_FRAG_MAX)
         return VPN_ERR_LIMIT;
     /* the chain lives in scratch, which the builder reuses: keep a copy */
-    if ((copy = malloc(chain_len ? chain_len : 1)) == NULL)
+    if ((copy = vpn_malloc(&ctx->params.alloc, chain_len ? chain_len : 1)) == NULL)
         return VPN_ERR_NOMEM;
     memcpy(copy, chain, chain_len);
     *n = 0;
@@ -659,7 +695,7 @@ static int fragment(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg,
             rc = vpn_ikev2_sk_encrypt(&sa->cr, &ctx->params.rng, ctx->scratch, r.iv_off, r.ct_off,
                                       r.ct_len, r.icv_off);
         if (rc == 0)
-            rc = ikev2_buf_set(&frags[i], ctx->scratch, out_len);
+            rc = ikev2_buf_set(ctx, &frags[i], ctx->scratch, out_len);
         if (rc == 0)
             (*n)++;
     }
@@ -694,7 +730,7 @@ int ikev2_out_finish(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_out *o, ikev2_buf *
         rc = vpn_ikev2_bld_finish(&o->b, &len);
     }
     if (rc == 0)
-        rc = ikev2_buf_set(&frags[0], ctx->scratch, len);
+        rc = ikev2_buf_set(ctx, &frags[0], ctx->scratch, len);
     if (rc == 0)
         *n = 1;
     return rc;
@@ -721,7 +757,7 @@ void ikev2_resp_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *req, size_
     bufs_free(sa->resp, sa->n_resp);
     sa->n_resp = 0;
     sa->have_resp = false;
-    if (ikev2_buf_set(&sa->resp[0], msg, len) == 0 && ikev2_buf_set(&sa->last_req, req, req_len) == 0) {
+    if (ikev2_buf_set(ctx, &sa->resp[0], msg, len) == 0 && ikev2_buf_set(ctx, &sa->last_req, req, req_len) == 0) {
         sa->n_resp = 1;
         sa->have_resp = true;
         sa->resp_mid = mid;
@@ -734,17 +770,26 @@ void ikev2_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, ikev2_o
 {
     ikev2_buf out[IKEV2_FRAG_MAX];
     size_t n = 0;
+    int rc;
 
     memset(out, 0, sizeof out);
-    if (ikev2_out_finish(ctx, sa, o, out, &n) != 0) {
-        IKEV2_LOG(ctx, VPN_LOG_ERROR, "IKE SA %u: could not build the response", sa->id);
+    if ((rc = ikev2_out_finish(ctx, sa, o, out, &n)) != 0) {
+        ikev2_internal_error(ctx, sa, ctx->now, rc, "building a response");
         return;
     }
     bufs_free(sa->resp, sa->n_resp);
     memcpy(sa->resp, out, n * sizeof out[0]);
     sa->n_resp = n;
     sa->resp_mid = in->hdr.msg_id;
-    sa->have_resp = ikev2_buf_set(&sa->last_req, in->raw, in->raw_len) == 0;
+    /* without the request kept, a retransmission would be taken as new:
+     * answer this once but leave no half-kept state */
+    if ((rc = ikev2_buf_set(ctx, &sa->last_req, in->raw, in->raw_len)) != 0) {
+        ctx->stats.out_responses++;
+        send_bufs(ctx, sa, sa->resp, sa->n_resp);
+        ikev2_internal_error(ctx, sa, ctx->now, rc, "keeping a request");
+        return;
+    }
+    sa->have_resp = true;
     ctx->stats.out_responses++;
     send_bufs(ctx, sa, sa->resp, sa->n_resp);
 }
@@ -814,7 +859,11 @@ void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         memmove(&sa->pending[0], &sa->pending[1], (sa->n_pending - 1) * sizeof p);
         sa->n_pending--;
         rc = task_start(ctx, sa, now, p.task, p.child_id);
-        if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
+        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO)
+            /* nothing was sent: the SA stays as it was, the work is
+             * reported failed (a rekey is tried again at its next timer) */
+            ikev2_internal_error_keep(ctx, sa, rc, "starting queued work");
+        else if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
             IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: could not start queued work (%s)", sa->id,
                       vpn_strerror(rc));
     }
@@ -928,11 +977,12 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
         }
         if (sa->rf_have & (1u << (num - 1)))
             return 1; /* duplicate fragment */
-        if (ikev2_buf_set(&sa->rf_chunk[num - 1], ctx->plain, chunk_len) != 0)
+        if (ikev2_buf_set(ctx, &sa->rf_chunk[num - 1], ctx->plain, chunk_len) != 0)
             return VPN_ERR_NOMEM;
         if (num == 1) {
             sa->rf_first = skf->u.skf.first;
-            ikev2_buf_set(&sa->rf_raw1, buf, len);
+            if (ikev2_buf_set(ctx, &sa->rf_raw1, buf, len) != 0)
+                return VPN_ERR_NOMEM;
         }
         sa->rf_have |= 1u << (num - 1);
         if (sa->rf_have != (1u << total) - 1)
@@ -1003,8 +1053,10 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
                   mid, sa->mid_recv);
         return;
     }
-    if ((inner = calloc(1, sizeof *inner)) == NULL)
+    if ((inner = vpn_calloc(&ctx->params.alloc, 1, sizeof *inner)) == NULL) {
+        ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "reading a request");
         return;
+    }
     rc = unprotect(ctx, sa, buf, len, outer, inner);
     if (rc == 1) {
         free(inner);
@@ -1014,6 +1066,11 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     in.raw_len = len;
     in.hdr = outer->hdr;
     in.msg = inner;
+    if (rc == VPN_ERR_NOMEM) {
+        free(inner);
+        ikev2_internal_error(ctx, sa, now, rc, "reassembling a request");
+        return;
+    }
     if (rc < 0) {
         /* not authentic, or not decryptable: drop silently (2.21.2) */
         ctx->stats.dropped++;
@@ -1081,9 +1138,16 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         ctx->stats.dropped++;
         return;
     }
-    if ((inner = calloc(1, sizeof *inner)) == NULL)
+    if ((inner = vpn_calloc(&ctx->params.alloc, 1, sizeof *inner)) == NULL) {
+        ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "reading a response");
         return;
+    }
     rc = unprotect(ctx, sa, buf, len, outer, inner);
+    if (rc == VPN_ERR_NOMEM) {
+        free(inner);
+        ikev2_internal_error(ctx, sa, now, rc, "reassembling a response");
+        return;
+    }
     if (rc != 0) {
         if (rc != 1) {
             ctx->stats.dropped++;
@@ -1163,7 +1227,7 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
     int rc;
 
     /* any datagram may change what is due next (cached deadline) */
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
 
     if (ctx == NULL || local == NULL || remote == NULL || (data == NULL && len))
         return VPN_ERR_INVAL;
@@ -1190,8 +1254,10 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
         ctx->stats.dropped++;
         return 0;
     }
-    if ((msg = malloc(sizeof *msg)) == NULL)
+    if ((msg = vpn_malloc(&ctx->params.alloc, sizeof *msg)) == NULL) {
+        ikev2_internal_error(ctx, NULL, now, VPN_ERR_NOMEM, "reading a datagram");
         return VPN_ERR_NOMEM;
+    }
     response = (hdr.flags & VPN_IKEV2_FLAG_R) != 0;
     rc = vpn_ikev2_msg_parse(data, len, msg);
     if (hdr.exchange == VPN_IKEV2_IKE_SA_INIT) {
@@ -1277,7 +1343,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
                        const vpn_ikev2_endpoint *remote, const vpn_ikev2_policy *policy,
                        uint32_t *ike_sa_id)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     size_t pidx;
     ikev2_sa *sa;
     int rc;
@@ -1309,7 +1375,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
 
 int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     ikev2_sa *sa;
 
     if (ctx == NULL)
@@ -1338,7 +1404,7 @@ static struct ikev2_child_hint *hint_slot(vpn_ikev2_ctx *ctx, uint32_t child_id)
         struct ikev2_child_hint *h;
         while (n < 2 * ctx->n_sa)
             n *= 2;
-        if ((h = calloc(n, sizeof *h)) != NULL) {
+        if ((h = vpn_calloc(&ctx->params.alloc, n, sizeof *h)) != NULL) {
             free(ctx->hint);
             ctx->hint = h;
             ctx->n_hint = n;
@@ -1378,7 +1444,7 @@ static ikev2_sa *sa_of_child(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_
 
 int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     ikev2_child *c;
     ikev2_sa *sa;
     int rc;
@@ -1397,7 +1463,7 @@ int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
                            const vpn_ikev2_policy *policy)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     ikev2_sa *sa;
     size_t idx;
     int rc;
@@ -1419,7 +1485,7 @@ int vpn_ikev2_child_create(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id,
 
 int vpn_ikev2_child_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     ikev2_child *c;
     ikev2_sa *sa;
     int rc;
@@ -1437,7 +1503,7 @@ int vpn_ikev2_child_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
 
 int vpn_ikev2_ike_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     ikev2_sa *sa;
     int rc;
 
@@ -1454,7 +1520,7 @@ int vpn_ikev2_ike_rekey(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 
 int vpn_ikev2_dpd(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     ikev2_sa *sa;
     int rc;
 
@@ -1666,7 +1732,7 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 
 int vpn_ikev2_timeout(vpn_ikev2_ctx *ctx, uint64_t now)
 {
-    ikev2_deadline_stale(ctx);
+    ikev2_enter(ctx, now);
     if (ctx == NULL)
         return VPN_ERR_INVAL;
     if (ctx->cookie_rotate_at == 0)

@@ -61,6 +61,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "common/rng.h"
 #include "common/vpn-log.h"
 #include "conf/conf.h"
@@ -215,6 +216,9 @@ typedef struct vpn_ikev2_params {
      * argument: a RADIUS passthrough lives there. Borrowed: it must
      * outlive the ctx. */
     const struct vpn_ikev2_eap_backend *eap;
+    /* Asked before each allocation the engine makes (zeroed: always
+     * allowed); tests fail the k-th one. See common/alloc.h. */
+    vpn_alloc alloc;
 } vpn_ikev2_params;
 
 /*
@@ -311,8 +315,11 @@ int vpn_ikev2_trustpoint_set_cert(vpn_ikev2_ctx *ctx, const char *trustpoint, co
  * notify RFC 7296 asks for) and leaves every SA as it was; that is not an
  * error of this call.
  * Returns 0 when the datagram was handled or dropped as the RFC says,
- * VPN_ERR_INVAL for bad arguments, VPN_ERR_NOMEM / VPN_ERR_CRYPTO on local
- * failures.
+ * VPN_ERR_INVAL for bad arguments, VPN_ERR_NOMEM when the message could not
+ * even be parsed for want of memory. A local failure while handling it
+ * (memory, RNG, crypto library) is not returned: it takes the IKE SA down
+ * with reason VPN_IKEV2_R_INTERNAL (IKE_DOWN or FAILED), is logged and
+ * counted (stats.internal_errors).
  */
 int vpn_ikev2_input(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
                    const vpn_ikev2_endpoint *remote, const uint8_t *data, size_t len);
@@ -487,6 +494,9 @@ typedef struct vpn_ikev2_stats {
     uint64_t cookies_sent, half_open_rejected;
     uint64_t sa_up, sa_failed;
     unsigned half_open_in, half_open_out;
+    /* Local failures (allocation, RNG, crypto library), each logged and
+     * reported as an event with reason INTERNAL (ikev2_internal_error). */
+    uint64_t internal_errors;
 } vpn_ikev2_stats;
 
 void vpn_ikev2_stats_get(const vpn_ikev2_ctx *ctx, vpn_ikev2_stats *out);

@@ -80,7 +80,6 @@ void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     bool delete_ike = false, auth_failed = false;
     ikev2_out o;
 
-    (void)now;
     for (size_t i = 0; i < m->n; i++) {
         const vpn_ikev2_payload *p = &m->pl[i];
         if (p->type == VPN_IKEV2_PL_DELETE) {
@@ -116,7 +115,9 @@ void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         vpn_ikev2_bld_delete(&o.b, VPN_IKEV2_PROTO_ESP, 4, spis, n_spis);
     ikev2_respond(ctx, sa, in, &o);
     if (delete_ike) {
-        /* RFC 7296 1.4.1: the IKE SA and all its children are gone */
+        /* RFC 7296 1.4.1: the IKE SA and all its children are gone, unless
+         * they moved to the peer's new SA of a colliding rekey (2.8.2) */
+        ikev2_ike_rekey_peer_won(ctx, sa, now);
         ikev2_sa_kill(ctx, sa, sa->rekeyed_to ? VPN_IKEV2_R_REKEYED : VPN_IKEV2_R_PEER_DELETE, 0, NULL);
     } else if (auth_failed) {
         /* 2.21.2: the initiator did not accept our AUTH */

@@ -159,7 +159,7 @@ static int build_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
     if ((rc = ikev2_out_finish(ctx, sa, &o, out, &n)) != 0)
         return rc;
     /* RealMessage1 for the AUTH payload (2.15) is this exact message. */
-    rc = ikev2_buf_set(&sa->init_req, out[0].p, out[0].len);
+    rc = ikev2_buf_set(ctx, &sa->init_req, out[0].p, out[0].len);
     if (rc != 0) {
         ikev2_buf_free(&out[0]);
         return rc;
@@ -211,7 +211,7 @@ static void restart(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
     int rc = build_request(ctx, sa);
     if (rc != 0) {
-        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_INTERNAL, 0, "could not rebuild IKE_SA_INIT");
+        ikev2_internal_error(ctx, sa, now, rc, "rebuilding IKE_SA_INIT");
         return;
     }
     ikev2_req_start(ctx, sa, now);
@@ -273,7 +273,7 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
         sa->ke_tries++;
         sa->dh_group = want;
         if ((rc = new_dh(ctx, sa)) != 0) {
-            ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_INTERNAL, 0, vpn_strerror(rc));
+            ikev2_internal_error(ctx, sa, now, rc, "IKE_SA_INIT retry (DH)");
             return;
         }
         restart(ctx, sa, now);
@@ -312,8 +312,8 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
         IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: responder's KE refused (%s)", sa->id, vpn_strerror(rc));
         return;
     }
-    if (ikev2_buf_set(&sa->init_resp, in->raw, in->raw_len) != 0) {
-        ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_INTERNAL, 0, NULL);
+    if ((rc = ikev2_buf_set(ctx, &sa->init_resp, in->raw, in->raw_len)) != 0) {
+        ikev2_internal_error(ctx, sa, now, rc, "keeping the IKE_SA_INIT response");
         return;
     }
     nat_detect(sa, m, sa->spi_i, sa->spi_r);
@@ -328,9 +328,12 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
                   sa->nat_local ? "in front of us" : "in front of the peer");
     }
     ikev2_req_clear(sa);
-    if ((rc = ikev2_auth_start(ctx, sa, now)) != 0 && sa->phase != IKEV2_P_DEAD)
-        ikev2_sa_kill(ctx, sa, rc == VPN_ERR_POLICY ? VPN_IKEV2_R_NO_POLICY : VPN_IKEV2_R_INTERNAL, 0,
-                      vpn_strerror(rc));
+    if ((rc = ikev2_auth_start(ctx, sa, now)) != 0 && sa->phase != IKEV2_P_DEAD) {
+        if (rc == VPN_ERR_POLICY)
+            ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_NO_POLICY, 0, vpn_strerror(rc));
+        else
+            ikev2_internal_error(ctx, sa, now, rc, "starting IKE_AUTH");
+    }
 }
 
 /* ---- responder ------------------------------------------------------------------- */
@@ -429,22 +432,24 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
         ikev2_send_notify_plain(ctx, local, remote, &in->hdr, VPN_IKEV2_N_INVALID_SYNTAX, NULL, 0);
         return;
     }
-    if ((sa = ikev2_sa_new(ctx, now, false, local, remote)) == NULL)
+    if ((sa = ikev2_sa_new(ctx, now, false, local, remote)) == NULL) {
+        ikev2_internal_error(ctx, NULL, now, VPN_ERR_NOMEM, "IKE_SA_INIT responder state");
         return;
+    }
     memcpy(sa->spi_i, spi_i, 8);
     do {
-        if (vpn_rng_bytes(&ctx->params.rng, sa->spi_r, 8) != 0)
+        if ((rc = vpn_rng_bytes(&ctx->params.rng, sa->spi_r, 8)) != 0)
             goto internal;
     } while (ikev2_spi64(sa->spi_r) == 0);
     memcpy(sa->ni, vni.p, vni.len);
     sa->ni_len = vni.len;
     sa->nr_len = IKEV2_NONCE_LEN;
-    if (suite_from(&chosen, &sa->suite, &sa->dh_group) != 0 ||
-        vpn_rng_bytes(&ctx->params.rng, sa->nr, sa->nr_len) != 0 ||
-        vpn_dh_new(&sa->dh, sa->dh_group, &ctx->params.rng) != 0)
+    if ((rc = suite_from(&chosen, &sa->suite, &sa->dh_group)) != 0 ||
+        (rc = vpn_rng_bytes(&ctx->params.rng, sa->nr, sa->nr_len)) != 0 ||
+        (rc = vpn_dh_new(&sa->dh, sa->dh_group, &ctx->params.rng)) != 0)
         goto internal;
     pub = vpn_dh_public(sa->dh, &pub_len);
-    if (ikev2_buf_set(&sa->init_req, in->raw, in->raw_len) != 0)
+    if ((rc = ikev2_buf_set(ctx, &sa->init_req, in->raw, in->raw_len)) != 0)
         goto internal;
     /* the public value goes into the response before the DH context is
      * dropped by the key derivation: build the response first */
@@ -469,7 +474,7 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
         if (ikev2_certreq_data(ctx, NULL, cr, sizeof cr, &cl) == 0)
             vpn_ikev2_bld_cert(&o.b, VPN_IKEV2_PL_CERTREQ, VPN_IKEV2_CERT_X509_SIG, cr, cl);
     }
-    if (ikev2_out_finish(ctx, sa, &o, out, &n) != 0)
+    if ((rc = ikev2_out_finish(ctx, sa, &o, out, &n)) != 0)
         goto internal;
     sa->init_resp = out[0];
     if ((rc = ikev2_derive_ike_keys(ctx, sa, ke->u.ke.data.ptr, ke->u.ke.data.len)) != 0) {
@@ -490,5 +495,6 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     ctx->stats.out_responses++;
     return;
 internal:
-    sa->phase = IKEV2_P_DEAD;
+    /* the peer retransmits and gets a fresh try */
+    ikev2_internal_error(ctx, sa, now, rc, "IKE_SA_INIT response");
 }

@@ -153,6 +153,14 @@ int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b)
     vpn_show_printf(b, "\n    Group Server list        : Local\n");
     vpn_show_printf(b, "    Server address           : %s\n", vpn_addr_str(&i.local, a, sizeof a));
     vpn_show_printf(b, "    Rekeys sent              : %llu\n", (unsigned long long)i.rekeys);
+    {
+        /* not in IOS's view, and only when something went wrong here */
+        const vpn_gdoi_ks_stats *st = vpn_gdoi_ks_get_stats(ks);
+        if (st && (st->rekey_failures || st->internal_errors))
+            vpn_show_printf(b, "    Rekeys failed            : %llu (internal errors %llu)\n",
+                            (unsigned long long)st->rekey_failures,
+                            (unsigned long long)st->internal_errors);
+    }
     vpn_show_printf(b, "    Last rekey seq num       : %u\n\n", i.seq);
     kek_policy(&i.kek, b);
     vpn_show_printf(b, "\n    TEK POLICY:\n");

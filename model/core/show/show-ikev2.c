@@ -215,6 +215,8 @@ int vpn_show_ikev2_stats(const vpn_ikev2_ctx *ctx, vpn_show_buf *b)
     vpn_show_printf(b, "Incoming IKEV2 Cookie Challenged Requests: %llu\n", (unsigned long long)st.cookies_sent);
     vpn_show_printf(b, "SAs established: %-8llu negotiations failed: %llu\n", (unsigned long long)st.sa_up,
                     (unsigned long long)st.sa_failed);
+    vpn_show_printf(b, "Internal errors (memory, RNG, crypto library): %llu\n",
+                    (unsigned long long)st.internal_errors);
     return vpn_show_result(b);
 }
 

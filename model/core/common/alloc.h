@@ -1,0 +1,53 @@
+/*
+ * A per-context allocation gate. An engine that takes one (its params'
+ * `alloc`) asks it before each allocation of its own; the memory itself is
+ * the C library's, so frees need no context. Uses: failing the k-th
+ * allocation to test every failure path, or a memory budget per engine.
+ * A zeroed vpn_alloc allows everything. No globals: each context has its
+ * own.
+ */
+#ifndef VPN_ALLOC_H
+#define VPN_ALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Returns false to make the allocation of size bytes fail (VPN_ERR_NOMEM). */
+typedef bool (*vpn_alloc_allow_fn)(void *user, size_t size);
+
+typedef struct vpn_alloc {
+    vpn_alloc_allow_fn allow; /* NULL: always allowed */
+    void *user;
+} vpn_alloc;
+
+static inline bool vpn_alloc_ok(const vpn_alloc *a, size_t size)
+{
+    return a == NULL || a->allow == NULL || a->allow(a->user, size);
+}
+
+/* malloc, calloc and realloc behind the gate (free is free()). */
+static inline void *vpn_malloc(const vpn_alloc *a, size_t size)
+{
+    return vpn_alloc_ok(a, size) ? malloc(size) : NULL;
+}
+
+static inline void *vpn_calloc(const vpn_alloc *a, size_t n, size_t size)
+{
+    return vpn_alloc_ok(a, n * size) ? calloc(n, size) : NULL;
+}
+
+static inline void *vpn_realloc(const vpn_alloc *a, void *p, size_t size)
+{
+    return vpn_alloc_ok(a, size) ? realloc(p, size) : NULL;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * Injected failures in the GDOI key server: a failing RNG and a failing
+ * allocator (the KS's vpn_alloc gate), the k-th call failing, for every k
+ * that two registrations, a rekey with a new KEK and the timer's next rekey
+ * reach. After each run: a failure inside the KS was counted
+ * (internal_errors, and rekey_failures for a rekey), reported through
+ * cfg.error_event, shown by `show crypto gdoi`, or returned by the call
+ * that hit it; and the group heals: once the members' retries and the
+ * KS's timer have run, every member is registered with the KS's current
+ * TEK, KEK and SEQ, and traffic passes between them. The ASan twin checks
+ * that nothing leaks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdoi-net.h"
+#include "pkt-build.h"
+#include "test-util.h"
+
+#include "common/alloc.h"
+#include "common/rng.h"
+#include "common/vpn-err.h"
+#include "crypto/crypto-ids.h"
+#include "gdoi/gdoi.h"
+#include "show/show-gdoi.h"
+
+#define NS 1000000000ull
+#define NGM 2
+#define QCAP 64
+#define DG_MAX 4096
+
+typedef struct inject {
+    unsigned calls, fail_at, failed;
+} inject;
+
+static bool inject_hit(inject *j)
+{
+    j->calls++;
+    if (j->fail_at != 0 && j->calls == j->fail_at) {
+        j->failed++;
+        return true;
+    }
+    return false;
+}
+
+typedef struct net {
+    vpn_drbg drbg, gm_drbg;
+    vpn_rng inner, rng, gm_rng;
+    inject rng_j, alloc_j;
+    vpn_sig_key *rsa;
+    vpn_gdoi_ks *ks;
+    vpn_gdoi_gm *gm[NGM];
+    vpn_sad *sad[NGM];
+    vpn_spd *spd[NGM];
+    vpn_addr ks_addr, gm_addr[NGM];
+    tu_gdoi_wire w;
+    uint64_t now;
+    unsigned error_events, api_errors;
+} net;
+
+static int fail_fill(void *ctx, uint8_t *out, size_t len)
+{
+    net *n = ctx;
+    if (inject_hit(&n->rng_j)) {
+        memset(out, 0, len);
+        return VPN_ERR_CRYPTO;
+    }
+    return vpn_rng_bytes(&n->inner, out, len);
+}
+
+static bool fail_alloc(void *user, size_t size)
+{
+    (void)size;
+    return !inject_hit(user);
+}
+
+static void on_error(void *user, int err, const char *detail)
+{
+    net *n = user;
+    assert_true(err < 0);
+    assert_non_null(strstr(detail, "internal error in "));
+    n->error_events++;
+}
+
+static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
+                    size_t len, const uint8_t *view, size_t view_len)
+{
+    net *n = user;
+    tu_gdoi_wire_send(&n->w, src, dst, dg, len, view, view_len);
+}
+
+static void deliver(void *user, const tu_gdoi_dgram *d)
+{
+    net *n = user;
+    if (vpn_addr_eq(&d->dst, &n->ks_addr)) {
+        int rc = vpn_gdoi_ks_input(n->ks, &d->src, d->b, d->len, n->now);
+        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO)
+            n->api_errors++;
+        return;
+    }
+    for (unsigned i = 0; i < NGM; i++)
+        if (vpn_addr_eq(&d->dst, &n->gm_addr[i]))
+            vpn_gdoi_gm_input(n->gm[i], d->b, d->len, n->now);
+}
+
+static uint64_t deadline(void *user)
+{
+    net *n = user;
+    uint64_t d = vpn_gdoi_ks_next_deadline(n->ks);
+    for (unsigned i = 0; i < NGM; i++) {
+        uint64_t x = vpn_gdoi_gm_next_deadline(n->gm[i]);
+        if (x < d)
+            d = x;
+    }
+    return d;
+}
+
+static void tick(void *user, uint64_t now)
+{
+    net *n = user;
+    vpn_gdoi_ks_timeout(n->ks, now);
+    for (unsigned i = 0; i < NGM; i++)
+        vpn_gdoi_gm_timeout(n->gm[i], now);
+}
+
+static vpn_sig_key *g_rsa; /* one key for every run (RSA generation is slow) */
+
+enum { KIND_RNG, KIND_ALLOC };
+
+static void net_init(net *n, int kind, unsigned k)
+{
+    vpn_gdoi_ks_cfg kc;
+
+    memset(n, 0, sizeof *n);
+    tu_gdoi_wire_init(&n->w, QCAP, DG_MAX, &n->now, n);
+    n->w.deliver = deliver;
+    n->w.deadline = deadline;
+    n->w.tick = tick;
+    vpn_drbg_init(&n->drbg, "gdoi-inject-ks", 14);
+    vpn_rng_init_drbg(&n->inner, &n->drbg);
+    n->rng.fill = fail_fill;
+    n->rng.ctx = n;
+    vpn_drbg_init(&n->gm_drbg, "gdoi-inject-gm", 14);
+    vpn_rng_init_drbg(&n->gm_rng, &n->gm_drbg);
+    n->ks_addr = tu_addr("192.0.2.1");
+    n->now = 5 * NS;
+
+    memset(&kc, 0, sizeof kc);
+    kc.name = "GETVPN";
+    kc.group_id = 1234;
+    kc.local = n->ks_addr;
+    kc.ike.psk = (const uint8_t *)"gdoi-psk";
+    kc.ike.psk_len = 8;
+    kc.ike.local_id = n->ks_addr;
+    kc.tek.sel.family = VPN_AF_INET;
+    vpn_prefix_parse(&kc.tek.sel.src, "10.0.0.0/8");
+    vpn_prefix_parse(&kc.tek.sel.dst, "10.0.0.0/8");
+    kc.tek.encr_id = VPN_ENCR_AES_CBC;
+    kc.tek.lifetime_s = 600;
+    kc.kek_lifetime_s = 3000;
+    kc.multicast = false;
+    kc.rekey_key = g_rsa;
+    kc.alloc.allow = fail_alloc;
+    kc.alloc.user = &n->alloc_j;
+    kc.error_event = on_error;
+    /* creation is not what the injection aims at */
+    assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, NULL, on_send, n, n->now), 0);
+    n->rng_j.calls = n->alloc_j.calls = 0;
+    if (kind == KIND_RNG)
+        n->rng_j.fail_at = k;
+    else
+        n->alloc_j.fail_at = k;
+    for (unsigned i = 0; i < NGM; i++)
+        tu_gdoi_member(i, &n->ks_addr, NULL, 0, &n->gm_rng, on_send, n, &n->gm_addr[i], &n->gm[i],
+                       &n->sad[i], &n->spd[i]);
+}
+
+static void net_free(net *n)
+{
+    vpn_gdoi_ks_del(n->ks);
+    for (unsigned i = 0; i < NGM; i++) {
+        vpn_gdoi_gm_del(n->gm[i]);
+        vpn_spd_del(n->spd[i]);
+        vpn_sad_del(n->sad[i]);
+    }
+    vpn_drbg_free(&n->drbg);
+    vpn_drbg_free(&n->gm_drbg);
+    tu_gdoi_wire_free(&n->w);
+}
+
+/* One run; returns the calls of that kind the KS made. */
+static unsigned run_once(int kind, unsigned k)
+{
+    net *n = calloc(1, sizeof *n);
+    const vpn_gdoi_ks_stats *st;
+    unsigned calls, failed;
+    int rc;
+
+    assert_non_null(n);
+    if (getenv("VPN_TEST_INJECT"))
+        fprintf(stderr, "run: %s call %u of the KS fails\n", kind == KIND_RNG ? "RNG" : "allocator", k);
+    net_init(n, kind, k);
+    for (unsigned i = 0; i < NGM; i++)
+        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
+    tu_gdoi_pump(&n->w);
+    tu_gdoi_run_until(&n->w, n->now + 60 * NS, 0);
+    /* a rekey with a new KEK, from the CLI */
+    rc = vpn_gdoi_ks_rekey(n->ks, true, n->now);
+    if (rc != 0) {
+        assert_true(rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO);
+        n->api_errors++;
+    }
+    tu_gdoi_pump(&n->w);
+    /* past the timer's rekey (lifetime 600 s, lead 120 s) and the members'
+     * re-registrations */
+    tu_gdoi_run_until(&n->w, n->now + 900 * NS, 0);
+
+    st = vpn_gdoi_ks_get_stats(n->ks);
+    failed = kind == KIND_RNG ? n->rng_j.failed : n->alloc_j.failed;
+    /* every counted internal error was reported, and only those */
+    assert_int_equal(n->error_events, st->internal_errors);
+    if (failed) {
+        /* never silent: counted or returned */
+        assert_true(st->internal_errors > 0 || n->api_errors > 0);
+    } else {
+        assert_int_equal(st->internal_errors, 0);
+        assert_int_equal(st->rekey_failures, 0);
+    }
+    if (st->rekey_failures) {
+        /* `show crypto gdoi` says so */
+        vpn_show_buf b;
+        static char out[8192];
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_gdoi_ks(n->ks, n->now, &b), 0);
+        assert_non_null(strstr(out, "Rekeys failed            : "));
+    }
+    /* healed: every member holds the KS's current keys; traffic passes */
+    for (unsigned i = 0; i < NGM; i++)
+        tu_gdoi_assert_member(n->gm[i], n->ks);
+    assert_int_equal(tu_gdoi_send_between(n->spd[0], n->sad[1], n->now, 0, 7,
+                                          vpn_gdoi_gm_tek(n->gm[0])),
+                     0);
+    calls = kind == KIND_RNG ? n->rng_j.calls : n->alloc_j.calls;
+    net_free(n);
+    free(n);
+    return calls;
+}
+
+static void sweep(int kind)
+{
+    unsigned total = run_once(kind, 0);
+    assert_true(total > 0);
+    for (unsigned k = 1; k <= total; k++)
+        run_once(kind, k);
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "kind %d: %u calls swept\n", kind, total);
+}
+
+static void test_ks_rng(void **state)
+{
+    (void)state;
+    sweep(KIND_RNG);
+}
+
+static void test_ks_alloc(void **state)
+{
+    (void)state;
+    sweep(KIND_ALLOC);
+}
+
+/* A rekey that fails for want of randomness is counted, reported, shown, and
+ * changes nothing the members hold. */
+static void test_rekey_failure_reported(void **state)
+{
+    (void)state;
+    net *n = calloc(1, sizeof *n);
+    const vpn_gdoi_ks_stats *st;
+    uint32_t spi;
+
+    assert_non_null(n);
+    net_init(n, KIND_RNG, 0);
+    for (unsigned i = 0; i < NGM; i++)
+        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
+    tu_gdoi_run_until(&n->w, n->now + 10 * NS, 0);
+    spi = vpn_gdoi_ks_tek_spi(n->ks);
+    n->rng_j.fail_at = n->rng_j.calls + 1; /* the rekey's first draw */
+    assert_int_equal(vpn_gdoi_ks_rekey(n->ks, false, n->now), VPN_ERR_CRYPTO);
+    st = vpn_gdoi_ks_get_stats(n->ks);
+    assert_int_equal(st->rekey_failures, 1);
+    assert_int_equal(st->internal_errors, 1);
+    assert_int_equal(n->error_events, 1);
+    assert_int_equal(vpn_gdoi_ks_tek_spi(n->ks), spi);
+    for (unsigned i = 0; i < NGM; i++)
+        tu_gdoi_assert_member(n->gm[i], n->ks);
+    {
+        vpn_show_buf b;
+        static char out[8192];
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_gdoi_ks(n->ks, n->now, &b), 0);
+        assert_non_null(strstr(out, "Rekeys failed            : 1 (internal errors 1)\n"));
+    }
+    net_free(n);
+    free(n);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    g_rsa = tu_gdoi_rsa_key();
+    return g_rsa ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    vpn_sig_key_del(g_rsa);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rekey_failure_reported),
+        cmocka_unit_test(test_ks_rng),
+        cmocka_unit_test(test_ks_alloc),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,448 @@
+/*
+ * The rekey collision matrix (RFC 7296 2.8.1, 2.8.2, 2.25), as strongSwan's
+ * test_child_rekey / test_ike_rekey suites lay it out: CHILD rekey vs CHILD
+ * rekey, CHILD rekey vs CHILD delete, CHILD rekey vs IKE rekey, IKE rekey
+ * vs IKE rekey, IKE rekey vs IKE delete; each with no loss, with the first
+ * response of the exchange R2 answers lost, and with R2's own request
+ * delayed behind R1's exchange; each with several DRBG seeds so that
+ * either side holds the lower nonce (the tests check that both outcomes
+ * occur). Two engines in memory (ikev2-pair.h).
+ *
+ * After each run: one IKE SA on each side, the same one (none after an IKE
+ * delete); the same number of CHILD_SAs on both sides, crosswise; the
+ * CHILD_SA events in the documented order (CHILD_UP of the new pair with
+ * old_id, then CHILD_DOWN of the old one with reason REKEYED); no IKE_DOWN
+ * but for the delete case. Where no delete is involved traffic never
+ * stops: before every datagram is delivered, and at the end, the pairs
+ * the driver has installed (CHILD_UP minus CHILD_DOWN) carry an ESP packet
+ * each way through real SADs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ikev2-pair.h"
+#include "ikev2/ikev2-esp.h"
+#include "ipsec/esp.h"
+#include "ipsec/sa.h"
+#include "pkt-build.h"
+
+#define SEEDS 8
+#define CAP 2048
+#define HEAD 128
+
+typedef enum kind { CC, CD, CI, II, ID } kind;
+typedef enum perturb { P_NONE, P_LOST, P_DELAYED } perturb;
+static const char *kind_name[] = {"CHILD rekey vs CHILD rekey", "CHILD rekey vs CHILD delete",
+                                  "CHILD rekey vs IKE rekey", "IKE rekey vs IKE rekey",
+                                  "IKE rekey vs IKE delete"};
+static const char *perturb_name[] = {"no loss", "R2's answer lost", "R2's request delayed"};
+
+/* ---- the network's hook: loss, delay and the traffic check ---------------------- */
+
+typedef struct ctl {
+    perturb p;
+    bool armed;          /* the collision has started */
+    bool done;           /* the perturbation happened */
+    tp_dgram held;       /* the delayed datagram */
+    bool holding;
+    unsigned delivered;  /* datagrams since the collision started */
+    bool check_traffic;
+    unsigned checks;
+} ctl;
+
+/* The pairs the driver installed: CHILD_UP events not followed by CHILD_DOWN. */
+static int live_child(const tp_node *nd, uint32_t spi_out, bool any)
+{
+    for (size_t i = 0; i < nd->n_ev; i++) {
+        const tp_event *e = &nd->ev[i];
+        bool down = false;
+        if (e->type != VPN_IKEV2_EV_CHILD_UP)
+            continue;
+        for (size_t k = i + 1; k < nd->n_ev && !down; k++)
+            down = nd->ev[k].type == VPN_IKEV2_EV_CHILD_DOWN && nd->ev[k].child.id == e->child.id;
+        if (!down && (any || e->child.spi_out == spi_out))
+            return (int)i;
+    }
+    return -1;
+}
+
+typedef struct side {
+    vpn_rng rng;
+    vpn_drbg d;
+    vpn_sad *sad;
+    vpn_sa *in, *out;
+} side;
+
+static void install(side *s, const tp_event *e)
+{
+    vpn_ikev2_child_info c = e->child;
+    vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
+    vpn_sa_config in, out;
+
+    c.encr_in = &e->encr_in;
+    c.integ_in = &e->integ_in;
+    c.encr_out = &e->encr_out;
+    c.integ_out = &e->integ_out;
+    assert_int_equal(vpn_drbg_init(&s->d, "sad", 3), 0);
+    vpn_rng_init_drbg(&s->rng, &s->d);
+    assert_int_equal(vpn_sad_new(&s->sad, &s->rng), 0);
+    assert_int_equal(vpn_ikev2_child_sa_configs(&c, ts, VPN_IKEV2_CHILD_TS_MAX, &in, &out), 0);
+    assert_int_equal(vpn_sad_add(s->sad, &in, 0, &s->in), 0);
+    assert_int_equal(vpn_sad_add(s->sad, &out, 0, &s->out), 0);
+}
+
+static void uninstall(side *s)
+{
+    vpn_sad_del(s->sad);
+    vpn_drbg_free(&s->d);
+}
+
+/* An IPv4 packet carrying GRE (protocol 47, what the policy selects). */
+static size_t build_gre_ip(uint8_t *out, const vpn_addr *src, const vpn_addr *dst, size_t pl_len)
+{
+    size_t len = 20 + 4 + pl_len;
+    uint32_t sum = 0, s = vpn_addr_v4_u32(src), d = vpn_addr_v4_u32(dst);
+
+    memset(out, 0, len);
+    out[0] = 0x45;
+    out[2] = (uint8_t)(len >> 8);
+    out[3] = (uint8_t)len;
+    out[8] = 64;
+    out[9] = 47;
+    for (int i = 0; i < 4; i++) {
+        out[12 + i] = (uint8_t)(s >> (24 - 8 * i));
+        out[16 + i] = (uint8_t)(d >> (24 - 8 * i));
+    }
+    for (int i = 0; i < 20; i += 2)
+        sum += (uint32_t)out[i] << 8 | out[i + 1];
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    out[10] = (uint8_t)(~sum >> 8);
+    out[11] = (uint8_t)~sum;
+    out[22] = 0x08; /* GRE carrying IPv4 (RFC 2784) */
+    memset(out + 24, 0x5a, pl_len);
+    return len;
+}
+
+/* One GRE packet a -> b through ESP. */
+static void cross(side *a, side *b, const char *src, const char *dst)
+{
+    uint8_t buf[CAP], orig[CAP];
+    vpn_addr s = tu_addr(src), d = tu_addr(dst);
+    vpn_pkt p;
+    vpn_esp_rx rx;
+    size_t n;
+
+    n = build_gre_ip(orig, &s, &d, 64);
+    vpn_pkt_init(&p, buf, CAP, HEAD);
+    memcpy(vpn_pkt_put(&p, n), orig, n);
+    assert_int_equal(vpn_esp_encap(a->out, &p, 0), 0);
+    assert_int_equal(vpn_esp_decap(b->sad, &p, 0, &rx), 0);
+    assert_int_equal(rx.verdict, VPN_ESP_DELIVER);
+    assert_int_equal(p.len, n);
+    assert_memory_equal(vpn_pkt_data(&p), orig, n);
+}
+
+/* R1 has a pair installed whose peer half R2 has installed too, and ESP
+ * passes through it both ways. */
+static void traffic_flows(tp_net *n, ctl *c)
+{
+    const tp_node *a = &n->node[0], *b = &n->node[1];
+    for (size_t i = 0; i < a->n_ev; i++) {
+        const tp_event *ea = &a->ev[i];
+        int kb;
+        if (ea->type != VPN_IKEV2_EV_CHILD_UP || live_child(a, ea->child.spi_out, false) < 0)
+            continue;
+        kb = live_child(b, ea->child.spi_in, false);
+        if (kb < 0 || b->ev[kb].child.spi_in != ea->child.spi_out)
+            continue;
+        side sa, sb;
+        install(&sa, ea);
+        install(&sb, &b->ev[kb]);
+        cross(&sa, &sb, "192.0.2.1", "192.0.2.2");
+        cross(&sb, &sa, "192.0.2.2", "192.0.2.1");
+        uninstall(&sa);
+        uninstall(&sb);
+        c->checks++;
+        return;
+    }
+    fail_msg("traffic stopped: no CHILD_SA pair installed on both sides");
+}
+
+static bool hook(tp_net *n, tp_dgram *d, void *user)
+{
+    ctl *c = user;
+    if (!c->armed)
+        return true;
+    if (c->check_traffic)
+        traffic_flows(n, c);
+    c->delivered++;
+    if (c->done)
+        return true;
+    if (c->p == P_LOST && d->from == 1 && tp_is_response(d)) {
+        /* the first answer R2 gives in the collision is lost: R1 retransmits */
+        c->done = true;
+        return false;
+    }
+    if (c->p == P_DELAYED && d->from == 1 && !tp_is_response(d)) {
+        /* R2's request waits until the rest in flight has gone */
+        c->held = *d;
+        c->holding = true;
+        c->done = true;
+        return false;
+    }
+    return true;
+}
+
+/* Delivers what is queued; a held request goes once the queue is empty. */
+static void run(tp_net *n, ctl *c, uint64_t secs)
+{
+    uint64_t until = n->now + secs * TP_NS;
+    for (int guard = 0; guard < 1000; guard++) {
+        tp_pump(n);
+        if (c->holding) {
+            tp_dgram *g = calloc(1, sizeof *g);
+            assert_non_null(g);
+            *g = c->held;
+            c->holding = false;
+            n->queue[n->n_queue++] = g;
+            continue;
+        }
+        uint64_t t = tp_deadline(n);
+        if (t > until)
+            break;
+        if (t > n->now)
+            n->now = t;
+        for (int i = 0; i < n->n_nodes; i++)
+            vpn_ikev2_timeout(n->node[i].ctx, n->now);
+    }
+    tp_pump(n);
+    n->now = until;
+}
+
+/* ---- the checks ------------------------------------------------------------------ */
+
+static uint32_t sa_id(tp_net *n, int node)
+{
+    vpn_ikev2_sa_info i;
+    assert_int_equal(vpn_ikev2_sa_get(n->node[node].ctx, 0, &i), 0);
+    return i.id;
+}
+
+static vpn_ikev2_child_state child(tp_net *n, int node, size_t k)
+{
+    vpn_ikev2_child_state c;
+    assert_int_equal(vpn_ikev2_child_get(n->node[node].ctx, sa_id(n, node), k, &c), 0);
+    return c;
+}
+
+/* RFC 7296 2.8 as the engine header documents it: a CHILD_DOWN with reason
+ * REKEYED follows the CHILD_UP of the pair that replaced it (old_id), and a
+ * CHILD_REKEYED sits between them. */
+static void events_in_order(const tp_node *nd)
+{
+    for (size_t i = 0; i < nd->n_ev; i++) {
+        const tp_event *e = &nd->ev[i];
+        if (e->type == VPN_IKEV2_EV_CHILD_DOWN && e->reason == VPN_IKEV2_R_REKEYED) {
+            bool up = false, rekeyed = false;
+            for (size_t k = 0; k < i; k++) {
+                if (nd->ev[k].type == VPN_IKEV2_EV_CHILD_UP && nd->ev[k].child.old_id == e->child.id)
+                    up = true;
+                if (up && nd->ev[k].type == VPN_IKEV2_EV_CHILD_REKEYED &&
+                    nd->ev[k].child.old_id == e->child.id)
+                    rekeyed = true;
+            }
+            assert_true(up);
+            assert_true(rekeyed);
+        }
+        if (e->type == VPN_IKEV2_EV_CHILD_UP)
+            /* nothing is announced twice */
+            for (size_t k = 0; k < i; k++)
+                if (nd->ev[k].type == VPN_IKEV2_EV_CHILD_UP)
+                    assert_int_not_equal(nd->ev[k].child.id, e->child.id);
+    }
+}
+
+typedef struct outcome {
+    bool r1_won; /* the survivor came from R1's exchange */
+} outcome;
+
+static outcome run_case(kind k, perturb p, unsigned seed)
+{
+    tp_net *n = calloc(1, sizeof *n);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta = make_conf(&a), *tb = make_conf(&b), n1[32], n2[32];
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    ctl c;
+    outcome o = {false};
+    uint32_t c1, c2;
+
+    assert_non_null(n);
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "case: %s, %s, seed %u\n", kind_name[k], perturb_name[p], seed);
+    snprintf(n1, sizeof n1, "R1/seed%u", seed);
+    snprintf(n2, sizeof n2, "R2/seed%u", seed);
+    tp_init(n);
+    tp_add(n, ta, "192.0.2.1", n1);
+    tp_add(n, tb, "192.0.2.2", n2);
+    free(ta);
+    free(tb);
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.check_traffic = k != CD && k != ID;
+    n->hook = hook;
+    n->hook_user = &c;
+    initiate(n, &pol);
+    run(n, &c, 1);
+    assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP), 1);
+    c1 = child(n, 0, 0).info.id;
+    c2 = child(n, 1, 0).info.id;
+
+    /* both start before either hears the other */
+    c.armed = true;
+    switch (k) {
+    case CC:
+        assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), 0);
+        assert_int_equal(vpn_ikev2_child_rekey(n->node[1].ctx, n->now, c2), 0);
+        break;
+    case CD:
+        assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), 0);
+        assert_int_equal(vpn_ikev2_child_delete(n->node[1].ctx, n->now, c2), 0);
+        break;
+    case CI:
+        assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), 0);
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, sa_id(n, 1)), 0);
+        break;
+    case II:
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, sa_id(n, 0)), 0);
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, sa_id(n, 1)), 0);
+        break;
+    case ID:
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, sa_id(n, 0)), 0);
+        assert_int_equal(vpn_ikev2_delete(n->node[1].ctx, n->now, sa_id(n, 1)), 0);
+        break;
+    }
+    /* long enough for a redundant IKE SA whose creator never heard the
+     * answer to expire (60 s) and give up its Delete (63 s) */
+    run(n, &c, 200);
+    c.check_traffic = false;
+    if (p != P_NONE)
+        assert_true(c.done); /* the loss or delay did happen */
+
+    for (int i = 0; i < 2; i++) {
+        events_in_order(&n->node[i]);
+        if (k != ID)
+            assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_IKE_DOWN), 0);
+    }
+    if (k == ID) {
+        /* the delete wins: nothing left, everything reported down */
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(vpn_ikev2_sa_count(n->node[i].ctx), 0);
+            assert_true(tp_count_ev(&n->node[i], VPN_IKEV2_EV_IKE_DOWN) >= 1);
+            assert_int_equal(live_child(&n->node[i], 0, true), -1);
+        }
+    } else {
+        vpn_ikev2_sa_info ia, ib;
+        assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
+        assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
+        assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+        assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
+        assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+        assert_memory_equal(ia.spi_r, ib.spi_r, 8);
+        assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+        assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+        assert_int_equal(ia.n_children, ib.n_children);
+        assert_int_equal(ia.n_children, k == CD ? 0 : 1);
+        if (ia.n_children) {
+            vpn_ikev2_child_state x = child(n, 0, 0), y = child(n, 1, 0);
+            assert_int_equal(x.info.spi_in, y.info.spi_out);
+            assert_int_equal(x.info.spi_out, y.info.spi_in);
+            /* exactly the installed pair the driver knows */
+            int ka = live_child(&n->node[0], x.info.spi_out, false);
+            assert_true(ka >= 0);
+            assert_int_equal(n->node[0].ev[ka].child.id, x.info.id);
+            traffic_flows(n, &c);
+            o.r1_won = k == II ? ia.initiator : x.info.initiator;
+        } else {
+            for (int i = 0; i < 2; i++)
+                assert_int_equal(live_child(&n->node[i], 0, true), -1);
+        }
+        if (k == II)
+            o.r1_won = ia.initiator;
+        /* and the survivors work: one more CHILD_SA rekey */
+        if (ia.n_children) {
+            c.check_traffic = true;
+            assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, child(n, 0, 0).info.id), 0);
+            c.p = P_NONE;
+            run(n, &c, 5);
+            c.check_traffic = false;
+            assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+            assert_int_equal(ia.n_children, 1);
+            traffic_flows(n, &c);
+        }
+    }
+    if (c.check_traffic || (k != CD && k != ID))
+        assert_true(c.checks > 0);
+    tp_free(n);
+    free(n);
+    return o;
+}
+
+static void matrix(kind k)
+{
+    for (perturb p = P_NONE; p <= P_DELAYED; p++) {
+        unsigned won = 0;
+        for (unsigned s = 0; s < SEEDS; s++)
+            won += run_case(k, p, s).r1_won;
+        /* either side's nonce lower: both resolutions seen (CHILD and IKE
+         * rekey collisions are decided by the nonces, RFC 7296 2.8.1) */
+        if ((k == CC || k == II) && p == P_NONE) {
+            assert_true(won > 0);
+            assert_true(won < SEEDS);
+        }
+    }
+}
+
+static void test_child_rekey_vs_child_rekey(void **state)
+{
+    (void)state;
+    matrix(CC);
+}
+
+static void test_child_rekey_vs_child_delete(void **state)
+{
+    (void)state;
+    matrix(CD);
+}
+
+static void test_child_rekey_vs_ike_rekey(void **state)
+{
+    (void)state;
+    matrix(CI);
+}
+
+static void test_ike_rekey_vs_ike_rekey(void **state)
+{
+    (void)state;
+    matrix(II);
+}
+
+static void test_ike_rekey_vs_ike_delete(void **state)
+{
+    (void)state;
+    matrix(ID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_child_rekey_vs_child_rekey),
+        cmocka_unit_test(test_child_rekey_vs_child_delete),
+        cmocka_unit_test(test_child_rekey_vs_ike_rekey),
+        cmocka_unit_test(test_ike_rekey_vs_ike_rekey),
+        cmocka_unit_test(test_ike_rekey_vs_ike_delete),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,417 @@
+/*
+ * Injected failures in the IKEv2 engine: a failing RNG and a failing
+ * allocator (the per-context vpn_alloc gate), the k-th call failing, for
+ * every k the exchange reaches, on either peer. The exchange: IKE_SA_INIT,
+ * IKE_AUTH with the first CHILD_SA, a CHILD_SA rekey (from R1) and an IKE
+ * SA rekey (from R2). After each run, on each peer: every IKE SA left is
+ * established and was reported up; every SA reported up and gone was
+ * reported down; every FAILED / IKE_DOWN / CHILD_DOWN has a reason; a
+ * failure that happened inside the engine was counted
+ * (stats.internal_errors) and reported with reason INTERNAL, or returned by
+ * the call that hit it. The ASan twin checks that nothing leaks.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "ikev2-pair.h"
+
+/* ---- the failing RNG and allocator ---------------------------------------------- */
+
+typedef struct inject {
+    unsigned calls;   /* calls seen */
+    unsigned fail_at; /* fail this call (1-based); 0: never */
+    unsigned failed;  /* failures injected */
+} inject;
+
+static bool inject_hit(inject *j)
+{
+    j->calls++;
+    if (j->fail_at != 0 && j->calls == j->fail_at) {
+        j->failed++;
+        if (getenv("VPN_TEST_INJECT_TRAP")) /* to find the call site under a debugger */
+            raise(SIGTRAP);
+        return true;
+    }
+    return false;
+}
+
+typedef struct fail_rng {
+    vpn_rng inner;
+    inject j;
+} fail_rng;
+
+static int fail_rng_fill(void *ctx, uint8_t *out, size_t len)
+{
+    fail_rng *r = ctx;
+    if (inject_hit(&r->j)) {
+        memset(out, 0, len);
+        return VPN_ERR_CRYPTO;
+    }
+    return vpn_rng_bytes(&r->inner, out, len);
+}
+
+static bool fail_alloc(void *user, size_t size)
+{
+    (void)size;
+    return !inject_hit(user);
+}
+
+typedef struct world {
+    tp_net net;
+    fail_rng rng[2];
+    inject alloc[2];
+    int api_errors[2]; /* calls into the engine that returned an error */
+} world;
+
+static void add_node(world *w, const char *text, const char *addr, const char *name)
+{
+    tp_net *n = &w->net;
+    int i = n->n_nodes;
+    tp_node *nd = &n->node[i];
+    vpn_ikev2_params p;
+
+    memset(nd, 0, sizeof *nd);
+    nd->net = n;
+    nd->idx = n->n_nodes++;
+    nd->conf = tp_conf(text);
+    assert_int_equal(vpn_addr_parse(&nd->ep.addr, addr), 0);
+    nd->ep.port = VPN_IKEV2_PORT;
+    assert_int_equal(vpn_drbg_init(&nd->drbg, name, strlen(name)), 0);
+    memset(&p, 0, sizeof p);
+    p.conf = nd->conf;
+    vpn_rng_init_drbg(&w->rng[i].inner, &nd->drbg);
+    p.rng.fill = fail_rng_fill;
+    p.rng.ctx = &w->rng[i];
+    p.alloc.allow = fail_alloc;
+    p.alloc.user = &w->alloc[i];
+    tu_log_attach(&p.log, &nd->log);
+    p.log.max = VPN_LOG_DEBUG;
+    p.name = name;
+    p.send = tp_send_cb;
+    p.event = tp_event_cb;
+    p.user = nd;
+    /* creation itself is not where the injection aims: allow it */
+    unsigned rs = w->rng[i].j.fail_at, as = w->alloc[i].fail_at;
+    w->rng[i].j.fail_at = w->alloc[i].fail_at = 0;
+    assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+    w->rng[i].j.fail_at = rs;
+    w->alloc[i].fail_at = as;
+    w->rng[i].j.calls = w->alloc[i].calls = 0;
+}
+
+static void note(world *w, int node, int rc)
+{
+    if (rc == 0)
+        return;
+    /* only local failures may come back */
+    assert_true(rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO);
+    w->api_errors[node]++;
+}
+
+/* tp_pump, except that a datagram the receiver could not take for want of
+ * memory is an answer too. */
+static void pump(world *w)
+{
+    tp_net *n = &w->net;
+    for (int guard = 0; n->n_queue; guard++) {
+        tp_dgram *d = n->queue[0];
+        tp_node *dst;
+        assert_true(guard < 10000);
+        memmove(&n->queue[0], &n->queue[1], (n->n_queue - 1) * sizeof n->queue[0]);
+        n->n_queue--;
+        dst = tp_node_of(n, &d->dst.addr);
+        if (dst != NULL)
+            note(w, dst->idx, vpn_ikev2_input(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len));
+        free(d);
+    }
+}
+
+static void run_for(world *w, uint64_t secs)
+{
+    tp_net *n = &w->net;
+    uint64_t until = n->now + secs * TP_NS;
+    for (int guard = 0; guard < 100000; guard++) {
+        uint64_t t;
+        pump(w);
+        t = tp_deadline(n);
+        if (t > until)
+            break;
+        if (t > n->now)
+            n->now = t;
+        for (int i = 0; i < n->n_nodes; i++)
+            assert_int_equal(vpn_ikev2_timeout(n->node[i].ctx, n->now), 0);
+    }
+    pump(w);
+    n->now = until;
+}
+
+static uint32_t first_sa(const tp_node *nd, bool established)
+{
+    vpn_ikev2_sa_info si;
+    for (size_t i = 0; vpn_ikev2_sa_get(nd->ctx, i, &si) == 0; i++)
+        if (!established || si.state == VPN_IKEV2_SA_ESTABLISHED)
+            return si.id;
+    return 0;
+}
+
+static bool event_for(const tp_node *nd, vpn_ikev2_event_type t, uint32_t id)
+{
+    for (size_t i = 0; i < nd->n_ev; i++)
+        if (nd->ev[i].type == t && (nd->ev[i].ike_sa_id == id || (t == VPN_IKEV2_EV_IKE_REKEYED &&
+                                                                  nd->ev[i].old_id == id)))
+            return true;
+    return false;
+}
+
+static bool child_event(const tp_node *nd, vpn_ikev2_event_type t, uint32_t child_id)
+{
+    for (size_t i = 0; i < nd->n_ev; i++)
+        if (nd->ev[i].type == t && nd->ev[i].has_child && nd->ev[i].child.id == child_id)
+            return true;
+    return false;
+}
+
+/* The invariants of one peer after a run. */
+static void check_node(world *w, int idx, bool injected)
+{
+    tp_node *nd = &w->net.node[idx];
+    vpn_ikev2_sa_info si;
+    vpn_ikev2_stats st;
+    size_t internal_events = 0;
+
+    for (size_t i = 0; vpn_ikev2_sa_get(nd->ctx, i, &si) == 0; i++) {
+        /* nothing is left negotiating, rekeying or deleting */
+        assert_int_equal(si.state, VPN_IKEV2_SA_ESTABLISHED);
+        assert_true(event_for(nd, VPN_IKEV2_EV_IKE_UP, si.id) ||
+                    event_for(nd, VPN_IKEV2_EV_IKE_REKEYED, si.id));
+        assert_false(event_for(nd, VPN_IKEV2_EV_IKE_DOWN, si.id));
+        for (size_t c = 0; c < si.n_children; c++) {
+            vpn_ikev2_child_state cs;
+            assert_int_equal(vpn_ikev2_child_get(nd->ctx, si.id, c, &cs), 0);
+            assert_true(child_event(nd, VPN_IKEV2_EV_CHILD_UP, cs.info.id));
+            assert_false(child_event(nd, VPN_IKEV2_EV_CHILD_DOWN, cs.info.id));
+        }
+    }
+    for (size_t i = 0; i < nd->n_ev; i++) {
+        const tp_event *e = &nd->ev[i];
+        if (e->type == VPN_IKEV2_EV_FAILED || e->type == VPN_IKEV2_EV_IKE_DOWN ||
+            e->type == VPN_IKEV2_EV_CHILD_DOWN)
+            assert_int_not_equal(e->reason, VPN_IKEV2_R_NONE);
+        if (e->type == VPN_IKEV2_EV_IKE_UP && vpn_ikev2_sa_find(nd->ctx, e->ike_sa_id, &si) != 0)
+            /* gone: said so (down, or replaced by a rekey) */
+            assert_true(event_for(nd, VPN_IKEV2_EV_IKE_DOWN, e->ike_sa_id) ||
+                        event_for(nd, VPN_IKEV2_EV_IKE_REKEYED, e->ike_sa_id));
+        if (e->type == VPN_IKEV2_EV_CHILD_UP) {
+            /* a CHILD_SA reported up is installed now or was reported down */
+            bool live = false;
+            for (size_t k = 0; vpn_ikev2_sa_get(nd->ctx, k, &si) == 0 && !live; k++)
+                for (size_t c = 0; c < si.n_children && !live; c++) {
+                    vpn_ikev2_child_state cs;
+                    assert_int_equal(vpn_ikev2_child_get(nd->ctx, si.id, c, &cs), 0);
+                    live = cs.info.id == e->child.id;
+                }
+            assert_true(live || child_event(nd, VPN_IKEV2_EV_CHILD_DOWN, e->child.id));
+        }
+        internal_events += e->reason == VPN_IKEV2_R_INTERNAL;
+    }
+    vpn_ikev2_stats_get(nd->ctx, &st);
+    /* an event says INTERNAL only if an internal error was counted (an
+     * error on an SA already reported gone, the old one of a rekey, is
+     * counted and logged only) */
+    if (internal_events)
+        assert_true(st.internal_errors > 0);
+    if (!injected)
+        assert_int_equal(st.internal_errors, 0);
+}
+
+/* The outcome of the failure-free run: one IKE SA each side, rekeyed once,
+ * its CHILD_SA rekeyed once. */
+static bool baseline_outcome(const world *w)
+{
+    for (int i = 0; i < 2; i++) {
+        const tp_node *nd = &w->net.node[i];
+        if (vpn_ikev2_sa_count(nd->ctx) != 1 || tp_count_ev(nd, VPN_IKEV2_EV_IKE_REKEYED) != 1 ||
+            tp_count_ev(nd, VPN_IKEV2_EV_CHILD_REKEYED) != 1 || tp_count_ev(nd, VPN_IKEV2_EV_FAILED) != 0 ||
+            tp_count_ev(nd, VPN_IKEV2_EV_IKE_DOWN) != 0)
+            return false;
+    }
+    return true;
+}
+
+enum { KIND_RNG, KIND_ALLOC };
+
+/*
+ * One exchange with the k-th RNG or allocator call of node `node` failing
+ * (k 0: none). Returns the number of calls of that kind the node made.
+ */
+static unsigned run_once(int kind, int node, unsigned k, bool *established)
+{
+    world *w = calloc(1, sizeof *w);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta, *tb;
+    unsigned calls;
+    uint32_t id = 0;
+    int rc;
+
+    assert_non_null(w);
+    if (getenv("VPN_TEST_INJECT"))
+        fprintf(stderr, "run: %s call %u of node %d fails\n", kind == KIND_RNG ? "RNG" : "allocator", k,
+                node);
+    tp_init(&w->net);
+    if (kind == KIND_RNG)
+        w->rng[node].j.fail_at = k;
+    else
+        w->alloc[node].fail_at = k;
+    ta = make_conf(&a);
+    tb = make_conf(&b);
+    add_node(w, ta, "192.0.2.1", "R1");
+    add_node(w, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+
+    /* IKE_SA_INIT + IKE_AUTH + first CHILD_SA */
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    rc = vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep, &w->net.node[1].ep, &pol,
+                            &id);
+    note(w, 0, rc);
+    run_for(w, 10);
+
+    /* CREATE_CHILD_SA: a CHILD_SA rekey from R1 */
+    uint32_t sa0 = first_sa(&w->net.node[0], true);
+    if (sa0) {
+        vpn_ikev2_child_state cs;
+        if (vpn_ikev2_child_get(w->net.node[0].ctx, sa0, 0, &cs) == 0) {
+            rc = vpn_ikev2_child_rekey(w->net.node[0].ctx, w->net.now, cs.info.id);
+            if (rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
+                note(w, 0, rc);
+        }
+    }
+    run_for(w, 10);
+    /* CREATE_CHILD_SA: an IKE SA rekey from R2 */
+    uint32_t sa1 = first_sa(&w->net.node[1], true);
+    if (sa1) {
+        rc = vpn_ikev2_ike_rekey(w->net.node[1].ctx, w->net.now, sa1);
+        if (rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
+            note(w, 1, rc);
+    }
+    /* long enough for every retransmission to give up (1+2+...+32 s) */
+    run_for(w, 200);
+
+    bool injected = (kind == KIND_RNG ? w->rng[node].j.failed : w->alloc[node].failed) > 0;
+    check_node(w, node, injected);
+    check_node(w, 1 - node, false);
+    if (k == 0) {
+        /* the baseline: both sides up, one CHILD_SA each, after both rekeys */
+        assert_true(baseline_outcome(w));
+    } else if (injected) {
+        /* a failure inside the engine is never silent: counted (and
+         * reported), returned by the call that hit it, or truly absorbed
+         * (an optional cache not made) with the outcome unchanged */
+        vpn_ikev2_stats st;
+        vpn_ikev2_stats_get(w->net.node[node].ctx, &st);
+        assert_true(st.internal_errors > 0 || w->api_errors[node] > 0 || baseline_outcome(w));
+    }
+    if (established)
+        *established = first_sa(&w->net.node[0], true) != 0 && first_sa(&w->net.node[1], true) != 0;
+    calls = kind == KIND_RNG ? w->rng[node].j.calls : w->alloc[node].calls;
+    tp_free(&w->net);
+    free(w);
+    return calls;
+}
+
+static void sweep_kind(int kind, int node)
+{
+    unsigned total, up = 0, only = 0;
+    const char *o = getenv("VPN_TEST_INJECT_ONLY"); /* "kind,node,k" to rerun one case */
+    int ok, on;
+    if (o && sscanf(o, "%d,%d,%u", &ok, &on, &only) == 3 && (ok != kind || on != node))
+        return;
+    total = only ? only : run_once(kind, node, 0, NULL);
+    assert_true(total > 0);
+    for (unsigned k = only ? only : 1; k <= total; k++) {
+        bool est = false;
+        run_once(kind, node, k, &est);
+        up += est;
+    }
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "kind %d node %d: %u calls, %u runs ended established\n", kind, node, total, up);
+}
+
+static void test_rng_initiator(void **state)
+{
+    (void)state;
+    sweep_kind(KIND_RNG, 0);
+}
+
+static void test_rng_responder(void **state)
+{
+    (void)state;
+    sweep_kind(KIND_RNG, 1);
+}
+
+static void test_alloc_initiator(void **state)
+{
+    (void)state;
+    sweep_kind(KIND_ALLOC, 0);
+}
+
+static void test_alloc_responder(void **state)
+{
+    (void)state;
+    sweep_kind(KIND_ALLOC, 1);
+}
+
+/* The counter shows in `show crypto ikev2 stats` terms: an injected RNG
+ * failure in the responder's IKE_SA_INIT is one internal error, one FAILED
+ * event with reason INTERNAL naming where, and no SA left behind. */
+static void test_responder_init_rng_failure_reported(void **state)
+{
+    (void)state;
+    world *w = calloc(1, sizeof *w);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    vpn_ikev2_stats st;
+    uint32_t id;
+
+    assert_non_null(w);
+    tp_init(&w->net);
+    w->rng[1].j.fail_at = 1; /* R2's first draw: its SPI for R1's IKE_SA_INIT */
+    add_node(w, ta, "192.0.2.1", "R1");
+    add_node(w, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    assert_int_equal(vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep,
+                                        &w->net.node[1].ep, &pol, &id),
+                     0);
+    pump(w);
+    vpn_ikev2_stats_get(w->net.node[1].ctx, &st);
+    assert_int_equal(st.internal_errors, 1);
+    assert_int_equal(tp_count_ev(&w->net.node[1], VPN_IKEV2_EV_FAILED), 1);
+    int e = tp_find_ev(&w->net.node[1], VPN_IKEV2_EV_FAILED, 0);
+    assert_int_equal(w->net.node[1].ev[e].reason, VPN_IKEV2_R_INTERNAL);
+    assert_true(w->net.node[1].log.errors >= 1); /* logged as an error */
+    /* R1 retransmits; R2 answers this time and the SA comes up */
+    run_for(w, 10);
+    assert_int_equal(tp_count_ev(&w->net.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&w->net.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    check_node(w, 1, true);
+    check_node(w, 0, false);
+    tp_free(&w->net);
+    free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_responder_init_rng_failure_reported),
+        cmocka_unit_test(test_rng_initiator),
+        cmocka_unit_test(test_rng_responder),
+        cmocka_unit_test(test_alloc_initiator),
+        cmocka_unit_test(test_alloc_responder),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
