@@ -11,8 +11,8 @@
  * or a VPN_ERR_* code. Code that pokes a cursor's fields by hand and breaks
  * it stops there instead of reading out of bounds later.
  */
-#define WIRE_INVARIANT(c)                                                                        \
-    assert((c)->off <= (c)->len && ((c)->buf != NULL || (c)->len == 0) && (c)->err <= 0 &&    \
+#define WIRE_INVARIANT(c, size)                                                                  \
+    assert((c)->off <= (c)->size && ((c)->buf != NULL || (c)->size == 0) && (c)->err <= 0 &&  \
            (c)->err >= VPN_ERR_MIN)
 
 void vpn_rd_init(vpn_rd *r, const void *buf, size_t len)
@@ -33,7 +33,7 @@ int vpn_rd_fail(vpn_rd *r, int err)
 /* Checks that n more bytes can be read; on failure the cursor turns sticky. */
 static int rd_need(vpn_rd *r, size_t n)
 {
-    WIRE_INVARIANT(r);
+    WIRE_INVARIANT(r, len);
     if (r->err)
         return r->err;
     if (n > r->len - r->off)
@@ -163,7 +163,7 @@ void vpn_wr_init(vpn_wr *w, void *buf, size_t cap)
 
 static int wr_need(vpn_wr *w, size_t n)
 {
-    WIRE_INVARIANT(w);
+    WIRE_INVARIANT(w, cap);
     if (w->err)
         return w->err;
     if (n > w->cap - w->off) {
