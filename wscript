@@ -73,6 +73,7 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-nhrp.c',
     'model/core/nhrp/nhrp-conf.c',
     'model/core/router/router.c',
+    'model/core/radius/radius.c',
     'model/core/qos/qos-metrics.c',
     'model/core/conf/conf-qos.c',
     'model/core/qos/qos-sched.c',
@@ -143,6 +144,7 @@ VPN_CORE_HEADERS = [
     'model/core/show/show-nhrp.h',
     'model/core/nhrp/nhrp-conf.h',
     'model/core/router/router.h',
+    'model/core/radius/radius.h',
     'model/core/qos/qos-metrics.h',
     'model/core/conf/conf-qos.h',
     'model/core/qos/qos-sched.h',
@@ -291,6 +293,7 @@ VPN_CORE_TESTS = [
     'qos-sched:test/core/qos-sched-test.c',
     'qos-mqc:test/core/qos-mqc-test.c',
     'qos-rtp:test/core/qos-rtp-test.c',
+    'radius-client:test/core/radius-client-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -308,6 +311,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-eap:test/fuzz/ikev2-fuzz-eap.c',
     'router-fuzz-input:test/fuzz/router-fuzz-input.c',
     'qos-fuzz-rtp:test/fuzz/qos-fuzz-rtp.c',
+    'radius-fuzz-reply:test/fuzz/radius-fuzz-reply.c',
 ]
 
 VPN_BENCHES = [
