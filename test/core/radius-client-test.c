@@ -282,7 +282,8 @@ static size_t reply(uint8_t *out, const uint8_t *req, uint8_t code, const uint8_
     size_t n = 20;
     out[0] = code;
     out[1] = req[1];
-    memcpy(out + n, attrs, attrs_len);
+    if (attrs_len)
+        memcpy(out + n, attrs, attrs_len);
     n += attrs_len;
     if (with_ma) {
         out[n] = VPN_RADIUS_A_MESSAGE_AUTHENTICATOR;
@@ -631,6 +632,51 @@ static void test_params_refused(void **state)
     vpn_drbg_free(&f.drbg);
 }
 
+static void test_eap_start(void **state)
+{
+    (void)state;
+    fake f;
+    vpn_radius_client *c = mk_client(&f, 1);
+    vpn_eap_answer a;
+    uint8_t eap[VPN_EAP_MSG_MAX], st[253];
+    size_t el, sl, dl;
+    const uint8_t *dg;
+
+    /* query-identity: the NAS asks itself, nothing goes to the server */
+    assert_int_equal(vpn_radius_eap_start(c, 0, 3, "ike-id", true, &a), 0);
+    assert_int_equal(a.result, VPN_EAP_CONTINUE);
+    assert_int_equal(a.len, 5);
+    assert_int_equal(a.msg[0], 1);
+    assert_int_equal(a.msg[4], VPN_EAP_T_IDENTITY);
+    assert_int_equal(f.n_sent, 0);
+    /* the client's Identity Response names the RADIUS User-Name */
+    assert_int_equal(vpn_radius_eap_send(c, 0, 3, "ike-id", EAP_ID_RESP, sizeof EAP_ID_RESP), 0);
+    dg = last(&f, &dl, NULL);
+    check_request(dg, dl, SECRETS[0], "alice", eap, &el, st, &sl);
+    vpn_radius_end(c, 3);
+    /* without query-identity the IKE identity is relayed as the Identity */
+    assert_int_equal(vpn_radius_eap_start(c, 0, 4, "laptop@example", false, &a), 1);
+    assert_int_equal(a.len, 0);
+    dg = last(&f, &dl, NULL);
+    check_request(dg, dl, SECRETS[0], "laptop@example", eap, &el, st, &sl);
+    assert_int_equal(el, 5 + 14);
+    assert_int_equal(eap[0], 2);
+    assert_int_equal(eap[4], VPN_EAP_T_IDENTITY);
+    assert_memory_equal(eap + 5, "laptop@example", 14);
+    /* a later Response keeps the conversation's User-Name */
+    {
+        uint8_t rep[128], attrs[16];
+        size_t an = put(attrs, VPN_RADIUS_A_EAP_MESSAGE, EAP_REQ_MD5, sizeof EAP_REQ_MD5);
+        size_t n = reply(rep, dg, VPN_RADIUS_ACCESS_CHALLENGE, attrs, an, true, SECRETS[0]);
+        assert_int_equal(vpn_radius_input(c, 0, 0, rep, n), 0);
+    }
+    assert_int_equal(vpn_radius_eap_send(c, 0, 4, "other", EAP_RESP2, sizeof EAP_RESP2), 0);
+    dg = last(&f, &dl, NULL);
+    check_request(dg, dl, SECRETS[0], "laptop@example", eap, &el, st, &sl);
+    vpn_radius_client_free(c);
+    vpn_drbg_free(&f.drbg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_retransmit_and_failover),
         cmocka_unit_test(test_all_silent_expires),
         cmocka_unit_test(test_params_refused),
+        cmocka_unit_test(test_eap_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

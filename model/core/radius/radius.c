@@ -516,7 +516,16 @@ int vpn_radius_eap_send(vpn_radius_client *c, uint64_t now, uint32_t handle, con
         v->server = c->current;
         fresh = true;
     }
-    snprintf(v->user, sizeof v->user, "%s", user);
+    /* RFC 3579 2.1: User-Name is the identity of the EAP-Response/Identity;
+     * later requests of the conversation keep it */
+    {
+        vpn_eap_msg m;
+        if (vpn_eap_parse(msg, len, &m) == 0 && m.code == 2 && m.type == VPN_EAP_T_IDENTITY && m.data_len > 0 &&
+            m.data_len <= VPN_EAP_NAME_MAX)
+            snprintf(v->user, sizeof v->user, "%.*s", (int)m.data_len, (const char *)m.data);
+        else if (fresh)
+            snprintf(v->user, sizeof v->user, "%s", user);
+    }
     memcpy(v->eap, msg, len);
     v->eap_len = len;
     v->last_eap_ident = len >= 2 ? msg[1] : 0;
@@ -820,4 +829,39 @@ void vpn_radius_get_stats(const vpn_radius_client *c, vpn_radius_stats *out)
     if (c == NULL || out == NULL)
         return;
     *out = c->st;
+}
+
+int vpn_radius_eap_start(vpn_radius_client *c, uint64_t now, uint32_t handle, const char *identity,
+                         bool query_identity, vpn_eap_answer *a)
+{
+    uint8_t msg[4 + 1 + VPN_EAP_NAME_MAX];
+    size_t n;
+    int rc;
+
+    if (c == NULL || identity == NULL || a == NULL || strlen(identity) > VPN_EAP_NAME_MAX)
+        return VPN_ERR_INVAL;
+    memset(a, 0, sizeof *a);
+    vpn_radius_end(c, handle);
+    if ((rc = vpn_rng_bytes(&c->p.rng, msg + 1, 1)) != 0)
+        return rc;
+    if (query_identity || identity[0] == '\0') {
+        /* RFC 3748 5.1: the NAS asks for the Identity itself */
+        a->msg[0] = 1;
+        a->msg[1] = msg[1];
+        vpn_store16(a->msg + 2, 5);
+        a->msg[4] = VPN_EAP_T_IDENTITY;
+        a->len = 5;
+        a->result = VPN_EAP_CONTINUE;
+        return 0;
+    }
+    /* RFC 3579 2.1: the NAS may start with the identity it knows (here the
+     * IKE IDi) as an EAP-Response/Identity */
+    n = strlen(identity);
+    msg[0] = 2;
+    vpn_store16(msg + 2, (uint16_t)(5 + n));
+    msg[4] = VPN_EAP_T_IDENTITY;
+    memcpy(msg + 5, identity, n);
+    if ((rc = vpn_radius_eap_send(c, now, handle, identity, msg, 5 + n)) != 0)
+        return rc;
+    return 1;
 }

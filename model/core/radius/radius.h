@@ -209,7 +209,9 @@ void vpn_radius_client_free(vpn_radius_client *c);
  * Relays an EAP Response (msg, len; a whole EAP message) of the
  * conversation handle for user name user in an Access-Request, with the
  * State the last Access-Challenge of this conversation gave (RFC 2865
- * 5.24), to the server in use. A new handle starts a conversation. The
+ * 5.24), to the server in use. A new handle starts a conversation.
+ * User-Name is the identity of an EAP-Response/Identity when msg is one
+ * (RFC 3579 2.1), else the conversation's, else user. The
  * answer comes later through the answer callback. Errors: VPN_ERR_INVAL
  * (NULL, empty or overlong user or message), VPN_ERR_STATE (a request of
  * this handle is still waiting), VPN_ERR_LIMIT (256 requests outstanding
@@ -217,6 +219,18 @@ void vpn_radius_client_free(vpn_radius_client *c);
  */
 int vpn_radius_eap_send(vpn_radius_client *c, uint64_t now, uint32_t handle, const char *user,
                         const uint8_t *msg, size_t len);
+
+/*
+ * The first step of a conversation for an IKEv2 responder: with
+ * query_identity (IOS `authentication remote eap query-identity`) or no
+ * identity, fills a with an EAP-Request/Identity to send and returns 0;
+ * otherwise relays identity (the IKE IDi) to the server as an
+ * EAP-Response/Identity and returns 1 (the answer comes through the
+ * callback). A conversation already under handle is forgotten first.
+ * Errors: as vpn_radius_eap_send.
+ */
+int vpn_radius_eap_start(vpn_radius_client *c, uint64_t now, uint32_t handle, const char *identity,
+                         bool query_identity, vpn_eap_answer *a);
 
 /* Forgets a conversation (its IKE SA went); a late reply is dropped. */
 void vpn_radius_end(vpn_radius_client *c, uint32_t handle);
