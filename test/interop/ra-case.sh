@@ -2,11 +2,18 @@
 # FlexVPN remote access against strongSwan: charon as the client (EAP, a
 # virtual IP asked for with the configuration payload), vpnd as the hub (a
 # Virtual-Template, `authentication remote eap query-identity`, the local
-# `username` database, an `ip local pool`, a split-tunnel ACL).
+# `username` database or FreeRADIUS, an `ip local pool`, a split-tunnel ACL).
 #   ra-case.sh CASE OUTDIR VPND VPNCTL
 # CASE: mschapv2 (EAP-MSCHAPv2), md5 (EAP-MD5), wrongpw (EAP-MSCHAPv2 with a
-# wrong password: AUTHENTICATION_FAILED, no address taken from the pool).
-# Namespaces are named ra[us]<pid> so that other interop runs (i[us]<pid>,
+# wrong password: AUTHENTICATION_FAILED, no address taken from the pool);
+# radius, radius-wrongpw: the same through Debian's FreeRADIUS (EAP
+# passthrough: vpnd relays EAP in RADIUS Access-Requests, RFC 3579);
+# radius-failover: the first RADIUS server of the group never answers,
+# vpnd retransmits, then moves to the second.
+# FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
+# configuration generated here from Debian's: one client (vpnd), one user,
+# EAP with MSCHAPv2 as the default method.
+# Namespaces are named ra[usr]<pid> so that other interop runs (i[us]<pid>,
 # gd...) never meet these. Exit 0 only when every verdict holds; logs,
 # configurations, key files and the capture stay in OUTDIR.
 set -u
@@ -20,44 +27,120 @@ USER=alice
 PASSWORD='Secr3t!'
 HUB_PSK=ra-hub-psk-0123456789
 SINK_PORT=5001
+RADIUS_SECRET=radius-shared-s3cret
+RADIUS_PASSWORD='Rad1us-only!'   # FreeRADIUS's password for $USER, not the local one
+RAD_US=198.18.1.1
+RAD_LIVE=198.18.1.2
+RAD_DEAD=198.18.1.3              # an address without a server: requests go unanswered
+RADIUS=no
 case $CASE in
     mschapv2) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     md5) METHOD=md5; SW_AUTH=eap-md5; CLIENT_PW=$PASSWORD ;;
     wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW='not-the-password' ;;
+    radius | radius-failover) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$RADIUS_PASSWORD; RADIUS=yes ;;
+    radius-wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; RADIUS=yes ;;
     *) fail "unknown case $CASE" ;;
 esac
 
-# ---- namespaces (lib.sh's interop_setup names them i[us]PID; ours are ra[us]PID)
-ra_sweep_stale() {
-    local n pid
-    for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^ra[us][0-9]+$'); do
-        pid=${n#ra?}
-        kill -0 "$pid" 2>/dev/null && continue
-        for p in $(ip netns pids "$n" 2>/dev/null); do kill -CONT "$p"; kill -KILL "$p"; done
-        ip netns del "$n" 2>/dev/null && echo "removed namespace $n left by a killed run"
-    done
+# ---- FreeRADIUS in its own namespace ------------------------------------------------
+# radius_start: namespace, veth to the hub, a raddb generated from Debian's
+# (/etc/freeradius/3.0): our site (auth on $RAD_LIVE:1812), our client, our
+# user, the eap module with MSCHAPv2 (and MD5) only, so no TLS certificates
+# are needed; runs freeradius -X (debug log in $W/radius/radiusd.log).
+radius_start() {
+    local r=$W/radius/raddb
+    [ -d /etc/freeradius/3.0 ] || fail "FreeRADIUS is missing (freeradius; ./scripts/deps)"
+    NS_RAD=rar$$
+    ip netns add $NS_RAD || fail "cannot create a network namespace"
+    NETNS+=($NS_RAD)
+    ip link add vr netns $NS_US type veth peer name vrad netns $NS_RAD || fail "cannot create a veth pair"
+    ip -n $NS_US addr add $RAD_US/24 dev vr
+    ip -n $NS_RAD addr add $RAD_LIVE/24 dev vrad
+    ip -n $NS_RAD addr add $RAD_DEAD/24 dev vrad
+    ip -n $NS_RAD link set lo up
+    ip -n $NS_RAD link set vrad up
+    ip -n $NS_US link set vr up
+    mkdir -p "$W/radius/log" "$W/radius/run"
+    cp -a /etc/freeradius/3.0 "$r" || fail "cannot copy /etc/freeradius/3.0"
+    rm -f "$r"/sites-enabled/* "$r/mods-enabled/eap"
+    # our paths; run as root (the work folder is not freerad's)
+    sed -i -e "s|^raddbdir = .*|raddbdir = $r|" -e "s|^logdir = .*|logdir = $W/radius/log|" \
+        -e "s|^run_dir = .*|run_dir = $W/radius/run|" -e 's|^\(\s*\)\(user\|group\) = freerad|\1#\2 = freerad|' \
+        "$r/radiusd.conf"
+    cat >"$r/mods-enabled/eap" <<RADEOF
+eap {
+	default_eap_type = mschapv2
+	timer_expire = 60
+	ignore_unknown_eap_types = no
+	cisco_accounting_username_bug = no
+	max_sessions = \${max_requests}
+	md5 {
+	}
+	mschapv2 {
+	}
+}
+RADEOF
+    cat >"$r/sites-enabled/hub" <<RADEOF
+server hub {
+	listen {
+		type = auth
+		ipaddr = $RAD_LIVE
+		port = 1812
+	}
+	authorize {
+		eap {
+			ok = return
+		}
+		files
+	}
+	authenticate {
+		Auth-Type MS-CHAP {
+			mschap
+		}
+		eap
+	}
+	post-auth {
+		Post-Auth-Type REJECT {
+			attr_filter.access_reject
+			eap
+			remove_reply_message_if_eap
+		}
+	}
+}
+RADEOF
+    cat >"$r/clients.conf" <<RADEOF
+client hub {
+	ipaddr = $RAD_US
+	secret = $RADIUS_SECRET
+	require_message_authenticator = yes
+}
+RADEOF
+    printf '%s Cleartext-Password := "%s"\n' "$USER" "$RADIUS_PASSWORD" >"$r/mods-config/files/authorize"
+    spawn $NS_RAD "$W/radius/radiusd.log" freeradius -X -d "$r"
+    RAD_PID=$SPAWNED
+    wait_for 10 grep -q "Ready to process requests" "$W/radius/radiusd.log" ||
+        fail "FreeRADIUS did not start: $(tail -5 "$W/radius/radiusd.log")"
 }
 
-ra_setup() {
-    CASE_NAME=$1
-    T0=$(now_ms)
-    W=${INTEROP_OUT:-$(mktemp -d /tmp/interop-ra.XXXXXX)}
-    rm -rf "$W"; mkdir -p "$W/us" "$W/swan" "$W/ws/wireshark" "$W/keys"
-    ra_sweep_stale
-    NS_US=rau$$; NS_SWAN=ras$$
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    ip netns add $NS_US || fail "cannot create a network namespace"
-    NETNS+=($NS_US)
-    ip netns add $NS_SWAN || fail "cannot create a network namespace"
-    NETNS+=($NS_SWAN)
-    ip link add vu netns $NS_US type veth peer name vs netns $NS_SWAN || fail "cannot create a veth pair"
-    ip -n $NS_US addr add $US_OUTER/24 dev vu
-    ip -n $NS_SWAN addr add $SWAN_OUTER/24 dev vs
-    ip -n $NS_US addr add $US_INNER/32 dev lo
-    for n in $NS_US $NS_SWAN; do ip -n $n link set lo up; done
-    ip -n $NS_US link set vu up
-    ip -n $NS_SWAN link set vs up
+# hub_radius: the RADIUS part of the hub's configuration.
+hub_radius() {
+    [ $RADIUS = yes ] || return 0
+    cat <<RADEOF
+radius server RAD-DEAD
+ address ipv4 $RAD_DEAD auth-port 1812 acct-port 1813
+ key $RADIUS_SECRET
+ timeout 1
+ retransmit 1
+radius server RAD-LIVE
+ address ipv4 $RAD_LIVE auth-port 1812 acct-port 1813
+ key 0 $RADIUS_SECRET
+ timeout 2
+ retransmit 2
+aaa group server radius RADIUS-GROUP
+RADEOF
+    [ "$CASE" = radius-failover ] && echo " server name RAD-DEAD"
+    echo " server name RAD-LIVE"
+    echo "aaa authentication eap RA-EAP group RADIUS-GROUP"
 }
 
 # ---- the hub: vpnd ------------------------------------------------------------------
@@ -66,6 +149,7 @@ hub_conf() {
 hostname HUB
 aaa new-model
 aaa authorization network RA-AUTHOR local
+$(hub_radius)
 username $USER password $PASSWORD
 username bob password hunter2
 ip local pool RA-POOL $POOL_FIRST $POOL_LAST
@@ -87,6 +171,7 @@ crypto ikev2 profile RA
  authentication remote eap query-identity $METHOD
  authentication local pre-share key $HUB_PSK
  aaa authorization group eap list RA-AUTHOR RA-POL
+$([ $RADIUS = yes ] && echo " aaa authentication eap RA-EAP")
  virtual-template 1
 crypto ipsec transform-set TS esp-gcm 128
  mode tunnel
@@ -109,34 +194,7 @@ EOF
 # ---- the client: charon with EAP and a virtual IP -----------------------------------
 client_conf() {
     local d=$1
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-  load_modular = no
-  load = random nonce openssl gcrypt pem pkcs1 pkcs8 x509 pubkey kdf aes sha1 sha2 md5 hmac gcm gmp eap-identity eap-mschapv2 eap-md5 kernel-libipsec kernel-netlink socket-default vici
-  retransmit_timeout = 1.0
-  retransmit_base = 1.4
-  retransmit_tries = 2
-  install_virtual_ip = yes
-  filelog {
-    f {
-      path = $d/charon.log
-      time_format = %H:%M:%S
-      default = 1
-      ike = 2
-      cfg = 2
-      knl = 1
-      flush_line = yes
-    }
-  }
-  plugins {
-    vici { socket = unix://$d/charon.vici }
-    kernel-libipsec { allow_peer_ts = no }
-  }
-}
-swanctl {
-  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey
-}
-EOF
+    CHARON_PLUGINS="md5 gcrypt eap-identity eap-mschapv2 eap-md5 " CHARON_VIP=yes CHARON_TRIES=4 charon_conf "$d"
     cat >"$d/swanctl.conf" <<EOF
 connections {
  ra {
@@ -193,8 +251,12 @@ interop_require
     fail "strongSwan's eap-mschapv2 plugin is missing (libcharon-extauth-plugins; ./scripts/deps)"
 [ -e /usr/lib/ipsec/plugins/libstrongswan-eap-md5.so ] ||
     fail "strongSwan's eap-md5 plugin is missing (libcharon-extra-plugins; ./scripts/deps)"
-ra_setup "interop-ra-$CASE"
+interop_setup "interop-ra-$CASE" ra
 log "work folder $W"
+if [ $RADIUS = yes ]; then
+    radius_start
+    log "FreeRADIUS (pid $RAD_PID) listening on $RAD_LIVE"
+fi
 
 start_capture
 hub_conf "$W/us/vpnd.conf"
@@ -221,11 +283,15 @@ vpnctl status >"$W/status.txt" 2>&1
 pool_in_use() { awk '$1 == "RA-POOL" {print $(NF)}' "$1"; }
 grep -q RA-POOL "$W/pool-before.txt" || fail "show ip local pool has no RA-POOL: $(cat "$W/pool-before.txt")"
 
-if [ "$CASE" = wrongpw ]; then
+if [ "$CASE" = wrongpw ] || [ "$CASE" = radius-wrongpw ]; then
     [ $INIT_RC -ne 0 ] || fail "strongSwan's initiate succeeded with a wrong password"
     grep -q "received AUTHENTICATION_FAILED notify" "$W/swan/charon.log" ||
         fail "strongSwan did not receive AUTHENTICATION_FAILED (see $W/swan/charon.log)"
     grep -qi "failed" "$W/us/vpnd.log" || fail "vpnd's log shows no failed authentication"
+    if [ $RADIUS = yes ]; then
+        grep -q "RADIUS RAD-LIVE: Access-Reject" "$W/us/vpnd.log" || fail "vpnd's log shows no Access-Reject"
+        grep -q "Sent Access-Reject" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no Access-Reject"
+    fi
     [ "$(pool_in_use "$W/pool-up.txt")" = 0 ] || fail "an address was taken from the pool: $(cat "$W/pool-up.txt")"
     grep -q "$POOL_FIRST" "$W/ikev2-sa-detail.txt" && fail "the refused client shows an assigned address"
     stop_capture
@@ -243,6 +309,18 @@ VIP=$(grep -o "installing new virtual IP [0-9.]*" "$W/swan/charon.log" | awk '{p
 [ -n "$VIP" ] || fail "strongSwan installed no virtual IP (see $W/swan/charon.log)"
 log "strongSwan got virtual IP $VIP"
 [ "$VIP" = "$POOL_FIRST" ] || fail "virtual IP $VIP is not the pool's first address $POOL_FIRST"
+if [ $RADIUS = yes ]; then
+    # FreeRADIUS decided (its password, not the local one), vpnd relayed
+    grep -q "Sent Access-Accept" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no Access-Accept"
+    grep -q "MS-MPPE-Recv-Key" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no MPPE keys"
+    grep -q "RADIUS RAD-LIVE: Access-Accept" "$W/us/vpnd.log" || fail "vpnd's log shows no Access-Accept"
+    if [ "$CASE" = radius-failover ]; then
+        grep -q "RADIUS server RAD-DEAD silent, now using RAD-LIVE" "$W/us/vpnd.log" ||
+            fail "vpnd did not move from RAD-DEAD to RAD-LIVE"
+        grep -q "RAD-DEAD" "$W/us/vpnd.conf" || fail "the failover case has no dead server"
+    fi
+    log "FreeRADIUS accepted $USER through vpnd"
+fi
 grep -q "EAP method EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded" "$W/swan/charon.log" ||
     fail "strongSwan's log does not show EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded"
 grep -q "$POOL_FIRST" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the assigned address: $(cat "$W/ikev2-sa-detail.txt")"
