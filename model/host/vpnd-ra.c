@@ -360,6 +360,16 @@ void vpnd_radius_tick(vpnd *d, uint64_t now)
     }
 }
 
+/* An IKE SA went: its RADIUS conversation, if one is left, goes too (a
+ * client that stops after an Access-Challenge would leave it forever). */
+void vpnd_radius_end(vpnd *d, uint32_t ike_sa_id)
+{
+    if (d->radius == NULL)
+        return;
+    for (size_t i = 0; i < d->radius->n_prof; i++)
+        vpn_radius_end(d->radius->prof[i].client, ike_sa_id);
+}
+
 void vpnd_radius_close(vpnd *d)
 {
     struct vpnd_radius *r = d->radius;

@@ -149,6 +149,7 @@ int vpnd_radius_open(vpnd *d, char *err, size_t errlen);
 const vpn_ikev2_eap_backend *vpnd_radius_backend(vpnd *d);
 uint64_t vpnd_radius_deadline(const vpnd *d);
 void vpnd_radius_tick(vpnd *d, uint64_t now);
+void vpnd_radius_end(vpnd *d, uint32_t ike_sa_id);
 void vpnd_radius_close(vpnd *d);
 
 /* vpnd-ctl.c */
