@@ -5,7 +5,8 @@
  * assigns it an address from the `ip local pool` of the authorization
  * policy (RFC 7296 3.15); the CHILD_SA's remote selector is narrowed to
  * that address. Here: while a client's CHILD_SA is up, the kernel routes
- * the address (a /32) into the Virtual-Template's TUN device, as IOS
+ * the address (a /32; a spoke's subnet for a site-to-site peer on the
+ * same template) into the Virtual-Template's TUN device, as IOS
  * installs a host route via the session's Virtual-Access interface; the
  * route goes with the last CHILD_SA that holds it (a rekey keeps it). And
  * the views: `show ip local pool`, `show crypto session username U`.
@@ -59,16 +60,17 @@ static void route_text(const ra_route *r, char *buf, size_t len)
 
 void vpnd_ra_child_up(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c)
 {
-    /* The remote selector a pool address narrowed it to: one host. A
-     * client that kept any/any (no address asked for) gets no route: its
-     * traffic has no inner address the host could route to. */
+    /* The remote selector a pool address narrowed it to: one host; or a
+     * site-to-site spoke's subnet on the same Virtual-Template (the hub
+     * block serves both). A peer that kept any/any (no address asked for,
+     * no subnet) gets no route: nothing says what lies behind it. */
     for (size_t k = 0; k < c->n_ts_remote; k++) {
         ra_route *r;
         vpn_prefix p;
         char a[VPN_ADDR_STRLEN + 4], err[256];
         bool held;
 
-        if (vpn_host_selector_prefix(&c->ts_remote[k], &p) != 0 || p.addr.family != VPN_AF_INET || p.len != 32)
+        if (vpn_host_selector_prefix(&c->ts_remote[k], &p) != 0 || p.addr.family != VPN_AF_INET || p.len == 0)
             continue;
         if (d->ra_routes == NULL)
             d->ra_routes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);

@@ -77,7 +77,7 @@ cleanup() {
 # PREFIX (default i) keeps families of cases apart: ra-case.sh uses ra.
 sweep_stale() {
     local n pid prefix=${1:-i}
-    for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$prefix[usr][0-9]+\$"); do
+    for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$prefix[usrp][0-9]+\$"); do
         pid=${n#$prefix?}
         kill -0 "$pid" 2>/dev/null && continue
         for p in $(ip netns pids "$n" 2>/dev/null); do kill -CONT "$p"; kill -KILL "$p"; done

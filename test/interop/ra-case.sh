@@ -39,6 +39,7 @@ case $CASE in
     wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW='not-the-password' ;;
     radius | radius-failover) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$RADIUS_PASSWORD; RADIUS=yes ;;
     radius-wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; RADIUS=yes ;;
+    hubblock) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     *) fail "unknown case $CASE" ;;
 esac
 
@@ -122,6 +123,81 @@ RADEOF
         fail "FreeRADIUS did not start: $(tail -5 "$W/radius/radiusd.log")"
 }
 
+# ---- a site-to-site spoke on the same Virtual-Template (case hubblock) ----------------
+SPOKE_US=198.18.2.1
+SPOKE_OUTER=198.18.2.2
+SPOKE_INNER=10.0.3.1
+SPOKE_NET=10.0.3.0/24
+SPOKE_ID=spoke.test
+
+# spoke_start: namespace rap<pid> (veth vp/vsp to the hub), charon with PSK
+# and the spoke's subnet, no EAP, no virtual IP; brought up at once.
+spoke_start() {
+    local d=$W/spoke
+    NS_SPOKE=rap$$
+    ip netns add $NS_SPOKE || fail "cannot create a network namespace"
+    NETNS+=($NS_SPOKE)
+    ip link add vp netns $NS_US type veth peer name vsp netns $NS_SPOKE || fail "cannot create a veth pair"
+    ip -n $NS_US addr add $SPOKE_US/24 dev vp
+    ip -n $NS_SPOKE addr add $SPOKE_OUTER/24 dev vsp
+    ip -n $NS_SPOKE addr add $SPOKE_INNER/32 dev lo
+    ip -n $NS_SPOKE link set lo up
+    ip -n $NS_SPOKE link set vsp up
+    ip -n $NS_US link set vp up
+    ip -n $NS_SPOKE route add ${US_OUTER}/32 via $SPOKE_US
+    mkdir -p "$d"
+    charon_conf "$d"
+    cat >"$d/swanctl.conf" <<SPEOF
+connections {
+ site {
+  version = 2
+  local_addrs = $SPOKE_OUTER
+  remote_addrs = $US_OUTER
+  proposals = aes128gcm16-prfsha256-ecp256
+  mobike = no
+  keyingtries = 1
+  local {
+   auth = psk
+   id = $SPOKE_ID
+  }
+  remote {
+   auth = psk
+   id = $US_ID
+  }
+  children {
+   c {
+    mode = tunnel
+    local_ts = $SPOKE_NET
+    remote_ts = $US_NET
+    esp_proposals = aes128gcm16
+   }
+  }
+ }
+}
+secrets {
+ ike-spoke {
+  id-1 = $SPOKE_ID
+  id-2 = $US_ID
+  secret = "$HUB_PSK"
+ }
+}
+SPEOF
+    start_charon $NS_SPOKE "$d"
+    swanctl_at "$d" --initiate --ike site --child c --timeout 15 >"$d/initiate.log" 2>&1 ||
+        fail "the site-to-site spoke could not connect: $(tail -5 "$d/initiate.log")"
+}
+
+# hub_spoke_keyring: the spoke's pre-shared key on the hub (case hubblock).
+hub_spoke_keyring() {
+    [ "$CASE" = hubblock ] || return 0
+    cat <<SPEOF
+crypto ikev2 keyring KR
+ peer SPOKE
+  address $SPOKE_OUTER
+  pre-shared-key $HUB_PSK
+SPEOF
+}
+
 # hub_radius: the RADIUS part of the hub's configuration.
 hub_radius() {
     [ $RADIUS = yes ] || return 0
@@ -150,6 +226,7 @@ hostname HUB
 aaa new-model
 aaa authorization network RA-AUTHOR local
 $(hub_radius)
+$(hub_spoke_keyring)
 username $USER password $PASSWORD
 username bob password hunter2
 ip local pool RA-POOL $POOL_FIRST $POOL_LAST
@@ -172,6 +249,7 @@ crypto ikev2 profile RA
  authentication local pre-share key $HUB_PSK
  aaa authorization group eap list RA-AUTHOR RA-POL
 $([ $RADIUS = yes ] && echo " aaa authentication eap RA-EAP")
+$([ "$CASE" = hubblock ] && printf ' authentication remote pre-share\n keyring local KR\n')
  virtual-template 1
 crypto ipsec transform-set TS esp-gcm 128
  mode tunnel
@@ -257,6 +335,7 @@ if [ $RADIUS = yes ]; then
     radius_start
     log "FreeRADIUS (pid $RAD_PID) listening on $RAD_LIVE"
 fi
+SESSIONS=1
 
 start_capture
 hub_conf "$W/us/vpnd.conf"
@@ -268,6 +347,12 @@ wait_for 10 test -S "$W/us/vpnd.sock" ||
 client_conf "$W/swan"
 start_charon $NS_SWAN "$W/swan"
 log "vpnd (pid $US_PID) and charon running"
+if [ "$CASE" = hubblock ]; then
+    # the spoke first: the same Virtual-Template and profile, PSK, its subnet
+    spoke_start
+    SESSIONS=2
+    log "site-to-site spoke up on the hub's Virtual-Template"
+fi
 
 vpnctl show ip local pool >"$W/pool-before.txt" 2>&1
 swan --initiate --ike ra --child c --timeout 15 >"$W/swan/initiate.log" 2>&1
@@ -326,7 +411,7 @@ grep -q "EAP method EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded" "$W/swan/charo
 grep -q "$POOL_FIRST" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the assigned address: $(cat "$W/ikev2-sa-detail.txt")"
 grep -q "$USER" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the EAP identity"
 grep -q "$SWAN_OUTER" "$W/session-user.txt" || fail "show crypto session username $USER shows no session: $(cat "$W/session-user.txt")"
-grep -q "^Virtual-Template1 .* access sessions=1 " "$W/status.txt" || fail "vpnctl status does not show one session: $(cat "$W/status.txt")"
+grep -q "^Virtual-Template1 .* access sessions=$SESSIONS " "$W/status.txt" || fail "vpnctl status does not show $SESSIONS sessions: $(cat "$W/status.txt")"
 [ "$(pool_in_use "$W/pool-up.txt")" = 1 ] || fail "the pool does not show one address in use: $(cat "$W/pool-up.txt")"
 in_us ip route show | grep -q "^$POOL_FIRST dev vt" || fail "vpnd installed no route to $POOL_FIRST: $(in_us ip route show)"
 
@@ -352,10 +437,40 @@ $PY "$HERE/traffic.py" check --sent "$t-swan-sent.json" --received "$t-us-sink.j
 $PY "$HERE/traffic.py" check --sent "$t-us-sent.json" --received "$t-swan-sink.json" --name "hub -> client" || rc=1
 [ $rc = 0 ] || fail "traffic was lost"
 
+if [ "$CASE" = hubblock ]; then
+    # the spoke's subnet is routed into the same TUN, traffic both ways
+    in_us ip route show | grep -q "^$SPOKE_NET dev vt" || fail "vpnd installed no route to $SPOKE_NET: $(in_us ip route show)"
+    spawn $NS_US "$t-us-sink2.log" $PY "$HERE/traffic.py" sink --bind $US_INNER --port $SINK_PORT --out "$t-us-sink2.json"
+    SINK_US=$SPAWNED
+    spawn $NS_SPOKE "$t-spoke-sink.log" $PY "$HERE/traffic.py" sink --bind $SPOKE_INNER --port $SINK_PORT --out "$t-spoke-sink.json"
+    SINK_SP=$SPAWNED
+    wait_for 20 test -f "$t-us-sink2.json.ready" -a -f "$t-spoke-sink.json.ready" || fail "traffic sinks did not start"
+    spawn $NS_SPOKE "$t-spoke-send.log" $PY "$HERE/traffic.py" send --src $SPOKE_INNER --dst $US_INNER \
+        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow spoke1 --out "$t-spoke-sent.json"
+    SEND_SP=$SPAWNED
+    spawn $NS_US "$t-us-send2.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $SPOKE_INNER \
+        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow us2 --out "$t-us-sent2.json"
+    SEND_US=$SPAWNED
+    wait $SEND_US $SEND_SP
+    sleep 0.5
+    kill -TERM $SINK_US $SINK_SP
+    wait $SINK_US $SINK_SP
+    $PY "$HERE/traffic.py" check --sent "$t-spoke-sent.json" --received "$t-us-sink2.json" --name "spoke -> hub" || rc=1
+    $PY "$HERE/traffic.py" check --sent "$t-us-sent2.json" --received "$t-spoke-sink.json" --name "hub -> spoke" || rc=1
+    [ $rc = 0 ] || fail "spoke traffic was lost"
+    grep -q "$SPOKE_OUTER" "$W/session.txt" || fail "show crypto session does not list the spoke: $(cat "$W/session.txt")"
+    log "spoke and remote user on one Virtual-Template: both carried traffic, the spoke took no pool address"
+fi
+
 # The client goes: the address returns to the pool, the route goes.
 swan --terminate --ike ra --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate returned non-zero"
 wait_for 5 sh -c "'$VPNCTL' -s '$W/us/vpnd.sock' show ip local pool | awk '\$1 == \"RA-POOL\" {exit \$NF != 0}'" ||
     fail "the address did not return to the pool: $(vpnctl show ip local pool)"
+if [ "$CASE" = hubblock ]; then
+    vpnctl status >"$W/status-after.txt" 2>&1
+    grep -q "^Virtual-Template1 .* access sessions=1 " "$W/status-after.txt" ||
+        fail "the spoke's session did not stay when the user left: $(cat "$W/status-after.txt")"
+fi
 in_us ip route show | grep -q "^$POOL_FIRST " && fail "the route to $POOL_FIRST stayed after the client left"
 
 stop_capture
