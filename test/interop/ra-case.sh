@@ -10,10 +10,12 @@
 # passthrough: vpnd relays EAP in RADIUS Access-Requests, RFC 3579);
 # radius-failover: the first RADIUS server of the group never answers,
 # vpnd retransmits, then moves to the second.
+# hubblock: a site-to-site spoke (a second charon, PSK, its own subnet, in
+# rap<pid>) beside the EAP user on the same Virtual-Template and profile.
 # FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
 # configuration generated here from Debian's: one client (vpnd), one user,
 # EAP with MSCHAPv2 as the default method.
-# Namespaces are named ra[usr]<pid> so that other interop runs (i[us]<pid>,
+# Namespaces are named ra[usrp]<pid> so that other interop runs (i[us]<pid>,
 # gd...) never meet these. Exit 0 only when every verdict holds; logs,
 # configurations, key files and the capture stay in OUTDIR.
 set -u
