@@ -372,6 +372,36 @@ void vpnd_radius_end(vpnd *d, uint32_t ike_sa_id)
         vpn_radius_end(d->radius->prof[i].client, ike_sa_id);
 }
 
+/* show aaa servers: per profile (one client each), its servers in order,
+ * the one in use, and the client's counters. */
+void vpnd_radius_show(vpnd *d, GString *out)
+{
+    char a[VPN_ADDR_STRLEN];
+
+    if (d->radius == NULL) {
+        g_string_append(out, "no RADIUS server in use\n");
+        return;
+    }
+    for (size_t i = 0; i < d->radius->n_prof; i++) {
+        radius_profile *rp = &d->radius->prof[i];
+        size_t cur = vpn_radius_current_server(rp->client);
+        vpn_radius_stats st;
+        vpn_radius_get_stats(rp->client, &st);
+        g_string_append_printf(out, "Profile %s: EAP through RADIUS\n", rp->pr->name);
+        for (size_t k = 0; k < rp->n; k++)
+            g_string_append_printf(out, "  RADIUS: id %zu, priority %zu, host %s, auth-port %u%s\n", k + 1, k + 1,
+                                   vpn_addr_str(&rp->addr[k], a, sizeof a), rp->port[k],
+                                   k == cur ? ", in use" : "");
+        g_string_append_printf(out,
+                               "  Authen: request %" G_GUINT64_FORMAT ", timeouts %" G_GUINT64_FORMAT
+                               ", failover %" G_GUINT64_FORMAT ", retransmission %" G_GUINT64_FORMAT "\n"
+                               "          Response: accept %" G_GUINT64_FORMAT ", reject %" G_GUINT64_FORMAT
+                               ", challenge %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT "\n",
+                               st.requests, st.timeouts, st.failovers, st.retransmits, st.accepts, st.rejects,
+                               st.challenges, st.dropped);
+    }
+}
+
 void vpnd_radius_close(vpnd *d)
 {
     struct vpnd_radius *r = d->radius;

@@ -150,6 +150,7 @@ const vpn_ikev2_eap_backend *vpnd_radius_backend(vpnd *d);
 uint64_t vpnd_radius_deadline(const vpnd *d);
 void vpnd_radius_tick(vpnd *d, uint64_t now);
 void vpnd_radius_end(vpnd *d, uint32_t ike_sa_id);
+void vpnd_radius_show(vpnd *d, GString *out);
 void vpnd_radius_close(vpnd *d);
 
 /* vpnd-ctl.c */

@@ -365,6 +365,7 @@ vpnctl show crypto session username $USER detail >"$W/session-user.txt" 2>&1
 vpnctl show ip local pool >"$W/pool-up.txt" 2>&1
 vpnctl show crypto ipsec sa >"$W/ipsec-sa.txt" 2>&1
 vpnctl status >"$W/status.txt" 2>&1
+vpnctl show aaa servers >"$W/aaa-servers.txt" 2>&1
 
 # pool_in_use FILE: the In-use column of RA-POOL in a `show ip local pool`.
 pool_in_use() { awk '$1 == "RA-POOL" {print $(NF)}' "$1"; }
@@ -401,10 +402,14 @@ if [ $RADIUS = yes ]; then
     grep -q "Sent Access-Accept" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no Access-Accept"
     grep -q "MS-MPPE-Recv-Key" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no MPPE keys"
     grep -q "RADIUS RAD-LIVE: Access-Accept" "$W/us/vpnd.log" || fail "vpnd's log shows no Access-Accept"
+    grep -q "accept 1, reject 0" "$W/aaa-servers.txt" || fail "show aaa servers: $(cat "$W/aaa-servers.txt")"
     if [ "$CASE" = radius-failover ]; then
         grep -q "RADIUS server RAD-DEAD silent, now using RAD-LIVE" "$W/us/vpnd.log" ||
             fail "vpnd did not move from RAD-DEAD to RAD-LIVE"
         grep -q "RAD-DEAD" "$W/us/vpnd.conf" || fail "the failover case has no dead server"
+        grep -q "failover 1, retransmission 1" "$W/aaa-servers.txt" &&
+            grep -q "host $RAD_LIVE, auth-port 1812, in use" "$W/aaa-servers.txt" ||
+            fail "show aaa servers does not show the failover: $(cat "$W/aaa-servers.txt")"
     fi
     log "FreeRADIUS accepted $USER through vpnd"
 fi
