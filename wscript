@@ -73,6 +73,7 @@ VPN_CORE_SOURCES = [
     'model/core/show/show-nhrp.c',
     'model/core/nhrp/nhrp-conf.c',
     'model/core/router/router.c',
+    'model/core/radius/radius.c',
     'model/core/qos/qos-metrics.c',
     'model/core/conf/conf-qos.c',
     'model/core/qos/qos-sched.c',
@@ -144,6 +145,7 @@ VPN_CORE_HEADERS = [
     'model/core/show/show-nhrp.h',
     'model/core/nhrp/nhrp-conf.h',
     'model/core/router/router.h',
+    'model/core/radius/radius.h',
     'model/core/qos/qos-metrics.h',
     'model/core/conf/conf-qos.h',
     'model/core/qos/qos-sched.h',
@@ -296,6 +298,7 @@ VPN_CORE_TESTS = [
     'ikev2-inject-fail:test/core/ikev2-inject-fail-test.c',
     'gdoi-inject-fail:test/core/gdoi-inject-fail-test.c',
     'ikev2-collision:test/core/ikev2-collision-test.c',
+    'radius-client:test/core/radius-client-test.c',
 ]
 
 VPN_FUZZERS = [
@@ -313,6 +316,7 @@ VPN_FUZZERS = [
     'ikev2-fuzz-eap:test/fuzz/ikev2-fuzz-eap.c',
     'router-fuzz-input:test/fuzz/router-fuzz-input.c',
     'qos-fuzz-rtp:test/fuzz/qos-fuzz-rtp.c',
+    'radius-fuzz-reply:test/fuzz/radius-fuzz-reply.c',
 ]
 
 VPN_BENCHES = [

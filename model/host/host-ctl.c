@@ -16,6 +16,7 @@ static const char help_text[] =
     "show crypto session username USER [detail]\n"
     "                                   a remote-access user's sessions\n"
     "show ip local pool                 remote-access address pools\n"
+    "show aaa servers                   RADIUS servers of EAP passthrough, counters\n"
     "show crypto ikev2 stats            IKEv2 counters\n"
     "show crypto ikev2 proposal [NAME]  configured proposals\n"
     "show crypto ikev2 policy [NAME]    configured policies\n"
@@ -81,6 +82,10 @@ static int parse_show(char **w, int n, vpn_host_ctl_req *req, char *err, size_t 
 {
     if (eq(w, n, 1, "drops") && n == 2) {
         req->cmd = VPN_HOST_CMD_SHOW_DROPS;
+        return 0;
+    }
+    if (eq(w, n, 1, "aaa") && eq(w, n, 2, "servers") && n == 3) {
+        req->cmd = VPN_HOST_CMD_SHOW_AAA_SERVERS;
         return 0;
     }
     if (eq(w, n, 1, "ip") && eq(w, n, 2, "local") && eq(w, n, 3, "pool") && n == 4) {

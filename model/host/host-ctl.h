@@ -49,6 +49,7 @@ typedef enum vpn_host_cmd {
     VPN_HOST_CMD_GDOI_KS_REKEY,     /* crypto gdoi ks rekey */
     VPN_HOST_CMD_SHOW_IP_LOCAL_POOL, /* show ip local pool */
     VPN_HOST_CMD_SHOW_SESSION_USER, /* show crypto session username USER [detail] */
+    VPN_HOST_CMD_SHOW_AAA_SERVERS,  /* show aaa servers */
 } vpn_host_cmd;
 
 typedef struct vpn_host_ctl_req {

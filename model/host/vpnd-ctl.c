@@ -243,6 +243,9 @@ int vpnd_ctl_exec(vpnd *d, const char *line, GString *out)
         return rc;
     case VPN_HOST_CMD_SHOW_SESSION:
         return render(d, vpn_router_show_crypto_session, r.detail, out);
+    case VPN_HOST_CMD_SHOW_AAA_SERVERS:
+        vpnd_radius_show(d, out);
+        return 0;
     case VPN_HOST_CMD_SHOW_IP_LOCAL_POOL:
     case VPN_HOST_CMD_SHOW_SESSION_USER:
         return vpnd_ra_show(d, r.cmd == VPN_HOST_CMD_SHOW_SESSION_USER ? r.arg : NULL, r.detail, out);

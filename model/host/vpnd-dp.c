@@ -202,12 +202,15 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
         break;
     case VPN_IKEV2_EV_IKE_DOWN:
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u with %s down: %s", ev->ike_sa_id, a, reason);
+        vpnd_radius_end(d, ev->ike_sa_id);
         break;
     case VPN_IKEV2_EV_FAILED:
         /* The SA still exists during this event: a failed IKE_AUTH (a wrong
          * PSK, say) was encrypted with keys Wireshark should have too. */
         if (ev->ike_sa_id)
             vpnd_keys_ike(d, ev->ike_sa_id);
+        if (ev->ike_sa_id)
+            vpnd_radius_end(d, ev->ike_sa_id); /* a RADIUS conversation it left */
         vpnd_log(d, VPN_LOG_WARN, "IKE SA %u with %s failed: %s%s%s", ev->ike_sa_id, a, reason,
                  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
         break;

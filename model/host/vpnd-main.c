@@ -184,6 +184,9 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
     p.user = d;
     /* The engine's clock is monotonic; certificates need Unix time. */
     p.unix_time_offset_s = (int64_t)time(NULL) - (int64_t)(vpnd_now() / 1000000000u);
+    if (vpnd_radius_open(d, err, errlen) != 0)
+        return EXIT_RUNTIME;
+    p.eap = vpnd_radius_backend(d);
     if ((rc = vpn_router_new(&d->router, &p)) != 0) {
         snprintf(err, errlen, "router: %s", vpn_strerror(rc));
         return EXIT_RUNTIME;
@@ -223,6 +226,7 @@ static void teardown(vpnd *d)
     vpnd_dp_close(d);
     vpnd_ikev1_free(d);
     vpnd_gdoi_free(d);
+    vpnd_radius_close(d);
     vpn_router_del(d->router);
     d->router = NULL;
     vpnd_pki_free(d);

@@ -305,6 +305,7 @@ static gboolean on_timer(gpointer user)
     d->timer_at = UINT64_MAX;
     vpn_router_timeout(d->router, now);
     vpnd_ikev1_tick(d, now);
+    vpnd_radius_tick(d, now);
     vpnd_gdoi_after(d);
     vpnd_reschedule(d);
     return G_SOURCE_REMOVE;
@@ -318,6 +319,9 @@ void vpnd_reschedule(vpnd *d)
     uint64_t v1 = vpnd_ikev1_deadline(d);
     if (v1 < next)
         next = v1;
+    uint64_t rad = vpnd_radius_deadline(d);
+    if (rad < next)
+        next = rad;
     if (next == d->timer_at && d->timer)
         return;
     if (d->timer)

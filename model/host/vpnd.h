@@ -97,6 +97,8 @@ typedef struct vpnd {
     struct vpnd_gdoi *gdoi; /* GET VPN (vpnd-gdoi.c), NULL when not configured */
     /* remote access (vpnd-ra.c): CHILD_SA id -> the client route it holds */
     GHashTable *ra_routes;
+    /* RADIUS for EAP passthrough (vpnd-ra.c), NULL when not configured */
+    struct vpnd_radius *radius;
 
     gint64 started_us;
     GMainLoop *loop;
@@ -143,6 +145,13 @@ void vpnd_ra_child_down(vpnd *d, uint32_t child_id);
 void vpnd_ra_close(vpnd *d);
 /* show ip local pool (user NULL) / show crypto session username USER. */
 int vpnd_ra_show(vpnd *d, const char *user, bool detail, GString *out);
+int vpnd_radius_open(vpnd *d, char *err, size_t errlen);
+const vpn_ikev2_eap_backend *vpnd_radius_backend(vpnd *d);
+uint64_t vpnd_radius_deadline(const vpnd *d);
+void vpnd_radius_tick(vpnd *d, uint64_t now);
+void vpnd_radius_end(vpnd *d, uint32_t ike_sa_id);
+void vpnd_radius_show(vpnd *d, GString *out);
+void vpnd_radius_close(vpnd *d);
 
 /* vpnd-ctl.c */
 int vpnd_ctl_open(vpnd *d, char *err, size_t errlen);

@@ -4,7 +4,8 @@
  * authorization policy` (pool, dns, route set access-list / interface),
  * the profile's `authentication remote eap query-identity`, `aaa
  * authorization group eap list`, `virtual-template`, and the client's
- * `authentication local eap mschapv2 username U password P`; every bad
+ * `authentication local eap mschapv2 username U password P`, RADIUS
+ * servers and groups for EAP passthrough; every bad
  * line is refused with its line number and nothing half-configured.
  */
 #include <stdlib.h>
@@ -39,7 +40,7 @@ static const char hub[] =
     " authentication remote eap query-identity\n"                /* 21 */
     " authentication local pre-share key hubkey\n"               /* 22 */
     " aaa authorization group eap list RA-AUTHOR RA-POL\n"       /* 23 */
-    " aaa authentication eap RA-EAP\n"                           /* 24 */
+    " aaa authentication eap RA-EAP\n"
     " virtual-template 1\n"                                      /* 25 */
     "end\n";
 
@@ -138,6 +139,88 @@ static void test_errors(void **state)
                  "usage");
 }
 
+/* RADIUS for EAP passthrough: `radius server`, `aaa group server radius`,
+ * `aaa authentication eap LIST group G` and the profile's list. */
+#define PROFILE_AUTH " match identity remote any\n authentication remote eap\n authentication local pre-share key k\n"
+static const char radius_hub[] =
+    "aaa new-model\n"                                            /* 1 */
+    "radius server R1\n"                                         /* 2 */
+    " address ipv4 10.9.0.1 auth-port 11812 acct-port 11813\n"   /* 3 */
+    " key 0 testing123\n"                                        /* 4 */
+    " timeout 2\n"                                               /* 5 */
+    " retransmit 1\n"                                            /* 6 */
+    "radius server R2\n"                                         /* 7 */
+    " address ipv4 10.9.0.2\n"                                   /* 8 */
+    " key other-secret\n"                                        /* 9 */
+    "aaa group server radius RADS\n"                             /* 10 */
+    " server name R2\n"                                          /* 11 */
+    " server name R1\n"                                          /* 12 */
+    "aaa authentication eap RAD-EAP group RADS\n"                /* 13 */
+    "aaa authentication eap ALL-EAP group radius\n"              /* 14 */
+    "aaa authentication eap LOC-EAP local\n"                     /* 15 */
+    "crypto ikev2 profile A\n"
+    PROFILE_AUTH
+    " aaa authentication eap RAD-EAP\n"
+    "crypto ikev2 profile B\n"
+    PROFILE_AUTH
+    " aaa authentication eap ALL-EAP\n"
+    "crypto ikev2 profile C\n"
+    PROFILE_AUTH
+    " aaa authentication eap LOC-EAP\n"
+    "crypto ikev2 profile D\n"
+    PROFILE_AUTH
+    "end\n";
+
+static void test_radius(void **state)
+{
+    (void)state;
+    vpn_conf *c = tu_conf_parse_ok(radius_hub);
+    const vpn_conf_radius_server *out[4];
+    char b[VPN_ADDR_STRLEN];
+    const vpn_conf_radius_server *r1 = vpn_conf_find_radius_server(c, "R1");
+    assert_non_null(r1);
+    assert_string_equal(vpn_addr_str(&r1->addr, b, sizeof b), "10.9.0.1");
+    assert_int_equal(r1->auth_port, 11812);
+    assert_string_equal(r1->key, "testing123");
+    assert_int_equal(r1->timeout_s, 2);
+    assert_int_equal(r1->retransmit, 1);
+    const vpn_conf_radius_server *r2 = vpn_conf_find_radius_server(c, "R2");
+    assert_int_equal(r2->auth_port, 1812);
+    assert_string_equal(r2->key, "other-secret");
+    assert_int_equal(r2->timeout_s, 0);
+    /* the group's order, not the definition order */
+    assert_int_equal(vpn_conf_eap_radius_servers(c, vpn_conf_find_profile(c, "A"), out, 4), 2);
+    assert_ptr_equal(out[0], r2);
+    assert_ptr_equal(out[1], r1);
+    assert_int_equal(vpn_conf_eap_radius_servers(c, vpn_conf_find_profile(c, "A"), out, 1), 1);
+    /* group radius: every server, in definition order */
+    assert_int_equal(vpn_conf_eap_radius_servers(c, vpn_conf_find_profile(c, "B"), out, 4), 2);
+    assert_ptr_equal(out[0], r1);
+    /* local list, no list: the local database */
+    assert_int_equal(vpn_conf_eap_radius_servers(c, vpn_conf_find_profile(c, "C"), out, 4), 0);
+    assert_int_equal(vpn_conf_eap_radius_servers(c, vpn_conf_find_profile(c, "D"), out, 4), 0);
+    vpn_conf_del(c);
+
+    tu_conf_expect_error("radius server R\n address ipv6 ::1\n", VPN_ERR_MALFORMED, 2, "usage");
+    tu_conf_expect_error("radius server R\n address ipv4 10.0.0.1 auth-port 0\n", VPN_ERR_MALFORMED, 2, "0");
+    tu_conf_expect_error("radius server R\n address ipv4 10.0.0.1 auth-port\n", VPN_ERR_MALFORMED, 2, "auth-port");
+    tu_conf_expect_error("radius server R\n key 7 0822455D0A16\n", VPN_ERR_MALFORMED, 2, "cleartext");
+    tu_conf_expect_error("radius server R\n timeout 0\n", VPN_ERR_MALFORMED, 2, "0");
+    tu_conf_expect_error("radius server R\n key k\n", VPN_ERR_POLICY, 1, "no address");
+    tu_conf_expect_error("radius server R\n address ipv4 10.0.0.1\n", VPN_ERR_POLICY, 1, "no key");
+    tu_conf_expect_error("aaa group server radius G\n", VPN_ERR_MALFORMED, 1, "new-model");
+    tu_conf_expect_error("aaa new-model\naaa group server radius G\n server name NOPE\n", VPN_ERR_NOTFOUND, 2,
+                         "NOPE");
+    tu_conf_expect_error("aaa new-model\naaa group server radius G\n server host 1.2.3.4\n", VPN_ERR_MALFORMED, 3,
+                         "usage");
+    tu_conf_expect_error("aaa new-model\naaa group server radius G\n", VPN_ERR_POLICY, 2, "no server");
+    tu_conf_expect_error("aaa new-model\naaa authentication eap L group NOPE\n", VPN_ERR_NOTFOUND, 2, "NOPE");
+    tu_conf_expect_error("aaa new-model\naaa authentication eap L group radius\n", VPN_ERR_NOTFOUND, 2,
+                         "no radius server");
+    tu_conf_expect_error("crypto ikev2 profile P\n" PROFILE_AUTH " aaa authentication eap NOPE\n", VPN_ERR_NOTFOUND, 1,
+                         "NOPE");
+}
+
 /* interface Virtual-Template N type tunnel, both spellings, one name */
 static void test_virtual_template(void **state)
 {
@@ -175,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_hub),
         cmocka_unit_test(test_client),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_radius),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ static void test_commands(void **state)
     assert_string_equal(r.arg, "P1");
     assert_int_equal(ok("show drops").cmd, VPN_HOST_CMD_SHOW_DROPS);
     assert_int_equal(ok("show ip local pool").cmd, VPN_HOST_CMD_SHOW_IP_LOCAL_POOL);
+    assert_int_equal(ok("show aaa servers").cmd, VPN_HOST_CMD_SHOW_AAA_SERVERS);
     r = ok("show crypto session username alice");
     assert_int_equal(r.cmd, VPN_HOST_CMD_SHOW_SESSION_USER);
     assert_string_equal(r.arg, "alice");
@@ -113,6 +114,7 @@ static void test_refusals(void **state)
     refused("clear crypto isakmp x", "conn-id");
     refused("show version", "unknown show command");
     refused("show ip local pool P1", "unknown show command");
+    refused("show aaa servers now", "unknown show command");
     refused("show ip local", "unknown show command");
     refused("show crypto session username", "unknown show crypto command");
     refused("show crypto session username a b", "unknown show crypto command");

@@ -452,12 +452,67 @@ static void test_backend_answers_later(void **state)
     }
     tp_run_for(&n, 1);
     assert_int_equal(sb.steps, 4); /* start, Identity, MSCHAPv2 Response, Success ack */
+    {
+        /* the identity of the relayed Identity Response, not the IKE ID */
+        vpn_ikev2_sa_info ib;
+        sa0(&n, 1, &ib);
+        assert_string_equal(ib.eap_identity, "dave");
+    }
     assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
     assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
     assert_true(tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0) >= 0);
     assert_int_equal(vpn_ikev2_eap_answer(n.node[1].ctx, n.now, 999, &ans), VPN_ERR_NOTFOUND);
     vpn_eap_server_free(sb.srv);
     vpn_drbg_free(&sb.drbg);
+    tp_free(&n);
+}
+
+/* A backend that leaves the profile to the local database on the first
+ * step (a profile without a RADIUS list, VPN_IKEV2_EAP_LOCAL): the
+ * conversation runs on the `username` lines and the backend hears no more. */
+static int local_step(void *user, uint32_t sa, const char *profile, const char *identity, const uint8_t *msg,
+                      size_t len, vpn_eap_answer *a)
+{
+    unsigned *calls = user;
+    (void)sa;
+    (void)profile;
+    (void)identity;
+    (void)len;
+    (void)a;
+    (*calls)++;
+    return msg == NULL ? VPN_IKEV2_EAP_LOCAL : VPN_ERR_STATE;
+}
+
+static void test_backend_leaves_local(void **state)
+{
+    (void)state;
+    tp_net n;
+    unsigned calls = 0;
+    vpn_ikev2_eap_backend be = {local_step, &calls};
+    vpn_ikev2_sa_info ib;
+    two(&n, "alice", "Secr3t!", "mschapv2");
+    vpn_ikev2_ctx_del(n.node[1].ctx);
+    {
+        vpn_ikev2_params p;
+        memset(&p, 0, sizeof p);
+        p.conf = n.node[1].conf;
+        vpn_rng_init_drbg(&p.rng, &n.node[1].drbg);
+        p.name = "hub";
+        p.send = tp_send_cb;
+        p.event = tp_event_cb;
+        p.user = &n.node[1];
+        p.eap = &be;
+        assert_int_equal(vpn_ikev2_ctx_new(&n.node[1].ctx, &p), 0);
+    }
+    add_hub_policy(&n, 1);
+    vpn_ikev2_policy pc = client_policy();
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    assert_int_equal(calls, 1);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    sa0(&n, 1, &ib);
+    assert_string_equal(ib.eap_identity, "alice");
     tp_free(&n);
 }
 
@@ -470,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_pool_exhaustion),
         cmocka_unit_test(test_pool_full_refuses),
         cmocka_unit_test(test_backend_answers_later),
+        cmocka_unit_test(test_backend_leaves_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,24 +74,27 @@ cleanup() {
 # A run killed outright (SIGKILL, e.g. a ctest timeout) cannot run its trap:
 # the next run removes its namespaces (named after the dead run's pid) and
 # the processes still inside them.
+# PREFIX (default i) keeps families of cases apart: ra-case.sh uses ra.
 sweep_stale() {
-    local n pid
-    for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^i[us][0-9]+$'); do
-        pid=${n#i?}
+    local n pid prefix=${1:-i}
+    for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$prefix[usrp][0-9]+\$"); do
+        pid=${n#$prefix?}
         kill -0 "$pid" 2>/dev/null && continue
         for p in $(ip netns pids "$n" 2>/dev/null); do kill -CONT "$p"; kill -KILL "$p"; done
         ip netns del "$n" 2>/dev/null && echo "removed namespace $n left by a killed run"
     done
 }
 
-# interop_setup CASE: work folder, namespaces, veth, addresses.
+# interop_setup CASE [PREFIX]: work folder, namespaces (PREFIXu<pid> and
+# PREFIXs<pid>, PREFIX i by default), veth, addresses.
 interop_setup() {
     CASE_NAME=$1
+    local prefix=${2:-i}
     T0=$(now_ms)
     W=${INTEROP_OUT:-$(mktemp -d /tmp/interop.XXXXXX)}
     rm -rf "$W"; mkdir -p "$W/us" "$W/swan" "$W/ws/wireshark" "$W/keys"
-    sweep_stale
-    NS_US=iu$$; NS_SWAN=is$$
+    sweep_stale "$prefix"
+    NS_US=${prefix}u$$; NS_SWAN=${prefix}s$$
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     ip netns add $NS_US || fail "cannot create a network namespace"
@@ -145,17 +148,20 @@ stop_capture() {
 # ---- strongSwan ---------------------------------------------------------------
 # charon_conf DIR: strongswan.conf for one charon instance. Short retransmission
 # timers so that DPD and failures resolve in seconds, not minutes.
+# CHARON_PLUGINS adds plugins (the EAP methods of a remote-access client),
+# CHARON_VIP=yes installs a virtual IP the peer assigns, CHARON_TRIES sets
+# retransmit_tries.
 charon_conf() {
     local d=$1
     cat >"$d/strongswan.conf" <<EOF
 charon {
   load_modular = no
-  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf aes sha1 sha2 hmac gcm gmp kernel-libipsec kernel-netlink socket-default vici
+  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf aes sha1 sha2 ${CHARON_PLUGINS:-}hmac gcm gmp kernel-libipsec kernel-netlink socket-default vici
   retransmit_timeout = 1.0
   retransmit_base = 1.4
-  retransmit_tries = 2
+  retransmit_tries = ${CHARON_TRIES:-2}
   delete_rekeyed_delay = 1
-  install_virtual_ip = no
+  install_virtual_ip = ${CHARON_VIP:-no}
   filelog {
     f {
       path = $d/charon.log

@@ -2,11 +2,20 @@
 # FlexVPN remote access against strongSwan: charon as the client (EAP, a
 # virtual IP asked for with the configuration payload), vpnd as the hub (a
 # Virtual-Template, `authentication remote eap query-identity`, the local
-# `username` database, an `ip local pool`, a split-tunnel ACL).
+# `username` database or FreeRADIUS, an `ip local pool`, a split-tunnel ACL).
 #   ra-case.sh CASE OUTDIR VPND VPNCTL
 # CASE: mschapv2 (EAP-MSCHAPv2), md5 (EAP-MD5), wrongpw (EAP-MSCHAPv2 with a
-# wrong password: AUTHENTICATION_FAILED, no address taken from the pool).
-# Namespaces are named ra[us]<pid> so that other interop runs (i[us]<pid>,
+# wrong password: AUTHENTICATION_FAILED, no address taken from the pool);
+# radius, radius-wrongpw: the same through Debian's FreeRADIUS (EAP
+# passthrough: vpnd relays EAP in RADIUS Access-Requests, RFC 3579);
+# radius-failover: the first RADIUS server of the group never answers,
+# vpnd retransmits, then moves to the second.
+# hubblock: a site-to-site spoke (a second charon, PSK, its own subnet, in
+# rap<pid>) beside the EAP user on the same Virtual-Template and profile.
+# FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
+# configuration generated here from Debian's: one client (vpnd), one user,
+# EAP with MSCHAPv2 as the default method.
+# Namespaces are named ra[usrp]<pid> so that other interop runs (i[us]<pid>,
 # gd...) never meet these. Exit 0 only when every verdict holds; logs,
 # configurations, key files and the capture stay in OUTDIR.
 set -u
@@ -20,44 +29,196 @@ USER=alice
 PASSWORD='Secr3t!'
 HUB_PSK=ra-hub-psk-0123456789
 SINK_PORT=5001
+RADIUS_SECRET=radius-shared-s3cret
+RADIUS_PASSWORD='Rad1us-only!'   # FreeRADIUS's password for $USER, not the local one
+RAD_US=198.18.1.1
+RAD_LIVE=198.18.1.2
+RAD_DEAD=198.18.1.3              # an address without a server: requests go unanswered
+RADIUS=no
 case $CASE in
     mschapv2) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     md5) METHOD=md5; SW_AUTH=eap-md5; CLIENT_PW=$PASSWORD ;;
     wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW='not-the-password' ;;
+    radius | radius-failover) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$RADIUS_PASSWORD; RADIUS=yes ;;
+    radius-wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; RADIUS=yes ;;
+    hubblock) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     *) fail "unknown case $CASE" ;;
 esac
 
-# ---- namespaces (lib.sh's interop_setup names them i[us]PID; ours are ra[us]PID)
-ra_sweep_stale() {
-    local n pid
-    for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^ra[us][0-9]+$'); do
-        pid=${n#ra?}
-        kill -0 "$pid" 2>/dev/null && continue
-        for p in $(ip netns pids "$n" 2>/dev/null); do kill -CONT "$p"; kill -KILL "$p"; done
-        ip netns del "$n" 2>/dev/null && echo "removed namespace $n left by a killed run"
-    done
+# ---- FreeRADIUS in its own namespace ------------------------------------------------
+# radius_start: namespace, veth to the hub, a raddb generated from Debian's
+# (/etc/freeradius/3.0): our site (auth on $RAD_LIVE:1812), our client, our
+# user, the eap module with MSCHAPv2 (and MD5) only, so no TLS certificates
+# are needed; runs freeradius -X (debug log in $W/radius/radiusd.log).
+radius_start() {
+    local r=$W/radius/raddb
+    [ -d /etc/freeradius/3.0 ] || fail "FreeRADIUS is missing (freeradius; ./scripts/deps)"
+    NS_RAD=rar$$
+    ip netns add $NS_RAD || fail "cannot create a network namespace"
+    NETNS+=($NS_RAD)
+    ip link add vr netns $NS_US type veth peer name vrad netns $NS_RAD || fail "cannot create a veth pair"
+    ip -n $NS_US addr add $RAD_US/24 dev vr
+    ip -n $NS_RAD addr add $RAD_LIVE/24 dev vrad
+    ip -n $NS_RAD addr add $RAD_DEAD/24 dev vrad
+    ip -n $NS_RAD link set lo up
+    ip -n $NS_RAD link set vrad up
+    ip -n $NS_US link set vr up
+    mkdir -p "$W/radius/log" "$W/radius/run"
+    cp -a /etc/freeradius/3.0 "$r" || fail "cannot copy /etc/freeradius/3.0"
+    rm -f "$r"/sites-enabled/* "$r/mods-enabled/eap"
+    # our paths; run as root (the work folder is not freerad's)
+    sed -i -e "s|^raddbdir = .*|raddbdir = $r|" -e "s|^logdir = .*|logdir = $W/radius/log|" \
+        -e "s|^run_dir = .*|run_dir = $W/radius/run|" -e 's|^\(\s*\)\(user\|group\) = freerad|\1#\2 = freerad|' \
+        "$r/radiusd.conf"
+    cat >"$r/mods-enabled/eap" <<RADEOF
+eap {
+	default_eap_type = mschapv2
+	timer_expire = 60
+	ignore_unknown_eap_types = no
+	cisco_accounting_username_bug = no
+	max_sessions = \${max_requests}
+	md5 {
+	}
+	mschapv2 {
+	}
+}
+RADEOF
+    cat >"$r/sites-enabled/hub" <<RADEOF
+server hub {
+	listen {
+		type = auth
+		ipaddr = $RAD_LIVE
+		port = 1812
+	}
+	authorize {
+		eap {
+			ok = return
+		}
+		files
+	}
+	authenticate {
+		Auth-Type MS-CHAP {
+			mschap
+		}
+		eap
+	}
+	post-auth {
+		Post-Auth-Type REJECT {
+			attr_filter.access_reject
+			eap
+			remove_reply_message_if_eap
+		}
+	}
+}
+RADEOF
+    cat >"$r/clients.conf" <<RADEOF
+client hub {
+	ipaddr = $RAD_US
+	secret = $RADIUS_SECRET
+	require_message_authenticator = yes
+}
+RADEOF
+    printf '%s Cleartext-Password := "%s"\n' "$USER" "$RADIUS_PASSWORD" >"$r/mods-config/files/authorize"
+    spawn $NS_RAD "$W/radius/radiusd.log" freeradius -X -d "$r"
+    RAD_PID=$SPAWNED
+    wait_for 10 grep -q "Ready to process requests" "$W/radius/radiusd.log" ||
+        fail "FreeRADIUS did not start: $(tail -5 "$W/radius/radiusd.log")"
 }
 
-ra_setup() {
-    CASE_NAME=$1
-    T0=$(now_ms)
-    W=${INTEROP_OUT:-$(mktemp -d /tmp/interop-ra.XXXXXX)}
-    rm -rf "$W"; mkdir -p "$W/us" "$W/swan" "$W/ws/wireshark" "$W/keys"
-    ra_sweep_stale
-    NS_US=rau$$; NS_SWAN=ras$$
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    ip netns add $NS_US || fail "cannot create a network namespace"
-    NETNS+=($NS_US)
-    ip netns add $NS_SWAN || fail "cannot create a network namespace"
-    NETNS+=($NS_SWAN)
-    ip link add vu netns $NS_US type veth peer name vs netns $NS_SWAN || fail "cannot create a veth pair"
-    ip -n $NS_US addr add $US_OUTER/24 dev vu
-    ip -n $NS_SWAN addr add $SWAN_OUTER/24 dev vs
-    ip -n $NS_US addr add $US_INNER/32 dev lo
-    for n in $NS_US $NS_SWAN; do ip -n $n link set lo up; done
-    ip -n $NS_US link set vu up
-    ip -n $NS_SWAN link set vs up
+# ---- a site-to-site spoke on the same Virtual-Template (case hubblock) ----------------
+SPOKE_US=198.18.2.1
+SPOKE_OUTER=198.18.2.2
+SPOKE_INNER=10.0.3.1
+SPOKE_NET=10.0.3.0/24
+SPOKE_ID=spoke.test
+
+# spoke_start: namespace rap<pid> (veth vp/vsp to the hub), charon with PSK
+# and the spoke's subnet, no EAP, no virtual IP; brought up at once.
+spoke_start() {
+    local d=$W/spoke
+    NS_SPOKE=rap$$
+    ip netns add $NS_SPOKE || fail "cannot create a network namespace"
+    NETNS+=($NS_SPOKE)
+    ip link add vp netns $NS_US type veth peer name vsp netns $NS_SPOKE || fail "cannot create a veth pair"
+    ip -n $NS_US addr add $SPOKE_US/24 dev vp
+    ip -n $NS_SPOKE addr add $SPOKE_OUTER/24 dev vsp
+    ip -n $NS_SPOKE addr add $SPOKE_INNER/32 dev lo
+    ip -n $NS_SPOKE link set lo up
+    ip -n $NS_SPOKE link set vsp up
+    ip -n $NS_US link set vp up
+    ip -n $NS_SPOKE route add ${US_OUTER}/32 via $SPOKE_US
+    mkdir -p "$d"
+    charon_conf "$d"
+    cat >"$d/swanctl.conf" <<SPEOF
+connections {
+ site {
+  version = 2
+  local_addrs = $SPOKE_OUTER
+  remote_addrs = $US_OUTER
+  proposals = aes128gcm16-prfsha256-ecp256
+  mobike = no
+  keyingtries = 1
+  local {
+   auth = psk
+   id = $SPOKE_ID
+  }
+  remote {
+   auth = psk
+   id = $US_ID
+  }
+  children {
+   c {
+    mode = tunnel
+    local_ts = $SPOKE_NET
+    remote_ts = $US_NET
+    esp_proposals = aes128gcm16
+   }
+  }
+ }
+}
+secrets {
+ ike-spoke {
+  id-1 = $SPOKE_ID
+  id-2 = $US_ID
+  secret = "$HUB_PSK"
+ }
+}
+SPEOF
+    start_charon $NS_SPOKE "$d"
+    swanctl_at "$d" --initiate --ike site --child c --timeout 15 >"$d/initiate.log" 2>&1 ||
+        fail "the site-to-site spoke could not connect: $(tail -5 "$d/initiate.log")"
+}
+
+# hub_spoke_keyring: the spoke's pre-shared key on the hub (case hubblock).
+hub_spoke_keyring() {
+    [ "$CASE" = hubblock ] || return 0
+    cat <<SPEOF
+crypto ikev2 keyring KR
+ peer SPOKE
+  address $SPOKE_OUTER
+  pre-shared-key $HUB_PSK
+SPEOF
+}
+
+# hub_radius: the RADIUS part of the hub's configuration.
+hub_radius() {
+    [ $RADIUS = yes ] || return 0
+    cat <<RADEOF
+radius server RAD-DEAD
+ address ipv4 $RAD_DEAD auth-port 1812 acct-port 1813
+ key $RADIUS_SECRET
+ timeout 1
+ retransmit 1
+radius server RAD-LIVE
+ address ipv4 $RAD_LIVE auth-port 1812 acct-port 1813
+ key 0 $RADIUS_SECRET
+ timeout 2
+ retransmit 2
+aaa group server radius RADIUS-GROUP
+RADEOF
+    [ "$CASE" = radius-failover ] && echo " server name RAD-DEAD"
+    echo " server name RAD-LIVE"
+    echo "aaa authentication eap RA-EAP group RADIUS-GROUP"
 }
 
 # ---- the hub: vpnd ------------------------------------------------------------------
@@ -66,6 +227,8 @@ hub_conf() {
 hostname HUB
 aaa new-model
 aaa authorization network RA-AUTHOR local
+$(hub_radius)
+$(hub_spoke_keyring)
 username $USER password $PASSWORD
 username bob password hunter2
 ip local pool RA-POOL $POOL_FIRST $POOL_LAST
@@ -87,6 +250,8 @@ crypto ikev2 profile RA
  authentication remote eap query-identity $METHOD
  authentication local pre-share key $HUB_PSK
  aaa authorization group eap list RA-AUTHOR RA-POL
+$([ $RADIUS = yes ] && echo " aaa authentication eap RA-EAP")
+$([ "$CASE" = hubblock ] && printf ' authentication remote pre-share\n keyring local KR\n')
  virtual-template 1
 crypto ipsec transform-set TS esp-gcm 128
  mode tunnel
@@ -109,34 +274,7 @@ EOF
 # ---- the client: charon with EAP and a virtual IP -----------------------------------
 client_conf() {
     local d=$1
-    cat >"$d/strongswan.conf" <<EOF
-charon {
-  load_modular = no
-  load = random nonce openssl gcrypt pem pkcs1 pkcs8 x509 pubkey kdf aes sha1 sha2 md5 hmac gcm gmp eap-identity eap-mschapv2 eap-md5 kernel-libipsec kernel-netlink socket-default vici
-  retransmit_timeout = 1.0
-  retransmit_base = 1.4
-  retransmit_tries = 2
-  install_virtual_ip = yes
-  filelog {
-    f {
-      path = $d/charon.log
-      time_format = %H:%M:%S
-      default = 1
-      ike = 2
-      cfg = 2
-      knl = 1
-      flush_line = yes
-    }
-  }
-  plugins {
-    vici { socket = unix://$d/charon.vici }
-    kernel-libipsec { allow_peer_ts = no }
-  }
-}
-swanctl {
-  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey
-}
-EOF
+    CHARON_PLUGINS="md5 gcrypt eap-identity eap-mschapv2 eap-md5 " CHARON_VIP=yes CHARON_TRIES=4 charon_conf "$d"
     cat >"$d/swanctl.conf" <<EOF
 connections {
  ra {
@@ -193,8 +331,13 @@ interop_require
     fail "strongSwan's eap-mschapv2 plugin is missing (libcharon-extauth-plugins; ./scripts/deps)"
 [ -e /usr/lib/ipsec/plugins/libstrongswan-eap-md5.so ] ||
     fail "strongSwan's eap-md5 plugin is missing (libcharon-extra-plugins; ./scripts/deps)"
-ra_setup "interop-ra-$CASE"
+interop_setup "interop-ra-$CASE" ra
 log "work folder $W"
+if [ $RADIUS = yes ]; then
+    radius_start
+    log "FreeRADIUS (pid $RAD_PID) listening on $RAD_LIVE"
+fi
+SESSIONS=1
 
 start_capture
 hub_conf "$W/us/vpnd.conf"
@@ -206,6 +349,12 @@ wait_for 10 test -S "$W/us/vpnd.sock" ||
 client_conf "$W/swan"
 start_charon $NS_SWAN "$W/swan"
 log "vpnd (pid $US_PID) and charon running"
+if [ "$CASE" = hubblock ]; then
+    # the spoke first: the same Virtual-Template and profile, PSK, its subnet
+    spoke_start
+    SESSIONS=2
+    log "site-to-site spoke up on the hub's Virtual-Template"
+fi
 
 vpnctl show ip local pool >"$W/pool-before.txt" 2>&1
 swan --initiate --ike ra --child c --timeout 15 >"$W/swan/initiate.log" 2>&1
@@ -216,16 +365,21 @@ vpnctl show crypto session username $USER detail >"$W/session-user.txt" 2>&1
 vpnctl show ip local pool >"$W/pool-up.txt" 2>&1
 vpnctl show crypto ipsec sa >"$W/ipsec-sa.txt" 2>&1
 vpnctl status >"$W/status.txt" 2>&1
+vpnctl show aaa servers >"$W/aaa-servers.txt" 2>&1
 
 # pool_in_use FILE: the In-use column of RA-POOL in a `show ip local pool`.
 pool_in_use() { awk '$1 == "RA-POOL" {print $(NF)}' "$1"; }
 grep -q RA-POOL "$W/pool-before.txt" || fail "show ip local pool has no RA-POOL: $(cat "$W/pool-before.txt")"
 
-if [ "$CASE" = wrongpw ]; then
+if [ "$CASE" = wrongpw ] || [ "$CASE" = radius-wrongpw ]; then
     [ $INIT_RC -ne 0 ] || fail "strongSwan's initiate succeeded with a wrong password"
     grep -q "received AUTHENTICATION_FAILED notify" "$W/swan/charon.log" ||
         fail "strongSwan did not receive AUTHENTICATION_FAILED (see $W/swan/charon.log)"
     grep -qi "failed" "$W/us/vpnd.log" || fail "vpnd's log shows no failed authentication"
+    if [ $RADIUS = yes ]; then
+        grep -q "RADIUS RAD-LIVE: Access-Reject" "$W/us/vpnd.log" || fail "vpnd's log shows no Access-Reject"
+        grep -q "Sent Access-Reject" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no Access-Reject"
+    fi
     [ "$(pool_in_use "$W/pool-up.txt")" = 0 ] || fail "an address was taken from the pool: $(cat "$W/pool-up.txt")"
     grep -q "$POOL_FIRST" "$W/ikev2-sa-detail.txt" && fail "the refused client shows an assigned address"
     stop_capture
@@ -243,12 +397,28 @@ VIP=$(grep -o "installing new virtual IP [0-9.]*" "$W/swan/charon.log" | awk '{p
 [ -n "$VIP" ] || fail "strongSwan installed no virtual IP (see $W/swan/charon.log)"
 log "strongSwan got virtual IP $VIP"
 [ "$VIP" = "$POOL_FIRST" ] || fail "virtual IP $VIP is not the pool's first address $POOL_FIRST"
+if [ $RADIUS = yes ]; then
+    # FreeRADIUS decided (its password, not the local one), vpnd relayed
+    grep -q "Sent Access-Accept" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no Access-Accept"
+    grep -q "MS-MPPE-Recv-Key" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no MPPE keys"
+    grep -q "RADIUS RAD-LIVE: Access-Accept" "$W/us/vpnd.log" || fail "vpnd's log shows no Access-Accept"
+    grep -q "accept 1, reject 0" "$W/aaa-servers.txt" || fail "show aaa servers: $(cat "$W/aaa-servers.txt")"
+    if [ "$CASE" = radius-failover ]; then
+        grep -q "RADIUS server RAD-DEAD silent, now using RAD-LIVE" "$W/us/vpnd.log" ||
+            fail "vpnd did not move from RAD-DEAD to RAD-LIVE"
+        grep -q "RAD-DEAD" "$W/us/vpnd.conf" || fail "the failover case has no dead server"
+        grep -q "failover 1, retransmission 1" "$W/aaa-servers.txt" &&
+            grep -q "host $RAD_LIVE, auth-port 1812, in use" "$W/aaa-servers.txt" ||
+            fail "show aaa servers does not show the failover: $(cat "$W/aaa-servers.txt")"
+    fi
+    log "FreeRADIUS accepted $USER through vpnd"
+fi
 grep -q "EAP method EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded" "$W/swan/charon.log" ||
     fail "strongSwan's log does not show EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded"
 grep -q "$POOL_FIRST" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the assigned address: $(cat "$W/ikev2-sa-detail.txt")"
 grep -q "$USER" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the EAP identity"
 grep -q "$SWAN_OUTER" "$W/session-user.txt" || fail "show crypto session username $USER shows no session: $(cat "$W/session-user.txt")"
-grep -q "^Virtual-Template1 .* access sessions=1 " "$W/status.txt" || fail "vpnctl status does not show one session: $(cat "$W/status.txt")"
+grep -q "^Virtual-Template1 .* access sessions=$SESSIONS " "$W/status.txt" || fail "vpnctl status does not show $SESSIONS sessions: $(cat "$W/status.txt")"
 [ "$(pool_in_use "$W/pool-up.txt")" = 1 ] || fail "the pool does not show one address in use: $(cat "$W/pool-up.txt")"
 in_us ip route show | grep -q "^$POOL_FIRST dev vt" || fail "vpnd installed no route to $POOL_FIRST: $(in_us ip route show)"
 
@@ -274,10 +444,40 @@ $PY "$HERE/traffic.py" check --sent "$t-swan-sent.json" --received "$t-us-sink.j
 $PY "$HERE/traffic.py" check --sent "$t-us-sent.json" --received "$t-swan-sink.json" --name "hub -> client" || rc=1
 [ $rc = 0 ] || fail "traffic was lost"
 
+if [ "$CASE" = hubblock ]; then
+    # the spoke's subnet is routed into the same TUN, traffic both ways
+    in_us ip route show | grep -q "^$SPOKE_NET dev vt" || fail "vpnd installed no route to $SPOKE_NET: $(in_us ip route show)"
+    spawn $NS_US "$t-us-sink2.log" $PY "$HERE/traffic.py" sink --bind $US_INNER --port $SINK_PORT --out "$t-us-sink2.json"
+    SINK_US=$SPAWNED
+    spawn $NS_SPOKE "$t-spoke-sink.log" $PY "$HERE/traffic.py" sink --bind $SPOKE_INNER --port $SINK_PORT --out "$t-spoke-sink.json"
+    SINK_SP=$SPAWNED
+    wait_for 20 test -f "$t-us-sink2.json.ready" -a -f "$t-spoke-sink.json.ready" || fail "traffic sinks did not start"
+    spawn $NS_SPOKE "$t-spoke-send.log" $PY "$HERE/traffic.py" send --src $SPOKE_INNER --dst $US_INNER \
+        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow spoke1 --out "$t-spoke-sent.json"
+    SEND_SP=$SPAWNED
+    spawn $NS_US "$t-us-send2.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $SPOKE_INNER \
+        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow us2 --out "$t-us-sent2.json"
+    SEND_US=$SPAWNED
+    wait $SEND_US $SEND_SP
+    sleep 0.5
+    kill -TERM $SINK_US $SINK_SP
+    wait $SINK_US $SINK_SP
+    $PY "$HERE/traffic.py" check --sent "$t-spoke-sent.json" --received "$t-us-sink2.json" --name "spoke -> hub" || rc=1
+    $PY "$HERE/traffic.py" check --sent "$t-us-sent2.json" --received "$t-spoke-sink.json" --name "hub -> spoke" || rc=1
+    [ $rc = 0 ] || fail "spoke traffic was lost"
+    grep -q "$SPOKE_OUTER" "$W/session.txt" || fail "show crypto session does not list the spoke: $(cat "$W/session.txt")"
+    log "spoke and remote user on one Virtual-Template: both carried traffic, the spoke took no pool address"
+fi
+
 # The client goes: the address returns to the pool, the route goes.
 swan --terminate --ike ra --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate returned non-zero"
 wait_for 5 sh -c "'$VPNCTL' -s '$W/us/vpnd.sock' show ip local pool | awk '\$1 == \"RA-POOL\" {exit \$NF != 0}'" ||
     fail "the address did not return to the pool: $(vpnctl show ip local pool)"
+if [ "$CASE" = hubblock ]; then
+    vpnctl status >"$W/status-after.txt" 2>&1
+    grep -q "^Virtual-Template1 .* access sessions=1 " "$W/status-after.txt" ||
+        fail "the spoke's session did not stay when the user left: $(cat "$W/status-after.txt")"
+fi
 in_us ip route show | grep -q "^$POOL_FIRST " && fail "the route to $POOL_FIRST stayed after the client left"
 
 stop_capture

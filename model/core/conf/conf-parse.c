@@ -42,6 +42,8 @@ typedef enum mode {
     M_POLICY_MAP,
     M_PM_CLASS,
     M_AUTHOR_POLICY,
+    M_RADIUS_SERVER,
+    M_AAA_GROUP,
 } mode;
 
 static const char *mode_name(mode m)
@@ -70,6 +72,8 @@ static const char *mode_name(mode m)
     case M_POLICY_MAP: return "policy-map";
     case M_PM_CLASS: return "policy-map class";
     case M_AUTHOR_POLICY: return "ikev2 authorization policy";
+    case M_RADIUS_SERVER: return "radius server";
+    case M_AAA_GROUP: return "aaa group server radius";
     }
     return "?";
 }
@@ -1943,6 +1947,15 @@ static int ra_aaa(parser *p)
         p->c->aaa_new_model = true;
         return OK;
     }
+    if (is(p, 1, "group") && is(p, 2, "server")) {
+        if (p->n != 5 || !is(p, 3, "radius"))
+            return bad(p, "usage: aaa group server radius NAME", NULL);
+        if (!p->c->aaa_new_model)
+            return bad(p, "aaa group server needs 'aaa new-model' first", NULL);
+        ENTER(aaa_group, M_AAA_GROUP, p->tok[4]);
+        (void)fresh;
+        return OK;
+    }
     if (is(p, 1, "authorization") && is(p, 2, "network"))
         k = VPN_CONF_AAA_AUTHOR_NETWORK;
     else if (is(p, 1, "authentication") && is(p, 2, "login"))
@@ -1965,6 +1978,81 @@ static int ra_aaa(parser *p)
     l->group[0] = '\0';
     l->line = p->line;
     return group ? copy_name(p, l->group, p->tok[5]) : OK;
+}
+
+/* radius server NAME: enters its mode. */
+static int ra_radius_server(parser *p)
+{
+    bool fresh = false;
+    if (p->n != 3)
+        return bad(p, "usage: radius server NAME", NULL);
+    ENTER(radius_server, M_RADIUS_SERVER, p->tok[2]);
+    if (fresh)
+        p->c->radius_server[p->obj].auth_port = 1812; /* RFC 2865 3 */
+    return OK;
+}
+
+/* Inside `radius server NAME`: address ipv4 A [auth-port P] [acct-port Q],
+ * key [0] SECRET, timeout S, retransmit N. */
+static int m_radius_server(parser *p)
+{
+    vpn_conf_radius_server *r = &p->c->radius_server[p->obj];
+    uint32_t v;
+
+    if (is(p, 0, "address")) {
+        if (p->n < 3 || !is(p, 1, "ipv4"))
+            return bad(p, "usage: address ipv4 A [auth-port P] [acct-port Q]", NULL);
+        if (parse_ipv4(p, 2, &r->addr))
+            return VPN_ERR_MALFORMED;
+        for (int i = 3; i < p->n; i += 2) {
+            if ((!is(p, i, "auth-port") && !is(p, i, "acct-port")) || i + 1 >= p->n)
+                return bad(p, "radius server %s: expected auth-port P or acct-port Q", r->name);
+            if (parse_u32(p, i + 1, 1, 65535, &v))
+                return VPN_ERR_MALFORMED;
+            if (is(p, i, "auth-port"))
+                r->auth_port = (uint16_t)v;
+        }
+        return OK;
+    }
+    if (is(p, 0, "key")) {
+        /* IOS: key [0|7] SECRET; type 7 is obfuscated, not supported */
+        if (p->n == 3 && !is(p, 1, "0"))
+            return bad(p, "radius server %s: only cleartext (type 0) keys are supported", r->name);
+        if (p->n != 2 && p->n != 3)
+            return bad(p, "usage: key [0] SECRET", NULL);
+        return copy_key(p, r->key, p->tok[p->n - 1]);
+    }
+    if (is(p, 0, "timeout")) {
+        if (p->n != 2 || parse_u32(p, 1, 1, 1000, &r->timeout_s))
+            return p->n != 2 ? bad(p, "usage: timeout SECONDS", NULL) : VPN_ERR_MALFORMED;
+        return OK;
+    }
+    if (is(p, 0, "retransmit")) {
+        if (p->n != 2 || parse_u32(p, 1, 1, 100, &r->retransmit))
+            return p->n != 2 ? bad(p, "usage: retransmit N", NULL) : VPN_ERR_MALFORMED;
+        return OK;
+    }
+    return NOT_HERE;
+}
+
+/* Inside `aaa group server radius NAME`: server name S. */
+static int m_aaa_group(parser *p)
+{
+    vpn_conf_aaa_group *g = &p->c->aaa_group[p->obj];
+
+    if (!is(p, 0, "server"))
+        return NOT_HERE;
+    if (p->n != 3 || !is(p, 1, "name"))
+        return bad(p, "usage: server name NAME", NULL);
+    for (size_t i = 0; i < g->n_server; i++)
+        if (strcmp(g->server[i], p->tok[2]) == 0)
+            return OK;
+    if (g->n_server == VPN_CONF_AAA_GROUP_SERVERS)
+        return bad(p, "aaa group server radius %s: more than 8 servers", g->name);
+    if (copy_name(p, g->server[g->n_server], p->tok[2]))
+        return VPN_ERR_MALFORMED;
+    g->n_server++;
+    return OK;
 }
 
 static int m_global(parser *p)
@@ -2122,6 +2210,8 @@ static int m_global(parser *p)
     }
     if (is(p, 0, "ip") && is(p, 1, "local") && is(p, 2, "pool"))
         return ra_ip_pool(p);
+    if (is(p, 0, "radius") && is(p, 1, "server"))
+        return ra_radius_server(p);
     if (is(p, 0, "username"))
         return ra_username(p);
     if (is(p, 0, "aaa"))
@@ -2269,6 +2359,8 @@ static int dispatch(parser *p, mode m)
     case M_POLICY_MAP: return m_policy_map(p);
     case M_PM_CLASS: return m_pm_class(p);
     case M_AUTHOR_POLICY: return m_author_policy(p);
+    case M_RADIUS_SERVER: return m_radius_server(p);
+    case M_AAA_GROUP: return m_aaa_group(p);
     }
     return NOT_HERE;
 }

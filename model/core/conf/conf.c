@@ -140,6 +140,10 @@ void vpn_conf_del(vpn_conf *c)
     free(c->ip_pool);
     free(c->author_policy);
     free(c->aaa_list);
+    if (c->radius_server)
+        OPENSSL_cleanse(c->radius_server, c->n_radius_server * sizeof(vpn_conf_radius_server));
+    free(c->radius_server);
+    free(c->aaa_group);
     free(c);
 }
 
@@ -169,6 +173,34 @@ FIND(vpn_conf_find_policy_map, vpn_conf_policy_map, policy_map)
 FIND(vpn_conf_find_ip_pool, vpn_conf_ip_pool, ip_pool)
 FIND(vpn_conf_find_user, vpn_conf_user, user)
 FIND(vpn_conf_find_author_policy, vpn_conf_author_policy, author_policy)
+FIND(vpn_conf_find_aaa_list, vpn_conf_aaa_list, aaa_list)
+FIND(vpn_conf_find_radius_server, vpn_conf_radius_server, radius_server)
+FIND(vpn_conf_find_aaa_group, vpn_conf_aaa_group, aaa_group)
+
+size_t vpn_conf_eap_radius_servers(const vpn_conf *c, const vpn_conf_profile *pr,
+                                   const vpn_conf_radius_server **out, size_t max)
+{
+    const vpn_conf_aaa_list *l;
+    const vpn_conf_aaa_group *g;
+    size_t n = 0;
+
+    if (c == NULL || pr == NULL || !pr->aaa_authen_eap_list[0] ||
+        (l = vpn_conf_find_aaa_list(c, pr->aaa_authen_eap_list)) == NULL || l->local || !l->group[0])
+        return 0;
+    if (strcmp(l->group, "radius") == 0 && vpn_conf_find_aaa_group(c, "radius") == NULL) {
+        for (size_t i = 0; i < c->n_radius_server && n < max; i++)
+            out[n++] = &c->radius_server[i];
+        return n;
+    }
+    if ((g = vpn_conf_find_aaa_group(c, l->group)) == NULL)
+        return 0;
+    for (size_t i = 0; i < g->n_server && n < max; i++) {
+        const vpn_conf_radius_server *s = vpn_conf_find_radius_server(c, g->server[i]);
+        if (s != NULL)
+            out[n++] = s;
+    }
+    return n;
+}
 
 int vpn_conf_fail(vpn_conf_error *err, int line, int code, const char *fmt, ...)
 {
@@ -292,6 +324,46 @@ static int check_remote_access(const vpn_conf *c, vpn_conf_error *err)
                 return vpn_conf_fail(err, a->line, VPN_ERR_NOTFOUND,
                                      "authorization policy %s: interface %s is not configured", a->name,
                                      a->route_iface[j]);
+    }
+    /* RADIUS: servers complete, groups and method lists name what exists */
+    for (size_t i = 0; i < c->n_radius_server; i++) {
+        const vpn_conf_radius_server *r = &c->radius_server[i];
+        if (r->addr.family == VPN_AF_NONE)
+            return vpn_conf_fail(err, r->line, VPN_ERR_POLICY, "radius server %s has no address", r->name);
+        if (!r->key[0])
+            return vpn_conf_fail(err, r->line, VPN_ERR_POLICY, "radius server %s has no key", r->name);
+    }
+    for (size_t i = 0; i < c->n_aaa_group; i++) {
+        const vpn_conf_aaa_group *g = &c->aaa_group[i];
+        if (g->n_server == 0)
+            return vpn_conf_fail(err, g->line, VPN_ERR_POLICY, "aaa group server radius %s has no server", g->name);
+        for (size_t j = 0; j < g->n_server; j++)
+            if (!vpn_conf_find_radius_server(c, g->server[j]))
+                return vpn_conf_fail(err, g->line, VPN_ERR_NOTFOUND,
+                                     "aaa group server radius %s: radius server %s is not defined", g->name,
+                                     g->server[j]);
+    }
+    for (size_t i = 0; i < c->n_aaa_list; i++) {
+        const vpn_conf_aaa_list *l = &c->aaa_list[i];
+        if (l->local || !l->group[0] || vpn_conf_find_aaa_group(c, l->group))
+            continue;
+        if (strcmp(l->group, "radius") != 0)
+            return vpn_conf_fail(err, l->line, VPN_ERR_NOTFOUND, "aaa list %s: group %s is not defined", l->name,
+                                 l->group);
+        if (l->kind == VPN_CONF_AAA_AUTHEN_EAP && c->n_radius_server == 0)
+            return vpn_conf_fail(err, l->line, VPN_ERR_NOTFOUND, "aaa list %s: group radius but no radius server",
+                                 l->name);
+    }
+    for (size_t i = 0; i < c->n_profile; i++) {
+        const vpn_conf_profile *pr = &c->profile[i];
+        const vpn_conf_aaa_list *l;
+        if (!pr->aaa_authen_eap_list[0])
+            continue;
+        if ((l = vpn_conf_find_aaa_list(c, pr->aaa_authen_eap_list)) == NULL ||
+            l->kind != VPN_CONF_AAA_AUTHEN_EAP)
+            return vpn_conf_fail(err, pr->line, VPN_ERR_NOTFOUND,
+                                 "ikev2 profile %s: aaa authentication eap %s is not defined", pr->name,
+                                 pr->aaa_authen_eap_list);
     }
     for (size_t i = 0; i < c->n_ip_pool; i++)
         for (size_t j = i + 1; j < c->n_ip_pool; j++) {

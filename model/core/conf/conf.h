@@ -205,6 +205,27 @@ typedef struct vpn_conf_aaa_list {
     int line;
 } vpn_conf_aaa_list;
 
+/* radius server NAME (IOS 15.x syntax): address ipv4 A [auth-port P]
+ * [acct-port Q]; key [0] SECRET; timeout S; retransmit N */
+typedef struct vpn_conf_radius_server {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_addr addr;               /* family 0 until `address` */
+    uint16_t auth_port;          /* 1812 unless given */
+    char key[VPN_CONF_KEY_MAX];  /* the shared secret (RFC 2865 3) */
+    uint32_t timeout_s;          /* 0: 5 (IOS) */
+    uint32_t retransmit;         /* 0: 3 (IOS) */
+    int line;
+} vpn_conf_radius_server;
+
+/* aaa group server radius NAME: server name S (tried in this order) */
+#define VPN_CONF_AAA_GROUP_SERVERS 8
+typedef struct vpn_conf_aaa_group {
+    char name[VPN_CONF_NAME_MAX];
+    char server[VPN_CONF_AAA_GROUP_SERVERS][VPN_CONF_NAME_MAX];
+    size_t n_server;
+    int line;
+} vpn_conf_aaa_group;
+
 typedef enum vpn_conf_mode {
     VPN_CONF_MODE_TUNNEL = 0,
     VPN_CONF_MODE_TRANSPORT,
@@ -558,6 +579,10 @@ typedef struct vpn_conf {
     size_t n_author_policy, cap_author_policy;
     vpn_conf_aaa_list *aaa_list;
     size_t n_aaa_list, cap_aaa_list;
+    vpn_conf_radius_server *radius_server; /* RADIUS for EAP passthrough */
+    size_t n_radius_server, cap_radius_server;
+    vpn_conf_aaa_group *aaa_group;
+    size_t n_aaa_group, cap_aaa_group;
     bool aaa_new_model;
     /* crypto ikev2 ... globals */
     uint32_t ikev2_window;
@@ -598,6 +623,19 @@ const vpn_conf_profile *vpn_conf_find_profile(const vpn_conf *c, const char *nam
 const vpn_conf_ip_pool *vpn_conf_find_ip_pool(const vpn_conf *c, const char *name);
 const vpn_conf_user *vpn_conf_find_user(const vpn_conf *c, const char *name);
 const vpn_conf_author_policy *vpn_conf_find_author_policy(const vpn_conf *c, const char *name);
+const vpn_conf_aaa_list *vpn_conf_find_aaa_list(const vpn_conf *c, const char *name);
+const vpn_conf_radius_server *vpn_conf_find_radius_server(const vpn_conf *c, const char *name);
+const vpn_conf_aaa_group *vpn_conf_find_aaa_group(const vpn_conf *c, const char *name);
+
+/*
+ * The RADIUS servers that authenticate EAP for profile pr, in order: those
+ * of the group its `aaa authentication eap LIST` names (`group radius`:
+ * every `radius server`). Writes up to max pointers into out and returns
+ * how many; 0 when the profile authenticates locally (no list, or a
+ * `local` list).
+ */
+size_t vpn_conf_eap_radius_servers(const vpn_conf *c, const vpn_conf_profile *pr,
+                                   const vpn_conf_radius_server **out, size_t max);
 const vpn_conf_transform_set *vpn_conf_find_transform_set(const vpn_conf *c, const char *name);
 const vpn_conf_ipsec_profile *vpn_conf_find_ipsec_profile(const vpn_conf *c, const char *name);
 const vpn_conf_acl *vpn_conf_find_acl(const vpn_conf *c, const char *name);

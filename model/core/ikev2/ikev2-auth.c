@@ -720,7 +720,7 @@ static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req,
  * the local database. msg NULL: the first Request. */
 static int eap_step(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg, size_t len, vpn_eap_answer *a)
 {
-    if (ctx->params.eap != NULL && ctx->params.eap->step != NULL) {
+    if (sa->eap_srv == NULL && ctx->params.eap != NULL && ctx->params.eap->step != NULL) {
         char idt[VPN_CONF_ID_MAX];
         ikev2_id_text(&sa->id_remote, idt, sizeof idt);
         return ctx->params.eap->step(ctx->params.eap->user, sa->id, sa->profile->name, idt, msg, len, a);
@@ -805,7 +805,14 @@ static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *i
     sa->ra_first_type = in->msg->hdr.next;
     ikev2_id_text(&sa->id_remote, idt, sizeof idt);
     snprintf(sa->eap_identity, sizeof sa->eap_identity, "%.*s", (int)sizeof sa->eap_identity - 1, idt);
-    if (ctx->params.eap == NULL) {
+    if (sa->id_local.type == VPN_IKEV2_ID_DER_ASN1_DN)
+        snprintf(sa->dn_local, sizeof sa->dn_local, "%s", ikev2_cert_local_dn(ctx, sa->profile));
+    sa->eap_phase = 1;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: EAP authentication of %s started", sa->id, idt);
+    /* the driver's backend (RADIUS passthrough) first: it may leave this
+     * profile to the local database */
+    rc = ctx->params.eap != NULL ? eap_step(ctx, sa, NULL, 0, a) : VPN_IKEV2_EAP_LOCAL;
+    if (rc == VPN_IKEV2_EAP_LOCAL) {
         memset(&sp, 0, sizeof sp);
         sp.methods = profile_eap_methods(sa->profile);
         sp.query_identity = sa->profile->eap_query_identity;
@@ -819,12 +826,8 @@ static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *i
             responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "cannot start EAP");
             return;
         }
+        rc = eap_step(ctx, sa, NULL, 0, a);
     }
-    if (sa->id_local.type == VPN_IKEV2_ID_DER_ASN1_DN)
-        snprintf(sa->dn_local, sizeof sa->dn_local, "%s", ikev2_cert_local_dn(ctx, sa->profile));
-    sa->eap_phase = 1;
-    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: EAP authentication of %s started", sa->id, idt);
-    rc = eap_step(ctx, sa, NULL, 0, a);
     if (rc == VPN_IKEV2_EAP_PENDING && eap_hold(sa, in, true) == 0) {
         free(a);
         return;
@@ -958,6 +961,13 @@ static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ike
     if ((a = vpn_calloc(&ctx->params.alloc, 1, sizeof *a)) == NULL) {
         responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "out of memory");
         return;
+    }
+    if (sa->eap_srv == NULL) {
+        /* relayed to the backend: the identity shows in `show` (RFC 3748 5.1) */
+        vpn_eap_msg m;
+        if (vpn_eap_parse(eap->u.eap.msg.ptr, eap->u.eap.msg.len, &m) == 0 && m.code == 2 &&
+            m.type == VPN_EAP_T_IDENTITY && m.data_len > 0 && m.data_len < sizeof sa->eap_identity)
+            snprintf(sa->eap_identity, sizeof sa->eap_identity, "%.*s", (int)m.data_len, (const char *)m.data);
     }
     rc = eap_step(ctx, sa, eap->u.eap.msg.ptr, eap->u.eap.msg.len, a);
     if (rc == VPN_IKEV2_EAP_PENDING && eap_hold(sa, in, false) == 0) {

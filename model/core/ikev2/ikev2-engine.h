@@ -228,10 +228,13 @@ typedef struct vpn_ikev2_params {
  * Request to send, or SUCCESS with the MSK, or FAILURE), or
  * VPN_IKEV2_EAP_PENDING to answer later with vpn_ikev2_eap_answer (the
  * IKE_AUTH response waits; the peer retransmits meanwhile). Any negative
- * code ends the IKE SA with AUTHENTICATION_FAILED. Called from inside the
- * engine: it must not call back into the ctx.
+ * code ends the IKE SA with AUTHENTICATION_FAILED. On the first step only,
+ * VPN_IKEV2_EAP_LOCAL hands this conversation to the local database (a
+ * profile without a RADIUS method list). Called from inside the engine:
+ * it must not call back into the ctx.
  */
 #define VPN_IKEV2_EAP_PENDING 1
+#define VPN_IKEV2_EAP_LOCAL 2
 typedef int (*vpn_ikev2_eap_fn)(void *user, uint32_t ike_sa_id, const char *profile, const char *identity,
                                 const uint8_t *msg, size_t len, vpn_eap_answer *a);
 typedef struct vpn_ikev2_eap_backend {

@@ -792,6 +792,7 @@ int vpn_router_new(vpn_router **out, const vpn_router_params *params)
         ip.retries = params->retries;
         ip.unix_time_offset_s = params->unix_time_offset_s;
         ip.no_rfc7427 = params->no_rfc7427;
+        ip.eap = params->eap;
         if ((rc = vpn_ikev2_ctx_new(&r->ike, &ip)) != 0) {
             vpn_sad_del(r->sad);
             free(r);
@@ -2673,6 +2674,13 @@ size_t vpn_router_sa_list(const vpn_router *r, vpn_router_sa_ref *out, size_t ca
 vpn_ikev2_ctx *vpn_router_ikev2_setup(vpn_router *r)
 {
     return r ? r->ike : NULL;
+}
+
+int vpn_router_eap_answer(vpn_router *r, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a)
+{
+    if (r == NULL || r->ike == NULL)
+        return VPN_ERR_INVAL;
+    return vpn_ikev2_eap_answer(r->ike, now, ike_sa_id, a);
 }
 
 const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r)

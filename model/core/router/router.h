@@ -227,6 +227,9 @@ typedef struct vpn_router_params {
     unsigned retries;
     int64_t unix_time_offset_s;
     bool no_rfc7427;
+    /* Remote access: the EAP backend (RADIUS passthrough), as
+     * vpn_ikev2_params.eap; NULL: the local user database. Borrowed. */
+    const struct vpn_ikev2_eap_backend *eap;
 } vpn_router_params;
 
 /* Zeroes p: every default, no callbacks. */
@@ -623,6 +626,11 @@ int vpn_router_mtu_guess(vpn_router_tunnel_mode mode, bool gre_key, uint8_t fami
 /* The engine for configuration before vpn_router_start (trustpoints:
  * vpn_ikev2_trustpoint_add_ca / _set_cert); NULL without IKE. */
 vpn_ikev2_ctx *vpn_router_ikev2_setup(vpn_router *r);
+
+/* Remote access: the answer of an EAP backend step left pending (RADIUS
+ * passthrough), passed to vpn_ikev2_eap_answer. Errors: VPN_ERR_INVAL (no
+ * IKE), those of vpn_ikev2_eap_answer. */
+int vpn_router_eap_answer(vpn_router *r, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a);
 
 /* The engine, for read-only queries (vpn_ikev2_sa_get, key lines); NULL
  * without IKE. The SAD's counters are in vpn_router_sad_stats. */
