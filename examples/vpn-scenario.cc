@@ -688,6 +688,11 @@ Parse(const ScenarioFile& f, Scenario& sc)
             {
                 continue;
             }
+            if (addr[i].find(':') != std::string::npos)
+            {
+                throw ScenarioError(f.Where(*s, "addresses") + "'" + addr[i] +
+                                    "': IPv6 is not supported in scenario files (the helpers number IPv4 only)");
+            }
             if (!ParsePrefix(addr[i], a, len))
             {
                 throw ScenarioError(f.Where(*s, "addresses") + "'" + addr[i] + "' is not ADDRESS/LENGTH");

@@ -381,6 +381,7 @@ full | scenario.ini | s/^ends = HUB1 h1/ends = HUB1 HUB1/ | 30 | HUB1 twice on o
 full | scenario.ini | s/^type = p2p/type = wifi/ | 31 | type 'wifi' is not one of p2p, csma
 full | scenario.ini | s/^addresses = 10.1.0.1\/24 10.1.0.2\/24/addresses = 10.1.0.1\/24/ | 32 | one address per end (2)
 full | scenario.ini | s/^addresses = 10.1.0.1\/24 10.1.0.2\/24/addresses = 10.1.0.1 10.1.0.2\/24/ | 32 | '10.1.0.1' is not ADDRESS/LENGTH
+full | scenario.ini | s/^addresses = 10.1.0.1\/24 10.1.0.2\/24/addresses = 2001:db8::1\/64 10.1.0.2\/24/ | 32 | '2001:db8::1/64': IPv6 is not supported in scenario files
 full | scenario.ini | s/^rate = 1Gbps/rate = fast/ | 34 | rate 'fast': a rate such as 10Mbps is needed
 full | scenario.ini | s/^delay = 50us/delay = 50/ | 35 | delay '50': a delay such as 20ms is needed
 full | scenario.ini | s/^mtu = 1400/mtu = 100000/ | 36 | mtu '100000': a number from 576 to 9000
