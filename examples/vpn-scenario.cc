@@ -30,6 +30,7 @@ extern "C" {
 #include "getvpn/getvpn.h"
 }
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cmath>
 #include <cstdlib>
@@ -105,7 +106,7 @@ const std::map<std::string, std::set<std::string>> kKeys = {
               "vrf", "prefixes"}},
     {"provider", {"type", "php", "ttl", "core-mtu", "loopbacks", "core-network"}},
     {"flow", {"profile", "from", "to", "dscp", "start", "stop"}},
-    {"event", {"at", "action", "target"}},
+    {"event", {"at", "action", "target", "peer", "sa"}},
 };
 
 /**
@@ -405,6 +406,14 @@ Pattern(const ScenarioFile& f,
     return v;
 }
 
+std::string
+Num(double d)
+{
+    std::ostringstream o;
+    o << d;
+    return o.str();
+}
+
 const char* kRate = "[0-9]+(\\.[0-9]+)?(bps|kbps|Kbps|Mbps|Gbps)";
 const char* kDelay = "[0-9]+(\\.[0-9]+)?(s|ms|us|ns)";
 
@@ -485,7 +494,9 @@ struct FlowSpec
 
 struct EventSpec
 {
-    std::string name, action, target;
+    std::string name, action, target, sa;
+    bool hasPeer{false};
+    Ipv4Address peer;
     double at{0};
 };
 
@@ -677,6 +688,11 @@ Parse(const ScenarioFile& f, Scenario& sc)
             {
                 continue;
             }
+            if (addr[i].find(':') != std::string::npos)
+            {
+                throw ScenarioError(f.Where(*s, "addresses") + "'" + addr[i] +
+                                    "': IPv6 is not supported in scenario files (the helpers number IPv4 only)");
+            }
             if (!ParsePrefix(addr[i], a, len))
             {
                 throw ScenarioError(f.Where(*s, "addresses") + "'" + addr[i] + "' is not ADDRESS/LENGTH");
@@ -850,7 +866,8 @@ Parse(const ScenarioFile& f, Scenario& sc)
             throw ScenarioError(f.Where(*s, "at") + "an event needs at = SECONDS");
         }
         e.at = Number(f, *s, "at", 0, 0, sc.duration);
-        e.action = Choice(f, *s, "action", "", {"link-down", "link-up", "node-stop", "rekey"});
+        e.action = Choice(f, *s, "action", "",
+                          {"link-down", "link-up", "node-stop", "node-start", "rekey", "clear-crypto-session"});
         e.target = f.Get(*s, "target");
         bool link = e.action == "link-down" || e.action == "link-up";
         if (link && !sc.FindLink(e.target))
@@ -871,16 +888,74 @@ Parse(const ScenarioFile& f, Scenario& sc)
         }
         if (e.action == "node-stop" && n->role != "router" && !IsGetVpnRole(n->role))
         {
-            throw ScenarioError(f.Where(*s, "target") + "node-stop stops a router's VPN daemon; " +
+            throw ScenarioError(f.Where(*s, "target") + "node-stop switches a router off; " +
                                 e.target + " is a " + n->role);
+        }
+        if (e.action == "node-start" && n->role != "router" && !IsGetVpnRole(n->role))
+        {
+            throw ScenarioError(f.Where(*s, "target") + "node-start switches a router on again; " + e.target +
+                                " is a " + n->role);
         }
         if (e.action == "rekey" && n->role != "key-server" && n->role != "router")
         {
             throw ScenarioError(f.Where(*s, "target") + "rekey is for a key server (crypto gdoi ks rekey) or a "
                                 "FlexVPN router (its CHILD_SAs); " + e.target + " is a " + n->role);
         }
+        if (e.action == "clear-crypto-session" && n->role != "router" && n->role != "group-member")
+        {
+            throw ScenarioError(f.Where(*s, "target") + "clear-crypto-session is for a FlexVPN router (its IKE "
+                                "SAs) or a group member (it registers again); " + e.target + " is a " + n->role);
+        }
+        if (f.Has(*s, "sa") && e.action != "rekey")
+        {
+            throw ScenarioError(f.Where(*s, "sa") + "sa = is for rekey events");
+        }
+        if (e.action == "rekey")
+        {
+            e.sa = n->role == "router" ? Choice(f, *s, "sa", "child", {"child", "ike"})
+                                       : Choice(f, *s, "sa", "tek", {"tek", "kek"});
+        }
+        if (f.Has(*s, "peer"))
+        {
+            in_addr a{};
+            std::string p = f.Get(*s, "peer");
+            if (e.action != "clear-crypto-session" || n->role != "router")
+            {
+                throw ScenarioError(f.Where(*s, "peer") + "peer = is for clear-crypto-session on a router");
+            }
+            if (inet_pton(AF_INET, p.c_str(), &a) != 1)
+            {
+                throw ScenarioError(f.Where(*s, "peer") + "peer '" + p + "' is not an IPv4 address");
+            }
+            e.hasPeer = true;
+            e.peer = Ipv4Address(ntohl(a.s_addr));
+        }
 
         sc.events.push_back(e);
+    }
+    // a node starts again only after it stopped, and stops only while running
+    std::vector<const EventSpec*> order;
+    for (const EventSpec& e : sc.events)
+    {
+        order.push_back(&e);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const EventSpec* a, const EventSpec* b) { return a->at < b->at; });
+    std::set<std::string> stopped;
+    for (const EventSpec* e : order)
+    {
+        bool stop = e->action == "node-stop";
+        if (!stop && e->action != "node-start")
+        {
+            continue;
+        }
+        if (stopped.count(e->target) == (stop ? 1u : 0u))
+        {
+            const ScenarioFile::Section* s = f.Find("event " + e->name);
+            throw ScenarioError(f.Where(*s, "at") + e->action + " of " + e->target + " at " +
+                                Num(e->at) + " s: " + (stop ? "it is stopped already" : "it is not stopped"));
+        }
+        stop ? (void)stopped.insert(e->target) : (void)stopped.erase(e->target);
     }
 }
 
@@ -939,7 +1014,12 @@ Dump(const Scenario& sc)
     for (const EventSpec& e : sc.events)
     {
         o << "[event " << e.name << "]\nat = " << e.at << "\naction = " << e.action << "\ntarget = " << e.target
-          << "\n";
+          << "\npeer = ";
+        if (e.hasPeer)
+        {
+            o << e.peer;
+        }
+        o << "\nsa = " << e.sa << "\n";
     }
     return o.str();
 }
@@ -980,17 +1060,99 @@ Progress(std::string path)
     Simulator::Schedule(Seconds(1), &Progress, path);
 }
 
-void
-GdoiRekey(Ptr<GdoiDaemon> ks)
+uint32_t
+IkeSaCount(const NodeSpec* n)
 {
-    ks->Rekey(0, false);
+    Ptr<VpnIpsecStack> st = n->node->GetObject<VpnIpsecStack>();
+    return st && st->GetRouter() ? st->GetIkeSaCount() : 0;
+}
+
+uint32_t
+EspSaCount(const NodeSpec* n)
+{
+    Ptr<VpnIpsecStack> st = n->node->GetObject<VpnIpsecStack>();
+    return st && st->GetRouter() ? st->GetSaCount() : 0;
 }
 
 void
-RekeyChildSas(Ptr<Node> node)
+LogEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, std::string what)
 {
-    uint32_t n = node->GetObject<VpnIpsecStack>()->RekeyChildSas();
-    NS_LOG_INFO(Names::FindName(node) << ": rekeying " << n << " CHILD_SAs");
+    *log << Simulator::Now().GetSeconds() << " s " << e.name << ": " << e.action << " " << e.target << ": "
+         << what << std::endl;
+}
+
+void
+SampleSaCounts(std::shared_ptr<std::ofstream> csv, std::vector<NodeSpec*> nodes, Time until)
+{
+    *csv << Simulator::Now().GetSeconds();
+    for (const NodeSpec* n : nodes)
+    {
+        *csv << "," << IkeSaCount(n) << "," << EspSaCount(n);
+    }
+    *csv << "\n";
+    if (Simulator::Now() + MilliSeconds(100) < until)
+    {
+        Simulator::Schedule(MilliSeconds(100), &SampleSaCounts, csv, nodes, until);
+    }
+}
+
+/**
+ * A node event through the module: the stack's power switch, `clear crypto
+ * session` (IKE SAs, or `clear crypto gdoi` on a member), rekeys (the
+ * router's CHILD_SAs or IKE SAs; `crypto gdoi ks rekey` on a key server).
+ */
+void
+NodeEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, NodeSpec* n)
+{
+    Ptr<VpnIpsecStack> st = VpnIpsecStack::GetOrCreate(n->node);
+    std::ostringstream what;
+    if (n->gdoi && n->role == "key-server")
+    {
+        what << "key server; ";
+    }
+    else if (n->gdoi)
+    {
+        what << "registered groups " << n->gdoi->GetRegisteredGroups() << " before; ";
+    }
+    else
+    {
+        what << "IKE SAs " << IkeSaCount(n) << ", ESP SAs " << EspSaCount(n) << " before; ";
+    }
+    if (e.action == "node-stop")
+    {
+        what << (st->PowerOff() ? "switched off" : "already off");
+    }
+    else if (e.action == "node-start")
+    {
+        bool on = st->PowerOn();
+        what << (on ? "switched on" : "already on");
+        if (on && n->role == "group-member")
+        {
+            what << ", registering again (" << st->GdoiReregister() << " groups)";
+        }
+    }
+    else if (e.action == "clear-crypto-session" && n->role == "group-member")
+    {
+        what << "clear crypto gdoi: " << st->GdoiReregister() << " groups register again";
+    }
+    else if (e.action == "clear-crypto-session")
+    {
+        what << "cleared " << (e.hasPeer ? st->ClearIkeSas(e.peer) : st->ClearIkeSas()) << " IKE SAs";
+    }
+    else if (e.sa == "child")
+    {
+        what << "rekeying " << st->RekeyChildSas() << " CHILD_SAs";
+    }
+    else if (e.sa == "ike")
+    {
+        what << "rekeying " << st->RekeyIkeSas() << " IKE SAs";
+    }
+    else
+    {
+        what << "crypto gdoi ks rekey" << (e.sa == "kek" ? " (new KEK)" : "") << ": "
+             << n->gdoi->Rekey(0, e.sa == "kek");
+    }
+    LogEvent(log, e, what.str());
 }
 
 std::string
@@ -1274,39 +1436,47 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         f.rtp = s;
     }
 
-    // Timed events at their simulated time
+    // Timed events at their simulated time; each logged in events.txt with
+    // the node's SA counts, and the counts sampled every 100 ms into
+    // sa-counts.csv (so a clear or a restart shows as a drop and a return).
+    auto log = std::make_shared<std::ofstream>(out + "/events.txt");
     for (const EventSpec& e : sc.events)
     {
         Time at = Seconds(e.at);
         if (e.action == "link-down")
         {
             Simulator::Schedule(at, &SetLinkLoss, sc.FindLink(e.target), 1.0);
+            Simulator::Schedule(at, &LogEvent, log, e, std::string("loss 1"));
         }
         else if (e.action == "link-up")
         {
             LinkSpec* l = sc.FindLink(e.target);
             Simulator::Schedule(at, &SetLinkLoss, l, l->loss);
+            Simulator::Schedule(at, &LogEvent, log, e, "loss " + Num(l->loss));
         }
-        else if (e.action == "node-stop")
+        else
         {
-            NodeSpec* n = sc.FindNode(e.target);
-            if (n->ike)
-            {
-                n->ike->SetStopTime(at);
-            }
-            if (n->gdoi)
-            {
-                n->gdoi->SetStopTime(at);
-            }
+            Simulator::Schedule(at, &NodeEvent, log, e, sc.FindNode(e.target));
         }
-        else if (e.action == "rekey" && sc.FindNode(e.target)->gdoi)
+    }
+    std::vector<NodeSpec*> counted;
+    for (NodeSpec& n : sc.nodes)
+    {
+        if (n.ike)
         {
-            Simulator::Schedule(at, &GdoiRekey, sc.FindNode(e.target)->gdoi);
+            counted.push_back(&n);
         }
-        else if (e.action == "rekey")
+    }
+    if (!counted.empty())
+    {
+        auto csv = std::make_shared<std::ofstream>(out + "/sa-counts.csv");
+        *csv << "time_s";
+        for (NodeSpec* n : counted)
         {
-            Simulator::Schedule(at, &RekeyChildSas, sc.FindNode(e.target)->node);
+            *csv << ",ike_sas_" << Lower(n->name) << ",esp_sas_" << Lower(n->name);
         }
+        *csv << "\n";
+        Simulator::Schedule(Seconds(0), &SampleSaCounts, csv, counted, Seconds(sc.duration + 1));
     }
 
     // Captures: one per link (its first end), one per tunnel interface
@@ -1425,6 +1595,7 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             const vpn_gdoi_ks* ks = vpn_getvpn_node_ks(n.gdoi->GetCore(), 0);
             report.Add("ks_members_" + k, ks ? static_cast<uint64_t>(vpn_gdoi_ks_members(ks)) : 0);
             report.Add("ks_rekeys_" + k, ks ? vpn_gdoi_ks_get_stats(ks)->rekeys : 0);
+            report.Add("ks_registrations_" + k, ks ? vpn_gdoi_ks_get_stats(ks)->registrations : 0);
             // cooperative key servers: who is primary at the end, takeovers counted
             report.Add("ks_primary_" + k, ks && vpn_gdoi_ks_coop_role(ks) == VPN_GDOI_COOP_PRIMARY ? 1 : 0);
             // (no coop statistics for a key server without `redundancy`)

@@ -12,6 +12,8 @@ time (default: the number of cores). Then:
                      of the run's summary.json
   DIR/aggregate.csv  one row per variant: per figure the mean and the half
                      width of its 95% confidence interval (Student's t)
+  (--sweep scenario=NAME1,NAME2 runs other scenario folders, a path or a
+  name beside --scenario: designs on one underlay compared)
   DIR/plots/FIG.png  each chosen figure (--plot, default: the flows' p99
                      delay, loss and goodput) against the first swept key,
                      with error bars (gnuplot)
@@ -94,12 +96,21 @@ def main():
     variants = [list(zip(keys, combo)) for combo in itertools.product(*lists)]
     passed = extra  # other options (ns-3 ones) go to every run
 
+    def scenario_of(variant):  # noqa: E306
+        # --sweep scenario=A,B: other scenario folders (a path, or a name
+        # beside --scenario), so that designs on one underlay compare
+        for k, v in variant:
+            if k == "scenario":
+                return v if os.path.exists(v) else os.path.join(os.path.dirname(os.path.normpath(a.scenario)), v)
+        return a.scenario
+
     def command(variant, out, extra):  # noqa: E306
-        c = [a.bin, a.scenario, "--out=" + out]
+        c = [a.bin, scenario_of(variant), "--out=" + out]
         for s in a.sets:
             c += ["--set", s]
         for k, v in variant:
-            c += ["--set", "%s=%s" % (k, v)]
+            if k != "scenario":
+                c += ["--set", "%s=%s" % (k, v)]
         return c + passed + extra
 
     # Every variant must be valid before anything runs.

@@ -176,12 +176,34 @@ uint32_t
 VpnIpsecStack::ClearIkeSas()
 {
     NS_LOG_FUNCTION(this);
+    return ForEachIkeSa(false, Ipv4Address(), &vpn_router_ike_delete);
+}
+
+uint32_t
+VpnIpsecStack::ClearIkeSas(Ipv4Address peer)
+{
+    NS_LOG_FUNCTION(this << peer);
+    return ForEachIkeSa(true, peer, &vpn_router_ike_delete);
+}
+
+uint32_t
+VpnIpsecStack::RekeyIkeSas()
+{
+    NS_LOG_FUNCTION(this);
+    return ForEachIkeSa(false, Ipv4Address(), &vpn_router_ike_rekey);
+}
+
+uint32_t
+VpnIpsecStack::ForEachIkeSa(bool onePeer, Ipv4Address peer, int (*op)(vpn_router*, uint64_t, uint32_t))
+{
     const vpn_ikev2_ctx* ike = m_core->router ? vpn_router_ikev2(m_core->router) : nullptr;
     std::vector<uint32_t> ids;
+    vpn_addr want;
+    vpn_addr_v4(&want, peer.Get());
     for (size_t i = 0; ike && i < vpn_ikev2_sa_count(ike); i++)
     {
         vpn_ikev2_sa_info info;
-        if (vpn_ikev2_sa_get(ike, i, &info) == 0)
+        if (vpn_ikev2_sa_get(ike, i, &info) == 0 && (!onePeer || vpn_addr_eq(&info.remote.addr, &want)))
         {
             ids.push_back(info.id);
         }
@@ -189,10 +211,106 @@ VpnIpsecStack::ClearIkeSas()
     uint32_t n = 0;
     for (uint32_t id : ids)
     {
-        n += vpn_router_ike_delete(m_core->router, VpnNodeEngine::NowNs(), id) == 0;
+        n += op(m_core->router, VpnNodeEngine::NowNs(), id) == 0;
     }
     Reschedule();
     return n;
+}
+
+int
+VpnIpsecStack::GdoiReregister()
+{
+    NS_LOG_FUNCTION(this);
+    int rc = vpn_router_gdoi_reregister(Router(), VpnNodeEngine::NowNs());
+    Reschedule();
+    return rc;
+}
+
+bool
+VpnIpsecStack::IsPoweredOff() const
+{
+    return m_off;
+}
+
+bool
+VpnIpsecStack::PowerOff()
+{
+    NS_LOG_FUNCTION(this);
+    Ptr<Ipv4> ipv4 = m_node->GetObject<Ipv4>();
+    if (m_off || !ipv4)
+    {
+        return false;
+    }
+    Ipv4StaticRoutingHelper helper;
+    Ptr<Ipv4StaticRouting> sr = helper.GetStaticRouting(ipv4);
+    m_offRoutes.clear();
+    for (uint32_t i = 0; sr && i < sr->GetNRoutes(); i++)
+    {
+        Ipv4RoutingTableEntry e = sr->GetRoute(i);
+        bool nhrp = false; // NHRP routes are the router's: they go with its state
+        for (const auto& r : m_nhrpRouteList)
+        {
+            nhrp = nhrp || (e.GetDest() == r.first && e.GetDestNetworkMask() == r.second.first &&
+                            e.GetInterface() == r.second.second);
+        }
+        if (!nhrp)
+        {
+            m_offRoutes.push_back({e, sr->GetMetric(i)});
+        }
+    }
+    // interface 0 is the loopback: it stays up
+    for (uint32_t i = 1; i < ipv4->GetNInterfaces(); i++)
+    {
+        ipv4->SetDown(i);
+    }
+    m_off = true;
+    if (m_core->router && m_core->conf)
+    {
+        Reboot(); // the state is gone now; the fresh router cannot reach anyone
+    }
+    return true;
+}
+
+bool
+VpnIpsecStack::PowerOn()
+{
+    NS_LOG_FUNCTION(this);
+    Ptr<Ipv4> ipv4 = m_node->GetObject<Ipv4>();
+    if (!m_off || !ipv4)
+    {
+        return false;
+    }
+    for (uint32_t i = 1; i < ipv4->GetNInterfaces(); i++)
+    {
+        ipv4->SetUp(i);
+    }
+    // the table as it was (SetUp added the connected routes again)
+    Ipv4StaticRoutingHelper helper;
+    Ptr<Ipv4StaticRouting> sr = helper.GetStaticRouting(ipv4);
+    while (sr && sr->GetNRoutes() > 0)
+    {
+        sr->RemoveRoute(0);
+    }
+    for (const SavedRoute& r : m_offRoutes)
+    {
+        const Ipv4RoutingTableEntry& e = r.entry;
+        if (e.IsGateway())
+        {
+            sr->AddNetworkRouteTo(e.GetDestNetwork(), e.GetDestNetworkMask(), e.GetGateway(), e.GetInterface(),
+                                  r.metric);
+        }
+        else
+        {
+            sr->AddNetworkRouteTo(e.GetDestNetwork(), e.GetDestNetworkMask(), e.GetInterface(), r.metric);
+        }
+    }
+    m_offRoutes.clear();
+    m_off = false;
+    if (m_core->router && m_core->conf)
+    {
+        Reboot(); // a fresh start: initiators bring IKE up, spokes register
+    }
+    return true;
 }
 
 int
@@ -593,6 +711,20 @@ uint32_t
 VpnIpsecStack::GetSaCount() const
 {
     return static_cast<uint32_t>(vpn_router_sa_list(m_core->router, nullptr, 0));
+}
+
+uint32_t
+VpnIpsecStack::GetIkeSaCount() const
+{
+    const vpn_ikev2_ctx* ike = m_core->router ? vpn_router_ikev2(m_core->router) : nullptr;
+    uint32_t n = 0;
+    for (size_t i = 0; ike && i < vpn_ikev2_sa_count(ike); i++)
+    {
+        vpn_ikev2_sa_info info;
+        n += vpn_ikev2_sa_get(ike, i, &info) == 0 &&
+             (info.state == VPN_IKEV2_SA_ESTABLISHED || info.state == VPN_IKEV2_SA_REKEYING);
+    }
+    return n;
 }
 
 uint64_t

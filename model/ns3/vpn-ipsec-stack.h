@@ -16,6 +16,7 @@
 #include "ns3/callback.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/ipv4-routing-table-entry.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
 #include "ns3/ptr.h"
@@ -218,6 +219,30 @@ class VpnIpsecStack : public Object
      */
     uint32_t ClearIkeSas();
     int InitiateTunnel(uint32_t tunnelId);
+    /** `clear crypto session remote ADDR`: the IKE SAs with \p peer only (returns how many). */
+    uint32_t ClearIkeSas(Ipv4Address peer);
+    /**
+     * Rekeys every established IKE SA now (RFC 7296 2.18), as its lifetime
+     * would. Returns how many rekeys started. For timed events.
+     */
+    uint32_t RekeyIkeSas();
+    /** `clear crypto gdoi` on a group member: register again now; returns a
+     *  count or VPN_ERR_NOTFOUND (vpn_router_gdoi_reregister). */
+    int GdoiReregister();
+
+    /**
+     * A node switched off (PowerOff) and on again (PowerOn), for timed events
+     * of scenario files. Off: every IPv4 interface but the loopback goes down
+     * (nothing in or out; ns-3 takes the static routes through them away,
+     * they are kept here) and an IKE-keyed router loses every SA, IKE SA and
+     * NHRP entry as in Reboot. On: the interfaces come up, the static routes
+     * are as they were, and the router starts fresh (Reboot): initiating
+     * tunnels bring IKE up again, peers find the lost SAs by DPD. Returns
+     * false when already in that state.
+     */
+    bool PowerOff();
+    bool PowerOn();
+    bool IsPoweredOff() const;
 
     /**
      * Rekeys the CHILD_SA carrying each point-to-point tunnel's traffic now
@@ -231,6 +256,8 @@ class VpnIpsecStack : public Object
 
     /** SAs held and the errors counted on them (send + receive). */
     uint32_t GetSaCount() const;
+    /** IKE SAs established (or rekeying) now. */
+    uint32_t GetIkeSaCount() const;
     uint64_t GetSaErrors() const;
 
     /** Signature of the SaAdded trace source (the SA during the call only). */
@@ -253,6 +280,8 @@ class VpnIpsecStack : public Object
     void Reschedule();
     /** Applies \p op to each point-to-point tunnel's CHILD_SA; returns the successes. */
     uint32_t ForEachTunnelChild(int (*op)(struct vpn_router*, uint64_t, uint32_t));
+    /** Applies \p op to each IKE SA (with \p peer only when \p onePeer); returns the successes. */
+    uint32_t ForEachIkeSa(bool onePeer, Ipv4Address peer, int (*op)(struct vpn_router*, uint64_t, uint32_t));
     void OnTimer();
     static void SendUdpThunk(void* user, const struct vpn_ikev2_dgram* d);
     static void GdoiSentThunk(void* user,
@@ -290,6 +319,13 @@ class VpnIpsecStack : public Object
     std::vector<TunnelArgs> m_tunnelArgs; //!< by tunnel id, to add them again at Reboot
     std::vector<std::pair<Ipv4Address, std::pair<Ipv4Mask, uint32_t>>> m_nhrpRouteList; //!< installed H routes
     void AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a);
+    struct SavedRoute
+    {
+        Ipv4RoutingTableEntry entry;
+        uint32_t metric;
+    };
+    std::vector<SavedRoute> m_offRoutes; //!< the static routes while powered off
+    bool m_off{false};
     std::vector<uint8_t> m_rxBuf;
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;

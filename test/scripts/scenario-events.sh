@@ -61,3 +61,108 @@ echo "rekey at 13 s: CHILD_SAs $(figure "$work/rekey/summary.json" child_sas_spo
     [ "$(figure "$work/rekey/summary.json" flow_voice_received)" -eq 300 ] &&
     [ "$(figure "$work/up/summary.json" child_sas_spoke1)" -eq 1 ] ||
     { echo "the forced rekey did not happen at its time, or lost voice" >&2; exit 1; }
+
+# --- clear crypto session, forced IKE/CHILD rekeys, a router restarted -----
+# The site-to-site scenario with voice both ways (10 s to 29 s), so that
+# either side has traffic to bring IKE up again on demand. sa-counts.csv
+# samples each router's IKE and ESP SAs every 100 ms; events.txt logs each
+# event at its time.
+sed 's/^duration = .*/duration = 30/' "$src/scenarios/flexvpn-l2l-static/scenario.ini" >"$work/s/scenario.ini"
+printf '\n[flow back]\nprofile = voice-g729\nfrom = hostB\nto = hostA\nstart = 10\nstop = 29\n' >>"$work/s/scenario.ini"
+printf '[event ev]\nat = 13\naction = clear-crypto-session\ntarget = HUB1\n' >>"$work/s/scenario.ini"
+printf '[event on]\nat = 16\naction = link-up\ntarget = lan1\n' >>"$work/s/scenario.ini"
+run() { out=$work/$1; shift; "$bin" "$work/s" --out="$out" --set flow.voice.stop=29 "$@" >/dev/null; }
+# the first time (after FROM s) column COL of sa-counts.csv is VALUE, or none
+when() {
+    awk -F, -v c="$2" -v v="$3" -v t="$4" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
+        $1 + 0 >= t && $k == v { print $1; exit }' "$work/$1/sa-counts.csv"
+}
+check() { [ "$@" ] || { echo "FAILED: $check_what" >&2; exit 1; }; }
+lost() { echo $(($(figure "$work/$1/summary.json" flow_$2_sent) - $(figure "$work/$1/summary.json" flow_$2_received))); }
+
+# clear crypto session on HUB1 at 13 s: both sides' SAs go at 13 s, IKE is
+# up again within 0.3 s (SPOKE1 initiates on its next packet); a second IKE SA
+# and CHILD_SA on each side; a few voice packets lost at most.
+run clear
+check_what="clear-crypto-session: logged at 13 s"
+check "$(grep -c '^13 s ev: clear-crypto-session HUB1: IKE SAs 1, ESP SAs 2 before; cleared 1 IKE SAs$' "$work/clear/events.txt")" -eq 1
+down=$(when clear ike_sas_hub1 0 12) up=$(when clear ike_sas_hub1 1 13)
+echo "clear crypto session at 13 s: HUB1's IKE SAs 0 at $down s, 1 again at $up s;" \
+    "IKE SAs up $(figure "$work/clear/summary.json" ike_sas_up_hub1), voice lost $(lost clear voice)"
+check_what="clear-crypto-session: SAs gone at 13 s and back by 13.3 s"
+check "$down" = 13 -a "$(when clear esp_sas_spoke1 0 12)" = 13.1 -a -n "$up"
+awk "BEGIN { exit !($up > 13 && $up <= 13.3) }" || { echo "FAILED: $check_what ($up)" >&2; exit 1; }
+check_what="clear-crypto-session: a second IKE SA and CHILD_SA, little voice lost"
+check "$(figure "$work/clear/summary.json" ike_sas_up_hub1)" -eq 2 -a "$(figure "$work/clear/summary.json" child_sas_spoke1)" -eq 2 \
+    -a "$(lost clear voice)" -le 10 -a "$(lost clear back)" -le 10
+# clear crypto session remote ADDR: only that peer's IKE SAs
+run peer-other --set event.ev.peer=203.0.113.9
+run peer-spoke --set event.ev.peer=192.0.2.2
+check_what="clear-crypto-session peer: another peer's untouched, SPOKE1's cleared"
+check "$(figure "$work/peer-other/summary.json" ike_sas_up_hub1)" -eq 1 -a "$(figure "$work/peer-spoke/summary.json" ike_sas_up_hub1)" -eq 2
+grep -q 'cleared 0 IKE SAs' "$work/peer-other/events.txt" && grep -q 'cleared 1 IKE SAs' "$work/peer-spoke/events.txt" ||
+    { echo "FAILED: $check_what (events.txt)" >&2; exit 1; }
+echo "clear crypto session remote 203.0.113.9: nothing cleared; remote 192.0.2.2: cleared"
+
+# forced rekeys at 13 s: new SPIs (a second pair of ESP SAs, a second IKE SA
+# pair of SPIs in the key files), the SAs never drop, no voice lost
+run child --set event.ev.action=rekey
+run ike --set event.ev.action=rekey --set event.ev.sa=ike
+esp_spis() { cut -d, -f4 "$work/$1/wireshark/esp_sa" | sort -u | wc -l; }
+ike_spis() { cut -d, -f1,2 "$work/$1/wireshark/ikev2_decryption_table" | sort -u | wc -l; }
+echo "rekey CHILD at 13 s: ESP SPIs $(esp_spis child) (without: $(esp_spis peer-other)), CHILD_SAs $(figure "$work/child/summary.json" child_sas_hub1);" \
+    "rekey IKE: IKE SPI pairs $(ike_spis ike) (without: $(ike_spis peer-other)); voice lost $(lost child voice)/$(lost ike voice)"
+check_what="rekey sa=child: new ESP SPIs at 13 s, no loss"
+check "$(esp_spis child)" -eq 4 -a "$(esp_spis peer-other)" -eq 2 -a "$(figure "$work/child/summary.json" child_sas_hub1)" -eq 2 \
+    -a "$(lost child voice)" -eq 0 -a "$(lost child back)" -eq 0 -a -z "$(when child esp_sas_hub1 0 2)"
+grep -q '^13 s ev: rekey HUB1: .*rekeying 1 CHILD_SAs$' "$work/child/events.txt" || { echo "FAILED: $check_what (log)" >&2; exit 1; }
+check_what="rekey sa=ike: new IKE SPIs at 13 s, CHILD_SAs kept, no loss"
+check "$(ike_spis ike)" -eq 2 -a "$(ike_spis peer-other)" -eq 1 -a "$(figure "$work/ike/summary.json" child_sas_hub1)" -eq 1 \
+    -a "$(figure "$work/ike/summary.json" ike_sas_up_hub1)" -eq 1 -a "$(lost ike voice)" -eq 0 -a -z "$(when ike ike_sas_spoke1 0 2)"
+grep -q '^13 s ev: rekey HUB1: .*rekeying 1 IKE SAs$' "$work/ike/events.txt" || { echo "FAILED: $check_what (log)" >&2; exit 1; }
+
+# A router stopped at 13 s and started at 16 s. SPOKE1 (the initiator):
+# its SAs are gone at 13 s, it brings IKE up again as soon as it is on
+# (by 16.2 s); about 3 s of voice lost each way (150 packets at 50/s).
+run spoke --set event.ev.action=node-stop --set event.ev.target=SPOKE1 --set event.on.action=node-start --set event.on.target=SPOKE1
+up=$(when spoke ike_sas_spoke1 1 13.05)
+echo "SPOKE1 off 13..16 s: its SAs 0 at $(when spoke esp_sas_spoke1 0 12) s, IKE up again at $up s, voice lost $(lost spoke voice)/$(lost spoke back)"
+check_what="SPOKE1 restarted: state lost at 13 s, IKE again by 16.2 s, ~150 packets lost"
+check "$(when spoke esp_sas_spoke1 0 12)" = 13 -a -n "$up" -a "$(figure "$work/spoke/summary.json" ike_sas_up_spoke1)" -eq 2
+awk "BEGIN { exit !($up >= 16 && $up <= 16.2) }" || { echo "FAILED: $check_what (up at $up)" >&2; exit 1; }
+check "$(lost spoke voice)" -ge 145 -a "$(lost spoke voice)" -le 165 -a "$(lost spoke back)" -ge 145 -a "$(lost spoke back)" -le 165
+grep -q '^16 s on: node-start SPOKE1: IKE SAs 0, ESP SAs 0 before; switched on$' "$work/spoke/events.txt" || { echo "FAILED: $check_what (log)" >&2; exit 1; }
+# HUB1 (the responder) restarted: SPOKE1 keeps its SAs, finds them dead by
+# DPD (dpd 10 2 on-demand) and brings IKE up again, well after 16 s.
+# (DPD: 10 s without inbound traffic, then 5 retries 2 s apart: the run
+# lasts 45 s, voice until 44 s)
+run hub --set event.ev.action=node-stop --set event.ev.target=HUB1 --set event.on.action=node-start --set event.on.target=HUB1 \
+    --set scenario.duration=45 --set flow.voice.stop=44 --set flow.back.stop=44
+up=$(when hub ike_sas_hub1 1 13.05)
+echo "HUB1 off 13..16 s: SPOKE1 recovers through DPD, HUB1's IKE SA up again at $up s; voice lost $(lost hub voice)"
+check_what="HUB1 restarted: SPOKE1's SAs stay until DPD, IKE again after DPD (25..40 s)"
+dead=$(when hub ike_sas_spoke1 0 2)
+echo "  SPOKE1 held its old IKE SA until $dead s"
+check -n "$up" -a -n "$dead" -a "$(when hub ike_sas_hub1 0 12)" = 13 -a "$(figure "$work/hub/summary.json" ike_sas_up_spoke1)" -eq 2
+awk "BEGIN { exit !($dead > 25 && $up >= $dead && $up < 40) }" || { echo "FAILED: $check_what (up at $up)" >&2; exit 1; }
+
+# GET VPN (scenarios/getvpn-mpls): `clear crypto gdoi` on BRANCH1 at 8 s:
+# it registers again (4 registrations at KS1, 3 without); BRANCH1 off from 6
+# to 9 s: 3 s of its voice lost, and it registers again when on.
+gv=$src/scenarios/getvpn-mpls
+"$bin" "$gv" --out="$work/gm-clear" --set event.rekey.action=clear-crypto-session --set event.rekey.target=BRANCH1 >/dev/null
+"$bin" "$gv" --out="$work/gm-none" --set event.rekey.sa=kek >/dev/null
+mkdir -p "$work/g"
+cp "$gv"/* "$work/g/"
+printf '[event off]\nat = 6\naction = node-stop\ntarget = BRANCH1\n[event on]\nat = 9\naction = node-start\ntarget = BRANCH1\n' >>"$work/g/scenario.ini"
+"$bin" "$work/g" --out="$work/gm-restart" >/dev/null
+echo "KS1 registrations: clear crypto gdoi on BRANCH1 $(figure "$work/gm-clear/summary.json" ks_registrations_ks1)," \
+    "none $(figure "$work/gm-none/summary.json" ks_registrations_ks1), BRANCH1 restarted $(figure "$work/gm-restart/summary.json" ks_registrations_ks1);" \
+    "BRANCH1->BRANCH2 voice lost while off: $(lost gm-restart b1-b2)"
+check_what="GET VPN: clear crypto gdoi and a restart make the member register again"
+check "$(figure "$work/gm-clear/summary.json" ks_registrations_ks1)" -eq 4 -a "$(figure "$work/gm-none/summary.json" ks_registrations_ks1)" -eq 3 \
+    -a "$(figure "$work/gm-restart/summary.json" ks_registrations_ks1)" -eq 4 -a "$(lost gm-clear b1-b2)" -eq 0
+check "$(lost gm-restart b1-b2)" -ge 145 -a "$(lost gm-restart b1-b2)" -le 155 -a "$(lost gm-restart b2-hq)" -eq 0
+grep -q '^8 s rekey: rekey KS1: key server; crypto gdoi ks rekey (new KEK): 0$' "$work/gm-none/events.txt" ||
+    { echo "FAILED: the KEK rekey is not logged at 8 s" >&2; exit 1; }
+echo "scenario-events: ok"

@@ -46,3 +46,24 @@ print("4 runs; results.csv equals the summaries; aggregate.csv recomputed (%d fi
 PY
 [ -s "$work/out/plots/flow_voice_p50_ms.png" ] || { echo "no plot" >&2; exit 1; }
 echo "plot written"
+
+# --sweep scenario=A,B compares scenario folders (here the GET VPN and
+# FlexVPN designs of the comparison, 6 s each): one folder per design, each
+# run its own scenario (GET VPN members registered there, IKE SAs in the
+# other), branch-to-branch voice through the FlexVPN hub slower than GET
+# VPN's direct path.
+python3 "$src/scripts/sweep.py" --bin "$bin" --scenario "$src/scenarios/get-vs-flex-getvpn" \
+    --out "$work/cmp" --sweep scenario=get-vs-flex-getvpn,get-vs-flex-flexvpn --jobs 2 \
+    --set scenario.duration=6 >"$work/cmp.log" 2>&1 || { cat "$work/cmp.log" >&2; exit 1; }
+python3 - "$work/cmp" <<'PY'
+import csv, os, sys
+out = sys.argv[1]
+rows = {r["scenario"]: r for r in csv.DictReader(open(os.path.join(out, "aggregate.csv")))}
+assert sorted(rows) == ["get-vs-flex-flexvpn", "get-vs-flex-getvpn"], sorted(rows)
+g, f = rows["get-vs-flex-getvpn"], rows["get-vs-flex-flexvpn"]
+assert float(g["gdoi_registered_groups_branch1_mean"]) == 1 and f["gdoi_registered_groups_branch1_mean"] == "", (g, f)
+assert float(f["ike_sas_up_branch1_mean"]) == 1, f
+print("scenario sweep: b1-b2 voice p99 %s ms (GET VPN), %s ms (FlexVPN via the hub)" %
+      (g["flow_b1-b2_p99_ms_mean"], f["flow_b1-b2_p99_ms_mean"]))
+assert float(f["flow_b1-b2_p99_ms_mean"]) > float(g["flow_b1-b2_p99_ms_mean"]) + 20
+PY
