@@ -205,6 +205,8 @@ VPN_NS3_HEADERS = [
 VPN_EXAMPLE_SUPPORT = [
     'examples/flexvpn-site-to-site.cc',
     'examples/flexvpn-site-to-site.h',
+    'examples/nhrp-hub-scenario.cc',
+    'examples/nhrp-hub-scenario.h',
 ]
 
 VPN_EXAMPLES = [

@@ -6,8 +6,12 @@
 #include "ns3/ipv4-list-routing.h"
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/rip.h"
+#include "ns3/simple-channel.h"
+#include "ns3/simple-net-device.h"
+#include "ns3/enum.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
+#include "ns3/simulator.h"
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
 #include "ns3/vpn-node-engine.h"
@@ -41,6 +45,24 @@ Ipv4Mask
 MaskOf(uint8_t len)
 {
     return Ipv4Mask(len == 0 ? 0u : 0xffffffffu << (32 - len));
+}
+
+template <typename T>
+std::string
+Str(const T& v)
+{
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+
+// The classful network holding a (what an IOS `network` statement names).
+uint32_t
+Classful(Ipv4Address a)
+{
+    uint32_t v = a.Get();
+    uint8_t first = static_cast<uint8_t>(v >> 24);
+    return v & (first < 128 ? 0xff000000u : first < 192 ? 0xffff0000u : 0xffffff00u);
 }
 
 // The ns-3 interface holding address a, or -1.
@@ -384,6 +406,7 @@ FlexVpnHelper::InstallRip(Ptr<Node> node, const vpn_conf* conf, const std::strin
         }
     }
     std::set<uint32_t> excluded;
+    std::set<uint32_t> uncovered;
     for (uint32_t i = 0; i < ipv4->GetNInterfaces(); i++)
     {
         bool covered = false;
@@ -400,14 +423,92 @@ FlexVpnHelper::InstallRip(Ptr<Node> node, const vpn_conf* conf, const std::strin
         {
             excluded.insert(i);
         }
+        if (!covered && i > 0)
+        {
+            uncovered.insert(i);
+        }
+    }
+    // `ip summary-address rip A M` (IOS installs the summary to Null0): a
+    // Null0 device (alone on its channel, so nothing leaves it) holding the
+    // summary's last host address, so that RIP advertises the summary as a
+    // connected route. ns-3's RIP has no per-interface summary; the
+    // specifics stay out of the spokes' tables through split horizon (they
+    // were learnt on the tunnel the summary goes out of).
+    bool summary = false;
+    bool noSplitHorizon = false;
+    for (size_t k = 0; k < conf->n_iface; k++)
+    {
+        const vpn_conf_interface& f = conf->iface[k];
+        noSplitHorizon = noSplitHorizon || f.rip_no_split_horizon;
+        if (!f.has_rip_summary)
+        {
+            continue;
+        }
+        NS_ABORT_MSG_IF(summary, host << " line " << f.line << ": one ip summary-address rip per router");
+        summary = true;
+        Ptr<SimpleNetDevice> null0 = CreateObject<SimpleNetDevice>();
+        null0->SetAddress(Mac48Address::Allocate());
+        null0->SetAttribute("PointToPointMode", BooleanValue(true));
+        null0->SetChannel(CreateObject<SimpleChannel>());
+        node->AddDevice(null0);
+        uint32_t m = MaskOf(f.rip_summary.len).Get();
+        uint32_t net = vpn_addr_v4_u32(&f.rip_summary.addr) & m;
+        uint32_t ifc = ipv4->AddInterface(null0);
+        ipv4->AddAddress(ifc, Ipv4InterfaceAddress(Ipv4Address((net | ~m) - 1), Ipv4Mask(m)));
+        ipv4->SetUp(ifc);
     }
     Ptr<Rip> rip = CreateObject<Rip>();
     rip->SetInterfaceExclusions(excluded);
+    // `no ip split-horizon` (RFC 2453 section 3.4.3): ns-3's RIP applies
+    // one strategy to the whole router, so the router's every interface
+    // goes without it (a DMVPN hub has RIP on its tunnel only).
+    if (noSplitHorizon)
+    {
+        rip->SetAttribute("SplitHorizon", EnumValue(Rip::NO_SPLIT_HORIZON));
+    }
     // timers basic: update, invalid (route timeout) and flush (garbage collection).
     rip->SetAttribute("UnsolicitedRoutingUpdate", TimeValue(Seconds(conf->rip.update_s)));
     rip->SetAttribute("TimeoutDelay", TimeValue(Seconds(conf->rip.invalid_s)));
     rip->SetAttribute("GarbageCollectionDelay", TimeValue(Seconds(conf->rip.flush_s - conf->rip.invalid_s)));
-    list->AddRoutingProtocol(rip, -10);
+    // On a DMVPN router (an mGRE tunnel) or with a summary, RIP answers
+    // before the static routes: ns-3's list routing takes the first
+    // protocol that matches, not the longest match across them, and the
+    // static table's default to the provider (or the summary's connected
+    // route to Null0) would shadow every route RIP learns. NHRP routes (H),
+    // more specific than the RIP routes they bypass, then go into a static
+    // table of their own above RIP (the first one Ipv4StaticRoutingHelper
+    // finds, where VpnIpsecStack installs them).
+    bool mgre = false;
+    bool shortcut = false;
+    for (size_t k = 0; k < conf->n_iface; k++)
+    {
+        if (conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT)
+        {
+            mgre = true;
+            shortcut = shortcut || conf->iface[k].nhrp.shortcut;
+        }
+    }
+    list->AddRoutingProtocol(rip, summary || mgre ? 10 : -10);
+    if (shortcut)
+    {
+        list->AddRoutingProtocol(CreateObject<Ipv4StaticRouting>(), 20);
+    }
+    if (summary || mgre)
+    {
+        // ns-3's RIP advertises the subnet of every interface, where IOS
+        // advertises those its network statements cover: a spoke would learn
+        // the hub's WAN (the tunnel's own destination) through the tunnel.
+        // Withdrawn once RIP has started (its table is filled on start).
+        Simulator::Schedule(Seconds(0), [rip, ipv4, uncovered]() {
+            for (uint32_t i : uncovered)
+            {
+                for (uint32_t j = 0; j < ipv4->GetNAddresses(i); j++)
+                {
+                    rip->NotifyRemoveAddress(i, ipv4->GetAddress(i, j));
+                }
+            }
+        });
+    }
     // Aggregated, as RipHelper does, so that the node initializes it.
     node->AggregateObject(rip);
 }
@@ -764,7 +865,25 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
                             const std::vector<FlexVpnSite>& spokes,
                             const DmvpnOptions& o) const
 {
-    NS_ABORT_MSG_IF(spokes.empty() || spokes.size() > 65000, "InstallDmvpn: 1 to 65000 spokes");
+    NS_LOG_FUNCTION(this << spokes.size());
+    return InstallNhrpHub(hub, spokes, o, false);
+}
+
+// DMVPN (one mGRE Tunnel0 everywhere) and the FlexVPN virtual-template hub
+// (spokes' GRE Tunnel0 to the hub's Virtual-Template1) differ only in their
+// tunnel blocks and the IKEv2 profile; the rest of the configurations (crypto,
+// interfaces, routes or RIP) is written once here.
+FlexVpnHubAndSpokes
+FlexVpnHelper::InstallNhrpHub(const FlexVpnSite& hub,
+                              const std::vector<FlexVpnSite>& spokes,
+                              const DmvpnOptions& o,
+                              bool virtualTemplate) const
+{
+    const char* what = virtualTemplate ? "InstallHubVirtualTemplate" : "InstallDmvpn";
+    NS_ABORT_MSG_IF(spokes.empty() || spokes.size() > 65000, what << ": 1 to 65000 spokes");
+    NS_ABORT_MSG_IF(o.rip && virtualTemplate,
+                    what << ": RIP over the virtual-template hub is not supported (its one device does not "
+                            "replicate multicast to the Virtual-Access interfaces)");
     SiteView h = ViewSite(hub, "hub");
     std::vector<SiteView> sv;
     std::vector<SiteView> all{h};
@@ -783,18 +902,31 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
     std::ostringstream common;
     common << CryptoObjects(fo) << "crypto ikev2 keyring KR1\n peer ANY\n  address 0.0.0.0 0.0.0.0\n"
            << "  pre-shared-key " << o.psk << "\n"
-           << IkeProfile("DMVPN", net, mask, fo);
-    auto tunnel = [&](const SiteView& v, size_t i) {
+           << IkeProfile(virtualTemplate ? "FLEX" : "DMVPN", net, mask, fo)
+           << (virtualTemplate ? "crypto ikev2 profile FLEX\n virtual-template 1\n" : "");
+    std::string nhrp = " ip nhrp network-id " + std::to_string(o.networkId) + "\n ip nhrp holdtime " +
+                       std::to_string(o.holdtime) + "\n";
+    // RIP on the hub's mGRE (RFC 2453): phase 3 summarises to the spokes
+    // (split horizon keeps the spokes' own prefixes from going back out);
+    // phase 2 (no summary) turns split horizon off so that every spoke
+    // learns every other spoke's LANs through the one interface.
+    std::string hubRip;
+    if (o.rip)
+    {
+        hubRip = o.ripSummarise ? " ip summary-address rip " + Str(o.summary) + " " + Str(o.summaryMask) + "\n"
+                                : std::string(" no ip split-horizon\n");
+    }
+    auto mgre = [&](const SiteView& v, size_t i) {
         std::ostringstream c;
         c << "interface Tunnel0\n ip address " << tunnelAddr(i) << " 255.255.0.0\n";
         if (!o.nhrpAuth.empty())
         {
             c << " ip nhrp authentication " << o.nhrpAuth << "\n";
         }
-        c << " ip nhrp network-id " << o.networkId << "\n ip nhrp holdtime " << o.holdtime << "\n";
+        c << nhrp;
         if (i == 0)
         {
-            c << " ip nhrp map multicast dynamic\n ip nhrp redirect\n";
+            c << " ip nhrp map multicast dynamic\n ip nhrp redirect\n" << hubRip;
         }
         else
         {
@@ -804,10 +936,58 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
           << "\n tunnel protection ipsec profile IPP\n" << (o.qosPreClassify ? " qos pre-classify\n" : "");
         return c.str();
     };
+    auto hubTunnel = [&]() {
+        if (!virtualTemplate)
+        {
+            return mgre(h, 0);
+        }
+        std::ostringstream c;
+        c << "interface Loopback0\n ip address " << tunnelAddr(0)
+          << " 255.255.255.255\ninterface Virtual-Template1 type tunnel\n ip unnumbered Loopback0\n" << nhrp
+          << " ip nhrp redirect\n tunnel source " << WanName(h) << "\n tunnel protection ipsec profile IPP\n";
+        return c.str();
+    };
+    auto spokeTunnel = [&](const SiteView& v, size_t i) {
+        if (!virtualTemplate)
+        {
+            return mgre(v, i);
+        }
+        std::ostringstream c;
+        c << "interface Tunnel0\n ip address " << tunnelAddr(i) << " 255.255.0.0\n"
+          << nhrp << " ip nhrp nhs " << tunnelAddr(0) << "\n ip nhrp shortcut virtual-template 1\n"
+          << " ip nhrp redirect\n tunnel source " << WanName(v) << "\n tunnel destination " << h.wan
+          << "\n tunnel protection ipsec profile IPP\n"
+          << "interface Virtual-Template1 type tunnel\n ip unnumbered Tunnel0\n"
+          << nhrp << " tunnel source " << WanName(v) << "\n tunnel protection ipsec profile IPP\n";
+        return c.str();
+    };
+    // router rip with the classful networks of the site's LANs, the tunnel
+    // network and (hub) the summary; fast timers so that a spoke hears the
+    // summary within seconds of registering.
+    auto rip = [&](const SiteView& v, bool isHub) {
+        std::set<uint32_t> nets{Classful(o.tunnelNetwork)};
+        for (const auto& [lan, m] : v.lans)
+        {
+            nets.insert(Classful(lan));
+        }
+        if (isHub && o.ripSummarise)
+        {
+            nets.insert(Classful(o.summary));
+        }
+        std::ostringstream c;
+        c << "router rip\n version 2\n";
+        for (uint32_t n : nets)
+        {
+            c << " network " << Ipv4Address(n) << "\n";
+        }
+        c << " timers basic " << o.ripUpdate << " " << 3 * o.ripUpdate << " " << 3 * o.ripUpdate << " "
+          << 4 * o.ripUpdate << "\n no auto-summary\n";
+        return c.str();
+    };
 
     std::ostringstream hc;
-    hc << "hostname HUB\n" << common.str() << o.qos << Interfaces(h, o.wanServicePolicy) << tunnel(h, 0);
-    for (size_t i = 1; i <= sv.size(); i++)
+    hc << "hostname HUB\n" << common.str() << o.qos << Interfaces(h, o.wanServicePolicy) << hubTunnel();
+    for (size_t i = 1; i <= sv.size() && !o.rip; i++)
     {
         for (const auto& [lan, m] : sv[i - 1].lans)
         {
@@ -818,6 +998,10 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
     {
         hc << "ip route 0.0.0.0 0.0.0.0 " << hub.gateway << "\n";
     }
+    if (o.rip)
+    {
+        hc << rip(h, true);
+    }
     FlexVpnHubAndSpokes out;
     out.hubConfig = hc.str();
     out.hub = Install(hub.wan->GetNode(), out.hubConfig, false);
@@ -825,12 +1009,18 @@ FlexVpnHelper::InstallDmvpn(const FlexVpnSite& hub,
     {
         std::ostringstream c;
         c << "hostname SPOKE" << i << "\n"
-          << common.str() << o.qos << Interfaces(sv[i - 1], o.wanServicePolicy) << tunnel(sv[i - 1], i)
-          << "ip route " << o.summary << " "
-          << o.summaryMask << " " << tunnelAddr(0) << "\n";
+          << common.str() << o.qos << Interfaces(sv[i - 1], o.wanServicePolicy) << spokeTunnel(sv[i - 1], i);
+        if (!o.rip)
+        {
+            c << "ip route " << o.summary << " " << o.summaryMask << " " << tunnelAddr(0) << "\n";
+        }
         if (spokes[i - 1].gateway != Ipv4Address::GetAny())
         {
             c << "ip route 0.0.0.0 0.0.0.0 " << spokes[i - 1].gateway << "\n";
+        }
+        if (o.rip)
+        {
+            c << rip(sv[i - 1], false);
         }
         out.spokeConfigs.push_back(c.str());
         // the NHRP engine registers at start, which brings IKE up on demand
@@ -894,73 +1084,8 @@ FlexVpnHelper::InstallHubVirtualTemplate(const FlexVpnSite& hub,
                                          const std::vector<FlexVpnSite>& spokes,
                                          const DmvpnOptions& o) const
 {
-    NS_ABORT_MSG_IF(spokes.empty() || spokes.size() > 65000, "InstallHubVirtualTemplate: 1 to 65000 spokes");
-    SiteView h = ViewSite(hub, "hub");
-    std::vector<SiteView> sv;
-    std::vector<SiteView> all{h};
-    for (size_t i = 0; i < spokes.size(); i++)
-    {
-        sv.push_back(ViewSite(spokes[i], "spoke " + std::to_string(i + 1)));
-        all.push_back(sv.back());
-    }
-    auto tunnelAddr = [&](size_t i) { return Ipv4Address(o.tunnelNetwork.Get() + 1 + static_cast<uint32_t>(i)); };
-    FlexVpnHubSpokeOptions fo;
-    fo.ikeProposal = o.ikeProposal;
-    fo.transformSet = o.transformSet;
-    fo.espTransport = o.espTransport;
-    fo.dpd = o.dpd;
-    auto [net, mask] = Covering(all);
-    std::ostringstream common;
-    common << CryptoObjects(fo) << "crypto ikev2 keyring KR1\n peer ANY\n  address 0.0.0.0 0.0.0.0\n"
-           << "  pre-shared-key " << o.psk << "\n"
-           << IkeProfile("FLEX", net, mask, fo) << "crypto ikev2 profile FLEX\n virtual-template 1\n";
-    auto nhrp = [&]() {
-        std::ostringstream c;
-        c << " ip nhrp network-id " << o.networkId << "\n ip nhrp holdtime " << o.holdtime << "\n";
-        return c.str();
-    };
-
-    std::ostringstream hc;
-    hc << "hostname HUB\n"
-       << common.str() << Interfaces(h, o.wanServicePolicy) << "interface Loopback0\n ip address " << tunnelAddr(0)
-       << " 255.255.255.255\ninterface Virtual-Template1 type tunnel\n ip unnumbered Loopback0\n"
-       << nhrp() << " ip nhrp redirect\n tunnel source " << WanName(h)
-       << "\n tunnel protection ipsec profile IPP\n";
-    for (size_t i = 1; i <= sv.size(); i++)
-    {
-        for (const auto& [lan, m] : sv[i - 1].lans)
-        {
-            hc << "ip route " << lan << " " << m << " " << tunnelAddr(i) << "\n";
-        }
-    }
-    if (hub.gateway != Ipv4Address::GetAny())
-    {
-        hc << "ip route 0.0.0.0 0.0.0.0 " << hub.gateway << "\n";
-    }
-    FlexVpnHubAndSpokes out;
-    out.hubConfig = hc.str();
-    out.hub = Install(hub.wan->GetNode(), out.hubConfig, false);
-    Ipv4Mask tmask("255.255.0.0");
-    for (size_t i = 1; i <= sv.size(); i++)
-    {
-        std::ostringstream c;
-        c << "hostname SPOKE" << i << "\n"
-          << common.str() << Interfaces(sv[i - 1], o.wanServicePolicy) << "interface Tunnel0\n ip address " << tunnelAddr(i) << " "
-          << tmask << "\n"
-          << nhrp() << " ip nhrp nhs " << tunnelAddr(0) << "\n ip nhrp shortcut virtual-template 1\n"
-          << " ip nhrp redirect\n tunnel source " << WanName(sv[i - 1]) << "\n tunnel destination " << h.wan
-          << "\n tunnel protection ipsec profile IPP\n"
-          << "interface Virtual-Template1 type tunnel\n ip unnumbered Tunnel0\n"
-          << nhrp() << " tunnel source " << WanName(sv[i - 1]) << "\n tunnel protection ipsec profile IPP\n"
-          << "ip route " << o.summary << " " << o.summaryMask << " " << tunnelAddr(0) << "\n";
-        if (spokes[i - 1].gateway != Ipv4Address::GetAny())
-        {
-            c << "ip route 0.0.0.0 0.0.0.0 " << spokes[i - 1].gateway << "\n";
-        }
-        out.spokeConfigs.push_back(c.str());
-        out.spokes.push_back(Install(spokes[i - 1].wan->GetNode(), out.spokeConfigs.back(), true));
-    }
-    return out;
+    NS_LOG_FUNCTION(this << spokes.size());
+    return InstallNhrpHub(hub, spokes, o, true);
 }
 
 } // namespace ns3

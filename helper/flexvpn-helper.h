@@ -76,6 +76,18 @@ struct FlexVpnHubSpokeOptions
     std::string wanServicePolicy;
     /** `qos pre-classify` on the tunnel interfaces: the WAN policy sees the inner header. */
     bool qosPreClassify{false};
+    /**
+     * Routing by RIP over the tunnels instead of static routes (InstallDmvpn
+     * only): `router rip` on every router (the classful networks of its LANs
+     * and of tunnelNetwork, `timers basic` from ripUpdate), no `ip route` to
+     * LANs. With ripSummarise (phase 3) the hub's Tunnel0 has `ip summary-address
+     * rip` summary summaryMask and spokes learn that route only; without it
+     * the hub's Tunnel0 has `no ip split-horizon` and spokes learn every
+     * other spoke's LANs via the hub.
+     */
+    bool rip{false};
+    bool ripSummarise{true};
+    uint32_t ripUpdate{5}; //!< RIP update interval (s); invalid and holddown 3x, flush 4x
 };
 
 /**
@@ -110,6 +122,18 @@ struct DmvpnOptions
     std::string wanServicePolicy;
     /** `qos pre-classify` on the tunnel interfaces: the WAN policy sees the inner header. */
     bool qosPreClassify{false};
+    /**
+     * Routing by RIP over the tunnels instead of static routes (InstallDmvpn
+     * only): `router rip` on every router (the classful networks of its LANs
+     * and of tunnelNetwork, `timers basic` from ripUpdate), no `ip route` to
+     * LANs. With ripSummarise (phase 3) the hub's Tunnel0 has `ip summary-address
+     * rip` summary summaryMask and spokes learn that route only; without it
+     * the hub's Tunnel0 has `no ip split-horizon` and spokes learn every
+     * other spoke's LANs via the hub.
+     */
+    bool rip{false};
+    bool ripSummarise{true};
+    uint32_t ripUpdate{5}; //!< RIP update interval (s); invalid and holddown 3x, flush 4x
 };
 
 struct FlexVpnHubAndSpokes
@@ -248,6 +272,10 @@ class FlexVpnHelper
     ObjectFactory m_deviceFactory; //!< VpnTunnelNetDevice
 
     static void InstallRip(Ptr<Node> node, const struct vpn_conf* conf, const std::string& host);
+    FlexVpnHubAndSpokes InstallNhrpHub(const FlexVpnSite& hub,
+                                       const std::vector<FlexVpnSite>& spokes,
+                                       const DmvpnOptions& options,
+                                       bool virtualTemplate) const;
 };
 
 } // namespace ns3

@@ -6,6 +6,7 @@
 
 #include "ns3/abort.h"
 #include "ns3/ipv4-header.h"
+#include "ns3/ipv4-list-routing.h"
 #include "ns3/ipv4-raw-socket-factory.h"
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4-static-routing-helper.h"
@@ -13,11 +14,18 @@
 #include "ns3/ipv4-static-routing.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
+#include "ns3/channel.h"
+#include "ns3/simple-net-device.h"
+#include "ns3/output-stream-wrapper.h"
+#include "ns3/rip.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
 #include "ns3/simulator.h"
 #include "ns3/socket.h"
 #include "ns3/uinteger.h"
+
+#include <algorithm>
+#include <sstream>
 
 extern "C" {
 #include "common/addr.h"
@@ -854,10 +862,152 @@ VpnIpsecStack::GetTunnelId(const VpnTunnelNetDevice* dev) const
     return UINT32_MAX;
 }
 
+namespace
+{
+
+// FlexVpnHelper's Null0 for `ip summary-address rip`: a SimpleNetDevice
+// alone on its channel (what it sends reaches nobody).
+bool
+IsNull0(Ptr<NetDevice> dev)
+{
+    Ptr<SimpleNetDevice> s = DynamicCast<SimpleNetDevice>(dev);
+    return s && s->GetChannel() && s->GetChannel()->GetNDevices() == 1;
+}
+
+} // namespace
+
 uint32_t
 VpnIpsecStack::GetNhrpRouteCount() const
 {
     return m_nhrpRoutes;
+}
+
+std::string
+VpnIpsecStack::ShowIpRoute() const
+{
+    Ptr<Ipv4> ipv4 = m_node ? m_node->GetObject<Ipv4>() : nullptr;
+    if (!ipv4)
+    {
+        return "";
+    }
+    auto ifName = [&](uint32_t i) -> std::string {
+        Ptr<NetDevice> dev = ipv4->GetNetDevice(i);
+        if (Ptr<VpnTunnelNetDevice> t = DynamicCast<VpnTunnelNetDevice>(dev))
+        {
+            return t->GetInterfaceName();
+        }
+        return IsNull0(dev) ? "Null0" : "GigabitEthernet0/" + std::to_string(i);
+    };
+    struct Line
+    {
+        uint8_t len;
+        std::string text;
+    };
+    std::vector<Line> lines;
+    auto add = [&](char code, Ipv4Address net, Ipv4Mask mask, const std::string& rest) {
+        std::ostringstream l;
+        l << code << "        " << net << "/" << mask.GetPrefixLength() << rest << "\n";
+        lines.push_back({static_cast<uint8_t>(mask.GetPrefixLength()), l.str()});
+    };
+    // every static table (a DMVPN spoke with RIP has one for its NHRP
+    // routes above RIP, see FlexVpnHelper::InstallRip); connected routes
+    // appear in each, once here
+    std::vector<Ptr<Ipv4StaticRouting>> tables;
+    if (Ptr<Ipv4ListRouting> list = DynamicCast<Ipv4ListRouting>(ipv4->GetRoutingProtocol()))
+    {
+        for (uint32_t i = 0; i < list->GetNRoutingProtocols(); i++)
+        {
+            int16_t prio = 0;
+            if (Ptr<Ipv4StaticRouting> t = DynamicCast<Ipv4StaticRouting>(list->GetRoutingProtocol(i, prio)))
+            {
+                tables.push_back(t);
+            }
+        }
+    }
+    else if (Ptr<Ipv4StaticRouting> t = DynamicCast<Ipv4StaticRouting>(ipv4->GetRoutingProtocol()))
+    {
+        tables.push_back(t);
+    }
+    std::vector<Ipv4RoutingTableEntry> entries;
+    for (const auto& t : tables)
+    {
+        for (uint32_t i = 0; i < t->GetNRoutes(); i++)
+        {
+            Ipv4RoutingTableEntry e = t->GetRoute(i);
+            bool seen = false;
+            for (const auto& x : entries)
+            {
+                seen = seen || (x.GetDest() == e.GetDest() && x.GetDestNetworkMask() == e.GetDestNetworkMask() &&
+                                x.GetGateway() == e.GetGateway() && x.GetInterface() == e.GetInterface());
+            }
+            if (!seen)
+            {
+                entries.push_back(e);
+            }
+        }
+    }
+    for (const Ipv4RoutingTableEntry& e : entries)
+    {
+        if (e.GetInterface() == 0)
+        {
+            continue; // loopback
+        }
+        bool nhrp = false;
+        for (const auto& r : m_nhrpRouteList)
+        {
+            nhrp = nhrp || (r.first == e.GetDest() && r.second.first == e.GetDestNetworkMask() &&
+                            r.second.second == e.GetInterface());
+        }
+        std::ostringstream rest;
+        if (e.GetGateway() == Ipv4Address::GetZero())
+        {
+            rest << " is directly connected, " << ifName(e.GetInterface());
+        }
+        else
+        {
+            // IOS administrative distances: static 1, NHRP 250
+            rest << " [" << (nhrp ? 250 : 1) << "/0] via " << e.GetGateway() << ", " << ifName(e.GetInterface());
+        }
+        add(nhrp ? 'H' : e.GetGateway() == Ipv4Address::GetZero() ? 'C' : 'S', e.GetDestNetwork(),
+            e.GetDestNetworkMask(), rest.str());
+    }
+    // ns-3's RIP lists its table only as text: "Destination Gateway Genmask
+    // Flags Metric Ref Use Iface" rows after two header lines.
+    if (Ptr<Rip> rip = m_node->GetObject<Rip>())
+    {
+        std::ostringstream text;
+        rip->PrintRoutingTable(Create<OutputStreamWrapper>(&text), Time::S);
+        std::istringstream in(text.str());
+        for (std::string row; std::getline(in, row);)
+        {
+            std::istringstream f(row);
+            std::string dst;
+            std::string gw;
+            std::string mask;
+            std::string flags;
+            uint32_t metric = 0;
+            std::string ref;
+            std::string use;
+            std::string iface;
+            if (!(f >> dst >> gw >> mask >> flags >> metric >> ref >> use >> iface) || gw == "0.0.0.0")
+            {
+                continue; // headers, and RIP's copies of connected routes
+            }
+            std::ostringstream rest;
+            rest << " [120/" << metric << "] via " << gw << ", "
+                 << (iface.find_first_not_of("0123456789") == std::string::npos
+                         ? ifName(static_cast<uint32_t>(std::stoul(iface)))
+                         : iface);
+            add('R', Ipv4Address(dst.c_str()), Ipv4Mask(mask.c_str()), rest.str());
+        }
+    }
+    std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.len > b.len; });
+    std::string out = "Codes: C - connected, S - static, R - RIP, H - NHRP\n\n";
+    for (const Line& l : lines)
+    {
+        out += l.text;
+    }
+    return out;
 }
 
 // The routing table's answer for an mGRE tunnel (NHRP's route callback):
@@ -874,9 +1024,18 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
         return VPN_ERR_NOTFOUND;
     }
     Ipv4Address d(vpn_addr_v4_u32(dst));
+    if (d.IsMulticast() || d.IsBroadcast())
+    {
+        return VPN_ERR_NOTFOUND; // not routed (ns-3's RIP asserts an output device for these)
+    }
     int32_t tunIf = ipv4->GetInterfaceForDevice(self->m_tunnels[tunnel]);
     for (uint32_t i = 1; i < ipv4->GetNInterfaces(); i++)
     {
+        // a RIP summary's Null0 holds no hosts: its prefix is not ours to announce
+        if (IsNull0(ipv4->GetNetDevice(i)))
+        {
+            continue;
+        }
         for (uint32_t j = 0; j < ipv4->GetNAddresses(i); j++)
         {
             Ipv4InterfaceAddress a = ipv4->GetAddress(i, j);

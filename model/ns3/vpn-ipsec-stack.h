@@ -205,6 +205,14 @@ class VpnIpsecStack : public Object
     uint32_t GetNhrpRouteCount() const;
 
     /**
+     * IOS `show ip route`: the node's connected (C), static (S), NHRP (H)
+     * and RIP (R) routes, longest prefix first, with the tunnel interfaces
+     * by their IOS names (others as GigabitEthernet0/N, as FlexVpnHelper
+     * names them; Null0 for a RIP summary's discard interface).
+     */
+    std::string ShowIpRoute() const;
+
+    /**
      * A power cycle of an IKE-keyed router: every SA, IKE SA and NHRP entry
      * is lost (keys wiped), the NHRP routes go, and a fresh router from the
      * same configuration starts at once with the same tunnels (spokes

@@ -306,6 +306,35 @@ static void test_router_rip(void **state)
     tu_conf_expect_error("router rip\n passive-interface Gi9\n", VPN_ERR_NOTFOUND, 1, "passive-interface Gi9");
 }
 
+/* RIP over a DMVPN hub's mGRE: split horizon off (phase 2), a summary
+ * (phase 3); malformed forms name their line and set nothing. */
+static void test_rip_interface(void **state)
+{
+    (void)state;
+    vpn_conf *c = tu_conf_parse_ok("interface Tunnel0\n ip address 172.16.0.1 255.255.0.0\n"
+                                   " no ip split-horizon\n ip summary-address rip 10.0.0.0 255.0.0.0\n"
+                                   "interface Tunnel1\n ip address 172.17.0.1 255.255.0.0\n"
+                                   " no ip split-horizon\n ip split-horizon\n");
+    char buf[VPN_ADDR_STRLEN];
+    assert_true(c->iface[0].rip_no_split_horizon);
+    assert_true(c->iface[0].has_rip_summary);
+    assert_int_equal(c->iface[0].rip_summary.len, 8);
+    assert_string_equal(vpn_addr_str(&c->iface[0].rip_summary.addr, buf, sizeof buf), "10.0.0.0");
+    assert_false(c->iface[1].rip_no_split_horizon); /* the last word wins, as in IOS */
+    assert_false(c->iface[1].has_rip_summary);
+    vpn_conf_del(c);
+    tu_conf_expect_error("interface Tunnel0\n ip summary-address eigrp 1 10.0.0.0 255.0.0.0\n",
+                         VPN_ERR_MALFORMED, 2, "only 'ip summary-address rip");
+    tu_conf_expect_error("interface Tunnel0\n ip summary-address rip 10.0.0.0\n", VPN_ERR_MALFORMED, 2,
+                         "missing mask");
+    tu_conf_expect_error("interface Tunnel0\n ip summary-address rip 10.0.0.0 255.0.255.0\n",
+                         VPN_ERR_MALFORMED, 2, "not a contiguous mask");
+    tu_conf_expect_error("interface Tunnel0\n ip summary-address rip 10.0.0.0 255.0.0.0 5\n",
+                         VPN_ERR_MALFORMED, 2, "expected 'ip summary-address rip A M'");
+    tu_conf_expect_error("interface Tunnel0\n no ip split-horizon eigrp 1\n", VPN_ERR_MALFORMED, 2,
+                         "expected 'no ip split-horizon'");
+}
+
 /* crypto pki trustpoint: the files a daemon loads certificates from. */
 static void test_pki_trustpoint(void **state)
 {
@@ -529,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_modes_pop_like_ios),
         cmocka_unit_test(test_keyring_and_identity_matching),
         cmocka_unit_test(test_router_rip),
+        cmocka_unit_test(test_rip_interface),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_pki_trustpoint),
         cmocka_unit_test(test_hostile_text),

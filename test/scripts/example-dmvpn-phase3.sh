@@ -42,3 +42,17 @@ ts_keys "$out" -r "$out/wan-HUB-0-1.pcap" -Y 'nhrp.hdr.op.type == 8' -T fields -
 ts_keys "$out" -r "$out/wan-SPOKE1-2-1.pcap" -Y 'nhrp.hdr.op.type == 2' -T fields -e frame.number | grep -q . ||
     { echo "spoke 1 got no Resolution Reply" >&2; exit 1; }
 echo "NHRP: registrations, traffic indications and resolutions decode cleanly"
+# --rip: no static routes to the LANs; spokes learn the hub's summary by RIP
+# over the mGRE device, the shortcut adds the NHRP route (H), nothing lost
+rip=$work/rip
+"$bin" --out="$rip" --spokes=2 --duration=2 --rip=true --pcap=false >/dev/null
+grep -q '"all_shortcuts": true' "$rip/summary.json" || { echo "--rip: no shortcut" >&2; exit 1; }
+grep -q '"lost": 0' "$rip/summary.json" || { echo "--rip: voice packets were lost" >&2; exit 1; }
+if grep -q 'ip route 10\.' "$rip"/config-*.txt; then echo "--rip: a static route to a LAN" >&2; exit 1; fi
+grep -q '^R        10.0.0.0/8 \[120/2\] via 172.16.0.1, Tunnel0' "$rip/routes-SPOKE1.txt" ||
+    { cat "$rip/routes-SPOKE1.txt"; echo "--rip: spoke 1 did not learn the summary via the hub" >&2; exit 1; }
+grep -q '^H        10.1.2.0/24 \[250/0\] via 172.16.0.3, Tunnel0' "$rip/routes-SPOKE1.txt" ||
+    { cat "$rip/routes-SPOKE1.txt"; echo "--rip: spoke 1 has no NHRP route to spoke 2's LAN" >&2; exit 1; }
+grep -q '^R        10.1.2.0/24 \[120/2\] via 172.16.0.3, Tunnel0' "$rip/routes-HUB.txt" ||
+    { cat "$rip/routes-HUB.txt"; echo "--rip: the hub did not learn spoke 2's LAN" >&2; exit 1; }
+echo "--rip: summary by RIP over mGRE, NHRP route after the shortcut, nothing lost"

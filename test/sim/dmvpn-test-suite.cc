@@ -14,6 +14,8 @@
 #include "ns3/test.h"
 #include "ns3/vpn-module.h"
 
+#include "vpn-sim-topology.h"
+
 #include "nhrp/nhrp.h"
 #include "router/router.h"
 
@@ -25,123 +27,7 @@ using namespace ns3;
 namespace
 {
 
-struct DmvpnTopo
-{
-    Ptr<Node> hub;
-    Ptr<Node> pe;
-    NodeContainer spokes;
-    std::vector<Ptr<Node>> hosts;              // host of spoke i (nullptr: none)
-    std::vector<Ipv4Address> hostAddr;
-    FlexVpnHubAndSpokes net;
-};
-
-// A hub and n spokes on access links to one provider router; the first
-// `withHosts` spokes get a LAN 10.1.I.0/24 with one host.
-void
-BuildDmvpn(DmvpnTopo& t, uint32_t n, uint32_t withHosts, const DmvpnOptions& o)
-{
-    RngSeedManager::SetSeed(5);
-    RngSeedManager::SetRun(1);
-    t.hub = CreateObject<Node>();
-    t.pe = CreateObject<Node>();
-    t.spokes.Create(n);
-    PointToPointHelper access;
-    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
-    access.SetChannelAttribute("Delay", StringValue("5ms"));
-    CsmaHelper lan;
-    InternetStackHelper stack;
-    stack.Install(NodeContainer(t.hub, t.pe));
-    stack.Install(t.spokes);
-    Ipv4AddressHelper ip;
-    ip.SetBase("198.51.100.0", "255.255.255.252");
-    NetDeviceContainer hubAccess = access.Install(t.hub, t.pe);
-    Ipv4InterfaceContainer hubIf = ip.Assign(hubAccess);
-    ip.SetBase("100.64.0.0", "255.255.255.252");
-    std::vector<FlexVpnSite> sites;
-    for (uint32_t i = 0; i < n; i++)
-    {
-        NetDeviceContainer d = access.Install(t.spokes.Get(i), t.pe);
-        Ipv4InterfaceContainer a = ip.Assign(d);
-        ip.NewNetwork();
-        sites.push_back({d.Get(0), a.GetAddress(1)});
-    }
-    t.hosts.assign(n, nullptr);
-    t.hostAddr.assign(n, Ipv4Address());
-    Ipv4StaticRoutingHelper routing;
-    for (uint32_t i = 0; i < withHosts && i < n; i++)
-    {
-        Ptr<Node> h = CreateObject<Node>();
-        stack.Install(h);
-        NetDeviceContainer d = lan.Install(NodeContainer(t.spokes.Get(i), h));
-        Ipv4AddressHelper lip;
-        lip.SetBase(("10.1." + std::to_string(i + 1) + ".0").c_str(), "255.255.255.0");
-        Ipv4InterfaceContainer a = lip.Assign(d);
-        routing.GetStaticRouting(h->GetObject<Ipv4>())->SetDefaultRoute(a.GetAddress(0), 1);
-        t.hosts[i] = h;
-        t.hostAddr[i] = a.GetAddress(1);
-    }
-    FlexVpnHelper flex;
-    t.net = flex.InstallDmvpn({hubAccess.Get(0), hubIf.GetAddress(1)}, sites, o);
-}
-
-struct Flow
-{
-    Ptr<UdpServer> server;
-    uint32_t packets;
-};
-
-// A voice-like flow (50 pps, 160 octets) from spoke a's host to spoke b's.
-Flow
-AddFlow(DmvpnTopo& t, uint32_t a, uint32_t b, double start, uint32_t packets, uint16_t port)
-{
-    UdpServerHelper server(port);
-    ApplicationContainer s = server.Install(t.hosts[b]);
-    s.Start(Seconds(0.5));
-    UdpClientHelper client(t.hostAddr[b], port);
-    client.SetAttribute("MaxPackets", UintegerValue(packets));
-    client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
-    client.SetAttribute("PacketSize", UintegerValue(160));
-    client.Install(t.hosts[a]).Start(Seconds(start));
-    return {DynamicCast<UdpServer>(s.Get(0)), packets};
-}
-
-uint32_t
-NhrpRoutes(Ptr<Node> n)
-{
-    return VpnIpsecStack::GetOrCreate(n)->GetNhrpRouteCount();
-}
-
-const vpn_router*
-RouterOf(Ptr<Node> n)
-{
-    return VpnIpsecStack::GetOrCreate(n)->GetRouter();
-}
-
-uint32_t
-TunnelDevices(Ptr<Node> n)
-{
-    uint32_t c = 0;
-    for (uint32_t i = 0; i < n->GetNDevices(); i++)
-    {
-        c += DynamicCast<VpnTunnelNetDevice>(n->GetDevice(i)) ? 1 : 0;
-    }
-    return c;
-}
-
-Ipv4Address
-WanOf(Ptr<Node> n)
-{
-    return n->GetObject<Ipv4>()->GetAddress(1, 0).GetLocal();
-}
-
-bool
-PeerUp(Ptr<Node> n, Ipv4Address nbma)
-{
-    vpn_addr a;
-    vpn_addr_v4(&a, nbma.Get());
-    vpn_router_peer_info pi;
-    return vpn_router_mgre_peer_get(RouterOf(n), 0, &a, &pi) == 0 && pi.out_child != 0;
-}
+using namespace vpnsim;
 
 // ---- phase 3: redirect, shortcut, no loss --------------------------------------------------
 
@@ -156,8 +42,8 @@ class DmvpnShortcutTestCase : public TestCase
   private:
     void DoRun() override
     {
-        DmvpnTopo t;
-        BuildDmvpn(t, 3, 3, DmvpnOptions());
+        HubSpokes t;
+        BuildHubSpokes(t, 3, 3, DmvpnOptions(), false);
         Flow f13 = AddFlow(t, 0, 2, 2.0, 300, 4000);
         Flow f31 = AddFlow(t, 2, 0, 2.0, 300, 4001);
         Ptr<VpnTunnelNetDevice> hubTun = FlexVpnHelper::GetTunnel(t.hub, "Tunnel0");
@@ -218,10 +104,10 @@ class DmvpnExpiryTestCase : public TestCase
   private:
     void DoRun() override
     {
-        DmvpnTopo t;
+        HubSpokes t;
         DmvpnOptions o;
         o.holdtime = 20;
-        BuildDmvpn(t, 3, 3, o);
+        BuildHubSpokes(t, 3, 3, o, false);
         Flow f = AddFlow(t, 0, 2, 2.0, 100, 4000);
         uint32_t routesAt5 = 0;
         bool peerAt5 = false;
@@ -257,8 +143,8 @@ class DmvpnRebootTestCase : public TestCase
   private:
     void DoRun() override
     {
-        DmvpnTopo t;
-        BuildDmvpn(t, 3, 3, DmvpnOptions());
+        HubSpokes t;
+        BuildHubSpokes(t, 3, 3, DmvpnOptions(), false);
         Ptr<Node> s1 = t.spokes.Get(0);
         Ptr<Node> s3 = t.spokes.Get(2);
         AddFlow(t, 0, 2, 2.0, 2000, 4000); // 40 s each way, across the reboot
@@ -315,8 +201,8 @@ class DmvpnScaleTestCase : public TestCase
   private:
     void DoRun() override
     {
-        DmvpnTopo t;
-        BuildDmvpn(t, 500, 2, DmvpnOptions());
+        HubSpokes t;
+        BuildHubSpokes(t, 500, 2, DmvpnOptions(), false);
         // spokes come up over two seconds, as routers do (not all within
         // the hub's 40 half-open IKE SAs at once)
         for (uint32_t i = 0; i < 500; i++)
@@ -337,6 +223,88 @@ class DmvpnScaleTestCase : public TestCase
     }
 };
 
+// ---- routing over DMVPN ----------------------------------------------------------------------
+
+std::string
+ShowIpRoute(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->ShowIpRoute();
+}
+
+// RIP (standing in for EIGRP) over the hub's multipoint tunnel, no static
+// routes: the spokes' updates reach the hub, the hub's reach every
+// registered spoke (ip nhrp map multicast dynamic). Phase 3: the hub
+// summarises (ip summary-address rip 10.0.0.0 255.0.0.0) and spokes learn
+// that route only; the shortcut's route H then takes the traffic direct.
+class DmvpnRipSummaryTestCase : public TestCase
+{
+  public:
+    DmvpnRipSummaryTestCase()
+        : TestCase("RIP over mGRE, phase 3: the hub learns the spokes' LANs, spokes the summary; H route after")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        HubSpokes t;
+        DmvpnOptions o;
+        o.rip = true;
+        BuildHubSpokes(t, 3, 3, o, false);
+        Flow f13 = AddFlow(t, 0, 2, 12.0, 300, 4000);
+        Flow f31 = AddFlow(t, 2, 0, 12.0, 300, 4001);
+        std::string hubBefore;
+        std::string spokeBefore;
+        uint32_t routesBefore = 99;
+        uint64_t hubMid = 0;
+        Simulator::Schedule(Seconds(11.9), [&]() {
+            hubBefore = ShowIpRoute(t.hub);
+            spokeBefore = ShowIpRoute(t.spokes.Get(0));
+            routesBefore = NhrpRoutes(t.spokes.Get(0));
+        });
+        // voice the hub routes back out of its tunnel (RIP's updates cross it too)
+        uint64_t hubVoice = 0;
+        t.hub->GetObject<Ipv4L3Protocol>()->TraceConnectWithoutContext(
+            "UnicastForward",
+            MakeCallback(+[](uint64_t* n, const Ipv4Header& h, Ptr<const Packet>, uint32_t) {
+                *n += h.GetProtocol() == 17 && Ipv4Mask("255.255.0.0").IsMatch(h.GetDestination(), "10.1.0.0");
+            }).Bind(&hubVoice));
+        Simulator::Schedule(Seconds(14.0), [&]() { hubMid = hubVoice; });
+        std::string spokeAfter;
+        Simulator::Schedule(Seconds(18.5), [&]() { spokeAfter = ShowIpRoute(t.spokes.Get(0)); });
+        Simulator::Stop(Seconds(19.0));
+        Simulator::Run();
+        // nothing static towards the LANs: the configurations say RIP
+        NS_TEST_ASSERT_MSG_EQ(t.net.spokeConfigs[0].find("ip route 10."), std::string::npos, t.net.spokeConfigs[0]);
+        NS_TEST_ASSERT_MSG_EQ(t.net.hubConfig.find("ip route 10."), std::string::npos, t.net.hubConfig);
+        NS_TEST_ASSERT_MSG_NE(t.net.hubConfig.find(" ip summary-address rip 10.0.0.0 255.0.0.0\n"), std::string::npos,
+                              t.net.hubConfig);
+        // the hub learnt every spoke's LAN over its one multipoint tunnel
+        NS_TEST_ASSERT_MSG_NE(hubBefore.find("R        10.1.1.0/24 [120/2] via 172.16.0.2, Tunnel0"),
+                              std::string::npos, hubBefore);
+        NS_TEST_ASSERT_MSG_NE(hubBefore.find("R        10.1.3.0/24 [120/2] via 172.16.0.4, Tunnel0"),
+                              std::string::npos, hubBefore);
+        NS_TEST_ASSERT_MSG_NE(hubBefore.find("C        10.0.0.0/8 is directly connected, Null0"), std::string::npos,
+                              hubBefore);
+        // spoke 1 learnt the summary only, via the hub's tunnel address
+        NS_TEST_ASSERT_MSG_NE(spokeBefore.find("R        10.0.0.0/8 [120/2] via 172.16.0.1, Tunnel0"),
+                              std::string::npos, spokeBefore);
+        NS_TEST_ASSERT_MSG_EQ(spokeBefore.find("10.1.3.0/24"), std::string::npos, spokeBefore);
+        NS_TEST_ASSERT_MSG_EQ(spokeBefore.find("\nS        10."), std::string::npos, spokeBefore);
+        NS_TEST_ASSERT_MSG_EQ(routesBefore, 0, "no shortcut before the traffic");
+        // the traffic followed the summary to the hub, then the shortcut
+        NS_TEST_ASSERT_MSG_GT(hubMid, 0, "the first packets went through the hub");
+        NS_TEST_ASSERT_MSG_EQ(hubVoice, hubMid, "no voice through the hub after the shortcut");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(0)), 1, "spoke 1 holds the route H");
+        NS_TEST_ASSERT_MSG_NE(spokeAfter.find("H        10.1.3.0/24 [250/0] via 172.16.0.4, Tunnel0"),
+                              std::string::npos, spokeAfter);
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2))), true, "spoke-to-spoke SA");
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetReceived(), f13.packets, "spoke 1 -> 3: all received");
+        NS_TEST_ASSERT_MSG_EQ(f31.server->GetReceived(), f31.packets, "spoke 3 -> 1: all received");
+        Simulator::Destroy();
+    }
+};
+
 class DmvpnTestSuite : public TestSuite
 {
   public:
@@ -347,6 +315,7 @@ class DmvpnTestSuite : public TestSuite
         AddTestCase(new DmvpnExpiryTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnRebootTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnScaleTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnRipSummaryTestCase, TestCase::QUICK);
     }
 };
 

@@ -16,6 +16,8 @@
 #include "ns3/test.h"
 #include "ns3/vpn-module.h"
 
+#include "vpn-sim-topology.h"
+
 #include "nhrp/nhrp.h"
 #include "common/vpn-err.h"
 #include "router/router.h"
@@ -28,128 +30,12 @@ using namespace ns3;
 namespace
 {
 
-struct VtTopo
-{
-    Ptr<Node> hub;
-    Ptr<Node> pe;
-    NodeContainer spokes;
-    std::vector<Ptr<Node>> hosts;              // host of spoke i (nullptr: none)
-    std::vector<Ipv4Address> hostAddr;
-    FlexVpnHubAndSpokes net;
-};
-
-// A hub and n spokes on access links to one provider router; the first
-// `withHosts` spokes get a LAN 10.1.I.0/24 with one host.
-void
-BuildVt(VtTopo& t, uint32_t n, uint32_t withHosts, const DmvpnOptions& o)
-{
-    RngSeedManager::SetSeed(5);
-    RngSeedManager::SetRun(1);
-    t.hub = CreateObject<Node>();
-    t.pe = CreateObject<Node>();
-    t.spokes.Create(n);
-    PointToPointHelper access;
-    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
-    access.SetChannelAttribute("Delay", StringValue("5ms"));
-    CsmaHelper lan;
-    InternetStackHelper stack;
-    stack.Install(NodeContainer(t.hub, t.pe));
-    stack.Install(t.spokes);
-    Ipv4AddressHelper ip;
-    ip.SetBase("198.51.100.0", "255.255.255.252");
-    NetDeviceContainer hubAccess = access.Install(t.hub, t.pe);
-    Ipv4InterfaceContainer hubIf = ip.Assign(hubAccess);
-    ip.SetBase("100.64.0.0", "255.255.255.252");
-    std::vector<FlexVpnSite> sites;
-    for (uint32_t i = 0; i < n; i++)
-    {
-        NetDeviceContainer d = access.Install(t.spokes.Get(i), t.pe);
-        Ipv4InterfaceContainer a = ip.Assign(d);
-        ip.NewNetwork();
-        sites.push_back({d.Get(0), a.GetAddress(1)});
-    }
-    t.hosts.assign(n, nullptr);
-    t.hostAddr.assign(n, Ipv4Address());
-    Ipv4StaticRoutingHelper routing;
-    for (uint32_t i = 0; i < withHosts && i < n; i++)
-    {
-        Ptr<Node> h = CreateObject<Node>();
-        stack.Install(h);
-        NetDeviceContainer d = lan.Install(NodeContainer(t.spokes.Get(i), h));
-        Ipv4AddressHelper lip;
-        lip.SetBase(("10.1." + std::to_string(i + 1) + ".0").c_str(), "255.255.255.0");
-        Ipv4InterfaceContainer a = lip.Assign(d);
-        routing.GetStaticRouting(h->GetObject<Ipv4>())->SetDefaultRoute(a.GetAddress(0), 1);
-        t.hosts[i] = h;
-        t.hostAddr[i] = a.GetAddress(1);
-    }
-    FlexVpnHelper flex;
-    t.net = flex.InstallHubVirtualTemplate({hubAccess.Get(0), hubIf.GetAddress(1)}, sites, o);
-}
-
-struct Flow
-{
-    Ptr<UdpServer> server;
-    uint32_t packets;
-};
-
-// A voice-like flow (50 pps, 160 octets) from spoke a's host to spoke b's.
-Flow
-AddFlow(VtTopo& t, uint32_t a, uint32_t b, double start, uint32_t packets, uint16_t port)
-{
-    UdpServerHelper server(port);
-    ApplicationContainer s = server.Install(t.hosts[b]);
-    s.Start(Seconds(0.5));
-    UdpClientHelper client(t.hostAddr[b], port);
-    client.SetAttribute("MaxPackets", UintegerValue(packets));
-    client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
-    client.SetAttribute("PacketSize", UintegerValue(160));
-    client.Install(t.hosts[a]).Start(Seconds(start));
-    return {DynamicCast<UdpServer>(s.Get(0)), packets};
-}
-
-uint32_t
-NhrpRoutes(Ptr<Node> n)
-{
-    return VpnIpsecStack::GetOrCreate(n)->GetNhrpRouteCount();
-}
+using namespace vpnsim;
 
 uint32_t
 Vas(Ptr<Node> n)
 {
     return static_cast<uint32_t>(vpn_router_va_count(VpnIpsecStack::GetOrCreate(n)->GetRouter()));
-}
-
-const vpn_router*
-RouterOf(Ptr<Node> n)
-{
-    return VpnIpsecStack::GetOrCreate(n)->GetRouter();
-}
-
-uint32_t
-TunnelDevices(Ptr<Node> n)
-{
-    uint32_t c = 0;
-    for (uint32_t i = 0; i < n->GetNDevices(); i++)
-    {
-        c += DynamicCast<VpnTunnelNetDevice>(n->GetDevice(i)) ? 1 : 0;
-    }
-    return c;
-}
-
-Ipv4Address
-WanOf(Ptr<Node> n)
-{
-    return n->GetObject<Ipv4>()->GetAddress(1, 0).GetLocal();
-}
-
-bool
-PeerUp(Ptr<Node> n, Ipv4Address nbma)
-{
-    vpn_addr a;
-    vpn_addr_v4(&a, nbma.Get());
-    vpn_router_peer_info pi;
-    return vpn_router_mgre_peer_get(RouterOf(n), 0, &a, &pi) == 0 && pi.out_child != 0;
 }
 
 // ---- spoke-to-spoke after the redirect ----------------------------------------------------
@@ -165,8 +51,8 @@ class FlexVpnVtShortcutTestCase : public TestCase
   private:
     void DoRun() override
     {
-        VtTopo t;
-        BuildVt(t, 3, 3, DmvpnOptions());
+        HubSpokes t;
+        BuildHubSpokes(t, 3, 3, DmvpnOptions(), true);
         Flow f13 = AddFlow(t, 0, 2, 2.0, 300, 4000);
         Flow f31 = AddFlow(t, 2, 0, 2.0, 300, 4001);
         Ptr<VpnTunnelNetDevice> hubTun = FlexVpnHelper::GetTunnel(t.hub, "Virtual-Template1");
@@ -235,8 +121,8 @@ class FlexVpnVtScaleTestCase : public TestCase
   private:
     void DoRun() override
     {
-        VtTopo t;
-        BuildVt(t, 300, 2, DmvpnOptions());
+        HubSpokes t;
+        BuildHubSpokes(t, 300, 2, DmvpnOptions(), true);
         for (uint32_t i = 0; i < 300; i++)
         {
             t.net.spokes[i]->SetStartTime(MilliSeconds(100 + 4 * i));

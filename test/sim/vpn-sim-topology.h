@@ -1,20 +1,28 @@
-// The site-to-site topology the ns-3 test suites share:
+// The topologies the ns-3 test suites share. Site to site:
 //   hostA - HUB1 = WAN (point-to-point) = SPOKE1 - hostB
 // LANs 10.1.0.0/24 (HUB1 .1, hostA .2) and 10.2.0.0/24 (SPOKE1 .1,
 // hostB .2), WAN 198.51.100.0/30 (HUB1 .1, SPOKE1 .2), as in the router
 // configurations the suites install. Nodes are created, and addresses
 // assigned, in one fixed order so that node ids and traces do not depend on
-// which suite builds it.
+// which suite builds it. Hub and spokes (the dmvpn and flexvpn-vt suites):
+// a hub and N spokes on access links to one provider router, the first
+// spokes with a LAN 10.1.I.0/24 and one host, configured by FlexVpnHelper's
+// DMVPN or virtual-template hub.
 #ifndef VPN_SIM_TOPOLOGY_H
 #define VPN_SIM_TOPOLOGY_H
 
+#include "ns3/applications-module.h"
 #include "ns3/core-module.h"
 #include "ns3/csma-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
+#include "ns3/vpn-module.h"
+
+#include "router/router.h"
 
 #include <string>
+#include <vector>
 
 namespace ns3
 {
@@ -66,6 +74,136 @@ BuildSiteToSite(const std::string& lanRate, const std::string& wanRate, const st
     ip.SetBase("198.51.100.0", "255.255.255.252");
     ip.Assign(t.wanDevs);
     return t;
+}
+
+/** The nodes of a hub-and-spokes topology and what FlexVpnHelper installed. */
+struct HubSpokes
+{
+    Ptr<Node> hub;
+    Ptr<Node> pe;
+    NodeContainer spokes;
+    std::vector<Ptr<Node>> hosts; //!< host of spoke i (nullptr: none)
+    std::vector<Ipv4Address> hostAddr;
+    FlexVpnHubAndSpokes net;
+};
+
+/**
+ * A hub and \p n spokes on 100 Mb/s, 5 ms access links to one provider
+ * router; the first \p withHosts spokes get a LAN 10.1.I.0/24 with one host.
+ * FlexVpnHelper::InstallHubVirtualTemplate with \p virtualTemplate, else
+ * InstallDmvpn, with \p o.
+ */
+inline void
+BuildHubSpokes(HubSpokes& t, uint32_t n, uint32_t withHosts, const DmvpnOptions& o, bool virtualTemplate)
+{
+    RngSeedManager::SetSeed(5);
+    RngSeedManager::SetRun(1);
+    t.hub = CreateObject<Node>();
+    t.pe = CreateObject<Node>();
+    t.spokes.Create(n);
+    PointToPointHelper access;
+    access.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
+    access.SetChannelAttribute("Delay", StringValue("5ms"));
+    CsmaHelper lan;
+    InternetStackHelper stack;
+    stack.Install(NodeContainer(t.hub, t.pe));
+    stack.Install(t.spokes);
+    Ipv4AddressHelper ip;
+    ip.SetBase("198.51.100.0", "255.255.255.252");
+    NetDeviceContainer hubAccess = access.Install(t.hub, t.pe);
+    Ipv4InterfaceContainer hubIf = ip.Assign(hubAccess);
+    ip.SetBase("100.64.0.0", "255.255.255.252");
+    std::vector<FlexVpnSite> sites;
+    for (uint32_t i = 0; i < n; i++)
+    {
+        NetDeviceContainer d = access.Install(t.spokes.Get(i), t.pe);
+        Ipv4InterfaceContainer a = ip.Assign(d);
+        ip.NewNetwork();
+        sites.push_back({d.Get(0), a.GetAddress(1)});
+    }
+    t.hosts.assign(n, nullptr);
+    t.hostAddr.assign(n, Ipv4Address());
+    Ipv4StaticRoutingHelper routing;
+    for (uint32_t i = 0; i < withHosts && i < n; i++)
+    {
+        Ptr<Node> h = CreateObject<Node>();
+        stack.Install(h);
+        NetDeviceContainer d = lan.Install(NodeContainer(t.spokes.Get(i), h));
+        Ipv4AddressHelper lip;
+        lip.SetBase(("10.1." + std::to_string(i + 1) + ".0").c_str(), "255.255.255.0");
+        Ipv4InterfaceContainer a = lip.Assign(d);
+        routing.GetStaticRouting(h->GetObject<Ipv4>())->SetDefaultRoute(a.GetAddress(0), 1);
+        t.hosts[i] = h;
+        t.hostAddr[i] = a.GetAddress(1);
+    }
+    FlexVpnHelper flex;
+    FlexVpnSite hubSite{hubAccess.Get(0), hubIf.GetAddress(1)};
+    t.net = virtualTemplate ? flex.InstallHubVirtualTemplate(hubSite, sites, o)
+                            : flex.InstallDmvpn(hubSite, sites, o);
+}
+
+/** A flow's receiving server and how many packets were sent. */
+struct Flow
+{
+    Ptr<UdpServer> server;
+    uint32_t packets;
+};
+
+/** A voice-like flow (50 pps, 160 octets) from spoke \p a's host to spoke \p b's. */
+inline Flow
+AddFlow(HubSpokes& t, uint32_t a, uint32_t b, double start, uint32_t packets, uint16_t port)
+{
+    UdpServerHelper server(port);
+    ApplicationContainer s = server.Install(t.hosts[b]);
+    s.Start(Seconds(0.5));
+    UdpClientHelper client(t.hostAddr[b], port);
+    client.SetAttribute("MaxPackets", UintegerValue(packets));
+    client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+    client.SetAttribute("PacketSize", UintegerValue(160));
+    client.Install(t.hosts[a]).Start(Seconds(start));
+    return {DynamicCast<UdpServer>(s.Get(0)), packets};
+}
+
+/** NHRP routes (H) on \p n. */
+inline uint32_t
+NhrpRoutes(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->GetNhrpRouteCount();
+}
+
+inline const vpn_router*
+RouterOf(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->GetRouter();
+}
+
+/** VpnTunnelNetDevices on \p n. */
+inline uint32_t
+TunnelDevices(Ptr<Node> n)
+{
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n->GetNDevices(); i++)
+    {
+        c += DynamicCast<VpnTunnelNetDevice>(n->GetDevice(i)) ? 1 : 0;
+    }
+    return c;
+}
+
+/** The address of \p n's first interface (its access link). */
+inline Ipv4Address
+WanOf(Ptr<Node> n)
+{
+    return n->GetObject<Ipv4>()->GetAddress(1, 0).GetLocal();
+}
+
+/** Whether \p n's first tunnel has an outbound SA to the peer at \p nbma. */
+inline bool
+PeerUp(Ptr<Node> n, Ipv4Address nbma)
+{
+    vpn_addr a;
+    vpn_addr_v4(&a, nbma.Get());
+    vpn_router_peer_info pi;
+    return vpn_router_mgre_peer_get(RouterOf(n), 0, &a, &pi) == 0 && pi.out_child != 0;
 }
 
 } // namespace vpnsim

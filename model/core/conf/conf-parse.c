@@ -1098,6 +1098,28 @@ static int m_interface(parser *p)
         f->qos_pre_classify = true;
         return OK;
     }
+    /* RFC 2453 section 3.4.3 (split horizon); IOS interface commands. */
+    if (is(p, 0, "no") && is(p, 1, "ip") && is(p, 2, "split-horizon")) {
+        if (p->n != 3)
+            return bad(p, "expected 'no ip split-horizon'", NULL);
+        f->rip_no_split_horizon = true;
+        return OK;
+    }
+    if (is(p, 0, "ip") && is(p, 1, "split-horizon") && p->n == 2) {
+        f->rip_no_split_horizon = false;
+        return OK;
+    }
+    if (is(p, 0, "ip") && is(p, 1, "summary-address")) {
+        int used;
+        if (!is(p, 2, "rip"))
+            return bad(p, "only 'ip summary-address rip A M' is supported", NULL);
+        if (parse_addr_mask(p, 3, &f->rip_summary, &used, false))
+            return VPN_ERR_MALFORMED;
+        if (f->rip_summary.addr.family != VPN_AF_INET || 3 + used != p->n)
+            return bad(p, "expected 'ip summary-address rip A M' (IPv4)", NULL);
+        f->has_rip_summary = true;
+        return OK;
+    }
     if (is(p, 0, "description") || is(p, 0, "shutdown") || (is(p, 0, "no") && is(p, 1, "shutdown")))
         return OK;
     return NOT_HERE;

@@ -358,6 +358,12 @@ typedef struct vpn_conf_interface {
     bool is_virtual_template;
     uint32_t vt_number;                       /* N */
     int line;
+    /* RIP on this interface (DMVPN hub): `no ip split-horizon` (phase 2:
+     * routes learnt from one spoke go back out to the others) and `ip
+     * summary-address rip A M` (phase 3: spokes learn the summary only). */
+    bool rip_no_split_horizon;
+    bool has_rip_summary;
+    vpn_prefix rip_summary;
 } vpn_conf_interface;
 
 /* ip route PREFIX MASK {NEXTHOP | IF} [distance] */

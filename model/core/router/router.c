@@ -1722,9 +1722,10 @@ static vpn_router_drop mgre_input(vpn_router *r, uint64_t now, rt_child *c, cons
     }
     if (proto != VPN_GRE_PROTO_IPV4 && proto != VPN_GRE_PROTO_IPV6)
         return drop(r, VPN_ROUTER_DROP_GRE, tunnel, 0);
-    if (mg->redirect && r->p.route) {
+    if (mg->redirect && r->p.route && !is_multicast(vpn_pkt_data(pkt), pkt->len)) {
         /* Phase 3: a packet that came in on this NBMA network and is routed
-         * back out of it (in and out of the same network-id). */
+         * back out of it (in and out of the same network-id). Multicast
+         * (routing protocol updates) is for this router: never redirected. */
         vpn_addr dst;
         vpn_nhrp_route rt;
         memset(&rt, 0, sizeof rt);
