@@ -8,7 +8,7 @@
  * same IOS MQC policy (LLQ for EF voice, a share for AF41 video,
  * fair-queue for the rest). Traffic: G.711 voice both ways between every
  * pair of sites, video from each branch to HQ, --load bulk TCP flows from
- * each branch to HQ. Designs (helper/get-vs-flex-scenario.h): clear, GET
+ * each branch to HQ. Designs (examples/get-vs-flex-scenario.h): clear, GET
  * VPN (key server at HQ, group members on every CE), FlexVPN hub-and-spoke
  * (branch to branch through the HQ hub, `qos pre-classify` on the
  * tunnels), DMVPN phase 3 (through the hub, then the NHRP shortcut).
@@ -27,6 +27,8 @@
  *   XDG_CONFIG_HOME=OUT/DESIGN tshark -o esp.enable_encryption_decode:TRUE -r OUT/DESIGN/wan-HQ.pcap
  * shows every ESP and IKE packet decrypted.
  */
+
+#include "get-vs-flex-scenario.h"
 
 #include "ns3/core-module.h"
 #include "ns3/gnuplot.h"

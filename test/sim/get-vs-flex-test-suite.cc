@@ -1,5 +1,5 @@
 // The GET VPN vs FlexVPN vs DMVPN comparison (issue 13), on the
-// get-vs-flex scenario (helper/get-vs-flex-scenario.h) at fixed seeds:
+// get-vs-flex scenario (examples/get-vs-flex-scenario.h) at fixed seeds:
 //  - queueing on encrypted traffic: bulk TCP fills a branch's 2 Mbit/s
 //    access link; with the CE's LLQ policy EF voice keeps its unloaded
 //    delay within a few serialization times, on GET VPN (classified by the
@@ -11,6 +11,8 @@
 //  - the designs compared: clear lowest, GET VPN branch to branch below
 //    FlexVPN hub-and-spoke by the extra hub leg, DMVPN after the shortcut
 //    within a small margin of GET VPN; SAs per router as each design has them.
+
+#include "get-vs-flex-scenario.h"
 
 #include "ns3/core-module.h"
 #include "ns3/test.h"
