@@ -614,6 +614,14 @@ RunGetVsFlex(const GetVsFlexParams& p)
             add(k, 0, true, p.measureStart, end, false);
         }
     }
+    if (p.beProbe)
+    {
+        add(1, 0, false, p.measureStart, end, false);
+        srcs.back().app->SetAttribute("Dscp", UintegerValue(0));
+        srcs.back().f.name = "probe " + name(1) + ">" + name(0);
+        srcs.back().f.cls = "BE";
+        srcs.back().f.codec = "";
+    }
     if (join.flow)
     {
         hostLan.Get(late)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnJoinHostTx, &join));

@@ -71,6 +71,8 @@ struct GetVsFlexParams
     uint32_t load{1};               //!< bulk TCP flows from each branch to HQ (0: unloaded)
     bool voice{true};               //!< voice between every pair of sites
     bool video{true};               //!< video from each branch to HQ
+    /** A best-effort probe, "probe BRANCH1>HQ" (class BE): voice-sized RTP, DSCP 0, measured. */
+    bool beProbe{false};
     /**
      * The CEs' MQC (class-maps, ACLs, policy-maps) whose policy-map
      * WAN-EDGE goes on each CE's WAN as `service-policy output`; "" = no
@@ -105,7 +107,7 @@ struct GetVsFlexParams
 struct GetVsFlexFlow
 {
     std::string name; //!< "voice BRANCH1>BRANCH2", "video BRANCH1>HQ"
-    std::string cls;  //!< EF, AF41
+    std::string cls;  //!< EF, AF41, BE (the probe)
     std::string codec; //!< "G.711" for voice
     uint32_t from, to; //!< sites (0 = HQ)
     vpn_qos_summary sum;

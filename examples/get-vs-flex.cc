@@ -232,6 +232,10 @@ main(int argc, char* argv[])
             for (const GetVsFlexFlow& f : r.flows)
             {
                 report.AddQosFlow(label, f.name, f.cls, f.codec, f.sum, f.delaysMs);
+                if (f.cls == "BE")
+                {
+                    continue; // the probe (not asked for here)
+                }
                 if (f.cls == "AF41")
                 {
                     video.insert(video.end(), f.delaysMs.begin(), f.delaysMs.end());
