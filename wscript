@@ -173,8 +173,6 @@ VPN_NS3_SOURCES = [
     'model/ns3/mqc-queue-disc.cc',
     'model/ns3/qos-apps.cc',
     'helper/mqc-helper.cc',
-    'helper/qos-llq-scenario.cc',
-    'helper/get-vs-flex-scenario.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -197,16 +195,19 @@ VPN_NS3_HEADERS = [
     'model/ns3/mqc-queue-disc.h',
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
-    'helper/qos-llq-scenario.h',
-    'helper/get-vs-flex-scenario.h',
 ]
 
-# Scenario code the examples share (not part of the module library).
+# Scenario code the examples share (not part of the module library; the
+# TestSuites that run the scenarios are built with it too).
 VPN_EXAMPLE_SUPPORT = [
     'examples/flexvpn-site-to-site.cc',
     'examples/flexvpn-site-to-site.h',
     'examples/nhrp-hub-scenario.cc',
     'examples/nhrp-hub-scenario.h',
+    'examples/qos-llq-scenario.cc',
+    'examples/qos-llq-scenario.h',
+    'examples/get-vs-flex-scenario.cc',
+    'examples/get-vs-flex-scenario.h',
 ]
 
 VPN_EXAMPLES = [
@@ -458,7 +459,9 @@ def build(bld):
     headers.source = VPN_NS3_HEADERS
 
     module_test = bld.create_ns3_module_test_library('vpn')
-    module_test.source = VPN_SIM_TEST_SOURCES
+    # the TestSuites that run the examples' scenarios build with them
+    module_test.source = VPN_SIM_TEST_SOURCES + [s for s in VPN_EXAMPLE_SUPPORT if s.endswith('.cc')]
+    module_test.includes = ['examples']
 
     if bld.env['ENABLE_VPN_CORE_TESTS']:
         for entry in VPN_CORE_TESTS:

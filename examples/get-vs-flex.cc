@@ -8,15 +8,23 @@
  * same IOS MQC policy (LLQ for EF voice, a share for AF41 video,
  * fair-queue for the rest). Traffic: G.711 voice both ways between every
  * pair of sites, video from each branch to HQ, --load bulk TCP flows from
- * each branch to HQ. Designs (helper/get-vs-flex-scenario.h): clear, GET
+ * each branch to HQ. Designs (examples/get-vs-flex-scenario.h): clear, GET
  * VPN (key server at HQ, group members on every CE), FlexVPN hub-and-spoke
  * (branch to branch through the HQ hub, `qos pre-classify` on the
  * tunnels), DMVPN phase 3 (through the hub, then the NHRP shortcut).
  *
+ * The last branch joins late (--lateJoin, default 1 s): its VPN and its
+ * first call, to BRANCH1, start then; "join ms" is the time from that
+ * call's first packet to its first packet delivered that crossed the
+ * provider encrypted (GET VPN: registration to the key server, then the
+ * group SA; FlexVPN: IKE to the hub, then through it; DMVPN: IKE and NHRP
+ * to the hub, the first packets through it), measured from packet events.
+ *
  * Prints the side-by-side table and one verdict line per design, and
  * writes into --out: get-vs-flex.csv (the table), qos.csv (per flow and
  * per class), summary.txt, summary.json, voice-cdf.png (branch-to-branch
- * voice delay CDF per design), p99-budget.png (per design and class p99
+ * voice delay CDF per design; voice-cdf.txt the same drawn as text by
+ * gnuplot's dumb terminal), p99-budget.png (per design and class p99
  * against its budget), delay-cdf.png, sas-per-router.png, with
  * --hqDelay=20ms,60ms,100ms also sweep.png (branch-to-branch voice p99
  * against HQ's delay), each router's configuration (DESIGN-ROUTER.cfg) and,
@@ -27,6 +35,8 @@
  *   XDG_CONFIG_HOME=OUT/DESIGN tshark -o esp.enable_encryption_decode:TRUE -r OUT/DESIGN/wan-HQ.pcap
  * shows every ESP and IKE packet decrypted.
  */
+
+#include "get-vs-flex-scenario.h"
 
 #include "ns3/core-module.h"
 #include "ns3/gnuplot.h"
@@ -81,8 +91,10 @@ P99(std::vector<double> d)
     return vpn_qos_percentile(ns.data(), ns.size(), 99) / 1e6;
 }
 
+// Runs gnuplot on g in dir (through name.plt); true if it wrote a non-empty
+// output file (name.png unless given).
 bool
-Plot(Gnuplot& g, const std::string& dir, const std::string& name)
+Plot(Gnuplot& g, const std::string& dir, const std::string& name, std::string output = "")
 {
     std::string plt = dir + "/" + name + ".plt";
     {
@@ -94,7 +106,7 @@ Plot(Gnuplot& g, const std::string& dir, const std::string& name)
     {
         return false;
     }
-    std::ifstream png(dir + "/" + name + ".png");
+    std::ifstream png(dir + "/" + (output.empty() ? name + ".png" : output));
     return png && png.peek() != std::ifstream::traits_type::eof();
 }
 
@@ -115,6 +127,7 @@ main(int argc, char* argv[])
     bool qos = true;
     bool pcap = true;
     std::string designs = "clear,getvpn,flexvpn,dmvpn";
+    std::string lateJoin = "1s";
     CommandLine cmd(__FILE__);
     cmd.AddValue("out", "Output folder", out);
     cmd.AddValue("branches", "Branches besides HQ (2-20)", branches);
@@ -128,10 +141,19 @@ main(int argc, char* argv[])
     cmd.AddValue("qos", "The CEs' LLQ policy (false: the WAN device's FIFO)", qos);
     cmd.AddValue("designs", "Designs to run, comma-separated", designs);
     cmd.AddValue("pcap", "Write BRANCH1's and HQ's access links and Wireshark keys per design", pcap);
+    cmd.AddValue("lateJoin",
+                 "When the last branch's VPN and its first call (to BRANCH1) start (200ms to 2.2s)",
+                 lateJoin);
     cmd.Parse(argc, argv);
     if (branches < 2 || branches > 20 || duration < 0.5)
     {
         std::cerr << "--branches must be 2..20 and --duration at least 0.5\n";
+        return 2;
+    }
+    const Time join(lateJoin);
+    if (join < MilliSeconds(200) || join > MilliSeconds(2200))
+    {
+        std::cerr << "--lateJoin must be 200ms to 2.2s (the branch's first call is its first traffic)\n";
         return 2;
     }
     std::vector<Time> sweep;
@@ -185,6 +207,7 @@ main(int argc, char* argv[])
             p.accessRate = accessRate;
             p.load = load;
             p.duration = Seconds(duration);
+            p.lateJoin = join;
             p.qos = qos ? GetVsFlexParams::DefaultQos() : "";
             std::string label = sweep.size() > 1 ? design + "@" + hqMs + "ms" : design;
             // one folder per run: its key files hold only its own SAs
@@ -209,6 +232,10 @@ main(int argc, char* argv[])
             for (const GetVsFlexFlow& f : r.flows)
             {
                 report.AddQosFlow(label, f.name, f.cls, f.codec, f.sum, f.delaysMs);
+                if (f.cls == "BE")
+                {
+                    continue; // the probe (not asked for here)
+                }
                 if (f.cls == "AF41")
                 {
                     video.insert(video.end(), f.delaysMs.begin(), f.delaysMs.end());
@@ -261,6 +288,11 @@ main(int argc, char* argv[])
             row.Set("video_p99_ms", Fix(P99(video)));
             row.Set("bulk_goodput_mbps", Fix(r.bulkGoodputBps / 1e6));
             row.Set("warmup_b2b_max_ms", Fix(r.warmupB2bMaxMs));
+            row.Set("join_ms", Fix(r.joinSetupMs, 1));
+            row.Set("join_sa_ms", Fix(r.joinSaMs, 1));
+            row.Set("join_clear_delivered", std::to_string(r.joinClearDelivered));
+            row.Set("voice_clear_pre_sa", std::to_string(r.voiceClearPackets - r.voiceClearAfterSa));
+            row.Set("voice_clear_after_sa", std::to_string(r.voiceClearAfterSa));
             row.Set("verdict", meets ? "meets" : "breaks");
             rows.push_back(row);
             for (const auto& [k, v] : row.cols)
@@ -290,6 +322,7 @@ main(int argc, char* argv[])
         {"voice_loss_pct", "loss %"},  {"overhead_bytes", "overhead B"},
         {"overhead_pct", "overhead %"}, {"sas_hq", "SAs HQ"},
         {"sas_branch", "SAs branch"},  {"control_msgs", "control msgs"},
+        {"join_ms", "join ms"},        {"voice_clear_pre_sa", "clear pre-SA"},
     };
     std::vector<size_t> w;
     for (const auto& [k, h] : shown)
@@ -316,7 +349,11 @@ main(int argc, char* argv[])
     {
         line([&](size_t i) { return r.Get(shown[i].first); });
     }
-    t << "\n";
+    t << "\njoin ms: BRANCH" << branches << " joins at " << join.GetSeconds()
+      << " s: from its first call's first packet to the first one\n"
+      << "  delivered to BRANCH1 that crossed the provider encrypted (clear: the first delivered).\n"
+      << "clear pre-SA: voice that left a CE in clear before its router had an SA (GET VPN\n"
+      << "  before registration: IOS's default without fail-close; registered members drop it).\n\n";
     for (const Row& r : rows)
     {
         bool m = r.Get("verdict") == "meets";
@@ -348,14 +385,21 @@ main(int argc, char* argv[])
     size_t pngs = report.WritePlots(out).size();
 
     // ---- voice CDF per design, SAs per router, the sweep
+    // the same plot as text too (gnuplot's dumb terminal), for a terminal or a README
     Gnuplot cdf("voice-cdf.png");
+    Gnuplot cdfText("voice-cdf.txt");
     cdf.SetTerminal("pngcairo size 900,560");
-    cdf.SetTitle("branch-to-branch voice (EF): one-way delay CDF per design");
-    cdf.SetLegend("one-way delay (ms)", "fraction of packets");
-    cdf.AppendExtra("set key bottom right");
-    cdf.AppendExtra("set yrange [0:1]");
-    cdf.AppendExtra("set arrow from " + Fix(budget, 0) + ",0 to " + Fix(budget, 0) +
-                    ",1 nohead lc rgb 'red' dt 2");
+    cdfText.SetTerminal("dumb size 100,30");
+    for (Gnuplot* g : {&cdf, &cdfText})
+    {
+        g->SetTitle("branch-to-branch voice (EF): one-way delay CDF per design");
+        g->SetLegend("one-way delay (ms)", "fraction of packets");
+        // text has no room below the curves: the key goes in the middle
+        g->AppendExtra(g == &cdf ? "set key bottom right" : "set key center center");
+        g->AppendExtra("set yrange [0:1]");
+        g->AppendExtra("set arrow from " + Fix(budget, 0) + ",0 to " + Fix(budget, 0) +
+                       ",1 nohead" + (g == &cdf ? " lc rgb 'red' dt 2" : ""));
+    }
     for (Cdf& c : cdfs)
     {
         Gnuplot2dDataset ds(c.label);
@@ -367,9 +411,11 @@ main(int argc, char* argv[])
         if (!c.d.empty())
         {
             cdf.AddDataset(ds);
+            cdfText.AddDataset(ds);
         }
     }
     pngs += Plot(cdf, out, "voice-cdf");
+    bool cdfTextOk = Plot(cdfText, out, "voice-cdf-text", "voice-cdf.txt");
 
     Gnuplot bars("sas-per-router.png");
     bars.SetTerminal("pngcairo size 900,560 butt");
@@ -431,7 +477,8 @@ main(int argc, char* argv[])
     }
     std::cout << "\nTable: " << out << "/get-vs-flex.csv; plots: " << out << "/voice-cdf.png, "
               << out << "/p99-budget.png, " << out << "/sas-per-router.png"
-              << (sweep.size() > 1 ? ", " + out + "/sweep.png" : "") << "\n";
+              << (sweep.size() > 1 ? ", " + out + "/sweep.png" : "") << " (the voice CDF as text: "
+              << out << "/voice-cdf.txt)\n";
     if (!pcapDirs.empty())
     {
         std::cout << "\nCaptures of BRANCH1's and HQ's WAN links (wan-BRANCH1.pcap, wan-HQ.pcap),"
@@ -451,7 +498,7 @@ main(int argc, char* argv[])
             }
         }
     }
-    if (pngs != want)
+    if (pngs != want || !cdfTextOk)
     {
         std::cerr << "get-vs-flex: gnuplot did not draw every plot (is gnuplot installed? ./scripts/deps)\n";
         return 1;

@@ -19,6 +19,8 @@
  * fifo-access-*.pcap (RTP decodes with `-d udp.port==16384,rtp`).
  */
 
+#include "qos-llq-scenario.h"
+
 #include "ns3/core-module.h"
 #include "ns3/vpn-module.h"
 

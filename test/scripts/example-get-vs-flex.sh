@@ -5,7 +5,9 @@
 # 20 ms the clear baseline is lowest, FlexVPN hub-and-spoke's
 # branch-to-branch voice is above GET VPN's by at least twice HQ's delay,
 # DMVPN after the shortcut is within 2 ms of GET VPN; at 100 ms
-# hub-and-spoke breaks the 150 ms budget while GET VPN and DMVPN meet it.
+# hub-and-spoke breaks the 150 ms budget while GET VPN and DMVPN meet it;
+# the late branch's join time orders and grows as its design says, no
+# voice leaves a CE in clear after its SA; the text voice CDF is written.
 # Each run's folder (DESIGN@MSms/) holds BRANCH1's and HQ's WAN captures and
 # its own Wireshark keys, checked with tshark: the clear design carries the
 # voice in clear; for the others every ESP packet decrypts (none without
@@ -23,7 +25,7 @@ fail() { echo "$*" >&2; exit 1; }
 "$bin" --out="$work" --branches=3 --duration=1 --hqDelay=20ms,100ms >"$work/stdout.txt" ||
     fail "get-vs-flex failed"
 cat "$work/stdout.txt"
-for f in get-vs-flex.csv qos.csv summary.txt summary.json voice-cdf.png p99-budget.png \
+for f in get-vs-flex.csv qos.csv summary.txt summary.json voice-cdf.png voice-cdf.txt p99-budget.png \
     delay-cdf.png sas-per-router.png sweep.png getvpn-KS1.cfg flexvpn-HQ.cfg dmvpn-BRANCH1.cfg; do
     [ -s "$work/$f" ] || fail "missing output $f"
 done
@@ -45,13 +47,14 @@ checked=$(awk -F'|' -v csv="$csv" '
             key = v[col["hq_delay_ms"]] SUBSEP v[col["design"]]
             for (i = 1; i <= n; i++) val[key, h[i]] = v[i]
         }
-        split("hq_delay_ms design b2b_voice_p99_ms worst_voice_p99_ms worst_voice_flow voice_mos_min voice_loss_pct overhead_bytes overhead_pct sas_hq sas_branch control_msgs", shown, " ")
+        ncol = split("hq_delay_ms design b2b_voice_p99_ms worst_voice_p99_ms worst_voice_flow voice_mos_min voice_loss_pct overhead_bytes overhead_pct sas_hq sas_branch control_msgs join_ms voice_clear_pre_sa", shown, " ")
         FS = "|"
     }
     /^\| [0-9]/ {
         key = trim($2) SUBSEP trim($3)
         if (!((key, "design") in val)) { print "table row not in the CSV: " $0 > "/dev/stderr"; exit 1 }
-        for (i = 1; i <= 12; i++) {
+        if (NF != ncol + 2) { print "table row has " NF - 2 " cells, not " ncol > "/dev/stderr"; exit 1 }
+        for (i = 1; i <= ncol; i++) {
             if (trim($(i + 1)) != val[key, shown[i]]) {
                 print "table " shown[i] " " trim($(i + 1)) " != CSV " val[key, shown[i]] > "/dev/stderr"; exit 1
             }
@@ -79,7 +82,30 @@ grep -q '^verdict flexvpn (hqDelay 100 ms): voice BREAKS the 150 ms budget' "$wo
 [ "$(grep -c '^verdict ' "$work/stdout.txt")" -eq 8 ] || fail "not one verdict line per run"
 [ "$(get flexvpn 20 sas_hq)" -eq 6 ] && [ "$(get getvpn 20 sas_hq)" -eq "$(get getvpn 20 sas_branch)" ] ||
     fail "SAs per router"
+# The late branch's join (BRANCH3 at 1 s, to BRANCH1): clear lowest; FlexVPN
+# and DMVPN pay two more IKE round trips and the hub leg when HQ is 80 ms
+# further (6 x 80 ms, less one 20 ms voice interval); GET VPN's key server
+# is not behind HQ's link; no voice in clear after an SA, and GET VPN's
+# clear pre-SA packets are only the joining member's (and HQ's at 100 ms).
+for q in 20 100; do
+    for d in getvpn flexvpn dmvpn; do
+        awk -v c="$(get clear $q join_ms)" -v x="$(get $d $q join_ms)" -v s="$(get $d $q join_sa_ms)" \
+            'BEGIN { exit !(c > 0 && x > c && s > 0 && x > s) }' || fail "$d at $q ms: join $(get $d $q join_ms) ms"
+        [ "$(get $d $q voice_clear_after_sa)" -eq 0 ] || fail "$d at $q ms: voice in clear after an SA"
+    done
+done
+for d in flexvpn dmvpn; do
+    awk -v a="$(get $d 20 join_ms)" -v b="$(get $d 100 join_ms)" 'BEGIN { exit !(b - a >= 6 * 80 - 20) }' ||
+        fail "$d: the join did not grow by IKE's round trips and the hub leg"
+done
+awk -v a="$(get getvpn 20 join_ms)" -v b="$(get getvpn 100 join_ms)" 'BEGIN { exit !(b - a < 1 && a - b < 1) }' ||
+    fail "GET VPN's join depends on HQ's distance"
+[ "$(get getvpn 20 voice_clear_pre_sa)" -gt 0 ] || fail "GET VPN: the joining member sent nothing before registering"
+echo "join ms at 20/100 ms: clear $(get clear 20 join_ms)/$(get clear 100 join_ms), getvpn $(get getvpn 20 join_ms)/$(get getvpn 100 join_ms)," \
+    "flexvpn $(get flexvpn 20 join_ms)/$(get flexvpn 100 join_ms), dmvpn $(get dmvpn 20 join_ms)/$(get dmvpn 100 join_ms)"
 grep -q '^class,getvpn@20ms,,EF,' "$work/qos.csv" || fail "qos.csv has no per-class rows"
+grep -q '"getvpn@20ms_join_ms": ' "$work/summary.json" || fail "summary.json lacks the join time"
+[ -s "$work/voice-cdf.txt" ] && grep -q 'one-way delay (ms)' "$work/voice-cdf.txt" || fail "no text voice CDF"
 grep -q '"getvpn@20ms_b2b_voice_p99_ms": ' "$work/summary.json" || fail "summary.json lacks the table"
 # ---- the captures, each run's with its own keys
 grep -q "XDG_CONFIG_HOME=$work/getvpn@20ms tshark -o esp.enable_encryption_decode:TRUE -r $work/getvpn@20ms/wan-BRANCH1.pcap" \
@@ -120,8 +146,9 @@ for q in 20 100; do
             fi
             [ "$2" -gt 0 ] && [ "$3" -eq "$2" ] && [ "$4" -eq "$2" ] || fail "$pc: not every ESP packet decrypts"
             # (with HQ 100 ms from the key server, HQ's member registers after the
-            # warm-up's first calls leave: those few go in clear, as IOS sends
-            # before registration without fail-close; measured voice never does)
+            # warm-up's first calls leave, and the late branch calls BRANCH1
+            # before it registers: those few go in clear, as IOS sends before
+            # registration without fail-close; measured voice never does)
             [ "$9" -gt 0 ] && [ "${11}" -eq 0 ] || fail "$pc: no decrypted voice, or measured voice in clear"
             # the keys are what decrypts: without them no ESP packet does
             none=$(XDG_CONFIG_HOME=$nokeys tshark -o esp.enable_encryption_decode:TRUE -r "$pc" \

@@ -15,9 +15,10 @@ echo "$out" | grep -q "XDG_CONFIG_HOME=$work/run tshark .* -r $work/run/wan-GW1-
 # No example named: the default one, get-vs-flex (the comparison table, CSV, PNG plots).
 out=$("$root/scripts/run" --out "$work/gvf" --duration=1 2>&1)
 echo "$out"
-for f in get-vs-flex.csv qos.csv summary.txt summary.json voice-cdf.png p99-budget.png sas-per-router.png; do
+for f in get-vs-flex.csv qos.csv summary.txt summary.json voice-cdf.png voice-cdf.txt p99-budget.png sas-per-router.png; do
     [ -s "$work/gvf/$f" ] || { echo "default run: missing output $f" >&2; exit 1; }
 done
+echo "$out" | grep -q "^| hqDelay | design .*| join ms | clear pre-SA |" || { echo "default run: no join column" >&2; exit 1; }
 for f in voice-cdf.png p99-budget.png sas-per-router.png; do
     [ "$(head -c 4 "$work/gvf/$f" | od -An -tx1 | tr -d ' ')" = "89504e47" ] || { echo "default run: $f is not a PNG" >&2; exit 1; }
 done

@@ -1,16 +1,25 @@
 // The GET VPN vs FlexVPN vs DMVPN comparison (issue 13), on the
-// get-vs-flex scenario (helper/get-vs-flex-scenario.h) at fixed seeds:
+// get-vs-flex scenario (examples/get-vs-flex-scenario.h) at fixed seeds:
 //  - queueing on encrypted traffic: bulk TCP fills a branch's 2 Mbit/s
 //    access link; with the CE's LLQ policy EF voice keeps its unloaded
 //    delay within a few serialization times, on GET VPN (classified by the
 //    preserved DSCP, the crypto map queueing through the policy) and on
-//    FlexVPN tunnels; without the policy voice waits behind the TCP;
+//    FlexVPN tunnels, while a best-effort probe waits (in class-default
+//    with the TCP); without the policy voice waits behind the TCP;
 //  - `qos pre-classify`: a policy that finds voice by its UDP port (an
 //    ACL) protects it on a FlexVPN tunnel only with pre-classify (the outer
 //    header is ESP);
 //  - the designs compared: clear lowest, GET VPN branch to branch below
 //    FlexVPN hub-and-spoke by the extra hub leg, DMVPN after the shortcut
-//    within a small margin of GET VPN; SAs per router as each design has them.
+//    within a small margin of GET VPN; SAs per router as each design has them;
+//  - a branch joining late: the time from its first packet to its first
+//    encrypted packet delivered to another branch grows with HQ's distance
+//    by at least IKE's round trips and the hub leg for FlexVPN and DMVPN,
+//    is GET VPN's registration plus the path (HQ's distance aside), and is
+//    above the clear baseline's; no voice leaves a GET VPN member in clear
+//    once it has registered.
+
+#include "get-vs-flex-scenario.h"
 
 #include "ns3/core-module.h"
 #include "ns3/test.h"
@@ -99,7 +108,7 @@ class EncryptedLlqProtectsVoice : public TestCase
   public:
     explicit EncryptedLlqProtectsVoice(const std::string& design)
         : TestCase("LLQ on " + design + ": EF voice out of a loaded branch keeps its unloaded "
-                   "delay; without the policy it waits behind bulk TCP"),
+                   "delay while best effort waits; without the policy voice waits behind bulk TCP"),
           m_design(design)
     {
     }
@@ -107,8 +116,10 @@ class EncryptedLlqProtectsVoice : public TestCase
   private:
     void DoRun() override
     {
+        GetVsFlexParams probed = Loaded(m_design, 3);
+        probed.beProbe = true;
         GetVsFlexResult idle = RunSeeded(Loaded(m_design, 0));
-        GetVsFlexResult llq = RunSeeded(Loaded(m_design, 3));
+        GetVsFlexResult llq = RunSeeded(probed);
         GetVsFlexParams f = Loaded(m_design, 3);
         f.qos = "";
         GetVsFlexResult fifo = RunSeeded(f);
@@ -124,6 +135,12 @@ class EncryptedLlqProtectsVoice : public TestCase
             NS_TEST_EXPECT_MSG_EQ(Find(llq, flow)->sum.received, Find(llq, flow)->sum.sent,
                                   "voice lost under LLQ");
         }
+        // best effort waits: the probe, in class-default with the TCP (one
+        // ESP flow to fair-queue, whose hash sees only the outer header)
+        double be = P99(llq, "probe BRANCH1>HQ");
+        double voice = P99(llq, "voice BRANCH1>HQ");
+        NS_TEST_EXPECT_MSG_GT(be, voice + 5 * kSerMs, m_design << ": best effort p99 " << be
+                                                             << " ms, voice " << voice << " ms");
         // the load was there: TCP got most of the link in both runs
         NS_TEST_EXPECT_MSG_GT(llq.bulkGoodputBps, 1.0e6, "bulk TCP did not fill the link");
         NS_TEST_EXPECT_MSG_GT(fifo.bulkGoodputBps, 1.0e6, "bulk TCP did not fill the link");
@@ -244,6 +261,108 @@ class DesignsCompared : public TestCase
     }
 };
 
+// HQ's extra distance in LateJoin: hqDelay 20 ms, then 100 ms.
+const double kHqNearMs = 20;
+const double kHqFarMs = 100;
+
+class LateJoin : public TestCase
+{
+  public:
+    LateJoin()
+        : TestCase("a branch joining late: its first encrypted packet to another branch takes "
+                   "IKE's round trips and the hub leg (FlexVPN, DMVPN) or GET VPN's registration, "
+                   "more than clear; no voice leaves a registered GET VPN member in clear")
+    {
+    }
+
+  private:
+    static GetVsFlexResult Run(const std::string& design, double hqMs)
+    {
+        GetVsFlexParams p;
+        p.design = design;
+        p.branches = 2;
+        p.hqDelay = MilliSeconds(hqMs);
+        p.load = 0;
+        p.video = false;
+        p.duration = Seconds(1);
+        return RunSeeded(p);
+    }
+
+    void DoRun() override
+    {
+        std::map<std::string, GetVsFlexResult> near;
+        std::map<std::string, GetVsFlexResult> far;
+        for (const std::string& d : GetVsFlexDesigns())
+        {
+            near[d] = Run(d, kHqNearMs);
+            far[d] = Run(d, kHqFarMs);
+            NS_TEST_ASSERT_MSG_GT(near[d].joinSetupMs, 0.0, d << ": the late branch's call never arrived");
+            NS_TEST_ASSERT_MSG_GT(far[d].joinSetupMs, 0.0, d << ": the late branch's call never arrived");
+        }
+        // Two branches: BRANCH2 (the late one) and HQ's CE hang off P1 by
+        // 5 ms links, BRANCH1 off P2 (P1-P2 5 ms), the key server off HQ's
+        // PE by 1 ms; each branch's access link is 2 ms.
+        // clear: the path's one-way delay, HQ aside
+        double clear = near["clear"].joinSetupMs;
+        NS_TEST_EXPECT_MSG_GT(clear, 2 * 2.0 + 3 * 5.0 - 0.5, "clear: faster than the path");
+        NS_TEST_EXPECT_MSG_LT(clear, 2 * 2.0 + 3 * 5.0 + 2.0, "clear: slower than the path");
+        NS_TEST_EXPECT_MSG_EQ_TOL(far["clear"].joinSetupMs, clear, 0.5, "clear depends on HQ");
+        const double extra = kHqFarMs - kHqNearMs; // on HQ's link, each way
+        for (const std::string d : {"getvpn", "flexvpn", "dmvpn"})
+        {
+            for (auto* r : {&near, &far})
+            {
+                const GetVsFlexResult& x = (*r)[d];
+                NS_TEST_EXPECT_MSG_GT(x.joinSetupMs, clear, d << " joins faster than clear");
+                // the SA came first, then the first encrypted packet crossed the path
+                NS_TEST_EXPECT_MSG_GT(x.joinSaMs, 0.0, d << ": no SA seen at the late branch");
+                NS_TEST_EXPECT_MSG_GT(x.joinSetupMs, x.joinSaMs + clear - 0.5, d << ": delivered before its SA");
+                NS_TEST_EXPECT_MSG_EQ(x.voiceClearAfterSa, 0u, d << ": voice left a CE in clear after its SA");
+                NS_TEST_EXPECT_MSG_EQ(x.joinClearDelivered, 0u, d << ": the call arrived in clear");
+            }
+        }
+        // FlexVPN and DMVPN: IKE_SA_INIT and IKE_AUTH, two round trips to
+        // the hub, each crossing HQ's link twice; then the first packet
+        // sent (one every 20 ms: the first after the SA) goes through the
+        // hub, in and out of HQ's link
+        for (const std::string d : {"flexvpn", "dmvpn"})
+        {
+            NS_TEST_EXPECT_MSG_GT(near[d].joinSaMs, 2 * 2 * (2.0 + 2 * 5.0 + kHqNearMs) - 0.5,
+                                  d << ": IKE faster than two round trips to the hub");
+            double saGrow = far[d].joinSaMs - near[d].joinSaMs;
+            NS_TEST_EXPECT_MSG_GT(saGrow, 4 * extra - 0.5, d << ": IKE's two round trips to the hub");
+            double grow = far[d].joinSetupMs - near[d].joinSetupMs;
+            NS_TEST_EXPECT_MSG_GT(grow, 6 * extra - 20.0 - 0.5,
+                                  d << ": the join grew by " << grow << " ms with HQ " << extra
+                                    << " ms further");
+            for (auto* r : {&near, &far})
+            {
+                const GetVsFlexResult& x = (*r)[d];
+                double hq = r == &near ? kHqNearMs : kHqFarMs;
+                NS_TEST_EXPECT_MSG_GT(x.joinSetupMs - x.joinSaMs, 2 * hq, d << ": not through the hub");
+            }
+        }
+        // GET VPN: the key server is at HQ's PE, not behind HQ's link. The
+        // registration is Main Mode (three round trips) and GROUPKEY-PULL
+        // (two) to it; the first encrypted packet is the first one sent
+        // after the TEK is in (one every 20 ms), then the path.
+        for (auto* r : {&near, &far})
+        {
+            const GetVsFlexResult& g = (*r)["getvpn"];
+            NS_TEST_EXPECT_MSG_GT(g.joinSaMs, 5 * 2 * (2.0 + 2 * 5.0 + 1.0) - 0.5,
+                                  "GET VPN: registration faster than five round trips to the key server");
+            NS_TEST_EXPECT_MSG_LT(g.joinSetupMs, g.joinSaMs + 20.0 + clear + 0.5,
+                                  "GET VPN: the first encrypted packet later than registration + path");
+            // IOS's default before registration (no fail-close): the new member sent in clear
+            NS_TEST_EXPECT_MSG_GT(g.voiceClearPackets, 0u, "GET VPN: nothing left before registration");
+        }
+        NS_TEST_EXPECT_MSG_EQ_TOL(far["getvpn"].joinSetupMs, near["getvpn"].joinSetupMs, 1.0,
+                                  "GET VPN's join depends on HQ's distance");
+        // the point for students: far from HQ, GET VPN joins first
+        NS_TEST_EXPECT_MSG_LT(far["getvpn"].joinSetupMs, far["flexvpn"].joinSetupMs, "GET VPN vs FlexVPN");
+    }
+};
+
 class GetVsFlexTestSuite : public TestSuite
 {
   public:
@@ -254,6 +373,7 @@ class GetVsFlexTestSuite : public TestSuite
         AddTestCase(new EncryptedLlqProtectsVoice("flexvpn"), TestCase::QUICK);
         AddTestCase(new PreClassifyOnTunnel, TestCase::QUICK);
         AddTestCase(new DesignsCompared, TestCase::QUICK);
+        AddTestCase(new LateJoin, TestCase::QUICK);
     }
 };
 

@@ -5,6 +5,8 @@
 // shaping parent holds a faster link to the contracted sub-rate; a bad
 // policy is refused naming its line.
 
+#include "qos-llq-scenario.h"
+
 #include "ns3/core-module.h"
 #include "ns3/test.h"
 #include "ns3/vpn-module.h"

@@ -21,6 +21,22 @@
  * warm-up second first, so DMVPN's shortcuts exist when measuring starts),
  * video (RTP, AF41) from each branch to HQ, and `load` bulk TCP flows from
  * each branch to HQ (best effort) filling the branch access links.
+ *
+ * The last branch joins late: its router's VPN starts (GET VPN: its
+ * registration to the key server; FlexVPN, DMVPN: its IKEv2 daemon) at
+ * lateJoin, when the others are up, and its first call, to BRANCH1, starts
+ * then too. The join time is measured from events, not computed: the
+ * first packet of that call leaving the new branch's host, to the first of
+ * its packets that reached BRANCH1's CE encrypted and was delivered to
+ * BRANCH1's host (what came over the provider in clear, as a GET VPN
+ * member sends before it registers, does not count).
+ *
+ * GET VPN before registration: the member has no policy yet and forwards
+ * in clear (IOS's default; IOS drops only with `fail-close`, not modelled);
+ * registered members drop clear packets their policy covers
+ * (getvpn/getvpn.c). Voice that left a CE in clear is counted
+ * (voiceClearPackets), and what left one in clear after its router had
+ * its first SA (voiceClearAfterSa: 0 unless something leaks).
  */
 #ifndef GET_VS_FLEX_SCENARIO_H
 #define GET_VS_FLEX_SCENARIO_H
@@ -55,6 +71,8 @@ struct GetVsFlexParams
     uint32_t load{1};               //!< bulk TCP flows from each branch to HQ (0: unloaded)
     bool voice{true};               //!< voice between every pair of sites
     bool video{true};               //!< video from each branch to HQ
+    /** A best-effort probe, "probe BRANCH1>HQ" (class BE): voice-sized RTP, DSCP 0, measured. */
+    bool beProbe{false};
     /**
      * The CEs' MQC (class-maps, ACLs, policy-maps) whose policy-map
      * WAN-EDGE goes on each CE's WAN as `service-policy output`; "" = no
@@ -64,6 +82,8 @@ struct GetVsFlexParams
     /** `qos pre-classify` on FlexVPN and DMVPN tunnels. */
     bool preClassify{true};
     Time measureStart{Seconds(4)};  //!< measured voice and video start (warm-up from 1.5 s)
+    /** When the last branch's VPN and its first call (to BRANCH1) start (before measureStart - 2.5 s). */
+    Time lateJoin{Seconds(1)};
     Time duration{Seconds(3)};      //!< measured seconds
     /**
      * "" = no traces; else this design's folder: BRANCH1's and HQ's access
@@ -87,7 +107,7 @@ struct GetVsFlexParams
 struct GetVsFlexFlow
 {
     std::string name; //!< "voice BRANCH1>BRANCH2", "video BRANCH1>HQ"
-    std::string cls;  //!< EF, AF41
+    std::string cls;  //!< EF, AF41, BE (the probe)
     std::string codec; //!< "G.711" for voice
     uint32_t from, to; //!< sites (0 = HQ)
     vpn_qos_summary sum;
@@ -109,6 +129,18 @@ struct GetVsFlexResult
     double voiceWireBytes{0};   //!< their mean IP size there
     double voiceClearBytes{0};  //!< the same voice packet unencrypted (IP, UDP, RTP, payload)
     double bulkGoodputBps{0};   //!< TCP goodput into HQ over the measured window
+    /**
+     * The late branch's join, in ms from its first call's first packet
+     * (sent by its host): to the first packet of that call delivered to
+     * BRANCH1's host that reached BRANCH1's CE encrypted (clear design:
+     * the first delivered); -1 if none.
+     */
+    double joinSetupMs{-1};
+    /** To its router's first SA (GET VPN: its first TEK, i.e. registered; FlexVPN, DMVPN: its first CHILD_SA); -1 if none. */
+    double joinSaMs{-1};
+    uint32_t joinClearDelivered{0}; //!< encrypted designs: that call's packets delivered after crossing the provider in clear
+    uint64_t voiceClearPackets{0};  //!< voice packets that left a CE's WAN in clear (encrypted designs)
+    uint64_t voiceClearAfterSa{0};  //!< of those, sent after that router's first SA (GET VPN: registered)
     std::map<std::string, std::string> configs; //!< router name -> IOS text used
 };
 

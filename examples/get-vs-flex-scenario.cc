@@ -1,33 +1,35 @@
 #include "get-vs-flex-scenario.h"
 
-#include "flexvpn-helper.h"
-#include "getvpn-helper.h"
-#include "getvpn-intranet.h"
-#include "mpls-provider-helper.h"
-#include "mqc-helper.h"
-#include "qos-apps.h"
-#include "vpn-ipsec-stack.h"
-#include "vpn-trace-helper.h"
-
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
+#include "ns3/flexvpn-helper.h"
+#include "ns3/getvpn-helper.h"
+#include "ns3/getvpn-intranet.h"
 #include "ns3/internet-module.h"
+#include "ns3/mpls-provider-helper.h"
+#include "ns3/mqc-helper.h"
 #include "ns3/network-module.h"
 #include "ns3/pcap-file-wrapper.h"
 #include "ns3/point-to-point-module.h"
 #include "ns3/ppp-header.h"
+#include "ns3/qos-apps.h"
 #include "ns3/trace-helper.h"
+#include "ns3/vpn-ipsec-stack.h"
+#include "ns3/vpn-trace-helper.h"
 
 extern "C"
 {
+#include "common/wire.h"
 #include "getvpn/getvpn.h"
 #include "ipsec/sa.h"
 #include "nhrp/nhrp.h"
+#include "qos/rtp.h"
 #include "router/router.h"
 }
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <sstream>
 
 namespace ns3
@@ -57,17 +59,127 @@ const double kBulkLeadS = 1.5; // bulk TCP starts this long before measuring
 const uint32_t kVoicePayload = 160; // G.711, 20 ms
 const uint32_t kVoiceClear = 20 + 8 + 12 + kVoicePayload; // IP, UDP, RTP, samples
 
-// What every router's WAN sends: IKE and GDOI packets (control), and the
-// size of the EF packets leaving BRANCH1 (the encryption overhead).
+// The probe (flow, sequence) of a QosRtpSource packet to the RTP port in
+// a PPP frame (as MacTx and MacRx give it); false for anything else
+// (ESP, TCP, control): only a packet in clear shows its probe.
+bool
+ProbeOf(Ptr<const Packet> frame, uint32_t* flow, uint32_t* seq)
+{
+    Ptr<Packet> c = frame->Copy();
+    PppHeader ppp;
+    Ipv4Header ip;
+    UdpHeader udp;
+    if (c->RemoveHeader(ppp) == 0 || ppp.GetProtocol() != 0x0021 || c->RemoveHeader(ip) == 0 ||
+        ip.GetProtocol() != 17 || ip.GetFragmentOffset() != 0 || ip.IsLastFragment() == false ||
+        c->RemoveHeader(udp) == 0 || udp.GetDestinationPort() != kRtpPort)
+    {
+        return false;
+    }
+    std::vector<uint8_t> buf(c->GetSize());
+    c->CopyData(buf.data(), buf.size());
+    vpn_rd r;
+    vpn_rtp_hdr h;
+    uint64_t tx = 0;
+    vpn_rd_init(&r, buf.data(), buf.size());
+    return vpn_rtp_read(&r, &h) == 0 && vpn_qos_probe_read(&r, &tx, flow, seq) == 0;
+}
+
+// The late branch's first call, seen where it starts and where it ends.
+struct JoinWatch
+{
+    uint32_t flow{0};
+    Time firstTx{-1};          //!< its first packet leaving the new branch's host
+    Time firstRx{-1};          //!< the first delivered to BRANCH1's host
+    Time firstEncRx{-1};       //!< the first delivered that reached BRANCH1's CE encrypted
+    std::set<uint32_t> clear;  //!< sequences that reached BRANCH1's CE in clear
+    uint32_t clearDelivered{0};
+};
+
+void
+OnJoinHostTx(JoinWatch* j, Ptr<const Packet> frame)
+{
+    uint32_t flow = 0, seq = 0;
+    if (j->firstTx.IsNegative() && ProbeOf(frame, &flow, &seq) && flow == j->flow)
+    {
+        j->firstTx = Simulator::Now();
+    }
+}
+
+void
+OnJoinCeRx(JoinWatch* j, Ptr<const Packet> frame)
+{
+    uint32_t flow = 0, seq = 0;
+    if (ProbeOf(frame, &flow, &seq) && flow == j->flow)
+    {
+        j->clear.insert(seq);
+    }
+}
+
+void
+OnJoinHostRx(JoinWatch* j, Ptr<const Packet> frame)
+{
+    uint32_t flow = 0, seq = 0;
+    if (!ProbeOf(frame, &flow, &seq) || flow != j->flow)
+    {
+        return;
+    }
+    Time now = Simulator::Now();
+    if (j->firstRx.IsNegative())
+    {
+        j->firstRx = now;
+    }
+    if (j->clear.count(seq))
+    {
+        j->clearDelivered++;
+    }
+    else if (j->firstEncRx.IsNegative())
+    {
+        j->firstEncRx = now;
+    }
+}
+
+// When a router got its first SA (GET VPN: its first TEK, i.e. registered).
+void
+OnFirstTek(Time* at, const struct vpn_sa*)
+{
+    if (at->IsNegative())
+    {
+        *at = Simulator::Now();
+    }
+}
+
+void
+OnFirstChildSa(Time* at, uint32_t, Ipv4Address, const std::string&)
+{
+    if (at->IsNegative())
+    {
+        *at = Simulator::Now();
+    }
+}
+
+// What every router's WAN sends: IKE and GDOI packets (control), the size
+// of the EF packets leaving BRANCH1 (the encryption overhead), and voice
+// leaving a CE in clear in an encrypted design.
 struct WanWatch
 {
     uint64_t ctlPackets{0}, ctlBytes{0};
     uint64_t efPackets{0}, efBytes{0};
+    uint64_t voiceClear{0}, voiceClearAfterSa{0};
+};
+
+// One router's WAN: what to count there.
+struct WanCtx
+{
+    WanWatch* w;
+    bool measureEf;   //!< BRANCH1's: the overhead
+    bool encrypted;   //!< a CE of an encrypted design: voice must not leave in clear
+    const Time* saAt; //!< that router's first SA (negative: none yet)
 };
 
 void
-OnWanTx(WanWatch* w, bool measureEf, Ptr<const Packet> packet)
+OnWanTx(const WanCtx* x, Ptr<const Packet> packet)
 {
+    WanWatch* w = x->w;
     // MacTx: the PPP header (0x0021: IPv4, RFC 1332) is on already
     Ptr<Packet> c = packet->Copy();
     PppHeader ppp;
@@ -77,7 +189,13 @@ OnWanTx(WanWatch* w, bool measureEf, Ptr<const Packet> packet)
     {
         return;
     }
-    if (measureEf && h.GetDscp() == Ipv4Header::DSCP_EF)
+    uint32_t flow = 0, seq = 0;
+    if (x->encrypted && h.GetDscp() == Ipv4Header::DSCP_EF && ProbeOf(packet, &flow, &seq))
+    {
+        w->voiceClear++;
+        w->voiceClearAfterSa += x->saAt->IsNegative() ? 0 : 1;
+    }
+    if (x->measureEf && h.GetDscp() == Ipv4Header::DSCP_EF)
     {
         w->efPackets++;
         w->efBytes += c->GetSize();
@@ -193,9 +311,14 @@ RunGetVsFlex(const GetVsFlexParams& p)
     NS_ABORT_MSG_IF(std::find(designs.begin(), designs.end(), p.design) == designs.end(),
                     "get-vs-flex: unknown design " << p.design);
     NS_ABORT_MSG_IF(p.branches < 2 || p.branches > 20, "get-vs-flex: 2 to 20 branches");
+    // the late branch's first call is its first traffic (its other warm-up
+    // calls start at measureStart - 1.7 s)
+    NS_ABORT_MSG_IF(p.lateJoin < MilliSeconds(200) || p.lateJoin >= p.measureStart - Seconds(1.7),
+                    "get-vs-flex: lateJoin from 200 ms to before measureStart - 1.7 s");
     GetVsFlexResult res;
     res.design = p.design;
     const uint32_t n = p.branches + 1;
+    const uint32_t late = n - 1; // the branch that joins late
     const bool qos = !p.qos.empty();
 
     // ---- the underlay: the same for every design (the key server idles
@@ -241,11 +364,13 @@ RunGetVsFlex(const GetVsFlexParams& p)
     lan.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
     lan.SetChannelAttribute("Delay", StringValue("100us"));
     NetDeviceContainer ceLan;
+    NetDeviceContainer hostLan;
     Ipv4StaticRoutingHelper srh;
     for (uint32_t k = 0; k < n; k++)
     {
         NetDeviceContainer l = lan.Install(ce.Get(k), hosts.Get(k));
         ceLan.Add(l.Get(0));
+        hostLan.Add(l.Get(1));
         AddIf(l.Get(1), GetVpnIntranet::HostAddress(k), Ipv4Mask("255.255.255.0"));
         Ptr<Ipv4> hip = hosts.Get(k)->GetObject<Ipv4>();
         srh.GetStaticRouting(hip)->SetDefaultRoute(A(10, k, 0, 1),
@@ -307,6 +432,10 @@ RunGetVsFlex(const GetVsFlexParams& p)
                 c.insert(c.find(map) + map.size(), " service-policy output WAN-EDGE\n");
             }
             res.configs[name(k)] = c;
+            if (k == late)
+            {
+                getvpn.SetRegistrationStart(p.lateJoin); // its member comes up late
+            }
             err = getvpn.Install(ce.Get(k), c, {{"GigabitEthernet0/0", ceWan.Get(k)},
                                                 {"GigabitEthernet0/1", ceLan.Get(k)}});
             NS_ABORT_MSG_IF(!err.empty(), name(k) << ": " << err);
@@ -340,18 +469,38 @@ RunGetVsFlex(const GetVsFlexParams& p)
         res.configs["HQ"] = flex.hubConfig;
         for (uint32_t i = 0; i < flex.spokes.size(); i++)
         {
-            flex.spokes[i]->SetStartTime(MilliSeconds(150 + 20 * i));
+            flex.spokes[i]->SetStartTime(i + 1 == late ? p.lateJoin : MilliSeconds(150 + 20 * i));
             res.configs[name(i + 1)] = flex.spokeConfigs[i];
+        }
+    }
+
+    // ---- when each router had its first SA
+    std::vector<Time> saAt(n, Time(-1));
+    for (uint32_t k = 0; k < n; k++)
+    {
+        if (p.design == "getvpn")
+        {
+            getvpn.GetDaemon(ce.Get(k))->TraceConnectWithoutContext(
+                "TekInstalled", MakeBoundCallback(&OnFirstTek, &saAt[k]));
+        }
+        else if (flex.hub)
+        {
+            (k == 0 ? flex.hub : flex.spokes[k - 1])
+                ->TraceConnectWithoutContext("ChildSaUp", MakeBoundCallback(&OnFirstChildSa, &saAt[k]));
         }
     }
 
     // ---- what the WANs carry
     WanWatch watch;
+    std::vector<WanCtx> wanCtx(n + 1);
     for (uint32_t k = 0; k < n; k++)
     {
-        ceWan.Get(k)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnWanTx, &watch, k == 1));
+        wanCtx[k] = {&watch, k == 1, p.design != "clear", &saAt[k]};
+        ceWan.Get(k)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnWanTx, &wanCtx[k]));
     }
-    mp.GetCeDevice(ksSite)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnWanTx, &watch, false));
+    const Time never(-1);
+    wanCtx[n] = {&watch, false, false, &never};
+    mp.GetCeDevice(ksSite)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnWanTx, &wanCtx[n]));
     // Pcaps and the keys of this run's SAs only (a fresh helper per run;
     // Simulator::Destroy below ends the nodes whose traces feed it).
     std::unique_ptr<VpnTraceHelper> trace;
@@ -400,7 +549,8 @@ RunGetVsFlex(const GetVsFlexParams& p)
     };
     std::vector<Src> srcs;
     Time end = p.measureStart + p.duration;
-    auto add = [&](uint32_t from, uint32_t to, bool video, Time start, Time stop, bool warmup) {
+    auto add = [&](uint32_t from, uint32_t to, bool video, Time start, Time stop, bool warmup,
+                   bool staggered = true) {
         Ptr<QosRtpSource> s = CreateObject<QosRtpSource>();
         uint32_t id = static_cast<uint32_t>(srcs.size()) + 1;
         s->SetAttribute("Remote", AddressValue(InetSocketAddress(GetVpnIntranet::HostAddress(to), kRtpPort)));
@@ -413,7 +563,7 @@ RunGetVsFlex(const GetVsFlexParams& p)
         s->AssignStreams(static_cast<int64_t>(id) + 100);
         hosts.Get(from)->AddApplication(s);
         // staggered a little, as calls are
-        s->SetStartTime(start + MicroSeconds(997 * (id % 19)));
+        s->SetStartTime(staggered ? start + MicroSeconds(997 * (id % 19)) : start);
         s->SetStopTime(stop);
         Src e;
         e.app = s;
@@ -426,6 +576,7 @@ RunGetVsFlex(const GetVsFlexParams& p)
         e.f.to = to;
         srcs.push_back(e);
     };
+    JoinWatch join;
     if (p.voice)
     {
         for (uint32_t a = 0; a < n; a++)
@@ -440,8 +591,17 @@ RunGetVsFlex(const GetVsFlexParams& p)
                     // a pair resolving each other in the same instant, one direction of
                     // the shortcut was seen never to carry traffic (BRANCH3>BRANCH1 and
                     // BRANCH6>BRANCH2 of 6 branches), a DMVPN matter left to its owners.
-                    add(a, b, false, p.measureStart - (a < b ? Seconds(2.5) : Seconds(1.7)),
-                        p.measureStart - Seconds(0.2), true);
+                    if (a == late && b == 1)
+                    {
+                        // the late branch's first call: it starts with the branch's VPN
+                        join.flow = static_cast<uint32_t>(srcs.size()) + 1;
+                        add(a, b, false, p.lateJoin, p.measureStart - Seconds(0.2), true, false);
+                    }
+                    else
+                    {
+                        add(a, b, false, p.measureStart - (a < b ? Seconds(2.5) : Seconds(1.7)),
+                            p.measureStart - Seconds(0.2), true);
+                    }
                     add(a, b, false, p.measureStart, end, false);
                 }
             }
@@ -453,6 +613,20 @@ RunGetVsFlex(const GetVsFlexParams& p)
         {
             add(k, 0, true, p.measureStart, end, false);
         }
+    }
+    if (p.beProbe)
+    {
+        add(1, 0, false, p.measureStart, end, false);
+        srcs.back().app->SetAttribute("Dscp", UintegerValue(0));
+        srcs.back().f.name = "probe " + name(1) + ">" + name(0);
+        srcs.back().f.cls = "BE";
+        srcs.back().f.codec = "";
+    }
+    if (join.flow)
+    {
+        hostLan.Get(late)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&OnJoinHostTx, &join));
+        ceWan.Get(1)->TraceConnectWithoutContext("MacRx", MakeBoundCallback(&OnJoinCeRx, &join));
+        hostLan.Get(1)->TraceConnectWithoutContext("MacRx", MakeBoundCallback(&OnJoinHostRx, &join));
     }
     PacketSinkHelper tcpSink("ns3::TcpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), kTcpPort));
     ApplicationContainer tcpSinks = tcpSink.Install(hosts.Get(0));
@@ -544,6 +718,15 @@ RunGetVsFlex(const GetVsFlexParams& p)
     res.voiceWireBytes = watch.efPackets ? double(watch.efBytes) / watch.efPackets : 0;
     res.voiceClearBytes = kVoiceClear;
     res.bulkGoodputBps = (rxEnd - rxStart) * 8.0 / p.duration.GetSeconds();
+    res.voiceClearPackets = watch.voiceClear;
+    res.voiceClearAfterSa = watch.voiceClearAfterSa;
+    if (!join.firstTx.IsNegative())
+    {
+        Time rx = p.design == "clear" ? join.firstRx : join.firstEncRx;
+        res.joinSetupMs = rx.IsNegative() ? -1 : (rx - join.firstTx).GetSeconds() * 1e3;
+        res.joinSaMs = saAt[late].IsNegative() ? -1 : (saAt[late] - join.firstTx).GetSeconds() * 1e3;
+        res.joinClearDelivered = p.design == "clear" ? 0 : join.clearDelivered;
+    }
     Simulator::Destroy();
     return res;
 }

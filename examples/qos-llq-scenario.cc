@@ -1,13 +1,12 @@
 #include "qos-llq-scenario.h"
 
-#include "mqc-helper.h"
-#include "qos-apps.h"
-
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
+#include "ns3/mqc-helper.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
+#include "ns3/qos-apps.h"
 
 namespace ns3
 {
