@@ -245,6 +245,9 @@ void vpnd_router_event(void *user, const vpn_router_event *ev)
     case VPN_ROUTER_EV_SA_INSTALLED:
         vpnd_keys_esp(d, ev->sa_view, ev->sa.dir);
         break;
+    case VPN_ROUTER_EV_KEY_LINE:
+        vpnd_keys_line(d, ev->key_table, ev->key_line);
+        break;
     case VPN_ROUTER_EV_INITIATED:
         if (ev->tunnel < d->n_tun)
             vpnd_log(d, ev->err ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: initiating IKE: %s", d->tun[ev->tunnel].t->name,
@@ -253,16 +256,6 @@ void vpnd_router_event(void *user, const vpn_router_event *ev)
     default:
         break; /* drops are counted by the router (show drops) */
     }
-}
-
-void vpnd_udp_other(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
-                    const uint8_t *data, size_t len)
-{
-    vpnd *d = user;
-
-    /* RFC 2408 3.1: IKEv1 (version 1.0) on 500 goes to its own engine. */
-    if (local->port == VPN_IKEV2_PORT && len >= 28 && data[17] >> 4 == 1)
-        vpnd_ikev1_input(d, &local->addr, &remote->addr, remote->port, data, len);
 }
 
 /* ---- packets ------------------------------------------------------------------------- */

@@ -45,7 +45,9 @@ void vpnd_keys_close(vpnd *d)
         fclose(d->ike_keys);
     if (d->esp_keys)
         fclose(d->esp_keys);
-    d->ike_keys = d->esp_keys = NULL;
+    if (d->ikev1_keys)
+        fclose(d->ikev1_keys);
+    d->ike_keys = d->esp_keys = d->ikev1_keys = NULL;
     if (d->ike_keyed)
         g_hash_table_destroy(d->ike_keyed);
     d->ike_keyed = NULL;
@@ -89,6 +91,26 @@ void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir)
     fprintf(d->esp_keys, "%s\n", line);
     fflush(d->esp_keys);
     OPENSSL_cleanse(line, sizeof line);
+}
+
+void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line)
+{
+    FILE **f = table == VPN_ROUTER_KEYS_ESP_SA  ? &d->esp_keys
+               : table == VPN_ROUTER_KEYS_IKEV2 ? &d->ike_keys
+               : table == VPN_ROUTER_KEYS_IKEV1 ? &d->ikev1_keys
+                                                : NULL;
+    char err[256];
+
+    if (f == NULL || d->key_dir == NULL || line == NULL)
+        return;
+    /* IKEv1 lines are rare (GET VPN, crypto isakmp): their file is made on
+     * first use */
+    if (*f == NULL && (*f = open_key_file(d->key_dir, vpn_router_key_table_name(table), err, sizeof err)) == NULL) {
+        vpnd_log(d, VPN_LOG_WARN, "%s", err);
+        return;
+    }
+    fprintf(*f, "%s\n", line);
+    fflush(*f);
 }
 
 static int read_file(const char *path, gchar **buf, gsize *len, char *err, size_t errlen, const char *tp)

@@ -304,7 +304,6 @@ static gboolean on_timer(gpointer user)
     d->timer = 0;
     d->timer_at = UINT64_MAX;
     vpn_router_timeout(d->router, now);
-    vpnd_ikev1_tick(d, now);
     vpnd_gdoi_after(d);
     vpnd_reschedule(d);
     return G_SOURCE_REMOVE;
@@ -315,9 +314,6 @@ void vpnd_reschedule(vpnd *d)
     uint64_t next = vpn_router_next_deadline(d->router);
     uint64_t now = vpnd_now(), ms;
 
-    uint64_t v1 = vpnd_ikev1_deadline(d);
-    if (v1 < next)
-        next = v1;
     if (next == d->timer_at && d->timer)
         return;
     if (d->timer)

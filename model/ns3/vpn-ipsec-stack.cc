@@ -40,8 +40,8 @@ NS_OBJECT_ENSURE_REGISTERED(VpnIpsecStack);
 static_assert(VpnIpsecStack::DROP_DELIVER == static_cast<int>(VPN_ROUTER_DROP_DELIVER) &&
                   VpnIpsecStack::DROP_NO_SA == static_cast<int>(VPN_ROUTER_DROP_NO_SA) &&
                   VpnIpsecStack::DROP_NO_NBMA == static_cast<int>(VPN_ROUTER_DROP_NO_NBMA) &&
-                  VpnIpsecStack::DROP_CRYPTO_MAP == static_cast<int>(VPN_ROUTER_DROP_CRYPTO_MAP) &&
-                  VPN_ROUTER_DROP_COUNT == VPN_ROUTER_DROP_CRYPTO_MAP + 1,
+                  VpnIpsecStack::DROP_IKEV1 == static_cast<int>(VPN_ROUTER_DROP_IKEV1) &&
+                  VPN_ROUTER_DROP_COUNT == VPN_ROUTER_DROP_IKEV1 + 1,
               "DropReason mirrors vpn_router_drop");
 
 struct VpnIpsecStack::Core

@@ -81,6 +81,7 @@ class VpnIpsecStack : public Object
         DROP_GDOI_UNCLAIMED,
         DROP_GDOI_REFUSED,
         DROP_CRYPTO_MAP,
+        DROP_IKEV1,
     };
 
     /** The reason in words ("tunnel: no IPsec SA"). */

@@ -14,6 +14,7 @@
 #include "ikev2/ikev2-esp.h"
 #include "ipsec/ip.h"
 #include "ipsec/natt.h"
+#include "router/router-ikev1.h"
 #include "common/wire.h"
 #include "show/show-gdoi.h"
 #include "show/show-getvpn.h"
@@ -139,6 +140,7 @@ struct vpn_router {
     uint32_t *va_free;
     size_t n_va_free, cap_va_free, n_va;
     vpn_getvpn_drop cmap_why; /* why the crypto map dropped its last packet */
+    rt_ikev1 *v1;             /* IKEv1 phase 1 on UDP 500 (NULL without a conf) */
 };
 
 static void mgre_del(struct vpn_router *r, rt_tunnel *t);
@@ -173,11 +175,25 @@ static const char *const drop_names[VPN_ROUTER_DROP_COUNT] = {
     [VPN_ROUTER_DROP_GDOI_UNCLAIMED] = "gdoi: datagram for no group",
     [VPN_ROUTER_DROP_GDOI_REFUSED] = "gdoi: datagram refused by the engine",
     [VPN_ROUTER_DROP_CRYPTO_MAP] = "crypto map: packet dropped",
+    [VPN_ROUTER_DROP_IKEV1] = "ikev1: malformed, for no SA or refused",
 };
 
 const char *vpn_router_drop_name(vpn_router_drop d)
 {
     return (unsigned)d < VPN_ROUTER_DROP_COUNT ? drop_names[d] : "?";
+}
+
+const char *vpn_router_key_table_name(vpn_router_key_table t)
+{
+    switch (t) {
+    case VPN_ROUTER_KEYS_ESP_SA:
+        return "esp_sa";
+    case VPN_ROUTER_KEYS_IKEV1:
+        return "ikev1_decryption_table";
+    case VPN_ROUTER_KEYS_IKEV2:
+        return "ikev2_decryption_table";
+    }
+    return NULL;
 }
 
 #define RT_LOG(r, lvl, ...) vpn_log_emit(&(r)->p.log, (lvl), (r)->name, __VA_ARGS__)
@@ -670,6 +686,23 @@ static void on_ike_send(void *user, const vpn_ikev2_dgram *d)
     r->p.send_udp(r->p.user, d);
 }
 
+static void key_line(vpn_router *r, vpn_router_key_table table, const char *line)
+{
+    vpn_router_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_KEY_LINE;
+    ev.tunnel = VPN_ROUTER_NO_TUNNEL;
+    ev.key_table = table;
+    ev.key_line = line;
+    emit(r, &ev);
+}
+
+static void on_v1_key_line(void *user, const char *line)
+{
+    key_line(user, VPN_ROUTER_KEYS_IKEV1, line);
+}
+
 static void on_ike_event(void *user, const vpn_ikev2_event *ike)
 {
     vpn_router *r = user;
@@ -797,6 +830,21 @@ int vpn_router_new(vpn_router **out, const vpn_router_params *params)
             free(r);
             return rc;
         }
+        rt_ikev1_params vp;
+        memset(&vp, 0, sizeof vp);
+        vp.conf = params->conf;
+        vp.rng = &r->p.rng;
+        vp.log = params->log;
+        vp.name = r->name;
+        vp.send = on_ike_send;
+        vp.key_line = params->key_lines ? on_v1_key_line : NULL;
+        vp.user = r;
+        if ((rc = rt_ikev1_new(&r->v1, &vp)) != 0) {
+            vpn_ikev2_ctx_del(r->ike);
+            vpn_sad_del(r->sad);
+            free(r);
+            return rc;
+        }
     }
     *out = r;
     return 0;
@@ -807,6 +855,7 @@ void vpn_router_del(vpn_router *r)
     if (r == NULL)
         return;
     vpn_ikev2_ctx_del(r->ike);
+    rt_ikev1_del(r->v1);
     vpn_getvpn_node_del(r->gv); /* its own SADs: TEKs wiped */
     vpn_sad_del(r->sad); /* wipes every SA's keys */
     for (size_t i = 0; i < r->n_tun; i++) {
@@ -1957,6 +2006,17 @@ int vpn_router_show_ip_nhrp(const vpn_router *r, uint64_t now, uint32_t tunnel, 
     return vpn_show_ip_nhrp(n, now, b);
 }
 
+int vpn_router_show_ip_nhrp_traffic(const vpn_router *r, uint32_t tunnel, vpn_show_buf *b)
+{
+    const vpn_nhrp *n = vpn_router_nhrp(r, tunnel);
+    vpn_nhrp_stats st;
+
+    if (n == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    vpn_nhrp_stats_get(n, &st);
+    return vpn_show_nhrp_traffic(r->tun[tunnel].name, &st, b);
+}
+
 /* ---- GET VPN: GDOI groups and the crypto map ---------------------------------------------- */
 
 /* The groups' datagrams: UDP 848 from the engine's address (RFC 6407 2). */
@@ -2067,12 +2127,17 @@ vpn_router_drop vpn_router_cryptomap_input(vpn_router *r, uint64_t now, vpn_pkt 
 static bool cmap_claims(const vpn_router *r, const vpn_pkt *pkt)
 {
     vpn_ip_info ii;
+    vpn_rd rd;
+    uint32_t spi;
     const uint8_t *p = vpn_pkt_data(pkt);
 
-    if (vpn_ip_parse(p, pkt->len, &ii) != 0 || ii.version != 4 || ii.proto != VPN_IPPROTO_ESP ||
-        ii.frag || pkt->len < ii.hdr_len + 4)
+    if (vpn_ip_parse(p, pkt->len, &ii) != 0 || ii.version != 4 || ii.proto != VPN_IPPROTO_ESP || ii.frag)
         return false;
-    return vpn_sad_lookup(r->sad, vpn_load32(p + ii.hdr_len), &ii.dst) == NULL;
+    /* RFC 4303 2.1: the SPI opens the ESP header */
+    vpn_rd_init(&rd, p, pkt->len);
+    if (vpn_rd_skip(&rd, ii.hdr_len) != 0 || vpn_rd_u32(&rd, &spi) != 0)
+        return false;
+    return vpn_sad_lookup(r->sad, spi, &ii.dst) == NULL;
 }
 
 static vpn_router_drop cmap_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt)
@@ -2354,10 +2419,15 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
         if (rc != 0)
             return drop(r, VPN_ROUTER_DROP_GDOI_REFUSED, VPN_ROUTER_NO_TUNNEL, 0);
         return VPN_ROUTER_DROP_NONE;
-    } else if (local->port != VPN_IKE_PORT ||
-               /* RFC 2408 3.1: major version 1 in the high nibble of octet 17 */
-               (pkt->len >= 28 && p[17] >> 4 == 1) || r->ike == NULL) {
-        /* IKEv1 on 500, GDOI on 848, ...: engines that do not live here yet */
+    } else if (local->port == VPN_IKE_PORT && r->v1 && pkt->len >= 28 && p[17] >> 4 == 1) {
+        /* RFC 2408 3.1: major version 1 in the high nibble of octet 17:
+         * IKEv1 phase 1; what no SA takes leaves the table as it was */
+        r->st.ikev1_in++;
+        if (rt_ikev1_input(r->v1, now, local, remote, p, pkt->len) != 0)
+            return drop(r, VPN_ROUTER_DROP_IKEV1, VPN_ROUTER_NO_TUNNEL, 0);
+        return VPN_ROUTER_DROP_NONE;
+    } else if (local->port != VPN_IKE_PORT || r->ike == NULL) {
+        /* other ports, or no conf: engines that do not live here */
         if (r->p.udp_other) {
             r->p.udp_other(r->p.user, local, remote, p, pkt->len);
             return VPN_ROUTER_DROP_NONE;
@@ -2400,6 +2470,8 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
     mgre_timeout(r, now);
     if (r->gv && vpn_getvpn_node_next_deadline(r->gv) <= now)
         vpn_getvpn_node_timeout(r->gv, now);
+    if (rt_ikev1_next_deadline(r->v1) <= now)
+        rt_ikev1_timeout(r->v1, now);
     for (uint32_t i = 0; r->ike && i < r->n_tun; i++) {
         if (!r->tun[i].initiate_pending)
             continue;
@@ -2436,7 +2508,44 @@ uint64_t vpn_router_next_deadline(const vpn_router *r)
         if (g < t)
             t = g;
     }
+    if (rt_ikev1_next_deadline(r->v1) < t)
+        t = rt_ikev1_next_deadline(r->v1);
     return mgre_deadline(r, t);
+}
+
+/* ---- IKEv1 phase 1 ------------------------------------------------------------------------------ */
+
+int vpn_router_isakmp_initiate(vpn_router *r, uint64_t now, const vpn_addr *local, const vpn_addr *peer,
+                               uint32_t *conn_id)
+{
+    if (r == NULL || local == NULL || peer == NULL)
+        return VPN_ERR_INVAL;
+    if (r->v1 == NULL)
+        return VPN_ERR_STATE;
+    r->now = now;
+    return rt_ikev1_initiate(r->v1, now, local, peer, conn_id);
+}
+
+int vpn_router_isakmp_clear(vpn_router *r, uint64_t now, bool all, uint32_t conn_id)
+{
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    if (r->v1 == NULL)
+        return all ? 0 : VPN_ERR_NOTFOUND;
+    return rt_ikev1_clear(r->v1, now, all, conn_id);
+}
+
+size_t vpn_router_isakmp_count(const vpn_router *r)
+{
+    return r ? rt_ikev1_count(r->v1) : 0;
+}
+
+int vpn_router_show_isakmp_sa(const vpn_router *r, vpn_show_buf *b)
+{
+    if (r == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    return rt_ikev1_show_sa(r->v1, b);
 }
 
 /* ---- manual keying ----------------------------------------------------------------------------- */
@@ -2476,16 +2585,19 @@ int vpn_router_sa_add(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_sa
 
 static rt_child *find_sa(const vpn_router *r, const vpn_router_sa_ref *ref, vpn_sa **sa)
 {
-    for (size_t i = 0; ref && i < r->n_child; i++) {
-        rt_child *c = &r->child[i];
-        vpn_sa *s = ref->dir == VPN_SA_IN ? c->in : ref->dir == VPN_SA_OUT ? c->out : NULL;
-        if (s && vpn_sa_get_config(s)->spi == ref->spi) {
-            if (sa)
-                *sa = s;
-            return c;
-        }
-    }
-    return NULL;
+    vpn_sa *s;
+    rt_child *c;
+
+    /* two hash lookups: the SAD by (SPI, direction), the child table by
+     * the id every SA of the router carries as its user cookie */
+    if (ref == NULL || (ref->dir != VPN_SA_IN && ref->dir != VPN_SA_OUT) ||
+        (s = vpn_sad_find(r->sad, ref->spi, ref->dir)) == NULL ||
+        (c = child_find(r, (uint32_t)(uintptr_t)vpn_sa_get_user(s))) == NULL ||
+        (ref->dir == VPN_SA_IN ? c->in : c->out) != s)
+        return NULL;
+    if (sa)
+        *sa = s;
+    return c;
 }
 
 int vpn_router_sa_remove(vpn_router *r, const vpn_router_sa_ref *ref)

@@ -38,6 +38,7 @@ typedef struct rn_ev {
     vpn_router_sa_ref sa;
     vpn_router_drop drop;
     int err;
+    vpn_router_key_table key_table; /* KEY_LINE */
     uint64_t at;
     uint32_t out_child_after; /* the tunnel's out_child once the router acted */
 } rn_ev;
@@ -80,6 +81,7 @@ typedef struct rn_node {
     uint8_t *seen;            /* RN_MAX_SEQ flags */
     uint32_t rx;
     uint32_t rx_dup;
+    char key_line[512];       /* the last KEY_LINE event's line */
 } rn_node;
 
 typedef bool (*rn_hook_fn)(struct rn_net *n, rn_msg *m, void *user);
@@ -215,6 +217,9 @@ static inline void rn_cb_event(void *user, const vpn_router_event *ev)
     e->child_id = ev->child_id;
     e->sa = ev->sa;
     e->err = ev->err;
+    e->key_table = ev->key_table;
+    if (ev->type == VPN_ROUTER_EV_KEY_LINE)
+        snprintf(self->key_line, sizeof self->key_line, "%s", ev->key_line);
     e->at = self->net->now;
     if (ev->ike) {
         e->ike_type = ev->ike->type;
