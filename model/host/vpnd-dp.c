@@ -193,21 +193,15 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
     vpn_addr_str(&ev->remote.addr, a, sizeof a);
     switch (ev->type) {
     case VPN_IKEV2_EV_IKE_UP:
-        vpnd_keys_ike(d, ev->ike_sa_id);
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u up with %s", ev->ike_sa_id, a);
         break;
     case VPN_IKEV2_EV_IKE_REKEYED:
-        vpnd_keys_ike(d, ev->ike_sa_id);
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u rekeyed as %u", ev->old_id, ev->ike_sa_id);
         break;
     case VPN_IKEV2_EV_IKE_DOWN:
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u with %s down: %s", ev->ike_sa_id, a, reason);
         break;
     case VPN_IKEV2_EV_FAILED:
-        /* The SA still exists during this event: a failed IKE_AUTH (a wrong
-         * PSK, say) was encrypted with keys Wireshark should have too. */
-        if (ev->ike_sa_id)
-            vpnd_keys_ike(d, ev->ike_sa_id);
         vpnd_log(d, VPN_LOG_WARN, "IKE SA %u with %s failed: %s%s%s", ev->ike_sa_id, a, reason,
                  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
         break;
@@ -241,9 +235,6 @@ void vpnd_router_event(void *user, const vpn_router_event *ev)
     switch (ev->type) {
     case VPN_ROUTER_EV_IKEV2:
         ike_event(d, ev->ike);
-        break;
-    case VPN_ROUTER_EV_SA_INSTALLED:
-        vpnd_keys_esp(d, ev->sa_view, ev->sa.dir);
         break;
     case VPN_ROUTER_EV_KEY_LINE:
         vpnd_keys_line(d, ev->key_table, ev->key_line);

@@ -180,7 +180,7 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
     p.deliver = vpnd_deliver;
     p.event = vpnd_router_event;
     p.gdoi_sent = vpnd_gdoi_sent;
-    p.key_lines = d->key_dir != NULL;
+    p.key_lines = d->key_dir != NULL; /* KEY_LINE events: vpnd_keys_line */
     p.user = d;
     /* The engine's clock is monotonic; certificates need Unix time. */
     p.unix_time_offset_s = (int64_t)time(NULL) - (int64_t)(vpnd_now() / 1000000000u);

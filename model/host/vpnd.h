@@ -82,7 +82,6 @@ typedef struct vpnd {
     guint ctl_watch;
 
     FILE *ike_keys, *esp_keys;
-    GHashTable *ike_keyed; /* IKE SA ids whose key line was written */
 
     /* certificates loaded from trustpoints (owned) */
     GPtrArray *certs;      /* vpn_x509* */
@@ -151,8 +150,6 @@ void vpnd_show_end(vpn_show_buf *b, GString *out);
 /* vpnd-keys.c */
 int vpnd_keys_open(vpnd *d, char *err, size_t errlen);
 void vpnd_keys_close(vpnd *d);
-void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id);
-void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir);
 /* A KEY_LINE event: the line appended to its table's file in KEYDIR. */
 void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line);
 int vpnd_pki_load(vpnd *d, char *err, size_t errlen);

@@ -15,6 +15,10 @@
 #include "ipsec/ip.h"
 #include "ipsec/natt.h"
 #include "router/router-ikev1.h"
+#include "gdoi/gdoi.h"
+#include "ikev1/ikev1.h"
+#include "ipsec/wskeys.h"
+#include <openssl/crypto.h>
 #include "common/wire.h"
 #include "show/show-gdoi.h"
 #include "show/show-getvpn.h"
@@ -141,6 +145,12 @@ struct vpn_router {
     size_t n_va_free, cap_va_free, n_va;
     vpn_getvpn_drop cmap_why; /* why the crypto map dropped its last packet */
     rt_ikev1 *v1;             /* IKEv1 phase 1 on UDP 500 (NULL without a conf) */
+    /* GET VPN key export: TEK SPIs and phase-1 initiator cookies already
+     * reported (a handful per group and rekey) */
+    uint32_t *gv_teks;
+    size_t n_gv_teks, cap_gv_teks;
+    uint64_t *gv_p1;
+    size_t n_gv_p1, cap_gv_p1;
 };
 
 static void mgre_del(struct vpn_router *r, rt_tunnel *t);
@@ -148,6 +158,7 @@ static int mgre_new(struct vpn_router *r, rt_tunnel *t, uint32_t tag, const vpn_
 static void mgre_timeout(struct vpn_router *r, uint64_t now);
 static uint64_t mgre_deadline(const struct vpn_router *r, uint64_t t);
 static void mgre_ike_event(struct vpn_router *r, const vpn_ikev2_event *ike);
+static void gv_scan(struct vpn_router *r);
 static vpn_router_drop mgre_input(struct vpn_router *r, uint64_t now, struct rt_child *c, const vpn_esp_rx *rx,
                                   vpn_pkt *pkt, bool has_ip);
 
@@ -564,10 +575,27 @@ static void child_remove(vpn_router *r, uint32_t id)
     }
 }
 
+static void key_line(vpn_router *r, vpn_router_key_table table, const char *line);
+
+/* With key_lines: the SA's esp_sa line, for traffic in direction dir. */
+static void esp_key_line(vpn_router *r, const vpn_sa *sa, unsigned dir)
+{
+    char line[512];
+
+    if (!r->p.key_lines)
+        return;
+    if (vpn_wskeys_esp_sa_line(sa, dir, 4, line, sizeof line) > 0)
+        key_line(r, VPN_ROUTER_KEYS_ESP_SA, line);
+    else
+        RT_LOG(r, VPN_LOG_WARN, "SPI 0x%08x: no Wireshark key line", vpn_sa_get_config(sa)->spi);
+    OPENSSL_cleanse(line, sizeof line);
+}
+
 static void sa_installed(vpn_router *r, const rt_child *c, const vpn_sa *sa, unsigned dir)
 {
     vpn_router_event ev;
 
+    esp_key_line(r, sa, dir);
     memset(&ev, 0, sizeof ev);
     ev.type = VPN_ROUTER_EV_SA_INSTALLED;
     ev.tunnel = c->tunnel;
@@ -703,11 +731,28 @@ static void on_v1_key_line(void *user, const char *line)
     key_line(user, VPN_ROUTER_KEYS_IKEV1, line);
 }
 
+/* With key_lines: an IKE SA's ikev2_decryption_table line, once it has
+ * keys: at IKE_UP, at IKE_REKEYED (the new SA), at FAILED for one whose
+ * IKE_SA_INIT produced keys (a failed IKE_AUTH still decrypts). */
+static void ike_key_line(vpn_router *r, const vpn_ikev2_event *ike)
+{
+    char line[1024];
+
+    if (!r->p.key_lines || ike->ike_sa_id == 0 ||
+        (ike->type != VPN_IKEV2_EV_IKE_UP && ike->type != VPN_IKEV2_EV_IKE_REKEYED &&
+         ike->type != VPN_IKEV2_EV_FAILED))
+        return;
+    if (vpn_ikev2_sa_wireshark_line(r->ike, ike->ike_sa_id, line, sizeof line) == 0)
+        key_line(r, VPN_ROUTER_KEYS_IKEV2, line);
+    OPENSSL_cleanse(line, sizeof line);
+}
+
 static void on_ike_event(void *user, const vpn_ikev2_event *ike)
 {
     vpn_router *r = user;
     vpn_router_event ev;
 
+    ike_key_line(r, ike);
     switch (ike->type) {
     case VPN_IKEV2_EV_CHILD_UP:
         child_install(r, ike->child);
@@ -857,6 +902,8 @@ void vpn_router_del(vpn_router *r)
     vpn_ikev2_ctx_del(r->ike);
     rt_ikev1_del(r->v1);
     vpn_getvpn_node_del(r->gv); /* its own SADs: TEKs wiped */
+    free(r->gv_teks);
+    free(r->gv_p1);
     vpn_sad_del(r->sad); /* wipes every SA's keys */
     for (size_t i = 0; i < r->n_tun; i++) {
         mgre_del(r, &r->tun[i]);
@@ -2056,7 +2103,93 @@ int vpn_router_getvpn_attach(vpn_router *r, uint64_t now, const vpn_getvpn_group
     gp.user = r;
     gp.now = now;
     r->now = now;
-    return vpn_getvpn_node_new(&r->gv, &gp);
+    int rc = vpn_getvpn_node_new(&r->gv, &gp);
+    gv_scan(r);
+    return rc;
+}
+
+static bool seen_add32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i] == x)
+            return false;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        uint32_t *g = realloc(*v, c * sizeof *g);
+        if (g == NULL)
+            return true; /* reported again later: better than never */
+        *v = g;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
+static bool seen_add64(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i] == x)
+            return false;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        uint64_t *g = realloc(*v, c * sizeof *g);
+        if (g == NULL)
+            return true;
+        *v = g;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
+static void gv_p1_line(vpn_router *r, const vpn_ikev1_sa *p1)
+{
+    char line[256];
+    uint64_t ck = 0;
+
+    /* the keys exist from Main Mode message 4 on; once per SA */
+    if (p1 == NULL || !r->p.key_lines || vpn_ikev1_sa_wireshark_line(p1, line, sizeof line) <= 0)
+        return;
+    for (int i = 0; i < 8; i++)
+        ck = ck << 8 | vpn_ikev1_sa_icookie(p1)[i];
+    if (seen_add64(&r->gv_p1, &r->n_gv_p1, &r->cap_gv_p1, ck))
+        key_line(r, VPN_ROUTER_KEYS_IKEV1, line);
+    OPENSSL_cleanse(line, sizeof line);
+}
+
+/* After the GDOI groups ran: TEKs new since the last look become
+ * SA_INSTALLED events on VPN_ROUTER_CRYPTO_MAP (and esp_sa lines), phase-1
+ * SAs with keys ikev1_decryption_table lines. The one key-export scan
+ * for every driver. */
+static void gv_scan(vpn_router *r)
+{
+    for (size_t g = 0; r->gv && g < vpn_getvpn_node_n_groups(r->gv); g++) {
+        const vpn_gdoi_gm *gm = vpn_getvpn_node_gm(r->gv, g);
+        const vpn_gdoi_ks *ks = vpn_getvpn_node_ks(r->gv, g);
+        const vpn_sad *sad = vpn_getvpn_node_sad(r->gv, g);
+
+        for (size_t i = 0; ks && i < VPN_GDOI_COOP_MAX_PEERS; i++)
+            gv_p1_line(r, vpn_gdoi_ks_coop_phase1(ks, i));
+        if (gm)
+            gv_p1_line(r, vpn_gdoi_gm_phase1(gm));
+        for (vpn_sa *sa = sad ? vpn_sad_next(sad, NULL) : NULL; sa; sa = vpn_sad_next(sad, sa)) {
+            const vpn_sa_config *c = vpn_sa_get_config(sa);
+            unsigned dir = c->dir == VPN_SA_OUT ? VPN_SA_OUT : VPN_SA_IN;
+            vpn_router_event ev;
+
+            if (!seen_add32(&r->gv_teks, &r->n_gv_teks, &r->cap_gv_teks, c->spi))
+                continue;
+            RT_LOG(r, VPN_LOG_INFO, "TEK SPI 0x%08x installed", c->spi);
+            esp_key_line(r, sa, dir);
+            memset(&ev, 0, sizeof ev);
+            ev.type = VPN_ROUTER_EV_SA_INSTALLED;
+            ev.tunnel = VPN_ROUTER_CRYPTO_MAP;
+            ev.sa.spi = c->spi;
+            ev.sa.dir = dir;
+            ev.sa_view = sa;
+            emit(r, &ev);
+        }
+    }
 }
 
 const vpn_getvpn_node *vpn_router_getvpn(const vpn_router *r)
@@ -2164,7 +2297,9 @@ int vpn_router_gdoi_ks_rekey(vpn_router *r, uint64_t now, bool new_kek)
         vpn_gdoi_ks *ks = vpn_getvpn_node_ks_mut(r->gv, g);
         if (ks == NULL)
             continue;
-        if ((rc = vpn_gdoi_ks_rekey(ks, new_kek, now)) != 0)
+        rc = vpn_gdoi_ks_rekey(ks, new_kek, now);
+        gv_scan(r);
+        if (rc != 0)
             return rc;
         n++;
     }
@@ -2185,7 +2320,9 @@ int vpn_router_gdoi_ks_rekey_group(vpn_router *r, uint64_t now, size_t group, bo
     if (r->gv == NULL || (ks = vpn_getvpn_node_ks_mut(r->gv, group)) == NULL)
         return VPN_ERR_NOTFOUND;
     r->now = now;
-    return vpn_gdoi_ks_rekey(ks, new_kek, now);
+    int rc = vpn_gdoi_ks_rekey(ks, new_kek, now);
+    gv_scan(r);
+    return rc;
 }
 
 int vpn_router_gdoi_ks_set_multicast(vpn_router *r, size_t group, bool multicast, const vpn_addr *group_addr)
@@ -2235,6 +2372,7 @@ int vpn_router_gdoi_reregister(vpn_router *r, uint64_t now)
     for (size_t g = 0; g < vpn_getvpn_node_n_groups(r->gv); g++)
         if (vpn_getvpn_node_gm_restart(r->gv, g, now) == 0)
             n++;
+    gv_scan(r);
     return n ? n : VPN_ERR_NOTFOUND;
 }
 
@@ -2414,6 +2552,7 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
          * datagrams leave every engine as it was */
         int rc = vpn_getvpn_node_dgram_input(r->gv, &remote->addr, &local->addr, p, pkt->len, now);
         r->st.gdoi_in++;
+        gv_scan(r);
         if (rc == VPN_ERR_NOTFOUND || rc == VPN_ERR_MALFORMED)
             return drop(r, VPN_ROUTER_DROP_GDOI_UNCLAIMED, VPN_ROUTER_NO_TUNNEL, 0);
         if (rc != 0)
@@ -2470,6 +2609,7 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
     mgre_timeout(r, now);
     if (r->gv && vpn_getvpn_node_next_deadline(r->gv) <= now)
         vpn_getvpn_node_timeout(r->gv, now);
+    gv_scan(r);
     if (rt_ikev1_next_deadline(r->v1) <= now)
         rt_ikev1_timeout(r->v1, now);
     for (uint32_t i = 0; r->ike && i < r->n_tun; i++) {

@@ -159,7 +159,9 @@ typedef struct vpn_router_esp_out {
 
 typedef enum vpn_router_event_type {
     VPN_ROUTER_EV_IKEV2 = 1,   /* an IKEv2 engine event, after the router acted on it */
-    VPN_ROUTER_EV_SA_INSTALLED, /* one SA added to the SAD (key export) */
+    VPN_ROUTER_EV_SA_INSTALLED, /* one SA added to the SAD (key export); tunnel
+                                 * VPN_ROUTER_CRYPTO_MAP: a GET VPN TEK a group
+                                 * installed (child_id 0), once per SPI */
     VPN_ROUTER_EV_SA_REMOVED,   /* one SA removed */
     VPN_ROUTER_EV_INITIATED,    /* the router started IKE for a tunnel (err: the result) */
     VPN_ROUTER_EV_DROP,         /* a packet was dropped (drop, tunnel, spi) */
@@ -243,7 +245,12 @@ typedef struct vpn_router_params {
     unsigned retries;
     int64_t unix_time_offset_s;
     bool no_rfc7427;
-    /* Emit KEY_LINE events (Wireshark key export); off: none are made. */
+    /* Emit KEY_LINE events (Wireshark key export); off: none are made.
+     * One line per SA and direction (esp_sa: the router's SAs at install,
+     * GET VPN TEKs when a group installs them), per IKE SA
+     * (ikev2_decryption_table: IKE_UP, IKE_REKEYED, or FAILED once keys
+     * existed), per IKEv1 phase-1 SA (ikev1_decryption_table: crypto
+     * isakmp and GDOI registrations and COOP, once its keys exist). */
     bool key_lines;
 } vpn_router_params;
 
