@@ -440,11 +440,73 @@ static void test_key_lines(void **state)
     free(c1);
 }
 
+/* A CHILD_SA deleted while its IKE SA stays: the next packet into the
+ * tunnel makes a new CHILD_SA under the same IKE SA (IOS tunnel
+ * protection), not a new IKE SA, and traffic flows again. */
+static void test_child_recreated_on_traffic(void **state)
+{
+    rn_net n;
+    char *c0 = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+    char *c1 = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    rn_node *a, *b;
+    vpn_router_tunnel_info ti;
+    vpn_router_stats st;
+    vpn_ikev2_sa_info info;
+    uint32_t ike_id, child;
+    (void)state;
+
+    rn_init(&n);
+    a = rn_add(&n, 0, c0, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    b = rn_add(&n, 1, c1, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+    assert_int_equal(vpn_router_start(a->r, n.now), 0);
+    assert_int_equal(vpn_router_start(b->r, n.now), 0);
+    rn_run_for(&n, 5);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    child = ti.out_child;
+    assert_true(child != 0);
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(a->r), 0, &info), 0);
+    ike_id = info.id;
+
+    /* the peer deletes the CHILD_SA (clear crypto sa on it): the IKE SA stays */
+    assert_int_equal(vpn_router_tunnel_get(b->r, b->tunnel, &ti), 0);
+    assert_int_equal(vpn_ikev2_child_delete(vpn_router_ikev2_setup(b->r), n.now, ti.out_child), 0);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    assert_int_equal(ti.out_child, 0);
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
+
+    /* traffic: the first packet finds no SA and asks for a CHILD_SA */
+    assert_int_equal(rn_send(a), VPN_ROUTER_DROP_NO_SA);
+    rn_run_for(&n, 2);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    assert_true(ti.out_child != 0 && ti.out_child != child);
+    vpn_router_stats_get(a->r, &st);
+    assert_int_equal(st.on_demand_children, 1);
+    assert_int_equal(st.on_demand_initiations, 0);
+    /* under the same IKE SA */
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(a->r), 0, &info), 0);
+    assert_int_equal(info.id, ike_id);
+    /* and it carries traffic both ways */
+    a->tx_seq = b->tx_seq = 100;
+    rn_traffic(a, 20);
+    rn_traffic(b, 20);
+    rn_run_for(&n, 2);
+    assert_true(a->seen[110] && b->seen[110]);
+    for (uint32_t q = 100; q + 1 < a->tx_seq; q++)
+        assert_true(b->seen[q]); /* nothing lost on the new CHILD_SA */
+    rn_free(&n);
+    free(c0);
+    free(c1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_and_null),
         cmocka_unit_test(test_key_lines),
+        cmocka_unit_test(test_child_recreated_on_traffic),
         cmocka_unit_test(test_drop_names),
         cmocka_unit_test(test_gre_policy),
         cmocka_unit_test(test_tunnel_config_errors),

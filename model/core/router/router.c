@@ -1145,6 +1145,23 @@ static bool negotiating(const vpn_router *r, uint32_t tunnel)
 }
 
 /* IOS brings a protected tunnel up on traffic, at most once per hold-down. */
+/* The tunnel's established IKE SA (the newest), 0 if none: traffic into
+ * a tunnel whose CHILD_SA went while its IKE SA stayed (deleted by the
+ * peer or by hand, a failed rekey) makes a new CHILD_SA under it, as IOS
+ * does for tunnel protection, instead of waiting for the IKE SA to go. */
+static uint32_t established_ike_sa(const vpn_router *r, uint32_t tunnel)
+{
+    uint32_t id = 0;
+
+    for (size_t i = 0; i < vpn_ikev2_sa_count(r->ike); i++) {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(r->ike, i, &info) == 0 && info.policy_tag == tunnel &&
+            info.state == VPN_IKEV2_SA_ESTABLISHED)
+            id = info.id;
+    }
+    return id;
+}
+
 static void on_demand(vpn_router *r, uint64_t now, uint32_t tunnel)
 {
     rt_tunnel *t = &r->tun[tunnel];
@@ -1153,7 +1170,7 @@ static void on_demand(vpn_router *r, uint64_t now, uint32_t tunnel)
         return;
     if (t->ever_initiated && now - t->last_initiate < r->p.on_demand_holddown_ns)
         return;
-    if (negotiating(r, tunnel))
+    if (negotiating(r, tunnel) && established_ike_sa(r, tunnel) == 0)
         return;
     /* Initiated from the next timeout, not from inside the driver's send
      * path: vpn_router_next_deadline says now. */
@@ -2587,6 +2604,8 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
 
 int vpn_router_timeout(vpn_router *r, uint64_t now)
 {
+    uint32_t ike_id;
+
     if (r == NULL)
         return VPN_ERR_INVAL;
     r->now = now;
@@ -2616,9 +2635,20 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
         if (!r->tun[i].initiate_pending)
             continue;
         r->tun[i].initiate_pending = false;
-        if (r->tun[i].out_child == 0 && !negotiating(r, i)) {
+        if (r->tun[i].out_child != 0)
+            continue;
+        if (!negotiating(r, i)) {
             r->st.on_demand_initiations++;
             initiate(r, now, i);
+        } else if ((ike_id = established_ike_sa(r, i)) != 0) {
+            /* RFC 7296 1.3.1: a new CHILD_SA under the IKE SA that stayed */
+            vpn_ikev2_policy pol;
+            tunnel_policy(&r->tun[i], i, &pol);
+            int rc = vpn_ikev2_child_create(r->ike, now, ike_id, &pol);
+            RT_LOG(r, rc ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: no CHILD_SA under IKE SA %u: create one: %s",
+                   r->tun[i].name, ike_id, vpn_strerror(rc));
+            if (rc == 0)
+                r->st.on_demand_children++;
         }
     }
     flush(r);

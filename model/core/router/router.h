@@ -18,7 +18,9 @@
  *     (vpn_ikev2_child_activity), which is what on-demand and periodic DPD
  *     go by (RFC 7296 2.4);
  *   - traffic into a tunnel that has no SA brings IKE up (IOS `tunnel
- *     protection` on demand), at most once per hold-down.
+ *     protection` on demand), at most once per hold-down; when its IKE SA
+ *     is up but its CHILD_SA went (deleted while the IKE SA stayed), a new
+ *     CHILD_SA is made under it (CREATE_CHILD_SA, RFC 7296 1.3.1).
  *
  * Rekey grace (one policy for every driver). RFC 7296 2.8: the initiator
  * of a CHILD_SA rekey installs the new pair when the CREATE_CHILD_SA
@@ -642,6 +644,7 @@ typedef struct vpn_router_stats {
     uint64_t children_installed, children_removed, rekeys;
     uint64_t lifetime_rekeys, lifetime_deletes; /* asked of the engine by SA limits */
     uint64_t on_demand_initiations;
+    uint64_t on_demand_children; /* CHILD_SAs made on traffic under an IKE SA that stayed */
     uint64_t gdoi_in;          /* UDP 848 datagrams given to the GDOI groups */
     uint64_t cmap_encrypted, cmap_decrypted, cmap_clear_out, cmap_clear_in;
     uint64_t ikev1_in;         /* UDP 500 datagrams with version 1.0 */
