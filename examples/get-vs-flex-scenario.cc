@@ -269,8 +269,9 @@ NhrpSent(Ptr<Node> node)
         const vpn_nhrp* e = vpn_router_nhrp(st->GetRouter(), st->GetTunnelId(PeekPointer(t)));
         if (e)
         {
-            const vpn_nhrp_stats* s = vpn_nhrp_get_stats(e);
-            for (uint64_t v : s->tx)
+            vpn_nhrp_stats s;
+            vpn_nhrp_stats_get(e, &s);
+            for (uint64_t v : s.tx)
             {
                 n += v;
             }

@@ -516,10 +516,10 @@ GetVpnVoice::InstallAllPairs(const NodeContainer& hosts, Time start, Time stop, 
             v->m_flows.push_back(f);
             v->m_tx.push_back(tx);
             // flows start 1 ms apart so that they do not all queue at once
-            Simulator::Schedule(start + MilliSeconds(v->m_flows.size() % 20),
-                                &GetVpnVoice::SendOne,
-                                PeekPointer(v),
-                                v->m_flows.size() - 1);
+            v->m_next.push_back(Simulator::Schedule(start + MilliSeconds(v->m_flows.size() % 20),
+                                                    &GetVpnVoice::SendOne,
+                                                    PeekPointer(v),
+                                                    v->m_flows.size() - 1));
         }
     }
     return v;
@@ -541,7 +541,22 @@ GetVpnVoice::SendOne(size_t flow)
     {
         f.sent++;
     }
-    Simulator::Schedule(m_interval, &GetVpnVoice::SendOne, this, flow);
+    m_next[flow] = Simulator::Schedule(m_interval, &GetVpnVoice::SendOne, this, flow);
+}
+
+void
+GetVpnVoice::Stop()
+{
+    for (EventId& e : m_next)
+    {
+        e.Cancel();
+    }
+}
+
+GetVpnVoice::~GetVpnVoice()
+{
+    // the events hold a raw pointer to this
+    Stop();
 }
 
 void

@@ -21,6 +21,7 @@
 #ifndef GETVPN_INTRANET_H
 #define GETVPN_INTRANET_H
 
+#include "ns3/event-id.h"
 #include "ns3/getvpn-helper.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/mpls-provider-helper.h"
@@ -206,6 +207,10 @@ class GetVpnVoice : public SimpleRefCount<GetVpnVoice>
     uint64_t GetSent() const;
     uint64_t GetReceived() const;
 
+    /** Cancels every flow's next packet (also done when the last reference goes). */
+    void Stop();
+    ~GetVpnVoice();
+
   private:
     void SendOne(size_t flow);
     void Receive(Ptr<Socket> socket);
@@ -213,6 +218,7 @@ class GetVpnVoice : public SimpleRefCount<GetVpnVoice>
     std::vector<Flow> m_flows;
     std::vector<Ptr<Socket>> m_tx;
     std::vector<Ptr<Socket>> m_rx;
+    std::vector<EventId> m_next; //!< per flow: its next SendOne
     std::map<std::pair<uint32_t, uint32_t>, size_t> m_byAddr; //!< (src, dst) address -> flow
     Time m_stop;
     Time m_interval;

@@ -21,7 +21,6 @@
 
 extern "C" {
 #include "ipsec/sa.h"
-#include "ipsec/wskeys.h"
 #include "common/vpn-err.h"
 }
 
@@ -58,18 +57,11 @@ VpnTraceHelper::EnableTunnelPcap(const std::string& name, Ptr<VpnTunnelNetDevice
 }
 
 void
-VpnTraceHelper::SaAdded(Ptr<KeyFile> file, const vpn_sa* sa)
+VpnTraceHelper::KeyLine(Ptr<KeyFile> file, std::string table, std::string line)
 {
-    const vpn_sa_config* cfg = vpn_sa_get_config(sa);
-    char line[512];
-    // An SA's line names traffic as it travels: write it for the direction
-    // the SA was created for (inbound SAs describe the peer's sending).
-    unsigned dir = (cfg->dir & VPN_SA_OUT) ? VPN_SA_OUT : VPN_SA_IN;
-    int n = vpn_wskeys_esp_sa_line(sa, dir, 4, line, sizeof line);
-    if (n < 0)
+    // the core made the line (router.h, KEY_LINE); only esp_sa goes here
+    if (table != "esp_sa")
     {
-        NS_LOG_WARN("SA 0x" << std::hex << cfg->spi << ": no Wireshark key line ("
-                            << vpn_strerror(n) << ")");
         return;
     }
     if (!file->lines.insert(line).second)
@@ -101,8 +93,8 @@ VpnTraceHelper::EnableKeyExport(NodeContainer nodes)
     for (auto it = nodes.Begin(); it != nodes.End(); ++it)
     {
         VpnIpsecStack::GetOrCreate(*it)->TraceConnectWithoutContext(
-            "SaAdded",
-            MakeBoundCallback(&VpnTraceHelper::SaAdded, m_keys));
+            "KeyLine",
+            MakeBoundCallback(&VpnTraceHelper::KeyLine, m_keys));
     }
 }
 
@@ -153,8 +145,9 @@ VpnTraceHelper::EnableGetVpnKeyExport(const std::vector<Ptr<GdoiDaemon>>& daemon
     EnsureKeyFile();
     for (const auto& d : daemons)
     {
-        d->TraceConnectWithoutContext("TekInstalled",
-                                      MakeBoundCallback(&VpnTraceHelper::SaAdded, m_keys));
+        // the TEKs' lines come from the node's router core like every other
+        VpnIpsecStack::GetOrCreate(d->GetNode())
+            ->TraceConnectWithoutContext("KeyLine", MakeBoundCallback(&VpnTraceHelper::KeyLine, m_keys));
     }
     std::string path = m_outDir + "/wireshark/decode_as_entries";
     std::ofstream out(path, std::ios::trunc);

@@ -103,7 +103,7 @@ class VpnTraceHelper
         std::string path;
         std::set<std::string> lines;
     };
-    static void SaAdded(Ptr<KeyFile> file, const struct vpn_sa* sa);
+    static void KeyLine(Ptr<KeyFile> file, std::string table, std::string line);
     void EnsureKeyFile();
 
     std::string m_outDir;

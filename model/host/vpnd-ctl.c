@@ -140,7 +140,6 @@ static void drops(vpnd *d, GString *out)
     vpn_router_stats_get(d->router, &rs);
     vpn_router_sad_stats(d->router, &ss);
     g_string_append_printf(out, "%-44s %llu\n", "ike: dropped by the engine", (unsigned long long)st.dropped);
-    g_string_append_printf(out, "%-44s %llu\n", "ikev1: dropped", (unsigned long long)d->ikev1_dropped);
     {
         const vpn_getvpn_stats *gs = vpn_getvpn_node_get_stats(vpn_router_getvpn(d->router));
         for (int i = 0; gs && i < VPN_GETVPN_DROP_COUNT; i++) {

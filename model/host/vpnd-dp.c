@@ -193,11 +193,9 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
     vpn_addr_str(&ev->remote.addr, a, sizeof a);
     switch (ev->type) {
     case VPN_IKEV2_EV_IKE_UP:
-        vpnd_keys_ike(d, ev->ike_sa_id);
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u up with %s", ev->ike_sa_id, a);
         break;
     case VPN_IKEV2_EV_IKE_REKEYED:
-        vpnd_keys_ike(d, ev->ike_sa_id);
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u rekeyed as %u", ev->old_id, ev->ike_sa_id);
         break;
     case VPN_IKEV2_EV_IKE_DOWN:
@@ -205,10 +203,6 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
         vpnd_radius_end(d, ev->ike_sa_id);
         break;
     case VPN_IKEV2_EV_FAILED:
-        /* The SA still exists during this event: a failed IKE_AUTH (a wrong
-         * PSK, say) was encrypted with keys Wireshark should have too. */
-        if (ev->ike_sa_id)
-            vpnd_keys_ike(d, ev->ike_sa_id);
         if (ev->ike_sa_id)
             vpnd_radius_end(d, ev->ike_sa_id); /* a RADIUS conversation it left */
         vpnd_log(d, VPN_LOG_WARN, "IKE SA %u with %s failed: %s%s%s", ev->ike_sa_id, a, reason,
@@ -245,8 +239,8 @@ void vpnd_router_event(void *user, const vpn_router_event *ev)
     case VPN_ROUTER_EV_IKEV2:
         ike_event(d, ev->ike);
         break;
-    case VPN_ROUTER_EV_SA_INSTALLED:
-        vpnd_keys_esp(d, ev->sa_view, ev->sa.dir);
+    case VPN_ROUTER_EV_KEY_LINE:
+        vpnd_keys_line(d, ev->key_table, ev->key_line);
         break;
     case VPN_ROUTER_EV_INITIATED:
         if (ev->tunnel < d->n_tun)
@@ -256,16 +250,6 @@ void vpnd_router_event(void *user, const vpn_router_event *ev)
     default:
         break; /* drops are counted by the router (show drops) */
     }
-}
-
-void vpnd_udp_other(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
-                    const uint8_t *data, size_t len)
-{
-    vpnd *d = user;
-
-    /* RFC 2408 3.1: IKEv1 (version 1.0) on 500 goes to its own engine. */
-    if (local->port == VPN_IKEV2_PORT && len >= 28 && data[17] >> 4 == 1)
-        vpnd_ikev1_input(d, &local->addr, &remote->addr, remote->port, data, len);
 }
 
 /* ---- packets ------------------------------------------------------------------------- */

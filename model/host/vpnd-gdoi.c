@@ -32,9 +32,11 @@
  * 5.2 check "a clear packet the policy protects is dropped" is ns-3's
  * only; unauthorized members are refused by the key server.
  *
- * Key files (with -k): a line of ikev1_decryption_table per phase 1 (the
- * member's registration, the key servers' COOP SAs), an esp_sa line with
- * "*" addresses per TEK, and decode_as_entries mapping UDP 848 to ISAKMP.
+ * Key files (with -k): the router's KEY_LINE events (router.h: a line of
+ * ikev1_decryption_table per phase 1, the member's registration and the
+ * key servers' COOP SAs, an esp_sa line with "*" addresses per TEK) go
+ * where every key line goes (vpnd-keys.c); here decode_as_entries maps
+ * UDP 848 to ISAKMP.
  * With -P: the datagrams this daemon sends, as a pcap of raw IPv4 with the
  * decrypted view in place of what was encrypted (the E flag cleared), since
  * Wireshark cannot decrypt KEK-encrypted rekeys; a capture and this file
@@ -65,7 +67,6 @@
 #include "ikev1/ikev1.h"
 #include "ipsec/ip.h"
 #include "ipsec/pkt.h"
-#include "ipsec/wskeys.h"
 
 #define PKT_CAP (VPN_PKT_HEADROOM + 65536 + VPN_PKT_TAILROOM)
 #define GDOI_MARK 0x848u
@@ -89,9 +90,6 @@ struct vpnd_gdoi {
     char tun_name[IFNAMSIZ];
     vpn_addr joined[4];      /* multicast groups joined */
     size_t n_joined;
-    GHashTable *spis;        /* TEK SPIs whose key line was written */
-    GHashTable *p1_lines;    /* phase-1 key lines written */
-    FILE *esp_keys, *ikev1_keys;
     FILE *plain;             /* -P: the decrypted view of what we send */
     uint64_t tun_in, tun_out, raw_out, send_errors;
 };
@@ -221,8 +219,6 @@ int vpnd_gdoi_setup(vpnd *d, char *err, size_t errlen)
         return 0;
     g = d->gdoi = g_new0(struct vpnd_gdoi, 1);
     g->tun_fd = g->raw_fd = -1;
-    g->spis = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g->p1_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     memset(groups, 0, sizeof groups);
     memset(&ce, 0, sizeof ce);
     for (size_t i = 0; i < d->conf->n_gdoi_group; i++)
@@ -407,12 +403,6 @@ void vpnd_gdoi_free(vpnd *d)
         return;
     vpnd_gdoi_close(d);
     vpn_sig_key_del(g->key);
-    g_hash_table_destroy(g->spis);
-    g_hash_table_destroy(g->p1_lines);
-    if (g->esp_keys)
-        fclose(g->esp_keys);
-    if (g->ikev1_keys)
-        fclose(g->ikev1_keys);
     if (g->plain)
         fclose(g->plain);
     g_free(g);
@@ -547,75 +537,23 @@ static void join(vpnd *d, int udp_fd, const vpn_addr *grp)
         vpnd_log(d, VPN_LOG_INFO, "joined rekey group %s on %s", vpn_addr_str(grp, a, sizeof a), g->ifname);
 }
 
-static FILE *key_file(vpnd *d, FILE **f, const char *name)
-{
-    if (*f == NULL && d->key_dir) {
-        gchar *path = g_build_filename(d->key_dir, name, NULL);
-        *f = fopen(path, "a");
-        g_free(path);
-    }
-    return *f;
-}
-
-static void p1_line(vpnd *d, const vpn_ikev1_sa *p1)
-{
-    struct vpnd_gdoi *g = d->gdoi;
-    char line[256];
-
-    if (p1 == NULL || d->key_dir == NULL || vpn_ikev1_sa_wireshark_line(p1, line, sizeof line) <= 0)
-        return;
-    if (!g_hash_table_contains(g->p1_lines, line) && key_file(d, &g->ikev1_keys, "ikev1_decryption_table")) {
-        fprintf(g->ikev1_keys, "%s\n", line);
-        fflush(g->ikev1_keys);
-        g_hash_table_add(g->p1_lines, g_strdup(line));
-    }
-    OPENSSL_cleanse(line, sizeof line);
-}
-
 void vpnd_gdoi_after(vpnd *d)
 {
-    struct vpnd_gdoi *g = d->gdoi;
-    const vpn_getvpn_node *n = vpn_router_getvpn(d->router);
+    vpn_addr grp[4];
+    size_t n;
     int udp_fd = -1;
 
-    if (g == NULL || n == NULL)
+    if (d->gdoi == NULL)
         return;
     for (size_t i = 0; i < d->n_sock; i++)
         if (d->sock[i].port == VPN_GDOI_PORT && d->sock[i].family == AF_INET)
             udp_fd = d->sock[i].fd;
-    for (size_t k = 0; k < vpn_getvpn_node_n_groups(n); k++) {
-        const vpn_gdoi_gm *gm = vpn_getvpn_node_gm(n, k);
-        const vpn_gdoi_ks *ks = vpn_getvpn_node_ks(n, k);
-        for (size_t i = 0; ks && i < VPN_GDOI_COOP_MAX_PEERS; i++) {
-            const vpn_ikev1_sa *p1 = vpn_gdoi_ks_coop_phase1(ks, i);
-            if (p1 && vpn_ikev1_sa_state(p1) == VPN_IKEV1_ST_ESTABLISHED)
-                p1_line(d, p1);
-        }
-        if (gm == NULL)
-            continue;
-        p1_line(d, vpn_gdoi_gm_phase1(gm));
-        if (vpn_gdoi_gm_get_state(gm) == VPN_GDOI_GM_REGISTERED && udp_fd >= 0) {
-            vpn_gdoi_gm_info info;
-            vpn_gdoi_gm_get_info(gm, vpnd_now(), &info);
-            /* RFC 6407 5.3: the SA KEK's DST ID is the rekey group */
-            if (info.kek.mcast.family == VPN_AF_INET && (info.kek.mcast.b[0] & 0xf0) == 0xe0)
-                join(d, udp_fd, &info.kek.mcast);
-        }
-        const vpn_sad *sad = vpn_getvpn_node_sad(n, k);
-        for (vpn_sa *sa = vpn_sad_next(sad, NULL); sa; sa = vpn_sad_next(sad, sa)) {
-            const vpn_sa_config *c = vpn_sa_get_config(sa);
-            char line[512];
-            if (g_hash_table_contains(g->spis, GUINT_TO_POINTER(c->spi)))
-                continue;
-            g_hash_table_add(g->spis, GUINT_TO_POINTER(c->spi));
-            vpnd_log(d, VPN_LOG_INFO, "TEK SPI 0x%08x installed", c->spi);
-            if (key_file(d, &g->esp_keys, "esp_sa") && vpn_wskeys_esp_sa_line(sa, c->dir == VPN_SA_OUT ? VPN_SA_OUT : VPN_SA_IN, 4, line, sizeof line) > 0) {
-                fprintf(g->esp_keys, "%s\n", line);
-                fflush(g->esp_keys);
-            }
-            OPENSSL_cleanse(line, sizeof line);
-        }
-    }
+    if (udp_fd < 0)
+        return;
+    /* RFC 6407 5.3: the rekey groups of registered member groups */
+    n = vpn_router_gdoi_rekey_groups(d->router, vpnd_now(), grp, 4);
+    for (size_t i = 0; i < n && i < 4; i++)
+        join(d, udp_fd, &grp[i]);
 }
 
 /* ---- control ---------------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /*
- * Wireshark key files (KEYDIR/ikev2_decryption_table, KEYDIR/esp_sa; the
- * formats are in ikev2-engine.h and ipsec/wskeys.h) and the certificates
+ * Wireshark key files (KEYDIR/ikev2_decryption_table, esp_sa,
+ * ikev1_decryption_table): the router's KEY_LINE events appended to them
+ * (the lines are made in the core, router.h), and the certificates
  * of `crypto pki trustpoint` objects, loaded from their files at start.
  */
 #include "vpnd.h"
@@ -10,7 +11,6 @@
 #include <string.h>
 
 #include "common/vpn-err.h"
-#include "ipsec/wskeys.h"
 
 static FILE *open_key_file(const char *dir, const char *name, char *err, size_t errlen)
 {
@@ -25,7 +25,6 @@ static FILE *open_key_file(const char *dir, const char *name, char *err, size_t 
 
 int vpnd_keys_open(vpnd *d, char *err, size_t errlen)
 {
-    d->ike_keyed = g_hash_table_new(g_direct_hash, g_direct_equal);
     if (d->key_dir == NULL)
         return 0;
     if (g_mkdir_with_parents(d->key_dir, 0700) != 0) {
@@ -45,50 +44,29 @@ void vpnd_keys_close(vpnd *d)
         fclose(d->ike_keys);
     if (d->esp_keys)
         fclose(d->esp_keys);
-    d->ike_keys = d->esp_keys = NULL;
-    if (d->ike_keyed)
-        g_hash_table_destroy(d->ike_keyed);
-    d->ike_keyed = NULL;
+    if (d->ikev1_keys)
+        fclose(d->ikev1_keys);
+    d->ike_keys = d->esp_keys = d->ikev1_keys = NULL;
 }
 
-/* Once per IKE SA: at IKE_UP / IKE_REKEYED, or at FAILED for one whose
- * IKE_SA_INIT produced keys. */
-void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id)
+void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line)
 {
-    char line[1024];
-    int rc;
+    FILE **f = table == VPN_ROUTER_KEYS_ESP_SA  ? &d->esp_keys
+               : table == VPN_ROUTER_KEYS_IKEV2 ? &d->ike_keys
+               : table == VPN_ROUTER_KEYS_IKEV1 ? &d->ikev1_keys
+                                                : NULL;
+    char err[256];
 
-    if (d->ike_keys == NULL || g_hash_table_contains(d->ike_keyed, GUINT_TO_POINTER(ike_sa_id)))
+    if (f == NULL || d->key_dir == NULL || line == NULL)
         return;
-    rc = vpn_ikev2_sa_wireshark_line(vpn_router_ikev2(d->router), ike_sa_id, line, sizeof line);
-    if (rc == VPN_ERR_STATE || rc == VPN_ERR_NOTFOUND)
-        return; /* no keys yet (failed in IKE_SA_INIT) */
-    g_hash_table_add(d->ike_keyed, GUINT_TO_POINTER(ike_sa_id));
-    if (rc != 0) {
-        vpnd_log(d, VPN_LOG_WARN, "IKE SA %u: no Wireshark key line: %s", ike_sa_id, vpn_strerror(rc));
+    /* IKEv1 lines are rare (GET VPN, crypto isakmp): their file is made on
+     * first use */
+    if (*f == NULL && (*f = open_key_file(d->key_dir, vpn_router_key_table_name(table), err, sizeof err)) == NULL) {
+        vpnd_log(d, VPN_LOG_WARN, "%s", err);
         return;
     }
-    fprintf(d->ike_keys, "%s\n", line);
-    fflush(d->ike_keys);
-    OPENSSL_cleanse(line, sizeof line); /* a plain memset of a dying buffer may be dropped */
-}
-
-void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir)
-{
-    char line[512];
-    int rc;
-
-    if (d->esp_keys == NULL)
-        return;
-    rc = vpn_wskeys_esp_sa_line(sa, dir, 4, line, sizeof line);
-    if (rc < 0) {
-        vpnd_log(d, VPN_LOG_WARN, "SPI 0x%08x: no Wireshark key line: %s", vpn_sa_get_config(sa)->spi,
-                 vpn_strerror(rc));
-        return;
-    }
-    fprintf(d->esp_keys, "%s\n", line);
-    fflush(d->esp_keys);
-    OPENSSL_cleanse(line, sizeof line);
+    fprintf(*f, "%s\n", line);
+    fflush(*f);
 }
 
 static int read_file(const char *path, gchar **buf, gsize *len, char *err, size_t errlen, const char *tp)

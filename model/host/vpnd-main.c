@@ -179,8 +179,8 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
     p.send_esp = vpnd_esp_send;
     p.deliver = vpnd_deliver;
     p.event = vpnd_router_event;
-    p.udp_other = vpnd_udp_other;
     p.gdoi_sent = vpnd_gdoi_sent;
+    p.key_lines = d->key_dir != NULL; /* KEY_LINE events: vpnd_keys_line */
     p.user = d;
     /* The engine's clock is monotonic; certificates need Unix time. */
     p.unix_time_offset_s = (int64_t)time(NULL) - (int64_t)(vpnd_now() / 1000000000u);
@@ -224,7 +224,6 @@ static void teardown(vpnd *d)
     vpnd_ctl_close(d);
     vpnd_net_close(d);
     vpnd_dp_close(d);
-    vpnd_ikev1_free(d);
     vpnd_gdoi_free(d);
     vpnd_radius_close(d);
     vpn_router_del(d->router);

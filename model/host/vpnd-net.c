@@ -304,7 +304,6 @@ static gboolean on_timer(gpointer user)
     d->timer = 0;
     d->timer_at = UINT64_MAX;
     vpn_router_timeout(d->router, now);
-    vpnd_ikev1_tick(d, now);
     vpnd_radius_tick(d, now);
     vpnd_gdoi_after(d);
     vpnd_reschedule(d);
@@ -316,9 +315,6 @@ void vpnd_reschedule(vpnd *d)
     uint64_t next = vpn_router_next_deadline(d->router);
     uint64_t now = vpnd_now(), ms;
 
-    uint64_t v1 = vpnd_ikev1_deadline(d);
-    if (v1 < next)
-        next = v1;
     uint64_t rad = vpnd_radius_deadline(d);
     if (rad < next)
         next = rad;

@@ -82,17 +82,12 @@ typedef struct vpnd {
     guint ctl_watch;
 
     FILE *ike_keys, *esp_keys;
-    GHashTable *ike_keyed; /* IKE SA ids whose key line was written */
 
     /* certificates loaded from trustpoints (owned) */
     GPtrArray *certs;      /* vpn_x509* */
     GPtrArray *keys;       /* vpn_sig_key* */
 
-    /* IKEv1 phase 1 (vpnd-ikev1.c) */
-    GPtrArray *p1;          /* its SAs, NULL until the first */
-    uint32_t p1_next_conn;  /* next conn-id */
     FILE *ikev1_keys;       /* KEYDIR/ikev1_decryption_table, opened on first use */
-    uint64_t ikev1_dropped; /* malformed or unexpected IKEv1 datagrams */
 
     struct vpnd_gdoi *gdoi; /* GET VPN (vpnd-gdoi.c), NULL when not configured */
     /* remote access (vpnd-ra.c): CHILD_SA id -> the client route it holds */
@@ -118,17 +113,15 @@ void vpnd_ike_send(void *user, const vpn_ikev2_dgram *dg);
 bool vpnd_esp_send(void *user, const vpn_router_esp_out *o);
 /* a and port as a socket address (IPv6 if a is, else IPv4). */
 void vpnd_sockaddr(const vpn_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
-/* Re-arms the one timer at the router's (and IKEv1's) next deadline. */
+/* Re-arms the one timer at the router's next deadline. */
 void vpnd_reschedule(vpnd *d);
 
 /* vpnd-dp.c */
 int vpnd_dp_open(vpnd *d, char *err, size_t errlen);
 void vpnd_dp_close(vpnd *d);
-/* The router's deliver, event and udp_other callbacks. */
+/* The router's deliver and event callbacks. */
 bool vpnd_deliver(void *user, uint32_t tunnel, const uint8_t *data, size_t len);
 void vpnd_router_event(void *user, const vpn_router_event *ev);
-void vpnd_udp_other(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
-                    const uint8_t *data, size_t len);
 /* Initiates tunnel i now (vpnctl initiate). Returns VPN_ERR_*. */
 int vpnd_initiate(vpnd *d, size_t i, char *msg, size_t msglen);
 /* The IKE SA of tunnel i that is not being deleted (0: none). */
@@ -166,23 +159,17 @@ void vpnd_show_end(vpn_show_buf *b, GString *out);
 /* vpnd-keys.c */
 int vpnd_keys_open(vpnd *d, char *err, size_t errlen);
 void vpnd_keys_close(vpnd *d);
-void vpnd_keys_ike(vpnd *d, uint32_t ike_sa_id);
-void vpnd_keys_esp(vpnd *d, const vpn_sa *sa, unsigned dir);
+/* A KEY_LINE event: the line appended to its table's file in KEYDIR. */
+void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line);
 int vpnd_pki_load(vpnd *d, char *err, size_t errlen);
 void vpnd_pki_free(vpnd *d);
 
-/* vpnd-ikev1.c */
-/* An ISAKMP datagram with version 1.0 that arrived on UDP 500. */
-void vpnd_ikev1_input(vpnd *d, const vpn_addr *local, const vpn_addr *remote, uint16_t rport,
-                      const uint8_t *dg, size_t len);
-uint64_t vpnd_ikev1_deadline(const vpnd *d);
-void vpnd_ikev1_tick(vpnd *d, uint64_t now);
+/* vpnd-ikev1.c: over the router's IKEv1 phase 1 */
 /* Control commands; the answer goes into out, the exit code is returned. */
 int vpnd_ikev1_initiate(vpnd *d, const char *peer, GString *out);
 int vpnd_ikev1_clear(vpnd *d, bool has_id, uint32_t conn_id, GString *out);
 void vpnd_ikev1_show_sa(vpnd *d, GString *out);
 void vpnd_ikev1_show_policy(vpnd *d, GString *out);
-void vpnd_ikev1_free(vpnd *d);
 
 /* vpnd-gdoi.c */
 /* Does the configuration make this host a key server or a member? */

@@ -16,11 +16,12 @@ extern "C" {
 #include "common/addr.h"
 #include "common/vpn-err.h"
 #include "getvpn/getvpn.h"
-#include "ikev1/ikev1.h"
 #include "ipsec/sa.h"
 #include "router/router.h"
 #include "show/show.h"
 }
+
+#include <algorithm>
 
 namespace ns3
 {
@@ -99,6 +100,8 @@ GdoiDaemon::StartApplication()
     hooks.send = MakeCallback(&GdoiDaemon::Send, Ptr<GdoiDaemon>(this));
     hooks.sent = MakeCallback(&GdoiDaemon::Sent, Ptr<GdoiDaemon>(this));
     hooks.after = MakeCallback(&GdoiDaemon::AfterEngine, Ptr<GdoiDaemon>(this));
+    hooks.tek = MakeCallback(&GdoiDaemon::TekInstalled, Ptr<GdoiDaemon>(this));
+    hooks.ikev1Line = MakeCallback(&GdoiDaemon::Ikev1Line, Ptr<GdoiDaemon>(this));
     m_stack = stack;
     int rc = stack->EnableGetVpn(m_groups, hooks);
     NS_ABORT_MSG_IF(rc != 0, "GdoiDaemon on node " << GetNode()->GetId() << ": "
@@ -117,9 +120,26 @@ GdoiDaemon::StopApplication()
 }
 
 void
+GdoiDaemon::TrackEvent(EventId event)
+{
+    NS_LOG_FUNCTION(this);
+    // forget the ones that ran
+    m_tracked.erase(std::remove_if(m_tracked.begin(),
+                                   m_tracked.end(),
+                                   [](const EventId& e) { return e.IsExpired(); }),
+                    m_tracked.end());
+    m_tracked.push_back(event);
+}
+
+void
 GdoiDaemon::DoDispose()
 {
     NS_LOG_FUNCTION(this);
+    for (EventId& e : m_tracked)
+    {
+        e.Cancel();
+    }
+    m_tracked.clear();
     m_socket = nullptr;
     m_stack = nullptr; // the router (and the groups in it) is the stack's to release
     m_outQueue.clear();
@@ -177,44 +197,18 @@ GdoiDaemon::AfterEngine()
             NS_LOG_WARN("node " << GetNode()->GetId() << ": cannot send to " << dst);
         }
     }
-    // keys for the trace files: new TEKs and phase-1 SAs
-    const vpn_getvpn_node* node = GetCore();
-    size_t n = vpn_getvpn_node_n_groups(node);
-    for (size_t g = 0; g < n; g++)
-    {
-        const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(node, g);
-        const vpn_gdoi_ks* ks = vpn_getvpn_node_ks(node, g);
-        std::vector<const vpn_ikev1_sa*> p1s;
-        if (gm)
-        {
-            const vpn_sad* sad = vpn_getvpn_node_sad(node, g);
-            for (vpn_sa* sa = vpn_sad_next(sad, nullptr); sa; sa = vpn_sad_next(sad, sa))
-            {
-                if (m_teksSeen.insert(vpn_sa_get_config(sa)->spi).second)
-                {
-                    m_tekTrace(sa);
-                }
-            }
-            p1s.push_back(vpn_gdoi_gm_phase1(gm));
-        }
-        for (size_t i = 0; ks && i < VPN_GDOI_COOP_MAX_PEERS; i++)
-        {
-            p1s.push_back(vpn_gdoi_ks_coop_phase1(ks, i));
-        }
-        for (const vpn_ikev1_sa* p1 : p1s)
-        {
-            char line[256];
-            if (!p1 || vpn_ikev1_sa_state(p1) != VPN_IKEV1_ST_ESTABLISHED ||
-                vpn_ikev1_sa_wireshark_line(p1, line, sizeof line) <= 0)
-            {
-                continue;
-            }
-            if (m_p1Seen.insert(line).second)
-            {
-                m_ikev1Lines.push_back(line);
-            }
-        }
-    }
+}
+
+void
+GdoiDaemon::TekInstalled(const vpn_sa* sa)
+{
+    m_tekTrace(sa);
+}
+
+void
+GdoiDaemon::Ikev1Line(std::string line)
+{
+    m_ikev1Lines.push_back(line); // once per phase-1 SA (the core's key export)
 }
 
 int

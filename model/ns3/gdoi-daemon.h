@@ -12,11 +12,11 @@
 #define GDOI_DAEMON_H
 
 #include "ns3/application.h"
+#include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/traced-callback.h"
 
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -92,15 +92,23 @@ class GdoiDaemon : public Application
     /** Signature of the TekInstalled trace. */
     typedef void (*TekTracedCallback)(const struct vpn_sa* sa);
 
+    /** An event that calls into this daemon (a show snapshot of
+     *  VpnTraceHelper): held here and cancelled in DoDispose, so that none
+     *  outlives it. */
+    void TrackEvent(EventId event);
+
   protected:
     void DoDispose() override;
 
   private:
+    std::vector<EventId> m_tracked; //!< TrackEvent's, cancelled in DoDispose
     void StartApplication() override;
     void StopApplication() override;
 
     void HandleRead(Ptr<Socket> socket);
     void AfterEngine();
+    void TekInstalled(const struct vpn_sa* sa);
+    void Ikev1Line(std::string line);
     void Send(const struct vpn_ikev2_dgram* d);
     void Sent(Ipv4Address src, Ipv4Address dst, Ptr<const Packet> datagram, Ptr<const Packet> view);
     std::string Render(int which) const;
@@ -109,8 +117,6 @@ class GdoiDaemon : public Application
     std::vector<std::shared_ptr<void>> m_keep;
     Ptr<VpnIpsecStack> m_stack; //!< set once the groups are attached
     Ptr<Socket> m_socket;
-    std::set<uint32_t> m_teksSeen;
-    std::set<std::string> m_p1Seen;
     std::vector<std::string> m_ikev1Lines;
     //! datagrams the engines sent, sent once the engine call returned (getvpn.h)
     std::vector<std::pair<Ipv4Address, Ptr<Packet>>> m_outQueue;

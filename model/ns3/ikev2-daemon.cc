@@ -16,6 +16,7 @@
 #include "ns3/uinteger.h"
 #include "ns3/nstime.h"
 
+#include <algorithm>
 #include <functional>
 #include <sstream>
 
@@ -245,9 +246,26 @@ Ikev2Daemon::StopApplication()
 }
 
 void
+Ikev2Daemon::TrackEvent(EventId event)
+{
+    NS_LOG_FUNCTION(this);
+    // forget the ones that ran
+    m_tracked.erase(std::remove_if(m_tracked.begin(),
+                                   m_tracked.end(),
+                                   [](const EventId& e) { return e.IsExpired(); }),
+                    m_tracked.end());
+    m_tracked.push_back(event);
+}
+
+void
 Ikev2Daemon::DoDispose()
 {
     NS_LOG_FUNCTION(this);
+    for (EventId& e : m_tracked)
+    {
+        e.Cancel();
+    }
+    m_tracked.clear();
     m_sockets.clear();
     m_protected.clear();
     vpn_conf_del(m_conf);
@@ -313,6 +331,10 @@ Ikev2Daemon::OnEvent(const vpn_router_event* ev)
     {
         OnIkeEvent(ev->ike);
     }
+    else if (ev->type == VPN_ROUTER_EV_KEY_LINE && ev->key_table == VPN_ROUTER_KEYS_IKEV2)
+    {
+        m_ikeKeyLines.emplace_back(ev->key_line); // made by the core before the IKE event
+    }
 }
 
 void
@@ -324,11 +346,6 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
     {
     case VPN_IKEV2_EV_IKE_UP:
     case VPN_IKEV2_EV_IKE_REKEYED: {
-        char line[1024];
-        if (vpn_ikev2_sa_wireshark_line(vpn_router_ikev2(Router()), ev->ike_sa_id, line, sizeof line) == 0)
-        {
-            m_ikeKeyLines.emplace_back(line);
-        }
         if (ev->type == VPN_IKEV2_EV_IKE_UP)
         {
             m_ikeUp++;
@@ -529,6 +546,18 @@ Ikev2Daemon::ShowIpNhrp() const
         return "";
     }
     return Render([&](vpn_show_buf* b) { return vpn_router_show_ip_nhrp(r, VpnNodeEngine::NowNs(), t, b); });
+}
+
+std::string
+Ikev2Daemon::ShowIpNhrpTraffic() const
+{
+    const vpn_router* r = Router();
+    uint32_t t = FirstMgre(r);
+    if (t == UINT32_MAX)
+    {
+        return "";
+    }
+    return Render([&](vpn_show_buf* b) { return vpn_router_show_ip_nhrp_traffic(r, t, b); });
 }
 
 std::string

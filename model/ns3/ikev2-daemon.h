@@ -12,6 +12,7 @@
 #include "vpn-tunnel-net-device.h"
 
 #include "ns3/application.h"
+#include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/traced-callback.h"
 
@@ -67,9 +68,10 @@ class Ikev2Daemon : public Application
     std::string ShowCryptoIpsecSa(bool detail) const;
     std::string ShowCryptoIkev2Proposal() const;
     std::string ShowCryptoIkev2Profile() const;
-    /** show dmvpn [detail] / show ip nhrp of the node's first mGRE interface ("" if none). */
+    /** show dmvpn [detail] / show ip nhrp [traffic] of the node's first mGRE interface ("" if none). */
     std::string ShowDmvpn(bool detail) const;
     std::string ShowIpNhrp() const;
+    std::string ShowIpNhrpTraffic() const;
     /** FlexVPN virtual templates: `show derived-config interface
      *  Virtual-Access<va>` ("" if no such clone), `show interfaces
      *  virtual-access` (every clone), and how many clones there are. */
@@ -100,10 +102,16 @@ class Ikev2Daemon : public Application
     /** Signature of the rekey traces: the replaced SA's id, the new SA's id. */
     typedef void (*RekeyTracedCallback)(uint32_t oldId, uint32_t newId);
 
+    /** An event that calls into this daemon (a show snapshot of
+     *  VpnTraceHelper): held here and cancelled in DoDispose, so that none
+     *  outlives it. */
+    void TrackEvent(EventId event);
+
   protected:
     void DoDispose() override;
 
   private:
+    std::vector<EventId> m_tracked; //!< TrackEvent's, cancelled in DoDispose
     void StartApplication() override;
     void StopApplication() override;
 

@@ -48,8 +48,8 @@ NS_OBJECT_ENSURE_REGISTERED(VpnIpsecStack);
 static_assert(VpnIpsecStack::DROP_DELIVER == static_cast<int>(VPN_ROUTER_DROP_DELIVER) &&
                   VpnIpsecStack::DROP_NO_SA == static_cast<int>(VPN_ROUTER_DROP_NO_SA) &&
                   VpnIpsecStack::DROP_NO_NBMA == static_cast<int>(VPN_ROUTER_DROP_NO_NBMA) &&
-                  VpnIpsecStack::DROP_CRYPTO_MAP == static_cast<int>(VPN_ROUTER_DROP_CRYPTO_MAP) &&
-                  VPN_ROUTER_DROP_COUNT == VPN_ROUTER_DROP_CRYPTO_MAP + 1,
+                  VpnIpsecStack::DROP_IKEV1 == static_cast<int>(VPN_ROUTER_DROP_IKEV1) &&
+                  VPN_ROUTER_DROP_COUNT == VPN_ROUTER_DROP_IKEV1 + 1,
               "DropReason mirrors vpn_router_drop");
 
 struct VpnIpsecStack::Core
@@ -73,6 +73,11 @@ VpnIpsecStack::GetTypeId()
                             "An SA was added to the SAD (keys readable during the call).",
                             MakeTraceSourceAccessor(&VpnIpsecStack::m_saAddedTrace),
                             "ns3::VpnIpsecStack::SaTracedCallback")
+            .AddTraceSource("KeyLine",
+                            "A Wireshark key line the router core made (table, line): every "
+                            "SA, IKE SA, phase-1 SA and TEK once.",
+                            MakeTraceSourceAccessor(&VpnIpsecStack::m_keyLineTrace),
+                            "ns3::VpnIpsecStack::KeyLineTracedCallback")
             .AddTraceSource("Drop",
                             "A packet the data plane refused, with the reason.",
                             MakeTraceSourceAccessor(&VpnIpsecStack::m_dropTrace),
@@ -156,6 +161,7 @@ VpnIpsecStack::CreateRouter(const vpn_conf* conf)
     p.route = &VpnIpsecStack::RouteThunk;
     p.gdoi_sent = &VpnIpsecStack::GdoiSentThunk;
     p.user = this;
+    p.key_lines = true; // KeyLine, the daemons' key lists
     if (conf)
     {
         p.on_demand_holddown_ns = static_cast<uint64_t>(m_hooks.onDemandHoldDown.GetNanoSeconds());
@@ -814,7 +820,22 @@ VpnIpsecStack::EventThunk(void* user, const vpn_router_event* ev)
         ev->tunnel < self->m_tunnels.size() ? self->m_tunnels[ev->tunnel] : nullptr;
     switch (ev->type)
     {
+    case VPN_ROUTER_EV_KEY_LINE:
+        self->m_keyLineTrace(vpn_router_key_table_name(ev->key_table), ev->key_line);
+        if (ev->key_table == VPN_ROUTER_KEYS_IKEV1 && !self->m_gdoiHooks.ikev1Line.IsNull())
+        {
+            self->m_gdoiHooks.ikev1Line(ev->key_line);
+        }
+        break;
     case VPN_ROUTER_EV_SA_INSTALLED:
+        if (ev->tunnel == VPN_ROUTER_CRYPTO_MAP)
+        {
+            if (!self->m_gdoiHooks.tek.IsNull())
+            {
+                self->m_gdoiHooks.tek(ev->sa_view);
+            }
+            break;
+        }
         self->m_saAddedTrace(ev->sa_view);
         [[fallthrough]]; // the tunnel's MTU may have changed
     case VPN_ROUTER_EV_SA_REMOVED:

@@ -82,6 +82,7 @@ class VpnIpsecStack : public Object
         DROP_GDOI_UNCLAIMED,
         DROP_GDOI_REFUSED,
         DROP_CRYPTO_MAP,
+        DROP_IKEV1,
     };
 
     /** The reason in words ("tunnel: no IPsec SA"). */
@@ -176,7 +177,11 @@ class VpnIpsecStack : public Object
         Callback<void, const struct vpn_ikev2_dgram*> send;
         //! a datagram as sent and its decrypted view (the same when it was clear), for traces
         Callback<void, Ipv4Address, Ipv4Address, Ptr<const Packet>, Ptr<const Packet>> sent;
-        Callback<void> after; //!< after every router call (queued sends, key exports)
+        Callback<void> after; //!< after every router call (queued sends)
+        //! a TEK a group installed, once per SPI (the SA during the call only)
+        Callback<void, const struct vpn_sa*> tek;
+        //! an ikev1_decryption_table line the core made (phase 1 of a registration or COOP)
+        Callback<void, std::string> ikev1Line;
     };
 
     /**
@@ -270,6 +275,9 @@ class VpnIpsecStack : public Object
 
     /** Signature of the SaAdded trace source (the SA during the call only). */
     typedef void (*SaTracedCallback)(const struct vpn_sa* sa);
+    /** Signature of the KeyLine trace source: Wireshark's table ("esp_sa",
+     *  "ikev2_decryption_table", ...) and one line of it, made by the core. */
+    typedef void (*KeyLineTracedCallback)(std::string table, std::string line);
     /** Signature of the Drop trace source: reason, SPI (0 if none). */
     typedef void (*DropTracedCallback)(DropReason reason, uint32_t spi);
 
@@ -336,6 +344,7 @@ class VpnIpsecStack : public Object
     bool m_off{false};
     std::vector<uint8_t> m_rxBuf;
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
+    TracedCallback<std::string, std::string> m_keyLineTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;
 };
 

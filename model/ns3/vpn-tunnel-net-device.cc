@@ -21,6 +21,7 @@
 
 extern "C" {
 #include "common/addr.h"
+#include "ipsec/ip.h"
 #include "ipsec/pkt.h"
 #include "router/router.h"
 }
@@ -332,9 +333,12 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
     // forwards) says nothing about this one.
     MqcPreClassifyTag pre;
     packet->RemovePacketTag(pre);
+    vpn_pkt pkt;
+    vpn_pkt_init(&pkt, m_txBuf.data(), m_txBuf.size(), VPN_PKT_HEADROOM);
+    packet->CopyData(vpn_pkt_put(&pkt, len), len);
     if (m_preClassify)
     {
-        TagInner(packet);
+        TagInner(packet, vpn_pkt_data(&pkt), len);
     }
     if (m_tunnelId == kDetached)
     {
@@ -344,9 +348,6 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
         return false;
     }
     uint32_t id = m_tunnelId;
-    vpn_pkt pkt;
-    vpn_pkt_init(&pkt, m_txBuf.data(), m_txBuf.size(), VPN_PKT_HEADROOM);
-    packet->CopyData(vpn_pkt_put(&pkt, len), len);
     // GRE, ESP, NAT-T, the choice of SA, on-demand IKE: the router's.
     VpnIpsecStack::DropReason why = VpnIpsecStack::GetOrCreate(m_node)->TunnelOutput(id, &pkt, packet);
     if (why != VpnIpsecStack::DROP_NONE)
@@ -365,25 +366,24 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
 }
 
 void
-VpnTunnelNetDevice::TagInner(Ptr<Packet> packet) const
+VpnTunnelNetDevice::TagInner(Ptr<Packet> packet, const uint8_t* data, size_t len) const
 {
-    Ipv4Header h;
-    if (packet->PeekHeader(h) == 0)
+    // the core's parser (bounds-checked readers): addresses, DSCP, ports
+    // of a first (or no) fragment
+    vpn_ip_info ii;
+    if (vpn_ip_parse(data, len, &ii) != 0 || ii.version != 4)
     {
         return;
     }
     MqcPreClassifyTag t;
-    t.dscp = h.GetDscp();
-    t.proto = h.GetProtocol();
-    t.src = h.GetSource().Get();
-    t.dst = h.GetDestination().Get();
-    uint8_t buf[60 + 4];
-    uint32_t hl = h.GetSerializedSize();
-    if ((t.proto == 6 || t.proto == 17) && h.GetFragmentOffset() == 0 &&
-        packet->CopyData(buf, hl + 4) == hl + 4)
+    t.dscp = static_cast<uint8_t>(ii.tos >> 2);
+    t.proto = ii.proto;
+    t.src = vpn_addr_v4_u32(&ii.src);
+    t.dst = vpn_addr_v4_u32(&ii.dst);
+    if ((ii.proto == 6 || ii.proto == 17) && ii.has_ports)
     {
-        t.sport = static_cast<uint16_t>(buf[hl] << 8 | buf[hl + 1]);
-        t.dport = static_cast<uint16_t>(buf[hl + 2] << 8 | buf[hl + 3]);
+        t.sport = ii.sport;
+        t.dport = ii.dport;
     }
     packet->AddPacketTag(t);
 }

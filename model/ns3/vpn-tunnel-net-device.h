@@ -149,8 +149,9 @@ class VpnTunnelNetDevice : public NetDevice
 
   private:
     void Drop(Ptr<const Packet> packet, VpnIpsecStack::DropReason reason);
-    /** `qos pre-classify`: tags \p packet with its inner header (MqcPreClassifyTag). */
-    void TagInner(Ptr<Packet> packet) const;
+    /** `qos pre-classify`: tags \p packet with its inner header
+     *  (MqcPreClassifyTag), which the core parses from its bytes \p data. */
+    void TagInner(Ptr<Packet> packet, const uint8_t* data, size_t len) const;
     uint16_t DeriveMtu() const;
 
     Ptr<Node> m_node;

@@ -229,6 +229,123 @@ static void test_new_with_params(void **state)
     vpn_sad_del(sad);
 }
 
+/* ---- the deadline heap: thousands of SAs ---------------------------------------------- */
+
+#define HEAP_N 4000
+#define HEAP_MS 1000000ull
+
+typedef struct heap_rec {
+    uint64_t soft, hard;      /* expected times (0: no such limit) */
+    uint64_t soft_at, hard_at; /* when they fired (0: not) */
+    int order;                /* 1 soft first, 2 hard */
+    bool removed;
+    vpn_sa *sa;
+} heap_rec;
+
+static heap_rec g_rec[HEAP_N];
+static uint64_t g_fired_last;
+
+static void heap_event(void *user, vpn_sa *sa, vpn_sa_event ev, vpn_sa_limit why, uint64_t now)
+{
+    heap_rec *r = &g_rec[vpn_sa_get_config(sa)->spi - 0x10000];
+    (void)user;
+    assert_int_equal(why, VPN_SA_LIMIT_TIME);
+    assert_false(r->removed);
+    /* in deadline order across the whole SAD */
+    assert_true(now >= g_fired_last);
+    g_fired_last = now;
+    if (ev == VPN_SA_EV_SOFT) {
+        assert_int_equal(r->soft_at, 0);
+        assert_int_equal(r->hard_at, 0); /* soft before hard */
+        r->soft_at = now;
+    } else {
+        assert_int_equal(r->hard_at, 0);
+        r->hard_at = now;
+    }
+}
+
+/* The next deadline as a walk over every live SA would find it. */
+static uint64_t heap_brute(void)
+{
+    uint64_t d = UINT64_MAX;
+    for (int i = 0; i < HEAP_N; i++) {
+        const heap_rec *r = &g_rec[i];
+        if (r->removed || r->hard_at)
+            continue;
+        if (r->soft && !r->soft_at && r->soft < d)
+            d = r->soft;
+        if (r->hard && r->hard < d)
+            d = r->hard;
+    }
+    return d;
+}
+
+static void test_deadline_heap_thousands(void **state)
+{
+    fx *f = *state;
+    uint64_t t;
+    size_t steps = 0, removed = 0;
+
+    memset(g_rec, 0, sizeof g_rec);
+    g_fired_last = 0;
+    vpn_sad_set_event_cb(f->sad, heap_event, NULL);
+    assert_int_equal(vpn_sad_next_deadline(f->sad), UINT64_MAX);
+    for (int i = 0; i < HEAP_N; i++) {
+        heap_rec *r = &g_rec[i];
+        /* scattered times, many equal ones; some SAs without a soft or
+         * without any time limit */
+        uint64_t base = (uint64_t)((i * 7919) % 997 + 1) * HEAP_MS;
+        r->soft = i % 5 == 1 ? 0 : base;
+        r->hard = i % 5 == 0 ? 0 : base + (uint64_t)(i % 3) * HEAP_MS + (i % 5 == 1 ? 0 : HEAP_MS);
+        if (i % 5 == 0)
+            r->soft = 0;
+        f->c.soft.time_ns = r->soft;
+        f->c.hard.time_ns = r->hard;
+        r->sa = add(f, 0x10000 + (uint32_t)i, i % 2 ? VPN_SA_IN : VPN_SA_OUT);
+        assert_int_equal(vpn_sad_next_deadline(f->sad), heap_brute());
+    }
+    /* removals before anything fired, from all over the heap */
+    for (int i = 0; i < HEAP_N; i += 11) {
+        assert_int_equal(vpn_sad_remove(f->sad, g_rec[i].sa), 0);
+        g_rec[i].removed = true;
+        assert_int_equal(vpn_sad_next_deadline(f->sad), heap_brute());
+    }
+    while ((t = vpn_sad_next_deadline(f->sad)) != UINT64_MAX) {
+        assert_int_equal(t, heap_brute());
+        vpn_sad_timeout(f->sad, t - 1); /* nothing early */
+        assert_int_equal(vpn_sad_next_deadline(f->sad), t);
+        vpn_sad_timeout(f->sad, t);
+        assert_true(vpn_sad_next_deadline(f->sad) > t);
+        steps++;
+        /* removals while running: SAs whose soft limit fired */
+        for (int i = 3; steps % 50 == 0 && i < HEAP_N; i += 97) {
+            heap_rec *r = &g_rec[i];
+            if (!r->removed && r->soft_at && !r->hard_at) {
+                assert_int_equal(vpn_sad_remove(f->sad, r->sa), 0);
+                r->removed = true;
+                removed++;
+            }
+        }
+    }
+    assert_true(steps > 100);
+    assert_true(removed > 0);
+    /* every limit of every SA still there fired once, at its time */
+    for (int i = 0; i < HEAP_N; i++) {
+        const heap_rec *r = &g_rec[i];
+        if (r->removed && !r->soft_at && !r->hard_at)
+            continue;
+        if (r->soft)
+            assert_int_equal(r->soft_at, r->soft);
+        else
+            assert_int_equal(r->soft_at, 0);
+        if (!r->removed) {
+            assert_int_equal(r->hard_at, r->hard);
+            assert_int_equal(vpn_sa_is_expired(r->sa), r->hard != 0);
+        }
+    }
+    f->c.soft.time_ns = f->c.hard.time_ns = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_scattered_removals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_with_params, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_heap_thousands, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

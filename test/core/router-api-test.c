@@ -383,10 +383,130 @@ static void test_management(void **state)
     rn_free(&n);
 }
 
+/* Key export is the router's (one scan for every driver): with key_lines,
+ * one ikev2_decryption_table line per IKE SA and one esp_sa line per SA,
+ * the same on both ends; without, none. */
+static void test_key_lines(void **state)
+{
+    rn_net n;
+    char *c0 = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+    char *c1 = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    rn_node *a, *b;
+    int ike[2] = {0, 0}, esp[2] = {0, 0};
+    (void)state;
+
+    for (int on = 0; on < 2; on++) {
+        rn_init(&n);
+        n.key_lines = on;
+        a = rn_add(&n, 0, c0, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+        b = rn_add(&n, 1, c1, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+        assert_int_equal(vpn_router_start(a->r, n.now), 0);
+        assert_int_equal(vpn_router_start(b->r, n.now), 0);
+        rn_run_for(&n, 5);
+        assert_int_equal(rn_count(a, VPN_ROUTER_EV_SA_INSTALLED, 0), 2);
+        if (!on) {
+            assert_int_equal(a->n_key_lines + b->n_key_lines, 0);
+            rn_free(&n);
+            continue;
+        }
+        assert_int_equal(a->n_key_lines, 3);
+        assert_int_equal(b->n_key_lines, 3);
+        for (int k = 0; k < 2; k++) {
+            rn_node *x = k ? b : a;
+            for (size_t i = 0; i < x->n_key_lines; i++) {
+                ike[k] += x->key_tables[i] == VPN_ROUTER_KEYS_IKEV2;
+                esp[k] += x->key_tables[i] == VPN_ROUTER_KEYS_ESP_SA;
+            }
+        }
+        assert_int_equal(ike[0], 1);
+        assert_int_equal(ike[1], 1);
+        assert_int_equal(esp[0], 2);
+        assert_int_equal(esp[1], 2);
+        /* every line of one end is a line of the other (Wireshark wants
+         * them once; either capture decrypts with either file) */
+        for (size_t i = 0; i < a->n_key_lines; i++) {
+            bool found = false;
+            for (size_t j = 0; j < b->n_key_lines; j++)
+                found = found || strcmp(a->key_lines[i], b->key_lines[j]) == 0;
+            assert_true(found);
+        }
+        assert_non_null(strstr(a->key_lines[0], ","));
+        assert_string_equal(vpn_router_key_table_name(VPN_ROUTER_KEYS_ESP_SA), "esp_sa");
+        assert_string_equal(vpn_router_key_table_name(VPN_ROUTER_KEYS_IKEV2), "ikev2_decryption_table");
+        assert_null(vpn_router_key_table_name((vpn_router_key_table)0));
+        rn_free(&n);
+    }
+    free(c0);
+    free(c1);
+}
+
+/* A CHILD_SA deleted while its IKE SA stays: the next packet into the
+ * tunnel makes a new CHILD_SA under the same IKE SA (IOS tunnel
+ * protection), not a new IKE SA, and traffic flows again. */
+static void test_child_recreated_on_traffic(void **state)
+{
+    rn_net n;
+    char *c0 = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+    char *c1 = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    rn_node *a, *b;
+    vpn_router_tunnel_info ti;
+    vpn_router_stats st;
+    vpn_ikev2_sa_info info;
+    uint32_t ike_id, child;
+    (void)state;
+
+    rn_init(&n);
+    a = rn_add(&n, 0, c0, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    b = rn_add(&n, 1, c1, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+    assert_int_equal(vpn_router_start(a->r, n.now), 0);
+    assert_int_equal(vpn_router_start(b->r, n.now), 0);
+    rn_run_for(&n, 5);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    child = ti.out_child;
+    assert_true(child != 0);
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(a->r), 0, &info), 0);
+    ike_id = info.id;
+
+    /* the peer deletes the CHILD_SA (clear crypto sa on it): the IKE SA stays */
+    assert_int_equal(vpn_router_tunnel_get(b->r, b->tunnel, &ti), 0);
+    assert_int_equal(vpn_ikev2_child_delete(vpn_router_ikev2_setup(b->r), n.now, ti.out_child), 0);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    assert_int_equal(ti.out_child, 0);
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
+
+    /* traffic: the first packet finds no SA and asks for a CHILD_SA */
+    assert_int_equal(rn_send(a), VPN_ROUTER_DROP_NO_SA);
+    rn_run_for(&n, 2);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    assert_true(ti.out_child != 0 && ti.out_child != child);
+    vpn_router_stats_get(a->r, &st);
+    assert_int_equal(st.on_demand_children, 1);
+    assert_int_equal(st.on_demand_initiations, 0);
+    /* under the same IKE SA */
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(a->r), 0, &info), 0);
+    assert_int_equal(info.id, ike_id);
+    /* and it carries traffic both ways */
+    a->tx_seq = b->tx_seq = 100;
+    rn_traffic(a, 20);
+    rn_traffic(b, 20);
+    rn_run_for(&n, 2);
+    assert_true(a->seen[110] && b->seen[110]);
+    for (uint32_t q = 100; q + 1 < a->tx_seq; q++)
+        assert_true(b->seen[q]); /* nothing lost on the new CHILD_SA */
+    rn_free(&n);
+    free(c0);
+    free(c1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_and_null),
+        cmocka_unit_test(test_key_lines),
+        cmocka_unit_test(test_child_recreated_on_traffic),
         cmocka_unit_test(test_drop_names),
         cmocka_unit_test(test_gre_policy),
         cmocka_unit_test(test_tunnel_config_errors),

@@ -387,13 +387,16 @@ static void test_natt_demux(void **state)
     junk[0] = 0x7e;
     assert_int_equal(inject(&n, 1, 4500, junk, sizeof junk), VPN_ROUTER_DROP_ESP_NO_SA);
     memset(junk, 0, 28);
-    junk[17] = 0x10; /* an IKEv1 header on 500: no engine here for it */
-    assert_int_equal(inject(&n, 1, 500, junk, 28), VPN_ROUTER_DROP_UDP_PORT);
+    junk[17] = 0x10; /* an IKEv1 header on 500 whose length field lies: the
+                      * router's phase-1 table drops it */
+    assert_int_equal(inject(&n, 1, 500, junk, 28), VPN_ROUTER_DROP_IKEV1);
     assert_int_equal(inject(&n, 1, 848, junk, 28), VPN_ROUTER_DROP_UDP_PORT);
     vpn_router_stats_get(b->r, &st);
     assert_int_equal(st.drops[VPN_ROUTER_DROP_UDP_SHORT], 2);
     assert_int_equal(st.drops[VPN_ROUTER_DROP_ESP_NO_SA], 1);
-    assert_int_equal(st.drops[VPN_ROUTER_DROP_UDP_PORT], 2);
+    assert_int_equal(st.drops[VPN_ROUTER_DROP_UDP_PORT], 1);
+    assert_int_equal(st.drops[VPN_ROUTER_DROP_IKEV1], 1);
+    assert_int_equal(vpn_router_isakmp_count(b->r), 0);
     assert_int_equal(st.ike_in, ike_in + 1);
     /* and the tunnel still carries traffic */
     a->tx_seq = b->tx_seq = 5000;

@@ -21,6 +21,7 @@
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "crypto/crypto-ids.h"
+#include "ikev1/ikev1.h"
 #include "ipsec/ip.h"
 #include "router/router.h"
 
@@ -36,6 +37,9 @@ typedef struct rnode {
     size_t got_len;
     uint32_t got_tunnel;
     unsigned delivered;
+    /* key export (router events) */
+    unsigned teks, esp_lines, v1_lines, other_lines;
+    uint32_t last_tek;
 } rnode;
 
 typedef struct net {
@@ -108,6 +112,31 @@ static uint64_t wire_deadline(void *user)
     return d;
 }
 
+static void on_event(void *user, const vpn_router_event *ev)
+{
+    rnode *nd = user;
+
+    if (ev->type == VPN_ROUTER_EV_SA_INSTALLED) {
+        /* GET VPN TEKs come as the crypto map's, once per SPI */
+        assert_int_equal(ev->tunnel, VPN_ROUTER_CRYPTO_MAP);
+        assert_non_null(ev->sa_view);
+        assert_int_equal(vpn_sa_get_config(ev->sa_view)->spi, ev->sa.spi);
+        assert_true(ev->sa.spi != nd->last_tek);
+        nd->last_tek = ev->sa.spi;
+        nd->teks++;
+    } else if (ev->type == VPN_ROUTER_EV_KEY_LINE) {
+        assert_non_null(ev->key_line);
+        if (ev->key_table == VPN_ROUTER_KEYS_ESP_SA) {
+            assert_non_null(strstr(ev->key_line, "\"*\",\"*\"")); /* group SAs: any address */
+            nd->esp_lines++;
+        } else if (ev->key_table == VPN_ROUTER_KEYS_IKEV1) {
+            nd->v1_lines++;
+        } else {
+            nd->other_lines++;
+        }
+    }
+}
+
 static void wire_tick(void *user, uint64_t now)
 {
     net *t = user;
@@ -125,6 +154,8 @@ static vpn_router *new_router(net *t, rnode *nd)
     p.send_udp = send_udp;
     p.send_esp = send_esp;
     p.deliver = deliver;
+    p.event = on_event;
+    p.key_lines = true;
     p.user = nd;
     assert_int_equal(vpn_router_new(&r, &p), 0);
     return r;
@@ -258,6 +289,13 @@ static void test_register_traffic_rekeys(void **state)
         assert_int_equal(vpn_gdoi_gm_get_state(gm_of(&t, i)), VPN_GDOI_GM_REGISTERED);
     assert_int_equal(vpn_gdoi_ks_members(vpn_getvpn_node_ks(vpn_router_getvpn(t.n[0].r), 0)), 3);
     all_pairs(&t, 1);
+    /* key export: one TEK, its esp_sa line, the registration's phase 1 */
+    for (unsigned i = 1; i < NODES; i++) {
+        assert_int_equal(t.n[i].teks, 1);
+        assert_int_equal(t.n[i].esp_lines, 1);
+        assert_int_equal(t.n[i].v1_lines, 1);
+        assert_int_equal(t.n[i].other_lines, 0);
+    }
 
     /* outside the policy: untouched */
     {
@@ -280,13 +318,25 @@ static void test_register_traffic_rekeys(void **state)
     for (unsigned i = 1; i < NODES; i++)
         assert_int_equal(vpn_gdoi_gm_last_seq(gm_of(&t, i)), 1);
     all_pairs(&t, 2);
+    for (unsigned i = 1; i < NODES; i++) {
+        assert_int_equal(t.n[i].teks, 2); /* the rekey's TEK, reported once */
+        assert_int_equal(t.n[i].esp_lines, 2);
+        assert_int_equal(t.n[i].v1_lines, 1); /* rekeys need no phase 1 */
+    }
 
     /* clear crypto gdoi on a member: it registers again, traffic flows */
+    uint8_t ck[8];
+    memcpy(ck, vpn_ikev1_sa_icookie(vpn_gdoi_gm_phase1(gm_of(&t, 2))), 8);
     assert_int_equal(vpn_router_gdoi_reregister(t.n[0].r, t.now), VPN_ERR_NOTFOUND);
     assert_int_equal(vpn_router_gdoi_reregister(t.n[2].r, t.now), 1);
     run(&t, t.now + 2 * NS);
     assert_int_equal(vpn_gdoi_gm_get_stats(gm_of(&t, 2))->registrations, 2);
     all_pairs(&t, 3);
+    /* one line per phase-1 SA, however often it is looked at; the TEK
+     * the member gets again is not reported twice */
+    assert_int_equal(t.n[2].v1_lines, memcmp(ck, vpn_ikev1_sa_icookie(vpn_gdoi_gm_phase1(gm_of(&t, 2))), 8) ? 2 : 1);
+    assert_int_equal(t.n[2].teks, 2);
+    assert_int_equal(t.n[1].v1_lines, 1);
     vpn_router_stats_get(t.n[1].r, &st);
     assert_int_equal(st.cmap_encrypted, 6);
     assert_int_equal(st.cmap_decrypted, 6);

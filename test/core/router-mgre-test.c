@@ -805,6 +805,33 @@ static void test_shortcut_zero_loss(void **state)
     vpn_show_init(&b, text, sizeof text);
     assert_int_equal(vpn_router_show_ip_nhrp(s1->r, n->now, s1->tunnel, &b), 0);
     assert_non_null(strstr(text, "10.0.4.0/24"));
+    /* show ip nhrp traffic: the hub's copied-out counters, by type */
+    {
+        vpn_nhrp_stats hs;
+        uint64_t total = 0;
+        char want[96];
+        vpn_nhrp_stats_get(vpn_router_nhrp(hub->r, hub->tunnel), &hs);
+        assert_true(hs.rx[VPN_NHRP_REG_REQ] >= 3); /* every spoke registered */
+        assert_true(hs.tx[VPN_NHRP_REG_REPLY] >= 3);
+        for (int t = 1; t <= VPN_NHRP_TYPE_MAX; t++)
+            total += hs.rx[t];
+        vpn_show_init(&b, text, sizeof text);
+        assert_int_equal(vpn_router_show_ip_nhrp_traffic(hub->r, hub->tunnel, &b), 0);
+        snprintf(want, sizeof want, "   Rcvd: Total %llu\n", (unsigned long long)total);
+        assert_non_null(strstr(text, want));
+        snprintf(want, sizeof want, "%llu Registration Request",
+                 (unsigned long long)hs.rx[VPN_NHRP_REG_REQ]);
+        assert_non_null(strstr(text, want));
+        assert_int_equal(strncmp(text, "Tunnel0:\n   Sent: Total ", 24), 0);
+        /* NULL-safe: zeros for no engine; no traffic view of a tunnel
+         * that is not mGRE */
+        memset(&hs, 0xff, sizeof hs);
+        vpn_nhrp_stats_get(NULL, &hs);
+        assert_int_equal(hs.rx[VPN_NHRP_REG_REQ] + hs.malformed, 0);
+        vpn_show_init(&b, text, sizeof text);
+        assert_int_equal(vpn_router_show_ip_nhrp_traffic(hub->r, 99, &b), VPN_ERR_INVAL);
+        assert_int_equal(vpn_router_show_ip_nhrp_traffic(NULL, 0, &b), VPN_ERR_INVAL);
+    }
     vpn_show_init(&b, text, sizeof text);
     assert_int_equal(vpn_router_show_crypto_session(hub->r, n->now, false, &b), 0);
     assert_non_null(strstr(text, "192.0.2.2"));

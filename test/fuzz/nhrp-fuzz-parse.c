@@ -104,13 +104,16 @@ static void feed_engines(const uint8_t *data, size_t size, bool decodes)
     vpn_nhrp *e[2] = {hub, spoke};
     for (int i = 0; i < 2; i++) {
         size_t before = vpn_nhrp_entry_count(e[i]);
-        uint64_t malformed = vpn_nhrp_get_stats(e[i])->malformed;
+        vpn_nhrp_stats st;
+        vpn_nhrp_stats_get(e[i], &st);
+        uint64_t malformed = st.malformed;
         int rc = vpn_nhrp_input(e[i], now, 0, &src, data, size);
         CHECK(rc <= 0);
         if (!decodes) {
             CHECK(rc < 0);
             CHECK(vpn_nhrp_entry_count(e[i]) == before);
-            CHECK(vpn_nhrp_get_stats(e[i])->malformed == malformed + 1);
+            vpn_nhrp_stats_get(e[i], &st);
+            CHECK(st.malformed == malformed + 1);
         }
         CHECK(vpn_nhrp_entry_count(e[i]) <= 512);
         vpn_nhrp_timeout(e[i], now);

@@ -56,9 +56,11 @@ class DmvpnShortcutTestCase : public TestCase
         std::string dmvpn;
         std::string session;
         std::string nhrp;
+        std::string traffic;
         Simulator::Schedule(Seconds(8.5), [&]() {
             dmvpn = t.net.spokes[0]->ShowDmvpn(true);
             nhrp = t.net.spokes[0]->ShowIpNhrp();
+            traffic = t.net.hub->ShowIpNhrpTraffic();
             session = t.net.hub->ShowCryptoSession(false);
         });
         Simulator::Stop(Seconds(9.0));
@@ -83,6 +85,11 @@ class DmvpnShortcutTestCase : public TestCase
         // the views
         NS_TEST_ASSERT_MSG_NE(dmvpn.find("UP-ACTIVE"), std::string::npos, dmvpn);
         NS_TEST_ASSERT_MSG_NE(nhrp.find("10.1.3.0/24"), std::string::npos, nhrp);
+        // the hub's NHRP counters by copy: three spokes' registrations received
+        NS_TEST_ASSERT_MSG_NE(traffic.find("   Rcvd: Total "), std::string::npos, traffic);
+        NS_TEST_ASSERT_MSG_EQ(traffic.find("   Rcvd: Total 0\n"), std::string::npos, traffic);
+        NS_TEST_ASSERT_MSG_EQ(traffic.find(" 0 Registration Request\n         0 Registration Reply"),
+                              std::string::npos, traffic);
         std::ostringstream s3;
         s3 << WanOf(t.spokes.Get(2));
         NS_TEST_ASSERT_MSG_NE(dmvpn.find(s3.str()), std::string::npos, dmvpn);

@@ -46,7 +46,10 @@ struct vpn_sa {
     vpn_sa *idnext;           /* handle hash chain (every SA) */
     vpn_sa *prev, *next;      /* every SA, in insertion order */
     bool hashed;
+    size_t heap_idx;          /* place in the SAD's deadline heap; SA_NOT_IN_HEAP: none */
 };
+
+#define SA_NOT_IN_HEAP SIZE_MAX
 
 /* A chained hash table of SAs; which chain pointer it uses is fixed per table. */
 typedef struct vpn_sa_table {
@@ -70,8 +73,11 @@ struct vpn_sad {
     vpn_sa *head, *tail;
     size_t count;
 
-    uint64_t deadline;        /* cached next time event */
-    bool deadline_dirty;
+    /* A binary min-heap of the SAs with a time limit still to come, by
+     * that time (soft, then hard): the next deadline is its top, and a
+     * timeout pops what is due, so neither walks every SA. */
+    vpn_sa **heap;
+    size_t n_heap, cap_heap;
     vpn_sad_stats stats;
 };
 

@@ -152,7 +152,6 @@ int vpn_sad_new(vpn_sad **out, const vpn_rng *rng)
     if (!sad)
         return VPN_ERR_NOMEM;
     sad->rng = *rng;
-    sad->deadline = UINT64_MAX;
     sad->next_handle = 1;
     *out = sad;
     return 0;
@@ -205,6 +204,7 @@ void vpn_sad_del(vpn_sad *sad)
     free(sad->in.b);
     free(sad->out.b);
     free(sad->ids.b);
+    free(sad->heap);
     free(sad);
 }
 
@@ -286,9 +286,104 @@ static int check_config(const vpn_sa_config *c, const vpn_cipher_info *ci)
     return 0;
 }
 
-static void mark_deadline_dirty(vpn_sad *sad)
+/* ---- the deadline heap ------------------------------------------------------------- */
+
+/* The SA's next time event: its soft time limit until that fired, then
+ * its hard one; UINT64_MAX when none is left. */
+static uint64_t sa_deadline(const vpn_sa *sa)
 {
-    sad->deadline_dirty = true;
+    uint64_t d = UINT64_MAX;
+
+    if (sa->hard_fired)
+        return d;
+    if (sa->cfg.hard.time_ns)
+        d = sa->added_ns + sa->cfg.hard.time_ns;
+    if (!sa->soft_fired && sa->cfg.soft.time_ns && sa->added_ns + sa->cfg.soft.time_ns < d)
+        d = sa->added_ns + sa->cfg.soft.time_ns;
+    return d;
+}
+
+static void heap_swap(vpn_sad *sad, size_t i, size_t j)
+{
+    vpn_sa *t = sad->heap[i];
+    sad->heap[i] = sad->heap[j];
+    sad->heap[j] = t;
+    sad->heap[i]->heap_idx = i;
+    sad->heap[j]->heap_idx = j;
+}
+
+static void heap_up(vpn_sad *sad, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (sa_deadline(sad->heap[p]) <= sa_deadline(sad->heap[i]))
+            break;
+        heap_swap(sad, i, p);
+        i = p;
+    }
+}
+
+static void heap_down(vpn_sad *sad, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < sad->n_heap && sa_deadline(sad->heap[l]) < sa_deadline(sad->heap[m]))
+            m = l;
+        if (r < sad->n_heap && sa_deadline(sad->heap[r]) < sa_deadline(sad->heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(sad, i, m);
+        i = m;
+    }
+}
+
+/* Room for one more SA, so that linking one never fails. */
+static int heap_reserve(vpn_sad *sad)
+{
+    vpn_sa **h;
+    size_t cap;
+
+    if (sad->n_heap < sad->cap_heap)
+        return 0;
+    cap = sad->cap_heap ? 2 * sad->cap_heap : 16;
+    if ((h = realloc(sad->heap, cap * sizeof *h)) == NULL)
+        return VPN_ERR_NOMEM;
+    sad->heap = h;
+    sad->cap_heap = cap;
+    return 0;
+}
+
+static void heap_remove(vpn_sad *sad, vpn_sa *sa)
+{
+    size_t i = sa->heap_idx;
+
+    if (i == SA_NOT_IN_HEAP)
+        return;
+    sa->heap_idx = SA_NOT_IN_HEAP;
+    if (i != --sad->n_heap) {
+        vpn_sa *moved = sad->heap[sad->n_heap];
+        sad->heap[i] = moved;
+        moved->heap_idx = i;
+        heap_down(sad, i);
+        heap_up(sad, moved->heap_idx);
+    }
+}
+
+/* After the SA's deadline changed (added, a limit fired): in the heap at
+ * its place, or out of it when no time limit is left. */
+static void heap_update(vpn_sad *sad, vpn_sa *sa)
+{
+    if (sa_deadline(sa) == UINT64_MAX) {
+        heap_remove(sad, sa);
+        return;
+    }
+    if (sa->heap_idx == SA_NOT_IN_HEAP) {
+        sa->heap_idx = sad->n_heap;
+        sad->heap[sad->n_heap++] = sa; /* room reserved by vpn_sad_add */
+    }
+    heap_up(sad, sa->heap_idx);
+    heap_down(sad, sa->heap_idx);
 }
 
 int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **out)
@@ -329,6 +424,7 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
     sa = calloc(1, sizeof *sa);
     if (!sa)
         return VPN_ERR_NOMEM;
+    sa->heap_idx = SA_NOT_IN_HEAP;
     sa->cfg = *cfg;
     sa->cfg.encr_key = NULL;
     sa->cfg.integ_key = NULL;
@@ -395,7 +491,8 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
     /* All three reservations before any link, so a failure leaves the SAD as it was. */
     if ((rc = table_reserve(&sad->in, CHAIN_IN)) != 0 ||
         (rc = table_reserve(&sad->out, CHAIN_OUT)) != 0 ||
-        (rc = table_reserve(&sad->ids, CHAIN_ID)) != 0)
+        (rc = table_reserve(&sad->ids, CHAIN_ID)) != 0 ||
+        (rc = heap_reserve(sad)) != 0)
         goto fail;
     sa->handle = sad->next_handle++;
     table_link(&sad->ids, sa, CHAIN_ID);
@@ -412,7 +509,7 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
         sad->head = sa;
     sad->tail = sa;
     sad->count++;
-    mark_deadline_dirty(sad);
+    heap_update(sad, sa);
     vpn_log_emit(&sad->log, VPN_LOG_DEBUG, "ipsec", "SA added: SPI 0x%08x %s%s%s",
                  cfg->spi, ci->name, cfg->dir & VPN_SA_IN ? " in" : "",
                  cfg->dir & VPN_SA_OUT ? " out" : "");
@@ -446,7 +543,7 @@ int vpn_sad_remove(vpn_sad *sad, vpn_sa *sa)
     else
         sad->tail = sa->prev;
     sad->count--;
-    mark_deadline_dirty(sad);
+    heap_remove(sad, sa);
     sa_free(sa);
     return 0;
 }
@@ -541,7 +638,7 @@ void vpn_sa_fire(vpn_sa *sa, vpn_sa_event ev, vpn_sa_limit why, uint64_t now)
         sa->hard_fired = true;
         sa->soft_fired = true; /* a hard expiry implies the soft one */
     }
-    mark_deadline_dirty(sad);
+    heap_update(sad, sa);
     vpn_log_emit(&sad->log, ev == VPN_SA_EV_HARD ? VPN_LOG_WARN : VPN_LOG_INFO, "ipsec",
                  "SA 0x%08x %s lifetime expired (%s)", sa->cfg.spi,
                  ev == VPN_SA_EV_HARD ? "hard" : "soft",
@@ -588,49 +685,24 @@ void vpn_sa_life_account(vpn_sa *sa, size_t n, uint64_t now)
         vpn_sa_fire(sa, VPN_SA_EV_SOFT, VPN_SA_LIMIT_BYTES, now);
 }
 
-static uint64_t sa_deadline(const vpn_sa *sa)
-{
-    uint64_t d = UINT64_MAX;
-
-    if (sa->hard_fired)
-        return d;
-    if (sa->cfg.hard.time_ns)
-        d = sa->added_ns + sa->cfg.hard.time_ns;
-    if (!sa->soft_fired && sa->cfg.soft.time_ns && sa->added_ns + sa->cfg.soft.time_ns < d)
-        d = sa->added_ns + sa->cfg.soft.time_ns;
-    return d;
-}
-
 uint64_t vpn_sad_next_deadline(vpn_sad *sad)
 {
-    if (!sad)
+    if (!sad || sad->n_heap == 0)
         return UINT64_MAX;
-    if (sad->deadline_dirty) {
-        uint64_t d = UINT64_MAX;
-        for (vpn_sa *sa = sad->head; sa; sa = sa->next) {
-            uint64_t x = sa_deadline(sa);
-            if (x < d)
-                d = x;
-        }
-        sad->deadline = d;
-        sad->deadline_dirty = false;
-    }
-    return sad->deadline;
+    return sa_deadline(sad->heap[0]);
 }
 
 void vpn_sad_timeout(vpn_sad *sad, uint64_t now)
 {
-    if (!sad || now < vpn_sad_next_deadline(sad))
-        return;
-    for (vpn_sa *sa = sad->head; sa; sa = sa->next) {
-        if (sa->hard_fired)
-            continue;
+    /* Due SAs in deadline order; each firing moves the SA down the heap
+     * (to its hard limit) or out of it, so the loop ends. */
+    while (sad && sad->n_heap && sa_deadline(sad->heap[0]) <= now) {
+        vpn_sa *sa = sad->heap[0];
         if (sa->cfg.hard.time_ns && now >= sa->added_ns + sa->cfg.hard.time_ns)
             vpn_sa_fire(sa, VPN_SA_EV_HARD, VPN_SA_LIMIT_TIME, now);
-        else if (sa->cfg.soft.time_ns && now >= sa->added_ns + sa->cfg.soft.time_ns)
+        else
             vpn_sa_fire(sa, VPN_SA_EV_SOFT, VPN_SA_LIMIT_TIME, now);
     }
-    mark_deadline_dirty(sad);
 }
 
 /* ---- drops ------------------------------------------------------------------------ */

@@ -1111,7 +1111,15 @@ int vpn_nhrp_nhs_get(const vpn_nhrp *n, size_t i, vpn_nhrp_nhs_info *out)
     return 0;
 }
 
-const vpn_nhrp_stats *vpn_nhrp_get_stats(const vpn_nhrp *n) { return n ? &n->st : NULL; }
+void vpn_nhrp_stats_get(const vpn_nhrp *n, vpn_nhrp_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (n == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = n->st;
+}
 const vpn_nhrp_params *vpn_nhrp_params_get(const vpn_nhrp *n) { return n ? &n->p : NULL; }
 
 int vpn_nhrp_new(vpn_nhrp **out, const vpn_nhrp_params *params)

@@ -16,7 +16,7 @@
  *   - an event callback for cache changes, so a driver installs routes and
  *     brings up IPsec per peer.
  * Callbacks must not call back into the engine, except the read-only
- * vpn_nhrp_lookup / _foreach / _stats / _nhs_get. Data handed to a
+ * vpn_nhrp_lookup / _foreach / _stats_get / _nhs_get. Data handed to a
  * callback is valid during the call only.
  *
  * Roles (both may be on):
@@ -286,7 +286,8 @@ size_t vpn_nhrp_nhs_count(const vpn_nhrp *n);
 /* Errors: VPN_ERR_NOTFOUND. */
 int vpn_nhrp_nhs_get(const vpn_nhrp *n, size_t i, vpn_nhrp_nhs_info *out);
 
-const vpn_nhrp_stats *vpn_nhrp_get_stats(const vpn_nhrp *n);
+/* The engine contract's getter: copies the counters; zeros for a NULL n. */
+void vpn_nhrp_stats_get(const vpn_nhrp *n, vpn_nhrp_stats *out);
 const vpn_nhrp_params *vpn_nhrp_params_get(const vpn_nhrp *n);
 
 const char *vpn_nhrp_entry_type_name(vpn_nhrp_entry_type t); /* "static", "dynamic", ... */

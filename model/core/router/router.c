@@ -14,6 +14,11 @@
 #include "ikev2/ikev2-esp.h"
 #include "ipsec/ip.h"
 #include "ipsec/natt.h"
+#include "router/router-ikev1.h"
+#include "gdoi/gdoi.h"
+#include "ikev1/ikev1.h"
+#include "ipsec/wskeys.h"
+#include <openssl/crypto.h>
 #include "common/wire.h"
 #include "show/show-gdoi.h"
 #include "show/show-getvpn.h"
@@ -139,6 +144,13 @@ struct vpn_router {
     uint32_t *va_free;
     size_t n_va_free, cap_va_free, n_va;
     vpn_getvpn_drop cmap_why; /* why the crypto map dropped its last packet */
+    rt_ikev1 *v1;             /* IKEv1 phase 1 on UDP 500 (NULL without a conf) */
+    /* GET VPN key export: TEK SPIs and phase-1 initiator cookies already
+     * reported (a handful per group and rekey) */
+    uint32_t *gv_teks;
+    size_t n_gv_teks, cap_gv_teks;
+    uint64_t *gv_p1;
+    size_t n_gv_p1, cap_gv_p1;
 };
 
 static void mgre_del(struct vpn_router *r, rt_tunnel *t);
@@ -146,6 +158,7 @@ static int mgre_new(struct vpn_router *r, rt_tunnel *t, uint32_t tag, const vpn_
 static void mgre_timeout(struct vpn_router *r, uint64_t now);
 static uint64_t mgre_deadline(const struct vpn_router *r, uint64_t t);
 static void mgre_ike_event(struct vpn_router *r, const vpn_ikev2_event *ike);
+static void gv_scan(struct vpn_router *r);
 static vpn_router_drop mgre_input(struct vpn_router *r, uint64_t now, struct rt_child *c, const vpn_esp_rx *rx,
                                   vpn_pkt *pkt, bool has_ip);
 
@@ -173,11 +186,25 @@ static const char *const drop_names[VPN_ROUTER_DROP_COUNT] = {
     [VPN_ROUTER_DROP_GDOI_UNCLAIMED] = "gdoi: datagram for no group",
     [VPN_ROUTER_DROP_GDOI_REFUSED] = "gdoi: datagram refused by the engine",
     [VPN_ROUTER_DROP_CRYPTO_MAP] = "crypto map: packet dropped",
+    [VPN_ROUTER_DROP_IKEV1] = "ikev1: malformed, for no SA or refused",
 };
 
 const char *vpn_router_drop_name(vpn_router_drop d)
 {
     return (unsigned)d < VPN_ROUTER_DROP_COUNT ? drop_names[d] : "?";
+}
+
+const char *vpn_router_key_table_name(vpn_router_key_table t)
+{
+    switch (t) {
+    case VPN_ROUTER_KEYS_ESP_SA:
+        return "esp_sa";
+    case VPN_ROUTER_KEYS_IKEV1:
+        return "ikev1_decryption_table";
+    case VPN_ROUTER_KEYS_IKEV2:
+        return "ikev2_decryption_table";
+    }
+    return NULL;
 }
 
 #define RT_LOG(r, lvl, ...) vpn_log_emit(&(r)->p.log, (lvl), (r)->name, __VA_ARGS__)
@@ -548,10 +575,27 @@ static void child_remove(vpn_router *r, uint32_t id)
     }
 }
 
+static void key_line(vpn_router *r, vpn_router_key_table table, const char *line);
+
+/* With key_lines: the SA's esp_sa line, for traffic in direction dir. */
+static void esp_key_line(vpn_router *r, const vpn_sa *sa, unsigned dir)
+{
+    char line[512];
+
+    if (!r->p.key_lines)
+        return;
+    if (vpn_wskeys_esp_sa_line(sa, dir, 4, line, sizeof line) > 0)
+        key_line(r, VPN_ROUTER_KEYS_ESP_SA, line);
+    else
+        RT_LOG(r, VPN_LOG_WARN, "SPI 0x%08x: no Wireshark key line", vpn_sa_get_config(sa)->spi);
+    OPENSSL_cleanse(line, sizeof line);
+}
+
 static void sa_installed(vpn_router *r, const rt_child *c, const vpn_sa *sa, unsigned dir)
 {
     vpn_router_event ev;
 
+    esp_key_line(r, sa, dir);
     memset(&ev, 0, sizeof ev);
     ev.type = VPN_ROUTER_EV_SA_INSTALLED;
     ev.tunnel = c->tunnel;
@@ -670,11 +714,45 @@ static void on_ike_send(void *user, const vpn_ikev2_dgram *d)
     r->p.send_udp(r->p.user, d);
 }
 
+static void key_line(vpn_router *r, vpn_router_key_table table, const char *line)
+{
+    vpn_router_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = VPN_ROUTER_EV_KEY_LINE;
+    ev.tunnel = VPN_ROUTER_NO_TUNNEL;
+    ev.key_table = table;
+    ev.key_line = line;
+    emit(r, &ev);
+}
+
+static void on_v1_key_line(void *user, const char *line)
+{
+    key_line(user, VPN_ROUTER_KEYS_IKEV1, line);
+}
+
+/* With key_lines: an IKE SA's ikev2_decryption_table line, once it has
+ * keys: at IKE_UP, at IKE_REKEYED (the new SA), at FAILED for one whose
+ * IKE_SA_INIT produced keys (a failed IKE_AUTH still decrypts). */
+static void ike_key_line(vpn_router *r, const vpn_ikev2_event *ike)
+{
+    char line[1024];
+
+    if (!r->p.key_lines || ike->ike_sa_id == 0 ||
+        (ike->type != VPN_IKEV2_EV_IKE_UP && ike->type != VPN_IKEV2_EV_IKE_REKEYED &&
+         ike->type != VPN_IKEV2_EV_FAILED))
+        return;
+    if (vpn_ikev2_sa_wireshark_line(r->ike, ike->ike_sa_id, line, sizeof line) == 0)
+        key_line(r, VPN_ROUTER_KEYS_IKEV2, line);
+    OPENSSL_cleanse(line, sizeof line);
+}
+
 static void on_ike_event(void *user, const vpn_ikev2_event *ike)
 {
     vpn_router *r = user;
     vpn_router_event ev;
 
+    ike_key_line(r, ike);
     switch (ike->type) {
     case VPN_IKEV2_EV_CHILD_UP:
         child_install(r, ike->child);
@@ -798,6 +876,21 @@ int vpn_router_new(vpn_router **out, const vpn_router_params *params)
             free(r);
             return rc;
         }
+        rt_ikev1_params vp;
+        memset(&vp, 0, sizeof vp);
+        vp.conf = params->conf;
+        vp.rng = &r->p.rng;
+        vp.log = params->log;
+        vp.name = r->name;
+        vp.send = on_ike_send;
+        vp.key_line = params->key_lines ? on_v1_key_line : NULL;
+        vp.user = r;
+        if ((rc = rt_ikev1_new(&r->v1, &vp)) != 0) {
+            vpn_ikev2_ctx_del(r->ike);
+            vpn_sad_del(r->sad);
+            free(r);
+            return rc;
+        }
     }
     *out = r;
     return 0;
@@ -808,7 +901,10 @@ void vpn_router_del(vpn_router *r)
     if (r == NULL)
         return;
     vpn_ikev2_ctx_del(r->ike);
+    rt_ikev1_del(r->v1);
     vpn_getvpn_node_del(r->gv); /* its own SADs: TEKs wiped */
+    free(r->gv_teks);
+    free(r->gv_p1);
     vpn_sad_del(r->sad); /* wipes every SA's keys */
     for (size_t i = 0; i < r->n_tun; i++) {
         mgre_del(r, &r->tun[i]);
@@ -1050,6 +1146,23 @@ static bool negotiating(const vpn_router *r, uint32_t tunnel)
 }
 
 /* IOS brings a protected tunnel up on traffic, at most once per hold-down. */
+/* The tunnel's established IKE SA (the newest), 0 if none: traffic into
+ * a tunnel whose CHILD_SA went while its IKE SA stayed (deleted by the
+ * peer or by hand, a failed rekey) makes a new CHILD_SA under it, as IOS
+ * does for tunnel protection, instead of waiting for the IKE SA to go. */
+static uint32_t established_ike_sa(const vpn_router *r, uint32_t tunnel)
+{
+    uint32_t id = 0;
+
+    for (size_t i = 0; i < vpn_ikev2_sa_count(r->ike); i++) {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(r->ike, i, &info) == 0 && info.policy_tag == tunnel &&
+            info.state == VPN_IKEV2_SA_ESTABLISHED)
+            id = info.id;
+    }
+    return id;
+}
+
 static void on_demand(vpn_router *r, uint64_t now, uint32_t tunnel)
 {
     rt_tunnel *t = &r->tun[tunnel];
@@ -1058,7 +1171,7 @@ static void on_demand(vpn_router *r, uint64_t now, uint32_t tunnel)
         return;
     if (t->ever_initiated && now - t->last_initiate < r->p.on_demand_holddown_ns)
         return;
-    if (negotiating(r, tunnel))
+    if (negotiating(r, tunnel) && established_ike_sa(r, tunnel) == 0)
         return;
     /* Initiated from the next timeout, not from inside the driver's send
      * path: vpn_router_next_deadline says now. */
@@ -1959,6 +2072,17 @@ int vpn_router_show_ip_nhrp(const vpn_router *r, uint64_t now, uint32_t tunnel, 
     return vpn_show_ip_nhrp(n, now, b);
 }
 
+int vpn_router_show_ip_nhrp_traffic(const vpn_router *r, uint32_t tunnel, vpn_show_buf *b)
+{
+    const vpn_nhrp *n = vpn_router_nhrp(r, tunnel);
+    vpn_nhrp_stats st;
+
+    if (n == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    vpn_nhrp_stats_get(n, &st);
+    return vpn_show_nhrp_traffic(r->tun[tunnel].name, &st, b);
+}
+
 /* ---- GET VPN: GDOI groups and the crypto map ---------------------------------------------- */
 
 /* The groups' datagrams: UDP 848 from the engine's address (RFC 6407 2). */
@@ -1998,7 +2122,93 @@ int vpn_router_getvpn_attach(vpn_router *r, uint64_t now, const vpn_getvpn_group
     gp.user = r;
     gp.now = now;
     r->now = now;
-    return vpn_getvpn_node_new(&r->gv, &gp);
+    int rc = vpn_getvpn_node_new(&r->gv, &gp);
+    gv_scan(r);
+    return rc;
+}
+
+static bool seen_add32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i] == x)
+            return false;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        uint32_t *g = realloc(*v, c * sizeof *g);
+        if (g == NULL)
+            return true; /* reported again later: better than never */
+        *v = g;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
+static bool seen_add64(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i] == x)
+            return false;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        uint64_t *g = realloc(*v, c * sizeof *g);
+        if (g == NULL)
+            return true;
+        *v = g;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
+static void gv_p1_line(vpn_router *r, const vpn_ikev1_sa *p1)
+{
+    char line[256];
+    uint64_t ck = 0;
+
+    /* the keys exist from Main Mode message 4 on; once per SA */
+    if (p1 == NULL || !r->p.key_lines || vpn_ikev1_sa_wireshark_line(p1, line, sizeof line) <= 0)
+        return;
+    for (int i = 0; i < 8; i++)
+        ck = ck << 8 | vpn_ikev1_sa_icookie(p1)[i];
+    if (seen_add64(&r->gv_p1, &r->n_gv_p1, &r->cap_gv_p1, ck))
+        key_line(r, VPN_ROUTER_KEYS_IKEV1, line);
+    OPENSSL_cleanse(line, sizeof line);
+}
+
+/* After the GDOI groups ran: TEKs new since the last look become
+ * SA_INSTALLED events on VPN_ROUTER_CRYPTO_MAP (and esp_sa lines), phase-1
+ * SAs with keys ikev1_decryption_table lines. The one key-export scan
+ * for every driver. */
+static void gv_scan(vpn_router *r)
+{
+    for (size_t g = 0; r->gv && g < vpn_getvpn_node_n_groups(r->gv); g++) {
+        const vpn_gdoi_gm *gm = vpn_getvpn_node_gm(r->gv, g);
+        const vpn_gdoi_ks *ks = vpn_getvpn_node_ks(r->gv, g);
+        const vpn_sad *sad = vpn_getvpn_node_sad(r->gv, g);
+
+        for (size_t i = 0; ks && i < VPN_GDOI_COOP_MAX_PEERS; i++)
+            gv_p1_line(r, vpn_gdoi_ks_coop_phase1(ks, i));
+        if (gm)
+            gv_p1_line(r, vpn_gdoi_gm_phase1(gm));
+        for (vpn_sa *sa = sad ? vpn_sad_next(sad, NULL) : NULL; sa; sa = vpn_sad_next(sad, sa)) {
+            const vpn_sa_config *c = vpn_sa_get_config(sa);
+            unsigned dir = c->dir == VPN_SA_OUT ? VPN_SA_OUT : VPN_SA_IN;
+            vpn_router_event ev;
+
+            if (!seen_add32(&r->gv_teks, &r->n_gv_teks, &r->cap_gv_teks, c->spi))
+                continue;
+            RT_LOG(r, VPN_LOG_INFO, "TEK SPI 0x%08x installed", c->spi);
+            esp_key_line(r, sa, dir);
+            memset(&ev, 0, sizeof ev);
+            ev.type = VPN_ROUTER_EV_SA_INSTALLED;
+            ev.tunnel = VPN_ROUTER_CRYPTO_MAP;
+            ev.sa.spi = c->spi;
+            ev.sa.dir = dir;
+            ev.sa_view = sa;
+            emit(r, &ev);
+        }
+    }
 }
 
 const vpn_getvpn_node *vpn_router_getvpn(const vpn_router *r)
@@ -2069,12 +2279,17 @@ vpn_router_drop vpn_router_cryptomap_input(vpn_router *r, uint64_t now, vpn_pkt 
 static bool cmap_claims(const vpn_router *r, const vpn_pkt *pkt)
 {
     vpn_ip_info ii;
+    vpn_rd rd;
+    uint32_t spi;
     const uint8_t *p = vpn_pkt_data(pkt);
 
-    if (vpn_ip_parse(p, pkt->len, &ii) != 0 || ii.version != 4 || ii.proto != VPN_IPPROTO_ESP ||
-        ii.frag || pkt->len < ii.hdr_len + 4)
+    if (vpn_ip_parse(p, pkt->len, &ii) != 0 || ii.version != 4 || ii.proto != VPN_IPPROTO_ESP || ii.frag)
         return false;
-    return vpn_sad_lookup(r->sad, vpn_load32(p + ii.hdr_len), &ii.dst) == NULL;
+    /* RFC 4303 2.1: the SPI opens the ESP header */
+    vpn_rd_init(&rd, p, pkt->len);
+    if (vpn_rd_skip(&rd, ii.hdr_len) != 0 || vpn_rd_u32(&rd, &spi) != 0)
+        return false;
+    return vpn_sad_lookup(r->sad, spi, &ii.dst) == NULL;
 }
 
 static vpn_router_drop cmap_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt)
@@ -2101,7 +2316,9 @@ int vpn_router_gdoi_ks_rekey(vpn_router *r, uint64_t now, bool new_kek)
         vpn_gdoi_ks *ks = vpn_getvpn_node_ks_mut(r->gv, g);
         if (ks == NULL)
             continue;
-        if ((rc = vpn_gdoi_ks_rekey(ks, new_kek, now)) != 0)
+        rc = vpn_gdoi_ks_rekey(ks, new_kek, now);
+        gv_scan(r);
+        if (rc != 0)
             return rc;
         n++;
     }
@@ -2122,7 +2339,9 @@ int vpn_router_gdoi_ks_rekey_group(vpn_router *r, uint64_t now, size_t group, bo
     if (r->gv == NULL || (ks = vpn_getvpn_node_ks_mut(r->gv, group)) == NULL)
         return VPN_ERR_NOTFOUND;
     r->now = now;
-    return vpn_gdoi_ks_rekey(ks, new_kek, now);
+    int rc = vpn_gdoi_ks_rekey(ks, new_kek, now);
+    gv_scan(r);
+    return rc;
 }
 
 int vpn_router_gdoi_ks_set_multicast(vpn_router *r, size_t group, bool multicast, const vpn_addr *group_addr)
@@ -2172,6 +2391,7 @@ int vpn_router_gdoi_reregister(vpn_router *r, uint64_t now)
     for (size_t g = 0; g < vpn_getvpn_node_n_groups(r->gv); g++)
         if (vpn_getvpn_node_gm_restart(r->gv, g, now) == 0)
             n++;
+    gv_scan(r);
     return n ? n : VPN_ERR_NOTFOUND;
 }
 
@@ -2351,15 +2571,21 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
          * datagrams leave every engine as it was */
         int rc = vpn_getvpn_node_dgram_input(r->gv, &remote->addr, &local->addr, p, pkt->len, now);
         r->st.gdoi_in++;
+        gv_scan(r);
         if (rc == VPN_ERR_NOTFOUND || rc == VPN_ERR_MALFORMED)
             return drop(r, VPN_ROUTER_DROP_GDOI_UNCLAIMED, VPN_ROUTER_NO_TUNNEL, 0);
         if (rc != 0)
             return drop(r, VPN_ROUTER_DROP_GDOI_REFUSED, VPN_ROUTER_NO_TUNNEL, 0);
         return VPN_ROUTER_DROP_NONE;
-    } else if (local->port != VPN_IKE_PORT ||
-               /* RFC 2408 3.1: major version 1 in the high nibble of octet 17 */
-               (pkt->len >= 28 && p[17] >> 4 == 1) || r->ike == NULL) {
-        /* IKEv1 on 500, GDOI on 848, ...: engines that do not live here yet */
+    } else if (local->port == VPN_IKE_PORT && r->v1 && pkt->len >= 28 && p[17] >> 4 == 1) {
+        /* RFC 2408 3.1: major version 1 in the high nibble of octet 17:
+         * IKEv1 phase 1; what no SA takes leaves the table as it was */
+        r->st.ikev1_in++;
+        if (rt_ikev1_input(r->v1, now, local, remote, p, pkt->len) != 0)
+            return drop(r, VPN_ROUTER_DROP_IKEV1, VPN_ROUTER_NO_TUNNEL, 0);
+        return VPN_ROUTER_DROP_NONE;
+    } else if (local->port != VPN_IKE_PORT || r->ike == NULL) {
+        /* other ports, or no conf: engines that do not live here */
         if (r->p.udp_other) {
             r->p.udp_other(r->p.user, local, remote, p, pkt->len);
             return VPN_ROUTER_DROP_NONE;
@@ -2380,6 +2606,8 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
 
 int vpn_router_timeout(vpn_router *r, uint64_t now)
 {
+    uint32_t ike_id;
+
     if (r == NULL)
         return VPN_ERR_INVAL;
     r->now = now;
@@ -2402,13 +2630,27 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
     mgre_timeout(r, now);
     if (r->gv && vpn_getvpn_node_next_deadline(r->gv) <= now)
         vpn_getvpn_node_timeout(r->gv, now);
+    gv_scan(r);
+    if (rt_ikev1_next_deadline(r->v1) <= now)
+        rt_ikev1_timeout(r->v1, now);
     for (uint32_t i = 0; r->ike && i < r->n_tun; i++) {
         if (!r->tun[i].initiate_pending)
             continue;
         r->tun[i].initiate_pending = false;
-        if (r->tun[i].out_child == 0 && !negotiating(r, i)) {
+        if (r->tun[i].out_child != 0)
+            continue;
+        if (!negotiating(r, i)) {
             r->st.on_demand_initiations++;
             initiate(r, now, i);
+        } else if ((ike_id = established_ike_sa(r, i)) != 0) {
+            /* RFC 7296 1.3.1: a new CHILD_SA under the IKE SA that stayed */
+            vpn_ikev2_policy pol;
+            tunnel_policy(&r->tun[i], i, &pol);
+            int rc = vpn_ikev2_child_create(r->ike, now, ike_id, &pol);
+            RT_LOG(r, rc ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: no CHILD_SA under IKE SA %u: create one: %s",
+                   r->tun[i].name, ike_id, vpn_strerror(rc));
+            if (rc == 0)
+                r->st.on_demand_children++;
         }
     }
     flush(r);
@@ -2438,7 +2680,44 @@ uint64_t vpn_router_next_deadline(const vpn_router *r)
         if (g < t)
             t = g;
     }
+    if (rt_ikev1_next_deadline(r->v1) < t)
+        t = rt_ikev1_next_deadline(r->v1);
     return mgre_deadline(r, t);
+}
+
+/* ---- IKEv1 phase 1 ------------------------------------------------------------------------------ */
+
+int vpn_router_isakmp_initiate(vpn_router *r, uint64_t now, const vpn_addr *local, const vpn_addr *peer,
+                               uint32_t *conn_id)
+{
+    if (r == NULL || local == NULL || peer == NULL)
+        return VPN_ERR_INVAL;
+    if (r->v1 == NULL)
+        return VPN_ERR_STATE;
+    r->now = now;
+    return rt_ikev1_initiate(r->v1, now, local, peer, conn_id);
+}
+
+int vpn_router_isakmp_clear(vpn_router *r, uint64_t now, bool all, uint32_t conn_id)
+{
+    if (r == NULL)
+        return VPN_ERR_INVAL;
+    r->now = now;
+    if (r->v1 == NULL)
+        return all ? 0 : VPN_ERR_NOTFOUND;
+    return rt_ikev1_clear(r->v1, now, all, conn_id);
+}
+
+size_t vpn_router_isakmp_count(const vpn_router *r)
+{
+    return r ? rt_ikev1_count(r->v1) : 0;
+}
+
+int vpn_router_show_isakmp_sa(const vpn_router *r, vpn_show_buf *b)
+{
+    if (r == NULL || b == NULL)
+        return VPN_ERR_INVAL;
+    return rt_ikev1_show_sa(r->v1, b);
 }
 
 /* ---- manual keying ----------------------------------------------------------------------------- */
@@ -2478,16 +2757,19 @@ int vpn_router_sa_add(vpn_router *r, uint64_t now, uint32_t tunnel, const vpn_sa
 
 static rt_child *find_sa(const vpn_router *r, const vpn_router_sa_ref *ref, vpn_sa **sa)
 {
-    for (size_t i = 0; ref && i < r->n_child; i++) {
-        rt_child *c = &r->child[i];
-        vpn_sa *s = ref->dir == VPN_SA_IN ? c->in : ref->dir == VPN_SA_OUT ? c->out : NULL;
-        if (s && vpn_sa_get_config(s)->spi == ref->spi) {
-            if (sa)
-                *sa = s;
-            return c;
-        }
-    }
-    return NULL;
+    vpn_sa *s;
+    rt_child *c;
+
+    /* two hash lookups: the SAD by (SPI, direction), the child table by
+     * the id every SA of the router carries as its user cookie */
+    if (ref == NULL || (ref->dir != VPN_SA_IN && ref->dir != VPN_SA_OUT) ||
+        (s = vpn_sad_find(r->sad, ref->spi, ref->dir)) == NULL ||
+        (c = child_find(r, (uint32_t)(uintptr_t)vpn_sa_get_user(s))) == NULL ||
+        (ref->dir == VPN_SA_IN ? c->in : c->out) != s)
+        return NULL;
+    if (sa)
+        *sa = s;
+    return c;
 }
 
 int vpn_router_sa_remove(vpn_router *r, const vpn_router_sa_ref *ref)

@@ -18,7 +18,9 @@
  *     (vpn_ikev2_child_activity), which is what on-demand and periodic DPD
  *     go by (RFC 7296 2.4);
  *   - traffic into a tunnel that has no SA brings IKE up (IOS `tunnel
- *     protection` on demand), at most once per hold-down.
+ *     protection` on demand), at most once per hold-down; when its IKE SA
+ *     is up but its CHILD_SA went (deleted while the IKE SA stayed), a new
+ *     CHILD_SA is made under it (CREATE_CHILD_SA, RFC 7296 1.3.1).
  *
  * Rekey grace (one policy for every driver). RFC 7296 2.8: the initiator
  * of a CHILD_SA rekey installs the new pair when the CREATE_CHILD_SA
@@ -36,9 +38,9 @@
  *     the network, are delivered; then it is removed.
  * Other CHILD_DOWN reasons (deleted, expired, DPD) remove the pair at once.
  *
- * Demultiplexing (RFC 7296 2.23, RFC 3948 2.2/2.3): UDP to port 500 is IKE
- * (an IKEv1 header goes to the driver's hook until an IKEv1 instance lives
- * here); UDP to port 4500 is told apart with vpn_natt_classify: non-ESP
+ * Demultiplexing (RFC 7296 2.23, RFC 3948 2.2/2.3): UDP to port 500 is IKE,
+ * IKEv2 or, by the version in its header (RFC 2408 3.1), IKEv1 phase 1
+ * (the router's own phase-1 table, "IKEv1 phase 1" below); UDP to port 4500 is told apart with vpn_natt_classify: non-ESP
  * marker + IKE, ESP in UDP, or a NAT-keepalive; IP protocol 50 is ESP.
  *
  * Sans-IO: every verb takes `now` (ns, never going backwards); output goes
@@ -69,11 +71,10 @@
  * against the groups' TEKs, and what they decrypt is delivered with
  * tunnel VPN_ROUTER_CRYPTO_MAP.
  *
- * Extension points, for what comes next: further engines (IKEv1 phase 1,
- * NHRP) get their own instance fields and demux branches in
- * vpn_router_udp_input; further attachments get their own
- * vpn_router_tunnel_mode and an output verb of the same shape as
- * vpn_router_tunnel_output.
+ * Extension points, for what comes next: further engines get their own
+ * instance fields and demux branches in vpn_router_udp_input; further
+ * attachments get their own vpn_router_tunnel_mode and an output verb of
+ * the same shape as vpn_router_tunnel_output.
  */
 #ifndef VPN_ROUTER_H
 #define VPN_ROUTER_H
@@ -130,6 +131,7 @@ typedef enum vpn_router_drop {
     VPN_ROUTER_DROP_GDOI_UNCLAIMED, /* UDP 848 for no GDOI group here (short, unknown cookies) */
     VPN_ROUTER_DROP_GDOI_REFUSED,   /* UDP 848 a GDOI engine refused (its counters say why) */
     VPN_ROUTER_DROP_CRYPTO_MAP,     /* the crypto map refused a packet (vpn_getvpn_drop says why) */
+    VPN_ROUTER_DROP_IKEV1,          /* UDP 500 IKEv1: no ISAKMP header, for no SA, or refused */
     VPN_ROUTER_DROP_COUNT
 } vpn_router_drop;
 
@@ -159,7 +161,9 @@ typedef struct vpn_router_esp_out {
 
 typedef enum vpn_router_event_type {
     VPN_ROUTER_EV_IKEV2 = 1,   /* an IKEv2 engine event, after the router acted on it */
-    VPN_ROUTER_EV_SA_INSTALLED, /* one SA added to the SAD (key export) */
+    VPN_ROUTER_EV_SA_INSTALLED, /* one SA added to the SAD (key export); tunnel
+                                 * VPN_ROUTER_CRYPTO_MAP: a GET VPN TEK a group
+                                 * installed (child_id 0), once per SPI */
     VPN_ROUTER_EV_SA_REMOVED,   /* one SA removed */
     VPN_ROUTER_EV_INITIATED,    /* the router started IKE for a tunnel (err: the result) */
     VPN_ROUTER_EV_DROP,         /* a packet was dropped (drop, tunnel, spi) */
@@ -172,7 +176,20 @@ typedef enum vpn_router_event_type {
     VPN_ROUTER_EV_VA_UP,        /* virtual template: Virtual-Access<va> cloned for peer */
     VPN_ROUTER_EV_VA_DOWN,      /* virtual template: Virtual-Access<va> of peer torn down
                                  * (its IKE SA went) */
+    VPN_ROUTER_EV_KEY_LINE,     /* a Wireshark key line (key_table, key_line) for the
+                                 * driver's key files: no driver formats keys itself */
 } vpn_router_event_type;
+
+/* Wireshark's key tables; vpn_router_key_table_name gives the file name
+ * (in Wireshark's profile folder) of each. */
+typedef enum vpn_router_key_table {
+    VPN_ROUTER_KEYS_ESP_SA = 1,  /* esp_sa (ipsec/wskeys.h) */
+    VPN_ROUTER_KEYS_IKEV1,       /* ikev1_decryption_table */
+    VPN_ROUTER_KEYS_IKEV2,       /* ikev2_decryption_table */
+} vpn_router_key_table;
+
+/* "esp_sa", "ikev1_decryption_table", ...; NULL for values out of range. */
+const char *vpn_router_key_table_name(vpn_router_key_table t);
 
 typedef struct vpn_router_event {
     vpn_router_event_type type;
@@ -186,6 +203,8 @@ typedef struct vpn_router_event {
     const vpn_nhrp_event *nhrp;  /* NHRP */
     vpn_addr peer;               /* INITIATED (mGRE) and PEER_DOWN: the NBMA address */
     uint32_t va;                 /* VA_UP, VA_DOWN: the Virtual-Access number */
+    vpn_router_key_table key_table; /* KEY_LINE */
+    const char *key_line;        /* KEY_LINE: one line without newline, during the call only */
 } vpn_router_event;
 
 typedef struct vpn_router_params {
@@ -204,8 +223,9 @@ typedef struct vpn_router_params {
     bool (*deliver)(void *user, uint32_t tunnel, const uint8_t *data, size_t len);
     /* Events (optional). */
     void (*event)(void *user, const vpn_router_event *ev);
-    /* UDP this router has no engine for (IKEv1 on 500, other ports):
-     * optional; without it such datagrams are dropped as UDP_PORT. */
+    /* UDP this router has no engine for (ports other than 500, 4500 and,
+     * with GET VPN, 848; 500 when the router has no conf): optional;
+     * without it such datagrams are dropped as UDP_PORT. */
     void (*udp_other)(void *user, const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote,
                       const uint8_t *data, size_t len);
     /* mGRE tunnels: what the driver's routing table says about dst (the
@@ -230,6 +250,13 @@ typedef struct vpn_router_params {
     /* Remote access: the EAP backend (RADIUS passthrough), as
      * vpn_ikev2_params.eap; NULL: the local user database. Borrowed. */
     const struct vpn_ikev2_eap_backend *eap;
+    /* Emit KEY_LINE events (Wireshark key export); off: none are made.
+     * One line per SA and direction (esp_sa: the router's SAs at install,
+     * GET VPN TEKs when a group installs them), per IKE SA
+     * (ikev2_decryption_table: IKE_UP, IKE_REKEYED, or FAILED once keys
+     * existed), per IKEv1 phase-1 SA (ikev1_decryption_table: crypto
+     * isakmp and GDOI registrations and COOP, once its keys exist). */
+    bool key_lines;
 } vpn_router_params;
 
 /* Zeroes p: every default, no callbacks. */
@@ -407,6 +434,10 @@ void vpn_router_mgre_peer_foreach(const vpn_router *r, uint32_t tunnel,
  * VPN_ERR_INVAL, VPN_ERR_NOSPACE. */
 int vpn_router_show_dmvpn(const vpn_router *r, uint64_t now, uint32_t tunnel, bool detail, vpn_show_buf *b);
 int vpn_router_show_ip_nhrp(const vpn_router *r, uint64_t now, uint32_t tunnel, vpn_show_buf *b);
+/* show ip nhrp traffic of an mGRE tunnel (vpn_show_nhrp_traffic, with the
+ * tunnel's name). Errors: VPN_ERR_INVAL (no such mGRE tunnel),
+ * VPN_ERR_NOSPACE. */
+int vpn_router_show_ip_nhrp_traffic(const vpn_router *r, uint32_t tunnel, vpn_show_buf *b);
 
 /* ---- GET VPN: GDOI groups and the crypto map ------------------------------------------ */
 
@@ -530,6 +561,37 @@ int vpn_router_show_derived_config(const vpn_router *r, uint32_t va, vpn_show_bu
  * Errors: VPN_ERR_INVAL, VPN_ERR_NOSPACE. */
 int vpn_router_show_virtual_access(const vpn_router *r, uint64_t now, vpn_show_buf *b);
 
+/* ---- IKEv1 phase 1 (crypto isakmp) ------------------------------------------------------
+ *
+ * With a conf the router runs IKEv1 Main Mode (RFC 2409 5) on UDP 500 under
+ * `crypto isakmp policy` / `crypto isakmp key`, found by version in the
+ * ISAKMP header (RFC 2408 3.1): datagrams go out through send_udp, the
+ * SAs' timers are in vpn_router_next_deadline, each SA's Wireshark key
+ * line is a KEY_LINE event (VPN_ROUTER_KEYS_IKEV1) as soon as its keys
+ * exist. Phase 2 is not served (keys come from GDOI): Quick Mode is
+ * answered NO_PROPOSAL_CHOSEN (RFC 2408 3.14). Datagrams no SA takes are
+ * dropped as VPN_ROUTER_DROP_IKEV1. SAs are named by conn-id (from 1001,
+ * as IOS); dead ones stay in the view as MM_NO_STATE for 30 s.
+ */
+
+/* Starts Main Mode from local (the driver's route source) to peer; *conn_id
+ * (optional) gets its number. Errors: VPN_ERR_INVAL, VPN_ERR_STATE (no
+ * conf), VPN_ERR_LIMIT (64 SAs alive), VPN_ERR_NOTFOUND (no crypto isakmp
+ * policy), VPN_ERR_AUTH (no crypto isakmp key covers peer), those of
+ * vpn_ikev1_sa_new / vpn_ikev1_sa_start. */
+int vpn_router_isakmp_initiate(vpn_router *r, uint64_t now, const vpn_addr *local, const vpn_addr *peer,
+                               uint32_t *conn_id);
+/* clear crypto isakmp [conn-id]: deletes every live phase-1 SA (all) or
+ * the one numbered conn_id, telling the peer of established ones
+ * (RFC 2408 3.15). Returns how many, VPN_ERR_NOTFOUND (no such conn-id),
+ * VPN_ERR_INVAL. */
+int vpn_router_isakmp_clear(vpn_router *r, uint64_t now, bool all, uint32_t conn_id);
+/* Rows of show crypto isakmp sa (live and lingering SAs). */
+size_t vpn_router_isakmp_count(const vpn_router *r);
+/* show crypto isakmp sa; VPN_SHOW_ISAKMP_SA_CAP(vpn_router_isakmp_count)
+ * bytes suffice. Errors: VPN_ERR_INVAL, VPN_ERR_NOMEM, VPN_ERR_NOSPACE. */
+int vpn_router_show_isakmp_sa(const vpn_router *r, vpn_show_buf *b);
+
 /* ---- input from the network ------------------------------------------------------ */
 
 /*
@@ -585,8 +647,10 @@ typedef struct vpn_router_stats {
     uint64_t children_installed, children_removed, rekeys;
     uint64_t lifetime_rekeys, lifetime_deletes; /* asked of the engine by SA limits */
     uint64_t on_demand_initiations;
+    uint64_t on_demand_children; /* CHILD_SAs made on traffic under an IKE SA that stayed */
     uint64_t gdoi_in;          /* UDP 848 datagrams given to the GDOI groups */
     uint64_t cmap_encrypted, cmap_decrypted, cmap_clear_out, cmap_clear_in;
+    uint64_t ikev1_in;         /* UDP 500 datagrams with version 1.0 */
 } vpn_router_stats;
 
 size_t vpn_router_tunnel_count(const vpn_router *r);

@@ -192,3 +192,37 @@ int vpn_show_dmvpn(const vpn_nhrp *n, uint64_t now, vpn_show_buf *b)
     free(c.v);
     return vpn_show_result(b);
 }
+
+static void traffic_block(vpn_show_buf *b, const char *what, const uint64_t *c)
+{
+    uint64_t total = 0;
+    for (int t = 1; t <= VPN_NHRP_TYPE_MAX; t++)
+        total += c[t];
+    vpn_show_printf(b,
+                    "   %s: Total %llu\n"
+                    "         %llu Resolution Request  %llu Resolution Reply  %llu Registration Request\n"
+                    "         %llu Registration Reply  %llu Purge Request  %llu Purge Reply\n"
+                    "         %llu Error Indication  %llu Traffic Indication  0 Redirect Suppress\n",
+                    what, (unsigned long long)total, (unsigned long long)c[VPN_NHRP_RES_REQ],
+                    (unsigned long long)c[VPN_NHRP_RES_REPLY], (unsigned long long)c[VPN_NHRP_REG_REQ],
+                    (unsigned long long)c[VPN_NHRP_REG_REPLY], (unsigned long long)c[VPN_NHRP_PURGE_REQ],
+                    (unsigned long long)c[VPN_NHRP_PURGE_REPLY], (unsigned long long)c[VPN_NHRP_ERROR_IND],
+                    (unsigned long long)c[VPN_NHRP_TRAFFIC_IND]);
+}
+
+int vpn_show_nhrp_traffic(const char *ifname, const vpn_nhrp_stats *st, vpn_show_buf *b)
+{
+    if (!ifname || !st || !b)
+        return VPN_ERR_INVAL;
+    vpn_show_printf(b, "%s:\n", ifname);
+    traffic_block(b, "Sent", st->tx);
+    traffic_block(b, "Rcvd", st->rx);
+    vpn_show_printf(b,
+                    "   Dropped: %llu malformed (%llu bad checksum), %llu authentication failed, "
+                    "%llu network-id mismatch, %llu hop limit, %llu loops, %llu ignored\n",
+                    (unsigned long long)st->malformed, (unsigned long long)st->bad_checksum,
+                    (unsigned long long)st->auth_failed, (unsigned long long)st->netid_mismatch,
+                    (unsigned long long)st->hop_exceeded, (unsigned long long)st->loops,
+                    (unsigned long long)st->ignored);
+    return vpn_show_result(b);
+}

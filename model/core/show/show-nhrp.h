@@ -31,6 +31,12 @@ extern "C" {
 /* Errors: VPN_ERR_NOSPACE (truncated), VPN_ERR_NOMEM, VPN_ERR_INVAL. */
 int vpn_show_ip_nhrp(const vpn_nhrp *n, uint64_t now, vpn_show_buf *b);
 int vpn_show_dmvpn(const vpn_nhrp *n, uint64_t now, vpn_show_buf *b);
+/* show ip nhrp traffic for interface ifname, from the engine's counters
+ * (vpn_nhrp_stats_get): IOS's Sent / Rcvd blocks by packet type (RFC 2332
+ * 5.2; IOS's Redirect Suppress is not modelled and shows 0), then a
+ * Dropped line of what the engine refused (not an IOS line).
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOSPACE. */
+int vpn_show_nhrp_traffic(const char *ifname, const vpn_nhrp_stats *st, vpn_show_buf *b);
 /* IOS duration: "00:05:07", "1d02h", "2w3d". */
 void vpn_show_nhrp_duration(uint64_t secs, char *buf, size_t len);
 

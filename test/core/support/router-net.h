@@ -38,6 +38,7 @@ typedef struct rn_ev {
     vpn_router_sa_ref sa;
     vpn_router_drop drop;
     int err;
+    vpn_router_key_table key_table; /* KEY_LINE */
     uint64_t at;
     uint32_t out_child_after; /* the tunnel's out_child once the router acted */
 } rn_ev;
@@ -80,6 +81,10 @@ typedef struct rn_node {
     uint8_t *seen;            /* RN_MAX_SEQ flags */
     uint32_t rx;
     uint32_t rx_dup;
+    char key_line[512];       /* the last KEY_LINE event's line */
+    char key_lines[8][512];   /* the first KEY_LINE lines */
+    vpn_router_key_table key_tables[8];
+    size_t n_key_lines;       /* all of them, also past 8 */
 } rn_node;
 
 typedef bool (*rn_hook_fn)(struct rn_net *n, rn_msg *m, void *user);
@@ -93,6 +98,7 @@ typedef struct rn_net {
     void *hook_user;
     bool silent[2];           /* a node that neither sends nor receives (gone) */
     bool nat;                 /* node 0 behind a NAT, seen as nat_addr */
+    bool key_lines;           /* routers made by rn_add emit KEY_LINE events */
     vpn_addr nat_addr;
     uint64_t udp4500_esp, udp4500_ike, udp4500_keepalive, ip_esp;
 } rn_net;
@@ -215,6 +221,15 @@ static inline void rn_cb_event(void *user, const vpn_router_event *ev)
     e->child_id = ev->child_id;
     e->sa = ev->sa;
     e->err = ev->err;
+    e->key_table = ev->key_table;
+    if (ev->type == VPN_ROUTER_EV_KEY_LINE) {
+        snprintf(self->key_line, sizeof self->key_line, "%s", ev->key_line);
+        if (self->n_key_lines < 8) {
+            snprintf(self->key_lines[self->n_key_lines], sizeof self->key_lines[0], "%s", ev->key_line);
+            self->key_tables[self->n_key_lines] = ev->key_table;
+        }
+        self->n_key_lines++;
+    }
     e->at = self->net->now;
     if (ev->ike) {
         e->ike_type = ev->ike->type;
@@ -334,6 +349,7 @@ static inline rn_node *rn_add(rn_net *n, int idx, const char *conf_text, vpn_rou
     p.deliver = rn_cb_deliver;
     p.event = rn_cb_event;
     p.user = nd;
+    p.key_lines = n->key_lines;
     assert_int_equal(vpn_router_new(&nd->r, &p), 0);
     memset(&tc, 0, sizeof tc);
     tc.name = "Tunnel0";
