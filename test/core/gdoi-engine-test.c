@@ -325,6 +325,40 @@ static void line(vpn_spd_sel *s, uint8_t proto, uint16_t dport)
 }
 
 /*
+ * The member's SPD entries all take its crypto map entry's number
+ * (spd_seq 10 here): an entry of the next crypto map entry (11) sharing
+ * the SPD, added before registration, must still come after every one of
+ * ours, the GDOI bypass and the protect lines alike.
+ */
+static void test_spd_seq_no_tie(void **state)
+{
+    net n;
+    vpn_spd_entry e;
+    const vpn_sa *sa;
+    (void)state;
+    net_init(&n, 2, false, NULL, 0, 0);
+    memset(&e, 0, sizeof e);
+    e.seq = 11;
+    e.sel.family = VPN_AF_INET;
+    vpn_prefix_parse(&e.sel.src, "10.0.0.0/8");
+    e.action = VPN_SPD_DISCARD;
+    assert_int_equal(vpn_spd_add(n.spd[0], &e, NULL), 0);
+    register_all(&n);
+    assert_registered(&n, 0);
+    assert_int_equal(lookup(&n, 0, 17, "10.1.0.5", "10.2.0.7", 5000, &sa), VPN_SPD_PROTECT);
+    assert_ptr_equal(sa, vpn_gdoi_gm_tek(n.gm[0]));
+    /* what our policy does not cover falls to entry 11 */
+    assert_int_equal(lookup(&n, 0, 17, "10.1.0.5", "172.16.0.7", 5000, &sa), VPN_SPD_DISCARD);
+    /* a rekey re-installs at the same number: still ahead of entry 11 */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+    pump(&n);
+    assert_registered(&n, 0);
+    assert_int_equal(lookup(&n, 0, 17, "10.1.0.5", "10.2.0.7", 5000, &sa), VPN_SPD_PROTECT);
+    assert_ptr_equal(sa, vpn_gdoi_gm_tek(n.gm[0]));
+    net_free(&n);
+}
+
+/*
  * A TEK policy of three lines (a deny, two permits) in both wire layouts:
  * one SA TEK per line with the TEK's SPI, members install them in order
  * after the GDOI bypass; multicast rekeys carry them all; a KS
@@ -1145,6 +1179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registration_and_traffic),
         cmocka_unit_test(test_gcm_tek),
+        cmocka_unit_test(test_spd_seq_no_tie),
         cmocka_unit_test(test_multi_line_policy),
         cmocka_unit_test(test_gdoid_layout),
         cmocka_unit_test(test_gap_delays),

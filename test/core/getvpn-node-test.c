@@ -691,6 +691,62 @@ static void test_multi_line_policy(void **state)
     net_free(&t);
 }
 
+/*
+ * RFC 4301 5.2 step 4 with deny lines: a packet that arrives encrypted
+ * under the group's TEK but that the KS's policy denies (a deny line
+ * before a permit, which senders leave in clear) is not accepted:
+ * dropped and counted, even though the group's SPD has an entry (a
+ * bypass) for it.
+ */
+static void test_inner_deny_line(void **state)
+{
+    net t;
+    vpn_getvpn_group_params g;
+    pktbuf pb;
+    vpn_getvpn_drop why;
+    vpn_sa *tek;
+    uint64_t before;
+    (void)state;
+
+    net_init(&t);
+    ks_group(&t, &g, 1234, "192.0.2.1", "10.1.0.0/16", "10.2.0.0/16", NULL, 0, 0);
+    g.ks.tek.sel.proto = 17;
+    g.ks.tek.sel.dport_lo = g.ks.tek.sel.dport_hi = 5060;
+    g.ks.tek.more[0] = g.ks.tek.sel;
+    g.ks.tek.more[0].dport_lo = g.ks.tek.more[0].dport_hi = 0;
+    g.ks.tek.n_more = 1;
+    g.ks.tek.deny_mask = 1;
+    add_node(&t, "192.0.2.1", 0, &g, 1);
+    gm_group(&g, 1234, "198.51.100.11", "192.0.2.1", 10);
+    add_node(&t, "198.51.100.11", 1, &g, 1);
+    gm_group(&g, 1234, "198.51.100.12", "192.0.2.1", 10);
+    add_node(&t, "198.51.100.12", 2, &g, 1);
+    run(&t, t.now + 2 * NS);
+    assert_registered(&t, 1);
+    assert_registered(&t, 2);
+    tek = vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 1, 0));
+    /* the permit line: fine */
+    mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 4000, 0, 60);
+    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
+    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    /* the deny line's flow, encrypted anyway */
+    before = vpn_getvpn_node_get_stats(t.nodes[2].n)->drops[VPN_GETVPN_DROP_INNER_POLICY];
+    mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 5060, 0, 61);
+    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
+    assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+    /* the mirror of the deny line's flow too (the mirror is accepted
+     * only for a permit line) */
+    mkpkt(&pb, "10.2.0.7", "10.1.0.5", 5060, 4000, 0, 62);
+    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
+    assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+    assert_int_equal(vpn_getvpn_node_get_stats(t.nodes[2].n)->drops[VPN_GETVPN_DROP_INNER_POLICY],
+                     before + 2);
+    assert_int_equal(vpn_getvpn_node_get_stats(t.nodes[2].n)->in_decrypted, 1);
+    net_free(&t);
+}
+
 /* Hostile datagrams and packets: dropped, counted, state unchanged. */
 static void test_hostile(void **state)
 {
@@ -919,6 +975,7 @@ int main(void)
         cmocka_unit_test(test_unauthorized_member),
         cmocka_unit_test(test_two_groups),
         cmocka_unit_test(test_inner_policy),
+        cmocka_unit_test(test_inner_deny_line),
         cmocka_unit_test(test_multi_line_policy),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_garbage_counted_by_engines),

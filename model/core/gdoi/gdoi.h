@@ -406,7 +406,8 @@ typedef struct vpn_gdoi_gm_cfg {
     vpn_ikev1_cfg ike;     /* copied */
     vpn_sad *sad;          /* borrowed: TEKs go here */
     vpn_spd *spd;          /* borrowed: the policy goes here */
-    uint32_t spd_seq;      /* SPD sequence number of our entries (bypass at spd_seq) */
+    uint32_t spd_seq;      /* SPD sequence number of all our entries (bypass first, then the
+                            * lines in order): a later crypto map entry needs a higher one */
     uint32_t rereg_lead_s; /* re-register this long before keys lapse; 0 = 60 */
     /* Legacy algorithms from older key servers (the Cisco GDOI reference
      * implementation, gdoid): 3DES KEKs and TEKs and SHA-1 rekey
@@ -479,6 +480,15 @@ const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm);
 void vpn_gdoi_gm_stats_get(const vpn_gdoi_gm *gm, vpn_gdoi_gm_stats *out);
 /* The current outbound TEK SA (NULL before registration). */
 vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm);
+/*
+ * RFC 4301 5.2 step 4 for a packet decrypted with one of this member's
+ * TEKs: does the key server's policy installed here (its ACL lines in
+ * order, first match) permit it? False for a deny (bypass) line, for a
+ * packet no line matches, before registration and for NULL arguments.
+ * Local deny lines and the GDOI bypass are the caller's (they say what
+ * goes out in clear, not what may come in encrypted).
+ */
+bool vpn_gdoi_gm_policy_permits(const vpn_gdoi_gm *gm, const vpn_ip_info *ii);
 uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm);
 const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm);
 /* The current KEK key (32 octets) and IV (16), for trace exports; NULL before registration. */

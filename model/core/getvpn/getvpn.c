@@ -380,11 +380,11 @@ static vpn_getvpn_drop decap_reason(int rc, const vpn_sa *sa, uint64_t tbar_befo
     }
 }
 
-/* An explicit entry of the group's policy that does not discard. */
-static bool in_policy(vpn_spd *spd, const vpn_ip_info *ii)
+/* A permit line of the group's policy, the one its TEKs carry; a deny
+ * (bypass) line or the GDOI bypass is not one (RFC 4301 5.2 step 4). */
+static bool in_policy(const gv_group *g, const vpn_ip_info *ii)
 {
-    const vpn_spd_entry *e;
-    return vpn_spd_lookup(spd, ii, &e) != VPN_SPD_DISCARD && e;
+    return vpn_gdoi_gm_policy_permits(g->gm, ii);
 }
 
 static int input_esp(vpn_getvpn_node *n, vpn_pkt *pkt, const vpn_ip_info *ii, uint64_t now,
@@ -421,7 +421,7 @@ static int input_esp(vpn_getvpn_node *n, vpn_pkt *pkt, const vpn_ip_info *ii, ui
     if (parse(vpn_pkt_data(pkt), pkt->len, &in))
         return drop(n, VPN_GETVPN_DROP_MALFORMED, ii, spi, why);
     mirror(&in, &m);
-    if (!in_policy(g->spd, &in) && !in_policy(g->spd, &m))
+    if (!in_policy(g, &in) && !in_policy(g, &m))
         return drop(n, VPN_GETVPN_DROP_INNER_POLICY, &in, spi, why);
     n->st.in_decrypted++;
     return VPN_GETVPN_DECRYPTED;
