@@ -363,11 +363,7 @@ int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_si
     k->max_members = g->max_members;
 
     /* cooperative key servers */
-    if (g->redundancy && k->tek.n_more)
-        return fail(err, g->redundancy_line, VPN_ERR_UNSUPPORTED,
-                    "group %s: 'redundancy' with a TEK policy ACL of several permit lines is not "
-                    "implemented (COOP announcements carry one)",
-                    g->name);
+    /* redundancy: COOP announcements carry every line (VPN_GDOI_COOP_F_LINES) */
     if (g->redundancy) {
         if (g->n_coop_peer == 0)
             return fail(err, g->redundancy_line, VPN_ERR_NOTFOUND,

@@ -50,7 +50,7 @@ typedef struct vpn_gdoi_conf_ks {
  * and match address, rekey authentication, an ISAKMP policy or key),
  * VPN_ERR_UNSUPPORTED (something the engines do not implement: a deny
  * line covering only part of a later permit line, port ranges in a
- * permit line, dscp, several permit lines with redundancy, counter-based replay, a KEK
+ * permit line, dscp, counter-based replay, a KEK
  * other than AES-256, a rekey signature hash other than SHA-256, a transform other than AES-CBC/HMAC or AES-GCM),
  * VPN_ERR_LIMIT (more than VPN_GDOI_TEK_SELS_MAX permit lines in the TEK
  * ACL), VPN_ERR_POLICY (inconsistent: a rekey ACL whose destination is not one

@@ -1106,7 +1106,9 @@ kek:
     return 0;
 }
 
-static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
+/* hdr: dg's header, parsed by the caller (vpn_isakmp_hdr_parse). */
+static int pull_input(vpn_gdoi_gm *gm, const vpn_isakmp_hdr *hdr, const uint8_t *dg, size_t len,
+                      uint64_t now)
 {
     uint8_t plain[GDOI_MSG_MAX], buf[GDOI_MSG_MAX], view[GDOI_MSG_MAX], iv[VPN_IKEV1_BLOCK],
         *slot;
@@ -1117,7 +1119,7 @@ static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
     size_t olen, vlen;
     int rc;
 
-    if (len < VPN_ISAKMP_HDR_LEN || vpn_load32(dg + 20) != gm->msg_id)
+    if (hdr->msg_id != gm->msg_id)
         return VPN_ERR_NOTFOUND;
     memcpy(iv, gm->iv, sizeof iv);
     if (gm->state == VPN_GDOI_GM_PULL1) {
@@ -1438,7 +1440,7 @@ static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, siz
     if (h.exchange == VPN_GDOI_EXCH_PULL) {
         if (gm->state != VPN_GDOI_GM_PULL1 && gm->state != VPN_GDOI_GM_PULL3)
             return VPN_ERR_STATE;
-        rc = pull_input(gm, dg, len, now);
+        rc = pull_input(gm, &h, dg, len, now);
         if (rc && rc != VPN_ERR_NOTFOUND)
             gm->st.malformed++;
         return rc;

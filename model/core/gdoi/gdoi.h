@@ -257,6 +257,11 @@ typedef struct vpn_gdoi_coop_ann {
 
 #define VPN_GDOI_COOP_F_KEYS 0x01
 #define VPN_GDOI_COOP_F_REPLY 0x02
+/* With F_KEYS: the TEK policy has further lines (tek.more, tek.n_more) or
+ * deny lines (tek.deny_mask), which follow the keys block; set by encode
+ * itself, so a multi-line policy (one SA TEK per ACL line, RFC 6407 5.4)
+ * survives COOP sync and failover as it is. */
+#define VPN_GDOI_COOP_F_LINES 0x04
 
 /*
  * The COOP payload body. decode checks every field's range and that
@@ -584,8 +589,19 @@ void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info 
 void vpn_gdoi_ks_coop_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_coop_info *out);
 /* Peer i (i < n_peers); 0 or VPN_ERR_NOTFOUND. */
 int vpn_gdoi_ks_coop_peer(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_coop_peer_info *out);
-/* The i-th registered member (i < members); 0, or VPN_ERR_NOTFOUND. */
+/*
+ * The i-th registered member (i < members); 0, or VPN_ERR_NOTFOUND. It
+ * walks the member table (O(members)): to list them all, use
+ * vpn_gdoi_ks_next_member.
+ */
 int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out);
+/*
+ * Iterates the registered members in table order, O(1) per member: start
+ * with *cursor = 0; each call fills *out and moves *cursor past it.
+ * Returns 0, or VPN_ERR_NOTFOUND after the last (or for NULL arguments).
+ * The cursor is valid until the member table changes (input, timeout).
+ */
+int vpn_gdoi_ks_next_member(const vpn_gdoi_ks *ks, size_t *cursor, vpn_gdoi_member_info *out);
 void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info *out);
 
 #ifdef __cplusplus
