@@ -89,9 +89,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     for (size_t i = 0; i < cfg->tek.n_more; i++)
         if (cfg->tek.more[i].family != VPN_AF_INET)
             return VPN_ERR_INVAL;
-    /* COOP announcements carry one selector (gdoi.h) */
-    if (cfg->tek.n_more && cfg->coop.n_peers)
-        return VPN_ERR_UNSUPPORTED;
+    /* COOP announcements carry every line (VPN_GDOI_COOP_F_LINES) */
     ks = calloc(1, sizeof *ks);
     if (!ks)
         return VPN_ERR_NOMEM;

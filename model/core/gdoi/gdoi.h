@@ -123,8 +123,8 @@ typedef void (*vpn_gdoi_send_fn)(void *user, const vpn_addr *src, const vpn_addr
 /* What the KS tells members to protect, and how (RFC 6407 5.4.1). */
 typedef struct vpn_gdoi_tek_policy {
     vpn_spd_sel sel;        /* IPv4; protocol, prefixes, one port each (lo) */
-    /* further permit lines in ACL order (same SPI and keys); COOP
-     * announcements carry only sel, so a KS with redundancy refuses them */
+    /* further lines in ACL order (same SPI and keys); COOP announcements
+     * carry them (VPN_GDOI_COOP_F_LINES) */
     vpn_spd_sel more[VPN_GDOI_TEK_SELS_MAX - 1];
     uint8_t n_more;
     /* bit i: line i (0 = sel, i = more[i - 1]) is a deny the members

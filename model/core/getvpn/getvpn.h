@@ -56,9 +56,10 @@
  *
  * Limits: one key-server group per KS address (phase 1 does not name the
  * group, so two KS engines on one address could not tell new Main Modes
- * apart); IPv4 only (GDOI TEK policies are IPv4 here); the KS's policy is
- * one selector (the engines' vpn_gdoi_tek_policy), deny lines are the
- * member's local ones.
+ * apart); IPv4 only (GDOI TEK policies are IPv4 here). The KS's policy is
+ * its ACL's lines (vpn_gdoi_tek_policy, a partial deny carried as a bypass
+ * line); a decrypted packet must match one of its permit lines; the local
+ * deny lines are the member's own (`match address` on its map entry).
  */
 #ifndef VPN_GETVPN_H
 #define VPN_GETVPN_H
