@@ -398,6 +398,10 @@ static void test_ann_lines_codec(void **state)
     bad[one_len] = VPN_GDOI_TEK_SELS_MAX; /* too many lines */
     assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_MALFORMED);
     memcpy(bad, buf, len);
+    bad[one_len] = 0; /* the extension with nothing in it (not how encode writes it) */
+    vpn_store32(bad + one_len + 1, 0);
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, one_len + 5, &b), VPN_ERR_MALFORMED);
+    memcpy(bad, buf, len);
     bad[one_len] = 3; /* more lines than are there */
     assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_TRUNCATED);
     memcpy(bad, buf, len);

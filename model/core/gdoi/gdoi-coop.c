@@ -285,8 +285,9 @@ int vpn_gdoi_coop_ann_decode(const uint8_t *body, size_t len, vpn_gdoi_coop_ann 
         vpn_rd_u32(&r, &a.tek.deny_mask);
         if (vpn_rd_err(&r))
             goto out_trunc;
-        /* as members check a policy: lines that fit, at least one permit */
-        if (nmore >= VPN_GDOI_TEK_SELS_MAX || (a.tek.deny_mask >> (nmore + 1u)) != 0 ||
+        /* as members check a policy: lines that fit, at least one permit;
+         * and only when there is something to say (one encoding per policy) */
+        if (nmore == 0 || nmore >= VPN_GDOI_TEK_SELS_MAX || (a.tek.deny_mask >> (nmore + 1u)) != 0 ||
             a.tek.deny_mask == (1u << (nmore + 1u)) - 1u)
             goto out;
         a.tek.n_more = nmore;
