@@ -231,6 +231,19 @@ static void test_registration_and_traffic(void **state)
     }
     assert_int_equal(vpn_gdoi_ks_members(n.ks), 3);
     assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->registrations, 3);
+    /* the member iterator lists each registered member once, as get_member */
+    {
+        vpn_gdoi_member_info mi, mj;
+        size_t cur = 0, k = 0;
+        while (vpn_gdoi_ks_next_member(n.ks, &cur, &mi) == 0) {
+            assert_int_equal(vpn_gdoi_ks_get_member(n.ks, k, &mj), 0);
+            assert_true(vpn_addr_eq(&mi.addr, &mj.addr));
+            k++;
+        }
+        assert_int_equal(k, 3);
+        assert_int_equal(vpn_gdoi_ks_next_member(n.ks, &cur, &mi), VPN_ERR_NOTFOUND);
+        assert_int_equal(vpn_gdoi_ks_next_member(NULL, &cur, &mi), VPN_ERR_NOTFOUND);
+    }
     /* any member to any member */
     assert_int_equal(send_between(&n, 0, 1, 1), 0);
     assert_int_equal(send_between(&n, 1, 2, 2), 0);
