@@ -34,7 +34,8 @@
  *     group's SAs (old and new TEKs coexist across a rekey until the old
  *     one's lifetime or GAP deactivation ends, so nothing in flight is
  *     lost), decapsulated, replay- and TBAR-checked, and the inner packet
- *     must fall inside that group's policy (RFC 4301 5.2 step 4). A clear
+ *     must match a permit line of that group's policy (RFC 4301 5.2 step
+ *     4; a deny line's traffic goes clear, so never arrives encrypted). A clear
  *     packet that a registered group's policy says senders must protect
  *     is dropped (RFC 4301 5.2: it should have arrived encrypted), which
  *     is how traffic of an unregistered (unauthorized) member is refused.
