@@ -123,8 +123,8 @@ Retire(Ptr<Ipv4> ipv4, Ptr<NetDevice> dev)
 struct Storage
 {
     vpn_conf* conf{nullptr};
-    vpn_gdoi_conf_ks ks{};
-    vpn_gdoi_conf_gm gm{};
+    std::vector<vpn_gdoi_conf_ks> ks; // one per `server local` group
+    std::vector<vpn_gdoi_conf_gm> gm; // one per crypto map entry
     std::shared_ptr<vpn_sig_key> key;
     ~Storage()
     {
@@ -195,23 +195,41 @@ GetVpnHelper::Install(Ptr<Node> node,
 
     // ---- check everything before the node changes
     std::vector<vpn_getvpn_group_params> groups;
-    bool ks = false;
+    size_t nks = 0;
     for (size_t i = 0; i < conf->n_gdoi_group; i++)
     {
-        ks = ks || conf->gdoi_group[i].server_local;
+        nks += conf->gdoi_group[i].server_local ? 1 : 0;
     }
-    if (ks)
+    // sized once: the group parameters point into these
+    st->ks.resize(nks);
+    for (size_t i = 0, k = 0; i < conf->n_gdoi_group; i++)
     {
-        rc = vpn_gdoi_ks_cfg_from_conf(conf, nullptr, m_key.get(), &st->ks, &err);
+        if (!conf->gdoi_group[i].server_local)
+        {
+            continue;
+        }
+        // every key-server group (the node takes one per KS address)
+        rc = vpn_gdoi_ks_cfg_from_conf(conf, conf->gdoi_group[i].name, m_key.get(), &st->ks[k], &err);
         if (rc != 0)
         {
             e << host << " line " << err.line << ": " << err.msg;
             return e.str();
         }
+        for (size_t j = 0; j < k; j++)
+        {
+            if (vpn_addr_eq(&st->ks[j].cfg.local, &st->ks[k].cfg.local))
+            {
+                e << host << " line " << st->ks[k].group->ks_address_line << ": group "
+                  << st->ks[k].group->name << ": address ipv4 is already group "
+                  << st->ks[j].group->name << "'s (one key-server group per address)";
+                return e.str();
+            }
+        }
         vpn_getvpn_group_params g{};
         g.role = VPN_GETVPN_ROLE_KS;
-        g.ks = st->ks.cfg;
+        g.ks = st->ks[k].cfg;
         groups.push_back(g);
+        k++;
     }
     const vpn_conf_interface* mapIf = nullptr;
     for (size_t i = 0; i < conf->n_iface; i++)
@@ -223,33 +241,35 @@ GetVpnHelper::Install(Ptr<Node> node,
     }
     if (mapIf)
     {
-        // the translation wants the SAD and SPD the member will fill; the
-        // node makes its own (getvpn.h), so these only satisfy the check
-        vpn_rng rng;
-        vpn_rng_init_system(&rng);
-        vpn_sad* sad = nullptr;
-        vpn_spd* spd = nullptr;
-        if (vpn_sad_new(&sad, &rng) != 0 || vpn_spd_new(&spd, VPN_SPD_BYPASS) != 0)
+        // one member group per crypto map entry (a router in several
+        // groups: the seed's departments), each with its local deny lines;
+        // the node makes each group's SAD and SPD (getvpn.h)
+        size_t n = vpn_gdoi_conf_gm_entries(conf, nullptr);
+        if (n > VPN_GETVPN_MAX_GROUPS - groups.size())
         {
-            vpn_sad_del(sad);
-            return host + ": out of memory";
-        }
-        rc = vpn_gdoi_gm_cfg_from_conf(conf, nullptr, nullptr, sad, spd, &st->gm, &err);
-        vpn_spd_del(spd);
-        vpn_sad_del(sad);
-        if (rc != 0)
-        {
-            e << host << " line " << err.line << ": " << err.msg;
+            e << host << " line " << mapIf->crypto_map_line << ": crypto map " << mapIf->crypto_map
+              << ": more than " << VPN_GETVPN_MAX_GROUPS << " groups on one router";
             return e.str();
         }
-        vpn_getvpn_group_params g{};
-        g.role = VPN_GETVPN_ROLE_GM;
-        g.gm = st->gm.cfg;
-        g.gm.sad = nullptr;
-        g.gm.spd = nullptr;
-        g.map_seq = st->gm.map ? st->gm.map->seq : 10;
-        g.start_ns = static_cast<uint64_t>(m_regStart.GetNanoSeconds());
-        groups.push_back(g);
+        st->gm.resize(n > 0 ? n : 1); // none: entry 0 says why
+        for (size_t k = 0; k < st->gm.size(); k++)
+        {
+            vpn_gdoi_conf_gm* gm = &st->gm[k];
+            rc = vpn_gdoi_gm_cfg_from_conf_entry(conf, nullptr, k, nullptr, nullptr, nullptr, gm, &err);
+            if (rc != 0)
+            {
+                e << host << " line " << err.line << ": " << err.msg;
+                return e.str();
+            }
+            vpn_getvpn_group_params g{};
+            g.role = VPN_GETVPN_ROLE_GM;
+            g.gm = gm->cfg;
+            g.map_seq = gm->map->seq;
+            g.deny = gm->deny;
+            g.n_deny = gm->n_deny;
+            g.start_ns = static_cast<uint64_t>(m_regStart.GetNanoSeconds());
+            groups.push_back(g);
+        }
     }
     if (groups.empty())
     {

@@ -80,6 +80,7 @@ GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o, uint32_t i
 {
     // KS1 at 192.0.2.2 (link 192.0.2.0/30), KS2 at 192.0.2.6 (192.0.2.4/30)
     std::string self = index == 0 ? "192.0.2.2" : "192.0.2.6";
+    bool dept2 = index == 1 && o.secondGroup;
     std::string gw = index == 0 ? "192.0.2.1" : "192.0.2.5";
     std::string peer = index == 0 ? "192.0.2.6" : "192.0.2.2";
     std::ostringstream c;
@@ -92,7 +93,7 @@ GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o, uint32_t i
       << " set security-association lifetime seconds " << o.tekLifetime << "\n"
       << "ip access-list extended GETVPN-POLICY\n"
       << " deny udp any eq 848 any eq 848\n"
-      << " " << o.policy << "\n"
+      << " " << (dept2 ? o.secondPolicy : o.policy) << "\n"
       << "ip access-list extended GETVPN-REKEY\n"
       << " permit udp host " << self << " eq 848 host " << Str(o.rekeyGroup) << " eq 848\n";
     if (!o.unauthorized.empty())
@@ -106,8 +107,8 @@ GetVpnIntranetHelper::KeyServerConfig(const GetVpnIntranetOptions& o, uint32_t i
             }
         }
     }
-    c << "crypto gdoi group GETVPN\n"
-      << " identity number 1234\n"
+    c << (dept2 ? "crypto gdoi group DEPT2\n identity number 5678\n"
+                : "crypto gdoi group GETVPN\n identity number 1234\n")
       << " server local\n"
       << "  rekey algorithm aes 256\n"
       << "  rekey lifetime seconds " << o.kekLifetime << "\n"
@@ -207,15 +208,48 @@ std::string
 GetVpnIntranetHelper::MemberConfig(const GetVpnIntranetOptions& o, uint32_t k)
 {
     std::ostringstream c;
+    auto in = [k](const std::vector<uint32_t>& v) {
+        return std::find(v.begin(), v.end(), k) != v.end();
+    };
+    bool first = !o.secondGroup || !in(o.secondOnly);
+    bool second = o.secondGroup && (in(o.secondOnly) || in(o.secondMembers));
     c << "hostname " << (k == 0 ? std::string("HQ") : "BRANCH" + std::to_string(k)) << "\n"
-      << kIsakmp << "crypto isakmp key getvpn-psk address 192.0.2.0 255.255.255.248\n"
-      << "crypto gdoi group GETVPN\n"
-      << " identity number 1234\n"
-      << " server address ipv4 192.0.2.2\n"
-      << (o.coop ? " server address ipv4 192.0.2.6\n" : "")
-      << "crypto map GETVPN-MAP 10 gdoi\n"
-      << " set group GETVPN\n"
-      << "interface GigabitEthernet0/0\n"
+      << kIsakmp << "crypto isakmp key getvpn-psk address 192.0.2.0 255.255.255.248\n";
+    if (first)
+    {
+        c << "crypto gdoi group GETVPN\n"
+          << " identity number 1234\n"
+          << " server address ipv4 192.0.2.2\n"
+          << (o.coop ? " server address ipv4 192.0.2.6\n" : "");
+    }
+    if (second)
+    {
+        c << "crypto gdoi group DEPT2\n"
+          << " identity number 5678\n"
+          << " server address ipv4 192.0.2.6\n";
+    }
+    if (!o.localDeny.empty())
+    {
+        c << "ip access-list extended LOCAL-DENY\n"
+          << " " << o.localDeny << "\n";
+    }
+    // one crypto map entry per group (the router a member of each)
+    if (first)
+    {
+        c << "crypto map GETVPN-MAP 10 gdoi\n"
+          << " set group GETVPN\n";
+    }
+    if (second)
+    {
+        c << "crypto map GETVPN-MAP 20 gdoi\n"
+          << " set group DEPT2\n";
+    }
+    if (!o.localDeny.empty())
+    {
+        c << "crypto map GETVPN-MAP " << (first ? 10 : 20) << " gdoi\n"
+          << " match address LOCAL-DENY\n";
+    }
+    c      << "interface GigabitEthernet0/0\n"
       << " ip address " << Str(AccessCe(k)) << " 255.255.255.252\n"
       << " crypto map GETVPN-MAP\n"
       << "interface GigabitEthernet0/1\n"
@@ -232,7 +266,7 @@ GetVpnIntranetHelper::InstallKeyServers(GetVpnHelper& getvpn,
     net.ksConfig = KeyServerConfig(o, 0);
     std::string err = getvpn.Install(net.ks, net.ksConfig, {{"GigabitEthernet0/0", net.ksWan}});
     NS_ABORT_MSG_IF(!err.empty(), "GetVpnIntranet key server: " << err);
-    if (o.coop)
+    if (net.ks2)
     {
         net.ks2Config = KeyServerConfig(o, 1);
         err = getvpn.Install(net.ks2, net.ks2Config, {{"GigabitEthernet0/0", net.ks2Wan}});
@@ -261,7 +295,7 @@ GetVpnIntranetHelper::BuildMpls(GetVpnHelper& getvpn,
     uint32_t ksSite = mp.AttachSite(net.pe.Get(0), "INTRANET", net.ks, Ipv4Address("192.0.2.0"),
                                     {}, accessRate, o.accessDelay);
     net.ksWan = mp.GetCeDevice(ksSite);
-    if (o.coop)
+    if (net.ks2)
     {
         uint32_t s2 = mp.AttachSite(net.pe.Get(0), "INTRANET", net.ks2, Ipv4Address("192.0.2.4"),
                                     {}, accessRate, o.accessDelay);
@@ -347,7 +381,8 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
     GetVpnIntranet net;
     uint32_t n = o.branches + 1;
     net.ks = CreateObject<Node>();
-    if (o.coop)
+    NS_ABORT_MSG_IF(o.coop && o.secondGroup, "GetVpnIntranet: KS2 is either cooperative or DEPT2's");
+    if (o.coop || o.secondGroup)
     {
         net.ks2 = CreateObject<Node>();
         InternetStackHelper().Install(net.ks2);
@@ -411,7 +446,7 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
     NetDeviceContainer ksLink = access.Install(net.pe.Get(0), net.ks);
     net.ksWan = ksLink.Get(1);
     pe0ToKs = AddIf(ksLink.Get(0), Ipv4Address("192.0.2.1"), m30);
-    if (o.coop)
+    if (net.ks2)
     {
         NetDeviceContainer ks2Link = access.Install(net.pe.Get(0), net.ks2);
         net.ks2Wan = ks2Link.Get(1);

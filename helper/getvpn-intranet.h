@@ -86,6 +86,23 @@ struct GetVpnIntranetOptions
      */
     Ipv4Address dataGroup{Ipv4Address::GetAny()};
     uint32_t dataSource{1};
+    /**
+     * Departments (the seed's isolated intranets; not with coop): KS2
+     * (192.0.2.6) is the key server of a second group, DEPT2 (identity
+     * 5678), whose TEK policy is secondPolicy (ACL lines, several separated
+     * by "\n "). Branches in secondMembers are members of both groups (a
+     * second crypto map entry, 20); branches in secondOnly of DEPT2 only.
+     */
+    bool secondGroup{false};
+    std::string secondPolicy{"permit ip 10.0.0.0 0.255.255.255 10.0.0.0 0.255.255.255"};
+    std::vector<uint32_t> secondMembers;
+    std::vector<uint32_t> secondOnly;
+    /**
+     * Member-local deny lines (IOS `match address` on every CE's first
+     * crypto map entry; deny entries only, several separated by "\n "):
+     * that traffic bypasses the group and goes in clear. Empty: none.
+     */
+    std::string localDeny;
 };
 
 /**

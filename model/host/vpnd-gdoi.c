@@ -264,6 +264,9 @@ int vpnd_gdoi_setup(vpnd *d, char *err, size_t errlen)
         groups[n].gm.sad = NULL;
         groups[n].gm.spd = NULL;
         groups[n].map_seq = g->gm.map ? g->gm.map->seq : 10;
+        /* the entry's member-local deny ACL (`match address`) */
+        groups[n].deny = g->gm.deny;
+        groups[n].n_deny = g->gm.n_deny;
         groups[n].start_ns = vpnd_now();
         n++;
     }

@@ -357,6 +357,84 @@ static void test_errors_name_the_line(void **state)
                  3, "is an extended access-list");
 }
 
+/*
+ * The seed's departments: one router a member of two groups (two crypto
+ * map entries, each `set group` to its own group, each group with its own
+ * key servers), the second entry with a member-local ACL of deny lines.
+ */
+static const char gm_two[] =
+    "hostname GM2\n"                                              /* 1 */
+    "crypto isakmp policy 10\n"
+    " authentication pre-share\n"
+    "crypto isakmp key k-eng address 192.0.2.1\n"
+    "crypto isakmp key k-fin address 192.0.2.9\n"                 /* 5 */
+    "crypto gdoi group ENG\n"
+    " identity number 1111\n"
+    " server address ipv4 192.0.2.1\n"
+    "crypto gdoi group FIN\n"
+    " identity number 2222\n"                                     /* 10 */
+    " server address ipv4 192.0.2.9\n"
+    "ip access-list extended FIN-LOCAL\n"
+    " deny udp 10.2.0.0 0.0.255.255 any eq 514\n"
+    " deny ip host 10.2.0.9 any\n"
+    "crypto map DEPTS 20 gdoi\n"                                   /* 15 */
+    " set group FIN\n"
+    " match address FIN-LOCAL\n"
+    "crypto map DEPTS 10 gdoi\n"
+    " set group ENG\n"
+    "interface Gi0/1\n"                                           /* 20 */
+    " ip address 203.0.113.12 255.255.255.0\n"
+    " crypto map DEPTS\n"
+    "end\n";
+
+static void test_member_of_two_groups(void **state)
+{
+    (void)state;
+    vpn_conf *c = tu_conf_parse_ok(gm_two);
+    const vpn_conf_crypto_map *m = vpn_conf_find_crypto_map(c, "DEPTS");
+
+    /* both entries, in entry order whatever the text's order */
+    assert_int_equal(c->n_crypto_map, 2);
+    assert_ptr_equal(m, &c->crypto_map[0]);
+    assert_int_equal(c->crypto_map[0].seq, 10);
+    assert_string_equal(c->crypto_map[0].group, "ENG");
+    assert_string_equal(c->crypto_map[0].acl, "");
+    assert_int_equal(c->crypto_map[1].seq, 20);
+    assert_string_equal(c->crypto_map[1].group, "FIN");
+    assert_string_equal(c->crypto_map[1].acl, "FIN-LOCAL");
+    assert_int_equal(c->crypto_map[1].acl_line, 17);
+    assert_int_equal(vpn_conf_find_gdoi_group(c, "ENG")->identity, 1111);
+    assert_int_equal(vpn_conf_find_gdoi_group(c, "FIN")->identity, 2222);
+    vpn_conf_del(c);
+}
+
+/* IOS: a member's `match address` ACL takes deny entries only; a permit
+ * is refused with its own line, an unknown ACL with the referring one. */
+static void test_member_local_acl_errors(void **state)
+{
+    (void)state;
+    tu_conf_expect_error(G " server address ipv4 192.0.2.1\n"
+                         "ip access-list extended L\n"
+                         " deny ip host 10.0.0.1 any\n"
+                         " permit ip any any\n"
+                         "crypto map M 10 gdoi\n set group G\n match address L\n",
+                         VPN_ERR_POLICY, 6, "deny entries only");
+    tu_conf_expect_error(G " server address ipv4 192.0.2.1\n"
+                         "access-list 5 permit 10.0.0.0 0.0.0.255\n"
+                         "crypto map M 10 gdoi\n set group G\n match address 5\n",
+                         VPN_ERR_POLICY, 4, "deny entries only");
+    tu_conf_expect_error(G " server address ipv4 192.0.2.1\n"
+                         "crypto map M 10 gdoi\n set group G\n match address NOPE\n",
+                         VPN_ERR_NOTFOUND, 6, "match address ACL NOPE is not defined");
+    tu_conf_expect_error(G " server address ipv4 192.0.2.1\n"
+                         "crypto map M 10 gdoi\n set group G\n match address\n",
+                         VPN_ERR_MALFORMED, 6, "usage: match address ACL");
+    tu_conf_expect_error(G " server address ipv4 192.0.2.1\n"
+                         "crypto map M 10 gdoi\n set group G\n"
+                         "crypto map M 20 gdoi\n set group G\n",
+                         VPN_ERR_POLICY, 7, "group G is already entry 10's");
+}
+
 /* Every truncation of the key server's text either parses or names a line
  * inside it, and never leaves a configuration behind. */
 static void test_truncations(void **state)
@@ -388,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_member_of_two_groups),
+        cmocka_unit_test(test_member_local_acl_errors),
     };
     return cmocka_run_group_tests_name("conf-gdoi", tests, NULL, NULL);
 }

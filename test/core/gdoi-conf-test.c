@@ -927,6 +927,67 @@ static void test_acl_policy(void **state)
     net_free(&n);
 }
 
+/*
+ * A multi-line TEK policy with cooperative key servers: KS1 (primary) has
+ * the ACL of ACL_EXTRA (a partial deny carried as a bypass line, two
+ * permits), KS2 (secondary) is configured with the one-line POLICY. After
+ * COOP sync KS2 holds KS1's lines; after KS1 is gone KS2 rekeys the
+ * members with every line, the deny line still a deny, under its new TEK.
+ */
+static void test_coop_multi_line(void **state)
+{
+    net n;
+    vpn_gdoi_ks_info ki;
+    const vpn_sa *sa;
+    uint32_t spi1;
+    (void)state;
+
+    net_init(&n, 2, "  redundancy\n   local priority 100\n   peer address ipv4 192.0.2.2\n" ACL_EXTRA);
+    add_ks2(&n, "  address ipv4 192.0.2.2\n  rekey transport unicast\n"
+                "  redundancy\n   local priority 50\n   peer address ipv4 192.0.2.1\n");
+    vpn_gdoi_ks_get_info(n.ks2, n.now, &ki);
+    assert_int_equal(ki.tek.n_acl_more, 0); /* its own configuration: one line */
+    tu_gdoi_run_until(&n.w, n.now + 15 * NS, 2000);
+    assert_int_equal(vpn_gdoi_ks_coop_role(n.ks), VPN_GDOI_COOP_PRIMARY);
+    assert_int_equal(vpn_gdoi_ks_coop_role(n.ks2), VPN_GDOI_COOP_SECONDARY);
+    register_all(&n);
+    tu_gdoi_assert_member(n.gm[0], n.ks);
+    tu_gdoi_run_until(&n.w, n.now + 31 * NS, 2000);
+    /* synced: the same TEK, and the same lines in the same order */
+    assert_int_equal(vpn_gdoi_ks_tek_spi(n.ks2), vpn_gdoi_ks_tek_spi(n.ks));
+    vpn_gdoi_ks_get_info(n.ks2, n.now, &ki);
+    assert_int_equal(ki.tek.n_acl_more, 2);
+    assert_int_equal(ki.tek.acl_deny, 1);
+    assert_int_equal(ki.tek.acl.proto, 17);
+    assert_int_equal(ki.tek.acl.dport_lo, 5060);
+    assert_int_equal(ki.tek.acl_more[0].src.len, 16);
+    assert_int_equal(ki.tek.acl_more[1].proto, 6);
+    assert_int_equal(ki.tek.acl_more[1].dport_lo, 443);
+    spi1 = vpn_gdoi_ks_tek_spi(n.ks);
+
+    /* KS1 goes away; KS2 takes over and rekeys with every line */
+    n.ks_down = true;
+    tu_gdoi_run_until(&n.w, n.now + 600 * NS, 4000);
+    assert_int_equal(vpn_gdoi_ks_coop_role(n.ks2), VPN_GDOI_COOP_PRIMARY);
+    assert_true(vpn_gdoi_ks_get_stats(n.ks2)->rekeys >= 1);
+    assert_int_not_equal(vpn_gdoi_ks_tek_spi(n.ks2), spi1);
+    for (unsigned i = 0; i < 2; i++) {
+        vpn_gdoi_gm_info gi;
+        tu_gdoi_assert_member(n.gm[i], n.ks2);
+        vpn_gdoi_gm_get_info(n.gm[i], n.now, &gi);
+        assert_int_equal(gi.tek.n_acl_more, 2);
+        assert_int_equal(gi.tek.acl_deny, 1);
+        assert_int_equal(flow(&n, i, 17, "10.1.0.5", "10.2.0.7", 4000, &sa), VPN_SPD_PROTECT);
+        assert_int_equal(vpn_sa_get_config(sa)->spi, vpn_gdoi_ks_tek_spi(n.ks2));
+        assert_int_equal(flow(&n, i, 6, "10.3.0.1", "10.4.0.2", 443, &sa), VPN_SPD_PROTECT);
+        assert_int_equal(vpn_sa_get_config(sa)->spi, vpn_gdoi_ks_tek_spi(n.ks2));
+        assert_int_equal(flow(&n, i, 17, "10.1.0.5", "10.2.0.7", 5060, &sa), VPN_SPD_BYPASS);
+        assert_int_equal(flow(&n, i, 6, "10.3.9.9", "10.4.0.1", 80, &sa), VPN_SPD_BYPASS);
+    }
+    assert_int_equal(send_between(&n, 0, 1, 12), 0);
+    net_free(&n);
+}
+
 static void ks_error(const char *extra, const char *global_extra, bool key, int code, int line,
                      const char *needle)
 {
@@ -990,7 +1051,7 @@ static void test_ks_errors(void **state)
     }
     ks_error("  redundancy\n   peer address ipv4 192.0.2.2\nip access-list extended POLICY\n"
              " permit udp any any\n",
-             NULL, true, VPN_ERR_UNSUPPORTED, 33, "several permit lines is not implemented");
+             NULL, true, 0, 0, ""); /* several lines with redundancy: COOP carries them */
     ks_error("  sa ipsec 1\n   match address ipv4 P2\nip access-list extended P2\n permit udp any range 1 5 any\n",
              NULL, true, VPN_ERR_UNSUPPORTED, 36, "port ranges");
     ks_error("  rekey address ipv4 R1\nip access-list extended R1\n permit udp any any\n", NULL, true,
@@ -1145,6 +1206,7 @@ int main(void)
         cmocka_unit_test(test_8000_members),
         cmocka_unit_test(test_deadline_heap),
         cmocka_unit_test(test_coop_from_text),
+        cmocka_unit_test(test_coop_multi_line),
         cmocka_unit_test(test_other_group),
         cmocka_unit_test(test_malformed_registration),
         cmocka_unit_test(test_acl_policy),

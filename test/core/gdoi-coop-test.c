@@ -309,6 +309,122 @@ static int send_between(net *n, unsigned a, unsigned b, uint32_t seed)
 
 /* ---- election ----------------------------------------------------------- */
 
+/* An announcement with keys and a three-line TEK policy (a deny first). */
+static void ann_lines(vpn_gdoi_coop_ann *a)
+{
+    memset(a, 0, sizeof *a);
+    a->role = VPN_GDOI_COOP_PRIMARY;
+    a->priority = 100;
+    a->flags = VPN_GDOI_COOP_F_KEYS;
+    a->group_id = 1234;
+    a->sender = tu_addr("192.0.2.1");
+    a->ann_seq = 1;
+    a->tek.sel.family = VPN_AF_INET;
+    a->tek.sel.proto = 17;
+    vpn_prefix_parse(&a->tek.sel.src, "10.1.0.0/16");
+    vpn_prefix_parse(&a->tek.sel.dst, "10.2.0.0/16");
+    a->tek.sel.dport_lo = a->tek.sel.dport_hi = 5060;
+    a->tek.more[0] = a->tek.sel;
+    a->tek.more[0].dport_lo = a->tek.more[0].dport_hi = 0;
+    a->tek.more[1] = a->tek.more[0];
+    a->tek.more[1].proto = 6;
+    a->tek.more[1].dport_lo = a->tek.more[1].dport_hi = 443;
+    a->tek.n_more = 2;
+    a->tek.deny_mask = 1;
+    a->tek.encr_id = VPN_ENCR_AES_CBC;
+    a->tek.key_bits = 256;
+    a->tek.integ_id = VPN_AUTH_HMAC_SHA2_256_128;
+    a->tek.lifetime_s = 600;
+    a->kek_lifetime_s = 3000;
+    a->mcast = tu_addr("239.192.1.1");
+    a->kek_remaining_ms = 1000;
+    a->tek_spi = 0x1234;
+    a->tek_alg_len = 32;
+    a->tek_integ_len = 32;
+    a->tek_remaining_ms = 1000;
+}
+
+/*
+ * The COOP body carries a multi-line TEK policy (VPN_GDOI_COOP_F_LINES,
+ * set by the encoder): it decodes to the same lines; a one-line policy
+ * does not set the flag (the body is as before); hostile extensions (a
+ * policy of denies only, a deny bit past the lines, too many lines, the
+ * flag without keys, a reversed port range, a cut body) are refused.
+ */
+static void test_ann_lines_codec(void **state)
+{
+    vpn_gdoi_coop_ann a, b;
+    uint8_t buf[2048], bad[2048];
+    vpn_wr w;
+    size_t len, one_len;
+    (void)state;
+
+    ann_lines(&a);
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_gdoi_coop_ann_encode(&a, &w), 0);
+    len = vpn_wr_len(&w);
+    assert_true(buf[3] & VPN_GDOI_COOP_F_LINES);
+    assert_int_equal(vpn_gdoi_coop_ann_decode(buf, len, &b), 0);
+    assert_int_equal(b.tek.n_more, 2);
+    assert_int_equal(b.tek.deny_mask, 1);
+    assert_int_equal(b.tek.sel.dport_lo, 5060);
+    assert_int_equal(b.tek.more[0].src.len, 16);
+    assert_true(vpn_addr_eq(&b.tek.more[0].dst.addr, &a.tek.more[0].dst.addr));
+    assert_int_equal(b.tek.more[1].proto, 6);
+    assert_int_equal(b.tek.more[1].dport_lo, 443);
+    assert_int_equal(b.tek.more[1].dport_hi, 443);
+    /* one line: no flag, no extension */
+    a.tek.n_more = 0;
+    a.tek.deny_mask = 0;
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_gdoi_coop_ann_encode(&a, &w), 0);
+    one_len = vpn_wr_len(&w);
+    assert_false(buf[3] & VPN_GDOI_COOP_F_LINES);
+    assert_int_equal(one_len + 1 + 4 + 2 * 19, len); /* 19 octets a line */
+    assert_int_equal(vpn_gdoi_coop_ann_decode(buf, one_len, &b), 0);
+    assert_int_equal(b.tek.n_more, 0);
+
+    /* hostile extensions: the extension starts at one_len */
+    ann_lines(&a);
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_gdoi_coop_ann_encode(&a, &w), 0);
+    memcpy(bad, buf, len);
+    vpn_store32(bad + one_len + 1, 7); /* every line a deny */
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_MALFORMED);
+    memcpy(bad, buf, len);
+    vpn_store32(bad + one_len + 1, 9); /* a deny bit past the lines */
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_MALFORMED);
+    memcpy(bad, buf, len);
+    bad[one_len] = VPN_GDOI_TEK_SELS_MAX; /* too many lines */
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_MALFORMED);
+    memcpy(bad, buf, len);
+    bad[one_len] = 0; /* the extension with nothing in it (not how encode writes it) */
+    vpn_store32(bad + one_len + 1, 0);
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, one_len + 5, &b), VPN_ERR_MALFORMED);
+    memcpy(bad, buf, len);
+    bad[one_len] = 3; /* more lines than are there */
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_TRUNCATED);
+    memcpy(bad, buf, len);
+    vpn_store16(bad + one_len + 5 + 19 + 15, 500); /* the third line: dport 500..443 */
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_MALFORMED);
+    memcpy(bad, buf, len);
+    bad[one_len + 5 + 5] = 33; /* the second line: a /33 source */
+    assert_int_equal(vpn_gdoi_coop_ann_decode(bad, len, &b), VPN_ERR_MALFORMED);
+    for (size_t cut = one_len; cut < len; cut++)
+        assert_int_not_equal(vpn_gdoi_coop_ann_decode(buf, cut, &b), 0);
+    /* the flag without keys */
+    memset(&a, 0, sizeof a);
+    a.role = VPN_GDOI_COOP_SECONDARY;
+    a.priority = 1;
+    a.sender = tu_addr("192.0.2.2");
+    a.ann_seq = 1;
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_gdoi_coop_ann_encode(&a, &w), 0);
+    assert_int_equal(vpn_gdoi_coop_ann_decode(buf, vpn_wr_len(&w), &b), 0);
+    buf[3] |= VPN_GDOI_COOP_F_LINES;
+    assert_int_equal(vpn_gdoi_coop_ann_decode(buf, vpn_wr_len(&w), &b), VPN_ERR_MALFORMED);
+}
+
 static void test_election_two(void **state)
 {
     net n;
@@ -1003,6 +1119,7 @@ static void test_trace_coop(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ann_lines_codec),
         cmocka_unit_test(test_election_two),
         cmocka_unit_test(test_election_three),
         cmocka_unit_test(test_announcements_replicate),

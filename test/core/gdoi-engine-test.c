@@ -231,6 +231,19 @@ static void test_registration_and_traffic(void **state)
     }
     assert_int_equal(vpn_gdoi_ks_members(n.ks), 3);
     assert_int_equal(vpn_gdoi_ks_get_stats(n.ks)->registrations, 3);
+    /* the member iterator lists each registered member once, as get_member */
+    {
+        vpn_gdoi_member_info mi, mj;
+        size_t cur = 0, k = 0;
+        while (vpn_gdoi_ks_next_member(n.ks, &cur, &mi) == 0) {
+            assert_int_equal(vpn_gdoi_ks_get_member(n.ks, k, &mj), 0);
+            assert_true(vpn_addr_eq(&mi.addr, &mj.addr));
+            k++;
+        }
+        assert_int_equal(k, 3);
+        assert_int_equal(vpn_gdoi_ks_next_member(n.ks, &cur, &mi), VPN_ERR_NOTFOUND);
+        assert_int_equal(vpn_gdoi_ks_next_member(NULL, &cur, &mi), VPN_ERR_NOTFOUND);
+    }
     /* any member to any member */
     assert_int_equal(send_between(&n, 0, 1, 1), 0);
     assert_int_equal(send_between(&n, 1, 2, 2), 0);
@@ -322,6 +335,40 @@ static void line(vpn_spd_sel *s, uint8_t proto, uint16_t dport)
     vpn_prefix_parse(&s->src, "10.0.0.0/8");
     vpn_prefix_parse(&s->dst, "10.0.0.0/8");
     s->dport_lo = s->dport_hi = dport;
+}
+
+/*
+ * The member's SPD entries all take its crypto map entry's number
+ * (spd_seq 10 here): an entry of the next crypto map entry (11) sharing
+ * the SPD, added before registration, must still come after every one of
+ * ours, the GDOI bypass and the protect lines alike.
+ */
+static void test_spd_seq_no_tie(void **state)
+{
+    net n;
+    vpn_spd_entry e;
+    const vpn_sa *sa;
+    (void)state;
+    net_init(&n, 2, false, NULL, 0, 0);
+    memset(&e, 0, sizeof e);
+    e.seq = 11;
+    e.sel.family = VPN_AF_INET;
+    vpn_prefix_parse(&e.sel.src, "10.0.0.0/8");
+    e.action = VPN_SPD_DISCARD;
+    assert_int_equal(vpn_spd_add(n.spd[0], &e, NULL), 0);
+    register_all(&n);
+    assert_registered(&n, 0);
+    assert_int_equal(lookup(&n, 0, 17, "10.1.0.5", "10.2.0.7", 5000, &sa), VPN_SPD_PROTECT);
+    assert_ptr_equal(sa, vpn_gdoi_gm_tek(n.gm[0]));
+    /* what our policy does not cover falls to entry 11 */
+    assert_int_equal(lookup(&n, 0, 17, "10.1.0.5", "172.16.0.7", 5000, &sa), VPN_SPD_DISCARD);
+    /* a rekey re-installs at the same number: still ahead of entry 11 */
+    assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
+    pump(&n);
+    assert_registered(&n, 0);
+    assert_int_equal(lookup(&n, 0, 17, "10.1.0.5", "10.2.0.7", 5000, &sa), VPN_SPD_PROTECT);
+    assert_ptr_equal(sa, vpn_gdoi_gm_tek(n.gm[0]));
+    net_free(&n);
 }
 
 /*
@@ -432,10 +479,10 @@ static void test_multi_line_policy(void **state)
         peer.addr = tu_addr("192.0.2.2");
         peer.pub = rsa;
         kc.coop.peers = &peer;
-        kc.coop.n_peers = 1; /* announcements carry one line */
-        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0),
-                         VPN_ERR_UNSUPPORTED);
-        assert_null(ks);
+        kc.coop.n_peers = 1; /* announcements carry every line (F_LINES) */
+        assert_int_equal(vpn_gdoi_ks_new(&ks, &kc, &rng, NULL, on_send, NULL, 0), 0);
+        assert_non_null(ks);
+        vpn_gdoi_ks_del(ks);
         vpn_sig_key_del(rsa);
         vpn_drbg_free(&d);
     }
@@ -1145,6 +1192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registration_and_traffic),
         cmocka_unit_test(test_gcm_tek),
+        cmocka_unit_test(test_spd_seq_no_tie),
         cmocka_unit_test(test_multi_line_policy),
         cmocka_unit_test(test_gdoid_layout),
         cmocka_unit_test(test_gap_delays),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf-expect.h"
 #include "gdoi-net.h"
 #include "pkt-build.h"
 #include "test-util.h"
@@ -20,6 +21,7 @@
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "crypto/crypto-ids.h"
+#include "gdoi/gdoi-conf.h"
 #include "getvpn/getvpn.h"
 #include "ipsec/esp.h"
 #include "ipsec/ip.h"
@@ -568,6 +570,148 @@ static void test_two_groups(void **state)
     net_free(&t);
 }
 
+/* The SPI of an ESP packet (after out()). */
+static uint32_t esp_spi(pktbuf *b) { return vpn_load32(vpn_pkt_data(&b->p) + 20); }
+
+/*
+ * The seed's departments from IOS text: router A is a member of ENG (KS
+ * 192.0.2.1, identity 1111, 10.1/16) and FIN (KS 192.0.2.9, identity
+ * 2222, 10.2/16) through two crypto map entries, FIN's with a local deny
+ * ACL; router B is in ENG only, router C in FIN only. Each of A's groups
+ * registers with its own KS and encrypts with its own TEK; only that
+ * group's members decrypt it; the local deny lines send their traffic in
+ * clear and accept it in clear.
+ */
+static const char dept_gm[] =
+    "hostname A\n"
+    "crypto isakmp policy 10\n"
+    " authentication pre-share\n"
+    "crypto isakmp key gdoi-psk address 192.0.2.1\n"
+    "crypto isakmp key gdoi-psk address 192.0.2.9\n"
+    "crypto gdoi group ENG\n"
+    " identity number 1111\n"
+    " server address ipv4 192.0.2.1\n"
+    "crypto gdoi group FIN\n"
+    " identity number 2222\n"
+    " server address ipv4 192.0.2.9\n"
+    "ip access-list extended FIN-LOCAL\n"
+    " deny udp 10.2.0.0 0.0.255.255 any eq 514\n"
+    " deny ip host 10.2.0.9 any\n"
+    "crypto map DEPTS 20 gdoi\n"
+    " set group FIN\n"
+    " match address FIN-LOCAL\n"
+    "crypto map DEPTS 10 gdoi\n"
+    " set group ENG\n"
+    "interface Gi0/1\n"
+    " ip address 198.51.100.12 255.255.255.0\n"
+    " crypto map DEPTS\n";
+
+static void test_departments_from_text(void **state)
+{
+    net t;
+    vpn_getvpn_group_params g[2];
+    vpn_gdoi_conf_gm gc[2];
+    vpn_conf_error err;
+    vpn_conf *c;
+    pktbuf pb, copy;
+    vpn_getvpn_drop why;
+    uint32_t spi_eng, spi_fin;
+    (void)state;
+
+    net_init(&t);
+    ks_group(&t, &g[0], 1111, "192.0.2.1", "10.1.0.0/16", "10.1.0.0/16", NULL, 0, 0);
+    add_node(&t, "192.0.2.1", 0, g, 1);
+    ks_group(&t, &g[0], 2222, "192.0.2.9", "10.2.0.0/16", "10.2.0.0/16", NULL, 0, 0);
+    add_node(&t, "192.0.2.9", 0, g, 1);
+    /* router A (node 2) from its configuration: one member group per entry */
+    c = tu_conf_parse_ok(dept_gm);
+    assert_int_equal(vpn_gdoi_conf_gm_entries(c, NULL), 2);
+    for (size_t e = 0; e < 2; e++) {
+        assert_int_equal(vpn_gdoi_gm_cfg_from_conf_entry(c, NULL, e, NULL, NULL, NULL, &gc[e], &err), 0);
+        memset(&g[e], 0, sizeof g[e]);
+        g[e].role = VPN_GETVPN_ROLE_GM;
+        g[e].gm = gc[e].cfg;
+        g[e].map_seq = gc[e].map->seq;
+        g[e].deny = gc[e].deny;
+        g[e].n_deny = gc[e].n_deny;
+    }
+    assert_int_equal(gc[0].cfg.group_id, 1111);
+    assert_int_equal(gc[1].cfg.group_id, 2222);
+    assert_int_equal(gc[0].n_deny, 0);
+    assert_int_equal(gc[1].n_deny, 2);
+    assert_int_equal(gc[1].deny[0].dport_lo, 514);
+    assert_int_equal(gc[1].deny[1].src.len, 32);
+    add_node(&t, "198.51.100.12", 2, g, 2);
+    /* (the node copied what it needs: gc may be reused) */
+    assert_int_equal(vpn_gdoi_gm_cfg_from_conf_entry(c, NULL, 2, NULL, NULL, NULL, &gc[0], &err),
+                     VPN_ERR_NOTFOUND);
+    vpn_conf_del(c);
+    /* B (node 3) in ENG only, C (node 4) in FIN only */
+    gm_group(&g[0], 1111, "198.51.100.13", "192.0.2.1", 10);
+    add_node(&t, "198.51.100.13", 1, g, 1);
+    gm_group(&g[0], 2222, "198.51.100.14", "192.0.2.9", 10);
+    add_node(&t, "198.51.100.14", 2, g, 1);
+    run(&t, t.now + 3 * NS);
+    tu_gdoi_assert_member((vpn_gdoi_gm *)gm_of(&t, 2, 0), ks_of(&t, 0, 0));
+    tu_gdoi_assert_member((vpn_gdoi_gm *)gm_of(&t, 2, 1), ks_of(&t, 1, 0));
+    tu_gdoi_assert_member((vpn_gdoi_gm *)gm_of(&t, 3, 0), ks_of(&t, 0, 0));
+    tu_gdoi_assert_member((vpn_gdoi_gm *)gm_of(&t, 4, 0), ks_of(&t, 1, 0));
+    assert_int_equal(vpn_gdoi_ks_members(ks_of(&t, 0, 0)), 2);
+    assert_int_equal(vpn_gdoi_ks_members(ks_of(&t, 1, 0)), 2);
+    spi_eng = vpn_gdoi_ks_tek_spi(ks_of(&t, 0, 0));
+    spi_fin = vpn_gdoi_ks_tek_spi(ks_of(&t, 1, 0));
+    assert_int_not_equal(spi_eng, spi_fin);
+
+    /* ENG: A -> B under ENG's TEK; C cannot read it */
+    mkpkt(&pb, "10.1.0.5", "10.1.1.7", 1, 2, 0, 70);
+    assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_ENCRYPTED);
+    assert_int_equal(esp_spi(&pb), spi_eng);
+    copy = pb;
+    copy.p.buf = copy.buf;
+    assert_int_equal(in(&t, 3, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    assert_memory_equal(vpn_pkt_data(&pb.p), pb.orig, pb.olen);
+    assert_int_equal(in(&t, 4, &copy, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_UNKNOWN_SPI);
+    /* FIN: A -> C under FIN's TEK; B cannot read it */
+    mkpkt(&pb, "10.2.0.5", "10.2.1.7", 1, 2, 0, 71);
+    assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_ENCRYPTED);
+    assert_int_equal(esp_spi(&pb), spi_fin);
+    copy = pb;
+    copy.p.buf = copy.buf;
+    assert_int_equal(in(&t, 4, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    assert_int_equal(in(&t, 3, &copy, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_UNKNOWN_SPI);
+    /* and back: B -> A (ENG), C -> A (FIN) */
+    mkpkt(&pb, "10.1.1.7", "10.1.0.5", 2, 1, 0, 72);
+    assert_int_equal(out(&t, 3, &pb, NULL), VPN_GETVPN_ENCRYPTED);
+    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    mkpkt(&pb, "10.2.1.7", "10.2.0.5", 2, 1, 0, 73);
+    assert_int_equal(out(&t, 4, &pb, NULL), VPN_GETVPN_ENCRYPTED);
+    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    /* FIN traffic under ENG's TEK (a member of ENG only trying it) is not
+     * FIN's policy at an ENG member: refused */
+    {
+        vpn_sa *eng = vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 3, 0));
+        mkpkt(&pb, "10.2.1.7", "10.2.0.5", 2, 1, 0, 74);
+        assert_int_equal(vpn_esp_encap(eng, &pb.p, t.now), 0);
+        assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
+        assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+    }
+    /* the local deny lines of A's FIN entry: clear out, clear accepted in */
+    mkpkt(&pb, "10.2.0.5", "10.2.1.7", 1000, 514, 0, 75);
+    assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_PASS);
+    assert_memory_equal(vpn_pkt_data(&pb.p), pb.orig, pb.olen);
+    mkpkt(&pb, "10.2.0.9", "10.2.1.7", 1, 2, 0, 76);
+    assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_PASS);
+    mkpkt(&pb, "10.2.1.7", "10.2.0.9", 2, 1, 0, 77);
+    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_PASS);
+    /* ... while the same clear flow to another host is refused */
+    mkpkt(&pb, "10.2.1.7", "10.2.0.5", 2, 1, 0, 78);
+    assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_CLEAR);
+    net_free(&t);
+}
+
 /* A member's policy check of decrypted packets: inner outside the policy. */
 static void test_inner_policy(void **state)
 {
@@ -611,8 +755,6 @@ static void test_inner_policy(void **state)
     net_free(&t);
 }
 
-/* The SPI of an ESP packet (after out()). */
-static uint32_t esp_spi(pktbuf *b) { return vpn_load32(vpn_pkt_data(&b->p) + 20); }
 
 /*
  * A TEK policy of several lines, as the KS translates an ACL `deny udp
@@ -688,6 +830,62 @@ static void test_multi_line_policy(void **state)
                 assert_registered(&t, i);
         }
     }
+    net_free(&t);
+}
+
+/*
+ * RFC 4301 5.2 step 4 with deny lines: a packet that arrives encrypted
+ * under the group's TEK but that the KS's policy denies (a deny line
+ * before a permit, which senders leave in clear) is not accepted:
+ * dropped and counted, even though the group's SPD has an entry (a
+ * bypass) for it.
+ */
+static void test_inner_deny_line(void **state)
+{
+    net t;
+    vpn_getvpn_group_params g;
+    pktbuf pb;
+    vpn_getvpn_drop why;
+    vpn_sa *tek;
+    uint64_t before;
+    (void)state;
+
+    net_init(&t);
+    ks_group(&t, &g, 1234, "192.0.2.1", "10.1.0.0/16", "10.2.0.0/16", NULL, 0, 0);
+    g.ks.tek.sel.proto = 17;
+    g.ks.tek.sel.dport_lo = g.ks.tek.sel.dport_hi = 5060;
+    g.ks.tek.more[0] = g.ks.tek.sel;
+    g.ks.tek.more[0].dport_lo = g.ks.tek.more[0].dport_hi = 0;
+    g.ks.tek.n_more = 1;
+    g.ks.tek.deny_mask = 1;
+    add_node(&t, "192.0.2.1", 0, &g, 1);
+    gm_group(&g, 1234, "198.51.100.11", "192.0.2.1", 10);
+    add_node(&t, "198.51.100.11", 1, &g, 1);
+    gm_group(&g, 1234, "198.51.100.12", "192.0.2.1", 10);
+    add_node(&t, "198.51.100.12", 2, &g, 1);
+    run(&t, t.now + 2 * NS);
+    assert_registered(&t, 1);
+    assert_registered(&t, 2);
+    tek = vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 1, 0));
+    /* the permit line: fine */
+    mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 4000, 0, 60);
+    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
+    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    /* the deny line's flow, encrypted anyway */
+    before = vpn_getvpn_node_get_stats(t.nodes[2].n)->drops[VPN_GETVPN_DROP_INNER_POLICY];
+    mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 5060, 0, 61);
+    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
+    assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+    /* the mirror of the deny line's flow too (the mirror is accepted
+     * only for a permit line) */
+    mkpkt(&pb, "10.2.0.7", "10.1.0.5", 5060, 4000, 0, 62);
+    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
+    assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+    assert_int_equal(vpn_getvpn_node_get_stats(t.nodes[2].n)->drops[VPN_GETVPN_DROP_INNER_POLICY],
+                     before + 2);
+    assert_int_equal(vpn_getvpn_node_get_stats(t.nodes[2].n)->in_decrypted, 1);
     net_free(&t);
 }
 
@@ -918,7 +1116,9 @@ int main(void)
         cmocka_unit_test(test_tbar_replay),
         cmocka_unit_test(test_unauthorized_member),
         cmocka_unit_test(test_two_groups),
+        cmocka_unit_test(test_departments_from_text),
         cmocka_unit_test(test_inner_policy),
+        cmocka_unit_test(test_inner_deny_line),
         cmocka_unit_test(test_multi_line_policy),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_garbage_counted_by_engines),

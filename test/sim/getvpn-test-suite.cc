@@ -475,6 +475,188 @@ class GetvpnTbarReplayTestCase : public TestCase
 
 namespace
 {
+// The first ESP packet from src to dst that a device sends.
+struct EspBetween
+{
+    Ipv4Address src, dst;
+    Ptr<Packet> esp;
+};
+
+void
+GrabEspBetween(EspBetween* r, Ptr<const Packet> p)
+{
+    Ptr<Packet> c = p->Copy();
+    PppHeader ppp;
+    c->RemoveHeader(ppp);
+    Ipv4Header ip;
+    c->PeekHeader(ip);
+    if (ip.GetProtocol() == 50 && !r->esp && ip.GetSource() == r->src &&
+        ip.GetDestination() == r->dst)
+    {
+        r->esp = c;
+    }
+}
+
+void
+InjectEsp(Ptr<NetDevice> dev, EspBetween* r, Address to)
+{
+    NS_ASSERT(r->esp);
+    dev->Send(r->esp->Copy(), to, 0x0800);
+}
+} // namespace
+
+/*
+ * Departments (the seed): group GETVPN (KS1) protects HQ <-> branch 1,
+ * group DEPT2 (KS2) HQ <-> branch 2. HQ is a member of both (two crypto
+ * map entries from its IOS text), branch 1 of GETVPN only, branch 2 of
+ * DEPT2 only. Each group's voice goes under its own TEK and arrives; a
+ * GETVPN packet delivered to branch 2 and a DEPT2 packet delivered to
+ * branch 1 (an attacker on the PE) are not decrypted.
+ */
+class GetvpnDepartmentsTestCase : public TestCase
+{
+  public:
+    GetvpnDepartmentsTestCase()
+        : TestCase("a router in two groups: each group's traffic under its own TEK, read by its "
+                   "members only")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        RngSeedManager::SetSeed(7);
+        RngSeedManager::SetRun(5);
+        GetVpnHelper getvpn;
+        GetVpnIntranetOptions o;
+        o.branches = 2;
+        o.policy = "permit ip 10.0.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
+                   " permit ip 10.1.0.0 0.0.255.255 10.0.0.0 0.0.255.255";
+        o.secondGroup = true;
+        o.secondPolicy = "permit ip 10.0.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
+                         " permit ip 10.2.0.0 0.0.255.255 10.0.0.0 0.0.255.255";
+        o.secondMembers = {0};
+        o.secondOnly = {2};
+        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
+        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(5));
+        EspBetween toB1{GetVpnIntranet::HostAddress(0), GetVpnIntranet::HostAddress(1), nullptr};
+        EspBetween toB2{GetVpnIntranet::HostAddress(0), GetVpnIntranet::HostAddress(2), nullptr};
+        net.peAccess.Get(1)->TraceConnectWithoutContext("MacTx",
+                                                        MakeBoundCallback(&GrabEspBetween, &toB1));
+        net.peAccess.Get(2)->TraceConnectWithoutContext("MacTx",
+                                                        MakeBoundCallback(&GrabEspBetween, &toB2));
+        // the other group's packet, delivered to the wrong branch
+        Simulator::Schedule(Seconds(5.5), &InjectEsp, net.peAccess.Get(2), &toB1,
+                            net.ceWan.Get(2)->GetAddress());
+        Simulator::Schedule(Seconds(5.5), &InjectEsp, net.peAccess.Get(1), &toB2,
+                            net.ceWan.Get(1)->GetAddress());
+        Simulator::Stop(Seconds(6));
+        Simulator::Run();
+
+        Ptr<GdoiDaemon> hq = getvpn.GetDaemon(net.ce.Get(0));
+        const vpn_getvpn_node* core = hq->GetCore();
+        NS_TEST_ASSERT_MSG_EQ(vpn_getvpn_node_n_groups(core), 2, "HQ: one group per map entry");
+        NS_TEST_EXPECT_MSG_EQ(hq->GetRegisteredGroups(), 2, "HQ registered in both");
+        const vpn_gdoi_ks* ks1 = vpn_getvpn_node_ks(getvpn.GetDaemon(net.ks)->GetCore(), 0);
+        const vpn_gdoi_ks* ks2 = vpn_getvpn_node_ks(getvpn.GetDaemon(net.ks2)->GetCore(), 0);
+        NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_members(ks1), 2, "GETVPN: HQ and branch 1");
+        NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_members(ks2), 2, "DEPT2: HQ and branch 2");
+        uint32_t spi1 = vpn_gdoi_ks_tek_spi(ks1), spi2 = vpn_gdoi_ks_tek_spi(ks2);
+        NS_TEST_EXPECT_MSG_NE(spi1, spi2, "two groups, two TEKs");
+        // HQ's groups: entry 10 is GETVPN's, 20 DEPT2's, each with its group's TEK
+        vpn_gdoi_gm_info info;
+        vpn_gdoi_gm_get_info(vpn_getvpn_node_gm(core, 0), 0, &info);
+        NS_TEST_EXPECT_MSG_EQ(info.group_id, 1234u, "entry 10: GETVPN");
+        vpn_gdoi_gm_get_info(vpn_getvpn_node_gm(core, 1), 0, &info);
+        NS_TEST_EXPECT_MSG_EQ(info.group_id, 5678u, "entry 20: DEPT2");
+        NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(vpn_gdoi_gm_tek(vpn_getvpn_node_gm(core, 0)))->spi,
+                              spi1, "GETVPN's TEK");
+        NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(vpn_gdoi_gm_tek(vpn_getvpn_node_gm(core, 1)))->spi,
+                              spi2, "DEPT2's TEK");
+        // the captured packets are the groups' (SPI after the 20-byte header)
+        NS_TEST_ASSERT_MSG_NE(toB1.esp, nullptr, "HQ -> branch 1 went as ESP");
+        NS_TEST_ASSERT_MSG_NE(toB2.esp, nullptr, "HQ -> branch 2 went as ESP");
+        uint8_t h[24];
+        toB1.esp->CopyData(h, sizeof h);
+        NS_TEST_EXPECT_MSG_EQ((uint32_t(h[20]) << 24 | h[21] << 16 | h[22] << 8 | h[23]), spi1,
+                              "under GETVPN's TEK");
+        toB2.esp->CopyData(h, sizeof h);
+        NS_TEST_EXPECT_MSG_EQ((uint32_t(h[20]) << 24 | h[21] << 16 | h[22] << 8 | h[23]), spi2,
+                              "under DEPT2's TEK");
+        for (const auto& f : voice->GetFlows())
+        {
+            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to);
+        }
+        // each branch could not read the other department's packet
+        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(2))->drops[VPN_GETVPN_DROP_UNKNOWN_SPI], 1,
+                              "branch 2 cannot read GETVPN");
+        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(1))->drops[VPN_GETVPN_DROP_UNKNOWN_SPI], 1,
+                              "branch 1 cannot read DEPT2");
+        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(2))->in_decrypted,
+                              Stats(getvpn, net.ce.Get(0))->out_encrypted -
+                                  Stats(getvpn, net.ce.Get(1))->in_decrypted,
+                              "every HQ packet decrypted by its own group's branch");
+        Simulator::Destroy();
+    }
+};
+
+/*
+ * A member-local ACL (IOS `match address` on the crypto map entry, deny
+ * entries only): voice between HQ and branch 2 bypasses the group and goes
+ * in clear both ways (and is accepted in clear), the rest stays encrypted.
+ */
+class GetvpnLocalDenyTestCase : public TestCase
+{
+  public:
+    GetvpnLocalDenyTestCase()
+        : TestCase("a member-local deny ACL sends its traffic in clear; the rest stays encrypted")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        RngSeedManager::SetSeed(7);
+        RngSeedManager::SetRun(6);
+        GetVpnHelper getvpn;
+        GetVpnIntranetOptions o;
+        o.branches = 2;
+        o.localDeny = "deny ip host 10.0.0.2 host 10.2.0.2\n deny ip host 10.2.0.2 host 10.0.0.2";
+        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
+        Wan wan;
+        WatchWan(net, &wan);
+        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(5));
+        Simulator::Stop(Seconds(6));
+        Simulator::Run();
+
+        uint64_t hqB2 = 0, other = 0;
+        for (const auto& f : voice->GetFlows())
+        {
+            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to);
+            bool bypass = (f.from == 0 && f.to == 2) || (f.from == 2 && f.to == 0);
+            (bypass ? hqB2 : other) += f.sent;
+        }
+        NS_TEST_EXPECT_MSG_GT(hqB2, 0, "HQ <-> branch 2 voice ran");
+        // clear packets cross two watched links each
+        NS_TEST_EXPECT_MSG_EQ(wan.clearCovered, 2 * hqB2, "HQ <-> branch 2 in clear");
+        NS_TEST_EXPECT_MSG_EQ(wan.esp, 2 * other, "everything else encrypted");
+        for (uint32_t c = 0; c < 3; c++)
+        {
+            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)), 0, "CE " << c << ": no drops");
+        }
+        // out of the crypto maps in clear: the bypassed voice and GDOI itself
+        const vpn_getvpn_stats* s0 = Stats(getvpn, net.ce.Get(0));
+        const vpn_getvpn_stats* s2 = Stats(getvpn, net.ce.Get(2));
+        NS_TEST_EXPECT_MSG_EQ(s0->out_clear + s2->out_clear, hqB2 + s0->dgrams_out + s2->dgrams_out,
+                              "the bypassed packets left the crypto maps in clear");
+        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(1))->out_clear,
+                              Stats(getvpn, net.ce.Get(1))->dgrams_out, "branch 1: GDOI only");
+        Simulator::Destroy();
+    }
+};
+
+namespace
+{
 std::string
 ReadAll(const std::string& path)
 {
@@ -553,6 +735,8 @@ class GetvpnTestSuite : public TestSuite
         AddTestCase(new GetvpnTbarReplayTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnCoopFailoverTestCase, TestCase::QUICK);
         AddTestCase(new GetvpnDeterminismTestCase, TestCase::QUICK);
+        AddTestCase(new GetvpnDepartmentsTestCase, TestCase::QUICK);
+        AddTestCase(new GetvpnLocalDenyTestCase, TestCase::QUICK);
     }
 };
 

@@ -1564,6 +1564,14 @@ static int m_crypto_map(parser *p)
         m->group_line = p->line;
         return copy_name(p, m->group, p->tok[2]);
     }
+    if (is(p, 0, "match") && is(p, 1, "address")) {
+        /* a GM-local ACL (deny lines only: vpn_conf_validate checks it
+         * once every ACL is known) */
+        if (p->n != 3)
+            return bad(p, "usage: match address ACL", NULL);
+        m->acl_line = p->line;
+        return copy_name(p, m->acl, p->tok[2]);
+    }
     if (is(p, 0, "description"))
         return OK;
     return NOT_HERE;

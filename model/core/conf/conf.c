@@ -297,6 +297,27 @@ static int check_gdoi(const vpn_conf *c, vpn_conf_error *err)
         if (!vpn_conf_find_gdoi_group(c, m->group))
             return vpn_conf_fail(err, m->group_line, VPN_ERR_NOTFOUND,
                                  "crypto map %s %u: gdoi group %s is not defined", m->name, m->seq, m->group);
+        if (m->acl[0]) {
+            const vpn_conf_acl *a = vpn_conf_find_acl(c, m->acl);
+            if (!a)
+                return vpn_conf_fail(err, m->acl_line, VPN_ERR_NOTFOUND,
+                                     "crypto map %s %u: match address ACL %s is not defined", m->name,
+                                     m->seq, m->acl);
+            /* IOS: a member's local ACL only takes traffic out of the
+             * group's policy; what to encrypt is the key server's */
+            for (size_t k = 0; k < a->n_ace; k++)
+                if (a->ace[k].permit)
+                    return vpn_conf_fail(err, a->ace[k].line, VPN_ERR_POLICY,
+                                         "ACL %s: crypto map %s %u (gdoi) takes deny entries only; "
+                                         "the key server's policy says what to encrypt",
+                                         a->name, m->name, m->seq);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->crypto_map[j].name, m->name) == 0 &&
+                strcmp(c->crypto_map[j].group, m->group) == 0)
+                return vpn_conf_fail(err, m->group_line, VPN_ERR_POLICY,
+                                     "crypto map %s %u: group %s is already entry %u's", m->name,
+                                     m->seq, m->group, c->crypto_map[j].seq);
     }
     for (size_t i = 0; i < c->n_iface; i++) {
         const vpn_conf_interface *f = &c->iface[i];

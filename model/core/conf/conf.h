@@ -463,8 +463,10 @@ typedef struct vpn_conf_trustpoint {
  *    identity number N
  *    server address ipv4 A                     (repeatable, tried in order)
  *    client registration interface IF
- *   crypto map MAP N gdoi
- *    set group NAME
+ *   crypto map MAP N gdoi                     (several entries: one group each, the
+ *    set group NAME                            router a member of every one of them)
+ *    match address ACL                         (member-local: deny lines only; the
+ *                                              traffic they match bypasses the group)
  *   interface IF
  *    crypto map MAP
  * and `crypto key generate rsa [general-keys] label LABEL modulus N`, which
@@ -529,6 +531,8 @@ typedef struct vpn_conf_crypto_map {
     uint32_t seq;
     char group[VPN_CONF_NAME_MAX]; /* set group NAME */
     int group_line;
+    char acl[VPN_CONF_NAME_MAX];   /* match address ACL ("" if none): deny lines only */
+    int acl_line;
     int line;
 } vpn_conf_crypto_map;
 

@@ -363,11 +363,7 @@ int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_si
     k->max_members = g->max_members;
 
     /* cooperative key servers */
-    if (g->redundancy && k->tek.n_more)
-        return fail(err, g->redundancy_line, VPN_ERR_UNSUPPORTED,
-                    "group %s: 'redundancy' with a TEK policy ACL of several permit lines is not "
-                    "implemented (COOP announcements carry one)",
-                    g->name);
+    /* redundancy: COOP announcements carry every line (VPN_GDOI_COOP_F_LINES) */
     if (g->redundancy) {
         if (g->n_coop_peer == 0)
             return fail(err, g->redundancy_line, VPN_ERR_NOTFOUND,
@@ -387,23 +383,12 @@ int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_si
     return 0;
 }
 
-int vpn_gdoi_gm_cfg_from_conf(const vpn_conf *c, const char *interface, const vpn_addr *local,
-                              vpn_sad *sad, vpn_spd *spd, vpn_gdoi_conf_gm *out,
-                              vpn_conf_error *err)
+/* The crypto map interface (NULL: the only one), or an error. */
+static int map_iface(const vpn_conf *c, const char *interface, const vpn_conf_interface **out,
+                     vpn_conf_error *err)
 {
     const vpn_conf_interface *f = NULL;
-    const vpn_conf_crypto_map *m;
-    const vpn_conf_gdoi_group *g;
-    vpn_gdoi_gm_cfg *gc;
-    int rc;
 
-    if (err) {
-        err->line = 0;
-        err->msg[0] = 0;
-    }
-    if (!c || !out || !sad || !spd)
-        return fail(err, 0, VPN_ERR_INVAL, "no configuration, SAD or SPD");
-    memset(out, 0, sizeof *out);
     if (interface) {
         f = vpn_conf_find_interface(c, interface);
         if (!f)
@@ -423,10 +408,116 @@ int vpn_gdoi_gm_cfg_from_conf(const vpn_conf *c, const char *interface, const vp
         if (!f)
             return fail(err, 0, VPN_ERR_NOTFOUND, "no interface has a 'crypto map'");
     }
+    *out = f;
+    return 0;
+}
+
+size_t vpn_gdoi_conf_gm_entries(const vpn_conf *c, const char *interface)
+{
+    const vpn_conf_interface *f;
+    const vpn_conf_crypto_map *m;
+    size_t n = 0;
+
+    if (!c || map_iface(c, interface, &f, NULL))
+        return 0;
+    m = vpn_conf_find_crypto_map(c, f->crypto_map);
+    /* the parser keeps one map's entries together, in sequence order */
+    for (; m && m < c->crypto_map + c->n_crypto_map && strcmp(m->name, f->crypto_map) == 0; m++)
+        n++;
+    return n;
+}
+
+/* The entry's local ACL as bypass selectors (deny lines only: the
+ * configuration check refused permit lines with their line). */
+static int local_denies(const vpn_conf *c, const vpn_conf_crypto_map *m, vpn_gdoi_conf_gm *out,
+                        vpn_conf_error *err)
+{
+    const vpn_conf_acl *acl;
+
+    if (!m->acl[0])
+        return 0;
+    acl = vpn_conf_find_acl(c, m->acl);
+    if (!acl)
+        return fail(err, m->acl_line, VPN_ERR_NOTFOUND,
+                    "crypto map %s %u: match address ACL %s is not defined", m->name, m->seq, m->acl);
+    for (size_t i = 0; i < acl->n_ace; i++) {
+        const vpn_conf_ace *a = &acl->ace[i];
+        vpn_spd_sel *sel;
+        if (a->permit)
+            return fail(err, a->line, VPN_ERR_POLICY,
+                        "ACL %s: crypto map %s %u (gdoi) takes deny entries only", acl->name,
+                        m->name, m->seq);
+        if ((a->src.len && a->src.addr.family != VPN_AF_INET) ||
+            (a->dst.len && a->dst.addr.family != VPN_AF_INET))
+            return fail(err, a->line, VPN_ERR_UNSUPPORTED,
+                        "ACL %s: crypto map %s %u: GDOI policies are IPv4", acl->name, m->name,
+                        m->seq);
+        if (out->n_deny == VPN_GDOI_CONF_DENY_MAX)
+            return fail(err, a->line, VPN_ERR_LIMIT,
+                        "ACL %s: crypto map %s %u: more than %d lines", acl->name, m->name, m->seq,
+                        VPN_GDOI_CONF_DENY_MAX);
+        sel = &out->deny[out->n_deny++];
+        memset(sel, 0, sizeof *sel);
+        sel->family = VPN_AF_INET;
+        sel->proto = a->proto;
+        sel->src = a->src;
+        sel->dst = a->dst;
+        sel->src.addr.family = sel->dst.addr.family = VPN_AF_INET;
+        if (a->src_op != VPN_PORT_ANY) {
+            sel->sport_lo = a->src_port[0];
+            sel->sport_hi = a->src_op == VPN_PORT_EQ ? a->src_port[0] : a->src_port[1];
+        }
+        if (a->dst_op != VPN_PORT_ANY) {
+            sel->dport_lo = a->dst_port[0];
+            sel->dport_hi = a->dst_op == VPN_PORT_EQ ? a->dst_port[0] : a->dst_port[1];
+        }
+        if (a->dscp >= 0)
+            sel->dscp_mask = 1ull << a->dscp;
+    }
+    return 0;
+}
+
+int vpn_gdoi_gm_cfg_from_conf(const vpn_conf *c, const char *interface, const vpn_addr *local,
+                              vpn_sad *sad, vpn_spd *spd, vpn_gdoi_conf_gm *out,
+                              vpn_conf_error *err)
+{
+    if (!sad || !spd) {
+        if (err) {
+            err->line = 0;
+            snprintf(err->msg, sizeof err->msg, "no configuration, SAD or SPD");
+        }
+        return VPN_ERR_INVAL;
+    }
+    return vpn_gdoi_gm_cfg_from_conf_entry(c, interface, 0, local, sad, spd, out, err);
+}
+
+int vpn_gdoi_gm_cfg_from_conf_entry(const vpn_conf *c, const char *interface, size_t entry,
+                                    const vpn_addr *local, vpn_sad *sad, vpn_spd *spd,
+                                    vpn_gdoi_conf_gm *out, vpn_conf_error *err)
+{
+    const vpn_conf_interface *f = NULL;
+    const vpn_conf_crypto_map *m;
+    const vpn_conf_gdoi_group *g;
+    vpn_gdoi_gm_cfg *gc;
+    int rc;
+
+    if (err) {
+        err->line = 0;
+        err->msg[0] = 0;
+    }
+    if (!c || !out)
+        return fail(err, 0, VPN_ERR_INVAL, "no configuration");
+    memset(out, 0, sizeof *out);
+    if ((rc = map_iface(c, interface, &f, err)))
+        return rc;
     m = vpn_conf_find_crypto_map(c, f->crypto_map);
     if (!m)
         return fail(err, f->crypto_map_line, VPN_ERR_NOTFOUND, "crypto map %s is not defined",
                     f->crypto_map);
+    if (entry >= vpn_gdoi_conf_gm_entries(c, f->name))
+        return fail(err, f->crypto_map_line, VPN_ERR_NOTFOUND,
+                    "crypto map %s has no entry %zu", f->crypto_map, entry + 1);
+    m += entry;
     g = vpn_conf_find_gdoi_group(c, m->group);
     if (!g)
         return fail(err, m->group_line ? m->group_line : m->line, VPN_ERR_NOTFOUND,
@@ -472,5 +563,5 @@ int vpn_gdoi_gm_cfg_from_conf(const vpn_conf *c, const char *interface, const vp
     gc->sad = sad;
     gc->spd = spd;
     gc->spd_seq = m->seq;
-    return 0;
+    return local_denies(c, m, out, err);
 }

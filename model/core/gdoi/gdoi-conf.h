@@ -50,7 +50,7 @@ typedef struct vpn_gdoi_conf_ks {
  * and match address, rekey authentication, an ISAKMP policy or key),
  * VPN_ERR_UNSUPPORTED (something the engines do not implement: a deny
  * line covering only part of a later permit line, port ranges in a
- * permit line, dscp, several permit lines with redundancy, counter-based replay, a KEK
+ * permit line, dscp, counter-based replay, a KEK
  * other than AES-256, a rekey signature hash other than SHA-256, a transform other than AES-CBC/HMAC or AES-GCM),
  * VPN_ERR_LIMIT (more than VPN_GDOI_TEK_SELS_MAX permit lines in the TEK
  * ACL), VPN_ERR_POLICY (inconsistent: a rekey ACL whose destination is not one
@@ -60,19 +60,27 @@ typedef struct vpn_gdoi_conf_ks {
 int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_sig_key *rekey_key,
                               vpn_gdoi_conf_ks *out, vpn_conf_error *err);
 
+/* Local deny lines of one crypto map entry (getvpn.h VPN_GETVPN_MAX_DENY). */
+#define VPN_GDOI_CONF_DENY_MAX 64
+
 /* A GM configuration and its storage (as above). */
 typedef struct vpn_gdoi_conf_gm {
     vpn_gdoi_gm_cfg cfg;
     vpn_ikev1_suite suites[VPN_IKEV1_SUITES_MAX];
     vpn_addr servers[VPN_CONF_GDOI_SERVERS_MAX];
     const vpn_conf_interface *iface;      /* the interface with the crypto map */
-    const vpn_conf_crypto_map *map;       /* its first (lowest-numbered) entry */
+    const vpn_conf_crypto_map *map;       /* the entry translated */
     const vpn_conf_gdoi_group *group;
+    /* the entry's `match address ACL` (IOS: a member-local ACL of deny
+     * lines), in order, as selectors: that traffic bypasses the group */
+    vpn_spd_sel deny[VPN_GDOI_CONF_DENY_MAX];
+    size_t n_deny;
 } vpn_gdoi_conf_gm;
 
 /*
  * Translates the crypto map on interface (NULL: the only interface with
- * one) into a GM configuration: the map's first entry names the group;
+ * one) into a GM configuration: the map's first entry names the group
+ * (vpn_gdoi_gm_cfg_from_conf_entry translates the others);
  * its servers are tried in order. local is the member's address (NULL:
  * the `client registration interface`'s address if configured, else the
  * crypto map interface's). sad and spd are borrowed as in vpn_gdoi_gm_cfg;
@@ -86,6 +94,30 @@ typedef struct vpn_gdoi_conf_gm {
 int vpn_gdoi_gm_cfg_from_conf(const vpn_conf *c, const char *interface, const vpn_addr *local,
                               vpn_sad *sad, vpn_spd *spd, vpn_gdoi_conf_gm *out,
                               vpn_conf_error *err);
+
+/*
+ * The number of entries (`crypto map NAME N gdoi`, one group each) of the
+ * crypto map on interface (NULL: the only interface with one); 0 when
+ * there is none or it cannot be told which.
+ */
+size_t vpn_gdoi_conf_gm_entries(const vpn_conf *c, const char *interface);
+
+/*
+ * As vpn_gdoi_gm_cfg_from_conf for entry `entry` (0: the lowest-numbered)
+ * of the crypto map: a router that is a member of several groups (IOS:
+ * several `crypto map NAME N gdoi` entries, each `set group` to its own
+ * group) translates each entry into its own member configuration; each
+ * registers with its own group's key servers under its own identity.
+ * sad and spd may be NULL here (a vpn_getvpn_node makes its own); our
+ * SPD entries take the entry's number. out->deny holds the entry's local
+ * deny lines. Errors: those of vpn_gdoi_gm_cfg_from_conf, VPN_ERR_NOTFOUND
+ * for an entry past the last, VPN_ERR_UNSUPPORTED (a local ACL line that
+ * is not IPv4), VPN_ERR_LIMIT (more than VPN_GDOI_CONF_DENY_MAX lines),
+ * each naming its line.
+ */
+int vpn_gdoi_gm_cfg_from_conf_entry(const vpn_conf *c, const char *interface, size_t entry,
+                                    const vpn_addr *local, vpn_sad *sad, vpn_spd *spd,
+                                    vpn_gdoi_conf_gm *out, vpn_conf_error *err);
 
 #ifdef __cplusplus
 }

@@ -82,14 +82,54 @@ static int rd_addr4(vpn_rd *r, vpn_addr *a)
     return vpn_addr_from_bytes(a, b, 4);
 }
 
+/* A further policy line: protocol, prefixes, port ranges. */
+static void wr_line(vpn_wr *w, const vpn_spd_sel *s)
+{
+    vpn_wr_u8(w, s->proto);
+    wr_addr4(w, &s->src.addr);
+    vpn_wr_u8(w, s->src.len);
+    wr_addr4(w, &s->dst.addr);
+    vpn_wr_u8(w, s->dst.len);
+    vpn_wr_u16(w, s->sport_lo);
+    vpn_wr_u16(w, s->sport_hi);
+    vpn_wr_u16(w, s->dport_lo);
+    vpn_wr_u16(w, s->dport_hi);
+}
+
+static int rd_line(vpn_rd *r, vpn_spd_sel *s)
+{
+    memset(s, 0, sizeof *s);
+    s->family = VPN_AF_INET;
+    vpn_rd_u8(r, &s->proto);
+    if (rd_addr4(r, &s->src.addr))
+        return VPN_ERR_TRUNCATED;
+    vpn_rd_u8(r, &s->src.len);
+    if (rd_addr4(r, &s->dst.addr))
+        return VPN_ERR_TRUNCATED;
+    vpn_rd_u8(r, &s->dst.len);
+    vpn_rd_u16(r, &s->sport_lo);
+    vpn_rd_u16(r, &s->sport_hi);
+    vpn_rd_u16(r, &s->dport_lo);
+    vpn_rd_u16(r, &s->dport_hi);
+    if (vpn_rd_err(r))
+        return VPN_ERR_TRUNCATED;
+    if (s->src.len > 32 || s->dst.len > 32 || s->sport_lo > s->sport_hi ||
+        s->dport_lo > s->dport_hi)
+        return VPN_ERR_MALFORMED;
+    return 0;
+}
+
 int vpn_gdoi_coop_ann_encode(const vpn_gdoi_coop_ann *a, vpn_wr *w)
 {
-    if (a->n_members > VPN_GDOI_COOP_MAX_MEMBERS || a->tek_alg_len > 64 || a->tek_integ_len > 64)
+    bool lines = (a->flags & VPN_GDOI_COOP_F_KEYS) && (a->tek.n_more || a->tek.deny_mask);
+
+    if (a->n_members > VPN_GDOI_COOP_MAX_MEMBERS || a->tek_alg_len > 64 || a->tek_integ_len > 64 ||
+        a->tek.n_more >= VPN_GDOI_TEK_SELS_MAX)
         return VPN_ERR_INVAL;
     vpn_wr_u8(w, VPN_GDOI_COOP_VERSION);
     vpn_wr_u8(w, a->role);
     vpn_wr_u8(w, a->priority);
-    vpn_wr_u8(w, a->flags);
+    vpn_wr_u8(w, (uint8_t)((a->flags & ~VPN_GDOI_COOP_F_LINES) | (lines ? VPN_GDOI_COOP_F_LINES : 0)));
     vpn_wr_u32(w, a->group_id);
     wr_addr4(w, &a->sender);
     vpn_wr_u32(w, a->ann_seq);
@@ -130,6 +170,13 @@ int vpn_gdoi_coop_ann_encode(const vpn_gdoi_coop_ann *a, vpn_wr *w)
         vpn_wr_u64(w, a->pseudotime_ms);
         vpn_wr_u32(w, a->rekey_in_ms);
     }
+    if (lines) {
+        /* the rest of the TEK policy: one SA TEK per ACL line, same SPI */
+        vpn_wr_u8(w, a->tek.n_more);
+        vpn_wr_u32(w, a->tek.deny_mask);
+        for (size_t i = 0; i < a->tek.n_more; i++)
+            wr_line(w, &a->tek.more[i]);
+    }
     return vpn_wr_err(w);
 }
 
@@ -162,7 +209,8 @@ int vpn_gdoi_coop_ann_decode(const uint8_t *body, size_t len, vpn_gdoi_coop_ann 
     if (vpn_rd_err(&r))
         goto out_trunc;
     if (a.role > VPN_GDOI_COOP_PRIMARY || a.priority == 0 ||
-        (a.flags & ~(VPN_GDOI_COOP_F_KEYS | VPN_GDOI_COOP_F_REPLY)) || a.ann_seq == 0)
+        (a.flags & ~(VPN_GDOI_COOP_F_KEYS | VPN_GDOI_COOP_F_REPLY | VPN_GDOI_COOP_F_LINES)) ||
+        ((a.flags & VPN_GDOI_COOP_F_LINES) && !(a.flags & VPN_GDOI_COOP_F_KEYS)) || a.ann_seq == 0)
         goto out;
     if (nm > VPN_GDOI_COOP_MAX_MEMBERS) {
         rc = VPN_ERR_LIMIT;
@@ -230,6 +278,26 @@ int vpn_gdoi_coop_ann_decode(const uint8_t *body, size_t len, vpn_gdoi_coop_ann 
             a.pseudotime_ms > UINT64_MAX / MS ||
             (a.multicast && a.mcast.b[0] < 224)) /* IPv4 multicast */
             goto out;
+    }
+    if (a.flags & VPN_GDOI_COOP_F_LINES) {
+        uint8_t nmore;
+        vpn_rd_u8(&r, &nmore);
+        vpn_rd_u32(&r, &a.tek.deny_mask);
+        if (vpn_rd_err(&r))
+            goto out_trunc;
+        /* as members check a policy: lines that fit, at least one permit;
+         * and only when there is something to say (one encoding per policy) */
+        if (nmore == 0 || nmore >= VPN_GDOI_TEK_SELS_MAX || (a.tek.deny_mask >> (nmore + 1u)) != 0 ||
+            a.tek.deny_mask == (1u << (nmore + 1u)) - 1u)
+            goto out;
+        a.tek.n_more = nmore;
+        for (size_t i = 0; i < nmore; i++)
+            if ((rc = rd_line(&r, &a.tek.more[i])) != 0) {
+                if (rc == VPN_ERR_TRUNCATED)
+                    goto out_trunc;
+                rc = VPN_ERR_MALFORMED;
+                goto out;
+            }
     }
     if (vpn_rd_left(&r) != 0)
         goto out; /* nothing may follow */
@@ -665,22 +733,26 @@ static void elect(vpn_gdoi_ks *ks, uint64_t now)
 
 /* ---- announcements in -------------------------------------------------------- */
 
-static bool in_list(const vpn_gdoi_coop_ann *a, const vpn_addr *x)
-{
-    for (size_t i = 0; i < a->n_members; i++)
-        if (memcmp(a->members + 4 * i, x->b, 4) == 0)
-            return true;
-    return false;
-}
-
+/*
+ * Adds the members of an announcement we do not know and marks every
+ * listed one (coop_listed), by the address hash: linear in the list, so
+ * an 8000-member announcement costs 8000 lookups, not 8000 squared.
+ */
 static bool learn_members(vpn_gdoi_ks *ks, const vpn_gdoi_coop_ann *a)
 {
     bool added = false;
+    for (size_t i = 0; i < ks->n; i++)
+        ks->m[i]->coop_listed = false;
     for (size_t i = 0; i < a->n_members; i++) {
         vpn_addr x;
+        ks_member *m;
         vpn_addr_from_bytes(&x, a->members + 4 * i, 4);
-        if (!gdoi_ks_member_by_addr(ks, &x) && gdoi_ks_member_add_synced(ks, &x) == 0)
+        if (!(m = gdoi_ks_member_by_addr(ks, &x)) && gdoi_ks_member_add_synced(ks, &x) == 0) {
             added = true;
+            m = gdoi_ks_member_by_addr(ks, &x);
+        }
+        if (m)
+            m->coop_listed = true;
     }
     return added;
 }
@@ -694,9 +766,9 @@ static void adopt(vpn_gdoi_ks *ks, const vpn_gdoi_coop_ann *a, uint64_t now)
     /* members the primary dropped go, except ours it has not seen yet */
     for (size_t i = 0; i < ks->n;) {
         ks_member *m = ks->m[i];
-        if (m->registered && in_list(a, &m->addr))
+        if (m->registered && m->coop_listed)
             m->coop_new = false;
-        if (m->registered && !m->coop_new && !in_list(a, &m->addr)) {
+        if (m->registered && !m->coop_new && !m->coop_listed) {
             gdoi_ks_member_remove(ks, i);
             continue;
         }

@@ -254,6 +254,34 @@ void vpn_gdoi_gm_stats_get(const vpn_gdoi_gm *gm, vpn_gdoi_gm_stats *out)
         *out = gm->st;
 }
 vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm) { return gm ? gm->cur : NULL; }
+
+/* One ACL line against a packet's header fields (RFC 4301 4.4.1.1). */
+static bool line_matches(const vpn_spd_sel *sel, const vpn_ip_info *ii)
+{
+    if (ii->version != 4 || (sel->proto && sel->proto != ii->proto))
+        return false;
+    if ((sel->src.len && !vpn_prefix_contains(&sel->src, &ii->src)) ||
+        (sel->dst.len && !vpn_prefix_contains(&sel->dst, &ii->dst)))
+        return false;
+    if ((sel->sport_lo || sel->sport_hi) &&
+        (!ii->has_ports || ii->sport < sel->sport_lo || ii->sport > sel->sport_hi))
+        return false;
+    if ((sel->dport_lo || sel->dport_hi) &&
+        (!ii->has_ports || ii->dport < sel->dport_lo || ii->dport > sel->dport_hi))
+        return false;
+    return true;
+}
+
+bool vpn_gdoi_gm_policy_permits(const vpn_gdoi_gm *gm, const vpn_ip_info *ii)
+{
+    if (!gm || !ii || !gm->have_spd)
+        return false;
+    /* the KS's lines in ACL order, first match decides (RFC 6407 5.4) */
+    for (size_t i = 0; i + 2 < gm->n_spd_ids; i++)
+        if (line_matches(&gm->cur_sel[i], ii))
+            return !(gm->cur_deny & (1u << i));
+    return false;
+}
 uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm) { return gm ? gm->last_seq : 0; }
 const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm) { return gm ? gm->kek_spi : NULL; }
 void vpn_gdoi_gm_kek(const vpn_gdoi_gm *gm, const uint8_t **key, const uint8_t **iv)
@@ -818,7 +846,10 @@ static int install_spd(vpn_gdoi_gm *gm, const gm_stage *s, vpn_sa *sa, bool recv
     n++;
     for (size_t i = 0; i < nsel; i++) {
         memset(&e, 0, sizeof e);
-        e.seq = gm->cfg.spd_seq + 10;
+        /* the bypass's seq: SPD insertion order puts the lines after it,
+         * and no seq above spd_seq is taken, so a later crypto map entry
+         * (spd_seq + 1 or more) sharing the SPD always comes after us */
+        e.seq = gm->cfg.spd_seq;
         e.sel = i ? s->more[i - 1] : s->sel;
         /* receive-only: the policy's traffic leaves in clear; a deny
          * line's always does */
@@ -1075,7 +1106,9 @@ kek:
     return 0;
 }
 
-static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t now)
+/* hdr: dg's header, parsed by the caller (vpn_isakmp_hdr_parse). */
+static int pull_input(vpn_gdoi_gm *gm, const vpn_isakmp_hdr *hdr, const uint8_t *dg, size_t len,
+                      uint64_t now)
 {
     uint8_t plain[GDOI_MSG_MAX], buf[GDOI_MSG_MAX], view[GDOI_MSG_MAX], iv[VPN_IKEV1_BLOCK],
         *slot;
@@ -1086,7 +1119,7 @@ static int pull_input(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, uint64_t n
     size_t olen, vlen;
     int rc;
 
-    if (len < VPN_ISAKMP_HDR_LEN || vpn_load32(dg + 20) != gm->msg_id)
+    if (hdr->msg_id != gm->msg_id)
         return VPN_ERR_NOTFOUND;
     memcpy(iv, gm->iv, sizeof iv);
     if (gm->state == VPN_GDOI_GM_PULL1) {
@@ -1407,7 +1440,7 @@ static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, siz
     if (h.exchange == VPN_GDOI_EXCH_PULL) {
         if (gm->state != VPN_GDOI_GM_PULL1 && gm->state != VPN_GDOI_GM_PULL3)
             return VPN_ERR_STATE;
-        rc = pull_input(gm, dg, len, now);
+        rc = pull_input(gm, &h, dg, len, now);
         if (rc && rc != VPN_ERR_NOTFOUND)
             gm->st.malformed++;
         return rc;

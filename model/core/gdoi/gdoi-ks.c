@@ -89,9 +89,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     for (size_t i = 0; i < cfg->tek.n_more; i++)
         if (cfg->tek.more[i].family != VPN_AF_INET)
             return VPN_ERR_INVAL;
-    /* COOP announcements carry one selector (gdoi.h) */
-    if (cfg->tek.n_more && cfg->coop.n_peers)
-        return VPN_ERR_UNSUPPORTED;
+    /* COOP announcements carry every line (VPN_GDOI_COOP_F_LINES) */
     ks = vpn_calloc(&cfg->alloc, 1, sizeof *ks);
     if (!ks)
         return VPN_ERR_NOMEM;
@@ -794,8 +792,9 @@ static bool authorized(const vpn_gdoi_ks *ks, const vpn_addr *id)
 }
 
 /* GROUPKEY-PULL messages 1 and 3 from a member (RFC 6407 3.2). */
-static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t len,
-                      uint64_t now)
+/* hdr: dg's header, parsed by the caller (vpn_isakmp_hdr_parse). */
+static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const vpn_isakmp_hdr *hdr, const uint8_t *dg,
+                      size_t len, uint64_t now)
 {
     static const vpn_isakmp_view none = {NULL, 0};
     uint8_t plain[GDOI_MSG_MAX], buf[GDOI_MSG_MAX], view[GDOI_MSG_MAX], iv[VPN_IKEV1_BLOCK],
@@ -805,7 +804,7 @@ static int pull_input(vpn_gdoi_ks *ks, ks_member *m, const uint8_t *dg, size_t l
     vpn_isakmp_hdr h;
     vpn_isakmp_bld b;
     size_t olen, vlen;
-    uint32_t mid = vpn_load32(dg + 20);
+    uint32_t mid = hdr->msg_id;
     int rc;
 
     if (vpn_ikev1_sa_state(m->p1) != VPN_IKEV1_ST_ESTABLISHED || mid == 0)
@@ -1036,7 +1035,7 @@ static int ks_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, siz
         return 0;
     }
     if (h.exchange == VPN_GDOI_EXCH_PULL)
-        rc = pull_input(ks, m, dg, len, now);
+        rc = pull_input(ks, m, &h, dg, len, now);
     else
         rc = vpn_ikev1_sa_input(m->p1, dg, len, now);
     if (rc)
@@ -1356,6 +1355,23 @@ void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info 
     o->tek.n_acl_more = ks->cfg.tek.n_more;
     o->tek.acl_deny = ks->cfg.tek.deny_mask;
     memcpy(o->tek.acl_more, ks->cfg.tek.more, sizeof o->tek.acl_more);
+}
+
+int vpn_gdoi_ks_next_member(const vpn_gdoi_ks *ks, size_t *cursor, vpn_gdoi_member_info *out)
+{
+    if (!ks || !cursor || !out)
+        return VPN_ERR_NOTFOUND;
+    for (size_t k = *cursor; k < ks->n; k++) {
+        if (!ks->m[k]->registered)
+            continue;
+        out->addr = ks->m[k]->addr;
+        out->acked_seq = ks->m[k]->acked_seq;
+        out->missed = ks->m[k]->missed;
+        *cursor = k + 1;
+        return 0;
+    }
+    *cursor = ks->n;
+    return VPN_ERR_NOTFOUND;
 }
 
 int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out)

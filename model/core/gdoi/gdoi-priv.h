@@ -115,6 +115,7 @@ typedef struct ks_member {
     uint64_t registered_at;
     uint32_t acked_seq; /* last rekey this member acknowledged */
     unsigned missed;    /* consecutive unicast rekeys not acknowledged */
+    bool coop_listed;   /* scratch of a COOP announcement merge: in its member list */
     bool coop_new;      /* registered at this secondary KS; the primary has not
                            listed it yet, so our announcements carry it */
     /* the KS's indexes (gdoi-ks.c): position in ks->m, hash chains by

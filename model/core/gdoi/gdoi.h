@@ -124,8 +124,8 @@ typedef void (*vpn_gdoi_send_fn)(void *user, const vpn_addr *src, const vpn_addr
 /* What the KS tells members to protect, and how (RFC 6407 5.4.1). */
 typedef struct vpn_gdoi_tek_policy {
     vpn_spd_sel sel;        /* IPv4; protocol, prefixes, one port each (lo) */
-    /* further permit lines in ACL order (same SPI and keys); COOP
-     * announcements carry only sel, so a KS with redundancy refuses them */
+    /* further lines in ACL order (same SPI and keys); COOP announcements
+     * carry them (VPN_GDOI_COOP_F_LINES) */
     vpn_spd_sel more[VPN_GDOI_TEK_SELS_MAX - 1];
     uint8_t n_more;
     /* bit i: line i (0 = sel, i = more[i - 1]) is a deny the members
@@ -258,6 +258,11 @@ typedef struct vpn_gdoi_coop_ann {
 
 #define VPN_GDOI_COOP_F_KEYS 0x01
 #define VPN_GDOI_COOP_F_REPLY 0x02
+/* With F_KEYS: the TEK policy has further lines (tek.more, tek.n_more) or
+ * deny lines (tek.deny_mask), which follow the keys block; set by encode
+ * itself, so a multi-line policy (one SA TEK per ACL line, RFC 6407 5.4)
+ * survives COOP sync and failover as it is. */
+#define VPN_GDOI_COOP_F_LINES 0x04
 
 /*
  * The COOP payload body. decode checks every field's range and that
@@ -419,7 +424,8 @@ typedef struct vpn_gdoi_gm_cfg {
     vpn_ikev1_cfg ike;     /* copied */
     vpn_sad *sad;          /* borrowed: TEKs go here */
     vpn_spd *spd;          /* borrowed: the policy goes here */
-    uint32_t spd_seq;      /* SPD sequence number of our entries (bypass at spd_seq) */
+    uint32_t spd_seq;      /* SPD sequence number of all our entries (bypass first, then the
+                            * lines in order): a later crypto map entry needs a higher one */
     uint32_t rereg_lead_s; /* re-register this long before keys lapse; 0 = 60 */
     /* Legacy algorithms from older key servers (the Cisco GDOI reference
      * implementation, gdoid): 3DES KEKs and TEKs and SHA-1 rekey
@@ -492,6 +498,15 @@ const vpn_gdoi_gm_stats *vpn_gdoi_gm_get_stats(const vpn_gdoi_gm *gm);
 void vpn_gdoi_gm_stats_get(const vpn_gdoi_gm *gm, vpn_gdoi_gm_stats *out);
 /* The current outbound TEK SA (NULL before registration). */
 vpn_sa *vpn_gdoi_gm_tek(const vpn_gdoi_gm *gm);
+/*
+ * RFC 4301 5.2 step 4 for a packet decrypted with one of this member's
+ * TEKs: does the key server's policy installed here (its ACL lines in
+ * order, first match) permit it? False for a deny (bypass) line, for a
+ * packet no line matches, before registration and for NULL arguments.
+ * Local deny lines and the GDOI bypass are the caller's (they say what
+ * goes out in clear, not what may come in encrypted).
+ */
+bool vpn_gdoi_gm_policy_permits(const vpn_gdoi_gm *gm, const vpn_ip_info *ii);
 uint32_t vpn_gdoi_gm_last_seq(const vpn_gdoi_gm *gm);
 const uint8_t *vpn_gdoi_gm_kek_spi(const vpn_gdoi_gm *gm);
 /* The current KEK key (32 octets) and IV (16), for trace exports; NULL before registration. */
@@ -587,8 +602,19 @@ void vpn_gdoi_ks_get_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_ks_info 
 void vpn_gdoi_ks_coop_info(const vpn_gdoi_ks *ks, uint64_t now, vpn_gdoi_coop_info *out);
 /* Peer i (i < n_peers); 0 or VPN_ERR_NOTFOUND. */
 int vpn_gdoi_ks_coop_peer(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_coop_peer_info *out);
-/* The i-th registered member (i < members); 0, or VPN_ERR_NOTFOUND. */
+/*
+ * The i-th registered member (i < members); 0, or VPN_ERR_NOTFOUND. It
+ * walks the member table (O(members)): to list them all, use
+ * vpn_gdoi_ks_next_member.
+ */
 int vpn_gdoi_ks_get_member(const vpn_gdoi_ks *ks, size_t i, vpn_gdoi_member_info *out);
+/*
+ * Iterates the registered members in table order, O(1) per member: start
+ * with *cursor = 0; each call fills *out and moves *cursor past it.
+ * Returns 0, or VPN_ERR_NOTFOUND after the last (or for NULL arguments).
+ * The cursor is valid until the member table changes (input, timeout).
+ */
+int vpn_gdoi_ks_next_member(const vpn_gdoi_ks *ks, size_t *cursor, vpn_gdoi_member_info *out);
 void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info *out);
 
 #ifdef __cplusplus

@@ -9,6 +9,7 @@
 #include "ipsec/esp.h"
 #include "ipsec/ip.h"
 #include "isakmp/isakmp-const.h"
+#include "isakmp/isakmp-msg.h"
 
 #define ENGINE "getvpn"
 #define ISAKMP_HDR_LEN 28
@@ -183,32 +184,52 @@ static bool is_multicast(const vpn_addr *a)
 /* Is this datagram for member g? By its cookies (RFC 2408 3.1): a PUSH
  * carries the KEK SPI there (RFC 6407 4), everything else the phase-1
  * cookies of the member's registration. */
-static bool gm_claims(const gv_group *g, const vpn_addr *dst, const uint8_t *dg)
+/* The header fields the demux reads (RFC 2408 3.1), on the bounds-checked
+ * reader; whether the rest is valid (version, flags, length) is for the
+ * engine it goes to, which counts what it refuses. */
+static int demux_fields(const uint8_t *dg, size_t len, vpn_isakmp_hdr *h)
+{
+    vpn_rd r;
+
+    memset(h, 0, sizeof *h);
+    vpn_rd_init(&r, dg, len);
+    vpn_rd_bytes(&r, h->icookie, sizeof h->icookie);
+    vpn_rd_bytes(&r, h->rcookie, sizeof h->rcookie);
+    vpn_rd_u8(&r, &h->next_payload);
+    vpn_rd_u8(&r, &h->version);
+    vpn_rd_u8(&r, &h->exchange);
+    return vpn_rd_err(&r);
+}
+
+static bool gm_claims(const gv_group *g, const vpn_addr *dst, const vpn_isakmp_hdr *h)
 {
     if (!vpn_addr_eq(dst, &g->local) && !is_multicast(dst))
         return false;
-    if (dg[18] == VPN_GDOI_EXCH_PUSH) {
+    if (h->exchange == VPN_GDOI_EXCH_PUSH) {
+        /* the KEK SPI is the two cookies (RFC 6407 5.3) */
         static const uint8_t zero[VPN_GDOI_KEK_SPI_LEN];
         const uint8_t *kek = vpn_gdoi_gm_kek_spi(g->gm);
         return kek && memcmp(kek, zero, sizeof zero) &&
-               memcmp(dg, kek, VPN_GDOI_KEK_SPI_LEN) == 0;
+               memcmp(h->icookie, kek, VPN_ISAKMP_COOKIE_LEN) == 0 &&
+               memcmp(h->rcookie, kek + VPN_ISAKMP_COOKIE_LEN, VPN_ISAKMP_COOKIE_LEN) == 0;
     }
     if (is_multicast(dst))
         return false;
     const vpn_ikev1_sa *p1 = vpn_gdoi_gm_phase1(g->gm);
-    return p1 && memcmp(dg, vpn_ikev1_sa_icookie(p1), 8) == 0;
+    return p1 && memcmp(h->icookie, vpn_ikev1_sa_icookie(p1), VPN_ISAKMP_COOKIE_LEN) == 0;
 }
 
 int vpn_getvpn_node_dgram_input(vpn_getvpn_node *n, const vpn_addr *src, const vpn_addr *dst,
                                 const uint8_t *dg, size_t len, uint64_t now)
 {
     gv_group *to = NULL;
+    vpn_isakmp_hdr h;
     int rc;
 
     if (!n || !src || !dst || (!dg && len))
         return VPN_ERR_INVAL;
     n->st.dgrams_in++;
-    if (len < ISAKMP_HDR_LEN) {
+    if (len < ISAKMP_HDR_LEN || demux_fields(dg, len, &h)) {
         n->st.dgrams_unclaimed++;
         vpn_log_emit(&n->log, VPN_LOG_INFO, ENGINE, "UDP 848 datagram of %zu bytes ignored",
                      len);
@@ -218,7 +239,7 @@ int vpn_getvpn_node_dgram_input(vpn_getvpn_node *n, const vpn_addr *src, const v
         if (n->g[i].role == VPN_GETVPN_ROLE_KS && vpn_addr_eq(dst, &n->g[i].local))
             to = &n->g[i];
     for (size_t k = 0; k < n->n_gm && !to; k++)
-        if (gm_claims(&n->g[n->order[k]], dst, dg))
+        if (gm_claims(&n->g[n->order[k]], dst, &h))
             to = &n->g[n->order[k]];
     if (!to) {
         char a[VPN_ADDR_STRLEN];
@@ -380,11 +401,11 @@ static vpn_getvpn_drop decap_reason(int rc, const vpn_sa *sa, uint64_t tbar_befo
     }
 }
 
-/* An explicit entry of the group's policy that does not discard. */
-static bool in_policy(vpn_spd *spd, const vpn_ip_info *ii)
+/* A permit line of the group's policy, the one its TEKs carry; a deny
+ * (bypass) line or the GDOI bypass is not one (RFC 4301 5.2 step 4). */
+static bool in_policy(const gv_group *g, const vpn_ip_info *ii)
 {
-    const vpn_spd_entry *e;
-    return vpn_spd_lookup(spd, ii, &e) != VPN_SPD_DISCARD && e;
+    return vpn_gdoi_gm_policy_permits(g->gm, ii);
 }
 
 static int input_esp(vpn_getvpn_node *n, vpn_pkt *pkt, const vpn_ip_info *ii, uint64_t now,
@@ -421,7 +442,7 @@ static int input_esp(vpn_getvpn_node *n, vpn_pkt *pkt, const vpn_ip_info *ii, ui
     if (parse(vpn_pkt_data(pkt), pkt->len, &in))
         return drop(n, VPN_GETVPN_DROP_MALFORMED, ii, spi, why);
     mirror(&in, &m);
-    if (!in_policy(g->spd, &in) && !in_policy(g->spd, &m))
+    if (!in_policy(g, &in) && !in_policy(g, &m))
         return drop(n, VPN_GETVPN_DROP_INNER_POLICY, &in, spi, why);
     n->st.in_decrypted++;
     return VPN_GETVPN_DECRYPTED;

@@ -34,7 +34,8 @@
  *     group's SAs (old and new TEKs coexist across a rekey until the old
  *     one's lifetime or GAP deactivation ends, so nothing in flight is
  *     lost), decapsulated, replay- and TBAR-checked, and the inner packet
- *     must fall inside that group's policy (RFC 4301 5.2 step 4). A clear
+ *     must match a permit line of that group's policy (RFC 4301 5.2 step
+ *     4; a deny line's traffic goes clear, so never arrives encrypted). A clear
  *     packet that a registered group's policy says senders must protect
  *     is dropped (RFC 4301 5.2: it should have arrived encrypted), which
  *     is how traffic of an unregistered (unauthorized) member is refused.
@@ -56,9 +57,10 @@
  *
  * Limits: one key-server group per KS address (phase 1 does not name the
  * group, so two KS engines on one address could not tell new Main Modes
- * apart); IPv4 only (GDOI TEK policies are IPv4 here); the KS's policy is
- * one selector (the engines' vpn_gdoi_tek_policy), deny lines are the
- * member's local ones.
+ * apart); IPv4 only (GDOI TEK policies are IPv4 here). The KS's policy is
+ * its ACL's lines (vpn_gdoi_tek_policy, a partial deny carried as a bypass
+ * line); a decrypted packet must match one of its permit lines; the local
+ * deny lines are the member's own (`match address` on its map entry).
  */
 #ifndef VPN_GETVPN_H
 #define VPN_GETVPN_H
