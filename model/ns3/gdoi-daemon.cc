@@ -123,23 +123,14 @@ void
 GdoiDaemon::TrackEvent(EventId event)
 {
     NS_LOG_FUNCTION(this);
-    // forget the ones that ran
-    m_tracked.erase(std::remove_if(m_tracked.begin(),
-                                   m_tracked.end(),
-                                   [](const EventId& e) { return e.IsExpired(); }),
-                    m_tracked.end());
-    m_tracked.push_back(event);
+    m_tracked.Add(event);
 }
 
 void
 GdoiDaemon::DoDispose()
 {
     NS_LOG_FUNCTION(this);
-    for (EventId& e : m_tracked)
-    {
-        e.Cancel();
-    }
-    m_tracked.clear();
+    m_tracked.CancelAll();
     m_socket = nullptr;
     m_stack = nullptr; // the router (and the groups in it) is the stack's to release
     m_outQueue.clear();

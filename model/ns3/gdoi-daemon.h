@@ -11,6 +11,8 @@
 #ifndef GDOI_DAEMON_H
 #define GDOI_DAEMON_H
 
+#include "vpn-packet-util.h"
+
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
@@ -101,7 +103,7 @@ class GdoiDaemon : public Application
     void DoDispose() override;
 
   private:
-    std::vector<EventId> m_tracked; //!< TrackEvent's, cancelled in DoDispose
+    VpnTrackedEvents m_tracked; //!< TrackEvent's, cancelled in DoDispose
     void StartApplication() override;
     void StopApplication() override;
 

@@ -249,23 +249,14 @@ void
 Ikev2Daemon::TrackEvent(EventId event)
 {
     NS_LOG_FUNCTION(this);
-    // forget the ones that ran
-    m_tracked.erase(std::remove_if(m_tracked.begin(),
-                                   m_tracked.end(),
-                                   [](const EventId& e) { return e.IsExpired(); }),
-                    m_tracked.end());
-    m_tracked.push_back(event);
+    m_tracked.Add(event);
 }
 
 void
 Ikev2Daemon::DoDispose()
 {
     NS_LOG_FUNCTION(this);
-    for (EventId& e : m_tracked)
-    {
-        e.Cancel();
-    }
-    m_tracked.clear();
+    m_tracked.CancelAll();
     m_sockets.clear();
     m_protected.clear();
     vpn_conf_del(m_conf);

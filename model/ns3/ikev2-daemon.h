@@ -9,6 +9,7 @@
 #ifndef IKEV2_DAEMON_H
 #define IKEV2_DAEMON_H
 
+#include "vpn-packet-util.h"
 #include "vpn-tunnel-net-device.h"
 
 #include "ns3/application.h"
@@ -111,7 +112,7 @@ class Ikev2Daemon : public Application
     void DoDispose() override;
 
   private:
-    std::vector<EventId> m_tracked; //!< TrackEvent's, cancelled in DoDispose
+    VpnTrackedEvents m_tracked; //!< TrackEvent's, cancelled in DoDispose
     void StartApplication() override;
     void StopApplication() override;
 

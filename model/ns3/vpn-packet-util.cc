@@ -2,6 +2,8 @@
 
 #include "ns3/tag.h"
 
+#include <algorithm>
+
 namespace ns3
 {
 
@@ -38,6 +40,26 @@ VpnCopyTags(Ptr<const Packet> from, Ptr<Packet> to)
         }
         delete tag;
     }
+}
+
+void
+VpnTrackedEvents::Add(EventId event)
+{
+    m_events.erase(std::remove_if(m_events.begin(),
+                                  m_events.end(),
+                                  [](const EventId& e) { return e.IsExpired(); }),
+                   m_events.end());
+    m_events.push_back(event);
+}
+
+void
+VpnTrackedEvents::CancelAll()
+{
+    for (EventId& e : m_events)
+    {
+        e.Cancel();
+    }
+    m_events.clear();
 }
 
 } // namespace ns3
