@@ -1195,6 +1195,44 @@ static void test_gm_errors(void **state)
              "Gi1", 0, 0, "");
 }
 
+/* A missing conf or out fails VPN_ERR_INVAL on both the KS and the GM side,
+ * replacing whatever an earlier call left in err. */
+static void test_null_args(void **state)
+{
+    (void)state;
+    vpn_conf *c = tu_conf_parse_ok("hostname X\n");
+    vpn_conf_error err;
+    vpn_gdoi_conf_ks ks;
+    vpn_gdoi_conf_gm gm;
+    vpn_sad *sad;
+    vpn_spd *spd;
+    vpn_drbg d;
+    vpn_rng r;
+
+    vpn_drbg_init(&d, "gm", 2);
+    vpn_rng_init_drbg(&r, &d);
+    assert_int_equal(vpn_sad_new(&sad, &r), 0);
+    assert_int_equal(vpn_spd_new(&spd, VPN_SPD_BYPASS), 0);
+    for (int i = 0; i < 4; i++) {
+        int rc;
+        err.line = 77;
+        snprintf(err.msg, sizeof err.msg, "stale");
+        switch (i) {
+        case 0: rc = vpn_gdoi_ks_cfg_from_conf(NULL, NULL, NULL, &ks, &err); break;
+        case 1: rc = vpn_gdoi_ks_cfg_from_conf(c, NULL, NULL, NULL, &err); break;
+        case 2: rc = vpn_gdoi_gm_cfg_from_conf(NULL, NULL, NULL, sad, spd, &gm, &err); break;
+        default: rc = vpn_gdoi_gm_cfg_from_conf(c, NULL, NULL, sad, spd, NULL, &err); break;
+        }
+        assert_int_equal(rc, VPN_ERR_INVAL);
+        assert_int_equal(err.line, 0);
+        assert_string_equal(err.msg, "no configuration");
+    }
+    vpn_conf_del(c);
+    vpn_spd_del(spd);
+    vpn_sad_del(sad);
+    vpn_drbg_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1212,6 +1250,7 @@ int main(void)
         cmocka_unit_test(test_acl_policy),
         cmocka_unit_test(test_ks_errors),
         cmocka_unit_test(test_gm_errors),
+        cmocka_unit_test(test_null_args),
     };
     return cmocka_run_group_tests_name("gdoi-conf", tests, NULL, NULL);
 }

@@ -26,6 +26,21 @@ static int fail(vpn_conf_error *err, int line, int code, const char *fmt, ...)
     return code;
 }
 
+/* Start of each *_cfg_from_conf: clears *err and the out_len bytes of out so
+ * that nothing stale survives a failure. Returns 0 or VPN_ERR_INVAL (c or out
+ * is NULL). */
+static int conf_begin(const vpn_conf *c, void *out, size_t out_len, vpn_conf_error *err)
+{
+    if (err) {
+        err->line = 0;
+        err->msg[0] = 0;
+    }
+    if (!c || !out)
+        return fail(err, 0, VPN_ERR_INVAL, "no configuration");
+    memset(out, 0, out_len);
+    return 0;
+}
+
 static bool is_gdoi_bypass(const vpn_conf_ace *a)
 {
     /* "deny udp any eq 848 any eq 848": GDOI itself, which the member
@@ -227,13 +242,8 @@ int vpn_gdoi_ks_cfg_from_conf(const vpn_conf *c, const char *group, const vpn_si
     vpn_addr any;
     int rc;
 
-    if (err) {
-        err->line = 0;
-        err->msg[0] = 0;
-    }
-    if (!c || !out)
-        return fail(err, 0, VPN_ERR_INVAL, "no configuration");
-    memset(out, 0, sizeof *out);
+    if ((rc = conf_begin(c, out, sizeof *out, err)))
+        return rc;
     if (group) {
         g = vpn_conf_find_gdoi_group(c, group);
         if (!g)
@@ -501,13 +511,8 @@ int vpn_gdoi_gm_cfg_from_conf_entry(const vpn_conf *c, const char *interface, si
     vpn_gdoi_gm_cfg *gc;
     int rc;
 
-    if (err) {
-        err->line = 0;
-        err->msg[0] = 0;
-    }
-    if (!c || !out)
-        return fail(err, 0, VPN_ERR_INVAL, "no configuration");
-    memset(out, 0, sizeof *out);
+    if ((rc = conf_begin(c, out, sizeof *out, err)))
+        return rc;
     if ((rc = map_iface(c, interface, &f, err)))
         return rc;
     m = vpn_conf_find_crypto_map(c, f->crypto_map);
