@@ -38,24 +38,8 @@ static rn_node *node(rn_net *n, int idx, const char *conf, bool keys)
 {
     rn_node *nd = rn_add(n, idx, conf, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
     vpn_router_del(nd->r);
-    /* again with key lines on (rn_add does not ask for them) */
-    vpn_router_params p;
-    char name[8];
-    snprintf(name, sizeof name, "R%d", idx + 1);
-    vpn_router_params_init(&p);
-    p.conf = nd->conf;
-    vpn_rng_init_drbg(&p.rng, &nd->drbg);
-    vpn_rng_init_drbg(&p.sad_rng, &nd->sad_drbg);
-    tu_log_attach(&p.log, &nd->log);
-    p.log.max = VPN_LOG_DEBUG;
-    p.name = name;
-    p.send_udp = rn_cb_send_udp;
-    p.send_esp = rn_cb_send_esp;
-    p.deliver = rn_cb_deliver;
-    p.event = rn_cb_event;
-    p.user = nd;
-    p.key_lines = keys;
-    assert_int_equal(vpn_router_new(&nd->r, &p), 0);
+    /* again with key lines on (rn_add does not ask for them) and no tunnel */
+    rn_router_new(nd, keys);
     return nd;
 }
 

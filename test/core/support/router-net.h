@@ -314,13 +314,36 @@ static inline void rn_init(rn_net *n)
     n->latency_ns = 5 * RN_MS;
 }
 
+/* Creates nd->r (named R<idx+1>) on nd's config and DRBGs with the rn_cb_*
+ * callbacks; key_lines asks for KEY_LINE events. No tunnel. */
+static inline void rn_router_new(rn_node *nd, bool key_lines)
+{
+    vpn_router_params p;
+    char name[16];
+
+    snprintf(name, sizeof name, "R%d", nd->idx + 1);
+    vpn_router_params_init(&p);
+    p.conf = nd->conf;
+    vpn_rng_init_drbg(&p.rng, &nd->drbg);
+    vpn_rng_init_drbg(&p.sad_rng, &nd->sad_drbg);
+    tu_log_attach(&p.log, &nd->log);
+    p.log.max = VPN_LOG_DEBUG;
+    p.name = name;
+    p.send_udp = rn_cb_send_udp;
+    p.send_esp = rn_cb_send_esp;
+    p.deliver = rn_cb_deliver;
+    p.event = rn_cb_event;
+    p.user = nd;
+    p.key_lines = key_lines;
+    assert_int_equal(vpn_router_new(&nd->r, &p), 0);
+}
+
 /* Node idx (0: 192.0.2.1, 1: 192.0.2.2) with config text (NULL: no IKE)
  * and one tunnel towards dst (NULL: the other node's address). */
 static inline rn_node *rn_add(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
                               bool initiate, const char *dst)
 {
     rn_node *nd = &n->node[idx];
-    vpn_router_params p;
     vpn_router_tunnel_config tc;
     char name[16];
 
@@ -337,20 +360,7 @@ static inline rn_node *rn_add(rn_net *n, int idx, const char *conf_text, vpn_rou
     snprintf(name, sizeof name, "R%d", idx + 1);
     assert_int_equal(vpn_drbg_init(&nd->drbg, name, strlen(name)), 0);
     assert_int_equal(vpn_drbg_init(&nd->sad_drbg, "sad", 3), 0);
-    vpn_router_params_init(&p);
-    p.conf = nd->conf;
-    vpn_rng_init_drbg(&p.rng, &nd->drbg);
-    vpn_rng_init_drbg(&p.sad_rng, &nd->sad_drbg);
-    tu_log_attach(&p.log, &nd->log);
-    p.log.max = VPN_LOG_DEBUG;
-    p.name = name;
-    p.send_udp = rn_cb_send_udp;
-    p.send_esp = rn_cb_send_esp;
-    p.deliver = rn_cb_deliver;
-    p.event = rn_cb_event;
-    p.user = nd;
-    p.key_lines = n->key_lines;
-    assert_int_equal(vpn_router_new(&nd->r, &p), 0);
+    rn_router_new(nd, n->key_lines);
     memset(&tc, 0, sizeof tc);
     tc.name = "Tunnel0";
     tc.mode = mode;
