@@ -68,31 +68,15 @@ typedef struct world {
 
 static void add_node(world *w, const char *text, const char *addr, const char *name)
 {
-    tp_net *n = &w->net;
-    int i = n->n_nodes;
-    tp_node *nd = &n->node[i];
+    int i = w->net.n_nodes;
     vpn_ikev2_params p;
+    tp_node *nd = tp_prepare(&w->net, text, addr, name, &p);
 
-    memset(nd, 0, sizeof *nd);
-    nd->net = n;
-    nd->idx = n->n_nodes++;
-    nd->conf = tp_conf(text);
-    assert_int_equal(vpn_addr_parse(&nd->ep.addr, addr), 0);
-    nd->ep.port = VPN_IKEV2_PORT;
-    assert_int_equal(vpn_drbg_init(&nd->drbg, name, strlen(name)), 0);
-    memset(&p, 0, sizeof p);
-    p.conf = nd->conf;
-    vpn_rng_init_drbg(&w->rng[i].inner, &nd->drbg);
+    w->rng[i].inner = p.rng; /* the node's DRBG, behind the failing gate */
     p.rng.fill = fail_rng_fill;
     p.rng.ctx = &w->rng[i];
     p.alloc.allow = fail_alloc;
     p.alloc.user = &w->alloc[i];
-    tu_log_attach(&p.log, &nd->log);
-    p.log.max = VPN_LOG_DEBUG;
-    p.name = name;
-    p.send = tp_send_cb;
-    p.event = tp_event_cb;
-    p.user = nd;
     /* creation itself is not where the injection aims: allow it */
     unsigned rs = w->rng[i].j.fail_at, as = w->alloc[i].fail_at;
     w->rng[i].j.fail_at = w->alloc[i].fail_at = 0;

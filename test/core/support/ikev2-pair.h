@@ -154,11 +154,13 @@ static inline void tp_event_cb(void *user, const vpn_ikev2_event *ev)
                 vpn_ikev2_reason_name(ev->reason), ev->notify);
 }
 
-/* Adds a node with config text at address addr (port 500). */
-static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr, const char *name)
+/* Takes the next node slot for config text at address addr (port 500) and
+ * fills *p for it (the node's DRBG, log and the tp_* callbacks); the caller
+ * may change *p before vpn_ikev2_ctx_new(&nd->ctx, p). */
+static inline tp_node *tp_prepare(tp_net *n, const char *conf_text, const char *addr, const char *name,
+                                  vpn_ikev2_params *p)
 {
     tp_node *nd = &n->node[n->n_nodes];
-    vpn_ikev2_params p;
 
     memset(nd, 0, sizeof *nd);
     nd->net = n;
@@ -167,19 +169,28 @@ static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr
     assert_int_equal(vpn_addr_parse(&nd->ep.addr, addr), 0);
     nd->ep.port = VPN_IKEV2_PORT;
     assert_int_equal(vpn_drbg_init(&nd->drbg, name, strlen(name)), 0);
-    memset(&p, 0, sizeof p);
-    p.conf = nd->conf;
-    vpn_rng_init_drbg(&p.rng, &nd->drbg);
-    tu_log_attach(&p.log, &nd->log);
-    p.log.max = VPN_LOG_DEBUG;
-    p.name = name;
-    p.send = tp_send_cb;
-    p.event = tp_event_cb;
-    p.user = nd;
-    p.max_half_open_in = n->max_half_open_in;
-    p.max_half_open_out = n->max_half_open_out;
-    p.unix_time_offset_s = n->unix_time_offset_s;
-    p.no_rfc7427 = n->no_rfc7427;
+    memset(p, 0, sizeof *p);
+    p->conf = nd->conf;
+    vpn_rng_init_drbg(&p->rng, &nd->drbg);
+    tu_log_attach(&p->log, &nd->log);
+    p->log.max = VPN_LOG_DEBUG;
+    p->name = name;
+    p->send = tp_send_cb;
+    p->event = tp_event_cb;
+    p->user = nd;
+    p->max_half_open_in = n->max_half_open_in;
+    p->max_half_open_out = n->max_half_open_out;
+    p->unix_time_offset_s = n->unix_time_offset_s;
+    p->no_rfc7427 = n->no_rfc7427;
+    return nd;
+}
+
+/* Adds a node with config text at address addr (port 500). */
+static inline tp_node *tp_add(tp_net *n, const char *conf_text, const char *addr, const char *name)
+{
+    vpn_ikev2_params p;
+    tp_node *nd = tp_prepare(n, conf_text, addr, name, &p);
+
     assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
     return nd;
 }
@@ -275,6 +286,22 @@ static inline uint64_t tp_deadline(tp_net *n)
             t = d;
     }
     return t;
+}
+
+/* The id of node's first IKE SA (there must be one). */
+static inline uint32_t tp_sa_id(tp_net *n, int node)
+{
+    vpn_ikev2_sa_info i;
+    assert_int_equal(vpn_ikev2_sa_get(n->node[node].ctx, 0, &i), 0);
+    return i.id;
+}
+
+/* The k-th CHILD_SA of node's first IKE SA (there must be one). */
+static inline vpn_ikev2_child_state tp_child(tp_net *n, int node, size_t k)
+{
+    vpn_ikev2_child_state c;
+    assert_int_equal(vpn_ikev2_child_get(n->node[node].ctx, tp_sa_id(n, node), k, &c), 0);
+    return c;
 }
 
 /* Runs the network and the timers up to time `until` (ns). */
