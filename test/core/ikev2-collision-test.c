@@ -223,20 +223,6 @@ static void run(tp_net *n, ctl *c, uint64_t secs)
 
 /* ---- the checks ------------------------------------------------------------------ */
 
-static uint32_t sa_id(tp_net *n, int node)
-{
-    vpn_ikev2_sa_info i;
-    assert_int_equal(vpn_ikev2_sa_get(n->node[node].ctx, 0, &i), 0);
-    return i.id;
-}
-
-static vpn_ikev2_child_state child(tp_net *n, int node, size_t k)
-{
-    vpn_ikev2_child_state c;
-    assert_int_equal(vpn_ikev2_child_get(n->node[node].ctx, sa_id(n, node), k, &c), 0);
-    return c;
-}
-
 /* RFC 7296 2.8 as the engine header documents it: a CHILD_DOWN with reason
  * REKEYED follows the CHILD_UP of the pair that replaced it (old_id), and a
  * CHILD_REKEYED sits between them. */
@@ -297,8 +283,8 @@ static outcome run_case(kind k, perturb p, unsigned seed)
     run(n, &c, 1);
     assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP), 1);
     assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP), 1);
-    c1 = child(n, 0, 0).info.id;
-    c2 = child(n, 1, 0).info.id;
+    c1 = tp_child(n, 0, 0).info.id;
+    c2 = tp_child(n, 1, 0).info.id;
 
     /* both start before either hears the other */
     c.armed = true;
@@ -313,15 +299,15 @@ static outcome run_case(kind k, perturb p, unsigned seed)
         break;
     case CI:
         assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), 0);
-        assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, sa_id(n, 1)), 0);
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, tp_sa_id(n, 1)), 0);
         break;
     case II:
-        assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, sa_id(n, 0)), 0);
-        assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, sa_id(n, 1)), 0);
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, tp_sa_id(n, 0)), 0);
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, tp_sa_id(n, 1)), 0);
         break;
     case ID:
-        assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, sa_id(n, 0)), 0);
-        assert_int_equal(vpn_ikev2_delete(n->node[1].ctx, n->now, sa_id(n, 1)), 0);
+        assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, tp_sa_id(n, 0)), 0);
+        assert_int_equal(vpn_ikev2_delete(n->node[1].ctx, n->now, tp_sa_id(n, 1)), 0);
         break;
     }
     /* long enough for a redundant IKE SA whose creator never heard the
@@ -356,7 +342,7 @@ static outcome run_case(kind k, perturb p, unsigned seed)
         assert_int_equal(ia.n_children, ib.n_children);
         assert_int_equal(ia.n_children, k == CD ? 0 : 1);
         if (ia.n_children) {
-            vpn_ikev2_child_state x = child(n, 0, 0), y = child(n, 1, 0);
+            vpn_ikev2_child_state x = tp_child(n, 0, 0), y = tp_child(n, 1, 0);
             assert_int_equal(x.info.spi_in, y.info.spi_out);
             assert_int_equal(x.info.spi_out, y.info.spi_in);
             /* exactly the installed pair the driver knows */
@@ -374,7 +360,7 @@ static outcome run_case(kind k, perturb p, unsigned seed)
         /* and the survivors work: one more CHILD_SA rekey */
         if (ia.n_children) {
             c.check_traffic = true;
-            assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, child(n, 0, 0).info.id), 0);
+            assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, tp_child(n, 0, 0).info.id), 0);
             c.p = P_NONE;
             run(n, &c, 5);
             c.check_traffic = false;

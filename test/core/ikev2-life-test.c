@@ -32,20 +32,6 @@ static uint32_t bring_up(tp_net *n, const peer_conf *a, const peer_conf *b)
     return id;
 }
 
-static uint32_t sa_id(tp_net *n, int node)
-{
-    vpn_ikev2_sa_info i;
-    assert_int_equal(vpn_ikev2_sa_get(n->node[node].ctx, 0, &i), 0);
-    return i.id;
-}
-
-static vpn_ikev2_child_state child(tp_net *n, int node, size_t k)
-{
-    vpn_ikev2_child_state c;
-    assert_int_equal(vpn_ikev2_child_get(n->node[node].ctx, sa_id(n, node), k, &c), 0);
-    return c;
-}
-
 static size_t children(tp_net *n, int node)
 {
     vpn_ikev2_sa_info i;
@@ -264,7 +250,7 @@ static void test_message_id_window(void **state)
     tp_pump(&n); /* R1 drops the stale response */
     assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1);
     /* a liveness check moves the window on */
-    assert_int_equal(vpn_ikev2_dpd(n.node[0].ctx, n.now, sa_id(&n, 0)), 0);
+    assert_int_equal(vpn_ikev2_dpd(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
     tp_pump(&n);
     sent = n.sent;
     assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &auth_req.dst, &auth_req.src, auth_req.data,
@@ -349,7 +335,7 @@ static void delete_ike_from(int who)
 
     bring_up(&n, &a, &b);
     sent = n.sent;
-    assert_int_equal(vpn_ikev2_delete(n.node[who].ctx, n.now, sa_id(&n, who)), 0);
+    assert_int_equal(vpn_ikev2_delete(n.node[who].ctx, n.now, tp_sa_id(&n, who)), 0);
     /* the deleting side reports at once */
     assert_int_equal(tp_count_ev(&n.node[who], VPN_IKEV2_EV_IKE_DOWN), 1);
     tp_run_for(&n, 1);
@@ -380,7 +366,7 @@ static void delete_child_from(int who)
     int e;
 
     bring_up(&n, &a, &b);
-    c = child(&n, who, 0);
+    c = tp_child(&n, who, 0);
     assert_int_equal(vpn_ikev2_child_delete(n.node[who].ctx, n.now, c.info.id), 0);
     tp_run_for(&n, 1);
     for (int i = 0; i < 2; i++) {
@@ -416,8 +402,8 @@ static void test_delete_ike_both(void **state)
     (void)state;
 
     bring_up(&n, &a, &b);
-    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, sa_id(&n, 0)), 0);
-    assert_int_equal(vpn_ikev2_delete(n.node[1].ctx, n.now, sa_id(&n, 1)), 0);
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
+    assert_int_equal(vpn_ikev2_delete(n.node[1].ctx, n.now, tp_sa_id(&n, 1)), 0);
     tp_run_for(&n, 100);
     check_all_down(&n, 0, VPN_IKEV2_R_LOCAL_DELETE);
     check_all_down(&n, 1, VPN_IKEV2_R_LOCAL_DELETE);
@@ -483,7 +469,7 @@ static void test_dpd_on_demand(void **state)
 
     a.profile_extra = " dpd 10 2 on-demand\n";
     bring_up(&n, &a, &b);
-    cid = child(&n, 0, 0).info.id;
+    cid = tp_child(&n, 0, 0).info.id;
     tp_run_for(&n, 30);
     for (size_t i = 0; i < n.n_log; i++)
         info += tp_exchange(n.log[i]) == 37;
@@ -518,7 +504,7 @@ static void test_deadline_follows_activity(void **state)
 
     a.profile_extra = " dpd 10 2 on-demand\n";
     bring_up(&n, &a, &b);
-    cid = child(&n, 0, 0).info.id;
+    cid = tp_child(&n, 0, 0).info.id;
     d0 = vpn_ikev2_next_deadline(n.node[0].ctx);
     assert_true(d0 > n.now + 60 * TP_NS); /* lifetimes only: nothing to ask */
     tp_run_for(&n, 5);
@@ -540,7 +526,7 @@ static void test_deadline_follows_activity(void **state)
     assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, sa.id), 0);
     tp_run_for(&n, 1);
     assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
-    assert_int_equal(child(&n, 0, 0).info.id, cid);
+    assert_int_equal(tp_child(&n, 0, 0).info.id, cid);
     tp_run_for(&n, 3);
     vpn_ikev2_child_activity(n.node[0].ctx, n.now, cid, false, true);
     d1 = vpn_ikev2_next_deadline(n.node[0].ctx);
@@ -564,9 +550,9 @@ static void child_rekey(const char *pfs, int who)
 
     a.pfs = b.pfs = pfs;
     bring_up(&n, &a, &b);
-    old_a = child(&n, 0, 0);
-    old_b = child(&n, 1, 0);
-    assert_int_equal(vpn_ikev2_child_rekey(n.node[who].ctx, n.now, child(&n, who, 0).info.id), 0);
+    old_a = tp_child(&n, 0, 0);
+    old_b = tp_child(&n, 1, 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[who].ctx, n.now, tp_child(&n, who, 0).info.id), 0);
     tp_run_for(&n, 1);
     /* CHILD_UP (new) + CHILD_REKEYED on each side, the old one down */
     for (int i = 0; i < 2; i++) {
@@ -582,8 +568,8 @@ static void child_rekey(const char *pfs, int who)
         assert_int_equal(children(&n, i), 1);
     }
     assert_last_children_pair(&n);
-    new_a = child(&n, 0, 0);
-    new_b = child(&n, 1, 0);
+    new_a = tp_child(&n, 0, 0);
+    new_b = tp_child(&n, 1, 0);
     assert_true(new_a.info.spi_in != old_a.info.spi_in);
     assert_true(new_b.info.spi_in != old_b.info.spi_in);
     assert_int_equal(new_a.info.pfs_group, pfs && *pfs ? VPN_DH_ECP_256 : 0);
@@ -631,7 +617,7 @@ static void test_child_rekey_pfs_mismatch(void **state)
 
     a.pfs = "group14";
     bring_up(&n, &a, &b);
-    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, child(&n, 0, 0).info.id), 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
     tp_run_for(&n, 1);
     e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
     assert_true(e >= 0);
@@ -640,7 +626,7 @@ static void test_child_rekey_pfs_mismatch(void **state)
     assert_int_equal(children(&n, 1), 1);
     assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_DOWN), 0);
     /* it can be rekeyed again later */
-    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, child(&n, 0, 0).info.id), 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
     tp_free(&n);
 }
 
@@ -713,13 +699,13 @@ static void test_child_rekey_collision(void **state)
     (void)state;
 
     bring_up(&n, &a, &b);
-    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, child(&n, 0, 0).info.id), 0);
-    assert_int_equal(vpn_ikev2_child_rekey(n.node[1].ctx, n.now, child(&n, 1, 0).info.id), 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[1].ctx, n.now, tp_child(&n, 1, 0).info.id), 0);
     tp_run_for(&n, 5);
     assert_int_equal(children(&n, 0), 1);
     assert_int_equal(children(&n, 1), 1);
-    ca = child(&n, 0, 0);
-    cb = child(&n, 1, 0);
+    ca = tp_child(&n, 0, 0);
+    cb = tp_child(&n, 1, 0);
     assert_int_equal(ca.info.spi_in, cb.info.spi_out);
     assert_int_equal(ca.info.spi_out, cb.info.spi_in);
     /* the driver saw every installed SA go down except the survivor */
@@ -742,7 +728,7 @@ static void ike_rekey(int who)
     bring_up(&n, &a, &b);
     assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &oa), 0);
     assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ob), 0);
-    cid_a = child(&n, 0, 0).info.id;
+    cid_a = tp_child(&n, 0, 0).info.id;
     assert_int_equal(vpn_ikev2_ike_rekey(n.node[who].ctx, n.now, who ? ob.id : oa.id), 0);
     tp_run_for(&n, 1);
     for (int i = 0; i < 2; i++) {
@@ -761,7 +747,7 @@ static void ike_rekey(int who)
     assert_int_equal(na.initiator, who == 0);
     assert_int_equal(nb.initiator, who == 1);
     assert_int_equal(na.n_children, 1);
-    assert_int_equal(child(&n, 0, 0).info.id, cid_a);
+    assert_int_equal(tp_child(&n, 0, 0).info.id, cid_a);
     assert_int_equal(na.msgid_next_send, 0);
     /* the new IKE SA works: rekey the child under it, then DPD */
     assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, cid_a), 0);
@@ -796,8 +782,8 @@ static void test_ike_rekey_collision(void **state)
     (void)state;
 
     bring_up(&n, &a, &b);
-    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, sa_id(&n, 0)), 0);
-    assert_int_equal(vpn_ikev2_ike_rekey(n.node[1].ctx, n.now, sa_id(&n, 1)), 0);
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[1].ctx, n.now, tp_sa_id(&n, 1)), 0);
     tp_run_for(&n, 100);
     assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
     assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
@@ -812,7 +798,7 @@ static void test_ike_rekey_collision(void **state)
     assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 0);
     assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN), 0);
     /* and it still works */
-    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, child(&n, 0, 0).info.id), 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
     tp_run_for(&n, 1);
     assert_last_children_pair(&n);
     tp_free(&n);
@@ -875,7 +861,7 @@ static void test_child_create(void **state)
     extra.ts_remote[0] = sel("10.2.0.0/16", 0);
     extra.n_ts_local = extra.n_ts_remote = 1;
     extra.tag = 11;
-    assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, sa_id(&n, 0), &extra), 0);
+    assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, tp_sa_id(&n, 0), &extra), 0);
     tp_run_for(&n, 1);
     assert_int_equal(children(&n, 0), 2);
     assert_int_equal(children(&n, 1), 2);
@@ -886,7 +872,7 @@ static void test_child_create(void **state)
     assert_int_equal(n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 1)].child.policy_tag, 11);
     /* 192.168.0.0/16 is nowhere in R2's policies */
     extra.ts_remote[0] = sel("192.168.0.0/16", 0);
-    assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, sa_id(&n, 0), &extra), 0);
+    assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, tp_sa_id(&n, 0), &extra), 0);
     tp_run_for(&n, 1);
     e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
     assert_true(e >= 0);
