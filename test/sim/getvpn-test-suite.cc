@@ -404,27 +404,37 @@ class GetvpnCoopFailoverTestCase : public TestCase
 
 namespace
 {
-struct Replay
+// The first ESP packet from src to dst that a device sends (the any
+// address on either side: from or to anyone).
+struct EspBetween
 {
+    Ipv4Address src, dst;
     Ptr<Packet> esp;
 };
 
+bool
+Matches(Ipv4Address want, Ipv4Address got)
+{
+    return want == Ipv4Address::GetAny() || want == got;
+}
+
 void
-GrabEsp(Replay* r, Ptr<const Packet> p)
+GrabEspBetween(EspBetween* r, Ptr<const Packet> p)
 {
     Ptr<Packet> c = p->Copy();
     PppHeader ppp;
     c->RemoveHeader(ppp);
     Ipv4Header ip;
     c->PeekHeader(ip);
-    if (ip.GetProtocol() == 50 && !r->esp)
+    if (ip.GetProtocol() == 50 && !r->esp && Matches(r->src, ip.GetSource()) &&
+        Matches(r->dst, ip.GetDestination()))
     {
         r->esp = c;
     }
 }
 
 void
-Inject(Ptr<NetDevice> dev, Replay* r, Address to)
+InjectEsp(Ptr<NetDevice> dev, EspBetween* r, Address to)
 {
     NS_ASSERT(r->esp);
     dev->Send(r->esp->Copy(), to, 0x0800);
@@ -451,12 +461,13 @@ class GetvpnTbarReplayTestCase : public TestCase
         o.replayWindow = 2;
         GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
         Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(4));
-        Replay r;
+        EspBetween r{Ipv4Address::GetAny(), Ipv4Address::GetAny(), nullptr};
         // what PE 1 sends to branch 1
-        net.peAccess.Get(1)->TraceConnectWithoutContext("MacTx", MakeBoundCallback(&GrabEsp, &r));
+        net.peAccess.Get(1)->TraceConnectWithoutContext("MacTx",
+                                                        MakeBoundCallback(&GrabEspBetween, &r));
         Address ceMac = net.ceWan.Get(1)->GetAddress();
-        Simulator::Schedule(Seconds(4.5), &Inject, net.peAccess.Get(1), &r, ceMac); // inside +-2 s
-        Simulator::Schedule(Seconds(9), &Inject, net.peAccess.Get(1), &r, ceMac);   // outside
+        Simulator::Schedule(Seconds(4.5), &InjectEsp, net.peAccess.Get(1), &r, ceMac); // inside +-2 s
+        Simulator::Schedule(Seconds(9), &InjectEsp, net.peAccess.Get(1), &r, ceMac);   // outside
         Simulator::Stop(Seconds(10));
         Simulator::Run();
 
@@ -472,38 +483,6 @@ class GetvpnTbarReplayTestCase : public TestCase
         Simulator::Destroy();
     }
 };
-
-namespace
-{
-// The first ESP packet from src to dst that a device sends.
-struct EspBetween
-{
-    Ipv4Address src, dst;
-    Ptr<Packet> esp;
-};
-
-void
-GrabEspBetween(EspBetween* r, Ptr<const Packet> p)
-{
-    Ptr<Packet> c = p->Copy();
-    PppHeader ppp;
-    c->RemoveHeader(ppp);
-    Ipv4Header ip;
-    c->PeekHeader(ip);
-    if (ip.GetProtocol() == 50 && !r->esp && ip.GetSource() == r->src &&
-        ip.GetDestination() == r->dst)
-    {
-        r->esp = c;
-    }
-}
-
-void
-InjectEsp(Ptr<NetDevice> dev, EspBetween* r, Address to)
-{
-    NS_ASSERT(r->esp);
-    dev->Send(r->esp->Copy(), to, 0x0800);
-}
-} // namespace
 
 /*
  * Departments (the seed): group GETVPN (KS1) protects HQ <-> branch 1,
