@@ -210,19 +210,9 @@ typedef struct side {
 
 static void install(side *s, const tp_event *e)
 {
-    vpn_ikev2_child_info c = e->child;
-    vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
-    vpn_sa_config in, out;
-
-    c.encr_in = &e->encr_in;
-    c.integ_in = &e->integ_in;
-    c.encr_out = &e->encr_out;
-    c.integ_out = &e->integ_out;
     tu_rng_init(&s->rng, &s->st);
     assert_int_equal(vpn_sad_new(&s->sad, &s->rng), 0);
-    assert_int_equal(vpn_ikev2_child_sa_configs(&c, ts, VPN_IKEV2_CHILD_TS_MAX, &in, &out), 0);
-    assert_int_equal(vpn_sad_add(s->sad, &in, 0, &s->in), 0);
-    assert_int_equal(vpn_sad_add(s->sad, &out, 0, &s->out), 0);
+    tp_child_install(s->sad, e, &s->in, &s->out);
 }
 
 /* Sends one UDP packet src -> dst from a to b; returns b's decap result. */

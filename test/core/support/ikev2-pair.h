@@ -16,6 +16,8 @@
 #include "common/vpn-err.h"
 #include "conf/conf.h"
 #include "ikev2/ikev2-engine.h"
+#include "ikev2/ikev2-esp.h"
+#include "ipsec/sa.h"
 #include "test-util.h"
 
 #define TP_MAX_NODES 3
@@ -286,6 +288,23 @@ static inline uint64_t tp_deadline(tp_net *n)
             t = d;
     }
     return t;
+}
+
+/* Adds the inbound and outbound SAs of the CHILD_SA in event e (with its
+ * keys) to sad. */
+static inline void tp_child_install(vpn_sad *sad, const tp_event *e, vpn_sa **in_sa, vpn_sa **out_sa)
+{
+    vpn_ikev2_child_info c = e->child;
+    vpn_ts ts[VPN_IKEV2_CHILD_TS_MAX];
+    vpn_sa_config in, out;
+
+    c.encr_in = &e->encr_in;
+    c.integ_in = &e->integ_in;
+    c.encr_out = &e->encr_out;
+    c.integ_out = &e->integ_out;
+    assert_int_equal(vpn_ikev2_child_sa_configs(&c, ts, VPN_IKEV2_CHILD_TS_MAX, &in, &out), 0);
+    assert_int_equal(vpn_sad_add(sad, &in, 0, in_sa), 0);
+    assert_int_equal(vpn_sad_add(sad, &out, 0, out_sa), 0);
 }
 
 /* The id of node's first IKE SA (there must be one). */
