@@ -136,7 +136,9 @@ WriteShow(Ptr<Ikev2Daemon> daemon, std::string path)
 void
 VpnTraceHelper::ScheduleShowSnapshot(Ptr<Ikev2Daemon> daemon, const std::string& file, Time at) const
 {
-    Simulator::Schedule(at - Simulator::Now(), &WriteShow, daemon, m_outDir + "/" + file);
+    // held by the daemon: its DoDispose cancels a snapshot not yet taken
+    daemon->TrackEvent(
+        Simulator::Schedule(at - Simulator::Now(), &WriteShow, daemon, m_outDir + "/" + file));
 }
 
 void
@@ -245,7 +247,8 @@ WriteGdoiShow(Ptr<GdoiDaemon> daemon, std::string path)
 void
 VpnTraceHelper::ScheduleShowSnapshot(Ptr<GdoiDaemon> daemon, const std::string& file, Time at) const
 {
-    Simulator::Schedule(at - Simulator::Now(), &WriteGdoiShow, daemon, m_outDir + "/" + file);
+    daemon->TrackEvent(
+        Simulator::Schedule(at - Simulator::Now(), &WriteGdoiShow, daemon, m_outDir + "/" + file));
 }
 
 size_t

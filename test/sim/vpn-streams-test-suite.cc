@@ -17,6 +17,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -213,6 +214,49 @@ class FlexStreamsTestCase : public TestCase
     }
 };
 
+// Issue 20: no untracked event outlives its daemon. A show snapshot scheduled
+// through VpnTraceHelper is held by the daemon and cancelled by its DoDispose.
+class SnapshotTeardownTestCase : public TestCase
+{
+  public:
+    SnapshotTeardownTestCase()
+        : TestCase("a show snapshot not yet taken is cancelled when its daemon is disposed")
+    {
+    }
+
+  private:
+    static bool Exists(const std::string& path)
+    {
+        std::ifstream in(path);
+        return in.good();
+    }
+
+    void DoRun() override
+    {
+        vpnsim::SiteToSite t = vpnsim::BuildSiteToSite("", "10Mbps", "2ms");
+        FlexVpnHelper flex;
+        ApplicationContainer hubApps =
+            flex.Install(NodeContainer(t.hub), std::vector<std::string>{kHub}, false);
+        Ptr<Ikev2Daemon> hubIke = DynamicCast<Ikev2Daemon>(hubApps.Get(0));
+        Ptr<Ikev2Daemon> spokeIke = flex.Install(t.spoke, kSpoke, true);
+        hubApps.Start(Seconds(0.1));
+        spokeIke->SetStartTime(Seconds(0.5));
+        spokeIke->SetStopTime(Seconds(1.5));
+        std::string dir = CreateTempDirFilename("snap");
+        SystemPath::MakeDirectories(dir);
+        VpnTraceHelper trace(dir);
+        trace.ScheduleShowSnapshot(hubIke, "hub.txt", Seconds(2.5));
+        trace.ScheduleShowSnapshot(spokeIke, "spoke.txt", Seconds(2.5));
+        Simulator::Schedule(Seconds(2), &Ikev2Daemon::Dispose, spokeIke);
+        Simulator::Stop(Seconds(3));
+        Simulator::Run();
+        Simulator::Destroy();
+        NS_TEST_EXPECT_MSG_EQ(Exists(dir + "/hub.txt"), true, "the live daemon's snapshot is taken");
+        NS_TEST_EXPECT_MSG_EQ(Exists(dir + "/spoke.txt"), false,
+                              "the disposed daemon's snapshot was cancelled");
+    }
+};
+
 class VpnStreamsTestSuite : public TestSuite
 {
   public:
@@ -220,6 +264,7 @@ class VpnStreamsTestSuite : public TestSuite
         : TestSuite("vpn-streams", UNIT)
     {
         AddTestCase(new FlexStreamsTestCase(), TestCase::QUICK);
+        AddTestCase(new SnapshotTeardownTestCase(), TestCase::QUICK);
     }
 };
 
