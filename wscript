@@ -175,6 +175,7 @@ VPN_NS3_SOURCES = [
     'model/ns3/mqc-queue-disc.cc',
     'model/ns3/qos-apps.cc',
     'helper/mqc-helper.cc',
+    'helper/vpn-emu-helper.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -197,6 +198,7 @@ VPN_NS3_HEADERS = [
     'model/ns3/mqc-queue-disc.h',
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
+    'helper/vpn-emu-helper.h',
 ]
 
 # Scenario code the examples share (not part of the module library; the
@@ -227,6 +229,7 @@ VPN_EXAMPLES = [
     'get-vs-flex',
     'flexvpn-hub-vt',
     'vpn-scenario',
+    'flexvpn-emulation',
 ]
 
 VPN_CORE_TESTS = [
@@ -452,7 +455,8 @@ def build(bld):
 
     module = bld.create_ns3_module('vpn', ['core', 'network', 'internet', 'point-to-point',
                                            'applications', 'csma', 'internet-apps',
-                                           'traffic-control', 'flow-monitor', 'stats'])
+                                           'traffic-control', 'flow-monitor', 'stats',
+                                           'fd-net-device'])
     module.source = VPN_NS3_SOURCES
     module.includes = ['model/core', 'model/ns3']
     module.use += ['vpncore', 'VPN_SSL']

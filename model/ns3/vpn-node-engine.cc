@@ -1,6 +1,7 @@
 #include "vpn-node-engine.h"
 
 #include "ns3/abort.h"
+#include "ns3/enum.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/rng-seed-manager.h"
@@ -8,6 +9,9 @@
 #include "ns3/uinteger.h"
 
 #include <cstdio>
+#include <cstring>
+
+#include <openssl/crypto.h>
 
 extern "C" {
 #include "common/rng.h"
@@ -42,6 +46,18 @@ VpnNodeEngine::GetTypeId()
                           UintegerValue(VPN_LOG_INFO),
                           MakeUintegerAccessor(&VpnNodeEngine::m_logLevel),
                           MakeUintegerChecker<uint32_t>(0, 3))
+            .AddAttribute("EntropySource",
+                          "Seed of the node's random stream (SPIs, nonces, DH keys, IVs): "
+                          "Seeded (RngSeed/RngRun/node id, byte-reproducible) or Os (the "
+                          "operating system's entropy; VpnEmuHelper sets it on nodes facing "
+                          "a real interface).",
+                          EnumValue(VpnNodeEngine::SEEDED),
+                          MakeEnumAccessor(&VpnNodeEngine::SetEntropySource,
+                                           &VpnNodeEngine::GetEntropySource),
+                          MakeEnumChecker(VpnNodeEngine::SEEDED,
+                                          "Seeded",
+                                          VpnNodeEngine::OS,
+                                          "Os"))
             .AddTraceSource("Log",
                             "A log event from one of the node's engines.",
                             MakeTraceSourceAccessor(&VpnNodeEngine::m_logTrace),
@@ -53,6 +69,7 @@ VpnNodeEngine::VpnNodeEngine()
     : m_nodeId(0),
       m_seeded(false),
       m_stream(-1),
+      m_entropy(SEEDED),
       m_core(std::make_unique<Core>()),
       m_logLevel(VPN_LOG_INFO)
 {
@@ -115,7 +132,23 @@ VpnNodeEngine::Seed()
                                          RngSeedManager::GetSeed(),
                                          static_cast<unsigned long long>(RngSeedManager::GetRun()),
                                          static_cast<long long>(m_stream));
-    int rc = vpn_drbg_init(&m_core->drbg, seed, static_cast<size_t>(n));
+    uint8_t material[sizeof seed + 48];
+    std::memcpy(material, seed, static_cast<size_t>(n));
+    size_t len = static_cast<size_t>(n);
+    if (m_entropy == OS)
+    {
+        // A real peer must not see the same SPIs, nonces and DH private
+        // values on every run (RFC 7296 2.10, 2.12): 384 bits from the OS
+        // as the DRBG's entropy input (SP 800-90A 8.6.7 wants at least
+        // 1.5 x 128 bits for a 128-bit strength instantiation).
+        vpn_rng os;
+        vpn_rng_init_system(&os);
+        int rc = vpn_rng_bytes(&os, material + len, 48);
+        NS_ABORT_MSG_IF(rc != 0, "no entropy from the operating system: " << vpn_strerror(rc));
+        len += 48;
+    }
+    int rc = vpn_drbg_init(&m_core->drbg, material, len);
+    OPENSSL_cleanse(material, sizeof material); // the OS part is key material
     NS_ABORT_MSG_IF(rc != 0, "DRBG instantiation failed: " << vpn_strerror(rc));
     vpn_rng_init_drbg(&m_core->rng, &m_core->drbg);
     m_seeded = true;
@@ -171,6 +204,34 @@ VpnNodeEngine::AssignStreams(int64_t stream)
     NS_LOG_FUNCTION(this << stream);
     NS_ABORT_MSG_IF(stream < 0, "VpnNodeEngine::AssignStreams: negative stream " << stream);
     m_stream = stream;
+    Reseed();
+    return 1;
+}
+
+void
+VpnNodeEngine::SetEntropySource(EntropySource source)
+{
+    NS_LOG_FUNCTION(this << source);
+    if (source == m_entropy)
+    {
+        return;
+    }
+    m_entropy = source;
+    if (m_seeded)
+    {
+        Reseed();
+    }
+}
+
+VpnNodeEngine::EntropySource
+VpnNodeEngine::GetEntropySource() const
+{
+    return m_entropy;
+}
+
+void
+VpnNodeEngine::Reseed()
+{
     if (m_seeded)
     {
         vpn_drbg_free(&m_core->drbg);
@@ -183,7 +244,6 @@ VpnNodeEngine::AssignStreams(int64_t stream)
         int rc = vpn_drbg_fork(&m_core->drbg, child, label.c_str());
         NS_ABORT_MSG_IF(rc != 0, "DRBG fork failed: " << vpn_strerror(rc));
     }
-    return 1;
 }
 
 void

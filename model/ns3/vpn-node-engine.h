@@ -7,7 +7,9 @@
  *   - a deterministic random stream (HMAC_DRBG) seeded from ns-3's RngSeed,
  *     RngRun and the node id (or the stream number AssignStreams gave it),
  *     so one seed and run give byte-identical traces, and engines forked
- *     from it draw independent streams;
+ *     from it draw independent streams; or, with EntropySource Os (a node
+ *     facing a real peer through VpnEmuHelper), the same DRBG seeded from
+ *     the operating system's entropy, so keys differ on every run;
  *   - a bridge from the engines' log callback to NS_LOG and a trace source.
  */
 #ifndef VPN_NODE_ENGINE_H
@@ -41,6 +43,13 @@ class VpnNodeEngine : public Object
 {
   public:
     static TypeId GetTypeId();
+
+    /** Where the node's DRBG takes its seed from. */
+    enum EntropySource
+    {
+        SEEDED, //!< RngSeed, RngRun and node id (or stream): byte-reproducible runs
+        OS      //!< the operating system's entropy (OpenSSL RAND_bytes): a real peer
+    };
 
     VpnNodeEngine();
     ~VpnNodeEngine() override;
@@ -82,6 +91,15 @@ class VpnNodeEngine : public Object
      */
     int64_t AssignStreams(int64_t stream);
 
+    /**
+     * Switches the node's randomness source. Changing it after engines were
+     * forked reseeds the node DRBG and re-forks the following children (as
+     * AssignStreams does); children forked with ForkDrbg keep their stream,
+     * so switch before installing the engines.
+     */
+    void SetEntropySource(EntropySource source);
+    EntropySource GetEntropySource() const;
+
     /** Log sink to hand to C engines; events go to NS_LOG and the Log trace. */
     const struct vpn_log* GetLog() const;
 
@@ -102,10 +120,12 @@ class VpnNodeEngine : public Object
   private:
     struct Core; // the C state: DRBG, RNG handle, log sink
     void Seed();
+    void Reseed();
 
     uint32_t m_nodeId;
     bool m_seeded;
     int64_t m_stream; //!< -1: seeded by node id
+    EntropySource m_entropy;
     std::vector<std::pair<struct vpn_drbg*, std::string>> m_following;
     std::unique_ptr<Core> m_core;
     uint32_t m_logLevel;

@@ -8,6 +8,10 @@
       Sends N numbered UDP datagrams from A to B:P at PPS, and K ICMP echo
       requests (raw socket, kernel answers) counting the replies;
       writes {"udp_sent": N, "icmp_sent": K, "icmp_replies": k} to FILE.
+      With --echo-out FILE2 the destination echoes each datagram back (a UDP
+      echo server, such as the simulated host of flexvpn-emulation): the
+      echoes are counted as a sink counts, into FILE2, with the round-trip
+      times (median, 99th percentile, max, in ms).
   traffic.py check --sent FILE --received FILE [--name NAME]
       Exits 1 unless every datagram sent arrived exactly once and every
       echo request got its reply.
@@ -84,6 +88,9 @@ def send(a):
         r.bind((a.src, 0))
         r.setblocking(False)
     replies = set()
+    echoes, echo_dups, sent_at, rtts = set(), [0], {}, []
+    if a.echo_out:
+        u.setblocking(False)
     icmp_sent = 0
     gap = 1.0 / a.rate
     t0 = time.monotonic()
@@ -100,9 +107,27 @@ def send(a):
             if t == 0 and i == ident:
                 replies.add(q)
 
+    def drain_echoes():
+        while a.echo_out:
+            try:
+                data = u.recv(2048)
+            except BlockingIOError:
+                return
+            parts = data.split()
+            if len(parts) < 3 or parts[0] != b"interop":
+                continue
+            seq = int(parts[2])
+            if seq in echoes:
+                echo_dups[0] += 1
+            elif seq in sent_at:
+                rtts.append((time.monotonic() - sent_at[seq]) * 1000.0)
+            echoes.add(seq)
+
     for seq in range(a.count):
         payload = ("interop %s %d " % (a.flow, seq)).encode().ljust(64, b".")
+        sent_at[seq] = time.monotonic()
         u.sendto(payload, (a.dst, a.port))
+        drain_echoes()
         if r is not None and icmp_sent < a.icmp and seq % icmp_every == 0:
             body = b"interop-icmp".ljust(32, b".")
             hdr = struct.pack("!BBHHH", 8, 0, 0, ident, icmp_sent)
@@ -117,6 +142,19 @@ def send(a):
     while r is not None and len(replies) < icmp_sent and time.monotonic() < end:
         drain()
         time.sleep(0.02)
+    end = time.monotonic() + 1.5
+    while a.echo_out and len(echoes) < a.count and time.monotonic() < end:
+        drain_echoes()
+        time.sleep(0.002)
+    if a.echo_out:
+        rtts.sort()
+
+        def pct(p):
+            return round(rtts[min(len(rtts) - 1, int(p * len(rtts)))], 3) if rtts else None
+        with open(a.echo_out, "w") as f:
+            json.dump({"received": len(echoes), "dups": echo_dups[0], "seqs": sorted(echoes),
+                       "rtt_ms_median": pct(0.5), "rtt_ms_p99": pct(0.99),
+                       "rtt_ms_max": round(rtts[-1], 3) if rtts else None}, f)
     with open(a.out, "w") as f:
         json.dump({"udp_sent": a.count, "icmp_sent": icmp_sent, "icmp_replies": len(replies),
                    "seconds": round(time.monotonic() - t0, 3)}, f)
@@ -166,6 +204,7 @@ def main():
     s.add_argument("--rate", type=float, default=100.0)
     s.add_argument("--icmp", type=int, default=0)
     s.add_argument("--flow", default="f")
+    s.add_argument("--echo-out")
     s.add_argument("--out", required=True)
     s = sub.add_parser("check")
     s.add_argument("--sent", required=True)
