@@ -59,10 +59,13 @@ r1_answers() {
 # sim_stop: SIGTERM ends the run cleanly (summary and key files written).
 sim_stop() {
     kill -TERM $SIM_PID 2>/dev/null
-    local i
-    for i in $(seq 100); do kill -0 $SIM_PID 2>/dev/null || break; sleep 0.1; done
+    # (kill -0 would see the exited child as a zombie until wait reaps it.)
+    (sleep 20; kill -KILL $SIM_PID 2>/dev/null) &
+    local watchdog=$! rc
     wait $SIM_PID
-    local rc=$?
+    rc=$?
+    kill $watchdog 2>/dev/null
+    log "simulation ended (exit $rc)"
     [ $rc = 0 ] || fail "the simulation exited with $rc: $(tail -5 "$W/$TAG.log")"
 }
 
