@@ -214,6 +214,42 @@ static void test_crypto_session(void **state)
     tp_free(&n);
 }
 
+/* A CHILD_SA over two local subnets: every selector pair is a flow line
+ * (issue 22: only the first was shown), before the SA's counters. */
+static void test_crypto_session_two_selectors(void **state)
+{
+    tp_net n;
+    vpn_show_buf b;
+    vpn_show_ikev2_env env = {NULL, iface, counters, 0, NULL};
+    peer_conf a = conf_a(), c = conf_b();
+    vpn_ikev2_policy p = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    (void)state;
+
+    p.ts_local[0] = sel("10.1.0.0/24", 0);
+    p.ts_local[1] = sel("10.3.0.0/24", 0);
+    p.n_ts_local = 2;
+    p.ts_remote[0] = sel("10.2.0.0/24", 0);
+    setup(&n, &a, &c);
+    initiate(&n, &p);
+    tp_run_for(&n, 100);
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_crypto_session(n.node[0].ctx, n.now, true, &env, &b), 0);
+    const char *f1 = strstr(out, "  IPSEC FLOW: permit ip 10.1.0.0/255.255.255.0 10.2.0.0/255.255.255.0\n");
+    const char *f2 = strstr(out, "  IPSEC FLOW: permit ip 10.3.0.0/255.255.255.0 10.2.0.0/255.255.255.0\n");
+    const char *sas = strstr(out, "        Active SAs: 2, origin: crypto map\n"
+                                  "        Inbound:  #pkts dec'ed 10");
+    if (f1 == NULL || f2 == NULL || sas == NULL)
+        fail_msg("flows or counters missing:\n%s", out);
+    assert_true(f1 < f2 && f2 < sas);
+    assert_null(strstr(sas + 1, "Active SAs")); /* one CHILD_SA, one counters block */
+    /* The responder (any/any policy) narrowed to both subnets: its view, reversed. */
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_crypto_session(n.node[1].ctx, n.now, false, NULL, &b), 0);
+    assert_non_null(strstr(out, "  IPSEC FLOW: permit ip 10.2.0.0/255.255.255.0 10.1.0.0/255.255.255.0\n"
+                                "  IPSEC FLOW: permit ip 10.2.0.0/255.255.255.0 10.3.0.0/255.255.255.0\n"));
+    tp_free(&n);
+}
+
 static void test_crypto_ipsec_sa(void **state)
 {
     tp_net n;
@@ -327,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_ikev2_sa),
         cmocka_unit_test(test_ikev2_stats),
         cmocka_unit_test(test_crypto_session),
+        cmocka_unit_test(test_crypto_session_two_selectors),
         cmocka_unit_test(test_crypto_ipsec_sa),
         cmocka_unit_test(test_gcm_natt_views),
     };

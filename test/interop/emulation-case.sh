@@ -159,14 +159,17 @@ fresh_run() {
     sim_start $tag --duration=60 "$@"
     swan --initiate --ike t --child c --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --initiate returned non-zero"
     wait_for 15 installed || fail "the tunnel did not come up ($tag)"
+    # strongSwan's outbound SPI is the one R1 chose.
+    child_spis | head -1 | sed 's/.*spi-out=//' >"$W/$tag.esp"
     swan --terminate --ike t --timeout 10 >>"$W/swan/ctl.log" 2>&1
     sim_stop
     stop_capture
     # The IKE_SA_INIT response (from R1): its responder SPI and nonce.
     tshark -r "$W/$tag.pcap" -Y "isakmp.exchangetype == 34 && ip.src == $US_OUTER" -T fields \
-        -e isakmp.rspi -e isakmp.nonce 2>/dev/null | head -1 >"$W/$tag.ike"
+        -e isakmp.rspi -e isakmp.nonce 2>/dev/null | head -1 | tr -d '\n' >"$W/$tag.ike"
+    echo " $(cat "$W/$tag.esp")" >>"$W/$tag.ike"
     [ -s "$W/$tag.ike" ] || fail "no IKE_SA_INIT response from R1 in $tag.pcap"
-    log "$tag: R1's SPI and nonce $(cat "$W/$tag.ike")"
+    log "$tag: R1's IKE SPI, nonce, ESP SPI: $(cat "$W/$tag.ike")"
 }
 
 fresh_case() {
@@ -180,11 +183,12 @@ fresh_case() {
     $PY - "$W/os1.ike" "$W/os2.ike" <<'P' || fail "two runs against a real peer used the same SPI or nonce"
 import sys
 a, b = (open(p).read().split() for p in sys.argv[1:3])
-if len(a) != 2 or len(b) != 2:
-    sys.exit("FAIL: cannot read SPI and nonce")
+if len(a) != 3 or len(b) != 3:
+    sys.exit("FAIL: cannot read IKE SPI, nonce and ESP SPI")
 if a[0] == b[0]: sys.exit("FAIL: same IKE SPI %s" % a[0])
 if a[1] == b[1]: sys.exit("FAIL: same nonce %s" % a[1])
-print("two runs: IKE SPIs %s / %s, nonces differ" % (a[0], b[0]))
+if a[2] == b[2]: sys.exit("FAIL: same ESP SPI %s" % a[2])
+print("two runs: R1's IKE SPIs %s / %s, ESP SPIs %s / %s, nonces differ" % (a[0], b[0], a[2], b[2]))
 P
     grep -q '"entropy": "os"' "$W/os1/summary.json" || fail "the summary does not say entropy os"
 }

@@ -412,10 +412,17 @@ static int crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail, c
             if (vpn_ikev2_child_get(ctx, sa.id, c, &cs) != 0 || cs.info.n_ts_local == 0 ||
                 cs.info.n_ts_remote == 0)
                 continue;
-            proto_str(cs.info.ts_local[0].proto, p, sizeof p);
-            vpn_show_printf(b, "  IPSEC FLOW: permit %s %s %s\n", p,
-                            vpn_show_selector_addr(&cs.info.ts_local[0], sl, sizeof sl),
-                            vpn_show_selector_addr(&cs.info.ts_remote[0], sr, sizeof sr));
+            /* One flow line per negotiated selector pair: a CHILD_SA whose
+             * TSi/TSr carry several selectors (RFC 7296 2.9) protects all
+             * of them, and IOS lists each. */
+            for (size_t tl = 0; tl < cs.info.n_ts_local; tl++) {
+                for (size_t tr = 0; tr < cs.info.n_ts_remote; tr++) {
+                    proto_str(cs.info.ts_local[tl].proto, p, sizeof p);
+                    vpn_show_printf(b, "  IPSEC FLOW: permit %s %s %s\n", p,
+                                    vpn_show_selector_addr(&cs.info.ts_local[tl], sl, sizeof sl),
+                                    vpn_show_selector_addr(&cs.info.ts_remote[tr], sr, sizeof sr));
+                }
+            }
             vpn_show_printf(b, "        Active SAs: 2, origin: crypto map\n");
             if (detail) {
                 counters(env, cs.info.id, &k);
