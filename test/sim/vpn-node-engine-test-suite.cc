@@ -1,5 +1,6 @@
 // The per-node engine: deterministic randomness from RngSeed/RngRun, time in
 // nanoseconds, and engine log events reaching the Log trace source.
+#include "ns3/enum.h"
 #include "ns3/node.h"
 #include "ns3/rng-seed-manager.h"
 #include "ns3/simulator.h"
@@ -109,6 +110,77 @@ class VpnEngineForkTestCase : public TestCase
     }
 };
 
+// EntropySource (issue 22): a node facing a real peer draws from the OS,
+// so two runs at the same seed and run differ; Seeded stays reproducible.
+class VpnEngineEntropySourceTestCase : public TestCase
+{
+  public:
+    VpnEngineEntropySourceTestCase()
+        : TestCase("EntropySource Os: runs at the same seed differ; Seeded repeats; following "
+                   "children are re-forked")
+    {
+    }
+
+  private:
+    // One run: a node (Os set by attribute before or after the first draw),
+    // its first bytes and those of a following child forked before the switch.
+    struct Draw
+    {
+        Bytes node{};
+        Bytes child{};
+    };
+
+    Draw Run(bool os, bool switchLate)
+    {
+        RngSeedManager::SetSeed(1);
+        RngSeedManager::SetRun(1);
+        Ptr<Node> node = CreateObject<Node>();
+        Ptr<VpnNodeEngine> engine = VpnNodeEngine::GetOrCreate(node);
+        vpn_drbg child;
+        NS_ABORT_IF(engine->ForkFollowingDrbg(&child, "ikev2") != 0);
+        if (os && !switchLate)
+        {
+            engine->SetAttribute("EntropySource", EnumValue(VpnNodeEngine::OS));
+        }
+        Draw d;
+        if (os && switchLate)
+        {
+            Bytes before{};
+            NS_ABORT_IF(vpn_rng_bytes(engine->GetRng(), before.data(), before.size()) != 0);
+            engine->SetEntropySource(VpnNodeEngine::OS);
+        }
+        NS_ABORT_IF(vpn_rng_bytes(engine->GetRng(), d.node.data(), d.node.size()) != 0);
+        NS_ABORT_IF(vpn_drbg_generate(&child, d.child.data(), d.child.size()) != 0);
+        engine->ReleaseDrbg(&child);
+        vpn_drbg_free(&child);
+        Simulator::Destroy();
+        return d;
+    }
+
+    void DoRun() override
+    {
+        Draw s1 = Run(false, false);
+        Draw s2 = Run(false, false);
+        NS_TEST_EXPECT_MSG_EQ((s1.node == s2.node && s1.child == s2.child), true,
+                              "Seeded must repeat at the same seed and run");
+        Draw o1 = Run(true, false);
+        Draw o2 = Run(true, false);
+        NS_TEST_EXPECT_MSG_EQ((o1.node == o2.node), false, "Os: two runs must differ");
+        NS_TEST_EXPECT_MSG_EQ((o1.child == o2.child), false,
+                              "Os: a following child must be re-forked from the OS-seeded stream");
+        NS_TEST_EXPECT_MSG_EQ((o1.node == s1.node), false, "Os must not equal Seeded");
+        Draw l1 = Run(true, true);
+        Draw l2 = Run(true, true);
+        NS_TEST_EXPECT_MSG_EQ((l1.node == l2.node || l1.child == l2.child), false,
+                              "Os set after the first draw must reseed too");
+        Ptr<VpnNodeEngine> e = CreateObject<VpnNodeEngine>();
+        EnumValue v;
+        e->GetAttribute("EntropySource", v);
+        NS_TEST_EXPECT_MSG_EQ(v.Get(), VpnNodeEngine::SEEDED, "Seeded is the default");
+        Simulator::Destroy();
+    }
+};
+
 class VpnEngineClockAndLogTestCase : public TestCase
 {
   public:
@@ -155,6 +227,7 @@ class VpnNodeEngineTestSuite : public TestSuite
     {
         AddTestCase(new VpnEngineRngTestCase, TestCase::QUICK);
         AddTestCase(new VpnEngineForkTestCase, TestCase::QUICK);
+        AddTestCase(new VpnEngineEntropySourceTestCase, TestCase::QUICK);
         AddTestCase(new VpnEngineClockAndLogTestCase, TestCase::QUICK);
     }
 };
