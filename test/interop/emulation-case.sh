@@ -15,6 +15,9 @@
 #   fresh-keys  two runs with the same RngSeed/RngRun: R1's IKE SPI, nonce
 #     and ESP SPI differ (OS entropy); with --osEntropy=0 they are equal
 #     (the control that shows the check can fail).
+#   rate (a measurement, not a ctest; RATE_PPS=N [RATE_COUNT=M]): strongSwan initiates, then
+#     M (default 5 x N) 1,000-byte datagrams at N per second to H1 and back;
+#     prints loss, round trip and the simulation's real-time lag.
 #   errors      no such interface, an interface that is down, one whose
 #     checksum offload cannot be switched off (lo): exit 2 and a message
 #     naming the interface and the cause.
@@ -223,8 +226,30 @@ errors_case() {
     log "peer: exit 2, $(cat "$W/peer.log")"
 }
 
+rate_case() {
+    local pps=${RATE_PPS:?rate needs PPS} count=${RATE_COUNT:-$((RATE_PPS * 5))}
+    charon_up
+    TAG=sim
+    sim_start sim --duration=300
+    swan --initiate --ike t --child c --timeout 10 >>"$W/swan/ctl.log" 2>&1
+    wait_for 15 installed || fail "the tunnel did not come up"
+    spawn $NS_SWAN "$W/rate-send.log" $PY "$HERE/traffic.py" send --src $SWAN_INNER --dst $H1 --port 5001 \
+        --count "$count" --rate "$pps" --size 1000 --flow rate --out "$W/rate-sent.json" --echo-out "$W/rate-echo.json"
+    wait $SPAWNED
+    sim_stop
+    $PY - "$W/rate-sent.json" "$W/rate-echo.json" "$W/sim/summary.json" "$pps" <<'P'
+import json, sys
+s, e, m = (json.load(open(p)) for p in sys.argv[1:4])
+print("rate %s pps x %d (1,000-byte datagrams, sent in %.1f s): %d echoed back (loss %.2f %%), "
+      "round trip median %s ms, p99 %s ms; real-time lag mean %.2f ms, max %.1f ms" % (
+      sys.argv[4], s["udp_sent"], s["seconds"], e["received"], 100.0 * (s["udp_sent"] - e["received"]) / s["udp_sent"],
+      e["rtt_ms_median"], e["rtt_ms_p99"], m["rt_lag_mean_ms"], m["rt_lag_max_ms"]))
+P
+}
+
 case $CASE in
 swan-init|swan-resp) tunnel_case ;;
+rate) rate_case ;;
 fresh-keys) fresh_case ;;
 errors) errors_case ;;
 *) fail "unknown case $CASE" ;;

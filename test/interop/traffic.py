@@ -124,7 +124,7 @@ def send(a):
             echoes.add(seq)
 
     for seq in range(a.count):
-        payload = ("interop %s %d " % (a.flow, seq)).encode().ljust(64, b".")
+        payload = ("interop %s %d " % (a.flow, seq)).encode().ljust(a.size, b".")
         sent_at[seq] = time.monotonic()
         u.sendto(payload, (a.dst, a.port))
         drain_echoes()
@@ -205,6 +205,7 @@ def main():
     s.add_argument("--icmp", type=int, default=0)
     s.add_argument("--flow", default="f")
     s.add_argument("--echo-out")
+    s.add_argument("--size", type=int, default=64, help="UDP payload bytes (at least 64)")
     s.add_argument("--out", required=True)
     s = sub.add_parser("check")
     s.add_argument("--sent", required=True)
