@@ -352,6 +352,7 @@ VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-streams-test-suite.cc',
     'test/sim/flexvpn-ra-test-suite.cc',
     'test/sim/flexvpn-vt-test-suite.cc',
+    'test/sim/vpn-emu-helper-test-suite.cc',
 ]
 
 # Headers the TestSuites share (included from test/sim, not compiled alone).
@@ -372,6 +373,7 @@ VPN_SIM_SUITES = [
     'flexvpn-ra',
     'get-vs-flex',
     'flexvpn-vt',
+    'vpn-emu-helper',
 ]
 
 # The real-network testbed (model/host/, GLib): built by CMake's standalone

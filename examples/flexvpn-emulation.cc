@@ -33,7 +33,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <sys/stat.h>
 
 #ifndef VPN_SOURCE_DIR
 #define VPN_SOURCE_DIR "."
@@ -226,7 +225,7 @@ main(int argc, char* argv[])
         std::cerr << FlexVpnHelper::FormatError(config, line, bad) << "\n";
         return 2;
     }
-    mkdir(out.c_str(), 0755);
+    SystemPath::MakeDirectories(out);
     VpnTraceHelper trace(out);
     trace.EnableKeyExport(NodeContainer(r1));
     Ptr<Ikev2Daemon> ike = flex.Install(r1, r1Cfg, initiate);
