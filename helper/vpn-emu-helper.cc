@@ -147,6 +147,7 @@ VpnEmuHelper::VpnEmuHelper()
 void
 VpnEmuHelper::EnableRealtime(Time hardLimit)
 {
+    NS_LOG_FUNCTION(hardLimit);
     GlobalValue::Bind("SimulatorImplementationType", StringValue("ns3::RealtimeSimulatorImpl"));
     GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
     if (hardLimit.IsStrictlyPositive())
@@ -167,6 +168,7 @@ VpnEmuHelper::SetMac(Mac48Address mac)
 void
 VpnEmuHelper::SetPeer(const std::string& netns, const std::string& ifname)
 {
+    NS_LOG_FUNCTION(this << netns << ifname);
     m_peerNetns = netns;
     m_peerIf = ifname;
 }
