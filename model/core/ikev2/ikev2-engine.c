@@ -641,11 +641,15 @@ void ikev2_out_begin(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_out *o, uint8
 }
 
 /* The largest IKE message we send unfragmented once the peer can take
- * fragments: the IP datagram minus IP and UDP headers and the marker. */
+ * fragments: the IP datagram minus IP and UDP headers and the marker.
+ * RFC 3948 2.2 / RFC 7383 2.5.1: the non-ESP marker goes on whenever
+ * either port is 4500 (the rule ikev2_send_raw applies), which a responder
+ * learns from the peer's move, not from its own NAT detection (sa->natt). */
 static size_t frag_limit(const ikev2_sa *sa)
 {
     size_t ip = sa->remote.addr.family == VPN_AF_INET6 ? 40 : 20;
-    return FRAG_IP_MTU - ip - 8 - (sa->natt ? 4 : 0);
+    bool marker = sa->natt || sa->local.port == VPN_IKEV2_NATT_PORT || sa->remote.port == VPN_IKEV2_NATT_PORT;
+    return FRAG_IP_MTU - ip - 8 - (marker ? 4 : 0);
 }
 
 /* RFC 7383 2.5: splits the plaintext chain of a built (not yet encrypted)
