@@ -1041,9 +1041,11 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     int rc;
 
     /* RFC 7296 2.2: a retransmission of the last request gets the cached
-     * response again; anything else out of order is dropped. */
+     * response again; anything else out of order is dropped. For a request
+     * that came in fragments last_req is its fragment 1: RFC 7383 2.6.1,
+     * only fragment 1 of a retransmitted request triggers the resend. */
     if (sa->have_resp && mid == sa->resp_mid) {
-        if (same_bytes(&sa->last_req, buf, len) || same_bytes(&sa->rf_raw1, buf, len)) {
+        if (same_bytes(&sa->last_req, buf, len)) {
             ctx->stats.duplicates_answered++;
             send_bufs(ctx, sa, sa->resp, sa->n_resp);
         } else {
@@ -1068,6 +1070,12 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     }
     in.raw = buf;
     in.raw_len = len;
+    if (rc >= 0 && sa->rf_raw1.len >= 28 && vpn_load32(sa->rf_raw1.p + 20) == mid &&
+        vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SKF, NULL)) {
+        /* reassembled: the request is known by its fragment 1 (7383 2.6.1) */
+        in.raw = sa->rf_raw1.p;
+        in.raw_len = sa->rf_raw1.len;
+    }
     in.hdr = outer->hdr;
     in.msg = inner;
     if (rc == VPN_ERR_NOMEM) {
