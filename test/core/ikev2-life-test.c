@@ -394,6 +394,52 @@ static void test_delete_child_responder(void **state)
     delete_child_from(1);
 }
 
+/* Issue 18: R2's answer to R1's Delete is lost. R2's IKE SA is gone, but
+ * R1's retransmitted Delete is answered again (RFC 7296 2.4, 1.4.1), so
+ * R1 finishes at its first retransmission instead of giving up. A Delete
+ * that is not the very request answered gets nothing. */
+static void test_delete_response_lost(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    dropper dr;
+    vpn_ikev2_stats st;
+    size_t from_r2 = 0, before;
+    (void)state;
+
+    bring_up(&n, &a, &b);
+    drop(&n, &dr, 1, 37, 1, 1);
+    before = n.n_log;
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
+    tp_pump(&n); /* no timer yet: R1 has not retransmitted */
+    assert_int_equal(dr.dropped, 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0); /* R2 deleted at once */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1); /* R1 waits for an answer */
+    tp_run_for(&n, 4);
+    for (size_t i = before; i < n.n_log; i++)
+        from_r2 += n.log[i]->from == 1 && tp_exchange(n.log[i]) == 37 && tp_is_response(n.log[i]);
+    assert_int_equal(from_r2, 1);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.duplicates_answered, 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    check_all_down(&n, 0, VPN_IKEV2_R_LOCAL_DELETE);
+    check_all_down(&n, 1, VPN_IKEV2_R_PEER_DELETE);
+    /* a changed copy of the Delete (one octet of its ICV) is not answered */
+    {
+        tp_dgram *last = NULL;
+        for (size_t i = before; i < n.n_log; i++)
+            if (n.log[i]->from == 0 && tp_exchange(n.log[i]) == 37)
+                last = n.log[i];
+        assert_non_null(last);
+        last->data[last->len - 1] ^= 1;
+        before = n.sent;
+        assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &last->dst, &last->src, last->data, last->len), 0);
+        tp_pump(&n);
+        assert_int_equal(n.sent, before);
+    }
+    tp_free(&n);
+}
+
 /* Both delete the IKE SA at once: both requests cross, both finish. */
 static void test_delete_ike_both(void **state)
 {
@@ -898,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_delete_ike_responder),
         cmocka_unit_test(test_delete_child_initiator),
         cmocka_unit_test(test_delete_child_responder),
+        cmocka_unit_test(test_delete_response_lost),
         cmocka_unit_test(test_delete_ike_both),
         cmocka_unit_test(test_dpd_alive),
         cmocka_unit_test(test_dpd_dead),

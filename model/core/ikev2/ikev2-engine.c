@@ -193,6 +193,10 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
         vpn_ippool_free(&ctx->pool[i]);
     free(ctx->pool);
     free(ctx->policy);
+    for (size_t i = 0; i < IKEV2_TOMB_MAX; i++) {
+        ikev2_buf_free(&ctx->tomb[i].req);
+        ikev2_buf_free(&ctx->tomb[i].resp);
+    }
     ikev2_tp_free_all(ctx);
     if (ctx->scratch)
         OPENSSL_cleanse(ctx->scratch, IKEV2_MSG_MAX);
@@ -770,6 +774,46 @@ void ikev2_resp_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *req, size_
     ikev2_send_raw(ctx, &sa->local, &sa->remote, sa->id, msg, len);
 }
 
+void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now)
+{
+    ikev2_tomb *t = &ctx->tomb[ctx->tomb_next];
+
+    if (!sa->have_resp || sa->n_resp != 1 || sa->last_req.p == NULL)
+        return;
+    ikev2_buf_free(&t->req);
+    ikev2_buf_free(&t->resp);
+    if (ikev2_buf_set(ctx, &t->req, sa->last_req.p, sa->last_req.len) != 0 ||
+        ikev2_buf_set(ctx, &t->resp, sa->resp[0].p, sa->resp[0].len) != 0) {
+        ikev2_buf_free(&t->req);
+        ikev2_buf_free(&t->resp);
+        return;
+    }
+    t->spi_i = ikev2_spi64(sa->spi_i);
+    t->spi_r = ikev2_spi64(sa->spi_r);
+    t->sa_id = sa->id;
+    t->local = sa->local;
+    t->remote = sa->remote;
+    t->until = now + IKEV2_TOMB_LIFE_NS;
+    ctx->tomb_next = (ctx->tomb_next + 1) % IKEV2_TOMB_MAX;
+}
+
+/* A request for SPIs we no longer know: the retransmission of a Delete we
+ * answered (the very bytes) gets the same answer again (RFC 7296 2.4). */
+static bool tomb_answer(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_hdr *hdr, const uint8_t *buf,
+                        size_t len)
+{
+    for (size_t i = 0; i < IKEV2_TOMB_MAX; i++) {
+        const ikev2_tomb *t = &ctx->tomb[i];
+        if (t->req.p == NULL || now > t->until || t->spi_i != hdr->spi_i || t->spi_r != hdr->spi_r ||
+            t->req.len != len || memcmp(t->req.p, buf, len) != 0)
+            continue;
+        ctx->stats.duplicates_answered++;
+        ikev2_send_raw(ctx, &t->local, &t->remote, t->sa_id, t->resp.p, t->resp.len);
+        return true;
+    }
+    return false;
+}
+
 void ikev2_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, ikev2_out *o)
 {
     ikev2_buf out[IKEV2_FRAG_MAX];
@@ -1314,8 +1358,10 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
         /* the outer framing is broken: nothing authenticates it */
         ctx->stats.dropped++;
     } else if ((sa = sa_by_spis(ctx, hdr.spi_i, hdr.spi_r)) == NULL) {
-        /* RFC 7296 2.21.4: unknown SPIs; we do not answer unprotected */
-        ctx->stats.dropped++;
+        /* RFC 7296 2.21.4: unknown SPIs; we do not answer unprotected
+         * (but a Delete we answered is answered again: tomb_answer) */
+        if (rc != 0 || response || !tomb_answer(ctx, now, &hdr, data, len))
+            ctx->stats.dropped++;
     } else if (((hdr.flags & VPN_IKEV2_FLAG_I) != 0) == sa->initiator) {
         /* The I flag says who sent it: it must be the other side. */
         ctx->stats.dropped++;
