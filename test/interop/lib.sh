@@ -101,7 +101,15 @@ interop_setup() {
     NETNS+=($NS_US)
     ip netns add $NS_SWAN || fail "cannot create a network namespace"
     NETNS+=($NS_SWAN)
-    ip link add vu netns $NS_US type veth peer name vs netns $NS_SWAN || fail "cannot create a veth pair"
+    if [ -n "${RELAY:-}" ]; then
+        relay_path "$prefix"
+    else
+        ip link add vu netns $NS_US type veth peer name vs netns $NS_SWAN || fail "cannot create a veth pair"
+    fi
+    if [ -n "${PATH_MTU:-}" ]; then
+        ip -n $NS_US link set vu mtu $PATH_MTU
+        ip -n $NS_SWAN link set vs mtu $PATH_MTU
+    fi
     ip -n $NS_US addr add $US_OUTER/24 dev vu
     ip -n $NS_SWAN addr add $SWAN_OUTER/24 dev vs
     ip -n $NS_US addr add $US_INNER/32 dev lo
@@ -109,6 +117,33 @@ interop_setup() {
     for n in $NS_US $NS_SWAN; do ip -n $n link set lo up; done
     ip -n $NS_US link set vu up
     ip -n $NS_SWAN link set vs up
+}
+
+# relay_path PREFIX: the path through a third namespace (PREFIXr<pid>)
+# where relay.py bridges vu's and vs's peers, dropping what RELAY (its
+# options: --loss P, --drop-fragments, --max-ip-len N) says. Counts in
+# $W/relay.json when it stops.
+relay_path() {
+    NS_MID=${1}r$$
+    ip netns add $NS_MID || fail "cannot create a network namespace"
+    NETNS+=($NS_MID)
+    ip link add vu netns $NS_US type veth peer name mu netns $NS_MID || fail "cannot create a veth pair"
+    ip link add vs netns $NS_SWAN type veth peer name ms netns $NS_MID || fail "cannot create a veth pair"
+    for i in mu ms; do
+        ip -n $NS_MID link set $i mtu 9000 promisc on up
+    done
+    ip -n $NS_MID link set lo up
+    # shellcheck disable=SC2086
+    spawn $NS_MID "$W/relay.log" $PY "$HERE/relay.py" --if mu --if ms --stats "$W/relay.json" $RELAY
+    RELAY_PID=$SPAWNED
+    wait_for 20 test -f "$W/relay.json.ready" || fail "relay.py did not start: $(cat "$W/relay.log")"
+}
+
+# relay_stop: stops relay.py; its counts are in $W/relay.json.
+relay_stop() {
+    kill -TERM "$RELAY_PID" 2>/dev/null
+    wait "$RELAY_PID" 2>/dev/null
+    [ -f "$W/relay.json" ] || fail "relay.py wrote no counts: $(cat "$W/relay.log")"
 }
 
 in_us() { ip netns exec $NS_US "$@"; }

@@ -2,6 +2,8 @@
 # One interop case against strongSwan, our side as initiator or responder.
 #   run-case.sh CASE init|resp OUTDIR VPND VPNCTL
 # CASE: psk-ecp19-gcm psk-modp2048-cbc cert-rsa cert-ecdsa rekey dpd delete wrongpsk
+#       frag-mtu1280 (cert-rsa over a 1280-octet path that drops IP fragments:
+#       RFC 7383 fragments must fit whole, non-ESP marker included)
 # INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
 # Exit 0 only when every verdict of the case holds; logs, configurations,
 # key files and the capture stay in OUTDIR.
@@ -36,6 +38,7 @@ case $CASE in
     psk-modp2048-cbc) cbc ;;
     cert-rsa) cbc; AUTH=rsa ;;
     cert-ecdsa) gcm; AUTH=ecdsa ;;
+    frag-mtu1280) cbc; AUTH=rsa; PATH_MTU=1280; RELAY="--drop-fragments" ;;
     *) fail "unknown case $CASE" ;;
 esac
 [ "$CASE" = wrongpsk ] && PSK_US="wrong-psk-9876543210"
@@ -132,7 +135,8 @@ traffic_start() {
     SINK_US=$SPAWNED
     spawn $NS_SWAN "$t-swan-sink.log" $PY "$HERE/traffic.py" sink --bind $SWAN_INNER --port $SINK_PORT --out "$t-swan-sink.json"
     SINK_SWAN=$SPAWNED
-    wait_for 5 test -f "$t-us-sink.json.ready" -a -f "$t-swan-sink.json.ready" || fail "traffic sinks did not start"
+    # 20 s: python3 may be a pyenv shim, slow to start on a loaded machine
+    wait_for 20 test -f "$t-us-sink.json.ready" -a -f "$t-swan-sink.json.ready" || fail "traffic sinks did not start"
     spawn $NS_US "$t-us-send.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $SWAN_INNER \
         --port $SINK_PORT --count "$1" --rate "$2" --icmp "$3" --flow us$FLOW --out "$t-us-sent.json"
     SEND_US=$SPAWNED
@@ -167,7 +171,7 @@ swan_log_has() { grep -q -- "$1" "$W/swan/charon.log"; }
 
 # ---- cases ----------------------------------------------------------------------
 case $CASE in
-psk-*|cert-*)
+psk-*|cert-*|frag-*)
     bring_up
     # strongSwan verified our AUTH with the method of the case.
     case $AUTH in psk) how="pre-shared key" ;; rsa) how="RSA_EMSA" ;; ecdsa) how="ECDSA_WITH" ;; esac
@@ -178,6 +182,18 @@ psk-*|cert-*)
     snap final
     judge pair "$W/final-us.json" "$W/final-swan.json" "${ALGS[@]}" --counters --pkts 220 || fail "views or counters disagree"
     final_capture --esp-spis "$W/final-us.json" --min-ike 2
+    if [ "$CASE" = frag-mtu1280 ]; then
+        # Both IKE_AUTH messages went in RFC 7383 fragments (payload 53),
+        # every datagram fit 1280 octets, and none was IP-fragmented.
+        relay_stop
+        for who in $US_OUTER $SWAN_OUTER; do
+            n=$(tshark -r "$W/wan.pcap" -Y "ip.src == $who && isakmp.nextpayload == 53" 2>/dev/null | wc -l)
+            [ "$n" -ge 2 ] || fail "$who sent $n RFC 7383 fragments (the case needs IKE_AUTH in fragments)"
+        done
+        big=$(tshark -r "$W/wan.pcap" -Y 'ip.len > 1280 || ip.flags.mf == 1 || ip.frag_offset > 0' 2>/dev/null | wc -l)
+        [ "$big" = 0 ] || fail "$big datagrams were larger than 1280 octets or IP fragments"
+        log "relay: $(cat "$W/relay.json")"
+    fi
     ;;
 rekey)
     bring_up
