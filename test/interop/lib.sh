@@ -301,6 +301,8 @@ swanctl_conf() {
 
 # ---- certificates --------------------------------------------------------------
 # make_pki DIR rsa|ecdsa: a test CA and one certificate per identity, made now.
+# PKI_CHAIN=yes: our certificate comes from an intermediate CA (inter.crt) that
+# only our side holds: $US_ID.crt is then our certificate followed by inter.crt.
 make_pki() {
     local d=$1 kind=$2 alg
     mkdir -p "$d"
@@ -311,12 +313,22 @@ make_pki() {
         openssl req -x509 -new -key "$d/ca.key" -subj "/O=interop/CN=Interop Test CA" -days 2 \
             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
             -out "$d/ca.crt" &&
+        if [ "${PKI_CHAIN:-}" = yes ]; then
+            openssl genpkey "${alg[@]}" -out "$d/inter.key" &&
+            openssl req -new -key "$d/inter.key" -subj "/O=interop/CN=Interop Intermediate CA" -out "$d/inter.csr" &&
+            printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$d/inter.ext" &&
+            openssl x509 -req -in "$d/inter.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+                -days 2 -extfile "$d/inter.ext" -out "$d/inter.crt" || return 1
+        fi &&
         for id in $US_ID $SWAN_ID; do
+            local by=ca
+            [ "${PKI_CHAIN:-}" = yes ] && [ $id = $US_ID ] && by=inter
             openssl genpkey "${alg[@]}" -out "$d/$id.key" &&
             openssl req -new -key "$d/$id.key" -subj "/O=interop/CN=$id" -out "$d/$id.csr" &&
             printf 'subjectAltName=DNS:%s\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n' "$id" >"$d/$id.ext" &&
-            openssl x509 -req -in "$d/$id.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+            openssl x509 -req -in "$d/$id.csr" -CA "$d/$by.crt" -CAkey "$d/$by.key" -CAcreateserial \
                 -days 2 -extfile "$d/$id.ext" -out "$d/$id.crt" || return 1
+            [ $by = ca ] || cat "$d/inter.crt" >>"$d/$id.crt"
         done
     } >"$d/openssl.log" 2>&1 || fail "openssl could not make the test PKI: $(tail -3 "$d/openssl.log")"
 }

@@ -4,6 +4,8 @@
 # CASE: psk-ecp19-gcm psk-modp2048-cbc cert-rsa cert-ecdsa rekey dpd delete wrongpsk
 #       frag-mtu1280 (cert-rsa over a 1280-octet path that drops IP fragments:
 #       RFC 7383 fragments must fit whole, non-ESP marker included)
+#       cert-chain (our certificate from an intermediate CA strongSwan does not
+#       hold: we send it as a second CERT payload)
 # INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
 # Exit 0 only when every verdict of the case holds; logs, configurations,
 # key files and the capture stay in OUTDIR.
@@ -39,6 +41,7 @@ case $CASE in
     cert-rsa) cbc; AUTH=rsa ;;
     cert-ecdsa) gcm; AUTH=ecdsa ;;
     frag-mtu1280) cbc; AUTH=rsa; PATH_MTU=1280; RELAY="--drop-fragments" ;;
+    cert-chain) cbc; AUTH=rsa; PKI_CHAIN=yes ;;
     *) fail "unknown case $CASE" ;;
 esac
 [ "$CASE" = wrongpsk ] && PSK_US="wrong-psk-9876543210"
@@ -193,6 +196,13 @@ psk-*|cert-*|frag-*)
         big=$(tshark -r "$W/wan.pcap" -Y 'ip.len > 1280 || ip.flags.mf == 1 || ip.frag_offset > 0' 2>/dev/null | wc -l)
         [ "$big" = 0 ] || fail "$big datagrams were larger than 1280 octets or IP fragments"
         log "relay: $(cat "$W/relay.json")"
+    fi
+    if [ "$CASE" = cert-chain ]; then
+        # strongSwan built the path through the intermediate we sent.
+        grep -q 'Interop Intermediate CA' "$W/swan/charon.log" ||
+            fail "strongSwan's log does not name our intermediate CA"
+        grep -q 'sending certificate .* with 1 intermediate' "$W/us/vpnd.log" ||
+            fail "vpnd's log does not say it sends one intermediate"
     fi
     ;;
 rekey)
