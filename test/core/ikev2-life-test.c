@@ -178,6 +178,35 @@ static void test_retransmit_times(void **state)
     tp_free(&n);
 }
 
+/* Issue 18: `crypto ikev2 retransmit count 7 timeout 250 max-timeout 1`:
+ * the waits start at 250 ms and double up to 1 s, 7 retransmissions, then
+ * the attempt fails. */
+static void test_retransmit_configured(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy p = pol_a();
+    uint64_t times[16] = {0}, t0;
+    const uint64_t want_ms[] = {0, 250, 750, 1750, 2750, 3750, 4750, 5750};
+    int e;
+    (void)state;
+
+    a.extra = "crypto ikev2 retransmit count 7 timeout 250 max-timeout 1\n";
+    setup(&n, &a, &b);
+    n.hook = record_times;
+    n.hook_user = times;
+    t0 = n.now;
+    initiate(&n, &p);
+    tp_run_for(&n, 100);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(times[i] - t0, want_ms[i] * 1000000ull);
+    assert_int_equal(times[8], 0);
+    e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(e >= 0);
+    assert_int_equal(n.node[0].ev[e].reason, VPN_IKEV2_R_TIMEOUT);
+    tp_free(&n);
+}
+
 /* The IKE_AUTH response is lost: the initiator retransmits its request and
  * the responder answers from its cache, without processing it again. */
 static void test_duplicate_answered_from_cache(void **state)
@@ -936,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_retransmit_lost_request),
         cmocka_unit_test(test_retransmit_backoff_and_give_up),
         cmocka_unit_test(test_retransmit_times),
+        cmocka_unit_test(test_retransmit_configured),
         cmocka_unit_test(test_duplicate_answered_from_cache),
         cmocka_unit_test(test_duplicate_init),
         cmocka_unit_test(test_message_id_window),

@@ -346,6 +346,7 @@ vpnd_conf() {
         echo " group $IOS_GROUP"
         echo "crypto ikev2 policy POL"
         echo " proposal PROP"
+        [ -n "${IOS_GLOBAL:-}" ] && echo "$IOS_GLOBAL"
         if [ "$AUTH" = psk ]; then
             echo "crypto ikev2 keyring KR"
             echo " peer SWAN"

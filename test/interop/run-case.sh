@@ -4,6 +4,7 @@
 # CASE: psk-ecp19-gcm psk-modp2048-cbc cert-rsa cert-ecdsa rekey dpd delete wrongpsk
 #       frag-mtu1280 (cert-rsa over a 1280-octet path that drops IP fragments:
 #       RFC 7383 fragments must fit whole, non-ESP marker included)
+#       loss10 (10 % random loss on the path: five bring-ups and deletes)
 #       cert-chain (our certificate from an intermediate CA strongSwan does not
 #       hold: we send it as a second CERT payload)
 # INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
@@ -42,6 +43,8 @@ case $CASE in
     cert-ecdsa) gcm; AUTH=ecdsa ;;
     frag-mtu1280) cbc; AUTH=rsa; PATH_MTU=1280; RELAY="--drop-fragments" ;;
     cert-chain) cbc; AUTH=rsa; PKI_CHAIN=yes ;;
+    loss10) gcm; RELAY="--loss 0.1 --seed 18"; CHARON_TRIES=6
+        IOS_GLOBAL="crypto ikev2 retransmit count 8 timeout 500 max-timeout 2" ;;
     *) fail "unknown case $CASE" ;;
 esac
 [ "$CASE" = wrongpsk ] && PSK_US="wrong-psk-9876543210"
@@ -291,6 +294,32 @@ delete)
     swan --terminate --ike t --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate --ike returned non-zero"
     wait_empty 10 "SAs left after strongSwan deleted the IKE SA"
     final_capture --min-ike 8
+    ;;
+loss10)
+    # Five bring-ups and deletes in a row through a path that loses 10 % of
+    # the datagrams: retransmissions (ours configured, charon's 6 tries) carry them.
+    for i in 1 2 3 4 5; do
+        t=$(now_ms)
+        if [ "$ROLE" = init ]; then
+            us_initiate || log "our initiate command returned non-zero"
+        else
+            swan --initiate --ike t --child c --timeout 40 >>"$W/swan/ctl.log" 2>&1 ||
+                log "swanctl --initiate returned non-zero"
+        fi
+        wait_settled 1 1 40 "bring-up $i did not settle within 40 s at 10 % loss (our side as $ROLE)"
+        log "bring-up $i settled after $(secs_since $t) s"
+        if [ "$ROLE" = init ]; then
+            us_clear || log "our clear command returned non-zero"
+        else
+            swan --terminate --ike t --timeout 40 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate returned non-zero"
+        fi
+        wait_empty 40 "delete $i left SAs at 10 % loss"
+    done
+    stop_capture
+    relay_stop
+    log "relay: $(cat "$W/relay.json")"
+    $PY -c "import json,sys; sys.exit(0 if json.load(open('$W/relay.json'))['lost'] > 0 else 1)" ||
+        fail "the relay dropped nothing: the case did not test loss"
     ;;
 wrongpsk)
     if [ "$ROLE" = init ]; then

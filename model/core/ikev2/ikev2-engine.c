@@ -109,12 +109,17 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     ctx->conf = params->conf;
     snprintf(ctx->name, sizeof ctx->name, "%s", params->name ? params->name : "ikev2");
     ctx->params.name = ctx->name;
+    /* the driver's params, else `crypto ikev2 retransmit`, else the defaults */
     if (!ctx->params.rto_initial_ns)
-        ctx->params.rto_initial_ns = DEFAULT_RTO_NS;
+        ctx->params.rto_initial_ns = ctx->conf->ikev2_retx_timeout_ms ? ctx->conf->ikev2_retx_timeout_ms * 1000000ull
+                                                                       : DEFAULT_RTO_NS;
     if (!ctx->params.rto_max_ns)
-        ctx->params.rto_max_ns = DEFAULT_RTO_MAX_NS;
+        ctx->params.rto_max_ns = ctx->conf->ikev2_retx_max_s ? ctx->conf->ikev2_retx_max_s * 1000000000ull
+                                                             : DEFAULT_RTO_MAX_NS;
+    if (ctx->params.rto_max_ns < ctx->params.rto_initial_ns)
+        ctx->params.rto_max_ns = ctx->params.rto_initial_ns;
     if (!ctx->params.retries)
-        ctx->params.retries = DEFAULT_RETRIES;
+        ctx->params.retries = ctx->conf->ikev2_retx_count ? ctx->conf->ikev2_retx_count : DEFAULT_RETRIES;
     if (!ctx->params.max_half_open_in)
         ctx->params.max_half_open_in = DEFAULT_HALF_OPEN_IN;
     if (!ctx->params.max_half_open_out)

@@ -27,7 +27,8 @@
  *
  * Protocol choices: one request in flight per IKE SA in each direction (the
  * RFC 7296 2.3 window of 1; SET_WINDOW_SIZE is not sent); retransmission
- * doubles from 1 s to at most 32 s and gives up after 5 retries (params);
+ * doubles from 1 s to at most 32 s and gives up after 5 retries (params, or
+ * `crypto ikev2 retransmit count N timeout MS max-timeout S`);
  * encrypted messages that would make IP datagrams over 1280 octets go as
  * RFC 7383 fragments when the peer announced support; the side that
  * initiated an SA rekeys it at 90% of its lifetime (the IKEv2 profile's, or
