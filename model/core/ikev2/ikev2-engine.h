@@ -208,8 +208,8 @@ typedef struct vpn_ikev2_params {
     /* Leave RFC 7427 signature authentication out, as peers from before it
      * do (strongSwan's signature_authentication = no): no
      * SIGNATURE_HASH_ALGORITHMS sent and the peer's ignored, so an ECDSA
-     * key signs with RFC 4754 methods 9-11. An RSA key then cannot sign
-     * (method 1, SHA-1, is never sent). For interoperability tests. */
+     * key signs with RFC 4754 methods 9-11 and an RSA key with RFC 7296
+     * method 1 (SHA-1). For interoperability tests. */
     bool no_rfc7427;
     /* Remote access: the EAP authenticator (RFC 7296 2.16). NULL: the local
      * user database of the conf (`username`). Otherwise the engine hands
