@@ -185,7 +185,7 @@ stop_capture() {
 # timers so that DPD and failures resolve in seconds, not minutes.
 # CHARON_PLUGINS adds plugins (the EAP methods of a remote-access client),
 # CHARON_VIP=yes installs a virtual IP the peer assigns, CHARON_TRIES sets
-# retransmit_tries.
+# retransmit_tries, CHARON_RFC7427=no leaves RFC 7427 signature authentication out.
 charon_conf() {
     local d=$1
     cat >"$d/strongswan.conf" <<EOF
@@ -196,6 +196,7 @@ charon {
   retransmit_base = 1.4
   retransmit_tries = ${CHARON_TRIES:-2}
   delete_rekeyed_delay = 1
+  signature_authentication = ${CHARON_RFC7427:-yes}
   install_virtual_ip = ${CHARON_VIP:-no}
   filelog {
     f {

@@ -5,6 +5,7 @@
 #       frag-mtu1280 (cert-rsa over a 1280-octet path that drops IP fragments:
 #       RFC 7383 fragments must fit whole, non-ESP marker included)
 #       loss10 (10 % random loss on the path: five bring-ups and deletes)
+#       cert-rsa-legacy (charon without RFC 7427: we sign with method 1)
 #       cert-chain (our certificate from an intermediate CA strongSwan does not
 #       hold: we send it as a second CERT payload)
 # INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
@@ -43,6 +44,7 @@ case $CASE in
     cert-ecdsa) gcm; AUTH=ecdsa ;;
     frag-mtu1280) cbc; AUTH=rsa; PATH_MTU=1280; RELAY="--drop-fragments" ;;
     cert-chain) cbc; AUTH=rsa; PKI_CHAIN=yes ;;
+    cert-rsa-legacy) cbc; AUTH=rsa; CHARON_RFC7427=no ;;
     loss10) gcm; RELAY="--loss 0.1 --seed 18"; CHARON_TRIES=6
         IOS_GLOBAL="crypto ikev2 retransmit count 8 timeout 500 max-timeout 2" ;;
     *) fail "unknown case $CASE" ;;
@@ -181,6 +183,9 @@ psk-*|cert-*|frag-*)
     bring_up
     # strongSwan verified our AUTH with the method of the case.
     case $AUTH in psk) how="pre-shared key" ;; rsa) how="RSA_EMSA" ;; ecdsa) how="ECDSA_WITH" ;; esac
+    # without RFC 7427 RSA is RFC 7296 3.8 method 1, which charon logs so
+    [ "$CASE" = cert-rsa-legacy ] && how="RSA signature"
+
     grep -q "authentication of '$US_ID' with $how.* successful" "$W/swan/charon.log" ||
         fail "strongSwan's log does not show our AUTH verified with $how"
     traffic 200 400 10
