@@ -12,6 +12,12 @@
 
 #include "common/vpn-err.h"
 
+/* The CA files of a trustpoint and up to 8 more
+ * certificates in its certificate file; the core takes 4 intermediates. */
+#define IKEV2_CA_FILES_MAX VPN_CONF_TP_CA_MAX
+#define IKEV2_CAND_MAX (IKEV2_CA_FILES_MAX + 8)
+#define IKEV2_CHAIN_SEND_MAX 4
+
 static FILE *open_key_file(const char *dir, const char *name, char *err, size_t errlen)
 {
     gchar *path = g_build_filename(dir, name, NULL);
@@ -80,6 +86,45 @@ static int read_file(const char *path, gchar **buf, gsize *len, char *err, size_
     return 0;
 }
 
+static bool name_eq(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    return a && b && al == bl && memcmp(a, b, al) == 0;
+}
+
+/* The certificates that lead from cert towards a root, taken from cand (the
+ * certificate file's other certificates and the trustpoint's CA files), end
+ * entity's issuer first, self-signed roots left out (the peer holds its
+ * trust anchors; RFC 7296 3.6: CERT payloads carry the chain, the end entity
+ * first). Returns how many were put into chain. */
+static size_t chain_of(const vpn_x509 *cert, vpn_x509 *const *cand, size_t n_cand, const vpn_x509 **chain,
+                       size_t cap)
+{
+    const vpn_x509 *cur = cert;
+    size_t n = 0;
+
+    while (n < cap) {
+        size_t il, sl;
+        const uint8_t *iss = vpn_x509_issuer_der(cur, &il), *sub = vpn_x509_subject_der(cur, &sl);
+        const vpn_x509 *next = NULL;
+        if (name_eq(iss, il, sub, sl))
+            break; /* cur is self-signed */
+        for (size_t i = 0; i < n_cand && next == NULL; i++) {
+            size_t cl, ci;
+            const uint8_t *cs = vpn_x509_subject_der(cand[i], &cl), *cis = vpn_x509_issuer_der(cand[i], &ci);
+            bool used = cand[i] == cert;
+            for (size_t k = 0; k < n; k++)
+                used = used || chain[k] == cand[i];
+            if (!used && name_eq(cs, cl, iss, il) && !name_eq(cs, cl, cis, ci))
+                next = cand[i];
+        }
+        if (next == NULL)
+            break;
+        chain[n++] = next;
+        cur = next;
+    }
+    return n;
+}
+
 /* Loads every trustpoint's files into the engine (before any SA exists). */
 int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
 {
@@ -90,6 +135,9 @@ int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
         gchar *buf;
         gsize len;
         int rc;
+        /* chain candidates: the certificate file's others, then the CA files */
+        vpn_x509 *cand[IKEV2_CAND_MAX];
+        size_t n_cand = 0;
 
         for (size_t k = 0; k < tp->n_ca_file; k++) {
             vpn_x509 *ca = NULL;
@@ -103,6 +151,8 @@ int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
                 return -1;
             }
             g_ptr_array_add(d->certs, ca);
+            if (n_cand < IKEV2_CAND_MAX)
+                cand[n_cand++] = ca;
             if ((rc = vpn_ikev2_trustpoint_add_ca(vpn_router_ikev2_setup(d->router), tp->name, ca)) != 0) {
                 snprintf(err, errlen, "trustpoint %s: %s", tp->name, vpn_strerror(rc));
                 return -1;
@@ -113,7 +163,32 @@ int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
             vpn_sig_key *key = NULL;
             if (read_file(tp->cert_file, &buf, &len, err, errlen, tp->name))
                 return -1;
+            const vpn_x509 *chain[IKEV2_CHAIN_SEND_MAX];
+            size_t n_chain;
             rc = vpn_x509_load(&cert, (const uint8_t *)buf, len);
+            if (rc == 0) {
+                /* a PEM file may hold the intermediates after the end
+                 * entity: each further CERTIFICATE block is one */
+                const char *mark = "-----BEGIN CERTIFICATE-----", *p = g_strstr_len(buf, (gssize)len, mark);
+                size_t n_more = 0;
+                while (rc == 0 && p && (p = g_strstr_len(p + 1, (gssize)(len - (gsize)(p + 1 - buf)), mark))) {
+                    vpn_x509 *more = NULL;
+                    if (n_more == IKEV2_CAND_MAX - IKEV2_CA_FILES_MAX) {
+                        rc = VPN_ERR_LIMIT;
+                        break;
+                    }
+                    if ((rc = vpn_x509_load(&more, (const uint8_t *)p, len - (gsize)(p - buf))) == 0) {
+                        g_ptr_array_add(d->certs, more);
+                        /* before the CA files: the file says what goes with it */
+                        memmove(cand + 1, cand, n_cand * sizeof cand[0]);
+                        cand[0] = more;
+                        n_cand++;
+                        n_more++;
+                    }
+                }
+                if (rc != 0)
+                    vpn_x509_del(cert);
+            }
             g_free(buf);
             if (rc != 0) {
                 snprintf(err, errlen, "line %d: trustpoint %s: %s: %s", tp->line, tp->name, tp->cert_file,
@@ -132,11 +207,20 @@ int vpnd_pki_load(vpnd *d, char *err, size_t errlen)
                 return -1;
             }
             g_ptr_array_add(d->keys, key);
-            if ((rc = vpn_ikev2_trustpoint_set_cert(vpn_router_ikev2_setup(d->router), tp->name, cert, key, NULL, 0)) != 0) {
+            /* Issue 18: the peer may not hold our intermediate CAs; send them
+             * as CERT payloads after the end entity (RFC 7296 3.6, RFC 4945 3.2). */
+            n_chain = chain_of(cert, cand, n_cand, chain, IKEV2_CHAIN_SEND_MAX);
+            if ((rc = vpn_ikev2_trustpoint_set_cert(vpn_router_ikev2_setup(d->router), tp->name, cert, key,
+                                                    n_chain ? chain : NULL, n_chain)) != 0) {
                 snprintf(err, errlen, "line %d: trustpoint %s: certificate and key: %s", tp->line, tp->name,
                          vpn_strerror(rc));
                 return -1;
             }
+            vpnd_log(d, VPN_LOG_INFO, "trustpoint %s: sending certificate %s with %zu intermediate(s)%s", tp->name,
+                     vpn_x509_subject_text(cert), n_chain, n_chain ? ":" : "");
+            for (size_t k = 0; k < n_chain; k++)
+                vpnd_log(d, VPN_LOG_INFO, "trustpoint %s:   intermediate %zu: %s (issuer %s)", tp->name, k + 1,
+                         vpn_x509_subject_text(chain[k]), vpn_x509_issuer_text(chain[k]));
         }
     }
     /* A profile naming a trustpoint that is not configured would fail every

@@ -438,6 +438,33 @@ static void test_errors_name_the_line(void **state)
                  "neither address nor identity");
     tu_conf_expect_error("crypto ikev2 window 4294967296\n", VPN_ERR_MALFORMED, 1, "out of range 1-200");
     tu_conf_expect_error("crypto ikev2 window 99999999999999999999999\n", VPN_ERR_MALFORMED, 1, "not a number");
+    tu_conf_expect_error("crypto ikev2 retransmit\n", VPN_ERR_MALFORMED, 1, "usage: crypto ikev2 retransmit");
+    tu_conf_expect_error("crypto ikev2 retransmit count\n", VPN_ERR_MALFORMED, 1, "usage: crypto ikev2 retransmit");
+    tu_conf_expect_error("hostname R\ncrypto ikev2 retransmit count 0\n", VPN_ERR_MALFORMED, 2, "out of range 1-20");
+    tu_conf_expect_error("crypto ikev2 retransmit timeout 50\n", VPN_ERR_MALFORMED, 1, "out of range 100-10000");
+    tu_conf_expect_error("crypto ikev2 retransmit count 3 tries 4\n", VPN_ERR_MALFORMED, 1, "unexpected 'tries'");
+    tu_conf_expect_error("crypto ikev2 retransmit timeout 5000 max-timeout 2\n", VPN_ERR_MALFORMED, 1,
+                         "max-timeout is shorter than timeout");
+}
+
+/* crypto ikev2 retransmit: each keyword alone or together, later lines
+ * change only what they name; no line leaves the defaults (0). */
+static void test_ikev2_retransmit(void **state)
+{
+    vpn_conf *c;
+    (void)state;
+
+    c = tu_conf_parse_ok("hostname R\n");
+    assert_int_equal(c->ikev2_retx_count, 0);
+    assert_int_equal(c->ikev2_retx_timeout_ms, 0);
+    assert_int_equal(c->ikev2_retx_max_s, 0);
+    vpn_conf_del(c);
+    c = tu_conf_parse_ok("crypto ikev2 retransmit count 8 timeout 500 max-timeout 4\n"
+                         "crypto ikev2 retransmit count 9\n");
+    assert_int_equal(c->ikev2_retx_count, 9);
+    assert_int_equal(c->ikev2_retx_timeout_ms, 500);
+    assert_int_equal(c->ikev2_retx_max_s, 4);
+    vpn_conf_del(c);
 }
 
 /* crypto isakmp policy / key (IKEv1 phase 1): defaults, priority order,
@@ -563,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_pki_trustpoint),
         cmocka_unit_test(test_hostile_text),
         cmocka_unit_test(test_isakmp),
+        cmocka_unit_test(test_ikev2_retransmit),
     };
     return cmocka_run_group_tests_name("conf-parse", tests, NULL, NULL);
 }

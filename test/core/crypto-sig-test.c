@@ -462,8 +462,17 @@ static void test_policy(void **state)
     alg = (vpn_sig_alg){VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA1, 0, 0};
     assert_int_equal(vpn_sig_sign(k->rsa, &alg, &rng, sig, 4, sig, &len), VPN_ERR_POLICY);
     vpn_wr_init(&w, auth, sizeof auth);
-    assert_int_equal(vpn_sig_auth_sign(k->rsa, VPN_AUTH_METHOD_RSA_SIG, NULL, &rng, sig, 4, &w),
-                     VPN_ERR_UNSUPPORTED);
+    /* ... except RFC 7296 3.8 method 1 for legacy peers (issue 18): the
+     * bare PKCS#1 v1.5 SHA-1 signature, which method 1 verification takes;
+     * an EC key cannot make it */
+    assert_int_equal(vpn_sig_auth_sign(k->rsa, VPN_AUTH_METHOD_RSA_SIG, NULL, &rng, sig, 4, &w), 0);
+    assert_int_equal(vpn_wr_len(&w), vpn_sig_max_len(k->rsa));
+    assert_int_equal(vpn_sig_auth_verify(k->rsa, VPN_AUTH_METHOD_RSA_SIG, auth, vpn_wr_len(&w), sig, 4, NULL), 0);
+    auth[7] ^= 1;
+    assert_int_equal(vpn_sig_auth_verify(k->rsa, VPN_AUTH_METHOD_RSA_SIG, auth, vpn_wr_len(&w), sig, 4, NULL),
+                     VPN_ERR_AUTH);
+    vpn_wr_init(&w, auth, sizeof auth);
+    assert_int_equal(vpn_sig_auth_sign(k->p256, VPN_AUTH_METHOD_RSA_SIG, NULL, &rng, sig, 4, &w), VPN_ERR_POLICY);
     assert_int_equal(vpn_sig_auth_sign(k->rsa, VPN_AUTH_METHOD_PSK, NULL, &rng, sig, 4, &w),
                      VPN_ERR_UNSUPPORTED);
     assert_int_equal(vpn_wr_len(&w), 0);

@@ -163,6 +163,9 @@ typedef struct opts {
     bool multicast;
     /* each member's key servers, by KS index; -1 ends, -2 = an address nobody has */
     int servers[MAX_GM][4];
+    /* the trace pair, opened before any engine exists (so it holds every
+     * message, Main Mode message 1 included); NULL: none */
+    const char *trace, *trace_plain;
 } opts;
 
 /* (Re)creates KS i, as if it booted now. */
@@ -211,6 +214,8 @@ static void net_init(net *n, unsigned nks, unsigned ngm, const opts *o)
     n->w.deliver = deliver;
     n->w.deadline = deadline;
     n->w.tick = tick;
+    if (o->trace)
+        tu_gdoi_trace_open(&n->w, o->trace, o->trace_plain);
     n->ann = calloc(ANN_KEEP, sizeof *n->ann);
     assert_non_null(n->ann);
     vpn_drbg_init(&n->drbg, "gdoi-coop", 9);
@@ -1071,20 +1076,50 @@ static void test_trace_coop(void **state)
     const char *tshark = getenv("TSHARK") ? getenv("TSHARK") : "tshark";
     FILE *f;
     char *out;
+    unsigned lines = 0;
+    char table[1024] = "";
     (void)state;
 
-    snprintf(dir, sizeof dir, "%s/gdoi-trace", VPN_BUILD_DIR);
+    /* its own folder: gdoi-engine's trace writes another key table */
+    snprintf(dir, sizeof dir, "%s/gdoi-coop-trace", VPN_BUILD_DIR);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s/wireshark'", dir);
     assert_int_equal(system(cmd), 0);
     snprintf(path, sizeof path, "%s/gdoi-coop.pcap", dir);
     snprintf(plainp, sizeof plainp, "%s/gdoi-coop.plain.pcap", dir);
+    o.trace = path;
+    o.trace_plain = plainp;
     net_init(&n, 2, 1, &o);
-    tu_gdoi_trace_open(&n.w, path, plainp);
     run_for(&n, 15);
     register_all(&n);
     assert_int_equal(vpn_gdoi_ks_rekey(n.ks[0], false, n.now), 0);
     run_for(&n, 1);
     tu_gdoi_trace_close(&n.w);
+    /* Issue 18: every phase-1 key the trace needs, the key servers' own
+     * (COOP) SAs as well as the member's */
+    snprintf(cmd, sizeof cmd, "%s/wireshark/ikev1_decryption_table", dir);
+    f = fopen(cmd, "w");
+    assert_non_null(f);
+    for (unsigned i = 0; i < n.nks; i++)
+        for (size_t k = 0; k < MAX_KS; k++) {
+            const vpn_ikev1_sa *sa = vpn_gdoi_ks_coop_phase1(n.ks[i], k);
+            char line[160];
+            if (sa && vpn_ikev1_sa_wireshark_line(sa, line, sizeof line) > 0 && !strstr(table, line) &&
+                strlen(table) + strlen(line) + 2 < sizeof table) {
+                /* both ends hold the same SA: one line each */
+                fprintf(f, "%s\n", line);
+                strcat(table, line);
+                strcat(table, "\n");
+                lines++;
+            }
+        }
+    {
+        char line[160];
+        assert_true(vpn_ikev1_sa_wireshark_line(vpn_gdoi_gm_phase1(n.gm[0]), line, sizeof line) > 0);
+        fprintf(f, "%s\n", line);
+        lines++;
+    }
+    fclose(f);
+    assert_true(lines >= 2);
     snprintf(cmd, sizeof cmd, "%s/wireshark/decode_as_entries", dir);
     f = fopen(cmd, "w");
     assert_non_null(f);
@@ -1104,6 +1139,41 @@ static void test_trace_coop(void **state)
         if (strstr(out, "Malformed") || strstr(out, "malformed"))
             fail_msg("tshark reports a malformed packet:\n%.6000s", out);
         want(out, "Internet Security Association and Key Management Protocol");
+        if (!k) {
+            /* Issue 18: every message the engines sent, Main Mode message 1
+             * of both key servers and of the member included (responder
+             * cookie zero), and every frame encrypted under a phase-1 SA
+             * decrypts with the table: tshark shows payloads under its
+             * Encrypted Data. Only GROUPKEY-PUSH (33) and its ACK (35),
+             * under the KEK, do not: the .plain.pcap shows them. */
+            size_t mm1 = 0, enc = 0, dec = 0, kek = 0;
+            const char *ex = "";
+            for (char *l = out; l && *l;) {
+                char *nl = strchr(l, '\n'), *next = nl ? nl + 1 : NULL;
+                if (nl)
+                    *nl = 0;
+                if (strstr(l, "Responder SPI: 0000000000000000"))
+                    mm1++;
+                if (strstr(l, "Exchange type:"))
+                    ex = l;
+                if (strstr(l, "Encrypted Data (")) {
+                    if (strstr(ex, "(33)") || strstr(ex, "(35)")) {
+                        kek++;
+                    } else {
+                        enc++;
+                        /* the line right after it names a payload */
+                        const char *pl = next ? strstr(next, "Payload:") : NULL, *end = next ? strchr(next, '\n') : NULL;
+                        dec += pl && (end == NULL || pl < end);
+                    }
+                }
+                l = next;
+            }
+            if (mm1 < 3)
+                fail_msg("%zu Main Mode first messages in the trace (two key servers and a member: 3)", mm1);
+            if (enc < 15 || dec != enc)
+                fail_msg("%zu of %zu frames under phase-1 SAs decrypt with the key table", dec, enc);
+            assert_true(kek >= 1);
+        }
         if (k) {
             want(out, "(240)");
             want(out, "Payload: Hash (8)");

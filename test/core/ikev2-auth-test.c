@@ -342,26 +342,28 @@ static void test_rfc4754_mixed_curves_one_legacy_peer(void **state)
     tp_free(&n);
 }
 
-/* A legacy peer and an RSA key: RFC 4754 has no RSA method and method 1
- * (SHA-1) is never sent, so R1 has no AUTH to give. The attempt ends
- * cleanly with nothing left on either side. */
-static void test_rsa_key_to_legacy_peer_fails_cleanly(void **state)
+/* A legacy peer (no RFC 7427) and an RSA key: R1 signs with RFC 7296 3.8
+ * method 1, RSA with SHA-1, the one RSA method such a peer knows (issue 18:
+ * it used to have no AUTH to give, and the attempt ended in NO_POLICY). */
+static void test_rsa_key_to_legacy_peer_method1(void **state)
 {
     tp_net n;
     side a = {"rsa-sig", "ecdsa-sig", "fqdn r1.example.net", "fqdn r2.example.net", K_RSA, false};
     side b = ecdsa_side(K_P256, "fqdn r1.example.net");
-    int e;
+    vpn_ikev2_sa_info ia, ib;
     (void)state;
 
     b.auth_remote = "rsa-sig";
     b.identity = "fqdn r2.example.net";
     b.no_rfc7427 = true;
     handshake(&n, &a, &b, &V4);
-    e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
-    assert_true(e >= 0);
-    /* a matter of policy (no method both sides accept), not a local fault */
-    assert_int_equal(n.node[0].ev[e].reason, VPN_IKEV2_R_NO_POLICY);
-    assert_nothing_left(&n);
+    if (tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0) < 0)
+        fail_msg("no CHILD_SA (R1: %s / R2: %s)", n.node[0].log.last, n.node[1].log.last);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.auth_local, VPN_AUTH_METHOD_RSA_SIG);
+    assert_int_equal(ib.auth_remote, VPN_AUTH_METHOD_RSA_SIG);
+    assert_int_equal(ib.auth_local, VPN_AUTH_METHOD_ECDSA_256); /* RFC 4754 from the legacy side */
     tp_free(&n);
 }
 
@@ -759,7 +761,7 @@ int main(void)
         cmocka_unit_test(test_rfc4754_p384_sha384),
         cmocka_unit_test(test_rfc4754_p521_sha512),
         cmocka_unit_test(test_rfc4754_mixed_curves_one_legacy_peer),
-        cmocka_unit_test(test_rsa_key_to_legacy_peer_fails_cleanly),
+        cmocka_unit_test(test_rsa_key_to_legacy_peer_method1),
         cmocka_unit_test(test_rfc7427_ecdsa_p384_p521),
         cmocka_unit_test(test_psk_and_ecdsa_both_directions),
         cmocka_unit_test(test_psk_and_rfc4754_ecdsa),

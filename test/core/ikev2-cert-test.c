@@ -221,6 +221,86 @@ static void test_rsa_certificates(void **state)
     tp_free(&n);
 }
 
+/* Issue 18: the responder behind port 4500 counts the non-ESP marker in
+ * its RFC 7383 fragment size (RFC 3948 2.2), although it did not detect
+ * the NAT itself: with R1 behind a NAT both IKE_AUTH messages go out in
+ * fragments on 4500, and no UDP payload, marker included, exceeds what a
+ * 1280-octet IPv4 datagram carries (RFC 7383 2.5.1). */
+static void test_rsa_fragments_on_4500(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    size_t from_resp = 0;
+    (void)state;
+
+    cert_setup(&n, &s);
+    tp_nat(&n, "203.0.113.77");
+    run_handshake(&n);
+    assert_up(&n, VPN_CONF_AUTH_RSA_SIG, VPN_CONF_AUTH_RSA_SIG);
+    for (size_t i = 0; i < n.n_log; i++) {
+        size_t l;
+        const uint8_t *p = tp_ike(n.log[i], &l);
+        if (n.log[i]->from == 1 && n.log[i]->src.port == VPN_IKEV2_NATT_PORT && l >= 28 && p[16] == 53)
+            from_resp++;
+        if (n.log[i]->len > 1280 - 28)
+            fail_msg("datagram %zu from node %d: %zu octets of UDP payload (> 1252)", i, n.log[i]->from,
+                     n.log[i]->len);
+    }
+    assert_true(from_resp >= 2); /* the responder's IKE_AUTH went in fragments on 4500 */
+    tp_free(&n);
+}
+
+/* Drops the responder's first IKE_AUTH response (every fragment of it)
+ * and counts the IKE_AUTH response datagrams that get through. */
+typedef struct lost_auth {
+    bool armed;
+    uint64_t first_when;
+    size_t dropped, passed;
+} lost_auth;
+
+static bool drop_first_auth_resp(tp_net *n, tp_dgram *d, void *user)
+{
+    lost_auth *la = user;
+    (void)n;
+    if (d->from != 1 || tp_exchange(d) != 35 || !tp_is_response(d))
+        return true;
+    if (!la->armed) {
+        la->armed = true;
+        la->first_when = d->when;
+    }
+    if (d->when == la->first_when) {
+        la->dropped++;
+        return false;
+    }
+    la->passed++;
+    return true;
+}
+
+/* Issue 18: a retransmitted fragmented request is answered once, on its
+ * fragment 1 (RFC 7383 2.6.1), not again after its last fragment. */
+static void test_fragmented_retransmission_answered_once(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    lost_auth la;
+    vpn_ikev2_stats st;
+    (void)state;
+
+    memset(&la, 0, sizeof la);
+    cert_setup(&n, &s);
+    n.hook = drop_first_auth_resp;
+    n.hook_user = &la;
+    run_handshake(&n);
+    tp_run_for(&n, 10);
+    assert_up(&n, VPN_CONF_AUTH_RSA_SIG, VPN_CONF_AUTH_RSA_SIG);
+    assert_true(la.dropped >= 2); /* the response went in fragments */
+    if (la.passed != la.dropped)
+        fail_msg("the lost %zu-fragment response was resent as %zu datagrams", la.dropped, la.passed);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.duplicates_answered, 1);
+    tp_free(&n);
+}
+
 static void test_ecdsa_certificates(void **state)
 {
     tp_net n;
@@ -361,6 +441,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rsa_certificates),
+        cmocka_unit_test(test_rsa_fragments_on_4500),
+        cmocka_unit_test(test_fragmented_retransmission_answered_once),
         cmocka_unit_test(test_ecdsa_certificates),
         cmocka_unit_test(test_asymmetric_psk_and_rsa),
         cmocka_unit_test(test_untrusted_ca),

@@ -178,6 +178,35 @@ static void test_retransmit_times(void **state)
     tp_free(&n);
 }
 
+/* Issue 18: `crypto ikev2 retransmit count 7 timeout 250 max-timeout 1`:
+ * the waits start at 250 ms and double up to 1 s, 7 retransmissions, then
+ * the attempt fails. */
+static void test_retransmit_configured(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy p = pol_a();
+    uint64_t times[16] = {0}, t0;
+    const uint64_t want_ms[] = {0, 250, 750, 1750, 2750, 3750, 4750, 5750};
+    int e;
+    (void)state;
+
+    a.extra = "crypto ikev2 retransmit count 7 timeout 250 max-timeout 1\n";
+    setup(&n, &a, &b);
+    n.hook = record_times;
+    n.hook_user = times;
+    t0 = n.now;
+    initiate(&n, &p);
+    tp_run_for(&n, 100);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(times[i] - t0, want_ms[i] * 1000000ull);
+    assert_int_equal(times[8], 0);
+    e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(e >= 0);
+    assert_int_equal(n.node[0].ev[e].reason, VPN_IKEV2_R_TIMEOUT);
+    tp_free(&n);
+}
+
 /* The IKE_AUTH response is lost: the initiator retransmits its request and
  * the responder answers from its cache, without processing it again. */
 static void test_duplicate_answered_from_cache(void **state)
@@ -392,6 +421,52 @@ static void test_delete_child_responder(void **state)
 {
     (void)state;
     delete_child_from(1);
+}
+
+/* Issue 18: R2's answer to R1's Delete is lost. R2's IKE SA is gone, but
+ * R1's retransmitted Delete is answered again (RFC 7296 2.4, 1.4.1), so
+ * R1 finishes at its first retransmission instead of giving up. A Delete
+ * that is not the very request answered gets nothing. */
+static void test_delete_response_lost(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    dropper dr;
+    vpn_ikev2_stats st;
+    size_t from_r2 = 0, before;
+    (void)state;
+
+    bring_up(&n, &a, &b);
+    drop(&n, &dr, 1, 37, 1, 1);
+    before = n.n_log;
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
+    tp_pump(&n); /* no timer yet: R1 has not retransmitted */
+    assert_int_equal(dr.dropped, 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0); /* R2 deleted at once */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1); /* R1 waits for an answer */
+    tp_run_for(&n, 4);
+    for (size_t i = before; i < n.n_log; i++)
+        from_r2 += n.log[i]->from == 1 && tp_exchange(n.log[i]) == 37 && tp_is_response(n.log[i]);
+    assert_int_equal(from_r2, 1);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.duplicates_answered, 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    check_all_down(&n, 0, VPN_IKEV2_R_LOCAL_DELETE);
+    check_all_down(&n, 1, VPN_IKEV2_R_PEER_DELETE);
+    /* a changed copy of the Delete (one octet of its ICV) is not answered */
+    {
+        tp_dgram *last = NULL;
+        for (size_t i = before; i < n.n_log; i++)
+            if (n.log[i]->from == 0 && tp_exchange(n.log[i]) == 37)
+                last = n.log[i];
+        assert_non_null(last);
+        last->data[last->len - 1] ^= 1;
+        before = n.sent;
+        assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &last->dst, &last->src, last->data, last->len), 0);
+        tp_pump(&n);
+        assert_int_equal(n.sent, before);
+    }
+    tp_free(&n);
 }
 
 /* Both delete the IKE SA at once: both requests cross, both finish. */
@@ -890,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_retransmit_lost_request),
         cmocka_unit_test(test_retransmit_backoff_and_give_up),
         cmocka_unit_test(test_retransmit_times),
+        cmocka_unit_test(test_retransmit_configured),
         cmocka_unit_test(test_duplicate_answered_from_cache),
         cmocka_unit_test(test_duplicate_init),
         cmocka_unit_test(test_message_id_window),
@@ -898,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_delete_ike_responder),
         cmocka_unit_test(test_delete_child_initiator),
         cmocka_unit_test(test_delete_child_responder),
+        cmocka_unit_test(test_delete_response_lost),
         cmocka_unit_test(test_delete_ike_both),
         cmocka_unit_test(test_dpd_alive),
         cmocka_unit_test(test_dpd_dead),

@@ -101,7 +101,15 @@ interop_setup() {
     NETNS+=($NS_US)
     ip netns add $NS_SWAN || fail "cannot create a network namespace"
     NETNS+=($NS_SWAN)
-    ip link add vu netns $NS_US type veth peer name vs netns $NS_SWAN || fail "cannot create a veth pair"
+    if [ -n "${RELAY:-}" ]; then
+        relay_path "$prefix"
+    else
+        ip link add vu netns $NS_US type veth peer name vs netns $NS_SWAN || fail "cannot create a veth pair"
+    fi
+    if [ -n "${PATH_MTU:-}" ]; then
+        ip -n $NS_US link set vu mtu $PATH_MTU
+        ip -n $NS_SWAN link set vs mtu $PATH_MTU
+    fi
     ip -n $NS_US addr add $US_OUTER/24 dev vu
     ip -n $NS_SWAN addr add $SWAN_OUTER/24 dev vs
     ip -n $NS_US addr add $US_INNER/32 dev lo
@@ -109,6 +117,33 @@ interop_setup() {
     for n in $NS_US $NS_SWAN; do ip -n $n link set lo up; done
     ip -n $NS_US link set vu up
     ip -n $NS_SWAN link set vs up
+}
+
+# relay_path PREFIX: the path through a third namespace (PREFIXr<pid>)
+# where relay.py bridges vu's and vs's peers, dropping what RELAY (its
+# options: --loss P, --drop-fragments, --max-ip-len N) says. Counts in
+# $W/relay.json when it stops.
+relay_path() {
+    NS_MID=${1}r$$
+    ip netns add $NS_MID || fail "cannot create a network namespace"
+    NETNS+=($NS_MID)
+    ip link add vu netns $NS_US type veth peer name mu netns $NS_MID || fail "cannot create a veth pair"
+    ip link add vs netns $NS_SWAN type veth peer name ms netns $NS_MID || fail "cannot create a veth pair"
+    for i in mu ms; do
+        ip -n $NS_MID link set $i mtu 9000 promisc on up
+    done
+    ip -n $NS_MID link set lo up
+    # shellcheck disable=SC2086
+    spawn $NS_MID "$W/relay.log" $PY "$HERE/relay.py" --if mu --if ms --stats "$W/relay.json" $RELAY
+    RELAY_PID=$SPAWNED
+    wait_for 20 test -f "$W/relay.json.ready" || fail "relay.py did not start: $(cat "$W/relay.log")"
+}
+
+# relay_stop: stops relay.py; its counts are in $W/relay.json.
+relay_stop() {
+    kill -TERM "$RELAY_PID" 2>/dev/null
+    wait "$RELAY_PID" 2>/dev/null
+    [ -f "$W/relay.json" ] || fail "relay.py wrote no counts: $(cat "$W/relay.log")"
 }
 
 in_us() { ip netns exec $NS_US "$@"; }
@@ -150,7 +185,7 @@ stop_capture() {
 # timers so that DPD and failures resolve in seconds, not minutes.
 # CHARON_PLUGINS adds plugins (the EAP methods of a remote-access client),
 # CHARON_VIP=yes installs a virtual IP the peer assigns, CHARON_TRIES sets
-# retransmit_tries.
+# retransmit_tries, CHARON_RFC7427=no leaves RFC 7427 signature authentication out.
 charon_conf() {
     local d=$1
     cat >"$d/strongswan.conf" <<EOF
@@ -161,6 +196,7 @@ charon {
   retransmit_base = 1.4
   retransmit_tries = ${CHARON_TRIES:-2}
   delete_rekeyed_delay = 1
+  signature_authentication = ${CHARON_RFC7427:-yes}
   install_virtual_ip = ${CHARON_VIP:-no}
   filelog {
     f {
@@ -266,6 +302,8 @@ swanctl_conf() {
 
 # ---- certificates --------------------------------------------------------------
 # make_pki DIR rsa|ecdsa: a test CA and one certificate per identity, made now.
+# PKI_CHAIN=yes: our certificate comes from an intermediate CA (inter.crt) that
+# only our side holds: $US_ID.crt is then our certificate followed by inter.crt.
 make_pki() {
     local d=$1 kind=$2 alg
     mkdir -p "$d"
@@ -276,12 +314,22 @@ make_pki() {
         openssl req -x509 -new -key "$d/ca.key" -subj "/O=interop/CN=Interop Test CA" -days 2 \
             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
             -out "$d/ca.crt" &&
+        if [ "${PKI_CHAIN:-}" = yes ]; then
+            openssl genpkey "${alg[@]}" -out "$d/inter.key" &&
+            openssl req -new -key "$d/inter.key" -subj "/O=interop/CN=Interop Intermediate CA" -out "$d/inter.csr" &&
+            printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$d/inter.ext" &&
+            openssl x509 -req -in "$d/inter.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+                -days 2 -extfile "$d/inter.ext" -out "$d/inter.crt" || return 1
+        fi &&
         for id in $US_ID $SWAN_ID; do
+            local by=ca
+            [ "${PKI_CHAIN:-}" = yes ] && [ $id = $US_ID ] && by=inter
             openssl genpkey "${alg[@]}" -out "$d/$id.key" &&
             openssl req -new -key "$d/$id.key" -subj "/O=interop/CN=$id" -out "$d/$id.csr" &&
             printf 'subjectAltName=DNS:%s\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n' "$id" >"$d/$id.ext" &&
-            openssl x509 -req -in "$d/$id.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+            openssl x509 -req -in "$d/$id.csr" -CA "$d/$by.crt" -CAkey "$d/$by.key" -CAcreateserial \
                 -days 2 -extfile "$d/$id.ext" -out "$d/$id.crt" || return 1
+            [ $by = ca ] || cat "$d/inter.crt" >>"$d/$id.crt"
         done
     } >"$d/openssl.log" 2>&1 || fail "openssl could not make the test PKI: $(tail -3 "$d/openssl.log")"
 }
@@ -299,6 +347,7 @@ vpnd_conf() {
         echo " group $IOS_GROUP"
         echo "crypto ikev2 policy POL"
         echo " proposal PROP"
+        [ -n "${IOS_GLOBAL:-}" ] && echo "$IOS_GLOBAL"
         if [ "$AUTH" = psk ]; then
             echo "crypto ikev2 keyring KR"
             echo " peer SWAN"

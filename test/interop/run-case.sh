@@ -2,6 +2,12 @@
 # One interop case against strongSwan, our side as initiator or responder.
 #   run-case.sh CASE init|resp OUTDIR VPND VPNCTL
 # CASE: psk-ecp19-gcm psk-modp2048-cbc cert-rsa cert-ecdsa rekey dpd delete wrongpsk
+#       frag-mtu1280 (cert-rsa over a 1280-octet path that drops IP fragments:
+#       RFC 7383 fragments must fit whole, non-ESP marker included)
+#       loss10 (10 % random loss on the path: five bring-ups and deletes)
+#       cert-rsa-legacy (charon without RFC 7427: we sign with method 1)
+#       cert-chain (our certificate from an intermediate CA strongSwan does not
+#       hold: we send it as a second CERT payload)
 # INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
 # Exit 0 only when every verdict of the case holds; logs, configurations,
 # key files and the capture stay in OUTDIR.
@@ -36,6 +42,11 @@ case $CASE in
     psk-modp2048-cbc) cbc ;;
     cert-rsa) cbc; AUTH=rsa ;;
     cert-ecdsa) gcm; AUTH=ecdsa ;;
+    frag-mtu1280) cbc; AUTH=rsa; PATH_MTU=1280; RELAY="--drop-fragments" ;;
+    cert-chain) cbc; AUTH=rsa; PKI_CHAIN=yes ;;
+    cert-rsa-legacy) cbc; AUTH=rsa; CHARON_RFC7427=no ;;
+    loss10) gcm; RELAY="--loss 0.1 --seed 18"; CHARON_TRIES=6
+        IOS_GLOBAL="crypto ikev2 retransmit count 8 timeout 500 max-timeout 2" ;;
     *) fail "unknown case $CASE" ;;
 esac
 [ "$CASE" = wrongpsk ] && PSK_US="wrong-psk-9876543210"
@@ -132,7 +143,8 @@ traffic_start() {
     SINK_US=$SPAWNED
     spawn $NS_SWAN "$t-swan-sink.log" $PY "$HERE/traffic.py" sink --bind $SWAN_INNER --port $SINK_PORT --out "$t-swan-sink.json"
     SINK_SWAN=$SPAWNED
-    wait_for 5 test -f "$t-us-sink.json.ready" -a -f "$t-swan-sink.json.ready" || fail "traffic sinks did not start"
+    # 20 s: python3 may be a pyenv shim, slow to start on a loaded machine
+    wait_for 20 test -f "$t-us-sink.json.ready" -a -f "$t-swan-sink.json.ready" || fail "traffic sinks did not start"
     spawn $NS_US "$t-us-send.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $SWAN_INNER \
         --port $SINK_PORT --count "$1" --rate "$2" --icmp "$3" --flow us$FLOW --out "$t-us-sent.json"
     SEND_US=$SPAWNED
@@ -167,10 +179,13 @@ swan_log_has() { grep -q -- "$1" "$W/swan/charon.log"; }
 
 # ---- cases ----------------------------------------------------------------------
 case $CASE in
-psk-*|cert-*)
+psk-*|cert-*|frag-*)
     bring_up
     # strongSwan verified our AUTH with the method of the case.
     case $AUTH in psk) how="pre-shared key" ;; rsa) how="RSA_EMSA" ;; ecdsa) how="ECDSA_WITH" ;; esac
+    # without RFC 7427 RSA is RFC 7296 3.8 method 1, which charon logs so
+    [ "$CASE" = cert-rsa-legacy ] && how="RSA signature"
+
     grep -q "authentication of '$US_ID' with $how.* successful" "$W/swan/charon.log" ||
         fail "strongSwan's log does not show our AUTH verified with $how"
     traffic 200 400 10
@@ -178,6 +193,25 @@ psk-*|cert-*)
     snap final
     judge pair "$W/final-us.json" "$W/final-swan.json" "${ALGS[@]}" --counters --pkts 220 || fail "views or counters disagree"
     final_capture --esp-spis "$W/final-us.json" --min-ike 2
+    if [ "$CASE" = frag-mtu1280 ]; then
+        # Both IKE_AUTH messages went in RFC 7383 fragments (payload 53),
+        # every datagram fit 1280 octets, and none was IP-fragmented.
+        relay_stop
+        for who in $US_OUTER $SWAN_OUTER; do
+            n=$(tshark -r "$W/wan.pcap" -Y "ip.src == $who && isakmp.nextpayload == 53" 2>/dev/null | wc -l)
+            [ "$n" -ge 2 ] || fail "$who sent $n RFC 7383 fragments (the case needs IKE_AUTH in fragments)"
+        done
+        big=$(tshark -r "$W/wan.pcap" -Y 'ip.len > 1280 || ip.flags.mf == 1 || ip.frag_offset > 0' 2>/dev/null | wc -l)
+        [ "$big" = 0 ] || fail "$big datagrams were larger than 1280 octets or IP fragments"
+        log "relay: $(cat "$W/relay.json")"
+    fi
+    if [ "$CASE" = cert-chain ]; then
+        # strongSwan built the path through the intermediate we sent.
+        grep -q 'Interop Intermediate CA' "$W/swan/charon.log" ||
+            fail "strongSwan's log does not name our intermediate CA"
+        grep -q 'sending certificate .* with 1 intermediate' "$W/us/vpnd.log" ||
+            fail "vpnd's log does not say it sends one intermediate"
+    fi
     ;;
 rekey)
     bring_up
@@ -265,6 +299,32 @@ delete)
     swan --terminate --ike t --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate --ike returned non-zero"
     wait_empty 10 "SAs left after strongSwan deleted the IKE SA"
     final_capture --min-ike 8
+    ;;
+loss10)
+    # Five bring-ups and deletes in a row through a path that loses 10 % of
+    # the datagrams: retransmissions (ours configured, charon's 6 tries) carry them.
+    for i in 1 2 3 4 5; do
+        t=$(now_ms)
+        if [ "$ROLE" = init ]; then
+            us_initiate || log "our initiate command returned non-zero"
+        else
+            swan --initiate --ike t --child c --timeout 40 >>"$W/swan/ctl.log" 2>&1 ||
+                log "swanctl --initiate returned non-zero"
+        fi
+        wait_settled 1 1 40 "bring-up $i did not settle within 40 s at 10 % loss (our side as $ROLE)"
+        log "bring-up $i settled after $(secs_since $t) s"
+        if [ "$ROLE" = init ]; then
+            us_clear || log "our clear command returned non-zero"
+        else
+            swan --terminate --ike t --timeout 40 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate returned non-zero"
+        fi
+        wait_empty 40 "delete $i left SAs at 10 % loss"
+    done
+    stop_capture
+    relay_stop
+    log "relay: $(cat "$W/relay.json")"
+    $PY -c "import json,sys; sys.exit(0 if json.load(open('$W/relay.json'))['lost'] > 0 else 1)" ||
+        fail "the relay dropped nothing: the case did not test loss"
     ;;
 wrongpsk)
     if [ "$ROLE" = init ]; then

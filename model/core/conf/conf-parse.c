@@ -2134,6 +2134,34 @@ static int m_global(parser *p)
             return parse_u32(p, 3, 1, 1000, &p->c->cookie_challenge);
         if (is(p, 2, "nat") && is(p, 3, "keepalive"))
             return parse_u32(p, 4, 5, 3600, &p->c->nat_keepalive_s);
+        if (is(p, 2, "retransmit")) {
+            /* RFC 7296 2.1 retransmission of our requests: how often, the
+             * first wait, and the cap of the doubling waits */
+            uint32_t count = p->c->ikev2_retx_count, tmo = p->c->ikev2_retx_timeout_ms;
+            uint32_t max = p->c->ikev2_retx_max_s;
+            if (p->n < 5 || (p->n - 3) % 2 != 0)
+                return bad(p, "usage: crypto ikev2 retransmit [count N] [timeout MS] [max-timeout S]", NULL);
+            for (int i = 3; i + 1 < p->n; i += 2) {
+                if (is(p, i, "count")) {
+                    if (parse_u32(p, i + 1, 1, 20, &count))
+                        return VPN_ERR_MALFORMED;
+                } else if (is(p, i, "timeout")) {
+                    if (parse_u32(p, i + 1, 100, 10000, &tmo))
+                        return VPN_ERR_MALFORMED;
+                } else if (is(p, i, "max-timeout")) {
+                    if (parse_u32(p, i + 1, 1, 300, &max))
+                        return VPN_ERR_MALFORMED;
+                } else {
+                    return bad(p, "unexpected '%s' (count, timeout or max-timeout)", p->tok[i]);
+                }
+            }
+            if (tmo && max && (uint64_t)max * 1000 < tmo)
+                return bad(p, "max-timeout is shorter than timeout", NULL);
+            p->c->ikev2_retx_count = count;
+            p->c->ikev2_retx_timeout_ms = tmo;
+            p->c->ikev2_retx_max_s = max;
+            return OK;
+        }
         return bad(p, "unknown 'crypto ikev2' command", NULL);
     }
     if (is(p, 0, "crypto") && is(p, 1, "isakmp")) {

@@ -598,6 +598,9 @@ typedef struct vpn_conf {
     uint32_t ikev2_window;
     uint32_t cookie_challenge; /* half-open SAs before cookies; 0: off */
     uint32_t nat_keepalive_s;
+    /* crypto ikev2 retransmit [count N] [timeout MS] [max-timeout S]
+     * (RFC 7296 2.1; 0: the engine's IOS-like defaults 5, 1000 ms, 32 s) */
+    uint32_t ikev2_retx_count, ikev2_retx_timeout_ms, ikev2_retx_max_s;
 } vpn_conf;
 
 /* A parse or validation error: the line (1-based, 0 if not tied to one). */

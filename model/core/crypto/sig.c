@@ -1137,8 +1137,9 @@ static int check_key_scheme(const vpn_sig_key *key, uint8_t scheme)
     }
 }
 
-int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng,
-                 const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len)
+/* vpn_sig_sign; sha1_ok only for RFC 7296 3.8 method 1 (vpn_sig_auth_sign). */
+static int sign_any(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng, const uint8_t *msg,
+                    size_t msg_len, uint8_t *sig, size_t *sig_len, bool sha1_ok)
 {
     int rc;
 
@@ -1148,7 +1149,7 @@ int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *
         return VPN_ERR_INVAL;
     if ((rc = check_key_scheme(key, alg->scheme)) != 0)
         return rc;
-    if (alg->hash == VPN_IKE_HASH_SHA1)
+    if (alg->hash == VPN_IKE_HASH_SHA1 && !sha1_ok)
         return VPN_ERR_POLICY; /* verify only */
     if (hash_md(alg->hash) == NULL)
         return VPN_ERR_UNSUPPORTED;
@@ -1180,6 +1181,12 @@ int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *
     }
     EVP_MD_CTX_free(mctx);
     return rc == 0 ? 0 : fail(rc);
+}
+
+int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng,
+                 const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len)
+{
+    return sign_any(key, alg, rng, msg, msg_len, sig, sig_len, false);
 }
 
 int vpn_sig_verify(const vpn_sig_key *key, const vpn_sig_alg *alg, const uint8_t *msg,
@@ -1278,8 +1285,26 @@ int vpn_sig_auth_sign(const vpn_sig_key *key, uint8_t auth_method, const vpn_sig
         return rc;
     }
 
+    if (auth_method == VPN_AUTH_METHOD_RSA_SIG) {
+        /* RFC 7296 3.8 method 1: RSASSA-PKCS1-v1_5 with SHA-1, the bare
+         * signature; for peers without RFC 7427 (issue 18: IOS sends it) */
+        vpn_sig_alg a1;
+        if (key->type != VPN_SIG_KEY_RSA)
+            return VPN_ERR_POLICY;
+        if ((rc = vpn_sig_alg_init(&a1, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA1)) != 0)
+            return rc;
+        if ((sig = OPENSSL_malloc(vpn_sig_max_len(key))) == NULL)
+            return VPN_ERR_NOMEM;
+        len = vpn_sig_max_len(key);
+        rc = sign_any(key, &a1, rng, msg, msg_len, sig, &len, true);
+        if (rc == 0)
+            rc = vpn_wr_bytes(w, sig, len);
+        OPENSSL_free(sig);
+        return rc;
+    }
+
     /* RFC 4754 7: r || s, each as long as the field, curve and hash fixed
-     * by the method. Method 1 (SHA-1) is verify-only. */
+     * by the method. */
     vpn_sig_key_type type;
     vpn_sig_alg a;
     uint8_t hash = 0, der[160], rs[2 * 66];

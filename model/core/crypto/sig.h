@@ -184,8 +184,9 @@ int vpn_sig_ecdsa_rs_to_der(const uint8_t *rs, size_t rs_len, uint8_t *der, size
  * msg (the octets RFC 7296 2.15 defines), appended to w:
  *   VPN_AUTH_METHOD_DIGITAL_SIG: RFC 7427 3, with alg (required);
  *   VPN_AUTH_METHOD_ECDSA_256/384/521: RFC 4754 r || s; the key must be
- *     on the method's curve, alg is ignored (NULL is fine).
- * Method 1 is not offered for signing (SHA-1).
+ *     on the method's curve, alg is ignored (NULL is fine);
+ *   VPN_AUTH_METHOD_RSA_SIG (1): RFC 7296 3.8 RSASSA-PKCS1-v1_5 with SHA-1,
+ *     an RSA key, alg ignored (for peers without RFC 7427 only).
  * Errors: those of vpn_sig_sign, VPN_ERR_UNSUPPORTED (method),
  * VPN_ERR_POLICY (key and method mismatch), VPN_ERR_NOSPACE.
  */

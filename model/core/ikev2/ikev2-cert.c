@@ -2,8 +2,8 @@
  * Signature authentication for IKE_AUTH: certificates from IOS-style
  * trustpoints, CERT and CERTREQ payloads (RFC 7296 3.6, 3.7), AUTH with
  * RFC 7427 Digital Signatures (method 14) when the peer announced
- * SIGNATURE_HASH_ALGORITHMS, else RFC 4754 ECDSA (methods 9-11); RSA with
- * SHA-1 (method 1) is accepted from legacy peers but never sent.
+ * SIGNATURE_HASH_ALGORITHMS, else RFC 4754 ECDSA (methods 9-11) or RSA
+ * with SHA-1 (RFC 7296 3.8 method 1), which legacy peers also send us.
  * Identities must be backed by the certificate (RFC 4945 3.1): a DN ID is
  * the subject, an address/FQDN/email ID one of its subjectAltNames.
  */
@@ -226,9 +226,11 @@ int ikev2_cert_sign(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, const uint8_t 
                                             : VPN_AUTH_METHOD_ECDSA_521;
         rc = vpn_sig_auth_sign(t->key, *method, NULL, &ctx->params.rng, octets, len, &w);
     } else {
-        /* Only RSA with SHA-1 (method 1) would be left, which we do not
-         * send: no method both sides accept, a policy mismatch. */
-        return VPN_ERR_POLICY;
+        /* A peer without RFC 7427 and an RSA key: RFC 7296 3.8 method 1
+         * (RSA with SHA-1), the one RSA method such a peer knows (IOS
+         * sends it too). */
+        *method = VPN_AUTH_METHOD_RSA_SIG;
+        rc = vpn_sig_auth_sign(t->key, *method, NULL, &ctx->params.rng, octets, len, &w);
     }
     if (rc == 0)
         *out_len = vpn_wr_len(&w);

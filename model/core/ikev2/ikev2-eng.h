@@ -262,6 +262,19 @@ typedef struct ikev2_policy {
     const vpn_conf_profile *ike_profile;
 } ikev2_policy;
 
+/* RFC 7296 2.4 / 1.4.1: an IKE SA the peer deleted is gone, but our
+ * answer to its Delete may be lost, and the peer then retransmits the
+ * Delete. A record of the request (as received) and of our response (as
+ * sent) answers that retransmission for a while. */
+#define IKEV2_TOMB_MAX 8
+#define IKEV2_TOMB_LIFE_NS (180ull * 1000000000ull) /* past a peer's retransmissions */
+typedef struct ikev2_tomb {
+    uint64_t spi_i, spi_r, until;
+    uint32_t sa_id;
+    vpn_ikev2_endpoint local, remote;
+    ikev2_buf req, resp;
+} ikev2_tomb;
+
 struct vpn_ikev2_ctx {
     vpn_ikev2_params params;
     char name[VPN_CONF_NAME_MAX];
@@ -303,6 +316,8 @@ struct vpn_ikev2_ctx {
         uint32_t sa_index;
     } *hint;
     size_t n_hint;
+    ikev2_tomb tomb[IKEV2_TOMB_MAX];  /* IKE SAs deleted by the peer (2.4) */
+    size_t tomb_next;
 };
 
 static inline void ikev2_deadline_stale(vpn_ikev2_ctx *ctx)
@@ -480,6 +495,11 @@ void ikev2_respond_notify(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, 
                           size_t len);
 /* Sends and caches a finished response. */
 void ikev2_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, ikev2_out *o);
+
+/* Keeps sa's request and cached response (one datagram) so that the peer's
+ * retransmission of the Delete just answered is answered again once sa is
+ * gone (RFC 7296 2.4, 1.4.1). Best effort: without memory nothing is kept. */
+void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now);
 
 /* ---- exchanges --------------------------------------------------------------- */
 

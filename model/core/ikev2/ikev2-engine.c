@@ -109,12 +109,17 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     ctx->conf = params->conf;
     snprintf(ctx->name, sizeof ctx->name, "%s", params->name ? params->name : "ikev2");
     ctx->params.name = ctx->name;
+    /* the driver's params, else `crypto ikev2 retransmit`, else the defaults */
     if (!ctx->params.rto_initial_ns)
-        ctx->params.rto_initial_ns = DEFAULT_RTO_NS;
+        ctx->params.rto_initial_ns = ctx->conf->ikev2_retx_timeout_ms ? ctx->conf->ikev2_retx_timeout_ms * 1000000ull
+                                                                       : DEFAULT_RTO_NS;
     if (!ctx->params.rto_max_ns)
-        ctx->params.rto_max_ns = DEFAULT_RTO_MAX_NS;
+        ctx->params.rto_max_ns = ctx->conf->ikev2_retx_max_s ? ctx->conf->ikev2_retx_max_s * 1000000000ull
+                                                             : DEFAULT_RTO_MAX_NS;
+    if (ctx->params.rto_max_ns < ctx->params.rto_initial_ns)
+        ctx->params.rto_max_ns = ctx->params.rto_initial_ns;
     if (!ctx->params.retries)
-        ctx->params.retries = DEFAULT_RETRIES;
+        ctx->params.retries = ctx->conf->ikev2_retx_count ? ctx->conf->ikev2_retx_count : DEFAULT_RETRIES;
     if (!ctx->params.max_half_open_in)
         ctx->params.max_half_open_in = DEFAULT_HALF_OPEN_IN;
     if (!ctx->params.max_half_open_out)
@@ -193,6 +198,10 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
         vpn_ippool_free(&ctx->pool[i]);
     free(ctx->pool);
     free(ctx->policy);
+    for (size_t i = 0; i < IKEV2_TOMB_MAX; i++) {
+        ikev2_buf_free(&ctx->tomb[i].req);
+        ikev2_buf_free(&ctx->tomb[i].resp);
+    }
     ikev2_tp_free_all(ctx);
     if (ctx->scratch)
         OPENSSL_cleanse(ctx->scratch, IKEV2_MSG_MAX);
@@ -641,11 +650,15 @@ void ikev2_out_begin(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_out *o, uint8
 }
 
 /* The largest IKE message we send unfragmented once the peer can take
- * fragments: the IP datagram minus IP and UDP headers and the marker. */
+ * fragments: the IP datagram minus IP and UDP headers and the marker.
+ * RFC 3948 2.2 / RFC 7383 2.5.1: the non-ESP marker goes on whenever
+ * either port is 4500 (the rule ikev2_send_raw applies), which a responder
+ * learns from the peer's move, not from its own NAT detection (sa->natt). */
 static size_t frag_limit(const ikev2_sa *sa)
 {
     size_t ip = sa->remote.addr.family == VPN_AF_INET6 ? 40 : 20;
-    return FRAG_IP_MTU - ip - 8 - (sa->natt ? 4 : 0);
+    bool marker = sa->natt || sa->local.port == VPN_IKEV2_NATT_PORT || sa->remote.port == VPN_IKEV2_NATT_PORT;
+    return FRAG_IP_MTU - ip - 8 - (marker ? 4 : 0);
 }
 
 /* RFC 7383 2.5: splits the plaintext chain of a built (not yet encrypted)
@@ -764,6 +777,46 @@ void ikev2_resp_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *req, size_
     }
     ctx->stats.out_responses++;
     ikev2_send_raw(ctx, &sa->local, &sa->remote, sa->id, msg, len);
+}
+
+void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now)
+{
+    ikev2_tomb *t = &ctx->tomb[ctx->tomb_next];
+
+    if (!sa->have_resp || sa->n_resp != 1 || sa->last_req.p == NULL)
+        return;
+    ikev2_buf_free(&t->req);
+    ikev2_buf_free(&t->resp);
+    if (ikev2_buf_set(ctx, &t->req, sa->last_req.p, sa->last_req.len) != 0 ||
+        ikev2_buf_set(ctx, &t->resp, sa->resp[0].p, sa->resp[0].len) != 0) {
+        ikev2_buf_free(&t->req);
+        ikev2_buf_free(&t->resp);
+        return;
+    }
+    t->spi_i = ikev2_spi64(sa->spi_i);
+    t->spi_r = ikev2_spi64(sa->spi_r);
+    t->sa_id = sa->id;
+    t->local = sa->local;
+    t->remote = sa->remote;
+    t->until = now + IKEV2_TOMB_LIFE_NS;
+    ctx->tomb_next = (ctx->tomb_next + 1) % IKEV2_TOMB_MAX;
+}
+
+/* A request for SPIs we no longer know: the retransmission of a Delete we
+ * answered (the very bytes) gets the same answer again (RFC 7296 2.4). */
+static bool tomb_answer(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_hdr *hdr, const uint8_t *buf,
+                        size_t len)
+{
+    for (size_t i = 0; i < IKEV2_TOMB_MAX; i++) {
+        const ikev2_tomb *t = &ctx->tomb[i];
+        if (t->req.p == NULL || now > t->until || t->spi_i != hdr->spi_i || t->spi_r != hdr->spi_r ||
+            t->req.len != len || memcmp(t->req.p, buf, len) != 0)
+            continue;
+        ctx->stats.duplicates_answered++;
+        ikev2_send_raw(ctx, &t->local, &t->remote, t->sa_id, t->resp.p, t->resp.len);
+        return true;
+    }
+    return false;
 }
 
 void ikev2_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, ikev2_out *o)
@@ -1037,9 +1090,11 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     int rc;
 
     /* RFC 7296 2.2: a retransmission of the last request gets the cached
-     * response again; anything else out of order is dropped. */
+     * response again; anything else out of order is dropped. For a request
+     * that came in fragments last_req is its fragment 1: RFC 7383 2.6.1,
+     * only fragment 1 of a retransmitted request triggers the resend. */
     if (sa->have_resp && mid == sa->resp_mid) {
-        if (same_bytes(&sa->last_req, buf, len) || same_bytes(&sa->rf_raw1, buf, len)) {
+        if (same_bytes(&sa->last_req, buf, len)) {
             ctx->stats.duplicates_answered++;
             send_bufs(ctx, sa, sa->resp, sa->n_resp);
         } else {
@@ -1064,6 +1119,12 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     }
     in.raw = buf;
     in.raw_len = len;
+    if (rc >= 0 && sa->rf_raw1.len >= 28 && vpn_load32(sa->rf_raw1.p + 20) == mid &&
+        vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SKF, NULL)) {
+        /* reassembled: the request is known by its fragment 1 (7383 2.6.1) */
+        in.raw = sa->rf_raw1.p;
+        in.raw_len = sa->rf_raw1.len;
+    }
     in.hdr = outer->hdr;
     in.msg = inner;
     if (rc == VPN_ERR_NOMEM) {
@@ -1302,8 +1363,10 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
         /* the outer framing is broken: nothing authenticates it */
         ctx->stats.dropped++;
     } else if ((sa = sa_by_spis(ctx, hdr.spi_i, hdr.spi_r)) == NULL) {
-        /* RFC 7296 2.21.4: unknown SPIs; we do not answer unprotected */
-        ctx->stats.dropped++;
+        /* RFC 7296 2.21.4: unknown SPIs; we do not answer unprotected
+         * (but a Delete we answered is answered again: tomb_answer) */
+        if (rc != 0 || response || !tomb_answer(ctx, now, &hdr, data, len))
+            ctx->stats.dropped++;
     } else if (((hdr.flags & VPN_IKEV2_FLAG_I) != 0) == sa->initiator) {
         /* The I flag says who sent it: it must be the other side. */
         ctx->stats.dropped++;

@@ -27,7 +27,8 @@
  *
  * Protocol choices: one request in flight per IKE SA in each direction (the
  * RFC 7296 2.3 window of 1; SET_WINDOW_SIZE is not sent); retransmission
- * doubles from 1 s to at most 32 s and gives up after 5 retries (params);
+ * doubles from 1 s to at most 32 s and gives up after 5 retries (params, or
+ * `crypto ikev2 retransmit count N timeout MS max-timeout S`);
  * encrypted messages that would make IP datagrams over 1280 octets go as
  * RFC 7383 fragments when the peer announced support; the side that
  * initiated an SA rekeys it at 90% of its lifetime (the IKEv2 profile's, or
@@ -207,8 +208,8 @@ typedef struct vpn_ikev2_params {
     /* Leave RFC 7427 signature authentication out, as peers from before it
      * do (strongSwan's signature_authentication = no): no
      * SIGNATURE_HASH_ALGORITHMS sent and the peer's ignored, so an ECDSA
-     * key signs with RFC 4754 methods 9-11. An RSA key then cannot sign
-     * (method 1, SHA-1, is never sent). For interoperability tests. */
+     * key signs with RFC 4754 methods 9-11 and an RSA key with RFC 7296
+     * method 1 (SHA-1). For interoperability tests. */
     bool no_rfc7427;
     /* Remote access: the EAP authenticator (RFC 7296 2.16). NULL: the local
      * user database of the conf (`username`). Otherwise the engine hands

@@ -115,6 +115,8 @@ void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         vpn_ikev2_bld_delete(&o.b, VPN_IKEV2_PROTO_ESP, 4, spis, n_spis);
     ikev2_respond(ctx, sa, in, &o);
     if (delete_ike) {
+        /* RFC 7296 2.4: our answer may be lost; keep it for the retransmission */
+        ikev2_tomb_keep(ctx, sa, now);
         /* RFC 7296 1.4.1: the IKE SA and all its children are gone, unless
          * they moved to the peer's new SA of a colliding rekey (2.8.2) */
         ikev2_ike_rekey_peer_won(ctx, sa, now);
