@@ -185,9 +185,7 @@ static vpn_router_drop ra_raw(rn_node *nd, const uint8_t *data, size_t len)
     static uint8_t buf[RN_BUF];
     vpn_pkt pkt;
 
-    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
-    if (len)
-        memcpy(vpn_pkt_put(&pkt, len), data, len);
+    rn_pkt_of(&pkt, buf, data, len);
     return vpn_router_tunnel_output(nd->r, nd->net->now, nd->tunnel, &pkt);
 }
 

@@ -22,9 +22,7 @@ static vpn_router_drop inject_udp(rn_net *n, int to, uint16_t port, const uint8_
     vpn_pkt pkt;
     vpn_ikev2_endpoint local = {n->node[to].addr, port}, remote = {n->node[1 - to].addr, port};
 
-    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
-    if (len)
-        memcpy(vpn_pkt_put(&pkt, len), d, len);
+    rn_pkt_of(&pkt, buf, d, len);
     return vpn_router_udp_input(n->node[to].r, n->now, &local, &remote, &pkt);
 }
 
@@ -301,9 +299,7 @@ static vpn_router_drop mgre_out(rn_node *nd, const uint8_t *ip, size_t len)
     static uint8_t buf[RN_BUF];
     vpn_pkt pkt;
 
-    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
-    if (len)
-        memcpy(vpn_pkt_put(&pkt, len), ip, len);
+    rn_pkt_of(&pkt, buf, ip, len);
     return vpn_router_mgre_output(nd->r, nd->net->now, nd->tunnel, NULL, &pkt);
 }
 
