@@ -339,6 +339,11 @@ VPN_NS3_BENCHES = [
     'hub-scale:test/bench/hub-scale-bench.cc',
 ]
 
+# Headers the benchmarks share (included from beside their sources).
+VPN_BENCH_HEADERS = [
+    'test/bench/bench-quick.h',
+]
+
 VPN_SIM_TEST_SOURCES = [
     'test/sim/vpn-node-engine-test-suite.cc',
     'test/sim/ipsec-tunnel-test-suite.cc',

@@ -158,13 +158,15 @@ FlexVpnSiteToSite::Run()
     Time end = Seconds(11.0 + m_duration);
     trace.ScheduleShowSnapshot(hubIke, "show-HUB1.txt", end - MilliSeconds(1));
     trace.ScheduleShowSnapshot(spokeIke, "show-SPOKE1.txt", end - MilliSeconds(1));
-    Simulator::Schedule(end - MilliSeconds(1), &PrintRoutes, hub, m_out + "/routes-HUB1.txt");
-    Simulator::Schedule(end - MilliSeconds(1), &PrintRoutes, spoke, m_out + "/routes-SPOKE1.txt");
+    VpnTrackedEvents events;
+    events.Add(Simulator::Schedule(end - MilliSeconds(1), &PrintRoutes, hub, m_out + "/routes-HUB1.txt"));
+    events.Add(Simulator::Schedule(end - MilliSeconds(1), &PrintRoutes, spoke, m_out + "/routes-SPOKE1.txt"));
 
     FlowMonitorHelper flowHelper;
     Ptr<FlowMonitor> monitor = flowHelper.Install(NodeContainer(hostA, hostB));
     Simulator::Stop(end);
     Simulator::Run();
+    events.CancelAll();
 
     size_t ikeKeys = trace.WriteIkeKeys({hubIke, spokeIke});
     Ptr<VpnTunnelNetDevice> t1 = FlexVpnHelper::GetTunnel(hub, "Tunnel0");

@@ -37,6 +37,7 @@ struct Stream
     std::map<uint32_t, uint64_t> received; // host index -> packets
     std::map<uint32_t, double> delaySumMs;
     Time stop;
+    VpnTrackedEvents events; // the next SendOne, cancelled after the run
 };
 
 void
@@ -54,7 +55,7 @@ SendOne(Stream* s)
     {
         s->sent++;
     }
-    Simulator::Schedule(MilliSeconds(20), &SendOne, s);
+    s->events.Add(Simulator::Schedule(MilliSeconds(20), &SendOne, s));
 }
 
 void
@@ -129,7 +130,7 @@ main(int argc, char* argv[])
         rx->SetRecvCallback(MakeBoundCallback(&Receive, &s, k));
         s.received[k] = 0;
     }
-    Simulator::Schedule(start, &SendOne, &s);
+    s.events.Add(Simulator::Schedule(start, &SendOne, &s));
     Simulator::Schedule(start + Seconds(duration / 2), &Rekey, ks);
     Time end = s.stop + Seconds(1);
     trace.ScheduleShowSnapshot(ks, "show-KS1.txt", end - MilliSeconds(1));
@@ -137,6 +138,7 @@ main(int argc, char* argv[])
                                end - MilliSeconds(1));
     Simulator::Stop(end);
     Simulator::Run();
+    s.events.CancelAll();
     size_t p1Lines = trace.WriteIkev1Keys(getvpn.GetDaemons());
     net.mpls->WriteShow(out);
 

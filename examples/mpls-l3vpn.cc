@@ -197,6 +197,7 @@ main(int argc, char* argv[])
     };
     std::vector<FlowStats> flows(defs.size());
     std::vector<Ptr<Socket>> sockets;
+    VpnTrackedEvents events; // the sends, cancelled after the run
     for (size_t f = 0; f < defs.size(); f++)
     {
         flows[f].name = defs[f].name;
@@ -214,13 +215,14 @@ main(int argc, char* argv[])
         to.SetTos(defs[f].tos); // ns-3's UDP takes a SendTo's TOS from the address
         for (uint32_t i = 0; i < packets; i++)
         {
-            Simulator::Schedule(Seconds(1.0 + i * interval + 0.001 * f), &SendOne, s, to, payload,
-                                &flows[f]);
+            events.Add(Simulator::Schedule(Seconds(1.0 + i * interval + 0.001 * f), &SendOne, s, to, payload,
+                                           &flows[f]));
         }
     }
 
     Simulator::Stop(Seconds(2.0 + packets * interval));
     Simulator::Run();
+    events.CancelAll(); // they hold pointers into flows
 
     provider.WriteShow(out);
     std::ostringstream title;

@@ -33,6 +33,7 @@ struct Voice
     double delayBefore{0}, delayAfter{0};
     uint32_t nBefore{0}, nAfter{0};
     std::vector<bool> seen;
+    VpnTrackedEvents events; // the next SendOne, cancelled after the run
 };
 
 void
@@ -56,7 +57,7 @@ SendOne(Voice* v, uint32_t left, Time interval)
     v->sent++;
     if (left > 1)
     {
-        Simulator::Schedule(interval, &SendOne, v, left - 1, interval);
+        v->events.Add(Simulator::Schedule(interval, &SendOne, v, left - 1, interval));
     }
 }
 
@@ -241,7 +242,7 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
             v->rx->SetRecvCallback(MakeBoundCallback(&Receive, v));
             v->tx = Socket::CreateSocket(hosts.Get(v->from - 1), UdpSocketFactory::GetTypeId());
             v->tx->Bind();
-            Simulator::Schedule(start + MilliSeconds(dir * 7), &SendOne, v, packets, interval);
+            v->events.Add(Simulator::Schedule(start + MilliSeconds(dir * 7), &SendOne, v, packets, interval));
             flows.push_back(v);
         }
     }
@@ -296,6 +297,10 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     });
     Simulator::Stop(end);
     Simulator::Run();
+    for (Voice* v : flows)
+    {
+        v->events.CancelAll();
+    }
     trace.WriteIkeKeys(net.All());
 
     std::ostringstream txt;

@@ -1052,12 +1052,13 @@ PrintRoutes(Ptr<Node> node, std::string path)
     node->GetObject<Ipv4>()->GetRoutingProtocol()->PrintRoutingTable(stream, Time::S);
 }
 
-/** Writes the simulated time into \p path every simulated second (sweep progress). */
+/** Writes the simulated time into \p path every simulated second (sweep progress);
+ *  the next write is held in \p events. */
 void
-Progress(std::string path)
+Progress(std::string path, VpnTrackedEvents* events)
 {
     std::ofstream(path) << static_cast<int64_t>(Simulator::Now().GetSeconds()) << "\n";
-    Simulator::Schedule(Seconds(1), &Progress, path);
+    events->Add(Simulator::Schedule(Seconds(1), &Progress, path, events));
 }
 
 uint32_t
@@ -1529,6 +1530,7 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
 
     Time end = Seconds(sc.duration);
     Time last = end + Seconds(1) - MilliSeconds(1);
+    VpnTrackedEvents events; // this run's own events, cancelled after it
     for (NodeSpec& n : sc.nodes)
     {
         if (n.ike)
@@ -1541,18 +1543,19 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         }
         if (n.node->GetObject<Ipv4>() && n.role != "host")
         {
-            Simulator::Schedule(last, &PrintRoutes, n.node, out + "/routes-" + n.name + ".txt");
+            events.Add(Simulator::Schedule(last, &PrintRoutes, n.node, out + "/routes-" + n.name + ".txt"));
         }
     }
     FlowMonitorHelper flowHelper;
     Ptr<FlowMonitor> monitor = hosts.GetN() ? flowHelper.Install(hosts) : nullptr;
     if (!progress.empty())
     {
-        Simulator::Schedule(Seconds(0), &Progress, progress);
+        events.Add(Simulator::Schedule(Seconds(0), &Progress, progress, &events));
     }
     // One more second for the packets still in flight when the sources stop.
     Simulator::Stop(end + Seconds(1));
     Simulator::Run();
+    events.CancelAll(); // Progress reschedules itself past the stop
 
     VpnReport report(sc.title.empty() ? sc.name : sc.title, sc.budget);
     report.Add("scenario", sc.dir);

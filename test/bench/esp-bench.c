@@ -45,6 +45,7 @@
 #include "ipsec/esp.h"
 #include "ipsec/ip.h"
 #include "ipsec/spd.h"
+#include "bench-quick.h"
 
 /* ---- allocation counting ----------------------------------------------------------- */
 
@@ -582,7 +583,7 @@ int main(void)
 
     /* Before anything in OpenSSL allocates. */
     CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free);
-    g_quick = getenv("VPN_BENCH_QUICK") && atoi(getenv("VPN_BENCH_QUICK")) != 0;
+    g_quick = vpn_bench_quick();
     if (g_quick)
         g_budget = 0.001;
     reps = g_quick ? 1 : REPS;

@@ -28,6 +28,7 @@
 extern "C" {
 #include "getvpn/getvpn.h"
 }
+#include "bench-quick.h"
 
 #include <chrono>
 #include <cstdio>
@@ -361,7 +362,7 @@ RunChild(uint32_t n, bool gdoi, uint32_t pes, double window, Result* out, bool i
 int
 main(int argc, char* argv[])
 {
-    bool quick = std::getenv("VPN_BENCH_QUICK") != nullptr;
+    bool quick = vpn_bench_quick() != 0;
     std::string members = quick ? "40" : "1000,8000";
     uint32_t pes = 32;
     double window = 1.0;

@@ -47,6 +47,7 @@
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
+#include "bench-quick.h"
 
 #include <algorithm>
 #include <chrono>
@@ -404,7 +405,7 @@ main(int argc, char* argv[])
     uint32_t repeat = 3;
     uint32_t repeatUpTo = 1000;
     std::string only;
-    bool quick = getenv("VPN_BENCH_QUICK") && atoi(getenv("VPN_BENCH_QUICK")) != 0;
+    bool quick = vpn_bench_quick() != 0;
 
     CommandLine cmd(__FILE__);
     cmd.AddValue("spokes", "Comma-separated spoke counts", spokeList);

@@ -34,6 +34,7 @@
 #include "crypto/sig.h"
 #include "crypto/x509.h"
 #include "ikev2/ikev2-engine.h"
+#include "bench-quick.h"
 
 #define QMAX 64
 #define REPS 5
@@ -408,7 +409,7 @@ static vpn_x509 *to_vpn(X509 *x)
 
 int main(void)
 {
-    int quick = getenv("VPN_BENCH_QUICK") != NULL;
+    int quick = vpn_bench_quick();
     int n = quick ? 20 : 2000, n_rsa = quick ? 5 : 300, m = quick ? 10 : 200;
     vpn_conf *psk[2], *rsa[2];
     EVP_PKEY *ca_k, *k[2];

@@ -101,42 +101,42 @@ static void test_client(void **state)
     vpn_conf_del(c);
 }
 
+/* Each refused with its line and a message naming what is wrong. */
+static const tu_conf_bad ra_bad[] = {
+    {"ip local pool P 10.0.0.9 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "below the first"},
+    {"ip local pool P 2001:db8::1 2001:db8::9\n", VPN_ERR_MALFORMED, 1, "IPv4"},
+    {"ip local pool P 10.0.0.0 10.1.0.0\n", VPN_ERR_MALFORMED, 1, "65536"},
+    {"ip local pool P 10.0.0.1 10.0.0.9\nip local pool Q 10.0.0.9 10.0.0.20\n", VPN_ERR_POLICY, 2, "overlaps"},
+    {"ip local pool P\n", VPN_ERR_MALFORMED, 1, "usage"},
+    {"username u secret 9 $9$abc\n", VPN_ERR_MALFORMED, 1, "cleartext"},
+    {"username u password\n", VPN_ERR_MALFORMED, 1, "usage"},
+    {"username u pass x\n", VPN_ERR_MALFORMED, 1, "password or secret"},
+    {"aaa authorization network L local\n", VPN_ERR_MALFORMED, 1, "new-model"},
+    {"aaa new-model\naaa authorization network L radius\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"aaa new-model\naaa accounting network L local\n", VPN_ERR_MALFORMED, 2, "unsupported"},
+    {"crypto ikev2 authorization policy A\n pool NOPE\n", VPN_ERR_NOTFOUND, 1, "NOPE"},
+    {"crypto ikev2 authorization policy A\n route set access-list NOPE\n", VPN_ERR_NOTFOUND, 1, "access-list NOPE"},
+    {"crypto ikev2 authorization policy A\n route set interface Tunnel9\n", VPN_ERR_NOTFOUND, 1, "Tunnel9"},
+    {"crypto ikev2 authorization policy A\n dns 1.1.1.1 2.2.2.2 3.3.3.3\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"crypto ikev2 authorization policy A\n dns banana\n", VPN_ERR_MALFORMED, 2, "banana"},
+    {"crypto ikev2 authorization policy A\n frobnicate\n", VPN_ERR_MALFORMED, 2, "frobnicate"},
+    {"crypto ikev2 profile P\n match identity remote any\n"
+     " authentication remote eap query-identity sha1\n",
+     VPN_ERR_MALFORMED, 3, "sha1"},
+    {"crypto ikev2 profile P\n match identity remote any\n"
+     " authentication local eap mschapv2 username alice\n",
+     VPN_ERR_MALFORMED, 3, "usage"},
+    {"crypto ikev2 profile P\n match identity remote any\n"
+     " authentication remote eap\n authentication local pre-share key k\n"
+     " aaa authorization group eap list L NOPOL\n",
+     VPN_ERR_NOTFOUND, 1, "NOPOL"},
+    {"crypto ikev2 profile P\n aaa authorization user eap cached\n", VPN_ERR_MALFORMED, 2, "usage"},
+};
+
 static void test_errors(void **state)
 {
     (void)state;
-    tu_conf_expect_error("ip local pool P 10.0.0.9 10.0.0.1\n", VPN_ERR_MALFORMED, 1, "below the first");
-    tu_conf_expect_error("ip local pool P 2001:db8::1 2001:db8::9\n", VPN_ERR_MALFORMED, 1, "IPv4");
-    tu_conf_expect_error("ip local pool P 10.0.0.0 10.1.0.0\n", VPN_ERR_MALFORMED, 1, "65536");
-    tu_conf_expect_error("ip local pool P 10.0.0.1 10.0.0.9\nip local pool Q 10.0.0.9 10.0.0.20\n",
-                 VPN_ERR_POLICY, 2, "overlaps");
-    tu_conf_expect_error("ip local pool P\n", VPN_ERR_MALFORMED, 1, "usage");
-    tu_conf_expect_error("username u secret 9 $9$abc\n", VPN_ERR_MALFORMED, 1, "cleartext");
-    tu_conf_expect_error("username u password\n", VPN_ERR_MALFORMED, 1, "usage");
-    tu_conf_expect_error("username u pass x\n", VPN_ERR_MALFORMED, 1, "password or secret");
-    tu_conf_expect_error("aaa authorization network L local\n", VPN_ERR_MALFORMED, 1, "new-model");
-    tu_conf_expect_error("aaa new-model\naaa authorization network L radius\n", VPN_ERR_MALFORMED, 2, "usage");
-    tu_conf_expect_error("aaa new-model\naaa accounting network L local\n", VPN_ERR_MALFORMED, 2, "unsupported");
-    tu_conf_expect_error("crypto ikev2 authorization policy A\n pool NOPE\n", VPN_ERR_NOTFOUND, 1, "NOPE");
-    tu_conf_expect_error("crypto ikev2 authorization policy A\n route set access-list NOPE\n", VPN_ERR_NOTFOUND, 1,
-                 "access-list NOPE");
-    tu_conf_expect_error("crypto ikev2 authorization policy A\n route set interface Tunnel9\n", VPN_ERR_NOTFOUND, 1,
-                 "Tunnel9");
-    tu_conf_expect_error("crypto ikev2 authorization policy A\n dns 1.1.1.1 2.2.2.2 3.3.3.3\n", VPN_ERR_MALFORMED, 2,
-                 "usage");
-    tu_conf_expect_error("crypto ikev2 authorization policy A\n dns banana\n", VPN_ERR_MALFORMED, 2, "banana");
-    tu_conf_expect_error("crypto ikev2 authorization policy A\n frobnicate\n", VPN_ERR_MALFORMED, 2, "frobnicate");
-    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n"
-                 " authentication remote eap query-identity sha1\n",
-                 VPN_ERR_MALFORMED, 3, "sha1");
-    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n"
-                 " authentication local eap mschapv2 username alice\n",
-                 VPN_ERR_MALFORMED, 3, "usage");
-    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n"
-                 " authentication remote eap\n authentication local pre-share key k\n"
-                 " aaa authorization group eap list L NOPOL\n",
-                 VPN_ERR_NOTFOUND, 1, "NOPOL");
-    tu_conf_expect_error("crypto ikev2 profile P\n aaa authorization user eap cached\n", VPN_ERR_MALFORMED, 2,
-                 "usage");
+    TU_CONF_EXPECT_ERRORS(ra_bad);
 }
 
 /* RADIUS for EAP passthrough: `radius server`, `aaa group server radius`,
@@ -171,6 +171,23 @@ static const char radius_hub[] =
     PROFILE_AUTH
     "end\n";
 
+static const tu_conf_bad radius_bad[] = {
+    {"radius server R\n address ipv6 ::1\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"radius server R\n address ipv4 10.0.0.1 auth-port 0\n", VPN_ERR_MALFORMED, 2, "0"},
+    {"radius server R\n address ipv4 10.0.0.1 auth-port\n", VPN_ERR_MALFORMED, 2, "auth-port"},
+    {"radius server R\n key 7 0822455D0A16\n", VPN_ERR_MALFORMED, 2, "cleartext"},
+    {"radius server R\n timeout 0\n", VPN_ERR_MALFORMED, 2, "0"},
+    {"radius server R\n key k\n", VPN_ERR_POLICY, 1, "no address"},
+    {"radius server R\n address ipv4 10.0.0.1\n", VPN_ERR_POLICY, 1, "no key"},
+    {"aaa group server radius G\n", VPN_ERR_MALFORMED, 1, "new-model"},
+    {"aaa new-model\naaa group server radius G\n server name NOPE\n", VPN_ERR_NOTFOUND, 2, "NOPE"},
+    {"aaa new-model\naaa group server radius G\n server host 1.2.3.4\n", VPN_ERR_MALFORMED, 3, "usage"},
+    {"aaa new-model\naaa group server radius G\n", VPN_ERR_POLICY, 2, "no server"},
+    {"aaa new-model\naaa authentication eap L group NOPE\n", VPN_ERR_NOTFOUND, 2, "NOPE"},
+    {"aaa new-model\naaa authentication eap L group radius\n", VPN_ERR_NOTFOUND, 2, "no radius server"},
+    {"crypto ikev2 profile P\n" PROFILE_AUTH " aaa authentication eap NOPE\n", VPN_ERR_NOTFOUND, 1, "NOPE"},
+};
+
 static void test_radius(void **state)
 {
     (void)state;
@@ -201,25 +218,17 @@ static void test_radius(void **state)
     assert_int_equal(vpn_conf_eap_radius_servers(c, vpn_conf_find_profile(c, "D"), out, 4), 0);
     vpn_conf_del(c);
 
-    tu_conf_expect_error("radius server R\n address ipv6 ::1\n", VPN_ERR_MALFORMED, 2, "usage");
-    tu_conf_expect_error("radius server R\n address ipv4 10.0.0.1 auth-port 0\n", VPN_ERR_MALFORMED, 2, "0");
-    tu_conf_expect_error("radius server R\n address ipv4 10.0.0.1 auth-port\n", VPN_ERR_MALFORMED, 2, "auth-port");
-    tu_conf_expect_error("radius server R\n key 7 0822455D0A16\n", VPN_ERR_MALFORMED, 2, "cleartext");
-    tu_conf_expect_error("radius server R\n timeout 0\n", VPN_ERR_MALFORMED, 2, "0");
-    tu_conf_expect_error("radius server R\n key k\n", VPN_ERR_POLICY, 1, "no address");
-    tu_conf_expect_error("radius server R\n address ipv4 10.0.0.1\n", VPN_ERR_POLICY, 1, "no key");
-    tu_conf_expect_error("aaa group server radius G\n", VPN_ERR_MALFORMED, 1, "new-model");
-    tu_conf_expect_error("aaa new-model\naaa group server radius G\n server name NOPE\n", VPN_ERR_NOTFOUND, 2,
-                         "NOPE");
-    tu_conf_expect_error("aaa new-model\naaa group server radius G\n server host 1.2.3.4\n", VPN_ERR_MALFORMED, 3,
-                         "usage");
-    tu_conf_expect_error("aaa new-model\naaa group server radius G\n", VPN_ERR_POLICY, 2, "no server");
-    tu_conf_expect_error("aaa new-model\naaa authentication eap L group NOPE\n", VPN_ERR_NOTFOUND, 2, "NOPE");
-    tu_conf_expect_error("aaa new-model\naaa authentication eap L group radius\n", VPN_ERR_NOTFOUND, 2,
-                         "no radius server");
-    tu_conf_expect_error("crypto ikev2 profile P\n" PROFILE_AUTH " aaa authentication eap NOPE\n", VPN_ERR_NOTFOUND, 1,
-                         "NOPE");
+    TU_CONF_EXPECT_ERRORS(radius_bad);
 }
+
+static const tu_conf_bad vt_bad[] = {
+    {"interface Virtual-Template 0 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535"},
+    {"interface Virtual-Template 70000 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535"},
+    {"interface Virtual-Template x1 type tunnel\n", VPN_ERR_MALFORMED, 1, "x1"},
+    {"interface Virtual-Template1 type ethernet\n", VPN_ERR_MALFORMED, 1, "type tunnel"},
+    {"interface Virtual-Template 1 tunnel type\n", VPN_ERR_MALFORMED, 1, "type tunnel"},
+    {"interface Loopback1\n tunnel mode ipsec ipv4\n", VPN_ERR_MALFORMED, 2, "need a Tunnel interface"},
+};
 
 /* interface Virtual-Template N type tunnel, both spellings, one name */
 static void test_virtual_template(void **state)
@@ -242,13 +251,7 @@ static void test_virtual_template(void **state)
     assert_non_null(f);
     assert_int_equal(f->vt_number, 7);
     vpn_conf_del(c);
-    tu_conf_expect_error("interface Virtual-Template 0 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535");
-    tu_conf_expect_error("interface Virtual-Template 70000 type tunnel\n", VPN_ERR_MALFORMED, 1, "1-65535");
-    tu_conf_expect_error("interface Virtual-Template x1 type tunnel\n", VPN_ERR_MALFORMED, 1, "x1");
-    tu_conf_expect_error("interface Virtual-Template1 type ethernet\n", VPN_ERR_MALFORMED, 1, "type tunnel");
-    tu_conf_expect_error("interface Virtual-Template 1 tunnel type\n", VPN_ERR_MALFORMED, 1, "type tunnel");
-    tu_conf_expect_error("interface Loopback1\n tunnel mode ipsec ipv4\n", VPN_ERR_MALFORMED, 2,
-                         "need a Tunnel interface");
+    TU_CONF_EXPECT_ERRORS(vt_bad);
 }
 
 int main(void)

@@ -246,11 +246,7 @@ static void net_free(net *n)
 {
     for (unsigned i = 0; i < n->nks; i++)
         vpn_gdoi_ks_del(n->ks[i]);
-    for (unsigned i = 0; i < n->ngm; i++) {
-        vpn_gdoi_gm_del(n->gm[i]);
-        vpn_spd_del(n->spd[i]);
-        vpn_sad_del(n->sad[i]);
-    }
+    tu_gdoi_members_free(n->gm, n->sad, n->spd, n->ngm);
     vpn_drbg_free(&n->drbg);
     tu_gdoi_wire_free(&n->w);
     free(n->ann);

@@ -91,21 +91,13 @@ static void deliver(void *user, const dgram *d)
 static uint64_t deadline(void *user)
 {
     net *n = user;
-    uint64_t d = vpn_gdoi_ks_next_deadline(n->ks);
-    for (unsigned i = 0; i < n->ngm; i++) {
-        uint64_t x = vpn_gdoi_gm_next_deadline(n->gm[i]);
-        if (x < d)
-            d = x;
-    }
-    return d;
+    return tu_gdoi_deadline(n->ks, n->gm, n->ngm);
 }
 
 static void tick(void *user, uint64_t now)
 {
     net *n = user;
-    vpn_gdoi_ks_timeout(n->ks, now);
-    for (unsigned i = 0; i < n->ngm; i++)
-        vpn_gdoi_gm_timeout(n->gm[i], now);
+    tu_gdoi_tick(n->ks, n->gm, n->ngm, now);
 }
 
 static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *authorized,
@@ -128,25 +120,13 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
     n->mcast = tu_addr("239.192.1.1");
     n->now = 5 * NS;
 
-    memset(&kc, 0, sizeof kc);
-    kc.name = "GETVPN";
-    kc.group_id = 1234;
-    kc.local = n->ks_addr;
-    kc.ike.psk = (const uint8_t *)"gdoi-psk";
-    kc.ike.psk_len = 8;
-    kc.ike.local_id = n->ks_addr;
+    tu_gdoi_ks_cfg_std(&kc, &n->ks_addr, n->rsa);
     kc.authorized = authorized;
     kc.n_authorized = nauth;
-    kc.tek.sel.family = VPN_AF_INET;
-    vpn_prefix_parse(&kc.tek.sel.src, "10.0.0.0/8");
-    vpn_prefix_parse(&kc.tek.sel.dst, "10.0.0.0/8");
     kc.tek.encr_id = g_encr;
-    kc.tek.lifetime_s = 600;
     kc.tek.tbar_window_s = tbar;
-    kc.kek_lifetime_s = 3000;
     kc.multicast = multicast;
     kc.mcast = n->mcast;
-    kc.rekey_key = n->rsa;
     kc.gap_activation_s = g_gap_act;
     kc.gap_deactivation_s = g_gap_deact;
     kc.receive_only = g_recv_only;
@@ -168,11 +148,7 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
 static void net_free(net *n)
 {
     vpn_gdoi_ks_del(n->ks);
-    for (unsigned i = 0; i < n->ngm; i++) {
-        vpn_gdoi_gm_del(n->gm[i]);
-        vpn_spd_del(n->spd[i]);
-        vpn_sad_del(n->sad[i]);
-    }
+    tu_gdoi_members_free(n->gm, n->sad, n->spd, n->ngm);
     vpn_sig_key_del(n->rsa);
     vpn_drbg_free(&n->drbg);
     tu_gdoi_wire_free(&n->w);

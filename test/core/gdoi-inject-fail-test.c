@@ -107,21 +107,13 @@ static void deliver(void *user, const tu_gdoi_dgram *d)
 static uint64_t deadline(void *user)
 {
     net *n = user;
-    uint64_t d = vpn_gdoi_ks_next_deadline(n->ks);
-    for (unsigned i = 0; i < NGM; i++) {
-        uint64_t x = vpn_gdoi_gm_next_deadline(n->gm[i]);
-        if (x < d)
-            d = x;
-    }
-    return d;
+    return tu_gdoi_deadline(n->ks, n->gm, NGM);
 }
 
 static void tick(void *user, uint64_t now)
 {
     net *n = user;
-    vpn_gdoi_ks_timeout(n->ks, now);
-    for (unsigned i = 0; i < NGM; i++)
-        vpn_gdoi_gm_timeout(n->gm[i], now);
+    tu_gdoi_tick(n->ks, n->gm, NGM, now);
 }
 
 static vpn_sig_key *g_rsa; /* one key for every run (RSA generation is slow) */
@@ -146,21 +138,7 @@ static void net_init(net *n, int kind, unsigned k)
     n->ks_addr = tu_addr("192.0.2.1");
     n->now = 5 * NS;
 
-    memset(&kc, 0, sizeof kc);
-    kc.name = "GETVPN";
-    kc.group_id = 1234;
-    kc.local = n->ks_addr;
-    kc.ike.psk = (const uint8_t *)"gdoi-psk";
-    kc.ike.psk_len = 8;
-    kc.ike.local_id = n->ks_addr;
-    kc.tek.sel.family = VPN_AF_INET;
-    vpn_prefix_parse(&kc.tek.sel.src, "10.0.0.0/8");
-    vpn_prefix_parse(&kc.tek.sel.dst, "10.0.0.0/8");
-    kc.tek.encr_id = VPN_ENCR_AES_CBC;
-    kc.tek.lifetime_s = 600;
-    kc.kek_lifetime_s = 3000;
-    kc.multicast = false;
-    kc.rekey_key = g_rsa;
+    tu_gdoi_ks_cfg_std(&kc, &n->ks_addr, g_rsa);
     kc.alloc.allow = fail_alloc;
     kc.alloc.user = &n->alloc_j;
     kc.error_event = on_error;
@@ -179,11 +157,7 @@ static void net_init(net *n, int kind, unsigned k)
 static void net_free(net *n)
 {
     vpn_gdoi_ks_del(n->ks);
-    for (unsigned i = 0; i < NGM; i++) {
-        vpn_gdoi_gm_del(n->gm[i]);
-        vpn_spd_del(n->spd[i]);
-        vpn_sad_del(n->sad[i]);
-    }
+    tu_gdoi_members_free(n->gm, n->sad, n->spd, NGM);
     vpn_drbg_free(&n->drbg);
     vpn_drbg_free(&n->gm_drbg);
     tu_gdoi_wire_free(&n->w);

@@ -286,6 +286,74 @@ static uint64_t total_drops(net *t)
     return s;
 }
 
+/* The SPI of an ESP packet (after out()). */
+static uint32_t esp_spi(pktbuf *b) { return vpn_load32(vpn_pkt_data(&b->p) + 20); }
+
+/* No node index: node 0 is a key server in every test. */
+#define NO_NODE 0u
+
+/*
+ * src -> dst (UDP sport -> dport, TOS tos) encrypted at node a, under SPI
+ * spi unless that is 0; refused as UNKNOWN_SPI by node outsider (not in the
+ * group; NO_NODE: none) and decrypted at node b back to its bytes.
+ */
+static void crossed(net *t, unsigned a, unsigned b, unsigned outsider, const char *src, const char *dst,
+                    uint16_t sport, uint16_t dport, uint8_t tos, uint32_t spi, uint32_t seed)
+{
+    pktbuf pb, copy;
+    vpn_getvpn_drop why;
+
+    mkpkt(&pb, src, dst, sport, dport, tos, seed);
+    assert_int_equal(out(t, a, &pb, NULL), VPN_GETVPN_ENCRYPTED);
+    if (spi)
+        assert_int_equal(esp_spi(&pb), spi);
+    copy = pb;
+    copy.p.buf = copy.buf; /* the copy points at its own bytes */
+    assert_int_equal(in(t, b, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    assert_memory_equal(vpn_pkt_data(&pb.p), pb.orig, pb.olen);
+    if (outsider != NO_NODE) {
+        assert_int_equal(in(t, outsider, &copy, &why), VPN_GETVPN_DROP);
+        assert_int_equal(why, VPN_GETVPN_DROP_UNKNOWN_SPI);
+    }
+}
+
+/*
+ * RFC 4301 5.2 step 4: src -> dst encrypted under tek anyway (a member that
+ * encrypts more than the KS's policy says) is refused at node b for its
+ * inner addresses.
+ */
+static void forged_refused(net *t, vpn_sa *tek, unsigned b, const char *src, const char *dst,
+                           uint16_t sport, uint16_t dport, uint32_t seed)
+{
+    pktbuf pb;
+    vpn_getvpn_drop why;
+
+    mkpkt(&pb, src, dst, sport, dport, 0, seed);
+    assert_int_equal(vpn_esp_encap(tek, &pb.p, t->now), 0);
+    assert_int_equal(in(t, b, &pb, &why), VPN_GETVPN_DROP);
+    assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+}
+
+/*
+ * The key server of *ks (node 0, 192.0.2.1) and ngm members of its group
+ * 1234 (nodes 1..ngm at 198.51.100.(10+i), sites i), run until registered.
+ */
+static void net_ks_gms(net *t, const vpn_getvpn_group_params *ks, unsigned ngm)
+{
+    vpn_getvpn_group_params g;
+    char a[32];
+
+    add_node(t, "192.0.2.1", 0, ks, 1);
+    for (unsigned i = 1; i <= ngm; i++) {
+        snprintf(a, sizeof a, "198.51.100.%u", 10 + i);
+        gm_group(&g, 1234, a, "192.0.2.1", 10);
+        add_node(t, a, i, &g, 1);
+    }
+    run(t, t->now + 2 * NS);
+    for (unsigned i = 1; i <= ngm; i++)
+        assert_registered(t, i);
+}
+
 /* ---- tests -------------------------------------------------------------------- */
 
 static void test_register_and_any_to_any(void **state)
@@ -542,24 +610,11 @@ static void test_two_groups(void **state)
     tu_gdoi_assert_member((vpn_gdoi_gm *)gm_of(&t, 3, 1), ks_of(&t, 1, 0));
     tu_gdoi_assert_member((vpn_gdoi_gm *)gm_of(&t, 4, 0), ks_of(&t, 1, 0));
 
-    /* department A: router 2 -> 3, under A's TEK */
-    mkpkt(&pb, "10.0.2.5", "10.0.3.7", 1, 2, 0, 30);
-    assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(vpn_load32(vpn_pkt_data(&pb.p) + 20), spi_a);
-    pktbuf copy = pb;
-    copy.p.buf = copy.buf;
-    assert_int_equal(in(&t, 3, &pb, NULL), VPN_GETVPN_DECRYPTED);
-    /* router 4 is not in department A */
-    assert_int_equal(in(&t, 4, &copy, &why), VPN_GETVPN_DROP);
-    assert_int_equal(why, VPN_GETVPN_DROP_UNKNOWN_SPI);
+    /* department A: router 2 -> 3, under A's TEK; router 4 is not in A */
+    crossed(&t, 2, 3, 4, "10.0.2.5", "10.0.3.7", 1, 2, 0, spi_a, 30);
     /* department B: router 3 -> 4 and 4 -> 2, under B's TEK */
-    mkpkt(&pb, "10.200.3.5", "10.201.4.7", 1, 2, 0x28, 31);
-    assert_int_equal(out(&t, 3, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(vpn_load32(vpn_pkt_data(&pb.p) + 20), spi_b);
-    assert_int_equal(in(&t, 4, &pb, NULL), VPN_GETVPN_DECRYPTED);
-    mkpkt(&pb, "10.201.4.5", "10.202.2.7", 1, 2, 0x28, 32);
-    assert_int_equal(out(&t, 4, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    crossed(&t, 3, 4, NO_NODE, "10.200.3.5", "10.201.4.7", 1, 2, 0x28, spi_b, 31);
+    crossed(&t, 4, 2, NO_NODE, "10.201.4.5", "10.202.2.7", 1, 2, 0x28, 0, 32);
     /* router 4 is outside A: A's traffic leaves it in clear, and router 2,
      * a member of A, refuses it */
     mkpkt(&pb, "10.0.4.5", "10.0.2.7", 1, 2, 0, 33);
@@ -569,9 +624,6 @@ static void test_two_groups(void **state)
     assert_int_equal(total_drops(&t), 2);
     net_free(&t);
 }
-
-/* The SPI of an ESP packet (after out()). */
-static uint32_t esp_spi(pktbuf *b) { return vpn_load32(vpn_pkt_data(&b->p) + 20); }
 
 /*
  * The seed's departments from IOS text: router A is a member of ENG (KS
@@ -613,7 +665,7 @@ static void test_departments_from_text(void **state)
     vpn_gdoi_conf_gm gc[2];
     vpn_conf_error err;
     vpn_conf *c;
-    pktbuf pb, copy;
+    pktbuf pb;
     vpn_getvpn_drop why;
     uint32_t spi_eng, spi_fin;
     (void)state;
@@ -663,40 +715,15 @@ static void test_departments_from_text(void **state)
     assert_int_not_equal(spi_eng, spi_fin);
 
     /* ENG: A -> B under ENG's TEK; C cannot read it */
-    mkpkt(&pb, "10.1.0.5", "10.1.1.7", 1, 2, 0, 70);
-    assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(esp_spi(&pb), spi_eng);
-    copy = pb;
-    copy.p.buf = copy.buf;
-    assert_int_equal(in(&t, 3, &pb, NULL), VPN_GETVPN_DECRYPTED);
-    assert_memory_equal(vpn_pkt_data(&pb.p), pb.orig, pb.olen);
-    assert_int_equal(in(&t, 4, &copy, &why), VPN_GETVPN_DROP);
-    assert_int_equal(why, VPN_GETVPN_DROP_UNKNOWN_SPI);
+    crossed(&t, 2, 3, 4, "10.1.0.5", "10.1.1.7", 1, 2, 0, spi_eng, 70);
     /* FIN: A -> C under FIN's TEK; B cannot read it */
-    mkpkt(&pb, "10.2.0.5", "10.2.1.7", 1, 2, 0, 71);
-    assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(esp_spi(&pb), spi_fin);
-    copy = pb;
-    copy.p.buf = copy.buf;
-    assert_int_equal(in(&t, 4, &pb, NULL), VPN_GETVPN_DECRYPTED);
-    assert_int_equal(in(&t, 3, &copy, &why), VPN_GETVPN_DROP);
-    assert_int_equal(why, VPN_GETVPN_DROP_UNKNOWN_SPI);
+    crossed(&t, 2, 4, 3, "10.2.0.5", "10.2.1.7", 1, 2, 0, spi_fin, 71);
     /* and back: B -> A (ENG), C -> A (FIN) */
-    mkpkt(&pb, "10.1.1.7", "10.1.0.5", 2, 1, 0, 72);
-    assert_int_equal(out(&t, 3, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
-    mkpkt(&pb, "10.2.1.7", "10.2.0.5", 2, 1, 0, 73);
-    assert_int_equal(out(&t, 4, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    crossed(&t, 3, 2, NO_NODE, "10.1.1.7", "10.1.0.5", 2, 1, 0, 0, 72);
+    crossed(&t, 4, 2, NO_NODE, "10.2.1.7", "10.2.0.5", 2, 1, 0, 0, 73);
     /* FIN traffic under ENG's TEK (a member of ENG only trying it) is not
      * FIN's policy at an ENG member: refused */
-    {
-        vpn_sa *eng = vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 3, 0));
-        mkpkt(&pb, "10.2.1.7", "10.2.0.5", 2, 1, 0, 74);
-        assert_int_equal(vpn_esp_encap(eng, &pb.p, t.now), 0);
-        assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
-        assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
-    }
+    forged_refused(&t, vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 3, 0)), 2, "10.2.1.7", "10.2.0.5", 2, 1, 74);
     /* the local deny lines of A's FIN entry: clear out, clear accepted in */
     mkpkt(&pb, "10.2.0.5", "10.2.1.7", 1000, 514, 0, 75);
     assert_int_equal(out(&t, 2, &pb, NULL), VPN_GETVPN_PASS);
@@ -724,15 +751,8 @@ static void test_inner_policy(void **state)
     net_init(&t);
     /* the KS protects 10.1/16 <-> 10.2/16 only */
     ks_group(&t, &g, 1234, "192.0.2.1", "10.1.0.0/16", "10.2.0.0/16", NULL, 0, 0);
-    add_node(&t, "192.0.2.1", 0, &g, 1);
-    gm_group(&g, 1234, "198.51.100.11", "192.0.2.1", 10);
-    add_node(&t, "198.51.100.11", 1, &g, 1);
-    gm_group(&g, 1234, "198.51.100.12", "192.0.2.1", 10);
-    add_node(&t, "198.51.100.12", 2, &g, 1);
-    run(&t, t.now + 2 * NS);
-    mkpkt(&pb, "10.1.0.5", "10.2.0.7", 1, 2, 0, 40);
-    assert_int_equal(out(&t, 1, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-    assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
+    net_ks_gms(&t, &g, 2);
+    crossed(&t, 1, 2, NO_NODE, "10.1.0.5", "10.2.0.7", 1, 2, 0, 0, 40);
     /* the policy is one direction: the reverse flow is not protected by
      * senders, so it leaves in clear and is accepted in clear */
     mkpkt(&pb, "10.2.0.7", "10.1.0.5", 2, 1, 0, 41);
@@ -741,13 +761,7 @@ static void test_inner_policy(void **state)
     /* an encrypted packet whose inner addresses the policy does not
      * cover (a member that encrypts more than the KS said) is refused:
      * made here with member 1's TEK on a packet it would send clear */
-    {
-        vpn_sa *tek = vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 1, 0));
-        mkpkt(&pb, "10.1.0.5", "10.3.0.7", 1, 2, 0, 43);
-        assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
-        assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
-        assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
-    }
+    forged_refused(&t, vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 1, 0)), 2, "10.1.0.5", "10.3.0.7", 1, 2, 43);
     /* 10.3/16 is outside: clear both ways */
     mkpkt(&pb, "10.1.0.5", "10.3.0.7", 1, 2, 0, 42);
     assert_int_equal(out(&t, 1, &pb, &why), VPN_GETVPN_PASS);
@@ -770,7 +784,6 @@ static void test_multi_line_policy(void **state)
     vpn_gdoi_ks *ks;
     pktbuf pb;
     uint32_t spi;
-    char a[32];
     (void)state;
 
     net_init(&t);
@@ -785,30 +798,15 @@ static void test_multi_line_policy(void **state)
     g.ks.tek.more[1].dport_lo = g.ks.tek.more[1].dport_hi = 443;
     g.ks.tek.n_more = 2;
     g.ks.tek.deny_mask = 1;
-    add_node(&t, "192.0.2.1", 0, &g, 1);
-    for (unsigned i = 1; i <= 3; i++) {
-        snprintf(a, sizeof a, "198.51.100.%u", 10 + i);
-        gm_group(&g, 1234, a, "192.0.2.1", 10);
-        add_node(&t, a, i, &g, 1);
-    }
-    run(&t, t.now + 2 * NS);
-    for (unsigned i = 1; i <= 3; i++)
-        assert_registered(&t, i);
+    net_ks_gms(&t, &g, 3);
     ks = (vpn_gdoi_ks *)ks_of(&t, 0, 0);
 
     for (int round = 0; round < 2; round++) {
         spi = vpn_gdoi_ks_tek_spi(ks);
         /* the second line: encrypted with the TEK, decrypted at site 2 */
-        mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 4000, 0, 50);
-        assert_int_equal(out(&t, 1, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-        assert_int_equal(esp_spi(&pb), spi);
-        assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
-        assert_memory_equal(vpn_pkt_data(&pb.p), pb.orig, pb.olen);
+        crossed(&t, 1, 2, NO_NODE, "10.1.0.5", "10.2.0.7", 4000, 4000, 0, spi, 50);
         /* the third line: the same TEK, decrypted at site 1 */
-        mkpkt(&pb, "10.3.0.5", "10.1.0.7", 4000, 443, 0, 51);
-        assert_int_equal(out(&t, 3, &pb, NULL), VPN_GETVPN_ENCRYPTED);
-        assert_int_equal(esp_spi(&pb), spi);
-        assert_int_equal(in(&t, 1, &pb, NULL), VPN_GETVPN_DECRYPTED);
+        crossed(&t, 3, 1, NO_NODE, "10.3.0.5", "10.1.0.7", 4000, 443, 0, spi, 51);
         /* the deny line before the permit: clear, and accepted clear */
         mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 5060, 0, 52);
         assert_int_equal(out(&t, 1, &pb, NULL), VPN_GETVPN_PASS);
@@ -845,7 +843,6 @@ static void test_inner_deny_line(void **state)
     net t;
     vpn_getvpn_group_params g;
     pktbuf pb;
-    vpn_getvpn_drop why;
     vpn_sa *tek;
     uint64_t before;
     (void)state;
@@ -858,14 +855,7 @@ static void test_inner_deny_line(void **state)
     g.ks.tek.more[0].dport_lo = g.ks.tek.more[0].dport_hi = 0;
     g.ks.tek.n_more = 1;
     g.ks.tek.deny_mask = 1;
-    add_node(&t, "192.0.2.1", 0, &g, 1);
-    gm_group(&g, 1234, "198.51.100.11", "192.0.2.1", 10);
-    add_node(&t, "198.51.100.11", 1, &g, 1);
-    gm_group(&g, 1234, "198.51.100.12", "192.0.2.1", 10);
-    add_node(&t, "198.51.100.12", 2, &g, 1);
-    run(&t, t.now + 2 * NS);
-    assert_registered(&t, 1);
-    assert_registered(&t, 2);
+    net_ks_gms(&t, &g, 2);
     tek = vpn_gdoi_gm_tek((vpn_gdoi_gm *)gm_of(&t, 1, 0));
     /* the permit line: fine */
     mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 4000, 0, 60);
@@ -873,16 +863,10 @@ static void test_inner_deny_line(void **state)
     assert_int_equal(in(&t, 2, &pb, NULL), VPN_GETVPN_DECRYPTED);
     /* the deny line's flow, encrypted anyway */
     before = vpn_getvpn_node_get_stats(t.nodes[2].n)->drops[VPN_GETVPN_DROP_INNER_POLICY];
-    mkpkt(&pb, "10.1.0.5", "10.2.0.7", 4000, 5060, 0, 61);
-    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
-    assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
-    assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+    forged_refused(&t, tek, 2, "10.1.0.5", "10.2.0.7", 4000, 5060, 61);
     /* the mirror of the deny line's flow too (the mirror is accepted
      * only for a permit line) */
-    mkpkt(&pb, "10.2.0.7", "10.1.0.5", 5060, 4000, 0, 62);
-    assert_int_equal(vpn_esp_encap(tek, &pb.p, t.now), 0);
-    assert_int_equal(in(&t, 2, &pb, &why), VPN_GETVPN_DROP);
-    assert_int_equal(why, VPN_GETVPN_DROP_INNER_POLICY);
+    forged_refused(&t, tek, 2, "10.2.0.7", "10.1.0.5", 5060, 4000, 62);
     assert_int_equal(vpn_getvpn_node_get_stats(t.nodes[2].n)->drops[VPN_GETVPN_DROP_INNER_POLICY],
                      before + 2);
     assert_int_equal(vpn_getvpn_node_get_stats(t.nodes[2].n)->in_decrypted, 1);

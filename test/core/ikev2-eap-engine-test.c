@@ -104,6 +104,86 @@ static const vpn_ikev2_sa_info *sa0(tp_net *n, int node, vpn_ikev2_sa_info *i)
     return i;
 }
 
+/* Node nd's engine made again, as name, on its conf or (conf_text not
+ * NULL) on a new one, with the EAP backend be (NULL: none, the local
+ * `username` lines). */
+static void renew(tp_node *nd, const char *conf_text, const char *name, const vpn_ikev2_eap_backend *be)
+{
+    vpn_ikev2_params p;
+
+    vpn_ikev2_ctx_del(nd->ctx);
+    if (conf_text) {
+        vpn_conf_del(nd->conf);
+        nd->conf = tp_conf(conf_text);
+    }
+    memset(&p, 0, sizeof p);
+    p.conf = nd->conf;
+    vpn_rng_init_drbg(&p.rng, &nd->drbg);
+    p.name = name;
+    p.send = tp_send_cb;
+    p.event = tp_event_cb;
+    p.user = nd;
+    p.eap = be;
+    assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+}
+
+/* two(), the hub's engine with the EAP backend be, and the client started. */
+static void two_backend(tp_net *n, const char *user, const char *pw, const vpn_ikev2_eap_backend *be)
+{
+    vpn_ikev2_policy pc = client_policy();
+
+    two(n, user, pw, "mschapv2");
+    renew(&n->node[1], NULL, "hub", be);
+    add_hub_policy(n, 1);
+    initiate(n, &pc);
+}
+
+/* alice (node 0, 192.0.2.1) and bob (node 2, 192.0.2.3), both mschapv2,
+ * against the hub of hub_text (node 1). */
+static void alice_bob(tp_net *n, const char *hub_text)
+{
+    char *ca = client_conf("alice", "Secr3t!", "mschapv2"), *cb = client_conf("bob", "hunter2", "mschapv2");
+
+    tp_init(n);
+    tp_add(n, ca, "192.0.2.1", "alice");
+    tp_add(n, hub_text, "192.0.2.2", "hub");
+    tp_add(n, cb, "192.0.2.3", "bob");
+    free(ca);
+    free(cb);
+    add_hub_policy(n, 1);
+}
+
+/* Client node c initiates to the hub under pc and the net runs 2 s;
+ * returns the IKE SA's id. */
+static uint32_t join(tp_net *n, int c, const vpn_ikev2_policy *pc)
+{
+    uint32_t id = 0;
+
+    assert_int_equal(vpn_ikev2_initiate(n->node[c].ctx, n->now, &n->node[c].ep, &n->node[1].ep, pc, &id), 0);
+    tp_run_for(n, 2);
+    return id;
+}
+
+/* How many of the hub's IKE SAs are established; the first two in
+ * first/second (may be NULL). */
+static size_t hub_established(tp_net *n, vpn_ikev2_sa_info *first, vpn_ikev2_sa_info *second)
+{
+    size_t up = 0;
+
+    for (size_t k = 0; k < vpn_ikev2_sa_count(n->node[1].ctx); k++) {
+        vpn_ikev2_sa_info x;
+        assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, k, &x), 0);
+        if (x.state != VPN_IKEV2_SA_ESTABLISHED)
+            continue;
+        if (up == 0 && first)
+            *first = x;
+        else if (up == 1 && second)
+            *second = x;
+        up++;
+    }
+    return up;
+}
+
 static void test_mschapv2_cp(void **state)
 {
     (void)state;
@@ -243,71 +323,31 @@ static void test_pool_exhaustion(void **state)
 {
     (void)state;
     tp_net n;
-    char *ca = client_conf("alice", "Secr3t!", "mschapv2"), *cb = client_conf("bob", "hunter2", "mschapv2"),
-         *cx = client_conf("carol", "wrong", "mschapv2");
+    char *cx = client_conf("carol", "wrong", "mschapv2");
     vpn_ikev2_policy pc = client_policy();
-    tp_init(&n);
-    tp_add(&n, ca, "192.0.2.1", "alice");
-    tp_add(&n, hub_conf, "192.0.2.2", "hub");
-    tp_add(&n, cb, "192.0.2.3", "bob");
-    add_hub_policy(&n, 1);
-    uint32_t ida = 0, idb = 0, idc = 0;
-    assert_int_equal(vpn_ikev2_initiate(n.node[0].ctx, n.now, &n.node[0].ep, &n.node[1].ep, &pc, &ida), 0);
-    tp_run_for(&n, 2);
-    assert_int_equal(vpn_ikev2_initiate(n.node[2].ctx, n.now, &n.node[2].ep, &n.node[1].ep, &pc, &idb), 0);
-    tp_run_for(&n, 2);
+    uint32_t idb;
+    alice_bob(&n, hub_conf);
+    (void)join(&n, 0, &pc);
+    idb = join(&n, 2, &pc);
     assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 2);
     /* the hub's pool is now full; alice's client comes again as carol with
      * a wrong password (nothing is taken), then as carol for real */
-    vpn_ikev2_ctx_del(n.node[0].ctx);
-    vpn_conf_del(n.node[0].conf);
-    n.node[0].conf = tp_conf(cx);
-    {
-        vpn_ikev2_params p;
-        memset(&p, 0, sizeof p);
-        p.conf = n.node[0].conf;
-        vpn_rng_init_drbg(&p.rng, &n.node[0].drbg);
-        p.name = "carol";
-        p.send = tp_send_cb;
-        p.event = tp_event_cb;
-        p.user = &n.node[0];
-        assert_int_equal(vpn_ikev2_ctx_new(&n.node[0].ctx, &p), 0);
-    }
+    renew(&n.node[0], cx, "carol", NULL);
     n.node[0].n_ev = 0;
-    assert_int_equal(vpn_ikev2_initiate(n.node[0].ctx, n.now, &n.node[0].ep, &n.node[1].ep, &pc, &idc), 0);
-    tp_run_for(&n, 2);
+    (void)join(&n, 0, &pc);
     int f = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
     assert_true(f >= 0);
     assert_int_equal(n.node[0].ev[f].notify, VPN_IKEV2_N_AUTHENTICATION_FAILED);
-    free(ca);
-    free(cb);
     free(cx);
     /* The hub still holds two SAs (alice's, whose client is gone, and
      * bob's), each with its address. */
     vpn_ikev2_sa_info i0, i1;
-    size_t up = 0;
-    for (size_t k = 0; k < vpn_ikev2_sa_count(n.node[1].ctx); k++) {
-        vpn_ikev2_sa_info x;
-        assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, k, &x), 0);
-        if (x.state == VPN_IKEV2_SA_ESTABLISHED) {
-            if (up++ == 0)
-                i0 = x;
-            else
-                i1 = x;
-        }
-    }
-    assert_int_equal(up, 2);
+    assert_int_equal(hub_established(&n, &i0, &i1), 2);
     assert_false(vpn_addr_eq(&i0.assigned, &i1.assigned));
     /* bob leaves: the hub keeps alice's SA alone */
     assert_int_equal(vpn_ikev2_delete(n.node[2].ctx, n.now, idb), 0);
     tp_run_for(&n, 2);
-    up = 0;
-    for (size_t k = 0; k < vpn_ikev2_sa_count(n.node[1].ctx); k++) {
-        vpn_ikev2_sa_info x;
-        assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, k, &x), 0);
-        up += x.state == VPN_IKEV2_SA_ESTABLISHED;
-    }
-    assert_int_equal(up, 1);
+    assert_int_equal(hub_established(&n, NULL, NULL), 1);
     tp_free(&n);
 }
 
@@ -322,20 +362,10 @@ static void test_pool_full_refuses(void **state)
     char *p = strstr(hub1, "10.99.0.11");
     assert_non_null(p);
     memcpy(p, "10.99.0.10", 10);
-    char *ca = client_conf("alice", "Secr3t!", "mschapv2"), *cb = client_conf("bob", "hunter2", "mschapv2");
     vpn_ikev2_policy pc = client_policy();
-    tp_init(&n);
-    tp_add(&n, ca, "192.0.2.1", "alice");
-    tp_add(&n, hub1, "192.0.2.2", "hub");
-    tp_add(&n, cb, "192.0.2.3", "bob");
-    free(ca);
-    free(cb);
-    add_hub_policy(&n, 1);
-    uint32_t ida = 0, idb = 0;
-    assert_int_equal(vpn_ikev2_initiate(n.node[0].ctx, n.now, &n.node[0].ep, &n.node[1].ep, &pc, &ida), 0);
-    tp_run_for(&n, 2);
-    assert_int_equal(vpn_ikev2_initiate(n.node[2].ctx, n.now, &n.node[2].ep, &n.node[1].ep, &pc, &idb), 0);
-    tp_run_for(&n, 2);
+    alice_bob(&n, hub1);
+    uint32_t ida = join(&n, 0, &pc);
+    (void)join(&n, 2, &pc);
     assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
     int f = tp_find_ev(&n.node[2], VPN_IKEV2_EV_FAILED, 0);
     assert_true(f >= 0);
@@ -345,8 +375,7 @@ static void test_pool_full_refuses(void **state)
     assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ida), 0);
     tp_run_for(&n, 2);
     n.node[2].n_ev = 0;
-    assert_int_equal(vpn_ikev2_initiate(n.node[2].ctx, n.now, &n.node[2].ep, &n.node[1].ep, &pc, &idb), 0);
-    tp_run_for(&n, 2);
+    (void)join(&n, 2, &pc);
     assert_int_equal(tp_count_ev(&n.node[2], VPN_IKEV2_EV_IKE_UP), 1);
     vpn_ikev2_sa_info ib;
     char a[VPN_ADDR_STRLEN];
@@ -405,24 +434,8 @@ static void test_backend_answers_later(void **state)
     vpn_eap_server_params sp = {.methods = VPN_EAP_M_MSCHAPV2, .query_identity = true, .password = slow_db};
     vpn_rng_init_drbg(&sp.rng, &sb.drbg);
     assert_int_equal(vpn_eap_server_new(&sb.srv, &sp), 0);
-    two(&n, "dave", "radius-pw", "mschapv2");
     /* the hub again, with the backend */
-    vpn_ikev2_ctx_del(n.node[1].ctx);
-    {
-        vpn_ikev2_params p;
-        memset(&p, 0, sizeof p);
-        p.conf = n.node[1].conf;
-        vpn_rng_init_drbg(&p.rng, &n.node[1].drbg);
-        p.name = "hub";
-        p.send = tp_send_cb;
-        p.event = tp_event_cb;
-        p.user = &n.node[1];
-        p.eap = &be;
-        assert_int_equal(vpn_ikev2_ctx_new(&n.node[1].ctx, &p), 0);
-    }
-    add_hub_policy(&n, 1);
-    vpn_ikev2_policy pc = client_policy();
-    initiate(&n, &pc);
+    two_backend(&n, "dave", "radius-pw", &be);
     vpn_eap_answer ans;
     for (int round = 0; round < 8 && tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP) == 0; round++) {
         tp_run_for(&n, 0);
@@ -490,23 +503,7 @@ static void test_backend_leaves_local(void **state)
     unsigned calls = 0;
     vpn_ikev2_eap_backend be = {local_step, &calls};
     vpn_ikev2_sa_info ib;
-    two(&n, "alice", "Secr3t!", "mschapv2");
-    vpn_ikev2_ctx_del(n.node[1].ctx);
-    {
-        vpn_ikev2_params p;
-        memset(&p, 0, sizeof p);
-        p.conf = n.node[1].conf;
-        vpn_rng_init_drbg(&p.rng, &n.node[1].drbg);
-        p.name = "hub";
-        p.send = tp_send_cb;
-        p.event = tp_event_cb;
-        p.user = &n.node[1];
-        p.eap = &be;
-        assert_int_equal(vpn_ikev2_ctx_new(&n.node[1].ctx, &p), 0);
-    }
-    add_hub_policy(&n, 1);
-    vpn_ikev2_policy pc = client_policy();
-    initiate(&n, &pc);
+    two_backend(&n, "alice", "Secr3t!", &be);
     tp_run_for(&n, 2);
     assert_int_equal(calls, 1);
     assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);

@@ -179,6 +179,75 @@ static void test_access_spoofed_source(void **state)
     rn_free(&n);
 }
 
+/* The first len bytes of data into nd's tunnel. */
+static vpn_router_drop ra_raw(rn_node *nd, const uint8_t *data, size_t len)
+{
+    static uint8_t buf[RN_BUF];
+    vpn_pkt pkt;
+
+    rn_pkt_of(&pkt, buf, data, len);
+    return vpn_router_tunnel_output(nd->r, nd->net->now, nd->tunnel, &pkt);
+}
+
+/* Odd and truncated inner packets into the hub's ACCESS tunnel: the
+ * destination is taken from the fixed header only when all of it is there
+ * (RFC 791 3.1 octets 16-19, RFC 8200 3 octets 24-39); a shorter packet
+ * goes to no client, a first nibble other than 4 or 6 is not IP. Each is
+ * counted once, nothing is sent, and the client still gets its traffic. */
+static void test_access_odd_packets(void **state)
+{
+    (void)state;
+    rn_net n;
+    rn_node *cl, *hub;
+    vpn_addr s = tu_addr("10.1.0.1"), d = tu_addr("10.99.0.10");
+    vpn_addr s6 = tu_addr("2001:db8::1"), d6 = tu_addr("2001:db8::10");
+    static const uint8_t none[1] = {0}; /* an empty UDP payload */
+    uint8_t v4[64], v6[64];
+    size_t n4, n6;
+    uint64_t esp_sent;
+
+    ra_net(&n, "Secr3t!");
+    cl = &n.node[0];
+    hub = &n.node[1];
+    rn_run_for(&n, 2);
+    assert_int_equal(rn_count(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+    n4 = tu_build_udp(v4, sizeof v4, &s, &d, 4000, 5000, 0, none, 0);
+    n6 = tu_build_udp(v6, sizeof v6, &s6, &d6, 4000, 5000, 0, none, 0);
+    assert_int_equal(n4, 28);
+    assert_int_equal(n6, 48);
+    esp_sent = hub->esp_sent;
+
+    assert_int_equal(ra_raw(hub, v4, 0), VPN_ROUTER_DROP_NOT_IP);
+    /* IPv4 to the client, cut anywhere before the end of its destination */
+    for (size_t len = 1; len < 20; len++)
+        assert_int_equal(ra_raw(hub, v4, len), VPN_ROUTER_DROP_NO_SA);
+    /* IPv6 (the client holds no IPv6 address), whole or cut short */
+    for (size_t len = 1; len <= n6; len++)
+        assert_int_equal(ra_raw(hub, v6, len), VPN_ROUTER_DROP_NO_SA);
+    /* not IP: versions 0, 5 and 15 at the lengths of either header */
+    for (unsigned v = 0; v < 16; v += 5) {
+        uint8_t odd[40];
+        memcpy(odd, v6, sizeof odd);
+        odd[0] = (uint8_t)(v << 4 | 5);
+        assert_int_equal(ra_raw(hub, odd, 1), VPN_ROUTER_DROP_NOT_IP);
+        assert_int_equal(ra_raw(hub, odd, 20), VPN_ROUTER_DROP_NOT_IP);
+        assert_int_equal(ra_raw(hub, odd, 40), VPN_ROUTER_DROP_NOT_IP);
+    }
+    assert_int_equal(hub->drops[VPN_ROUTER_DROP_NOT_IP], 1 + 4 * 3);
+    assert_int_equal(hub->drops[VPN_ROUTER_DROP_NO_SA], 19 + n6);
+    rn_run_for(&n, 0.5);
+    assert_int_equal(hub->esp_sent, esp_sent);
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(hub->r)), 1);
+    assert_int_equal(cl->rx, 0);
+
+    /* the whole packet goes */
+    assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.10"), VPN_ROUTER_DROP_NONE);
+    rn_run_for(&n, 0.1);
+    assert_int_equal(hub->esp_sent, esp_sent + 1);
+    assert_int_equal(cl->rx, 1);
+    rn_free(&n);
+}
+
 static void test_access_rekey_under_traffic(void **state)
 {
     (void)state;
@@ -277,6 +346,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_access_traffic),
         cmocka_unit_test(test_access_spoofed_source),
+        cmocka_unit_test(test_access_odd_packets),
         cmocka_unit_test(test_access_rekey_under_traffic),
         cmocka_unit_test(test_access_release_on_delete),
         cmocka_unit_test(test_access_wrong_password),

@@ -210,6 +210,23 @@ static void test_bad_input_dropped(void **state)
     assert_int_equal(st.ikev1_in, 5);
     assert_int_equal(st.ike_in, 0);
 
+    /* RFC 2408 3.1 demultiplexing at its edges: octet 17 says 1.x but the
+     * datagram stops short of the 28-byte header (the IKEv2 engine's to
+     * refuse); any 1.x minor version is IKEv1's; 2.0 is never IKEv1's */
+    hdr(dg, 28, VPN_ISAKMP_EXCH_MAIN, false, 28);
+    for (size_t len = 18; len < 28; len++)
+        assert_int_equal(v1_in(a, dg, len, "192.0.2.2"), VPN_ROUTER_DROP_NONE);
+    hdr(dg, 28, VPN_ISAKMP_EXCH_MAIN, true, 99);
+    dg[17] = 0x1f;
+    assert_int_equal(v1_in(a, dg, 28, "192.0.2.2"), VPN_ROUTER_DROP_IKEV1);
+    dg[17] = 0x20;
+    assert_int_equal(v1_in(a, dg, 28, "192.0.2.2"), VPN_ROUTER_DROP_NONE);
+    vpn_router_stats_get(a->r, &st);
+    assert_int_equal(st.ikev1_in, 6);
+    assert_int_equal(st.ike_in, 11);
+    assert_int_equal(a->drops[VPN_ROUTER_DROP_IKEV1], 6);
+    assert_int_equal(vpn_router_isakmp_count(a->r), 0);
+
     /* without a conf there is no IKEv1 here: the datagram is for no port */
     hdr(dg, 28, VPN_ISAKMP_EXCH_MAIN, false, 28);
     assert_int_equal(v1_in(&n.node[1], dg, 28, "192.0.2.1"), VPN_ROUTER_DROP_UDP_PORT);

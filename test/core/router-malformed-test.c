@@ -13,6 +13,7 @@
 #include "common/wire.h"
 #include "ikev2/ikev2-engine.h"
 #include "ipsec/ip.h"
+#include "nhrp/nhrp-conf.h"
 
 /* A datagram from the other node (not behind a NAT) to port `port` of node `to`. */
 static vpn_router_drop inject_udp(rn_net *n, int to, uint16_t port, const uint8_t *d, size_t len)
@@ -21,9 +22,7 @@ static vpn_router_drop inject_udp(rn_net *n, int to, uint16_t port, const uint8_
     vpn_pkt pkt;
     vpn_ikev2_endpoint local = {n->node[to].addr, port}, remote = {n->node[1 - to].addr, port};
 
-    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
-    if (len)
-        memcpy(vpn_pkt_put(&pkt, len), d, len);
+    rn_pkt_of(&pkt, buf, d, len);
     return vpn_router_udp_input(n->node[to].r, n->now, &local, &remote, &pkt);
 }
 
@@ -250,12 +249,141 @@ static void test_esp_garbage(void **state)
     rn_free(&n);
 }
 
+/* A DMVPN hub (mGRE, `ip nhrp map multicast dynamic`) that no spoke has
+ * registered with yet: node 1 of n, its tunnel an mGRE one. */
+static rn_node *mgre_hub(rn_net *n)
+{
+    static const char conf[] =
+        "hostname R2\n"
+        "crypto ikev2 proposal P1\n encryption aes-cbc-256\n integrity sha256\n group 19\n"
+        "crypto ikev2 policy POL1\n proposal P1\n"
+        "crypto ikev2 keyring KR\n peer ANY\n  address 0.0.0.0 0.0.0.0\n  pre-shared-key dmvpn-key\n"
+        "crypto ikev2 profile PROF\n match identity remote address 192.0.2.0 255.255.255.0\n"
+        " authentication local pre-share\n authentication remote pre-share\n keyring local KR\n"
+        "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n mode transport\n"
+        "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile PROF\n"
+        "interface Tunnel0\n ip address 172.16.0.1 255.255.255.0\n ip nhrp network-id 100\n"
+        " ip nhrp map multicast dynamic\n tunnel source 192.0.2.2\n tunnel mode gre multipoint\n"
+        " tunnel protection ipsec profile IPP\n";
+    rn_node *nd = &n->node[1];
+    vpn_router_tunnel_config tc;
+    vpn_nhrp_conf_params np;
+    vpn_conf_error err;
+
+    rn_init(n);
+    nd->net = n;
+    nd->idx = 1;
+    nd->seen = calloc(RN_MAX_SEQ, 1);
+    nd->sent_at = calloc(RN_MAX_SEQ, sizeof *nd->sent_at);
+    nd->addr = tu_addr("192.0.2.2");
+    nd->conf = rn_conf(conf);
+    assert_int_equal(vpn_drbg_init(&nd->drbg, "R2", 2), 0);
+    assert_int_equal(vpn_drbg_init(&nd->sad_drbg, "sad", 3), 0);
+    if (vpn_nhrp_params_from_conf(nd->conf, "Tunnel0", &np, &err) != 0)
+        fail_msg("nhrp config line %d: %s", err.line, err.msg);
+    rn_router_new(nd, false);
+    memset(&tc, 0, sizeof tc);
+    tc.name = "Tunnel0";
+    tc.mode = VPN_ROUTER_TUNNEL_MGRE;
+    tc.src = nd->addr;
+    tc.ipsec_profile = "IPP";
+    tc.nhrp = &np.p;
+    assert_int_equal(vpn_router_tunnel_add(nd->r, &tc, &nd->tunnel), 0);
+    assert_int_equal(vpn_router_start(nd->r, n->now), 0);
+    return nd;
+}
+
+/* The first len bytes of the inner packet ip into nd's mGRE tunnel. */
+static vpn_router_drop mgre_out(rn_node *nd, const uint8_t *ip, size_t len)
+{
+    static uint8_t buf[RN_BUF];
+    vpn_pkt pkt;
+
+    rn_pkt_of(&pkt, buf, ip, len);
+    return vpn_router_mgre_output(nd->r, nd->net->now, nd->tunnel, NULL, &pkt);
+}
+
+/* An inner packet to dst, whole (IPv4: 28 bytes, IPv6: 48) into ip. */
+static size_t inner_to(uint8_t *ip, size_t cap, const char *dst)
+{
+    static const uint8_t none[1] = {0}; /* an empty UDP payload */
+    vpn_addr d = tu_addr(dst), s = tu_addr(d.family == VPN_AF_INET ? "10.0.2.1" : "2001:db8::1");
+    return tu_build_udp(ip, cap, &s, &d, 4000, 5000, 0, none, 0);
+}
+
+/*
+ * Odd and truncated inner packets into an mGRE tunnel. The destination
+ * comes from the fixed header (RFC 791 3.1 octets 16-19, RFC 8200 3 octets
+ * 24-39) only when all of it is there: shorter, or a first nibble other
+ * than 4 or 6, is not IP. A whole header is enough: multicast and
+ * broadcast (RFC 1112 4, RFC 919 7, RFC 4291 2.7) go to every multicast
+ * NBMA address (none yet: nothing to send, no drop); unicast needs an
+ * NHRP entry (NO_NBMA), including the addresses next to the broadcast one.
+ */
+static void test_mgre_odd_inner(void **state)
+{
+    static const struct {
+        const char *dst;
+        vpn_router_drop whole;
+    } cases[] = {
+        {"224.0.0.5", VPN_ROUTER_DROP_NONE},      {"239.255.255.255", VPN_ROUTER_DROP_NONE},
+        {"255.255.255.255", VPN_ROUTER_DROP_NONE}, {"255.255.255.254", VPN_ROUTER_DROP_NO_NBMA},
+        {"254.255.255.255", VPN_ROUTER_DROP_NO_NBMA}, {"223.255.255.255", VPN_ROUTER_DROP_NO_NBMA},
+        {"240.0.0.1", VPN_ROUTER_DROP_NO_NBMA},   {"10.0.1.1", VPN_ROUTER_DROP_NO_NBMA},
+        {"ff02::5", VPN_ROUTER_DROP_NONE},        {"fe80::1", VPN_ROUTER_DROP_NO_NBMA},
+        {"2001:db8::ff", VPN_ROUTER_DROP_NO_NBMA},
+    };
+    rn_net n;
+    rn_node *hub;
+    uint8_t ip[64];
+    uint64_t not_ip = 0, no_nbma = 0;
+    vpn_router_stats st;
+    (void)state;
+
+    hub = mgre_hub(&n);
+    assert_int_equal(mgre_out(hub, ip, 0), VPN_ROUTER_DROP_NOT_IP);
+    not_ip++;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t whole = inner_to(ip, sizeof ip, cases[i].dst);
+        size_t need = ip[0] >> 4 == 4 ? 20 : 40;
+
+        assert_int_equal(whole, need + 8);
+        for (size_t len = 1; len < need; len++) {
+            if (mgre_out(hub, ip, len) != VPN_ROUTER_DROP_NOT_IP)
+                fail_msg("%s cut at %zu: taken as IP", cases[i].dst, len);
+            not_ip++;
+        }
+        for (size_t len = need; len <= whole; len++) {
+            vpn_router_drop r = mgre_out(hub, ip, len);
+            if (r != cases[i].whole)
+                fail_msg("%s at %zu bytes: %s", cases[i].dst, len, vpn_router_drop_name(r));
+            no_nbma += r == VPN_ROUTER_DROP_NO_NBMA;
+        }
+        /* the same bytes under another version nibble are not IP */
+        for (unsigned v = 0; v < 16; v++) {
+            if (v == 4 || v == 6)
+                continue;
+            ip[0] = (uint8_t)(v << 4 | (ip[0] & 0x0f));
+            assert_int_equal(mgre_out(hub, ip, whole), VPN_ROUTER_DROP_NOT_IP);
+            not_ip++;
+        }
+    }
+    vpn_router_stats_get(hub->r, &st);
+    assert_int_equal(st.drops[VPN_ROUTER_DROP_NOT_IP], not_ip);
+    assert_int_equal(st.drops[VPN_ROUTER_DROP_NO_NBMA], no_nbma);
+    assert_int_equal(hub->esp_sent, 0);
+    assert_int_equal(hub->ike_sent, 0);
+    assert_int_equal(hub->log.errors, 0);
+    rn_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ikev2_garbage_port_500),
         cmocka_unit_test(test_ikev2_garbage_port_4500),
         cmocka_unit_test(test_esp_garbage),
+        cmocka_unit_test(test_mgre_odd_inner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -402,8 +402,14 @@ us_start() {
         return
     fi
     vpnd_conf "$W/us/vpnd.conf"
+    vpnd_spawn vti0
+}
+
+# vpnd_spawn TUN: vpnd in $NS_US on $W/us/vpnd.conf with tunnel device TUN
+# (its socket, key files and logs under $W); waits for its control socket.
+vpnd_spawn() {
     spawn $NS_US "$W/us/vpnd.stdout" "$VPND" -c "$W/us/vpnd.conf" -s "$W/us/vpnd.sock" -k "$W/keys" \
-        -l debug -L "$W/us/vpnd.log" -t vti0 -p "$W/us/vpnd.pid" -n
+        -l debug -L "$W/us/vpnd.log" -t "$1" -p "$W/us/vpnd.pid" -n
     US_PID=$SPAWNED
     wait_for 10 test -S "$W/us/vpnd.sock" ||
         fail "vpnd did not start: $(tail -5 "$W/us/vpnd.stdout" "$W/us/vpnd.log" 2>/dev/null)"

@@ -45,6 +45,20 @@ case $CASE in
     *) fail "unknown case $CASE" ;;
 esac
 
+# ns_beside_hub NS HUB_DEV DEV HUB_ADDR ADDR: namespace NS (removed at exit),
+# a veth from the hub's namespace (HUB_DEV, HUB_ADDR/24) to NS (DEV,
+# ADDR/24), everything up.
+ns_beside_hub() {
+    ip netns add $1 || fail "cannot create a network namespace"
+    NETNS+=("$1")
+    ip link add $2 netns $NS_US type veth peer name $3 netns $1 || fail "cannot create a veth pair"
+    ip -n $NS_US addr add $4/24 dev $2
+    ip -n $1 addr add $5/24 dev $3
+    ip -n $1 link set lo up
+    ip -n $1 link set $3 up
+    ip -n $NS_US link set $2 up
+}
+
 # ---- FreeRADIUS in its own namespace ------------------------------------------------
 # radius_start: namespace, veth to the hub, a raddb generated from Debian's
 # (/etc/freeradius/3.0): our site (auth on $RAD_LIVE:1812), our client, our
@@ -54,15 +68,8 @@ radius_start() {
     local r=$W/radius/raddb
     [ -d /etc/freeradius/3.0 ] || fail "FreeRADIUS is missing (freeradius; ./scripts/deps)"
     NS_RAD=rar$$
-    ip netns add $NS_RAD || fail "cannot create a network namespace"
-    NETNS+=($NS_RAD)
-    ip link add vr netns $NS_US type veth peer name vrad netns $NS_RAD || fail "cannot create a veth pair"
-    ip -n $NS_US addr add $RAD_US/24 dev vr
-    ip -n $NS_RAD addr add $RAD_LIVE/24 dev vrad
+    ns_beside_hub $NS_RAD vr vrad $RAD_US $RAD_LIVE
     ip -n $NS_RAD addr add $RAD_DEAD/24 dev vrad
-    ip -n $NS_RAD link set lo up
-    ip -n $NS_RAD link set vrad up
-    ip -n $NS_US link set vr up
     mkdir -p "$W/radius/log" "$W/radius/run"
     cp -a /etc/freeradius/3.0 "$r" || fail "cannot copy /etc/freeradius/3.0"
     rm -f "$r"/sites-enabled/* "$r/mods-enabled/eap"
@@ -137,15 +144,8 @@ SPOKE_ID=spoke.test
 spoke_start() {
     local d=$W/spoke
     NS_SPOKE=rap$$
-    ip netns add $NS_SPOKE || fail "cannot create a network namespace"
-    NETNS+=($NS_SPOKE)
-    ip link add vp netns $NS_US type veth peer name vsp netns $NS_SPOKE || fail "cannot create a veth pair"
-    ip -n $NS_US addr add $SPOKE_US/24 dev vp
-    ip -n $NS_SPOKE addr add $SPOKE_OUTER/24 dev vsp
+    ns_beside_hub $NS_SPOKE vp vsp $SPOKE_US $SPOKE_OUTER
     ip -n $NS_SPOKE addr add $SPOKE_INNER/32 dev lo
-    ip -n $NS_SPOKE link set lo up
-    ip -n $NS_SPOKE link set vsp up
-    ip -n $NS_US link set vp up
     ip -n $NS_SPOKE route add ${US_OUTER}/32 via $SPOKE_US
     mkdir -p "$d"
     charon_conf "$d"
@@ -325,6 +325,35 @@ ts_count() {
     [ -z "$out" ] && echo 0 || echo "$out" | wc -l
 }
 
+# traffic_both NS ADDR TAG N NAME: 100 UDP datagrams (and 5 pings) each way
+# between ADDR in namespace NS (TAG, its files and flow) and the hub's
+# $US_INNER (flow usN), through sinks on $SINK_PORT; files $W/traffic-*.
+# Returns 1 when either direction lost anything (both are checked).
+traffic_both() {
+    local ns=$1 addr=$2 tag=$3 n=$4 name=$5 t="$W/traffic" sfx rc=0
+    local sink_us sink_far send_us send_far
+    sfx=${n#1} # the first pair's hub files have no number
+    spawn $NS_US "$t-us-sink$sfx.log" $PY "$HERE/traffic.py" sink --bind $US_INNER --port $SINK_PORT \
+        --out "$t-us-sink$sfx.json"
+    sink_us=$SPAWNED
+    spawn $ns "$t-$tag-sink.log" $PY "$HERE/traffic.py" sink --bind $addr --port $SINK_PORT --out "$t-$tag-sink.json"
+    sink_far=$SPAWNED
+    wait_for 20 test -f "$t-us-sink$sfx.json.ready" -a -f "$t-$tag-sink.json.ready" || fail "traffic sinks did not start"
+    spawn $ns "$t-$tag-send.log" $PY "$HERE/traffic.py" send --src $addr --dst $US_INNER \
+        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow ${tag}1 --out "$t-$tag-sent.json"
+    send_far=$SPAWNED
+    spawn $NS_US "$t-us-send$sfx.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $addr \
+        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow us$n --out "$t-us-sent$sfx.json"
+    send_us=$SPAWNED
+    wait $send_us $send_far
+    sleep 0.5
+    kill -TERM $sink_us $sink_far
+    wait $sink_us $sink_far
+    $PY "$HERE/traffic.py" check --sent "$t-$tag-sent.json" --received "$t-us-sink$sfx.json" --name "$name -> hub" || rc=1
+    $PY "$HERE/traffic.py" check --sent "$t-us-sent$sfx.json" --received "$t-$tag-sink.json" --name "hub -> $name" || rc=1
+    return $rc
+}
+
 # ---- run ------------------------------------------------------------------------------
 interop_require
 [ -e /usr/lib/ipsec/plugins/libstrongswan-eap-mschapv2.so ] ||
@@ -341,11 +370,7 @@ SESSIONS=1
 
 start_capture
 hub_conf "$W/us/vpnd.conf"
-spawn $NS_US "$W/us/vpnd.stdout" "$VPND" -c "$W/us/vpnd.conf" -s "$W/us/vpnd.sock" -k "$W/keys" \
-    -l debug -L "$W/us/vpnd.log" -t vt -p "$W/us/vpnd.pid" -n
-US_PID=$SPAWNED
-wait_for 10 test -S "$W/us/vpnd.sock" ||
-    fail "vpnd did not start: $(tail -5 "$W/us/vpnd.stdout" "$W/us/vpnd.log" 2>/dev/null)"
+vpnd_spawn vt
 client_conf "$W/swan"
 start_charon $NS_SWAN "$W/swan"
 log "vpnd (pid $US_PID) and charon running"
@@ -423,48 +448,12 @@ grep -q "^Virtual-Template1 .* access sessions=$SESSIONS " "$W/status.txt" || fa
 in_us ip route show | grep -q "^$POOL_FIRST dev vt" || fail "vpnd installed no route to $POOL_FIRST: $(in_us ip route show)"
 
 # Traffic both ways between the virtual IP and the hub's LAN address.
-t="$W/traffic"
-spawn $NS_US "$t-us-sink.log" $PY "$HERE/traffic.py" sink --bind $US_INNER --port $SINK_PORT --out "$t-us-sink.json"
-SINK_US=$SPAWNED
-spawn $NS_SWAN "$t-swan-sink.log" $PY "$HERE/traffic.py" sink --bind $VIP --port $SINK_PORT --out "$t-swan-sink.json"
-SINK_SWAN=$SPAWNED
-wait_for 20 test -f "$t-us-sink.json.ready" -a -f "$t-swan-sink.json.ready" || fail "traffic sinks did not start"
-spawn $NS_SWAN "$t-swan-send.log" $PY "$HERE/traffic.py" send --src $VIP --dst $US_INNER \
-    --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow swan1 --out "$t-swan-sent.json"
-SEND_SWAN=$SPAWNED
-spawn $NS_US "$t-us-send.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $VIP \
-    --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow us1 --out "$t-us-sent.json"
-SEND_US=$SPAWNED
-wait $SEND_US $SEND_SWAN
-sleep 0.5
-kill -TERM $SINK_US $SINK_SWAN
-wait $SINK_US $SINK_SWAN
-rc=0
-$PY "$HERE/traffic.py" check --sent "$t-swan-sent.json" --received "$t-us-sink.json" --name "client -> hub" || rc=1
-$PY "$HERE/traffic.py" check --sent "$t-us-sent.json" --received "$t-swan-sink.json" --name "hub -> client" || rc=1
-[ $rc = 0 ] || fail "traffic was lost"
+traffic_both $NS_SWAN $VIP swan 1 client || fail "traffic was lost"
 
 if [ "$CASE" = hubblock ]; then
     # the spoke's subnet is routed into the same TUN, traffic both ways
     in_us ip route show | grep -q "^$SPOKE_NET dev vt" || fail "vpnd installed no route to $SPOKE_NET: $(in_us ip route show)"
-    spawn $NS_US "$t-us-sink2.log" $PY "$HERE/traffic.py" sink --bind $US_INNER --port $SINK_PORT --out "$t-us-sink2.json"
-    SINK_US=$SPAWNED
-    spawn $NS_SPOKE "$t-spoke-sink.log" $PY "$HERE/traffic.py" sink --bind $SPOKE_INNER --port $SINK_PORT --out "$t-spoke-sink.json"
-    SINK_SP=$SPAWNED
-    wait_for 20 test -f "$t-us-sink2.json.ready" -a -f "$t-spoke-sink.json.ready" || fail "traffic sinks did not start"
-    spawn $NS_SPOKE "$t-spoke-send.log" $PY "$HERE/traffic.py" send --src $SPOKE_INNER --dst $US_INNER \
-        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow spoke1 --out "$t-spoke-sent.json"
-    SEND_SP=$SPAWNED
-    spawn $NS_US "$t-us-send2.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $SPOKE_INNER \
-        --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow us2 --out "$t-us-sent2.json"
-    SEND_US=$SPAWNED
-    wait $SEND_US $SEND_SP
-    sleep 0.5
-    kill -TERM $SINK_US $SINK_SP
-    wait $SINK_US $SINK_SP
-    $PY "$HERE/traffic.py" check --sent "$t-spoke-sent.json" --received "$t-us-sink2.json" --name "spoke -> hub" || rc=1
-    $PY "$HERE/traffic.py" check --sent "$t-us-sent2.json" --received "$t-spoke-sink.json" --name "hub -> spoke" || rc=1
-    [ $rc = 0 ] || fail "spoke traffic was lost"
+    traffic_both $NS_SPOKE $SPOKE_INNER spoke 2 spoke || fail "spoke traffic was lost"
     grep -q "$SPOKE_OUTER" "$W/session.txt" || fail "show crypto session does not list the spoke: $(cat "$W/session.txt")"
     log "spoke and remote user on one Virtual-Template: both carried traffic, the spoke took no pool address"
 fi

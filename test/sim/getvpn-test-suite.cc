@@ -128,6 +128,94 @@ Multicast(Ptr<GdoiDaemon> ks, Ipv4Address group)
     ks->SetMulticastRekey(0, true, group);
 }
 
+bool
+Seed(uint32_t seed, uint32_t run)
+{
+    RngSeedManager::SetSeed(seed);
+    RngSeedManager::SetRun(run);
+    return true;
+}
+
+// One run of the intranet, what every case starts from: the random stream
+// (seed, run) set first, the key server and members built from o, the WAN
+// watched if asked, and (Voice) voice between every pair of sites.
+struct Intranet
+{
+    Intranet(uint32_t seed, uint32_t run, const GetVpnIntranetOptions& opts, bool watchWan = false)
+        : seeded(Seed(seed, run)),
+          o(opts)
+    {
+        net = GetVpnIntranetHelper().Build(getvpn, o);
+        if (watchWan)
+        {
+            WatchWan(net, &wan);
+        }
+    }
+
+    Ptr<GetVpnVoice> Voice(Time start, Time stop)
+    {
+        voice = GetVpnVoice::InstallAllPairs(net.hosts, start, stop);
+        return voice;
+    }
+
+    // Runs the simulation until stop.
+    static void RunUntil(Time stop)
+    {
+        Simulator::Stop(stop);
+        Simulator::Run();
+    }
+
+    Ptr<GdoiDaemon> Ce(uint32_t c)
+    {
+        return getvpn.GetDaemon(net.ce.Get(c));
+    }
+
+    const vpn_getvpn_stats* CeStats(uint32_t c)
+    {
+        return Stats(getvpn, net.ce.Get(c));
+    }
+
+    uint64_t CeDrops(uint32_t c)
+    {
+        return Drops(getvpn, net.ce.Get(c));
+    }
+
+    bool seeded;
+    GetVpnHelper getvpn;
+    GetVpnIntranetOptions o;
+    GetVpnIntranet net;
+    Wan wan;
+    Ptr<GetVpnVoice> voice;
+};
+
+// The checks more than one case makes.
+class GetvpnTestCase : public TestCase
+{
+  protected:
+    explicit GetvpnTestCase(std::string name)
+        : TestCase(name)
+    {
+    }
+
+    // Every voice flow delivered all it sent.
+    void ExpectNoLoss(Ptr<GetVpnVoice> voice)
+    {
+        for (const auto& f : voice->GetFlows())
+        {
+            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to << " lost");
+        }
+    }
+
+    // No CE's crypto map dropped anything (CEs 0 .. n - 1).
+    void ExpectNoDrops(Intranet& in, uint32_t n)
+    {
+        for (uint32_t c = 0; c < n; c++)
+        {
+            NS_TEST_EXPECT_MSG_EQ(in.CeDrops(c), 0, "CE " << c << " dropped nothing");
+        }
+    }
+};
+
 } // namespace
 
 /*
@@ -135,11 +223,11 @@ Multicast(Ptr<GdoiDaemon> ks, Ipv4Address group)
  * pps, EF) for 20 s; a unicast rekey at 8 s, then the key server switches
  * to multicast rekeys and rekeys (with a new KEK) at 15 s.
  */
-class GetvpnAny2AnyTestCase : public TestCase
+class GetvpnAny2AnyTestCase : public GetvpnTestCase
 {
   public:
     GetvpnAny2AnyTestCase()
-        : TestCase("registration, any-to-any, WAN protected, unicast and multicast rekeys under "
+        : GetvpnTestCase("registration, any-to-any, WAN protected, unicast and multicast rekeys under "
                    "voice with zero loss")
     {
     }
@@ -147,58 +235,52 @@ class GetvpnAny2AnyTestCase : public TestCase
   private:
     void DoRun() override
     {
-        RngSeedManager::SetSeed(7);
-        RngSeedManager::SetRun(1);
-        GetVpnHelper getvpn;
         GetVpnIntranetOptions o;
         o.branches = 3;
-        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
-        Wan wan;
-        WatchWan(net, &wan);
-        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(23));
-        Ptr<GdoiDaemon> ks = getvpn.GetDaemon(net.ks);
+        Intranet in(7, 1, o, true);
+        Ptr<GetVpnVoice> voice = in.Voice(Seconds(3), Seconds(23));
+        Ptr<GdoiDaemon> ks = in.getvpn.GetDaemon(in.net.ks);
         Simulator::Schedule(Seconds(8), &Rekey, ks, false);
         Simulator::Schedule(Seconds(12), &Multicast, ks, o.rekeyGroup);
         Simulator::Schedule(Seconds(15), &Rekey, ks, true);
         std::string ksShow, gmShow, saShow;
         Simulator::Schedule(Seconds(20), [&]() {
             ksShow = ks->ShowCryptoGdoi() + ks->ShowCryptoGdoiKsMembers();
-            gmShow = getvpn.GetDaemon(net.ce.Get(1))->ShowCryptoGdoi();
-            saShow = getvpn.GetDaemon(net.ce.Get(1))->ShowCryptoIpsecSa();
+            gmShow = in.Ce(1)->ShowCryptoGdoi();
+            saShow = in.Ce(1)->ShowCryptoIpsecSa();
         });
-        Simulator::Stop(Seconds(24));
-        Simulator::Run();
+        Intranet::RunUntil(Seconds(24));
 
         const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_members(k), 4, "every member registered");
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_get_stats(k)->rekeys, 2, "two rekeys");
-        for (uint32_t c = 0; c < net.ce.GetN(); c++)
+        ExpectNoDrops(in, in.net.ce.GetN());
+        for (uint32_t c = 0; c < in.net.ce.GetN(); c++)
         {
-            Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
+            Ptr<GdoiDaemon> d = in.Ce(c);
             NS_TEST_EXPECT_MSG_EQ(d->GetRegisteredGroups(), 1, "CE " << c << " registered");
             const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(d->GetCore(), 0);
             NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->rekeys, 2, "CE " << c << " rekeys");
             NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_last_seq(gm), vpn_gdoi_ks_seq(k), "CE " << c << " SEQ");
-            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)), 0, "CE " << c << " dropped nothing");
-            NS_TEST_EXPECT_MSG_EQ(getvpn.GetCryptoMap(net.ce.Get(c))->GetPacketsDropped(), 0,
+            NS_TEST_EXPECT_MSG_EQ(in.getvpn.GetCryptoMap(in.net.ce.Get(c))->GetPacketsDropped(), 0,
                                   "CE " << c << " crypto map dropped nothing");
-            NS_TEST_EXPECT_MSG_GT(Stats(getvpn, net.ce.Get(c))->in_decrypted, 0, "CE " << c);
+            NS_TEST_EXPECT_MSG_GT(in.CeStats(c)->in_decrypted, 0, "CE " << c);
         }
         // the multicast rekey reached the members over the static tree
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_get_stats(k)->acks, 4, "only the unicast rekey is acked");
         const auto& flows = voice->GetFlows();
         NS_TEST_EXPECT_MSG_EQ(flows.size(), 12, "12 flows");
+        ExpectNoLoss(voice);
         for (const auto& f : flows)
         {
             NS_TEST_EXPECT_MSG_EQ(f.sent, 1000, "flow " << f.from << "->" << f.to << " sent");
-            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to << " lost");
             NS_TEST_EXPECT_MSG_LT(f.delayMaxMs, 150.0, "within the voice budget");
         }
-        NS_TEST_EXPECT_MSG_EQ(wan.clearCovered, 0, "no clear packet the policy covers on the WAN");
-        NS_TEST_EXPECT_MSG_EQ(wan.esp, 2 * voice->GetSent(), "every voice packet as ESP, both links");
-        NS_TEST_EXPECT_MSG_EQ(wan.espNotHosts, 0, "outer addresses are the hosts'");
-        NS_TEST_EXPECT_MSG_EQ(wan.espNotEf, 0, "DSCP EF copied to the outer header");
-        NS_TEST_EXPECT_MSG_GT(wan.gdoi, 0, "GDOI in clear (bypass)");
+        NS_TEST_EXPECT_MSG_EQ(in.wan.clearCovered, 0, "no clear packet the policy covers on the WAN");
+        NS_TEST_EXPECT_MSG_EQ(in.wan.esp, 2 * voice->GetSent(), "every voice packet as ESP, both links");
+        NS_TEST_EXPECT_MSG_EQ(in.wan.espNotHosts, 0, "outer addresses are the hosts'");
+        NS_TEST_EXPECT_MSG_EQ(in.wan.espNotEf, 0, "DSCP EF copied to the outer header");
+        NS_TEST_EXPECT_MSG_GT(in.wan.gdoi, 0, "GDOI in clear (bypass)");
         NS_TEST_EXPECT_MSG_NE(ksShow.find("GETVPN"), std::string::npos, ksShow);
         NS_TEST_EXPECT_MSG_NE(gmShow.find("Registered"), std::string::npos, gmShow);
         NS_TEST_EXPECT_MSG_NE(saShow.find("current outbound spi: 0x"), std::string::npos, saShow);
@@ -214,27 +296,23 @@ class GetvpnAny2AnyTestCase : public TestCase
  * registering again (their re-registration would only come 60 s before
  * the old keys lapse), and acknowledges it.
  */
-class GetvpnLifetimeRekeyTestCase : public TestCase
+class GetvpnLifetimeRekeyTestCase : public GetvpnTestCase
 {
   public:
     GetvpnLifetimeRekeyTestCase()
-        : TestCase("rekey by TEK lifetime (not forced) under voice with zero loss")
+        : GetvpnTestCase("rekey by TEK lifetime (not forced) under voice with zero loss")
     {
     }
 
   private:
     void DoRun() override
     {
-        RngSeedManager::SetSeed(11);
-        RngSeedManager::SetRun(1);
-        GetVpnHelper getvpn;
         GetVpnIntranetOptions o;
         o.branches = 2;
         o.tekLifetime = 600;
-        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
-        Ptr<GdoiDaemon> ks = getvpn.GetDaemon(net.ks);
-        Ptr<GetVpnVoice> voice =
-            GetVpnVoice::InstallAllPairs(net.hosts, Seconds(470), Seconds(500));
+        Intranet in(11, 1, o);
+        Ptr<GdoiDaemon> ks = in.getvpn.GetDaemon(in.net.ks);
+        Ptr<GetVpnVoice> voice = in.Voice(Seconds(470), Seconds(500));
         uint32_t spiBefore = 0;
         uint64_t rekeysBefore = 99;
         Simulator::Schedule(Seconds(470), [&]() {
@@ -242,67 +320,57 @@ class GetvpnLifetimeRekeyTestCase : public TestCase
             spiBefore = vpn_gdoi_ks_tek_spi(k);
             rekeysBefore = vpn_gdoi_ks_get_stats(k)->rekeys;
         });
-        Simulator::Stop(Seconds(501));
-        Simulator::Run();
+        Intranet::RunUntil(Seconds(501));
 
         const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
         NS_TEST_EXPECT_MSG_EQ(rekeysBefore, 0, "no rekey before the lifetime's lead");
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_get_stats(k)->rekeys, 1, "one rekey, by lifetime");
         NS_TEST_EXPECT_MSG_NE(vpn_gdoi_ks_tek_spi(k), spiBefore, "a new TEK");
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_get_stats(k)->acks, 3, "every member acknowledged");
-        for (uint32_t c = 0; c < net.ce.GetN(); c++)
+        ExpectNoDrops(in, in.net.ce.GetN());
+        for (uint32_t c = 0; c < in.net.ce.GetN(); c++)
         {
-            Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
-            const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(d->GetCore(), 0);
+            const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(in.Ce(c)->GetCore(), 0);
             NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->rekeys, 1, "CE " << c << " rekeyed");
             NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->registrations, 1,
                                   "CE " << c << " did not register again");
             NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(vpn_gdoi_gm_tek(gm))->spi,
                                   vpn_gdoi_ks_tek_spi(k),
                                   "CE " << c << " sends on the new TEK");
-            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)),
-                                  0,
-                                  "CE " << c << " dropped nothing");
         }
+        ExpectNoLoss(voice);
         for (const auto& f : voice->GetFlows())
         {
             NS_TEST_EXPECT_MSG_EQ(f.sent, 1500, "flow " << f.from << "->" << f.to << " sent");
-            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to << " lost");
         }
         Simulator::Destroy();
     }
 };
 
 /* Branch 2 is left out of the key server's authorization ACL. */
-class GetvpnUnauthorizedTestCase : public TestCase
+class GetvpnUnauthorizedTestCase : public GetvpnTestCase
 {
   public:
     GetvpnUnauthorizedTestCase()
-        : TestCase("a member the key server does not authorize gets no keys; its traffic is refused")
+        : GetvpnTestCase("a member the key server does not authorize gets no keys; its traffic is refused")
     {
     }
 
   private:
     void DoRun() override
     {
-        RngSeedManager::SetSeed(7);
-        RngSeedManager::SetRun(2);
-        GetVpnHelper getvpn;
         GetVpnIntranetOptions o;
         o.branches = 2;
         o.unauthorized = {2};
-        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
-        Wan wan;
-        WatchWan(net, &wan);
-        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(5));
-        Simulator::Stop(Seconds(6));
-        Simulator::Run();
+        Intranet in(7, 2, o, true);
+        Ptr<GetVpnVoice> voice = in.Voice(Seconds(3), Seconds(5));
+        Intranet::RunUntil(Seconds(6));
 
-        Ptr<GdoiDaemon> ks = getvpn.GetDaemon(net.ks);
+        Ptr<GdoiDaemon> ks = in.getvpn.GetDaemon(in.net.ks);
         const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_members(k), 2, "HQ and branch 1 only");
         NS_TEST_EXPECT_MSG_GT(vpn_gdoi_ks_get_stats(k)->refused, 0, "refusal counted");
-        Ptr<GdoiDaemon> bad = getvpn.GetDaemon(net.ce.Get(2));
+        Ptr<GdoiDaemon> bad = in.Ce(2);
         NS_TEST_EXPECT_MSG_EQ(bad->GetRegisteredGroups(), 0, "branch 2 not registered");
         NS_TEST_EXPECT_MSG_EQ(vpn_sad_count(vpn_getvpn_node_sad(bad->GetCore(), 0)), 0,
                               "branch 2 holds no TEK");
@@ -322,13 +390,13 @@ class GetvpnUnauthorizedTestCase : public TestCase
         uint64_t clear = 0, spi = 0;
         for (uint32_t c = 0; c < 2; c++)
         {
-            clear += Stats(getvpn, net.ce.Get(c))->drops[VPN_GETVPN_DROP_CLEAR];
+            clear += in.CeStats(c)->drops[VPN_GETVPN_DROP_CLEAR];
         }
-        spi = Stats(getvpn, net.ce.Get(2))->drops[VPN_GETVPN_DROP_UNKNOWN_SPI];
+        spi = in.CeStats(2)->drops[VPN_GETVPN_DROP_UNKNOWN_SPI];
         NS_TEST_EXPECT_MSG_EQ(clear, 2 * 100, "its clear packets refused by HQ and branch 1");
         NS_TEST_EXPECT_MSG_EQ(spi, 2 * 100, "it cannot read the group's ESP");
         // (each crosses two watched links: its own access link and the receiver's)
-        NS_TEST_EXPECT_MSG_EQ(wan.clearCovered, 2 * 200, "only the outsider's packets go clear");
+        NS_TEST_EXPECT_MSG_EQ(in.wan.clearCovered, 2 * 200, "only the outsider's packets go clear");
         Simulator::Destroy();
     }
 };
@@ -340,11 +408,11 @@ class GetvpnUnauthorizedTestCase : public TestCase
  * without announcements), takes over with the synced keys and SEQ, and
  * rekeys at 125 s; members keep their SAs throughout and never re-register.
  */
-class GetvpnCoopFailoverTestCase : public TestCase
+class GetvpnCoopFailoverTestCase : public GetvpnTestCase
 {
   public:
     GetvpnCoopFailoverTestCase()
-        : TestCase("the primary key server fails under voice; the secondary takes over and "
+        : GetvpnTestCase("the primary key server fails under voice; the secondary takes over and "
                    "rekeys; nothing is lost")
     {
     }
@@ -352,34 +420,31 @@ class GetvpnCoopFailoverTestCase : public TestCase
   private:
     void DoRun() override
     {
-        RngSeedManager::SetSeed(7);
-        RngSeedManager::SetRun(4);
-        GetVpnHelper getvpn;
         GetVpnIntranetOptions o;
         o.branches = 2;
         o.coop = true;
-        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
-        Ptr<GdoiDaemon> ks1 = getvpn.GetDaemon(net.ks);
-        Ptr<GdoiDaemon> ks2 = getvpn.GetDaemon(net.ks2);
+        Intranet in(7, 4, o);
+        Ptr<GdoiDaemon> ks1 = in.getvpn.GetDaemon(in.net.ks);
+        Ptr<GdoiDaemon> ks2 = in.getvpn.GetDaemon(in.net.ks2);
         // key servers serve members once their election is over (10 s): voice
         // starts when every member is registered
-        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(15), Seconds(130));
+        Ptr<GetVpnVoice> voice = in.Voice(Seconds(15), Seconds(130));
         int roleBefore = -1;
         Simulator::Schedule(Seconds(25), [&]() {
             roleBefore = vpn_gdoi_ks_coop_role(vpn_getvpn_node_ks(ks2->GetCore(), 0));
         });
         ks1->SetStopTime(Seconds(30));
         Simulator::Schedule(Seconds(125), &Rekey, ks2, false);
-        Simulator::Stop(Seconds(131));
-        Simulator::Run();
+        Intranet::RunUntil(Seconds(131));
 
         const vpn_gdoi_ks* k2 = vpn_getvpn_node_ks(ks2->GetCore(), 0);
         NS_TEST_EXPECT_MSG_EQ(roleBefore, VPN_GDOI_COOP_SECONDARY, "KS2 was secondary");
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_coop_role(k2), VPN_GDOI_COOP_PRIMARY, "KS2 took over");
         NS_TEST_EXPECT_MSG_GT(vpn_gdoi_ks_coop_stats(k2)->takeovers, 0, "a takeover counted");
-        for (uint32_t c = 0; c < net.ce.GetN(); c++)
+        ExpectNoDrops(in, in.net.ce.GetN());
+        for (uint32_t c = 0; c < in.net.ce.GetN(); c++)
         {
-            Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
+            Ptr<GdoiDaemon> d = in.Ce(c);
             const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(d->GetCore(), 0);
             NS_TEST_EXPECT_MSG_EQ(d->GetRegisteredGroups(), 1, "CE " << c << " registered");
             NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->registrations, 1,
@@ -391,12 +456,8 @@ class GetvpnCoopFailoverTestCase : public TestCase
             NS_TEST_EXPECT_MSG_EQ(vpn_sa_get_config(tek)->spi,
                                   vpn_gdoi_ks_tek_spi(k2),
                                   "CE " << c << " sends on KS2's TEK");
-            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)), 0, "CE " << c << " dropped nothing");
         }
-        for (const auto& f : voice->GetFlows())
-        {
-            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to << " lost");
-        }
+        ExpectNoLoss(voice);
         NS_TEST_EXPECT_MSG_EQ(voice->GetSent(), 6 * 5750, "6 flows for 115 s");
         Simulator::Destroy();
     }
@@ -442,43 +503,39 @@ InjectEsp(Ptr<NetDevice> dev, EspBetween* r, Address to)
 } // namespace
 
 /* An attacker on the PE replays a captured ESP packet after the window. */
-class GetvpnTbarReplayTestCase : public TestCase
+class GetvpnTbarReplayTestCase : public GetvpnTestCase
 {
   public:
     GetvpnTbarReplayTestCase()
-        : TestCase("a replayed ESP packet older than the TBAR window is dropped and counted")
+        : GetvpnTestCase("a replayed ESP packet older than the TBAR window is dropped and counted")
     {
     }
 
   private:
     void DoRun() override
     {
-        RngSeedManager::SetSeed(7);
-        RngSeedManager::SetRun(3);
-        GetVpnHelper getvpn;
         GetVpnIntranetOptions o;
         o.branches = 1;
         o.replayWindow = 2;
-        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
-        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(4));
+        Intranet in(7, 3, o);
+        Ptr<GetVpnVoice> voice = in.Voice(Seconds(3), Seconds(4));
         EspBetween r{Ipv4Address::GetAny(), Ipv4Address::GetAny(), nullptr};
         // what PE 1 sends to branch 1
-        net.peAccess.Get(1)->TraceConnectWithoutContext("MacTx",
-                                                        MakeBoundCallback(&GrabEspBetween, &r));
-        Address ceMac = net.ceWan.Get(1)->GetAddress();
-        Simulator::Schedule(Seconds(4.5), &InjectEsp, net.peAccess.Get(1), &r, ceMac); // inside +-2 s
-        Simulator::Schedule(Seconds(9), &InjectEsp, net.peAccess.Get(1), &r, ceMac);   // outside
-        Simulator::Stop(Seconds(10));
-        Simulator::Run();
+        in.net.peAccess.Get(1)->TraceConnectWithoutContext("MacTx",
+                                                           MakeBoundCallback(&GrabEspBetween, &r));
+        Address ceMac = in.net.ceWan.Get(1)->GetAddress();
+        Simulator::Schedule(Seconds(4.5), &InjectEsp, in.net.peAccess.Get(1), &r, ceMac); // inside +-2 s
+        Simulator::Schedule(Seconds(9), &InjectEsp, in.net.peAccess.Get(1), &r, ceMac);   // outside
+        Intranet::RunUntil(Seconds(10));
 
-        const vpn_getvpn_stats* s = Stats(getvpn, net.ce.Get(1));
+        const vpn_getvpn_stats* s = in.CeStats(1);
         // every voice packet, plus the copy replayed inside the window
         NS_TEST_EXPECT_MSG_EQ(voice->GetReceived(), voice->GetSent() + 1, "voice itself is intact");
         NS_TEST_EXPECT_MSG_EQ(s->drops[VPN_GETVPN_DROP_TBAR], 1, "the late replay is dropped");
         // TBAR alone accepts a copy inside the window (GET VPN's trade-off
         // for shared keys): the replay at 4.5 s went through
         NS_TEST_EXPECT_MSG_EQ(s->in_decrypted, voice->GetSent() / 2 + 1, "the early copy passed");
-        NS_TEST_EXPECT_MSG_EQ(getvpn.GetCryptoMap(net.ce.Get(1))->GetPacketsDropped(), 1,
+        NS_TEST_EXPECT_MSG_EQ(in.getvpn.GetCryptoMap(in.net.ce.Get(1))->GetPacketsDropped(), 1,
                               "one drop traced by the crypto map");
         Simulator::Destroy();
     }
@@ -492,11 +549,11 @@ class GetvpnTbarReplayTestCase : public TestCase
  * GETVPN packet delivered to branch 2 and a DEPT2 packet delivered to
  * branch 1 (an attacker on the PE) are not decrypted.
  */
-class GetvpnDepartmentsTestCase : public TestCase
+class GetvpnDepartmentsTestCase : public GetvpnTestCase
 {
   public:
     GetvpnDepartmentsTestCase()
-        : TestCase("a router in two groups: each group's traffic under its own TEK, read by its "
+        : GetvpnTestCase("a router in two groups: each group's traffic under its own TEK, read by its "
                    "members only")
     {
     }
@@ -504,9 +561,6 @@ class GetvpnDepartmentsTestCase : public TestCase
   private:
     void DoRun() override
     {
-        RngSeedManager::SetSeed(7);
-        RngSeedManager::SetRun(5);
-        GetVpnHelper getvpn;
         GetVpnIntranetOptions o;
         o.branches = 2;
         o.policy = "permit ip 10.0.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
@@ -516,8 +570,9 @@ class GetvpnDepartmentsTestCase : public TestCase
                          " permit ip 10.2.0.0 0.0.255.255 10.0.0.0 0.0.255.255";
         o.secondMembers = {0};
         o.secondOnly = {2};
-        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
-        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(5));
+        Intranet in(7, 5, o);
+        GetVpnIntranet& net = in.net;
+        Ptr<GetVpnVoice> voice = in.Voice(Seconds(3), Seconds(5));
         EspBetween toB1{GetVpnIntranet::HostAddress(0), GetVpnIntranet::HostAddress(1), nullptr};
         EspBetween toB2{GetVpnIntranet::HostAddress(0), GetVpnIntranet::HostAddress(2), nullptr};
         net.peAccess.Get(1)->TraceConnectWithoutContext("MacTx",
@@ -529,15 +584,14 @@ class GetvpnDepartmentsTestCase : public TestCase
                             net.ceWan.Get(2)->GetAddress());
         Simulator::Schedule(Seconds(5.5), &InjectEsp, net.peAccess.Get(1), &toB2,
                             net.ceWan.Get(1)->GetAddress());
-        Simulator::Stop(Seconds(6));
-        Simulator::Run();
+        Intranet::RunUntil(Seconds(6));
 
-        Ptr<GdoiDaemon> hq = getvpn.GetDaemon(net.ce.Get(0));
+        Ptr<GdoiDaemon> hq = in.Ce(0);
         const vpn_getvpn_node* core = hq->GetCore();
         NS_TEST_ASSERT_MSG_EQ(vpn_getvpn_node_n_groups(core), 2, "HQ: one group per map entry");
         NS_TEST_EXPECT_MSG_EQ(hq->GetRegisteredGroups(), 2, "HQ registered in both");
-        const vpn_gdoi_ks* ks1 = vpn_getvpn_node_ks(getvpn.GetDaemon(net.ks)->GetCore(), 0);
-        const vpn_gdoi_ks* ks2 = vpn_getvpn_node_ks(getvpn.GetDaemon(net.ks2)->GetCore(), 0);
+        const vpn_gdoi_ks* ks1 = vpn_getvpn_node_ks(in.getvpn.GetDaemon(net.ks)->GetCore(), 0);
+        const vpn_gdoi_ks* ks2 = vpn_getvpn_node_ks(in.getvpn.GetDaemon(net.ks2)->GetCore(), 0);
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_members(ks1), 2, "GETVPN: HQ and branch 1");
         NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_ks_members(ks2), 2, "DEPT2: HQ and branch 2");
         uint32_t spi1 = vpn_gdoi_ks_tek_spi(ks1), spi2 = vpn_gdoi_ks_tek_spi(ks2);
@@ -562,18 +616,14 @@ class GetvpnDepartmentsTestCase : public TestCase
         toB2.esp->CopyData(h, sizeof h);
         NS_TEST_EXPECT_MSG_EQ((uint32_t(h[20]) << 24 | h[21] << 16 | h[22] << 8 | h[23]), spi2,
                               "under DEPT2's TEK");
-        for (const auto& f : voice->GetFlows())
-        {
-            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to);
-        }
+        ExpectNoLoss(voice);
         // each branch could not read the other department's packet
-        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(2))->drops[VPN_GETVPN_DROP_UNKNOWN_SPI], 1,
+        NS_TEST_EXPECT_MSG_EQ(in.CeStats(2)->drops[VPN_GETVPN_DROP_UNKNOWN_SPI], 1,
                               "branch 2 cannot read GETVPN");
-        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(1))->drops[VPN_GETVPN_DROP_UNKNOWN_SPI], 1,
+        NS_TEST_EXPECT_MSG_EQ(in.CeStats(1)->drops[VPN_GETVPN_DROP_UNKNOWN_SPI], 1,
                               "branch 1 cannot read DEPT2");
-        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(2))->in_decrypted,
-                              Stats(getvpn, net.ce.Get(0))->out_encrypted -
-                                  Stats(getvpn, net.ce.Get(1))->in_decrypted,
+        NS_TEST_EXPECT_MSG_EQ(in.CeStats(2)->in_decrypted,
+                              in.CeStats(0)->out_encrypted - in.CeStats(1)->in_decrypted,
                               "every HQ packet decrypted by its own group's branch");
         Simulator::Destroy();
     }
@@ -584,52 +634,42 @@ class GetvpnDepartmentsTestCase : public TestCase
  * entries only): voice between HQ and branch 2 bypasses the group and goes
  * in clear both ways (and is accepted in clear), the rest stays encrypted.
  */
-class GetvpnLocalDenyTestCase : public TestCase
+class GetvpnLocalDenyTestCase : public GetvpnTestCase
 {
   public:
     GetvpnLocalDenyTestCase()
-        : TestCase("a member-local deny ACL sends its traffic in clear; the rest stays encrypted")
+        : GetvpnTestCase("a member-local deny ACL sends its traffic in clear; the rest stays encrypted")
     {
     }
 
   private:
     void DoRun() override
     {
-        RngSeedManager::SetSeed(7);
-        RngSeedManager::SetRun(6);
-        GetVpnHelper getvpn;
         GetVpnIntranetOptions o;
         o.branches = 2;
         o.localDeny = "deny ip host 10.0.0.2 host 10.2.0.2\n deny ip host 10.2.0.2 host 10.0.0.2";
-        GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
-        Wan wan;
-        WatchWan(net, &wan);
-        Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(3), Seconds(5));
-        Simulator::Stop(Seconds(6));
-        Simulator::Run();
+        Intranet in(7, 6, o, true);
+        Ptr<GetVpnVoice> voice = in.Voice(Seconds(3), Seconds(5));
+        Intranet::RunUntil(Seconds(6));
 
         uint64_t hqB2 = 0, other = 0;
+        ExpectNoLoss(voice);
         for (const auto& f : voice->GetFlows())
         {
-            NS_TEST_EXPECT_MSG_EQ(f.received, f.sent, "flow " << f.from << "->" << f.to);
             bool bypass = (f.from == 0 && f.to == 2) || (f.from == 2 && f.to == 0);
             (bypass ? hqB2 : other) += f.sent;
         }
         NS_TEST_EXPECT_MSG_GT(hqB2, 0, "HQ <-> branch 2 voice ran");
         // clear packets cross two watched links each
-        NS_TEST_EXPECT_MSG_EQ(wan.clearCovered, 2 * hqB2, "HQ <-> branch 2 in clear");
-        NS_TEST_EXPECT_MSG_EQ(wan.esp, 2 * other, "everything else encrypted");
-        for (uint32_t c = 0; c < 3; c++)
-        {
-            NS_TEST_EXPECT_MSG_EQ(Drops(getvpn, net.ce.Get(c)), 0, "CE " << c << ": no drops");
-        }
+        NS_TEST_EXPECT_MSG_EQ(in.wan.clearCovered, 2 * hqB2, "HQ <-> branch 2 in clear");
+        NS_TEST_EXPECT_MSG_EQ(in.wan.esp, 2 * other, "everything else encrypted");
+        ExpectNoDrops(in, 3);
         // out of the crypto maps in clear: the bypassed voice and GDOI itself
-        const vpn_getvpn_stats* s0 = Stats(getvpn, net.ce.Get(0));
-        const vpn_getvpn_stats* s2 = Stats(getvpn, net.ce.Get(2));
+        const vpn_getvpn_stats* s0 = in.CeStats(0);
+        const vpn_getvpn_stats* s2 = in.CeStats(2);
         NS_TEST_EXPECT_MSG_EQ(s0->out_clear + s2->out_clear, hqB2 + s0->dgrams_out + s2->dgrams_out,
                               "the bypassed packets left the crypto maps in clear");
-        NS_TEST_EXPECT_MSG_EQ(Stats(getvpn, net.ce.Get(1))->out_clear,
-                              Stats(getvpn, net.ce.Get(1))->dgrams_out, "branch 1: GDOI only");
+        NS_TEST_EXPECT_MSG_EQ(in.CeStats(1)->out_clear, in.CeStats(1)->dgrams_out, "branch 1: GDOI only");
         Simulator::Destroy();
     }
 };
@@ -647,32 +687,29 @@ ReadAll(const std::string& path)
 void
 TracedRun(const std::string& dir)
 {
-    RngSeedManager::SetSeed(11);
-    RngSeedManager::SetRun(1);
-    GetVpnHelper getvpn;
     GetVpnIntranetOptions o;
     o.branches = 2;
-    GetVpnIntranet net = GetVpnIntranetHelper().Build(getvpn, o);
+    Intranet in(11, 1, o);
+    GetVpnHelper& getvpn = in.getvpn;
+    GetVpnIntranet& net = in.net;
     VpnTraceHelper trace(dir);
     trace.EnableGetVpnKeyExport(getvpn.GetDaemons());
     trace.EnableGdoiPcap("KS1", getvpn.GetDaemon(net.ks));
     PointToPointHelper p2p;
     p2p.EnablePcap(dir + "/wan-branch1.pcap", net.ceWan.Get(1), false, true);
-    Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, Seconds(2), Seconds(3));
-    Ptr<GdoiDaemon> ks = getvpn.GetDaemon(net.ks);
-    Simulator::Schedule(Seconds(2.5), &Rekey, ks, false);
-    Simulator::Stop(Seconds(4));
-    Simulator::Run();
+    in.Voice(Seconds(2), Seconds(3));
+    Simulator::Schedule(Seconds(2.5), &Rekey, getvpn.GetDaemon(net.ks), false);
+    Intranet::RunUntil(Seconds(4));
     trace.WriteIkev1Keys(getvpn.GetDaemons());
     Simulator::Destroy();
 }
 } // namespace
 
-class GetvpnDeterminismTestCase : public TestCase
+class GetvpnDeterminismTestCase : public GetvpnTestCase
 {
   public:
     GetvpnDeterminismTestCase()
-        : TestCase("the same seed gives byte-identical pcaps and key files")
+        : GetvpnTestCase("the same seed gives byte-identical pcaps and key files")
     {
     }
 

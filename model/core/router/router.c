@@ -1227,6 +1227,50 @@ static bool sel_holds(const vpn_ikev2_selector *s, const vpn_addr *a)
 }
 
 /*
+ * The IP version nibble of the packet at ip (len bytes; RFC 791 3.1,
+ * RFC 8200 3): 0 when there is no first byte.
+ */
+static uint8_t ip_version(const uint8_t *ip, size_t len)
+{
+    vpn_rd rd;
+    uint8_t b = 0;
+
+    vpn_rd_init(&rd, ip, len);
+    (void)vpn_rd_u8(&rd, &b); /* 0 on a short read */
+    return (uint8_t)(b >> 4);
+}
+
+/*
+ * The destination address of the inner IP packet at ip (len bytes), from
+ * the fixed header alone (RFC 791 3.1 octets 16-19, RFC 8200 3 octets
+ * 24-39): the rest of the header is the encapsulation's to check.
+ * false: not IPv4/IPv6, or too short to hold the address.
+ */
+static bool inner_dst(const uint8_t *ip, size_t len, vpn_addr *dst)
+{
+    vpn_rd rd;
+    uint8_t a[16];
+    size_t skip, alen;
+
+    switch (ip_version(ip, len)) {
+    case 4:
+        skip = 16;
+        alen = 4;
+        break;
+    case 6:
+        skip = 24;
+        alen = 16;
+        break;
+    default:
+        return false;
+    }
+    vpn_rd_init(&rd, ip, len);
+    (void)vpn_rd_skip(&rd, skip);
+    (void)vpn_rd_bytes(&rd, a, alen);
+    return vpn_rd_err(&rd) == 0 && vpn_addr_from_bytes(dst, a, alen) == 0;
+}
+
+/*
  * ACCESS tunnels: the CHILD_SA an inner packet goes to, by its destination
  * and the records' remote selectors; the narrowest selector wins, then the
  * newest record. A rekey's responder keeps sending on the old pair until
@@ -1236,13 +1280,11 @@ static bool sel_holds(const vpn_ikev2_selector *s, const vpn_addr *a)
  */
 static rt_child *access_child(vpn_router *r, uint32_t tunnel, const vpn_pkt *pkt)
 {
-    const uint8_t *ip = vpn_pkt_data(pkt);
     vpn_addr dst;
     rt_child *best = NULL;
     uint64_t best_span = UINT64_MAX;
 
-    if (!((pkt->len >= 20 && ip[0] >> 4 == 4 && vpn_addr_from_bytes(&dst, ip + 16, 4) == 0) ||
-          (pkt->len >= 40 && ip[0] >> 4 == 6 && vpn_addr_from_bytes(&dst, ip + 24, 16) == 0)))
+    if (!inner_dst(vpn_pkt_data(pkt), pkt->len, &dst))
         return NULL;
     for (size_t i = 0; i < r->n_child; i++) {
         rt_child *c = &r->child[i];
@@ -1278,7 +1320,7 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
         return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
     r->now = now;
     t = &r->tun[tunnel];
-    v = pkt->len ? vpn_pkt_data(pkt)[0] >> 4 : 0;
+    v = ip_version(vpn_pkt_data(pkt), pkt->len);
     if (v != 4 && v != 6)
         return drop(r, VPN_ROUTER_DROP_NOT_IP, tunnel, 0);
     if (t->mg)
@@ -1689,20 +1731,21 @@ static void mgre_ike_event(vpn_router *r, const vpn_ikev2_event *ike)
     }
 }
 
+/*
+ * RFC 1112 4 / RFC 919 7 (class D, limited broadcast) and RFC 4291 2.7
+ * (ff00::/8): what the mGRE output copies to every multicast NBMA address.
+ * Not IP or too short for its destination: false.
+ */
 static bool is_multicast(const uint8_t *ip, size_t len)
 {
-    if (len >= 20 && ip[0] >> 4 == 4)
-        return ip[16] >> 4 == 14 || (ip[16] == 255 && ip[17] == 255 && ip[18] == 255 && ip[19] == 255);
-    return len >= 40 && ip[0] >> 4 == 6 && ip[24] == 0xff;
-}
+    static const uint8_t bcast[4] = {255, 255, 255, 255};
+    vpn_addr dst;
 
-static bool inner_dst(const uint8_t *ip, size_t len, vpn_addr *dst)
-{
-    if (len >= 20 && ip[0] >> 4 == 4)
-        return vpn_addr_from_bytes(dst, ip + 16, 4) == 0;
-    if (len >= 40 && ip[0] >> 4 == 6)
-        return vpn_addr_from_bytes(dst, ip + 24, 16) == 0;
-    return false;
+    if (!inner_dst(ip, len, &dst))
+        return false;
+    if (dst.family == VPN_AF_INET)
+        return dst.b[0] >> 4 == 14 || memcmp(dst.b, bcast, 4) == 0;
+    return dst.b[0] == 0xff;
 }
 
 /* The peer a packet to dst via next_hop goes to (NULL: NHRP has none). */
@@ -1736,7 +1779,7 @@ vpn_router_drop vpn_router_mgre_output(vpn_router *r, uint64_t now, uint32_t tun
     ip = vpn_pkt_data(pkt);
     if (!inner_dst(ip, pkt->len, &dst))
         return drop(r, VPN_ROUTER_DROP_NOT_IP, tunnel, 0);
-    proto = ip[0] >> 4 == 4 ? VPN_GRE_PROTO_IPV4 : VPN_GRE_PROTO_IPV6;
+    proto = dst.family == VPN_AF_INET ? VPN_GRE_PROTO_IPV4 : VPN_GRE_PROTO_IPV6;
     if (is_multicast(ip, pkt->len)) {
         /* ip nhrp map multicast [dynamic]: one copy per NBMA address */
         size_t n = vpn_nhrp_multicast_nbma(mg->nhrp, mg->mc, mg->cap_mc);
@@ -2448,15 +2491,12 @@ static vpn_router_drop esp_error(vpn_router *r, int rc)
 
 /* After vpn_esp_decap*: deliver what an SA of a tunnel decrypted. */
 static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_esp_rx *rx, vpn_pkt *pkt,
-                                const uint8_t *peek_spi, bool has_ip)
+                                uint32_t spi, bool has_ip)
 {
     rt_child *c;
     rt_tunnel *t;
-    uint32_t spi = 0;
 
     if (rc != 0) {
-        if (peek_spi)
-            spi = (uint32_t)peek_spi[0] << 24 | (uint32_t)peek_spi[1] << 16 | (uint32_t)peek_spi[2] << 8 | peek_spi[3];
         flush(r);
         return drop(r, esp_error(r, rc), VPN_ROUTER_NO_TUNNEL, spi);
     }
@@ -2503,7 +2543,8 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
 vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, const vpn_esp_outer *outer)
 {
     vpn_esp_rx rx;
-    uint8_t spi[4] = {0};
+    vpn_rd rd;
+    uint32_t spi = 0;
     int rc;
 
     if (r == NULL)
@@ -2511,8 +2552,9 @@ vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, 
     if (pkt == NULL || outer == NULL)
         return drop(r, VPN_ROUTER_DROP_ARGS, VPN_ROUTER_NO_TUNNEL, 0);
     r->now = now;
-    if (pkt->len >= 4)
-        memcpy(spi, vpn_pkt_data(pkt), 4);
+    /* RFC 4303 2.1: the SPI a failure is counted under (0 when short) */
+    vpn_rd_init(&rd, vpn_pkt_data(pkt), pkt->len);
+    (void)vpn_rd_u32(&rd, &spi);
     rc = vpn_esp_decap_payload(r->sad, pkt, outer, now, &rx);
     return esp_done(r, now, rc, &rx, pkt, spi, false);
 }
@@ -2530,7 +2572,24 @@ vpn_router_drop vpn_router_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt)
     if (r->gv && cmap_claims(r, pkt))
         return cmap_ip_input(r, now, pkt);
     rc = vpn_esp_decap(r->sad, pkt, now, &rx);
-    return esp_done(r, now, rc, &rx, pkt, NULL, true);
+    return esp_done(r, now, rc, &rx, pkt, 0, true);
+}
+
+/*
+ * RFC 2408 3.1: the major version of the ISAKMP header at p (len bytes),
+ * the high nibble of octet 17; 0 when the 28-byte header is not all there.
+ */
+static uint8_t isakmp_major(const uint8_t *p, size_t len)
+{
+    vpn_rd rd;
+    uint8_t v = 0;
+
+    if (len < 28)
+        return 0;
+    vpn_rd_init(&rd, p, len);
+    (void)vpn_rd_skip(&rd, 17);
+    (void)vpn_rd_u8(&rd, &v);
+    return (uint8_t)(v >> 4);
 }
 
 vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev2_endpoint *local,
@@ -2577,7 +2636,7 @@ vpn_router_drop vpn_router_udp_input(vpn_router *r, uint64_t now, const vpn_ikev
         if (rc != 0)
             return drop(r, VPN_ROUTER_DROP_GDOI_REFUSED, VPN_ROUTER_NO_TUNNEL, 0);
         return VPN_ROUTER_DROP_NONE;
-    } else if (local->port == VPN_IKE_PORT && r->v1 && pkt->len >= 28 && p[17] >> 4 == 1) {
+    } else if (local->port == VPN_IKE_PORT && r->v1 && isakmp_major(p, pkt->len) == 1) {
         /* RFC 2408 3.1: major version 1 in the high nibble of octet 17:
          * IKEv1 phase 1; what no SA takes leaves the table as it was */
         r->st.ikev1_in++;

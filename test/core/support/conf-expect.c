@@ -24,3 +24,9 @@ void tu_conf_expect_error(const char *text, int code, int line, const char *need
                  err.line, err.msg);
     assert_null(c); /* nothing half-configured */
 }
+
+void tu_conf_expect_errors(const tu_conf_bad *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tu_conf_expect_error(bad[i].text, bad[i].code, bad[i].line, bad[i].needle);
+}

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/crypto-ids.h"
 #include "crypto/sig.h"
 #include "ipsec/esp.h"
 #include "ipsec/ip.h"
@@ -147,6 +148,53 @@ void tu_gdoi_member(unsigned i, const vpn_addr *ks, const vpn_addr *servers, siz
     gc.spd = *spd;
     gc.spd_seq = 10;
     assert_int_equal(vpn_gdoi_gm_new(gm, &gc, rng, NULL, send, user), 0);
+}
+
+void tu_gdoi_members_free(vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        vpn_gdoi_gm_del(gm[i]);
+        vpn_spd_del(spd[i]);
+        vpn_sad_del(sad[i]);
+    }
+}
+
+void tu_gdoi_ks_cfg_std(vpn_gdoi_ks_cfg *kc, const vpn_addr *ks, vpn_sig_key *rekey_key)
+{
+    memset(kc, 0, sizeof *kc);
+    kc->name = "GETVPN";
+    kc->group_id = 1234;
+    kc->local = *ks;
+    kc->ike.psk = (const uint8_t *)"gdoi-psk";
+    kc->ike.psk_len = 8;
+    kc->ike.local_id = *ks;
+    kc->tek.sel.family = VPN_AF_INET;
+    vpn_prefix_parse(&kc->tek.sel.src, "10.0.0.0/8");
+    vpn_prefix_parse(&kc->tek.sel.dst, "10.0.0.0/8");
+    kc->tek.encr_id = VPN_ENCR_AES_CBC;
+    kc->tek.lifetime_s = 600;
+    kc->kek_lifetime_s = 3000;
+    kc->multicast = false;
+    kc->rekey_key = rekey_key;
+}
+
+uint64_t tu_gdoi_deadline(const vpn_gdoi_ks *ks, vpn_gdoi_gm *const *gm, unsigned n)
+{
+    uint64_t d = vpn_gdoi_ks_next_deadline(ks);
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t x = vpn_gdoi_gm_next_deadline(gm[i]);
+        if (x < d)
+            d = x;
+    }
+    return d;
+}
+
+void tu_gdoi_tick(vpn_gdoi_ks *ks, vpn_gdoi_gm **gm, unsigned n, uint64_t now)
+{
+    vpn_gdoi_ks_timeout(ks, now);
+    for (unsigned i = 0; i < n; i++)
+        vpn_gdoi_gm_timeout(gm[i], now);
 }
 
 void tu_gdoi_assert_member(vpn_gdoi_gm *gm, const vpn_gdoi_ks *ks)

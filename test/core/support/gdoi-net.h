@@ -1,6 +1,6 @@
 /*
  * The in-memory network of the GDOI drivers (gdoi-engine-test,
- * gdoi-coop-test): a datagram queue that the engines' send callbacks fill
+ * gdoi-coop-test, gdoi-inject-fail-test): a datagram queue that the engines' send callbacks fill
  * (optionally traced to a pcap pair: as sent, and with the decrypted
  * view), a pump that hands each queued datagram to the driver's router a
  * 1 ms hop at a time, a timer loop, and the member, traffic and
@@ -77,6 +77,22 @@ vpn_sig_key *tu_gdoi_rsa_key(void);
 void tu_gdoi_member(unsigned i, const vpn_addr *ks, const vpn_addr *servers, size_t n_servers,
                     vpn_rng *rng, vpn_gdoi_send_fn send, void *user, vpn_addr *addr,
                     vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd);
+
+/* Frees members 0..n-1 (engine, SPD and SAD), as made by tu_gdoi_member. */
+void tu_gdoi_members_free(vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd, unsigned n);
+
+/*
+ * The key server every GDOI driver starts from (the caller adds to it):
+ * group 1234 ("GETVPN", PSK "gdoi-psk") at ks, TEK for 10/8 <-> 10/8 with
+ * AES-CBC for 600 s, KEK for 3000 s, unicast rekeys signed with rekey_key.
+ */
+void tu_gdoi_ks_cfg_std(vpn_gdoi_ks_cfg *kc, const vpn_addr *ks, vpn_sig_key *rekey_key);
+
+/* The earliest deadline of the key server and the n members. */
+uint64_t tu_gdoi_deadline(const vpn_gdoi_ks *ks, vpn_gdoi_gm *const *gm, unsigned n);
+
+/* The timers of the key server and the n members, at now. */
+void tu_gdoi_tick(vpn_gdoi_ks *ks, vpn_gdoi_gm **gm, unsigned n, uint64_t now);
 
 /* Member gm is registered and holds key server ks's current TEK, KEK and SEQ. */
 void tu_gdoi_assert_member(vpn_gdoi_gm *gm, const vpn_gdoi_ks *ks);

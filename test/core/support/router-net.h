@@ -391,6 +391,14 @@ static inline void rn_free(rn_net *n)
     memset(n, 0, sizeof *n);
 }
 
+/* *pkt over buf (RN_BUF bytes, the usual headroom) holding the len bytes at d. */
+static inline void rn_pkt_of(vpn_pkt *pkt, uint8_t *buf, const uint8_t *d, size_t len)
+{
+    vpn_pkt_init(pkt, buf, RN_BUF, VPN_PKT_HEADROOM);
+    if (len)
+        memcpy(vpn_pkt_put(pkt, len), d, len);
+}
+
 /* One numbered inner packet from nd into its tunnel (10.0.<idx+1>.1 to the
  * other side's 10.0.<2-idx>.1). Returns the router's verdict. */
 static inline vpn_router_drop rn_send(rn_node *nd)
