@@ -42,6 +42,7 @@ static const char hub[] =
     " aaa authorization group eap list RA-AUTHOR RA-POL\n"       /* 23 */
     " aaa authentication eap RA-EAP\n"
     " virtual-template 1\n"                                      /* 25 */
+    " aaa authorization user eap cached\n"                       /* 26 */
     "end\n";
 
 static void test_hub(void **state)
@@ -82,6 +83,7 @@ static void test_hub(void **state)
     assert_string_equal(p->aaa_author_policy, "RA-POL");
     assert_string_equal(p->aaa_authen_eap_list, "RA-EAP");
     assert_int_equal(p->virtual_template, 1);
+    assert_true(p->aaa_author_user_cached);
     vpn_conf_del(c);
 }
 
@@ -135,7 +137,10 @@ static void test_errors(void **state)
                  " authentication remote eap\n authentication local pre-share key k\n"
                  " aaa authorization group eap list L NOPOL\n",
                  VPN_ERR_NOTFOUND, 1, "NOPOL");
-    tu_conf_expect_error("crypto ikev2 profile P\n aaa authorization user eap cached\n", VPN_ERR_MALFORMED, 2,
+    /* only the attributes of the EAP exchange itself: no second lookup */
+    tu_conf_expect_error("crypto ikev2 profile P\n aaa authorization user eap list L\n", VPN_ERR_MALFORMED, 2,
+                 "usage");
+    tu_conf_expect_error("crypto ikev2 profile P\n aaa authorization user eap cached now\n", VPN_ERR_MALFORMED, 2,
                  "usage");
 }
 

@@ -74,6 +74,41 @@ static void test_pool_alloc_exhaust_release(void **state)
     vpn_ippool_free(&p);
 }
 
+/* An AAA server's Framed-IP-Address inside the pool: claimed for its user,
+ * never handed to another; a claim of someone else's address, one outside
+ * the pool or a second address for the same owner changes nothing. */
+static void test_pool_claim(void **state)
+{
+    (void)state;
+    vpn_ippool p;
+    vpn_addr lo = A("10.99.0.10"), hi = A("10.99.0.12"), got, w11 = A("10.99.0.11"), w10 = A("10.99.0.10");
+    vpn_addr out = A("10.98.0.11"), v6 = A("2001:db8::1");
+    assert_int_equal(vpn_ippool_init(&p, "RA", &lo, &hi), 0);
+    assert_int_equal(vpn_ippool_claim(&p, 7, &w11), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &w11), 7);
+    assert_int_equal(p.used, 1);
+    assert_int_equal(vpn_ippool_claim(&p, 7, &w11), 0); /* again: the same */
+    assert_int_equal(p.used, 1);
+    assert_int_equal(vpn_ippool_claim(&p, 8, &w11), VPN_ERR_EXISTS);
+    assert_int_equal(vpn_ippool_owner(&p, &w11), 7);
+    assert_int_equal(vpn_ippool_claim(&p, 7, &w10), VPN_ERR_STATE); /* one per owner */
+    assert_int_equal(vpn_ippool_claim(&p, 8, &out), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_claim(&p, 8, &v6), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_claim(&p, 0, &w10), VPN_ERR_INVAL);
+    assert_int_equal(vpn_ippool_claim(NULL, 8, &w10), VPN_ERR_INVAL);
+    assert_int_equal(p.used, 1);
+    /* the allocator skips the claimed address and the owner keeps it */
+    assert_int_equal(vpn_ippool_alloc(&p, 8, &got), 0);
+    assert_true(vpn_addr_eq(&got, &w10));
+    assert_int_equal(vpn_ippool_alloc(&p, 9, &got), 0);
+    assert_string_equal(vpn_addr_str(&got, (char[VPN_ADDR_STRLEN]){0}, VPN_ADDR_STRLEN), "10.99.0.12");
+    assert_int_equal(vpn_ippool_alloc(&p, 7, &got), 0);
+    assert_true(vpn_addr_eq(&got, &w11));
+    assert_int_equal(vpn_ippool_release(&p, &w11, 7), 0);
+    assert_int_equal(p.used, 2);
+    vpn_ippool_free(&p);
+}
+
 static void test_pool_bad_ranges(void **state)
 {
     (void)state;
@@ -269,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_alloc_exhaust_release),
+        cmocka_unit_test(test_pool_claim),
         cmocka_unit_test(test_pool_bad_ranges),
         cmocka_unit_test(test_cp_request_reply_roundtrip),
         cmocka_unit_test(test_cp_hostile),

@@ -467,6 +467,157 @@ static void test_backend_answers_later(void **state)
     tp_free(&n);
 }
 
+/* A RADIUS-like backend whose Access-Accept carries authorization
+ * attributes (vpn_ikev2_eap_authorize before the SUCCESS answer). The hub
+ * profile has `aaa authorization user eap cached` when cached is set. */
+static void authz_run(tp_net *n, slow_backend *sb, bool cached, const vpn_cp_authz *z, const char *user)
+{
+    static vpn_ikev2_eap_backend be;
+    static char hub[4096];
+    const char *at = strstr(hub_conf, " virtual-template 1\n");
+    be.step = slow_step;
+    be.user = sb;
+    memset(sb, 0, sizeof *sb);
+    assert_int_equal(vpn_drbg_init(&sb->drbg, "radius", 6), 0);
+    vpn_eap_server_params sp = {.methods = VPN_EAP_M_MSCHAPV2, .query_identity = true, .password = slow_db};
+    vpn_rng_init_drbg(&sp.rng, &sb->drbg);
+    assert_int_equal(vpn_eap_server_new(&sb->srv, &sp), 0);
+    snprintf(hub, sizeof hub, "%.*s%s%s", (int)(at - hub_conf), hub_conf,
+             cached ? " aaa authorization user eap cached\n" : "", at);
+    char *c = client_conf(user, "radius-pw", "mschapv2");
+    tp_init(n);
+    tp_add(n, c, "192.0.2.1", "client");
+    free(c);
+    {
+        vpn_ikev2_params p;
+        tp_node *nd = tp_prepare(n, hub, "192.0.2.2", "hub", &p);
+        p.eap = &be;
+        assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+    }
+    add_hub_policy(n, 1);
+    vpn_ikev2_policy pc = client_policy();
+    initiate(n, &pc);
+    for (int round = 0; round < 8 && tp_count_ev(&n->node[1], VPN_IKEV2_EV_IKE_UP) == 0; round++) {
+        vpn_eap_answer ans;
+        tp_run_for(n, 0);
+        tp_pump(n);
+        if (!sb->pending)
+            continue;
+        memset(&ans, 0, sizeof ans);
+        if (sb->started)
+            assert_int_equal(vpn_eap_server_start(sb->srv, &ans), 0);
+        else
+            assert_int_equal(vpn_eap_server_process(sb->srv, sb->msg, sb->len, &ans), 0);
+        sb->pending = false;
+        if (ans.result == VPN_EAP_SUCCESS && z != NULL) {
+            assert_int_equal(vpn_ikev2_eap_authorize(n->node[1].ctx, sb->sa, z), 0);
+            /* a second call replaces the first */
+            assert_int_equal(vpn_ikev2_eap_authorize(n->node[1].ctx, sb->sa, z), 0);
+        }
+        assert_int_equal(vpn_ikev2_eap_answer(n->node[1].ctx, n->now, sb->sa, &ans), 0);
+        /* nothing waits now: no attributes can be slipped in */
+        if (z != NULL)
+            assert_int_equal(vpn_ikev2_eap_authorize(n->node[1].ctx, sb->sa, z), VPN_ERR_NOTFOUND);
+        tp_pump(n);
+    }
+    tp_run_for(n, 1);
+    vpn_eap_server_free(sb->srv);
+    sb->srv = NULL;
+    vpn_drbg_free(&sb->drbg);
+}
+
+static void pool_line(tp_net *n, const char *want)
+{
+    static char out[4096];
+    vpn_show_buf b;
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n->node[1].ctx, &b), 0);
+    if (strstr(out, want) == NULL)
+        fail_msg("no '%s' in:\n%s", want, out);
+}
+
+static void test_backend_authorizes(void **state)
+{
+    (void)state;
+    tp_net n;
+    slow_backend sb;
+    vpn_cp_authz z;
+    vpn_ikev2_sa_info ia, ib;
+    char a[VPN_ADDR_STRLEN];
+
+    /* Framed-IP-Address outside every pool, DNS and a Framed-Route: the
+     * client gets exactly those, the policy's pool and split ACL unused. */
+    memset(&z, 0, sizeof z);
+    assert_int_equal(vpn_addr_parse(&z.address, "10.77.0.5"), 0);
+    assert_int_equal(vpn_addr_parse(&z.dns[0], "10.1.0.99"), 0);
+    z.n_dns = 1;
+    assert_int_equal(vpn_prefix_parse(&z.subnets[0], "10.50.0.0/16"), 0);
+    assert_int_equal(vpn_prefix_parse(&z.subnets[1], "2001:db8::/32"), 0); /* not IPv4: skipped */
+    z.n_subnets = 2;
+    authz_run(&n, &sb, true, &z, "dave");
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    sa0(&n, 0, &ia);
+    sa0(&n, 1, &ib);
+    assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.77.0.5");
+    assert_string_equal(vpn_addr_str(&ib.assigned, a, sizeof a), "10.77.0.5");
+    assert_non_null(ia.cfg);
+    assert_int_equal(ia.cfg->n_dns, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->dns[0], a, sizeof a), "10.1.0.99");
+    assert_int_equal(ia.cfg->n_subnets, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->subnets[0].addr, a, sizeof a), "10.50.0.0");
+    assert_int_equal(ia.cfg->subnets[0].len, 16);
+    /* the CHILD_SA is narrowed to the AAA address */
+    int eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(eb >= 0);
+    assert_true(vpn_addr_eq(&n.node[1].ev[eb].child.ts_remote[0].addr_lo, &z.address));
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    tp_free(&n);
+
+    /* A Framed-IP-Address inside the pool is claimed there (the pool will
+     * not hand it to another) and given back when the SA goes. */
+    memset(&z, 0, sizeof z);
+    assert_int_equal(vpn_addr_parse(&z.address, "10.99.0.11"), 0);
+    authz_run(&n, &sb, true, &z, "dave");
+    sa0(&n, 0, &ia);
+    assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.99.0.11");
+    /* no AAA DNS or routes: the policy's stay */
+    assert_int_equal(ia.cfg->n_dns, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->dns[0], a, sizeof a), "10.1.0.53");
+    assert_int_equal(ia.cfg->n_subnets, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->subnets[0].addr, a, sizeof a), "10.1.0.0");
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n");
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    tp_free(&n);
+
+    /* Framed-Pool naming a pool that does not exist: the user is refused
+     * with INTERNAL_ADDRESS_FAILURE (3.15.4), nothing is taken. */
+    memset(&z, 0, sizeof z);
+    snprintf(z.pool, sizeof z.pool, "NO-SUCH-POOL");
+    authz_run(&n, &sb, true, &z, "dave");
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    tp_free(&n);
+
+    /* Without `aaa authorization user eap cached` the attributes are not
+     * applied: the policy's pool answers. */
+    memset(&z, 0, sizeof z);
+    assert_int_equal(vpn_addr_parse(&z.address, "10.77.0.5"), 0);
+    authz_run(&n, &sb, false, &z, "dave");
+    sa0(&n, 0, &ia);
+    assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.99.0.10");
+    tp_free(&n);
+
+    assert_int_equal(vpn_ikev2_eap_authorize(NULL, 1, &z), VPN_ERR_INVAL);
+}
+
 /* A backend that leaves the profile to the local database on the first
  * step (a profile without a RADIUS list, VPN_IKEV2_EAP_LOCAL): the
  * conversation runs on the `username` lines and the backend hears no more. */
@@ -526,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_pool_full_refuses),
         cmocka_unit_test(test_backend_answers_later),
         cmocka_unit_test(test_backend_leaves_local),
+        cmocka_unit_test(test_backend_authorizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

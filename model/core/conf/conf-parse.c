@@ -506,6 +506,7 @@ static int ra_profile_eap(parser *p, vpn_conf_profile *pr)
 }
 
 /* aaa authorization group {psk|eap} list LIST [POLICY]
+ * aaa authorization user eap cached
  * aaa authentication eap LIST */
 static int ra_profile_aaa(parser *p, vpn_conf_profile *pr)
 {
@@ -518,7 +519,14 @@ static int ra_profile_aaa(parser *p, vpn_conf_profile *pr)
     }
     if (is(p, 1, "authentication") && is(p, 2, "eap") && p->n == 4)
         return copy_name(p, pr->aaa_authen_eap_list, p->tok[3]);
-    return bad(p, "usage: aaa authorization group psk|eap list LIST [POLICY] or aaa authentication eap LIST",
+    /* IOS: user attributes from the EAP exchange's Access-Accept */
+    if (is(p, 1, "authorization") && is(p, 2, "user") && is(p, 3, "eap") && is(p, 4, "cached") && p->n == 5) {
+        pr->aaa_author_user_cached = true;
+        return OK;
+    }
+    return bad(p,
+               "usage: aaa authorization group psk|eap list LIST [POLICY], aaa authorization user eap cached "
+               "or aaa authentication eap LIST",
                NULL);
 }
 

@@ -155,6 +155,7 @@ typedef struct vpn_conf_profile {
     char aaa_author_policy[VPN_CONF_NAME_MAX];
     bool aaa_author_eap;         /* group eap (else psk) */
     char aaa_authen_eap_list[VPN_CONF_NAME_MAX]; /* aaa authentication eap LIST */
+    bool aaa_author_user_cached; /* aaa authorization user eap cached */
     int line;
 } vpn_conf_profile;
 

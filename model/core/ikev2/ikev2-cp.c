@@ -78,6 +78,26 @@ int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out)
     return 0;
 }
 
+int vpn_ippool_claim(vpn_ippool *p, uint32_t owner, const vpn_addr *a)
+{
+    uint32_t s;
+    if (p == NULL || p->owner == NULL || owner == 0 || a == NULL)
+        return VPN_ERR_INVAL;
+    if (!slot_of(p, a, &s))
+        return VPN_ERR_NOTFOUND;
+    if (p->owner[s] == owner)
+        return 0;
+    if (p->owner[s] != 0)
+        return VPN_ERR_EXISTS;
+    /* one address per owner, as vpn_ippool_alloc keeps it */
+    for (uint32_t i = 0; i < vpn_ippool_size(p); i++)
+        if (p->owner[i] == owner)
+            return VPN_ERR_STATE;
+    p->owner[s] = owner;
+    p->used++;
+    return 0;
+}
+
 int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner)
 {
     if (p == NULL || a == NULL || owner == 0)

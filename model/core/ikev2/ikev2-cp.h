@@ -47,6 +47,15 @@ void vpn_ippool_free(vpn_ippool *p);
  */
 int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out);
 
+/*
+ * Gives owner the address a itself (an AAA server's Framed-IP-Address that
+ * lies inside the pool), so that the pool never hands it to another.
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND (a outside the pool), VPN_ERR_EXISTS
+ * (another owner holds it), VPN_ERR_STATE (owner holds another address);
+ * nothing changes on error.
+ */
+int vpn_ippool_claim(vpn_ippool *p, uint32_t owner, const vpn_addr *a);
+
 /* Returns a's address if owner holds it. Errors: VPN_ERR_INVAL,
  * VPN_ERR_NOTFOUND (outside the pool, free, or someone else's). */
 int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner);
@@ -94,6 +103,23 @@ typedef struct vpn_cp_grant {
     vpn_prefix subnets[VPN_CP_MAX_SUBNETS]; /* `route set access-list` / `route set interface` */
     size_t n_subnets;
 } vpn_cp_grant;
+
+/*
+ * What an AAA server authorized for one user (the attributes of a RADIUS
+ * Access-Accept, IOS's `aaa authorization user eap cached`). Each one set
+ * replaces the authorization policy's: address (Framed-IP-Address) instead
+ * of a pool address, pool (Framed-Pool, ipsec:addr-pool) instead of the
+ * policy's pool, dns (ipsec:dns-servers), subnets (Framed-Route,
+ * ipsec:route-set).
+ */
+typedef struct vpn_cp_authz {
+    vpn_addr address;                /* family 0: none */
+    char pool[VPN_IPPOOL_NAME_MAX];  /* "": none */
+    vpn_addr dns[VPN_CP_MAX_DNS];
+    size_t n_dns;
+    vpn_prefix subnets[VPN_CP_MAX_SUBNETS];
+    size_t n_subnets;
+} vpn_cp_authz;
 
 /*
  * Appends CFG_REPLY with what g gives and req asked for (an address and
