@@ -87,6 +87,31 @@ static void test_hub(void **state)
     vpn_conf_del(c);
 }
 
+/* The hub's one block: EAP users and PSK sites in one profile, each kind
+ * with its own authorization policy; the sites' accepts their routes. */
+static void test_block_policies(void **state)
+{
+    (void)state;
+    vpn_conf *c = tu_conf_parse_ok("crypto ikev2 authorization policy USERS\n"
+                                   "crypto ikev2 authorization policy SITES\n"
+                                   " route accept any\n"
+                                   "crypto ikev2 profile HUB\n"
+                                   " match identity remote any\n"
+                                   " authentication remote eap query-identity\n"
+                                   " authentication remote pre-share key s\n"
+                                   " authentication local pre-share key h\n"
+                                   " aaa authorization group eap list L USERS\n"
+                                   " aaa authorization group psk list L SITES\n"
+                                   "end\n");
+    const vpn_conf_profile *p = vpn_conf_find_profile(c, "HUB");
+    assert_string_equal(p->aaa_author_policy, "USERS");
+    assert_string_equal(p->aaa_author_psk_policy, "SITES");
+    assert_true(p->aaa_author_eap);
+    assert_true(vpn_conf_find_author_policy(c, "SITES")->route_accept);
+    assert_false(vpn_conf_find_author_policy(c, "USERS")->route_accept);
+    vpn_conf_del(c);
+}
+
 static void test_client(void **state)
 {
     (void)state;
@@ -137,6 +162,12 @@ static void test_errors(void **state)
                  " authentication remote eap\n authentication local pre-share key k\n"
                  " aaa authorization group eap list L NOPOL\n",
                  VPN_ERR_NOTFOUND, 1, "NOPOL");
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n route accept\n", VPN_ERR_MALFORMED, 2, "usage");
+    tu_conf_expect_error("crypto ikev2 authorization policy A\n route accept some\n", VPN_ERR_MALFORMED, 2, "usage");
+    tu_conf_expect_error("crypto ikev2 profile P\n match identity remote any\n"
+                 " authentication remote pre-share key k\n authentication local pre-share key k\n"
+                 " aaa authorization group psk list L NOSITES\n",
+                 VPN_ERR_NOTFOUND, 1, "NOSITES");
     /* only the attributes of the EAP exchange itself: no second lookup */
     tu_conf_expect_error("crypto ikev2 profile P\n aaa authorization user eap list L\n", VPN_ERR_MALFORMED, 2,
                  "usage");
@@ -262,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_virtual_template),
         cmocka_unit_test(test_hub),
         cmocka_unit_test(test_client),
+        cmocka_unit_test(test_block_policies),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_radius),
     };

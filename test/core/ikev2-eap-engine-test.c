@@ -14,6 +14,7 @@
 
 #include "common/vpn-err.h"
 #include "ikev2/ikev2-const.h"
+#define TP_MAX_NODES 4 /* the hub block: hub, two spokes, a user */
 #include "ikev2-pair.h"
 #include "show/show-ikev2.h"
 
@@ -526,15 +527,17 @@ static void authz_run(tp_net *n, slow_backend *sb, bool cached, const vpn_cp_aut
     vpn_drbg_free(&sb->drbg);
 }
 
-static void pool_line(tp_net *n, const char *want)
+static void pool_line_at(tp_net *n, int hub, const char *want)
 {
     static char out[4096];
     vpn_show_buf b;
     vpn_show_init(&b, out, sizeof out);
-    assert_int_equal(vpn_show_ip_local_pool(n->node[1].ctx, &b), 0);
+    assert_int_equal(vpn_show_ip_local_pool(n->node[hub].ctx, &b), 0);
     if (strstr(out, want) == NULL)
         fail_msg("no '%s' in:\n%s", want, out);
 }
+
+static void pool_line(tp_net *n, const char *want) { pool_line_at(n, 1, want); }
 
 static void test_backend_authorizes(void **state)
 {
@@ -618,6 +621,177 @@ static void test_backend_authorizes(void **state)
     assert_int_equal(vpn_ikev2_eap_authorize(NULL, 1, &z), VPN_ERR_INVAL);
 }
 
+/* ---- the hub's one block: EAP users and site-to-site spokes ---------------- */
+
+/* The RA hub with a keyring for the spokes and, with accept, `route accept
+ * any` in the spokes' authorization policy. */
+static char *block_hub_conf(bool accept)
+{
+    static const char add[] =
+        "crypto ikev2 keyring KR\n"
+        " peer SPOKES\n"
+        "  address 0.0.0.0 0.0.0.0\n"
+        "  pre-shared-key spokekey\n"
+        "interface Loopback1\n"
+        " ip address 10.1.255.1 255.255.255.0\n"
+        "crypto ikev2 authorization policy SITES\n"
+        " route set interface Loopback1\n";
+    char *b = malloc(8192);
+    const char *at = strstr(hub_conf, " virtual-template 1\n");
+    const char *prof = strstr(hub_conf, "crypto ikev2 profile RA\n");
+    assert_non_null(b);
+    snprintf(b, 8192, "%.*s%s%s%.*s authentication remote pre-share\n keyring local KR\n"
+             " aaa authorization group psk list RA-AUTHOR SITES\n%s",
+             (int)(prof - hub_conf), hub_conf, add, accept ? " route accept any\n" : "", (int)(at - prof), prof, at);
+    return b;
+}
+
+/* Spoke i: PSK, announces 10.2.i.0/24 (its LAN) with `route set interface`;
+ * with wrong_net it announces 10.3.0.0/16 instead, which is not its to ask. */
+static char *spoke_conf(int i, bool wrong_net)
+{
+    char *b = malloc(4096);
+    assert_non_null(b);
+    snprintf(b, 4096,
+             "hostname spoke%d\n"
+             "aaa new-model\n"
+             "aaa authorization network L local\n"
+             "interface GigabitEthernet2\n"
+             " ip address %s 255.255.%s\n"
+             "crypto ikev2 authorization policy SPOKE\n"
+             " route set interface GigabitEthernet2\n"
+             "crypto ikev2 proposal P1\n"
+             " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+             "crypto ikev2 policy POL1\n proposal P1\n"
+             "crypto ikev2 profile SITE\n"
+             " match identity remote address 192.0.2.2 255.255.255.255\n"
+             " identity local fqdn spoke%d.example\n"
+             " authentication local pre-share key spokekey\n"
+             " authentication remote pre-share key hubkey\n"
+             " aaa authorization group psk list L SPOKE\n"
+             "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+             "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile SITE\n",
+             i, wrong_net ? "10.3.0.1" : (i == 1 ? "10.2.1.1" : "10.2.2.1"), wrong_net ? "0.0" : "255.0", i);
+    return b;
+}
+
+/* A spoke's VTI proposal: any to any (IOS), or its LAN when narrow. */
+static vpn_ikev2_policy spoke_policy(const char *local)
+{
+    vpn_ikev2_policy p;
+    memset(&p, 0, sizeof p);
+    p.ipsec_profile = "IPP";
+    p.ts_local[0] = sel(local, 0);
+    p.ts_remote[0] = sel("0.0.0.0/0", 0);
+    p.n_ts_local = p.n_ts_remote = 1;
+    p.tag = 5;
+    return p;
+}
+
+/* The hub's CHILD_UP for IKE SA peer address addr: its remote selector. */
+static const vpn_ikev2_selector *hub_child_ts(tp_net *n, const char *addr)
+{
+    vpn_addr a;
+    assert_int_equal(vpn_addr_parse(&a, addr), 0);
+    for (int k = 0; k < 16; k++) {
+        int e = tp_find_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP, k);
+        if (e < 0)
+            break;
+        if (vpn_addr_eq(&n->node[0].ev[e].child.remote.addr, &a)) {
+            assert_int_equal(n->node[0].ev[e].child.n_ts_remote, 1);
+            return &n->node[0].ev[e].child.ts_remote[0];
+        }
+    }
+    fail_msg("no CHILD_SA with %s at the hub", addr);
+    return NULL;
+}
+
+static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local)
+{
+    char *h = block_hub_conf(accept), *s1 = spoke_conf(1, wrong_net), *s2 = spoke_conf(2, false),
+         *u = client_conf("alice", "Secr3t!", "mschapv2");
+    tp_init(n);
+    /* node 0 the hub here: every other node initiates to it */
+    tp_add(n, h, "192.0.2.2", "hub");
+    tp_add(n, s1, "192.0.2.11", "spoke1");
+    tp_add(n, s2, "192.0.2.12", "spoke2");
+    tp_add(n, u, "192.0.2.1", "client");
+    free(h);
+    free(s1);
+    free(s2);
+    free(u);
+    add_hub_policy(n, 0);
+    vpn_ikev2_policy p1 = spoke_policy(spoke1_local), p2 = spoke_policy("0.0.0.0/0"), pu = client_policy();
+    uint32_t id;
+    assert_int_equal(vpn_ikev2_initiate(n->node[1].ctx, n->now, &n->node[1].ep, &n->node[0].ep, &p1, &id), 0);
+    assert_int_equal(vpn_ikev2_initiate(n->node[2].ctx, n->now, &n->node[2].ep, &n->node[0].ep, &p2, &id), 0);
+    assert_int_equal(vpn_ikev2_initiate(n->node[3].ctx, n->now, &n->node[3].ep, &n->node[0].ep, &pu, &id), 0);
+    tp_run_for(n, 3);
+    for (int k = 1; k <= 3; k++)
+        assert_int_equal(tp_count_ev(&n->node[k], VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_IKE_UP), 3);
+}
+
+/* One profile and Virtual-Template for both kinds of peer: the EAP user
+ * gets a pool address and a selector of that address, each spoke (PSK,
+ * any/any proposed) a selector of the network it announced in its
+ * CFG_REQUEST, and no pool address. */
+static void test_hub_block_sites_and_users(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    block_run(&n, true, false, "0.0.0.0/0");
+    const vpn_ikev2_selector *t1 = hub_child_ts(&n, "192.0.2.11"), *t2 = hub_child_ts(&n, "192.0.2.12"),
+                             *tu = hub_child_ts(&n, "192.0.2.1");
+    assert_string_equal(vpn_addr_str(&t1->addr_lo, a, sizeof a), "10.2.1.0");
+    assert_string_equal(vpn_addr_str(&t1->addr_hi, a, sizeof a), "10.2.1.255");
+    assert_string_equal(vpn_addr_str(&t2->addr_lo, a, sizeof a), "10.2.2.0");
+    assert_string_equal(vpn_addr_str(&t2->addr_hi, a, sizeof a), "10.2.2.255");
+    assert_string_equal(vpn_addr_str(&tu->addr_lo, a, sizeof a), "10.99.0.10");
+    assert_string_equal(vpn_addr_str(&tu->addr_hi, a, sizeof a), "10.99.0.10");
+    /* the spokes' side: their local selector narrowed to their LAN */
+    int e = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_string_equal(vpn_addr_str(&n.node[1].ev[e].child.ts_local[0].addr_lo, a, sizeof a), "10.2.1.0");
+    /* one pool address in use: the user's */
+    pool_line_at(&n, 0, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n");
+    /* the hub answered the spoke's CFG_REQUEST with its own networks */
+    vpn_ikev2_sa_info hi;
+    bool seen = false;
+    for (size_t k = 0; vpn_ikev2_sa_get(n.node[0].ctx, k, &hi) == 0; k++) {
+        if (strcmp(hi.id_remote.text, "spoke1.example") != 0)
+            continue;
+        seen = true;
+        assert_non_null(hi.cfg);
+        assert_int_equal(hi.cfg->address.family, 0);
+        assert_int_equal(hi.cfg->n_subnets, 1);
+        assert_string_equal(vpn_addr_str(&hi.cfg->subnets[0].addr, a, sizeof a), "10.1.255.0");
+    }
+    assert_true(seen);
+    tp_free(&n);
+}
+
+/* Without `route accept any` the hub keeps what the spoke proposed; a
+ * spoke announcing a network outside its proposal is not narrowed to it
+ * (RFC 7296 2.9: the responder only narrows). */
+static void test_hub_block_no_accept(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    block_run(&n, false, false, "0.0.0.0/0");
+    const vpn_ikev2_selector *t1 = hub_child_ts(&n, "192.0.2.11");
+    assert_string_equal(vpn_addr_str(&t1->addr_lo, a, sizeof a), "0.0.0.0");
+    assert_string_equal(vpn_addr_str(&t1->addr_hi, a, sizeof a), "255.255.255.255");
+    tp_free(&n);
+    /* proposes 10.2.1.0/24, announces 10.3.0.0/16: stays at its proposal */
+    block_run(&n, true, true, "10.2.1.0/24");
+    t1 = hub_child_ts(&n, "192.0.2.11");
+    assert_string_equal(vpn_addr_str(&t1->addr_lo, a, sizeof a), "10.2.1.0");
+    assert_string_equal(vpn_addr_str(&t1->addr_hi, a, sizeof a), "10.2.1.255");
+    tp_free(&n);
+}
+
 /* A backend that leaves the profile to the local database on the first
  * step (a profile without a RADIUS list, VPN_IKEV2_EAP_LOCAL): the
  * conversation runs on the `username` lines and the backend hears no more. */
@@ -678,6 +852,8 @@ int main(void)
         cmocka_unit_test(test_backend_answers_later),
         cmocka_unit_test(test_backend_leaves_local),
         cmocka_unit_test(test_backend_authorizes),
+        cmocka_unit_test(test_hub_block_sites_and_users),
+        cmocka_unit_test(test_hub_block_no_accept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

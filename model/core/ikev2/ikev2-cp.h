@@ -83,6 +83,10 @@ typedef struct vpn_cp_request {
     bool ip6_address, ip6_dns;
     bool has_hint;       /* a nonzero INTERNAL_IP4_ADDRESS: the peer's wish */
     vpn_addr hint;
+    /* INTERNAL_IP4_SUBNET values: the networks a site-to-site peer
+     * announces behind it (IOS `route set` on the spoke) */
+    vpn_prefix subnets[VPN_CP_MAX_SUBNETS];
+    size_t n_subnets;
 } vpn_cp_request;
 
 /*
@@ -90,7 +94,8 @@ typedef struct vpn_cp_request {
  * know are ignored (RFC 7296 3.15.1 lets a responder skip them); known ones
  * must have the length 3.15.1 gives (0, or the value's size).
  * Errors: VPN_ERR_INVAL, VPN_ERR_STATE (not a CFG_REQUEST),
- * VPN_ERR_MALFORMED (a wrong length or a broken attribute list).
+ * VPN_ERR_MALFORMED (a wrong length, a subnet mask with holes or a broken
+ * attribute list), VPN_ERR_LIMIT (more subnets than it holds).
  */
 int vpn_cp_parse_request(const vpn_ikev2_payload *cp, vpn_cp_request *out);
 
@@ -131,6 +136,13 @@ int vpn_cp_build_reply(vpn_ikev2_bld *b, const vpn_cp_request *req, const vpn_cp
 
 /* Appends the CFG_REQUEST a remote-access client sends (address and DNS). */
 int vpn_cp_build_request(vpn_ikev2_bld *b);
+
+/* Appends the CFG_REQUEST a site-to-site spoke sends: its own networks as
+ * INTERNAL_IP4_SUBNET values (IOS FlexVPN's routing over IKEv2; the hub
+ * with `route accept any` narrows the spoke's selectors to them).
+ * Errors: VPN_ERR_INVAL (a prefix not IPv4, more than VPN_CP_MAX_SUBNETS)
+ * and the builder's. */
+int vpn_cp_build_request_subnets(vpn_ikev2_bld *b, const vpn_prefix *subnets, size_t n_subnets);
 
 /* Reads a CFG_REPLY into g (IPv4 attributes; others ignored). Errors:
  * VPN_ERR_INVAL, VPN_ERR_STATE (not a reply), VPN_ERR_MALFORMED, VPN_ERR_LIMIT
