@@ -182,6 +182,7 @@ main(int argc, char* argv[])
     // the hub too, so that the users' IKE flows are counted where they arrive
     NodeContainer hosts(net.hubHost, net.hub);
     hosts.Add(net.users);
+    hosts.Add(net.spokes); // their IKE flows too
     hosts.Add(net.siteHosts);
     Ptr<FlowMonitor> monitor = flowHelper.Install(hosts);
     Simulator::Stop(end);
