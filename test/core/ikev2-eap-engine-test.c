@@ -6,7 +6,11 @@
  * MSK-based AUTH on both sides (the SA comes up only if both verify), the
  * address from the pool, the CHILD_SA selectors narrowed to it, wrong
  * passwords (AUTHENTICATION_FAILED, nothing taken from the pool), pool
- * exhaustion (the next user refused cleanly) and release on delete.
+ * exhaustion (the next user refused cleanly) and release on delete; an
+ * EAP backend answering later (RADIUS passthrough) and the attributes of
+ * its Access-Accept applied (`aaa authorization user eap cached`); the
+ * hub's one block: PSK spokes announcing their networks in a CFG_REQUEST
+ * beside EAP users on the same profile (`route accept any`).
  */
 #include <stdio.h>
 #include <stdlib.h>
