@@ -326,6 +326,7 @@ VPN_FUZZERS = [
     'router-fuzz-input:test/fuzz/router-fuzz-input.c',
     'qos-fuzz-rtp:test/fuzz/qos-fuzz-rtp.c',
     'radius-fuzz-reply:test/fuzz/radius-fuzz-reply.c',
+    'radius-fuzz-attrs:test/fuzz/radius-fuzz-attrs.c',
 ]
 
 VPN_BENCHES = [

@@ -7,6 +7,12 @@
  *
  *   hostH --10.0.0.0/24-- HUB ==198.51.100.0/30== PE ==100.64.i.0/30== USERi
  *
+ * With --spokes=S the same Virtual-Template and IKEv2 profile also serve S
+ * site-to-site spokes (PSK; FlexVPN's one hub block): SITEj behind SPOKEj
+ * echoes to hostH too, through the spoke's tunnel and the hub's template.
+ *
+ *   SITEj --10.2.j.0/24-- SPOKEj ==100.65.j.0/30== PE
+ *
  * With --pool smaller than --users the last users to join are refused
  * (INTERNAL_ADDRESS_FAILURE, RFC 7296 3.10.1) and get no address. Outputs in
  * --out: wan-HUB pcap (IKE with EAP and CP, ESP) and the key files that
@@ -40,6 +46,7 @@ struct UserState
 };
 
 std::vector<UserState> g_users;
+std::vector<UserState> g_sites;
 uint32_t g_packets = 0;
 double g_interval = 0.05;
 Ipv4Address g_host;
@@ -54,6 +61,37 @@ void
 OnRx(uint32_t i, Ptr<const Packet>)
 {
     g_users[i].returned++;
+}
+
+void
+OnSiteTx(uint32_t j, Ptr<const Packet>)
+{
+    g_sites[j].sent++;
+}
+
+void
+OnSiteRx(uint32_t j, Ptr<const Packet>)
+{
+    g_sites[j].returned++;
+}
+
+// A site's echo flow starts once its spoke's CHILD_SA is up.
+void
+OnSpokeChild(uint32_t j, Ptr<Node> host, uint32_t, Ipv4Address, const std::string&)
+{
+    if (g_sites[j].connectedAt >= Seconds(0))
+    {
+        return;
+    }
+    g_sites[j].connectedAt = Simulator::Now();
+    UdpEchoClientHelper client(g_host, 4000);
+    client.SetAttribute("MaxPackets", UintegerValue(g_packets));
+    client.SetAttribute("Interval", TimeValue(Seconds(g_interval)));
+    client.SetAttribute("PacketSize", UintegerValue(160));
+    ApplicationContainer app = client.Install(host);
+    app.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&OnSiteTx, j));
+    app.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&OnSiteRx, j));
+    app.Start(Seconds(0));
 }
 
 // The user's echo flow starts once its address is on the tunnel.
@@ -91,10 +129,11 @@ main(int argc, char* argv[])
     cmd.AddValue("joinSpread", "Seconds over which users join", o.joinSpread);
     cmd.AddValue("duration", "Seconds of simulation after the first join", duration);
     cmd.AddValue("interval", "Seconds between echo packets of each user", g_interval);
+    cmd.AddValue("spokes", "Site-to-site spokes on the same Virtual-Template (0-250)", o.spokes);
     cmd.Parse(argc, argv);
-    if (o.users < 1 || o.users > 250 || duration <= 0 || g_interval <= 0 || o.joinSpread < 0)
+    if (o.users < 1 || o.users > 250 || o.spokes > 250 || duration <= 0 || g_interval <= 0 || o.joinSpread < 0)
     {
-        std::cerr << "--users must be 1..250, --duration and --interval positive\n";
+        std::cerr << "--users must be 1..250, --spokes 0..250, --duration and --interval positive\n";
         return 2;
     }
     GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
@@ -104,6 +143,7 @@ main(int argc, char* argv[])
     Names::Add("HUB", net.hub);
     g_host = net.hostAddress;
     g_users.assign(o.users, UserState());
+    g_sites.assign(o.spokes, UserState());
     Time end = Seconds(o.joinStart + duration);
     // Each user echoes until the end (as many packets as fit).
     g_packets = static_cast<uint32_t>(duration / g_interval);
@@ -111,6 +151,7 @@ main(int argc, char* argv[])
     VpnTraceHelper trace(out);
     NodeContainer routers(net.hub);
     routers.Add(net.users);
+    routers.Add(net.spokes);
     trace.EnableKeyExport(routers);
     std::ofstream(out + "/HUB.cfg") << net.hubConfig;
     std::ofstream(out + "/USER1.cfg") << net.userConfigs[0];
@@ -118,6 +159,12 @@ main(int argc, char* argv[])
     {
         net.userDaemons[i]->TraceConnectWithoutContext(
             "AddressAssigned", MakeBoundCallback(&OnAddress, i, net.users.Get(i)));
+    }
+    for (uint32_t j = 0; j < o.spokes; j++)
+    {
+        net.spokeDaemons[j]->TraceConnectWithoutContext(
+            "ChildSaUp", MakeBoundCallback(&OnSpokeChild, j, net.siteHosts.Get(j)));
+        std::ofstream(out + "/SPOKE" + std::to_string(j + 1) + ".cfg") << net.spokeConfigs[j];
     }
     UdpEchoServerHelper server(4000);
     server.Install(net.hubHost).Start(Seconds(0.1));
@@ -135,6 +182,8 @@ main(int argc, char* argv[])
     // the hub too, so that the users' IKE flows are counted where they arrive
     NodeContainer hosts(net.hubHost, net.hub);
     hosts.Add(net.users);
+    hosts.Add(net.spokes); // their IKE flows too
+    hosts.Add(net.siteHosts);
     Ptr<FlowMonitor> monitor = flowHelper.Install(hosts);
     Simulator::Stop(end);
     Simulator::Run();
@@ -142,10 +191,11 @@ main(int argc, char* argv[])
     std::ofstream(out + "/show-HUB-pool.txt") << pools;
     std::vector<Ptr<Ikev2Daemon>> daemons{net.hubDaemon};
     daemons.insert(daemons.end(), net.userDaemons.begin(), net.userDaemons.end());
+    daemons.insert(daemons.end(), net.spokeDaemons.begin(), net.spokeDaemons.end());
     size_t ikeKeys = trace.WriteIkeKeys(daemons);
     VpnReport report("flexvpn-remote-access: HUB (Virtual-Template1, EAP-MSCHAPv2, pool of " +
                      std::to_string(o.poolSize ? o.poolSize : o.users) + ") and " + std::to_string(o.users) +
-                     " users");
+                     " users" + (o.spokes ? " and " + std::to_string(o.spokes) + " site-to-site spokes" : ""));
     uint32_t connected = 0;
     for (uint32_t i = 0; i < o.users; i++)
     {
@@ -166,6 +216,27 @@ main(int argc, char* argv[])
         report.Add("user" + std::to_string(i + 1), v.str());
     }
     report.Add("users_connected", connected);
+    uint32_t sitesUp = 0;
+    for (uint32_t j = 0; j < o.spokes; j++)
+    {
+        const UserState& u = g_sites[j];
+        std::ostringstream v;
+        if (u.connectedAt >= Seconds(0))
+        {
+            sitesUp++;
+            v << "LAN 10.2." << j + 1 << ".0/24, up at " << u.connectedAt.GetSeconds() << " s, echoes " << u.returned
+              << "/" << u.sent;
+        }
+        else
+        {
+            v << "not up";
+        }
+        report.Add("spoke" + std::to_string(j + 1), v.str());
+    }
+    if (o.spokes)
+    {
+        report.Add("spokes_up", sitesUp);
+    }
     report.Add("hub_ike_sas_up", net.hubDaemon->GetIkeSasUp());
     Ptr<VpnTunnelNetDevice> vt = FlexVpnHelper::GetTunnel(net.hub, "Virtual-Template1");
     report.Add("hub_encrypted", vt->GetPacketsEncrypted());

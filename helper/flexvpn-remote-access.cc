@@ -32,10 +32,11 @@ const char kIpsec[] = "crypto ipsec transform-set TS esp-gcm 256\n"
                       " set transform-set TS\n"
                       " set ikev2-profile RA\n";
 const char kHubKey[] = "ra-hub-key";
+const char kSpokeKey[] = "ra-spoke-key";
 } // namespace
 
 std::string
-FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize)
+FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize, bool sites)
 {
     std::ostringstream c;
     c << "hostname HUB\n"
@@ -51,15 +52,33 @@ FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize)
       << "crypto ikev2 authorization policy RA-POL\n"
       << " pool RA-POOL\n"
       << " dns 10.0.0.53\n"
-      << " route set access-list SPLIT\n"
-      << kProposal
+      << " route set access-list SPLIT\n";
+    if (sites)
+    {
+        // the spokes: their key, and their networks accepted (FlexVPN's
+        // routing over IKEv2), ours announced back
+        c << "crypto ikev2 keyring KR\n"
+          << " peer SPOKES\n"
+          << "  address 0.0.0.0 0.0.0.0\n"
+          << "  pre-shared-key " << kSpokeKey << "\n"
+          << "crypto ikev2 authorization policy SITES\n"
+          << " route accept any\n"
+          << " route set interface GigabitEthernet2\n";
+    }
+    c << kProposal
       << "crypto ikev2 profile RA\n"
       << " match identity remote any\n"
       << " identity local fqdn hub.example\n"
       << " authentication remote eap query-identity\n"
       << " authentication local pre-share key " << kHubKey << "\n"
-      << " aaa authorization group eap list RA-AUTHOR RA-POL\n"
-      << " virtual-template 1\n"
+      << " aaa authorization group eap list RA-AUTHOR RA-POL\n";
+    if (sites)
+    {
+        c << " authentication remote pre-share\n"
+          << " keyring local KR\n"
+          << " aaa authorization group psk list RA-AUTHOR SITES\n";
+    }
+    c << " virtual-template 1\n"
       << kIpsec
       << "interface GigabitEthernet1\n"
       << " ip address 198.51.100.1 255.255.255.252\n"
@@ -99,11 +118,44 @@ FlexVpnRemoteAccessHelper::UserConfig(uint32_t i)
     return c.str();
 }
 
+std::string
+FlexVpnRemoteAccessHelper::SpokeConfig(uint32_t j)
+{
+    std::ostringstream c;
+    c << "hostname SPOKE" << j << "\n"
+      << "aaa new-model\n"
+      << "aaa authorization network SITE-AUTHOR local\n"
+      << "crypto ikev2 authorization policy SPOKE\n"
+      << " route set interface GigabitEthernet2\n"
+      << kProposal
+      << "crypto ikev2 profile RA\n"
+      << " match identity remote fqdn hub.example\n"
+      << " identity local fqdn spoke" << j << ".example\n"
+      << " authentication remote pre-share key " << kHubKey << "\n"
+      << " authentication local pre-share key " << kSpokeKey << "\n"
+      << " aaa authorization group psk list SITE-AUTHOR SPOKE\n"
+      << kIpsec
+      << "interface GigabitEthernet1\n"
+      << " ip address 100.65." << j << ".1 255.255.255.252\n"
+      << "interface GigabitEthernet2\n"
+      << " ip address 10.2." << j << ".1 255.255.255.0\n"
+      << "interface Tunnel0\n"
+      << " ip address 10.255.0." << j << " 255.255.255.255\n"
+      << " tunnel source GigabitEthernet1\n"
+      << " tunnel destination 198.51.100.1\n"
+      << " tunnel mode ipsec ipv4\n"
+      << " tunnel protection ipsec profile IPP\n"
+      << "ip route 10.0.0.0 255.255.255.0 Tunnel0\n"
+      << "ip route 0.0.0.0 0.0.0.0 100.65." << j << ".2\n";
+    return c.str();
+}
+
 FlexVpnRemoteAccess
 FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
 {
     NS_LOG_FUNCTION(this << o.users);
     NS_ABORT_MSG_IF(o.users < 1 || o.users > 250, "FlexVpnRemoteAccessHelper: 1 to 250 users");
+    NS_ABORT_MSG_IF(o.spokes > 250, "FlexVpnRemoteAccessHelper: at most 250 spokes");
     uint32_t pool = o.poolSize ? o.poolSize : o.users;
     NS_ABORT_MSG_IF(pool > 65000, "FlexVpnRemoteAccessHelper: pool of at most 65000 addresses");
     FlexVpnRemoteAccess n;
@@ -111,6 +163,8 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     n.hubHost = CreateObject<Node>();
     n.pe = CreateObject<Node>();
     n.users.Create(o.users);
+    n.spokes.Create(o.spokes);
+    n.siteHosts.Create(o.spokes);
 
     PointToPointHelper link;
     link.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
@@ -125,9 +179,18 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     {
         userLinks.push_back(link.Install(n.users.Get(i), n.pe));
     }
+    std::vector<NetDeviceContainer> spokeLinks;
+    std::vector<NetDeviceContainer> siteLans;
+    for (uint32_t j = 0; j < o.spokes; j++)
+    {
+        spokeLinks.push_back(link.Install(n.spokes.Get(j), n.pe));
+        siteLans.push_back(lan.Install(n.spokes.Get(j), n.siteHosts.Get(j)));
+    }
     InternetStackHelper stack;
     stack.Install(NodeContainer(n.hub, n.hubHost, n.pe));
     stack.Install(n.users);
+    stack.Install(n.spokes);
+    stack.Install(n.siteHosts);
     Ipv4AddressHelper ip;
     ip.SetBase("198.51.100.0", "255.255.255.252");
     ip.Assign(n.hubWan);
@@ -143,9 +206,21 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     }
     Ipv4StaticRoutingHelper routing;
     routing.GetStaticRouting(n.hubHost->GetObject<Ipv4>())->SetDefaultRoute(lanIf.GetAddress(0), 1);
+    for (uint32_t j = 0; j < o.spokes; j++)
+    {
+        std::ostringstream wan;
+        std::ostringstream site;
+        wan << "100.65." << (j + 1) << ".0";
+        site << "10.2." << (j + 1) << ".0";
+        ip.SetBase(wan.str().c_str(), "255.255.255.252");
+        ip.Assign(spokeLinks[j]);
+        ip.SetBase(site.str().c_str(), "255.255.255.0");
+        Ipv4InterfaceContainer s = ip.Assign(siteLans[j]);
+        routing.GetStaticRouting(n.siteHosts.Get(j)->GetObject<Ipv4>())->SetDefaultRoute(s.GetAddress(0), 1);
+    }
 
     FlexVpnHelper flex;
-    n.hubConfig = HubConfig(o.users, pool);
+    n.hubConfig = HubConfig(o.users, pool, o.spokes > 0);
     n.hubDaemon = flex.Install(n.hub, n.hubConfig, false);
     n.hubDaemon->SetStartTime(Seconds(0.1));
     Ptr<UniformRandomVariable> join = CreateObject<UniformRandomVariable>();
@@ -160,6 +235,13 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
         d->SetStartTime(at);
         n.joinAt.push_back(at);
         n.userDaemons.push_back(d);
+    }
+    for (uint32_t j = 0; j < o.spokes; j++)
+    {
+        n.spokeConfigs.push_back(SpokeConfig(j + 1));
+        Ptr<Ikev2Daemon> d = flex.Install(n.spokes.Get(j), n.spokeConfigs.back(), true);
+        d->SetStartTime(Seconds(o.spokeStart));
+        n.spokeDaemons.push_back(d);
     }
     return n;
 }

@@ -10,6 +10,16 @@
  *   HUB: Virtual-Template1, ip local pool RA-POOL 10.99.0.1 ... (poolSize),
  *        split tunnel 10.0.0.0/24; USERi: Tunnel0 (VTI) to the hub
  *
+ * With spokes > 0 the same Virtual-Template and IKEv2 profile also serve
+ * site-to-site spokes (FlexVPN's one hub block): SPOKEj (PSK, Tunnel0 VTI,
+ * its LAN 10.2.j.0/24 with SITEj at 10.2.j.2) announces its LAN in a
+ * CFG_REQUEST (`aaa authorization group psk` with `route set interface`);
+ * the hub's SITES policy (`route accept any`) narrows the spoke's
+ * selectors to it and routes it into the template; spokes take no pool
+ * address.
+ *
+ *   SITEj --10.2.j.0/24-- SPOKEj ==100.65.j.0/30== PE
+ *
  * Users join at random times (uniform in [joinStart, joinStart +
  * joinSpread), RNG stream streamBase); the IOS configurations are
  * generated (HubConfig, UserConfig) and kept in the result.
@@ -38,6 +48,8 @@ struct FlexVpnRemoteAccessOptions
     double joinStart = 0.5;      //!< seconds: the first user may join then
     double joinSpread = 4.0;     //!< seconds over which users join
     int64_t streamBase = 0;      //!< RNG stream of the join times
+    uint32_t spokes = 0;         //!< site-to-site spokes on the same block (0-250)
+    double spokeStart = 0.3;     //!< seconds: the spokes connect then
 };
 
 /** \ingroup vpn What FlexVpnRemoteAccessHelper::Install built. */
@@ -54,6 +66,10 @@ struct FlexVpnRemoteAccess
     std::string hubConfig;
     std::vector<std::string> userConfigs;
     Ipv4Address hostAddress;     //!< hostH's address (the users' traffic target)
+    NodeContainer spokes;        //!< site-to-site spokes
+    NodeContainer siteHosts;     //!< SITEj, 10.2.j.2 behind SPOKEj
+    std::vector<Ptr<Ikev2Daemon>> spokeDaemons;
+    std::vector<std::string> spokeConfigs;
 };
 
 /**
@@ -64,10 +80,13 @@ struct FlexVpnRemoteAccess
 class FlexVpnRemoteAccessHelper
 {
   public:
-    /** The hub's IOS configuration for users alice1..N (password pwI). */
-    static std::string HubConfig(uint32_t users, uint32_t poolSize);
+    /** The hub's IOS configuration for users user1..N (password pw-userI),
+     *  with the site-to-site part (keyring, SITES policy) when sites. */
+    static std::string HubConfig(uint32_t users, uint32_t poolSize, bool sites = false);
     /** User i's (1-based) IOS configuration. */
     static std::string UserConfig(uint32_t i);
+    /** Spoke j's (1-based) IOS configuration. */
+    static std::string SpokeConfig(uint32_t j);
     /** Builds everything; the daemons start at their join times. */
     FlexVpnRemoteAccess Install(const FlexVpnRemoteAccessOptions& options) const;
 };

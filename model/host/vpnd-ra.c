@@ -201,6 +201,22 @@ static void radius_answer(void *user, uint32_t handle, const vpn_radius_result *
                  res->framed_ip.family ? vpn_addr_str(&res->framed_ip, a, sizeof a) : "");
     else if (res->code == VPN_RADIUS_ACCESS_REJECT)
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u: RADIUS %s: Access-Reject", handle, rp->name[res->server]);
+    if (res->status == 0 && res->code == VPN_RADIUS_ACCESS_ACCEPT) {
+        /* the authorization attributes, for `aaa authorization user eap cached` */
+        vpn_cp_authz z;
+        memset(&z, 0, sizeof z);
+        z.address = res->framed_ip;
+        snprintf(z.pool, sizeof z.pool, "%s", res->addr_pool);
+        for (size_t i = 0; i < res->n_dns && z.n_dns < VPN_CP_MAX_DNS; i++)
+            z.dns[z.n_dns++] = res->dns[i];
+        for (size_t i = 0; i < res->n_routes && z.n_subnets < VPN_CP_MAX_SUBNETS; i++)
+            z.subnets[z.n_subnets++] = res->routes[i];
+        if ((rc = vpn_router_eap_authorize(d->router, handle, &z)) != 0)
+            vpnd_log(d, VPN_LOG_INFO, "IKE SA %u: RADIUS attributes dropped (%s)", handle, vpn_strerror(rc));
+        if (z.pool[0] || z.n_dns || z.n_subnets)
+            vpnd_log(d, VPN_LOG_INFO, "IKE SA %u: RADIUS authorizes%s%s, %zu DNS, %zu route%s", handle,
+                     z.pool[0] ? " pool " : "", z.pool, z.n_dns, z.n_subnets, z.n_subnets == 1 ? "" : "s");
+    }
     rc = vpn_router_eap_answer(d->router, vpnd_now(), handle, &res->eap);
     if (rc != 0)
         vpnd_log(d, VPN_LOG_INFO, "IKE SA %u: RADIUS answer dropped (%s)", handle, vpn_strerror(rc));

@@ -6,6 +6,7 @@
 #include "ns3/boolean.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/ipv4.h"
+#include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/ipv4-packet-info-tag.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
@@ -259,6 +260,7 @@ Ikev2Daemon::DoDispose()
     m_tracked.CancelAll();
     m_sockets.clear();
     m_protected.clear();
+    m_siteRoutes.clear();
     vpn_conf_del(m_conf);
     m_conf = nullptr;
     Application::DoDispose();
@@ -360,6 +362,7 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
         if (vpn_router_child_sas(Router(), ev->child->id, nullptr, nullptr))
         {
             TakeAssignedAddress(ev);
+            AddSiteRoute(ev);
             m_childUp++;
             m_childUpTrace(ev->child->id,
                            FromCore(ev->child->remote.addr),
@@ -367,9 +370,15 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
         }
         break;
     case VPN_IKEV2_EV_CHILD_REKEYED:
+        if (m_siteRoutes.count(ev->child->old_id))
+        {
+            // the successor holds the route now (2.8: same selectors)
+            m_siteRoutes[ev->child->id] = m_siteRoutes[ev->child->old_id];
+        }
         m_childRekeyTrace(ev->child->old_id, ev->child->id);
         break;
     case VPN_IKEV2_EV_CHILD_DOWN:
+        RemoveSiteRoute(ev->child->id);
         m_childDownTrace(ev->child->id, peer, vpn_ikev2_reason_name(ev->reason));
         break;
     case VPN_IKEV2_EV_CHILD_EXPIRING:
@@ -406,6 +415,85 @@ Ikev2Daemon::TakeAssignedAddress(const vpn_ikev2_event* ev)
     m_assignedIke = ev->ike_sa_id;
     NS_LOG_INFO("node " << GetNode()->GetId() << ": assigned " << a << " on interface " << ifc);
     m_addressTrace(ev->ike_sa_id, a, "assigned");
+}
+
+// A remote-access hub's Virtual-Template serves site-to-site spokes too
+// (FlexVPN's one block): a CHILD_SA whose remote selector is a network (the
+// spoke announced it and the hub narrowed to it) gets a route into the
+// template's device while it lasts, as IOS routes a spoke's networks via its
+// Virtual-Access. Users' host addresses are covered by the pool routes.
+void
+Ikev2Daemon::AddSiteRoute(const vpn_ikev2_event* ev)
+{
+    const vpn_ikev2_child_info* c = ev->child;
+    if (c->policy_tag >= m_protected.size() ||
+        m_protected[c->policy_tag].tunnel->GetMode() != VpnTunnelNetDevice::ACCESS || c->n_ts_remote == 0)
+    {
+        return;
+    }
+    const vpn_ikev2_selector& t = c->ts_remote[0];
+    if (t.addr_lo.family != VPN_AF_INET || t.addr_hi.family != VPN_AF_INET)
+    {
+        return;
+    }
+    uint32_t lo = vpn_addr_v4_u32(&t.addr_lo);
+    uint32_t hi = vpn_addr_v4_u32(&t.addr_hi);
+    uint32_t host = lo ^ hi;
+    // a prefix: lo..hi spans the host bits exactly; any/any and single hosts get none
+    if ((host & (host + 1)) != 0 || (lo & host) != 0 || host == 0 || host == 0xffffffffu)
+    {
+        return;
+    }
+    Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
+    int32_t ifc = ipv4 ? ipv4->GetInterfaceForDevice(m_protected[c->policy_tag].tunnel) : -1;
+    Ptr<Ipv4StaticRouting> sr = ipv4 ? Ipv4StaticRoutingHelper().GetStaticRouting(ipv4) : nullptr;
+    if (ifc < 0 || !sr)
+    {
+        return;
+    }
+    SiteRoute r{Ipv4Address(lo), Ipv4Mask(~host), static_cast<uint32_t>(ifc)};
+    bool held = false;
+    for (const auto& e : m_siteRoutes)
+    {
+        held = held || (e.second.net == r.net && e.second.mask == r.mask && e.second.ifc == r.ifc);
+    }
+    if (!held)
+    {
+        sr->AddNetworkRouteTo(r.net, r.mask, r.ifc);
+        NS_LOG_INFO("node " << GetNode()->GetId() << ": site route " << r.net << "/" << r.mask.GetPrefixLength()
+                            << " into interface " << ifc << " (CHILD_SA " << c->id << ")");
+    }
+    m_siteRoutes[c->id] = r;
+}
+
+void
+Ikev2Daemon::RemoveSiteRoute(uint32_t childId)
+{
+    auto it = m_siteRoutes.find(childId);
+    if (it == m_siteRoutes.end())
+    {
+        return;
+    }
+    SiteRoute r = it->second;
+    m_siteRoutes.erase(it);
+    for (const auto& e : m_siteRoutes)
+    {
+        if (e.second.net == r.net && e.second.mask == r.mask && e.second.ifc == r.ifc)
+        {
+            return; // another CHILD_SA (a rekey's successor) still holds it
+        }
+    }
+    Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
+    Ptr<Ipv4StaticRouting> sr = ipv4 ? Ipv4StaticRoutingHelper().GetStaticRouting(ipv4) : nullptr;
+    for (uint32_t i = sr ? sr->GetNRoutes() : 0; i-- > 0;)
+    {
+        Ipv4RoutingTableEntry e = sr->GetRoute(i);
+        if (e.GetDest() == r.net && e.GetDestNetworkMask() == r.mask && e.GetInterface() == r.ifc)
+        {
+            sr->RemoveRoute(i);
+            break;
+        }
+    }
 }
 
 void

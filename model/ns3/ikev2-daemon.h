@@ -132,6 +132,8 @@ class Ikev2Daemon : public Application
     void OpenSockets(Ipv4Address local);
     void TakeAssignedAddress(const vpn_ikev2_event* ev);
     void ReleaseAssignedAddress(uint32_t ikeSaId);
+    void AddSiteRoute(const vpn_ikev2_event* ev);
+    void RemoveSiteRoute(uint32_t childId);
 
     std::string m_configText;
     struct vpn_conf* m_conf;
@@ -156,6 +158,15 @@ class Ikev2Daemon : public Application
     Ipv4Address m_assigned;    //!< the hub's address for us (remote access client)
     int32_t m_assignedIf;      //!< the interface it is on, -1: none
     uint32_t m_assignedIke;    //!< the IKE SA it came with
+    /** Remote-access hub: a site-to-site peer's network (its CHILD_SA's
+     *  remote selector) routed into the Virtual-Template, per CHILD_SA. */
+    struct SiteRoute
+    {
+        Ipv4Address net;
+        Ipv4Mask mask;
+        uint32_t ifc;
+    };
+    std::map<uint32_t, SiteRoute> m_siteRoutes;
 };
 
 } // namespace ns3

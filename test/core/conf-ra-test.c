@@ -42,6 +42,7 @@ static const char hub[] =
     " aaa authorization group eap list RA-AUTHOR RA-POL\n"       /* 23 */
     " aaa authentication eap RA-EAP\n"
     " virtual-template 1\n"                                      /* 25 */
+    " aaa authorization user eap cached\n"                       /* 26 */
     "end\n";
 
 static void test_hub(void **state)
@@ -82,6 +83,32 @@ static void test_hub(void **state)
     assert_string_equal(p->aaa_author_policy, "RA-POL");
     assert_string_equal(p->aaa_authen_eap_list, "RA-EAP");
     assert_int_equal(p->virtual_template, 1);
+    assert_true(p->aaa_author_user_cached);
+    vpn_conf_del(c);
+}
+
+/* The hub's one block: EAP users and PSK sites in one profile, each kind
+ * with its own authorization policy; the sites' accepts their routes. */
+static void test_block_policies(void **state)
+{
+    (void)state;
+    vpn_conf *c = tu_conf_parse_ok("crypto ikev2 authorization policy USERS\n"
+                                   "crypto ikev2 authorization policy SITES\n"
+                                   " route accept any\n"
+                                   "crypto ikev2 profile HUB\n"
+                                   " match identity remote any\n"
+                                   " authentication remote eap query-identity\n"
+                                   " authentication remote pre-share key s\n"
+                                   " authentication local pre-share key h\n"
+                                   " aaa authorization group eap list L USERS\n"
+                                   " aaa authorization group psk list L SITES\n"
+                                   "end\n");
+    const vpn_conf_profile *p = vpn_conf_find_profile(c, "HUB");
+    assert_string_equal(p->aaa_author_policy, "USERS");
+    assert_string_equal(p->aaa_author_psk_policy, "SITES");
+    assert_true(p->aaa_author_eap);
+    assert_true(vpn_conf_find_author_policy(c, "SITES")->route_accept);
+    assert_false(vpn_conf_find_author_policy(c, "USERS")->route_accept);
     vpn_conf_del(c);
 }
 
@@ -130,7 +157,15 @@ static const tu_conf_bad ra_bad[] = {
      " authentication remote eap\n authentication local pre-share key k\n"
      " aaa authorization group eap list L NOPOL\n",
      VPN_ERR_NOTFOUND, 1, "NOPOL"},
-    {"crypto ikev2 profile P\n aaa authorization user eap cached\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"crypto ikev2 authorization policy A\n route accept\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"crypto ikev2 authorization policy A\n route accept some\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"crypto ikev2 profile P\n match identity remote any\n"
+     " authentication remote pre-share key k\n authentication local pre-share key k\n"
+     " aaa authorization group psk list L NOSITES\n",
+     VPN_ERR_NOTFOUND, 1, "NOSITES"},
+    /* only the attributes of the EAP exchange itself: no second lookup */
+    {"crypto ikev2 profile P\n aaa authorization user eap list L\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"crypto ikev2 profile P\n aaa authorization user eap cached now\n", VPN_ERR_MALFORMED, 2, "usage"},
 };
 
 static void test_errors(void **state)
@@ -260,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_virtual_template),
         cmocka_unit_test(test_hub),
         cmocka_unit_test(test_client),
+        cmocka_unit_test(test_block_policies),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_radius),
     };

@@ -3,7 +3,8 @@
  * exhaustion refusing the next user cleanly, release by address and by
  * owner) and the configuration payload (RFC 7296 3.15): a CFG_REQUEST
  * parsed and answered from a grant, the CFG_REPLY read back, and hostile
- * attribute lists refused without touching the caller's state.
+ * attribute lists refused without touching the caller's state; a spoke's
+ * CFG_REQUEST with its networks (FlexVPN routing over IKEv2).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,41 @@ static void test_pool_alloc_exhaust_release(void **state)
         vpn_ippool_release_owner(&p, owner);
     assert_int_equal(p.used, 0);
     assert_int_equal(vpn_ippool_alloc(&p, 0, &got), VPN_ERR_INVAL);
+    vpn_ippool_free(&p);
+}
+
+/* An AAA server's Framed-IP-Address inside the pool: claimed for its user,
+ * never handed to another; a claim of someone else's address, one outside
+ * the pool or a second address for the same owner changes nothing. */
+static void test_pool_claim(void **state)
+{
+    (void)state;
+    vpn_ippool p;
+    vpn_addr lo = A("10.99.0.10"), hi = A("10.99.0.12"), got, w11 = A("10.99.0.11"), w10 = A("10.99.0.10");
+    vpn_addr out = A("10.98.0.11"), v6 = A("2001:db8::1");
+    assert_int_equal(vpn_ippool_init(&p, "RA", &lo, &hi), 0);
+    assert_int_equal(vpn_ippool_claim(&p, 7, &w11), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &w11), 7);
+    assert_int_equal(p.used, 1);
+    assert_int_equal(vpn_ippool_claim(&p, 7, &w11), 0); /* again: the same */
+    assert_int_equal(p.used, 1);
+    assert_int_equal(vpn_ippool_claim(&p, 8, &w11), VPN_ERR_EXISTS);
+    assert_int_equal(vpn_ippool_owner(&p, &w11), 7);
+    assert_int_equal(vpn_ippool_claim(&p, 7, &w10), VPN_ERR_STATE); /* one per owner */
+    assert_int_equal(vpn_ippool_claim(&p, 8, &out), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_claim(&p, 8, &v6), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_claim(&p, 0, &w10), VPN_ERR_INVAL);
+    assert_int_equal(vpn_ippool_claim(NULL, 8, &w10), VPN_ERR_INVAL);
+    assert_int_equal(p.used, 1);
+    /* the allocator skips the claimed address and the owner keeps it */
+    assert_int_equal(vpn_ippool_alloc(&p, 8, &got), 0);
+    assert_true(vpn_addr_eq(&got, &w10));
+    assert_int_equal(vpn_ippool_alloc(&p, 9, &got), 0);
+    assert_string_equal(vpn_addr_str(&got, (char[VPN_ADDR_STRLEN]){0}, VPN_ADDR_STRLEN), "10.99.0.12");
+    assert_int_equal(vpn_ippool_alloc(&p, 7, &got), 0);
+    assert_true(vpn_addr_eq(&got, &w11));
+    assert_int_equal(vpn_ippool_release(&p, &w11, 7), 0);
+    assert_int_equal(p.used, 2);
     vpn_ippool_free(&p);
 }
 
@@ -177,6 +213,71 @@ static void test_cp_request_reply_roundtrip(void **state)
     assert_int_equal(r.n_dns, 2);
 }
 
+/* A site-to-site spoke's CFG_REQUEST: its networks as INTERNAL_IP4_SUBNET
+ * values, read back by the hub; a mask with holes, too many subnets or a
+ * non-IPv4 prefix are refused and leave the caller's request as it was. */
+static void test_cp_request_subnets(void **state)
+{
+    (void)state;
+    uint8_t buf[1024];
+    vpn_ikev2_msg msg;
+    vpn_wr w;
+    vpn_ikev2_bld b;
+    size_t len;
+    vpn_prefix nets[VPN_CP_MAX_SUBNETS + 1];
+    char a[VPN_ADDR_STRLEN];
+    assert_int_equal(vpn_prefix_parse(&nets[0], "10.2.1.0/24"), 0);
+    assert_int_equal(vpn_prefix_parse(&nets[1], "192.168.0.0/16"), 0);
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, 2), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    vpn_cp_request q;
+    assert_int_equal(vpn_cp_parse_request(vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL), &q), 0);
+    assert_false(q.ip4_address);
+    assert_true(q.ip4_subnet);
+    assert_int_equal(q.n_subnets, 2);
+    assert_string_equal(vpn_addr_str(&q.subnets[0].addr, a, sizeof a), "10.2.1.0");
+    assert_int_equal(q.subnets[0].len, 24);
+    assert_int_equal(q.subnets[1].len, 16);
+    /* the builder refuses what it cannot send */
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, VPN_CP_MAX_SUBNETS + 1), VPN_ERR_INVAL);
+    assert_int_equal(vpn_prefix_parse(&nets[2], "2001:db8::/32"), 0);
+    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, 3), VPN_ERR_INVAL);
+    assert_int_equal(vpn_cp_build_request_subnets(&b, NULL, 1), VPN_ERR_INVAL);
+    /* hostile requests handed over directly */
+    vpn_ikev2_payload raw;
+    vpn_cp_request keep;
+    memset(&keep, 0x5c, sizeof keep);
+    memset(&raw, 0, sizeof raw);
+    raw.type = VPN_IKEV2_PL_CP;
+    raw.known = true;
+    raw.u.cp.type = VPN_IKEV2_CFG_REQUEST;
+    static const uint8_t holes[] = {0, 13, 0, 8, 10, 2, 1, 0, 255, 0, 255, 0};
+    raw.u.cp.attrs.ptr = holes;
+    raw.u.cp.attrs.len = sizeof holes;
+    q = keep;
+    assert_int_equal(vpn_cp_parse_request(&raw, &q), VPN_ERR_MALFORMED);
+    assert_memory_equal(&q, &keep, sizeof q);
+    uint8_t many[12 * (VPN_CP_MAX_SUBNETS + 1)];
+    for (size_t i = 0; i <= VPN_CP_MAX_SUBNETS; i++) {
+        static const uint8_t one[] = {0, 13, 0, 8, 10, 2, 0, 0, 255, 255, 255, 0};
+        memcpy(many + 12 * i, one, 12);
+        many[12 * i + 6] = (uint8_t)i;
+    }
+    raw.u.cp.attrs.ptr = many;
+    raw.u.cp.attrs.len = sizeof many;
+    q = keep;
+    assert_int_equal(vpn_cp_parse_request(&raw, &q), VPN_ERR_LIMIT);
+    assert_memory_equal(&q, &keep, sizeof q);
+    raw.u.cp.attrs.len = sizeof many - 12; /* exactly as many as it holds */
+    assert_int_equal(vpn_cp_parse_request(&raw, &q), 0);
+    assert_int_equal(q.n_subnets, VPN_CP_MAX_SUBNETS);
+}
+
 static void test_cp_hostile(void **state)
 {
     (void)state;
@@ -269,8 +370,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_alloc_exhaust_release),
+        cmocka_unit_test(test_pool_claim),
         cmocka_unit_test(test_pool_bad_ranges),
         cmocka_unit_test(test_cp_request_reply_roundtrip),
+        cmocka_unit_test(test_cp_request_subnets),
         cmocka_unit_test(test_cp_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,11 @@
  * MSK-based AUTH on both sides (the SA comes up only if both verify), the
  * address from the pool, the CHILD_SA selectors narrowed to it, wrong
  * passwords (AUTHENTICATION_FAILED, nothing taken from the pool), pool
- * exhaustion (the next user refused cleanly) and release on delete.
+ * exhaustion (the next user refused cleanly) and release on delete; an
+ * EAP backend answering later (RADIUS passthrough) and the attributes of
+ * its Access-Accept applied (`aaa authorization user eap cached`); the
+ * hub's one block: PSK spokes announcing their networks in a CFG_REQUEST
+ * beside EAP users on the same profile (`route accept any`).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 
 #include "common/vpn-err.h"
 #include "ikev2/ikev2-const.h"
+#define TP_MAX_NODES 4 /* the hub block: hub, two spokes, a user */
 #include "ikev2-pair.h"
 #include "show/show-ikev2.h"
 
@@ -480,6 +485,330 @@ static void test_backend_answers_later(void **state)
     tp_free(&n);
 }
 
+/* A RADIUS-like backend whose Access-Accept carries authorization
+ * attributes (vpn_ikev2_eap_authorize before the SUCCESS answer). The hub
+ * profile has `aaa authorization user eap cached` when cached is set. */
+static void authz_run(tp_net *n, slow_backend *sb, bool cached, const vpn_cp_authz *z, const char *user)
+{
+    static vpn_ikev2_eap_backend be;
+    static char hub[4096];
+    const char *at = strstr(hub_conf, " virtual-template 1\n");
+    be.step = slow_step;
+    be.user = sb;
+    memset(sb, 0, sizeof *sb);
+    assert_int_equal(vpn_drbg_init(&sb->drbg, "radius", 6), 0);
+    vpn_eap_server_params sp = {.methods = VPN_EAP_M_MSCHAPV2, .query_identity = true, .password = slow_db};
+    vpn_rng_init_drbg(&sp.rng, &sb->drbg);
+    assert_int_equal(vpn_eap_server_new(&sb->srv, &sp), 0);
+    snprintf(hub, sizeof hub, "%.*s%s%s", (int)(at - hub_conf), hub_conf,
+             cached ? " aaa authorization user eap cached\n" : "", at);
+    char *c = client_conf(user, "radius-pw", "mschapv2");
+    tp_init(n);
+    tp_add(n, c, "192.0.2.1", "client");
+    free(c);
+    {
+        vpn_ikev2_params p;
+        tp_node *nd = tp_prepare(n, hub, "192.0.2.2", "hub", &p);
+        p.eap = &be;
+        assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+    }
+    add_hub_policy(n, 1);
+    vpn_ikev2_policy pc = client_policy();
+    initiate(n, &pc);
+    for (int round = 0; round < 8 && tp_count_ev(&n->node[1], VPN_IKEV2_EV_IKE_UP) == 0; round++) {
+        vpn_eap_answer ans;
+        tp_run_for(n, 0);
+        tp_pump(n);
+        if (!sb->pending)
+            continue;
+        memset(&ans, 0, sizeof ans);
+        if (sb->started)
+            assert_int_equal(vpn_eap_server_start(sb->srv, &ans), 0);
+        else
+            assert_int_equal(vpn_eap_server_process(sb->srv, sb->msg, sb->len, &ans), 0);
+        sb->pending = false;
+        if (ans.result == VPN_EAP_SUCCESS && z != NULL) {
+            assert_int_equal(vpn_ikev2_eap_authorize(n->node[1].ctx, sb->sa, z), 0);
+            /* a second call replaces the first */
+            assert_int_equal(vpn_ikev2_eap_authorize(n->node[1].ctx, sb->sa, z), 0);
+        }
+        assert_int_equal(vpn_ikev2_eap_answer(n->node[1].ctx, n->now, sb->sa, &ans), 0);
+        /* nothing waits now: no attributes can be slipped in */
+        if (z != NULL)
+            assert_int_equal(vpn_ikev2_eap_authorize(n->node[1].ctx, sb->sa, z), VPN_ERR_NOTFOUND);
+        tp_pump(n);
+    }
+    tp_run_for(n, 1);
+    vpn_eap_server_free(sb->srv);
+    sb->srv = NULL;
+    vpn_drbg_free(&sb->drbg);
+}
+
+static void pool_line_at(tp_net *n, int hub, const char *want)
+{
+    static char out[4096];
+    vpn_show_buf b;
+    vpn_show_init(&b, out, sizeof out);
+    assert_int_equal(vpn_show_ip_local_pool(n->node[hub].ctx, &b), 0);
+    if (strstr(out, want) == NULL)
+        fail_msg("no '%s' in:\n%s", want, out);
+}
+
+static void pool_line(tp_net *n, const char *want) { pool_line_at(n, 1, want); }
+
+static void test_backend_authorizes(void **state)
+{
+    (void)state;
+    tp_net n;
+    slow_backend sb;
+    vpn_cp_authz z;
+    vpn_ikev2_sa_info ia, ib;
+    char a[VPN_ADDR_STRLEN];
+
+    /* Framed-IP-Address outside every pool, DNS and a Framed-Route: the
+     * client gets exactly those, the policy's pool and split ACL unused. */
+    memset(&z, 0, sizeof z);
+    assert_int_equal(vpn_addr_parse(&z.address, "10.77.0.5"), 0);
+    assert_int_equal(vpn_addr_parse(&z.dns[0], "10.1.0.99"), 0);
+    z.n_dns = 1;
+    assert_int_equal(vpn_prefix_parse(&z.subnets[0], "10.50.0.0/16"), 0);
+    assert_int_equal(vpn_prefix_parse(&z.subnets[1], "2001:db8::/32"), 0); /* not IPv4: skipped */
+    z.n_subnets = 2;
+    authz_run(&n, &sb, true, &z, "dave");
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    sa0(&n, 0, &ia);
+    sa0(&n, 1, &ib);
+    assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.77.0.5");
+    assert_string_equal(vpn_addr_str(&ib.assigned, a, sizeof a), "10.77.0.5");
+    assert_non_null(ia.cfg);
+    assert_int_equal(ia.cfg->n_dns, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->dns[0], a, sizeof a), "10.1.0.99");
+    assert_int_equal(ia.cfg->n_subnets, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->subnets[0].addr, a, sizeof a), "10.50.0.0");
+    assert_int_equal(ia.cfg->subnets[0].len, 16);
+    /* the CHILD_SA is narrowed to the AAA address */
+    int eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(eb >= 0);
+    assert_true(vpn_addr_eq(&n.node[1].ev[eb].child.ts_remote[0].addr_lo, &z.address));
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    tp_free(&n);
+
+    /* A Framed-IP-Address inside the pool is claimed there (the pool will
+     * not hand it to another) and given back when the SA goes. */
+    memset(&z, 0, sizeof z);
+    assert_int_equal(vpn_addr_parse(&z.address, "10.99.0.11"), 0);
+    authz_run(&n, &sb, true, &z, "dave");
+    sa0(&n, 0, &ia);
+    assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.99.0.11");
+    /* no AAA DNS or routes: the policy's stay */
+    assert_int_equal(ia.cfg->n_dns, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->dns[0], a, sizeof a), "10.1.0.53");
+    assert_int_equal(ia.cfg->n_subnets, 1);
+    assert_string_equal(vpn_addr_str(&ia.cfg->subnets[0].addr, a, sizeof a), "10.1.0.0");
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n");
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    tp_free(&n);
+
+    /* Framed-Pool naming a pool that does not exist: the user is refused
+     * with INTERNAL_ADDRESS_FAILURE (3.15.4), nothing is taken. */
+    memset(&z, 0, sizeof z);
+    snprintf(z.pool, sizeof z.pool, "NO-SUCH-POOL");
+    authz_run(&n, &sb, true, &z, "dave");
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    pool_line(&n, " RA-POOL                  10.99.0.10      10.99.0.11          2       0\n");
+    tp_free(&n);
+
+    /* Without `aaa authorization user eap cached` the attributes are not
+     * applied: the policy's pool answers. */
+    memset(&z, 0, sizeof z);
+    assert_int_equal(vpn_addr_parse(&z.address, "10.77.0.5"), 0);
+    authz_run(&n, &sb, false, &z, "dave");
+    sa0(&n, 0, &ia);
+    assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.99.0.10");
+    tp_free(&n);
+
+    assert_int_equal(vpn_ikev2_eap_authorize(NULL, 1, &z), VPN_ERR_INVAL);
+}
+
+/* ---- the hub's one block: EAP users and site-to-site spokes ---------------- */
+
+/* The RA hub with a keyring for the spokes and, with accept, `route accept
+ * any` in the spokes' authorization policy. */
+static char *block_hub_conf(bool accept)
+{
+    static const char add[] =
+        "crypto ikev2 keyring KR\n"
+        " peer SPOKES\n"
+        "  address 0.0.0.0 0.0.0.0\n"
+        "  pre-shared-key spokekey\n"
+        "interface Loopback1\n"
+        " ip address 10.1.255.1 255.255.255.0\n"
+        "crypto ikev2 authorization policy SITES\n"
+        " route set interface Loopback1\n";
+    char *b = malloc(8192);
+    const char *at = strstr(hub_conf, " virtual-template 1\n");
+    const char *prof = strstr(hub_conf, "crypto ikev2 profile RA\n");
+    assert_non_null(b);
+    snprintf(b, 8192, "%.*s%s%s%.*s authentication remote pre-share\n keyring local KR\n"
+             " aaa authorization group psk list RA-AUTHOR SITES\n%s",
+             (int)(prof - hub_conf), hub_conf, add, accept ? " route accept any\n" : "", (int)(at - prof), prof, at);
+    return b;
+}
+
+/* Spoke i: PSK, announces 10.2.i.0/24 (its LAN) with `route set interface`;
+ * with wrong_net it announces 10.3.0.0/16 instead, which is not its to ask. */
+static char *spoke_conf(int i, bool wrong_net)
+{
+    char *b = malloc(4096);
+    assert_non_null(b);
+    snprintf(b, 4096,
+             "hostname spoke%d\n"
+             "aaa new-model\n"
+             "aaa authorization network L local\n"
+             "interface GigabitEthernet2\n"
+             " ip address %s 255.255.%s\n"
+             "crypto ikev2 authorization policy SPOKE\n"
+             " route set interface GigabitEthernet2\n"
+             "crypto ikev2 proposal P1\n"
+             " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+             "crypto ikev2 policy POL1\n proposal P1\n"
+             "crypto ikev2 profile SITE\n"
+             " match identity remote address 192.0.2.2 255.255.255.255\n"
+             " identity local fqdn spoke%d.example\n"
+             " authentication local pre-share key spokekey\n"
+             " authentication remote pre-share key hubkey\n"
+             " aaa authorization group psk list L SPOKE\n"
+             "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+             "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile SITE\n",
+             i, wrong_net ? "10.3.0.1" : (i == 1 ? "10.2.1.1" : "10.2.2.1"), wrong_net ? "0.0" : "255.0", i);
+    return b;
+}
+
+/* A spoke's VTI proposal: any to any (IOS), or its LAN when narrow. */
+static vpn_ikev2_policy spoke_policy(const char *local)
+{
+    vpn_ikev2_policy p;
+    memset(&p, 0, sizeof p);
+    p.ipsec_profile = "IPP";
+    p.ts_local[0] = sel(local, 0);
+    p.ts_remote[0] = sel("0.0.0.0/0", 0);
+    p.n_ts_local = p.n_ts_remote = 1;
+    p.tag = 5;
+    return p;
+}
+
+/* The hub's CHILD_UP for IKE SA peer address addr: its remote selector. */
+static const vpn_ikev2_selector *hub_child_ts(tp_net *n, const char *addr)
+{
+    vpn_addr a;
+    assert_int_equal(vpn_addr_parse(&a, addr), 0);
+    for (int k = 0; k < 16; k++) {
+        int e = tp_find_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP, k);
+        if (e < 0)
+            break;
+        if (vpn_addr_eq(&n->node[0].ev[e].child.remote.addr, &a)) {
+            assert_int_equal(n->node[0].ev[e].child.n_ts_remote, 1);
+            return &n->node[0].ev[e].child.ts_remote[0];
+        }
+    }
+    fail_msg("no CHILD_SA with %s at the hub", addr);
+    return NULL;
+}
+
+static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local)
+{
+    char *h = block_hub_conf(accept), *s1 = spoke_conf(1, wrong_net), *s2 = spoke_conf(2, false),
+         *u = client_conf("alice", "Secr3t!", "mschapv2");
+    tp_init(n);
+    /* node 0 the hub here: every other node initiates to it */
+    tp_add(n, h, "192.0.2.2", "hub");
+    tp_add(n, s1, "192.0.2.11", "spoke1");
+    tp_add(n, s2, "192.0.2.12", "spoke2");
+    tp_add(n, u, "192.0.2.1", "client");
+    free(h);
+    free(s1);
+    free(s2);
+    free(u);
+    add_hub_policy(n, 0);
+    vpn_ikev2_policy p1 = spoke_policy(spoke1_local), p2 = spoke_policy("0.0.0.0/0"), pu = client_policy();
+    uint32_t id;
+    assert_int_equal(vpn_ikev2_initiate(n->node[1].ctx, n->now, &n->node[1].ep, &n->node[0].ep, &p1, &id), 0);
+    assert_int_equal(vpn_ikev2_initiate(n->node[2].ctx, n->now, &n->node[2].ep, &n->node[0].ep, &p2, &id), 0);
+    assert_int_equal(vpn_ikev2_initiate(n->node[3].ctx, n->now, &n->node[3].ep, &n->node[0].ep, &pu, &id), 0);
+    tp_run_for(n, 3);
+    for (int k = 1; k <= 3; k++)
+        assert_int_equal(tp_count_ev(&n->node[k], VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_IKE_UP), 3);
+}
+
+/* One profile and Virtual-Template for both kinds of peer: the EAP user
+ * gets a pool address and a selector of that address, each spoke (PSK,
+ * any/any proposed) a selector of the network it announced in its
+ * CFG_REQUEST, and no pool address. */
+static void test_hub_block_sites_and_users(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    block_run(&n, true, false, "0.0.0.0/0");
+    const vpn_ikev2_selector *t1 = hub_child_ts(&n, "192.0.2.11"), *t2 = hub_child_ts(&n, "192.0.2.12"),
+                             *tu = hub_child_ts(&n, "192.0.2.1");
+    assert_string_equal(vpn_addr_str(&t1->addr_lo, a, sizeof a), "10.2.1.0");
+    assert_string_equal(vpn_addr_str(&t1->addr_hi, a, sizeof a), "10.2.1.255");
+    assert_string_equal(vpn_addr_str(&t2->addr_lo, a, sizeof a), "10.2.2.0");
+    assert_string_equal(vpn_addr_str(&t2->addr_hi, a, sizeof a), "10.2.2.255");
+    assert_string_equal(vpn_addr_str(&tu->addr_lo, a, sizeof a), "10.99.0.10");
+    assert_string_equal(vpn_addr_str(&tu->addr_hi, a, sizeof a), "10.99.0.10");
+    /* the spokes' side: their local selector narrowed to their LAN */
+    int e = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_string_equal(vpn_addr_str(&n.node[1].ev[e].child.ts_local[0].addr_lo, a, sizeof a), "10.2.1.0");
+    /* one pool address in use: the user's */
+    pool_line_at(&n, 0, " RA-POOL                  10.99.0.10      10.99.0.11          1       1\n");
+    /* the hub answered the spoke's CFG_REQUEST with its own networks */
+    vpn_ikev2_sa_info hi;
+    bool seen = false;
+    for (size_t k = 0; vpn_ikev2_sa_get(n.node[0].ctx, k, &hi) == 0; k++) {
+        if (strcmp(hi.id_remote.text, "spoke1.example") != 0)
+            continue;
+        seen = true;
+        assert_non_null(hi.cfg);
+        assert_int_equal(hi.cfg->address.family, 0);
+        assert_int_equal(hi.cfg->n_subnets, 1);
+        assert_string_equal(vpn_addr_str(&hi.cfg->subnets[0].addr, a, sizeof a), "10.1.255.0");
+    }
+    assert_true(seen);
+    tp_free(&n);
+}
+
+/* Without `route accept any` the hub keeps what the spoke proposed; a
+ * spoke announcing a network outside its proposal is not narrowed to it
+ * (RFC 7296 2.9: the responder only narrows). */
+static void test_hub_block_no_accept(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    block_run(&n, false, false, "0.0.0.0/0");
+    const vpn_ikev2_selector *t1 = hub_child_ts(&n, "192.0.2.11");
+    assert_string_equal(vpn_addr_str(&t1->addr_lo, a, sizeof a), "0.0.0.0");
+    assert_string_equal(vpn_addr_str(&t1->addr_hi, a, sizeof a), "255.255.255.255");
+    tp_free(&n);
+    /* proposes 10.2.1.0/24, announces 10.3.0.0/16: stays at its proposal */
+    block_run(&n, true, true, "10.2.1.0/24");
+    t1 = hub_child_ts(&n, "192.0.2.11");
+    assert_string_equal(vpn_addr_str(&t1->addr_lo, a, sizeof a), "10.2.1.0");
+    assert_string_equal(vpn_addr_str(&t1->addr_hi, a, sizeof a), "10.2.1.255");
+    tp_free(&n);
+}
+
 /* A backend that leaves the profile to the local database on the first
  * step (a profile without a RADIUS list, VPN_IKEV2_EAP_LOCAL): the
  * conversation runs on the `username` lines and the backend hears no more. */
@@ -523,6 +852,9 @@ int main(void)
         cmocka_unit_test(test_pool_full_refuses),
         cmocka_unit_test(test_backend_answers_later),
         cmocka_unit_test(test_backend_leaves_local),
+        cmocka_unit_test(test_backend_authorizes),
+        cmocka_unit_test(test_hub_block_sites_and_users),
+        cmocka_unit_test(test_hub_block_no_accept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

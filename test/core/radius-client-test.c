@@ -64,7 +64,7 @@ static void test_rfc2865_response_authenticator(void **state)
     size_t l;
     unsigned count = 0;
     vpn_radius_attr_first(&it, &p);
-    while (vpn_radius_attr_next(&it, &t, &v, &l))
+    while (vpn_radius_attr_next(&it, &t, &v, &l) > 0)
         count++;
     assert_int_equal(count, 3);
     free(pkt);
@@ -104,6 +104,54 @@ static void test_parse_hostile(void **state)
     assert_int_equal(p.len, 22);
     assert_int_equal(p.attrs_len, 2);
     assert_int_equal(vpn_radius_parse(NULL, 20, &p), VPN_ERR_INVAL);
+}
+
+/* The attribute walk on a packet that never went through vpn_radius_parse
+ * (the iterator is public): every read is bounds-checked, a bad attribute
+ * stops the walk with an error that stays, nothing is read past attrs_len. */
+static void iter_expect(const uint8_t *attrs, size_t n, unsigned want_ok, int want_end)
+{
+    vpn_radius_pkt p;
+    vpn_radius_iter it;
+    uint8_t t;
+    const uint8_t *v;
+    size_t l;
+    unsigned ok = 0;
+    int rc;
+    /* a heap copy of exactly n octets: ASan catches a read past it */
+    uint8_t *heap = malloc(n ? n : 1);
+    assert_non_null(heap);
+    if (n)
+        memcpy(heap, attrs, n);
+    memset(&p, 0, sizeof p);
+    p.attrs = heap;
+    p.attrs_len = n;
+    vpn_radius_attr_first(&it, &p);
+    while ((rc = vpn_radius_attr_next(&it, &t, &v, &l)) > 0) {
+        assert_true(v >= heap + 2 && v + l <= heap + n);
+        ok++;
+    }
+    assert_int_equal(ok, want_ok);
+    assert_int_equal(rc, want_end);
+    /* the error stays */
+    assert_int_equal(vpn_radius_attr_next(&it, &t, &v, &l), want_end);
+    free(heap);
+}
+
+static void test_iter_hostile(void **state)
+{
+    (void)state;
+    /* fine: two attributes, one of them empty (Length 2) */
+    iter_expect((const uint8_t[]){1, 4, 'a', 'b', 24, 2}, 6, 2, 0);
+    iter_expect(NULL, 0, 0, 0);
+    /* Length 0 and 1 (RFC 2865 5: at least 2) */
+    iter_expect((const uint8_t[]){1, 0, 'a', 'b'}, 4, 0, VPN_ERR_MALFORMED);
+    iter_expect((const uint8_t[]){1, 3, 'a', 18, 1}, 5, 1, VPN_ERR_MALFORMED);
+    /* a lone Type octet: truncated */
+    iter_expect((const uint8_t[]){1, 3, 'a', 18}, 4, 1, VPN_ERR_TRUNCATED);
+    /* Length past the end */
+    iter_expect((const uint8_t[]){18, 6, 'a', 'b'}, 4, 0, VPN_ERR_TRUNCATED);
+    iter_expect((const uint8_t[]){1, 2, 18, 255, 'x'}, 5, 1, VPN_ERR_TRUNCATED);
 }
 
 /* ---- RFC 2548 2.4.2 ------------------------------------------------------- */
@@ -249,7 +297,7 @@ static void check_request(const uint8_t *dg, size_t len, const char *secret, con
     *eap_len = 0;
     *st_len = 0;
     vpn_radius_attr_first(&it, &p);
-    while (vpn_radius_attr_next(&it, &t, &v, &l)) {
+    while (vpn_radius_attr_next(&it, &t, &v, &l) > 0) {
         if (t == VPN_RADIUS_A_USER_NAME)
             user_ok = l == strlen(user) && memcmp(v, user, l) == 0;
         if (t == VPN_RADIUS_A_EAP_MESSAGE) {
@@ -335,6 +383,43 @@ static const uint8_t EAP_REQ_MD5[] = {1, 8, 0, 6, 4, 0}; /* a Request (content i
 static const uint8_t EAP_RESP2[] = {2, 8, 0, 6, 3, 26};
 static const uint8_t EAP_SUCCESS[] = {3, 9, 0, 4};
 static const uint8_t EAP_FAILURE[] = {4, 9, 0, 4};
+
+/* The authorization attributes an Access-Accept may carry: Framed-Pool
+ * (RFC 2869 5.18) and ipsec:dns-servers; values that do not parse are
+ * skipped, not fatal. */
+static void test_accept_authz(void **state)
+{
+    (void)state;
+    fake f;
+    vpn_radius_client *c = mk_client(&f, 1);
+    uint8_t rep[1024], attrs[600];
+    size_t n, an, dl;
+    const uint8_t *dg;
+    char s[VPN_ADDR_STRLEN];
+
+    assert_int_equal(vpn_radius_eap_send(c, 0, 5, "bob", EAP_ID_RESP, sizeof EAP_ID_RESP), 0);
+    dg = last(&f, &dl, NULL);
+    an = put(attrs, VPN_RADIUS_A_EAP_MESSAGE, EAP_SUCCESS, sizeof EAP_SUCCESS);
+    an += put(attrs + an, VPN_RADIUS_A_FRAMED_POOL, "POOL-B", 6);
+    an += put(attrs + an, VPN_RADIUS_A_FRAMED_IP_ADDRESS, (const uint8_t[]){10, 20, 0}, 3); /* short: skipped */
+    an += put(attrs + an, VPN_RADIUS_A_FRAMED_ROUTE, "not-a-prefix", 12);
+    an += put_vsa(attrs + an, VPN_RADIUS_VENDOR_CISCO, VPN_RADIUS_CISCO_AVPAIR,
+                  "ipsec:dns-servers=10.1.0.53 banana 2001:db8::1 10.1.0.54 10.1.0.55", 66);
+    an += put_vsa(attrs + an, VPN_RADIUS_VENDOR_CISCO, VPN_RADIUS_CISCO_AVPAIR, "ipsec:dns-servers=", 18);
+    n = reply(rep, dg, VPN_RADIUS_ACCESS_ACCEPT, attrs, an, true, SECRETS[0]);
+    assert_int_equal(vpn_radius_input(c, S_NS, 0, rep, n), 0);
+    assert_int_equal(f.n_res, 1);
+    vpn_radius_result *r = &f.res[0];
+    assert_int_equal(r->code, VPN_RADIUS_ACCESS_ACCEPT);
+    assert_string_equal(r->addr_pool, "POOL-B");
+    assert_int_equal(r->framed_ip.family, 0);
+    assert_int_equal(r->n_routes, 0);
+    assert_int_equal(r->n_dns, 2);
+    assert_string_equal(vpn_addr_str(&r->dns[0], s, sizeof s), "10.1.0.53");
+    assert_string_equal(vpn_addr_str(&r->dns[1], s, sizeof s), "10.1.0.54");
+    vpn_radius_client_free(c);
+    vpn_drbg_free(&f.drbg);
+}
 
 static void test_conversation_accept(void **state)
 {
@@ -682,6 +767,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc2865_response_authenticator),
         cmocka_unit_test(test_parse_hostile),
+        cmocka_unit_test(test_iter_hostile),
+        cmocka_unit_test(test_accept_authz),
         cmocka_unit_test(test_mppe_keys),
         cmocka_unit_test(test_conversation_accept),
         cmocka_unit_test(test_reject_and_hostile_replies),

@@ -10,6 +10,10 @@
 # passthrough: vpnd relays EAP in RADIUS Access-Requests, RFC 3579);
 # radius-failover: the first RADIUS server of the group never answers,
 # vpnd retransmits, then moves to the second.
+# radius-authz: FreeRADIUS's users entry carries authorization attributes
+# (Framed-IP-Address, Framed-Route, Cisco-AVPair ipsec:route-set and
+# ipsec:dns-servers); with `aaa authorization user eap cached` they replace
+# the authorization policy's pool address, split subnets and DNS.
 # hubblock: a site-to-site spoke (a second charon, PSK, its own subnet, in
 # rap<pid>) beside the EAP user on the same Virtual-Template and profile.
 # FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
@@ -35,15 +39,23 @@ RAD_US=198.18.1.1
 RAD_LIVE=198.18.1.2
 RAD_DEAD=198.18.1.3              # an address without a server: requests go unanswered
 RADIUS=no
+AUTHZ=no
+AUTHZ_IP=10.99.0.17              # radius-authz: inside the pool, not its first address
+AUTHZ_DNS=10.0.1.99
+AUTHZ_ROUTE1=172.16.9.0          # Framed-Route
+AUTHZ_ROUTE2=172.16.10.0         # Cisco-AVPair ipsec:route-set
 case $CASE in
     mschapv2) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     md5) METHOD=md5; SW_AUTH=eap-md5; CLIENT_PW=$PASSWORD ;;
     wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW='not-the-password' ;;
     radius | radius-failover) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$RADIUS_PASSWORD; RADIUS=yes ;;
+    radius-authz) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$RADIUS_PASSWORD; RADIUS=yes; AUTHZ=yes ;;
     radius-wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; RADIUS=yes ;;
     hubblock) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     *) fail "unknown case $CASE" ;;
 esac
+VIP_WANT=$POOL_FIRST
+[ $AUTHZ = yes ] && VIP_WANT=$AUTHZ_IP
 
 # ns_beside_hub NS HUB_DEV DEV HUB_ADDR ADDR: namespace NS (removed at exit),
 # a veth from the hub's namespace (HUB_DEV, HUB_ADDR/24) to NS (DEV,
@@ -126,6 +138,14 @@ client hub {
 }
 RADEOF
     printf '%s Cleartext-Password := "%s"\n' "$USER" "$RADIUS_PASSWORD" >"$r/mods-config/files/authorize"
+    if [ $AUTHZ = yes ]; then
+        cat >>"$r/mods-config/files/authorize" <<RADEOF
+	Framed-IP-Address = $AUTHZ_IP,
+	Framed-Route = "$AUTHZ_ROUTE1/24 0.0.0.0 1",
+	Cisco-AVPair += "ipsec:route-set=prefix $AUTHZ_ROUTE2/24",
+	Cisco-AVPair += "ipsec:dns-servers=$AUTHZ_DNS"
+RADEOF
+    fi
     spawn $NS_RAD "$W/radius/radiusd.log" freeradius -X -d "$r"
     RAD_PID=$SPAWNED
     wait_for 10 grep -q "Ready to process requests" "$W/radius/radiusd.log" ||
@@ -251,6 +271,7 @@ crypto ikev2 profile RA
  authentication local pre-share key $HUB_PSK
  aaa authorization group eap list RA-AUTHOR RA-POL
 $([ $RADIUS = yes ] && echo " aaa authentication eap RA-EAP")
+$([ $AUTHZ = yes ] && echo " aaa authorization user eap cached")
 $([ "$CASE" = hubblock ] && printf ' authentication remote pre-share\n keyring local KR\n')
  virtual-template 1
 crypto ipsec transform-set TS esp-gcm 128
@@ -274,7 +295,16 @@ EOF
 # ---- the client: charon with EAP and a virtual IP -----------------------------------
 client_conf() {
     local d=$1
-    CHARON_PLUGINS="md5 gcrypt eap-identity eap-mschapv2 eap-md5 " CHARON_VIP=yes CHARON_TRIES=4 charon_conf "$d"
+    local extra=""
+    # radius-authz: the resolve plugin asks for DNS and writes what it gets
+    # to a file of ours (never /etc/resolv.conf: no resolvconf here)
+    [ $AUTHZ = yes ] && extra="resolve "
+    CHARON_PLUGINS="md5 gcrypt eap-identity eap-mschapv2 eap-md5 $extra" CHARON_VIP=yes CHARON_TRIES=4 charon_conf "$d"
+    if [ $AUTHZ = yes ]; then
+        [ -e /sbin/resolvconf ] || [ -e /usr/sbin/resolvconf ] && fail "resolvconf is installed: the resolve plugin would change the host's DNS"
+        sed -i "s|^  plugins {|  plugins {\n    resolve { file = $d/resolv.conf }|" "$d/strongswan.conf"
+        : >"$d/resolv.conf"
+    fi
     cat >"$d/swanctl.conf" <<EOF
 connections {
  ra {
@@ -421,7 +451,16 @@ fi
 VIP=$(grep -o "installing new virtual IP [0-9.]*" "$W/swan/charon.log" | awk '{print $NF}' | tail -1)
 [ -n "$VIP" ] || fail "strongSwan installed no virtual IP (see $W/swan/charon.log)"
 log "strongSwan got virtual IP $VIP"
-[ "$VIP" = "$POOL_FIRST" ] || fail "virtual IP $VIP is not the pool's first address $POOL_FIRST"
+[ "$VIP" = "$VIP_WANT" ] || fail "virtual IP $VIP is not $VIP_WANT"
+if [ $AUTHZ = yes ]; then
+    # the address, DNS and routes came from FreeRADIUS, not from RA-POL
+    grep -q "Framed-IP-Address $AUTHZ_IP" "$W/us/vpnd.log" || fail "vpnd's log shows no Framed-IP-Address $AUTHZ_IP"
+    grep -q "RADIUS authorizes, 1 DNS, 2 routes" "$W/us/vpnd.log" || fail "vpnd did not take FreeRADIUS's DNS and routes"
+    grep -q "Cisco-AVPair" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no Cisco-AVPair"
+    grep -q "installing DNS server $AUTHZ_DNS" "$W/swan/charon.log" && grep -q "$AUTHZ_DNS" "$W/swan/resolv.conf" ||
+        fail "strongSwan did not install the DNS server $AUTHZ_DNS from RADIUS"
+    log "FreeRADIUS's attributes applied: $AUTHZ_IP, DNS $AUTHZ_DNS, routes $AUTHZ_ROUTE1/24 $AUTHZ_ROUTE2/24"
+fi
 if [ $RADIUS = yes ]; then
     # FreeRADIUS decided (its password, not the local one), vpnd relayed
     grep -q "Sent Access-Accept" "$W/radius/radiusd.log" || fail "FreeRADIUS sent no Access-Accept"
@@ -440,12 +479,12 @@ if [ $RADIUS = yes ]; then
 fi
 grep -q "EAP method EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded" "$W/swan/charon.log" ||
     fail "strongSwan's log does not show EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded"
-grep -q "$POOL_FIRST" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the assigned address: $(cat "$W/ikev2-sa-detail.txt")"
+grep -q "$VIP_WANT" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the assigned address: $(cat "$W/ikev2-sa-detail.txt")"
 grep -q "$USER" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the EAP identity"
 grep -q "$SWAN_OUTER" "$W/session-user.txt" || fail "show crypto session username $USER shows no session: $(cat "$W/session-user.txt")"
 grep -q "^Virtual-Template1 .* access sessions=$SESSIONS " "$W/status.txt" || fail "vpnctl status does not show $SESSIONS sessions: $(cat "$W/status.txt")"
 [ "$(pool_in_use "$W/pool-up.txt")" = 1 ] || fail "the pool does not show one address in use: $(cat "$W/pool-up.txt")"
-in_us ip route show | grep -q "^$POOL_FIRST dev vt" || fail "vpnd installed no route to $POOL_FIRST: $(in_us ip route show)"
+in_us ip route show | grep -q "^$VIP_WANT dev vt" || fail "vpnd installed no route to $VIP_WANT: $(in_us ip route show)"
 
 # Traffic both ways between the virtual IP and the hub's LAN address.
 traffic_both $NS_SWAN $VIP swan 1 client || fail "traffic was lost"
@@ -467,7 +506,7 @@ if [ "$CASE" = hubblock ]; then
     grep -q "^Virtual-Template1 .* access sessions=1 " "$W/status-after.txt" ||
         fail "the spoke's session did not stay when the user left: $(cat "$W/status-after.txt")"
 fi
-in_us ip route show | grep -q "^$POOL_FIRST " && fail "the route to $POOL_FIRST stayed after the client left"
+in_us ip route show | grep -q "^$VIP_WANT " && fail "the route to $VIP_WANT stayed after the client left"
 
 stop_capture
 us_keys
@@ -481,17 +520,28 @@ n_esp_dec=$(ts_count "esp && ip.addr == $VIP")
 n_bad=$(ts_count "_ws.malformed")
 n_eap=$(ts_count "eap")
 n_cp=$(ts_count "isakmp.cfg.attr.type == 1")
-n_ip4=$(ts_count "isakmp.cfg.attr.internal_ip4_address == $POOL_FIRST")
+n_ip4=$(ts_count "isakmp.cfg.attr.internal_ip4_address == $VIP_WANT")
 n_split=$(ts_count "isakmp.cfg.attr.internal_ip4_subnet_ip == ${US_NET%/24}")
 n_inner=$(ts_count "esp && ip.src == $VIP && ip.dst == $US_INNER && udp.dstport == $SINK_PORT")
 n_back=$(ts_count "esp && ip.src == $US_INNER && ip.dst == $VIP && udp.dstport == $SINK_PORT")
 log "capture: IKE encrypted $n_ike_enc decrypted $n_ike_dec, ESP $n_esp decrypted $n_esp_dec, malformed $n_bad,"
-log "  EAP $n_eap, CP address attributes $n_cp ($POOL_FIRST: $n_ip4), split subnet $n_split, inner UDP $n_inner / $n_back"
+log "  EAP $n_eap, CP address attributes $n_cp ($VIP_WANT: $n_ip4), split subnet $n_split, inner UDP $n_inner / $n_back"
 [ "$n_ike_enc" -ge 6 ] && [ "$n_ike_dec" = "$n_ike_enc" ] || fail "not every encrypted IKE message decrypts"
 [ "$n_esp" -ge 200 ] && [ "$n_esp_dec" = "$n_esp" ] || fail "not every ESP packet decrypts"
 [ "$n_bad" = 0 ] || fail "$n_bad malformed packets"
 [ "$n_eap" -ge 4 ] || fail "fewer than 4 decrypted EAP messages"
-[ "$n_cp" -ge 2 ] && [ "$n_ip4" -ge 1 ] || fail "the CP request and the reply with $POOL_FIRST are not both visible"
-[ "$n_split" -ge 1 ] || fail "the CP reply does not carry the split-tunnel subnet"
+[ "$n_cp" -ge 2 ] && [ "$n_ip4" -ge 1 ] || fail "the CP request and the reply with $VIP_WANT are not both visible"
+if [ $AUTHZ = yes ]; then
+    # FreeRADIUS's routes replace the policy's ACL; its DNS server is there
+    n_r1=$(ts_count "isakmp.cfg.attr.internal_ip4_subnet_ip == $AUTHZ_ROUTE1")
+    n_r2=$(ts_count "isakmp.cfg.attr.internal_ip4_subnet_ip == $AUTHZ_ROUTE2")
+    n_dns=$(ts_count "isakmp.cfg.attr.internal_ip4_dns == $AUTHZ_DNS")
+    log "  RADIUS routes $n_r1 / $n_r2, RADIUS DNS $n_dns"
+    [ "$n_r1" -ge 1 ] && [ "$n_r2" -ge 1 ] || fail "the CP reply lacks FreeRADIUS's routes"
+    [ "$n_split" = 0 ] || fail "the CP reply still carries the policy's split subnet"
+    [ "$n_dns" -ge 1 ] || fail "the CP reply lacks FreeRADIUS's DNS server"
+else
+    [ "$n_split" -ge 1 ] || fail "the CP reply does not carry the split-tunnel subnet"
+fi
 [ "$n_inner" -ge 100 ] && [ "$n_back" -ge 100 ] || fail "the decrypted ESP does not show the inner traffic"
 log "PASS: $SW_AUTH client got $VIP, traffic both ways, address returned"

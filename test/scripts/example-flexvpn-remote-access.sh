@@ -42,3 +42,21 @@ out=$work/b
 grep -q '"users_connected": 3' "$out/summary.json" || { echo "not 3 of 4 users connected on a pool of 3" >&2; exit 1; }
 [ "$(grep -c 'refused (no address)' "$out/summary.txt")" -eq 1 ] || { echo "not exactly one user refused" >&2; exit 1; }
 echo "pool of 3 for 4 users: 3 connected, 1 refused"
+
+# The one hub block: 3 users and 2 site-to-site spokes on the same
+# Virtual-Template and profile; each spoke's site echoes through the hub.
+out=$work/c
+"$bin" --out="$out" --users=3 --spokes=2 --duration=3 --joinSpread=1
+grep -q '"users_connected": 3' "$out/summary.json" || { echo "not every user connected beside the spokes" >&2; exit 1; }
+grep -q '"spokes_up": 2' "$out/summary.json" || { echo "not both spokes came up" >&2; exit 1; }
+for j in 1 2; do
+    e=$(grep -o "spoke$j.*echoes [0-9]*/[0-9]*" "$out/summary.txt" | grep -o '[0-9]*/[0-9]*$')
+    got=${e%/*} sent=${e#*/}
+    [ "$sent" -gt 0 ] && [ "$got" -ge $((sent - 1)) ] || { echo "spoke $j's site lost echoes: $e" >&2; exit 1; }
+done
+pcap=$out/wan-HUB-0.pcap
+check_wan_protected "$pcap"
+check_decrypts "$out" "$pcap"
+sub=$(ts_keys "$out" -r "$pcap" -Y 'isakmp.cfg.attr.internal_ip4_subnet_ip == 10.2.1.0' -T fields -e frame.number | count)
+[ "$sub" -ge 1 ] || { echo "spoke 1's CFG_REQUEST with its LAN is not visible" >&2; exit 1; }
+echo "3 users and 2 spokes on one Virtual-Template: sites echoed, spoke routes announced in CP"

@@ -14,6 +14,7 @@
 #include "router/router.h"
 
 #include <set>
+#include <sstream>
 #include <vector>
 
 using namespace ns3;
@@ -122,6 +123,94 @@ class FlexVpnRaFiftyUsersTestCase : public TestCase
     }
 };
 
+// FlexVPN's one hub block: the same Virtual-Template and IKEv2 profile serve
+// 50 EAP users and site-to-site spokes (PSK) at once. Each spoke announces
+// its LAN in its CFG_REQUEST, the hub narrows the spoke's selectors to it
+// and routes it into the template; the users keep their pool addresses.
+class FlexVpnRaHubBlockTestCase : public TestCase
+{
+  public:
+    FlexVpnRaHubBlockTestCase()
+        : TestCase("one hub block: 50 users and 3 site-to-site spokes on one Virtual-Template and profile")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        const uint32_t users = 50;
+        const uint32_t spokes = 3;
+        FlexVpnRemoteAccessOptions o;
+        o.users = users;
+        o.spokes = spokes;
+        o.joinSpread = 3.0;
+        FlexVpnRemoteAccessHelper helper;
+        FlexVpnRemoteAccess net = helper.Install(o);
+        UdpEchoServerHelper server(4000);
+        server.Install(net.hubHost).Start(Seconds(0.1));
+        std::vector<Echo> echo(users);
+        std::vector<Echo> site(spokes);
+        for (uint32_t i = 0; i < users; i++)
+        {
+            StartEcho(net.users.Get(i), net.hostAddress, 5, Seconds(5.0), &echo[i]);
+        }
+        for (uint32_t j = 0; j < spokes; j++)
+        {
+            StartEcho(net.siteHosts.Get(j), net.hostAddress, 5, Seconds(5.0), &site[j]);
+        }
+        uint32_t inUse = 0;
+        Simulator::Schedule(Seconds(7.0), [&]() { inUse = PoolInUse(net.hubDaemon); });
+        // the routes the spokes' CHILD_SAs gave the hub, while they are up
+        Ptr<VpnTunnelNetDevice> vt = FlexVpnHelper::GetTunnel(net.hub, "Virtual-Template1");
+        std::set<uint32_t> siteRoutes;
+        Simulator::Schedule(Seconds(7.0), [&]() {
+            Ptr<Ipv4> ipv4 = net.hub->GetObject<Ipv4>();
+            Ptr<Ipv4StaticRouting> sr = Ipv4StaticRoutingHelper().GetStaticRouting(ipv4);
+            uint32_t ifc = static_cast<uint32_t>(ipv4->GetInterfaceForDevice(vt));
+            for (uint32_t i = 0; i < sr->GetNRoutes(); i++)
+            {
+                Ipv4RoutingTableEntry e = sr->GetRoute(i);
+                if (e.GetInterface() == ifc && e.GetDestNetworkMask() == Ipv4Mask("255.255.255.0"))
+                {
+                    siteRoutes.insert(e.GetDest().Get());
+                }
+            }
+        });
+        Simulator::Stop(Seconds(7.5));
+        Simulator::Run();
+
+        std::set<uint32_t> seen;
+        for (uint32_t i = 0; i < users; i++)
+        {
+            Ipv4Address a = net.userDaemons[i]->GetAssignedAddress();
+            NS_TEST_ASSERT_MSG_EQ(a.CombineMask(Ipv4Mask("255.255.255.0")), Ipv4Address("10.99.0.0"),
+                                  "user " << i + 1 << ": " << a << " is from RA-POOL");
+            seen.insert(a.Get());
+            NS_TEST_ASSERT_MSG_EQ(echo[i].returned, 5, "user " << i + 1 << " got every echo back");
+        }
+        NS_TEST_ASSERT_MSG_EQ(seen.size(), users, "50 distinct addresses");
+        NS_TEST_ASSERT_MSG_EQ(inUse, users, "the spokes took no pool address");
+        for (uint32_t j = 0; j < spokes; j++)
+        {
+            NS_TEST_ASSERT_MSG_EQ(net.spokeDaemons[j]->GetIkeSasUp(), 1, "spoke " << j + 1 << " is up");
+            NS_TEST_ASSERT_MSG_EQ(net.spokeDaemons[j]->GetAssignedAddress().IsAny(), true,
+                                  "spoke " << j + 1 << " has no pool address");
+            NS_TEST_ASSERT_MSG_EQ(site[j].sent, 5, "site " << j + 1 << " sent its echoes");
+            NS_TEST_ASSERT_MSG_EQ(site[j].returned, 5, "site " << j + 1 << " got every echo back");
+            std::ostringstream lan;
+            lan << "10.2." << j + 1 << ".0";
+            NS_TEST_ASSERT_MSG_EQ(siteRoutes.count(Ipv4Address(lan.str().c_str()).Get()), 1,
+                                  "the hub routes " << lan.str() << "/24 into Virtual-Template1");
+        }
+        NS_TEST_ASSERT_MSG_EQ(siteRoutes.size(), spokes, "one route per spoke, none for users");
+        NS_TEST_ASSERT_MSG_EQ(net.hubDaemon->GetIkeSasUp(), users + spokes, "one IKE SA per user and spoke");
+        NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsDecrypted(), 5 * (users + spokes),
+                              "the one template decrypted every echo request");
+        NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsEncrypted(), 5 * (users + spokes), "and encrypted every reply");
+        Simulator::Destroy();
+    }
+};
+
 class FlexVpnRaPoolExhaustedTestCase : public TestCase
 {
   public:
@@ -212,6 +301,7 @@ class FlexVpnRaTestSuite : public TestSuite
     {
         AddTestCase(new FlexVpnRaFiftyUsersTestCase, TestCase::QUICK);
         AddTestCase(new FlexVpnRaPoolExhaustedTestCase, TestCase::QUICK);
+        AddTestCase(new FlexVpnRaHubBlockTestCase, TestCase::QUICK);
     }
 };
 

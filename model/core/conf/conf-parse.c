@@ -506,19 +506,32 @@ static int ra_profile_eap(parser *p, vpn_conf_profile *pr)
 }
 
 /* aaa authorization group {psk|eap} list LIST [POLICY]
+ * aaa authorization user eap cached
  * aaa authentication eap LIST */
 static int ra_profile_aaa(parser *p, vpn_conf_profile *pr)
 {
     if (is(p, 1, "authorization") && is(p, 2, "group") && (is(p, 3, "psk") || is(p, 3, "eap")) &&
         is(p, 4, "list") && (p->n == 6 || p->n == 7)) {
-        pr->aaa_author_eap = is(p, 3, "eap");
+        bool eap = is(p, 3, "eap");
         if (copy_name(p, pr->aaa_author_list, p->tok[5]))
             return VPN_ERR_MALFORMED;
+        /* one policy per kind of peer: EAP users and PSK sites of the
+         * same profile (the hub's one block) each get theirs */
+        if (!eap)
+            return copy_name(p, pr->aaa_author_psk_policy, p->n == 7 ? p->tok[6] : "default");
+        pr->aaa_author_eap = true;
         return copy_name(p, pr->aaa_author_policy, p->n == 7 ? p->tok[6] : "default");
     }
     if (is(p, 1, "authentication") && is(p, 2, "eap") && p->n == 4)
         return copy_name(p, pr->aaa_authen_eap_list, p->tok[3]);
-    return bad(p, "usage: aaa authorization group psk|eap list LIST [POLICY] or aaa authentication eap LIST",
+    /* IOS: user attributes from the EAP exchange's Access-Accept */
+    if (is(p, 1, "authorization") && is(p, 2, "user") && is(p, 3, "eap") && is(p, 4, "cached") && p->n == 5) {
+        pr->aaa_author_user_cached = true;
+        return OK;
+    }
+    return bad(p,
+               "usage: aaa authorization group psk|eap list LIST [POLICY], aaa authorization user eap cached "
+               "or aaa authentication eap LIST",
                NULL);
 }
 
@@ -546,6 +559,13 @@ static int m_author_policy(parser *p)
         if (p->n != 4)
             return bad(p, "usage: route set access-list NAME", NULL);
         return copy_name(p, a->route_acl, p->tok[3]);
+    }
+    if (is(p, 0, "route") && is(p, 1, "accept")) {
+        /* IOS: install what peers announce in their CFG_REQUEST */
+        if (p->n != 3 || !is(p, 2, "any"))
+            return bad(p, "usage: route accept any", NULL);
+        a->route_accept = true;
+        return OK;
     }
     if (is(p, 0, "route") && is(p, 1, "set") && is(p, 2, "interface")) {
         if (p->n != 4)

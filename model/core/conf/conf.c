@@ -454,6 +454,11 @@ int vpn_conf_validate(const vpn_conf *c, vpn_conf_error *err)
             return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
                                  "ikev2 profile %s: authorization policy %s is not defined", p->name,
                                  p->aaa_author_policy);
+        if (p->aaa_author_psk_policy[0] && strcmp(p->aaa_author_psk_policy, "default") != 0 &&
+            !vpn_conf_find_author_policy(c, p->aaa_author_psk_policy))
+            return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
+                                 "ikev2 profile %s: authorization policy %s is not defined", p->name,
+                                 p->aaa_author_psk_policy);
         if (p->keyring[0] && !vpn_conf_find_keyring(c, p->keyring))
             return vpn_conf_fail(err, p->line, VPN_ERR_NOTFOUND,
                                  "ikev2 profile %s: keyring %s is not defined", p->name, p->keyring);

@@ -155,6 +155,8 @@ typedef struct vpn_conf_profile {
     char aaa_author_policy[VPN_CONF_NAME_MAX];
     bool aaa_author_eap;         /* group eap (else psk) */
     char aaa_authen_eap_list[VPN_CONF_NAME_MAX]; /* aaa authentication eap LIST */
+    bool aaa_author_user_cached; /* aaa authorization user eap cached */
+    char aaa_author_psk_policy[VPN_CONF_NAME_MAX]; /* aaa authorization group psk list L POLICY */
     int line;
 } vpn_conf_profile;
 
@@ -187,6 +189,7 @@ typedef struct vpn_conf_author_policy {
     char route_acl[VPN_CONF_NAME_MAX];            /* route set access-list NAME */
     char route_iface[VPN_CONF_REF_MAX][VPN_CONF_NAME_MAX]; /* route set interface IF */
     size_t n_route_iface;
+    bool route_accept;                            /* route accept any */
     int line;
 } vpn_conf_author_policy;
 

@@ -29,6 +29,8 @@
 /* Remote access (EAP, CP): at the end of this file. */
 static bool profile_takes_eap(const vpn_conf_profile *p);
 static unsigned profile_eap_methods(const vpn_conf_profile *p);
+static size_t ikev2_policy_routes(const vpn_ikev2_ctx *ctx, const vpn_conf_author_policy *ap, vpn_prefix *out,
+                                  size_t cap);
 static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, const vpn_conf_identity *cid);
 static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
@@ -264,6 +266,87 @@ static bool may_send_initial_contact(const vpn_ikev2_ctx *ctx, const ikev2_sa *s
 
 /* ---- initiator -------------------------------------------------------------------- */
 
+/*
+ * FlexVPN routing over IKEv2 for site-to-site peers (the hub's one block
+ * serves them beside EAP users): a spoke whose profile has `aaa
+ * authorization group psk list L POLICY` announces the networks of that
+ * policy's `route set` lines as INTERNAL_IP4_SUBNET values of a
+ * CFG_REQUEST (RFC 7296 3.15.1); a hub whose psk policy has `route accept
+ * any` narrows the spoke's CHILD_SA selectors to them (2.9), so that one
+ * Virtual-Template tells its peers apart by their networks as it tells
+ * users apart by their addresses, and answers with its own networks in
+ * the CFG_REPLY.
+ */
+static const vpn_conf_author_policy *psk_policy(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
+{
+    const vpn_conf_profile *pr = sa->profile;
+    if (pr == NULL || !pr->aaa_author_psk_policy[0] || strcmp(pr->aaa_author_psk_policy, "default") == 0)
+        return NULL;
+    return vpn_conf_find_author_policy(ctx->conf, pr->aaa_author_psk_policy);
+}
+
+static void ikev2_site_announce(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_bld *b)
+{
+    const vpn_conf_author_policy *ap = psk_policy(ctx, sa);
+    vpn_prefix nets[VPN_CP_MAX_SUBNETS];
+    size_t n;
+    if (ap == NULL || (n = ikev2_policy_routes(ctx, ap, nets, VPN_CP_MAX_SUBNETS)) == 0)
+        return;
+    vpn_cp_build_request_subnets(b, nets, n);
+}
+
+/* Does selector s hold the whole of prefix p (IPv4)? */
+static bool sel_covers(const vpn_ikev2_selector *s, const vpn_prefix *p)
+{
+    vpn_addr m, hi;
+    if (p->addr.family != VPN_AF_INET || s->addr_lo.family != VPN_AF_INET || s->addr_hi.family != VPN_AF_INET)
+        return false;
+    vpn_len_to_mask(p->len, &m);
+    hi = p->addr;
+    for (int k = 0; k < 4; k++)
+        hi.b[k] |= (uint8_t)~m.b[k];
+    return memcmp(s->addr_lo.b, p->addr.b, 4) <= 0 && memcmp(hi.b, s->addr_hi.b, 4) <= 0;
+}
+
+static void ikev2_site_accept(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_msg *m, ikev2_child *c,
+                              vpn_ikev2_bld *b)
+{
+    const vpn_ikev2_payload *cp = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_CP, NULL);
+    const vpn_conf_author_policy *ap = psk_policy(ctx, sa);
+    vpn_ikev2_selector narrowed[VPN_IKEV2_TS_MAX];
+    vpn_cp_request req;
+    vpn_cp_grant g;
+    size_t n = 0;
+
+    if (cp == NULL || vpn_cp_parse_request(cp, &req) != 0)
+        return; /* 3.15.1: nothing we can read, nothing configured */
+    memset(&g, 0, sizeof g);
+    if (ap != NULL)
+        g.n_subnets = ikev2_policy_routes(ctx, ap, g.subnets, VPN_CP_MAX_SUBNETS);
+    if (vpn_cp_build_reply(b, &req, &g) == 0) {
+        sa->ra_cfg = g;
+        sa->ra_has_cfg = true;
+    }
+    if (ap == NULL || !ap->route_accept || req.n_subnets == 0)
+        return;
+    /* 2.9: only networks inside what the peer proposed */
+    for (size_t i = 0; i < req.n_subnets && n < VPN_IKEV2_TS_MAX; i++)
+        for (size_t k = 0; k < c->n_ts_remote; k++)
+            if (sel_covers(&c->ts_remote[k], &req.subnets[i])) {
+                vpn_ikev2_selector_from_prefix(&narrowed[n], &req.subnets[i], c->ts_remote[k].proto);
+                narrowed[n].port_lo = c->ts_remote[k].port_lo;
+                narrowed[n].port_hi = c->ts_remote[k].port_hi;
+                n++;
+                break;
+            }
+    if (n == 0)
+        return;
+    memcpy(c->ts_remote, narrowed, n * sizeof narrowed[0]);
+    c->n_ts_remote = n;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: peer's selectors narrowed to the %zu network%s it announced", sa->id,
+              n, n == 1 ? "" : "s");
+}
+
 int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
     uint8_t auth[AUTH_MAX], method = 0;
@@ -320,6 +403,7 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         sa->ra_creq = *creq;
     } else {
         vpn_ikev2_bld_auth(&o.b, method, auth, auth_len);
+        ikev2_site_announce(ctx, sa, &o.b);
     }
     OPENSSL_cleanse(auth, sizeof auth);
     ikev2_child_offer_write(&o.b, creq);
@@ -514,6 +598,8 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     if (want_child) {
         vpn_ikev2_proposal chosen;
         child_err = ikev2_child_accept(ctx, sa, m, false, SIZE_MAX, &c, &chosen);
+        if (child_err == 0)
+            ikev2_site_accept(ctx, sa, m, &c, &o.b);
         if (child_err == 0) {
             vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
             if (ikev2_child_keys(sa, &c, false, none, ni, nr) != 0)
@@ -656,6 +742,8 @@ void ikev2_ra_release(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n)
 {
     snprintf(n->eap_identity, sizeof n->eap_identity, "%s", old->eap_identity);
+    n->ra_cfg = old->ra_cfg;
+    n->ra_has_cfg = old->ra_has_cfg;
     if (old->ra_addr.family == VPN_AF_NONE)
         return;
     n->ra_addr = old->ra_addr;
@@ -666,29 +754,19 @@ void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n)
     memset(&old->ra_addr, 0, sizeof old->ra_addr);
 }
 
-/* What the profile's authorization policy grants: an address from its pool
- * (taken for this SA), DNS servers, split-tunnel subnets (the permit lines
- * of `route set access-list`, the networks of `route set interface`).
- * Errors: VPN_ERR_LIMIT (pool exhausted), VPN_ERR_NOTFOUND. */
-static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req, vpn_cp_grant *g)
+/* The networks an authorization policy names (IPv4): the permit lines of
+ * `route set access-list`, the networks of `route set interface`. */
+static size_t ikev2_policy_routes(const vpn_ikev2_ctx *ctx, const vpn_conf_author_policy *ap, vpn_prefix *out,
+                                  size_t cap)
 {
-    const vpn_conf_profile *pr = sa->profile;
-    const vpn_conf_author_policy *ap = NULL;
-
-    memset(g, 0, sizeof *g);
-    if (pr->aaa_author_policy[0])
-        ap = vpn_conf_find_author_policy(ctx->conf, pr->aaa_author_policy);
-    if (ap == NULL)
-        return 0;
-    for (size_t i = 0; i < ap->n_dns && g->n_dns < VPN_CP_MAX_DNS; i++)
-        g->dns[g->n_dns++] = ap->dns[i];
+    size_t n = 0;
     if (ap->route_acl[0]) {
         const vpn_conf_acl *acl = vpn_conf_find_acl(ctx->conf, ap->route_acl);
-        for (size_t i = 0; acl != NULL && i < acl->n_ace && g->n_subnets < VPN_CP_MAX_SUBNETS; i++)
+        for (size_t i = 0; acl != NULL && i < acl->n_ace && n < cap; i++)
             if (acl->ace[i].permit && acl->ace[i].src.addr.family == VPN_AF_INET)
-                g->subnets[g->n_subnets++] = acl->ace[i].src;
+                out[n++] = acl->ace[i].src;
     }
-    for (size_t i = 0; i < ap->n_route_iface && g->n_subnets < VPN_CP_MAX_SUBNETS; i++) {
+    for (size_t i = 0; i < ap->n_route_iface && n < cap; i++) {
         const vpn_conf_interface *f = vpn_conf_find_interface(ctx->conf, ap->route_iface[i]);
         if (f != NULL && f->has_address && f->address.addr.family == VPN_AF_INET) {
             vpn_prefix net = f->address;
@@ -696,13 +774,83 @@ static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req,
             vpn_len_to_mask(net.len, &m);
             for (int k = 0; k < 4; k++)
                 net.addr.b[k] &= m.b[k];
-            g->subnets[g->n_subnets++] = net;
+            out[n++] = net;
         }
     }
-    if (req->ip4_address && ap->pool[0]) {
+    return n;
+}
+
+/* Takes address a for the SA: inside a pool it is claimed there (no one
+ * else gets it); outside every pool it is the SA's alone to hold, as an AAA
+ * server's Framed-IP-Address is (ra_pool then names no pool).
+ * Errors: those of vpn_ippool_claim but VPN_ERR_NOTFOUND. */
+static int ra_take(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_addr *a)
+{
+    ra_build_pools(ctx);
+    sa->ra_pool = SIZE_MAX;
+    for (size_t i = 0; i < ctx->n_pool; i++) {
+        int rc = vpn_ippool_claim(&ctx->pool[i], sa->id, a);
+        if (rc == VPN_ERR_NOTFOUND)
+            continue;
+        if (rc != 0)
+            return rc;
+        sa->ra_pool = i;
+        break;
+    }
+    sa->ra_addr = *a;
+    return 0;
+}
+
+/* What the profile's authorization policy grants: an address from its pool
+ * (taken for this SA), DNS servers, split-tunnel subnets (the permit lines
+ * of `route set access-list`, the networks of `route set interface`).
+ * With `aaa authorization user eap cached` what the AAA server sent
+ * (sa->ra_authz) replaces the policy's, attribute by attribute, as IOS
+ * lets user attributes from AAA override the local policy.
+ * Errors: VPN_ERR_LIMIT (pool exhausted), VPN_ERR_NOTFOUND (no such pool),
+ * VPN_ERR_EXISTS (the AAA address is another user's). */
+static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req, vpn_cp_grant *g)
+{
+    const vpn_conf_profile *pr = sa->profile;
+    const vpn_conf_author_policy *ap = NULL;
+    const vpn_cp_authz *z = pr->aaa_author_user_cached ? sa->ra_authz : NULL;
+    const char *pool;
+
+    memset(g, 0, sizeof *g);
+    if (pr->aaa_author_policy[0])
+        ap = vpn_conf_find_author_policy(ctx->conf, pr->aaa_author_policy);
+    if (ap == NULL && z == NULL)
+        return 0;
+    if (z != NULL && z->n_dns > 0) {
+        for (size_t i = 0; i < z->n_dns && g->n_dns < VPN_CP_MAX_DNS; i++)
+            g->dns[g->n_dns++] = z->dns[i];
+    } else {
+        for (size_t i = 0; ap != NULL && i < ap->n_dns && g->n_dns < VPN_CP_MAX_DNS; i++)
+            g->dns[g->n_dns++] = ap->dns[i];
+    }
+    if (z != NULL && z->n_subnets > 0) {
+        for (size_t i = 0; i < z->n_subnets && g->n_subnets < VPN_CP_MAX_SUBNETS; i++)
+            if (z->subnets[i].addr.family == VPN_AF_INET)
+                g->subnets[g->n_subnets++] = z->subnets[i];
+    } else if (ap != NULL) {
+        g->n_subnets = ikev2_policy_routes(ctx, ap, g->subnets, VPN_CP_MAX_SUBNETS);
+    }
+    if (!req->ip4_address)
+        return 0;
+    if (z != NULL && z->address.family == VPN_AF_INET) {
+        /* RFC 2865 5.8: the server names the user's address */
+        int rc = ra_take(ctx, sa, &z->address);
+        if (rc != 0)
+            return rc;
+        g->address = z->address;
+        g->netmask = 0xffffffffu;
+        return 0;
+    }
+    pool = z != NULL && z->pool[0] ? z->pool : ap != NULL ? ap->pool : "";
+    if (pool[0]) {
         ra_build_pools(ctx);
         for (size_t i = 0; i < ctx->n_pool; i++)
-            if (strcmp(ctx->pool[i].name, ap->pool) == 0) {
+            if (strcmp(ctx->pool[i].name, pool) == 0) {
                 int rc = vpn_ippool_alloc(&ctx->pool[i], sa->id, &g->address);
                 if (rc != 0)
                     return rc;
@@ -892,8 +1040,10 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
     vpn_ikev2_bld_auth(&o.b, VPN_AUTH_METHOD_PSK, mine, mine_len);
     OPENSSL_cleanse(mine, sizeof mine);
-    if (cp != NULL)
-        vpn_cp_build_reply(&o.b, &req, &g);
+    if (cp != NULL && vpn_cp_build_reply(&o.b, &req, &g) == 0) {
+        sa->ra_cfg = g;
+        sa->ra_has_cfg = true;
+    }
     memset(&c, 0, sizeof c);
     want_child = vpn_ikev2_msg_find(first, VPN_IKEV2_PL_SA, NULL) != NULL;
     if (want_child) {
@@ -926,6 +1076,8 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
     sa->eap_srv = NULL;
     OPENSSL_cleanse(sa->msk, sizeof sa->msk);
     ikev2_buf_free(&sa->ra_first);
+    free(sa->ra_authz);
+    sa->ra_authz = NULL;
     ikev2_sa_established(ctx, sa, now);
     if (want_child && child_err == 0)
         ikev2_child_install(ctx, sa, &c, now, 0);
@@ -1011,6 +1163,26 @@ int vpn_ikev2_eap_answer(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, c
         memset(&cid, 0, sizeof cid);
     eap_reply(ctx, sa, &in, a, sa->eap_wait_first, sa->eap_wait_first ? &cid : NULL);
     ikev2_buf_free(&sa->eap_wait_raw);
+    return 0;
+}
+
+int vpn_ikev2_eap_authorize(vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, const vpn_cp_authz *z)
+{
+    ikev2_sa *sa;
+
+    if (ctx == NULL || z == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL || !sa->eap_wait || sa->initiator ||
+        sa->phase == IKEV2_P_DEAD)
+        return VPN_ERR_NOTFOUND;
+    if (sa->ra_authz == NULL && (sa->ra_authz = vpn_malloc(&ctx->params.alloc, sizeof *sa->ra_authz)) == NULL)
+        return VPN_ERR_NOMEM;
+    *sa->ra_authz = *z;
+    sa->ra_authz->pool[sizeof sa->ra_authz->pool - 1] = '\0';
+    if (sa->ra_authz->n_dns > VPN_CP_MAX_DNS)
+        sa->ra_authz->n_dns = VPN_CP_MAX_DNS;
+    if (sa->ra_authz->n_subnets > VPN_CP_MAX_SUBNETS)
+        sa->ra_authz->n_subnets = VPN_CP_MAX_SUBNETS;
     return 0;
 }
 
@@ -1112,8 +1284,11 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         cp = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_CP, NULL);
         if (cp != NULL) {
             vpn_cp_grant g;
-            if (vpn_cp_parse_reply(cp, &g) == 0)
+            if (vpn_cp_parse_reply(cp, &g) == 0) {
                 sa->ra_addr = g.address;
+                sa->ra_cfg = g;
+                sa->ra_has_cfg = true;
+            }
         }
         sa->eap_phase = 0;
         OPENSSL_cleanse(sa->msk, sizeof sa->msk);

@@ -78,6 +78,26 @@ int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out)
     return 0;
 }
 
+int vpn_ippool_claim(vpn_ippool *p, uint32_t owner, const vpn_addr *a)
+{
+    uint32_t s;
+    if (p == NULL || p->owner == NULL || owner == 0 || a == NULL)
+        return VPN_ERR_INVAL;
+    if (!slot_of(p, a, &s))
+        return VPN_ERR_NOTFOUND;
+    if (p->owner[s] == owner)
+        return 0;
+    if (p->owner[s] != 0)
+        return VPN_ERR_EXISTS;
+    /* one address per owner, as vpn_ippool_alloc keeps it */
+    for (uint32_t i = 0; i < vpn_ippool_size(p); i++)
+        if (p->owner[i] == owner)
+            return VPN_ERR_STATE;
+    p->owner[s] = owner;
+    p->used++;
+    return 0;
+}
+
 int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner)
 {
     if (p == NULL || a == NULL || owner == 0)
@@ -176,6 +196,19 @@ static int req_attr(void *ctx, uint16_t t, const uint8_t *v, size_t len)
         if (len != 0 && len != 8)
             return VPN_ERR_MALFORMED;
         q->ip4_subnet = true;
+        if (len == 8) {
+            /* a value: a subnet the peer protects (IOS spokes announce
+             * their `route set` networks this way) */
+            vpn_addr m;
+            vpn_prefix pf;
+            vpn_addr_from_bytes(&m, v + 4, 4);
+            if (vpn_mask_to_len(&m, false, &pf.len))
+                return VPN_ERR_MALFORMED;
+            vpn_addr_from_bytes(&pf.addr, v, 4);
+            if (q->n_subnets == VPN_CP_MAX_SUBNETS)
+                return VPN_ERR_LIMIT;
+            q->subnets[q->n_subnets++] = pf;
+        }
         return 0;
     case VPN_IKEV2_CFG_INTERNAL_IP6_ADDRESS:
         if (len != 0 && len != 17)
@@ -254,6 +287,25 @@ int vpn_cp_build_request(vpn_ikev2_bld *b)
     size_t n = 0;
     put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_ADDRESS, NULL, 0);
     put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_DNS, NULL, 0);
+    return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REQUEST, at, n);
+}
+
+int vpn_cp_build_request_subnets(vpn_ikev2_bld *b, const vpn_prefix *subnets, size_t n_subnets)
+{
+    if (b == NULL || (subnets == NULL && n_subnets) || n_subnets > VPN_CP_MAX_SUBNETS)
+        return VPN_ERR_INVAL;
+    vpn_ikev2_cp_attr at[VPN_CP_MAX_SUBNETS];
+    uint8_t sub[VPN_CP_MAX_SUBNETS][8];
+    size_t n = 0;
+    for (size_t i = 0; i < n_subnets; i++) {
+        vpn_addr m;
+        if (subnets[i].addr.family != VPN_AF_INET || subnets[i].len > 32)
+            return VPN_ERR_INVAL;
+        vpn_len_to_mask(subnets[i].len, &m);
+        memcpy(sub[n], subnets[i].addr.b, 4);
+        memcpy(sub[n] + 4, m.b, 4);
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_SUBNET, sub[n], 8);
+    }
     return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REQUEST, at, n);
 }
 

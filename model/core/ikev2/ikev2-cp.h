@@ -47,6 +47,15 @@ void vpn_ippool_free(vpn_ippool *p);
  */
 int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out);
 
+/*
+ * Gives owner the address a itself (an AAA server's Framed-IP-Address that
+ * lies inside the pool), so that the pool never hands it to another.
+ * Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND (a outside the pool), VPN_ERR_EXISTS
+ * (another owner holds it), VPN_ERR_STATE (owner holds another address);
+ * nothing changes on error.
+ */
+int vpn_ippool_claim(vpn_ippool *p, uint32_t owner, const vpn_addr *a);
+
 /* Returns a's address if owner holds it. Errors: VPN_ERR_INVAL,
  * VPN_ERR_NOTFOUND (outside the pool, free, or someone else's). */
 int vpn_ippool_release(vpn_ippool *p, const vpn_addr *a, uint32_t owner);
@@ -74,6 +83,10 @@ typedef struct vpn_cp_request {
     bool ip6_address, ip6_dns;
     bool has_hint;       /* a nonzero INTERNAL_IP4_ADDRESS: the peer's wish */
     vpn_addr hint;
+    /* INTERNAL_IP4_SUBNET values: the networks a site-to-site peer
+     * announces behind it (IOS `route set` on the spoke) */
+    vpn_prefix subnets[VPN_CP_MAX_SUBNETS];
+    size_t n_subnets;
 } vpn_cp_request;
 
 /*
@@ -81,7 +94,8 @@ typedef struct vpn_cp_request {
  * know are ignored (RFC 7296 3.15.1 lets a responder skip them); known ones
  * must have the length 3.15.1 gives (0, or the value's size).
  * Errors: VPN_ERR_INVAL, VPN_ERR_STATE (not a CFG_REQUEST),
- * VPN_ERR_MALFORMED (a wrong length or a broken attribute list).
+ * VPN_ERR_MALFORMED (a wrong length, a subnet mask with holes or a broken
+ * attribute list), VPN_ERR_LIMIT (more subnets than it holds).
  */
 int vpn_cp_parse_request(const vpn_ikev2_payload *cp, vpn_cp_request *out);
 
@@ -96,6 +110,23 @@ typedef struct vpn_cp_grant {
 } vpn_cp_grant;
 
 /*
+ * What an AAA server authorized for one user (the attributes of a RADIUS
+ * Access-Accept, IOS's `aaa authorization user eap cached`). Each one set
+ * replaces the authorization policy's: address (Framed-IP-Address) instead
+ * of a pool address, pool (Framed-Pool, ipsec:addr-pool) instead of the
+ * policy's pool, dns (ipsec:dns-servers), subnets (Framed-Route,
+ * ipsec:route-set).
+ */
+typedef struct vpn_cp_authz {
+    vpn_addr address;                /* family 0: none */
+    char pool[VPN_IPPOOL_NAME_MAX];  /* "": none */
+    vpn_addr dns[VPN_CP_MAX_DNS];
+    size_t n_dns;
+    vpn_prefix subnets[VPN_CP_MAX_SUBNETS];
+    size_t n_subnets;
+} vpn_cp_authz;
+
+/*
  * Appends CFG_REPLY with what g gives and req asked for (an address and
  * DNS only when asked; subnets always: RFC 7296 3.15.2 lets the responder
  * send INTERNAL_IP4_SUBNET unasked). Errors: VPN_ERR_INVAL and the
@@ -105,6 +136,13 @@ int vpn_cp_build_reply(vpn_ikev2_bld *b, const vpn_cp_request *req, const vpn_cp
 
 /* Appends the CFG_REQUEST a remote-access client sends (address and DNS). */
 int vpn_cp_build_request(vpn_ikev2_bld *b);
+
+/* Appends the CFG_REQUEST a site-to-site spoke sends: its own networks as
+ * INTERNAL_IP4_SUBNET values (IOS FlexVPN's routing over IKEv2; the hub
+ * with `route accept any` narrows the spoke's selectors to them).
+ * Errors: VPN_ERR_INVAL (a prefix not IPv4, more than VPN_CP_MAX_SUBNETS)
+ * and the builder's. */
+int vpn_cp_build_request_subnets(vpn_ikev2_bld *b, const vpn_prefix *subnets, size_t n_subnets);
 
 /* Reads a CFG_REPLY into g (IPv4 attributes; others ignored). Errors:
  * VPN_ERR_INVAL, VPN_ERR_STATE (not a reply), VPN_ERR_MALFORMED, VPN_ERR_LIMIT

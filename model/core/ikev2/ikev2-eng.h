@@ -229,6 +229,9 @@ typedef struct ikev2_sa {
     char eap_identity[VPN_EAP_NAME_MAX + 1];
     vpn_addr ra_addr;                 /* the address assigned (responder) or received (initiator) */
     size_t ra_pool;                   /* responder: index into ctx->pool holding ra_addr */
+    vpn_cp_authz *ra_authz;           /* responder: the AAA server's attributes (owned) */
+    vpn_cp_grant ra_cfg;              /* the CFG_REPLY sent (responder) or received (initiator) */
+    bool ra_has_cfg;
     bool eap_wait;                    /* responder: an EAP backend answers later */
     bool eap_wait_first;              /* ... to the first IKE_AUTH request */
     vpn_ikev2_hdr eap_wait_hdr;       /* the request waiting for it */

@@ -179,6 +179,7 @@ static void sa_free(ikev2_sa *sa)
     vpn_eap_peer_free(sa->eap_peer);
     ikev2_buf_free(&sa->ra_first);
     ikev2_buf_free(&sa->eap_wait_raw);
+    free(sa->ra_authz);
     for (size_t i = 0; i < sa->n_child; i++)
         child_wipe(&sa->child[i]);
     free(sa->child);
@@ -1876,6 +1877,7 @@ static void sa_info(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, vpn_ikev2_sa_i
     o->n_children = sa->n_child;
     o->eap_identity = sa->eap_identity;
     o->assigned = sa->ra_addr;
+    o->cfg = sa->ra_has_cfg ? &sa->ra_cfg : NULL;
 }
 
 int vpn_ikev2_sa_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_sa_info *out)

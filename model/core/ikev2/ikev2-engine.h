@@ -69,6 +69,7 @@
 #include "crypto/kdf.h"
 #include "crypto/sig.h"
 #include "crypto/x509.h"
+#include "ikev2/ikev2-cp.h"
 #include "ikev2/ikev2-eap.h"
 
 #ifdef __cplusplus
@@ -367,6 +368,17 @@ int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id);
 int vpn_ikev2_eap_answer(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a);
 
 /*
+ * What the AAA server authorized for the user of a pending EAP step (the
+ * attributes of a RADIUS Access-Accept), given before vpn_ikev2_eap_answer
+ * hands its SUCCESS over. z is copied; a second call replaces the first. A
+ * profile with `aaa authorization user eap cached` lets it override its
+ * authorization policy when the CFG_REPLY is built (vpn_cp_authz); others
+ * ignore it. Errors: VPN_ERR_INVAL, VPN_ERR_NOTFOUND (no such SA, or no
+ * EAP step of it waits), VPN_ERR_NOMEM.
+ */
+int vpn_ikev2_eap_authorize(vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, const vpn_cp_authz *z);
+
+/*
  * Negotiates another CHILD_SA under an established IKE SA (CREATE_CHILD_SA,
  * RFC 7296 1.3.1), for policy (copied and registered as by
  * vpn_ikev2_policy_add; its ipsec profile's PFS group applies). The result
@@ -440,6 +452,9 @@ typedef struct vpn_ikev2_sa_info {
      * EAP) and the address assigned by the responder (family 0: none). */
     const char *eap_identity;
     vpn_addr assigned;
+    /* The whole CFG_REPLY sent (responder) or received (initiator):
+     * address, DNS servers, split-tunnel subnets; NULL: none. */
+    const vpn_cp_grant *cfg;
 } vpn_ikev2_sa_info;
 
 /* An `ip local pool` as the engine uses it (remote access). */

@@ -92,42 +92,53 @@ int vpn_radius_parse(const uint8_t *p, size_t len, vpn_radius_pkt *out)
 
 void vpn_radius_attr_first(vpn_radius_iter *it, const vpn_radius_pkt *pkt)
 {
-    it->p = pkt->attrs;
-    it->left = pkt->attrs_len;
+    vpn_rd_init(&it->r, pkt->attrs, pkt->attrs == NULL ? 0 : pkt->attrs_len);
 }
 
 int vpn_radius_attr_next(vpn_radius_iter *it, uint8_t *type, const uint8_t **val, size_t *len)
 {
-    /* the framing was checked by vpn_radius_parse; stay safe anyway */
-    if (it->left < 2 || it->p[1] < 2 || it->p[1] > it->left)
+    uint8_t t, l;
+    vpn_rd v;
+
+    if (vpn_rd_err(&it->r))
+        return vpn_rd_err(&it->r);
+    if (vpn_rd_left(&it->r) == 0)
         return 0;
-    *type = it->p[0];
-    *val = it->p + 2;
-    *len = (size_t)it->p[1] - 2;
-    it->left -= it->p[1];
-    it->p += it->p[1];
+    /* RFC 2865 5: Type, Length (counting both), Value */
+    vpn_rd_u8(&it->r, &t);
+    vpn_rd_u8(&it->r, &l);
+    if (vpn_rd_err(&it->r))
+        return vpn_rd_err(&it->r);
+    if (l < 2)
+        return vpn_rd_fail(&it->r, VPN_ERR_MALFORMED);
+    if (vpn_rd_sub(&it->r, &v, (size_t)l - 2) != 0)
+        return vpn_rd_err(&it->r);
+    *type = t;
+    *val = vpn_rd_cur(&v);
+    *len = vpn_rd_left(&v);
     return 1;
 }
 
 /* Finds the one Message-Authenticator: its offset in the packet, 0 if none.
- * Errors: VPN_ERR_MALFORMED (wrong length or twice). */
+ * Errors: VPN_ERR_MALFORMED (wrong length or twice), the iterator's. */
 static int find_msg_auth(const vpn_radius_pkt *pkt, size_t *off)
 {
     vpn_radius_iter it;
     uint8_t t;
     const uint8_t *v;
     size_t l;
+    int rc;
 
     *off = 0;
     vpn_radius_attr_first(&it, pkt);
-    while (vpn_radius_attr_next(&it, &t, &v, &l)) {
+    while ((rc = vpn_radius_attr_next(&it, &t, &v, &l)) > 0) {
         if (t != VPN_RADIUS_A_MESSAGE_AUTHENTICATOR)
             continue;
         if (l != MD5_LEN || *off != 0)
             return VPN_ERR_MALFORMED; /* RFC 3579 3.2: 16 octets, at most once */
         *off = (size_t)(v - pkt->attrs) + VPN_RADIUS_HDR_LEN;
     }
-    return 0;
+    return rc;
 }
 
 static bool has_attr(const vpn_radius_pkt *pkt, uint8_t type)
@@ -138,7 +149,7 @@ static bool has_attr(const vpn_radius_pkt *pkt, uint8_t type)
     size_t l;
 
     vpn_radius_attr_first(&it, pkt);
-    while (vpn_radius_attr_next(&it, &t, &v, &l))
+    while (vpn_radius_attr_next(&it, &t, &v, &l) > 0)
         if (t == type)
             return true;
     return false;
@@ -543,6 +554,25 @@ int vpn_radius_eap_send(vpn_radius_client *c, uint64_t now, uint32_t handle, con
     return 0;
 }
 
+/* "A [B]": IOS's ipsec:dns-servers AV-pair; addresses that do not parse
+ * are skipped. */
+static void read_dns(vpn_radius_result *res, const char *txt)
+{
+    while (*txt && res->n_dns < VPN_RADIUS_DNS_MAX) {
+        char one[VPN_ADDR_STRLEN];
+        size_t k = 0;
+        while (*txt == ' ')
+            txt++;
+        while (*txt && *txt != ' ' && k < sizeof one - 1)
+            one[k++] = *txt++;
+        one[k] = '\0';
+        while (*txt && *txt != ' ')
+            txt++; /* an overlong word */
+        if (k > 0 && vpn_addr_parse(&res->dns[res->n_dns], one) == 0 && res->dns[res->n_dns].family == VPN_AF_INET)
+            res->n_dns++;
+    }
+}
+
 /* The attributes of a reply into res. Errors: VPN_ERR_MALFORMED. */
 static int read_reply(vpn_radius_client *c, conv *v, const vpn_radius_pkt *pkt, vpn_radius_result *res,
                       uint8_t *state, size_t *state_len)
@@ -557,7 +587,8 @@ static int read_reply(vpn_radius_client *c, conv *v, const vpn_radius_pkt *pkt, 
 
     *state_len = 0;
     vpn_radius_attr_first(&it, pkt);
-    while (rc == 0 && vpn_radius_attr_next(&it, &t, &val, &l)) {
+    while (rc == 0 && (rc = vpn_radius_attr_next(&it, &t, &val, &l)) > 0) {
+        rc = 0;
         switch (t) {
         case VPN_RADIUS_A_EAP_MESSAGE: /* RFC 3579 3.1: concatenated in order */
             if (eap_len + l > sizeof res->eap.msg)
@@ -574,6 +605,12 @@ static int read_reply(vpn_radius_client *c, conv *v, const vpn_radius_pkt *pkt, 
         case VPN_RADIUS_A_FRAMED_IP_ADDRESS:
             if (l == 4)
                 vpn_addr_from_bytes(&res->framed_ip, val, 4);
+            break;
+        case VPN_RADIUS_A_FRAMED_POOL: /* RFC 2869 5.18: the pool's name */
+            if (l > 0 && l < sizeof res->addr_pool) {
+                memcpy(res->addr_pool, val, l);
+                res->addr_pool[l] = '\0';
+            }
             break;
         case VPN_RADIUS_A_FRAMED_ROUTE: { /* 5.22: "prefix [gateway [metric]]" */
             char txt[ATTR_MAX_VAL + 1];
@@ -613,7 +650,8 @@ static int read_reply(vpn_radius_client *c, conv *v, const vpn_radius_pkt *pkt, 
                     *(is_recv ? &have_recv : &have_send) = true;
                 } else if (vendor == VPN_RADIUS_VENDOR_CISCO && vt == VPN_RADIUS_CISCO_AVPAIR) {
                     char txt[ATTR_MAX_VAL + 1];
-                    static const char route[] = "ipsec:route-set=prefix ", pool[] = "ipsec:addr-pool=";
+                    static const char route[] = "ipsec:route-set=prefix ", pool[] = "ipsec:addr-pool=",
+                                      dns[] = "ipsec:dns-servers=";
                     memcpy(txt, vv, (size_t)vl - 2);
                     txt[vl - 2] = '\0';
                     if (strncmp(txt, route, sizeof route - 1) == 0 && res->n_routes < VPN_RADIUS_ROUTES_MAX &&
@@ -621,6 +659,8 @@ static int read_reply(vpn_radius_client *c, conv *v, const vpn_radius_pkt *pkt, 
                         res->n_routes++;
                     else if (strncmp(txt, pool, sizeof pool - 1) == 0)
                         snprintf(res->addr_pool, sizeof res->addr_pool, "%.63s", txt + sizeof pool - 1);
+                    else if (strncmp(txt, dns, sizeof dns - 1) == 0)
+                        read_dns(res, txt + sizeof dns - 1);
                 }
             }
             break;
@@ -629,6 +669,8 @@ static int read_reply(vpn_radius_client *c, conv *v, const vpn_radius_pkt *pkt, 
             break;
         }
     }
+    if (rc != 0)
+        rc = VPN_ERR_MALFORMED; /* includes an iterator framing error */
     res->eap.len = eap_len;
     if (rc == 0 && pkt->code == VPN_RADIUS_ACCESS_ACCEPT && have_recv && have_send) {
         /* RFC 3748 7.10 wants 64 octets; the MSCHAPv2 peers pad the 32

@@ -34,6 +34,7 @@
 
 #include "common/addr.h"
 #include "common/rng.h"
+#include "common/wire.h"
 #include "ikev2/ikev2-eap.h"
 
 #ifdef __cplusplus
@@ -61,6 +62,7 @@ enum vpn_radius_attr {
     VPN_RADIUS_A_NAS_IDENTIFIER = 32,
     VPN_RADIUS_A_NAS_PORT_TYPE = 61,
     VPN_RADIUS_A_EAP_MESSAGE = 79,
+    VPN_RADIUS_A_FRAMED_POOL = 88, /* RFC 2869 5.18 */
     VPN_RADIUS_A_MESSAGE_AUTHENTICATOR = 80,
 };
 
@@ -93,12 +95,15 @@ typedef struct vpn_radius_pkt {
  */
 int vpn_radius_parse(const uint8_t *p, size_t len, vpn_radius_pkt *out);
 
-/* Walks the attributes of a parsed packet: vpn_radius_attr_first, then
- * vpn_radius_attr_next until it returns 0. Returns 1 with type and value
- * (borrowed), 0 at the end. The framing was checked by vpn_radius_parse. */
+/* Walks the attributes of a packet: vpn_radius_attr_first, then
+ * vpn_radius_attr_next while it returns 1 (type and value, borrowed).
+ * Returns 0 at the end. Every attribute is read through the bounds-checked
+ * readers of common/wire.h, so a pkt not from vpn_radius_parse is safe too:
+ * an attribute whose Length is below 2 (RFC 2865 5) gives
+ * VPN_ERR_MALFORMED, one cut off or running past the attributes
+ * VPN_ERR_TRUNCATED; the walk then stays at its error. */
 typedef struct vpn_radius_iter {
-    const uint8_t *p;
-    size_t left;
+    vpn_rd r;
 } vpn_radius_iter;
 void vpn_radius_attr_first(vpn_radius_iter *it, const vpn_radius_pkt *pkt);
 int vpn_radius_attr_next(vpn_radius_iter *it, uint8_t *type, const uint8_t **val, size_t *len);
@@ -159,6 +164,7 @@ typedef struct vpn_radius_server {
 
 #define VPN_RADIUS_SERVERS_MAX 8
 #define VPN_RADIUS_ROUTES_MAX 8
+#define VPN_RADIUS_DNS_MAX 2
 
 /* What the server said, handed to the answer callback. */
 typedef struct vpn_radius_result {
@@ -173,12 +179,15 @@ typedef struct vpn_radius_result {
      * EAP-Failure (Access-Reject). */
     vpn_eap_answer eap;
     /* Authorization (Access-Accept only): Framed-IP-Address (RFC 2865
-     * 5.8), Framed-Route prefixes (5.22) and Cisco AV-pairs
-     * "ipsec:route-set=prefix A/L", "ipsec:addr-pool=NAME". */
+     * 5.8), Framed-Route prefixes (5.22), Framed-Pool (RFC 2869 5.18) and
+     * Cisco AV-pairs "ipsec:route-set=prefix A/L", "ipsec:addr-pool=NAME",
+     * "ipsec:dns-servers=A [B]". Unparsable values are skipped. */
     vpn_addr framed_ip;  /* family 0: none */
     vpn_prefix routes[VPN_RADIUS_ROUTES_MAX];
     size_t n_routes;
-    char addr_pool[64];
+    char addr_pool[64];  /* "": none */
+    vpn_addr dns[VPN_RADIUS_DNS_MAX];
+    size_t n_dns;
 } vpn_radius_result;
 
 typedef struct vpn_radius_params {

@@ -3025,6 +3025,13 @@ int vpn_router_eap_answer(vpn_router *r, uint64_t now, uint32_t ike_sa_id, const
     return vpn_ikev2_eap_answer(r->ike, now, ike_sa_id, a);
 }
 
+int vpn_router_eap_authorize(vpn_router *r, uint32_t ike_sa_id, const vpn_cp_authz *z)
+{
+    if (r == NULL || r->ike == NULL)
+        return VPN_ERR_INVAL;
+    return vpn_ikev2_eap_authorize(r->ike, ike_sa_id, z);
+}
+
 const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r)
 {
     return r ? r->ike : NULL;

@@ -696,6 +696,11 @@ vpn_ikev2_ctx *vpn_router_ikev2_setup(vpn_router *r);
  * IKE), those of vpn_ikev2_eap_answer. */
 int vpn_router_eap_answer(vpn_router *r, uint64_t now, uint32_t ike_sa_id, const vpn_eap_answer *a);
 
+/* Remote access: what the AAA server authorized for that user, before its
+ * SUCCESS answer (vpn_ikev2_eap_authorize). Errors: VPN_ERR_INVAL (no IKE),
+ * those of vpn_ikev2_eap_authorize. */
+int vpn_router_eap_authorize(vpn_router *r, uint32_t ike_sa_id, const vpn_cp_authz *z);
+
 /* The engine, for read-only queries (vpn_ikev2_sa_get, key lines); NULL
  * without IKE. The SAD's counters are in vpn_router_sad_stats. */
 const vpn_ikev2_ctx *vpn_router_ikev2(const vpn_router *r);
