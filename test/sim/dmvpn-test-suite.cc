@@ -312,6 +312,86 @@ class DmvpnRipSummaryTestCase : public TestCase
     }
 };
 
+// The hub's periodic RIP updates (multicast over the mGRE, replicated to
+// every registered spoke by `ip nhrp map multicast dynamic`) keep reaching
+// the spokes: their summary never times out. Before the fix the spokes'
+// answers to the hub's first RIP request (unicast to the hub's own tunnel
+// address) were taken for traffic routed back out of the tunnel, the hub
+// redirected them, the spokes resolved the hub's address and the hub's
+// answer replaced their registrations by cached entries, dropping them from
+// the multicast list: the summary came and went every ~15 s.
+class DmvpnRipStableTestCase : public TestCase
+{
+  public:
+    DmvpnRipStableTestCase()
+        : TestCase("RIP over mGRE: the hub's periodic updates reach every spoke; the summary never times out")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        HubSpokes t;
+        DmvpnOptions o;
+        o.rip = true; // update 5 s, invalid 15 s, flush 20 s
+        BuildHubSpokes(t, 3, 3, o, false);
+        // every spoke's RIP socket counts the hub's updates it receives
+        std::vector<uint32_t> fromHub(3, 0);
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            t.spokes.Get(i)->GetObject<Ipv4L3Protocol>()->TraceConnectWithoutContext(
+                "LocalDeliver",
+                MakeCallback(+[](uint32_t* n, const Ipv4Header& h, Ptr<const Packet>, uint32_t) {
+                    *n += h.GetSource() == Ipv4Address("172.16.0.1") &&
+                          h.GetDestination() == Ipv4Address("224.0.0.9");
+                }).Bind(&fromHub[i]));
+        }
+        // from the first exchange to the end (> 3 update periods + the
+        // invalid timer), every 250 ms: the summary on every spoke
+        const double until = 45.0;
+        std::vector<uint32_t> missing(3, 0);
+        std::vector<uint32_t> samples(3, 0);
+        for (double at = 3.0; at < until; at += 0.25)
+        {
+            Simulator::Schedule(Seconds(at), [&t, &missing, &samples]() {
+                for (uint32_t i = 0; i < 3; i++)
+                {
+                    samples[i]++;
+                    missing[i] += ShowIpRoute(t.spokes.Get(i)).find("R        10.0.0.0/8 [120/2] via 172.16.0.1, "
+                                                                   "Tunnel0") == std::string::npos;
+                }
+            });
+        }
+        std::string hubNhrp;
+        std::string hubDmvpn;
+        Simulator::Schedule(Seconds(until - 0.5), [&]() {
+            hubNhrp = t.net.hub->ShowIpNhrp();
+            hubDmvpn = t.net.hub->ShowDmvpn(false);
+        });
+        Simulator::Stop(Seconds(until));
+        Simulator::Run();
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            NS_TEST_ASSERT_MSG_GT(samples[i], 160, "sampled");
+            NS_TEST_ASSERT_MSG_EQ(missing[i], 0, "spoke " << i + 1 << ": the summary went missing");
+            // 45 s at 5 to 7.5 s per update: at least 6 periodic updates
+            NS_TEST_ASSERT_MSG_GT(fromHub[i], 6, "spoke " << i + 1 << ": the hub's updates");
+        }
+        // the hub still holds the spokes as registered (dynamic), not cached
+        NS_TEST_ASSERT_MSG_NE(hubNhrp.find("172.16.0.2/32"), std::string::npos, hubNhrp);
+        NS_TEST_ASSERT_MSG_EQ(hubNhrp.find("router nhop"), std::string::npos, hubNhrp);
+        size_t registered = 0;
+        for (size_t at = hubNhrp.find("unique registered"); at != std::string::npos;
+             at = hubNhrp.find("unique registered", at + 1))
+        {
+            registered++;
+        }
+        NS_TEST_ASSERT_MSG_EQ(registered, 3, hubNhrp);
+        NS_TEST_ASSERT_MSG_NE(hubDmvpn.find("UP"), std::string::npos, hubDmvpn);
+        Simulator::Destroy();
+    }
+};
+
 class DmvpnTestSuite : public TestSuite
 {
   public:
@@ -323,6 +403,7 @@ class DmvpnTestSuite : public TestSuite
         AddTestCase(new DmvpnRebootTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnScaleTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnRipSummaryTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnRipStableTestCase, TestCase::QUICK);
     }
 };
 
