@@ -19,6 +19,7 @@
 #include "nhrp/nhrp.h"
 #include "router/router.h"
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -392,6 +393,68 @@ class DmvpnRipStableTestCase : public TestCase
     }
 };
 
+// RIP without the summary (DmvpnOptions::ripSummarise = false): the hub's
+// Tunnel0 has `no ip split-horizon`, so its updates carry every spoke's LAN
+// back out of the one multipoint interface and every spoke learns every
+// other spoke's LAN, and keeps it (the hub's periodic updates reach it).
+// Unlike IOS phase 2 the next hop stays the hub (ns-3's RIP neither sends
+// nor honours RFC 2453 4.4's next hop); the hub's redirect then moves the
+// traffic to the shortcut as in phase 3.
+class DmvpnRipNoSummaryTestCase : public TestCase
+{
+  public:
+    DmvpnRipNoSummaryTestCase()
+        : TestCase("RIP over mGRE without the summary: every spoke learns and keeps every other spoke's LAN")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        HubSpokes t;
+        DmvpnOptions o;
+        o.rip = true;
+        o.ripSummarise = false;
+        BuildHubSpokes(t, 3, 3, o, false);
+        Flow f13 = AddFlow(t, 0, 2, 30.0, 200, 4000);
+        std::vector<uint32_t> missing(3, 0);
+        for (double at = 8.0; at < 30.0; at += 0.5)
+        {
+            Simulator::Schedule(Seconds(at), [&t, &missing]() {
+                for (uint32_t i = 0; i < 3; i++)
+                {
+                    std::string r = ShowIpRoute(t.spokes.Get(i));
+                    for (uint32_t j = 0; j < 3; j++)
+                    {
+                        std::ostringstream want;
+                        want << "R        10.1." << j + 1 << ".0/24 [120/3] via 172.16.0.1, Tunnel0";
+                        missing[i] += j != i && r.find(want.str()) == std::string::npos;
+                    }
+                }
+            });
+        }
+        std::string spokeRoutes;
+        Simulator::Schedule(Seconds(29.9), [&]() { spokeRoutes = ShowIpRoute(t.spokes.Get(0)); });
+        std::string spokeAfter;
+        Simulator::Schedule(Seconds(35.5), [&]() { spokeAfter = ShowIpRoute(t.spokes.Get(0)); });
+        Simulator::Stop(Seconds(36.0));
+        Simulator::Run();
+        NS_TEST_ASSERT_MSG_NE(t.net.hubConfig.find(" no ip split-horizon\n"), std::string::npos, t.net.hubConfig);
+        NS_TEST_ASSERT_MSG_EQ(t.net.hubConfig.find("ip summary-address"), std::string::npos, t.net.hubConfig);
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            NS_TEST_ASSERT_MSG_EQ(missing[i], 0, "spoke " << i + 1 << " missed another spoke's LAN: " << spokeRoutes);
+        }
+        NS_TEST_ASSERT_MSG_EQ(spokeRoutes.find("10.0.0.0/8"), std::string::npos, spokeRoutes);
+        // the traffic then takes the shortcut (H, more specific than nothing:
+        // the host route beside the RIP /24)
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetReceived(), f13.packets, "spoke 1 -> 3: all received");
+        NS_TEST_ASSERT_MSG_NE(spokeAfter.find("H        10.1.3."), std::string::npos, spokeAfter);
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2))), true, "spoke-to-spoke SA");
+        Simulator::Destroy();
+    }
+};
+
 class DmvpnTestSuite : public TestSuite
 {
   public:
@@ -404,6 +467,7 @@ class DmvpnTestSuite : public TestSuite
         AddTestCase(new DmvpnScaleTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnRipSummaryTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnRipStableTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnRipNoSummaryTestCase, TestCase::QUICK);
     }
 };
 
