@@ -145,10 +145,7 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     cmd.AddValue("duration", "Seconds of voice per flow", duration);
     cmd.AddValue("providerDelay", "One-way delay of each access link to the provider", providerDelay);
     cmd.AddValue("holdtime", "ip nhrp holdtime (s)", holdtime);
-    if (!virtualTemplate)
-    {
-        cmd.AddValue("rip", "Route by RIP over the tunnels (the hub summarises) instead of static routes", rip);
-    }
+    cmd.AddValue("rip", "Route by RIP over the tunnels (the hub summarises) instead of static routes", rip);
     cmd.AddValue("pcap", "Write the hub's and spoke 1's WAN captures", pcap);
     cmd.Parse(argc, argv);
     if (spokes < 2)
