@@ -259,6 +259,60 @@ static void test_teardown_with_ike_sa(void **state)
     mn_free(n);
 }
 
+/* Multicast (routing updates) on the hub's template goes out on each
+ * Virtual-Access, as IOS sends on every point-to-point clone, though the
+ * template has no `ip nhrp map multicast`; a spoke's goes to its Tunnel0's
+ * destination (the hub) only; a clone gone takes its copy with it. */
+static void test_multicast_on_every_clone(void **state)
+{
+    mn_net *n = g_net;
+    mn_node *hub = &n->node[0];
+    uint8_t pkt[128], pl[8] = {0};
+    vpn_addr s, d = addr_of("224.0.0.9");
+    static uint8_t buf[MN_BUF];
+    vpn_pkt p;
+    size_t len;
+    (void)state;
+
+    mn_init(n, 4, 60);
+    mn_run_for(n, 3);
+    assert_int_equal(vas(hub), 3);
+    s = addr_of("172.16.0.1");
+    len = tu_build_udp(pkt, sizeof pkt, &s, &d, 520, 520, 0, pl, sizeof pl);
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&p, len), pkt, len);
+    assert_int_equal(vpn_router_mgre_output(hub->r, n->now, hub->tunnel, NULL, &p), VPN_ROUTER_DROP_NONE);
+    mn_run_for(n, 0.1);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(n->node[i].mcast_rx, 1);
+    /* spoke 2's update: to the hub, not to the other spokes */
+    s = addr_of("172.16.0.3");
+    len = tu_build_udp(pkt, sizeof pkt, &s, &d, 520, 520, 0, pl, sizeof pl);
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&p, len), pkt, len);
+    assert_int_equal(vpn_router_mgre_output(n->node[2].r, n->now, n->node[2].tunnel, NULL, &p),
+                     VPN_ROUTER_DROP_NONE);
+    mn_run_for(n, 0.1);
+    assert_int_equal(hub->mcast_rx, 1);
+    assert_int_equal(n->node[1].mcast_rx, 1);
+    assert_int_equal(n->node[3].mcast_rx, 1);
+    assert_int_equal(hub->redirects_tx, 0);
+    /* spoke 3 goes off: its clone goes with its IKE SA (DPD), its copy too */
+    n->down[3] = true;
+    mn_run_for(n, 60);
+    assert_int_equal(vas(hub), 2);
+    s = addr_of("172.16.0.1");
+    len = tu_build_udp(pkt, sizeof pkt, &s, &d, 520, 520, 0, pl, sizeof pl);
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&p, len), pkt, len);
+    assert_int_equal(vpn_router_mgre_output(hub->r, n->now, hub->tunnel, NULL, &p), VPN_ROUTER_DROP_NONE);
+    mn_run_for(n, 0.1);
+    assert_int_equal(n->node[1].mcast_rx, 2);
+    assert_int_equal(n->node[2].mcast_rx, 2);
+    assert_int_equal(n->node[3].mcast_rx, 1);
+    mn_free(n);
+}
+
 /* What the clone API refuses; a template on a point-to-point tunnel. */
 static void test_refusals(void **state)
 {
@@ -302,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_clone_per_spoke),
         cmocka_unit_test(test_spoke_to_spoke),
         cmocka_unit_test(test_teardown_with_ike_sa),
+        cmocka_unit_test(test_multicast_on_every_clone),
         cmocka_unit_test(test_refusals),
     };
     int rc;

@@ -403,6 +403,8 @@ static inline void mn_boot(mn_net *n, int idx)
     tc.name = ifname;
     tc.mode = VPN_ROUTER_TUNNEL_MGRE;
     tc.src = nd->nbma;
+    if (f->has_tunnel_destination) /* a FlexVPN spoke's: its multicast goes there */
+        tc.dst = f->tunnel_destination;
     tc.has_key = f->has_tunnel_key;
     tc.key = f->tunnel_key;
     tc.ipsec_profile = "IPP";
