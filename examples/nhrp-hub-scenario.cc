@@ -137,6 +137,7 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     std::string providerDelay = "10ms";
     uint32_t holdtime = 600;
     bool rip = false;
+    bool ripSummary = true;
     bool pcap = true;
 
     CommandLine cmd(file);
@@ -146,6 +147,10 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     cmd.AddValue("providerDelay", "One-way delay of each access link to the provider", providerDelay);
     cmd.AddValue("holdtime", "ip nhrp holdtime (s)", holdtime);
     cmd.AddValue("rip", "Route by RIP over the tunnels (the hub summarises) instead of static routes", rip);
+    cmd.AddValue("ripSummary",
+                 "With --rip: the hub summarises (phase 3); false: no ip split-horizon on the hub, "
+                 "spokes learn every spoke's LAN",
+                 ripSummary);
     cmd.AddValue("pcap", "Write the hub's and spoke 1's WAN captures", pcap);
     cmd.Parse(argc, argv);
     if (spokes < 2)
@@ -206,6 +211,7 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     DmvpnOptions options;
     options.holdtime = holdtime;
     options.rip = rip;
+    options.ripSummarise = ripSummary;
     FlexVpnSite hubSite{hubAccess.Get(0), hubAccessIf.GetAddress(1)};
     FlexVpnHubAndSpokes net = virtualTemplate ? flex.InstallHubVirtualTemplate(hubSite, sites, options)
                                               : flex.InstallDmvpn(hubSite, sites, options);
