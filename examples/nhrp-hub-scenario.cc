@@ -138,6 +138,7 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     std::string providerDelay = "10ms";
     uint32_t holdtime = 600;
     bool rip = false;
+    bool ripSummary = true;
     bool pcap = true;
 
     CommandLine cmd(file);
@@ -146,10 +147,11 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     cmd.AddValue("duration", "Seconds of voice per flow", duration);
     cmd.AddValue("providerDelay", "One-way delay of each access link to the provider", providerDelay);
     cmd.AddValue("holdtime", "ip nhrp holdtime (s)", holdtime);
-    if (!virtualTemplate)
-    {
-        cmd.AddValue("rip", "Route by RIP over the tunnels (the hub summarises) instead of static routes", rip);
-    }
+    cmd.AddValue("rip", "Route by RIP over the tunnels (the hub summarises) instead of static routes", rip);
+    cmd.AddValue("ripSummary",
+                 "With --rip: the hub summarises (phase 3); false: no ip split-horizon on the hub, "
+                 "spokes learn every spoke's LAN",
+                 ripSummary);
     cmd.AddValue("pcap", "Write the hub's and spoke 1's WAN captures", pcap);
     cmd.Parse(argc, argv);
     if (spokes < 2)
@@ -210,6 +212,7 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     DmvpnOptions options;
     options.holdtime = holdtime;
     options.rip = rip;
+    options.ripSummarise = ripSummary;
     FlexVpnSite hubSite{hubAccess.Get(0), hubAccessIf.GetAddress(1)};
     FlexVpnHubAndSpokes net = virtualTemplate ? flex.InstallHubVirtualTemplate(hubSite, sites, options)
                                               : flex.InstallDmvpn(hubSite, sites, options);

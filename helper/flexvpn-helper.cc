@@ -482,7 +482,9 @@ FlexVpnHelper::InstallRip(Ptr<Node> node, const vpn_conf* conf, const std::strin
     bool shortcut = false;
     for (size_t k = 0; k < conf->n_iface; k++)
     {
-        if (conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT)
+        // an mGRE tunnel, or an NHRP one of the virtual-template hub's
+        // network (the spokes' Tunnel0 and templates): the same reasoning
+        if (conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT || conf->iface[k].nhrp.has_network_id)
         {
             mgre = true;
             shortcut = shortcut || conf->iface[k].nhrp.shortcut;
@@ -736,8 +738,10 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                                       : f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "Vti"
                                                                                     : "GreIpsec"));
         tun->SetAttribute("TunnelSource", Ipv4AddressValue(src));
-        if (!mgre && !access)
+        if ((!mgre || f.has_tunnel_destination) && !access)
         {
+            // (an NHRP tunnel with a destination, a FlexVPN spoke's Tunnel0,
+            // sends its multicast there)
             tun->SetAttribute("TunnelDestination", Ipv4AddressValue(V4(f.tunnel_destination)));
         }
         if (f.has_tunnel_key)
@@ -881,9 +885,6 @@ FlexVpnHelper::InstallNhrpHub(const FlexVpnSite& hub,
 {
     const char* what = virtualTemplate ? "InstallHubVirtualTemplate" : "InstallDmvpn";
     NS_ABORT_MSG_IF(spokes.empty() || spokes.size() > 65000, what << ": 1 to 65000 spokes");
-    NS_ABORT_MSG_IF(o.rip && virtualTemplate,
-                    what << ": RIP over the virtual-template hub is not supported (its one device does not "
-                            "replicate multicast to the Virtual-Access interfaces)");
     SiteView h = ViewSite(hub, "hub");
     std::vector<SiteView> sv;
     std::vector<SiteView> all{h};
@@ -944,7 +945,8 @@ FlexVpnHelper::InstallNhrpHub(const FlexVpnSite& hub,
         std::ostringstream c;
         c << "interface Loopback0\n ip address " << tunnelAddr(0)
           << " 255.255.255.255\ninterface Virtual-Template1 type tunnel\n ip unnumbered Loopback0\n" << nhrp
-          << " ip nhrp redirect\n tunnel source " << WanName(h) << "\n tunnel protection ipsec profile IPP\n";
+          << " ip nhrp redirect\n" << hubRip << " tunnel source " << WanName(h)
+          << "\n tunnel protection ipsec profile IPP\n";
         return c.str();
     };
     auto spokeTunnel = [&](const SiteView& v, size_t i) {

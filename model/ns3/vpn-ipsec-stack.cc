@@ -1049,6 +1049,15 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
     {
         return VPN_ERR_NOTFOUND; // not routed (ns-3's RIP asserts an output device for these)
     }
+    if (ipv4->GetInterfaceForAddress(d) >= 0)
+    {
+        // this router's own address (the tunnel's too: a spoke's RIP answer
+        // to the hub's request) is delivered here, not routed back out of
+        // the tunnel: no redirect for it
+        out->kind = VPN_NHRP_ROUTE_LOCAL;
+        out->prefix_len = 32;
+        return 0;
+    }
     int32_t tunIf = ipv4->GetInterfaceForDevice(self->m_tunnels[tunnel]);
     for (uint32_t i = 1; i < ipv4->GetNInterfaces(); i++)
     {

@@ -339,6 +339,50 @@ static void test_registration_and_refresh(void **state)
     assert_true(vpn_addr_eq(&mc[0], &hub));
 }
 
+/* A registered spoke resolving the hub's own address (a phase 3 spoke told
+ * by a redirect to resolve what was sent to the hub itself): the hub answers
+ * as the egress but keeps the spoke's registration as it is (dynamic, its
+ * expiry, in the multicast list). Before, the requester's mapping replaced
+ * it with a cached entry and the hub's routing updates stopped reaching the
+ * spoke (issue 14: RIP over DMVPN flapping). */
+static void test_resolution_keeps_registration(void **state)
+{
+    net *nt = *state;
+    nt->now = S(10);
+    register_all(nt);
+    vpn_addr s1 = tu_addr("10.0.0.1"), hub = tu_addr("10.0.0.254");
+    vpn_nhrp_entry_info before, after;
+    assert_int_equal(vpn_nhrp_lookup(nt->nodes[0].n, &s1, &before), 0);
+    nt->now = S(20);
+    uint64_t answered = nhrp_stat(nt->nodes[0].n).resolutions_answered;
+    assert_int_equal(vpn_nhrp_resolve(nt->nodes[1].n, nt->now, &hub), 0);
+    pump(nt);
+    assert_int_equal(nhrp_stat(nt->nodes[0].n).resolutions_answered, answered + 1);
+    expect_entry(nt, 0, "10.0.0.1", VPN_NHRP_ENTRY_DYNAMIC, "172.16.1.1");
+    assert_int_equal(vpn_nhrp_lookup(nt->nodes[0].n, &s1, &after), 0);
+    assert_int_equal(after.expires, before.expires);
+    assert_int_equal(after.created, before.created);
+    assert_int_equal(count_ev(&nt->nodes[0], VPN_NHRP_EV_ENTRY_UPDATED), 0);
+    vpn_addr mc[8];
+    assert_int_equal(vpn_nhrp_multicast_nbma(nt->nodes[0].n, mc, 8), 3);
+    /* a requester that is not registered is still cached (RFC 2332 5.2.1) */
+    vpn_nhrp_msg m;
+    uint8_t buf[256];
+    size_t len;
+    memset(&m, 0, sizeof m);
+    m.type = VPN_NHRP_RES_REQ;
+    m.hopcnt = 255;
+    m.src_nbma = tu_addr("172.16.9.1");
+    m.src_proto = tu_addr("10.0.0.9");
+    m.dst_proto = hub;
+    m.req_id = 77;
+    assert_int_equal(vpn_nhrp_encode(&m, buf, sizeof buf, &len), 0);
+    assert_int_equal(vpn_nhrp_input(nt->nodes[0].n, nt->now, NETID, &m.src_nbma, buf, len), 0);
+    nt->qlen = 0;
+    expect_entry(nt, 0, "10.0.0.9", VPN_NHRP_ENTRY_CACHED, "172.16.9.1");
+    assert_int_equal(vpn_nhrp_multicast_nbma(nt->nodes[0].n, mc, 8), 3);
+}
+
 static void test_expiry_and_nhs_down(void **state)
 {
     net *nt = *state;
@@ -894,6 +938,7 @@ int main(void)
         g_pcap = tu_pcap_open(pc);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_registration_and_refresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolution_keeps_registration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_and_nhs_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_phase3_shortcuts_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolution_failures, setup, teardown),

@@ -7,324 +7,14 @@
  * network with a counter clock. The hub clones Virtual-Access1..3, one per
  * authenticated spoke; the clone goes with its IKE SA; spoke-to-spoke runs
  * after the redirect, each spoke cloning a Virtual-Access for the other.
- * The network harness is router-mgre-test.c's (routing as the driver does).
+ * The network harness is router-mnet.h (routing as the driver does).
  *
  * Node i: NBMA 192.0.2.(i+1), tunnel 172.16.0.(i+1), LAN 10.0.(i+1).0/24;
  * node 0 is the hub.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define MN_EXPECT_VT 1
 
-#include "common/rng.h"
-#include "common/vpn-err.h"
-#include "conf/conf.h"
-#include "gre/gre.h"
-#include "ipsec/ip.h"
-#include "nhrp/nhrp-conf.h"
-#include "pkt-build.h"
-#include "router/router.h"
-#include "test-util.h"
-
-#define MN_NS 1000000000ull
-#define MN_MS 1000000ull
-#define MN_MAX 4
-#define MN_SEQ 20000
-#define MN_ROUTES 16
-#define MN_BUF (VPN_PKT_HEADROOM + 2048 + VPN_PKT_TAILROOM)
-
-typedef struct mn_msg {
-    int from;
-    bool udp;
-    vpn_ikev2_endpoint src, dst;
-    uint8_t data[2048];
-    size_t len;
-    uint64_t at;
-    struct mn_msg *next;
-} mn_msg;
-
-typedef struct mn_route {
-    vpn_prefix p;
-    vpn_addr nh;
-} mn_route;
-
-struct mn_net;
-
-typedef struct mn_node {
-    struct mn_net *net;
-    int idx;
-    vpn_conf *conf;
-    vpn_router *r;
-    vpn_drbg drbg, sad_drbg;
-    tu_log_sink log;
-    vpn_addr nbma, tun;
-    vpn_prefix lan;
-    uint32_t tunnel;
-    mn_route sc[MN_ROUTES]; /* NHRP routes (H) */
-    size_t n_sc;
-    mn_msg *fwd;            /* delivered packets to route on (the hub) */
-    uint64_t forwarded;
-    /* events */
-    unsigned sc_installed, sc_removed, redirects_rx, redirects_tx, peer_down, nhs_up, initiated;
-    unsigned va_up, va_down;
-    uint32_t last_va;
-    uint64_t first_shortcut_at;
-    /* traffic: to node tx_to at tx_interval */
-    uint64_t tx_interval, tx_next;
-    int tx_to;
-    uint32_t tx_seq;
-    uint64_t sent_at[MN_SEQ];
-    uint8_t seen[MN_MAX][MN_SEQ];
-    uint32_t rx[MN_MAX];
-    unsigned mcast_rx;
-    uint64_t drops[VPN_ROUTER_DROP_COUNT];
-} mn_node;
-
-typedef struct mn_net {
-    mn_node node[MN_MAX];
-    int n;
-    uint64_t now;
-    uint64_t latency;
-    mn_msg *q;
-    bool down[MN_MAX];      /* powered off: sends and receives nothing */
-    unsigned holdtime;
-    unsigned nhrp_pkts, gre_key_mismatch;
-} mn_net;
-
-static mn_net *g_net;
-
-/* ---- the network ------------------------------------------------------------------ */
-
-static void mn_enqueue(mn_net *n, mn_msg *m)
-{
-    mn_msg **pp = &n->q;
-    while (*pp && (*pp)->at <= m->at)
-        pp = &(*pp)->next;
-    m->next = *pp;
-    *pp = m;
-}
-
-static mn_msg *mn_msg_new(mn_net *n, int from, const uint8_t *d, size_t len)
-{
-    mn_msg *m = calloc(1, sizeof *m);
-    assert_non_null(m);
-    assert_true(len <= sizeof m->data);
-    m->from = from;
-    memcpy(m->data, d, len);
-    m->len = len;
-    m->at = n->now + n->latency;
-    return m;
-}
-
-static void cb_send_udp(void *user, const vpn_ikev2_dgram *d)
-{
-    mn_node *self = user;
-    mn_msg *m;
-
-    if (self->net->down[self->idx])
-        return;
-    m = mn_msg_new(self->net, self->idx, d->data, d->len);
-    m->udp = true;
-    m->src = d->local;
-    m->dst = d->remote;
-    mn_enqueue(self->net, m);
-}
-
-static bool cb_send_esp(void *user, const vpn_router_esp_out *o)
-{
-    mn_node *self = user;
-    mn_msg *m;
-
-    if (self->net->down[self->idx])
-        return true;
-    assert_false(o->udp_encap);
-    m = mn_msg_new(self->net, self->idx, o->data, o->len);
-    m->src.addr = o->src;
-    m->dst.addr = o->dst;
-    mn_enqueue(self->net, m);
-    return true;
-}
-
-static bool in_prefix(const vpn_prefix *p, const vpn_addr *a)
-{
-    return vpn_prefix_contains(p, a);
-}
-
-/* The node's routing table: its LAN, the NHRP routes, then the summary via
- * the hub (spokes) or each spoke's LAN via its tunnel address (hub). */
-static int mn_route_lookup(mn_node *nd, const vpn_addr *dst, vpn_nhrp_route *out)
-{
-    mn_net *n = nd->net;
-    const mn_route *best = NULL;
-
-    memset(out, 0, sizeof *out);
-    if (in_prefix(&nd->lan, dst)) {
-        out->kind = VPN_NHRP_ROUTE_LOCAL;
-        out->prefix_len = nd->lan.len;
-        return 0;
-    }
-    for (size_t i = 0; i < nd->n_sc; i++)
-        if (in_prefix(&nd->sc[i].p, dst) && (best == NULL || nd->sc[i].p.len > best->p.len))
-            best = &nd->sc[i];
-    if (best) {
-        out->kind = VPN_NHRP_ROUTE_TUNNEL;
-        out->next_hop = best->nh;
-        out->prefix_len = best->p.len;
-        return 0;
-    }
-    if (nd->idx == 0) {
-        for (int i = 1; i < n->n; i++)
-            if (in_prefix(&n->node[i].lan, dst)) {
-                out->kind = VPN_NHRP_ROUTE_TUNNEL;
-                out->next_hop = n->node[i].tun;
-                out->prefix_len = 24;
-                return 0;
-            }
-        return VPN_ERR_NOTFOUND;
-    }
-    out->kind = VPN_NHRP_ROUTE_TUNNEL;
-    out->next_hop = n->node[0].tun;
-    out->prefix_len = 16;
-    return 0;
-}
-
-static int cb_route(void *user, uint32_t tunnel, const vpn_addr *dst, vpn_nhrp_route *out)
-{
-    mn_node *self = user;
-    assert_int_equal(tunnel, self->tunnel);
-    return mn_route_lookup(self, dst, out);
-}
-
-static bool cb_deliver(void *user, uint32_t tunnel, const uint8_t *data, size_t len)
-{
-    mn_node *self = user;
-    vpn_ip_info ip;
-    vpn_addr dst;
-    uint32_t seq;
-    int from;
-
-    assert_int_equal(tunnel, self->tunnel);
-    assert_int_equal(vpn_ip_parse(data, len, &ip), 0);
-    assert_int_equal(vpn_addr_from_bytes(&dst, data + 16, 4), 0);
-    if (data[16] >> 4 == 14) {
-        self->mcast_rx++;
-        return true;
-    }
-    if (!in_prefix(&self->lan, &dst)) {
-        /* routed on (the hub): after this call, as a router would */
-        mn_msg *m = mn_msg_new(self->net, self->idx, data, len);
-        m->at = self->net->now;
-        m->next = self->fwd;
-        self->fwd = m;
-        return true;
-    }
-    assert_true(len >= ip.hdr_len + 8 + 5);
-    seq = (uint32_t)data[ip.hdr_len + 8] << 24 | (uint32_t)data[ip.hdr_len + 9] << 16 |
-          (uint32_t)data[ip.hdr_len + 10] << 8 | data[ip.hdr_len + 11];
-    from = data[ip.hdr_len + 12];
-    assert_true(seq < MN_SEQ && from < MN_MAX);
-    self->seen[from][seq] = 1;
-    self->rx[from]++;
-    return true;
-}
-
-static void route_set(mn_node *nd, const vpn_prefix *p, const vpn_addr *nh)
-{
-    for (size_t i = 0; i < nd->n_sc; i++)
-        if (nd->sc[i].p.len == p->len && vpn_addr_eq(&nd->sc[i].p.addr, &p->addr)) {
-            nd->sc[i].nh = *nh;
-            return;
-        }
-    assert_true(nd->n_sc < MN_ROUTES);
-    nd->sc[nd->n_sc].p = *p;
-    nd->sc[nd->n_sc].nh = *nh;
-    nd->n_sc++;
-}
-
-static void route_del(mn_node *nd, const vpn_prefix *p)
-{
-    for (size_t i = 0; i < nd->n_sc; i++)
-        if (nd->sc[i].p.len == p->len && vpn_addr_eq(&nd->sc[i].p.addr, &p->addr)) {
-            nd->sc[i] = nd->sc[--nd->n_sc];
-            return;
-        }
-}
-
-static void cb_event(void *user, const vpn_router_event *ev)
-{
-    mn_node *self = user;
-
-    switch (ev->type) {
-    case VPN_ROUTER_EV_DROP:
-        self->drops[ev->drop]++;
-        break;
-    case VPN_ROUTER_EV_INITIATED:
-        self->initiated++;
-        break;
-    case VPN_ROUTER_EV_PEER_DOWN:
-        self->peer_down++;
-        break;
-    case VPN_ROUTER_EV_VA_UP:
-        assert_true(ev->va > 0);
-        self->va_up++;
-        self->last_va = ev->va;
-        break;
-    case VPN_ROUTER_EV_VA_DOWN:
-        assert_true(ev->va > 0);
-        self->va_down++;
-        self->last_va = ev->va;
-        break;
-    case VPN_ROUTER_EV_NHRP:
-        assert_non_null(ev->nhrp);
-        switch (ev->nhrp->type) {
-        case VPN_NHRP_EV_SHORTCUT_INSTALLED:
-            /* the driver's route "H": prefix via the responder into Tunnel0 */
-            route_set(self, &ev->nhrp->proto, &ev->nhrp->next_hop);
-            self->sc_installed++;
-            if (self->first_shortcut_at == 0)
-                self->first_shortcut_at = self->net->now;
-            break;
-        case VPN_NHRP_EV_SHORTCUT_REMOVED:
-            route_del(self, &ev->nhrp->proto);
-            self->sc_removed++;
-            break;
-        case VPN_NHRP_EV_REDIRECT_RECEIVED: self->redirects_rx++; break;
-        case VPN_NHRP_EV_REDIRECT_SENT: self->redirects_tx++; break;
-        case VPN_NHRP_EV_NHS_UP: self->nhs_up++; break;
-        default: break;
-        }
-        break;
-    default:
-        break;
-    }
-    if (getenv("VPN_TEST_LOG"))
-        fprintf(stderr, "  %.3f node %d ev %d nhrp %d\n", (double)self->net->now / MN_NS, self->idx, ev->type,
-                ev->nhrp ? (int)ev->nhrp->type : 0);
-}
-
-static mn_node *node_at(mn_net *n, const vpn_addr *a)
-{
-    for (int i = 0; i < n->n; i++)
-        if (vpn_addr_eq(&n->node[i].nbma, a))
-            return &n->node[i];
-    return NULL;
-}
-
-static void mn_deliver(mn_net *n, mn_msg *m)
-{
-    static uint8_t buf[MN_BUF];
-    mn_node *to = node_at(n, &m->dst.addr);
-    vpn_pkt pkt;
-
-    if (to == NULL || n->down[to->idx] || to->r == NULL)
-        return;
-    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
-    memcpy(vpn_pkt_put(&pkt, m->len), m->data, m->len);
-    if (m->udp)
-        vpn_router_udp_input(to->r, n->now, &m->dst, &m->src, &pkt);
-    else
-        vpn_router_ip_input(to->r, n->now, &pkt);
-}
+#include "router-mnet.h"
 
 /* ---- nodes ---------------------------------------------------------------------- */
 
@@ -395,263 +85,9 @@ static char *mn_conf_text(int idx, unsigned holdtime, const char *tunnel_extra)
     return buf;
 }
 
-/* (Re)starts node idx: a fresh router from its configuration. The hub's
- * one tunnel is Virtual-Template1; a spoke's is Tunnel0 (to the hub, its
- * NHS) with spoke-to-spoke sessions cloned from its Virtual-Template1, as
- * the FlexVPN driver sets them up. */
-static void mn_boot(mn_net *n, int idx)
-{
-    mn_node *nd = &n->node[idx];
-    vpn_router_params p;
-    vpn_router_tunnel_config tc;
-    vpn_nhrp_conf_params np;
-    vpn_conf_error err;
-    const vpn_conf_interface *f;
-    const char *ifname = idx == 0 ? "Virtual-Template1" : "Tunnel0";
-    char name[16], a[48];
-    char *text;
-
-    if (nd->r) {
-        vpn_router_del(nd->r);
-        vpn_conf_del(nd->conf);
-        vpn_drbg_free(&nd->drbg);
-        vpn_drbg_free(&nd->sad_drbg);
-        nd->r = NULL;
-        nd->n_sc = 0;
-    }
-    nd->net = n;
-    nd->idx = idx;
-    snprintf(a, sizeof a, "192.0.2.%d", idx + 1);
-    nd->nbma = tu_addr(a);
-    snprintf(a, sizeof a, "172.16.0.%d", idx + 1);
-    nd->tun = tu_addr(a);
-    snprintf(a, sizeof a, "10.0.%d.0/24", idx + 1);
-    assert_int_equal(vpn_prefix_parse(&nd->lan, a), 0);
-    text = mn_conf_text(idx, n->holdtime, NULL);
-    if (vpn_conf_parse(text, strlen(text), &nd->conf, &err) != 0)
-        fail_msg("config line %d: %s", err.line, err.msg);
-    free(text);
-    if (vpn_nhrp_params_from_conf(nd->conf, ifname, &np, &err) != 0)
-        fail_msg("nhrp config line %d: %s", err.line, err.msg);
-    f = vpn_conf_find_interface(nd->conf, ifname);
-    snprintf(name, sizeof name, "R%d", idx + 1);
-    snprintf(a, sizeof a, "%s-%llu", name, (unsigned long long)n->now);
-    assert_int_equal(vpn_drbg_init(&nd->drbg, a, strlen(a)), 0);
-    assert_int_equal(vpn_drbg_init(&nd->sad_drbg, a, strlen(a) - 1), 0);
-    vpn_router_params_init(&p);
-    p.conf = nd->conf;
-    vpn_rng_init_drbg(&p.rng, &nd->drbg);
-    vpn_rng_init_drbg(&p.sad_rng, &nd->sad_drbg);
-    tu_log_attach(&p.log, &nd->log);
-    p.log.max = VPN_LOG_DEBUG;
-    p.name = name;
-    p.send_udp = cb_send_udp;
-    p.send_esp = cb_send_esp;
-    p.deliver = cb_deliver;
-    p.event = cb_event;
-    p.route = cb_route;
-    p.user = nd;
-    assert_int_equal(vpn_router_new(&nd->r, &p), 0);
-    memset(&tc, 0, sizeof tc);
-    tc.name = ifname;
-    tc.mode = VPN_ROUTER_TUNNEL_MGRE;
-    tc.src = nd->nbma;
-    tc.ipsec_profile = "IPP";
-    tc.initiate = true;
-    tc.nhrp = &np.p;
-    tc.virtual_template = f->is_virtual_template ? f->vt_number : f->nhrp.shortcut_vt;
-    assert_int_equal(tc.virtual_template, 1);
-    assert_int_equal(vpn_router_tunnel_add(nd->r, &tc, &nd->tunnel), 0);
-    assert_int_equal(vpn_router_start(nd->r, n->now), 0);
-}
-
-static void mn_init(mn_net *n, int nodes, unsigned holdtime)
-{
-    memset(n, 0, sizeof *n);
-    n->n = nodes;
-    n->now = 1000 * MN_NS;
-    n->latency = 5 * MN_MS;
-    n->holdtime = holdtime;
-    for (int i = 0; i < nodes; i++)
-        mn_boot(n, i);
-}
-
-static void mn_free(mn_net *n)
-{
-    while (n->q) {
-        mn_msg *m = n->q;
-        n->q = m->next;
-        free(m);
-    }
-    for (int i = 0; i < n->n; i++) {
-        mn_node *nd = &n->node[i];
-        while (nd->fwd) {
-            mn_msg *m = nd->fwd;
-            nd->fwd = m->next;
-            free(m);
-        }
-        vpn_router_del(nd->r);
-        vpn_conf_del(nd->conf);
-        vpn_drbg_free(&nd->drbg);
-        vpn_drbg_free(&nd->sad_drbg);
-    }
-}
-
-/* Routes an inner packet the way the driver does: the routing table's next
- * hop, into the mGRE tunnel. */
-static vpn_router_drop mn_route_out(mn_node *nd, const uint8_t *data, size_t len)
-{
-    static uint8_t buf[MN_BUF];
-    vpn_nhrp_route rt;
-    vpn_addr dst;
-    vpn_pkt pkt;
-
-    assert_int_equal(vpn_addr_from_bytes(&dst, data + 16, 4), 0);
-    if (mn_route_lookup(nd, &dst, &rt) != 0 || rt.kind != VPN_NHRP_ROUTE_TUNNEL)
-        return VPN_ROUTER_DROP_NO_NBMA;
-    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
-    memcpy(vpn_pkt_put(&pkt, len), data, len);
-    return vpn_router_mgre_output(nd->r, nd->net->now, nd->tunnel, &rt.next_hop, &pkt);
-}
-
-static vpn_router_drop mn_send(mn_node *nd, int to)
-{
-    uint8_t pkt[256], payload[32];
-    vpn_addr s, d;
-    char a[32];
-    uint32_t seq = nd->tx_seq++;
-    size_t len;
-
-    assert_true(seq < MN_SEQ);
-    memset(payload, 0, sizeof payload);
-    payload[0] = (uint8_t)(seq >> 24);
-    payload[1] = (uint8_t)(seq >> 16);
-    payload[2] = (uint8_t)(seq >> 8);
-    payload[3] = (uint8_t)seq;
-    payload[4] = (uint8_t)nd->idx;
-    snprintf(a, sizeof a, "10.0.%d.1", nd->idx + 1);
-    s = tu_addr(a);
-    snprintf(a, sizeof a, "10.0.%d.1", to + 1);
-    d = tu_addr(a);
-    len = tu_build_udp(pkt, sizeof pkt, &s, &d, 16384, 16384, 0xb8, payload, sizeof payload);
-    nd->sent_at[seq] = nd->net->now;
-    return mn_route_out(nd, pkt, len);
-}
-
-static void mn_traffic(mn_node *nd, int to, unsigned pps)
-{
-    nd->tx_to = to;
-    nd->tx_interval = pps ? MN_NS / pps : 0;
-    nd->tx_next = nd->net->now;
-}
-
-static void mn_run_until(mn_net *n, uint64_t until)
-{
-    for (long guard = 0;; guard++) {
-        uint64_t t = n->q ? n->q->at : UINT64_MAX;
-        assert_true(guard < 10000000);
-        for (int i = 0; i < n->n; i++) {
-            mn_node *nd = &n->node[i];
-            uint64_t d;
-            if (nd->r == NULL || n->down[i])
-                continue;
-            d = vpn_router_next_deadline(nd->r);
-            if (d < t)
-                t = d;
-            if (nd->tx_interval && nd->tx_next < t)
-                t = nd->tx_next;
-        }
-        if (t > until)
-            break;
-        if (t > n->now)
-            n->now = t;
-        while (n->q && n->q->at <= n->now) {
-            mn_msg *m = n->q;
-            n->q = m->next;
-            mn_deliver(n, m);
-            free(m);
-        }
-        for (int i = 0; i < n->n; i++) {
-            mn_node *nd = &n->node[i];
-            if (nd->r == NULL || n->down[i])
-                continue;
-            while (nd->fwd) {
-                mn_msg *m = nd->fwd;
-                nd->fwd = m->next;
-                if (mn_route_out(nd, m->data, m->len) == VPN_ROUTER_DROP_NONE)
-                    nd->forwarded++;
-                free(m);
-            }
-            if (vpn_router_next_deadline(nd->r) <= n->now)
-                vpn_router_timeout(nd->r, n->now);
-            if (nd->tx_interval && nd->tx_next <= n->now) {
-                mn_send(nd, nd->tx_to);
-                nd->tx_next = n->now + nd->tx_interval;
-            }
-        }
-    }
-    if (until > n->now)
-        n->now = until;
-}
-
-static void mn_run_for(mn_net *n, double secs)
-{
-    mn_run_until(n, n->now + (uint64_t)(secs * (double)MN_NS));
-}
-
-/* Packets from `from` that `to` never got, of those sent since `since` and
- * long enough ago to have arrived. */
-static uint32_t mn_lost(const mn_node *from, const mn_node *to, uint64_t since)
-{
-    uint32_t lost = 0;
-    for (uint32_t s = 0; s < from->tx_seq; s++)
-        lost += from->sent_at[s] >= since && from->sent_at[s] + 10 * from->net->latency <= from->net->now &&
-                !to->seen[from->idx][s];
-    return lost;
-}
-
-static vpn_addr addr_of(const char *s)
-{
-    return tu_addr(s);
-}
-
-static bool peer_up(const mn_node *nd, const char *nbma, vpn_router_peer_info *pi)
-{
-    vpn_router_peer_info tmp;
-    vpn_addr a = addr_of(nbma);
-    if (pi == NULL)
-        pi = &tmp;
-    return vpn_router_mgre_peer_get(nd->r, nd->tunnel, &a, pi) == 0 && pi->out_child != 0;
-}
-
-typedef struct mn_count {
-    vpn_nhrp_entry_type type;
-    size_t n;
-} mn_count;
-
-static void count_entry(void *user, const vpn_nhrp_entry_info *e)
-{
-    mn_count *c = user;
-    c->n += e->type == c->type;
-}
-
-static size_t entries_of(const mn_node *nd, vpn_nhrp_entry_type type)
-{
-    mn_count c = {type, 0};
-    vpn_nhrp_foreach(vpn_router_nhrp(nd->r, nd->tunnel), count_entry, &c);
-    return c.n;
-}
-
-static size_t ike_sas(const mn_node *nd)
-{
-    size_t n = 0;
-    const vpn_ikev2_ctx *ike = vpn_router_ikev2(nd->r);
-    for (size_t i = 0; i < vpn_ikev2_sa_count(ike); i++) {
-        vpn_ikev2_sa_info info;
-        n += vpn_ikev2_sa_get(ike, i, &info) == 0 && info.state == VPN_IKEV2_SA_ESTABLISHED;
-    }
-    return n;
-}
+/* The hub's one tunnel is Virtual-Template1; a spoke's is Tunnel0 (to the
+ * hub, its NHS) with spoke-to-spoke sessions cloned from its
+ * Virtual-Template1, as the FlexVPN driver sets them up (mn_boot). */
 
 /* ---- tests ---------------------------------------------------------------------- */
 
@@ -823,6 +259,60 @@ static void test_teardown_with_ike_sa(void **state)
     mn_free(n);
 }
 
+/* Multicast (routing updates) on the hub's template goes out on each
+ * Virtual-Access, as IOS sends on every point-to-point clone, though the
+ * template has no `ip nhrp map multicast`; a spoke's goes to its Tunnel0's
+ * destination (the hub) only; a clone gone takes its copy with it. */
+static void test_multicast_on_every_clone(void **state)
+{
+    mn_net *n = g_net;
+    mn_node *hub = &n->node[0];
+    uint8_t pkt[128], pl[8] = {0};
+    vpn_addr s, d = addr_of("224.0.0.9");
+    static uint8_t buf[MN_BUF];
+    vpn_pkt p;
+    size_t len;
+    (void)state;
+
+    mn_init(n, 4, 60);
+    mn_run_for(n, 3);
+    assert_int_equal(vas(hub), 3);
+    s = addr_of("172.16.0.1");
+    len = tu_build_udp(pkt, sizeof pkt, &s, &d, 520, 520, 0, pl, sizeof pl);
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&p, len), pkt, len);
+    assert_int_equal(vpn_router_mgre_output(hub->r, n->now, hub->tunnel, NULL, &p), VPN_ROUTER_DROP_NONE);
+    mn_run_for(n, 0.1);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(n->node[i].mcast_rx, 1);
+    /* spoke 2's update: to the hub, not to the other spokes */
+    s = addr_of("172.16.0.3");
+    len = tu_build_udp(pkt, sizeof pkt, &s, &d, 520, 520, 0, pl, sizeof pl);
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&p, len), pkt, len);
+    assert_int_equal(vpn_router_mgre_output(n->node[2].r, n->now, n->node[2].tunnel, NULL, &p),
+                     VPN_ROUTER_DROP_NONE);
+    mn_run_for(n, 0.1);
+    assert_int_equal(hub->mcast_rx, 1);
+    assert_int_equal(n->node[1].mcast_rx, 1);
+    assert_int_equal(n->node[3].mcast_rx, 1);
+    assert_int_equal(hub->redirects_tx, 0);
+    /* spoke 3 goes off: its clone goes with its IKE SA (DPD), its copy too */
+    n->down[3] = true;
+    mn_run_for(n, 60);
+    assert_int_equal(vas(hub), 2);
+    s = addr_of("172.16.0.1");
+    len = tu_build_udp(pkt, sizeof pkt, &s, &d, 520, 520, 0, pl, sizeof pl);
+    vpn_pkt_init(&p, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&p, len), pkt, len);
+    assert_int_equal(vpn_router_mgre_output(hub->r, n->now, hub->tunnel, NULL, &p), VPN_ROUTER_DROP_NONE);
+    mn_run_for(n, 0.1);
+    assert_int_equal(n->node[1].mcast_rx, 2);
+    assert_int_equal(n->node[2].mcast_rx, 2);
+    assert_int_equal(n->node[3].mcast_rx, 1);
+    mn_free(n);
+}
+
 /* What the clone API refuses; a template on a point-to-point tunnel. */
 static void test_refusals(void **state)
 {
@@ -866,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_clone_per_spoke),
         cmocka_unit_test(test_spoke_to_spoke),
         cmocka_unit_test(test_teardown_with_ike_sa),
+        cmocka_unit_test(test_multicast_on_every_clone),
         cmocka_unit_test(test_refusals),
     };
     int rc;

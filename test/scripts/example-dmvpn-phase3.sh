@@ -56,3 +56,16 @@ grep -q '^H        10.1.2.0/24 \[250/0\] via 172.16.0.3, Tunnel0' "$rip/routes-S
 grep -q '^R        10.1.2.0/24 \[120/2\] via 172.16.0.3, Tunnel0' "$rip/routes-HUB.txt" ||
     { cat "$rip/routes-HUB.txt"; echo "--rip: the hub did not learn spoke 2's LAN" >&2; exit 1; }
 echo "--rip: summary by RIP over mGRE, NHRP route after the shortcut, nothing lost"
+
+# --rip --ripSummary=false: no ip split-horizon on the hub, no summary; spoke 1
+# learns spokes 2 and 3's LANs by RIP (via the hub) and keeps them
+nosum=$work/rip-nosummary
+"$bin" --out="$nosum" --spokes=3 --duration=2 --rip=true --ripSummary=false --pcap=false >/dev/null
+grep -q '^ no ip split-horizon' "$nosum/config-HUB.txt" || { echo "--ripSummary=false: split horizon on" >&2; exit 1; }
+if grep -q 'summary-address' "$nosum/config-HUB.txt"; then echo "--ripSummary=false: a summary" >&2; exit 1; fi
+for lan in 10.1.2.0 10.1.3.0; do
+    grep -q "^R        $lan/24 \[120/3\] via 172.16.0.1, Tunnel0" "$nosum/routes-SPOKE1.txt" ||
+        { cat "$nosum/routes-SPOKE1.txt"; echo "--ripSummary=false: spoke 1 has no RIP route to $lan" >&2; exit 1; }
+done
+grep -q '"lost": 0' "$nosum/summary.json" || { echo "--ripSummary=false: voice packets were lost" >&2; exit 1; }
+echo "--rip --ripSummary=false: every spoke's LAN by RIP, nothing lost"

@@ -63,3 +63,15 @@ ts_keys "$out" -r "$out/wan-HUB-0-1.pcap" -Y 'nhrp.hdr.op.type == 8' -T fields -
 ts_keys "$out" -r "$out/wan-SPOKE1-2-1.pcap" -Y 'isakmp.exchangetype == 34 && ip.addr == 100.64.0.5' -T fields \
     -e frame.number | grep -q . || { echo "no IKEv2 between spoke 1 and spoke 2" >&2; exit 1; }
 echo "NHRP redirects and spoke-to-spoke IKEv2 decode cleanly"
+
+# --rip: the template sends the hub's RIP updates on every Virtual-Access;
+# spokes learn the summary, the hub every spoke's LAN, nothing static to a LAN
+rip=$work/rip
+"$bin" --out="$rip" --spokes=2 --duration=2 --rip=true --pcap=false >/dev/null
+grep -q '"lost": 0' "$rip/summary.json" || { echo "--rip: voice packets were lost" >&2; exit 1; }
+if grep -q 'ip route 10\.' "$rip"/config-*.txt; then echo "--rip: a static route to a LAN" >&2; exit 1; fi
+grep -q '^R        10.0.0.0/8 \[120/2\] via 172.16.0.1, Tunnel0' "$rip/routes-SPOKE1.txt" ||
+    { cat "$rip/routes-SPOKE1.txt"; echo "--rip: spoke 1 did not learn the summary" >&2; exit 1; }
+grep -q '^R        10.1.2.0/24 \[120/2\] via 172.16.0.3, Virtual-Template1' "$rip/routes-HUB.txt" ||
+    { cat "$rip/routes-HUB.txt"; echo "--rip: the hub did not learn spoke 2's LAN" >&2; exit 1; }
+echo "--rip: RIP over the virtual template, nothing lost"

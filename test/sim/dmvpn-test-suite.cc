@@ -19,6 +19,7 @@
 #include "nhrp/nhrp.h"
 #include "router/router.h"
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -312,6 +313,148 @@ class DmvpnRipSummaryTestCase : public TestCase
     }
 };
 
+// The hub's periodic RIP updates (multicast over the mGRE, replicated to
+// every registered spoke by `ip nhrp map multicast dynamic`) keep reaching
+// the spokes: their summary never times out. Before the fix the spokes'
+// answers to the hub's first RIP request (unicast to the hub's own tunnel
+// address) were taken for traffic routed back out of the tunnel, the hub
+// redirected them, the spokes resolved the hub's address and the hub's
+// answer replaced their registrations by cached entries, dropping them from
+// the multicast list: the summary came and went every ~15 s.
+class DmvpnRipStableTestCase : public TestCase
+{
+  public:
+    DmvpnRipStableTestCase()
+        : TestCase("RIP over mGRE: the hub's periodic updates reach every spoke; the summary never times out")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        HubSpokes t;
+        DmvpnOptions o;
+        o.rip = true; // update 5 s, invalid 15 s, flush 20 s
+        BuildHubSpokes(t, 3, 3, o, false);
+        // every spoke's RIP socket counts the hub's updates it receives
+        std::vector<uint32_t> fromHub(3, 0);
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            t.spokes.Get(i)->GetObject<Ipv4L3Protocol>()->TraceConnectWithoutContext(
+                "LocalDeliver",
+                MakeCallback(+[](uint32_t* n, const Ipv4Header& h, Ptr<const Packet>, uint32_t) {
+                    *n += h.GetSource() == Ipv4Address("172.16.0.1") &&
+                          h.GetDestination() == Ipv4Address("224.0.0.9");
+                }).Bind(&fromHub[i]));
+        }
+        // from the first exchange to the end (> 3 update periods + the
+        // invalid timer), every 250 ms: the summary on every spoke
+        const double until = 45.0;
+        std::vector<uint32_t> missing(3, 0);
+        std::vector<uint32_t> samples(3, 0);
+        for (double at = 3.0; at < until; at += 0.25)
+        {
+            Simulator::Schedule(Seconds(at), [&t, &missing, &samples]() {
+                for (uint32_t i = 0; i < 3; i++)
+                {
+                    samples[i]++;
+                    missing[i] += ShowIpRoute(t.spokes.Get(i)).find("R        10.0.0.0/8 [120/2] via 172.16.0.1, "
+                                                                   "Tunnel0") == std::string::npos;
+                }
+            });
+        }
+        std::string hubNhrp;
+        std::string hubDmvpn;
+        Simulator::Schedule(Seconds(until - 0.5), [&]() {
+            hubNhrp = t.net.hub->ShowIpNhrp();
+            hubDmvpn = t.net.hub->ShowDmvpn(false);
+        });
+        Simulator::Stop(Seconds(until));
+        Simulator::Run();
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            NS_TEST_ASSERT_MSG_GT(samples[i], 160, "sampled");
+            NS_TEST_ASSERT_MSG_EQ(missing[i], 0, "spoke " << i + 1 << ": the summary went missing");
+            // 45 s at 5 to 7.5 s per update: at least 6 periodic updates
+            NS_TEST_ASSERT_MSG_GT(fromHub[i], 6, "spoke " << i + 1 << ": the hub's updates");
+        }
+        // the hub still holds the spokes as registered (dynamic), not cached
+        NS_TEST_ASSERT_MSG_NE(hubNhrp.find("172.16.0.2/32"), std::string::npos, hubNhrp);
+        NS_TEST_ASSERT_MSG_EQ(hubNhrp.find("router nhop"), std::string::npos, hubNhrp);
+        size_t registered = 0;
+        for (size_t at = hubNhrp.find("unique registered"); at != std::string::npos;
+             at = hubNhrp.find("unique registered", at + 1))
+        {
+            registered++;
+        }
+        NS_TEST_ASSERT_MSG_EQ(registered, 3, hubNhrp);
+        NS_TEST_ASSERT_MSG_NE(hubDmvpn.find("UP"), std::string::npos, hubDmvpn);
+        Simulator::Destroy();
+    }
+};
+
+// RIP without the summary (DmvpnOptions::ripSummarise = false): the hub's
+// Tunnel0 has `no ip split-horizon`, so its updates carry every spoke's LAN
+// back out of the one multipoint interface and every spoke learns every
+// other spoke's LAN, and keeps it (the hub's periodic updates reach it).
+// Unlike IOS phase 2 the next hop stays the hub (ns-3's RIP neither sends
+// nor honours RFC 2453 4.4's next hop); the hub's redirect then moves the
+// traffic to the shortcut as in phase 3.
+class DmvpnRipNoSummaryTestCase : public TestCase
+{
+  public:
+    DmvpnRipNoSummaryTestCase()
+        : TestCase("RIP over mGRE without the summary: every spoke learns and keeps every other spoke's LAN")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        HubSpokes t;
+        DmvpnOptions o;
+        o.rip = true;
+        o.ripSummarise = false;
+        BuildHubSpokes(t, 3, 3, o, false);
+        Flow f13 = AddFlow(t, 0, 2, 30.0, 200, 4000);
+        std::vector<uint32_t> missing(3, 0);
+        for (double at = 8.0; at < 30.0; at += 0.5)
+        {
+            Simulator::Schedule(Seconds(at), [&t, &missing]() {
+                for (uint32_t i = 0; i < 3; i++)
+                {
+                    std::string r = ShowIpRoute(t.spokes.Get(i));
+                    for (uint32_t j = 0; j < 3; j++)
+                    {
+                        std::ostringstream want;
+                        want << "R        10.1." << j + 1 << ".0/24 [120/3] via 172.16.0.1, Tunnel0";
+                        missing[i] += j != i && r.find(want.str()) == std::string::npos;
+                    }
+                }
+            });
+        }
+        std::string spokeRoutes;
+        Simulator::Schedule(Seconds(29.9), [&]() { spokeRoutes = ShowIpRoute(t.spokes.Get(0)); });
+        std::string spokeAfter;
+        Simulator::Schedule(Seconds(35.5), [&]() { spokeAfter = ShowIpRoute(t.spokes.Get(0)); });
+        Simulator::Stop(Seconds(36.0));
+        Simulator::Run();
+        NS_TEST_ASSERT_MSG_NE(t.net.hubConfig.find(" no ip split-horizon\n"), std::string::npos, t.net.hubConfig);
+        NS_TEST_ASSERT_MSG_EQ(t.net.hubConfig.find("ip summary-address"), std::string::npos, t.net.hubConfig);
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            NS_TEST_ASSERT_MSG_EQ(missing[i], 0, "spoke " << i + 1 << " missed another spoke's LAN: " << spokeRoutes);
+        }
+        NS_TEST_ASSERT_MSG_EQ(spokeRoutes.find("10.0.0.0/8"), std::string::npos, spokeRoutes);
+        // the traffic then takes the shortcut (H, more specific than nothing:
+        // the host route beside the RIP /24)
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetReceived(), f13.packets, "spoke 1 -> 3: all received");
+        NS_TEST_ASSERT_MSG_NE(spokeAfter.find("H        10.1.3."), std::string::npos, spokeAfter);
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2))), true, "spoke-to-spoke SA");
+        Simulator::Destroy();
+    }
+};
+
 class DmvpnTestSuite : public TestSuite
 {
   public:
@@ -323,6 +466,8 @@ class DmvpnTestSuite : public TestSuite
         AddTestCase(new DmvpnRebootTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnScaleTestCase, TestCase::QUICK);
         AddTestCase(new DmvpnRipSummaryTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnRipStableTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnRipNoSummaryTestCase, TestCase::QUICK);
     }
 };
 

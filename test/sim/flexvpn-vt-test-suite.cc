@@ -108,6 +108,91 @@ class FlexVpnVtShortcutTestCase : public TestCase
     }
 };
 
+// ---- routing over the virtual template ------------------------------------------------------
+
+std::string
+ShowIpRoute(Ptr<Node> n)
+{
+    return VpnIpsecStack::GetOrCreate(n)->ShowIpRoute();
+}
+
+// RIP over the virtual-template hub (DmvpnOptions::rip): the template's one
+// device sends the hub's multicast updates on every Virtual-Access, as IOS
+// does on its point-to-point clones, so every spoke learns (and keeps) the
+// hub's summary; the hub learns every spoke's LAN through the clones; the
+// redirect then moves spoke-to-spoke traffic to the shortcut.
+class FlexVpnVtRipTestCase : public TestCase
+{
+  public:
+    FlexVpnVtRipTestCase()
+        : TestCase("RIP over the virtual template: updates on every Virtual-Access, spokes keep the summary")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        HubSpokes t;
+        DmvpnOptions o;
+        o.rip = true;
+        BuildHubSpokes(t, 3, 3, o, true);
+        Flow f13 = AddFlow(t, 0, 2, 40.0, 200, 4000);
+        std::vector<uint32_t> fromHub(3, 0);
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            t.spokes.Get(i)->GetObject<Ipv4L3Protocol>()->TraceConnectWithoutContext(
+                "LocalDeliver",
+                MakeCallback(+[](uint32_t* n, const Ipv4Header& h, Ptr<const Packet>, uint32_t) {
+                    *n += h.GetSource() == Ipv4Address("172.16.0.1") &&
+                          h.GetDestination() == Ipv4Address("224.0.0.9");
+                }).Bind(&fromHub[i]));
+        }
+        std::vector<uint32_t> missing(3, 0);
+        for (double at = 5.0; at < 40.0; at += 0.25)
+        {
+            Simulator::Schedule(Seconds(at), [&t, &missing]() {
+                for (uint32_t i = 0; i < 3; i++)
+                {
+                    missing[i] += ShowIpRoute(t.spokes.Get(i)).find("R        10.0.0.0/8 [120/2] via 172.16.0.1, "
+                                                                   "Tunnel0") == std::string::npos;
+                }
+            });
+        }
+        std::string hubRoutes;
+        std::string spokeRoutes;
+        Simulator::Schedule(Seconds(39.9), [&]() {
+            hubRoutes = ShowIpRoute(t.hub);
+            spokeRoutes = ShowIpRoute(t.spokes.Get(0));
+        });
+        std::string spokeAfter;
+        Simulator::Schedule(Seconds(45.5), [&]() { spokeAfter = ShowIpRoute(t.spokes.Get(0)); });
+        Simulator::Stop(Seconds(46.0));
+        Simulator::Run();
+        NS_TEST_ASSERT_MSG_NE(t.net.hubConfig.find("interface Virtual-Template1 type tunnel\n"), std::string::npos,
+                              t.net.hubConfig);
+        NS_TEST_ASSERT_MSG_NE(t.net.hubConfig.find(" ip summary-address rip 10.0.0.0 255.0.0.0\n"),
+                              std::string::npos, t.net.hubConfig);
+        NS_TEST_ASSERT_MSG_EQ(t.net.hubConfig.find("ip route 10."), std::string::npos, t.net.hubConfig);
+        NS_TEST_ASSERT_MSG_EQ(Vas(t.hub), 3, "a Virtual-Access per spoke");
+        for (uint32_t i = 0; i < 3; i++)
+        {
+            NS_TEST_ASSERT_MSG_EQ(missing[i], 0, "spoke " << i + 1 << ": the summary went missing: " << spokeRoutes);
+            NS_TEST_ASSERT_MSG_GT(fromHub[i], 5, "spoke " << i + 1 << ": the hub's updates");
+        }
+        // the hub learnt every spoke's LAN through its one template device
+        NS_TEST_ASSERT_MSG_NE(hubRoutes.find("R        10.1.1.0/24 [120/2] via 172.16.0.2, Virtual-Template1"),
+                              std::string::npos, hubRoutes);
+        NS_TEST_ASSERT_MSG_NE(hubRoutes.find("R        10.1.3.0/24 [120/2] via 172.16.0.4, Virtual-Template1"),
+                              std::string::npos, hubRoutes);
+        NS_TEST_ASSERT_MSG_EQ(spokeRoutes.find("10.1.3.0/24"), std::string::npos, spokeRoutes);
+        // spoke to spoke: via the hub on the summary, then the shortcut
+        NS_TEST_ASSERT_MSG_EQ(f13.server->GetReceived(), f13.packets, "spoke 1 -> 3: all received");
+        NS_TEST_ASSERT_MSG_NE(spokeAfter.find("H        10.1.3.0/24"), std::string::npos, spokeAfter);
+        NS_TEST_ASSERT_MSG_EQ(PeerUp(t.spokes.Get(0), WanOf(t.spokes.Get(2))), true, "spoke-to-spoke SA");
+        Simulator::Destroy();
+    }
+};
+
 // ---- scale ----------------------------------------------------------------------------------
 
 class FlexVpnVtScaleTestCase : public TestCase
@@ -151,6 +236,7 @@ class FlexVpnVtTestSuite : public TestSuite
     {
         AddTestCase(new FlexVpnVtShortcutTestCase, TestCase::QUICK);
         AddTestCase(new FlexVpnVtScaleTestCase, TestCase::QUICK);
+        AddTestCase(new FlexVpnVtRipTestCase, TestCase::QUICK);
     }
 };
 

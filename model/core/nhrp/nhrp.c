@@ -411,6 +411,21 @@ static int cache_put(vpn_nhrp *n, uint64_t now, vpn_nhrp_entry_type type, const 
     return 0;
 }
 
+/* Caches what a station learns in passing (a requester's or responder's
+ * mapping, RFC 2332 5.2.1 and 5.2.2) unless the prefix is registered with
+ * us: a client's registration (5.2.3) holds for its own holding time and
+ * keeps it in `ip nhrp map multicast dynamic`; a resolution the client
+ * sends (e.g. for the NHS's own address) must not turn it into a cached
+ * entry. Errors: as cache_put; 0 (nothing changed) for a registered one. */
+static int cache_learn(vpn_nhrp *n, uint64_t now, const vpn_prefix *p, const vpn_addr *nbma,
+                       const vpn_addr *next_hop, uint32_t hold_s)
+{
+    entry *e = cache_find_exact(n, p, NULL);
+    if (e && e->info.type == VPN_NHRP_ENTRY_DYNAMIC)
+        return 0;
+    return cache_put(n, now, VPN_NHRP_ENTRY_CACHED, p, nbma, next_hop, hold_s, false, NULL);
+}
+
 /* ---- sending ------------------------------------------------------------------------ */
 
 static void send_msg(vpn_nhrp *n, const vpn_addr *dst, const vpn_nhrp_msg *m)
@@ -716,8 +731,7 @@ static int on_res_request(vpn_nhrp *n, uint64_t now, const vpn_addr *src, const 
         vpn_prefix rq = {m->src_proto, max_len(m->src_proto.family)};
         uint32_t hold = m->n_cie && m->cie[0].holding_time ? m->cie[0].holding_time : n->holdtime;
         if (m->src_proto.family == n->p.proto.family)
-            cache_put(n, now, VPN_NHRP_ENTRY_CACHED, &rq, &m->src_nbma, &m->src_proto, hold, false,
-                      NULL);
+            cache_learn(n, now, &rq, &m->src_nbma, &m->src_proto, hold);
         vpn_nhrp_msg r;
         reply_from(n, &r, m, VPN_NHRP_RES_REPLY);
         r.flags = (uint16_t)((m->flags & VPN_NHRP_F_RES_Q) | VPN_NHRP_F_RES_A);
@@ -816,8 +830,7 @@ static int on_res_reply(vpn_nhrp *n, uint64_t now, const vpn_nhrp_msg *m)
         m->responder.nbma.family) {
         vpn_prefix rp = {nh, max_len(nh.family)};
         if (rp.len != p.len || !vpn_addr_eq(&rp.addr, &p.addr))
-            cache_put(n, now, VPN_NHRP_ENTRY_CACHED, &rp, &m->responder.nbma, &nh, hold, false,
-                      NULL);
+            cache_learn(n, now, &rp, &m->responder.nbma, &nh, hold);
     }
     bool host = p.len == max_len(p.addr.family) && vpn_addr_eq(&p.addr, &nh);
     cache_put(n, now, host || !n->p.shortcut ? VPN_NHRP_ENTRY_CACHED : VPN_NHRP_ENTRY_SHORTCUT, &p,

@@ -76,6 +76,7 @@ typedef struct rt_mgre {
     size_t n_dup;
     vpn_addr route_nh;        /* the next hop the route callback named */
     uint32_t vt;              /* FlexVPN Virtual-Template number; 0: plain DMVPN */
+    vpn_addr p2p;             /* `tunnel destination` of a point-to-point one; family 0: none */
 } rt_mgre;
 
 typedef struct rt_tunnel {
@@ -1425,6 +1426,18 @@ static vpn_router_drop mgre_send(vpn_router *r, uint64_t now, rt_mgre *mg, rt_pe
     return res;
 }
 
+/* One copy of a multicast packet to a peer (the original stays for the
+ * next): true when it left. buf is scratch of cap bytes. */
+static bool mgre_send_copy(vpn_router *r, uint64_t now, rt_mgre *mg, rt_peer *p, const vpn_pkt *pkt,
+                           uint16_t proto, uint8_t *buf, size_t cap)
+{
+    vpn_pkt copy;
+
+    vpn_pkt_init(&copy, buf, cap, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&copy, pkt->len), vpn_pkt_data(pkt), pkt->len);
+    return mgre_send(r, now, mg, p, &copy, proto) == VPN_ROUTER_DROP_NONE;
+}
+
 /* The NHRP engine sends (RFC 2332 over GRE protocol type 0x2001). Without
  * an SA to the peer yet the packet waits for it (a registration at start,
  * a resolution reply to a spoke not met before). */
@@ -1793,22 +1806,50 @@ vpn_router_drop vpn_router_mgre_output(vpn_router *r, uint64_t now, uint32_t tun
             mg->cap_mc = n;
             n = vpn_nhrp_multicast_nbma(mg->nhrp, mg->mc, mg->cap_mc);
         }
+        size_t copies = n;
         if (pkt->len > 2048)
             return drop(r, VPN_ROUTER_DROP_OVERSIZE, tunnel, 0);
         for (size_t i = 0; i < n; i++) {
-            vpn_pkt copy;
             if ((p = peer_get(r, mg, &mg->mc[i])) == NULL)
                 continue;
             if (child_find(r, p->out_child) == NULL) {
                 mgre_on_demand(r, now, mg, p);
                 continue;
             }
-            vpn_pkt_init(&copy, buf, sizeof buf, VPN_PKT_HEADROOM);
-            memcpy(vpn_pkt_put(&copy, pkt->len), vpn_pkt_data(pkt), pkt->len);
-            sent += mgre_send(r, now, mg, p, &copy, proto) == VPN_ROUTER_DROP_NONE;
+            sent += mgre_send_copy(r, now, mg, p, pkt, proto, buf, sizeof buf);
+        }
+        /* A point-to-point tunnel with NHRP (a FlexVPN spoke's Tunnel0 with
+         * `tunnel destination`) sends multicast to its destination, as any
+         * point-to-point GRE tunnel does, with or without a multicast map. */
+        if (mg->p2p.family) {
+            bool listed = false;
+            for (size_t i = 0; i < n && !listed; i++)
+                listed = vpn_addr_eq(&mg->mc[i], &mg->p2p);
+            if (!listed && (p = peer_get(r, mg, &mg->p2p)) != NULL) {
+                copies++;
+                if (child_find(r, p->out_child) == NULL)
+                    mgre_on_demand(r, now, mg, p);
+                else
+                    sent += mgre_send_copy(r, now, mg, p, pkt, proto, buf, sizeof buf);
+            }
+        }
+        /* A virtual template sends on each of its Virtual-Access clones, as
+         * IOS sends multicast (routing protocol updates) on every
+         * point-to-point Virtual-Access interface: one copy per clone of
+         * this template not in the NHRP multicast list already. */
+        for (uint32_t v = 1; mg->vt && v <= r->va_next && v < r->cap_va; v++) {
+            bool listed = false;
+            if ((p = r->va_tab[v]) == NULL || p->va_tunnel != mg->tunnel)
+                continue;
+            for (size_t i = 0; i < n && !listed; i++)
+                listed = vpn_addr_eq(&mg->mc[i], &p->nbma);
+            if (listed || child_find(r, p->out_child) == NULL)
+                continue;
+            copies++;
+            sent += mgre_send_copy(r, now, mg, p, pkt, proto, buf, sizeof buf);
         }
         flush(r);
-        return sent || n == 0 ? VPN_ROUTER_DROP_NONE : drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
+        return sent || copies == 0 ? VPN_ROUTER_DROP_NONE : drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
     }
     if (next_hop == NULL && r->p.route) {
         /* a driver that cannot pass the next hop (ns-3's devices get none):
@@ -1925,6 +1966,8 @@ static int mgre_new(vpn_router *r, rt_tunnel *t, uint32_t tag, const vpn_router_
     mg->network_id = np.network_id;
     mg->redirect = np.redirect;
     mg->vt = cfg->virtual_template;
+    if (cfg->dst.family && !vpn_addr_is_any(&cfg->dst))
+        mg->p2p = cfg->dst;
     memset(&g, 0, sizeof g);
     g.local = t->src; /* remote VPN_AF_NONE: multipoint */
     g.has_key = t->has_key;

@@ -317,7 +317,10 @@ typedef struct vpn_router_tunnel_config {
     bool initiate_at_start;    /* ... already at vpn_router_start */
     /* MGRE: the NHRP engine's parameters (nhrp-conf.h builds them from the
      * IOS lines); copied. The router sets send, event, route and user (and
-     * log, rng, ifname when NULL); dst is ignored (VPN_AF_NONE is fine). */
+     * log, rng, ifname when NULL). dst: VPN_AF_NONE or the unspecified
+     * address for a multipoint tunnel; an address (a FlexVPN spoke's
+     * point-to-point Tunnel0 with NHRP) is where its multicast goes,
+     * beside the NHRP multicast list (vpn_router_mgre_output). */
     const vpn_nhrp_params *nhrp;
     /* MGRE: FlexVPN's `interface Virtual-Template N type tunnel` (N here;
      * 0: none). Every peer whose IKE SA brings up a CHILD_SA on this
@@ -383,7 +386,10 @@ int vpn_router_dpd(vpn_router *r, uint64_t now, uint32_t ike_sa_id);
  * the entry of next_hop (the routing table's next hop in the tunnel: the
  * hub's address on a spoke in phase 3, a spoke's on the hub). A multicast
  * or broadcast destination is replicated to the NHRP multicast map (the
- * hub: every registered spoke). A peer without an SA yet: IKE is brought
+ * hub: every registered spoke), to the tunnel's destination if it has one,
+ * and on a virtual template to every Virtual-Access clone of it, as IOS
+ * sends multicast on each point-to-point Virtual-Access (one walk over the
+ * clones per multicast packet, the copies it makes). A peer without an SA yet: IKE is brought
  * up (at most once per hold-down), and data goes via next_hop's peer
  * meanwhile when that one has an SA (no loss while a shortcut comes up);
  * NHRP packets wait for the SA (a few per peer).
