@@ -291,8 +291,6 @@ class VpnIpsecStack : public Object
     /** Stops the node engine re-forking this stack's DRBGs (before they are freed). */
     void ReleaseDrbgs();
     void EnsureReceiver();
-    /** Makes m_rxBuf hold \p len octets with the core's head- and tailroom. */
-    void RxRoom(uint32_t len);
     void HandleEsp(Ptr<Socket> socket);
     /** After every router call: the GDOI hook, then the one timer. */
     void Reschedule();
@@ -344,7 +342,7 @@ class VpnIpsecStack : public Object
     };
     std::vector<SavedRoute> m_offRoutes; //!< the static routes while powered off
     bool m_off{false};
-    std::vector<uint8_t> m_rxBuf; //!< receive work buffer, grown on demand (RxRoom)
+    std::vector<uint8_t> m_rxBuf;
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
     TracedCallback<std::string, std::string> m_keyLineTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;

@@ -167,7 +167,7 @@ class VpnTunnelNetDevice : public NetDevice
     uint32_t m_key;
     bool m_preClassify{false}; //!< `qos pre-classify`
     uint32_t m_tunnelId; //!< in the node's router; UINT32_MAX until attached
-    std::vector<uint8_t> m_txBuf; //!< send work buffer, grown on demand (Send)
+    std::vector<uint8_t> m_txBuf;
     NetDevice::ReceiveCallback m_rxCallback;
     Callback<void> m_noSaCallback;
     NetDevice::PromiscReceiveCallback m_promiscCallback;
