@@ -11,8 +11,9 @@
 #     LAN to H1 and back, ESP with the addresses preserved both ways on the
 #     wire (no clear packet of the policy); a rekey pushed by KS1 (SIGUSR1 to
 #     the simulation) under traffic reaches vpnd, which applies it with no
-#     loss; the capture of eth0 decrypts with the key files the simulation
-#     wrote (every ESP packet, under two TEKs, and vpnd's phase 1 with KS1).
+#     loss; the capture of eth0 decrypts with the key files the run wrote
+#     (every ESP packet, under two TEKs, with the simulation's esp_sa; vpnd's
+#     phase 1 with KS1 with vpnd's ikev1_decryption_table).
 # Needs root; fails, never skips, without it. Logs, capture and the
 # simulation's output stay in OUTDIR.
 set -u
@@ -146,8 +147,12 @@ log "vpnd registered: $(gmline)"
 
 echo_start 200 200 warm; echo_end warm
 SEQ0=$(field "$(gmline)" seq)
+udp_out() { ip netns exec $GM awk '/^Udp:/ && $2 ~ /^[0-9]+$/ {print $5}' /proc/net/snmp; }
+U0=$(udp_out)
 echo_start 2000 400 rekey
-sleep 2
+# one second of the flow went out (python may take seconds to start under load)
+flowing() { [ "$(udp_out)" -ge $((U0 + 400)) ]; }
+wait_for 20 flowing || fail "the traffic did not start"
 log "KS1 rekeys (SIGUSR1 to the simulation) under traffic"
 kill -USR1 $SIM_PID
 echo_end rekey
@@ -177,9 +182,14 @@ N=$(sum gm1_decrypted); [ "$N" -ge 2440 ] || fail "GM1 decrypted $N packets, wan
 grep -q "$ME" "$W/sim/show-KS1.txt" || fail "show-KS1.txt does not list vpnd ($ME) as a member"
 log "real-time lag: mean $(sum rt_lag_mean_ms) ms, max $(sum rt_lag_max_ms) ms"
 
-# The capture decrypts with the simulation's key files alone.
+# ESP decrypts with the simulation's key files alone (every TEK GM1
+# installed); the phase 1s with the simulation's and vpnd's tables together:
+# the simulated KS1 exports no keys of the phase 1s it answered (a member
+# does), so vpnd's line is the one for its own phase 1 with KS1.
 mkdir -p "$W/ws"
 cp -r "$W/sim/wireshark" "$W/ws/" || fail "the simulation wrote no key files"
+cat "$W/keys-gm/wireshark/ikev1_decryption_table" >>"$W/ws/wireshark/ikev1_decryption_table" ||
+    fail "vpnd wrote no ikev1_decryption_table"
 TS() { XDG_CONFIG_HOME="$W/ws" tshark -r "$W/eth0.pcap" -o esp.enable_encryption_decode:TRUE "$@" 2>/dev/null; }
 CLEAR=$(tshark -r "$W/eth0.pcap" -Y 'ip.src == 10.0.0.0/8 and ip.dst == 10.0.0.0/8 and not esp' 2>/dev/null | wc -l)
 [ "$CLEAR" = 0 ] || fail "$CLEAR clear packets of the policy on the wire"
@@ -195,6 +205,21 @@ NSPI=$(TS -Y esp -T fields -e esp.spi | sort -u | wc -l)
 [ "$NSPI" -ge 2 ] || fail "ESP under $NSPI SPIs, want the TEK before and after the rekey"
 [ "$(TS -Y '_ws.malformed or _ws.expert.severity >= error' | wc -l)" = 0 ] ||
     fail "malformed packets in the decrypted capture: $(TS -Y '_ws.malformed or _ws.expert.severity >= error' | head -3)"
+# the rekey came amid ESP: packets under the first TEK in the second before
+# the first GROUPKEY-PUSH to vpnd, under a later one after it
+TS -Y "esp or (isakmp.exchangetype == 33 and ip.dst == $ME)" -T fields -e frame.time_relative -e esp.spi \
+    -e isakmp.exchangetype >"$W/esp-rekey.txt"
+python3 - "$W/esp-rekey.txt" <<'PY' || fail "the rekey did not come amid ESP traffic"
+import sys
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1]) if l.strip()]
+push = next(float(r[0]) for r in rows if len(r) > 2 and r[2] == '33')
+esp = [(float(r[0]), r[1]) for r in rows if r[1]]
+first = esp[0][1]
+before = sum(1 for t, s in esp if push - 1.0 <= t <= push and s == first)
+after = sum(1 for t, s in esp if t > push and s != first)
+print("ESP under %s in the second before the push: %d; under new TEKs after it: %d" % (first, before, after))
+sys.exit(0 if before > 0 and after > 0 else 1)
+PY
 NID=$(TS -Y "isakmp and ip.addr == $ME" -V | grep -c 'Payload: Identification (5)')
 [ "$NID" -ge 2 ] || fail "vpnd's phase 1 with KS1 not decrypted: $NID identification payloads"
 NREKEY=$(tshark -r "$W/eth0.pcap" -d udp.port==848,isakmp -Y "isakmp.exchangetype == 33 and ip.dst == $ME" 2>/dev/null | wc -l)
