@@ -11,6 +11,9 @@
  * TEK, address preserved: P routes 10.0.1.0/24 to GM1 and 10.0.2.0/24 to
  * the real member. With --rekeyAt KS1 pushes a rekey (new TEK and KEK,
  * unicast) to every member at those seconds, and on every SIGUSR1.
+ * With --realKs=ADDR the other way round: no simulated key server; GM1
+ * registers with a real one (vpnd) at ADDR on the real wire and takes its
+ * rekeys there.
  *
  * test/interop/getvpn-emulation.sh sets up the namespaces and vpnd and runs
  * this program inside one of them:
@@ -36,6 +39,7 @@ extern "C" {
 #include "getvpn/getvpn.h"
 }
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -147,6 +151,11 @@ void
 Rekey(Ptr<GdoiDaemon> ks)
 {
     // IOS `crypto gdoi ks rekey` with a new KEK: every member gets it unicast.
+    if (!ks)
+    {
+        std::cout << "no simulated key server to rekey (--realKs)" << std::endl;
+        return;
+    }
     int rc = ks->Rekey(0, true);
     std::cout << "t=" << Simulator::Now().GetSeconds() << " s: KS1 rekey " << (rc == 0 ? "sent" : "failed")
               << std::endl;
@@ -181,6 +190,7 @@ main(int argc, char* argv[])
     std::string realLan = "10.0.2.0";
     std::string mac = "02:00:00:00:22:02";
     std::string rekeyAt;
+    std::string realKs;
     double duration = 60.0;
     bool osEntropy = true;
     double hardLimit = 0.0;
@@ -198,6 +208,10 @@ main(int argc, char* argv[])
     cmd.AddValue("realLan", "The real member's LAN (/24), routed to it", realLan);
     cmd.AddValue("mac", "P's MAC address on the real interface", mac);
     cmd.AddValue("rekeyAt", "Comma-separated seconds at which KS1 pushes a rekey", rekeyAt);
+    cmd.AddValue("realKs",
+                 "A real key server's address on the real wire: GM1 registers there "
+                 "and KS1 is not simulated; empty: KS1 is the key server",
+                 realKs);
     cmd.AddValue("duration", "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)", duration);
     cmd.AddValue("osEntropy",
                  "Keys, SPIs and nonces from the OS (default); 0: from RngSeed/RngRun "
@@ -232,6 +246,20 @@ main(int argc, char* argv[])
     {
         std::cerr << dir << ": cannot read KS1.cfg and GM1.cfg\n";
         return 2;
+    }
+    if (!realKs.empty())
+    {
+        in_addr a;
+        if (inet_pton(AF_INET, realKs.c_str(), &a) != 1)
+        {
+            std::cerr << "--realKs: '" << realKs << "' is not an IPv4 address\n";
+            return 2;
+        }
+        // GM1's key server (and the peer of its pre-shared key) is the real one.
+        for (size_t at; (at = gmCfg.find("192.0.2.2")) != std::string::npos;)
+        {
+            gmCfg.replace(at, 9, realKs);
+        }
     }
     VpnEmuHelper::EnableRealtime(Seconds(hardLimit));
 
@@ -290,7 +318,11 @@ main(int argc, char* argv[])
 
     GetVpnHelper getvpn;
     getvpn.SetRegistrationStart(Seconds(0.5));
-    std::string bad = getvpn.Install(ks, ksCfg, {{"GigabitEthernet0/0", pKs.Get(1)}});
+    std::string bad;
+    if (realKs.empty())
+    {
+        bad = getvpn.Install(ks, ksCfg, {{"GigabitEthernet0/0", pKs.Get(1)}});
+    }
     if (bad.empty())
     {
         bad = getvpn.Install(gm, gmCfg, {{"GigabitEthernet0/0", pGm.Get(1)}, {"GigabitEthernet0/1", lan.Get(1)}});
@@ -309,6 +341,10 @@ main(int argc, char* argv[])
         // (issue 22); P has no engine (VpnEmuHelper gave it one: switched).
         for (Ptr<Node> n : {ks, gm})
         {
+            if (n == ks && !realKs.empty())
+            {
+                continue;
+            }
             VpnNodeEngine::GetOrCreate(n)->SetEntropySource(VpnNodeEngine::OS);
         }
     }
@@ -316,8 +352,12 @@ main(int argc, char* argv[])
     SystemPath::MakeDirectories(out);
     VpnTraceHelper trace(out);
     trace.EnableGetVpnKeyExport(getvpn.GetDaemons());
-    trace.EnableGdoiPcap("KS1", ksd);
-    std::ofstream(out + "/KS1.cfg") << ksCfg;
+    if (ksd)
+    {
+        trace.EnableGdoiPcap("KS1", ksd);
+        std::ofstream(out + "/KS1.cfg") << ksCfg;
+    }
+    trace.EnableGdoiPcap("GM1", gmd);
     std::ofstream(out + "/GM1.cfg") << gmCfg;
 
     UdpEchoServerHelper echo(5001);
@@ -335,7 +375,7 @@ main(int argc, char* argv[])
     LagMeter lag;
     std::signal(SIGUSR1, &OnUsr1);
     Simulator::ScheduleNow(&LagMeter::Start, &lag, MilliSeconds(1), ksd);
-    for (double t : rekeys)
+    for (double t : ksd ? rekeys : std::vector<double>{})
     {
         Simulator::Schedule(Seconds(t), &Rekey, ksd);
     }
@@ -343,11 +383,16 @@ main(int argc, char* argv[])
     auto wall0 = std::chrono::steady_clock::now();
     Simulator::Run();
     double ran = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    std::ofstream(out + "/show-KS1.txt") << ksd->ShowCryptoGdoi() << "\n" << ksd->ShowCryptoGdoiKsMembers();
+    if (ksd)
+    {
+        std::ofstream(out + "/show-KS1.txt") << ksd->ShowCryptoGdoi() << "\n" << ksd->ShowCryptoGdoiKsMembers();
+    }
     std::ofstream(out + "/show-GM1.txt") << gmd->ShowCryptoGdoiGm() << "\n" << gmd->ShowCryptoIpsecSa();
     size_t p1Lines = trace.WriteIkev1Keys(getvpn.GetDaemons());
 
-    const vpn_gdoi_ks_stats* kss = vpn_gdoi_ks_get_stats(vpn_getvpn_node_ks(ksd->GetCore(), 0));
+    vpn_gdoi_ks_stats none{};
+    const vpn_gdoi_ks_stats* kss =
+        ksd ? vpn_gdoi_ks_get_stats(vpn_getvpn_node_ks(ksd->GetCore(), 0)) : &none;
     const vpn_gdoi_gm_stats* gms = vpn_gdoi_gm_get_stats(vpn_getvpn_node_gm(gmd->GetCore(), 0));
     const vpn_getvpn_stats* dp = vpn_getvpn_node_get_stats(gmd->GetCore());
     VpnReport report("getvpn-emulation: simulated KS1 and GM1 behind P on real interface " + ifname +
@@ -359,6 +404,7 @@ main(int argc, char* argv[])
     report.AddFigure("rt_lag_mean_ms", lag.MeanMs());
     report.AddFigure("rt_lag_max_ms", lag.MaxMs());
     report.Add("rt_lag_samples", lag.Samples());
+    report.Add("key_server", realKs.empty() ? "simulated KS1" : "real at " + realKs);
     report.Add("ks_registrations", kss->registrations);
     report.Add("ks_rekeys", kss->rekeys);
     report.Add("ks_rekey_msgs_sent", kss->rekey_msgs_sent);

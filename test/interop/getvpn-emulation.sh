@@ -14,6 +14,12 @@
 #     loss; the capture of eth0 decrypts with the key files the run wrote
 #     (every ESP packet, under two TEKs, with the simulation's esp_sa; vpnd's
 #     phase 1 with KS1 with vpnd's ikev1_decryption_table).
+#   vpnd-ks  the other way round: vpnd is the key server (in ge-gm-PID at
+#     198.18.0.2, unicast rekeys) and the simulation has no KS1 (--realKs):
+#     the simulated GM1 registers with vpnd across the veth, vpnd lists it;
+#     `crypto gdoi ks rekey` on vpnd reaches GM1, which applies it and ACKs;
+#     the phase 1 between them decrypts with the key files the run wrote.
+#     (Control plane only: with one simulated member nothing is encrypted.)
 # Needs root; fails, never skips, without it. Logs, capture and the
 # simulation's output stay in OUTDIR.
 set -u
@@ -31,7 +37,7 @@ for t in ip tshark dumpcap python3; do command -v $t >/dev/null || fail "$t is n
 [ -c /dev/net/tun ] || fail "/dev/net/tun is missing"
 [ -x "$EXAMPLE" ] || fail "getvpn-emulation not built: $EXAMPLE"
 [ -x "$VPND" ] && [ -x "$VPNCTL" ] || fail "vpnd/vpnctl not built: $VPND $VPNCTL"
-[ "$CASE" = vpnd-gm ] || fail "unknown case $CASE"
+case $CASE in vpnd-gm|vpnd-ks) ;; *) fail "unknown case $CASE" ;; esac
 
 PIDS=()
 NETNS=()
@@ -75,6 +81,37 @@ ip netns exec $GM sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default
 # the simulated network: KS1, GM1's WAN and H1's LAN, all through P
 for r in 192.0.2.0/30 198.51.100.4/30 10.0.1.0/24; do ip -n $GM route add $r via $P; done
 
+if [ "$CASE" = vpnd-ks ]; then
+# vpnd is the key server on the veth; GM1 sits behind P at 198.51.100.6.
+ip -n $GM route del 192.0.2.0/30 via $P
+cat >"$W/ks.cfg" <<C
+hostname KSR
+crypto isakmp policy 10
+ encryption aes 256
+ hash sha256
+ authentication pre-share
+ group 14
+crypto isakmp key getvpn-emu-psk address 0.0.0.0 0.0.0.0
+crypto key generate rsa label GETVPN-KEY modulus 2048
+crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+crypto ipsec profile GETVPN-PROF
+ set transform-set TS
+ip access-list extended POLICY
+ deny udp any eq 848 any eq 848
+ permit ip 10.0.0.0 0.255.255.255 10.0.0.0 0.255.255.255
+crypto gdoi group GETVPN
+ identity number 1234
+ server local
+  rekey authentication mypubkey rsa GETVPN-KEY
+  sa ipsec 1
+   profile GETVPN-PROF
+   match address ipv4 POLICY
+   replay time window-size 5
+  address ipv4 $ME
+interface eth0
+ ip address $ME 255.255.255.0
+C
+fi
 cat >"$W/gm.cfg" <<C
 hostname GMR
 crypto isakmp policy 10
@@ -129,9 +166,54 @@ echo_end() {
     log "round trip vpnd -> GM1 -> H1 -> GM1 -> vpnd ($1): $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('median %s ms, p99 %s ms' % (d['rtt_ms_median'], d['rtt_ms_p99']))" "$W/$1-echo.json")"
 }
 
+# vpnd-ks: vpnd as key server, the simulated GM1 registers with it.
+ks_case() {
+    local st n
+    kctl() { "$VPNCTL" -s "$W/ks.ctl" "$@"; }
+    ksline() { kctl status | grep '^ks '; }
+    spawn $GM "$W/ks.out" "$VPND" -n -c "$W/ks.cfg" -s "$W/ks.ctl" -k "$W/keys-ks/wireshark" -l debug \
+        -L "$W/ks.log" -r "$W/rekey-key.pem"
+    wait_for 10 test -S "$W/ks.ctl" || fail "vpnd did not start: $(tail -3 "$W/ks.log" "$W/ks.out")"
+    mkdir -p "$W/sim"
+    spawn $SIM "$W/sim.log" "$EXAMPLE" --interface=vu --peerNetns=$GM --peerInterface=eth0 --out="$W/sim" \
+        --duration=120 --realKs=$ME
+    SIM_PID=$SPAWNED
+    wait_for 10 p_answers || fail "the simulation did not start: $(tail -5 "$W/sim.log")"
+    ip -n $GM route add 198.51.100.4/30 via $P 2>/dev/null
+    wait_for 20 sh -c "'$VPNCTL' -s '$W/ks.ctl' status | grep -q '^ks .* members=1'" ||
+        fail "the simulated GM1 did not register with vpnd: $(ksline)"
+    kctl show crypto gdoi ks members >"$W/ks.members.txt" 2>&1
+    grep -q 198.51.100.6 "$W/ks.members.txt" || fail "vpnd does not list GM1: $(cat "$W/ks.members.txt")"
+    log "GM1 registered with vpnd: $(ksline)"
+    kctl crypto gdoi ks rekey >"$W/rekey.txt" 2>&1 || fail "crypto gdoi ks rekey: $(cat "$W/rekey.txt")"
+    wait_for 10 sh -c "'$VPNCTL' -s '$W/ks.ctl' status | grep -q '^ks .* acks=[1-9]'" ||
+        fail "GM1 did not acknowledge vpnd's rekey: $(ksline)"
+    log "vpnd rekeyed, GM1 acknowledged: $(ksline)"
+    kill -TERM $SIM_PID
+    wait $SIM_PID || fail "the simulation exited with $?: $(tail -5 "$W/sim.log")"
+    sleep 0.3
+    kill -INT $CAP_PID; wait $CAP_PID 2>/dev/null
+    cat "$W/sim/summary.txt"
+    n=$(sum gm1_registered); [ "$n" = 1 ] || fail "GM1 reports $n groups registered"
+    n=$(sum gm1_rekeys); [ "$n" -ge 1 ] || fail "GM1 applied no rekey"
+    mkdir -p "$W/ws/wireshark"
+    cat "$W/sim/wireshark/ikev1_decryption_table" "$W/keys-ks/wireshark/ikev1_decryption_table" 2>/dev/null \
+        >"$W/ws/wireshark/ikev1_decryption_table"
+    cp "$W/sim/wireshark/decode_as_entries" "$W/ws/wireshark/" || fail "the simulation wrote no decode_as_entries"
+    n=$(XDG_CONFIG_HOME="$W/ws" tshark -r "$W/eth0.pcap" -Y "isakmp and ip.addr == 198.51.100.6" -V 2>/dev/null |
+        grep -c 'Payload: Identification (5)')
+    [ "$n" -ge 2 ] || fail "GM1's phase 1 with vpnd not decrypted: $n identification payloads"
+    n=$(tshark -r "$W/eth0.pcap" -d udp.port==848,isakmp -Y "isakmp.exchangetype == 33 and ip.dst == 198.51.100.6" 2>/dev/null | wc -l)
+    [ "$n" -ge 1 ] || fail "no GROUPKEY-PUSH from vpnd to GM1 on the wire"
+    log "capture: GM1's phase 1 with vpnd decrypted; $n rekey push(es) to GM1"
+    echo "PASS: emulation-getvpn-$CASE"
+}
+
 spawn $GM "$W/dumpcap.log" dumpcap -q -P -i eth0 -f 'not arp' -w "$W/eth0.pcap"
 CAP_PID=$SPAWNED
 wait_for 5 grep -q Capturing "$W/dumpcap.log" || fail "dumpcap did not start: $(cat "$W/dumpcap.log")"
+
+[ "$CASE" = vpnd-ks ] && { ks_case; exit; }
 
 mkdir -p "$W/sim"
 spawn $SIM "$W/sim.log" "$EXAMPLE" --interface=vu --peerNetns=$GM --peerInterface=eth0 --out="$W/sim" --duration=120
