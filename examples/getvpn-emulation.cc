@@ -395,8 +395,8 @@ main(int argc, char* argv[])
         ksd ? vpn_gdoi_ks_get_stats(vpn_getvpn_node_ks(ksd->GetCore(), 0)) : &none;
     const vpn_gdoi_gm_stats* gms = vpn_gdoi_gm_get_stats(vpn_getvpn_node_gm(gmd->GetCore(), 0));
     const vpn_getvpn_stats* dp = vpn_getvpn_node_get_stats(gmd->GetCore());
-    VpnReport report("getvpn-emulation: simulated KS1 and GM1 behind P on real interface " + ifname +
-                     " (real-time scheduler)");
+    VpnReport report(std::string("getvpn-emulation: simulated ") + (ksd ? "KS1 and GM1" : "GM1") +
+                     " behind P on real interface " + ifname + " (real-time scheduler)");
     report.Add("interface", ifname);
     report.Add("entropy", osEntropy ? "os" : "seeded");
     report.AddFigure("wall_seconds", ran);
