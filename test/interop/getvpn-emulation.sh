@@ -20,6 +20,10 @@
 #     `crypto gdoi ks rekey` on vpnd reaches GM1, which applies it and ACKs;
 #     the phase 1 between them decrypts with the key files the run wrote.
 #     (Control plane only: with one simulated member nothing is encrypted.)
+#   errors   exit 2, a message naming the cause and nothing written for: no
+#     such interface, a --realKs that is no IPv4 address, a --rekeyAt out of
+#     the run, a scenario folder without KS1.cfg and GM1.cfg, a KS1.cfg that
+#     does not parse (its line named).
 # Needs root; fails, never skips, without it. Logs, capture and the
 # simulation's output stay in OUTDIR.
 set -u
@@ -37,7 +41,7 @@ for t in ip tshark dumpcap python3; do command -v $t >/dev/null || fail "$t is n
 [ -c /dev/net/tun ] || fail "/dev/net/tun is missing"
 [ -x "$EXAMPLE" ] || fail "getvpn-emulation not built: $EXAMPLE"
 [ -x "$VPND" ] && [ -x "$VPNCTL" ] || fail "vpnd/vpnctl not built: $VPND $VPNCTL"
-case $CASE in vpnd-gm|vpnd-ks) ;; *) fail "unknown case $CASE" ;; esac
+case $CASE in vpnd-gm|vpnd-ks|errors) ;; *) fail "unknown case $CASE" ;; esac
 
 PIDS=()
 NETNS=()
@@ -166,6 +170,33 @@ echo_end() {
     log "round trip vpnd -> GM1 -> H1 -> GM1 -> vpnd ($1): $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('median %s ms, p99 %s ms' % (d['rtt_ms_median'], d['rtt_ms_p99']))" "$W/$1-echo.json")"
 }
 
+# refused TAG CAUSE ARGS...: exit 2, CAUSE in the message, no summary.
+refused() {
+    local tag=$1 cause=$2 rc; shift 2
+    ip netns exec $SIM "$EXAMPLE" --out="$W/$tag" --duration=5 "$@" >"$W/$tag.log" 2>&1
+    rc=$?
+    [ $rc = 2 ] || fail "$tag: exit $rc, want 2: $(cat "$W/$tag.log")"
+    grep -q -- "$cause" "$W/$tag.log" || fail "$tag: the message does not say '$cause': $(cat "$W/$tag.log")"
+    [ ! -e "$W/$tag/summary.txt" ] || fail "$tag: a summary was written"
+    log "$tag: exit 2, $(head -1 "$W/$tag.log")"
+}
+errors_case() {
+    refused missing "interface nosuch0: does not exist" --interface=nosuch0
+    refused realks "--realKs: '198.18.0' is not an IPv4 address" --interface=vu --realKs=198.18.0
+    refused rekeyat "--rekeyAt: '9' is not a time within the run" --interface=vu --rekeyAt=2,9
+    mkdir -p "$W/empty"
+    refused scenario "cannot read KS1.cfg and GM1.cfg" --interface=vu --scenario="$W/empty"
+    mkdir -p "$W/broken"
+    cp "$HERE/../../scenarios/getvpn-emulation/GM1.cfg" "$W/broken/"
+    sed 's/^  rekey lifetime seconds 86400$/  rekey lifetime seconds forever/' \
+        "$HERE/../../scenarios/getvpn-emulation/KS1.cfg" >"$W/broken/KS1.cfg"
+    cmp -s "$W/broken/KS1.cfg" "$HERE/../../scenarios/getvpn-emulation/KS1.cfg" && fail "the broken KS1.cfg is not broken"
+    local line
+    line=$(grep -n 'rekey lifetime seconds forever' "$W/broken/KS1.cfg" | cut -d: -f1)
+    refused config "line $line" --interface=vu --scenario="$W/broken"
+    echo "PASS: emulation-getvpn-$CASE"
+}
+
 # vpnd-ks: vpnd as key server, the simulated GM1 registers with it.
 ks_case() {
     local st n
@@ -214,6 +245,7 @@ CAP_PID=$SPAWNED
 wait_for 5 grep -q Capturing "$W/dumpcap.log" || fail "dumpcap did not start: $(cat "$W/dumpcap.log")"
 
 [ "$CASE" = vpnd-ks ] && { ks_case; exit; }
+[ "$CASE" = errors ] && { errors_case; exit; }
 
 mkdir -p "$W/sim"
 spawn $SIM "$W/sim.log" "$EXAMPLE" --interface=vu --peerNetns=$GM --peerInterface=eth0 --out="$W/sim" --duration=120
