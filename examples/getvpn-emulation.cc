@@ -60,6 +60,7 @@ namespace
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_rekeyRequests{0};
+std::atomic<int> g_sendRequests{0};
 
 void
 OnSignal(int)
@@ -73,6 +74,48 @@ OnUsr1(int)
     g_rekeyRequests++;
 }
 
+void
+OnUsr2(int)
+{
+    g_sendRequests++;
+}
+
+/*
+ * H1's own traffic to the real member's LAN (the other direction's
+ * initiator): --h1Send datagrams at 200 per second to UDP 5003, each
+ * "interop h1 SEQ" padded to 64 bytes as test/interop/traffic.py's sink
+ * counts them. Started by SIGUSR2.
+ */
+struct H1Sender
+{
+    Ptr<Socket> socket;
+    uint32_t count{0};
+    uint32_t sent{0};
+    uint32_t next{0};
+
+    void Start()
+    {
+        next = 0;
+        SendOne();
+    }
+
+    void SendOne()
+    {
+        if (next >= count)
+        {
+            return;
+        }
+        std::string p = "interop h1 " + std::to_string(next) + " ";
+        p.resize(64, '.');
+        if (socket->Send(Create<Packet>(reinterpret_cast<const uint8_t*>(p.data()), p.size())) >= 0)
+        {
+            sent++;
+        }
+        next++;
+        Simulator::Schedule(MilliSeconds(5), &H1Sender::SendOne, this);
+    }
+};
+
 void Rekey(Ptr<GdoiDaemon> ks);
 
 /*
@@ -84,9 +127,10 @@ void Rekey(Ptr<GdoiDaemon> ks);
 class LagMeter
 {
   public:
-    void Start(Time period, Ptr<GdoiDaemon> ks)
+    void Start(Time period, Ptr<GdoiDaemon> ks, H1Sender* sender)
     {
         m_ks = ks;
+        m_sender = sender;
         m_period = period;
         m_wall0 = std::chrono::steady_clock::now();
         m_sim0 = Simulator::Now();
@@ -127,11 +171,16 @@ class LagMeter
         {
             Rekey(m_ks);
         }
+        if (g_sendRequests.exchange(0) > 0)
+        {
+            m_sender->Start();
+        }
         Simulator::Schedule(m_period, &LagMeter::Sample, this);
     }
 
     Time m_period;
     Ptr<GdoiDaemon> m_ks;
+    H1Sender* m_sender{nullptr};
     std::chrono::steady_clock::time_point m_wall0;
     Time m_sim0;
     double m_sum{0};
@@ -194,6 +243,7 @@ main(int argc, char* argv[])
     double duration = 60.0;
     bool osEntropy = true;
     double hardLimit = 0.0;
+    uint32_t h1Send = 0;
     CommandLine cmd(__FILE__);
     cmd.AddValue("interface", "Real interface P's GigabitEthernet0/0 is attached to", ifname);
     cmd.AddValue("peerNetns",
@@ -217,6 +267,10 @@ main(int argc, char* argv[])
                  "Keys, SPIs and nonces from the OS (default); 0: from RngSeed/RngRun "
                  "(never against a real member)",
                  osEntropy);
+    cmd.AddValue("h1Send",
+                 "On SIGUSR2 H1 sends this many datagrams (200/s) to UDP 5003 of the "
+                 "real member's LAN address .1",
+                 h1Send);
     cmd.AddValue("hardLimit", "Abort when this many seconds behind the wall clock (0: never)", hardLimit);
     cmd.Parse(argc, argv);
     if (duration <= 0 || hardLimit < 0)
@@ -373,8 +427,15 @@ main(int argc, char* argv[])
     std::signal(SIGINT, &OnSignal);
     std::signal(SIGTERM, &OnSignal);
     LagMeter lag;
+    H1Sender sender;
+    sender.count = h1Send;
+    sender.socket = Socket::CreateSocket(h1, UdpSocketFactory::GetTypeId());
+    sender.socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), 5002));
+    sender.socket->Connect(InetSocketAddress(
+        Ipv4Address(Ipv4Address(realLan.c_str()).Get() + 1), 5003));
     std::signal(SIGUSR1, &OnUsr1);
-    Simulator::ScheduleNow(&LagMeter::Start, &lag, MilliSeconds(1), ksd);
+    std::signal(SIGUSR2, &OnUsr2);
+    Simulator::ScheduleNow(&LagMeter::Start, &lag, MilliSeconds(1), ksd, &sender);
     for (double t : ksd ? rekeys : std::vector<double>{})
     {
         Simulator::Schedule(Seconds(t), &Rekey, ksd);
@@ -414,6 +475,7 @@ main(int argc, char* argv[])
     report.Add("gm1_encrypted", dp->out_encrypted);
     report.Add("gm1_decrypted", dp->in_decrypted);
     report.Add("h1_udp_echoed", g_echoed);
+    report.Add("h1_udp_sent", static_cast<uint64_t>(sender.sent));
     report.Add("wireshark_esp_sa_lines", trace.GetKeyLinesWritten());
     report.Add("wireshark_ikev1_lines", static_cast<uint64_t>(p1Lines));
     std::cout << report.Write(out);

@@ -9,7 +9,8 @@
 # CASE:
 #   vpnd-gm  vpnd registers with the simulated KS1; UDP and ICMP from vpnd's
 #     LAN to H1 and back, ESP with the addresses preserved both ways on the
-#     wire (no clear packet of the policy); a rekey pushed by KS1 (SIGUSR1 to
+#     wire (no clear packet of the policy); 400 datagrams from H1 to a sink
+#     on vpnd's LAN (H1 initiates: SIGUSR2); a rekey pushed by KS1 (SIGUSR1 to
 #     the simulation) under traffic reaches vpnd, which applies it with no
 #     loss; the capture of eth0 decrypts with the key files the run wrote
 #     (every ESP packet, under two TEKs, with the simulation's esp_sa; vpnd's
@@ -248,7 +249,8 @@ wait_for 5 grep -q Capturing "$W/dumpcap.log" || fail "dumpcap did not start: $(
 [ "$CASE" = errors ] && { errors_case; exit; }
 
 mkdir -p "$W/sim"
-spawn $SIM "$W/sim.log" "$EXAMPLE" --interface=vu --peerNetns=$GM --peerInterface=eth0 --out="$W/sim" --duration=120
+spawn $SIM "$W/sim.log" "$EXAMPLE" --interface=vu --peerNetns=$GM --peerInterface=eth0 --out="$W/sim" --duration=120 \
+    --h1Send=400
 SIM_PID=$SPAWNED
 wait_for 10 p_answers || fail "the simulation did not start: $(tail -5 "$W/sim.log")"
 log "simulated P answers on the veth"
@@ -275,6 +277,16 @@ wait_for 10 sh -c "[ \"\$('$VPNCTL' -s '$W/gm.ctl' status | sed -n 's/^gm .* seq
 [ "$(field "$(gmline)" rekeys)" -ge 1 ] || fail "vpnd counts no rekey: $(gmline)"
 log "vpnd applied the rekey: $(gmline)"
 echo_start 200 200 after; echo_end after
+# the other way: H1 sends 400 datagrams (SIGUSR2) to a sink on vpnd's LAN
+spawn $GM "$W/sink.log" python3 "$HERE/traffic.py" sink --bind $LAN --port 5003 --out "$W/h1-sink.json"
+SINK_PID=$SPAWNED
+wait_for 10 test -f "$W/h1-sink.json.ready" || fail "the sink did not start: $(cat "$W/sink.log")"
+kill -USR2 $SIM_PID
+sleep 4
+kill -TERM $SINK_PID; wait $SINK_PID
+N=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['received'], d['dups'])" "$W/h1-sink.json")
+[ "$N" = "400 0" ] || fail "vpnd's LAN received (datagrams, duplicates) $N of H1's 400"
+log "H1 -> vpnd's LAN: 400 datagrams received once each"
 ctl show crypto gdoi >"$W/gm.show-gdoi.txt" 2>&1
 ctl show crypto ipsec sa >"$W/gm.ipsec-sa.txt" 2>&1
 
@@ -293,6 +305,8 @@ N=$(sum ks_registrations); [ "$N" -ge 2 ] || fail "KS1 counted $N registrations,
 N=$(sum ks_rekeys); [ "$N" -ge 1 ] || fail "KS1 sent no rekey"
 N=$(sum gm1_rekeys); [ "$N" -ge 1 ] || fail "GM1 received no rekey"
 N=$(sum gm1_decrypted); [ "$N" -ge 2440 ] || fail "GM1 decrypted $N packets, want at least 2440"
+N=$(sum gm1_encrypted); [ "$N" -ge 2840 ] || fail "GM1 encrypted $N packets, want at least 2840 (echoes and H1's own)"
+N=$(sum h1_udp_sent); [ "$N" = 400 ] || fail "H1 sent $N of its 400 datagrams"
 grep -q "$ME" "$W/sim/show-KS1.txt" || fail "show-KS1.txt does not list vpnd ($ME) as a member"
 log "real-time lag: mean $(sum rt_lag_mean_ms) ms, max $(sum rt_lag_max_ms) ms"
 
@@ -310,10 +324,10 @@ CLEAR=$(tshark -r "$W/eth0.pcap" -Y 'ip.src == 10.0.0.0/8 and ip.dst == 10.0.0.0
 for d in "$LAN $H1" "$H1 $LAN"; do
     set -- $d
     N=$(tshark -r "$W/eth0.pcap" -Y "esp and ip.src == $1 and ip.dst == $2" 2>/dev/null | wc -l)
-    [ "$N" -ge 2420 ] || fail "$N ESP packets $1 -> $2 with the addresses preserved, want at least 2420"
+    [ "$N" -ge 2440 ] || fail "$N ESP packets $1 -> $2 with the addresses preserved, want at least 2420"
 done
 NESP=$(TS -Y esp | wc -l)
-NDEC=$(TS -Y 'esp and (udp.port == 5001 or icmp)' | wc -l)
+NDEC=$(TS -Y 'esp and (udp.port == 5001 or udp.port == 5003 or icmp)' | wc -l)
 [ "$NESP" -gt 0 ] && [ "$NESP" = "$NDEC" ] || fail "tshark decrypted $NDEC of $NESP ESP packets with the simulation's esp_sa"
 NSPI=$(TS -Y esp -T fields -e esp.spi | sort -u | wc -l)
 [ "$NSPI" -ge 2 ] || fail "ESP under $NSPI SPIs, want the TEK before and after the rekey"
