@@ -206,8 +206,8 @@ Rekey(Ptr<GdoiDaemon> ks)
         return;
     }
     int rc = ks->Rekey(0, true);
-    std::cout << "t=" << Simulator::Now().GetSeconds() << " s: KS1 rekey " << (rc == 0 ? "sent" : "failed")
-              << std::endl;
+    std::cout << "t=" << Simulator::Now().GetSeconds() << " s: KS1 rekey "
+              << (rc == 0 ? "sent" : "failed") << std::endl;
 }
 
 bool
@@ -262,7 +262,9 @@ main(int argc, char* argv[])
                  "A real key server's address on the real wire: GM1 registers there "
                  "and KS1 is not simulated; empty: KS1 is the key server",
                  realKs);
-    cmd.AddValue("duration", "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)", duration);
+    cmd.AddValue("duration",
+                 "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)",
+                 duration);
     cmd.AddValue("osEntropy",
                  "Keys, SPIs and nonces from the OS (default); 0: from RngSeed/RngRun "
                  "(never against a real member)",
@@ -271,7 +273,9 @@ main(int argc, char* argv[])
                  "On SIGUSR2 H1 sends this many datagrams (200/s) to UDP 5003 of the "
                  "real member's LAN address .1",
                  h1Send);
-    cmd.AddValue("hardLimit", "Abort when this many seconds behind the wall clock (0: never)", hardLimit);
+    cmd.AddValue("hardLimit",
+                 "Abort when this many seconds behind the wall clock (0: never)",
+                 hardLimit);
     cmd.Parse(argc, argv);
     if (duration <= 0 || hardLimit < 0)
     {
@@ -362,10 +366,14 @@ main(int argc, char* argv[])
     Ipv4StaticRoutingHelper routing;
     auto rt = [&routing](Ptr<Node> n) { return routing.GetStaticRouting(n->GetObject<Ipv4>()); };
     Ptr<Ipv4> pIp = p->GetObject<Ipv4>();
-    rt(p)->AddNetworkRouteTo(Ipv4Address("10.0.1.0"), Ipv4Mask("255.255.255.0"), Ipv4Address("198.51.100.6"),
+    rt(p)->AddNetworkRouteTo(Ipv4Address("10.0.1.0"),
+                             Ipv4Mask("255.255.255.0"),
+                             Ipv4Address("198.51.100.6"),
                              pIp->GetInterfaceForDevice(pGm.Get(0)));
-    rt(p)->AddNetworkRouteTo(Ipv4Address(realLan.c_str()), Ipv4Mask("255.255.255.0"),
-                             Ipv4Address(realMember.c_str()), pIp->GetInterfaceForDevice(wan));
+    rt(p)->AddNetworkRouteTo(Ipv4Address(realLan.c_str()),
+                             Ipv4Mask("255.255.255.0"),
+                             Ipv4Address(realMember.c_str()),
+                             pIp->GetInterfaceForDevice(wan));
     rt(ks)->SetDefaultRoute(Ipv4Address("192.0.2.1"), 1);
     rt(gm)->SetDefaultRoute(Ipv4Address("198.51.100.5"), 1);
     rt(h1)->SetDefaultRoute(Ipv4Address("10.0.1.2"), 1);
@@ -379,7 +387,10 @@ main(int argc, char* argv[])
     }
     if (bad.empty())
     {
-        bad = getvpn.Install(gm, gmCfg, {{"GigabitEthernet0/0", pGm.Get(1)}, {"GigabitEthernet0/1", lan.Get(1)}});
+        bad = getvpn.Install(
+            gm,
+            gmCfg,
+            {{"GigabitEthernet0/0", pGm.Get(1)}, {"GigabitEthernet0/1", lan.Get(1)}});
     }
     if (!bad.empty())
     {
@@ -431,8 +442,8 @@ main(int argc, char* argv[])
     sender.count = h1Send;
     sender.socket = Socket::CreateSocket(h1, UdpSocketFactory::GetTypeId());
     sender.socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), 5002));
-    sender.socket->Connect(InetSocketAddress(
-        Ipv4Address(Ipv4Address(realLan.c_str()).Get() + 1), 5003));
+    sender.socket->Connect(
+        InetSocketAddress(Ipv4Address(Ipv4Address(realLan.c_str()).Get() + 1), 5003));
     std::signal(SIGUSR1, &OnUsr1);
     std::signal(SIGUSR2, &OnUsr2);
     Simulator::ScheduleNow(&LagMeter::Start, &lag, MilliSeconds(1), ksd, &sender);
@@ -446,9 +457,11 @@ main(int argc, char* argv[])
     double ran = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (ksd)
     {
-        std::ofstream(out + "/show-KS1.txt") << ksd->ShowCryptoGdoi() << "\n" << ksd->ShowCryptoGdoiKsMembers();
+        std::ofstream(out + "/show-KS1.txt") << ksd->ShowCryptoGdoi() << "\n"
+                                             << ksd->ShowCryptoGdoiKsMembers();
     }
-    std::ofstream(out + "/show-GM1.txt") << gmd->ShowCryptoGdoiGm() << "\n" << gmd->ShowCryptoIpsecSa();
+    std::ofstream(out + "/show-GM1.txt") << gmd->ShowCryptoGdoiGm() << "\n"
+                                         << gmd->ShowCryptoIpsecSa();
     size_t p1Lines = trace.WriteIkev1Keys(getvpn.GetDaemons());
 
     vpn_gdoi_ks_stats none{};
