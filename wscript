@@ -230,6 +230,7 @@ VPN_EXAMPLES = [
     'flexvpn-hub-vt',
     'vpn-scenario',
     'flexvpn-emulation',
+    'getvpn-emulation',
 ]
 
 VPN_CORE_TESTS = [

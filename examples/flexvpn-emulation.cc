@@ -7,6 +7,11 @@
  * point-to-point LAN answers UDP echo (port 5001) and ICMP echo. A real
  * strongSwan (or vpnd, or any IKEv2 peer) on the other end of the wire
  * brings the tunnel up (or R1 does, with --initiate) and reaches H1 through it.
+ * With --spokes N, R1 is also the hub of N simulated spokes S1..SN (FlexVPN,
+ * static VTIs, one point-to-point WAN link each, 100.64.K.0/30), each with a
+ * host HK (10.0.1K.1 for K < 10: UDP and ICMP echo) on its LAN: the real
+ * peer joins a simulated hub-and-spoke network and reaches every spoke's
+ * host through R1 (its traffic selector must cover 10.0.0.0/16).
  *
  * test/interop/emulation-case.sh sets up the namespaces and strongSwan
  * (as the interop harness does) and runs this program inside one of them:
@@ -124,6 +129,67 @@ CountEcho(Ptr<const Packet>)
     g_echoed++;
 }
 
+void
+CountSpokeEcho(uint64_t* n, Ptr<const Packet>)
+{
+    (*n)++;
+}
+
+/*
+ * Spoke K's side of the hub-and-spoke network, and what R1 adds for it:
+ * one FlexVPN profile for every spoke (matched by address, 100.64.0.0/16),
+ * a static VTI per spoke, the route to its LAN. Tunnel mode, AES-GCM-128 as
+ * R1's tunnel to the real peer.
+ */
+std::string
+SpokeConfig(uint32_t k)
+{
+    std::string n = std::to_string(k);
+    std::ostringstream c;
+    c << "hostname S" << n << "\n"
+      << "crypto ikev2 proposal PROP\n encryption aes-gcm-128\n prf sha256\n group 19\n"
+      << "crypto ikev2 policy POL\n proposal PROP\n"
+      << "crypto ikev2 keyring KR\n peer HUB\n  address 100.64." << n << ".2\n"
+      << "  pre-shared-key spoke-psk-" << n << "\n"
+      << "crypto ikev2 profile HUB\n match identity remote address 100.64." << n
+      << ".2 255.255.255.255\n authentication remote pre-share\n authentication local pre-share\n"
+      << " keyring local KR\n"
+      << "crypto ipsec transform-set TS esp-gcm 128\n mode tunnel\n"
+      << "crypto ipsec profile IPSP\n set transform-set TS\n set ikev2-profile HUB\n"
+      << "interface GigabitEthernet0/0\n ip address 100.64." << n << ".1 255.255.255.252\n"
+      << "interface GigabitEthernet0/1\n ip address 10.0.1" << n << ".2 255.255.255.0\n"
+      << "interface Tunnel0\n ip address 172.16.1" << n << ".2 255.255.255.252\n"
+      << " tunnel source GigabitEthernet0/0\n tunnel destination 100.64." << n << ".2\n"
+      << " tunnel mode ipsec ipv4\n tunnel protection ipsec profile IPSP\n"
+      << "ip route 10.0.0.0 255.255.0.0 Tunnel0\n"
+      << "end\n";
+    return c.str();
+}
+
+std::string
+HubAdditions(uint32_t spokes)
+{
+    std::ostringstream c;
+    c << "crypto ikev2 keyring KRS\n";
+    for (uint32_t k = 1; k <= spokes; k++)
+    {
+        c << " peer S" << k << "\n  address 100.64." << k << ".1\n  pre-shared-key spoke-psk-" << k << "\n";
+    }
+    c << "crypto ikev2 profile SPOKES\n match identity remote address 100.64.0.0 255.255.0.0\n"
+      << " authentication remote pre-share\n authentication local pre-share\n keyring local KRS\n"
+      << "crypto ipsec profile IPSS\n set transform-set TS\n set ikev2-profile SPOKES\n";
+    for (uint32_t k = 1; k <= spokes; k++)
+    {
+        c << "interface GigabitEthernet0/" << k + 1 << "\n ip address 100.64." << k
+          << ".2 255.255.255.252\n"
+          << "interface Tunnel" << k << "\n ip address 172.16.1" << k << ".1 255.255.255.252\n"
+          << " tunnel source GigabitEthernet0/" << k + 1 << "\n tunnel destination 100.64." << k
+          << ".1\n tunnel mode ipsec ipv4\n tunnel protection ipsec profile IPSS\n"
+          << "ip route 10.0.1" << k << ".0 255.255.255.0 Tunnel" << k << "\n";
+    }
+    return c.str();
+}
+
 bool
 ReadFile(const std::string& path, std::string& out)
 {
@@ -154,6 +220,7 @@ main(int argc, char* argv[])
     bool initiate = false;
     bool osEntropy = true;
     double hardLimit = 0.0;
+    uint32_t spokes = 0;
     CommandLine cmd(__FILE__);
     cmd.AddValue("interface", "Real interface R1's GigabitEthernet0/0 is attached to", ifname);
     cmd.AddValue("peerNetns",
@@ -172,10 +239,14 @@ main(int argc, char* argv[])
                  "the same on every run (never against a real peer)",
                  osEntropy);
     cmd.AddValue("hardLimit", "Abort when this many seconds behind the wall clock (0: never)", hardLimit);
+    cmd.AddValue("spokes",
+                 "Simulated spokes S1..SN (0-9) with R1 as their hub, host HK at 10.0.1K.1 "
+                 "behind spoke K",
+                 spokes);
     cmd.Parse(argc, argv);
-    if (duration <= 0 || hardLimit < 0)
+    if (duration <= 0 || hardLimit < 0 || spokes > 9)
     {
-        std::cerr << "--duration must be positive and --hardLimit not negative\n";
+        std::cerr << "--duration must be positive, --hardLimit not negative, --spokes 0-9\n";
         return 2;
     }
     std::string r1Cfg;
@@ -183,6 +254,12 @@ main(int argc, char* argv[])
     {
         std::cerr << config << ": cannot read the configuration\n";
         return 2;
+    }
+    if (spokes > 0)
+    {
+        // R1's own text ends with "end": the hub's part goes before it.
+        size_t end = r1Cfg.rfind("\nend");
+        r1Cfg.insert(end == std::string::npos ? r1Cfg.size() : end + 1, HubAdditions(spokes));
     }
     VpnEmuHelper::EnableRealtime(Seconds(hardLimit));
 
@@ -217,6 +294,31 @@ main(int argc, char* argv[])
     ip.SetBase("10.0.1.0", "255.255.255.0");
     Ipv4InterfaceContainer lanIf = ip.Assign(lanDevs); // H1 10.0.1.1, R1 10.0.1.2
 
+    Ipv4StaticRoutingHelper routing;
+    // The simulated spokes: SK's WAN link to R1 and its LAN to host HK.
+    NodeContainer spokeNodes;
+    NodeContainer spokeHosts;
+    spokeNodes.Create(spokes);
+    spokeHosts.Create(spokes);
+    stack.Install(spokeNodes);
+    stack.Install(spokeHosts);
+    std::vector<Ipv4Address> spokeHostAddr;
+    for (uint32_t k = 1; k <= spokes; k++)
+    {
+        Ptr<Node> s = spokeNodes.Get(k - 1);
+        Ptr<Node> h = spokeHosts.Get(k - 1);
+        Names::Add("S" + std::to_string(k), s);
+        Names::Add("H1" + std::to_string(k), h);
+        NetDeviceContainer w = lan.Install(s, r1);
+        ip.SetBase(("100.64." + std::to_string(k) + ".0").c_str(), "255.255.255.252");
+        ip.Assign(w); // SK .1, R1 .2
+        NetDeviceContainer l = lan.Install(h, s);
+        ip.SetBase(("10.0.1" + std::to_string(k) + ".0").c_str(), "255.255.255.0");
+        Ipv4InterfaceContainer li = ip.Assign(l); // HK .1, SK .2
+        spokeHostAddr.push_back(li.GetAddress(0));
+        routing.GetStaticRouting(h->GetObject<Ipv4>())->SetDefaultRoute(li.GetAddress(1), 1);
+    }
+
     FlexVpnHelper flex;
     uint32_t line = 0;
     std::string bad = flex.Check(r1, r1Cfg, line);
@@ -232,8 +334,26 @@ main(int argc, char* argv[])
     ike->SetStartTime(Seconds(0.0));
     std::ofstream(out + "/R1.cfg") << r1Cfg;
 
-    Ipv4StaticRoutingHelper routing;
     routing.GetStaticRouting(h1->GetObject<Ipv4>())->SetDefaultRoute(lanIf.GetAddress(1), 1);
+    std::vector<Ptr<Ikev2Daemon>> daemons{ike};
+    std::vector<uint64_t> spokeEchoed(spokes, 0);
+    for (uint32_t k = 1; k <= spokes; k++)
+    {
+        std::string cfg = SpokeConfig(k);
+        Ptr<Node> s = spokeNodes.Get(k - 1);
+        bad = flex.Check(s, cfg, line);
+        if (!bad.empty())
+        {
+            std::cerr << FlexVpnHelper::FormatError("S" + std::to_string(k), line, bad) << "\n";
+            return 2;
+        }
+        Ptr<Ikev2Daemon> d = flex.Install(s, cfg, true);
+        d->SetStartTime(MilliSeconds(100 * k));
+        daemons.push_back(d);
+        std::ofstream(out + "/S" + std::to_string(k) + ".cfg") << cfg;
+        ApplicationContainer a = UdpEchoServerHelper(5001).Install(spokeHosts.Get(k - 1));
+        a.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&CountSpokeEcho, &spokeEchoed[k - 1]));
+    }
     UdpEchoServerHelper echo(5001);
     ApplicationContainer echoApp = echo.Install(h1);
     echoApp.Get(0)->TraceConnectWithoutContext("Rx", MakeCallback(&CountEcho));
@@ -263,7 +383,7 @@ main(int argc, char* argv[])
             << ike->ShowCryptoIpsecSa(false);
     }
 
-    size_t ikeKeys = trace.WriteIkeKeys({ike});
+    size_t ikeKeys = trace.WriteIkeKeys(daemons);
     Ptr<VpnTunnelNetDevice> tun = FlexVpnHelper::GetTunnel(r1, "Tunnel0");
     VpnReport report("flexvpn-emulation: simulated R1 on real interface " + ifname +
                      " (real-time scheduler)");
@@ -280,6 +400,12 @@ main(int argc, char* argv[])
     report.Add("tunnel0_decrypted", tun->GetPacketsDecrypted());
     report.Add("tunnel0_dropped", tun->GetPacketsDropped());
     report.Add("h1_udp_echoed", g_echoed);
+    report.Add("spokes", spokes);
+    for (uint32_t k = 1; k <= spokes; k++)
+    {
+        report.Add("s" + std::to_string(k) + "_ike_sas_up", daemons[k]->GetIkeSasUp());
+        report.Add("h1" + std::to_string(k) + "_udp_echoed", spokeEchoed[k - 1]);
+    }
     report.Add("wireshark_esp_sa_lines", trace.GetKeyLinesWritten());
     report.Add("wireshark_ikev2_lines", ikeKeys);
     std::cout << report.Write(out);

@@ -18,6 +18,11 @@
 #   rate (a measurement, not a ctest; RATE_PPS=N [RATE_COUNT=M]): strongSwan initiates, then
 #     M (default 5 x N) 1,000-byte datagrams at N per second to H1 and back;
 #     prints loss, round trip and the simulation's real-time lag.
+#   spokes      --spokes 3: R1 is also the hub of three simulated spokes;
+#     strongSwan (its remote traffic selector 10.0.0.0/16) initiates; the
+#     spokes' tunnels come up in the simulation; UDP and ICMP from
+#     strongSwan's LAN to H1 and to the host behind every spoke (10.0.1K.1)
+#     and back, through R1 and the spoke's tunnel.
 #   errors      no such interface, an interface that is down, one whose
 #     checksum offload cannot be switched off (lo): exit 2 and a message
 #     naming the interface and the cause.
@@ -93,7 +98,7 @@ installed() { [ "$(child_spis | wc -l)" -ge 1 ]; }
 # sum KEY FILE: a figure from the simulation's summary.json.
 sum() { $PY -c "import json,sys; print(json.load(open(sys.argv[2]))[sys.argv[1]])" "$1" "$2"; }
 
-# echo_traffic N PPS TAG: N UDP datagrams (and ICMP echoes) from strongSwan's
+# echo_start N PPS TAG / echo_end TAG [HOST]: N UDP datagrams (and ICMP echoes) from strongSwan's
 # LAN address to H1, echoed back by H1; every one must come back once.
 echo_start() {
     spawn $NS_SWAN "$W/$3-send.log" $PY "$HERE/traffic.py" send --src $SWAN_INNER --dst $H1 --port 5001 \
@@ -104,7 +109,7 @@ echo_end() {
     wait $ECHO_PID
     [ -f "$W/$1-echo.json" ] || fail "traffic.py wrote no echo count: $(cat "$W/$1-send.log")"
     $PY "$HERE/traffic.py" check --sent "$W/$1-sent.json" --received "$W/$1-echo.json" \
-        --name "strongSwan -> H1 -> strongSwan ($1)" || fail "traffic was lost through the simulated router"
+        --name "strongSwan -> ${2:-H1} -> strongSwan ($1)" || fail "traffic was lost through the simulated router"
     log "round trip through R1 ($1): $($PY -c "import json,sys; d=json.load(open(sys.argv[1])); print('median %s ms, p99 %s ms, max %s ms' % (d['rtt_ms_median'], d['rtt_ms_p99'], d['rtt_ms_max']))" "$W/$1-echo.json")"
 }
 
@@ -226,6 +231,38 @@ errors_case() {
     log "peer: exit 2, $(cat "$W/peer.log")"
 }
 
+spokes_case() {
+    local k n
+    US_NET=10.0.0.0/16 # H1 and the spokes' LANs
+    charon_up
+    swan_capture veth.pcap
+    TAG=sim
+    sim_start sim --duration=120 --spokes=3
+    swan --initiate --ike t --child c --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --initiate returned non-zero"
+    wait_for 15 installed || fail "the tunnel did not come up: $(tail -3 "$W/swan/charon.log")"
+    log "tunnel up: strongSwan's CHILD_SA $(child_spis)"
+    echo_start 200 400 h1; echo_end h1
+    for k in 1 2 3; do
+        spawn $NS_SWAN "$W/s$k-send.log" $PY "$HERE/traffic.py" send --src $SWAN_INNER --dst 10.0.1$k.1 --port 5001 \
+            --count 200 --rate 400 --icmp 20 --flow s$k --out "$W/s$k-sent.json" --echo-out "$W/s$k-echo.json"
+        ECHO_PID=$SPAWNED
+        echo_end s$k H1$k
+    done
+    sim_stop
+    stop_capture
+    cat "$W/sim/summary.txt"
+    for k in 1 2 3; do
+        n=$(sum s${k}_ike_sas_up "$W/sim/summary.json")
+        [ "$n" -ge 1 ] || fail "spoke S$k has no IKE SA with R1"
+        n=$(sum h1${k}_udp_echoed "$W/sim/summary.json")
+        [ "$n" = 200 ] || fail "H1$k echoed $n UDP datagrams, want 200"
+    done
+    n=$(sum ike_sas_up "$W/sim/summary.json")
+    [ "$n" -ge 4 ] || fail "R1 counts $n IKE SAs up, want strongSwan's and three spokes'"
+    $PY "$HERE/judge.py" capture "$W/veth.pcap" "$W/sim" --min-ike 2 --min-spis 2 ||
+        fail "the capture does not decrypt cleanly with the simulation's key files"
+}
+
 rate_case() {
     local pps=${RATE_PPS:?rate needs PPS} count=${RATE_COUNT:-$((RATE_PPS * 5))}
     charon_up
@@ -251,6 +288,7 @@ case $CASE in
 swan-init|swan-resp) tunnel_case ;;
 rate) rate_case ;;
 fresh-keys) fresh_case ;;
+spokes) spokes_case ;;
 errors) errors_case ;;
 *) fail "unknown case $CASE" ;;
 esac
