@@ -154,6 +154,8 @@ FlexVpnSiteToSite::Run()
     lan.EnablePcap(m_out + "/lan1", lan1.Get(1), true);
     lan.EnablePcap(m_out + "/lan2", lan2.Get(1), true);
     wan.EnablePcap(m_out + "/wan", wanDevs.Get(0), true);
+    // What Wireshark cannot decrypt (ChaCha20-Poly1305 SAs), HUB1's view in clear.
+    trace.EnablePlainPcap("wan-HUB1", hub);
     trace.EnableTunnelPcap("tunnel0-hub1", FlexVpnHelper::GetTunnel(hub, "Tunnel0"));
     Time end = Seconds(11.0 + m_duration);
     trace.ScheduleShowSnapshot(hubIke, "show-HUB1.txt", end - MilliSeconds(1));

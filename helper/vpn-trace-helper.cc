@@ -221,6 +221,22 @@ VpnTraceHelper::EnableGdoiPcap(const std::string& name, Ptr<GdoiDaemon> daemon) 
     daemon->TraceConnectWithoutContext("Datagram", MakeBoundCallback(&WriteGdoi, sent, plain));
 }
 
+static void
+WritePlain(Ptr<PcapFileWrapper> file, Ptr<const Packet> packet, bool /* outbound */)
+{
+    file->Write(Simulator::Now(), packet);
+}
+
+void
+VpnTraceHelper::EnablePlainPcap(const std::string& name, Ptr<Node> node) const
+{
+    PcapHelper pcap;
+    Ptr<PcapFileWrapper> file =
+        pcap.CreateFile(m_outDir + "/" + name + ".plain.pcap", std::ios::out, PcapHelper::DLT_RAW);
+    VpnIpsecStack::GetOrCreate(node)->TraceConnectWithoutContext("PlainPacket",
+                                                                MakeBoundCallback(&WritePlain, file));
+}
+
 void
 VpnTraceHelper::EnableCryptoMapPcap(const std::string& name,
                                     Ptr<VpnCryptoMapNetDevice> map) const

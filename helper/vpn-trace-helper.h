@@ -85,6 +85,16 @@ class VpnTraceHelper
      */
     void EnableGdoiPcap(const std::string& name, Ptr<GdoiDaemon> daemon) const;
 
+    /**
+     * The decrypted view of what Wireshark cannot decrypt: <out>/<name>.plain.pcap
+     * (raw IP) holds the inner packet of every ESP packet \p node sends or
+     * receives under an SA whose algorithms the installed Wireshark cannot
+     * decrypt (ChaCha20-Poly1305; the core decides, ipsec/wskeys.h), in
+     * place of the esp_sa line such an SA does not get. Empty when every
+     * SA is readable with the key files.
+     */
+    void EnablePlainPcap(const std::string& name, Ptr<Node> node) const;
+
     /** The clear side of a crypto map to <out>/<name>.pcap (raw IP). */
     void EnableCryptoMapPcap(const std::string& name, Ptr<VpnCryptoMapNetDevice> map) const;
 

@@ -52,7 +52,10 @@ void vpnd_keys_close(vpnd *d)
         fclose(d->esp_keys);
     if (d->ikev1_keys)
         fclose(d->ikev1_keys);
+    if (d->esp_plain)
+        fclose(d->esp_plain);
     d->ike_keys = d->esp_keys = d->ikev1_keys = NULL;
+    d->esp_plain = NULL;
 }
 
 void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line)
@@ -73,6 +76,43 @@ void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line)
     }
     fprintf(*f, "%s\n", line);
     fflush(*f);
+}
+
+/* Issue 18: an SA whose algorithms Wireshark cannot decrypt gets no esp_sa
+ * line (the core decides, ipsec/wskeys.h); its inner packets go to
+ * KEYDIR/esp.plain.pcap instead (pcap, microsecond timestamps,
+ * LINKTYPE_RAW 101, host byte order), both directions, so a capture of the
+ * WAN and this file read side by side. Made on the first such packet. */
+void vpnd_esp_plain(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len)
+{
+    vpnd *d = user;
+    gint64 us = g_get_real_time();
+    uint32_t rec[4];
+
+    (void)tunnel;
+    (void)outbound;
+    if (d->key_dir == NULL || data == NULL || len == 0 || len > 65535)
+        return;
+    if (d->esp_plain == NULL) {
+        const uint32_t hdr[6] = {0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 65535, 101};
+        gchar *path = g_build_filename(d->key_dir, "esp.plain.pcap", NULL);
+        if ((d->esp_plain = fopen(path, "w")) == NULL || fwrite(hdr, sizeof hdr, 1, d->esp_plain) != 1) {
+            vpnd_log(d, VPN_LOG_WARN, "%s: %s", path, strerror(errno));
+            if (d->esp_plain)
+                fclose(d->esp_plain);
+            d->esp_plain = NULL;
+            g_free(path);
+            return;
+        }
+        vpnd_log(d, VPN_LOG_INFO, "SAs Wireshark cannot decrypt: their inner packets go to %s", path);
+        g_free(path);
+    }
+    rec[0] = (uint32_t)(us / 1000000);
+    rec[1] = (uint32_t)(us % 1000000);
+    rec[2] = rec[3] = (uint32_t)len;
+    if (fwrite(rec, sizeof rec, 1, d->esp_plain) != 1 || fwrite(data, 1, len, d->esp_plain) != len)
+        vpnd_log(d, VPN_LOG_WARN, "esp.plain.pcap: %s", strerror(errno));
+    fflush(d->esp_plain);
 }
 
 static int read_file(const char *path, gchar **buf, gsize *len, char *err, size_t errlen, const char *tp)

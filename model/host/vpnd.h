@@ -88,6 +88,7 @@ typedef struct vpnd {
     GPtrArray *keys;       /* vpn_sig_key* */
 
     FILE *ikev1_keys;       /* KEYDIR/ikev1_decryption_table, opened on first use */
+    FILE *esp_plain;        /* KEYDIR/esp.plain.pcap, opened on the first packet */
 
     struct vpnd_gdoi *gdoi; /* GET VPN (vpnd-gdoi.c), NULL when not configured */
     /* remote access (vpnd-ra.c): CHILD_SA id -> the client route it holds */
@@ -161,6 +162,9 @@ int vpnd_keys_open(vpnd *d, char *err, size_t errlen);
 void vpnd_keys_close(vpnd *d);
 /* A KEY_LINE event: the line appended to its table's file in KEYDIR. */
 void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line);
+/* The router's esp_plain: a record of KEYDIR/esp.plain.pcap, the decrypted
+ * view of SAs Wireshark cannot decrypt (no key line is written for them). */
+void vpnd_esp_plain(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len);
 int vpnd_pki_load(vpnd *d, char *err, size_t errlen);
 void vpnd_pki_free(vpnd *d);
 

@@ -81,7 +81,12 @@ VpnIpsecStack::GetTypeId()
             .AddTraceSource("Drop",
                             "A packet the data plane refused, with the reason.",
                             MakeTraceSourceAccessor(&VpnIpsecStack::m_dropTrace),
-                            "ns3::VpnIpsecStack::DropTracedCallback");
+                            "ns3::VpnIpsecStack::DropTracedCallback")
+            .AddTraceSource("PlainPacket",
+                            "The inner packet of an ESP packet sent or received under an SA "
+                            "Wireshark cannot decrypt (ChaCha20-Poly1305): the decrypted view.",
+                            MakeTraceSourceAccessor(&VpnIpsecStack::m_plainTrace),
+                            "ns3::VpnIpsecStack::PlainPacketTracedCallback");
     return tid;
 }
 
@@ -178,6 +183,7 @@ VpnIpsecStack::CreateRouter(const vpn_conf* conf)
     p.event = &VpnIpsecStack::EventThunk;
     p.route = &VpnIpsecStack::RouteThunk;
     p.gdoi_sent = &VpnIpsecStack::GdoiSentThunk;
+    p.esp_plain = &VpnIpsecStack::EspPlainThunk;
     p.user = this;
     p.key_lines = true; // KeyLine, the daemons' key lists
     if (conf)
@@ -811,6 +817,14 @@ VpnIpsecStack::GdoiSentThunk(void* user,
     Ptr<Packet> p = Create<Packet>(dg, static_cast<uint32_t>(len));
     Ptr<Packet> v = view ? Create<Packet>(view, static_cast<uint32_t>(viewLen)) : p;
     self->m_gdoiHooks.sent(Ipv4Address(vpn_addr_v4_u32(src)), Ipv4Address(vpn_addr_v4_u32(dst)), p, v);
+}
+
+void
+VpnIpsecStack::EspPlainThunk(void* user, uint32_t tunnel, bool outbound, const uint8_t* data, size_t len)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    NS_LOG_FUNCTION(self << tunnel << outbound << len);
+    self->m_plainTrace(Create<Packet>(data, static_cast<uint32_t>(len)), outbound);
 }
 
 bool

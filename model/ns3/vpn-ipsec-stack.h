@@ -280,6 +280,10 @@ class VpnIpsecStack : public Object
     typedef void (*KeyLineTracedCallback)(std::string table, std::string line);
     /** Signature of the Drop trace source: reason, SPI (0 if none). */
     typedef void (*DropTracedCallback)(DropReason reason, uint32_t spi);
+    /** Signature of the PlainPacket trace source: the inner packet (raw IP)
+     *  of an ESP packet sent (\p outbound) or received under an SA whose
+     *  algorithms Wireshark cannot decrypt (the core decides: wskeys.h). */
+    typedef void (*PlainPacketTracedCallback)(Ptr<const Packet> packet, bool outbound);
 
   protected:
     void DoDispose() override;
@@ -309,6 +313,7 @@ class VpnIpsecStack : public Object
                               size_t viewLen);
     static bool SendEspThunk(void* user, const struct vpn_router_esp_out* o);
     static bool DeliverThunk(void* user, uint32_t tunnel, const uint8_t* data, size_t len);
+    static void EspPlainThunk(void* user, uint32_t tunnel, bool outbound, const uint8_t* data, size_t len);
     static void EventThunk(void* user, const struct vpn_router_event* ev);
     static int RouteThunk(void* user, uint32_t tunnel, const struct vpn_addr* dst, struct vpn_nhrp_route* out);
     void InstallNhrpRoute(uint32_t tunnel, const struct vpn_nhrp_event* ev);
@@ -346,6 +351,7 @@ class VpnIpsecStack : public Object
     TracedCallback<const struct vpn_sa*> m_saAddedTrace;
     TracedCallback<std::string, std::string> m_keyLineTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;
+    TracedCallback<Ptr<const Packet>, bool> m_plainTrace;
 };
 
 } // namespace ns3

@@ -291,12 +291,60 @@ static void test_tshark_decrypts_everything(void **state)
     free(orig);
 }
 
+/* Issue 18: the one decision "can the installed Wireshark decrypt this": yes
+ * for every algorithm the pcap above decrypts, no for ChaCha20-Poly1305 (no
+ * label in Wireshark 4.0's esp_sa or ikev2_decryption_table) and for ids
+ * the core does not know; an SA it refuses gets no esp_sa line. */
+static void test_decryptable(void **state)
+{
+    (void)state;
+    uint8_t ek[36];
+    char ln[512];
+    vpn_rng rng;
+    tu_rng st;
+    vpn_sad *sad;
+    vpn_sa_config c;
+    vpn_sa *sa;
+
+    for (size_t ci = 0; ci < NCASES; ci++)
+        assert_true(vpn_wskeys_decryptable(cases[ci].encr, cases[ci].bits, cases[ci].integ));
+    assert_true(vpn_wskeys_decryptable(VPN_ENCR_AES_GCM_16, 256, VPN_INTEG_NONE));
+    assert_true(vpn_wskeys_decryptable(VPN_ENCR_AES_CBC, 256, VPN_AUTH_HMAC_SHA2_512_256));
+    assert_false(vpn_wskeys_decryptable(VPN_ENCR_CHACHA20_POLY1305, 256, VPN_INTEG_NONE));
+    assert_false(vpn_wskeys_decryptable(VPN_ENCR_CHACHA20_POLY1305, 0, VPN_INTEG_NONE));
+    assert_false(vpn_wskeys_decryptable(9999, 128, VPN_INTEG_NONE));
+    assert_false(vpn_wskeys_decryptable(VPN_ENCR_AES_CBC, 100, VPN_INTEG_NONE));
+    assert_false(vpn_wskeys_decryptable(VPN_ENCR_AES_CBC, 128, 9999));
+    assert_false(vpn_wskeys_sa_decryptable(NULL));
+
+    tu_rng_init(&rng, &st);
+    assert_int_equal(vpn_sad_new(&sad, &rng), 0);
+    tu_fill(ek, sizeof ek, 7);
+    memset(&c, 0, sizeof c);
+    c.spi = 0xc0c0c0c0u;
+    c.dir = VPN_SA_OUT;
+    c.mode = VPN_ESP_TUNNEL;
+    c.encr_id = VPN_ENCR_CHACHA20_POLY1305;
+    c.encr_key_bits = 256;
+    c.encr_key = ek;
+    c.encr_key_len = sizeof ek;
+    c.integ_id = VPN_INTEG_NONE;
+    c.dscp = VPN_SA_DSCP_COPY;
+    assert_int_equal(vpn_addr_parse(&c.local, "192.0.2.1"), 0);
+    assert_int_equal(vpn_addr_parse(&c.remote, "192.0.2.2"), 0);
+    assert_int_equal(vpn_sad_add(sad, &c, 0, &sa), 0);
+    assert_false(vpn_wskeys_sa_decryptable(sa));
+    assert_int_equal(vpn_wskeys_esp_sa_line(sa, VPN_SA_OUT, 4, ln, sizeof ln), VPN_ERR_UNSUPPORTED);
+    vpn_sad_del(sad);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 0 && argv[0] && strrchr(argv[0], '/'))
         g_prog = strrchr(argv[0], '/') + 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tshark_decrypts_everything),
+        cmocka_unit_test(test_decryptable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

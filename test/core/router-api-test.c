@@ -440,6 +440,70 @@ static void test_key_lines(void **state)
     free(c1);
 }
 
+/* Issue 18: an SA Wireshark cannot decrypt (ChaCha20-Poly1305 for IKE and
+ * ESP) gets no key line; every inner packet sent or delivered under it goes
+ * to esp_plain instead. AES SAs (test_key_lines) never reach esp_plain. */
+static char *chacha_conf(int idx)
+{
+    char *c = rn_flex_conf(idx, NULL, NULL, NULL, NULL, NULL), *p;
+    size_t n = strlen(c) + 64;
+    char *out = malloc(n);
+    const char *from[] = {" encryption aes-cbc-256\n integrity sha256\n", "esp-aes 256 esp-sha256-hmac"};
+    const char *to[] = {" encryption chacha20-poly1305\n prf sha256\n", "esp-chacha20-poly1305"};
+
+    assert_non_null(out);
+    for (int k = 0; k < 2; k++) {
+        assert_non_null(p = strstr(c, from[k]));
+        snprintf(out, n, "%.*s%s%s", (int)(p - c), c, to[k], p + strlen(from[k]));
+        snprintf(c, 4096, "%s", out);
+    }
+    free(out);
+    return c;
+}
+
+static void test_plain_view(void **state)
+{
+    rn_net n;
+    char *c0 = chacha_conf(0), *c1 = chacha_conf(1);
+    rn_node *a, *b;
+    (void)state;
+
+    for (int chacha = 0; chacha < 2; chacha++) {
+        char *x0 = chacha ? c0 : rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+        char *x1 = chacha ? c1 : rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+        rn_init(&n);
+        n.key_lines = true;
+        a = rn_add(&n, 0, x0, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+        b = rn_add(&n, 1, x1, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+        assert_int_equal(vpn_router_start(a->r, n.now), 0);
+        assert_int_equal(vpn_router_start(b->r, n.now), 0);
+        rn_run_for(&n, 5);
+        assert_int_equal(rn_count(a, VPN_ROUTER_EV_SA_INSTALLED, 0), 2);
+        for (int i = 0; i < 10; i++) {
+            assert_int_equal(rn_send(a), VPN_ROUTER_DROP_NONE);
+            assert_int_equal(rn_send(b), VPN_ROUTER_DROP_NONE);
+        }
+        rn_run_for(&n, 1);
+        assert_int_equal(a->rx, 10);
+        assert_int_equal(b->rx, 10);
+        if (chacha) {
+            assert_int_equal(a->n_key_lines + b->n_key_lines, 0);
+            assert_int_equal(a->plain_out, 10);
+            assert_int_equal(a->plain_in, 10);
+            assert_int_equal(b->plain_out, 10);
+            assert_int_equal(b->plain_in, 10);
+        } else {
+            assert_int_equal(a->n_key_lines, 3);
+            assert_int_equal(a->plain_out + a->plain_in + b->plain_out + b->plain_in, 0);
+            free(x0);
+            free(x1);
+        }
+        rn_free(&n);
+    }
+    free(c0);
+    free(c1);
+}
+
 /* A CHILD_SA deleted while its IKE SA stays: the next packet into the
  * tunnel makes a new CHILD_SA under the same IKE SA (IOS tunnel
  * protection), not a new IKE SA, and traffic flows again. */
@@ -506,6 +570,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_and_null),
         cmocka_unit_test(test_key_lines),
+        cmocka_unit_test(test_plain_view),
         cmocka_unit_test(test_child_recreated_on_traffic),
         cmocka_unit_test(test_drop_names),
         cmocka_unit_test(test_gre_policy),

@@ -4,7 +4,31 @@
 #include <string.h>
 
 #include "common/vpn-err.h"
+#include "crypto/cipher.h"
+#include "crypto/integ.h"
 #include "ipsec/sa-priv.h"
+
+bool vpn_wskeys_decryptable(uint16_t encr_id, uint16_t encr_key_bits, uint16_t integ_id)
+{
+    const vpn_cipher_info *ci;
+    const vpn_integ_info *ii;
+
+    /* Wireshark 4.0's esp_sa and ikev2_decryption_table have no
+     * ChaCha20-Poly1305 (RFC 7634) entry; every other algorithm the core
+     * implements has a label in both (cipher.c, integ.c). */
+    if (encr_id == VPN_ENCR_CHACHA20_POLY1305)
+        return false;
+    if (vpn_cipher_lookup(encr_id, encr_key_bits, &ci) != 0 || ci->ws_esp == NULL)
+        return false;
+    if (integ_id == VPN_INTEG_NONE)
+        return true; /* AEAD, or ESP without integrity: Wireshark's "NULL" */
+    return vpn_integ_lookup(integ_id, &ii) == 0 && ii->ws_esp != NULL;
+}
+
+bool vpn_wskeys_sa_decryptable(const vpn_sa *sa)
+{
+    return sa != NULL && vpn_wskeys_decryptable(sa->cfg.encr_id, sa->cfg.encr_key_bits, sa->cfg.integ_id);
+}
 
 /* "0x" and hex, or "" for no key. */
 static void hex_key(char *dst, const uint8_t *k, size_t n)
@@ -33,7 +57,7 @@ int vpn_wskeys_esp_sa_line(const vpn_sa *sa, unsigned dir, uint8_t family, char 
 
     if (!sa || !out || (dir != VPN_SA_IN && dir != VPN_SA_OUT))
         return VPN_ERR_INVAL;
-    if (!sa->ci->ws_esp)
+    if (!vpn_wskeys_sa_decryptable(sa))
         return VPN_ERR_UNSUPPORTED;
     s = dir == VPN_SA_OUT ? &sa->cfg.local : &sa->cfg.remote;
     d = dir == VPN_SA_OUT ? &sa->cfg.remote : &sa->cfg.local;

@@ -13,6 +13,7 @@
 #ifndef VPN_IPSEC_WSKEYS_H
 #define VPN_IPSEC_WSKEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,11 +24,25 @@ extern "C" {
 #endif
 
 /*
+ * Whether the installed Wireshark (4.0) can decrypt traffic protected with
+ * these algorithms (IKEv2 transform IDs: encryption with its Key Length
+ * attribute, integrity, VPN_INTEG_NONE with AEAD), in ESP (esp_sa) and in
+ * IKEv2's SK payload (ikev2_decryption_table). The one place that decides:
+ * key lines are written only when it says yes, and drivers write the
+ * decrypted view of an SA (the `*.plain.pcap` traces) when it says no.
+ * Wireshark 4.0 has no ChaCha20-Poly1305 (RFC 7634) in either dissector.
+ */
+bool vpn_wskeys_decryptable(uint16_t encr_id, uint16_t encr_key_bits, uint16_t integ_id);
+
+/* vpn_wskeys_decryptable for an SA's algorithms; false for NULL. */
+bool vpn_wskeys_sa_decryptable(const vpn_sa *sa);
+
+/*
  * Writes the line for sa as traffic in direction dir (VPN_SA_IN or
  * VPN_SA_OUT) travels, without a newline, into out (cap bytes with the
  * NUL). family (4 or 6) names the protocol when the SA has no addresses.
  * Returns the length, or VPN_ERR_INVAL, VPN_ERR_NOSPACE, or
- * VPN_ERR_UNSUPPORTED when Wireshark has no label for the algorithm
+ * VPN_ERR_UNSUPPORTED when vpn_wskeys_sa_decryptable says no
  * (ChaCha20-Poly1305 in 4.0).
  */
 int vpn_wskeys_esp_sa_line(const vpn_sa *sa, unsigned dir, uint8_t family, char *out, size_t cap);

@@ -592,6 +592,14 @@ static void esp_key_line(vpn_router *r, const vpn_sa *sa, unsigned dir)
     OPENSSL_cleanse(line, sizeof line);
 }
 
+/* The decrypted view for traces: an inner packet under an SA Wireshark
+ * cannot decrypt (router.h, esp_plain). */
+static void esp_plain(vpn_router *r, uint32_t tunnel, const vpn_sa *sa, bool outbound, const vpn_pkt *pkt)
+{
+    if (r->p.esp_plain && sa && !vpn_wskeys_sa_decryptable(sa))
+        r->p.esp_plain(r->p.user, tunnel, outbound, vpn_pkt_data(pkt), pkt->len);
+}
+
 static void sa_installed(vpn_router *r, const rt_child *c, const vpn_sa *sa, unsigned dir)
 {
     vpn_router_event ev;
@@ -1332,6 +1340,7 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
         on_demand(r, now, tunnel);
         return res;
     }
+    esp_plain(r, tunnel, c->out, true, pkt);
     if (t->gre && vpn_gre_tunnel_encap(t->gre, NULL, pkt, v == 4 ? VPN_GRE_PROTO_IPV4 : VPN_GRE_PROTO_IPV6) != 0)
         return drop(r, VPN_ROUTER_DROP_GRE, tunnel, 0);
     rc = vpn_esp_encap(c->out, pkt, now);
@@ -2577,6 +2586,7 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
         if (grc != 0 || (proto != VPN_GRE_PROTO_IPV4 && proto != VPN_GRE_PROTO_IPV6))
             return drop(r, VPN_ROUTER_DROP_GRE, c->tunnel, 0);
     }
+    esp_plain(r, c->tunnel, rx->sa, false, pkt);
     if (!r->p.deliver(r->p.user, c->tunnel, vpn_pkt_data(pkt), pkt->len))
         return drop(r, VPN_ROUTER_DROP_DELIVER, c->tunnel, 0);
     t->decrypted++;

@@ -238,6 +238,14 @@ typedef struct vpn_router_params {
      * Optional. */
     void (*gdoi_sent)(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg, size_t len,
                       const uint8_t *view, size_t view_len);
+    /* Traces (issue 18): the inner packet (IP, the tunnel's payload) of
+     * every ESP packet a VTI, GRE/IPsec or access tunnel sends or delivers
+     * under an SA whose algorithms Wireshark cannot decrypt
+     * (vpn_wskeys_sa_decryptable false, ipsec/wskeys.h): the driver writes
+     * it to the decrypted view, as it writes gdoi_sent's view. outbound:
+     * sent (before encryption), else received (after decryption). data is
+     * valid during the call only. Optional. */
+    void (*esp_plain)(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len);
     void *user;
 
     uint64_t rekey_grace_ns;        /* 0: VPN_ROUTER_REKEY_GRACE_NS */

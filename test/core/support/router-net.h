@@ -85,6 +85,7 @@ typedef struct rn_node {
     char key_lines[8][512];   /* the first KEY_LINE lines */
     vpn_router_key_table key_tables[8];
     size_t n_key_lines;       /* all of them, also past 8 */
+    uint32_t plain_out, plain_in; /* esp_plain calls (SAs Wireshark cannot decrypt) */
 } rn_node;
 
 typedef bool (*rn_hook_fn)(struct rn_net *n, rn_msg *m, void *user);
@@ -181,6 +182,18 @@ static inline bool rn_cb_send_esp(void *user, const vpn_router_esp_out *o)
     }
     rn_enqueue(n, m);
     return true;
+}
+
+static inline void rn_cb_esp_plain(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len)
+{
+    rn_node *self = user;
+    (void)tunnel;
+    /* the inner packet: an IPv4 header at least */
+    assert_true(len >= 20 && data[0] >> 4 == 4);
+    if (outbound)
+        self->plain_out++;
+    else
+        self->plain_in++;
 }
 
 static inline bool rn_cb_deliver(void *user, uint32_t tunnel, const uint8_t *data, size_t len)
@@ -335,6 +348,7 @@ static inline void rn_router_new(rn_node *nd, bool key_lines)
     p.event = rn_cb_event;
     p.user = nd;
     p.key_lines = key_lines;
+    p.esp_plain = rn_cb_esp_plain;
     assert_int_equal(vpn_router_new(&nd->r, &p), 0);
 }
 
