@@ -507,6 +507,7 @@ struct MrouteSpec
 {
     std::string name, node, vrf, in;
     std::vector<std::string> out; // links
+    std::string where;            // "FILE:LINE: " of its section, for errors found building
     Ipv4Address group, source;
     uint8_t groupLen{32}, sourceLen{0};
 };
@@ -836,7 +837,7 @@ Parse(const ScenarioFile& f, Scenario& sc)
         FlowSpec fl;
         fl.name = s->name;
         fl.profile = Choice(f, *s, "profile", "", {"voice-g711", "voice-g729", "video", "bulk-tcp"});
-        if (f.Has(*s, "group"))
+        if (!f.Get(*s, "group").empty())
         {
             // multicast: one source, every node of `to` listening on the group
             Ipv4Address g;
@@ -910,6 +911,7 @@ Parse(const ScenarioFile& f, Scenario& sc)
     {
         MrouteSpec m;
         m.name = s->name;
+        m.where = f.At(s->line);
         std::string g = f.Get(*s, "group");
         if (g.empty())
         {
@@ -1560,7 +1562,7 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
             }
             if (ifc < 0)
             {
-                throw ScenarioError(m.name + ": link " + name + " has no IPv4 interface on " + m.node);
+                throw ScenarioError(m.where + "link " + name + " has no IPv4 interface on " + m.node);
             }
             ifs.push_back(static_cast<uint32_t>(ifc));
         }

@@ -65,4 +65,28 @@ PY
     fi
 done
 [ $n -ge 2 ] || { echo "only $n scenarios found" >&2; exit 1; }
+
+# scenarios/getvpn-multicast gives examples/getvpn-multicast's figures: 300
+# packets to 239.1.1.1, all 300 at each of the three receiving sites, every
+# member accepted KS1's multicast rekey (encrypted at BRANCH1, decrypted at
+# each receiver). Its static multicast routes carry both: with the VRF's
+# route for the stream to HQ only, and for the rekeys to HQ only, the other
+# sites get neither.
+fig() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/$1/summary.json" "$2"; }
+mc=$work/getvpn-multicast
+for k in flow_stream_sent flow_stream_hosthq_received flow_stream_host2_received flow_stream_host3_received \
+    encrypted_branch1 decrypted_hq decrypted_branch2 decrypted_branch3; do
+    [ "$(fig getvpn-multicast $k)" -eq 300 ] || { echo "getvpn-multicast: $k = $(fig getvpn-multicast $k), wanted 300" >&2; exit 1; }
+done
+for m in hq branch1 branch2 branch3; do
+    [ "$(fig getvpn-multicast gdoi_rekeys_received_$m)" -eq 1 ] || { echo "getvpn-multicast: $m missed the multicast rekey" >&2; exit 1; }
+done
+"$bin" "$src/scenarios/getvpn-multicast" --out="$work/mc-hq" --set mroute.stream.out=hq-wan \
+    --set mroute.rekeys.out=hq-wan >"$work/mc-hq.log" 2>&1 || { cat "$work/mc-hq.log" >&2; exit 1; }
+[ "$(fig mc-hq flow_stream_hosthq_received)" -eq 300 ] && [ "$(fig mc-hq flow_stream_host2_received)" -eq 0 ] &&
+    [ "$(fig mc-hq flow_stream_host3_received)" -eq 0 ] && [ "$(fig mc-hq gdoi_rekeys_received_hq)" -eq 1 ] &&
+    [ "$(fig mc-hq gdoi_rekeys_received_branch2)" -eq 0 ] ||
+    { echo "getvpn-multicast: the VRF's multicast routes to HQ only still reach the branches" >&2; exit 1; }
+echo "getvpn-multicast: 300/300 at hostHQ, host2, host3; rekey at every member; routes to HQ only: host2 0, branch2 no rekey"
+
 echo "$n scenarios ran"
