@@ -27,6 +27,7 @@
 #include <glib.h>
 
 extern "C" {
+#include "conf/conf.h"
 #include "getvpn/getvpn.h"
 }
 
@@ -107,6 +108,7 @@ const std::map<std::string, std::set<std::string>> kKeys = {
     {"provider", {"type", "php", "ttl", "core-mtu", "loopbacks", "core-network"}},
     {"flow", {"profile", "from", "to", "group", "dscp", "start", "stop"}},
     {"mroute", {"node", "vrf", "group", "source", "in", "out"}},
+    {"tunnel", {"ends", "mode", "over", "addresses", "transform", "routes"}},
     {"event", {"at", "action", "target", "peer", "sa"}},
 };
 
@@ -157,7 +159,7 @@ class ScenarioFile
                 {
                     throw ScenarioError(At(n) + "unknown section '" + l +
                                         "' (scenario, provider, node NAME, link NAME, flow NAME, mroute NAME, "
-                                        "event NAME)");
+                                        "tunnel NAME, event NAME)");
                 }
                 bool named = w[0] != "scenario" && w[0] != "provider";
                 if (named != (w.size() == 2) || w.size() > 2)
@@ -512,6 +514,20 @@ struct MrouteSpec
     uint8_t groupLen{32}, sourceLen{0};
 };
 
+/** A manually keyed IPsec tunnel between two nodes (VpnManualKeyHelper, RFC 4301 4.5). */
+struct TunnelSpec
+{
+    std::string name, mode, over, transform;
+    std::vector<std::string> ends;
+    Ipv4Address addr[2];
+    uint8_t len[2]{30, 30};
+    bool hasRoute[2]{false, false};
+    Ipv4Address route[2];
+    uint8_t routeLen[2]{0, 0};
+    Ipv4Address wan[2]; // each end's address on the link it runs over
+    Ptr<VpnTunnelNetDevice> dev[2];
+};
+
 struct EventSpec
 {
     std::string name, action, target, sa;
@@ -535,6 +551,7 @@ struct Scenario
     std::vector<LinkSpec> links;
     std::vector<FlowSpec> flows;
     std::vector<MrouteSpec> mroutes;
+    std::vector<TunnelSpec> tunnels;
     std::vector<EventSpec> events;
 
     NodeSpec* FindNode(const std::string& n)
@@ -1009,6 +1026,90 @@ Parse(const ScenarioFile& f, Scenario& sc)
             }
         }
         sc.mroutes.push_back(m);
+    }
+
+    for (const ScenarioFile::Section* s : f.OfType("tunnel"))
+    {
+        TunnelSpec t;
+        t.name = s->name;
+        t.ends = Words(f.Get(*s, "ends"));
+        if (t.ends.size() != 2)
+        {
+            throw ScenarioError(f.Where(*s, "ends") + "a tunnel needs ends = NODE NODE");
+        }
+        for (const std::string& e : t.ends)
+        {
+            NodeSpec* n = sc.FindNode(e);
+            if (!n)
+            {
+                throw ScenarioError(f.Where(*s, "ends") + "no [node " + e + "]");
+            }
+            if (n->role != "host")
+            {
+                throw ScenarioError(f.Where(*s, "ends") + "a manually keyed tunnel ends at a node of role host "
+                                    "(a router's tunnels come from its configuration); " + e + " is a " + n->role);
+            }
+        }
+        if (t.ends[0] == t.ends[1])
+        {
+            throw ScenarioError(f.Where(*s, "ends") + t.ends[0] + " twice on one tunnel");
+        }
+        t.mode = Choice(f, *s, "mode", "gre", {"gre", "vti"});
+        t.over = f.Get(*s, "over");
+        LinkSpec* over = sc.FindLink(t.over);
+        if (!over)
+        {
+            throw ScenarioError(f.Where(*s, "over") + "a tunnel needs over = LINK (its ends' addresses there are "
+                                "the tunnel's source and destination); no [link " + t.over + "]");
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            auto at = std::find(over->ends.begin(), over->ends.end(), t.ends[i]);
+            Ipv4Address a;
+            uint8_t l = 0;
+            if (at == over->ends.end() || !ParsePrefix(over->addresses[at - over->ends.begin()], a, l))
+            {
+                throw ScenarioError(f.Where(*s, "over") + t.ends[i] + " has no address on link " + t.over);
+            }
+            t.wan[i] = a;
+        }
+        std::vector<std::string> addr = Words(f.Get(*s, "addresses"));
+        for (size_t i = 0; i < 2; i++)
+        {
+            if (addr.size() != 2 || !ParsePrefix(addr[i], t.addr[i], t.len[i]) || t.len[i] == 0)
+            {
+                throw ScenarioError(f.Where(*s, "addresses") +
+                                    "a tunnel needs addresses = ADDRESS/LENGTH ADDRESS/LENGTH (one per end)");
+            }
+        }
+        std::vector<std::string> routes = Words(f.Get(*s, "routes", "- -"));
+        if (routes.size() != 2)
+        {
+            throw ScenarioError(f.Where(*s, "routes") + "one prefix per end routed into the tunnel, '-' for none");
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            if (routes[i] == "-")
+            {
+                continue;
+            }
+            if (!ParsePrefix(routes[i], t.route[i], t.routeLen[i]))
+            {
+                throw ScenarioError(f.Where(*s, "routes") + "'" + routes[i] + "' is not ADDRESS/LENGTH");
+            }
+            t.hasRoute[i] = true;
+        }
+        // the transform's words as in a router configuration (the same parser and messages)
+        t.transform = f.Get(*s, "transform", "esp-gcm 128");
+        std::string text = "crypto ipsec transform-set T " + t.transform + "\n";
+        vpn_conf* conf = nullptr;
+        vpn_conf_error err{};
+        if (vpn_conf_parse(text.c_str(), text.size(), &conf, &err) != 0)
+        {
+            throw ScenarioError(f.Where(*s, "transform") + "transform '" + t.transform + "': " + err.msg);
+        }
+        vpn_conf_del(conf);
+        sc.tunnels.push_back(t);
     }
 
     for (const ScenarioFile::Section* s : f.OfType("event"))
@@ -1535,6 +1636,32 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
             n.ike->SetStartTime(Seconds(n.start));
         }
     }
+    // Manually keyed tunnels: the devices and their routes now, the SAs once
+    // the key export is on (RunScenario)
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            Ptr<Node> node = sc.FindNode(t.ends[i])->node;
+            Ptr<VpnTunnelNetDevice> tun = CreateObject<VpnTunnelNetDevice>();
+            tun->SetAttribute("Mode", StringValue(t.mode == "vti" ? "Vti" : "GreIpsec"));
+            tun->SetAttribute("TunnelSource", Ipv4AddressValue(t.wan[i]));
+            tun->SetAttribute("TunnelDestination", Ipv4AddressValue(t.wan[1 - i]));
+            tun->SetAttribute("Mtu", UintegerValue(1400)); // IOS's usual `ip mtu 1400`
+            node->AddDevice(tun);
+            Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+            int32_t ifc = ipv4->AddInterface(tun);
+            ipv4->AddAddress(ifc, Ipv4InterfaceAddress(t.addr[i], MaskOf(t.len[i])));
+            ipv4->SetUp(ifc);
+            if (t.hasRoute[i])
+            {
+                Ipv4StaticRoutingHelper srh;
+                srh.GetStaticRouting(ipv4)->AddNetworkRouteTo(t.route[i], MaskOf(t.routeLen[i]),
+                                                             static_cast<uint32_t>(ifc));
+            }
+            t.dev[i] = tun;
+        }
+    }
     // Static multicast routes on nodes, once the crypto maps exist (a GET VPN
     // member's WAN is its crypto-map interface: the group goes out encrypted)
     for (const MrouteSpec& m : sc.mroutes)
@@ -1607,9 +1734,21 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             std::ofstream(out + "/" + n.name + ".cfg") << n.configText;
         }
     }
-    if (ikeNodes.GetN())
+    NodeContainer keyNodes = ikeNodes;
+    for (TunnelSpec& t : sc.tunnels)
     {
-        trace.EnableKeyExport(ikeNodes);
+        keyNodes.Add(sc.FindNode(t.ends[0])->node);
+        keyNodes.Add(sc.FindNode(t.ends[1])->node);
+    }
+    if (keyNodes.GetN())
+    {
+        trace.EnableKeyExport(keyNodes);
+    }
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        VpnManualKeyHelper keys;
+        keys.SetTransform(t.transform); // checked in Parse
+        keys.Install(t.dev[0], t.dev[1]);
     }
     if (!gdois.empty())
     {
@@ -1782,6 +1921,13 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         }
     }
 
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        if (sc.pcap != "none")
+        {
+            trace.EnableTunnelPcap(Lower(t.name + "-" + t.ends[0]), t.dev[0]);
+        }
+    }
     Time end = Seconds(sc.duration);
     Time last = end + Seconds(1) - MilliSeconds(1);
     for (NodeSpec& n : sc.nodes)
@@ -1866,6 +2012,19 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             // (no coop statistics for a key server without `redundancy`)
             const vpn_gdoi_coop_stats* cs = ks ? vpn_gdoi_ks_coop_stats(ks) : nullptr;
             report.Add("ks_takeovers_" + k, cs ? cs->takeovers : 0);
+        }
+    }
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            std::string k = Lower(t.name + "_" + t.ends[i]);
+            Ptr<VpnIpsecStack> st = sc.FindNode(t.ends[i])->node->GetObject<VpnIpsecStack>();
+            report.Add("tunnel_sas_" + k, st ? st->GetSaCount() : 0);
+            report.Add("tunnel_encrypted_" + k, t.dev[i]->GetPacketsEncrypted());
+            report.Add("tunnel_decrypted_" + k, t.dev[i]->GetPacketsDecrypted());
+            report.Add("tunnel_dropped_" + k, t.dev[i]->GetPacketsDropped());
+            report.Add("tunnel_esp_errors_" + k, st ? st->GetSaErrors() : 0);
         }
     }
     size_t ikeLines = ikes.empty() ? 0 : trace.WriteIkeKeys(ikes);

@@ -329,6 +329,7 @@ grep -A6 '^\[link wan\]' "$work/set.out" | grep -qx 'delay = 45ms' &&
 # arguments. Each must exit 2 with "FILE:LINE: message" and write no output.
 gv=$(cd "$src" && pwd)/scenarios/getvpn-mpls
 gm=$(cd "$src" && pwd)/scenarios/getvpn-multicast
+mk=$(cd "$src" && pwd)/scenarios/ipsec-manual-l2l
 n=0
 while IFS= read -r row; do
     case $row in '' | '#'*) continue ;; esac
@@ -343,6 +344,7 @@ while IFS= read -r row; do
              sed "s|^config = .*/\(.*\.cfg\)|config = \1|" "$work/full/scenario.ini" >"$d/scenario.ini" ;;
         gv) cp "$gv"/* "$d/" ;;
         gm) cp "$gm"/* "$d/" ;;
+        mk) cp "$mk"/* "$d/" ;;
     esac
     [ "$expr" = - ] || sed -i "$expr" "$d/$file"
     out=$work/bad$n-out
@@ -442,6 +444,18 @@ gm | scenario.ini | 203s/.*/group = 10.1.1.1/ | 203 | group '10.1.1.1' is not an
 gm | scenario.ini | 203d | 203 | one node receives a unicast flow (several: group = ADDRESS)
 gm | scenario.ini | s/^to = hostHQ host2 host3/to = hostHQ host9/ | 204 | no [node host9]
 gm | scenario.ini | s/^profile = voice-g711/profile = bulk-tcp/ | 203 | a multicast flow is RTP (voice or video), not TCP
+# mk: scenarios/ipsec-manual-l2l: a manually keyed tunnel
+mk | scenario.ini | 46s/.*/ends = GW1/ | 46 | a tunnel needs ends = NODE NODE
+mk | scenario.ini | 46s/.*/ends = GW1 GW9/ | 46 | no [node GW9]
+mk | scenario.ini | 46s/.*/ends = GW1 GW1/ | 46 | GW1 twice on one tunnel
+mk | scenario.ini | s/^mode = gre/mode = ipip/ | 47 | mode 'ipip' is not one of gre, vti
+mk | scenario.ini | s/^over = wan/over = wan2/ | 48 | a tunnel needs over = LINK
+mk | scenario.ini | s/^over = wan/over = lan1/ | 48 | GW2 has no address on link lan1
+mk | scenario.ini | s/^addresses = 172.16.0.1\/30 172.16.0.2\/30/addresses = 172.16.0.1\/30/ | 49 | a tunnel needs addresses = ADDRESS/LENGTH ADDRESS/LENGTH
+mk | scenario.ini | s/^transform = esp-gcm 128/transform = esp-des/ | 50 | transform 'esp-des':
+mk | scenario.ini | s/^routes = 10.2.0.0\/24 10.1.0.0\/24/routes = 10.2.0.0\/24/ | 51 | one prefix per end routed into the tunnel
+mk | scenario.ini | s/^routes = 10.2.0.0\/24 10.1.0.0\/24/routes = 10.2.0.0 -/ | 51 | '10.2.0.0' is not ADDRESS/LENGTH
+mk | scenario.ini | 46s/.*/ends = GW1 hostB/ | 48 | hostB has no address on link wan
 # a provider and GET VPN (scenarios/getvpn-mpls)
 gv | scenario.ini | /^\[provider\]/,/^core-network/d | 19 | a provider router needs a [provider] section
 gv | scenario.ini | 83d | 79 | a link to a PE needs vrf = NAME
