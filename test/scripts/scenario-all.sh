@@ -89,4 +89,33 @@ done
     { echo "getvpn-multicast: the VRF's multicast routes to HQ only still reach the branches" >&2; exit 1; }
 echo "getvpn-multicast: 300/300 at hostHQ, host2, host3; rekey at every member; routes to HQ only: host2 0, branch2 no rekey"
 
+# scenarios/mpls-l3vpn gives examples/mpls-l3vpn's figures: 50 of 50 on
+# each flow (B's to the same address as A's), the group at CE-A1 and CE-A3;
+# CE-A4 listening but outside VRF A's multicast route gets nothing.
+for k in flow_a1-a2_received flow_b1-b2_received flow_a3-a1_received flow_a2-group_ce-a1_received \
+    flow_a2-group_ce-a3_received; do
+    [ "$(fig mpls-l3vpn $k)" -eq 50 ] || { echo "mpls-l3vpn: $k = $(fig mpls-l3vpn $k), wanted 50" >&2; exit 1; }
+done
+"$bin" "$src/scenarios/mpls-l3vpn" --out="$work/l3-a4" --set "flow.a2-group.to=CE-A1 CE-A3 CE-A4" >"$work/l3-a4.log" 2>&1 ||
+    { cat "$work/l3-a4.log" >&2; exit 1; }
+[ "$(fig l3-a4 flow_a2-group_ce-a4_received)" -eq 0 ] && [ "$(fig l3-a4 flow_a2-group_ce-a1_received)" -eq 50 ] ||
+    { echo "mpls-l3vpn: CE-A4 got the group without a route" >&2; exit 1; }
+echo "mpls-l3vpn: 50/50 per flow and receiver; CE-A4 outside the VRF's route: 0"
+
+# scenarios/ipsec-manual-l2l gives examples/ipsec-manual-l2l's figures: two
+# SAs a gateway, 500 packets encrypted and 500 decrypted at each, no drop;
+# in VTI mode with another transform the same (the ESP of both decrypts
+# with the written keys: the loop above, and here the VTI run).
+for g in gw1 gw2; do
+    [ "$(fig ipsec-manual-l2l tunnel_sas_tunnel0_$g)" -eq 2 ] && [ "$(fig ipsec-manual-l2l tunnel_encrypted_tunnel0_$g)" -eq 500 ] &&
+        [ "$(fig ipsec-manual-l2l tunnel_decrypted_tunnel0_$g)" -eq 500 ] && [ "$(fig ipsec-manual-l2l tunnel_dropped_tunnel0_$g)" -eq 0 ] ||
+        { echo "ipsec-manual-l2l: $g's tunnel figures differ from the example's" >&2; exit 1; }
+done
+"$bin" "$src/scenarios/ipsec-manual-l2l" --out="$work/mk-vti" --set tunnel.tunnel0.mode=vti \
+    --set "tunnel.tunnel0.transform=esp-aes 256 esp-sha256-hmac" >"$work/mk-vti.log" 2>&1 || { cat "$work/mk-vti.log" >&2; exit 1; }
+vti=$(ts_keys "$work/mk-vti" -r "$(ls "$work"/mk-vti/wan-*.pcap)" -Y 'esp && udp.dstport == 16384' -T fields -e frame.number | count)
+[ "$(fig mk-vti flow_a-b_received)" -eq 500 ] && [ "$vti" -eq 1000 ] ||
+    { echo "ipsec-manual-l2l VTI: received $(fig mk-vti flow_a-b_received), $vti ESP frames decrypted to voice" >&2; exit 1; }
+echo "ipsec-manual-l2l: 2 SAs, 500/500 each gateway; VTI with AES-CBC/SHA-256: 1000 ESP frames decrypt to voice"
+
 echo "$n scenarios ran"
