@@ -27,6 +27,7 @@
 #include <glib.h>
 
 extern "C" {
+#include "conf/conf.h"
 #include "getvpn/getvpn.h"
 }
 
@@ -105,7 +106,9 @@ const std::map<std::string, std::set<std::string>> kKeys = {
     {"link", {"ends", "type", "addresses", "interfaces", "rate", "delay", "mtu", "loss", "queue",
               "vrf", "prefixes"}},
     {"provider", {"type", "php", "ttl", "core-mtu", "loopbacks", "core-network"}},
-    {"flow", {"profile", "from", "to", "dscp", "start", "stop"}},
+    {"flow", {"profile", "from", "to", "group", "dscp", "start", "stop"}},
+    {"mroute", {"node", "vrf", "group", "source", "in", "out"}},
+    {"tunnel", {"ends", "mode", "over", "addresses", "transform", "routes"}},
     {"event", {"at", "action", "target", "peer", "sa"}},
 };
 
@@ -155,7 +158,8 @@ class ScenarioFile
                 if (w.empty() || !kKeys.count(w[0]))
                 {
                     throw ScenarioError(At(n) + "unknown section '" + l +
-                                        "' (scenario, provider, node NAME, link NAME, flow NAME, event NAME)");
+                                        "' (scenario, provider, node NAME, link NAME, flow NAME, mroute NAME, "
+                                        "tunnel NAME, event NAME)");
                 }
                 bool named = w[0] != "scenario" && w[0] != "provider";
                 if (named != (w.size() == 2) || w.size() > 2)
@@ -479,17 +483,49 @@ struct LinkSpec
     NetDeviceContainer devs;
     std::vector<Ptr<RateErrorModel>> errors;
     bool provider{false}; // built by MplsProviderHelper (core link or PE-CE)
+    uint32_t site{0};      // PE-CE: MplsProviderHelper's site index
 };
 
 struct FlowSpec
 {
     std::string name, profile, from, to;
+    bool multicast{false};
+    Ipv4Address group;              // multicast: the destination
+    std::vector<std::string> receivers; // multicast: the nodes listening (to = ...)
     uint8_t dscp{0};
     double start{0}, stop{0};
     Ptr<QosRtpSource> rtp;
     Ptr<QosFlowSink> sink;
     uint32_t id{0};
     Ptr<PacketSink> tcpSink;
+};
+
+/**
+ * A static multicast route: on a node (Ipv4StaticRouting: group, input
+ * interface, output interfaces) or in a VRF of the MPLS provider
+ * (MplsProviderHelper::AddMulticastRoute: ingress replication to sites).
+ */
+struct MrouteSpec
+{
+    std::string name, node, vrf, in;
+    std::vector<std::string> out; // links
+    std::string where;            // "FILE:LINE: " of its section, for errors found building
+    Ipv4Address group, source;
+    uint8_t groupLen{32}, sourceLen{0};
+};
+
+/** A manually keyed IPsec tunnel between two nodes (VpnManualKeyHelper, RFC 4301 4.5). */
+struct TunnelSpec
+{
+    std::string name, mode, over, transform;
+    std::vector<std::string> ends;
+    Ipv4Address addr[2];
+    uint8_t len[2]{30, 30};
+    bool hasRoute[2]{false, false};
+    Ipv4Address route[2];
+    uint8_t routeLen[2]{0, 0};
+    Ipv4Address wan[2]; // each end's address on the link it runs over
+    Ptr<VpnTunnelNetDevice> dev[2];
 };
 
 struct EventSpec
@@ -514,6 +550,8 @@ struct Scenario
     std::vector<NodeSpec> nodes;
     std::vector<LinkSpec> links;
     std::vector<FlowSpec> flows;
+    std::vector<MrouteSpec> mroutes;
+    std::vector<TunnelSpec> tunnels;
     std::vector<EventSpec> events;
 
     NodeSpec* FindNode(const std::string& n)
@@ -816,16 +854,45 @@ Parse(const ScenarioFile& f, Scenario& sc)
         FlowSpec fl;
         fl.name = s->name;
         fl.profile = Choice(f, *s, "profile", "", {"voice-g711", "voice-g729", "video", "bulk-tcp"});
+        if (!f.Get(*s, "group").empty())
+        {
+            // multicast: one source, every node of `to` listening on the group
+            Ipv4Address g;
+            uint8_t gl = 0;
+            std::string gv = f.Get(*s, "group");
+            if (!ParsePrefix(gv + "/32", g, gl) || !g.IsMulticast())
+            {
+                throw ScenarioError(f.Where(*s, "group") + "group '" + gv + "' is not an IPv4 multicast address");
+            }
+            if (fl.profile == "bulk-tcp")
+            {
+                throw ScenarioError(f.Where(*s, "group") + "a multicast flow is RTP (voice or video), not TCP");
+            }
+            fl.multicast = true;
+            fl.group = g;
+        }
+        fl.receivers = Words(f.Get(*s, "to"));
+        if (fl.receivers.size() > 1 && !fl.multicast)
+        {
+            throw ScenarioError(f.Where(*s, "to") + "one node receives a unicast flow (several: group = ADDRESS)");
+        }
+        for (const std::string& r : fl.receivers)
+        {
+            if (!sc.FindNode(r))
+            {
+                throw ScenarioError(f.Where(*s, "to") + "no [node " + r + "]");
+            }
+        }
         for (const char* k : {"from", "to"})
         {
-            std::string v = f.Get(*s, k);
+            std::string v = std::string(k) == "to" && !fl.receivers.empty() ? fl.receivers[0] : f.Get(*s, k);
             NodeSpec* n = sc.FindNode(v);
             if (!n)
             {
                 throw ScenarioError(f.Where(*s, k) + (v.empty() ? std::string("a flow needs ") + k + " = NODE"
                                                                 : "no [node " + v + "]"));
             }
-            if (std::string(k) == "to" && !n->hasAddress)
+            if (std::string(k) == "to" && !n->hasAddress && !fl.multicast)
             {
                 throw ScenarioError(f.Where(*s, k) + v + " has no address on any link");
             }
@@ -855,6 +922,194 @@ Parse(const ScenarioFile& f, Scenario& sc)
             throw ScenarioError(f.Where(*s, "stop") + "a flow stops after it starts");
         }
         sc.flows.push_back(fl);
+    }
+
+    for (const ScenarioFile::Section* s : f.OfType("mroute"))
+    {
+        MrouteSpec m;
+        m.name = s->name;
+        m.where = f.At(s->line);
+        std::string g = f.Get(*s, "group");
+        if (g.empty())
+        {
+            throw ScenarioError(f.Where(*s, "group") + "an mroute needs group = ADDRESS[/LENGTH]");
+        }
+        if (!ParsePrefix(g.find('/') == std::string::npos ? g + "/32" : g, m.group, m.groupLen) ||
+            !m.group.IsMulticast() || (m.groupLen < 4))
+        {
+            throw ScenarioError(f.Where(*s, "group") + "group '" + g +
+                                "' is not an IPv4 multicast address or prefix (224.0.0.0/4 or longer)");
+        }
+        std::string src = f.Get(*s, "source", "0.0.0.0/0");
+        if (!ParsePrefix(src.find('/') == std::string::npos ? src + "/32" : src, m.source, m.sourceLen))
+        {
+            throw ScenarioError(f.Where(*s, "source") + "source '" + src + "' is not ADDRESS[/LENGTH]");
+        }
+        m.out = Words(f.Get(*s, "out"));
+        if (m.out.empty())
+        {
+            throw ScenarioError(f.Where(*s, "out") + "an mroute needs out = LINK [LINK...]");
+        }
+        bool vrf = f.Has(*s, "vrf");
+        if (vrf == f.Has(*s, "node"))
+        {
+            throw ScenarioError(f.Where(*s, vrf ? "vrf" : "node") +
+                                "an mroute is either on a node (node = NAME, in = LINK) or in the provider's "
+                                "VRF (vrf = NAME)");
+        }
+        for (const std::string& o : m.out)
+        {
+            LinkSpec* l = sc.FindLink(o);
+            if (!l)
+            {
+                throw ScenarioError(f.Where(*s, "out") + "no [link " + o + "]");
+            }
+        }
+        if (vrf)
+        {
+            // the VRF's sites: links from a PE of the MPLS provider in that VRF
+            m.vrf = f.Get(*s, "vrf");
+            if (!sc.mpls)
+            {
+                throw ScenarioError(f.Where(*s, "vrf") + "vrf = is for an MPLS provider ([provider] type = mpls)");
+            }
+            if (f.Has(*s, "in"))
+            {
+                throw ScenarioError(f.Where(*s, "in") + "a VRF route replicates at the PE the packets enter: no in =");
+            }
+            for (const std::string& o : m.out)
+            {
+                LinkSpec* l = sc.FindLink(o);
+                if (l->vrf != m.vrf)
+                {
+                    throw ScenarioError(f.Where(*s, "out") + o + " is not a site of VRF " + m.vrf);
+                }
+            }
+        }
+        else
+        {
+            m.node = f.Get(*s, "node");
+            NodeSpec* n = sc.FindNode(m.node);
+            if (!n)
+            {
+                throw ScenarioError(f.Where(*s, "node") + "no [node " + m.node + "]");
+            }
+            if (IsProviderRole(n->role) && sc.mpls)
+            {
+                throw ScenarioError(f.Where(*s, "node") + m.node +
+                                    " is a provider router: write vrf = NAME for the provider's routes");
+            }
+            if (m.groupLen != 32)
+            {
+                throw ScenarioError(f.Where(*s, "group") + "a node's static multicast route is for one group "
+                                    "(ns-3 matches the group exactly)");
+            }
+            m.in = f.Get(*s, "in");
+            std::vector<std::string> all = m.out;
+            all.insert(all.begin(), m.in);
+            if (m.in.empty())
+            {
+                throw ScenarioError(f.Where(*s, "in") + "an mroute on a node needs in = LINK");
+            }
+            for (size_t i = 0; i < all.size(); i++)
+            {
+                LinkSpec* l = sc.FindLink(all[i]);
+                const char* k = i == 0 ? "in" : "out";
+                if (!l)
+                {
+                    throw ScenarioError(f.Where(*s, k) + "no [link " + all[i] + "]");
+                }
+                if (std::find(l->ends.begin(), l->ends.end(), m.node) == l->ends.end())
+                {
+                    throw ScenarioError(f.Where(*s, k) + "link " + all[i] + " does not end at " + m.node);
+                }
+            }
+        }
+        sc.mroutes.push_back(m);
+    }
+
+    for (const ScenarioFile::Section* s : f.OfType("tunnel"))
+    {
+        TunnelSpec t;
+        t.name = s->name;
+        t.ends = Words(f.Get(*s, "ends"));
+        if (t.ends.size() != 2)
+        {
+            throw ScenarioError(f.Where(*s, "ends") + "a tunnel needs ends = NODE NODE");
+        }
+        for (const std::string& e : t.ends)
+        {
+            NodeSpec* n = sc.FindNode(e);
+            if (!n)
+            {
+                throw ScenarioError(f.Where(*s, "ends") + "no [node " + e + "]");
+            }
+            if (n->role != "host")
+            {
+                throw ScenarioError(f.Where(*s, "ends") + "a manually keyed tunnel ends at a node of role host "
+                                    "(a router's tunnels come from its configuration); " + e + " is a " + n->role);
+            }
+        }
+        if (t.ends[0] == t.ends[1])
+        {
+            throw ScenarioError(f.Where(*s, "ends") + t.ends[0] + " twice on one tunnel");
+        }
+        t.mode = Choice(f, *s, "mode", "gre", {"gre", "vti"});
+        t.over = f.Get(*s, "over");
+        LinkSpec* over = sc.FindLink(t.over);
+        if (!over)
+        {
+            throw ScenarioError(f.Where(*s, "over") + "a tunnel needs over = LINK (its ends' addresses there are "
+                                "the tunnel's source and destination); no [link " + t.over + "]");
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            auto at = std::find(over->ends.begin(), over->ends.end(), t.ends[i]);
+            Ipv4Address a;
+            uint8_t l = 0;
+            if (at == over->ends.end() || !ParsePrefix(over->addresses[at - over->ends.begin()], a, l))
+            {
+                throw ScenarioError(f.Where(*s, "over") + t.ends[i] + " has no address on link " + t.over);
+            }
+            t.wan[i] = a;
+        }
+        std::vector<std::string> addr = Words(f.Get(*s, "addresses"));
+        for (size_t i = 0; i < 2; i++)
+        {
+            if (addr.size() != 2 || !ParsePrefix(addr[i], t.addr[i], t.len[i]) || t.len[i] == 0)
+            {
+                throw ScenarioError(f.Where(*s, "addresses") +
+                                    "a tunnel needs addresses = ADDRESS/LENGTH ADDRESS/LENGTH (one per end)");
+            }
+        }
+        std::vector<std::string> routes = Words(f.Get(*s, "routes", "- -"));
+        if (routes.size() != 2)
+        {
+            throw ScenarioError(f.Where(*s, "routes") + "one prefix per end routed into the tunnel, '-' for none");
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            if (routes[i] == "-")
+            {
+                continue;
+            }
+            if (!ParsePrefix(routes[i], t.route[i], t.routeLen[i]))
+            {
+                throw ScenarioError(f.Where(*s, "routes") + "'" + routes[i] + "' is not ADDRESS/LENGTH");
+            }
+            t.hasRoute[i] = true;
+        }
+        // the transform's words as in a router configuration (the same parser and messages)
+        t.transform = f.Get(*s, "transform", "esp-gcm 128");
+        std::string text = "crypto ipsec transform-set T " + t.transform + "\n";
+        vpn_conf* conf = nullptr;
+        vpn_conf_error err{};
+        if (vpn_conf_parse(text.c_str(), text.size(), &conf, &err) != 0)
+        {
+            throw ScenarioError(f.Where(*s, "transform") + "transform '" + t.transform + "': " + err.msg);
+        }
+        vpn_conf_del(conf);
+        sc.tunnels.push_back(t);
     }
 
     for (const ScenarioFile::Section* s : f.OfType("event"))
@@ -1007,9 +1262,29 @@ Dump(const Scenario& sc)
     }
     for (const FlowSpec& f : sc.flows)
     {
-        o << "[flow " << f.name << "]\nprofile = " << f.profile << "\nfrom = " << f.from << "\nto = " << f.to
-          << "\ndscp = " << static_cast<unsigned>(f.dscp) << "\nstart = " << f.start << "\nstop = " << f.stop
+        o << "[flow " << f.name << "]\nprofile = " << f.profile << "\nfrom = " << f.from << "\nto =";
+        for (const std::string& r : f.receivers)
+        {
+            o << " " << r;
+        }
+        o << "\ngroup = ";
+        if (f.multicast)
+        {
+            o << f.group;
+        }
+        o << "\ndscp = " << static_cast<unsigned>(f.dscp) << "\nstart = " << f.start << "\nstop = " << f.stop
           << "\n";
+    }
+    for (const MrouteSpec& m : sc.mroutes)
+    {
+        o << "[mroute " << m.name << "]\nnode = " << m.node << "\nvrf = " << m.vrf << "\ngroup = " << m.group << "/"
+          << static_cast<unsigned>(m.groupLen) << "\nsource = " << m.source << "/"
+          << static_cast<unsigned>(m.sourceLen) << "\nin = " << m.in << "\nout =";
+        for (const std::string& l : m.out)
+        {
+            o << " " << l;
+        }
+        o << "\n";
     }
     for (const EventSpec& e : sc.events)
     {
@@ -1075,6 +1350,20 @@ EspSaCount(const NodeSpec* n)
     return st && st->GetRouter() ? st->GetSaCount() : 0;
 }
 
+/** A group member's TEKs (inbound and outbound, every group); 0 while switched off. */
+uint32_t
+TekCount(const NodeSpec* n)
+{
+    const vpn_getvpn_node* core = n->gdoi ? n->gdoi->GetCore() : nullptr;
+    size_t t = 0;
+    for (size_t g = 0; core && g < vpn_getvpn_node_n_groups(core); g++)
+    {
+        const vpn_sad* sad = vpn_getvpn_node_sad(core, g);
+        t += sad ? vpn_sad_count(sad) : 0;
+    }
+    return static_cast<uint32_t>(t);
+}
+
 void
 LogEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, std::string what)
 {
@@ -1088,6 +1377,11 @@ SampleSaCounts(std::shared_ptr<std::ofstream> csv, std::vector<NodeSpec*> nodes,
     *csv << Simulator::Now().GetSeconds();
     for (const NodeSpec* n : nodes)
     {
+        if (n->gdoi)
+        {
+            *csv << "," << n->gdoi->GetRegisteredGroups() << "," << TekCount(n);
+            continue;
+        }
         *csv << "," << IkeSaCount(n) << "," << EspSaCount(n);
     }
     *csv << "\n";
@@ -1113,7 +1407,7 @@ NodeEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, NodeSpec* n)
     }
     else if (n->gdoi)
     {
-        what << "registered groups " << n->gdoi->GetRegisteredGroups() << " before; ";
+        what << "registered groups " << n->gdoi->GetRegisteredGroups() << ", TEKs " << TekCount(n) << " before; ";
     }
     else
     {
@@ -1129,7 +1423,7 @@ NodeEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, NodeSpec* n)
         what << (on ? "switched on" : "already on");
         if (on && n->role == "group-member")
         {
-            what << ", registering again (" << st->GdoiReregister() << " groups)";
+            what << ", registering anew"; // the stack gave the fresh router its groups
         }
     }
     else if (e.action == "clear-crypto-session" && n->role == "group-member")
@@ -1212,6 +1506,7 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
             net = Ipv4Address(net.Get() & ~3u);
             uint32_t site = mpls.AttachSite(pe->node, l.vrf, ce->node, net, l.prefixes, DataRate(l.rate),
                                             Time(l.delay));
+            l.site = site;
             l.devs.Add(pe == a ? mpls.GetPeDevice(site) : mpls.GetCeDevice(site));
             l.devs.Add(pe == a ? mpls.GetCeDevice(site) : mpls.GetPeDevice(site));
         }
@@ -1269,6 +1564,20 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
             ipv4->SetMetric(ifc, 1);
             ipv4->SetUp(ifc);
         }
+    }
+    for (const MrouteSpec& m : sc.mroutes)
+    {
+        if (m.vrf.empty())
+        {
+            continue;
+        }
+        std::vector<uint32_t> sites;
+        for (const std::string& o : m.out)
+        {
+            sites.push_back(sc.FindLink(o)->site);
+        }
+        mpls.AddMulticastRoute(m.vrf, MplsProviderHelper::Prefix(m.group, m.groupLen), sites,
+                               MplsProviderHelper::Prefix(m.source, m.sourceLen));
     }
     if (sc.mpls && mpls.GetPes().GetN() > 0)
     {
@@ -1328,6 +1637,67 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
             n.ike->SetStartTime(Seconds(n.start));
         }
     }
+    // Manually keyed tunnels: the devices and their routes now, the SAs once
+    // the key export is on (RunScenario)
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            Ptr<Node> node = sc.FindNode(t.ends[i])->node;
+            Ptr<VpnTunnelNetDevice> tun = CreateObject<VpnTunnelNetDevice>();
+            tun->SetAttribute("Mode", StringValue(t.mode == "vti" ? "Vti" : "GreIpsec"));
+            tun->SetAttribute("TunnelSource", Ipv4AddressValue(t.wan[i]));
+            tun->SetAttribute("TunnelDestination", Ipv4AddressValue(t.wan[1 - i]));
+            tun->SetAttribute("Mtu", UintegerValue(1400)); // IOS's usual `ip mtu 1400`
+            node->AddDevice(tun);
+            Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+            int32_t ifc = ipv4->AddInterface(tun);
+            ipv4->AddAddress(ifc, Ipv4InterfaceAddress(t.addr[i], MaskOf(t.len[i])));
+            ipv4->SetUp(ifc);
+            if (t.hasRoute[i])
+            {
+                Ipv4StaticRoutingHelper srh;
+                srh.GetStaticRouting(ipv4)->AddNetworkRouteTo(t.route[i], MaskOf(t.routeLen[i]),
+                                                             static_cast<uint32_t>(ifc));
+            }
+            t.dev[i] = tun;
+        }
+    }
+    // Static multicast routes on nodes, once the crypto maps exist (a GET VPN
+    // member's WAN is its crypto-map interface: the group goes out encrypted)
+    for (const MrouteSpec& m : sc.mroutes)
+    {
+        if (m.node.empty())
+        {
+            continue;
+        }
+        NodeSpec* n = sc.FindNode(m.node);
+        Ptr<Ipv4> ipv4 = n->node->GetObject<Ipv4>();
+        std::vector<uint32_t> ifs;
+        std::vector<std::string> links = m.out;
+        links.insert(links.begin(), m.in);
+        for (const std::string& name : links)
+        {
+            LinkSpec* l = sc.FindLink(name);
+            size_t i = std::find(l->ends.begin(), l->ends.end(), m.node) - l->ends.begin();
+            Ptr<NetDevice> dev = i < l->devs.GetN() ? l->devs.Get(i) : nullptr;
+            Ptr<VpnCryptoMapNetDevice> cm = getvpn.GetCryptoMap(n->node);
+            // (the crypto map's interface first: the device under it may keep one, unused)
+            int32_t ifc = cm && dev && cm->GetInnerDevice() == dev ? ipv4->GetInterfaceForDevice(cm) : -1;
+            if (ifc < 0 && dev)
+            {
+                ifc = ipv4->GetInterfaceForDevice(dev);
+            }
+            if (ifc < 0)
+            {
+                throw ScenarioError(m.where + "link " + name + " has no IPv4 interface on " + m.node);
+            }
+            ifs.push_back(static_cast<uint32_t>(ifc));
+        }
+        Ipv4StaticRoutingHelper srh;
+        srh.GetStaticRouting(ipv4)->AddMulticastRoute(m.source, m.group, ifs[0],
+                                                     std::vector<uint32_t>(ifs.begin() + 1, ifs.end()));
+    }
 }
 
 int
@@ -1365,9 +1735,21 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             std::ofstream(out + "/" + n.name + ".cfg") << n.configText;
         }
     }
-    if (ikeNodes.GetN())
+    NodeContainer keyNodes = ikeNodes;
+    for (TunnelSpec& t : sc.tunnels)
     {
-        trace.EnableKeyExport(ikeNodes);
+        keyNodes.Add(sc.FindNode(t.ends[0])->node);
+        keyNodes.Add(sc.FindNode(t.ends[1])->node);
+    }
+    if (keyNodes.GetN())
+    {
+        trace.EnableKeyExport(keyNodes);
+    }
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        VpnManualKeyHelper keys;
+        keys.SetTransform(t.transform); // checked in Parse
+        keys.Install(t.dev[0], t.dev[1]);
     }
     if (!gdois.empty())
     {
@@ -1384,7 +1766,10 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         NodeSpec* from = sc.FindNode(f.from);
         NodeSpec* to = sc.FindNode(f.to);
         hosts.Add(from->node);
-        hosts.Add(to->node);
+        for (const std::string& r : f.receivers)
+        {
+            hosts.Add(sc.FindNode(r)->node);
+        }
         if (f.profile == "bulk-tcp")
         {
             PacketSinkHelper sinkHelper("ns3::TcpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), tcpPort));
@@ -1400,18 +1785,21 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             tcpPort++;
             continue;
         }
-        Ptr<QosFlowSink>& sink = sinks[f.to];
-        if (!sink)
+        for (const std::string& r : f.receivers)
         {
-            sink = CreateObject<QosFlowSink>();
-            sink->SetAttribute("Port", UintegerValue(16384));
-            to->node->AddApplication(sink);
-            sink->SetStartTime(Seconds(0));
+            Ptr<QosFlowSink>& sink = sinks[r];
+            if (!sink)
+            {
+                sink = CreateObject<QosFlowSink>();
+                sink->SetAttribute("Port", UintegerValue(16384));
+                sc.FindNode(r)->node->AddApplication(sink);
+                sink->SetStartTime(Seconds(0));
+            }
         }
-        f.sink = sink;
+        f.sink = sinks[f.to];
         f.id = nextFlow++;
         Ptr<QosRtpSource> s = CreateObject<QosRtpSource>();
-        s->SetAttribute("Remote", AddressValue(InetSocketAddress(to->firstAddress, 16384)));
+        s->SetAttribute("Remote", AddressValue(InetSocketAddress(f.multicast ? f.group : to->firstAddress, 16384)));
         s->SetAttribute("Dscp", UintegerValue(f.dscp));
         s->SetAttribute("FlowId", UintegerValue(f.id));
         if (f.profile == "voice-g711")
@@ -1463,7 +1851,7 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
     std::vector<NodeSpec*> counted;
     for (NodeSpec& n : sc.nodes)
     {
-        if (n.ike)
+        if (n.ike || (n.gdoi && n.role == "group-member"))
         {
             counted.push_back(&n);
         }
@@ -1474,6 +1862,12 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         *csv << "time_s";
         for (NodeSpec* n : counted)
         {
+            if (n->gdoi)
+            {
+                // a group member: its registered groups and TEKs
+                *csv << ",gdoi_groups_" << Lower(n->name) << ",teks_" << Lower(n->name);
+                continue;
+            }
             *csv << ",ike_sas_" << Lower(n->name) << ",esp_sas_" << Lower(n->name);
         }
         *csv << "\n";
@@ -1528,6 +1922,13 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         }
     }
 
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        if (sc.pcap != "none")
+        {
+            trace.EnableTunnelPcap(Lower(t.name + "-" + t.ends[0]), t.dev[0]);
+        }
+    }
     Time end = Seconds(sc.duration);
     Time last = end + Seconds(1) - MilliSeconds(1);
     VpnTrackedEvents events; // this run's own events, cancelled after it
@@ -1582,13 +1983,23 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         }
         if (n.gdoi && n.role == "group-member")
         {
-            const vpn_getvpn_stats* st = vpn_getvpn_node_get_stats(n.gdoi->GetCore());
+            // (no core while switched off at the end: a stopped router has no state)
+            static const vpn_getvpn_stats none{};
+            const vpn_getvpn_stats* st = n.gdoi->GetCore() ? vpn_getvpn_node_get_stats(n.gdoi->GetCore()) : &none;
             uint64_t drops = 0;
             for (int r = 0; r < VPN_GETVPN_DROP_COUNT; r++)
             {
                 drops += st->drops[r];
             }
             report.Add("gdoi_registered_groups_" + k, n.gdoi->GetRegisteredGroups());
+            // rekeys the member accepted (unicast or multicast), every group
+            uint64_t rekeys = 0;
+            for (size_t g = 0; g < vpn_getvpn_node_n_groups(n.gdoi->GetCore()); g++)
+            {
+                const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(n.gdoi->GetCore(), g);
+                rekeys += gm ? vpn_gdoi_gm_get_stats(gm)->rekeys : 0;
+            }
+            report.Add("gdoi_rekeys_received_" + k, rekeys);
             report.Add("encrypted_" + k, st->out_encrypted);
             report.Add("decrypted_" + k, st->in_decrypted);
             report.Add("data_plane_drops_" + k, drops);
@@ -1604,6 +2015,19 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             // (no coop statistics for a key server without `redundancy`)
             const vpn_gdoi_coop_stats* cs = ks ? vpn_gdoi_ks_coop_stats(ks) : nullptr;
             report.Add("ks_takeovers_" + k, cs ? cs->takeovers : 0);
+        }
+    }
+    for (TunnelSpec& t : sc.tunnels)
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            std::string k = Lower(t.name + "_" + t.ends[i]);
+            Ptr<VpnIpsecStack> st = sc.FindNode(t.ends[i])->node->GetObject<VpnIpsecStack>();
+            report.Add("tunnel_sas_" + k, st ? st->GetSaCount() : 0);
+            report.Add("tunnel_encrypted_" + k, t.dev[i]->GetPacketsEncrypted());
+            report.Add("tunnel_decrypted_" + k, t.dev[i]->GetPacketsDecrypted());
+            report.Add("tunnel_dropped_" + k, t.dev[i]->GetPacketsDropped());
+            report.Add("tunnel_esp_errors_" + k, st ? st->GetSaErrors() : 0);
         }
     }
     size_t ikeLines = ikes.empty() ? 0 : trace.WriteIkeKeys(ikes);
@@ -1622,17 +2046,24 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             report.AddFigure(k + "_goodput_mbps", f.tcpSink->GetTotalRx() * 8.0 / secs / 1e6);
             continue;
         }
-        vpn_qos_summary sum{};
-        f.sink->GetSummary(f.id, f.rtp->GetSent(), sum);
         std::string cls = f.dscp == 46 ? "EF" : f.dscp == 34 ? "AF41" : "BE";
         std::string codec = f.profile == "voice-g711" ? "G.711" : f.profile == "voice-g729" ? "G.729" : "";
-        report.AddQosFlow(sc.name, f.name, cls, codec, sum, f.sink->GetDelaysMs(f.id));
         report.Add(k + "_sent", f.rtp->GetSent());
-        report.Add(k + "_received", sum.received);
-        report.AddFigure(k + "_loss_pct", sum.loss * 100);
-        report.AddFigure(k + "_p50_ms", sum.p50_ns / 1e6);
-        report.AddFigure(k + "_p99_ms", sum.p99_ns / 1e6);
-        report.AddFigure(k + "_jitter_ms", sum.jitter_ns / 1e6);
+        // a multicast flow: its figures per receiver (flow_F_R_received, ...)
+        for (const std::string& r : f.receivers)
+        {
+            std::string kr = f.multicast ? k + "_" + Lower(r) : k;
+            Ptr<QosFlowSink> sink = sinks[r];
+            vpn_qos_summary sum{};
+            sink->GetSummary(f.id, f.rtp->GetSent(), sum);
+            report.AddQosFlow(sc.name, f.multicast ? f.name + "@" + r : f.name, cls, codec, sum,
+                              sink->GetDelaysMs(f.id));
+            report.Add(kr + "_received", sum.received);
+            report.AddFigure(kr + "_loss_pct", sum.loss * 100);
+            report.AddFigure(kr + "_p50_ms", sum.p50_ns / 1e6);
+            report.AddFigure(kr + "_p99_ms", sum.p99_ns / 1e6);
+            report.AddFigure(kr + "_jitter_ms", sum.jitter_ns / 1e6);
+        }
         qos = true;
     }
     if (monitor)

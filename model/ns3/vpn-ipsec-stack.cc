@@ -59,6 +59,8 @@ struct VpnIpsecStack::Core
     bool drbgs{false};
     vpn_conf* conf{nullptr};
     vpn_router* router{nullptr};
+    //! GET VPN groups as EnableGetVpn gave them: attached again to the fresh router at PowerOn
+    std::vector<vpn_getvpn_group_params> gdoiGroups;
 };
 
 TypeId
@@ -306,6 +308,12 @@ VpnIpsecStack::PowerOff()
     {
         Reboot(); // the state is gone now; the fresh router cannot reach anyone
     }
+    else if (m_core->router && !m_core->gdoiGroups.empty())
+    {
+        // GET VPN: a member's TEKs, KEK and phase-1 SA go with the power (a
+        // key server's keys too); PowerOn attaches the groups again
+        DropRouter();
+    }
     return true;
 }
 
@@ -348,7 +356,36 @@ VpnIpsecStack::PowerOn()
     {
         Reboot(); // a fresh start: initiators bring IKE up, spokes register
     }
+    else if (!m_core->gdoiGroups.empty() && (!m_core->router || !vpn_router_getvpn(m_core->router)))
+    {
+        // members register anew (their start time has passed), as after a
+        // reload; a router made while off (a call reached Router()) is empty
+        if (m_core->router)
+        {
+            DropRouter();
+        }
+        CreateRouter(nullptr);
+        int rc = vpn_router_getvpn_attach(m_core->router, VpnNodeEngine::NowNs(), m_core->gdoiGroups.data(),
+                                          m_core->gdoiGroups.size());
+        NS_ABORT_MSG_IF(rc != 0, "GET VPN groups attached again: " << vpn_strerror(rc));
+        Reschedule();
+    }
     return true;
+}
+
+void
+VpnIpsecStack::DropRouter()
+{
+    NS_LOG_FUNCTION(this);
+    Simulator::Cancel(m_timer);
+    m_timerAt = UINT64_MAX;
+    // the C router goes (keys wiped), no callbacks; the DRBGs are forked anew
+    vpn_router_del(m_core->router);
+    m_core->router = nullptr;
+    ReleaseDrbgs();
+    vpn_drbg_free(&m_core->ikeDrbg);
+    vpn_drbg_free(&m_core->sadDrbg);
+    m_core->drbgs = false;
 }
 
 int
@@ -468,14 +505,7 @@ VpnIpsecStack::Reboot()
     }
     m_nhrpRouteList.clear();
     m_nhrpRoutes = 0;
-    Simulator::Cancel(m_timer);
-    // the C router goes (keys wiped), no callbacks; the DRBGs are forked anew
-    vpn_router_del(m_core->router);
-    m_core->router = nullptr;
-    ReleaseDrbgs();
-    vpn_drbg_free(&m_core->ikeDrbg);
-    vpn_drbg_free(&m_core->sadDrbg);
-    m_core->drbgs = false;
+    DropRouter();
     CreateRouter(m_core->conf);
     for (size_t i = 0; i < m_tunnels.size(); i++)
     {
@@ -700,6 +730,7 @@ VpnIpsecStack::EnableGetVpn(const std::vector<vpn_getvpn_group_params>& groups, 
 {
     NS_LOG_FUNCTION(this << groups.size());
     m_gdoiHooks = hooks;
+    m_core->gdoiGroups = groups;
     int rc = vpn_router_getvpn_attach(Router(), VpnNodeEngine::NowNs(), groups.data(), groups.size());
     Reschedule();
     return rc;

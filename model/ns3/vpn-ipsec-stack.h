@@ -250,8 +250,10 @@ class VpnIpsecStack : public Object
      * they are kept here) and an IKE-keyed router loses every SA, IKE SA and
      * NHRP entry as in Reboot. On: the interfaces come up, the static routes
      * are as they were, and the router starts fresh (Reboot): initiating
-     * tunnels bring IKE up again, peers find the lost SAs by DPD. Returns
-     * false when already in that state.
+     * tunnels bring IKE up again, peers find the lost SAs by DPD. A GET VPN
+     * node (EnableGetVpn) loses its GDOI state when off (TEKs, KEK, phase-1
+     * SAs; a key server its keys) and gets its groups again when on, so a
+     * member registers anew. Returns false when already in that state.
      */
     bool PowerOff();
     bool PowerOn();
@@ -292,6 +294,8 @@ class VpnIpsecStack : public Object
   private:
     struct vpn_router* Router();
     void CreateRouter(const struct vpn_conf* conf);
+    /** Deletes the C router (keys wiped) and its timer and DRBGs; Reboot and PowerOff. */
+    void DropRouter();
     /** Stops the node engine re-forking this stack's DRBGs (before they are freed). */
     void ReleaseDrbgs();
     void EnsureReceiver();

@@ -65,4 +65,57 @@ PY
     fi
 done
 [ $n -ge 2 ] || { echo "only $n scenarios found" >&2; exit 1; }
+
+# scenarios/getvpn-multicast gives examples/getvpn-multicast's figures: 300
+# packets to 239.1.1.1, all 300 at each of the three receiving sites, every
+# member accepted KS1's multicast rekey (encrypted at BRANCH1, decrypted at
+# each receiver). Its static multicast routes carry both: with the VRF's
+# route for the stream to HQ only, and for the rekeys to HQ only, the other
+# sites get neither.
+fig() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/$1/summary.json" "$2"; }
+mc=$work/getvpn-multicast
+for k in flow_stream_sent flow_stream_hosthq_received flow_stream_host2_received flow_stream_host3_received \
+    encrypted_branch1 decrypted_hq decrypted_branch2 decrypted_branch3; do
+    [ "$(fig getvpn-multicast $k)" -eq 300 ] || { echo "getvpn-multicast: $k = $(fig getvpn-multicast $k), wanted 300" >&2; exit 1; }
+done
+for m in hq branch1 branch2 branch3; do
+    [ "$(fig getvpn-multicast gdoi_rekeys_received_$m)" -eq 1 ] || { echo "getvpn-multicast: $m missed the multicast rekey" >&2; exit 1; }
+done
+"$bin" "$src/scenarios/getvpn-multicast" --out="$work/mc-hq" --set mroute.stream.out=hq-wan \
+    --set mroute.rekeys.out=hq-wan >"$work/mc-hq.log" 2>&1 || { cat "$work/mc-hq.log" >&2; exit 1; }
+[ "$(fig mc-hq flow_stream_hosthq_received)" -eq 300 ] && [ "$(fig mc-hq flow_stream_host2_received)" -eq 0 ] &&
+    [ "$(fig mc-hq flow_stream_host3_received)" -eq 0 ] && [ "$(fig mc-hq gdoi_rekeys_received_hq)" -eq 1 ] &&
+    [ "$(fig mc-hq gdoi_rekeys_received_branch2)" -eq 0 ] ||
+    { echo "getvpn-multicast: the VRF's multicast routes to HQ only still reach the branches" >&2; exit 1; }
+echo "getvpn-multicast: 300/300 at hostHQ, host2, host3; rekey at every member; routes to HQ only: host2 0, branch2 no rekey"
+
+# scenarios/mpls-l3vpn gives examples/mpls-l3vpn's figures: 50 of 50 on
+# each flow (B's to the same address as A's), the group at CE-A1 and CE-A3;
+# CE-A4 listening but outside VRF A's multicast route gets nothing.
+for k in flow_a1-a2_received flow_b1-b2_received flow_a3-a1_received flow_a2-group_ce-a1_received \
+    flow_a2-group_ce-a3_received; do
+    [ "$(fig mpls-l3vpn $k)" -eq 50 ] || { echo "mpls-l3vpn: $k = $(fig mpls-l3vpn $k), wanted 50" >&2; exit 1; }
+done
+"$bin" "$src/scenarios/mpls-l3vpn" --out="$work/l3-a4" --set "flow.a2-group.to=CE-A1 CE-A3 CE-A4" >"$work/l3-a4.log" 2>&1 ||
+    { cat "$work/l3-a4.log" >&2; exit 1; }
+[ "$(fig l3-a4 flow_a2-group_ce-a4_received)" -eq 0 ] && [ "$(fig l3-a4 flow_a2-group_ce-a1_received)" -eq 50 ] ||
+    { echo "mpls-l3vpn: CE-A4 got the group without a route" >&2; exit 1; }
+echo "mpls-l3vpn: 50/50 per flow and receiver; CE-A4 outside the VRF's route: 0"
+
+# scenarios/ipsec-manual-l2l gives examples/ipsec-manual-l2l's figures: two
+# SAs a gateway, 500 packets encrypted and 500 decrypted at each, no drop;
+# in VTI mode with another transform the same (the ESP of both decrypts
+# with the written keys: the loop above, and here the VTI run).
+for g in gw1 gw2; do
+    [ "$(fig ipsec-manual-l2l tunnel_sas_tunnel0_$g)" -eq 2 ] && [ "$(fig ipsec-manual-l2l tunnel_encrypted_tunnel0_$g)" -eq 500 ] &&
+        [ "$(fig ipsec-manual-l2l tunnel_decrypted_tunnel0_$g)" -eq 500 ] && [ "$(fig ipsec-manual-l2l tunnel_dropped_tunnel0_$g)" -eq 0 ] ||
+        { echo "ipsec-manual-l2l: $g's tunnel figures differ from the example's" >&2; exit 1; }
+done
+"$bin" "$src/scenarios/ipsec-manual-l2l" --out="$work/mk-vti" --set tunnel.tunnel0.mode=vti \
+    --set "tunnel.tunnel0.transform=esp-aes 256 esp-sha256-hmac" >"$work/mk-vti.log" 2>&1 || { cat "$work/mk-vti.log" >&2; exit 1; }
+vti=$(ts_keys "$work/mk-vti" -r "$(ls "$work"/mk-vti/wan-*.pcap)" -Y 'esp && udp.dstport == 16384' -T fields -e frame.number | count)
+[ "$(fig mk-vti flow_a-b_received)" -eq 500 ] && [ "$vti" -eq 1000 ] ||
+    { echo "ipsec-manual-l2l VTI: received $(fig mk-vti flow_a-b_received), $vti ESP frames decrypted to voice" >&2; exit 1; }
+echo "ipsec-manual-l2l: 2 SAs, 500/500 each gateway; VTI with AES-CBC/SHA-256: 1000 ESP frames decrypt to voice"
+
 echo "$n scenarios ran"

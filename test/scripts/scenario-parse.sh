@@ -74,6 +74,7 @@ prefixes =
 profile = voice-g729
 from = a
 to = b
+group = 
 dscp = 46
 start = 1
 stop = 20
@@ -263,6 +264,7 @@ prefixes =
 profile = voice-g711
 from = h1
 to = h2
+group = 
 dscp = 34
 start = 5
 stop = 25
@@ -270,6 +272,7 @@ stop = 25
 profile = bulk-tcp
 from = h3
 to = h1
+group = 
 dscp = 10
 start = 2
 stop = 28
@@ -325,6 +328,8 @@ grep -A6 '^\[link wan\]' "$work/set.out" | grep -qx 'delay = 45ms' &&
 # the expected LOCATION (line, or the --set key) and message, and extra
 # arguments. Each must exit 2 with "FILE:LINE: message" and write no output.
 gv=$(cd "$src" && pwd)/scenarios/getvpn-mpls
+gm=$(cd "$src" && pwd)/scenarios/getvpn-multicast
+mk=$(cd "$src" && pwd)/scenarios/ipsec-manual-l2l
 n=0
 while IFS= read -r row; do
     case $row in '' | '#'*) continue ;; esac
@@ -338,6 +343,8 @@ while IFS= read -r row; do
         cfg) cp "$cfg/HUB1.cfg" "$cfg/SPOKE1.cfg" "$d/"
              sed "s|^config = .*/\(.*\.cfg\)|config = \1|" "$work/full/scenario.ini" >"$d/scenario.ini" ;;
         gv) cp "$gv"/* "$d/" ;;
+        gm) cp "$gm"/* "$d/" ;;
+        mk) cp "$mk"/* "$d/" ;;
     esac
     [ "$expr" = - ] || sed -i "$expr" "$d/$file"
     out=$work/bad$n-out
@@ -417,6 +424,38 @@ full | - | - | --set link.wan.colour=red | unknown key 'colour' in [link wan] | 
 # router configurations: the configuration's own file and line
 cfg | HUB1.cfg | 4s/.*/ encryption aes-cbc-999/ | 4 | 'aes-cbc-999' is not supported
 cfg | SPOKE1.cfg | 45s/.*/ip route 10.9.0.0 255.255.255.0 203.0.113.9/ | 45 | next hop 203.0.113.9 is on no connected subnet
+# gm: scenarios/getvpn-multicast: static multicast routes and a multicast flow
+gm | scenario.ini | s/^group = 239.192.1.1/group = 10.1.1.1/ | 164 | group '10.1.1.1' is not an IPv4 multicast address or prefix
+gm | scenario.ini | 164d | 162 | an mroute needs group = ADDRESS[/LENGTH]
+gm | scenario.ini | s/^source = 192.0.2.2/source = ks1/ | 165 | source 'ks1' is not ADDRESS[/LENGTH]
+gm | scenario.ini | s/^out = hq-wan b1-wan b2-wan b3-wan/out = hq-wan b9-wan/ | 166 | no [link b9-wan]
+gm | scenario.ini | s/^out = hq-wan b1-wan b2-wan b3-wan/out = hq-wan hq-lan/ | 166 | hq-lan is not a site of VRF INTRANET
+gm | scenario.ini | 166d | 162 | an mroute needs out = LINK
+gm | scenario.ini | 165a in = ks | 166 | a VRF route replicates at the PE the packets enter: no in =
+gm | scenario.ini | 165a node = KS1 | 163 | an mroute is either on a node (node = NAME, in = LINK) or in the provider's VRF
+gm | scenario.ini | s/^node = BRANCH1/node = BRANCH9/ | 175 | no [node BRANCH9]
+gm | scenario.ini | s/^node = BRANCH1/node = PE1/ | 175 | PE1 is a provider router: write vrf = NAME
+gm | scenario.ini | s/^in = b1-lan/in = b2-lan/ | 178 | link b2-lan does not end at BRANCH1
+gm | scenario.ini | s/^out = b1-wan/out = b1-wan hq-lan/ | 179 | link hq-lan does not end at BRANCH1
+gm | scenario.ini | 178d | 174 | an mroute on a node needs in = LINK
+gm | scenario.ini | 176s/.*/group = 239.1.1.0\/24/ | 176 | a node's static multicast route is for one group
+gm | scenario.ini | s/^\[mroute hq-in\]/[mroute]/ | 180 | [mroute NAME] takes one name
+gm | scenario.ini | 203s/.*/group = 10.1.1.1/ | 203 | group '10.1.1.1' is not an IPv4 multicast address
+gm | scenario.ini | 203d | 203 | one node receives a unicast flow (several: group = ADDRESS)
+gm | scenario.ini | s/^to = hostHQ host2 host3/to = hostHQ host9/ | 204 | no [node host9]
+gm | scenario.ini | s/^profile = voice-g711/profile = bulk-tcp/ | 203 | a multicast flow is RTP (voice or video), not TCP
+# mk: scenarios/ipsec-manual-l2l: a manually keyed tunnel
+mk | scenario.ini | 46s/.*/ends = GW1/ | 46 | a tunnel needs ends = NODE NODE
+mk | scenario.ini | 46s/.*/ends = GW1 GW9/ | 46 | no [node GW9]
+mk | scenario.ini | 46s/.*/ends = GW1 GW1/ | 46 | GW1 twice on one tunnel
+mk | scenario.ini | s/^mode = gre/mode = ipip/ | 47 | mode 'ipip' is not one of gre, vti
+mk | scenario.ini | s/^over = wan/over = wan2/ | 48 | a tunnel needs over = LINK
+mk | scenario.ini | s/^over = wan/over = lan1/ | 48 | GW2 has no address on link lan1
+mk | scenario.ini | s/^addresses = 172.16.0.1\/30 172.16.0.2\/30/addresses = 172.16.0.1\/30/ | 49 | a tunnel needs addresses = ADDRESS/LENGTH ADDRESS/LENGTH
+mk | scenario.ini | s/^transform = esp-gcm 128/transform = esp-des/ | 50 | transform 'esp-des':
+mk | scenario.ini | s/^routes = 10.2.0.0\/24 10.1.0.0\/24/routes = 10.2.0.0\/24/ | 51 | one prefix per end routed into the tunnel
+mk | scenario.ini | s/^routes = 10.2.0.0\/24 10.1.0.0\/24/routes = 10.2.0.0 -/ | 51 | '10.2.0.0' is not ADDRESS/LENGTH
+mk | scenario.ini | 46s/.*/ends = GW1 hostB/ | 48 | hostB has no address on link wan
 # a provider and GET VPN (scenarios/getvpn-mpls)
 gv | scenario.ini | /^\[provider\]/,/^core-network/d | 19 | a provider router needs a [provider] section
 gv | scenario.ini | 83d | 79 | a link to a PE needs vrf = NAME

@@ -47,6 +47,23 @@ PY
 [ -s "$work/out/plots/flow_voice_p50_ms.png" ] || { echo "no plot" >&2; exit 1; }
 echo "plot written"
 
+# Progress: not on a terminal, one line per finished run (4, numbered) and no
+# progress line; on a terminal (script(1) gives the sweep one) the progress
+# line: runs done of total, elapsed and remaining time, each running run's
+# simulated second.
+[ "$(grep -c '^run [1-4]/4 link.wan.delay=[14]0ms/run-[12]: ok$' "$work/log")" -eq 4 ] && ! grep -q 'runs done' "$work/log" ||
+    { echo "not on a terminal: wanted one line per finished run" >&2; exit 1; }
+if command -v script >/dev/null 2>&1; then
+    script -qec "python3 '$src/scripts/sweep.py' --bin '$bin' --scenario '$src/scenarios/flexvpn-l2l-static' \
+        --out '$work/tty' --runs 2 --jobs 1 --set scenario.duration=12" /dev/null >"$work/tty.log" 2>&1 ||
+        { cat "$work/tty.log" >&2; exit 1; }
+    tr '\r' '\n' <"$work/tty.log" >"$work/tty.lines"
+    grep -q '^0/2 runs done, elapsed [0-9]*s, ~0s left; base/run-1 t=[0-9]*s' "$work/tty.lines" &&
+        grep -q '^1/2 runs done, elapsed [0-9]*s, ~[0-9]*s left; base/run-2 ' "$work/tty.lines" &&
+        ! grep -q '^run 1/2' "$work/tty.lines" || { echo "on a terminal: no progress line" >&2; cat "$work/tty.lines" >&2; exit 1; }
+    echo "progress: one line per run without a terminal; on one: $(grep -c 'runs done' "$work/tty.lines") progress updates"
+fi
+
 # --sweep scenario=A,B compares scenario folders (here the GET VPN and
 # FlexVPN designs of the comparison, 6 s each): one folder per design, each
 # run its own scenario (GET VPN members registered there, IKE SAs in the
