@@ -835,6 +835,7 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->suite = s;
     n->dh_group = ikev2_prop_id(chosen, VPN_IKEV2_XF_DH, NULL);
     memcpy(n->spi_i, spi_i, 8);
+    ikev2_sa_index_spi(ctx, n);
     memcpy(n->spi_r, spi_r, 8);
     memcpy(n->ni, ni, ni_len);
     n->ni_len = ni_len;

@@ -236,6 +236,10 @@ typedef struct ikev2_sa {
     bool eap_wait_first;              /* ... to the first IKE_AUTH request */
     vpn_ikev2_hdr eap_wait_hdr;       /* the request waiting for it */
     ikev2_buf eap_wait_raw;
+    /* the engine's lookup indexes (ikev2-engine.c): chains by handle and by SPIi */
+    struct ikev2_sa *id_next, *spi_next;
+    bool spi_hashed;                  /* spi_i is set and the SA is on its SPIi chain */
+    uint64_t hashed_spi_i;            /* ... the SPIi that chain was chosen by */
 } ikev2_sa;
 
 /* An IOS trustpoint: trusted CAs, and this node's certificate and key. */
@@ -284,6 +288,10 @@ struct vpn_ikev2_ctx {
     const vpn_conf *conf;
     ikev2_sa **sa;
     size_t n_sa, cap_sa;
+    /* hash chains over sa[] (n_hash buckets, a power of two, 2 * cap_sa) so an
+     * IKE message finds its SA without walking them all (hub scale, issue 14) */
+    ikev2_sa **id_hash, **spi_hash;
+    size_t n_hash;
     ikev2_policy *policy;
     size_t n_policy, cap_policy;
     uint32_t next_id;                 /* IKE SA and CHILD_SA handles share it */
@@ -350,6 +358,9 @@ uint32_t ikev2_new_id(vpn_ikev2_ctx *ctx);
 ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
                        const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote);
 ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id);
+/* Call once sa->spi_i is set (or changed): puts the SA on the SPIi index the input path
+ * looks SAs up by. Cannot fail. */
+void ikev2_sa_index_spi(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
 ikev2_child *ikev2_child_by_id(ikev2_sa *sa, uint32_t id);
 ikev2_child *ikev2_child_by_spi_in(ikev2_sa *sa, uint32_t spi);
 ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi);

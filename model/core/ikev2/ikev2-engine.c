@@ -194,6 +194,8 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
     for (size_t i = 0; i < ctx->n_sa; i++)
         sa_free(ctx->sa[i]);
     free(ctx->sa);
+    free(ctx->id_hash);
+    free(ctx->spi_hash);
     free(ctx->hint);
     for (size_t i = 0; i < ctx->n_pool; i++)
         vpn_ippool_free(&ctx->pool[i]);
@@ -328,19 +330,92 @@ uint32_t ikev2_new_id(vpn_ikev2_ctx *ctx)
     return id;
 }
 
+/* ---- the SA indexes: by handle and by SPIi ------------------------------------------ */
+
+static size_t hash_slot(uint64_t key, size_t n)
+{
+    /* SPIs are random but the peer chooses SPIi, and handles count: mix both. */
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+    return (size_t)h & (n - 1);
+}
+
+/* Appends to the chain's tail so a chain lists SAs in the order they were indexed, the
+ * order the walks over sa[] this replaces found them in. */
+static void chain_add(ikev2_sa **slot, ikev2_sa *sa, bool by_spi)
+{
+    while (*slot)
+        slot = by_spi ? &(*slot)->spi_next : &(*slot)->id_next;
+    *slot = sa;
+    if (by_spi)
+        sa->spi_next = NULL;
+    else
+        sa->id_next = NULL;
+}
+
+static void chain_del(ikev2_sa **slot, const ikev2_sa *sa, bool by_spi)
+{
+    for (; *slot; slot = by_spi ? &(*slot)->spi_next : &(*slot)->id_next)
+        if (*slot == sa) {
+            *slot = by_spi ? sa->spi_next : sa->id_next;
+            return;
+        }
+}
+
+void ikev2_sa_index_spi(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    if (sa->spi_hashed)
+        chain_del(&ctx->spi_hash[hash_slot(sa->hashed_spi_i, ctx->n_hash)], sa, true);
+    sa->hashed_spi_i = ikev2_spi64(sa->spi_i);
+    chain_add(&ctx->spi_hash[hash_slot(sa->hashed_spi_i, ctx->n_hash)], sa, true);
+    sa->spi_hashed = true;
+}
+
+static void sa_unindex(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    chain_del(&ctx->id_hash[hash_slot(sa->id, ctx->n_hash)], sa, false);
+    if (sa->spi_hashed)
+        chain_del(&ctx->spi_hash[hash_slot(sa->hashed_spi_i, ctx->n_hash)], sa, true);
+    sa->spi_hashed = false;
+}
+
+/* Grows sa[] and the indexes together (the index keeps at most half a bucket per SA).
+ * Returns 0 or VPN_ERR_NOMEM (then nothing changed). */
+static int sa_grow(vpn_ikev2_ctx *ctx)
+{
+    size_t cap = ctx->cap_sa ? ctx->cap_sa * 2 : 8;
+    ikev2_sa **ih = vpn_calloc(&ctx->params.alloc, 2 * cap, sizeof *ih);
+    ikev2_sa **sh = vpn_calloc(&ctx->params.alloc, 2 * cap, sizeof *sh);
+    ikev2_sa **n = ih && sh ? vpn_realloc(&ctx->params.alloc, ctx->sa, cap * sizeof *n) : NULL;
+
+    if (n == NULL) {
+        free(ih);
+        free(sh);
+        return VPN_ERR_NOMEM;
+    }
+    ctx->sa = n;
+    ctx->cap_sa = cap;
+    free(ctx->id_hash);
+    free(ctx->spi_hash);
+    ctx->id_hash = ih;
+    ctx->spi_hash = sh;
+    ctx->n_hash = 2 * cap;
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        ikev2_sa *sa = ctx->sa[i];
+        chain_add(&ih[hash_slot(sa->id, ctx->n_hash)], sa, false);
+        if (sa->spi_hashed)
+            chain_add(&sh[hash_slot(sa->hashed_spi_i, ctx->n_hash)], sa, true);
+    }
+    return 0;
+}
+
 ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
                        const vpn_ikev2_endpoint *local, const vpn_ikev2_endpoint *remote)
 {
     ikev2_sa *sa;
 
-    if (ctx->n_sa == ctx->cap_sa) {
-        size_t cap = ctx->cap_sa ? ctx->cap_sa * 2 : 8;
-        ikev2_sa **n = vpn_realloc(&ctx->params.alloc, ctx->sa, cap * sizeof *n);
-        if (n == NULL)
-            return NULL;
-        ctx->sa = n;
-        ctx->cap_sa = cap;
-    }
+    if (ctx->n_sa == ctx->cap_sa && sa_grow(ctx) != 0)
+        return NULL;
     if ((sa = vpn_calloc(&ctx->params.alloc, 1, sizeof *sa)) == NULL)
         return NULL;
     sa->id = ikev2_new_id(ctx);
@@ -350,21 +425,25 @@ ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
     sa->created = now;
     sa->last_recv = now;
     ctx->sa[ctx->n_sa++] = sa;
+    chain_add(&ctx->id_hash[hash_slot(sa->id, ctx->n_hash)], sa, false);
     return sa;
 }
 
 ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id)
 {
-    for (size_t i = 0; i < ctx->n_sa; i++)
-        if (ctx->sa[i]->id == id && ctx->sa[i]->phase != IKEV2_P_DEAD)
-            return ctx->sa[i];
+    if (ctx->n_hash == 0)
+        return NULL;
+    for (ikev2_sa *sa = ctx->id_hash[hash_slot(id, ctx->n_hash)]; sa; sa = sa->id_next)
+        if (sa->id == id && sa->phase != IKEV2_P_DEAD)
+            return sa;
     return NULL;
 }
 
 static ikev2_sa *sa_by_spis(const vpn_ikev2_ctx *ctx, uint64_t spi_i, uint64_t spi_r)
 {
-    for (size_t i = 0; i < ctx->n_sa; i++) {
-        ikev2_sa *sa = ctx->sa[i];
+    if (ctx->n_hash == 0)
+        return NULL;
+    for (ikev2_sa *sa = ctx->spi_hash[hash_slot(spi_i, ctx->n_hash)]; sa; sa = sa->spi_next) {
         if (sa->phase != IKEV2_P_DEAD && ikev2_spi64(sa->spi_i) == spi_i &&
             ikev2_spi64(sa->spi_r) == spi_r)
             return sa;
@@ -585,6 +664,7 @@ static void sweep(vpn_ikev2_ctx *ctx)
     size_t j = 0;
     for (size_t i = 0; i < ctx->n_sa; i++) {
         if (ctx->sa[i]->phase == IKEV2_P_DEAD) {
+            sa_unindex(ctx, ctx->sa[i]);
             ikev2_ra_release(ctx, ctx->sa[i]);
             sa_free(ctx->sa[i]);
         } else {
@@ -1246,8 +1326,9 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
 static ikev2_sa *half_open_by_spi_i(const vpn_ikev2_ctx *ctx, uint64_t spi_i, const vpn_ikev2_endpoint *remote,
                                     bool initiator)
 {
-    for (size_t i = 0; i < ctx->n_sa; i++) {
-        ikev2_sa *sa = ctx->sa[i];
+    if (ctx->n_hash == 0)
+        return NULL;
+    for (ikev2_sa *sa = ctx->spi_hash[hash_slot(spi_i, ctx->n_hash)]; sa; sa = sa->spi_next) {
         if (sa->phase == IKEV2_P_DEAD || sa->initiator != initiator || ikev2_spi64(sa->spi_i) != spi_i)
             continue;
         if (!vpn_addr_eq(&sa->remote.addr, &remote->addr))

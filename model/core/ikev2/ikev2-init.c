@@ -189,6 +189,7 @@ int ikev2_init_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         if ((rc = vpn_rng_bytes(&ctx->params.rng, sa->spi_i, 8)) != 0)
             return rc;
     } while (ikev2_spi64(sa->spi_i) == 0); /* RFC 7296 3.1: SPIs are never zero */
+    ikev2_sa_index_spi(ctx, sa);
     memset(sa->spi_r, 0, 8);
     sa->ni_len = IKEV2_NONCE_LEN;
     if ((rc = vpn_rng_bytes(&ctx->params.rng, sa->ni, sa->ni_len)) != 0)
@@ -437,6 +438,7 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
         return;
     }
     memcpy(sa->spi_i, spi_i, 8);
+    ikev2_sa_index_spi(ctx, sa);
     do {
         if ((rc = vpn_rng_bytes(&ctx->params.rng, sa->spi_r, 8)) != 0)
             goto internal;
