@@ -2,7 +2,7 @@
  * Injected failures in the GDOI key server: a failing RNG and a failing
  * allocator (the KS's vpn_alloc gate), the k-th call failing, for every k
  * that two registrations, a rekey with a new KEK and the timer's next rekey
- * reach. After each run: a failure inside the KS was counted
+ * reach, the members' IKEv1 phase 1 inside the KS included. After each run: a failure inside the KS was counted
  * (internal_errors, and rekey_failures for a rekey), reported through
  * cfg.error_event, shown by `show crypto gdoi`, or returned by the call
  * that hit it; and the group heals: once the members' retries and the
@@ -57,6 +57,8 @@ typedef struct net {
     tu_gdoi_wire w;
     uint64_t now;
     unsigned error_events, api_errors;
+    unsigned absorbed; /* ikev1's warnings: a copy for retransmission not kept */
+    vpn_log log;
 } net;
 
 static int fail_fill(void *ctx, uint8_t *out, size_t len)
@@ -81,6 +83,13 @@ static void on_error(void *user, int err, const char *detail)
     assert_true(err < 0);
     assert_non_null(strstr(detail, "internal error in "));
     n->error_events++;
+}
+
+static void on_log(void *user, vpn_log_level level, const char *engine, const char *msg)
+{
+    net *n = user;
+    if (level == VPN_LOG_WARN && strcmp(engine, "ikev1") == 0 && strstr(msg, "out of memory keeping"))
+        n->absorbed++;
 }
 
 static void on_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
@@ -143,7 +152,10 @@ static void net_init(net *n, int kind, unsigned k)
     kc.alloc.user = &n->alloc_j;
     kc.error_event = on_error;
     /* creation is not what the injection aims at */
-    assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, NULL, on_send, n, n->now), 0);
+    n->log.fn = on_log;
+    n->log.user = n;
+    n->log.max = VPN_LOG_WARN;
+    assert_int_equal(vpn_gdoi_ks_new(&n->ks, &kc, &n->rng, &n->log, on_send, n, n->now), 0);
     n->rng_j.calls = n->alloc_j.calls = 0;
     if (kind == KIND_RNG)
         n->rng_j.fail_at = k;
@@ -195,8 +207,10 @@ static unsigned run_once(int kind, unsigned k)
     /* every counted internal error was reported, and only those */
     assert_int_equal(n->error_events, st->internal_errors);
     if (failed) {
-        /* never silent: counted or returned */
-        assert_true(st->internal_errors > 0 || n->api_errors > 0);
+        /* never silent: counted, returned, or absorbed (a phase-1
+         * retransmission copy not kept, logged by ikev1) with the group
+         * healed all the same (checked below) */
+        assert_true(st->internal_errors > 0 || n->api_errors > 0 || n->absorbed > 0);
     } else {
         assert_int_equal(st->internal_errors, 0);
         assert_int_equal(st->rekey_failures, 0);
