@@ -109,7 +109,8 @@ main(int argc, char* argv[])
     Time stop = start + Seconds(duration);
     Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, start, stop);
     ks->SetStopTime(Seconds(failAt));
-    Simulator::Schedule(stop - Seconds(5), &Rekey, ks2, false);
+    VpnTrackedEvents timed; // the Rekey, cancelled after the run
+    timed.Add(Simulator::Schedule(stop - Seconds(5), &Rekey, ks2, false));
 
     Time end = stop + Seconds(1);
     trace.ScheduleShowSnapshot(ks, "show-KS1-before-failure.txt", Seconds(failAt) - MilliSeconds(1));
@@ -121,6 +122,7 @@ main(int argc, char* argv[])
     Ptr<FlowMonitor> monitor = flowHelper.Install(net.hosts);
     Simulator::Stop(end);
     Simulator::Run();
+    timed.CancelAll();
 
     size_t p1Lines = trace.WriteIkev1Keys(getvpn.GetDaemons());
     net.mpls->WriteShow(out);

@@ -107,9 +107,10 @@ main(int argc, char* argv[])
     Ptr<GetVpnVoice> voice = GetVpnVoice::InstallAllPairs(net.hosts, start, stop);
     // a unicast rekey a third of the way in; then multicast rekeys, and one
     // with a new KEK two thirds in
-    Simulator::Schedule(start + Seconds(duration / 3), &Rekey, ks, false);
-    Simulator::Schedule(start + Seconds(duration / 2), &Multicast, ks, o.rekeyGroup);
-    Simulator::Schedule(start + Seconds(2 * duration / 3), &Rekey, ks, true);
+    VpnTrackedEvents timed; // the rekeys, cancelled after the run
+    timed.Add(Simulator::Schedule(start + Seconds(duration / 3), &Rekey, ks, false));
+    timed.Add(Simulator::Schedule(start + Seconds(duration / 2), &Multicast, ks, o.rekeyGroup));
+    timed.Add(Simulator::Schedule(start + Seconds(2 * duration / 3), &Rekey, ks, true));
 
     Time end = stop + Seconds(1);
     trace.ScheduleShowSnapshot(ks, "show-KS1.txt", end - MilliSeconds(1));
@@ -120,6 +121,7 @@ main(int argc, char* argv[])
     Ptr<FlowMonitor> monitor = flowHelper.Install(net.hosts);
     Simulator::Stop(end);
     Simulator::Run();
+    timed.CancelAll();
 
     size_t p1Lines = trace.WriteIkev1Keys(getvpn.GetDaemons());
     net.mpls->WriteShow(out);

@@ -131,7 +131,7 @@ main(int argc, char* argv[])
         s.received[k] = 0;
     }
     s.events.Add(Simulator::Schedule(start, &SendOne, &s));
-    Simulator::Schedule(start + Seconds(duration / 2), &Rekey, ks);
+    s.events.Add(Simulator::Schedule(start + Seconds(duration / 2), &Rekey, ks));
     Time end = s.stop + Seconds(1);
     trace.ScheduleShowSnapshot(ks, "show-KS1.txt", end - MilliSeconds(1));
     trace.ScheduleShowSnapshot(getvpn.GetDaemon(net.ce.Get(2)), "show-BRANCH2.txt",

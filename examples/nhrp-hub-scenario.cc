@@ -97,7 +97,7 @@ Receive(Voice* v, Ptr<Socket> s)
 
 // Notes when each spoke first holds an NHRP route (the shortcut).
 void
-WatchShortcuts(std::vector<Voice*> flows, NodeContainer spokes)
+WatchShortcuts(std::vector<Voice*> flows, NodeContainer spokes, VpnTrackedEvents* events)
 {
     bool pending = false;
     for (Voice* v : flows)
@@ -116,7 +116,7 @@ WatchShortcuts(std::vector<Voice*> flows, NodeContainer spokes)
     }
     if (pending)
     {
-        Simulator::Schedule(MilliSeconds(1), &WatchShortcuts, flows, spokes);
+        events->Add(Simulator::Schedule(MilliSeconds(1), &WatchShortcuts, flows, spokes, events));
     }
 }
 
@@ -249,7 +249,8 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
             flows.push_back(v);
         }
     }
-    Simulator::Schedule(start, &WatchShortcuts, flows, spokeRouters);
+    VpnTrackedEvents watch; // the next WatchShortcuts, cancelled after the run
+    watch.Add(Simulator::Schedule(start, &WatchShortcuts, flows, spokeRouters, &watch));
 
     if (pcap)
     {
@@ -300,6 +301,7 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
     });
     Simulator::Stop(end);
     Simulator::Run();
+    watch.CancelAll();
     for (Voice* v : flows)
     {
         v->events.CancelAll();

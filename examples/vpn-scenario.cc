@@ -1372,7 +1372,8 @@ LogEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, std::string wha
 }
 
 void
-SampleSaCounts(std::shared_ptr<std::ofstream> csv, std::vector<NodeSpec*> nodes, Time until)
+SampleSaCounts(std::shared_ptr<std::ofstream> csv, std::vector<NodeSpec*> nodes, Time until,
+               VpnTrackedEvents* events)
 {
     *csv << Simulator::Now().GetSeconds();
     for (const NodeSpec* n : nodes)
@@ -1387,7 +1388,7 @@ SampleSaCounts(std::shared_ptr<std::ofstream> csv, std::vector<NodeSpec*> nodes,
     *csv << "\n";
     if (Simulator::Now() + MilliSeconds(100) < until)
     {
-        Simulator::Schedule(MilliSeconds(100), &SampleSaCounts, csv, nodes, until);
+        events->Add(Simulator::Schedule(MilliSeconds(100), &SampleSaCounts, csv, nodes, until, events));
     }
 }
 
@@ -1829,23 +1830,24 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
     // the node's SA counts, and the counts sampled every 100 ms into
     // sa-counts.csv (so a clear or a restart shows as a drop and a return).
     auto log = std::make_shared<std::ofstream>(out + "/events.txt");
+    VpnTrackedEvents events; // this run's own events, cancelled after it
     for (const EventSpec& e : sc.events)
     {
         Time at = Seconds(e.at);
         if (e.action == "link-down")
         {
-            Simulator::Schedule(at, &SetLinkLoss, sc.FindLink(e.target), 1.0);
-            Simulator::Schedule(at, &LogEvent, log, e, std::string("loss 1"));
+            events.Add(Simulator::Schedule(at, &SetLinkLoss, sc.FindLink(e.target), 1.0));
+            events.Add(Simulator::Schedule(at, &LogEvent, log, e, std::string("loss 1")));
         }
         else if (e.action == "link-up")
         {
             LinkSpec* l = sc.FindLink(e.target);
-            Simulator::Schedule(at, &SetLinkLoss, l, l->loss);
-            Simulator::Schedule(at, &LogEvent, log, e, "loss " + Num(l->loss));
+            events.Add(Simulator::Schedule(at, &SetLinkLoss, l, l->loss));
+            events.Add(Simulator::Schedule(at, &LogEvent, log, e, "loss " + Num(l->loss)));
         }
         else
         {
-            Simulator::Schedule(at, &NodeEvent, log, e, sc.FindNode(e.target));
+            events.Add(Simulator::Schedule(at, &NodeEvent, log, e, sc.FindNode(e.target)));
         }
     }
     std::vector<NodeSpec*> counted;
@@ -1871,7 +1873,7 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             *csv << ",ike_sas_" << Lower(n->name) << ",esp_sas_" << Lower(n->name);
         }
         *csv << "\n";
-        Simulator::Schedule(Seconds(0), &SampleSaCounts, csv, counted, Seconds(sc.duration + 1));
+        events.Add(Simulator::Schedule(Seconds(0), &SampleSaCounts, csv, counted, Seconds(sc.duration + 1), &events));
     }
 
     // Captures: one per link (its first end), one per tunnel interface
@@ -1931,7 +1933,6 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
     }
     Time end = Seconds(sc.duration);
     Time last = end + Seconds(1) - MilliSeconds(1);
-    VpnTrackedEvents events; // this run's own events, cancelled after it
     for (NodeSpec& n : sc.nodes)
     {
         if (n.ike)

@@ -3,7 +3,10 @@
  * allocator (the per-context vpn_alloc gate), the k-th call failing, for
  * every k the exchange reaches, on either peer. The exchange: IKE_SA_INIT,
  * IKE_AUTH with the first CHILD_SA, a CHILD_SA rekey (from R1) and an IKE
- * SA rekey (from R2). After each run, on each peer: every IKE SA left is
+ * SA rekey (from R2); and remote access: IKE_AUTH with EAP-MSCHAPv2 against
+ * a hub's local user database, the CP reply with a pool address and the
+ * first CHILD_SA (RFC 7296 2.16, 3.15), so the EAP response builders fail
+ * too. After each run, on each peer: every IKE SA left is
  * established and was reported up; every SA reported up and gone was
  * reported down; every FAILED / IKE_DOWN / CHILD_DOWN has a reason; a
  * failure that happened inside the engine was counted
@@ -66,7 +69,59 @@ typedef struct world {
     int api_errors[2]; /* calls into the engine that returned an error */
 } world;
 
-static void add_node(world *w, const char *text, const char *addr, const char *name)
+/* Remote access (as in ikev2-eap-engine): node 0 a client with
+ * `authentication local eap`, node 1 a hub with a user database and a pool. */
+static const char hub_conf[] =
+    "hostname hub\n"
+    "aaa new-model\n"
+    "aaa authorization network RA-AUTHOR local\n"
+    "username alice password Secr3t!\n"
+    "ip local pool RA-POOL 10.99.0.10 10.99.0.11\n"
+    "ip access-list standard SPLIT\n"
+    " permit 10.1.0.0 0.0.255.255\n"
+    "crypto ikev2 authorization policy RA-POL\n"
+    " pool RA-POOL\n"
+    " dns 10.1.0.53\n"
+    " route set access-list SPLIT\n"
+    "crypto ikev2 proposal P1\n"
+    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+    "crypto ikev2 policy POL1\n proposal P1\n"
+    "crypto ikev2 profile RA\n"
+    " match identity remote any\n"
+    " authentication remote eap query-identity\n"
+    " authentication local pre-share key hubkey\n"
+    " aaa authorization group eap list RA-AUTHOR RA-POL\n"
+    " virtual-template 1\n"
+    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n";
+
+static const char client_conf[] =
+    "hostname client\n"
+    "crypto ikev2 proposal P1\n"
+    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
+    "crypto ikev2 policy POL1\n proposal P1\n"
+    "crypto ikev2 profile RA\n"
+    " match identity remote address 192.0.2.2 255.255.255.255\n"
+    " identity local fqdn alice.example\n"
+    " authentication remote pre-share key hubkey\n"
+    " authentication local eap mschapv2 username alice password Secr3t!\n"
+    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
+    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n";
+
+static vpn_ikev2_policy ra_policy(bool hub)
+{
+    vpn_ikev2_policy p;
+    memset(&p, 0, sizeof p);
+    p.ipsec_profile = "IPP";
+    p.ts_local[0] = sel(hub ? "10.1.0.0/16" : "0.0.0.0/0", 0);
+    p.ts_remote[0] = sel(hub ? "0.0.0.0/0" : "10.1.0.0/16", 0);
+    p.n_ts_local = p.n_ts_remote = 1;
+    p.tag = hub ? 9 : 7;
+    return p;
+}
+
+static void add_node_policy(world *w, const char *text, const char *addr, const char *name,
+                            const vpn_ikev2_policy *pol)
 {
     int i = w->net.n_nodes;
     vpn_ikev2_params p;
@@ -81,9 +136,16 @@ static void add_node(world *w, const char *text, const char *addr, const char *n
     unsigned rs = w->rng[i].j.fail_at, as = w->alloc[i].fail_at;
     w->rng[i].j.fail_at = w->alloc[i].fail_at = 0;
     assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+    if (pol != NULL)
+        assert_int_equal(vpn_ikev2_policy_add(nd->ctx, pol), 0);
     w->rng[i].j.fail_at = rs;
     w->alloc[i].fail_at = as;
     w->rng[i].j.calls = w->alloc[i].calls = 0;
+}
+
+static void add_node(world *w, const char *text, const char *addr, const char *name)
+{
+    add_node_policy(w, text, addr, name, NULL);
 }
 
 static void note(world *w, int node, int rc)
@@ -225,12 +287,92 @@ static bool baseline_outcome(const world *w)
     return true;
 }
 
+/* The outcome of the failure-free remote-access run: the client's IKE SA
+ * and CHILD_SA up on both sides, an address from the pool. */
+static bool ra_baseline_outcome(const world *w)
+{
+    vpn_ikev2_sa_info si;
+    for (int i = 0; i < 2; i++) {
+        const tp_node *nd = &w->net.node[i];
+        if (vpn_ikev2_sa_count(nd->ctx) != 1 || tp_count_ev(nd, VPN_IKEV2_EV_IKE_UP) != 1 ||
+            tp_count_ev(nd, VPN_IKEV2_EV_CHILD_UP) != 1 || tp_count_ev(nd, VPN_IKEV2_EV_FAILED) != 0 ||
+            tp_count_ev(nd, VPN_IKEV2_EV_IKE_DOWN) != 0)
+            return false;
+        if (vpn_ikev2_sa_get(nd->ctx, 0, &si) != 0 || si.assigned.family != VPN_AF_INET)
+            return false;
+    }
+    return true;
+}
+
 enum { KIND_RNG, KIND_ALLOC };
+enum { SCEN_SITE, SCEN_RA };
 
 /*
  * One exchange with the k-th RNG or allocator call of node `node` failing
  * (k 0: none). Returns the number of calls of that kind the node made.
  */
+static unsigned run_once_ra(int kind, int node, unsigned k, bool *established)
+{
+    world *w = calloc(1, sizeof *w);
+    vpn_ikev2_policy hub = ra_policy(true), cl = ra_policy(false);
+    unsigned calls;
+    uint32_t id = 0;
+
+    assert_non_null(w);
+    if (getenv("VPN_TEST_INJECT"))
+        fprintf(stderr, "run (remote access): %s call %u of node %d fails\n",
+                kind == KIND_RNG ? "RNG" : "allocator", k, node);
+    tp_init(&w->net);
+    if (kind == KIND_RNG)
+        w->rng[node].j.fail_at = k;
+    else
+        w->alloc[node].fail_at = k;
+    add_node(w, client_conf, "192.0.2.1", "client");
+    add_node_policy(w, hub_conf, "192.0.2.2", "hub", &hub);
+    note(w, 0, vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep, &w->net.node[1].ep,
+                                  &cl, &id));
+    /* long enough for every retransmission to give up */
+    run_for(w, 200);
+
+    bool injected = (kind == KIND_RNG ? w->rng[node].j.failed : w->alloc[node].failed) > 0;
+    check_node(w, node, injected);
+    check_node(w, 1 - node, false);
+    if (k == 0) {
+        assert_true(ra_baseline_outcome(w));
+    } else if (injected) {
+        vpn_ikev2_stats st;
+        vpn_ikev2_stats_get(w->net.node[node].ctx, &st);
+        assert_true(st.internal_errors > 0 || w->api_errors[node] > 0 || ra_baseline_outcome(w));
+    }
+    /* an SA gone on the hub gave its address back */
+    if (vpn_ikev2_sa_count(w->net.node[1].ctx) == 0) {
+        vpn_ikev2_pool_info pi;
+        if (vpn_ikev2_pool_get(w->net.node[1].ctx, 0, &pi) == 0)
+            assert_int_equal(pi.in_use, 0);
+    }
+    if (established)
+        *established = first_sa(&w->net.node[0], true) != 0 && first_sa(&w->net.node[1], true) != 0;
+    calls = kind == KIND_RNG ? w->rng[node].j.calls : w->alloc[node].calls;
+    if (first_sa(&w->net.node[0], true) == 0) {
+        /* state intact: with the failures over, the client tries again
+         * and gets in, with an address (the hub's pools included) */
+        vpn_ikev2_sa_info si;
+        w->rng[node].j.fail_at = w->alloc[node].fail_at = 0;
+        note(w, 0, vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep,
+                                      &w->net.node[1].ep, &cl, &id));
+        run_for(w, 200);
+        assert_int_equal(vpn_ikev2_sa_find(w->net.node[0].ctx, first_sa(&w->net.node[0], true), &si), 0);
+        assert_int_equal(si.assigned.family, VPN_AF_INET);
+        assert_int_equal(vpn_ikev2_sa_find(w->net.node[1].ctx, first_sa(&w->net.node[1], true), &si), 0);
+        assert_int_equal(si.assigned.family, VPN_AF_INET);
+        check_node(w, node, injected);
+        check_node(w, 1 - node, false);
+    }
+    tp_free(&w->net);
+    free(w);
+    return calls;
+}
+
 static unsigned run_once(int kind, int node, unsigned k, bool *established)
 {
     world *w = calloc(1, sizeof *w);
@@ -306,22 +448,54 @@ static unsigned run_once(int kind, int node, unsigned k, bool *established)
     return calls;
 }
 
-static void sweep_kind(int kind, int node)
+static void sweep_kind_in(int scen, int kind, int node)
 {
     unsigned total, up = 0, only = 0;
     const char *o = getenv("VPN_TEST_INJECT_ONLY"); /* "kind,node,k" to rerun one case */
     int ok, on;
     if (o && sscanf(o, "%d,%d,%u", &ok, &on, &only) == 3 && (ok != kind || on != node))
         return;
-    total = only ? only : run_once(kind, node, 0, NULL);
+    unsigned (*run)(int, int, unsigned, bool *) = scen == SCEN_RA ? run_once_ra : run_once;
+    total = only ? only : run(kind, node, 0, NULL);
     assert_true(total > 0);
     for (unsigned k = only ? only : 1; k <= total; k++) {
         bool est = false;
-        run_once(kind, node, k, &est);
+        run(kind, node, k, &est);
         up += est;
     }
     if (getenv("VPN_TEST_LOG"))
-        fprintf(stderr, "kind %d node %d: %u calls, %u runs ended established\n", kind, node, total, up);
+        fprintf(stderr, "%s kind %d node %d: %u calls, %u runs ended established\n",
+                scen == SCEN_RA ? "remote access" : "site", kind, node, total, up);
+}
+
+static void sweep_kind(int kind, int node)
+{
+    sweep_kind_in(SCEN_SITE, kind, node);
+}
+
+/* Remote access: node 0 the EAP client, node 1 the hub (EAP server, CP). */
+static void test_ra_rng_client(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_RA, KIND_RNG, 0);
+}
+
+static void test_ra_rng_hub(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_RA, KIND_RNG, 1);
+}
+
+static void test_ra_alloc_client(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_RA, KIND_ALLOC, 0);
+}
+
+static void test_ra_alloc_hub(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_RA, KIND_ALLOC, 1);
 }
 
 static void test_rng_initiator(void **state)
@@ -396,6 +570,10 @@ int main(void)
         cmocka_unit_test(test_rng_responder),
         cmocka_unit_test(test_alloc_initiator),
         cmocka_unit_test(test_alloc_responder),
+        cmocka_unit_test(test_ra_rng_client),
+        cmocka_unit_test(test_ra_rng_hub),
+        cmocka_unit_test(test_ra_alloc_client),
+        cmocka_unit_test(test_ra_alloc_hub),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,7 +172,7 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
     for (size_t i = 0; i < cfg->n_servers; i++)
         if (cfg->servers[i].family != VPN_AF_INET)
             return VPN_ERR_INVAL;
-    gm = calloc(1, sizeof *gm);
+    gm = vpn_calloc(&cfg->alloc, 1, sizeof *gm);
     if (!gm)
         return VPN_ERR_NOMEM;
     gm->cfg = *cfg;
@@ -196,6 +196,7 @@ int vpn_gdoi_gm_new(vpn_gdoi_gm **out, const vpn_gdoi_gm_cfg *cfg, const vpn_rng
     if (cfg->ike.n_suites)
         memcpy(gm->suites, cfg->ike.suites, cfg->ike.n_suites * sizeof *gm->suites);
     gm->cfg.ike.suites = cfg->ike.n_suites ? gm->suites : NULL;
+    gm->cfg.ike.alloc = gm->cfg.alloc; /* phase 1 behind the same gate */
     if (gm->cfg.ike.local_id.family == VPN_AF_NONE)
         gm->cfg.ike.local_id = cfg->local;
     if (!gm->cfg.rereg_lead_s)
@@ -350,7 +351,12 @@ static void pull_send(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, const uint
                       size_t vlen, uint64_t now)
 {
     forget_pull(gm);
-    gm->last = malloc(len + vlen);
+    gm->last = vpn_malloc(&gm->cfg.alloc, len + vlen);
+    if (!gm->last) {
+        gm->st.internal_errors++;
+        vpn_log_emit(&gm->log, VPN_LOG_ERROR, ENGINE, "internal error keeping a PULL message: %s",
+                     vpn_strerror(VPN_ERR_NOMEM));
+    }
     if (gm->last) {
         memcpy(gm->last, dg, len);
         if (vlen)
@@ -623,7 +629,7 @@ static int stage_sa(vpn_gdoi_gm *gm, gm_stage *s, const vpn_isakmp_payload *p, u
                 return rc;
         } else if (sub.type == VPN_GDOI_PL_SAT) {
             /* every TEK of the SA must be acceptable; up to GM_MAX_EXTRA kept */
-            gm_stage *t = calloc(1, sizeof *t);
+            gm_stage *t = vpn_calloc(&gm->cfg.alloc, 1, sizeof *t);
             gm_xtek *x = &s->x[s->nx];
             if (!t)
                 return VPN_ERR_NOMEM;
@@ -1414,6 +1420,11 @@ int vpn_gdoi_gm_input_from(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *
         return VPN_ERR_INVAL;
     if ((rc = gm_input(gm, src, dg, len, now)) != 0) {
         gm->st.dropped++;
+        if (rc == VPN_ERR_NOMEM) { /* ours, not the sender's: the KS retransmits */
+            gm->st.internal_errors++;
+            vpn_log_emit(&gm->log, VPN_LOG_ERROR, ENGINE, "internal error taking a datagram: %s",
+                         vpn_strerror(rc));
+        }
         /* a policy refusal was logged with its reason (WARN) already: that stays the last word */
         if (rc != VPN_ERR_POLICY)
             vpn_log_emit(&gm->log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s", len,
@@ -1441,7 +1452,7 @@ static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, siz
         if (gm->state != VPN_GDOI_GM_PULL1 && gm->state != VPN_GDOI_GM_PULL3)
             return VPN_ERR_STATE;
         rc = pull_input(gm, &h, dg, len, now);
-        if (rc && rc != VPN_ERR_NOTFOUND)
+        if (rc && rc != VPN_ERR_NOTFOUND && rc != VPN_ERR_NOMEM)
             gm->st.malformed++;
         return rc;
     }
@@ -1538,7 +1549,13 @@ void vpn_gdoi_gm_timeout(vpn_gdoi_gm *gm, uint64_t now)
         (now >= gm->retry_at || now >= gm->rereg_at)) {
         gm->retry_at = gm->rereg_at = UINT64_MAX;
         vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "registering with the key server");
-        if (vpn_gdoi_gm_start(gm, now))
+        int rc = vpn_gdoi_gm_start(gm, now);
+        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO) {
+            gm->st.internal_errors++;
+            vpn_log_emit(&gm->log, VPN_LOG_ERROR, ENGINE, "internal error starting a registration: %s",
+                         vpn_strerror(rc));
+        }
+        if (rc)
             gm->retry_at = now + GM_RETRY_NS;
     }
 }
@@ -1558,6 +1575,7 @@ void vpn_gdoi_gm_get_info(const vpn_gdoi_gm *gm, uint64_t now, vpn_gdoi_gm_info 
     o->attempts = gm->st.reg_attempts;
     o->rekeys = gm->st.rekeys;
     o->acks_sent = gm->st.acks_sent;
+    o->internal_errors = gm->st.internal_errors;
     o->last_seq = gm->last_seq;
     o->rereg_in_s = gm->rereg_at == UINT64_MAX ? UINT64_MAX
                     : gm->rereg_at > now       ? (gm->rereg_at - now) / NS

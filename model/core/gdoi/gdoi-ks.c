@@ -107,6 +107,7 @@ int vpn_gdoi_ks_new(vpn_gdoi_ks **out, const vpn_gdoi_ks_cfg *cfg, const vpn_rng
     if (cfg->ike.n_suites)
         memcpy(ks->suites, cfg->ike.suites, cfg->ike.n_suites * sizeof *ks->suites);
     ks->cfg.ike.suites = cfg->ike.n_suites ? ks->suites : NULL;
+    ks->cfg.ike.alloc = ks->cfg.alloc; /* members' phase 1 behind the same gate */
     if (!ks->cfg.tek.key_bits)
         ks->cfg.tek.key_bits = 256;
     if (!ks->cfg.tek.integ_id && ks->cfg.tek.encr_id == VPN_ENCR_AES_CBC)

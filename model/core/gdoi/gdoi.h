@@ -435,6 +435,9 @@ typedef struct vpn_gdoi_gm_cfg {
     bool allow_legacy;
     /* receive-only TEKs install inbound only, with a bypass entry for the
      * policy's traffic, so the member sends it in clear */
+    /* Asked before each allocation the GM and its phase 1 make (zeroed:
+     * always allowed; common/alloc.h); tests fail the k-th one. */
+    vpn_alloc alloc;
 } vpn_gdoi_gm_cfg;
 
 #define VPN_GDOI_GM_MAX_SERVERS 8
@@ -451,6 +454,7 @@ typedef struct vpn_gdoi_gm_stats {
     uint64_t registrations, reg_attempts, rekeys, rekeys_rejected, replays, bad_sig, bad_kek,
         malformed, acks_sent;
     uint64_t dropped; /* every datagram vpn_gdoi_gm_input(_from) refused, whatever the reason */
+    uint64_t internal_errors; /* local failures (memory, RNG), each logged as an error */
 } vpn_gdoi_gm_stats;
 
 typedef struct vpn_gdoi_gm vpn_gdoi_gm;
@@ -567,6 +571,7 @@ typedef struct vpn_gdoi_gm_info {
     vpn_addr last_rekey_from; /* family NONE before the first rekey */
     vpn_gdoi_gm_state state;
     uint64_t registrations, attempts, rekeys, acks_sent;
+    uint64_t internal_errors; /* vpn_gdoi_gm_stats.internal_errors */
     uint32_t last_seq;
     uint64_t rereg_in_s;   /* UINT64_MAX: not scheduled */
     bool have_policy;

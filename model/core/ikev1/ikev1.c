@@ -158,7 +158,7 @@ int vpn_ikev1_sa_new(vpn_ikev1_sa **out, const vpn_ikev1_ctx *ctx, const vpn_ike
             (a != VPN_IKEV1_AUTH_PSK && a != VPN_IKEV1_AUTH_RSA_SIG))
             return VPN_ERR_INVAL;
     }
-    sa = calloc(1, sizeof *sa);
+    sa = vpn_calloc(&cfg->alloc, 1, sizeof *sa);
     if (!sa)
         return VPN_ERR_NOMEM;
     sa->ctx = *ctx;
@@ -240,26 +240,37 @@ int vpn_ikev1_sa_new_with(vpn_ikev1_sa **out, const vpn_ikev1_sa_params *p)
 }
 
 /* Replaces *buf (len *blen) with a copy of src (n octets; none if n is 0
- * or memory is short, which only costs a retransmission). */
-static void keep_copy(uint8_t **buf, size_t *blen, const uint8_t *src, size_t n)
+ * or memory is short, which only costs a retransmission). Returns false
+ * when memory was short. */
+static bool keep_copy(const vpn_alloc *a, uint8_t **buf, size_t *blen, const uint8_t *src, size_t n)
 {
     if (*buf) {
         OPENSSL_cleanse(*buf, *blen);
         free(*buf);
     }
-    *buf = n ? malloc(n) : NULL;
+    *buf = n ? vpn_malloc(a, n) : NULL;
     *blen = *buf ? n : 0;
     if (*buf)
         memcpy(*buf, src, n);
+    return n == 0 || *buf != NULL;
+}
+
+/* A copy that could not be kept is logged: absorbed, but not silent. */
+static void keep_logged(vpn_ikev1_sa *sa, uint8_t **buf, size_t *blen, const uint8_t *src, size_t n,
+                        const char *what)
+{
+    if (!keep_copy(&sa->cfg.alloc, buf, blen, src, n))
+        vpn_log_emit(&sa->ctx.log, VPN_LOG_WARN, ENGINE, "out of memory keeping the %s (%s)", what,
+                     "a retransmission is lost");
 }
 
 void vpn_ikev1_sa_del(vpn_ikev1_sa *sa)
 {
     if (!sa)
         return;
-    keep_copy(&sa->last_out, &sa->last_out_len, NULL, 0);
-    keep_copy(&sa->last_view, &sa->last_view_len, NULL, 0);
-    keep_copy(&sa->last_in, &sa->last_in_len, NULL, 0);
+    keep_copy(&sa->cfg.alloc, &sa->last_out, &sa->last_out_len, NULL, 0);
+    keep_copy(&sa->cfg.alloc, &sa->last_view, &sa->last_view_len, NULL, 0);
+    keep_copy(&sa->cfg.alloc, &sa->last_in, &sa->last_in_len, NULL, 0);
     vpn_dh_del(sa->dh);
     vpn_ikev1_keys_wipe(&sa->keys);
     OPENSSL_cleanse(sa, sizeof *sa);
@@ -321,8 +332,8 @@ void vpn_ikev1_sa_emit(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, const ui
 static void send_keep(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, const uint8_t *view,
                       size_t view_len, uint64_t now)
 {
-    keep_copy(&sa->last_out, &sa->last_out_len, dg, len);
-    keep_copy(&sa->last_view, &sa->last_view_len, view, view ? view_len : 0);
+    keep_logged(sa, &sa->last_out, &sa->last_out_len, dg, len, "last datagram sent");
+    keep_logged(sa, &sa->last_view, &sa->last_view_len, view, view ? view_len : 0, "last datagram sent");
     sa->retrans_n = 0;
     sa->retrans_at = now + sa->cfg.retrans_ns;
     vpn_ikev1_sa_emit(sa, dg, len, view, view_len);
@@ -1117,7 +1128,7 @@ static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t no
         return VPN_ERR_STATE;
     }
     if (!sa->initiator && len <= VPN_IKEV1_MAX_MSG)
-        keep_copy(&sa->last_in, &sa->last_in_len, dg, len);
+        keep_logged(sa, &sa->last_in, &sa->last_in_len, dg, len, "last datagram received");
     return 0;
 }
 

@@ -49,6 +49,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "common/rng.h"
 #include "common/vpn-log.h"
 #include "crypto/integ.h"
@@ -111,6 +112,9 @@ typedef struct vpn_ikev1_cfg {
     vpn_addr local_id;      /* our ID payload (ID_IPV4_ADDR / ID_IPV6_ADDR) */
     uint64_t retrans_ns;    /* 0 = VPN_IKEV1_DEFAULT_RETRANS_NS */
     unsigned retrans_max;   /* 0 = VPN_IKEV1_DEFAULT_RETRANS_MAX */
+    /* Asked before each allocation of the SA (zeroed: always allowed;
+     * common/alloc.h): the GDOI engines pass their own gate. */
+    vpn_alloc alloc;
 } vpn_ikev1_cfg;
 
 typedef struct vpn_ikev1_sa vpn_ikev1_sa;

@@ -516,6 +516,20 @@ static void responder_fail(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in,
     ikev2_sa_kill(ctx, sa, r, VPN_IKEV2_N_AUTHENTICATION_FAILED, why);
 }
 
+/* A local failure (memory, RNG, crypto library), not the peer's doing. */
+static bool local_failure(int rc)
+{
+    return rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO;
+}
+
+/* responder_fail for a local failure rc: the peer is told as in 2.21.2, the
+ * failure is counted and reported as ours (ikev2_internal_error). */
+static void responder_internal(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, int rc, const char *where)
+{
+    ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_AUTHENTICATION_FAILED, 0, NULL, 0, NULL, 0);
+    ikev2_internal_error(ctx, sa, ctx->now, rc, where);
+}
+
 void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
@@ -711,13 +725,15 @@ static bool eap_auth_ok(const ikev2_sa *sa, bool signer_initiator, const vpn_ike
     return ok;
 }
 
-static void ra_build_pools(vpn_ikev2_ctx *ctx)
+/* Errors: VPN_ERR_NOMEM (nothing built; the next user tries again). */
+static int ra_build_pools(vpn_ikev2_ctx *ctx)
 {
     if (ctx->pools_built)
-        return;
+        return 0;
+    if (ctx->conf->n_ip_pool != 0 &&
+        (ctx->pool = vpn_calloc(&ctx->params.alloc, ctx->conf->n_ip_pool, sizeof *ctx->pool)) == NULL)
+        return VPN_ERR_NOMEM;
     ctx->pools_built = true;
-    if (ctx->conf->n_ip_pool == 0 || (ctx->pool = vpn_calloc(&ctx->params.alloc, ctx->conf->n_ip_pool, sizeof *ctx->pool)) == NULL)
-        return;
     for (size_t i = 0; i < ctx->conf->n_ip_pool; i++) {
         const vpn_conf_ip_pool *cp = &ctx->conf->ip_pool[i];
         if (vpn_ippool_init(&ctx->pool[ctx->n_pool], cp->name, &cp->first, &cp->last) == 0)
@@ -725,6 +741,7 @@ static void ra_build_pools(vpn_ikev2_ctx *ctx)
         else
             IKEV2_LOG(ctx, VPN_LOG_WARN, "ip local pool %s cannot be used", cp->name);
     }
+    return 0;
 }
 
 void ikev2_ra_release(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
@@ -783,10 +800,13 @@ static size_t ikev2_policy_routes(const vpn_ikev2_ctx *ctx, const vpn_conf_autho
 /* Takes address a for the SA: inside a pool it is claimed there (no one
  * else gets it); outside every pool it is the SA's alone to hold, as an AAA
  * server's Framed-IP-Address is (ra_pool then names no pool).
- * Errors: those of vpn_ippool_claim but VPN_ERR_NOTFOUND. */
+ * Errors: those of vpn_ippool_claim but VPN_ERR_NOTFOUND; VPN_ERR_NOMEM. */
 static int ra_take(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_addr *a)
 {
-    ra_build_pools(ctx);
+    int brc = ra_build_pools(ctx);
+
+    if (brc != 0)
+        return brc;
     sa->ra_pool = SIZE_MAX;
     for (size_t i = 0; i < ctx->n_pool; i++) {
         int rc = vpn_ippool_claim(&ctx->pool[i], sa->id, a);
@@ -808,7 +828,7 @@ static int ra_take(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_addr *a)
  * (sa->ra_authz) replaces the policy's, attribute by attribute, as IOS
  * lets user attributes from AAA override the local policy.
  * Errors: VPN_ERR_LIMIT (pool exhausted), VPN_ERR_NOTFOUND (no such pool),
- * VPN_ERR_EXISTS (the AAA address is another user's). */
+ * VPN_ERR_EXISTS (the AAA address is another user's), VPN_ERR_NOMEM. */
 static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req, vpn_cp_grant *g)
 {
     const vpn_conf_profile *pr = sa->profile;
@@ -848,7 +868,9 @@ static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req,
     }
     pool = z != NULL && z->pool[0] ? z->pool : ap != NULL ? ap->pool : "";
     if (pool[0]) {
-        ra_build_pools(ctx);
+        int brc = ra_build_pools(ctx);
+        if (brc != 0)
+            return brc;
         for (size_t i = 0; i < ctx->n_pool; i++)
             if (strcmp(ctx->pool[i].name, pool) == 0) {
                 int rc = vpn_ippool_alloc(&ctx->pool[i], sa->id, &g->address);
@@ -897,6 +919,7 @@ static void eap_reply(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, cons
     uint8_t mine[AUTH_MAX], method = 0;
     size_t mine_len = 0;
     ikev2_out o;
+    int rc = 0;
 
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
     if (first) {
@@ -905,17 +928,25 @@ static void eap_reply(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, cons
             return;
         }
         sa->auth_local = method;
-        vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDR, sa->id_local.type, sa->id_local.data, sa->id_local.len);
-        if (method != VPN_AUTH_METHOD_PSK)
-            ikev2_cert_write(ctx, sa->profile, &o.b);
-        vpn_ikev2_bld_auth(&o.b, method, mine, mine_len);
+        rc = vpn_ikev2_bld_id(&o.b, VPN_IKEV2_PL_IDR, sa->id_local.type, sa->id_local.data, sa->id_local.len);
+        if (rc == 0 && method != VPN_AUTH_METHOD_PSK)
+            rc = ikev2_cert_write(ctx, sa->profile, &o.b);
+        if (rc == 0)
+            rc = vpn_ikev2_bld_auth(&o.b, method, mine, mine_len);
         OPENSSL_cleanse(mine, sizeof mine);
     }
-    if (a->len)
-        vpn_ikev2_bld_eap(&o.b, a->msg, a->len);
+    if (rc == 0 && a->len)
+        rc = vpn_ikev2_bld_eap(&o.b, a->msg, a->len);
+    if (rc == 0 && a->result == VPN_EAP_FAILURE)
+        rc = vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+    if (rc != 0) {
+        /* nothing half-built goes out: the SA goes down (INTERNAL), the
+         * peer's retransmissions time out */
+        ikev2_internal_error(ctx, sa, ctx->now, rc, "building an EAP response");
+        return;
+    }
     if (a->result == VPN_EAP_FAILURE) {
         /* 2.21.2: the EAP-Failure and AUTHENTICATION_FAILED together; no SA stays */
-        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
         ikev2_respond(ctx, sa, in, &o);
         ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_AUTH_FAILED, VPN_IKEV2_N_AUTHENTICATION_FAILED,
                       "EAP authentication failed");
@@ -980,6 +1011,11 @@ static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *i
         free(a);
         return;
     }
+    if (rc == VPN_IKEV2_EAP_PENDING || local_failure(rc)) {
+        free(a);
+        responder_internal(ctx, sa, in, rc == VPN_IKEV2_EAP_PENDING ? VPN_ERR_NOMEM : rc, "starting EAP");
+        return;
+    }
     if (rc != 0) {
         free(a);
         responder_fail(ctx, sa, in, VPN_IKEV2_R_AUTH_FAILED, "EAP backend refused");
@@ -1021,6 +1057,13 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
     if (cp != NULL && vpn_cp_parse_request(cp, &req) != 0)
         memset(&req, 0, sizeof req); /* a CP we cannot read: no configuration (3.15.1) */
     rc = ra_grant(ctx, sa, &req, &g);
+    if (local_failure(rc)) {
+        /* 3.15.4: the peer is told no address; the failure is ours */
+        free(first);
+        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INTERNAL_ADDRESS_FAILURE, 0, NULL, 0, NULL, 0);
+        ikev2_internal_error(ctx, sa, now, rc, "assigning an address");
+        return;
+    }
     if (rc != 0) {
         /* 3.15.4: no address for this user: refuse cleanly, nothing held */
         IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: no address for %s (%s)", sa->id, sa->eap_identity,
@@ -1038,9 +1081,17 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
         return;
     }
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_IKE_AUTH, in->hdr.msg_id, true, true);
-    vpn_ikev2_bld_auth(&o.b, VPN_AUTH_METHOD_PSK, mine, mine_len);
+    rc = vpn_ikev2_bld_auth(&o.b, VPN_AUTH_METHOD_PSK, mine, mine_len);
     OPENSSL_cleanse(mine, sizeof mine);
-    if (cp != NULL && vpn_cp_build_reply(&o.b, &req, &g) == 0) {
+    if (rc == 0 && cp != NULL)
+        rc = vpn_cp_build_reply(&o.b, &req, &g);
+    if (rc != 0) {
+        /* nothing half-built goes out; the address goes back with the SA */
+        free(first);
+        ikev2_internal_error(ctx, sa, now, rc, "building the final IKE_AUTH response");
+        return;
+    }
+    if (cp != NULL) {
         sa->ra_cfg = g;
         sa->ra_has_cfg = true;
     }
@@ -1069,6 +1120,10 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
     }
     free(first);
     ikev2_respond(ctx, sa, in, &o);
+    if (ikev2_sa_gone(sa)) { /* the response could not be made: reported there */
+        OPENSSL_cleanse(&c, sizeof c);
+        return;
+    }
     sa->auth_remote = VPN_AUTH_METHOD_PSK;
     sa->auth_remote_kind = VPN_CONF_AUTH_EAP;
     sa->eap_phase = 0;
@@ -1124,6 +1179,11 @@ static void ra_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ike
     rc = eap_step(ctx, sa, eap->u.eap.msg.ptr, eap->u.eap.msg.len, a);
     if (rc == VPN_IKEV2_EAP_PENDING && eap_hold(sa, in, false) == 0) {
         free(a);
+        return;
+    }
+    if (rc == VPN_IKEV2_EAP_PENDING || local_failure(rc)) {
+        free(a);
+        responder_internal(ctx, sa, in, rc == VPN_IKEV2_EAP_PENDING ? VPN_ERR_NOMEM : rc, "an EAP step");
         return;
     }
     if (rc != 0) {
@@ -1318,10 +1378,17 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         return;
     }
     if ((a = vpn_calloc(&ctx->params.alloc, 1, sizeof *a)) == NULL) {
-        initiator_auth_failed(ctx, sa, now, "out of memory");
+        ikev2_req_clear(sa);
+        ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "an EAP answer");
         return;
     }
     rc = vpn_eap_peer_process(sa->eap_peer, eap->u.eap.msg.ptr, eap->u.eap.msg.len, a);
+    if (local_failure(rc)) {
+        free(a);
+        ikev2_req_clear(sa);
+        ikev2_internal_error(ctx, sa, now, rc, "an EAP step");
+        return;
+    }
     if (rc != 0 || a->result == VPN_EAP_FAILURE) {
         bool failure = rc == 0;
         free(a);
@@ -1346,8 +1413,8 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     }
     vpn_eap_answer_wipe(a);
     free(a);
-    if (rc != 0)
-        initiator_auth_failed(ctx, sa, now, "cannot build the next IKE_AUTH");
+    if (rc != 0) /* local: the AUTH value, building, encrypting */
+        ikev2_internal_error(ctx, sa, now, rc, "building the next IKE_AUTH request");
 }
 
 int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_info *out)

@@ -270,6 +270,9 @@ int vpn_show_gdoi_gm(const vpn_gdoi_gm *gm, uint64_t now, vpn_show_buf *b)
     /* ours: the last key server policy refused, naming attribute and value */
     if (i.refused && i.refused[0])
         vpn_show_printf(b, "       Last policy refused   : %s\n", i.refused);
+    /* ours too: local failures (memory, RNG), shown once there were any */
+    if (i.internal_errors)
+        vpn_show_printf(b, "       Internal errors       : %llu\n", (unsigned long long)i.internal_errors);
     vpn_show_printf(b, "\n");
     vpn_show_printf(b, "    Rekeys cumulative\n");
     vpn_show_printf(b, "       Total received        : %llu\n\n", (unsigned long long)i.rekeys);
