@@ -197,6 +197,7 @@ VPN_NS3_HEADERS = [
     'model/ns3/mqc-queue-disc.h',
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
+    'model/ns3/vpn-ns3-compat.h',
 ]
 
 # Scenario code the examples share (not part of the module library; the

@@ -208,10 +208,10 @@ class FlexVpnRaTestSuite : public TestSuite
 {
   public:
     FlexVpnRaTestSuite()
-        : TestSuite("flexvpn-ra", UNIT)
+        : TestSuite("flexvpn-ra")
     {
-        AddTestCase(new FlexVpnRaFiftyUsersTestCase, TestCase::QUICK);
-        AddTestCase(new FlexVpnRaPoolExhaustedTestCase, TestCase::QUICK);
+        AddTestCase(new FlexVpnRaFiftyUsersTestCase);
+        AddTestCase(new FlexVpnRaPoolExhaustedTestCase);
     }
 };
 

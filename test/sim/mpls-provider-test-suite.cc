@@ -338,14 +338,14 @@ class MplsProviderTestSuite : public TestSuite
 {
   public:
     MplsProviderTestSuite()
-        : TestSuite("mpls-provider", UNIT)
+        : TestSuite("mpls-provider")
     {
-        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_UNIFORM), TestCase::QUICK);
-        AddTestCase(new MplsUnicastTestCase(false, MplsRouter::TTL_UNIFORM), TestCase::QUICK);
-        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_PIPE), TestCase::QUICK);
-        AddTestCase(new MplsVrfIsolationTestCase, TestCase::QUICK);
-        AddTestCase(new MplsTtlExpiryTestCase, TestCase::QUICK);
-        AddTestCase(new MplsMulticastTestCase, TestCase::QUICK);
+        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_UNIFORM));
+        AddTestCase(new MplsUnicastTestCase(false, MplsRouter::TTL_UNIFORM));
+        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_PIPE));
+        AddTestCase(new MplsVrfIsolationTestCase);
+        AddTestCase(new MplsTtlExpiryTestCase);
+        AddTestCase(new MplsMulticastTestCase);
     }
 };
 
