@@ -11,8 +11,13 @@
 #define VPN_NS3_COMPAT_H
 
 #include "ns3/enum.h"
+#include "ns3/inet-socket-address.h"
+#include "ns3/socket.h"
+#include "ns3/uinteger.h"
 
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #ifndef VPN_NS3_MINOR
 #define VPN_NS3_MINOR 37
@@ -47,6 +52,60 @@ using CommandLineArg = const std::string&;
 #else
 using CommandLineArg = std::string;
 #endif
+
+namespace detail
+{
+/** Whether the address type carries a TOS (InetSocketAddress::SetTos). */
+template <typename A, typename = void>
+struct HasSetTos : std::false_type
+{
+};
+
+template <typename A>
+struct HasSetTos<A, std::void_t<decltype(std::declval<A&>().SetTos(uint8_t{}))>> : std::true_type
+{
+};
+} // namespace detail
+
+/**
+ * Marks what \p socket sends to \p to with the IP TOS byte \p tos; returns
+ * the address to connect or send to. While InetSocketAddress has SetTos
+ * (3.37), UDP takes the TOS from the address and ignores Socket::SetIpTos;
+ * later releases dropped it and use the socket's. Detected, not versioned.
+ */
+template <typename A>
+A
+WithTos(const Ptr<Socket>& socket, A to, uint8_t tos)
+{
+    if constexpr (detail::HasSetTos<A>::value)
+    {
+        to.SetTos(tos);
+    }
+    else
+    {
+        socket->SetIpTos(tos);
+    }
+    return to;
+}
+
+/**
+ * The same for the application a helper installs (e.g. BulkSendHelper):
+ * the address's TOS, or else the application's "Tos" attribute.
+ */
+template <typename H, typename A>
+A
+AppWithTos(H& helper, A to, uint8_t tos)
+{
+    if constexpr (detail::HasSetTos<A>::value)
+    {
+        to.SetTos(tos);
+    }
+    else
+    {
+        helper.SetAttribute("Tos", UintegerValue(tos));
+    }
+    return to;
+}
 
 } // namespace vpncompat
 } // namespace ns3

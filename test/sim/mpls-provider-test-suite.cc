@@ -147,8 +147,7 @@ class Provider
         for (uint32_t i = 0; i < n; i++)
         {
             // ns-3's UDP takes the TOS of a SendTo from the address.
-            InetSocketAddress to(dst, kPort);
-            to.SetTos(tos);
+            InetSocketAddress to = vpncompat::WithTos(s, InetSocketAddress(dst, kPort), tos);
             Simulator::Schedule(MilliSeconds(100 + 10 * i),
                                 [s, to]() { s->SendTo(Create<Packet>(200), 0, to); });
         }
