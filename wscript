@@ -199,6 +199,7 @@ VPN_NS3_HEADERS = [
     'model/ns3/qos-apps.h',
     'helper/mqc-helper.h',
     'helper/vpn-emu-helper.h',
+    'model/ns3/vpn-ns3-compat.h',
 ]
 
 # Scenario code the examples share (not part of the module library; the

@@ -116,9 +116,7 @@ main(int argc, char* argv[])
     s.stop = start + Seconds(duration);
     s.tx = Socket::CreateSocket(net.hosts.Get(o.dataSource), UdpSocketFactory::GetTypeId());
     s.tx->Bind();
-    InetSocketAddress to(o.dataGroup, kPort);
-    to.SetTos(0xb8);
-    s.tx->Connect(to);
+    s.tx->Connect(vpncompat::WithTos(s.tx, InetSocketAddress(o.dataGroup, kPort), 0xb8));
     for (uint32_t k = 0; k <= branches; k++)
     {
         if (k == o.dataSource)

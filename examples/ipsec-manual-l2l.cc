@@ -22,6 +22,7 @@
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
+#include "ns3/vpn-ns3-compat.h"
 
 
 extern "C" {
@@ -92,7 +93,7 @@ main(int argc, char* argv[])
     // A callback keeps the whole value: plain string options stop at a space.
     cmd.AddValue("transform",
                  "ESP transform set in IOS words (e.g. \"esp-aes 256 esp-sha256-hmac\")",
-                 MakeCallback(+[](std::string* dst, std::string v) {
+                 MakeCallback(+[](std::string* dst, vpncompat::CommandLineArg v) {
                      *dst = v;
                      return true;
                  }).Bind(&transform));

@@ -211,8 +211,8 @@ main(int argc, char* argv[])
         Ptr<Socket> s = Socket::CreateSocket(ce[defs[f].from], UdpSocketFactory::GetTypeId());
         s->Bind();
         sockets.push_back(s);
-        InetSocketAddress to(Ipv4Address(defs[f].dst), defs[f].port);
-        to.SetTos(defs[f].tos); // ns-3's UDP takes a SendTo's TOS from the address
+        InetSocketAddress to =
+            vpncompat::WithTos(s, InetSocketAddress(Ipv4Address(defs[f].dst), defs[f].port), defs[f].tos);
         for (uint32_t i = 0; i < packets; i++)
         {
             events.Add(Simulator::Schedule(Seconds(1.0 + i * interval + 0.001 * f), &SendOne, s, to, payload,

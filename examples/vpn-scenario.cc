@@ -1776,9 +1776,11 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             PacketSinkHelper sinkHelper("ns3::TcpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), tcpPort));
             ApplicationContainer sinkApp = sinkHelper.Install(to->node);
             f.tcpSink = DynamicCast<PacketSink>(sinkApp.Get(0));
-            InetSocketAddress remote(to->firstAddress, tcpPort);
-            remote.SetTos(static_cast<uint8_t>(f.dscp << 2));
-            BulkSendHelper bulk("ns3::TcpSocketFactory", remote);
+            BulkSendHelper bulk("ns3::TcpSocketFactory", Address());
+            InetSocketAddress remote = vpncompat::AppWithTos(bulk,
+                                                             InetSocketAddress(to->firstAddress, tcpPort),
+                                                             static_cast<uint8_t>(f.dscp << 2));
+            bulk.SetAttribute("Remote", AddressValue(remote));
             bulk.SetAttribute("MaxBytes", UintegerValue(0));
             ApplicationContainer c = bulk.Install(from->node);
             c.Start(Seconds(f.start));

@@ -13,6 +13,7 @@
 #include "ns3/socket.h"
 #include "ns3/string.h"
 #include "ns3/udp-socket-factory.h"
+#include "ns3/vpn-ns3-compat.h"
 
 #include "getvpn/getvpn.h"
 #include <algorithm>
@@ -541,9 +542,7 @@ GetVpnVoice::InstallAllPairs(const NodeContainer& hosts, Time start, Time stop, 
             Ptr<Socket> tx = Socket::CreateSocket(hosts.Get(i), UdpSocketFactory::GetTypeId());
             tx->Bind();
             // DSCP EF (ns-3 3.37 takes the TOS from the connected address)
-            InetSocketAddress to(addr[j], kVoicePort);
-            to.SetTos(0xb8);
-            tx->Connect(to);
+            tx->Connect(vpncompat::WithTos(tx, InetSocketAddress(addr[j], kVoicePort), 0xb8));
             Flow f;
             f.from = i;
             f.to = j;

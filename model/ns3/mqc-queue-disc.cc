@@ -236,7 +236,7 @@ MqcQueueDisc::DoDequeue()
     int cls = vpn_qos_sched_dequeue_flow(m_sched, now, &len, &sub, &next);
     if (cls < 0)
     {
-        if (cls == VPN_ERR_STATE && next != VPN_QOS_SCHED_NONE && !m_wake.IsRunning())
+        if (cls == VPN_ERR_STATE && next != VPN_QOS_SCHED_NONE && m_wake.IsExpired())
         {
             // The shaper holds traffic back: run again when it conforms.
             m_wake = Simulator::Schedule(NanoSeconds(next - now), &QueueDisc::Run, this);

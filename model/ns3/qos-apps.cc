@@ -1,4 +1,5 @@
 #include "qos-apps.h"
+#include "vpn-ns3-compat.h"
 
 #include "ns3/inet-socket-address.h"
 #include "ns3/log.h"
@@ -139,8 +140,9 @@ QosRtpSource::SendOne(uint32_t payload, bool marker)
     vpn_qos_probe_write(&w, now, m_flow, m_sent);
     Ptr<Packet> p = Create<Packet>(buf.data(), static_cast<uint32_t>(buf.size()));
     // UDP takes its TOS from the address in 3.37 (Socket::SetIpTos is ignored there).
-    InetSocketAddress to = InetSocketAddress::ConvertFrom(m_remote);
-    to.SetTos(static_cast<uint8_t>(m_dscp << 2));
+    InetSocketAddress to = vpncompat::WithTos(m_socket,
+                                              InetSocketAddress::ConvertFrom(m_remote),
+                                              static_cast<uint8_t>(m_dscp << 2));
     m_socket->SendTo(p, 0, to);
     m_seq++;
     m_sent++;

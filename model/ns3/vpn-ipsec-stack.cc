@@ -1233,7 +1233,7 @@ VpnIpsecStack::Reschedule()
     uint64_t at = next > now ? next : now;
     // Called after every packet: an unchanged deadline keeps its event (a
     // cancelled event stays in the scheduler until its time comes).
-    if (m_timer.IsRunning() && next != UINT64_MAX && at == m_timerAt)
+    if (!m_timer.IsExpired() && next != UINT64_MAX && at == m_timerAt)
     {
         return;
     }

@@ -3,6 +3,7 @@
 #include "mqc-queue-disc.h"
 #include "vpn-node-engine.h"
 #include "vpn-packet-util.h"
+#include "vpn-ns3-compat.h"
 
 #include "ns3/abort.h"
 #include "ns3/boolean.h"
@@ -65,7 +66,7 @@ VpnTunnelNetDevice::GetTypeId()
             .AddAttribute("Mode",
                           "Encapsulation: GRE with ESP transport, or VTI (ESP tunnel).",
                           EnumValue(VpnTunnelNetDevice::GRE_IPSEC),
-                          MakeEnumAccessor(&VpnTunnelNetDevice::m_mode),
+                          vpncompat::MakeEnumAccessor<VpnTunnelNetDevice::Mode>(&VpnTunnelNetDevice::m_mode),
                           MakeEnumChecker(VpnTunnelNetDevice::GRE_IPSEC,
                                           "GreIpsec",
                                           VpnTunnelNetDevice::VTI,

@@ -452,12 +452,12 @@ class ConformanceNs3TestSuite : public TestSuite
 {
   public:
     ConformanceNs3TestSuite()
-        : TestSuite("conformance-ns3", UNIT)
+        : TestSuite("conformance-ns3")
     {
-        AddTestCase(new DpdOnDemandTestCase, TestCase::QUICK);
-        AddTestCase(new ByteLifetimeTestCase, TestCase::QUICK);
-        AddTestCase(new RekeyGraceTestCase, TestCase::QUICK);
-        AddTestCase(new NattDemuxTestCase, TestCase::QUICK);
+        AddTestCase(new DpdOnDemandTestCase);
+        AddTestCase(new ByteLifetimeTestCase);
+        AddTestCase(new RekeyGraceTestCase);
+        AddTestCase(new NattDemuxTestCase);
     }
 };
 

@@ -459,15 +459,15 @@ class DmvpnTestSuite : public TestSuite
 {
   public:
     DmvpnTestSuite()
-        : TestSuite("dmvpn", UNIT)
+        : TestSuite("dmvpn")
     {
-        AddTestCase(new DmvpnShortcutTestCase, TestCase::QUICK);
-        AddTestCase(new DmvpnExpiryTestCase, TestCase::QUICK);
-        AddTestCase(new DmvpnRebootTestCase, TestCase::QUICK);
-        AddTestCase(new DmvpnScaleTestCase, TestCase::QUICK);
-        AddTestCase(new DmvpnRipSummaryTestCase, TestCase::QUICK);
-        AddTestCase(new DmvpnRipStableTestCase, TestCase::QUICK);
-        AddTestCase(new DmvpnRipNoSummaryTestCase, TestCase::QUICK);
+        AddTestCase(new DmvpnShortcutTestCase);
+        AddTestCase(new DmvpnExpiryTestCase);
+        AddTestCase(new DmvpnRebootTestCase);
+        AddTestCase(new DmvpnScaleTestCase);
+        AddTestCase(new DmvpnRipSummaryTestCase);
+        AddTestCase(new DmvpnRipStableTestCase);
+        AddTestCase(new DmvpnRipNoSummaryTestCase);
     }
 };
 

@@ -297,11 +297,11 @@ class FlexVpnRaTestSuite : public TestSuite
 {
   public:
     FlexVpnRaTestSuite()
-        : TestSuite("flexvpn-ra", UNIT)
+        : TestSuite("flexvpn-ra")
     {
-        AddTestCase(new FlexVpnRaFiftyUsersTestCase, TestCase::QUICK);
-        AddTestCase(new FlexVpnRaPoolExhaustedTestCase, TestCase::QUICK);
-        AddTestCase(new FlexVpnRaHubBlockTestCase, TestCase::QUICK);
+        AddTestCase(new FlexVpnRaFiftyUsersTestCase);
+        AddTestCase(new FlexVpnRaPoolExhaustedTestCase);
+        AddTestCase(new FlexVpnRaHubBlockTestCase);
     }
 };
 

@@ -299,6 +299,11 @@ RunFlex(const std::string& spokeKey,
     apps.Start(Seconds(trafficStart));
     apps.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&Echo, &r));
     apps.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&Sent, &r));
+    // Static ARP entries: otherwise ARP's random request jitter and its
+    // 3-packet pending queue decide whether the first fragmented echoes
+    // survive (the tunnel-MTU case failed so on some runs, issue 23), and no
+    // case here is about ARP.
+    NeighborCacheHelper().PopulateNeighborCache();
     Simulator::Stop(Seconds(stop));
     Simulator::Run();
     r.hubIkeUp = hubIke->GetIkeSasUp();
@@ -759,36 +764,33 @@ class FlexvpnTestSuite : public TestSuite
 {
   public:
     FlexvpnTestSuite()
-        : TestSuite("flexvpn", UNIT)
+        : TestSuite("flexvpn")
     {
-        AddTestCase(new FlexvpnHandshakeTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnWrongPskTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnLossyWanTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnRekeyTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnPeerGoneTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnOnDemandTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnOnDemandHoldDownTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnHubSpokeHelperTestCase, TestCase::QUICK);
-        AddTestCase(new FlexvpnTunnelMtuTestCase, TestCase::QUICK);
+        AddTestCase(new FlexvpnHandshakeTestCase);
+        AddTestCase(new FlexvpnWrongPskTestCase);
+        AddTestCase(new FlexvpnLossyWanTestCase);
+        AddTestCase(new FlexvpnRekeyTestCase);
+        AddTestCase(new FlexvpnPeerGoneTestCase);
+        AddTestCase(new FlexvpnOnDemandTestCase);
+        AddTestCase(new FlexvpnOnDemandHoldDownTestCase);
+        AddTestCase(new FlexvpnHubSpokeHelperTestCase);
+        AddTestCase(new FlexvpnTunnelMtuTestCase);
         // AES-GCM-256 over 1500 bytes: ESP tunnel mode carries 1446 (20 +
         // 8 + 8 + 16 + 2, padded to 4); GRE inside costs 24 more.
         AddTestCase(new FlexvpnTunnelModeTestCase(true,
                                                   false,
                                                   1446,
-                                                  "VTI (tunnel mode ipsec ipv4) brought up by IKEv2"),
-                    TestCase::QUICK);
+                                                  "VTI (tunnel mode ipsec ipv4) brought up by IKEv2"));
         AddTestCase(new FlexvpnTunnelModeTestCase(false,
                                                   false,
                                                   1422,
-                                                  "GRE with ESP tunnel mode brought up by IKEv2"),
-                    TestCase::QUICK);
+                                                  "GRE with ESP tunnel mode brought up by IKEv2"));
         // A VTI whose transform set says `mode transport` still runs ESP
         // tunnel mode (IOS ignores the mode there), so traffic passes.
         AddTestCase(new FlexvpnTunnelModeTestCase(true,
                                                   true,
                                                   1446,
-                                                  "VTI with a transport-mode transform set runs tunnel mode"),
-                    TestCase::QUICK);
+                                                  "VTI with a transport-mode transform set runs tunnel mode"));
     }
 };
 

@@ -232,11 +232,11 @@ class FlexVpnVtTestSuite : public TestSuite
 {
   public:
     FlexVpnVtTestSuite()
-        : TestSuite("flexvpn-vt", UNIT)
+        : TestSuite("flexvpn-vt")
     {
-        AddTestCase(new FlexVpnVtShortcutTestCase, TestCase::QUICK);
-        AddTestCase(new FlexVpnVtScaleTestCase, TestCase::QUICK);
-        AddTestCase(new FlexVpnVtRipTestCase, TestCase::QUICK);
+        AddTestCase(new FlexVpnVtShortcutTestCase);
+        AddTestCase(new FlexVpnVtScaleTestCase);
+        AddTestCase(new FlexVpnVtRipTestCase);
     }
 };
 

@@ -367,13 +367,13 @@ class GetVsFlexTestSuite : public TestSuite
 {
   public:
     GetVsFlexTestSuite()
-        : TestSuite("get-vs-flex", UNIT)
+        : TestSuite("get-vs-flex")
     {
-        AddTestCase(new EncryptedLlqProtectsVoice("getvpn"), TestCase::QUICK);
-        AddTestCase(new EncryptedLlqProtectsVoice("flexvpn"), TestCase::QUICK);
-        AddTestCase(new PreClassifyOnTunnel, TestCase::QUICK);
-        AddTestCase(new DesignsCompared, TestCase::QUICK);
-        AddTestCase(new LateJoin, TestCase::QUICK);
+        AddTestCase(new EncryptedLlqProtectsVoice("getvpn"));
+        AddTestCase(new EncryptedLlqProtectsVoice("flexvpn"));
+        AddTestCase(new PreClassifyOnTunnel);
+        AddTestCase(new DesignsCompared);
+        AddTestCase(new LateJoin);
     }
 };
 

@@ -743,16 +743,16 @@ class GetvpnTestSuite : public TestSuite
 {
   public:
     GetvpnTestSuite()
-        : TestSuite("getvpn", TestSuite::UNIT)
+        : TestSuite("getvpn")
     {
-        AddTestCase(new GetvpnAny2AnyTestCase, TestCase::QUICK);
-        AddTestCase(new GetvpnUnauthorizedTestCase, TestCase::QUICK);
-        AddTestCase(new GetvpnLifetimeRekeyTestCase, TestCase::QUICK);
-        AddTestCase(new GetvpnTbarReplayTestCase, TestCase::QUICK);
-        AddTestCase(new GetvpnCoopFailoverTestCase, TestCase::QUICK);
-        AddTestCase(new GetvpnDeterminismTestCase, TestCase::QUICK);
-        AddTestCase(new GetvpnDepartmentsTestCase, TestCase::QUICK);
-        AddTestCase(new GetvpnLocalDenyTestCase, TestCase::QUICK);
+        AddTestCase(new GetvpnAny2AnyTestCase);
+        AddTestCase(new GetvpnUnauthorizedTestCase);
+        AddTestCase(new GetvpnLifetimeRekeyTestCase);
+        AddTestCase(new GetvpnTbarReplayTestCase);
+        AddTestCase(new GetvpnCoopFailoverTestCase);
+        AddTestCase(new GetvpnDeterminismTestCase);
+        AddTestCase(new GetvpnDepartmentsTestCase);
+        AddTestCase(new GetvpnLocalDenyTestCase);
     }
 };
 

@@ -225,15 +225,14 @@ class IpsecTunnelTestSuite : public TestSuite
 {
   public:
     IpsecTunnelTestSuite()
-        : TestSuite("ipsec-tunnel", UNIT)
+        : TestSuite("ipsec-tunnel")
     {
-        AddTestCase(new IpsecTunnelDeliveryTestCase("GreIpsec", "esp-gcm 128"), TestCase::QUICK);
-        AddTestCase(new IpsecTunnelDeliveryTestCase("GreIpsec", "esp-aes 256 esp-sha256-hmac"),
-                    TestCase::QUICK);
-        AddTestCase(new IpsecTunnelDeliveryTestCase("Vti", "esp-gcm 256"), TestCase::QUICK);
-        AddTestCase(new IpsecTunnelDeliveryTestCase("Vti", "esp-aes esp-sha-hmac"), TestCase::QUICK);
-        AddTestCase(new IpsecTunnelNoSaTestCase, TestCase::QUICK);
-        AddTestCase(new IpsecTunnelReproducibleTestCase, TestCase::QUICK);
+        AddTestCase(new IpsecTunnelDeliveryTestCase("GreIpsec", "esp-gcm 128"));
+        AddTestCase(new IpsecTunnelDeliveryTestCase("GreIpsec", "esp-aes 256 esp-sha256-hmac"));
+        AddTestCase(new IpsecTunnelDeliveryTestCase("Vti", "esp-gcm 256"));
+        AddTestCase(new IpsecTunnelDeliveryTestCase("Vti", "esp-aes esp-sha-hmac"));
+        AddTestCase(new IpsecTunnelNoSaTestCase);
+        AddTestCase(new IpsecTunnelReproducibleTestCase);
     }
 };
 

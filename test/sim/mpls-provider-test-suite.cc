@@ -147,8 +147,7 @@ class Provider
         for (uint32_t i = 0; i < n; i++)
         {
             // ns-3's UDP takes the TOS of a SendTo from the address.
-            InetSocketAddress to(dst, kPort);
-            to.SetTos(tos);
+            InetSocketAddress to = vpncompat::WithTos(s, InetSocketAddress(dst, kPort), tos);
             Simulator::Schedule(MilliSeconds(100 + 10 * i),
                                 [s, to]() { s->SendTo(Create<Packet>(200), 0, to); });
         }
@@ -338,14 +337,14 @@ class MplsProviderTestSuite : public TestSuite
 {
   public:
     MplsProviderTestSuite()
-        : TestSuite("mpls-provider", UNIT)
+        : TestSuite("mpls-provider")
     {
-        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_UNIFORM), TestCase::QUICK);
-        AddTestCase(new MplsUnicastTestCase(false, MplsRouter::TTL_UNIFORM), TestCase::QUICK);
-        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_PIPE), TestCase::QUICK);
-        AddTestCase(new MplsVrfIsolationTestCase, TestCase::QUICK);
-        AddTestCase(new MplsTtlExpiryTestCase, TestCase::QUICK);
-        AddTestCase(new MplsMulticastTestCase, TestCase::QUICK);
+        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_UNIFORM));
+        AddTestCase(new MplsUnicastTestCase(false, MplsRouter::TTL_UNIFORM));
+        AddTestCase(new MplsUnicastTestCase(true, MplsRouter::TTL_PIPE));
+        AddTestCase(new MplsVrfIsolationTestCase);
+        AddTestCase(new MplsTtlExpiryTestCase);
+        AddTestCase(new MplsMulticastTestCase);
     }
 };
 

@@ -239,13 +239,13 @@ class QosLlqTestSuite : public TestSuite
 {
   public:
     QosLlqTestSuite()
-        : TestSuite("qos-llq", UNIT)
+        : TestSuite("qos-llq")
     {
-        AddTestCase(new QosLlqProtectsVoice, TestCase::QUICK);
-        AddTestCase(new QosFairQueueIsolatesThinFlow, TestCase::QUICK);
-        AddTestCase(new QosFifoHurtsVoice, TestCase::QUICK);
-        AddTestCase(new QosShaperHoldsSubRate, TestCase::QUICK);
-        AddTestCase(new QosBadPolicyRefused, TestCase::QUICK);
+        AddTestCase(new QosLlqProtectsVoice);
+        AddTestCase(new QosFairQueueIsolatesThinFlow);
+        AddTestCase(new QosFifoHurtsVoice);
+        AddTestCase(new QosShaperHoldsSubRate);
+        AddTestCase(new QosBadPolicyRefused);
     }
 };
 

@@ -67,7 +67,7 @@ class VpnEmuHelperTestSuite : public TestSuite
     VpnEmuHelperTestSuite()
         : TestSuite("vpn-emu-helper", UNIT)
     {
-        AddTestCase(new VpnEmuHelperRefusalTestCase, TestCase::QUICK);
+        AddTestCase(new VpnEmuHelperRefusalTestCase);
     }
 };
 

@@ -223,12 +223,12 @@ class VpnNodeEngineTestSuite : public TestSuite
 {
   public:
     VpnNodeEngineTestSuite()
-        : TestSuite("vpn-node-engine", UNIT)
+        : TestSuite("vpn-node-engine")
     {
-        AddTestCase(new VpnEngineRngTestCase, TestCase::QUICK);
-        AddTestCase(new VpnEngineForkTestCase, TestCase::QUICK);
-        AddTestCase(new VpnEngineEntropySourceTestCase, TestCase::QUICK);
-        AddTestCase(new VpnEngineClockAndLogTestCase, TestCase::QUICK);
+        AddTestCase(new VpnEngineRngTestCase);
+        AddTestCase(new VpnEngineForkTestCase);
+        AddTestCase(new VpnEngineEntropySourceTestCase);
+        AddTestCase(new VpnEngineClockAndLogTestCase);
     }
 };
 

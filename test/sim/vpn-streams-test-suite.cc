@@ -261,10 +261,10 @@ class VpnStreamsTestSuite : public TestSuite
 {
   public:
     VpnStreamsTestSuite()
-        : TestSuite("vpn-streams", UNIT)
+        : TestSuite("vpn-streams")
     {
-        AddTestCase(new FlexStreamsTestCase(), TestCase::QUICK);
-        AddTestCase(new SnapshotTeardownTestCase(), TestCase::QUICK);
+        AddTestCase(new FlexStreamsTestCase());
+        AddTestCase(new SnapshotTeardownTestCase());
     }
 };
 

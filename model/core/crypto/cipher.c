@@ -204,7 +204,10 @@ static int aead_tag_param(EVP_CIPHER_CTX *ctx, uint8_t *tag, size_t len, bool ge
     return EVP_CIPHER_CTX_set_params(ctx, params) == 1 ? 0 : VPN_ERR_CRYPTO;
 }
 
-/* Common AEAD run: nonce = salt || iv (RFC 4106 4, RFC 7634 2). */
+/* Common AEAD run: nonce = salt || iv (RFC 4106 4, RFC 7634 2). Exactly one
+ * of icv_out (seal) and icv_in (open) is set, matching the context's
+ * direction (the callers check): the tag steps test the pointer they use, so
+ * no path copies from or to the other, NULL one. */
 static int aead_run(vpn_cipher *c, const uint8_t *iv, const uint8_t *aad, size_t aad_len,
                     uint8_t *buf, size_t len, uint8_t *icv_out, const uint8_t *icv_in)
 {
@@ -223,7 +226,7 @@ static int aead_run(vpn_cipher *c, const uint8_t *iv, const uint8_t *aad, size_t
     memcpy(nonce + SALT_LEN, iv, ESP_IV_LEN);
     if (EVP_CipherInit_ex(c->ctx, NULL, NULL, NULL, nonce, -1) != 1)
         goto out;
-    if (!c->encrypt) {
+    if (icv_in != NULL) {
         memcpy(tag, icv_in, c->info->icv_len);
         rc = aead_tag_param(c->ctx, tag, c->info->icv_len, false);
         if (rc != 0)
@@ -244,7 +247,7 @@ static int aead_run(vpn_cipher *c, const uint8_t *iv, const uint8_t *aad, size_t
         }
         goto out;
     }
-    if (c->encrypt) {
+    if (icv_out != NULL) {
         rc = aead_tag_param(c->ctx, tag, c->info->icv_len, true);
         if (rc != 0)
             goto out;

@@ -181,8 +181,10 @@ int vpn_gdoi_sa_next(vpn_isakmp_chain *c, vpn_isakmp_payload *sub)
 
     if (rc != 1)
         return rc;
-    if (pl.type != VPN_GDOI_PL_SAK && pl.type != VPN_GDOI_PL_SAT && pl.type != VPN_GDOI_PL_GAP)
-        return vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED);
+    if (pl.type != VPN_GDOI_PL_SAK && pl.type != VPN_GDOI_PL_SAT && pl.type != VPN_GDOI_PL_GAP) {
+        vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED); /* sticky for later calls */
+        return VPN_ERR_MALFORMED; /* not the reader's field: never 1 (an item) */
+    }
     *sub = pl;
     return 1;
 }

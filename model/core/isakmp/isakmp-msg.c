@@ -145,16 +145,20 @@ int vpn_isakmp_prop_next(vpn_isakmp_chain *c, vpn_isakmp_prop *p)
     if (rc != 1)
         return rc;
     /* RFC 2408 3.5: a proposal's next payload is 2 or 0. */
-    if (pl.next != VPN_ISAKMP_PL_P && pl.next != VPN_ISAKMP_PL_NONE)
-        return vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED);
+    if (pl.next != VPN_ISAKMP_PL_P && pl.next != VPN_ISAKMP_PL_NONE) {
+        vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED); /* sticky for later calls */
+        return VPN_ERR_MALFORMED; /* not the reader's field: never 1 (an item) */
+    }
     vpn_rd_init(&r, pl.body, pl.body_len);
     vpn_rd_u8(&r, &out.num);
     vpn_rd_u8(&r, &out.proto);
     vpn_rd_u8(&r, &spi_size);
     vpn_rd_u8(&r, &out.ntrans);
     vpn_rd_view(&r, &out.spi.p, spi_size);
-    if (vpn_rd_err(&r))
-        return vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED);
+    if (vpn_rd_err(&r)) {
+        vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED); /* sticky for later calls */
+        return VPN_ERR_MALFORMED; /* not the reader's field: never 1 (an item) */
+    }
     out.spi.len = spi_size;
     out.xforms.p = vpn_rd_cur(&r);
     out.xforms.len = vpn_rd_left(&r);
@@ -178,13 +182,17 @@ int vpn_isakmp_xform_next(vpn_isakmp_chain *c, vpn_isakmp_xform *x)
     if (rc != 1)
         return rc;
     /* RFC 2408 3.6: a transform's next payload is 3 or 0. */
-    if (pl.next != VPN_ISAKMP_PL_T && pl.next != VPN_ISAKMP_PL_NONE)
-        return vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED);
+    if (pl.next != VPN_ISAKMP_PL_T && pl.next != VPN_ISAKMP_PL_NONE) {
+        vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED); /* sticky for later calls */
+        return VPN_ERR_MALFORMED; /* not the reader's field: never 1 (an item) */
+    }
     vpn_rd_init(&r, pl.body, pl.body_len);
     vpn_rd_u8(&r, &out.num);
     vpn_rd_u8(&r, &out.id);
-    if (vpn_rd_err(&r) || rd_reserved(&r, 2))
-        return vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED);
+    if (vpn_rd_err(&r) || rd_reserved(&r, 2)) {
+        vpn_rd_fail(&c->rd, VPN_ERR_MALFORMED); /* sticky for later calls */
+        return VPN_ERR_MALFORMED; /* not the reader's field: never 1 (an item) */
+    }
     out.attrs.p = vpn_rd_cur(&r);
     out.attrs.len = vpn_rd_left(&r);
     *x = out;
