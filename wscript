@@ -165,11 +165,9 @@ VPN_NS3_SOURCES = [
     'model/ns3/ikev2-daemon.cc',
     'helper/flexvpn-helper.cc',
     'helper/vpn-report.cc',
-    'helper/flexvpn-remote-access.cc',
     'model/ns3/gdoi-daemon.cc',
     'model/ns3/vpn-crypto-map-net-device.cc',
     'helper/getvpn-helper.cc',
-    'helper/getvpn-intranet.cc',
     'model/ns3/mpls-router.cc',
     'helper/mpls-provider-helper.cc',
     'model/ns3/mqc-queue-disc.cc',
@@ -188,11 +186,9 @@ VPN_NS3_HEADERS = [
     'model/ns3/ikev2-daemon.h',
     'helper/flexvpn-helper.h',
     'helper/vpn-report.h',
-    'helper/flexvpn-remote-access.h',
     'model/ns3/gdoi-daemon.h',
     'model/ns3/vpn-crypto-map-net-device.h',
     'helper/getvpn-helper.h',
-    'helper/getvpn-intranet.h',
     'model/ns3/mpls-router.h',
     'helper/mpls-provider-helper.h',
     'model/ns3/mqc-queue-disc.h',
@@ -213,6 +209,10 @@ VPN_EXAMPLE_SUPPORT = [
     'examples/qos-llq-scenario.h',
     'examples/get-vs-flex-scenario.cc',
     'examples/get-vs-flex-scenario.h',
+    'examples/flexvpn-remote-access-scenario.cc',
+    'examples/flexvpn-remote-access-scenario.h',
+    'examples/getvpn-intranet-scenario.cc',
+    'examples/getvpn-intranet-scenario.h',
 ]
 
 VPN_EXAMPLES = [
@@ -507,8 +507,10 @@ def build(bld):
                 obj.uselib = 'VPN_GLIB'  # scenario.ini through GKeyFile
         for entry in VPN_NS3_BENCHES:
             name, src = entry.split(':', 1)
-            obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'point-to-point', 'applications', 'internet'])
-            obj.source = src
-            obj.includes = ['model/core']
+            obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'point-to-point', 'applications',
+                                                               'internet', 'internet-apps', 'csma'])
+            # the scenarios they run live with the examples
+            obj.source = [src] + [s for s in VPN_EXAMPLE_SUPPORT if s.endswith('.cc')]
+            obj.includes = ['model/core', 'examples']
 
     # Fuzz targets need clang's libFuzzer; the CMake build compiles them.

@@ -20,6 +20,8 @@
  * user's assigned address, time to connect and echo counts, and the flows'
  * delays.
  */
+#include "flexvpn-remote-access-scenario.h"
+
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
 #include "ns3/flow-monitor-module.h"

@@ -1,10 +1,10 @@
 #include "get-vs-flex-scenario.h"
+#include "getvpn-intranet-scenario.h"
 
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
 #include "ns3/flexvpn-helper.h"
 #include "ns3/getvpn-helper.h"
-#include "ns3/getvpn-intranet.h"
 #include "ns3/internet-module.h"
 #include "ns3/mpls-provider-helper.h"
 #include "ns3/mqc-helper.h"

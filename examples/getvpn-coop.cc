@@ -24,6 +24,8 @@
  * and summary.txt / summary.json with one-way delay per flow against the
  * 150 ms voice budget.
  */
+#include "getvpn-intranet-scenario.h"
+
 #include "ns3/core-module.h"
 #include "ns3/flow-monitor-module.h"
 #include "ns3/internet-module.h"

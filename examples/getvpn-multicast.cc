@@ -9,6 +9,8 @@
  * KEK. Same topology and outputs as getvpn-mpls-any2any; the summary says
  * what each receiver got.
  */
+#include "getvpn-intranet-scenario.h"
+
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"

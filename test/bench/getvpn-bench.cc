@@ -20,6 +20,8 @@
  * (--members=LIST); the last line is getvpn_<largest N>gm_wall_s=<seconds>.
  * VPN_BENCH_QUICK=1: N = 40 only (the ctest smoke run).
  */
+#include "getvpn-intranet-scenario.h"
+
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"

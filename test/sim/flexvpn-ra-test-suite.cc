@@ -4,6 +4,8 @@
 // echo traffic through the hub from it; a pool smaller than the users
 // refuses the last one cleanly and serves it once another user leaves.
 
+#include "flexvpn-remote-access-scenario.h"
+
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"

@@ -9,6 +9,8 @@
 // nothing lost; a replayed ESP packet older than the TBAR window is dropped
 // and counted; a rekey comes by TEK lifetime alone; the same seed gives
 // byte-identical traces.
+#include "getvpn-intranet-scenario.h"
+
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"

@@ -1,5 +1,6 @@
-#include "getvpn-intranet.h"
-#include "vpn-trace-helper.h"
+#include "getvpn-intranet-scenario.h"
+
+#include "ns3/vpn-trace-helper.h"
 
 #include "ns3/abort.h"
 #include "ns3/internet-stack-helper.h"

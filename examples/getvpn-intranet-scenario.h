@@ -18,8 +18,8 @@
  * Every router is configured from IOS text (GetVpnHelper): the texts are
  * kept in the result so examples can write them out.
  */
-#ifndef GETVPN_INTRANET_H
-#define GETVPN_INTRANET_H
+#ifndef GETVPN_INTRANET_SCENARIO_H
+#define GETVPN_INTRANET_SCENARIO_H
 
 #include "ns3/event-id.h"
 #include "ns3/getvpn-helper.h"

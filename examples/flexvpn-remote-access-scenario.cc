@@ -1,6 +1,6 @@
-#include "flexvpn-remote-access.h"
+#include "flexvpn-remote-access-scenario.h"
 
-#include "flexvpn-helper.h"
+#include "ns3/flexvpn-helper.h"
 
 #include "ns3/double.h"
 #include "ns3/internet-stack-helper.h"

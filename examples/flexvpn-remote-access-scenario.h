@@ -24,8 +24,8 @@
  * joinSpread), RNG stream streamBase); the IOS configurations are
  * generated (HubConfig, UserConfig) and kept in the result.
  */
-#ifndef FLEXVPN_REMOTE_ACCESS_H
-#define FLEXVPN_REMOTE_ACCESS_H
+#ifndef FLEXVPN_REMOTE_ACCESS_SCENARIO_H
+#define FLEXVPN_REMOTE_ACCESS_SCENARIO_H
 
 #include "ns3/ikev2-daemon.h"
 #include "ns3/ipv4-interface-container.h"
