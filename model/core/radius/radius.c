@@ -100,6 +100,11 @@ int vpn_radius_attr_next(vpn_radius_iter *it, uint8_t *type, const uint8_t **val
     uint8_t t, l;
     vpn_rd v;
 
+    /* defined on every return, so no caller reads an unset value (gcc -O3
+     * cannot tell that a reader's error code is never 1) */
+    *type = 0;
+    *val = NULL;
+    *len = 0;
     if (vpn_rd_err(&it->r))
         return vpn_rd_err(&it->r);
     if (vpn_rd_left(&it->r) == 0)
