@@ -45,6 +45,7 @@ extern "C" {
 #include <stdexcept>
 #include <string>
 #include <sys/stat.h>
+#include <tuple>
 #include <vector>
 
 using namespace ns3;
@@ -102,7 +103,7 @@ ReadText(const std::string& path, std::string& out)
 // Sections and the keys each may hold.
 const std::map<std::string, std::set<std::string>> kKeys = {
     {"scenario", {"title", "duration", "pcap", "routing", "budget"}},
-    {"node", {"role", "config", "initiate", "start", "gateway"}},
+    {"node", {"role", "config", "initiate", "start", "gateway", "join-spread"}},
     {"link", {"ends", "type", "addresses", "interfaces", "rate", "delay", "mtu", "loss", "queue",
               "vrf", "prefixes"}},
     {"provider", {"type", "php", "ttl", "core-mtu", "loopbacks", "core-network"}},
@@ -460,6 +461,7 @@ struct NodeSpec
     double start{0};
     bool hasGateway{false};
     Ipv4Address gateway;
+    double joinSpread{0}; // a client: it joins at start + U(0, joinSpread)
     const ScenarioFile::Section* sec{nullptr};
     Ptr<Node> node;
     std::string configText;
@@ -468,6 +470,11 @@ struct NodeSpec
     Ptr<GdoiDaemon> gdoi;
     bool hasAddress{false};
     Ipv4Address firstAddress;
+    // a remote-access client: when it joined, when the hub's address was on
+    // its tunnel (negative: never), that address
+    Time joinAt;
+    Time assignedAt{Seconds(-1)};
+    Ipv4Address assigned;
 };
 
 struct LinkSpec
@@ -483,6 +490,7 @@ struct LinkSpec
     NetDeviceContainer devs;
     std::vector<Ptr<RateErrorModel>> errors;
     bool provider{false}; // built by MplsProviderHelper (core link or PE-CE)
+    bool core{false};     // an MPLS core link (P/PE to P/PE): its devices are the helper's Ethernet pair
     uint32_t site{0};      // PE-CE: MplsProviderHelper's site index
 };
 
@@ -498,6 +506,8 @@ struct FlowSpec
     Ptr<QosFlowSink> sink;
     uint32_t id{0};
     Ptr<PacketSink> tcpSink;
+    uint16_t port{0};     // bulk-tcp: the sink's port
+    double startedAt{0};  // when its source was installed (a client's flow: its address's time)
 };
 
 /**
@@ -591,6 +601,48 @@ IsGetVpnRole(const std::string& role)
     return role == "key-server" || role == "group-member";
 }
 
+/** A FlexVPN IKEv2 node: a router, or a remote-access client (an initiator
+ *  that takes its address from the hub). */
+bool
+IsIkeRole(const std::string& role)
+{
+    return role == "router" || role == "client";
+}
+
+/**
+ * A client's configuration: its IKEv2 profile authenticates with EAP
+ * (`authentication local eap METHOD username U password P`), so that the
+ * hub asks for its identity and gives it an address (RFC 7296 2.16, 3.15).
+ * Returns "" when it does, else the message, with \p line the profile's
+ * line (or 0). A configuration that does not parse is left to
+ * FlexVpnHelper::Check, which names the line.
+ */
+std::string
+ClientConfigProblem(const std::string& text, int& line)
+{
+    vpn_conf* conf = nullptr;
+    vpn_conf_error err{};
+    line = 0;
+    if (vpn_conf_parse(text.c_str(), text.size(), &conf, &err) != 0)
+    {
+        return "";
+    }
+    std::string problem = "a client authenticates to its hub with EAP ('authentication local eap mschapv2 "
+                          "username U password P' in its IKEv2 profile); a pre-shared-key site is a router "
+                          "with initiate = true";
+    for (size_t i = 0; i < conf->n_profile; i++)
+    {
+        if (conf->profile[i].auth_local == VPN_CONF_AUTH_EAP)
+        {
+            problem.clear();
+            break;
+        }
+        line = line ? line : conf->profile[i].line;
+    }
+    vpn_conf_del(conf);
+    return problem;
+}
+
 /** Reads and checks everything the file says; builds nothing. */
 void
 Parse(const ScenarioFile& f, Scenario& sc)
@@ -627,8 +679,8 @@ Parse(const ScenarioFile& f, Scenario& sc)
         NodeSpec n;
         n.sec = s;
         n.name = s->name;
-        n.role = Choice(f, *s, "role", "", {"host", "router", "key-server", "group-member", "pe", "p"});
-        bool configured = n.role == "router" || IsGetVpnRole(n.role);
+        n.role = Choice(f, *s, "role", "", {"host", "router", "client", "key-server", "group-member", "pe", "p"});
+        bool configured = IsIkeRole(n.role) || IsGetVpnRole(n.role);
         if (configured && !f.Has(*s, "config"))
         {
             throw ScenarioError(f.Where(*s, "config") + "a " + n.role + " needs config = FILE");
@@ -650,12 +702,28 @@ Parse(const ScenarioFile& f, Scenario& sc)
                 throw ScenarioError(f.Where(*s, "config") + "cannot read " + n.configPath);
             }
         }
+        if (n.role == "client")
+        {
+            int line = 0;
+            std::string bad = ClientConfigProblem(n.configText, line);
+            if (!bad.empty())
+            {
+                throw ScenarioError(FlexVpnHelper::FormatError(n.configPath, static_cast<uint32_t>(line), bad));
+            }
+        }
         n.initiate = Bool(f, *s, "initiate", false);
         if (f.Has(*s, "initiate") && n.role != "router")
         {
-            throw ScenarioError(f.Where(*s, "initiate") + "initiate is for FlexVPN routers");
+            throw ScenarioError(f.Where(*s, "initiate") + "initiate is for FlexVPN routers" +
+                                (n.role == "client" ? " (a client always initiates)" : ""));
         }
+        n.initiate = n.initiate || n.role == "client";
         n.start = Number(f, *s, "start", n.initiate ? 0.5 : 0.1, 0, 1e6);
+        if (f.Has(*s, "join-spread") && n.role != "client")
+        {
+            throw ScenarioError(f.Where(*s, "join-spread") + "join-spread is for clients (role = client)");
+        }
+        n.joinSpread = Number(f, *s, "join-spread", 0, 0, 1e6);
         if (f.Has(*s, "gateway"))
         {
             in_addr a{};
@@ -898,6 +966,19 @@ Parse(const ScenarioFile& f, Scenario& sc)
             }
             (std::string(k) == "from" ? fl.from : fl.to) = v;
         }
+        // a client's address is the hub's, known once it is connected: its
+        // flows wait for it (RunScenario)
+        bool fromClient = sc.FindNode(fl.from)->role == "client";
+        bool toClient = sc.FindNode(fl.to)->role == "client";
+        if ((fromClient || toClient) && fl.multicast)
+        {
+            throw ScenarioError(f.Where(*s, "group") + "a client's flows are unicast (it has its address from the hub)");
+        }
+        if (fromClient && toClient)
+        {
+            throw ScenarioError(f.Where(*s, "to") + "a flow between two clients is not supported (each waits for "
+                                "its own address); send to a host behind the hub");
+        }
         static const std::map<std::string, int> names = {
             {"ef", 46}, {"af41", 34}, {"af31", 26}, {"af21", 18}, {"af11", 10}, {"cs0", 0}, {"default", 0},
             {"cs1", 8}, {"cs3", 24}, {"cs5", 40}, {"cs6", 48}};
@@ -1130,33 +1211,28 @@ Parse(const ScenarioFile& f, Scenario& sc)
             throw ScenarioError(f.Where(*s, "target") + e.action + " needs target = LINK; no [link " +
                                 e.target + "]");
         }
-        if (link && sc.FindLink(e.target)->provider && IsProviderRole(sc.FindNode(sc.FindLink(e.target)->ends[0])->role) &&
-            IsProviderRole(sc.FindNode(sc.FindLink(e.target)->ends[1])->role))
-        {
-            throw ScenarioError(f.Where(*s, "target") + e.action + " of an MPLS core link is not supported yet");
-        }
         NodeSpec* n = sc.FindNode(e.target);
         if (!link && !n)
         {
             throw ScenarioError(f.Where(*s, "target") + e.action + " needs target = NODE; no [node " +
                                 e.target + "]");
         }
-        if (e.action == "node-stop" && n->role != "router" && !IsGetVpnRole(n->role))
+        if (e.action == "node-stop" && !IsIkeRole(n->role) && !IsGetVpnRole(n->role))
         {
             throw ScenarioError(f.Where(*s, "target") + "node-stop switches a router off; " +
                                 e.target + " is a " + n->role);
         }
-        if (e.action == "node-start" && n->role != "router" && !IsGetVpnRole(n->role))
+        if (e.action == "node-start" && !IsIkeRole(n->role) && !IsGetVpnRole(n->role))
         {
             throw ScenarioError(f.Where(*s, "target") + "node-start switches a router on again; " + e.target +
                                 " is a " + n->role);
         }
-        if (e.action == "rekey" && n->role != "key-server" && n->role != "router")
+        if (e.action == "rekey" && n->role != "key-server" && !IsIkeRole(n->role))
         {
             throw ScenarioError(f.Where(*s, "target") + "rekey is for a key server (crypto gdoi ks rekey) or a "
                                 "FlexVPN router (its CHILD_SAs); " + e.target + " is a " + n->role);
         }
-        if (e.action == "clear-crypto-session" && n->role != "router" && n->role != "group-member")
+        if (e.action == "clear-crypto-session" && !IsIkeRole(n->role) && n->role != "group-member")
         {
             throw ScenarioError(f.Where(*s, "target") + "clear-crypto-session is for a FlexVPN router (its IKE "
                                 "SAs) or a group member (it registers again); " + e.target + " is a " + n->role);
@@ -1167,16 +1243,17 @@ Parse(const ScenarioFile& f, Scenario& sc)
         }
         if (e.action == "rekey")
         {
-            e.sa = n->role == "router" ? Choice(f, *s, "sa", "child", {"child", "ike"})
+            e.sa = IsIkeRole(n->role) ? Choice(f, *s, "sa", "child", {"child", "ike"})
                                        : Choice(f, *s, "sa", "tek", {"tek", "kek"});
         }
         if (f.Has(*s, "peer"))
         {
             in_addr a{};
             std::string p = f.Get(*s, "peer");
-            if (e.action != "clear-crypto-session" || n->role != "router")
+            if ((e.action != "clear-crypto-session" && e.action != "rekey") || !IsIkeRole(n->role))
             {
-                throw ScenarioError(f.Where(*s, "peer") + "peer = is for clear-crypto-session on a router");
+                throw ScenarioError(f.Where(*s, "peer") +
+                                    "peer = is for clear-crypto-session and rekey on a FlexVPN/DMVPN router");
             }
             if (inet_pton(AF_INET, p.c_str(), &a) != 1)
             {
@@ -1228,7 +1305,7 @@ Dump(const Scenario& sc)
     {
         o << "[node " << n.name << "]\nrole = " << n.role << "\nconfig = " << n.config
           << "\ninitiate = " << (n.initiate ? "true" : "false") << "\nstart = " << n.start
-          << "\ngateway = ";
+          << "\njoin-spread = " << n.joinSpread << "\ngateway = ";
         if (n.hasGateway)
         {
             o << n.gateway;
@@ -1437,11 +1514,12 @@ NodeEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, NodeSpec* n)
     }
     else if (e.sa == "child")
     {
-        what << "rekeying " << st->RekeyChildSas() << " CHILD_SAs";
+        // with a peer: that peer's pairs only, a DMVPN peer's own among them
+        what << "rekeying " << (e.hasPeer ? st->RekeyChildSas(e.peer) : st->RekeyChildSas()) << " CHILD_SAs";
     }
     else if (e.sa == "ike")
     {
-        what << "rekeying " << st->RekeyIkeSas() << " IKE SAs";
+        what << "rekeying " << (e.hasPeer ? st->RekeyIkeSas(e.peer) : st->RekeyIkeSas()) << " IKE SAs";
     }
     else
     {
@@ -1449,6 +1527,91 @@ NodeEvent(std::shared_ptr<std::ofstream> log, const EventSpec& e, NodeSpec* n)
              << n->gdoi->Rekey(0, e.sa == "kek");
     }
     LogEvent(log, e, what.str());
+}
+
+/**
+ * Installs flow \p f's source on \p from, sending to \p dst from now on:
+ * from its start (or now, if later) to its stop. At build time for most
+ * flows; when a client has its address for a client's flows.
+ */
+void
+InstallSource(FlowSpec* f, Ptr<Node> from, Ipv4Address dst)
+{
+    double now = Simulator::Now().GetSeconds();
+    if (f->stop <= now)
+    {
+        return;
+    }
+    f->startedAt = now;
+    // (relative to now: an application added now is initialised now)
+    Time start = Seconds(std::max(0.0, f->start - now));
+    Time stop = Seconds(f->stop - now);
+    if (f->profile == "bulk-tcp")
+    {
+        BulkSendHelper bulk("ns3::TcpSocketFactory", Address());
+        InetSocketAddress remote =
+            vpncompat::AppWithTos(bulk, InetSocketAddress(dst, f->port), static_cast<uint8_t>(f->dscp << 2));
+        bulk.SetAttribute("Remote", AddressValue(remote));
+        bulk.SetAttribute("MaxBytes", UintegerValue(0));
+        ApplicationContainer c = bulk.Install(from);
+        c.Start(start);
+        c.Stop(stop);
+        return;
+    }
+    Ptr<QosRtpSource> s = CreateObject<QosRtpSource>();
+    s->SetAttribute("Remote", AddressValue(InetSocketAddress(dst, 16384)));
+    s->SetAttribute("Dscp", UintegerValue(f->dscp));
+    s->SetAttribute("FlowId", UintegerValue(f->id));
+    if (f->profile == "voice-g711")
+    {
+        s->SetAttribute("PayloadSize", UintegerValue(160));
+        s->SetAttribute("PayloadType", UintegerValue(0));
+    }
+    else if (f->profile == "voice-g729")
+    {
+        s->SetAttribute("PayloadSize", UintegerValue(20));
+        s->SetAttribute("PayloadType", UintegerValue(18));
+    }
+    else
+    {
+        s->SetAttribute("PayloadType", UintegerValue(96));
+        s->SetAttribute("VideoFrameRate", DoubleValue(30));
+        s->SetAttribute("VideoFrameBytes", UintegerValue(1800));
+    }
+    s->AssignStreams(100 + f->id);
+    from->AddApplication(s);
+    s->SetStartTime(start);
+    s->SetStopTime(stop);
+    f->rtp = s;
+}
+
+/** A remote-access client and the flows that wait for its address:
+ *  (flow, sender, receiver; nullptr: the client receives). */
+struct ClientHook
+{
+    NodeSpec* client{nullptr};
+    std::vector<std::tuple<FlowSpec*, Ptr<Node>, NodeSpec*>> flows;
+};
+
+/**
+ * The client's daemon put the hub's address on its tunnel (RFC 7296
+ * 3.15.1, Ikev2Daemon's AddressAssigned): the first time, its flows start,
+ * from that address (the route into the tunnel picks it) or to it.
+ */
+void
+OnClientAddress(ClientHook* h, uint32_t, Ipv4Address a, const std::string& what)
+{
+    if (what != "assigned" || h->client->assignedAt >= Seconds(0))
+    {
+        return;
+    }
+    h->client->assigned = a;
+    h->client->assignedAt = Simulator::Now();
+    for (auto& fl : h->flows)
+    {
+        NodeSpec* to = std::get<2>(fl);
+        InstallSource(std::get<0>(fl), std::get<1>(fl), to ? to->firstAddress : a);
+    }
 }
 
 std::string
@@ -1495,21 +1658,29 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
         {
             if (IsProviderRole(a->role) && IsProviderRole(b->role))
             {
+                // its two devices get the error models below (link events);
+                // the labels' paths are computed once (Install): no reroute
                 mpls.AddCoreLink(a->node, b->node, DataRate(l.rate), Time(l.delay));
-                continue;
+                auto core = mpls.GetCoreDevices().back();
+                l.devs.Add(core.first);
+                l.devs.Add(core.second);
+                l.core = true;
             }
-            NodeSpec* pe = IsProviderRole(a->role) ? a : b;
-            NodeSpec* ce = pe == a ? b : a;
-            size_t ci = pe == a ? 1 : 0;
-            Ipv4Address net;
-            uint8_t len = 0;
-            ParsePrefix(l.addresses[ci], net, len);
-            net = Ipv4Address(net.Get() & ~3u);
-            uint32_t site = mpls.AttachSite(pe->node, l.vrf, ce->node, net, l.prefixes, DataRate(l.rate),
-                                            Time(l.delay));
-            l.site = site;
-            l.devs.Add(pe == a ? mpls.GetPeDevice(site) : mpls.GetCeDevice(site));
-            l.devs.Add(pe == a ? mpls.GetCeDevice(site) : mpls.GetPeDevice(site));
+            else
+            {
+                NodeSpec* pe = IsProviderRole(a->role) ? a : b;
+                NodeSpec* ce = pe == a ? b : a;
+                size_t ci = pe == a ? 1 : 0;
+                Ipv4Address net;
+                uint8_t len = 0;
+                ParsePrefix(l.addresses[ci], net, len);
+                net = Ipv4Address(net.Get() & ~3u);
+                uint32_t site = mpls.AttachSite(pe->node, l.vrf, ce->node, net, l.prefixes, DataRate(l.rate),
+                                                Time(l.delay));
+                l.site = site;
+                l.devs.Add(pe == a ? mpls.GetPeDevice(site) : mpls.GetCeDevice(site));
+                l.devs.Add(pe == a ? mpls.GetCeDevice(site) : mpls.GetPeDevice(site));
+            }
         }
         else if (l.type == "p2p")
         {
@@ -1607,7 +1778,7 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
     FlexVpnHelper flex;
     for (NodeSpec& n : sc.nodes)
     {
-        if (n.role == "router")
+        if (IsIkeRole(n.role))
         {
             uint32_t line = 0;
             std::string bad = flex.Check(n.node, n.configText, line);
@@ -1630,12 +1801,17 @@ Build(Scenario& sc, MplsProviderHelper& mpls, GetVpnHelper& getvpn)
             n.gdoi->SetStartTime(Seconds(n.start));
         }
     }
+    // A client joins at start + U(0, join-spread) (RngRun draws another
+    // time), as the example's users do; routers at start.
+    Ptr<UniformRandomVariable> join = CreateObject<UniformRandomVariable>();
+    join->SetStream(900);
     for (NodeSpec& n : sc.nodes)
     {
-        if (n.role == "router")
+        if (IsIkeRole(n.role))
         {
             n.ike = flex.Install(n.node, n.configText, n.initiate);
-            n.ike->SetStartTime(Seconds(n.start));
+            n.joinAt = Seconds(n.start + (n.joinSpread > 0 ? join->GetValue(0, n.joinSpread) : 0));
+            n.ike->SetStartTime(n.joinAt);
         }
     }
     // Manually keyed tunnels: the devices and their routes now, the SAs once
@@ -1757,10 +1933,12 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         trace.EnableGetVpnKeyExport(gdois);
     }
 
-    // Traffic
+    // Traffic. A flow with a client at one end waits for the client's
+    // address from the hub (OnClientAddress); the others start as given.
     NodeContainer hosts;
     uint32_t nextFlow = 1;
     std::map<std::string, Ptr<QosFlowSink>> sinks;
+    std::map<std::string, ClientHook> clients;
     uint16_t tcpPort = 5001;
     for (FlowSpec& f : sc.flows)
     {
@@ -1773,59 +1951,52 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         }
         if (f.profile == "bulk-tcp")
         {
-            PacketSinkHelper sinkHelper("ns3::TcpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), tcpPort));
+            f.port = tcpPort++;
+            PacketSinkHelper sinkHelper("ns3::TcpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), f.port));
             ApplicationContainer sinkApp = sinkHelper.Install(to->node);
             f.tcpSink = DynamicCast<PacketSink>(sinkApp.Get(0));
-            BulkSendHelper bulk("ns3::TcpSocketFactory", Address());
-            InetSocketAddress remote = vpncompat::AppWithTos(bulk,
-                                                             InetSocketAddress(to->firstAddress, tcpPort),
-                                                             static_cast<uint8_t>(f.dscp << 2));
-            bulk.SetAttribute("Remote", AddressValue(remote));
-            bulk.SetAttribute("MaxBytes", UintegerValue(0));
-            ApplicationContainer c = bulk.Install(from->node);
-            c.Start(Seconds(f.start));
-            c.Stop(Seconds(f.stop));
-            tcpPort++;
-            continue;
-        }
-        for (const std::string& r : f.receivers)
-        {
-            Ptr<QosFlowSink>& sink = sinks[r];
-            if (!sink)
-            {
-                sink = CreateObject<QosFlowSink>();
-                sink->SetAttribute("Port", UintegerValue(16384));
-                sc.FindNode(r)->node->AddApplication(sink);
-                sink->SetStartTime(Seconds(0));
-            }
-        }
-        f.sink = sinks[f.to];
-        f.id = nextFlow++;
-        Ptr<QosRtpSource> s = CreateObject<QosRtpSource>();
-        s->SetAttribute("Remote", AddressValue(InetSocketAddress(f.multicast ? f.group : to->firstAddress, 16384)));
-        s->SetAttribute("Dscp", UintegerValue(f.dscp));
-        s->SetAttribute("FlowId", UintegerValue(f.id));
-        if (f.profile == "voice-g711")
-        {
-            s->SetAttribute("PayloadSize", UintegerValue(160));
-            s->SetAttribute("PayloadType", UintegerValue(0));
-        }
-        else if (f.profile == "voice-g729")
-        {
-            s->SetAttribute("PayloadSize", UintegerValue(20));
-            s->SetAttribute("PayloadType", UintegerValue(18));
         }
         else
         {
-            s->SetAttribute("PayloadType", UintegerValue(96));
-            s->SetAttribute("VideoFrameRate", DoubleValue(30));
-            s->SetAttribute("VideoFrameBytes", UintegerValue(1800));
+            for (const std::string& r : f.receivers)
+            {
+                Ptr<QosFlowSink>& sink = sinks[r];
+                if (!sink)
+                {
+                    sink = CreateObject<QosFlowSink>();
+                    sink->SetAttribute("Port", UintegerValue(16384));
+                    sc.FindNode(r)->node->AddApplication(sink);
+                    sink->SetStartTime(Seconds(0));
+                }
+            }
+            f.sink = sinks[f.to];
+            f.id = nextFlow++;
         }
-        s->AssignStreams(100 + f.id);
-        from->node->AddApplication(s);
-        s->SetStartTime(Seconds(f.start));
-        s->SetStopTime(Seconds(f.stop));
-        f.rtp = s;
+        NodeSpec* client = from->role == "client" ? from : to->role == "client" ? to : nullptr;
+        if (client)
+        {
+            ClientHook& h = clients[client->name];
+            h.client = client;
+            h.flows.emplace_back(&f, from->node, to == client ? nullptr : to);
+            continue;
+        }
+        InstallSource(&f, from->node, f.multicast ? f.group : to->firstAddress);
+    }
+    for (NodeSpec& n : sc.nodes)
+    {
+        if (n.role == "client")
+        {
+            ClientHook& h = clients[n.name];
+            h.client = &n;
+            n.ike->TraceConnectWithoutContext("AddressAssigned", MakeBoundCallback(&OnClientAddress, &h));
+        }
+    }
+    for (NodeSpec& n : sc.nodes)
+    {
+        if (!clients.empty() && n.role == "router")
+        {
+            hosts.Add(n.node); // the hub: the clients' IKE flows counted where they arrive (as the example)
+        }
     }
 
     // Timed events at their simulated time; each logged in events.txt with
@@ -1891,7 +2062,7 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         {
             continue;
         }
-        if (l.provider && l.devs.GetN() == 0)
+        if (l.core)
         {
             continue; // core links: MplsProviderHelper::EnablePcap below
         }
@@ -1984,6 +2155,21 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
             report.Add("decrypted_" + k, dec);
             report.Add("tunnel_drops_" + k, drop);
         }
+        if (n.role == "client")
+        {
+            // remote access: connected (the hub's address on its tunnel), when
+            // it joined, how long it took, the address
+            bool up = n.assignedAt >= Seconds(0);
+            report.Add("ra_connected_" + k, up ? 1 : 0);
+            report.AddFigure("ra_join_s_" + k, n.joinAt.GetSeconds());
+            if (up)
+            {
+                report.AddFigure("ra_connect_ms_" + k, (n.assignedAt - n.joinAt).GetSeconds() * 1000);
+                std::ostringstream a;
+                a << n.assigned;
+                report.Add("ra_address_" + k, a.str());
+            }
+        }
         if (n.gdoi && n.role == "group-member")
         {
             // (no core while switched off at the end: a stopped router has no state)
@@ -2044,21 +2230,22 @@ RunScenario(Scenario& sc, const std::string& out, bool check, const std::string&
         std::string k = "flow_" + Lower(f.name);
         if (f.tcpSink)
         {
-            double secs = f.stop - f.start;
+            double secs = f.stop - std::max(f.start, f.startedAt);
             report.Add(k + "_bytes", f.tcpSink->GetTotalRx());
             report.AddFigure(k + "_goodput_mbps", f.tcpSink->GetTotalRx() * 8.0 / secs / 1e6);
             continue;
         }
         std::string cls = f.dscp == 46 ? "EF" : f.dscp == 34 ? "AF41" : "BE";
         std::string codec = f.profile == "voice-g711" ? "G.711" : f.profile == "voice-g729" ? "G.729" : "";
-        report.Add(k + "_sent", f.rtp->GetSent());
+        uint64_t sent = f.rtp ? f.rtp->GetSent() : 0; // (a client's that never connected: none)
+        report.Add(k + "_sent", sent);
         // a multicast flow: its figures per receiver (flow_F_R_received, ...)
         for (const std::string& r : f.receivers)
         {
             std::string kr = f.multicast ? k + "_" + Lower(r) : k;
             Ptr<QosFlowSink> sink = sinks[r];
             vpn_qos_summary sum{};
-            sink->GetSummary(f.id, f.rtp->GetSent(), sum);
+            sink->GetSummary(f.id, sent, sum);
             report.AddQosFlow(sc.name, f.multicast ? f.name + "@" + r : f.name, cls, codec, sum,
                               sink->GetDelaysMs(f.id));
             report.Add(kr + "_received", sum.received);

@@ -234,6 +234,45 @@ VpnIpsecStack::RekeyIkeSas()
 }
 
 uint32_t
+VpnIpsecStack::RekeyIkeSas(Ipv4Address peer)
+{
+    NS_LOG_FUNCTION(this << peer);
+    return ForEachIkeSa(true, peer, &vpn_router_ike_rekey);
+}
+
+uint32_t
+VpnIpsecStack::RekeyChildSas(Ipv4Address peer)
+{
+    NS_LOG_FUNCTION(this << peer);
+    const vpn_ikev2_ctx* ike = m_core->router ? vpn_router_ikev2(m_core->router) : nullptr;
+    vpn_addr want;
+    vpn_addr_v4(&want, peer.Get());
+    // the ids first: a rekey changes the lists being walked
+    std::vector<uint32_t> ids;
+    for (size_t i = 0; ike && i < vpn_ikev2_sa_count(ike); i++)
+    {
+        vpn_ikev2_sa_info info;
+        if (vpn_ikev2_sa_get(ike, i, &info) != 0 || info.state != VPN_IKEV2_SA_ESTABLISHED ||
+            !vpn_addr_eq(&info.remote.addr, &want))
+        {
+            continue;
+        }
+        vpn_ikev2_child_state c;
+        for (size_t k = 0; vpn_ikev2_child_get(ike, info.id, k, &c) == 0; k++)
+        {
+            ids.push_back(c.info.id);
+        }
+    }
+    uint32_t n = 0;
+    for (uint32_t id : ids)
+    {
+        n += vpn_router_child_rekey(m_core->router, VpnNodeEngine::NowNs(), id) == 0;
+    }
+    Reschedule();
+    return n;
+}
+
+uint32_t
 VpnIpsecStack::ForEachIkeSa(bool onePeer, Ipv4Address peer, int (*op)(vpn_router*, uint64_t, uint32_t))
 {
     const vpn_ikev2_ctx* ike = m_core->router ? vpn_router_ikev2(m_core->router) : nullptr;

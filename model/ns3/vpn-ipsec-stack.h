@@ -239,6 +239,8 @@ class VpnIpsecStack : public Object
      * would. Returns how many rekeys started. For timed events.
      */
     uint32_t RekeyIkeSas();
+    /** The IKE SAs with \p peer only (returns how many rekeys started). */
+    uint32_t RekeyIkeSas(Ipv4Address peer);
     /** `clear crypto gdoi` on a group member: register again now; returns a
      *  count or VPN_ERR_NOTFOUND (vpn_router_gdoi_reregister). */
     int GdoiReregister();
@@ -265,6 +267,13 @@ class VpnIpsecStack : public Object
      * started. For timed events of scenario files.
      */
     uint32_t RekeyChildSas();
+    /**
+     * Rekeys the CHILD_SAs negotiated with \p peer now, whatever the tunnel:
+     * a point-to-point tunnel's, a Virtual-Access's, and on a multipoint GRE
+     * (DMVPN) tunnel that peer's own pair (each NHRP peer has its IKE SA and
+     * CHILD_SA). Returns how many rekeys started. For timed events.
+     */
+    uint32_t RekeyChildSas(Ipv4Address peer);
 
     /** The router (nullptr until first used); for show views and tests. */
     const struct vpn_router* GetRouter() const;
