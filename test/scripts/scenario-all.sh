@@ -118,4 +118,60 @@ vti=$(ts_keys "$work/mk-vti" -r "$(ls "$work"/mk-vti/wan-*.pcap)" -Y 'esp && udp
     { echo "ipsec-manual-l2l VTI: received $(fig mk-vti flow_a-b_received), $vti ESP frames decrypted to voice" >&2; exit 1; }
 echo "ipsec-manual-l2l: 2 SAs, 500/500 each gateway; VTI with AES-CBC/SHA-256: 1000 ESP frames decrypt to voice"
 
+# scenarios/flexvpn-remote-access gives examples/flexvpn-remote-access's
+# figures (--users=2 --spokes=1): both users connect (EAP-MSCHAPv2), each
+# with its own address of the hub's pool RA-POOL; their flows wait for it:
+# each sends from the address's time (or its start) to the end, every
+# 20 ms, all of it arriving, and on the hub's WAN every one of those packets
+# is ESP that decrypts to voice from (or to) the pool address. The PSK
+# spoke's site gets everything through the same template. With a pool of
+# one address one user is refused (no address, nothing sent); with a wrong
+# password, that user.
+ra=$work/flexvpn-remote-access
+for u in user1 user2; do
+    [ "$(fig flexvpn-remote-access ra_connected_$u)" -eq 1 ] || { echo "remote access: $u did not connect" >&2; exit 1; }
+done
+a1=$(fig flexvpn-remote-access ra_address_user1) a2=$(fig flexvpn-remote-access ra_address_user2)
+case "$a1 $a2" in "10.99.0.1 10.99.0.2" | "10.99.0.2 10.99.0.1") ;;
+    *) echo "remote access: addresses $a1 $a2, wanted the pool's two" >&2; exit 1 ;; esac
+python3 - "$ra/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for u, flows in (("user1", ("u1-h", "h-u1")), ("user2", ("u2-h",))):
+    at = s["ra_join_s_" + u] + s["ra_connect_ms_" + u] / 1000
+    if not 0 < s["ra_connect_ms_" + u] < 1000 or not 0.5 <= s["ra_join_s_" + u] < 4.5:
+        sys.exit("%s: joined %s s, connected in %s ms" % (u, s["ra_join_s_" + u], s["ra_connect_ms_" + u]))
+    for f in flows:
+        want = (10 - max(at, 1)) / 0.02  # from its address (or start) to the end, every 20 ms
+        sent, got = s["flow_%s_sent" % f], s["flow_%s_received" % f]
+        if abs(sent - want) > 2 or got != sent:
+            sys.exit("%s: %s sent %s (wanted ~%.0f from %.3f s), received %s" % (u, f, sent, want, at, got))
+        print("  %s: address at %.3f s, %s sent %s, received %s" % (u, at, f, sent, got))
+PY
+wan=$(ls "$ra"/hub-wan-*.pcap)
+for f in "u1-h:ip.src == $a1" "h-u1:ip.dst == $a1" "u2-h:ip.src == $a2"; do
+    esp=$(ts_keys "$ra" -r "$wan" -Y "esp && ${f#*:} && udp.dstport == 16384" -T fields -e frame.number | count)
+    [ "$esp" -eq "$(fig flexvpn-remote-access "flow_${f%%:*}_sent")" ] ||
+        { echo "remote access: ${f%%:*}: $esp ESP frames on the hub's WAN decrypt to it, sent $(fig flexvpn-remote-access "flow_${f%%:*}_sent")" >&2; exit 1; }
+done
+mkdir -p "$work/ra-pool1" "$work/ra-pw"
+cp "$src"/scenarios/flexvpn-remote-access/* "$work/ra-pool1/"
+cp "$src"/scenarios/flexvpn-remote-access/* "$work/ra-pw/"
+sed -i 's/^ip local pool RA-POOL 10.99.0.1 10.99.0.2$/ip local pool RA-POOL 10.99.0.1 10.99.0.1/' "$work/ra-pool1/HUB.cfg"
+sed -i 's/password pw-user2$/password wrong/' "$work/ra-pw/USER2.cfg"
+grep -q 'RA-POOL 10.99.0.1 10.99.0.1$' "$work/ra-pool1/HUB.cfg" && grep -q 'password wrong$' "$work/ra-pw/USER2.cfg" ||
+    { echo "remote access: the variants' edits did not apply" >&2; exit 1; }
+for v in ra-pool1 ra-pw; do
+    "$bin" "$work/$v" --out="$work/$v-out" >"$work/$v.log" 2>&1 || { cat "$work/$v.log" >&2; exit 1; }
+done
+c1=$(fig ra-pool1-out ra_connected_user1) c2=$(fig ra-pool1-out ra_connected_user2)
+[ $((c1 + c2)) -eq 1 ] && [ "$(fig ra-pool1-out flow_site1-h_received)" -eq "$(fig flexvpn-remote-access flow_site1-h_received)" ] ||
+    { echo "remote access, pool of one: $c1 + $c2 users connected, wanted 1" >&2; exit 1; }
+refused=u2-h; [ "$c1" -eq 0 ] && refused=u1-h
+[ "$(fig ra-pool1-out flow_${refused}_sent)" -eq 0 ] || { echo "remote access, pool of one: the refused user sent" >&2; exit 1; }
+[ "$(fig ra-pw-out ra_connected_user2)" -eq 0 ] && [ "$(fig ra-pw-out flow_u2-h_sent)" -eq 0 ] &&
+    [ "$(fig ra-pw-out ra_connected_user1)" -eq 1 ] && [ "$(fig ra-pw-out flow_u1-h_received)" -gt 0 ] ||
+    { echo "remote access, USER2's wrong password: user2 connected $(fig ra-pw-out ra_connected_user2)" >&2; exit 1; }
+echo "flexvpn-remote-access: users at $a1 and $a2, their voice from/to the pool address; pool of one: one refused; wrong password: refused"
+
 echo "$n scenarios ran"
