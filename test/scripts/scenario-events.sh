@@ -7,7 +7,9 @@
 # stopped at t fails over, below.)
 # Usage: scenario-events.sh VPN_SCENARIO_BINARY SOURCE_DIR WORK_DIR
 set -eu
+. "$(dirname "$0")/trace-checks.sh"
 bin=$1 src=$2 work=$3
+need_tshark
 rm -rf "$work"
 mkdir -p "$work/s"
 cp "$src"/scenarios/flexvpn-l2l-static/*.cfg "$work/s/"
@@ -176,4 +178,65 @@ grep -q '^6 s off: node-stop BRANCH1: registered groups 1, TEKs 1 before; switch
     { echo "FAILED: $check_what (events.txt)" >&2; exit 1; }
 grep -q '^8 s rekey: rekey KS1: key server; crypto gdoi ks rekey (new KEK): 0$' "$work/gm-none/events.txt" ||
     { echo "FAILED: the KEK rekey is not logged at 8 s" >&2; exit 1; }
+# DMVPN per-peer rekeys (scenarios/dmvpn-phase3): a forced CHILD_SA rekey
+# naming one peer of a multipoint GRE tunnel (each NHRP peer has its own IKE
+# SA and CHILD_SA) at 6 s. On the hub, peer SPOKE1: a second CHILD_SA at the
+# hub and at SPOKE1 only; on SPOKE1, peer SPOKE2 (their shortcut): at SPOKE1
+# and SPOKE2 only; SPOKE1's ESP to SPOKE2 uses a new SPI from then on. A
+# peer the router has no SA with: nothing. No voice lost in any.
+dm=$work/dm
+mkdir -p "$dm"
+cp "$src"/scenarios/dmvpn-phase3/* "$dm/"
+printf '\n[event rk]\nat = 6\naction = rekey\ntarget = HUB\npeer = 100.64.0.1\n' >>"$dm/scenario.ini"
+"$bin" "$dm" --out="$work/dm-none" --set event.rk.peer=203.0.113.9 >/dev/null
+"$bin" "$dm" --out="$work/dm-hub" >/dev/null
+"$bin" "$dm" --out="$work/dm-spoke" --set event.rk.target=SPOKE1 --set event.rk.peer=100.64.0.5 >/dev/null
+children() { for r in hub spoke1 spoke2 spoke3; do printf '%s ' "$(figure "$work/$1/summary.json" child_sas_$r)"; done; }
+echo "DMVPN CHILD_SAs (hub spoke1 spoke2 spoke3): none $(children dm-none); hub->SPOKE1 $(children dm-hub); SPOKE1->SPOKE2 $(children dm-spoke)"
+n0=$(children dm-none)
+set -- $n0
+check_what="DMVPN per-peer rekey: one more CHILD_SA at the two ends named, none elsewhere"
+check "$(children dm-hub)" = "$(($1 + 1)) $(($2 + 1)) $3 $4 " -a "$(children dm-spoke)" = "$1 $(($2 + 1)) $(($3 + 1)) $4 "
+grep -q '^6 s rk: rekey HUB: .*rekeying 1 CHILD_SAs$' "$work/dm-hub/events.txt" &&
+    grep -q '^6 s rk: rekey SPOKE1: .*rekeying 1 CHILD_SAs$' "$work/dm-spoke/events.txt" &&
+    grep -q '^6 s rk: rekey HUB: .*rekeying 0 CHILD_SAs$' "$work/dm-none/events.txt" || { echo "FAILED: $check_what (log)" >&2; exit 1; }
+for run in dm-none dm-hub dm-spoke; do
+    for f in s1-s2 s2-s1 s3-s1; do
+        check_what="DMVPN per-peer rekey: no voice lost ($run $f)"
+        check "$(lost $run $f)" -eq 0
+    done
+done
+# SPOKE1's ESP to SPOKE2 (100.64.0.1 -> 100.64.0.5) on its WAN: after
+# 6.2 s under one SPI not seen before 6 s (before: one or two, as both
+# spokes may have brought the shortcut up); without the rekey, one seen before
+spis() { tshark -r "$(ls "$work/$1"/s1-wan-SPOKE1-*.pcap)" -Y 'esp && ip.src == 100.64.0.1 && ip.dst == 100.64.0.5' \
+    -T fields -e frame.time_epoch -e esp.spi 2>/dev/null | awk -v lo="$2" -v hi="$3" '$1 >= lo && $1 < hi { print $2 }' | sort -u; }
+before=$(spis dm-spoke 0 6) after=$(spis dm-spoke 6.2 99) same=$(spis dm-none 6.2 99)
+echo "SPOKE1 -> SPOKE2 ESP SPIs: before 6 s" $before", after $after (without the rekey: $same)"
+check_what="DMVPN per-peer rekey: SPOKE1's ESP to SPOKE2 under a new SPI after the rekey"
+check -n "$before" -a -n "$after" -a "$(echo "$after" | wc -l)" -eq 1 -a "$(echo "$same" | wc -l)" -eq 1
+! echo "$before" | grep -qx "$after" && spis dm-none 0 6 | grep -qx "$same" || { echo "FAILED: $check_what" >&2; exit 1; }
+
+# A link event on an MPLS core link (scenarios/getvpn-mpls): P1-P2 down from
+# 4 s to 6 s. The provider's label paths are computed once (no IGP runs),
+# so nothing reroutes: the flows crossing P1-P2 (BRANCH1's: b1-b2 and
+# hq-b1) lose the 2 s in between (100 packets each at 50/s) and the flow
+# that does not (b2-hq, PE2-P1-PE0) nothing; BRANCH2's LAN sees b1-b2's
+# voice until 4 s, none from 4 s to 6 s, and again right after 6 s.
+mkdir -p "$work/core"
+cp "$gv"/* "$work/core/"
+printf '[event core-down]\nat = 4\naction = link-down\ntarget = p1-p2\n[event core-up]\nat = 6\naction = link-up\ntarget = p1-p2\n' >>"$work/core/scenario.ini"
+"$bin" "$work/core" --out="$work/core-cut" >/dev/null
+arrivals() { tshark -r "$(ls "$work"/core-cut/b2-lan-BRANCH2-*.pcap)" -Y 'ip.src == 10.1.0.2 && udp.dstport == 16384' \
+    -T fields -e frame.time_epoch 2>/dev/null | awk -v lo="$1" -v hi="$2" '$1 >= lo && $1 < hi' | wc -l; }
+echo "P1-P2 down 4..6 s: lost b1-b2 $(lost core-cut b1-b2), hq-b1 $(lost core-cut hq-b1), b2-hq $(lost core-cut b2-hq)" \
+    "(without: $(lost gm-none b1-b2), $(lost gm-none hq-b1), $(lost gm-none b2-hq));" \
+    "b1-b2 at host2's LAN: 3.5-4 s $(arrivals 3.5 4), 4-6 s $(arrivals 4 6), 6-6.5 s $(arrivals 6 6.5)"
+check_what="MPLS core link down 4..6 s: the flows across it lose those 2 s, the other nothing"
+check "$(lost core-cut b1-b2)" -ge 98 -a "$(lost core-cut b1-b2)" -le 102 -a "$(lost core-cut hq-b1)" -ge 98 \
+    -a "$(lost core-cut hq-b1)" -le 102 -a "$(lost core-cut b2-hq)" -eq 0 -a "$(lost gm-none b1-b2)" -eq 0 -a "$(lost gm-none hq-b1)" -eq 0
+check_what="MPLS core link down 4..6 s: nothing arrives in between, traffic again after 6 s"
+check "$(arrivals 3.5 4)" -ge 24 -a "$(arrivals 4.05 6)" -eq 0 -a "$(arrivals 6.05 6.5)" -ge 20
+grep -q '^4 s core-down: link-down p1-p2: loss 1$' "$work/core-cut/events.txt" &&
+    grep -q '^6 s core-up: link-up p1-p2: loss 0$' "$work/core-cut/events.txt" || { echo "FAILED: $check_what (log)" >&2; exit 1; }
 echo "scenario-events: ok"

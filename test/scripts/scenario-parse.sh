@@ -51,12 +51,14 @@ role = host
 config = 
 initiate = false
 start = 0.1
+join-spread = 0
 gateway = 
 [node b]
 role = host
 config = 
 initiate = false
 start = 0.1
+join-spread = 0
 gateway = 
 [link l]
 ends = a b
@@ -199,30 +201,35 @@ role = host
 config = 
 initiate = false
 start = 0.1
+join-spread = 0
 gateway = 10.1.0.1
 [node HUB1]
 role = router
 config = $cfg/HUB1.cfg
 initiate = false
 start = 0.2
+join-spread = 0
 gateway = 
 [node SPOKE1]
 role = router
 config = $cfg/SPOKE1.cfg
 initiate = true
 start = 0.7
+join-spread = 0
 gateway = 
 [node h2]
 role = host
 config = 
 initiate = false
 start = 0.1
+join-spread = 0
 gateway = 10.2.0.1
 [node h3]
 role = host
 config = 
 initiate = false
 start = 0.1
+join-spread = 0
 gateway = 10.2.0.1
 [link lan1]
 ends = HUB1 h1
@@ -320,6 +327,16 @@ if diff -u "$work/full.want" "$work/full.out"; then echo "every key: ok"; else e
 grep -A6 '^\[link wan\]' "$work/set.out" | grep -qx 'delay = 45ms' &&
     grep -qx 'duration = 40' "$work/set.out" && echo "--set: ok" || { echo "--set not applied" >&2; fail=1; }
 
+# --- a remote-access client: it initiates, join-spread read back ----------
+"$bin" "$src/scenarios/flexvpn-remote-access" --check >"$work/ra.out"
+if sed -n '/^\[node USER1\]/,/^gateway/p' "$work/ra.out" | sed 1d | paste -sd' ' |
+    grep -qx 'role = client config = USER1.cfg initiate = true start = 0.5 join-spread = 4 gateway = ' &&
+    sed -n '/^\[node HUB\]/,/^gateway/p' "$work/ra.out" | grep -qx 'join-spread = 0'; then
+    echo "client: ok"
+else
+    echo "client: not read back" >&2; sed -n '/^\[node USER1\]/,/^gateway/p' "$work/ra.out" >&2; fail=1
+fi
+
 # --- broken files ----------------------------------------------------------
 # One row per case, fields separated by " | ": the scenario the case starts
 # from (full: full/scenario.ini above, its configurations by absolute path;
@@ -330,6 +347,7 @@ grep -A6 '^\[link wan\]' "$work/set.out" | grep -qx 'delay = 45ms' &&
 gv=$(cd "$src" && pwd)/scenarios/getvpn-mpls
 gm=$(cd "$src" && pwd)/scenarios/getvpn-multicast
 mk=$(cd "$src" && pwd)/scenarios/ipsec-manual-l2l
+ra=$(cd "$src" && pwd)/scenarios/flexvpn-remote-access
 n=0
 while IFS= read -r row; do
     case $row in '' | '#'*) continue ;; esac
@@ -345,6 +363,7 @@ while IFS= read -r row; do
         gv) cp "$gv"/* "$d/" ;;
         gm) cp "$gm"/* "$d/" ;;
         mk) cp "$mk"/* "$d/" ;;
+        ra) cp "$ra"/* "$d/" ;;
     esac
     [ "$expr" = - ] || sed -i "$expr" "$d/$file"
     out=$work/bad$n-out
@@ -413,7 +432,7 @@ full | scenario.ini | s/^at = 22/at = 19/ | 76 | node-start of HUB1 at 19 s: it 
 full | scenario.ini | s/^action = node-start/action = node-stop/ | 76 | node-stop of HUB1 at 22 s: it is stopped already
 full | scenario.ini | /^action = node-start/{n;s/^target = HUB1/target = h2/} | 78 | node-start switches a router on again; h2 is a host
 full | scenario.ini | s/^peer = 198.51.100.1/peer = hub/ | 83 | peer 'hub' is not an IPv4 address
-full | scenario.ini | s/^action = clear-crypto-session/action = rekey/ | 83 | peer = is for clear-crypto-session on a router
+full | scenario.ini | s/^action = clear-crypto-session/action = node-stop/ | 83 | peer = is for clear-crypto-session and rekey on a FlexVPN/DMVPN router
 full | scenario.ini | /^action = clear-crypto-session/{n;s/^target = SPOKE1/target = h3/} | 82 | clear-crypto-session is for a FlexVPN router (its IKE SAs) or a group member
 full | scenario.ini | s/^sa = ike/sa = tek/ | 88 | sa 'tek' is not one of child, ike
 full | scenario.ini | s/^action = rekey/action = clear-crypto-session/ | 88 | sa = is for rekey events
@@ -456,6 +475,19 @@ mk | scenario.ini | s/^transform = esp-gcm 128/transform = esp-des/ | 50 | trans
 mk | scenario.ini | s/^routes = 10.2.0.0\/24 10.1.0.0\/24/routes = 10.2.0.0\/24/ | 51 | one prefix per end routed into the tunnel
 mk | scenario.ini | s/^routes = 10.2.0.0\/24 10.1.0.0\/24/routes = 10.2.0.0 -/ | 51 | '10.2.0.0' is not ADDRESS/LENGTH
 mk | scenario.ini | 46s/.*/ends = GW1 hostB/ | 48 | hostB has no address on link wan
+# ra: scenarios/flexvpn-remote-access: remote-access clients (role = client, join-spread), rekey peer =
+ra | scenario.ini | 0,/^join-spread = 4/s/^join-spread = 4/join-spread = soon/ | 37 | join-spread 'soon': a number from 0 to
+ra | scenario.ini | 0,/^join-spread = 4/s/^join-spread = 4/join-spread = -1/ | 37 | join-spread '-1': a number from 0 to
+ra | scenario.ini | 29a join-spread = 2 | 30 | join-spread is for clients (role = client)
+ra | scenario.ini | 36a initiate = true | 37 | initiate is for FlexVPN routers (a client always initiates)
+ra | scenario.ini | 35d | 33 | a client needs config = FILE
+ra | scenario.ini | 34s/.*/role = laptop/ | 34 | role 'laptop' is not one of host, router, client
+ra | USER1.cfg | 12s/.*/ authentication local pre-share key k/ | 8 | a client authenticates to its hub with EAP
+ra | USER1.cfg | 12s/mschapv2/mschapv9/ | 12 | usage: authentication local eap mschapv2|md5|gtc
+ra | scenario.ini | 90a group = 239.1.1.1 | 91 | a client's flows are unicast
+ra | scenario.ini | 99s/.*/to = USER1/ | 99 | a flow between two clients is not supported
+ra | scenario.ini | $a [event r]\nat = 5\naction = rekey\ntarget = HUB\npeer = user1 | 110 | peer 'user1' is not an IPv4 address
+ra | scenario.ini | $a [event r]\nat = 5\naction = link-down\ntarget = user1\npeer = 100.64.1.1 | 110 | peer = is for clear-crypto-session and rekey
 # a provider and GET VPN (scenarios/getvpn-mpls)
 gv | scenario.ini | /^\[provider\]/,/^core-network/d | 19 | a provider router needs a [provider] section
 gv | scenario.ini | 83d | 79 | a link to a PE needs vrf = NAME
@@ -466,7 +498,7 @@ gv | scenario.ini | 62a addresses = 10.9.9.1/30 10.9.9.2/30 | 63 | a provider co
 gv | scenario.ini | 62a mtu = 1500 | 63 | MplsProviderHelper sets a provider link's mtu
 gv | scenario.ini | s/^target = KS1/target = HQ/ | 150 | rekey is for a key server (crypto gdoi ks rekey) or a FlexVPN router (its CHILD_SAs); HQ is a group-member
 gv | scenario.ini | s/^target = KS1/target = KS1\nsa = ike/ | 151 | sa 'ike' is not one of tek, kek
-gv | scenario.ini | 150a [event cut]\nat = 5\naction = link-down\ntarget = p1-p2 | 154 | link-down of an MPLS core link is not supported yet
+gv | scenario.ini | s/^target = KS1/target = KS1\npeer = 192.0.2.2/ | 151 | peer = is for clear-crypto-session and rekey on a FlexVPN/DMVPN router
 # a GET VPN configuration error: the configuration's own file and line
 gv | HQ.cfg | s/^ encryption aes 256/ encryption aes 999/ | 3 | 999 is out of range
 gv | HQ.cfg | s/^ crypto map GETVPN-MAP/ crypto map NOPE/ | 15 | interface GigabitEthernet0/0: crypto map NOPE is not defined
