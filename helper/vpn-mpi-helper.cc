@@ -104,4 +104,33 @@ VpnMpi::RankDir(const std::string& out)
     return s_enabled ? out + "/rank-" + std::to_string(GetRank()) : out;
 }
 
+uint64_t
+VpnMpi::Sum(uint64_t value)
+{
+#ifdef NS3_MPI
+    if (s_enabled)
+    {
+        unsigned long long in = value;
+        unsigned long long out = 0;
+        MPI_Allreduce(&in, &out, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MpiInterface::GetCommunicator());
+        return out;
+    }
+#endif
+    return value;
+}
+
+double
+VpnMpi::Max(double value)
+{
+#ifdef NS3_MPI
+    if (s_enabled)
+    {
+        double out = 0;
+        MPI_Allreduce(&value, &out, 1, MPI_DOUBLE, MPI_MAX, MpiInterface::GetCommunicator());
+        return out;
+    }
+#endif
+    return value;
+}
+
 } // namespace ns3

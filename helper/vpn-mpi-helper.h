@@ -54,6 +54,13 @@ class VpnMpi
     static Ptr<Node> CreateNode(uint32_t rank);
     /** \p out in a serial run, \p out + "/rank-R" in a distributed one. */
     static std::string RankDir(const std::string& out);
+    /**
+     * \p value summed over every rank (MPI_Allreduce; every rank must call
+     * it, in the same order); \p value itself in a serial run.
+     */
+    static uint64_t Sum(uint64_t value);
+    /** The largest \p value over every rank (as Sum). */
+    static double Max(double value);
 
   private:
     static bool s_enabled;
