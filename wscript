@@ -174,6 +174,7 @@ VPN_NS3_SOURCES = [
     'model/ns3/qos-apps.cc',
     'helper/mqc-helper.cc',
     'helper/vpn-emu-helper.cc',
+    'helper/vpn-mpi-helper.cc',
 ]
 
 VPN_NS3_HEADERS = [
@@ -196,6 +197,7 @@ VPN_NS3_HEADERS = [
     'helper/mqc-helper.h',
     'helper/vpn-emu-helper.h',
     'model/ns3/vpn-ns3-compat.h',
+    'helper/vpn-mpi-helper.h',
 ]
 
 # Scenario code the examples share (not part of the module library; the

@@ -1,6 +1,7 @@
 #include "getvpn-intranet-scenario.h"
 
 #include "ns3/vpn-trace-helper.h"
+#include "ns3/vpn-mpi-helper.h"
 
 #include "ns3/abort.h"
 #include "ns3/internet-stack-helper.h"
@@ -191,6 +192,10 @@ GetVpnIntranetHelper::SumMembers(GetVpnHelper& getvpn, const GetVpnIntranet& net
     for (uint32_t c = 0; c < net.ce.GetN(); c++)
     {
         Ptr<GdoiDaemon> d = getvpn.GetDaemon(net.ce.Get(c));
+        if (!d->GetCore())
+        {
+            continue; // not started: another MPI rank simulates it
+        }
         t.registered += d->GetRegisteredGroups();
         const vpn_gdoi_gm_stats* gm = vpn_gdoi_gm_get_stats(vpn_getvpn_node_gm(d->GetCore(), 0));
         t.reRegistrations += gm->registrations - 1;
@@ -409,8 +414,19 @@ GetVpnIntranetHelper::Build(GetVpnHelper& getvpn, const GetVpnIntranetOptions& o
         net.p = CreateObject<Node>();
         net.pe.Create(n);
     }
-    net.ce.Create(n);
-    net.hosts.Create(n);
+    // Distributed runs (VpnMpi, ns-3's MPI simulator) are partitioned at
+    // the provider edge: the provider and the key servers on rank 0, site k
+    // (its CE and LAN host) on rank k mod ranks, so the only links between
+    // ranks are PE-CE access links (point-to-point, accessDelay > 0 is the
+    // lookahead). One rank: every node on it.
+    for (uint32_t k = 0; k < n; k++)
+    {
+        net.ce.Add(VpnMpi::CreateNode(k));
+    }
+    for (uint32_t k = 0; k < n; k++)
+    {
+        net.hosts.Add(VpnMpi::CreateNode(k));
+    }
     net.ksAddress = Ipv4Address("192.0.2.2");
     getvpn.SetRegistrationStart(o.registrationStart);
     InternetStackHelper stack;
@@ -550,6 +566,12 @@ GetVpnVoice::InstallAllPairs(const NodeContainer& hosts, Time start, Time stop, 
             v->m_byAddr[{addr[i].Get(), addr[j].Get()}] = v->m_flows.size();
             v->m_flows.push_back(f);
             v->m_tx.push_back(tx);
+            if (!VpnMpi::IsLocal(hosts.Get(i)))
+            {
+                // another MPI rank sends this flow (and counts it sent)
+                v->m_next.emplace_back();
+                continue;
+            }
             // flows start 1 ms apart so that they do not all queue at once
             v->m_next.push_back(Simulator::Schedule(start + MilliSeconds(v->m_flows.size() % 20),
                                                     &GetVpnVoice::SendOne,

@@ -19,7 +19,15 @@
  * ikev1_decryption_table, decode_as_entries for UDP 848), show snapshots
  * (show crypto gdoi ..., show crypto ipsec sa, show mpls forwarding-table)
  * and summary.txt / summary.json with one-way delay per flow against the
- * 150 ms voice budget.
+ * 150 ms voice budget; flows.csv has each voice flow's raw figures.
+ *
+ * --ranks=N (an ns-3 tree built with MPI: ./scripts/intree --mpi) runs it
+ * on ns-3's distributed simulator under `mpirun -np N`: the provider and
+ * the key server on rank 0, site k on rank k mod N (GetVpnIntranetHelper),
+ * the PE-CE links between ranks. Each rank writes OUT/rank-R/ (its nodes'
+ * pcaps, key-file lines and figures); scripts/mpi-merge OUT then makes the
+ * usual output folder (pcaps merged with mergecap, key files concatenated,
+ * figures summed, flows' delays from their sums).
  */
 #include "getvpn-intranet-scenario.h"
 
@@ -29,11 +37,13 @@
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
+#include "ns3/vpn-mpi-helper.h"
 
 extern "C" {
 #include "getvpn/getvpn.h"
 }
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -75,6 +85,7 @@ main(int argc, char* argv[])
     std::string coreDelay = "5ms";
     std::string accessDelay = "2ms";
     uint32_t tekLifetime = 3600;
+    uint32_t ranks = 1;
 
     CommandLine cmd(__FILE__);
     cmd.AddValue("out", "Output folder", out);
@@ -83,12 +94,28 @@ main(int argc, char* argv[])
     cmd.AddValue("coreDelay", "One-way delay of each MPLS core link", coreDelay);
     cmd.AddValue("accessDelay", "One-way delay of each PE-CE link", accessDelay);
     cmd.AddValue("tekLifetime", "TEK lifetime in seconds (120-86400)", tekLifetime);
+    cmd.AddValue("ranks", "MPI ranks (mpirun -np N; needs ns-3's MPI module)", ranks);
     cmd.Parse(argc, argv);
     if (branches < 1 || branches > 60 || duration < 1)
     {
         std::cerr << "--branches must be 1..60 and --duration at least 1\n";
         return 2;
     }
+    if (ranks < 1 || ranks > branches + 1 || (ranks > 1 && !Time(accessDelay).IsStrictlyPositive()))
+    {
+        std::cerr << "--ranks must be 1..branches+1, and with more than one rank --accessDelay "
+                     "(the links between ranks) must be above 0\n";
+        return 2;
+    }
+    std::string mpiErr = VpnMpi::Enable(&argc, &argv, ranks);
+    if (!mpiErr.empty())
+    {
+        std::cerr << mpiErr << "\n";
+        VpnMpi::Disable();
+        return 2;
+    }
+    const std::string top = out;
+    out = VpnMpi::RankDir(out); // this rank's part of the output
     GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
 
     GetVpnHelper getvpn;
@@ -115,12 +142,23 @@ main(int argc, char* argv[])
     timed.Add(Simulator::Schedule(start + Seconds(2 * duration / 3), &Rekey, ks, true));
 
     Time end = stop + Seconds(1);
-    trace.ScheduleShowSnapshot(ks, "show-KS1.txt", end - MilliSeconds(1));
-    trace.ScheduleShowSnapshot(getvpn.GetDaemon(net.ce.Get(0)), "show-HQ.txt", end - MilliSeconds(1));
-    trace.ScheduleShowSnapshot(getvpn.GetDaemon(net.ce.Get(1)), "show-BRANCH1.txt",
-                               end - MilliSeconds(1));
+    // each snapshot on the rank that simulates the router
+    for (auto [node, file] : {std::make_pair(net.ks, "show-KS1.txt"),
+                              std::make_pair(net.ce.Get(0), "show-HQ.txt"),
+                              std::make_pair(net.ce.Get(1), "show-BRANCH1.txt")})
+    {
+        if (VpnMpi::IsLocal(node))
+        {
+            trace.ScheduleShowSnapshot(getvpn.GetDaemon(node), file, end - MilliSeconds(1));
+        }
+    }
+    // FlowMonitor sees a flow from one process only: serial runs
     FlowMonitorHelper flowHelper;
-    Ptr<FlowMonitor> monitor = flowHelper.Install(net.hosts);
+    Ptr<FlowMonitor> monitor;
+    if (!VpnMpi::IsEnabled())
+    {
+        monitor = flowHelper.Install(net.hosts);
+    }
     Simulator::Stop(end);
     Simulator::Run();
     timed.CancelAll();
@@ -128,14 +166,15 @@ main(int argc, char* argv[])
     size_t p1Lines = trace.WriteIkev1Keys(getvpn.GetDaemons());
     net.mpls->WriteShow(out);
 
-    const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
+    // the key server's figures on its rank (0), zero on the others
+    const vpn_gdoi_ks* k = ks->GetCore() ? vpn_getvpn_node_ks(ks->GetCore(), 0) : nullptr;
     VpnReport report("getvpn-mpls-any2any: HQ (key server KS1) and " + std::to_string(branches) +
                      " branches over MPLS (2 P, " + std::to_string(branches + 1) +
                      " PE), core links " + coreDelay + ", access links " + accessDelay);
     GetVpnIntranetHelper::MemberTotals m = GetVpnIntranetHelper::SumMembers(getvpn, net);
     report.Add("members_registered", m.registered);
-    report.Add("ks_members", static_cast<uint64_t>(vpn_gdoi_ks_members(k)));
-    report.Add("ks_rekeys", vpn_gdoi_ks_get_stats(k)->rekeys);
+    report.Add("ks_members", k ? static_cast<uint64_t>(vpn_gdoi_ks_members(k)) : 0);
+    report.Add("ks_rekeys", k ? vpn_gdoi_ks_get_stats(k)->rekeys : 0);
     report.Add("packets_encrypted", m.encrypted);
     report.Add("packets_decrypted", m.decrypted);
     report.Add("data_plane_drops", m.drops);
@@ -169,8 +208,40 @@ main(int argc, char* argv[])
         report.Add("branch_via_hq_mean_delay_ms", Ms(viaHq / nb2b));
     }
     report.Add("voice_max_one_way_delay_ms", Ms(maxMs));
-    report.AddFlows(flowHelper, monitor);
-    std::cout << report.Write(out);
+    if (monitor)
+    {
+        report.AddFlows(flowHelper, monitor);
+    }
+    if (VpnMpi::IsEnabled())
+    {
+        report.Add("mpi_rank", VpnMpi::GetRank());
+        report.Add("mpi_ranks", VpnMpi::GetSize());
+    }
+    // Each voice flow's raw figures: what scripts/mpi-merge sums over ranks
+    // (a flow's sent count comes from its source's rank, the rest from its
+    // destination's) and what the serial/MPI comparison reads.
+    {
+        std::ofstream csv(out + "/flows.csv");
+        csv << "from,to,sent,received,delay_sum_ms,delay_max_ms\n";
+        for (const auto& f : voice->GetFlows())
+        {
+            char line[160];
+            std::snprintf(line, sizeof line, "%u,%u,%llu,%llu,%.6f,%.6f\n", f.from, f.to,
+                          (unsigned long long)f.sent, (unsigned long long)f.received,
+                          f.delaySumMs, f.delayMaxMs);
+            csv << line;
+        }
+    }
+    std::string text = report.Write(out);
+    if (!VpnMpi::IsEnabled() || VpnMpi::GetRank() == 0)
+    {
+        std::cout << text;
+        if (VpnMpi::IsEnabled())
+        {
+            std::cout << "rank 0's part; all ranks' figures: scripts/mpi-merge " << top << "\n";
+        }
+    }
     Simulator::Destroy();
+    VpnMpi::Disable();
     return 0;
 }

@@ -1,4 +1,6 @@
 #include "flexvpn-helper.h"
+
+#include "vpn-mpi-helper.h"
 #include "mqc-helper.h"
 
 #include "ns3/abort.h"
@@ -860,7 +862,15 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         InstallRip(node, conf, host);
     }
     vpn_conf_del(conf);
-    node->AddApplication(daemon);
+    if (VpnMpi::IsLocal(node))
+    {
+        node->AddApplication(daemon);
+    }
+    else
+    {
+        // another MPI rank simulates the node: configured alike, never started here
+        daemon->SetNode(node);
+    }
     return daemon;
 }
 

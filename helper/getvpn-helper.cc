@@ -1,4 +1,6 @@
 #include "getvpn-helper.h"
+
+#include "vpn-mpi-helper.h"
 #include "mqc-helper.h"
 
 #include "ns3/abort.h"
@@ -402,7 +404,16 @@ GetVpnHelper::Install(Ptr<Node> node,
         daemon->AddGroup(g);
     }
     daemon->KeepAlive(st);
-    node->AddApplication(daemon);
+    if (VpnMpi::IsLocal(node))
+    {
+        node->AddApplication(daemon);
+    }
+    else
+    {
+        // another MPI rank simulates the node: configured alike (same
+        // devices, addresses and routes everywhere), never started here
+        daemon->SetNode(node);
+    }
     m_daemons[node->GetId()] = daemon;
     m_all.push_back(daemon);
     return "";

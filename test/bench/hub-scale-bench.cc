@@ -36,6 +36,10 @@
  * Options: --spokes=100,1000,10000  --duration=60  --stagger=0.002
  *          --repeat=3 (for N <= --repeatUpTo, default 1000; larger N once)
  *          --only=vpn|plain: that case alone, in this process (to profile it)
+ *          --ranks=N: under `mpirun -np N` (an ns-3 tree with MPI), the --only
+ *          case on ns-3's distributed simulator: hub and provider on rank 0,
+ *          spoke i on rank i mod N (its 5 ms access link is the lookahead);
+ *          rank 0 prints the figures summed over the ranks
  * VPN_BENCH_QUICK=1: N = 10,20, 3 s, once (the ctest smoke run; its last
  * line then carries the ratio of the largest N, not of 1,000).
  * The last line is hub_1000_vpn_vs_plain=<median VPN/plain CPU time (build +
@@ -47,6 +51,7 @@
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
+#include "ns3/vpn-mpi-helper.h"
 #include "bench-quick.h"
 
 #include <algorithm>
@@ -226,10 +231,13 @@ RunCase(const Params& p)
     RngSeedManager::SetSeed(14);
     RngSeedManager::SetRun(1);
 
-    Ptr<Node> hub = CreateObject<Node>();
+    Ptr<Node> hub = CreateObject<Node>(); // rank 0 in a distributed run
     Ptr<Node> pe = CreateObject<Node>();
     NodeContainer spokes;
-    spokes.Create(p.spokes);
+    for (uint32_t i = 0; i < p.spokes; i++)
+    {
+        spokes.Add(VpnMpi::CreateNode(i)); // spoke i on rank i mod ranks
+    }
     InternetStackHelper stack;
     stack.Install(NodeContainer(hub, pe));
     stack.Install(spokes);
@@ -301,9 +309,9 @@ RunCase(const Params& p)
             net.spokes[i]->SetStartTime(Seconds(start));
         }
         double vstart = start + voiceDelay;
-        if (vstart >= p.duration)
+        if (vstart >= p.duration || !VpnMpi::IsLocal(spokes.Get(i)))
         {
-            continue;
+            continue; // (another MPI rank sends that spoke's voice)
         }
         uint32_t packets = static_cast<uint32_t>((p.duration - vstart) / 0.020);
         UdpClientHelper client(kHubLoopback, 5000);
@@ -323,7 +331,7 @@ RunCase(const Params& p)
     res.runCpu = c2 - c1;
     res.events = Simulator::GetEventCount();
     res.received = DynamicCast<UdpServer>(sink.Get(0))->GetReceived();
-    res.ikeUp = p.vpn ? net.hub->GetIkeSasUp() : 0;
+    res.ikeUp = p.vpn && VpnMpi::IsLocal(hub) ? net.hub->GetIkeSasUp() : 0;
     res.buildS = std::chrono::duration<double>(t1 - t0).count();
     res.runS = std::chrono::duration<double>(t2 - t1).count();
     res.ok = 1;
@@ -405,6 +413,7 @@ main(int argc, char* argv[])
     uint32_t repeat = 3;
     uint32_t repeatUpTo = 1000;
     std::string only;
+    uint32_t ranks = 1;
     bool quick = vpn_bench_quick() != 0;
 
     CommandLine cmd(__FILE__);
@@ -414,6 +423,7 @@ main(int argc, char* argv[])
     cmd.AddValue("repeat", "Runs per case (median and range reported)", repeat);
     cmd.AddValue("repeatUpTo", "Repeat only cases with at most this many spokes", repeatUpTo);
     cmd.AddValue("only", "vpn or plain: run only that case, once per N, in this process (for perf)", only);
+    cmd.AddValue("ranks", "MPI ranks (mpirun -np N, with --only and one N; needs ns-3's MPI module)", ranks);
     cmd.Parse(argc, argv);
     if (quick)
     {
@@ -442,6 +452,42 @@ main(int argc, char* argv[])
         return 2;
     }
 
+    if (ranks != 1)
+    {
+        if (only.empty() || ns.size() != 1 || ranks < 1)
+        {
+            fprintf(stderr, "hub-scale: --ranks needs --only=vpn|plain and one spoke count\n");
+            return 2;
+        }
+        std::string err = VpnMpi::Enable(&argc, &argv, ranks);
+        if (!err.empty())
+        {
+            fprintf(stderr, "hub-scale: %s\n", err.c_str());
+            VpnMpi::Disable();
+            return 2;
+        }
+        auto t0 = std::chrono::steady_clock::now();
+        Result x = RunCase({ns[0], only == "vpn", duration, stagger});
+        double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // every rank's share: sends from its spokes, the hub's figures on rank 0
+        uint64_t sent = VpnMpi::Sum(x.sent);
+        uint64_t received = VpnMpi::Sum(x.received);
+        uint64_t events = VpnMpi::Sum(x.events);
+        uint64_t ikeUp = VpnMpi::Sum(x.ikeUp);
+        double runWall = VpnMpi::Max(x.runS);
+        double maxWall = VpnMpi::Max(wall);
+        if (VpnMpi::GetRank() == 0)
+        {
+            printf("N=%u %s on %u ranks: wall %.2f s (run %.2f s, slowest rank), %llu events, "
+                   "delivered %llu of %llu, IKE up %llu\n",
+                   ns[0], only.c_str(), ranks, maxWall, runWall, static_cast<unsigned long long>(events),
+                   static_cast<unsigned long long>(received), static_cast<unsigned long long>(sent),
+                   static_cast<unsigned long long>(ikeUp));
+        }
+        Simulator::Destroy();
+        VpnMpi::Disable();
+        return 0;
+    }
     if (!only.empty())
     {
         if (only != "vpn" && only != "plain")

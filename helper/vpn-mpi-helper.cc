@@ -1,0 +1,136 @@
+#include "vpn-mpi-helper.h"
+
+#include "ns3/global-value.h"
+#include "ns3/log.h"
+#include "ns3/string.h"
+
+#ifdef NS3_MPI
+#include "ns3/mpi-interface.h"
+#endif
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("VpnMpi");
+
+bool VpnMpi::s_enabled = false;
+
+std::string
+VpnMpi::Enable(int* argc, char*** argv, uint32_t ranks)
+{
+    NS_LOG_FUNCTION(ranks);
+    if (ranks <= 1)
+    {
+        return "";
+    }
+#ifdef NS3_MPI
+    GlobalValue::Bind("SimulatorImplementationType", StringValue("ns3::DistributedSimulatorImpl"));
+    MpiInterface::Enable(argc, argv);
+    s_enabled = true;
+    if (MpiInterface::GetSize() != ranks)
+    {
+        return "--ranks=" + std::to_string(ranks) + " but mpirun started " +
+               std::to_string(MpiInterface::GetSize()) + " processes (mpirun -np " +
+               std::to_string(ranks) + ")";
+    }
+    return "";
+#else
+    (void)argc;
+    (void)argv;
+    return "--ranks=" + std::to_string(ranks) +
+           ": this build has no ns-3 MPI module (build in an ns-3 tree configured with "
+           "--enable-mpi: ./scripts/intree --mpi)";
+#endif
+}
+
+void
+VpnMpi::Disable()
+{
+    NS_LOG_FUNCTION_NOARGS();
+#ifdef NS3_MPI
+    if (s_enabled)
+    {
+        MpiInterface::Disable();
+        s_enabled = false;
+    }
+#endif
+}
+
+bool
+VpnMpi::IsEnabled()
+{
+    return s_enabled;
+}
+
+uint32_t
+VpnMpi::GetRank()
+{
+#ifdef NS3_MPI
+    if (s_enabled)
+    {
+        return MpiInterface::GetSystemId();
+    }
+#endif
+    return 0;
+}
+
+uint32_t
+VpnMpi::GetSize()
+{
+#ifdef NS3_MPI
+    if (s_enabled)
+    {
+        return MpiInterface::GetSize();
+    }
+#endif
+    return 1;
+}
+
+bool
+VpnMpi::IsLocal(Ptr<const Node> node)
+{
+    return !s_enabled || node->GetSystemId() == GetRank();
+}
+
+Ptr<Node>
+VpnMpi::CreateNode(uint32_t rank)
+{
+    return CreateObject<Node>(rank % GetSize());
+}
+
+std::string
+VpnMpi::RankDir(const std::string& out)
+{
+    return s_enabled ? out + "/rank-" + std::to_string(GetRank()) : out;
+}
+
+uint64_t
+VpnMpi::Sum(uint64_t value)
+{
+#ifdef NS3_MPI
+    if (s_enabled)
+    {
+        unsigned long long in = value;
+        unsigned long long out = 0;
+        MPI_Allreduce(&in, &out, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MpiInterface::GetCommunicator());
+        return out;
+    }
+#endif
+    return value;
+}
+
+double
+VpnMpi::Max(double value)
+{
+#ifdef NS3_MPI
+    if (s_enabled)
+    {
+        double out = 0;
+        MPI_Allreduce(&value, &out, 1, MPI_DOUBLE, MPI_MAX, MpiInterface::GetCommunicator());
+        return out;
+    }
+#endif
+    return value;
+}
+
+} // namespace ns3

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# ./scripts/bench distributed (issue 19): the GET VPN any-to-any scenario
+# (getvpn-mpls-any2any: key server, HQ and BRANCHES branches over MPLS,
+# voice between every pair of sites) run serially and on 2 MPI ranks (ns-3's
+# distributed simulator; sites over the ranks, provider and key server on
+# rank 0) from the same ns-3 binary, built in Debian's ns-3 3.37 source tree
+# with MPI by ./scripts/intree --mpi (run first when that tree is missing).
+# Prints wall times (serial; mpirun -np 2 including MPI start-up; the merge
+# of the ranks' output), checks the two runs' figures agree, and ends with
+# mpi2_vs_serial=<wall time with 2 ranks / serial wall time> (below 1: the
+# 2-rank run was faster).
+#
+# Options: --branches=N (default 60, the example's largest), --duration=S
+# (seconds of voice, default 10), --tree=DIR (default $VPN_MPI_TREE or
+# /tmp/vpn-intree-debian-mpi). VPN_BENCH_QUICK=1: 3 branches, 2 s.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+branches=60 duration=10
+tree=${VPN_MPI_TREE:-/tmp/vpn-intree-debian-mpi}
+if [ "${VPN_BENCH_QUICK:-0}" != 0 ]; then branches=3 duration=2; fi
+for a; do
+    case "$a" in
+        --branches=*) branches=${a#*=} ;;
+        --duration=*) duration=${a#*=} ;;
+        --tree=*) tree=${a#*=} ;;
+        *) echo "bench distributed: unknown option $a (--branches=N --duration=S --tree=DIR)" >&2; exit 2 ;;
+    esac
+done
+find_bin() {
+    find "$tree" -path '*/build/*' -name '*getvpn-mpls-any2any*' -type f -perm -u+x 2>/dev/null | head -n 1
+}
+bin=$(find_bin)
+if [ -z "$bin" ]; then
+    echo "bench distributed: no MPI build in $tree; building it (./scripts/intree --mpi debian)" >&2
+    nice "$root/scripts/intree" --mpi --work "$tree" debian >&2
+    bin=$(find_bin)
+    [ -n "$bin" ] || { echo "bench distributed: still no getvpn-mpls-any2any in $tree" >&2; exit 1; }
+fi
+command -v mpirun >/dev/null || { echo "bench distributed: no mpirun (apt-get install openmpi-bin)" >&2; exit 1; }
+out=$(mktemp -d /tmp/vpn-bench-distributed.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+args=(--branches="$branches" --duration="$duration" --RngRun=1)
+now() { date +%s.%N; }
+
+echo "distributed bench: getvpn-mpls-any2any, $branches branches, $duration s of voice" \
+     "($(( (branches + 1) * branches )) voice flows at 50 pps), $(nproc) cores," \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+echo "binary: $bin"
+t0=$(now)
+"$bin" "${args[@]}" --out="$out/serial" >"$out/serial.log" 2>&1 || { tail -n 20 "$out/serial.log" >&2; exit 1; }
+t1=$(now)
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    mpirun -np 2 --oversubscribe "$bin" "${args[@]}" --ranks=2 --out="$out/mpi" >"$out/mpi.log" 2>&1 ||
+    { tail -n 20 "$out/mpi.log" >&2; exit 1; }
+t2=$(now)
+python3 "$root/scripts/mpi-merge" "$out/mpi" >"$out/merge.log" 2>&1 || { cat "$out/merge.log" >&2; exit 1; }
+t3=$(now)
+python3 - "$out/serial/summary.json" "$out/mpi/summary.json" <<'EOF'
+import json, sys
+s, m = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ["members_registered", "packets_encrypted", "packets_decrypted", "voice_sent",
+        "voice_received"]
+delays = ["voice_max_one_way_delay_ms", "branch_to_branch_mean_delay_ms"]
+for k in keys + delays:
+    print("%-32s serial %-12s 2 ranks %s" % (k, s.get(k), m.get(k)))
+bad = [k for k in keys if s.get(k) != m.get(k)]
+if bad:
+    sys.exit("bench distributed: the runs disagree on " + ", ".join(bad))
+EOF
+# Counts must agree. Delays may differ slightly at this size: packets of
+# many flows leave at the same nanosecond, and events of one timestamp may
+# run in another order when some arrive from the other rank (the small
+# scenario of mpi-serial-equal has no such ties and must match exactly).
+if cmp -s "$out/serial/flows.csv" "$out/mpi/flows.csv"; then
+    echo "per-flow delays: identical"
+else
+    echo "per-flow delays: $(diff "$out/serial/flows.csv" "$out/mpi/flows.csv" | grep -c '^<') of" \
+         "$(( $(wc -l <"$out/serial/flows.csv") - 1 )) flows differ (same-time event order)"
+fi
+awk -v s="$t0" -v a="$t1" -v b="$t2" -v c="$t3" 'BEGIN {
+    printf "serial_wall_s=%.2f\nmpi2_wall_s=%.2f\nmerge_wall_s=%.2f\n", a - s, b - a, c - b
+    printf "mpi2_vs_serial=%.3f\n", (b - a) / (a - s) }'
