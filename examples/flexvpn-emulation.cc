@@ -235,7 +235,8 @@ main(int argc, char* argv[])
     cmd.AddValue("duration", "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)", duration);
     cmd.AddValue("initiate", "R1 brings the tunnel up itself", initiate);
     cmd.AddValue("osEntropy",
-                 "Keys, SPIs and nonces from the OS (default); 0: from RngSeed/RngRun, "
+                 "Keys, SPIs and nonces from the OS (this example's default; VpnNodeEngine's "
+                 "EntropySource attribute defaults to Seeded); 0: from RngSeed/RngRun, "
                  "the same on every run (never against a real peer)",
                  osEntropy);
     cmd.AddValue("hardLimit", "Abort when this many seconds behind the wall clock (0: never)", hardLimit);

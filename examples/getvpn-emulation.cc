@@ -266,7 +266,8 @@ main(int argc, char* argv[])
                  "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)",
                  duration);
     cmd.AddValue("osEntropy",
-                 "Keys, SPIs and nonces from the OS (default); 0: from RngSeed/RngRun "
+                 "Keys, SPIs and nonces from the OS (this example's default; VpnNodeEngine's "
+                 "EntropySource attribute defaults to Seeded); 0: from RngSeed/RngRun "
                  "(never against a real member)",
                  osEntropy);
     cmd.AddValue("h1Send",
