@@ -420,6 +420,7 @@ VPN_TEST_SUPPORT = ['test/core/support/test-util.c', 'test/core/support/pcap-wri
                     'test/core/support/pkt-build.c',
     'test/core/support/gdoi-net.c',
     'test/core/support/conf-expect.c',
+    'test/core/support/engine-params.c',
 ]
 
 C_FLAGS = ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wpointer-arith', '-Wvla',

@@ -32,9 +32,6 @@
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
 
-#include <atomic>
-#include <chrono>
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -47,79 +44,6 @@ using namespace ns3;
 
 namespace
 {
-
-std::atomic<bool> g_stop{false};
-
-void
-OnSignal(int)
-{
-    g_stop = true;
-}
-
-/*
- * Real-time lag: how far the wall clock ran ahead of simulated time when an
- * event every millisecond ran. ns-3's real-time scheduler runs an event at
- * its time or late, never early: a growing lag means the simulation fell
- * behind. Also ends the run on a signal (the handler only sets a flag).
- */
-class LagMeter
-{
-  public:
-    void Start(Time period)
-    {
-        m_period = period;
-        m_wall0 = std::chrono::steady_clock::now();
-        m_sim0 = Simulator::Now();
-        Simulator::Schedule(m_period, &LagMeter::Sample, this);
-    }
-
-    double MeanMs() const
-    {
-        return m_n ? m_sum / static_cast<double>(m_n) : 0.0;
-    }
-
-    double MaxMs() const
-    {
-        return m_max;
-    }
-
-    uint64_t Samples() const
-    {
-        return m_n;
-    }
-
-    bool Signalled() const
-    {
-        return m_signalled;
-    }
-
-  private:
-    void Sample()
-    {
-        double wall =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - m_wall0)
-                .count();
-        double lag = wall - (Simulator::Now() - m_sim0).GetSeconds() * 1000.0;
-        m_sum += lag;
-        m_max = std::max(m_max, lag);
-        m_n++;
-        if (g_stop)
-        {
-            m_signalled = true;
-            Simulator::Stop();
-            return;
-        }
-        Simulator::Schedule(m_period, &LagMeter::Sample, this);
-    }
-
-    Time m_period;
-    std::chrono::steady_clock::time_point m_wall0;
-    Time m_sim0;
-    double m_sum{0};
-    double m_max{0};
-    uint64_t m_n{0};
-    bool m_signalled{false};
-};
 
 uint64_t g_echoed = 0;
 
@@ -190,67 +114,33 @@ HubAdditions(uint32_t spokes)
     return c.str();
 }
 
-bool
-ReadFile(const std::string& path, std::string& out)
-{
-    std::ifstream in(path);
-    if (!in)
-    {
-        return false;
-    }
-    std::ostringstream s;
-    s << in.rdbuf();
-    out = s.str();
-    return true;
-}
-
 } // namespace
 
 int
 main(int argc, char* argv[])
 {
-    std::string ifname = "vu";
-    std::string peerNetns;
-    std::string peerInterface;
+    VpnEmuOptions o;
+    o.out = "out/flexvpn-emulation";
+    o.mac = "02:00:00:00:22:01";
     std::string config = std::string(VPN_SOURCE_DIR) + "/scenarios/flexvpn-emulation/R1.cfg";
-    std::string out = "out/flexvpn-emulation";
-    std::string wanAddress = "198.18.0.1";
-    std::string mac = "02:00:00:00:22:01";
-    double duration = 60.0;
     bool initiate = false;
-    bool osEntropy = true;
-    double hardLimit = 0.0;
     uint32_t spokes = 0;
     CommandLine cmd(__FILE__);
-    cmd.AddValue("interface", "Real interface R1's GigabitEthernet0/0 is attached to", ifname);
-    cmd.AddValue("peerNetns",
-                 "Network namespace of the interface's veth peer (its checksum offload "
-                 "is switched off too); empty: this one",
-                 peerNetns);
-    cmd.AddValue("peerInterface", "The veth peer's name; empty: none", peerInterface);
+    o.AddValues(cmd, "R1", "peer");
     cmd.AddValue("config", "R1's IOS configuration", config);
-    cmd.AddValue("out", "Output folder", out);
-    cmd.AddValue("wanAddress", "R1's address on the real interface (as in the configuration)", wanAddress);
-    cmd.AddValue("mac", "R1's MAC address on the real interface", mac);
-    cmd.AddValue("duration", "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)", duration);
     cmd.AddValue("initiate", "R1 brings the tunnel up itself", initiate);
-    cmd.AddValue("osEntropy",
-                 "Keys, SPIs and nonces from the OS (default); 0: from RngSeed/RngRun, "
-                 "the same on every run (never against a real peer)",
-                 osEntropy);
-    cmd.AddValue("hardLimit", "Abort when this many seconds behind the wall clock (0: never)", hardLimit);
     cmd.AddValue("spokes",
                  "Simulated spokes S1..SN (0-9) with R1 as their hub, host HK at 10.0.1K.1 "
                  "behind spoke K",
                  spokes);
     cmd.Parse(argc, argv);
-    if (duration <= 0 || hardLimit < 0 || spokes > 9)
+    if (o.duration <= 0 || o.hardLimit < 0 || spokes > 9)
     {
         std::cerr << "--duration must be positive, --hardLimit not negative, --spokes 0-9\n";
         return 2;
     }
     std::string r1Cfg;
-    if (!ReadFile(config, r1Cfg))
+    if (!VpnEmuOptions::ReadFile(config, r1Cfg))
     {
         std::cerr << config << ": cannot read the configuration\n";
         return 2;
@@ -261,7 +151,7 @@ main(int argc, char* argv[])
         size_t end = r1Cfg.rfind("\nend");
         r1Cfg.insert(end == std::string::npos ? r1Cfg.size() : end + 1, HubAdditions(spokes));
     }
-    VpnEmuHelper::EnableRealtime(Seconds(hardLimit));
+    VpnEmuHelper::EnableRealtime(Seconds(o.hardLimit));
 
     Ptr<Node> r1 = CreateObject<Node>();
     Ptr<Node> h1 = CreateObject<Node>();
@@ -271,13 +161,8 @@ main(int argc, char* argv[])
     stack.Install(NodeContainer(r1, h1));
 
     // The real interface first: its checks end the run before anything is written.
-    VpnEmuHelper emu;
-    emu.SetMac(Mac48Address(mac.c_str()));
-    emu.SetPeer(peerNetns, peerInterface);
-    emu.SetOsEntropy(osEntropy);
     std::string error;
-    Ptr<NetDevice> wan =
-        emu.Install(r1, ifname, error, Ipv4Address(wanAddress.c_str()), Ipv4Mask("255.255.255.0"));
+    Ptr<NetDevice> wan = o.Install(r1, error);
     if (!wan)
     {
         std::cerr << "flexvpn-emulation: " << error << "\n";
@@ -327,6 +212,7 @@ main(int argc, char* argv[])
         std::cerr << FlexVpnHelper::FormatError(config, line, bad) << "\n";
         return 2;
     }
+    const std::string& out = o.out;
     SystemPath::MakeDirectories(out);
     VpnTraceHelper trace(out);
     trace.EnableKeyExport(NodeContainer(r1));
@@ -358,22 +244,13 @@ main(int argc, char* argv[])
     ApplicationContainer echoApp = echo.Install(h1);
     echoApp.Get(0)->TraceConnectWithoutContext("Rx", MakeCallback(&CountEcho));
 
-    PcapHelper pcap;
-    Ptr<PcapFileWrapper> wanFile =
-        pcap.CreateFile(out + "/wan-R1.pcap", std::ios::out, PcapHelper::DLT_EN10MB);
-    pcap.HookDefaultSink<FdNetDevice>(DynamicCast<FdNetDevice>(wan), "Sniffer", wanFile);
+    o.EnablePcap(wan, out + "/wan-R1.pcap");
     lan.EnablePcap(out + "/lan", lanDevs.Get(0), true);
 
-    std::signal(SIGINT, &OnSignal);
-    std::signal(SIGTERM, &OnSignal);
-    LagMeter lag;
-    Simulator::ScheduleNow(&LagMeter::Start, &lag, MilliSeconds(1));
-    Time end = Seconds(duration);
+    Time end = Seconds(o.duration);
     trace.ScheduleShowSnapshot(ike, "show-R1.txt", end - MilliSeconds(2));
-    Simulator::Stop(end);
-    auto wall0 = std::chrono::steady_clock::now();
-    Simulator::Run();
-    double ran = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    VpnRealtimeLagMeter lag;
+    lag.Run(end);
     if (lag.Signalled())
     {
         // Stopped early: the snapshot scheduled for the end did not run.
@@ -385,15 +262,9 @@ main(int argc, char* argv[])
 
     size_t ikeKeys = trace.WriteIkeKeys(daemons);
     Ptr<VpnTunnelNetDevice> tun = FlexVpnHelper::GetTunnel(r1, "Tunnel0");
-    VpnReport report("flexvpn-emulation: simulated R1 on real interface " + ifname +
+    VpnReport report("flexvpn-emulation: simulated R1 on real interface " + o.ifname +
                      " (real-time scheduler)");
-    report.Add("interface", ifname);
-    report.Add("entropy", osEntropy ? "os" : "seeded");
-    report.AddFigure("wall_seconds", ran);
-    report.AddFigure("simulated_seconds", Simulator::Now().GetSeconds());
-    report.AddFigure("rt_lag_mean_ms", lag.MeanMs());
-    report.AddFigure("rt_lag_max_ms", lag.MaxMs());
-    report.Add("rt_lag_samples", lag.Samples());
+    o.AddToReport(report, lag);
     report.Add("ike_sas_up", ike->GetIkeSasUp());
     report.Add("child_sas_installed", ike->GetChildSasInstalled());
     report.Add("tunnel0_encrypted", tun->GetPacketsEncrypted());

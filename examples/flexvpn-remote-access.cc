@@ -54,27 +54,31 @@ double g_interval = 0.05;
 Ipv4Address g_host;
 
 void
-OnTx(uint32_t i, Ptr<const Packet>)
+OnTx(UserState* s, Ptr<const Packet>)
 {
-    g_users[i].sent++;
+    s->sent++;
 }
 
 void
-OnRx(uint32_t i, Ptr<const Packet>)
+OnRx(UserState* s, Ptr<const Packet>)
 {
-    g_users[i].returned++;
+    s->returned++;
 }
 
+// A user's or a site's echo flow, from \p node to the host, counted in \p s
+// (an element of g_users or g_sites, which are not resized once the run starts).
 void
-OnSiteTx(uint32_t j, Ptr<const Packet>)
+StartEcho(UserState* s, Ptr<Node> node)
 {
-    g_sites[j].sent++;
-}
-
-void
-OnSiteRx(uint32_t j, Ptr<const Packet>)
-{
-    g_sites[j].returned++;
+    s->connectedAt = Simulator::Now();
+    UdpEchoClientHelper client(g_host, 4000);
+    client.SetAttribute("MaxPackets", UintegerValue(g_packets));
+    client.SetAttribute("Interval", TimeValue(Seconds(g_interval)));
+    client.SetAttribute("PacketSize", UintegerValue(160));
+    ApplicationContainer app = client.Install(node);
+    app.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&OnTx, s));
+    app.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&OnRx, s));
+    app.Start(Seconds(0));
 }
 
 // A site's echo flow starts once its spoke's CHILD_SA is up.
@@ -85,15 +89,7 @@ OnSpokeChild(uint32_t j, Ptr<Node> host, uint32_t, Ipv4Address, const std::strin
     {
         return;
     }
-    g_sites[j].connectedAt = Simulator::Now();
-    UdpEchoClientHelper client(g_host, 4000);
-    client.SetAttribute("MaxPackets", UintegerValue(g_packets));
-    client.SetAttribute("Interval", TimeValue(Seconds(g_interval)));
-    client.SetAttribute("PacketSize", UintegerValue(160));
-    ApplicationContainer app = client.Install(host);
-    app.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&OnSiteTx, j));
-    app.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&OnSiteRx, j));
-    app.Start(Seconds(0));
+    StartEcho(&g_sites[j], host);
 }
 
 // The user's echo flow starts once its address is on the tunnel.
@@ -105,15 +101,7 @@ OnAddress(uint32_t i, Ptr<Node> node, uint32_t, Ipv4Address a, const std::string
         return;
     }
     g_users[i].address = a;
-    g_users[i].connectedAt = Simulator::Now();
-    UdpEchoClientHelper client(g_host, 4000);
-    client.SetAttribute("MaxPackets", UintegerValue(g_packets));
-    client.SetAttribute("Interval", TimeValue(Seconds(g_interval)));
-    client.SetAttribute("PacketSize", UintegerValue(160));
-    ApplicationContainer app = client.Install(node);
-    app.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&OnTx, i));
-    app.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&OnRx, i));
-    app.Start(Seconds(0));
+    StartEcho(&g_users[i], node);
 }
 } // namespace
 

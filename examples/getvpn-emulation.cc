@@ -41,7 +41,6 @@ extern "C" {
 
 #include <arpa/inet.h>
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -58,15 +57,8 @@ NS_LOG_COMPONENT_DEFINE("GetvpnEmulation");
 namespace
 {
 
-std::atomic<bool> g_stop{false};
 std::atomic<int> g_rekeyRequests{0};
 std::atomic<int> g_sendRequests{0};
-
-void
-OnSignal(int)
-{
-    g_stop = true;
-}
 
 void
 OnUsr1(int)
@@ -116,78 +108,6 @@ struct H1Sender
     }
 };
 
-void Rekey(Ptr<GdoiDaemon> ks);
-
-/*
- * Real-time lag, as in flexvpn-emulation: wall clock minus simulated time
- * when an event every millisecond ran (the real-time scheduler runs events
- * at their time or late); also ends the run on SIGINT/SIGTERM and has KS1
- * rekey on SIGUSR1 (the handlers only set flags).
- */
-class LagMeter
-{
-  public:
-    void Start(Time period, Ptr<GdoiDaemon> ks, H1Sender* sender)
-    {
-        m_ks = ks;
-        m_sender = sender;
-        m_period = period;
-        m_wall0 = std::chrono::steady_clock::now();
-        m_sim0 = Simulator::Now();
-        Simulator::Schedule(m_period, &LagMeter::Sample, this);
-    }
-
-    double MeanMs() const
-    {
-        return m_n ? m_sum / static_cast<double>(m_n) : 0.0;
-    }
-
-    double MaxMs() const
-    {
-        return m_max;
-    }
-
-    uint64_t Samples() const
-    {
-        return m_n;
-    }
-
-  private:
-    void Sample()
-    {
-        double wall =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - m_wall0)
-                .count();
-        double lag = wall - (Simulator::Now() - m_sim0).GetSeconds() * 1000.0;
-        m_sum += lag;
-        m_max = std::max(m_max, lag);
-        m_n++;
-        if (g_stop)
-        {
-            Simulator::Stop();
-            return;
-        }
-        for (int n = g_rekeyRequests.exchange(0); n > 0; n--)
-        {
-            Rekey(m_ks);
-        }
-        if (g_sendRequests.exchange(0) > 0)
-        {
-            m_sender->Start();
-        }
-        Simulator::Schedule(m_period, &LagMeter::Sample, this);
-    }
-
-    Time m_period;
-    Ptr<GdoiDaemon> m_ks;
-    H1Sender* m_sender{nullptr};
-    std::chrono::steady_clock::time_point m_wall0;
-    Time m_sim0;
-    double m_sum{0};
-    double m_max{0};
-    uint64_t m_n{0};
-};
-
 uint64_t g_echoed = 0;
 
 void
@@ -210,18 +130,21 @@ Rekey(Ptr<GdoiDaemon> ks)
               << (rc == 0 ? "sent" : "failed") << std::endl;
 }
 
-bool
-ReadFile(const std::string& path, std::string& out)
+/*
+ * At every lag sample (VpnRealtimeLagMeter): KS1 rekeys once per SIGUSR1,
+ * H1's sender starts on SIGUSR2 (the handlers only count).
+ */
+void
+OnSample(Ptr<GdoiDaemon> ks, H1Sender* sender)
 {
-    std::ifstream in(path);
-    if (!in)
+    for (int n = g_rekeyRequests.exchange(0); n > 0; n--)
     {
-        return false;
+        Rekey(ks);
     }
-    std::ostringstream s;
-    s << in.rdbuf();
-    out = s.str();
-    return true;
+    if (g_sendRequests.exchange(0) > 0)
+    {
+        sender->Start();
+    }
 }
 
 } // namespace
@@ -229,55 +152,31 @@ ReadFile(const std::string& path, std::string& out)
 int
 main(int argc, char* argv[])
 {
-    std::string ifname = "vu";
-    std::string peerNetns;
-    std::string peerInterface;
+    VpnEmuOptions o;
+    o.out = "out/getvpn-emulation";
+    o.mac = "02:00:00:00:22:02";
     std::string dir = std::string(VPN_SOURCE_DIR) + "/scenarios/getvpn-emulation";
-    std::string out = "out/getvpn-emulation";
-    std::string wanAddress = "198.18.0.1";
     std::string realMember = "198.18.0.2";
     std::string realLan = "10.0.2.0";
-    std::string mac = "02:00:00:00:22:02";
     std::string rekeyAt;
     std::string realKs;
-    double duration = 60.0;
-    bool osEntropy = true;
-    double hardLimit = 0.0;
     uint32_t h1Send = 0;
     CommandLine cmd(__FILE__);
-    cmd.AddValue("interface", "Real interface P's GigabitEthernet0/0 is attached to", ifname);
-    cmd.AddValue("peerNetns",
-                 "Network namespace of the interface's veth peer (its checksum offload "
-                 "is switched off too); empty: this one",
-                 peerNetns);
-    cmd.AddValue("peerInterface", "The veth peer's name; empty: none", peerInterface);
+    o.AddValues(cmd, "P", "member");
     cmd.AddValue("scenario", "Folder holding KS1.cfg and GM1.cfg", dir);
-    cmd.AddValue("out", "Output folder", out);
-    cmd.AddValue("wanAddress", "P's address on the real interface (/24)", wanAddress);
     cmd.AddValue("realMember", "The real member's address on the real wire", realMember);
     cmd.AddValue("realLan", "The real member's LAN (/24), routed to it", realLan);
-    cmd.AddValue("mac", "P's MAC address on the real interface", mac);
     cmd.AddValue("rekeyAt", "Comma-separated seconds at which KS1 pushes a rekey", rekeyAt);
     cmd.AddValue("realKs",
                  "A real key server's address on the real wire: GM1 registers there "
                  "and KS1 is not simulated; empty: KS1 is the key server",
                  realKs);
-    cmd.AddValue("duration",
-                 "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)",
-                 duration);
-    cmd.AddValue("osEntropy",
-                 "Keys, SPIs and nonces from the OS (default); 0: from RngSeed/RngRun "
-                 "(never against a real member)",
-                 osEntropy);
     cmd.AddValue("h1Send",
                  "On SIGUSR2 H1 sends this many datagrams (200/s) to UDP 5003 of the "
                  "real member's LAN address .1",
                  h1Send);
-    cmd.AddValue("hardLimit",
-                 "Abort when this many seconds behind the wall clock (0: never)",
-                 hardLimit);
     cmd.Parse(argc, argv);
-    if (duration <= 0 || hardLimit < 0)
+    if (o.duration <= 0 || o.hardLimit < 0)
     {
         std::cerr << "--duration must be positive and --hardLimit not negative\n";
         return 2;
@@ -290,7 +189,7 @@ main(int argc, char* argv[])
         {
             char* end = nullptr;
             double t = std::strtod(item.c_str(), &end);
-            if (item.empty() || *end != '\0' || t <= 0 || t >= duration)
+            if (item.empty() || *end != '\0' || t <= 0 || t >= o.duration)
             {
                 std::cerr << "--rekeyAt: '" << item << "' is not a time within the run\n";
                 return 2;
@@ -300,7 +199,7 @@ main(int argc, char* argv[])
     }
     std::string ksCfg;
     std::string gmCfg;
-    if (!ReadFile(dir + "/KS1.cfg", ksCfg) || !ReadFile(dir + "/GM1.cfg", gmCfg))
+    if (!VpnEmuOptions::ReadFile(dir + "/KS1.cfg", ksCfg) || !VpnEmuOptions::ReadFile(dir + "/GM1.cfg", gmCfg))
     {
         std::cerr << dir << ": cannot read KS1.cfg and GM1.cfg\n";
         return 2;
@@ -319,7 +218,7 @@ main(int argc, char* argv[])
             gmCfg.replace(at, 9, realKs);
         }
     }
-    VpnEmuHelper::EnableRealtime(Seconds(hardLimit));
+    VpnEmuHelper::EnableRealtime(Seconds(o.hardLimit));
 
     NodeContainer nodes;
     nodes.Create(4);
@@ -335,13 +234,8 @@ main(int argc, char* argv[])
     stack.Install(nodes);
 
     // The real interface first: its checks end the run before anything is written.
-    VpnEmuHelper emu;
-    emu.SetMac(Mac48Address(mac.c_str()));
-    emu.SetPeer(peerNetns, peerInterface);
-    emu.SetOsEntropy(osEntropy);
     std::string error;
-    Ptr<NetDevice> wan =
-        emu.Install(p, ifname, error, Ipv4Address(wanAddress.c_str()), Ipv4Mask("255.255.255.0"));
+    Ptr<NetDevice> wan = o.Install(p, error);
     if (!wan)
     {
         std::cerr << "getvpn-emulation: " << error << "\n";
@@ -399,7 +293,7 @@ main(int argc, char* argv[])
     }
     Ptr<GdoiDaemon> ksd = getvpn.GetDaemon(ks);
     Ptr<GdoiDaemon> gmd = getvpn.GetDaemon(gm);
-    if (osEntropy)
+    if (o.osEntropy)
     {
         // Neither KS1 nor GM1 faces the real wire, but the real member sees
         // their cookies, nonces and DH values and uses the TEKs KS1 makes
@@ -414,6 +308,7 @@ main(int argc, char* argv[])
         }
     }
 
+    const std::string& out = o.out;
     SystemPath::MakeDirectories(out);
     VpnTraceHelper trace(out);
     trace.EnableGetVpnKeyExport(getvpn.GetDaemons());
@@ -429,15 +324,9 @@ main(int argc, char* argv[])
     ApplicationContainer echoApp = echo.Install(h1);
     echoApp.Get(0)->TraceConnectWithoutContext("Rx", MakeCallback(&CountEcho));
 
-    PcapHelper pcap;
-    Ptr<PcapFileWrapper> wanFile =
-        pcap.CreateFile(out + "/wan-P.pcap", std::ios::out, PcapHelper::DLT_EN10MB);
-    pcap.HookDefaultSink<FdNetDevice>(DynamicCast<FdNetDevice>(wan), "Sniffer", wanFile);
+    o.EnablePcap(wan, out + "/wan-P.pcap");
     link.EnablePcap(out + "/lan", lan.Get(0), true);
 
-    std::signal(SIGINT, &OnSignal);
-    std::signal(SIGTERM, &OnSignal);
-    LagMeter lag;
     H1Sender sender;
     sender.count = h1Send;
     sender.socket = Socket::CreateSocket(h1, UdpSocketFactory::GetTypeId());
@@ -446,15 +335,13 @@ main(int argc, char* argv[])
         InetSocketAddress(Ipv4Address(Ipv4Address(realLan.c_str()).Get() + 1), 5003));
     std::signal(SIGUSR1, &OnUsr1);
     std::signal(SIGUSR2, &OnUsr2);
-    Simulator::ScheduleNow(&LagMeter::Start, &lag, MilliSeconds(1), ksd, &sender);
     for (double t : ksd ? rekeys : std::vector<double>{})
     {
         Simulator::Schedule(Seconds(t), &Rekey, ksd);
     }
-    Simulator::Stop(Seconds(duration));
-    auto wall0 = std::chrono::steady_clock::now();
-    Simulator::Run();
-    double ran = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    VpnRealtimeLagMeter lag;
+    lag.SetOnSample(MakeBoundCallback(&OnSample, ksd, &sender));
+    lag.Run(Seconds(o.duration));
     if (ksd)
     {
         std::ofstream(out + "/show-KS1.txt") << ksd->ShowCryptoGdoi() << "\n"
@@ -470,14 +357,8 @@ main(int argc, char* argv[])
     const vpn_gdoi_gm_stats* gms = vpn_gdoi_gm_get_stats(vpn_getvpn_node_gm(gmd->GetCore(), 0));
     const vpn_getvpn_stats* dp = vpn_getvpn_node_get_stats(gmd->GetCore());
     VpnReport report(std::string("getvpn-emulation: simulated ") + (ksd ? "KS1 and GM1" : "GM1") +
-                     " behind P on real interface " + ifname + " (real-time scheduler)");
-    report.Add("interface", ifname);
-    report.Add("entropy", osEntropy ? "os" : "seeded");
-    report.AddFigure("wall_seconds", ran);
-    report.AddFigure("simulated_seconds", Simulator::Now().GetSeconds());
-    report.AddFigure("rt_lag_mean_ms", lag.MeanMs());
-    report.AddFigure("rt_lag_max_ms", lag.MaxMs());
-    report.Add("rt_lag_samples", lag.Samples());
+                     " behind P on real interface " + o.ifname + " (real-time scheduler)");
+    o.AddToReport(report, lag);
     report.Add("key_server", realKs.empty() ? "simulated KS1" : "real at " + realKs);
     report.Add("ks_registrations", kss->registrations);
     report.Add("ks_rekeys", kss->rekeys);

@@ -7,11 +7,17 @@
 #include "ns3/global-value.h"
 #include "ns3/ipv4.h"
 #include "ns3/log.h"
+#include "ns3/pcap-file-wrapper.h"
+#include "ns3/simulator.h"
+#include "ns3/trace-helper.h"
 #include "ns3/nstime.h"
 #include "ns3/string.h"
 #include "ns3/vpn-node-engine.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/ethtool.h>
@@ -23,6 +29,8 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -277,6 +285,185 @@ VpnEmuHelper::Install(Ptr<Node> node,
         ipv4->SetUp(i);
     }
     return dev;
+}
+
+// ---- VpnRealtimeLagMeter ------------------------------------------------------
+
+namespace
+{
+
+// Set by SIGINT/SIGTERM; a handler may only touch a lock-free atomic.
+std::atomic<bool> g_stopRequested{false};
+
+void
+OnStopSignal(int)
+{
+    g_stopRequested = true;
+}
+
+} // namespace
+
+VpnRealtimeLagMeter::VpnRealtimeLagMeter()
+    : m_sum(0),
+      m_max(0),
+      m_n(0),
+      m_signalled(false),
+      m_wallSeconds(0)
+{
+}
+
+void
+VpnRealtimeLagMeter::SetOnSample(Callback<void> cb)
+{
+    m_onSample = cb;
+}
+
+double
+VpnRealtimeLagMeter::Run(Time duration, Time period)
+{
+    NS_LOG_FUNCTION(this << duration << period);
+    g_stopRequested = false; // a signal that ended an earlier run ends only that one
+    std::signal(SIGINT, &OnStopSignal);
+    std::signal(SIGTERM, &OnStopSignal);
+    m_period = period;
+    // The clocks are read in the run's first event, when the real-time
+    // scheduler has taken its own origin.
+    Simulator::ScheduleNow(&VpnRealtimeLagMeter::Start, this);
+    Simulator::Stop(duration);
+    auto wall0 = std::chrono::steady_clock::now();
+    Simulator::Run();
+    m_wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    return m_wallSeconds;
+}
+
+void
+VpnRealtimeLagMeter::Start()
+{
+    m_wall0 = std::chrono::steady_clock::now();
+    m_sim0 = Simulator::Now();
+    Simulator::Schedule(m_period, &VpnRealtimeLagMeter::Sample, this);
+}
+
+void
+VpnRealtimeLagMeter::Sample()
+{
+    double wall =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - m_wall0).count();
+    double lag = wall - (Simulator::Now() - m_sim0).GetSeconds() * 1000.0;
+    m_sum += lag;
+    m_max = std::max(m_max, lag);
+    m_n++;
+    if (g_stopRequested)
+    {
+        m_signalled = true;
+        Simulator::Stop();
+        return;
+    }
+    if (!m_onSample.IsNull())
+    {
+        m_onSample();
+    }
+    Simulator::Schedule(m_period, &VpnRealtimeLagMeter::Sample, this);
+}
+
+double
+VpnRealtimeLagMeter::MeanMs() const
+{
+    return m_n ? m_sum / static_cast<double>(m_n) : 0.0;
+}
+
+double
+VpnRealtimeLagMeter::MaxMs() const
+{
+    return m_max;
+}
+
+uint64_t
+VpnRealtimeLagMeter::Samples() const
+{
+    return m_n;
+}
+
+bool
+VpnRealtimeLagMeter::Signalled() const
+{
+    return m_signalled;
+}
+
+double
+VpnRealtimeLagMeter::WallSeconds() const
+{
+    return m_wallSeconds;
+}
+
+// ---- VpnEmuOptions -------------------------------------------------------------
+
+void
+VpnEmuOptions::AddValues(CommandLine& cmd, const std::string& router, const std::string& peer)
+{
+    cmd.AddValue("interface", "Real interface " + router + "'s GigabitEthernet0/0 is attached to", ifname);
+    cmd.AddValue("peerNetns",
+                 "Network namespace of the interface's veth peer (its checksum offload "
+                 "is switched off too); empty: this one",
+                 peerNetns);
+    cmd.AddValue("peerInterface", "The veth peer's name; empty: none", peerInterface);
+    cmd.AddValue("out", "Output folder", out);
+    cmd.AddValue("wanAddress", router + "'s address on the real interface (/24; as in its configuration, if it has one)",
+                 wanAddress);
+    cmd.AddValue("mac", router + "'s MAC address on the real interface", mac);
+    cmd.AddValue("duration", "Seconds of wall clock to run (SIGINT/SIGTERM end it earlier)", duration);
+    cmd.AddValue("osEntropy",
+                 "Keys, SPIs and nonces from the OS (this example's default; VpnNodeEngine's "
+                 "EntropySource attribute defaults to Seeded); 0: from RngSeed/RngRun, "
+                 "the same on every run (never against a real " + peer + ")",
+                 osEntropy);
+    cmd.AddValue("hardLimit", "Abort when this many seconds behind the wall clock (0: never)", hardLimit);
+}
+
+Ptr<NetDevice>
+VpnEmuOptions::Install(Ptr<Node> node, std::string& error) const
+{
+    NS_LOG_FUNCTION(this << node);
+    VpnEmuHelper emu;
+    emu.SetMac(Mac48Address(mac.c_str()));
+    emu.SetPeer(peerNetns, peerInterface);
+    emu.SetOsEntropy(osEntropy);
+    return emu.Install(node, ifname, error, Ipv4Address(wanAddress.c_str()), Ipv4Mask("255.255.255.0"));
+}
+
+void
+VpnEmuOptions::EnablePcap(Ptr<NetDevice> wan, const std::string& file) const
+{
+    NS_LOG_FUNCTION(this << wan << file);
+    PcapHelper pcap;
+    Ptr<PcapFileWrapper> f = pcap.CreateFile(file, std::ios::out, PcapHelper::DLT_EN10MB);
+    pcap.HookDefaultSink<FdNetDevice>(DynamicCast<FdNetDevice>(wan), "Sniffer", f);
+}
+
+void
+VpnEmuOptions::AddToReport(VpnReport& report, const VpnRealtimeLagMeter& lag) const
+{
+    report.Add("interface", ifname);
+    report.Add("entropy", osEntropy ? "os" : "seeded");
+    report.AddFigure("wall_seconds", lag.WallSeconds());
+    report.AddFigure("simulated_seconds", Simulator::Now().GetSeconds());
+    report.AddFigure("rt_lag_mean_ms", lag.MeanMs());
+    report.AddFigure("rt_lag_max_ms", lag.MaxMs());
+    report.Add("rt_lag_samples", lag.Samples());
+}
+
+bool
+VpnEmuOptions::ReadFile(const std::string& path, std::string& text)
+{
+    std::ifstream in(path);
+    if (!in)
+    {
+        return false;
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    text = s.str();
+    return true;
 }
 
 } // namespace ns3

@@ -20,50 +20,28 @@
 #include "ikev2/ikev2-const.h"
 #define TP_MAX_NODES 4 /* the hub block: hub, two spokes, a user */
 #include "ikev2-pair.h"
+#include "engine-params.h"
 #include "show/show-ikev2.h"
 
 static const char hub_conf[] =
-    "hostname hub\n"
-    "aaa new-model\n"
-    "aaa authorization network RA-AUTHOR local\n"
-    "username alice password Secr3t!\n"
+    TU_RA_HUB_AAA
     "username bob password hunter2\n"
     "username carol password c4rol\n"
-    "ip local pool RA-POOL 10.99.0.10 10.99.0.11\n"
-    "ip access-list standard SPLIT\n"
-    " permit 10.1.0.0 0.0.255.255\n"
-    "crypto ikev2 authorization policy RA-POL\n"
-    " pool RA-POOL\n"
-    " dns 10.1.0.53\n"
-    " route set access-list SPLIT\n"
-    "crypto ikev2 proposal P1\n"
-    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
-    "crypto ikev2 policy POL1\n proposal P1\n"
-    "crypto ikev2 profile RA\n"
-    " match identity remote any\n"
-    " authentication remote eap query-identity\n"
-    " authentication local pre-share key hubkey\n"
-    " aaa authorization group eap list RA-AUTHOR RA-POL\n"
-    " virtual-template 1\n"
-    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
-    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n";
+    TU_RA_HUB_POOL_SPLIT
+    TU_RA_IKE_PROPOSAL
+    TU_RA_HUB_PROFILE
+    TU_RA_IPSEC_PROFILE;
 
 static char *client_conf(const char *user, const char *pw, const char *method)
 {
     char *b = malloc(2048);
     assert_non_null(b);
     snprintf(b, 2048,
-             "hostname client\n"
-             "crypto ikev2 proposal P1\n"
-             " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
-             "crypto ikev2 policy POL1\n proposal P1\n"
-             "crypto ikev2 profile RA\n"
-             " match identity remote address 192.0.2.2 255.255.255.255\n"
+             TU_RA_CLIENT_HEAD
              " identity local fqdn %s.example\n"
              " authentication remote pre-share key hubkey\n"
              " authentication local eap %s username %s password %s\n"
-             "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
-             "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n",
+             TU_RA_IPSEC_PROFILE,
              user, method, user, pw);
     return b;
 }

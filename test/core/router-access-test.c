@@ -16,42 +16,26 @@
 #include "common/vpn-err.h"
 #include "ikev2/ikev2-engine.h"
 #include "router-net.h"
+#include "engine-params.h"
 
 static const char hub_conf[] =
-    "hostname hub\n"
-    "aaa new-model\n"
-    "aaa authorization network RA-AUTHOR local\n"
-    "username alice password Secr3t!\n"
+    TU_RA_HUB_AAA
     "ip local pool RA-POOL 10.99.0.10 10.99.0.11\n"
     "crypto ikev2 authorization policy RA-POL\n"
     " pool RA-POOL\n"
-    "crypto ikev2 proposal P1\n"
-    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
-    "crypto ikev2 policy POL1\n proposal P1\n"
-    "crypto ikev2 profile RA\n"
-    " match identity remote any\n"
-    " authentication remote eap query-identity\n"
-    " authentication local pre-share key hubkey\n"
-    " aaa authorization group eap list RA-AUTHOR RA-POL\n"
-    " virtual-template 1\n"
-    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
-    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n"
+    TU_RA_IKE_PROPOSAL
+    TU_RA_HUB_PROFILE
+    TU_RA_IPSEC_PROFILE
     "interface Virtual-Template1 type tunnel\n"
     " tunnel mode ipsec ipv4\n"
     " tunnel protection ipsec profile IPP\n";
 
 static const char client_conf_fmt[] =
-    "hostname client\n"
-    "crypto ikev2 proposal P1\n"
-    " encryption aes-cbc-256\n integrity sha256\n prf sha256\n group 19\n"
-    "crypto ikev2 policy POL1\n proposal P1\n"
-    "crypto ikev2 profile RA\n"
-    " match identity remote address 192.0.2.2 255.255.255.255\n"
+    TU_RA_CLIENT_HEAD
     " identity local fqdn alice.example\n"
     " authentication remote pre-share key hubkey\n"
     " authentication local eap mschapv2 username alice password %s\n"
-    "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n"
-    "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n";
+    TU_RA_IPSEC_PROFILE;
 
 /* Node 0: the client (initiates); node 1: the hub with the ACCESS tunnel. */
 static void ra_net(rn_net *n, const char *password)

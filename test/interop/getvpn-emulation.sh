@@ -28,6 +28,7 @@
 # Needs root; fails, never skips, without it. Logs, capture and the
 # simulation's output stay in OUTDIR.
 set -u
+source "$(dirname "$0")/lib.sh"   # vpnd_gdoi_start (log, fail, spawn, cleanup: this file's own, below)
 CASE=${1:?case} W=${2:?outdir} EXAMPLE=${3:?getvpn-emulation binary} VPND=${4:?vpnd} VPNCTL=${5:?vpnctl}
 HERE=$(cd "$(dirname "$0")" && pwd)
 T0=$(date +%s%N)
@@ -203,9 +204,7 @@ ks_case() {
     local st n
     kctl() { "$VPNCTL" -s "$W/ks.ctl" "$@"; }
     ksline() { kctl status | grep '^ks '; }
-    spawn $GM "$W/ks.out" "$VPND" -n -c "$W/ks.cfg" -s "$W/ks.ctl" -k "$W/keys-ks/wireshark" -l debug \
-        -L "$W/ks.log" -r "$W/rekey-key.pem"
-    wait_for 10 test -S "$W/ks.ctl" || fail "vpnd did not start: $(tail -3 "$W/ks.log" "$W/ks.out")"
+    vpnd_gdoi_start $GM ks -r "$W/rekey-key.pem"
     mkdir -p "$W/sim"
     spawn $SIM "$W/sim.log" "$EXAMPLE" --interface=vu --peerNetns=$GM --peerInterface=eth0 --out="$W/sim" \
         --duration=120 --realKs=$ME
@@ -255,9 +254,8 @@ SIM_PID=$SPAWNED
 wait_for 10 p_answers || fail "the simulation did not start: $(tail -5 "$W/sim.log")"
 log "simulated P answers on the veth"
 
-spawn $GM "$W/gm.out" "$VPND" -n -c "$W/gm.cfg" -s "$W/gm.ctl" -k "$W/keys-gm/wireshark" -l debug -L "$W/gm.log"
+vpnd_gdoi_start $GM gm
 VPND_PID=$SPAWNED
-wait_for 10 test -S "$W/gm.ctl" || fail "vpnd did not start: $(tail -3 "$W/gm.log" "$W/gm.out")"
 wait_for 20 registered || fail "vpnd did not register with the simulated KS1: $(gmline)"
 log "vpnd registered: $(gmline)"
 

@@ -28,6 +28,7 @@
 # usage: host-gdoi.sh CASE VPND VPNCTL WORKDIR
 set -u
 CASE=$1 VPND=$2 VPNCTL=$3 W=$4
+source "$(dirname "$0")/lib.sh"   # PIDS, NETNS, cleanup, vpnd_gdoi_start (log, fail: this file's own, below)
 T0=$(date +%s%N)
 log() { printf 'host-gdoi-%s [%5ss] %s\n' "$CASE" "$((($(date +%s%N) - T0) / 1000000000))" "$*"; }
 fail() {
@@ -41,23 +42,7 @@ for t in ip tshark dumpcap python3; do command -v $t >/dev/null || fail "$t is n
 [ -c /dev/net/tun ] || fail "/dev/net/tun is missing"
 [ -x "$VPND" ] && [ -x "$VPNCTL" ] || fail "vpnd/vpnctl not built: $VPND $VPNCTL"
 
-PIDS=()
-NETNS=()
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
-    for i in $(seq 30); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ $alive = 0 ] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
-    exit $rc
-}
+# PIDS, NETNS and cleanup (kill what PIDS holds, remove what NETNS names): lib.sh's
 # a run killed outright leaves gd-ROLE-PID namespaces: remove those whose run is gone
 for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^gd-[a-z0-9]+-[0-9]+$'); do
     # alive, and not a zombie nobody reaped
@@ -207,17 +192,12 @@ done.append(1); t.join()
 open(out, 'w').write(''.join('%s %d\n' % kv for kv in sorted(got.items())))
 P
 
-# start NAME: vpnd in gd-NAME-PID (foreground, debug log); pid in VPID_NAME
+# start NAME: vpnd in gd-NAME-PID (debug log); pid in VPID_NAME
 start() {
     local extra=()
     [[ $1 = ks* ]] && extra=(-r "$W/rekey-key.pem" -P "$W/$1-plain.pcap")
-    ip netns exec gd-$1-$$ "$VPND" -n -c "$W/$1.cfg" -s "$W/$1.ctl" -k "$W/keys-$1/wireshark" -l debug \
-        -L "$W/$1.log" "${extra[@]}" &
-    local pid=$!
-    PIDS+=($pid)
-    eval VPID_$1=$pid
-    for i in $(seq 100); do [ -S "$W/$1.ctl" ] && return 0; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-    fail "vpnd $1 did not start: $(tail -3 "$W/$1.log")"
+    vpnd_gdoi_start gd-$1-$$ $1 "${extra[@]}"
+    eval VPID_$1=$SPAWNED
 }
 ctl() { local x=$1; shift; "$VPNCTL" -s "$W/$x.ctl" "$@"; }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -1; }

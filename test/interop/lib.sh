@@ -417,6 +417,19 @@ vpnd_spawn() {
 
 vpnctl() { "$VPNCTL" -s "$W/us/vpnd.sock" "$@"; }
 
+# vpnd_gdoi_start NS NAME [ARG...]: vpnd for GET VPN in namespace NS on
+# $W/NAME.cfg (control socket $W/NAME.ctl, key files in $W/keys-NAME/wireshark,
+# debug log $W/NAME.log, its output in $W/NAME.out; ARGs added, e.g. a key
+# server's -r KEY -P PCAP); waits for the control socket. Pid in SPAWNED.
+# Used by host-gdoi.sh and getvpn-emulation.sh (their own log and fail).
+vpnd_gdoi_start() {
+    local ns=$1 name=$2; shift 2
+    spawn "$ns" "$W/$name.out" "$VPND" -n -c "$W/$name.cfg" -s "$W/$name.ctl" -k "$W/keys-$name/wireshark" \
+        -l debug -L "$W/$name.log" "$@"
+    wait_for 10 test -S "$W/$name.ctl" ||
+        fail "vpnd $name did not start: $(tail -3 "$W/$name.log" "$W/$name.out" 2>/dev/null)"
+}
+
 us_initiate() {
     if [ "$US_KIND" = charon ]; then
         swanctl_at "$W/us" --initiate --ike t --child c --timeout 10 >>"$W/us/ctl.log" 2>&1

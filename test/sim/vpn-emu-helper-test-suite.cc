@@ -3,6 +3,8 @@
  * does not exist, a name the kernel cannot hold, a peer namespace that does
  * not exist; nothing is attached and the node keeps its seeded randomness.
  * The attaching itself needs root and a veth: test/interop/emulation-case.sh.
+ * VpnRealtimeLagMeter under the real-time scheduler: a sample a period, the
+ * per-sample callback at each, SIGTERM ending the run early (and only that run).
  */
 #include "ns3/enum.h"
 #include "ns3/internet-stack-helper.h"
@@ -11,6 +13,7 @@
 #include "ns3/test.h"
 #include "ns3/vpn-module.h"
 
+#include <csignal>
 #include <string>
 
 using namespace ns3;
@@ -61,6 +64,56 @@ class VpnEmuHelperRefusalTestCase : public TestCase
     }
 };
 
+class VpnRealtimeLagMeterTestCase : public TestCase
+{
+  public:
+    VpnRealtimeLagMeterTestCase()
+        : TestCase("the lag meter samples every period and ends the run on SIGTERM")
+    {
+    }
+
+  private:
+    static void Count(uint32_t* n)
+    {
+        (*n)++;
+    }
+
+    void DoRun() override
+    {
+        VpnEmuHelper::EnableRealtime();
+
+        // SIGTERM at 20 ms of a 10 s run: the next sample stops it.
+        {
+            VpnRealtimeLagMeter lag;
+            Simulator::Schedule(MilliSeconds(20), [] { std::raise(SIGTERM); });
+            lag.Run(Seconds(10));
+            NS_TEST_EXPECT_MSG_EQ(lag.Signalled(), true, "SIGTERM ended the run");
+            NS_TEST_EXPECT_MSG_LT(Simulator::Now(), MilliSeconds(100), "well before its end");
+            NS_TEST_EXPECT_MSG_GT(lag.Samples(), 0U, "sampled until then");
+            Simulator::Destroy();
+        }
+
+        // A run after it goes its full length: 99 samples in 100 ms (the one
+        // at 100 ms comes after the stop), the callback at each.
+        {
+            VpnRealtimeLagMeter lag;
+            uint32_t calls = 0;
+            lag.SetOnSample(MakeBoundCallback(&VpnRealtimeLagMeterTestCase::Count, &calls));
+            double wall = lag.Run(MilliSeconds(100));
+            NS_TEST_EXPECT_MSG_EQ(lag.Signalled(), false, "no signal this time");
+            NS_TEST_EXPECT_MSG_EQ(Simulator::Now(), MilliSeconds(100), "ran to its end");
+            NS_TEST_EXPECT_MSG_EQ(lag.Samples(), 99U, "one sample a millisecond");
+            NS_TEST_EXPECT_MSG_EQ(calls, lag.Samples(), "the callback at every sample");
+            NS_TEST_EXPECT_MSG_EQ(wall, lag.WallSeconds(), "Run returns the wall seconds");
+            NS_TEST_EXPECT_MSG_GT_OR_EQ(wall, 0.099, "real time: no faster than the wall clock");
+            NS_TEST_EXPECT_MSG_GT_OR_EQ(lag.MaxMs(), lag.MeanMs(), "max at least the mean");
+            Simulator::Destroy();
+        }
+        std::signal(SIGTERM, SIG_DFL);
+        std::signal(SIGINT, SIG_DFL);
+    }
+};
+
 class VpnEmuHelperTestSuite : public TestSuite
 {
   public:
@@ -68,6 +121,7 @@ class VpnEmuHelperTestSuite : public TestSuite
         : TestSuite("vpn-emu-helper", UNIT)
     {
         AddTestCase(new VpnEmuHelperRefusalTestCase);
+        AddTestCase(new VpnRealtimeLagMeterTestCase);
     }
 };
 

@@ -117,6 +117,11 @@ int vpn_show_ip_nhrp(const vpn_nhrp *n, uint64_t now, vpn_show_buf *b)
                                    sizeof ex);
             vpn_show_printf(b, "   %s created %s, expire %s\n", ifname, cr, ex);
         }
+        /* IOS's Type is static (ip nhrp map), dynamic (anything NHRP taught it:
+         * registered, resolved or a shortcut) or incomplete; registered and
+         * learnt entries differ only in Flags ("registered" vs "router nhop"/
+         * "router rib"), as in IOS's own show ip nhrp (Cisco IOS IP Addressing
+         * Command Reference, show ip nhrp). */
         vpn_show_printf(b, "   Type: %s, Flags: %s\n",
                         e->type == VPN_NHRP_ENTRY_STATIC ? "static" : "dynamic", flags_of(e));
         vpn_show_printf(b, "   NBMA address: %s \n", nb);

@@ -25,6 +25,7 @@
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "conf/conf.h"
+#include "engine-params.h"
 #include "gre/gre.h"
 #include "ipsec/ip.h"
 #include "nhrp/nhrp-conf.h"
@@ -385,19 +386,12 @@ static inline void mn_boot(mn_net *n, int idx)
     snprintf(a, sizeof a, "%s-%llu", name, (unsigned long long)n->now);
     assert_int_equal(vpn_drbg_init(&nd->drbg, a, strlen(a)), 0);
     assert_int_equal(vpn_drbg_init(&nd->sad_drbg, a, strlen(a) - 1), 0);
-    vpn_router_params_init(&p);
-    p.conf = nd->conf;
-    vpn_rng_init_drbg(&p.rng, &nd->drbg);
-    vpn_rng_init_drbg(&p.sad_rng, &nd->sad_drbg);
-    tu_log_attach(&p.log, &nd->log);
-    p.log.max = VPN_LOG_DEBUG;
-    p.name = name;
+    tu_router_params(&p, nd->conf, &nd->drbg, &nd->sad_drbg, &nd->log, name, nd);
     p.send_udp = cb_send_udp;
     p.send_esp = cb_send_esp;
     p.deliver = cb_deliver;
     p.event = cb_event;
     p.route = cb_route;
-    p.user = nd;
     assert_int_equal(vpn_router_new(&nd->r, &p), 0);
     memset(&tc, 0, sizeof tc);
     tc.name = ifname;

@@ -18,6 +18,7 @@
 #include "common/rng.h"
 #include "common/vpn-err.h"
 #include "conf/conf.h"
+#include "engine-params.h"
 #include "ipsec/ip.h"
 #include "ipsec/natt.h"
 #include "pkt-build.h"
@@ -335,18 +336,11 @@ static inline void rn_router_new(rn_node *nd, bool key_lines)
     char name[16];
 
     snprintf(name, sizeof name, "R%d", nd->idx + 1);
-    vpn_router_params_init(&p);
-    p.conf = nd->conf;
-    vpn_rng_init_drbg(&p.rng, &nd->drbg);
-    vpn_rng_init_drbg(&p.sad_rng, &nd->sad_drbg);
-    tu_log_attach(&p.log, &nd->log);
-    p.log.max = VPN_LOG_DEBUG;
-    p.name = name;
+    tu_router_params(&p, nd->conf, &nd->drbg, &nd->sad_drbg, &nd->log, name, nd);
     p.send_udp = rn_cb_send_udp;
     p.send_esp = rn_cb_send_esp;
     p.deliver = rn_cb_deliver;
     p.event = rn_cb_event;
-    p.user = nd;
     p.key_lines = key_lines;
     p.esp_plain = rn_cb_esp_plain;
     assert_int_equal(vpn_router_new(&nd->r, &p), 0);
