@@ -642,7 +642,8 @@ static void test_backend_authorizes(void **state)
 
 /* The RA hub with a keyring for the spokes and, with accept, `route accept
  * any` in the spokes' authorization policy. */
-static char *block_hub_conf(bool accept)
+/* sites_extra: more lines for the SITES policy (and the ACLs they name). */
+static char *block_hub_conf_x(bool accept, const char *sites_extra)
 {
     static const char add[] =
         "crypto ikev2 keyring KR\n"
@@ -657,9 +658,10 @@ static char *block_hub_conf(bool accept)
     const char *at = strstr(hub_conf, " virtual-template 1\n");
     const char *prof = strstr(hub_conf, "crypto ikev2 profile RA\n");
     assert_non_null(b);
-    snprintf(b, 8192, "%.*s%s%s%.*s authentication remote pre-share\n keyring local KR\n"
+    snprintf(b, 8192, "%.*s%s%s%s%.*s authentication remote pre-share\n keyring local KR\n"
              " aaa authorization group psk list RA-AUTHOR SITES\n%s",
-             (int)(prof - hub_conf), hub_conf, add, accept ? " route accept any\n" : "", (int)(at - prof), prof, at);
+             (int)(prof - hub_conf), hub_conf, add, accept ? " route accept any\n" : "", sites_extra,
+             (int)(at - prof), prof, at);
     return b;
 }
 
@@ -723,9 +725,9 @@ static const vpn_ikev2_selector *hub_child_ts(tp_net *n, const char *addr)
     return NULL;
 }
 
-static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local)
+static void block_run_x(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local, const char *sites_extra)
 {
-    char *h = block_hub_conf(accept), *s1 = spoke_conf(1, wrong_net), *s2 = spoke_conf(2, false),
+    char *h = block_hub_conf_x(accept, sites_extra), *s1 = spoke_conf(1, wrong_net), *s2 = spoke_conf(2, false),
          *u = client_conf("alice", "Secr3t!", "mschapv2");
     tp_init(n);
     /* node 0 the hub here: every other node initiates to it */
@@ -747,6 +749,84 @@ static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1
     for (int k = 1; k <= 3; k++)
         assert_int_equal(tp_count_ev(&n->node[k], VPN_IKEV2_EV_CHILD_UP), 1);
     assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_IKE_UP), 3);
+}
+
+static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local)
+{
+    block_run_x(n, accept, wrong_net, spoke1_local, "");
+}
+
+/* The routes node k's first IKE SA learnt from the hub's CFG_REPLY. */
+static int learnt_routes(tp_net *n, int k, vpn_prefix *out, size_t cap)
+{
+    int e = tp_find_ev(&n->node[k], VPN_IKEV2_EV_IKE_UP, 0);
+    assert_true(e >= 0);
+    return vpn_ikev2_sa_routes(n->node[k].ctx, n->node[k].ev[e].ike_sa_id, out, cap);
+}
+
+/* RFC 7296 3.15.1: the spoke (PSK initiator) and the user (EAP) take the
+ * hub's INTERNAL_IP4_SUBNET values as routes into the tunnel; the hub, which
+ * sent them, has none to take. */
+static void test_spoke_routes_from_reply(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    vpn_prefix r[4];
+    block_run(&n, true, false, "0.0.0.0/0");
+    assert_int_equal(learnt_routes(&n, 1, r, 4), 1);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.255.0");
+    assert_int_equal(r[0].len, 24);
+    assert_int_equal(learnt_routes(&n, 2, r, 4), 1);
+    /* the user: RA-POL's split tunnel */
+    assert_int_equal(learnt_routes(&n, 3, r, 4), 1);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.0.0");
+    assert_int_equal(r[0].len, 16);
+    /* the hub sent the replies */
+    vpn_ikev2_sa_info hi;
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &hi), 0);
+    assert_int_equal(vpn_ikev2_sa_routes(n.node[0].ctx, hi.id, r, 4), VPN_ERR_STATE);
+    assert_int_equal(vpn_ikev2_sa_routes(n.node[1].ctx, 999, r, 4), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ikev2_sa_routes(n.node[1].ctx, 1, NULL, 4), VPN_ERR_INVAL);
+    tp_free(&n);
+}
+
+/* A reply naming the hub's own outer network (192.0.2.0/24 holds 192.0.2.2:
+ * routing it into the tunnel would carry IKE and ESP into themselves), the
+ * same network twice and more than the caller holds: the first is left
+ * out, the second given once, the count says how many there are. */
+static void test_spoke_routes_hostile_reply(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    vpn_prefix r[4];
+    block_run_x(&n, true, false, "0.0.0.0/0",
+                " route set access-list HOSTILE\n"
+                "ip access-list standard HOSTILE\n"
+                " permit 10.1.255.0 0.0.0.255\n"
+                " permit 192.0.2.0 0.0.0.255\n"
+                " permit 0.0.0.0 255.255.255.255\n"
+                " permit 10.7.0.0 0.0.255.255\n");
+    vpn_ikev2_sa_info hi;
+    bool seen = false;
+    for (size_t k = 0; vpn_ikev2_sa_get(n.node[0].ctx, k, &hi) == 0; k++)
+        if (strcmp(hi.id_remote.text, "spoke1.example") == 0) {
+            seen = true;
+            assert_int_equal(hi.cfg->n_subnets, 5); /* all of it went out */
+        }
+    assert_true(seen);
+    assert_int_equal(learnt_routes(&n, 1, r, 4), 2);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.255.0");
+    assert_string_equal(vpn_addr_str(&r[1].addr, a, sizeof a), "10.7.0.0");
+    assert_int_equal(r[1].len, 16);
+    /* a short array: the count still says 2, one written */
+    memset(r, 0, sizeof r);
+    assert_int_equal(learnt_routes(&n, 1, r, 1), 2);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.255.0");
+    assert_int_equal(r[1].addr.family, 0);
+    assert_int_equal(learnt_routes(&n, 1, NULL, 0), 2);
+    tp_free(&n);
 }
 
 /* One profile and Virtual-Template for both kinds of peer: the EAP user
@@ -855,6 +935,8 @@ int main(void)
         cmocka_unit_test(test_backend_authorizes),
         cmocka_unit_test(test_hub_block_sites_and_users),
         cmocka_unit_test(test_hub_block_no_accept),
+        cmocka_unit_test(test_spoke_routes_from_reply),
+        cmocka_unit_test(test_spoke_routes_hostile_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

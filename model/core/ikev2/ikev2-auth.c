@@ -295,6 +295,26 @@ static void ikev2_site_announce(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_bld 
     vpn_cp_build_request_subnets(b, nets, n);
 }
 
+/*
+ * The initiator's side of the same exchange: the hub's CFG_REPLY (RFC 7296
+ * 3.15.1) names the networks it protects as INTERNAL_IP4_SUBNET (and an
+ * address if it gave one); they are kept on the SA so that the driver
+ * installs them as routes into the tunnel (vpn_ikev2_sa_routes), as an IOS
+ * spoke installs the routes it learns over IKEv2. A reply that does not
+ * parse is ignored whole: 3.15 makes the CP advisory, the SA stands.
+ */
+static void ikev2_site_reply(ikev2_sa *sa, const vpn_ikev2_msg *m)
+{
+    const vpn_ikev2_payload *cp = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_CP, NULL);
+    vpn_cp_grant g;
+    if (cp == NULL || vpn_cp_parse_reply(cp, &g) != 0)
+        return;
+    sa->ra_addr = g.address;
+    sa->ra_cfg = g;
+    sa->ra_has_cfg = true;
+    sa->ra_cfg_received = true;
+}
+
 /* Does selector s hold the whole of prefix p (IPv4)? */
 static bool sel_covers(const vpn_ikev2_selector *s, const vpn_prefix *p)
 {
@@ -478,6 +498,7 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     ikev2_peer_certs_free(&pc);
     if (cid.type == VPN_CONF_ID_DN)
         snprintf(sa->dn_remote, sizeof sa->dn_remote, "%s", cid.value);
+    ikev2_site_reply(sa, m);
     ikev2_sa_established(ctx, sa, now);
     /* the first CHILD_SA */
     memset(&c, 0, sizeof c);
@@ -761,6 +782,7 @@ void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n)
     snprintf(n->eap_identity, sizeof n->eap_identity, "%s", old->eap_identity);
     n->ra_cfg = old->ra_cfg;
     n->ra_has_cfg = old->ra_has_cfg;
+    n->ra_cfg_received = old->ra_cfg_received;
     if (old->ra_addr.family == VPN_AF_NONE)
         return;
     n->ra_addr = old->ra_addr;
@@ -1348,6 +1370,7 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
                 sa->ra_addr = g.address;
                 sa->ra_cfg = g;
                 sa->ra_has_cfg = true;
+                sa->ra_cfg_received = true;
             }
         }
         sa->eap_phase = 0;

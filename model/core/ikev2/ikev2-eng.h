@@ -232,6 +232,7 @@ typedef struct ikev2_sa {
     vpn_cp_authz *ra_authz;           /* responder: the AAA server's attributes (owned) */
     vpn_cp_grant ra_cfg;              /* the CFG_REPLY sent (responder) or received (initiator) */
     bool ra_has_cfg;
+    bool ra_cfg_received;             /* ra_cfg came from the peer (we asked: the initiator's role, kept over rekeys) */
     bool eap_wait;                    /* responder: an EAP backend answers later */
     bool eap_wait_first;              /* ... to the first IKE_AUTH request */
     vpn_ikev2_hdr eap_wait_hdr;       /* the request waiting for it */
