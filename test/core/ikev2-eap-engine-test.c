@@ -265,6 +265,92 @@ static void test_mschapv2_cp(void **state)
     tp_free(&n);
 }
 
+/* RFC 7296 3.15.1 for IPv6: a client whose selectors carry IPv6 asks for
+ * INTERNAL_IP6_ADDRESS and _DNS beside the IPv4 ones; the hub's policy
+ * (`ipv6 pool`, `ipv6 dns`) answers with a /128 from its `ipv6 local pool`
+ * and its IPv6 DNS server, narrows the user's IPv6 selector to that
+ * address (2.9), keeps it over an IKE SA rekey and takes it back on
+ * delete (the next SA gets the same one). */
+static void test_ipv6_cp(void **state)
+{
+    (void)state;
+    tp_net n;
+    vpn_ikev2_sa_info ia, ib;
+    char a[VPN_ADDR_STRLEN];
+    char *h = malloc(8192), *c = client_conf("alice", "Secr3t!", "mschapv2");
+    const char *pol = strstr(hub_conf, "crypto ikev2 proposal P1\n");
+    const char *ap = strstr(hub_conf, "crypto ikev2 authorization policy RA-POL\n");
+    assert_non_null(h);
+    snprintf(h, 8192, "%.*sipv6 local pool V6 2001:db8:99::/126 128\n%.*s ipv6 pool V6\n ipv6 dns 2001:db8::53\n%s",
+             (int)(ap - hub_conf), hub_conf, (int)(pol - ap), ap, pol);
+    tp_init(&n);
+    tp_add(&n, c, "192.0.2.1", "client");
+    tp_add(&n, h, "192.0.2.2", "hub");
+    free(c);
+    free(h);
+    vpn_ikev2_policy hp;
+    memset(&hp, 0, sizeof hp);
+    hp.ipsec_profile = "IPP";
+    hp.ts_local[0] = sel("10.1.0.0/16", 0);
+    hp.ts_local[1] = sel("2001:db8:1::/48", 0);
+    hp.ts_remote[0] = sel("0.0.0.0/0", 0);
+    hp.ts_remote[1] = sel("::/0", 0);
+    hp.n_ts_local = hp.n_ts_remote = 2;
+    hp.tag = 9;
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &hp), 0);
+    vpn_ikev2_policy pc = client_policy();
+    pc.ts_local[1] = sel("::/0", 0);
+    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
+    pc.n_ts_local = pc.n_ts_remote = 2;
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    int eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(eb >= 0);
+    sa0(&n, 0, &ia);
+    sa0(&n, 1, &ib);
+    assert_non_null(ia.cfg);
+    assert_string_equal(vpn_addr_str(&ia.cfg->address, a, sizeof a), "10.99.0.10");
+    assert_string_equal(vpn_addr_str(&ia.cfg->address6, a, sizeof a), "2001:db8:99::1");
+    assert_int_equal(ia.cfg->prefix6, 128);
+    bool dns6 = false;
+    for (size_t i = 0; i < ia.cfg->n_dns; i++)
+        dns6 = dns6 || strcmp(vpn_addr_str(&ia.cfg->dns[i], a, sizeof a), "2001:db8::53") == 0;
+    assert_true(dns6);
+    /* 2.9: one selector per family, each the user's address */
+    const vpn_ikev2_child_info *hc = &n.node[1].ev[eb].child;
+    assert_int_equal(hc->n_ts_remote, 2);
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[0].addr_lo, a, sizeof a), "10.99.0.10");
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[1].addr_lo, a, sizeof a), "2001:db8:99::1");
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[1].addr_hi, a, sizeof a), "2001:db8:99::1");
+    /* rekeyed: the hub's new SA still holds the address */
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    sa0(&n, 1, &ib);
+    sa0(&n, 0, &ia);
+    assert_string_equal(vpn_addr_str(&ib.cfg->address6, a, sizeof a), "2001:db8:99::1");
+    /* delete: back to the pool, the next SA gets ::1 again (else ::2) */
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    sa0(&n, 0, &ia);
+    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_string_equal(vpn_addr_str(&ia.cfg->address6, a, sizeof a), "2001:db8:99::1");
+    /* an IPv4-only client is given no IPv6 address */
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    vpn_ikev2_policy p4 = client_policy();
+    initiate(&n, &p4);
+    tp_run_for(&n, 2);
+    sa0(&n, 0, &ia);
+    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(ia.cfg->address6.family, VPN_AF_NONE);
+    assert_string_equal(vpn_addr_str(&ia.cfg->address, a, sizeof a), "10.99.0.10");
+    tp_free(&n);
+}
+
 static void test_md5_and_gtc(void **state)
 {
     (void)state;
@@ -936,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_hub_block_sites_and_users),
         cmocka_unit_test(test_hub_block_no_accept),
         cmocka_unit_test(test_spoke_routes_from_reply),
+        cmocka_unit_test(test_ipv6_cp),
         cmocka_unit_test(test_spoke_routes_hostile_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
