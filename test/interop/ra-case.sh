@@ -14,6 +14,10 @@
 # (Framed-IP-Address, Framed-Route, Cisco-AVPair ipsec:route-set and
 # ipsec:dns-servers); with `aaa authorization user eap cached` they replace
 # the authorization policy's pool address, split subnets and DNS.
+# cert-hub: the usual IOS remote-access setup: the hub authenticates itself
+# with an RSA certificate (`authentication local rsa-sig`, a trustpoint),
+# the client with EAP-MSCHAPv2; strongSwan checks the hub's certificate
+# against the test CA (RFC 7296 2.16).
 # hubblock: a site-to-site spoke (a second charon, PSK, its own subnet, in
 # rap<pid>) beside the EAP user on the same Virtual-Template and profile.
 # FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
@@ -40,6 +44,7 @@ RAD_LIVE=198.18.1.2
 RAD_DEAD=198.18.1.3              # an address without a server: requests go unanswered
 RADIUS=no
 AUTHZ=no
+CERT_HUB=no
 AUTHZ_IP=10.99.0.17              # radius-authz: inside the pool, not its first address
 AUTHZ_DNS=10.0.1.99
 AUTHZ_ROUTE1=172.16.9.0          # Framed-Route
@@ -52,6 +57,7 @@ case $CASE in
     radius-authz) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$RADIUS_PASSWORD; RADIUS=yes; AUTHZ=yes ;;
     radius-wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; RADIUS=yes ;;
     hubblock) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
+    cert-hub) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; CERT_HUB=yes ;;
     *) fail "unknown case $CASE" ;;
 esac
 VIP_WANT=$POOL_FIRST
@@ -241,6 +247,35 @@ RADEOF
     echo "aaa authentication eap RA-EAP group RADIUS-GROUP"
 }
 
+# hub_trustpoint: the hub's certificate and key (case cert-hub).
+hub_trustpoint() {
+    [ $CERT_HUB = yes ] || return 0
+    cat <<TPEOF
+crypto pki trustpoint TP
+ ca-certificate file $W/pki/ca.crt
+ certificate file $W/pki/$US_ID.crt
+ private-key file $W/pki/$US_ID.key
+TPEOF
+}
+
+# hub_local_auth: the profile's own authentication, a signature or the PSK.
+hub_local_auth() {
+    if [ $CERT_HUB = yes ]; then
+        printf ' authentication local rsa-sig\n pki trustpoint TP\n'
+    else
+        echo " authentication local pre-share key $HUB_PSK"
+    fi
+}
+
+# client_remote_auth: how strongSwan checks the hub.
+client_remote_auth() {
+    if [ $CERT_HUB = yes ]; then
+        printf '   auth = pubkey\n   id = %s\n   cacerts = %s\n' "$US_ID" "$W/pki/ca.crt"
+    else
+        printf '   auth = psk\n   id = %s\n' "$US_ID"
+    fi
+}
+
 # ---- the hub: vpnd ------------------------------------------------------------------
 hub_conf() {
     cat >"$1" <<EOF
@@ -249,6 +284,7 @@ aaa new-model
 aaa authorization network RA-AUTHOR local
 $(hub_radius)
 $(hub_spoke_keyring)
+$(hub_trustpoint)
 username $USER password $PASSWORD
 username bob password hunter2
 ip local pool RA-POOL $POOL_FIRST $POOL_LAST
@@ -268,7 +304,7 @@ crypto ikev2 profile RA
  match identity remote any
  identity local fqdn $US_ID
  authentication remote eap query-identity $METHOD
- authentication local pre-share key $HUB_PSK
+$(hub_local_auth)
  aaa authorization group eap list RA-AUTHOR RA-POL
 $([ $RADIUS = yes ] && echo " aaa authentication eap RA-EAP")
 $([ $AUTHZ = yes ] && echo " aaa authorization user eap cached")
@@ -321,8 +357,7 @@ connections {
    eap_id = $USER
   }
   remote {
-   auth = psk
-   id = $US_ID
+$(client_remote_auth)
   }
   children {
    c {
@@ -397,6 +432,7 @@ if [ $RADIUS = yes ]; then
     log "FreeRADIUS (pid $RAD_PID) listening on $RAD_LIVE"
 fi
 SESSIONS=1
+[ $CERT_HUB = yes ] && make_pki "$W/pki" rsa
 
 start_capture
 hub_conf "$W/us/vpnd.conf"
@@ -476,6 +512,17 @@ if [ $RADIUS = yes ]; then
             fail "show aaa servers does not show the failover: $(cat "$W/aaa-servers.txt")"
     fi
     log "FreeRADIUS accepted $USER through vpnd"
+fi
+if [ $CERT_HUB = yes ]; then
+    # strongSwan verified the hub's signature with its certificate, vpnd signed
+    grep -q "authentication of '$US_ID' with RSA.* successful" "$W/swan/charon.log" ||
+        fail "strongSwan did not verify the hub's RSA signature (see $W/swan/charon.log)"
+    grep -q "authentication of '$US_ID' with pre-shared key" "$W/swan/charon.log" &&
+        fail "strongSwan saw a pre-shared key from the hub"
+    grep -q "CN=$US_ID" "$W/swan/charon.log" || fail "strongSwan's log does not show the hub's certificate"
+    grep -q "Auth sign: RSA, Auth verify: EAP" "$W/ikev2-sa-detail.txt" ||
+        fail "show crypto ikev2 sa detail does not show RSA signing and EAP: $(cat "$W/ikev2-sa-detail.txt")"
+    log "the hub authenticated with its RSA certificate, the client with EAP"
 fi
 grep -q "EAP method EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded" "$W/swan/charon.log" ||
     fail "strongSwan's log does not show EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded"
