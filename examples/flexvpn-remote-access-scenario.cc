@@ -119,7 +119,7 @@ FlexVpnRemoteAccessHelper::UserConfig(uint32_t i)
 }
 
 std::string
-FlexVpnRemoteAccessHelper::SpokeConfig(uint32_t j)
+FlexVpnRemoteAccessHelper::SpokeConfig(uint32_t j, bool staticRoute)
 {
     std::ostringstream c;
     c << "hostname SPOKE" << j << "\n"
@@ -144,9 +144,13 @@ FlexVpnRemoteAccessHelper::SpokeConfig(uint32_t j)
       << " tunnel source GigabitEthernet1\n"
       << " tunnel destination 198.51.100.1\n"
       << " tunnel mode ipsec ipv4\n"
-      << " tunnel protection ipsec profile IPP\n"
-      << "ip route 10.0.0.0 255.255.255.0 Tunnel0\n"
-      << "ip route 0.0.0.0 0.0.0.0 100.65." << j << ".2\n";
+      << " tunnel protection ipsec profile IPP\n";
+    if (staticRoute)
+    {
+        c << "ip route 10.0.0.0 255.255.255.0 Tunnel0\n";
+    }
+    // else the hub's LAN comes as a route from its CFG_REPLY (INTERNAL_IP4_SUBNET)
+    c << "ip route 0.0.0.0 0.0.0.0 100.65." << j << ".2\n";
     return c.str();
 }
 
@@ -238,7 +242,7 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     }
     for (uint32_t j = 0; j < o.spokes; j++)
     {
-        n.spokeConfigs.push_back(SpokeConfig(j + 1));
+        n.spokeConfigs.push_back(SpokeConfig(j + 1, o.spokeStaticRoute));
         Ptr<Ikev2Daemon> d = flex.Install(n.spokes.Get(j), n.spokeConfigs.back(), true);
         d->SetStartTime(Seconds(o.spokeStart));
         n.spokeDaemons.push_back(d);

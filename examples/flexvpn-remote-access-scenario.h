@@ -50,6 +50,7 @@ struct FlexVpnRemoteAccessOptions
     int64_t streamBase = 0;      //!< RNG stream of the join times
     uint32_t spokes = 0;         //!< site-to-site spokes on the same block (0-250)
     double spokeStart = 0.3;     //!< seconds: the spokes connect then
+    bool spokeStaticRoute = false; //!< spokes route the hub's LAN statically, not from its CFG_REPLY
 };
 
 /** \ingroup vpn What FlexVpnRemoteAccessHelper::Install built. */
@@ -85,8 +86,9 @@ class FlexVpnRemoteAccessHelper
     static std::string HubConfig(uint32_t users, uint32_t poolSize, bool sites = false);
     /** User i's (1-based) IOS configuration. */
     static std::string UserConfig(uint32_t i);
-    /** Spoke j's (1-based) IOS configuration. */
-    static std::string SpokeConfig(uint32_t j);
+    /** Spoke j's (1-based) IOS configuration: the hub's LAN routed statically, or
+     *  (by default) learnt from the hub's CFG_REPLY. */
+    static std::string SpokeConfig(uint32_t j, bool staticRoute = false);
     /** Builds everything; the daemons start at their join times. */
     FlexVpnRemoteAccess Install(const FlexVpnRemoteAccessOptions& options) const;
 };

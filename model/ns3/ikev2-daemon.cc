@@ -25,6 +25,7 @@ extern "C" {
 #include "common/addr.h"
 #include "common/vpn-err.h"
 #include "conf/conf.h"
+#include "ikev2/ikev2-cp.h"
 #include "ikev2/ikev2-engine.h"
 #include "router/router.h"
 #include "show/show-ikev2.h"
@@ -346,12 +347,20 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
         }
         else
         {
+            auto it = m_learntRoutes.find(ev->old_id);
+            if (it != m_learntRoutes.end())
+            {
+                // 2.18: the new IKE SA carries the old one's CHILD_SAs, and so its routes
+                m_learntRoutes[ev->ike_sa_id] = it->second;
+                m_learntRoutes.erase(ev->old_id);
+            }
             m_ikeRekeyTrace(ev->old_id, ev->ike_sa_id);
         }
         break;
     }
     case VPN_IKEV2_EV_IKE_DOWN:
         ReleaseAssignedAddress(ev->ike_sa_id);
+        RemoveLearntRoutes(ev->ike_sa_id);
         m_ikeDownTrace(ev->ike_sa_id, peer, vpn_ikev2_reason_name(ev->reason));
         break;
     case VPN_IKEV2_EV_FAILED:
@@ -363,6 +372,7 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
         {
             TakeAssignedAddress(ev);
             AddSiteRoute(ev);
+            AddLearntRoutes(ev);
             m_childUp++;
             m_childUpTrace(ev->child->id,
                            FromCore(ev->child->remote.addr),
@@ -494,6 +504,87 @@ Ikev2Daemon::RemoveSiteRoute(uint32_t childId)
             break;
         }
     }
+}
+
+// RFC 7296 3.15.1: an initiator routes the networks the responder's
+// CFG_REPLY names into the tunnel of the CHILD_SA it set up (an IOS FlexVPN
+// spoke installs the routes it learns over IKEv2 so); which ones the core
+// decides (vpn_ikev2_sa_routes), the routes go with the IKE SA.
+void
+Ikev2Daemon::AddLearntRoutes(const vpn_ikev2_event* ev)
+{
+    if (m_learntRoutes.count(ev->ike_sa_id) || ev->child->policy_tag >= m_protected.size())
+    {
+        return;
+    }
+    vpn_prefix p[VPN_CP_MAX_SUBNETS];
+    int n = vpn_ikev2_sa_routes(vpn_router_ikev2(Router()), ev->ike_sa_id, p, VPN_CP_MAX_SUBNETS);
+    Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
+    int32_t ifc = ipv4 ? ipv4->GetInterfaceForDevice(m_protected[ev->child->policy_tag].tunnel) : -1;
+    Ptr<Ipv4StaticRouting> sr = ipv4 ? Ipv4StaticRoutingHelper().GetStaticRouting(ipv4) : nullptr;
+    if (n <= 0 || ifc < 0 || !sr)
+    {
+        return;
+    }
+    std::vector<SiteRoute> added;
+    for (int i = 0; i < std::min(n, static_cast<int>(VPN_CP_MAX_SUBNETS)); i++)
+    {
+        if (p[i].addr.family != VPN_AF_INET)
+        {
+            NS_LOG_INFO("node " << GetNode()->GetId() << ": IPv6 route from CFG_REPLY not installed (IPv4 node)");
+            continue;
+        }
+        vpn_addr m;
+        vpn_len_to_mask(p[i].len, &m);
+        SiteRoute r{FromCore(p[i].addr), Ipv4Mask(vpn_addr_v4_u32(&m)), static_cast<uint32_t>(ifc)};
+        sr->AddNetworkRouteTo(r.net, r.mask, r.ifc);
+        added.push_back(r);
+        NS_LOG_INFO("node " << GetNode()->GetId() << ": learnt route " << r.net << "/"
+                            << r.mask.GetPrefixLength() << " into interface " << ifc << " (IKE SA "
+                            << ev->ike_sa_id << ")");
+    }
+    m_learntRoutes[ev->ike_sa_id] = added;
+}
+
+void
+Ikev2Daemon::RemoveLearntRoutes(uint32_t ikeSaId)
+{
+    auto it = m_learntRoutes.find(ikeSaId);
+    if (it == m_learntRoutes.end())
+    {
+        return;
+    }
+    Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
+    Ptr<Ipv4StaticRouting> sr = ipv4 ? Ipv4StaticRoutingHelper().GetStaticRouting(ipv4) : nullptr;
+    for (const SiteRoute& r : it->second)
+    {
+        for (uint32_t i = sr ? sr->GetNRoutes() : 0; i-- > 0;)
+        {
+            Ipv4RoutingTableEntry e = sr->GetRoute(i);
+            if (e.GetDest() == r.net && e.GetDestNetworkMask() == r.mask && e.GetInterface() == r.ifc)
+            {
+                sr->RemoveRoute(i);
+                break;
+            }
+        }
+    }
+    m_learntRoutes.erase(it);
+}
+
+std::vector<std::string>
+Ikev2Daemon::GetLearntRoutes() const
+{
+    std::vector<std::string> out;
+    for (const auto& e : m_learntRoutes)
+    {
+        for (const SiteRoute& r : e.second)
+        {
+            std::ostringstream os;
+            os << r.net << "/" << r.mask.GetPrefixLength();
+            out.push_back(os.str());
+        }
+    }
+    return out;
 }
 
 void

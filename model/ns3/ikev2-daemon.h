@@ -90,6 +90,12 @@ class Ikev2Daemon : public Application
      * from it; 0.0.0.0 when none.
      */
     Ipv4Address GetAssignedAddress() const;
+    /**
+     * Initiator side: the networks the responder's CFG_REPLY named
+     * (RFC 7296 3.15.1 INTERNAL_IP4_SUBNET), routed into the tunnel the
+     * IKE SA protects while it lasts, as "a.b.c.d/len" strings.
+     */
+    std::vector<std::string> GetLearntRoutes() const;
 
     /** IKE SAs established so far / CHILD_SAs installed so far. */
     uint32_t GetIkeSasUp() const;
@@ -134,6 +140,8 @@ class Ikev2Daemon : public Application
     void ReleaseAssignedAddress(uint32_t ikeSaId);
     void AddSiteRoute(const vpn_ikev2_event* ev);
     void RemoveSiteRoute(uint32_t childId);
+    void AddLearntRoutes(const vpn_ikev2_event* ev);
+    void RemoveLearntRoutes(uint32_t ikeSaId);
 
     std::string m_configText;
     struct vpn_conf* m_conf;
@@ -167,6 +175,8 @@ class Ikev2Daemon : public Application
         uint32_t ifc;
     };
     std::map<uint32_t, SiteRoute> m_siteRoutes;
+    /** Initiator: the hub's CFG_REPLY networks routed into the tunnel, per IKE SA. */
+    std::map<uint32_t, std::vector<SiteRoute>> m_learntRoutes;
 };
 
 } // namespace ns3

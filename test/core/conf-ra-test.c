@@ -166,7 +166,49 @@ static const tu_conf_bad ra_bad[] = {
     /* only the attributes of the EAP exchange itself: no second lookup */
     {"crypto ikev2 profile P\n aaa authorization user eap list L\n", VPN_ERR_MALFORMED, 2, "usage"},
     {"crypto ikev2 profile P\n aaa authorization user eap cached now\n", VPN_ERR_MALFORMED, 2, "usage"},
+    /* IPv6 pools and the policy's IPv6 lines */
+    {"ipv6 local pool V6 2001:db8::/64\n", VPN_ERR_MALFORMED, 1, "usage"},
+    {"ipv6 local pool V6 2001:db8::/64 63\n", VPN_ERR_MALFORMED, 1, "63"},
+    {"ipv6 local pool V6 2001:db8::/64 129\n", VPN_ERR_MALFORMED, 1, "129"},
+    {"ipv6 local pool V6 10.0.0.0/24 32\n", VPN_ERR_MALFORMED, 1, "IPv6"},
+    {"ipv6 local pool V6 2001:db8:: 128\n", VPN_ERR_MALFORMED, 1, "PREFIX/LENGTH"},
+    {"ipv6 local pool V6 2001:db8::1/64 128\n", VPN_ERR_MALFORMED, 1, "host bits"},
+    {"ipv6 local pool V6 2001:db8::/128 128\n", VPN_ERR_MALFORMED, 1, "/128"},
+    {"ipv6 local pool V6 2001:db8::/48 64\nipv6 local pool W 2001:db8:0:5::/64 128\n", VPN_ERR_POLICY, 2,
+     "overlaps"},
+    {"crypto ikev2 authorization policy A\n ipv6 pool NOPE6\n", VPN_ERR_NOTFOUND, 1, "ipv6 local pool NOPE6"},
+    {"crypto ikev2 authorization policy A\n ipv6 pool\n", VPN_ERR_MALFORMED, 2, "usage"},
+    {"crypto ikev2 authorization policy A\n ipv6 dns 10.0.0.53\n", VPN_ERR_MALFORMED, 2, "not an IPv6"},
+    {"crypto ikev2 authorization policy A\n ipv6 dns 2001:db8::1 2001:db8::2 2001:db8::3\n", VPN_ERR_MALFORMED, 2,
+     "usage"},
 };
+
+/* `ipv6 local pool NAME PREFIX/LEN ASSIGNED` and the policy's `ipv6 pool`
+ * and `ipv6 dns` (IOS); an IPv4 pool may share the IPv6 pool's name. */
+static void test_ipv6_pool(void **state)
+{
+    (void)state;
+    char b[VPN_ADDR_STRLEN];
+    vpn_conf *c = tu_conf_parse_ok("ip local pool P 10.99.0.1 10.99.0.9\n"
+                                   "ipv6 local pool P 2001:db8:99::/48 64\n"
+                                   "ipv6 local pool H 2001:db8:98::/120 128\n"
+                                   "crypto ikev2 authorization policy A\n"
+                                   " pool P\n"
+                                   " ipv6 pool P\n"
+                                   " ipv6 dns 2001:db8::53 2001:db8::54\n");
+    const vpn_conf_ipv6_pool *p = vpn_conf_find_ipv6_pool(c, "P");
+    assert_non_null(p);
+    assert_string_equal(vpn_addr_str(&p->prefix.addr, b, sizeof b), "2001:db8:99::");
+    assert_int_equal(p->prefix.len, 48);
+    assert_int_equal(p->assigned_len, 64);
+    assert_int_equal(vpn_conf_find_ipv6_pool(c, "H")->assigned_len, 128);
+    assert_non_null(vpn_conf_find_ip_pool(c, "P"));
+    const vpn_conf_author_policy *a = vpn_conf_find_author_policy(c, "A");
+    assert_string_equal(a->pool6, "P");
+    assert_int_equal(a->n_dns6, 2);
+    assert_string_equal(vpn_addr_str(&a->dns6[1], b, sizeof b), "2001:db8::54");
+    vpn_conf_del(c);
+}
 
 static void test_errors(void **state)
 {
@@ -297,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_client),
         cmocka_unit_test(test_block_policies),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_ipv6_pool),
         cmocka_unit_test(test_radius),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -402,6 +402,146 @@ static void test_no_local_certificate(void **state)
     expect_auth_failure(&s);
 }
 
+/* ---- a certificate-authenticated hub for EAP users (issue 16) ----------------------- */
+
+/* The hub: EAP users from its `username` lines, a pool, and its own AUTH a
+ * signature with the trustpoint's key (RFC 7296 2.16: a responder using EAP
+ * still authenticates itself with a public-key signature). */
+static char *ra_cert_hub_conf(const char *sig, const char *identity)
+{
+    char *b = malloc(4096);
+    assert_non_null(b);
+    snprintf(b, 4096,
+             "hostname hub\n"
+             "aaa new-model\n"
+             "aaa authorization network RA-AUTHOR local\n"
+             "username alice password Secr3t!\n"
+             "ip local pool RA-POOL 10.99.0.10 10.99.0.11\n"
+             "crypto ikev2 authorization policy RA-POL\n pool RA-POOL\n"
+             "crypto ikev2 proposal P1\n encryption aes-cbc-256\n integrity sha256\n group 19\n"
+             "crypto ikev2 policy POL1\n proposal P1\n"
+             "crypto ikev2 profile RA\n"
+             " match identity remote any\n"
+             " identity local %s\n"
+             " authentication remote eap query-identity\n"
+             " authentication local %s\n"
+             " pki trustpoint LAB\n"
+             " aaa authorization group eap list RA-AUTHOR RA-POL\n"
+             "crypto ipsec transform-set TS esp-gcm 256\n"
+             "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n",
+             identity, sig);
+    return b;
+}
+
+/* The user: EAP-MSCHAPv2, the hub verified by its certificate. */
+static char *ra_cert_client_conf(const char *sig, const char *hub_identity, const char *pw)
+{
+    char *b = malloc(4096);
+    assert_non_null(b);
+    snprintf(b, 4096,
+             "hostname client\n"
+             "crypto ikev2 proposal P1\n encryption aes-cbc-256\n integrity sha256\n group 19\n"
+             "crypto ikev2 policy POL1\n proposal P1\n"
+             "crypto ikev2 profile RA\n"
+             " match identity remote %s\n"
+             " identity local fqdn alice.example\n"
+             " authentication remote %s\n"
+             " authentication local eap mschapv2 username alice password %s\n"
+             " pki trustpoint LAB\n"
+             "crypto ipsec transform-set TS esp-gcm 256\n"
+             "crypto ipsec profile IPP\n set transform-set TS\n set ikev2-profile RA\n",
+             hub_identity, sig, pw);
+    return b;
+}
+
+/* Runs a user (node 0, 192.0.2.1) against the hub (node 1, 192.0.2.2):
+ * the hub holds cert/key, the user trusts trust. */
+static void ra_cert_run(tp_net *n, const char *sig, const char *identity, const vpn_x509 *cert, const vpn_sig_key *key,
+                        const vpn_x509 *trust, const char *pw)
+{
+    char *c = ra_cert_client_conf(sig, identity, pw), *h = ra_cert_hub_conf(sig, identity);
+    vpn_ikev2_policy hp, cp;
+    two_nodes(n, c, h, 0);
+    free(c);
+    free(h);
+    assert_int_equal(vpn_ikev2_trustpoint_add_ca(n->node[0].ctx, "LAB", trust), 0);
+    assert_int_equal(vpn_ikev2_trustpoint_set_cert(n->node[1].ctx, "LAB", cert, key, NULL, 0), 0);
+    memset(&hp, 0, sizeof hp);
+    hp.ipsec_profile = "IPP";
+    hp.ts_local[0] = sel("10.1.0.0/16", 0);
+    hp.ts_remote[0] = sel("0.0.0.0/0", 0);
+    hp.n_ts_local = hp.n_ts_remote = 1;
+    hp.tag = 9;
+    assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &hp), 0);
+    memset(&cp, 0, sizeof cp);
+    cp.ipsec_profile = "IPP";
+    cp.ts_local[0] = sel("0.0.0.0/0", 0);
+    cp.ts_remote[0] = sel("10.1.0.0/16", 0);
+    cp.n_ts_local = cp.n_ts_remote = 1;
+    cp.tag = 7;
+    initiate(n, &cp);
+    tp_run_for(n, 2);
+}
+
+/* The usual IOS remote-access setup: `authentication local rsa-sig` (or
+ * ecdsa-sig) on the hub, `authentication remote eap query-identity` for the
+ * users; the user checks the hub's signature and certificate before any
+ * EAP, then EAP-MSCHAPv2, the MSK-based AUTH, an address from the pool. */
+static void test_eap_user_cert_hub(void **state)
+{
+    static const struct {
+        const char *sig, *identity;
+    } kind[] = {{"rsa-sig", "fqdn hub1.example.net"}, {"ecdsa-sig", "fqdn spoke1.example.net"}};
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        tp_net n;
+        vpn_ikev2_sa_info ia, ib;
+        char a[VPN_ADDR_STRLEN];
+        bool ecdsa = k == 1;
+        vpn_conf_auth want = ecdsa ? VPN_CONF_AUTH_ECDSA_SIG : VPN_CONF_AUTH_RSA_SIG;
+        ra_cert_run(&n, kind[k].sig, kind[k].identity, ecdsa ? P.ecd : P.hub, ecdsa ? P.ecd_key : P.hub_key, P.ca,
+                    "Secr3t!");
+        if (tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP) != 1)
+            fail_msg("no CHILD_SA (user log: %s / hub log: %s)", n.node[0].log.last, n.node[1].log.last);
+        assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1);
+        assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+        assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+        assert_int_equal(ib.auth_sign, want);
+        assert_int_equal(ia.auth_verify, want);
+        assert_int_equal(ib.auth_local, VPN_AUTH_METHOD_DIGITAL_SIG);
+        assert_string_equal(ib.eap_identity, "alice");
+        assert_string_equal(ia.id_remote.text, ecdsa ? "spoke1.example.net" : "hub1.example.net");
+        assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.99.0.10");
+        tp_free(&n);
+    }
+}
+
+/* The user trusts another CA: the hub's first AUTH does not verify, the
+ * user stops before EAP goes further, nothing stays up and the hub keeps no
+ * address; a wrong password against a certificate hub is refused too. */
+static void test_eap_user_cert_hub_refused(void **state)
+{
+    tp_net n;
+    vpn_ikev2_pool_info pi;
+    (void)state;
+    ra_cert_run(&n, "rsa-sig", "fqdn hub1.example.net", P.hub, P.hub_key, P.other, "Secr3t!");
+    tp_run_for(&n, 100);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 0, &pi), 0);
+    assert_int_equal(pi.in_use, 0);
+    tp_free(&n);
+    ra_cert_run(&n, "rsa-sig", "fqdn hub1.example.net", P.hub, P.hub_key, P.ca, "wrong-password");
+    tp_run_for(&n, 100);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    tp_free(&n);
+}
+
 /* The RSA run in a pcap: tshark decodes every fragment, and with the key
  * file decrypts each one (RFC 7383 fragments are protected one by one). */
 static void test_pcap_rsa_fragments(void **state)
@@ -449,6 +589,8 @@ int main(void)
         cmocka_unit_test(test_identity_not_in_cert),
         cmocka_unit_test(test_expired),
         cmocka_unit_test(test_no_local_certificate),
+        cmocka_unit_test(test_eap_user_cert_hub),
+        cmocka_unit_test(test_eap_user_cert_hub_refused),
         cmocka_unit_test(test_pcap_rsa_fragments),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);

@@ -131,6 +131,80 @@ static void test_pool_bad_ranges(void **state)
     vpn_ippool_free(&p);
 }
 
+/* `ipv6 local pool`: /64s out of a /48, and /128s out of a /120 (the
+ * anycast ::0 left out); lowest first, released, refused when full;
+ * addresses off a slot boundary or outside are no one's; bad lengths and
+ * host bits are refused. */
+static void test_pool6(void **state)
+{
+    (void)state;
+    vpn_ippool p;
+    vpn_prefix pf;
+    vpn_addr got, got2;
+    char a[VPN_ADDR_STRLEN];
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::/48"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "V6", &pf, 64), 0);
+    assert_int_equal(vpn_ippool_size(&p), VPN_IPPOOL_MAX); /* 2^16 /64s */
+    assert_int_equal(vpn_ippool_alloc(&p, 7, &got), 0);
+    assert_string_equal(vpn_addr_str(&got, a, sizeof a), "2001:db8:99::");
+    assert_int_equal(vpn_ippool_alloc(&p, 8, &got2), 0);
+    assert_string_equal(vpn_addr_str(&got2, a, sizeof a), "2001:db8:99:1::");
+    assert_int_equal(vpn_ippool_alloc(&p, 7, &got), 0); /* the same again */
+    assert_string_equal(vpn_addr_str(&got, a, sizeof a), "2001:db8:99::");
+    assert_int_equal(vpn_ippool_owner(&p, &got2), 8);
+    vpn_addr off = A("2001:db8:99:1::5"), out = A("2001:db8:98:1::"), v4 = A("10.0.0.1");
+    assert_int_equal(vpn_ippool_owner(&p, &off), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &out), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &v4), 0);
+    assert_int_equal(vpn_ippool_release(&p, &off, 8), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ippool_release(&p, &got2, 8), 0);
+    assert_int_equal(p.used, 1);
+    vpn_addr far = A("2001:db8:99:ffff::");
+    assert_int_equal(vpn_ippool_claim(&p, 9, &far), 0);
+    assert_int_equal(vpn_ippool_owner(&p, &far), 9);
+    vpn_ippool_free(&p);
+    /* /128s from a /120: 255 addresses, ::1 to ::ff */
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::/120"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "H", &pf, 128), 0);
+    assert_int_equal(vpn_ippool_size(&p), 255);
+    for (uint32_t i = 1; i <= 255; i++)
+        assert_int_equal(vpn_ippool_alloc(&p, i, &got), 0);
+    assert_string_equal(vpn_addr_str(&got, a, sizeof a), "2001:db8:99::ff");
+    assert_int_equal(vpn_ippool_alloc(&p, 999, &got), VPN_ERR_LIMIT);
+    vpn_addr zero = A("2001:db8:99::");
+    assert_int_equal(vpn_ippool_owner(&p, &zero), 0);
+    assert_int_equal(vpn_ippool_release_owner(&p, 3), 1);
+    assert_int_equal(vpn_ippool_alloc(&p, 999, &got), 0);
+    assert_string_equal(vpn_addr_str(&got, a, sizeof a), "2001:db8:99::3");
+    vpn_ippool_free(&p);
+    /* the whole top of the address space: no overflow */
+    assert_int_equal(vpn_prefix_parse(&pf, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00/120"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "TOP", &pf, 128), 0);
+    vpn_addr top = A("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+    assert_int_equal(vpn_ippool_claim(&p, 5, &top), 0);
+    vpn_ippool_free(&p);
+    /* refused */
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::/64"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "X", &pf, 63), VPN_ERR_INVAL);  /* assigned shorter */
+    assert_int_equal(vpn_ippool_init6(&p, "X", &pf, 129), VPN_ERR_INVAL); /* beyond 128 */
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::1/64"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "X", &pf, 128), VPN_ERR_INVAL); /* host bits */
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::/128"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "X", &pf, 128), VPN_ERR_INVAL); /* only ::0 */
+    assert_int_equal(vpn_prefix_parse(&pf, "10.0.0.0/24"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "X", &pf, 32), VPN_ERR_INVAL); /* IPv4 */
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8::/32"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "", &pf, 64), VPN_ERR_INVAL);
+    /* a /0 pool of /128s: 2^16 slots used, the rest never reached */
+    assert_int_equal(vpn_prefix_parse(&pf, "::/0"), 0);
+    assert_int_equal(vpn_ippool_init6(&p, "ALL", &pf, 128), 0);
+    assert_int_equal(vpn_ippool_size(&p), VPN_IPPOOL_MAX);
+    vpn_addr beyond = A("::1:0:0:0:1");
+    assert_int_equal(vpn_ippool_owner(&p, &beyond), 0);
+    assert_int_equal(vpn_ippool_claim(&p, 3, &beyond), VPN_ERR_NOTFOUND);
+    vpn_ippool_free(&p);
+}
+
 /* Builds one CP payload from raw attribute bytes and parses it back; NULL
  * when the codec refuses it on either side. */
 static const vpn_ikev2_payload *cp_of(vpn_ikev2_msg *msg, uint8_t *buf, size_t cap, uint8_t type,
@@ -245,9 +319,26 @@ static void test_cp_request_subnets(void **state)
     vpn_wr_init(&w, buf, sizeof buf);
     assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
     assert_int_equal(vpn_cp_build_request_subnets(&b, nets, VPN_CP_MAX_SUBNETS + 1), VPN_ERR_INVAL);
-    assert_int_equal(vpn_prefix_parse(&nets[2], "2001:db8::/32"), 0);
-    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, 3), VPN_ERR_INVAL);
+    /* 3.15.1 INTERNAL_IP6_SUBNET for an IPv6 network; a prefix of no
+     * family or longer than its family allows is refused */
+    assert_int_equal(vpn_prefix_parse(&nets[2], "2001:db8:7::/48"), 0);
+    nets[3] = nets[2];
+    nets[3].len = 129;
+    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, 4), VPN_ERR_INVAL);
+    memset(&nets[3], 0, sizeof nets[3]);
+    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, 4), VPN_ERR_INVAL);
+    nets[3] = nets[0];
+    nets[3].len = 33;
+    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, 4), VPN_ERR_INVAL);
     assert_int_equal(vpn_cp_build_request_subnets(&b, NULL, 1), VPN_ERR_INVAL);
+    assert_int_equal(vpn_cp_build_request_subnets(&b, nets, 3), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    assert_int_equal(vpn_cp_parse_request(vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL), &q), 0);
+    assert_true(q.ip6_subnet);
+    assert_int_equal(q.n_subnets, 3);
+    assert_string_equal(vpn_addr_str(&q.subnets[2].addr, a, sizeof a), "2001:db8:7::");
+    assert_int_equal(q.subnets[2].len, 48);
     /* hostile requests handed over directly */
     vpn_ikev2_payload raw;
     vpn_cp_request keep;
@@ -366,15 +457,174 @@ static void test_cp_hostile(void **state)
     assert_int_equal(vpn_cp_parse_request(NULL, &q), VPN_ERR_INVAL);
 }
 
+/* RFC 7296 3.15.1 for IPv6: INTERNAL_IP6_ADDRESS is sixteen octets of
+ * address and one of prefix length, INTERNAL_IP6_DNS sixteen octets,
+ * INTERNAL_IP6_SUBNET address and prefix length; a request asks with empty
+ * values. Both families in one exchange. */
+static void test_cp_ipv6_roundtrip(void **state)
+{
+    (void)state;
+    uint8_t buf[1024];
+    vpn_ikev2_msg msg;
+    vpn_wr w;
+    vpn_ikev2_bld b;
+    size_t len;
+    char a[VPN_ADDR_STRLEN];
+    vpn_cp_request q;
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_request_af(&b, false, false), VPN_ERR_INVAL);
+    assert_int_equal(vpn_cp_build_request_af(&b, true, true), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    const vpn_ikev2_payload *cp = vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL);
+    assert_int_equal(cp->u.cp.attrs.len, 16); /* four empty attributes */
+    assert_int_equal(vpn_cp_parse_request(cp, &q), 0);
+    assert_true(q.ip4_address && q.ip4_dns && q.ip6_address && q.ip6_dns);
+    vpn_cp_grant g = {0};
+    g.address = A("10.99.0.10");
+    g.address6 = A("2001:db8:99::a");
+    g.prefix6 = 64;
+    g.dns[g.n_dns++] = A("2001:db8::53");
+    g.dns[g.n_dns++] = A("10.1.0.53");
+    assert_int_equal(vpn_prefix_parse(&g.subnets[g.n_subnets++], "2001:db8:1::/48"), 0);
+    assert_int_equal(vpn_prefix_parse(&g.subnets[g.n_subnets++], "10.1.0.0/16"), 0);
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_reply(&b, &q, &g), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    cp = vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL);
+    /* the wire form: IP4 address (4+4), IP6 address (4+17), DNS6 (4+16),
+     * DNS4 (4+4), IP6 subnet (4+17), IP4 subnet (4+8) */
+    assert_int_equal(cp->u.cp.attrs.len, 8 + 21 + 20 + 8 + 21 + 12);
+    const uint8_t *v = cp->u.cp.attrs.ptr;
+    assert_int_equal(v[9], VPN_IKEV2_CFG_INTERNAL_IP6_ADDRESS);
+    assert_int_equal(v[11], 17);
+    assert_int_equal(v[12 + 16], 64);
+    vpn_cp_grant r;
+    assert_int_equal(vpn_cp_parse_reply(cp, &r), 0);
+    assert_string_equal(vpn_addr_str(&r.address6, a, sizeof a), "2001:db8:99::a");
+    assert_int_equal(r.prefix6, 64);
+    assert_string_equal(vpn_addr_str(&r.address, a, sizeof a), "10.99.0.10");
+    assert_int_equal(r.n_dns, 2);
+    assert_string_equal(vpn_addr_str(&r.dns[0], a, sizeof a), "2001:db8::53");
+    assert_int_equal(r.n_subnets, 2);
+    assert_string_equal(vpn_addr_str(&r.subnets[0].addr, a, sizeof a), "2001:db8:1::");
+    assert_int_equal(r.subnets[0].len, 48);
+    /* an IPv4-only client gets no IPv6 address nor IPv6 DNS (subnets of
+     * both families go unasked, 3.15.2) */
+    vpn_cp_request v4 = {.ip4_address = true, .ip4_dns = true};
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_reply(&b, &v4, &g), 0);
+    assert_int_equal(vpn_ikev2_bld_finish(&b, &len), 0);
+    assert_int_equal(vpn_ikev2_msg_parse_inner(buf, len, b.first, &msg), 0);
+    assert_int_equal(vpn_cp_parse_reply(vpn_ikev2_msg_find(&msg, VPN_IKEV2_PL_CP, NULL), &r), 0);
+    assert_int_equal(r.address6.family, VPN_AF_NONE);
+    assert_int_equal(r.n_dns, 1);
+    assert_int_equal(r.n_subnets, 2);
+    /* a prefix length beyond 128 is not sent */
+    g.prefix6 = 129;
+    vpn_wr_init(&w, buf, sizeof buf);
+    assert_int_equal(vpn_ikev2_bld_init_inner(&b, &w), 0);
+    assert_int_equal(vpn_cp_build_reply(&b, &q, &g), VPN_ERR_INVAL);
+}
+
+/* Hostile IPv6 attributes: wrong lengths (the codec and the CP reader
+ * refuse them), prefix lengths over 128, a second address; the caller's
+ * structures stay as they were. */
+static void test_cp_ipv6_hostile(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t a[24];
+        size_t n;
+        bool codec_ok; /* the payload codec lets it through (lengths fine) */
+    } bad[] = {
+        {{0, 8, 0, 16}, 20, false},  /* IP6 address of 16 octets (needs 17) */
+        {{0, 8, 0, 18}, 22, false},  /* ... of 18 */
+        {{0, 10, 0, 15}, 19, false}, /* IP6 DNS of 15 */
+        {{0, 10, 0, 17}, 21, false}, /* ... of 17 */
+        {{0, 15, 0, 16}, 20, false}, /* IP6 subnet of 16 */
+        {{0, 15, 0, 8}, 12, false},  /* ... of 8 (an IPv4 subnet's size) */
+        {{0, 8, 0, 17, 0x20, 1, 0x0d, 0xb8, [20] = 129}, 21, true},  /* address, prefix 129 */
+        {{0, 15, 0, 17, 0x20, 1, 0x0d, 0xb8, [20] = 200}, 21, true}, /* subnet, prefix 200 */
+        {{0, 8, 0, 17, 0x20, 1, 0x0d, 0xb8, [20] = 255}, 21, true},  /* address, prefix 255 */
+    };
+    uint8_t buf[1024];
+    vpn_ikev2_msg msg;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int kind = 0; kind < 2; kind++) {
+            uint8_t type = kind ? VPN_IKEV2_CFG_REPLY : VPN_IKEV2_CFG_REQUEST;
+            const vpn_ikev2_payload *cp = cp_of(&msg, buf, sizeof buf, type, bad[i].a, bad[i].n);
+            if (bad[i].codec_ok)
+                assert_non_null(cp);
+            else
+                assert_null(cp);
+            vpn_ikev2_payload raw;
+            memset(&raw, 0, sizeof raw);
+            raw.type = VPN_IKEV2_PL_CP;
+            raw.known = true;
+            raw.u.cp.type = type;
+            raw.u.cp.attrs.ptr = bad[i].a;
+            raw.u.cp.attrs.len = bad[i].n;
+            if (kind == 0) {
+                vpn_cp_request q, keep;
+                memset(&keep, 0x33, sizeof keep);
+                q = keep;
+                assert_int_equal(vpn_cp_parse_request(&raw, &q), VPN_ERR_MALFORMED);
+                assert_memory_equal(&q, &keep, sizeof q);
+            } else {
+                vpn_cp_grant g, keep;
+                memset(&keep, 0x44, sizeof keep);
+                g = keep;
+                assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_MALFORMED);
+                assert_memory_equal(&g, &keep, sizeof g);
+            }
+        }
+    }
+    /* a reply with two IPv6 addresses, or an empty one */
+    vpn_ikev2_payload raw;
+    vpn_cp_grant g;
+    memset(&raw, 0, sizeof raw);
+    raw.type = VPN_IKEV2_PL_CP;
+    raw.u.cp.type = VPN_IKEV2_CFG_REPLY;
+    uint8_t two[42] = {0, 8, 0, 17, 0x20, 1, [20] = 64, 0, 8, 0, 17, 0x20, 1, [41] = 64};
+    raw.u.cp.attrs.ptr = two;
+    raw.u.cp.attrs.len = sizeof two;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_MALFORMED);
+    raw.u.cp.attrs.len = 21; /* one of them: fine, prefix 64 */
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), 0);
+    assert_int_equal(g.prefix6, 64);
+    static const uint8_t empty6[] = {0, 8, 0, 0};
+    raw.u.cp.attrs.ptr = empty6;
+    raw.u.cp.attrs.len = sizeof empty6;
+    assert_int_equal(vpn_cp_parse_reply(&raw, &g), VPN_ERR_MALFORMED);
+    /* prefix 128 is the upper bound and allowed */
+    uint8_t edge[21] = {0, 15, 0, 17, 0x20, 1, [20] = 128};
+    raw.u.cp.type = VPN_IKEV2_CFG_REQUEST;
+    raw.u.cp.attrs.ptr = edge;
+    raw.u.cp.attrs.len = sizeof edge;
+    vpn_cp_request q;
+    assert_int_equal(vpn_cp_parse_request(&raw, &q), 0);
+    assert_int_equal(q.n_subnets, 1);
+    assert_int_equal(q.subnets[0].len, 128);
+    assert_int_equal(q.subnets[0].addr.family, VPN_AF_INET6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_alloc_exhaust_release),
         cmocka_unit_test(test_pool_claim),
         cmocka_unit_test(test_pool_bad_ranges),
+        cmocka_unit_test(test_pool6),
         cmocka_unit_test(test_cp_request_reply_roundtrip),
         cmocka_unit_test(test_cp_request_subnets),
         cmocka_unit_test(test_cp_hostile),
+        cmocka_unit_test(test_cp_ipv6_roundtrip),
+        cmocka_unit_test(test_cp_ipv6_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -243,6 +243,92 @@ static void test_mschapv2_cp(void **state)
     tp_free(&n);
 }
 
+/* RFC 7296 3.15.1 for IPv6: a client whose selectors carry IPv6 asks for
+ * INTERNAL_IP6_ADDRESS and _DNS beside the IPv4 ones; the hub's policy
+ * (`ipv6 pool`, `ipv6 dns`) answers with a /128 from its `ipv6 local pool`
+ * and its IPv6 DNS server, narrows the user's IPv6 selector to that
+ * address (2.9), keeps it over an IKE SA rekey and takes it back on
+ * delete (the next SA gets the same one). */
+static void test_ipv6_cp(void **state)
+{
+    (void)state;
+    tp_net n;
+    vpn_ikev2_sa_info ia, ib;
+    char a[VPN_ADDR_STRLEN];
+    char *h = malloc(8192), *c = client_conf("alice", "Secr3t!", "mschapv2");
+    const char *pol = strstr(hub_conf, "crypto ikev2 proposal P1\n");
+    const char *ap = strstr(hub_conf, "crypto ikev2 authorization policy RA-POL\n");
+    assert_non_null(h);
+    snprintf(h, 8192, "%.*sipv6 local pool V6 2001:db8:99::/126 128\n%.*s ipv6 pool V6\n ipv6 dns 2001:db8::53\n%s",
+             (int)(ap - hub_conf), hub_conf, (int)(pol - ap), ap, pol);
+    tp_init(&n);
+    tp_add(&n, c, "192.0.2.1", "client");
+    tp_add(&n, h, "192.0.2.2", "hub");
+    free(c);
+    free(h);
+    vpn_ikev2_policy hp;
+    memset(&hp, 0, sizeof hp);
+    hp.ipsec_profile = "IPP";
+    hp.ts_local[0] = sel("10.1.0.0/16", 0);
+    hp.ts_local[1] = sel("2001:db8:1::/48", 0);
+    hp.ts_remote[0] = sel("0.0.0.0/0", 0);
+    hp.ts_remote[1] = sel("::/0", 0);
+    hp.n_ts_local = hp.n_ts_remote = 2;
+    hp.tag = 9;
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &hp), 0);
+    vpn_ikev2_policy pc = client_policy();
+    pc.ts_local[1] = sel("::/0", 0);
+    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
+    pc.n_ts_local = pc.n_ts_remote = 2;
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    int eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(eb >= 0);
+    sa0(&n, 0, &ia);
+    sa0(&n, 1, &ib);
+    assert_non_null(ia.cfg);
+    assert_string_equal(vpn_addr_str(&ia.cfg->address, a, sizeof a), "10.99.0.10");
+    assert_string_equal(vpn_addr_str(&ia.cfg->address6, a, sizeof a), "2001:db8:99::1");
+    assert_int_equal(ia.cfg->prefix6, 128);
+    bool dns6 = false;
+    for (size_t i = 0; i < ia.cfg->n_dns; i++)
+        dns6 = dns6 || strcmp(vpn_addr_str(&ia.cfg->dns[i], a, sizeof a), "2001:db8::53") == 0;
+    assert_true(dns6);
+    /* 2.9: one selector per family, each the user's address */
+    const vpn_ikev2_child_info *hc = &n.node[1].ev[eb].child;
+    assert_int_equal(hc->n_ts_remote, 2);
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[0].addr_lo, a, sizeof a), "10.99.0.10");
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[1].addr_lo, a, sizeof a), "2001:db8:99::1");
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[1].addr_hi, a, sizeof a), "2001:db8:99::1");
+    /* rekeyed: the hub's new SA still holds the address */
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    sa0(&n, 1, &ib);
+    sa0(&n, 0, &ia);
+    assert_string_equal(vpn_addr_str(&ib.cfg->address6, a, sizeof a), "2001:db8:99::1");
+    /* delete: back to the pool, the next SA gets ::1 again (else ::2) */
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    sa0(&n, 0, &ia);
+    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_string_equal(vpn_addr_str(&ia.cfg->address6, a, sizeof a), "2001:db8:99::1");
+    /* an IPv4-only client is given no IPv6 address */
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 2);
+    vpn_ikev2_policy p4 = client_policy();
+    initiate(&n, &p4);
+    tp_run_for(&n, 2);
+    sa0(&n, 0, &ia);
+    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(ia.cfg->address6.family, VPN_AF_NONE);
+    assert_string_equal(vpn_addr_str(&ia.cfg->address, a, sizeof a), "10.99.0.10");
+    tp_free(&n);
+}
+
 static void test_md5_and_gtc(void **state)
 {
     (void)state;
@@ -620,7 +706,8 @@ static void test_backend_authorizes(void **state)
 
 /* The RA hub with a keyring for the spokes and, with accept, `route accept
  * any` in the spokes' authorization policy. */
-static char *block_hub_conf(bool accept)
+/* sites_extra: more lines for the SITES policy (and the ACLs they name). */
+static char *block_hub_conf_x(bool accept, const char *sites_extra)
 {
     static const char add[] =
         "crypto ikev2 keyring KR\n"
@@ -635,9 +722,10 @@ static char *block_hub_conf(bool accept)
     const char *at = strstr(hub_conf, " virtual-template 1\n");
     const char *prof = strstr(hub_conf, "crypto ikev2 profile RA\n");
     assert_non_null(b);
-    snprintf(b, 8192, "%.*s%s%s%.*s authentication remote pre-share\n keyring local KR\n"
+    snprintf(b, 8192, "%.*s%s%s%s%.*s authentication remote pre-share\n keyring local KR\n"
              " aaa authorization group psk list RA-AUTHOR SITES\n%s",
-             (int)(prof - hub_conf), hub_conf, add, accept ? " route accept any\n" : "", (int)(at - prof), prof, at);
+             (int)(prof - hub_conf), hub_conf, add, accept ? " route accept any\n" : "", sites_extra,
+             (int)(at - prof), prof, at);
     return b;
 }
 
@@ -701,9 +789,9 @@ static const vpn_ikev2_selector *hub_child_ts(tp_net *n, const char *addr)
     return NULL;
 }
 
-static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local)
+static void block_run_x(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local, const char *sites_extra)
 {
-    char *h = block_hub_conf(accept), *s1 = spoke_conf(1, wrong_net), *s2 = spoke_conf(2, false),
+    char *h = block_hub_conf_x(accept, sites_extra), *s1 = spoke_conf(1, wrong_net), *s2 = spoke_conf(2, false),
          *u = client_conf("alice", "Secr3t!", "mschapv2");
     tp_init(n);
     /* node 0 the hub here: every other node initiates to it */
@@ -725,6 +813,84 @@ static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1
     for (int k = 1; k <= 3; k++)
         assert_int_equal(tp_count_ev(&n->node[k], VPN_IKEV2_EV_CHILD_UP), 1);
     assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_IKE_UP), 3);
+}
+
+static void block_run(tp_net *n, bool accept, bool wrong_net, const char *spoke1_local)
+{
+    block_run_x(n, accept, wrong_net, spoke1_local, "");
+}
+
+/* The routes node k's first IKE SA learnt from the hub's CFG_REPLY. */
+static int learnt_routes(tp_net *n, int k, vpn_prefix *out, size_t cap)
+{
+    int e = tp_find_ev(&n->node[k], VPN_IKEV2_EV_IKE_UP, 0);
+    assert_true(e >= 0);
+    return vpn_ikev2_sa_routes(n->node[k].ctx, n->node[k].ev[e].ike_sa_id, out, cap);
+}
+
+/* RFC 7296 3.15.1: the spoke (PSK initiator) and the user (EAP) take the
+ * hub's INTERNAL_IP4_SUBNET values as routes into the tunnel; the hub, which
+ * sent them, has none to take. */
+static void test_spoke_routes_from_reply(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    vpn_prefix r[4];
+    block_run(&n, true, false, "0.0.0.0/0");
+    assert_int_equal(learnt_routes(&n, 1, r, 4), 1);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.255.0");
+    assert_int_equal(r[0].len, 24);
+    assert_int_equal(learnt_routes(&n, 2, r, 4), 1);
+    /* the user: RA-POL's split tunnel */
+    assert_int_equal(learnt_routes(&n, 3, r, 4), 1);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.0.0");
+    assert_int_equal(r[0].len, 16);
+    /* the hub sent the replies */
+    vpn_ikev2_sa_info hi;
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &hi), 0);
+    assert_int_equal(vpn_ikev2_sa_routes(n.node[0].ctx, hi.id, r, 4), VPN_ERR_STATE);
+    assert_int_equal(vpn_ikev2_sa_routes(n.node[1].ctx, 999, r, 4), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ikev2_sa_routes(n.node[1].ctx, 1, NULL, 4), VPN_ERR_INVAL);
+    tp_free(&n);
+}
+
+/* A reply naming the hub's own outer network (192.0.2.0/24 holds 192.0.2.2:
+ * routing it into the tunnel would carry IKE and ESP into themselves), the
+ * same network twice and more than the caller holds: the first is left
+ * out, the second given once, the count says how many there are. */
+static void test_spoke_routes_hostile_reply(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    vpn_prefix r[4];
+    block_run_x(&n, true, false, "0.0.0.0/0",
+                " route set access-list HOSTILE\n"
+                "ip access-list standard HOSTILE\n"
+                " permit 10.1.255.0 0.0.0.255\n"
+                " permit 192.0.2.0 0.0.0.255\n"
+                " permit 0.0.0.0 255.255.255.255\n"
+                " permit 10.7.0.0 0.0.255.255\n");
+    vpn_ikev2_sa_info hi;
+    bool seen = false;
+    for (size_t k = 0; vpn_ikev2_sa_get(n.node[0].ctx, k, &hi) == 0; k++)
+        if (strcmp(hi.id_remote.text, "spoke1.example") == 0) {
+            seen = true;
+            assert_int_equal(hi.cfg->n_subnets, 5); /* all of it went out */
+        }
+    assert_true(seen);
+    assert_int_equal(learnt_routes(&n, 1, r, 4), 2);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.255.0");
+    assert_string_equal(vpn_addr_str(&r[1].addr, a, sizeof a), "10.7.0.0");
+    assert_int_equal(r[1].len, 16);
+    /* a short array: the count still says 2, one written */
+    memset(r, 0, sizeof r);
+    assert_int_equal(learnt_routes(&n, 1, r, 1), 2);
+    assert_string_equal(vpn_addr_str(&r[0].addr, a, sizeof a), "10.1.255.0");
+    assert_int_equal(r[1].addr.family, 0);
+    assert_int_equal(learnt_routes(&n, 1, NULL, 0), 2);
+    tp_free(&n);
 }
 
 /* One profile and Virtual-Template for both kinds of peer: the EAP user
@@ -833,6 +999,9 @@ int main(void)
         cmocka_unit_test(test_backend_authorizes),
         cmocka_unit_test(test_hub_block_sites_and_users),
         cmocka_unit_test(test_hub_block_no_accept),
+        cmocka_unit_test(test_spoke_routes_from_reply),
+        cmocka_unit_test(test_ipv6_cp),
+        cmocka_unit_test(test_spoke_routes_hostile_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
  *      Identity: hostile input never moves its state
  *   2  each message into an EAP peer accepting every method
  *   3  each message as the attribute list of a CFG_REQUEST and a CFG_REPLY
+ *      (IPv4 and IPv6 attributes, RFC 7296 3.15.1); what parses is built
+ *      again and must read back the same
  *
  * Every message either side builds must parse again.
  */
@@ -19,6 +21,7 @@
 
 #include "common/rng.h"
 #include "common/vpn-err.h"
+#include "ikev2/ikev2-codec.h"
 #include "ikev2/ikev2-const.h"
 #include "ikev2/ikev2-cp.h"
 #include "ikev2/ikev2-eap.h"
@@ -102,6 +105,22 @@ static void run_peer(const uint8_t *d, size_t n)
     vpn_drbg_free(&drbg);
 }
 
+/* A prefix as RFC 7296 3.15.1 can carry it: IPv4 up to /32, IPv6 up to /128. */
+static bool prefix_ok(const vpn_prefix *p)
+{
+    return (p->addr.family == VPN_AF_INET && p->len <= 32) || (p->addr.family == VPN_AF_INET6 && p->len <= 128);
+}
+
+/* Builds a CP payload with build() and parses it back. */
+static const vpn_ikev2_payload *rebuilt(uint8_t *buf, size_t cap, vpn_ikev2_msg *msg, int built, vpn_ikev2_bld *b)
+{
+    size_t len;
+    if (built != 0 || vpn_ikev2_bld_finish(b, &len) != 0 || vpn_ikev2_msg_parse_inner(buf, len, b->first, msg) != 0)
+        abort(); /* what we read we can always send again */
+    (void)cap;
+    return vpn_ikev2_msg_find(msg, VPN_IKEV2_PL_CP, NULL);
+}
+
 static void run_cp(const uint8_t *d, size_t n)
 {
     vpn_ikev2_payload pl;
@@ -110,15 +129,48 @@ static void run_cp(const uint8_t *d, size_t n)
     pl.known = true;
     pl.u.cp.attrs.ptr = d;
     pl.u.cp.attrs.len = n;
-    vpn_cp_request q;
-    vpn_cp_grant g;
+    vpn_cp_request q, q2;
+    vpn_cp_grant g, g2;
+    uint8_t buf[4096];
+    vpn_wr w;
+    vpn_ikev2_bld b;
+    vpn_ikev2_msg msg;
     pl.u.cp.type = VPN_IKEV2_CFG_REQUEST;
-    if (vpn_cp_parse_request(&pl, &q) == 0 && q.has_hint && q.hint.family != VPN_AF_INET)
-        abort();
+    if (vpn_cp_parse_request(&pl, &q) == 0) {
+        if (q.has_hint && q.hint.family != VPN_AF_INET)
+            abort();
+        for (size_t i = 0; i < q.n_subnets; i++)
+            if (!prefix_ok(&q.subnets[i]))
+                abort();
+        /* the announced networks of both families survive a round trip */
+        vpn_wr_init(&w, buf, sizeof buf);
+        if (vpn_ikev2_bld_init_inner(&b, &w) != 0)
+            abort();
+        const vpn_ikev2_payload *cp =
+            rebuilt(buf, sizeof buf, &msg, vpn_cp_build_request_subnets(&b, q.subnets, q.n_subnets), &b);
+        if (q.n_subnets > 0 && (cp == NULL || vpn_cp_parse_request(cp, &q2) != 0 || q2.n_subnets != q.n_subnets ||
+                                memcmp(q2.subnets, q.subnets, q.n_subnets * sizeof q.subnets[0]) != 0))
+            abort();
+    }
     pl.u.cp.type = VPN_IKEV2_CFG_REPLY;
-    if (vpn_cp_parse_reply(&pl, &g) == 0 &&
-        (g.n_dns > VPN_CP_MAX_DNS || g.n_subnets > VPN_CP_MAX_SUBNETS))
-        abort();
+    if (vpn_cp_parse_reply(&pl, &g) == 0) {
+        if (g.n_dns > VPN_CP_MAX_DNS || g.n_subnets > VPN_CP_MAX_SUBNETS || g.prefix6 > 128 ||
+            (g.address6.family != VPN_AF_NONE && g.address6.family != VPN_AF_INET6))
+            abort();
+        for (size_t i = 0; i < g.n_subnets; i++)
+            if (!prefix_ok(&g.subnets[i]))
+                abort();
+        /* a hub answering with what it read says the same again */
+        vpn_cp_request all = {.ip4_address = true, .ip4_dns = true, .ip6_address = true, .ip6_dns = true};
+        vpn_wr_init(&w, buf, sizeof buf);
+        if (vpn_ikev2_bld_init_inner(&b, &w) != 0)
+            abort();
+        const vpn_ikev2_payload *cp = rebuilt(buf, sizeof buf, &msg, vpn_cp_build_reply(&b, &all, &g), &b);
+        if (cp == NULL || vpn_cp_parse_reply(cp, &g2) != 0 || !vpn_addr_eq(&g2.address6, &g.address6) ||
+            g2.prefix6 != g.prefix6 || g2.n_subnets != g.n_subnets || g2.n_dns != g.n_dns ||
+            memcmp(g2.subnets, g.subnets, g.n_subnets * sizeof g.subnets[0]) != 0)
+            abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

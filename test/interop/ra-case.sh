@@ -14,6 +14,14 @@
 # (Framed-IP-Address, Framed-Route, Cisco-AVPair ipsec:route-set and
 # ipsec:dns-servers); with `aaa authorization user eap cached` they replace
 # the authorization policy's pool address, split subnets and DNS.
+# cert-hub: the usual IOS remote-access setup: the hub authenticates itself
+# with an RSA certificate (`authentication local rsa-sig`, a trustpoint),
+# the client with EAP-MSCHAPv2; strongSwan checks the hub's certificate
+# against the test CA (RFC 7296 2.16).
+# radius-tls: EAP-TLS through FreeRADIUS (EAP passthrough as for the other
+# methods; the hub with its RSA certificate): strongSwan proves itself with
+# its client certificate inside EAP-TLS (RFC 5216), FreeRADIUS (TLS 1.2,
+# the test CA) decides and sends the MSK in MS-MPPE keys.
 # hubblock: a site-to-site spoke (a second charon, PSK, its own subnet, in
 # rap<pid>) beside the EAP user on the same Virtual-Template and profile.
 # FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
@@ -40,6 +48,8 @@ RAD_LIVE=198.18.1.2
 RAD_DEAD=198.18.1.3              # an address without a server: requests go unanswered
 RADIUS=no
 AUTHZ=no
+CERT_HUB=no
+EAP_TLS=no
 AUTHZ_IP=10.99.0.17              # radius-authz: inside the pool, not its first address
 AUTHZ_DNS=10.0.1.99
 AUTHZ_ROUTE1=172.16.9.0          # Framed-Route
@@ -52,9 +62,14 @@ case $CASE in
     radius-authz) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$RADIUS_PASSWORD; RADIUS=yes; AUTHZ=yes ;;
     radius-wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; RADIUS=yes ;;
     hubblock) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
+    cert-hub) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; CERT_HUB=yes ;;
+    radius-tls) METHOD=tls; HUB_METHOD=; SW_AUTH=eap-tls; CLIENT_PW=unused; RADIUS=yes; CERT_HUB=yes; EAP_TLS=yes ;;
     *) fail "unknown case $CASE" ;;
 esac
 VIP_WANT=$POOL_FIRST
+HUB_METHOD=${HUB_METHOD-$METHOD}   # the profile's method word (none for EAP-TLS: RADIUS runs it)
+EAP_USER=$USER
+[ $EAP_TLS = yes ] && EAP_USER=$SWAN_ID   # EAP-TLS: the identity of the client certificate
 [ $AUTHZ = yes ] && VIP_WANT=$AUTHZ_IP
 
 # ns_beside_hub NS HUB_DEV DEV HUB_ADDR ADDR: namespace NS (removed at exit),
@@ -71,6 +86,27 @@ ns_beside_hub() {
     ip -n $NS_US link set $2 up
 }
 
+# radius_tls: FreeRADIUS's EAP-TLS (case radius-tls): the hub's test
+# certificate as the server's (strongSwan checks it against the hub's IKE
+# identity), the test CA for the clients, TLS 1.2 (RFC 5216's MSK).
+radius_tls() {
+    [ $EAP_TLS = yes ] || return 0
+    cat <<RADEOF
+	tls-config tls-common {
+		private_key_file = $W/radius/raddb/test-tls/server.key
+		certificate_file = $W/radius/raddb/test-tls/server.crt
+		ca_file = $W/radius/raddb/test-tls/ca.crt
+		cipher_list = "DEFAULT"
+		ecdh_curve = "prime256v1"
+		tls_min_version = "1.2"
+		tls_max_version = "1.2"
+	}
+	tls {
+		tls = tls-common
+	}
+RADEOF
+}
+
 # ---- FreeRADIUS in its own namespace ------------------------------------------------
 # radius_start: namespace, veth to the hub, a raddb generated from Debian's
 # (/etc/freeradius/3.0): our site (auth on $RAD_LIVE:1812), our client, our
@@ -85,13 +121,22 @@ radius_start() {
     mkdir -p "$W/radius/log" "$W/radius/run"
     cp -a /etc/freeradius/3.0 "$r" || fail "cannot copy /etc/freeradius/3.0"
     rm -f "$r"/sites-enabled/* "$r/mods-enabled/eap"
+    if [ $EAP_TLS = yes ]; then
+        # the server reads its key beside its configuration (the test PKI's
+        # key is 0600 elsewhere: FreeRADIUS refused it there)
+        mkdir -p "$r/test-tls"
+        cp "$W/pki/$US_ID.key" "$r/test-tls/server.key"
+        cp "$W/pki/$US_ID.crt" "$r/test-tls/server.crt"
+        cp "$W/pki/ca.crt" "$r/test-tls/ca.crt"
+        chmod 0644 "$r/test-tls/"*
+    fi
     # our paths; run as root (the work folder is not freerad's)
     sed -i -e "s|^raddbdir = .*|raddbdir = $r|" -e "s|^logdir = .*|logdir = $W/radius/log|" \
         -e "s|^run_dir = .*|run_dir = $W/radius/run|" -e 's|^\(\s*\)\(user\|group\) = freerad|\1#\2 = freerad|' \
         "$r/radiusd.conf"
     cat >"$r/mods-enabled/eap" <<RADEOF
 eap {
-	default_eap_type = mschapv2
+	default_eap_type = $([ $EAP_TLS = yes ] && echo tls || echo mschapv2)
 	timer_expire = 60
 	ignore_unknown_eap_types = no
 	cisco_accounting_username_bug = no
@@ -100,6 +145,7 @@ eap {
 	}
 	mschapv2 {
 	}
+$(radius_tls)
 }
 RADEOF
     cat >"$r/sites-enabled/hub" <<RADEOF
@@ -241,6 +287,35 @@ RADEOF
     echo "aaa authentication eap RA-EAP group RADIUS-GROUP"
 }
 
+# hub_trustpoint: the hub's certificate and key (case cert-hub).
+hub_trustpoint() {
+    [ $CERT_HUB = yes ] || return 0
+    cat <<TPEOF
+crypto pki trustpoint TP
+ ca-certificate file $W/pki/ca.crt
+ certificate file $W/pki/$US_ID.crt
+ private-key file $W/pki/$US_ID.key
+TPEOF
+}
+
+# hub_local_auth: the profile's own authentication, a signature or the PSK.
+hub_local_auth() {
+    if [ $CERT_HUB = yes ]; then
+        printf ' authentication local rsa-sig\n pki trustpoint TP\n'
+    else
+        echo " authentication local pre-share key $HUB_PSK"
+    fi
+}
+
+# client_remote_auth: how strongSwan checks the hub.
+client_remote_auth() {
+    if [ $CERT_HUB = yes ]; then
+        printf '   auth = pubkey\n   id = %s\n   cacerts = %s\n' "$US_ID" "$W/pki/ca.crt"
+    else
+        printf '   auth = psk\n   id = %s\n' "$US_ID"
+    fi
+}
+
 # ---- the hub: vpnd ------------------------------------------------------------------
 hub_conf() {
     cat >"$1" <<EOF
@@ -249,6 +324,7 @@ aaa new-model
 aaa authorization network RA-AUTHOR local
 $(hub_radius)
 $(hub_spoke_keyring)
+$(hub_trustpoint)
 username $USER password $PASSWORD
 username bob password hunter2
 ip local pool RA-POOL $POOL_FIRST $POOL_LAST
@@ -267,8 +343,8 @@ crypto ikev2 policy POL
 crypto ikev2 profile RA
  match identity remote any
  identity local fqdn $US_ID
- authentication remote eap query-identity $METHOD
- authentication local pre-share key $HUB_PSK
+ authentication remote eap query-identity $HUB_METHOD
+$(hub_local_auth)
  aaa authorization group eap list RA-AUTHOR RA-POL
 $([ $RADIUS = yes ] && echo " aaa authentication eap RA-EAP")
 $([ $AUTHZ = yes ] && echo " aaa authorization user eap cached")
@@ -299,7 +375,15 @@ client_conf() {
     # radius-authz: the resolve plugin asks for DNS and writes what it gets
     # to a file of ours (never /etc/resolv.conf: no resolvconf here)
     [ $AUTHZ = yes ] && extra="resolve "
+    [ $EAP_TLS = yes ] && extra="${extra}eap-tls "
     CHARON_PLUGINS="md5 gcrypt eap-identity eap-mschapv2 eap-md5 $extra" CHARON_VIP=yes CHARON_TRIES=4 charon_conf "$d"
+    if [ $EAP_TLS = yes ]; then
+        # the client's certificate and key, the CA for the EAP server's certificate
+        mkdir -p "$d/private" "$d/x509" "$d/x509ca"
+        cp "$W/pki/$SWAN_ID.key" "$d/private/"
+        cp "$W/pki/$SWAN_ID.crt" "$d/x509/"
+        cp "$W/pki/ca.crt" "$d/x509ca/"
+    fi
     if [ $AUTHZ = yes ]; then
         [ -e /sbin/resolvconf ] || [ -e /usr/sbin/resolvconf ] && fail "resolvconf is installed: the resolve plugin would change the host's DNS"
         sed -i "s|^  plugins {|  plugins {\n    resolve { file = $d/resolv.conf }|" "$d/strongswan.conf"
@@ -318,11 +402,11 @@ connections {
   local {
    auth = $SW_AUTH
    id = $USER@$SWAN_ID
-   eap_id = $USER
+   eap_id = $EAP_USER
+$([ $EAP_TLS = yes ] && echo "   certs = $W/pki/$SWAN_ID.crt")
   }
   remote {
-   auth = psk
-   id = $US_ID
+$(client_remote_auth)
   }
   children {
    c {
@@ -392,6 +476,7 @@ interop_require
     fail "strongSwan's eap-md5 plugin is missing (libcharon-extra-plugins; ./scripts/deps)"
 interop_setup "interop-ra-$CASE" ra
 log "work folder $W"
+[ $CERT_HUB = yes ] && make_pki "$W/pki" rsa
 if [ $RADIUS = yes ]; then
     radius_start
     log "FreeRADIUS (pid $RAD_PID) listening on $RAD_LIVE"
@@ -416,7 +501,7 @@ swan --initiate --ike ra --child c --timeout 15 >"$W/swan/initiate.log" 2>&1
 INIT_RC=$?
 vpnctl show crypto ikev2 sa detail >"$W/ikev2-sa-detail.txt" 2>&1
 vpnctl show crypto session >"$W/session.txt" 2>&1
-vpnctl show crypto session username $USER detail >"$W/session-user.txt" 2>&1
+vpnctl show crypto session username $EAP_USER detail >"$W/session-user.txt" 2>&1
 vpnctl show ip local pool >"$W/pool-up.txt" 2>&1
 vpnctl show crypto ipsec sa >"$W/ipsec-sa.txt" 2>&1
 vpnctl status >"$W/status.txt" 2>&1
@@ -475,13 +560,29 @@ if [ $RADIUS = yes ]; then
             grep -q "host $RAD_LIVE, auth-port 1812, in use" "$W/aaa-servers.txt" ||
             fail "show aaa servers does not show the failover: $(cat "$W/aaa-servers.txt")"
     fi
-    log "FreeRADIUS accepted $USER through vpnd"
+    if [ $EAP_TLS = yes ]; then
+        # FreeRADIUS ran EAP-TLS with strongSwan's certificate, vpnd relayed every fragment
+        grep -q "EAP_TLS" "$W/swan/charon.log" || fail "strongSwan's log shows no EAP-TLS"
+        grep -q "CN=$SWAN_ID" "$W/radius/radiusd.log" || fail "FreeRADIUS's log does not show the client certificate"
+    fi
+    log "FreeRADIUS accepted $EAP_USER through vpnd"
+fi
+if [ $CERT_HUB = yes ]; then
+    # strongSwan verified the hub's signature with its certificate, vpnd signed
+    grep -q "authentication of '$US_ID' with RSA.* successful" "$W/swan/charon.log" ||
+        fail "strongSwan did not verify the hub's RSA signature (see $W/swan/charon.log)"
+    grep -q "authentication of '$US_ID' with pre-shared key" "$W/swan/charon.log" &&
+        fail "strongSwan saw a pre-shared key from the hub"
+    grep -q "CN=$US_ID" "$W/swan/charon.log" || fail "strongSwan's log does not show the hub's certificate"
+    grep -q "Auth sign: RSA, Auth verify: EAP" "$W/ikev2-sa-detail.txt" ||
+        fail "show crypto ikev2 sa detail does not show RSA signing and EAP: $(cat "$W/ikev2-sa-detail.txt")"
+    log "the hub authenticated with its RSA certificate, the client with EAP"
 fi
 grep -q "EAP method EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded" "$W/swan/charon.log" ||
     fail "strongSwan's log does not show EAP_$(echo "$METHOD" | tr a-z A-Z) succeeded"
 grep -q "$VIP_WANT" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the assigned address: $(cat "$W/ikev2-sa-detail.txt")"
-grep -q "$USER" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the EAP identity"
-grep -q "$SWAN_OUTER" "$W/session-user.txt" || fail "show crypto session username $USER shows no session: $(cat "$W/session-user.txt")"
+grep -q "$EAP_USER" "$W/ikev2-sa-detail.txt" || fail "show crypto ikev2 sa detail lacks the EAP identity"
+grep -q "$SWAN_OUTER" "$W/session-user.txt" || fail "show crypto session username $EAP_USER shows no session: $(cat "$W/session-user.txt")"
 grep -q "^Virtual-Template1 .* access sessions=$SESSIONS " "$W/status.txt" || fail "vpnctl status does not show $SESSIONS sessions: $(cat "$W/status.txt")"
 [ "$(pool_in_use "$W/pool-up.txt")" = 1 ] || fail "the pool does not show one address in use: $(cat "$W/pool-up.txt")"
 in_us ip route show | grep -q "^$VIP_WANT dev vt" || fail "vpnd installed no route to $VIP_WANT: $(in_us ip route show)"

@@ -213,6 +213,111 @@ class FlexVpnRaHubBlockTestCase : public TestCase
     }
 };
 
+// RFC 7296 3.15.1 on the initiator: the spokes have no static route to the
+// hub's LAN; the hub's CFG_REPLY names it (INTERNAL_IP4_SUBNET 10.0.0.0/24,
+// its `route set interface`) and each spoke routes it into Tunnel0 while its
+// IKE SA lasts. The sites' echoes cross the tunnel (the spoke encrypts
+// them); a spoke whose IKE SA is cleared has the route taken off.
+class FlexVpnRaSpokeLearntRoutesTestCase : public TestCase
+{
+  public:
+    FlexVpnRaSpokeLearntRoutesTestCase()
+        : TestCase("spokes route the hub's LAN from its CFG_REPLY, and drop it with the IKE SA")
+    {
+    }
+
+  private:
+    // Routes to 10.0.0.0/24 into Tunnel0 in node's static routing table.
+    static uint32_t HubLanRoutes(Ptr<Node> node)
+    {
+        Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+        Ptr<Ipv4StaticRouting> sr = Ipv4StaticRoutingHelper().GetStaticRouting(ipv4);
+        int32_t ifc = ipv4->GetInterfaceForDevice(FlexVpnHelper::GetTunnel(node, "Tunnel0"));
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < sr->GetNRoutes(); i++)
+        {
+            Ipv4RoutingTableEntry e = sr->GetRoute(i);
+            n += e.GetDest() == Ipv4Address("10.0.0.0") && e.GetDestNetworkMask() == Ipv4Mask("255.255.255.0") &&
+                 static_cast<int32_t>(e.GetInterface()) == ifc;
+        }
+        return n;
+    }
+
+    struct Down
+    {
+        Ptr<Node> node;
+        Ptr<Ikev2Daemon> daemon;
+        uint32_t downs = 0;
+        uint32_t routesAtDown = UINT32_MAX;
+        size_t learntAtDown = SIZE_MAX;
+    };
+
+    static void OnDown(Down* d, uint32_t, Ipv4Address, const std::string&)
+    {
+        // the daemon took its routes off before telling
+        d->downs++;
+        d->routesAtDown = HubLanRoutes(d->node);
+        d->learntAtDown = d->daemon->GetLearntRoutes().size();
+    }
+
+    void DoRun() override
+    {
+        const uint32_t spokes = 2;
+        FlexVpnRemoteAccessOptions o;
+        o.users = 1;
+        o.spokes = spokes;
+        o.joinSpread = 1.0;
+        FlexVpnRemoteAccessHelper helper;
+        FlexVpnRemoteAccess net = helper.Install(o);
+        NS_TEST_ASSERT_MSG_EQ(net.spokeConfigs[0].find("ip route 10.0.0.0"), std::string::npos,
+                              "the spoke has no static route to the hub's LAN");
+        UdpEchoServerHelper server(4000);
+        server.Install(net.hubHost).Start(Seconds(0.1));
+        std::vector<Echo> site(spokes);
+        for (uint32_t j = 0; j < spokes; j++)
+        {
+            StartEcho(net.siteHosts.Get(j), net.hostAddress, 5, Seconds(3.0), &site[j]);
+        }
+        std::vector<uint32_t> routesUp(spokes, 0);
+        std::vector<std::vector<std::string>> learnt(spokes);
+        Simulator::Schedule(Seconds(4.0), [&]() {
+            for (uint32_t j = 0; j < spokes; j++)
+            {
+                routesUp[j] = HubLanRoutes(net.spokes.Get(j));
+                learnt[j] = net.spokeDaemons[j]->GetLearntRoutes();
+            }
+        });
+        Down down;
+        down.node = net.spokes.Get(0);
+        down.daemon = net.spokeDaemons[0];
+        net.spokeDaemons[0]->TraceConnectWithoutContext("IkeSaDown", MakeBoundCallback(&OnDown, &down));
+        Simulator::Schedule(Seconds(4.5), [&]() { VpnIpsecStack::GetOrCreate(net.spokes.Get(0))->ClearIkeSas(); });
+        uint32_t routesOtherAfter = 0;
+        Simulator::Schedule(Seconds(5.0), [&]() { routesOtherAfter = HubLanRoutes(net.spokes.Get(1)); });
+        Simulator::Stop(Seconds(5.0) + MilliSeconds(1));
+        Simulator::Run();
+
+        for (uint32_t j = 0; j < spokes; j++)
+        {
+            NS_TEST_ASSERT_MSG_EQ(routesUp[j], 1, "spoke " << j + 1 << " routes 10.0.0.0/24 into Tunnel0");
+            NS_TEST_ASSERT_MSG_EQ(learnt[j].size(), 1, "spoke " << j + 1 << " learnt one route");
+            if (!learnt[j].empty())
+            {
+                NS_TEST_ASSERT_MSG_EQ(learnt[j][0], "10.0.0.0/24", "the hub's LAN");
+            }
+            NS_TEST_ASSERT_MSG_EQ(site[j].sent, 5, "site " << j + 1 << " sent its echoes");
+            NS_TEST_ASSERT_MSG_EQ(site[j].returned, 5, "site " << j + 1 << " got every echo back");
+            Ptr<VpnTunnelNetDevice> t = FlexVpnHelper::GetTunnel(net.spokes.Get(j), "Tunnel0");
+            NS_TEST_ASSERT_MSG_EQ(t->GetPacketsEncrypted(), 5, "spoke " << j + 1 << " encrypted the echoes");
+        }
+        NS_TEST_ASSERT_MSG_EQ(down.downs, 1, "spoke 1's IKE SA went down once");
+        NS_TEST_ASSERT_MSG_EQ(down.routesAtDown, 0, "and its route with it");
+        NS_TEST_ASSERT_MSG_EQ(down.learntAtDown, 0, "nothing learnt left");
+        NS_TEST_ASSERT_MSG_EQ(routesOtherAfter, 1, "spoke 2 keeps its route");
+        Simulator::Destroy();
+    }
+};
+
 class FlexVpnRaPoolExhaustedTestCase : public TestCase
 {
   public:
@@ -304,6 +409,7 @@ class FlexVpnRaTestSuite : public TestSuite
         AddTestCase(new FlexVpnRaFiftyUsersTestCase);
         AddTestCase(new FlexVpnRaPoolExhaustedTestCase);
         AddTestCase(new FlexVpnRaHubBlockTestCase);
+        AddTestCase(new FlexVpnRaSpokeLearntRoutesTestCase);
     }
 };
 

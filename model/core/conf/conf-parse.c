@@ -545,6 +545,25 @@ static int m_author_policy(parser *p)
             return bad(p, "usage: pool NAME", NULL);
         return copy_name(p, a->pool, p->tok[1]);
     }
+    if (is(p, 0, "ipv6") && is(p, 1, "pool")) {
+        if (p->n != 3)
+            return bad(p, "usage: ipv6 pool NAME", NULL);
+        return copy_name(p, a->pool6, p->tok[2]);
+    }
+    if (is(p, 0, "ipv6") && is(p, 1, "dns")) {
+        vpn_addr d[VPN_CONF_AUTHOR_DNS_MAX];
+        if (p->n < 3 || p->n > 2 + VPN_CONF_AUTHOR_DNS_MAX)
+            return bad(p, "usage: ipv6 dns ADDRESS [ADDRESS]", NULL);
+        for (int i = 2; i < p->n; i++) {
+            if (parse_addr(p, i, &d[i - 2]))
+                return VPN_ERR_MALFORMED;
+            if (d[i - 2].family != VPN_AF_INET6)
+                return bad(p, "ipv6 dns: %s is not an IPv6 address", p->tok[i]);
+        }
+        memcpy(a->dns6, d, sizeof d);
+        a->n_dns6 = (size_t)p->n - 2;
+        return OK;
+    }
     if (is(p, 0, "dns")) {
         if (p->n < 2 || p->n > 1 + VPN_CONF_AUTHOR_DNS_MAX)
             return bad(p, "usage: dns ADDRESS [ADDRESS]", NULL);
@@ -1956,6 +1975,31 @@ static int ra_ip_pool(parser *p)
     return OK;
 }
 
+/* ipv6 local pool NAME PREFIX/LEN ASSIGNED (IOS): ASSIGNED from LEN to 128 */
+static int ra_ipv6_pool(parser *p)
+{
+    bool fresh = false;
+    vpn_prefix pf;
+    uint32_t assigned;
+    if (p->n != 6)
+        return bad(p, "usage: ipv6 local pool NAME PREFIX/LENGTH ASSIGNED-LENGTH", NULL);
+    if (vpn_prefix_parse(&pf, p->tok[4]) != 0 || pf.addr.family != VPN_AF_INET6 || !strchr(p->tok[4], '/'))
+        return bad(p, "ipv6 local pool: '%s' is not an IPv6 PREFIX/LENGTH", p->tok[4]);
+    for (unsigned bit = pf.len; bit < 128; bit++)
+        if (pf.addr.b[bit / 8] & (0x80u >> (bit % 8)))
+            return bad(p, "ipv6 local pool: %s has host bits set", p->tok[4]);
+    if (parse_u32(p, 5, pf.len, 128, &assigned))
+        return VPN_ERR_MALFORMED;
+    if (pf.len == 128)
+        return bad(p, "ipv6 local pool %s: a /128 holds no address to hand out", p->tok[3]);
+    ENTER(ipv6_pool, M_GLOBAL, p->tok[3]);
+    (void)fresh;
+    p->c->ipv6_pool[p->obj].prefix = pf;
+    p->c->ipv6_pool[p->obj].assigned_len = (uint8_t)assigned;
+    p->c->ipv6_pool[p->obj].line = p->line;
+    return OK;
+}
+
 /* username NAME [privilege N] {password|secret} [0] PASSWORD: EAP needs the
  * cleartext (MSCHAPv2 hashes it itself), so hashed secrets (5, 8, 9) are
  * refused. */
@@ -2288,6 +2332,8 @@ static int m_global(parser *p)
     }
     if (is(p, 0, "ip") && is(p, 1, "local") && is(p, 2, "pool"))
         return ra_ip_pool(p);
+    if (is(p, 0, "ipv6") && is(p, 1, "local") && is(p, 2, "pool"))
+        return ra_ipv6_pool(p);
     if (is(p, 0, "radius") && is(p, 1, "server"))
         return ra_radius_server(p);
     if (is(p, 0, "username"))

@@ -138,6 +138,7 @@ void vpn_conf_del(vpn_conf *c)
         OPENSSL_cleanse(c->user, c->n_user * sizeof(vpn_conf_user));
     free(c->user);
     free(c->ip_pool);
+    free(c->ipv6_pool);
     free(c->author_policy);
     free(c->aaa_list);
     if (c->radius_server)
@@ -171,6 +172,7 @@ FIND(vpn_conf_find_crypto_map, vpn_conf_crypto_map, crypto_map)
 FIND(vpn_conf_find_class_map, vpn_conf_class_map, class_map)
 FIND(vpn_conf_find_policy_map, vpn_conf_policy_map, policy_map)
 FIND(vpn_conf_find_ip_pool, vpn_conf_ip_pool, ip_pool)
+FIND(vpn_conf_find_ipv6_pool, vpn_conf_ipv6_pool, ipv6_pool)
 FIND(vpn_conf_find_user, vpn_conf_user, user)
 FIND(vpn_conf_find_author_policy, vpn_conf_author_policy, author_policy)
 FIND(vpn_conf_find_aaa_list, vpn_conf_aaa_list, aaa_list)
@@ -337,6 +339,9 @@ static int check_remote_access(const vpn_conf *c, vpn_conf_error *err)
         if (a->pool[0] && !vpn_conf_find_ip_pool(c, a->pool))
             return vpn_conf_fail(err, a->line, VPN_ERR_NOTFOUND,
                                  "authorization policy %s: ip local pool %s is not defined", a->name, a->pool);
+        if (a->pool6[0] && !vpn_conf_find_ipv6_pool(c, a->pool6))
+            return vpn_conf_fail(err, a->line, VPN_ERR_NOTFOUND,
+                                 "authorization policy %s: ipv6 local pool %s is not defined", a->name, a->pool6);
         if (a->route_acl[0] && !vpn_conf_find_acl(c, a->route_acl))
             return vpn_conf_fail(err, a->line, VPN_ERR_NOTFOUND,
                                  "authorization policy %s: access-list %s is not defined", a->name, a->route_acl);
@@ -392,6 +397,14 @@ static int check_remote_access(const vpn_conf *c, vpn_conf_error *err)
             if (vpn_addr_v4_u32(&x->first) <= vpn_addr_v4_u32(&y->last) &&
                 vpn_addr_v4_u32(&y->first) <= vpn_addr_v4_u32(&x->last))
                 return vpn_conf_fail(err, y->line, VPN_ERR_POLICY, "ip local pool %s overlaps pool %s", y->name,
+                                     x->name);
+        }
+    for (size_t i = 0; i < c->n_ipv6_pool; i++)
+        for (size_t j = i + 1; j < c->n_ipv6_pool; j++) {
+            const vpn_conf_ipv6_pool *x = &c->ipv6_pool[i], *y = &c->ipv6_pool[j];
+            /* two prefixes overlap exactly when one holds the other */
+            if (vpn_prefix_contains(&x->prefix, &y->prefix.addr) || vpn_prefix_contains(&y->prefix, &x->prefix.addr))
+                return vpn_conf_fail(err, y->line, VPN_ERR_POLICY, "ipv6 local pool %s overlaps pool %s", y->name,
                                      x->name);
         }
     return 0;

@@ -172,6 +172,15 @@ typedef struct vpn_conf_ip_pool {
     int line;
 } vpn_conf_ip_pool;
 
+/* ipv6 local pool NAME PREFIX/LEN ASSIGNED: prefixes of length ASSIGNED
+ * handed out of PREFIX (IOS; the INTERNAL_IP6_ADDRESS of RFC 7296 3.15.1) */
+typedef struct vpn_conf_ipv6_pool {
+    char name[VPN_CONF_NAME_MAX];
+    vpn_prefix prefix;
+    uint8_t assigned_len;
+    int line;
+} vpn_conf_ipv6_pool;
+
 /* username NAME password|secret [0] PASSWORD: the local AAA database */
 typedef struct vpn_conf_user {
     char name[VPN_CONF_NAME_MAX];
@@ -190,6 +199,9 @@ typedef struct vpn_conf_author_policy {
     char route_iface[VPN_CONF_REF_MAX][VPN_CONF_NAME_MAX]; /* route set interface IF */
     size_t n_route_iface;
     bool route_accept;                            /* route accept any */
+    char pool6[VPN_CONF_NAME_MAX];                /* ipv6 pool NAME */
+    vpn_addr dns6[VPN_CONF_AUTHOR_DNS_MAX];       /* ipv6 dns A [B] */
+    size_t n_dns6;
     int line;
 } vpn_conf_author_policy;
 
@@ -586,6 +598,8 @@ typedef struct vpn_conf {
     /* remote access: ip local pool, username, authorization policy, aaa */
     vpn_conf_ip_pool *ip_pool;
     size_t n_ip_pool, cap_ip_pool;
+    vpn_conf_ipv6_pool *ipv6_pool;
+    size_t n_ipv6_pool, cap_ipv6_pool;
     vpn_conf_user *user;
     size_t n_user, cap_user;
     vpn_conf_author_policy *author_policy;
@@ -637,6 +651,7 @@ const vpn_conf_policy *vpn_conf_find_policy(const vpn_conf *c, const char *name)
 const vpn_conf_keyring *vpn_conf_find_keyring(const vpn_conf *c, const char *name);
 const vpn_conf_profile *vpn_conf_find_profile(const vpn_conf *c, const char *name);
 const vpn_conf_ip_pool *vpn_conf_find_ip_pool(const vpn_conf *c, const char *name);
+const vpn_conf_ipv6_pool *vpn_conf_find_ipv6_pool(const vpn_conf *c, const char *name);
 const vpn_conf_user *vpn_conf_find_user(const vpn_conf *c, const char *name);
 const vpn_conf_author_policy *vpn_conf_find_author_policy(const vpn_conf *c, const char *name);
 const vpn_conf_aaa_list *vpn_conf_find_aaa_list(const vpn_conf *c, const char *name);

@@ -295,6 +295,26 @@ static void ikev2_site_announce(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_bld 
     vpn_cp_build_request_subnets(b, nets, n);
 }
 
+/*
+ * The initiator's side of the same exchange: the hub's CFG_REPLY (RFC 7296
+ * 3.15.1) names the networks it protects as INTERNAL_IP4_SUBNET (and an
+ * address if it gave one); they are kept on the SA so that the driver
+ * installs them as routes into the tunnel (vpn_ikev2_sa_routes), as an IOS
+ * spoke installs the routes it learns over IKEv2. A reply that does not
+ * parse is ignored whole: 3.15 makes the CP advisory, the SA stands.
+ */
+static void ikev2_site_reply(ikev2_sa *sa, const vpn_ikev2_msg *m)
+{
+    const vpn_ikev2_payload *cp = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_CP, NULL);
+    vpn_cp_grant g;
+    if (cp == NULL || vpn_cp_parse_reply(cp, &g) != 0)
+        return;
+    sa->ra_addr = g.address;
+    sa->ra_cfg = g;
+    sa->ra_has_cfg = true;
+    sa->ra_cfg_received = true;
+}
+
 /* Does selector s hold the whole of prefix p (IPv4)? */
 static bool sel_covers(const vpn_ikev2_selector *s, const vpn_prefix *p)
 {
@@ -399,7 +419,14 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
             vpn_ikev2_bld_cert(&o.b, VPN_IKEV2_PL_CERTREQ, VPN_IKEV2_CERT_X509_SIG, cr, cl);
     }
     if (sa->eap_phase) {
-        vpn_cp_build_request(&o.b); /* 3.15: an address and DNS, please */
+        /* 3.15: an address and DNS, please, of each family our selectors
+         * carry (IPv6 ones ask for INTERNAL_IP6_ADDRESS as well) */
+        bool v4 = creq->n_tsi == 0, v6 = false;
+        for (size_t i = 0; i < creq->n_tsi; i++) {
+            v4 = v4 || creq->tsi[i].addr_lo.family == VPN_AF_INET;
+            v6 = v6 || creq->tsi[i].addr_lo.family == VPN_AF_INET6;
+        }
+        vpn_cp_build_request_af(&o.b, v4, v6);
         sa->ra_creq = *creq;
     } else {
         vpn_ikev2_bld_auth(&o.b, method, auth, auth_len);
@@ -478,6 +505,7 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     ikev2_peer_certs_free(&pc);
     if (cid.type == VPN_CONF_ID_DN)
         snprintf(sa->dn_remote, sizeof sa->dn_remote, "%s", cid.value);
+    ikev2_site_reply(sa, m);
     ikev2_sa_established(ctx, sa, now);
     /* the first CHILD_SA */
     memset(&c, 0, sizeof c);
@@ -730,8 +758,8 @@ static int ra_build_pools(vpn_ikev2_ctx *ctx)
 {
     if (ctx->pools_built)
         return 0;
-    if (ctx->conf->n_ip_pool != 0 &&
-        (ctx->pool = vpn_calloc(&ctx->params.alloc, ctx->conf->n_ip_pool, sizeof *ctx->pool)) == NULL)
+    size_t n = ctx->conf->n_ip_pool + ctx->conf->n_ipv6_pool;
+    if (n != 0 && (ctx->pool = vpn_calloc(&ctx->params.alloc, n, sizeof *ctx->pool)) == NULL)
         return VPN_ERR_NOMEM;
     ctx->pools_built = true;
     for (size_t i = 0; i < ctx->conf->n_ip_pool; i++) {
@@ -741,19 +769,42 @@ static int ra_build_pools(vpn_ikev2_ctx *ctx)
         else
             IKEV2_LOG(ctx, VPN_LOG_WARN, "ip local pool %s cannot be used", cp->name);
     }
+    for (size_t i = 0; i < ctx->conf->n_ipv6_pool; i++) {
+        const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[i];
+        if (vpn_ippool_init6(&ctx->pool[ctx->n_pool], cp->name, &cp->prefix, cp->assigned_len) == 0)
+            ctx->n_pool++;
+        else
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "ipv6 local pool %s cannot be used", cp->name);
+    }
     return 0;
+}
+
+/* The pool of that name and family (IOS keeps IPv4 and IPv6 pool names
+ * apart); SIZE_MAX if none. */
+static size_t ra_pool_find(const vpn_ikev2_ctx *ctx, const char *name, uint8_t family)
+{
+    for (size_t i = 0; i < ctx->n_pool; i++)
+        if (ctx->pool[i].family == family && strcmp(ctx->pool[i].name, name) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static void ra_release_one(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_addr *a, size_t pool)
+{
+    if (a->family == VPN_AF_NONE || sa->initiator || pool >= ctx->n_pool)
+        return;
+    if (vpn_ippool_release(&ctx->pool[pool], a, sa->id) == 0) {
+        char t[VPN_ADDR_STRLEN];
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: %s back to pool %s", sa->id, vpn_addr_str(a, t, sizeof t),
+                  ctx->pool[pool].name);
+    }
+    memset(a, 0, sizeof *a);
 }
 
 void ikev2_ra_release(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 {
-    if (sa->ra_addr.family == VPN_AF_NONE || sa->initiator || sa->ra_pool >= ctx->n_pool)
-        return;
-    if (vpn_ippool_release(&ctx->pool[sa->ra_pool], &sa->ra_addr, sa->id) == 0) {
-        char a[VPN_ADDR_STRLEN];
-        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: %s back to pool %s", sa->id,
-                  vpn_addr_str(&sa->ra_addr, a, sizeof a), ctx->pool[sa->ra_pool].name);
-    }
-    memset(&sa->ra_addr, 0, sizeof sa->ra_addr);
+    ra_release_one(ctx, sa, &sa->ra_addr6, sa->ra_pool6);
+    ra_release_one(ctx, sa, &sa->ra_addr, sa->ra_pool);
 }
 
 void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n)
@@ -761,6 +812,16 @@ void ikev2_ra_move(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n)
     snprintf(n->eap_identity, sizeof n->eap_identity, "%s", old->eap_identity);
     n->ra_cfg = old->ra_cfg;
     n->ra_has_cfg = old->ra_has_cfg;
+    n->ra_cfg_received = old->ra_cfg_received;
+    if (old->ra_addr6.family != VPN_AF_NONE) {
+        /* 2.18: the rekeyed SA keeps the user's IPv6 address too */
+        n->ra_addr6 = old->ra_addr6;
+        n->ra_pool6 = old->ra_pool6;
+        if (!old->initiator && old->ra_pool6 < ctx->n_pool &&
+            vpn_ippool_transfer(&ctx->pool[old->ra_pool6], &old->ra_addr6, old->id, n->id) != 0)
+            memset(&n->ra_addr6, 0, sizeof n->ra_addr6);
+        memset(&old->ra_addr6, 0, sizeof old->ra_addr6);
+    }
     if (old->ra_addr.family == VPN_AF_NONE)
         return;
     n->ra_addr = old->ra_addr;
@@ -848,6 +909,25 @@ static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req,
         for (size_t i = 0; ap != NULL && i < ap->n_dns && g->n_dns < VPN_CP_MAX_DNS; i++)
             g->dns[g->n_dns++] = ap->dns[i];
     }
+    /* `ipv6 dns`: INTERNAL_IP6_DNS (3.15.1), sent when asked for */
+    for (size_t i = 0; ap != NULL && i < ap->n_dns6 && g->n_dns < VPN_CP_MAX_DNS; i++)
+        g->dns[g->n_dns++] = ap->dns6[i];
+    if (req->ip6_address && ap != NULL && ap->pool6[0]) {
+        /* `ipv6 pool`: an INTERNAL_IP6_ADDRESS with the pool's assigned
+         * prefix length; given back with the SA as the IPv4 one */
+        int brc = ra_build_pools(ctx);
+        size_t k;
+        if (brc != 0)
+            return brc;
+        if ((k = ra_pool_find(ctx, ap->pool6, VPN_AF_INET6)) == SIZE_MAX)
+            return VPN_ERR_NOTFOUND;
+        int rc = vpn_ippool_alloc(&ctx->pool[k], sa->id, &g->address6);
+        if (rc != 0)
+            return rc;
+        g->prefix6 = ctx->pool[k].assigned_len;
+        sa->ra_addr6 = g->address6;
+        sa->ra_pool6 = k;
+    }
     if (z != NULL && z->n_subnets > 0) {
         for (size_t i = 0; i < z->n_subnets && g->n_subnets < VPN_CP_MAX_SUBNETS; i++)
             if (z->subnets[i].addr.family == VPN_AF_INET)
@@ -872,7 +952,7 @@ static int ra_grant(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_cp_request *req,
         if (brc != 0)
             return brc;
         for (size_t i = 0; i < ctx->n_pool; i++)
-            if (strcmp(ctx->pool[i].name, pool) == 0) {
+            if (ctx->pool[i].family == VPN_AF_INET && strcmp(ctx->pool[i].name, pool) == 0) {
                 int rc = vpn_ippool_alloc(&ctx->pool[i], sa->id, &g->address);
                 if (rc != 0)
                     return rc;
@@ -1100,11 +1180,24 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
     if (want_child) {
         vpn_ikev2_proposal chosen;
         child_err = ikev2_child_accept(ctx, sa, first, false, SIZE_MAX, &c, &chosen);
-        if (child_err == 0 && g.address.family == VPN_AF_INET) {
-            /* 2.9: the user's side is narrowed to the address it was given */
-            vpn_prefix one = {g.address, 32};
-            vpn_ikev2_selector_from_prefix(&c.ts_remote[0], &one, 0);
-            c.n_ts_remote = 1;
+        if (child_err == 0 && (g.address.family == VPN_AF_INET || g.address6.family == VPN_AF_INET6)) {
+            /* 2.9: the user's side is narrowed to the address it was given
+             * (IPv6: the prefix of the assigned length, 3.15.1), each
+             * family only if the user proposed selectors of it */
+            bool had6 = false;
+            size_t k = 0;
+            for (size_t i = 0; i < c.n_ts_remote; i++)
+                had6 = had6 || c.ts_remote[i].addr_lo.family == VPN_AF_INET6;
+            if (g.address.family == VPN_AF_INET) {
+                vpn_prefix one = {g.address, 32};
+                vpn_ikev2_selector_from_prefix(&c.ts_remote[k++], &one, 0);
+            }
+            if (g.address6.family == VPN_AF_INET6 && had6) {
+                vpn_prefix one = {g.address6, g.prefix6};
+                vpn_ikev2_selector_from_prefix(&c.ts_remote[k++], &one, 0);
+            }
+            if (k > 0)
+                c.n_ts_remote = k;
         }
         if (child_err == 0) {
             vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
@@ -1348,6 +1441,7 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
                 sa->ra_addr = g.address;
                 sa->ra_cfg = g;
                 sa->ra_has_cfg = true;
+                sa->ra_cfg_received = true;
             }
         }
         sa->eap_phase = 0;

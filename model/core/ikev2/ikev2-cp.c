@@ -33,6 +33,61 @@ int vpn_ippool_init(vpn_ippool *p, const char *name, const vpn_addr *first, cons
     p->first = a;
     p->last = b;
     p->owner = own;
+    p->family = VPN_AF_INET;
+    return 0;
+}
+
+/* base + (v << shift) over 128 bits, big-endian; false on overflow. */
+static bool v6_add_shifted(const uint8_t *base, uint32_t v, unsigned shift, uint8_t *out)
+{
+    uint8_t add[16] = {0};
+    unsigned carry = 0;
+    for (unsigned bit = 0; bit < 32; bit++) {
+        if (!(v >> bit & 1u))
+            continue;
+        unsigned pos = shift + bit; /* counted from the least significant bit */
+        if (pos >= 128)
+            return false;
+        add[15 - pos / 8] |= (uint8_t)(1u << (pos % 8));
+    }
+    for (int i = 15; i >= 0; i--) {
+        unsigned sum = (unsigned)base[i] + add[i] + carry;
+        out[i] = (uint8_t)sum;
+        carry = sum >> 8;
+    }
+    return carry == 0;
+}
+
+int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, uint8_t assigned_len)
+{
+    if (p == NULL || name == NULL || prefix == NULL || name[0] == '\0' || strlen(name) >= VPN_IPPOOL_NAME_MAX ||
+        prefix->addr.family != VPN_AF_INET6 || prefix->len > assigned_len || assigned_len > 128)
+        return VPN_ERR_INVAL;
+    vpn_prefix net = *prefix;
+    net.len = prefix->len;
+    for (unsigned bit = prefix->len; bit < 128; bit++)
+        if (prefix->addr.b[bit / 8] & (0x80u >> (bit % 8)))
+            return VPN_ERR_INVAL; /* host bits set: not a prefix */
+    unsigned span = (unsigned)assigned_len - prefix->len; /* slots: 2^span */
+    uint32_t first = assigned_len == 128 ? 1u : 0u;
+    uint64_t slots = span >= 32 ? (uint64_t)1 << 32 : (uint64_t)1 << span;
+    if (slots <= first)
+        return VPN_ERR_INVAL; /* a /128 pool of 128: only the anycast address */
+    uint64_t n = slots - first;
+    if (n > VPN_IPPOOL_MAX)
+        n = VPN_IPPOOL_MAX;
+    uint32_t *own = calloc((size_t)n, sizeof *own);
+    if (own == NULL)
+        return VPN_ERR_NOMEM;
+    memset(p, 0, sizeof *p);
+    strcpy(p->name, name);
+    p->family = VPN_AF_INET6;
+    memcpy(p->base, net.addr.b, 16);
+    p->prefix_len = prefix->len;
+    p->assigned_len = assigned_len;
+    p->first = first;
+    p->last = first + (uint32_t)(n - 1);
+    p->owner = own;
     return 0;
 }
 
@@ -44,14 +99,50 @@ void vpn_ippool_free(vpn_ippool *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The address of slot index i (0-based from first). */
+static void addr_of(const vpn_ippool *p, uint32_t i, vpn_addr *out)
+{
+    if (p->family == VPN_AF_INET) {
+        vpn_addr_v4(out, p->first + i);
+        return;
+    }
+    uint8_t b[16];
+    /* cannot overflow: init6 kept every slot inside the prefix */
+    v6_add_shifted(p->base, p->first + i, 128u - p->assigned_len, b);
+    vpn_addr_from_bytes(out, b, 16);
+}
+
 static bool slot_of(const vpn_ippool *p, const vpn_addr *a, uint32_t *slot)
 {
-    if (p == NULL || p->owner == NULL || a == NULL || a->family != VPN_AF_INET)
+    if (p == NULL || p->owner == NULL || a == NULL || a->family != p->family)
         return false;
-    uint32_t v = vpn_addr_v4_u32(a);
+    if (p->family == VPN_AF_INET) {
+        uint32_t v = vpn_addr_v4_u32(a);
+        if (v < p->first || v > p->last)
+            return false;
+        *slot = v - p->first;
+        return true;
+    }
+    /* inside the prefix, on a slot boundary, and the slot number in range */
+    vpn_prefix net;
+    vpn_addr_from_bytes(&net.addr, p->base, 16);
+    net.len = p->prefix_len;
+    if (!vpn_prefix_contains(&net, a))
+        return false;
+    unsigned shift = 128u - p->assigned_len;
+    for (unsigned bit = 0; bit < shift; bit++)
+        if (a->b[15 - bit / 8] & (1u << (bit % 8)))
+            return false;
+    uint64_t v = 0;
+    for (unsigned bit = shift; bit < 128u - p->prefix_len; bit++)
+        if (a->b[15 - bit / 8] & (1u << (bit % 8))) {
+            if (bit - shift >= 32)
+                return false;
+            v |= (uint64_t)1 << (bit - shift);
+        }
     if (v < p->first || v > p->last)
         return false;
-    *slot = v - p->first;
+    *slot = (uint32_t)(v - p->first);
     return true;
 }
 
@@ -64,7 +155,7 @@ int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out)
      * re-sent CFG_REQUEST) gets the same one back. */
     for (uint32_t i = 0; i < n; i++) {
         if (p->owner[i] == owner) {
-            vpn_addr_v4(out, p->first + i);
+            addr_of(p, i, out);
             return 0;
         }
         if (p->owner[i] == 0 && free_slot == UINT32_MAX)
@@ -74,7 +165,7 @@ int vpn_ippool_alloc(vpn_ippool *p, uint32_t owner, vpn_addr *out)
         return VPN_ERR_LIMIT;
     p->owner[free_slot] = owner;
     p->used++;
-    vpn_addr_v4(out, p->first + free_slot);
+    addr_of(p, free_slot, out);
     return 0;
 }
 
@@ -211,7 +302,9 @@ static int req_attr(void *ctx, uint16_t t, const uint8_t *v, size_t len)
         }
         return 0;
     case VPN_IKEV2_CFG_INTERNAL_IP6_ADDRESS:
-        if (len != 0 && len != 17)
+        /* 3.15.1: empty, or sixteen octets of address and one of prefix
+         * length (a wish this side does not honour: the pool decides) */
+        if ((len != 0 && len != 17) || (len == 17 && v[16] > 128))
             return VPN_ERR_MALFORMED;
         q->ip6_address = true;
         return 0;
@@ -219,6 +312,22 @@ static int req_attr(void *ctx, uint16_t t, const uint8_t *v, size_t len)
         if (len != 0 && len != 16)
             return VPN_ERR_MALFORMED;
         q->ip6_dns = true;
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP6_SUBNET:
+        /* 3.15.1: empty, or address and prefix length, seventeen octets */
+        if (len != 0 && len != 17)
+            return VPN_ERR_MALFORMED;
+        q->ip6_subnet = true;
+        if (len == 17) {
+            vpn_prefix pf;
+            if (v[16] > 128)
+                return VPN_ERR_MALFORMED;
+            vpn_addr_from_bytes(&pf.addr, v, 16);
+            pf.len = v[16];
+            if (q->n_subnets == VPN_CP_MAX_SUBNETS)
+                return VPN_ERR_LIMIT;
+            q->subnets[q->n_subnets++] = pf;
+        }
         return 0;
     default:
         return 0; /* unknown or not served: skipped, 3.15.1 */
@@ -246,13 +355,36 @@ static void put_attr(vpn_ikev2_cp_attr *a, size_t *n, uint16_t type, const uint8
     (*n)++;
 }
 
+/* One subnet value (RFC 7296 3.15.1): IPv4 address and netmask, eight
+ * octets; IPv6 address and prefix length, seventeen. Returns the length
+ * written to out (17 octets room), 0 for a prefix of neither family or too
+ * long. */
+static size_t subnet_value(const vpn_prefix *p, uint8_t *out, uint16_t *type)
+{
+    if (p->addr.family == VPN_AF_INET && p->len <= 32) {
+        vpn_addr m;
+        vpn_len_to_mask(p->len, &m);
+        memcpy(out, p->addr.b, 4);
+        memcpy(out + 4, m.b, 4);
+        *type = VPN_IKEV2_CFG_INTERNAL_IP4_SUBNET;
+        return 8;
+    }
+    if (p->addr.family == VPN_AF_INET6 && p->len <= 128) {
+        memcpy(out, p->addr.b, 16);
+        out[16] = p->len;
+        *type = VPN_IKEV2_CFG_INTERNAL_IP6_SUBNET;
+        return 17;
+    }
+    return 0;
+}
+
 int vpn_cp_build_reply(vpn_ikev2_bld *b, const vpn_cp_request *req, const vpn_cp_grant *g)
 {
     if (b == NULL || req == NULL || g == NULL || g->n_dns > VPN_CP_MAX_DNS ||
-        g->n_subnets > VPN_CP_MAX_SUBNETS)
+        g->n_subnets > VPN_CP_MAX_SUBNETS || g->prefix6 > 128)
         return VPN_ERR_INVAL;
-    vpn_ikev2_cp_attr at[2 + VPN_CP_MAX_DNS + VPN_CP_MAX_SUBNETS];
-    uint8_t mask[4], sub[VPN_CP_MAX_SUBNETS][8];
+    vpn_ikev2_cp_attr at[3 + VPN_CP_MAX_DNS + VPN_CP_MAX_SUBNETS];
+    uint8_t mask[4], a6[17], sub[VPN_CP_MAX_SUBNETS][17];
     size_t n = 0;
     if (req->ip4_address && g->address.family == VPN_AF_INET) {
         put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_ADDRESS, g->address.b, 4);
@@ -261,20 +393,23 @@ int vpn_cp_build_reply(vpn_ikev2_bld *b, const vpn_cp_request *req, const vpn_cp
             put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_NETMASK, mask, 4);
         }
     }
-    if (req->ip4_dns)
-        for (size_t i = 0; i < g->n_dns; i++)
-            if (g->dns[i].family == VPN_AF_INET)
-                put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_DNS, g->dns[i].b, 4);
+    if (req->ip6_address && g->address6.family == VPN_AF_INET6) {
+        /* 3.15.1: the address, then its prefix length */
+        memcpy(a6, g->address6.b, 16);
+        a6[16] = g->prefix6;
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP6_ADDRESS, a6, 17);
+    }
+    for (size_t i = 0; i < g->n_dns; i++) {
+        if (req->ip4_dns && g->dns[i].family == VPN_AF_INET)
+            put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_DNS, g->dns[i].b, 4);
+        if (req->ip6_dns && g->dns[i].family == VPN_AF_INET6)
+            put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP6_DNS, g->dns[i].b, 16);
+    }
     for (size_t i = 0; i < g->n_subnets; i++) {
-        const vpn_prefix *p = &g->subnets[i];
-        if (p->addr.family != VPN_AF_INET || p->len > 32)
-            continue;
-        /* 3.15.1: address and netmask, eight octets. */
-        vpn_addr m;
-        vpn_len_to_mask(p->len, &m);
-        memcpy(sub[i], p->addr.b, 4);
-        memcpy(sub[i] + 4, m.b, 4);
-        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_SUBNET, sub[i], 8);
+        uint16_t t;
+        size_t len = subnet_value(&g->subnets[i], sub[i], &t);
+        if (len != 0)
+            put_attr(at, &n, t, sub[i], len);
     }
     return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REPLY, at, n);
 }
@@ -290,21 +425,36 @@ int vpn_cp_build_request(vpn_ikev2_bld *b)
     return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REQUEST, at, n);
 }
 
+int vpn_cp_build_request_af(vpn_ikev2_bld *b, bool ip4, bool ip6)
+{
+    if (b == NULL || (!ip4 && !ip6))
+        return VPN_ERR_INVAL;
+    vpn_ikev2_cp_attr at[4];
+    size_t n = 0;
+    if (ip4) {
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_ADDRESS, NULL, 0);
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_DNS, NULL, 0);
+    }
+    if (ip6) {
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP6_ADDRESS, NULL, 0);
+        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP6_DNS, NULL, 0);
+    }
+    return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REQUEST, at, n);
+}
+
 int vpn_cp_build_request_subnets(vpn_ikev2_bld *b, const vpn_prefix *subnets, size_t n_subnets)
 {
     if (b == NULL || (subnets == NULL && n_subnets) || n_subnets > VPN_CP_MAX_SUBNETS)
         return VPN_ERR_INVAL;
     vpn_ikev2_cp_attr at[VPN_CP_MAX_SUBNETS];
-    uint8_t sub[VPN_CP_MAX_SUBNETS][8];
+    uint8_t sub[VPN_CP_MAX_SUBNETS][17];
     size_t n = 0;
     for (size_t i = 0; i < n_subnets; i++) {
-        vpn_addr m;
-        if (subnets[i].addr.family != VPN_AF_INET || subnets[i].len > 32)
+        uint16_t t;
+        size_t len = subnet_value(&subnets[i], sub[n], &t);
+        if (len == 0)
             return VPN_ERR_INVAL;
-        vpn_len_to_mask(subnets[i].len, &m);
-        memcpy(sub[n], subnets[i].addr.b, 4);
-        memcpy(sub[n] + 4, m.b, 4);
-        put_attr(at, &n, VPN_IKEV2_CFG_INTERNAL_IP4_SUBNET, sub[n], 8);
+        put_attr(at, &n, t, sub[n], len);
     }
     return vpn_ikev2_bld_cp(b, VPN_IKEV2_CFG_REQUEST, at, n);
 }
@@ -342,6 +492,30 @@ static int reply_attr(void *ctx, uint16_t t, const uint8_t *v, size_t len)
             return VPN_ERR_MALFORMED;
         vpn_addr_from_bytes(&p->addr, v, 4);
         g->n_subnets++;
+        return 0;
+    }
+    case VPN_IKEV2_CFG_INTERNAL_IP6_ADDRESS:
+        /* 3.15.1: sixteen octets of address, one of prefix length */
+        if (len != 17 || v[16] > 128 || g->address6.family != VPN_AF_NONE)
+            return VPN_ERR_MALFORMED;
+        vpn_addr_from_bytes(&g->address6, v, 16);
+        g->prefix6 = v[16];
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP6_DNS:
+        if (len != 16)
+            return VPN_ERR_MALFORMED;
+        if (g->n_dns == VPN_CP_MAX_DNS)
+            return VPN_ERR_LIMIT;
+        vpn_addr_from_bytes(&g->dns[g->n_dns++], v, 16);
+        return 0;
+    case VPN_IKEV2_CFG_INTERNAL_IP6_SUBNET: {
+        if (len != 17 || v[16] > 128)
+            return VPN_ERR_MALFORMED;
+        if (g->n_subnets == VPN_CP_MAX_SUBNETS)
+            return VPN_ERR_LIMIT;
+        vpn_prefix *p = &g->subnets[g->n_subnets++];
+        vpn_addr_from_bytes(&p->addr, v, 16);
+        p->len = v[16];
         return 0;
     }
     default:

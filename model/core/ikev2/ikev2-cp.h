@@ -27,9 +27,14 @@ extern "C" {
 
 typedef struct vpn_ippool {
     char name[VPN_IPPOOL_NAME_MAX];
-    uint32_t first, last; /* host order, inclusive */
+    uint32_t first, last; /* IPv4: the addresses, host order; IPv6: slot numbers; inclusive */
     uint32_t *owner;      /* per address: 0 free, else the owner tag */
     uint32_t used;
+    uint8_t family;       /* VPN_AF_INET or VPN_AF_INET6 */
+    /* IPv6 (IOS `ipv6 local pool NAME PREFIX/LEN ASSIGNED`): slot v is the
+     * prefix base + v * 2^(128 - assigned) */
+    uint8_t base[16];
+    uint8_t prefix_len, assigned_len;
 } vpn_ippool;
 
 /*
@@ -39,6 +44,17 @@ typedef struct vpn_ippool {
  */
 int vpn_ippool_init(vpn_ippool *p, const char *name, const vpn_addr *first, const vpn_addr *last);
 void vpn_ippool_free(vpn_ippool *p);
+
+/*
+ * `ipv6 local pool NAME PREFIX/LEN ASSIGNED`: hands out prefixes of length
+ * ASSIGNED (LEN <= ASSIGNED <= 128) from PREFIX, each as its first address
+ * (the INTERNAL_IP6_ADDRESS value with prefix length ASSIGNED, RFC 7296
+ * 3.15.1); with ASSIGNED 128 the all-zeros address (the Subnet-Router
+ * anycast address, RFC 4291 2.6.1) is skipped. At most VPN_IPPOOL_MAX
+ * slots are used, the lowest first. Errors: VPN_ERR_INVAL (not IPv6,
+ * lengths out of order, host bits set in the prefix), VPN_ERR_NOMEM.
+ */
+int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, uint8_t assigned_len);
 
 /*
  * Gives owner (nonzero) an address: the one it already holds, else the
@@ -80,11 +96,11 @@ static inline uint32_t vpn_ippool_size(const vpn_ippool *p) { return p->last - p
 /* What a CFG_REQUEST asks for (RFC 7296 3.15.1). */
 typedef struct vpn_cp_request {
     bool ip4_address, ip4_netmask, ip4_dns, ip4_subnet;
-    bool ip6_address, ip6_dns;
+    bool ip6_address, ip6_dns, ip6_subnet;
     bool has_hint;       /* a nonzero INTERNAL_IP4_ADDRESS: the peer's wish */
     vpn_addr hint;
-    /* INTERNAL_IP4_SUBNET values: the networks a site-to-site peer
-     * announces behind it (IOS `route set` on the spoke) */
+    /* INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET values: the networks a
+     * site-to-site peer announces behind it (IOS `route set` on the spoke) */
     vpn_prefix subnets[VPN_CP_MAX_SUBNETS];
     size_t n_subnets;
 } vpn_cp_request;
@@ -103,9 +119,11 @@ int vpn_cp_parse_request(const vpn_ikev2_payload *cp, vpn_cp_request *out);
 typedef struct vpn_cp_grant {
     vpn_addr address;   /* from the pool; family 0: none */
     uint32_t netmask;   /* host order, 0: not sent */
-    vpn_addr dns[VPN_CP_MAX_DNS];
+    vpn_addr address6;  /* INTERNAL_IP6_ADDRESS; family 0: none */
+    uint8_t prefix6;    /* ... its prefix length (3.15.1), <= 128 */
+    vpn_addr dns[VPN_CP_MAX_DNS]; /* either family */
     size_t n_dns;
-    vpn_prefix subnets[VPN_CP_MAX_SUBNETS]; /* `route set access-list` / `route set interface` */
+    vpn_prefix subnets[VPN_CP_MAX_SUBNETS]; /* `route set access-list` / `route set interface`; either family */
     size_t n_subnets;
 } vpn_cp_grant;
 
@@ -128,23 +146,29 @@ typedef struct vpn_cp_authz {
 
 /*
  * Appends CFG_REPLY with what g gives and req asked for (an address and
- * DNS only when asked; subnets always: RFC 7296 3.15.2 lets the responder
- * send INTERNAL_IP4_SUBNET unasked). Errors: VPN_ERR_INVAL and the
- * builder's.
+ * DNS of a family only when asked for that family; subnets always: RFC
+ * 7296 3.15.2 lets the responder send INTERNAL_IP4_SUBNET and
+ * INTERNAL_IP6_SUBNET unasked). Errors: VPN_ERR_INVAL (prefix6 > 128) and
+ * the builder's.
  */
 int vpn_cp_build_reply(vpn_ikev2_bld *b, const vpn_cp_request *req, const vpn_cp_grant *g);
 
 /* Appends the CFG_REQUEST a remote-access client sends (address and DNS). */
 int vpn_cp_build_request(vpn_ikev2_bld *b);
 
+/* The same for the families asked: ip4 INTERNAL_IP4_ADDRESS and _DNS, ip6
+ * INTERNAL_IP6_ADDRESS and _DNS (RFC 7296 3.15.1: empty values).
+ * Errors: VPN_ERR_INVAL (neither family) and the builder's. */
+int vpn_cp_build_request_af(vpn_ikev2_bld *b, bool ip4, bool ip6);
+
 /* Appends the CFG_REQUEST a site-to-site spoke sends: its own networks as
- * INTERNAL_IP4_SUBNET values (IOS FlexVPN's routing over IKEv2; the hub
- * with `route accept any` narrows the spoke's selectors to them).
- * Errors: VPN_ERR_INVAL (a prefix not IPv4, more than VPN_CP_MAX_SUBNETS)
- * and the builder's. */
+ * INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET values (IOS FlexVPN's routing
+ * over IKEv2; the hub with `route accept any` narrows the spoke's selectors
+ * to them). Errors: VPN_ERR_INVAL (a prefix of no family or too long, more
+ * than VPN_CP_MAX_SUBNETS) and the builder's. */
 int vpn_cp_build_request_subnets(vpn_ikev2_bld *b, const vpn_prefix *subnets, size_t n_subnets);
 
-/* Reads a CFG_REPLY into g (IPv4 attributes; others ignored). Errors:
+/* Reads a CFG_REPLY into g (IPv4 and IPv6 attributes; others ignored). Errors:
  * VPN_ERR_INVAL, VPN_ERR_STATE (not a reply), VPN_ERR_MALFORMED, VPN_ERR_LIMIT
  * (more DNS servers or subnets than g holds). */
 int vpn_cp_parse_reply(const vpn_ikev2_payload *cp, vpn_cp_grant *g);

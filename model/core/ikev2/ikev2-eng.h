@@ -229,9 +229,12 @@ typedef struct ikev2_sa {
     char eap_identity[VPN_EAP_NAME_MAX + 1];
     vpn_addr ra_addr;                 /* the address assigned (responder) or received (initiator) */
     size_t ra_pool;                   /* responder: index into ctx->pool holding ra_addr */
+    vpn_addr ra_addr6;                /* responder: the IPv6 address assigned (RFC 7296 3.15.1) */
+    size_t ra_pool6;                  /* ... the index into ctx->pool holding it */
     vpn_cp_authz *ra_authz;           /* responder: the AAA server's attributes (owned) */
     vpn_cp_grant ra_cfg;              /* the CFG_REPLY sent (responder) or received (initiator) */
     bool ra_has_cfg;
+    bool ra_cfg_received;             /* ra_cfg came from the peer (we asked: the initiator's role, kept over rekeys) */
     bool eap_wait;                    /* responder: an EAP backend answers later */
     bool eap_wait_first;              /* ... to the first IKE_AUTH request */
     vpn_ikev2_hdr eap_wait_hdr;       /* the request waiting for it */

@@ -1983,6 +1983,37 @@ int vpn_ikev2_sa_find(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_ikev2_sa
     return 0;
 }
 
+int vpn_ikev2_sa_routes(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_prefix *out, size_t cap)
+{
+    const ikev2_sa *sa;
+    size_t n = 0;
+
+    if (ctx == NULL || (out == NULL && cap > 0))
+        return VPN_ERR_INVAL;
+    if ((sa = ikev2_sa_by_id(ctx, ike_sa_id)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    if (sa->ra_has_cfg && !sa->ra_cfg_received)
+        return VPN_ERR_STATE;
+    if (!sa->ra_has_cfg)
+        return 0;
+    for (size_t i = 0; i < sa->ra_cfg.n_subnets; i++) {
+        const vpn_prefix *p = &sa->ra_cfg.subnets[i];
+        bool dup = false;
+        /* 3.15.1 gives no default route meaning; one holding the peer
+         * would swallow the tunnel's own packets */
+        if (vpn_prefix_contains(p, &sa->remote.addr))
+            continue;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = sa->ra_cfg.subnets[k].len == p->len && vpn_addr_eq(&sa->ra_cfg.subnets[k].addr, &p->addr);
+        if (dup)
+            continue;
+        if (n < cap)
+            out[n] = *p;
+        n++;
+    }
+    return (int)n;
+}
+
 int vpn_ikev2_child_get(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, size_t index,
                         vpn_ikev2_child_state *out)
 {

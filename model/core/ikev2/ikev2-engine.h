@@ -480,6 +480,18 @@ size_t vpn_ikev2_sa_count(const vpn_ikev2_ctx *ctx);
 int vpn_ikev2_sa_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_sa_info *out);
 /* By handle. Errors: VPN_ERR_NOTFOUND. */
 int vpn_ikev2_sa_find(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_ikev2_sa_info *out);
+/*
+ * The routes an initiator installs from the CFG_REPLY it received (RFC
+ * 7296 3.15.1 INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET: the networks the
+ * responder protects; IOS's FlexVPN spoke and client install them towards
+ * the tunnel). Leaves out duplicates and any prefix holding the peer's
+ * outer address (its own IKE and ESP packets would be routed into the
+ * tunnel). Writes at most cap prefixes to out; returns how many there are
+ * (may exceed cap: the rest were not written), 0 when there is no reply.
+ * Errors: VPN_ERR_INVAL (NULL ctx, out NULL with cap > 0), VPN_ERR_NOTFOUND
+ * (no such SA), VPN_ERR_STATE (this side sent the reply: the responder).
+ */
+int vpn_ikev2_sa_routes(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, vpn_prefix *out, size_t cap);
 /* The index-th CHILD_SA of an IKE SA. Errors: VPN_ERR_NOTFOUND. */
 int vpn_ikev2_child_get(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, size_t index,
                         vpn_ikev2_child_state *out);
