@@ -324,6 +324,8 @@ struct vpn_ikev2_ctx {
     uint8_t *scratch;                 /* IKEV2_MSG_MAX octets: messages being built */
     uint8_t *scratch2;                /* datagrams with the non-ESP marker */
     uint8_t *plain;                   /* decrypted (and reassembled) payloads */
+    size_t plain_len;                 /* after unprotect: the inner chain's length */
+    uint8_t plain_first;              /* and its first payload type */
     /* `ip local pool`s of the conf, built on first use (remote access) */
     vpn_ippool *pool;
     size_t n_pool;

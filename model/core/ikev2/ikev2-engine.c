@@ -14,6 +14,8 @@
 #include "common/vpn-err.h"
 #include "ikev2/ikev2-eng.h"
 #include "ikev2/ikev2-ts.h"
+#include "ipsec/ip.h"
+#include "ipsec/natt.h"
 
 #define DEFAULT_RTO_NS (1 * NS_PER_S)
 #define DEFAULT_RTO_MAX_NS (32 * NS_PER_S)
@@ -828,6 +830,56 @@ static int fragment(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg,
     return rc;
 }
 
+/* Can Wireshark decrypt this IKE SA from our key line (vpn_ikev2_sa_wireshark_line)? */
+static bool ws_decrypts(const ikev2_sa *sa)
+{
+    return sa->cr.cinfo && sa->cr.cinfo->ws_ikev2 && (sa->cr.iinfo == NULL || sa->cr.iinfo->ws_ikev2);
+}
+
+/*
+ * The decrypted view of one message (vpn_ikev2_params.ike_plain): hdr is
+ * the message's RFC 7296 3.1 header as sent, chain its SK payload's inner
+ * payloads (3.14) starting with type `first`. Nothing happens without the
+ * callback, for SAs Wireshark decrypts, or when memory is short (a view
+ * is no part of the protocol). src and dst: the datagram's endpoints.
+ */
+static void plain_view(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, bool outbound, const vpn_ikev2_endpoint *src,
+                       const vpn_ikev2_endpoint *dst, const uint8_t *hdr, uint8_t first, const uint8_t *chain,
+                       size_t chain_len)
+{
+    size_t iph, marker, ike_len = VPN_IKEV2_HDR_LEN + chain_len, udp_len, tot;
+    vpn_ip_hdr ih;
+    uint8_t *p;
+
+    if (ctx->params.ike_plain == NULL || ws_decrypts(sa) || src->addr.family != dst->addr.family)
+        return;
+    if ((iph = vpn_ip_hdr_len(src->addr.family)) == 0)
+        return;
+    marker = src->port == VPN_IKEV2_NATT_PORT || dst->port == VPN_IKEV2_NATT_PORT ? 4 : 0;
+    udp_len = 8 + marker + ike_len;
+    tot = iph + udp_len;
+    if (tot > 65535 || (p = vpn_malloc(&ctx->params.alloc, tot)) == NULL)
+        return;
+    memset(&ih, 0, sizeof ih);
+    ih.src = src->addr;
+    ih.dst = dst->addr;
+    ih.proto = 17;
+    ih.ttl = 64;
+    if (vpn_ip_hdr_write(p, &ih, udp_len) == 0 && vpn_udp_hdr_write(p + iph, src->port, dst->port, udp_len - 8) == 0) {
+        uint8_t *ike = p + iph + 8 + marker;
+        memset(p + iph + 8, 0, marker);
+        memcpy(ike, hdr, VPN_IKEV2_HDR_LEN);
+        ike[16] = first;
+        vpn_store32(ike + 24, (uint32_t)ike_len);
+        memcpy(ike + VPN_IKEV2_HDR_LEN, chain, chain_len);
+        if (src->addr.family == VPN_AF_INET6)
+            vpn_udp_csum6(p, iph, udp_len);
+        ctx->params.ike_plain(ctx->params.user, sa->id, outbound, p, tot);
+    }
+    OPENSSL_cleanse(p, tot);
+    free(p);
+}
+
 int ikev2_out_finish(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_out *o, ikev2_buf *frags, size_t *n)
 {
     vpn_ikev2_sk_region reg;
@@ -842,6 +894,13 @@ int ikev2_out_finish(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_out *o, ikev2_buf *
             rc = vpn_ikev2_bld_finish(&o->b, &len);
         if (rc != 0)
             return rc;
+        if (ctx->params.ike_plain && reg.iv_off == VPN_IKEV2_HDR_LEN + 4) {
+            /* the plaintext, padded, is in place before encryption */
+            size_t chain_len = 0;
+            if (vpn_ikev2_sk_unpad(ctx->scratch + reg.ct_off, reg.ct_len, &chain_len) == 0)
+                plain_view(ctx, sa, true, &sa->local, &sa->remote, ctx->scratch, ctx->scratch[VPN_IKEV2_HDR_LEN],
+                           ctx->scratch + reg.ct_off, chain_len);
+        }
         if (sa->peer_frag && len > frag_limit(sa))
             return fragment(ctx, sa, ctx->scratch, &reg, frags, n);
         rc = vpn_ikev2_sk_encrypt(&sa->cr, &ctx->params.rng, ctx->scratch, reg.iv_off, reg.ct_off,
@@ -1223,7 +1282,7 @@ static bool is_natt(const vpn_ikev2_endpoint *a, const vpn_ikev2_endpoint *b)
  */
 /* Strips the padding and parses the inner chain: 0, or 2 (authentic but
  * malformed, with inner->err_* saying how). */
-static int parse_plain(const uint8_t *plain, size_t len, uint8_t first, vpn_ikev2_msg *inner)
+static int parse_plain(const uint8_t *plain, size_t len, uint8_t first, vpn_ikev2_msg *inner, size_t *plain_len)
 {
     size_t inner_len = 0;
 
@@ -1232,6 +1291,7 @@ static int parse_plain(const uint8_t *plain, size_t len, uint8_t first, vpn_ikev
         inner->err_notify = VPN_IKEV2_N_INVALID_SYNTAX; /* 3.14: bad padding */
         return 2;
     }
+    *plain_len = inner_len;
     return vpn_ikev2_msg_parse_inner(plain, inner_len, first, inner) == 0 ? 0 : 2;
 }
 
@@ -1256,7 +1316,8 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
         if ((rc = vpn_ikev2_sk_decrypt(&sa->cr, buf, reg.iv_off, reg.ct_off, reg.ct_len, reg.icv_off,
                                        ctx->plain)) != 0)
             return rc;
-        return parse_plain(ctx->plain, reg.ct_len, sk->u.sk.first, inner);
+        ctx->plain_first = sk->u.sk.first;
+        return parse_plain(ctx->plain, reg.ct_len, sk->u.sk.first, inner, &ctx->plain_len);
     }
     if (skf == NULL)
         return VPN_ERR_MALFORMED;
@@ -1315,6 +1376,8 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
                 memcpy(ctx->plain + off, sa->rf_chunk[i].p, sa->rf_chunk[i].len);
                 off += sa->rf_chunk[i].len;
             }
+            ctx->plain_len = off;
+            ctx->plain_first = sa->rf_first;
             rc = vpn_ikev2_msg_parse_inner(ctx->plain, off, sa->rf_first, inner);
             bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
             sa->rf_active = false;
@@ -1436,6 +1499,8 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
         free(inner);
         return;
     }
+    if (rc == 0)
+        plain_view(ctx, sa, false, remote, local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
     ctx->stats.in_requests++;
     sa->last_recv = now;
     sa->recv_seen |= 1u << off;
@@ -1529,6 +1594,8 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         free(inner);
         return;
     }
+    /* a response comes where the request went (RFC 7296 2.11) */
+    plain_view(ctx, sa, false, &sa->remote, &sa->local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
     ctx->stats.in_responses++;
     sa->last_recv = now;
     in.raw = buf;

@@ -226,6 +226,16 @@ typedef struct vpn_ikev2_params {
     /* Asked before each allocation the engine makes (zeroed: always
      * allowed); tests fail the k-th one. See common/alloc.h. */
     vpn_alloc alloc;
+    /* Traces (issue 18): every encrypted message sent or received under an
+     * IKE SA whose algorithms Wireshark cannot decrypt (no
+     * ikev2_decryption_table line, vpn_ikev2_sa_wireshark_line), as the same
+     * message unencrypted: its RFC 7296 3.1 header with the SK payload's
+     * inner payloads in the SK's place (Next Payload and Length fixed), in an
+     * IPv4 or IPv6 + UDP datagram with the SA's addresses and ports (the
+     * non-ESP marker before it on port 4500, RFC 3948 2.2); RFC 7383
+     * fragments as the one reassembled message. outbound: sent. dgram is
+     * valid during the call only. A view, never sent. Optional. */
+    void (*ike_plain)(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len);
 } vpn_ikev2_params;
 
 /*
