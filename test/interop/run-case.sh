@@ -10,7 +10,8 @@
 #       hold: we send it as a second CERT payload)
 #       chacha (ChaCha20-Poly1305 IKE and ESP, X25519: Wireshark 4.0 decrypts
 #       neither, so vpnd writes no key line for them and KEYDIR/esp.plain.pcap
-#       holds the inner packet of every ESP packet instead)
+#       holds the inner packet of every ESP packet instead, KEYDIR/ike.plain.pcap
+#       every encrypted IKE message decrypted)
 #       window (`crypto ikev2 window 5`: vpnd announces SET_WINDOW_SIZE in
 #       IKE_AUTH; strongSwan has no window setting and announces none, so vpnd
 #       keeps one request in flight towards it through CHILD_SA and IKE_SA
@@ -368,6 +369,21 @@ chacha)
     [ "$udp" = 400 ] || fail "the plain view holds $udp of the 400 UDP datagrams"
     [ "$icmp" -ge 20 ] || fail "the plain view holds $icmp ICMP packets (20 echo requests sent)"
     [ "$bad" = 0 ] || fail "malformed packets in the plain view"
+    # The IKE SA is ChaCha20-Poly1305 too: KEYDIR/ike.plain.pcap holds every
+    # encrypted IKE message decrypted, each exchange of the wire once,
+    # unencrypted (no Encrypted payload), readable with nothing malformed.
+    ikep=$W/keys/ike.plain.pcap
+    [ -s "$ikep" ] || fail "vpnd wrote no $ikep"
+    f='-T fields -e isakmp.ispi -e isakmp.messageid -e isakmp.exchangetype -e isakmp.flag_r'
+    tshark -r "$W/wan.pcap" -Y 'isakmp && isakmp.exchangetype != 34' $f 2>/dev/null | sort -u >"$W/ike-wire.txt"
+    tshark -r "$ikep" -Y isakmp $f 2>/dev/null | sort -u >"$W/ike-plain.txt"
+    ikebad=$(tshark -r "$ikep" -Y '_ws.malformed || _ws.expert.severity >= error || isakmp.typepayload == 46' 2>/dev/null | wc -l)
+    ids=$(tshark -r "$ikep" -Y 'isakmp.typepayload == 35 || isakmp.typepayload == 36' 2>/dev/null | wc -l)
+    log "IKE plain view: $(wc -l <"$W/ike-plain.txt") messages for $(wc -l <"$W/ike-wire.txt") encrypted on the wire, $ids with IDi/IDr, $ikebad malformed or still encrypted"
+    [ -s "$W/ike-wire.txt" ] && cmp -s "$W/ike-wire.txt" "$W/ike-plain.txt" ||
+        fail "the IKE plain view does not hold the wire's encrypted messages: $(diff "$W/ike-wire.txt" "$W/ike-plain.txt" | head -5)"
+    [ "$ids" = 2 ] || fail "the IKE plain view shows $ids IKE_AUTH messages with IDi/IDr (2 expected)"
+    [ "$ikebad" = 0 ] || fail "malformed or encrypted messages in the IKE plain view"
     ;;
 window)
     [ "$US_KIND" = vpnd ] || fail "the window case checks vpnd's own view"
