@@ -334,6 +334,9 @@ static void test_window_conf_and_ike_rekey(void **state)
     i0 = info(&n, 0);
     assert_int_not_equal(i0.id, old);
     assert_int_equal(i0.n_children, 1 + N_EXTRA);
+    /* the peer's window (said once, in IKE_AUTH) holds for the new IKE SA */
+    assert_int_equal(i0.window_remote, 5);
+    assert_int_equal(info(&n, 1).window_remote, 5);
     tp_free(&n);
 }
 

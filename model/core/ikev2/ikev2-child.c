@@ -856,6 +856,7 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->nat_local = old->nat_local;
     n->nat_remote = old->nat_remote;
     n->peer_frag = old->peer_frag;
+    n->window_remote = old->window_remote; /* RFC 7296 2.3: the peer said it once, in IKE_AUTH */
     n->profile = old->profile;
     n->policy = old->policy;
     n->id_local = old->id_local;
