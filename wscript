@@ -311,6 +311,8 @@ VPN_CORE_TESTS = [
     'ikev2-inject-fail:test/core/ikev2-inject-fail-test.c',
     'gdoi-inject-fail:test/core/gdoi-inject-fail-test.c',
     'ikev2-collision:test/core/ikev2-collision-test.c',
+    'ikev2-window:test/core/ikev2-window-test.c',
+    'ikev2-plainview:test/core/ikev2-plainview-test.c',
     'radius-client:test/core/radius-client-test.c',
 ]
 

@@ -235,6 +235,10 @@ VpnTraceHelper::EnablePlainPcap(const std::string& name, Ptr<Node> node) const
         pcap.CreateFile(m_outDir + "/" + name + ".plain.pcap", std::ios::out, PcapHelper::DLT_RAW);
     VpnIpsecStack::GetOrCreate(node)->TraceConnectWithoutContext("PlainPacket",
                                                                 MakeBoundCallback(&WritePlain, file));
+    Ptr<PcapFileWrapper> ike =
+        pcap.CreateFile(m_outDir + "/" + name + ".ike.plain.pcap", std::ios::out, PcapHelper::DLT_RAW);
+    VpnIpsecStack::GetOrCreate(node)->TraceConnectWithoutContext("PlainIke",
+                                                                MakeBoundCallback(&WritePlain, ike));
 }
 
 void

@@ -90,8 +90,11 @@ class VpnTraceHelper
      * (raw IP) holds the inner packet of every ESP packet \p node sends or
      * receives under an SA whose algorithms the installed Wireshark cannot
      * decrypt (ChaCha20-Poly1305; the core decides, ipsec/wskeys.h), in
-     * place of the esp_sa line such an SA does not get. Empty when every
-     * SA is readable with the key files.
+     * place of the esp_sa line such an SA does not get, and
+     * <out>/<name>.ike.plain.pcap (raw IP) every encrypted IKEv2 message it
+     * sends or receives under such an IKE SA, unencrypted (the SK
+     * payload's inner payloads in its place) in an IP/UDP datagram. Empty
+     * when every SA is readable with the key files.
      */
     void EnablePlainPcap(const std::string& name, Ptr<Node> node) const;
 

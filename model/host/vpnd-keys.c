@@ -54,8 +54,10 @@ void vpnd_keys_close(vpnd *d)
         fclose(d->ikev1_keys);
     if (d->esp_plain)
         fclose(d->esp_plain);
+    if (d->ike_plain)
+        fclose(d->ike_plain);
     d->ike_keys = d->esp_keys = d->ikev1_keys = NULL;
-    d->esp_plain = NULL;
+    d->esp_plain = d->ike_plain = NULL;
 }
 
 void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line)
@@ -78,41 +80,61 @@ void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line)
     fflush(*f);
 }
 
-/* Issue 18: an SA whose algorithms Wireshark cannot decrypt gets no esp_sa
- * line (the core decides, ipsec/wskeys.h); its inner packets go to
- * KEYDIR/esp.plain.pcap instead (pcap, microsecond timestamps,
- * LINKTYPE_RAW 101, host byte order), both directions, so a capture of the
- * WAN and this file read side by side. Made on the first such packet. */
-void vpnd_esp_plain(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len)
+/* One record of a decrypted-view pcap in KEYDIR (pcap, microsecond
+ * timestamps, LINKTYPE_RAW 101, host byte order), made on the first
+ * record so a run without such SAs leaves no file. */
+static void plain_record(vpnd *d, FILE **f, const char *name, const char *what, const uint8_t *data, size_t len)
 {
-    vpnd *d = user;
     gint64 us = g_get_real_time();
     uint32_t rec[4];
 
-    (void)tunnel;
-    (void)outbound;
     if (d->key_dir == NULL || data == NULL || len == 0 || len > 65535)
         return;
-    if (d->esp_plain == NULL) {
+    if (*f == NULL) {
         const uint32_t hdr[6] = {0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 65535, 101};
-        gchar *path = g_build_filename(d->key_dir, "esp.plain.pcap", NULL);
-        if ((d->esp_plain = fopen(path, "w")) == NULL || fwrite(hdr, sizeof hdr, 1, d->esp_plain) != 1) {
+        gchar *path = g_build_filename(d->key_dir, name, NULL);
+        if ((*f = fopen(path, "w")) == NULL || fwrite(hdr, sizeof hdr, 1, *f) != 1) {
             vpnd_log(d, VPN_LOG_WARN, "%s: %s", path, strerror(errno));
-            if (d->esp_plain)
-                fclose(d->esp_plain);
-            d->esp_plain = NULL;
+            if (*f)
+                fclose(*f);
+            *f = NULL;
             g_free(path);
             return;
         }
-        vpnd_log(d, VPN_LOG_INFO, "SAs Wireshark cannot decrypt: their inner packets go to %s", path);
+        vpnd_log(d, VPN_LOG_INFO, "SAs Wireshark cannot decrypt: %s go to %s", what, path);
         g_free(path);
     }
     rec[0] = (uint32_t)(us / 1000000);
     rec[1] = (uint32_t)(us % 1000000);
     rec[2] = rec[3] = (uint32_t)len;
-    if (fwrite(rec, sizeof rec, 1, d->esp_plain) != 1 || fwrite(data, 1, len, d->esp_plain) != len)
-        vpnd_log(d, VPN_LOG_WARN, "esp.plain.pcap: %s", strerror(errno));
-    fflush(d->esp_plain);
+    if (fwrite(rec, sizeof rec, 1, *f) != 1 || fwrite(data, 1, len, *f) != len)
+        vpnd_log(d, VPN_LOG_WARN, "%s: %s", name, strerror(errno));
+    fflush(*f);
+}
+
+/* Issue 18: an SA whose algorithms Wireshark cannot decrypt gets no esp_sa
+ * line (the core decides, ipsec/wskeys.h); its inner packets go to
+ * KEYDIR/esp.plain.pcap instead, both directions, so a capture of the WAN
+ * and this file read side by side. */
+void vpnd_esp_plain(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len)
+{
+    vpnd *d = user;
+
+    (void)tunnel;
+    (void)outbound;
+    plain_record(d, &d->esp_plain, "esp.plain.pcap", "their inner packets", data, len);
+}
+
+/* The same for IKE SAs (no ikev2_decryption_table line): each encrypted
+ * IKE message, unencrypted in an IP/UDP datagram as the core frames it
+ * (vpn_ikev2_params.ike_plain), to KEYDIR/ike.plain.pcap. */
+void vpnd_ike_plain(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len)
+{
+    vpnd *d = user;
+
+    (void)ike_sa_id;
+    (void)outbound;
+    plain_record(d, &d->ike_plain, "ike.plain.pcap", "their IKE messages", dgram, len);
 }
 
 static int read_file(const char *path, gchar **buf, gsize *len, char *err, size_t errlen, const char *tp)

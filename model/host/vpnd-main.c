@@ -83,7 +83,8 @@ static const char usage_text[] =
     "  -k KEYDIR   write Wireshark key files KEYDIR/ikev2_decryption_table and KEYDIR/esp_sa\n"
     "              for every SA (point XDG_CONFIG_HOME at KEYDIR's parent, KEYDIR named wireshark)\n"
     "              and, for SAs Wireshark cannot decrypt (ChaCha20-Poly1305), their inner\n"
-    "              packets to KEYDIR/esp.plain.pcap instead of a key line\n"
+    "              packets to KEYDIR/esp.plain.pcap and their IKE messages, decrypted, to\n"
+    "              KEYDIR/ike.plain.pcap instead of a key line\n"
     "  -l LEVEL    log level: error, warn, info (default), debug (or 0-3)\n"
     "  -L LOGFILE  log to LOGFILE (appended) instead of standard error (a detached\n"
     "              daemon without -L logs nothing)\n"
@@ -183,6 +184,7 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
     p.event = vpnd_router_event;
     p.gdoi_sent = vpnd_gdoi_sent;
     p.esp_plain = d->key_dir ? vpnd_esp_plain : NULL;
+    p.ike_plain = d->key_dir ? vpnd_ike_plain : NULL;
     p.key_lines = d->key_dir != NULL; /* KEY_LINE events: vpnd_keys_line */
     p.user = d;
     /* The engine's clock is monotonic; certificates need Unix time. */

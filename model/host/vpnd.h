@@ -89,6 +89,7 @@ typedef struct vpnd {
 
     FILE *ikev1_keys;       /* KEYDIR/ikev1_decryption_table, opened on first use */
     FILE *esp_plain;        /* KEYDIR/esp.plain.pcap, opened on the first packet */
+    FILE *ike_plain;        /* KEYDIR/ike.plain.pcap, opened on the first message */
 
     struct vpnd_gdoi *gdoi; /* GET VPN (vpnd-gdoi.c), NULL when not configured */
     /* remote access (vpnd-ra.c): CHILD_SA id -> the client route it holds */
@@ -165,6 +166,9 @@ void vpnd_keys_line(vpnd *d, vpn_router_key_table table, const char *line);
 /* The router's esp_plain: a record of KEYDIR/esp.plain.pcap, the decrypted
  * view of SAs Wireshark cannot decrypt (no key line is written for them). */
 void vpnd_esp_plain(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len);
+/* The router's ike_plain: a record of KEYDIR/ike.plain.pcap, the decrypted
+ * IKE messages of IKE SAs Wireshark cannot decrypt. */
+void vpnd_ike_plain(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len);
 int vpnd_pki_load(vpnd *d, char *err, size_t errlen);
 void vpnd_pki_free(vpnd *d);
 

@@ -88,6 +88,12 @@ VpnIpsecStack::GetTypeId()
                             "The inner packet of an ESP packet sent or received under an SA "
                             "Wireshark cannot decrypt (ChaCha20-Poly1305): the decrypted view.",
                             MakeTraceSourceAccessor(&VpnIpsecStack::m_plainTrace),
+                            "ns3::VpnIpsecStack::PlainPacketTracedCallback")
+            .AddTraceSource("PlainIke",
+                            "An encrypted IKEv2 message sent or received under an IKE SA "
+                            "Wireshark cannot decrypt, unencrypted in an IP/UDP datagram: "
+                            "the decrypted view.",
+                            MakeTraceSourceAccessor(&VpnIpsecStack::m_plainIkeTrace),
                             "ns3::VpnIpsecStack::PlainPacketTracedCallback");
     return tid;
 }
@@ -186,6 +192,7 @@ VpnIpsecStack::CreateRouter(const vpn_conf* conf)
     p.route = &VpnIpsecStack::RouteThunk;
     p.gdoi_sent = &VpnIpsecStack::GdoiSentThunk;
     p.esp_plain = &VpnIpsecStack::EspPlainThunk;
+    p.ike_plain = &VpnIpsecStack::IkePlainThunk;
     p.user = this;
     p.key_lines = true; // KeyLine, the daemons' key lists
     if (conf)
@@ -895,6 +902,14 @@ VpnIpsecStack::EspPlainThunk(void* user, uint32_t tunnel, bool outbound, const u
     auto self = static_cast<VpnIpsecStack*>(user);
     NS_LOG_FUNCTION(self << tunnel << outbound << len);
     self->m_plainTrace(Create<Packet>(data, static_cast<uint32_t>(len)), outbound);
+}
+
+void
+VpnIpsecStack::IkePlainThunk(void* user, uint32_t ikeSaId, bool outbound, const uint8_t* dgram, size_t len)
+{
+    auto self = static_cast<VpnIpsecStack*>(user);
+    NS_LOG_FUNCTION(self << ikeSaId << outbound << len);
+    self->m_plainIkeTrace(Create<Packet>(dgram, static_cast<uint32_t>(len)), outbound);
 }
 
 bool

@@ -327,6 +327,7 @@ class VpnIpsecStack : public Object
     static bool SendEspThunk(void* user, const struct vpn_router_esp_out* o);
     static bool DeliverThunk(void* user, uint32_t tunnel, const uint8_t* data, size_t len);
     static void EspPlainThunk(void* user, uint32_t tunnel, bool outbound, const uint8_t* data, size_t len);
+    static void IkePlainThunk(void* user, uint32_t ikeSaId, bool outbound, const uint8_t* dgram, size_t len);
     static void EventThunk(void* user, const struct vpn_router_event* ev);
     static int RouteThunk(void* user, uint32_t tunnel, const struct vpn_addr* dst, struct vpn_nhrp_route* out);
     void InstallNhrpRoute(uint32_t tunnel, const struct vpn_nhrp_event* ev);
@@ -365,6 +366,7 @@ class VpnIpsecStack : public Object
     TracedCallback<std::string, std::string> m_keyLineTrace;
     TracedCallback<DropReason, uint32_t> m_dropTrace;
     TracedCallback<Ptr<const Packet>, bool> m_plainTrace;
+    TracedCallback<Ptr<const Packet>, bool> m_plainIkeTrace; //!< PlainIke: IP/UDP/IKE, unencrypted
 };
 
 } // namespace ns3

@@ -437,7 +437,7 @@ static size_t sk_build(sk_ctx *s, const vpn_ikev2_hdr *h, const vpn_ikev2_msg *i
     return len;
 }
 
-/* The first notify of R2's encrypted answer. */
+/* The first notify of R2's encrypted answer that tells an outcome. */
 static uint16_t sk_answer_notify(sk_ctx *s, const tp_dgram *ans)
 {
     static vpn_ikev2_msg m, inner;
@@ -455,7 +455,10 @@ static uint16_t sk_answer_notify(sk_ctx *s, const tp_dgram *ans)
     assert_int_equal(vpn_ikev2_sk_decrypt(&s->cr, ans->data, r.iv_off, r.ct_off, r.ct_len, r.icv_off, plain), 0);
     assert_int_equal(vpn_ikev2_sk_unpad(plain, r.ct_len, &l), 0);
     assert_int_equal(vpn_ikev2_msg_parse_inner(plain, l, sk->u.sk.first, &inner), 0);
+    /* SET_WINDOW_SIZE (RFC 7296 2.3) rides on every answer: not an outcome */
     nt = vpn_ikev2_msg_find(&inner, VPN_IKEV2_PL_NOTIFY, NULL);
+    while (nt && nt->u.notify.type == VPN_IKEV2_N_SET_WINDOW_SIZE)
+        nt = vpn_ikev2_msg_find(&inner, VPN_IKEV2_PL_NOTIFY, nt);
     return nt ? nt->u.notify.type : 0;
 }
 

@@ -492,9 +492,15 @@ static void test_plain_view(void **state)
             assert_int_equal(a->plain_in, 10);
             assert_int_equal(b->plain_out, 10);
             assert_int_equal(b->plain_in, 10);
+            /* IKE_AUTH under the ChaCha20-Poly1305 IKE SA: each side's
+             * request or response out, the other's in */
+            assert_true(a->ike_plain_out >= 1 && b->ike_plain_out >= 1);
+            assert_int_equal(a->ike_plain_out, b->ike_plain_in);
+            assert_int_equal(b->ike_plain_out, a->ike_plain_in);
         } else {
             assert_int_equal(a->n_key_lines, 3);
             assert_int_equal(a->plain_out + a->plain_in + b->plain_out + b->plain_in, 0);
+            assert_int_equal(a->ike_plain_out + a->ike_plain_in + b->ike_plain_out + b->ike_plain_in, 0);
             free(x0);
             free(x1);
         }

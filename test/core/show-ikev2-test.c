@@ -104,7 +104,7 @@ static void test_ikev2_sa(void **state)
              "      Local req msg id:  0              Remote req msg id:  11\n"
              "      Local next msg id: 0              Remote next msg id: 12\n"
              "      Local req queued:  0              Remote req queued:  12\n"
-             "      Local window:      1              Remote window:      1\n"
+             "      Local window:      5              Remote window:      5\n"
              "      DPD configured for 0 seconds, retry 0\n"
              "      Fragmentation is configured.\n"
              "      Dynamic Route Update: enabled\n"

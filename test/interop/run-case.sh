@@ -10,7 +10,12 @@
 #       hold: we send it as a second CERT payload)
 #       chacha (ChaCha20-Poly1305 IKE and ESP, X25519: Wireshark 4.0 decrypts
 #       neither, so vpnd writes no key line for them and KEYDIR/esp.plain.pcap
-#       holds the inner packet of every ESP packet instead)
+#       holds the inner packet of every ESP packet instead, KEYDIR/ike.plain.pcap
+#       every encrypted IKE message decrypted)
+#       window (`crypto ikev2 window 5`: vpnd announces SET_WINDOW_SIZE in
+#       IKE_AUTH; strongSwan has no window setting and announces none, so vpnd
+#       keeps one request in flight towards it through CHILD_SA and IKE_SA
+#       rekeys asked for at once; RFC 7296 2.3)
 # INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
 # Exit 0 only when every verdict of the case holds; logs, configurations,
 # key files and the capture stay in OUTDIR.
@@ -56,6 +61,7 @@ case $CASE in
     frag-mtu1280) cbc; AUTH=rsa; PATH_MTU=1280; RELAY="--drop-fragments" ;;
     cert-chain) cbc; AUTH=rsa; PKI_CHAIN=yes ;;
     cert-rsa-legacy) cbc; AUTH=rsa; CHARON_RFC7427=no ;;
+    window) gcm; IOS_GLOBAL="crypto ikev2 window 5" ;;
     loss10) gcm; RELAY="--loss 0.1 --seed 18"; CHARON_TRIES=6
         IOS_GLOBAL="crypto ikev2 retransmit count 8 timeout 500 max-timeout 2" ;;
     *) fail "unknown case $CASE" ;;
@@ -363,6 +369,65 @@ chacha)
     [ "$udp" = 400 ] || fail "the plain view holds $udp of the 400 UDP datagrams"
     [ "$icmp" -ge 20 ] || fail "the plain view holds $icmp ICMP packets (20 echo requests sent)"
     [ "$bad" = 0 ] || fail "malformed packets in the plain view"
+    # The IKE SA is ChaCha20-Poly1305 too: KEYDIR/ike.plain.pcap holds every
+    # encrypted IKE message decrypted, each exchange of the wire once,
+    # unencrypted (no Encrypted payload), readable with nothing malformed.
+    ikep=$W/keys/ike.plain.pcap
+    [ -s "$ikep" ] || fail "vpnd wrote no $ikep"
+    f='-T fields -e isakmp.ispi -e isakmp.messageid -e isakmp.exchangetype -e isakmp.flag_r'
+    tshark -r "$W/wan.pcap" -Y 'isakmp && isakmp.exchangetype != 34' $f 2>/dev/null | sort -u >"$W/ike-wire.txt"
+    tshark -r "$ikep" -Y isakmp $f 2>/dev/null | sort -u >"$W/ike-plain.txt"
+    ikebad=$(tshark -r "$ikep" -Y '_ws.malformed || _ws.expert.severity >= error || isakmp.typepayload == 46' 2>/dev/null | wc -l)
+    ids=$(tshark -r "$ikep" -Y 'isakmp.typepayload == 35 || isakmp.typepayload == 36' 2>/dev/null | wc -l)
+    log "IKE plain view: $(wc -l <"$W/ike-plain.txt") messages for $(wc -l <"$W/ike-wire.txt") encrypted on the wire, $ids with IDi/IDr, $ikebad malformed or still encrypted"
+    [ -s "$W/ike-wire.txt" ] && cmp -s "$W/ike-wire.txt" "$W/ike-plain.txt" ||
+        fail "the IKE plain view does not hold the wire's encrypted messages: $(diff "$W/ike-wire.txt" "$W/ike-plain.txt" | head -5)"
+    [ "$ids" = 2 ] || fail "the IKE plain view shows $ids IKE_AUTH messages with IDi/IDr (2 expected)"
+    [ "$ikebad" = 0 ] || fail "malformed or encrypted messages in the IKE plain view"
+    ;;
+window)
+    [ "$US_KIND" = vpnd ] || fail "the window case checks vpnd's own view"
+    bring_up
+    # strongSwan read our window in our IKE_AUTH message (request or response)
+    if [ "$ROLE" = init ]; then m="parsed IKE_AUTH request"; else m="parsed IKE_AUTH response"; fi
+    grep "$m" "$W/swan/charon.log" | grep -q 'N(SET_WINSIZE)' ||
+        fail "strongSwan's log shows no SET_WINDOW_SIZE in our IKE_AUTH ($(grep "$m" "$W/swan/charon.log" | head -1))"
+    grep 'generating IKE_AUTH' "$W/swan/charon.log" | grep -q 'N(SET_WINSIZE)' &&
+        fail "strongSwan announced a window: the case assumes it has none"
+    snap w
+    grep -q 'Local window:      5 *Remote window:      1' "$W/w-us.json.ikev2" ||
+        fail "vpnd does not show local window 5, remote window 1: $(grep window "$W/w-us.json.ikev2")"
+    # Several requests of ours wanted at once (two CHILD_SA rekeys, an IKE SA
+    # rekey): strongSwan's window is 1, so each waits for the one before.
+    traffic_start 4000 1000 10
+    wait_for 10 flowing 100 || log "traffic not seen within 10 s"
+    us_rekey child || log "our rekey child command returned non-zero"
+    us_rekey child || log "our second rekey child command returned non-zero"
+    us_rekey ike || log "our rekey ike command returned non-zero"
+    traffic_end
+    wait_settled 1 1 15 "after the rekeys the sides do not settle on one IKE SA and one CHILD_SA"
+    traffic 200 400 5
+    stop_capture
+    # From the unencrypted IKE headers: never more than one request of ours
+    # without its response (message IDs, Response flag), and strongSwan
+    # answered every one of our requests.
+    tshark -r "$W/wan.pcap" -Y 'isakmp' -T fields -e frame.time_relative -e ip.src -e isakmp.ispi \
+        -e isakmp.messageid -e isakmp.flag_r >"$W/ike-msgs.txt" 2>/dev/null
+    $PY - "$W/ike-msgs.txt" $US_OUTER <<'P' || fail "vpnd went past strongSwan's window of 1"
+import sys
+us = sys.argv[2]; out = {}; peak = 0; reqs = 0
+for line in open(sys.argv[1]):
+    f = line.split("\t")
+    if len(f) < 5: continue
+    src, mid, resp = f[1], (f[2], int(f[3], 0)), f[4].strip() in ("1", "True")
+    if src == us and not resp:
+        out[mid] = 1; reqs += 1
+    elif src != us and resp:
+        out.pop(mid, None)
+    peak = max(peak, len(out))
+print("vpnd sent %d requests (retransmissions counted), at most %d in flight; %d unanswered at the end" % (reqs, peak, len(out)))
+sys.exit(0 if peak == 1 and reqs >= 4 and not out else 1)
+P
     ;;
 wrongpsk)
     if [ "$ROLE" = init ]; then

@@ -60,9 +60,26 @@ tshark -r "$lan" -Y 'udp.port == 4000' -T fields -e ip.src -e ip.dst -e data.dat
 cmp -s "$work/plain.txt" "$work/lan.txt" || { echo "plain view and LAN differ" >&2; diff "$work/plain.txt" "$work/lan.txt" | head >&2; exit 1; }
 echo "plain view = LAN echo traffic (addresses and payloads)"
 
+# The IKE SA's messages: <out>/wan-HUB1.ike.plain.pcap holds each encrypted
+# IKE message of HUB1's WAN once, unencrypted, nothing malformed.
+ikep=$out/wan-HUB1.ike.plain.pcap
+[ -f "$ikep" ] || { echo "no IKE decrypted view $ikep" >&2; exit 1; }
+f='-T fields -e isakmp.ispi -e isakmp.messageid -e isakmp.exchangetype -e isakmp.flag_r'
+tshark -r "$wan" -Y 'isakmp && isakmp.exchangetype != 34' $f 2>/dev/null | sort -u >"$work/ike-wire.txt"
+tshark -r "$ikep" -Y isakmp $f 2>/dev/null | sort -u >"$work/ike-plain.txt"
+ikebad=$(tshark -r "$ikep" -Y '_ws.malformed || _ws.expert.severity >= error || isakmp.typepayload == 46' \
+    -T fields -e frame.number 2>/dev/null | count)
+ids=$(tshark -r "$ikep" -Y 'isakmp.typepayload == 35 || isakmp.typepayload == 36' -T fields -e frame.number 2>/dev/null | count)
+echo "IKE plain view: $(count <"$work/ike-plain.txt") messages for $(count <"$work/ike-wire.txt") encrypted on the WAN, $ids with IDi/IDr, $ikebad malformed or encrypted"
+[ -s "$work/ike-wire.txt" ] && cmp -s "$work/ike-wire.txt" "$work/ike-plain.txt" ||
+    { echo "IKE plain view and WAN differ" >&2; diff "$work/ike-wire.txt" "$work/ike-plain.txt" | head >&2; exit 1; }
+[ "$ids" -eq 2 ] && [ "$ikebad" -eq 0 ] || { echo "IKE plain view: $ids IDi/IDr messages, $ikebad bad" >&2; exit 1; }
+
 # AES SAs have key lines: nothing in the plain view.
 "$bin" --out="$work/aes" --configDir="$scen" --duration=2 >/dev/null
 [ -s "$work/aes/wireshark/esp_sa" ] || { echo "AES run wrote no esp_sa" >&2; exit 1; }
 n=$(tshark -r "$work/aes/wan-HUB1.plain.pcap" -T fields -e frame.number 2>/dev/null | count)
 [ "$n" -eq 0 ] || { echo "AES SAs in the plain view ($n packets)" >&2; exit 1; }
+n=$(tshark -r "$work/aes/wan-HUB1.ike.plain.pcap" -T fields -e frame.number 2>/dev/null | count)
+[ "$n" -eq 0 ] || { echo "AES IKE SAs in the IKE plain view ($n messages)" >&2; exit 1; }
 echo "AES run: key lines, empty plain view"

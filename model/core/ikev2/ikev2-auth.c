@@ -411,6 +411,7 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         ikev2_cert_write(ctx, sa->profile, &o.b);
     if (may_send_initial_contact(ctx, sa))
         vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_INITIAL_CONTACT, NULL, 0);
+    ikev2_window_announce(ctx, &o.b);
     if (ikev2_profile_verifies_sigs(sa->profile)) {
         /* RFC 7296 3.7: the CAs we trust, so the responder picks its certificate */
         uint8_t cr[20 * 32];
@@ -656,6 +657,7 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
             vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, child_err, NULL, 0);
         }
     }
+    ikev2_window_announce(ctx, &o.b); /* RFC 7296 2.3 */
     ikev2_respond(ctx, sa, in, &o);
     if (ikev2_sa_gone(sa)) { /* the response could not be made */
         OPENSSL_cleanse(&c, sizeof c);

@@ -569,6 +569,7 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     vpn_dh *dh = NULL;
     uint16_t err, group;
     uint32_t old_id = 0;
+    ikev2_exch *mine;
     ikev2_out o;
 
     if (rekey) {
@@ -650,8 +651,8 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     old = old_id ? ikev2_child_by_id(sa, old_id) : NULL; /* the array may have moved */
     if (old)
         old->rekeyed_by = c.id;
-    if (old_id && sa->req.task == IKEV2_T_CHILD_REKEY && sa->req.child_id == old_id)
-        sa->req.peer_rekey_child = c.id; /* a collision: link the two exchanges */
+    if (old_id && (mine = ikev2_req_find(sa, IKEV2_T_CHILD_REKEY, old_id)) != NULL)
+        mine->peer_rekey_child = c.id; /* a collision: link the two exchanges */
     OPENSSL_cleanse(&c, sizeof c);
 }
 
@@ -855,6 +856,7 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->nat_local = old->nat_local;
     n->nat_remote = old->nat_remote;
     n->peer_frag = old->peer_frag;
+    n->window_remote = old->window_remote; /* RFC 7296 2.3: the peer said it once, in IKE_AUTH */
     n->profile = old->profile;
     n->policy = old->policy;
     n->id_local = old->id_local;
@@ -922,8 +924,7 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
     ikev2_out o;
     const uint8_t *pub;
 
-    if (sa->req.task == IKEV2_T_CHILD_REKEY || sa->req.task == IKEV2_T_CHILD_CREATE ||
-        sa->req.task == IKEV2_T_CHILD_DELETE || sa->rekeyed_to) {
+    if (ikev2_req_child_busy(sa) || sa->rekeyed_to) {
         /* RFC 7296 2.25.2 */
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
         return;

@@ -37,6 +37,7 @@
 #define IKEV2_COOKIE_MAX 64        /* RFC 7296 2.6: 1 to 64 octets */
 #define IKEV2_ID_MAX 512
 #define IKEV2_PENDING_MAX 16
+#define IKEV2_WINDOW_MAX 8          /* RFC 7296 2.3: the most requests we keep in flight or answer at once */
 #define NS_PER_S 1000000000ull
 #define IKEV2_PROPS_MAX 8
 #define IKEV2_HALF_OPEN_LIFE_NS (30 * NS_PER_S) /* a responder waits this long for IKE_AUTH */
@@ -111,7 +112,7 @@ typedef struct ikev2_child_req {
     bool transport;
 } ikev2_child_req;
 
-/* The exchange we have in flight (window size 1, RFC 7296 2.3). */
+/* An exchange we have in flight (RFC 7296 2.3: up to the peer's window). */
 typedef struct ikev2_exch {
     ikev2_task task;
     uint32_t mid;
@@ -142,6 +143,15 @@ typedef struct ikev2_pending {
     ikev2_task task;
     uint32_t child_id;
 } ikev2_pending;
+
+/* A response kept for retransmissions of the request it answered (2.1, 2.3). */
+typedef struct ikev2_rcache {
+    bool have;
+    uint32_t mid;
+    ikev2_buf resp[IKEV2_FRAG_MAX];
+    size_t n_resp;
+    ikev2_buf req;
+} ikev2_rcache;
 
 typedef struct ikev2_id {
     uint8_t type;                     /* RFC 7296 3.5 */
@@ -190,6 +200,15 @@ typedef struct ikev2_sa {
     ikev2_buf resp[IKEV2_FRAG_MAX];
     size_t n_resp;
     ikev2_buf last_req;               /* the request it answered, as received */
+    /* RFC 7296 2.3 windows. Our requests in flight beyond sa->req are parked
+     * here (allocated on first use, IKEV2_WINDOW_MAX - 1 slots); responses to
+     * the window's older requests stay in old_resp for their retransmissions. */
+    unsigned window_remote;           /* the peer's SET_WINDOW_SIZE; 1 until it says */
+    ikev2_exch *park;
+    size_t n_park;
+    uint32_t recv_seen;               /* bit k: request mid_recv + k already answered */
+    struct ikev2_rcache *old_resp;
+    size_t old_next;
     /* children */
     ikev2_child *child;
     size_t n_child, cap_child;
@@ -308,6 +327,8 @@ struct vpn_ikev2_ctx {
     uint8_t *scratch;                 /* IKEV2_MSG_MAX octets: messages being built */
     uint8_t *scratch2;                /* datagrams with the non-ESP marker */
     uint8_t *plain;                   /* decrypted (and reassembled) payloads */
+    size_t plain_len;                 /* after unprotect: the inner chain's length */
+    uint8_t plain_first;              /* and its first payload type */
     /* `ip local pool`s of the conf, built on first use (remote access) */
     vpn_ippool *pool;
     size_t n_pool;
@@ -413,6 +434,16 @@ void ikev2_send_raw(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
 void ikev2_req_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 /* Clears sa->req (frees its buffers and DH) after its response arrived. */
 void ikev2_req_clear(ikev2_sa *sa);
+/* The exchange in flight (sa->req or parked) doing `task` for child_id, or NULL. */
+ikev2_exch *ikev2_req_find(ikev2_sa *sa, ikev2_task task, uint32_t child_id);
+/* True while a CHILD_SA exchange of ours is in flight. */
+bool ikev2_req_child_busy(const ikev2_sa *sa);
+/* Requests of ours in flight. */
+size_t ikev2_req_outstanding(const ikev2_sa *sa);
+/* RFC 7296 2.3: the window we announce (`crypto ikev2 window`, at most IKEV2_WINDOW_MAX). */
+unsigned ikev2_window_local(const vpn_ikev2_ctx *ctx);
+/* Adds N(SET_WINDOW_SIZE) to an IKE_AUTH message when our window is above 1 (2.3, 3.10.1). */
+void ikev2_window_announce(const vpn_ikev2_ctx *ctx, vpn_ikev2_bld *b);
 /* Remote access: gives the SA's assigned address back to its pool (ikev2-auth.c). */
 void ikev2_ra_release(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
 /* Remote access: an IKE SA rekey (2.8) hands the address and EAP identity on. */

@@ -14,6 +14,8 @@
 #include "common/vpn-err.h"
 #include "ikev2/ikev2-eng.h"
 #include "ikev2/ikev2-ts.h"
+#include "ipsec/ip.h"
+#include "ipsec/natt.h"
 
 #define DEFAULT_RTO_NS (1 * NS_PER_S)
 #define DEFAULT_RTO_MAX_NS (32 * NS_PER_S)
@@ -163,11 +165,32 @@ static void child_wipe(ikev2_child *c)
     OPENSSL_cleanse(c, sizeof *c);
 }
 
+static void rcache_clear(ikev2_rcache *r)
+{
+    bufs_free(r->resp, r->n_resp);
+    ikev2_buf_free(&r->req);
+    memset(r, 0, sizeof *r);
+}
+
+static void park_clear(ikev2_sa *sa)
+{
+    for (size_t i = 0; i < sa->n_park; i++)
+        exch_clear(&sa->park[i]);
+    sa->n_park = 0;
+}
+
 static void sa_free(ikev2_sa *sa)
 {
     if (sa == NULL)
         return;
     exch_clear(&sa->req);
+    park_clear(sa);
+    free(sa->park);
+    if (sa->old_resp) {
+        for (size_t i = 0; i < IKEV2_WINDOW_MAX - 1; i++)
+            rcache_clear(&sa->old_resp[i]);
+        free(sa->old_resp);
+    }
     bufs_free(sa->resp, sa->n_resp);
     ikev2_buf_free(&sa->last_req);
     ikev2_buf_free(&sa->init_req);
@@ -424,6 +447,7 @@ ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
     sa->remote = *remote;
     sa->created = now;
     sa->last_recv = now;
+    sa->window_remote = 1; /* RFC 7296 2.3: until the peer says more */
     ctx->sa[ctx->n_sa++] = sa;
     chain_add(&ctx->id_hash[hash_slot(sa->id, ctx->n_hash)], sa, false);
     return sa;
@@ -526,6 +550,9 @@ int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi)
         for (size_t i = 0; i < ctx->n_sa && !used; i++)
             used = ikev2_child_by_spi_in(ctx->sa[i], v) != NULL ||
                    ctx->sa[i]->req.new_spi == v;
+        for (size_t i = 0; i < ctx->n_sa && !used; i++)
+            for (size_t k = 0; k < ctx->sa[i]->n_park && !used; k++)
+                used = ctx->sa[i]->park[k].new_spi == v;
         if (!used) {
             *spi = v;
             return 0;
@@ -613,6 +640,7 @@ void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_re
     for (size_t i = 0; i < sa->n_child; i++)
         sa->child[i].announced = false;
     sa->n_pending = 0;
+    park_clear(sa); /* work in flight is abandoned with the SA */
     sa->rekey_at = sa->expire_at = sa->keepalive_at = sa->half_open_until = 0;
     sa->phase = IKEV2_P_ESTABLISHED; /* INFORMATIONAL runs under an established SA */
     if (ikev2_info_start(ctx, sa, now, task, 0) == 0)
@@ -802,6 +830,56 @@ static int fragment(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *msg,
     return rc;
 }
 
+/* Can Wireshark decrypt this IKE SA from our key line (vpn_ikev2_sa_wireshark_line)? */
+static bool ws_decrypts(const ikev2_sa *sa)
+{
+    return sa->cr.cinfo && sa->cr.cinfo->ws_ikev2 && (sa->cr.iinfo == NULL || sa->cr.iinfo->ws_ikev2);
+}
+
+/*
+ * The decrypted view of one message (vpn_ikev2_params.ike_plain): hdr is
+ * the message's RFC 7296 3.1 header as sent, chain its SK payload's inner
+ * payloads (3.14) starting with type `first`. Nothing happens without the
+ * callback, for SAs Wireshark decrypts, or when memory is short (a view
+ * is no part of the protocol). src and dst: the datagram's endpoints.
+ */
+static void plain_view(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, bool outbound, const vpn_ikev2_endpoint *src,
+                       const vpn_ikev2_endpoint *dst, const uint8_t *hdr, uint8_t first, const uint8_t *chain,
+                       size_t chain_len)
+{
+    size_t iph, marker, ike_len = VPN_IKEV2_HDR_LEN + chain_len, udp_len, tot;
+    vpn_ip_hdr ih;
+    uint8_t *p;
+
+    if (ctx->params.ike_plain == NULL || ws_decrypts(sa) || src->addr.family != dst->addr.family)
+        return;
+    if ((iph = vpn_ip_hdr_len(src->addr.family)) == 0)
+        return;
+    marker = src->port == VPN_IKEV2_NATT_PORT || dst->port == VPN_IKEV2_NATT_PORT ? 4 : 0;
+    udp_len = 8 + marker + ike_len;
+    tot = iph + udp_len;
+    if (tot > 65535 || (p = vpn_malloc(&ctx->params.alloc, tot)) == NULL)
+        return;
+    memset(&ih, 0, sizeof ih);
+    ih.src = src->addr;
+    ih.dst = dst->addr;
+    ih.proto = 17;
+    ih.ttl = 64;
+    if (vpn_ip_hdr_write(p, &ih, udp_len) == 0 && vpn_udp_hdr_write(p + iph, src->port, dst->port, udp_len - 8) == 0) {
+        uint8_t *ike = p + iph + 8 + marker;
+        memset(p + iph + 8, 0, marker);
+        memcpy(ike, hdr, VPN_IKEV2_HDR_LEN);
+        ike[16] = first;
+        vpn_store32(ike + 24, (uint32_t)ike_len);
+        memcpy(ike + VPN_IKEV2_HDR_LEN, chain, chain_len);
+        if (src->addr.family == VPN_AF_INET6)
+            vpn_udp_csum6(p, iph, udp_len);
+        ctx->params.ike_plain(ctx->params.user, sa->id, outbound, p, tot);
+    }
+    OPENSSL_cleanse(p, tot);
+    free(p);
+}
+
 int ikev2_out_finish(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_out *o, ikev2_buf *frags, size_t *n)
 {
     vpn_ikev2_sk_region reg;
@@ -816,6 +894,13 @@ int ikev2_out_finish(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_out *o, ikev2_buf *
             rc = vpn_ikev2_bld_finish(&o->b, &len);
         if (rc != 0)
             return rc;
+        if (ctx->params.ike_plain && reg.iv_off == VPN_IKEV2_HDR_LEN + 4) {
+            /* the plaintext, padded, is in place before encryption */
+            size_t chain_len = 0;
+            if (vpn_ikev2_sk_unpad(ctx->scratch + reg.ct_off, reg.ct_len, &chain_len) == 0)
+                plain_view(ctx, sa, true, &sa->local, &sa->remote, ctx->scratch, ctx->scratch[VPN_IKEV2_HDR_LEN],
+                           ctx->scratch + reg.ct_off, chain_len);
+        }
         if (sa->peer_frag && len > frag_limit(sa))
             return fragment(ctx, sa, ctx->scratch, &reg, frags, n);
         rc = vpn_ikev2_sk_encrypt(&sa->cr, &ctx->params.rng, ctx->scratch, reg.iv_off, reg.ct_off,
@@ -835,6 +920,119 @@ void ikev2_req_clear(ikev2_sa *sa)
     exch_clear(&sa->req);
 }
 
+unsigned ikev2_window_local(const vpn_ikev2_ctx *ctx)
+{
+    uint32_t w = ctx->conf ? ctx->conf->ikev2_window : 1;
+    return w < 1 ? 1 : w > IKEV2_WINDOW_MAX ? IKEV2_WINDOW_MAX : (unsigned)w;
+}
+
+void ikev2_window_announce(const vpn_ikev2_ctx *ctx, vpn_ikev2_bld *b)
+{
+    /* RFC 7296 3.10.1: SET_WINDOW_SIZE, 4 octets of window; 1 is the default
+     * and needs no announcement */
+    uint8_t w[4];
+    unsigned n = ikev2_window_local(ctx);
+
+    if (n <= 1)
+        return;
+    vpn_store32(w, n);
+    vpn_ikev2_bld_notify(b, 0, NULL, 0, VPN_IKEV2_N_SET_WINDOW_SIZE, w, sizeof w);
+}
+
+size_t ikev2_req_outstanding(const ikev2_sa *sa)
+{
+    return (sa->req.task != IKEV2_T_NONE ? 1u : 0u) + sa->n_park;
+}
+
+ikev2_exch *ikev2_req_find(ikev2_sa *sa, ikev2_task task, uint32_t child_id)
+{
+    if (sa->req.task == task && sa->req.child_id == child_id)
+        return &sa->req;
+    for (size_t i = 0; i < sa->n_park; i++)
+        if (sa->park[i].task == task && sa->park[i].child_id == child_id)
+            return &sa->park[i];
+    return NULL;
+}
+
+static bool task_concurrent(ikev2_task t)
+{
+    return t == IKEV2_T_CHILD_CREATE || t == IKEV2_T_CHILD_REKEY || t == IKEV2_T_CHILD_DELETE;
+}
+
+bool ikev2_req_child_busy(const ikev2_sa *sa)
+{
+    if (task_concurrent(sa->req.task))
+        return true;
+    for (size_t i = 0; i < sa->n_park; i++)
+        if (task_concurrent(sa->park[i].task))
+            return true;
+    return false;
+}
+
+static void exch_swap(ikev2_exch *a, ikev2_exch *b)
+{
+    ikev2_exch t;
+
+    memcpy(&t, a, sizeof t);
+    memcpy(a, b, sizeof t);
+    memcpy(b, &t, sizeof t);
+    OPENSSL_cleanse(&t, sizeof t);
+}
+
+/*
+ * RFC 7296 2.3: may `p` start while other requests are in flight? Request X
+ * waits for the responses to every request up to X - window. Only CHILD_SA
+ * work (create, rekey, delete of different children) overlaps: an IKE SA
+ * rekey, delete or liveness check waits until nothing is in flight, so the
+ * rekey's hand-over (2.8) never meets a half-done exchange.
+ */
+static bool may_start(const ikev2_sa *sa, const ikev2_pending *p)
+{
+    size_t n = ikev2_req_outstanding(sa);
+    uint32_t oldest = sa->mid_send;
+
+    if (n == 0)
+        return true;
+    if (n >= sa->window_remote || n > IKEV2_WINDOW_MAX - 1 || !task_concurrent(p->task))
+        return false;
+    if (sa->req.task != IKEV2_T_NONE) {
+        if (!task_concurrent(sa->req.task) || sa->req.child_id == p->child_id)
+            return false;
+        if (sa->mid_send - sa->req.mid > sa->mid_send - oldest)
+            oldest = sa->req.mid;
+    }
+    for (size_t i = 0; i < sa->n_park; i++) {
+        if (!task_concurrent(sa->park[i].task) || sa->park[i].child_id == p->child_id)
+            return false;
+        if (sa->mid_send - sa->park[i].mid > sa->mid_send - oldest)
+            oldest = sa->park[i].mid;
+    }
+    return sa->mid_send - oldest < sa->window_remote;
+}
+
+/* Moves sa->req into a free park slot so a new request can be built there. */
+static int park_req(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    if (sa->park == NULL &&
+        (sa->park = vpn_calloc(&ctx->params.alloc, IKEV2_WINDOW_MAX - 1, sizeof *sa->park)) == NULL)
+        return VPN_ERR_NOMEM;
+    if (sa->n_park >= IKEV2_WINDOW_MAX - 1)
+        return VPN_ERR_LIMIT;
+    memcpy(&sa->park[sa->n_park++], &sa->req, sizeof sa->req);
+    memset(&sa->req, 0, sizeof sa->req);
+    return 0;
+}
+
+/* Keeps sa->req busy while anything is in flight (the single-exchange code reads it). */
+static void unpark(ikev2_sa *sa)
+{
+    if (sa->req.task != IKEV2_T_NONE || sa->n_park == 0)
+        return;
+    sa->n_park--;
+    memcpy(&sa->req, &sa->park[sa->n_park], sizeof sa->req);
+    memset(&sa->park[sa->n_park], 0, sizeof sa->req);
+}
+
 void ikev2_req_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
     sa->req.tries = 0;
@@ -845,9 +1043,45 @@ void ikev2_req_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
     send_bufs(ctx, sa, sa->req.msg, sa->req.n_msg);
 }
 
+/* RFC 7296 2.3: with a window above 1 the peer may retransmit any of its
+ * last window requests; the newest answer moves to the ring of older ones. */
+static void resp_age(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    ikev2_rcache *r;
+
+    if (!sa->have_resp || ikev2_window_local(ctx) <= 1)
+        return;
+    if (sa->old_resp == NULL &&
+        (sa->old_resp = vpn_calloc(&ctx->params.alloc, IKEV2_WINDOW_MAX - 1, sizeof *sa->old_resp)) == NULL)
+        return; /* a retransmission of that request then goes unanswered: the peer retries */
+    r = &sa->old_resp[sa->old_next];
+    sa->old_next = (sa->old_next + 1) % (IKEV2_WINDOW_MAX - 1);
+    rcache_clear(r);
+    memcpy(r->resp, sa->resp, sa->n_resp * sizeof sa->resp[0]);
+    r->n_resp = sa->n_resp;
+    r->req = sa->last_req;
+    r->mid = sa->resp_mid;
+    r->have = true;
+    memset(sa->resp, 0, sizeof sa->resp);
+    sa->n_resp = 0;
+    memset(&sa->last_req, 0, sizeof sa->last_req);
+    sa->have_resp = false;
+}
+
+static const ikev2_rcache *resp_old(const ikev2_sa *sa, uint32_t mid)
+{
+    if (sa->old_resp == NULL)
+        return NULL;
+    for (size_t i = 0; i < IKEV2_WINDOW_MAX - 1; i++)
+        if (sa->old_resp[i].have && sa->old_resp[i].mid == mid)
+            return &sa->old_resp[i];
+    return NULL;
+}
+
 void ikev2_resp_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *req, size_t req_len,
                      uint32_t mid, const uint8_t *msg, size_t len)
 {
+    resp_age(ctx, sa);
     bufs_free(sa->resp, sa->n_resp);
     sa->n_resp = 0;
     sa->have_resp = false;
@@ -911,6 +1145,7 @@ void ikev2_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, ikev2_o
         ikev2_internal_error(ctx, sa, ctx->now, rc, "building a response");
         return;
     }
+    resp_age(ctx, sa);
     bufs_free(sa->resp, sa->n_resp);
     memcpy(sa->resp, out, n * sizeof out[0]);
     sa->n_resp = n;
@@ -986,13 +1221,18 @@ static int task_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task
 
 void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
-    while (sa->phase == IKEV2_P_ESTABLISHED && !sa->rekeyed_to && sa->req.task == IKEV2_T_NONE &&
-           sa->n_pending) {
+    while (sa->phase == IKEV2_P_ESTABLISHED && !sa->rekeyed_to && sa->n_pending &&
+           may_start(sa, &sa->pending[0])) {
         ikev2_pending p = sa->pending[0];
         int rc;
+        if (sa->req.task != IKEV2_T_NONE && (rc = park_req(ctx, sa)) != 0) {
+            ikev2_internal_error_keep(ctx, sa, rc, "keeping a request in flight");
+            break; /* the work stays queued until sa->req is free */
+        }
         memmove(&sa->pending[0], &sa->pending[1], (sa->n_pending - 1) * sizeof p);
         sa->n_pending--;
         rc = task_start(ctx, sa, now, p.task, p.child_id);
+        unpark(sa);
         if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO)
             /* nothing was sent: the SA stays as it was, the work is
              * reported failed (a rekey is tried again at its next timer) */
@@ -1008,7 +1248,7 @@ int ikev2_queue(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
     for (size_t i = 0; i < sa->n_pending; i++)
         if (sa->pending[i].task == task && sa->pending[i].child_id == child_id)
             return 0;
-    if (sa->req.task == task && sa->req.child_id == child_id)
+    if (ikev2_req_find(sa, task, child_id) != NULL)
         return 0;
     if (sa->n_pending == IKEV2_PENDING_MAX)
         return VPN_ERR_LIMIT;
@@ -1042,7 +1282,7 @@ static bool is_natt(const vpn_ikev2_endpoint *a, const vpn_ikev2_endpoint *b)
  */
 /* Strips the padding and parses the inner chain: 0, or 2 (authentic but
  * malformed, with inner->err_* saying how). */
-static int parse_plain(const uint8_t *plain, size_t len, uint8_t first, vpn_ikev2_msg *inner)
+static int parse_plain(const uint8_t *plain, size_t len, uint8_t first, vpn_ikev2_msg *inner, size_t *plain_len)
 {
     size_t inner_len = 0;
 
@@ -1051,6 +1291,7 @@ static int parse_plain(const uint8_t *plain, size_t len, uint8_t first, vpn_ikev
         inner->err_notify = VPN_IKEV2_N_INVALID_SYNTAX; /* 3.14: bad padding */
         return 2;
     }
+    *plain_len = inner_len;
     return vpn_ikev2_msg_parse_inner(plain, inner_len, first, inner) == 0 ? 0 : 2;
 }
 
@@ -1075,7 +1316,8 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
         if ((rc = vpn_ikev2_sk_decrypt(&sa->cr, buf, reg.iv_off, reg.ct_off, reg.ct_len, reg.icv_off,
                                        ctx->plain)) != 0)
             return rc;
-        return parse_plain(ctx->plain, reg.ct_len, sk->u.sk.first, inner);
+        ctx->plain_first = sk->u.sk.first;
+        return parse_plain(ctx->plain, reg.ct_len, sk->u.sk.first, inner, &ctx->plain_len);
     }
     if (skf == NULL)
         return VPN_ERR_MALFORMED;
@@ -1134,6 +1376,8 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
                 memcpy(ctx->plain + off, sa->rf_chunk[i].p, sa->rf_chunk[i].len);
                 off += sa->rf_chunk[i].len;
             }
+            ctx->plain_len = off;
+            ctx->plain_first = sa->rf_first;
             rc = vpn_ikev2_msg_parse_inner(ctx->plain, off, sa->rf_first, inner);
             bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
             sa->rf_active = false;
@@ -1156,6 +1400,24 @@ static void answer_bad_inner(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *i
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
 }
 
+/* RFC 7296 2.3, 3.10.1: the peer's SET_WINDOW_SIZE (any authenticated
+ * message). We keep at most IKEV2_WINDOW_MAX in flight whatever it says;
+ * 0 or a malformed value is ignored (the window stays what it was). */
+static void peer_window(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_msg *inner)
+{
+    const vpn_ikev2_payload *n = vpn_ikev2_msg_find_notify(inner, VPN_IKEV2_N_SET_WINDOW_SIZE, NULL);
+    uint32_t w;
+
+    if (n == NULL)
+        return;
+    if (n->u.notify.data.len != 4 || (w = vpn_load32(n->u.notify.data.ptr)) == 0) {
+        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: ignoring a malformed SET_WINDOW_SIZE", sa->id);
+        return;
+    }
+    sa->window_remote = w > IKEV2_WINDOW_MAX ? IKEV2_WINDOW_MAX : (unsigned)w;
+    IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: peer window %u (using %u)", sa->id, w, sa->window_remote);
+}
+
 static bool same_bytes(const ikev2_buf *b, const uint8_t *p, size_t len)
 {
     return b->p && b->len == len && memcmp(b->p, p, len) == 0;
@@ -1167,7 +1429,8 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
 {
     vpn_ikev2_msg *inner;
     ikev2_in in;
-    uint32_t mid = outer->hdr.msg_id;
+    uint32_t mid = outer->hdr.msg_id, off, window;
+    const ikev2_rcache *old;
     int rc;
 
     /* RFC 7296 2.2: a retransmission of the last request gets the cached
@@ -1183,10 +1446,26 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
         }
         return;
     }
-    if (mid != sa->mid_recv) {
+    if ((old = resp_old(sa, mid)) != NULL) {
+        /* 2.3: an older request of the window, retransmitted */
+        if (same_bytes(&old->req, buf, len)) {
+            ctx->stats.duplicates_answered++;
+            send_bufs(ctx, sa, old->resp, old->n_resp);
+        } else {
+            ctx->stats.dropped++;
+        }
+        return;
+    }
+    /* RFC 7296 2.3: requests mid_recv .. mid_recv + window - 1 are taken, in
+     * any order, each once; the window is 1 until the SA is authenticated */
+    window = sa->phase == IKEV2_P_ESTABLISHED ? ikev2_window_local(ctx) : 1;
+    off = mid - sa->mid_recv;
+    if (off >= window || (sa->recv_seen >> off) & 1u) {
         ctx->stats.dropped++;
-        IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: request %u outside the window (expect %u)", sa->id,
-                  mid, sa->mid_recv);
+        if (off < window + 64 && off >= window)
+            ctx->stats.window_violations++;
+        IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: request %u outside the window (expect %u, window %u)",
+                  sa->id, mid, sa->mid_recv, window);
         return;
     }
     if ((inner = vpn_calloc(&ctx->params.alloc, 1, sizeof *inner)) == NULL) {
@@ -1220,9 +1499,16 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
         free(inner);
         return;
     }
+    if (rc == 0)
+        plain_view(ctx, sa, false, remote, local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
     ctx->stats.in_requests++;
     sa->last_recv = now;
-    sa->mid_recv = mid + 1;
+    sa->recv_seen |= 1u << off;
+    while (sa->recv_seen & 1u) {
+        sa->recv_seen >>= 1;
+        sa->mid_recv++;
+    }
+    peer_window(ctx, sa, inner);
     /* RFC 7296 2.23: behind a NAT the peer's address may change; follow
      * authenticated requests. */
     if (sa->nat_local || sa->nat_remote || is_natt(local, remote)) {
@@ -1277,8 +1563,17 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
 
     if (sa->req.task == IKEV2_T_NONE || outer->hdr.msg_id != sa->req.mid ||
         outer->hdr.exchange != sa->req.type) {
-        ctx->stats.dropped++;
-        return;
+        /* 2.3: responses are matched by message ID; a parked request's
+         * answer makes it the current one */
+        size_t k;
+        for (k = 0; k < sa->n_park; k++)
+            if (sa->park[k].mid == outer->hdr.msg_id && sa->park[k].type == outer->hdr.exchange)
+                break;
+        if (k == sa->n_park) {
+            ctx->stats.dropped++;
+            return;
+        }
+        exch_swap(&sa->req, &sa->park[k]);
     }
     if ((inner = vpn_calloc(&ctx->params.alloc, 1, sizeof *inner)) == NULL) {
         ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "reading a response");
@@ -1299,12 +1594,15 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         free(inner);
         return;
     }
+    /* a response comes where the request went (RFC 7296 2.11) */
+    plain_view(ctx, sa, false, &sa->remote, &sa->local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
     ctx->stats.in_responses++;
     sa->last_recv = now;
     in.raw = buf;
     in.raw_len = len;
     in.hdr = outer->hdr;
     in.msg = inner;
+    peer_window(ctx, sa, inner);
     switch (sa->req.task) {
     case IKEV2_T_AUTH:
         ikev2_auth_response(ctx, sa, now, &in);
@@ -1319,6 +1617,7 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         break;
     }
     free(inner);
+    unpark(sa);
     if (sa->phase != IKEV2_P_DEAD)
         ikev2_run_pending(ctx, sa, now);
 }
@@ -1737,6 +2036,8 @@ static uint64_t sa_deadline(const ikev2_sa *sa)
         return UINT64_MAX;
     if (sa->req.task != IKEV2_T_NONE)
         t = min64(t, sa->req.next_tx);
+    for (size_t i = 0; i < sa->n_park; i++)
+        t = min64(t, sa->park[i].next_tx);
     if (sa->half_open_until)
         t = min64(t, sa->half_open_until);
     if (sa->phase == IKEV2_P_ESTABLISHED) {
@@ -1746,7 +2047,7 @@ static uint64_t sa_deadline(const ikev2_sa *sa)
             t = min64(t, sa->rekey_at);
         if (sa->expire_at)
             t = min64(t, sa->expire_at);
-        if (sa->req.task == IKEV2_T_NONE)
+        if (ikev2_req_outstanding(sa) == 0)
             t = min64(t, dpd_due(sa));
         if (sa->keepalive_at)
             t = min64(t, sa->keepalive_at);
@@ -1832,6 +2133,14 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
     if (sa->req.task != IKEV2_T_NONE && sa->req.next_tx <= now)
         retransmit(ctx, sa, now);
+    /* 2.3: each request of the window is retransmitted on its own timer */
+    for (size_t i = 0; i < sa->n_park && sa->phase != IKEV2_P_DEAD; i++) {
+        if (sa->park[i].next_tx > now)
+            continue;
+        exch_swap(&sa->req, &sa->park[i]);
+        retransmit(ctx, sa, now);
+        exch_swap(&sa->req, &sa->park[i]);
+    }
     if (sa->phase == IKEV2_P_DEAD)
         return;
     if (sa->half_open_until && sa->half_open_until <= now) {
@@ -1869,7 +2178,7 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
             ikev2_queue(ctx, sa, now, IKEV2_T_CHILD_REKEY, c->id);
         }
     }
-    if (sa->req.task == IKEV2_T_NONE && dpd_due(sa) <= now)
+    if (ikev2_req_outstanding(sa) == 0 && dpd_due(sa) <= now)
         ikev2_queue(ctx, sa, now, IKEV2_T_DPD, 0);
     if (sa->keepalive_at && sa->keepalive_at <= now)
         keepalive(ctx, sa, now);
@@ -1943,8 +2252,9 @@ static void sa_info(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, vpn_ikev2_sa_i
     o->created_ns = sa->created;
     o->msgid_next_send = sa->mid_send;
     o->msgid_next_recv = sa->mid_recv;
-    o->window_local = 1;
-    o->window_remote = 1;
+    o->window_local = ikev2_window_local(ctx);
+    o->window_remote = sa->window_remote;
+    o->requests_in_flight = (unsigned)ikev2_req_outstanding(sa);
     o->queued_requests = (unsigned)sa->n_pending;
     if (sa->profile && sa->profile->dpd_mode != VPN_CONF_DPD_OFF) {
         o->dpd_interval_s = sa->profile->dpd_interval_s;

@@ -25,8 +25,13 @@
  * and is ignored. The engine emits NAT keepalives itself when it is behind
  * a NAT and the profile (or `crypto ikev2 nat keepalive`) asks for them.
  *
- * Protocol choices: one request in flight per IKE SA in each direction (the
- * RFC 7296 2.3 window of 1; SET_WINDOW_SIZE is not sent); retransmission
+ * Protocol choices: RFC 7296 2.3 windows: IKE_AUTH messages carry
+ * SET_WINDOW_SIZE with `crypto ikev2 window N` (IOS default 5; the engine
+ * keeps at most 8) and up to that many of the peer's requests are answered
+ * in any order, each response kept for retransmissions; our own requests
+ * stay within the peer's announced window (1 if it said nothing), CHILD_SA
+ * work only overlapping (IKE SA rekey, delete and DPD wait for an idle SA),
+ * each request matched by message ID with its own retransmission; retransmission
  * doubles from 1 s to at most 32 s and gives up after 5 retries (params, or
  * `crypto ikev2 retransmit count N timeout MS max-timeout S`);
  * encrypted messages that would make IP datagrams over 1280 octets go as
@@ -221,6 +226,16 @@ typedef struct vpn_ikev2_params {
     /* Asked before each allocation the engine makes (zeroed: always
      * allowed); tests fail the k-th one. See common/alloc.h. */
     vpn_alloc alloc;
+    /* Traces (issue 18): every encrypted message sent or received under an
+     * IKE SA whose algorithms Wireshark cannot decrypt (no
+     * ikev2_decryption_table line, vpn_ikev2_sa_wireshark_line), as the same
+     * message unencrypted: its RFC 7296 3.1 header with the SK payload's
+     * inner payloads in the SK's place (Next Payload and Length fixed), in an
+     * IPv4 or IPv6 + UDP datagram with the SA's addresses and ports (the
+     * non-ESP marker before it on port 4500, RFC 3948 2.2); RFC 7383
+     * fragments as the one reassembled message. outbound: sent. dgram is
+     * valid during the call only. A view, never sent. Optional. */
+    void (*ike_plain)(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len);
 } vpn_ikev2_params;
 
 /*
@@ -440,7 +455,8 @@ typedef struct vpn_ikev2_sa_info {
     uint64_t established_ns; /* 0 while negotiating */
     uint64_t created_ns;
     uint32_t msgid_next_send, msgid_next_recv; /* next request IDs out / in */
-    unsigned window_local, window_remote;
+    unsigned window_local, window_remote; /* RFC 7296 2.3: ours, the peer's SET_WINDOW_SIZE */
+    unsigned requests_in_flight;
     unsigned queued_requests;
     uint32_t dpd_interval_s, dpd_retry_s;
     bool nat_local, nat_remote; /* a NAT in front of us / the peer (RFC 7296 2.23) */
@@ -522,6 +538,7 @@ int vpn_ikev2_sa_wireshark_line(const vpn_ikev2_ctx *ctx, uint32_t ike_sa_id, ch
 typedef struct vpn_ikev2_stats {
     uint64_t in_requests, in_responses, out_requests, out_responses;
     uint64_t retransmits, duplicates_answered, dropped;
+    uint64_t window_violations; /* requests past our window (RFC 7296 2.3), dropped */
     uint64_t cookies_sent, half_open_rejected;
     uint64_t sa_up, sa_failed;
     unsigned half_open_in, half_open_out;

@@ -98,7 +98,7 @@ void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
                     continue; /* RFC 7296 1.4.1: unknown SPIs are ignored */
                 /* 1.4.1: if we are deleting it too, our response does not
                  * name it; otherwise we answer with our SPI */
-                ours_too = sa->req.task == IKEV2_T_CHILD_DELETE && sa->req.child_id == c->id;
+                ours_too = ikev2_req_find(sa, IKEV2_T_CHILD_DELETE, c->id) != NULL;
                 if (!ours_too && n_spis < sizeof spis / 4)
                     vpn_store32(spis + 4 * n_spis++, c->spi_in);
                 child_gone(ctx, sa, c, VPN_IKEV2_R_PEER_DELETE);

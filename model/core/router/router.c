@@ -717,6 +717,12 @@ static void child_down(vpn_router *r, const vpn_ikev2_event *ev)
 
 /* ---- engine callbacks -------------------------------------------------------------------- */
 
+static void on_ike_plain(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len)
+{
+    vpn_router *r = user;
+    r->p.ike_plain(r->p.user, ike_sa_id, outbound, dgram, len);
+}
+
 static void on_ike_send(void *user, const vpn_ikev2_dgram *d)
 {
     vpn_router *r = user;
@@ -880,6 +886,7 @@ int vpn_router_new(vpn_router **out, const vpn_router_params *params)
         ip.unix_time_offset_s = params->unix_time_offset_s;
         ip.no_rfc7427 = params->no_rfc7427;
         ip.eap = params->eap;
+        ip.ike_plain = params->ike_plain ? on_ike_plain : NULL;
         if ((rc = vpn_ikev2_ctx_new(&r->ike, &ip)) != 0) {
             vpn_sad_del(r->sad);
             free(r);

@@ -246,6 +246,10 @@ typedef struct vpn_router_params {
      * sent (before encryption), else received (after decryption). data is
      * valid during the call only. Optional. */
     void (*esp_plain)(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len);
+    /* The same for IKEv2 messages: each encrypted message under an IKE SA
+     * Wireshark cannot decrypt, unencrypted and framed as an IP/UDP
+     * datagram (vpn_ikev2_params.ike_plain). Optional. */
+    void (*ike_plain)(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len);
     void *user;
 
     uint64_t rekey_grace_ns;        /* 0: VPN_ROUTER_REKEY_GRACE_NS */

@@ -87,6 +87,7 @@ typedef struct rn_node {
     vpn_router_key_table key_tables[8];
     size_t n_key_lines;       /* all of them, also past 8 */
     uint32_t plain_out, plain_in; /* esp_plain calls (SAs Wireshark cannot decrypt) */
+    uint32_t ike_plain_out, ike_plain_in; /* ike_plain calls */
 } rn_node;
 
 typedef bool (*rn_hook_fn)(struct rn_net *n, rn_msg *m, void *user);
@@ -183,6 +184,22 @@ static inline bool rn_cb_send_esp(void *user, const vpn_router_esp_out *o)
     }
     rn_enqueue(n, m);
     return true;
+}
+
+/* Counts the IKE views; each must be an IPv4/UDP datagram carrying an
+ * unencrypted IKE header (no SK payload first). */
+static inline void rn_cb_ike_plain(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *d, size_t len)
+{
+    rn_node *self = user;
+    (void)ike_sa_id;
+    assert_true(len >= 20 + 8 + 28);
+    assert_int_equal(d[0] >> 4, 4);
+    assert_int_equal(d[9], 17);
+    assert_int_not_equal(d[20 + 8 + 16], 46); /* Next Payload is not SK */
+    if (outbound)
+        self->ike_plain_out++;
+    else
+        self->ike_plain_in++;
 }
 
 static inline void rn_cb_esp_plain(void *user, uint32_t tunnel, bool outbound, const uint8_t *data, size_t len)
@@ -343,6 +360,7 @@ static inline void rn_router_new(rn_node *nd, bool key_lines)
     p.event = rn_cb_event;
     p.key_lines = key_lines;
     p.esp_plain = rn_cb_esp_plain;
+    p.ike_plain = rn_cb_ike_plain;
     assert_int_equal(vpn_router_new(&nd->r, &p), 0);
 }
 
