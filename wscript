@@ -90,6 +90,7 @@ VPN_CORE_HEADERS = [
     'model/core/common/alloc.h',
     'model/core/common/addr.h',
     'model/core/crypto/crypto-ids.h',
+    'model/core/crypto/ossl-err.h',
     'model/core/crypto/cipher.h',
     'model/core/crypto/integ.h',
     'model/core/conf/conf.h',
@@ -308,6 +309,7 @@ VPN_CORE_TESTS = [
     'crypto-rfc6979:test/core/crypto-rfc6979-test.c',
     'ikev2-inject-fail:test/core/ikev2-inject-fail-test.c',
     'gdoi-inject-fail:test/core/gdoi-inject-fail-test.c',
+    'crypto-inject-fail:test/core/crypto-inject-fail-test.c',
     'ikev2-collision:test/core/ikev2-collision-test.c',
     'radius-client:test/core/radius-client-test.c',
 ]
