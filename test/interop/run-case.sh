@@ -396,6 +396,8 @@ collide-delete)
     us_clear & a=$!
     wait $a $b
     wait_empty 20 "after a delete met a rekey SAs were left"
+    # they crossed: our Delete reached charon with its CHILD_SA still rekeying
+    swan_log_has "REKEYING => DESTROYING" || fail "strongSwan's log shows no rekey cut short by our delete: they did not cross"
     log "nothing left; up again"
     bring_up
     traffic 100 400 5
