@@ -134,11 +134,14 @@ static int op_gcm(uint8_t *out, size_t *len)
 {
     static const uint8_t aad[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     vpn_cipher *e = NULL, *d = NULL;
+    uint8_t key[36]; /* the AES-256 key, then the 4-octet salt (RFC 4106 8.1) */
     int rc;
 
+    memcpy(key, KEY, 32);
+    memcpy(key + 32, IV, 4);
     memset(out, 0x42, 40);
-    if ((rc = vpn_cipher_new(&e, VPN_ENCR_AES_GCM_16, 256, KEY, 36, true)) ||
-        (rc = vpn_cipher_new(&d, VPN_ENCR_AES_GCM_16, 256, KEY, 36, false)) ||
+    if ((rc = vpn_cipher_new(&e, VPN_ENCR_AES_GCM_16, 256, key, 36, true)) ||
+        (rc = vpn_cipher_new(&d, VPN_ENCR_AES_GCM_16, 256, key, 36, false)) ||
         (rc = vpn_cipher_seal(e, IV, aad, sizeof aad, out, 40, out + 40)))
         goto out;
     memcpy(out + 56, out, 56);
