@@ -15,6 +15,7 @@
 extern "C" {
 #include "common/addr.h"
 #include "common/vpn-err.h"
+#include "gdoi/gdoi.h"
 #include "getvpn/getvpn.h"
 #include "ipsec/sa.h"
 #include "router/router.h"
@@ -45,7 +46,12 @@ GdoiDaemon::GetTypeId()
             .AddTraceSource("TekInstalled",
                             "A group member installed a TEK (a group SA) it had not held before.",
                             MakeTraceSourceAccessor(&GdoiDaemon::m_tekTrace),
-                            "ns3::GdoiDaemon::TekTracedCallback");
+                            "ns3::GdoiDaemon::TekTracedCallback")
+            .AddTraceSource("GmEvent",
+                            "A group member refused a rekey (bad KEK signature, replay, bad KEK, "
+                            "malformed, not installable) or failed locally (vpn_gdoi_gm_event).",
+                            MakeTraceSourceAccessor(&GdoiDaemon::m_gmEventTrace),
+                            "ns3::GdoiDaemon::GmEventTracedCallback");
     return tid;
 }
 
@@ -94,6 +100,19 @@ GdoiDaemon::StartApplication()
                     "cannot bind UDP 848");
     m_socket->SetRecvPktInfo(true);
     m_socket->SetRecvCallback(MakeCallback(&GdoiDaemon::HandleRead, this));
+    // members report refusals and local failures here, unless the caller
+    // gave its own callback (the events are counted and traced)
+    m_gmEvents.assign(VPN_GDOI_GM_EV_COUNT, 0);
+    for (size_t g = 0; g < m_groups.size(); g++)
+    {
+        if (m_groups[g].role == VPN_GETVPN_ROLE_GM && !m_groups[g].gm.event)
+        {
+            m_gmEventUsers.push_back(
+                std::make_unique<GmEventUser>(GmEventUser{this, static_cast<uint32_t>(g)}));
+            m_groups[g].gm.event = &GdoiDaemon::GmEventThunk;
+            m_groups[g].gm.event_user = m_gmEventUsers.back().get();
+        }
+    }
     Ptr<VpnIpsecStack> stack = VpnIpsecStack::GetOrCreate(GetNode());
     // the stack holds the daemon through its hooks until either is disposed
     VpnIpsecStack::GdoiHooks hooks;
@@ -194,6 +213,46 @@ void
 GdoiDaemon::TekInstalled(const vpn_sa* sa)
 {
     m_tekTrace(sa);
+}
+
+void
+GdoiDaemon::GmEventThunk(void* user, const vpn_gdoi_gm_event* ev)
+{
+    GmEventUser* u = static_cast<GmEventUser*>(user);
+    GdoiDaemon* self = u->daemon;
+    if (ev->kind >= 0 && static_cast<size_t>(ev->kind) < self->m_gmEvents.size())
+    {
+        self->m_gmEvents[ev->kind]++;
+    }
+    NS_LOG_WARN("node " << self->GetNode()->GetId() << " group " << u->group << ": "
+                        << vpn_gdoi_gm_event_name(ev->kind) << " (" << vpn_strerror(ev->err)
+                        << "): " << ev->detail);
+    self->m_gmEventTrace(u->group,
+                         vpn_gdoi_gm_event_name(ev->kind),
+                         ev->err,
+                         ev->seq,
+                         ev->detail ? ev->detail : "");
+}
+
+uint64_t
+GdoiDaemon::GetGmEventCount(int kind) const
+{
+    return kind >= 0 && static_cast<size_t>(kind) < m_gmEvents.size() ? m_gmEvents[kind] : 0;
+}
+
+std::string
+GdoiDaemon::ShowGmEvents() const
+{
+    std::string out;
+    for (size_t k = 0; k < m_gmEvents.size(); k++)
+    {
+        if (m_gmEvents[k])
+        {
+            out += std::string(vpn_gdoi_gm_event_name(static_cast<vpn_gdoi_gm_event_kind>(k))) +
+                   ": " + std::to_string(m_gmEvents[k]) + "\n";
+        }
+    }
+    return out;
 }
 
 void

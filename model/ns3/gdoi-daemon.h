@@ -26,6 +26,7 @@ struct vpn_getvpn_node;
 struct vpn_getvpn_group_params;
 struct vpn_sa;
 struct vpn_ikev2_dgram;
+struct vpn_gdoi_gm_event;
 
 namespace ns3
 {
@@ -80,6 +81,14 @@ class GdoiDaemon : public Application
     uint32_t GetMemberGroups() const;
 
     /**
+     * Events of kind \p kind (vpn_gdoi_gm_event_kind: refused rekeys, bad
+     * KEK signatures, replays, ...) this node's group members reported.
+     */
+    uint64_t GetGmEventCount(int kind) const;
+    /** The member events counted so far, one "kind: count" line each (zeros left out). */
+    std::string ShowGmEvents() const;
+
+    /**
      * Wireshark ikev1_decryption_table lines (initiator cookie, encryption
      * key, hex) of every phase 1 this node's members and COOP key servers
      * established so far.
@@ -93,6 +102,12 @@ class GdoiDaemon : public Application
                                            Ptr<const Packet> view);
     /** Signature of the TekInstalled trace. */
     typedef void (*TekTracedCallback)(const struct vpn_sa* sa);
+    /** Signature of the GmEvent trace: group index, kind name, VPN_ERR_*, SEQ (0: none), detail. */
+    typedef void (*GmEventTracedCallback)(uint32_t group,
+                                          const std::string& kind,
+                                          int err,
+                                          uint32_t seq,
+                                          const std::string& detail);
 
     /** An event that calls into this daemon (a show snapshot of
      *  VpnTraceHelper): held here and cancelled in DoDispose, so that none
@@ -110,6 +125,15 @@ class GdoiDaemon : public Application
     void HandleRead(Ptr<Socket> socket);
     void AfterEngine();
     void TekInstalled(const struct vpn_sa* sa);
+    //! the C engine's vpn_gdoi_gm_cfg.event; user: a GmEventUser
+    static void GmEventThunk(void* user, const struct vpn_gdoi_gm_event* ev);
+    struct GmEventUser
+    {
+        GdoiDaemon* daemon;
+        uint32_t group;
+    };
+    std::vector<std::unique_ptr<GmEventUser>> m_gmEventUsers; //!< one per member group
+    std::vector<uint64_t> m_gmEvents;                          //!< count by kind
     void Ikev1Line(std::string line);
     void Send(const struct vpn_ikev2_dgram* d);
     void Sent(Ipv4Address src, Ipv4Address dst, Ptr<const Packet> datagram, Ptr<const Packet> view);
@@ -125,6 +149,7 @@ class GdoiDaemon : public Application
 
     TracedCallback<Ipv4Address, Ipv4Address, Ptr<const Packet>, Ptr<const Packet>> m_dgramTrace;
     TracedCallback<const struct vpn_sa*> m_tekTrace;
+    TracedCallback<uint32_t, const std::string&, int, uint32_t, const std::string&> m_gmEventTrace;
 };
 
 } // namespace ns3

@@ -39,6 +39,40 @@
 
 typedef tu_gdoi_dgram dgram;
 
+/* One member's events: a count per kind, and the last one. */
+typedef struct tu_gm_events {
+    unsigned n[VPN_GDOI_GM_EV_COUNT];
+    vpn_gdoi_gm_event last;
+    char detail[128];
+} tu_gm_events;
+
+static void on_gm_event(void *user, const vpn_gdoi_gm_event *ev)
+{
+    tu_gm_events *e = user;
+
+    assert_true(ev->kind >= 0 && ev->kind < VPN_GDOI_GM_EV_COUNT);
+    assert_true(ev->err < 0);
+    assert_non_null(ev->detail);
+    assert_string_not_equal(vpn_gdoi_gm_event_name(ev->kind), "?");
+    e->n[ev->kind]++;
+    e->last = *ev;
+    snprintf(e->detail, sizeof e->detail, "%s", ev->detail);
+    e->last.detail = e->detail;
+}
+
+/* Every count of the member's stats was reported as one event of its kind. */
+static void assert_events_match(const vpn_gdoi_gm *gm, const tu_gm_events *e)
+{
+    const vpn_gdoi_gm_stats *st = vpn_gdoi_gm_get_stats(gm);
+
+    assert_int_equal(e->n[VPN_GDOI_GM_EV_REKEY_REFUSED], st->rekeys_rejected);
+    assert_int_equal(e->n[VPN_GDOI_GM_EV_BAD_SIGNATURE], st->bad_sig);
+    assert_int_equal(e->n[VPN_GDOI_GM_EV_BAD_KEK], st->bad_kek);
+    assert_int_equal(e->n[VPN_GDOI_GM_EV_REPLAY], st->replays);
+    assert_int_equal(e->n[VPN_GDOI_GM_EV_MALFORMED], st->malformed);
+    assert_int_equal(e->n[VPN_GDOI_GM_EV_INTERNAL], st->internal_errors);
+}
+
 typedef struct net {
     vpn_drbg drbg;
     vpn_rng rng;
@@ -54,6 +88,7 @@ typedef struct net {
     bool drop_to[MAX_GM];  /* lose datagrams to this member */
     dgram *keep;            /* copies of every PUSH sent */
     unsigned nkeep;
+    tu_gm_events ev[MAX_GM]; /* what each member reported (vpn_gdoi_gm_cfg.event) */
 } net;
 
 static net *g_net;
@@ -141,12 +176,14 @@ static void net_init(net *n, unsigned ngm, bool multicast, const vpn_addr *autho
 
     n->ngm = ngm;
     for (unsigned i = 0; i < ngm; i++)
-        tu_gdoi_member(i, &n->ks_addr, NULL, 0, &n->rng, on_send, n, &n->gm_addr[i], &n->gm[i],
-                       &n->sad[i], &n->spd[i]);
+        tu_gdoi_member_ev(i, &n->ks_addr, NULL, 0, &n->rng, on_send, n, &n->gm_addr[i], &n->gm[i],
+                          &n->sad[i], &n->spd[i], on_gm_event, &n->ev[i]);
 }
 
 static void net_free(net *n)
 {
+    for (unsigned i = 0; i < n->ngm; i++)
+        assert_events_match(n->gm[i], &n->ev[i]);
     vpn_gdoi_ks_del(n->ks);
     tu_gdoi_members_free(n->gm, n->sad, n->spd, n->ngm);
     vpn_sig_key_del(n->rsa);
@@ -744,10 +781,14 @@ static void test_adversarial_push(void **state)
     kek_reseal(plain, len, key, iv, false);
     s = take(&n, 0);
 
-    /* every truncation */
+    /* every truncation: each one counted and reported as malformed (or,
+     * cut inside the KEK-encrypted body, as not decrypting) */
     for (size_t k = 0; k < len; k++) {
+        unsigned ev0 = n.ev[0].n[VPN_GDOI_GM_EV_MALFORMED] + n.ev[0].n[VPN_GDOI_GM_EV_BAD_KEK];
         assert_int_not_equal(vpn_gdoi_gm_input(n.gm[0], push.b, k, n.now), 0);
         same(&n, 0, &s);
+        assert_int_equal(n.ev[0].n[VPN_GDOI_GM_EV_MALFORMED] + n.ev[0].n[VPN_GDOI_GM_EV_BAD_KEK],
+                         ev0 + 1);
     }
     /* a flipped bit anywhere in the ciphertext */
     for (size_t k = 28; k < len; k += 7) {
@@ -764,6 +805,11 @@ static void test_adversarial_push(void **state)
     assert_int_equal(vpn_gdoi_gm_input(n.gm[0], m, len, n.now), VPN_ERR_AUTH);
     same(&n, 0, &s);
     assert_int_equal(vpn_gdoi_gm_get_stats(n.gm[0])->bad_sig, bad0 + 1);
+    /* reported as an event the driver can count (SEQ 1: the held rekey's) */
+    assert_int_equal(n.ev[0].last.kind, VPN_GDOI_GM_EV_BAD_SIGNATURE);
+    assert_int_equal(n.ev[0].last.err, VPN_ERR_AUTH);
+    assert_int_equal(n.ev[0].last.seq, 1);
+    assert_int_equal(n.ev[0].n[VPN_GDOI_GM_EV_BAD_SIGNATURE], bad0 + 1);
     /* a changed TEK SPI under the old signature */
     memcpy(m, plain, len);
     m[28 + 40] ^= 1;
@@ -778,17 +824,25 @@ static void test_adversarial_push(void **state)
     assert_int_not_equal(vpn_gdoi_gm_input(n.gm[0], m, len, n.now), 0);
     same(&n, 0, &s);
     assert_true(vpn_gdoi_gm_get_stats(n.gm[0])->bad_kek >= 1);
+    assert_int_equal(n.ev[0].last.kind, VPN_GDOI_GM_EV_BAD_KEK);
     /* an unknown KEK SPI */
     memcpy(m, push.b, len);
     m[3] ^= 1;
     assert_int_equal(vpn_gdoi_gm_input(n.gm[0], m, len, n.now), VPN_ERR_NOTFOUND);
     same(&n, 0, &s);
+    assert_int_equal(n.ev[0].last.kind, VPN_GDOI_GM_EV_BAD_KEK);
+    assert_int_equal(n.ev[0].last.err, VPN_ERR_NOTFOUND);
+    assert_int_equal(n.ev[0].n[VPN_GDOI_GM_EV_REPLAY], 0);
     /* the genuine one still applies, once */
     assert_int_equal(vpn_gdoi_gm_input(n.gm[0], push.b, len, n.now), 0);
     assert_int_equal(vpn_gdoi_gm_last_seq(n.gm[0]), 1);
     s = take(&n, 0);
     assert_int_equal(vpn_gdoi_gm_input(n.gm[0], push.b, len, n.now), VPN_ERR_REPLAY);
     same(&n, 0, &s);
+    assert_int_equal(n.ev[0].last.kind, VPN_GDOI_GM_EV_REPLAY);
+    assert_int_equal(n.ev[0].last.err, VPN_ERR_REPLAY);
+    assert_int_equal(n.ev[0].last.seq, 1);
+    assert_int_equal(n.ev[0].n[VPN_GDOI_GM_EV_REPLAY], 1);
     /* an older rekey (SEQ 1) replayed after SEQ 2 */
     assert_int_equal(vpn_gdoi_ks_rekey(n.ks, false, n.now), 0);
     pump(&n);

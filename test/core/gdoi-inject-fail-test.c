@@ -49,6 +49,9 @@ typedef struct net {
     vpn_rng inner, rng, gm_rng;
     inject rng_j, alloc_j;
     inject gm_alloc_j; /* member 0's gate (its phase 1 included) */
+    inject gm_rng_j;   /* member 0's RNG (its phase 1 included; not its SAD's) */
+    vpn_rng gm0_rng;   /* that RNG: gm_rng behind gm_rng_j */
+    unsigned gm_events[VPN_GDOI_GM_EV_COUNT]; /* member 0's, by kind */
     vpn_sig_key *rsa;
     vpn_gdoi_ks *ks;
     vpn_gdoi_gm *gm[NGM];
@@ -70,6 +73,24 @@ static int fail_fill(void *ctx, uint8_t *out, size_t len)
         return VPN_ERR_CRYPTO;
     }
     return vpn_rng_bytes(&n->inner, out, len);
+}
+
+static int gm_fail_fill(void *ctx, uint8_t *out, size_t len)
+{
+    net *n = ctx;
+    if (inject_hit(&n->gm_rng_j)) {
+        memset(out, 0, len);
+        return VPN_ERR_CRYPTO;
+    }
+    return vpn_rng_bytes(&n->gm_rng, out, len);
+}
+
+static void on_gm_event(void *user, const vpn_gdoi_gm_event *ev)
+{
+    net *n = user;
+    assert_true(ev->kind >= 0 && ev->kind < VPN_GDOI_GM_EV_COUNT);
+    assert_true(ev->err < 0);
+    n->gm_events[ev->kind]++;
 }
 
 static bool fail_alloc(void *user, size_t size)
@@ -128,10 +149,11 @@ static void tick(void *user, uint64_t now)
 
 static vpn_sig_key *g_rsa; /* one key for every run (RSA generation is slow) */
 
-enum { KIND_RNG, KIND_ALLOC, KIND_GM_ALLOC };
+enum { KIND_RNG, KIND_ALLOC, KIND_GM_ALLOC, KIND_GM_RNG };
 
 /* Member 0 as tu_gdoi_member makes it, but behind n->gm_alloc_j and
- * logging into n->log. */
+ * n->gm_rng_j (its SAD keeps the plain RNG: ESP's IVs are not the
+ * member's), reporting its events and logging into n->log. */
 static void gated_member(net *n)
 {
     vpn_gdoi_gm_cfg gc;
@@ -151,7 +173,11 @@ static void gated_member(net *n)
     gc.spd_seq = 10;
     gc.alloc.allow = fail_alloc;
     gc.alloc.user = &n->gm_alloc_j;
-    assert_int_equal(vpn_gdoi_gm_new(&n->gm[0], &gc, &n->gm_rng, &n->log, on_send, n), 0);
+    gc.event = on_gm_event;
+    gc.event_user = n;
+    n->gm0_rng.fill = gm_fail_fill;
+    n->gm0_rng.ctx = n;
+    assert_int_equal(vpn_gdoi_gm_new(&n->gm[0], &gc, &n->gm0_rng, &n->log, on_send, n), 0);
 }
 
 static void net_init(net *n, int kind, unsigned k)
@@ -187,7 +213,7 @@ static void net_init(net *n, int kind, unsigned k)
     else if (kind == KIND_ALLOC)
         n->alloc_j.fail_at = k;
     for (unsigned i = 0; i < NGM; i++)
-        if (i == 0 && kind == KIND_GM_ALLOC)
+        if (i == 0 && (kind == KIND_GM_ALLOC || kind == KIND_GM_RNG))
             gated_member(n);
         else
             tu_gdoi_member(i, &n->ks_addr, NULL, 0, &n->gm_rng, on_send, n, &n->gm_addr[i], &n->gm[i],
@@ -196,6 +222,10 @@ static void net_init(net *n, int kind, unsigned k)
         /* creation is not what the injection aims at */
         n->gm_alloc_j.calls = 0;
         n->gm_alloc_j.fail_at = k;
+    }
+    if (kind == KIND_GM_RNG) {
+        n->gm_rng_j.calls = 0;
+        n->gm_rng_j.fail_at = k;
     }
 }
 
@@ -218,14 +248,15 @@ static unsigned run_once(int kind, unsigned k)
 
     assert_non_null(n);
     if (getenv("VPN_TEST_INJECT"))
-        fprintf(stderr, "run: %s call %u of the %s fails\n", kind == KIND_RNG ? "RNG" : "allocator", k,
-                kind == KIND_GM_ALLOC ? "member" : "KS");
+        fprintf(stderr, "run: %s call %u of the %s fails\n",
+                kind == KIND_RNG || kind == KIND_GM_RNG ? "RNG" : "allocator", k,
+                kind == KIND_GM_ALLOC || kind == KIND_GM_RNG ? "member" : "KS");
     net_init(n, kind, k);
     for (unsigned i = 0; i < NGM; i++) {
         rc = vpn_gdoi_gm_start(n->gm[i], n->now);
-        if (rc != 0 && i == 0 && kind == KIND_GM_ALLOC) {
+        if (rc != 0 && i == 0 && (kind == KIND_GM_ALLOC || kind == KIND_GM_RNG)) {
             /* returned to the caller, which tries again */
-            assert_int_equal(rc, VPN_ERR_NOMEM);
+            assert_int_equal(rc, kind == KIND_GM_ALLOC ? VPN_ERR_NOMEM : VPN_ERR_CRYPTO);
             n->api_errors++;
             rc = vpn_gdoi_gm_start(n->gm[i], n->now);
         }
@@ -246,7 +277,8 @@ static unsigned run_once(int kind, unsigned k)
 
     st = vpn_gdoi_ks_get_stats(n->ks);
     failed = kind == KIND_RNG ? n->rng_j.failed : kind == KIND_ALLOC ? n->alloc_j.failed : 0;
-    if (kind == KIND_GM_ALLOC && n->gm_alloc_j.failed) {
+    if ((kind == KIND_GM_ALLOC && n->gm_alloc_j.failed) ||
+        (kind == KIND_GM_RNG && n->gm_rng_j.failed)) {
         /* the member's failure: counted in its stats, returned, or absorbed
          * (logged by its phase 1); the KS saw nothing wrong of its own */
         assert_true(vpn_gdoi_gm_get_stats(n->gm[0])->internal_errors > 0 || n->api_errors > 0 ||
@@ -285,7 +317,17 @@ static unsigned run_once(int kind, unsigned k)
     assert_int_equal(tu_gdoi_send_between(n->spd[0], n->sad[1], n->now, 0, 7,
                                           vpn_gdoi_gm_tek(n->gm[0])),
                      0);
-    calls = kind == KIND_RNG ? n->rng_j.calls : kind == KIND_ALLOC ? n->alloc_j.calls : n->gm_alloc_j.calls;
+    if (kind == KIND_GM_ALLOC || kind == KIND_GM_RNG) {
+        /* every internal error member 0 counted was reported as an event */
+        const vpn_gdoi_gm_stats *gs = vpn_gdoi_gm_get_stats(n->gm[0]);
+        assert_int_equal(n->gm_events[VPN_GDOI_GM_EV_INTERNAL], gs->internal_errors);
+        assert_int_equal(n->gm_events[VPN_GDOI_GM_EV_MALFORMED], gs->malformed);
+        assert_int_equal(n->gm_events[VPN_GDOI_GM_EV_REKEY_REFUSED], gs->rekeys_rejected);
+    }
+    calls = kind == KIND_RNG        ? n->rng_j.calls
+            : kind == KIND_ALLOC    ? n->alloc_j.calls
+            : kind == KIND_GM_ALLOC ? n->gm_alloc_j.calls
+                                    : n->gm_rng_j.calls;
     net_free(n);
     free(n);
     return calls;
@@ -319,6 +361,17 @@ static void test_gm_alloc(void **state)
 {
     (void)state;
     sweep(KIND_GM_ALLOC);
+}
+
+/* Member 0's RNG draws (its phase 1's cookies, DH and nonces, the PULL's
+ * message id and nonce, in its registration and its re-registrations
+ * after the rekeys) fail one by one: the failure is returned or counted
+ * and reported as an internal-error event, nothing leaks (the ASan twin),
+ * and the member's next attempt brings it back onto the KS's keys. */
+static void test_gm_rng(void **state)
+{
+    (void)state;
+    sweep(KIND_GM_RNG);
 }
 
 /* A rekey that fails for want of randomness is counted, reported, shown, and
@@ -377,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_ks_rng),
         cmocka_unit_test(test_ks_alloc),
         cmocka_unit_test(test_gm_alloc),
+        cmocka_unit_test(test_gm_rng),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -434,6 +434,137 @@ static void test_params(void **state)
     assert_null(p);
 }
 
+/* ---- injected failures: the RNG and the allocation gate ------------------ */
+
+typedef struct inject {
+    vpn_rng inner;
+    unsigned calls, fail_at, failed;
+} inject;
+
+static int fail_fill(void *ctx, uint8_t *out, size_t len)
+{
+    inject *j = ctx;
+    if (++j->calls == j->fail_at) {
+        j->failed++;
+        return VPN_ERR_CRYPTO;
+    }
+    return vpn_rng_bytes(&j->inner, out, len);
+}
+
+/* One MSCHAPv2 conversation (query-identity) with the k-th RNG draw of
+ * either side failing: the call that hit it returns the RNG's error and
+ * leaves the conversation where it was, so the same call again goes on;
+ * it ends in success with the same MSK on both sides. Returns the draws. */
+static unsigned eap_rng_run(unsigned k)
+{
+    vpn_drbg d1, d2;
+    inject j;
+    vpn_eap_server *s;
+    vpn_eap_peer *p;
+    vpn_eap_answer sa, pa;
+    unsigned errors = 0;
+    int rc;
+
+    memset(&j, 0, sizeof j);
+    j.fail_at = k;
+    assert_int_equal(vpn_drbg_init(&d1, "server", 6), 0);
+    assert_int_equal(vpn_drbg_init(&d2, "peer", 4), 0);
+    vpn_rng_init_drbg(&j.inner, &d1);
+    vpn_eap_server_params sp = {.methods = VPN_EAP_M_MSCHAPV2, .query_identity = true, .password = db};
+    sp.rng.fill = fail_fill;
+    sp.rng.ctx = &j;
+    assert_int_equal(vpn_eap_server_new(&s, &sp), 0);
+    /* the peer's draws go through the same counter (its own DRBG behind) */
+    inject jp;
+    memset(&jp, 0, sizeof jp);
+    vpn_rng_init_drbg(&jp.inner, &d2);
+    vpn_eap_peer_params pp = {.methods = VPN_EAP_M_MSCHAPV2, .identity = "alice", .password = "Secr3t!"};
+    pp.rng.fill = fail_fill;
+    pp.rng.ctx = &jp;
+    assert_int_equal(vpn_eap_peer_new(&p, &pp), 0);
+    jp.fail_at = k > 100 ? k - 100 : 0; /* k > 100: the peer's (k - 100)-th */
+    if (k > 100)
+        j.fail_at = 0;
+
+    while ((rc = vpn_eap_server_start(s, &sa)) != 0) {
+        assert_int_equal(rc, VPN_ERR_CRYPTO);
+        errors++;
+    }
+    for (unsigned round = 0; sa.result == VPN_EAP_CONTINUE; round++) {
+        assert_true(round < 10);
+        while ((rc = vpn_eap_peer_process(p, sa.msg, sa.len, &pa)) != 0) {
+            assert_int_equal(rc, VPN_ERR_CRYPTO);
+            errors++;
+        }
+        assert_int_equal(pa.result, VPN_EAP_CONTINUE);
+        while ((rc = vpn_eap_server_process(s, pa.msg, pa.len, &sa)) != 0) {
+            assert_int_equal(rc, VPN_ERR_CRYPTO);
+            errors++;
+        }
+    }
+    assert_int_equal(sa.result, VPN_EAP_SUCCESS);
+    assert_int_equal(vpn_eap_peer_process(p, sa.msg, sa.len, &pa), 0);
+    assert_int_equal(pa.result, VPN_EAP_SUCCESS);
+    assert_int_equal(sa.msk_len, VPN_EAP_MSK_LEN);
+    assert_memory_equal(sa.msk, pa.msk, VPN_EAP_MSK_LEN);
+    assert_int_equal(errors, j.failed + jp.failed);
+    vpn_eap_answer_wipe(&sa);
+    vpn_eap_answer_wipe(&pa);
+    vpn_eap_server_free(s);
+    vpn_eap_peer_free(p);
+    vpn_drbg_free(&d1);
+    vpn_drbg_free(&d2);
+    return k > 100 ? jp.calls : j.calls;
+}
+
+static void test_rng_sweep(void **state)
+{
+    (void)state;
+    unsigned server = eap_rng_run(0), peer;
+
+    assert_true(server >= 2); /* the Identifier and the authenticator challenge */
+    for (unsigned k = 1; k <= server; k++)
+        eap_rng_run(k);
+    peer = eap_rng_run(100); /* nothing fails: counts the peer's draws */
+    assert_true(peer >= 1);  /* the peer challenge */
+    for (unsigned k = 101; k <= 100 + peer; k++)
+        eap_rng_run(k);
+}
+
+static bool refuse_all(void *user, size_t size)
+{
+    (void)size;
+    ++*(unsigned *)user;
+    return false;
+}
+
+/* Both objects ask the gate; refused, they return VPN_ERR_NOMEM and
+ * nothing (the ASan twin checks nothing leaks). */
+static void test_alloc_refused(void **state)
+{
+    (void)state;
+    unsigned asked = 0;
+    vpn_eap_server *s = NULL;
+    vpn_eap_peer *p = NULL;
+    vpn_drbg d;
+
+    assert_int_equal(vpn_drbg_init(&d, "gate", 4), 0);
+    vpn_eap_server_params sp = {.methods = VPN_EAP_M_MSCHAPV2, .query_identity = true, .password = db};
+    vpn_rng_init_drbg(&sp.rng, &d);
+    sp.alloc.allow = refuse_all;
+    sp.alloc.user = &asked;
+    assert_int_equal(vpn_eap_server_new(&s, &sp), VPN_ERR_NOMEM);
+    assert_int_equal(asked, 1);
+    vpn_eap_peer_params pp = {.methods = VPN_EAP_M_MSCHAPV2, .identity = "alice", .password = "x"};
+    vpn_rng_init_drbg(&pp.rng, &d);
+    pp.alloc = sp.alloc;
+    assert_int_equal(vpn_eap_peer_new(&p, &pp), VPN_ERR_NOMEM);
+    assert_int_equal(asked, 2);
+    assert_null(s);
+    assert_null(p);
+    vpn_drbg_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +578,8 @@ int main(void)
         cmocka_unit_test(test_hostile_requests),
         cmocka_unit_test(test_msk_feeds_auth),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_rng_sweep),
+        cmocka_unit_test(test_alloc_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

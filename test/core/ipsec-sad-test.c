@@ -346,6 +346,133 @@ static void test_deadline_heap_thousands(void **state)
     f->c.soft.time_ns = f->c.hard.time_ns = 0;
 }
 
+/* ---- injected failures: the SAD's allocation gate and its RNG ------------- */
+
+typedef struct inject {
+    unsigned calls, fail_at, failed;
+} inject;
+
+static bool fail_alloc(void *user, size_t size)
+{
+    inject *j = user;
+    (void)size;
+    j->calls++;
+    if (j->fail_at && j->calls == j->fail_at) {
+        j->failed++;
+        return false;
+    }
+    return true;
+}
+
+#define SWEEP_SAS 70 /* past the first table size (64) and the heap's (16, 32, 64) */
+
+/* Adds SWEEP_SAS SAs (in, out, both; with time limits, so into the heap)
+ * behind a gate failing its k-th allocation; each refused add changed
+ * nothing and succeeds when tried again. Returns the allocations asked. */
+static unsigned sad_alloc_run(fx *f, unsigned k)
+{
+    static const unsigned dirs[3] = {VPN_SA_IN, VPN_SA_OUT, VPN_SA_BOTH};
+    inject j = {0, k, 0};
+    vpn_alloc a = {fail_alloc, &j};
+    vpn_sad_params p;
+    vpn_sad *sad;
+    unsigned refused = 0;
+
+    vpn_sad_params_init(&p);
+    p.rng = f->rng;
+    p.alloc = a;
+    assert_int_equal(vpn_sad_new_with(&sad, &p), 0);
+    f->c.hard.time_ns = 3600ull * 1000000000ull;
+    f->c.replay_window = 128;
+    for (unsigned i = 0; i < SWEEP_SAS; i++) {
+        vpn_sa *sa = NULL;
+        int rc;
+
+        f->c.spi = 0x10000 + i;
+        f->c.dir = dirs[i % 3];
+        rc = vpn_sad_add(sad, &f->c, 0, &sa);
+        if (rc != 0) {
+            assert_int_equal(rc, VPN_ERR_NOMEM);
+            assert_null(sa);
+            assert_int_equal(vpn_sad_count(sad), i);
+            assert_null(vpn_sad_find(sad, f->c.spi, f->c.dir & VPN_SA_IN ? VPN_SA_IN : VPN_SA_OUT));
+            assert_int_equal(vpn_sad_next_deadline(sad), i ? 3600ull * 1000000000ull : UINT64_MAX);
+            refused++;
+            assert_int_equal(vpn_sad_add(sad, &f->c, 0, &sa), 0);
+        }
+        assert_non_null(sa);
+    }
+    assert_int_equal(vpn_sad_count(sad), SWEEP_SAS);
+    for (unsigned i = 0; i < SWEEP_SAS; i++) {
+        unsigned d = dirs[i % 3] & VPN_SA_IN ? VPN_SA_IN : VPN_SA_OUT;
+        vpn_sa *sa = vpn_sad_find(sad, 0x10000 + i, d);
+        assert_non_null(sa);
+        assert_ptr_equal(vpn_sad_get(sad, vpn_sa_get_handle(sa)), sa);
+    }
+    assert_int_equal(refused, j.failed);
+    vpn_sad_del(sad); /* the ASan twin: nothing a refused add made is left */
+    return j.calls;
+}
+
+static void test_alloc_sweep(void **state)
+{
+    fx *f = *state;
+    unsigned total = sad_alloc_run(f, 0);
+
+    /* per SA: the record and its replay bitmap; the tables and the heap as
+     * they grow */
+    assert_true(total > 2 * SWEEP_SAS);
+    for (unsigned k = 1; k <= total; k++)
+        sad_alloc_run(f, k);
+}
+
+static int fail_fill(void *ctx, uint8_t *out, size_t len)
+{
+    inject *j = ctx;
+    j->calls++;
+    if (j->fail_at && j->calls == j->fail_at) {
+        j->failed++;
+        return VPN_ERR_CRYPTO;
+    }
+    memset(out, 0x3c, len);
+    return 0;
+}
+
+/* An outbound AES-CBC SA with counter IVs draws its salt from the SAD's RNG
+ * (RFC 3602 allows any unpredictable IV; E_K(salt || seq) is ours): when
+ * the draw fails the add returns the RNG's error, the SAD is unchanged,
+ * and the next add succeeds. */
+static void test_rng_failure(void **state)
+{
+    fx *f = *state;
+    inject j = {0, 1, 0};
+    vpn_rng rng = {fail_fill, &j};
+    uint8_t ik[32];
+    vpn_sad *sad;
+    vpn_sa *sa = NULL;
+
+    tu_fill(ik, sizeof ik, 9);
+    assert_int_equal(vpn_sad_new(&sad, &rng), 0);
+    f->c.spi = 0x7000;
+    f->c.dir = VPN_SA_OUT;
+    f->c.encr_id = VPN_ENCR_AES_CBC;
+    f->c.encr_key_bits = 128;
+    f->c.encr_key_len = 16;
+    f->c.integ_id = VPN_AUTH_HMAC_SHA2_256_128;
+    f->c.integ_key = ik;
+    f->c.integ_key_len = 32;
+    f->c.iv_mode = VPN_SA_IV_COUNTER;
+    assert_int_equal(vpn_sad_add(sad, &f->c, 0, &sa), VPN_ERR_CRYPTO);
+    assert_int_equal(j.failed, 1);
+    assert_null(sa);
+    assert_int_equal(vpn_sad_count(sad), 0);
+    assert_null(vpn_sad_find(sad, 0x7000, VPN_SA_OUT));
+    assert_int_equal(vpn_sad_add(sad, &f->c, 0, &sa), 0);
+    assert_int_equal(vpn_sad_count(sad), 1);
+    assert_ptr_equal(vpn_sad_find(sad, 0x7000, VPN_SA_OUT), sa);
+    vpn_sad_del(sad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +483,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals_leave_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_with_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_heap_thousands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rng_failure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

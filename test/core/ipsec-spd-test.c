@@ -282,12 +282,122 @@ static void test_random_against_linear(void **state)
     free(ref);
 }
 
+/* ---- the allocation gate --------------------------------------------------- */
+
+typedef struct inject {
+    unsigned calls, fail_at, failed;
+} inject;
+
+static bool fail_alloc(void *user, size_t size)
+{
+    inject *j = user;
+    (void)size;
+    j->calls++;
+    if (j->fail_at && j->calls == j->fail_at) {
+        j->failed++;
+        return false;
+    }
+    return true;
+}
+
+enum { GATE_NR = 120, GATE_NP = 600 };
+
+/* GATE_NR random entries (several tuples: prefix lengths 0 to 32) into spd;
+ * an add the gate refused leaves the lookups as they were and succeeds
+ * when tried again. */
+static void gate_fill(vpn_spd *spd, vpn_spd_entry *es, bool check)
+{
+    static const uint8_t lens[] = {0, 8, 16, 22, 24, 30, 32};
+    uint32_t x = 0x2545f491u;
+
+    for (int i = 0; i < GATE_NR; i++) {
+        vpn_spd_entry *e = &es[i];
+        uint32_t id;
+        int rc;
+
+        memset(e, 0, sizeof *e);
+        e->seq = rnd(&x) % 20;
+        e->action = (vpn_spd_action)(rnd(&x) % 3);
+        e->sel.family = 4;
+        e->sel.src.addr = rnd_addr(&x);
+        e->sel.src.len = lens[rnd(&x) % sizeof lens];
+        e->sel.dst.addr = rnd_addr(&x);
+        e->sel.dst.len = lens[rnd(&x) % sizeof lens];
+        e->user = e;
+        if ((rc = vpn_spd_add(spd, e, &id)) != 0) {
+            assert_true(check);
+            assert_int_equal(rc, VPN_ERR_NOMEM);
+            assert_int_equal(vpn_spd_count(spd), (size_t)i);
+            assert_int_equal(vpn_spd_add(spd, e, &id), 0);
+        }
+        assert_int_equal(id, (uint32_t)i + 1); /* a refused add used no id */
+    }
+}
+
+/* The same answer from both SPDs for GATE_NP random packets. */
+static void gate_compare(vpn_spd *a, const vpn_spd_entry *ea, vpn_spd *b, const vpn_spd_entry *eb)
+{
+    uint32_t x = 0x1234567u;
+
+    for (int k = 0; k < GATE_NP; k++) {
+        vpn_ip_info f;
+        const vpn_spd_entry *ha, *hb;
+
+        memset(&f, 0, sizeof f);
+        f.version = 4;
+        f.src = rnd_addr(&x);
+        f.dst = rnd_addr(&x);
+        f.proto = 17;
+        f.has_ports = true;
+        assert_int_equal(vpn_spd_lookup(a, &f, &ha), vpn_spd_lookup(b, &f, &hb));
+        assert_true((ha == NULL) == (hb == NULL));
+        if (ha)
+            assert_int_equal((const vpn_spd_entry *)ha->user - ea, (const vpn_spd_entry *)hb->user - eb);
+    }
+}
+
+/* Every allocation of GATE_NR adds fails once, in turn (cells, rule
+ * arrays, tuples, buckets as they grow); the SPD answers as one built
+ * without failures; the ASan twin checks nothing leaks. */
+static void test_alloc_sweep(void **state)
+{
+    (void)state;
+    vpn_spd_entry *ref_e = calloc(GATE_NR, sizeof *ref_e), *e = calloc(GATE_NR, sizeof *e);
+    vpn_spd *ref, *spd;
+    inject j = {0, 0, 0};
+    vpn_alloc a = {fail_alloc, &j};
+    unsigned total;
+
+    assert_non_null(ref_e);
+    assert_non_null(e);
+    assert_int_equal(vpn_spd_new(&ref, VPN_SPD_DISCARD), 0);
+    vpn_spd_set_alloc(ref, &a);
+    gate_fill(ref, ref_e, false);
+    total = j.calls;
+    assert_true(total > GATE_NR); /* a rule each, and the arrays around them */
+    for (unsigned k = 1; k <= total; k++) {
+        memset(&j, 0, sizeof j);
+        j.fail_at = k;
+        assert_int_equal(vpn_spd_new(&spd, VPN_SPD_DISCARD), 0);
+        vpn_spd_set_alloc(spd, &a);
+        gate_fill(spd, e, true);
+        assert_int_equal(j.failed, 1);
+        assert_int_equal(vpn_spd_count(spd), GATE_NR);
+        gate_compare(ref, ref_e, spd, e);
+        vpn_spd_del(spd);
+    }
+    vpn_spd_del(ref);
+    free(ref_e);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_match_order),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_random_against_linear),
+        cmocka_unit_test(test_alloc_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

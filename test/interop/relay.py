@@ -4,7 +4,7 @@ interfaces of a middle network namespace (AF_PACKET sockets; this kernel
 has neither netem nor tc actions nor netfilter).
 
   relay.py --if mu --if ms [--loss 0.1] [--seed N] [--drop-fragments]
-           [--max-ip-len N] [--stats FILE]
+           [--max-ip-len N] [--delay MS] [--stats FILE]
 
 Every Ethernet frame that arrives on one interface leaves on the other,
 unchanged (ARP included), except IPv4 datagrams that the options drop:
@@ -12,16 +12,23 @@ unchanged (ARP included), except IPv4 datagrams that the options drop:
   --drop-fragments    every IPv4 fragment (MF set or a fragment offset): a path
                       that drops IP fragments, as some firewalls do
   --max-ip-len N      every IPv4 datagram longer than N octets
+and holds back:
+  --delay MS          every frame for MS milliseconds, in order (a long path:
+                      IKE and ESP alike): two requests the sides send within
+                      MS of each other cross on the path (the collision
+                      cases, RFC 7296 2.8.1, 2.25)
 The counts go to FILE (JSON) when the relay stops (SIGTERM); FILE.ready
 appears once both sockets are open.
 """
 import argparse
+import collections
 import json
 import random
 import select
 import signal
 import socket
 import sys
+import time
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -48,6 +55,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--drop-fragments", action="store_true")
     ap.add_argument("--max-ip-len", type=int, default=0)
+    ap.add_argument("--delay", type=int, default=0)
     ap.add_argument("--stats", default="")
     a = ap.parse_args()
     if len(a.ifs) != 2:
@@ -61,17 +69,32 @@ def main():
         s.bind((name, 0))
         socks.append(s)
     st = {"relayed": 0, "lost": 0, "fragments_dropped": 0, "too_long_dropped": 0,
-          "udp_seen": 0, "by_if": {n: 0 for n in a.ifs}}
+          "udp_seen": 0, "delayed": 0, "by_if": {n: 0 for n in a.ifs}}
+    held = collections.deque()  # (release time, socket, frame), in arrival order
+
+    def send(out, frame):
+        try:
+            out.send(frame)
+            st["relayed"] += 1
+        except OSError:
+            pass
+
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     if a.stats:
         open(a.stats + ".ready", "w").close()
     while not stop:
+        wait = 0.2
+        if held:
+            wait = max(0.0, min(wait, held[0][0] - time.monotonic()))
         try:
-            ready, _, _ = select.select(socks, [], [], 0.2)
+            ready, _, _ = select.select(socks, [], [], wait)
         except InterruptedError:
             continue
+        while held and held[0][0] <= time.monotonic():
+            _, out, frame = held.popleft()
+            send(out, frame)
         for s in ready:
             frame, addr = s.recvfrom(65535)
             if addr[2] == PACKET_OUTGOING:
@@ -100,11 +123,11 @@ def main():
                     if total <= len(ip) and total >= ihl + 8:
                         c = udp_checksum(ip, ihl)
                         frame = frame[:14 + ihl + 6] + c.to_bytes(2, "big") + frame[14 + ihl + 8:]
-            try:
-                out.send(frame)
-                st["relayed"] += 1
-            except OSError:
-                pass
+            if a.delay:
+                st["delayed"] += 1
+                held.append((time.monotonic() + a.delay / 1000.0, out, frame))
+                continue
+            send(out, frame)
     if a.stats:
         with open(a.stats, "w") as f:
             json.dump(st, f)

@@ -20,6 +20,7 @@
 #include "ns3/vpn-module.h"
 
 extern "C" {
+#include "common/vpn-err.h"
 #include "getvpn/getvpn.h"
 }
 
@@ -741,6 +742,83 @@ class GetvpnDeterminismTestCase : public GetvpnTestCase
     }
 };
 
+/*
+ * The members' events reach the shim: multicast rekeys are retransmitted
+ * (10 s apart, twice, as IOS does) and every member refuses the copies as
+ * replays (RFC 6407 4.1); each refusal is one GmEvent trace call, counted by
+ * GdoiDaemon and equal to the core's replay counter.
+ */
+class GetvpnGmEventsTestCase : public GetvpnTestCase
+{
+  public:
+    GetvpnGmEventsTestCase()
+        : GetvpnTestCase("members report refused (replayed) multicast rekeys as events")
+    {
+    }
+
+  private:
+    struct Seen
+    {
+        uint64_t replays = 0, other = 0;
+        uint32_t lastSeq = 0;
+    };
+
+    static void OnEvent(Seen* s,
+                        uint32_t group,
+                        const std::string& kind,
+                        int err,
+                        uint32_t seq,
+                        const std::string& detail)
+    {
+        if (kind == "replay" && err == VPN_ERR_REPLAY && group == 0 && !detail.empty())
+        {
+            s->replays++;
+            s->lastSeq = seq;
+        }
+        else
+        {
+            s->other++;
+        }
+    }
+
+    void DoRun() override
+    {
+        GetVpnIntranetOptions o;
+        o.branches = 1;
+        Intranet in(13, 1, o);
+        Ptr<GdoiDaemon> ks = in.getvpn.GetDaemon(in.net.ks);
+        std::vector<Seen> seen(in.net.ce.GetN());
+        for (uint32_t c = 0; c < in.net.ce.GetN(); c++)
+        {
+            in.Ce(c)->TraceConnectWithoutContext("GmEvent",
+                                                 MakeBoundCallback(&OnEvent, &seen[c]));
+        }
+        Simulator::Schedule(Seconds(5), &Multicast, ks, o.rekeyGroup);
+        Simulator::Schedule(Seconds(8), &Rekey, ks, false);
+        std::string before;
+        Simulator::Schedule(Seconds(7), [&]() { before = in.Ce(0)->ShowGmEvents(); });
+        Intranet::RunUntil(Seconds(31));
+
+        const vpn_gdoi_ks* k = vpn_getvpn_node_ks(ks->GetCore(), 0);
+        NS_TEST_EXPECT_MSG_EQ(before, "", "no event before the rekey");
+        for (uint32_t c = 0; c < in.net.ce.GetN(); c++)
+        {
+            Ptr<GdoiDaemon> d = in.Ce(c);
+            const vpn_gdoi_gm* gm = vpn_getvpn_node_gm(d->GetCore(), 0);
+            NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->rekeys, 1, "CE " << c << " rekeyed");
+            NS_TEST_EXPECT_MSG_EQ(vpn_gdoi_gm_get_stats(gm)->replays, 2,
+                                  "CE " << c << ": both retransmissions refused");
+            NS_TEST_EXPECT_MSG_EQ(d->GetGmEventCount(VPN_GDOI_GM_EV_REPLAY), 2,
+                                  "CE " << c << " counted them");
+            NS_TEST_EXPECT_MSG_EQ(seen[c].replays, 2, "CE " << c << " traced them");
+            NS_TEST_EXPECT_MSG_EQ(seen[c].lastSeq, vpn_gdoi_ks_seq(k), "CE " << c << " SEQ");
+            NS_TEST_EXPECT_MSG_EQ(seen[c].other, 0, "CE " << c << ": no other event");
+            NS_TEST_EXPECT_MSG_EQ(d->ShowGmEvents(), "replay: 2\n", "CE " << c);
+        }
+        Simulator::Destroy();
+    }
+};
+
 class GetvpnTestSuite : public TestSuite
 {
   public:
@@ -755,6 +833,7 @@ class GetvpnTestSuite : public TestSuite
         AddTestCase(new GetvpnDeterminismTestCase);
         AddTestCase(new GetvpnDepartmentsTestCase);
         AddTestCase(new GetvpnLocalDenyTestCase);
+        AddTestCase(new GetvpnGmEventsTestCase);
     }
 };
 

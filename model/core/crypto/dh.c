@@ -1,4 +1,5 @@
 #include "crypto/dh.h"
+#include "crypto/ossl-err.h"
 
 #include <string.h>
 
@@ -367,6 +368,7 @@ static int ecp_compute(const vpn_dh *dh, const uint8_t *peer, uint8_t *out)
         BN_bin2bn(peer, flen, x) == NULL || BN_bin2bn(peer + flen, flen, y) == NULL)
         goto done;
     rc = VPN_ERR_POLICY;
+    ERR_clear_error(); /* a refusal below may be OpenSSL's allocation failure (ossl-err.h) */
     /* Coordinates must be reduced field elements ... */
     if (BN_cmp(x, dh->field) >= 0 || BN_cmp(y, dh->field) >= 0)
         goto done;
@@ -374,8 +376,11 @@ static int ecp_compute(const vpn_dh *dh, const uint8_t *peer, uint8_t *out)
      * not). An affine point is never infinity; x = y = 0 is not on these
      * curves since b != 0. With cofactor 1 there is no small subgroup. */
     if (!EC_POINT_set_affine_coordinates(dh->group, pt, x, y, ctx) ||
-        EC_POINT_is_on_curve(dh->group, pt, ctx) != 1 || EC_POINT_is_at_infinity(dh->group, pt))
+        EC_POINT_is_on_curve(dh->group, pt, ctx) != 1 || EC_POINT_is_at_infinity(dh->group, pt)) {
+        if (vpn_ossl_nomem_pending(NULL))
+            rc = VPN_ERR_NOMEM; /* ours, not the peer's value */
         goto done;
+    }
     rc = VPN_ERR_CRYPTO;
     if (!EC_POINT_mul(dh->group, s, NULL, pt, dh->d, ctx))
         goto done;
@@ -413,8 +418,10 @@ static int x25519_compute(const vpn_dh *dh, const uint8_t *peer, uint8_t *out)
     /* OpenSSL's X25519 itself fails on an all-zero result (a low-order
      * peer point); no other input makes derive fail, so that is a policy
      * rejection. */
+    ERR_clear_error();
     if (EVP_PKEY_derive(ctx, out, &len) <= 0 || len != 32) {
-        rc = VPN_ERR_POLICY;
+        /* an allocation failure inside is ours, not the peer's (ossl-err.h) */
+        rc = vpn_ossl_nomem_pending(NULL) ? VPN_ERR_NOMEM : VPN_ERR_POLICY;
         goto done;
     }
     /* The same check done here, in case a build of OpenSSL does not. */

@@ -24,6 +24,7 @@
  * factor of every RSA private operation (PSS and PKCS#1 v1.5 signing).
  */
 #include "crypto/sig.h"
+#include "crypto/ossl-err.h"
 
 #include "crypto/hmac.h"
 
@@ -89,14 +90,24 @@ size_t vpn_sig_hash_len(uint8_t hash)
 
 /* ---- keys ------------------------------------------------------------------ */
 
-static bool has_bn_param(const EVP_PKEY *pkey, const char *name)
+/* 1: the key has the parameter, 0: it has not, or VPN_ERR_NOMEM. */
+static int has_bn_param(const EVP_PKEY *pkey, const char *name)
 {
-    BIGNUM *bn = NULL;
-    bool ok = EVP_PKEY_get_bn_param(pkey, name, &bn) == 1 && bn != NULL;
+    for (int i = 0; i < 2; i++) {
+        BIGNUM *bn = NULL;
+        bool ok;
 
-    BN_clear_free(bn);
-    ERR_clear_error();
-    return ok;
+        ERR_clear_error();
+        ok = EVP_PKEY_get_bn_param(pkey, name, &bn) == 1 && bn != NULL;
+        BN_clear_free(bn);
+        if (ok)
+            return 1;
+        if (vpn_ossl_nomem_pending(NULL))
+            return VPN_ERR_NOMEM;
+        /* "absent" may be an allocation failure nobody queued: the
+         * answer of a second look is the right one (ossl-err.h) */
+    }
+    return 0;
 }
 
 int vpn_sig_key_from_evp(vpn_sig_key **out, struct evp_pkey_st *pkey)
@@ -105,6 +116,7 @@ int vpn_sig_key_from_evp(vpn_sig_key **out, struct evp_pkey_st *pkey)
     int id, nid = NID_undef;
     vpn_sig_key_type type;
     bool priv;
+    int has;
 
     if (out == NULL || pkey == NULL)
         return VPN_ERR_INVAL;
@@ -115,12 +127,15 @@ int vpn_sig_key_from_evp(vpn_sig_key **out, struct evp_pkey_st *pkey)
         if (EVP_PKEY_get_bits(pkey) < 1024)
             return VPN_ERR_UNSUPPORTED;
         type = VPN_SIG_KEY_RSA;
-        priv = has_bn_param(pkey, OSSL_PKEY_PARAM_RSA_D);
+        if ((has = has_bn_param(pkey, OSSL_PKEY_PARAM_RSA_D)) < 0)
+            return has;
+        priv = has == 1;
     } else if (id == EVP_PKEY_EC) {
         char name[64];
+        ERR_clear_error();
         if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name,
                                             NULL))
-            return fail(VPN_ERR_UNSUPPORTED);
+            return vpn_ossl_nomem_pending(NULL) ? VPN_ERR_NOMEM : VPN_ERR_UNSUPPORTED;
         nid = OBJ_sn2nid(name);
         if (nid == NID_undef)
             nid = EC_curve_nist2nid(name);
@@ -132,7 +147,9 @@ int vpn_sig_key_from_evp(vpn_sig_key **out, struct evp_pkey_st *pkey)
             type = VPN_SIG_KEY_EC_P521;
         else
             return fail(VPN_ERR_UNSUPPORTED);
-        priv = has_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY);
+        if ((has = has_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY)) < 0)
+            return has;
+        priv = has == 1;
     } else {
         return VPN_ERR_UNSUPPORTED;
     }
@@ -168,6 +185,32 @@ static bool looks_der(const uint8_t *buf, size_t len)
     return len > 0 && buf[0] == 0x30;
 }
 
+/* One decoding: 0 with *pkey set, VPN_ERR_MALFORMED, VPN_ERR_NOMEM. */
+static int decode_once(const uint8_t *buf, size_t len, bool priv, EVP_PKEY **pkey)
+{
+    *pkey = NULL;
+    ERR_clear_error(); /* a NULL key below may be an allocation failure (ossl-err.h) */
+    if (looks_der(buf, len)) {
+        const unsigned char *p = buf;
+        *pkey = priv ? d2i_AutoPrivateKey(NULL, &p, (long)len) : d2i_PUBKEY(NULL, &p, (long)len);
+        if (*pkey != NULL && p != buf + len) {
+            EVP_PKEY_free(*pkey);
+            *pkey = NULL;
+            return fail(VPN_ERR_MALFORMED);
+        }
+    } else {
+        BIO *bio = BIO_new_mem_buf(buf, (int)len);
+        if (bio == NULL)
+            return fail(VPN_ERR_NOMEM);
+        *pkey = priv ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
+                     : PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+        BIO_free(bio);
+    }
+    if (*pkey == NULL)
+        return vpn_ossl_nomem_pending(NULL) ? VPN_ERR_NOMEM : VPN_ERR_MALFORMED;
+    return 0;
+}
+
 static int key_load(vpn_sig_key **out, const uint8_t *buf, size_t len, bool priv)
 {
     EVP_PKEY *pkey = NULL;
@@ -178,23 +221,14 @@ static int key_load(vpn_sig_key **out, const uint8_t *buf, size_t len, bool priv
     *out = NULL;
     if (buf == NULL || len == 0 || len > INT_MAX)
         return VPN_ERR_INVAL;
-    if (looks_der(buf, len)) {
-        const unsigned char *p = buf;
-        pkey = priv ? d2i_AutoPrivateKey(NULL, &p, (long)len) : d2i_PUBKEY(NULL, &p, (long)len);
-        if (pkey != NULL && p != buf + len) {
-            EVP_PKEY_free(pkey);
-            return fail(VPN_ERR_MALFORMED);
-        }
-    } else {
-        BIO *bio = BIO_new_mem_buf(buf, (int)len);
-        if (bio == NULL)
-            return fail(VPN_ERR_NOMEM);
-        pkey = priv ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
-                    : PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
-        BIO_free(bio);
-    }
-    if (pkey == NULL)
-        return fail(VPN_ERR_MALFORMED);
+    /* OpenSSL's decoders can say "nothing decodes this" for an allocation
+     * failure of their own, with no malloc failure queued
+     * (crypto-inject-fail): decoding is deterministic, so a second try's
+     * answer is the right one (keys are loaded rarely: the cost is nil) */
+    if ((rc = decode_once(buf, len, priv, &pkey)) == VPN_ERR_MALFORMED)
+        rc = decode_once(buf, len, priv, &pkey);
+    if (rc != 0)
+        return rc;
     rc = vpn_sig_key_from_evp(out, pkey);
     EVP_PKEY_free(pkey);
     if (rc == 0 && priv && !(*out)->priv) {
@@ -1138,25 +1172,14 @@ static int check_key_scheme(const vpn_sig_key *key, uint8_t scheme)
 }
 
 /* vpn_sig_sign; sha1_ok only for RFC 7296 3.8 method 1 (vpn_sig_auth_sign). */
-static int sign_any(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng, const uint8_t *msg,
-                    size_t msg_len, uint8_t *sig, size_t *sig_len, bool sha1_ok)
+static int verify_once(const vpn_sig_key *key, const vpn_sig_alg *alg, const EVP_MD *md,
+                       const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len);
+
+/* One signature with checked arguments (sign_any). */
+static int sign_raw(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng,
+                    const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len)
 {
     int rc;
-
-    if (key == NULL || alg == NULL || (msg == NULL && msg_len) || sig == NULL || sig_len == NULL)
-        return VPN_ERR_INVAL;
-    if (!key->priv)
-        return VPN_ERR_INVAL;
-    if ((rc = check_key_scheme(key, alg->scheme)) != 0)
-        return rc;
-    if (alg->hash == VPN_IKE_HASH_SHA1 && !sha1_ok)
-        return VPN_ERR_POLICY; /* verify only */
-    if (hash_md(alg->hash) == NULL)
-        return VPN_ERR_UNSUPPORTED;
-    if (alg->scheme == VPN_SIG_RSA_PSS && rng == NULL)
-        return VPN_ERR_INVAL;
-    if (*sig_len < vpn_sig_max_len(key) && alg->scheme != VPN_SIG_ECDSA)
-        return VPN_ERR_NOSPACE;
 
     if (alg->scheme == VPN_SIG_RSA_PSS) {
         if (key->evp_id != EVP_PKEY_RSA)
@@ -1183,30 +1206,91 @@ static int sign_any(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rn
     return rc == 0 ? 0 : fail(rc);
 }
 
+/*
+ * The key again from its own DER: a fresh EVP_PKEY without OpenSSL's
+ * cached state (blinding, Montgomery contexts). The key's value is
+ * unchanged, so a const key may have it. Errors: VPN_ERR_NOMEM, VPN_ERR_CRYPTO.
+ */
+static int key_refresh(const vpn_sig_key *ckey)
+{
+    vpn_sig_key *key = (vpn_sig_key *)ckey;
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    EVP_PKEY *fresh;
+    int n;
+
+    if ((n = i2d_PrivateKey(key->pkey, &der)) <= 0)
+        return fail(VPN_ERR_NOMEM);
+    p = der;
+    fresh = d2i_AutoPrivateKey(NULL, &p, n);
+    OPENSSL_clear_free(der, (size_t)n);
+    if (fresh == NULL)
+        return fail(VPN_ERR_NOMEM);
+    EVP_PKEY_free(key->pkey);
+    key->pkey = fresh;
+    return 0;
+}
+
+static int sign_any(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng, const uint8_t *msg,
+                    size_t msg_len, uint8_t *sig, size_t *sig_len, bool sha1_ok)
+{
+    size_t cap = *sig_len;
+    int rc;
+
+    if (key == NULL || alg == NULL || (msg == NULL && msg_len) || sig == NULL || sig_len == NULL)
+        return VPN_ERR_INVAL;
+    if (!key->priv)
+        return VPN_ERR_INVAL;
+    if ((rc = check_key_scheme(key, alg->scheme)) != 0)
+        return rc;
+    if (alg->hash == VPN_IKE_HASH_SHA1 && !sha1_ok)
+        return VPN_ERR_POLICY; /* verify only */
+    if (hash_md(alg->hash) == NULL)
+        return VPN_ERR_UNSUPPORTED;
+    if (alg->scheme == VPN_SIG_RSA_PSS && rng == NULL)
+        return VPN_ERR_INVAL;
+    if (*sig_len < vpn_sig_max_len(key) && alg->scheme != VPN_SIG_ECDSA)
+        return VPN_ERR_NOSPACE;
+
+    if ((rc = sign_raw(key, alg, rng, msg, msg_len, sig, sig_len)) != 0 ||
+        alg->scheme == VPN_SIG_ECDSA)
+        return rc;
+    /* RSA: no signature leaves unchecked. A faulty RSA-CRT signature gives
+     * away the key (Boneh, DeMillo, Lipton 1997), and OpenSSL 3.0 returns
+     * one after an allocation failure in its sign path, with the key's
+     * cached state left broken for every later signature
+     * (crypto-inject-fail): then the key is loaded afresh and the
+     * signature made again, once. */
+    rc = verify_once(key, alg, hash_md(alg->hash), msg, msg_len, sig, *sig_len);
+    if (rc == VPN_ERR_AUTH && (rc = key_refresh(key)) == 0) {
+        *sig_len = cap;
+        if ((rc = sign_raw(key, alg, rng, msg, msg_len, sig, sig_len)) == 0)
+            rc = verify_once(key, alg, hash_md(alg->hash), msg, msg_len, sig, *sig_len);
+        if (rc == VPN_ERR_AUTH)
+            rc = VPN_ERR_CRYPTO;
+    }
+    if (rc != 0)
+        OPENSSL_cleanse(sig, cap);
+    return rc == 0 ? 0 : fail(rc);
+}
+
 int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng,
                  const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len)
 {
     return sign_any(key, alg, rng, msg, msg_len, sig, sig_len, false);
 }
 
-int vpn_sig_verify(const vpn_sig_key *key, const vpn_sig_alg *alg, const uint8_t *msg,
-                   size_t msg_len, const uint8_t *sig, size_t sig_len)
+/*
+ * One verification: 0, VPN_ERR_AUTH (does not verify), VPN_ERR_NOMEM,
+ * VPN_ERR_CRYPTO, VPN_ERR_POLICY.
+ */
+static int verify_once(const vpn_sig_key *key, const vpn_sig_alg *alg, const EVP_MD *md,
+                       const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len)
 {
     EVP_MD_CTX *mctx;
     EVP_PKEY_CTX *pctx = NULL;
-    const EVP_MD *md;
     int rc;
 
-    if (key == NULL || alg == NULL || (msg == NULL && msg_len) || (sig == NULL && sig_len))
-        return VPN_ERR_INVAL;
-    if ((rc = check_key_scheme(key, alg->scheme)) != 0)
-        return rc;
-    if ((md = hash_md(alg->hash)) == NULL)
-        return VPN_ERR_UNSUPPORTED;
-    if (alg->scheme == VPN_SIG_RSA_PSS && hash_md(alg->mgf1_hash) == NULL)
-        return VPN_ERR_UNSUPPORTED;
-    if (sig_len == 0)
-        return VPN_ERR_AUTH;
     if ((mctx = EVP_MD_CTX_new()) == NULL)
         return VPN_ERR_NOMEM;
     rc = VPN_ERR_CRYPTO;
@@ -1225,9 +1309,43 @@ int vpn_sig_verify(const vpn_sig_key *key, const vpn_sig_alg *alg, const uint8_t
             goto out;
         }
     }
-    rc = EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1 ? 0 : VPN_ERR_AUTH;
+    /* "does not verify" is the peer's; an allocation failure inside is ours
+     * (ossl-err.h) */
+    ERR_clear_error();
+    if (EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1)
+        rc = 0;
+    else
+        rc = vpn_ossl_nomem_pending(NULL) ? VPN_ERR_NOMEM : VPN_ERR_AUTH;
 out:
     EVP_MD_CTX_free(mctx);
+    return rc;
+}
+
+int vpn_sig_verify(const vpn_sig_key *key, const vpn_sig_alg *alg, const uint8_t *msg,
+                   size_t msg_len, const uint8_t *sig, size_t sig_len)
+{
+    const EVP_MD *md;
+    int rc;
+
+    if (key == NULL || alg == NULL || (msg == NULL && msg_len) || (sig == NULL && sig_len))
+        return VPN_ERR_INVAL;
+    if ((rc = check_key_scheme(key, alg->scheme)) != 0)
+        return rc;
+    if ((md = hash_md(alg->hash)) == NULL)
+        return VPN_ERR_UNSUPPORTED;
+    if (alg->scheme == VPN_SIG_RSA_PSS && hash_md(alg->mgf1_hash) == NULL)
+        return VPN_ERR_UNSUPPORTED;
+    if (sig_len == 0)
+        return VPN_ERR_AUTH;
+    rc = verify_once(key, alg, md, msg, msg_len, sig, sig_len);
+    /* OpenSSL 3.0 can say "does not verify" for its own allocation failure
+     * with no malloc failure queued: ECDSA with nothing queued at all, RSA
+     * with a padding error over the garbage a failed BN step left
+     * (crypto-inject-fail found both). Verification is deterministic, so a
+     * second try's answer is the right one unless that one fails locally
+     * too; a signature that does not verify costs two verifications. */
+    if (rc == VPN_ERR_AUTH)
+        rc = verify_once(key, alg, md, msg, msg_len, sig, sig_len);
     return rc == 0 ? 0 : fail(rc);
 }
 

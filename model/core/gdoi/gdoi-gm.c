@@ -141,6 +141,70 @@ struct vpn_gdoi_gm {
     vpn_gdoi_gm_stats st;
 };
 
+const char *vpn_gdoi_gm_event_name(vpn_gdoi_gm_event_kind kind)
+{
+    switch (kind) {
+    case VPN_GDOI_GM_EV_REKEY_REFUSED:
+        return "rekey refused";
+    case VPN_GDOI_GM_EV_BAD_SIGNATURE:
+        return "bad signature";
+    case VPN_GDOI_GM_EV_BAD_KEK:
+        return "bad KEK";
+    case VPN_GDOI_GM_EV_REPLAY:
+        return "replay";
+    case VPN_GDOI_GM_EV_MALFORMED:
+        return "malformed";
+    case VPN_GDOI_GM_EV_INTERNAL:
+        return "internal error";
+    default:
+        return "?";
+    }
+}
+
+/*
+ * The one place a refusal or a local failure is counted (the stats
+ * counter of its kind) and reported to cfg.event; internal errors are also
+ * logged as errors here (the others were logged where they were found, or
+ * by vpn_gdoi_gm_input_from at DEBUG).
+ */
+static void gm_report(vpn_gdoi_gm *gm, vpn_gdoi_gm_event_kind kind, int err, uint32_t seq,
+                      const char *detail)
+{
+    vpn_gdoi_gm_event ev;
+
+    switch (kind) {
+    case VPN_GDOI_GM_EV_REKEY_REFUSED:
+        gm->st.rekeys_rejected++;
+        break;
+    case VPN_GDOI_GM_EV_BAD_SIGNATURE:
+        gm->st.bad_sig++;
+        break;
+    case VPN_GDOI_GM_EV_BAD_KEK:
+        gm->st.bad_kek++;
+        break;
+    case VPN_GDOI_GM_EV_REPLAY:
+        gm->st.replays++;
+        break;
+    case VPN_GDOI_GM_EV_MALFORMED:
+        gm->st.malformed++;
+        break;
+    default:
+        kind = VPN_GDOI_GM_EV_INTERNAL;
+        gm->st.internal_errors++;
+        break;
+    }
+    if (kind == VPN_GDOI_GM_EV_INTERNAL)
+        vpn_log_emit(&gm->log, VPN_LOG_ERROR, ENGINE, "internal error %s: %s", detail,
+                     vpn_strerror(err));
+    if (gm->cfg.event) {
+        ev.kind = kind;
+        ev.err = err;
+        ev.seq = seq;
+        ev.detail = detail;
+        gm->cfg.event(gm->cfg.event_user, &ev);
+    }
+}
+
 static void stage_free(gm_stage *s)
 {
     vpn_sig_key_del(s->pub);
@@ -330,8 +394,16 @@ int vpn_gdoi_gm_start(vpn_gdoi_gm *gm, uint64_t now)
     if ((rc = vpn_ikev1_sa_new(&gm->p1, &ctx, &gm->cfg.ike, true)))
         return rc;
     gm->p1_idx = gm->ks_idx;
+    if ((rc = vpn_ikev1_sa_start(gm->p1, now))) {
+        /* nothing went out (no cookie, DH or nonce): no half-started
+         * phase 1 is kept, so the caller's (or the timer's) next call
+         * starts afresh instead of meeting VPN_ERR_STATE forever */
+        vpn_ikev1_sa_del(gm->p1);
+        gm->p1 = NULL;
+        return rc;
+    }
     gm->state = VPN_GDOI_GM_PHASE1;
-    return vpn_ikev1_sa_start(gm->p1, now);
+    return 0;
 }
 
 /* Drops the kept PULL message (its view holds keying material). */
@@ -352,11 +424,8 @@ static void pull_send(vpn_gdoi_gm *gm, const uint8_t *dg, size_t len, const uint
 {
     forget_pull(gm);
     gm->last = vpn_malloc(&gm->cfg.alloc, len + vlen);
-    if (!gm->last) {
-        gm->st.internal_errors++;
-        vpn_log_emit(&gm->log, VPN_LOG_ERROR, ENGINE, "internal error keeping a PULL message: %s",
-                     vpn_strerror(VPN_ERR_NOMEM));
-    }
+    if (!gm->last)
+        gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, VPN_ERR_NOMEM, 0, "keeping a PULL message");
     if (gm->last) {
         memcpy(gm->last, dg, len);
         if (vlen)
@@ -1318,46 +1387,50 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
     int rc;
 
     if ((rc = vpn_isakmp_msg_parse(dg, len, &m))) {
-        gm->st.malformed++;
+        gm_report(gm, VPN_GDOI_GM_EV_MALFORMED, rc, 0, "rekey does not parse");
         return rc;
     }
     if (!gm->have_kek || !gm->ks_pub || !m.encrypted ||
         memcmp(m.hdr.icookie, gm->kek_spi, 8) || memcmp(m.hdr.rcookie, gm->kek_spi + 8, 8)) {
-        gm->st.bad_kek++;
+        gm_report(gm, VPN_GDOI_GM_EV_BAD_KEK, VPN_ERR_NOTFOUND, 0, "rekey not under our KEK");
         return VPN_ERR_NOTFOUND;
     }
     if (m.body_len == 0 || m.body_len % gm->kek_blk || m.body_len > sizeof plain) {
-        gm->st.malformed++;
+        gm_report(gm, VPN_GDOI_GM_EV_MALFORMED, VPN_ERR_MALFORMED, 0,
+                  "rekey body not whole KEK blocks");
         return VPN_ERR_MALFORMED;
     }
     memcpy(plain, m.body, m.body_len);
     if ((rc = gdoi_kek_crypt_alg(gm->kek_alg, gm->kek_bits, gm->kek_key, gm->kek_iv, plain,
                                  m.body_len, false)) ||
         (rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL))) {
-        gm->st.bad_kek++; /* garbage: a wrong KEK, or damage */
+        /* garbage: a wrong KEK, or damage */
+        gm_report(gm, VPN_GDOI_GM_EV_BAD_KEK, rc, 0, "rekey does not decrypt with our KEK");
         return rc;
     }
     /* HDR*, SEQ, SA, KD [, D], SIG or HDR*, SEQ, D, SIG: SEQ first, SIG last */
     if (m.n < 3 || m.pl[0].type != VPN_GDOI_PL_SEQ || m.pl[m.n - 1].type != VPN_ISAKMP_PL_SIG ||
         vpn_gdoi_seq_decode(m.pl[0].body, m.pl[0].body_len, &seq)) {
-        gm->st.malformed++;
+        gm_report(gm, VPN_GDOI_GM_EV_MALFORMED, VPN_ERR_MALFORMED, 0,
+                  "rekey without SEQ first and SIG last");
         return VPN_ERR_MALFORMED;
     }
     /* the SA KEK's SIG_HASH_ALGORITHM (SHA-1 only if legacy is allowed);
      * ours or gdoid's signature form (gdoi_push_sig_verify) */
     if ((rc = gdoi_push_sig_verify(gm->ks_pub, sig_hash_of(gm->sig_hash), &m, &gdoid_sig)) ==
         VPN_ERR_MALFORMED) {
-        gm->st.malformed++;
+        gm_report(gm, VPN_GDOI_GM_EV_MALFORMED, rc, seq, "rekey signature malformed");
         return rc;
     }
     if (rc) {
-        gm->st.bad_sig++;
+        gm_report(gm, VPN_GDOI_GM_EV_BAD_SIGNATURE, VPN_ERR_AUTH, seq,
+                  "rekey signature does not verify");
         vpn_log_emit(&gm->log, VPN_LOG_WARN, ENGINE, "rekey with a bad signature dropped");
         return VPN_ERR_AUTH;
     }
     /* RFC 6407 4.1: a SEQ not above the last one is a replay */
     if (seq <= gm->last_seq) {
-        gm->st.replays++;
+        gm_report(gm, VPN_GDOI_GM_EV_REPLAY, VPN_ERR_REPLAY, seq, "rekey SEQ not above the last");
         if (seq == gm->last_seq && gm->ack_requested)
             send_ack(gm, seq, src); /* our first ACK may have been lost */
         return VPN_ERR_REPLAY;
@@ -1366,11 +1439,12 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
     kp = vpn_isakmp_msg_find(&m, VPN_GDOI_PL_KD, 0);
     dp = vpn_isakmp_msg_find(&m, VPN_ISAKMP_PL_D, 0);
     if ((!sp || !kp) && (sp || kp || !dp)) {
-        gm->st.malformed++;
+        gm_report(gm, VPN_GDOI_GM_EV_MALFORMED, VPN_ERR_MALFORMED, seq,
+                  "rekey without SA and KD, or a delete");
         return VPN_ERR_MALFORMED;
     }
     if (dp && (rc = check_delete(gm, dp))) {
-        gm->st.rekeys_rejected++;
+        gm_report(gm, VPN_GDOI_GM_EV_REKEY_REFUSED, rc, seq, "rekey's delete refused");
         return rc;
     }
     memset(&s, 0, sizeof s);
@@ -1389,7 +1463,7 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
         apply_delete(gm, dp);
     OPENSSL_cleanse(plain, sizeof plain);
     if (rc) {
-        gm->st.rekeys_rejected++;
+        gm_report(gm, VPN_GDOI_GM_EV_REKEY_REFUSED, rc, seq, "rekey not installed");
         return rc;
     }
     gm->st.rekeys++;
@@ -1420,11 +1494,8 @@ int vpn_gdoi_gm_input_from(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *
         return VPN_ERR_INVAL;
     if ((rc = gm_input(gm, src, dg, len, now)) != 0) {
         gm->st.dropped++;
-        if (rc == VPN_ERR_NOMEM) { /* ours, not the sender's: the KS retransmits */
-            gm->st.internal_errors++;
-            vpn_log_emit(&gm->log, VPN_LOG_ERROR, ENGINE, "internal error taking a datagram: %s",
-                         vpn_strerror(rc));
-        }
+        if (rc == VPN_ERR_NOMEM) /* ours, not the sender's: the KS retransmits */
+            gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, rc, 0, "taking a datagram");
         /* a policy refusal was logged with its reason (WARN) already: that stays the last word */
         if (rc != VPN_ERR_POLICY)
             vpn_log_emit(&gm->log, VPN_LOG_DEBUG, ENGINE, "datagram of %zu bytes dropped: %s", len,
@@ -1440,7 +1511,7 @@ static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, siz
     int rc;
 
     if ((rc = vpn_isakmp_hdr_parse(dg, len, &h))) {
-        gm->st.malformed++;
+        gm_report(gm, VPN_GDOI_GM_EV_MALFORMED, rc, 0, "ISAKMP header does not parse");
         return rc;
     }
     /* rekeys from any KS of the group (COOP: they share the signing key) */
@@ -1452,14 +1523,28 @@ static int gm_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, siz
         if (gm->state != VPN_GDOI_GM_PULL1 && gm->state != VPN_GDOI_GM_PULL3)
             return VPN_ERR_STATE;
         rc = pull_input(gm, &h, dg, len, now);
-        if (rc && rc != VPN_ERR_NOTFOUND && rc != VPN_ERR_NOMEM)
-            gm->st.malformed++;
+        /* VPN_ERR_CRYPTO is the crypto library's or the RNG's failure
+         * (common/vpn-err.h), ours, not the KS's */
+        if (rc == VPN_ERR_CRYPTO)
+            gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, rc, 0, "in GROUPKEY-PULL");
+        else if (rc && rc != VPN_ERR_NOTFOUND && rc != VPN_ERR_NOMEM)
+            gm_report(gm, VPN_GDOI_GM_EV_MALFORMED, rc, 0, "GROUPKEY-PULL answer refused");
         return rc;
     }
     rc = vpn_ikev1_sa_input(gm->p1, dg, len, now);
+    if (rc == VPN_ERR_CRYPTO) /* ours (above); phase 1 retransmits or fails over */
+        gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, rc, 0, "in phase 1");
     if (!rc && gm->state == VPN_GDOI_GM_PHASE1 &&
-        vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_ESTABLISHED)
-        rc = send_pull1(gm, now);
+        vpn_ikev1_sa_state(gm->p1) == VPN_IKEV1_ST_ESTABLISHED &&
+        (rc = send_pull1(gm, now))) {
+        /* our failure (RNG, memory) after the KS's good answer: phase 1
+         * stays up and the timer retries the PULL on it (vpn_gdoi_gm_start
+         * reuses it); left in PHASE1 the member would wait for nothing */
+        gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, rc, 0, "starting GROUPKEY-PULL");
+        gm->state = gm->cur ? VPN_GDOI_GM_REGISTERED : VPN_GDOI_GM_IDLE;
+        gm->retry_at = now + GM_RETRY_NS;
+        return 0; /* the datagram itself was good */
+    }
     return rc;
 }
 
@@ -1550,11 +1635,8 @@ void vpn_gdoi_gm_timeout(vpn_gdoi_gm *gm, uint64_t now)
         gm->retry_at = gm->rereg_at = UINT64_MAX;
         vpn_log_emit(&gm->log, VPN_LOG_INFO, ENGINE, "registering with the key server");
         int rc = vpn_gdoi_gm_start(gm, now);
-        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO) {
-            gm->st.internal_errors++;
-            vpn_log_emit(&gm->log, VPN_LOG_ERROR, ENGINE, "internal error starting a registration: %s",
-                         vpn_strerror(rc));
-        }
+        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO)
+            gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, rc, 0, "starting a registration");
         if (rc)
             gm->retry_at = now + GM_RETRY_NS;
     }

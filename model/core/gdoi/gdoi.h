@@ -413,6 +413,28 @@ const vpn_ikev1_sa *vpn_gdoi_ks_coop_phase1(const vpn_gdoi_ks *ks, size_t i);
 
 /* ---- group member ---------------------------------------------------------- */
 
+/* What vpn_gdoi_gm_cfg.event reports; each kind is one counter of
+ * vpn_gdoi_gm_stats. */
+typedef enum vpn_gdoi_gm_event_kind {
+    VPN_GDOI_GM_EV_REKEY_REFUSED = 0, /* rekeys_rejected: verified, but not installable */
+    VPN_GDOI_GM_EV_BAD_SIGNATURE,     /* bad_sig: RFC 6407 4 SIG does not verify */
+    VPN_GDOI_GM_EV_BAD_KEK,           /* bad_kek: not our KEK SPI, or does not decrypt */
+    VPN_GDOI_GM_EV_REPLAY,            /* replays: RFC 6407 4.1 SEQ not above the last */
+    VPN_GDOI_GM_EV_MALFORMED,         /* malformed: a datagram that does not parse */
+    VPN_GDOI_GM_EV_INTERNAL,          /* internal_errors: memory, RNG, crypto library */
+    VPN_GDOI_GM_EV_COUNT
+} vpn_gdoi_gm_event_kind;
+
+typedef struct vpn_gdoi_gm_event {
+    vpn_gdoi_gm_event_kind kind;
+    int err;            /* the VPN_ERR_* behind it */
+    uint32_t seq;       /* the rekey's SEQ when it was read, else 0 */
+    const char *detail; /* what happened, for a log line */
+} vpn_gdoi_gm_event;
+
+/* "rekey refused", "bad signature", ...; "?" for an unknown kind. */
+const char *vpn_gdoi_gm_event_name(vpn_gdoi_gm_event_kind kind);
+
 typedef struct vpn_gdoi_gm_cfg {
     const char *name;
     uint32_t group_id;
@@ -438,6 +460,13 @@ typedef struct vpn_gdoi_gm_cfg {
     /* Asked before each allocation the GM and its phase 1 make (zeroed:
      * always allowed; common/alloc.h); tests fail the k-th one. */
     vpn_alloc alloc;
+    /* Told of every refused or failed thing the member counts (one call
+     * per count in vpn_gdoi_gm_stats: rekeys_rejected, bad_sig, bad_kek,
+     * replays, malformed, internal_errors), with event_user; the event
+     * and its detail are borrowed for the call. The callback must not
+     * call into this GM. NULL: count and log only. */
+    void (*event)(void *event_user, const vpn_gdoi_gm_event *ev);
+    void *event_user;
 } vpn_gdoi_gm_cfg;
 
 #define VPN_GDOI_GM_MAX_SERVERS 8

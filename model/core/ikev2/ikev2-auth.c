@@ -389,6 +389,7 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         pp.identity = sa->profile->eap_username;
         pp.password = sa->profile->eap_password;
         pp.rng = ctx->params.rng;
+        pp.alloc = ctx->params.alloc;
         vpn_eap_peer_free(sa->eap_peer);
         sa->eap_peer = NULL;
         if ((rc = vpn_eap_peer_new(&sa->eap_peer, &pp)) != 0)
@@ -1082,6 +1083,7 @@ static void ra_respond_begin(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *i
         sp.rng = ctx->params.rng;
         sp.password = ra_password;
         sp.user = (void *)ctx->conf;
+        sp.alloc = ctx->params.alloc;
         if (vpn_eap_server_new(&sa->eap_srv, &sp) != 0) {
             free(a);
             responder_fail(ctx, sa, in, VPN_IKEV2_R_INTERNAL, "cannot start EAP");

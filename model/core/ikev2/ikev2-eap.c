@@ -405,7 +405,7 @@ int vpn_eap_server_new(vpn_eap_server **out, const vpn_eap_server_params *p)
         return VPN_ERR_INVAL;
     if (p->server_name != NULL && strlen(p->server_name) >= sizeof((vpn_eap_server *)0)->name)
         return VPN_ERR_INVAL;
-    vpn_eap_server *s = calloc(1, sizeof *s);
+    vpn_eap_server *s = vpn_calloc(&p->alloc, 1, sizeof *s);
     if (s == NULL)
         return VPN_ERR_NOMEM;
     s->methods = p->methods;
@@ -762,7 +762,7 @@ int vpn_eap_peer_new(vpn_eap_peer **out, const vpn_eap_peer_params *p)
         strlen(p->identity) > VPN_EAP_NAME_MAX || strlen(p->password) > VPN_EAP_NAME_MAX ||
         (p->methods & (VPN_EAP_M_MD5 | VPN_EAP_M_GTC | VPN_EAP_M_MSCHAPV2)) == 0)
         return VPN_ERR_INVAL;
-    vpn_eap_peer *e = calloc(1, sizeof *e);
+    vpn_eap_peer *e = vpn_calloc(&p->alloc, 1, sizeof *e);
     if (e == NULL)
         return VPN_ERR_NOMEM;
     e->methods = p->methods;

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/alloc.h"
 #include "common/rng.h"
 
 #ifdef __cplusplus
@@ -151,6 +152,7 @@ typedef struct vpn_eap_server_params {
     vpn_rng rng;
     vpn_eap_password_fn password;
     void *user;
+    vpn_alloc alloc; /* asked before the allocation (zeroed: allowed; common/alloc.h) */
 } vpn_eap_server_params;
 
 typedef struct vpn_eap_server vpn_eap_server;
@@ -185,6 +187,7 @@ typedef struct vpn_eap_peer_params {
     const char *identity;
     const char *password;
     vpn_rng rng;
+    vpn_alloc alloc; /* asked before the allocation (zeroed: allowed; common/alloc.h) */
 } vpn_eap_peer_params;
 
 typedef struct vpn_eap_peer vpn_eap_peer;

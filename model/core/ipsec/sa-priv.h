@@ -65,6 +65,7 @@ struct vpn_sad {
     void *ev_user;
     vpn_sad_drop_fn drop_fn;
     void *drop_user;
+    vpn_alloc alloc; /* asked before each allocation (common/alloc.h) */
 
     vpn_sa_table in;          /* inbound SAs by SPI (destination checked in the chain) */
     vpn_sa_table out;         /* outbound-only SAs by SPI */

@@ -71,7 +71,7 @@ static bool same_key_dst(const vpn_addr *a, const vpn_addr *b)
 }
 
 /* Makes room for one more entry (load factor at most 1). Errors: VPN_ERR_NOMEM. */
-static int table_reserve(vpn_sa_table *t, sa_chain c)
+static int table_reserve(vpn_sa_table *t, sa_chain c, const vpn_alloc *a)
 {
     size_t n;
     vpn_sa **b;
@@ -79,7 +79,7 @@ static int table_reserve(vpn_sa_table *t, sa_chain c)
     if (t->used + 1 <= t->n)
         return 0;
     n = t->n ? t->n * 2 : 64;
-    if ((b = calloc(n, sizeof *b)) == NULL)
+    if ((b = vpn_calloc(a, n, sizeof *b)) == NULL)
         return VPN_ERR_NOMEM;
     for (size_t i = 0; i < t->n; i++) {
         vpn_sa *sa = t->b[i];
@@ -178,7 +178,18 @@ int vpn_sad_new_with(vpn_sad **out, const vpn_sad_params *p)
         vpn_sad_set_log(*out, &p->log);
     vpn_sad_set_event_cb(*out, p->event, p->event_user);
     vpn_sad_set_drop_cb(*out, p->drop, p->drop_user);
+    vpn_sad_set_alloc(*out, &p->alloc);
     return 0;
+}
+
+void vpn_sad_set_alloc(vpn_sad *sad, const vpn_alloc *a)
+{
+    if (!sad)
+        return;
+    if (a)
+        sad->alloc = *a;
+    else
+        memset(&sad->alloc, 0, sizeof sad->alloc);
 }
 
 static void sa_free(vpn_sa *sa)
@@ -347,7 +358,7 @@ static int heap_reserve(vpn_sad *sad)
     if (sad->n_heap < sad->cap_heap)
         return 0;
     cap = sad->cap_heap ? 2 * sad->cap_heap : 16;
-    if ((h = realloc(sad->heap, cap * sizeof *h)) == NULL)
+    if ((h = vpn_realloc(&sad->alloc, sad->heap, cap * sizeof *h)) == NULL)
         return VPN_ERR_NOMEM;
     sad->heap = h;
     sad->cap_heap = cap;
@@ -421,7 +432,7 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
             return VPN_ERR_EXISTS;
     }
 
-    sa = calloc(1, sizeof *sa);
+    sa = vpn_calloc(&sad->alloc, 1, sizeof *sa);
     if (!sa)
         return VPN_ERR_NOMEM;
     sa->heap_idx = SA_NOT_IN_HEAP;
@@ -458,13 +469,16 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
 
     rc = VPN_ERR_NOMEM;
     if (cfg->n_ts) {
-        sa->ts = calloc(cfg->n_ts, sizeof *sa->ts);
+        sa->ts = vpn_calloc(&sad->alloc, cfg->n_ts, sizeof *sa->ts);
         if (!sa->ts)
             goto fail;
         memcpy(sa->ts, cfg->ts, cfg->n_ts * sizeof *sa->ts);
         sa->cfg.ts = sa->ts;
     }
-    rc = vpn_replay_init(&sa->replay, cfg->replay_window, cfg->esn);
+    /* the replay window's bitmap is the SAD's allocation too */
+    rc = vpn_alloc_ok(&sad->alloc, cfg->replay_window / 8 + 16)
+             ? vpn_replay_init(&sa->replay, cfg->replay_window, cfg->esn)
+             : VPN_ERR_NOMEM;
     if (rc)
         goto fail;
     vpn_tbar_init(&sa->tbar, cfg->tbar_window_ms);
@@ -489,9 +503,9 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
             goto fail;
     }
     /* All three reservations before any link, so a failure leaves the SAD as it was. */
-    if ((rc = table_reserve(&sad->in, CHAIN_IN)) != 0 ||
-        (rc = table_reserve(&sad->out, CHAIN_OUT)) != 0 ||
-        (rc = table_reserve(&sad->ids, CHAIN_ID)) != 0 ||
+    if ((rc = table_reserve(&sad->in, CHAIN_IN, &sad->alloc)) != 0 ||
+        (rc = table_reserve(&sad->out, CHAIN_OUT, &sad->alloc)) != 0 ||
+        (rc = table_reserve(&sad->ids, CHAIN_ID, &sad->alloc)) != 0 ||
         (rc = heap_reserve(sad)) != 0)
         goto fail;
     sa->handle = sad->next_handle++;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "common/rng.h"
 #include "common/vpn-log.h"
 #include "crypto/cipher.h"
@@ -205,6 +206,9 @@ typedef struct vpn_sad_params {
     void *event_user;
     vpn_sad_drop_fn drop;     /* NULL: none */
     void *drop_user;
+    /* asked before each allocation the SAD makes for its SAs and tables
+     * (zeroed: always allowed; common/alloc.h); tests fail the k-th one */
+    vpn_alloc alloc;
 } vpn_sad_params;
 /* Zeroes *p (an rng must still be given). */
 void vpn_sad_params_init(vpn_sad_params *p);
@@ -216,6 +220,8 @@ void vpn_sad_del(vpn_sad *sad);
 void vpn_sad_set_log(vpn_sad *sad, const vpn_log *log);
 void vpn_sad_set_event_cb(vpn_sad *sad, vpn_sa_event_fn fn, void *user);
 void vpn_sad_set_drop_cb(vpn_sad *sad, vpn_sad_drop_fn fn, void *user);
+/* The allocation gate (copied; NULL: none), as vpn_sad_params.alloc. */
+void vpn_sad_set_alloc(vpn_sad *sad, const vpn_alloc *a);
 
 /*
  * Creates an SA from cfg at time now and adds it. Keys and selectors are

@@ -42,6 +42,7 @@ struct vpn_spd {
     size_t nrules, cap_rules;
     uint32_t next_id;
     uint32_t ctr;
+    vpn_alloc alloc; /* asked before each allocation vpn_spd_add makes (common/alloc.h) */
 };
 
 int vpn_spd_new(vpn_spd **out, vpn_spd_action def)
@@ -57,6 +58,16 @@ int vpn_spd_new(vpn_spd **out, vpn_spd_action def)
     s->next_id = 1;
     *out = s;
     return 0;
+}
+
+void vpn_spd_set_alloc(vpn_spd *s, const vpn_alloc *a)
+{
+    if (!s)
+        return;
+    if (a)
+        s->alloc = *a;
+    else
+        memset(&s->alloc, 0, sizeof s->alloc);
 }
 
 void vpn_spd_del(vpn_spd *s)
@@ -119,7 +130,7 @@ static spd_cell *cell_find(const vpn_spd *s, size_t tuple, const uint64_t key[4]
 static int buckets_grow(vpn_spd *s)
 {
     size_t n = s->nbuckets ? s->nbuckets * 2 : 16;
-    spd_cell **b = calloc(n, sizeof *b);
+    spd_cell **b = vpn_calloc(&s->alloc, n, sizeof *b);
 
     if (!b)
         return VPN_ERR_NOMEM;
@@ -164,12 +175,12 @@ static int tuple_get(vpn_spd *s, uint8_t fam, uint8_t slen, uint8_t dlen, size_t
     }
     if (s->ntuples == s->cap_tuples) {
         size_t n = s->cap_tuples ? s->cap_tuples * 2 : 8;
-        spd_tuple *t = realloc(s->tuples, n * sizeof *t);
+        spd_tuple *t = vpn_realloc(&s->alloc, s->tuples, n * sizeof *t);
         size_t *o;
         if (!t)
             return VPN_ERR_NOMEM;
         s->tuples = t;
-        o = realloc(s->torder, n * sizeof *o);
+        o = vpn_realloc(&s->alloc, s->torder, n * sizeof *o);
         if (!o)
             return VPN_ERR_NOMEM;
         s->torder = o;
@@ -219,7 +230,7 @@ int vpn_spd_add(vpn_spd *s, const vpn_spd_entry *e, uint32_t *id)
         return rc;
     if (s->nrules == s->cap_rules) {
         size_t n = s->cap_rules ? s->cap_rules * 2 : 16;
-        spd_rule **v = realloc(s->rules, n * sizeof *v);
+        spd_rule **v = vpn_realloc(&s->alloc, s->rules, n * sizeof *v);
         if (!v)
             return VPN_ERR_NOMEM;
         s->rules = v;
@@ -230,7 +241,7 @@ int vpn_spd_add(vpn_spd *s, const vpn_spd_entry *e, uint32_t *id)
         return rc;
     addr_words(&e->sel.src.addr, e->sel.src.len, key);
     addr_words(&e->sel.dst.addr, e->sel.dst.len, key + 2);
-    r = calloc(1, sizeof *r);
+    r = vpn_calloc(&s->alloc, 1, sizeof *r);
     if (!r)
         return VPN_ERR_NOMEM;
     r->e = *e;
@@ -243,7 +254,7 @@ int vpn_spd_add(vpn_spd *s, const vpn_spd_entry *e, uint32_t *id)
             free(r);
             return VPN_ERR_NOMEM;
         }
-        c = calloc(1, sizeof *c);
+        c = vpn_calloc(&s->alloc, 1, sizeof *c);
         if (!c) {
             free(r);
             return VPN_ERR_NOMEM;
@@ -259,7 +270,7 @@ int vpn_spd_add(vpn_spd *s, const vpn_spd_entry *e, uint32_t *id)
     }
     if (c->n == c->cap) {
         size_t n = c->cap ? c->cap * 2 : 2;
-        spd_rule **v = realloc(c->rules, n * sizeof *v);
+        spd_rule **v = vpn_realloc(&s->alloc, c->rules, n * sizeof *v);
         if (!v) {
             free(r); /* an empty new cell stays: harmless */
             return VPN_ERR_NOMEM;

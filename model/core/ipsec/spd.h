@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "ipsec/ip.h"
 
 #ifdef __cplusplus
@@ -58,6 +59,9 @@ typedef struct vpn_spd vpn_spd;
 /* Errors: VPN_ERR_INVAL, VPN_ERR_NOMEM. The caller owns *out (vpn_spd_del). */
 int vpn_spd_new(vpn_spd **out, vpn_spd_action default_action);
 void vpn_spd_del(vpn_spd *spd);
+/* Asked before each allocation vpn_spd_add makes (copied; NULL: none;
+ * common/alloc.h): a refused one is VPN_ERR_NOMEM with the lookups as before. */
+void vpn_spd_set_alloc(vpn_spd *spd, const vpn_alloc *a);
 
 /*
  * Adds a copy of e. Entries with the same seq keep their insertion order.

@@ -127,6 +127,14 @@ void tu_gdoi_member(unsigned i, const vpn_addr *ks, const vpn_addr *servers, siz
                     vpn_rng *rng, vpn_gdoi_send_fn send, void *user, vpn_addr *addr,
                     vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd)
 {
+    tu_gdoi_member_ev(i, ks, servers, n_servers, rng, send, user, addr, gm, sad, spd, NULL, NULL);
+}
+
+void tu_gdoi_member_ev(unsigned i, const vpn_addr *ks, const vpn_addr *servers, size_t n_servers,
+                       vpn_rng *rng, vpn_gdoi_send_fn send, void *user, vpn_addr *addr,
+                       vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd,
+                       void (*event)(void *, const vpn_gdoi_gm_event *), void *event_user)
+{
     vpn_gdoi_gm_cfg gc;
     char a[32];
 
@@ -147,6 +155,8 @@ void tu_gdoi_member(unsigned i, const vpn_addr *ks, const vpn_addr *servers, siz
     gc.sad = *sad;
     gc.spd = *spd;
     gc.spd_seq = 10;
+    gc.event = event;
+    gc.event_user = event_user;
     assert_int_equal(vpn_gdoi_gm_new(gm, &gc, rng, NULL, send, user), 0);
 }
 

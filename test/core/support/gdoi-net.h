@@ -78,6 +78,12 @@ void tu_gdoi_member(unsigned i, const vpn_addr *ks, const vpn_addr *servers, siz
                     vpn_rng *rng, vpn_gdoi_send_fn send, void *user, vpn_addr *addr,
                     vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd);
 
+/* The same, the member reporting to event (vpn_gdoi_gm_cfg.event). */
+void tu_gdoi_member_ev(unsigned i, const vpn_addr *ks, const vpn_addr *servers, size_t n_servers,
+                       vpn_rng *rng, vpn_gdoi_send_fn send, void *user, vpn_addr *addr,
+                       vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd,
+                       void (*event)(void *, const vpn_gdoi_gm_event *), void *event_user);
+
 /* Frees members 0..n-1 (engine, SPD and SAD), as made by tu_gdoi_member. */
 void tu_gdoi_members_free(vpn_gdoi_gm **gm, vpn_sad **sad, vpn_spd **spd, unsigned n);
 
