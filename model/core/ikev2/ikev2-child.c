@@ -683,7 +683,7 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
             if (old->announced)
                 ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, VPN_IKEV2_R_PEER_DELETE,
                            VPN_IKEV2_N_CHILD_SA_NOT_FOUND, old, 0, NULL);
-            ikev2_child_remove(sa, old);
+            ikev2_child_remove(ctx, sa, old);
         }
         return;
     }
@@ -847,7 +847,7 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
         rc = vpn_ikev2_crypto_init(&n->cr, &s, &seed, vni, vnr, spi_i, spi_r, we_initiated);
     vpn_key_wipe(&seed);
     if (rc != 0) {
-        n->phase = IKEV2_P_DEAD;
+        ikev2_sa_mark_dead(ctx, n);
         n->down_emitted = true;
         return NULL;
     }
@@ -877,6 +877,8 @@ static void adopt(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n, uint64_t now)
 {
     uint32_t ka;
 
+    while (n->n_child) /* none expected: n is new */
+        ikev2_child_remove(ctx, n, &n->child[n->n_child - 1]);
     free(n->child);
     /* queued CHILD_SA work follows the children (2.18) */
     for (size_t i = 0; i < old->n_pending; i++)
@@ -884,11 +886,14 @@ static void adopt(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n, uint64_t now)
             if (n->n_pending < IKEV2_PENDING_MAX)
                 n->pending[n->n_pending++] = old->pending[i];
     old->n_pending = 0;
+    if (n->n_pending)
+        ctx->pending_due = true;
     n->child = old->child;
     n->n_child = old->n_child;
     n->cap_child = old->cap_child;
     old->child = NULL;
     old->n_child = old->cap_child = 0;
+    ikev2_children_moved(ctx, n);
     ikev2_ra_move(ctx, old, n); /* the remote user keeps its address and identity */
     n->phase = IKEV2_P_ESTABLISHED;
     n->established = now;
@@ -1079,7 +1084,7 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     if (ikev2_info_start(ctx, sa, now, IKEV2_T_IKE_DELETE, 0) == 0)
         sa->phase = IKEV2_P_DELETING;
     else
-        sa->phase = IKEV2_P_DEAD;
+        ikev2_sa_mark_dead(ctx, sa);
 }
 
 bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)

@@ -342,15 +342,32 @@ struct vpn_ikev2_ctx {
     /* the `now` of the entry point running (for paths that are not handed
      * it, such as ikev2_internal_error from inside a response builder) */
     uint64_t now;
-    /* CHILD_SA id -> index in sa[] where it was last found: a hint, checked
-     * on every use (sa_of_child), so SAs moving or going cannot mislead it.
-     * The data path reports traffic per CHILD_SA id; without it each packet
-     * walked every IKE SA. A power of two entries, or none. */
-    struct ikev2_child_hint {
-        uint32_t child_id;
-        uint32_t sa_index;
-    } *hint;
-    size_t n_hint;
+    /* CHILD_SA id -> handle of the IKE SA holding it: an open-addressing
+     * index (linear probing, n_cidx slots, a power of two, at most half
+     * used), kept where children are added, moved (IKE rekey) and removed.
+     * The data path reports traffic per CHILD_SA id; without it each
+     * packet walked every IKE SA. Every hit is checked (sa_of_child), so an
+     * entry can never mislead; cidx_complete says every child is indexed
+     * (false once growing it failed: then a miss walks). */
+    struct ikev2_child_ref {
+        uint32_t child_id; /* 0: free slot */
+        uint32_t sa_id;
+    } *cidx;
+    size_t n_cidx, used_cidx;
+    bool cidx_complete;
+    /* an SA was marked IKEV2_P_DEAD since the last sweep (ikev2_sa_mark_dead):
+     * without one, sweep skips its walk over sa[] */
+    bool sweep_due;
+    /* an SA may hold queued work (ikev2_queue, an IKE rekey's adopt): without
+     * one, input skips its pass over every SA's queue */
+    bool pending_due;
+    /* handles of responder SAs that were HALF_OPEN when last looked at: the
+     * half-open count (IKE_SA_INIT admission) checks these instead of every SA.
+     * An SA leaves HALF_OPEN for good, so the list is pruned as it is counted.
+     * ho_complete is false once appending failed (the count then walks). */
+    uint32_t *ho_in;
+    size_t n_ho_in, cap_ho_in;
+    bool ho_complete;
     ikev2_tomb tomb[IKEV2_TOMB_MAX];  /* IKE SAs deleted by the peer (2.4) */
     size_t tomb_next;
 };
@@ -389,7 +406,14 @@ ikev2_child *ikev2_child_by_id(ikev2_sa *sa, uint32_t id);
 ikev2_child *ikev2_child_by_spi_in(ikev2_sa *sa, uint32_t spi);
 ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi);
 ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
-void ikev2_child_remove(ikev2_sa *sa, ikev2_child *c);
+void ikev2_child_remove(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c);
+/* After an IKE rekey moved every child of an SA to sa (the CHILD_SA index). */
+void ikev2_children_moved(vpn_ikev2_ctx *ctx, const ikev2_sa *sa);
+/* The responder SAs in IKEV2_P_HALF_OPEN; ikev2_half_open_add records one. */
+unsigned ikev2_half_open_in(vpn_ikev2_ctx *ctx);
+void ikev2_half_open_add(vpn_ikev2_ctx *ctx, const ikev2_sa *sa);
+/* Marks sa IKEV2_P_DEAD (freed by the next sweep). */
+void ikev2_sa_mark_dead(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
 
 /* Marks the SA dead: emits CHILD_DOWN for each child and IKE_DOWN (if it
  * was up) or FAILED (if not); freed by the core later. */

@@ -127,6 +127,8 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     if (!ctx->params.max_half_open_out)
         ctx->params.max_half_open_out = DEFAULT_HALF_OPEN_OUT;
     ctx->next_id = 1;
+    ctx->cidx_complete = true; /* no child yet, none missing */
+    ctx->ho_complete = true;
     ctx->scratch = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
     ctx->scratch2 = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
     ctx->plain = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
@@ -219,7 +221,8 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
     free(ctx->sa);
     free(ctx->id_hash);
     free(ctx->spi_hash);
-    free(ctx->hint);
+    free(ctx->cidx);
+    free(ctx->ho_in);
     for (size_t i = 0; i < ctx->n_pool; i++)
         vpn_ippool_free(&ctx->pool[i]);
     free(ctx->pool);
@@ -499,6 +502,93 @@ ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi)
     return NULL;
 }
 
+/* ---- the CHILD_SA index: child id -> IKE SA handle -------------------------------- */
+
+/* The slot holding child_id, or the free slot where it would go. */
+static struct ikev2_child_ref *cidx_slot(const vpn_ikev2_ctx *ctx, uint32_t child_id)
+{
+    size_t mask = ctx->n_cidx - 1;
+
+    for (size_t i = hash_slot(child_id, ctx->n_cidx);; i = (i + 1) & mask)
+        if (ctx->cidx[i].child_id == 0 || ctx->cidx[i].child_id == child_id)
+            return &ctx->cidx[i];
+}
+
+/* Doubles the index (64 slots at first), re-placing every entry. Returns 0 or
+ * VPN_ERR_NOMEM (then the old index stays). */
+static int cidx_grow(vpn_ikev2_ctx *ctx)
+{
+    size_t n = ctx->n_cidx ? ctx->n_cidx * 2 : 64;
+    struct ikev2_child_ref *old = ctx->cidx, *t = vpn_calloc(&ctx->params.alloc, n, sizeof *t);
+    size_t n_old = ctx->n_cidx;
+
+    if (t == NULL)
+        return VPN_ERR_NOMEM;
+    ctx->cidx = t;
+    ctx->n_cidx = n;
+    for (size_t i = 0; i < n_old; i++)
+        if (old[i].child_id)
+            *cidx_slot(ctx, old[i].child_id) = old[i];
+    free(old);
+    return 0;
+}
+
+/* Records that CHILD_SA child_id lives in the IKE SA with handle sa_id. The index
+ * is only ever consulted with a check, so when it cannot grow it is marked
+ * incomplete (lookups that miss then walk) instead of failing the caller. */
+static void cidx_put(vpn_ikev2_ctx *ctx, uint32_t child_id, uint32_t sa_id)
+{
+    struct ikev2_child_ref *e;
+
+    if (ctx->n_cidx && (e = cidx_slot(ctx, child_id))->child_id == child_id) {
+        e->sa_id = sa_id;
+        return;
+    }
+    if (2 * (ctx->used_cidx + 1) > ctx->n_cidx && cidx_grow(ctx) != 0) {
+        ctx->cidx_complete = false;
+        return;
+    }
+    e = cidx_slot(ctx, child_id);
+    e->child_id = child_id;
+    e->sa_id = sa_id;
+    ctx->used_cidx++;
+}
+
+/* Removes child_id's entry (backward-shift deletion keeps every probe run intact). */
+static void cidx_del(vpn_ikev2_ctx *ctx, uint32_t child_id)
+{
+    size_t mask = ctx->n_cidx - 1, i, j;
+
+    if (ctx->n_cidx == 0 || child_id == 0)
+        return;
+    i = (size_t)(cidx_slot(ctx, child_id) - ctx->cidx);
+    if (ctx->cidx[i].child_id == 0)
+        return;
+    ctx->used_cidx--;
+    for (j = i;;) {
+        ctx->cidx[i].child_id = 0;
+        for (;;) {
+            size_t k;
+            j = (j + 1) & mask;
+            if (ctx->cidx[j].child_id == 0)
+                return;
+            k = hash_slot(ctx->cidx[j].child_id, ctx->n_cidx);
+            /* the entry at j may move to i only if its home is not in (i, j] */
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                continue;
+            break;
+        }
+        ctx->cidx[i] = ctx->cidx[j];
+        i = j;
+    }
+}
+
+void ikev2_children_moved(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
+{
+    for (size_t i = 0; i < sa->n_child; i++)
+        cidx_put(ctx, sa->child[i].id, sa->id);
+}
+
 ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 {
     ikev2_child *c;
@@ -520,14 +610,16 @@ ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
     c = &sa->child[sa->n_child++];
     memset(c, 0, sizeof *c);
     c->id = ikev2_new_id(ctx);
+    cidx_put(ctx, c->id, sa->id);
     return c;
 }
 
-void ikev2_child_remove(ikev2_sa *sa, ikev2_child *c)
+void ikev2_child_remove(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c)
 {
     size_t i = (size_t)(c - sa->child);
     if (i >= sa->n_child)
         return;
+    cidx_del(ctx, c->id);
     child_wipe(c);
     memmove(&sa->child[i], &sa->child[i + 1], (sa->n_child - i - 1) * sizeof *c);
     sa->n_child--;
@@ -615,7 +707,7 @@ void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, ui
                   detail ? detail : "");
         sa->down_emitted = true;
     }
-    sa->phase = IKEV2_P_DEAD;
+    ikev2_sa_mark_dead(ctx, sa);
     sa->down_reason = reason;
     sa->down_notify = notify;
 }
@@ -646,7 +738,7 @@ void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_re
     if (ikev2_info_start(ctx, sa, now, task, 0) == 0)
         sa->phase = IKEV2_P_DELETING;
     else
-        sa->phase = IKEV2_P_DEAD;
+        ikev2_sa_mark_dead(ctx, sa);
     sa->down_reason = reason;
     sa->down_notify = notify;
 }
@@ -687,11 +779,25 @@ void ikev2_internal_error(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, int rc
         ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_INTERNAL, 0, detail);
 }
 
+void ikev2_sa_mark_dead(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    sa->phase = IKEV2_P_DEAD;
+    ctx->sweep_due = true;
+}
+
+/* Frees the dead SAs. Every entry point calls it; the walk over sa[] runs only when
+ * an SA died since the last one (a hub with N spokes would walk N SAs per message). */
 static void sweep(vpn_ikev2_ctx *ctx)
 {
     size_t j = 0;
+
+    if (!ctx->sweep_due)
+        return;
+    ctx->sweep_due = false;
     for (size_t i = 0; i < ctx->n_sa; i++) {
         if (ctx->sa[i]->phase == IKEV2_P_DEAD) {
+            for (size_t k = 0; k < ctx->sa[i]->n_child; k++)
+                cidx_del(ctx, ctx->sa[i]->child[k].id);
             sa_unindex(ctx, ctx->sa[i]);
             ikev2_ra_release(ctx, ctx->sa[i]);
             sa_free(ctx->sa[i]);
@@ -1262,6 +1368,7 @@ int ikev2_queue(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
         sa->pending[sa->n_pending].child_id = child_id;
     }
     sa->n_pending++;
+    ctx->pending_due = true;
     ikev2_run_pending(ctx, sa, now);
     return 0;
 }
@@ -1760,14 +1867,54 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
     }
     OPENSSL_cleanse(msg, sizeof *msg);
     free(msg);
-    for (size_t i = 0; i < ctx->n_sa; i++)
-        if (ctx->sa[i]->phase != IKEV2_P_DEAD)
-            ikev2_run_pending(ctx, ctx->sa[i], now);
+    /* Queued work of any SA may start now. Only SAs with a queue are worth the
+     * pass: without any (the usual case), a hub does not walk its N SAs. */
+    if (ctx->pending_due) {
+        ctx->pending_due = false;
+        for (size_t i = 0; i < ctx->n_sa; i++) {
+            if (ctx->sa[i]->phase != IKEV2_P_DEAD)
+                ikev2_run_pending(ctx, ctx->sa[i], now);
+            if (ctx->sa[i]->n_pending)
+                ctx->pending_due = true;
+        }
+    }
     sweep(ctx);
     return 0;
 }
 
 /* ---- initiating and management ------------------------------------------------------- */
+
+void ikev2_half_open_add(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
+{
+    if (ctx->n_ho_in == ctx->cap_ho_in) {
+        size_t cap = ctx->cap_ho_in ? ctx->cap_ho_in * 2 : 16;
+        uint32_t *n = vpn_realloc(&ctx->params.alloc, ctx->ho_in, cap * sizeof *n);
+        if (n == NULL) {
+            ctx->ho_complete = false; /* counted by walking from now on */
+            return;
+        }
+        ctx->ho_in = n;
+        ctx->cap_ho_in = cap;
+    }
+    ctx->ho_in[ctx->n_ho_in++] = sa->id;
+}
+
+static unsigned count_phase(const vpn_ikev2_ctx *ctx, bool initiator);
+
+unsigned ikev2_half_open_in(vpn_ikev2_ctx *ctx)
+{
+    size_t j = 0;
+
+    if (!ctx->ho_complete)
+        return count_phase(ctx, false);
+    for (size_t i = 0; i < ctx->n_ho_in; i++) {
+        const ikev2_sa *sa = ikev2_sa_by_id(ctx, ctx->ho_in[i]);
+        if (sa && !sa->initiator && sa->phase == IKEV2_P_HALF_OPEN)
+            ctx->ho_in[j++] = ctx->ho_in[i];
+    }
+    ctx->n_ho_in = j;
+    return (unsigned)j;
+}
 
 static unsigned count_phase(const vpn_ikev2_ctx *ctx, bool initiator)
 {
@@ -1808,7 +1955,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
     sa->profile = ctx->policy[pidx].ike_profile;
     rc = ikev2_init_start(ctx, sa, now);
     if (rc != 0) {
-        sa->phase = IKEV2_P_DEAD;
+        ikev2_sa_mark_dead(ctx, sa);
         sweep(ctx);
         return rc;
     }
@@ -1839,49 +1986,29 @@ int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
     return 0;
 }
 
-/* The hint slot of child_id, growing the table to twice the SAs (NULL
- * when it cannot: the caller walks). */
-static struct ikev2_child_hint *hint_slot(vpn_ikev2_ctx *ctx, uint32_t child_id)
-{
-    if (ctx->n_hint < 2 * ctx->n_sa) {
-        size_t n = ctx->n_hint ? ctx->n_hint : 64;
-        struct ikev2_child_hint *h;
-        while (n < 2 * ctx->n_sa)
-            n *= 2;
-        if ((h = vpn_calloc(&ctx->params.alloc, n, sizeof *h)) != NULL) {
-            free(ctx->hint);
-            ctx->hint = h;
-            ctx->n_hint = n;
-        }
-    }
-    if (ctx->n_hint == 0)
-        return NULL;
-    return &ctx->hint[(child_id * 2654435761u) & (ctx->n_hint - 1)];
-}
-
 /* The live IKE SA holding CHILD_SA child_id (ids are unique in a context,
- * and a child belongs to one SA: an IKE rekey moves them all), or NULL. */
+ * and a child belongs to one SA: an IKE rekey moves them all), or NULL.
+ * One probe of the index, checked against the SA it names; the walk over
+ * every SA is left for an index that could not grow. */
 static ikev2_sa *sa_of_child(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_child **c)
 {
-    /* The hint table is a cache: filling it changes nothing a caller sees. */
-    struct ikev2_child_hint *h = hint_slot((vpn_ikev2_ctx *)(uintptr_t)ctx, child_id);
-
-    if (h && h->child_id == child_id && h->sa_index < ctx->n_sa) {
-        ikev2_sa *sa = ctx->sa[h->sa_index];
-        if (sa->phase != IKEV2_P_DEAD && (*c = ikev2_child_by_id(sa, child_id)) != NULL)
+    if (child_id == 0)
+        return NULL;
+    if (ctx->n_cidx) {
+        const struct ikev2_child_ref *e = cidx_slot(ctx, child_id);
+        ikev2_sa *sa;
+        if (e->child_id == child_id && (sa = ikev2_sa_by_id(ctx, e->sa_id)) != NULL &&
+            (*c = ikev2_child_by_id(sa, child_id)) != NULL)
             return sa;
     }
+    if (ctx->cidx_complete)
+        return NULL;
     for (size_t i = 0; i < ctx->n_sa; i++) {
         ikev2_sa *sa = ctx->sa[i];
         if (sa->phase == IKEV2_P_DEAD)
             continue;
-        if ((*c = ikev2_child_by_id(sa, child_id)) != NULL) {
-            if (h) {
-                h->child_id = child_id;
-                h->sa_index = (uint32_t)i;
-            }
+        if ((*c = ikev2_child_by_id(sa, child_id)) != NULL)
             return sa;
-        }
     }
     return NULL;
 }

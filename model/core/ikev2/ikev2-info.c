@@ -69,7 +69,7 @@ static void child_gone(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c, vpn_ike
     if (c->announced)
         ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, c->state == IKEV2_C_REKEYED ? VPN_IKEV2_R_REKEYED : r, 0,
                    c, 0, NULL);
-    ikev2_child_remove(sa, c);
+    ikev2_child_remove(ctx, sa, c);
 }
 
 void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)

@@ -389,9 +389,7 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     }
     vni.p = ni->u.nonce.data.ptr;
     vni.len = ni->u.nonce.data.len;
-    for (size_t i = 0; i < ctx->n_sa; i++)
-        if (!ctx->sa[i]->initiator && ctx->sa[i]->phase == IKEV2_P_HALF_OPEN)
-            half_open++;
+    half_open = ikev2_half_open_in(ctx);
     if (half_open >= ctx->params.max_half_open_in) {
         /* IOS's in-negotiation limit: refuse without state */
         ctx->stats.half_open_rejected++;
@@ -483,7 +481,7 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
         /* RFC 6989: the peer's public value failed the checks */
         IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE_SA_INIT from peer: KE refused (%s)", vpn_strerror(rc));
         ikev2_send_notify_plain(ctx, local, remote, &in->hdr, VPN_IKEV2_N_INVALID_SYNTAX, NULL, 0);
-        sa->phase = IKEV2_P_DEAD;
+        ikev2_sa_mark_dead(ctx, sa);
         return;
     }
     /* the request carried SPIr = 0 in its NAT-D hashes */
@@ -491,6 +489,7 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     sa->peer_frag = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL) != NULL;
     read_hashes(ctx, sa, m);
     sa->phase = IKEV2_P_HALF_OPEN;
+    ikev2_half_open_add(ctx, sa);
     sa->half_open_until = now + IKEV2_HALF_OPEN_LIFE_NS;
     sa->mid_recv = 1;
     ikev2_send_raw(ctx, local, remote, sa->id, sa->init_resp.p, sa->init_resp.len);
