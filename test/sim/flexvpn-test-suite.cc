@@ -234,8 +234,7 @@ RunFlex(const std::string& spokeKey,
     double hubStop = 0)
 {
     FlexRun r;
-    RngSeedManager::SetSeed(3);
-    RngSeedManager::SetRun(1);
+    vpnsim::PinStream(3);
     vpnsim::SiteToSite t = vpnsim::BuildSiteToSite("", "10Mbps", "20ms");
     Ptr<Node> hostA = t.hostA;
     Ptr<Node> hub = t.hub;
@@ -337,8 +336,7 @@ RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t pac
 {
     HubSpokeRun r;
     FlexRun wan; // the WAN counters of RunFlex, reused
-    RngSeedManager::SetSeed(3);
-    RngSeedManager::SetRun(1);
+    vpnsim::PinStream(3);
     Ptr<Node> hub = CreateObject<Node>();
     Ptr<Node> hubHost = CreateObject<Node>();
     Ptr<Node> pe = CreateObject<Node>();
