@@ -1,4 +1,5 @@
 #include "vpn-node-engine.h"
+#include "vpn-ns3-compat.h"
 
 #include "ns3/abort.h"
 #include "ns3/enum.h"
@@ -52,8 +53,9 @@ VpnNodeEngine::GetTypeId()
                           "operating system's entropy; VpnEmuHelper sets it on nodes facing "
                           "a real interface).",
                           EnumValue(VpnNodeEngine::SEEDED),
-                          MakeEnumAccessor(&VpnNodeEngine::SetEntropySource,
-                                           &VpnNodeEngine::GetEntropySource),
+                          vpncompat::MakeEnumAccessor<VpnNodeEngine::EntropySource>(
+                              &VpnNodeEngine::SetEntropySource,
+                              &VpnNodeEngine::GetEntropySource),
                           MakeEnumChecker(VpnNodeEngine::SEEDED,
                                           "Seeded",
                                           VpnNodeEngine::OS,

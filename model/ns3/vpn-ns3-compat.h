@@ -43,6 +43,18 @@ MakeEnumAccessor(A member)
 #endif
 }
 
+/** The same for an enum attribute read and written through a getter and a setter. */
+template <typename E, typename A1, typename A2>
+Ptr<const AttributeAccessor>
+MakeEnumAccessor(A1 a1, A2 a2)
+{
+#if VPN_NS3_MINOR >= 41
+    return ns3::MakeEnumAccessor<E>(a1, a2);
+#else
+    return ns3::MakeEnumAccessor(a1, a2);
+#endif
+}
+
 /**
  * The argument type of a CommandLine::AddValue callback: std::string up to
  * 3.37, const std::string& since 3.38.

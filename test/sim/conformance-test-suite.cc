@@ -243,8 +243,7 @@ ScenarioRun
 RunScenario(const Setup& su)
 {
     ScenarioRun r;
-    RngSeedManager::SetSeed(5);
-    RngSeedManager::SetRun(1);
+    vpnsim::PinStream(5);
     vpnsim::SiteToSite t = vpnsim::BuildSiteToSite("1Gbps", "100Mbps", "5ms");
     Ptr<Node> hostA = t.hostA;
     Ptr<Node> hub = t.hub;

@@ -222,6 +222,54 @@ TunnelDrop(FlexRun* r, Ptr<const Packet>, VpnIpsecStack::DropReason)
 // onDemand SPOKE1 initiates only when traffic needs the tunnel, and the
 // requests go the other way (hostB to hostA) so that they meet SPOKE1's
 // tunnel first.
+// The lossy WAN's receive error model: drops the first IKE message (UDP 500
+// or 4500) the device receives, then what the random model drops. The 20%
+// random losses alone miss every IKE message on some runs (RngRun 6 and 7:
+// nothing retransmitted, issue 23); the first loss makes the retransmission
+// the case checks happen on every run.
+class FirstIkeLossErrorModel : public ErrorModel
+{
+  public:
+    explicit FirstIkeLossErrorModel(Ptr<ErrorModel> random)
+        : m_random(random)
+    {
+    }
+
+  private:
+    static bool IsIke(Ptr<Packet> p)
+    {
+        Ptr<Packet> c = p->Copy();
+        PppHeader ppp;
+        Ipv4Header ip;
+        UdpHeader udp;
+        if (c->RemoveHeader(ppp) == 0 || c->RemoveHeader(ip) == 0 || ip.GetProtocol() != 17 ||
+            ip.GetFragmentOffset() != 0 || c->PeekHeader(udp) == 0)
+        {
+            return false;
+        }
+        return udp.GetDestinationPort() == 500 || udp.GetDestinationPort() == 4500;
+    }
+
+    bool DoCorrupt(Ptr<Packet> p) override
+    {
+        if (!m_dropped && IsIke(p))
+        {
+            m_dropped = true;
+            return true;
+        }
+        return m_random->IsCorrupt(p);
+    }
+
+    void DoReset() override
+    {
+        m_dropped = false;
+        m_random->Reset();
+    }
+
+    Ptr<ErrorModel> m_random;
+    bool m_dropped{false};
+};
+
 FlexRun
 RunFlex(const std::string& spokeKey,
     double wanLoss,
@@ -234,8 +282,7 @@ RunFlex(const std::string& spokeKey,
     double hubStop = 0)
 {
     FlexRun r;
-    RngSeedManager::SetSeed(3);
-    RngSeedManager::SetRun(1);
+    vpnsim::PinStream(3);
     vpnsim::SiteToSite t = vpnsim::BuildSiteToSite("", "10Mbps", "20ms");
     Ptr<Node> hostA = t.hostA;
     Ptr<Node> hub = t.hub;
@@ -251,10 +298,11 @@ RunFlex(const std::string& spokeKey,
             Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
             em->SetAttribute("ErrorRate", DoubleValue(wanLoss));
             em->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
-            // Fixed streams: the run is deterministic, and with these the
-            // losses include IKE messages (the test checks it).
+            // Fixed streams: a run is reproducible. The first IKE message
+            // each side receives is always lost (FirstIkeLossErrorModel).
             em->AssignStreams(20 + i);
-            wanDevs.Get(i)->SetAttribute("ReceiveErrorModel", PointerValue(em));
+            wanDevs.Get(i)->SetAttribute("ReceiveErrorModel",
+                                         PointerValue(CreateObject<FirstIkeLossErrorModel>(em)));
         }
     }
     std::string life = std::to_string(lifetime);
@@ -337,8 +385,7 @@ RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t pac
 {
     HubSpokeRun r;
     FlexRun wan; // the WAN counters of RunFlex, reused
-    RngSeedManager::SetSeed(3);
-    RngSeedManager::SetRun(1);
+    vpnsim::PinStream(3);
     Ptr<Node> hub = CreateObject<Node>();
     Ptr<Node> hubHost = CreateObject<Node>();
     Ptr<Node> pe = CreateObject<Node>();
@@ -430,6 +477,9 @@ RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t pac
     {
         t->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &wan));
     }
+    // Static ARP entries, as in RunFlex: with RngRun 7 ARP's request jitter
+    // and 3-packet pending queue cost one echo (199 of 200, issue 23).
+    NeighborCacheHelper().PopulateNeighborCache();
     Time end = Seconds(2.0 + packets * 0.02 + 1.0);
     Simulator::Schedule(end - MilliSeconds(1), [&r, &net]() {
         r.hubIpsecSa = net.hub->ShowCryptoIpsecSa(false);

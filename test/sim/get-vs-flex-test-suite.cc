@@ -20,6 +20,7 @@
 //    once it has registered.
 
 #include "get-vs-flex-scenario.h"
+#include "vpn-sim-topology.h"
 
 #include "ns3/core-module.h"
 #include "ns3/test.h"
@@ -81,8 +82,7 @@ B2bMean(const GetVsFlexResult& r)
 GetVsFlexResult
 RunSeeded(GetVsFlexParams p)
 {
-    RngSeedManager::SetSeed(1);
-    RngSeedManager::SetRun(1);
+    vpnsim::PinStream(1);
     return RunGetVsFlex(p);
 }
 

@@ -10,6 +10,7 @@
 // and counted; a rekey comes by TEK lifetime alone; the same seed gives
 // byte-identical traces.
 #include "getvpn-intranet-scenario.h"
+#include "vpn-sim-topology.h"
 
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
@@ -134,8 +135,7 @@ Multicast(Ptr<GdoiDaemon> ks, Ipv4Address group)
 bool
 Seed(uint32_t seed, uint32_t run)
 {
-    RngSeedManager::SetSeed(seed);
-    RngSeedManager::SetRun(run);
+    vpnsim::PinStream(seed, run);
     return true;
 }
 
