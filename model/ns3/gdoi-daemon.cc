@@ -226,7 +226,7 @@ GdoiDaemon::GmEventThunk(void* user, const vpn_gdoi_gm_event* ev)
     }
     NS_LOG_WARN("node " << self->GetNode()->GetId() << " group " << u->group << ": "
                         << vpn_gdoi_gm_event_name(ev->kind) << " (" << vpn_strerror(ev->err)
-                        << "): " << ev->detail);
+                        << "): " << (ev->detail ? ev->detail : ""));
     self->m_gmEventTrace(u->group,
                          vpn_gdoi_gm_event_name(ev->kind),
                          ev->err,

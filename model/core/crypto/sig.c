@@ -1234,11 +1234,12 @@ static int key_refresh(const vpn_sig_key *ckey)
 static int sign_any(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng, const uint8_t *msg,
                     size_t msg_len, uint8_t *sig, size_t *sig_len, bool sha1_ok)
 {
-    size_t cap = *sig_len;
+    size_t cap;
     int rc;
 
     if (key == NULL || alg == NULL || (msg == NULL && msg_len) || sig == NULL || sig_len == NULL)
         return VPN_ERR_INVAL;
+    cap = *sig_len;
     if (!key->priv)
         return VPN_ERR_INVAL;
     if ((rc = check_key_scheme(key, alg->scheme)) != 0)
