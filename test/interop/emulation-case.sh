@@ -72,7 +72,10 @@ sim_stop() {
     local watchdog=$! rc
     wait $SIM_PID
     rc=$?
-    kill $watchdog 2>/dev/null
+    # SIGKILL: a TERM can reach the just-forked watchdog before it resets the
+    # traps it inherited, and it would then run this script's EXIT trap
+    # (cleanup: namespaces deleted under the next step's feet).
+    kill -KILL $watchdog 2>/dev/null
     log "simulation ended (exit $rc)"
     [ $rc = 0 ] || fail "the simulation exited with $rc: $(tail -5 "$W/$TAG.log")"
 }
