@@ -493,6 +493,12 @@ Ikev2Daemon::RemoveSiteRoute(uint32_t childId)
             return; // another CHILD_SA (a rekey's successor) still holds it
         }
     }
+    DeleteStaticRoute(r);
+}
+
+void
+Ikev2Daemon::DeleteStaticRoute(const SiteRoute& r)
+{
     Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
     Ptr<Ipv4StaticRouting> sr = ipv4 ? Ipv4StaticRoutingHelper().GetStaticRouting(ipv4) : nullptr;
     for (uint32_t i = sr ? sr->GetNRoutes() : 0; i-- > 0;)
@@ -554,19 +560,9 @@ Ikev2Daemon::RemoveLearntRoutes(uint32_t ikeSaId)
     {
         return;
     }
-    Ptr<Ipv4> ipv4 = GetNode()->GetObject<Ipv4>();
-    Ptr<Ipv4StaticRouting> sr = ipv4 ? Ipv4StaticRoutingHelper().GetStaticRouting(ipv4) : nullptr;
     for (const SiteRoute& r : it->second)
     {
-        for (uint32_t i = sr ? sr->GetNRoutes() : 0; i-- > 0;)
-        {
-            Ipv4RoutingTableEntry e = sr->GetRoute(i);
-            if (e.GetDest() == r.net && e.GetDestNetworkMask() == r.mask && e.GetInterface() == r.ifc)
-            {
-                sr->RemoveRoute(i);
-                break;
-            }
-        }
+        DeleteStaticRoute(r);
     }
     m_learntRoutes.erase(it);
 }

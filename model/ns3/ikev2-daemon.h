@@ -174,6 +174,8 @@ class Ikev2Daemon : public Application
         Ipv4Mask mask;
         uint32_t ifc;
     };
+    /** Removes the static route r names (the newest one matching). */
+    void DeleteStaticRoute(const SiteRoute& r);
     std::map<uint32_t, SiteRoute> m_siteRoutes;
     /** Initiator: the hub's CFG_REPLY networks routed into the tunnel, per IKE SA. */
     std::map<uint32_t, std::vector<SiteRoute>> m_learntRoutes;
