@@ -348,32 +348,16 @@ static void test_deadline_heap_thousands(void **state)
 
 /* ---- injected failures: the SAD's allocation gate and its RNG ------------- */
 
-typedef struct inject {
-    unsigned calls, fail_at, failed;
-} inject;
-
-static bool fail_alloc(void *user, size_t size)
-{
-    inject *j = user;
-    (void)size;
-    j->calls++;
-    if (j->fail_at && j->calls == j->fail_at) {
-        j->failed++;
-        return false;
-    }
-    return true;
-}
-
 #define SWEEP_SAS 70 /* past the first table size (64) and the heap's (16, 32, 64) */
 
 /* Adds SWEEP_SAS SAs (in, out, both; with time limits, so into the heap)
- * behind a gate failing its k-th allocation; each refused add changed
- * nothing and succeeds when tried again. Returns the allocations asked. */
-static unsigned sad_alloc_run(fx *f, unsigned k)
+ * behind gate j; each refused add changed nothing and succeeds when tried
+ * again. */
+static void sad_alloc_run(void *ctx, tu_gate *j)
 {
     static const unsigned dirs[3] = {VPN_SA_IN, VPN_SA_OUT, VPN_SA_BOTH};
-    inject j = {0, k, 0};
-    vpn_alloc a = {fail_alloc, &j};
+    fx *f = ctx;
+    vpn_alloc a = {tu_gate_allow, j};
     vpn_sad_params p;
     vpn_sad *sad;
     unsigned refused = 0;
@@ -409,26 +393,20 @@ static unsigned sad_alloc_run(fx *f, unsigned k)
         assert_non_null(sa);
         assert_ptr_equal(vpn_sad_get(sad, vpn_sa_get_handle(sa)), sa);
     }
-    assert_int_equal(refused, j.failed);
+    assert_int_equal(refused, j->failed);
     vpn_sad_del(sad); /* the ASan twin: nothing a refused add made is left */
-    return j.calls;
 }
 
 static void test_alloc_sweep(void **state)
 {
-    fx *f = *state;
-    unsigned total = sad_alloc_run(f, 0);
-
     /* per SA: the record and its replay bitmap; the tables and the heap as
      * they grow */
-    assert_true(total > 2 * SWEEP_SAS);
-    for (unsigned k = 1; k <= total; k++)
-        sad_alloc_run(f, k);
+    tu_alloc_sweep(sad_alloc_run, *state, 2 * SWEEP_SAS);
 }
 
 static int fail_fill(void *ctx, uint8_t *out, size_t len)
 {
-    inject *j = ctx;
+    tu_gate *j = ctx;
     j->calls++;
     if (j->fail_at && j->calls == j->fail_at) {
         j->failed++;
@@ -445,7 +423,7 @@ static int fail_fill(void *ctx, uint8_t *out, size_t len)
 static void test_rng_failure(void **state)
 {
     fx *f = *state;
-    inject j = {0, 1, 0};
+    tu_gate j = {0, 1, 0};
     vpn_rng rng = {fail_fill, &j};
     uint8_t ik[32];
     vpn_sad *sad;

@@ -80,3 +80,36 @@ void tu_log_attach(struct vpn_log *log, tu_log_sink *sink)
     log->user = sink;
     log->max = VPN_LOG_DEBUG;
 }
+
+bool tu_gate_allow(void *user, size_t size)
+{
+    tu_gate *g = user;
+
+    (void)size;
+    g->calls++;
+    if (g->fail_at && g->calls == g->fail_at) {
+        g->failed++;
+        return false;
+    }
+    return true;
+}
+
+unsigned tu_alloc_sweep(void (*run)(void *ctx, tu_gate *gate), void *ctx, unsigned min_calls)
+{
+    tu_gate g = {0, 0, 0};
+    unsigned total;
+
+    run(ctx, &g);
+    total = g.calls;
+    assert_int_equal(g.failed, 0);
+    if (total <= min_calls)
+        fail_msg("the run asked %u allocations, expected more than %u", total, min_calls);
+    for (unsigned k = 1; k <= total; k++) {
+        memset(&g, 0, sizeof g);
+        g.fail_at = k;
+        run(ctx, &g);
+        if (g.failed != 1)
+            fail_msg("allocation %u of %u: refused %u times, not once", k, total, g.failed);
+    }
+    return total;
+}

@@ -4,6 +4,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,25 @@ typedef struct tu_log_sink {
 } tu_log_sink;
 struct vpn_log;
 void tu_log_attach(struct vpn_log *log, tu_log_sink *sink);
+
+/* ---- injected allocation failures (common/alloc.h gates) ---------------- */
+
+/* A gate refusing its fail_at-th request (1-based; 0: none), counting the
+ * requests and the refusals. */
+typedef struct tu_gate {
+    unsigned calls, fail_at, failed;
+} tu_gate;
+
+/* A vpn_alloc_allow_fn over a tu_gate (user). */
+bool tu_gate_allow(void *user, size_t size);
+
+/*
+ * Every allocation failure a run meets, in turn: run(ctx, gate) once with
+ * nothing refused to count its requests (more than min_calls, else the test
+ * fails), then once for each k of them with the k-th refused; each of those
+ * runs must meet exactly that one refusal. run asserts what a refusal must
+ * leave behind. Returns the count.
+ */
+unsigned tu_alloc_sweep(void (*run)(void *ctx, tu_gate *gate), void *ctx, unsigned min_calls);
 
 #endif
