@@ -85,22 +85,22 @@ typedef struct fixture {
     size_t pem_len;
 } fixture;
 
-static fixture *g_fx;
-
 static const uint8_t KEY[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 static const uint8_t IV[16] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
                                0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
 
-/* An operation: fills out (up to 1024 octets, *len set) or returns its error. */
-typedef int (*op_fn)(uint8_t *out, size_t *len);
+/* An operation on the fixture's objects: fills out (up to 1024 octets,
+ * *len set) or returns its error. */
+typedef int (*op_fn)(const fixture *f, uint8_t *out, size_t *len);
 
 /* A fresh AES-CBC-256 context, 64 octets encrypted and decrypted. */
-static int op_cbc_new(uint8_t *out, size_t *len)
+static int op_cbc_new(const fixture *f, uint8_t *out, size_t *len)
 {
     vpn_cipher *e = NULL, *d = NULL;
     int rc;
 
+    (void)f;
     for (int i = 0; i < 64; i++)
         out[i] = (uint8_t)i;
     if ((rc = vpn_cipher_new(&e, VPN_ENCR_AES_CBC, 256, KEY, 32, true)) ||
@@ -118,25 +118,26 @@ out:
 }
 
 /* The context keyed before the failures: encrypting with it again. */
-static int op_cbc_kept(uint8_t *out, size_t *len)
+static int op_cbc_kept(const fixture *f, uint8_t *out, size_t *len)
 {
     int rc;
 
     memset(out, 0x5c, 48);
-    if ((rc = vpn_cipher_encrypt(g_fx->cbc_enc, IV, out, 48)))
+    if ((rc = vpn_cipher_encrypt(f->cbc_enc, IV, out, 48)))
         return rc;
     *len = 48;
     return 0;
 }
 
 /* AES-GCM-16 (RFC 4106): seal, then open with a second context. */
-static int op_gcm(uint8_t *out, size_t *len)
+static int op_gcm(const fixture *f, uint8_t *out, size_t *len)
 {
     static const uint8_t aad[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     vpn_cipher *e = NULL, *d = NULL;
     uint8_t key[36]; /* the AES-256 key, then the 4-octet salt (RFC 4106 8.1) */
     int rc;
 
+    (void)f;
     memcpy(key, KEY, 32);
     memcpy(key + 32, IV, 4);
     memset(out, 0x42, 40);
@@ -155,13 +156,14 @@ out:
 }
 
 /* HMAC-SHA2-256-128 (RFC 4868): compute, then verify. */
-static int op_integ(uint8_t *out, size_t *len)
+static int op_integ(const fixture *f, uint8_t *out, size_t *len)
 {
     static const uint8_t msg[100] = {7};
     vpn_iov iov = {msg, sizeof msg};
     vpn_integ *g = NULL;
     int rc;
 
+    (void)f;
     if ((rc = vpn_integ_new(&g, VPN_AUTH_HMAC_SHA2_256_128, KEY, 32)) ||
         (rc = vpn_integ_compute(g, &iov, 1, out)) || (rc = vpn_integ_verify(g, &iov, 1, out)))
         goto out;
@@ -172,11 +174,12 @@ out:
 }
 
 /* prf+ (RFC 7296 2.13) with HMAC-SHA2-384, 200 octets. */
-static int op_prf_plus(uint8_t *out, size_t *len)
+static int op_prf_plus(const fixture *f, uint8_t *out, size_t *len)
 {
     vpn_iov k = {KEY, 32}, s = {IV, 16};
     int rc;
 
+    (void)f;
     if ((rc = vpn_prf_plus(VPN_PRF_HMAC_SHA2_384, &k, 1, &s, 1, out, 200)))
         return rc;
     *len = 200;
@@ -184,16 +187,16 @@ static int op_prf_plus(uint8_t *out, size_t *len)
 }
 
 /* ECP-256 (RFC 5903): both sides' shared secret from the kept keys. */
-static int op_dh_ecp(uint8_t *out, size_t *len)
+static int op_dh_ecp(const fixture *f, uint8_t *out, size_t *len)
 {
     const uint8_t *pa, *pb;
     size_t la, lb, n1 = 512, n2 = 512;
     int rc;
 
-    pa = vpn_dh_public(g_fx->dh_a, &la);
-    pb = vpn_dh_public(g_fx->dh_b, &lb);
-    if ((rc = vpn_dh_compute(g_fx->dh_a, pb, lb, out, &n1)) ||
-        (rc = vpn_dh_compute(g_fx->dh_b, pa, la, out + 512, &n2)))
+    pa = vpn_dh_public(f->dh_a, &la);
+    pb = vpn_dh_public(f->dh_b, &lb);
+    if ((rc = vpn_dh_compute(f->dh_a, pb, lb, out, &n1)) ||
+        (rc = vpn_dh_compute(f->dh_b, pa, la, out + 512, &n2)))
         return rc;
     assert_int_equal(n1, n2);
     assert_memory_equal(out, out + 512, n1);
@@ -202,7 +205,7 @@ static int op_dh_ecp(uint8_t *out, size_t *len)
 }
 
 /* A fresh ECP-256 pair from a seeded DRBG (the same each time); the public value out. */
-static int op_dh_new(uint8_t *out, size_t *len)
+static int op_dh_new(const fixture *f, uint8_t *out, size_t *len)
 {
     vpn_drbg drbg;
     vpn_rng rng;
@@ -211,6 +214,7 @@ static int op_dh_new(uint8_t *out, size_t *len)
     size_t n;
     int rc;
 
+    (void)f;
     bool on = g_gate.on;
     g_gate.on = false; /* the DRBG is the test's, not the operation's */
     assert_int_equal(vpn_drbg_init(&drbg, "crypto-inject-dh", 16), 0);
@@ -228,40 +232,38 @@ static int op_dh_new(uint8_t *out, size_t *len)
     return rc;
 }
 
-/* Sign and verify: ECDSA P-256 (RFC 6979 nonces, so the same bytes each time). */
-static int op_ecdsa(uint8_t *out, size_t *len)
+/* Signs msg with key (scheme, SHA2-256) and verifies it; the signature out. */
+static int sign_verify(const vpn_sig_key *key, vpn_sig_scheme scheme, const uint8_t *msg, size_t msg_len,
+                       uint8_t *out, size_t *len)
 {
-    static const uint8_t msg[] = "the octets IKEv2 AUTH signs";
     vpn_sig_alg alg;
     size_t n = 512;
     int rc;
 
-    assert_int_equal(vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256), 0);
-    if ((rc = vpn_sig_sign(g_fx->p256, &alg, NULL, msg, sizeof msg, out, &n)) ||
-        (rc = vpn_sig_verify(g_fx->p256, &alg, msg, sizeof msg, out, n)))
+    assert_int_equal(vpn_sig_alg_init(&alg, scheme, VPN_IKE_HASH_SHA2_256), 0);
+    if ((rc = vpn_sig_sign(key, &alg, NULL, msg, msg_len, out, &n)) ||
+        (rc = vpn_sig_verify(key, &alg, msg, msg_len, out, n)))
         return rc;
     *len = n;
     return 0;
 }
 
-/* RSA PKCS#1 v1.5 with SHA2-256: deterministic, sign and verify. */
-static int op_rsa(uint8_t *out, size_t *len)
+/* ECDSA P-256 (RFC 6979 nonces, so the same bytes each time). */
+static int op_ecdsa(const fixture *f, uint8_t *out, size_t *len)
+{
+    static const uint8_t msg[] = "the octets IKEv2 AUTH signs";
+    return sign_verify(f->p256, VPN_SIG_ECDSA, msg, sizeof msg, out, len);
+}
+
+/* RSA PKCS#1 v1.5: deterministic. */
+static int op_rsa(const fixture *f, uint8_t *out, size_t *len)
 {
     static const uint8_t msg[] = "a GDOI rekey";
-    vpn_sig_alg alg;
-    size_t n = 512;
-    int rc;
-
-    assert_int_equal(vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256), 0);
-    if ((rc = vpn_sig_sign(g_fx->rsa, &alg, NULL, msg, sizeof msg, out, &n)) ||
-        (rc = vpn_sig_verify(g_fx->rsa, &alg, msg, sizeof msg, out, n)))
-        return rc;
-    *len = n;
-    return 0;
+    return sign_verify(f->rsa, VPN_SIG_RSA_PKCS1, msg, sizeof msg, out, len);
 }
 
 /* A private key from PEM; its public half's signature check, as output. */
-static int op_key_load(uint8_t *out, size_t *len)
+static int op_key_load(const fixture *f, uint8_t *out, size_t *len)
 {
     static const uint8_t msg[] = "loaded";
     vpn_sig_key *k = NULL;
@@ -270,7 +272,7 @@ static int op_key_load(uint8_t *out, size_t *len)
     int rc;
 
     assert_int_equal(vpn_sig_alg_init(&alg, VPN_SIG_ECDSA, VPN_IKE_HASH_SHA2_256), 0);
-    if ((rc = vpn_sig_key_load_private(&k, g_fx->pem, g_fx->pem_len)))
+    if ((rc = vpn_sig_key_load_private(&k, f->pem, f->pem_len)))
         return rc;
     if ((rc = vpn_sig_sign(k, &alg, NULL, msg, sizeof msg, out, &n)) == 0)
         *len = n;
@@ -281,13 +283,14 @@ static int op_key_load(uint8_t *out, size_t *len)
 /* EAP-MSCHAPv2's computations (RFC 2759 8, RFC 3079 3.4): both sides'
  * NT-Response, authenticator response and MSK (the EAP module's OpenSSL
  * calls: MD4, SHA-1 digests, DES). */
-static int op_mschapv2(uint8_t *out, size_t *len)
+static int op_mschapv2(const fixture *f, uint8_t *out, size_t *len)
 {
     static const uint8_t ac[16] = {0x5b, 0x5d, 0x7c, 0x7d}, pc[16] = {0x21, 0x40, 0x23};
     uint8_t h[16];
     char auth[43];
     int rc;
 
+    (void)f;
     if ((rc = vpn_mschapv2_pw_hash("clientPass", 10, h)) ||
         (rc = vpn_mschapv2_nt_response(ac, pc, "User", 4, h, out)) ||
         (rc = vpn_mschapv2_auth_response(h, out, pc, ac, "User", 4, auth)) ||
@@ -305,17 +308,17 @@ static int op_mschapv2(uint8_t *out, size_t *len)
  * k failing OpenSSL's k-th allocation; after each failing run, once clean
  * again (what was kept still works). Returns the count.
  */
-static unsigned sweep(const char *name, op_fn op)
+static unsigned sweep(const fixture *f, const char *name, op_fn op)
 {
     uint8_t want[1024], got[1024];
     size_t wlen = 0, glen;
     unsigned total, errors = 0;
     int rc;
 
-    assert_int_equal(op(want, &wlen), 0); /* OpenSSL's lazy set-up, outside the gate */
+    assert_int_equal(op(f, want, &wlen), 0); /* OpenSSL's lazy set-up, outside the gate */
     memset(&g_gate, 0, sizeof g_gate);
     g_gate.on = true;
-    assert_int_equal(op(want, &wlen), 0);
+    assert_int_equal(op(f, want, &wlen), 0);
     g_gate.on = false;
     total = g_gate.calls;
     for (unsigned k = 1; k <= total; k++) {
@@ -324,7 +327,7 @@ static unsigned sweep(const char *name, op_fn op)
         g_gate.fail_at = k;
         glen = 0;
         memset(got, 0, sizeof got);
-        rc = op(got, &glen);
+        rc = op(f, got, &glen);
         g_gate.on = false;
         if (rc == 0) {
             /* absorbed (an error-queue entry OpenSSL could not keep, say): the
@@ -339,7 +342,7 @@ static unsigned sweep(const char *name, op_fn op)
         }
         /* state intact: the same operation, clean, gives the same answer */
         glen = 0;
-        assert_int_equal(op(got, &glen), 0);
+        assert_int_equal(op(f, got, &glen), 0);
         assert_int_equal(glen, wlen);
         assert_memory_equal(got, want, wlen);
         ERR_clear_error();
@@ -353,47 +356,47 @@ static unsigned sweep(const char *name, op_fn op)
 
 static void test_cipher(void **state)
 {
-    (void)state;
-    assert_true(sweep("cbc_new", op_cbc_new) > 0);
-    assert_true(sweep("gcm", op_gcm) > 0);
+    const fixture *f = *state;
+    assert_true(sweep(f, "cbc_new", op_cbc_new) > 0);
+    assert_true(sweep(f, "gcm", op_gcm) > 0);
 }
 
 static void test_cipher_kept(void **state)
 {
-    (void)state;
+    const fixture *f = *state;
     /* a keyed context encrypts without allocating (ESP's per-packet path):
      * nothing there can fail this way */
-    assert_int_equal(sweep("cbc_kept", op_cbc_kept), 0);
+    assert_int_equal(sweep(f, "cbc_kept", op_cbc_kept), 0);
 }
 
 static void test_integ_prf(void **state)
 {
-    (void)state;
+    const fixture *f = *state;
     /* the project's HMAC (crypto/hmac.c) on OpenSSL's hash primitives:
      * no OpenSSL allocation to fail */
-    assert_int_equal(sweep("integ", op_integ), 0);
-    assert_int_equal(sweep("prf_plus", op_prf_plus), 0);
+    assert_int_equal(sweep(f, "integ", op_integ), 0);
+    assert_int_equal(sweep(f, "prf_plus", op_prf_plus), 0);
 }
 
 static void test_dh(void **state)
 {
-    (void)state;
-    assert_true(sweep("dh_ecp", op_dh_ecp) > 0);
-    assert_true(sweep("dh_new", op_dh_new) > 0);
+    const fixture *f = *state;
+    assert_true(sweep(f, "dh_ecp", op_dh_ecp) > 0);
+    assert_true(sweep(f, "dh_new", op_dh_new) > 0);
 }
 
 static void test_sig(void **state)
 {
-    (void)state;
-    assert_true(sweep("ecdsa", op_ecdsa) > 0);
-    assert_true(sweep("rsa", op_rsa) > 0);
-    assert_true(sweep("key_load", op_key_load) > 0);
+    const fixture *f = *state;
+    assert_true(sweep(f, "ecdsa", op_ecdsa) > 0);
+    assert_true(sweep(f, "rsa", op_rsa) > 0);
+    assert_true(sweep(f, "key_load", op_key_load) > 0);
 }
 
 static void test_eap_mschapv2(void **state)
 {
-    (void)state;
-    assert_true(sweep("mschapv2", op_mschapv2) > 0);
+    const fixture *f = *state;
+    assert_true(sweep(f, "mschapv2", op_mschapv2) > 0);
 }
 
 static int setup(void **state)
@@ -404,10 +407,9 @@ static int setup(void **state)
     char *p;
     long n;
 
-    (void)state;
     if (!f)
         return -1;
-    g_fx = f;
+    *state = f;
     if (vpn_drbg_init(&f->drbg, "crypto-inject", 13))
         return -1;
     vpn_rng_init_drbg(&f->rng, &f->drbg);
@@ -437,9 +439,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fixture *f = g_fx;
+    fixture *f = *state;
 
-    (void)state;
     vpn_cipher_del(f->cbc_enc);
     vpn_dh_del(f->dh_a);
     vpn_dh_del(f->dh_b);
