@@ -167,11 +167,10 @@ static void pair(tp_net *n, const side *a, const side *b, const addrs *ad)
 static void start(tp_net *n, const addrs *ad)
 {
     char l[64], r[64];
-    vpn_ikev2_policy p = gre_policy(ad->r1, ad->r2, 1);
+    vpn_ikev2_policy p;
     snprintf(l, sizeof l, "%s/%d", ad->r1, ad == &V6 ? 128 : 32);
     snprintf(r, sizeof r, "%s/%d", ad->r2, ad == &V6 ? 128 : 32);
-    p.ts_local[0] = sel(l, 47);
-    p.ts_remote[0] = sel(r, 47);
+    p = ts_policy(l, r, 47, 1);
     initiate(n, &p);
 }
 

@@ -466,19 +466,9 @@ static void ra_cert_run(tp_net *n, const char *sig, const char *identity, const 
     free(h);
     assert_int_equal(vpn_ikev2_trustpoint_add_ca(n->node[0].ctx, "LAB", trust), 0);
     assert_int_equal(vpn_ikev2_trustpoint_set_cert(n->node[1].ctx, "LAB", cert, key, NULL, 0), 0);
-    memset(&hp, 0, sizeof hp);
-    hp.ipsec_profile = "IPP";
-    hp.ts_local[0] = sel("10.1.0.0/16", 0);
-    hp.ts_remote[0] = sel("0.0.0.0/0", 0);
-    hp.n_ts_local = hp.n_ts_remote = 1;
-    hp.tag = 9;
+    hp = ts_policy("10.1.0.0/16", "0.0.0.0/0", 0, 9);
     assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &hp), 0);
-    memset(&cp, 0, sizeof cp);
-    cp.ipsec_profile = "IPP";
-    cp.ts_local[0] = sel("0.0.0.0/0", 0);
-    cp.ts_remote[0] = sel("10.1.0.0/16", 0);
-    cp.n_ts_local = cp.n_ts_remote = 1;
-    cp.tag = 7;
+    cp = ts_policy("0.0.0.0/0", "10.1.0.0/16", 0, 7);
     initiate(n, &cp);
     tp_run_for(n, 2);
 }

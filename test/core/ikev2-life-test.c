@@ -916,32 +916,13 @@ static void test_child_create(void **state)
 {
     peer_conf a = conf_a(), b = conf_b();
     tp_net n;
-    vpn_ikev2_policy extra, pb = gre_policy("192.0.2.2", "192.0.2.1", 2), pb2;
+    vpn_ikev2_policy extra = ts_policy("10.1.0.0/16", "10.2.0.0/16", 0, 11);
     int e;
     (void)state;
 
     a.pfs = b.pfs = "group19";
-    setup(&n, &a, &b);
     /* R2 accepts GRE between the routers and 10.1.0.0/16 <-> 10.2.0.0/16 */
-    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
-    memset(&pb2, 0, sizeof pb2);
-    pb2.ipsec_profile = "IPP";
-    pb2.ts_local[0] = sel("10.2.0.0/16", 0);
-    pb2.ts_remote[0] = sel("10.1.0.0/16", 0);
-    pb2.n_ts_local = pb2.n_ts_remote = 1;
-    pb2.tag = 22;
-    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb2), 0);
-    {
-        vpn_ikev2_policy p = pol_a();
-        initiate(&n, &p);
-        tp_run_for(&n, 1);
-    }
-    memset(&extra, 0, sizeof extra);
-    extra.ipsec_profile = "IPP";
-    extra.ts_local[0] = sel("10.1.0.0/16", 0);
-    extra.ts_remote[0] = sel("10.2.0.0/16", 0);
-    extra.n_ts_local = extra.n_ts_remote = 1;
-    extra.tag = 11;
+    up_with_lans(&n, &a, &b);
     assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, tp_sa_id(&n, 0), &extra), 0);
     tp_run_for(&n, 1);
     assert_int_equal(children(&n, 0), 2);

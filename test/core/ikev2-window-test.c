@@ -35,22 +35,10 @@ static uint32_t mid_of(const tp_dgram *d)
 static void up(tp_net *n, const char *extra_a, const char *extra_b)
 {
     peer_conf a = conf_a(), b = conf_b();
-    vpn_ikev2_policy p = gre_policy("192.0.2.1", "192.0.2.2", 1), pb = gre_policy("192.0.2.2", "192.0.2.1", 2),
-                     pb2;
 
     a.extra = extra_a;
     b.extra = extra_b;
-    setup(n, &a, &b);
-    assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &pb), 0);
-    memset(&pb2, 0, sizeof pb2);
-    pb2.ipsec_profile = "IPP";
-    pb2.ts_local[0] = sel("10.2.0.0/16", 0);
-    pb2.ts_remote[0] = sel("10.1.0.0/16", 0);
-    pb2.n_ts_local = pb2.n_ts_remote = 1;
-    pb2.tag = 22;
-    assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &pb2), 0);
-    initiate(n, &p);
-    tp_run_for(n, 1);
+    up_with_lans(n, &a, &b);
     assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP), 1);
     assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP), 1);
 }
@@ -61,14 +49,9 @@ static void ask_children(tp_net *n)
     for (int k = 0; k < N_EXTRA; k++) {
         vpn_ikev2_policy x;
         char l[32], r[32];
-        memset(&x, 0, sizeof x);
-        x.ipsec_profile = "IPP";
         snprintf(l, sizeof l, "10.1.%d.0/24", k + 1);
         snprintf(r, sizeof r, "10.2.%d.0/24", k + 1);
-        x.ts_local[0] = sel(l, 0);
-        x.ts_remote[0] = sel(r, 0);
-        x.n_ts_local = x.n_ts_remote = 1;
-        x.tag = 100 + (uint32_t)k;
+        x = ts_policy(l, r, 0, 100 + (uint32_t)k);
         assert_int_equal(vpn_ikev2_child_create(n->node[0].ctx, n->now, tp_sa_id(n, 0), &x), 0);
     }
 }

@@ -501,20 +501,27 @@ static inline vpn_ikev2_selector sel(const char *prefix, uint8_t proto)
     return s;
 }
 
-/* A GRE-over-IPsec policy: permit 47 between the endpoints. */
-static inline vpn_ikev2_policy gre_policy(const char *local, const char *remote, uint32_t tag)
+/* A policy on IPsec profile IPP for one pair of traffic selectors: the
+ * prefixes local and remote, IP protocol proto (0: any). */
+static inline vpn_ikev2_policy ts_policy(const char *local, const char *remote, uint8_t proto, uint32_t tag)
 {
     vpn_ikev2_policy p;
-    char l[64], r[64];
     memset(&p, 0, sizeof p);
     p.ipsec_profile = "IPP";
-    snprintf(l, sizeof l, "%s/32", local);
-    snprintf(r, sizeof r, "%s/32", remote);
-    p.ts_local[0] = sel(l, 47);
-    p.ts_remote[0] = sel(r, 47);
+    p.ts_local[0] = sel(local, proto);
+    p.ts_remote[0] = sel(remote, proto);
     p.n_ts_local = p.n_ts_remote = 1;
     p.tag = tag;
     return p;
+}
+
+/* A GRE-over-IPsec policy: permit 47 between the endpoints. */
+static inline vpn_ikev2_policy gre_policy(const char *local, const char *remote, uint32_t tag)
+{
+    char l[64], r[64];
+    snprintf(l, sizeof l, "%s/32", local);
+    snprintf(r, sizeof r, "%s/32", remote);
+    return ts_policy(l, r, 47, tag);
 }
 
 static inline uint32_t initiate(tp_net *n, const vpn_ikev2_policy *pol)
@@ -523,6 +530,20 @@ static inline uint32_t initiate(tp_net *n, const vpn_ikev2_policy *pol)
     assert_int_equal(vpn_ikev2_initiate(n->node[0].ctx, n->now, &n->node[0].ep, &n->node[1].ep, pol, &id), 0);
     assert_true(id != 0);
     return id;
+}
+
+/* R1 and R2 (a, b) up for 1 s: R1 asks for GRE between the routers (tag
+ * 1); R2 takes that (tag 2) and 10.2.0.0/16 <-> 10.1.0.0/16 children (tag
+ * 22). */
+static inline void up_with_lans(tp_net *n, const peer_conf *a, const peer_conf *b)
+{
+    vpn_ikev2_policy p = gre_policy("192.0.2.1", "192.0.2.2", 1), pb = gre_policy("192.0.2.2", "192.0.2.1", 2),
+                     pb2 = ts_policy("10.2.0.0/16", "10.1.0.0/16", 0, 22);
+    setup(n, a, b);
+    assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &pb), 0);
+    assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &pb2), 0);
+    initiate(n, &p);
+    tp_run_for(n, 1);
 }
 
 #endif
