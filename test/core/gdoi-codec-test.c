@@ -1424,49 +1424,6 @@ static void pcap_write_all(const char *path, seed *s, size_t n)
     pcap_close(pd);
 }
 
-/* Finds tshark on PATH (or $TSHARK); fails the test if there is none. */
-static void find_tshark(char *out, size_t cap)
-{
-    const char *env = getenv("TSHARK");
-    const char *path = getenv("PATH");
-    char dirs[4096];
-
-    if (env && access(env, X_OK) == 0) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    snprintf(dirs, sizeof dirs, "%s:/usr/bin:/usr/local/bin", path ? path : "");
-    for (char *tok = strtok(dirs, ":"); tok; tok = strtok(NULL, ":")) {
-        snprintf(out, cap, "%s/tshark", tok);
-        if (access(out, X_OK) == 0)
-            return;
-    }
-    fail_msg("tshark not found on PATH (install the tshark package, or set TSHARK)");
-}
-
-static char *run(const char *cmd)
-{
-    size_t cap = 1 << 16, n = 0, got;
-    char *out = malloc(cap);
-    FILE *p = popen(cmd, "r");
-
-    assert_non_null(out);
-    if (p == NULL)
-        fail_msg("cannot run %s", cmd);
-    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n < 1024) {
-            cap *= 2;
-            out = realloc(out, cap);
-            assert_non_null(out);
-        }
-    }
-    out[n] = 0;
-    if (pclose(p) != 0)
-        fail_msg("command failed: %s\n%s", cmd, out);
-    return out;
-}
-
 static void test_tshark_dissects_plaintext_gdoi(void **state)
 {
     (void)state;
@@ -1480,13 +1437,13 @@ static void test_tshark_dissects_plaintext_gdoi(void **state)
     for (size_t i = 0; i < n; i++)
         if (!(all[i].buf[19] & VPN_ISAKMP_FLAG_E) && !strstr(all[i].name, "gdoid"))
             plain[np++] = all[i];
-    find_tshark(tshark, sizeof tshark);
+    tu_find_tshark(tshark, sizeof tshark);
     snprintf(path, sizeof path, "%s/gdoi-codec-%ld.pcap", VPN_BUILD_DIR, (long)getpid());
     pcap_write_all(path, plain, np);
 
     snprintf(cmd, sizeof cmd, "'%s' -r '%s' -d udp.port==848,isakmp -V 2>/dev/null", tshark,
              path);
-    out = run(cmd);
+    out = tu_run(cmd);
     if (getenv("VPN_TEST_LOG"))
         fprintf(stderr, "%s", out);
     if (strstr(out, "Malformed") || strstr(out, "malformed"))
@@ -1520,7 +1477,7 @@ static void test_tshark_dissects_plaintext_gdoi(void **state)
              " -e isakmp.sat.spi -e isakmp.kd.num_pkt -e isakmp.seq.seq -e isakmp.kd.payload.spi"
              " 2>/dev/null",
              tshark, path);
-    out = run(cmd);
+    out = tu_run(cmd);
     assert_non_null(strstr(out, "00112233445566778899aabbccddeeff|12345678|||\n")); /* PULL 2 */
     assert_non_null(strstr(out, "||2|1|12345678,00112233445566778899aabbccddeeff\n")); /* 4 */
     assert_non_null(strstr(out, "00112233445566778899aabbccddeeff|12345678|2|2|"

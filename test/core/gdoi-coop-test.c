@@ -1041,23 +1041,6 @@ static void test_show_coop(void **state)
     net_free(&n);
 }
 
-static char *run_cmd(const char *cmd)
-{
-    size_t cap = 1 << 22, n = 0, got;
-    char *out = malloc(cap);
-    FILE *p = popen(cmd, "r");
-
-    assert_non_null(out);
-    if (p == NULL)
-        fail_msg("cannot run %s", cmd);
-    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0)
-        n += got;
-    out[n] = 0;
-    if (pclose(p) != 0)
-        fail_msg("command failed: %s\n%.4000s", cmd, out);
-    return out;
-}
-
 /*
  * A trace of two KSs meeting (phase 1, announcements), a member
  * registering and a rekey with its announcement, as sent and in the
@@ -1131,7 +1114,7 @@ static void test_trace_coop(void **state)
     for (int k = 0; k < 2; k++) {
         snprintf(cmd, sizeof cmd, "XDG_CONFIG_HOME='%s' '%s' -r '%s' -V 2>&1", dir, tshark,
                  k ? plainp : path);
-        out = run_cmd(cmd);
+        out = tu_run(cmd);
         if (strstr(out, "Malformed") || strstr(out, "malformed"))
             fail_msg("tshark reports a malformed packet:\n%.6000s", out);
         want(out, "Internet Security Association and Key Management Protocol");

@@ -1085,48 +1085,6 @@ static void test_show(void **state)
 
 /* ---- the trace of issue 7 ---------------------------------------------------- */
 
-static void find_tshark(char *out, size_t cap)
-{
-    const char *env = getenv("TSHARK");
-    const char *path = getenv("PATH");
-    char dirs[4096];
-
-    if (env && access(env, X_OK) == 0) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    snprintf(dirs, sizeof dirs, "%s:/usr/bin:/usr/local/bin", path ? path : "");
-    for (char *tok = strtok(dirs, ":"); tok; tok = strtok(NULL, ":")) {
-        snprintf(out, cap, "%s/tshark", tok);
-        if (access(out, X_OK) == 0)
-            return;
-    }
-    fail_msg("tshark not found on PATH (install the tshark package, or set TSHARK)");
-}
-
-static char *run(const char *cmd)
-{
-    size_t cap = 1 << 20, n = 0, got;
-    char *out = malloc(cap);
-    FILE *p = popen(cmd, "r");
-
-    assert_non_null(out);
-    if (p == NULL)
-        fail_msg("cannot run %s", cmd);
-    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n < 4096) {
-            cap *= 2;
-            out = realloc(out, cap);
-            assert_non_null(out);
-        }
-    }
-    out[n] = 0;
-    if (pclose(p) != 0)
-        fail_msg("command failed: %s\n%s", cmd, out);
-    return out;
-}
-
 static void test_trace(void **state)
 {
     net n;
@@ -1177,11 +1135,11 @@ static void test_trace(void **state)
     fclose(f);
     net_free(&n);
 
-    find_tshark(tshark, sizeof tshark);
+    tu_find_tshark(tshark, sizeof tshark);
     /* the trace as sent: decoded as ISAKMP, nothing malformed; Main Mode
      * messages 5 and 6 decrypted from the table */
     snprintf(cmd, sizeof cmd, "XDG_CONFIG_HOME='%s' '%s' -r '%s' -V 2>&1", dir, tshark, path);
-    out = run(cmd);
+    out = tu_run(cmd);
     if (strstr(out, "Malformed") || strstr(out, "malformed"))
         fail_msg("tshark reports a malformed packet:\n%s", out);
     if (!strstr(out, "Internet Security Association and Key Management Protocol"))
@@ -1191,7 +1149,7 @@ static void test_trace(void **state)
     free(out);
     /* the decrypted view: registration and both rekeys in clear */
     snprintf(cmd, sizeof cmd, "XDG_CONFIG_HOME='%s' '%s' -r '%s' -V 2>&1", dir, tshark, plainp);
-    out = run(cmd);
+    out = tu_run(cmd);
     if (strstr(out, "Malformed") || strstr(out, "malformed"))
         fail_msg("tshark reports a malformed packet in the decrypted view:\n%s", out);
     {

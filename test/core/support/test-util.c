@@ -1,9 +1,11 @@
+#define _DEFAULT_SOURCE /* popen, pclose */
 #include "test-util.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/vpn-log.h"
 
@@ -79,6 +81,48 @@ void tu_log_attach(struct vpn_log *log, tu_log_sink *sink)
     log->fn = sink_fn;
     log->user = sink;
     log->max = VPN_LOG_DEBUG;
+}
+
+void tu_find_tshark(char *out, size_t cap)
+{
+    const char *env = getenv("TSHARK");
+    const char *path = getenv("PATH");
+    char dirs[4096];
+
+    if (env && access(env, X_OK) == 0) {
+        snprintf(out, cap, "%s", env);
+        return;
+    }
+    snprintf(dirs, sizeof dirs, "%s:/usr/bin:/usr/local/bin", path ? path : "");
+    for (char *tok = strtok(dirs, ":"); tok; tok = strtok(NULL, ":")) {
+        snprintf(out, cap, "%s/tshark", tok);
+        if (access(out, X_OK) == 0)
+            return;
+    }
+    fail_msg("tshark not found on PATH (install the tshark package, or set TSHARK)");
+}
+
+char *tu_run(const char *cmd)
+{
+    size_t cap = 1 << 20, n = 0, got;
+    char *out = malloc(cap);
+    FILE *p = popen(cmd, "r");
+
+    assert_non_null(out);
+    if (p == NULL)
+        fail_msg("cannot run %s", cmd);
+    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n < 4096) {
+            cap *= 2;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+    }
+    out[n] = 0;
+    if (pclose(p) != 0)
+        fail_msg("command failed: %s\n%.4000s", cmd, out);
+    return out;
 }
 
 bool tu_gate_allow(void *user, size_t size)

@@ -28,6 +28,16 @@ typedef struct tu_log_sink {
 struct vpn_log;
 void tu_log_attach(struct vpn_log *log, tu_log_sink *sink);
 
+/* ---- external tools ------------------------------------------------------ */
+
+/* tshark's path into out: $TSHARK, else the first on PATH (or in /usr/bin,
+ * /usr/local/bin); fails the test if there is none. */
+void tu_find_tshark(char *out, size_t cap);
+
+/* Runs the shell command cmd; its standard output in a malloc'd string.
+ * Fails the test if it cannot run or exits other than 0. */
+char *tu_run(const char *cmd);
+
 /* ---- injected allocation failures (common/alloc.h gates) ---------------- */
 
 /* A gate refusing its fail_at-th request (1-based; 0: none), counting the
