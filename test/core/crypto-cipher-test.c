@@ -11,34 +11,8 @@
 
 #include "common/vpn-err.h"
 #include "crypto/cipher.h"
+#include "ossl-count.h"
 #include "test-util.h"
-
-/* ---- counting allocator (installed first thing in main) ------------------ */
-
-static unsigned long n_allocs;
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    n_allocs++;
-    return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    n_allocs++;
-    return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    free(p);
-}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -528,15 +502,15 @@ static void test_no_alloc_per_packet(void **state)
     for (size_t a = 0; a < sizeof algs / sizeof algs[0]; a++) {
         const vpn_cipher_info *info = must_lookup(algs[a].id, algs[a].bits);
         vpn_cipher *e, *d;
-        unsigned long before = n_allocs;
+        unsigned long before = tu_ossl_allocs;
 
         assert_int_equal(vpn_cipher_new(&e, info->id, info->key_bits, key, info->key_len, true), 0);
         assert_int_equal(vpn_cipher_new(&d, info->id, info->key_bits, key, info->key_len, false),
                          0);
         /* The counter sees OpenSSL's allocations (keying allocates). */
         if (info->id != VPN_ENCR_NULL)
-            assert_true(n_allocs > before);
-        before = n_allocs;
+            assert_true(tu_ossl_allocs > before);
+        before = tu_ossl_allocs;
         for (int i = 0; i < 1000; i++) {
             memset(iv, i & 0xff, sizeof iv);
             memset(buf, 0x5a, sizeof buf);
@@ -550,8 +524,8 @@ static void test_no_alloc_per_packet(void **state)
             assert_int_equal(buf[0], 0x5a);
             assert_int_equal(buf[sizeof buf - 1], 0x5a);
         }
-        if (n_allocs != before)
-            fail_msg("%s: %lu allocations in 1000 packets", info->name, n_allocs - before);
+        if (tu_ossl_allocs != before)
+            fail_msg("%s: %lu allocations in 1000 packets", info->name, tu_ossl_allocs - before);
         vpn_cipher_del(e);
         vpn_cipher_del(d);
     }
@@ -560,10 +534,8 @@ static void test_no_alloc_per_packet(void **state)
 int main(void)
 {
     /* Must precede every OpenSSL call, or OpenSSL refuses the change. */
-    if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free)) {
-        fprintf(stderr, "CRYPTO_set_mem_functions failed\n");
+    if (tu_ossl_count_install())
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cbc_rfc3602),
         cmocka_unit_test(test_cbc_sp800_38a),

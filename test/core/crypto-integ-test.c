@@ -10,32 +10,8 @@
 
 #include "common/vpn-err.h"
 #include "crypto/integ.h"
+#include "ossl-count.h"
 #include "test-util.h"
-
-static unsigned long n_allocs;
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    n_allocs++;
-    return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    n_allocs++;
-    return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    free(p);
-}
 
 static void fill(uint8_t *p, uint8_t v, size_t n)
 {
@@ -245,9 +221,9 @@ static void test_no_alloc_per_packet(void **state)
     memset(key, 0x33, sizeof key);
     memset(pkt, 0x44, sizeof pkt);
     /* The counter sees OpenSSL's allocations. */
-    before_any = n_allocs;
+    before_any = tu_ossl_allocs;
     OPENSSL_free(OPENSSL_malloc(1));
-    assert_int_equal(n_allocs, before_any + 1);
+    assert_int_equal(tu_ossl_allocs, before_any + 1);
     for (size_t a = 0; a < sizeof ids / sizeof ids[0]; a++) {
         const vpn_integ_info *info;
         vpn_integ *g;
@@ -256,14 +232,14 @@ static void test_no_alloc_per_packet(void **state)
 
         assert_int_equal(vpn_integ_lookup(ids[a], &info), 0);
         assert_int_equal(vpn_integ_new(&g, ids[a], key, info->key_len), 0);
-        before = n_allocs;
+        before = tu_ossl_allocs;
         for (int i = 0; i < 1000; i++) {
             pkt[0] = (uint8_t)i;
             assert_int_equal(vpn_integ_compute(g, iov, 2, icv), 0);
             assert_int_equal(vpn_integ_verify(g, iov, 2, icv), 0);
         }
-        if (n_allocs != before)
-            fail_msg("%s: %lu allocations in 1000 packets", info->name, n_allocs - before);
+        if (tu_ossl_allocs != before)
+            fail_msg("%s: %lu allocations in 1000 packets", info->name, tu_ossl_allocs - before);
         vpn_integ_del(g);
     }
 }
@@ -271,10 +247,8 @@ static void test_no_alloc_per_packet(void **state)
 int main(void)
 {
     /* Must precede every OpenSSL call, or OpenSSL refuses the change. */
-    if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free)) {
-        fprintf(stderr, "CRYPTO_set_mem_functions failed\n");
+    if (tu_ossl_count_install())
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha1_96_rfc2202),
         cmocka_unit_test(test_sha256_128_rfc4868),
