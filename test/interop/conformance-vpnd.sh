@@ -17,6 +17,7 @@
 # usage: conformance-vpnd.sh VPND VPNCTL WORKDIR [SCENARIO...]
 set -u
 VPND=$1 VPNCTL=$2 W=$3
+ECHO=$(cd "$(dirname "$0")" && pwd)/icmp-echo.py   # ICMP echo through the tunnel: SRC DST COUNT [INTERVAL]
 shift 3
 SCENARIOS=${*:-dpd bytes rekey natt}
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -83,33 +84,6 @@ ip route 10.0.$3.0 255.255.255.0 Tunnel0
 C
 }
 
-cat >"$W/ping.py" <<'P'
-# ICMP echo through the tunnel: SRC DST COUNT [INTERVAL]; prints replies/count
-import socket as S, struct, sys, time
-src, dst, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-gap = float(sys.argv[4]) if len(sys.argv) > 4 else 0
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-s = S.socket(S.AF_INET, S.SOCK_RAW, S.IPPROTO_ICMP); s.bind((src, 0)); s.settimeout(1)
-ok = 0
-for i in range(count):
-    time.sleep(gap)
-    body = struct.pack('!HH', 0x4343, i) + b'vpnd-conformance' * 4
-    pkt = struct.pack('!BBH', 8, 0, 0) + body
-    pkt = pkt[:2] + struct.pack('!H', csum(pkt)) + pkt[4:]
-    s.sendto(pkt, (dst, 0))
-    end = time.time() + 2
-    while time.time() < end:
-        try: r = s.recv(2048)
-        except OSError: break
-        ihl = (r[0] & 15) * 4
-        if r[ihl] == 0 and r[ihl + 4:ihl + 8] == body[:4]:
-            ok += 1; break
-    sys.stdout.write('%d/%d\n' % (ok, i + 1)); sys.stdout.flush()
-sys.exit(0 if ok == count else 1)
-P
-
 cat >"$W/udp.py" <<'P'
 # Numbered UDP datagrams through the tunnel.
 #   udp.py send SRC DST COUNT SIZE PPS   |   udp.py recv ADDR SECONDS (prints distinct numbers received)
@@ -174,13 +148,13 @@ case $S in
 dpd)
     begin dpd " dpd 10 2 on-demand" ""
     R0=$(out_requests)
-    ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 48 0.25 >"$W/dpd.ping1.txt" ||
+    ip netns exec $NA python3 "$ECHO" 10.0.1.1 10.0.2.1 48 0.25 >"$W/dpd.ping1.txt" ||
         fail "dpd: answered traffic lost: $(tail -1 "$W/dpd.ping1.txt")"
     R1=$(out_requests)
     [ "$R0" = "$R1" ] || fail "dpd: liveness checks while every packet was answered ($R0 -> $R1 requests)"
     kill -STOP $VPID_B   # the peer stops answering anything
     T0=$(date +%s)
-    ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 100000 0.2 >"$W/dpd.ping2.txt" 2>&1 &
+    ip netns exec $NA python3 "$ECHO" 10.0.1.1 10.0.2.1 100000 0.2 >"$W/dpd.ping2.txt" 2>&1 &
     PING=$!
     PIDS+=($PING)
     for i in $(seq 1200); do grep -q "down: dead peer" "$W/dpd.A.log" && break; sleep 0.1; done
@@ -257,7 +231,7 @@ P
     grep -Eq "^net: UDP 4500 datagram too short +3$" "$W/natt.drops.txt" || fail "natt: runts: $(grep short "$W/natt.drops.txt")"
     grep -Eq "^esp: unknown SPI +4$" "$W/natt.drops.txt" || fail "natt: unknown SPI: $(grep SPI "$W/natt.drops.txt")"
     grep -Eq "^ike: dropped by the engine +[1-9]" "$W/natt.drops.txt" || fail "natt: junk IKE not counted"
-    ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 3 >/dev/null || fail "natt: tunnel broken"
+    ip netns exec $NA python3 "$ECHO" 10.0.1.1 10.0.2.1 3 >/dev/null || fail "natt: tunnel broken"
     echo "natt: 5 keepalives taken, 3 runts and 4 unknown-SPI datagrams dropped and counted"
     end
     ;;

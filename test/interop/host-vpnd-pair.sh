@@ -13,6 +13,7 @@
 # usage: host-vpnd-pair.sh VPND VPNCTL WORKDIR [4|6]   (the underlay's IP version)
 set -u
 VPND=$1 VPNCTL=$2 W=$3 FAM=${4:-4}
+ECHO=$(cd "$(dirname "$0")" && pwd)/icmp-echo.py   # ICMP echo through the tunnel: SRC DST COUNT [INTERVAL]
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (network namespaces, TUN devices, UDP 500)"
@@ -89,33 +90,6 @@ conf A 1 2 pair-test-psk-0123456789 >"$W/A.cfg"
 conf B 2 1 pair-test-psk-0123456789 >"$W/B.cfg"
 conf B 2 1 not-the-right-psk >"$W/B-wrong.cfg"
 
-cat >"$W/ping.py" <<'P'
-# ICMP echo through the tunnel (no ping binary here): SRC DST COUNT [INTERVAL]
-import socket as S, struct, sys, time
-src, dst, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-gap = float(sys.argv[4]) if len(sys.argv) > 4 else 0
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-s = S.socket(S.AF_INET, S.SOCK_RAW, S.IPPROTO_ICMP); s.bind((src, 0)); s.settimeout(1)
-ok = 0
-for i in range(count):
-    time.sleep(gap)
-    body = struct.pack('!HH', 0x4242, i) + b'vpnd-pair-test' * 4
-    pkt = struct.pack('!BBH', 8, 0, 0) + body
-    pkt = pkt[:2] + struct.pack('!H', csum(pkt)) + pkt[4:]
-    s.sendto(pkt, (dst, 0))
-    end = time.time() + 2
-    while time.time() < end:
-        try: r = s.recv(2048)
-        except OSError: break
-        ihl = (r[0] & 15) * 4
-        if r[ihl] == 0 and r[ihl + 4:ihl + 8] == body[:4]:
-            ok += 1; break
-print('%s -> %s: %d/%d replies' % (src, dst, ok, count))
-sys.exit(0 if ok == count else 1)
-P
-
 ip netns exec $NA tshark -q -i vethA -f 'udp port 500 or udp port 4500 or esp' -w "$W/veth.pcap" >"$W/tshark.log" 2>&1 &
 PIDS+=($!)
 for i in $(seq 100); do grep -qs Capturing "$W/tshark.log" && break; sleep 0.1; done
@@ -146,8 +120,8 @@ T1=$(date +%s.%N)
 ctl A status | grep -q "state=up" || fail "tunnel did not come up: $(ctl A status)"
 printf 'tunnel up in %.3f s\n' "$(echo "$T1 - $T0" | bc)"
 
-ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 5 || fail "ping A -> B through the tunnel"
-ip netns exec $NB python3 "$W/ping.py" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A through the tunnel"
+ip netns exec $NA python3 "$ECHO" 10.0.1.1 10.0.2.1 5 || fail "ping A -> B through the tunnel"
+ip netns exec $NB python3 "$ECHO" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A through the tunnel"
 
 for X in A B; do
     ctl $X show crypto ikev2 sa >"$W/$X.ikev2-sa.txt" || fail "vpnctl $X show crypto ikev2 sa"
@@ -188,12 +162,12 @@ ctl A show drops >"$W/A.drops-after-garbage.txt" || fail "vpnd A does not answer
 grep -Eq "^esp: unknown SPI +[1-9]" "$W/A.drops-after-garbage.txt" || fail "unknown-SPI ESP not counted: $(cat "$W/A.drops-after-garbage.txt")"
 grep -Eq "^ike: dropped by the engine +[1-9]" "$W/A.drops-after-garbage.txt" || fail "junk IKE not counted"
 grep -Eq "^net: UDP 4500 datagram too short +[1-9]" "$W/A.drops-after-garbage.txt" || fail "short datagrams not counted"
-ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 1 >/dev/null || fail "tunnel broken by garbage input"
+ip netns exec $NA python3 "$ECHO" 10.0.1.1 10.0.2.1 1 >/dev/null || fail "tunnel broken by garbage input"
 ctl A status | grep -q "pkts_encrypted=9 pkts_decrypted=9" || fail "counters moved by garbage: $(ctl A status)"
 
 # Rekeys during traffic (RFC 7296 2.8, 2.18): no packet lost, and the new
 # SAs' keys are written (the capture checks below decrypt all of it).
-ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 30 0.02 >"$W/rekey-ping.txt" &
+ip netns exec $NA python3 "$ECHO" 10.0.1.1 10.0.2.1 30 0.02 >"$W/rekey-ping.txt" &
 PP=$!
 sleep 0.15; ctl A rekey child Tunnel0 >/dev/null || fail "rekey child refused at A"
 sleep 0.15; ctl B rekey ike Tunnel0 >/dev/null || fail "rekey ike refused at B"
