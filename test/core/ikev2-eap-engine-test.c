@@ -49,26 +49,13 @@ static char *client_conf(const char *user, const char *pw, const char *method)
 /* Hub at 192.0.2.2 (node 1 of every pair), clients from 192.0.2.1. */
 static void add_hub_policy(tp_net *n, int hub)
 {
-    vpn_ikev2_policy p;
-    memset(&p, 0, sizeof p);
-    p.ipsec_profile = "IPP";
-    p.ts_local[0] = sel("10.1.0.0/16", 0);
-    p.ts_remote[0] = sel("0.0.0.0/0", 0);
-    p.n_ts_local = p.n_ts_remote = 1;
-    p.tag = 9;
+    vpn_ikev2_policy p = ts_policy("10.1.0.0/16", "0.0.0.0/0", 0, 9);
     assert_int_equal(vpn_ikev2_policy_add(n->node[hub].ctx, &p), 0);
 }
 
 static vpn_ikev2_policy client_policy(void)
 {
-    vpn_ikev2_policy p;
-    memset(&p, 0, sizeof p);
-    p.ipsec_profile = "IPP";
-    p.ts_local[0] = sel("0.0.0.0/0", 0);
-    p.ts_remote[0] = sel("10.1.0.0/16", 0);
-    p.n_ts_local = p.n_ts_remote = 1;
-    p.tag = 7;
-    return p;
+    return ts_policy("0.0.0.0/0", "10.1.0.0/16", 0, 7);
 }
 
 static void two(tp_net *n, const char *user, const char *pw, const char *method)
@@ -266,15 +253,10 @@ static void test_ipv6_cp(void **state)
     tp_add(&n, h, "192.0.2.2", "hub");
     free(c);
     free(h);
-    vpn_ikev2_policy hp;
-    memset(&hp, 0, sizeof hp);
-    hp.ipsec_profile = "IPP";
-    hp.ts_local[0] = sel("10.1.0.0/16", 0);
+    vpn_ikev2_policy hp = ts_policy("10.1.0.0/16", "0.0.0.0/0", 0, 9);
     hp.ts_local[1] = sel("2001:db8:1::/48", 0);
-    hp.ts_remote[0] = sel("0.0.0.0/0", 0);
     hp.ts_remote[1] = sel("::/0", 0);
     hp.n_ts_local = hp.n_ts_remote = 2;
-    hp.tag = 9;
     assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &hp), 0);
     vpn_ikev2_policy pc = client_policy();
     pc.ts_local[1] = sel("::/0", 0);
@@ -761,14 +743,7 @@ static char *spoke_conf(int i, bool wrong_net)
 /* A spoke's VTI proposal: any to any (IOS), or its LAN when narrow. */
 static vpn_ikev2_policy spoke_policy(const char *local)
 {
-    vpn_ikev2_policy p;
-    memset(&p, 0, sizeof p);
-    p.ipsec_profile = "IPP";
-    p.ts_local[0] = sel(local, 0);
-    p.ts_remote[0] = sel("0.0.0.0/0", 0);
-    p.n_ts_local = p.n_ts_remote = 1;
-    p.tag = 5;
-    return p;
+    return ts_policy(local, "0.0.0.0/0", 0, 5);
 }
 
 /* The hub's CHILD_UP for IKE SA peer address addr: its remote selector. */

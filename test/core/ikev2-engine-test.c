@@ -139,14 +139,8 @@ static void test_ts_narrowing(void **state)
     (void)state;
 
     setup(&n, &a, &b);
-    memset(&pa, 0, sizeof pa);
-    pa.ipsec_profile = "IPP";
-    pa.ts_local[0] = sel("10.0.0.0/8", 0);
-    pa.ts_remote[0] = sel("10.0.0.0/8", 0);
-    pa.n_ts_local = pa.n_ts_remote = 1;
-    pb = pa;
-    pb.ts_local[0] = sel("10.2.0.0/16", 0);
-    pb.ts_remote[0] = sel("10.1.0.0/16", 0);
+    pa = ts_policy("10.0.0.0/8", "10.0.0.0/8", 0, 0);
+    pb = ts_policy("10.2.0.0/16", "10.1.0.0/16", 0, 0);
     assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
     initiate(&n, &pa);
     tp_run_for(&n, 1);

@@ -88,14 +88,7 @@ static const char client_conf[] =
 
 static vpn_ikev2_policy ra_policy(bool hub)
 {
-    vpn_ikev2_policy p;
-    memset(&p, 0, sizeof p);
-    p.ipsec_profile = "IPP";
-    p.ts_local[0] = sel(hub ? "10.1.0.0/16" : "0.0.0.0/0", 0);
-    p.ts_remote[0] = sel(hub ? "0.0.0.0/0" : "10.1.0.0/16", 0);
-    p.n_ts_local = p.n_ts_remote = 1;
-    p.tag = hub ? 9 : 7;
-    return p;
+    return hub ? ts_policy("10.1.0.0/16", "0.0.0.0/0", 0, 9) : ts_policy("0.0.0.0/0", "10.1.0.0/16", 0, 7);
 }
 
 static void add_node_policy(world *w, const char *text, const char *addr, const char *name,
