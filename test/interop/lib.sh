@@ -110,8 +110,12 @@ interop_setup() {
         ip -n $NS_US link set vu mtu $PATH_MTU
         ip -n $NS_SWAN link set vs mtu $PATH_MTU
     fi
-    ip -n $NS_US addr add $US_OUTER/24 dev vu
-    ip -n $NS_SWAN addr add $SWAN_OUTER/24 dev vs
+    # OUTER_PLEN (default 24): an IPv6 underlay sets US_OUTER/SWAN_OUTER to
+    # IPv6 addresses and 64 (no duplicate address detection: no waiting)
+    local nodad=
+    case $US_OUTER in *:*) nodad=nodad ;; esac
+    ip -n $NS_US addr add $US_OUTER/${OUTER_PLEN:-24} dev vu $nodad
+    ip -n $NS_SWAN addr add $SWAN_OUTER/${OUTER_PLEN:-24} dev vs $nodad
     ip -n $NS_US addr add $US_INNER/32 dev lo
     ip -n $NS_SWAN addr add $SWAN_INNER/32 dev lo
     for n in $NS_US $NS_SWAN; do ip -n $n link set lo up; done
@@ -379,7 +383,10 @@ vpnd_conf() {
         echo " set transform-set TS"
         echo " set ikev2-profile IKEP"
         echo "interface vu"
-        echo " ip address $US_OUTER 255.255.255.0"
+        case $US_OUTER in
+            *:*) echo " ipv6 address $US_OUTER/${OUTER_PLEN:-64}" ;;
+            *) echo " ip address $US_OUTER 255.255.255.0" ;;
+        esac
         echo "interface Loopback0"
         echo " ip address $US_INNER 255.255.255.255"
         echo "interface Tunnel0"

@@ -25,6 +25,8 @@
 #       sides (none for collide-delete's CHILD_SA ... then up again) and traffic.
 #       collide-init fails today (both sides keep two IKE SAs; README) and is
 #       not registered as a ctest.
+#       ipv6 (the psk-ecp19-gcm exchange over an IPv6 underlay, 2001:db8:18::/64,
+#       IPv4 inside; the capture decrypts with our key files)
 # INTEROP_US=charon puts a charon on our side instead of vpnd (harness self-check).
 # Exit 0 only when every verdict of the case holds; logs, configurations,
 # key files and the capture stay in OUTDIR.
@@ -74,6 +76,7 @@ case $CASE in
     collide-*) gcm; RELAY="--delay 300"; BRINGUP_S=40 ;;
     loss10) gcm; RELAY="--loss 0.1 --seed 18"; CHARON_TRIES=6
         IOS_GLOBAL="crypto ikev2 retransmit count 8 timeout 500 max-timeout 2" ;;
+    ipv6) gcm; US_OUTER=2001:db8:18::1; SWAN_OUTER=2001:db8:18::2; OUTER_PLEN=64 ;;
     *) fail "unknown case $CASE" ;;
 esac
 [ "$CASE" = wrongpsk ] && PSK_US="wrong-psk-9876543210"
@@ -451,6 +454,27 @@ chacha)
         fail "the IKE plain view does not hold the wire's encrypted messages: $(diff "$W/ike-wire.txt" "$W/ike-plain.txt" | head -5)"
     [ "$ids" = 2 ] || fail "the IKE plain view shows $ids IKE_AUTH messages with IDi/IDr (2 expected)"
     [ "$ikebad" = 0 ] || fail "malformed or encrypted messages in the IKE plain view"
+    ;;
+ipv6)
+    # IKE and ESP over an IPv6 underlay, IPv4 inside: both ends' outer
+    # addresses are IPv6 (RFC 7296 and RFC 4303 do not care; charon's
+    # kernel-libipsec still puts ESP in UDP 4500, RFC 3948 over IPv6).
+    bring_up
+    swan_log_has "established between $SWAN_OUTER\[$SWAN_ID\]...$US_OUTER\[$US_ID\]" ||
+        fail "strongSwan's log does not show the IKE SA between $SWAN_OUTER and $US_OUTER"
+    grep -q "$US_OUTER" "$W/cur-us.json.ikev2" || fail "our IKE SA is not over $US_OUTER: $(cat "$W/cur-us.json.ikev2")"
+    traffic 200 400 10
+    sleep 0.3
+    snap final
+    judge pair "$W/final-us.json" "$W/final-swan.json" "${ALGS[@]}" --counters --pkts 220 || fail "views or counters disagree"
+    final_capture --esp-spis "$W/final-us.json" --min-ike 2
+    # Every IKE and ESP datagram on the wire went over IPv6 (the capture
+    # is read here without keys: the inner IPv4 stays encrypted).
+    v4=$(tshark -r "$W/wan.pcap" -Y 'eth.type == 0x0800' 2>/dev/null | wc -l)
+    v6esp=$(tshark -r "$W/wan.pcap" -Y "ipv6.src == $US_OUTER && udp.port == 4500 && esp" 2>/dev/null | wc -l)
+    v6ike=$(tshark -r "$W/wan.pcap" -Y "ipv6.addr == $US_OUTER && isakmp" 2>/dev/null | wc -l)
+    log "wire: $v6ike IKE and $v6esp of our ESP-in-UDP datagrams over IPv6, $v4 over IPv4"
+    [ "$v4" = 0 ] && [ "$v6esp" -ge 220 ] && [ "$v6ike" -ge 4 ] || fail "the underlay was not IPv6 throughout"
     ;;
 window)
     [ "$US_KIND" = vpnd ] || fail "the window case checks vpnd's own view"
