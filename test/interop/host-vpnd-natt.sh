@@ -152,7 +152,11 @@ start() { # X: vpnd X in its namespace
     fail "vpnd $1 did not start: $(tail -3 "$W/$1.log")"
 }
 ctl() { local x=$1; shift; "$VPNCTL" -s "$W/$x.ctl" "$@"; }
-nat_stats() { kill -USR2 $NATPID; sleep 0.3; cat "$W/nat.json"; }
+nat_stats() { # nat.py's counts now (signals are taken in order: after a rebinding, it is done)
+    rm -f "$W/nat.json"; kill -USR2 $NATPID
+    for i in $(seq 50); do [ -f "$W/nat.json" ] && break; sleep 0.1; done
+    cat "$W/nat.json" || fail "nat.py wrote no counts: $(cat "$W/nat.log")"
+}
 natj() { python3 -c "import json,sys; print(json.load(open('$W/nat.json')).get('$1', 0))"; }
 
 start A; start B
@@ -201,7 +205,7 @@ ip -n $NB addr del 198.18.0.3/24 dev vethB
 
 # ---- rebinding: the NAT forgets its mappings; A's flows get new ports ----
 kill -USR1 $NATPID
-sleep 0.3
+nat_stats >/dev/null
 # A speaks first (ESP: the NAT makes a new mapping for it); B must follow
 # A to its new port from that authenticated packet (RFC 7296 2.23).
 ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 5 0.2 3 >"$W/rebind-ping.txt" ||

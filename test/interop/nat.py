@@ -286,22 +286,25 @@ def main():
         open(a.stats + ".ready", "w").close()
     import select
     socks = {nat.socks["in"]: "in", nat.socks["out"]: "out"}
-    while "stop" not in flags:
-        while flags:
+
+    def signals():
+        # in the order they came: a dump asked after a rebinding shows it
+        while flags and flags[0] != "stop":
             f = flags.pop(0)
-            if f == "stop":
-                flags.append(f)
-                break
             if f == "rebind":
                 nat.rebind()
             elif f == "dump":
                 nat.dump()
-        if "stop" in flags:
-            break
+
+    while "stop" not in flags:
+        signals()
         try:
             ready, _, _ = select.select(list(socks), [], [], 0.2)
         except InterruptedError:
             continue
+        # a signal that came while select waited acts before the frames
+        # that woke it: a rebinding applies to the very next datagram
+        signals()
         for s in ready:
             try:
                 frame, addr = s.recvfrom(65535)
