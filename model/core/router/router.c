@@ -2647,7 +2647,9 @@ vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, 
          * new mapping. The engine decides whether the SA follows. */
         const vpn_sa_config *cfg = vpn_sa_get_config(rx.sa);
         uint32_t id = (uint32_t)(uintptr_t)vpn_sa_get_user(rx.sa);
-        if (cfg->udp_encap && id < RT_MANUAL_ID_BASE && r->ike &&
+        /* (2.23: "only if replay protection is enabled": a replayed
+         * old packet must not move the SA back) */
+        if (cfg->udp_encap && cfg->replay_window && id < RT_MANUAL_ID_BASE && r->ike &&
             (cfg->udp_sport != outer->sport || !vpn_addr_eq(&cfg->remote, &outer->src)))
             moved = id;
     }
