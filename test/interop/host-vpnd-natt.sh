@@ -222,7 +222,7 @@ grep -q "peer moved" "$W/A.log" && fail "A (behind the NAT) moved its peer: RFC 
 echo "after the rebinding B sees A at $NAT_OUT:$APORT2 (was $APORT)"
 # IKE follows too: a DPD-like exchange (a CHILD_SA rekey) from B reaches A.
 ctl B rekey child Tunnel0 >/dev/null || fail "rekey child refused at B"
-for i in $(seq 60); do
+for i in $(seq 200); do
     [ "$(wc -l <"$W/keysA/wireshark/esp_sa")" = 4 ] && break; sleep 0.05
 done
 [ "$(wc -l <"$W/keysA/wireshark/esp_sa")" = 4 ] || fail "B's CHILD_SA rekey did not reach A at its new port"
