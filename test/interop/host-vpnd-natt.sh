@@ -14,6 +14,8 @@
 # inside with A's key files, outside with B's (each side's esp_sa names the
 # addresses it sees); nothing reaches the NAT's outside that did not pass
 # through its mapping (unsolicited inbound dropped by the NAT: counted).
+# A mapping times out 8 s after its last outbound datagram: A's keepalives
+# keep its 4500 mapping through 11 s without traffic, while the 500 one goes.
 # Then a rebinding: the NAT forgets its mappings (SIGUSR1), A's next
 # datagrams leave from new outside ports, and B must follow the peer to
 # the new port from the latest authenticated packet (RFC 7296 2.23): ping
@@ -56,7 +58,7 @@ done
 ip -n $NA route add default via $NAT_IN dev vethA || fail "no default route via the NAT"
 
 ip netns exec $NN python3 "$HERE/nat.py" --inside natin --inside-addr $NAT_IN --outside natout \
-    --outside-addr $NAT_OUT --port-base 40000 --stats "$W/nat.json" >"$W/nat.log" 2>&1 &
+    --outside-addr $NAT_OUT --port-base 40000 --timeout 8 --stats "$W/nat.json" >"$W/nat.log" 2>&1 &
 NATPID=$!; PIDS+=($NATPID)
 for i in $(seq 100); do [ -f "$W/nat.json.ready" ] && break; sleep 0.1; done
 [ -f "$W/nat.json.ready" ] || fail "nat.py did not start: $(cat "$W/nat.log")"
@@ -189,6 +191,14 @@ sleep 11
 KA=$(ctl B show drops | sed -n 's/^natt: keepalives received *//p')
 [ "${KA:-0}" -ge 2 ] || fail "B received ${KA:-0} NAT keepalives in 11 s (A sends one every 5 s)"
 echo "B received $KA NAT keepalives"
+# The NAT forgets a mapping 8 s after its last outbound datagram: in 11 s
+# without traffic the keepalives (every 5 s) kept A's 4500 mapping, while
+# its 500 mapping (nothing after IKE_SA_INIT) went; B reaches A unasked.
+nat_stats >/dev/null
+[ "$(natj mappings_expired)" = 1 ] || fail "want the port 500 mapping expired, and only it: $(cat "$W/nat.json")"
+python3 -c "import json, sys; m = json.load(open('$W/nat.json'))['mappings']; sys.exit(0 if [x['outside_port'] for x in m] == [$APORT] else 1)" ||
+    fail "the keepalives did not keep A's 4500 mapping ($APORT): $(cat "$W/nat.json")"
+ip netns exec $NB python3 "$W/ping.py" 10.0.2.1 10.0.1.1 1 || fail "ping B -> A after 11 s of keepalives only"
 
 # Unsolicited inbound: a datagram to A's mapped port from a stranger, and
 # one to a port with no mapping, stop at the NAT.
@@ -256,11 +266,11 @@ TS B "$OUT" -Y "udp.dstport == 4500 && isakmp.exchangetype == 35 && ip.src == $N
 [ "$(TS B "$OUT" -Y 'ip.proto == 50' | wc -l)" = 0 ] || fail "raw ESP on the outside"
 for side in B:$OUT A:$IN; do
     k=${side%%:*} f=${side#*:}
-    nesp=$(TS $k "$f" -Y 'udp && esp' | wc -l)   # 18 echoes and their replies
+    nesp=$(TS $k "$f" -Y 'udp && esp' | wc -l)   # 19 echoes and their replies
     nicmp=$(TS $k "$f" -Y 'udp && esp && icmp' | wc -l)
     nbad=$(TS $k "$f" -Y '(esp || isakmp) && _ws.malformed' | wc -l)
     echo "$(basename "$f"): $nesp ESP-in-UDP packets, $nicmp decrypted to ICMP with $k's keys, $nbad malformed"
-    [ "$nesp" = 36 ] && [ "$nicmp" = "$nesp" ] || fail "$f: $nicmp of $nesp ESP-in-UDP packets decrypt to ICMP with $k's keys"
+    [ "$nesp" = 38 ] && [ "$nicmp" = "$nesp" ] || fail "$f: $nicmp of $nesp ESP-in-UDP packets decrypt to ICMP with $k's keys"
     [ "$nbad" = 0 ] || fail "$f: malformed packets"
     nka=$(TS $k "$f" -Y "udp.port == 4500 && udp.length == 9" -T fields -e _ws.col.Info | grep -c "NAT-keepalive")
     [ "$nka" -ge 2 ] || fail "$f: $nka NAT keepalives"
