@@ -33,6 +33,7 @@ It behaves as a home router's NAPT does (RFC 4787 terms):
     its port (for ping through the NAT). IP fragments, other protocols
     (raw ESP, protocol 50, cannot pass a NAPT: RFC 3948 1) and IPv6 are
     dropped and counted.
+Bad options (or an interface or address that cannot be used) exit with 2.
 The counts (mappings made, translated each way, dropped by reason, the
 mappings themselves) go to FILE (JSON) when it stops (SIGTERM) and, on
 SIGUSR2, to FILE at once; FILE.ready appears once both sockets are open.
@@ -270,8 +271,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--stats", default="")
     a = ap.parse_args()
-    if not 1024 <= a.port_base <= 65000:
-        sys.exit("nat.py: --port-base must be in [1024, 65000]")
+    if not 1024 <= a.port_base <= 65000 or a.timeout <= 0:
+        print("nat.py: --port-base must be in [1024, 65000] and --timeout above 0", file=sys.stderr)
+        sys.exit(2)
     try:
         nat = Nat(a)
     except (OSError, ValueError) as e:
