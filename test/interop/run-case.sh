@@ -460,6 +460,7 @@ chacha)
     [ "$ikebad" = 0 ] || fail "malformed or encrypted messages in the IKE plain view"
     ;;
 natt)
+    [ "$US_KIND" = vpnd ] || fail "the natt case checks vpnd's own view and log"
     bring_up
     # RFC 7296 2.23 as each side sees it
     if [ "$NAT_SIDE" = us ]; then
@@ -525,6 +526,7 @@ ipv6)
     # IKE and ESP over an IPv6 underlay, IPv4 inside: both ends' outer
     # addresses are IPv6 (RFC 7296 and RFC 4303 do not care; charon's
     # kernel-libipsec still puts ESP in UDP 4500, RFC 3948 over IPv6).
+    [ "$US_KIND" = vpnd ] || fail "the ipv6 case checks vpnd's own view"
     bring_up
     swan_log_has "established between $SWAN_OUTER\[$SWAN_ID\]...$US_OUTER\[$US_ID\]" ||
         fail "strongSwan's log does not show the IKE SA between $SWAN_OUTER and $US_OUTER"
