@@ -228,6 +228,10 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
         break;
     case VPN_IKEV2_EV_CHILD_EXPIRING:
         break;
+    case VPN_IKEV2_EV_CHILD_MOVED:
+        vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u: peer moved to %s port %u (RFC 7296 2.23)", c->id,
+                 vpn_addr_str(&c->remote.addr, a, sizeof a), c->remote.port);
+        break;
     }
 }
 

@@ -392,6 +392,7 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
         m_childDownTrace(ev->child->id, peer, vpn_ikev2_reason_name(ev->reason));
         break;
     case VPN_IKEV2_EV_CHILD_EXPIRING:
+    case VPN_IKEV2_EV_CHILD_MOVED: // the router core moved the SAs (RFC 7296 2.23)
         break;
     }
 }

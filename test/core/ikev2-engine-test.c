@@ -516,6 +516,93 @@ static void test_nat_keepalive(void **state)
     tp_free(&n);
 }
 
+/* RFC 7296 2.23: the NAT in front of node 0 drops its mapping and makes a
+ * new one on another port (a rebinding). Node 1, not behind a NAT, follows
+ * node 0 there from an authentic new ESP packet (the driver's report) and
+ * from an authenticated IKE request; node 0, behind the NAT, never moves
+ * its peer; until node 1 follows, what it sends to the old port is lost. */
+static void test_nat_rebinding(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia, ib;
+    vpn_ikev2_endpoint moved, bogus;
+    vpn_ikev2_stats st0, st1;
+    uint32_t child_b, child_a;
+    int e;
+    (void)state;
+
+    b.keyring_addr = "203.0.113.77";
+    setup(&n, &a, &b);
+    tp_nat(&n, "203.0.113.77");
+    initiate(&n, &pa);
+    tp_run_for(&n, 1);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ib.remote.port, 44500);
+    child_a = n.node[0].ev[tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0)].child.id;
+    child_b = n.node[1].ev[tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0)].child.id;
+
+    /* The rebinding: 4500 now leaves from 45500; 44500 is dead. A
+     * liveness check from node 1 goes to the old port and is lost. */
+    n.nat_map_port[1] = 45500;
+    vpn_ikev2_stats_get(n.node[1].ctx, &st0);
+    assert_int_equal(vpn_ikev2_dpd(n.node[1].ctx, n.now, ib.id), 0);
+    tp_run_for(&n, 0);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st1);
+    assert_int_equal(st1.in_responses, st0.in_responses);
+
+    /* An authentic ESP packet from the new port (the driver's report): node
+     * 1 follows, its CHILD_SA with it; a second report changes nothing. */
+    moved.addr = n.nat_addr;
+    moved.port = 45500;
+    assert_int_equal(vpn_ikev2_child_peer_moved(n.node[1].ctx, n.now, child_b, &moved), 1);
+    assert_int_equal(vpn_ikev2_child_peer_moved(n.node[1].ctx, n.now, child_b, &moved), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_MOVED), 1);
+    e = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_MOVED, 0);
+    assert_int_equal(n.node[1].ev[e].child.id, child_b);
+    assert_int_equal(n.node[1].ev[e].child.remote.port, 45500);
+    assert_true(vpn_addr_eq(&n.node[1].ev[e].child.remote.addr, &n.nat_addr));
+    assert_true(n.node[1].ev[e].child.udp_encap);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ib.remote.port, 45500);
+    /* the retransmitted liveness check now reaches node 0 and is answered */
+    tp_run_for(&n, 3);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st1);
+    assert_int_equal(st1.in_responses, st0.in_responses + 1);
+
+    /* Node 0 is behind the NAT: it does not follow (2.23 SHOULD NOT). */
+    bogus.addr = n.node[1].ep.addr;
+    bogus.port = 4501;
+    assert_int_equal(vpn_ikev2_child_peer_moved(n.node[0].ctx, n.now, child_a, &bogus), 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_MOVED), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.remote.port, 4500);
+    /* unknown CHILD_SA, no endpoint */
+    assert_int_equal(vpn_ikev2_child_peer_moved(n.node[1].ctx, n.now, 999999, &moved), VPN_ERR_NOTFOUND);
+    assert_int_equal(vpn_ikev2_child_peer_moved(n.node[1].ctx, n.now, child_b, NULL), VPN_ERR_INVAL);
+
+    /* Another rebinding, learnt this time from an authenticated IKE
+     * request: node 0's liveness check from 46500. */
+    n.nat_map_port[1] = 46500;
+    assert_int_equal(vpn_ikev2_dpd(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 1);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ib.remote.port, 46500);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_MOVED), 2);
+    e = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_MOVED, 1);
+    assert_int_equal(n.node[1].ev[e].child.remote.port, 46500);
+    /* and node 1's own requests reach node 0 again */
+    vpn_ikev2_stats_get(n.node[1].ctx, &st0);
+    assert_int_equal(vpn_ikev2_dpd(n.node[1].ctx, n.now, ib.id), 0);
+    tp_run_for(&n, 1);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st1);
+    assert_int_equal(st1.in_responses, st0.in_responses + 1);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN), 0);
+    tp_free(&n);
+}
+
 /* ---- identities and IPv6 ------------------------------------------------------------------- */
 
 static const char v6_a[] =
@@ -923,6 +1010,7 @@ int main(void)
         cmocka_unit_test(test_cookie_challenge),
         cmocka_unit_test(test_nat_detection),
         cmocka_unit_test(test_nat_keepalive),
+        cmocka_unit_test(test_nat_rebinding),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_identity_types),
         cmocka_unit_test(test_policy_match_address_local_responder),

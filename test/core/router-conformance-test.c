@@ -405,6 +405,67 @@ static void test_natt_demux(void **state)
     rn_free(&n);
 }
 
+/* RFC 7296 2.23 through the router: the NAT in front of R1 rebinds (its
+ * 4500 now leaves from 45500, the old port is dead). R2, not behind a NAT,
+ * follows R1 there from R1's next ESP packet (authentic, new to the replay
+ * window): its ESP goes to 45500 and traffic both ways flows again on the
+ * same SAs; R1 moves nothing. */
+static void test_natt_rebinding(void **state)
+{
+    rn_net n;
+    rn_node *a, *b;
+    char *ca, *cb;
+    const rn_ev *mv;
+    vpn_ikev2_sa_info info;
+    uint32_t lost_b;
+    (void)state;
+
+    rn_init(&n);
+    n.nat = true;
+    n.nat_addr = tu_addr("198.51.100.1");
+    ca = rn_flex_conf(0, NULL, NULL, NULL, "tunnel", NULL);
+    cb = rn_flex_conf(1, "198.51.100.1", NULL, NULL, "tunnel", NULL);
+    a = rn_add(&n, 0, ca, VPN_ROUTER_TUNNEL_VTI, true, NULL);
+    b = rn_add(&n, 1, cb, VPN_ROUTER_TUNNEL_VTI, false, "198.51.100.1");
+    free(ca);
+    free(cb);
+    vpn_router_start(a->r, n.now);
+    rn_run_for(&n, 1);
+    assert_int_equal(rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+    rn_traffic(a, 10);
+    rn_traffic(b, 10);
+    rn_run_for(&n, 5);
+    assert_int_equal(rn_lost(a, b) + rn_lost(b, a), 0);
+
+    /* R1 falls silent, then the rebinding; R2 goes on sending for 2 s:
+     * all of it is lost at the NAT (no mapping for the old port) */
+    rn_traffic(a, 0);
+    rn_run_for(&n, 0.5);
+    n.nat_port4500 = 45500;
+    rn_run_for(&n, 2);
+    lost_b = rn_lost(b, a);
+    assert_true(lost_b >= 18);
+    assert_int_equal(rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_MOVED), 0);
+    /* R1 speaks: R2 follows it at its first packet and no more is lost */
+    rn_traffic(a, 10);
+    rn_run_for(&n, 5);
+    assert_int_equal(rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_MOVED), 1);
+    assert_int_equal(rn_count(a, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_MOVED), 0);
+    mv = rn_find(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_MOVED, 0);
+    assert_non_null(mv);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(b->r), 0, &info), 0);
+    assert_int_equal(info.remote.port, 45500);
+    assert_true(rn_lost(b, a) <= lost_b + 1); /* one may cross R1's first packet */
+    assert_int_equal(rn_lost(a, b), 0);
+    assert_int_equal(rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(rn_count(a, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_IKE_DOWN), 0);
+    /* traffic numbered from here arrives both ways */
+    a->tx_seq = b->tx_seq = 5000;
+    rn_run_for(&n, 3);
+    assert_true(b->seen[5010] && a->seen[5010]);
+    rn_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_rekey_under_traffic_zero_loss),
         cmocka_unit_test(test_rekey_grace_bounded),
         cmocka_unit_test(test_natt_demux),
+        cmocka_unit_test(test_natt_rebinding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@ Views are normalised to JSON:
   judge.py none US SWAN                 neither side holds any SA
   judge.py capture PCAP KEYDIR [--esp-spis US] [--notify NAME] [--min-ike N]
       With the key files: no malformed frame, no error, every ESP frame
-      decrypts to an inner IPv4 packet, every encrypted IKE message decrypts;
+      decrypts to an inner IP packet (IPv4 or IPv6 underlay), every encrypted IKE message decrypts;
       --esp-spis: the capture's per-SPI ESP counts equal the view's counters;
       --min-spis N: ESP under at least N SPIs; --amid-esp: every CREATE_CHILD_SA
       message lies between ESP frames (rekeys during traffic); --no-early-send
@@ -262,10 +262,19 @@ def capture(a):
             fail("key file %s is missing" % p)
     bad = tshark(a.pcap, keydir, "_ws.malformed || _ws.expert.severity >= error",
                  ["frame.number", "_ws.expert.message"])
-    # One pass over every frame: ip.src twice means ESP decrypted to an inner
-    # IPv4 packet; isakmp.enc.pad_length exists only in a decrypted SK payload.
+    # One pass over every frame: two sources mean ESP decrypted to an inner
+    # IP packet; isakmp.enc.pad_length exists only in a decrypted SK payload.
     rows = tshark(a.pcap, keydir, "frame", ["frame.number", "esp.spi", "ip.src", "isakmp.exchangetype",
-                                            "isakmp.enc.pad_length", "isakmp.notify.msgtype", "isakmp.flags"])
+                                            "isakmp.enc.pad_length", "isakmp.notify.msgtype", "isakmp.flags",
+                                            "ipv6.src", "frame.protocols"])
+    # An IPv6 underlay (frame.protocols eth:ethertype:ipv6:...): the outer
+    # source is ipv6.src's first value, and a decrypted ESP frame adds the
+    # inner header's source (ip.src, or ipv6.src's second). Rows keep their
+    # first seven fields as before, the sources in ip.src's place in order.
+    for r in rows:
+        if len(r) > 8 and r[8].startswith("eth:ethertype:ipv6:"):
+            r[2] = ",".join(r[7].split(",") + ([r[2]] if r[2] else []))
+        del r[7:]
     esp, dec, ike, ike_dec, init, cc, notes = [], [], [], [], [], [], []
     early = early_sends(rows, a.no_early_send) if a.no_early_send else []
     for num, spi, src, xchg, pad, notify, _ in rows:
@@ -286,7 +295,7 @@ def capture(a):
                     cc.append(num)
         for n in notify.split(",") if notify else []:
             notes.append((num, int(n), srcs[0]))
-    print("capture: %d frames: %d IKE_SA_INIT, %d other IKE (%d decrypt), %d ESP (%d decrypt to IPv4), "
+    print("capture: %d frames: %d IKE_SA_INIT, %d other IKE (%d decrypt), %d ESP (%d decrypt to IP), "
           "%d malformed or in error" % (len(rows), len(init), len(ike), len(ike_dec), len(esp), len(dec), len(bad)))
     if bad:
         fail("malformed or erroneous frames: %s" % "; ".join("%s %s" % tuple(b[:2]) for b in bad[:5]))

@@ -103,6 +103,8 @@ interop_setup() {
     NETNS+=($NS_SWAN)
     if [ -n "${RELAY:-}" ]; then
         relay_path "$prefix"
+    elif [ -n "${NAT_SIDE:-}" ]; then
+        nat_path "$prefix"
     else
         ip link add vu netns $NS_US type veth peer name vs netns $NS_SWAN || fail "cannot create a veth pair"
     fi
@@ -110,13 +112,63 @@ interop_setup() {
         ip -n $NS_US link set vu mtu $PATH_MTU
         ip -n $NS_SWAN link set vs mtu $PATH_MTU
     fi
-    ip -n $NS_US addr add $US_OUTER/24 dev vu
-    ip -n $NS_SWAN addr add $SWAN_OUTER/24 dev vs
+    # OUTER_PLEN (default 24): an IPv6 underlay sets US_OUTER/SWAN_OUTER to
+    # IPv6 addresses and 64 (no duplicate address detection: no waiting)
+    local nodad=
+    case $US_OUTER in *:*) nodad=nodad ;; esac
+    ip -n $NS_US addr add $US_OUTER/${OUTER_PLEN:-24} dev vu $nodad
+    ip -n $NS_SWAN addr add $SWAN_OUTER/${OUTER_PLEN:-24} dev vs $nodad
     ip -n $NS_US addr add $US_INNER/32 dev lo
     ip -n $NS_SWAN addr add $SWAN_INNER/32 dev lo
     for n in $NS_US $NS_SWAN; do ip -n $n link set lo up; done
     ip -n $NS_US link set vu up
     ip -n $NS_SWAN link set vs up
+    if [ -n "${NAT_SIDE:-}" ]; then
+        # the side behind the NAT reaches the other through it
+        if [ "$NAT_SIDE" = us ]; then ip -n $NS_US route add default via $NAT_INSIDE dev vu
+        else ip -n $NS_SWAN route add default via $NAT_INSIDE dev vs; fi || fail "no default route via the NAT"
+    fi
+}
+
+# nat_use us|swan: the case's side NAT_SIDE sits behind a NAPT (nat.py in a
+# third namespace, nat_path): its outer address becomes NAT_INSIDE_NET.2,
+# and the other side knows it only as NAT_OUTSIDE (US_SEEN / SWAN_SEEN).
+# Call before interop_setup.
+NAT_INSIDE=192.168.18.1
+NAT_OUTSIDE=198.18.0.9
+nat_use() {
+    NAT_SIDE=$1
+    if [ "$1" = us ]; then US_OUTER=192.168.18.2; US_SEEN=$NAT_OUTSIDE
+    else SWAN_OUTER=192.168.18.2; SWAN_SEEN=$NAT_OUTSIDE; fi
+}
+
+# nat_path PREFIX: the path through a third namespace (PREFIXr<pid>) where
+# nat.py is NAT_SIDE's gateway ($NAT_INSIDE) and translates it to
+# $NAT_OUTSIDE; neither interface there has an address of the kernel's.
+# Counts and mappings in $W/nat.json (at once on SIGUSR2, and when it stops).
+nat_path() {
+    local in=vu out=vs
+    [ "$NAT_SIDE" = swan ] && { in=vs; out=vu; }
+    NS_MID=${1}r$$
+    ip netns add $NS_MID || fail "cannot create a network namespace"
+    NETNS+=($NS_MID)
+    ip link add vu netns $NS_US type veth peer name mvu netns $NS_MID || fail "cannot create a veth pair"
+    ip link add vs netns $NS_SWAN type veth peer name mvs netns $NS_MID || fail "cannot create a veth pair"
+    for i in m$in m$out; do
+        ip netns exec $NS_MID sysctl -qw net.ipv6.conf.$i.disable_ipv6=1 2>/dev/null
+        ip -n $NS_MID link set dev $i up
+    done
+    ip -n $NS_MID link set dev lo up
+    spawn $NS_MID "$W/nat.log" $PY "$HERE/nat.py" --inside m$in --inside-addr $NAT_INSIDE \
+        --outside m$out --outside-addr $NAT_OUTSIDE --stats "$W/nat.json"
+    NAT_PID=$SPAWNED
+    wait_for 20 test -f "$W/nat.json.ready" || fail "nat.py did not start: $(cat "$W/nat.log")"
+}
+
+# nat_stats: nat.py's counts now, in $W/nat.json.
+nat_stats() {
+    rm -f "$W/nat.json"
+    kill -USR2 "$NAT_PID" && wait_for 5 test -f "$W/nat.json" || fail "nat.py wrote no counts: $(cat "$W/nat.log")"
 }
 
 # relay_path PREFIX: the path through a third namespace (PREFIXr<pid>)
@@ -351,7 +403,7 @@ vpnd_conf() {
         if [ "$AUTH" = psk ]; then
             echo "crypto ikev2 keyring KR"
             echo " peer SWAN"
-            echo "  address $SWAN_OUTER"
+            echo "  address ${SWAN_SEEN:-$SWAN_OUTER}"
             echo "  pre-shared-key local $PSK_US"
             echo "  pre-shared-key remote $PSK_US"
         else
@@ -379,13 +431,16 @@ vpnd_conf() {
         echo " set transform-set TS"
         echo " set ikev2-profile IKEP"
         echo "interface vu"
-        echo " ip address $US_OUTER 255.255.255.0"
+        case $US_OUTER in
+            *:*) echo " ipv6 address $US_OUTER/${OUTER_PLEN:-64}" ;;
+            *) echo " ip address $US_OUTER 255.255.255.0" ;;
+        esac
         echo "interface Loopback0"
         echo " ip address $US_INNER 255.255.255.255"
         echo "interface Tunnel0"
         echo " ip unnumbered Loopback0"
         echo " tunnel source vu"
-        echo " tunnel destination $SWAN_OUTER"
+        echo " tunnel destination ${SWAN_SEEN:-$SWAN_OUTER}"
         echo " tunnel mode ipsec ipv4"
         echo " tunnel protection ipsec profile IPSP"
         echo "ip route ${SWAN_NET%/24} 255.255.255.0 Tunnel0"

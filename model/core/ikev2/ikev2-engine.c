@@ -1380,6 +1380,41 @@ static bool is_natt(const vpn_ikev2_endpoint *a, const vpn_ikev2_endpoint *b)
     return a->port == VPN_IKEV2_NATT_PORT || b->port == VPN_IKEV2_NATT_PORT;
 }
 
+static bool endpoint_eq(const vpn_ikev2_endpoint *a, const vpn_ikev2_endpoint *b)
+{
+    return a->port == b->port && vpn_addr_eq(&a->addr, &b->addr);
+}
+
+/*
+ * RFC 7296 2.23: with a NAT on the path, the peer is where its latest
+ * authenticated message came from (a NAT may drop a mapping and make a
+ * new one on another port); its CHILD_SAs follow (CHILD_MOVED). Called
+ * only for messages that are new (a retransmitted request was answered
+ * from the cache before this; "only in response to a new packet", or an
+ * old replayed one could move the SA back). A host behind a NAT does not
+ * follow once the SA is up ("SHOULD NOT ... it opens a possible DoS
+ * attack"); before that it must, as the peer moves from 500 to 4500.
+ */
+static void follow_peer(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_endpoint *local,
+                        const vpn_ikev2_endpoint *remote)
+{
+    char was[VPN_ADDR_STRLEN], is[VPN_ADDR_STRLEN];
+
+    if (!(sa->nat_local || sa->nat_remote || is_natt(local, remote)))
+        return;
+    sa->local = *local;
+    if (endpoint_eq(&sa->remote, remote) || (sa->nat_local && sa->established))
+        return;
+    if (sa->established)
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: peer moved from %s port %u to %s port %u (RFC 7296 2.23)",
+                  sa->id, vpn_addr_str(&sa->remote.addr, was, sizeof was), sa->remote.port,
+                  vpn_addr_str(&remote->addr, is, sizeof is), remote->port);
+    sa->remote = *remote;
+    if (sa->established)
+        for (size_t i = 0; i < sa->n_child; i++)
+            ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_MOVED, VPN_IKEV2_R_NONE, 0, &sa->child[i], 0, NULL);
+}
+
 /*
  * Authenticates and decrypts an SK message, or one SKF fragment. On 0,
  * *inner holds the decrypted payloads (their bytes in ctx->plain).
@@ -1616,12 +1651,7 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
         sa->mid_recv++;
     }
     peer_window(ctx, sa, inner);
-    /* RFC 7296 2.23: behind a NAT the peer's address may change; follow
-     * authenticated requests. */
-    if (sa->nat_local || sa->nat_remote || is_natt(local, remote)) {
-        sa->remote = *remote;
-        sa->local = *local;
-    }
+    follow_peer(ctx, sa, local, remote);
     if (rc == 2) {
         answer_bad_inner(ctx, sa, &in, inner);
         /* an IKE_AUTH that cannot be read ends the attempt (2.21.2) */
@@ -1661,8 +1691,9 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     free(inner);
 }
 
-static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const uint8_t *buf,
-                            size_t len, vpn_ikev2_msg *outer)
+static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const vpn_ikev2_endpoint *local,
+                            const vpn_ikev2_endpoint *remote, const uint8_t *buf, size_t len,
+                            vpn_ikev2_msg *outer)
 {
     vpn_ikev2_msg *inner;
     ikev2_in in;
@@ -1703,6 +1734,7 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
     }
     /* a response comes where the request went (RFC 7296 2.11) */
     plain_view(ctx, sa, false, &sa->remote, &sa->local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
+    follow_peer(ctx, sa, local, remote);
     ctx->stats.in_responses++;
     sa->last_recv = now;
     in.raw = buf;
@@ -1861,7 +1893,7 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
     } else if (rc != 0) {
         ctx->stats.dropped++;
     } else if (response) {
-        handle_response(ctx, sa, now, data, len, msg);
+        handle_response(ctx, sa, now, local, remote, data, len, msg);
     } else {
         handle_request(ctx, sa, now, local, remote, data, len, msg);
     }
@@ -2108,6 +2140,26 @@ int vpn_ikev2_dpd(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
 
 static uint64_t min64(uint64_t a, uint64_t b);
 static uint64_t sa_deadline(const ikev2_sa *sa);
+
+int vpn_ikev2_child_peer_moved(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id,
+                               const vpn_ikev2_endpoint *remote)
+{
+    ikev2_child *c;
+    ikev2_sa *sa;
+
+    (void)now;
+    if (ctx == NULL || remote == NULL)
+        return VPN_ERR_INVAL;
+    if ((sa = sa_of_child(ctx, child_id, &c)) == NULL)
+        return VPN_ERR_NOTFOUND;
+    /* 2.23: only a host that is not behind a NAT follows, and only a peer
+     * that is; never to another address family */
+    if (!sa->nat_remote || sa->nat_local || !sa->established || ikev2_sa_gone(sa) ||
+        remote->addr.family != sa->remote.addr.family || endpoint_eq(&sa->remote, remote))
+        return 0;
+    follow_peer(ctx, sa, &sa->local, remote);
+    return 1;
+}
 
 void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
                               bool outbound)

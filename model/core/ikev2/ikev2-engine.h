@@ -126,6 +126,8 @@ typedef enum vpn_ikev2_event_type {
     VPN_IKEV2_EV_CHILD_REKEYED,  /* child.old_id replaced by child.id (already UP) */
     VPN_IKEV2_EV_CHILD_DOWN,     /* uninstall the pair */
     VPN_IKEV2_EV_FAILED,         /* a negotiation failed; no SA results from it */
+    VPN_IKEV2_EV_CHILD_MOVED,    /* the peer moved (RFC 7296 2.23, a NAT's new
+                                  * mapping): the pair's ESP goes to child.remote */
 } vpn_ikev2_event_type;
 
 typedef enum vpn_ikev2_reason {
@@ -426,6 +428,20 @@ int vpn_ikev2_dpd(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id);
  */
 void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
                               bool outbound);
+
+/*
+ * RFC 7296 2.23: the driver verified a packet of CHILD_SA child_id (ESP
+ * in UDP whose ICV checked and that was new to the replay window) that
+ * came from remote, not from where the IKE SA has its peer: a NAT in
+ * front of the peer gave it a new mapping. When the IKE SA saw a NAT in
+ * front of the peer and none in front of us, it follows the peer there:
+ * IKE messages and, through CHILD_MOVED events for each of its CHILD_SAs,
+ * ESP go to remote from now on. A host behind a NAT does not follow
+ * (2.23: one forged packet must not move it). Returns 1 if the SA moved,
+ * 0 if not; VPN_ERR_INVAL, VPN_ERR_NOTFOUND (unknown child).
+ */
+int vpn_ikev2_child_peer_moved(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id,
+                               const vpn_ikev2_endpoint *remote);
 
 /* ---- state, for show views and tests ----------------------------------------- */
 

@@ -790,6 +790,19 @@ void vpn_sa_get_remaining(const vpn_sa *sa, uint64_t now, uint64_t *bytes, uint6
     }
 }
 
+int vpn_sa_set_peer(vpn_sa *sa, const vpn_addr *remote, uint16_t port)
+{
+    if (sa == NULL || remote == NULL || port == 0 ||
+        (sa->cfg.remote.family != VPN_AF_NONE && sa->cfg.remote.family != remote->family))
+        return VPN_ERR_INVAL;
+    sa->cfg.remote = *remote;
+    if (sa->cfg.dir & VPN_SA_OUT)
+        sa->cfg.udp_dport = port;
+    else
+        sa->cfg.udp_sport = port;
+    return 0;
+}
+
 void vpn_sa_tbar_sync(vpn_sa *sa, uint64_t now, uint64_t pseudotime_ms)
 {
     if (sa)

@@ -296,6 +296,14 @@ bool vpn_sa_is_expired(const vpn_sa *sa);
  */
 void vpn_sa_get_remaining(const vpn_sa *sa, uint64_t now, uint64_t *bytes, uint64_t *packets,
                           uint64_t *time_ns);
+/*
+ * The peer moved (RFC 7296 2.23: a NAT in front of it changed its mapping):
+ * an outbound SA sends to remote and, with udp_encap, to UDP port port
+ * from now on; an inbound SA records that the peer sends from there
+ * (remote, udp_sport). Keys, counters and the replay window stay.
+ * Errors: VPN_ERR_INVAL (NULL, port 0, or an address of another family).
+ */
+int vpn_sa_set_peer(vpn_sa *sa, const vpn_addr *remote, uint16_t port);
 /* TBAR: adopt the key server's pseudotime, and read our own. */
 void vpn_sa_tbar_sync(vpn_sa *sa, uint64_t now, uint64_t pseudotime_ms);
 uint64_t vpn_sa_tbar_now_ms(const vpn_sa *sa, uint64_t now);

@@ -720,6 +720,22 @@ static void child_down(vpn_router *r, const vpn_ikev2_event *ev)
     child_remove(r, c->id);
 }
 
+/* RFC 7296 2.23: the peer moved (a NAT's new mapping): the pair's ESP
+ * goes there from now on, and packets from there are no longer news. */
+static void child_moved(vpn_router *r, const vpn_ikev2_child_info *ci)
+{
+    rt_child *c = child_find(r, ci->id);
+    char a[VPN_ADDR_STRLEN];
+
+    if (c == NULL || c->dying)
+        return;
+    if (vpn_sa_set_peer(c->out, &ci->remote.addr, ci->remote.port) != 0 ||
+        vpn_sa_set_peer(c->in, &ci->remote.addr, ci->remote.port) != 0)
+        return;
+    RT_LOG(r, VPN_LOG_INFO, "CHILD_SA %u: ESP now to %s port %u", c->id,
+           vpn_addr_str(&ci->remote.addr, a, sizeof a), ci->remote.port);
+}
+
 /* ---- engine callbacks -------------------------------------------------------------------- */
 
 static void on_ike_plain(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len)
@@ -782,6 +798,9 @@ static void on_ike_event(void *user, const vpn_ikev2_event *ike)
         break;
     case VPN_IKEV2_EV_CHILD_DOWN:
         child_down(r, ike);
+        break;
+    case VPN_IKEV2_EV_CHILD_MOVED:
+        child_moved(r, ike->child);
         break;
     default:
         break;
@@ -2609,7 +2628,8 @@ vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, 
 {
     vpn_esp_rx rx;
     vpn_rd rd;
-    uint32_t spi = 0;
+    vpn_router_drop drop_why;
+    uint32_t spi = 0, moved = 0;
     int rc;
 
     if (r == NULL)
@@ -2621,7 +2641,27 @@ vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, 
     vpn_rd_init(&rd, vpn_pkt_data(pkt), pkt->len);
     (void)vpn_rd_u32(&rd, &spi);
     rc = vpn_esp_decap_payload(r->sad, pkt, outer, now, &rx);
-    return esp_done(r, now, rc, &rx, pkt, spi, false);
+    if (rc == 0 && outer->udp && rx.sa) {
+        /* RFC 7296 2.23: an authentic, new ESP packet from elsewhere than
+         * the peer's known address and port: a NAT in front of it made a
+         * new mapping. The engine decides whether the SA follows. */
+        const vpn_sa_config *cfg = vpn_sa_get_config(rx.sa);
+        uint32_t id = (uint32_t)(uintptr_t)vpn_sa_get_user(rx.sa);
+        /* (2.23: "only if replay protection is enabled": a replayed
+         * old packet must not move the SA back) */
+        if (cfg->udp_encap && cfg->replay_window && id < RT_MANUAL_ID_BASE && r->ike &&
+            (cfg->udp_sport != outer->sport || !vpn_addr_eq(&cfg->remote, &outer->src)))
+            moved = id;
+    }
+    drop_why = esp_done(r, now, rc, &rx, pkt, spi, false);
+    if (moved) {
+        vpn_ikev2_endpoint from;
+        memset(&from, 0, sizeof from);
+        from.addr = outer->src;
+        from.port = outer->sport;
+        (void)vpn_ikev2_child_peer_moved(r->ike, now, moved, &from);
+    }
+    return drop_why;
 }
 
 vpn_router_drop vpn_router_ip_input(vpn_router *r, uint64_t now, vpn_pkt *pkt)

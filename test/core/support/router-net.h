@@ -101,6 +101,7 @@ typedef struct rn_net {
     void *hook_user;
     bool silent[2];           /* a node that neither sends nor receives (gone) */
     bool nat;                 /* node 0 behind a NAT, seen as nat_addr */
+    uint16_t nat_port4500;    /* its public port for 4500 (0: 44500); a new one is a rebinding */
     bool key_lines;           /* routers made by rn_add emit KEY_LINE events */
     vpn_addr nat_addr;
     uint64_t udp4500_esp, udp4500_ike, udp4500_keepalive, ip_esp;
@@ -284,7 +285,7 @@ static inline bool rn_nat_apply(rn_net *n, rn_msg *m)
     if (m->from == 0) {
         m->src.addr = n->nat_addr;
         if (m->udp)
-            m->src.port = m->src.port == VPN_NATT_PORT ? 44500 : 40500;
+            m->src.port = m->src.port == VPN_NATT_PORT ? (n->nat_port4500 ? n->nat_port4500 : 44500) : 40500;
         else
             return false; /* plain ESP does not cross this NAT (no ports) */
         return true;
@@ -293,7 +294,7 @@ static inline bool rn_nat_apply(rn_net *n, rn_msg *m)
         if (!m->udp)
             return false;
         m->dst.addr = n->node[0].addr;
-        if (m->dst.port == 44500)
+        if (m->dst.port == (n->nat_port4500 ? n->nat_port4500 : 44500))
             m->dst.port = VPN_NATT_PORT;
         else if (m->dst.port == 40500)
             m->dst.port = VPN_IKE_PORT;
