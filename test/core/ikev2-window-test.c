@@ -4,7 +4,11 @@
  * in flight up to the peer's window (one at a time against a window of 1),
  * responses matched by message ID, each request retransmitted on its own;
  * a responder answers out of order, keeps the window's responses for
- * retransmissions, and refuses requests past its window.
+ * retransmissions, and refuses requests past its window. The *_held cases
+ * keep the answers back and hand them over one at a time, so that what is
+ * in flight is exact: N of a window N (1 unannounced, 8 at most), the next
+ * one after the answer that moves the window, the same on both sides of
+ * an IKE SA rekeyed by either peer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +327,422 @@ static void test_window_conf_and_ike_rekey(void **state)
     tp_free(&n);
 }
 
+/* ---- answers held back: exactly what is in flight ------------------------------------- */
+
+#define HOLD_MAX 16
+
+/* Records the message IDs of the CREATE_CHILD_SA requests node `from` sends
+ * (in the order they leave) and takes the answers to them out of the
+ * network; release() hands them back one at a time. The clock does not
+ * move meanwhile, so nothing is retransmitted. */
+typedef struct holder {
+    int from;
+    uint32_t sent[HOLD_MAX];
+    int n_sent;
+    tp_dgram *resp[HOLD_MAX];
+    int n_resp;
+} holder;
+
+static bool hold_resp(tp_net *n, tp_dgram *d, void *user)
+{
+    holder *h = user;
+    tp_dgram *c;
+    (void)n;
+    if (tp_exchange(d) != 36)
+        return true;
+    if (d->from == h->from && !tp_is_response(d)) {
+        assert_true(h->n_sent < HOLD_MAX);
+        h->sent[h->n_sent++] = mid_of(d);
+        return true;
+    }
+    if (d->from == h->from || !tp_is_response(d))
+        return true;
+    assert_true(h->n_resp < HOLD_MAX);
+    c = malloc(sizeof *c);
+    assert_non_null(c);
+    *c = *d;
+    h->resp[h->n_resp++] = c;
+    return false;
+}
+
+/* Hands the held answer to request `mid` to the requester, then lets the
+ * network run (what that sends goes out, its answers are held again). */
+static void release(tp_net *n, holder *h, uint32_t mid)
+{
+    for (int i = 0; i < h->n_resp; i++) {
+        tp_dgram *c = h->resp[i];
+        if (mid_of(c) != mid)
+            continue;
+        h->resp[i] = h->resp[--h->n_resp];
+        assert_int_equal(vpn_ikev2_input(n->node[h->from].ctx, n->now, &c->dst, &c->src, c->data, c->len), 0);
+        free(c);
+        tp_pump(n);
+        return;
+    }
+    fail_msg("no held answer to request %u", mid);
+}
+
+static void holder_free(holder *h)
+{
+    for (int i = 0; i < h->n_resp; i++)
+        free(h->resp[i]);
+    h->n_resp = 0;
+}
+
+/* Node `node` asks for `count` more CHILD_SAs at once: node 0 for
+ * 10.1.k.0/24 <-> 10.2.k.0/24, node 1 the other way round, k = base ... */
+static void ask(tp_net *n, int node, int count, int base)
+{
+    for (int k = base; k < base + count; k++) {
+        vpn_ikev2_policy x;
+        char a[32], b[32];
+        snprintf(a, sizeof a, "10.1.%d.0/24", k);
+        snprintf(b, sizeof b, "10.2.%d.0/24", k);
+        x = node == 0 ? ts_policy(a, b, 0, 100 + (uint32_t)k) : ts_policy(b, a, 0, 200 + (uint32_t)k);
+        assert_int_equal(vpn_ikev2_child_create(n->node[node].ctx, n->now, tp_sa_id(n, node), &x), 0);
+    }
+}
+
+/* What node's IKE SA has in flight and waiting, and what the holder saw leave. */
+static void expect_flight(tp_net *n, const holder *h, unsigned in_flight, unsigned waiting, int n_sent)
+{
+    vpn_ikev2_sa_info i = info(n, h->from);
+    assert_int_equal(i.requests_in_flight, in_flight);
+    assert_int_equal(i.queued_requests, waiting);
+    assert_int_equal(h->n_sent, n_sent);
+}
+
+static void test_window_n_held(void **state)
+{
+    tp_net n;
+    holder h = {.from = 0};
+    vpn_ikev2_stats st;
+    (void)state;
+
+    /* R2 announces 3, R1 wants 5 CHILD_SAs at once (message IDs 2..6) and
+     * gets no answer: exactly 3 leave (2, 3, 4) and R2 answers each */
+    up(&n, NULL, "crypto ikev2 window 3\n");
+    assert_int_equal(info(&n, 0).window_remote, 3);
+    n.hook = hold_resp;
+    n.hook_user = &h;
+    ask(&n, 0, 5, 1);
+    tp_pump(&n);
+    expect_flight(&n, &h, 3, 2, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(h.sent[i], 2 + i);
+    assert_int_equal(h.n_resp, 3);
+    /* RFC 7296 2.3: request X waits for the answers up to X - 3. The
+     * answer to 2 lets exactly one more out, 5 */
+    release(&n, &h, 2);
+    expect_flight(&n, &h, 3, 1, 4);
+    assert_int_equal(h.sent[3], 5);
+    /* the answer to 4 does not let 6 out: 6 - 3 = 3 is unanswered, though
+     * only two requests are in flight */
+    release(&n, &h, 4);
+    expect_flight(&n, &h, 2, 1, 4);
+    release(&n, &h, 3);
+    expect_flight(&n, &h, 2, 0, 5);
+    assert_int_equal(h.sent[4], 6);
+    release(&n, &h, 6);
+    release(&n, &h, 5);
+    expect_flight(&n, &h, 0, 0, 5);
+    assert_int_equal(h.n_resp, 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1 + 5);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 5);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_FAILED), 0);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.window_violations, 0);
+    holder_free(&h);
+    tp_free(&n);
+}
+
+static void test_window_max_held(void **state)
+{
+    tp_net n;
+    holder h = {.from = 0};
+    (void)state;
+
+    /* R2 asks for 200, announced as the engine's most (8): R1 has 8 in
+     * flight at once (all its slots), the 9th and 10th wait */
+    up(&n, NULL, "crypto ikev2 window 200\n");
+    assert_int_equal(info(&n, 0).window_remote, 8);
+    n.hook = hold_resp;
+    n.hook_user = &h;
+    ask(&n, 0, 10, 1);
+    tp_pump(&n);
+    expect_flight(&n, &h, 8, 2, 8);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(h.sent[i], 2 + i);
+    assert_int_equal(h.n_resp, 8);
+    release(&n, &h, 2);
+    expect_flight(&n, &h, 8, 1, 9);
+    assert_int_equal(h.sent[8], 10);
+    release(&n, &h, 3);
+    expect_flight(&n, &h, 8, 0, 10);
+    assert_int_equal(h.sent[9], 11);
+    for (uint32_t m = 4; m <= 11; m++)
+        release(&n, &h, m);
+    expect_flight(&n, &h, 0, 0, 10);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1 + 10);
+    holder_free(&h);
+    tp_free(&n);
+}
+
+static void test_window_one_held(void **state)
+{
+    tp_net n;
+    holder h = {.from = 0};
+    (void)state;
+
+    /* R2's window is 1 and so not announced: R1 keeps the default 1 and
+     * sends each request after the answer to the one before */
+    up(&n, NULL, "crypto ikev2 window 1\n");
+    assert_int_equal(info(&n, 0).window_remote, 1);
+    n.hook = hold_resp;
+    n.hook_user = &h;
+    ask(&n, 0, 3, 1);
+    tp_pump(&n);
+    expect_flight(&n, &h, 1, 2, 1);
+    assert_int_equal(h.sent[0], 2);
+    assert_int_equal(h.n_resp, 1);
+    release(&n, &h, 2);
+    expect_flight(&n, &h, 1, 1, 2);
+    assert_int_equal(h.sent[1], 3);
+    release(&n, &h, 3);
+    expect_flight(&n, &h, 1, 0, 3);
+    assert_int_equal(h.sent[2], 4);
+    release(&n, &h, 4);
+    expect_flight(&n, &h, 0, 0, 3);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1 + 3);
+    holder_free(&h);
+    tp_free(&n);
+}
+
+/* Hands R2 the request with message ID mid from qs (R1's, taken off the
+ * network); checks what R2 sent, did and counted. */
+static void give_r2(tp_net *n, tp_dgram **qs, size_t nq, uint32_t mid, size_t answers, size_t children,
+                    uint64_t violations, uint32_t next_recv)
+{
+    vpn_ikev2_stats st;
+    size_t sent = n->sent;
+    size_t up0 = tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP);
+    tp_dgram *d = NULL;
+
+    for (size_t i = 0; i < nq; i++)
+        if (mid_of(qs[i]) == mid)
+            d = qs[i];
+    assert_non_null(d);
+    assert_int_equal(vpn_ikev2_input(n->node[1].ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
+    vpn_ikev2_stats_get(n->node[1].ctx, &st);
+    assert_int_equal(n->sent - sent, answers);
+    assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP) - up0, answers);
+    assert_int_equal(info(n, 1).n_children, children);
+    assert_int_equal(st.window_violations, violations);
+    assert_int_equal(info(n, 1).msgid_next_recv, next_recv);
+}
+
+static void test_window_responder_refuses_past(void **state)
+{
+    tp_net n;
+    tp_dgram *qs[5];
+    (void)state;
+
+    /* R2 said 8, so R1 sends 5 requests (2..6) at once; R2 then takes 3
+     * (as a peer that ignores an announced 3 would meet it) */
+    up(&n, NULL, "crypto ikev2 window 8\n");
+    assert_int_equal(info(&n, 0).window_remote, 8);
+    n.node[1].conf->ikev2_window = 3;
+    ask(&n, 0, 5, 1);
+    assert_int_equal(n.n_queue, 5);
+    memcpy(qs, n.queue, sizeof qs);
+    n.n_queue = 0;
+    assert_int_equal(info(&n, 1).msgid_next_recv, 2);
+    /* 5 = 2 + 3 is past the window: counted, not answered, no CHILD_SA */
+    give_r2(&n, qs, 5, 5, 0, 1, 1, 2);
+    /* 4 = 2 + 2 is the window's last: taken (out of order) */
+    give_r2(&n, qs, 5, 4, 1, 2, 1, 2);
+    give_r2(&n, qs, 5, 6, 0, 2, 2, 2);
+    give_r2(&n, qs, 5, 2, 1, 3, 2, 3);
+    give_r2(&n, qs, 5, 3, 1, 4, 2, 5);
+    /* the refused requests were not taken: once the window has moved they
+     * are new requests (R1's retransmissions, here the same bytes) */
+    give_r2(&n, qs, 5, 5, 1, 5, 2, 6);
+    give_r2(&n, qs, 5, 6, 1, 6, 2, 7);
+    for (int i = 0; i < 5; i++)
+        free(qs[i]);
+    tp_pump(&n);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1 + 5);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_FAILED), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN), 0);
+    assert_int_equal(info(&n, 0).requests_in_flight, 0);
+    tp_free(&n);
+}
+
+/* R1 announces 5 (the default), R2 3; then `rekeyer` rekeys the IKE SA. */
+static void after_ike_rekey(int rekeyer)
+{
+    tp_net n;
+    holder h = {.from = 0};
+    vpn_ikev2_policy p1 = ts_policy("10.1.0.0/16", "10.2.0.0/16", 0, 11);
+    vpn_ikev2_stats s0, s1;
+    tp_dgram *qs[5];
+    uint32_t old0, old1;
+
+    up(&n, NULL, "crypto ikev2 window 3\n");
+    assert_int_equal(vpn_ikev2_policy_add(n.node[0].ctx, &p1), 0);
+    old0 = tp_sa_id(&n, 0);
+    old1 = tp_sa_id(&n, 1);
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[rekeyer].ctx, n.now, rekeyer == 0 ? old0 : old1), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    assert_int_not_equal(tp_sa_id(&n, 0), old0);
+    assert_int_not_equal(tp_sa_id(&n, 1), old1);
+    assert_int_equal(info(&n, 0).msgid_next_send, 0);
+    assert_int_equal(info(&n, 1).msgid_next_send, 0);
+
+    /* R1 on the new SA still keeps to R2's 3: 0, 1, 2 leave, 3 waits for 0 */
+    n.hook = hold_resp;
+    n.hook_user = &h;
+    ask(&n, 0, 4, 1);
+    tp_pump(&n);
+    expect_flight(&n, &h, 3, 1, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(h.sent[i], i);
+    release(&n, &h, 1);
+    expect_flight(&n, &h, 2, 1, 3);
+    release(&n, &h, 0);
+    expect_flight(&n, &h, 2, 0, 4);
+    assert_int_equal(h.sent[3], 3);
+    release(&n, &h, 2);
+    release(&n, &h, 3);
+    expect_flight(&n, &h, 0, 0, 4);
+    holder_free(&h);
+    n.hook = NULL;
+
+    /* R2 on the new SA keeps to R1's 5: of 6, 0..4 leave; R1 as responder
+     * on the new SA takes all five out of order (its window is 5 there,
+     * not the 1 of an SA being set up), and keeps every answer */
+    vpn_ikev2_stats_get(n.node[0].ctx, &s0);
+    ask(&n, 1, 6, 11);
+    assert_int_equal(info(&n, 1).requests_in_flight, 5);
+    assert_int_equal(info(&n, 1).queued_requests, 1);
+    assert_int_equal(n.n_queue, 5);
+    memcpy(qs, n.queue, sizeof qs);
+    n.n_queue = 0;
+    for (int i = 4; i >= 0; i--) {
+        assert_int_equal(mid_of(qs[i]), (uint32_t)i);
+        assert_int_equal(vpn_ikev2_input(n.node[0].ctx, n.now, &qs[i]->dst, &qs[i]->src, qs[i]->data, qs[i]->len),
+                         0);
+    }
+    assert_int_equal(n.n_queue, 5);
+    assert_int_equal(info(&n, 0).msgid_next_recv, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(vpn_ikev2_input(n.node[0].ctx, n.now, &qs[i]->dst, &qs[i]->src, qs[i]->data, qs[i]->len),
+                         0);
+    vpn_ikev2_stats_get(n.node[0].ctx, &s1);
+    assert_int_equal(s1.window_violations, s0.window_violations);
+    assert_int_equal(s1.duplicates_answered, s0.duplicates_answered + 5);
+    assert_int_equal(n.n_queue, 10);
+    for (int i = 0; i < 5; i++)
+        free(qs[i]);
+    tp_run_for(&n, 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 4 + 6);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1 + 4 + 6);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_FAILED), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_FAILED), 0);
+    tp_free(&n);
+}
+
+static void test_window_after_ike_rekey_held(void **state)
+{
+    (void)state;
+    after_ike_rekey(0);
+}
+
+static void test_window_after_peer_ike_rekey_held(void **state)
+{
+    (void)state;
+    after_ike_rekey(1);
+}
+
+/* Keeps copies of R1's CREATE_CHILD_SA requests (any number up to 8). */
+typedef struct keeper8 {
+    tp_dgram d[8];
+    int n;
+} keeper8;
+
+static bool keep8(tp_net *n, tp_dgram *d, void *user)
+{
+    keeper8 *k = user;
+    (void)n;
+    if (d->from == 0 && !tp_is_response(d) && tp_exchange(d) == 36 && k->n < 8)
+        k->d[k->n++] = *d;
+    return true;
+}
+
+/* R2 gets R1's request k again: how many datagrams it sends. */
+static size_t again(tp_net *n, keeper8 *k, int i)
+{
+    size_t sent = n->sent;
+    assert_int_equal(vpn_ikev2_input(n->node[1].ctx, n->now, &k->d[i].dst, &k->d[i].src, k->d[i].data, k->d[i].len),
+                     0);
+    return n->sent - sent;
+}
+
+static void test_window_responder_keeps_last_n(void **state)
+{
+    tp_net n;
+    keeper8 *k = calloc(1, sizeof *k);
+    vpn_ikev2_stats s0, s1;
+    (void)state;
+
+    assert_non_null(k);
+    /* R2's window 3: after five requests (2..6) it still answers a
+     * retransmission of each of the last three, from what it kept */
+    up(&n, NULL, "crypto ikev2 window 3\n");
+    n.hook = keep8;
+    n.hook_user = k;
+    ask(&n, 0, 5, 1);
+    tp_run_for(&n, 1);
+    n.hook = NULL;
+    assert_int_equal(k->n, 5);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 5);
+    vpn_ikev2_stats_get(n.node[1].ctx, &s0);
+    assert_int_equal(again(&n, k, 4), 1);
+    assert_int_equal(again(&n, k, 2), 1);
+    assert_int_equal(again(&n, k, 3), 1);
+    vpn_ikev2_stats_get(n.node[1].ctx, &s1);
+    assert_int_equal(s1.duplicates_answered, s0.duplicates_answered + 3);
+    assert_int_equal(s1.window_violations, s0.window_violations);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 5);
+    tp_pump(&n);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1 + 5);
+    tp_free(&n);
+
+    /* window 1: only the last request's answer is kept; the one before is
+     * behind the window: dropped, not done again, not a violation */
+    memset(k, 0, sizeof *k);
+    up(&n, NULL, "crypto ikev2 window 1\n");
+    n.hook = keep8;
+    n.hook_user = k;
+    ask(&n, 0, 3, 1);
+    tp_run_for(&n, 1);
+    n.hook = NULL;
+    assert_int_equal(k->n, 3);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 3);
+    vpn_ikev2_stats_get(n.node[1].ctx, &s0);
+    assert_int_equal(again(&n, k, 2), 1);
+    assert_int_equal(again(&n, k, 1), 0);
+    vpn_ikev2_stats_get(n.node[1].ctx, &s1);
+    assert_int_equal(s1.duplicates_answered, s0.duplicates_answered + 1);
+    assert_int_equal(s1.window_violations, s0.window_violations);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 3);
+    assert_int_equal(info(&n, 1).msgid_next_recv, 5);
+    tp_free(&n);
+    free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +753,13 @@ int main(void)
         cmocka_unit_test(test_window_responses_kept),
         cmocka_unit_test(test_window_violation_refused),
         cmocka_unit_test(test_window_conf_and_ike_rekey),
+        cmocka_unit_test(test_window_n_held),
+        cmocka_unit_test(test_window_max_held),
+        cmocka_unit_test(test_window_one_held),
+        cmocka_unit_test(test_window_responder_refuses_past),
+        cmocka_unit_test(test_window_after_ike_rekey_held),
+        cmocka_unit_test(test_window_after_peer_ike_rekey_held),
+        cmocka_unit_test(test_window_responder_keeps_last_n),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
