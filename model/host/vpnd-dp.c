@@ -1,6 +1,8 @@
 /*
- * vpnd's data path: one TUN device per tunnel interface (a static VTI) and
- * routes for the prefixes the configuration sends into it. What the kernel
+ * vpnd's data path: one TUN device per tunnel interface (a static VTI or a
+ * GRE/IPsec tunnel) and routes for the prefixes the configuration sends
+ * into it. A GRE tunnel's TUN carries the inner packets: GRE is put on and
+ * taken off in the router core (the host kernel may have no GRE). What the kernel
  * routes into a TUN goes to the router core (vpn_router_tunnel_output),
  * which encrypts it and hands back ESP to send (vpnd-net.c); what the
  * router decrypts comes back here to be written to the TUN. SA installs,
@@ -104,7 +106,7 @@ int vpnd_dp_open(vpnd *d, char *err, size_t errlen)
         d->n_tun = i + 1;
         if ((vt->fd = tun_create(vt->ifname, err, errlen)) < 0)
             return -1;
-        /* An IPv4 VTI: keep the kernel's IPv6 chatter (router solicitations) out. */
+        /* An IPv4 tunnel: keep the kernel's IPv6 chatter (router solicitations) out. */
         snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", vt->ifname);
         FILE *f = fopen(path, "w");
         if (f) {
@@ -213,8 +215,8 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
             break; /* the router logged why it did not install it */
         if (d->tun[c->policy_tag].t->access)
             vpnd_ra_child_up(d, &d->tun[c->policy_tag], c);
-        else
-            learn_routes(d, &d->tun[c->policy_tag], c);
+        else if (!d->tun[c->policy_tag].t->gre)
+            learn_routes(d, &d->tun[c->policy_tag], c); /* GRE's selectors are the two ends */
         vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
                  d->tun[c->policy_tag].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
                  vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");
