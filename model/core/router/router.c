@@ -532,8 +532,13 @@ static uint32_t *out_slot(vpn_router *r, const rt_child *c)
     return p ? &p->out_child : NULL;
 }
 
-/* The tunnel's traffic moves to the rekey successor of old (if any); on
- * mGRE else to another pair with the same peer (both ends initiated). */
+/* The tunnel's traffic moves to the rekey successor of old (if any), else
+ * to another pair of the same tunnel (mGRE: with the same peer) that is
+ * still installed: both ends initiated, or the peer added a CHILD_SA it
+ * then deleted (strongSwan does that when it cannot install what it
+ * negotiated). Without this a point-to-point tunnel would stop sending
+ * while an SA pair with its peer is up (RFC 7296 1.4.1: deleting one
+ * CHILD_SA leaves the others). */
 static void hand_over(vpn_router *r, const rt_child *old)
 {
     uint32_t *slot = out_slot(r, old);
@@ -549,12 +554,10 @@ static void hand_over(vpn_router *r, const rt_child *old)
             return;
         }
     }
-    if (r->tun[old->tunnel].mg == NULL)
-        return;
     for (size_t i = 0; i < r->n_child; i++) {
         rt_child *n = &r->child[i];
-        if (n != old && n->tunnel == old->tunnel && vpn_addr_eq(&n->peer, &old->peer) && !n->dying && n->out &&
-            n->replaces == 0) {
+        if (n != old && n->tunnel == old->tunnel && !n->dying && n->out && n->replaces == 0 &&
+            (r->tun[old->tunnel].mg == NULL || vpn_addr_eq(&n->peer, &old->peer))) {
             *slot = n->id;
             return;
         }
