@@ -72,6 +72,12 @@ connections {
     remote_ts = $US_OUTER/32[47]
     esp_proposals = $ESP_PROPOSAL
    }
+   tr {
+    mode = transport
+    local_ts = $SWAN_OUTER/32[47]
+    remote_ts = $US_OUTER/32[47]
+    esp_proposals = $ESP_PROPOSAL
+   }
   }
  }
 }
@@ -225,3 +231,18 @@ else
     [ "$NREQ" = 0 ] && [ "$NRSP" = 0 ] || fail "USE_TRANSPORT_MODE in IKE_AUTH: request $NREQ, response $NRSP (want none)"
 fi
 log "PASS: strongSwan $ROLE-side GRE/IPsec (tunnel mode, proto 47 host selectors): 20 ESP packets decrypted to GRE+ICMP"
+
+# ---- the fact this case is built on: libipsec has no transport mode ----------------
+# charon asks vpnd for a transport-mode CHILD_SA (child `tr`); vpnd grants
+# it (USE_TRANSPORT_MODE back, as IOS would), and charon then cannot install
+# it. Should a later strongSwan install it, this fails: the case can then
+# become the transport-mode interop the issue asked for.
+if [ "$ROLE" = resp ]; then
+    swan --initiate --ike t --child tr --timeout 10 >"$W/swan/initiate-tr.log" 2>&1 &&
+        fail "strongSwan installed a transport-mode CHILD_SA: kernel-libipsec has transport mode now, test it: $(cat "$W/swan/initiate-tr.log")"
+    grep -q "IPsec SA: unsupported mode" "$W/swan/charon.log" ||
+        fail "strongSwan's transport-mode CHILD_SA failed for another reason: $(tail -5 "$W/swan/initiate-tr.log")"
+    vpnctl show crypto ipsec sa >"$W/us-ipsec-sa-tr.txt" 2>&1
+    log "charon: 'IPsec SA: unsupported mode' for the transport-mode CHILD_SA vpnd granted"
+    vpnctl status | grep -q "^Tunnel0 .*state=up" || fail "the failed transport-mode CHILD_SA broke the tunnel: $(vpnctl status)"
+fi
