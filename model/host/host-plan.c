@@ -71,7 +71,9 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
                     f->name);
     if (f->tunnel_mode == VPN_CONF_TUNNEL_GRE_IP && f->is_virtual_template)
         return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
-                    "%s: vpnd serves remote access on `tunnel mode ipsec ipv4` templates, not `tunnel mode gre ip`", f->name);
+                    "%s: vpnd serves remote access on `tunnel mode ipsec ipv4` templates, "
+                    "not `tunnel mode gre ip`",
+                    f->name);
     if (f->tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_IP)
         return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
                     "%s: vpnd supports `tunnel mode ipsec ipv4` and `tunnel mode gre ip` only", f->name);
@@ -149,7 +151,8 @@ int vpn_host_plan_build(const vpn_conf *c, vpn_host_plan *plan, char *err, size_
     if (plan->n_tunnel == 0 && c->n_isakmp_policy == 0)
         return fail(err, errlen, VPN_ERR_POLICY, 0,
                     "no tunnel interface: vpnd needs an `interface TunnelN` (`tunnel mode ipsec ipv4` or "
-                    "`tunnel mode gre ip`) with `tunnel protection ipsec profile` (or, for IKEv1 phase 1 only, a `crypto isakmp policy`)");
+                    "`tunnel mode gre ip`) with `tunnel protection ipsec profile` "
+                    "(or, for IKEv1 phase 1 only, a `crypto isakmp policy`)");
     for (size_t i = 0; i < c->n_route; i++) {
         const vpn_conf_route *r = &c->route[i];
         vpn_host_tunnel *t = NULL;

@@ -6,7 +6,7 @@
  * what was done and exits non-zero with one line saying why:
  *   1  a run-time failure (sockets, TUN, routes, files)
  *   2  the configuration (an unknown or malformed line, or what vpnd
- *      cannot do, such as a GRE tunnel)
+ *      cannot do, such as a multipoint GRE tunnel)
  *   64 bad command-line usage
  */
 #define _GNU_SOURCE
