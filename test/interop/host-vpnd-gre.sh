@@ -15,9 +15,12 @@
 # Root only; a missing prerequisite is a failure that says what is
 # missing, never a skip.
 #
-# usage: host-vpnd-gre.sh VPND VPNCTL WORKDIR
+# With 6, the same over an IPv6 underlay (GRE's delivery header and ESP's
+# outer header IPv6, the tunnel still carrying IPv4).
+#
+# usage: host-vpnd-gre.sh VPND VPNCTL WORKDIR [4|6]   (the underlay's IP version)
 set -u
-VPND=$1 VPNCTL=$2 W=$3
+VPND=$1 VPNCTL=$2 W=$3 FAM=${4:-4}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (network namespaces, TUN devices, UDP 500)"
@@ -26,7 +29,11 @@ for t in ip tshark python3; do command -v $t >/dev/null || fail "$t is not insta
 [ -x "$VPND" ] && [ -x "$VPNCTL" ] || fail "vpnd/vpnctl not built: $VPND $VPNCTL"
 
 NA=vpngreA$$ NB=vpngreB$$
-O=("" 198.18.0.1 198.18.0.2)
+if [ "$FAM" = 6 ]; then
+    O=("" 2001:db8::1 2001:db8::2) PLEN=64 HOSTMASK=/128 SELMASK=128 AF=AF_INET6 NODAD=nodad IPF=ipv6
+else
+    O=("" 198.18.0.1 198.18.0.2) PLEN=24 HOSTMASK=" 255.255.255.255" SELMASK=255.255.255.255 AF=AF_INET NODAD= IPF=ip
+fi
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -38,7 +45,7 @@ trap cleanup EXIT
 rm -rf "$W"; mkdir -p "$W"
 ip netns add $NA && ip netns add $NB || fail "cannot create network namespaces"
 ip link add vethA netns $NA type veth peer name vethB netns $NB || fail "cannot create a veth pair"
-ip -n $NA addr add ${O[1]}/24 dev vethA; ip -n $NB addr add ${O[2]}/24 dev vethB
+ip -n $NA addr add ${O[1]}/$PLEN dev vethA $NODAD; ip -n $NB addr add ${O[2]}/$PLEN dev vethB $NODAD
 ip -n $NA addr add 10.0.1.1/32 dev lo; ip -n $NB addr add 10.0.2.1/32 dev lo   # no dummy interfaces here
 for n in $NA $NB; do ip -n $n link set lo up; done
 ip -n $NA link set vethA up; ip -n $NB link set vethB up
@@ -63,7 +70,7 @@ crypto ikev2 keyring KR
   address ${O[$3]}
   pre-shared-key gre-test-psk-0123456789
 crypto ikev2 profile PROF
- match identity remote address ${O[$3]} 255.255.255.255
+ match identity remote address ${O[$3]}$HOSTMASK
  identity local address ${O[$2]}
  authentication local pre-share
  authentication remote pre-share
@@ -74,7 +81,7 @@ crypto ipsec profile IPS
  set transform-set TS
  set ikev2-profile PROF
 interface veth$1
- ip address ${O[$2]} 255.255.255.0
+ ip address ${O[$2]}/$PLEN
 interface Tunnel0
  ip address 172.16.0.$2 255.255.255.0
  tunnel source veth$1
@@ -156,9 +163,9 @@ done
 # IOS's IPSEC FLOW of a GRE tunnel: permit 47 host A host B, each side its own view
 for X in A B; do
     [ $X = A ] && L=${O[1]} R=${O[2]} || L=${O[2]} R=${O[1]}
-    grep -q "local  ident (addr/mask/prot/port): ($L/255.255.255.255/47/0)" "$W/$X.ipsec-sa.txt" ||
+    grep -q "local  ident (addr/mask/prot/port): ($L/$SELMASK/47/0)" "$W/$X.ipsec-sa.txt" ||
         fail "$X: local selector is not host $L proto 47: $(cat "$W/$X.ipsec-sa.txt")"
-    grep -q "remote ident (addr/mask/prot/port): ($R/255.255.255.255/47/0)" "$W/$X.ipsec-sa.txt" ||
+    grep -q "remote ident (addr/mask/prot/port): ($R/$SELMASK/47/0)" "$W/$X.ipsec-sa.txt" ||
         fail "$X: remote selector is not host $R proto 47: $(cat "$W/$X.ipsec-sa.txt")"
 done
 SA=$(grep '^Tunnel0' "$W/A.status.txt") SB=$(grep '^Tunnel0' "$W/B.status.txt")
@@ -175,15 +182,15 @@ echo "A encrypted $EA decrypted $DA; B encrypted $EB decrypted $DB"
 # turns clear GRE into tunnel traffic, not a decision inside vpnd.
 cat >"$W/cleargre.py" <<'P'
 import socket as S, struct, sys
-dst = sys.argv[1]
+dst, fam = sys.argv[1], getattr(S, sys.argv[2])
 inner = bytes.fromhex('4500001c000100004001') + b'\0\0' + S.inet_aton('10.0.2.1') + S.inet_aton('10.0.1.1')
 inner += bytes.fromhex('0800f7fd00010001')
 gre = struct.pack('!HHI', 0x2000, 0x0800, 4242) + inner
-s = S.socket(S.AF_INET, S.SOCK_RAW, 47)
+s = S.socket(fam, S.SOCK_RAW, 47)
 for i in range(5):
     s.sendto(gre, (dst, 0))
 P
-ip netns exec $NB python3 "$W/cleargre.py" ${O[1]} || fail "could not send clear GRE"
+ip netns exec $NB python3 "$W/cleargre.py" ${O[1]} $AF || fail "could not send clear GRE"
 sleep 0.3
 ctl A status | grep -q "pkts_decrypted=10 " || fail "clear GRE counted as decrypted: $(ctl A status)"
 TO_TUN=$(field "$(ctl A status | grep '^Tunnel0')" tun_out)
@@ -206,7 +213,8 @@ done
 # transport mode on the wire: ESP right after the tunnel ends' IP header,
 # GRE right after ESP; two IP headers in all (outer, the inner ICMP's),
 # where tunnel mode would have a third (the GRE delivery header inside ESP)
-NT=$(TS A -Y 'esp and count(ip) == 2 and esp.protocol == 47 and gre' | wc -l)
+if [ "$FAM" = 6 ]; then HDRS='count(ipv6) == 1 and count(ip) == 1'; else HDRS='count(ip) == 2'; fi
+NT=$(TS A -Y "esp and $HDRS and esp.protocol == 47 and gre" | wc -l)
 [ "$NT" = 20 ] || fail "$NT of 20 ESP packets decode as transport-mode ESP with GRE directly inside"
 # the clear GRE B sent is on the wire, and nothing of it counted as ours
 [ "$(TS A -Y 'gre and not esp' | wc -l)" = 5 ] || fail "the 5 clear GRE packets are not in the capture"
