@@ -119,6 +119,7 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
         return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
                     "%s: vpnd's tunnel interfaces carry IPv4: an IPv4 `ip address` only", f->name);
     t->mtu = f->ip_mtu ? f->ip_mtu : 1400;
+    t->mtu_set = f->ip_mtu != 0;
     t->line = f->line;
     plan->n_tunnel++;
     return 0;

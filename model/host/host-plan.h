@@ -42,6 +42,9 @@ typedef struct vpn_host_tunnel {
     bool has_address;
     vpn_prefix address;                    /* ip address of the tunnel, if any */
     uint32_t mtu;                          /* ip mtu, else 1400 */
+    /* `ip mtu` was configured; else vpnd lowers mtu where GRE and ESP
+     * would not fit the WAN interface's MTU (vpn_router_tunnel_mtu). */
+    bool mtu_set;
     vpn_prefix route[VPN_HOST_ROUTES_MAX]; /* prefixes routed into the tunnel */
     size_t n_route;
     /* `interface Virtual-Template N type tunnel` (remote access, FlexVPN

@@ -78,6 +78,7 @@ static void test_vti_plan(void **state)
     assert_string_equal(vpn_addr_str(&t->address.addr, a, sizeof a), "172.16.0.1");
     assert_int_equal(t->address.len, 30);
     assert_int_equal(t->mtu, 1380);
+    assert_true(t->mtu_set);
     assert_int_equal(t->n_route, 2);
     assert_string_equal(vpn_addr_str(&t->route[0].addr, a, sizeof a), "10.0.2.0");
     assert_int_equal(t->route[0].len, 24);
@@ -86,6 +87,7 @@ static void test_vti_plan(void **state)
     assert_int_equal(t->number, 7);
     assert_false(t->has_address);
     assert_int_equal(t->mtu, 1400);
+    assert_false(t->mtu_set);
     assert_int_equal(t->n_route, 1);
     assert_string_equal(vpn_addr_str(&t->src, a, sizeof a), "198.18.0.1");
     assert_ptr_equal(vpn_host_plan_find(&plan, "tunnel7"), &plan.tunnel[1]);

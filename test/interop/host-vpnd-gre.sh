@@ -95,9 +95,10 @@ conf A 1 2 >"$W/A.cfg"
 conf B 2 1 >"$W/B.cfg"
 PING=$W/ping.py
 cat >"$PING" <<'P'
-# ICMP echo through the tunnel (no ping binary here): SRC DST COUNT
+# ICMP echo through the tunnel (no ping binary here): SRC DST COUNT [IPLEN]
 import socket as S, struct, sys, time
 src, dst, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+iplen = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 def csum(b):
     s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
     return ~s & 0xffff
@@ -105,6 +106,8 @@ s = S.socket(S.AF_INET, S.SOCK_RAW, S.IPPROTO_ICMP); s.bind((src, 0)); s.settime
 ok = 0
 for i in range(count):
     body = struct.pack('!HH', 0x4747, i) + b'vpnd-gre-test' * 4
+    if iplen:  # an IPv4 packet of exactly iplen octets (20 IP + 8 ICMP + body)
+        body = body[:4] + bytes(iplen - 28)
     pkt = struct.pack('!BBH', 8, 0, 0) + body
     pkt = pkt[:2] + struct.pack('!H', csum(pkt)) + pkt[4:]
     s.sendto(pkt, (dst, 0))
@@ -149,8 +152,12 @@ printf 'GRE/IPsec tunnel up in %.3f s\n' "$(echo "$T1 - $T0" | bc)"
 
 ip netns exec $NA python3 "$PING" 10.0.1.1 10.0.2.1 5 || fail "ping A -> B through the GRE tunnel"
 ip netns exec $NB python3 "$PING" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A through the GRE tunnel"
-# the tunnel's own subnet too (its addresses are on the TUN devices)
-ip netns exec $NA python3 "$PING" 172.16.0.1 172.16.0.2 2 || fail "ping 172.16.0.1 -> 172.16.0.2 over Tunnel0"
+# the tunnel's own subnet too (its addresses are on the TUN devices), with
+# packets as large as the TUN's MTU: after GRE and ESP they must still fit
+# the 1500-octet path without IP fragmentation (checked in the capture)
+TMTU=$(ip -n $NA link show tunnel0 | sed -n 's/.* mtu \([0-9]*\).*/\1/p')
+ip netns exec $NA python3 "$PING" 172.16.0.1 172.16.0.2 2 "$TMTU" ||
+    fail "ping 172.16.0.1 -> 172.16.0.2 over Tunnel0 with $TMTU-octet packets"
 
 for X in A B; do
     ctl $X show crypto ipsec sa >"$W/$X.ipsec-sa.txt" || fail "vpnctl $X show crypto ipsec sa"
@@ -201,7 +208,9 @@ sleep 0.5; kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null   # tshark: let it f
 TS() { XDG_CONFIG_HOME="$W/keys$1" tshark -r "$W/veth.pcap" -o esp.enable_encryption_decode:TRUE "${@:2}" 2>/dev/null; }
 NESP=$(TS A -Y 'esp' | wc -l)
 NUDP=$(TS A -Y 'udp.port == 4500' | wc -l)
-[ "$NESP" = 20 ] || fail "$NESP ESP packets on the wire, want 20"
+NFRAG=$(TS A -Y 'ip.flags.mf == 1 or ip.frag_offset > 0 or ipv6.fragment' | wc -l)
+[ "$NFRAG" = 0 ] || fail "$NFRAG IP fragments on the wire: the tunnel's MTU ($TMTU) does not fit GRE and ESP on the 1500-octet path"
+[ "$NESP" = 20 ] || fail "$NESP ESP packets on the wire, want 20 (IP fragments count once)"
 [ "$NUDP" = 0 ] || fail "ESP in UDP without a NAT ($NUDP datagrams on 4500)"
 for X in A B; do
     # every ESP packet decrypts to GRE (key 4242, IPv4 inside) carrying the ICMP

@@ -246,3 +246,10 @@ if [ "$ROLE" = resp ]; then
     log "charon: 'IPsec SA: unsupported mode' for the transport-mode CHILD_SA vpnd granted"
     vpnctl status | grep -q "^Tunnel0 .*state=up" || fail "the failed transport-mode CHILD_SA broke the tunnel: $(vpnctl status)"
 fi
+# The TUN's MTU follows the SA carrying the traffic: tunnel mode in UDP over
+# a 1500-octet path, AES-CBC (16-octet IV and blocks), HMAC-SHA-256-128:
+# 1500 - 20 (IP) - 8 (UDP) - 8 (ESP) - 16 (IV) - 16 (ICV) = 1432 octets of
+# ciphertext, 1424 usable as whole blocks, less 2 (ESP trailer), 20 (the GRE
+# delivery header) and 8 (GRE with key): 1394.
+TMTU=$(ip -n $NS_US link show gre0 | sed -n 's/.* mtu \([0-9]*\).*/\1/p')
+[ "$TMTU" = 1394 ] || fail "vpnd's TUN MTU is $TMTU, want 1394 for GRE in tunnel-mode ESP in UDP: $(grep MTU "$W/us/vpnd.log")"
