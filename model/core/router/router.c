@@ -2592,6 +2592,11 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
             vpn_gre_hdr h;
             memset(&h, 0, sizeof h);
             grc = rx->next_header == VPN_IPPROTO_GRE ? vpn_gre_decap(pkt, &h) : VPN_ERR_MALFORMED;
+            /* RFC 2890 2.1: the key tells the tunnel; another key is not
+             * ours (vpn_gre_tunnel_decap checks it when the IP header is
+             * there; here, ESP in UDP or from an IPv6 raw socket, it is not) */
+            if (grc == 0 && (h.has_key != t->has_key || (h.has_key && h.key != t->key)))
+                grc = VPN_ERR_POLICY;
             proto = h.proto;
         } else {
             vpn_gre_rx grx;
