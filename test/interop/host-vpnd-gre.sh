@@ -228,4 +228,4 @@ NT=$(TS A -Y "esp and $HDRS and esp.protocol == 47 and gre" | wc -l)
 # the clear GRE B sent is on the wire, and nothing of it counted as ours
 [ "$(TS A -Y 'gre and not esp' | wc -l)" = 5 ] || fail "the 5 clear GRE packets are not in the capture"
 TS A -Y 'esp and gre' -V | grep -m1 -A3 "Generic Routing Encapsulation" >"$W/gre-sample.txt"
-echo "PASS: GRE/IPsec: tunnel up, ICMP both ways (10/10 each way), transport mode with proto 47 host selectors, ESP decrypts to GRE key 4242 + ICMP with both sides' keys, nothing malformed, clear GRE not accepted"
+echo "PASS: GRE/IPsec: tunnel up, ICMP both ways (10/10 each way), transport mode with proto 47 host selectors, ESP decrypts to GRE key 4242 + ICMP with both sides' keys, nothing malformed, clear GRE sent to A not out of its TUN"
