@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/vpn-err.h"
+#include "router/router.h"
 
 static int fail(char *err, size_t errlen, int code, int line, const char *fmt, ...) VPN_PRINTF(5, 6);
 
@@ -63,13 +64,19 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
     vpn_host_tunnel *t;
     int rc;
 
-    if (f->tunnel_mode == VPN_CONF_TUNNEL_GRE_IP || f->tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT)
+    if (f->tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT)
         return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
-                    "%s: tunnel mode gre is not supported by vpnd; use `tunnel mode ipsec ipv4` (VTI)",
+                    "%s: tunnel mode gre multipoint is not supported by vpnd; use `tunnel mode gre ip` "
+                    "(point-to-point GRE/IPsec) or `tunnel mode ipsec ipv4` (VTI)",
                     f->name);
-    if (f->tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4)
+    if (f->tunnel_mode == VPN_CONF_TUNNEL_GRE_IP && f->is_virtual_template)
         return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
-                    "%s: only `tunnel mode ipsec ipv4` is supported by vpnd", f->name);
+                    "%s: vpnd serves remote access on `tunnel mode ipsec ipv4` templates, "
+                    "not `tunnel mode gre ip`",
+                    f->name);
+    if (f->tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 && f->tunnel_mode != VPN_CONF_TUNNEL_GRE_IP)
+        return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
+                    "%s: vpnd supports `tunnel mode ipsec ipv4` and `tunnel mode gre ip` only", f->name);
     if (!f->protection[0])
         return fail(err, errlen, VPN_ERR_POLICY, f->line,
                     "%s has no `tunnel protection ipsec profile`", f->name);
@@ -87,6 +94,9 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
         return rc;
     t->dst = f->tunnel_destination;
     t->access = f->is_virtual_template;
+    t->gre = f->tunnel_mode == VPN_CONF_TUNNEL_GRE_IP;
+    t->has_key = f->has_tunnel_key;
+    t->key = f->tunnel_key;
     if (t->access) {
         memset(&t->dst, 0, sizeof t->dst);
         t->dst.family = t->src.family;
@@ -107,8 +117,9 @@ static int add_tunnel(const vpn_conf *c, const vpn_conf_interface *f, vpn_host_p
     t->address = f->address;
     if (f->has_address && f->address.addr.family != VPN_AF_INET)
         return fail(err, errlen, VPN_ERR_UNSUPPORTED, f->line,
-                    "%s: an IPv4 VTI takes an IPv4 `ip address`", f->name);
+                    "%s: vpnd's tunnel interfaces carry IPv4: an IPv4 `ip address` only", f->name);
     t->mtu = f->ip_mtu ? f->ip_mtu : 1400;
+    t->mtu_set = f->ip_mtu != 0;
     t->line = f->line;
     plan->n_tunnel++;
     return 0;
@@ -140,8 +151,9 @@ int vpn_host_plan_build(const vpn_conf *c, vpn_host_plan *plan, char *err, size_
     }
     if (plan->n_tunnel == 0 && c->n_isakmp_policy == 0)
         return fail(err, errlen, VPN_ERR_POLICY, 0,
-                    "no tunnel interface: vpnd needs an `interface TunnelN` with `tunnel mode ipsec ipv4` "
-                    "and `tunnel protection ipsec profile` (or, for IKEv1 phase 1 only, a `crypto isakmp policy`)");
+                    "no tunnel interface: vpnd needs an `interface TunnelN` (`tunnel mode ipsec ipv4` or "
+                    "`tunnel mode gre ip`) with `tunnel protection ipsec profile` "
+                    "(or, for IKEv1 phase 1 only, a `crypto isakmp policy`)");
     for (size_t i = 0; i < c->n_route; i++) {
         const vpn_conf_route *r = &c->route[i];
         vpn_host_tunnel *t = NULL;
@@ -154,7 +166,7 @@ int vpn_host_plan_build(const vpn_conf *c, vpn_host_plan *plan, char *err, size_
                         "other routes belong to the host");
         if (r->prefix.addr.family != VPN_AF_INET)
             return fail(err, errlen, VPN_ERR_UNSUPPORTED, r->line,
-                        "%s is an IPv4 VTI: IPv6 routes cannot enter it", t->name);
+                        "%s carries IPv4: IPv6 routes cannot enter it", t->name);
         if (t->n_route == VPN_HOST_ROUTES_MAX)
             return fail(err, errlen, VPN_ERR_LIMIT, r->line, "more than %d routes into %s",
                         VPN_HOST_ROUTES_MAX, t->name);
@@ -165,7 +177,10 @@ int vpn_host_plan_build(const vpn_conf *c, vpn_host_plan *plan, char *err, size_
 
 void vpn_host_tunnel_policy(const vpn_host_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol)
 {
-    vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
+    if (t->gre)
+        vpn_router_gre_policy(pol, t->ipsec_profile, &t->src, &t->dst, tag);
+    else
+        vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
 }
 
 int vpn_host_selector_prefix(const vpn_ikev2_selector *s, vpn_prefix *out)

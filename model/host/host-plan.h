@@ -5,12 +5,16 @@
  * the IKEv2 engine gets for it. Pure: no sockets, no GLib, so that tests
  * check the translation on its own.
  *
- * Only static VTIs are supported (`tunnel mode ipsec ipv4`): a VTI
- * negotiates any/any selectors, as IOS does, and whatever the kernel routes
- * into the TUN device is protected. A Virtual-Template in the same mode
+ * Static VTIs (`tunnel mode ipsec ipv4`) negotiate any/any selectors, as
+ * IOS does, and whatever the kernel routes into the TUN device is
+ * protected. Point-to-point GRE/IPsec tunnels (`tunnel mode gre ip`, the
+ * IOS default) negotiate IOS's IPSEC FLOW "permit 47 host SRC host DST" in
+ * the transform set's mode; the router core (model/core/router, the same
+ * code ns-3 runs) puts GRE (RFC 2784/2890, model/core/gre) around what the
+ * kernel routes into the TUN device, since the host kernel may have no GRE
+ * of its own. A Virtual-Template in VTI mode
  * (`interface Virtual-Template N type tunnel`) is the remote-access hub's
- * interface: one TUN device for all its clients. A GRE tunnel (the IOS default mode) is
- * refused: the host has no GRE encapsulation in the daemon's data path.
+ * interface: one TUN device for all its clients. Multipoint GRE is refused.
  */
 #ifndef VPN_HOST_PLAN_H
 #define VPN_HOST_PLAN_H
@@ -38,12 +42,20 @@ typedef struct vpn_host_tunnel {
     bool has_address;
     vpn_prefix address;                    /* ip address of the tunnel, if any */
     uint32_t mtu;                          /* ip mtu, else 1400 */
+    /* `ip mtu` was configured; else vpnd lowers mtu where GRE and ESP
+     * would not fit the WAN interface's MTU (vpn_router_tunnel_mtu). */
+    bool mtu_set;
     vpn_prefix route[VPN_HOST_ROUTES_MAX]; /* prefixes routed into the tunnel */
     size_t n_route;
     /* `interface Virtual-Template N type tunnel` (remote access, FlexVPN
      * hub): no destination (dst is 0.0.0.0), any client; vpnd routes each
      * client's assigned address into it while the client is connected. */
     bool access;
+    /* `tunnel mode gre ip` (GRE/IPsec): GRE in the router core, selectors
+     * permit 47 between src and dst, the transform set's mode. */
+    bool gre;
+    bool has_key;                          /* tunnel key K (RFC 2890) */
+    uint32_t key;
     int line;
 } vpn_host_tunnel;
 
@@ -55,8 +67,8 @@ typedef struct vpn_host_plan {
 /*
  * Builds the plan for a parsed, validated configuration. On failure err
  * (errlen bytes) says which line and why, and the plan is not to be used.
- * Errors: VPN_ERR_INVAL (arguments), VPN_ERR_UNSUPPORTED (a GRE or
- * multipoint tunnel, an IPv6 VTI, a route vpnd cannot install: via a next
+ * Errors: VPN_ERR_INVAL (arguments), VPN_ERR_UNSUPPORTED (a multipoint
+ * GRE tunnel, a GRE Virtual-Template, an IPv6 VTI, a route vpnd cannot install: via a next
  * hop or a non-tunnel interface), VPN_ERR_POLICY (a tunnel without
  * protection, destination or usable source; no protected tunnel at all;
  * endpoints of different families), VPN_ERR_LIMIT (too many tunnels or
@@ -69,9 +81,10 @@ const vpn_host_tunnel *vpn_host_plan_find(const vpn_host_plan *plan, const char 
 
 /*
  * The child policy of tunnel index i: its ipsec profile, peers = the
- * tunnel destination only, IPv4 any/any selectors (0.0.0.0/0 both ways,
- * also over an IPv6 underlay), tunnel mode only, tag = i
- * (vpn_ikev2_policy_vti). Strings point into t.
+ * tunnel destination only, tag = i. A VTI: IPv4 any/any selectors
+ * (0.0.0.0/0 both ways, also over an IPv6 underlay), tunnel mode only
+ * (vpn_ikev2_policy_vti). GRE/IPsec: protocol 47 from src to dst in the
+ * transform set's mode (vpn_router_gre_policy). Strings point into t.
  */
 void vpn_host_tunnel_policy(const vpn_host_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol);
 

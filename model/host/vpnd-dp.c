@@ -1,6 +1,8 @@
 /*
- * vpnd's data path: one TUN device per tunnel interface (a static VTI) and
- * routes for the prefixes the configuration sends into it. What the kernel
+ * vpnd's data path: one TUN device per tunnel interface (a static VTI or a
+ * GRE/IPsec tunnel) and routes for the prefixes the configuration sends
+ * into it. A GRE tunnel's TUN carries the inner packets: GRE is put on and
+ * taken off in the router core (the host kernel may have no GRE). What the kernel
  * routes into a TUN goes to the router core (vpn_router_tunnel_output),
  * which encrypts it and hands back ESP to send (vpnd-net.c); what the
  * router decrypts comes back here to be written to the TUN. SA installs,
@@ -13,8 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <ifaddrs.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -86,12 +90,75 @@ static int tun_create(const char *name, char *err, size_t errlen)
 
 static gboolean on_tun(gint fd, GIOCondition cond, gpointer user);
 
+/* The MTU of the interface holding address a (the tunnel source), 1500
+ * when none does (an address the host has not got yet). */
+static uint32_t wan_mtu_of(const vpn_addr *a)
+{
+    struct ifaddrs *ifs = NULL;
+    uint32_t mtu = 1500;
+
+    if (getifaddrs(&ifs) != 0)
+        return mtu;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        const struct sockaddr *sa = i->ifa_addr;
+        const void *raw = NULL;
+        if (sa == NULL)
+            continue;
+        if (sa->sa_family == AF_INET && a->family == VPN_AF_INET)
+            raw = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        else if (sa->sa_family == AF_INET6 && a->family == VPN_AF_INET6)
+            raw = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (raw == NULL || memcmp(raw, a->b, vpn_addr_len(a)) != 0)
+            continue;
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        snprintf(ifr.ifr_name, IFNAMSIZ, "%s", i->ifa_name);
+        if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+            mtu = (uint32_t)ifr.ifr_mtu;
+        if (fd >= 0)
+            close(fd);
+        break;
+    }
+    freeifaddrs(ifs);
+    return mtu;
+}
+
+/*
+ * Without `ip mtu`, a tunnel's MTU is 1400 unless GRE and ESP (the
+ * negotiated SA's, else the worst the ipsec profile allows:
+ * vpn_router_tunnel_mtu) do not fit the WAN interface's MTU with it, as
+ * over an IPv6 underlay: then the largest that fits, so that no inner
+ * packet the kernel sends into the TUN leaves as outer IP fragments (the
+ * ns-3 side derives its tunnel MTUs the same way). Returns the MTU to use.
+ */
+static uint32_t tunnel_mtu(vpnd *d, size_t i)
+{
+    const vpn_host_tunnel *t = d->tun[i].t;
+    uint16_t m = 0;
+
+    if (t->mtu_set || t->access || vpn_router_tunnel_mtu(d->router, (uint32_t)i, d->tun[i].wan_mtu, &m) != 0)
+        return t->mtu;
+    return m < t->mtu ? m : t->mtu;
+}
+
+static int set_mtu(vpnd *d, vpnd_tunnel *vt, uint32_t mtu, char *err, size_t errlen)
+{
+    char m[16];
+
+    snprintf(m, sizeof m, "%u", mtu);
+    if (vpnd_run_ip(d, err, errlen, (const char *[]){"link", "set", "dev", vt->ifname, "mtu", m, "up", NULL}))
+        return -1;
+    vt->mtu = mtu;
+    return 0;
+}
+
 int vpnd_dp_open(vpnd *d, char *err, size_t errlen)
 {
     for (size_t i = 0; i < d->plan.n_tunnel; i++) {
         const vpn_host_tunnel *t = &d->plan.tunnel[i];
         vpnd_tunnel *vt = &d->tun[i];
-        char mtu[16], a[VPN_ADDR_STRLEN + 4], path[96];
+        char a[VPN_ADDR_STRLEN + 4], path[96];
 
         vt->t = t;
         vt->fd = -1;
@@ -104,15 +171,15 @@ int vpnd_dp_open(vpnd *d, char *err, size_t errlen)
         d->n_tun = i + 1;
         if ((vt->fd = tun_create(vt->ifname, err, errlen)) < 0)
             return -1;
-        /* An IPv4 VTI: keep the kernel's IPv6 chatter (router solicitations) out. */
+        /* An IPv4 tunnel: keep the kernel's IPv6 chatter (router solicitations) out. */
         snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", vt->ifname);
         FILE *f = fopen(path, "w");
         if (f) {
             fputs("1\n", f);
             fclose(f);
         }
-        snprintf(mtu, sizeof mtu, "%u", t->mtu);
-        if (vpnd_run_ip(d, err, errlen, (const char *[]){"link", "set", "dev", vt->ifname, "mtu", mtu, "up", NULL}))
+        vt->wan_mtu = wan_mtu_of(&t->src);
+        if (set_mtu(d, vt, tunnel_mtu(d, i), err, errlen))
             return -1;
         if (t->has_address) {
             char s[VPN_ADDR_STRLEN];
@@ -127,7 +194,8 @@ int vpnd_dp_open(vpnd *d, char *err, size_t errlen)
                 return -1;
         }
         vt->watch = g_unix_fd_add(vt->fd, G_IO_IN, on_tun, d);
-        vpnd_log(d, VPN_LOG_INFO, "%s: TUN %s, %zu route(s), peer %s", t->name, vt->ifname, t->n_route,
+        vpnd_log(d, VPN_LOG_INFO, "%s: TUN %s, %s, MTU %u (WAN %u), %zu route(s), peer %s", t->name, vt->ifname,
+                 t->gre ? "GRE/IPsec" : t->access ? "Virtual-Template" : "VTI", vt->mtu, vt->wan_mtu, t->n_route,
                  t->access ? "any (remote access)" : vpn_addr_str(&t->dst, a, sizeof a));
     }
     return 0;
@@ -184,6 +252,25 @@ static void learn_routes(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c)
     }
 }
 
+/* The SA carrying a tunnel's traffic changed (up, rekeyed, another pair
+ * taking over after a delete): its overhead (mode, NAT-T) may differ. */
+static void refresh_mtus(vpnd *d)
+{
+    for (size_t i = 0; i < d->n_tun; i++) {
+        vpnd_tunnel *vt = &d->tun[i];
+        uint32_t m = tunnel_mtu(d, i), was = vt->mtu;
+        char err[256];
+
+        if (vt->fd < 0 || m == was)
+            continue;
+        if (set_mtu(d, vt, m, err, sizeof err) != 0)
+            vpnd_log(d, VPN_LOG_WARN, "%s: %s", vt->t->name, err);
+        else
+            vpnd_log(d, VPN_LOG_INFO, "%s: MTU %u -> %u for the SA now carrying its traffic (WAN %u)",
+                     vt->t->name, was, m, vt->wan_mtu);
+    }
+}
+
 static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
 {
     char a[VPN_ADDR_STRLEN];
@@ -213,18 +300,21 @@ static void ike_event(vpnd *d, const vpn_ikev2_event *ev)
             break; /* the router logged why it did not install it */
         if (d->tun[c->policy_tag].t->access)
             vpnd_ra_child_up(d, &d->tun[c->policy_tag], c);
-        else
-            learn_routes(d, &d->tun[c->policy_tag], c);
+        else if (!d->tun[c->policy_tag].t->gre)
+            learn_routes(d, &d->tun[c->policy_tag], c); /* GRE's selectors are the two ends */
+        refresh_mtus(d);
         vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u up on %s: SPI in 0x%08x out 0x%08x, %s, peer %s%s", c->id,
                  d->tun[c->policy_tag].t->name, c->spi_in, c->spi_out, c->transform_set ? c->transform_set : "",
                  vpn_addr_str(&c->remote.addr, a, sizeof a), c->udp_encap ? " (ESP in UDP)" : "");
         break;
     case VPN_IKEV2_EV_CHILD_REKEYED:
         vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u rekeyed as %u", c->old_id, c->id);
+        refresh_mtus(d);
         break;
     case VPN_IKEV2_EV_CHILD_DOWN:
         vpnd_log(d, VPN_LOG_INFO, "CHILD_SA %u down: %s", c->id, reason);
         vpnd_ra_child_down(d, c->id);
+        refresh_mtus(d);
         break;
     case VPN_IKEV2_EV_CHILD_EXPIRING:
         break;

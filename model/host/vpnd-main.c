@@ -6,7 +6,7 @@
  * what was done and exits non-zero with one line saying why:
  *   1  a run-time failure (sockets, TUN, routes, files)
  *   2  the configuration (an unknown or malformed line, or what vpnd
- *      cannot do, such as a GRE tunnel)
+ *      cannot do, such as a multipoint GRE tunnel)
  *   64 bad command-line usage
  */
 #define _GNU_SOURCE
@@ -207,7 +207,11 @@ static int start_engine(vpnd *d, char *err, size_t errlen)
         uint32_t id;
         memset(&tc, 0, sizeof tc);
         tc.name = t->name;
-        tc.mode = t->access ? VPN_ROUTER_TUNNEL_ACCESS : VPN_ROUTER_TUNNEL_VTI;
+        /* GRE/IPsec: the router core's GRE (model/core/gre) wraps what the
+         * kernel routes into the TUN, the same path ns-3's tunnels take. */
+        tc.mode = t->access ? VPN_ROUTER_TUNNEL_ACCESS : t->gre ? VPN_ROUTER_TUNNEL_GRE_IPSEC : VPN_ROUTER_TUNNEL_VTI;
+        tc.has_key = t->has_key;
+        tc.key = t->key;
         tc.src = t->src;
         tc.dst = t->dst;
         tc.ipsec_profile = t->ipsec_profile;

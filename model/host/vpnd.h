@@ -39,6 +39,8 @@ typedef struct vpnd_tunnel {
     int fd;
     guint watch;
     uint64_t pkts_to_tun, pkts_from_tun;
+    uint32_t mtu;             /* the TUN device's MTU now */
+    uint32_t wan_mtu;         /* of the interface holding the tunnel source (1500 if none) */
     /* Routes added for remote selectors a peer narrowed to (kept while the
      * daemon runs, so traffic brings the tunnel back on demand). */
     vpn_prefix learned[16];

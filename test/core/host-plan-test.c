@@ -78,6 +78,7 @@ static void test_vti_plan(void **state)
     assert_string_equal(vpn_addr_str(&t->address.addr, a, sizeof a), "172.16.0.1");
     assert_int_equal(t->address.len, 30);
     assert_int_equal(t->mtu, 1380);
+    assert_true(t->mtu_set);
     assert_int_equal(t->n_route, 2);
     assert_string_equal(vpn_addr_str(&t->route[0].addr, a, sizeof a), "10.0.2.0");
     assert_int_equal(t->route[0].len, 24);
@@ -86,6 +87,7 @@ static void test_vti_plan(void **state)
     assert_int_equal(t->number, 7);
     assert_false(t->has_address);
     assert_int_equal(t->mtu, 1400);
+    assert_false(t->mtu_set);
     assert_int_equal(t->n_route, 1);
     assert_string_equal(vpn_addr_str(&t->src, a, sizeof a), "198.18.0.1");
     assert_ptr_equal(vpn_host_plan_find(&plan, "tunnel7"), &plan.tunnel[1]);
@@ -120,16 +122,75 @@ static void test_vti_plan(void **state)
     vpn_conf_del(c);
 }
 
+/* GRE/IPsec (`tunnel mode gre ip`, IOS's default mode): GRE in the router
+ * core, IOS's IPSEC FLOW "permit 47 host SRC host DST" as the selectors,
+ * the transform set's mode (transport may be asked for). */
+static void test_gre_plan(void **state)
+{
+    (void)state;
+    vpn_conf *c = conf_of(BASE "interface Tunnel3\n"
+                               " ip address 172.16.0.1 255.255.255.0\n"
+                               " tunnel source eth0\n"
+                               " tunnel destination 198.18.0.2\n"
+                               " tunnel key 77\n"
+                               " tunnel protection ipsec profile IPS\n"
+                               "interface Tunnel4\n"
+                               " tunnel source eth0\n"
+                               " tunnel mode gre ip\n"
+                               " tunnel destination 198.18.0.9\n"
+                               " tunnel protection ipsec profile IPS\n"
+                               "ip route 10.0.2.0 255.255.255.0 Tunnel3\n");
+    vpn_host_plan plan;
+    char err[300], a[VPN_ADDR_STRLEN];
+    vpn_ikev2_policy pol;
+
+    assert_int_equal(vpn_host_plan_build(c, &plan, err, sizeof err), 0);
+    assert_int_equal(plan.n_tunnel, 2);
+    const vpn_host_tunnel *t = &plan.tunnel[0];
+    assert_true(t->gre);
+    assert_true(t->has_key);
+    assert_int_equal(t->key, 77);
+    assert_int_equal(t->number, 3);
+    assert_int_equal(t->n_route, 1);
+    assert_true(plan.tunnel[1].gre);
+    assert_false(plan.tunnel[1].has_key);
+    vpn_host_tunnel_policy(t, 0, &pol);
+    assert_string_equal(pol.ipsec_profile, "IPS");
+    assert_false(pol.tunnel_mode_only);
+    assert_int_equal(pol.remote.len, 32);
+    assert_string_equal(vpn_addr_str(&pol.remote.addr, a, sizeof a), "198.18.0.2");
+    assert_int_equal(pol.n_ts_local, 1);
+    assert_int_equal(pol.n_ts_remote, 1);
+    assert_int_equal(pol.ts_local[0].proto, 47);
+    assert_int_equal(pol.ts_remote[0].proto, 47);
+    assert_string_equal(vpn_addr_str(&pol.ts_local[0].addr_lo, a, sizeof a), "198.18.0.1");
+    assert_string_equal(vpn_addr_str(&pol.ts_local[0].addr_hi, a, sizeof a), "198.18.0.1");
+    assert_string_equal(vpn_addr_str(&pol.ts_remote[0].addr_lo, a, sizeof a), "198.18.0.2");
+    assert_string_equal(vpn_addr_str(&pol.ts_remote[0].addr_hi, a, sizeof a), "198.18.0.2");
+    /* a VTI beside it keeps its any/any, tunnel mode only */
+    vpn_host_tunnel vti = *t;
+    vti.gre = false;
+    vpn_host_tunnel_policy(&vti, 0, &pol);
+    assert_true(pol.tunnel_mode_only);
+    assert_int_equal(pol.ts_local[0].proto, 0);
+    vpn_conf_del(c);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
-    /* IOS's default tunnel mode is GRE: vpnd has no GRE data path. */
-    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel destination 198.18.0.2\n"
-                           " tunnel protection ipsec profile IPS\n",
-                      VPN_ERR_UNSUPPORTED, "line 17: Tunnel0: tunnel mode gre is not supported");
+    /* Multipoint GRE (DMVPN) is the ns-3 side's; vpnd has point-to-point GRE only. */
     expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel mode gre multipoint\n"
                            " tunnel protection ipsec profile IPS\n",
-                      VPN_ERR_UNSUPPORTED, "tunnel mode gre is not supported");
+                      VPN_ERR_UNSUPPORTED, "line 17: Tunnel0: tunnel mode gre multipoint is not supported");
+    expect_plan_error(BASE "interface Virtual-Template1 type tunnel\n tunnel source eth0\n"
+                           " tunnel protection ipsec profile IPS\n",
+                      VPN_ERR_UNSUPPORTED, "on `tunnel mode ipsec ipv4` templates, not `tunnel mode gre ip`");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel destination 198.18.0.2\n",
+                      VPN_ERR_POLICY, "has no `tunnel protection ipsec profile`");
+    expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel destination 198.18.0.2\n"
+                           " tunnel protection ipsec profile IPS\nip route 2001:db8::/32 Tunnel0\n",
+                      VPN_ERR_UNSUPPORTED, "Tunnel0 carries IPv4");
     expect_plan_error(BASE "interface Tunnel0\n tunnel source eth0\n tunnel mode ipsec ipv4\n"
                            " tunnel destination 198.18.0.2\n",
                       VPN_ERR_POLICY, "has no `tunnel protection ipsec profile`");
@@ -237,6 +298,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vti_plan),
+        cmocka_unit_test(test_gre_plan),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_selector_prefix),
         cmocka_unit_test(test_virtual_template_plan),

@@ -571,6 +571,129 @@ static void test_child_recreated_on_traffic(void **state)
     free(c1);
 }
 
+/* A second CHILD_SA on a point-to-point tunnel that the peer deletes again
+ * (strongSwan does so when it cannot install a CHILD_SA it negotiated, e.g.
+ * a transport-mode one with kernel-libipsec, interop-gre-resp): the tunnel
+ * sends on the first pair again, which is still up (RFC 7296 1.4.1), and
+ * does not drop traffic as if it had no SA. */
+static void test_extra_child_deleted(void **state)
+{
+    rn_net n;
+    char *c0 = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+    char *c1 = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    rn_node *a, *b;
+    vpn_router_tunnel_info ti;
+    vpn_ikev2_sa_info info;
+    vpn_ikev2_policy pol;
+    uint32_t first, extra;
+    (void)state;
+
+    rn_init(&n);
+    a = rn_add(&n, 0, c0, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    b = rn_add(&n, 1, c1, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL);
+    assert_int_equal(vpn_router_start(a->r, n.now), 0);
+    assert_int_equal(vpn_router_start(b->r, n.now), 0);
+    rn_run_for(&n, 5);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    first = ti.out_child;
+    assert_true(first != 0);
+
+    /* b adds a CHILD_SA for the same flow under the same IKE SA */
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(b->r), 0, &info), 0);
+    vpn_router_gre_policy(&pol, "IPP", &b->addr, &a->addr, b->tunnel);
+    assert_int_equal(vpn_ikev2_child_create(vpn_router_ikev2_setup(b->r), n.now, info.id, &pol), 0);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    extra = ti.out_child;
+    assert_true(extra != 0 && extra != first); /* the newest pair carries traffic */
+
+    /* ... and deletes it again: a falls back to the first pair */
+    assert_int_equal(vpn_router_tunnel_get(b->r, b->tunnel, &ti), 0);
+    assert_int_equal(vpn_ikev2_child_delete(vpn_router_ikev2_setup(b->r), n.now, ti.out_child), 0);
+    rn_run_for(&n, 1);
+    assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ti), 0);
+    assert_int_equal(ti.out_child, first);
+    assert_int_equal(vpn_router_tunnel_get(b->r, b->tunnel, &ti), 0);
+    assert_true(ti.out_child != 0);
+    a->tx_seq = b->tx_seq = 100;
+    rn_traffic(a, 20);
+    rn_traffic(b, 20);
+    rn_run_for(&n, 2);
+    for (uint32_t q = 100; q < 120; q++)
+        assert_true(a->seen[q] && b->seen[q]); /* nothing dropped as NO_SA */
+    assert_int_equal(a->drops[VPN_ROUTER_DROP_NO_SA], 0);
+    assert_int_equal(b->drops[VPN_ROUTER_DROP_NO_SA], 0);
+    rn_free(&n);
+    free(c0);
+    free(c1);
+}
+
+/* Hands ESP in IP to the receiver as vpnd does for ESP in UDP and over
+ * IPv6: the ESP alone and the outer addresses beside it (vpn_router_esp_input),
+ * so that the router reads a transport-mode SA's GRE header itself. */
+static bool esp_without_ip(rn_net *n, rn_msg *m, void *user)
+{
+    static uint8_t buf[4096];
+    vpn_pkt pkt;
+    vpn_esp_outer o;
+    size_t ihl;
+    (void)user;
+
+    if (m->udp || m->len < 20 || m->data[9] != 50)
+        return true;
+    ihl = (size_t)(m->data[0] & 15) * 4;
+    memset(&o, 0, sizeof o);
+    o.src = n->node[m->from].addr;
+    o.dst = n->node[1 - m->from].addr;
+    vpn_pkt_init(&pkt, buf, sizeof buf, VPN_PKT_HEADROOM);
+    memcpy(vpn_pkt_put(&pkt, m->len - ihl), m->data + ihl, m->len - ihl);
+    (void)vpn_router_esp_input(n->node[1 - m->from].r, n->now, &pkt, &o);
+    return false;
+}
+
+/* RFC 2890 2.1: the key tells GRE tunnels apart, so GRE with another key
+ * is not this tunnel's, also when it comes in a transport-mode SA without
+ * its IP header (ESP in UDP, or over IPv6 in vpnd), where the router reads
+ * the GRE header itself (the IPv4 path and mGRE already checked it). Same
+ * keys: delivered; either way in. */
+static void test_gre_key_transport(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 4; how++) {
+        bool same = how & 1, no_ip = how & 2;
+        rn_net n;
+        char *c0 = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+        char *c1 = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+        rn_node *a, *b;
+        vpn_router_tunnel_info ti;
+
+        rn_init(&n);
+        a = rn_add_keyed(&n, 0, c0, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL, true, 11);
+        b = rn_add_keyed(&n, 1, c1, VPN_ROUTER_TUNNEL_GRE_IPSEC, false, NULL, true, same ? 11 : 22);
+        if (no_ip)
+            n.hook = esp_without_ip;
+        assert_int_equal(vpn_router_start(a->r, n.now), 0);
+        assert_int_equal(vpn_router_start(b->r, n.now), 0);
+        rn_run_for(&n, 5);
+        assert_int_equal(vpn_router_tunnel_get(b->r, b->tunnel, &ti), 0);
+        assert_true(ti.out_child != 0);
+        a->tx_seq = 100;
+        rn_traffic(a, 20);
+        rn_run_for(&n, 1);
+        rn_traffic(a, 0);
+        if (same) {
+            assert_true(b->rx >= 10);
+            assert_int_equal(b->drops[VPN_ROUTER_DROP_GRE], 0);
+        } else {
+            assert_int_equal(b->rx, 0);
+            assert_true(b->drops[VPN_ROUTER_DROP_GRE] >= 10);
+        }
+        rn_free(&n);
+        free(c0);
+        free(c1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +701,8 @@ int main(void)
         cmocka_unit_test(test_key_lines),
         cmocka_unit_test(test_plain_view),
         cmocka_unit_test(test_child_recreated_on_traffic),
+        cmocka_unit_test(test_extra_child_deleted),
+        cmocka_unit_test(test_gre_key_transport),
         cmocka_unit_test(test_drop_names),
         cmocka_unit_test(test_gre_policy),
         cmocka_unit_test(test_tunnel_config_errors),

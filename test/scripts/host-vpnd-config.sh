@@ -1,6 +1,6 @@
 #!/bin/sh
-# vpnd refuses what it cannot run before it touches the system: a GRE tunnel
-# (exit 2), an unknown line (exit 2, the line named), an undefined
+# vpnd refuses what it cannot run before it touches the system: a multipoint
+# GRE tunnel (exit 2), an unknown line (exit 2, the line named), an undefined
 # trustpoint, bad options (exit 64); vpnctl without a daemon exits 3 and
 # an unknown command is refused. No root needed: these fail before any
 # socket or TUN device is opened.
@@ -34,8 +34,8 @@ expect() {
     [ $rc = "$code" ] || fail "vpnd $*: exit $rc, want $code: $(cat "$W/err")"
     grep -qF -- "$needle" "$W/err" || fail "vpnd $*: no '$needle' in: $(cat "$W/err")"
 }
-grep -v "tunnel mode" "$W/good.cfg" >"$W/gre.cfg"
-expect 2 "gre.cfg line 12: Tunnel0: tunnel mode gre is not supported" -n -c "$W/gre.cfg" -s "$W/ctl"
+sed 's/tunnel mode ipsec ipv4/tunnel mode gre multipoint/' "$W/good.cfg" >"$W/mgre.cfg"
+expect 2 "mgre.cfg line 12: Tunnel0: tunnel mode gre multipoint is not supported" -n -c "$W/mgre.cfg" -s "$W/ctl"
 { cat "$W/good.cfg"; echo " tunnel shape round"; } >"$W/unknown.cfg"
 expect 2 "unknown.cfg line 17:" -n -c "$W/unknown.cfg" -s "$W/ctl"
 { cat "$W/good.cfg"; echo "crypto ikev2 profile PROF"; echo " pki trustpoint NOPE"; } >"$W/tp.cfg"

@@ -532,8 +532,13 @@ static uint32_t *out_slot(vpn_router *r, const rt_child *c)
     return p ? &p->out_child : NULL;
 }
 
-/* The tunnel's traffic moves to the rekey successor of old (if any); on
- * mGRE else to another pair with the same peer (both ends initiated). */
+/* The tunnel's traffic moves to the rekey successor of old (if any), else
+ * to another pair of the same tunnel (mGRE: with the same peer) that is
+ * still installed: both ends initiated, or the peer added a CHILD_SA it
+ * then deleted (strongSwan does that when it cannot install what it
+ * negotiated). Without this a point-to-point tunnel would stop sending
+ * while an SA pair with its peer is up (RFC 7296 1.4.1: deleting one
+ * CHILD_SA leaves the others). */
 static void hand_over(vpn_router *r, const rt_child *old)
 {
     uint32_t *slot = out_slot(r, old);
@@ -549,12 +554,10 @@ static void hand_over(vpn_router *r, const rt_child *old)
             return;
         }
     }
-    if (r->tun[old->tunnel].mg == NULL)
-        return;
     for (size_t i = 0; i < r->n_child; i++) {
         rt_child *n = &r->child[i];
-        if (n != old && n->tunnel == old->tunnel && vpn_addr_eq(&n->peer, &old->peer) && !n->dying && n->out &&
-            n->replaces == 0) {
+        if (n != old && n->tunnel == old->tunnel && !n->dying && n->out && n->replaces == 0 &&
+            (r->tun[old->tunnel].mg == NULL || vpn_addr_eq(&n->peer, &old->peer))) {
             *slot = n->id;
             return;
         }
@@ -2608,6 +2611,11 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
             vpn_gre_hdr h;
             memset(&h, 0, sizeof h);
             grc = rx->next_header == VPN_IPPROTO_GRE ? vpn_gre_decap(pkt, &h) : VPN_ERR_MALFORMED;
+            /* RFC 2890 2.1: the key tells the tunnel; another key is not
+             * ours (vpn_gre_tunnel_decap checks it when the IP header is
+             * there; here, ESP in UDP or from an IPv6 raw socket, it is not) */
+            if (grc == 0 && (h.has_key != t->has_key || (h.has_key && h.key != t->key)))
+                grc = VPN_ERR_POLICY;
             proto = h.proto;
         } else {
             vpn_gre_rx grx;

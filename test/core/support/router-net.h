@@ -367,8 +367,18 @@ static inline void rn_router_new(rn_node *nd, bool key_lines)
 
 /* Node idx (0: 192.0.2.1, 1: 192.0.2.2) with config text (NULL: no IKE)
  * and one tunnel towards dst (NULL: the other node's address). */
+static inline rn_node *rn_add_keyed(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
+                                    bool initiate, const char *dst, bool has_key, uint32_t key);
+
 static inline rn_node *rn_add(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
                               bool initiate, const char *dst)
+{
+    return rn_add_keyed(n, idx, conf_text, mode, initiate, dst, false, 0);
+}
+
+/* As rn_add, the tunnel with GRE key `key` (RFC 2890) when has_key. */
+static inline rn_node *rn_add_keyed(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
+                                    bool initiate, const char *dst, bool has_key, uint32_t key)
 {
     rn_node *nd = &n->node[idx];
     vpn_router_tunnel_config tc;
@@ -396,6 +406,8 @@ static inline rn_node *rn_add(rn_net *n, int idx, const char *conf_text, vpn_rou
     tc.ipsec_profile = "IPP";
     tc.initiate = initiate;
     tc.initiate_at_start = initiate;
+    tc.has_key = has_key;
+    tc.key = key;
     assert_int_equal(vpn_router_tunnel_add(nd->r, &tc, &nd->tunnel), 0);
     return nd;
 }
