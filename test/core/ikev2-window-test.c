@@ -776,20 +776,26 @@ static void capture_dpd(tp_net *n, taker *t)
     assert_int_equal(mid_of(&t->d), info(n, 1).msgid_next_recv);
 }
 
-/* Hands R2 the IKE message `ike` (len bytes) as if from `src`; a source on
- * port 4500 gets the non-ESP marker (RFC 3948 2.2). Answers are discarded. */
-static void forge_to_r2(tp_net *n, const vpn_ikev2_endpoint *src, const uint8_t *ike, size_t len)
+/* Hands node `to` the IKE message `ike` (len bytes) as if from `src`; a
+ * source on port 4500 gets the non-ESP marker (RFC 3948 2.2). Answers are
+ * discarded. */
+static void forge_to(tp_net *n, int to, const vpn_ikev2_endpoint *src, const uint8_t *ike, size_t len)
 {
     uint8_t buf[sizeof ((tp_dgram *)0)->data];
     size_t off = src->port == VPN_IKEV2_NATT_PORT ? 4 : 0;
-    vpn_ikev2_endpoint dst = n->node[1].ep;
+    vpn_ikev2_endpoint dst = n->node[to].ep;
 
     assert_true(len + off <= sizeof buf);
     memset(buf, 0, off);
     memcpy(buf + off, ike, len);
-    assert_int_equal(vpn_ikev2_input(n->node[1].ctx, n->now, &dst, src, buf, len + off), 0);
+    assert_int_equal(vpn_ikev2_input(n->node[to].ctx, n->now, &dst, src, buf, len + off), 0);
     while (n->n_queue)
         free(n->queue[--n->n_queue]);
+}
+
+static void forge_to_r2(tp_net *n, const vpn_ikev2_endpoint *src, const uint8_t *ike, size_t len)
+{
+    forge_to(n, 1, src, ike, len);
 }
 
 /* What a forged request must leave alone on R2. */
@@ -904,6 +910,73 @@ static void test_window_forged_requests_change_nothing(void **state)
     tp_free(&n);
 }
 
+static void test_window_forged_responses_change_nothing(void **state)
+{
+    tp_net n;
+    taker t = {0};
+    tp_dgram *resp;
+    uint8_t m[sizeof t.d.data];
+    const uint8_t *ike;
+    size_t len;
+    vpn_ikev2_endpoint moved;
+    vpn_ikev2_stats s0, s1;
+    vpn_ikev2_sa_info a0, a1;
+    uint32_t mid;
+    (void)state;
+
+    /* The same for the initiator's side: R2's answer to R1's liveness
+     * check, forged (garbage ICV, or another message ID) and from another
+     * address: R1 takes none of them as the answer, keeps its request in
+     * flight, and does not follow the sender (2.23). The genuine answer
+     * from there is then taken and followed. */
+    up(&n, NULL, NULL);
+    capture_dpd(&n, &t);
+    mid = mid_of(&t.d);
+    assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &t.d.dst, &t.d.src, t.d.data, t.d.len), 0);
+    assert_int_equal(n.n_queue, 1);
+    resp = n.queue[0];
+    n.n_queue = 0;
+    assert_true(tp_is_response(resp));
+    assert_int_equal(mid_of(resp), mid);
+    ike = tp_ike(resp, &len);
+    assert_int_equal(vpn_addr_parse(&moved.addr, "192.0.2.78"), 0);
+    moved.port = VPN_IKEV2_NATT_PORT;
+    vpn_ikev2_stats_get(n.node[0].ctx, &s0);
+    a0 = info(&n, 0);
+    assert_int_equal(a0.requests_in_flight, 1);
+
+    for (int k = 0; k < 4; k++) {
+        const vpn_ikev2_endpoint *src = k % 2 ? &moved : &resp->src;
+        memcpy(m, ike, len);
+        if (k < 2)
+            m[len - 1] ^= 0x01;    /* ICV */
+        else
+            m[len - 20] ^= 0x80;   /* ciphertext */
+        forge_to(&n, 0, src, m, len);
+    }
+    vpn_ikev2_stats_get(n.node[0].ctx, &s1);
+    a1 = info(&n, 0);
+    assert_int_equal(s1.in_responses, s0.in_responses);
+    assert_int_equal(s1.dropped, s0.dropped + 4);
+    assert_int_equal(a1.requests_in_flight, 1);
+    assert_int_equal(a1.msgid_next_send, a0.msgid_next_send);
+    assert_int_equal(a1.window_remote, a0.window_remote);
+    assert_int_equal(a1.remote.port, a0.remote.port);
+    assert_true(vpn_addr_eq(&a1.remote.addr, &a0.remote.addr));
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_MOVED), 0);
+
+    forge_to(&n, 0, &moved, ike, len);
+    vpn_ikev2_stats_get(n.node[0].ctx, &s1);
+    a1 = info(&n, 0);
+    assert_int_equal(s1.in_responses, s0.in_responses + 1);
+    assert_int_equal(a1.requests_in_flight, 0);
+    assert_int_equal(a1.remote.port, VPN_IKEV2_NATT_PORT);
+    assert_true(vpn_addr_eq(&a1.remote.addr, &moved.addr));
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_MOVED), 1);
+    free(resp);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -922,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_window_after_peer_ike_rekey_held),
         cmocka_unit_test(test_window_responder_keeps_last_n),
         cmocka_unit_test(test_window_forged_requests_change_nothing),
+        cmocka_unit_test(test_window_forged_responses_change_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
