@@ -1224,7 +1224,9 @@ void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now)
 }
 
 /* A request for SPIs we no longer know: the retransmission of a Delete we
- * answered (the very bytes) gets the same answer again (RFC 7296 2.4). */
+ * answered (the very bytes) gets the same answer again (RFC 7296 2.4).
+ * No ICV check: the bytes are those of a request that passed one, and
+ * nothing but the duplicates_answered counter changes. */
 static bool tomb_answer(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_hdr *hdr, const uint8_t *buf,
                         size_t len)
 {
@@ -1484,7 +1486,7 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
             return 2;
         }
         /* Reassembly state changes only from here on, after this fragment's
-         * own ICV was checked (7383 2.5: each fragment is protected). */
+         * own ICV was checked (7383 2.6: each fragment is verified alone). */
         if (sa->rf_active && (sa->rf_mid != outer->hdr.msg_id || sa->rf_response != resp ||
                               sa->rf_total != total))
             reasm_clear(sa); /* a new message (2.6: a larger Total restarts) */
@@ -1607,8 +1609,8 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
      * authenticate, and a replay of them cannot be told from a
      * retransmission (2.1); the answer goes to sa->remote, not to the
      * sender, and no SA state changes (no peer following: 2.23 "only in
-     * response to a new packet"). The window test below reads SA state
-     * but changes nothing before authentication. */
+     * response to a new packet"). The window check below only reads SA
+     * state; nothing changes before unprotect has checked the ICV. */
     if (sa->have_resp && mid == sa->resp_mid) {
         if (same_bytes(&sa->last_req, buf, len)) {
             ctx->stats.duplicates_answered++;
