@@ -567,6 +567,70 @@ static void test_pcap_rsa_fragments(void **state)
     tp_free(&n);
 }
 
+/* Before each IKE_AUTH fragment (RFC 7383 SKF) is delivered, its receiver
+ * gets three forged copies: the ICV flipped, another fragment number, a
+ * larger Total (which would restart a reassembly, 7383 2.6). */
+typedef struct frag_forger {
+    size_t forged[2]; /* per receiving node */
+} frag_forger;
+
+static bool forge_fragments(tp_net *n, tp_dgram *d, void *user)
+{
+    frag_forger *f = user;
+    size_t len, off;
+    const uint8_t *ike = tp_ike(d, &len);
+    uint8_t m[sizeof d->data];
+    int to = 1 - d->from;
+
+    if (tp_exchange(d) != 35 || len < 36 || ike[16] != 53)
+        return true;
+    off = (size_t)(ike - d->data);
+    for (int k = 0; k < 3; k++) {
+        uint8_t *skf;
+        memcpy(m, d->data, d->len);
+        skf = m + off + 28; /* the SKF payload comes first (RFC 7383 2.5) */
+        if (k == 0)
+            m[d->len - 1] ^= 0x01;
+        else if (k == 1)
+            vpn_store16(skf + 4, (uint16_t)(vpn_load16(skf + 4) == 1 ? 2 : 1));
+        else
+            vpn_store16(skf + 6, (uint16_t)(vpn_load16(skf + 6) + 1));
+        assert_int_equal(vpn_ikev2_input(n->node[to].ctx, n->now, &d->dst, &d->src, m, d->len), 0);
+        f->forged[to]++;
+    }
+    return true;
+}
+
+/* RFC 7383 2.6 / RFC 7296 2.21.2: a fragment changes the reassembly only
+ * once its own ICV checked. Forged fragments interleaved with both
+ * fragmented IKE_AUTH messages are dropped and counted as drops only: the
+ * handshake completes as without them, nothing answered twice. */
+static void test_forged_fragments_change_nothing(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    frag_forger f;
+    vpn_ikev2_stats st[2];
+    (void)state;
+
+    memset(&f, 0, sizeof f);
+    cert_setup(&n, &s);
+    n.hook = forge_fragments;
+    n.hook_user = &f;
+    run_handshake(&n);
+    n.hook = NULL;
+    assert_up(&n, VPN_CONF_AUTH_RSA_SIG, VPN_CONF_AUTH_RSA_SIG);
+    assert_true(f.forged[0] >= 6 && f.forged[1] >= 6); /* both directions went in fragments */
+    for (int i = 0; i < 2; i++) {
+        vpn_ikev2_stats_get(n.node[i].ctx, &st[i]);
+        assert_int_equal(st[i].dropped, f.forged[i]);
+        assert_int_equal(st[i].duplicates_answered, 0);
+        assert_int_equal(st[i].retransmits, 0);
+        assert_int_equal(st[i].in_requests + st[i].in_responses, 2);
+    }
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_eap_user_cert_hub),
         cmocka_unit_test(test_eap_user_cert_hub_refused),
         cmocka_unit_test(test_pcap_rsa_fragments),
+        cmocka_unit_test(test_forged_fragments_change_nothing),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

@@ -946,6 +946,116 @@ static void test_child_create(void **state)
     tp_free(&n);
 }
 
+/* R2's datagrams never reach R1; R1 gets copies with a flipped ICV
+ * instead, one from R2's address and one from elsewhere on port 4500. */
+typedef struct forger {
+    vpn_ikev2_endpoint moved;
+    size_t forged;
+} forger;
+
+static void forge_to_r1(tp_net *n, forger *f, const vpn_ikev2_endpoint *src, const uint8_t *ike, size_t len)
+{
+    uint8_t m[sizeof ((tp_dgram *)0)->data];
+    size_t off = src->port == VPN_IKEV2_NATT_PORT ? 4 : 0;
+    vpn_ikev2_endpoint dst = n->node[0].ep;
+
+    assert_true(len + off <= sizeof m);
+    memset(m, 0, off);
+    memcpy(m + off, ike, len);
+    assert_int_equal(vpn_ikev2_input(n->node[0].ctx, n->now, &dst, src, m, len + off), 0);
+    f->forged++;
+}
+
+static bool corrupt_r2(tp_net *n, tp_dgram *d, void *user)
+{
+    forger *f = user;
+    uint8_t m[sizeof d->data];
+    size_t len;
+    const uint8_t *ike;
+
+    if (d->from != 1)
+        return true;
+    ike = tp_ike(d, &len);
+    memcpy(m, ike, len);
+    m[len - 1] ^= 0x01;
+    forge_to_r1(n, f, &d->src, m, len);
+    forge_to_r1(n, f, &f->moved, m, len);
+    return false;
+}
+
+/* RFC 7296 2.21.2, 2.4: only authenticated messages prove the peer alive.
+ * The peer dies as in test_dpd_dead, but R1 keeps getting forged messages
+ * with its SPIs: a request 5 s before its liveness check is due (it would
+ * put the check off by 5 s if it counted), and each answer of R2's with a
+ * flipped ICV (they would end the checks). R1 asks when it would have,
+ * gives up when it would have, never follows the sender, and counts the
+ * forgeries as drops only. */
+static void test_dpd_forged_not_alive(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    forger f;
+    vpn_ikev2_stats s0, s1;
+    vpn_ikev2_sa_info i0, i1;
+    const tp_dgram *auth = NULL;
+    uint64_t t0, first_dpd = 0;
+    int e;
+    (void)state;
+
+    memset(&f, 0, sizeof f);
+    assert_int_equal(vpn_addr_parse(&f.moved.addr, "192.0.2.79"), 0);
+    f.moved.port = VPN_IKEV2_NATT_PORT;
+    a.profile_extra = " dpd 10 2 periodic\n";
+    bring_up(&n, &a, &b);
+    t0 = n.now;
+    for (size_t i = 0; i < n.n_log && auth == NULL; i++)
+        if (n.log[i]->from == 1 && tp_exchange(n.log[i]) == 35 && tp_is_response(n.log[i]))
+            auth = n.log[i];
+    assert_non_null(auth);
+    vpn_ikev2_stats_get(n.node[0].ctx, &s0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &i0), 0);
+    n.hook = corrupt_r2;
+    n.hook_user = &f;
+
+    tp_run_until(&n, t0 + 5 * TP_NS);
+    {
+        /* R2's IKE_AUTH answer made a new INFORMATIONAL request from R2:
+         * the header is under the ICV, so it no longer verifies */
+        uint8_t m[sizeof auth->data];
+        size_t len;
+        const uint8_t *ike = tp_ike(auth, &len);
+        memcpy(m, ike, len);
+        m[18] = 37;
+        m[19] &= (uint8_t)~0x20;
+        vpn_store32(m + 20, i0.msgid_next_recv);
+        forge_to_r1(&n, &f, &auth->src, m, len);
+        forge_to_r1(&n, &f, &f.moved, m, len);
+    }
+    tp_run_until(&n, t0 + 10 * TP_NS + 5 * 2 * TP_NS - 1);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &i1), 0);
+    assert_int_equal(i1.remote.port, i0.remote.port);
+    assert_true(vpn_addr_eq(&i1.remote.addr, &i0.remote.addr));
+    assert_int_equal(i1.msgid_next_recv, i0.msgid_next_recv);
+    for (size_t i = 0; i < n.n_log; i++)
+        if (n.log[i]->from == 0 && tp_exchange(n.log[i]) == 37 && !tp_is_response(n.log[i])) {
+            first_dpd = n.log[i]->when;
+            break;
+        }
+    assert_true(first_dpd != 0 && first_dpd <= t0 + 10 * TP_NS);
+    assert_true(f.forged > 2); /* R2 answered some checks: forged answers went in */
+    tp_run_for(&n, 2);
+    e = tp_find_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN, 0);
+    assert_true(e >= 0);
+    assert_int_equal(n.node[0].ev[e].reason, VPN_IKEV2_R_DPD);
+    vpn_ikev2_stats_get(n.node[0].ctx, &s1);
+    assert_int_equal(s1.in_requests, s0.in_requests);
+    assert_int_equal(s1.in_responses, s0.in_responses);
+    assert_int_equal(s1.dropped, s0.dropped + f.forged);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_MOVED), 0);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -979,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_ike_rekey_collision),
         cmocka_unit_test(test_ike_rekey_by_lifetime),
         cmocka_unit_test(test_child_create),
+        cmocka_unit_test(test_dpd_forged_not_alive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -743,6 +743,240 @@ static void test_window_responder_keeps_last_n(void **state)
     free(k);
 }
 
+/* ---- forged requests change nothing (RFC 7296 2.1, 2.3, 2.23) ---------------------------- */
+
+/* Takes R1's INFORMATIONAL requests out of the network (the first is kept). */
+typedef struct taker {
+    tp_dgram d;
+    int n;
+} taker;
+
+static bool take_info(tp_net *n, tp_dgram *d, void *user)
+{
+    taker *t = user;
+    (void)n;
+    if (d->from == 0 && !tp_is_response(d) && tp_exchange(d) == 37) {
+        if (t->n++ == 0)
+            t->d = *d;
+        return false;
+    }
+    return true;
+}
+
+/* R1's DPD request, captured before R2 saw it (its message ID is the one
+ * R2 expects next). */
+static void capture_dpd(tp_net *n, taker *t)
+{
+    n->hook = take_info;
+    n->hook_user = t;
+    assert_int_equal(vpn_ikev2_dpd(n->node[0].ctx, n->now, tp_sa_id(n, 0)), 0);
+    tp_pump(n);
+    n->hook = NULL;
+    assert_int_equal(t->n, 1);
+    assert_int_equal(mid_of(&t->d), info(n, 1).msgid_next_recv);
+}
+
+/* Hands node `to` the IKE message `ike` (len bytes) as if from `src`; a
+ * source on port 4500 gets the non-ESP marker (RFC 3948 2.2). Answers are
+ * discarded. */
+static void forge_to(tp_net *n, int to, const vpn_ikev2_endpoint *src, const uint8_t *ike, size_t len)
+{
+    uint8_t buf[sizeof ((tp_dgram *)0)->data];
+    size_t off = src->port == VPN_IKEV2_NATT_PORT ? 4 : 0;
+    vpn_ikev2_endpoint dst = n->node[to].ep;
+
+    assert_true(len + off <= sizeof buf);
+    memset(buf, 0, off);
+    memcpy(buf + off, ike, len);
+    assert_int_equal(vpn_ikev2_input(n->node[to].ctx, n->now, &dst, src, buf, len + off), 0);
+    while (n->n_queue)
+        free(n->queue[--n->n_queue]);
+}
+
+static void forge_to_r2(tp_net *n, const vpn_ikev2_endpoint *src, const uint8_t *ike, size_t len)
+{
+    forge_to(n, 1, src, ike, len);
+}
+
+/* What a forged request must leave alone on R2. */
+typedef struct r2_view {
+    vpn_ikev2_stats st;
+    vpn_ikev2_sa_info sa;
+} r2_view;
+
+static r2_view r2_view_of(tp_net *n)
+{
+    r2_view v;
+    vpn_ikev2_stats_get(n->node[1].ctx, &v.st);
+    v.sa = info(n, 1);
+    return v;
+}
+
+static void r2_unchanged(tp_net *n, const r2_view *was, uint64_t more_dropped)
+{
+    r2_view now = r2_view_of(n);
+    assert_int_equal(now.st.window_violations, was->st.window_violations);
+    assert_int_equal(now.st.in_requests, was->st.in_requests);
+    assert_int_equal(now.st.out_responses, was->st.out_responses);
+    assert_int_equal(now.st.duplicates_answered, was->st.duplicates_answered);
+    assert_int_equal(now.st.dropped, was->st.dropped + more_dropped);
+    assert_int_equal(now.sa.msgid_next_recv, was->sa.msgid_next_recv);
+    assert_int_equal(now.sa.window_remote, was->sa.window_remote);
+    assert_int_equal(now.sa.remote.port, was->sa.remote.port);
+    assert_true(vpn_addr_eq(&now.sa.remote.addr, &was->sa.remote.addr));
+    assert_int_equal(now.sa.local.port, was->sa.local.port);
+    assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_MOVED), 0);
+    assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_IKE_DOWN), 0);
+}
+
+static void test_window_forged_requests_change_nothing(void **state)
+{
+    tp_net n;
+    taker t = {0};
+    r2_view v0;
+    uint8_t m[sizeof t.d.data];
+    size_t len;
+    const uint8_t *ike;
+    vpn_ikev2_endpoint moved;
+    uint32_t mid, window;
+    (void)state;
+
+    /* Anyone who has seen the SPIs can send R2 requests; only the ICV
+     * (SK_ai) tells R1's from theirs. Past the window, inside it, and from
+     * another address (a NAT rebinding, 2.23): all dropped unauthenticated,
+     * with nothing counted but the drop (2.21.2: "MUST NOT ... change
+     * state"). The same bytes unaltered are then taken, so each check
+     * below would see a change. */
+    up(&n, NULL, NULL);
+    capture_dpd(&n, &t);
+    ike = tp_ike(&t.d, &len);
+    assert_true(len > 28 + 4 + 16);
+    mid = mid_of(&t.d);
+    window = info(&n, 1).window_local;
+    assert_true(window >= 1);
+    assert_int_equal(vpn_addr_parse(&moved.addr, "192.0.2.77"), 0);
+    moved.port = VPN_IKEV2_NATT_PORT;
+    v0 = r2_view_of(&n);
+
+    /* 1. message IDs past the window (each one a violation if it were
+     * R1's): the header is under the ICV, so these are forgeries */
+    for (uint32_t k = 0; k < 40; k++) {
+        memcpy(m, ike, len);
+        vpn_store32(m + 20, mid + window + k);
+        forge_to_r2(&n, &t.d.src, m, len);
+    }
+    r2_unchanged(&n, &v0, 40);
+
+    /* 2. the expected message ID, garbage ICV; then garbage ciphertext */
+    memcpy(m, ike, len);
+    m[len - 1] ^= 0x01;
+    forge_to_r2(&n, &t.d.src, m, len);
+    memcpy(m, ike, len);
+    m[len - 20] ^= 0x80;
+    forge_to_r2(&n, &t.d.src, m, len);
+    r2_unchanged(&n, &v0, 42);
+
+    /* 3. the same from another address and port 4500: R2 must not follow */
+    for (uint32_t k = 0; k < 3; k++) {
+        memcpy(m, ike, len);
+        if (k == 0)
+            m[len - 1] ^= 0x01;
+        else
+            vpn_store32(m + 20, mid + window + k);
+        forge_to_r2(&n, &moved, m, len);
+    }
+    r2_unchanged(&n, &v0, 45);
+
+    /* 4. a retransmission of nothing R2 answered: an old message ID with
+     * R1's SPIs but a forged body is not answered */
+    if (mid > 0) {
+        memcpy(m, ike, len);
+        vpn_store32(m + 20, mid - 1);
+        forge_to_r2(&n, &t.d.src, m, len);
+        r2_unchanged(&n, &v0, 46);
+    }
+
+    /* the genuine request is still taken (the checks above can fail):
+     * from the moved address R2 follows (2.23) */
+    forge_to_r2(&n, &moved, ike, len);
+    {
+        r2_view v1 = r2_view_of(&n);
+        assert_int_equal(v1.sa.msgid_next_recv, mid + 1);
+        assert_int_equal(v1.st.in_requests, v0.st.in_requests + 1);
+        assert_int_equal(v1.sa.remote.port, VPN_IKEV2_NATT_PORT);
+        assert_true(vpn_addr_eq(&v1.sa.remote.addr, &moved.addr));
+        assert_int_equal(v1.st.window_violations, v0.st.window_violations);
+    }
+    tp_free(&n);
+}
+
+static void test_window_forged_responses_change_nothing(void **state)
+{
+    tp_net n;
+    taker t = {0};
+    tp_dgram *resp;
+    uint8_t m[sizeof t.d.data];
+    const uint8_t *ike;
+    size_t len;
+    vpn_ikev2_endpoint moved;
+    vpn_ikev2_stats s0, s1;
+    vpn_ikev2_sa_info a0, a1;
+    uint32_t mid;
+    (void)state;
+
+    /* The same for the initiator's side: R2's answer to R1's liveness
+     * check, forged (garbage ICV, or another message ID) and from another
+     * address: R1 takes none of them as the answer, keeps its request in
+     * flight, and does not follow the sender (2.23). The genuine answer
+     * from there is then taken and followed. */
+    up(&n, NULL, NULL);
+    capture_dpd(&n, &t);
+    mid = mid_of(&t.d);
+    assert_int_equal(vpn_ikev2_input(n.node[1].ctx, n.now, &t.d.dst, &t.d.src, t.d.data, t.d.len), 0);
+    assert_int_equal(n.n_queue, 1);
+    resp = n.queue[0];
+    n.n_queue = 0;
+    assert_true(tp_is_response(resp));
+    assert_int_equal(mid_of(resp), mid);
+    ike = tp_ike(resp, &len);
+    assert_int_equal(vpn_addr_parse(&moved.addr, "192.0.2.78"), 0);
+    moved.port = VPN_IKEV2_NATT_PORT;
+    vpn_ikev2_stats_get(n.node[0].ctx, &s0);
+    a0 = info(&n, 0);
+    assert_int_equal(a0.requests_in_flight, 1);
+
+    for (int k = 0; k < 4; k++) {
+        const vpn_ikev2_endpoint *src = k % 2 ? &moved : &resp->src;
+        memcpy(m, ike, len);
+        if (k < 2)
+            m[len - 1] ^= 0x01;    /* ICV */
+        else
+            m[len - 20] ^= 0x80;   /* ciphertext */
+        forge_to(&n, 0, src, m, len);
+    }
+    vpn_ikev2_stats_get(n.node[0].ctx, &s1);
+    a1 = info(&n, 0);
+    assert_int_equal(s1.in_responses, s0.in_responses);
+    assert_int_equal(s1.dropped, s0.dropped + 4);
+    assert_int_equal(a1.requests_in_flight, 1);
+    assert_int_equal(a1.msgid_next_send, a0.msgid_next_send);
+    assert_int_equal(a1.window_remote, a0.window_remote);
+    assert_int_equal(a1.remote.port, a0.remote.port);
+    assert_true(vpn_addr_eq(&a1.remote.addr, &a0.remote.addr));
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_MOVED), 0);
+
+    forge_to(&n, 0, &moved, ike, len);
+    vpn_ikev2_stats_get(n.node[0].ctx, &s1);
+    a1 = info(&n, 0);
+    assert_int_equal(s1.in_responses, s0.in_responses + 1);
+    assert_int_equal(a1.requests_in_flight, 0);
+    assert_int_equal(a1.remote.port, VPN_IKEV2_NATT_PORT);
+    assert_true(vpn_addr_eq(&a1.remote.addr, &moved.addr));
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_MOVED), 1);
+    free(resp);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -760,6 +994,8 @@ int main(void)
         cmocka_unit_test(test_window_after_ike_rekey_held),
         cmocka_unit_test(test_window_after_peer_ike_rekey_held),
         cmocka_unit_test(test_window_responder_keeps_last_n),
+        cmocka_unit_test(test_window_forged_requests_change_nothing),
+        cmocka_unit_test(test_window_forged_responses_change_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1224,7 +1224,9 @@ void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now)
 }
 
 /* A request for SPIs we no longer know: the retransmission of a Delete we
- * answered (the very bytes) gets the same answer again (RFC 7296 2.4). */
+ * answered (the very bytes) gets the same answer again (RFC 7296 2.4).
+ * No ICV check: the bytes are those of a request that passed one, and
+ * nothing but the duplicates_answered counter changes. */
 static bool tomb_answer(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_hdr *hdr, const uint8_t *buf,
                         size_t len)
 {
@@ -1483,6 +1485,8 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
             inner->err_notify = VPN_IKEV2_N_INVALID_SYNTAX;
             return 2;
         }
+        /* Reassembly state changes only from here on, after this fragment's
+         * own ICV was checked (7383 2.6: each fragment is verified alone). */
         if (sa->rf_active && (sa->rf_mid != outer->hdr.msg_id || sa->rf_response != resp ||
                               sa->rf_total != total))
             reasm_clear(sa); /* a new message (2.6: a larger Total restarts) */
@@ -1527,6 +1531,28 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
             return rc == 0 ? 0 : 2;
         }
     }
+}
+
+/*
+ * Checks the ICV of an SK message or SKF fragment and nothing else: the
+ * plaintext lands in the scratch ctx->plain, no fragment is stored, no SA
+ * field changes. For a request we will not take (past the window) but
+ * want to count only if it really is the peer's (RFC 7296 2.21.2: an
+ * unauthenticated message changes no state, counters included).
+ */
+static bool authentic(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, const vpn_ikev2_msg *outer)
+{
+    const vpn_ikev2_payload *p = vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SK, NULL);
+    vpn_ikev2_sk_region reg;
+
+    if (p == NULL)
+        p = vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SKF, NULL);
+    if (p == NULL || !sa->keyed)
+        return false;
+    if (vpn_ikev2_sk_split(outer, p, vpn_ikev2_sk_iv_len(&sa->cr), vpn_ikev2_sk_icv_len(&sa->cr),
+                           vpn_ikev2_sk_block_len(&sa->cr), &reg) != 0)
+        return false;
+    return vpn_ikev2_sk_decrypt(&sa->cr, buf, reg.iv_off, reg.ct_off, reg.ct_len, reg.icv_off, ctx->plain) == 0;
 }
 
 /* Answer to an authenticated request whose inner payloads did not parse. */
@@ -1578,7 +1604,13 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     /* RFC 7296 2.2: a retransmission of the last request gets the cached
      * response again; anything else out of order is dropped. For a request
      * that came in fragments last_req is its fragment 1: RFC 7383 2.6.1,
-     * only fragment 1 of a retransmitted request triggers the resend. */
+     * only fragment 1 of a retransmitted request triggers the resend.
+     * Done before unprotect: the bytes are those of a request we did
+     * authenticate, and a replay of them cannot be told from a
+     * retransmission (2.1); the answer goes to sa->remote, not to the
+     * sender, and no SA state changes (no peer following: 2.23 "only in
+     * response to a new packet"). The window check below only reads SA
+     * state; nothing changes before unprotect has checked the ICV. */
     if (sa->have_resp && mid == sa->resp_mid) {
         if (same_bytes(&sa->last_req, buf, len)) {
             ctx->stats.duplicates_answered++;
@@ -1604,7 +1636,9 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     off = mid - sa->mid_recv;
     if (off >= window || (sa->recv_seen >> off) & 1u) {
         ctx->stats.dropped++;
-        if (off < window + 64 && off >= window)
+        /* counted only when the peer really sent it: anyone who knows the
+         * SPIs can send junk message IDs (2.21.2, unauthenticated: no state) */
+        if (off < window + 64 && off >= window && authentic(ctx, sa, buf, outer))
             ctx->stats.window_violations++;
         IKEV2_LOG(ctx, VPN_LOG_DEBUG, "IKE SA %u: request %u outside the window (expect %u, window %u)",
                   sa->id, mid, sa->mid_recv, window);
@@ -1697,13 +1731,13 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
 {
     vpn_ikev2_msg *inner;
     ikev2_in in;
+    size_t k = SIZE_MAX;
     int rc;
 
     if (sa->req.task == IKEV2_T_NONE || outer->hdr.msg_id != sa->req.mid ||
         outer->hdr.exchange != sa->req.type) {
         /* 2.3: responses are matched by message ID; a parked request's
-         * answer makes it the current one */
-        size_t k;
+         * answer makes it the current one (below, once authenticated) */
         for (k = 0; k < sa->n_park; k++)
             if (sa->park[k].mid == outer->hdr.msg_id && sa->park[k].type == outer->hdr.exchange)
                 break;
@@ -1711,7 +1745,6 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
             ctx->stats.dropped++;
             return;
         }
-        exch_swap(&sa->req, &sa->park[k]);
     }
     if ((inner = vpn_calloc(&ctx->params.alloc, 1, sizeof *inner)) == NULL) {
         ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "reading a response");
@@ -1732,6 +1765,9 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         free(inner);
         return;
     }
+    /* 2.21.2: only an authentic answer touches the requests in flight */
+    if (k != SIZE_MAX)
+        exch_swap(&sa->req, &sa->park[k]);
     /* a response comes where the request went (RFC 7296 2.11) */
     plain_view(ctx, sa, false, &sa->remote, &sa->local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
     follow_peer(ctx, sa, local, remote);
