@@ -856,6 +856,16 @@ static size_t ikev2_policy_routes(const vpn_ikev2_ctx *ctx, const vpn_conf_autho
             for (int k = 0; k < 4; k++)
                 net.addr.b[k] &= m.b[k];
             out[n++] = net;
+        } else if (f != NULL && f->has_address && f->address.addr.family == VPN_AF_INET6 &&
+                   f->address.len <= 128) {
+            /* an `ipv6 address` interface: its network as an
+             * INTERNAL_IP6_SUBNET (3.15.1), the host bits cleared */
+            vpn_prefix net = f->address;
+            for (unsigned k = 0; k < 16; k++) {
+                unsigned bits = net.len > 8 * k ? net.len - 8 * k : 0;
+                net.addr.b[k] &= bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+            }
+            out[n++] = net;
         }
     }
     return n;
@@ -1519,15 +1529,30 @@ int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_in
 {
     if (ctx == NULL || out == NULL)
         return VPN_ERR_INVAL;
-    if (index >= ctx->conf->n_ip_pool)
+    uint8_t family = VPN_AF_INET;
+    if (index >= ctx->conf->n_ip_pool + ctx->conf->n_ipv6_pool)
         return VPN_ERR_NOTFOUND;
     memset(out, 0, sizeof *out);
-    out->name = ctx->conf->ip_pool[index].name;
-    out->first = ctx->conf->ip_pool[index].first;
-    out->last = ctx->conf->ip_pool[index].last;
-    out->size = vpn_addr_v4_u32(&out->last) - vpn_addr_v4_u32(&out->first) + 1;
+    if (index < ctx->conf->n_ip_pool) {
+        out->name = ctx->conf->ip_pool[index].name;
+        out->first = ctx->conf->ip_pool[index].first;
+        out->last = ctx->conf->ip_pool[index].last;
+        out->size = vpn_addr_v4_u32(&out->last) - vpn_addr_v4_u32(&out->first) + 1;
+    } else {
+        /* the `ipv6 local pool`s after the IPv4 ones: the first addresses
+         * of the first and last prefixes handed out, how many there are */
+        const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[index - ctx->conf->n_ip_pool];
+        vpn_ippool tmp;
+        family = VPN_AF_INET6;
+        out->name = cp->name;
+        if (vpn_ippool_init6(&tmp, cp->name, &cp->prefix, cp->assigned_len) == 0) {
+            vpn_ippool_bounds(&tmp, &out->first, &out->last);
+            out->size = tmp.last - tmp.first + 1;
+            vpn_ippool_free(&tmp);
+        }
+    }
     for (size_t i = 0; i < ctx->n_pool; i++)
-        if (strcmp(ctx->pool[i].name, out->name) == 0)
+        if (ctx->pool[i].family == family && strcmp(ctx->pool[i].name, out->name) == 0)
             out->in_use = ctx->pool[i].used;
     return 0;
 }

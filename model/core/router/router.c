@@ -982,6 +982,17 @@ static void tunnel_policy(const rt_tunnel *t, uint32_t tag, vpn_ikev2_policy *po
          * address it assigns (RFC 7296 3.15.4 ties the two). */
         vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
         memset(&pol->remote, 0, sizeof pol->remote);
+        /* Both inner families (IOS-XE's dual-overlay template): an IPv6
+         * user's ::/0 meets ::/0 here and is narrowed to the address its
+         * `ipv6 pool` gave (3.15.1); a user given no IPv6 address keeps no
+         * IPv6 selector (ikev2-auth.c), so this opens nothing by itself. */
+        if (pol->n_ts_local < VPN_IKEV2_TS_MAX && pol->n_ts_remote < VPN_IKEV2_TS_MAX) {
+            vpn_prefix any6;
+            memset(&any6, 0, sizeof any6);
+            any6.addr.family = VPN_AF_INET6;
+            vpn_ikev2_selector_from_prefix(&pol->ts_local[pol->n_ts_local++], &any6, 0);
+            vpn_ikev2_selector_from_prefix(&pol->ts_remote[pol->n_ts_remote++], &any6, 0);
+        }
         return;
     }
     if (t->mode == VPN_ROUTER_TUNNEL_VTI)
