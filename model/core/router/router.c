@@ -984,8 +984,10 @@ static void tunnel_policy(const rt_tunnel *t, uint32_t tag, vpn_ikev2_policy *po
         memset(&pol->remote, 0, sizeof pol->remote);
         /* Both inner families (IOS-XE's dual-overlay template): an IPv6
          * user's ::/0 meets ::/0 here and is narrowed to the address its
-         * `ipv6 pool` gave (3.15.1); a user given no IPv6 address keeps no
-         * IPv6 selector (ikev2-auth.c), so this opens nothing by itself. */
+         * `ipv6 pool` gave (3.15.1); a user given an IPv4 address only
+         * keeps no IPv6 selector (ikev2-auth.c). A peer given no address
+         * at all keeps what it proposed, in either family, as it did
+         * with 0.0.0.0/0 before. */
         if (pol->n_ts_local < VPN_IKEV2_TS_MAX && pol->n_ts_remote < VPN_IKEV2_TS_MAX) {
             vpn_prefix any6;
             memset(&any6, 0, sizeof any6);
