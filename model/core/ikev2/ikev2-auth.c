@@ -856,11 +856,11 @@ static size_t ikev2_policy_routes(const vpn_ikev2_ctx *ctx, const vpn_conf_autho
             for (int k = 0; k < 4; k++)
                 net.addr.b[k] &= m.b[k];
             out[n++] = net;
-        } else if (f != NULL && f->has_address && f->address.addr.family == VPN_AF_INET6 &&
-                   f->address.len <= 128) {
-            /* an `ipv6 address` interface: its network as an
-             * INTERNAL_IP6_SUBNET (3.15.1), the host bits cleared */
-            vpn_prefix net = f->address;
+        }
+        if (f != NULL && f->has_address6 && f->address6.len <= 128 && n < cap) {
+            /* its `ipv6 address`: the network as an INTERNAL_IP6_SUBNET
+             * (3.15.1), the host bits cleared */
+            vpn_prefix net = f->address6;
             for (unsigned k = 0; k < 16; k++) {
                 unsigned bits = net.len > 8 * k ? net.len - 8 * k : 0;
                 net.addr.b[k] &= bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
