@@ -243,6 +243,55 @@ static void test_mschapv2_cp(void **state)
     tp_free(&n);
 }
 
+/* 3.15.4 on a hub that gives no address at all (its policy has no pool):
+ * a client that asked for an IPv6 address keeps no IPv6 selector (the
+ * template's ::/0 is not its to keep: it could send from any IPv6 source
+ * and draw any IPv6 destination); its IPv4 selectors stay as before. */
+static void test_ipv6_cp_no_pool(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    char *h = malloc(sizeof hub_conf), *c = client_conf("alice", "Secr3t!", "mschapv2");
+    assert_non_null(h);
+    memcpy(h, hub_conf, sizeof hub_conf);
+    char *pl = strstr(h, " pool RA-POOL\n");
+    assert_non_null(pl);
+    memmove(pl, pl + strlen(" pool RA-POOL\n"), strlen(pl + strlen(" pool RA-POOL\n")) + 1);
+    tp_init(&n);
+    tp_add(&n, c, "192.0.2.1", "client");
+    tp_add(&n, h, "192.0.2.2", "hub");
+    free(c);
+    free(h);
+    vpn_ikev2_policy hp;
+    memset(&hp, 0, sizeof hp);
+    hp.ipsec_profile = "IPP";
+    hp.ts_local[0] = sel("10.1.0.0/16", 0);
+    hp.ts_local[1] = sel("2001:db8:1::/48", 0);
+    hp.ts_remote[0] = sel("0.0.0.0/0", 0);
+    hp.ts_remote[1] = sel("::/0", 0);
+    hp.n_ts_local = hp.n_ts_remote = 2;
+    hp.tag = 9;
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &hp), 0);
+    vpn_ikev2_policy pc = client_policy();
+    pc.ts_local[1] = sel("::/0", 0);
+    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
+    pc.n_ts_local = pc.n_ts_remote = 2;
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    int eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(eb >= 0);
+    const vpn_ikev2_child_info *hc = &n.node[1].ev[eb].child;
+    assert_int_equal(hc->n_ts_remote, 1);
+    assert_int_equal(hc->ts_remote[0].addr_lo.family, VPN_AF_INET);
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[0].addr_lo, a, sizeof a), "0.0.0.0");
+    vpn_ikev2_sa_info ib;
+    sa0(&n, 1, &ib);
+    assert_int_equal(ib.assigned.family, VPN_AF_NONE);
+    assert_int_equal(ib.assigned6.family, VPN_AF_NONE);
+    tp_free(&n);
+}
+
 /* RFC 7296 3.15.1 for IPv6: a client whose selectors carry IPv6 asks for
  * INTERNAL_IP6_ADDRESS and _DNS beside the IPv4 ones; the hub's policy
  * (`ipv6 pool`, `ipv6 dns`) answers with a /128 from its `ipv6 local pool`
@@ -1057,6 +1106,7 @@ int main(void)
         cmocka_unit_test(test_hub_block_no_accept),
         cmocka_unit_test(test_spoke_routes_from_reply),
         cmocka_unit_test(test_ipv6_cp),
+        cmocka_unit_test(test_ipv6_cp_no_pool),
         cmocka_unit_test(test_spoke_routes_hostile_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1213,6 +1213,17 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
             if (k > 0)
                 c.n_ts_remote = k;
         }
+        if (child_err == 0 && req.ip6_address && g.address6.family != VPN_AF_INET6) {
+            /* 3.15.4: asked for an IPv6 address and given none: no IPv6
+             * selector either (the template's ::/0 is nobody's to keep) */
+            size_t k = 0;
+            for (size_t i = 0; i < c.n_ts_remote; i++)
+                if (c.ts_remote[i].addr_lo.family != VPN_AF_INET6)
+                    c.ts_remote[k++] = c.ts_remote[i];
+            c.n_ts_remote = k;
+            if (k == 0)
+                child_err = VPN_IKEV2_N_TS_UNACCEPTABLE;
+        }
         if (child_err == 0) {
             vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
             if (ikev2_child_keys(sa, &c, false, none, ni, nr) != 0)
