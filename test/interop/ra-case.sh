@@ -28,6 +28,10 @@
 # gives a /128 from its `ipv6 local pool` (INTERNAL_IP6_ADDRESS, RFC 7296
 # 3.15.1) and its Loopback6 network (`route set interface`, an
 # INTERNAL_IP6_SUBNET); UDP and ICMPv6 both ways, ESP carrying IPv6.
+# ipv6-nopool: `vips = ::` against a hub whose policy has no `ipv6 pool`:
+# no address to give, and no IPv6 selector either (3.15.4): the client's
+# CHILD_SA is refused (TS_UNACCEPTABLE), vpnd routes nothing, no pool
+# address is taken.
 # dualstack: `vips = 0.0.0.0,::`: one address of each pool, one CHILD_SA
 # with a selector of each family, traffic of both families both ways.
 # FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
@@ -62,6 +66,7 @@ AUTHZ_ROUTE1=172.16.9.0          # Framed-Route
 AUTHZ_ROUTE2=172.16.10.0         # Cisco-AVPair ipsec:route-set
 V4=yes                           # the client asks for an IPv4 address / an IPv6 one
 V6=no
+POOL6=yes                        # the hub's policy has an `ipv6 pool` (ipv6-nopool: not)
 POOL6_FIRST=2001:db8:99::1       # the first /128 of 2001:db8:99::/124 (::0 is never given)
 US_INNER6=2001:db8:1::1          # the hub's IPv6 LAN address (Loopback6, on lo)
 US_NET6=2001:db8:1::/64
@@ -76,6 +81,7 @@ case $CASE in
     cert-hub) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; CERT_HUB=yes ;;
     ipv6) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; V4=no; V6=yes ;;
     dualstack) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; V6=yes ;;
+    ipv6-nopool) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; V4=no; V6=yes; POOL6=no ;;
     radius-tls) METHOD=tls; HUB_METHOD=; SW_AUTH=eap-tls; CLIENT_PW=unused; RADIUS=yes; CERT_HUB=yes; EAP_TLS=yes ;;
     *) fail "unknown case $CASE" ;;
 esac
@@ -333,15 +339,16 @@ client_remote_auth() {
 # (Loopback6) and the policy's IPv6 lines (cases ipv6, dualstack).
 hub_v6_pool() {
     [ $V6 = yes ] || return 0
+    [ $POOL6 = yes ] && echo "ipv6 local pool RA-POOL6 ${POOL6_FIRST%1}/124 128"
     cat <<V6EOF
-ipv6 local pool RA-POOL6 ${POOL6_FIRST%1}/124 128
 interface Loopback6
  ipv6 address $US_INNER6/64
 V6EOF
 }
 hub_v6_policy() {
     [ $V6 = yes ] || return 0
-    printf ' ipv6 pool RA-POOL6\n ipv6 dns %s\n route set interface Loopback6\n' "${US_INNER6%1}53"
+    [ $POOL6 = yes ] && echo " ipv6 pool RA-POOL6"
+    printf ' ipv6 dns %s\n route set interface Loopback6\n' "${US_INNER6%1}53"
 }
 
 # ---- the hub: vpnd ------------------------------------------------------------------
@@ -567,6 +574,28 @@ if [ "$CASE" = wrongpw ] || [ "$CASE" = radius-wrongpw ]; then
     exit 0
 fi
 
+if [ $POOL6 = no ]; then
+    # 3.15.4: nothing to give, no IPv6 selector kept: the CHILD_SA is
+    # refused (TS_UNACCEPTABLE), nothing is routed
+    [ $INIT_RC -ne 0 ] || fail "strongSwan's initiate succeeded without an IPv6 address to give"
+    grep -q "installing new virtual IP" "$W/swan/charon.log" && fail "strongSwan installed a virtual IP"
+    grep -q "received TS_UNACCEPTABLE notify" "$W/swan/charon.log" ||
+        fail "strongSwan's log shows no TS_UNACCEPTABLE (see $W/swan/charon.log)"
+    grep -q "traffic selectors unacceptable" "$W/us/vpnd.log" || fail "vpnd's log shows no refused CHILD_SA"
+    [ "$(pool_in_use "$W/pool-up.txt")" = 0 ] || fail "an IPv4 address was taken: $(cat "$W/pool-up.txt")"
+    in_us ip -6 route show | grep -v "^fe80::/64 " | grep -q " dev vt" &&
+        fail "vpnd routed something into its TUN: $(in_us ip -6 route show)"
+    # (the IKE SA itself stands, as RFC 7296 1.2 lets it: no CHILD_SA, no address)
+    grep -q "Pushed IP address" "$W/ikev2-sa-detail.txt" && fail "the hub shows an address pushed"
+    stop_capture
+    us_keys
+    n_cp6=$(ts_count "isakmp.cfg.attr.type == 8")
+    n_a6=$(ts_count "isakmp.cfg.attr.internal_ip6_address")
+    log "capture: CP INTERNAL_IP6_ADDRESS attributes $n_cp6, with an address $n_a6"
+    [ "$n_cp6" -ge 1 ] && [ "$n_a6" = 0 ] || fail "the CP request is not visible, or an IPv6 address was given"
+    log "PASS: IPv6-only client refused by a hub without an IPv6 pool, nothing routed, nothing given"
+    exit 0
+fi
 [ $INIT_RC -eq 0 ] || fail "strongSwan could not connect: $(tail -5 "$W/swan/initiate.log")"
 if [ $V6 = yes ]; then
     # ---- ipv6, dualstack: the IPv6 virtual IP (and the IPv4 one) -------------------------
