@@ -6,6 +6,8 @@
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-static-routing-helper.h"
+#include "ns3/ipv6.h"
+#include "ns3/ipv6-interface-container.h"
 #include "ns3/log.h"
 #include "ns3/point-to-point-helper.h"
 #include "ns3/random-variable-stream.h"
@@ -35,8 +37,19 @@ const char kHubKey[] = "ra-hub-key";
 const char kSpokeKey[] = "ra-spoke-key";
 } // namespace
 
+uint32_t
+FlexVpnRemoteAccessHelper::Pool6Length(uint32_t poolSize)
+{
+    uint32_t bits = 1;
+    while (bits < 31 && ((1u << bits) - 1u) < poolSize)
+    {
+        bits++;
+    }
+    return 128 - bits;
+}
+
 std::string
-FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize, bool sites)
+FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize, bool sites, bool ipv6)
 {
     std::ostringstream c;
     c << "hostname HUB\n"
@@ -53,6 +66,14 @@ FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize, bool sit
       << " pool RA-POOL\n"
       << " dns 10.0.0.53\n"
       << " route set access-list SPLIT\n";
+    if (ipv6)
+    {
+        // RFC 7296 3.15.1: a /128 each, and the LAN's IPv6 network as an
+        // INTERNAL_IP6_SUBNET (the interface's `ipv6 address`)
+        c << " ipv6 pool RA-POOL6\n"
+          << " route set interface GigabitEthernet2\n"
+          << "ipv6 local pool RA-POOL6 fd00:99::/" << Pool6Length(poolSize) << " 128\n";
+    }
     if (sites)
     {
         // the spokes: their key, and their networks accepted (FlexVPN's
@@ -84,6 +105,7 @@ FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize, bool sit
       << " ip address 198.51.100.1 255.255.255.252\n"
       << "interface GigabitEthernet2\n"
       << " ip address 10.0.0.1 255.255.255.0\n"
+      << (ipv6 ? " ipv6 address fd00:1::1/64\n" : "")
       << "interface Virtual-Template1 type tunnel\n"
       << " ip unnumbered GigabitEthernet2\n"
       << " tunnel source GigabitEthernet1\n"
@@ -94,7 +116,7 @@ FlexVpnRemoteAccessHelper::HubConfig(uint32_t users, uint32_t poolSize, bool sit
 }
 
 std::string
-FlexVpnRemoteAccessHelper::UserConfig(uint32_t i)
+FlexVpnRemoteAccessHelper::UserConfig(uint32_t i, bool ipv6)
 {
     std::ostringstream c;
     c << "hostname USER" << i << "\n"
@@ -111,7 +133,7 @@ FlexVpnRemoteAccessHelper::UserConfig(uint32_t i)
       << " ip unnumbered GigabitEthernet1\n"
       << " tunnel source GigabitEthernet1\n"
       << " tunnel destination 198.51.100.1\n"
-      << " tunnel mode ipsec ipv4\n"
+      << (ipv6 ? " tunnel mode ipsec dual-overlay\n" : " tunnel mode ipsec ipv4\n")
       << " tunnel protection ipsec profile IPP\n"
       << "ip route 10.0.0.0 255.255.255.0 Tunnel0\n"
       << "ip route 0.0.0.0 0.0.0.0 100.64." << i << ".2\n";
@@ -210,6 +232,31 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     }
     Ipv4StaticRoutingHelper routing;
     routing.GetStaticRouting(n.hubHost->GetObject<Ipv4>())->SetDefaultRoute(lanIf.GetAddress(0), 1);
+    if (o.ipv6)
+    {
+        // the hub's LAN in IPv6 too: hub fd00:1::1 (forwarding), hostH ::2
+        // with its default route via the hub. (A ULA prefix: ns-3 does not
+        // forward 2001:db8::/32, the documentation prefix of RFC 3849.)
+        Ipv6InterfaceContainer lan6;
+        const char* lanAddr[2] = {"fd00:1::1", "fd00:1::2"};
+        for (uint32_t k = 0; k < 2; k++)
+        {
+            Ptr<NetDevice> dev = hubLan.Get(k);
+            Ptr<Ipv6> ipv6 = dev->GetNode()->GetObject<Ipv6>();
+            int32_t ifc = ipv6->GetInterfaceForDevice(dev);
+            if (ifc < 0)
+            {
+                ifc = static_cast<int32_t>(ipv6->AddInterface(dev));
+            }
+            ipv6->AddAddress(static_cast<uint32_t>(ifc),
+                             Ipv6InterfaceAddress(Ipv6Address(lanAddr[k]), Ipv6Prefix(64)));
+            ipv6->SetUp(static_cast<uint32_t>(ifc));
+            lan6.Add(ipv6, static_cast<uint32_t>(ifc));
+        }
+        lan6.SetForwarding(0, true);
+        lan6.SetDefaultRouteInAllNodes(0);
+        n.hostAddress6 = Ipv6Address(lanAddr[1]);
+    }
     for (uint32_t j = 0; j < o.spokes; j++)
     {
         std::ostringstream wan;
@@ -224,7 +271,7 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     }
 
     FlexVpnHelper flex;
-    n.hubConfig = HubConfig(o.users, pool, o.spokes > 0);
+    n.hubConfig = HubConfig(o.users, pool, o.spokes > 0, o.ipv6);
     n.hubDaemon = flex.Install(n.hub, n.hubConfig, false);
     n.hubDaemon->SetStartTime(Seconds(0.1));
     Ptr<UniformRandomVariable> join = CreateObject<UniformRandomVariable>();
@@ -233,7 +280,7 @@ FlexVpnRemoteAccessHelper::Install(const FlexVpnRemoteAccessOptions& o) const
     join->SetAttribute("Max", DoubleValue(o.joinStart + o.joinSpread));
     for (uint32_t i = 0; i < o.users; i++)
     {
-        n.userConfigs.push_back(UserConfig(i + 1));
+        n.userConfigs.push_back(UserConfig(i + 1, o.ipv6));
         Ptr<Ikev2Daemon> d = flex.Install(n.users.Get(i), n.userConfigs.back(), true);
         Time at = Seconds(join->GetValue());
         d->SetStartTime(at);

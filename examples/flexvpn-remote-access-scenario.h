@@ -20,6 +20,14 @@
  *
  *   SITEj --10.2.j.0/24-- SPOKEj ==100.65.j.0/30== PE
  *
+ * With ipv6 the users are dual-stack: their Tunnel0 is `tunnel mode
+ * ipsec dual-overlay`, the hub's policy adds `ipv6 pool RA-POOL6`
+ * (fd00:99::/N, /128s) and `route set interface GigabitEthernet2`
+ * (its `ipv6 address fd00:1::1/64`); each user gets an IPv6 address
+ * beside its IPv4 one (RFC 7296 3.15.1), routes hostH's fd00:1::2
+ * from the CFG_REPLY into the tunnel, and its IPv6 packets ride the same
+ * CHILD_SA.
+ *
  * Users join at random times (uniform in [joinStart, joinStart +
  * joinSpread), RNG stream streamBase); the IOS configurations are
  * generated (HubConfig, UserConfig) and kept in the result.
@@ -29,6 +37,7 @@
 
 #include "ns3/ikev2-daemon.h"
 #include "ns3/ipv4-interface-container.h"
+#include "ns3/ipv6-address.h"
 #include "ns3/net-device-container.h"
 #include "ns3/node-container.h"
 #include "ns3/nstime.h"
@@ -51,6 +60,7 @@ struct FlexVpnRemoteAccessOptions
     uint32_t spokes = 0;         //!< site-to-site spokes on the same block (0-250)
     double spokeStart = 0.3;     //!< seconds: the spokes connect then
     bool spokeStaticRoute = false; //!< spokes route the hub's LAN statically, not from its CFG_REPLY
+    bool ipv6 = false;           //!< dual-stack users: an IPv6 address from RA-POOL6 too
 };
 
 /** \ingroup vpn What FlexVpnRemoteAccessHelper::Install built. */
@@ -67,6 +77,7 @@ struct FlexVpnRemoteAccess
     std::string hubConfig;
     std::vector<std::string> userConfigs;
     Ipv4Address hostAddress;     //!< hostH's address (the users' traffic target)
+    Ipv6Address hostAddress6;    //!< hostH's fd00:1::2 (ipv6 only)
     NodeContainer spokes;        //!< site-to-site spokes
     NodeContainer siteHosts;     //!< SITEj, 10.2.j.2 behind SPOKEj
     std::vector<Ptr<Ikev2Daemon>> spokeDaemons;
@@ -83,9 +94,12 @@ class FlexVpnRemoteAccessHelper
   public:
     /** The hub's IOS configuration for users user1..N (password pw-userI),
      *  with the site-to-site part (keyring, SITES policy) when sites. */
-    static std::string HubConfig(uint32_t users, uint32_t poolSize, bool sites = false);
-    /** User i's (1-based) IOS configuration. */
-    static std::string UserConfig(uint32_t i);
+    static std::string HubConfig(uint32_t users, uint32_t poolSize, bool sites = false, bool ipv6 = false);
+    /** User i's (1-based) IOS configuration (ipv6: a dual-overlay Tunnel0). */
+    static std::string UserConfig(uint32_t i, bool ipv6 = false);
+    /** ipv6: the prefix length of RA-POOL6 (/128s out of it) that holds
+     *  poolSize addresses (its all-zeros one is never given). */
+    static uint32_t Pool6Length(uint32_t poolSize);
     /** Spoke j's (1-based) IOS configuration: the hub's LAN routed statically, or
      *  (by default) learnt from the hub's CFG_REPLY. */
     static std::string SpokeConfig(uint32_t j, bool staticRoute = false);

@@ -13,6 +13,12 @@
  *
  *   SITEj --10.2.j.0/24-- SPOKEj ==100.65.j.0/30== PE
  *
+ * With --ipv6 the users are dual-stack (`tunnel mode ipsec dual-overlay`):
+ * each also gets a /128 of the hub's `ipv6 local pool` (RFC 7296 3.15.1,
+ * INTERNAL_IP6_ADDRESS), routes the hub's IPv6 LAN learnt from the
+ * CFG_REPLY, and echoes to hostH's fd00:1::2 over IPv6 through the same
+ * CHILD_SA.
+ *
  * With --pool smaller than --users the last users to join are refused
  * (INTERNAL_ADDRESS_FAILURE, RFC 7296 3.10.1) and get no address. Outputs in
  * --out: wan-HUB pcap (IKE with EAP and CP, ESP) and the key files that
@@ -45,6 +51,10 @@ struct UserState
     Time connectedAt = Seconds(-1);
     uint32_t sent = 0;
     uint32_t returned = 0;
+    // --ipv6: the user's IPv6 address and its IPv6 echo flow
+    Ipv6Address address6;
+    uint32_t sent6 = 0;
+    uint32_t returned6 = 0;
 };
 
 std::vector<UserState> g_users;
@@ -52,6 +62,7 @@ std::vector<UserState> g_sites;
 uint32_t g_packets = 0;
 double g_interval = 0.05;
 Ipv4Address g_host;
+Ipv6Address g_host6; // --ipv6: hostH's fd00:1::2
 
 void
 OnTx(UserState* s, Ptr<const Packet>)
@@ -81,6 +92,32 @@ StartEcho(UserState* s, Ptr<Node> node)
     app.Start(Seconds(0));
 }
 
+void
+OnTx6(UserState* s, Ptr<const Packet>)
+{
+    s->sent6++;
+}
+
+void
+OnRx6(UserState* s, Ptr<const Packet>)
+{
+    s->returned6++;
+}
+
+// --ipv6: the same flow over IPv6, from the user's IPv6 address.
+void
+StartEcho6(UserState* s, Ptr<Node> node)
+{
+    UdpEchoClientHelper client(g_host6, 4000);
+    client.SetAttribute("MaxPackets", UintegerValue(g_packets));
+    client.SetAttribute("Interval", TimeValue(Seconds(g_interval)));
+    client.SetAttribute("PacketSize", UintegerValue(160));
+    ApplicationContainer app = client.Install(node);
+    app.Get(0)->TraceConnectWithoutContext("Tx", MakeBoundCallback(&OnTx6, s));
+    app.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&OnRx6, s));
+    app.Start(Seconds(0));
+}
+
 // A site's echo flow starts once its spoke's CHILD_SA is up.
 void
 OnSpokeChild(uint32_t j, Ptr<Node> host, uint32_t, Ipv4Address, const std::string&)
@@ -93,8 +130,9 @@ OnSpokeChild(uint32_t j, Ptr<Node> host, uint32_t, Ipv4Address, const std::strin
 }
 
 // The user's echo flow starts once its address is on the tunnel.
+// (--ipv6: the IPv6 address came with the same CHILD_SA, put on first.)
 void
-OnAddress(uint32_t i, Ptr<Node> node, uint32_t, Ipv4Address a, const std::string& what)
+OnAddress(uint32_t i, Ptr<Ikev2Daemon> d, Ptr<Node> node, uint32_t, Ipv4Address a, const std::string& what)
 {
     if (what != "assigned" || g_users[i].connectedAt >= Seconds(0))
     {
@@ -102,6 +140,11 @@ OnAddress(uint32_t i, Ptr<Node> node, uint32_t, Ipv4Address a, const std::string
     }
     g_users[i].address = a;
     StartEcho(&g_users[i], node);
+    g_users[i].address6 = d->GetAssignedAddress6();
+    if (!g_host6.IsAny() && !g_users[i].address6.IsAny())
+    {
+        StartEcho6(&g_users[i], node);
+    }
 }
 } // namespace
 
@@ -120,6 +163,7 @@ main(int argc, char* argv[])
     cmd.AddValue("duration", "Seconds of simulation after the first join", duration);
     cmd.AddValue("interval", "Seconds between echo packets of each user", g_interval);
     cmd.AddValue("spokes", "Site-to-site spokes on the same Virtual-Template (0-250)", o.spokes);
+    cmd.AddValue("ipv6", "Dual-stack users: an IPv6 address from RA-POOL6 too, echoes over IPv6 as well", o.ipv6);
     cmd.Parse(argc, argv);
     if (o.users < 1 || o.users > 250 || o.spokes > 250 || duration <= 0 || g_interval <= 0 || o.joinSpread < 0)
     {
@@ -132,6 +176,7 @@ main(int argc, char* argv[])
     FlexVpnRemoteAccess net = helper.Install(o);
     Names::Add("HUB", net.hub);
     g_host = net.hostAddress;
+    g_host6 = o.ipv6 ? net.hostAddress6 : Ipv6Address::GetAny();
     g_users.assign(o.users, UserState());
     g_sites.assign(o.spokes, UserState());
     Time end = Seconds(o.joinStart + duration);
@@ -148,7 +193,7 @@ main(int argc, char* argv[])
     for (uint32_t i = 0; i < o.users; i++)
     {
         net.userDaemons[i]->TraceConnectWithoutContext(
-            "AddressAssigned", MakeBoundCallback(&OnAddress, i, net.users.Get(i)));
+            "AddressAssigned", MakeBoundCallback(&OnAddress, i, net.userDaemons[i], net.users.Get(i)));
     }
     for (uint32_t j = 0; j < o.spokes; j++)
     {
@@ -185,7 +230,8 @@ main(int argc, char* argv[])
     size_t ikeKeys = trace.WriteIkeKeys(daemons);
     VpnReport report("flexvpn-remote-access: HUB (Virtual-Template1, EAP-MSCHAPv2, pool of " +
                      std::to_string(o.poolSize ? o.poolSize : o.users) + ") and " + std::to_string(o.users) +
-                     " users" + (o.spokes ? " and " + std::to_string(o.spokes) + " site-to-site spokes" : ""));
+                     (o.ipv6 ? " dual-stack" : "") + " users" +
+                     (o.spokes ? " and " + std::to_string(o.spokes) + " site-to-site spokes" : ""));
     uint32_t connected = 0;
     for (uint32_t i = 0; i < o.users; i++)
     {
@@ -198,6 +244,10 @@ main(int argc, char* argv[])
             v << ", address " << u.address << ", time to connect "
               << (u.connectedAt - net.joinAt[i]).GetMilliSeconds() << " ms, echoes " << u.returned << "/"
               << u.sent;
+            if (o.ipv6)
+            {
+                v << ", IPv6 address " << u.address6 << ", IPv6 echoes " << u.returned6 << "/" << u.sent6;
+            }
         }
         else
         {

@@ -12,6 +12,8 @@
 #include "ns3/simple-net-device.h"
 #include "ns3/enum.h"
 #include "ns3/ipv4.h"
+#include "ns3/ipv6.h"
+#include "ns3/ipv6-static-routing-helper.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
 #include "ns3/string.h"
@@ -543,8 +545,8 @@ FlexVpnHelper::Check(Ptr<Node> node, const std::string& iosConfig, uint32_t& lin
         line = static_cast<uint32_t>(f.line);
         if (!f.is_tunnel)
         {
-            if (f.has_address && InterfaceWithAddress(ipv4, V4(f.address.addr)) < 0 &&
-                std::string(f.name).rfind("Loopback", 0) != 0)
+            if (f.has_address && f.address.addr.family == VPN_AF_INET &&
+                InterfaceWithAddress(ipv4, V4(f.address.addr)) < 0 && std::string(f.name).rfind("Loopback", 0) != 0)
             {
                 e << "interface " << f.name << " address " << V4(f.address.addr)
                   << " is on no interface of the node";
@@ -553,9 +555,12 @@ FlexVpnHelper::Check(Ptr<Node> node, const std::string& iosConfig, uint32_t& lin
         }
         bool mgre = f.tunnel_mode == VPN_CONF_TUNNEL_GRE_MULTIPOINT;
         const vpn_conf_interface* s = f.has_tunnel_source ? nullptr : vpn_conf_find_interface(conf, f.tunnel_source_if);
-        if (f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP && f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 && !mgre)
+        if (f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP && f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 &&
+            f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_DUAL && !mgre)
         {
-            e << f.name << ": only `tunnel mode gre ip`, `gre multipoint` and `ipsec ipv4` are supported so far";
+            e << f.name
+              << ": only `tunnel mode gre ip`, `gre multipoint`, `ipsec ipv4` and `ipsec dual-overlay` are "
+                 "supported so far";
         }
         else if (!f.protection[0])
         {
@@ -648,9 +653,10 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
     for (size_t i = 0; i < conf->n_iface; i++)
     {
         const vpn_conf_interface& f = conf->iface[i];
-        if (f.is_tunnel || !f.has_address || BorrowedByTemplate(conf, f.name))
+        if (f.is_tunnel || !f.has_address || f.address.addr.family != VPN_AF_INET ||
+            BorrowedByTemplate(conf, f.name))
         {
-            continue;
+            continue; // (`ipv6 address` lines: the IPv6 addresses are the scenario's to assign)
         }
         Ipv4Address a = V4(f.address.addr);
         int32_t phys = InterfaceWithAddress(ipv4, a);
@@ -690,7 +696,8 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         // ipv4`: the remote-access hub's one interface for every client (no
         // destination). A GRE template is FlexVPN's hub/spoke-to-spoke
         // template, cloned per peer by the router core (below).
-        bool access = f.is_virtual_template && f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4;
+        bool vti = f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 || f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_DUAL;
+        bool access = f.is_virtual_template && vti;
         // A spoke's own Virtual-Template (sessions from other spokes) rides
         // the device of the tunnel whose `ip nhrp shortcut virtual-template`
         // names it: no device of its own.
@@ -702,8 +709,7 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                         host << " line " << f.line << ": " << f.name
                              << ": a Virtual-Template takes `tunnel mode gre ip` (the default; FlexVPN "
                                 "hub) or `tunnel mode ipsec ipv4` (remote access)");
-        NS_ABORT_MSG_IF(f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP &&
-                            f.tunnel_mode != VPN_CONF_TUNNEL_IPSEC_IPV4 &&
+        NS_ABORT_MSG_IF(f.tunnel_mode != VPN_CONF_TUNNEL_GRE_IP && !vti &&
                             f.tunnel_mode != VPN_CONF_TUNNEL_GRE_MULTIPOINT,
                         host << " line " << f.line << ": " << f.name
                              << ": only `tunnel mode gre ip`, `gre multipoint` and `ipsec ipv4` "
@@ -737,8 +743,9 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         tun->SetAttribute("Mode",
                           StringValue(access ? "Access"
                                       : mgre ? "Mgre"
-                                      : f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ? "Vti"
-                                                                                    : "GreIpsec"));
+                                      : vti  ? "Vti"
+                                             : "GreIpsec"));
+        tun->SetAttribute("DualOverlay", BooleanValue(f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_DUAL));
         tun->SetAttribute("TunnelSource", Ipv4AddressValue(src));
         if ((!mgre || f.has_tunnel_destination) && !access)
         {
@@ -782,6 +789,12 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
                         host << " line " << f.line << ": " << f.name
                              << " needs `ip unnumbered IF` or an `ip address`");
         ipv4->SetUp(ifc);
+        if (f.tunnel_mode == VPN_CONF_TUNNEL_IPSEC_DUAL && node->GetObject<Ipv6>())
+        {
+            // IPv6 inner traffic: the tunnel's IPv6 interface now, before any
+            // packet (the hub's address for us goes on it, Ikev2Daemon)
+            tun->EnsureIpv6Interface();
+        }
         daemon->Protect(tun, f.protection, initiate);
     }
 
@@ -838,7 +851,8 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         Ptr<VpnTunnelNetDevice> vt;
         for (size_t k = 0; k < conf->n_iface && !vt; k++)
         {
-            if (conf->iface[k].is_virtual_template && conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4)
+            if (conf->iface[k].is_virtual_template && (conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ||
+                                                        conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_DUAL))
             {
                 vt = GetTunnel(node, conf->iface[k].name);
             }
@@ -856,6 +870,34 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         }
         uint32_t net = len == 0 ? 0 : lo & ~((1u << (32 - len)) - 1u);
         sr->AddNetworkRouteTo(Ipv4Address(net), MaskOf(len), static_cast<uint32_t>(ipv4->GetInterfaceForDevice(vt)));
+    }
+    // ... and the `ipv6 local pool`s, on a node with an IPv6 stack: the
+    // template joins IPv6 (forwarding, no DAD: nobody else is on it) and
+    // each pool's prefix is routed into it.
+    Ptr<Ipv6> ipv6 = node->GetObject<Ipv6>();
+    for (size_t i = 0; ipv6 && i < conf->n_ipv6_pool; i++)
+    {
+        Ptr<VpnTunnelNetDevice> vt;
+        for (size_t k = 0; k < conf->n_iface && !vt; k++)
+        {
+            if (conf->iface[k].is_virtual_template && (conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ||
+                                                        conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_DUAL))
+            {
+                vt = GetTunnel(node, conf->iface[k].name);
+            }
+        }
+        if (!vt)
+        {
+            break;
+        }
+        int32_t ifc6 = vt->EnsureIpv6Interface();
+        NS_ABORT_MSG_IF(ifc6 < 0, host << ": " << vt->GetInterfaceName() << " cannot join IPv6");
+        ipv6->SetForwarding(static_cast<uint32_t>(ifc6), true);
+        const vpn_prefix& p = conf->ipv6_pool[i].prefix;
+        uint8_t b[16];
+        std::memcpy(b, p.addr.b, 16);
+        Ipv6StaticRoutingHelper().GetStaticRouting(ipv6)->AddNetworkRouteTo(Ipv6Address(b), Ipv6Prefix(p.len),
+                                                                           static_cast<uint32_t>(ifc6));
     }
     if (conf->rip.enabled)
     {

@@ -171,12 +171,18 @@ int vpnd_dp_open(vpnd *d, char *err, size_t errlen)
         d->n_tun = i + 1;
         if ((vt->fd = tun_create(vt->ifname, err, errlen)) < 0)
             return -1;
-        /* An IPv4 tunnel: keep the kernel's IPv6 chatter (router solicitations) out. */
-        snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", vt->ifname);
-        FILE *f = fopen(path, "w");
-        if (f) {
-            fputs("1\n", f);
-            fclose(f);
+        /* An IPv4 tunnel (VTI or GRE): keep the kernel's IPv6 chatter (router solicitations)
+         * out. A remote-access template carries IPv6 users too (routes to
+         * their /128s): IPv6 stays on, without solicitations or DAD. */
+        static const char *const v4only[] = {"disable_ipv6", NULL};
+        static const char *const access6[] = {"router_solicitations", "accept_dad", NULL};
+        for (const char *const *k = t->access ? access6 : v4only; *k; k++) {
+            snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/%s", vt->ifname, *k);
+            FILE *f = fopen(path, "w");
+            if (f) {
+                fputs(t->access ? "0\n" : "1\n", f);
+                fclose(f);
+            }
         }
         vt->wan_mtu = wan_mtu_of(&t->src);
         if (set_mtu(d, vt, tunnel_mtu(d, i), err, errlen))

@@ -5,7 +5,7 @@
  * assigns it an address from the `ip local pool` of the authorization
  * policy (RFC 7296 3.15); the CHILD_SA's remote selector is narrowed to
  * that address. Here: while a client's CHILD_SA is up, the kernel routes
- * the address (a /32; a spoke's subnet for a site-to-site peer on the
+ * the address (a /32, and an IPv6 user's /128; a spoke's subnet for a site-to-site peer on the
  * same template) into the Virtual-Template's TUN device, as IOS
  * installs a host route via the session's Virtual-Access interface; the
  * route goes with the last CHILD_SA that holds it (a rekey keeps it). And
@@ -31,24 +31,36 @@
 
 typedef struct ra_route {
     size_t tunnel;     /* index into d->tun */
-    vpn_prefix prefix; /* the client's address */
+    vpn_prefix prefix; /* the client's address (or a spoke's subnet) */
 } ra_route;
+
+/* What one CHILD_SA routes: one prefix per address family at most (a
+ * dual-stack user's IPv4 and IPv6 addresses, RFC 7296 3.15.1). */
+typedef struct ra_routes {
+    ra_route r[2];
+    size_t n;
+} ra_routes;
 
 static bool same_route(const ra_route *a, const ra_route *b)
 {
     return a->tunnel == b->tunnel && a->prefix.len == b->prefix.len && vpn_addr_eq(&a->prefix.addr, &b->prefix.addr);
 }
 
-/* Another CHILD_SA still holds this route (a rekey's successor, say). */
-static bool route_held(vpnd *d, const ra_route *r)
+/* Another CHILD_SA (not `self`) still holds this route (a rekey's successor, say). */
+static bool route_held(vpnd *d, const ra_routes *self, const ra_route *r)
 {
     GHashTableIter it;
     gpointer k, v;
 
     g_hash_table_iter_init(&it, d->ra_routes);
-    while (g_hash_table_iter_next(&it, &k, &v))
-        if (v != r && same_route(v, r))
-            return true;
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const ra_routes *o = v;
+        if (o == self)
+            continue;
+        for (size_t i = 0; i < o->n; i++)
+            if (same_route(&o->r[i], r))
+                return true;
+    }
     return false;
 }
 
@@ -60,45 +72,60 @@ static void route_text(const ra_route *r, char *buf, size_t len)
 
 void vpnd_ra_child_up(vpnd *d, vpnd_tunnel *t, const vpn_ikev2_child_info *c)
 {
-    /* The remote selector a pool address narrowed it to: one host; or a
+    /* The remote selectors a pool address narrowed them to: one host per
+     * family (IPv4, and IPv6 for a user of an `ipv6 pool`); or a
      * site-to-site spoke's subnet on the same Virtual-Template (the hub
      * block serves both). A peer that kept any/any (no address asked for,
-     * no subnet) gets no route: nothing says what lies behind it. */
-    for (size_t k = 0; k < c->n_ts_remote; k++) {
-        ra_route *r;
+     * no subnet) gets no route: nothing says what lies behind it. `ip`
+     * takes either family from the prefix; the TUN of an access template
+     * keeps IPv6 on (vpnd-dp.c). */
+    ra_routes *rs = g_new0(ra_routes, 1);
+
+    if (d->ra_routes == NULL)
+        d->ra_routes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    for (size_t k = 0; k < c->n_ts_remote && rs->n < 2; k++) {
+        ra_route r;
         vpn_prefix p;
         char a[VPN_ADDR_STRLEN + 4], err[256];
-        bool held;
+        bool held, seen = false;
 
-        if (vpn_host_selector_prefix(&c->ts_remote[k], &p) != 0 || p.addr.family != VPN_AF_INET || p.len == 0)
+        if (vpn_host_selector_prefix(&c->ts_remote[k], &p) != 0 ||
+            (p.addr.family != VPN_AF_INET && p.addr.family != VPN_AF_INET6) || p.len == 0)
             continue;
-        if (d->ra_routes == NULL)
-            d->ra_routes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-        r = g_new0(ra_route, 1);
-        r->tunnel = (size_t)(t - d->tun);
-        r->prefix = p;
-        held = route_held(d, r);
-        route_text(r, a, sizeof a);
+        for (size_t i = 0; i < rs->n; i++)
+            seen = seen || rs->r[i].prefix.addr.family == p.addr.family;
+        if (seen)
+            continue; /* one route per family and CHILD_SA */
+        r.tunnel = (size_t)(t - d->tun);
+        r.prefix = p;
+        held = route_held(d, rs, &r);
+        route_text(&r, a, sizeof a);
         if (!held && vpnd_run_ip(d, err, sizeof err, (const char *[]){"route", "replace", a, "dev", t->ifname, NULL}) != 0) {
             vpnd_log(d, VPN_LOG_WARN, "%s: client %s: %s", t->t->name, a, err);
-            g_free(r);
             continue;
         }
-        g_hash_table_replace(d->ra_routes, GUINT_TO_POINTER(c->id), r);
+        rs->r[rs->n++] = r;
         if (!held)
             vpnd_log(d, VPN_LOG_INFO, "%s: client route %s into %s (CHILD_SA %u)", t->t->name, a, t->ifname, c->id);
-        break; /* one route per CHILD_SA */
     }
+    if (rs->n == 0) {
+        g_free(rs);
+        return;
+    }
+    g_hash_table_replace(d->ra_routes, GUINT_TO_POINTER(c->id), rs);
 }
 
 void vpnd_ra_child_down(vpnd *d, uint32_t child_id)
 {
-    ra_route *r;
+    ra_routes *rs;
     char a[VPN_ADDR_STRLEN + 4], err[256];
 
-    if (d->ra_routes == NULL || (r = g_hash_table_lookup(d->ra_routes, GUINT_TO_POINTER(child_id))) == NULL)
+    if (d->ra_routes == NULL || (rs = g_hash_table_lookup(d->ra_routes, GUINT_TO_POINTER(child_id))) == NULL)
         return;
-    if (!route_held(d, r) && r->tunnel < d->n_tun) {
+    for (size_t i = 0; i < rs->n; i++) {
+        const ra_route *r = &rs->r[i];
+        if (route_held(d, rs, r) || r->tunnel >= d->n_tun)
+            continue;
         route_text(r, a, sizeof a);
         if (vpnd_run_ip(d, err, sizeof err,
                         (const char *[]){"route", "del", a, "dev", d->tun[r->tunnel].ifname, NULL}) != 0)

@@ -7,6 +7,9 @@
 #include "ns3/inet-socket-address.h"
 #include "ns3/ipv4.h"
 #include "ns3/ipv4-static-routing-helper.h"
+#include "ns3/ipv6.h"
+#include "ns3/ipv6-routing-table-entry.h"
+#include "ns3/ipv6-static-routing-helper.h"
 #include "ns3/ipv4-packet-info-tag.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
@@ -18,6 +21,7 @@
 #include "ns3/nstime.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <sstream>
 
@@ -44,6 +48,14 @@ Ipv4Address
 FromCore(const vpn_addr& a)
 {
     return Ipv4Address(vpn_addr_v4_u32(&a));
+}
+
+Ipv6Address
+FromCore6(const vpn_addr& a)
+{
+    uint8_t b[16];
+    std::memcpy(b, a.b, 16);
+    return Ipv6Address(b);
 }
 
 std::string
@@ -354,6 +366,16 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
                 m_learntRoutes[ev->ike_sa_id] = it->second;
                 m_learntRoutes.erase(ev->old_id);
             }
+            auto it6 = m_learntRoutes6.find(ev->old_id);
+            if (it6 != m_learntRoutes6.end())
+            {
+                m_learntRoutes6[ev->ike_sa_id] = it6->second;
+                m_learntRoutes6.erase(ev->old_id);
+            }
+            if (m_assigned6Ike == ev->old_id && m_assigned6If >= 0)
+            {
+                m_assigned6Ike = ev->ike_sa_id;
+            }
             m_ikeRekeyTrace(ev->old_id, ev->ike_sa_id);
         }
         break;
@@ -402,6 +424,7 @@ Ikev2Daemon::OnIkeEvent(const vpn_ikev2_event* ev)
 void
 Ikev2Daemon::TakeAssignedAddress(const vpn_ikev2_event* ev)
 {
+    TakeAssignedAddress6(ev);
     vpn_ikev2_sa_info info;
     if (vpn_ikev2_sa_find(vpn_router_ikev2(Router()), ev->ike_sa_id, &info) != 0 || !info.initiator ||
         info.assigned.family != VPN_AF_INET || ev->child->policy_tag >= m_protected.size())
@@ -536,9 +559,17 @@ Ikev2Daemon::AddLearntRoutes(const vpn_ikev2_event* ev)
     std::vector<SiteRoute> added;
     for (int i = 0; i < std::min(n, static_cast<int>(VPN_CP_MAX_SUBNETS)); i++)
     {
+        if (p[i].addr.family == VPN_AF_INET6)
+        {
+            if (!AddLearntRoute6(ev->ike_sa_id, p[i], ev->child->policy_tag))
+            {
+                NS_LOG_INFO("node " << GetNode()->GetId()
+                                    << ": IPv6 route from CFG_REPLY not installed (no IPv6 on the tunnel)");
+            }
+            continue;
+        }
         if (p[i].addr.family != VPN_AF_INET)
         {
-            NS_LOG_INFO("node " << GetNode()->GetId() << ": IPv6 route from CFG_REPLY not installed (IPv4 node)");
             continue;
         }
         vpn_addr m;
@@ -556,6 +587,26 @@ Ikev2Daemon::AddLearntRoutes(const vpn_ikev2_event* ev)
 void
 Ikev2Daemon::RemoveLearntRoutes(uint32_t ikeSaId)
 {
+    auto it6 = m_learntRoutes6.find(ikeSaId);
+    if (it6 != m_learntRoutes6.end())
+    {
+        Ptr<Ipv6> ipv6 = GetNode()->GetObject<Ipv6>();
+        Ptr<Ipv6StaticRouting> sr6 = ipv6 ? Ipv6StaticRoutingHelper().GetStaticRouting(ipv6) : nullptr;
+        for (const Route6& r : it6->second)
+        {
+            for (uint32_t i = sr6 ? sr6->GetNRoutes() : 0; i-- > 0;)
+            {
+                Ipv6RoutingTableEntry e = sr6->GetRoute(i);
+                if (e.GetDest() == r.net && e.GetDestNetworkPrefix().GetPrefixLength() == r.len &&
+                    e.GetInterface() == r.ifc)
+                {
+                    sr6->RemoveRoute(i);
+                    break;
+                }
+            }
+        }
+        m_learntRoutes6.erase(it6);
+    }
     auto it = m_learntRoutes.find(ikeSaId);
     if (it == m_learntRoutes.end())
     {
@@ -581,12 +632,22 @@ Ikev2Daemon::GetLearntRoutes() const
             out.push_back(os.str());
         }
     }
+    for (const auto& e : m_learntRoutes6)
+    {
+        for (const Route6& r : e.second)
+        {
+            std::ostringstream os;
+            os << r.net << "/" << static_cast<unsigned>(r.len);
+            out.push_back(os.str());
+        }
+    }
     return out;
 }
 
 void
 Ikev2Daemon::ReleaseAssignedAddress(uint32_t ikeSaId)
 {
+    ReleaseAssignedAddress6(ikeSaId);
     if (m_assignedIf < 0 || ikeSaId != m_assignedIke)
     {
         return;
@@ -606,6 +667,88 @@ Ipv4Address
 Ikev2Daemon::GetAssignedAddress() const
 {
     return m_assigned;
+}
+
+Ipv6Address
+Ikev2Daemon::GetAssignedAddress6() const
+{
+    return m_assigned6;
+}
+
+// RFC 7296 3.15.1: the INTERNAL_IP6_ADDRESS (with its prefix length) goes
+// on the tunnel's IPv6 interface as the IPv4 one does on its IPv4 one.
+void
+Ikev2Daemon::TakeAssignedAddress6(const vpn_ikev2_event* ev)
+{
+    vpn_ikev2_sa_info info;
+    if (vpn_ikev2_sa_find(vpn_router_ikev2(Router()), ev->ike_sa_id, &info) != 0 || !info.initiator ||
+        info.assigned6.family != VPN_AF_INET6 || ev->child->policy_tag >= m_protected.size())
+    {
+        return;
+    }
+    // The tunnel joined IPv6 when it was built (FlexVpnHelper, a
+    // dual-overlay tunnel): adding an interface here, inside the receive
+    // path of the packet that brought the event, would change the node's
+    // protocol handlers while ns-3 walks them.
+    Ptr<VpnTunnelNetDevice> tun = m_protected[ev->child->policy_tag].tunnel;
+    Ptr<Ipv6> ipv6 = GetNode()->GetObject<Ipv6>();
+    int32_t ifc = ipv6 ? ipv6->GetInterfaceForDevice(tun) : -1;
+    Ipv6Address a = FromCore6(info.assigned6);
+    if (ifc < 0)
+    {
+        NS_LOG_INFO("node " << GetNode()->GetId() << ": assigned " << a << " but the tunnel has no IPv6 interface");
+        return;
+    }
+    if (a == m_assigned6 && ifc == m_assigned6If)
+    {
+        m_assigned6Ike = ev->ike_sa_id;
+        return;
+    }
+    if (m_assigned6If >= 0)
+    {
+        ReleaseAssignedAddress6(m_assigned6Ike);
+    }
+    tun->AddIpv6Address(static_cast<uint32_t>(ifc), a, info.assigned6_len);
+    m_assigned6 = a;
+    m_assigned6If = ifc;
+    m_assigned6Ike = ev->ike_sa_id;
+    NS_LOG_INFO("node " << GetNode()->GetId() << ": assigned " << a << "/" << unsigned(info.assigned6_len)
+                        << " on IPv6 interface " << ifc);
+}
+
+void
+Ikev2Daemon::ReleaseAssignedAddress6(uint32_t ikeSaId)
+{
+    if (m_assigned6If < 0 || ikeSaId != m_assigned6Ike)
+    {
+        return;
+    }
+    if (Ptr<Ipv6> ipv6 = GetNode()->GetObject<Ipv6>())
+    {
+        ipv6->RemoveAddress(static_cast<uint32_t>(m_assigned6If), m_assigned6);
+    }
+    m_assigned6 = Ipv6Address::GetAny();
+    m_assigned6If = -1;
+    m_assigned6Ike = 0;
+}
+
+// INTERNAL_IP6_SUBNET (3.15.1): into the tunnel's IPv6 interface, which
+// exists once the hub gave an IPv6 address (TakeAssignedAddress6).
+bool
+Ikev2Daemon::AddLearntRoute6(uint32_t ikeSaId, const vpn_prefix& p, uint32_t tag)
+{
+    Ptr<Ipv6> ipv6 = GetNode()->GetObject<Ipv6>();
+    int32_t ifc = ipv6 && tag < m_protected.size() ? ipv6->GetInterfaceForDevice(m_protected[tag].tunnel) : -1;
+    if (ifc < 0)
+    {
+        return false;
+    }
+    Route6 r{FromCore6(p.addr), p.len, static_cast<uint32_t>(ifc)};
+    Ipv6StaticRoutingHelper().GetStaticRouting(ipv6)->AddNetworkRouteTo(r.net, Ipv6Prefix(r.len), r.ifc);
+    m_learntRoutes6[ikeSaId].push_back(r);
+    NS_LOG_INFO("node " << GetNode()->GetId() << ": learnt route " << r.net << "/" << unsigned(r.len)
+                        << " into IPv6 interface " << ifc << " (IKE SA " << ikeSaId << ")");
+    return true;
 }
 
 std::string

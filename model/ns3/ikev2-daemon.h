@@ -15,6 +15,7 @@
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/ipv6-address.h"
 #include "ns3/traced-callback.h"
 
 #include <map>
@@ -26,6 +27,7 @@ struct vpn_ikev2_dgram;
 struct vpn_ikev2_event;
 struct vpn_router;
 struct vpn_router_event;
+struct vpn_prefix;
 
 namespace ns3
 {
@@ -91,9 +93,17 @@ class Ikev2Daemon : public Application
      */
     Ipv4Address GetAssignedAddress() const;
     /**
+     * The IPv6 address the hub assigned (INTERNAL_IP6_ADDRESS, RFC 7296
+     * 3.15.1; a client whose tunnel carries IPv6, `tunnel mode ipsec
+     * dual-overlay`, asks for one), on the tunnel's IPv6 interface while
+     * the IKE SA lasts; :: when none.
+     */
+    Ipv6Address GetAssignedAddress6() const;
+    /**
      * Initiator side: the networks the responder's CFG_REPLY named
-     * (RFC 7296 3.15.1 INTERNAL_IP4_SUBNET), routed into the tunnel the
-     * IKE SA protects while it lasts, as "a.b.c.d/len" strings.
+     * (RFC 7296 3.15.1 INTERNAL_IP4_SUBNET, and INTERNAL_IP6_SUBNET on a
+     * node with IPv6 on the tunnel), routed into the tunnel the IKE SA
+     * protects while it lasts, as "a.b.c.d/len" (or "x::/len") strings.
      */
     std::vector<std::string> GetLearntRoutes() const;
 
@@ -138,6 +148,9 @@ class Ikev2Daemon : public Application
     void OpenSockets(Ipv4Address local);
     void TakeAssignedAddress(const vpn_ikev2_event* ev);
     void ReleaseAssignedAddress(uint32_t ikeSaId);
+    void TakeAssignedAddress6(const vpn_ikev2_event* ev);
+    void ReleaseAssignedAddress6(uint32_t ikeSaId);
+    bool AddLearntRoute6(uint32_t ikeSaId, const struct vpn_prefix& p, uint32_t tag);
     void AddSiteRoute(const vpn_ikev2_event* ev);
     void RemoveSiteRoute(uint32_t childId);
     void AddLearntRoutes(const vpn_ikev2_event* ev);
@@ -166,6 +179,9 @@ class Ikev2Daemon : public Application
     Ipv4Address m_assigned;    //!< the hub's address for us (remote access client)
     int32_t m_assignedIf;      //!< the interface it is on, -1: none
     uint32_t m_assignedIke;    //!< the IKE SA it came with
+    Ipv6Address m_assigned6;   //!< the IPv6 one (RFC 7296 3.15.1), :: if none
+    int32_t m_assigned6If{-1}; //!< its IPv6 interface, -1: none
+    uint32_t m_assigned6Ike{0};
     /** Remote-access hub: a site-to-site peer's network (its CHILD_SA's
      *  remote selector) routed into the Virtual-Template, per CHILD_SA. */
     struct SiteRoute
@@ -179,6 +195,14 @@ class Ikev2Daemon : public Application
     std::map<uint32_t, SiteRoute> m_siteRoutes;
     /** Initiator: the hub's CFG_REPLY networks routed into the tunnel, per IKE SA. */
     std::map<uint32_t, std::vector<SiteRoute>> m_learntRoutes;
+    /** ... the IPv6 ones (INTERNAL_IP6_SUBNET), per IKE SA. */
+    struct Route6
+    {
+        Ipv6Address net;
+        uint8_t len;
+        uint32_t ifc;
+    };
+    std::map<uint32_t, std::vector<Route6>> m_learntRoutes6;
 };
 
 } // namespace ns3

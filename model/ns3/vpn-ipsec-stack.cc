@@ -498,6 +498,7 @@ VpnIpsecStack::AddToRouter(VpnTunnelNetDevice* dev, const TunnelArgs& a)
     tc.mode = dev->GetMode() == VpnTunnelNetDevice::VTI      ? VPN_ROUTER_TUNNEL_VTI
               : dev->GetMode() == VpnTunnelNetDevice::ACCESS ? VPN_ROUTER_TUNNEL_ACCESS
                                                              : VPN_ROUTER_TUNNEL_GRE_IPSEC;
+    tc.dual_overlay = dev->GetDualOverlay();
     vpn_nhrp_conf_params np{};
     if (dev->GetMode() == VpnTunnelNetDevice::MGRE)
     {

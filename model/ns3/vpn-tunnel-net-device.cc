@@ -13,6 +13,8 @@
 #include "ns3/ipv4-header.h"
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
+#include "ns3/icmpv6-l4-protocol.h"
+#include "ns3/ipv6.h"
 #include "ns3/log.h"
 #include "ns3/loopback-net-device.h"
 #include "ns3/node.h"
@@ -38,6 +40,7 @@ NS_OBJECT_ENSURE_REGISTERED(VpnTunnelNetDevice);
 namespace
 {
 const uint16_t kIpv4 = 0x0800;
+const uint16_t kIpv6 = 0x86DD;
 const uint32_t kDetached = UINT32_MAX;
 } // namespace
 
@@ -96,6 +99,13 @@ VpnTunnelNetDevice::GetTypeId()
                           "the outer one.",
                           BooleanValue(false),
                           MakeBooleanAccessor(&VpnTunnelNetDevice::m_preClassify),
+                          MakeBooleanChecker())
+            .AddAttribute("DualOverlay",
+                          "VTI: IOS-XE `tunnel mode ipsec dual-overlay`: IPv6 inner packets "
+                          "ride the tunnel beside IPv4 ones (the child policy offers ::/0 too). "
+                          "A remote-access template (Access) carries both always.",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&VpnTunnelNetDevice::m_dualOverlay),
                           MakeBooleanChecker())
             .AddAttribute("InterfaceName",
                           "Name used in views and logs (IOS interface name).",
@@ -245,6 +255,68 @@ VpnTunnelNetDevice::DeriveMtu() const
     return mtu;
 }
 
+bool
+VpnTunnelNetDevice::GetDualOverlay() const
+{
+    return m_dualOverlay;
+}
+
+namespace
+{
+// Runs f with the node's DAD switched off (Icmpv6L4Protocol decides per
+// address as it is added), then restores it.
+template <typename F>
+auto
+WithoutDad(Ptr<Node> node, F f) -> decltype(f())
+{
+    Ptr<Icmpv6L4Protocol> icmp = node->GetObject<Icmpv6L4Protocol>();
+    BooleanValue dad(true);
+    if (icmp)
+    {
+        icmp->GetAttribute("DAD", dad);
+        icmp->SetAttribute("DAD", BooleanValue(false));
+    }
+    auto r = f();
+    if (icmp)
+    {
+        icmp->SetAttribute("DAD", dad);
+    }
+    return r;
+}
+} // namespace
+
+int32_t
+VpnTunnelNetDevice::EnsureIpv6Interface()
+{
+    Ptr<Ipv6> ipv6 = m_node ? m_node->GetObject<Ipv6>() : nullptr;
+    if (!ipv6)
+    {
+        return -1;
+    }
+    int32_t ifc = ipv6->GetInterfaceForDevice(this);
+    if (ifc >= 0)
+    {
+        return ifc;
+    }
+    return WithoutDad(m_node, [&]() {
+        uint32_t i = ipv6->AddInterface(this);
+        ipv6->SetUp(i);
+        return static_cast<int32_t>(i);
+    });
+}
+
+bool
+VpnTunnelNetDevice::AddIpv6Address(uint32_t ifc, Ipv6Address addr, uint8_t prefixLen)
+{
+    Ptr<Ipv6> ipv6 = m_node ? m_node->GetObject<Ipv6>() : nullptr;
+    if (!ipv6)
+    {
+        return false;
+    }
+    return WithoutDad(m_node,
+                      [&]() { return ipv6->AddAddress(ifc, Ipv6InterfaceAddress(addr, Ipv6Prefix(prefixLen))); });
+}
+
 VpnTunnelNetDevice::Mode
 VpnTunnelNetDevice::GetMode() const
 {
@@ -317,7 +389,7 @@ bool
 VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
 {
     NS_LOG_FUNCTION(this << packet << dest << protocolNumber);
-    if (protocolNumber != kIpv4)
+    if (protocolNumber != kIpv4 && protocolNumber != kIpv6)
     {
         Drop(packet, VpnIpsecStack::DROP_NOT_IP);
         return false;
@@ -405,13 +477,17 @@ VpnTunnelNetDevice::Deliver(const uint8_t* data, size_t len, Ptr<const Packet> c
     m_decrypted++;
     m_snifferTrace(inner);
     m_decryptedTrace(inner);
+    // the stack to hand it to: the inner header's version, read by the
+    // core's bounds-checked parser (the router passed only IP packets)
+    vpn_ip_info ii;
+    uint16_t proto = vpn_ip_parse(data, len, &ii) == 0 && ii.version == 6 ? kIpv6 : kIpv4;
     if (!m_promiscCallback.IsNull())
     {
-        m_promiscCallback(this, inner, kIpv4, m_address, m_address, NetDevice::PACKET_HOST);
+        m_promiscCallback(this, inner, proto, m_address, m_address, NetDevice::PACKET_HOST);
     }
     if (!m_rxCallback.IsNull())
     {
-        m_rxCallback(this, inner, kIpv4, m_address);
+        m_rxCallback(this, inner, proto, m_address);
     }
 }
 

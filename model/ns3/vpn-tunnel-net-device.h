@@ -24,6 +24,7 @@
 #include "vpn-ipsec-stack.h"
 
 #include "ns3/ipv4-address.h"
+#include "ns3/ipv6-address.h"
 #include "ns3/mac48-address.h"
 #include "ns3/net-device.h"
 #include "ns3/traced-callback.h"
@@ -79,6 +80,18 @@ class VpnTunnelNetDevice : public NetDevice
     uint16_t GetWanMtu() const;
 
     Mode GetMode() const;
+    /** `tunnel mode ipsec dual-overlay` (attribute DualOverlay). */
+    bool GetDualOverlay() const;
+    /**
+     * The node's IPv6 interface on this tunnel, added and brought up the
+     * first time (IPv6 inner traffic: a remote-access user's assigned
+     * address, a hub's IPv6 pools). Duplicate address detection is left
+     * out for it (RFC 4862 5.1, DupAddrDetectTransmits 0): the one peer
+     * across the tunnel assigned the address. -1: the node has no IPv6.
+     */
+    int32_t EnsureIpv6Interface();
+    /** Adds addr/prefixLen to that interface, without DAD (as above). */
+    bool AddIpv6Address(uint32_t ifc, Ipv6Address addr, uint8_t prefixLen);
     /** GRE key (RFC 2890), 0: none. */
     uint32_t GetTunnelKey() const;
     Ipv4Address GetTunnelSource() const;
@@ -166,6 +179,7 @@ class VpnTunnelNetDevice : public NetDevice
     Ipv4Address m_destination;
     uint32_t m_key;
     bool m_preClassify{false}; //!< `qos pre-classify`
+    bool m_dualOverlay{false}; //!< `tunnel mode ipsec dual-overlay`
     uint32_t m_tunnelId; //!< in the node's router; UINT32_MAX until attached
     std::vector<uint8_t> m_txBuf;
     NetDevice::ReceiveCallback m_rxCallback;

@@ -331,6 +331,41 @@ static void test_virtual_template(void **state)
     TU_CONF_EXPECT_ERRORS(vt_bad);
 }
 
+static const tu_conf_bad dual_bad[] = {
+    {"interface Gi2\n ipv6 address 10.0.0.1/24\n", VPN_ERR_MALFORMED, 2, "IPv6 prefix"},
+    {"interface Tunnel0\n tunnel mode ipsec dual\n", VPN_ERR_MALFORMED, 2, "unsupported tunnel mode"},
+};
+
+/* An IOS interface is dual-stack: `ipv6 address` beside `ip address`, in
+ * either order, each kept (the IPv6 one alone on an IPv6-only interface
+ * is its address too); `tunnel mode ipsec dual-overlay` (IOS-XE) is a VTI
+ * carrying both inner families. */
+static void test_dual_stack(void **state)
+{
+    (void)state;
+    char a[VPN_ADDR_STRLEN];
+    vpn_conf *c = tu_conf_parse_ok("interface Gi2\n ip address 10.0.0.1 255.255.255.0\n ipv6 address 2001:db8:1::1/64\n"
+                                   "interface Gi3\n ipv6 address 2001:db8:3::1/64\n ip address 10.3.0.1 255.255.255.0\n"
+                                   "interface Lo6\n ipv6 address 2001:db8:6::1/64\n"
+                                   "interface Tunnel0\n tunnel mode ipsec dual-overlay\n");
+    const vpn_conf_interface *f = vpn_conf_find_interface(c, "Gi2");
+    assert_non_null(f);
+    assert_true(f->has_address && f->has_address6);
+    assert_string_equal(vpn_addr_str(&f->address.addr, a, sizeof a), "10.0.0.1");
+    assert_string_equal(vpn_addr_str(&f->address6.addr, a, sizeof a), "2001:db8:1::1");
+    assert_int_equal(f->address6.len, 64);
+    f = vpn_conf_find_interface(c, "Gi3");
+    assert_string_equal(vpn_addr_str(&f->address.addr, a, sizeof a), "10.3.0.1");
+    assert_string_equal(vpn_addr_str(&f->address6.addr, a, sizeof a), "2001:db8:3::1");
+    f = vpn_conf_find_interface(c, "Lo6");
+    assert_true(f->has_address && f->has_address6);
+    assert_string_equal(vpn_addr_str(&f->address.addr, a, sizeof a), "2001:db8:6::1");
+    f = vpn_conf_find_interface(c, "Tunnel0");
+    assert_int_equal(f->tunnel_mode, VPN_CONF_TUNNEL_IPSEC_DUAL);
+    vpn_conf_del(c);
+    TU_CONF_EXPECT_ERRORS(dual_bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_ipv6_pool),
         cmocka_unit_test(test_radius),
+        cmocka_unit_test(test_dual_stack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

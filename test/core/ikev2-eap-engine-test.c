@@ -230,6 +230,55 @@ static void test_mschapv2_cp(void **state)
     tp_free(&n);
 }
 
+/* 3.15.4 on a hub that gives no address at all (its policy has no pool):
+ * a client that asked for an IPv6 address keeps no IPv6 selector (the
+ * template's ::/0 is not its to keep: it could send from any IPv6 source
+ * and draw any IPv6 destination); its IPv4 selectors stay as before. */
+static void test_ipv6_cp_no_pool(void **state)
+{
+    (void)state;
+    tp_net n;
+    char a[VPN_ADDR_STRLEN];
+    char *h = malloc(sizeof hub_conf), *c = client_conf("alice", "Secr3t!", "mschapv2");
+    assert_non_null(h);
+    memcpy(h, hub_conf, sizeof hub_conf);
+    char *pl = strstr(h, " pool RA-POOL\n");
+    assert_non_null(pl);
+    memmove(pl, pl + strlen(" pool RA-POOL\n"), strlen(pl + strlen(" pool RA-POOL\n")) + 1);
+    tp_init(&n);
+    tp_add(&n, c, "192.0.2.1", "client");
+    tp_add(&n, h, "192.0.2.2", "hub");
+    free(c);
+    free(h);
+    vpn_ikev2_policy hp;
+    memset(&hp, 0, sizeof hp);
+    hp.ipsec_profile = "IPP";
+    hp.ts_local[0] = sel("10.1.0.0/16", 0);
+    hp.ts_local[1] = sel("2001:db8:1::/48", 0);
+    hp.ts_remote[0] = sel("0.0.0.0/0", 0);
+    hp.ts_remote[1] = sel("::/0", 0);
+    hp.n_ts_local = hp.n_ts_remote = 2;
+    hp.tag = 9;
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &hp), 0);
+    vpn_ikev2_policy pc = client_policy();
+    pc.ts_local[1] = sel("::/0", 0);
+    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
+    pc.n_ts_local = pc.n_ts_remote = 2;
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    int eb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0);
+    assert_true(eb >= 0);
+    const vpn_ikev2_child_info *hc = &n.node[1].ev[eb].child;
+    assert_int_equal(hc->n_ts_remote, 1);
+    assert_int_equal(hc->ts_remote[0].addr_lo.family, VPN_AF_INET);
+    assert_string_equal(vpn_addr_str(&hc->ts_remote[0].addr_lo, a, sizeof a), "0.0.0.0");
+    vpn_ikev2_sa_info ib;
+    sa0(&n, 1, &ib);
+    assert_int_equal(ib.assigned.family, VPN_AF_NONE);
+    assert_int_equal(ib.assigned6.family, VPN_AF_NONE);
+    tp_free(&n);
+}
+
 /* RFC 7296 3.15.1 for IPv6: a client whose selectors carry IPv6 asks for
  * INTERNAL_IP6_ADDRESS and _DNS beside the IPv4 ones; the hub's policy
  * (`ipv6 pool`, `ipv6 dns`) answers with a /128 from its `ipv6 local pool`
@@ -246,7 +295,10 @@ static void test_ipv6_cp(void **state)
     const char *pol = strstr(hub_conf, "crypto ikev2 proposal P1\n");
     const char *ap = strstr(hub_conf, "crypto ikev2 authorization policy RA-POL\n");
     assert_non_null(h);
-    snprintf(h, 8192, "%.*sipv6 local pool V6 2001:db8:99::/126 128\n%.*s ipv6 pool V6\n ipv6 dns 2001:db8::53\n%s",
+    /* Lo6's network goes out as INTERNAL_IP6_SUBNET (`route set interface`) */
+    snprintf(h, 8192,
+             "%.*sipv6 local pool V6 2001:db8:99::/126 128\ninterface Lo6\n ipv6 address 2001:db8:1::1/64\n%.*s"
+             " ipv6 pool V6\n ipv6 dns 2001:db8::53\n route set interface Lo6\n%s",
              (int)(ap - hub_conf), hub_conf, (int)(pol - ap), ap, pol);
     tp_init(&n);
     tp_add(&n, c, "192.0.2.1", "client");
@@ -282,6 +334,56 @@ static void test_ipv6_cp(void **state)
     assert_string_equal(vpn_addr_str(&hc->ts_remote[0].addr_lo, a, sizeof a), "10.99.0.10");
     assert_string_equal(vpn_addr_str(&hc->ts_remote[1].addr_lo, a, sizeof a), "2001:db8:99::1");
     assert_string_equal(vpn_addr_str(&hc->ts_remote[1].addr_hi, a, sizeof a), "2001:db8:99::1");
+    /* the SA views carry the IPv6 address on both sides, for the drivers */
+    assert_int_equal(ib.assigned6.family, VPN_AF_INET6);
+    assert_string_equal(vpn_addr_str(&ib.assigned6, a, sizeof a), "2001:db8:99::1");
+    assert_int_equal(ib.assigned6_len, 128);
+    assert_string_equal(vpn_addr_str(&ia.assigned6, a, sizeof a), "2001:db8:99::1");
+    assert_int_equal(ia.assigned6_len, 128);
+    assert_string_equal(vpn_addr_str(&ia.assigned, a, sizeof a), "10.99.0.10");
+    /* the client's routes: the IPv4 split subnet and Lo6's IPv6 network
+     * (3.15.1 INTERNAL_IP6_SUBNET, host bits cleared) */
+    {
+        vpn_prefix rp[8];
+        int nr = vpn_ikev2_sa_routes(n.node[0].ctx, ia.id, rp, 8);
+        bool r4 = false, r6 = false;
+        assert_int_equal(nr, 2);
+        for (int i = 0; i < nr; i++) {
+            vpn_addr_str(&rp[i].addr, a, sizeof a);
+            r4 = r4 || (strcmp(a, "10.1.0.0") == 0 && rp[i].len == 16);
+            r6 = r6 || (strcmp(a, "2001:db8:1::") == 0 && rp[i].len == 64);
+        }
+        assert_true(r4);
+        assert_true(r6);
+        assert_int_equal(vpn_ikev2_sa_routes(n.node[1].ctx, ib.id, rp, 8), VPN_ERR_STATE);
+    }
+    {
+        /* show crypto ikev2 sa detail / show crypto session: both addresses */
+        static char out[16384];
+        vpn_show_buf sb;
+        vpn_show_init(&sb, out, sizeof out);
+        assert_int_equal(vpn_show_ikev2_sa(n.node[1].ctx, n.now, true, &sb), 0);
+        assert_non_null(strstr(out, "      Pushed IP address: 10.99.0.10\n"));
+        assert_non_null(strstr(out, "      Pushed IP address: 2001:db8:99::1/128\n"));
+        vpn_show_init(&sb, out, sizeof out);
+        assert_int_equal(vpn_show_ikev2_sa(n.node[0].ctx, n.now, true, &sb), 0);
+        assert_non_null(strstr(out, "      Assigned host addr: 2001:db8:99::1/128\n"));
+        vpn_show_init(&sb, out, sizeof out);
+        assert_int_equal(vpn_show_crypto_session_user(n.node[1].ctx, n.now, "alice", false, NULL, &sb), 0);
+        assert_non_null(strstr(out, "  Assigned address: 10.99.0.10\n"));
+        assert_non_null(strstr(out, "  Assigned IPv6 address: 2001:db8:99::1/128\n"));
+        /* the IPv6 pool after the IPv4 one: ::1..::3 (::0 never given), one in use */
+        vpn_ikev2_pool_info pi;
+        assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 1, &pi), 0);
+        assert_string_equal(pi.name, "V6");
+        assert_string_equal(vpn_addr_str(&pi.first, a, sizeof a), "2001:db8:99::1");
+        assert_string_equal(vpn_addr_str(&pi.last, a, sizeof a), "2001:db8:99::3");
+        assert_int_equal(pi.size, 3);
+        assert_int_equal(pi.in_use, 1);
+        assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 0, &pi), 0);
+        assert_int_equal(pi.in_use, 1);
+        assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 2, &pi), VPN_ERR_NOTFOUND);
+    }
     /* rekeyed: the hub's new SA still holds the address */
     assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, ia.id), 0);
     tp_run_for(&n, 2);
@@ -307,6 +409,9 @@ static void test_ipv6_cp(void **state)
     sa0(&n, 0, &ia);
     assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
     assert_int_equal(ia.cfg->address6.family, VPN_AF_NONE);
+    assert_int_equal(ia.assigned6.family, VPN_AF_NONE);
+    sa0(&n, 1, &ib);
+    assert_int_equal(ib.assigned6.family, VPN_AF_NONE);
     assert_string_equal(vpn_addr_str(&ia.cfg->address, a, sizeof a), "10.99.0.10");
     tp_free(&n);
 }
@@ -976,6 +1081,7 @@ int main(void)
         cmocka_unit_test(test_hub_block_no_accept),
         cmocka_unit_test(test_spoke_routes_from_reply),
         cmocka_unit_test(test_ipv6_cp),
+        cmocka_unit_test(test_ipv6_cp_no_pool),
         cmocka_unit_test(test_spoke_routes_hostile_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,6 +136,74 @@ static void test_access_traffic(void **state)
     rn_free(&n);
 }
 
+/* IPv6 inner traffic (RFC 7296 3.15.1): the hub's `ipv6 pool` and a client
+ * whose VTI is `tunnel mode ipsec dual-overlay` (its policy offers ::/0
+ * beside 0.0.0.0/0, so it asks for an IPv6 address too). One CHILD_SA
+ * carries both families: the hub picks it for the user's /128 as for its
+ * /32, IPv6 comes back from the user's address, an IPv6 address nobody
+ * holds has no SA; a plain VTI client (no dual-overlay) gets no IPv6. */
+static const char hub6_conf[] =
+    TU_RA_HUB_AAA
+    "ip local pool RA-POOL 10.99.0.10 10.99.0.11\n"
+    "ipv6 local pool RA-POOL6 2001:db8:99::/126 128\n"
+    "crypto ikev2 authorization policy RA-POL\n"
+    " pool RA-POOL\n"
+    " ipv6 pool RA-POOL6\n"
+    TU_RA_IKE_PROPOSAL
+    TU_RA_HUB_PROFILE
+    TU_RA_IPSEC_PROFILE
+    "interface Virtual-Template1 type tunnel\n"
+    " tunnel mode ipsec ipv4\n"
+    " tunnel protection ipsec profile IPP\n";
+
+static void test_access_ipv6(void **state)
+{
+    (void)state;
+    for (int dual = 1; dual >= 0; dual--) {
+        rn_net n;
+        rn_node *cl, *hub;
+        char conf[2048], a[VPN_ADDR_STRLEN];
+        vpn_ikev2_sa_info info;
+        snprintf(conf, sizeof conf, client_conf_fmt, "Secr3t!");
+        rn_init(&n);
+        hub = rn_add(&n, 1, hub6_conf, VPN_ROUTER_TUNNEL_ACCESS, true, NULL);
+        cl = rn_add_dual(&n, 0, conf, VPN_ROUTER_TUNNEL_VTI, true, NULL, dual);
+        assert_int_equal(vpn_router_start(hub->r, n.now), 0);
+        assert_int_equal(vpn_router_start(cl->r, n.now), 0);
+        rn_run_for(&n, 2);
+        assert_int_equal(rn_count(hub, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+        assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(cl->r), 0, &info), 0);
+        if (!dual) {
+            /* IPv4 selectors only: no IPv6 asked for, none given, none routed */
+            assert_int_equal(info.assigned6.family, VPN_AF_NONE);
+            assert_int_equal(ra_send(hub, "2001:db8:1::1", "2001:db8:99::1"), VPN_ROUTER_DROP_NO_SA);
+            assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.10"), VPN_ROUTER_DROP_NONE);
+            rn_run_for(&n, 0.1);
+            assert_int_equal(cl->rx, 1);
+            rn_free(&n);
+            continue;
+        }
+        assert_string_equal(vpn_addr_str(&info.assigned6, a, sizeof a), "2001:db8:99::1");
+        assert_string_equal(vpn_addr_str(&info.assigned, a, sizeof a), "10.99.0.10");
+        for (int i = 0; i < 10; i++) {
+            assert_int_equal(ra_send(hub, "2001:db8:1::1", "2001:db8:99::1"), VPN_ROUTER_DROP_NONE);
+            assert_int_equal(ra_send(cl, "2001:db8:99::1", "2001:db8:1::1"), VPN_ROUTER_DROP_NONE);
+            assert_int_equal(ra_send(hub, "10.1.0.1", "10.99.0.10"), VPN_ROUTER_DROP_NONE);
+            rn_run_for(&n, 0.05);
+        }
+        assert_int_equal(cl->rx, 20);
+        assert_int_equal(hub->rx, 10);
+        assert_int_equal(cl->rx_dup + hub->rx_dup, 0);
+        /* ::2 is nobody's */
+        assert_int_equal(ra_send(hub, "2001:db8:1::1", "2001:db8:99::2"), VPN_ROUTER_DROP_NO_SA);
+        /* from an IPv6 source the client was not given: refused at the hub */
+        assert_int_equal(ra_send(cl, "2001:db8:99::2", "2001:db8:1::1"), VPN_ROUTER_DROP_NONE);
+        rn_run_for(&n, 0.1);
+        assert_int_equal(hub->rx, 10);
+        rn_free(&n);
+    }
+}
+
 /* A packet from a source the client was not given, under the client's
  * valid SA: the hub's SA check drops it (ESP_POLICY), delivers nothing. */
 static void test_access_spoofed_source(void **state)
@@ -329,6 +397,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_access_traffic),
+        cmocka_unit_test(test_access_ipv6),
         cmocka_unit_test(test_access_spoofed_source),
         cmocka_unit_test(test_access_odd_packets),
         cmocka_unit_test(test_access_rekey_under_traffic),

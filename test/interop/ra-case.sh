@@ -24,6 +24,16 @@
 # the test CA) decides and sends the MSK in MS-MPPE keys.
 # hubblock: a site-to-site spoke (a second charon, PSK, its own subnet, in
 # rap<pid>) beside the EAP user on the same Virtual-Template and profile.
+# ipv6: IPv6 inner traffic only: strongSwan asks for `vips = ::`, vpnd
+# gives a /128 from its `ipv6 local pool` (INTERNAL_IP6_ADDRESS, RFC 7296
+# 3.15.1) and its Loopback6 network (`route set interface`, an
+# INTERNAL_IP6_SUBNET); UDP and ICMPv6 both ways, ESP carrying IPv6.
+# ipv6-nopool: `vips = ::` against a hub whose policy has no `ipv6 pool`:
+# no address to give, and no IPv6 selector either (3.15.4): the client's
+# CHILD_SA is refused (TS_UNACCEPTABLE), vpnd routes nothing, no pool
+# address is taken.
+# dualstack: `vips = 0.0.0.0,::`: one address of each pool, one CHILD_SA
+# with a selector of each family, traffic of both families both ways.
 # FreeRADIUS runs in a third namespace (rar<pid>, veth vr/vrad) with a
 # configuration generated here from Debian's: one client (vpnd), one user,
 # EAP with MSCHAPv2 as the default method.
@@ -54,6 +64,12 @@ AUTHZ_IP=10.99.0.17              # radius-authz: inside the pool, not its first 
 AUTHZ_DNS=10.0.1.99
 AUTHZ_ROUTE1=172.16.9.0          # Framed-Route
 AUTHZ_ROUTE2=172.16.10.0         # Cisco-AVPair ipsec:route-set
+V4=yes                           # the client asks for an IPv4 address / an IPv6 one
+V6=no
+POOL6=yes                        # the hub's policy has an `ipv6 pool` (ipv6-nopool: not)
+POOL6_FIRST=2001:db8:99::1       # the first /128 of 2001:db8:99::/124 (::0 is never given)
+US_INNER6=2001:db8:1::1          # the hub's IPv6 LAN address (Loopback6, on lo)
+US_NET6=2001:db8:1::/64
 case $CASE in
     mschapv2) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     md5) METHOD=md5; SW_AUTH=eap-md5; CLIENT_PW=$PASSWORD ;;
@@ -63,6 +79,9 @@ case $CASE in
     radius-wrongpw) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; RADIUS=yes ;;
     hubblock) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD ;;
     cert-hub) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; CERT_HUB=yes ;;
+    ipv6) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; V4=no; V6=yes ;;
+    dualstack) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; V6=yes ;;
+    ipv6-nopool) METHOD=mschapv2; SW_AUTH=eap-mschapv2; CLIENT_PW=$PASSWORD; V4=no; V6=yes; POOL6=no ;;
     radius-tls) METHOD=tls; HUB_METHOD=; SW_AUTH=eap-tls; CLIENT_PW=unused; RADIUS=yes; CERT_HUB=yes; EAP_TLS=yes ;;
     *) fail "unknown case $CASE" ;;
 esac
@@ -316,6 +335,22 @@ client_remote_auth() {
     fi
 }
 
+# hub_v6_pool, hub_v6_policy: the IPv6 pool, the hub's IPv6 network
+# (Loopback6) and the policy's IPv6 lines (cases ipv6, dualstack).
+hub_v6_pool() {
+    [ $V6 = yes ] || return 0
+    [ $POOL6 = yes ] && echo "ipv6 local pool RA-POOL6 ${POOL6_FIRST%1}/124 128"
+    cat <<V6EOF
+interface Loopback6
+ ipv6 address $US_INNER6/64
+V6EOF
+}
+hub_v6_policy() {
+    [ $V6 = yes ] || return 0
+    [ $POOL6 = yes ] && echo " ipv6 pool RA-POOL6"
+    printf ' ipv6 dns %s\n route set interface Loopback6\n' "${US_INNER6%1}53"
+}
+
 # ---- the hub: vpnd ------------------------------------------------------------------
 hub_conf() {
     cat >"$1" <<EOF
@@ -328,12 +363,14 @@ $(hub_trustpoint)
 username $USER password $PASSWORD
 username bob password hunter2
 ip local pool RA-POOL $POOL_FIRST $POOL_LAST
+$(hub_v6_pool)
 ip access-list standard SPLIT
  permit ${US_NET%/24} 0.0.0.255
 crypto ikev2 authorization policy RA-POL
  pool RA-POOL
  dns 10.0.1.53
  route set access-list SPLIT
+$(hub_v6_policy)
 crypto ikev2 proposal PROP
  encryption aes-gcm-128
  prf sha256
@@ -371,6 +408,9 @@ EOF
 # ---- the client: charon with EAP and a virtual IP -----------------------------------
 client_conf() {
     local d=$1
+    CLIENT_VIPS=0.0.0.0 CLIENT_REMOTE_TS=$US_NET
+    [ $V6 = yes ] && [ $V4 = no ] && CLIENT_VIPS=:: CLIENT_REMOTE_TS=$US_NET6
+    [ $V6 = yes ] && [ $V4 = yes ] && CLIENT_VIPS=0.0.0.0,:: CLIENT_REMOTE_TS=$US_NET,$US_NET6
     local extra=""
     # radius-authz: the resolve plugin asks for DNS and writes what it gets
     # to a file of ours (never /etc/resolv.conf: no resolvconf here)
@@ -396,7 +436,7 @@ connections {
   local_addrs = $SWAN_OUTER
   remote_addrs = $US_OUTER
   proposals = aes128gcm16-prfsha256-ecp256
-  vips = 0.0.0.0
+  vips = $CLIENT_VIPS
   mobike = no
   keyingtries = 1
   local {
@@ -411,7 +451,7 @@ $(client_remote_auth)
   children {
    c {
     mode = tunnel
-    remote_ts = $US_NET
+    remote_ts = $CLIENT_REMOTE_TS
     esp_proposals = aes128gcm16
    }
   }
@@ -439,24 +479,25 @@ ts_count() {
     [ -z "$out" ] && echo 0 || echo "$out" | wc -l
 }
 
-# traffic_both NS ADDR TAG N NAME: 100 UDP datagrams (and 5 pings) each way
+# traffic_both NS ADDR TAG N NAME [HUB]: 100 UDP datagrams (and 5 pings) each way
 # between ADDR in namespace NS (TAG, its files and flow) and the hub's
-# $US_INNER (flow usN), through sinks on $SINK_PORT; files $W/traffic-*.
+# HUB (default $US_INNER; IPv6: ICMPv6 echoes) (flow usN), through sinks
+# on $SINK_PORT; files $W/traffic-*.
 # Returns 1 when either direction lost anything (both are checked).
 traffic_both() {
-    local ns=$1 addr=$2 tag=$3 n=$4 name=$5 t="$W/traffic" sfx rc=0
+    local ns=$1 addr=$2 tag=$3 n=$4 name=$5 hub=${6:-$US_INNER} t="$W/traffic" sfx rc=0
     local sink_us sink_far send_us send_far
     sfx=${n#1} # the first pair's hub files have no number
-    spawn $NS_US "$t-us-sink$sfx.log" $PY "$HERE/traffic.py" sink --bind $US_INNER --port $SINK_PORT \
+    spawn $NS_US "$t-us-sink$sfx.log" $PY "$HERE/traffic.py" sink --bind $hub --port $SINK_PORT \
         --out "$t-us-sink$sfx.json"
     sink_us=$SPAWNED
     spawn $ns "$t-$tag-sink.log" $PY "$HERE/traffic.py" sink --bind $addr --port $SINK_PORT --out "$t-$tag-sink.json"
     sink_far=$SPAWNED
     wait_for 20 test -f "$t-us-sink$sfx.json.ready" -a -f "$t-$tag-sink.json.ready" || fail "traffic sinks did not start"
-    spawn $ns "$t-$tag-send.log" $PY "$HERE/traffic.py" send --src $addr --dst $US_INNER \
+    spawn $ns "$t-$tag-send.log" $PY "$HERE/traffic.py" send --src $addr --dst $hub \
         --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow ${tag}1 --out "$t-$tag-sent.json"
     send_far=$SPAWNED
-    spawn $NS_US "$t-us-send$sfx.log" $PY "$HERE/traffic.py" send --src $US_INNER --dst $addr \
+    spawn $NS_US "$t-us-send$sfx.log" $PY "$HERE/traffic.py" send --src $hub --dst $addr \
         --port $SINK_PORT --count 100 --rate 200 --icmp 5 --flow us$n --out "$t-us-sent$sfx.json"
     send_us=$SPAWNED
     wait $send_us $send_far
@@ -476,6 +517,7 @@ interop_require
     fail "strongSwan's eap-md5 plugin is missing (libcharon-extra-plugins; ./scripts/deps)"
 interop_setup "interop-ra-$CASE" ra
 log "work folder $W"
+[ $V6 = yes ] && ip -n $NS_US addr add $US_INNER6/128 dev lo nodad
 [ $CERT_HUB = yes ] && make_pki "$W/pki" rsa
 if [ $RADIUS = yes ]; then
     radius_start
@@ -532,7 +574,103 @@ if [ "$CASE" = wrongpw ] || [ "$CASE" = radius-wrongpw ]; then
     exit 0
 fi
 
+if [ $POOL6 = no ]; then
+    # 3.15.4: nothing to give, no IPv6 selector kept: the CHILD_SA is
+    # refused (TS_UNACCEPTABLE), nothing is routed
+    [ $INIT_RC -ne 0 ] || fail "strongSwan's initiate succeeded without an IPv6 address to give"
+    grep -q "installing new virtual IP" "$W/swan/charon.log" && fail "strongSwan installed a virtual IP"
+    grep -q "received TS_UNACCEPTABLE notify" "$W/swan/charon.log" ||
+        fail "strongSwan's log shows no TS_UNACCEPTABLE (see $W/swan/charon.log)"
+    grep -q "traffic selectors unacceptable" "$W/us/vpnd.log" || fail "vpnd's log shows no refused CHILD_SA"
+    [ "$(pool_in_use "$W/pool-up.txt")" = 0 ] || fail "an IPv4 address was taken: $(cat "$W/pool-up.txt")"
+    in_us ip -6 route show | grep -v "^fe80::/64 " | grep -q " dev vt" &&
+        fail "vpnd routed something into its TUN: $(in_us ip -6 route show)"
+    # (the IKE SA itself stands, as RFC 7296 1.2 lets it: no CHILD_SA, no address)
+    grep -q "Pushed IP address" "$W/ikev2-sa-detail.txt" && fail "the hub shows an address pushed"
+    stop_capture
+    us_keys
+    n_cp6=$(ts_count "isakmp.cfg.attr.type == 8")
+    n_a6=$(ts_count "isakmp.cfg.attr.internal_ip6_address")
+    log "capture: CP INTERNAL_IP6_ADDRESS attributes $n_cp6, with an address $n_a6"
+    [ "$n_cp6" -ge 1 ] && [ "$n_a6" = 0 ] || fail "the CP request is not visible, or an IPv6 address was given"
+    log "PASS: IPv6-only client refused by a hub without an IPv6 pool, nothing routed, nothing given"
+    exit 0
+fi
 [ $INIT_RC -eq 0 ] || fail "strongSwan could not connect: $(tail -5 "$W/swan/initiate.log")"
+if [ $V6 = yes ]; then
+    # ---- ipv6, dualstack: the IPv6 virtual IP (and the IPv4 one) -------------------------
+    VIP6=$(grep -o "installing new virtual IP [0-9a-f:]*:[0-9a-f:]*" "$W/swan/charon.log" | awk '{print $NF}' | tail -1)
+    [ -n "$VIP6" ] || fail "strongSwan installed no IPv6 virtual IP (see $W/swan/charon.log)"
+    [ "$VIP6" = "$POOL6_FIRST" ] || fail "IPv6 virtual IP $VIP6 is not $POOL6_FIRST"
+    log "strongSwan got IPv6 virtual IP $VIP6"
+    VIP=
+    if [ $V4 = yes ]; then
+        VIP=$(grep -o "installing new virtual IP [0-9.]*$" "$W/swan/charon.log" | awk '{print $NF}' | tail -1)
+        [ "$VIP" = "$POOL_FIRST" ] || fail "IPv4 virtual IP '$VIP' is not $POOL_FIRST"
+        log "strongSwan got IPv4 virtual IP $VIP"
+    else
+        grep -q "installing new virtual IP [0-9.]*$" "$W/swan/charon.log" && fail "the IPv6-only client got an IPv4 address"
+    fi
+    grep -q "EAP method EAP_MSCHAPV2 succeeded" "$W/swan/charon.log" || fail "strongSwan's log shows no EAP_MSCHAPV2 success"
+    grep -q "Pushed IP address: $POOL6_FIRST/128" "$W/ikev2-sa-detail.txt" ||
+        fail "show crypto ikev2 sa detail lacks the IPv6 address: $(cat "$W/ikev2-sa-detail.txt")"
+    grep -q "Assigned IPv6 address: $POOL6_FIRST/128" "$W/session.txt" ||
+        fail "show crypto session lacks the IPv6 address: $(cat "$W/session.txt")"
+    grep -q "$POOL6_FIRST/128" "$W/ikev2-sa-detail.txt" || fail "the narrowed IPv6 selector is not shown"
+    awk '$1 == "RA-POOL6" {exit $NF != 1}' "$W/pool-up.txt" && grep -q RA-POOL6 "$W/pool-up.txt" ||
+        fail "RA-POOL6 does not show one address in use: $(cat "$W/pool-up.txt")"
+    [ "$(pool_in_use "$W/pool-up.txt")" = "$([ $V4 = yes ] && echo 1 || echo 0)" ] ||
+        fail "RA-POOL's use is wrong for this client: $(cat "$W/pool-up.txt")"
+    in_us ip -6 route show | grep -q "^$POOL6_FIRST dev vt" || fail "vpnd installed no route to $POOL6_FIRST: $(in_us ip -6 route show)"
+    # the client's side: kernel-libipsec's TUN and its table 220 route
+    ip netns exec $NS_SWAN ip -6 route show table 220 >"$W/swan/routes6.txt" 2>&1
+    ip netns exec $NS_SWAN ip -6 addr show >"$W/swan/addr6.txt" 2>&1
+    grep -q "^$US_NET6 .*src $POOL6_FIRST" "$W/swan/routes6.txt" ||
+        fail "strongSwan routed no $US_NET6 into its TUN: $(cat "$W/swan/routes6.txt")"
+    traffic_both $NS_SWAN $VIP6 swan 1 client6 $US_INNER6 || fail "IPv6 traffic was lost"
+    [ $V4 = yes ] && { traffic_both $NS_SWAN $VIP swan4 2 client4 || fail "IPv4 traffic was lost"; }
+    swan --terminate --ike ra --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --terminate returned non-zero"
+    wait_for 5 sh -c "'$VPNCTL' -s '$W/us/vpnd.sock' show ip local pool | awk '\$1 ~ /^RA-POOL6?\$/ && \$NF != 0 {bad=1} END {exit bad}'" ||
+        fail "the addresses did not return to the pools: $(vpnctl show ip local pool)"
+    in_us ip -6 route show | grep -q "^$POOL6_FIRST " && fail "the route to $POOL6_FIRST stayed after the client left"
+    stop_capture
+    us_keys
+    n_ike_enc=$(ts_count "isakmp.exchangetype >= 35")
+    n_ike_dec=$(ts_count "isakmp.exchangetype >= 35 && isakmp.enc.decrypted")
+    n_esp=$(ts_count "esp")
+    n_esp6=$(ts_count "esp && ipv6.addr == $VIP6")
+    n_esp4=0
+    [ $V4 = yes ] && n_esp4=$(ts_count "esp && ip.addr == $VIP && !ipv6")
+    n_bad=$(ts_count "_ws.malformed")
+    n_eap=$(ts_count "eap")
+    n_cp6=$(ts_count "isakmp.cfg.attr.type == 8")
+    n_a6=$(ts_count "isakmp.cfg.attr.internal_ip6_address == $POOL6_FIRST")
+    n_sub6=$(ts_count "isakmp.cfg.attr.internal_ip6_subnet_ip == ${US_NET6%/64}")
+    n_in6=$(ts_count "esp && ipv6.src == $VIP6 && ipv6.dst == $US_INNER6 && udp.dstport == $SINK_PORT")
+    n_back6=$(ts_count "esp && ipv6.src == $US_INNER6 && ipv6.dst == $VIP6 && udp.dstport == $SINK_PORT")
+    n_icmp6=$(ts_count "esp && icmpv6.type == 128")   # 5 each way (traffic_both)
+    n_icmp6r=$(ts_count "esp && icmpv6.type == 129")
+    log "capture: IKE encrypted $n_ike_enc decrypted $n_ike_dec, ESP $n_esp (IPv6 inner $n_esp6, IPv4 inner $n_esp4), malformed $n_bad,"
+    log "  EAP $n_eap, CP IPv6 address attributes $n_cp6 ($POOL6_FIRST: $n_a6), IPv6 subnet $n_sub6,"
+    log "  inner UDP over IPv6 $n_in6 / $n_back6, ICMPv6 echo $n_icmp6 / replies $n_icmp6r"
+    [ "$n_ike_enc" -ge 6 ] && [ "$n_ike_dec" = "$n_ike_enc" ] || fail "not every encrypted IKE message decrypts"
+    [ "$n_esp" -ge 200 ] && [ "$((n_esp6 + n_esp4))" = "$n_esp" ] || fail "not every ESP packet decrypts to the client's addresses"
+    [ "$n_bad" = 0 ] || fail "$n_bad malformed packets"
+    [ "$n_eap" -ge 4 ] || fail "fewer than 4 decrypted EAP messages"
+    [ "$n_cp6" -ge 2 ] && [ "$n_a6" -ge 1 ] || fail "the CP request and the reply with $POOL6_FIRST are not both visible"
+    [ "$n_sub6" -ge 1 ] || fail "the CP reply does not carry $US_NET6"
+    [ "$n_in6" -ge 100 ] && [ "$n_back6" -ge 100 ] || fail "the decrypted ESP does not show the IPv6 inner traffic"
+    [ "$n_icmp6" -ge 10 ] && [ "$n_icmp6r" -ge 10 ] || fail "the decrypted ESP does not show ICMPv6 echoes both ways"
+    if [ $V4 = yes ]; then
+        n_in4=$(ts_count "esp && ip.src == $VIP && ip.dst == $US_INNER && udp.dstport == $SINK_PORT && !ipv6")
+        log "  inner UDP over IPv4 $n_in4"
+        [ "$n_in4" -ge 100 ] || fail "the decrypted ESP does not show the IPv4 inner traffic"
+        [ "$(ts_count "isakmp.cfg.attr.internal_ip4_address == $POOL_FIRST")" -ge 1 ] || fail "no INTERNAL_IP4_ADDRESS $POOL_FIRST"
+    fi
+    log "PASS: $SW_AUTH client got $VIP6${VIP:+ and $VIP}, traffic both ways, addresses returned"
+    exit 0
+fi
+
 VIP=$(grep -o "installing new virtual IP [0-9.]*" "$W/swan/charon.log" | awk '{print $NF}' | tail -1)
 [ -n "$VIP" ] || fail "strongSwan installed no virtual IP (see $W/swan/charon.log)"
 log "strongSwan got virtual IP $VIP"

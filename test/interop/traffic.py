@@ -16,6 +16,10 @@
       Exits 1 unless every datagram sent arrived exactly once and every
       echo request got its reply.
 
+Addresses of either family: an IPv6 one (a colon in it) sends UDP over
+IPv6 and ICMPv6 echo requests (RFC 4443 4.1; the kernel fills the ICMPv6
+checksum of a raw socket, RFC 3542 3.1).
+
 Each datagram's payload is b"interop <flow> <seq>" padded to 64 bytes, so a
 decrypted capture can be matched against what was sent.
 """
@@ -31,8 +35,12 @@ import time
 SEND_SPORT = 5002  # senders' UDP source port (see send)
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def sink(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.bind), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.bind, a.port))
     seen = set()
@@ -75,7 +83,8 @@ def checksum(b):
 
 
 def send(a):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    v6 = family(a.src) == socket.AF_INET6
+    u = socket.socket(family(a.src), socket.SOCK_DGRAM)
     # A fixed source port: an ephemeral one can land on a port Wireshark
     # dissects as something else (44818 is EtherNet/IP), and the capture
     # check then sees "malformed" frames that are only our test datagrams.
@@ -84,7 +93,7 @@ def send(a):
     ident = os.getpid() & 0xFFFF
     r = None
     if a.icmp:
-        r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        r = socket.socket(family(a.src), socket.SOCK_RAW, socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
         r.bind((a.src, 0))
         r.setblocking(False)
     replies = set()
@@ -102,9 +111,11 @@ def send(a):
                 pkt = r.recv(2048)
             except BlockingIOError:
                 return
-            ihl = (pkt[0] & 15) * 4
+            ihl = 0 if v6 else (pkt[0] & 15) * 4  # IPv6 raw sockets give no header
+            if len(pkt) < ihl + 8:
+                continue
             t, _, _, i, q = struct.unpack("!BBHHH", pkt[ihl:ihl + 8])
-            if t == 0 and i == ident:
+            if t == (129 if v6 else 0) and i == ident:
                 replies.add(q)
 
     def drain_echoes():
@@ -130,8 +141,11 @@ def send(a):
         drain_echoes()
         if r is not None and icmp_sent < a.icmp and seq % icmp_every == 0:
             body = b"interop-icmp".ljust(32, b".")
-            hdr = struct.pack("!BBHHH", 8, 0, 0, ident, icmp_sent)
-            hdr = struct.pack("!BBHHH", 8, 0, checksum(hdr + body), ident, icmp_sent)
+            if v6:
+                hdr = struct.pack("!BBHHH", 128, 0, 0, ident, icmp_sent)
+            else:
+                hdr = struct.pack("!BBHHH", 8, 0, 0, ident, icmp_sent)
+                hdr = struct.pack("!BBHHH", 8, 0, checksum(hdr + body), ident, icmp_sent)
             r.sendto(hdr + body, (a.dst, 0))
             icmp_sent += 1
         drain()

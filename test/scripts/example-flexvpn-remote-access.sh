@@ -60,3 +60,31 @@ check_decrypts "$out" "$pcap"
 sub=$(ts_keys "$out" -r "$pcap" -Y 'isakmp.cfg.attr.internal_ip4_subnet_ip == 10.2.1.0' -T fields -e frame.number | count)
 [ "$sub" -ge 1 ] || { echo "spoke 1's CFG_REQUEST with its LAN is not visible" >&2; exit 1; }
 echo "3 users and 2 spokes on one Virtual-Template: sites echoed, spoke routes announced in CP"
+
+# --ipv6: 3 dual-stack users (`tunnel mode ipsec dual-overlay`): each gets a
+# /128 of RA-POOL6 beside its IPv4 address and echoes over IPv6 too; the
+# decrypted ESP shows the IPv6 inner packets, the CP replies the IPv6
+# addresses and the hub's IPv6 LAN (INTERNAL_IP6_SUBNET).
+out=$work/d
+"$bin" --out="$out" --users=3 --ipv6=1 --duration=3 --joinSpread=1
+grep -q '"users_connected": 3' "$out/summary.json" || { echo "not every dual-stack user connected" >&2; exit 1; }
+n=0
+for e in $(grep -o 'IPv6 echoes [0-9]*/[0-9]*' "$out/summary.txt" | cut -d' ' -f3); do
+    got=${e%/*} sent=${e#*/}
+    [ "$sent" -gt 0 ] && [ "$got" -ge $((sent - 1)) ] || { echo "a user's IPv6 echoes were lost: $got/$sent" >&2; exit 1; }
+    n=$((n + 1))
+done
+[ "$n" -eq 3 ] || { echo "$n users report IPv6 echoes, not 3" >&2; exit 1; }
+addrs=$(grep -o 'IPv6 address fd00:99::[0-9a-f]*' "$out/summary.txt" | sort -u | wc -l | tr -d ' ')
+[ "$addrs" -eq 3 ] || { echo "$addrs distinct IPv6 addresses, not 3" >&2; exit 1; }
+pcap=$out/wan-HUB-0.pcap
+check_wan_protected "$pcap"
+check_decrypts "$out" "$pcap"
+esp6=$(ts_keys "$out" -r "$pcap" -Y 'esp && ipv6.dst == fd00:1::2 && udp.dstport == 4000' -T fields -e frame.number | count)
+a6=$(ts_keys "$out" -r "$pcap" -Y 'isakmp.cfg.attr.internal_ip6_address' -T fields -e isakmp.cfg.attr.internal_ip6_address | sort -u | count)
+s6=$(ts_keys "$out" -r "$pcap" -Y 'isakmp.cfg.attr.internal_ip6_subnet_ip == fd00:1::' -T fields -e frame.number | count)
+echo "IPv6: $esp6 decrypted echo requests to fd00:1::2, CP IPv6 addresses seen: $a6, IPv6 subnet in $s6 replies"
+[ "$esp6" -ge 30 ] || { echo "the decrypted ESP does not show the IPv6 echoes" >&2; exit 1; }
+[ "$a6" -ge 3 ] || { echo "the CP replies do not show 3 IPv6 addresses" >&2; exit 1; }
+[ "$s6" -ge 3 ] || { echo "the CP replies do not carry the hub's IPv6 LAN" >&2; exit 1; }
+echo "3 dual-stack users: distinct IPv6 addresses, IPv6 echoes returned and decrypted"

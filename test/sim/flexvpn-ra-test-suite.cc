@@ -15,6 +15,7 @@
 #include "ikev2/ikev2-engine.h"
 #include "router/router.h"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -43,9 +44,9 @@ CountRx(Echo* e, Ptr<const Packet>)
     e->returned++;
 }
 
-// An echo client on `node` to dst:4000, `packets` packets from `at`.
+// An echo client on `node` to dst:4000 (IPv4 or IPv6), `packets` packets from `at`.
 void
-StartEcho(Ptr<Node> node, Ipv4Address dst, uint32_t packets, Time at, Echo* e)
+StartEcho(Ptr<Node> node, Address dst, uint32_t packets, Time at, Echo* e)
 {
     UdpEchoClientHelper client(dst, 4000);
     client.SetAttribute("MaxPackets", UintegerValue(packets));
@@ -57,12 +58,14 @@ StartEcho(Ptr<Node> node, Ipv4Address dst, uint32_t packets, Time at, Echo* e)
     app.Start(at);
 }
 
+// In use in the hub's index-th pool (0 RA-POOL; 1 RA-POOL6, the IPv6
+// pools coming after the IPv4 ones).
 uint32_t
-PoolInUse(Ptr<Ikev2Daemon> hub)
+PoolInUse(Ptr<Ikev2Daemon> hub, size_t index = 0)
 {
     vpn_ikev2_pool_info pi;
     const vpn_router* r = VpnIpsecStack::GetOrCreate(hub->GetNode())->GetRouter();
-    if (!r || vpn_ikev2_pool_get(vpn_router_ikev2(r), 0, &pi) != 0)
+    if (!r || vpn_ikev2_pool_get(vpn_router_ikev2(r), index, &pi) != 0)
     {
         return UINT32_MAX;
     }
@@ -400,6 +403,174 @@ class FlexVpnRaPoolExhaustedTestCase : public TestCase
     }
 };
 
+// RFC 7296 3.15.1 for IPv6: dual-stack users (`tunnel mode ipsec
+// dual-overlay`) ask for an IPv6 address beside the IPv4 one; the hub's
+// `ipv6 pool` gives each a distinct /128 and its LAN's IPv6 network as an
+// INTERNAL_IP6_SUBNET, which the users route into Tunnel0. IPv6 echoes
+// reach hostH (fd00:1::2) through the hub's template and come back on
+// the same CHILD_SA as the IPv4 ones.
+class FlexVpnRaIpv6UsersTestCase : public TestCase
+{
+  public:
+    FlexVpnRaIpv6UsersTestCase()
+        : TestCase("ipv6: 20 dual-stack users get distinct addresses of both pools, traffic of both families")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        const uint32_t users = 20;
+        FlexVpnRemoteAccessOptions o;
+        o.users = users;
+        o.joinSpread = 2.0;
+        o.ipv6 = true;
+        FlexVpnRemoteAccessHelper helper;
+        FlexVpnRemoteAccess net = helper.Install(o);
+        NS_TEST_ASSERT_MSG_NE(net.userConfigs[0].find("tunnel mode ipsec dual-overlay"), std::string::npos,
+                              "the users' tunnels carry both families");
+        UdpEchoServerHelper server(4000);
+        server.Install(net.hubHost).Start(Seconds(0.1));
+        std::vector<Echo> echo4(users);
+        std::vector<Echo> echo6(users);
+        for (uint32_t i = 0; i < users; i++)
+        {
+            StartEcho(net.users.Get(i), net.hostAddress, 5, Seconds(4.0), &echo4[i]);
+            StartEcho(net.users.Get(i), net.hostAddress6, 5, Seconds(4.0), &echo6[i]);
+        }
+        uint32_t inUse4 = 0;
+        uint32_t inUse6 = 0;
+        std::vector<std::vector<std::string>> learnt(users);
+        Simulator::Schedule(Seconds(5.5), [&]() {
+            inUse4 = PoolInUse(net.hubDaemon, 0);
+            inUse6 = PoolInUse(net.hubDaemon, 1);
+            for (uint32_t i = 0; i < users; i++)
+            {
+                learnt[i] = net.userDaemons[i]->GetLearntRoutes();
+            }
+        });
+        std::string session;
+        Simulator::Schedule(Seconds(5.5), [&]() { session = net.hubDaemon->ShowCryptoSessionUser("user3", false); });
+        Simulator::Stop(Seconds(6.0));
+        Simulator::Run();
+
+        std::set<Ipv6Address> seen;
+        for (uint32_t i = 0; i < users; i++)
+        {
+            Ipv6Address a = net.userDaemons[i]->GetAssignedAddress6();
+            NS_TEST_ASSERT_MSG_EQ(a.IsAny(), false, "user " << i + 1 << " got an IPv6 address");
+            NS_TEST_ASSERT_MSG_EQ(a.CombinePrefix(Ipv6Prefix(64)), Ipv6Address("fd00:99::"),
+                                  "user " << i + 1 << ": " << a << " is from RA-POOL6");
+            seen.insert(a);
+            NS_TEST_ASSERT_MSG_EQ(net.userDaemons[i]->GetAssignedAddress().IsAny(), false,
+                                  "user " << i + 1 << " got an IPv4 address too");
+            bool has6 = std::find(learnt[i].begin(), learnt[i].end(), "fd00:1::/64") != learnt[i].end();
+            NS_TEST_ASSERT_MSG_EQ(has6, true, "user " << i + 1 << " routes the hub's IPv6 LAN from the CFG_REPLY");
+            NS_TEST_ASSERT_MSG_EQ(echo6[i].sent, 5, "user " << i + 1 << " sent its IPv6 echoes");
+            NS_TEST_ASSERT_MSG_EQ(echo6[i].returned, 5, "user " << i + 1 << " got every IPv6 echo back");
+            NS_TEST_ASSERT_MSG_EQ(echo4[i].returned, 5, "user " << i + 1 << " got every IPv4 echo back");
+        }
+        NS_TEST_ASSERT_MSG_EQ(seen.size(), users, "20 distinct IPv6 addresses");
+        NS_TEST_ASSERT_MSG_EQ(inUse6, users, "RA-POOL6 shows 20 in use");
+        NS_TEST_ASSERT_MSG_EQ(inUse4, users, "RA-POOL shows 20 in use");
+        NS_TEST_ASSERT_MSG_NE(session.find("Assigned IPv6 address: fd00:99::"), std::string::npos, session);
+        Ptr<VpnTunnelNetDevice> vt = FlexVpnHelper::GetTunnel(net.hub, "Virtual-Template1");
+        NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsDecrypted(), 10 * users,
+                              "the hub decrypted every echo request of both families, nothing else");
+        NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsEncrypted(), 10 * users, "and encrypted every reply");
+        Simulator::Destroy();
+    }
+};
+
+// The IPv6 pool runs out as the IPv4 one does: 4 dual-stack users, pools of
+// 3 (RA-POOL6 fd00:99::/126: ::1-::3): one user is refused
+// (INTERNAL_ADDRESS_FAILURE, nothing taken from either pool); another
+// leaves, its IPv6 address goes back, and the refused user gets it and
+// sends IPv6 traffic through.
+class FlexVpnRaIpv6PoolExhaustedTestCase : public TestCase
+{
+  public:
+    FlexVpnRaIpv6PoolExhaustedTestCase()
+        : TestCase("ipv6: pools of 3 for 4 dual-stack users: the last is refused, served after another leaves")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        FlexVpnRemoteAccessOptions o;
+        o.users = 4;
+        o.poolSize = 3;
+        o.joinSpread = 2.0;
+        o.ipv6 = true;
+        FlexVpnRemoteAccessHelper helper;
+        FlexVpnRemoteAccess net = helper.Install(o);
+        NS_TEST_ASSERT_MSG_NE(net.hubConfig.find("ipv6 local pool RA-POOL6 fd00:99::/126 128"),
+                              std::string::npos, net.hubConfig);
+        UdpEchoServerHelper server(4000);
+        server.Install(net.hubHost).Start(Seconds(0.1));
+        uint32_t refused = UINT32_MAX;
+        uint32_t leaver = UINT32_MAX;
+        uint32_t without = 0;
+        std::vector<Ipv6Address> before(4);
+        uint32_t full6 = 0;
+        uint32_t full4 = 0;
+        uint32_t afterLeave6 = 0;
+        Echo echo;
+        Simulator::Schedule(Seconds(4.0), [&]() {
+            for (uint32_t i = 0; i < 4; i++)
+            {
+                before[i] = net.userDaemons[i]->GetAssignedAddress6();
+                if (before[i].IsAny())
+                {
+                    refused = i;
+                    without++;
+                }
+                else if (leaver == UINT32_MAX)
+                {
+                    leaver = i;
+                }
+            }
+            full6 = PoolInUse(net.hubDaemon, 1);
+            full4 = PoolInUse(net.hubDaemon, 0);
+            if (leaver != UINT32_MAX)
+            {
+                VpnIpsecStack::GetOrCreate(net.users.Get(leaver))->ClearIkeSas();
+            }
+        });
+        Simulator::Schedule(Seconds(4.5), [&]() {
+            afterLeave6 = PoolInUse(net.hubDaemon, 1);
+            if (refused != UINT32_MAX)
+            {
+                VpnIpsecStack::GetOrCreate(net.users.Get(refused))->InitiateTunnel(0);
+                StartEcho(net.users.Get(refused), net.hostAddress6, 5, Seconds(1.5), &echo);
+            }
+        });
+        Simulator::Stop(Seconds(7.0));
+        Simulator::Run();
+
+        NS_TEST_ASSERT_MSG_EQ(without, 1, "exactly one of 4 users got no IPv6 address from a pool of 3");
+        if (refused == UINT32_MAX || leaver == UINT32_MAX)
+        {
+            NS_TEST_ASSERT_MSG_EQ(true, false, "no refused or no connected user");
+            Simulator::Destroy();
+            return;
+        }
+        NS_TEST_ASSERT_MSG_EQ(net.userDaemons[refused]->GetIkeSasUp(), 1,
+                              "the refused user connected once (the second try)");
+        NS_TEST_ASSERT_MSG_EQ(full6, 3, "RA-POOL6 was full");
+        NS_TEST_ASSERT_MSG_EQ(full4, 3, "RA-POOL too: the refused user took nothing from it");
+        NS_TEST_ASSERT_MSG_EQ(afterLeave6, 2, "the leaving user's IPv6 address went back");
+        NS_TEST_ASSERT_MSG_EQ(net.userDaemons[refused]->GetAssignedAddress6(), before[leaver],
+                              "the refused user now has the freed IPv6 address");
+        NS_TEST_ASSERT_MSG_EQ(net.userDaemons[leaver]->GetAssignedAddress6().IsAny(), true,
+                              "the user that left has no IPv6 address");
+        NS_TEST_ASSERT_MSG_EQ(echo.returned, 5, "and its IPv6 traffic flows");
+        NS_TEST_ASSERT_MSG_EQ(PoolInUse(net.hubDaemon, 1), 3, "RA-POOL6 is full again");
+        Simulator::Destroy();
+    }
+};
+
 class FlexVpnRaTestSuite : public TestSuite
 {
   public:
@@ -410,6 +581,8 @@ class FlexVpnRaTestSuite : public TestSuite
         AddTestCase(new FlexVpnRaPoolExhaustedTestCase);
         AddTestCase(new FlexVpnRaHubBlockTestCase);
         AddTestCase(new FlexVpnRaSpokeLearntRoutesTestCase);
+        AddTestCase(new FlexVpnRaIpv6UsersTestCase);
+        AddTestCase(new FlexVpnRaIpv6PoolExhaustedTestCase);
     }
 };
 

@@ -1059,9 +1059,19 @@ static int m_interface(parser *p)
     }
     if (is(p, 0, "ipv6") && is(p, 1, "address")) {
         int used;
-        if (parse_addr_mask(p, 2, &f->address, &used, false))
+        vpn_prefix a6;
+        if (parse_addr_mask(p, 2, &a6, &used, false))
             return VPN_ERR_MALFORMED;
-        f->has_address = true;
+        if (a6.addr.family != VPN_AF_INET6)
+            return bad(p, "ipv6 address needs an IPv6 prefix", NULL);
+        f->address6 = a6;
+        f->has_address6 = true;
+        /* an IPv6-only interface (a tunnel source of IPv6 transport)
+         * keeps it as its address too; `ip address` takes that slot */
+        if (!f->has_address || f->address.addr.family == VPN_AF_INET6) {
+            f->address = a6;
+            f->has_address = true;
+        }
         return OK;
     }
     if (is(p, 0, "ip") && is(p, 1, "unnumbered")) {
@@ -1108,6 +1118,8 @@ static int m_interface(parser *p)
                 f->tunnel_mode = VPN_CONF_TUNNEL_IPSEC_IPV4;
             else if (is(p, 2, "ipsec") && is(p, 3, "ipv6") && p->n == 4)
                 f->tunnel_mode = VPN_CONF_TUNNEL_IPSEC_IPV6;
+            else if (is(p, 2, "ipsec") && is(p, 3, "dual-overlay") && p->n == 4)
+                f->tunnel_mode = VPN_CONF_TUNNEL_IPSEC_DUAL;
             else
                 return bad(p, "unsupported tunnel mode", NULL);
             return OK;

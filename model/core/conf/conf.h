@@ -294,6 +294,7 @@ typedef enum vpn_conf_tunnel_mode {
     VPN_CONF_TUNNEL_GRE_MULTIPOINT,  /* mGRE, DMVPN */
     VPN_CONF_TUNNEL_IPSEC_IPV4,      /* VTI */
     VPN_CONF_TUNNEL_IPSEC_IPV6,
+    VPN_CONF_TUNNEL_IPSEC_DUAL,      /* ipsec dual-overlay: a VTI carrying IPv4 and IPv6 (IOS-XE) */
 } vpn_conf_tunnel_mode;
 
 /* ---- NHRP (DMVPN) under interface TunnelN: `ip nhrp ...` lines ---------------- */
@@ -345,7 +346,9 @@ typedef struct vpn_conf_interface {
     char name[VPN_CONF_NAME_MAX];
     bool is_tunnel;
     bool has_address;
-    vpn_prefix address;      /* ip address A M */
+    vpn_prefix address;      /* ip address A M (an interface with only `ipv6 address`: that one) */
+    bool has_address6;
+    vpn_prefix address6;     /* ipv6 address A/LEN: an IOS interface is dual-stack, beside `ip address` */
     bool address_negotiated; /* ip address negotiated */
     bool unnumbered;
     char unnumbered_if[VPN_CONF_NAME_MAX];

@@ -857,6 +857,16 @@ static size_t ikev2_policy_routes(const vpn_ikev2_ctx *ctx, const vpn_conf_autho
                 net.addr.b[k] &= m.b[k];
             out[n++] = net;
         }
+        if (f != NULL && f->has_address6 && f->address6.len <= 128 && n < cap) {
+            /* its `ipv6 address`: the network as an INTERNAL_IP6_SUBNET
+             * (3.15.1), the host bits cleared */
+            vpn_prefix net = f->address6;
+            for (unsigned k = 0; k < 16; k++) {
+                unsigned bits = net.len > 8 * k ? net.len - 8 * k : 0;
+                net.addr.b[k] &= bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+            }
+            out[n++] = net;
+        }
     }
     return n;
 }
@@ -1203,6 +1213,17 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
             if (k > 0)
                 c.n_ts_remote = k;
         }
+        if (child_err == 0 && req.ip6_address && g.address6.family != VPN_AF_INET6) {
+            /* 3.15.4: asked for an IPv6 address and given none: no IPv6
+             * selector either (the template's ::/0 is nobody's to keep) */
+            size_t k = 0;
+            for (size_t i = 0; i < c.n_ts_remote; i++)
+                if (c.ts_remote[i].addr_lo.family != VPN_AF_INET6)
+                    c.ts_remote[k++] = c.ts_remote[i];
+            c.n_ts_remote = k;
+            if (k == 0)
+                child_err = VPN_IKEV2_N_TS_UNACCEPTABLE;
+        }
         if (child_err == 0) {
             vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
             if (ikev2_child_keys(sa, &c, false, none, ni, nr) != 0)
@@ -1519,15 +1540,30 @@ int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_in
 {
     if (ctx == NULL || out == NULL)
         return VPN_ERR_INVAL;
-    if (index >= ctx->conf->n_ip_pool)
+    uint8_t family = VPN_AF_INET;
+    if (index >= ctx->conf->n_ip_pool + ctx->conf->n_ipv6_pool)
         return VPN_ERR_NOTFOUND;
     memset(out, 0, sizeof *out);
-    out->name = ctx->conf->ip_pool[index].name;
-    out->first = ctx->conf->ip_pool[index].first;
-    out->last = ctx->conf->ip_pool[index].last;
-    out->size = vpn_addr_v4_u32(&out->last) - vpn_addr_v4_u32(&out->first) + 1;
+    if (index < ctx->conf->n_ip_pool) {
+        out->name = ctx->conf->ip_pool[index].name;
+        out->first = ctx->conf->ip_pool[index].first;
+        out->last = ctx->conf->ip_pool[index].last;
+        out->size = vpn_addr_v4_u32(&out->last) - vpn_addr_v4_u32(&out->first) + 1;
+    } else {
+        /* the `ipv6 local pool`s after the IPv4 ones: the first addresses
+         * of the first and last prefixes handed out, how many there are */
+        const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[index - ctx->conf->n_ip_pool];
+        vpn_ippool tmp;
+        family = VPN_AF_INET6;
+        out->name = cp->name;
+        if (vpn_ippool_init6(&tmp, cp->name, &cp->prefix, cp->assigned_len) == 0) {
+            vpn_ippool_bounds(&tmp, &out->first, &out->last);
+            out->size = tmp.last - tmp.first + 1;
+            vpn_ippool_free(&tmp);
+        }
+    }
     for (size_t i = 0; i < ctx->n_pool; i++)
-        if (strcmp(ctx->pool[i].name, out->name) == 0)
+        if (ctx->pool[i].family == family && strcmp(ctx->pool[i].name, out->name) == 0)
             out->in_use = ctx->pool[i].used;
     return 0;
 }

@@ -112,6 +112,12 @@ static void addr_of(const vpn_ippool *p, uint32_t i, vpn_addr *out)
     vpn_addr_from_bytes(out, b, 16);
 }
 
+void vpn_ippool_bounds(const vpn_ippool *p, vpn_addr *first, vpn_addr *last)
+{
+    addr_of(p, 0, first);
+    addr_of(p, p->last - p->first, last);
+}
+
 static bool slot_of(const vpn_ippool *p, const vpn_addr *a, uint32_t *slot)
 {
     if (p == NULL || p->owner == NULL || a == NULL || a->family != p->family)

@@ -55,6 +55,9 @@ void vpn_ippool_free(vpn_ippool *p);
  * lengths out of order, host bits set in the prefix), VPN_ERR_NOMEM.
  */
 int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, uint8_t assigned_len);
+/* The first and the last address a pool hands out (IPv6: the first
+ * address of the first and of the last assigned prefix). */
+void vpn_ippool_bounds(const vpn_ippool *p, vpn_addr *first, vpn_addr *last);
 
 /*
  * Gives owner (nonzero) an address: the one it already holds, else the

@@ -2483,6 +2483,13 @@ static void sa_info(const vpn_ikev2_ctx *ctx, const ikev2_sa *sa, vpn_ikev2_sa_i
     o->n_children = sa->n_child;
     o->eap_identity = sa->eap_identity;
     o->assigned = sa->ra_addr;
+    /* the CFG_REPLY holds it on both sides; a responder only while it
+     * still holds the pool's address (ra_addr6) */
+    if (sa->ra_has_cfg && sa->ra_cfg.address6.family == VPN_AF_INET6 &&
+        (sa->ra_cfg_received || sa->ra_addr6.family == VPN_AF_INET6)) {
+        o->assigned6 = sa->ra_cfg.address6;
+        o->assigned6_len = sa->ra_cfg.prefix6;
+    }
     o->cfg = sa->ra_has_cfg ? &sa->ra_cfg : NULL;
 }
 

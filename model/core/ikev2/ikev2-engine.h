@@ -484,6 +484,10 @@ typedef struct vpn_ikev2_sa_info {
      * EAP) and the address assigned by the responder (family 0: none). */
     const char *eap_identity;
     vpn_addr assigned;
+    /* ... and the IPv6 one (INTERNAL_IP6_ADDRESS, 3.15.1) with its prefix
+     * length; family 0: none (an IPv4-only user, or no `ipv6 pool`) */
+    vpn_addr assigned6;
+    uint8_t assigned6_len;
     /* The whole CFG_REPLY sent (responder) or received (initiator):
      * address, DNS servers, split-tunnel subnets; NULL: none. */
     const vpn_cp_grant *cfg;
@@ -496,7 +500,8 @@ typedef struct vpn_ikev2_pool_info {
     uint32_t size, in_use;
 } vpn_ikev2_pool_info;
 
-/* The index-th pool of the conf (all of them, used or not). Errors:
+/* The index-th pool of the conf (all of them, used or not; the `ipv6
+ * local pool`s after the IPv4 ones). Errors:
  * VPN_ERR_INVAL, VPN_ERR_NOTFOUND (past the end). */
 int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_info *out);
 

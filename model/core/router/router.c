@@ -96,6 +96,7 @@ typedef struct rt_tunnel {
     vpn_esp_shape shape[RT_SHAPES_MAX]; /* the transform sets its profile allows */
     size_t n_shape;
     uint64_t encrypted, decrypted, dropped;
+    bool dual_overlay;        /* VTI: IPv6 selectors beside the IPv4 ones */
 } rt_tunnel;
 
 /* One CHILD_SA pair (or one manual SA) as installed in the SAD. */
@@ -982,6 +983,8 @@ void vpn_router_gre_policy(vpn_ikev2_policy *pol, const char *ipsec_profile, con
     pol->n_ts_local = pol->n_ts_remote = 1;
 }
 
+static void policy_add_any6(vpn_ikev2_policy *pol);
+
 static void tunnel_policy(const rt_tunnel *t, uint32_t tag, vpn_ikev2_policy *pol)
 {
     if (t->mode == VPN_ROUTER_TUNNEL_MGRE) {
@@ -1004,12 +1007,36 @@ static void tunnel_policy(const rt_tunnel *t, uint32_t tag, vpn_ikev2_policy *po
          * address it assigns (RFC 7296 3.15.4 ties the two). */
         vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
         memset(&pol->remote, 0, sizeof pol->remote);
+        policy_add_any6(pol);
         return;
     }
-    if (t->mode == VPN_ROUTER_TUNNEL_VTI)
+    if (t->mode == VPN_ROUTER_TUNNEL_VTI) {
         vpn_ikev2_policy_vti(pol, t->ipsec_profile, &t->dst, tag);
-    else
-        vpn_router_gre_policy(pol, t->ipsec_profile, &t->src, &t->dst, tag);
+        if (t->dual_overlay)
+            policy_add_any6(pol);
+        return;
+    }
+    vpn_router_gre_policy(pol, t->ipsec_profile, &t->src, &t->dst, tag);
+}
+
+/* A VTI's second pair of selectors, ::/0 both ways: the template or the
+ * `tunnel mode ipsec dual-overlay` tunnel carries IPv6 inner packets too
+ * (RFC 7296 2.9: one CHILD_SA, a selector of each family). */
+static void policy_add_any6(vpn_ikev2_policy *pol)
+{
+    /* On a remote-access template an IPv6 user's ::/0 meets ::/0 here and
+     * is narrowed to the address its `ipv6 pool` gave (3.15.1); a user
+     * given an IPv4 address only keeps no IPv6 selector (ikev2-auth.c). A
+     * peer given no address at all keeps what it proposed, in either
+     * family, as it did with 0.0.0.0/0 before. */
+    vpn_prefix any6;
+
+    if (pol->n_ts_local >= VPN_IKEV2_TS_MAX || pol->n_ts_remote >= VPN_IKEV2_TS_MAX)
+        return;
+    memset(&any6, 0, sizeof any6);
+    any6.addr.family = VPN_AF_INET6;
+    vpn_ikev2_selector_from_prefix(&pol->ts_local[pol->n_ts_local++], &any6, 0);
+    vpn_ikev2_selector_from_prefix(&pol->ts_remote[pol->n_ts_remote++], &any6, 0);
 }
 
 /* The ESP shapes the tunnel's ipsec profile allows, for its MTU before an
@@ -1073,6 +1100,7 @@ int vpn_router_tunnel_add(vpn_router *r, const vpn_router_tunnel_config *cfg, ui
     }
     t->has_key = cfg->has_key;
     t->key = cfg->key;
+    t->dual_overlay = cfg->dual_overlay && t->mode == VPN_ROUTER_TUNNEL_VTI;
     /* A hub does not know its clients: it never initiates towards them. */
     t->initiate = cfg->initiate && t->mode != VPN_ROUTER_TUNNEL_ACCESS;
     t->initiate_at_start = cfg->initiate_at_start && t->initiate;

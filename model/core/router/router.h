@@ -340,6 +340,11 @@ typedef struct vpn_router_tunnel_config {
      * virtual template section below). A tunnel without NHSs (the hub)
      * then never initiates IKE: spokes come to it. */
     uint32_t virtual_template;
+    /* VTI: `tunnel mode ipsec dual-overlay`: the child policy offers ::/0
+     * beside 0.0.0.0/0, IPv6 inner packets ride the same CHILD_SA (a
+     * remote-access client then asks for an IPv6 address too). ACCESS
+     * tunnels always carry both families. */
+    bool dual_overlay;
 } vpn_router_tunnel_config;
 
 /*

@@ -126,6 +126,12 @@ static void ike_sa_block(const vpn_ikev2_ctx *ctx, const vpn_ikev2_sa_info *sa, 
         vpn_show_printf(b, sa->initiator ? "      Assigned host addr: %s\n" : "      Pushed IP address: %s\n",
                         vpn_addr_str(&sa->assigned, a, sizeof a));
     }
+    if (sa->assigned6.family == VPN_AF_INET6) {
+        /* INTERNAL_IP6_ADDRESS (3.15.1): the address and its prefix length */
+        char a[VPN_ADDR_STRLEN];
+        vpn_show_printf(b, sa->initiator ? "      Assigned host addr: %s/%u\n" : "      Pushed IP address: %s/%u\n",
+                        vpn_addr_str(&sa->assigned6, a, sizeof a), sa->assigned6_len);
+    }
     {
         /* The peer's protected subnets: the remote selectors of the children,
          * "address mask" as IOS prints its routes. */
@@ -384,6 +390,12 @@ static int crypto_session(const vpn_ikev2_ctx *ctx, uint64_t now, bool detail, c
             vpn_show_printf(b, "      Phase1_id: %s\n", sa.id_remote.text[0] ? sa.id_remote.text : "(none)");
             vpn_show_printf(b, "      Desc: (none)\n");
         }
+        /* a remote-access user: the addresses it was given (RFC 7296 3.15) */
+        if (sa.assigned.family == VPN_AF_INET)
+            vpn_show_printf(b, "  Assigned address: %s\n", vpn_addr_str(&sa.assigned, a, sizeof a));
+        if (sa.assigned6.family == VPN_AF_INET6)
+            vpn_show_printf(b, "  Assigned IPv6 address: %s/%u\n", vpn_addr_str(&sa.assigned6, a, sizeof a),
+                            sa.assigned6_len);
         vpn_show_printf(b, "  Session ID: %u \n", sa.id);
         vpn_show_printf(b, "  IKEv2 SA: local %s remote %s %s\n", endpoint_str(&sa.local, l, sizeof l),
                         endpoint_str(&sa.remote, r, sizeof r),

@@ -207,8 +207,8 @@ static inline void rn_cb_esp_plain(void *user, uint32_t tunnel, bool outbound, c
 {
     rn_node *self = user;
     (void)tunnel;
-    /* the inner packet: an IPv4 header at least */
-    assert_true(len >= 20 && data[0] >> 4 == 4);
+    /* the inner packet: an IPv4 header at least, or an IPv6 one */
+    assert_true((len >= 20 && data[0] >> 4 == 4) || (len >= 40 && data[0] >> 4 == 6));
     if (outbound)
         self->plain_out++;
     else
@@ -367,18 +367,32 @@ static inline void rn_router_new(rn_node *nd, bool key_lines)
 
 /* Node idx (0: 192.0.2.1, 1: 192.0.2.2) with config text (NULL: no IKE)
  * and one tunnel towards dst (NULL: the other node's address). */
-static inline rn_node *rn_add_keyed(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
-                                    bool initiate, const char *dst, bool has_key, uint32_t key);
+static inline rn_node *rn_add_ex(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
+                                 bool initiate, const char *dst, bool has_key, uint32_t key, bool dual_overlay);
 
 static inline rn_node *rn_add(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
                               bool initiate, const char *dst)
 {
-    return rn_add_keyed(n, idx, conf_text, mode, initiate, dst, false, 0);
+    return rn_add_ex(n, idx, conf_text, mode, initiate, dst, false, 0, false);
 }
 
 /* As rn_add, the tunnel with GRE key `key` (RFC 2890) when has_key. */
 static inline rn_node *rn_add_keyed(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
                                     bool initiate, const char *dst, bool has_key, uint32_t key)
+{
+    return rn_add_ex(n, idx, conf_text, mode, initiate, dst, has_key, key, false);
+}
+
+/* rn_add with `tunnel mode ipsec dual-overlay` (a VTI carrying IPv6 too). */
+static inline rn_node *rn_add_dual(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
+                                   bool initiate, const char *dst, bool dual_overlay)
+{
+    return rn_add_ex(n, idx, conf_text, mode, initiate, dst, false, 0, dual_overlay);
+}
+
+/* The general form: GRE key (has_key, key) and dual overlay. */
+static inline rn_node *rn_add_ex(rn_net *n, int idx, const char *conf_text, vpn_router_tunnel_mode mode,
+                                 bool initiate, const char *dst, bool has_key, uint32_t key, bool dual_overlay)
 {
     rn_node *nd = &n->node[idx];
     vpn_router_tunnel_config tc;
@@ -408,6 +422,7 @@ static inline rn_node *rn_add_keyed(rn_net *n, int idx, const char *conf_text, v
     tc.initiate_at_start = initiate;
     tc.has_key = has_key;
     tc.key = key;
+    tc.dual_overlay = dual_overlay;
     assert_int_equal(vpn_router_tunnel_add(nd->r, &tc, &nd->tunnel), 0);
     return nd;
 }
