@@ -2277,9 +2277,14 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
     if (sa->phase != IKEV2_P_ESTABLISHED)
         return;
     if (sa->expire_at && sa->expire_at <= now) {
-        /* hard lifetime (or the grace time of a rekeyed SA): delete it */
+        /* hard lifetime (or the grace time of a rekeyed SA, or the
+         * redundant one of two made at once, ikev2_duplicate_check): delete it */
+        char why[64];
+        if (sa->dup_of)
+            snprintf(why, sizeof why, "duplicate of IKE SA %u (both ends initiated)", sa->dup_of);
         ikev2_req_clear(sa);
-        ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_EXPIRED, 0, NULL, IKEV2_T_IKE_DELETE);
+        ikev2_sa_close(ctx, sa, now, sa->dup_of ? VPN_IKEV2_R_LOCAL_DELETE : VPN_IKEV2_R_EXPIRED, 0,
+                       sa->dup_of ? why : NULL, IKEV2_T_IKE_DELETE);
         return;
     }
     if (sa->rekeyed_to)

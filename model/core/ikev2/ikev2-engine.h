@@ -542,6 +542,9 @@ typedef struct vpn_ikev2_stats {
     uint64_t cookies_sent, half_open_rejected;
     uint64_t sa_up, sa_failed;
     unsigned half_open_in, half_open_out;
+    /* IKE SAs found redundant because both ends initiated at once (one
+     * per pair, at each end that saw both up; ikev2-auth.c) */
+    uint64_t duplicate_sas;
     /* Local failures (allocation, RNG, crypto library), each logged and
      * reported as an event with reason INTERNAL (ikev2_internal_error). */
     uint64_t internal_errors;
