@@ -122,6 +122,9 @@ typedef struct ikev2_exch {
     unsigned tries;
     uint64_t rto, next_tx;
     bool fixed_rto;                   /* DPD: retry every dpd_retry_s */
+    bool answered;                    /* its response is being handled */
+    bool abandoned;                   /* the SA is closing: retransmitted, its answer only
+                                       * makes room in the peer's window (ikev2_sa_close) */
     /* CREATE_CHILD_SA state */
     uint32_t child_id;                /* the CHILD_SA being rekeyed/deleted */
     uint32_t new_spi;                 /* our inbound SPI for the new CHILD_SA */
@@ -227,6 +230,9 @@ typedef struct ikev2_sa {
     /* Both ends initiated at once (ikev2_duplicate_check): this SA is the
      * redundant one of the pair, deleted at expire_at for dup_of. */
     uint32_t dup_of;
+    /* RFC 7296 2.3: the INFORMATIONAL (IKE_DELETE, AUTH_FAILED) a closing SA
+     * sends once its abandoned requests leave room in the peer's window */
+    ikev2_task close_task;
     /* RFC 7383 2.6 reassembly of the message being received in fragments */
     bool rf_active, rf_response;
     uint32_t rf_mid;
