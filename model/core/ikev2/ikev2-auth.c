@@ -835,21 +835,35 @@ static int ra_build_pools(vpn_ikev2_ctx *ctx)
     size_t n = ctx->conf->n_ip_pool + ctx->conf->n_ipv6_pool;
     if (n != 0 && (ctx->pool = vpn_calloc(&ctx->params.alloc, n, sizeof *ctx->pool)) == NULL)
         return VPN_ERR_NOMEM;
+    for (size_t i = 0; i < ctx->conf->n_ip_pool + ctx->conf->n_ipv6_pool; i++) {
+        int rc;
+        const char *name;
+        if (i < ctx->conf->n_ip_pool) {
+            const vpn_conf_ip_pool *cp = &ctx->conf->ip_pool[i];
+            name = cp->name;
+            rc = vpn_ippool_init_a(&ctx->params.alloc, &ctx->pool[ctx->n_pool], cp->name, &cp->first, &cp->last);
+        } else {
+            const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[i - ctx->conf->n_ip_pool];
+            name = cp->name;
+            rc = vpn_ippool_init6_a(&ctx->params.alloc, &ctx->pool[ctx->n_pool], cp->name, &cp->prefix,
+                                    cp->assigned_len);
+        }
+        if (rc == VPN_ERR_NOMEM) {
+            /* not the pool's fault: undo, so the next user builds them all */
+            for (size_t k = 0; k < ctx->n_pool; k++)
+                vpn_ippool_free(&ctx->pool[k]);
+            free(ctx->pool);
+            ctx->pool = NULL;
+            ctx->n_pool = 0;
+            return rc;
+        }
+        if (rc == 0)
+            ctx->n_pool++;
+        else
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "%s local pool %s cannot be used", i < ctx->conf->n_ip_pool ? "ip" : "ipv6",
+                      name);
+    }
     ctx->pools_built = true;
-    for (size_t i = 0; i < ctx->conf->n_ip_pool; i++) {
-        const vpn_conf_ip_pool *cp = &ctx->conf->ip_pool[i];
-        if (vpn_ippool_init(&ctx->pool[ctx->n_pool], cp->name, &cp->first, &cp->last) == 0)
-            ctx->n_pool++;
-        else
-            IKEV2_LOG(ctx, VPN_LOG_WARN, "ip local pool %s cannot be used", cp->name);
-    }
-    for (size_t i = 0; i < ctx->conf->n_ipv6_pool; i++) {
-        const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[i];
-        if (vpn_ippool_init6(&ctx->pool[ctx->n_pool], cp->name, &cp->prefix, cp->assigned_len) == 0)
-            ctx->n_pool++;
-        else
-            IKEV2_LOG(ctx, VPN_LOG_WARN, "ipv6 local pool %s cannot be used", cp->name);
-    }
     return 0;
 }
 

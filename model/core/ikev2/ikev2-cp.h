@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "ikev2/ikev2-codec.h"
 
 #ifdef __cplusplus
@@ -55,6 +56,12 @@ void vpn_ippool_free(vpn_ippool *p);
  * lengths out of order, host bits set in the prefix), VPN_ERR_NOMEM.
  */
 int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, uint8_t assigned_len);
+/* Both behind an allocation gate (common/alloc.h; NULL allows all): the
+ * engine passes its own, so a pool that cannot be made fails as NOMEM. */
+int vpn_ippool_init_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_addr *first,
+                      const vpn_addr *last);
+int vpn_ippool_init6_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_prefix *prefix,
+                       uint8_t assigned_len);
 
 /*
  * Gives owner (nonzero) an address: the one it already holds, else the
