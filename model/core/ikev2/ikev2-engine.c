@@ -1637,7 +1637,9 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     }
     in.raw = buf;
     in.raw_len = len;
-    if (rc >= 0 && sa->rf_raw1.len >= 28 && vpn_load32(sa->rf_raw1.p + 20) == mid &&
+    /* rf_raw1 is fragment 1 of the message reassembled last, parsed then:
+     * rf_mid and rf_response say which (no second read of its header) */
+    if (rc >= 0 && sa->rf_raw1.len > 0 && sa->rf_mid == mid && !sa->rf_response &&
         vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SKF, NULL)) {
         /* reassembled: the request is known by its fragment 1 (7383 2.6.1) */
         in.raw = sa->rf_raw1.p;
