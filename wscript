@@ -280,6 +280,7 @@ VPN_CORE_TESTS = [
     'ikev2-eap-methods:test/core/ikev2-eap-methods-test.c',
     'ikev2-eap-engine:test/core/ikev2-eap-engine-test.c',
     'ikev2-cp-pool:test/core/ikev2-cp-pool-test.c',
+    'alloc-gates:test/core/alloc-gates-test.c',
     'conf-ra:test/core/conf-ra-test.c',
     'gdoi-coop:test/core/gdoi-coop-test.c',
     'conf-gdoi:test/core/conf-gdoi-test.c',

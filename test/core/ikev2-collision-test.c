@@ -411,6 +411,204 @@ static void test_ike_rekey_vs_ike_delete(void **state)
     matrix(ID);
 }
 
+/* ---- both ends initiate at once ---------------------------------------------------- */
+
+/* A CHILD_SA pair installed on both sides (traffic_flows without the ESP). */
+static bool pair_installed(const tp_net *n)
+{
+    const tp_node *a = &n->node[0], *b = &n->node[1];
+    for (size_t i = 0; i < a->n_ev; i++) {
+        const tp_event *ea = &a->ev[i];
+        int kb;
+        if (ea->type != VPN_IKEV2_EV_CHILD_UP || live_child(a, ea->child.spi_out, false) < 0)
+            continue;
+        kb = live_child(b, ea->child.spi_in, false);
+        if (kb >= 0 && b->ev[kb].child.spi_in == ea->child.spi_out)
+            return true;
+    }
+    return false;
+}
+
+typedef struct init_ctl {
+    perturb p;
+    bool done, holding, flowing;
+    tp_dgram held;
+    unsigned checks;
+    ctl tc; /* for traffic_flows' count */
+} init_ctl;
+
+static bool init_hook(tp_net *n, tp_dgram *d, void *user)
+{
+    init_ctl *c = user;
+    /* once a pair is up on both sides, one stays up at every step */
+    if (c->flowing) {
+        traffic_flows(n, &c->tc);
+    } else if (pair_installed(n)) {
+        c->flowing = true;
+        traffic_flows(n, &c->tc);
+    }
+    if (c->done)
+        return true;
+    if (c->p == P_LOST && d->from == 1 && tp_is_response(d) && tp_exchange(d) == VPN_IKEV2_IKE_AUTH) {
+        c->done = true; /* R2's answer to R1's IKE_AUTH is lost: R1 retransmits */
+        return false;
+    }
+    if (c->p == P_DELAYED && d->from == 1 && !tp_is_response(d) && tp_exchange(d) == VPN_IKEV2_IKE_SA_INIT) {
+        c->held = *d; /* R2's IKE_SA_INIT arrives after R1's SA is up at both */
+        c->holding = true;
+        c->done = true;
+        return false;
+    }
+    return true;
+}
+
+static void init_run(tp_net *n, init_ctl *c, uint64_t secs)
+{
+    uint64_t until = n->now + secs * TP_NS;
+    for (int guard = 0; guard < 2000; guard++) {
+        tp_pump(n);
+        if (c->holding) {
+            tp_dgram *g = calloc(1, sizeof *g);
+            assert_non_null(g);
+            *g = c->held;
+            c->holding = false;
+            n->queue[n->n_queue++] = g;
+            continue;
+        }
+        uint64_t t = tp_deadline(n);
+        if (t > until)
+            break;
+        if (t > n->now)
+            n->now = t;
+        for (int i = 0; i < n->n_nodes; i++)
+            vpn_ikev2_timeout(n->node[i].ctx, n->now);
+    }
+    tp_pump(n);
+    n->now = until;
+}
+
+/* Returns true when the surviving IKE SA is the one R1 initiated. */
+static bool run_init_case(perturb p, unsigned seed)
+{
+    tp_net *n = calloc(1, sizeof *n);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta = make_conf(&a), *tb = make_conf(&b), n1[32], n2[32];
+    vpn_ikev2_policy p1 = gre_policy("192.0.2.1", "192.0.2.2", 1), p2 = gre_policy("192.0.2.2", "192.0.2.1", 1);
+    vpn_ikev2_sa_info ia, ib;
+    vpn_ikev2_stats s1, s2;
+    init_ctl c;
+    uint32_t id1 = 0, id2 = 0;
+    bool r1_won;
+
+    assert_non_null(n);
+    snprintf(n1, sizeof n1, "R1/init%u", seed);
+    snprintf(n2, sizeof n2, "R2/init%u", seed);
+    tp_init(n);
+    tp_add(n, ta, "192.0.2.1", n1);
+    tp_add(n, tb, "192.0.2.2", n2);
+    free(ta);
+    free(tb);
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    n->hook = init_hook;
+    n->hook_user = &c;
+    /* both IKE_SA_INIT requests leave before either arrives */
+    assert_int_equal(vpn_ikev2_initiate(n->node[0].ctx, n->now, &n->node[0].ep, &n->node[1].ep, &p1, &id1), 0);
+    assert_int_equal(vpn_ikev2_initiate(n->node[1].ctx, n->now, &n->node[1].ep, &n->node[0].ep, &p2, &id2), 0);
+    /* past the survivor's responder's own deadline for the redundant SA */
+    init_run(n, &c, 30);
+    if (p != P_NONE)
+        assert_true(c.done);
+    assert_true(c.flowing);
+    assert_true(c.tc.checks > 0);
+
+    /* one IKE SA on each side, the same one, with one CHILD_SA, crosswise */
+    assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
+    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+    assert_memory_equal(ia.spi_r, ib.spi_r, 8);
+    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(ia.initiator, !ib.initiator);
+    r1_won = ia.initiator;
+    assert_int_equal(ia.n_children, 1);
+    assert_int_equal(ib.n_children, 1);
+    {
+        vpn_ikev2_child_state x = tp_child(n, 0, 0), y = tp_child(n, 1, 0);
+        assert_int_equal(x.info.spi_in, y.info.spi_out);
+        assert_int_equal(x.info.spi_out, y.info.spi_in);
+        assert_true(live_child(&n->node[0], x.info.spi_out, false) >= 0);
+        assert_true(live_child(&n->node[1], y.info.spi_out, false) >= 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        const tp_node *nd = &n->node[i];
+        events_in_order(nd);
+        /* the redundant one went (a Delete, ours or the peer's), its
+         * CHILD_SA reported down before it. It was up on both sides but
+         * when R2's IKE_AUTH answer was lost: R2 may delete the SA R1
+         * still waits on (R2 initiated the survivor, so R1 has that up),
+         * and R1 reports the half-made one FAILED. */
+        size_t up = tp_count_ev(nd, VPN_IKEV2_EV_IKE_UP), down = tp_count_ev(nd, VPN_IKEV2_EV_IKE_DOWN),
+               failed = tp_count_ev(nd, VPN_IKEV2_EV_FAILED);
+        assert_int_equal(up - down, 1);
+        assert_int_equal(down + failed, 1);
+        if (p != P_LOST)
+            assert_int_equal(failed, 0);
+        assert_int_equal(tp_count_ev(nd, VPN_IKEV2_EV_CHILD_UP) - tp_count_ev(nd, VPN_IKEV2_EV_CHILD_DOWN), 1);
+        int d = tp_find_ev(nd, down ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, 0);
+        int cd = tp_find_ev(nd, VPN_IKEV2_EV_CHILD_DOWN, 0);
+        assert_true(d >= 0);
+        if (cd >= 0)
+            assert_true(cd < d);
+        assert_true(nd->ev[d].reason == VPN_IKEV2_R_LOCAL_DELETE || nd->ev[d].reason == VPN_IKEV2_R_PEER_DELETE);
+        assert_int_not_equal(nd->ev[d].ike_sa_id, i == 0 ? ia.id : ib.id);
+    }
+    /* the rule was applied where both were seen up at once: on both sides
+     * without loss or delay, else at least on one */
+    vpn_ikev2_stats_get(n->node[0].ctx, &s1);
+    vpn_ikev2_stats_get(n->node[1].ctx, &s2);
+    assert_true(s1.duplicate_sas + s2.duplicate_sas >= 1);
+    if (p == P_NONE) {
+        assert_int_equal(s1.duplicate_sas, 1);
+        assert_int_equal(s2.duplicate_sas, 1);
+    }
+    /* and the survivor works on: a CHILD_SA rekey and an IKE SA rekey */
+    assert_int_equal(vpn_ikev2_child_rekey(n->node[1].ctx, n->now, tp_child(n, 1, 0).info.id), 0);
+    c.p = P_NONE;
+    init_run(n, &c, 5);
+    assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, tp_sa_id(n, 0)), 0);
+    init_run(n, &c, 5);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.n_children, 1);
+    traffic_flows(n, &c.tc);
+    tp_free(n);
+    free(n);
+    return r1_won;
+}
+
+/* Both ends send IKE_SA_INIT at once (the interop case collide-init):
+ * both end with one IKE SA and one CHILD_SA, the same on both sides,
+ * whichever SA's SPIs are lower (both outcomes seen over the seeds),
+ * with R2's IKE_AUTH answer lost, or R2's IKE_SA_INIT delayed until R1's
+ * SA is up (then only R2 sees the two made concurrently). */
+static void test_init_vs_init(void **state)
+{
+    (void)state;
+    for (perturb p = P_NONE; p <= P_DELAYED; p++) {
+        unsigned r1 = 0;
+        for (unsigned s = 0; s < SEEDS; s++)
+            r1 += run_init_case(p, s);
+        if (p == P_NONE) {
+            assert_true(r1 > 0);
+            assert_true(r1 < SEEDS);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_child_rekey_vs_ike_rekey),
         cmocka_unit_test(test_ike_rekey_vs_ike_rekey),
         cmocka_unit_test(test_ike_rekey_vs_ike_delete),
+        cmocka_unit_test(test_init_vs_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

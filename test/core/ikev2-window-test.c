@@ -977,6 +977,76 @@ static void test_window_forged_responses_change_nothing(void **state)
     tp_free(&n);
 }
 
+/* ---- a Delete behind lost requests (RFC 7296 2.3) ---------------------------- */
+
+/* Drops R1's first CREATE_CHILD_SA request, or R2's answer to it. */
+typedef struct first_dropper {
+    bool answer;
+    int dropped;
+} first_dropper;
+
+static bool drop_first_create(tp_net *n, tp_dgram *d, void *user)
+{
+    first_dropper *f = user;
+    (void)n;
+    if (f->dropped || tp_exchange(d) != 36 || tp_is_response(d) != f->answer || d->from != (f->answer ? 1 : 0))
+        return true;
+    f->dropped++;
+    return false;
+}
+
+/* R1 rekeys its CHILD_SA, the request (or its answer) is lost, and R1 is
+ * told to delete the IKE SA while that request is in flight. Against a
+ * window of 1 the Delete cannot take the next message ID while R2 has not
+ * seen the request: R1 retransmits the abandoned request, ignores the
+ * answer, then sends the Delete, and R2 takes it. (Before, R1 dropped the
+ * request and sent the Delete at once with the next ID: R2 refused it as
+ * past its window every time and kept the SA.) */
+static void delete_behind_loss(bool answer_lost)
+{
+    tp_net n;
+    first_dropper f = {answer_lost, 0};
+    vpn_ikev2_stats s1;
+    int d;
+
+    up(&n, NULL, "crypto ikev2 window 1\n"); /* R2 takes one request at a time */
+    n.hook = drop_first_create;
+    n.hook_user = &f;
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
+    tp_pump(&n);
+    assert_int_equal(f.dropped, 1);
+    assert_int_equal(info(&n, 0).requests_in_flight, 1);
+    assert_int_equal(info(&n, 0).window_remote, 1);
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
+    /* the driver learns at once */
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 1);
+    tp_run_for(&n, 60);
+    /* both ends hold nothing; R2 was told by the Delete, not by a timeout */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    d = tp_find_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN, 0);
+    assert_true(d >= 0);
+    assert_int_equal(n.node[1].ev[d].reason, VPN_IKEV2_R_PEER_DELETE);
+    vpn_ikev2_stats_get(n.node[1].ctx, &s1);
+    assert_int_equal(s1.window_violations, 0);
+    /* R1 announced nothing after its IKE_DOWN: the rekey's answer was dropped */
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 1);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1);
+    tp_free(&n);
+}
+
+static void test_delete_after_lost_request(void **state)
+{
+    (void)state;
+    delete_behind_loss(false);
+}
+
+static void test_delete_after_lost_answer(void **state)
+{
+    (void)state;
+    delete_behind_loss(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -996,6 +1066,8 @@ int main(void)
         cmocka_unit_test(test_window_responder_keeps_last_n),
         cmocka_unit_test(test_window_forged_requests_change_nothing),
         cmocka_unit_test(test_window_forged_responses_change_nothing),
+        cmocka_unit_test(test_delete_after_lost_request),
+        cmocka_unit_test(test_delete_after_lost_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

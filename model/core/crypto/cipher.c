@@ -122,6 +122,12 @@ static const char *evp_name(const vpn_cipher_info *info)
 int vpn_cipher_new(vpn_cipher **out, uint16_t id, uint16_t key_bits,
                    const uint8_t *key, size_t key_len, bool encrypt)
 {
+    return vpn_cipher_new_a(NULL, out, id, key_bits, key, key_len, encrypt);
+}
+
+int vpn_cipher_new_a(const vpn_alloc *a, vpn_cipher **out, uint16_t id, uint16_t key_bits,
+                     const uint8_t *key, size_t key_len, bool encrypt)
+{
     const vpn_cipher_info *info;
     vpn_cipher *c;
     const char *name;
@@ -136,7 +142,7 @@ int vpn_cipher_new(vpn_cipher **out, uint16_t id, uint16_t key_bits,
     if (key_len != info->key_len || (key_len > 0 && key == NULL))
         return VPN_ERR_INVAL;
 
-    c = calloc(1, sizeof *c);
+    c = vpn_calloc(a, 1, sizeof *c);
     if (c == NULL)
         return VPN_ERR_NOMEM;
     c->info = info;

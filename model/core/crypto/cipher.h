@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/alloc.h"
 #include "crypto/crypto-ids.h"
 
 #ifdef __cplusplus
@@ -51,6 +52,11 @@ typedef struct vpn_cipher vpn_cipher;
  */
 int vpn_cipher_new(vpn_cipher **out, uint16_t id, uint16_t key_bits,
                    const uint8_t *key, size_t key_len, bool encrypt);
+/* The same with the context's allocation gate (common/alloc.h; NULL allows
+ * all) asked before the context's own allocation; OpenSSL's allocations
+ * inside EVP are not gated (they fail as VPN_ERR_CRYPTO or NOMEM). */
+int vpn_cipher_new_a(const vpn_alloc *a, vpn_cipher **out, uint16_t id, uint16_t key_bits,
+                     const uint8_t *key, size_t key_len, bool encrypt);
 /* Wipes key material and frees. NULL is fine. */
 void vpn_cipher_del(vpn_cipher *c);
 const vpn_cipher_info *vpn_cipher_get_info(const vpn_cipher *c);

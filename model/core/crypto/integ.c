@@ -65,6 +65,11 @@ static enum vpn_hash integ_hash(uint16_t id)
 
 int vpn_integ_new(vpn_integ **out, uint16_t id, const uint8_t *key, size_t key_len)
 {
+    return vpn_integ_new_a(NULL, out, id, key, key_len);
+}
+
+int vpn_integ_new_a(const vpn_alloc *a, vpn_integ **out, uint16_t id, const uint8_t *key, size_t key_len)
+{
     const vpn_integ_info *info;
     vpn_integ *g;
     int rc;
@@ -78,7 +83,7 @@ int vpn_integ_new(vpn_integ **out, uint16_t id, const uint8_t *key, size_t key_l
     /* NONE has no context; RFC 2404 / RFC 4868 fix the key length. */
     if (info->id == VPN_INTEG_NONE || key == NULL || key_len != info->key_len)
         return VPN_ERR_INVAL;
-    g = calloc(1, sizeof *g);
+    g = vpn_calloc(a, 1, sizeof *g);
     if (g == NULL)
         return VPN_ERR_NOMEM;
     g->info = info;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/alloc.h"
 #include "crypto/crypto-ids.h"
 
 #ifdef __cplusplus
@@ -38,6 +39,8 @@ typedef struct vpn_integ vpn_integ;
 
 /* Errors: VPN_ERR_UNSUPPORTED, VPN_ERR_INVAL, VPN_ERR_NOMEM, VPN_ERR_CRYPTO. */
 int vpn_integ_new(vpn_integ **out, uint16_t id, const uint8_t *key, size_t key_len);
+/* The same behind an allocation gate (common/alloc.h; NULL allows all). */
+int vpn_integ_new_a(const vpn_alloc *a, vpn_integ **out, uint16_t id, const uint8_t *key, size_t key_len);
 void vpn_integ_del(vpn_integ *g);
 const vpn_integ_info *vpn_integ_get_info(const vpn_integ *g);
 

@@ -50,7 +50,17 @@ typedef enum vpn_sig_key_type {
     VPN_SIG_KEY_EC_P521 = 4,
 } vpn_sig_key_type;
 
-/* An RSA or EC key, public or private. Immutable once made. */
+/*
+ * An RSA or EC key, public or private. Its value never changes once made,
+ * but the signing calls take it const and still may write to it: when an
+ * RSA signature does not verify (vpn_sig_sign, vpn_sig_auth_sign,
+ * vpn_sig_rsa_raw_sign), the key's EVP_PKEY is freed and replaced by one
+ * decoded afresh from the key's own DER, to drop OpenSSL's cached state
+ * (blinding, Montgomery contexts) that a failed allocation can leave
+ * broken. The const is therefore logical, not physical: a key must not be
+ * used from two threads at once, and a pointer taken with vpn_sig_key_evp
+ * may dangle after any signing call.
+ */
 typedef struct vpn_sig_key vpn_sig_key;
 
 /*
@@ -153,6 +163,24 @@ size_t vpn_sig_max_len(const vpn_sig_key *k);
  */
 int vpn_sig_sign(const vpn_sig_key *key, const vpn_sig_alg *alg, const vpn_rng *rng,
                  const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len);
+
+/*
+ * RSA "raw" PKCS#1 v1.5: the type 1 padding (RFC 8017 9.2 step 3 onwards)
+ * of in itself, without a DigestInfo: IKEv1's RSA signature over
+ * HASH_I/HASH_R (RFC 2409 5.1) and the GDOI key server's gdoid-form rekey
+ * signature over its digest. in must fit the key (at most the modulus
+ * length less 11 octets). Like vpn_sig_sign the signature is verified
+ * before it leaves (a faulty RSA-CRT signature gives the key away), and
+ * on a mismatch the key is loaded afresh from its own DER and the
+ * signature made once more; see the note on vpn_sig_key below.
+ * Errors: VPN_ERR_INVAL (NULL, a public key, not RSA PKCS#1), VPN_ERR_NOSPACE
+ * (*sig_len below vpn_sig_max_len), VPN_ERR_NOMEM, VPN_ERR_CRYPTO.
+ */
+int vpn_sig_rsa_raw_sign(const vpn_sig_key *key, const uint8_t *in, size_t in_len, uint8_t *sig,
+                         size_t *sig_len);
+/* Its check: 0 or VPN_ERR_AUTH (anything else, a non-RSA key included). */
+int vpn_sig_rsa_raw_verify(const vpn_sig_key *key, const uint8_t *in, size_t in_len, const uint8_t *sig,
+                           size_t sig_len);
 
 /*
  * Verifies sig over msg. SHA-1 is accepted here (legacy peers); whether

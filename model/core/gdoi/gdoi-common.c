@@ -191,7 +191,6 @@ int gdoi_push_sign_gdoid(const vpn_sig_key *key, uint8_t hash, const vpn_isakmp_
     const char *name = md_name(hash);
     EVP_MD *evp = name ? EVP_MD_fetch(NULL, name, NULL) : NULL;
     EVP_MD_CTX *x = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *c = NULL;
     int rc = VPN_ERR_CRYPTO;
 
     if (!b->done || b->n == 0 || b->pl_type[b->n - 1] != VPN_ISAKMP_PL_SIG ||
@@ -212,13 +211,10 @@ int gdoi_push_sign_gdoid(const vpn_sig_key *key, uint8_t hash, const vpn_isakmp_
         EVP_DigestUpdate(x, hdr, sizeof hdr) != 1 ||
         EVP_DigestUpdate(x, before.p, before.len) != 1 || EVP_DigestFinal_ex(x, md, &mdl) != 1)
         goto out;
-    c = EVP_PKEY_CTX_new(vpn_sig_key_evp(key), NULL);
-    if (c && EVP_PKEY_sign_init(c) == 1 &&
-        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
-        EVP_PKEY_sign(c, sig, &sl, md, mdl) == 1 && sl == sig_len)
-        rc = 0;
+    /* checked before it leaves, as vpn_sig_sign's (crypto/sig.h) */
+    if ((rc = vpn_sig_rsa_raw_sign(key, md, mdl, sig, &sl)) == 0 && sl != sig_len)
+        rc = VPN_ERR_CRYPTO;
 out:
-    EVP_PKEY_CTX_free(c);
     EVP_MD_CTX_free(x);
     EVP_MD_free(evp);
     return rc;

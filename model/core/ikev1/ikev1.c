@@ -97,32 +97,14 @@ static bool auth_ok(const vpn_ikev1_sa *sa, uint16_t a)
 static int rsa_raw_sign(const vpn_sig_key *k, const uint8_t *h, size_t hl, uint8_t *sig,
                         size_t *sl)
 {
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(vpn_sig_key_evp(k), NULL);
-    int rc = VPN_ERR_CRYPTO;
-
-    if (c && EVP_PKEY_sign_init(c) == 1 &&
-        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
-        EVP_PKEY_sign(c, sig, sl, h, hl) == 1)
-        rc = 0;
-    EVP_PKEY_CTX_free(c);
-    return rc;
+    /* checked before it leaves, as vpn_sig_sign's (crypto/sig.h) */
+    return vpn_sig_rsa_raw_sign(k, h, hl, sig, sl);
 }
 
 static int rsa_raw_verify(const vpn_sig_key *k, const uint8_t *h, size_t hl, const uint8_t *sig,
                           size_t sl)
 {
-    EVP_PKEY_CTX *c;
-    int rc = VPN_ERR_AUTH;
-
-    if (vpn_sig_key_type_of(k) != VPN_SIG_KEY_RSA)
-        return VPN_ERR_AUTH;
-    c = EVP_PKEY_CTX_new(vpn_sig_key_evp(k), NULL);
-    if (c && EVP_PKEY_verify_init(c) == 1 &&
-        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
-        EVP_PKEY_verify(c, sig, sl, h, hl) == 1)
-        rc = 0;
-    EVP_PKEY_CTX_free(c);
-    return rc;
+    return vpn_sig_rsa_raw_verify(k, h, hl, sig, sl);
 }
 
 static bool group_ok(const vpn_ikev1_sa *sa, uint16_t g)

@@ -229,7 +229,7 @@ static int read_id(const vpn_ikev2_payload *p, ikev2_id *out)
  * exchange began are stale: delete them without ceremony. One that came
  * up while this exchange ran was made concurrently (both ends initiating
  * at once) and is alive at the peer: it stays, whatever the notify says
- * (the duplicate is the caller's to settle, on both ends alike). */
+ * (ikev2_duplicate_check below settles the duplicate, on both ends alike). */
 static void initial_contact(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
 {
     for (size_t i = 0; i < ctx->n_sa; i++) {
@@ -262,6 +262,75 @@ static bool may_send_initial_contact(const vpn_ikev2_ctx *ctx, const ikev2_sa *s
             return false;
     }
     return true;
+}
+
+/*
+ * Both ends initiated at once (each sent IKE_SA_INIT before the other's
+ * arrived): two IKE SAs with one CHILD_SA each for the same policy, one
+ * made by each end. Nothing in RFC 7296 settles this (2.8.1 covers
+ * simultaneous rekeys), so both ends apply the same rule to what both see
+ * alike, as 2.8.1 does with the nonces: the IKE SA whose SPIi | SPIr pair
+ * is the higher one is redundant. It is the rule the router's mGRE layer
+ * uses for the same case (router.c, ike_sa_first), so the two never pick
+ * different survivors. The SPIs serve as well as the nonces: both are
+ * random, chosen by the two ends, and both ends know both pairs.
+ *
+ * Who deletes it: the end that initiated the surviving SA, at once: its
+ * IKE_AUTH response arrived, so the other end has the survivor up and
+ * traffic moves to it without a gap. The other end (the survivor's
+ * responder) waits IKEV2_DUP_WAIT_NS for that Delete and then deletes the
+ * redundant SA itself: a peer that does not apply this rule (strongSwan
+ * keeps both IKE SAs when the IKE_AUTH exchanges cross: its uniqueness
+ * check on the responder side only sees established duplicates) is not
+ * left with two. If both Deletes cross, each end answers the other's
+ * (2.25) and the SA goes on both.
+ *
+ * Only SAs made concurrently count (the other SA came up after this one's
+ * exchange began, as for INITIAL_CONTACT above): a later reauthentication
+ * or a second tunnel to the same peer with another policy is left alone.
+ */
+#define IKEV2_DUP_WAIT_NS (10 * NS_PER_S)
+
+static bool sa_pair_lower(const ikev2_sa *a, const ikev2_sa *b)
+{
+    int d = memcmp(a->spi_i, b->spi_i, sizeof a->spi_i);
+    if (d == 0)
+        d = memcmp(a->spi_r, b->spi_r, sizeof a->spi_r);
+    return d < 0;
+}
+
+static bool same_child_policy(const ikev2_sa *a, const ikev2_sa *b)
+{
+    for (size_t i = 0; i < a->n_child; i++)
+        for (size_t k = 0; k < b->n_child; k++)
+            if (a->child[i].policy == b->child[k].policy)
+                return true;
+    return false;
+}
+
+void ikev2_duplicate_check(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    if (sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to || sa->dup_of)
+        return;
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        ikev2_sa *o = ctx->sa[i], *keep, *drop;
+        if (o == sa || o->phase != IKEV2_P_ESTABLISHED || o->rekeyed_to || o->dup_of ||
+            o->initiator == sa->initiator || o->established < sa->created || o->profile != sa->profile ||
+            !vpn_addr_eq(&o->remote.addr, &sa->remote.addr) || o->id_remote.type != sa->id_remote.type ||
+            o->id_remote.len != sa->id_remote.len ||
+            memcmp(o->id_remote.data, sa->id_remote.data, o->id_remote.len) != 0 || !same_child_policy(o, sa))
+            continue;
+        keep = sa_pair_lower(sa, o) ? sa : o;
+        drop = keep == sa ? o : sa;
+        drop->dup_of = keep->id;
+        drop->expire_at = keep->initiator ? now : now + IKEV2_DUP_WAIT_NS;
+        ctx->stats.duplicate_sas++;
+        IKEV2_LOG(ctx, VPN_LOG_INFO,
+                  "IKE SA %u and %u: both ends initiated at once; %u stays (lower SPIs), %u is deleted %s", sa->id,
+                  o->id, keep->id, drop->id,
+                  keep->initiator ? "now" : "by the peer (or by us if it does not within 10 s)");
+        return;
+    }
 }
 
 /* ---- initiator -------------------------------------------------------------------- */
@@ -520,6 +589,7 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     ikev2_req_clear(sa);
     if (child_err == 0) {
         ikev2_child_install(ctx, sa, &c, now, 0);
+        ikev2_duplicate_check(ctx, sa, now);
     } else {
         vpn_ikev2_reason r = child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
                            : child_err == VPN_IKEV2_N_NO_PROPOSAL_CHOSEN ? VPN_IKEV2_R_NO_PROPOSAL
@@ -667,6 +737,7 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     ikev2_sa_established(ctx, sa, now);
     if (want_child && child_err == 0) {
         ikev2_child_install(ctx, sa, &c, now, 0);
+        ikev2_duplicate_check(ctx, sa, now);
     } else if (want_child) {
         vpn_ikev2_reason r = child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
                                                                       : VPN_IKEV2_R_NO_PROPOSAL;
@@ -764,21 +835,35 @@ static int ra_build_pools(vpn_ikev2_ctx *ctx)
     size_t n = ctx->conf->n_ip_pool + ctx->conf->n_ipv6_pool;
     if (n != 0 && (ctx->pool = vpn_calloc(&ctx->params.alloc, n, sizeof *ctx->pool)) == NULL)
         return VPN_ERR_NOMEM;
+    for (size_t i = 0; i < ctx->conf->n_ip_pool + ctx->conf->n_ipv6_pool; i++) {
+        int rc;
+        const char *name;
+        if (i < ctx->conf->n_ip_pool) {
+            const vpn_conf_ip_pool *cp = &ctx->conf->ip_pool[i];
+            name = cp->name;
+            rc = vpn_ippool_init_a(&ctx->params.alloc, &ctx->pool[ctx->n_pool], cp->name, &cp->first, &cp->last);
+        } else {
+            const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[i - ctx->conf->n_ip_pool];
+            name = cp->name;
+            rc = vpn_ippool_init6_a(&ctx->params.alloc, &ctx->pool[ctx->n_pool], cp->name, &cp->prefix,
+                                    cp->assigned_len);
+        }
+        if (rc == VPN_ERR_NOMEM) {
+            /* not the pool's fault: undo, so the next user builds them all */
+            for (size_t k = 0; k < ctx->n_pool; k++)
+                vpn_ippool_free(&ctx->pool[k]);
+            free(ctx->pool);
+            ctx->pool = NULL;
+            ctx->n_pool = 0;
+            return rc;
+        }
+        if (rc == 0)
+            ctx->n_pool++;
+        else
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "%s local pool %s cannot be used", i < ctx->conf->n_ip_pool ? "ip" : "ipv6",
+                      name);
+    }
     ctx->pools_built = true;
-    for (size_t i = 0; i < ctx->conf->n_ip_pool; i++) {
-        const vpn_conf_ip_pool *cp = &ctx->conf->ip_pool[i];
-        if (vpn_ippool_init(&ctx->pool[ctx->n_pool], cp->name, &cp->first, &cp->last) == 0)
-            ctx->n_pool++;
-        else
-            IKEV2_LOG(ctx, VPN_LOG_WARN, "ip local pool %s cannot be used", cp->name);
-    }
-    for (size_t i = 0; i < ctx->conf->n_ipv6_pool; i++) {
-        const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[i];
-        if (vpn_ippool_init6(&ctx->pool[ctx->n_pool], cp->name, &cp->prefix, cp->assigned_len) == 0)
-            ctx->n_pool++;
-        else
-            IKEV2_LOG(ctx, VPN_LOG_WARN, "ipv6 local pool %s cannot be used", cp->name);
-    }
     return 0;
 }
 

@@ -844,7 +844,8 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->nr_len = nr_len;
     rc = vpn_ikev2_skeyseed_rekey(old->suite.prf, &old->cr.keys.sk_d, g, vni, vnr, &seed);
     if (rc == 0)
-        rc = vpn_ikev2_crypto_init(&n->cr, &s, &seed, vni, vnr, spi_i, spi_r, we_initiated);
+        rc = vpn_ikev2_crypto_init_a(&ctx->params.alloc, &n->cr, &s, &seed, vni, vnr, spi_i, spi_r,
+                                     we_initiated);
     vpn_key_wipe(&seed);
     if (rc != 0) {
         ikev2_sa_mark_dead(ctx, n);

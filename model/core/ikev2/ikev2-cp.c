@@ -14,6 +14,12 @@
 
 int vpn_ippool_init(vpn_ippool *p, const char *name, const vpn_addr *first, const vpn_addr *last)
 {
+    return vpn_ippool_init_a(NULL, p, name, first, last);
+}
+
+int vpn_ippool_init_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_addr *first,
+                      const vpn_addr *last)
+{
     if (p == NULL || name == NULL || first == NULL || last == NULL || name[0] == '\0' ||
         strlen(name) >= VPN_IPPOOL_NAME_MAX)
         return VPN_ERR_INVAL;
@@ -25,7 +31,7 @@ int vpn_ippool_init(vpn_ippool *p, const char *name, const vpn_addr *first, cons
         return VPN_ERR_INVAL;
     if ((uint64_t)b - a + 1 > VPN_IPPOOL_MAX)
         return VPN_ERR_LIMIT;
-    uint32_t *own = calloc((size_t)(b - a) + 1, sizeof *own);
+    uint32_t *own = vpn_calloc(al, (size_t)(b - a) + 1, sizeof *own);
     if (own == NULL)
         return VPN_ERR_NOMEM;
     memset(p, 0, sizeof *p);
@@ -60,6 +66,12 @@ static bool v6_add_shifted(const uint8_t *base, uint32_t v, unsigned shift, uint
 
 int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, uint8_t assigned_len)
 {
+    return vpn_ippool_init6_a(NULL, p, name, prefix, assigned_len);
+}
+
+int vpn_ippool_init6_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_prefix *prefix,
+                       uint8_t assigned_len)
+{
     if (p == NULL || name == NULL || prefix == NULL || name[0] == '\0' || strlen(name) >= VPN_IPPOOL_NAME_MAX ||
         prefix->addr.family != VPN_AF_INET6 || prefix->len > assigned_len || assigned_len > 128)
         return VPN_ERR_INVAL;
@@ -76,7 +88,7 @@ int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, 
     uint64_t n = slots - first;
     if (n > VPN_IPPOOL_MAX)
         n = VPN_IPPOOL_MAX;
-    uint32_t *own = calloc((size_t)n, sizeof *own);
+    uint32_t *own = vpn_calloc(al, (size_t)n, sizeof *own);
     if (own == NULL)
         return VPN_ERR_NOMEM;
     memset(p, 0, sizeof *p);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "ikev2/ikev2-codec.h"
 
 #ifdef __cplusplus
@@ -58,6 +59,12 @@ int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, 
 /* The first and the last address a pool hands out (IPv6: the first
  * address of the first and of the last assigned prefix). */
 void vpn_ippool_bounds(const vpn_ippool *p, vpn_addr *first, vpn_addr *last);
+/* Both behind an allocation gate (common/alloc.h; NULL allows all): the
+ * engine passes its own, so a pool that cannot be made fails as NOMEM. */
+int vpn_ippool_init_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_addr *first,
+                      const vpn_addr *last);
+int vpn_ippool_init6_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_prefix *prefix,
+                       uint8_t assigned_len);
 
 /*
  * Gives owner (nonzero) an address: the one it already holds, else the

@@ -24,7 +24,7 @@ void vpn_ikev2_crypto_free(vpn_ikev2_crypto *c)
     OPENSSL_cleanse(c, sizeof *c);
 }
 
-static int key_contexts(vpn_ikev2_crypto *c)
+static int key_contexts(vpn_ikev2_crypto *c, const vpn_alloc *a)
 {
     const vpn_key *e_out, *e_in, *a_out, *a_in;
     const vpn_ikev2_suite *suite = &c->suite;
@@ -35,14 +35,14 @@ static int key_contexts(vpn_ikev2_crypto *c)
     e_in = c->initiator ? &c->keys.sk_er : &c->keys.sk_ei;
     a_out = c->initiator ? &c->keys.sk_ai : &c->keys.sk_ar;
     a_in = c->initiator ? &c->keys.sk_ar : &c->keys.sk_ai;
-    if ((rc = vpn_cipher_new(&c->enc, suite->encr, suite->encr_key_bits, e_out->b, e_out->len,
-                             true)) != 0 ||
-        (rc = vpn_cipher_new(&c->dec, suite->encr, suite->encr_key_bits, e_in->b, e_in->len,
-                             false)) != 0)
+    if ((rc = vpn_cipher_new_a(a, &c->enc, suite->encr, suite->encr_key_bits, e_out->b, e_out->len,
+                               true)) != 0 ||
+        (rc = vpn_cipher_new_a(a, &c->dec, suite->encr, suite->encr_key_bits, e_in->b, e_in->len,
+                               false)) != 0)
         return rc;
     if (!c->cinfo->aead &&
-        ((rc = vpn_integ_new(&c->mac_out, suite->integ, a_out->b, a_out->len)) != 0 ||
-         (rc = vpn_integ_new(&c->mac_in, suite->integ, a_in->b, a_in->len)) != 0))
+        ((rc = vpn_integ_new_a(a, &c->mac_out, suite->integ, a_out->b, a_out->len)) != 0 ||
+         (rc = vpn_integ_new_a(a, &c->mac_in, suite->integ, a_in->b, a_in->len)) != 0))
         return rc;
     return 0;
 }
@@ -66,13 +66,20 @@ int vpn_ikev2_crypto_init(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
                           const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr,
                           const uint8_t spii[8], const uint8_t spir[8], bool initiator)
 {
+    return vpn_ikev2_crypto_init_a(NULL, c, suite, skeyseed, ni, nr, spii, spir, initiator);
+}
+
+int vpn_ikev2_crypto_init_a(const vpn_alloc *a, vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
+                            const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr, const uint8_t spii[8],
+                            const uint8_t spir[8], bool initiator)
+{
     int rc;
 
     if (c == NULL || suite == NULL)
         return VPN_ERR_INVAL;
     if ((rc = lookups(c, suite, initiator)) != 0 ||
         (rc = vpn_ikev2_ike_keys_derive(suite, skeyseed, ni, nr, spii, spir, &c->keys)) != 0 ||
-        (rc = key_contexts(c)) != 0) {
+        (rc = key_contexts(c, a)) != 0) {
         vpn_ikev2_crypto_free(c);
         return rc;
     }
@@ -91,7 +98,7 @@ int vpn_ikev2_crypto_init_keys(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite
         return rc;
     }
     c->keys = *keys;
-    if ((rc = key_contexts(c)) != 0) {
+    if ((rc = key_contexts(c, NULL)) != 0) {
         vpn_ikev2_crypto_free(c);
         return rc;
     }

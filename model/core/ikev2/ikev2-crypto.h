@@ -50,6 +50,12 @@ int vpn_ikev2_crypto_init(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
                           const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr,
                           const uint8_t spii[8], const uint8_t spir[8], bool initiator);
 
+/* The same with an allocation gate (common/alloc.h; NULL allows all) asked
+ * for the cipher and integrity contexts (the engine passes its own). */
+int vpn_ikev2_crypto_init_a(const vpn_alloc *a, vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
+                            const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr, const uint8_t spii[8],
+                            const uint8_t spir[8], bool initiator);
+
 /* The same from SK_* keys already derived (tests, tools). */
 int vpn_ikev2_crypto_init_keys(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
                                const vpn_ikev2_keys *keys, bool initiator);

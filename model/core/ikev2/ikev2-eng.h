@@ -122,6 +122,9 @@ typedef struct ikev2_exch {
     unsigned tries;
     uint64_t rto, next_tx;
     bool fixed_rto;                   /* DPD: retry every dpd_retry_s */
+    bool answered;                    /* its response is being handled */
+    bool abandoned;                   /* the SA is closing: retransmitted, its answer only
+                                       * makes room in the peer's window (ikev2_sa_close) */
     /* CREATE_CHILD_SA state */
     uint32_t child_id;                /* the CHILD_SA being rekeyed/deleted */
     uint32_t new_spi;                 /* our inbound SPI for the new CHILD_SA */
@@ -224,6 +227,12 @@ typedef struct ikev2_sa {
     uint32_t rekey_peer_sa;           /* 2.8.2: the SA the peer's rekey made while ours ran */
     uint8_t rekey_nonce_min[IKEV2_NONCE_MAX];
     size_t rekey_nonce_min_len;
+    /* Both ends initiated at once (ikev2_duplicate_check): this SA is the
+     * redundant one of the pair, deleted at expire_at for dup_of. */
+    uint32_t dup_of;
+    /* RFC 7296 2.3: the INFORMATIONAL (IKE_DELETE, AUTH_FAILED) a closing SA
+     * sends once its abandoned requests leave room in the peer's window */
+    ikev2_task close_task;
     /* RFC 7383 2.6 reassembly of the message being received in fragments */
     bool rf_active, rf_response;
     uint32_t rf_mid;
@@ -441,6 +450,10 @@ void ikev2_internal_error(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, int rc
  * could not start, nothing sent): counted, logged, FAILED event with the
  * SA's id and reason INTERNAL; the SA stays up. */
 void ikev2_internal_error_keep(vpn_ikev2_ctx *ctx, ikev2_sa *sa, int rc, const char *where);
+/* After the first CHILD_SA of a new IKE SA: when both ends initiated at
+ * once, marks the redundant one of the two IKE SAs for deletion
+ * (ikev2-auth.c). */
+void ikev2_duplicate_check(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 /* IKE SA authenticated: lifetimes, keepalives, IKE_UP. */
 void ikev2_sa_established(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 

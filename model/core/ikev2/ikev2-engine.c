@@ -689,6 +689,40 @@ void ikev2_emit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_event_type type,
         OPENSSL_cleanse(&ci, sizeof ci);
 }
 
+static int park_req(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
+
+/* How far back the oldest of our unanswered requests lies from the next
+ * message ID (0: none in flight). */
+static uint32_t unanswered_span(const ikev2_sa *sa)
+{
+    uint32_t span = 0;
+
+    if (sa->req.task != IKEV2_T_NONE && !sa->req.answered)
+        span = sa->mid_send - sa->req.mid;
+    for (size_t i = 0; i < sa->n_park; i++)
+        if (sa->park[i].task != IKEV2_T_NONE && sa->mid_send - sa->park[i].mid > span)
+            span = sa->mid_send - sa->park[i].mid;
+    return span;
+}
+
+/* The closing SA's last INFORMATIONAL (sa->close_task), with
+ * retransmissions; the SA is freed on its answer or timeout. */
+static void close_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    ikev2_task task = sa->close_task;
+
+    sa->close_task = IKEV2_T_NONE;
+    if (sa->req.task != IKEV2_T_NONE && park_req(ctx, sa) != 0) {
+        ikev2_sa_mark_dead(ctx, sa);
+        return;
+    }
+    sa->phase = IKEV2_P_ESTABLISHED; /* INFORMATIONAL runs under an established SA */
+    if (ikev2_info_start(ctx, sa, now, task, 0) == 0)
+        sa->phase = IKEV2_P_DELETING;
+    else
+        ikev2_sa_mark_dead(ctx, sa);
+}
+
 void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
                    const char *detail)
 {
@@ -732,15 +766,31 @@ void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_re
     for (size_t i = 0; i < sa->n_child; i++)
         sa->child[i].announced = false;
     sa->n_pending = 0;
-    park_clear(sa); /* work in flight is abandoned with the SA */
     sa->rekey_at = sa->expire_at = sa->keepalive_at = sa->half_open_until = 0;
-    sa->phase = IKEV2_P_ESTABLISHED; /* INFORMATIONAL runs under an established SA */
-    if (ikev2_info_start(ctx, sa, now, task, 0) == 0)
-        sa->phase = IKEV2_P_DELETING;
-    else
-        ikev2_sa_mark_dead(ctx, sa);
     sa->down_reason = reason;
     sa->down_notify = notify;
+    if (sa->req.answered) /* the caller is handling its response: it is done */
+        ikev2_req_clear(sa);
+    if (unanswered_span(sa) >= sa->window_remote) {
+        /* RFC 7296 2.3: the Delete takes the next message ID, and the peer
+         * takes only requests within its window of the oldest one it has
+         * not seen: were the requests in flight lost, a Delete sent now
+         * would be dropped, retransmitted in vain, and the peer would keep
+         * the SA until its DPD. So they stay in flight, retransmitted as
+         * before (giving up kills the SA quietly), their answers ignored
+         * but for the room they make; close_send follows. */
+        sa->req.abandoned = true;
+        for (size_t i = 0; i < sa->n_park; i++)
+            sa->park[i].abandoned = true;
+        sa->close_task = task;
+        sa->phase = IKEV2_P_DELETING;
+        return;
+    }
+    /* the Delete fits: work in flight is dropped with the SA */
+    park_clear(sa);
+    ikev2_req_clear(sa);
+    sa->close_task = task;
+    close_send(ctx, sa, now);
 }
 
 static void internal_note(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, int rc, const char *where, char *detail,
@@ -1142,6 +1192,7 @@ static void unpark(ikev2_sa *sa)
 void ikev2_req_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
     sa->req.tries = 0;
+    sa->req.answered = false;
     if (!sa->req.fixed_rto)
         sa->req.rto = ctx->params.rto_initial_ns;
     sa->req.next_tx = now + sa->req.rto;
@@ -1655,7 +1706,9 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     }
     in.raw = buf;
     in.raw_len = len;
-    if (rc >= 0 && sa->rf_raw1.len >= 28 && vpn_load32(sa->rf_raw1.p + 20) == mid &&
+    /* rf_raw1 is fragment 1 of the message reassembled last, parsed then:
+     * rf_mid and rf_response say which (no second read of its header) */
+    if (rc >= 0 && sa->rf_raw1.len > 0 && sa->rf_mid == mid && !sa->rf_response &&
         vpn_ikev2_msg_find(outer, VPN_IKEV2_PL_SKF, NULL)) {
         /* reassembled: the request is known by its fragment 1 (7383 2.6.1) */
         in.raw = sa->rf_raw1.p;
@@ -1778,6 +1831,16 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
     in.hdr = outer->hdr;
     in.msg = inner;
     peer_window(ctx, sa, inner);
+    if (sa->req.abandoned) {
+        /* a request of a closing SA (ikev2_sa_close) answered: room for its Delete */
+        free(inner);
+        ikev2_req_clear(sa);
+        unpark(sa);
+        if (sa->close_task != IKEV2_T_NONE && unanswered_span(sa) < sa->window_remote)
+            close_send(ctx, sa, now);
+        return;
+    }
+    sa->req.answered = true;
     switch (sa->req.task) {
     case IKEV2_T_AUTH:
         ikev2_auth_response(ctx, sa, now, &in);
@@ -2044,8 +2107,8 @@ int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
     if (sa->phase == IKEV2_P_ESTABLISHED) {
         /* RFC 7296 1.4.1: INFORMATIONAL { D(IKE) }; the driver learns at
          * once, the SA stays only to carry the Delete to the peer. Work in
-         * flight is abandoned. */
-        ikev2_req_clear(sa);
+         * flight is abandoned (ikev2_sa_close keeps it retransmitted if
+         * the Delete would not fit the peer's window without it). */
         ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_LOCAL_DELETE, 0, NULL, IKEV2_T_IKE_DELETE);
     } else {
         ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_LOCAL_DELETE, 0, NULL);
@@ -2365,9 +2428,13 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
     if (sa->phase != IKEV2_P_ESTABLISHED)
         return;
     if (sa->expire_at && sa->expire_at <= now) {
-        /* hard lifetime (or the grace time of a rekeyed SA): delete it */
-        ikev2_req_clear(sa);
-        ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_EXPIRED, 0, NULL, IKEV2_T_IKE_DELETE);
+        /* hard lifetime (or the grace time of a rekeyed SA, or the
+         * redundant one of two made at once, ikev2_duplicate_check): delete it */
+        char why[64];
+        if (sa->dup_of)
+            snprintf(why, sizeof why, "duplicate of IKE SA %u (both ends initiated)", sa->dup_of);
+        ikev2_sa_close(ctx, sa, now, sa->dup_of ? VPN_IKEV2_R_LOCAL_DELETE : VPN_IKEV2_R_EXPIRED, 0,
+                       sa->dup_of ? why : NULL, IKEV2_T_IKE_DELETE);
         return;
     }
     if (sa->rekeyed_to)

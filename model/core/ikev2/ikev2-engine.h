@@ -39,7 +39,12 @@
  * initiated an SA rekeys it at 90% of its lifetime (the IKEv2 profile's, or
  * the ipsec profile's for CHILD_SAs) and the other side at 95%, so that
  * simultaneous rekeys stay rare; when they happen they are resolved as
- * RFC 7296 2.8.1 and 2.8.2 say.
+ * RFC 7296 2.8.1 and 2.8.2 say. When both ends initiate at once, the two
+ * IKE SAs made for one policy are reduced to the one with the lower SPIi |
+ * SPIr: the survivor's initiator deletes the other at once, its responder
+ * 10 s later if the peer has not (a peer such as strongSwan keeps both);
+ * stats.duplicate_sas counts them. A closing SA's Delete waits until it
+ * fits the peer's window (2.3) behind requests still unanswered.
  *
  * Events, in order: IKE_UP then CHILD_UP for a new tunnel; for a CHILD_SA
  * rekey CHILD_UP (new, old_id set), CHILD_REKEYED, then CHILD_DOWN (old,
@@ -563,6 +568,9 @@ typedef struct vpn_ikev2_stats {
     uint64_t cookies_sent, half_open_rejected;
     uint64_t sa_up, sa_failed;
     unsigned half_open_in, half_open_out;
+    /* IKE SAs found redundant because both ends initiated at once (one
+     * per pair, at each end that saw both up; ikev2-auth.c) */
+    uint64_t duplicate_sas;
     /* Local failures (allocation, RNG, crypto library), each logged and
      * reported as an event with reason INTERNAL (ikev2_internal_error). */
     uint64_t internal_errors;

@@ -85,8 +85,8 @@ int ikev2_derive_ike_keys(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *peer_
     /* RFC 7296 2.14: SKEYSEED = prf(Ni | Nr, g^ir), then prf+ for SK_*. */
     rc = vpn_ikev2_skeyseed(sa->suite.prf, ni, nr, g, &seed);
     if (rc == 0)
-        rc = vpn_ikev2_crypto_init(&sa->cr, &sa->suite, &seed, ni, nr, sa->spi_i, sa->spi_r,
-                                   sa->initiator);
+        rc = vpn_ikev2_crypto_init_a(&ctx->params.alloc, &sa->cr, &sa->suite, &seed, ni, nr, sa->spi_i,
+                                     sa->spi_r, sa->initiator);
     OPENSSL_cleanse(gir, sizeof gir);
     vpn_key_wipe(&seed);
     if (rc == 0) {
@@ -306,7 +306,12 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
     ikev2_spi_store(sa->spi_r, in->hdr.spi_r);
     memcpy(sa->nr, nr->u.nonce.data.ptr, nr->u.nonce.data.len);
     sa->nr_len = nr->u.nonce.data.len;
-    if ((rc = ikev2_derive_ike_keys(ctx, sa, ke->u.ke.data.ptr, ke->u.ke.data.len)) != 0) {
+    if ((rc = ikev2_derive_ike_keys(ctx, sa, ke->u.ke.data.ptr, ke->u.ke.data.len)) == VPN_ERR_NOMEM) {
+        /* ours, not the peer's: the cipher and MAC contexts were not made */
+        ikev2_internal_error(ctx, sa, now, rc, "deriving the IKE SA keys");
+        return;
+    }
+    if (rc != 0) {
         /* RFC 6989: an invalid public value; treat as a forged answer */
         memset(sa->spi_r, 0, 8);
         ctx->stats.dropped++;
@@ -477,7 +482,9 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     if ((rc = ikev2_out_finish(ctx, sa, &o, out, &n)) != 0)
         goto internal;
     sa->init_resp = out[0];
-    if ((rc = ikev2_derive_ike_keys(ctx, sa, ke->u.ke.data.ptr, ke->u.ke.data.len)) != 0) {
+    if ((rc = ikev2_derive_ike_keys(ctx, sa, ke->u.ke.data.ptr, ke->u.ke.data.len)) == VPN_ERR_NOMEM)
+        goto internal; /* ours, not the peer's KE */
+    if (rc != 0) {
         /* RFC 6989: the peer's public value failed the checks */
         IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE_SA_INIT from peer: KE refused (%s)", vpn_strerror(rc));
         ikev2_send_notify_plain(ctx, local, remote, &in->hdr, VPN_IKEV2_N_INVALID_SYNTAX, NULL, 0);

@@ -483,7 +483,8 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
         goto fail;
     vpn_tbar_init(&sa->tbar, cfg->tbar_window_ms);
     if (cfg->dir & VPN_SA_OUT) {
-        rc = vpn_cipher_new(&sa->enc, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len, true);
+        rc = vpn_cipher_new_a(&sad->alloc, &sa->enc, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len,
+                              true);
         if (rc)
             goto fail;
         if (ci->id == VPN_ENCR_AES_CBC && cfg->iv_mode == VPN_SA_IV_COUNTER) {
@@ -493,12 +494,13 @@ int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **o
         }
     }
     if (cfg->dir & VPN_SA_IN) {
-        rc = vpn_cipher_new(&sa->dec, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len, false);
+        rc = vpn_cipher_new_a(&sad->alloc, &sa->dec, cfg->encr_id, cfg->encr_key_bits, sa->ekey, sa->ekey_len,
+                              false);
         if (rc)
             goto fail;
     }
     if (ii) {
-        rc = vpn_integ_new(&sa->integ, cfg->integ_id, sa->ikey, sa->ikey_len);
+        rc = vpn_integ_new_a(&sad->alloc, &sa->integ, cfg->integ_id, sa->ikey, sa->ikey_len);
         if (rc)
             goto fail;
     }

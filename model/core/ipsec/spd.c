@@ -47,15 +47,22 @@ struct vpn_spd {
 
 int vpn_spd_new(vpn_spd **out, vpn_spd_action def)
 {
+    return vpn_spd_new_a(NULL, out, def);
+}
+
+int vpn_spd_new_a(const vpn_alloc *a, vpn_spd **out, vpn_spd_action def)
+{
     vpn_spd *s;
 
     if (!out || def > VPN_SPD_PROTECT)
         return VPN_ERR_INVAL;
-    s = calloc(1, sizeof *s);
+    s = vpn_calloc(a, 1, sizeof *s);
     if (!s)
         return VPN_ERR_NOMEM;
     s->def = def;
     s->next_id = 1;
+    if (a)
+        s->alloc = *a; /* and every allocation vpn_spd_add makes */
     *out = s;
     return 0;
 }

@@ -58,6 +58,9 @@ typedef struct vpn_spd vpn_spd;
 
 /* Errors: VPN_ERR_INVAL, VPN_ERR_NOMEM. The caller owns *out (vpn_spd_del). */
 int vpn_spd_new(vpn_spd **out, vpn_spd_action default_action);
+/* The same with an allocation gate (common/alloc.h; NULL allows all) asked
+ * for the SPD itself and kept for vpn_spd_add (as vpn_spd_set_alloc). */
+int vpn_spd_new_a(const vpn_alloc *a, vpn_spd **out, vpn_spd_action default_action);
 void vpn_spd_del(vpn_spd *spd);
 /* Asked before each allocation vpn_spd_add makes (copied; NULL: none;
  * common/alloc.h): a refused one is VPN_ERR_NOMEM with the lookups as before. */

@@ -555,6 +555,10 @@ static void hand_over(vpn_router *r, const rt_child *old)
             return;
         }
     }
+    /* Another pair with the same peer on the tunnel takes over: on mGRE one
+     * that came up beside it; on a point-to-point tunnel the survivor of two
+     * IKE SAs both ends initiated at once (the engine deletes the other,
+     * ikev2_duplicate_check), whichever of the two came up last. */
     for (size_t i = 0; i < r->n_child; i++) {
         rt_child *n = &r->child[i];
         if (n != old && n->tunnel == old->tunnel && !n->dying && n->out && n->replaces == 0 &&
