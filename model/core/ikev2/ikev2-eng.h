@@ -17,12 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/dheap.h"
 #include "common/vpn-log.h"
 #include "conf/conf.h"
 #include "crypto/dh.h"
 #include "crypto/kdf.h"
 #include "crypto/sig.h"
 #include "crypto/x509.h"
+#include "ikev2/ikev2-cidx.h"
 #include "ikev2/ikev2-codec.h"
 #include "ikev2/ikev2-cp.h"
 #include "ikev2/ikev2-crypto.h"
@@ -271,6 +273,15 @@ typedef struct ikev2_sa {
     struct ikev2_sa *id_next, *spi_next;
     bool spi_hashed;                  /* spi_i is set and the SA is on its SPIi chain */
     uint64_t hashed_spi_i;            /* ... the SPIi that chain was chosen by */
+    /* the deadline heap (ikev2-engine.c): where the SA sits in ctx->dl, its
+     * place on the list of SAs whose key is to be recomputed, and its
+     * creation order (vpn_ikev2_timeout visits due SAs in it, as the walk
+     * over sa[] did) */
+    size_t dl_pos;
+    struct ikev2_sa *dl_next;
+    bool dl_dirty;
+    bool tm_queued;                   /* on the due list of the running vpn_ikev2_timeout */
+    uint64_t seq;
 } ikev2_sa;
 
 /* An IOS trustpoint: trusted CAs, and this node's certificate and key. */
@@ -342,28 +353,32 @@ struct vpn_ikev2_ctx {
     vpn_ippool *pool;
     size_t n_pool;
     bool pools_built;
-    /* vpn_ikev2_next_deadline's answer, kept while no verb ran: a driver
-     * asks after every packet, and a hub holds thousands of SAs. Every verb
-     * that may change an SA's timers marks it stale (ikev2_deadline_stale);
-     * vpn_ikev2_child_activity only lowers it. */
-    uint64_t deadline;
-    bool deadline_ok;
+    /* Every SA's earliest deadline in a min-heap (issue 14: a driver asks
+     * for the next deadline after every packet, and a hub holds thousands
+     * of SAs). A key is exact or early, never late: each SA the engine may
+     * change (found by a lookup, created, marked dead, or its queue run)
+     * goes on dl_dirty (ikev2_sa_deadline_changed) and its key is
+     * recomputed before the next deadline is read (dl_flush);
+     * vpn_ikev2_child_activity only lowers a key. Room for every SA is
+     * reserved with sa[] (sa_grow), so pushing never fails. */
+    vpn_dheap dl;
+    struct ikev2_sa *dl_dirty;
+    uint64_t sa_seq;                  /* the next ikev2_sa.seq */
+    /* vpn_ikev2_timeout's list of due SAs (room for cap_sa, grown in
+     * sa_grow), ordered by seq, and where it is in it */
+    void **tm;                        /* ikev2_sa pointers, as vpn_dheap_due hands them */
+    size_t n_tm, tm_i;
+    bool tm_run;
+    uint64_t tm_now, tm_cur, tm_limit;
     /* the `now` of the entry point running (for paths that are not handed
      * it, such as ikev2_internal_error from inside a response builder) */
     uint64_t now;
-    /* CHILD_SA id -> handle of the IKE SA holding it: an open-addressing
-     * index (linear probing, n_cidx slots, a power of two, at most half
-     * used), kept where children are added, moved (IKE rekey) and removed.
-     * The data path reports traffic per CHILD_SA id; without it each
-     * packet walked every IKE SA. Every hit is checked (sa_of_child), so an
-     * entry can never mislead; cidx_complete says every child is indexed
-     * (false once growing it failed: then a miss walks). */
-    struct ikev2_child_ref {
-        uint32_t child_id; /* 0: free slot */
-        uint32_t sa_id;
-    } *cidx;
-    size_t n_cidx, used_cidx;
-    bool cidx_complete;
+    /* CHILD_SA id -> handle of the IKE SA holding it (ikev2-cidx.h), kept
+     * where children are added, moved (IKE rekey) and removed. The data
+     * path reports traffic per CHILD_SA id; without it each packet walked
+     * every IKE SA. Every hit is checked (sa_of_child), so an entry can
+     * never mislead; cidx.complete false (growing it failed): a miss walks. */
+    ikev2_cidx cidx;
     /* an SA was marked IKEV2_P_DEAD since the last sweep (ikev2_sa_mark_dead):
      * without one, sweep skips its walk over sa[] */
     bool sweep_due;
@@ -381,10 +396,15 @@ struct vpn_ikev2_ctx {
     size_t tomb_next;
 };
 
-static inline void ikev2_deadline_stale(vpn_ikev2_ctx *ctx)
+/* sa's timers may have changed: its heap key is recomputed before the
+ * next deadline is read. Cheap (a flag and a list link); the lookups call it. */
+static inline void ikev2_sa_deadline_changed(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 {
-    if (ctx)
-        ctx->deadline_ok = false;
+    if (sa && !sa->dl_dirty) {
+        sa->dl_dirty = true;
+        sa->dl_next = ctx->dl_dirty;
+        ctx->dl_dirty = sa;
+    }
 }
 
 /* Going or gone for the driver (closed by a Delete, or dead): no more
@@ -394,10 +414,8 @@ static inline void ikev2_deadline_stale(vpn_ikev2_ctx *ctx)
 /* Every entry point that takes `now` starts here. */
 static inline void ikev2_enter(vpn_ikev2_ctx *ctx, uint64_t now)
 {
-    if (ctx) {
-        ctx->deadline_ok = false;
+    if (ctx)
         ctx->now = now;
-    }
 }
 
 /* ---- core services (ikev2-engine.c) --------------------------------------- */

@@ -127,7 +127,7 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     if (!ctx->params.max_half_open_out)
         ctx->params.max_half_open_out = DEFAULT_HALF_OPEN_OUT;
     ctx->next_id = 1;
-    ctx->cidx_complete = true; /* no child yet, none missing */
+    ctx->cidx.complete = true; /* no child yet, none missing */
     ctx->ho_complete = true;
     ctx->scratch = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
     ctx->scratch2 = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
@@ -216,13 +216,15 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    vpn_dheap_free(&ctx->dl); /* before the SAs it points into */
     for (size_t i = 0; i < ctx->n_sa; i++)
         sa_free(ctx->sa[i]);
     free(ctx->sa);
     free(ctx->id_hash);
     free(ctx->spi_hash);
-    free(ctx->cidx);
+    ikev2_cidx_free(&ctx->cidx);
     free(ctx->ho_in);
+    free(ctx->tm);
     for (size_t i = 0; i < ctx->n_pool; i++)
         vpn_ippool_free(&ctx->pool[i]);
     free(ctx->pool);
@@ -410,10 +412,20 @@ static void sa_unindex(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 static int sa_grow(vpn_ikev2_ctx *ctx)
 {
     size_t cap = ctx->cap_sa ? ctx->cap_sa * 2 : 8;
-    ikev2_sa **ih = vpn_calloc(&ctx->params.alloc, 2 * cap, sizeof *ih);
-    ikev2_sa **sh = vpn_calloc(&ctx->params.alloc, 2 * cap, sizeof *sh);
-    ikev2_sa **n = ih && sh ? vpn_realloc(&ctx->params.alloc, ctx->sa, cap * sizeof *n) : NULL;
+    ikev2_sa **ih, **sh, **n;
+    void **tm;
 
+    /* The deadline heap and the due list get their room first: growing
+     * them alone (the old sa[] stays) changes nothing but their capacity,
+     * so a failure after them still leaves every SA where it was. */
+    if (vpn_dheap_reserve(&ctx->dl, &ctx->params.alloc, cap) != 0)
+        return VPN_ERR_NOMEM;
+    if ((tm = vpn_realloc(&ctx->params.alloc, ctx->tm, cap * sizeof *tm)) == NULL)
+        return VPN_ERR_NOMEM;
+    ctx->tm = tm;
+    ih = vpn_calloc(&ctx->params.alloc, 2 * cap, sizeof *ih);
+    sh = vpn_calloc(&ctx->params.alloc, 2 * cap, sizeof *sh);
+    n = ih && sh ? vpn_realloc(&ctx->params.alloc, ctx->sa, cap * sizeof *n) : NULL;
     if (n == NULL) {
         free(ih);
         free(sh);
@@ -451,12 +463,21 @@ ikev2_sa *ikev2_sa_new(vpn_ikev2_ctx *ctx, uint64_t now, bool initiator,
     sa->created = now;
     sa->last_recv = now;
     sa->window_remote = 1; /* RFC 7296 2.3: until the peer says more */
+    sa->seq = ctx->sa_seq++;
+    /* cannot fail: sa_grow reserved a heap slot for every slot of sa[] */
+    if (vpn_dheap_push(&ctx->dl, sa, &sa->dl_pos, UINT64_MAX) != 0) {
+        free(sa);
+        return NULL;
+    }
+    ikev2_sa_deadline_changed(ctx, sa);
     ctx->sa[ctx->n_sa++] = sa;
     chain_add(&ctx->id_hash[hash_slot(sa->id, ctx->n_hash)], sa, false);
     return sa;
 }
 
-ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id)
+/* The SA with handle id, not marked as changed (for lookups that only read
+ * it or keep its deadline themselves). */
+static ikev2_sa *sa_by_id_ro(const vpn_ikev2_ctx *ctx, uint32_t id)
 {
     if (ctx->n_hash == 0)
         return NULL;
@@ -466,6 +487,21 @@ ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id)
     return NULL;
 }
 
+/* The context is never const itself (vpn_ikev2_ctx_new allocates it): marking
+ * an SA for its deadline to be recomputed changes nothing a caller can see. */
+static ikev2_sa *sa_touched(const vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    ikev2_sa_deadline_changed((vpn_ikev2_ctx *)(uintptr_t)ctx, sa);
+    return sa;
+}
+
+/* Every SA the exchanges reach goes through a lookup: the lookup marks it as
+ * possibly changed, so no timer setter can forget the deadline heap. */
+ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id)
+{
+    return sa_touched(ctx, sa_by_id_ro(ctx, id));
+}
+
 static ikev2_sa *sa_by_spis(const vpn_ikev2_ctx *ctx, uint64_t spi_i, uint64_t spi_r)
 {
     if (ctx->n_hash == 0)
@@ -473,7 +509,7 @@ static ikev2_sa *sa_by_spis(const vpn_ikev2_ctx *ctx, uint64_t spi_i, uint64_t s
     for (ikev2_sa *sa = ctx->spi_hash[hash_slot(spi_i, ctx->n_hash)]; sa; sa = sa->spi_next) {
         if (sa->phase != IKEV2_P_DEAD && ikev2_spi64(sa->spi_i) == spi_i &&
             ikev2_spi64(sa->spi_r) == spi_r)
-            return sa;
+            return sa_touched(ctx, sa);
     }
     return NULL;
 }
@@ -502,85 +538,16 @@ ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi)
     return NULL;
 }
 
-/* ---- the CHILD_SA index: child id -> IKE SA handle -------------------------------- */
+/* ---- the CHILD_SA index: child id -> IKE SA handle (ikev2-cidx.c) ---------------- */
 
-/* The slot holding child_id, or the free slot where it would go. */
-static struct ikev2_child_ref *cidx_slot(const vpn_ikev2_ctx *ctx, uint32_t child_id)
-{
-    size_t mask = ctx->n_cidx - 1;
-
-    for (size_t i = hash_slot(child_id, ctx->n_cidx);; i = (i + 1) & mask)
-        if (ctx->cidx[i].child_id == 0 || ctx->cidx[i].child_id == child_id)
-            return &ctx->cidx[i];
-}
-
-/* Doubles the index (64 slots at first), re-placing every entry. Returns 0 or
- * VPN_ERR_NOMEM (then the old index stays). */
-static int cidx_grow(vpn_ikev2_ctx *ctx)
-{
-    size_t n = ctx->n_cidx ? ctx->n_cidx * 2 : 64;
-    struct ikev2_child_ref *old = ctx->cidx, *t = vpn_calloc(&ctx->params.alloc, n, sizeof *t);
-    size_t n_old = ctx->n_cidx;
-
-    if (t == NULL)
-        return VPN_ERR_NOMEM;
-    ctx->cidx = t;
-    ctx->n_cidx = n;
-    for (size_t i = 0; i < n_old; i++)
-        if (old[i].child_id)
-            *cidx_slot(ctx, old[i].child_id) = old[i];
-    free(old);
-    return 0;
-}
-
-/* Records that CHILD_SA child_id lives in the IKE SA with handle sa_id. The index
- * is only ever consulted with a check, so when it cannot grow it is marked
- * incomplete (lookups that miss then walk) instead of failing the caller. */
 static void cidx_put(vpn_ikev2_ctx *ctx, uint32_t child_id, uint32_t sa_id)
 {
-    struct ikev2_child_ref *e;
-
-    if (ctx->n_cidx && (e = cidx_slot(ctx, child_id))->child_id == child_id) {
-        e->sa_id = sa_id;
-        return;
-    }
-    if (2 * (ctx->used_cidx + 1) > ctx->n_cidx && cidx_grow(ctx) != 0) {
-        ctx->cidx_complete = false;
-        return;
-    }
-    e = cidx_slot(ctx, child_id);
-    e->child_id = child_id;
-    e->sa_id = sa_id;
-    ctx->used_cidx++;
+    ikev2_cidx_put(&ctx->cidx, &ctx->params.alloc, child_id, sa_id);
 }
 
-/* Removes child_id's entry (backward-shift deletion keeps every probe run intact). */
 static void cidx_del(vpn_ikev2_ctx *ctx, uint32_t child_id)
 {
-    size_t mask = ctx->n_cidx - 1, i, j;
-
-    if (ctx->n_cidx == 0 || child_id == 0)
-        return;
-    i = (size_t)(cidx_slot(ctx, child_id) - ctx->cidx);
-    if (ctx->cidx[i].child_id == 0)
-        return;
-    ctx->used_cidx--;
-    for (j = i;;) {
-        ctx->cidx[i].child_id = 0;
-        for (;;) {
-            size_t k;
-            j = (j + 1) & mask;
-            if (ctx->cidx[j].child_id == 0)
-                return;
-            k = hash_slot(ctx->cidx[j].child_id, ctx->n_cidx);
-            /* the entry at j may move to i only if its home is not in (i, j] */
-            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-                continue;
-            break;
-        }
-        ctx->cidx[i] = ctx->cidx[j];
-        i = j;
-    }
+    ikev2_cidx_del(&ctx->cidx, child_id);
 }
 
 void ikev2_children_moved(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
@@ -831,8 +798,31 @@ void ikev2_internal_error(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, int rc
 
 void ikev2_sa_mark_dead(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
 {
+    ikev2_sa_deadline_changed(ctx, sa);
     sa->phase = IKEV2_P_DEAD;
     ctx->sweep_due = true;
+}
+
+/* Recomputes the heap key of every SA marked since the last time. While
+ * vpn_ikev2_timeout runs, an SA that became due by another SA's timers and
+ * comes after it in creation order joins the due list (the walk over sa[]
+ * it replaces would have reached it in the same call). */
+static void tm_late(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
+static uint64_t sa_deadline(const ikev2_sa *sa);
+
+static void dl_flush(vpn_ikev2_ctx *ctx)
+{
+    ikev2_sa *sa;
+
+    while ((sa = ctx->dl_dirty) != NULL) {
+        uint64_t d = sa_deadline(sa);
+        ctx->dl_dirty = sa->dl_next;
+        sa->dl_next = NULL;
+        sa->dl_dirty = false;
+        vpn_dheap_update(&ctx->dl, sa->dl_pos, d);
+        if (ctx->tm_run && d <= ctx->tm_now)
+            tm_late(ctx, sa);
+    }
 }
 
 /* Frees the dead SAs. Every entry point calls it; the walk over sa[] runs only when
@@ -841,6 +831,7 @@ static void sweep(vpn_ikev2_ctx *ctx)
 {
     size_t j = 0;
 
+    dl_flush(ctx); /* no SA about to be freed stays on the list */
     if (!ctx->sweep_due)
         return;
     ctx->sweep_due = false;
@@ -849,6 +840,7 @@ static void sweep(vpn_ikev2_ctx *ctx)
             for (size_t k = 0; k < ctx->sa[i]->n_child; k++)
                 cidx_del(ctx, ctx->sa[i]->child[k].id);
             sa_unindex(ctx, ctx->sa[i]);
+            vpn_dheap_remove(&ctx->dl, ctx->sa[i]->dl_pos);
             ikev2_ra_release(ctx, ctx->sa[i]);
             sa_free(ctx->sa[i]);
         } else {
@@ -1871,7 +1863,7 @@ static ikev2_sa *half_open_by_spi_i(const vpn_ikev2_ctx *ctx, uint64_t spi_i, co
         if (!vpn_addr_eq(&sa->remote.addr, &remote->addr))
             continue;
         if (initiator ? sa->phase == IKEV2_P_INIT_SENT : true)
-            return sa;
+            return sa_touched(ctx, sa);
     }
     return NULL;
 }
@@ -2003,8 +1995,10 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
     if (ctx->pending_due) {
         ctx->pending_due = false;
         for (size_t i = 0; i < ctx->n_sa; i++) {
-            if (ctx->sa[i]->phase != IKEV2_P_DEAD)
+            if (ctx->sa[i]->phase != IKEV2_P_DEAD && ctx->sa[i]->n_pending) {
+                ikev2_sa_deadline_changed(ctx, ctx->sa[i]);
                 ikev2_run_pending(ctx, ctx->sa[i], now);
+            }
             if (ctx->sa[i]->n_pending)
                 ctx->pending_due = true;
         }
@@ -2121,18 +2115,17 @@ int vpn_ikev2_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id)
  * and a child belongs to one SA: an IKE rekey moves them all), or NULL.
  * One probe of the index, checked against the SA it names; the walk over
  * every SA is left for an index that could not grow. */
-static ikev2_sa *sa_of_child(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_child **c)
+static ikev2_sa *sa_of_child_ro(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_child **c)
 {
     if (child_id == 0)
         return NULL;
-    if (ctx->n_cidx) {
-        const struct ikev2_child_ref *e = cidx_slot(ctx, child_id);
+    {
+        uint32_t sa_id = ikev2_cidx_get(&ctx->cidx, child_id);
         ikev2_sa *sa;
-        if (e->child_id == child_id && (sa = ikev2_sa_by_id(ctx, e->sa_id)) != NULL &&
-            (*c = ikev2_child_by_id(sa, child_id)) != NULL)
+        if (sa_id != 0 && (sa = sa_by_id_ro(ctx, sa_id)) != NULL && (*c = ikev2_child_by_id(sa, child_id)) != NULL)
             return sa;
     }
-    if (ctx->cidx_complete)
+    if (ctx->cidx.complete)
         return NULL;
     for (size_t i = 0; i < ctx->n_sa; i++) {
         ikev2_sa *sa = ctx->sa[i];
@@ -2142,6 +2135,12 @@ static ikev2_sa *sa_of_child(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_
             return sa;
     }
     return NULL;
+}
+
+/* The same, for the verbs that may change the SA (its deadline is recomputed). */
+static ikev2_sa *sa_of_child(const vpn_ikev2_ctx *ctx, uint32_t child_id, ikev2_child **c)
+{
+    return sa_touched(ctx, sa_of_child_ro(ctx, child_id, c));
 }
 
 int vpn_ikev2_child_delete(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id)
@@ -2266,7 +2265,7 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
     ikev2_child *c;
     ikev2_sa *sa;
 
-    if (ctx == NULL || (sa = sa_of_child(ctx, child_id, &c)) == NULL)
+    if (ctx == NULL || (sa = sa_of_child_ro(ctx, child_id, &c)) == NULL)
         return;
     if (inbound) {
         c->last_in = now;
@@ -2276,14 +2275,15 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
         c->last_out = now;
         sa->last_send_traffic = now;
     }
-    /* Traffic moves only this SA's DPD time. Earlier: lower the cached
-     * deadline. Later: the cache stays early, the driver's call to
-     * vpn_ikev2_timeout finds nothing due and refreshes it. */
-    if (ctx->deadline_ok) {
+    /* Traffic moves only this SA's DPD time. Earlier: lower its key now.
+     * Later: the key stays early (a move down the heap per packet would cost
+     * more than it saves); vpn_ikev2_timeout then visits the SA, finds
+     * nothing due and puts the right key back. A marked SA is recomputed
+     * anyway. */
+    if (!sa->dl_dirty) {
         uint64_t d = sa_deadline(sa);
-        if (d != UINT64_MAX && ctx->cookie_rotate_at)
-            d = min64(d, ctx->cookie_rotate_at);
-        ctx->deadline = min64(ctx->deadline, d);
+        if (d < ctx->dl.e[sa->dl_pos].key)
+            vpn_dheap_update(&ctx->dl, sa->dl_pos, d);
     }
 }
 
@@ -2342,22 +2342,16 @@ static uint64_t sa_deadline(const ikev2_sa *sa)
 
 uint64_t vpn_ikev2_next_deadline(const vpn_ikev2_ctx *ctx)
 {
-    uint64_t t = UINT64_MAX;
-    vpn_ikev2_ctx *cache;
+    uint64_t t;
 
     if (ctx == NULL)
         return UINT64_MAX;
-    if (ctx->deadline_ok)
-        return ctx->deadline;
-    for (size_t i = 0; i < ctx->n_sa; i++)
-        t = min64(t, sa_deadline(ctx->sa[i]));
+    /* The context is never const itself (vpn_ikev2_ctx_new allocates it):
+     * bringing the heap up to date changes nothing a caller can see. */
+    dl_flush((vpn_ikev2_ctx *)(uintptr_t)ctx);
+    t = vpn_dheap_min(&ctx->dl);
     if (t != UINT64_MAX && ctx->cookie_rotate_at)
         t = min64(t, ctx->cookie_rotate_at);
-    /* The context is never const itself (vpn_ikev2_ctx_new allocates it):
-     * remembering the answer changes nothing a caller can see. */
-    cache = (vpn_ikev2_ctx *)(uintptr_t)ctx;
-    cache->deadline = t;
-    cache->deadline_ok = true;
     return t;
 }
 
@@ -2466,20 +2460,65 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         keepalive(ctx, sa, now);
 }
 
+static int tm_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const ikev2_sa *)*(void *const *)a)->seq, y = ((const ikev2_sa *)*(void *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+static void tm_late(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
+{
+    size_t k;
+
+    /* not yet visited, alive when the call began, after the one running */
+    if (sa->tm_queued || sa->phase == IKEV2_P_DEAD || sa->seq <= ctx->tm_cur || sa->seq >= ctx->tm_limit ||
+        ctx->n_tm >= ctx->cap_sa)
+        return;
+    for (k = ctx->n_tm; k > ctx->tm_i + 1 && ((ikev2_sa *)ctx->tm[k - 1])->seq > sa->seq; k--)
+        ctx->tm[k] = ctx->tm[k - 1];
+    ctx->tm[k] = sa;
+    ctx->n_tm++;
+    sa->tm_queued = true;
+}
+
 int vpn_ikev2_timeout(vpn_ikev2_ctx *ctx, uint64_t now)
 {
     ikev2_enter(ctx, now);
     if (ctx == NULL)
         return VPN_ERR_INVAL;
+    if (ctx->tm_run)
+        return VPN_ERR_STATE; /* called again from one of its own events */
     if (ctx->cookie_rotate_at == 0)
         ctx->cookie_rotate_at = now + COOKIE_ROTATE_NS;
     else if (ctx->cookie_rotate_at <= now)
         cookie_rotate(ctx, now);
-    /* SAs created by the timers (none today) come after n: iterate the
-     * snapshot count. */
-    for (size_t i = 0, n = ctx->n_sa; i < n && i < ctx->n_sa; i++)
-        if (ctx->sa[i]->phase != IKEV2_P_DEAD)
-            sa_timers(ctx, ctx->sa[i], now);
+    /* Only the due SAs are visited (keys are exact or early: an early one
+     * finds nothing due and gets its right key back). They are visited in
+     * creation order, the order of sa[] the walk over every SA used, so
+     * events and datagrams come out as they did. SAs created by the timers
+     * (none today) are not visited in this call, as before. */
+    dl_flush(ctx);
+    ctx->n_tm = vpn_dheap_due(&ctx->dl, now, ctx->tm, ctx->n_sa);
+    if (ctx->n_tm > 1)
+        qsort(ctx->tm, ctx->n_tm, sizeof *ctx->tm, tm_cmp);
+    for (size_t i = 0; i < ctx->n_tm; i++)
+        ((ikev2_sa *)ctx->tm[i])->tm_queued = true;
+    ctx->tm_run = true;
+    ctx->tm_now = now;
+    ctx->tm_limit = ctx->sa_seq;
+    for (ctx->tm_i = 0; ctx->tm_i < ctx->n_tm; ctx->tm_i++) {
+        ikev2_sa *sa = ctx->tm[ctx->tm_i];
+        ctx->tm_cur = sa->seq;
+        if (sa->phase != IKEV2_P_DEAD) {
+            ikev2_sa_deadline_changed(ctx, sa);
+            sa_timers(ctx, sa, now);
+        }
+        dl_flush(ctx);
+    }
+    for (size_t i = 0; i < ctx->n_tm; i++)
+        ((ikev2_sa *)ctx->tm[i])->tm_queued = false;
+    ctx->n_tm = 0;
+    ctx->tm_run = false;
     sweep(ctx);
     return 0;
 }
