@@ -324,6 +324,9 @@ void ikev2_duplicate_check(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         drop = keep == sa ? o : sa;
         drop->dup_of = keep->id;
         drop->expire_at = keep->initiator ? now : now + IKEV2_DUP_WAIT_NS;
+        /* drop may be the other SA, reached by this walk and not by a lookup:
+         * its key in the deadline heap must follow the new expire_at */
+        ikev2_sa_deadline_changed(ctx, drop);
         ctx->stats.duplicate_sas++;
         IKEV2_LOG(ctx, VPN_LOG_INFO,
                   "IKE SA %u and %u: both ends initiated at once; %u stays (lower SPIs), %u is deleted %s", sa->id,
