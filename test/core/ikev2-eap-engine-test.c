@@ -1066,6 +1066,61 @@ static void test_backend_leaves_local(void **state)
     tp_free(&n);
 }
 
+/* RFC 7296 2.9, 3.15: a hub whose policy hands out only an IPv6 address
+ * (`ipv6 pool`, no `pool`) to a user whose selectors, after the hub's
+ * template (0.0.0.0/0 only), carry no IPv6: the CHILD_SA is refused with
+ * TS_UNACCEPTABLE rather than keeping the template's 0.0.0.0/0 (the user
+ * could then send from any IPv4 source through the hub, and the hub's
+ * IPv4 traffic would be drawn into that CHILD_SA). The IKE SA stays. */
+static void test_ipv6_only_grant_ipv4_selectors(void **state)
+{
+    (void)state;
+    tp_net n;
+    char *h = malloc(8192), *c = client_conf("alice", "Secr3t!", "mschapv2");
+    const char *pol = strstr(hub_conf, "crypto ikev2 proposal P1\n");
+    const char *ap = strstr(hub_conf, "crypto ikev2 authorization policy RA-POL\n");
+    assert_non_null(h);
+    assert_non_null(pol);
+    assert_non_null(ap);
+    /* RA-POL without its IPv4 `pool`: an `ipv6 pool` only */
+    snprintf(h, 8192, "%.*sipv6 local pool V6 2001:db8:99::/126 128\n%.*s ipv6 pool V6\n%s",
+             (int)(ap - hub_conf), hub_conf, (int)(pol - ap), ap, pol);
+    char *pl = strstr(h, " pool RA-POOL\n");
+    assert_non_null(pl);
+    memmove(pl, pl + strlen(" pool RA-POOL\n"), strlen(pl + strlen(" pool RA-POOL\n")) + 1);
+    tp_init(&n);
+    tp_add(&n, c, "192.0.2.1", "client");
+    tp_add(&n, h, "192.0.2.2", "hub");
+    free(c);
+    free(h);
+    add_hub_policy(&n, 1); /* TSi template: 0.0.0.0/0 only */
+    /* the client's selectors carry IPv6 too: it asks for an IPv6 address */
+    vpn_ikev2_policy pc = client_policy();
+    pc.ts_local[1] = sel("::/0", 0);
+    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
+    pc.n_ts_local = pc.n_ts_remote = 2;
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    /* the IKE SA came up (the hub granted the IPv6 address) ... */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    /* ... but no CHILD_SA on either side: nothing IPv4-wide installed */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    int fb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0), fa = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(fb >= 0);
+    assert_true(fa >= 0);
+    assert_int_equal(n.node[1].ev[fb].reason, VPN_IKEV2_R_TS_UNACCEPTABLE);
+    assert_int_equal(n.node[0].ev[fa].notify, VPN_IKEV2_N_TS_UNACCEPTABLE);
+    /* the client then deletes the IKE SA (ikev2-auth.c): the IPv6 address
+     * goes back to the pool */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    vpn_ikev2_pool_info pi;
+    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 1, &pi), 0);
+    assert_string_equal(pi.name, "V6");
+    assert_int_equal(pi.in_use, 0);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1083,6 +1138,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_cp),
         cmocka_unit_test(test_ipv6_cp_no_pool),
         cmocka_unit_test(test_spoke_routes_hostile_reply),
+        cmocka_unit_test(test_ipv6_only_grant_ipv4_selectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1283,14 +1283,21 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
         vpn_ikev2_proposal chosen;
         child_err = ikev2_child_accept(ctx, sa, first, false, SIZE_MAX, &c, &chosen);
         if (child_err == 0 && (g.address.family == VPN_AF_INET || g.address6.family == VPN_AF_INET6)) {
-            /* 2.9: the user's side is narrowed to the address it was given
-             * (IPv6: the prefix of the assigned length, 3.15.1), each
-             * family only if the user proposed selectors of it */
-            bool had6 = false;
+            /* 2.9, 3.15: the user's side is narrowed to the address it was
+             * given (IPv6: the prefix of the assigned length, 3.15.1), each
+             * family only if the selectors left after the policy carry it
+             * (a responder's TS is a subset of the initiator's). Once an
+             * address was granted, nothing else of the proposal is kept:
+             * an IPv6-only grant on IPv4-only selectors must not leave the
+             * template's 0.0.0.0/0 (any IPv4 source through the hub), so
+             * with no family in common the CHILD_SA is refused. */
+            bool had4 = false, had6 = false;
             size_t k = 0;
-            for (size_t i = 0; i < c.n_ts_remote; i++)
+            for (size_t i = 0; i < c.n_ts_remote; i++) {
+                had4 = had4 || c.ts_remote[i].addr_lo.family == VPN_AF_INET;
                 had6 = had6 || c.ts_remote[i].addr_lo.family == VPN_AF_INET6;
-            if (g.address.family == VPN_AF_INET) {
+            }
+            if (g.address.family == VPN_AF_INET && had4) {
                 vpn_prefix one = {g.address, 32};
                 vpn_ikev2_selector_from_prefix(&c.ts_remote[k++], &one, 0);
             }
@@ -1298,8 +1305,9 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
                 vpn_prefix one = {g.address6, g.prefix6};
                 vpn_ikev2_selector_from_prefix(&c.ts_remote[k++], &one, 0);
             }
-            if (k > 0)
-                c.n_ts_remote = k;
+            c.n_ts_remote = k;
+            if (k == 0)
+                child_err = VPN_IKEV2_N_TS_UNACCEPTABLE;
         }
         if (child_err == 0 && req.ip6_address && g.address6.family != VPN_AF_INET6) {
             /* 3.15.4: asked for an IPv6 address and given none: no IPv6
