@@ -324,6 +324,66 @@ static void check_bad_attrs(bool v6)
     assert_int_equal(cases, v6 ? 9 : 6);
 }
 
+/* `show ip local pool`'s IPv6 bounds without making the pool
+ * (vpn_ippool_bounds6): the literal first and last addresses and the
+ * count for a few prefixes, the same as the pool itself hands out, and
+ * the same refusals as vpn_ippool_init6. */
+static void test_pool6_bounds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prefix;
+        uint8_t assigned;
+        const char *first, *last;
+        uint32_t size;
+    } cases[] = {
+        {"2001:db8:99::/126", 128, "2001:db8:99::1", "2001:db8:99::3", 3},  /* ::0 never given */
+        {"2001:db8:99::/120", 128, "2001:db8:99::1", "2001:db8:99::ff", 255},
+        {"2001:db8:99::/48", 64, "2001:db8:99::", "2001:db8:99:ffff::", 65536}, /* 2^16 /64s */
+        {"2001:db8::/32", 64, "2001:db8::", "2001:db8:0:ffff::", VPN_IPPOOL_MAX}, /* capped */
+        {"2001:db8:5::/64", 64, "2001:db8:5::", "2001:db8:5::", 1},
+        {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00/120", 128, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff01",
+         "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 255},
+        {"::/0", 128, "::1", "::1:0", VPN_IPPOOL_MAX},
+    };
+    char a[VPN_ADDR_STRLEN];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vpn_prefix pf;
+        vpn_addr f, l, pf_first, pf_last;
+        uint32_t size = 0;
+        vpn_ippool p;
+        assert_int_equal(vpn_prefix_parse(&pf, cases[i].prefix), 0);
+        assert_int_equal(vpn_ippool_bounds6(&pf, cases[i].assigned, &f, &l, &size), 0);
+        assert_string_equal(vpn_addr_str(&f, a, sizeof a), cases[i].first);
+        assert_string_equal(vpn_addr_str(&l, a, sizeof a), cases[i].last);
+        assert_int_equal(size, cases[i].size);
+        /* the pool made from the same line agrees */
+        assert_int_equal(vpn_ippool_init6(&p, "V6", &pf, cases[i].assigned), 0);
+        vpn_ippool_bounds(&p, &pf_first, &pf_last);
+        assert_true(vpn_addr_eq(&pf_first, &f));
+        assert_true(vpn_addr_eq(&pf_last, &l));
+        assert_int_equal(vpn_ippool_size(&p), size);
+        vpn_ippool_free(&p);
+    }
+    /* refused as vpn_ippool_init6 refuses, the outputs untouched */
+    vpn_prefix pf;
+    vpn_addr f = A("2001:db8::7"), l = A("2001:db8::8");
+    uint32_t size = 42;
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::/64"), 0);
+    assert_int_equal(vpn_ippool_bounds6(&pf, 63, &f, &l, &size), VPN_ERR_INVAL);
+    assert_int_equal(vpn_ippool_bounds6(&pf, 129, &f, &l, &size), VPN_ERR_INVAL);
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::1/64"), 0);
+    assert_int_equal(vpn_ippool_bounds6(&pf, 128, &f, &l, &size), VPN_ERR_INVAL);
+    assert_int_equal(vpn_prefix_parse(&pf, "2001:db8:99::/128"), 0);
+    assert_int_equal(vpn_ippool_bounds6(&pf, 128, &f, &l, &size), VPN_ERR_INVAL);
+    assert_int_equal(vpn_prefix_parse(&pf, "10.0.0.0/24"), 0);
+    assert_int_equal(vpn_ippool_bounds6(&pf, 32, &f, &l, &size), VPN_ERR_INVAL);
+    assert_int_equal(vpn_ippool_bounds6(NULL, 64, &f, &l, &size), VPN_ERR_INVAL);
+    assert_string_equal(vpn_addr_str(&f, a, sizeof a), "2001:db8::7");
+    assert_string_equal(vpn_addr_str(&l, a, sizeof a), "2001:db8::8");
+    assert_int_equal(size, 42);
+}
+
 static void test_cp_request_reply_roundtrip(void **state)
 {
     (void)state;
@@ -601,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_pool_claim),
         cmocka_unit_test(test_pool_bad_ranges),
         cmocka_unit_test(test_pool6),
+        cmocka_unit_test(test_pool6_bounds),
         cmocka_unit_test(test_cp_request_reply_roundtrip),
         cmocka_unit_test(test_cp_request_subnets),
         cmocka_unit_test(test_cp_hostile),

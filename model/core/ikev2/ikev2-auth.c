@@ -1649,14 +1649,11 @@ int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_in
         /* the `ipv6 local pool`s after the IPv4 ones: the first addresses
          * of the first and last prefixes handed out, how many there are */
         const vpn_conf_ipv6_pool *cp = &ctx->conf->ipv6_pool[index - ctx->conf->n_ip_pool];
-        vpn_ippool tmp;
         family = VPN_AF_INET6;
         out->name = cp->name;
-        if (vpn_ippool_init6(&tmp, cp->name, &cp->prefix, cp->assigned_len) == 0) {
-            vpn_ippool_bounds(&tmp, &out->first, &out->last);
-            out->size = tmp.last - tmp.first + 1;
-            vpn_ippool_free(&tmp);
-        }
+        /* arithmetic, nothing allocated: the conf checked the prefix, so
+         * this cannot fail; if it did, *out keeps no bounds and size 0 */
+        (void)vpn_ippool_bounds6(&cp->prefix, cp->assigned_len, &out->first, &out->last, &out->size);
     }
     for (size_t i = 0; i < ctx->n_pool; i++)
         if (ctx->pool[i].family == family && strcmp(ctx->pool[i].name, out->name) == 0)

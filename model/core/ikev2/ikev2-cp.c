@@ -69,36 +69,68 @@ int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, 
     return vpn_ippool_init6_a(NULL, p, name, prefix, assigned_len);
 }
 
-int vpn_ippool_init6_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_prefix *prefix,
-                       uint8_t assigned_len)
+/* The slots of `ipv6 local pool` prefix/assigned_len, as numbers: slot v
+ * is the prefix base + v * 2^(128 - assigned_len). The one rule for both
+ * the pool itself and what `show ip local pool` reports of it. */
+static int v6_slots(const vpn_prefix *prefix, uint8_t assigned_len, uint32_t *first, uint32_t *last)
 {
-    if (p == NULL || name == NULL || prefix == NULL || name[0] == '\0' || strlen(name) >= VPN_IPPOOL_NAME_MAX ||
-        prefix->addr.family != VPN_AF_INET6 || prefix->len > assigned_len || assigned_len > 128)
+    if (prefix == NULL || prefix->addr.family != VPN_AF_INET6 || prefix->len > assigned_len ||
+        assigned_len > 128)
         return VPN_ERR_INVAL;
-    vpn_prefix net = *prefix;
-    net.len = prefix->len;
     for (unsigned bit = prefix->len; bit < 128; bit++)
         if (prefix->addr.b[bit / 8] & (0x80u >> (bit % 8)))
             return VPN_ERR_INVAL; /* host bits set: not a prefix */
     unsigned span = (unsigned)assigned_len - prefix->len; /* slots: 2^span */
-    uint32_t first = assigned_len == 128 ? 1u : 0u;
+    /* RFC 4291 2.6.1: with /128 slots the all-zeros one is the anycast address */
+    uint32_t f = assigned_len == 128 ? 1u : 0u;
     uint64_t slots = span >= 32 ? (uint64_t)1 << 32 : (uint64_t)1 << span;
-    if (slots <= first)
+    if (slots <= f)
         return VPN_ERR_INVAL; /* a /128 pool of 128: only the anycast address */
-    uint64_t n = slots - first;
+    uint64_t n = slots - f;
     if (n > VPN_IPPOOL_MAX)
         n = VPN_IPPOOL_MAX;
-    uint32_t *own = vpn_calloc(al, (size_t)n, sizeof *own);
+    *first = f;
+    *last = f + (uint32_t)(n - 1);
+    return 0;
+}
+
+int vpn_ippool_bounds6(const vpn_prefix *prefix, uint8_t assigned_len, vpn_addr *first, vpn_addr *last,
+                       uint32_t *size)
+{
+    uint32_t f, l;
+    uint8_t b[16];
+    if (first == NULL || last == NULL || size == NULL)
+        return VPN_ERR_INVAL;
+    int rc = v6_slots(prefix, assigned_len, &f, &l);
+    if (rc != 0)
+        return rc;
+    /* cannot overflow: every slot lies inside the prefix */
+    v6_add_shifted(prefix->addr.b, f, 128u - assigned_len, b);
+    vpn_addr_from_bytes(first, b, 16);
+    v6_add_shifted(prefix->addr.b, l, 128u - assigned_len, b);
+    vpn_addr_from_bytes(last, b, 16);
+    *size = l - f + 1;
+    return 0;
+}
+
+int vpn_ippool_init6_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_prefix *prefix,
+                       uint8_t assigned_len)
+{
+    uint32_t first, last;
+    if (p == NULL || name == NULL || name[0] == '\0' || strlen(name) >= VPN_IPPOOL_NAME_MAX ||
+        v6_slots(prefix, assigned_len, &first, &last) != 0)
+        return VPN_ERR_INVAL;
+    uint32_t *own = vpn_calloc(al, (size_t)(last - first) + 1, sizeof *own);
     if (own == NULL)
         return VPN_ERR_NOMEM;
     memset(p, 0, sizeof *p);
     strcpy(p->name, name);
     p->family = VPN_AF_INET6;
-    memcpy(p->base, net.addr.b, 16);
+    memcpy(p->base, prefix->addr.b, 16);
     p->prefix_len = prefix->len;
     p->assigned_len = assigned_len;
     p->first = first;
-    p->last = first + (uint32_t)(n - 1);
+    p->last = last;
     p->owner = own;
     return 0;
 }

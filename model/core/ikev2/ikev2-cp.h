@@ -59,6 +59,12 @@ int vpn_ippool_init6(vpn_ippool *p, const char *name, const vpn_prefix *prefix, 
 /* The first and the last address a pool hands out (IPv6: the first
  * address of the first and of the last assigned prefix). */
 void vpn_ippool_bounds(const vpn_ippool *p, vpn_addr *first, vpn_addr *last);
+/* The same for an `ipv6 local pool` PREFIX ASSIGNED without making it
+ * (no allocation): the first addresses of the first and last prefixes it
+ * would hand out, and how many (at most VPN_IPPOOL_MAX). Errors:
+ * VPN_ERR_INVAL (as vpn_ippool_init6). */
+int vpn_ippool_bounds6(const vpn_prefix *prefix, uint8_t assigned_len, vpn_addr *first, vpn_addr *last,
+                       uint32_t *size);
 /* Both behind an allocation gate (common/alloc.h; NULL allows all): the
  * engine passes its own, so a pool that cannot be made fails as NOMEM. */
 int vpn_ippool_init_a(const vpn_alloc *al, vpn_ippool *p, const char *name, const vpn_addr *first,
