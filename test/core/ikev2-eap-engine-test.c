@@ -1118,6 +1118,14 @@ static void test_ipv6_only_grant_ipv4_selectors(void **state)
     assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 1, &pi), 0);
     assert_string_equal(pi.name, "V6");
     assert_int_equal(pi.in_use, 0);
+    {
+        /* show ip local pool: the IPv6 pool's bounds (::0 never given) */
+        static char out[4096];
+        vpn_show_buf sb;
+        vpn_show_init(&sb, out, sizeof out);
+        assert_int_equal(vpn_show_ip_local_pool(n.node[1].ctx, &sb), 0);
+        assert_non_null(strstr(out, " V6                       2001:db8:99::1  2001:db8:99::3      3       0\n"));
+    }
     tp_free(&n);
 }
 
