@@ -1129,6 +1129,45 @@ static void test_ipv6_only_grant_ipv4_selectors(void **state)
     tp_free(&n);
 }
 
+/* The mirror case: an IPv4-only grant (no `ipv6 pool`) to a user whose
+ * selectors after the hub's template (::/0 only) carry no IPv4. The /32
+ * is not within what is left of the proposal (2.9: the responder's TSi is
+ * a subset of the initiator's), and the IPv6 ::/0 is not the user's to
+ * keep (3.15.4): the CHILD_SA is refused with TS_UNACCEPTABLE. */
+static void test_ipv4_only_grant_ipv6_selectors(void **state)
+{
+    (void)state;
+    tp_net n;
+    char *c = client_conf("alice", "Secr3t!", "mschapv2");
+    tp_init(&n);
+    tp_add(&n, c, "192.0.2.1", "client");
+    tp_add(&n, hub_conf, "192.0.2.2", "hub");
+    free(c);
+    vpn_ikev2_policy hp = ts_policy("10.1.0.0/16", "::/0", 0, 9); /* TSi template: ::/0 only */
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &hp), 0);
+    vpn_ikev2_policy pc = client_policy();
+    pc.ts_local[1] = sel("::/0", 0);
+    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
+    pc.n_ts_local = pc.n_ts_remote = 2;
+    initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    int fb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0), fa = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(fb >= 0);
+    assert_true(fa >= 0);
+    assert_int_equal(n.node[1].ev[fb].reason, VPN_IKEV2_R_TS_UNACCEPTABLE);
+    assert_int_equal(n.node[0].ev[fa].notify, VPN_IKEV2_N_TS_UNACCEPTABLE);
+    /* the IPv4 address went back with the IKE SA the client deleted */
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    vpn_ikev2_pool_info pi;
+    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 0, &pi), 0);
+    assert_string_equal(pi.name, "RA-POOL");
+    assert_int_equal(pi.in_use, 0);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1147,6 +1186,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_cp_no_pool),
         cmocka_unit_test(test_spoke_routes_hostile_reply),
         cmocka_unit_test(test_ipv6_only_grant_ipv4_selectors),
+        cmocka_unit_test(test_ipv4_only_grant_ipv6_selectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
