@@ -404,7 +404,7 @@ static void test_eap_mschapv2(void **state)
  * the op, so a faulty one returned as a success, or a key left broken for
  * the clean rerun, fails the sweep. Before vpn_sig_rsa_raw_sign both
  * callers signed with EVP_PKEY_sign directly. */
-static int op_rsa_raw(uint8_t *out, size_t *len)
+static int op_rsa_raw(const fixture *f, uint8_t *out, size_t *len)
 {
     uint8_t digest[32];
     size_t n = 512;
@@ -412,7 +412,7 @@ static int op_rsa_raw(uint8_t *out, size_t *len)
 
     for (size_t i = 0; i < sizeof digest; i++)
         digest[i] = (uint8_t)(0xa0 + i);
-    if ((rc = vpn_sig_rsa_raw_sign(g_fx->rsa, digest, sizeof digest, out, &n)))
+    if ((rc = vpn_sig_rsa_raw_sign(f->rsa, digest, sizeof digest, out, &n)))
         return rc;
     *len = n;
     return 0;
@@ -422,22 +422,22 @@ static void test_rsa_raw(void **state)
 {
     uint8_t sig[512], digest[32];
     size_t n = sizeof sig;
-    (void)state;
+    const fixture *f = *state;
 
-    assert_true(sweep("rsa_raw", op_rsa_raw) > 0);
+    assert_true(sweep(f, "rsa_raw", op_rsa_raw) > 0);
     /* and what it makes verifies, raw, and only over that digest */
     for (size_t i = 0; i < sizeof digest; i++)
         digest[i] = (uint8_t)(0xa0 + i);
-    assert_int_equal(vpn_sig_rsa_raw_sign(g_fx->rsa, digest, sizeof digest, sig, &n), 0);
+    assert_int_equal(vpn_sig_rsa_raw_sign(f->rsa, digest, sizeof digest, sig, &n), 0);
     assert_int_equal(n, 256);
-    assert_int_equal(vpn_sig_rsa_raw_verify(g_fx->rsa, digest, sizeof digest, sig, n), 0);
+    assert_int_equal(vpn_sig_rsa_raw_verify(f->rsa, digest, sizeof digest, sig, n), 0);
     digest[0] ^= 1;
-    assert_int_equal(vpn_sig_rsa_raw_verify(g_fx->rsa, digest, sizeof digest, sig, n), VPN_ERR_AUTH);
+    assert_int_equal(vpn_sig_rsa_raw_verify(f->rsa, digest, sizeof digest, sig, n), VPN_ERR_AUTH);
     /* an EC key is refused, as is too small a buffer */
     n = sizeof sig;
-    assert_int_equal(vpn_sig_rsa_raw_sign(g_fx->p256, digest, sizeof digest, sig, &n), VPN_ERR_INVAL);
+    assert_int_equal(vpn_sig_rsa_raw_sign(f->p256, digest, sizeof digest, sig, &n), VPN_ERR_INVAL);
     n = 100;
-    assert_int_equal(vpn_sig_rsa_raw_sign(g_fx->rsa, digest, sizeof digest, sig, &n), VPN_ERR_NOSPACE);
+    assert_int_equal(vpn_sig_rsa_raw_sign(f->rsa, digest, sizeof digest, sig, &n), VPN_ERR_NOSPACE);
 }
 
 static int setup(void **state)
