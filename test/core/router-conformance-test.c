@@ -407,8 +407,8 @@ static void test_natt_demux(void **state)
 
 /* RFC 7296 2.23 through the router: the NAT in front of R1 rebinds (its
  * 4500 now leaves from 45500, the old port is dead). R2, not behind a NAT,
- * follows R1 there from R1's next ESP packet (authentic, new to the replay
- * window): its ESP goes to 45500 and traffic both ways flows again on the
+ * follows R1 there from R1's next ESP packet (authentic, numbered above
+ * all R2 verified before): its ESP goes to 45500 and traffic both ways flows again on the
  * same SAs; R1 moves nothing. */
 static void test_natt_rebinding(void **state)
 {
