@@ -1047,6 +1047,148 @@ static void test_delete_after_lost_answer(void **state)
     delete_behind_loss(true);
 }
 
+/* ---- only the newest message moves the peer (RFC 7296 2.23) ---------------------------- */
+
+/* Takes R1's CREATE_CHILD_SA requests (or, with `answers`, R2's answers
+ * to them) out of the network, keeping copies in the order they left. */
+typedef struct newest_taker {
+    bool answers;
+    tp_dgram *d[4];
+    int n;
+} newest_taker;
+
+static bool take_newest(tp_net *n, tp_dgram *d, void *user)
+{
+    newest_taker *t = user;
+    (void)n;
+    if (tp_exchange(d) != 36 || tp_is_response(d) != t->answers || d->from != (t->answers ? 1 : 0))
+        return true;
+    assert_true(t->n < 4);
+    t->d[t->n] = malloc(sizeof *d);
+    assert_non_null(t->d[t->n]);
+    *t->d[t->n++] = *d;
+    return false;
+}
+
+static void newest_taker_free(newest_taker *t)
+{
+    for (int i = 0; i < t->n; i++)
+        free(t->d[i]);
+}
+
+/* Hands node `to` the taken message with message ID `mid` from `src`. */
+static void give_mid(tp_net *n, int to, const newest_taker *t, uint32_t mid, const vpn_ikev2_endpoint *src)
+{
+    const uint8_t *ike;
+    size_t len;
+
+    for (int i = 0; i < t->n; i++) {
+        if (mid_of(t->d[i]) != mid)
+            continue;
+        ike = tp_ike(t->d[i], &len);
+        forge_to(n, to, src, ike, len);
+        return;
+    }
+    fail_msg("no message %u taken", mid);
+}
+
+static void expect_peer(tp_net *n, int node, const vpn_ikev2_endpoint *ep, int moves)
+{
+    vpn_ikev2_sa_info i = info(n, node);
+    assert_int_equal(i.remote.port, ep->port);
+    assert_true(vpn_addr_eq(&i.remote.addr, &ep->addr));
+    assert_int_equal(tp_count_ev(&n->node[node], VPN_IKEV2_EV_CHILD_MOVED), moves);
+}
+
+static void test_window_older_request_does_not_move_back(void **state)
+{
+    tp_net n;
+    newest_taker t = {.answers = false};
+    vpn_ikev2_endpoint old_ep, new_ep;
+    vpn_ikev2_stats s0, s1;
+    (void)state;
+
+    /* Window 5: R1's requests 2, 3, 4 are in flight together. R2 takes 2
+     * from the peer's old mapping (and follows it there), then 4 from a
+     * new one (follows again), then 3, held back, from the old mapping:
+     * authentic and inside the window, so taken, but older than 4: R2
+     * stays where 4 came from ("only in response to a new packet").
+     * Then request 2 again from the old mapping (a replay, answered from
+     * the cache): no move either. */
+    up(&n, NULL, NULL);
+    n.hook = take_newest;
+    n.hook_user = &t;
+    ask(&n, 0, 3, 1);
+    tp_pump(&n);
+    n.hook = NULL;
+    assert_int_equal(t.n, 3);
+    assert_int_equal(vpn_addr_parse(&old_ep.addr, "192.0.2.80"), 0);
+    assert_int_equal(vpn_addr_parse(&new_ep.addr, "192.0.2.81"), 0);
+    old_ep.port = new_ep.port = VPN_IKEV2_NATT_PORT;
+    vpn_ikev2_stats_get(n.node[1].ctx, &s0);
+
+    give_mid(&n, 1, &t, 2, &old_ep);
+    expect_peer(&n, 1, &old_ep, 1);
+    /* one CHILD_MOVED per CHILD_SA: two by now */
+    give_mid(&n, 1, &t, 4, &new_ep);
+    expect_peer(&n, 1, &new_ep, 1 + 2);
+    give_mid(&n, 1, &t, 3, &old_ep);
+    expect_peer(&n, 1, &new_ep, 1 + 2);
+    vpn_ikev2_stats_get(n.node[1].ctx, &s1);
+    assert_int_equal(s1.in_requests, s0.in_requests + 3);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 3);
+
+    /* replays of 2 and 3 from the old mapping: answered again, not followed */
+    give_mid(&n, 1, &t, 2, &old_ep);
+    give_mid(&n, 1, &t, 3, &old_ep);
+    vpn_ikev2_stats_get(n.node[1].ctx, &s1);
+    assert_int_equal(s1.duplicates_answered, s0.duplicates_answered + 2);
+    assert_int_equal(s1.in_requests, s0.in_requests + 3);
+    expect_peer(&n, 1, &new_ep, 1 + 2);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN), 0);
+    newest_taker_free(&t);
+    tp_free(&n);
+}
+
+static void test_window_older_response_does_not_move_back(void **state)
+{
+    tp_net n;
+    newest_taker t = {.answers = true};
+    vpn_ikev2_endpoint old_ep, new_ep;
+    vpn_ikev2_stats s0, s1;
+    (void)state;
+
+    /* The initiator's side: R2 answers R1's requests 2, 3, 4; R1 gets the
+     * answer to 2 from the old mapping, to 4 from a new one, then the
+     * held-back answer to 3 from the old mapping: taken (its CHILD_SA comes
+     * up), but R1 stays where the newest answer came from. */
+    up(&n, NULL, NULL);
+    n.hook = take_newest;
+    n.hook_user = &t;
+    ask(&n, 0, 3, 1);
+    tp_pump(&n);
+    n.hook = NULL;
+    assert_int_equal(t.n, 3);
+    assert_int_equal(vpn_addr_parse(&old_ep.addr, "192.0.2.82"), 0);
+    assert_int_equal(vpn_addr_parse(&new_ep.addr, "192.0.2.83"), 0);
+    old_ep.port = new_ep.port = VPN_IKEV2_NATT_PORT;
+    vpn_ikev2_stats_get(n.node[0].ctx, &s0);
+
+    give_mid(&n, 0, &t, 2, &old_ep);
+    expect_peer(&n, 0, &old_ep, 1);
+    /* one CHILD_MOVED per CHILD_SA: two by now */
+    give_mid(&n, 0, &t, 4, &new_ep);
+    expect_peer(&n, 0, &new_ep, 1 + 2);
+    give_mid(&n, 0, &t, 3, &old_ep);
+    expect_peer(&n, 0, &new_ep, 1 + 2);
+    vpn_ikev2_stats_get(n.node[0].ctx, &s1);
+    assert_int_equal(s1.in_responses, s0.in_responses + 3);
+    assert_int_equal(info(&n, 0).requests_in_flight, 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1 + 3);
+    newest_taker_free(&t);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1068,6 +1210,8 @@ int main(void)
         cmocka_unit_test(test_window_forged_responses_change_nothing),
         cmocka_unit_test(test_delete_after_lost_request),
         cmocka_unit_test(test_delete_after_lost_answer),
+        cmocka_unit_test(test_window_older_request_does_not_move_back),
+        cmocka_unit_test(test_window_older_response_does_not_move_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

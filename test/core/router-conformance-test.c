@@ -407,8 +407,8 @@ static void test_natt_demux(void **state)
 
 /* RFC 7296 2.23 through the router: the NAT in front of R1 rebinds (its
  * 4500 now leaves from 45500, the old port is dead). R2, not behind a NAT,
- * follows R1 there from R1's next ESP packet (authentic, new to the replay
- * window): its ESP goes to 45500 and traffic both ways flows again on the
+ * follows R1 there from R1's next ESP packet (authentic, numbered above
+ * all R2 verified before): its ESP goes to 45500 and traffic both ways flows again on the
  * same SAs; R1 moves nothing. */
 static void test_natt_rebinding(void **state)
 {
@@ -466,6 +466,89 @@ static void test_natt_rebinding(void **state)
     rn_free(&n);
 }
 
+/* RFC 7296 2.23 "only in response to a new packet": R1's ESP packet N-1
+ * is held back on the way; the NAT rebinds and R1's packet N arrives from
+ * the new port, R2 follows. Then packet N-1 arrives from the old port:
+ * authentic and not yet seen by the replay window (so it is delivered),
+ * but older than N: R2 must not move back to the dead port. */
+typedef struct hold_esp {
+    bool armed;
+    uint8_t data[2048];
+    size_t len;
+} hold_esp;
+
+static bool hold_esp_hook(rn_net *n, rn_msg *m, void *user)
+{
+    hold_esp *h = user;
+    (void)n;
+    /* ESP in UDP from R1: not a keepalive (1 octet), not the non-ESP
+     * marker (four zero octets, RFC 3948 2.2) */
+    if (!h->armed || m->from != 0 || !m->udp || m->dst.port != VPN_NATT_PORT || m->len < 16 ||
+        (m->data[0] | m->data[1] | m->data[2] | m->data[3]) == 0)
+        return true;
+    h->armed = false;
+    memcpy(h->data, m->data, m->len);
+    h->len = m->len;
+    return false;
+}
+
+static void test_natt_rebinding_old_packet_held(void **state)
+{
+    rn_net n;
+    rn_node *a, *b;
+    char *ca, *cb;
+    hold_esp h;
+    vpn_ikev2_sa_info info;
+    (void)state;
+
+    memset(&h, 0, sizeof h);
+    rn_init(&n);
+    n.nat = true;
+    n.nat_addr = tu_addr("198.51.100.1");
+    ca = rn_flex_conf(0, NULL, NULL, NULL, "tunnel", NULL);
+    cb = rn_flex_conf(1, "198.51.100.1", NULL, NULL, "tunnel", NULL);
+    a = rn_add(&n, 0, ca, VPN_ROUTER_TUNNEL_VTI, true, NULL);
+    b = rn_add(&n, 1, cb, VPN_ROUTER_TUNNEL_VTI, false, "198.51.100.1");
+    free(ca);
+    free(cb);
+    vpn_router_start(a->r, n.now);
+    rn_run_for(&n, 1);
+    assert_int_equal(rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_UP), 1);
+    rn_traffic(a, 10);
+    rn_traffic(b, 10);
+    rn_run_for(&n, 2);
+    /* R1's next ESP packet (N-1) is held back from the old mapping */
+    n.hook = hold_esp_hook;
+    n.hook_user = &h;
+    h.armed = true;
+    /* in steps shorter than R1's 100 ms between packets: R1 stops right
+     * after the held one, so the next it sends is N */
+    for (int i = 0; i < 100 && h.armed; i++)
+        rn_run_for(&n, 0.01);
+    assert_false(h.armed);
+    assert_true(h.len > 0);
+    rn_traffic(a, 0);
+    rn_run_for(&n, 0.5);
+    /* the rebinding; R1's next packet (N) comes from 45500: R2 follows */
+    n.nat_port4500 = 45500;
+    rn_traffic(a, 10);
+    rn_run_for(&n, 1);
+    assert_int_equal(rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_MOVED), 1);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(b->r), 0, &info), 0);
+    assert_int_equal(info.remote.port, 45500);
+    /* N-1 arrives late from the old port 44500: authentic and new to the
+     * replay window, so delivered, but not the newest: no move back */
+    assert_int_equal(inject(&n, 1, VPN_NATT_PORT, h.data, h.len), VPN_ROUTER_DROP_NONE);
+    assert_int_equal(rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_CHILD_MOVED), 1);
+    assert_int_equal(vpn_ikev2_sa_get(vpn_router_ikev2(b->r), 0, &info), 0);
+    assert_int_equal(info.remote.port, 45500);
+    /* and R2's traffic still reaches R1 through the new mapping */
+    a->tx_seq = b->tx_seq = 5000;
+    rn_run_for(&n, 3);
+    assert_true(b->seen[5010] && a->seen[5010]);
+    rn_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_rekey_grace_bounded),
         cmocka_unit_test(test_natt_demux),
         cmocka_unit_test(test_natt_rebinding),
+        cmocka_unit_test(test_natt_rebinding_old_packet_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

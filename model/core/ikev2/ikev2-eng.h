@@ -212,6 +212,7 @@ typedef struct ikev2_sa {
     ikev2_exch *park;
     size_t n_park;
     uint32_t recv_seen;               /* bit k: request mid_recv + k already answered */
+    uint64_t resp_recv_next;          /* highest response message ID received + 1 (0: none); 2.23 */
     struct ikev2_rcache *old_resp;
     size_t old_next;
     /* children */

@@ -1431,12 +1431,15 @@ static bool endpoint_eq(const vpn_ikev2_endpoint *a, const vpn_ikev2_endpoint *b
 }
 
 /*
- * RFC 7296 2.23: with a NAT on the path, the peer is where its latest
+ * RFC 7296 2.23: with a NAT on the path, the peer is where its newest
  * authenticated message came from (a NAT may drop a mapping and make a
  * new one on another port); its CHILD_SAs follow (CHILD_MOVED). Called
- * only for messages that are new (a retransmitted request was answered
- * from the cache before this; "only in response to a new packet", or an
- * old replayed one could move the SA back). A host behind a NAT does not
+ * only for a message newer than every one received before it: a request
+ * with the highest message ID so far (a retransmitted one was answered
+ * from the cache before this), a response with the highest message ID
+ * so far, an ESP packet with the highest sequence number so far
+ * (vpn_ikev2_child_peer_moved); "only in response to a new packet", or an
+ * old, held-back or replayed one could move the SA back. A host behind a NAT does not
  * follow once the SA is up ("SHOULD NOT ... it opens a possible DoS
  * attack"); before that it must, as the peer moves from 500 to 4500.
  */
@@ -1642,6 +1645,7 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     ikev2_in in;
     uint32_t mid = outer->hdr.msg_id, off, window;
     const ikev2_rcache *old;
+    bool newest;
     int rc;
 
     /* RFC 7296 2.2: a retransmission of the last request gets the cached
@@ -1724,13 +1728,20 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
         plain_view(ctx, sa, false, remote, local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
     ctx->stats.in_requests++;
     sa->last_recv = now;
+    /* RFC 7296 2.23 "only in response to a new packet": with a window > 1
+     * an authentic request may come after a higher one (held back, or
+     * replayed by whoever held it), from where the peer was before; only
+     * the highest message ID received so far moves the SA. recv_seen has
+     * no bit at or above off exactly when no higher request came yet. */
+    newest = (sa->recv_seen >> off) == 0;
     sa->recv_seen |= 1u << off;
     while (sa->recv_seen & 1u) {
         sa->recv_seen >>= 1;
         sa->mid_recv++;
     }
     peer_window(ctx, sa, inner);
-    follow_peer(ctx, sa, local, remote);
+    if (newest)
+        follow_peer(ctx, sa, local, remote);
     if (rc == 2) {
         answer_bad_inner(ctx, sa, &in, inner);
         /* an IKE_AUTH that cannot be read ends the attempt (2.21.2) */
@@ -1815,7 +1826,12 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         exch_swap(&sa->req, &sa->park[k]);
     /* a response comes where the request went (RFC 7296 2.11) */
     plain_view(ctx, sa, false, &sa->remote, &sa->local, buf, ctx->plain_first, ctx->plain, ctx->plain_len);
-    follow_peer(ctx, sa, local, remote);
+    /* 2.23: likewise only the response with the highest message ID so far
+     * (with requests parked, an older answer may come last) */
+    if (outer->hdr.msg_id >= sa->resp_recv_next) {
+        sa->resp_recv_next = (uint64_t)outer->hdr.msg_id + 1;
+        follow_peer(ctx, sa, local, remote);
+    }
     ctx->stats.in_responses++;
     sa->last_recv = now;
     in.raw = buf;

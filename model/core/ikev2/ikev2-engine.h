@@ -436,9 +436,12 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
 
 /*
  * RFC 7296 2.23: the driver verified a packet of CHILD_SA child_id (ESP
- * in UDP whose ICV checked and that was new to the replay window) that
- * came from remote, not from where the IKE SA has its peer: a NAT in
- * front of the peer gave it a new mapping. When the IKE SA saw a NAT in
+ * in UDP whose ICV checked and whose sequence number is above every one
+ * verified on that SA before it: "only in response to a new packet", as
+ * an authentic packet held back or replayed from the old address passes
+ * the replay window too and must not move the SA back) that came from
+ * remote, not from where the IKE SA has its peer: a NAT in front of the
+ * peer gave it a new mapping. When the IKE SA saw a NAT in
  * front of the peer and none in front of us, it follows the peer there:
  * IKE messages and, through CHILD_MOVED events for each of its CHILD_SAs,
  * ESP go to remote from now on. A host behind a NAT does not follow

@@ -447,6 +447,11 @@ int vpn_esp_decap_payload(vpn_sad *sad, vpn_pkt *pkt, const vpn_esp_outer *outer
     if (rc)
         return in_drop(sa, spi, VPN_SA_ERR_INTERNAL, rc);
 
+    /* RFC 7296 2.23: a NAT peer-follow may only be triggered by a packet
+     * newer than every one verified before it, not merely one the window
+     * has not seen: a held-back authentic packet from the old address
+     * would otherwise move the SA back. Judged before the window moves. */
+    rx->newest = seq > sa->replay.top;
     /* Authentic: now, and only now, the window moves (RFC 4303 3.4.3). */
     rc = vpn_replay_update(&sa->replay, seq);
     if (rc)

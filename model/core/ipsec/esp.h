@@ -71,6 +71,7 @@ typedef struct vpn_esp_rx {
     vpn_esp_verdict verdict;
     vpn_sa *sa;              /* the SA (DELIVER, DUMMY) */
     uint64_t seq;            /* full sequence number */
+    bool newest;             /* seq above every sequence number verified before (RFC 7296 2.23) */
     uint8_t next_header;     /* from the trailer */
     bool has_pseudotime;
     uint64_t pseudotime_ms;  /* sender's TBAR pseudotime */

@@ -2682,14 +2682,17 @@ vpn_router_drop vpn_router_esp_input(vpn_router *r, uint64_t now, vpn_pkt *pkt, 
     (void)vpn_rd_u32(&rd, &spi);
     rc = vpn_esp_decap_payload(r->sad, pkt, outer, now, &rx);
     if (rc == 0 && outer->udp && rx.sa) {
-        /* RFC 7296 2.23: an authentic, new ESP packet from elsewhere than
-         * the peer's known address and port: a NAT in front of it made a
-         * new mapping. The engine decides whether the SA follows. */
+        /* RFC 7296 2.23: an authentic ESP packet, with a sequence number
+         * above every one verified before it, from elsewhere than the
+         * peer's known address and port: a NAT in front of it made a new
+         * mapping. The engine decides whether the SA follows. Only the
+         * newest packet counts ("in response to a new packet"): one that
+         * merely passes the window may be an old packet held back or
+         * replayed from the old address, and must not move the SA back;
+         * and without replay protection (window 0) nothing counts. */
         const vpn_sa_config *cfg = vpn_sa_get_config(rx.sa);
         uint32_t id = (uint32_t)(uintptr_t)vpn_sa_get_user(rx.sa);
-        /* (2.23: "only if replay protection is enabled": a replayed
-         * old packet must not move the SA back) */
-        if (cfg->udp_encap && cfg->replay_window && id < RT_MANUAL_ID_BASE && r->ike &&
+        if (rx.newest && cfg->udp_encap && cfg->replay_window && id < RT_MANUAL_ID_BASE && r->ike &&
             (cfg->udp_sport != outer->sport || !vpn_addr_eq(&cfg->remote, &outer->src)))
             moved = id;
     }
