@@ -743,7 +743,9 @@ static void test_both_initiate_no_loss(void **state)
     /* the duplicate went: one IKE SA each side, and both ends had two */
     assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
     assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(b->r)), 1);
-    assert_true(rn_count(a, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_IKE_DOWN) + rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_IKE_DOWN) >= 2);
+    assert_true(rn_count(a, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_IKE_DOWN) +
+                    rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_IKE_DOWN) >=
+                2);
     assert_true(a->tx_seq > first_a + 1000 && b->tx_seq > first_b + 1000);
     assert_int_equal(lost_since(a, b, first_a), 0);
     assert_int_equal(lost_since(b, a, first_b), 0);
