@@ -1189,6 +1189,70 @@ static void test_window_older_response_does_not_move_back(void **state)
     tp_free(&n);
 }
 
+/* Holds R2's first CREATE_CHILD_SA answer back (a copy to hand over later). */
+typedef struct {
+    tp_dgram *held;
+} rekey_holder;
+
+static bool hold_rekey_answer(tp_net *n, tp_dgram *d, void *user)
+{
+    rekey_holder *h = user;
+    (void)n;
+    if (h->held || tp_exchange(d) != 36 || !tp_is_response(d) || d->from != 1)
+        return true;
+    h->held = malloc(sizeof *h->held);
+    assert_non_null(h->held);
+    *h->held = *d;
+    return false;
+}
+
+/* R1 rekeys the IKE SA and is told to delete it while the answer is on the
+ * way (held back, then handed over). R2 made the new IKE SA and moved the
+ * CHILD_SA to it on the request (RFC 7296 2.18), so a Delete of the old
+ * SA alone would leave R2 the new SA and its child until its DPD: R1 waits
+ * for the answer, deletes the new SA it names, then the old one. Both ends
+ * end with no IKE SA, R2 told by Deletes, and R1's driver hears nothing
+ * after its IKE_DOWN. */
+static void test_delete_during_ike_rekey(void **state)
+{
+    tp_net n;
+    rekey_holder h = {NULL};
+    uint32_t old0;
+    int d;
+
+    (void)state;
+    up(&n, NULL, NULL);
+    old0 = tp_sa_id(&n, 0);
+    n.hook = hold_rekey_answer;
+    n.hook_user = &h;
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, old0), 0);
+    tp_pump(&n);
+    assert_non_null(h.held);
+    /* R2 already holds the new SA (with the child) beside the old one */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, old0), 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 1);
+    tp_pump(&n);
+    assert_int_equal(vpn_ikev2_input(n.node[0].ctx, n.now, &h.held->dst, &h.held->src, h.held->data, h.held->len),
+                     0);
+    free(h.held);
+    n.hook = NULL;
+    tp_run_for(&n, 5);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    /* R2 dropped the new SA and its child on a Delete, not a timeout */
+    d = tp_find_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN, 0);
+    assert_true(d >= 0);
+    assert_int_equal(n.node[1].ev[d].reason, VPN_IKEV2_R_PEER_DELETE);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_DOWN), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), 1);
+    /* R1's driver heard of nothing after its IKE_DOWN */
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_REKEYED), 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_DOWN), 1);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1212,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_delete_after_lost_answer),
         cmocka_unit_test(test_window_older_request_does_not_move_back),
         cmocka_unit_test(test_window_older_response_does_not_move_back),
+        cmocka_unit_test(test_delete_during_ike_rekey),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -694,6 +694,66 @@ static void test_gre_key_transport(void **state)
     }
 }
 
+/* Sequence numbers from `from` at or past `first` that `to` never got, of
+ * those sent long enough ago to have arrived. */
+static uint32_t lost_since(const rn_node *from, const rn_node *to, uint32_t first)
+{
+    uint32_t lost = 0;
+    for (uint32_t s = first; s < from->tx_seq; s++)
+        lost += !to->seen[s] && from->sent_at[s] + 4 * from->net->latency_ns <= from->net->now;
+    return lost;
+}
+
+/* Both ends initiate at once on a point-to-point tunnel: two IKE SAs, each
+ * with a pair; the engine deletes the one with the higher SPIs
+ * (ikev2_duplicate_check), its initiator at once. Each end sends on the
+ * pair it installed last, so until the Delete arrives the peer may send
+ * on the pair being deleted: its inbound SA is kept for the rekey grace
+ * and, from the moment both ends send, no packet either way is lost. */
+static void test_both_initiate_no_loss(void **state)
+{
+    rn_net n;
+    char *c0 = rn_flex_conf(0, NULL, NULL, NULL, NULL, NULL);
+    char *c1 = rn_flex_conf(1, NULL, NULL, NULL, NULL, NULL);
+    rn_node *a, *b;
+    vpn_router_tunnel_info ta, tb;
+    uint32_t first_a, first_b;
+    int steps = 0;
+    (void)state;
+
+    rn_init(&n);
+    a = rn_add(&n, 0, c0, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    b = rn_add(&n, 1, c1, VPN_ROUTER_TUNNEL_GRE_IPSEC, true, NULL);
+    assert_int_equal(vpn_router_start(a->r, n.now), 0);
+    assert_int_equal(vpn_router_start(b->r, n.now), 0);
+    rn_traffic(a, 2000);
+    rn_traffic(b, 2000);
+    do {
+        rn_run_for(&n, 0.0005);
+        assert_int_equal(vpn_router_tunnel_get(a->r, a->tunnel, &ta), 0);
+        assert_int_equal(vpn_router_tunnel_get(b->r, b->tunnel, &tb), 0);
+        assert_true(++steps < 10000);
+    } while (ta.out_child == 0 || tb.out_child == 0);
+    first_a = a->tx_seq;
+    first_b = b->tx_seq;
+    rn_run_for(&n, 2);
+    rn_traffic(a, 0);
+    rn_traffic(b, 0);
+    rn_run_for(&n, 1);
+    /* the duplicate went: one IKE SA each side, and both ends had two */
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(a->r)), 1);
+    assert_int_equal(vpn_ikev2_sa_count(vpn_router_ikev2(b->r)), 1);
+    assert_true(rn_count(a, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_IKE_DOWN) +
+                    rn_count(b, VPN_ROUTER_EV_IKEV2, VPN_IKEV2_EV_IKE_DOWN) >=
+                2);
+    assert_true(a->tx_seq > first_a + 1000 && b->tx_seq > first_b + 1000);
+    assert_int_equal(lost_since(a, b, first_a), 0);
+    assert_int_equal(lost_since(b, a, first_b), 0);
+    rn_free(&n);
+    free(c0);
+    free(c1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -711,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_manual_gre),
         cmocka_unit_test(test_show),
         cmocka_unit_test(test_management),
+        cmocka_unit_test(test_both_initiate_no_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

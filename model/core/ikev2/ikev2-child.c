@@ -1017,6 +1017,69 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
     adopt(ctx, sa, n, now);
 }
 
+/* An IKE SA rekey answer (RFC 7296 2.18) that names the new SA: one of
+ * our proposals with its SPI, the group we sent, a nonce, and a KE value
+ * that gives g^ir. */
+static bool rekey_answer_ok(const ikev2_exch *x, const vpn_ikev2_payload *sa_pl, const vpn_ikev2_payload *nr,
+                            const vpn_ikev2_payload *ke, vpn_ikev2_proposal *acc, uint8_t *gir, size_t *gir_len)
+{
+    return sa_pl != NULL && nr != NULL && ke != NULL &&
+           vpn_ikev2_proposal_check_reply(sa_pl, x->ike_props, x->n_ike_props, acc) == 0 && acc->spi_len == 8 &&
+           ikev2_spi64(acc->spi) != 0 && ke->u.ke.group == x->dh_group &&
+           ikev2_prop_id(acc, VPN_IKEV2_XF_DH, NULL) == x->dh_group && vpn_ikev2_ke_check(ke) == 0 &&
+           nr->u.nonce.data.len >= VPN_IKEV2_NONCE_MIN &&
+           vpn_dh_compute(x->dh, ke->u.ke.data.ptr, ke->u.ke.data.len, gir, gir_len) == 0;
+}
+
+/* A new IKE SA the peer holds but the driver never heard of (and no
+ * CHILD_SA of ours is on it) is told to go: INFORMATIONAL { D(IKE) } on
+ * it, and with it go the CHILD_SAs the peer moved to it (1.4.1). */
+static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now)
+{
+    if (n == NULL || n->phase == IKEV2_P_DEAD || n->phase == IKEV2_P_DELETING)
+        return;
+    n->phase = IKEV2_P_ESTABLISHED; /* INFORMATIONAL runs under an established SA */
+    n->down_emitted = true;
+    n->n_pending = 0;
+    n->rekey_at = n->keepalive_at = 0;
+    if (ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0) == 0)
+        n->phase = IKEV2_P_DELETING;
+    else
+        ikev2_sa_mark_dead(ctx, n);
+}
+
+void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    const vpn_ikev2_msg *m = in->msg;
+    const vpn_ikev2_payload *sa_pl = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_SA, NULL);
+    const vpn_ikev2_payload *nr = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_NONCE, NULL);
+    const vpn_ikev2_payload *ke = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_KE, NULL);
+    vpn_ikev2_proposal acc;
+    uint8_t gir[VPN_DH_MAX_LEN];
+    size_t gir_len = sizeof gir;
+    ikev2_sa *n = NULL;
+    uint32_t peer_id = sa->rekey_peer_sa;
+
+    sa->rekey_peer_sa = 0;
+    if (sa->req.task == IKEV2_T_IKE_REKEY && rekey_answer_ok(&sa->req, sa_pl, nr, ke, &acc, gir, &gir_len)) {
+        /* 2.18: the peer made the new SA and moved the children to it */
+        n = rekeyed_sa(ctx, sa, now, true, &acc, sa->req.new_ike_spi, acc.spi, sa->req.nonce, IKEV2_NONCE_LEN,
+                       nr->u.nonce.data.ptr, nr->u.nonce.data.len, gir, gir_len);
+        if (n == NULL)
+            IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: no memory to delete the peer's new IKE SA (its DPD will)",
+                      sa->id);
+    }
+    OPENSSL_cleanse(gir, sizeof gir);
+    if (n != NULL) {
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u closing: deleting IKE SA %u its rekey made", sa->id, n->id);
+        successor_delete(ctx, n, now);
+    }
+    /* 2.8.2: a new SA our answer to the peer's own rekey made is the
+     * peer's once it has our answer: it goes too */
+    if (peer_id)
+        successor_delete(ctx, ikev2_sa_by_id(ctx, peer_id), now);
+}
+
 static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
@@ -1034,12 +1097,7 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
         sa->rekey_at = now + RETRY_LATER_NS;
         return;
     }
-    if (sa_pl == NULL || nr == NULL || ke == NULL ||
-        vpn_ikev2_proposal_check_reply(sa_pl, x->ike_props, x->n_ike_props, &acc) != 0 || acc.spi_len != 8 ||
-        ikev2_spi64(acc.spi) == 0 || ke->u.ke.group != x->dh_group ||
-        ikev2_prop_id(&acc, VPN_IKEV2_XF_DH, NULL) != x->dh_group || vpn_ikev2_ke_check(ke) != 0 ||
-        nr->u.nonce.data.len < VPN_IKEV2_NONCE_MIN ||
-        vpn_dh_compute(x->dh, ke->u.ke.data.ptr, ke->u.ke.data.len, gir, &gir_len) != 0) {
+    if (!rekey_answer_ok(x, sa_pl, nr, ke, &acc, gir, &gir_len)) {
         const vpn_ikev2_payload *e = NULL;
         for (size_t i = 0; i < m->n && e == NULL; i++)
             if (m->pl[i].type == VPN_IKEV2_PL_NOTIFY && vpn_ikev2_notify_is_error(m->pl[i].u.notify.type))

@@ -691,6 +691,10 @@ int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+/* RFC 7296 2.18: the answer to the IKE SA rekey of an SA being closed
+ * (ikev2_sa_close keeps the Delete back for it): the new SA the peer made
+ * (and one our answer to its own rekey made) is deleted, the driver not told. */
+void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 
 /* ikev2-info.c */
 int ikev2_info_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,

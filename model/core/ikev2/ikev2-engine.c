@@ -672,6 +672,24 @@ static uint32_t unanswered_span(const ikev2_sa *sa)
     return span;
 }
 
+/* An IKE SA rekey of ours unanswered: the peer may have made the new SA
+ * already, which only its answer lets us name (RFC 7296 2.18). */
+static bool ike_rekey_in_flight(const ikev2_sa *sa)
+{
+    if (sa->req.task == IKEV2_T_IKE_REKEY && !sa->req.answered)
+        return true;
+    for (size_t i = 0; i < sa->n_park; i++)
+        if (sa->park[i].task == IKEV2_T_IKE_REKEY)
+            return true;
+    return false;
+}
+
+/* Whether the closing SA's Delete must wait for requests in flight. */
+static bool close_waits(const ikev2_sa *sa)
+{
+    return unanswered_span(sa) >= sa->window_remote || ike_rekey_in_flight(sa);
+}
+
 /* The closing SA's last INFORMATIONAL (sa->close_task), with
  * retransmissions; the SA is freed on its answer or timeout. */
 static void close_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
@@ -738,14 +756,19 @@ void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_re
     sa->down_notify = notify;
     if (sa->req.answered) /* the caller is handling its response: it is done */
         ikev2_req_clear(sa);
-    if (unanswered_span(sa) >= sa->window_remote) {
+    if (close_waits(sa)) {
         /* RFC 7296 2.3: the Delete takes the next message ID, and the peer
          * takes only requests within its window of the oldest one it has
          * not seen: were the requests in flight lost, a Delete sent now
          * would be dropped, retransmitted in vain, and the peer would keep
          * the SA until its DPD. So they stay in flight, retransmitted as
          * before (giving up kills the SA quietly), their answers ignored
-         * but for the room they make; close_send follows. */
+         * but for the room they make; close_send follows. An IKE SA
+         * rekey in flight is waited for whatever the window: the peer may
+         * have made the new SA and moved the CHILD_SAs to it (2.18), and
+         * a Delete of this SA would leave them; its answer names the new
+         * SA, which then gets a Delete of its own
+         * (ikev2_ike_rekey_abandoned). */
         sa->req.abandoned = true;
         for (size_t i = 0; i < sa->n_park; i++)
             sa->park[i].abandoned = true;
@@ -1840,11 +1863,15 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
     in.msg = inner;
     peer_window(ctx, sa, inner);
     if (sa->req.abandoned) {
-        /* a request of a closing SA (ikev2_sa_close) answered: room for its Delete */
+        /* a request of a closing SA (ikev2_sa_close) answered: room for
+         * its Delete; a CHILD_SA it made goes with this SA (1.4.1), a new
+         * IKE SA is told apart */
+        if (sa->req.task == IKEV2_T_IKE_REKEY)
+            ikev2_ike_rekey_abandoned(ctx, sa, now, &in);
         free(inner);
         ikev2_req_clear(sa);
         unpark(sa);
-        if (sa->close_task != IKEV2_T_NONE && unanswered_span(sa) < sa->window_remote)
+        if (sa->close_task != IKEV2_T_NONE && !close_waits(sa))
             close_send(ctx, sa, now);
         return;
     }

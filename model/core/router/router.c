@@ -709,14 +709,38 @@ static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
     t->initiate_pending = false;
 }
 
+/* Another installed pair of c's tunnel with the same peer (on mGRE: the
+ * same NBMA address), not an ACCESS tunnel's other users: the survivor of
+ * two IKE SAs both ends initiated at once (ikev2_duplicate_check), or a
+ * pair the peer added beside c. */
+static bool pair_beside(const vpn_router *r, const rt_child *c)
+{
+    const rt_tunnel *t = &r->tun[c->tunnel];
+
+    if (t->mode == VPN_ROUTER_TUNNEL_ACCESS)
+        return false;
+    for (size_t i = 0; i < r->n_child; i++) {
+        const rt_child *n = &r->child[i];
+        if (n != c && n->tunnel == c->tunnel && !n->dying && n->out &&
+            (t->mg == NULL || vpn_addr_eq(&n->peer, &c->peer)))
+            return true;
+    }
+    return false;
+}
+
 static void child_down(vpn_router *r, const vpn_ikev2_event *ev)
 {
     rt_child *c = child_find(r, ev->child->id);
 
     if (c == NULL || c->dying)
         return;
-    if (ev->reason == VPN_IKEV2_R_REKEYED) {
-        /* RFC 7296 2.8: packets sent under the old SA may still arrive. */
+    if (ev->reason == VPN_IKEV2_R_REKEYED || pair_beside(r, c)) {
+        /* RFC 7296 2.8: packets sent under the old SA may still arrive.
+         * So with a pair deleted while another to the same peer stays
+         * (both ends initiated at once: the peer sent on whichever pair
+         * it installed last until the Delete reached it): the traffic
+         * moves to the other pair, and what is in flight on this one is
+         * still taken for the grace. */
         hand_over(r, c);
         c->dying = true;
         r->n_dying++;
