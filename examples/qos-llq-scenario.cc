@@ -152,6 +152,20 @@ RunQosLlq(const QosLlqParams& p)
     if (qd)
     {
         res.showPolicyMap = qd->ShowPolicyMap(p.ceWanIf);
+        const QueueDisc::Stats& st = qd->GetStats();
+        res.qdisc.received = st.nTotalReceivedPackets;
+        res.qdisc.droppedBefore = st.nTotalDroppedPacketsBeforeEnqueue;
+        res.qdisc.enqueued = st.nTotalEnqueuedPackets;
+        res.qdisc.dequeued = st.nTotalDequeuedPackets;
+        res.qdisc.queuedNow = qd->GetNPackets();
+        for (uint32_t i = 0; i < qd->GetNClasses(); i++)
+        {
+            vpn_qos_class_stats c = qd->GetClassStats(i);
+            res.qdisc.classMatched += c.matched_pkts;
+            res.qdisc.classDropped += c.drop_tail + c.drop_policer;
+            res.qdisc.classSent += c.sent_pkts;
+            res.qdisc.classDepth += c.depth;
+        }
     }
     Simulator::Destroy();
     return res;

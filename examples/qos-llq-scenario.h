@@ -55,6 +55,21 @@ struct QosLlqResult
     double bulkGoodputBps = 0;  //!< TCP goodput from 2 s (when RTP starts) to the end
     std::string showPolicyMap;  //!< `show policy-map interface` at the end ("" without a policy)
     std::string error;          //!< non-empty: the CE configuration was refused
+    /// The CE's queue disc at the end as ns-3 counts it (QueueDisc::GetStats,
+    /// GetNPackets) and as the policy's classes count it (sums over classes);
+    /// all zero without a policy.
+    struct QdiscCounts
+    {
+        uint64_t received = 0;       //!< QueueDisc: offered
+        uint64_t droppedBefore = 0;  //!< QueueDisc: dropped before enqueue
+        uint64_t enqueued = 0;       //!< QueueDisc: enqueued
+        uint64_t dequeued = 0;       //!< QueueDisc: dequeued
+        uint64_t queuedNow = 0;      //!< QueueDisc::GetNPackets at the end
+        uint64_t classMatched = 0;   //!< classes: offered
+        uint64_t classDropped = 0;   //!< classes: tail and policer drops
+        uint64_t classSent = 0;      //!< classes: sent
+        uint64_t classDepth = 0;     //!< classes: queued at the end
+    } qdisc;
 };
 
 /** Builds, runs and tears down one simulation. */

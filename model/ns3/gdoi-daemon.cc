@@ -136,6 +136,13 @@ GdoiDaemon::StopApplication()
         m_socket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
         m_socket->Close();
     }
+    // A stopped daemon is silent (a key server that stopped sends no more
+    // announcements or rekeys): AfterEngine finds no socket. The closed one
+    // is not enough: in ns-3 3.48 UdpSocketImpl::Close releases the
+    // endpoint and the next SendTo binds the socket again (an ephemeral
+    // port, shutdown flags cleared), which 3.37's closed socket refused.
+    m_socket = nullptr;
+    m_outQueue.clear();
 }
 
 void
@@ -193,7 +200,12 @@ GdoiDaemon::HandleRead(Ptr<Socket> socket)
 void
 GdoiDaemon::AfterEngine()
 {
-    if (!m_socket || !GetCore())
+    if (!m_socket)
+    {
+        m_outQueue.clear(); // stopped: what the engines still produce goes nowhere
+        return;
+    }
+    if (!GetCore())
     {
         return;
     }

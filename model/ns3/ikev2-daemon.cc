@@ -257,6 +257,12 @@ Ikev2Daemon::StopApplication()
             s->Close();
         }
     }
+    // A stopped daemon is silent: Send finds no socket. Keeping the closed
+    // ones is not enough: in ns-3 3.48 UdpSocketImpl::Close releases the
+    // endpoint and the next SendTo binds the socket again (an ephemeral
+    // port, shutdown flags cleared), so the engine's timers (a rekey, a
+    // DPD) still reached the peer, which 3.37's closed socket refused.
+    m_sockets.clear();
 }
 
 void

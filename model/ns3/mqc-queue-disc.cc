@@ -1,5 +1,6 @@
 #include "mqc-queue-disc.h"
 
+#include "ns3/drop-tail-queue.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/ipv4-queue-disc-item.h"
 #include "ns3/log.h"
@@ -94,7 +95,6 @@ MqcQueueDisc::DoDispose()
 {
     NS_LOG_FUNCTION(this);
     Simulator::Cancel(m_wake);
-    m_fifo.clear();
     vpn_qos_sched_del(m_sched);
     m_sched = nullptr;
     vpn_qos_policy_del(m_policy);
@@ -106,6 +106,13 @@ int
 MqcQueueDisc::SetPolicy(vpn_qos_policy* policy)
 {
     NS_LOG_FUNCTION(this << policy);
+    if (m_policy)
+    {
+        // The internal queues are laid out for the first policy and ns-3
+        // cannot remove them: a new policy takes a new queue disc.
+        vpn_qos_policy_del(policy);
+        return VPN_ERR_STATE;
+    }
     vpn_qos_sched* sched = nullptr;
     int rc = vpn_qos_sched_new(vpn_qos_policy_sched(policy), &sched);
     if (rc != 0)
@@ -113,15 +120,21 @@ MqcQueueDisc::SetPolicy(vpn_qos_policy* policy)
         vpn_qos_policy_del(policy);
         return rc;
     }
-    vpn_qos_sched_del(m_sched);
-    vpn_qos_policy_del(m_policy);
     m_policy = policy;
     m_sched = sched;
     const vpn_qos_sched_cfg* cfg = vpn_qos_sched_config(sched);
-    m_fifo.assign(cfg->n_class, {});
+    m_firstQueue.assign(cfg->n_class, 0);
     for (size_t i = 0; i < cfg->n_class; i++)
     {
-        m_fifo[i].resize(cfg->cls[i].fair_queues ? cfg->cls[i].fair_queues : 1);
+        m_firstQueue[i] = GetNInternalQueues();
+        for (uint32_t f = 0; f < (cfg->cls[i].fair_queues ? cfg->cls[i].fair_queues : 1); f++)
+        {
+            // The scheduler enforces the queue-limits (vpn_qos_sched_enqueue_flow
+            // refuses first), so the internal queue itself never fills.
+            Ptr<InternalQueue> q = CreateObject<DropTailQueue<QueueDiscItem>>();
+            q->SetMaxSize(QueueSize(QueueSizeUnit::PACKETS, UINT32_MAX));
+            AddInternalQueue(q);
+        }
     }
     return 0;
 }
@@ -221,8 +234,12 @@ MqcQueueDisc::DoEnqueue(Ptr<QueueDiscItem> item)
         DropBeforeEnqueue(item, rc == VPN_ERR_POLICY ? POLICER_DROP : QUEUE_LIMIT_DROP);
         return false;
     }
-    m_fifo[cls][hash % m_fifo[cls].size()].push_back(item);
-    return true;
+    const vpn_qos_sched_cfg* cfg = vpn_qos_sched_config(m_sched);
+    uint32_t nq = cfg->cls[cls].fair_queues ? cfg->cls[cls].fair_queues : 1;
+    // Enqueue fires the internal queue's trace: QueueDisc counts it enqueued.
+    bool ok = GetInternalQueue(m_firstQueue[cls] + hash % nq)->Enqueue(item);
+    NS_ASSERT_MSG(ok, "an internal queue of MqcQueueDisc is full");
+    return ok;
 }
 
 Ptr<QueueDiscItem>
@@ -243,10 +260,9 @@ MqcQueueDisc::DoDequeue()
         }
         return nullptr;
     }
-    std::deque<Ptr<QueueDiscItem>>& q = m_fifo[cls][sub];
-    NS_ASSERT(!q.empty());
-    Ptr<QueueDiscItem> item = q.front();
-    q.pop_front();
+    // Dequeue fires the internal queue's trace: QueueDisc counts it dequeued.
+    Ptr<QueueDiscItem> item = GetInternalQueue(m_firstQueue[cls] + sub)->Dequeue();
+    NS_ASSERT(item);
     return item;
 }
 
@@ -259,9 +275,9 @@ MqcQueueDisc::CheckConfig()
         NS_LOG_ERROR("MqcQueueDisc needs a policy (SetPolicy) before it runs");
         return false;
     }
-    if (GetNQueueDiscClasses() > 0 || GetNPacketFilters() > 0 || GetNInternalQueues() > 0)
+    if (GetNQueueDiscClasses() > 0 || GetNPacketFilters() > 0)
     {
-        NS_LOG_ERROR("MqcQueueDisc keeps its own classes, filters and queues");
+        NS_LOG_ERROR("MqcQueueDisc keeps its own classes and filters");
         return false;
     }
     return true;

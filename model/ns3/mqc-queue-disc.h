@@ -4,7 +4,9 @@
  * traffic-control layer, for what ns-3 3.37's own queue discs lack.
  * Classification and every scheduling decision are the C core's
  * (model/core/qos/qos-mqc.h, qos-sched.h); this class keeps the packets, one
- * FIFO per class in the core's order, and re-runs when the shaper allows.
+ * FIFO per class (per flow queue with fair-queue) in the core's order, and
+ * re-runs when the shaper allows. The FIFOs are ns-3 internal queues, so
+ * QueueDisc's counters (GetStats, GetNPackets) see every packet.
  */
 #ifndef MQC_QUEUE_DISC_H
 #define MQC_QUEUE_DISC_H
@@ -13,7 +15,6 @@
 #include "ns3/queue-disc.h"
 #include "ns3/tag.h"
 
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -101,7 +102,10 @@ class MqcQueueDisc : public QueueDisc
 
     vpn_qos_policy* m_policy{nullptr};
     vpn_qos_sched* m_sched{nullptr};
-    std::vector<std::vector<std::deque<Ptr<QueueDiscItem>>>> m_fifo; //!< [class][flow queue]
+    /// Index of class i's first flow queue among the internal queues (one
+    /// per flow queue, class after class): the packets are held in ns-3
+    /// internal queues so that QueueDisc counts them (GetStats, GetNPackets).
+    std::vector<size_t> m_firstQueue;
     EventId m_wake; //!< the shaper's next conforming time
 };
 

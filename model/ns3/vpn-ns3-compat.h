@@ -65,6 +65,19 @@ using CommandLineArg = const std::string&;
 using CommandLineArg = std::string;
 #endif
 
+/**
+ * How Ipv4RoutingProtocol::RouteInput takes its four callbacks, for an
+ * override to match: by value up to 3.38, by const reference since 3.39.
+ * Write RouteInputCb<UnicastForwardCallback> ucb.
+ */
+#if VPN_NS3_MINOR >= 39
+template <typename C>
+using RouteInputCb = const C&;
+#else
+template <typename C>
+using RouteInputCb = C;
+#endif
+
 namespace detail
 {
 /** Whether the address type carries a TOS (InetSocketAddress::SetTos). */

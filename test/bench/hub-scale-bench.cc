@@ -52,6 +52,7 @@
 #include "ns3/point-to-point-module.h"
 #include "ns3/vpn-module.h"
 #include "ns3/vpn-mpi-helper.h"
+#include "ns3/vpn-ns3-compat.h"
 #include "bench-quick.h"
 
 #include <algorithm>
@@ -117,10 +118,10 @@ class WanRouting : public Ipv4RoutingProtocol
     bool RouteInput(Ptr<const Packet> p,
                     const Ipv4Header& h,
                     Ptr<const NetDevice> idev,
-                    UnicastForwardCallback ucb,
-                    MulticastForwardCallback,
-                    LocalDeliverCallback lcb,
-                    ErrorCallback) override
+                    vpncompat::RouteInputCb<UnicastForwardCallback> ucb,
+                    vpncompat::RouteInputCb<MulticastForwardCallback>,
+                    vpncompat::RouteInputCb<LocalDeliverCallback> lcb,
+                    vpncompat::RouteInputCb<ErrorCallback>) override
     {
         int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
         if (m_ipv4->IsDestinationAddress(h.GetDestination(), iif))

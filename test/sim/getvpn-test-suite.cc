@@ -437,8 +437,13 @@ class GetvpnCoopFailoverTestCase : public GetvpnTestCase
             roleBefore = vpn_gdoi_ks_coop_role(vpn_getvpn_node_ks(ks2->GetCore(), 0));
         });
         ks1->SetStopTime(Seconds(30));
+        // A key server that stopped is silent: KS2 must see its
+        // announcements end. On ns-3 3.48 a closed UDP socket rebinds on the
+        // next send, and KS1's announcements kept KS2 secondary.
+        vpnsim::UdpTxWatch ks1AfterStop(in.net.ks, Seconds(30), {848}); // GDOI (RFC 6407 5)
         Simulator::Schedule(Seconds(125), &Rekey, ks2, false);
         Intranet::RunUntil(Seconds(131));
+        NS_TEST_EXPECT_MSG_EQ(ks1AfterStop.Count(), 0, "KS1 sent nothing after it stopped");
 
         const vpn_gdoi_ks* k2 = vpn_getvpn_node_ks(ks2->GetCore(), 0);
         NS_TEST_EXPECT_MSG_EQ(roleBefore, VPN_GDOI_COOP_SECONDARY, "KS2 was secondary");

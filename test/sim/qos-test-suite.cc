@@ -12,6 +12,7 @@
 #include "ns3/vpn-module.h"
 
 #include <string>
+#include <utility>
 
 using namespace ns3;
 
@@ -87,11 +88,40 @@ Unloaded(const std::string& config)
     return P99(RunQosLlq(p), "voice-g711");
 }
 
-class QosLlqProtectsVoice : public TestCase
+// A case that can check the CE's queue disc counters after a run.
+class QosCase : public TestCase
+{
+  public:
+    using TestCase::TestCase;
+
+  protected:
+    // What a queue disc promises ns-3 (QueueDisc::Enqueue asserts the first
+    // two in debug builds; release builds, Debian's among them, do not check):
+    // every packet offered is either enqueued or dropped before enqueue, and
+    // whatever was enqueued was dequeued or is still queued. The policy's own
+    // class counters must tell the same story, packet for packet.
+    void CheckQdiscCounts(const QosLlqResult& r, const std::string& what)
+    {
+        const QosLlqResult::QdiscCounts& q = r.qdisc;
+        NS_TEST_EXPECT_MSG_GT(q.received, 0, what << ": the queue disc saw traffic");
+        NS_TEST_EXPECT_MSG_EQ(q.received,
+                              q.droppedBefore + q.enqueued,
+                              what << ": received == dropped before enqueue + enqueued");
+        NS_TEST_EXPECT_MSG_EQ(q.enqueued,
+                              q.dequeued + q.queuedNow,
+                              what << ": enqueued == dequeued + still queued");
+        NS_TEST_EXPECT_MSG_EQ(q.received, q.classMatched, what << ": offered, ns-3 and classes");
+        NS_TEST_EXPECT_MSG_EQ(q.droppedBefore, q.classDropped, what << ": dropped, ns-3 and classes");
+        NS_TEST_EXPECT_MSG_EQ(q.dequeued, q.classSent, what << ": sent, ns-3 and classes");
+        NS_TEST_EXPECT_MSG_EQ(q.queuedNow, q.classDepth, what << ": queued, ns-3 and classes");
+    }
+};
+
+class QosLlqProtectsVoice : public QosCase
 {
   public:
     QosLlqProtectsVoice()
-        : TestCase("LLQ: EF voice within a few serialization times of unloaded; best effort waits")
+        : QosCase("LLQ: EF voice within a few serialization times of unloaded; best effort waits")
     {
     }
 
@@ -120,17 +150,18 @@ class QosLlqProtectsVoice : public TestCase
         NS_TEST_EXPECT_MSG_GT(mos, 4.3, "MOS");
         // The link was full: TCP got most of what voice and video left.
         NS_TEST_EXPECT_MSG_GT(r.bulkGoodputBps, 0.8e6, "bulk TCP filled the link");
+        CheckQdiscCounts(r, "LLQ");
         NS_TEST_EXPECT_MSG_NE(r.showPolicyMap.find("Class-map: VOICE (match-any)"),
                               std::string::npos,
                               r.showPolicyMap);
     }
 };
 
-class QosFairQueueIsolatesThinFlow : public TestCase
+class QosFairQueueIsolatesThinFlow : public QosCase
 {
   public:
     QosFairQueueIsolatesThinFlow()
-        : TestCase("fair-queue in class-default: a thin best-effort flow does not wait behind "
+        : QosCase("fair-queue in class-default: a thin best-effort flow does not wait behind "
                    "bulk TCP")
     {
     }
@@ -147,6 +178,7 @@ class QosFairQueueIsolatesThinFlow : public TestCase
         // waits for at most a packet of each TCP flow, the wire and the tx-ring.
         NS_TEST_EXPECT_MSG_LT(P99(r, "be-probe"), voice + 4 * kSerMs, "thin flow isolated");
         NS_TEST_EXPECT_MSG_GT(r.bulkGoodputBps, 0.8e6, "bulk TCP still fills the link");
+        CheckQdiscCounts(r, "fair-queue");
         NS_TEST_EXPECT_MSG_NE(r.showPolicyMap.find("Fair-queue: per-flow queue limit 16 packets"),
                               std::string::npos,
                               r.showPolicyMap);
@@ -173,11 +205,11 @@ class QosFifoHurtsVoice : public TestCase
     }
 };
 
-class QosShaperHoldsSubRate : public TestCase
+class QosShaperHoldsSubRate : public QosCase
 {
   public:
     QosShaperHoldsSubRate()
-        : TestCase("shape average 2 Mbps on a 10 Mbps hand-off, LLQ child")
+        : QosCase("shape average 2 Mbps on a 10 Mbps hand-off, LLQ child")
     {
     }
 
@@ -205,9 +237,41 @@ class QosShaperHoldsSubRate : public TestCase
         double voice = P99(r, "voice-g711");
         NS_TEST_EXPECT_MSG_LT(voice, unloaded + 3 * kSerMs, "voice under the shaper");
         NS_TEST_EXPECT_MSG_GT(P99(r, "be-probe"), voice + 5 * kSerMs, "best effort waits");
+        CheckQdiscCounts(r, "shaper");
         NS_TEST_EXPECT_MSG_NE(r.showPolicyMap.find("shape (average) cir 2000000"),
                               std::string::npos,
                               r.showPolicyMap);
+    }
+};
+
+class QosQdiscCountsAgree : public QosCase
+{
+  public:
+    QosQdiscCountsAgree()
+        : QosCase("the LLQ queue disc keeps ns-3's QueueDisc counters: offered = enqueued + "
+                  "dropped, enqueued = dequeued + queued, and they match the classes'")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // Bulk TCP overflows class-default (64 packets, or 16 per flow queue
+        // with fair-queue): the drop path and, with fair-queue, several flow
+        // queues of one class are exercised. Short, so it runs under every RngRun.
+        const std::pair<std::string, std::string> runs[] = {{"LLQ", kLlq},
+                                                            {"fair-queue", WithFairQueue(kLlq)}};
+        for (const auto& [what, cfg] : runs)
+        {
+            QosLlqParams p;
+            p.ceConfig = cfg;
+            p.duration = Seconds(6);
+            QosLlqResult r = RunQosLlq(p);
+            NS_TEST_ASSERT_MSG_EQ(r.error, "", "policy refused");
+            NS_TEST_EXPECT_MSG_GT(r.qdisc.droppedBefore, 0, what << ": the bulk TCP overflowed a queue");
+            NS_TEST_EXPECT_MSG_GT(r.qdisc.dequeued, 0, what << ": packets left the queue disc");
+            CheckQdiscCounts(r, what);
+        }
     }
 };
 
@@ -245,6 +309,7 @@ class QosLlqTestSuite : public TestSuite
         AddTestCase(new QosFairQueueIsolatesThinFlow);
         AddTestCase(new QosFifoHurtsVoice);
         AddTestCase(new QosShaperHoldsSubRate);
+        AddTestCase(new QosQdiscCountsAgree);
         AddTestCase(new QosBadPolicyRefused);
     }
 };

@@ -22,6 +22,7 @@
 #include "router/router.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ns3
@@ -65,6 +66,59 @@ PinStream(uint32_t seed, uint64_t run = 1)
     RngSeedManager::SetSeed(seed);
     RngSeedManager::SetRun(GivenRun() + run - 1);
 }
+
+/**
+ * Counts the UDP datagrams a node sends (what its IP layer transmits, the
+ * Ipv4L3Protocol "Tx" trace) whose source or destination port is one of
+ * \p ports, from \p from on: e.g. that a daemon which stopped stays silent.
+ * Keep it alive until Simulator::Destroy.
+ */
+class UdpTxWatch
+{
+  public:
+    UdpTxWatch(Ptr<Node> node, Time from, std::vector<uint16_t> ports)
+        : m_from(from),
+          m_ports(std::move(ports))
+    {
+        node->GetObject<Ipv4L3Protocol>()->TraceConnectWithoutContext(
+            "Tx",
+            MakeCallback(&UdpTxWatch::Tx, this));
+    }
+
+    uint64_t Count() const
+    {
+        return m_count;
+    }
+
+  private:
+    void Tx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t)
+    {
+        if (Simulator::Now() < m_from)
+        {
+            return;
+        }
+        Ptr<Packet> c = p->Copy();
+        Ipv4Header ip;
+        UdpHeader udp;
+        if (c->RemoveHeader(ip) == 0 || ip.GetProtocol() != UdpL4Protocol::PROT_NUMBER ||
+            ip.GetFragmentOffset() != 0 || c->PeekHeader(udp) == 0)
+        {
+            return; // later fragments count with their first
+        }
+        for (uint16_t port : m_ports)
+        {
+            if (udp.GetSourcePort() == port || udp.GetDestinationPort() == port)
+            {
+                m_count++;
+                return;
+            }
+        }
+    }
+
+    Time m_from;
+    std::vector<uint16_t> m_ports;
+    uint64_t m_count{0};
+};
 
 /** The nodes, devices and LAN interfaces of a SiteToSite topology. */
 struct SiteToSite
