@@ -93,34 +93,7 @@ C
 }
 conf A 1 2 >"$W/A.cfg"
 conf B 2 1 >"$W/B.cfg"
-PING=$W/ping.py
-cat >"$PING" <<'P'
-# ICMP echo through the tunnel (no ping binary here): SRC DST COUNT [IPLEN]
-import socket as S, struct, sys, time
-src, dst, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-iplen = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-s = S.socket(S.AF_INET, S.SOCK_RAW, S.IPPROTO_ICMP); s.bind((src, 0)); s.settimeout(1)
-ok = 0
-for i in range(count):
-    body = struct.pack('!HH', 0x4747, i) + b'vpnd-gre-test' * 4
-    if iplen:  # an IPv4 packet of exactly iplen octets (20 IP + 8 ICMP + body)
-        body = body[:4] + bytes(iplen - 28)
-    pkt = struct.pack('!BBH', 8, 0, 0) + body
-    pkt = pkt[:2] + struct.pack('!H', csum(pkt)) + pkt[4:]
-    s.sendto(pkt, (dst, 0))
-    end = time.time() + 2
-    while time.time() < end:
-        try: r = s.recv(2048)
-        except OSError: break
-        ihl = (r[0] & 15) * 4
-        if r[ihl] == 0 and r[ihl + 4:ihl + 8] == body[:4]:
-            ok += 1; break
-print('%s -> %s: %d/%d replies' % (src, dst, ok, count))
-sys.exit(0 if ok == count else 1)
-P
+PING=$(cd "$(dirname "$0")" && pwd)/icmp-echo.py   # SRC DST COUNT [INTERVAL] [--iplen N]
 
 ip netns exec $NA tshark -q -i vethA -f 'udp port 500 or udp port 4500 or esp or proto 47' -w "$W/veth.pcap" \
     >"$W/tshark.log" 2>&1 &
@@ -156,7 +129,7 @@ ip netns exec $NB python3 "$PING" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A throu
 # packets as large as the TUN's MTU: after GRE and ESP they must still fit
 # the 1500-octet path without IP fragmentation (checked in the capture)
 TMTU=$(ip -n $NA link show tunnel0 | sed -n 's/.* mtu \([0-9]*\).*/\1/p')
-ip netns exec $NA python3 "$PING" 172.16.0.1 172.16.0.2 2 "$TMTU" ||
+ip netns exec $NA python3 "$PING" 172.16.0.1 172.16.0.2 2 --iplen "$TMTU" ||
     fail "ping 172.16.0.1 -> 172.16.0.2 over Tunnel0 with $TMTU-octet packets"
 
 for X in A B; do

@@ -106,33 +106,8 @@ C
 conf A >"$W/A.cfg"
 conf B >"$W/B.cfg"
 
-cat >"$W/ping.py" <<'P'
-# ICMP echo through the tunnel (no ping binary here): SRC DST COUNT [INTERVAL] [WAIT]
-import socket as S, struct, sys, time
-src, dst, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-gap = float(sys.argv[4]) if len(sys.argv) > 4 else 0
-wait = float(sys.argv[5]) if len(sys.argv) > 5 else 2
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-s = S.socket(S.AF_INET, S.SOCK_RAW, S.IPPROTO_ICMP); s.bind((src, 0)); s.settimeout(0.2)
-ok = 0
-for i in range(count):
-    time.sleep(gap)
-    body = struct.pack('!HH', 0x4e41, i) + b'vpnd-natt-test' * 4
-    pkt = struct.pack('!BBH', 8, 0, 0) + body
-    pkt = pkt[:2] + struct.pack('!H', csum(pkt)) + pkt[4:]
-    s.sendto(pkt, (dst, 0))
-    end = time.time() + wait
-    while time.time() < end:
-        try: r = s.recv(2048)
-        except OSError: continue
-        ihl = (r[0] & 15) * 4
-        if r[ihl] == 0 and r[ihl + 4:ihl + 8] == body[:4]:
-            ok += 1; break
-print('%s -> %s: %d/%d replies' % (src, dst, ok, count))
-sys.exit(0 if ok == count else 1)
-P
+# ICMP echo through the tunnel: SRC DST COUNT [INTERVAL] [--wait S]
+PING=$HERE/icmp-echo.py
 
 # Captures on both sides of the NAT.
 capture() { # NS IF FILE
@@ -181,8 +156,8 @@ grep -Eq "$A_IN/4500 +$B_OUT/4500 .*READY" "$W/A.sa1.txt" || fail "A's IKE SA is
 APORT=$(sed -n "s|.*$B_OUT/4500 *$NAT_OUT/\([0-9]*\) .*|\1|p" "$W/B.sa1.txt" | head -1)
 echo "B sees A at $NAT_OUT:$APORT"
 
-ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 5 || fail "ping A -> B through the tunnel and the NAT"
-ip netns exec $NB python3 "$W/ping.py" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A through the tunnel and the NAT"
+ip netns exec $NA python3 "$PING" 10.0.1.1 10.0.2.1 5 || fail "ping A -> B through the tunnel and the NAT"
+ip netns exec $NB python3 "$PING" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A through the tunnel and the NAT"
 ctl A show crypto ipsec sa >"$W/A.ipsec1.txt"
 grep -q "#pkts encaps: 8" "$W/A.ipsec1.txt" || fail "A: want 8 packets encapsulated: $(cat "$W/A.ipsec1.txt")"
 
@@ -198,7 +173,7 @@ nat_stats >/dev/null
 [ "$(natj mappings_expired)" = 1 ] || fail "want the port 500 mapping expired, and only it: $(cat "$W/nat.json")"
 python3 -c "import json, sys; m = json.load(open('$W/nat.json'))['mappings']; sys.exit(0 if [x['outside_port'] for x in m] == [$APORT] else 1)" ||
     fail "the keepalives did not keep A's 4500 mapping ($APORT): $(cat "$W/nat.json")"
-ip netns exec $NB python3 "$W/ping.py" 10.0.2.1 10.0.1.1 1 || fail "ping B -> A after 11 s of keepalives only"
+ip netns exec $NB python3 "$PING" 10.0.2.1 10.0.1.1 1 || fail "ping B -> A after 11 s of keepalives only"
 
 # Unsolicited inbound: a datagram to A's mapped port from a stranger, and
 # one to a port with no mapping, stop at the NAT.
@@ -218,10 +193,10 @@ kill -USR1 $NATPID
 nat_stats >/dev/null
 # A speaks first (ESP: the NAT makes a new mapping for it); B must follow
 # A to its new port from that authenticated packet (RFC 7296 2.23).
-ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 5 0.2 3 >"$W/rebind-ping.txt" ||
+ip netns exec $NA python3 "$PING" 10.0.1.1 10.0.2.1 5 0.2 --wait 3 >"$W/rebind-ping.txt" ||
     fail "A -> B did not recover after the NAT rebinding: $(cat "$W/rebind-ping.txt")"
 cat "$W/rebind-ping.txt"
-ip netns exec $NB python3 "$W/ping.py" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A after the rebinding"
+ip netns exec $NB python3 "$PING" 10.0.2.1 10.0.1.1 3 || fail "ping B -> A after the rebinding"
 ctl B show crypto ikev2 sa detail >"$W/B.sa2.txt"
 APORT2=$(sed -n "s|.*$B_OUT/4500 *$NAT_OUT/\([0-9]*\) .*|\1|p" "$W/B.sa2.txt" | head -1)
 [ -n "$APORT2" ] && [ "$APORT2" != "$APORT" ] ||
@@ -236,7 +211,7 @@ for i in $(seq 200); do
     [ "$(wc -l <"$W/keysA/wireshark/esp_sa")" = 4 ] && break; sleep 0.05
 done
 [ "$(wc -l <"$W/keysA/wireshark/esp_sa")" = 4 ] || fail "B's CHILD_SA rekey did not reach A at its new port"
-ip netns exec $NA python3 "$W/ping.py" 10.0.1.1 10.0.2.1 2 || fail "ping A -> B on the rekeyed SA"
+ip netns exec $NA python3 "$PING" 10.0.1.1 10.0.2.1 2 || fail "ping A -> B on the rekeyed SA"
 for X in A B; do
     ctl $X status | grep -q "state=up" || fail "$X: tunnel not up at the end: $(ctl $X status)"
 done

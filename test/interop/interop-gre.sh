@@ -167,32 +167,8 @@ grep -q "in use settings ={Tunnel UDP-Encaps, }" "$W/us-ipsec-sa.txt" ||
     fail "vpnd did not take tunnel mode with ESP in UDP: $(cat "$W/us-ipsec-sa.txt")"
 
 # ---- traffic through the two GRE interfaces ------------------------------------------
-cat >"$W/ping.py" <<'P'
-# ICMP echo (no ping binary here): SRC DST COUNT
-import socket as S, struct, sys, time
-src, dst, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-s = S.socket(S.AF_INET, S.SOCK_RAW, S.IPPROTO_ICMP); s.bind((src, 0)); s.settimeout(1)
-ok = 0
-for i in range(count):
-    body = struct.pack('!HH', 0x4747, i) + b'interop-gre' * 4
-    pkt = struct.pack('!BBH', 8, 0, 0) + body
-    pkt = pkt[:2] + struct.pack('!H', csum(pkt)) + pkt[4:]
-    s.sendto(pkt, (dst, 0))
-    end = time.time() + 2
-    while time.time() < end:
-        try: r = s.recv(2048)
-        except OSError: break
-        ihl = (r[0] & 15) * 4
-        if r[ihl] == 0 and r[ihl + 4:ihl + 8] == body[:4]:
-            ok += 1; break
-print('%s -> %s: %d/%d replies' % (src, dst, ok, count))
-sys.exit(0 if ok == count else 1)
-P
-in_us $PY "$W/ping.py" $US_INNER $SWAN_INNER 5 || fail "ICMP vpnd side -> strongSwan side through GRE/IPsec"
-in_swan $PY "$W/ping.py" $SWAN_INNER $US_INNER 5 || fail "ICMP strongSwan side -> vpnd side through GRE/IPsec"
+in_us $PY "$HERE/icmp-echo.py" $US_INNER $SWAN_INNER 5 || fail "ICMP vpnd side -> strongSwan side through GRE/IPsec"
+in_swan $PY "$HERE/icmp-echo.py" $SWAN_INNER $US_INNER 5 || fail "ICMP strongSwan side -> vpnd side through GRE/IPsec"
 log "ICMP both ways through GRE/IPsec"
 ST=$(vpnctl status | grep '^Tunnel0')
 ENC=$(sed -n 's/.* pkts_encrypted=\([0-9]*\).*/\1/p' <<<"$ST") DEC=$(sed -n 's/.* pkts_decrypted=\([0-9]*\).*/\1/p' <<<"$ST")

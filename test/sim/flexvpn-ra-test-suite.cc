@@ -321,88 +321,6 @@ class FlexVpnRaSpokeLearntRoutesTestCase : public TestCase
     }
 };
 
-class FlexVpnRaPoolExhaustedTestCase : public TestCase
-{
-  public:
-    FlexVpnRaPoolExhaustedTestCase()
-        : TestCase("pool of 3 for 4 users: the last is refused, served after another leaves")
-    {
-    }
-
-  private:
-    void DoRun() override
-    {
-        FlexVpnRemoteAccessOptions o;
-        o.users = 4;
-        o.poolSize = 3;
-        o.joinSpread = 2.0;
-        FlexVpnRemoteAccessHelper helper;
-        FlexVpnRemoteAccess net = helper.Install(o);
-        UdpEchoServerHelper server(4000);
-        server.Install(net.hubHost).Start(Seconds(0.1));
-        // the user whose IKE_AUTH completes last (about the last to join) is
-        // the one refused; then another user leaves and it tries again
-        uint32_t refused = UINT32_MAX;
-        uint32_t leaver = UINT32_MAX;
-        uint32_t without = 0;
-        std::vector<Ipv4Address> before(4);
-        uint32_t inUseFull = 0;
-        uint32_t inUseAfterLeave = 0;
-        Echo echo;
-        Simulator::Schedule(Seconds(4.0), [&]() {
-            for (uint32_t i = 0; i < 4; i++)
-            {
-                before[i] = net.userDaemons[i]->GetAssignedAddress();
-                if (before[i].IsAny())
-                {
-                    refused = i;
-                    without++;
-                }
-                else if (leaver == UINT32_MAX)
-                {
-                    leaver = i;
-                }
-            }
-            inUseFull = PoolInUse(net.hubDaemon);
-            if (leaver != UINT32_MAX)
-            {
-                VpnIpsecStack::GetOrCreate(net.users.Get(leaver))->ClearIkeSas();
-            }
-        });
-        Simulator::Schedule(Seconds(4.5), [&]() {
-            inUseAfterLeave = PoolInUse(net.hubDaemon);
-            if (refused != UINT32_MAX)
-            {
-                VpnIpsecStack::GetOrCreate(net.users.Get(refused))->InitiateTunnel(0);
-                StartEcho(net.users.Get(refused), net.hostAddress, 5, Seconds(1.5), &echo);
-            }
-        });
-        Simulator::Stop(Seconds(7.0));
-        Simulator::Run();
-
-        NS_TEST_ASSERT_MSG_EQ(without, 1,
-                              "exactly one of 4 users got no address from a pool of 3: "
-                                  << before[0] << " " << before[1] << " " << before[2] << " " << before[3]
-                                  << ", pool in use " << inUseFull);
-        NS_TEST_ASSERT_MSG_NE(refused, UINT32_MAX, "a user was refused");
-        NS_TEST_ASSERT_MSG_NE(leaver, UINT32_MAX, "a user was connected");
-        if (refused == UINT32_MAX || leaver == UINT32_MAX)
-        {
-            Simulator::Destroy();
-            return;
-        }
-        NS_TEST_ASSERT_MSG_EQ(inUseFull, 3, "the pool was full");
-        NS_TEST_ASSERT_MSG_EQ(inUseAfterLeave, 2, "the leaving user's address went back");
-        Ipv4Address got = net.userDaemons[refused]->GetAssignedAddress();
-        NS_TEST_ASSERT_MSG_EQ(got, before[leaver], "the refused user now has the freed address");
-        NS_TEST_ASSERT_MSG_EQ(net.userDaemons[leaver]->GetAssignedAddress().IsAny(), true,
-                              "the user that left has no address");
-        NS_TEST_ASSERT_MSG_EQ(echo.returned, 5, "and its traffic flows");
-        NS_TEST_ASSERT_MSG_EQ(PoolInUse(net.hubDaemon), 3, "the pool is full again");
-        Simulator::Destroy();
-    }
-};
-
 // RFC 7296 3.15.1 for IPv6: dual-stack users (`tunnel mode ipsec
 // dual-overlay`) ask for an IPv6 address beside the IPv4 one; the hub's
 // `ipv6 pool` gives each a distinct /128 and its LAN's IPv6 network as an
@@ -482,46 +400,81 @@ class FlexVpnRaIpv6UsersTestCase : public TestCase
     }
 };
 
-// The IPv6 pool runs out as the IPv4 one does: 4 dual-stack users, pools of
-// 3 (RA-POOL6 fd00:99::/126: ::1-::3): one user is refused
-// (INTERNAL_ADDRESS_FAILURE, nothing taken from either pool); another
-// leaves, its IPv6 address goes back, and the refused user gets it and
-// sends IPv6 traffic through.
-class FlexVpnRaIpv6PoolExhaustedTestCase : public TestCase
+// A pool runs out (RFC 7296 3.15.4, INTERNAL_ADDRESS_FAILURE): 4 users, a
+// pool of 3; one user is refused and takes nothing; another leaves, its
+// address goes back, and the refused user, trying again, gets that address
+// and sends traffic through. For IPv6 the users are dual-stack with pools
+// of 3 of each family (RA-POOL6 fd00:99::/126: ::1-::3): the refused user
+// takes nothing from either pool.
+class FlexVpnRaPoolExhaustedTestCase : public TestCase
 {
   public:
-    FlexVpnRaIpv6PoolExhaustedTestCase()
-        : TestCase("ipv6: pools of 3 for 4 dual-stack users: the last is refused, served after another leaves")
+    explicit FlexVpnRaPoolExhaustedTestCase(bool ipv6)
+        : TestCase(ipv6 ? "ipv6: pools of 3 for 4 dual-stack users: the last is refused, served after another leaves"
+                        : "pool of 3 for 4 users: the last is refused, served after another leaves"),
+          m_ipv6(ipv6)
     {
     }
 
   private:
+    bool m_ipv6;
+
+    // The user's address of the family under test, as text ("" when none).
+    std::string Assigned(Ptr<Ikev2Daemon> user) const
+    {
+        std::ostringstream s;
+        if (m_ipv6)
+        {
+            Ipv6Address a = user->GetAssignedAddress6();
+            if (!a.IsAny())
+            {
+                s << a;
+            }
+        }
+        else
+        {
+            Ipv4Address a = user->GetAssignedAddress();
+            if (!a.IsAny())
+            {
+                s << a;
+            }
+        }
+        return s.str();
+    }
+
     void DoRun() override
     {
         FlexVpnRemoteAccessOptions o;
         o.users = 4;
         o.poolSize = 3;
         o.joinSpread = 2.0;
-        o.ipv6 = true;
+        o.ipv6 = m_ipv6;
         FlexVpnRemoteAccessHelper helper;
         FlexVpnRemoteAccess net = helper.Install(o);
-        NS_TEST_ASSERT_MSG_NE(net.hubConfig.find("ipv6 local pool RA-POOL6 fd00:99::/126 128"),
-                              std::string::npos, net.hubConfig);
+        if (m_ipv6)
+        {
+            NS_TEST_ASSERT_MSG_NE(net.hubConfig.find("ipv6 local pool RA-POOL6 fd00:99::/126 128"),
+                                  std::string::npos, net.hubConfig);
+        }
+        const size_t pool = m_ipv6 ? 1 : 0; // RA-POOL6 or RA-POOL
+        const Address host = m_ipv6 ? Address(net.hostAddress6) : Address(net.hostAddress);
         UdpEchoServerHelper server(4000);
         server.Install(net.hubHost).Start(Seconds(0.1));
+        // the user whose IKE_AUTH completes last (about the last to join) is
+        // the one refused; then another user leaves and it tries again
         uint32_t refused = UINT32_MAX;
         uint32_t leaver = UINT32_MAX;
         uint32_t without = 0;
-        std::vector<Ipv6Address> before(4);
-        uint32_t full6 = 0;
+        std::vector<std::string> before(4);
+        uint32_t full = 0;
         uint32_t full4 = 0;
-        uint32_t afterLeave6 = 0;
+        uint32_t afterLeave = 0;
         Echo echo;
         Simulator::Schedule(Seconds(4.0), [&]() {
             for (uint32_t i = 0; i < 4; i++)
             {
-                before[i] = net.userDaemons[i]->GetAssignedAddress6();
-                if (before[i].IsAny())
+                before[i] = Assigned(net.userDaemons[i]);
+                if (before[i].empty())
                 {
                     refused = i;
                     without++;
@@ -531,7 +484,7 @@ class FlexVpnRaIpv6PoolExhaustedTestCase : public TestCase
                     leaver = i;
                 }
             }
-            full6 = PoolInUse(net.hubDaemon, 1);
+            full = PoolInUse(net.hubDaemon, pool);
             full4 = PoolInUse(net.hubDaemon, 0);
             if (leaver != UINT32_MAX)
             {
@@ -539,17 +492,20 @@ class FlexVpnRaIpv6PoolExhaustedTestCase : public TestCase
             }
         });
         Simulator::Schedule(Seconds(4.5), [&]() {
-            afterLeave6 = PoolInUse(net.hubDaemon, 1);
+            afterLeave = PoolInUse(net.hubDaemon, pool);
             if (refused != UINT32_MAX)
             {
                 VpnIpsecStack::GetOrCreate(net.users.Get(refused))->InitiateTunnel(0);
-                StartEcho(net.users.Get(refused), net.hostAddress6, 5, Seconds(1.5), &echo);
+                StartEcho(net.users.Get(refused), host, 5, Seconds(1.5), &echo);
             }
         });
         Simulator::Stop(Seconds(7.0));
         Simulator::Run();
 
-        NS_TEST_ASSERT_MSG_EQ(without, 1, "exactly one of 4 users got no IPv6 address from a pool of 3");
+        NS_TEST_ASSERT_MSG_EQ(without, 1,
+                              "exactly one of 4 users got no address from a pool of 3: "
+                                  << before[0] << " " << before[1] << " " << before[2] << " " << before[3]
+                                  << ", pool in use " << full);
         if (refused == UINT32_MAX || leaver == UINT32_MAX)
         {
             NS_TEST_ASSERT_MSG_EQ(true, false, "no refused or no connected user");
@@ -558,15 +514,14 @@ class FlexVpnRaIpv6PoolExhaustedTestCase : public TestCase
         }
         NS_TEST_ASSERT_MSG_EQ(net.userDaemons[refused]->GetIkeSasUp(), 1,
                               "the refused user connected once (the second try)");
-        NS_TEST_ASSERT_MSG_EQ(full6, 3, "RA-POOL6 was full");
-        NS_TEST_ASSERT_MSG_EQ(full4, 3, "RA-POOL too: the refused user took nothing from it");
-        NS_TEST_ASSERT_MSG_EQ(afterLeave6, 2, "the leaving user's IPv6 address went back");
-        NS_TEST_ASSERT_MSG_EQ(net.userDaemons[refused]->GetAssignedAddress6(), before[leaver],
-                              "the refused user now has the freed IPv6 address");
-        NS_TEST_ASSERT_MSG_EQ(net.userDaemons[leaver]->GetAssignedAddress6().IsAny(), true,
-                              "the user that left has no IPv6 address");
-        NS_TEST_ASSERT_MSG_EQ(echo.returned, 5, "and its IPv6 traffic flows");
-        NS_TEST_ASSERT_MSG_EQ(PoolInUse(net.hubDaemon, 1), 3, "RA-POOL6 is full again");
+        NS_TEST_ASSERT_MSG_EQ(full, 3, "the pool was full");
+        NS_TEST_ASSERT_MSG_EQ(full4, 3, "RA-POOL full with 3 users: the refused user took nothing from it");
+        NS_TEST_ASSERT_MSG_EQ(afterLeave, 2, "the leaving user's address went back");
+        NS_TEST_ASSERT_MSG_EQ(Assigned(net.userDaemons[refused]), before[leaver],
+                              "the refused user now has the freed address");
+        NS_TEST_ASSERT_MSG_EQ(Assigned(net.userDaemons[leaver]), "", "the user that left has no address");
+        NS_TEST_ASSERT_MSG_EQ(echo.returned, 5, "and its traffic flows");
+        NS_TEST_ASSERT_MSG_EQ(PoolInUse(net.hubDaemon, pool), 3, "the pool is full again");
         Simulator::Destroy();
     }
 };
@@ -578,11 +533,11 @@ class FlexVpnRaTestSuite : public TestSuite
         : TestSuite("flexvpn-ra")
     {
         AddTestCase(new FlexVpnRaFiftyUsersTestCase);
-        AddTestCase(new FlexVpnRaPoolExhaustedTestCase);
+        AddTestCase(new FlexVpnRaPoolExhaustedTestCase(false));
         AddTestCase(new FlexVpnRaHubBlockTestCase);
         AddTestCase(new FlexVpnRaSpokeLearntRoutesTestCase);
         AddTestCase(new FlexVpnRaIpv6UsersTestCase);
-        AddTestCase(new FlexVpnRaIpv6PoolExhaustedTestCase);
+        AddTestCase(new FlexVpnRaPoolExhaustedTestCase(true));
     }
 };
 
