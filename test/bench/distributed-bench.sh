@@ -69,7 +69,7 @@ if bad:
 EOF
 # Counts must agree. Per-flow delays are reported, not required: with
 # VpnMpi's default (ns-3's null-message synchronizer) they were identical at
-# 15 and 25 branches; with the granted-time-window one
+# 15, 25 and 40 branches; with the granted-time-window one
 # (--SimulatorImplementationType=ns3::DistributedSimulatorImpl) events of one
 # timestamp, some arriving from the other rank, ran in another order on
 # 15-22 % of the flows (mpi-serial-equal requires them identical at 3).
