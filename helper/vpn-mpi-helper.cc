@@ -32,6 +32,8 @@ VpnMpi::Enable(int* argc, char*** argv, uint32_t ranks)
     // every voice flow the serial run's delays, where the granted time
     // window changed the order of same-time events on 15 % to 22 % of the
     // flows (delays off by one packet's serialization), at the same speed.
+    // Not everywhere faster: on the hub-and-spoke bench (one hub, spokes on
+    // both ranks) it was 14 times slower, so that bench names the other.
     StringValue type;
     GlobalValue::GetValueByName("SimulatorImplementationType", type);
     if (type.Get() != "ns3::DistributedSimulatorImpl" && type.Get() != "ns3::NullMessageSimulatorImpl")
