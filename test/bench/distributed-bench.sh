@@ -67,10 +67,12 @@ bad = [k for k in keys if s.get(k) != m.get(k)]
 if bad:
     sys.exit("bench distributed: the runs disagree on " + ", ".join(bad))
 EOF
-# Counts must agree. Delays may differ slightly at this size: packets of
-# many flows leave at the same nanosecond, and events of one timestamp may
-# run in another order when some arrive from the other rank (the small
-# scenario of mpi-serial-equal has no such ties and must match exactly).
+# Counts must agree. Per-flow delays are reported, not required: with
+# VpnMpi's default (ns-3's null-message synchronizer) they were identical at
+# 15, 25 and 40 branches; with the granted-time-window one
+# (--SimulatorImplementationType=ns3::DistributedSimulatorImpl) events of one
+# timestamp, some arriving from the other rank, ran in another order on
+# 15-22 % of the flows (mpi-serial-equal requires them identical at 3).
 if cmp -s "$out/serial/flows.csv" "$out/mpi/flows.csv"; then
     echo "per-flow delays: identical"
 else

@@ -10,27 +10,53 @@
 #
 # Usage: mpi-serial-equal.sh TREE OUT
 #   TREE  an ns-3 tree built by `scripts/intree --mpi` (the example
-#         getvpn-mpls-any2any built in it), or that script's work folder;
-#         none there: skipped (77)
+#         getvpn-mpls-any2any built in it), or that script's work folder
+#         (the tree is then the one ns-3 source tree under its src/)
+# Exit status: 0 only when both runs ran and agree; 1 when a run fails or
+# the figures differ, or when the tree holds a getvpn-mpls-any2any older
+# than the module's sources (it would check old code); 77 (skipped, the
+# message says why) when there is no such tree, it was configured without
+# MPI, the example is not built in it, or there is no mpirun.
 set -eu
 tree=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 merge=$here/../../scripts/mpi-merge
-# the work folder of scripts/intree --mpi also does: its ns-3 tree is under src/
-if [ ! -d "$tree/build" ] && [ -d "$tree/src" ]; then
-    tree=$(find "$tree/src" -maxdepth 3 -name ns3 -type f -path '*ns-3*' -printf '%h\n' | sort | head -n 1)
-    tree=${tree:-$2}
+skip() { echo "skipped: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+[ -d "$tree" ] || skip "$tree does not exist (build it: ./scripts/intree --mpi)"
+# The work folder of scripts/intree --mpi: its ns-3 tree is under src/
+# (release tarball: src/ns-3.X; allinone: src/ns-allinone-3.X/ns-3.X).
+# Exactly one tree or none: never guess between two, never fall back to
+# another folder.
+if [ ! -x "$tree/ns3" ] && [ -d "$tree/src" ]; then
+    trees=$(find "$tree/src" -maxdepth 3 -name ns3 -type f -perm -u+x -printf '%h\n' | sort)
+    case $(printf '%s' "$trees" | grep -c .) in
+        0) skip "$tree/src holds no ns-3 source tree (./scripts/intree --mpi has not unpacked one)" ;;
+        1) tree=$trees ;;
+        *) fail "$tree/src holds several ns-3 trees, name one: $(echo $trees)" ;;
+    esac
 fi
-bin=$(find "$tree/build" -name '*getvpn-mpls-any2any*' -type f -perm -u+x 2>/dev/null | head -n 1)
-if [ -z "$bin" ] || ! grep -q 'NS3_MPI:BOOL=ON' "$tree/cmake-cache/CMakeCache.txt" 2>/dev/null; then
-    echo "skipped: no ns-3 tree built with MPI and getvpn-mpls-any2any in $tree (./scripts/intree --mpi)"
-    exit 77
+[ -x "$tree/ns3" ] || skip "$tree is neither an ns-3 source tree nor a work folder of ./scripts/intree --mpi"
+grep -q '^NS3_MPI:BOOL=ON' "$tree/cmake-cache/CMakeCache.txt" 2>/dev/null ||
+    skip "$tree is not configured with MPI (./ns3 configure --enable-mpi; ./scripts/intree --mpi)"
+# ns-3 names the binary PREFIX-getvpn-mpls-any2any-PROFILE; the newest if
+# several profiles were built
+bin=$(find "$tree/build" -name '*getvpn-mpls-any2any*' -type f -perm -u+x -printf '%T@ %p\n' 2>/dev/null |
+      sort -rn | head -n 1 | cut -d' ' -f2-)
+[ -n "$bin" ] || skip "getvpn-mpls-any2any is not built in $tree (./scripts/intree --mpi builds it)"
+# a binary older than the module it was built from checks old code
+if [ -d "$tree/contrib/vpn/" ]; then
+    newer=$(find -L "$tree/contrib/vpn/model" "$tree/contrib/vpn/helper" "$tree/contrib/vpn/examples" \
+            -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' \) -newer "$bin" 2>/dev/null | head -n 3)
+    [ -z "$newer" ] || fail "$bin is older than the module's sources ($(echo $newer) ...): rebuild it" \
+        "(./scripts/intree --mpi, or cmake --build $tree/cmake-cache --target getvpn-mpls-any2any)"
 fi
+echo "tree: $tree"
+echo "binary: $bin"
 command -v mpirun >/dev/null || { echo "skipped: no mpirun (openmpi-bin)"; exit 77; }
 rm -rf "$out"
 mkdir -p "$out"
 args="--branches=3 --duration=2 --RngRun=3"
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" $args --out="$out/serial" >"$out/serial.log" 2>&1 || { cat "$out/serial.log"; fail "serial run"; }
 # root in a container: OpenMPI refuses root unless told
