@@ -139,6 +139,25 @@ def main():
     done = 0
     failed = []
     t0 = time.time()
+
+    def draw():
+        # the progress line: drawn when a run starts (so every run shows in it
+        # however fast it is) and after each poll
+        sims = []
+        for j in running:
+            try:
+                with open(j["progress"]) as f:
+                    sims.append("%s t=%ss" % (j["name"], f.read().strip() or "0"))
+            except OSError:
+                sims.append("%s starting" % j["name"])
+        el = time.time() - t0
+        left = el / done * (len(jobs) - done) if done else 0
+        line = "\r%d/%d runs done, elapsed %ds, ~%ds left; %s" % (
+            done, len(jobs), el, left, ", ".join(sims))
+        cols = shutil.get_terminal_size((100, 20)).columns
+        sys.stderr.write(line[:cols - 1].ljust(cols - 1))
+        sys.stderr.flush()
+
     while pending or running:
         while pending and len(running) < a.jobs:
             j = pending.pop(0)
@@ -147,6 +166,8 @@ def main():
                 command(j["variant"], j["dir"], ["--RngRun=%d" % j["run"], "--progress=" + j["progress"]]),
                 stdout=j["fh"], stderr=subprocess.STDOUT)
             running.append(j)
+            if tty:
+                draw()
         time.sleep(0.2)
         for j in list(running):
             rc = j["proc"].poll()
@@ -162,20 +183,7 @@ def main():
                                             "ok" if rc == 0 else "FAILED (exit %d, see %s)" % (rc, j["log"])),
                       flush=True)
         if tty:
-            sims = []
-            for j in running:
-                try:
-                    with open(j["progress"]) as f:
-                        sims.append("%s t=%ss" % (j["name"], f.read().strip() or "0"))
-                except OSError:
-                    sims.append("%s starting" % j["name"])
-            el = time.time() - t0
-            left = el / done * (len(jobs) - done) if done else 0
-            line = "\r%d/%d runs done, elapsed %ds, ~%ds left; %s" % (
-                done, len(jobs), el, left, ", ".join(sims))
-            cols = shutil.get_terminal_size((100, 20)).columns
-            sys.stderr.write(line[:cols - 1].ljust(cols - 1))
-            sys.stderr.flush()
+            draw()
     if tty:
         sys.stderr.write("\n")
     if failed:

@@ -58,7 +58,7 @@ if command -v script >/dev/null 2>&1; then
         --out '$work/tty' --runs 2 --jobs 1 --set scenario.duration=12" /dev/null >"$work/tty.log" 2>&1 ||
         { cat "$work/tty.log" >&2; exit 1; }
     tr '\r' '\n' <"$work/tty.log" >"$work/tty.lines"
-    grep -q '^0/2 runs done, elapsed [0-9]*s, ~0s left; base/run-1 t=[0-9]*s' "$work/tty.lines" &&
+    grep -Eq '^0/2 runs done, elapsed [0-9]+s, ~0s left; base/run-1 (t=[0-9.]+s|starting)' "$work/tty.lines" &&
         grep -q '^1/2 runs done, elapsed [0-9]*s, ~[0-9]*s left; base/run-2 ' "$work/tty.lines" &&
         ! grep -q '^run 1/2' "$work/tty.lines" || { echo "on a terminal: no progress line" >&2; cat "$work/tty.lines" >&2; exit 1; }
     echo "progress: one line per run without a terminal; on one: $(grep -c 'runs done' "$work/tty.lines") progress updates"
