@@ -10,6 +10,7 @@
 #include "ns3/log.h"
 #include "ns3/vpn-node-engine.h"
 
+#include <algorithm>
 #include <sstream>
 
 extern "C" {
@@ -171,6 +172,14 @@ GetVpnHelper::SetRegistrationStart(Time t)
     m_regStart = t;
 }
 
+void
+GetVpnHelper::SetGapDelays(Time activation, Time deactivation)
+{
+    NS_LOG_FUNCTION(this << activation << deactivation);
+    m_gapActivation = activation;
+    m_gapDeactivation = deactivation;
+}
+
 std::string
 GetVpnHelper::Install(Ptr<Node> node,
                       const std::string& iosConfig,
@@ -230,6 +239,14 @@ GetVpnHelper::Install(Ptr<Node> node,
         vpn_getvpn_group_params g{};
         g.role = VPN_GETVPN_ROLE_KS;
         g.ks = st->ks[k].cfg;
+        if (!g.ks.gap_activation_s && !g.ks.gap_deactivation_s)
+        {
+            // whole seconds on the wire (RFC 6407 5.5, 16-bit fields)
+            g.ks.gap_activation_s =
+                static_cast<uint16_t>(std::min<int64_t>(m_gapActivation.GetSeconds() < 0 ? 0 : static_cast<int64_t>(m_gapActivation.GetSeconds()), 65535));
+            g.ks.gap_deactivation_s =
+                static_cast<uint16_t>(std::min<int64_t>(m_gapDeactivation.GetSeconds() < 0 ? 0 : static_cast<int64_t>(m_gapDeactivation.GetSeconds()), 65535));
+        }
         groups.push_back(g);
         k++;
     }

@@ -63,6 +63,16 @@ class GetVpnHelper
     void SetRegistrationStart(Time t);
 
     /**
+     * Key servers installed from now on announce RFC 6407 5.5 GAP delays
+     * when their configuration gives none (IOS has no command for them):
+     * members keep sending on the old TEK for \p activation after a rekey,
+     * so every member holds the new TEK before traffic arrives on it, and
+     * keep the old TEK inbound for \p deactivation. Default: none (members
+     * switch at once), as before; vpnd's key server uses 2 s and 30 s.
+     */
+    void SetGapDelays(Time activation, Time deactivation);
+
+    /**
      * Configures \p node from \p iosConfig; \p interfaces maps the
      * configuration's interface names ("GigabitEthernet0/0") to the node's
      * devices. Returns "" on success, else "HOST line N: reason" (nothing
@@ -110,6 +120,8 @@ class GetVpnHelper
     ObjectFactory m_deviceFactory; //!< VpnCryptoMapNetDevice
     std::shared_ptr<struct vpn_sig_key> m_key;
     Time m_regStart;
+    Time m_gapActivation;   //!< SetGapDelays (zero: none)
+    Time m_gapDeactivation; //!< SetGapDelays (zero: none)
     std::map<uint32_t, Ptr<GdoiDaemon>> m_daemons;
     std::map<uint32_t, Ptr<VpnCryptoMapNetDevice>> m_maps;
     std::vector<Ptr<GdoiDaemon>> m_all;

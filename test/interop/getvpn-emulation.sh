@@ -258,6 +258,10 @@ vpnd_gdoi_start $GM gm
 VPND_PID=$SPAWNED
 wait_for 20 registered || fail "vpnd did not register with the simulated KS1: $(gmline)"
 log "vpnd registered: $(gmline)"
+# GM1 registers at 0.5 s of simulated time: on a quick machine vpnd is
+# registered before that, and traffic sent then would find GM1 without a TEK
+gm1_has_tek() { grep -q 'GM1 installed a TEK' "$W/sim.log"; }
+wait_for 20 gm1_has_tek || fail "the simulated GM1 installed no TEK: $(tail -5 "$W/sim.log")"
 
 echo_start 200 200 warm; echo_end warm
 SEQ0=$(field "$(gmline)" seq)
