@@ -16,6 +16,7 @@
 #
 # usage: conformance-vpnd.sh VPND VPNCTL WORKDIR [SCENARIO...]
 set -u
+source "$(dirname "$0")/ios-psk.sh"
 VPND=$1 VPNCTL=$2 W=$3
 ECHO=$(cd "$(dirname "$0")" && pwd)/icmp-echo.py   # ICMP echo through the tunnel: SRC DST COUNT [INTERVAL]
 shift 3
@@ -50,16 +51,7 @@ ip -n $NA link set vethA up; ip -n $NB link set vethB up
 conf() {
 cat <<C
 hostname $1
-crypto ikev2 proposal PROP
- encryption aes-cbc-256
- integrity sha256
- group 19
-crypto ikev2 policy POL
- proposal PROP
-crypto ikev2 keyring KR
- peer PEER
-  address ${O[$3]}
-  pre-shared-key conformance-psk-0123456789
+$(ios_ikev2_psk PEER "${O[$3]}" "conformance-psk-0123456789")
 crypto ikev2 profile PROF
  match identity remote address ${O[$3]} 255.255.255.255
  identity local address ${O[$2]}

@@ -20,6 +20,7 @@
 #
 # usage: host-vpnd-gre.sh VPND VPNCTL WORKDIR [4|6]   (the underlay's IP version)
 set -u
+source "$(dirname "$0")/ios-psk.sh"
 VPND=$1 VPNCTL=$2 W=$3 FAM=${4:-4}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -59,16 +60,7 @@ ip -n $NA link add gretest type gre remote ${O[2]} local ${O[1]} 2>/dev/null &&
 conf() {
 cat <<C
 hostname $1
-crypto ikev2 proposal PROP
- encryption aes-cbc-256
- integrity sha256
- group 19
-crypto ikev2 policy POL
- proposal PROP
-crypto ikev2 keyring KR
- peer PEER
-  address ${O[$3]}
-  pre-shared-key gre-test-psk-0123456789
+$(ios_ikev2_psk PEER "${O[$3]}" "gre-test-psk-0123456789")
 crypto ikev2 profile PROF
  match identity remote address ${O[$3]}$HOSTMASK
  identity local address ${O[$2]}

@@ -25,6 +25,7 @@
 #
 # usage: host-vpnd-natt.sh VPND VPNCTL WORKDIR
 set -u
+source "$(dirname "$0")/ios-psk.sh"
 VPND=$1 VPNCTL=$2 W=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "FAIL: $*" >&2; echo "logs and captures kept in $W" >&2; exit 1; }
@@ -71,16 +72,7 @@ conf() {
     else peer=A ifc=vethB addr=$B_OUT peer_addr=$NAT_OUT; fi
 cat <<C
 hostname $me
-crypto ikev2 proposal PROP
- encryption aes-cbc-256
- integrity sha256
- group 19
-crypto ikev2 policy POL
- proposal PROP
-crypto ikev2 keyring KR
- peer PEER
-  address $peer_addr
-  pre-shared-key natt-test-psk-0123456789
+$(ios_ikev2_psk PEER "$peer_addr" "natt-test-psk-0123456789")
 crypto ikev2 profile PROF
  match identity remote fqdn $(tr A-Z a-z <<<$peer).natt.test
  identity local fqdn $(tr A-Z a-z <<<$me).natt.test

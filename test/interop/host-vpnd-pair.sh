@@ -12,6 +12,7 @@
 #
 # usage: host-vpnd-pair.sh VPND VPNCTL WORKDIR [4|6]   (the underlay's IP version)
 set -u
+source "$(dirname "$0")/ios-psk.sh"
 VPND=$1 VPNCTL=$2 W=$3 FAM=${4:-4}
 ECHO=$(cd "$(dirname "$0")" && pwd)/icmp-echo.py   # ICMP echo through the tunnel: SRC DST COUNT [INTERVAL]
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -48,16 +49,7 @@ ip -n $NA link set vethA up; ip -n $NB link set vethB up
 conf() {
 cat <<C
 hostname $1
-crypto ikev2 proposal PROP
- encryption aes-cbc-256
- integrity sha256
- group 19
-crypto ikev2 policy POL
- proposal PROP
-crypto ikev2 keyring KR
- peer PEER
-  address ${O[$3]}
-  pre-shared-key $4
+$(ios_ikev2_psk PEER "${O[$3]}" "$4")
 crypto ikev2 profile PROF
  match identity remote address ${O[$3]}$HOSTMASK
  identity local address ${O[$2]}

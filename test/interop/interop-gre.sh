@@ -33,6 +33,7 @@
 # IP proto 47 + GRE key 4242 + ICMP, nothing malformed; the counters of
 # both sides agree.
 set -u
+source "$(dirname "$0")/ios-psk.sh"
 ROLE=${1:?init or resp}; INTEROP_OUT=${2:-}; VPND=${3:-}; VPNCTL=${4:-}
 US_KIND=vpnd
 source "$(dirname "$0")/lib.sh"
@@ -92,16 +93,7 @@ start_charon $NS_SWAN "$W/swan"
 # ---- vpnd: GRE/IPsec as IOS writes it -------------------------------------------
 cat >"$W/us/vpnd.conf" <<EOF
 hostname VPND
-crypto ikev2 proposal PROP
- encryption aes-cbc-256
- integrity sha256
- group 19
-crypto ikev2 policy POL
- proposal PROP
-crypto ikev2 keyring KR
- peer SWAN
-  address $SWAN_OUTER
-  pre-shared-key $PSK
+$(ios_ikev2_psk SWAN "$SWAN_OUTER" "$PSK")
 crypto ikev2 profile IKEP
  match identity remote fqdn $SWAN_ID
  identity local fqdn $US_ID
