@@ -1100,6 +1100,35 @@ static void expect_peer(tp_net *n, int node, const vpn_ikev2_endpoint *ep, int m
     assert_int_equal(tp_count_ev(&n->node[node], VPN_IKEV2_EV_CHILD_MOVED), moves);
 }
 
+/* R1 asks for three CHILD_SAs at once (requests 2, 3, 4; t holds the
+ * requests or, with t->answers, the answers); node then gets message 2
+ * from old_a, 4 from new_a and the held-back 3 from old_a, all on port
+ * 4500: it follows to old_a, then to new_a, and stays there. s0: node's
+ * stats before the three. */
+static void held_2_4_3(tp_net *n, newest_taker *t, int node, const char *old_a, const char *new_a,
+                       vpn_ikev2_endpoint *old_ep, vpn_ikev2_endpoint *new_ep, vpn_ikev2_stats *s0)
+{
+    up(n, NULL, NULL);
+    n->hook = take_newest;
+    n->hook_user = t;
+    ask(n, 0, 3, 1);
+    tp_pump(n);
+    n->hook = NULL;
+    assert_int_equal(t->n, 3);
+    assert_int_equal(vpn_addr_parse(&old_ep->addr, old_a), 0);
+    assert_int_equal(vpn_addr_parse(&new_ep->addr, new_a), 0);
+    old_ep->port = new_ep->port = VPN_IKEV2_NATT_PORT;
+    vpn_ikev2_stats_get(n->node[node].ctx, s0);
+
+    give_mid(n, node, t, 2, old_ep);
+    expect_peer(n, node, old_ep, 1);
+    /* one CHILD_MOVED per CHILD_SA: two by now */
+    give_mid(n, node, t, 4, new_ep);
+    expect_peer(n, node, new_ep, 1 + 2);
+    give_mid(n, node, t, 3, old_ep);
+    expect_peer(n, node, new_ep, 1 + 2);
+}
+
 static void test_window_older_request_does_not_move_back(void **state)
 {
     tp_net n;
@@ -1115,25 +1144,7 @@ static void test_window_older_request_does_not_move_back(void **state)
      * stays where 4 came from ("only in response to a new packet").
      * Then request 2 again from the old mapping (a replay, answered from
      * the cache): no move either. */
-    up(&n, NULL, NULL);
-    n.hook = take_newest;
-    n.hook_user = &t;
-    ask(&n, 0, 3, 1);
-    tp_pump(&n);
-    n.hook = NULL;
-    assert_int_equal(t.n, 3);
-    assert_int_equal(vpn_addr_parse(&old_ep.addr, "192.0.2.80"), 0);
-    assert_int_equal(vpn_addr_parse(&new_ep.addr, "192.0.2.81"), 0);
-    old_ep.port = new_ep.port = VPN_IKEV2_NATT_PORT;
-    vpn_ikev2_stats_get(n.node[1].ctx, &s0);
-
-    give_mid(&n, 1, &t, 2, &old_ep);
-    expect_peer(&n, 1, &old_ep, 1);
-    /* one CHILD_MOVED per CHILD_SA: two by now */
-    give_mid(&n, 1, &t, 4, &new_ep);
-    expect_peer(&n, 1, &new_ep, 1 + 2);
-    give_mid(&n, 1, &t, 3, &old_ep);
-    expect_peer(&n, 1, &new_ep, 1 + 2);
+    held_2_4_3(&n, &t, 1, "192.0.2.80", "192.0.2.81", &old_ep, &new_ep, &s0);
     vpn_ikev2_stats_get(n.node[1].ctx, &s1);
     assert_int_equal(s1.in_requests, s0.in_requests + 3);
     assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 1 + 3);
@@ -1162,25 +1173,7 @@ static void test_window_older_response_does_not_move_back(void **state)
      * answer to 2 from the old mapping, to 4 from a new one, then the
      * held-back answer to 3 from the old mapping: taken (its CHILD_SA comes
      * up), but R1 stays where the newest answer came from. */
-    up(&n, NULL, NULL);
-    n.hook = take_newest;
-    n.hook_user = &t;
-    ask(&n, 0, 3, 1);
-    tp_pump(&n);
-    n.hook = NULL;
-    assert_int_equal(t.n, 3);
-    assert_int_equal(vpn_addr_parse(&old_ep.addr, "192.0.2.82"), 0);
-    assert_int_equal(vpn_addr_parse(&new_ep.addr, "192.0.2.83"), 0);
-    old_ep.port = new_ep.port = VPN_IKEV2_NATT_PORT;
-    vpn_ikev2_stats_get(n.node[0].ctx, &s0);
-
-    give_mid(&n, 0, &t, 2, &old_ep);
-    expect_peer(&n, 0, &old_ep, 1);
-    /* one CHILD_MOVED per CHILD_SA: two by now */
-    give_mid(&n, 0, &t, 4, &new_ep);
-    expect_peer(&n, 0, &new_ep, 1 + 2);
-    give_mid(&n, 0, &t, 3, &old_ep);
-    expect_peer(&n, 0, &new_ep, 1 + 2);
+    held_2_4_3(&n, &t, 0, "192.0.2.82", "192.0.2.83", &old_ep, &new_ep, &s0);
     vpn_ikev2_stats_get(n.node[0].ctx, &s1);
     assert_int_equal(s1.in_responses, s0.in_responses + 3);
     assert_int_equal(info(&n, 0).requests_in_flight, 0);
