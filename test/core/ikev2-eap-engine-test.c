@@ -1066,6 +1066,35 @@ static void test_backend_leaves_local(void **state)
     tp_free(&n);
 }
 
+/* The client (node 0) proposes IPv4 and IPv6 selectors (::/0 beside its
+ * IPv4 ones) and asks for an address of each family; the hub's (node 1)
+ * grant and template leave no family in common: the IKE SA comes up, the
+ * CHILD_SA is refused with TS_UNACCEPTABLE on both sides (none installed
+ * anywhere), the client deletes the IKE SA, and pool `pool` (the hub's
+ * pool number pool_idx) has nothing in use. */
+static void dual_stack_child_refused(tp_net *n, size_t pool_idx, const char *pool)
+{
+    vpn_ikev2_policy pc = client_policy();
+    pc.ts_local[1] = sel("::/0", 0);
+    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
+    pc.n_ts_local = pc.n_ts_remote = 2;
+    initiate(n, &pc);
+    tp_run_for(n, 2);
+    assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_CHILD_UP), 0);
+    assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_CHILD_UP), 0);
+    int fb = tp_find_ev(&n->node[1], VPN_IKEV2_EV_FAILED, 0), fa = tp_find_ev(&n->node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(fb >= 0);
+    assert_true(fa >= 0);
+    assert_int_equal(n->node[1].ev[fb].reason, VPN_IKEV2_R_TS_UNACCEPTABLE);
+    assert_int_equal(n->node[0].ev[fa].notify, VPN_IKEV2_N_TS_UNACCEPTABLE);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 0);
+    vpn_ikev2_pool_info pi;
+    assert_int_equal(vpn_ikev2_pool_get(n->node[1].ctx, pool_idx, &pi), 0);
+    assert_string_equal(pi.name, pool);
+    assert_int_equal(pi.in_use, 0);
+}
+
 /* RFC 7296 2.9, 3.15: a hub whose policy hands out only an IPv6 address
  * (`ipv6 pool`, no `pool`) to a user whose selectors, after the hub's
  * template (0.0.0.0/0 only), carry no IPv6: the CHILD_SA is refused with
@@ -1095,29 +1124,10 @@ static void test_ipv6_only_grant_ipv4_selectors(void **state)
     free(h);
     add_hub_policy(&n, 1); /* TSi template: 0.0.0.0/0 only */
     /* the client's selectors carry IPv6 too: it asks for an IPv6 address */
-    vpn_ikev2_policy pc = client_policy();
-    pc.ts_local[1] = sel("::/0", 0);
-    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
-    pc.n_ts_local = pc.n_ts_remote = 2;
-    initiate(&n, &pc);
-    tp_run_for(&n, 2);
-    /* the IKE SA came up (the hub granted the IPv6 address) ... */
-    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
-    /* ... but no CHILD_SA on either side: nothing IPv4-wide installed */
-    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 0);
-    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
-    int fb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0), fa = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
-    assert_true(fb >= 0);
-    assert_true(fa >= 0);
-    assert_int_equal(n.node[1].ev[fb].reason, VPN_IKEV2_R_TS_UNACCEPTABLE);
-    assert_int_equal(n.node[0].ev[fa].notify, VPN_IKEV2_N_TS_UNACCEPTABLE);
-    /* the client then deletes the IKE SA (ikev2-auth.c): the IPv6 address
-     * goes back to the pool */
-    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
-    vpn_ikev2_pool_info pi;
-    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 1, &pi), 0);
-    assert_string_equal(pi.name, "V6");
-    assert_int_equal(pi.in_use, 0);
+    /* the IKE SA comes up (the hub granted the IPv6 address), no CHILD_SA
+     * (nothing IPv4-wide installed); the client then deletes the IKE SA
+     * (ikev2-auth.c) and the IPv6 address goes back to the pool */
+    dual_stack_child_refused(&n, 1, "V6");
     {
         /* show ip local pool: the IPv6 pool's bounds (::0 never given) */
         static char out[4096];
@@ -1145,26 +1155,8 @@ static void test_ipv4_only_grant_ipv6_selectors(void **state)
     free(c);
     vpn_ikev2_policy hp = ts_policy("10.1.0.0/16", "::/0", 0, 9); /* TSi template: ::/0 only */
     assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &hp), 0);
-    vpn_ikev2_policy pc = client_policy();
-    pc.ts_local[1] = sel("::/0", 0);
-    pc.ts_remote[1] = sel("2001:db8:1::/48", 0);
-    pc.n_ts_local = pc.n_ts_remote = 2;
-    initiate(&n, &pc);
-    tp_run_for(&n, 2);
-    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
-    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP), 0);
-    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 0);
-    int fb = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0), fa = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
-    assert_true(fb >= 0);
-    assert_true(fa >= 0);
-    assert_int_equal(n.node[1].ev[fb].reason, VPN_IKEV2_R_TS_UNACCEPTABLE);
-    assert_int_equal(n.node[0].ev[fa].notify, VPN_IKEV2_N_TS_UNACCEPTABLE);
     /* the IPv4 address went back with the IKE SA the client deleted */
-    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
-    vpn_ikev2_pool_info pi;
-    assert_int_equal(vpn_ikev2_pool_get(n.node[1].ctx, 0, &pi), 0);
-    assert_string_equal(pi.name, "RA-POOL");
-    assert_int_equal(pi.in_use, 0);
+    dual_stack_child_refused(&n, 0, "RA-POOL");
     tp_free(&n);
 }
 
