@@ -13,6 +13,7 @@
 #include "ns3/enum.h"
 #include "ns3/ipv4.h"
 #include "ns3/ipv6.h"
+#include "ns3/ipv6-routing-table-entry.h"
 #include "ns3/ipv6-static-routing-helper.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
@@ -84,6 +85,72 @@ InterfaceWithAddress(Ptr<Ipv4> ipv4, Ipv4Address a)
         }
     }
     return -1;
+}
+
+// A Virtual-Template that carries IPv6 has no prefix of its own (IOS:
+// `ipv6 unnumbered`), but ns-3's Ipv6StaticRouting picks a source address
+// on the outgoing interface for every route it looks up, forwarded packets
+// included, and a debug build asserts when that interface has no global
+// address. The template borrows one of the node's global addresses as a
+// /128: the `ip unnumbered` interface's when it has one, else the first
+// other interface's. Run at simulation start, once the scenario has
+// numbered the node (the IPv6 addresses are the scenario's to assign).
+void
+BorrowIpv6Global(Ptr<Ipv6> ipv6, Ptr<VpnTunnelNetDevice> vt, uint32_t ifc6, std::string unnumbered)
+{
+    for (uint32_t k = 0; k < ipv6->GetNAddresses(ifc6); k++)
+    {
+        if (ipv6->GetAddress(ifc6, k).GetScope() == Ipv6InterfaceAddress::GLOBAL)
+        {
+            return;
+        }
+    }
+    Ipv6Address pick = Ipv6Address::GetAny();
+    for (uint32_t i = 0; i < ipv6->GetNInterfaces(); i++)
+    {
+        if (i == ifc6)
+        {
+            continue;
+        }
+        Ptr<VpnTunnelNetDevice> t = DynamicCast<VpnTunnelNetDevice>(ipv6->GetNetDevice(i));
+        bool preferred = !unnumbered.empty() && t && t->GetInterfaceName() == unnumbered;
+        for (uint32_t k = 0; k < ipv6->GetNAddresses(i); k++)
+        {
+            Ipv6InterfaceAddress a = ipv6->GetAddress(i, k);
+            if (a.GetScope() != Ipv6InterfaceAddress::GLOBAL)
+            {
+                continue;
+            }
+            if (preferred || pick.IsAny())
+            {
+                pick = a.GetAddress();
+            }
+            if (preferred)
+            {
+                break;
+            }
+        }
+        if (preferred && !pick.IsAny())
+        {
+            break;
+        }
+    }
+    if (pick.IsAny())
+    {
+        return;
+    }
+    vt->AddIpv6Address(ifc6, pick, 128);
+    // ns-3 routes an added address's prefix out of its interface: the
+    // borrowed /128 must not pull the node's own address into the tunnel.
+    Ptr<Ipv6StaticRouting> sr = Ipv6StaticRoutingHelper().GetStaticRouting(ipv6);
+    for (uint32_t r = sr->GetNRoutes(); r-- > 0;)
+    {
+        Ipv6RoutingTableEntry e = sr->GetRoute(r);
+        if (e.GetInterface() == ifc6 && e.GetDest() == pick && e.GetDestNetworkPrefix().GetPrefixLength() == 128)
+        {
+            sr->RemoveRoute(r);
+        }
+    }
 }
 
 // Is interface name the `ip unnumbered` source of a Virtual-Template?
@@ -898,6 +965,10 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         std::memcpy(b, p.addr.b, 16);
         Ipv6StaticRoutingHelper().GetStaticRouting(ipv6)->AddNetworkRouteTo(Ipv6Address(b), Ipv6Prefix(p.len),
                                                                            static_cast<uint32_t>(ifc6));
+        const vpn_conf_interface* tf = vpn_conf_find_interface(conf, vt->GetInterfaceName().c_str());
+        Simulator::ScheduleWithContext(node->GetId(), Seconds(0), &BorrowIpv6Global, ipv6, vt,
+                                       static_cast<uint32_t>(ifc6),
+                                       std::string(tf && tf->unnumbered ? tf->unnumbered_if : ""));
     }
     if (conf->rip.enabled)
     {

@@ -396,6 +396,40 @@ class FlexVpnRaIpv6UsersTestCase : public TestCase
         NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsDecrypted(), 10 * users,
                               "the hub decrypted every echo request of both families, nothing else");
         NS_TEST_ASSERT_MSG_EQ(vt->GetPacketsEncrypted(), 10 * users, "and encrypted every reply");
+        // The template is unnumbered for IPv6: it borrows one of the hub's
+        // global addresses (ns-3 picks a source on the outgoing interface
+        // even when forwarding; a debug build asserts on none), without a
+        // route that would pull that address into the tunnel.
+        Ptr<Ipv6> ipv6 = net.hub->GetObject<Ipv6>();
+        int32_t ifc6 = ipv6->GetInterfaceForDevice(vt);
+        NS_TEST_ASSERT_MSG_GT_OR_EQ(ifc6, 0, "the template joined IPv6");
+        Ipv6Address borrowed;
+        for (uint32_t k = 0; k < ipv6->GetNAddresses(ifc6); k++)
+        {
+            if (ipv6->GetAddress(ifc6, k).GetScope() == Ipv6InterfaceAddress::GLOBAL)
+            {
+                borrowed = ipv6->GetAddress(ifc6, k).GetAddress();
+                NS_TEST_ASSERT_MSG_EQ(ipv6->GetAddress(ifc6, k).GetPrefix(), Ipv6Prefix(128), "borrowed as a /128");
+            }
+        }
+        NS_TEST_ASSERT_MSG_EQ(borrowed.IsAny(), false, "the template carries a global IPv6 address");
+        int32_t owner = -1;
+        for (uint32_t i = 0; i < ipv6->GetNInterfaces(); i++)
+        {
+            for (uint32_t k = 0; static_cast<int32_t>(i) != ifc6 && k < ipv6->GetNAddresses(i); k++)
+            {
+                owner = ipv6->GetAddress(i, k).GetAddress() == borrowed ? static_cast<int32_t>(i) : owner;
+            }
+        }
+        NS_TEST_ASSERT_MSG_GT_OR_EQ(owner, 0, borrowed << " is one of the hub's own addresses");
+        Ptr<Ipv6StaticRouting> sr = Ipv6RoutingHelper::GetRouting<Ipv6StaticRouting>(ipv6->GetRoutingProtocol());
+        for (uint32_t r = 0; sr && r < sr->GetNRoutes(); r++)
+        {
+            Ipv6RoutingTableEntry e = sr->GetRoute(r);
+            bool intoTemplate = e.GetInterface() == static_cast<uint32_t>(ifc6) && e.GetDest() == borrowed;
+            NS_TEST_ASSERT_MSG_EQ(intoTemplate, false,
+                                  "no route sends " << borrowed << " into the template");
+        }
         Simulator::Destroy();
     }
 };
