@@ -439,79 +439,35 @@ static uint16_t pfs_of(const vpn_ikev2_ctx *ctx, size_t policy)
     return policy < ctx->n_policy ? ctx->policy[policy].ipp->pfs_group : 0;
 }
 
-int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id)
+/*
+ * Our CREATE_CHILD_SA request for a CHILD_SA of `policy` (RFC 7296 1.3.1):
+ * [N(REKEY_SA) naming old by the SPI we receive on (1.3.3),]
+ * [N(USE_TRANSPORT_MODE),] SA, Ni, [KEi], TSi, TSr; with old, old's
+ * selectors are offered again (2.8). Built in sa->req, cleared on failure.
+ */
+static int child_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, size_t policy, const ikev2_child *old,
+                         ikev2_task task)
 {
-    ikev2_child *old = ikev2_child_by_id(sa, child_id);
     ikev2_exch *x = &sa->req;
-    uint16_t pfs;
-    uint8_t spi[4];
+    uint16_t pfs = pfs_of(ctx, policy);
     ikev2_out o;
     size_t n = 0;
     int rc;
 
-    if (old == NULL || old->state != IKEV2_C_ACTIVE || sa->rekeyed_to)
-        return VPN_ERR_STATE;
-    pfs = pfs_of(ctx, old->policy);
     ikev2_req_clear(sa);
-    if ((rc = ikev2_child_offer(ctx, sa, old->policy, pfs, old, &x->creq)) != 0)
-        return rc;
-    if ((rc = vpn_rng_bytes(&ctx->params.rng, x->nonce, IKEV2_NONCE_LEN)) != 0)
-        return rc;
-    if (pfs && (rc = vpn_dh_new(&x->dh, pfs, &ctx->params.rng)) != 0)
-        return rc;
-    x->dh_group = pfs;
-    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_CREATE_CHILD_SA, sa->mid_send, false, true);
-    /* RFC 7296 1.3.3: REKEY_SA names the SA by the SPI we receive on */
-    vpn_store32(spi, old->spi_in);
-    vpn_ikev2_bld_notify(&o.b, VPN_IKEV2_PROTO_ESP, spi, 4, VPN_IKEV2_N_REKEY_SA, NULL, 0);
-    if (x->creq.transport)
-        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
-    vpn_ikev2_bld_sa(&o.b, x->creq.props, x->creq.n_props);
-    vpn_ikev2_bld_nonce(&o.b, x->nonce, IKEV2_NONCE_LEN);
-    if (x->dh) {
-        size_t pl = 0;
-        const uint8_t *pub = vpn_dh_public(x->dh, &pl);
-        vpn_ikev2_bld_ke(&o.b, pfs, pub, pl);
-    }
-    write_ts(&o.b, VPN_IKEV2_PL_TSI, x->creq.tsi, x->creq.n_tsi);
-    write_ts(&o.b, VPN_IKEV2_PL_TSR, x->creq.tsr, x->creq.n_tsr);
-    if ((rc = ikev2_out_finish(ctx, sa, &o, x->msg, &n)) != 0) {
-        ikev2_req_clear(sa);
-        return rc;
-    }
-    x->n_msg = n;
-    x->task = IKEV2_T_CHILD_REKEY;
-    x->type = VPN_IKEV2_CREATE_CHILD_SA;
-    x->child_id = child_id;
-    x->new_spi = x->creq.spi;
-    x->mid = sa->mid_send++;
-    old->state = IKEV2_C_REKEYING;
-    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: rekeying CHILD_SA %u%s", sa->id, child_id, pfs ? " with PFS" : "");
-    ikev2_req_start(ctx, sa, now);
-    return 0;
-}
-
-int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy)
-{
-    ikev2_exch *x = &sa->req;
-    uint16_t pfs;
-    ikev2_out o;
-    size_t n = 0;
-    int rc;
-
-    if (sa->rekeyed_to || policy >= ctx->n_policy)
-        return VPN_ERR_STATE;
-    pfs = pfs_of(ctx, policy);
-    ikev2_req_clear(sa);
-    if ((rc = ikev2_child_offer(ctx, sa, policy, pfs, NULL, &x->creq)) != 0 ||
+    if ((rc = ikev2_child_offer(ctx, sa, policy, pfs, old, &x->creq)) != 0 ||
         (rc = vpn_rng_bytes(&ctx->params.rng, x->nonce, IKEV2_NONCE_LEN)) != 0 ||
         (pfs && (rc = vpn_dh_new(&x->dh, pfs, &ctx->params.rng)) != 0)) {
         ikev2_req_clear(sa);
         return rc;
     }
     x->dh_group = pfs;
-    /* RFC 7296 1.3.1: SA, Ni, [KEi], TSi, TSr, without REKEY_SA */
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_CREATE_CHILD_SA, sa->mid_send, false, true);
+    if (old) {
+        uint8_t spi[4];
+        vpn_store32(spi, old->spi_in);
+        vpn_ikev2_bld_notify(&o.b, VPN_IKEV2_PROTO_ESP, spi, 4, VPN_IKEV2_N_REKEY_SA, NULL, 0);
+    }
     if (x->creq.transport)
         vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     vpn_ikev2_bld_sa(&o.b, x->creq.props, x->creq.n_props);
@@ -528,11 +484,38 @@ int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, siz
         return rc;
     }
     x->n_msg = n;
-    x->task = IKEV2_T_CHILD_CREATE;
+    x->task = task;
     x->type = VPN_IKEV2_CREATE_CHILD_SA;
-    x->child_id = 0;
+    x->child_id = old ? old->id : 0;
     x->new_spi = x->creq.spi;
     x->mid = sa->mid_send++;
+    return 0;
+}
+
+int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id)
+{
+    ikev2_child *old = ikev2_child_by_id(sa, child_id);
+    int rc;
+
+    if (old == NULL || old->state != IKEV2_C_ACTIVE || sa->rekeyed_to)
+        return VPN_ERR_STATE;
+    if ((rc = child_request(ctx, sa, old->policy, old, IKEV2_T_CHILD_REKEY)) != 0)
+        return rc;
+    old->state = IKEV2_C_REKEYING;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: rekeying CHILD_SA %u%s", sa->id, child_id,
+              sa->req.dh_group ? " with PFS" : "");
+    ikev2_req_start(ctx, sa, now);
+    return 0;
+}
+
+int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy)
+{
+    int rc;
+
+    if (sa->rekeyed_to || policy >= ctx->n_policy)
+        return VPN_ERR_STATE;
+    if ((rc = child_request(ctx, sa, policy, NULL, IKEV2_T_CHILD_CREATE)) != 0)
+        return rc;
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: creating a CHILD_SA (ipsec profile %s)", sa->id,
               ctx->policy[policy].ipsec_profile);
     ikev2_req_start(ctx, sa, now);
@@ -590,9 +573,8 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     err = ikev2_child_accept(ctx, sa, m, true, old ? old->policy : SIZE_MAX, &c, &chosen);
     if (err != 0) {
         ikev2_respond_notify(ctx, sa, in, err, 0, NULL, 0, NULL, 0);
-        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED,
-                   err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE : VPN_IKEV2_R_NO_PROPOSAL,
-                   err, NULL, 0, "CHILD_SA request refused");
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, ikev2_reason_for(err, IKEV2_NF_REFUSED), err, NULL, 0,
+                   "CHILD_SA request refused");
         return;
     }
     group = ikev2_prop_id(&chosen, VPN_IKEV2_XF_DH, NULL);
@@ -710,11 +692,8 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
     if (err != 0) {
         if (old && old->state == IKEV2_C_REKEYING)
             old->state = IKEV2_C_ACTIVE; /* it lives on until its hard lifetime */
-        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED,
-                   err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
-                   : err == VPN_IKEV2_N_NO_PROPOSAL_CHOSEN ? VPN_IKEV2_R_NO_PROPOSAL
-                                                           : VPN_IKEV2_R_PEER_ERROR,
-                   err, NULL, 0, "CHILD_SA rekey failed");
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, ikev2_reason_for(err, IKEV2_NF_CHILD), err, NULL, 0,
+                   "CHILD_SA rekey failed");
         OPENSSL_cleanse(&c, sizeof c);
         return;
     }

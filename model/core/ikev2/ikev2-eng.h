@@ -476,6 +476,15 @@ void ikev2_duplicate_check(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 /* IKE SA authenticated: lifetimes, keepalives, IKE_UP. */
 void ikev2_sa_established(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 
+/* Where an error notify came from, for ikev2_reason_for. */
+typedef enum ikev2_notify_from {
+    IKEV2_NF_INIT = 0,   /* the peer's answer to our IKE_SA_INIT */
+    IKEV2_NF_CHILD,      /* the peer's answer to a CHILD_SA request of ours (IKE_AUTH, CREATE_CHILD_SA) */
+    IKEV2_NF_REFUSED,    /* our refusal of the peer's CHILD_SA request */
+} ikev2_notify_from;
+/* The reason an event reports for an exchange an error notify ended. */
+vpn_ikev2_reason ikev2_reason_for(uint16_t notify, ikev2_notify_from from);
+
 /* Events. */
 void ikev2_emit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_event_type type,
                 vpn_ikev2_reason reason, uint16_t notify, const ikev2_child *child,

@@ -50,6 +50,35 @@ const char *vpn_ikev2_reason_name(vpn_ikev2_reason r)
     return "unknown";
 }
 
+/*
+ * Why an exchange failed, from the error notify that ended it: one table for
+ * every place that maps one (RFC 7296 3.10.1 error types). The columns keep
+ * each place's own mapping: the peer's answer to IKE_SA_INIT names the
+ * KE/AUTH failures; its answer to a CHILD_SA request reports anything but a
+ * refused proposal or selector as a peer error; our own refusal of a
+ * CHILD_SA request is a selector or a proposal problem.
+ */
+static const struct {
+    uint16_t notify;
+    vpn_ikev2_reason r[3];            /* by ikev2_notify_from */
+} notify_reasons[] = {
+    {VPN_IKEV2_N_NO_PROPOSAL_CHOSEN,
+     {VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL}},
+    {VPN_IKEV2_N_TS_UNACCEPTABLE,
+     {VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE}},
+    {VPN_IKEV2_N_INVALID_KE_PAYLOAD, {VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL}},
+    {VPN_IKEV2_N_AUTHENTICATION_FAILED,
+     {VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL}},
+};
+
+vpn_ikev2_reason ikev2_reason_for(uint16_t notify, ikev2_notify_from from)
+{
+    for (size_t i = 0; i < sizeof notify_reasons / sizeof notify_reasons[0]; i++)
+        if (notify_reasons[i].notify == notify)
+            return notify_reasons[i].r[from];
+    return from == IKEV2_NF_REFUSED ? VPN_IKEV2_R_NO_PROPOSAL : VPN_IKEV2_R_PEER_ERROR;
+}
+
 /* ---- buffers ------------------------------------------------------------------ */
 
 int ikev2_buf_set(vpn_ikev2_ctx *ctx, ikev2_buf *b, const uint8_t *p, size_t len)
@@ -708,24 +737,35 @@ static void close_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         ikev2_sa_mark_dead(ctx, sa);
 }
 
-void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
-                   const char *detail)
+/* Tells the driver, once, that sa is down: CHILD_DOWN for each CHILD_SA it
+ * knows of, then IKE_DOWN (it was up) or FAILED (it never was). */
+static void sa_down_emit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
+                         const char *detail, bool closing)
 {
     bool was_up = sa->established != 0;
 
-    if (sa->phase == IKEV2_P_DEAD)
+    if (sa->down_emitted)
         return;
-    if (!sa->down_emitted) {
-        for (size_t i = 0; i < sa->n_child; i++)
-            if (sa->child[i].announced)
-                ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
-        ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0,
-                   detail);
+    for (size_t i = 0; i < sa->n_child; i++)
+        if (sa->child[i].announced)
+            ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
+    ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0, detail);
+    if (closing)
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u closing: %s%s%s", sa->id, vpn_ikev2_reason_name(reason),
+                  detail ? ": " : "", detail ? detail : "");
+    else
         IKEV2_LOG(ctx, was_up ? VPN_LOG_INFO : VPN_LOG_WARN, "IKE SA %u %s: %s%s%s", sa->id,
                   was_up ? "down" : "failed", vpn_ikev2_reason_name(reason), detail ? ": " : "",
                   detail ? detail : "");
-        sa->down_emitted = true;
-    }
+    sa->down_emitted = true;
+}
+
+void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
+                   const char *detail)
+{
+    if (sa->phase == IKEV2_P_DEAD)
+        return;
+    sa_down_emit(ctx, sa, reason, notify, detail, false);
     ikev2_sa_mark_dead(ctx, sa);
     sa->down_reason = reason;
     sa->down_notify = notify;
@@ -734,20 +774,9 @@ void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, ui
 void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_reason reason,
                    uint16_t notify, const char *detail, ikev2_task task)
 {
-    bool was_up = sa->established != 0;
-
     if (sa->phase == IKEV2_P_DEAD)
         return;
-    if (!sa->down_emitted) {
-        for (size_t i = 0; i < sa->n_child; i++)
-            if (sa->child[i].announced)
-                ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
-        ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0,
-                   detail);
-        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u closing: %s%s%s", sa->id, vpn_ikev2_reason_name(reason),
-                  detail ? ": " : "", detail ? detail : "");
-        sa->down_emitted = true;
-    }
+    sa_down_emit(ctx, sa, reason, notify, detail, true);
     for (size_t i = 0; i < sa->n_child; i++)
         sa->child[i].announced = false;
     sa->n_pending = 0;
