@@ -321,18 +321,6 @@ int ikev2_child_keys(ikev2_sa *sa, ikev2_child *c, bool we_initiated, vpn_iov gi
     c->encr_in = we_initiated ? k.encr_r : k.encr_i;
     c->integ_in = we_initiated ? k.integ_r : k.integ_i;
     vpn_child_keys_wipe(&k);
-    /* 2.8.1: remember the lower of this exchange's nonces */
-    {
-        const vpn_iov *lo = ni.len <= nr.len ? &ni : &nr;
-        size_t l = ni.len < nr.len ? ni.len : nr.len;
-        int cmp = memcmp(ni.p, nr.p, l);
-        if (cmp > 0 || (cmp == 0 && nr.len < ni.len))
-            lo = &nr;
-        else
-            lo = &ni;
-        c->nonce_min_len = lo->len;
-        memcpy(c->nonce_min, lo->p, lo->len);
-    }
     return 0;
 }
 
@@ -421,15 +409,41 @@ static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return al < bl ? -1 : al > bl ? 1 : 0;
 }
 
-static void nonce_min(const uint8_t *a, size_t al, const uint8_t *b, size_t bl, uint8_t *out, size_t *ol)
+/*
+ * 2.8.1, 2.8.2: the exchange with the lowest of the four nonces made the
+ * redundant SA. Ours (nonces a, b) against the peer's crossing one
+ * (record t): true if ours holds the lower minimum.
+ */
+static bool ours_lower(const uint8_t *a, size_t al, const uint8_t *b, size_t bl, const ikev2_rekey_task *t)
 {
-    if (nonce_cmp(a, al, b, bl) <= 0) {
-        memcpy(out, a, al);
-        *ol = al;
-    } else {
-        memcpy(out, b, bl);
-        *ol = bl;
+    if (nonce_cmp(a, al, b, bl) > 0) {
+        a = b;
+        al = bl;
     }
+    return nonce_cmp(a, al, t->nonce_min, t->nonce_min_len) < 0;
+}
+
+/* Gives our rekey x a record for the peer's crossing one, made before we
+ * answer the peer so that no step after the answer can fail. */
+static int collide_record(vpn_ikev2_ctx *ctx, ikev2_exch *x)
+{
+    if (x->collide == NULL && (x->collide = vpn_calloc(&ctx->params.alloc, 1, sizeof *x->collide)) == NULL)
+        return VPN_ERR_NOMEM;
+    return 0;
+}
+
+/* The peer's crossing rekey answered: what our answer made, and the lower
+ * of that exchange's nonces (its Ni, our Nr). */
+static void collide_link(ikev2_rekey_task *t, uint32_t made, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                         size_t nr_len)
+{
+    if (nonce_cmp(ni, ni_len, nr, nr_len) > 0) {
+        ni = nr;
+        ni_len = nr_len;
+    }
+    t->made = made;
+    memcpy(t->nonce_min, ni, ni_len);
+    t->nonce_min_len = ni_len;
 }
 
 /* ---- CHILD_SA rekey ----------------------------------------------------------------- */
@@ -552,7 +566,7 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     vpn_dh *dh = NULL;
     uint16_t err, group;
     uint32_t old_id = 0;
-    ikev2_exch *mine;
+    ikev2_exch *mine = NULL;
     ikev2_out o;
 
     if (rekey) {
@@ -568,6 +582,15 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
             /* RFC 7296 2.25.1: rekeying what we are closing */
             ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
             return;
+        }
+        /* 2.8.1: our own rekey of it is in flight: a collision */
+        mine = ikev2_req_find(sa, IKEV2_T_CHILD_REKEY, old->id);
+        if (mine != NULL) {
+            int rc = collide_record(ctx, mine);
+            if (rc != 0) {
+                ikev2_internal_error(ctx, sa, now, rc, "CHILD_SA rekey collision");
+                return;
+            }
         }
     }
     err = ikev2_child_accept(ctx, sa, m, true, old ? old->policy : SIZE_MAX, &c, &chosen);
@@ -633,8 +656,9 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     old = old_id ? ikev2_child_by_id(sa, old_id) : NULL; /* the array may have moved */
     if (old)
         old->rekeyed_by = c.id;
-    if (old_id && (mine = ikev2_req_find(sa, IKEV2_T_CHILD_REKEY, old_id)) != NULL)
-        mine->peer_rekey_child = c.id; /* a collision: link the two exchanges */
+    if (old_id && (mine = ikev2_req_find(sa, IKEV2_T_CHILD_REKEY, old_id)) != NULL && mine->collide)
+        /* a collision: link the two exchanges */
+        collide_link(mine->collide, c.id, ni->u.nonce.data.ptr, ni->u.nonce.data.len, nr, sizeof nr);
     OPENSSL_cleanse(&c, sizeof c);
 }
 
@@ -687,7 +711,11 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
             err = VPN_IKEV2_N_NO_PROPOSAL_CHOSEN;
     }
     OPENSSL_cleanse(gir, sizeof gir);
-    uint32_t peer_rekey = old && old->rekeyed_by ? old->rekeyed_by : x->peer_rekey_child;
+    /* 2.8.1: the peer's crossing rekey, and whose exchange holds the lower
+     * nonce, read before our exchange's record goes */
+    uint32_t peer_rekey = x->collide ? x->collide->made : 0;
+    bool lower = err == 0 && peer_rekey &&
+                 ours_lower(x->nonce, IKEV2_NONCE_LEN, nr->u.nonce.data.ptr, nr->u.nonce.data.len, x->collide);
     ikev2_req_clear(sa);
     if (err != 0) {
         if (old && old->state == IKEV2_C_REKEYING)
@@ -702,14 +730,18 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
          * lowest nonce made the redundant SA; its initiator closes it.
          * The old child may be gone already: when our answer came late
          * (lost and retransmitted), the peer, winner, deleted it. */
-        ikev2_child *peer_new = ikev2_child_by_id(sa, peer_rekey);
-        bool ours_redundant = peer_new &&
-                              nonce_cmp(c.nonce_min, c.nonce_min_len, peer_new->nonce_min,
-                                        peer_new->nonce_min_len) < 0;
+        bool ours_redundant = lower && ikev2_child_by_id(sa, peer_rekey) != NULL;
         if (ours_redundant) {
             ikev2_child *r = ikev2_child_add(ctx, sa);
             uint32_t id;
-            if (r) {
+            if (r == NULL) {
+                /* without a record our redundant SA could never be
+                 * deleted (the peer would keep its half for good) */
+                OPENSSL_cleanse(&c, sizeof c);
+                ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "CHILD_SA rekey collision (redundant SA)");
+                return;
+            }
+            {
                 id = r->id;
                 *r = c;
                 r->id = id;
@@ -848,7 +880,6 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->auth_local_kind = old->auth_local_kind;
     n->auth_remote_kind = old->auth_remote_kind;
     n->peer_hashes = old->peer_hashes;
-    nonce_min(ni, ni_len, nr, nr_len, n->rekey_nonce_min, &n->rekey_nonce_min_len);
     return n;
 }
 
@@ -913,6 +944,14 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
         /* RFC 7296 2.25.2 */
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
         return;
+    }
+    if (sa->req.task == IKEV2_T_IKE_REKEY) {
+        /* 2.8.2: our own rekey is in flight: a collision */
+        int rc = collide_record(ctx, &sa->req);
+        if (rc != 0) {
+            ikev2_internal_error(ctx, sa, now, rc, "IKE SA rekey collision");
+            return;
+        }
     }
     if (ke == NULL) {
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
@@ -986,11 +1025,11 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
         ikev2_sa_kill(ctx, n, VPN_IKEV2_R_INTERNAL, 0, "IKE SA rekey response");
         return;
     }
-    if (sa->req.task == IKEV2_T_IKE_REKEY) {
+    if (sa->req.task == IKEV2_T_IKE_REKEY && sa->req.collide) {
         /* 2.8.2: our own rekey is in flight; decide when it returns */
         n->phase = IKEV2_P_ESTABLISHED;
         n->down_emitted = true;
-        sa->rekey_peer_sa = n->id;
+        collide_link(sa->req.collide, n->id, ni->u.nonce.data.ptr, ni->u.nonce.data.len, nr, sizeof nr);
         return;
     }
     adopt(ctx, sa, n, now);
@@ -1037,9 +1076,8 @@ void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     uint8_t gir[VPN_DH_MAX_LEN];
     size_t gir_len = sizeof gir;
     ikev2_sa *n = NULL;
-    uint32_t peer_id = sa->rekey_peer_sa;
+    uint32_t peer_id = sa->req.task == IKEV2_T_IKE_REKEY && sa->req.collide ? sa->req.collide->made : 0;
 
-    sa->rekey_peer_sa = 0;
     if (sa->req.task == IKEV2_T_IKE_REKEY && rekey_answer_ok(&sa->req, sa_pl, nr, ke, &acc, gir, &gir_len)) {
         /* 2.18: the peer made the new SA and moved the children to it */
         n = rekeyed_sa(ctx, sa, now, true, &acc, sa->req.new_ike_spi, acc.spi, sa->req.nonce, IKEV2_NONCE_LEN,
@@ -1070,6 +1108,8 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     uint8_t gir[VPN_DH_MAX_LEN];
     size_t gir_len = sizeof gir;
     ikev2_sa *n, *peer_n;
+    uint32_t peer_id;
+    bool lower;
 
     if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_TEMPORARY_FAILURE, NULL)) {
         ikev2_req_clear(sa);
@@ -1090,15 +1130,21 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     n = rekeyed_sa(ctx, sa, now, true, &acc, x->new_ike_spi, acc.spi, x->nonce, IKEV2_NONCE_LEN,
                    nr->u.nonce.data.ptr, nr->u.nonce.data.len, gir, gir_len);
     OPENSSL_cleanse(gir, sizeof gir);
+    /* 2.8.2: the peer's crossing rekey, and whose exchange holds the lower
+     * nonce, read before our exchange's record goes */
+    peer_id = x->collide ? x->collide->made : 0;
+    lower = peer_id && ours_lower(x->nonce, IKEV2_NONCE_LEN, nr->u.nonce.data.ptr, nr->u.nonce.data.len,
+                                  x->collide);
     ikev2_req_clear(sa);
+    peer_n = peer_id ? ikev2_sa_by_id(ctx, peer_id) : NULL;
     if (n == NULL) {
+        /* the SA closes; a new SA our answer to the peer's crossing
+         * rekey made, never reported, goes with it */
+        successor_delete(ctx, peer_n, now);
         ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "IKE SA rekey (new SA)");
         return;
     }
-    peer_n = sa->rekey_peer_sa ? ikev2_sa_by_id(ctx, sa->rekey_peer_sa) : NULL;
-    sa->rekey_peer_sa = 0;
-    if (peer_n && nonce_cmp(n->rekey_nonce_min, n->rekey_nonce_min_len, peer_n->rekey_nonce_min,
-                            peer_n->rekey_nonce_min_len) < 0) {
+    if (peer_n && lower) {
         /* RFC 7296 2.8.2: ours holds the lowest nonce: it is redundant and
          * ours to delete; the peer's new SA survives and the peer, its
          * initiator, deletes the old one */
@@ -1129,16 +1175,21 @@ bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
     ikev2_sa *peer_n;
 
-    if (sa->req.task != IKEV2_T_IKE_REKEY || sa->rekey_peer_sa == 0 ||
-        (peer_n = ikev2_sa_by_id(ctx, sa->rekey_peer_sa)) == NULL || peer_n->phase == IKEV2_P_DEAD)
+    if (sa->req.task != IKEV2_T_IKE_REKEY || sa->req.collide == NULL || sa->req.collide->made == 0 ||
+        (peer_n = ikev2_sa_by_id(ctx, sa->req.collide->made)) == NULL || peer_n->phase == IKEV2_P_DEAD)
         return false;
+    if (sa->down_emitted) {
+        /* we are closing sa (its CHILD_SAs reported down): they do not
+         * move to the peer's new SA, which goes too (1.4.1) */
+        successor_delete(ctx, peer_n, now);
+        return false;
+    }
     /* RFC 7296 2.8.2: only the initiator of the surviving rekey deletes
      * the old IKE SA, so the peer's new SA won, whatever became of our
      * own request (lost, or its answer still on the way: the SA it would
      * make is redundant and never made) */
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: simultaneous IKE rekey, the peer's won (old SA deleted)",
               sa->id);
-    sa->rekey_peer_sa = 0;
     ikev2_req_clear(sa);
     peer_n->down_emitted = false;
     adopt(ctx, sa, peer_n, now);

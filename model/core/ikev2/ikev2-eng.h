@@ -97,9 +97,6 @@ typedef struct ikev2_child {
     uint64_t last_in, last_out;
     uint32_t rekeyed_by;      /* REKEYED: the id of its successor */
     bool announced;           /* CHILD_UP was emitted (CHILD_DOWN is owed) */
-    /* Simultaneous rekey (2.8.1): the nonces of the exchange that made it. */
-    uint8_t nonce_min[IKEV2_NONCE_MAX];
-    size_t nonce_min_len;
     char tset_display[96];
 } ikev2_child;
 
@@ -113,6 +110,22 @@ typedef struct ikev2_child_req {
     size_t n_tsi, n_tsr;
     bool transport;
 } ikev2_child_req;
+
+/*
+ * The peer's rekey exchange that crossed a rekey of ours of the same SA
+ * (RFC 7296 2.8.1 CHILD_SA, 2.8.2 IKE SA): the SA our answer to it made and
+ * the lower of its two nonces. Ours is the ikev2_exch in flight (its nonce,
+ * and the peer's in the answer); the collision is the link from ours to
+ * this record (ikev2_exch.collide), made when we answer the peer and read
+ * when our answer arrives: the exchange with the lower nonce made the
+ * redundant SA. Allocated only for a collision, freed with our exchange,
+ * so no SA or CHILD_SA record carries rekey bookkeeping.
+ */
+typedef struct ikev2_rekey_task {
+    uint32_t made;                    /* the CHILD_SA or IKE SA our answer made (0: none yet) */
+    uint8_t nonce_min[IKEV2_NONCE_MAX];
+    size_t nonce_min_len;
+} ikev2_rekey_task;
 
 /* An exchange we have in flight (RFC 7296 2.3: up to the peer's window). */
 typedef struct ikev2_exch {
@@ -137,10 +150,10 @@ typedef struct ikev2_exch {
     ikev2_child_req creq;             /* IKE_AUTH / CHILD rekey: what we offered */
     vpn_ikev2_proposal ike_props[IKEV2_PROPS_MAX]; /* IKE rekey: what we offered */
     size_t n_ike_props;
-    /* CHILD rekey: the CHILD_SA we made answering the peer's rekey of the
-     * same child while this one was out (RFC 7296 2.8.1); the link stays
-     * when the old child goes (the peer, winning, deleted it) */
-    uint32_t peer_rekey_child;
+    /* CHILD or IKE rekey: the peer's rekey of the same SA that crossed
+     * this one (2.8.1, 2.8.2; NULL: none); the link stays when the old
+     * child goes (the peer, winning, deleted it) */
+    ikev2_rekey_task *collide;
 } ikev2_exch;
 
 /* Work the SA will start when the current exchange is done. */
@@ -227,9 +240,6 @@ typedef struct ikev2_sa {
     uint64_t keepalive_at;
     /* IKE rekey (2.18) */
     uint32_t rekeyed_to;              /* the new IKE SA replacing this one */
-    uint32_t rekey_peer_sa;           /* 2.8.2: the SA the peer's rekey made while ours ran */
-    uint8_t rekey_nonce_min[IKEV2_NONCE_MAX];
-    size_t rekey_nonce_min_len;
     /* Both ends initiated at once (ikev2_duplicate_check): this SA is the
      * redundant one of the pair, deleted at expire_at for dup_of. */
     uint32_t dup_of;

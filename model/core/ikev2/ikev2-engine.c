@@ -179,6 +179,10 @@ static void exch_clear(ikev2_exch *x)
 {
     bufs_free(x->msg, x->n_msg);
     vpn_dh_del(x->dh);
+    if (x->collide) {
+        OPENSSL_cleanse(x->collide, sizeof *x->collide);
+        free(x->collide);
+    }
     OPENSSL_cleanse(x, sizeof *x);
 }
 
@@ -1436,11 +1440,19 @@ void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         sa->n_pending--;
         rc = task_start(ctx, sa, now, p.task, p.child_id);
         unpark(sa);
-        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO)
+        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO) {
             /* nothing was sent: the SA stays as it was, the work is
-             * reported failed (a rekey is tried again at its next timer) */
+             * reported failed (a rekey is tried again at its next timer);
+             * a CHILD_SA Delete has no timer and stays queued, tried
+             * again at the next run (not in this loop: the failure may
+             * last), or the peer would keep that SA for good */
             ikev2_internal_error_keep(ctx, sa, rc, "starting queued work");
-        else if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
+            if (p.task == IKEV2_T_CHILD_DELETE && sa->n_pending < IKEV2_PENDING_MAX) {
+                sa->pending[sa->n_pending++] = p;
+                ctx->pending_due = true;
+                break;
+            }
+        } else if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
             IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: could not start queued work (%s)", sa->id,
                       vpn_strerror(rc));
     }
