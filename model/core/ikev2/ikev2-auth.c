@@ -1656,3 +1656,9 @@ int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_in
             out->in_use = ctx->pool[i].used;
     return 0;
 }
+
+/* IKE_AUTH: started by the answer to IKE_SA_INIT (ikev2_auth_start), not
+ * from the queue; the core answers requests only in HALF_OPEN. */
+const ikev2_exch_ops ikev2_auth_ops = {
+    "IKE_AUTH", NULL, ikev2_auth_response, ikev2_auth_respond, NULL,
+};

@@ -506,14 +506,15 @@ static int child_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, size_t policy, const 
     return 0;
 }
 
-int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id)
+static int child_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
+                               uint32_t child_id)
 {
     ikev2_child *old = ikev2_child_by_id(sa, child_id);
     int rc;
 
     if (old == NULL || old->state != IKEV2_C_ACTIVE || sa->rekeyed_to)
         return VPN_ERR_STATE;
-    if ((rc = child_request(ctx, sa, old->policy, old, IKEV2_T_CHILD_REKEY)) != 0)
+    if ((rc = child_request(ctx, sa, old->policy, old, task)) != 0)
         return rc;
     old->state = IKEV2_C_REKEYING;
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: rekeying CHILD_SA %u%s", sa->id, child_id,
@@ -522,13 +523,15 @@ int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint
     return 0;
 }
 
-int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy)
+static int child_create_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
+                                uint32_t arg)
 {
+    size_t policy = arg;
     int rc;
 
     if (sa->rekeyed_to || policy >= ctx->n_policy)
         return VPN_ERR_STATE;
-    if ((rc = child_request(ctx, sa, policy, NULL, IKEV2_T_CHILD_CREATE)) != 0)
+    if ((rc = child_request(ctx, sa, policy, NULL, task)) != 0)
         return rc;
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: creating a CHILD_SA (ipsec profile %s)", sa->id,
               ctx->policy[policy].ipsec_profile);
@@ -773,7 +776,7 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
 
 /* ---- IKE SA rekey (2.18) -------------------------------------------------------------- */
 
-int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+static int ike_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t arg)
 {
     ikev2_exch *x = &sa->req;
     ikev2_out o;
@@ -785,6 +788,7 @@ int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         return VPN_ERR_STATE;
     /* RFC 7296 2.25.2: not while a CHILD_SA exchange of ours is open (we
      * have one request at a time, so there is none) */
+    (void)arg;
     ikev2_req_clear(sa);
     do {
         if ((rc = vpn_rng_bytes(&ctx->params.rng, x->new_ike_spi, 8)) != 0)
@@ -815,7 +819,7 @@ int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         return rc;
     }
     x->n_msg = n;
-    x->task = IKEV2_T_IKE_REKEY;
+    x->task = task;
     x->type = VPN_IKEV2_CREATE_CHILD_SA;
     x->mid = sa->mid_send++;
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: rekeying the IKE SA", sa->id);
@@ -996,7 +1000,7 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
     do {
         int rc = vpn_rng_bytes(&ctx->params.rng, spi_r, 8);
         if (rc != 0) {
-            /* as the initiator side does (ikev2_ike_rekey_start): no
+            /* as the initiator side does (ike_rekey_build_i): no
              * garbage SPI, no endless loop */
             vpn_dh_del(dh);
             OPENSSL_cleanse(gir, sizeof gir);
@@ -1066,7 +1070,11 @@ static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now)
         ikev2_sa_mark_dead(ctx, n);
 }
 
-void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+/* abort: the answer to the IKE SA rekey of an SA being closed (RFC 7296
+ * 2.18; ikev2_sa_close keeps the Delete back for it): the new SA the peer
+ * made (and one our answer to its own rekey made) is deleted, the driver
+ * not told. */
+static void ike_rekey_abort(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *sa_pl = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_SA, NULL);
@@ -1221,7 +1229,7 @@ void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     if (vpn_ikev2_prop_iter_next(&it, &pv))
         proto = pv.proto;
     if (proto == VPN_IKEV2_PROTO_IKE && rekey == NULL) {
-        ike_rekey_respond(ctx, sa, now, in, sa_pl, ni);
+        ikev2_ike_rekey_ops.process_r(ctx, sa, now, in);
         return;
     }
     if (sa->req.task == IKEV2_T_IKE_REKEY || sa->rekeyed_to) {
@@ -1229,13 +1237,30 @@ void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
         return;
     }
-    child_rekey_respond(ctx, sa, now, in, rekey, ni);
+    (rekey ? &ikev2_child_rekey_ops : &ikev2_child_create_ops)->process_r(ctx, sa, now, in);
 }
 
-void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+/* The peer's requests (process_r): the payloads the dispatch checked. */
+static void child_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
-    if (sa->req.task == IKEV2_T_IKE_REKEY)
-        ike_rekey_response(ctx, sa, now, in);
-    else
-        child_rekey_response(ctx, sa, now, in);
+    child_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find_notify(in->msg, VPN_IKEV2_N_REKEY_SA, NULL),
+                        vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
 }
+
+static void ike_rekey_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    ike_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_SA, NULL),
+                      vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
+}
+
+/* A CHILD_SA rekey or create answered (process_i): an IKE SA rekey in the
+ * same request slot is never one of these (may_start keeps it alone). */
+const ikev2_exch_ops ikev2_child_rekey_ops = {
+    "CHILD_SA rekey", child_rekey_build_i, child_rekey_response, child_process_r, NULL,
+};
+const ikev2_exch_ops ikev2_child_create_ops = {
+    "CHILD_SA create", child_create_build_i, child_rekey_response, child_process_r, NULL,
+};
+const ikev2_exch_ops ikev2_ike_rekey_ops = {
+    "IKE SA rekey", ike_rekey_build_i, ike_rekey_response, ike_rekey_process_r, ike_rekey_abort,
+};

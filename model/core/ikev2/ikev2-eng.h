@@ -626,6 +626,29 @@ void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now);
 
 /* ---- exchanges --------------------------------------------------------------- */
 
+/*
+ * One kind of exchange, as libcharon's tasks split them (without their
+ * objects and globals): build_i builds and sends our request (arg: the
+ * CHILD_SA it is about, or for CHILD_CREATE the policy index) into
+ * sa->req, the exchange's state while it is in flight (its collision
+ * with the peer's: ikev2_exch.collide); process_i handles the answer;
+ * process_r handles the peer's request and builds our answer; abort
+ * handles the answer to a request abandoned because its SA is closing
+ * (ikev2_sa_close; NULL: nothing to undo). The core starts queued work,
+ * hands answers on and abandons requests through these
+ * (ikev2_exch_ops_of); NULL members: that role does not exist for it.
+ */
+typedef struct ikev2_exch_ops {
+    const char *name;
+    int (*build_i)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t arg);
+    void (*process_i)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+    void (*process_r)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+    void (*abort)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+} ikev2_exch_ops;
+
+/* The operations of the exchange doing `task` (NULL for NONE and INIT). */
+const ikev2_exch_ops *ikev2_exch_ops_of(ikev2_task task);
+
 /* ikev2-init.c */
 int ikev2_init_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
@@ -665,6 +688,7 @@ int ikev2_cert_verify(const vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
 int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+extern const ikev2_exch_ops ikev2_auth_ops;
 
 /* What an initiator proposes for a policy (ESP proposals, TSi = local,
  * TSr = remote, USE_TRANSPORT_MODE); like: the CHILD_SA being rekeyed,
@@ -700,26 +724,24 @@ void ikev2_child_install(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c, uint6
 void ikev2_child_fill_info(const ikev2_sa *sa, const ikev2_child *c, vpn_ikev2_child_info *ci,
                            const vpn_ikev2_ctx *ctx, bool with_keys);
 
-int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id);
-int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy);
 /* Registers a child policy; *index receives its place. */
 int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index);
-int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 /* The peer deleted sa while both of us were rekeying it: if we answered
  * its rekey, its new SA takes the children (IKE_REKEYED). True if so. */
 bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+/* A CREATE_CHILD_SA request: picks the exchange (IKE SA rekey, CHILD_SA
+ * rekey or create, RFC 7296 1.3) and runs its process_r. */
 void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
-void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
-/* RFC 7296 2.18: the answer to the IKE SA rekey of an SA being closed
- * (ikev2_sa_close keeps the Delete back for it): the new SA the peer made
- * (and one our answer to its own rekey made) is deleted, the driver not told. */
-void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+extern const ikev2_exch_ops ikev2_child_rekey_ops;  /* 1.3.3 */
+extern const ikev2_exch_ops ikev2_child_create_ops; /* 1.3.1 */
+extern const ikev2_exch_ops ikev2_ike_rekey_ops;    /* 1.3.2, 2.18 */
 
 /* ikev2-info.c */
 int ikev2_info_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
                      uint32_t child_id);
 void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
-void ikev2_info_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+/* Delete of CHILD_SAs or the IKE SA, liveness check, AUTHENTICATION_FAILED */
+extern const ikev2_exch_ops ikev2_info_ops;
 
 static inline uint64_t ikev2_spi64(const uint8_t spi[8])
 {

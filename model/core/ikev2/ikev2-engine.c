@@ -801,7 +801,7 @@ void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_re
          * have made the new SA and moved the CHILD_SAs to it (2.18), and
          * a Delete of this SA would leave them; its answer names the new
          * SA, which then gets a Delete of its own
-         * (ikev2_ike_rekey_abandoned). */
+         * (the IKE rekey exchange's abort, ikev2_ike_rekey_ops). */
         sa->req.abandoned = true;
         for (size_t i = 0; i < sa->n_park; i++)
             sa->park[i].abandoned = true;
@@ -1407,23 +1407,30 @@ void ikev2_send_notify_plain(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local
 
 /* ---- work queue ---------------------------------------------------------------------- */
 
+/* Each task's exchange (ikev2_exch_ops). */
+static const ikev2_exch_ops *const exch_ops[] = {
+    [IKEV2_T_AUTH] = &ikev2_auth_ops,
+    [IKEV2_T_CHILD_REKEY] = &ikev2_child_rekey_ops,
+    [IKEV2_T_CHILD_CREATE] = &ikev2_child_create_ops,
+    [IKEV2_T_IKE_REKEY] = &ikev2_ike_rekey_ops,
+    [IKEV2_T_CHILD_DELETE] = &ikev2_info_ops,
+    [IKEV2_T_IKE_DELETE] = &ikev2_info_ops,
+    [IKEV2_T_DPD] = &ikev2_info_ops,
+    [IKEV2_T_AUTH_FAILED] = &ikev2_info_ops,
+};
+
+const ikev2_exch_ops *ikev2_exch_ops_of(ikev2_task task)
+{
+    return (size_t)task < sizeof exch_ops / sizeof exch_ops[0] ? exch_ops[task] : NULL;
+}
+
 static int task_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t child)
 {
-    switch (task) {
-    case IKEV2_T_CHILD_REKEY:
-        return ikev2_child_rekey_start(ctx, sa, now, child);
-    case IKEV2_T_IKE_REKEY:
-        return ikev2_ike_rekey_start(ctx, sa, now);
-    case IKEV2_T_CHILD_CREATE:
-        return ikev2_child_create_start(ctx, sa, now, child);
-    case IKEV2_T_CHILD_DELETE:
-    case IKEV2_T_IKE_DELETE:
-    case IKEV2_T_DPD:
-    case IKEV2_T_AUTH_FAILED:
-        return ikev2_info_start(ctx, sa, now, task, child);
-    default:
+    const ikev2_exch_ops *ops = ikev2_exch_ops_of(task);
+
+    if (ops == NULL || ops->build_i == NULL)
         return VPN_ERR_INVAL;
-    }
+    return ops->build_i(ctx, sa, now, task, child);
 }
 
 void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
@@ -1907,8 +1914,9 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         /* a request of a closing SA (ikev2_sa_close) answered: room for
          * its Delete; a CHILD_SA it made goes with this SA (1.4.1), a new
          * IKE SA is told apart */
-        if (sa->req.task == IKEV2_T_IKE_REKEY)
-            ikev2_ike_rekey_abandoned(ctx, sa, now, &in);
+        const ikev2_exch_ops *ops = ikev2_exch_ops_of(sa->req.task);
+        if (ops && ops->abort)
+            ops->abort(ctx, sa, now, &in);
         free(inner);
         ikev2_req_clear(sa);
         unpark(sa);
@@ -1917,18 +1925,11 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         return;
     }
     sa->req.answered = true;
-    switch (sa->req.task) {
-    case IKEV2_T_AUTH:
-        ikev2_auth_response(ctx, sa, now, &in);
-        break;
-    case IKEV2_T_CHILD_REKEY:
-    case IKEV2_T_CHILD_CREATE:
-    case IKEV2_T_IKE_REKEY:
-        ikev2_create_child_response(ctx, sa, now, &in);
-        break;
-    default:
-        ikev2_info_response(ctx, sa, now, &in);
-        break;
+    {
+        /* NONE or INIT here (never expected) went to the INFORMATIONAL
+         * handler before, which only clears the request */
+        const ikev2_exch_ops *ops = ikev2_exch_ops_of(sa->req.task);
+        (ops ? ops : &ikev2_info_ops)->process_i(ctx, sa, now, &in);
     }
     free(inner);
     unpark(sa);
