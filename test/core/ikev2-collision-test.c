@@ -3,8 +3,10 @@
  * test_child_rekey / test_ike_rekey suites lay it out: CHILD rekey vs CHILD
  * rekey, CHILD rekey vs CHILD delete, CHILD rekey vs IKE rekey, IKE rekey
  * vs IKE rekey, IKE rekey vs IKE delete; each with no loss, with the first
- * response of the exchange R2 answers lost, and with R2's own request
- * delayed behind R1's exchange; each with several DRBG seeds so that
+ * response of the exchange R2 answers lost, with R2's own request delayed
+ * behind R1's exchange, and the same two with R1's answer / request (R1
+ * starts the CHILD rekey, R2 the delete or IKE rekey, so the two sides
+ * are not interchangeable); each with several DRBG seeds so that
  * either side holds the lower nonce (the tests check that both outcomes
  * occur). Two engines in memory (ikev2-pair.h).
  *
@@ -32,11 +34,12 @@
 #define HEAD 128
 
 typedef enum kind { CC, CD, CI, II, ID } kind;
-typedef enum perturb { P_NONE, P_LOST, P_DELAYED } perturb;
+typedef enum perturb { P_NONE, P_LOST, P_DELAYED, P_LOST_R1, P_DELAYED_R1 } perturb;
 static const char *kind_name[] = {"CHILD rekey vs CHILD rekey", "CHILD rekey vs CHILD delete",
                                   "CHILD rekey vs IKE rekey", "IKE rekey vs IKE rekey",
                                   "IKE rekey vs IKE delete"};
-static const char *perturb_name[] = {"no loss", "R2's answer lost", "R2's request delayed"};
+static const char *perturb_name[] = {"no loss", "R2's answer lost", "R2's request delayed", "R1's answer lost",
+                                     "R1's request delayed"};
 
 /* ---- the network's hook: loss, delay and the traffic check ---------------------- */
 
@@ -170,13 +173,17 @@ static bool hook(tp_net *n, tp_dgram *d, void *user)
     c->delivered++;
     if (c->done)
         return true;
-    if (c->p == P_LOST && d->from == 1 && tp_is_response(d)) {
-        /* the first answer R2 gives in the collision is lost: R1 retransmits */
+    /* R2's message (P_LOST, P_DELAYED) or R1's (the _R1 ones: the cases
+     * where the two sides do different things are not symmetric) */
+    int from = c->p == P_LOST_R1 || c->p == P_DELAYED_R1 ? 0 : 1;
+    if ((c->p == P_LOST || c->p == P_LOST_R1) && d->from == from && tp_is_response(d)) {
+        /* the first answer that side gives in the collision is lost: the
+         * other retransmits */
         c->done = true;
         return false;
     }
-    if (c->p == P_DELAYED && d->from == 1 && !tp_is_response(d)) {
-        /* R2's request waits until the rest in flight has gone */
+    if ((c->p == P_DELAYED || c->p == P_DELAYED_R1) && d->from == from && !tp_is_response(d)) {
+        /* that side's request waits until the rest in flight has gone */
         c->held = *d;
         c->holding = true;
         c->done = true;
@@ -370,7 +377,7 @@ static outcome run_case(kind k, perturb p, unsigned seed)
 
 static void matrix(kind k)
 {
-    for (perturb p = P_NONE; p <= P_DELAYED; p++) {
+    for (perturb p = P_NONE; p <= P_DELAYED_R1; p++) {
         unsigned won = 0;
         for (unsigned s = 0; s < SEEDS; s++)
             won += run_case(k, p, s).r1_won;
