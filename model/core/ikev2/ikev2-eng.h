@@ -142,14 +142,21 @@ typedef struct ikev2_exch {
                                        * makes room in the peer's window (ikev2_sa_close) */
     /* CREATE_CHILD_SA state */
     uint32_t child_id;                /* the CHILD_SA being rekeyed/deleted */
-    uint32_t new_spi;                 /* our inbound SPI for the new CHILD_SA */
-    uint8_t new_ike_spi[8];           /* our SPI for the new IKE SA */
+    uint32_t new_spi;                 /* our inbound SPI for the new CHILD_SA (read for
+                                       * every exchange by the SPI uniqueness check) */
     uint8_t nonce[IKEV2_NONCE_LEN];
     vpn_dh *dh;
     uint16_t dh_group;
-    ikev2_child_req creq;             /* IKE_AUTH / CHILD rekey: what we offered */
-    vpn_ikev2_proposal ike_props[IKEV2_PROPS_MAX]; /* IKE rekey: what we offered */
-    size_t n_ike_props;
+    /* what we offered, by the kind of exchange (task): only one is ever
+     * live, and an exchange sits in every SA (and in each parked slot) */
+    union {
+        ikev2_child_req creq;         /* IKE_AUTH, CHILD_SA rekey and create */
+        struct {                      /* IKE SA rekey */
+            uint8_t new_ike_spi[8];   /* our SPI for the new IKE SA */
+            vpn_ikev2_proposal ike_props[IKEV2_PROPS_MAX];
+            size_t n_ike_props;
+        };
+    };
     /* CHILD or IKE rekey: the peer's rekey of the same SA that crossed
      * this one (2.8.1, 2.8.2; NULL: none); the link stays when the old
      * child goes (the peer, winning, deleted it) */
