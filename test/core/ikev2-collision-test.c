@@ -3,10 +3,13 @@
  * test_child_rekey / test_ike_rekey suites lay it out: CHILD rekey vs CHILD
  * rekey, CHILD rekey vs CHILD delete, CHILD rekey vs IKE rekey, IKE rekey
  * vs IKE rekey, IKE rekey vs IKE delete; each with no loss, with the first
- * response of the exchange R2 answers lost, and with R2's own request
- * delayed behind R1's exchange; each with several DRBG seeds so that
+ * response of the exchange R2 answers lost, with R2's own request delayed
+ * behind R1's exchange, and the same two with R1's answer / request (R1
+ * starts the CHILD rekey, R2 the delete or IKE rekey, so the two sides
+ * are not interchangeable); each with several DRBG seeds so that
  * either side holds the lower nonce (the tests check that both outcomes
- * occur). Two engines in memory (ikev2-pair.h).
+ * occur, and, from each node's DRBG draws, that the surviving SA is the one
+ * the lowest-nonce rule names). Two engines in memory (ikev2-pair.h).
  *
  * After each run: one IKE SA on each side, the same one (none after an IKE
  * delete); the same number of CHILD_SAs on both sides, crosswise; the
@@ -32,11 +35,12 @@
 #define HEAD 128
 
 typedef enum kind { CC, CD, CI, II, ID } kind;
-typedef enum perturb { P_NONE, P_LOST, P_DELAYED } perturb;
+typedef enum perturb { P_NONE, P_LOST, P_DELAYED, P_LOST_R1, P_DELAYED_R1 } perturb;
 static const char *kind_name[] = {"CHILD rekey vs CHILD rekey", "CHILD rekey vs CHILD delete",
                                   "CHILD rekey vs IKE rekey", "IKE rekey vs IKE rekey",
                                   "IKE rekey vs IKE delete"};
-static const char *perturb_name[] = {"no loss", "R2's answer lost", "R2's request delayed"};
+static const char *perturb_name[] = {"no loss", "R2's answer lost", "R2's request delayed", "R1's answer lost",
+                                     "R1's request delayed"};
 
 /* ---- the network's hook: loss, delay and the traffic check ---------------------- */
 
@@ -170,13 +174,17 @@ static bool hook(tp_net *n, tp_dgram *d, void *user)
     c->delivered++;
     if (c->done)
         return true;
-    if (c->p == P_LOST && d->from == 1 && tp_is_response(d)) {
-        /* the first answer R2 gives in the collision is lost: R1 retransmits */
+    /* R2's message (P_LOST, P_DELAYED) or R1's (the _R1 ones: the cases
+     * where the two sides do different things are not symmetric) */
+    int from = c->p == P_LOST_R1 || c->p == P_DELAYED_R1 ? 0 : 1;
+    if ((c->p == P_LOST || c->p == P_LOST_R1) && d->from == from && tp_is_response(d)) {
+        /* the first answer that side gives in the collision is lost: the
+         * other retransmits */
         c->done = true;
         return false;
     }
-    if (c->p == P_DELAYED && d->from == 1 && !tp_is_response(d)) {
-        /* R2's request waits until the rest in flight has gone */
+    if ((c->p == P_DELAYED || c->p == P_DELAYED_R1) && d->from == from && !tp_is_response(d)) {
+        /* that side's request waits until the rest in flight has gone */
         c->held = *d;
         c->holding = true;
         c->done = true;
@@ -243,8 +251,106 @@ static void events_in_order(const tp_node *nd)
 }
 
 typedef struct outcome {
-    bool r1_won; /* the survivor came from R1's exchange */
+    bool r1_won;         /* the survivor came from R1's exchange */
+    bool nonces_checked; /* CHILD vs CHILD, IKE vs IKE: r1_won checked against the nonces */
 } outcome;
+
+/* ---- the nonces (RFC 7296 2.8.1, 2.8.2) ------------------------------------------ */
+
+/* A node's DRBG behind a tap that keeps the draws (their lengths, and the
+ * 32-octet ones) once the collision starts. */
+#define TAP_MAX 24
+typedef struct nonce_tap {
+    vpn_rng inner;
+    bool armed;
+    size_t n;
+    size_t len[TAP_MAX];
+    uint8_t d[TAP_MAX][32];
+} nonce_tap;
+
+static int tap_fill(void *ctx, uint8_t *out, size_t len)
+{
+    nonce_tap *t = ctx;
+    int rc = vpn_rng_bytes(&t->inner, out, len);
+    if (rc == 0 && t->armed && t->n < TAP_MAX) {
+        t->len[t->n] = len;
+        if (len == 32)
+            memcpy(t->d[t->n], out, 32);
+        t->n++;
+    }
+    return rc;
+}
+
+static void add_tapped(tp_net *n, const char *text, const char *addr, const char *name, nonce_tap *t)
+{
+    vpn_ikev2_params prm;
+    tp_node *nd = tp_prepare(n, text, addr, name, &prm);
+    memset(t, 0, sizeof *t);
+    t->inner = prm.rng;
+    prm.rng.fill = tap_fill;
+    prm.rng.ctx = t;
+    assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &prm), 0);
+}
+
+/*
+ * A node's own rekey nonce (*ni) and the one it answered the peer's with
+ * (*nr), from its draws; false if it never answered with a nonce (a
+ * request that comes after the other exchange deleted the old SA is
+ * answered without one). Both rekeys are asked for before anything is
+ * delivered, and retransmissions reuse their nonces. Without PFS a CHILD_SA
+ * rekey draws a 4-octet SPI then the 32-octet nonce, and answering one the
+ * same: the first two 32-octet draws. An IKE SA rekey draws its 8-octet SPI,
+ * the nonce, then the DH value (32 octets for group 19, more draws if
+ * rejected); answering one, the DH value, the nonce, then the SPI: Ni is
+ * the first 32-octet draw after the first SPI, Nr the last before the second.
+ */
+static bool node_nonces(const nonce_tap *t, kind k, const uint8_t **ni, const uint8_t **nr)
+{
+    size_t i, spi1 = TAP_MAX, spi2 = TAP_MAX, n32 = 0;
+
+    *ni = *nr = NULL;
+    for (i = 0; i < t->n; i++) {
+        if (k == CC && t->len[i] == 32) {
+            if (n32++ == 0)
+                *ni = t->d[i];
+            else if (*nr == NULL)
+                *nr = t->d[i];
+        }
+        if (k == II && t->len[i] == 8) {
+            if (spi1 == TAP_MAX)
+                spi1 = i;
+            else if (spi2 == TAP_MAX)
+                spi2 = i;
+        }
+    }
+    if (k == II) {
+        for (i = spi1 + 1; i < t->n && *ni == NULL; i++)
+            if (t->len[i] == 32)
+                *ni = t->d[i];
+        for (i = spi2; i > spi1 + 1 && spi2 < TAP_MAX && *nr == NULL; i--)
+            if (t->len[i - 1] == 32)
+                *nr = t->d[i - 1];
+    }
+    return *ni != NULL && *nr != NULL;
+}
+
+static const uint8_t *nonce_lower(const uint8_t *a, const uint8_t *b)
+{
+    return memcmp(a, b, 32) <= 0 ? a : b;
+}
+
+/* RFC 7296 2.8.1 (and 2.8.2 for IKE SAs): "the SA created with the lowest
+ * of the four nonces ... is the redundant one": R1's exchange (its Ni,
+ * R2's Nr) survives iff R2's exchange (R2's Ni, R1's Nr) holds the lowest.
+ * *both: each side answered the other's rekey with a new SA (else false). */
+static bool r1_should_win(const nonce_tap t[2], kind k, bool *both)
+{
+    const uint8_t *ni1, *nr1, *ni2, *nr2;
+    *both = node_nonces(&t[0], k, &ni1, &nr1) & node_nonces(&t[1], k, &ni2, &nr2);
+    if (!*both)
+        return false;
+    return memcmp(nonce_lower(ni2, nr1), nonce_lower(ni1, nr2), 32) < 0;
+}
 
 static outcome run_case(kind k, perturb p, unsigned seed)
 {
@@ -255,6 +361,7 @@ static outcome run_case(kind k, perturb p, unsigned seed)
     ctl c;
     outcome o = {false};
     uint32_t c1, c2;
+    nonce_tap tap[2];
 
     assert_non_null(n);
     if (getenv("VPN_TEST_LOG"))
@@ -262,8 +369,8 @@ static outcome run_case(kind k, perturb p, unsigned seed)
     snprintf(n1, sizeof n1, "R1/seed%u", seed);
     snprintf(n2, sizeof n2, "R2/seed%u", seed);
     tp_init(n);
-    tp_add(n, ta, "192.0.2.1", n1);
-    tp_add(n, tb, "192.0.2.2", n2);
+    add_tapped(n, ta, "192.0.2.1", n1, &tap[0]);
+    add_tapped(n, tb, "192.0.2.2", n2, &tap[1]);
     free(ta);
     free(tb);
     memset(&c, 0, sizeof c);
@@ -280,6 +387,7 @@ static outcome run_case(kind k, perturb p, unsigned seed)
 
     /* both start before either hears the other */
     c.armed = true;
+    tap[0].armed = tap[1].armed = true;
     switch (k) {
     case CC:
         assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), 0);
@@ -349,6 +457,14 @@ static outcome run_case(kind k, perturb p, unsigned seed)
         }
         if (k == II)
             o.r1_won = ia.initiator;
+        if (k == CC || k == II) { /* the survivor is the one the nonces name */
+            bool want = r1_should_win(tap, k, &o.nonces_checked);
+            if (getenv("VPN_TEST_LOG"))
+                fprintf(stderr, "nonces: %s\n",
+                        o.nonces_checked ? (want ? "R1's exchange should win" : "R2's should") : "no collision");
+            if (o.nonces_checked)
+                assert_int_equal(o.r1_won, want);
+        }
         /* and the survivors work: one more CHILD_SA rekey */
         if (ia.n_children) {
             c.check_traffic = true;
@@ -370,10 +486,17 @@ static outcome run_case(kind k, perturb p, unsigned seed)
 
 static void matrix(kind k)
 {
-    for (perturb p = P_NONE; p <= P_DELAYED; p++) {
-        unsigned won = 0;
-        for (unsigned s = 0; s < SEEDS; s++)
-            won += run_case(k, p, s).r1_won;
+    for (perturb p = P_NONE; p <= P_DELAYED_R1; p++) {
+        unsigned won = 0, checked = 0;
+        for (unsigned s = 0; s < SEEDS; s++) {
+            outcome o = run_case(k, p, s);
+            won += o.r1_won;
+            checked += o.nonces_checked;
+        }
+        /* the lowest-nonce rule is checked where both exchanges met (not
+         * always when a request is held back) */
+        if ((k == CC || k == II) && p != P_DELAYED && p != P_DELAYED_R1)
+            assert_int_equal(checked, SEEDS);
         /* either side's nonce lower: both resolutions seen (CHILD and IKE
          * rekey collisions are decided by the nonces, RFC 7296 2.8.1) */
         if ((k == CC || k == II) && p == P_NONE) {

@@ -276,7 +276,7 @@ static bool ra_baseline_outcome(const world *w)
 }
 
 enum { KIND_RNG, KIND_ALLOC };
-enum { SCEN_SITE, SCEN_RA };
+enum { SCEN_SITE, SCEN_RA, SCEN_COLLIDE };
 
 /*
  * One exchange with the k-th RNG or allocator call of node `node` failing
@@ -344,7 +344,33 @@ static unsigned run_once_ra(int kind, int node, unsigned k, bool *established)
     return calls;
 }
 
-static unsigned run_once(int kind, int node, unsigned k, bool *established)
+/* The outcome of the failure-free collision run: one IKE SA each side with
+ * one CHILD_SA, nothing failed; the CHILD_SA rekeys did cross (the side
+ * that answered the losing one installed a pair the winner's Delete then
+ * took: five CHILD_UP in all, four without a collision). */
+static bool collide_baseline_outcome(const world *w)
+{
+    size_t ups = 0;
+    for (int i = 0; i < 2; i++) {
+        const tp_node *nd = &w->net.node[i];
+        vpn_ikev2_sa_info si;
+        if (vpn_ikev2_sa_count(nd->ctx) != 1 || vpn_ikev2_sa_get(nd->ctx, 0, &si) != 0 || si.n_children != 1 ||
+            tp_count_ev(nd, VPN_IKEV2_EV_IKE_REKEYED) != 1 || tp_count_ev(nd, VPN_IKEV2_EV_FAILED) != 0 ||
+            tp_count_ev(nd, VPN_IKEV2_EV_IKE_DOWN) != 0)
+            return false;
+        ups += tp_count_ev(nd, VPN_IKEV2_EV_CHILD_UP);
+    }
+    return ups == 5;
+}
+
+/*
+ * One site-to-site run with the k-th RNG or allocator call of node `node`
+ * failing (k 0: none): IKE_SA_INIT, IKE_AUTH, then either a CHILD_SA rekey
+ * from R1 and an IKE SA rekey from R2, or (collide) both peers rekeying the
+ * CHILD_SA at once and then both the IKE SA at once (RFC 7296 2.8.1,
+ * 2.8.2: the records of the crossing exchanges are allocated then).
+ */
+static unsigned run_site(int kind, int node, unsigned k, bool *established, bool collide)
 {
     world *w = calloc(1, sizeof *w);
     peer_conf a = conf_a(), b = conf_b();
@@ -376,23 +402,26 @@ static unsigned run_once(int kind, int node, unsigned k, bool *established)
     note(w, 0, rc);
     run_for(w, 10);
 
-    /* CREATE_CHILD_SA: a CHILD_SA rekey from R1 */
-    uint32_t sa0 = first_sa(&w->net.node[0], true);
-    if (sa0) {
+    /* CREATE_CHILD_SA: a CHILD_SA rekey from R1 (collide: from both, before
+     * either hears the other) */
+    for (int i = 0; i < (collide ? 2 : 1); i++) {
+        uint32_t sa = first_sa(&w->net.node[i], true);
         vpn_ikev2_child_state cs;
-        if (vpn_ikev2_child_get(w->net.node[0].ctx, sa0, 0, &cs) == 0) {
-            rc = vpn_ikev2_child_rekey(w->net.node[0].ctx, w->net.now, cs.info.id);
+        if (sa && vpn_ikev2_child_get(w->net.node[i].ctx, sa, 0, &cs) == 0) {
+            rc = vpn_ikev2_child_rekey(w->net.node[i].ctx, w->net.now, cs.info.id);
             if (rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
-                note(w, 0, rc);
+                note(w, i, rc);
         }
     }
     run_for(w, 10);
-    /* CREATE_CHILD_SA: an IKE SA rekey from R2 */
-    uint32_t sa1 = first_sa(&w->net.node[1], true);
-    if (sa1) {
-        rc = vpn_ikev2_ike_rekey(w->net.node[1].ctx, w->net.now, sa1);
-        if (rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
-            note(w, 1, rc);
+    /* CREATE_CHILD_SA: an IKE SA rekey from R2 (collide: from both) */
+    for (int i = collide ? 0 : 1; i < 2; i++) {
+        uint32_t sa = first_sa(&w->net.node[i], true);
+        if (sa) {
+            rc = vpn_ikev2_ike_rekey(w->net.node[i].ctx, w->net.now, sa);
+            if (rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
+                note(w, i, rc);
+        }
     }
     /* long enough for every retransmission to give up (1+2+...+32 s) */
     run_for(w, 200);
@@ -400,16 +429,17 @@ static unsigned run_once(int kind, int node, unsigned k, bool *established)
     bool injected = (kind == KIND_RNG ? w->rng[node].j.failed : w->alloc[node].failed) > 0;
     check_node(w, node, injected);
     check_node(w, 1 - node, false);
+    bool (*baseline)(const world *) = collide ? collide_baseline_outcome : baseline_outcome;
     if (k == 0) {
         /* the baseline: both sides up, one CHILD_SA each, after both rekeys */
-        assert_true(baseline_outcome(w));
+        assert_true(baseline(w));
     } else if (injected) {
         /* a failure inside the engine is never silent: counted (and
          * reported), returned by the call that hit it, or truly absorbed
          * (an optional cache not made) with the outcome unchanged */
         vpn_ikev2_stats st;
         vpn_ikev2_stats_get(w->net.node[node].ctx, &st);
-        assert_true(st.internal_errors > 0 || w->api_errors[node] > 0 || baseline_outcome(w));
+        assert_true(st.internal_errors > 0 || w->api_errors[node] > 0 || baseline(w));
     }
     if (established)
         *established = first_sa(&w->net.node[0], true) != 0 && first_sa(&w->net.node[1], true) != 0;
@@ -419,6 +449,16 @@ static unsigned run_once(int kind, int node, unsigned k, bool *established)
     return calls;
 }
 
+static unsigned run_once(int kind, int node, unsigned k, bool *established)
+{
+    return run_site(kind, node, k, established, false);
+}
+
+static unsigned run_once_collide(int kind, int node, unsigned k, bool *established)
+{
+    return run_site(kind, node, k, established, true);
+}
+
 static void sweep_kind_in(int scen, int kind, int node)
 {
     unsigned total, up = 0, only = 0;
@@ -426,7 +466,9 @@ static void sweep_kind_in(int scen, int kind, int node)
     int ok, on;
     if (o && sscanf(o, "%d,%d,%u", &ok, &on, &only) == 3 && (ok != kind || on != node))
         return;
-    unsigned (*run)(int, int, unsigned, bool *) = scen == SCEN_RA ? run_once_ra : run_once;
+    unsigned (*run)(int, int, unsigned, bool *) = scen == SCEN_RA        ? run_once_ra
+                                                  : scen == SCEN_COLLIDE ? run_once_collide
+                                                                         : run_once;
     total = only ? only : run(kind, node, 0, NULL);
     assert_true(total > 0);
     for (unsigned k = only ? only : 1; k <= total; k++) {
@@ -436,7 +478,8 @@ static void sweep_kind_in(int scen, int kind, int node)
     }
     if (getenv("VPN_TEST_LOG"))
         fprintf(stderr, "%s kind %d node %d: %u calls, %u runs ended established\n",
-                scen == SCEN_RA ? "remote access" : "site", kind, node, total, up);
+                scen == SCEN_RA ? "remote access" : scen == SCEN_COLLIDE ? "collision" : "site", kind, node,
+                total, up);
 }
 
 static void sweep_kind(int kind, int node)
@@ -493,6 +536,32 @@ static void test_alloc_responder(void **state)
     sweep_kind(KIND_ALLOC, 1);
 }
 
+/* Both peers rekeying the CHILD_SA, then the IKE SA, at once (the
+ * collision records of RFC 7296 2.8.1 / 2.8.2 are allocated then). */
+static void test_collide_rng_r1(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_COLLIDE, KIND_RNG, 0);
+}
+
+static void test_collide_rng_r2(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_COLLIDE, KIND_RNG, 1);
+}
+
+static void test_collide_alloc_r1(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_COLLIDE, KIND_ALLOC, 0);
+}
+
+static void test_collide_alloc_r2(void **state)
+{
+    (void)state;
+    sweep_kind_in(SCEN_COLLIDE, KIND_ALLOC, 1);
+}
+
 /* The counter shows in `show crypto ikev2 stats` terms: an injected RNG
  * failure in the responder's IKE_SA_INIT is one internal error, one FAILED
  * event with reason INTERNAL naming where, and no SA left behind. */
@@ -545,6 +614,10 @@ int main(void)
         cmocka_unit_test(test_ra_rng_hub),
         cmocka_unit_test(test_ra_alloc_client),
         cmocka_unit_test(test_ra_alloc_hub),
+        cmocka_unit_test(test_collide_rng_r1),
+        cmocka_unit_test(test_collide_rng_r2),
+        cmocka_unit_test(test_collide_alloc_r1),
+        cmocka_unit_test(test_collide_alloc_r2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -594,9 +594,7 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
         ikev2_child_install(ctx, sa, &c, now, 0);
         ikev2_duplicate_check(ctx, sa, now);
     } else {
-        vpn_ikev2_reason r = child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
-                           : child_err == VPN_IKEV2_N_NO_PROPOSAL_CHOSEN ? VPN_IKEV2_R_NO_PROPOSAL
-                                                                         : VPN_IKEV2_R_PEER_ERROR;
+        vpn_ikev2_reason r = ikev2_reason_for(child_err, IKEV2_NF_CHILD);
         ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, r, child_err, NULL, 0, "first CHILD_SA not created");
         IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: CHILD_SA failed (%s); deleting the IKE SA", sa->id,
                   vpn_ikev2_notify_name(child_err));
@@ -742,8 +740,7 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         ikev2_child_install(ctx, sa, &c, now, 0);
         ikev2_duplicate_check(ctx, sa, now);
     } else if (want_child) {
-        vpn_ikev2_reason r = child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
-                                                                      : VPN_IKEV2_R_NO_PROPOSAL;
+        vpn_ikev2_reason r = ikev2_reason_for(child_err, IKEV2_NF_REFUSED);
         ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, r, child_err, NULL, 0, "first CHILD_SA refused");
     }
     OPENSSL_cleanse(&c, sizeof c);
@@ -1351,9 +1348,8 @@ static void ra_respond_final(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, con
     if (want_child && child_err == 0)
         ikev2_child_install(ctx, sa, &c, now, 0);
     else if (want_child)
-        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED,
-                   child_err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE : VPN_IKEV2_R_NO_PROPOSAL,
-                   child_err, NULL, 0, "first CHILD_SA refused");
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, ikev2_reason_for(child_err, IKEV2_NF_REFUSED), child_err, NULL,
+                   0, "first CHILD_SA refused");
     OPENSSL_cleanse(&c, sizeof c);
 }
 
@@ -1660,3 +1656,9 @@ int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_in
             out->in_use = ctx->pool[i].used;
     return 0;
 }
+
+/* IKE_AUTH: started by the answer to IKE_SA_INIT (ikev2_auth_start), not
+ * from the queue; the core answers requests only in HALF_OPEN. */
+const ikev2_exch_ops ikev2_auth_ops = {
+    "IKE_AUTH", NULL, ikev2_auth_response, ikev2_auth_respond, NULL,
+};

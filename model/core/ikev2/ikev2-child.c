@@ -321,18 +321,6 @@ int ikev2_child_keys(ikev2_sa *sa, ikev2_child *c, bool we_initiated, vpn_iov gi
     c->encr_in = we_initiated ? k.encr_r : k.encr_i;
     c->integ_in = we_initiated ? k.integ_r : k.integ_i;
     vpn_child_keys_wipe(&k);
-    /* 2.8.1: remember the lower of this exchange's nonces */
-    {
-        const vpn_iov *lo = ni.len <= nr.len ? &ni : &nr;
-        size_t l = ni.len < nr.len ? ni.len : nr.len;
-        int cmp = memcmp(ni.p, nr.p, l);
-        if (cmp > 0 || (cmp == 0 && nr.len < ni.len))
-            lo = &nr;
-        else
-            lo = &ni;
-        c->nonce_min_len = lo->len;
-        memcpy(c->nonce_min, lo->p, lo->len);
-    }
     return 0;
 }
 
@@ -421,15 +409,41 @@ static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return al < bl ? -1 : al > bl ? 1 : 0;
 }
 
-static void nonce_min(const uint8_t *a, size_t al, const uint8_t *b, size_t bl, uint8_t *out, size_t *ol)
+/*
+ * 2.8.1, 2.8.2: the exchange with the lowest of the four nonces made the
+ * redundant SA. Ours (nonces a, b) against the peer's crossing one
+ * (record t): true if ours holds the lower minimum.
+ */
+static bool ours_lower(const uint8_t *a, size_t al, const uint8_t *b, size_t bl, const ikev2_rekey_task *t)
 {
-    if (nonce_cmp(a, al, b, bl) <= 0) {
-        memcpy(out, a, al);
-        *ol = al;
-    } else {
-        memcpy(out, b, bl);
-        *ol = bl;
+    if (nonce_cmp(a, al, b, bl) > 0) {
+        a = b;
+        al = bl;
     }
+    return nonce_cmp(a, al, t->nonce_min, t->nonce_min_len) < 0;
+}
+
+/* Gives our rekey x a record for the peer's crossing one, made before we
+ * answer the peer so that no step after the answer can fail. */
+static int collide_record(vpn_ikev2_ctx *ctx, ikev2_exch *x)
+{
+    if (x->collide == NULL && (x->collide = vpn_calloc(&ctx->params.alloc, 1, sizeof *x->collide)) == NULL)
+        return VPN_ERR_NOMEM;
+    return 0;
+}
+
+/* The peer's crossing rekey answered: what our answer made, and the lower
+ * of that exchange's nonces (its Ni, our Nr). */
+static void collide_link(ikev2_rekey_task *t, uint32_t made, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                         size_t nr_len)
+{
+    if (nonce_cmp(ni, ni_len, nr, nr_len) > 0) {
+        ni = nr;
+        ni_len = nr_len;
+    }
+    t->made = made;
+    memcpy(t->nonce_min, ni, ni_len);
+    t->nonce_min_len = ni_len;
 }
 
 /* ---- CHILD_SA rekey ----------------------------------------------------------------- */
@@ -439,79 +453,35 @@ static uint16_t pfs_of(const vpn_ikev2_ctx *ctx, size_t policy)
     return policy < ctx->n_policy ? ctx->policy[policy].ipp->pfs_group : 0;
 }
 
-int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id)
+/*
+ * Our CREATE_CHILD_SA request for a CHILD_SA of `policy` (RFC 7296 1.3.1):
+ * [N(REKEY_SA) naming old by the SPI we receive on (1.3.3),]
+ * [N(USE_TRANSPORT_MODE),] SA, Ni, [KEi], TSi, TSr; with old, old's
+ * selectors are offered again (2.8). Built in sa->req, cleared on failure.
+ */
+static int child_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, size_t policy, const ikev2_child *old,
+                         ikev2_task task)
 {
-    ikev2_child *old = ikev2_child_by_id(sa, child_id);
     ikev2_exch *x = &sa->req;
-    uint16_t pfs;
-    uint8_t spi[4];
+    uint16_t pfs = pfs_of(ctx, policy);
     ikev2_out o;
     size_t n = 0;
     int rc;
 
-    if (old == NULL || old->state != IKEV2_C_ACTIVE || sa->rekeyed_to)
-        return VPN_ERR_STATE;
-    pfs = pfs_of(ctx, old->policy);
     ikev2_req_clear(sa);
-    if ((rc = ikev2_child_offer(ctx, sa, old->policy, pfs, old, &x->creq)) != 0)
-        return rc;
-    if ((rc = vpn_rng_bytes(&ctx->params.rng, x->nonce, IKEV2_NONCE_LEN)) != 0)
-        return rc;
-    if (pfs && (rc = vpn_dh_new(&x->dh, pfs, &ctx->params.rng)) != 0)
-        return rc;
-    x->dh_group = pfs;
-    ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_CREATE_CHILD_SA, sa->mid_send, false, true);
-    /* RFC 7296 1.3.3: REKEY_SA names the SA by the SPI we receive on */
-    vpn_store32(spi, old->spi_in);
-    vpn_ikev2_bld_notify(&o.b, VPN_IKEV2_PROTO_ESP, spi, 4, VPN_IKEV2_N_REKEY_SA, NULL, 0);
-    if (x->creq.transport)
-        vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
-    vpn_ikev2_bld_sa(&o.b, x->creq.props, x->creq.n_props);
-    vpn_ikev2_bld_nonce(&o.b, x->nonce, IKEV2_NONCE_LEN);
-    if (x->dh) {
-        size_t pl = 0;
-        const uint8_t *pub = vpn_dh_public(x->dh, &pl);
-        vpn_ikev2_bld_ke(&o.b, pfs, pub, pl);
-    }
-    write_ts(&o.b, VPN_IKEV2_PL_TSI, x->creq.tsi, x->creq.n_tsi);
-    write_ts(&o.b, VPN_IKEV2_PL_TSR, x->creq.tsr, x->creq.n_tsr);
-    if ((rc = ikev2_out_finish(ctx, sa, &o, x->msg, &n)) != 0) {
-        ikev2_req_clear(sa);
-        return rc;
-    }
-    x->n_msg = n;
-    x->task = IKEV2_T_CHILD_REKEY;
-    x->type = VPN_IKEV2_CREATE_CHILD_SA;
-    x->child_id = child_id;
-    x->new_spi = x->creq.spi;
-    x->mid = sa->mid_send++;
-    old->state = IKEV2_C_REKEYING;
-    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: rekeying CHILD_SA %u%s", sa->id, child_id, pfs ? " with PFS" : "");
-    ikev2_req_start(ctx, sa, now);
-    return 0;
-}
-
-int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy)
-{
-    ikev2_exch *x = &sa->req;
-    uint16_t pfs;
-    ikev2_out o;
-    size_t n = 0;
-    int rc;
-
-    if (sa->rekeyed_to || policy >= ctx->n_policy)
-        return VPN_ERR_STATE;
-    pfs = pfs_of(ctx, policy);
-    ikev2_req_clear(sa);
-    if ((rc = ikev2_child_offer(ctx, sa, policy, pfs, NULL, &x->creq)) != 0 ||
+    if ((rc = ikev2_child_offer(ctx, sa, policy, pfs, old, &x->creq)) != 0 ||
         (rc = vpn_rng_bytes(&ctx->params.rng, x->nonce, IKEV2_NONCE_LEN)) != 0 ||
         (pfs && (rc = vpn_dh_new(&x->dh, pfs, &ctx->params.rng)) != 0)) {
         ikev2_req_clear(sa);
         return rc;
     }
     x->dh_group = pfs;
-    /* RFC 7296 1.3.1: SA, Ni, [KEi], TSi, TSr, without REKEY_SA */
     ikev2_out_begin(ctx, sa, &o, VPN_IKEV2_CREATE_CHILD_SA, sa->mid_send, false, true);
+    if (old) {
+        uint8_t spi[4];
+        vpn_store32(spi, old->spi_in);
+        vpn_ikev2_bld_notify(&o.b, VPN_IKEV2_PROTO_ESP, spi, 4, VPN_IKEV2_N_REKEY_SA, NULL, 0);
+    }
     if (x->creq.transport)
         vpn_ikev2_bld_notify(&o.b, 0, NULL, 0, VPN_IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     vpn_ikev2_bld_sa(&o.b, x->creq.props, x->creq.n_props);
@@ -528,11 +498,41 @@ int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, siz
         return rc;
     }
     x->n_msg = n;
-    x->task = IKEV2_T_CHILD_CREATE;
+    x->task = task;
     x->type = VPN_IKEV2_CREATE_CHILD_SA;
-    x->child_id = 0;
+    x->child_id = old ? old->id : 0;
     x->new_spi = x->creq.spi;
     x->mid = sa->mid_send++;
+    return 0;
+}
+
+static int child_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
+                               uint32_t child_id)
+{
+    ikev2_child *old = ikev2_child_by_id(sa, child_id);
+    int rc;
+
+    if (old == NULL || old->state != IKEV2_C_ACTIVE || sa->rekeyed_to)
+        return VPN_ERR_STATE;
+    if ((rc = child_request(ctx, sa, old->policy, old, task)) != 0)
+        return rc;
+    old->state = IKEV2_C_REKEYING;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: rekeying CHILD_SA %u%s", sa->id, child_id,
+              sa->req.dh_group ? " with PFS" : "");
+    ikev2_req_start(ctx, sa, now);
+    return 0;
+}
+
+static int child_create_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
+                                uint32_t arg)
+{
+    size_t policy = arg;
+    int rc;
+
+    if (sa->rekeyed_to || policy >= ctx->n_policy)
+        return VPN_ERR_STATE;
+    if ((rc = child_request(ctx, sa, policy, NULL, task)) != 0)
+        return rc;
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: creating a CHILD_SA (ipsec profile %s)", sa->id,
               ctx->policy[policy].ipsec_profile);
     ikev2_req_start(ctx, sa, now);
@@ -569,7 +569,7 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     vpn_dh *dh = NULL;
     uint16_t err, group;
     uint32_t old_id = 0;
-    ikev2_exch *mine;
+    ikev2_exch *mine = NULL;
     ikev2_out o;
 
     if (rekey) {
@@ -586,13 +586,21 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
             ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
             return;
         }
+        /* 2.8.1: our own rekey of it is in flight: a collision */
+        mine = ikev2_req_find(sa, IKEV2_T_CHILD_REKEY, old->id);
+        if (mine != NULL) {
+            int rc = collide_record(ctx, mine);
+            if (rc != 0) {
+                ikev2_internal_error(ctx, sa, now, rc, "CHILD_SA rekey collision");
+                return;
+            }
+        }
     }
     err = ikev2_child_accept(ctx, sa, m, true, old ? old->policy : SIZE_MAX, &c, &chosen);
     if (err != 0) {
         ikev2_respond_notify(ctx, sa, in, err, 0, NULL, 0, NULL, 0);
-        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED,
-                   err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE : VPN_IKEV2_R_NO_PROPOSAL,
-                   err, NULL, 0, "CHILD_SA request refused");
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, ikev2_reason_for(err, IKEV2_NF_REFUSED), err, NULL, 0,
+                   "CHILD_SA request refused");
         return;
     }
     group = ikev2_prop_id(&chosen, VPN_IKEV2_XF_DH, NULL);
@@ -651,8 +659,9 @@ static void child_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     old = old_id ? ikev2_child_by_id(sa, old_id) : NULL; /* the array may have moved */
     if (old)
         old->rekeyed_by = c.id;
-    if (old_id && (mine = ikev2_req_find(sa, IKEV2_T_CHILD_REKEY, old_id)) != NULL)
-        mine->peer_rekey_child = c.id; /* a collision: link the two exchanges */
+    if (old_id && (mine = ikev2_req_find(sa, IKEV2_T_CHILD_REKEY, old_id)) != NULL && mine->collide)
+        /* a collision: link the two exchanges */
+        collide_link(mine->collide, c.id, ni->u.nonce.data.ptr, ni->u.nonce.data.len, nr, sizeof nr);
     OPENSSL_cleanse(&c, sizeof c);
 }
 
@@ -705,16 +714,17 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
             err = VPN_IKEV2_N_NO_PROPOSAL_CHOSEN;
     }
     OPENSSL_cleanse(gir, sizeof gir);
-    uint32_t peer_rekey = old && old->rekeyed_by ? old->rekeyed_by : x->peer_rekey_child;
+    /* 2.8.1: the peer's crossing rekey, and whose exchange holds the lower
+     * nonce, read before our exchange's record goes */
+    uint32_t peer_rekey = x->collide ? x->collide->made : 0;
+    bool lower = err == 0 && peer_rekey &&
+                 ours_lower(x->nonce, IKEV2_NONCE_LEN, nr->u.nonce.data.ptr, nr->u.nonce.data.len, x->collide);
     ikev2_req_clear(sa);
     if (err != 0) {
         if (old && old->state == IKEV2_C_REKEYING)
             old->state = IKEV2_C_ACTIVE; /* it lives on until its hard lifetime */
-        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED,
-                   err == VPN_IKEV2_N_TS_UNACCEPTABLE ? VPN_IKEV2_R_TS_UNACCEPTABLE
-                   : err == VPN_IKEV2_N_NO_PROPOSAL_CHOSEN ? VPN_IKEV2_R_NO_PROPOSAL
-                                                           : VPN_IKEV2_R_PEER_ERROR,
-                   err, NULL, 0, "CHILD_SA rekey failed");
+        ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, ikev2_reason_for(err, IKEV2_NF_CHILD), err, NULL, 0,
+                   "CHILD_SA rekey failed");
         OPENSSL_cleanse(&c, sizeof c);
         return;
     }
@@ -723,14 +733,18 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
          * lowest nonce made the redundant SA; its initiator closes it.
          * The old child may be gone already: when our answer came late
          * (lost and retransmitted), the peer, winner, deleted it. */
-        ikev2_child *peer_new = ikev2_child_by_id(sa, peer_rekey);
-        bool ours_redundant = peer_new &&
-                              nonce_cmp(c.nonce_min, c.nonce_min_len, peer_new->nonce_min,
-                                        peer_new->nonce_min_len) < 0;
+        bool ours_redundant = lower && ikev2_child_by_id(sa, peer_rekey) != NULL;
         if (ours_redundant) {
             ikev2_child *r = ikev2_child_add(ctx, sa);
             uint32_t id;
-            if (r) {
+            if (r == NULL) {
+                /* without a record our redundant SA could never be
+                 * deleted (the peer would keep its half for good) */
+                OPENSSL_cleanse(&c, sizeof c);
+                ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "CHILD_SA rekey collision (redundant SA)");
+                return;
+            }
+            {
                 id = r->id;
                 *r = c;
                 r->id = id;
@@ -762,7 +776,7 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
 
 /* ---- IKE SA rekey (2.18) -------------------------------------------------------------- */
 
-int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+static int ike_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t arg)
 {
     ikev2_exch *x = &sa->req;
     ikev2_out o;
@@ -774,6 +788,7 @@ int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         return VPN_ERR_STATE;
     /* RFC 7296 2.25.2: not while a CHILD_SA exchange of ours is open (we
      * have one request at a time, so there is none) */
+    (void)arg;
     ikev2_req_clear(sa);
     do {
         if ((rc = vpn_rng_bytes(&ctx->params.rng, x->new_ike_spi, 8)) != 0)
@@ -804,7 +819,7 @@ int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         return rc;
     }
     x->n_msg = n;
-    x->task = IKEV2_T_IKE_REKEY;
+    x->task = task;
     x->type = VPN_IKEV2_CREATE_CHILD_SA;
     x->mid = sa->mid_send++;
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: rekeying the IKE SA", sa->id);
@@ -869,7 +884,6 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
     n->auth_local_kind = old->auth_local_kind;
     n->auth_remote_kind = old->auth_remote_kind;
     n->peer_hashes = old->peer_hashes;
-    nonce_min(ni, ni_len, nr, nr_len, n->rekey_nonce_min, &n->rekey_nonce_min_len);
     return n;
 }
 
@@ -935,6 +949,14 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
         return;
     }
+    if (sa->req.task == IKEV2_T_IKE_REKEY) {
+        /* 2.8.2: our own rekey is in flight: a collision */
+        int rc = collide_record(ctx, &sa->req);
+        if (rc != 0) {
+            ikev2_internal_error(ctx, sa, now, rc, "IKE SA rekey collision");
+            return;
+        }
+    }
     if (ke == NULL) {
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
         return;
@@ -978,7 +1000,7 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
     do {
         int rc = vpn_rng_bytes(&ctx->params.rng, spi_r, 8);
         if (rc != 0) {
-            /* as the initiator side does (ikev2_ike_rekey_start): no
+            /* as the initiator side does (ike_rekey_build_i): no
              * garbage SPI, no endless loop */
             vpn_dh_del(dh);
             OPENSSL_cleanse(gir, sizeof gir);
@@ -1007,11 +1029,11 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
         ikev2_sa_kill(ctx, n, VPN_IKEV2_R_INTERNAL, 0, "IKE SA rekey response");
         return;
     }
-    if (sa->req.task == IKEV2_T_IKE_REKEY) {
+    if (sa->req.task == IKEV2_T_IKE_REKEY && sa->req.collide) {
         /* 2.8.2: our own rekey is in flight; decide when it returns */
         n->phase = IKEV2_P_ESTABLISHED;
         n->down_emitted = true;
-        sa->rekey_peer_sa = n->id;
+        collide_link(sa->req.collide, n->id, ni->u.nonce.data.ptr, ni->u.nonce.data.len, nr, sizeof nr);
         return;
     }
     adopt(ctx, sa, n, now);
@@ -1048,7 +1070,11 @@ static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now)
         ikev2_sa_mark_dead(ctx, n);
 }
 
-void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+/* abort: the answer to the IKE SA rekey of an SA being closed (RFC 7296
+ * 2.18; ikev2_sa_close keeps the Delete back for it): the new SA the peer
+ * made (and one our answer to its own rekey made) is deleted, the driver
+ * not told. */
+static void ike_rekey_abort(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *sa_pl = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_SA, NULL);
@@ -1058,9 +1084,8 @@ void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     uint8_t gir[VPN_DH_MAX_LEN];
     size_t gir_len = sizeof gir;
     ikev2_sa *n = NULL;
-    uint32_t peer_id = sa->rekey_peer_sa;
+    uint32_t peer_id = sa->req.task == IKEV2_T_IKE_REKEY && sa->req.collide ? sa->req.collide->made : 0;
 
-    sa->rekey_peer_sa = 0;
     if (sa->req.task == IKEV2_T_IKE_REKEY && rekey_answer_ok(&sa->req, sa_pl, nr, ke, &acc, gir, &gir_len)) {
         /* 2.18: the peer made the new SA and moved the children to it */
         n = rekeyed_sa(ctx, sa, now, true, &acc, sa->req.new_ike_spi, acc.spi, sa->req.nonce, IKEV2_NONCE_LEN,
@@ -1091,6 +1116,8 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     uint8_t gir[VPN_DH_MAX_LEN];
     size_t gir_len = sizeof gir;
     ikev2_sa *n, *peer_n;
+    uint32_t peer_id;
+    bool lower;
 
     if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_TEMPORARY_FAILURE, NULL)) {
         ikev2_req_clear(sa);
@@ -1111,15 +1138,21 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     n = rekeyed_sa(ctx, sa, now, true, &acc, x->new_ike_spi, acc.spi, x->nonce, IKEV2_NONCE_LEN,
                    nr->u.nonce.data.ptr, nr->u.nonce.data.len, gir, gir_len);
     OPENSSL_cleanse(gir, sizeof gir);
+    /* 2.8.2: the peer's crossing rekey, and whose exchange holds the lower
+     * nonce, read before our exchange's record goes */
+    peer_id = x->collide ? x->collide->made : 0;
+    lower = peer_id && ours_lower(x->nonce, IKEV2_NONCE_LEN, nr->u.nonce.data.ptr, nr->u.nonce.data.len,
+                                  x->collide);
     ikev2_req_clear(sa);
+    peer_n = peer_id ? ikev2_sa_by_id(ctx, peer_id) : NULL;
     if (n == NULL) {
+        /* the SA closes; a new SA our answer to the peer's crossing
+         * rekey made, never reported, goes with it */
+        successor_delete(ctx, peer_n, now);
         ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "IKE SA rekey (new SA)");
         return;
     }
-    peer_n = sa->rekey_peer_sa ? ikev2_sa_by_id(ctx, sa->rekey_peer_sa) : NULL;
-    sa->rekey_peer_sa = 0;
-    if (peer_n && nonce_cmp(n->rekey_nonce_min, n->rekey_nonce_min_len, peer_n->rekey_nonce_min,
-                            peer_n->rekey_nonce_min_len) < 0) {
+    if (peer_n && lower) {
         /* RFC 7296 2.8.2: ours holds the lowest nonce: it is redundant and
          * ours to delete; the peer's new SA survives and the peer, its
          * initiator, deletes the old one */
@@ -1150,16 +1183,21 @@ bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
     ikev2_sa *peer_n;
 
-    if (sa->req.task != IKEV2_T_IKE_REKEY || sa->rekey_peer_sa == 0 ||
-        (peer_n = ikev2_sa_by_id(ctx, sa->rekey_peer_sa)) == NULL || peer_n->phase == IKEV2_P_DEAD)
+    if (sa->req.task != IKEV2_T_IKE_REKEY || sa->req.collide == NULL || sa->req.collide->made == 0 ||
+        (peer_n = ikev2_sa_by_id(ctx, sa->req.collide->made)) == NULL || peer_n->phase == IKEV2_P_DEAD)
         return false;
+    if (sa->down_emitted) {
+        /* we are closing sa (its CHILD_SAs reported down): they do not
+         * move to the peer's new SA, which goes too (1.4.1) */
+        successor_delete(ctx, peer_n, now);
+        return false;
+    }
     /* RFC 7296 2.8.2: only the initiator of the surviving rekey deletes
      * the old IKE SA, so the peer's new SA won, whatever became of our
      * own request (lost, or its answer still on the way: the SA it would
      * make is redundant and never made) */
     IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: simultaneous IKE rekey, the peer's won (old SA deleted)",
               sa->id);
-    sa->rekey_peer_sa = 0;
     ikev2_req_clear(sa);
     peer_n->down_emitted = false;
     adopt(ctx, sa, peer_n, now);
@@ -1191,7 +1229,7 @@ void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
     if (vpn_ikev2_prop_iter_next(&it, &pv))
         proto = pv.proto;
     if (proto == VPN_IKEV2_PROTO_IKE && rekey == NULL) {
-        ike_rekey_respond(ctx, sa, now, in, sa_pl, ni);
+        ikev2_ike_rekey_ops.process_r(ctx, sa, now, in);
         return;
     }
     if (sa->req.task == IKEV2_T_IKE_REKEY || sa->rekeyed_to) {
@@ -1199,13 +1237,30 @@ void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, 
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
         return;
     }
-    child_rekey_respond(ctx, sa, now, in, rekey, ni);
+    (rekey ? &ikev2_child_rekey_ops : &ikev2_child_create_ops)->process_r(ctx, sa, now, in);
 }
 
-void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+/* The peer's requests (process_r): the payloads the dispatch checked. */
+static void child_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
-    if (sa->req.task == IKEV2_T_IKE_REKEY)
-        ike_rekey_response(ctx, sa, now, in);
-    else
-        child_rekey_response(ctx, sa, now, in);
+    child_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find_notify(in->msg, VPN_IKEV2_N_REKEY_SA, NULL),
+                        vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
 }
+
+static void ike_rekey_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    ike_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_SA, NULL),
+                      vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
+}
+
+/* A CHILD_SA rekey or create answered (process_i): an IKE SA rekey in the
+ * same request slot is never one of these (may_start keeps it alone). */
+const ikev2_exch_ops ikev2_child_rekey_ops = {
+    "CHILD_SA rekey", child_rekey_build_i, child_rekey_response, child_process_r, NULL,
+};
+const ikev2_exch_ops ikev2_child_create_ops = {
+    "CHILD_SA create", child_create_build_i, child_rekey_response, child_process_r, NULL,
+};
+const ikev2_exch_ops ikev2_ike_rekey_ops = {
+    "IKE SA rekey", ike_rekey_build_i, ike_rekey_response, ike_rekey_process_r, ike_rekey_abort,
+};

@@ -97,9 +97,6 @@ typedef struct ikev2_child {
     uint64_t last_in, last_out;
     uint32_t rekeyed_by;      /* REKEYED: the id of its successor */
     bool announced;           /* CHILD_UP was emitted (CHILD_DOWN is owed) */
-    /* Simultaneous rekey (2.8.1): the nonces of the exchange that made it. */
-    uint8_t nonce_min[IKEV2_NONCE_MAX];
-    size_t nonce_min_len;
     char tset_display[96];
 } ikev2_child;
 
@@ -113,6 +110,22 @@ typedef struct ikev2_child_req {
     size_t n_tsi, n_tsr;
     bool transport;
 } ikev2_child_req;
+
+/*
+ * The peer's rekey exchange that crossed a rekey of ours of the same SA
+ * (RFC 7296 2.8.1 CHILD_SA, 2.8.2 IKE SA): the SA our answer to it made and
+ * the lower of its two nonces. Ours is the ikev2_exch in flight (its nonce,
+ * and the peer's in the answer); the collision is the link from ours to
+ * this record (ikev2_exch.collide), made when we answer the peer and read
+ * when our answer arrives: the exchange with the lower nonce made the
+ * redundant SA. Allocated only for a collision, freed with our exchange,
+ * so no SA or CHILD_SA record carries rekey bookkeeping.
+ */
+typedef struct ikev2_rekey_task {
+    uint32_t made;                    /* the CHILD_SA or IKE SA our answer made (0: none yet) */
+    uint8_t nonce_min[IKEV2_NONCE_MAX];
+    size_t nonce_min_len;
+} ikev2_rekey_task;
 
 /* An exchange we have in flight (RFC 7296 2.3: up to the peer's window). */
 typedef struct ikev2_exch {
@@ -129,18 +142,25 @@ typedef struct ikev2_exch {
                                        * makes room in the peer's window (ikev2_sa_close) */
     /* CREATE_CHILD_SA state */
     uint32_t child_id;                /* the CHILD_SA being rekeyed/deleted */
-    uint32_t new_spi;                 /* our inbound SPI for the new CHILD_SA */
-    uint8_t new_ike_spi[8];           /* our SPI for the new IKE SA */
+    uint32_t new_spi;                 /* our inbound SPI for the new CHILD_SA (read for
+                                       * every exchange by the SPI uniqueness check) */
     uint8_t nonce[IKEV2_NONCE_LEN];
     vpn_dh *dh;
     uint16_t dh_group;
-    ikev2_child_req creq;             /* IKE_AUTH / CHILD rekey: what we offered */
-    vpn_ikev2_proposal ike_props[IKEV2_PROPS_MAX]; /* IKE rekey: what we offered */
-    size_t n_ike_props;
-    /* CHILD rekey: the CHILD_SA we made answering the peer's rekey of the
-     * same child while this one was out (RFC 7296 2.8.1); the link stays
-     * when the old child goes (the peer, winning, deleted it) */
-    uint32_t peer_rekey_child;
+    /* what we offered, by the kind of exchange (task): only one is ever
+     * live, and an exchange sits in every SA (and in each parked slot) */
+    union {
+        ikev2_child_req creq;         /* IKE_AUTH, CHILD_SA rekey and create */
+        struct {                      /* IKE SA rekey */
+            uint8_t new_ike_spi[8];   /* our SPI for the new IKE SA */
+            vpn_ikev2_proposal ike_props[IKEV2_PROPS_MAX];
+            size_t n_ike_props;
+        };
+    };
+    /* CHILD or IKE rekey: the peer's rekey of the same SA that crossed
+     * this one (2.8.1, 2.8.2; NULL: none); the link stays when the old
+     * child goes (the peer, winning, deleted it) */
+    ikev2_rekey_task *collide;
 } ikev2_exch;
 
 /* Work the SA will start when the current exchange is done. */
@@ -227,9 +247,6 @@ typedef struct ikev2_sa {
     uint64_t keepalive_at;
     /* IKE rekey (2.18) */
     uint32_t rekeyed_to;              /* the new IKE SA replacing this one */
-    uint32_t rekey_peer_sa;           /* 2.8.2: the SA the peer's rekey made while ours ran */
-    uint8_t rekey_nonce_min[IKEV2_NONCE_MAX];
-    size_t rekey_nonce_min_len;
     /* Both ends initiated at once (ikev2_duplicate_check): this SA is the
      * redundant one of the pair, deleted at expire_at for dup_of. */
     uint32_t dup_of;
@@ -476,6 +493,15 @@ void ikev2_duplicate_check(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 /* IKE SA authenticated: lifetimes, keepalives, IKE_UP. */
 void ikev2_sa_established(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 
+/* Where an error notify came from, for ikev2_reason_for. */
+typedef enum ikev2_notify_from {
+    IKEV2_NF_INIT = 0,   /* the peer's answer to our IKE_SA_INIT */
+    IKEV2_NF_CHILD,      /* the peer's answer to a CHILD_SA request of ours (IKE_AUTH, CREATE_CHILD_SA) */
+    IKEV2_NF_REFUSED,    /* our refusal of the peer's CHILD_SA request */
+} ikev2_notify_from;
+/* The reason an event reports for an exchange an error notify ended. */
+vpn_ikev2_reason ikev2_reason_for(uint16_t notify, ikev2_notify_from from);
+
 /* Events. */
 void ikev2_emit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_event_type type,
                 vpn_ikev2_reason reason, uint16_t notify, const ikev2_child *child,
@@ -607,6 +633,29 @@ void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now);
 
 /* ---- exchanges --------------------------------------------------------------- */
 
+/*
+ * One kind of exchange, as libcharon's tasks split them (without their
+ * objects and globals): build_i builds and sends our request (arg: the
+ * CHILD_SA it is about, or for CHILD_CREATE the policy index) into
+ * sa->req, the exchange's state while it is in flight (its collision
+ * with the peer's: ikev2_exch.collide); process_i handles the answer;
+ * process_r handles the peer's request and builds our answer; abort
+ * handles the answer to a request abandoned because its SA is closing
+ * (ikev2_sa_close; NULL: nothing to undo). The core starts queued work,
+ * hands answers on and abandons requests through these
+ * (ikev2_exch_ops_of); NULL members: that role does not exist for it.
+ */
+typedef struct ikev2_exch_ops {
+    const char *name;
+    int (*build_i)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t arg);
+    void (*process_i)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+    void (*process_r)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+    void (*abort)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+} ikev2_exch_ops;
+
+/* The operations of the exchange doing `task` (NULL for NONE and INIT). */
+const ikev2_exch_ops *ikev2_exch_ops_of(ikev2_task task);
+
 /* ikev2-init.c */
 int ikev2_init_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
@@ -646,6 +695,7 @@ int ikev2_cert_verify(const vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
 int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+extern const ikev2_exch_ops ikev2_auth_ops;
 
 /* What an initiator proposes for a policy (ESP proposals, TSi = local,
  * TSr = remote, USE_TRANSPORT_MODE); like: the CHILD_SA being rekeyed,
@@ -681,26 +731,24 @@ void ikev2_child_install(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c, uint6
 void ikev2_child_fill_info(const ikev2_sa *sa, const ikev2_child *c, vpn_ikev2_child_info *ci,
                            const vpn_ikev2_ctx *ctx, bool with_keys);
 
-int ikev2_child_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, uint32_t child_id);
-int ikev2_child_create_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, size_t policy);
 /* Registers a child policy; *index receives its place. */
 int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *index);
-int ikev2_ike_rekey_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 /* The peer deleted sa while both of us were rekeying it: if we answered
  * its rekey, its new SA takes the children (IKE_REKEYED). True if so. */
 bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
+/* A CREATE_CHILD_SA request: picks the exchange (IKE SA rekey, CHILD_SA
+ * rekey or create, RFC 7296 1.3) and runs its process_r. */
 void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
-void ikev2_create_child_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
-/* RFC 7296 2.18: the answer to the IKE SA rekey of an SA being closed
- * (ikev2_sa_close keeps the Delete back for it): the new SA the peer made
- * (and one our answer to its own rekey made) is deleted, the driver not told. */
-void ikev2_ike_rekey_abandoned(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+extern const ikev2_exch_ops ikev2_child_rekey_ops;  /* 1.3.3 */
+extern const ikev2_exch_ops ikev2_child_create_ops; /* 1.3.1 */
+extern const ikev2_exch_ops ikev2_ike_rekey_ops;    /* 1.3.2, 2.18 */
 
 /* ikev2-info.c */
 int ikev2_info_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
                      uint32_t child_id);
 void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
-void ikev2_info_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+/* Delete of CHILD_SAs or the IKE SA, liveness check, AUTHENTICATION_FAILED */
+extern const ikev2_exch_ops ikev2_info_ops;
 
 static inline uint64_t ikev2_spi64(const uint8_t spi[8])
 {

@@ -50,6 +50,35 @@ const char *vpn_ikev2_reason_name(vpn_ikev2_reason r)
     return "unknown";
 }
 
+/*
+ * Why an exchange failed, from the error notify that ended it: one table for
+ * every place that maps one (RFC 7296 3.10.1 error types). The columns keep
+ * each place's own mapping: the peer's answer to IKE_SA_INIT names the
+ * KE/AUTH failures; its answer to a CHILD_SA request reports anything but a
+ * refused proposal or selector as a peer error; our own refusal of a
+ * CHILD_SA request is a selector or a proposal problem.
+ */
+static const struct {
+    uint16_t notify;
+    vpn_ikev2_reason r[3];            /* by ikev2_notify_from */
+} notify_reasons[] = {
+    {VPN_IKEV2_N_NO_PROPOSAL_CHOSEN,
+     {VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL}},
+    {VPN_IKEV2_N_TS_UNACCEPTABLE,
+     {VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE}},
+    {VPN_IKEV2_N_INVALID_KE_PAYLOAD, {VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL}},
+    {VPN_IKEV2_N_AUTHENTICATION_FAILED,
+     {VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL}},
+};
+
+vpn_ikev2_reason ikev2_reason_for(uint16_t notify, ikev2_notify_from from)
+{
+    for (size_t i = 0; i < sizeof notify_reasons / sizeof notify_reasons[0]; i++)
+        if (notify_reasons[i].notify == notify)
+            return notify_reasons[i].r[from];
+    return from == IKEV2_NF_REFUSED ? VPN_IKEV2_R_NO_PROPOSAL : VPN_IKEV2_R_PEER_ERROR;
+}
+
 /* ---- buffers ------------------------------------------------------------------ */
 
 int ikev2_buf_set(vpn_ikev2_ctx *ctx, ikev2_buf *b, const uint8_t *p, size_t len)
@@ -150,6 +179,10 @@ static void exch_clear(ikev2_exch *x)
 {
     bufs_free(x->msg, x->n_msg);
     vpn_dh_del(x->dh);
+    if (x->collide) {
+        OPENSSL_cleanse(x->collide, sizeof *x->collide);
+        free(x->collide);
+    }
     OPENSSL_cleanse(x, sizeof *x);
 }
 
@@ -708,24 +741,35 @@ static void close_send(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         ikev2_sa_mark_dead(ctx, sa);
 }
 
-void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
-                   const char *detail)
+/* Tells the driver, once, that sa is down: CHILD_DOWN for each CHILD_SA it
+ * knows of, then IKE_DOWN (it was up) or FAILED (it never was). */
+static void sa_down_emit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
+                         const char *detail, bool closing)
 {
     bool was_up = sa->established != 0;
 
-    if (sa->phase == IKEV2_P_DEAD)
+    if (sa->down_emitted)
         return;
-    if (!sa->down_emitted) {
-        for (size_t i = 0; i < sa->n_child; i++)
-            if (sa->child[i].announced)
-                ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
-        ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0,
-                   detail);
+    for (size_t i = 0; i < sa->n_child; i++)
+        if (sa->child[i].announced)
+            ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
+    ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0, detail);
+    if (closing)
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u closing: %s%s%s", sa->id, vpn_ikev2_reason_name(reason),
+                  detail ? ": " : "", detail ? detail : "");
+    else
         IKEV2_LOG(ctx, was_up ? VPN_LOG_INFO : VPN_LOG_WARN, "IKE SA %u %s: %s%s%s", sa->id,
                   was_up ? "down" : "failed", vpn_ikev2_reason_name(reason), detail ? ": " : "",
                   detail ? detail : "");
-        sa->down_emitted = true;
-    }
+    sa->down_emitted = true;
+}
+
+void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, uint16_t notify,
+                   const char *detail)
+{
+    if (sa->phase == IKEV2_P_DEAD)
+        return;
+    sa_down_emit(ctx, sa, reason, notify, detail, false);
     ikev2_sa_mark_dead(ctx, sa);
     sa->down_reason = reason;
     sa->down_notify = notify;
@@ -734,20 +778,9 @@ void ikev2_sa_kill(vpn_ikev2_ctx *ctx, ikev2_sa *sa, vpn_ikev2_reason reason, ui
 void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_reason reason,
                    uint16_t notify, const char *detail, ikev2_task task)
 {
-    bool was_up = sa->established != 0;
-
     if (sa->phase == IKEV2_P_DEAD)
         return;
-    if (!sa->down_emitted) {
-        for (size_t i = 0; i < sa->n_child; i++)
-            if (sa->child[i].announced)
-                ikev2_emit(ctx, sa, VPN_IKEV2_EV_CHILD_DOWN, reason, notify, &sa->child[i], 0, detail);
-        ikev2_emit(ctx, sa, was_up ? VPN_IKEV2_EV_IKE_DOWN : VPN_IKEV2_EV_FAILED, reason, notify, NULL, 0,
-                   detail);
-        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u closing: %s%s%s", sa->id, vpn_ikev2_reason_name(reason),
-                  detail ? ": " : "", detail ? detail : "");
-        sa->down_emitted = true;
-    }
+    sa_down_emit(ctx, sa, reason, notify, detail, true);
     for (size_t i = 0; i < sa->n_child; i++)
         sa->child[i].announced = false;
     sa->n_pending = 0;
@@ -768,7 +801,7 @@ void ikev2_sa_close(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, vpn_ikev2_re
          * have made the new SA and moved the CHILD_SAs to it (2.18), and
          * a Delete of this SA would leave them; its answer names the new
          * SA, which then gets a Delete of its own
-         * (ikev2_ike_rekey_abandoned). */
+         * (the IKE rekey exchange's abort, ikev2_ike_rekey_ops). */
         sa->req.abandoned = true;
         for (size_t i = 0; i < sa->n_park; i++)
             sa->park[i].abandoned = true;
@@ -1374,23 +1407,30 @@ void ikev2_send_notify_plain(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local
 
 /* ---- work queue ---------------------------------------------------------------------- */
 
+/* Each task's exchange (ikev2_exch_ops). */
+static const ikev2_exch_ops *const exch_ops[] = {
+    [IKEV2_T_AUTH] = &ikev2_auth_ops,
+    [IKEV2_T_CHILD_REKEY] = &ikev2_child_rekey_ops,
+    [IKEV2_T_CHILD_CREATE] = &ikev2_child_create_ops,
+    [IKEV2_T_IKE_REKEY] = &ikev2_ike_rekey_ops,
+    [IKEV2_T_CHILD_DELETE] = &ikev2_info_ops,
+    [IKEV2_T_IKE_DELETE] = &ikev2_info_ops,
+    [IKEV2_T_DPD] = &ikev2_info_ops,
+    [IKEV2_T_AUTH_FAILED] = &ikev2_info_ops,
+};
+
+const ikev2_exch_ops *ikev2_exch_ops_of(ikev2_task task)
+{
+    return (size_t)task < sizeof exch_ops / sizeof exch_ops[0] ? exch_ops[task] : NULL;
+}
+
 static int task_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t child)
 {
-    switch (task) {
-    case IKEV2_T_CHILD_REKEY:
-        return ikev2_child_rekey_start(ctx, sa, now, child);
-    case IKEV2_T_IKE_REKEY:
-        return ikev2_ike_rekey_start(ctx, sa, now);
-    case IKEV2_T_CHILD_CREATE:
-        return ikev2_child_create_start(ctx, sa, now, child);
-    case IKEV2_T_CHILD_DELETE:
-    case IKEV2_T_IKE_DELETE:
-    case IKEV2_T_DPD:
-    case IKEV2_T_AUTH_FAILED:
-        return ikev2_info_start(ctx, sa, now, task, child);
-    default:
+    const ikev2_exch_ops *ops = ikev2_exch_ops_of(task);
+
+    if (ops == NULL || ops->build_i == NULL)
         return VPN_ERR_INVAL;
-    }
+    return ops->build_i(ctx, sa, now, task, child);
 }
 
 void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
@@ -1407,11 +1447,19 @@ void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         sa->n_pending--;
         rc = task_start(ctx, sa, now, p.task, p.child_id);
         unpark(sa);
-        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO)
+        if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO) {
             /* nothing was sent: the SA stays as it was, the work is
-             * reported failed (a rekey is tried again at its next timer) */
+             * reported failed (a rekey is tried again at its next timer);
+             * a CHILD_SA Delete has no timer and stays queued, tried
+             * again at the next run (not in this loop: the failure may
+             * last), or the peer would keep that SA for good */
             ikev2_internal_error_keep(ctx, sa, rc, "starting queued work");
-        else if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
+            if (p.task == IKEV2_T_CHILD_DELETE && sa->n_pending < IKEV2_PENDING_MAX) {
+                sa->pending[sa->n_pending++] = p;
+                ctx->pending_due = true;
+                break;
+            }
+        } else if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
             IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: could not start queued work (%s)", sa->id,
                       vpn_strerror(rc));
     }
@@ -1866,8 +1914,9 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         /* a request of a closing SA (ikev2_sa_close) answered: room for
          * its Delete; a CHILD_SA it made goes with this SA (1.4.1), a new
          * IKE SA is told apart */
-        if (sa->req.task == IKEV2_T_IKE_REKEY)
-            ikev2_ike_rekey_abandoned(ctx, sa, now, &in);
+        const ikev2_exch_ops *ops = ikev2_exch_ops_of(sa->req.task);
+        if (ops && ops->abort)
+            ops->abort(ctx, sa, now, &in);
         free(inner);
         ikev2_req_clear(sa);
         unpark(sa);
@@ -1876,18 +1925,11 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
         return;
     }
     sa->req.answered = true;
-    switch (sa->req.task) {
-    case IKEV2_T_AUTH:
-        ikev2_auth_response(ctx, sa, now, &in);
-        break;
-    case IKEV2_T_CHILD_REKEY:
-    case IKEV2_T_CHILD_CREATE:
-    case IKEV2_T_IKE_REKEY:
-        ikev2_create_child_response(ctx, sa, now, &in);
-        break;
-    default:
-        ikev2_info_response(ctx, sa, now, &in);
-        break;
+    {
+        /* NONE or INIT here (never expected) went to the INFORMATIONAL
+         * handler before, which only clears the request */
+        const ikev2_exch_ops *ops = ikev2_exch_ops_of(sa->req.task);
+        (ops ? ops : &ikev2_info_ops)->process_i(ctx, sa, now, &in);
     }
     free(inner);
     unpark(sa);

@@ -128,7 +128,7 @@ void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     }
 }
 
-void ikev2_info_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+static void info_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     ikev2_task t = sa->req.task;
     uint32_t child_id = sa->req.child_id;
@@ -152,3 +152,7 @@ void ikev2_info_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
         break; /* DPD: the answer itself was the point */
     }
 }
+
+const ikev2_exch_ops ikev2_info_ops = {
+    "INFORMATIONAL", ikev2_info_start, info_response, ikev2_info_respond, NULL,
+};

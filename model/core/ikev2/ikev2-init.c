@@ -218,17 +218,6 @@ static void restart(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
     ikev2_req_start(ctx, sa, now);
 }
 
-static vpn_ikev2_reason reason_for(uint16_t notify)
-{
-    switch (notify) {
-    case VPN_IKEV2_N_NO_PROPOSAL_CHOSEN: return VPN_IKEV2_R_NO_PROPOSAL;
-    case VPN_IKEV2_N_INVALID_KE_PAYLOAD: return VPN_IKEV2_R_INVALID_KE;
-    case VPN_IKEV2_N_AUTHENTICATION_FAILED: return VPN_IKEV2_R_PEER_AUTH_FAILED;
-    case VPN_IKEV2_N_TS_UNACCEPTABLE: return VPN_IKEV2_R_TS_UNACCEPTABLE;
-    }
-    return VPN_IKEV2_R_PEER_ERROR;
-}
-
 static const vpn_ikev2_payload *first_error(const vpn_ikev2_msg *msg)
 {
     for (size_t i = 0; i < msg->n; i++)
@@ -281,7 +270,7 @@ void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
         return;
     }
     if ((p = first_error(m)) != NULL) {
-        ikev2_sa_kill(ctx, sa, reason_for(p->u.notify.type), p->u.notify.type,
+        ikev2_sa_kill(ctx, sa, ikev2_reason_for(p->u.notify.type, IKEV2_NF_INIT), p->u.notify.type,
                       vpn_ikev2_notify_name(p->u.notify.type));
         return;
     }
