@@ -458,6 +458,7 @@ static void test_gm_rekey_refused_by_gate(void **state)
     (void)state;
     net *n = calloc(1, sizeof *n);
     const vpn_gdoi_gm_stats *gs;
+    uint64_t acks, acks_sent;
     uint32_t spi;
 
     assert_non_null(n);
@@ -486,6 +487,7 @@ static void test_gm_rekey_refused_by_gate(void **state)
     for (unsigned i = 0; i < NGM; i++)
         tu_gdoi_assert_member(n->gm[i], n->ks);
     assert_int_equal(vpn_gdoi_gm_get_stats(n->gm[0])->internal_errors, 1);
+    acks_sent = vpn_gdoi_gm_get_stats(n->gm[0])->acks_sent;
     /* the next rekey is taken, its acknowledgement finds no memory (the
      * second allocation): reported, and the KS's retransmission is
      * acknowledged */
@@ -496,7 +498,12 @@ static void test_gm_rekey_refused_by_gate(void **state)
     tu_gdoi_assert_member(n->gm[0], n->ks);
     assert_int_equal(vpn_gdoi_gm_get_stats(n->gm[0])->internal_errors, 2);
     assert_int_equal(n->gm_events[VPN_GDOI_GM_EV_INTERNAL], 2);
+    acks = vpn_gdoi_ks_get_stats(n->ks)->acks;
+    assert_int_equal(vpn_gdoi_gm_get_stats(n->gm[0])->acks_sent, acks_sent);
     tu_gdoi_run_until(&n->w, n->now + 60 * NS, 0);
+    /* it acknowledged the retransmission */
+    assert_true(vpn_gdoi_gm_get_stats(n->gm[0])->acks_sent > acks_sent);
+    assert_true(vpn_gdoi_ks_get_stats(n->ks)->acks > acks);
     for (unsigned i = 0; i < NGM; i++)
         tu_gdoi_assert_member(n->gm[i], n->ks);
     net_free(n);
