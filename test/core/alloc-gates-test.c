@@ -1,8 +1,11 @@
 /*
  * The allocation gate (common/alloc.h) at the allocations that went around
  * it before issue 21: vpn_cipher_new / vpn_integ_new (now _a, used by the
- * SAD and the IKEv2 engine), the SPD itself (vpn_spd_new_a) and the IKEv2
- * engine's address pools (vpn_ippool_init_a / _init6_a). Each is swept:
+ * SAD and the IKEv2 engine), the SPD itself (vpn_spd_new_a), the IKEv2
+ * engine's address pools (vpn_ippool_init_a / _init6_a), IKE SA contexts
+ * from keys already derived (vpn_ikev2_crypto_init_keys_a), the GDOI KEK
+ * cipher (gdoi_kek_crypt / _alg) and a GET VPN member's SAD and SPD made by
+ * the node (vpn_getvpn_node_new, behind the member's gate). Each is swept:
  * the k-th allocation fails for every k until a run needs no failure;
  * every run ends with the right result or VPN_ERR_NOMEM and nothing
  * half-made, and a clean retry agrees with a run that never failed.
@@ -15,7 +18,10 @@
 #include "common/vpn-err.h"
 #include "crypto/cipher.h"
 #include "crypto/integ.h"
+#include "gdoi/gdoi-priv.h"
+#include "getvpn/getvpn.h"
 #include "ikev2/ikev2-cp.h"
+#include "ikev2/ikev2-crypto.h"
 #include "ipsec/spd.h"
 #include "pkt-build.h"
 #include "test-util.h"
@@ -291,6 +297,209 @@ static void test_ippool_gated(void **state)
     assert_int_equal(k, 1);
 }
 
+
+/* ---- IKE SA contexts from derived keys ------------------------------------------- */
+
+static void ikev2_keys_sweep(const vpn_ikev2_suite *s, long want_asks)
+{
+    static const uint8_t spii[8] = {1, 2, 3, 4, 5, 6, 7, 8}, spir[8] = {8, 7, 6, 5, 4, 3, 2, 1};
+    uint8_t ni[32], nr[32], msg[64], icv_ref[64], icv[64];
+    vpn_key seed = {.len = 32};
+    vpn_iov vni = {ni, sizeof ni}, vnr = {nr, sizeof nr}, iov = {msg, sizeof msg};
+    vpn_ikev2_crypto ref, c;
+    long k;
+
+    memset(ni, 0x11, sizeof ni);
+    memset(nr, 0x22, sizeof nr);
+    memset(seed.b, 0x33, seed.len);
+    memset(msg, 0x5a, sizeof msg);
+    assert_int_equal(vpn_ikev2_crypto_init(&ref, s, &seed, vni, vnr, spii, spir, true), 0);
+    for (k = 0; k < 16; k++) {
+        gate g;
+        vpn_alloc a = gate_for(&g, k);
+        int rc = vpn_ikev2_crypto_init_keys_a(&a, &c, s, &ref.keys, true);
+        if (g.fired) {
+            /* nothing half-made: no context, the copied keys wiped */
+            assert_int_equal(rc, VPN_ERR_NOMEM);
+            assert_null(c.enc);
+            assert_null(c.dec);
+            assert_null(c.mac_out);
+            assert_null(c.mac_in);
+            assert_int_equal(c.keys.sk_ei.len, 0);
+            assert_int_equal(c.keys.sk_d.len, 0);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(g.asked, want_asks); /* every context asked the gate */
+        assert_non_null(c.enc);
+        assert_non_null(c.dec);
+        assert_memory_equal(c.keys.sk_er.b, ref.keys.sk_er.b, ref.keys.sk_er.len);
+        if (c.mac_out) {
+            /* keyed as the context made without a gate */
+            assert_int_equal(vpn_integ_compute(ref.mac_out, &iov, 1, icv_ref), 0);
+            assert_int_equal(vpn_integ_compute(c.mac_out, &iov, 1, icv), 0);
+            assert_memory_equal(icv, icv_ref, vpn_integ_get_info(c.mac_out)->icv_len);
+        }
+        vpn_ikev2_crypto_free(&c);
+        break;
+    }
+    assert_int_equal(k, want_asks);
+    vpn_ikev2_crypto_free(&ref);
+}
+
+static void test_ikev2_keys_gated(void **state)
+{
+    vpn_ikev2_suite cbc = {VPN_PRF_HMAC_SHA2_256, VPN_ENCR_AES_CBC, 256,
+                           VPN_AUTH_HMAC_SHA2_256_128};
+    vpn_ikev2_suite gcm = {VPN_PRF_HMAC_SHA2_256, VPN_ENCR_AES_GCM_16, 256, VPN_INTEG_NONE};
+    (void)state;
+    ikev2_keys_sweep(&cbc, 4); /* two ciphers, two integrity contexts */
+    ikev2_keys_sweep(&gcm, 2); /* AEAD: two ciphers */
+}
+
+/* ---- the GDOI KEK cipher --------------------------------------------------------- */
+
+static void test_gdoi_kek_gated(void **state)
+{
+    uint8_t key[32], iv[16], ref[64], buf[64];
+    gate g;
+    vpn_alloc a;
+    (void)state;
+
+    memset(key, 0x2b, sizeof key);
+    memset(iv, 0x01, sizeof iv);
+    for (size_t i = 0; i < sizeof ref; i++)
+        ref[i] = (uint8_t)(i * 3);
+    memcpy(buf, ref, sizeof buf);
+    /* refused: NOMEM, the buffer as it was */
+    a = gate_for(&g, 0);
+    assert_int_equal(gdoi_kek_crypt(&a, key, iv, buf, sizeof buf, true), VPN_ERR_NOMEM);
+    assert_true(g.fired);
+    assert_memory_equal(buf, ref, sizeof buf);
+    a = gate_for(&g, 0);
+    assert_int_equal(gdoi_kek_crypt_alg(&a, VPN_GDOI_KEK_ALG_AES, 128, key, iv, buf, sizeof buf,
+                                        true),
+                     VPN_ERR_NOMEM);
+    assert_memory_equal(buf, ref, sizeof buf);
+    /* allowed: one ask, and the same as without a gate */
+    a = gate_for(&g, -1);
+    assert_int_equal(gdoi_kek_crypt(&a, key, iv, buf, sizeof buf, true), 0);
+    assert_int_equal(g.asked, 1);
+    assert_int_equal(gdoi_kek_crypt(NULL, key, iv, buf, sizeof buf, false), 0);
+    assert_memory_equal(buf, ref, sizeof buf);
+    a = gate_for(&g, -1);
+    assert_int_equal(gdoi_kek_crypt_alg(&a, VPN_GDOI_KEK_ALG_3DES, 0, key, iv, buf, sizeof buf,
+                                        true),
+                     0);
+    assert_int_equal(g.asked, 1);
+    assert_int_equal(gdoi_kek_crypt_alg(NULL, VPN_GDOI_KEK_ALG_3DES, 0, key, iv, buf, sizeof buf,
+                                        false),
+                     0);
+    assert_memory_equal(buf, ref, sizeof buf);
+}
+
+/* ---- a GET VPN member's SAD and SPD ----------------------------------------------- */
+
+static void gv_send(void *user, size_t group, const vpn_addr *src, const vpn_addr *dst,
+                    const uint8_t *dg, size_t len, const uint8_t *view, size_t view_len)
+{
+    (void)user, (void)group, (void)src, (void)dst, (void)dg, (void)len, (void)view,
+        (void)view_len;
+}
+
+static void gm_send(void *user, const vpn_addr *src, const vpn_addr *dst, const uint8_t *dg,
+                    size_t len, const uint8_t *view, size_t view_len)
+{
+    (void)user, (void)src, (void)dst, (void)dg, (void)len, (void)view, (void)view_len;
+}
+
+static void gv_member(vpn_getvpn_group_params *g, vpn_spd_sel *deny, size_t n_deny)
+{
+    memset(g, 0, sizeof *g);
+    g->role = VPN_GETVPN_ROLE_GM;
+    g->gm.name = "GETVPN";
+    g->gm.group_id = 1234;
+    g->gm.local = tu_addr("198.51.100.11");
+    g->gm.ks = tu_addr("192.0.2.1");
+    g->gm.ike.psk = (const uint8_t *)"gdoi-psk";
+    g->gm.ike.psk_len = 8;
+    g->map_seq = 10;
+    g->deny = deny;
+    g->n_deny = n_deny;
+}
+
+/*
+ * The node makes the member's SAD and SPD (deny lines in it) behind the
+ * member's gate (vpn_gdoi_gm_cfg.alloc): the node asks it more often than
+ * the member engine alone does, and refusing any one of those asks fails
+ * the creation with NOMEM and nothing left (the ASan twin).
+ */
+static void test_getvpn_member_gated(void **state)
+{
+    vpn_spd_sel deny[2];
+    vpn_getvpn_group_params g;
+    vpn_getvpn_params p;
+    vpn_getvpn_node *n;
+    vpn_drbg drbg;
+    vpn_rng rng;
+    long gm_asks, node_asks = -1, k;
+    (void)state;
+
+    vpn_drbg_init(&drbg, "alloc-gates-gv", 14);
+    vpn_rng_init_drbg(&rng, &drbg);
+    memset(deny, 0, sizeof deny);
+    for (unsigned i = 0; i < 2; i++) {
+        deny[i].family = VPN_AF_INET;
+        assert_int_equal(vpn_prefix_parse(&deny[i].src, i ? "10.9.0.0/16" : "10.8.0.0/16"), 0);
+        assert_int_equal(vpn_prefix_parse(&deny[i].dst, "0.0.0.0/0"), 0);
+    }
+    /* the member engine by itself, on an ungated SAD and SPD */
+    {
+        gate gg;
+        vpn_sad *sad;
+        vpn_spd *spd;
+        vpn_gdoi_gm *gm;
+        gv_member(&g, deny, 2);
+        g.gm.alloc = gate_for(&gg, -1);
+        assert_int_equal(vpn_sad_new(&sad, &rng), 0);
+        assert_int_equal(vpn_spd_new(&spd, VPN_SPD_BYPASS), 0);
+        g.gm.sad = sad;
+        g.gm.spd = spd;
+        g.gm.spd_seq = VPN_GETVPN_SPD_SEQ_GM;
+        assert_int_equal(vpn_gdoi_gm_new(&gm, &g.gm, &rng, NULL, gm_send, NULL), 0);
+        gm_asks = gg.asked;
+        vpn_gdoi_gm_del(gm);
+        vpn_spd_del(spd);
+        vpn_sad_del(sad);
+    }
+    memset(&p, 0, sizeof p);
+    p.groups = &g;
+    p.n_groups = 1;
+    p.rng = &rng;
+    p.send = gv_send;
+    for (k = 0; k < 1000; k++) {
+        gate gg;
+        int rc;
+        gv_member(&g, deny, 2);
+        g.gm.alloc = gate_for(&gg, k);
+        n = NULL;
+        rc = vpn_getvpn_node_new(&n, &p);
+        if (gg.fired) {
+            assert_int_equal(rc, VPN_ERR_NOMEM);
+            assert_null(n);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        node_asks = gg.asked;
+        vpn_getvpn_node_del(n);
+        break;
+    }
+    assert_int_equal(k, node_asks);
+    /* the SPD and its two deny lines at least, besides the member's own */
+    assert_true(node_asks >= gm_asks + 3);
+    vpn_drbg_free(&drbg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +507,9 @@ int main(void)
         cmocka_unit_test(test_integ_gated),
         cmocka_unit_test(test_spd_gated),
         cmocka_unit_test(test_ippool_gated),
+        cmocka_unit_test(test_ikev2_keys_gated),
+        cmocka_unit_test(test_gdoi_kek_gated),
+        cmocka_unit_test(test_getvpn_member_gated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include "common/rng.h"
@@ -440,6 +442,88 @@ static void test_rsa_raw(void **state)
     assert_int_equal(vpn_sig_rsa_raw_sign(f->rsa, digest, sizeof digest, sig, &n), VPN_ERR_NOSPACE);
 }
 
+
+/*
+ * f->rsa with a public exponent that does not fit its private one: every
+ * signature it makes is wrong, as a faulty RSA-CRT signature is, and the
+ * fault survives reloading the key from its DER. On this OpenSSL no single
+ * allocation failure makes EVP_PKEY_sign return a wrong signature (the
+ * sweep above), so this key is what reaches the sign-then-verify check.
+ */
+static vpn_sig_key *faulty_rsa(const fixture *f)
+{
+    static const char *const names[] = {
+        OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+        OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+        OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+    };
+    BIGNUM *bn[7] = {0}, *e = BN_new();
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *pk = NULL;
+    vpn_sig_key *k = NULL;
+
+    assert_non_null(e);
+    assert_non_null(bld);
+    assert_non_null(ctx);
+    assert_int_equal(BN_set_word(e, 65539), 1); /* not the key's 65537 */
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+    for (size_t i = 0; i < 7; i++) {
+        assert_int_equal(EVP_PKEY_get_bn_param(vpn_sig_key_evp(f->rsa), names[i], &bn[i]), 1);
+        assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, names[i], bn[i]), 1);
+    }
+    assert_non_null(params = OSSL_PARAM_BLD_to_param(bld));
+    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params), 1);
+    assert_int_equal(vpn_sig_key_from_evp(&k, pk), 0);
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    for (size_t i = 0; i < 7; i++)
+        BN_clear_free(bn[i]);
+    BN_free(e);
+    return k;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* A key whose signatures do not verify: no signature leaves, neither raw
+ * (IKEv1, the GDOI KS) nor hashed (IKEv2 AUTH, GDOI rekeys, COOP); the
+ * caller gets VPN_ERR_CRYPTO and a wiped buffer. */
+static void test_rsa_faulty_key(void **state)
+{
+    const fixture *f = *state;
+    vpn_sig_key *bad = faulty_rsa(f);
+    uint8_t sig[512], digest[32], msg[100];
+    size_t n = sizeof sig;
+    vpn_sig_alg alg;
+
+    for (size_t i = 0; i < sizeof digest; i++)
+        digest[i] = (uint8_t)(0xa0 + i);
+    memset(msg, 0x77, sizeof msg);
+    memset(sig, 0xee, sizeof sig);
+    assert_int_equal(vpn_sig_rsa_raw_sign(bad, digest, sizeof digest, sig, &n), VPN_ERR_CRYPTO);
+    assert_true(all_zero(sig, sizeof sig));
+    vpn_sig_alg_init(&alg, VPN_SIG_RSA_PKCS1, VPN_IKE_HASH_SHA2_256);
+    n = sizeof sig;
+    memset(sig, 0xee, sizeof sig);
+    assert_int_equal(vpn_sig_sign(bad, &alg, &f->rng, msg, sizeof msg, sig, &n), VPN_ERR_CRYPTO);
+    assert_true(all_zero(sig, sizeof sig));
+    /* the sound key it was made from signs the same digest, verifiably */
+    n = sizeof sig;
+    assert_int_equal(vpn_sig_rsa_raw_sign(f->rsa, digest, sizeof digest, sig, &n), 0);
+    assert_int_equal(vpn_sig_rsa_raw_verify(f->rsa, digest, sizeof digest, sig, n), 0);
+    vpn_sig_key_del(bad);
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -498,7 +582,7 @@ int main(void)
         cmocka_unit_test(test_cipher),    cmocka_unit_test(test_cipher_kept),
         cmocka_unit_test(test_integ_prf), cmocka_unit_test(test_dh),
         cmocka_unit_test(test_sig),       cmocka_unit_test(test_eap_mschapv2),
-        cmocka_unit_test(test_rsa_raw),
+        cmocka_unit_test(test_rsa_raw),    cmocka_unit_test(test_rsa_faulty_key),
     };
 
     /* before OpenSSL allocates anything */

@@ -305,7 +305,7 @@ static void test_gdoid_layout(void **state)
         /* signed as gdoid signs (bare hash, header length before padding) */
         assert_int_equal(vpn_isakmp_msg_parse(n.keep[0].b, n.keep[0].len, &m), 0);
         memcpy(body, m.body, m.body_len);
-        assert_int_equal(gdoi_kek_crypt(key, ivc, body, m.body_len, false), 0);
+        assert_int_equal(gdoi_kek_crypt(NULL, key, ivc, body, m.body_len, false), 0);
         assert_int_equal(vpn_isakmp_msg_parse_plain(&m, body, m.body_len, NULL), 0);
         assert_int_equal(gdoi_push_sig_verify(n.rsa, VPN_IKE_HASH_SHA2_256, &m, &gdoid_form), 0);
         assert_true(gdoid_form);

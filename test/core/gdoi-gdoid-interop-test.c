@@ -374,7 +374,7 @@ static void load(capture *c, bool aes)
         assert_memory_equal(c->raw[i].b, k.spi, 16);
         c->plain_len[i] = m.body_len;
         memcpy(c->plain[i], m.body, m.body_len);
-        assert_int_equal(gdoi_kek_crypt_alg(k.alg, k.bits, k.key, k.iv, c->plain[i],
+        assert_int_equal(gdoi_kek_crypt_alg(NULL, k.alg, k.bits, k.key, k.iv, c->plain[i],
                                             c->plain_len[i], false),
                          0);
         assert_int_equal(vpn_isakmp_msg_parse_plain(&m, c->plain[i], c->plain_len[i], NULL), 0);

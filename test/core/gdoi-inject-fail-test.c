@@ -153,14 +153,18 @@ enum { KIND_RNG, KIND_ALLOC, KIND_GM_ALLOC, KIND_GM_RNG };
 
 /* Member 0 as tu_gdoi_member makes it, but behind n->gm_alloc_j and
  * n->gm_rng_j (its SAD keeps the plain RNG: ESP's IVs are not the
- * member's), reporting its events and logging into n->log. */
+ * member's), reporting its events and logging into n->log. Its SAD's SAs
+ * and its SPD are behind the same gate, as a GET VPN node makes them
+ * (vpn_getvpn_node_new). */
 static void gated_member(net *n)
 {
     vpn_gdoi_gm_cfg gc;
+    vpn_alloc a = {fail_alloc, &n->gm_alloc_j};
 
     n->gm_addr[0] = tu_addr("198.51.100.11");
     assert_int_equal(vpn_sad_new(&n->sad[0], &n->gm_rng), 0);
-    assert_int_equal(vpn_spd_new(&n->spd[0], VPN_SPD_BYPASS), 0);
+    vpn_sad_set_alloc(n->sad[0], &a);
+    assert_int_equal(vpn_spd_new_a(&a, &n->spd[0], VPN_SPD_BYPASS), 0);
     memset(&gc, 0, sizeof gc);
     gc.name = "GETVPN";
     gc.group_id = 1234;
@@ -409,6 +413,103 @@ static void test_rekey_failure_reported(void **state)
     free(n);
 }
 
+
+/* A rekey whose KEK encryption finds no memory (the KS's gate refuses the
+ * cipher context) is counted, reported, shown, and changes nothing the
+ * members hold; the next rekey reaches them. */
+static void test_rekey_refused_by_gate(void **state)
+{
+    (void)state;
+    net *n = calloc(1, sizeof *n);
+    const vpn_gdoi_ks_stats *st;
+    uint32_t spi;
+
+    assert_non_null(n);
+    net_init(n, KIND_ALLOC, 0);
+    for (unsigned i = 0; i < NGM; i++)
+        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
+    tu_gdoi_run_until(&n->w, n->now + 10 * NS, 0);
+    spi = vpn_gdoi_ks_tek_spi(n->ks);
+    n->alloc_j.fail_at = n->alloc_j.calls + 1; /* the rekey's first allocation */
+    assert_int_equal(vpn_gdoi_ks_rekey(n->ks, true, n->now), VPN_ERR_NOMEM);
+    assert_int_equal(n->alloc_j.failed, 1);
+    st = vpn_gdoi_ks_get_stats(n->ks);
+    assert_int_equal(st->rekey_failures, 1);
+    assert_int_equal(st->internal_errors, 1);
+    assert_int_equal(n->error_events, 1);
+    assert_int_equal(vpn_gdoi_ks_tek_spi(n->ks), spi);
+    tu_gdoi_pump(&n->w);
+    for (unsigned i = 0; i < NGM; i++)
+        tu_gdoi_assert_member(n->gm[i], n->ks);
+    assert_int_equal(vpn_gdoi_ks_rekey(n->ks, true, n->now), 0);
+    tu_gdoi_pump(&n->w);
+    assert_int_not_equal(vpn_gdoi_ks_tek_spi(n->ks), spi);
+    for (unsigned i = 0; i < NGM; i++)
+        tu_gdoi_assert_member(n->gm[i], n->ks);
+    net_free(n);
+    free(n);
+}
+
+/* A member that finds no memory to decrypt a rekey (its gate refuses the
+ * KEK cipher context) reports an internal error, not a foreign KEK, keeps
+ * its keys, and takes the KS's retransmission. */
+static void test_gm_rekey_refused_by_gate(void **state)
+{
+    (void)state;
+    net *n = calloc(1, sizeof *n);
+    const vpn_gdoi_gm_stats *gs;
+    uint64_t acks, acks_sent;
+    uint32_t spi;
+
+    assert_non_null(n);
+    net_init(n, KIND_GM_ALLOC, 0);
+    for (unsigned i = 0; i < NGM; i++)
+        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
+    tu_gdoi_run_until(&n->w, n->now + 10 * NS, 0);
+    tu_gdoi_assert_member(n->gm[0], n->ks);
+    spi = vpn_gdoi_ks_tek_spi(n->ks);
+    /* its SAD off the gate: the first allocation the rekey asks for is the
+     * KEK cipher's (the ack's comes after the new TEK is in) */
+    vpn_sad_set_alloc(n->sad[0], NULL);
+    n->gm_alloc_j.fail_at = n->gm_alloc_j.calls + 1;
+    assert_int_equal(vpn_gdoi_ks_rekey(n->ks, false, n->now), 0);
+    tu_gdoi_pump(&n->w);
+    assert_int_equal(n->gm_alloc_j.failed, 1);
+    gs = vpn_gdoi_gm_get_stats(n->gm[0]);
+    assert_int_equal(gs->internal_errors, 1);
+    assert_int_equal(gs->bad_kek, 0);
+    assert_int_equal(n->gm_events[VPN_GDOI_GM_EV_INTERNAL], 1);
+    assert_int_equal(n->gm_events[VPN_GDOI_GM_EV_BAD_KEK], 0);
+    assert_int_equal(vpn_sa_get_config(vpn_gdoi_gm_tek(n->gm[0]))->spi, spi);
+    tu_gdoi_assert_member(n->gm[1], n->ks);
+    /* the unacknowledged rekey comes again */
+    tu_gdoi_run_until(&n->w, n->now + 60 * NS, 0);
+    for (unsigned i = 0; i < NGM; i++)
+        tu_gdoi_assert_member(n->gm[i], n->ks);
+    assert_int_equal(vpn_gdoi_gm_get_stats(n->gm[0])->internal_errors, 1);
+    acks_sent = vpn_gdoi_gm_get_stats(n->gm[0])->acks_sent;
+    /* the next rekey is taken, its acknowledgement finds no memory (the
+     * second allocation): reported, and the KS's retransmission is
+     * acknowledged */
+    n->gm_alloc_j.fail_at = n->gm_alloc_j.calls + 2;
+    assert_int_equal(vpn_gdoi_ks_rekey(n->ks, false, n->now), 0);
+    tu_gdoi_pump(&n->w);
+    assert_int_equal(n->gm_alloc_j.failed, 2);
+    tu_gdoi_assert_member(n->gm[0], n->ks);
+    assert_int_equal(vpn_gdoi_gm_get_stats(n->gm[0])->internal_errors, 2);
+    assert_int_equal(n->gm_events[VPN_GDOI_GM_EV_INTERNAL], 2);
+    acks = vpn_gdoi_ks_get_stats(n->ks)->acks;
+    assert_int_equal(vpn_gdoi_gm_get_stats(n->gm[0])->acks_sent, acks_sent);
+    tu_gdoi_run_until(&n->w, n->now + 60 * NS, 0);
+    /* it acknowledged the retransmission */
+    assert_true(vpn_gdoi_gm_get_stats(n->gm[0])->acks_sent > acks_sent);
+    assert_true(vpn_gdoi_ks_get_stats(n->ks)->acks > acks);
+    for (unsigned i = 0; i < NGM; i++)
+        tu_gdoi_assert_member(n->gm[i], n->ks);
+    net_free(n);
+    free(n);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -427,6 +528,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rekey_failure_reported),
+        cmocka_unit_test(test_rekey_refused_by_gate),
+        cmocka_unit_test(test_gm_rekey_refused_by_gate),
         cmocka_unit_test(test_ks_rng),
         cmocka_unit_test(test_ks_alloc),
         cmocka_unit_test(test_gm_alloc),

@@ -439,6 +439,80 @@ static void test_show_sa_capacity(void **state)
     free(out);
 }
 
+
+/* Fails ask number `fail` (0-based) of the SA's allocation gate; counts asks. */
+typedef struct gate1 {
+    long fail, asked;
+} gate1;
+
+static bool gate1_allow(void *user, size_t size)
+{
+    gate1 *g = user;
+    (void)size;
+    return g->asked++ != g->fail;
+}
+
+/*
+ * The SA's allocation gate (vpn_ikev1_cfg.alloc) covers the CBC context of
+ * every encrypted message. Each allocation of either end, in turn, is
+ * refused once: Main Mode still completes through retransmission, both
+ * ends on the same keys and IVs (a responder whose message 6 could not be
+ * encrypted must open the retransmitted message 5 under the IV it was
+ * sent with). And a refused context leaves vpn_ikev1_sa_encrypt's buffer
+ * and IV as they were.
+ */
+static void test_alloc_refused(void **state)
+{
+    (void)state;
+    for (int side = 0; side < 2; side++) {
+        long k, asks = -1;
+        for (k = 0; k < 64; k++) {
+            vpn_ikev1_cfg ci = cfg("s3cret", "10.0.0.2", 0, 0), cr = cfg("s3cret", "10.0.0.1", 0, 0);
+            gate1 g = {-1, 0};
+            pair p;
+            (side ? &cr : &ci)->alloc = (vpn_alloc){gate1_allow, &g};
+            pair_init(&p, &ci, &cr);
+            g.asked = 0; /* creation is not what this aims at */
+            g.fail = k;
+            assert_int_equal(vpn_ikev1_sa_start(p.i, p.now), 0);
+            pump(&p);
+            for (int t = 0; t < 4 && (vpn_ikev1_sa_state(p.i) != VPN_IKEV1_ST_ESTABLISHED ||
+                                      vpn_ikev1_sa_state(p.r) != VPN_IKEV1_ST_ESTABLISHED);
+                 t++) {
+                p.now += VPN_IKEV1_DEFAULT_RETRANS_NS;
+                vpn_ikev1_sa_timeout(p.i, p.now);
+                vpn_ikev1_sa_timeout(p.r, p.now);
+                pump(&p);
+            }
+            check_established(&p);
+            if (g.asked <= k) { /* ran without a refusal: every ask was swept */
+                asks = g.asked;
+                {
+                    uint8_t iv[16], iv0[16], buf[32], ref[32];
+                    assert_int_equal(vpn_ikev1_sa_p2_iv(side ? p.r : p.i, 7, iv), 0);
+                    memcpy(iv0, iv, sizeof iv);
+                    memset(ref, 0x3c, sizeof ref);
+                    memcpy(buf, ref, sizeof buf);
+                    g.fail = g.asked;
+                    assert_int_equal(vpn_ikev1_sa_encrypt(side ? p.r : p.i, iv, buf, sizeof buf),
+                                     VPN_ERR_NOMEM);
+                    assert_memory_equal(iv, iv0, sizeof iv);
+                    assert_memory_equal(buf, ref, sizeof buf);
+                    assert_int_equal(vpn_ikev1_sa_encrypt(side ? p.r : p.i, iv, buf, sizeof buf),
+                                     0);
+                    assert_memory_not_equal(buf, ref, sizeof buf);
+                }
+                pair_free(&p);
+                break;
+            }
+            pair_free(&p);
+        }
+        assert_int_equal(k, asks);
+        /* at least the two CBC contexts of messages 5 and 6 at this end */
+        assert_true(asks >= 2);
+    }
+}
+
 static void test_retransmit(void **state)
 {
     pair p;
@@ -644,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_legacy_3des),
         cmocka_unit_test(test_show_sa_capacity),
         cmocka_unit_test(test_retransmit),
+        cmocka_unit_test(test_alloc_refused),
         cmocka_unit_test(test_delete_and_lifetime),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_rsa_signatures),

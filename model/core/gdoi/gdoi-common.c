@@ -80,15 +80,15 @@ int gdoi_pull_open(vpn_ikev1_sa *p1, const uint8_t *dg, size_t len, unsigned n,
     return 0;
 }
 
-int gdoi_kek_crypt(const uint8_t key[GDOI_KEK_KEY_LEN], const uint8_t iv[GDOI_KEK_IV_LEN],
-                   uint8_t *buf, size_t len, bool enc)
+int gdoi_kek_crypt(const vpn_alloc *a, const uint8_t key[GDOI_KEK_KEY_LEN],
+                   const uint8_t iv[GDOI_KEK_IV_LEN], uint8_t *buf, size_t len, bool enc)
 {
     vpn_cipher *c;
     int rc;
 
     if (len == 0 || len % 16)
         return VPN_ERR_MALFORMED;
-    if ((rc = vpn_cipher_new(&c, VPN_ENCR_AES_CBC, 256, key, GDOI_KEK_KEY_LEN, enc)))
+    if ((rc = vpn_cipher_new_a(a, &c, VPN_ENCR_AES_CBC, 256, key, GDOI_KEK_KEY_LEN, enc)))
         return rc;
     rc = enc ? vpn_cipher_encrypt(c, iv, buf, len) : vpn_cipher_decrypt(c, iv, buf, len);
     vpn_cipher_del(c);
@@ -115,8 +115,8 @@ int gdoi_kek_cipher(uint16_t alg, uint16_t key_bits, uint16_t *encr_id, size_t *
     return VPN_ERR_UNSUPPORTED;
 }
 
-int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, const uint8_t *iv,
-                       uint8_t *buf, size_t len, bool enc)
+int gdoi_kek_crypt_alg(const vpn_alloc *a, uint16_t alg, uint16_t key_bits, const uint8_t *key,
+                       const uint8_t *iv, uint8_t *buf, size_t len, bool enc)
 {
     uint16_t id;
     size_t kl, blk;
@@ -127,7 +127,7 @@ int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, cons
         return rc;
     if (len == 0 || len % blk)
         return VPN_ERR_MALFORMED;
-    if ((rc = vpn_cipher_new(&c, id, id == VPN_ENCR_3DES ? 0 : key_bits, key, kl, enc)))
+    if ((rc = vpn_cipher_new_a(a, &c, id, id == VPN_ENCR_3DES ? 0 : key_bits, key, kl, enc)))
         return rc;
     rc = enc ? vpn_cipher_encrypt(c, iv, buf, len) : vpn_cipher_decrypt(c, iv, buf, len);
     vpn_cipher_del(c);

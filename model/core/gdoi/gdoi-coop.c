@@ -355,15 +355,21 @@ static void start_phase1(vpn_gdoi_ks *ks, coop_peer *p, uint64_t now)
 {
     vpn_ikev1_sa *sa;
 
+    int rc;
+
     p->retry_at = now + COOP_RETRY_NS;
-    if (new_sa(ks, p, true, &sa))
-        return;
-    if (vpn_ikev1_sa_start(sa, now)) {
+    if ((rc = new_sa(ks, p, true, &sa)))
+        goto fail;
+    if ((rc = vpn_ikev1_sa_start(sa, now))) {
         vpn_ikev1_sa_del(sa);
-        return;
+        goto fail;
     }
     vpn_ikev1_sa_del(p->pend);
     p->pend = sa;
+    return;
+fail:
+    /* ours (memory, RNG): tried again at retry_at; counted, not silent */
+    gdoi_ks_internal_error(ks, rc, "starting a COOP phase 1");
 }
 
 int gdoi_coop_new(vpn_gdoi_ks *ks, uint64_t now)
@@ -378,7 +384,7 @@ int gdoi_coop_new(vpn_gdoi_ks *ks, uint64_t now)
     }
     if (cc->n_peers > VPN_GDOI_COOP_MAX_PEERS || !cc->peers)
         return VPN_ERR_INVAL;
-    c = calloc(1, sizeof *c);
+    c = vpn_calloc(&ks->cfg.alloc, 1, sizeof *c);
     if (!c)
         return VPN_ERR_NOMEM;
     ks->coop = c;
@@ -398,6 +404,7 @@ int gdoi_coop_new(vpn_gdoi_ks *ks, uint64_t now)
         return VPN_ERR_INVAL;
     c->sig_len = vpn_sig_max_len(c->key);
     c->ike = cc->ike ? *cc->ike : ks->cfg.ike;
+    c->ike.alloc = ks->cfg.alloc; /* KS-KS phase 1 behind the KS's gate too */
     c->cfg.ike = NULL;
     ks->cfg.coop.ike = NULL;
     if (c->ike.psk_len > sizeof c->psk)
@@ -422,11 +429,11 @@ int gdoi_coop_new(vpn_gdoi_ks *ks, uint64_t now)
     /* the rekey key every KS of the group must share (IOS requires it) */
     if (!EVP_Digest(ks->pub_der, ks->pub_len, c->key_hash, &hl, EVP_sha256(), NULL) || hl != 32)
         return VPN_ERR_CRYPTO;
-    c->buf = malloc(COOP_MSG_MAX);
-    c->plain = malloc(COOP_MSG_MAX);
-    c->view = malloc(COOP_MSG_MAX);
-    c->scratch = malloc(COOP_MSG_MAX);
-    c->mbuf = malloc(VPN_GDOI_COOP_MAX_MEMBERS * 4);
+    c->buf = vpn_malloc(&ks->cfg.alloc, COOP_MSG_MAX);
+    c->plain = vpn_malloc(&ks->cfg.alloc, COOP_MSG_MAX);
+    c->view = vpn_malloc(&ks->cfg.alloc, COOP_MSG_MAX);
+    c->scratch = vpn_malloc(&ks->cfg.alloc, COOP_MSG_MAX);
+    c->mbuf = vpn_malloc(&ks->cfg.alloc, VPN_GDOI_COOP_MAX_MEMBERS * 4);
     if (!c->buf || !c->plain || !c->view || !c->scratch || !c->mbuf)
         return VPN_ERR_NOMEM;
     c->role = VPN_GDOI_COOP_ELECTION;
@@ -584,7 +591,7 @@ static int send_ann(vpn_gdoi_ks *ks, coop_peer *p, bool reply, uint64_t now)
     }
     while (mid == 0)
         if ((rc = vpn_rng_bytes(ks->rng, &mid, 4)))
-            return rc;
+            goto out;
     memset(&hd, 0, sizeof hd);
     memcpy(hd.icookie, vpn_ikev1_sa_icookie(p->sa), 8);
     memcpy(hd.rcookie, vpn_ikev1_sa_rcookie(p->sa), 8);
@@ -644,18 +651,25 @@ static int send_ann(vpn_gdoi_ks *ks, coop_peer *p, bool reply, uint64_t now)
 out:
     OPENSSL_cleanse(c->plain, COOP_MSG_MAX);
     OPENSSL_cleanse(c->scratch, COOP_MSG_MAX);
-    if (rc)
+    if (rc) {
+        /* ours (RNG, memory, crypto library): the peer would miss keys or
+         * members until the next period; counted, reported, and all peers
+         * are told again shortly */
         p->drops_sent++;
+        gdoi_ks_internal_error(ks, rc, "sending a COOP announcement");
+        if (now + NS < c->due_at)
+            c->due_at = now + NS;
+    }
     return rc;
 }
 
 static void announce_all(vpn_gdoi_ks *ks, uint64_t now)
 {
     struct gdoi_coop *c = ks->coop;
+    c->ann_at = now + (uint64_t)c->cfg.announce_s * NS;
+    c->due_at = UINT64_MAX; /* before: a failed announcement sets it again */
     for (size_t i = 0; i < c->n; i++)
         send_ann(ks, &c->peer[i], c->role == VPN_GDOI_COOP_ELECTION, now);
-    c->ann_at = now + (uint64_t)c->cfg.announce_s * NS;
-    c->due_at = UINT64_MAX;
 }
 
 void gdoi_coop_after_rekey(vpn_gdoi_ks *ks, uint64_t now)
@@ -746,10 +760,18 @@ static bool learn_members(vpn_gdoi_ks *ks, const vpn_gdoi_coop_ann *a)
     for (size_t i = 0; i < a->n_members; i++) {
         vpn_addr x;
         ks_member *m;
+        int rc;
         vpn_addr_from_bytes(&x, a->members + 4 * i, 4);
-        if (!(m = gdoi_ks_member_by_addr(ks, &x)) && gdoi_ks_member_add_synced(ks, &x) == 0) {
-            added = true;
-            m = gdoi_ks_member_by_addr(ks, &x);
+        if (!(m = gdoi_ks_member_by_addr(ks, &x))) {
+            rc = gdoi_ks_member_add_synced(ks, &x);
+            if (rc == 0) {
+                added = true;
+                m = gdoi_ks_member_by_addr(ks, &x);
+            } else if (rc != VPN_ERR_LIMIT) {
+                /* ours (memory); a full group was logged by refuse(). The
+                 * next announcement lists it again */
+                gdoi_ks_internal_error(ks, rc, "learning a member from a peer KS");
+            }
         }
         if (m)
             m->coop_listed = true;

@@ -1283,6 +1283,7 @@ static void send_ack(vpn_gdoi_gm *gm, uint32_t seq, const vpn_addr *to)
     vpn_iov k = {gm->kek_key, gm->kek_key_len}, d;
     vpn_wr w;
     size_t len, plen;
+    int rc;
 
     memset(&h, 0, sizeof h);
     memcpy(h.icookie, gm->kek_spi, 8);
@@ -1297,23 +1298,32 @@ static void send_ack(vpn_gdoi_gm *gm, uint32_t seq, const vpn_addr *to)
     vpn_isakmp_bld_placeholder(&b, VPN_ISAKMP_PL_HASH, 32, &slot);
     vpn_gdoi_bld_seq(&b, seq);
     vpn_isakmp_bld_id(&b, &id);
-    if (vpn_isakmp_bld_pad(&b, gm->kek_blk, &len) || vpn_isakmp_bld_after(&b, 0, &after))
-        return;
+    if ((rc = vpn_isakmp_bld_pad(&b, gm->kek_blk, &len)) ||
+        (rc = vpn_isakmp_bld_after(&b, 0, &after)))
+        goto fail;
     d.p = after.p;
     d.len = after.len;
-    if (vpn_prf_compute(VPN_PRF_HMAC_SHA2_256, &k, 1, &d, 1, slot, 32))
-        return;
+    if ((rc = vpn_prf_compute(VPN_PRF_HMAC_SHA2_256, &k, 1, &d, 1, slot, 32)))
+        goto fail;
     plen = len - VPN_ISAKMP_HDR_LEN;
     memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
-    if (gdoi_kek_crypt_alg(gm->kek_alg, gm->kek_bits, gm->kek_key, gm->kek_iv,
-                           buf + VPN_ISAKMP_HDR_LEN, plen, true))
-        return;
+    if ((rc = gdoi_kek_crypt_alg(&gm->cfg.alloc, gm->kek_alg, gm->kek_bits, gm->kek_key,
+                                 gm->kek_iv, buf + VPN_ISAKMP_HDR_LEN, plen, true)))
+        goto fail;
     vpn_wr_init(&w, view, sizeof view);
     if (vpn_isakmp_decrypted_view(buf, len, plain, plen, &w))
         w.off = 0;
     gm->st.acks_sent++;
     gm->send(gm->user, &gm->cfg.local, to ? to : &gm->cfg.ks, buf, len,
              vpn_wr_len(&w) ? view : NULL, vpn_wr_len(&w));
+    OPENSSL_cleanse(plain, sizeof plain);
+    return;
+fail:
+    /* ours (memory, crypto library): the rekey was taken; unacknowledged,
+     * the KS retransmits it (our answer to that is this ack again) and
+     * counts the miss; not silent */
+    OPENSSL_cleanse(plain, sizeof plain);
+    gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, rc, seq, "acknowledging a rekey");
 }
 
 /*
@@ -1401,9 +1411,16 @@ static int push_input(vpn_gdoi_gm *gm, const vpn_addr *src, const uint8_t *dg, s
         return VPN_ERR_MALFORMED;
     }
     memcpy(plain, m.body, m.body_len);
-    if ((rc = gdoi_kek_crypt_alg(gm->kek_alg, gm->kek_bits, gm->kek_key, gm->kek_iv, plain,
-                                 m.body_len, false)) ||
-        (rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL))) {
+    if ((rc = gdoi_kek_crypt_alg(&gm->cfg.alloc, gm->kek_alg, gm->kek_bits, gm->kek_key,
+                                 gm->kek_iv, plain, m.body_len, false))) {
+        /* ours, not the rekey's (memory: reported by vpn_gdoi_gm_input_from;
+         * the crypto library: here); the KS retransmits or we re-register */
+        if (rc != VPN_ERR_NOMEM)
+            gm_report(gm, VPN_GDOI_GM_EV_INTERNAL, rc, 0, "decrypting a rekey");
+        OPENSSL_cleanse(plain, sizeof plain);
+        return rc;
+    }
+    if ((rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL))) {
         /* garbage: a wrong KEK, or damage */
         gm_report(gm, VPN_GDOI_GM_EV_BAD_KEK, rc, 0, "rekey does not decrypt with our KEK");
         return rc;

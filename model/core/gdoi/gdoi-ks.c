@@ -1128,7 +1128,8 @@ static int build_push(vpn_gdoi_ks *ks, const ks_kek *enc, const ks_kek *kek, boo
     }
     plen = len - VPN_ISAKMP_HDR_LEN;
     memcpy(plain, buf + VPN_ISAKMP_HDR_LEN, plen);
-    if ((rc = gdoi_kek_crypt(enc->key, enc->iv, buf + VPN_ISAKMP_HDR_LEN, plen, true)))
+    if ((rc = gdoi_kek_crypt(&ks->cfg.alloc, enc->key, enc->iv, buf + VPN_ISAKMP_HDR_LEN, plen,
+                             true)))
         goto out;
     *out_len = len;
     vpn_wr_init(&w, view, GDOI_MSG_MAX);
@@ -1295,7 +1296,8 @@ static int ack_input(vpn_gdoi_ks *ks, const vpn_addr *src, const uint8_t *dg, si
     if (m.body_len == 0 || m.body_len % 16 || m.body_len > sizeof plain)
         return VPN_ERR_MALFORMED;
     memcpy(plain, m.body, m.body_len);
-    if ((rc = gdoi_kek_crypt(ks->kek.key, ks->kek.iv, plain, m.body_len, false)) ||
+    if ((rc = gdoi_kek_crypt(&ks->cfg.alloc, ks->kek.key, ks->kek.iv, plain, m.body_len,
+                             false)) ||
         (rc = vpn_isakmp_msg_parse_plain(&m, plain, m.body_len, NULL)))
         return rc;
     if (m.n < 3 || m.pl[0].type != VPN_ISAKMP_PL_HASH || vpn_isakmp_msg_after(&m, 0, &after))

@@ -31,9 +31,11 @@ int gdoi_pull_seal(vpn_ikev1_sa *p1, vpn_isakmp_bld *b, unsigned n, vpn_isakmp_v
 int gdoi_pull_open(vpn_ikev1_sa *p1, const uint8_t *dg, size_t len, unsigned n,
                    vpn_isakmp_view ni_b, vpn_isakmp_view nr_b, uint8_t iv[VPN_IKEV1_BLOCK],
                    vpn_isakmp_msg *m, uint8_t *plain);
-/* AES-256-CBC in place with the KEK (RFC 6407 4: the PUSH is KEK-encrypted). */
-int gdoi_kek_crypt(const uint8_t key[GDOI_KEK_KEY_LEN], const uint8_t iv[GDOI_KEK_IV_LEN],
-                   uint8_t *buf, size_t len, bool enc);
+/* AES-256-CBC in place with the KEK (RFC 6407 4: the PUSH is KEK-encrypted).
+ * The cipher context is allocated behind a (the engine's gate; NULL allows
+ * all): VPN_ERR_NOMEM when it refuses, buf unchanged. */
+int gdoi_kek_crypt(const vpn_alloc *a, const uint8_t key[GDOI_KEK_KEY_LEN],
+                   const uint8_t iv[GDOI_KEK_IV_LEN], uint8_t *buf, size_t len, bool enc);
 /*
  * The KEK cipher of RFC 6407 5.3.3/5.3.4 (AES-128/192/256-CBC, 3DES-CBC):
  * its ESP cipher ID, key length and block (= IV) length in octets.
@@ -41,9 +43,10 @@ int gdoi_kek_crypt(const uint8_t key[GDOI_KEK_KEY_LEN], const uint8_t iv[GDOI_KE
  */
 int gdoi_kek_cipher(uint16_t alg, uint16_t key_bits, uint16_t *encr_id, size_t *key_len,
                     size_t *blk);
-/* CBC in place with a KEK of that algorithm (key and IV of its lengths). */
-int gdoi_kek_crypt_alg(uint16_t alg, uint16_t key_bits, const uint8_t *key, const uint8_t *iv,
-                       uint8_t *buf, size_t len, bool enc);
+/* CBC in place with a KEK of that algorithm (key and IV of its lengths),
+ * the context behind a as above. */
+int gdoi_kek_crypt_alg(const vpn_alloc *a, uint16_t alg, uint16_t key_bits, const uint8_t *key,
+                       const uint8_t *iv, uint8_t *buf, size_t len, bool enc);
 /*
  * Verifies the RSA signature of a decrypted GROUPKEY-PUSH m (SIG last,
  * RFC 6407 4) with hash (VPN_IKE_HASH_*), in either of two forms: ours

@@ -222,7 +222,8 @@ typedef struct vpn_gdoi_coop_cfg {
     uint8_t priority;        /* `local priority` 1..255; 0 = 1 */
     const vpn_sig_key *key;  /* signs our announcements; NULL = rekey_key */
     uint32_t announce_s, dead_s, election_s; /* 0 = the defaults above */
-    const vpn_ikev1_cfg *ike; /* KS-KS phase 1; NULL = the KS's ike (copied) */
+    const vpn_ikev1_cfg *ike; /* KS-KS phase 1; NULL = the KS's ike (copied; its
+                               * alloc is replaced by the KS's gate) */
 } vpn_gdoi_coop_cfg;
 
 typedef enum vpn_gdoi_coop_role {

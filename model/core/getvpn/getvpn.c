@@ -103,10 +103,12 @@ static int group_init(vpn_getvpn_node *n, size_t i, const vpn_getvpn_group_param
     vpn_sad_params_init(&sp);
     sp.rng = *n->rng;
     sp.log = n->log;
+    /* the member's SAD and SPD are its own: behind its allocation gate */
+    sp.alloc = gp->gm.alloc;
     if ((rc = vpn_sad_new_with(&g->sad, &sp)))
         return rc;
     /* the default is "no entry of this group": see vpn_getvpn_node_output */
-    if ((rc = vpn_spd_new(&g->spd, VPN_SPD_BYPASS)))
+    if ((rc = vpn_spd_new_a(&gp->gm.alloc, &g->spd, VPN_SPD_BYPASS)))
         return rc;
     for (size_t k = 0; k < gp->n_deny; k++) {
         vpn_spd_entry e;

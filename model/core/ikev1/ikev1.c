@@ -346,8 +346,9 @@ static int cbc(const vpn_ikev1_sa *sa, uint8_t iv[VPN_IKEV1_BLOCK], uint8_t *buf
         return VPN_ERR_STATE;
     if (len == 0 || len % sa->blk)
         return VPN_ERR_INVAL;
-    rc = vpn_cipher_new(&c, des3 ? VPN_ENCR_3DES : VPN_ENCR_AES_CBC, des3 ? 0 : sa->encr_bits,
-                        sa->keys.enc_key.b, sa->keys.enc_key.len, enc);
+    /* one context per message, behind the SA's gate like its other allocations */
+    rc = vpn_cipher_new_a(&sa->cfg.alloc, &c, des3 ? VPN_ENCR_3DES : VPN_ENCR_AES_CBC,
+                          des3 ? 0 : sa->encr_bits, sa->keys.enc_key.b, sa->keys.enc_key.len, enc);
     if (rc)
         return rc;
     if (!enc)
@@ -1068,7 +1069,7 @@ static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t no
         sa->state = VPN_IKEV1_ST_I_MSG5;
         break;
     case VPN_IKEV1_ST_R_MSG4: { /* message 5 */
-        uint8_t iv[VPN_IKEV1_BLOCK];
+        uint8_t iv[VPN_IKEV1_BLOCK], prev[VPN_IKEV1_BLOCK];
         if (memcmp(m.hdr.rcookie, sa->rcookie, 8))
             return VPN_ERR_MALFORMED;
         memcpy(iv, sa->iv, sizeof iv);
@@ -1084,9 +1085,14 @@ static int sa_input(vpn_ikev1_sa *sa, const uint8_t *dg, size_t len, uint64_t no
             fail(sa, "HASH_I does not verify");
             return rc;
         }
+        memcpy(prev, sa->iv, sizeof prev);
         memcpy(sa->iv, iv, sizeof iv);
-        if ((rc = send_id_hash(sa, now)))
+        if ((rc = send_id_hash(sa, now))) {
+            /* ours (memory, crypto library): message 5 is not taken, so
+             * its retransmission opens under the IV it was sent with */
+            memcpy(sa->iv, prev, sizeof prev);
             return rc;
+        }
         established(sa, now);
         break;
     }

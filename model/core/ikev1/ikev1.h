@@ -262,8 +262,9 @@ int vpn_ikev1_sa_p2_iv(const vpn_ikev1_sa *sa, uint32_t msg_id, uint8_t iv[VPN_I
 /*
  * CBC in place with the phase-1 key; iv is updated to the last ciphertext
  * block, the IV of the exchange's next message. len a multiple of
- * vpn_ikev1_sa_block.
- * Errors: VPN_ERR_STATE, VPN_ERR_INVAL, VPN_ERR_CRYPTO.
+ * vpn_ikev1_sa_block. The cipher context is allocated behind the SA's gate
+ * (vpn_ikev1_cfg.alloc); when it refuses, buf and iv are unchanged.
+ * Errors: VPN_ERR_STATE, VPN_ERR_INVAL, VPN_ERR_NOMEM, VPN_ERR_CRYPTO.
  */
 int vpn_ikev1_sa_encrypt(const vpn_ikev1_sa *sa, uint8_t iv[VPN_IKEV1_BLOCK], uint8_t *buf,
                          size_t len);

@@ -89,6 +89,13 @@ int vpn_ikev2_crypto_init_a(const vpn_alloc *a, vpn_ikev2_crypto *c, const vpn_i
 int vpn_ikev2_crypto_init_keys(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
                                const vpn_ikev2_keys *keys, bool initiator)
 {
+    return vpn_ikev2_crypto_init_keys_a(NULL, c, suite, keys, initiator);
+}
+
+int vpn_ikev2_crypto_init_keys_a(const vpn_alloc *a, vpn_ikev2_crypto *c,
+                                 const vpn_ikev2_suite *suite, const vpn_ikev2_keys *keys,
+                                 bool initiator)
+{
     int rc;
 
     if (c == NULL || suite == NULL || keys == NULL)
@@ -98,7 +105,7 @@ int vpn_ikev2_crypto_init_keys(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite
         return rc;
     }
     c->keys = *keys;
-    if ((rc = key_contexts(c, NULL)) != 0) {
+    if ((rc = key_contexts(c, a)) != 0) {
         vpn_ikev2_crypto_free(c);
         return rc;
     }

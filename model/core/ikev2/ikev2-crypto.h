@@ -56,9 +56,15 @@ int vpn_ikev2_crypto_init_a(const vpn_alloc *a, vpn_ikev2_crypto *c, const vpn_i
                             const vpn_key *skeyseed, vpn_iov ni, vpn_iov nr, const uint8_t spii[8],
                             const uint8_t spir[8], bool initiator);
 
-/* The same from SK_* keys already derived (tests, tools). */
+/* The same from SK_* keys already derived (tests, tools); copied into c and
+ * wiped with it. */
 int vpn_ikev2_crypto_init_keys(vpn_ikev2_crypto *c, const vpn_ikev2_suite *suite,
                                const vpn_ikev2_keys *keys, bool initiator);
+/* ... behind an allocation gate, as vpn_ikev2_crypto_init_a: a refused
+ * context is VPN_ERR_NOMEM with c left zeroed (the keys wiped). */
+int vpn_ikev2_crypto_init_keys_a(const vpn_alloc *a, vpn_ikev2_crypto *c,
+                                 const vpn_ikev2_suite *suite, const vpn_ikev2_keys *keys,
+                                 bool initiator);
 
 /* Wipes keys and frees the contexts; c may be zeroed or NULL. */
 void vpn_ikev2_crypto_free(vpn_ikev2_crypto *c);
