@@ -41,6 +41,7 @@ VPN_CORE_SOURCES = [
     'model/core/ikev2/ikev2-ts.c',
     'model/core/ikev2/ikev2-engine.c',
     'model/core/ikev2/ikev2-cidx.c',
+    'model/core/ikev2/ikev2-ridx.c',
     'model/core/ikev2/ikev2-policy.c',
     'model/core/ikev2/ikev2-init.c',
     'model/core/ikev2/ikev2-auth.c',
@@ -129,6 +130,7 @@ VPN_CORE_HEADERS = [
     'model/core/ikev2/ikev2-cp.h',
     'model/core/ikev2/ikev2-eng.h',
     'model/core/ikev2/ikev2-cidx.h',
+    'model/core/ikev2/ikev2-ridx.h',
     'model/core/show/show-ikev2.h',
     'model/core/ikev2/ikev2-const.h',
     'model/core/ikev2/ikev2-codec.h',
@@ -322,6 +324,7 @@ VPN_CORE_TESTS = [
     'ikev2-plainview:test/core/ikev2-plainview-test.c',
     'ikev2-deadline:test/core/ikev2-deadline-test.c',
     'ikev2-cidx:test/core/ikev2-cidx-test.c',
+    'ikev2-ridx:test/core/ikev2-ridx-test.c',
     'radius-client:test/core/radius-client-test.c',
 ]
 

@@ -996,6 +996,130 @@ static void test_initial_contact_spares_concurrent(void **state)
     tp_free(&n);
 }
 
+/* A node starts afresh (a reboot): a new engine at the same address with
+ * the same configuration (its random stream goes on). */
+static void restart_node(tp_net *n, int idx, const char *name)
+{
+    tp_node *nd = &n->node[idx];
+    vpn_ikev2_params p;
+
+    vpn_ikev2_ctx_del(nd->ctx);
+    memset(&p, 0, sizeof p);
+    p.conf = nd->conf;
+    vpn_rng_init_drbg(&p.rng, &nd->drbg);
+    tu_log_attach(&p.log, &nd->log);
+    p.log.max = VPN_LOG_DEBUG;
+    p.name = name;
+    p.send = tp_send_cb;
+    p.event = tp_event_cb;
+    p.user = nd;
+    assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+}
+
+/* R2 holds one IKE SA, R1's one. */
+static void assert_one_pair(tp_net *n)
+{
+    vpn_ikev2_sa_info ia, ib;
+
+    assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+    assert_memory_equal(ia.spi_r, ib.spi_r, 8);
+}
+
+/* IKE SAs the node deleted on an INITIAL_CONTACT. */
+static size_t initial_contact_downs(const tp_node *nd)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < nd->n_ev; i++)
+        k += nd->ev[i].type == VPN_IKEV2_EV_IKE_DOWN && nd->ev[i].notify == VPN_IKEV2_N_INITIAL_CONTACT;
+    return k;
+}
+
+/* RFC 7296 2.4 on receipt: R1 restarts and comes back with INITIAL_CONTACT;
+ * R2 deletes the IKE SA it still holds with R1's identity at once. The
+ * second time that SA is one an IKE rekey made: R2's identity index
+ * (ikev2-ridx.h) learns such SAs from the SAs created since it was last
+ * asked, not from an IKE_AUTH; missing it would leave R2 two SAs. */
+static void test_initial_contact_after_restart(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7), pb = gre_policy("192.0.2.2", "192.0.2.1", 9);
+    tp_net n;
+    (void)state;
+
+    setup(&n, &a, &b);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    initiate(&n, &pa);
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            /* R1 rekeys the IKE SA: R2's new SA is made by CREATE_CHILD_SA */
+            assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
+            tp_run_for(&n, 2);
+            assert_one_pair(&n);
+        }
+        restart_node(&n, 0, "R1");
+        initiate(&n, &pa);
+        tp_run_for(&n, 2);
+        assert_one_pair(&n);
+        assert_int_equal(initial_contact_downs(&n.node[1]), (size_t)round + 1);
+    }
+    tp_free(&n);
+}
+
+/* The same at a hub (R2) with two spokes, R1 and R3, that come up at once:
+ * both IKE SAs are half-open at R2 before either IKE_AUTH arrives, so the
+ * second one's identity is known only after the first IKE_AUTH looked into
+ * the index; each spoke restarts in turn, and R2 deletes exactly that
+ * spoke's old SA. */
+static void test_initial_contact_interleaved(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b(), c = conf_a();
+    vpn_ikev2_policy p1 = gre_policy("192.0.2.1", "192.0.2.2", 7), p3 = gre_policy("192.0.2.3", "192.0.2.2", 8),
+                     h1 = gre_policy("192.0.2.2", "192.0.2.1", 9), h3 = gre_policy("192.0.2.2", "192.0.2.3", 10);
+    char *ta, *tb, *tc;
+    tp_net n;
+    uint32_t id = 0;
+    (void)state;
+
+    c.host = "R3";
+    b.keyring_addr = "192.0.2.0 255.255.255.0";
+    b.profile_extra = " match identity remote address 192.0.2.3 255.255.255.255\n";
+    ta = make_conf(&a);
+    tb = make_conf(&b);
+    tc = make_conf(&c);
+    tp_init(&n);
+    tp_add(&n, ta, "192.0.2.1", "R1");
+    tp_add(&n, tb, "192.0.2.2", "R2");
+    tp_add(&n, tc, "192.0.2.3", "R3");
+    free(ta);
+    free(tb);
+    free(tc);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &h1), 0);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &h3), 0);
+    assert_int_equal(vpn_ikev2_initiate(n.node[2].ctx, n.now, &n.node[2].ep, &n.node[1].ep, &p3, &id), 0);
+    assert_int_equal(vpn_ikev2_initiate(n.node[0].ctx, n.now, &n.node[0].ep, &n.node[1].ep, &p1, &id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 2);
+    for (int round = 0; round < 2; round++) {
+        int spoke = round == 0 ? 0 : 2;
+        restart_node(&n, spoke, round == 0 ? "R1" : "R3");
+        assert_int_equal(vpn_ikev2_initiate(n.node[spoke].ctx, n.now, &n.node[spoke].ep, &n.node[1].ep,
+                                            round == 0 ? &p1 : &p3, &id),
+                         0);
+        tp_run_for(&n, 2);
+        assert_int_equal(vpn_ikev2_sa_count(n.node[spoke].ctx), 1);
+        assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 2);
+        assert_int_equal(initial_contact_downs(&n.node[1]), (size_t)round + 1);
+    }
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1024,6 +1148,8 @@ int main(void)
         cmocka_unit_test(test_policy_match_address_local_no_match),
         cmocka_unit_test(test_crossed_initiation),
         cmocka_unit_test(test_initial_contact_spares_concurrent),
+        cmocka_unit_test(test_initial_contact_after_restart),
+        cmocka_unit_test(test_initial_contact_interleaved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -224,29 +224,134 @@ static int read_id(const vpn_ikev2_payload *p, ikev2_id *out)
     return 0;
 }
 
+/* ---- the IKE SAs of a peer identity (ikev2-ridx.h) ------------------------------------ */
+
+/*
+ * INITIAL_CONTACT and the both-ends-initiated check below look for the
+ * other IKE SAs with the identity of an SA coming up: on a hub with N
+ * spokes a walk over every SA per IKE_AUTH made bring-up quadratic (issue
+ * 14). The index holds every SA whose peer identity is known: put when
+ * IKE_AUTH reads the identity (remote_id_read), and for SAs an IKE rekey
+ * made with their predecessor's identity (ikev2-child.c), when first
+ * asked, from the SAs created since the last ask (sa[] is in creation
+ * order, ikev2_sa.seq). Every handle is checked against its SA.
+ */
+#define PEER_SAS_MAX 16 /* more SAs of one identity: the walk */
+
+static uint32_t id_key(const ikev2_id *id)
+{
+    return ikev2_ridx_key(id->type, id->data, id->len);
+}
+
+static bool same_remote_id(const ikev2_sa *a, const ikev2_sa *b)
+{
+    return a->id_remote.type == b->id_remote.type && a->id_remote.len == b->id_remote.len &&
+           memcmp(a->id_remote.data, b->id_remote.data, a->id_remote.len) == 0;
+}
+
+/* A table with room for every SA again, refilled from sa[]. */
+static void peer_index_rebuild(vpn_ikev2_ctx *ctx)
+{
+    ikev2_ridx *x = &ctx->cidx.ridx;
+
+    if (ikev2_ridx_reset(x, &ctx->params.alloc, ctx->n_sa) != 0) {
+        x->incomplete = true; /* from now on the walk */
+        return;
+    }
+    for (size_t i = 0; i < ctx->n_sa; i++) {
+        const ikev2_sa *o = ctx->sa[i];
+        if (o->phase != IKEV2_P_DEAD && o->id_remote.len)
+            (void)ikev2_ridx_put(x, id_key(&o->id_remote), o->id); /* room: reset made it */
+    }
+    x->seen = ctx->sa_seq;
+}
+
+static void peer_index_put(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
+{
+    ikev2_ridx *x = &ctx->cidx.ridx;
+
+    if (x->incomplete || sa->id_remote.len == 0)
+        return;
+    if (ikev2_ridx_put(x, id_key(&sa->id_remote), sa->id) != 0)
+        peer_index_rebuild(ctx); /* full: sa is in sa[], so in the new table */
+}
+
+/* RFC 7296 3.5: the peer's identity, as the IKE_AUTH payload p says, kept on sa and indexed. */
+static int remote_id_read(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_payload *p)
+{
+    int rc = read_id(p, &sa->id_remote);
+    if (rc == 0)
+        peer_index_put(ctx, sa);
+    return rc;
+}
+
+/*
+ * The other SAs (not sa, not dead) whose peer identity is sa's, in
+ * creation order (the order of sa[], as a walk would meet them), in out
+ * (PEER_SAS_MAX); SIZE_MAX when the index cannot tell (incomplete, or more
+ * than PEER_SAS_MAX): then the caller walks sa[].
+ */
+static size_t peer_sas(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_sa **out)
+{
+    ikev2_ridx *x = &ctx->cidx.ridx;
+    uint32_t key = id_key(&sa->id_remote), ids[PEER_SAS_MAX];
+    size_t n, k = 0, i = ctx->n_sa;
+
+    /* SAs made since the last call (IKE rekeys copy the identity at creation) */
+    while (i > 0 && ctx->sa[i - 1]->seq >= x->seen)
+        i--;
+    for (; i < ctx->n_sa; i++)
+        peer_index_put(ctx, ctx->sa[i]);
+    x->seen = ctx->sa_seq;
+    if (x->incomplete || (n = ikev2_ridx_get(x, key, ids, PEER_SAS_MAX)) > PEER_SAS_MAX)
+        return SIZE_MAX;
+    for (i = 0; i < n; i++) {
+        ikev2_sa *o = ikev2_sa_by_id(ctx, ids[i]);
+        size_t j;
+        if (o == NULL || o->phase == IKEV2_P_DEAD || id_key(&o->id_remote) != key) {
+            ikev2_ridx_del(x, key, ids[i]); /* gone, or going: never back */
+            continue;
+        }
+        if (o == sa || !same_remote_id(o, sa))
+            continue;
+        for (j = k; j > 0 && out[j - 1]->seq > o->seq; j--)
+            out[j] = out[j - 1];
+        out[j] = o;
+        k++;
+    }
+    return k;
+}
+
 /* RFC 7296 2.4: INITIAL_CONTACT says the sender has no other IKE SA with
  * us, so IKE SAs with this peer identity that were up before this
  * exchange began are stale: delete them without ceremony. One that came
  * up while this exchange ran was made concurrently (both ends initiating
  * at once) and is alive at the peer: it stays, whatever the notify says
  * (ikev2_duplicate_check below settles the duplicate, on both ends alike). */
+static void initial_contact_one(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_sa *o)
+{
+    if (o == sa || o->phase != IKEV2_P_ESTABLISHED || !same_remote_id(o, sa) || o->profile != sa->profile)
+        return;
+    if (o->established >= sa->created) {
+        IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: INITIAL_CONTACT leaves IKE SA %u, made concurrently", sa->id,
+                  o->id);
+        return;
+    }
+    ikev2_sa_kill(ctx, o, VPN_IKEV2_R_PEER_DELETE, VPN_IKEV2_N_INITIAL_CONTACT, "peer restarted (INITIAL_CONTACT)");
+}
+
 static void initial_contact(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
 {
-    for (size_t i = 0; i < ctx->n_sa; i++) {
-        ikev2_sa *o = ctx->sa[i];
-        if (o == sa || o->phase != IKEV2_P_ESTABLISHED || o->id_remote.type != sa->id_remote.type ||
-            o->id_remote.len != sa->id_remote.len ||
-            memcmp(o->id_remote.data, sa->id_remote.data, o->id_remote.len) != 0 ||
-            o->profile != sa->profile)
-            continue;
-        if (o->established >= sa->created) {
-            IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: INITIAL_CONTACT leaves IKE SA %u, made concurrently", sa->id,
-                      o->id);
-            continue;
-        }
-        ikev2_sa_kill(ctx, o, VPN_IKEV2_R_PEER_DELETE, VPN_IKEV2_N_INITIAL_CONTACT,
-                      "peer restarted (INITIAL_CONTACT)");
+    ikev2_sa *peer[PEER_SAS_MAX];
+    size_t n = peer_sas(ctx, sa, peer);
+
+    if (n == SIZE_MAX) {
+        for (size_t i = 0; i < ctx->n_sa; i++)
+            initial_contact_one(ctx, sa, ctx->sa[i]);
+        return;
     }
+    for (size_t i = 0; i < n; i++)
+        initial_contact_one(ctx, sa, peer[i]);
 }
 
 /* RFC 7296 2.4: INITIAL_CONTACT only if this is the one IKE SA we have
@@ -308,32 +413,44 @@ static bool same_child_policy(const ikev2_sa *a, const ikev2_sa *b)
     return false;
 }
 
+/* o and sa: the two IKE SAs both ends made at once for one policy? */
+static bool made_at_once(const ikev2_sa *sa, const ikev2_sa *o)
+{
+    return o != sa && o->phase == IKEV2_P_ESTABLISHED && !o->rekeyed_to && !o->dup_of &&
+           o->initiator != sa->initiator && o->established >= sa->created && o->profile == sa->profile &&
+           vpn_addr_eq(&o->remote.addr, &sa->remote.addr) && same_remote_id(o, sa) && same_child_policy(o, sa);
+}
+
 void ikev2_duplicate_check(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 {
+    ikev2_sa *peer[PEER_SAS_MAX], *o = NULL, *keep, *drop;
+    size_t n;
+
     if (sa->phase != IKEV2_P_ESTABLISHED || sa->rekeyed_to || sa->dup_of)
         return;
-    for (size_t i = 0; i < ctx->n_sa; i++) {
-        ikev2_sa *o = ctx->sa[i], *keep, *drop;
-        if (o == sa || o->phase != IKEV2_P_ESTABLISHED || o->rekeyed_to || o->dup_of ||
-            o->initiator == sa->initiator || o->established < sa->created || o->profile != sa->profile ||
-            !vpn_addr_eq(&o->remote.addr, &sa->remote.addr) || o->id_remote.type != sa->id_remote.type ||
-            o->id_remote.len != sa->id_remote.len ||
-            memcmp(o->id_remote.data, sa->id_remote.data, o->id_remote.len) != 0 || !same_child_policy(o, sa))
-            continue;
-        keep = sa_pair_lower(sa, o) ? sa : o;
-        drop = keep == sa ? o : sa;
-        drop->dup_of = keep->id;
-        drop->expire_at = keep->initiator ? now : now + IKEV2_DUP_WAIT_NS;
-        /* drop may be the other SA, reached by this walk and not by a lookup:
-         * its key in the deadline heap must follow the new expire_at */
-        ikev2_sa_deadline_changed(ctx, drop);
-        ctx->stats.duplicate_sas++;
-        IKEV2_LOG(ctx, VPN_LOG_INFO,
-                  "IKE SA %u and %u: both ends initiated at once; %u stays (lower SPIs), %u is deleted %s", sa->id,
-                  o->id, keep->id, drop->id,
-                  keep->initiator ? "now" : "by the peer (or by us if it does not within 10 s)");
-        return;
+    /* the first in creation order, as a walk over sa[] finds it */
+    if ((n = peer_sas(ctx, sa, peer)) == SIZE_MAX) {
+        for (size_t i = 0; i < ctx->n_sa && o == NULL; i++)
+            if (made_at_once(sa, ctx->sa[i]))
+                o = ctx->sa[i];
+    } else {
+        for (size_t i = 0; i < n && o == NULL; i++)
+            if (made_at_once(sa, peer[i]))
+                o = peer[i];
     }
+    if (o == NULL)
+        return;
+    keep = sa_pair_lower(sa, o) ? sa : o;
+    drop = keep == sa ? o : sa;
+    drop->dup_of = keep->id;
+    drop->expire_at = keep->initiator ? now : now + IKEV2_DUP_WAIT_NS;
+    /* drop may be the other SA, reached by this search and not by a lookup:
+     * its key in the deadline heap must follow the new expire_at */
+    ikev2_sa_deadline_changed(ctx, drop);
+    ctx->stats.duplicate_sas++;
+    IKEV2_LOG(ctx, VPN_LOG_INFO,
+              "IKE SA %u and %u: both ends initiated at once; %u stays (lower SPIs), %u is deleted %s", sa->id, o->id,
+              keep->id, drop->id, keep->initiator ? "now" : "by the peer (or by us if it does not within 10 s)");
 }
 
 /* ---- initiator -------------------------------------------------------------------- */
@@ -564,7 +681,7 @@ void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const i
         return;
     }
     ikev2_peer_certs_load(m, &pc);
-    if (read_id(idr, &sa->id_remote) != 0 || ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0 ||
+    if (remote_id_read(ctx, sa, idr) != 0 || ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0 ||
         !vpn_conf_profile_matches(sa->profile, &cid)) {
         ikev2_peer_certs_free(&pc);
         initiator_auth_failed(ctx, sa, now, "responder identity does not match the profile");
@@ -651,7 +768,7 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
     }
     idi = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_IDI, NULL);
     auth = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_AUTH, NULL);
-    if (idi != NULL && auth == NULL && read_id(idi, &sa->id_remote) == 0) {
+    if (idi != NULL && auth == NULL && remote_id_read(ctx, sa, idi) == 0) {
         /* RFC 7296 2.16: no AUTH means the initiator wants EAP, if the
          * profile it matches does */
         ikev2_peer_certs_load(m, &pc);
@@ -667,7 +784,7 @@ void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         ikev2_peer_certs_free(&pc);
         sa->profile = NULL;
     }
-    if (idi == NULL || auth == NULL || read_id(idi, &sa->id_remote) != 0) {
+    if (idi == NULL || auth == NULL || remote_id_read(ctx, sa, idi) != 0) {
         /* RFC 7296 2.21.2: mandatory payloads missing */
         ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
         ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_PROTOCOL, VPN_IKEV2_N_INVALID_SYNTAX,
@@ -1518,7 +1635,7 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
             return;
         }
         ikev2_peer_certs_load(m, &pc);
-        if (read_id(idr, &sa->id_remote) != 0 || ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0 ||
+        if (remote_id_read(ctx, sa, idr) != 0 || ikev2_cert_id_to_conf(&sa->id_remote, &pc, &cid) != 0 ||
             !vpn_conf_profile_matches(sa->profile, &cid)) {
             ikev2_peer_certs_free(&pc);
             initiator_auth_failed(ctx, sa, now, "responder identity does not match the profile");

@@ -109,4 +109,5 @@ void ikev2_cidx_free(ikev2_cidx *x)
     free(x->t);
     x->t = NULL;
     x->n = x->used = 0;
+    ikev2_ridx_free(&x->ridx);
 }
