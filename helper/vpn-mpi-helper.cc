@@ -4,6 +4,8 @@
 #include "ns3/log.h"
 #include "ns3/string.h"
 
+#include <cstdlib>
+
 #ifdef NS3_MPI
 #include "ns3/mpi-interface.h"
 #endif
@@ -19,8 +21,36 @@ std::string
 VpnMpi::Enable(int* argc, char*** argv, uint32_t ranks)
 {
     NS_LOG_FUNCTION(ranks);
+    StringValue type;
+    GlobalValue::GetValueByName("SimulatorImplementationType", type);
+    const bool distributedType =
+        type.Get() == "ns3::DistributedSimulatorImpl" || type.Get() == "ns3::NullMessageSimulatorImpl";
     if (ranks <= 1)
     {
+        // A serial run. Two ways to make it a broken distributed one, both
+        // refused here rather than left to ns-3: a distributed simulator
+        // type without MpiInterface::Enable (ns-3 aborts in its constructor,
+        // or cannot find the type in a build without the mpi module), and
+        // mpirun starting several copies of a one-rank run (each would
+        // simulate everything and write the same output folder). Not fallen
+        // back to serial: whoever names the distributed simulator means to
+        // measure or test it, and a serial run would pass for one.
+        if (distributedType)
+        {
+            return "--SimulatorImplementationType=" + type.Get() +
+                   " is ns-3's distributed simulator: it needs --ranks=N with N >= 2 under "
+                   "mpirun -np N (for a serial run leave SimulatorImplementationType out)";
+        }
+        // Open MPI and MPICH/PMI launchers tell each process the job's size.
+        for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+        {
+            const char* size = std::getenv(var);
+            if (size && std::atoi(size) > 1)
+            {
+                return std::string("--ranks=1 but mpirun started ") + size +
+                       " processes: give --ranks=" + size + " (or run without mpirun)";
+            }
+        }
         return "";
     }
 #ifdef NS3_MPI
@@ -34,9 +64,7 @@ VpnMpi::Enable(int* argc, char*** argv, uint32_t ranks)
     // flows (delays off by one packet's serialization), at the same speed.
     // Not everywhere faster: on the hub-and-spoke bench (one hub, spokes on
     // both ranks) it was 14 times slower, so that bench names the other.
-    StringValue type;
-    GlobalValue::GetValueByName("SimulatorImplementationType", type);
-    if (type.Get() != "ns3::DistributedSimulatorImpl" && type.Get() != "ns3::NullMessageSimulatorImpl")
+    if (!distributedType)
     {
         GlobalValue::Bind("SimulatorImplementationType", StringValue("ns3::NullMessageSimulatorImpl"));
     }
@@ -52,6 +80,7 @@ VpnMpi::Enable(int* argc, char*** argv, uint32_t ranks)
 #else
     (void)argc;
     (void)argv;
+    (void)distributedType;
     return "--ranks=" + std::to_string(ranks) +
            ": this build has no ns-3 MPI module (build in an ns-3 tree configured with "
            "--enable-mpi: ./scripts/intree --mpi)";

@@ -37,7 +37,10 @@ class VpnMpi
      * With \p ranks > 1: selects ns-3's distributed simulator and starts MPI
      * (call before any node is created). Returns "" or why it cannot
      * (no MPI module in this build, or mpirun started a different number
-     * of processes than \p ranks). With \p ranks == 1 it does nothing.
+     * of processes than \p ranks). With \p ranks == 1 it starts nothing
+     * and refuses (returns why) a run that would crash or mislead: ns-3's
+     * distributed simulator named as SimulatorImplementationType, or mpirun
+     * having started more than one process.
      */
     static std::string Enable(int* argc, char*** argv, uint32_t ranks);
     /** Ends MPI after Simulator::Destroy (nothing in a serial run). */

@@ -4,15 +4,24 @@
 # voice between every pair of sites) run serially and on 2 MPI ranks (ns-3's
 # distributed simulator; sites over the ranks, provider and key server on
 # rank 0) from the same ns-3 binary, built in Debian's ns-3 3.37 source tree
-# with MPI by ./scripts/intree --mpi (run first when that tree is missing).
+# with MPI by ./scripts/intree --mpi. The binary is taken deliberately from
+# that tree (test/scripts/mpi-tree.sh): the one ns-3 tree of the work
+# folder, configured with MPI, getvpn-mpls-any2any linked with ns-3's mpi
+# module, built from this checkout (contrib/vpn links here) and not older
+# than its sources; otherwise the bench refuses (exit 2) and says how to
+# build it. It never builds the tree itself (half an hour or more on two
+# cores: run ./scripts/intree --mpi --work DIR debian first).
 # Prints wall times (serial; mpirun -np 2 including MPI start-up; the merge
 # of the ranks' output), checks the two runs' figures agree, and ends with
 # mpi2_vs_serial=<wall time with 2 ranks / serial wall time> (below 1: the
 # 2-rank run was faster).
 #
 # Options: --branches=N (default 60, the example's largest), --duration=S
-# (seconds of voice, default 10), --tree=DIR (default $VPN_MPI_TREE or
+# (seconds of voice, default 10), --tree=DIR (the work folder of
+# scripts/intree --mpi or the ns-3 tree in it; default $VPN_MPI_TREE or
 # /tmp/vpn-intree-debian-mpi). VPN_BENCH_QUICK=1: 3 branches, 2 s.
+# Always 2 ranks against the serial run: a one-rank run on ns-3's
+# distributed simulator is refused by the example itself (VpnMpi::Enable).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 branches=60 duration=10
@@ -26,17 +35,18 @@ for a; do
         *) echo "bench distributed: unknown option $a (--branches=N --duration=S --tree=DIR)" >&2; exit 2 ;;
     esac
 done
-find_bin() {
-    find "$tree" -path '*/build/*' -name '*getvpn-mpls-any2any*' -type f -perm -u+x 2>/dev/null | head -n 1
-}
-bin=$(find_bin)
-if [ -z "$bin" ]; then
-    echo "bench distributed: no MPI build in $tree; building it (./scripts/intree --mpi debian)" >&2
-    nice "$root/scripts/intree" --mpi --work "$tree" debian >&2
-    bin=$(find_bin)
-    [ -n "$bin" ] || { echo "bench distributed: still no getvpn-mpls-any2any in $tree" >&2; exit 1; }
-fi
-command -v mpirun >/dev/null || { echo "bench distributed: no mpirun (apt-get install openmpi-bin)" >&2; exit 1; }
+refuse() { echo "bench distributed: $*" >&2; exit 2; }
+case "$branches" in ''|*[!0-9]*) refuse "--branches=$branches: not a number (1-60)" ;; esac
+case "$duration" in ''|*[!0-9.]*) refuse "--duration=$duration: not a number of seconds" ;; esac
+. "$root/test/scripts/mpi-tree.sh"
+mpi_tree_find "$tree" ||
+    refuse "no usable MPI build: $mpi_tree_why
+  (build or refresh it with: nice ./scripts/intree --mpi --work $tree debian)"
+tree=$mpi_tree bin=$mpi_bin
+[ "$(readlink -f "$tree/contrib/vpn")" = "$(readlink -f "$root")" ] ||
+    refuse "$bin was built from $(readlink -f "$tree/contrib/vpn"), not from this checkout ($root)
+  (rebuild from here: ./scripts/intree --mpi --work ${tree%/src/*} debian)"
+command -v mpirun >/dev/null || refuse "no mpirun (apt-get install openmpi-bin)"
 out=$(mktemp -d /tmp/vpn-bench-distributed.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 args=(--branches="$branches" --duration="$duration" --RngRun=1)

@@ -453,6 +453,16 @@ main(int argc, char* argv[])
         return 2;
     }
 
+    if (ranks == 1)
+    {
+        // refuses a one-rank run on ns-3's distributed simulator (it would abort)
+        std::string err = VpnMpi::Enable(&argc, &argv, 1);
+        if (!err.empty())
+        {
+            fprintf(stderr, "hub-scale: %s\n", err.c_str());
+            return 2;
+        }
+    }
     if (ranks != 1)
     {
         if (only.empty() || ns.size() != 1 || ranks < 1)

@@ -6,7 +6,10 @@
 # and received, and every voice flow's delay sum and maximum (flows.csv).
 # Also checks that both ranks did part of the work (else the "distributed"
 # run was a serial one twice) and that a PE-CE capture merged from the
-# ranks holds the packets the serial run captured.
+# ranks holds the packets the serial run captured. Last, that runs which
+# would abort in ns-3 or run serially twice are refused with exit 2 and a
+# message: one rank on the distributed simulator (either synchronizer),
+# mpirun -np 2 of a one-rank run.
 #
 # Usage: mpi-serial-equal.sh TREE OUT
 #   TREE  an ns-3 tree built by `scripts/intree --mpi` (the example
@@ -23,34 +26,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 merge=$here/../../scripts/mpi-merge
 skip() { echo "skipped: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
-[ -d "$tree" ] || skip "$tree does not exist (build it: ./scripts/intree --mpi)"
-# The work folder of scripts/intree --mpi: its ns-3 tree is under src/
-# (release tarball: src/ns-3.X; allinone: src/ns-allinone-3.X/ns-3.X).
-# Exactly one tree or none: never guess between two, never fall back to
-# another folder.
-if [ ! -x "$tree/ns3" ] && [ -d "$tree/src" ]; then
-    trees=$(find "$tree/src" -maxdepth 3 -name ns3 -type f -perm -u+x -printf '%h\n' | sort)
-    case $(printf '%s' "$trees" | grep -c .) in
-        0) skip "$tree/src holds no ns-3 source tree (./scripts/intree --mpi has not unpacked one)" ;;
-        1) tree=$trees ;;
-        *) fail "$tree/src holds several ns-3 trees, name one: $(echo $trees)" ;;
-    esac
-fi
-[ -x "$tree/ns3" ] || skip "$tree is neither an ns-3 source tree nor a work folder of ./scripts/intree --mpi"
-grep -q '^NS3_MPI:BOOL=ON' "$tree/cmake-cache/CMakeCache.txt" 2>/dev/null ||
-    skip "$tree is not configured with MPI (./ns3 configure --enable-mpi; ./scripts/intree --mpi)"
-# ns-3 names the binary PREFIX-getvpn-mpls-any2any-PROFILE; the newest if
-# several profiles were built
-bin=$(find "$tree/build" -name '*getvpn-mpls-any2any*' -type f -perm -u+x -printf '%T@ %p\n' 2>/dev/null |
-      sort -rn | head -n 1 | cut -d' ' -f2-)
-[ -n "$bin" ] || skip "getvpn-mpls-any2any is not built in $tree (./scripts/intree --mpi builds it)"
-# a binary older than the module it was built from checks old code
-if [ -d "$tree/contrib/vpn/" ]; then
-    newer=$(find -L "$tree/contrib/vpn/model" "$tree/contrib/vpn/helper" "$tree/contrib/vpn/examples" \
-            -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' \) -newer "$bin" 2>/dev/null | head -n 3)
-    [ -z "$newer" ] || fail "$bin is older than the module's sources ($(echo $newer) ...): rebuild it" \
-        "(./scripts/intree --mpi, or cmake --build $tree/cmake-cache --target getvpn-mpls-any2any)"
-fi
+. "$here/mpi-tree.sh"
+rc=0
+mpi_tree_find "$tree" || rc=$?
+case $rc in
+    0) tree=$mpi_tree bin=$mpi_bin ;;
+    77) skip "$mpi_tree_why" ;;
+    *) fail "$mpi_tree_why" ;;
+esac
 echo "tree: $tree"
 echo "binary: $bin"
 command -v mpirun >/dev/null || { echo "skipped: no mpirun (openmpi-bin)"; exit 77; }
@@ -103,4 +86,24 @@ for f in ce-PE1-site2.pcap core-P1-P2.pcap; do
     echo "$f: serial $a packets, merged $b"
     [ -n "$a" ] && [ "$a" -gt 0 ] && [ "$a" = "$b" ] || fail "$f: serial $a packets, merged from ranks $b"
 done
+
+# Runs that would abort inside ns-3 or simulate everything twice are
+# refused by the example with exit 2 and a message (VpnMpi::Enable): one
+# rank on ns-3's distributed simulator, and mpirun -np 2 of a one-rank run.
+refused() { # NAME EXPECTED-TEXT COMMAND...
+    name=$1 want=$2; shift 2
+    rc=0
+    "$@" >"$out/$name.log" 2>&1 || rc=$?
+    # mpirun reports a rank's exit status as its own (Open MPI: the first non-zero one)
+    [ "$rc" = 2 ] && grep -q -- "$want" "$out/$name.log" ||
+        { cat "$out/$name.log"; fail "$name: exit $rc, expected 2 and \"$want\""; }
+    echo "$name: refused (exit 2): $(grep -m1 -- "$want" "$out/$name.log")"
+}
+refused one-rank-distributed "needs --ranks=N with N >= 2" \
+    "$bin" $args --SimulatorImplementationType=ns3::DistributedSimulatorImpl --out="$out/one-rank"
+refused one-rank-null-message "needs --ranks=N with N >= 2" \
+    "$bin" $args --SimulatorImplementationType=ns3::NullMessageSimulatorImpl --out="$out/one-rank"
+refused np2-ranks1 "ranks=1 but mpirun started 2 processes" \
+    env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    mpirun -np 2 --oversubscribe "$bin" $args --out="$out/np2-ranks1"
 echo "PASS: serial and 2-rank runs agree"
