@@ -252,7 +252,7 @@ static bool same_remote_id(const ikev2_sa *a, const ikev2_sa *b)
 /* A table with room for every SA again, refilled from sa[]. */
 static void peer_index_rebuild(vpn_ikev2_ctx *ctx)
 {
-    ikev2_ridx *x = &ctx->cidx.ridx;
+    ikev2_ridx *x = &ctx->ridx;
 
     if (ikev2_ridx_reset(x, &ctx->params.alloc, ctx->n_sa) != 0) {
         x->incomplete = true; /* from now on the walk */
@@ -268,7 +268,7 @@ static void peer_index_rebuild(vpn_ikev2_ctx *ctx)
 
 static void peer_index_put(vpn_ikev2_ctx *ctx, const ikev2_sa *sa)
 {
-    ikev2_ridx *x = &ctx->cidx.ridx;
+    ikev2_ridx *x = &ctx->ridx;
 
     if (x->incomplete || sa->id_remote.len == 0)
         return;
@@ -293,7 +293,7 @@ static int remote_id_read(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_payl
  */
 static size_t peer_sas(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_sa **out)
 {
-    ikev2_ridx *x = &ctx->cidx.ridx;
+    ikev2_ridx *x = &ctx->ridx;
     uint32_t key = id_key(&sa->id_remote), ids[PEER_SAS_MAX];
     size_t n, k = 0, i = ctx->n_sa;
 

@@ -109,5 +109,4 @@ void ikev2_cidx_free(ikev2_cidx *x)
     free(x->t);
     x->t = NULL;
     x->n = x->used = 0;
-    ikev2_ridx_free(&x->ridx);
 }

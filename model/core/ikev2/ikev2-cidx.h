@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "common/alloc.h"
-#include "ikev2/ikev2-ridx.h"
 
 typedef struct ikev2_child_ref {
     uint32_t child_id; /* 0: free slot (CHILD_SA ids are never 0) */
@@ -27,11 +26,6 @@ typedef struct ikev2_cidx {
     ikev2_child_ref *t;
     size_t n, used;
     bool complete; /* every child put is in it (set true by the owner at start) */
-    /* The remote identity index (ikev2-ridx.h, used by ikev2-auth.c) rides
-     * here for its lifetime only: the engine's context holds this struct
-     * from its creation (zeroed) to ikev2_cidx_free. It belongs in
-     * vpn_ikev2_ctx as a field of its own (issue 14). */
-    ikev2_ridx ridx;
 } ikev2_cidx;
 
 /* The slot child_id's probe run starts at, in a table of n slots (n a power of two). */
@@ -43,7 +37,7 @@ void ikev2_cidx_put(ikev2_cidx *x, const vpn_alloc *a, uint32_t child_id, uint32
 void ikev2_cidx_del(ikev2_cidx *x, uint32_t child_id);
 /* The sa_id recorded for child_id, or 0. */
 uint32_t ikev2_cidx_get(const ikev2_cidx *x, uint32_t child_id);
-/* Frees the table (and ridx's). */
+/* Frees the table. */
 void ikev2_cidx_free(ikev2_cidx *x);
 
 #endif

@@ -25,6 +25,7 @@
 #include "crypto/sig.h"
 #include "crypto/x509.h"
 #include "ikev2/ikev2-cidx.h"
+#include "ikev2/ikev2-ridx.h"
 #include "ikev2/ikev2-codec.h"
 #include "ikev2/ikev2-cp.h"
 #include "ikev2/ikev2-crypto.h"
@@ -397,6 +398,10 @@ struct vpn_ikev2_ctx {
      * every IKE SA. Every hit is checked (sa_of_child), so an entry can
      * never mislead; cidx.complete false (growing it failed): a miss walks. */
     ikev2_cidx cidx;
+    /* peer identity -> IKE SAs (ikev2-ridx.h): INITIAL_CONTACT and the
+     * both-ends-initiated check look up a peer's SAs instead of walking
+     * every SA per IKE_AUTH (issue 14: quadratic bring-up on a hub) */
+    ikev2_ridx ridx;
     /* an SA was marked IKEV2_P_DEAD since the last sweep (ikev2_sa_mark_dead):
      * without one, sweep skips its walk over sa[] */
     bool sweep_due;

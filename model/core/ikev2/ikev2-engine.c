@@ -256,6 +256,7 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
     free(ctx->id_hash);
     free(ctx->spi_hash);
     ikev2_cidx_free(&ctx->cidx);
+    ikev2_ridx_free(&ctx->ridx);
     free(ctx->ho_in);
     free(ctx->tm);
     for (size_t i = 0; i < ctx->n_pool; i++)
