@@ -878,12 +878,14 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
     for (size_t i = 0; ipv6 && i < conf->n_ipv6_pool; i++)
     {
         Ptr<VpnTunnelNetDevice> vt;
+        const vpn_conf_interface* tmpl = nullptr;
         for (size_t k = 0; k < conf->n_iface && !vt; k++)
         {
             if (conf->iface[k].is_virtual_template && (conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ||
                                                         conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_DUAL))
             {
                 vt = GetTunnel(node, conf->iface[k].name);
+                tmpl = &conf->iface[k];
             }
         }
         if (!vt)
@@ -893,6 +895,27 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         int32_t ifc6 = vt->EnsureIpv6Interface();
         NS_ABORT_MSG_IF(ifc6 < 0, host << ": " << vt->GetInterfaceName() << " cannot join IPv6");
         ipv6->SetForwarding(static_cast<uint32_t>(ifc6), true);
+        // The template's `ip unnumbered IF` lends IF's IPv6 address too
+        // (/128), as it does its IPv4 one above: ns-3 picks the source of a
+        // route out of an interface among that interface's global addresses
+        // (Ipv6L3Protocol::SourceAddressSelection) and, with only a
+        // link-local one, asserts (debug builds) or sends from ::.
+        const vpn_conf_interface* u = tmpl->unnumbered ? vpn_conf_find_interface(conf, tmpl->unnumbered_if) : nullptr;
+        if (u && u->has_address6 && u->address6.addr.family == VPN_AF_INET6)
+        {
+            uint8_t a6[16];
+            std::memcpy(a6, u->address6.addr.b, 16);
+            Ipv6Address lent(a6);
+            bool present = false;
+            for (uint32_t j = 0; j < ipv6->GetNAddresses(static_cast<uint32_t>(ifc6)); j++)
+            {
+                present = present || ipv6->GetAddress(static_cast<uint32_t>(ifc6), j).GetAddress() == lent;
+            }
+            if (!present)
+            {
+                vt->AddIpv6Address(static_cast<uint32_t>(ifc6), lent, 128);
+            }
+        }
         const vpn_prefix& p = conf->ipv6_pool[i].prefix;
         uint8_t b[16];
         std::memcpy(b, p.addr.b, 16);
