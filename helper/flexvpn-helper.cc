@@ -92,11 +92,12 @@ InterfaceWithAddress(Ptr<Ipv4> ipv4, Ipv4Address a)
 // on the outgoing interface for every route it looks up, forwarded packets
 // included, and a debug build asserts when that interface has no global
 // address. The template borrows one of the node's global addresses as a
-// /128: the `ip unnumbered` interface's when it has one, else the first
-// other interface's. Run at simulation start, once the scenario has
-// numbered the node (the IPv6 addresses are the scenario's to assign).
+// /128, as `ip unnumbered IF` lends IF's IPv4 address: IF's `ipv6 address`
+// when the configuration gives one, else the first other interface's. Run
+// at simulation start, once the scenario has numbered the node (the IPv6
+// addresses are the scenario's to assign).
 void
-BorrowIpv6Global(Ptr<Ipv6> ipv6, Ptr<VpnTunnelNetDevice> vt, uint32_t ifc6, std::string unnumbered)
+BorrowIpv6Global(Ptr<Ipv6> ipv6, Ptr<VpnTunnelNetDevice> vt, uint32_t ifc6, Ipv6Address lent)
 {
     for (uint32_t k = 0; k < ipv6->GetNAddresses(ifc6); k++)
     {
@@ -105,34 +106,17 @@ BorrowIpv6Global(Ptr<Ipv6> ipv6, Ptr<VpnTunnelNetDevice> vt, uint32_t ifc6, std:
             return;
         }
     }
-    Ipv6Address pick = Ipv6Address::GetAny();
-    for (uint32_t i = 0; i < ipv6->GetNInterfaces(); i++)
+    // the `ip unnumbered` interface's configured address, else the first
+    // global address of another interface
+    Ipv6Address pick = lent;
+    for (uint32_t i = 0; pick.IsAny() && i < ipv6->GetNInterfaces(); i++)
     {
-        if (i == ifc6)
+        for (uint32_t k = 0; i != ifc6 && pick.IsAny() && k < ipv6->GetNAddresses(i); k++)
         {
-            continue;
-        }
-        Ptr<VpnTunnelNetDevice> t = DynamicCast<VpnTunnelNetDevice>(ipv6->GetNetDevice(i));
-        bool preferred = !unnumbered.empty() && t && t->GetInterfaceName() == unnumbered;
-        for (uint32_t k = 0; k < ipv6->GetNAddresses(i); k++)
-        {
-            Ipv6InterfaceAddress a = ipv6->GetAddress(i, k);
-            if (a.GetScope() != Ipv6InterfaceAddress::GLOBAL)
+            if (ipv6->GetAddress(i, k).GetScope() == Ipv6InterfaceAddress::GLOBAL)
             {
-                continue;
+                pick = ipv6->GetAddress(i, k).GetAddress();
             }
-            if (preferred || pick.IsAny())
-            {
-                pick = a.GetAddress();
-            }
-            if (preferred)
-            {
-                break;
-            }
-        }
-        if (preferred && !pick.IsAny())
-        {
-            break;
         }
     }
     if (pick.IsAny())
@@ -945,12 +929,14 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
     for (size_t i = 0; ipv6 && i < conf->n_ipv6_pool; i++)
     {
         Ptr<VpnTunnelNetDevice> vt;
+        const vpn_conf_interface* tmpl = nullptr;
         for (size_t k = 0; k < conf->n_iface && !vt; k++)
         {
             if (conf->iface[k].is_virtual_template && (conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_IPV4 ||
                                                         conf->iface[k].tunnel_mode == VPN_CONF_TUNNEL_IPSEC_DUAL))
             {
                 vt = GetTunnel(node, conf->iface[k].name);
+                tmpl = &conf->iface[k];
             }
         }
         if (!vt)
@@ -965,10 +951,17 @@ FlexVpnHelper::Install(Ptr<Node> node, const std::string& iosConfig, bool initia
         std::memcpy(b, p.addr.b, 16);
         Ipv6StaticRoutingHelper().GetStaticRouting(ipv6)->AddNetworkRouteTo(Ipv6Address(b), Ipv6Prefix(p.len),
                                                                            static_cast<uint32_t>(ifc6));
-        const vpn_conf_interface* tf = vpn_conf_find_interface(conf, vt->GetInterfaceName().c_str());
+        // `ip unnumbered IF`: IF's configured `ipv6 address` is the one lent
+        const vpn_conf_interface* u = tmpl->unnumbered ? vpn_conf_find_interface(conf, tmpl->unnumbered_if) : nullptr;
+        Ipv6Address lent = Ipv6Address::GetAny();
+        if (u && u->has_address6 && u->address6.addr.family == VPN_AF_INET6)
+        {
+            uint8_t a6[16];
+            std::memcpy(a6, u->address6.addr.b, 16);
+            lent = Ipv6Address(a6);
+        }
         Simulator::ScheduleWithContext(node->GetId(), Seconds(0), &BorrowIpv6Global, ipv6, vt,
-                                       static_cast<uint32_t>(ifc6),
-                                       std::string(tf && tf->unnumbered ? tf->unnumbered_if : ""));
+                                       static_cast<uint32_t>(ifc6), lent);
     }
     if (conf->rip.enabled)
     {

@@ -430,6 +430,24 @@ class FlexVpnRaIpv6UsersTestCase : public TestCase
             NS_TEST_ASSERT_MSG_EQ(intoTemplate, false,
                                   "no route sends " << borrowed << " into the template");
         }
+        // The hub's route to a user leaves through the template, which is
+        // `ip unnumbered GigabitEthernet2`: its source is GigabitEthernet2's
+        // fd00:1::1, not :: (with no global address on the template, ns-3's
+        // source selection asserts in debug builds: every forwarded echo).
+        Ipv6Header toUser;
+        toUser.SetDestination(net.userDaemons[0]->GetAssignedAddress6());
+        toUser.SetNextHeader(17);
+        Socket::SocketErrno err = Socket::ERROR_NOTERROR;
+        Ptr<Ipv6> hub6 = net.hub->GetObject<Ipv6>();
+        Ptr<Ipv6Route> route = hub6->GetRoutingProtocol()->RouteOutput(Create<Packet>(), toUser, nullptr, err);
+        NS_TEST_ASSERT_MSG_EQ((route ? true : false), true, "the hub routes to a user's IPv6 address");
+        if (route)
+        {
+            NS_TEST_ASSERT_MSG_EQ((PeekPointer(route->GetOutputDevice()) == PeekPointer(vt)), true,
+                                  "through the template");
+            NS_TEST_ASSERT_MSG_EQ(route->GetSource(), Ipv6Address("fd00:1::1"),
+                                  "from the address the template borrows");
+        }
         Simulator::Destroy();
     }
 };
