@@ -22,6 +22,7 @@
 #include "ns3/vpn-node-engine.h"
 
 #include <cstring>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -106,9 +107,22 @@ BorrowIpv6Global(Ptr<Ipv6> ipv6, Ptr<VpnTunnelNetDevice> vt, uint32_t ifc6, Ipv6
             return;
         }
     }
-    // the `ip unnumbered` interface's configured address, else the first
-    // global address of another interface
-    Ipv6Address pick = lent;
+    // the `ip unnumbered` interface's configured address when the node has
+    // it, else the first global address of another interface
+    Ipv6Address pick = Ipv6Address::GetAny();
+    if (!lent.IsAny())
+    {
+        int32_t owner = ipv6->GetInterfaceForAddress(lent);
+        if (owner >= 0 && static_cast<uint32_t>(owner) != ifc6)
+        {
+            pick = lent;
+        }
+        else
+        {
+            std::cerr << "FlexVpnHelper: " << vt->GetInterfaceName() << ": the ip unnumbered interface's ipv6 address "
+                      << lent << " is not on the node; borrowing another of its global addresses" << std::endl;
+        }
+    }
     for (uint32_t i = 0; pick.IsAny() && i < ipv6->GetNInterfaces(); i++)
     {
         for (uint32_t k = 0; i != ifc6 && pick.IsAny() && k < ipv6->GetNAddresses(i); k++)
@@ -119,11 +133,18 @@ BorrowIpv6Global(Ptr<Ipv6> ipv6, Ptr<VpnTunnelNetDevice> vt, uint32_t ifc6, Ipv6
             }
         }
     }
-    if (pick.IsAny())
+    // Nothing to borrow (an IPv6 pool on a node without a global IPv6
+    // address) or refused: say so, the scenario is incomplete; forwarding
+    // into the template then sources from :: (a debug ns-3 asserts there).
+    if (pick.IsAny() || !vt->AddIpv6Address(ifc6, pick, 128))
     {
+        std::cerr << "FlexVpnHelper: " << vt->GetInterfaceName()
+                  << " routes an ipv6 local pool but has no global IPv6 address"
+                  << (pick.IsAny() ? " and the node none to lend it (give the ip unnumbered interface an ipv6 address)"
+                                   : " (the borrowed address was refused)")
+                  << std::endl;
         return;
     }
-    vt->AddIpv6Address(ifc6, pick, 128);
     // ns-3 routes an added address's prefix out of its interface: the
     // borrowed /128 must not pull the node's own address into the tunnel.
     Ptr<Ipv6StaticRouting> sr = Ipv6StaticRoutingHelper().GetStaticRouting(ipv6);
