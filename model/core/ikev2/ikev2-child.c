@@ -1058,16 +1058,18 @@ static bool rekey_answer_ok(const ikev2_exch *x, const vpn_ikev2_payload *sa_pl,
  * it, and with it go the CHILD_SAs the peer moved to it (1.4.1). */
 static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now)
 {
+    int rc;
+
     if (n == NULL || n->phase == IKEV2_P_DEAD || n->phase == IKEV2_P_DELETING)
         return;
     n->phase = IKEV2_P_ESTABLISHED; /* INFORMATIONAL runs under an established SA */
     n->down_emitted = true;
     n->n_pending = 0;
     n->rekey_at = n->keepalive_at = 0;
-    if (ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0) == 0)
+    if ((rc = ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0)) == 0)
         n->phase = IKEV2_P_DELETING;
-    else
-        ikev2_sa_mark_dead(ctx, n);
+    else /* counted and logged; n, never reported, goes quietly */
+        ikev2_internal_error(ctx, n, now, rc, "Delete of a redundant IKE SA");
 }
 
 /* abort: the answer to the IKE SA rekey of an SA being closed (RFC 7296
@@ -1157,12 +1159,13 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
          * ours to delete; the peer's new SA survives and the peer, its
          * initiator, deletes the old one */
         IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: simultaneous IKE rekey, ours lost", sa->id);
-        n->phase = IKEV2_P_ESTABLISHED;
         n->down_emitted = true;
         peer_n->down_emitted = false;
         adopt(ctx, sa, peer_n, now);
-        ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0);
-        n->phase = IKEV2_P_DELETING;
+        /* a Delete that cannot be sent is counted and n goes (the peer's
+         * copy of it then lives until its DPD), never left DELETING with
+         * nothing in flight */
+        successor_delete(ctx, n, now);
         return;
     }
     if (peer_n) {
