@@ -677,8 +677,11 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
     uint32_t old_id = x->child_id;
 
     if ((n = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_TEMPORARY_FAILURE, NULL)) != NULL) {
-        /* RFC 7296 2.25: try again later, not at once */
-        if (old) {
+        /* RFC 7296 2.25: try again later, not at once; unless the peer's
+         * crossing rekey replaced it already (2.8.1: the peer deletes it) */
+        if (old && x->collide && x->collide->made)
+            old->state = IKEV2_C_REKEYED;
+        else if (old) {
             old->state = IKEV2_C_ACTIVE;
             old->rekey_at = now + RETRY_LATER_NS;
         }
@@ -721,8 +724,10 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
                  ours_lower(x->nonce, IKEV2_NONCE_LEN, nr->u.nonce.data.ptr, nr->u.nonce.data.len, x->collide);
     ikev2_req_clear(sa);
     if (err != 0) {
+        /* it lives on until its hard lifetime; unless the peer's crossing
+         * rekey replaced it (2.8.1: the peer, its initiator, deletes it) */
         if (old && old->state == IKEV2_C_REKEYING)
-            old->state = IKEV2_C_ACTIVE; /* it lives on until its hard lifetime */
+            old->state = peer_rekey ? IKEV2_C_REKEYED : IKEV2_C_ACTIVE;
         ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, ikev2_reason_for(err, IKEV2_NF_CHILD), err, NULL, 0,
                    "CHILD_SA rekey failed");
         OPENSSL_cleanse(&c, sizeof c);
