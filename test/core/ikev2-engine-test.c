@@ -1179,6 +1179,52 @@ static void test_peer_index_retried_after_refusal(void **state)
     tp_free(&n);
 }
 
+static bool refuse_when(void *user, size_t size)
+{
+    (void)size;
+    return !*(bool *)user;
+}
+
+/* A CHILD_SA Delete that could not start for want of memory stays queued
+ * and is tried again on a deadline, not only when a message comes: on a
+ * quiet SA the peer would otherwise keep the pair until the next IKE
+ * rekey (run_pending). */
+static void test_queued_delete_retried_on_deadline(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7), pb = gre_policy("192.0.2.2", "192.0.2.1", 9);
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    bool refuse = false;
+    vpn_ikev2_params p;
+    vpn_ikev2_stats st;
+    tp_node *r1;
+    tp_net n;
+    (void)state;
+
+    tp_init(&n);
+    r1 = tp_prepare(&n, ta, "192.0.2.1", "R1", &p);
+    p.alloc.allow = refuse_when;
+    p.alloc.user = &refuse;
+    assert_int_equal(vpn_ikev2_ctx_new(&r1->ctx, &p), 0);
+    tp_add(&n, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    initiate(&n, &pa);
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    refuse = true;
+    assert_int_equal(vpn_ikev2_child_delete(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
+    refuse = false;
+    vpn_ikev2_stats_get(n.node[0].ctx, &st);
+    assert_int_equal(st.internal_errors, 1); /* the Delete did not start */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), 0);
+    /* nothing arrives at R1 meanwhile: its timer alone sends it */
+    tp_run_for(&n, 5);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), 1);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1210,6 +1256,7 @@ int main(void)
         cmocka_unit_test(test_initial_contact_after_restart),
         cmocka_unit_test(test_initial_contact_interleaved),
         cmocka_unit_test(test_peer_index_retried_after_refusal),
+        cmocka_unit_test(test_queued_delete_retried_on_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
