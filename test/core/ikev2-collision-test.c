@@ -709,6 +709,87 @@ static void test_init_vs_init(void **state)
     }
 }
 
+/* An RNG whose draw number fail_at (1-based) after `fail` is set fails. */
+typedef struct fail_rng {
+    vpn_rng inner;
+    bool fail;
+    unsigned calls, fail_at, failed;
+} fail_rng;
+
+static int fail_fill(void *ctx, uint8_t *out, size_t len)
+{
+    fail_rng *r = ctx;
+    if (r->fail && ++r->calls == r->fail_at) {
+        r->failed++;
+        memset(out, 0, len);
+        return VPN_ERR_CRYPTO;
+    }
+    return vpn_rng_bytes(&r->inner, out, len);
+}
+
+/* R1's answers are lost (R2 never learns its own rekey went through). */
+static bool drop_r1_answers(tp_net *n, tp_dgram *d, void *user)
+{
+    (void)n;
+    (void)user;
+    return !(d->from == 0 && tp_is_response(d));
+}
+
+/* RFC 7296 2.8.1: R1 answered R2's rekey of the CHILD_SA while its own was
+ * in flight (the collision recorded), then R2 refused R1's (an error
+ * answer: its RNG fails making the KE for PFS). The peer's rekey replaced
+ * the old CHILD_SA all the same, and the peer deletes it: R1 must not put
+ * it back in service and rekey it again. */
+static void test_child_collision_then_refused(void **state)
+{
+    tp_net *n = calloc(1, sizeof *n);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta, *tb;
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_params prm;
+    fail_rng fr = {0};
+    tp_node *r2;
+    tp_dgram *t;
+    uint32_t c1, c2;
+    (void)state;
+
+    assert_non_null(n);
+    a.pfs = b.pfs = "group19";
+    ta = make_conf(&a);
+    tb = make_conf(&b);
+    tp_init(n);
+    tp_add(n, ta, "192.0.2.1", "R1");
+    r2 = tp_prepare(n, tb, "192.0.2.2", "R2", &prm);
+    fr.inner = prm.rng;
+    prm.rng.fill = fail_fill;
+    prm.rng.ctx = &fr;
+    assert_int_equal(vpn_ikev2_ctx_new(&r2->ctx, &prm), 0);
+    free(ta);
+    free(tb);
+    initiate(n, &pol);
+    tp_run_for(n, 1);
+    c1 = tp_child(n, 0, 0).info.id;
+    c2 = tp_child(n, 1, 0).info.id;
+    assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n->node[1].ctx, n->now, c2), 0);
+    /* R2's request reaches R1 first: R1 answers it with its own in flight */
+    assert_int_equal(n->n_queue, 2);
+    t = n->queue[0];
+    n->queue[0] = n->queue[1];
+    n->queue[1] = t;
+    n->hook = drop_r1_answers;
+    fr.fail = true;
+    fr.fail_at = 2; /* R2 answering R1's rekey: its SPI, then its PFS key pair */
+    tp_pump(n);
+    fr.fail = false;
+    assert_true(fr.failed > 0);
+    assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_FAILED), 1); /* R1's rekey refused */
+    /* the old CHILD_SA is replaced (by R2's rekey): not rekeyed again */
+    assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), VPN_ERR_STATE);
+    tp_free(n);
+    free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_ike_rekey_vs_ike_rekey),
         cmocka_unit_test(test_ike_rekey_vs_ike_delete),
         cmocka_unit_test(test_init_vs_init),
+        cmocka_unit_test(test_child_collision_then_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1120,6 +1120,111 @@ static void test_initial_contact_interleaved(void **state)
     tp_free(&n);
 }
 
+/* An allocator gate that refuses the first request for a table of 64
+ * slots of 8 octets (the identity index's first, ikev2-ridx.c, asked at the
+ * first IKE_AUTH) and counts them all. */
+typedef struct ridx_gate {
+    unsigned asked, refused;
+} ridx_gate;
+
+static bool ridx_gate_allow(void *user, size_t size)
+{
+    ridx_gate *g = user;
+    if (size != 64 * 8)
+        return true;
+    g->asked++;
+    if (g->refused)
+        return true;
+    g->refused++;
+    return false;
+}
+
+/* The identity index's table refused once (ikev2-ridx.h: the lookups walk
+ * the SAs meanwhile): a later lookup asks for it again rather than walking
+ * for good; INITIAL_CONTACT still finds the old SA either way. */
+static void test_peer_index_retried_after_refusal(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7), pb = gre_policy("192.0.2.2", "192.0.2.1", 9);
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    ridx_gate g = {0};
+    vpn_ikev2_params p;
+    tp_node *r2;
+    tp_net n;
+    (void)state;
+
+    tp_init(&n);
+    tp_add(&n, ta, "192.0.2.1", "R1");
+    r2 = tp_prepare(&n, tb, "192.0.2.2", "R2", &p);
+    p.alloc.allow = ridx_gate_allow;
+    p.alloc.user = &g;
+    assert_int_equal(vpn_ikev2_ctx_new(&r2->ctx, &p), 0);
+    free(ta);
+    free(tb);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    initiate(&n, &pa);
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    assert_int_equal(g.refused, 1);
+    /* the refused table, the same asked again by the lookups after that
+     * IKE_AUTH, and the CHILD_SA index's first table (ikev2-cidx.c, the
+     * same size); without the retry only two */
+    assert_int_equal(g.asked, 3);
+    restart_node(&n, 0, "R1");
+    initiate(&n, &pa);
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    assert_int_equal(initial_contact_downs(&n.node[1]), 1);
+    assert_int_equal(g.asked, 3); /* the index whole again: nothing more asked */
+    tp_free(&n);
+}
+
+static bool refuse_when(void *user, size_t size)
+{
+    (void)size;
+    return !*(bool *)user;
+}
+
+/* A CHILD_SA Delete that could not start for want of memory stays queued
+ * and is tried again on a deadline, not only when a message comes: on a
+ * quiet SA the peer would otherwise keep the pair until the next IKE
+ * rekey (run_pending). */
+static void test_queued_delete_retried_on_deadline(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7), pb = gre_policy("192.0.2.2", "192.0.2.1", 9);
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    bool refuse = false;
+    vpn_ikev2_params p;
+    vpn_ikev2_stats st;
+    tp_node *r1;
+    tp_net n;
+    (void)state;
+
+    tp_init(&n);
+    r1 = tp_prepare(&n, ta, "192.0.2.1", "R1", &p);
+    p.alloc.allow = refuse_when;
+    p.alloc.user = &refuse;
+    assert_int_equal(vpn_ikev2_ctx_new(&r1->ctx, &p), 0);
+    tp_add(&n, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    assert_int_equal(vpn_ikev2_policy_add(n.node[1].ctx, &pb), 0);
+    initiate(&n, &pa);
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    refuse = true;
+    assert_int_equal(vpn_ikev2_child_delete(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
+    refuse = false;
+    vpn_ikev2_stats_get(n.node[0].ctx, &st);
+    assert_int_equal(st.internal_errors, 1); /* the Delete did not start */
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), 0);
+    /* nothing arrives at R1 meanwhile: its timer alone sends it */
+    tp_run_for(&n, 5);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), 1);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1150,6 +1255,8 @@ int main(void)
         cmocka_unit_test(test_initial_contact_spares_concurrent),
         cmocka_unit_test(test_initial_contact_after_restart),
         cmocka_unit_test(test_initial_contact_interleaved),
+        cmocka_unit_test(test_peer_index_retried_after_refusal),
+        cmocka_unit_test(test_queued_delete_retried_on_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

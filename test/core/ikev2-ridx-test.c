@@ -219,6 +219,40 @@ static void test_ridx_reset_refused(void **state)
     ikev2_ridx_free(&x);
 }
 
+static bool odd_live(void *user, uint32_t sa_id)
+{
+    (void)user;
+    return sa_id % 2 == 1;
+}
+
+/* prune drops every refused handle under a key, however many there are
+ * (more than a caller's cap), the run wrapping past the table's end and
+ * other keys' entries mixed in; those stay. */
+static void test_ridx_prune(void **state)
+{
+    ikev2_ridx x = {0};
+    uint32_t k = key_at(58, 0), other = key_at(60, 0), want[12], want_o[4];
+    size_t m = 0;
+    (void)state;
+    assert_int_equal(ikev2_ridx_reset(&x, NULL, 0), 0);
+    for (uint32_t id = 1; id <= 24; id++) {
+        assert_int_equal(ikev2_ridx_put(&x, k, id), 0);
+        if (id % 6 == 0)
+            assert_int_equal(ikev2_ridx_put(&x, other, 100 + id), 0);
+        if (id % 2 == 1)
+            want[m++] = id;
+    }
+    for (uint32_t i = 0; i < 4; i++)
+        want_o[i] = 106 + 6 * i;
+    assert_int_equal(ikev2_ridx_get(&x, k, want, 0), 24);
+    assert_int_equal(ikev2_ridx_prune(&x, k, odd_live, NULL), 12);
+    assert_int_equal(x.used, 16);
+    assert_true(holds(&x, k, want, 12));
+    assert_true(holds(&x, other, want_o, 4));
+    assert_int_equal(ikev2_ridx_prune(&x, key_at(3, 0), odd_live, NULL), 0);
+    ikev2_ridx_free(&x);
+}
+
 /* The key is of the type and the data: the same octets as another type differ. */
 static void test_ridx_key(void **state)
 {
@@ -239,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_ridx_random_against_map),
         cmocka_unit_test(test_ridx_reset_refused),
         cmocka_unit_test(test_ridx_key),
+        cmocka_unit_test(test_ridx_prune),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -255,9 +255,10 @@ static void peer_index_rebuild(vpn_ikev2_ctx *ctx)
     ikev2_ridx *x = &ctx->ridx;
 
     if (ikev2_ridx_reset(x, &ctx->params.alloc, ctx->n_sa) != 0) {
-        x->incomplete = true; /* from now on the walk */
+        x->incomplete = true; /* the walk, until a later lookup's rebuild gets its table */
         return;
     }
+    x->incomplete = false;
     for (size_t i = 0; i < ctx->n_sa; i++) {
         const ikev2_sa *o = ctx->sa[i];
         if (o->phase != IKEV2_P_DEAD && o->id_remote.len)
@@ -285,6 +286,19 @@ static int remote_id_read(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_payl
     return rc;
 }
 
+typedef struct peer_live_arg {
+    vpn_ikev2_ctx *ctx;
+    uint32_t key;
+} peer_live_arg;
+
+/* An index entry still naming a live SA with that identity key. */
+static bool peer_live(void *user, uint32_t sa_id)
+{
+    const peer_live_arg *a = user;
+    const ikev2_sa *o = ikev2_sa_by_id(a->ctx, sa_id);
+    return o != NULL && o->phase != IKEV2_P_DEAD && id_key(&o->id_remote) == a->key;
+}
+
 /*
  * The other SAs (not sa, not dead) whose peer identity is sa's, in
  * creation order (the order of sa[], as a walk would meet them), in out
@@ -303,8 +317,18 @@ static size_t peer_sas(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, ikev2_sa **out)
     for (; i < ctx->n_sa; i++)
         peer_index_put(ctx, ctx->sa[i]);
     x->seen = ctx->sa_seq;
-    if (x->incomplete || (n = ikev2_ridx_get(x, key, ids, PEER_SAS_MAX)) > PEER_SAS_MAX)
+    if (x->incomplete) /* a table was refused before: try again (sa[] holds every SA) */
+        peer_index_rebuild(ctx);
+    if (x->incomplete)
         return SIZE_MAX;
+    if ((n = ikev2_ridx_get(x, key, ids, PEER_SAS_MAX)) > PEER_SAS_MAX) {
+        /* too many to look at one by one: the dead go all the same, or
+         * they would keep every later lookup on the walk */
+        peer_live_arg a = {ctx, key};
+        if ((n = ikev2_ridx_prune(x, key, peer_live, &a)) > PEER_SAS_MAX)
+            return SIZE_MAX;
+        n = ikev2_ridx_get(x, key, ids, PEER_SAS_MAX);
+    }
     for (i = 0; i < n; i++) {
         ikev2_sa *o = ikev2_sa_by_id(ctx, ids[i]);
         size_t j;

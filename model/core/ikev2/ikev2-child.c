@@ -677,8 +677,11 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
     uint32_t old_id = x->child_id;
 
     if ((n = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_TEMPORARY_FAILURE, NULL)) != NULL) {
-        /* RFC 7296 2.25: try again later, not at once */
-        if (old) {
+        /* RFC 7296 2.25: try again later, not at once; unless the peer's
+         * crossing rekey replaced it already (2.8.1: the peer deletes it) */
+        if (old && x->collide && x->collide->made)
+            old->state = IKEV2_C_REKEYED;
+        else if (old) {
             old->state = IKEV2_C_ACTIVE;
             old->rekey_at = now + RETRY_LATER_NS;
         }
@@ -721,8 +724,10 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
                  ours_lower(x->nonce, IKEV2_NONCE_LEN, nr->u.nonce.data.ptr, nr->u.nonce.data.len, x->collide);
     ikev2_req_clear(sa);
     if (err != 0) {
+        /* it lives on until its hard lifetime; unless the peer's crossing
+         * rekey replaced it (2.8.1: the peer, its initiator, deletes it) */
         if (old && old->state == IKEV2_C_REKEYING)
-            old->state = IKEV2_C_ACTIVE; /* it lives on until its hard lifetime */
+            old->state = peer_rekey ? IKEV2_C_REKEYED : IKEV2_C_ACTIVE;
         ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, ikev2_reason_for(err, IKEV2_NF_CHILD), err, NULL, 0,
                    "CHILD_SA rekey failed");
         OPENSSL_cleanse(&c, sizeof c);
@@ -1058,16 +1063,18 @@ static bool rekey_answer_ok(const ikev2_exch *x, const vpn_ikev2_payload *sa_pl,
  * it, and with it go the CHILD_SAs the peer moved to it (1.4.1). */
 static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now)
 {
+    int rc;
+
     if (n == NULL || n->phase == IKEV2_P_DEAD || n->phase == IKEV2_P_DELETING)
         return;
     n->phase = IKEV2_P_ESTABLISHED; /* INFORMATIONAL runs under an established SA */
     n->down_emitted = true;
     n->n_pending = 0;
     n->rekey_at = n->keepalive_at = 0;
-    if (ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0) == 0)
+    if ((rc = ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0)) == 0)
         n->phase = IKEV2_P_DELETING;
-    else
-        ikev2_sa_mark_dead(ctx, n);
+    else /* counted and logged; n, never reported, goes quietly */
+        ikev2_internal_error(ctx, n, now, rc, "Delete of a redundant IKE SA");
 }
 
 /* abort: the answer to the IKE SA rekey of an SA being closed (RFC 7296
@@ -1157,12 +1164,13 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
          * ours to delete; the peer's new SA survives and the peer, its
          * initiator, deletes the old one */
         IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: simultaneous IKE rekey, ours lost", sa->id);
-        n->phase = IKEV2_P_ESTABLISHED;
         n->down_emitted = true;
         peer_n->down_emitted = false;
         adopt(ctx, sa, peer_n, now);
-        ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0);
-        n->phase = IKEV2_P_DELETING;
+        /* a Delete that cannot be sent is counted and n goes (the peer's
+         * copy of it then lives until its DPD), never left DELETING with
+         * nothing in flight */
+        successor_delete(ctx, n, now);
         return;
     }
     if (peer_n) {

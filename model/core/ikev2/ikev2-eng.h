@@ -246,6 +246,7 @@ typedef struct ikev2_sa {
     uint64_t last_recv, last_send_traffic;
     uint64_t dpd_at;
     uint64_t keepalive_at;
+    uint64_t pending_retry_at;        /* queued work put back after a local failure runs again */
     /* IKE rekey (2.18) */
     uint32_t rekeyed_to;              /* the new IKE SA replacing this one */
     /* Both ends initiated at once (ikev2_duplicate_check): this SA is the

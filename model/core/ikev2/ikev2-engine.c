@@ -23,6 +23,7 @@
 #define DEFAULT_HALF_OPEN_IN 40u
 #define DEFAULT_HALF_OPEN_OUT 400u
 #define COOKIE_ROTATE_NS (300 * NS_PER_S)
+#define PENDING_RETRY_NS (1 * NS_PER_S) /* a queued Delete that could not start (run_pending) */
 #define FRAG_IP_MTU 1280                   /* RFC 7383 2.5.1: a safe IP datagram size */
 
 static const uint8_t non_esp_marker[4] = {0, 0, 0, 0};
@@ -1458,6 +1459,10 @@ void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
             if (p.task == IKEV2_T_CHILD_DELETE && sa->n_pending < IKEV2_PENDING_MAX) {
                 sa->pending[sa->n_pending++] = p;
                 ctx->pending_due = true;
+                /* a deadline too: on a quiet SA no message would come to
+                 * run the queue before its next IKE rekey */
+                sa->pending_retry_at = now + PENDING_RETRY_NS;
+                ikev2_sa_deadline_changed(ctx, sa);
                 break;
             }
         } else if (rc != 0 && rc != VPN_ERR_STATE && rc != VPN_ERR_NOTFOUND)
@@ -2415,6 +2420,8 @@ static uint64_t sa_deadline(const ikev2_sa *sa)
             t = min64(t, dpd_due(sa));
         if (sa->keepalive_at)
             t = min64(t, sa->keepalive_at);
+        if (sa->pending_retry_at)
+            t = min64(t, sa->pending_retry_at);
         for (size_t i = 0; i < sa->n_child; i++) {
             const ikev2_child *c = &sa->child[i];
             if (c->state == IKEV2_C_ACTIVE && c->rekey_at)
@@ -2522,6 +2529,10 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
     if (sa->rekey_at && sa->rekey_at <= now) {
         sa->rekey_at = 0;
         ikev2_queue(ctx, sa, now, IKEV2_T_IKE_REKEY, 0);
+    }
+    if (sa->pending_retry_at && sa->pending_retry_at <= now) {
+        sa->pending_retry_at = 0;
+        ikev2_run_pending(ctx, sa, now);
     }
     for (size_t i = 0; i < sa->n_child; i++) {
         ikev2_child *c = &sa->child[i];

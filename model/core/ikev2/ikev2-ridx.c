@@ -112,6 +112,25 @@ size_t ikev2_ridx_get(const ikev2_ridx *x, uint32_t key, uint32_t *out, size_t c
     return n;
 }
 
+size_t ikev2_ridx_prune(ikev2_ridx *x, uint32_t key, bool (*live)(void *user, uint32_t sa_id), void *user)
+{
+    size_t n = 0, mask = x->n - 1;
+
+    if (x->n == 0)
+        return 0;
+    /* a deletion shifts only later entries of the run back, into the slot
+     * just freed: that slot is looked at again, the ones before never move */
+    for (size_t i = ikev2_ridx_home(key, x->n); x->t[i].sa_id;) {
+        if (x->t[i].key == key && !live(user, x->t[i].sa_id)) {
+            ikev2_ridx_del(x, key, x->t[i].sa_id);
+            continue;
+        }
+        n += x->t[i].key == key;
+        i = (i + 1) & mask;
+    }
+    return n;
+}
+
 void ikev2_ridx_free(ikev2_ridx *x)
 {
     free(x->t);

@@ -12,7 +12,8 @@
  * the caller drops stale entries when it meets them (ikev2_ridx_del), and
  * when the table is full it starts an empty one (ikev2_ridx_reset) and
  * puts its live SAs back. When that allocation is refused, `incomplete`
- * turns true and the caller walks its SAs instead. Not a public header.
+ * turns true and the caller walks its SAs instead, until a later lookup's
+ * rebuild gets a table. Not a public header.
  */
 #ifndef VPN_IKEV2_RIDX_H
 #define VPN_IKEV2_RIDX_H
@@ -53,6 +54,10 @@ void ikev2_ridx_del(ikev2_ridx *x, uint32_t key, uint32_t sa_id);
  * of them in out and returns how many there are (more than cap: the caller
  * has not seen them all). */
 size_t ikev2_ridx_get(const ikev2_ridx *x, uint32_t key, uint32_t *out, size_t cap);
+/* Removes every entry under key whose handle `live` refuses (its SA died
+ * or is gone), all of them however many there are; returns how many are
+ * left under key. */
+size_t ikev2_ridx_prune(ikev2_ridx *x, uint32_t key, bool (*live)(void *user, uint32_t sa_id), void *user);
 void ikev2_ridx_free(ikev2_ridx *x);
 
 #endif
