@@ -1188,6 +1188,55 @@ static void test_inject_fail(void **state)
 }
 
 
+typedef struct cfg_err_log {
+    unsigned refused, internal;
+} cfg_err_log;
+
+static void on_cfg_err_log(void *user, vpn_log_level level, const char *engine, const char *msg)
+{
+    cfg_err_log *l = user;
+    if (level == VPN_LOG_ERROR && strcmp(engine, "gdoi-coop") == 0 &&
+        strstr(msg, "configuration refused (") && strstr(msg, "192.0.2.2"))
+        l->refused++;
+    if (strstr(msg, "internal error in "))
+        l->internal++;
+}
+
+/* A COOP phase-1 configuration the initiator refuses (no pre-shared key,
+ * no RSA key: VPN_ERR_INVAL from the SA's creation) is ours to fix, not an
+ * internal error: logged once with its cause and counted once in
+ * config_errors, however many retry periods pass; no error_event. */
+static void test_phase1_config_error_once(void **state)
+{
+    net *n = calloc(1, sizeof *n);
+    opts o = {.prio = {200, 100}};
+    vpn_gdoi_ks_cfg kc;
+    vpn_gdoi_coop_peer peers[MAX_KS];
+    vpn_ikev1_cfg bad;
+    cfg_err_log l = {0, 0};
+    vpn_log log = {on_cfg_err_log, NULL, VPN_LOG_DEBUG};
+    (void)state;
+
+    assert_non_null(n);
+    log.user = &l;
+    net_init(n, 2, 0, &o);
+    vpn_gdoi_ks_del(n->ks[0]);
+    ks_cfg_of(n, 0, &o, &kc, peers);
+    bad = kc.ike;
+    bad.psk = NULL;
+    bad.psk_len = 0;
+    kc.coop.ike = &bad;
+    assert_int_equal(vpn_gdoi_ks_new(&n->ks[0], &kc, &n->rng, &log, on_send, n, n->now), 0);
+    run_for(n, 95); /* nine retry periods */
+    assert_int_equal(vpn_gdoi_ks_coop_stats(n->ks[0])->config_errors, 1);
+    assert_int_equal(l.refused, 1);
+    assert_int_equal(l.internal, 0);
+    assert_int_equal(vpn_gdoi_ks_get_stats(n->ks[0])->internal_errors, 0);
+    assert_int_equal(n->error_events, 0);
+    net_free(n);
+    free(n);
+}
+
 /* Creating a KS with COOP asks its gate for the COOP state and its five
  * message buffers too (they went around it before issue 21); refusing
  * any of its asks fails the creation with NOMEM and nothing left. */
@@ -1379,6 +1428,7 @@ int main(void)
         cmocka_unit_test(test_trace_coop),
         cmocka_unit_test(test_inject_fail),
         cmocka_unit_test(test_inject_fail_creation),
+        cmocka_unit_test(test_phase1_config_error_once),
     };
     return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }

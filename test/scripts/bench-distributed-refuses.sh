@@ -5,7 +5,8 @@
 # building and running nothing. Fake work folders, one per cause: none,
 # no tree, two trees, not configured with MPI, the example not built, a
 # binary not linked with ns-3's mpi module, a binary older than the module
-# sources it was built from, one built from another checkout.
+# sources it was built from (model/, test/, CMakeLists.txt), one built from
+# another checkout.
 # Usage: bench-distributed-refuses.sh WORK_DIR
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,6 +63,19 @@ touch -d '2000-01-01' "$work/stale/src/ns-3.37/build/contrib/vpn/examples/$bin"
 echo '// newer' >"$work/stale/module/model/x.cc"
 ln -s "$work/stale/module" "$work/stale/src/ns-3.37/contrib/vpn"
 check "$work/stale" "is older than the module's sources"
+# the same, the newer file under test/, then the module's CMakeLists.txt
+for f in test/y-test.cc CMakeLists.txt; do
+    case $f in test/*) d=$work/stale-test ;; *) d=$work/stale-cmake ;; esac
+    tree "$d" ON
+    mkdir -p "$d/module/model" "$d/module/test"
+    echo '// older' >"$d/module/model/x.cc"
+    touch -d '2000-01-01' "$d/module/model/x.cc"
+    cp "$lib/$bin" "$d/src/ns-3.37/build/contrib/vpn/examples/"
+    touch -d '2000-01-02' "$d/src/ns-3.37/build/contrib/vpn/examples/$bin"
+    echo '# newer' >"$d/module/$f"
+    ln -s "$d/module" "$d/src/ns-3.37/contrib/vpn"
+    check "$d" "is older than the module's sources ($d/src/ns-3.37/contrib/vpn/$f"
+done
 # up to date, but built from another checkout than this one
 tree "$work/other" ON
 mkdir -p "$work/other/module/model"

@@ -51,10 +51,13 @@ mpi_tree_find() {
         mpi_bin=""
         return 77
     fi
-    # a binary older than the module it was built from runs old code
+    # a binary older than the module it was built from runs old code; the
+    # module's build reads test/ sources and its CMakeLists.txt too
     if [ -d "$mpi_tree/contrib/vpn/" ]; then
-        _n=$(find -L "$mpi_tree/contrib/vpn/model" "$mpi_tree/contrib/vpn/helper" "$mpi_tree/contrib/vpn/examples" \
-             -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' \) -newer "$mpi_bin" 2>/dev/null | head -n 3)
+        _v=$mpi_tree/contrib/vpn
+        _n=$(find -L "$_v/model" "$_v/helper" "$_v/examples" "$_v/test" "$_v/CMakeLists.txt" \
+             -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name CMakeLists.txt \) \
+             -newer "$mpi_bin" 2>/dev/null | head -n 3)
         if [ -n "$_n" ]; then
             mpi_tree_why="$mpi_bin is older than the module's sources ($(echo $_n) ...): rebuild it
   (./scripts/intree --mpi, or cmake --build $mpi_tree/cmake-cache --target getvpn-mpls-any2any)"

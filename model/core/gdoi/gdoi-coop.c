@@ -59,6 +59,7 @@ struct gdoi_coop {
     uint32_t tx_seq;
     bool synced; /* holds the group's keys: made them as primary, or took a primary's */
     bool have_merge;
+    bool cfg_error_reported; /* start_phase1: a configuration error logged once */
     ks_kek merge;
     vpn_gdoi_coop_stats st;
     uint8_t *buf, *plain, *view, *scratch, *mbuf;
@@ -368,8 +369,22 @@ static void start_phase1(vpn_gdoi_ks *ks, coop_peer *p, uint64_t now)
     p->pend = sa;
     return;
 fail:
-    /* ours (memory, RNG): tried again at retry_at; counted, not silent */
-    gdoi_ks_internal_error(ks, rc, "starting a COOP phase 1");
+    if (rc == VPN_ERR_NOMEM || rc == VPN_ERR_CRYPTO) {
+        /* ours (memory, RNG): tried again at retry_at; counted, not silent */
+        gdoi_ks_internal_error(ks, rc, "starting a COOP phase 1");
+        return;
+    }
+    /* the phase-1 configuration is refused (no key for the first policy's
+     * authentication, ...): it does not change while the KS runs, so it is
+     * reported once, not as an internal error at every retry */
+    if (!ks->coop->cfg_error_reported) {
+        char s[VPN_ADDR_STRLEN];
+        ks->coop->cfg_error_reported = true;
+        ks->coop->st.config_errors++;
+        vpn_log_emit(&ks->log, VPN_LOG_ERROR, ENGINE,
+                     "COOP phase 1 to %s not started: configuration refused (%s)",
+                     vpn_addr_str(&p->addr, s, sizeof s), vpn_strerror(rc));
+    }
 }
 
 int gdoi_coop_new(vpn_gdoi_ks *ks, uint64_t now)

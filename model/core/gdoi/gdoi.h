@@ -280,6 +280,9 @@ typedef struct vpn_gdoi_coop_stats {
     uint64_t bad_hash, bad_sig, replays, malformed, unknown_peer, wrong_group, key_mismatch,
         no_sa;
     uint64_t role_changes, takeovers, merges;
+    /* a phase 1 to a peer refused by our configuration (logged once, counted
+     * once; memory and RNG failures go to the KS's internal_errors) */
+    uint64_t config_errors;
 } vpn_gdoi_coop_stats;
 
 /* ---- key server ------------------------------------------------------------ */
