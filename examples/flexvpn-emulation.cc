@@ -47,14 +47,17 @@ namespace
 
 uint64_t g_echoed = 0;
 
+// UdpEchoServer's "RxWithAddresses": the same signature on ns-3 3.37 and
+// 3.48 (its "Rx" gained an address argument when 3.48 moved it to
+// SinkApplication)
 void
-CountEcho(Ptr<const Packet>)
+CountEcho(Ptr<const Packet>, const Address&, const Address&)
 {
     g_echoed++;
 }
 
 void
-CountSpokeEcho(uint64_t* n, Ptr<const Packet>)
+CountSpokeEcho(uint64_t* n, Ptr<const Packet>, const Address&, const Address&)
 {
     (*n)++;
 }
@@ -238,11 +241,11 @@ main(int argc, char* argv[])
         daemons.push_back(d);
         std::ofstream(out + "/S" + std::to_string(k) + ".cfg") << cfg;
         ApplicationContainer a = UdpEchoServerHelper(5001).Install(spokeHosts.Get(k - 1));
-        a.Get(0)->TraceConnectWithoutContext("Rx", MakeBoundCallback(&CountSpokeEcho, &spokeEchoed[k - 1]));
+        a.Get(0)->TraceConnectWithoutContext("RxWithAddresses", MakeBoundCallback(&CountSpokeEcho, &spokeEchoed[k - 1]));
     }
     UdpEchoServerHelper echo(5001);
     ApplicationContainer echoApp = echo.Install(h1);
-    echoApp.Get(0)->TraceConnectWithoutContext("Rx", MakeCallback(&CountEcho));
+    echoApp.Get(0)->TraceConnectWithoutContext("RxWithAddresses", MakeCallback(&CountEcho));
 
     o.EnablePcap(wan, out + "/wan-R1.pcap");
     lan.EnablePcap(out + "/lan", lanDevs.Get(0), true);

@@ -110,8 +110,11 @@ struct H1Sender
 
 uint64_t g_echoed = 0;
 
+// UdpEchoServer's "RxWithAddresses": the same signature on ns-3 3.37 and
+// 3.48 (its "Rx" gained an address argument when 3.48 moved it to
+// SinkApplication)
 void
-CountEcho(Ptr<const Packet>)
+CountEcho(Ptr<const Packet>, const Address&, const Address&)
 {
     g_echoed++;
 }
@@ -336,7 +339,7 @@ main(int argc, char* argv[])
 
     UdpEchoServerHelper echo(5001);
     ApplicationContainer echoApp = echo.Install(h1);
-    echoApp.Get(0)->TraceConnectWithoutContext("Rx", MakeCallback(&CountEcho));
+    echoApp.Get(0)->TraceConnectWithoutContext("RxWithAddresses", MakeCallback(&CountEcho));
 
     o.EnablePcap(wan, out + "/wan-P.pcap");
     link.EnablePcap(out + "/lan", lan.Get(0), true);
