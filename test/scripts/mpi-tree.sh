@@ -46,7 +46,13 @@ mpi_tree_find() {
     fi
     # configured with MPI is not enough: a binary left from before
     # --enable-mpi has no distributed simulator
-    if ! ldd "$mpi_bin" 2>/dev/null | grep -q 'libns3[^ ]*-mpi'; then
+    # (ldd's output taken whole: `ldd | grep -q` under pipefail fails at
+    # random when grep stops reading first and ldd gets SIGPIPE)
+    _libs=$(ldd "$mpi_bin" 2>/dev/null || true)
+    if ! grep -q 'libns3[^ ]*-mpi' <<EOF_LDD
+$_libs
+EOF_LDD
+    then
         mpi_tree_why="$mpi_bin is not linked with ns-3's mpi module (rebuild: ./scripts/intree --mpi)"
         mpi_bin=""
         return 77
@@ -57,7 +63,7 @@ mpi_tree_find() {
         _v=$mpi_tree/contrib/vpn
         _n=$(find -L "$_v/model" "$_v/helper" "$_v/examples" "$_v/test" "$_v/CMakeLists.txt" \
              -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name CMakeLists.txt \) \
-             -newer "$mpi_bin" 2>/dev/null | head -n 3)
+             -newer "$mpi_bin" 2>/dev/null | head -n 3 || true) # (find may get SIGPIPE)
         if [ -n "$_n" ]; then
             mpi_tree_why="$mpi_bin is older than the module's sources ($(echo $_n) ...): rebuild it
   (./scripts/intree --mpi, or cmake --build $mpi_tree/cmake-cache --target getvpn-mpls-any2any)"
