@@ -378,28 +378,42 @@ static void test_gm_rng(void **state)
     sweep(KIND_GM_RNG);
 }
 
+/* A group of NGM members registered with the KS (10 s), its failure
+ * injection of KIND armed but not yet fired. */
+static net *registered_net(int kind)
+{
+    net *n = calloc(1, sizeof *n);
+    assert_non_null(n);
+    net_init(n, kind, 0);
+    for (unsigned i = 0; i < NGM; i++)
+        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
+    tu_gdoi_run_until(&n->w, n->now + 10 * NS, 0);
+    return n;
+}
+
+/* The KS's rekey failed cleanly: counted once as a rekey failure and an
+ * internal error, one event, the TEK it had kept. */
+static void assert_rekey_failed(net *n, uint32_t spi)
+{
+    const vpn_gdoi_ks_stats *st = vpn_gdoi_ks_get_stats(n->ks);
+    assert_int_equal(st->rekey_failures, 1);
+    assert_int_equal(st->internal_errors, 1);
+    assert_int_equal(n->error_events, 1);
+    assert_int_equal(vpn_gdoi_ks_tek_spi(n->ks), spi);
+}
+
 /* A rekey that fails for want of randomness is counted, reported, shown, and
  * changes nothing the members hold. */
 static void test_rekey_failure_reported(void **state)
 {
     (void)state;
-    net *n = calloc(1, sizeof *n);
-    const vpn_gdoi_ks_stats *st;
+    net *n = registered_net(KIND_RNG);
     uint32_t spi;
 
-    assert_non_null(n);
-    net_init(n, KIND_RNG, 0);
-    for (unsigned i = 0; i < NGM; i++)
-        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
-    tu_gdoi_run_until(&n->w, n->now + 10 * NS, 0);
     spi = vpn_gdoi_ks_tek_spi(n->ks);
     n->rng_j.fail_at = n->rng_j.calls + 1; /* the rekey's first draw */
     assert_int_equal(vpn_gdoi_ks_rekey(n->ks, false, n->now), VPN_ERR_CRYPTO);
-    st = vpn_gdoi_ks_get_stats(n->ks);
-    assert_int_equal(st->rekey_failures, 1);
-    assert_int_equal(st->internal_errors, 1);
-    assert_int_equal(n->error_events, 1);
-    assert_int_equal(vpn_gdoi_ks_tek_spi(n->ks), spi);
+    assert_rekey_failed(n, spi);
     for (unsigned i = 0; i < NGM; i++)
         tu_gdoi_assert_member(n->gm[i], n->ks);
     {
@@ -420,24 +434,14 @@ static void test_rekey_failure_reported(void **state)
 static void test_rekey_refused_by_gate(void **state)
 {
     (void)state;
-    net *n = calloc(1, sizeof *n);
-    const vpn_gdoi_ks_stats *st;
+    net *n = registered_net(KIND_ALLOC);
     uint32_t spi;
 
-    assert_non_null(n);
-    net_init(n, KIND_ALLOC, 0);
-    for (unsigned i = 0; i < NGM; i++)
-        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
-    tu_gdoi_run_until(&n->w, n->now + 10 * NS, 0);
     spi = vpn_gdoi_ks_tek_spi(n->ks);
     n->alloc_j.fail_at = n->alloc_j.calls + 1; /* the rekey's first allocation */
     assert_int_equal(vpn_gdoi_ks_rekey(n->ks, true, n->now), VPN_ERR_NOMEM);
     assert_int_equal(n->alloc_j.failed, 1);
-    st = vpn_gdoi_ks_get_stats(n->ks);
-    assert_int_equal(st->rekey_failures, 1);
-    assert_int_equal(st->internal_errors, 1);
-    assert_int_equal(n->error_events, 1);
-    assert_int_equal(vpn_gdoi_ks_tek_spi(n->ks), spi);
+    assert_rekey_failed(n, spi);
     tu_gdoi_pump(&n->w);
     for (unsigned i = 0; i < NGM; i++)
         tu_gdoi_assert_member(n->gm[i], n->ks);
@@ -456,16 +460,11 @@ static void test_rekey_refused_by_gate(void **state)
 static void test_gm_rekey_refused_by_gate(void **state)
 {
     (void)state;
-    net *n = calloc(1, sizeof *n);
+    net *n = registered_net(KIND_GM_ALLOC);
     const vpn_gdoi_gm_stats *gs;
     uint64_t acks, acks_sent;
     uint32_t spi;
 
-    assert_non_null(n);
-    net_init(n, KIND_GM_ALLOC, 0);
-    for (unsigned i = 0; i < NGM; i++)
-        assert_int_equal(vpn_gdoi_gm_start(n->gm[i], n->now), 0);
-    tu_gdoi_run_until(&n->w, n->now + 10 * NS, 0);
     tu_gdoi_assert_member(n->gm[0], n->ks);
     spi = vpn_gdoi_ks_tek_spi(n->ks);
     /* its SAD off the gate: the first allocation the rekey asks for is the
