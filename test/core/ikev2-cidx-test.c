@@ -171,24 +171,10 @@ static void test_cidx_random_against_map(void **state)
     ikev2_cidx_free(&x);
 }
 
-typedef struct gate {
-    bool refuse;
-    unsigned refused;
-} gate;
-
-static bool gate_allow(void *user, size_t size)
-{
-    gate *g = user;
-    (void)size;
-    if (g->refuse)
-        g->refused++;
-    return !g->refuse;
-}
-
 static void test_cidx_growth_refused(void **state)
 {
-    gate g = {0};
-    vpn_alloc a = {.allow = gate_allow, .user = &g};
+    tu_switch g = {0};
+    vpn_alloc a = {.allow = tu_switch_allow, .user = &g};
     ikev2_cidx x = {.complete = true};
     uint32_t run[6];
 

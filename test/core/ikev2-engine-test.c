@@ -1179,12 +1179,6 @@ static void test_peer_index_retried_after_refusal(void **state)
     tp_free(&n);
 }
 
-static bool refuse_when(void *user, size_t size)
-{
-    (void)size;
-    return !*(bool *)user;
-}
-
 /* A CHILD_SA Delete that could not start for want of memory stays queued
  * and is tried again on a deadline, not only when a message comes: on a
  * quiet SA the peer would otherwise keep the pair until the next IKE
@@ -1194,7 +1188,7 @@ static void test_queued_delete_retried_on_deadline(void **state)
     peer_conf a = conf_a(), b = conf_b();
     vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7), pb = gre_policy("192.0.2.2", "192.0.2.1", 9);
     char *ta = make_conf(&a), *tb = make_conf(&b);
-    bool refuse = false;
+    tu_switch gate = {0};
     vpn_ikev2_params p;
     vpn_ikev2_stats st;
     tp_node *r1;
@@ -1203,8 +1197,8 @@ static void test_queued_delete_retried_on_deadline(void **state)
 
     tp_init(&n);
     r1 = tp_prepare(&n, ta, "192.0.2.1", "R1", &p);
-    p.alloc.allow = refuse_when;
-    p.alloc.user = &refuse;
+    p.alloc.allow = tu_switch_allow;
+    p.alloc.user = &gate;
     assert_int_equal(vpn_ikev2_ctx_new(&r1->ctx, &p), 0);
     tp_add(&n, tb, "192.0.2.2", "R2");
     free(ta);
@@ -1213,9 +1207,9 @@ static void test_queued_delete_retried_on_deadline(void **state)
     initiate(&n, &pa);
     tp_run_for(&n, 2);
     assert_one_pair(&n);
-    refuse = true;
+    gate.refuse = true;
     assert_int_equal(vpn_ikev2_child_delete(n.node[0].ctx, n.now, tp_child(&n, 0, 0).info.id), 0);
-    refuse = false;
+    gate.refuse = false;
     vpn_ikev2_stats_get(n.node[0].ctx, &st);
     assert_int_equal(st.internal_errors, 1); /* the Delete did not start */
     assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), 0);

@@ -178,24 +178,10 @@ static void test_ridx_random_against_map(void **state)
     ikev2_ridx_free(&x);
 }
 
-typedef struct gate {
-    bool refuse;
-    unsigned refused;
-} gate;
-
-static bool gate_allow(void *user, size_t size)
-{
-    gate *g = user;
-    (void)size;
-    if (g->refuse)
-        g->refused++;
-    return !g->refuse;
-}
-
 static void test_ridx_reset_refused(void **state)
 {
-    gate g = {0};
-    vpn_alloc a = {.allow = gate_allow, .user = &g};
+    tu_switch g = {0};
+    vpn_alloc a = {.allow = tu_switch_allow, .user = &g};
     ikev2_ridx x = {0};
     (void)state;
     assert_int_equal(ikev2_ridx_reset(&x, &a, 31), 0);

@@ -138,6 +138,16 @@ bool tu_gate_allow(void *user, size_t size)
     return true;
 }
 
+bool tu_switch_allow(void *user, size_t size)
+{
+    tu_switch *g = user;
+
+    (void)size;
+    if (g->refuse)
+        g->refused++;
+    return !g->refuse;
+}
+
 unsigned tu_alloc_sweep(void (*run)(void *ctx, tu_gate *gate), void *ctx, unsigned min_calls)
 {
     tu_gate g = {0, 0, 0};

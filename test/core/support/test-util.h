@@ -49,6 +49,15 @@ typedef struct tu_gate {
 /* A vpn_alloc_allow_fn over a tu_gate (user). */
 bool tu_gate_allow(void *user, size_t size);
 
+/* A gate refusing every request while refuse is set, counting the refusals. */
+typedef struct tu_switch {
+    bool refuse;
+    unsigned refused;
+} tu_switch;
+
+/* A vpn_alloc_allow_fn over a tu_switch (user). */
+bool tu_switch_allow(void *user, size_t size);
+
 /*
  * Every allocation failure a run meets, in turn: run(ctx, gate) once with
  * nothing refused to count its requests (more than min_calls, else the test
