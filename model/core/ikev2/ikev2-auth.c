@@ -772,7 +772,7 @@ static void responder_internal(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in 
     ikev2_internal_error(ctx, sa, ctx->now, rc, where);
 }
 
-void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+static void auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *idi, *auth;
@@ -1798,8 +1798,18 @@ int vpn_ikev2_pool_get(const vpn_ikev2_ctx *ctx, size_t index, vpn_ikev2_pool_in
     return 0;
 }
 
+/* process_r: IKE_AUTH follows IKE_SA_INIT, on a half-open SA only (RFC
+ * 7296 1.2); on an SA past it the request is of no exchange it runs. */
+static void auth_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+{
+    if (sa->phase == IKEV2_P_HALF_OPEN)
+        auth_respond(ctx, sa, now, in);
+    else
+        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+}
+
 /* IKE_AUTH: started by the answer to IKE_SA_INIT (ikev2_auth_start), not
- * from the queue; the core answers requests only in HALF_OPEN. */
+ * from the queue. */
 const ikev2_exch_ops ikev2_auth_ops = {
-    "IKE_AUTH", NULL, ikev2_auth_response, ikev2_auth_respond, NULL,
+    "IKE_AUTH", NULL, ikev2_auth_response, auth_process_r, NULL,
 };

@@ -1214,51 +1214,62 @@ bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
-void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+const ikev2_exch_ops *ikev2_create_child_ops_r(const vpn_ikev2_msg *m)
 {
-    const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *sa_pl = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_SA, NULL);
-    const vpn_ikev2_payload *ni = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_NONCE, NULL);
-    const vpn_ikev2_payload *rekey = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_REKEY_SA, NULL);
     vpn_ikev2_iter it;
     vpn_ikev2_prop_view pv;
     uint8_t proto = 0;
 
-    if (sa_pl == NULL || ni == NULL || ni->u.nonce.data.len < VPN_IKEV2_NONCE_MIN) {
-        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
-        return;
+    if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_REKEY_SA, NULL))
+        return &ikev2_child_rekey_ops; /* 1.3.3 */
+    if (sa_pl) {
+        vpn_ikev2_prop_iter_init(&it, sa_pl);
+        if (vpn_ikev2_prop_iter_next(&it, &pv))
+            proto = pv.proto;
     }
-    if (sa->phase != IKEV2_P_ESTABLISHED) {
-        /* we are deleting this IKE SA */
-        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
-        return;
-    }
-    vpn_ikev2_prop_iter_init(&it, sa_pl);
-    if (vpn_ikev2_prop_iter_next(&it, &pv))
-        proto = pv.proto;
-    if (proto == VPN_IKEV2_PROTO_IKE && rekey == NULL) {
-        ikev2_ike_rekey_ops.process_r(ctx, sa, now, in);
-        return;
-    }
-    if (sa->req.task == IKEV2_T_IKE_REKEY || sa->rekeyed_to) {
-        /* RFC 7296 2.25.2: we are rekeying the IKE SA */
-        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
-        return;
-    }
-    (rekey ? &ikev2_child_rekey_ops : &ikev2_child_create_ops)->process_r(ctx, sa, now, in);
+    /* 1.3.2: an SA payload of protocol IKE without REKEY_SA; 1.3.1 else */
+    return proto == VPN_IKEV2_PROTO_IKE ? &ikev2_ike_rekey_ops : &ikev2_child_create_ops;
 }
 
-/* The peer's requests (process_r): the payloads the dispatch checked. */
+/*
+ * What every CREATE_CHILD_SA request must pass before its exchange looks
+ * at it: an SA payload and a nonce (3.3, 3.9), and an IKE SA that is
+ * neither being deleted nor (for a CHILD_SA, 2.25.2) being rekeyed by us.
+ * False: answered with the error notify.
+ */
+static bool create_child_admit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const ikev2_in *in, bool child)
+{
+    const vpn_ikev2_payload *ni = vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL);
+
+    if (vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_SA, NULL) == NULL || ni == NULL ||
+        ni->u.nonce.data.len < VPN_IKEV2_NONCE_MIN) {
+        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        return false;
+    }
+    if (sa->phase != IKEV2_P_ESTABLISHED ||
+        /* RFC 7296 2.25.2: we are rekeying the IKE SA */
+        (child && (sa->req.task == IKEV2_T_IKE_REKEY || sa->rekeyed_to))) {
+        /* (not ESTABLISHED: we are deleting this IKE SA) */
+        ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_TEMPORARY_FAILURE, 0, NULL, 0, NULL, 0);
+        return false;
+    }
+    return true;
+}
+
+/* The peer's requests (process_r), once admitted. */
 static void child_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
-    child_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find_notify(in->msg, VPN_IKEV2_N_REKEY_SA, NULL),
-                        vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
+    if (create_child_admit(ctx, sa, in, true))
+        child_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find_notify(in->msg, VPN_IKEV2_N_REKEY_SA, NULL),
+                            vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
 }
 
 static void ike_rekey_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
-    ike_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_SA, NULL),
-                      vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
+    if (create_child_admit(ctx, sa, in, false))
+        ike_rekey_respond(ctx, sa, now, in, vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_SA, NULL),
+                          vpn_ikev2_msg_find(in->msg, VPN_IKEV2_PL_NONCE, NULL));
 }
 
 /* A CHILD_SA rekey or create answered (process_i): an IKE SA rekey in the

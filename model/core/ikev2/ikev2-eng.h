@@ -618,6 +618,10 @@ typedef struct ikev2_in {
     size_t raw_len;
     vpn_ikev2_hdr hdr;
     vpn_ikev2_msg *msg;      /* payloads */
+    /* where it came in (our end) and from (the peer's): an IKE_SA_INIT
+     * request has no SA yet to say (NULL for a request replayed from an
+     * SA's own state, vpn_ikev2_eap_answer) */
+    const vpn_ikev2_endpoint *local, *remote;
 } ikev2_in;
 
 /* Sends an unprotected answer built from a request's header (IKE_SA_INIT
@@ -649,7 +653,9 @@ void ikev2_tomb_keep(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint64_t now);
  * handles the answer to a request abandoned because its SA is closing
  * (ikev2_sa_close; NULL: nothing to undo). The core starts queued work,
  * hands answers on and abandons requests through these
- * (ikev2_exch_ops_of); NULL members: that role does not exist for it.
+ * (ikev2_exch_ops_of), and hands each request of the peer to the
+ * process_r of its exchange (ikev2_exch_ops_r); NULL members: that role
+ * does not exist for it.
  */
 typedef struct ikev2_exch_ops {
     const char *name;
@@ -659,14 +665,19 @@ typedef struct ikev2_exch_ops {
     void (*abort)(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 } ikev2_exch_ops;
 
-/* The operations of the exchange doing `task` (NULL for NONE and INIT). */
+/* The operations of the exchange doing `task` (NULL for NONE). */
 const ikev2_exch_ops *ikev2_exch_ops_of(ikev2_task task);
+/* The exchange a request of the peer runs, whose process_r answers it: by
+ * its exchange type (RFC 7296 1.2-1.4), a CREATE_CHILD_SA by its payloads
+ * (1.3: IKE SA rekey, CHILD_SA rekey or create). NULL: an exchange type
+ * we do not know (3.1). */
+const ikev2_exch_ops *ikev2_exch_ops_r(const ikev2_in *in);
 
 /* ikev2-init.c */
-int ikev2_init_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
-void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
-                        const vpn_ikev2_endpoint *remote, const ikev2_in *in);
-void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+/* IKE_SA_INIT (1.2): build_i starts a new SA's first exchange; process_r
+ * answers a request that has no SA yet (called with sa NULL; it makes
+ * the SA, from in->local and in->remote). */
+extern const ikev2_exch_ops ikev2_init_ops;
 /* SKEYSEED and SK_* once both nonces and g^ir are known. */
 int ikev2_derive_ike_keys(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *peer_ke, size_t len);
 
@@ -699,7 +710,6 @@ int ikev2_cert_verify(const vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
 
 /* ikev2-auth.c */
 int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
-void ikev2_auth_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 void ikev2_auth_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 extern const ikev2_exch_ops ikev2_auth_ops;
 
@@ -742,9 +752,9 @@ int ikev2_policy_add(vpn_ikev2_ctx *ctx, const vpn_ikev2_policy *p, size_t *inde
 /* The peer deleted sa while both of us were rekeying it: if we answered
  * its rekey, its new SA takes the children (IKE_REKEYED). True if so. */
 bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
-/* A CREATE_CHILD_SA request: picks the exchange (IKE SA rekey, CHILD_SA
- * rekey or create, RFC 7296 1.3) and runs its process_r. */
-void ikev2_create_child_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
+/* Which exchange a CREATE_CHILD_SA request of the peer runs (RFC 7296
+ * 1.3), by its payloads; never NULL (for ikev2_exch_ops_r). */
+const ikev2_exch_ops *ikev2_create_child_ops_r(const vpn_ikev2_msg *m);
 extern const ikev2_exch_ops ikev2_child_rekey_ops;  /* 1.3.3 */
 extern const ikev2_exch_ops ikev2_child_create_ops; /* 1.3.1 */
 extern const ikev2_exch_ops ikev2_ike_rekey_ops;    /* 1.3.2, 2.18 */
@@ -752,7 +762,6 @@ extern const ikev2_exch_ops ikev2_ike_rekey_ops;    /* 1.3.2, 2.18 */
 /* ikev2-info.c */
 int ikev2_info_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task,
                      uint32_t child_id);
-void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in);
 /* Delete of CHILD_SAs or the IKE SA, liveness check, AUTHENTICATION_FAILED */
 extern const ikev2_exch_ops ikev2_info_ops;
 

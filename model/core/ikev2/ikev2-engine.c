@@ -1411,6 +1411,7 @@ void ikev2_send_notify_plain(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local
 
 /* Each task's exchange (ikev2_exch_ops). */
 static const ikev2_exch_ops *const exch_ops[] = {
+    [IKEV2_T_INIT] = &ikev2_init_ops,
     [IKEV2_T_AUTH] = &ikev2_auth_ops,
     [IKEV2_T_CHILD_REKEY] = &ikev2_child_rekey_ops,
     [IKEV2_T_CHILD_CREATE] = &ikev2_child_create_ops,
@@ -1424,6 +1425,25 @@ static const ikev2_exch_ops *const exch_ops[] = {
 const ikev2_exch_ops *ikev2_exch_ops_of(ikev2_task task)
 {
     return (size_t)task < sizeof exch_ops / sizeof exch_ops[0] ? exch_ops[task] : NULL;
+}
+
+/* The peer's requests by exchange type (RFC 7296 3.1), from IKE_SA_INIT
+ * on; CREATE_CHILD_SA is one of three exchanges (ikev2_create_child_ops_r). */
+static const ikev2_exch_ops *const req_ops[] = {
+    [VPN_IKEV2_IKE_SA_INIT - VPN_IKEV2_IKE_SA_INIT] = &ikev2_init_ops,
+    [VPN_IKEV2_IKE_AUTH - VPN_IKEV2_IKE_SA_INIT] = &ikev2_auth_ops,
+    [VPN_IKEV2_CREATE_CHILD_SA - VPN_IKEV2_IKE_SA_INIT] = NULL,
+    [VPN_IKEV2_INFORMATIONAL - VPN_IKEV2_IKE_SA_INIT] = &ikev2_info_ops,
+};
+
+const ikev2_exch_ops *ikev2_exch_ops_r(const ikev2_in *in)
+{
+    size_t k = (size_t)in->hdr.exchange - VPN_IKEV2_IKE_SA_INIT;
+
+    if (in->hdr.exchange == VPN_IKEV2_CREATE_CHILD_SA)
+        return ikev2_create_child_ops_r(in->msg);
+    return in->hdr.exchange >= VPN_IKEV2_IKE_SA_INIT && k < sizeof req_ops / sizeof req_ops[0] ? req_ops[k]
+                                                                                             : NULL;
 }
 
 static int task_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t child)
@@ -1789,6 +1809,8 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     }
     in.hdr = outer->hdr;
     in.msg = inner;
+    in.local = local;
+    in.remote = remote;
     if (rc == VPN_ERR_NOMEM) {
         free(inner);
         ikev2_internal_error(ctx, sa, now, rc, "reassembling a request");
@@ -1837,23 +1859,12 @@ static void handle_request(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
         free(inner);
         return;
     }
-    switch (outer->hdr.exchange) {
-    case VPN_IKEV2_IKE_AUTH:
-        if (sa->phase == IKEV2_P_HALF_OPEN)
-            ikev2_auth_respond(ctx, sa, now, &in);
-        else
+    {
+        const ikev2_exch_ops *ops = ikev2_exch_ops_r(&in);
+        if (ops && ops->process_r)
+            ops->process_r(ctx, sa, now, &in);
+        else /* RFC 7296 3.1: exchanges we do not know: INVALID_SYNTAX */
             ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
-        break;
-    case VPN_IKEV2_CREATE_CHILD_SA:
-        ikev2_create_child_respond(ctx, sa, now, &in);
-        break;
-    case VPN_IKEV2_INFORMATIONAL:
-        ikev2_info_respond(ctx, sa, now, &in);
-        break;
-    default:
-        /* RFC 7296 3.1: exchanges we do not know: INVALID_SYNTAX */
-        ikev2_respond_notify(ctx, sa, &in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
-        break;
     }
     free(inner);
 }
@@ -1915,6 +1926,8 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
     in.raw_len = len;
     in.hdr = outer->hdr;
     in.msg = inner;
+    in.local = local;
+    in.remote = remote;
     peer_window(ctx, sa, inner);
     if (sa->req.abandoned) {
         /* a request of a closing SA (ikev2_sa_close) answered: room for
@@ -1932,8 +1945,10 @@ static void handle_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
     }
     sa->req.answered = true;
     {
-        /* NONE or INIT here (never expected) went to the INFORMATIONAL
-         * handler before, which only clears the request */
+        /* NONE here (never expected: a parked answer swapped in has a
+         * task) goes to the INFORMATIONAL handler, which only clears the
+         * request; INIT never comes here (IKE_SA_INIT answers are taken
+         * by recv_one, matched by SPIi) */
         const ikev2_exch_ops *ops = ikev2_exch_ops_of(sa->req.task);
         (ops ? ops : &ikev2_info_ops)->process_i(ctx, sa, now, &in);
     }
@@ -2037,7 +2052,7 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
                     ctx->stats.dropped++;
                 }
             } else {
-                ikev2_in in = {data, len, hdr, msg};
+                ikev2_in in = {data, len, hdr, msg, local, remote};
                 if (rc != 0) {
                     /* RFC 7296 2.21.1: a broken IKE_SA_INIT is answered
                      * without creating state, critical payloads named. */
@@ -2050,14 +2065,15 @@ static int recv_one(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *
                     ctx->stats.dropped++;
                 } else {
                     ctx->stats.in_requests++;
-                    ikev2_init_respond(ctx, now, local, remote, &in);
+                    /* no SA yet: the exchange makes one */
+                    ikev2_exch_ops_r(&in)->process_r(ctx, NULL, now, &in);
                 }
             }
         } else if (rc == 0 && (sa = half_open_by_spi_i(ctx, hdr.spi_i, remote, true)) != NULL &&
                    hdr.msg_id == 0 && !(hdr.flags & VPN_IKEV2_FLAG_I)) {
-            ikev2_in in = {data, len, hdr, msg};
+            ikev2_in in = {data, len, hdr, msg, local, remote};
             ctx->stats.in_responses++;
-            ikev2_init_response(ctx, sa, now, &in);
+            ikev2_init_ops.process_i(ctx, sa, now, &in);
         } else {
             ctx->stats.dropped++;
         }
@@ -2169,7 +2185,7 @@ int vpn_ikev2_initiate(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoin
         return VPN_ERR_NOMEM;
     sa->policy = pidx;
     sa->profile = ctx->policy[pidx].ike_profile;
-    rc = ikev2_init_start(ctx, sa, now);
+    rc = task_start(ctx, sa, now, IKEV2_T_INIT, 0);
     if (rc != 0) {
         ikev2_sa_mark_dead(ctx, sa);
         sweep(ctx);

@@ -72,7 +72,7 @@ static void child_gone(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c, vpn_ike
     ikev2_child_remove(ctx, sa, c);
 }
 
-void ikev2_info_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+static void info_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
     uint8_t spis[4 * 64];
@@ -154,5 +154,5 @@ static void info_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const 
 }
 
 const ikev2_exch_ops ikev2_info_ops = {
-    "INFORMATIONAL", ikev2_info_start, info_response, ikev2_info_respond, NULL,
+    "INFORMATIONAL", ikev2_info_start, info_response, info_process_r, NULL,
 };

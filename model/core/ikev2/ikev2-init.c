@@ -180,10 +180,13 @@ static int new_dh(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
     return vpn_dh_new(&sa->dh, sa->dh_group, &ctx->params.rng);
 }
 
-int ikev2_init_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+/* build_i: a new SA's IKE_SA_INIT request (task INIT, no argument). */
+static int init_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ikev2_task task, uint32_t arg)
 {
     int rc;
 
+    (void)task;
+    (void)arg;
     sa->phase = IKEV2_P_INIT_SENT;
     do {
         if ((rc = vpn_rng_bytes(&ctx->params.rng, sa->spi_i, 8)) != 0)
@@ -226,7 +229,8 @@ static const vpn_ikev2_payload *first_error(const vpn_ikev2_msg *msg)
     return NULL;
 }
 
-void ikev2_init_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
+/* process_i: the answer to our IKE_SA_INIT (the core matched it by SPIi). */
+static void init_process_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *p, *sa_pl, *ke, *nr;
@@ -353,9 +357,11 @@ static bool cookie_valid(vpn_ikev2_ctx *ctx, const vpn_ikev2_payload *c, vpn_iov
     return false;
 }
 
-void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoint *local,
-                        const vpn_ikev2_endpoint *remote, const ikev2_in *in)
+/* process_r: an IKE_SA_INIT request, which no SA has yet (sa NULL): the
+ * SA is made here, once the request is acceptable. */
+static void init_process_r(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
+    const vpn_ikev2_endpoint *local = in->local, *remote = in->remote;
     const vpn_ikev2_msg *m = in->msg;
     const vpn_ikev2_payload *sa_pl, *ke, *ni;
     vpn_ikev2_proposal ours[IKEV2_PROPS_MAX], chosen;
@@ -363,7 +369,6 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     uint8_t spi_i[8], zero[8] = {0};
     unsigned half_open = 0;
     vpn_iov vni;
-    ikev2_sa *sa;
     ikev2_out o;
     ikev2_buf out[1];
     size_t n = 0, pub_len = 0;
@@ -371,6 +376,14 @@ void ikev2_init_respond(vpn_ikev2_ctx *ctx, uint64_t now, const vpn_ikev2_endpoi
     uint16_t group;
     int rc;
 
+    if (sa != NULL || local == NULL || remote == NULL) {
+        /* an IKE_SA_INIT inside an SA (never routed here: the core reads
+         * IKE_SA_INIT before looking SAs up) is a request of no exchange
+         * the SA runs (RFC 7296 3.1) */
+        if (sa != NULL)
+            ikev2_respond_notify(ctx, sa, in, VPN_IKEV2_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0);
+        return;
+    }
     ikev2_spi_store(spi_i, in->hdr.spi_i);
     sa_pl = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_SA, NULL);
     ke = vpn_ikev2_msg_find(m, VPN_IKEV2_PL_KE, NULL);
@@ -495,3 +508,7 @@ internal:
     /* the peer retransmits and gets a fresh try */
     ikev2_internal_error(ctx, sa, now, rc, "IKE_SA_INIT response");
 }
+
+const ikev2_exch_ops ikev2_init_ops = {
+    "IKE_SA_INIT", init_build_i, init_process_i, init_process_r, NULL,
+};
