@@ -247,8 +247,15 @@ typedef struct ikev2_sa {
     uint64_t dpd_at;
     uint64_t keepalive_at;
     uint64_t pending_retry_at;        /* queued work put back after a local failure runs again */
-    /* IKE rekey (2.18) */
-    uint32_t rekeyed_to;              /* the new IKE SA replacing this one */
+    /* IKE rekey (2.18): the new IKE SA that replaced this one (0: none).
+     * State of the SA, not of an exchange (unlike a collision's
+     * bookkeeping, ikev2_exch.collide): set when a rekey is done (adopt)
+     * and read until the SA is gone, mostly with no exchange of ours
+     * left: the rekey's responder waits for the peer's Delete of the old
+     * SA (2.18), and nothing may start on a replaced SA meanwhile (queued
+     * work, the peer's CHILD_SA requests 2.25.2, the duplicate check).
+     * libcharon also keeps it as the IKE_SA's state (IKE_REKEYED). */
+    uint32_t rekeyed_to;
     /* Both ends initiated at once (ikev2_duplicate_check): this SA is the
      * redundant one of the pair, deleted at expire_at for dup_of. */
     uint32_t dup_of;
@@ -263,7 +270,15 @@ typedef struct ikev2_sa {
     uint8_t rf_first;                 /* first inner payload type (fragment 1) */
     ikev2_buf rf_chunk[IKEV2_FRAG_MAX];
     ikev2_buf rf_raw1;                /* fragment 1 as received (duplicate check) */
-    bool down_emitted;                /* IKE_DOWN/FAILED already told */
+    /* The driver was told this SA is down (IKE_DOWN, FAILED, or
+     * IKE_REKEYED naming it as the SA replaced), or is never to hear of
+     * it (a new SA of a rekey collision, made by our answer, while
+     * undecided or once redundant, 2.8.2): no more down events
+     * (sa_down_emit). State of the SA, not of an exchange: every path
+     * that ends an SA reads it (ikev2_sa_kill from a timeout, the peer's
+     * Delete, a closing SA's last exchange) and most run when no exchange
+     * of ours is left to carry it. */
+    bool down_emitted;
     vpn_ikev2_reason down_reason;     /* DEAD: why */
     uint16_t down_notify;
     /* Remote access (RFC 7296 2.16 EAP, 3.15 CP; ikev2-auth.c) */
