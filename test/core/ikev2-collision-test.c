@@ -790,6 +790,50 @@ static void test_child_collision_then_refused(void **state)
     free(n);
 }
 
+/* RFC 7296 2.25.2: a CHILD_SA request that reaches a node while its own
+ * IKE SA rekey is in flight is answered TEMPORARY_FAILURE, not carried
+ * out (the CHILD_SA would be made on the SA being replaced); R1 answers
+ * R2's IKE rekey the same way (its CHILD_SA exchange is open). Neither
+ * rekey happens; the SA pair stays as it was. */
+static void test_child_request_during_ike_rekey(void **state)
+{
+    tp_net *n = calloc(1, sizeof *n);
+    peer_conf a = conf_a(), b = conf_b();
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia, ib;
+    uint32_t c1, sa2;
+    (void)state;
+
+    assert_non_null(n);
+    setup(n, &a, &b);
+    initiate(n, &pol);
+    tp_run_for(n, 1);
+    c1 = tp_child(n, 0, 0).info.id;
+    sa2 = tp_sa_id(n, 1);
+    /* both requests leave before either arrives */
+    assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, sa2), 0);
+    assert_int_equal(vpn_ikev2_child_rekey(n->node[0].ctx, n->now, c1), 0);
+    assert_int_equal(n->n_queue, 2);
+    tp_pump(n);
+    /* both refused: no new CHILD_SA, no new IKE SA, nothing went down */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_CHILD_UP), 1);
+        assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_IKE_REKEYED), 0);
+        assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_CHILD_DOWN), 0);
+        assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_FAILED), 0);
+    }
+    assert_int_equal(tp_sa_id(n, 1), sa2);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
+    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+    assert_int_equal(ia.n_children, 1);
+    assert_int_equal(ib.n_children, 1);
+    tp_free(n);
+    free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_ike_rekey_vs_ike_delete),
         cmocka_unit_test(test_init_vs_init),
         cmocka_unit_test(test_child_collision_then_refused),
+        cmocka_unit_test(test_child_request_during_ike_rekey),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
