@@ -688,6 +688,42 @@ static void test_create_child_missing_payloads(void **state)
     tp_free(&n);
 }
 
+/* An exchange type we do not know (40, unassigned in RFC 7296 3.1) on an
+ * established SA: answered INVALID_SYNTAX, in the window like any request,
+ * and the SA is unchanged. */
+static void test_unknown_exchange_answered(void **state)
+{
+    tp_net n;
+    capture c;
+    sk_ctx s;
+    static vpn_ikev2_msg inner;
+    static uint8_t plain[70000], buf[70000];
+    vpn_ikev2_hdr h;
+    vpn_ikev2_sa_info i1;
+    tp_dgram ans, auth;
+    size_t len;
+    (void)state;
+
+    fresh(&n, &c, 35);
+    auth = c.d;
+    assert_clean_handshake_after(&n, &c);
+    sk_init(&s, &n);
+    sk_read(&s, &auth, &inner, plain);
+    h = inner.hdr;
+    h.exchange = 40;
+    h.msg_id = 2;
+    len = sk_build(&s, &h, NULL, 0, -1, false, NULL, 0, 0, buf, sizeof buf);
+    assert_int_equal(to_r2(&n, buf, len, &ans), 1);
+    assert_int_equal(sk_answer_notify(&s, &ans), VPN_IKEV2_N_INVALID_SYNTAX);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &i1), 0);
+    assert_int_equal(i1.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(i1.n_children, 1);
+    assert_int_equal(i1.msgid_next_recv, 3);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_CHILD_DOWN), 0);
+    sk_free(&s);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_auth_tampered_dropped),
         cmocka_unit_test(test_established_wrong_state),
         cmocka_unit_test(test_create_child_missing_payloads),
+        cmocka_unit_test(test_unknown_exchange_answered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
