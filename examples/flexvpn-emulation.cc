@@ -137,6 +137,10 @@ main(int argc, char* argv[])
                  "behind spoke K",
                  spokes);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("flexvpn-emulation"))
+    {
+        return 2;
+    }
     if (o.duration <= 0 || o.hardLimit < 0 || spokes > 9)
     {
         std::cerr << "--duration must be positive, --hardLimit not negative, --spokes 0-9\n";

@@ -53,6 +53,10 @@ main(int argc, char* argv[])
     cmd.AddValue("providerDelay", "One-way delay of the provider segment", providerDelay);
     cmd.AddValue("interval", "Seconds between packets of each flow", interval);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("flexvpn-hub-spoke"))
+    {
+        return 2;
+    }
     bool perSpoke = hubMode == "tunnels";
     if (hubMode != "tunnels" && hubMode != "vt" && hubMode != "mgre")
     {

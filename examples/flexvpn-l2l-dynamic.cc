@@ -25,5 +25,9 @@ main(int argc, char* argv[])
     CommandLine cmd(__FILE__);
     scenario.AddOptions(cmd);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("flexvpn-l2l-dynamic"))
+    {
+        return 2;
+    }
     return scenario.Run();
 }

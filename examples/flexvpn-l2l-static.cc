@@ -26,5 +26,9 @@ main(int argc, char* argv[])
     CommandLine cmd(__FILE__);
     scenario.AddOptions(cmd);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("flexvpn-l2l-static"))
+    {
+        return 2;
+    }
     return scenario.Run();
 }

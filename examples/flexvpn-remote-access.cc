@@ -165,6 +165,10 @@ main(int argc, char* argv[])
     cmd.AddValue("spokes", "Site-to-site spokes on the same Virtual-Template (0-250)", o.spokes);
     cmd.AddValue("ipv6", "Dual-stack users: an IPv6 address from RA-POOL6 too, echoes over IPv6 as well", o.ipv6);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("flexvpn-remote-access"))
+    {
+        return 2;
+    }
     if (o.users < 1 || o.users > 250 || o.spokes > 250 || duration <= 0 || g_interval <= 0 || o.joinSpread < 0)
     {
         std::cerr << "--users must be 1..250, --spokes 0..250, --duration and --interval positive\n";

@@ -145,6 +145,10 @@ main(int argc, char* argv[])
                  "When the last branch's VPN and its first call (to BRANCH1) start (200ms to 2.2s)",
                  lateJoin);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("get-vs-flex"))
+    {
+        return 2;
+    }
     if (branches < 2 || branches > 20 || duration < 0.5)
     {
         std::cerr << "--branches must be 2..20 and --duration at least 0.5\n";

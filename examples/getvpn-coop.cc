@@ -83,6 +83,10 @@ main(int argc, char* argv[])
     cmd.AddValue("tekLifetime", "TEK lifetime in seconds (120-86400)", tekLifetime);
     cmd.AddValue("failAt", "When KS1 fails (seconds)", failAt);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("getvpn-coop"))
+    {
+        return 2;
+    }
     if (branches < 1 || branches > 60 || duration < failAt + 100 - 15 || failAt < 12)
     {
         std::cerr << "--branches must be 1..60, --failAt at least 12 (after the election) and "

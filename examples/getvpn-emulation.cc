@@ -187,6 +187,10 @@ main(int argc, char* argv[])
                  "real member's LAN address .1",
                  h1Send);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("getvpn-emulation"))
+    {
+        return 2;
+    }
     if (o.duration <= 0 || o.hardLimit < 0)
     {
         std::cerr << "--duration must be positive and --hardLimit not negative\n";

@@ -92,6 +92,10 @@ main(int argc, char* argv[])
     cmd.AddValue("branches", "Branches besides HQ (2-60)", branches);
     cmd.AddValue("duration", "Seconds of the stream", duration);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("getvpn-multicast"))
+    {
+        return 2;
+    }
     if (branches < 2 || branches > 60 || duration < 1)
     {
         std::cerr << "--branches must be 2..60 and --duration at least 1\n";

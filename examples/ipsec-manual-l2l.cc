@@ -103,6 +103,10 @@ main(int argc, char* argv[])
     cmd.AddValue("payload", "UDP payload bytes per packet", payload);
     cmd.AddValue("interval", "Seconds between packets", interval);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("ipsec-manual-l2l"))
+    {
+        return 2;
+    }
     if (mode != "gre" && mode != "vti")
     {
         std::cerr << "--mode must be gre or vti, not '" << mode << "'\n";

@@ -126,6 +126,10 @@ main(int argc, char* argv[])
     cmd.AddValue("coreRate", "Core link rate", coreRate);
     cmd.AddValue("coreDelay", "Core link one-way delay", coreDelay);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("mpls-l3vpn"))
+    {
+        return 2;
+    }
     if (ttl != "uniform" && ttl != "pipe")
     {
         std::cerr << "--ttl must be uniform or pipe, not '" << ttl << "'\n";

@@ -154,6 +154,10 @@ RunNhrpHubScenario(int argc, char* argv[], const char* file, const std::string& 
                  ripSummary);
     cmd.AddValue("pcap", "Write the hub's and spoke 1's WAN captures", pcap);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly(name))
+    {
+        return 2;
+    }
     if (spokes < 2)
     {
         std::cerr << "--spokes must be 2 or more" << std::endl;

@@ -68,6 +68,10 @@ main(int argc, char* argv[])
     cmd.AddValue("budget", "One-way budget for voice (EF), ms (ITU-T G.114: 150)", budget);
     cmd.AddValue("pcap", "Write access-link traces", pcap);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("qos-llq"))
+    {
+        return 2;
+    }
     NS_ABORT_MSG_IF(duration <= 3, "--duration must be above 3 s");
     SystemPath::MakeDirectories(out);
     {

@@ -2324,6 +2324,10 @@ main(int argc, char* argv[])
     CommandLine cmd(__FILE__);
     cmd.Usage("vpn-scenario SCENARIO_DIR|FILE.ini [--out=DIR] [--set SECTION.NAME.KEY=VALUE ...] [--check]");
     cmd.Parse(static_cast<int>(rest.size()), rest.data());
+    if (!VpnMpi::SerialOnly("vpn-scenario"))
+    {
+        return 2;
+    }
     if (path.empty())
     {
         std::cerr << "usage: vpn-scenario SCENARIO_DIR|FILE.ini [--out=DIR] [--set KEY=VALUE ...] [--check]\n";

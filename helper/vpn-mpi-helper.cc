@@ -5,6 +5,7 @@
 #include "ns3/string.h"
 
 #include <cstdlib>
+#include <iostream>
 
 #ifdef NS3_MPI
 #include "ns3/mpi-interface.h"
@@ -17,14 +18,73 @@ NS_LOG_COMPONENT_DEFINE("VpnMpi");
 
 bool VpnMpi::s_enabled = false;
 
+namespace
+{
+// ns-3's distributed simulator (either synchronizer) when it is the
+// simulator type (command line or NS_GLOBAL_VALUE), else "".
+std::string
+DistributedType()
+{
+    StringValue type;
+    GlobalValue::GetValueByName("SimulatorImplementationType", type);
+    if (type.Get() == "ns3::DistributedSimulatorImpl" || type.Get() == "ns3::NullMessageSimulatorImpl")
+    {
+        return type.Get();
+    }
+    return "";
+}
+
+// The processes a launcher started (Open MPI and MPICH/PMI launchers tell
+// each process the job's size), "" when one or none.
+std::string
+LauncherSize()
+{
+    for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    {
+        const char* size = std::getenv(var);
+        if (size && std::atoi(size) > 1)
+        {
+            return size;
+        }
+    }
+    return "";
+}
+} // namespace
+
+bool
+VpnMpi::SerialOnly(const std::string& program)
+{
+    // The same two broken distributed runs Enable refuses for one rank; the
+    // programs calling this have no partition of their nodes over ranks,
+    // so the way out is a serial run or a program that has one.
+    const std::string type = DistributedType();
+    const std::string size = LauncherSize();
+    if (type.empty() && size.empty())
+    {
+        return true;
+    }
+    std::cerr << program << ": ";
+    if (!type.empty())
+    {
+        std::cerr << "--SimulatorImplementationType=" << type << " is ns-3's distributed simulator";
+    }
+    else
+    {
+        std::cerr << "mpirun started " << size << " processes";
+    }
+    std::cerr << ", but " << program
+              << " runs on one process only (leave SimulatorImplementationType out and run it "
+                 "without mpirun; distributed runs: getvpn-mpls-any2any --ranks=N, "
+                 "vpn-bench-hub-scale --ranks=N, under mpirun -np N)\n";
+    return false;
+}
+
 std::string
 VpnMpi::Enable(int* argc, char*** argv, uint32_t ranks)
 {
     NS_LOG_FUNCTION(ranks);
-    StringValue type;
-    GlobalValue::GetValueByName("SimulatorImplementationType", type);
-    const bool distributedType =
-        type.Get() == "ns3::DistributedSimulatorImpl" || type.Get() == "ns3::NullMessageSimulatorImpl";
+    const std::string type = DistributedType();
+    const bool distributedType = !type.empty();
     if (ranks <= 1)
     {
         // A serial run. Two ways to make it a broken distributed one, both
@@ -37,19 +97,15 @@ VpnMpi::Enable(int* argc, char*** argv, uint32_t ranks)
         // measure or test it, and a serial run would pass for one.
         if (distributedType)
         {
-            return "--SimulatorImplementationType=" + type.Get() +
+            return "--SimulatorImplementationType=" + type +
                    " is ns-3's distributed simulator: it needs --ranks=N with N >= 2 under "
                    "mpirun -np N (for a serial run leave SimulatorImplementationType out)";
         }
-        // Open MPI and MPICH/PMI launchers tell each process the job's size.
-        for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+        const std::string size = LauncherSize();
+        if (!size.empty())
         {
-            const char* size = std::getenv(var);
-            if (size && std::atoi(size) > 1)
-            {
-                return std::string("--ranks=1 but mpirun started ") + size +
-                       " processes: give --ranks=" + size + " (or run without mpirun)";
-            }
+            return "--ranks=1 but mpirun started " + size + " processes: give --ranks=" + size +
+                   " (or run without mpirun)";
         }
         return "";
     }

@@ -43,6 +43,17 @@ class VpnMpi
      * having started more than one process.
      */
     static std::string Enable(int* argc, char*** argv, uint32_t ranks);
+    /**
+     * For the programs that run on one process only (every example but
+     * getvpn-mpls-any2any, and the GET VPN bench): call right after the
+     * command line is parsed, before any node exists. Returns true for a
+     * serial run; otherwise prints on stderr, prefixed with \p program, why
+     * it is refused (ns-3's distributed simulator named as
+     * SimulatorImplementationType, which ns-3 aborts on without MPI set up,
+     * or mpirun having started several copies) and returns false: the
+     * program then exits with status 2.
+     */
+    static bool SerialOnly(const std::string& program);
     /** Ends MPI after Simulator::Destroy (nothing in a serial run). */
     static void Disable();
     /** True between Enable (with ranks > 1) and Disable. */

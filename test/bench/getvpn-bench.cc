@@ -379,6 +379,10 @@ main(int argc, char* argv[])
     cmd.AddValue("inProcess", "Run in this process, not a child per run (for profilers)",
                  inProcess);
     cmd.Parse(argc, argv);
+    if (!VpnMpi::SerialOnly("vpn-bench-getvpn"))
+    {
+        return 2;
+    }
     std::vector<uint32_t> ns;
     std::stringstream ss(members);
     for (std::string tok; std::getline(ss, tok, ',');)

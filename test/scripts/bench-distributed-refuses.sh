@@ -5,8 +5,8 @@
 # building and running nothing. Fake work folders, one per cause: none,
 # no tree, two trees, not configured with MPI, the example not built, a
 # binary not linked with ns-3's mpi module, a binary older than the module
-# sources it was built from (model/, test/, CMakeLists.txt), one built from
-# another checkout.
+# sources it was built from (model/, test/, CMakeLists.txt; the module's
+# library being newer makes it current), one built from another checkout.
 # Usage: bench-distributed-refuses.sh WORK_DIR
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -84,5 +84,17 @@ touch -d '2000-01-01' "$work/other/module/model/x.cc"
 cp "$lib/$bin" "$work/other/src/ns-3.37/build/contrib/vpn/examples/"
 ln -s "$work/other/module" "$work/other/src/ns-3.37/contrib/vpn"
 check "$work/other" "not from this checkout"
+# the binary older than a source but the module's library newer (ns-3
+# relinks the library, not the executables that load it): not stale, so
+# the next cause is the one named
+tree "$work/libnewer" ON
+mkdir -p "$work/libnewer/module/model" "$work/libnewer/src/ns-3.37/build/lib"
+echo '// newer than the binary, older than the library' >"$work/libnewer/module/model/x.cc"
+touch -d '2000-01-02' "$work/libnewer/module/model/x.cc"
+cp "$lib/$bin" "$work/libnewer/src/ns-3.37/build/contrib/vpn/examples/"
+touch -d '2000-01-01' "$work/libnewer/src/ns-3.37/build/contrib/vpn/examples/$bin"
+: >"$work/libnewer/src/ns-3.37/build/lib/libns3.37-vpn-debug.so"
+ln -s "$work/libnewer/module" "$work/libnewer/src/ns-3.37/contrib/vpn"
+check "$work/libnewer" "not from this checkout"
 [ $fail -eq 0 ] || exit 1
 echo "PASS: $n work folders refused with exit 2 and the cause"

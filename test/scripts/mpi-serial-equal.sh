@@ -9,7 +9,8 @@
 # ranks holds the packets the serial run captured. Last, that runs which
 # would abort in ns-3 or run serially twice are refused with exit 2 and a
 # message: one rank on the distributed simulator (either synchronizer),
-# mpirun -np 2 of a one-rank run.
+# mpirun -np 2 of a one-rank run, and both for ipsec-manual-l2l (an example
+# that runs on one process only) when the tree has it.
 #
 # Usage: mpi-serial-equal.sh TREE OUT
 #   TREE  an ns-3 tree built by `scripts/intree --mpi` (the example
@@ -106,4 +107,22 @@ refused one-rank-null-message "needs --ranks=N with N >= 2" \
 refused np2-ranks1 "ranks=1 but mpirun started 2 processes" \
     env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     mpirun -np 2 --oversubscribe "$bin" $args --out="$out/np2-ranks1"
+# The examples without a partition over ranks refuse both too
+# (VpnMpi::SerialOnly): here ns-3 has the distributed simulator and its
+# constructor would abort without MPI set up. ipsec-manual-l2l when the
+# tree built it (scripts/intree does by default), beside the binary above.
+other=$(dirname "$bin")/$(basename "$bin" | sed 's/getvpn-mpls-any2any/ipsec-manual-l2l/')
+if [ -x "$other" ]; then
+    serial="runs on one process only"
+    refused example-distributed "$serial" \
+        "$other" --SimulatorImplementationType=ns3::DistributedSimulatorImpl --out="$out/example-distributed"
+    refused example-np2 "$serial" \
+        env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+        mpirun -np 2 --oversubscribe "$other" --out="$out/example-np2"
+    for d in example-distributed example-np2; do
+        [ ! -e "$out/$d" ] || fail "$d: the output folder was created"
+    done
+else
+    echo "($other not built: the examples' refusals not checked here)"
+fi
 echo "PASS: serial and 2-rank runs agree"

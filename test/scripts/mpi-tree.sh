@@ -58,12 +58,16 @@ EOF_LDD
         return 77
     fi
     # a binary older than the module it was built from runs old code; the
-    # module's build reads test/ sources and its CMakeLists.txt too
+    # module's build reads test/ sources and its CMakeLists.txt too. The
+    # module's code is mostly in its shared libraries, which ns-3 relinks
+    # without relinking the executables that load them: the newest of the
+    # binary and those libraries is what the build made last.
     if [ -d "$mpi_tree/contrib/vpn/" ]; then
         _v=$mpi_tree/contrib/vpn
+        _ref=$(ls -t "$mpi_bin" "$mpi_tree"/build/lib/libns3*-vpn*.so 2>/dev/null | head -n 1 || true)
         _n=$(find -L "$_v/model" "$_v/helper" "$_v/examples" "$_v/test" "$_v/CMakeLists.txt" \
              -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name CMakeLists.txt \) \
-             -newer "$mpi_bin" 2>/dev/null | head -n 3 || true) # (find may get SIGPIPE)
+             -newer "${_ref:-$mpi_bin}" 2>/dev/null | head -n 3 || true) # (find may get SIGPIPE)
         if [ -n "$_n" ]; then
             mpi_tree_why="$mpi_bin is older than the module's sources ($(echo $_n) ...): rebuild it
   (./scripts/intree --mpi, or cmake --build $mpi_tree/cmake-cache --target getvpn-mpls-any2any)"
