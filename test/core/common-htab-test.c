@@ -4,8 +4,8 @@
  * with one home slot (a long probe run, also wrapping past the table's
  * end, other keys' homes inside it), deletions at the head, middle and
  * tail of those runs (backward shift: no hole, no entry lost, nothing
- * moved before its home), one key holding many values, 64-bit keys equal
- * in their low half, random operations against a brute-force model with
+ * moved before its home), one key holding many values, keys differing
+ * in their top bit only, random operations against a brute-force model with
  * the table's invariant checked throughout, and growth or reset refused by
  * the injected allocator leaving the table byte for byte as it was.
  */
@@ -19,9 +19,9 @@
 #include "test-util.h"
 
 /* count keys whose home in a table of n slots is home, the first after `after` */
-static void keys_at(uint64_t *out, size_t count, size_t home, size_t n, uint64_t after)
+static void keys_at(uint32_t *out, size_t count, size_t home, size_t n, uint32_t after)
 {
-    uint64_t k = after;
+    uint32_t k = after;
     for (size_t i = 0; i < count;)
         if (vpn_htab_home(++k, n) == home)
             out[i++] = k;
@@ -51,7 +51,7 @@ static void assert_sound(const vpn_htab *h)
     assert_true(2 * h->used <= h->n);
 }
 
-static size_t slot_of(const vpn_htab *h, uint64_t key, uint32_t val)
+static size_t slot_of(const vpn_htab *h, uint32_t key, uint32_t val)
 {
     const vpn_htab_ent *e = vpn_htab_find_pair(h, key, val);
     return e ? (size_t)(e - h->t) : SIZE_MAX;
@@ -62,7 +62,7 @@ static size_t slot_of(const vpn_htab *h, uint64_t key, uint32_t val)
 static void collisions_at(size_t home)
 {
     vpn_htab h = {0};
-    uint64_t k[24], in[2];
+    uint32_t k[24], in[2];
 
     keys_at(k, 24, home, 64, 0);
     keys_at(in, 1, (home + 3) & 63, 64, 0);
@@ -88,7 +88,7 @@ static void collisions_at(size_t home)
     assert_true(vpn_htab_del(&h, in[1], 201));
     assert_false(vpn_htab_del(&h, k[11], 111));
     assert_false(vpn_htab_del(&h, k[5], 999)); /* that key, another value */
-    assert_false(vpn_htab_del(&h, in[0] + (1ull << 40), 200));
+    assert_false(vpn_htab_del(&h, in[0] ^ 0x80000000u, 200));
     assert_sound(&h);
     assert_int_equal(h.used, 23);
     for (size_t i = 0; i < 24; i++) {
@@ -130,7 +130,7 @@ static void test_htab_collisions_wrap(void **state)
 static void test_htab_shift_across_end(void **state)
 {
     vpn_htab h = {0};
-    uint64_t a[2], c, d;
+    uint32_t a[2], c, d;
     (void)state;
     keys_at(a, 2, 62, 64, 0);
     keys_at(&c, 1, 0, 64, 0);
@@ -164,7 +164,7 @@ static bool keep_odd(void *user, uint32_t val)
 static void test_htab_multimap(void **state)
 {
     vpn_htab h = {0};
-    uint64_t k, other;
+    uint32_t k, other;
     uint32_t out[40];
     unsigned asked = 0;
     (void)state;
@@ -195,8 +195,8 @@ static void test_htab_multimap(void **state)
     vpn_htab_free(&h);
 }
 
-/* Keys equal in their low 32 bits are different keys; value 0 is refused;
- * an empty table answers everything with nothing. */
+/* Keys one bit apart in their top bit are different keys (and key 0 is a
+ * key); value 0 is refused; an empty table answers everything with nothing. */
 static void test_htab_keys_and_values(void **state)
 {
     vpn_htab h = {0};
@@ -209,14 +209,17 @@ static void test_htab_keys_and_values(void **state)
     assert_int_equal(vpn_htab_put(&h, 5, 1), VPN_ERR_NOSPACE); /* no table yet */
     assert_int_equal(vpn_htab_reserve(&h, NULL, 1), 0);
     assert_int_equal(vpn_htab_put(&h, 5, 0), VPN_ERR_INVAL);
-    assert_int_equal(vpn_htab_put(&h, 0x12345678ull, 1), 0);
-    assert_int_equal(vpn_htab_put(&h, 0xabcd000012345678ull, 2), 0);
+    assert_int_equal(vpn_htab_put(&h, 0x12345678u, 1), 0);
+    assert_int_equal(vpn_htab_put(&h, 0x92345678u, 2), 0);
     assert_int_equal(vpn_htab_put(&h, 0, 3), 0); /* key 0 is a key like any other */
-    assert_int_equal(vpn_htab_find(&h, 0x12345678ull)->val, 1);
-    assert_int_equal(vpn_htab_find(&h, 0xabcd000012345678ull)->val, 2);
+    assert_int_equal(vpn_htab_put(&h, UINT32_MAX, 4), 0);
+    assert_int_equal(vpn_htab_find(&h, UINT32_MAX)->val, 4);
+    assert_int_equal(vpn_htab_find(&h, 0x12345678u)->val, 1);
+    assert_int_equal(vpn_htab_find(&h, 0x92345678u)->val, 2);
     assert_int_equal(vpn_htab_find(&h, 0)->val, 3);
-    assert_null(vpn_htab_find(&h, 0xabcd000112345678ull));
-    assert_int_equal(h.used, 3);
+    assert_null(vpn_htab_find(&h, 0x12345679u));
+    assert_int_equal(h.used, 4);
+    assert_int_equal(sizeof(vpn_htab_ent), 8); /* as htab.h says: 8 octets a slot */
     vpn_htab_free(&h);
 }
 
@@ -228,7 +231,7 @@ static void test_htab_growth_refused(void **state)
     tu_switch g = {0};
     vpn_alloc a = {.allow = tu_switch_allow, .user = &g};
     vpn_htab h = {0};
-    uint64_t run[10];
+    uint32_t run[10];
     vpn_htab_ent copy[64];
     (void)state;
     keys_at(run, 10, 30, 64, 1000);
@@ -292,15 +295,15 @@ static void random_against_model(bool refill)
     memset(key_of, 0, sizeof key_of);
     for (int op = 0; op < 40000; op++) {
         uint32_t v;
-        uint64_t key;
+        uint32_t key;
         r ^= r << 13;
         r ^= r >> 7;
         r ^= r << 17;
         v = 1 + (uint32_t)(r % (op < 20000 ? UNIVERSE : UNIVERSE / 4));
-        /* keys spread over all 64 bits, few enough that keys repeat */
-        key = ((r >> 32) % KEYS) * 0x9e3779b97f4a7c15ull;
+        /* keys spread over all 32 bits, few enough that keys repeat */
+        key = (uint32_t)((r >> 32) % KEYS) * 2654435761u;
         if (key_of[v] && (r >> 61) % 2) {
-            assert_true(vpn_htab_del(&h, key_of[v] - 1, v));
+            assert_true(vpn_htab_del(&h, (uint32_t)(key_of[v] - 1), v));
             key_of[v] = 0;
             n--;
             dels++;
@@ -311,7 +314,7 @@ static void random_against_model(bool refill)
                     assert_int_equal(vpn_htab_reset(&h, NULL, 2 * (n + 1)), 0);
                     for (uint32_t w = 1; w <= UNIVERSE; w++)
                         if (key_of[w])
-                            assert_int_equal(vpn_htab_put(&h, key_of[w] - 1, w), 0);
+                            assert_int_equal(vpn_htab_put(&h, (uint32_t)(key_of[w] - 1), w), 0);
                 } else {
                     assert_int_equal(vpn_htab_reserve(&h, NULL, h.used + 1), 0);
                 }
@@ -319,7 +322,7 @@ static void random_against_model(bool refill)
                 grows++;
             }
             assert_int_equal(rc, 0);
-            key_of[v] = key + 1;
+            key_of[v] = (uint64_t)key + 1;
             n++;
         }
         if (n > max_n)
@@ -329,17 +332,17 @@ static void random_against_model(bool refill)
             assert_sound(&h);
             for (uint32_t w = 1; w <= UNIVERSE; w++)
                 if (key_of[w])
-                    assert_non_null(vpn_htab_find_pair(&h, key_of[w] - 1, w));
-            for (uint64_t kk = 0; kk < KEYS; kk += 7) {
-                uint64_t kv = kk * 0x9e3779b97f4a7c15ull;
+                    assert_non_null(vpn_htab_find_pair(&h, (uint32_t)(key_of[w] - 1), w));
+            for (uint32_t kk = 0; kk < KEYS; kk += 7) {
+                uint32_t kv = kk * 2654435761u;
                 size_t m = 0;
                 uint32_t out[64];
                 for (uint32_t w = 1; w <= UNIVERSE; w++)
-                    m += key_of[w] == kv + 1;
+                    m += key_of[w] == (uint64_t)kv + 1;
                 assert_true(m <= 64);
                 assert_int_equal(vpn_htab_get(&h, kv, out, 64), m);
                 for (size_t i = 0; i < m; i++)
-                    assert_int_equal(key_of[out[i]], kv + 1);
+                    assert_int_equal(key_of[out[i]], (uint64_t)kv + 1);
             }
         }
     }

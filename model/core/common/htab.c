@@ -5,18 +5,18 @@
 
 #include "common/vpn-err.h"
 
-size_t vpn_htab_home(uint64_t key, size_t n)
+size_t vpn_htab_home(uint32_t key, size_t n)
 {
     /* Fibonacci hashing: handles and SPIs that count up or share low bits
      * spread over the table */
-    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ull;
     h ^= h >> 29;
     return (size_t)h & (n - 1);
 }
 
 /* The slot holding (key, val), or the free slot ending key's run (the
  * table is never full: at most half used). */
-static vpn_htab_ent *slot(const vpn_htab *h, uint64_t key, uint32_t val)
+static vpn_htab_ent *slot(const vpn_htab *h, uint32_t key, uint32_t val)
 {
     size_t mask = h->n - 1;
 
@@ -25,7 +25,7 @@ static vpn_htab_ent *slot(const vpn_htab *h, uint64_t key, uint32_t val)
             return &h->t[i];
 }
 
-vpn_htab_ent *vpn_htab_find_pair(const vpn_htab *h, uint64_t key, uint32_t val)
+vpn_htab_ent *vpn_htab_find_pair(const vpn_htab *h, uint32_t key, uint32_t val)
 {
     vpn_htab_ent *e;
 
@@ -35,7 +35,7 @@ vpn_htab_ent *vpn_htab_find_pair(const vpn_htab *h, uint64_t key, uint32_t val)
     return e->val ? e : NULL;
 }
 
-vpn_htab_ent *vpn_htab_find(const vpn_htab *h, uint64_t key)
+vpn_htab_ent *vpn_htab_find(const vpn_htab *h, uint32_t key)
 {
     size_t mask = h->n - 1;
 
@@ -47,7 +47,7 @@ vpn_htab_ent *vpn_htab_find(const vpn_htab *h, uint64_t key)
     return NULL;
 }
 
-int vpn_htab_put(vpn_htab *h, uint64_t key, uint32_t val)
+int vpn_htab_put(vpn_htab *h, uint32_t key, uint32_t val)
 {
     vpn_htab_ent *e;
 
@@ -143,7 +143,7 @@ void vpn_htab_remove(vpn_htab *h, vpn_htab_ent *e)
     }
 }
 
-bool vpn_htab_del(vpn_htab *h, uint64_t key, uint32_t val)
+bool vpn_htab_del(vpn_htab *h, uint32_t key, uint32_t val)
 {
     vpn_htab_ent *e = vpn_htab_find_pair(h, key, val);
 
@@ -153,7 +153,7 @@ bool vpn_htab_del(vpn_htab *h, uint64_t key, uint32_t val)
     return true;
 }
 
-size_t vpn_htab_get(const vpn_htab *h, uint64_t key, uint32_t *out, size_t cap)
+size_t vpn_htab_get(const vpn_htab *h, uint32_t key, uint32_t *out, size_t cap)
 {
     size_t n = 0, mask = h->n - 1;
 
@@ -168,7 +168,7 @@ size_t vpn_htab_get(const vpn_htab *h, uint64_t key, uint32_t *out, size_t cap)
     return n;
 }
 
-size_t vpn_htab_prune(vpn_htab *h, uint64_t key, bool (*keep)(void *user, uint32_t val), void *user)
+size_t vpn_htab_prune(vpn_htab *h, uint32_t key, bool (*keep)(void *user, uint32_t val), void *user)
 {
     size_t n = 0, mask = h->n - 1;
 
