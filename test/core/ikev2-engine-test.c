@@ -1321,12 +1321,12 @@ static void spi_child(tp_net *n, spi_rng *r, unsigned k, size_t n1, const uint32
  * use is never handed out again, at the initiator (CREATE_CHILD_SA offer)
  * or the responder (its answer): forced draws of an SPI in use (and of a
  * reserved one, below 256) are skipped. An SPI whose child went, by a
- * CHILD rekey, a Delete or the IKE SA's deletion, is free again: forced,
- * it is taken.
+ * CHILD rekey, a Delete or the IKE SA's deletion, or that the responder
+ * drew for a CHILD_SA it then refused, is free again: forced, it is taken.
  */
 static void test_child_spi_unique_and_released(void **state)
 {
-    const uint32_t x1 = 0x51000001u, y1 = 0x52000001u, a2 = 0x51000002u, b2 = 0x52000002u;
+    const uint32_t x1 = 0x51000001u, y1 = 0x52000001u, a2 = 0x51000002u, b2 = 0x52000002u, s9 = 0x52000009u;
     spi_rng r[2];
     tp_net n;
     uint32_t a1, b1;
@@ -1368,6 +1368,20 @@ static void test_child_spi_unique_and_released(void **state)
     assert_false(child_with_spi(&n, 0, x1) || child_with_spi(&n, 1, y1));
     spi_child(&n, r, 3, 2, (uint32_t[]){a2, x1}, 2, (uint32_t[]){b2, y1}, x1, y1);
     assert_int_equal(children(&n, 0), 3);
+
+    /* a CHILD_SA R2 refuses (selectors outside its policies): the SPI it
+     * drew for it is free again */
+    {
+        vpn_ikev2_policy bad = ts_policy("10.9.0.0/24", "10.8.0.0/24", 0, 99);
+        spi_force(&r[0], 0, NULL);
+        spi_force(&r[1], 1, (uint32_t[]){s9});
+        assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, tp_sa_id(&n, 0), &bad), 0);
+        tp_run_for(&n, 2);
+        assert_int_equal(r[1].at, 1);
+        assert_int_equal(children(&n, 1), 3);
+        assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_FAILED), 1);
+    }
+    spi_child(&n, r, 4, 0, NULL, 1, (uint32_t[]){s9}, 0, s9);
 
     /* the IKE SA deleted: every SPI of its children is free again */
     assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);

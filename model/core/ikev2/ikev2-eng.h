@@ -566,6 +566,9 @@ void ikev2_buf_free(ikev2_buf *b);
  * in ctx->spis. The RNG's error, or VPN_ERR_CRYPTO after 64 draws that
  * were all reserved or in use. */
 int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi);
+/* An SPI from ikev2_new_child_spi that sa will not use after all (no
+ * CHILD_SA was made with it): free again, unless sa holds it elsewhere. */
+void ikev2_spi_release(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint32_t spi);
 
 /* ---- policy (ikev2-policy.c) ------------------------------------------------ */
 

@@ -706,7 +706,7 @@ static void spi_keep(vpn_ikev2_ctx *ctx, uint32_t spi)
 /* spi is sa's no more: out of the table unless sa still holds it elsewhere
  * (the child installed from a request still in sa->req, say). An SPI is
  * only ever in one SA: an IKE rekey moves the children wholesale. */
-static void spi_release(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint32_t spi)
+void ikev2_spi_release(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint32_t spi)
 {
     if (spi && !sa_holds_spi(sa, spi))
         (void)vpn_htab_del(&ctx->spis, spi, 1);
@@ -724,7 +724,7 @@ void ikev2_child_remove(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c)
     memmove(&sa->child[i], &sa->child[i + 1], (sa->n_child - i - 1) * sizeof *c);
     sa->n_child--;
     OPENSSL_cleanse(&sa->child[sa->n_child], sizeof *c);
-    spi_release(ctx, sa, spi);
+    ikev2_spi_release(ctx, sa, spi);
 }
 
 int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi)
