@@ -667,7 +667,9 @@ static void spi_put_fn(void *user, uint32_t spi)
 }
 
 /* Refills ctx->spis from the SPIs in use (every SA's, dead or not: a dead
- * SA's SPIs stay taken until it is freed), with room for as many again.
+ * SA's SPIs stay taken until it is freed), with room for as many again and
+ * at least one per SA more: a refill walks every SA, so as many SPIs as
+ * there are SAs are handed out before the next one (amortised O(1)).
  * 0 or VPN_ERR_NOMEM (the table as it was). */
 static int spis_rebuild(vpn_ikev2_ctx *ctx)
 {
@@ -676,7 +678,7 @@ static int spis_rebuild(vpn_ikev2_ctx *ctx)
 
     for (size_t i = 0; i < ctx->n_sa; i++)
         sa_spis(ctx->sa[i], spi_count_fn, &count);
-    if ((rc = vpn_htab_reset(&ctx->spis, &ctx->params.alloc, 2 * (count + 1))) != 0)
+    if ((rc = vpn_htab_reset(&ctx->spis, &ctx->params.alloc, 2 * (count > ctx->n_sa ? count : ctx->n_sa) + 2)) != 0)
         return rc;
     for (size_t i = 0; i < ctx->n_sa; i++)
         sa_spis(ctx->sa[i], spi_put_fn, &ctx->spis);
