@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/htab.h"
 #include "common/wire.h"
 #include "ikev2/ikev2-ts.h"
 #include "ikev2-pair.h"
@@ -1121,8 +1122,8 @@ static void test_initial_contact_interleaved(void **state)
 }
 
 /* An allocator gate that refuses the first request for a table of 64
- * slots of 8 octets (the identity index's first, ikev2-ridx.c, asked at the
- * first IKE_AUTH) and counts them all. */
+ * slots (common/htab.h; the identity index's first, ikev2-ridx.c, asked at
+ * the first IKE_AUTH) and counts them all. */
 typedef struct ridx_gate {
     unsigned asked, refused;
 } ridx_gate;
@@ -1130,7 +1131,7 @@ typedef struct ridx_gate {
 static bool ridx_gate_allow(void *user, size_t size)
 {
     ridx_gate *g = user;
-    if (size != 64 * 8)
+    if (size != 64 * sizeof(vpn_htab_ent))
         return true;
     g->asked++;
     if (g->refused)
@@ -1167,15 +1168,16 @@ static void test_peer_index_retried_after_refusal(void **state)
     assert_one_pair(&n);
     assert_int_equal(g.refused, 1);
     /* the refused table, the same asked again by the lookups after that
-     * IKE_AUTH, and the CHILD_SA index's first table (ikev2-cidx.c, the
-     * same size); without the retry only two */
-    assert_int_equal(g.asked, 3);
+     * IKE_AUTH, and the first tables of the CHILD_SA index (ikev2-cidx.c)
+     * and of the inbound SPIs (ctx->spis), the same size; without the
+     * retry only three */
+    assert_int_equal(g.asked, 4);
     restart_node(&n, 0, "R1");
     initiate(&n, &pa);
     tp_run_for(&n, 2);
     assert_one_pair(&n);
     assert_int_equal(initial_contact_downs(&n.node[1]), 1);
-    assert_int_equal(g.asked, 3); /* the index whole again: nothing more asked */
+    assert_int_equal(g.asked, 4); /* the index whole again: nothing more asked */
     tp_free(&n);
 }
 
@@ -1219,6 +1221,235 @@ static void test_queued_delete_retried_on_deadline(void **state)
     tp_free(&n);
 }
 
+/* ---- inbound CHILD_SA SPIs: unique in a context, free again when released ---- */
+
+/* An RNG handing out queued values for 4-octet draws (the engine draws 4
+ * octets for a CHILD_SA SPI only) and the node's DRBG for everything else. */
+typedef struct spi_rng {
+    vpn_drbg *d;
+    uint32_t q[8];
+    size_t n, at;
+} spi_rng;
+
+static int spi_rng_fill(void *user, uint8_t *out, size_t len)
+{
+    spi_rng *r = user;
+    if (len == 4 && r->at < r->n) {
+        vpn_store32(out, r->q[r->at++]);
+        return 0;
+    }
+    return vpn_drbg_generate(r->d, out, len);
+}
+
+static void spi_force(spi_rng *r, size_t n, const uint32_t *v)
+{
+    assert_true(n <= 8);
+    if (n)
+        memcpy(r->q, v, n * sizeof *v);
+    r->n = n;
+    r->at = 0;
+}
+
+/* R1 (node 0) and R2 (node 1) drawing from r[0] and r[1]; R2's allocator
+ * is allow (NULL: none); R2 takes GRE and 10.2.0.0/16 <-> 10.1.0.0/16. */
+static void spi_setup(tp_net *n, spi_rng *r, vpn_alloc_allow_fn allow, void *user)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    char *t[2] = {make_conf(&a), make_conf(&b)};
+    vpn_ikev2_policy pb = gre_policy("192.0.2.2", "192.0.2.1", 9), pb2 = ts_policy("10.2.0.0/16", "10.1.0.0/16", 0, 22);
+    vpn_ikev2_params p;
+
+    tp_init(n);
+    for (int i = 0; i < 2; i++) {
+        tp_node *nd = tp_prepare(n, t[i], i ? "192.0.2.2" : "192.0.2.1", i ? "R2" : "R1", &p);
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].d = &nd->drbg;
+        p.rng.fill = spi_rng_fill;
+        p.rng.ctx = &r[i];
+        if (i == 1) {
+            p.alloc.allow = allow;
+            p.alloc.user = user;
+        }
+        assert_int_equal(vpn_ikev2_ctx_new(&nd->ctx, &p), 0);
+        free(t[i]);
+    }
+    assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &pb), 0);
+    assert_int_equal(vpn_ikev2_policy_add(n->node[1].ctx, &pb2), 0);
+}
+
+/* The id of the CHILD_SA of node's first IKE SA whose inbound SPI is spi, 0 if none. */
+static uint32_t child_with_spi(tp_net *n, int node, uint32_t spi)
+{
+    vpn_ikev2_child_state c;
+    for (size_t k = 0; vpn_ikev2_child_get(n->node[node].ctx, tp_sa_id(n, node), k, &c) == 0; k++)
+        if (c.info.spi_in == spi)
+            return c.info.id;
+    return 0;
+}
+
+static size_t children(tp_net *n, int node)
+{
+    vpn_ikev2_sa_info i;
+    assert_int_equal(vpn_ikev2_sa_get(n->node[node].ctx, 0, &i), 0);
+    return i.n_children;
+}
+
+/* R1 asks for a CHILD_SA of 10.1.k.0/24 <-> 10.2.k.0/24, SPIs drawn from
+ * what is forced at either end (all of it must be drawn), and it comes up
+ * with SPIs want1 at R1 (0: any), want2 at R2. */
+static void spi_child(tp_net *n, spi_rng *r, unsigned k, size_t n1, const uint32_t *f1, size_t n2,
+                      const uint32_t *f2, uint32_t want1, uint32_t want2)
+{
+    char l[32], rm[32];
+    vpn_ikev2_policy pol;
+    snprintf(l, sizeof l, "10.1.%u.0/24", k);
+    snprintf(rm, sizeof rm, "10.2.%u.0/24", k);
+    pol = ts_policy(l, rm, 0, 100 + k);
+    spi_force(&r[0], n1, f1);
+    spi_force(&r[1], n2, f2);
+    assert_int_equal(vpn_ikev2_child_create(n->node[0].ctx, n->now, tp_sa_id(n, 0), &pol), 0);
+    tp_run_for(n, 2);
+    assert_int_equal(r[0].at, n1);
+    assert_int_equal(r[1].at, n2);
+    assert_true(want1 == 0 || child_with_spi(n, 0, want1) != 0); /* 0: R1's not looked at */
+    assert_true(child_with_spi(n, 1, want2) != 0);
+}
+
+/*
+ * ikev2_new_child_spi keeps the SPIs it handed out in a table (ctx->spis)
+ * instead of walking every SA's children per new SPI (issue 14). An SPI in
+ * use is never handed out again, at the initiator (CREATE_CHILD_SA offer)
+ * or the responder (its answer): forced draws of an SPI in use (and of a
+ * reserved one, below 256) are skipped. An SPI whose child went, by a
+ * CHILD rekey, a Delete or the IKE SA's deletion, or that the responder
+ * drew for a CHILD_SA it then refused, is free again: forced, it is taken.
+ */
+static void test_child_spi_unique_and_released(void **state)
+{
+    const uint32_t x1 = 0x51000001u, y1 = 0x52000001u, a2 = 0x51000002u, b2 = 0x52000002u, s9 = 0x52000009u;
+    spi_rng r[2];
+    tp_net n;
+    uint32_t a1, b1;
+    (void)state;
+
+    spi_setup(&n, r, NULL, NULL);
+    {
+        vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7);
+        initiate(&n, &pa);
+    }
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    a1 = tp_child(&n, 0, 0).info.spi_in;
+    b1 = tp_child(&n, 1, 0).info.spi_in;
+
+    /* in use at that end: skipped (the other end's SPI is fine to take) */
+    spi_child(&n, r, 1, 3, (uint32_t[]){a1, 7, x1}, 3, (uint32_t[]){b1, 255, y1}, x1, y1);
+    assert_int_equal(children(&n, 0), 2);
+    assert_int_equal(children(&n, 1), 2);
+    assert_true(child_with_spi(&n, 0, a1) && child_with_spi(&n, 1, b1));
+
+    /* CHILD rekey of the first pair: the new one skips the second's SPIs,
+     * the old pair goes */
+    spi_force(&r[0], 2, (uint32_t[]){x1, a2});
+    spi_force(&r[1], 2, (uint32_t[]){y1, b2});
+    assert_int_equal(vpn_ikev2_child_rekey(n.node[0].ctx, n.now, child_with_spi(&n, 0, a1)), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(r[0].at, 2);
+    assert_int_equal(r[1].at, 2);
+    assert_true(child_with_spi(&n, 0, a2) && child_with_spi(&n, 1, b2));
+    assert_false(child_with_spi(&n, 0, a1) || child_with_spi(&n, 1, b1));
+
+    /* the rekeyed pair's SPIs are free again */
+    spi_child(&n, r, 2, 1, (uint32_t[]){a1}, 1, (uint32_t[]){b1}, a1, b1);
+
+    /* a Delete frees the second pair's */
+    assert_int_equal(vpn_ikev2_child_delete(n.node[0].ctx, n.now, child_with_spi(&n, 0, x1)), 0);
+    tp_run_for(&n, 2);
+    assert_false(child_with_spi(&n, 0, x1) || child_with_spi(&n, 1, y1));
+    spi_child(&n, r, 3, 2, (uint32_t[]){a2, x1}, 2, (uint32_t[]){b2, y1}, x1, y1);
+    assert_int_equal(children(&n, 0), 3);
+
+    /* a CHILD_SA R2 refuses (selectors outside its policies): the SPI it
+     * drew for it is free again */
+    {
+        vpn_ikev2_policy bad = ts_policy("10.9.0.0/24", "10.8.0.0/24", 0, 99);
+        spi_force(&r[0], 0, NULL);
+        spi_force(&r[1], 1, (uint32_t[]){s9});
+        assert_int_equal(vpn_ikev2_child_create(n.node[0].ctx, n.now, tp_sa_id(&n, 0), &bad), 0);
+        tp_run_for(&n, 2);
+        assert_int_equal(r[1].at, 1);
+        assert_int_equal(children(&n, 1), 3);
+        assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_FAILED), 1);
+    }
+    spi_child(&n, r, 4, 0, NULL, 1, (uint32_t[]){s9}, 0, s9);
+
+    /* the IKE SA deleted: every SPI of its children is free again */
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, tp_sa_id(&n, 0)), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    spi_force(&r[0], 1, (uint32_t[]){a2});
+    spi_force(&r[1], 1, (uint32_t[]){b2});
+    {
+        vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7);
+        initiate(&n, &pa);
+    }
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    assert_int_equal(r[0].at, 1);
+    assert_int_equal(r[1].at, 1);
+    assert_int_equal(tp_child(&n, 0, 0).info.spi_in, a2);
+    assert_int_equal(tp_child(&n, 1, 0).info.spi_in, b2);
+    assert_int_equal(n.node[0].log.errors, 0);
+    assert_int_equal(n.node[1].log.errors, 0);
+    tp_free(&n);
+}
+
+/* An allocator gate refusing every table of 64 slots (common/htab.h: the
+ * first of the SPI, identity and CHILD_SA indexes) while on. */
+typedef struct table_gate {
+    bool on;
+    unsigned refused;
+} table_gate;
+
+static bool table_gate_allow(void *user, size_t size)
+{
+    table_gate *g = user;
+    if (!g->on || size != 64 * sizeof(vpn_htab_ent))
+        return true;
+    g->refused++;
+    return false;
+}
+
+/* With R2's SPI table refused, the SPIs it hands out are in no table: the
+ * check walks its SAs then, and an SPI in use is still skipped; memory
+ * back, the table is refilled from the SPIs in use and checked again. */
+static void test_child_spi_unique_without_table(void **state)
+{
+    const uint32_t y1 = 0x52000001u, z1 = 0x52000003u;
+    table_gate g = {.on = true};
+    spi_rng r[2];
+    tp_net n;
+    uint32_t b1;
+    (void)state;
+
+    spi_setup(&n, r, table_gate_allow, &g);
+    {
+        vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7);
+        initiate(&n, &pa);
+    }
+    tp_run_for(&n, 2);
+    assert_one_pair(&n);
+    assert_true(g.refused >= 1);
+    b1 = tp_child(&n, 1, 0).info.spi_in;
+    spi_child(&n, r, 1, 0, NULL, 2, (uint32_t[]){b1, y1}, 0, y1);
+    g.on = false;
+    spi_child(&n, r, 2, 0, NULL, 3, (uint32_t[]){y1, b1, z1}, 0, z1);
+    spi_child(&n, r, 3, 0, NULL, 4, (uint32_t[]){b1, y1, z1, z1 + 1}, 0, z1 + 1);
+    assert_int_equal(children(&n, 1), 4);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1251,6 +1482,8 @@ int main(void)
         cmocka_unit_test(test_initial_contact_interleaved),
         cmocka_unit_test(test_peer_index_retried_after_refusal),
         cmocka_unit_test(test_queued_delete_retried_on_deadline),
+        cmocka_unit_test(test_child_spi_unique_and_released),
+        cmocka_unit_test(test_child_spi_unique_without_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

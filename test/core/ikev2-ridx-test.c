@@ -50,18 +50,18 @@ static void forced_run(size_t home)
     uint32_t ids[6] = {11, 12, 13, 14, 15, 16}, rest[5] = {11, 12, 14, 15, 16};
 
     assert_int_equal(ikev2_ridx_reset(&x, NULL, 0), 0);
-    assert_int_equal(x.n, 64);
+    assert_int_equal(x.h.n, 64);
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(ikev2_ridx_put(&x, k, ids[i]), 0);
     assert_int_equal(ikev2_ridx_put(&x, in2, 21), 0);
     assert_int_equal(ikev2_ridx_put(&x, in5, 22), 0);
     assert_int_equal(ikev2_ridx_put(&x, k, 13), 0); /* already there: nothing */
-    assert_int_equal(x.used, 8);
+    assert_int_equal(x.h.used, 8);
     /* the six sit one after another from the home slot, the others after them */
     for (size_t i = 0; i < 6; i++)
-        assert_int_equal(x.t[(home + i) & 63].sa_id, ids[i]);
-    assert_int_equal(x.t[(home + 6) & 63].sa_id, 21);
-    assert_int_equal(x.t[(home + 7) & 63].sa_id, 22);
+        assert_int_equal(x.h.t[(home + i) & 63].val, ids[i]);
+    assert_int_equal(x.h.t[(home + 6) & 63].val, 21);
+    assert_int_equal(x.h.t[(home + 7) & 63].val, 22);
     assert_true(holds(&x, k, ids, 6));
     assert_true(holds(&x, in2, (uint32_t[]){21}, 1));
     assert_true(holds(&x, in5, (uint32_t[]){22}, 1));
@@ -70,17 +70,17 @@ static void forced_run(size_t home)
     ikev2_ridx_del(&x, k, 13);
     ikev2_ridx_del(&x, k, 13); /* gone: nothing */
     ikev2_ridx_del(&x, in2, 13); /* not under that key: nothing */
-    assert_int_equal(x.used, 7);
+    assert_int_equal(x.h.used, 7);
     assert_true(holds(&x, k, rest, 5));
     assert_true(holds(&x, in2, (uint32_t[]){21}, 1));
     assert_true(holds(&x, in5, (uint32_t[]){22}, 1));
-    assert_int_equal(x.t[(home + 7) & 63].sa_id, 0); /* no hole left inside the run */
+    assert_int_equal(x.h.t[(home + 7) & 63].val, 0); /* no hole left inside the run */
     ikev2_ridx_del(&x, k, 11);
     ikev2_ridx_del(&x, in2, 21);
     assert_true(holds(&x, k, rest + 1, 4));
     assert_true(holds(&x, in2, NULL, 0));
     assert_true(holds(&x, in5, (uint32_t[]){22}, 1));
-    assert_int_equal(x.used, 5);
+    assert_int_equal(x.h.used, 5);
     ikev2_ridx_free(&x);
 }
 
@@ -144,9 +144,9 @@ static void test_ridx_random_against_map(void **state)
             dels++;
         } else if (!key_of[id]) {
             if (ikev2_ridx_put(&x, key, id) == VPN_ERR_NOSPACE) {
-                assert_true(2 * (x.used + 1) > x.n);
+                assert_true(2 * (x.h.used + 1) > x.h.n);
                 assert_int_equal(ikev2_ridx_reset(&x, NULL, n + 1), 0);
-                assert_int_equal(x.used, 0);
+                assert_int_equal(x.h.used, 0);
                 for (uint32_t k = 1; k <= IDS; k++)
                     if (key_of[k])
                         assert_int_equal(ikev2_ridx_put(&x, key_of[k] - 1, k), 0);
@@ -158,8 +158,8 @@ static void test_ridx_random_against_map(void **state)
         }
         if (n > max_n)
             max_n = n;
-        assert_int_equal(x.used, n);
-        assert_true(2 * x.used <= x.n);
+        assert_int_equal(x.h.used, n);
+        assert_true(2 * x.h.used <= x.h.n);
         if (op % 211 == 0 || op > 29950) {
             /* every key holds exactly its handles */
             static uint32_t want[IDS];
@@ -185,15 +185,15 @@ static void test_ridx_reset_refused(void **state)
     ikev2_ridx x = {0};
     (void)state;
     assert_int_equal(ikev2_ridx_reset(&x, &a, 31), 0);
-    assert_int_equal(x.n, 128); /* room for 31 and as many again */
+    assert_int_equal(x.h.n, 128); /* room for 31 and as many again */
     for (uint32_t id = 1; id <= 64; id++)
         assert_int_equal(ikev2_ridx_put(&x, id % 9, id), 0);
     assert_int_equal(ikev2_ridx_put(&x, 3, 65), VPN_ERR_NOSPACE);
     g.refuse = true;
     assert_int_equal(ikev2_ridx_reset(&x, &a, 65), VPN_ERR_NOMEM);
     assert_int_equal(g.refused, 1);
-    assert_int_equal(x.n, 128);
-    assert_int_equal(x.used, 64);
+    assert_int_equal(x.h.n, 128);
+    assert_int_equal(x.h.used, 64);
     for (uint32_t key = 0; key < 9; key++) {
         uint32_t want[8];
         size_t m = 0;
@@ -232,7 +232,7 @@ static void test_ridx_prune(void **state)
         want_o[i] = 106 + 6 * i;
     assert_int_equal(ikev2_ridx_get(&x, k, want, 0), 24);
     assert_int_equal(ikev2_ridx_prune(&x, k, odd_live, NULL), 12);
-    assert_int_equal(x.used, 16);
+    assert_int_equal(x.h.used, 16);
     assert_true(holds(&x, k, want, 12));
     assert_true(holds(&x, other, want_o, 4));
     assert_int_equal(ikev2_ridx_prune(&x, key_at(3, 0), odd_live, NULL), 0);

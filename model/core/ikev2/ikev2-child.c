@@ -54,8 +54,10 @@ int ikev2_child_offer(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, size_t policy, uin
     if ((rc = ikev2_new_child_spi(ctx, &req->spi)) != 0)
         return rc;
     req->n_props = ikev2_esp_proposals(ctx->conf, pol->ipp, pfs_group, req->spi, req->props, IKEV2_PROPS_MAX);
-    if (req->n_props == 0)
+    if (req->n_props == 0) {
+        ikev2_spi_release(ctx, sa, req->spi); /* no offer made with it */
         return VPN_ERR_POLICY;
+    }
     if (like) {
         /* RFC 7296 2.8: a rekeyed CHILD_SA keeps its selectors */
         memcpy(req->tsi, like->ts_local, sizeof req->tsi);
@@ -259,6 +261,7 @@ uint16_t ikev2_child_accept(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const vpn_ikev2_ms
         }
         break;
     }
+    ikev2_spi_release(ctx, sa, spi); /* refused: no CHILD_SA will have it */
     return any_policy ? err : VPN_IKEV2_N_TS_UNACCEPTABLE;
 }
 

@@ -1,8 +1,8 @@
 /*
  * CHILD_SA id -> handle of the IKE SA holding it (issue 14): the data path
  * reports traffic per CHILD_SA id, and a hub holds thousands of IKE SAs.
- * Open addressing with linear probing: n slots, a power of two, at most
- * half used; deletion shifts the rest of a probe run back (no tombstones).
+ * A map in the common open-addressing table (common/htab.h: linear
+ * probing, at most half used, backward-shift deletion), key the child id.
  * The engine checks every hit against the SA it names, so the index can
  * only ever miss, never mislead: when it cannot grow (allocation refused)
  * the child is left out and `complete` turns false, which tells the caller
@@ -16,15 +16,10 @@
 #include <stdint.h>
 
 #include "common/alloc.h"
-
-typedef struct ikev2_child_ref {
-    uint32_t child_id; /* 0: free slot (CHILD_SA ids are never 0) */
-    uint32_t sa_id;
-} ikev2_child_ref;
+#include "common/htab.h"
 
 typedef struct ikev2_cidx {
-    ikev2_child_ref *t;
-    size_t n, used;
+    vpn_htab h;    /* key: a CHILD_SA id, value: its IKE SA's handle (never 0) */
     bool complete; /* every child put is in it (set true by the owner at start) */
 } ikev2_cidx;
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/dheap.h"
+#include "common/htab.h"
 #include "common/vpn-log.h"
 #include "conf/conf.h"
 #include "crypto/dh.h"
@@ -418,6 +419,18 @@ struct vpn_ikev2_ctx {
      * both-ends-initiated check look up a peer's SAs instead of walking
      * every SA per IKE_AUTH (issue 14: quadratic bring-up on a hub) */
     ikev2_ridx ridx;
+    /* our inbound CHILD_SA SPIs (RFC 4303 2.1: each names one SA here;
+     * key the SPI, value 1): every SPI ikev2_new_child_spi hands out goes
+     * in, a child's leaves when the child is removed or its SA freed, so
+     * the table holds every SPI in use and the uniqueness check is one
+     * probe, not a walk over every SA's children (issue 14: quadratic
+     * bring-up on a hub). SPIs dropped on paths that do not say so (an
+     * abandoned request's) only take room until the table, full, is
+     * refilled from the SPIs in use (spis_rebuild). spis_partial: that
+     * refill was refused (allocator), so a handed-out SPI may be missing:
+     * the walk decides until a refill succeeds. */
+    vpn_htab spis;
+    bool spis_partial;
     /* an SA was marked IKEV2_P_DEAD since the last sweep (ikev2_sa_mark_dead):
      * without one, sweep skips its walk over sa[] */
     bool sweep_due;
@@ -564,8 +577,13 @@ void ikev2_run_pending(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now);
 int ikev2_buf_set(vpn_ikev2_ctx *ctx, ikev2_buf *b, const uint8_t *p, size_t len);
 void ikev2_buf_free(ikev2_buf *b);
 
-/* Our next CHILD_SA SPI (random, nonzero, unused in this ctx). */
+/* Our next CHILD_SA SPI (random, at least 256, unused in this ctx), kept
+ * in ctx->spis. The RNG's error, or VPN_ERR_CRYPTO after 64 draws that
+ * were all reserved or in use. */
 int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi);
+/* An SPI from ikev2_new_child_spi that sa will not use after all (no
+ * CHILD_SA was made with it): free again, unless sa holds it elsewhere. */
+void ikev2_spi_release(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint32_t spi);
 
 /* ---- policy (ikev2-policy.c) ------------------------------------------------ */
 

@@ -258,6 +258,7 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
     free(ctx->spi_hash);
     ikev2_cidx_free(&ctx->cidx);
     ikev2_ridx_free(&ctx->ridx);
+    vpn_htab_free(&ctx->spis);
     free(ctx->ho_in);
     free(ctx->tm);
     for (size_t i = 0; i < ctx->n_pool; i++)
@@ -616,16 +617,116 @@ ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa)
     return c;
 }
 
+/* ---- our inbound CHILD_SA SPIs (ctx->spis) ------------------------------------------ */
+
+/* The SPIs sa holds: its children's, its requests' (in flight, parked) and,
+ * until the SA is up, the remote-access offer kept across EAP rounds (its
+ * SPI is in no request then); fn(user, spi) for each (zeros skipped; one
+ * SPI may come twice). */
+static void sa_spis(const ikev2_sa *sa, void (*fn)(void *user, uint32_t spi), void *user)
+{
+    for (size_t k = 0; k < sa->n_child; k++)
+        if (sa->child[k].spi_in)
+            fn(user, sa->child[k].spi_in);
+    if (sa->req.new_spi)
+        fn(user, sa->req.new_spi);
+    for (size_t k = 0; k < sa->n_park; k++)
+        if (sa->park[k].new_spi)
+            fn(user, sa->park[k].new_spi);
+    if (sa->ra_creq.spi && sa->phase < IKEV2_P_ESTABLISHED)
+        fn(user, sa->ra_creq.spi);
+}
+
+typedef struct spi_probe {
+    uint32_t spi;
+    bool found;
+} spi_probe;
+
+static void spi_probe_fn(void *user, uint32_t spi)
+{
+    spi_probe *p = user;
+    p->found = p->found || p->spi == spi;
+}
+
+static bool sa_holds_spi(const ikev2_sa *sa, uint32_t spi)
+{
+    spi_probe p = {spi, false};
+    sa_spis(sa, spi_probe_fn, &p);
+    return p.found;
+}
+
+static void spi_count_fn(void *user, uint32_t spi)
+{
+    (void)spi;
+    ++*(size_t *)user;
+}
+
+static void spi_put_fn(void *user, uint32_t spi)
+{
+    (void)vpn_htab_put(user, spi, 1); /* room: spis_rebuild sized it */
+}
+
+/* Refills ctx->spis from the SPIs in use (every SA's, dead or not: a dead
+ * SA's SPIs stay taken until it is freed), with room for as many again and
+ * at least one per SA more: a refill walks every SA, so as many SPIs as
+ * there are SAs are handed out before the next one (amortised O(1)).
+ * 0 or VPN_ERR_NOMEM (the table as it was). */
+static int spis_rebuild(vpn_ikev2_ctx *ctx)
+{
+    size_t count = 0;
+    int rc;
+
+    for (size_t i = 0; i < ctx->n_sa; i++)
+        sa_spis(ctx->sa[i], spi_count_fn, &count);
+    if ((rc = vpn_htab_reset(&ctx->spis, &ctx->params.alloc, 2 * (count > ctx->n_sa ? count : ctx->n_sa) + 2)) != 0)
+        return rc;
+    for (size_t i = 0; i < ctx->n_sa; i++)
+        sa_spis(ctx->sa[i], spi_put_fn, &ctx->spis);
+    return 0;
+}
+
+/* Whether spi is ours already (reserved or in use). */
+static bool spi_taken(const vpn_ikev2_ctx *ctx, uint32_t spi)
+{
+    if (!ctx->spis_partial)
+        return vpn_htab_find(&ctx->spis, spi) != NULL;
+    for (size_t i = 0; i < ctx->n_sa; i++)
+        if (sa_holds_spi(ctx->sa[i], spi))
+            return true;
+    return false;
+}
+
+/* Records spi as taken; a full table is refilled from the SPIs in use
+ * first (what was dropped unannounced goes then). Refused: spis_partial. */
+static void spi_keep(vpn_ikev2_ctx *ctx, uint32_t spi)
+{
+    if (!ctx->spis_partial && vpn_htab_put(&ctx->spis, spi, 1) == 0)
+        return;
+    ctx->spis_partial = spis_rebuild(ctx) != 0 || vpn_htab_put(&ctx->spis, spi, 1) != 0;
+}
+
+/* spi is sa's no more: out of the table unless sa still holds it elsewhere
+ * (the child installed from a request still in sa->req, say). An SPI is
+ * only ever in one SA: an IKE rekey moves the children wholesale. */
+void ikev2_spi_release(vpn_ikev2_ctx *ctx, const ikev2_sa *sa, uint32_t spi)
+{
+    if (spi && !sa_holds_spi(sa, spi))
+        (void)vpn_htab_del(&ctx->spis, spi, 1);
+}
+
 void ikev2_child_remove(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c)
 {
     size_t i = (size_t)(c - sa->child);
+    uint32_t spi;
     if (i >= sa->n_child)
         return;
+    spi = c->spi_in;
     cidx_del(ctx, c->id);
     child_wipe(c);
     memmove(&sa->child[i], &sa->child[i + 1], (sa->n_child - i - 1) * sizeof *c);
     sa->n_child--;
     OPENSSL_cleanse(&sa->child[sa->n_child], sizeof *c);
+    ikev2_spi_release(ctx, sa, spi);
 }
 
 int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi)
@@ -633,24 +734,16 @@ int ikev2_new_child_spi(vpn_ikev2_ctx *ctx, uint32_t *spi)
     for (int tries = 0; tries < 64; tries++) {
         uint8_t b[4];
         uint32_t v;
-        bool used = false;
         int rc = vpn_rng_bytes(&ctx->params.rng, b, 4);
         if (rc != 0)
             return rc;
         v = vpn_load32(b);
         /* RFC 4303 2.1: 1-255 are reserved; 0 is invalid. */
-        if (v < 256)
+        if (v < 256 || spi_taken(ctx, v))
             continue;
-        for (size_t i = 0; i < ctx->n_sa && !used; i++)
-            used = ikev2_child_by_spi_in(ctx->sa[i], v) != NULL ||
-                   ctx->sa[i]->req.new_spi == v;
-        for (size_t i = 0; i < ctx->n_sa && !used; i++)
-            for (size_t k = 0; k < ctx->sa[i]->n_park && !used; k++)
-                used = ctx->sa[i]->park[k].new_spi == v;
-        if (!used) {
-            *spi = v;
-            return 0;
-        }
+        spi_keep(ctx, v);
+        *spi = v;
+        return 0;
     }
     return VPN_ERR_CRYPTO;
 }
@@ -895,8 +988,11 @@ static void sweep(vpn_ikev2_ctx *ctx)
     ctx->sweep_due = false;
     for (size_t i = 0; i < ctx->n_sa; i++) {
         if (ctx->sa[i]->phase == IKEV2_P_DEAD) {
-            for (size_t k = 0; k < ctx->sa[i]->n_child; k++)
+            for (size_t k = 0; k < ctx->sa[i]->n_child; k++) {
                 cidx_del(ctx, ctx->sa[i]->child[k].id);
+                /* its SPIs are free again (children belong to one SA) */
+                (void)vpn_htab_del(&ctx->spis, ctx->sa[i]->child[k].spi_in, 1);
+            }
             sa_unindex(ctx, ctx->sa[i]);
             vpn_dheap_remove(&ctx->dl, ctx->sa[i]->dl_pos);
             ikev2_ra_release(ctx, ctx->sa[i]);

@@ -3,9 +3,9 @@
  * 2.4) and the both-ends-initiated check (ikev2_duplicate_check) look for
  * the other IKE SAs with the peer's identity each time an IKE SA comes up;
  * a walk over every SA made a hub's bring-up quadratic in its spokes.
- * A multimap: each entry is (key, sa_id), key a hash of the identity; open
- * addressing with linear probing from the key's home slot, n a power of
- * two, at most half used, backward-shift deletion (no tombstones).
+ * A multimap: each entry is (key, sa_id), key a hash of the identity, in
+ * the common open-addressing table (common/htab.h: linear probing, at most
+ * half used, backward-shift deletion).
  *
  * The caller checks every handle it gets against the SA it names, so an
  * entry can only be stale (the SA died or is gone), never misleading;
@@ -23,15 +23,10 @@
 #include <stdint.h>
 
 #include "common/alloc.h"
-
-typedef struct ikev2_ridx_ent {
-    uint32_t sa_id; /* 0: free slot (IKE SA handles are never 0) */
-    uint32_t key;
-} ikev2_ridx_ent;
+#include "common/htab.h"
 
 typedef struct ikev2_ridx {
-    ikev2_ridx_ent *t;
-    size_t n, used;
+    vpn_htab h;       /* key: an identity's key, value: an SA handle (never 0) */
     bool incomplete;  /* an SA was left out (zero, as a new context has it: none) */
     uint64_t seen;    /* the engine's SAs with ikev2_sa.seq below this were looked at */
 } ikev2_ridx;
