@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/wire.h"
+#include "ikev2/ikev2-eng.h" /* ikev2_reason_for */
 #include "ikev2/ikev2-ts.h"
 #include "ikev2-pair.h"
 
@@ -1219,6 +1220,37 @@ static void test_queued_delete_retried_on_deadline(void **state)
     tp_free(&n);
 }
 
+/* Why an exchange failed, from the error notify that ended it (the
+ * engine's one table, ikev2_reason_for). A KE or AUTH failure the peer
+ * names in its answer to a CHILD_SA request of ours is reported as such,
+ * as for IKE_SA_INIT, not as a generic peer error; no peer of this engine
+ * sends those in a CREATE_CHILD_SA answer (it offers one PFS group, the
+ * one its KE carries), hence the table itself. Our own refusals and the
+ * other columns are unchanged. */
+static void test_child_answer_error_reasons(void **state)
+{
+    static const struct {
+        uint16_t notify;
+        vpn_ikev2_reason init, child, refused;
+    } want[] = {
+        {VPN_IKEV2_N_INVALID_KE_PAYLOAD, VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_NO_PROPOSAL},
+        {VPN_IKEV2_N_AUTHENTICATION_FAILED, VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_R_PEER_AUTH_FAILED,
+         VPN_IKEV2_R_NO_PROPOSAL},
+        {VPN_IKEV2_N_NO_PROPOSAL_CHOSEN, VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL},
+        {VPN_IKEV2_N_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE,
+         VPN_IKEV2_R_TS_UNACCEPTABLE},
+        {VPN_IKEV2_N_INVALID_SYNTAX, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(ikev2_reason_for(want[i].notify, IKEV2_NF_INIT), want[i].init);
+        assert_int_equal(ikev2_reason_for(want[i].notify, IKEV2_NF_CHILD), want[i].child);
+        assert_int_equal(ikev2_reason_for(want[i].notify, IKEV2_NF_REFUSED), want[i].refused);
+    }
+    assert_string_equal(vpn_ikev2_reason_name(VPN_IKEV2_R_INVALID_KE), "invalid KE payload");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1251,6 +1283,7 @@ int main(void)
         cmocka_unit_test(test_initial_contact_interleaved),
         cmocka_unit_test(test_peer_index_retried_after_refusal),
         cmocka_unit_test(test_queued_delete_retried_on_deadline),
+        cmocka_unit_test(test_child_answer_error_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
