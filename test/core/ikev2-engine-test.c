@@ -367,6 +367,47 @@ static void test_invalid_ke_retry(void **state)
     tp_free(&n);
 }
 
+/* RFC 7296 1.3, 2.18: an IKE SA rekey refused with INVALID_KE_PAYLOAD
+ * naming a group we offer (here R2's proposal no longer has the SA's group
+ * 19: its configuration changed since IKE_SA_INIT) is asked again at once
+ * with a KE for that group, as IKE_SA_INIT does; before, R1 retried later
+ * with group 19 and was refused for as long as the SA lived. */
+static void test_ike_rekey_invalid_ke_retry(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia, ib;
+    vpn_conf_proposal *p2;
+    (void)state;
+
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.dh_group, VPN_DH_ECP_256);
+    /* R2's `crypto ikev2 proposal P1` now says `group 14` */
+    p2 = (vpn_conf_proposal *)vpn_conf_find_proposal(n.node[1].conf, "P1");
+    assert_non_null(p2);
+    p2->group[0] = VPN_DH_MODP_2048;
+    p2->n_group = 1;
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 5);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(tp_count_ev(&n.node[i], VPN_IKEV2_EV_IKE_REKEYED), 1);
+        assert_int_equal(tp_count_ev(&n.node[i], VPN_IKEV2_EV_FAILED), 0);
+        assert_int_equal(tp_count_ev(&n.node[i], VPN_IKEV2_EV_IKE_DOWN), 0);
+        assert_int_equal(vpn_ikev2_sa_count(n.node[i].ctx), 1);
+    }
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.dh_group, VPN_DH_MODP_2048);
+    assert_int_equal(ib.dh_group, VPN_DH_MODP_2048);
+    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+    assert_int_equal(ia.n_children, 1);
+    tp_free(&n);
+}
+
 /* A group the initiator did not offer: it gives up. */
 static void test_invalid_ke_unoffered(void **state)
 {
@@ -1268,6 +1309,7 @@ int main(void)
         cmocka_unit_test(test_identity_mismatch),
         cmocka_unit_test(test_invalid_ke_retry),
         cmocka_unit_test(test_invalid_ke_unoffered),
+        cmocka_unit_test(test_ike_rekey_invalid_ke_retry),
         cmocka_unit_test(test_cookie_challenge),
         cmocka_unit_test(test_nat_detection),
         cmocka_unit_test(test_nat_keepalive),

@@ -793,7 +793,6 @@ static int ike_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ike
         return VPN_ERR_STATE;
     /* RFC 7296 2.25.2: not while a CHILD_SA exchange of ours is open (we
      * have one request at a time, so there is none) */
-    (void)arg;
     ikev2_req_clear(sa);
     do {
         if ((rc = vpn_rng_bytes(&ctx->params.rng, x->new_ike_spi, 8)) != 0)
@@ -801,7 +800,9 @@ static int ike_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ike
     } while (ikev2_spi64(x->new_ike_spi) == 0);
     if ((rc = vpn_rng_bytes(&ctx->params.rng, x->nonce, IKEV2_NONCE_LEN)) != 0)
         return rc;
-    x->dh_group = sa->dh_group;
+    /* arg: the group to send a KE for, 0 for the SA's own; another one is
+     * the peer's answer to that (INVALID_KE_PAYLOAD, RFC 7296 1.3, 2.18) */
+    x->dh_group = arg ? (uint16_t)arg : sa->dh_group;
     if ((rc = vpn_dh_new(&x->dh, x->dh_group, &ctx->params.rng)) != 0)
         return rc;
     x->n_ike_props = ikev2_ike_offer(ctx->conf, &sa->local.addr, x->dh_group, x->ike_props, IKEV2_PROPS_MAX);
@@ -1151,6 +1152,35 @@ static bool refused_peer_survives(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now
     return true;
 }
 
+/*
+ * RFC 7296 1.3, 2.18: the peer refused our IKE SA rekey with
+ * INVALID_KE_PAYLOAD naming the group it wants (one we offer, say after
+ * its proposal changed): the rekey is asked again at once with a KE for
+ * that group, as IKE_SA_INIT does. Once per rekey (only a request that
+ * used the SA's own group is retried), so two peers cannot ping-pong.
+ * True if the request went again (or its failure was reported).
+ */
+static bool rekey_other_group(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const vpn_ikev2_msg *m)
+{
+    const vpn_ikev2_payload *p = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_INVALID_KE_PAYLOAD, NULL);
+    uint16_t want = p && p->u.notify.data.len == 2 ? vpn_load16(p->u.notify.data.ptr) : 0;
+    uint16_t sent = sa->req.dh_group;
+    int rc;
+
+    if (want == 0 || want == sent || sent != sa->dh_group || !ikev2_group_offered(ctx->conf, &sa->local.addr, want))
+        return false;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: the peer wants DH group %u for the rekey, not %u", sa->id, want, sent);
+    ikev2_req_clear(sa);
+    if ((rc = ike_rekey_build_i(ctx, sa, now, IKEV2_T_IKE_REKEY, want)) != 0) {
+        /* ours (RNG, memory): counted and reported; the SA stays, and
+         * its rekey is tried again later */
+        ikev2_req_clear(sa);
+        ikev2_internal_error_keep(ctx, sa, rc, "IKE SA rekey (another group)");
+        sa->rekey_at = now + RETRY_LATER_NS;
+    }
+    return true;
+}
+
 static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
 {
     const vpn_ikev2_msg *m = in->msg;
@@ -1175,7 +1205,7 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     if (!rekey_answer_ok(x, sa_pl, nr, ke, &acc, gir, &gir_len)) {
         const vpn_ikev2_payload *e = NULL;
         OPENSSL_cleanse(gir, sizeof gir);
-        if (refused_peer_survives(ctx, sa, now))
+        if (refused_peer_survives(ctx, sa, now) || rekey_other_group(ctx, sa, now, m))
             return;
         for (size_t i = 0; i < m->n && e == NULL; i++)
             if (m->pl[i].type == VPN_IKEV2_PL_NOTIFY && vpn_ikev2_notify_is_error(m->pl[i].u.notify.type))

@@ -59,9 +59,9 @@ const char *vpn_ikev2_reason_name(vpn_ikev2_reason r)
  * CREATE_CHILD_SA answer is not retried: RFC 7296 1.3 lets the responder
  * name only a group it found in our proposals, and a CHILD_SA request
  * offers only the ipsec profile's one PFS group, the one its KE carries;
- * IKE_SA_INIT offers several and retries, ikev2-init.c); anything else
- * the peer sends is a peer error; our own refusal of a CHILD_SA request
- * is a selector or a proposal problem.
+ * IKE_SA_INIT and an IKE SA rekey offer several and retry: ikev2-init.c,
+ * ikev2-child.c); anything else the peer sends is a peer error; our own
+ * refusal of a CHILD_SA request is a selector or a proposal problem.
  */
 static const struct {
     uint16_t notify;
