@@ -11,7 +11,8 @@
  * error that is 0 or a VPN_ERR_* code (errors are sticky: only the init
  * functions clear one). Code that pokes a cursor's fields by hand and
  * breaks it stops there instead of reading out of bounds later. ctest
- * common-wire builds this file without NDEBUG and checks that it stops.
+ * common-wire builds this file without NDEBUG and checks that it stops;
+ * the fuzz targets' core is built without NDEBUG too.
  */
 #define WIRE_INVARIANT(c, size)                                                                  \
     assert((c)->off <= (c)->size && ((c)->buf != NULL || (c)->size == 0) && (c)->err <= 0 &&  \

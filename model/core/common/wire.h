@@ -28,8 +28,9 @@ extern "C" {
  * would force a check after every field (GCC lets no cast silence the
  * warning) and undo that design. What guards the contract instead: in
  * debug builds (no NDEBUG) every call checks the cursor's invariant (offset
- * within the buffer, error 0 or a VPN_ERR_* code, never cleared but by
- * init) and stops the program on a broken one (wire.c; ctest common-wire).
+ * within the buffer, error 0 or a VPN_ERR_* code; only init clears one, and
+ * vpn_rd_fail refuses 0) and stops the program on a broken one (wire.c;
+ * ctest common-wire, and the fuzz targets, built without NDEBUG).
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define VPN_WIRE_MUST_USE __attribute__((warn_unused_result))
