@@ -1,5 +1,13 @@
-/* Bounds-checked readers and writers: normal use and hostile lengths. */
+/* Bounds-checked readers and writers: normal use and hostile lengths; and,
+ * this driver linking its own copy of wire.c built without NDEBUG
+ * (CMakeLists.txt), the debug-build invariant check stopping a broken
+ * cursor. */
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/vpn-err.h"
 #include "common/wire.h"
@@ -229,6 +237,109 @@ static void test_every_truncation_fails_cleanly(void **state)
     }
 }
 
+/* ---- the debug-build invariant (wire.c) --------------------------------------- */
+
+#ifdef NDEBUG
+#error "common-wire checks wire.c's debug-build invariant: build it without NDEBUG (CMakeLists.txt)"
+#endif
+
+static const uint8_t four[4] = {1, 2, 3, 4};
+static uint8_t room[4];
+
+static void rd_ok(void)
+{
+    vpn_rd r;
+    uint8_t v;
+    vpn_rd_init(&r, four, sizeof four);
+    if (vpn_rd_u8(&r, &v) != 0 || vpn_rd_skip(&r, 3) != 0 || vpn_rd_expect_end(&r) != 0 ||
+        vpn_rd_u8(&r, &v) != VPN_ERR_TRUNCATED || vpn_rd_fail(&r, VPN_ERR_MALFORMED) != VPN_ERR_TRUNCATED)
+        _exit(3);
+}
+
+static void rd_offset_past_end(void)
+{
+    vpn_rd r;
+    uint8_t v;
+    vpn_rd_init(&r, four, sizeof four);
+    r.off = 5; /* poked by hand: vpn_rd_left would wrap */
+    (void)vpn_rd_u8(&r, &v);
+}
+
+static void rd_not_an_error(void)
+{
+    vpn_rd r;
+    vpn_rd_init(&r, four, sizeof four);
+    r.err = 1; /* not a VPN_ERR_* */
+    (void)vpn_rd_skip(&r, 1);
+}
+
+static void rd_fail_with_zero(void)
+{
+    vpn_rd r;
+    vpn_rd_init(&r, four, sizeof four);
+    (void)vpn_rd_fail(&r, 0); /* would leave the cursor usable */
+}
+
+static void rd_fail_broken(void)
+{
+    vpn_rd r;
+    vpn_rd_init(&r, four, sizeof four);
+    r.off = 7;
+    (void)vpn_rd_fail(&r, VPN_ERR_MALFORMED);
+}
+
+static void rd_end_broken(void)
+{
+    vpn_rd r;
+    vpn_rd_init(&r, four, sizeof four);
+    r.buf = NULL; /* a length with no buffer behind it, all of it "read" */
+    r.off = r.len;
+    if (vpn_rd_expect_end(&r) != 0) /* (its result must be used) */
+        _exit(5);
+}
+
+static void wr_offset_past_cap(void)
+{
+    vpn_wr w;
+    size_t pos;
+    vpn_wr_init(&w, room, sizeof room);
+    (void)vpn_wr_len_reserve(&w, 1, &pos);
+    w.off = 9;
+    /* the patch checks its own bounds against off, not cap */
+    (void)vpn_wr_len_patch(&w, pos, 1, 0);
+}
+
+/* Runs fn in a child; the signal that ended it, or -(exit status + 1). */
+static int run_child(void (*fn)(void))
+{
+    pid_t pid = fork();
+    int st = 0;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        if (freopen("/dev/null", "w", stderr) == NULL)
+            _exit(4);
+        fn();
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFSIGNALED(st) ? WTERMSIG(st) : -(WEXITSTATUS(st) + 1);
+}
+
+static void test_debug_invariant_stops_broken_cursor(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(rd_ok), -1); /* a sound cursor runs to the end */
+    assert_int_equal(run_child(rd_offset_past_end), SIGABRT);
+    assert_int_equal(run_child(rd_not_an_error), SIGABRT);
+    assert_int_equal(run_child(rd_fail_with_zero), SIGABRT);
+    assert_int_equal(run_child(rd_fail_broken), SIGABRT);
+    assert_int_equal(run_child(rd_end_broken), SIGABRT);
+    assert_int_equal(run_child(wr_offset_past_cap), SIGABRT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_write_overflow_is_sticky),
         cmocka_unit_test(test_write_bytes_and_take),
         cmocka_unit_test(test_every_truncation_fails_cleanly),
+        cmocka_unit_test(test_debug_invariant_stops_broken_cursor),
     };
     return cmocka_run_group_tests_name("common-wire", tests, NULL, NULL);
 }

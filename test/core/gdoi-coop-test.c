@@ -1093,6 +1093,7 @@ static void test_show_coop(void **state)
     assert_int_equal(vpn_show_gdoi_ks(n.ks[1], n.now, &b), 0);
     want(out, "Redundancy               : Configured");
     want(out, "Local KS Role        : Secondary");
+    assert_null(strstr(out, "Config errors")); /* shown only when there are some */
     /* the peer dies: the view says so */
     n.down[0] = true;
     run_for(&n, 100);
@@ -1229,6 +1230,18 @@ static void test_phase1_config_error_once(void **state)
     assert_int_equal(vpn_gdoi_ks_new(&n->ks[0], &kc, &n->rng, &log, on_send, n, n->now), 0);
     run_for(n, 95); /* nine retry periods */
     assert_int_equal(vpn_gdoi_ks_coop_stats(n->ks[0])->config_errors, 1);
+    {
+        /* `show crypto gdoi` and `show crypto gdoi ks coop` show it */
+        char out[8192];
+        vpn_show_buf b;
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_gdoi_ks(n->ks[0], n->now, &b), 0);
+        want(out, "Redundancy               : Configured");
+        want(out, "        Config errors        : 1\n");
+        vpn_show_init(&b, out, sizeof out);
+        assert_int_equal(vpn_show_gdoi_ks_coop(n->ks[0], n->now, &b), 0);
+        want(out, "  Phase 1 refused by our configuration: 1\n");
+    }
     assert_int_equal(l.refused, 1);
     assert_int_equal(l.internal, 0);
     assert_int_equal(vpn_gdoi_ks_get_stats(n->ks[0])->internal_errors, 0);

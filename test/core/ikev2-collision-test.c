@@ -834,6 +834,95 @@ static void test_child_request_during_ike_rekey(void **state)
     free(n);
 }
 
+/* Delivers the datagram queued at position i alone. */
+static void deliver_at(tp_net *n, size_t i)
+{
+    tp_dgram *d;
+    tp_node *dst;
+
+    assert_true(i < n->n_queue);
+    d = n->queue[i];
+    memmove(&n->queue[i], &n->queue[i + 1], (n->n_queue - i - 1) * sizeof n->queue[0]);
+    n->n_queue--;
+    dst = tp_node_of(n, &d->dst.addr);
+    assert_non_null(dst);
+    assert_int_equal(vpn_ikev2_input(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
+    free(d);
+}
+
+/* RFC 7296 2.8.2: R1 answered R2's IKE SA rekey while its own was in
+ * flight (the collision recorded), R2 had R1's answer first and so no
+ * collision: its rekey completed, it moved to the new SA and sent the
+ * Delete of the old one; R1's request reached R2 only then and was
+ * refused (TEMPORARY_FAILURE: that SA is going), and that answer reached
+ * R1 before R2's Delete. The new SA R1's answer made is the one R2 uses:
+ * R1 must take it up then (CHILD_SA moved, IKE_REKEYED), so that the
+ * Delete of the old SA takes nothing down and both end with the same one
+ * IKE SA, its CHILD_SA pair carrying traffic. Before the fix R1 retried
+ * later, left that SA unused and never deleted, and the Delete took the
+ * CHILD_SA down with the old SA. */
+static void test_ike_collision_then_refused(void **state)
+{
+    tp_net *n = calloc(1, sizeof *n);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia, ib;
+    ctl c;
+    (void)state;
+
+    assert_non_null(n);
+    tp_init(n);
+    tp_add(n, ta, "192.0.2.1", "R1");
+    tp_add(n, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    initiate(n, &pol);
+    tp_run_for(n, 1);
+    assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, tp_sa_id(n, 0)), 0);
+    assert_int_equal(vpn_ikev2_ike_rekey(n->node[1].ctx, n->now, tp_sa_id(n, 1)), 0);
+    assert_int_equal(n->n_queue, 2); /* R1's request, R2's */
+    deliver_at(n, 1);                /* R2's reaches R1: answered, a collision at R1 */
+    assert_int_equal(n->n_queue, 2); /* R1's request, R1's answer */
+    deliver_at(n, 1);                /* R1's answer reaches R2: its rekey done */
+    assert_int_equal(tp_count_ev(&n->node[1], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    assert_int_equal(n->n_queue, 2); /* R1's request, R2's Delete of the old SA */
+    deliver_at(n, 0);                /* R1's request reaches R2: refused */
+    assert_int_equal(n->n_queue, 2); /* R2's Delete, R2's refusal */
+    deliver_at(n, 1);                /* the refusal overtakes the Delete */
+    assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    memset(&c, 0, sizeof c);
+    tp_pump(n);
+    traffic_flows(n, &c);
+    run(n, &c.held, &c.holding, 200, 1000);
+
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_IKE_DOWN), 0);
+        assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_CHILD_DOWN), 0);
+        assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_FAILED), 0);
+        assert_int_equal(vpn_ikev2_sa_count(n->node[i].ctx), 1);
+    }
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
+    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+    assert_memory_equal(ia.spi_r, ib.spi_r, 8);
+    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_true(ib.initiator); /* R2's rekey made it */
+    assert_int_equal(ia.n_children, 1);
+    assert_int_equal(ib.n_children, 1);
+    traffic_flows(n, &c);
+    /* and it works on: R1 rekeys it */
+    assert_int_equal(vpn_ikev2_ike_rekey(n->node[0].ctx, n->now, ia.id), 0);
+    run(n, &c.held, &c.holding, 5, 1000);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
+    assert_int_equal(tp_count_ev(&n->node[0], VPN_IKEV2_EV_IKE_REKEYED), 2);
+    traffic_flows(n, &c);
+    tp_free(n);
+    free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -845,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_init_vs_init),
         cmocka_unit_test(test_child_collision_then_refused),
         cmocka_unit_test(test_child_request_during_ike_rekey),
+        cmocka_unit_test(test_ike_collision_then_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1088,6 +1088,8 @@ static void dual_stack_child_refused(tp_net *n, size_t pool_idx, const char *poo
     assert_true(fa >= 0);
     assert_int_equal(n->node[1].ev[fb].reason, VPN_IKEV2_R_TS_UNACCEPTABLE);
     assert_int_equal(n->node[0].ev[fa].notify, VPN_IKEV2_N_TS_UNACCEPTABLE);
+    /* the client names the refusal too (the reason table), not "peer error" */
+    assert_int_equal(n->node[0].ev[fa].reason, VPN_IKEV2_R_TS_UNACCEPTABLE);
     assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 0);
     vpn_ikev2_pool_info pi;
     assert_int_equal(vpn_ikev2_pool_get(n->node[1].ctx, pool_idx, &pi), 0);

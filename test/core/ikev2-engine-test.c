@@ -13,6 +13,7 @@
 
 #include "common/htab.h"
 #include "common/wire.h"
+#include "ikev2/ikev2-eng.h" /* ikev2_reason_for */
 #include "ikev2/ikev2-ts.h"
 #include "ikev2-pair.h"
 
@@ -364,6 +365,47 @@ static void test_invalid_ke_retry(void **state)
     assert_int_equal(ia.dh_group, VPN_DH_MODP_2048);
     /* the responder kept no state for the refused attempt */
     assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    tp_free(&n);
+}
+
+/* RFC 7296 1.3, 2.18: an IKE SA rekey refused with INVALID_KE_PAYLOAD
+ * naming a group we offer (here R2's proposal no longer has the SA's group
+ * 19: its configuration changed since IKE_SA_INIT) is asked again at once
+ * with a KE for that group, as IKE_SA_INIT does; before, R1 retried later
+ * with group 19 and was refused for as long as the SA lived. */
+static void test_ike_rekey_invalid_ke_retry(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia, ib;
+    vpn_conf_proposal *p2;
+    (void)state;
+
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.dh_group, VPN_DH_ECP_256);
+    /* R2's `crypto ikev2 proposal P1` now says `group 14` */
+    p2 = (vpn_conf_proposal *)vpn_conf_find_proposal(n.node[1].conf, "P1");
+    assert_non_null(p2);
+    p2->group[0] = VPN_DH_MODP_2048;
+    p2->n_group = 1;
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, ia.id), 0);
+    tp_run_for(&n, 5);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(tp_count_ev(&n.node[i], VPN_IKEV2_EV_IKE_REKEYED), 1);
+        assert_int_equal(tp_count_ev(&n.node[i], VPN_IKEV2_EV_FAILED), 0);
+        assert_int_equal(tp_count_ev(&n.node[i], VPN_IKEV2_EV_IKE_DOWN), 0);
+        assert_int_equal(vpn_ikev2_sa_count(n.node[i].ctx), 1);
+    }
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[1].ctx, 0, &ib), 0);
+    assert_int_equal(ia.dh_group, VPN_DH_MODP_2048);
+    assert_int_equal(ib.dh_group, VPN_DH_MODP_2048);
+    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
+    assert_int_equal(ia.n_children, 1);
     tp_free(&n);
 }
 
@@ -1450,6 +1492,37 @@ static void test_child_spi_unique_without_table(void **state)
     tp_free(&n);
 }
 
+/* Why an exchange failed, from the error notify that ended it (the
+ * engine's one table, ikev2_reason_for). A KE or AUTH failure the peer
+ * names in its answer to a CHILD_SA request of ours is reported as such,
+ * as for IKE_SA_INIT, not as a generic peer error; no peer of this engine
+ * sends those in a CREATE_CHILD_SA answer (it offers one PFS group, the
+ * one its KE carries), hence the table itself. Our own refusals and the
+ * other columns are unchanged. */
+static void test_child_answer_error_reasons(void **state)
+{
+    static const struct {
+        uint16_t notify;
+        vpn_ikev2_reason init, child, refused;
+    } want[] = {
+        {VPN_IKEV2_N_INVALID_KE_PAYLOAD, VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_NO_PROPOSAL},
+        {VPN_IKEV2_N_AUTHENTICATION_FAILED, VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_R_PEER_AUTH_FAILED,
+         VPN_IKEV2_R_NO_PROPOSAL},
+        {VPN_IKEV2_N_NO_PROPOSAL_CHOSEN, VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL},
+        {VPN_IKEV2_N_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE,
+         VPN_IKEV2_R_TS_UNACCEPTABLE},
+        {VPN_IKEV2_N_INVALID_SYNTAX, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(ikev2_reason_for(want[i].notify, IKEV2_NF_INIT), want[i].init);
+        assert_int_equal(ikev2_reason_for(want[i].notify, IKEV2_NF_CHILD), want[i].child);
+        assert_int_equal(ikev2_reason_for(want[i].notify, IKEV2_NF_REFUSED), want[i].refused);
+    }
+    assert_string_equal(vpn_ikev2_reason_name(VPN_IKEV2_R_INVALID_KE), "invalid KE payload");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1467,6 +1540,7 @@ int main(void)
         cmocka_unit_test(test_identity_mismatch),
         cmocka_unit_test(test_invalid_ke_retry),
         cmocka_unit_test(test_invalid_ke_unoffered),
+        cmocka_unit_test(test_ike_rekey_invalid_ke_retry),
         cmocka_unit_test(test_cookie_challenge),
         cmocka_unit_test(test_nat_detection),
         cmocka_unit_test(test_nat_keepalive),
@@ -1484,6 +1558,7 @@ int main(void)
         cmocka_unit_test(test_queued_delete_retried_on_deadline),
         cmocka_unit_test(test_child_spi_unique_and_released),
         cmocka_unit_test(test_child_spi_unique_without_table),
+        cmocka_unit_test(test_child_answer_error_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,13 +27,14 @@
 typedef struct inject {
     unsigned calls;   /* calls seen */
     unsigned fail_at; /* fail this call (1-based); 0: never */
+    bool onward;      /* and every call after it (memory exhausted) */
     unsigned failed;  /* failures injected */
 } inject;
 
 static bool inject_hit(inject *j)
 {
     j->calls++;
-    if (j->fail_at != 0 && j->calls == j->fail_at) {
+    if (j->fail_at != 0 && (j->calls == j->fail_at || (j->onward && j->calls > j->fail_at))) {
         j->failed++;
         if (getenv("VPN_TEST_INJECT_TRAP")) /* to find the call site under a debugger */
             raise(SIGTRAP);
@@ -621,6 +622,218 @@ static void test_responder_init_rng_failure_reported(void **state)
     free(w);
 }
 
+/* The SA ids a node's driver has heard of: ids[0] given, then each
+ * IKE_REKEYED's new SA. Every event from `from` on must name one of them
+ * when it comes, or none (0: a datagram no SA took). */
+static void events_name_known_sas(const tp_node *nd, size_t from, uint32_t known)
+{
+    uint32_t ids[TP_MAX_EVENTS + 1];
+    size_t n_ids = 0;
+
+    ids[n_ids++] = known;
+    for (size_t i = from; i < nd->n_ev; i++) {
+        const tp_event *e = &nd->ev[i];
+        bool found = e->ike_sa_id == 0;
+        if (e->type == VPN_IKEV2_EV_IKE_REKEYED)
+            ids[n_ids++] = e->ike_sa_id;
+        for (size_t k = 0; k < n_ids && !found; k++)
+            found = ids[k] == e->ike_sa_id;
+        if (!found)
+            fail_msg("event %d names IKE SA %u, which the driver never heard of", (int)e->type, e->ike_sa_id);
+    }
+}
+
+/* R2 answering R1's IKE SA rekey (RFC 7296 2.18) with its k-th RNG or
+ * allocator call from then on failing (k 0: none). Whatever fails, every
+ * event R2 emits names an SA its driver knows (the old one, or the new
+ * one once IKE_REKEYED said so): the new SA of an answer that could not
+ * be made or kept is never reported on its own; and both end with as
+ * many IKE SAs. Returns the calls made. */
+static unsigned run_rekey_respond(int kind, unsigned k)
+{
+    world *w = calloc(1, sizeof *w);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    inject *j;
+    uint32_t id = 0, old2;
+    size_t ev0;
+    unsigned calls;
+
+    assert_non_null(w);
+    tp_init(&w->net);
+    add_node(w, ta, "192.0.2.1", "R1");
+    add_node(w, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    assert_int_equal(vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep, &w->net.node[1].ep,
+                                        &pol, &id),
+                     0);
+    run_for(w, 10);
+    old2 = first_sa(&w->net.node[1], true);
+    assert_int_not_equal(old2, 0);
+    ev0 = w->net.node[1].n_ev;
+    j = kind == KIND_RNG ? &w->rng[1].j : &w->alloc[1];
+    j->calls = 0;
+    j->fail_at = k;
+    assert_int_equal(vpn_ikev2_ike_rekey(w->net.node[0].ctx, w->net.now, first_sa(&w->net.node[0], true)), 0);
+    pump(w);
+    calls = j->calls;
+    run_for(w, 200);
+    events_name_known_sas(&w->net.node[1], ev0, old2);
+    check_node(w, 1, j->failed > 0);
+    check_node(w, 0, false);
+    /* and the peers agree: an answer that went out though R2 could not
+     * keep the request (its SA closing) names a new SA R1 takes up; R2
+     * tells R1 to delete it rather than leave it to R1's DPD */
+    assert_int_equal(vpn_ikev2_sa_count(w->net.node[0].ctx), vpn_ikev2_sa_count(w->net.node[1].ctx));
+    if (k == 0)
+        assert_int_equal(tp_count_ev(&w->net.node[1], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    tp_free(&w->net);
+    free(w);
+    return calls;
+}
+
+static void test_rekey_respond_failure_names_known_sa(void **state)
+{
+    (void)state;
+    for (int kind = KIND_RNG; kind <= KIND_ALLOC; kind++) {
+        unsigned total = run_rekey_respond(kind, 0);
+        assert_true(total > 0);
+        for (unsigned k = 1; k <= total; k++)
+            run_rekey_respond(kind, k);
+    }
+}
+
+/* R1 rekeying the IKE SA (RFC 7296 2.18) with its k-th allocator call
+ * from the request on failing (k 0: none): whatever fails is counted (or
+ * returned), none absorbed: the Delete of the old SA that could not be
+ * made once went uncounted, the old SA dropped without it. Returns the
+ * calls made. */
+static unsigned run_rekey_initiator(unsigned k)
+{
+    world *w = calloc(1, sizeof *w);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    vpn_ikev2_stats st;
+    uint32_t id = 0;
+    unsigned calls;
+
+    assert_non_null(w);
+    tp_init(&w->net);
+    add_node(w, ta, "192.0.2.1", "R1");
+    add_node(w, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    assert_int_equal(vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep, &w->net.node[1].ep,
+                                        &pol, &id),
+                     0);
+    run_for(w, 10);
+    w->alloc[0].calls = 0;
+    w->alloc[0].fail_at = k;
+    note(w, 0, vpn_ikev2_ike_rekey(w->net.node[0].ctx, w->net.now, first_sa(&w->net.node[0], true)));
+    pump(w);
+    calls = w->alloc[0].calls;
+    run_for(w, 200);
+    vpn_ikev2_stats_get(w->net.node[0].ctx, &st);
+    if (w->alloc[0].failed)
+        assert_true(st.internal_errors > 0 || w->api_errors[0] > 0);
+    else
+        assert_int_equal(tp_count_ev(&w->net.node[0], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    check_node(w, 0, w->alloc[0].failed > 0);
+    check_node(w, 1, false);
+    tp_free(&w->net);
+    free(w);
+    return calls;
+}
+
+static void test_rekey_initiator_failure_counted(void **state)
+{
+    unsigned total = run_rekey_initiator(0);
+    (void)state;
+    assert_true(total > 0);
+    for (unsigned k = 1; k <= total; k++)
+        run_rekey_initiator(k);
+}
+
+/* Delivers the datagram queued at position i alone. */
+static void deliver_at(world *w, size_t i)
+{
+    tp_net *n = &w->net;
+    tp_dgram *d;
+    tp_node *dst;
+
+    assert_true(i < n->n_queue);
+    d = n->queue[i];
+    memmove(&n->queue[i], &n->queue[i + 1], (n->n_queue - i - 1) * sizeof n->queue[0]);
+    n->n_queue--;
+    dst = tp_node_of(n, &d->dst.addr);
+    assert_non_null(dst);
+    note(w, dst->idx, vpn_ikev2_input(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len));
+    free(d);
+}
+
+/* Both peers rekey the IKE SA at once and each answers the other's before
+ * its own answer comes (RFC 7296 2.8.2); R1's allocator then fails for
+ * good from its k-th call on while it takes R2's answer (memory
+ * exhausted, not one call refused): one failure is counted once, however
+ * many steps it stops (the new SA not made, and the Delete of the SA R1's
+ * answer made not sent either). Returns the calls made. */
+static unsigned run_collide_nomem(unsigned k)
+{
+    world *w = calloc(1, sizeof *w);
+    peer_conf a = conf_a(), b = conf_b();
+    char *ta = make_conf(&a), *tb = make_conf(&b);
+    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    vpn_ikev2_stats before, after;
+    uint32_t id = 0;
+    unsigned calls;
+
+    assert_non_null(w);
+    tp_init(&w->net);
+    add_node(w, ta, "192.0.2.1", "R1");
+    add_node(w, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    assert_int_equal(vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep, &w->net.node[1].ep,
+                                        &pol, &id),
+                     0);
+    run_for(w, 10);
+    assert_int_equal(vpn_ikev2_ike_rekey(w->net.node[0].ctx, w->net.now, first_sa(&w->net.node[0], true)), 0);
+    assert_int_equal(vpn_ikev2_ike_rekey(w->net.node[1].ctx, w->net.now, first_sa(&w->net.node[1], true)), 0);
+    assert_int_equal(w->net.n_queue, 2); /* R1's request, R2's */
+    deliver_at(w, 1);                    /* R1 answers R2's */
+    deliver_at(w, 0);                    /* R2 answers R1's */
+    assert_int_equal(w->net.n_queue, 2); /* R1's answer, R2's */
+    vpn_ikev2_stats_get(w->net.node[0].ctx, &before);
+    w->alloc[0].calls = 0;
+    w->alloc[0].fail_at = k;
+    w->alloc[0].onward = true;
+    deliver_at(w, 1); /* R2's answer reaches R1 */
+    calls = w->alloc[0].calls;
+    vpn_ikev2_stats_get(w->net.node[0].ctx, &after);
+    if (getenv("VPN_TEST_LOG"))
+        fprintf(stderr, "collide nomem k %u: %llu internal errors\n", k,
+                (unsigned long long)(after.internal_errors - before.internal_errors));
+    assert_true(after.internal_errors - before.internal_errors <= 1);
+    w->alloc[0].fail_at = 0;
+    run_for(w, 200);
+    check_node(w, 0, k != 0 && w->alloc[0].failed > 0);
+    tp_free(&w->net);
+    free(w);
+    return calls;
+}
+
+static void test_collide_nomem_counted_once(void **state)
+{
+    unsigned total = run_collide_nomem(0);
+    (void)state;
+    assert_true(total > 0);
+    for (unsigned k = 1; k <= total; k++)
+        run_collide_nomem(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +850,9 @@ int main(void)
         cmocka_unit_test(test_collide_rng_r2),
         cmocka_unit_test(test_collide_alloc_r1),
         cmocka_unit_test(test_collide_alloc_r2),
+        cmocka_unit_test(test_rekey_respond_failure_names_known_sa),
+        cmocka_unit_test(test_rekey_initiator_failure_counted),
+        cmocka_unit_test(test_collide_nomem_counted_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

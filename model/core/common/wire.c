@@ -6,10 +6,13 @@
 #include "common/vpn-err.h"
 
 /*
- * Debug builds (no NDEBUG) check the cursor's invariant on every call: the
- * offset within the buffer, a buffer behind any length, an error that is 0
- * or a VPN_ERR_* code. Code that pokes a cursor's fields by hand and breaks
- * it stops there instead of reading out of bounds later.
+ * Debug builds (no NDEBUG) check the cursor's invariant on every call that
+ * takes one: the offset within the buffer, a buffer behind any length, an
+ * error that is 0 or a VPN_ERR_* code (errors are sticky: only the init
+ * functions clear one). Code that pokes a cursor's fields by hand and
+ * breaks it stops there instead of reading out of bounds later. ctest
+ * common-wire builds this file without NDEBUG and checks that it stops;
+ * the fuzz targets' core is built without NDEBUG too.
  */
 #define WIRE_INVARIANT(c, size)                                                                  \
     assert((c)->off <= (c)->size && ((c)->buf != NULL || (c)->size == 0) && (c)->err <= 0 &&  \
@@ -25,6 +28,8 @@ void vpn_rd_init(vpn_rd *r, const void *buf, size_t len)
 
 int vpn_rd_fail(vpn_rd *r, int err)
 {
+    WIRE_INVARIANT(r, len);
+    assert(err < 0 && err >= VPN_ERR_MIN); /* 0 would leave the cursor usable */
     if (r->err == 0)
         r->err = err;
     return r->err;
@@ -146,6 +151,7 @@ int vpn_rd_sub(vpn_rd *r, vpn_rd *sub, size_t n)
 
 int vpn_rd_expect_end(vpn_rd *r)
 {
+    WIRE_INVARIANT(r, len);
     if (r->err)
         return r->err;
     if (r->off != r->len)
@@ -192,6 +198,7 @@ int vpn_wr_u64(vpn_wr *w, uint64_t v) { return wr_uint(w, 8, v); }
 
 int vpn_wr_u24(vpn_wr *w, uint32_t v)
 {
+    WIRE_INVARIANT(w, cap);
     if (v > 0xffffffu) {
         if (w->err == 0)
             w->err = VPN_ERR_OVERFLOW;
@@ -237,6 +244,7 @@ int vpn_wr_take(vpn_wr *w, uint8_t **out, size_t n)
 
 int vpn_wr_len_reserve(vpn_wr *w, unsigned width, size_t *pos)
 {
+    WIRE_INVARIANT(w, cap);
     if (width != 1 && width != 2 && width != 4) {
         if (w->err == 0)
             w->err = VPN_ERR_INVAL;
@@ -250,6 +258,7 @@ int vpn_wr_len_patch(vpn_wr *w, size_t pos, unsigned width, size_t from)
 {
     uint64_t len, max;
 
+    WIRE_INVARIANT(w, cap);
     if (w->err)
         return w->err;
     if ((width != 1 && width != 2 && width != 4) || from > w->off || pos + width > w->off) {

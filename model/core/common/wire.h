@@ -22,9 +22,15 @@ extern "C" {
 
 /*
  * Calls whose result is the whole point (a sub-reader that may not exist,
- * the end check) must have it used; the field readers keep the sticky
- * contract above (a run of reads, one vpn_rd_err check), so they are not
- * marked: GCC lets no cast silence the warning.
+ * the end check, a reserved span to fill) must have it used; the field
+ * readers and writers keep the sticky contract above (a run of calls, one
+ * vpn_rd_err / vpn_wr_err check), so they are not marked: marking them
+ * would force a check after every field (GCC lets no cast silence the
+ * warning) and undo that design. What guards the contract instead: in
+ * debug builds (no NDEBUG) every call checks the cursor's invariant (offset
+ * within the buffer, error 0 or a VPN_ERR_* code; only init clears one, and
+ * vpn_rd_fail refuses 0) and stops the program on a broken one (wire.c;
+ * ctest common-wire, and the fuzz targets, built without NDEBUG).
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define VPN_WIRE_MUST_USE __attribute__((warn_unused_result))

@@ -1717,9 +1717,9 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         if (child_err == 0) {
             ikev2_child_install(ctx, sa, &c, now, 0);
         } else {
-            ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, VPN_IKEV2_R_PEER_ERROR, child_err, NULL, 0,
-                       "first CHILD_SA not created");
-            ikev2_sa_close(ctx, sa, now, VPN_IKEV2_R_PEER_ERROR, child_err, "no CHILD_SA", IKEV2_T_IKE_DELETE);
+            vpn_ikev2_reason r = ikev2_reason_for(child_err, IKEV2_NF_CHILD);
+            ikev2_emit(ctx, sa, VPN_IKEV2_EV_FAILED, r, child_err, NULL, 0, "first CHILD_SA not created");
+            ikev2_sa_close(ctx, sa, now, r, child_err, "no CHILD_SA", IKEV2_T_IKE_DELETE);
         }
         OPENSSL_cleanse(&c, sizeof c);
         return;

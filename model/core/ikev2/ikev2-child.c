@@ -796,7 +796,6 @@ static int ike_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ike
         return VPN_ERR_STATE;
     /* RFC 7296 2.25.2: not while a CHILD_SA exchange of ours is open (we
      * have one request at a time, so there is none) */
-    (void)arg;
     ikev2_req_clear(sa);
     do {
         if ((rc = vpn_rng_bytes(&ctx->params.rng, x->new_ike_spi, 8)) != 0)
@@ -804,7 +803,9 @@ static int ike_rekey_build_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, ike
     } while (ikev2_spi64(x->new_ike_spi) == 0);
     if ((rc = vpn_rng_bytes(&ctx->params.rng, x->nonce, IKEV2_NONCE_LEN)) != 0)
         return rc;
-    x->dh_group = sa->dh_group;
+    /* arg: the group to send a KE for, 0 for the SA's own; another one is
+     * the peer's answer to that (INVALID_KE_PAYLOAD, RFC 7296 1.3, 2.18) */
+    x->dh_group = arg ? (uint16_t)arg : sa->dh_group;
     if ((rc = vpn_dh_new(&x->dh, x->dh_group, &ctx->params.rng)) != 0)
         return rc;
     x->n_ike_props = ikev2_ike_offer(ctx->conf, &sa->local.addr, x->dh_group, x->ike_props, IKEV2_PROPS_MAX);
@@ -938,6 +939,8 @@ static void adopt(vpn_ikev2_ctx *ctx, ikev2_sa *old, ikev2_sa *n, uint64_t now)
     ikev2_emit(ctx, n, VPN_IKEV2_EV_IKE_REKEYED, VPN_IKEV2_R_REKEYED, 0, NULL, old->id, NULL);
 }
 
+static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now, bool counted);
+
 static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in,
                               const vpn_ikev2_payload *sa_pl, const vpn_ikev2_payload *ni)
 {
@@ -1033,8 +1036,17 @@ static void ike_rekey_respond(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, co
     ikev2_respond(ctx, sa, in, &o);
     vpn_dh_del(dh);
     if (ikev2_sa_gone(sa)) {
-        /* the response could not be made: the new SA goes with the old */
-        ikev2_sa_kill(ctx, n, VPN_IKEV2_R_INTERNAL, 0, "IKE SA rekey response");
+        /* the response could not be made or kept: ikev2_respond reported
+         * that, once, for the SA the driver knows. The new SA, which the
+         * driver never heard of, gets no event of its own: if our answer
+         * went out (only keeping the request failed) the peer holds it and
+         * is told to delete it (2.18, the failure counted once), else it
+         * just goes */
+        n->down_emitted = true;
+        if (sa->n_resp && sa->resp_mid == in->hdr.msg_id)
+            successor_delete(ctx, n, now, true);
+        else
+            ikev2_sa_kill(ctx, n, VPN_IKEV2_R_INTERNAL, 0, NULL);
         return;
     }
     if (sa->req.task == IKEV2_T_IKE_REKEY && sa->req.collide) {
@@ -1063,8 +1075,10 @@ static bool rekey_answer_ok(const ikev2_exch *x, const vpn_ikev2_payload *sa_pl,
 
 /* A new IKE SA the peer holds but the driver never heard of (and no
  * CHILD_SA of ours is on it) is told to go: INFORMATIONAL { D(IKE) } on
- * it, and with it go the CHILD_SAs the peer moved to it (1.4.1). */
-static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now)
+ * it, and with it go the CHILD_SAs the peer moved to it (1.4.1). If the
+ * Delete cannot be made, n goes without it: counted as an internal error
+ * unless `counted` says the caller counts the one failure behind both. */
+static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now, bool counted)
 {
     int rc;
 
@@ -1076,8 +1090,12 @@ static void successor_delete(vpn_ikev2_ctx *ctx, ikev2_sa *n, uint64_t now)
     n->rekey_at = n->keepalive_at = 0;
     if ((rc = ikev2_info_start(ctx, n, now, IKEV2_T_IKE_DELETE, 0)) == 0)
         n->phase = IKEV2_P_DELETING;
-    else /* counted and logged; n, never reported, goes quietly */
+    else if (!counted) /* counted and logged; n, never reported, goes quietly */
         ikev2_internal_error(ctx, n, now, rc, "Delete of a redundant IKE SA");
+    else {
+        IKEV2_LOG(ctx, VPN_LOG_WARN, "IKE SA %u: no Delete (%s); it goes without one", n->id, vpn_strerror(rc));
+        ikev2_sa_kill(ctx, n, VPN_IKEV2_R_INTERNAL, 0, NULL);
+    }
 }
 
 /* abort: the answer to the IKE SA rekey of an SA being closed (RFC 7296
@@ -1107,12 +1125,63 @@ static void ike_rekey_abort(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, cons
     OPENSSL_cleanse(gir, sizeof gir);
     if (n != NULL) {
         IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u closing: deleting IKE SA %u its rekey made", sa->id, n->id);
-        successor_delete(ctx, n, now);
+        successor_delete(ctx, n, now, false);
     }
     /* 2.8.2: a new SA our answer to the peer's own rekey made is the
      * peer's once it has our answer: it goes too */
     if (peer_id)
-        successor_delete(ctx, ikev2_sa_by_id(ctx, peer_id), now);
+        successor_delete(ctx, ikev2_sa_by_id(ctx, peer_id), now, false);
+}
+
+/*
+ * Our IKE SA rekey refused (an error answer) after we answered the peer's
+ * crossing one: the peer's is the only rekey that completed, so its new SA
+ * (the one our answer made) survives and the peer, its initiator, deletes
+ * the old SA (RFC 7296 2.8.2). Left alone it would never be used nor
+ * deleted, and the peer's Delete of the old SA would take the CHILD_SAs
+ * down with it. True if that is what happened (the children moved).
+ */
+static bool refused_peer_survives(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
+{
+    ikev2_sa *peer_n;
+
+    if (sa->req.collide == NULL || sa->req.collide->made == 0 ||
+        (peer_n = ikev2_sa_by_id(ctx, sa->req.collide->made)) == NULL || peer_n->phase == IKEV2_P_DEAD)
+        return false;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: simultaneous IKE rekey, ours refused, the peer's kept", sa->id);
+    ikev2_req_clear(sa);
+    peer_n->down_emitted = false;
+    adopt(ctx, sa, peer_n, now);
+    return true;
+}
+
+/*
+ * RFC 7296 1.3, 2.18: the peer refused our IKE SA rekey with
+ * INVALID_KE_PAYLOAD naming the group it wants (one we offer, say after
+ * its proposal changed): the rekey is asked again at once with a KE for
+ * that group, as IKE_SA_INIT does. Once per rekey (only a request that
+ * used the SA's own group is retried), so two peers cannot ping-pong.
+ * True if the request went again (or its failure was reported).
+ */
+static bool rekey_other_group(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const vpn_ikev2_msg *m)
+{
+    const vpn_ikev2_payload *p = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_INVALID_KE_PAYLOAD, NULL);
+    uint16_t want = p && p->u.notify.data.len == 2 ? vpn_load16(p->u.notify.data.ptr) : 0;
+    uint16_t sent = sa->req.dh_group;
+    int rc;
+
+    if (want == 0 || want == sent || sent != sa->dh_group || !ikev2_group_offered(ctx->conf, &sa->local.addr, want))
+        return false;
+    IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: the peer wants DH group %u for the rekey, not %u", sa->id, want, sent);
+    ikev2_req_clear(sa);
+    if ((rc = ike_rekey_build_i(ctx, sa, now, IKEV2_T_IKE_REKEY, want)) != 0) {
+        /* ours (RNG, memory): counted and reported; the SA stays, and
+         * its rekey is tried again later */
+        ikev2_req_clear(sa);
+        ikev2_internal_error_keep(ctx, sa, rc, "IKE SA rekey (another group)");
+        sa->rekey_at = now + RETRY_LATER_NS;
+    }
+    return true;
 }
 
 static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ikev2_in *in)
@@ -1130,12 +1199,17 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     bool lower;
 
     if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_TEMPORARY_FAILURE, NULL)) {
+        if (refused_peer_survives(ctx, sa, now))
+            return;
         ikev2_req_clear(sa);
         sa->rekey_at = now + RETRY_LATER_NS;
         return;
     }
     if (!rekey_answer_ok(x, sa_pl, nr, ke, &acc, gir, &gir_len)) {
         const vpn_ikev2_payload *e = NULL;
+        OPENSSL_cleanse(gir, sizeof gir);
+        if (refused_peer_survives(ctx, sa, now) || rekey_other_group(ctx, sa, now, m))
+            return;
         for (size_t i = 0; i < m->n && e == NULL; i++)
             if (m->pl[i].type == VPN_IKEV2_PL_NOTIFY && vpn_ikev2_notify_is_error(m->pl[i].u.notify.type))
                 e = &m->pl[i];
@@ -1157,8 +1231,9 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     peer_n = peer_id ? ikev2_sa_by_id(ctx, peer_id) : NULL;
     if (n == NULL) {
         /* the SA closes; a new SA our answer to the peer's crossing
-         * rekey made, never reported, goes with it */
-        successor_delete(ctx, peer_n, now);
+         * rekey made, never reported, goes with it (one failure, counted
+         * once: for sa) */
+        successor_delete(ctx, peer_n, now, true);
         ikev2_internal_error(ctx, sa, now, VPN_ERR_NOMEM, "IKE SA rekey (new SA)");
         return;
     }
@@ -1173,7 +1248,7 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
         /* a Delete that cannot be sent is counted and n goes (the peer's
          * copy of it then lives until its DPD), never left DELETING with
          * nothing in flight */
-        successor_delete(ctx, n, now);
+        successor_delete(ctx, n, now, false);
         return;
     }
     if (peer_n) {
@@ -1184,10 +1259,13 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     adopt(ctx, sa, n, now);
     /* the initiator of the surviving rekey deletes the old IKE SA */
     sa->n_pending = 0;
-    if (ikev2_info_start(ctx, sa, now, IKEV2_T_IKE_DELETE, 0) == 0)
-        sa->phase = IKEV2_P_DELETING;
-    else
-        ikev2_sa_mark_dead(ctx, sa);
+    {
+        int rc = ikev2_info_start(ctx, sa, now, IKEV2_T_IKE_DELETE, 0);
+        if (rc == 0)
+            sa->phase = IKEV2_P_DELETING;
+        else /* counted and logged; the old SA, reported rekeyed, goes (the peer's DPD finds out) */
+            ikev2_internal_error(ctx, sa, now, rc, "Delete of the rekeyed IKE SA");
+    }
 }
 
 bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
@@ -1200,7 +1278,7 @@ bool ikev2_ike_rekey_peer_won(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
     if (sa->down_emitted) {
         /* we are closing sa (its CHILD_SAs reported down): they do not
          * move to the peer's new SA, which goes too (1.4.1) */
-        successor_delete(ctx, peer_n, now);
+        successor_delete(ctx, peer_n, now, false);
         return false;
     }
     /* RFC 7296 2.8.2: only the initiator of the surviving rekey deletes

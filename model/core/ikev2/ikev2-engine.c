@@ -54,10 +54,14 @@ const char *vpn_ikev2_reason_name(vpn_ikev2_reason r)
 /*
  * Why an exchange failed, from the error notify that ended it: one table for
  * every place that maps one (RFC 7296 3.10.1 error types). The columns keep
- * each place's own mapping: the peer's answer to IKE_SA_INIT names the
- * KE/AUTH failures; its answer to a CHILD_SA request reports anything but a
- * refused proposal or selector as a peer error; our own refusal of a
- * CHILD_SA request is a selector or a proposal problem.
+ * each place's own mapping: the peer's answer to IKE_SA_INIT or to a
+ * CHILD_SA request names the KE/AUTH failures (an INVALID_KE_PAYLOAD in a
+ * CREATE_CHILD_SA answer is not retried: RFC 7296 1.3 lets the responder
+ * name only a group it found in our proposals, and a CHILD_SA request
+ * offers only the ipsec profile's one PFS group, the one its KE carries;
+ * IKE_SA_INIT and an IKE SA rekey offer several and retry: ikev2-init.c,
+ * ikev2-child.c); anything else the peer sends is a peer error; our own
+ * refusal of a CHILD_SA request is a selector or a proposal problem.
  */
 static const struct {
     uint16_t notify;
@@ -67,9 +71,9 @@ static const struct {
      {VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL, VPN_IKEV2_R_NO_PROPOSAL}},
     {VPN_IKEV2_N_TS_UNACCEPTABLE,
      {VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE, VPN_IKEV2_R_TS_UNACCEPTABLE}},
-    {VPN_IKEV2_N_INVALID_KE_PAYLOAD, {VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL}},
+    {VPN_IKEV2_N_INVALID_KE_PAYLOAD, {VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_R_NO_PROPOSAL}},
     {VPN_IKEV2_N_AUTHENTICATION_FAILED,
-     {VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_R_PEER_ERROR, VPN_IKEV2_R_NO_PROPOSAL}},
+     {VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_R_PEER_AUTH_FAILED, VPN_IKEV2_R_NO_PROPOSAL}},
 };
 
 vpn_ikev2_reason ikev2_reason_for(uint16_t notify, ikev2_notify_from from)

@@ -130,6 +130,11 @@ int vpn_show_gdoi_ks(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b)
             vpn_show_printf(b, "        Local Priority       : %u\n", c.priority);
             vpn_show_printf(b, "        Local KS Status      : Alive\n");
             vpn_show_printf(b, "        Local KS Role        : %s\n", coop_role(c.role));
+            /* not in IOS's view, and only when something went wrong: a
+             * COOP phase 1 our own configuration refused (gdoi-coop.c) */
+            if (c.st.config_errors)
+                vpn_show_printf(b, "        Config errors        : %llu\n",
+                                (unsigned long long)c.st.config_errors);
         }
     }
     vpn_show_printf(b, "    Group Rekey Lifetime     : %u secs\n", i.kek.lifetime_s);
@@ -342,5 +347,8 @@ int vpn_show_gdoi_ks_coop(const vpn_gdoi_ks *ks, uint64_t now, vpn_show_buf *b)
                     (unsigned long long)c.st.replays, (unsigned long long)c.st.malformed,
                     (unsigned long long)c.st.unknown_peer, (unsigned long long)c.st.wrong_group,
                     (unsigned long long)c.st.key_mismatch, (unsigned long long)c.st.no_sa);
+    if (c.st.config_errors)
+        vpn_show_printf(b, "  Phase 1 refused by our configuration: %llu\n",
+                        (unsigned long long)c.st.config_errors);
     return vpn_show_result(b);
 }
