@@ -422,6 +422,14 @@ static outcome run_case(kind k, perturb p, unsigned seed)
         if (k != ID)
             assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_IKE_DOWN), 0);
     }
+    if (k == CI) {
+        /* both rekeys are done in the end: each side refuses the other's
+         * crossing request (TEMPORARY_FAILURE, RFC 7296 2.25.2), and the
+         * retries must not cross again for ever */
+        for (int i = 0; i < 2; i++)
+            assert_true(tp_count_ev(&n->node[i], VPN_IKEV2_EV_IKE_REKEYED) >= 1);
+        assert_true(tp_count_ev(&n->node[0], VPN_IKEV2_EV_CHILD_REKEYED) >= 1);
+    }
     if (k == ID) {
         /* the delete wins: nothing left, everything reported down */
         for (int i = 0; i < 2; i++) {

@@ -25,6 +25,20 @@
 #define RETRY_LATER_NS (10 * NS_PER_S)  /* after TEMPORARY_FAILURE (2.25) */
 #define OLD_IKE_SA_GRACE_NS (60 * NS_PER_S)
 
+/* When to try a refused rekey again (RFC 7296 2.25: "retry later").  Two
+ * peers that refuse each other's crossing exchanges (a CHILD_SA rekey
+ * against an IKE SA rekey, 2.25.2) and both wait the same fixed time
+ * cross again at every retry, for ever; so the wait is spread over half
+ * to one and a half times the base, as strongSwan randomizes its retry.
+ * The spread comes from the refused exchange's own nonce (random, drawn
+ * when the request was built, different at each peer): no new draw, so
+ * no new way to fail. */
+static uint64_t retry_later(const ikev2_exch *x, uint64_t now, uint64_t base)
+{
+    uint32_t u = (uint32_t)x->nonce[0] << 8 | x->nonce[1];
+    return now + base / 2 + base * u / 65536;
+}
+
 /* ---- shared by IKE_AUTH and CREATE_CHILD_SA ---------------------------------------- */
 
 static void any_of(vpn_ikev2_selector *s, size_t *n, uint8_t family)
@@ -686,7 +700,7 @@ static void child_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now,
             old->state = IKEV2_C_REKEYED;
         else if (old) {
             old->state = IKEV2_C_ACTIVE;
-            old->rekey_at = now + RETRY_LATER_NS;
+            old->rekey_at = retry_later(x, now, RETRY_LATER_NS);
         }
         ikev2_req_clear(sa);
         return;
@@ -1201,8 +1215,8 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     if (vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_TEMPORARY_FAILURE, NULL)) {
         if (refused_peer_survives(ctx, sa, now))
             return;
+        sa->rekey_at = retry_later(x, now, RETRY_LATER_NS);
         ikev2_req_clear(sa);
-        sa->rekey_at = now + RETRY_LATER_NS;
         return;
     }
     if (!rekey_answer_ok(x, sa_pl, nr, ke, &acc, gir, &gir_len)) {
