@@ -81,6 +81,13 @@ def main():
     socks = []
     for name in a.ifs:
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        # a large receive buffer (root: SO_RCVBUFFORCE past rmem_max): on a
+        # loaded machine the relay may be off the CPU for a few hundred ms,
+        # and frames arriving meanwhile must wait, not be dropped
+        try:
+            s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
         s.bind((name, 0))
         socks.append(s)
     st = {"relayed": 0, "lost": 0, "fragments_dropped": 0, "too_long_dropped": 0,
