@@ -42,6 +42,12 @@ def family(addr):
 def sink(a):
     s = socket.socket(family(a.bind), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # room for a few seconds of datagrams: on a loaded machine the sink may
+    # be off the CPU a while, and what arrives meanwhile must wait, not drop
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((a.bind, a.port))
     seen = set()
     dups = 0
