@@ -526,23 +526,24 @@ collide-child-cdel|collide-child-ike|collide-child-idel|collide-ike-idel|collide
     act_us $ours & a=$!
     act_swan $theirs & b=$!
     wait $a $b
+    # 40 s to settle: each look at both views is several seconds at load 10
     case $end in
     none)
-        wait_empty 20 "after our side's $ours met strongSwan's $theirs SAs were left"
+        wait_empty 40 "after our side's $ours met strongSwan's $theirs SAs were left"
         log "nothing left on either side; up again"
         bring_up
         ;;
     ike)
-        wait_settled 1 0 20 "after our side's $ours met strongSwan's $theirs the sides do not agree on one IKE SA and no CHILD_SA"
+        wait_settled 1 0 40 "after our side's $ours met strongSwan's $theirs the sides do not agree on one IKE SA and no CHILD_SA"
         # (by strongSwan: `vpnctl initiate` makes a new IKE SA beside one
         # without a CHILD_SA, as a tunnel interface would)
         log "one IKE SA, no CHILD_SA on either side; strongSwan asks for a CHILD_SA again"
         swan --initiate --child c --timeout 10 >>"$W/swan/ctl.log" 2>&1 || log "swanctl --initiate --child returned non-zero"
-        wait_settled 1 1 20 "no CHILD_SA came up again under the IKE SA"
+        wait_settled 1 1 40 "no CHILD_SA came up again under the IKE SA"
         ;;
     both)
         traffic_end
-        wait_settled 1 1 20 "after our side's $ours met strongSwan's $theirs the sides do not settle on one IKE SA and one CHILD_SA"
+        wait_settled 1 1 40 "after our side's $ours met strongSwan's $theirs the sides do not settle on one IKE SA and one CHILD_SA"
         # a refused rekey is retried later (TEMPORARY_FAILURE, RFC 7296 2.25):
         # both SAs must have been rekeyed once that is over
         rekeyed() {
@@ -554,7 +555,7 @@ sys.exit(0 if len(b["ike"]) == 1 and len(b["child"]) == 1 and a["ike"][0]["spi_i
 P
         }
         wait_for 90 rekeyed || fail "the IKE SA and the CHILD_SA were not both rekeyed after the collision: $(judge pair "$W/cur-us.json" "$W/cur-swan.json" | head -2 | tr "\n" " ")"
-        wait_settled 1 1 20 "after both rekeys the sides do not settle on one IKE SA and one CHILD_SA"
+        wait_settled 1 1 40 "after both rekeys the sides do not settle on one IKE SA and one CHILD_SA"
         ;;
     esac
     traffic 400 1000 5
