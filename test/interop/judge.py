@@ -24,6 +24,18 @@ Views are normalised to JSON:
       OUR_ADDR: having answered a CHILD_SA rekey, we sent nothing on the new
       SA before the initiator showed it installed;
       --notify NAME[@SENDER]: a decrypted IKE message (from SENDER) carries that notify.
+  judge.py crossed PCAP KEYDIR US_ADDR OURS THEIRS [--record FILE] [--tag TEXT]
+      A request of ours of kind OURS and one of strongSwan's of kind THEIRS
+      (crekey, irekey: CHILD_SA / IKE SA rekey; cdel, idel: Delete of a
+      CHILD_SA / the IKE SA) were in flight at once; prints how each was answered.
+  judge.py collision PCAP KEYDIR FINAL_US child|ike US_ADDR [--late] [--record FILE] [--tag TEXT]
+      The two CREATE_CHILD_SA exchanges of a simultaneous rekey (one requested
+      by each side, both in flight at once), decrypted with the key files: when
+      both were answered with a nonce, the four nonces name the redundant SA
+      (RFC 7296 2.8.1, 2.8.2: the one made by the exchange holding the lowest
+      nonce) and the SA in FINAL_US (our view afterwards) must be the one the
+      other exchange made. Prints (and appends to --record) which side's
+      exchange held the lowest nonce and which side sent it.
 Each check prints what it found; exit 1 on the first failed verdict.
 """
 import json
@@ -349,6 +361,153 @@ def capture(a):
     print("capture decrypts with the key files")
 
 
+def nonce_lt(a, b):
+    """a < b compared as octet strings over the shorter length (memcmp)."""
+    n = min(len(a), len(b))
+    return bytes.fromhex(a[:n]) < bytes.fromhex(b[:n])
+
+
+def exchanges(pcap, keydir, us):
+    """The CREATE_CHILD_SA and INFORMATIONAL exchanges of the capture, decrypted:
+    each {"by": "us"|"swan" (who requested), "kind", "req", "resp"}; kind is
+    crekey (ESP proposal with REKEY_SA, RFC 7296 1.3.3), irekey (IKE proposal,
+    1.3.2), ccreate (ESP proposal without REKEY_SA), cdel / idel (a Delete
+    payload for ESP / the IKE SA, 1.4.1), info (anything else)."""
+    fields = ["frame.number", "ip.src", "ipv6.src", "isakmp.ispi", "isakmp.messageid", "isakmp.flag_r",
+              "isakmp.nonce", "isakmp.spi", "isakmp.prop.protoid", "isakmp.notify.msgtype",
+              "isakmp.exchangetype", "isakmp.delete.protoid"]
+    rows = tshark(pcap, keydir, "isakmp.exchangetype == 36 || isakmp.exchangetype == 37", fields)
+    ex = {}   # (ispi, mid, requester) -> exchange
+    for r in rows:
+        r += [""] * (len(fields) - len(r))
+        num, src4, src6, ispi, mid, resp, nonce, spis, protos, notes, etype, delp = r
+        src = src4 or src6
+        is_resp = resp in ("1", "True")
+        mine = src == us
+        key = (ispi, mid, "us" if mine != is_resp else "swan")
+        e = ex.setdefault(key, {"by": key[2], "req": None, "resp": None, "etype": etype})
+        half = "resp" if is_resp else "req"
+        if e[half] is None:  # a retransmission repeats the first
+            e[half] = {"frame": int(num), "nonce": nonce.split(",")[0],
+                       "spis": set(x.lower() for x in spis.split(",") if x),
+                       "protos": protos.split(","), "notes": [n for n in notes.split(",") if n],
+                       "del": [d for d in delp.split(",") if d]}
+    out = []
+    for e in ex.values():
+        q = e["req"]
+        if q is None:
+            continue
+        if e["etype"] == "36":
+            if "1" in q["protos"]:
+                e["kind"] = "irekey"
+            else:
+                e["kind"] = "crekey" if "16393" in q["notes"] else "ccreate"
+        elif "1" in q["del"]:
+            e["kind"] = "idel"
+        elif "3" in q["del"]:
+            e["kind"] = "cdel"
+        else:
+            e["kind"] = "info"
+        out.append(e)
+    return sorted(out, key=lambda e: e["req"]["frame"])
+
+
+def in_flight_together(x, y):
+    end = lambda e: e["resp"]["frame"] if e["resp"] else 1 << 60
+    return x["req"]["frame"] < end(y) and y["req"]["frame"] < end(x)
+
+
+def answer(e):
+    """How an exchange was answered, for the log."""
+    r = e["resp"]
+    if r is None:
+        return "no answer captured"
+    names = {"43": "TEMPORARY_FAILURE", "44": "CHILD_SA_NOT_FOUND", "14": "NO_PROPOSAL_CHOSEN"}
+    err = [names.get(n, n) for n in r["notes"] if n.isdigit() and int(n) < 16384]
+    if err:
+        return "answered %s (frame %d)" % ("+".join(err), r["frame"])
+    if r["nonce"]:
+        return "answered with a new SA (frame %d)" % r["frame"]
+    if r["del"]:
+        return "answered with a Delete (frame %d)" % r["frame"]
+    return "answered empty (frame %d)" % r["frame"]
+
+
+def crossed(a):
+    """Our request of kind OURS and strongSwan's of kind THEIRS were in flight at once."""
+    ex = exchanges(a.pcap, a.keydir, a.us_addr)
+    print("capture: exchanges %s" % ", ".join("%s %s@%d" % (e["by"], e["kind"], e["req"]["frame"]) for e in ex))
+    pairs = [(x, y) for x in ex if x["by"] == "us" and x["kind"] == a.ours
+             for y in ex if y["by"] == "swan" and y["kind"] == a.theirs and in_flight_together(x, y)]
+    if not pairs:
+        fail("no %s of ours in flight together with a %s of strongSwan's: the requests did not cross" % (a.ours, a.theirs))
+    x, y = pairs[0]
+    line = "%s our %s %s; strongSwan's %s %s" % (a.tag, a.ours, answer(x), a.theirs, answer(y))
+    print("crossed: " + line)
+    if a.record:
+        with open(a.record, "a") as f:
+            f.write(line + "\n")
+
+
+def collision(a):
+    kind, us = a.kind, a.us_addr
+    rekeys = [e for e in exchanges(a.pcap, a.keydir, us) if e["kind"] == ("crekey" if kind == "child" else "irekey")]
+    pairs = [(x, y) for x in rekeys if x["by"] == "us" for y in rekeys if y["by"] == "swan"
+             and in_flight_together(x, y)]
+    if a.late and not pairs:
+        # a request held back may reach us after our own rekey ended: they
+        # crossed at the other end only; the first rekey of each side
+        firsts = [[e for e in rekeys if e["by"] == who][:1] for who in ("us", "swan")]
+        pairs = [(firsts[0][0], firsts[1][0])] if all(firsts) else []
+    print("capture: %d %s SA rekey exchange(s) (%s), %d crossing pair(s)" % (
+        len(rekeys), kind.upper(), ", ".join("%s frame %d" % (e["by"], e["req"]["frame"]) for e in rekeys), len(pairs)))
+    if len(pairs) != 1:
+        fail("want exactly one pair of crossing %s SA rekeys (one requested by each side)" % kind.upper())
+    ours, theirs = pairs[0]
+    answered = all(e["resp"] and e["resp"]["nonce"] for e in (ours, theirs))
+    if not answered:
+        for e in (ours, theirs):
+            if not (e["resp"] and e["resp"]["nonce"]):
+                print("collision: %s rekey: %s: its nonce is unknown here, the nonce rule is not checked"
+                      % ("our" if e["by"] == "us" else "strongSwan's",
+                         "answered without a nonce (notify %s)" % e["resp"]["notes"] if e["resp"] else "no answer captured"))
+        line = "%s %s nonces not checked (an answer without a nonce or never captured)" % (a.tag, kind)
+    else:
+        low = {}
+        for e in (ours, theirs):
+            ni, nr = e["req"]["nonce"], e["resp"]["nonce"]
+            # who sent the lower of the exchange's two nonces
+            low[e["by"]] = (ni, e["by"]) if nonce_lt(ni, nr) or ni == nr else (nr, "swan" if e["by"] == "us" else "us")
+            print("collision: %s exchange: Ni %s... Nr %s..." % (e["by"], ni[:16], nr[:16]))
+        lowest_in = "us" if nonce_lt(low["us"][0], low["swan"][0]) else "swan"
+        sender = low[lowest_in][1]
+        survivor_should = "swan" if lowest_in == "us" else "us"
+        fin = load(a.final_us)
+        if kind == "child":
+            if len(fin["child"]) != 1:
+                fail("our view after the collision has %d CHILD_SAs" % len(fin["child"]))
+            have = {fin["child"][0]["spi_in"], fin["child"][0]["spi_out"]}
+        else:
+            if len(fin["ike"]) != 1:
+                fail("our view after the collision has %d IKE SAs" % len(fin["ike"]))
+            have = {fin["ike"][0]["spi_i"], fin["ike"][0]["spi_r"]}
+        made = [e["by"] for e in (ours, theirs) if have <= (e["req"]["spis"] | e["resp"]["spis"])]
+        if len(made) != 1:
+            fail("the surviving %s SA %s was made by %s of the crossing exchanges" % (kind.upper(), sorted(have), len(made) or "none"))
+        print("collision: lowest nonce in %s exchange (sent by %s): the SA %s exchange made must survive; %s exchange's did"
+              % ("our" if lowest_in == "us" else "strongSwan's", "us" if sender == "us" else "strongSwan",
+                 "our" if survivor_should == "us" else "strongSwan's", "our" if made[0] == "us" else "strongSwan's"))
+        if made[0] != survivor_should:
+            fail("the surviving %s SA is the one RFC 7296 2.8.1 names redundant" % kind.upper())
+        line = "%s %s lowest nonce in %s exchange, sent by %s; %s exchange's SA survived" % (
+            a.tag, kind, "our" if lowest_in == "us" else "strongSwan's",
+            "us" if sender == "us" else "strongSwan", "our" if made[0] == "us" else "strongSwan's")
+    if a.record:
+        with open(a.record, "a") as f:
+            f.write(line + "\n")
+    print("collision: " + line)
+
+
 def main():
     import argparse
     p = argparse.ArgumentParser()
@@ -383,6 +542,23 @@ def main():
     s.add_argument("--min-spis", type=int, default=0)
     s.add_argument("--amid-esp", action="store_true")
     s.add_argument("--no-early-send", metavar="OUR_ADDR")
+    s = sub.add_parser("crossed")
+    s.add_argument("pcap")
+    s.add_argument("keydir")
+    s.add_argument("us_addr")
+    s.add_argument("ours", choices=["crekey", "irekey", "cdel", "idel"])
+    s.add_argument("theirs", choices=["crekey", "irekey", "cdel", "idel"])
+    s.add_argument("--record")
+    s.add_argument("--tag", default="")
+    s = sub.add_parser("collision")
+    s.add_argument("pcap")
+    s.add_argument("keydir")
+    s.add_argument("final_us")
+    s.add_argument("kind", choices=["child", "ike"])
+    s.add_argument("us_addr")
+    s.add_argument("--late", action="store_true", help="a request was held back: the two may not overlap here")
+    s.add_argument("--record")
+    s.add_argument("--tag", default="")
     a = p.parse_args()
     if a.cmd == "view-swan":
         json.dump(view_swan(open(a.raw).read()), open(a.out, "w"))
@@ -394,6 +570,10 @@ def main():
         none(a)
     elif a.cmd == "capture":
         capture(a)
+    elif a.cmd == "crossed":
+        crossed(a)
+    elif a.cmd == "collision":
+        collision(a)
     return 0
 
 

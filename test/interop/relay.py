@@ -17,11 +17,19 @@ and holds back:
                       IKE and ESP alike): two requests the sides send within
                       MS of each other cross on the path (the collision
                       cases, RFC 7296 2.8.1, 2.25)
+and picks single IKE messages out of IPv4 UDP (port 500, or 4500 after the
+non-ESP marker; the IKE header is in the clear, RFC 7296 3.1):
+  --drop-ike-answer SRC       the first CREATE_CHILD_SA response SRC sends
+                              (a lost answer: the requester retransmits)
+  --hold-ike-request SRC:MS   the first CREATE_CHILD_SA request SRC sends, MS
+                              milliseconds longer than the rest (a request
+                              delayed past what follows it)
 The counts go to FILE (JSON) when the relay stops (SIGTERM); FILE.ready
 appears once both sockets are open.
 """
 import argparse
-import collections
+import heapq
+import ipaddress
 import json
 import random
 import select
@@ -57,7 +65,14 @@ def main():
     ap.add_argument("--max-ip-len", type=int, default=0)
     ap.add_argument("--delay", type=int, default=0)
     ap.add_argument("--stats", default="")
+    ap.add_argument("--drop-ike-answer", default="")
+    ap.add_argument("--hold-ike-request", default="")
     a = ap.parse_args()
+    drop_src = ipaddress.IPv4Address(a.drop_ike_answer).packed if a.drop_ike_answer else None
+    hold_src, hold_ms = None, 0
+    if a.hold_ike_request:
+        h, _, ms = a.hold_ike_request.partition(":")
+        hold_src, hold_ms = ipaddress.IPv4Address(h).packed, int(ms)
     if len(a.ifs) != 2:
         sys.exit("relay.py: exactly two --if")
     if not 0.0 <= a.loss < 1.0:
@@ -66,11 +81,35 @@ def main():
     socks = []
     for name in a.ifs:
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        # a large receive buffer (root: SO_RCVBUFFORCE past rmem_max): on a
+        # loaded machine the relay may be off the CPU for a few hundred ms,
+        # and frames arriving meanwhile must wait, not be dropped
+        try:
+            s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
         s.bind((name, 0))
         socks.append(s)
     st = {"relayed": 0, "lost": 0, "fragments_dropped": 0, "too_long_dropped": 0,
-          "udp_seen": 0, "delayed": 0, "by_if": {n: 0 for n in a.ifs}}
-    held = collections.deque()  # (release time, socket, frame), in arrival order
+          "udp_seen": 0, "delayed": 0, "ike_answers_dropped": 0, "ike_requests_held": 0,
+          "by_if": {n: 0 for n in a.ifs}}
+    held = []  # heap of (release time, arrival number, socket, frame)
+    seq = 0
+
+    def ike_header(ip, ihl):
+        """(exchange type, response?) of an IKE message in this UDP datagram, else None."""
+        udp = ip[ihl:]
+        dport = int.from_bytes(udp[2:4], "big")
+        body = udp[8:]
+        if dport == 4500:
+            if len(body) < 4 or body[:4] != b"\0\0\0\0":
+                return None  # ESP in UDP (RFC 3948)
+            body = body[4:]
+        elif dport != 500:
+            return None
+        if len(body) < 28:
+            return None
+        return body[18], bool(body[19] & 0x20)
 
     def send(out, frame):
         try:
@@ -93,7 +132,7 @@ def main():
         except InterruptedError:
             continue
         while held and held[0][0] <= time.monotonic():
-            _, out, frame = held.popleft()
+            _, _, out, frame = heapq.heappop(held)
             send(out, frame)
         for s in ready:
             frame, addr = s.recvfrom(65535)
@@ -102,6 +141,7 @@ def main():
             i = socks.index(s)
             out = socks[1 - i]
             st["by_if"][a.ifs[i]] += 1
+            extra = 0
             if len(frame) >= 34 and frame[12:14] == b"\x08\x00":
                 ip = frame[14:]
                 total = int.from_bytes(ip[2:4], "big")
@@ -117,15 +157,27 @@ def main():
                     if a.loss and rng.random() < a.loss:
                         st["lost"] += 1
                         continue
+                    extra = 0
+                    h = ike_header(ip, (ip[0] & 15) * 4) if drop_src or hold_src else None
+                    if h and h[0] == 36:  # CREATE_CHILD_SA
+                        if h[1] and drop_src == ip[12:16]:
+                            drop_src = None
+                            st["ike_answers_dropped"] += 1
+                            continue
+                        if not h[1] and hold_src == ip[12:16]:
+                            hold_src = None
+                            st["ike_requests_held"] += 1
+                            extra = hold_ms
                     # veth leaves the UDP checksum to the hardware (checksum
                     # offload): fill it in, or the receiver drops the datagram
                     ihl = (ip[0] & 15) * 4
                     if total <= len(ip) and total >= ihl + 8:
                         c = udp_checksum(ip, ihl)
                         frame = frame[:14 + ihl + 6] + c.to_bytes(2, "big") + frame[14 + ihl + 8:]
-            if a.delay:
+            if a.delay or extra:
                 st["delayed"] += 1
-                held.append((time.monotonic() + a.delay / 1000.0, out, frame))
+                seq += 1
+                heapq.heappush(held, (time.monotonic() + (a.delay + extra) / 1000.0, seq, out, frame))
                 continue
             send(out, frame)
     if a.stats:

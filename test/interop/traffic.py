@@ -42,6 +42,12 @@ def family(addr):
 def sink(a):
     s = socket.socket(family(a.bind), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # room for a few seconds of datagrams: on a loaded machine the sink may
+    # be off the CPU a while, and what arrives meanwhile must wait, not drop
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((a.bind, a.port))
     seen = set()
     dups = 0
@@ -152,7 +158,9 @@ def send(a):
         delay = t0 + (seq + 1) * gap - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-    end = time.monotonic() + 1.0
+    # 3 s for the last echo replies: the collision cases' path holds every
+    # frame 300 ms each way, and a loaded machine adds stalls of a second
+    end = time.monotonic() + 3.0
     while r is not None and len(replies) < icmp_sent and time.monotonic() < end:
         drain()
         time.sleep(0.02)
