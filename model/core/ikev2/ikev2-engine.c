@@ -236,6 +236,7 @@ static void sa_free(ikev2_sa *sa)
     vpn_ikev2_crypto_free(&sa->cr);
     vpn_eap_server_free(sa->eap_srv);
     vpn_eap_peer_free(sa->eap_peer);
+    free(sa->ra_creq); /* an SA gone mid-EAP */
     ikev2_buf_free(&sa->ra_first);
     ikev2_buf_free(&sa->eap_wait_raw);
     free(sa->ra_authz);
