@@ -268,7 +268,8 @@ typedef struct ikev2_sa {
     uint16_t rf_total;
     uint32_t rf_have;                 /* bit n-1: fragment n arrived */
     uint8_t rf_first;                 /* first inner payload type (fragment 1) */
-    ikev2_buf rf_chunk[IKEV2_FRAG_MAX];
+    ikev2_buf *rf_chunk;              /* IKEV2_FRAG_MAX of them while rf_active (NULL
+                                       * otherwise: most SAs never see a fragment) */
     ikev2_buf rf_raw1;                /* fragment 1 as received (duplicate check) */
     /* The driver was told this SA is down (IKE_DOWN, FAILED, or
      * IKE_REKEYED naming it as the SA replaced), or is never to hear of
