@@ -15,6 +15,8 @@
 #include "ikev2-pair.h"
 #include "ikev2-pki.h"
 #include "ikev2-wireshark.h"
+/* white box: the size of the RFC 7383 reassembly table (ikev2_sa.rf_chunk) */
+#include "ikev2/ikev2-eng.h"
 
 #define T0 ((time_t)1700000000) /* certificates are valid around this time */
 #define DAY ((time_t)86400)
@@ -115,12 +117,15 @@ typedef struct setup_args {
     const vpn_sig_key *a_key, *b_key;
     const vpn_x509 *a_trust, *b_trust;
     int64_t clock;   /* Unix time at now == 0 */
+    const vpn_alloc *alloc; /* both engines' allocation gate (NULL: none) */
 } setup_args;
 
-static void two_nodes(tp_net *n, const char *ta, const char *tb, int64_t clock)
+static void two_nodes(tp_net *n, const char *ta, const char *tb, int64_t clock, const vpn_alloc *alloc)
 {
     tp_init(n);
     n->unix_time_offset_s = clock ? clock : (int64_t)T0;
+    if (alloc)
+        n->alloc = *alloc;
     tp_add(n, ta, "192.0.2.1", "R1");
     tp_add(n, tb, "192.0.2.2", "R2");
 }
@@ -131,7 +136,7 @@ static void cert_setup(tp_net *n, const setup_args *s)
     char *tb = cert_conf("R2", "192.0.2.1", s->group, s->b_local, s->b_remote, s->b_identity, s->b_match);
     vpn_ikev2_ctx *a, *b;
 
-    two_nodes(n, ta, tb, s->clock);
+    two_nodes(n, ta, tb, s->clock, s->alloc);
     free(ta);
     free(tb);
     a = n->node[0].ctx;
@@ -151,7 +156,7 @@ static setup_args rsa_both(void)
     setup_args s = {"14",
                     "rsa-sig", "rsa-sig", "dn", "fqdn spoke1.example.net",
                     "rsa-sig", "rsa-sig", "fqdn spoke1.example.net", "any",
-                    NULL, NULL, NULL, NULL, NULL, NULL, 0};
+                    NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL};
     s.a_cert = P.hub;
     s.a_key = P.hub_key;
     s.b_cert = P.spoke;
@@ -336,7 +341,7 @@ static void test_asymmetric_psk_and_rsa(void **state)
     vpn_ikev2_sa_info ib;
     (void)state;
 
-    two_nodes(&n, ta, tb, 0);
+    two_nodes(&n, ta, tb, 0, NULL);
     free(ta);
     free(tb);
     assert_int_equal(vpn_ikev2_trustpoint_add_ca(n.node[0].ctx, "LAB", P.ca), 0);
@@ -461,7 +466,7 @@ static void ra_cert_run(tp_net *n, const char *sig, const char *identity, const 
 {
     char *c = ra_cert_client_conf(sig, identity, pw), *h = ra_cert_hub_conf(sig, identity);
     vpn_ikev2_policy hp, cp;
-    two_nodes(n, c, h, 0);
+    two_nodes(n, c, h, 0, NULL);
     free(c);
     free(h);
     assert_int_equal(vpn_ikev2_trustpoint_add_ca(n->node[0].ctx, "LAB", trust), 0);
@@ -631,6 +636,117 @@ static void test_forged_fragments_change_nothing(void **state)
     tp_free(&n);
 }
 
+/* ---- RFC 7383 reassembly state, allocated while fragments arrive (issue 14) ----
+ * ikev2_sa.rf_chunk (a table of IKEV2_FRAG_MAX buffers) exists only while
+ * a message is arriving in fragments. */
+
+typedef struct reasm_gate {
+    bool arm;          /* refuse the table when R2 takes R1's first fragment 1 */
+    bool armed;        /* ... while that fragment is being delivered */
+    unsigned refused;
+    uint16_t drop_num; /* R1's fragments numbered this are lost (0: none) */
+} reasm_gate;
+
+static bool refuse_reasm(void *user, size_t size)
+{
+    reasm_gate *g = user;
+    if (g->armed && size == IKEV2_FRAG_MAX * sizeof(ikev2_buf)) {
+        g->armed = false;
+        g->refused++;
+        return false;
+    }
+    return true;
+}
+
+static bool reasm_hook(tp_net *n, tp_dgram *d, void *user)
+{
+    reasm_gate *g = user;
+    size_t l;
+    const uint8_t *p = tp_ike(d, &l);
+    uint16_t num;
+    (void)n;
+    g->armed = false; /* the previous delivery is over */
+    if (d->from != 0 || l < 36 || p[16] != 53) /* R1's SKF (RFC 7383 2.5) */
+        return true;
+    num = (uint16_t)(p[32] << 8 | p[33]); /* Fragment Number */
+    if (g->drop_num != 0 && num == g->drop_num)
+        return false;
+    if (g->arm && num == 1) {
+        g->arm = false;
+        g->armed = true;
+    }
+    return true;
+}
+
+/* Refused: R2 reports its half-open SA down (INTERNAL, counted), R1's
+ * other fragments find no SA, R1 gives up; a new handshake then works. */
+static void test_reassembly_refused(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    reasm_gate g;
+    vpn_alloc a = {refuse_reasm, &g};
+    vpn_ikev2_stats st;
+    (void)state;
+
+    memset(&g, 0, sizeof g);
+    g.arm = true;
+    s.alloc = &a;
+    cert_setup(&n, &s);
+    n.hook = reasm_hook;
+    n.hook_user = &g;
+    run_handshake(&n);
+    assert_int_equal(g.refused, 1);
+    int f = tp_find_ev(&n.node[1], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f >= 0);
+    assert_int_equal(n.node[1].ev[f].reason, VPN_IKEV2_R_INTERNAL);
+    vpn_ikev2_stats_get(n.node[1].ctx, &st);
+    assert_int_equal(st.internal_errors, 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    tp_run_for(&n, 300);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    f = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f >= 0);
+    assert_int_equal(n.node[0].ev[f].reason, VPN_IKEV2_R_TIMEOUT);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    /* memory back: the same engines come up, in fragments */
+    run_handshake(&n);
+    assert_up(&n, VPN_CONF_AUTH_RSA_SIG, VPN_CONF_AUTH_RSA_SIG);
+    assert_int_equal(g.refused, 1);
+    tp_free(&n);
+}
+
+/* R2's half-open SA goes with fragments of R1's IKE_AUTH held (the last
+ * one lost every time): the ASan twin fails if they or their table leak. */
+static void test_reassembly_teardown(void **state)
+{
+    tp_net n;
+    setup_args s = rsa_both();
+    reasm_gate g;
+    (void)state;
+
+    memset(&g, 0, sizeof g);
+    g.drop_num = 2;
+    cert_setup(&n, &s);
+    n.hook = reasm_hook;
+    n.hook_user = &g;
+    run_handshake(&n);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    tp_run_for(&n, 300);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    tp_free(&n);
+    /* and an engine deleted while it holds fragments */
+    cert_setup(&n, &s);
+    n.hook = reasm_hook;
+    n.hook_user = &g;
+    run_handshake(&n);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 1);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +763,8 @@ int main(void)
         cmocka_unit_test(test_eap_user_cert_hub_refused),
         cmocka_unit_test(test_pcap_rsa_fragments),
         cmocka_unit_test(test_forged_fragments_change_nothing),
+        cmocka_unit_test(test_reassembly_refused),
+        cmocka_unit_test(test_reassembly_teardown),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

@@ -22,6 +22,9 @@
 #include "ikev2-pair.h"
 #include "engine-params.h"
 #include "show/show-ikev2.h"
+/* white box, for the initiator's CHILD_SA offer kept across the EAP
+ * rounds (ikev2_sa.ra_creq): when it is held is not visible otherwise */
+#include "ikev2/ikev2-eng.h"
 
 static const char hub_conf[] =
     TU_RA_HUB_AAA
@@ -1162,6 +1165,190 @@ static void test_ipv4_only_grant_ipv6_selectors(void **state)
     tp_free(&n);
 }
 
+/* ---- the initiator's CHILD_SA offer across the EAP rounds (issue 14) ----
+ * ikev2_sa.ra_creq (4.5 KB) is allocated only for an EAP initiator's
+ * IKE_AUTH rounds and released when they end, however they end. */
+
+/* Whether the client's IKE SA id holds its offer (false: no such SA). */
+static bool offer_held(const tp_node *nd, uint32_t id)
+{
+    for (size_t i = 0; i < nd->ctx->n_sa; i++)
+        if (nd->ctx->sa[i]->id == id)
+            return nd->ctx->sa[i]->ra_creq != NULL;
+    return false;
+}
+
+/* Refuses every allocation of the offer's size while armed; counts them. */
+typedef struct offer_gate {
+    bool armed;
+    unsigned refused;
+} offer_gate;
+
+static bool refuse_offer(void *user, size_t size)
+{
+    offer_gate *g = user;
+    if (g->armed && size == sizeof(ikev2_child_req)) {
+        g->refused++;
+        return false;
+    }
+    return true;
+}
+
+/* Every IKE_AUTH request the client (node 0) sends: its offer is held. */
+typedef struct offer_watch {
+    uint32_t sa_id;
+    unsigned auth_req, held;
+    unsigned drop_from; /* hub's IKE_AUTH responses from this one on are lost (0: none) */
+    unsigned auth_resp;
+} offer_watch;
+
+static bool watch_offer(tp_net *n, tp_dgram *d, void *user)
+{
+    offer_watch *w = user;
+    if (tp_exchange(d) != VPN_IKEV2_IKE_AUTH)
+        return true;
+    if (d->from == 0 && !tp_is_response(d)) {
+        w->auth_req++;
+        w->held += offer_held(&n->node[0], w->sa_id);
+        return true;
+    }
+    if (d->from == 1 && tp_is_response(d)) {
+        w->auth_resp++;
+        return w->drop_from == 0 || w->auth_resp < w->drop_from;
+    }
+    return true;
+}
+
+/* Refused: the client's SA goes down with reason INTERNAL, counted once,
+ * nothing sent for IKE_AUTH; the engine then brings the next one up. */
+static void test_ra_offer_refused(void **state)
+{
+    (void)state;
+    tp_net n;
+    vpn_ikev2_params p;
+    vpn_ikev2_stats st;
+    offer_gate g = {true, 0};
+    offer_watch w;
+    char *c = client_conf("alice", "Secr3t!", "mschapv2");
+    vpn_ikev2_policy pc = client_policy();
+    uint32_t id = 0;
+
+    tp_init(&n);
+    tp_node *cl = tp_prepare(&n, c, "192.0.2.1", "client", &p);
+    p.alloc.allow = refuse_offer;
+    p.alloc.user = &g;
+    assert_int_equal(vpn_ikev2_ctx_new(&cl->ctx, &p), 0);
+    tp_add(&n, hub_conf, "192.0.2.2", "hub");
+    free(c);
+    add_hub_policy(&n, 1);
+    memset(&w, 0, sizeof w);
+    n.hook = watch_offer;
+    n.hook_user = &w;
+    id = initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    assert_int_equal(g.refused, 1);
+    assert_int_equal(w.auth_req, 0);
+    int f = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f >= 0);
+    assert_int_equal(n.node[0].ev[f].ike_sa_id, id);
+    assert_int_equal(n.node[0].ev[f].reason, VPN_IKEV2_R_INTERNAL);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 0);
+    vpn_ikev2_stats_get(n.node[0].ctx, &st);
+    assert_int_equal(st.internal_errors, 1);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    /* the hub's half-open SA times out (RFC 7296 2.6 aside, nothing owed) */
+    tp_run_for(&n, 60);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
+    /* memory back: the same engine brings the user up, the offer released */
+    g.armed = false;
+    memset(&w, 0, sizeof w);
+    w.sa_id = id = initiate(&n, &pc);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(w.auth_req, 5); /* first, Identity, MSCHAPv2 response, success ack, AUTH */
+    assert_int_equal(w.held, 5);
+    assert_false(offer_held(&n.node[0], id));
+    tp_free(&n);
+}
+
+/* A whole EAP exchange: the offer is held for every IKE_AUTH request and
+ * released once the final response is read (the SA up), and stays
+ * released through an IKE SA rekey and the delete; the ASan twin checks
+ * that nothing leaks. */
+static void test_ra_offer_released(void **state)
+{
+    (void)state;
+    tp_net n;
+    offer_watch w;
+    vpn_ikev2_sa_info si;
+    vpn_ikev2_policy pc = client_policy();
+
+    two(&n, "alice", "Secr3t!", "mschapv2");
+    memset(&w, 0, sizeof w);
+    n.hook = watch_offer;
+    n.hook_user = &w;
+    w.sa_id = initiate(&n, &pc);
+    assert_false(offer_held(&n.node[0], w.sa_id)); /* IKE_SA_INIT out: not yet */
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP), 1);
+    assert_int_equal(w.auth_req, 5); /* first, Identity, MSCHAPv2 response, success ack, AUTH */
+    assert_int_equal(w.held, 5);
+    assert_false(offer_held(&n.node[0], w.sa_id));
+    assert_int_equal(vpn_ikev2_ike_rekey(n.node[0].ctx, n.now, w.sa_id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_REKEYED), 1);
+    sa0(&n, 0, &si);
+    assert_false(offer_held(&n.node[0], si.id));
+    assert_int_equal(vpn_ikev2_delete(n.node[0].ctx, n.now, si.id), 0);
+    tp_run_for(&n, 2);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    tp_free(&n);
+}
+
+/* The SA ends mid-EAP, holding its offer: the hub goes silent after its
+ * second IKE_AUTH response and the client gives up (TIMEOUT); another
+ * client's engine is deleted with its SA mid-EAP. The ASan twin fails if
+ * either leaves the offer behind. */
+static void test_ra_offer_teardown_mid_eap(void **state)
+{
+    (void)state;
+    tp_net n;
+    offer_watch w;
+    vpn_ikev2_policy pc = client_policy();
+
+    two(&n, "alice", "Secr3t!", "mschapv2");
+    memset(&w, 0, sizeof w);
+    w.drop_from = 3;
+    n.hook = watch_offer;
+    n.hook_user = &w;
+    w.sa_id = initiate(&n, &pc);
+    tp_run_for(&n, 1);
+    assert_true(w.auth_req >= 3);
+    assert_true(offer_held(&n.node[0], w.sa_id));
+    tp_run_for(&n, 600);
+    int f = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f >= 0);
+    assert_int_equal(n.node[0].ev[f].reason, VPN_IKEV2_R_TIMEOUT);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 0);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 0);
+    assert_int_equal(w.held, w.auth_req); /* the retransmissions held it too */
+    tp_free(&n);
+
+    /* the engine deleted while the SA waits for the hub's second answer */
+    two(&n, "alice", "Secr3t!", "mschapv2");
+    memset(&w, 0, sizeof w);
+    w.drop_from = 2;
+    n.hook = watch_offer;
+    n.hook_user = &w;
+    w.sa_id = initiate(&n, &pc);
+    tp_run_for(&n, 1);
+    assert_true(offer_held(&n.node[0], w.sa_id));
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
+    tp_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1181,6 +1368,9 @@ int main(void)
         cmocka_unit_test(test_spoke_routes_hostile_reply),
         cmocka_unit_test(test_ipv6_only_grant_ipv4_selectors),
         cmocka_unit_test(test_ipv4_only_grant_ipv6_selectors),
+        cmocka_unit_test(test_ra_offer_refused),
+        cmocka_unit_test(test_ra_offer_released),
+        cmocka_unit_test(test_ra_offer_teardown_mid_eap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

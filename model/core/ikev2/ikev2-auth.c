@@ -603,6 +603,10 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         pp.password = sa->profile->eap_password;
         pp.rng = ctx->params.rng;
         pp.alloc = ctx->params.alloc;
+        /* the offer below is checked against the final response, after the
+         * EAP rounds (ra_response): kept off the SA unless EAP runs */
+        if (sa->ra_creq == NULL && (sa->ra_creq = vpn_malloc(&ctx->params.alloc, sizeof *sa->ra_creq)) == NULL)
+            return VPN_ERR_NOMEM;
         vpn_eap_peer_free(sa->eap_peer);
         sa->eap_peer = NULL;
         if ((rc = vpn_eap_peer_new(&sa->eap_peer, &pp)) != 0)
@@ -642,7 +646,7 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
             v6 = v6 || creq->tsi[i].addr_lo.family == VPN_AF_INET6;
         }
         vpn_cp_build_request_af(&o.b, v4, v6);
-        sa->ra_creq = *creq;
+        *sa->ra_creq = *creq;
     } else {
         vpn_ikev2_bld_auth(&o.b, method, auth, auth_len);
         ikev2_site_announce(ctx, sa, &o.b);
@@ -1707,7 +1711,10 @@ static void ra_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const ik
         sa->auth_local_kind = VPN_CONF_AUTH_EAP;
         ikev2_sa_established(ctx, sa, now);
         memset(&c, 0, sizeof c);
-        child_err = ikev2_child_check(ctx, sa, m, &sa->ra_creq, &c);
+        /* ra_creq: set with eap_phase by ikev2_auth_start, needed no more */
+        child_err = ikev2_child_check(ctx, sa, m, sa->ra_creq, &c);
+        free(sa->ra_creq);
+        sa->ra_creq = NULL;
         if (child_err == 0) {
             vpn_iov ni = {sa->ni, sa->ni_len}, nr = {sa->nr, sa->nr_len}, none = {NULL, 0};
             if (ikev2_child_keys(sa, &c, true, none, ni, nr) != 0)

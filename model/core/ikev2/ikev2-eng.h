@@ -269,7 +269,8 @@ typedef struct ikev2_sa {
     uint16_t rf_total;
     uint32_t rf_have;                 /* bit n-1: fragment n arrived */
     uint8_t rf_first;                 /* first inner payload type (fragment 1) */
-    ikev2_buf rf_chunk[IKEV2_FRAG_MAX];
+    ikev2_buf *rf_chunk;              /* IKEV2_FRAG_MAX of them while rf_active (NULL
+                                       * otherwise: most SAs never see a fragment) */
     ikev2_buf rf_raw1;                /* fragment 1 as received (duplicate check) */
     /* The driver was told this SA is down (IKE_DOWN, FAILED, or
      * IKE_REKEYED naming it as the SA replaced), or is never to hear of
@@ -291,7 +292,10 @@ typedef struct ikev2_sa {
     size_t msk_len;
     ikev2_buf ra_first;               /* responder: the first IKE_AUTH request (plaintext chain) */
     uint8_t ra_first_type;
-    ikev2_child_req ra_creq;          /* initiator: the CHILD_SA offer across the EAP rounds */
+    /* initiator: the CHILD_SA offer across the EAP rounds, allocated by
+     * ikev2_auth_start for them only and freed once the final response is
+     * read (4.5 KB that every SA carried inline before; issue 14) */
+    ikev2_child_req *ra_creq;
     char eap_identity[VPN_EAP_NAME_MAX + 1];
     vpn_addr ra_addr;                 /* the address assigned (responder) or received (initiator) */
     size_t ra_pool;                   /* responder: index into ctx->pool holding ra_addr */

@@ -191,12 +191,23 @@ static void exch_clear(ikev2_exch *x)
     OPENSSL_cleanse(x, sizeof *x);
 }
 
-static void reasm_clear(ikev2_sa *sa)
+/* The fragments of the message being reassembled and their table (kept
+ * off the SA between messages, issue 14); rf_raw1 stays. */
+static void reasm_chunks_free(ikev2_sa *sa)
 {
-    bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
-    ikev2_buf_free(&sa->rf_raw1);
+    if (sa->rf_chunk != NULL) {
+        bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
+        free(sa->rf_chunk);
+        sa->rf_chunk = NULL;
+    }
     sa->rf_active = false;
     sa->rf_have = 0;
+}
+
+static void reasm_clear(ikev2_sa *sa)
+{
+    reasm_chunks_free(sa);
+    ikev2_buf_free(&sa->rf_raw1);
     sa->rf_total = 0;
 }
 
@@ -240,6 +251,7 @@ static void sa_free(ikev2_sa *sa)
     vpn_ikev2_crypto_free(&sa->cr);
     vpn_eap_server_free(sa->eap_srv);
     vpn_eap_peer_free(sa->eap_peer);
+    free(sa->ra_creq); /* an SA gone mid-EAP */
     ikev2_buf_free(&sa->ra_first);
     ikev2_buf_free(&sa->eap_wait_raw);
     free(sa->ra_authz);
@@ -1734,6 +1746,8 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
                               sa->rf_total != total))
             reasm_clear(sa); /* a new message (2.6: a larger Total restarts) */
         if (!sa->rf_active) {
+            if ((sa->rf_chunk = vpn_calloc(&ctx->params.alloc, IKEV2_FRAG_MAX, sizeof *sa->rf_chunk)) == NULL)
+                return VPN_ERR_NOMEM;
             sa->rf_active = true;
             sa->rf_mid = outer->hdr.msg_id;
             sa->rf_response = resp;
@@ -1768,9 +1782,7 @@ static int unprotect(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *buf, size_
             ctx->plain_len = off;
             ctx->plain_first = sa->rf_first;
             rc = vpn_ikev2_msg_parse_inner(ctx->plain, off, sa->rf_first, inner);
-            bufs_free(sa->rf_chunk, IKEV2_FRAG_MAX);
-            sa->rf_active = false;
-            sa->rf_have = 0;
+            reasm_chunks_free(sa);
             return rc == 0 ? 0 : 2;
         }
     }

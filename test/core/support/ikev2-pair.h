@@ -85,6 +85,7 @@ typedef struct tp_net {
     unsigned max_half_open_in, max_half_open_out; /* for nodes added next (0: default) */
     int64_t unix_time_offset_s;                    /* for nodes added next */
     bool no_rfc7427;                               /* for nodes added next */
+    vpn_alloc alloc;                               /* for nodes added next (zero: no gate) */
 } tp_net;
 
 static inline vpn_conf *tp_conf(const char *text)
@@ -186,6 +187,7 @@ static inline tp_node *tp_prepare(tp_net *n, const char *conf_text, const char *
     p->max_half_open_out = n->max_half_open_out;
     p->unix_time_offset_s = n->unix_time_offset_s;
     p->no_rfc7427 = n->no_rfc7427;
+    p->alloc = n->alloc;
     return nd;
 }
 
