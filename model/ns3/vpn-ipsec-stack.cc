@@ -1211,46 +1211,40 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
     {
         return VPN_ERR_NOTFOUND; // not routed (ns-3's RIP asserts an output device for these)
     }
-    // One walk over the interfaces (this runs for every packet out of an
-    // mGRE tunnel): the node's own address anywhere wins, else the first
-    // connected subnet (not the loopback's) holding d.
-    uint32_t matchIf = 0;
-    Ipv4Mask matchMask;
-    for (uint32_t i = 0; i < ipv4->GetNInterfaces(); i++)
+    if (ipv4->GetInterfaceForAddress(d) >= 0)
     {
-        for (uint32_t j = 0; j < ipv4->GetNAddresses(i); j++)
+        // this router's own address (the tunnel's too: a spoke's RIP answer
+        // to the hub's request) is delivered here, not routed back out of
+        // the tunnel: no redirect for it
+        out->kind = VPN_NHRP_ROUTE_LOCAL;
+        out->prefix_len = 32;
+        return 0;
+    }
+    // This runs for every packet out of an mGRE tunnel (for its inner
+    // destination and its next hop): the counts are read once per walk, the
+    // tunnel's interface and which interfaces are Null0 candidates are kept.
+    for (uint32_t i = 1, n = ipv4->GetNInterfaces(); i < n; i++)
+    {
+        for (uint32_t j = 0, m = ipv4->GetNAddresses(i); j < m; j++)
         {
             Ipv4InterfaceAddress a = ipv4->GetAddress(i, j);
-            if (a.GetLocal() == d)
-            {
-                // this router's own address (the tunnel's too: a spoke's RIP
-                // answer to the hub's request) is delivered here, not routed
-                // back out of the tunnel: no redirect for it
-                out->kind = VPN_NHRP_ROUTE_LOCAL;
-                out->prefix_len = 32;
-                return 0;
-            }
             // a RIP summary's Null0 holds no hosts: its prefix is not ours to announce
-            if (matchIf == 0 && i > 0 && a.GetMask().IsMatch(a.GetLocal(), d) && !self->IsNull0At(ipv4, i))
+            if (!a.GetMask().IsMatch(a.GetLocal(), d) || self->IsNull0At(ipv4, i))
             {
-                matchIf = i;
-                matchMask = a.GetMask();
+                continue;
             }
+            if (static_cast<int32_t>(i) == self->TunnelInterface(tunnel, ipv4))
+            {
+                out->kind = VPN_NHRP_ROUTE_TUNNEL; // on the tunnel's own subnet
+                *&out->next_hop = *dst;
+            }
+            else
+            {
+                out->kind = VPN_NHRP_ROUTE_LOCAL;
+            }
+            out->prefix_len = static_cast<uint8_t>(a.GetMask().GetPrefixLength());
+            return 0;
         }
-    }
-    if (matchIf != 0)
-    {
-        if (static_cast<int32_t>(matchIf) == self->TunnelInterface(tunnel, ipv4))
-        {
-            out->kind = VPN_NHRP_ROUTE_TUNNEL; // on the tunnel's own subnet
-            *&out->next_hop = *dst;
-        }
-        else
-        {
-            out->kind = VPN_NHRP_ROUTE_LOCAL;
-        }
-        out->prefix_len = static_cast<uint8_t>(matchMask.GetPrefixLength());
-        return 0;
     }
     Ipv4Header h;
     h.SetDestination(d);
