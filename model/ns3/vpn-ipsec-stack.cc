@@ -756,7 +756,7 @@ bool
 VpnIpsecStack::SendIpPacket(const uint8_t* data, size_t len, Ptr<const Packet> tagsFrom)
 {
     NS_LOG_FUNCTION(this << len);
-    Ptr<Ipv4> ipv4 = m_node->GetObject<Ipv4>();
+    Ptr<Ipv4> ipv4 = GetIpv4();
     NS_ABORT_MSG_IF(!ipv4, "VpnIpsecStack needs an IPv4 stack on the node");
     Ptr<Packet> packet = Create<Packet>(data, static_cast<uint32_t>(len));
     VpnCopyTags(tagsFrom, packet);
@@ -1017,6 +1017,48 @@ IsNull0(Ptr<NetDevice> dev)
 
 } // namespace
 
+Ptr<Ipv4>
+VpnIpsecStack::GetIpv4()
+{
+    // aggregated once, never replaced: looked up until it is there, then kept
+    if (!m_ipv4 && m_node)
+    {
+        m_ipv4 = m_node->GetObject<Ipv4>();
+    }
+    return m_ipv4;
+}
+
+bool
+VpnIpsecStack::IsNull0At(Ptr<Ipv4> ipv4, uint32_t ifc)
+{
+    // An interface keeps its device: whether it is a SimpleNetDevice is
+    // asked once; the channel (alone on it: Null0) is looked at each time.
+    if (m_simpleIf.size() <= ifc)
+    {
+        m_simpleIf.resize(ifc + 1, 0);
+    }
+    if (m_simpleIf[ifc] == 0)
+    {
+        m_simpleIf[ifc] = DynamicCast<SimpleNetDevice>(ipv4->GetNetDevice(ifc)) ? 1 : 2;
+    }
+    return m_simpleIf[ifc] == 1 && IsNull0(ipv4->GetNetDevice(ifc));
+}
+
+int32_t
+VpnIpsecStack::TunnelInterface(uint32_t tunnel, Ptr<Ipv4> ipv4)
+{
+    // ns-3 never takes an interface away: once the tunnel device has one, it is kept
+    if (m_tunnelIf.size() <= tunnel)
+    {
+        m_tunnelIf.resize(tunnel + 1, -1);
+    }
+    if (m_tunnelIf[tunnel] < 0)
+    {
+        m_tunnelIf[tunnel] = ipv4->GetInterfaceForDevice(m_tunnels[tunnel]);
+    }
+    return m_tunnelIf[tunnel];
+}
+
 uint32_t
 VpnIpsecStack::GetNhrpRouteCount() const
 {
@@ -1159,7 +1201,7 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
 {
     auto self = static_cast<VpnIpsecStack*>(user);
     *out = vpn_nhrp_route{};
-    Ptr<Ipv4> ipv4 = self->m_node ? self->m_node->GetObject<Ipv4>() : nullptr;
+    Ptr<Ipv4> ipv4 = self->GetIpv4();
     if (!ipv4 || dst->family != VPN_AF_INET || tunnel >= self->m_tunnels.size() || !self->m_tunnels[tunnel])
     {
         return VPN_ERR_NOTFOUND;
@@ -1178,31 +1220,30 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
         out->prefix_len = 32;
         return 0;
     }
-    int32_t tunIf = ipv4->GetInterfaceForDevice(self->m_tunnels[tunnel]);
-    for (uint32_t i = 1; i < ipv4->GetNInterfaces(); i++)
+    // This runs for every packet out of an mGRE tunnel (for its inner
+    // destination and its next hop): the counts are read once per walk, the
+    // tunnel's interface and which interfaces are Null0 candidates are kept.
+    for (uint32_t i = 1, n = ipv4->GetNInterfaces(); i < n; i++)
     {
-        // a RIP summary's Null0 holds no hosts: its prefix is not ours to announce
-        if (IsNull0(ipv4->GetNetDevice(i)))
-        {
-            continue;
-        }
-        for (uint32_t j = 0; j < ipv4->GetNAddresses(i); j++)
+        for (uint32_t j = 0, m = ipv4->GetNAddresses(i); j < m; j++)
         {
             Ipv4InterfaceAddress a = ipv4->GetAddress(i, j);
-            if (a.GetMask().IsMatch(a.GetLocal(), d))
+            // a RIP summary's Null0 holds no hosts: its prefix is not ours to announce
+            if (!a.GetMask().IsMatch(a.GetLocal(), d) || self->IsNull0At(ipv4, i))
             {
-                if (static_cast<int32_t>(i) == tunIf)
-                {
-                    out->kind = VPN_NHRP_ROUTE_TUNNEL; // on the tunnel's own subnet
-                    *&out->next_hop = *dst;
-                }
-                else
-                {
-                    out->kind = VPN_NHRP_ROUTE_LOCAL;
-                }
-                out->prefix_len = static_cast<uint8_t>(a.GetMask().GetPrefixLength());
-                return 0;
+                continue;
             }
+            if (static_cast<int32_t>(i) == self->TunnelInterface(tunnel, ipv4))
+            {
+                out->kind = VPN_NHRP_ROUTE_TUNNEL; // on the tunnel's own subnet
+                *&out->next_hop = *dst;
+            }
+            else
+            {
+                out->kind = VPN_NHRP_ROUTE_LOCAL;
+            }
+            out->prefix_len = static_cast<uint8_t>(a.GetMask().GetPrefixLength());
+            return 0;
         }
     }
     Ipv4Header h;
@@ -1322,6 +1363,8 @@ VpnIpsecStack::DoDispose()
         m_espSocket = nullptr;
     }
     m_tunnels.clear();
+    m_tunnelIf.clear();
+    m_ipv4 = nullptr;
     m_hooks = Ikev2Hooks();
     m_gdoiHooks = GdoiHooks();
     if (m_core)

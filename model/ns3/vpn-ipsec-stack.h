@@ -44,6 +44,7 @@ struct vpn_getvpn_group_params;
 namespace ns3
 {
 
+class Ipv4;
 class Node;
 class Packet;
 class Socket;
@@ -331,6 +332,12 @@ class VpnIpsecStack : public Object
     static void EventThunk(void* user, const struct vpn_router_event* ev);
     static int RouteThunk(void* user, uint32_t tunnel, const struct vpn_addr* dst, struct vpn_nhrp_route* out);
     void InstallNhrpRoute(uint32_t tunnel, const struct vpn_nhrp_event* ev);
+    /** The node's IPv4, looked up once it is aggregated (per-packet paths). */
+    Ptr<Ipv4> GetIpv4();
+    /** Interface \p ifc is FlexVpnHelper's Null0 (its device kind cached). */
+    bool IsNull0At(Ptr<Ipv4> ipv4, uint32_t ifc);
+    /** The IPv4 interface of tunnel \p tunnel's device (cached once found), -1: none. */
+    int32_t TunnelInterface(uint32_t tunnel, Ptr<Ipv4> ipv4);
 
     Ptr<Node> m_node;
     struct Core;
@@ -339,6 +346,9 @@ class VpnIpsecStack : public Object
     EventId m_timer;
     uint64_t m_timerAt{UINT64_MAX}; //!< the deadline m_timer is armed for (ns)
     std::vector<VpnTunnelNetDevice*> m_tunnels; //!< by router tunnel id
+    std::vector<int32_t> m_tunnelIf;            //!< by tunnel id: its IPv4 interface, -1 unknown
+    std::vector<uint8_t> m_simpleIf;            //!< by IPv4 interface: 0 unknown, 1 SimpleNetDevice, 2 other
+    Ptr<Ipv4> m_ipv4;                           //!< the node's, once looked up
     Ikev2Hooks m_hooks;
     GdoiHooks m_gdoiHooks;
     Ptr<const Packet> m_txCarrier; //!< the inner packet being sent (for its tags)

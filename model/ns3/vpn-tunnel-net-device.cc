@@ -169,6 +169,7 @@ VpnTunnelNetDevice::DoDispose()
         }
     }
     m_tunnelId = kDetached;
+    m_stack = nullptr;
     m_node = nullptr;
     m_noSaCallback.Nullify();
     m_rxCallback.Nullify();
@@ -183,8 +184,9 @@ VpnTunnelNetDevice::AttachToStack(const std::string& ipsecProfile, bool initiate
     if (m_tunnelId == kDetached)
     {
         NS_ABORT_MSG_IF(!m_node, m_name << ": add the tunnel to a node first");
-        m_tunnelId = VpnIpsecStack::GetOrCreate(m_node)->AddTunnel(this, ipsecProfile, initiate,
-                                                                   initiateAtStart);
+        // kept: the send path reaches the router without a lookup per packet
+        m_stack = VpnIpsecStack::GetOrCreate(m_node);
+        m_tunnelId = m_stack->AddTunnel(this, ipsecProfile, initiate, initiateAtStart);
         m_derivedMtu = 0;
     }
     return m_tunnelId;
@@ -193,11 +195,11 @@ VpnTunnelNetDevice::AttachToStack(const std::string& ipsecProfile, bool initiate
 uint32_t
 VpnTunnelNetDevice::GetOutboundSpi() const
 {
-    if (m_tunnelId == kDetached || !m_node)
+    if (m_tunnelId == kDetached || !m_stack)
     {
         return 0;
     }
-    return VpnIpsecStack::GetOrCreate(m_node)->GetOutboundSpi(m_tunnelId);
+    return m_stack->GetOutboundSpi(m_tunnelId);
 }
 
 void
@@ -244,9 +246,9 @@ uint16_t
 VpnTunnelNetDevice::DeriveMtu() const
 {
     uint16_t wan = GetWanMtu();
-    if (m_tunnelId != kDetached && m_node)
+    if (m_tunnelId != kDetached && m_stack)
     {
-        return VpnIpsecStack::GetOrCreate(m_node)->GetTunnelMtu(m_tunnelId, wan);
+        return m_stack->GetTunnelMtu(m_tunnelId, wan);
     }
     uint16_t mtu = 68;
     vpn_router_mtu_guess(m_mode == VTI || m_mode == ACCESS ? VPN_ROUTER_TUNNEL_VTI : VPN_ROUTER_TUNNEL_GRE_IPSEC,
@@ -427,7 +429,7 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
     }
     uint32_t id = m_tunnelId;
     // GRE, ESP, NAT-T, the choice of SA, on-demand IKE: the router's.
-    VpnIpsecStack::DropReason why = VpnIpsecStack::GetOrCreate(m_node)->TunnelOutput(id, &pkt, packet);
+    VpnIpsecStack::DropReason why = m_stack->TunnelOutput(id, &pkt, packet);
     if (why != VpnIpsecStack::DROP_NONE)
     {
         // A protected tunnel without an SA drops: nothing leaves in clear.

@@ -181,6 +181,7 @@ class VpnTunnelNetDevice : public NetDevice
     bool m_preClassify{false}; //!< `qos pre-classify`
     bool m_dualOverlay{false}; //!< `tunnel mode ipsec dual-overlay`
     uint32_t m_tunnelId; //!< in the node's router; UINT32_MAX until attached
+    Ptr<VpnIpsecStack> m_stack; //!< the node's router, once attached
     std::vector<uint8_t> m_txBuf;
     NetDevice::ReceiveCallback m_rxCallback;
     Callback<void> m_noSaCallback;
