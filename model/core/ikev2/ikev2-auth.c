@@ -604,8 +604,10 @@ int ikev2_auth_start(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         pp.rng = ctx->params.rng;
         pp.alloc = ctx->params.alloc;
         /* the offer below is checked against the final response, after the
-         * EAP rounds (ra_response): kept off the SA unless EAP runs */
-        if (sa->ra_creq == NULL && (sa->ra_creq = vpn_malloc(&ctx->params.alloc, sizeof *sa->ra_creq)) == NULL)
+         * EAP rounds (ra_response): kept off the SA unless EAP runs;
+         * zeroed, since the SPI index reads its SPI before the offer is
+         * written (the offer below draws an SPI and may refill the index) */
+        if (sa->ra_creq == NULL && (sa->ra_creq = vpn_calloc(&ctx->params.alloc, 1, sizeof *sa->ra_creq)) == NULL)
             return VPN_ERR_NOMEM;
         vpn_eap_peer_free(sa->eap_peer);
         sa->eap_peer = NULL;
