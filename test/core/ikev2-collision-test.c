@@ -845,17 +845,7 @@ static void test_child_request_during_ike_rekey(void **state)
 /* Delivers the datagram queued at position i alone. */
 static void deliver_at(tp_net *n, size_t i)
 {
-    tp_dgram *d;
-    tp_node *dst;
-
-    assert_true(i < n->n_queue);
-    d = n->queue[i];
-    memmove(&n->queue[i], &n->queue[i + 1], (n->n_queue - i - 1) * sizeof n->queue[0]);
-    n->n_queue--;
-    dst = tp_node_of(n, &d->dst.addr);
-    assert_non_null(dst);
-    assert_int_equal(vpn_ikev2_input(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len), 0);
-    free(d);
+    assert_int_equal(tp_deliver_at(n, i, NULL), 0);
 }
 
 /* RFC 7296 2.8.2: R1 answered R2's IKE SA rekey while its own was in

@@ -283,6 +283,28 @@ static inline void tp_pump(tp_net *n)
     }
 }
 
+/* Delivers the datagram queued at position i alone (no hook, no NAT, not
+ * logged), to test an order of arrival; returns vpn_ikev2_input's result
+ * and the node it reached (*to, when not NULL). */
+static inline int tp_deliver_at(tp_net *n, size_t i, tp_node **to)
+{
+    tp_dgram *d;
+    tp_node *dst;
+    int rc;
+
+    assert_true(i < n->n_queue);
+    d = n->queue[i];
+    memmove(&n->queue[i], &n->queue[i + 1], (n->n_queue - i - 1) * sizeof n->queue[0]);
+    n->n_queue--;
+    dst = tp_node_of(n, &d->dst.addr);
+    assert_non_null(dst);
+    rc = vpn_ikev2_input(dst->ctx, n->now, &d->dst, &d->src, d->data, d->len);
+    free(d);
+    if (to)
+        *to = dst;
+    return rc;
+}
+
 static inline uint64_t tp_deadline(tp_net *n)
 {
     uint64_t t = UINT64_MAX;
