@@ -76,7 +76,10 @@ struct vpn_nhrp {
     entry **heap;
     size_t heap_len, heap_cap;
     pending pend[VPN_NHRP_MAX_PENDING];
-    redirect_slot redir[REDIRECT_SLOTS];
+    /* REDIRECT_SLOTS of them with `ip nhrp redirect` (the hub, in phase
+     * 3), NULL otherwise: a spoke does not carry 24 KB it never reads
+     * (issue 14) */
+    redirect_slot *redir;
     vpn_nhrp_stats st;
     uint8_t out[VPN_NHRP_MAX_PKT];
 };
@@ -1021,7 +1024,7 @@ int vpn_nhrp_forwarded(vpn_nhrp *n, uint64_t now, const vpn_addr *in_nbma, uint3
     vpn_addr src, dst;
     if (!n || !in_nbma || !ip)
         return VPN_ERR_INVAL;
-    if (!n->p.redirect || in_netid != out_netid || in_netid != n->p.network_id)
+    if (!n->p.redirect || !n->redir || in_netid != out_netid || in_netid != n->p.network_id)
         return VPN_ERR_STATE;
     if (len >= 20 && ip[0] >> 4 == 4) {
         vpn_addr_from_bytes(&src, ip + 12, 4);
@@ -1187,6 +1190,11 @@ int vpn_nhrp_new(vpn_nhrp **out, const vpn_nhrp_params *params)
     n->p.nhs = NULL;
     n->p.maps = NULL;
     n->p.mcast = NULL;
+    if (p->redirect &&
+        (n->redir = vpn_calloc(&n->p.alloc, REDIRECT_SLOTS, sizeof *n->redir)) == NULL) {
+        vpn_nhrp_del(n);
+        return VPN_ERR_NOMEM;
+    }
     if (p->n_mcast) {
         n->mcast = calloc(p->n_mcast, sizeof(vpn_addr));
         if (!n->mcast) {
@@ -1262,6 +1270,7 @@ void vpn_nhrp_del(vpn_nhrp *n)
     free(n->buckets);
     free(n->heap);
     free(n->mcast);
+    free(n->redir);
     memset(n->auth, 0, sizeof n->auth);
     free(n);
 }
