@@ -81,7 +81,6 @@ struct vpn_nhrp {
      * (issue 14) */
     redirect_slot *redir;
     vpn_nhrp_stats st;
-    uint8_t out[VPN_NHRP_MAX_PKT];
 };
 
 static const char *ENGINE = "nhrp";
@@ -431,18 +430,26 @@ static int cache_learn(vpn_nhrp *n, uint64_t now, const vpn_prefix *p, const vpn
 
 /* ---- sending ------------------------------------------------------------------------ */
 
+/* The packet is built in a buffer made for it and freed once sent: NHRP
+ * sends a few packets per holding time, and the 8 KB every engine kept
+ * inline for them were 8 KB per spoke at hub scale (issue 14). Refused,
+ * the packet is not sent (counted and logged as a failed send; the
+ * retransmission or refresh timers try again, as after a loss). */
 static void send_msg(vpn_nhrp *n, const vpn_addr *dst, const vpn_nhrp_msg *m)
 {
     size_t len = 0;
-    int err = vpn_nhrp_encode(m, n->out, sizeof n->out, &len);
+    uint8_t *out = vpn_malloc(&n->p.alloc, VPN_NHRP_MAX_PKT);
+    int err = out ? vpn_nhrp_encode(m, out, VPN_NHRP_MAX_PKT, &len) : VPN_ERR_NOMEM;
     if (err) {
         n->st.send_failed++;
         vpn_log_emit(&n->p.log, VPN_LOG_ERROR, ENGINE, "%s: cannot encode %s: %s", n->ifname,
                      vpn_nhrp_type_name(m->type), vpn_strerror(err));
+        free(out);
         return;
     }
     n->st.tx[m->type]++;
-    n->p.send(n->p.user, dst, n->out, len);
+    n->p.send(n->p.user, dst, out, len);
+    free(out);
 }
 
 /* Header fields every packet we originate shares. */

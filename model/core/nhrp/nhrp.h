@@ -187,7 +187,8 @@ typedef struct vpn_nhrp_params {
     void *user;
     vpn_log log;
     /* Gates the redirect rate-limit table (24 KB, allocated by
-     * vpn_nhrp_new only with `redirect`; zero: always allowed). */
+     * vpn_nhrp_new only with `redirect`) and each packet's send buffer
+     * (VPN_NHRP_MAX_PKT, freed once sent); zero: always allowed. */
     vpn_alloc alloc;
 } vpn_nhrp_params;
 
