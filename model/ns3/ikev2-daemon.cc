@@ -164,8 +164,7 @@ Ikev2Daemon::SetConfig(const std::string& iosText)
         return s.str();
     }
     vpn_conf_del(m_conf);
-    m_conf = conf;
-    m_configText = iosText;
+    m_conf = conf; // handed to the node's stack when the engine starts
     return "";
 }
 
@@ -191,8 +190,12 @@ Ikev2Daemon::EnsureEngine()
     hooks.send = MakeCallback(&Ikev2Daemon::Send, this);
     hooks.event = MakeCallback(&Ikev2Daemon::OnEvent, this);
     hooks.onDemandHoldDown = m_onDemandHoldDown;
-    std::string err = VpnIpsecStack::GetOrCreate(GetNode())->EnableIkev2(m_configText, hooks);
+    // The parse SetConfig checked goes to the stack (which keeps it for the
+    // router and the show views below): one parsed configuration per node,
+    // not two (tens of KB each, per spoke at hub scale; issue 14).
+    std::string err = VpnIpsecStack::GetOrCreate(GetNode())->EnableIkev2(m_conf, hooks);
     NS_ABORT_MSG_IF(!err.empty(), "Ikev2Daemon on node " << GetNode()->GetId() << ": " << err);
+    m_conf = nullptr;
     m_engine = true;
 }
 
@@ -929,24 +932,38 @@ Ikev2Daemon::ShowCryptoIpsecSa(bool detail) const
     });
 }
 
+const vpn_conf*
+Ikev2Daemon::Conf() const
+{
+    if (m_conf)
+    {
+        return m_conf; // not started yet
+    }
+    Ptr<Node> node = GetNode();
+    Ptr<VpnIpsecStack> stack = m_engine && node ? node->GetObject<VpnIpsecStack>() : nullptr;
+    return stack ? stack->GetConf() : nullptr;
+}
+
 std::string
 Ikev2Daemon::ShowCryptoIkev2Proposal() const
 {
-    if (!m_conf)
+    const vpn_conf* conf = Conf();
+    if (!conf)
     {
         return "";
     }
-    return Render([&](vpn_show_buf* b) { return vpn_show_ikev2_proposal(m_conf, nullptr, b); });
+    return Render([&](vpn_show_buf* b) { return vpn_show_ikev2_proposal(conf, nullptr, b); });
 }
 
 std::string
 Ikev2Daemon::ShowCryptoIkev2Profile() const
 {
-    if (!m_conf)
+    const vpn_conf* conf = Conf();
+    if (!conf)
     {
         return "";
     }
-    return Render([&](vpn_show_buf* b) { return vpn_show_ikev2_profile(m_conf, nullptr, b); });
+    return Render([&](vpn_show_buf* b) { return vpn_show_ikev2_profile(conf, nullptr, b); });
 }
 
 } // namespace ns3

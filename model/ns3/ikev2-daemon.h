@@ -156,7 +156,10 @@ class Ikev2Daemon : public Application
     void AddLearntRoutes(const vpn_ikev2_event* ev);
     void RemoveLearntRoutes(uint32_t ikeSaId);
 
-    std::string m_configText;
+    /** The configuration's parse until the engine starts (then the
+     *  stack's: GetConf); for the show views. */
+    const struct vpn_conf* Conf() const;
+
     struct vpn_conf* m_conf;
     bool m_engine;
     /** Sockets on 500 and 4500 per local address (0.0.0.0 included), so

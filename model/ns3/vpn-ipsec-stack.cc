@@ -219,6 +219,12 @@ VpnIpsecStack::GetRouter() const
     return m_core ? m_core->router : nullptr;
 }
 
+const vpn_conf*
+VpnIpsecStack::GetConf() const
+{
+    return m_core ? m_core->conf : nullptr;
+}
+
 uint32_t
 VpnIpsecStack::ClearIkeSas()
 {
@@ -455,12 +461,35 @@ VpnIpsecStack::EnableIkev2(const std::string& iosConfig, const Ikev2Hooks& hooks
     {
         return "the node's router already runs (IKE and manual keys on one node are not supported)";
     }
+    vpn_conf* conf = nullptr;
     vpn_conf_error err{};
-    int rc = vpn_conf_parse(iosConfig.c_str(), iosConfig.size(), &m_core->conf, &err);
+    int rc = vpn_conf_parse(iosConfig.c_str(), iosConfig.size(), &conf, &err);
     if (rc != 0)
     {
         return "line " + std::to_string(err.line) + ": " + err.msg;
     }
+    std::string e = EnableIkev2(conf, hooks);
+    if (!e.empty())
+    {
+        vpn_conf_del(conf);
+    }
+    return e;
+}
+
+std::string
+VpnIpsecStack::EnableIkev2(vpn_conf* conf, const Ikev2Hooks& hooks)
+{
+    NS_LOG_FUNCTION(this << conf);
+    if (m_core->router)
+    {
+        return "the node's router already runs (IKE and manual keys on one node are not supported)";
+    }
+    if (!conf)
+    {
+        return "no configuration";
+    }
+    vpn_conf_del(m_core->conf);
+    m_core->conf = conf;
     m_hooks = hooks;
     CreateRouter(m_core->conf);
     return "";

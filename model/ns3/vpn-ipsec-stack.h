@@ -111,6 +111,14 @@ class VpnIpsecStack : public Object
      * is keyed by IKE or by hand, not both. Returns "" or the error.
      */
     std::string EnableIkev2(const std::string& iosConfig, const Ikev2Hooks& hooks);
+    /**
+     * The same with the configuration already parsed: on success the stack
+     * owns \p conf (freed with the node), on failure the caller still does.
+     * A daemon that parsed its configuration to check it hands it over
+     * here instead of the stack parsing the text again: one parsed copy
+     * per node (tens of KB each, per spoke at hub scale; issue 14).
+     */
+    std::string EnableIkev2(struct vpn_conf* conf, const Ikev2Hooks& hooks);
 
     /**
      * Registers a tunnel device with the router (once; later calls return
@@ -278,6 +286,8 @@ class VpnIpsecStack : public Object
 
     /** The router (nullptr until first used); for show views and tests. */
     const struct vpn_router* GetRouter() const;
+    /** The IOS configuration EnableIkev2 was given (nullptr before). */
+    const struct vpn_conf* GetConf() const;
 
     /** SAs held and the errors counted on them (send + receive). */
     uint32_t GetSaCount() const;

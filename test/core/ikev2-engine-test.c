@@ -559,6 +559,97 @@ static void test_nat_keepalive(void **state)
     tp_free(&n);
 }
 
+/* The buffer for datagrams with the non-ESP marker (RFC 3948 2.2) is
+ * made by the first datagram on port 4500 (issue 14: 64 KB per engine
+ * that never meets a NAT). Refusing it loses that datagram and reports
+ * an internal error, the SA kept; the retransmission then gets through. */
+typedef struct marker_gate {
+    bool armed;
+    unsigned refused;
+} marker_gate;
+
+static bool refuse_marker_buf(void *user, size_t size)
+{
+    marker_gate *g = user;
+    if (g->armed && size == IKEV2_MSG_MAX) {
+        g->refused++;
+        return false;
+    }
+    return true;
+}
+
+static size_t sent_to_4500(const tp_net *n, int from)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n->n_log; i++)
+        if (n->log[i]->from == from && n->log[i]->dst.port == 4500)
+            k++;
+    return k;
+}
+
+static void test_natt_marker_buffer(void **state)
+{
+    peer_conf a = conf_a(), b = conf_b();
+    tp_net n;
+    vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
+    vpn_ikev2_sa_info ia;
+    vpn_ikev2_stats st;
+    marker_gate g = {false, 0};
+    char *ta, *tb;
+    uint32_t id;
+    (void)state;
+
+    /* no NAT: IKE stays on 500 and neither engine holds the buffer */
+    setup(&n, &a, &b);
+    initiate(&n, &pa);
+    tp_run_for(&n, 1);
+    assert_true(tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0) >= 0);
+    assert_null(n.node[0].ctx->scratch2);
+    assert_null(n.node[1].ctx->scratch2);
+    tp_free(&n);
+
+    /* behind a NAT, the initiator's buffer refused: IKE_AUTH (the first
+     * datagram on 4500) is not sent, the failure is reported, the SA stays */
+    b.keyring_addr = "203.0.113.77";
+    ta = make_conf(&a);
+    tb = make_conf(&b);
+    tp_init(&n);
+    n.alloc.allow = refuse_marker_buf;
+    n.alloc.user = &g;
+    tp_add(&n, ta, "192.0.2.1", "R1");
+    tp_add(&n, tb, "192.0.2.2", "R2");
+    free(ta);
+    free(tb);
+    tp_nat(&n, "203.0.113.77");
+    g.armed = true;
+    id = initiate(&n, &pa);
+    tp_run_until(&n, n.now + TP_NS / 4); /* before the first retransmission */
+    assert_int_equal(g.refused, 1);
+    assert_null(n.node[0].ctx->scratch2);
+    assert_int_equal(sent_to_4500(&n, 0), 0);
+    vpn_ikev2_stats_get(n.node[0].ctx, &st);
+    assert_int_equal(st.internal_errors, 1);
+    int f = tp_find_ev(&n.node[0], VPN_IKEV2_EV_FAILED, 0);
+    assert_true(f >= 0);
+    assert_int_equal(n.node[0].ev[f].ike_sa_id, id);
+    assert_int_equal(n.node[0].ev[f].reason, VPN_IKEV2_R_INTERNAL);
+    assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &ia), 0);
+    assert_int_equal(ia.id, id);
+    assert_int_equal(ia.local.port, 4500);
+    /* memory back: the retransmission takes IKE_AUTH to 4500, both up */
+    g.armed = false;
+    tp_run_for(&n, 10);
+    assert_non_null(n.node[0].ctx->scratch2);
+    assert_true(sent_to_4500(&n, 0) > 0);
+    assert_int_equal(tp_count_ev(&n.node[0], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 1);
+    assert_true(tp_find_ev(&n.node[0], VPN_IKEV2_EV_CHILD_UP, 0) >= 0);
+    assert_true(tp_find_ev(&n.node[1], VPN_IKEV2_EV_CHILD_UP, 0) >= 0);
+    assert_int_equal(g.refused, 1);
+    tp_free(&n);
+}
+
 /* RFC 7296 2.23: the NAT in front of node 0 drops its mapping and makes a
  * new one on another port (a rebinding). Node 1, not behind a NAT, follows
  * node 0 there from an authentic new ESP packet (the driver's report) and
@@ -1544,6 +1635,7 @@ int main(void)
         cmocka_unit_test(test_cookie_challenge),
         cmocka_unit_test(test_nat_detection),
         cmocka_unit_test(test_nat_keepalive),
+        cmocka_unit_test(test_natt_marker_buffer),
         cmocka_unit_test(test_nat_rebinding),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_identity_types),

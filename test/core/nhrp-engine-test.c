@@ -794,6 +794,140 @@ static void test_static_maps_and_multicast(void **state)
 
 /* 10,000 spokes register on one hub; each lookup examines a bounded number
  * of entries (one hash probe per prefix length in use), whatever the size. */
+/* The redirect rate-limit table (24 KB) exists only with `ip nhrp
+ * redirect` (issue 14: a spoke without it does not carry it), allocated
+ * through the injected allocator; refused, vpn_nhrp_new fails with
+ * NOMEM and leaves nothing behind (the ASan twin checks). */
+typedef struct redir_gate {
+    bool armed;
+    unsigned calls, refused;
+} redir_gate;
+
+static bool redir_allow(void *user, size_t size)
+{
+    redir_gate *gt = user;
+    (void)size;
+    gt->calls++;
+    if (gt->armed) {
+        gt->refused++;
+        return false;
+    }
+    return true;
+}
+
+static void count_send(void *user, const vpn_addr *dst, const uint8_t *pkt, size_t len)
+{
+    (void)dst;
+    (void)pkt;
+    (void)len;
+    (*(unsigned *)user)++;
+}
+
+static void test_redirect_table_only_with_redirect(void **state)
+{
+    (void)state;
+    redir_gate gt = {false, 0, 0};
+    unsigned sent = 0;
+    vpn_nhrp *n = NULL;
+    vpn_nhrp_params p;
+    vpn_addr spoke = tu_addr("172.16.1.1");
+    uint8_t pkt[128];
+    size_t len = data_pkt(pkt, "192.168.1.10", "192.168.2.10");
+
+    memset(&p, 0, sizeof p);
+    p.nbma = tu_addr("172.16.0.1");
+    p.proto = tu_addr("10.0.0.254");
+    p.proto_prefix_len = 24;
+    p.network_id = NETID;
+    p.nhs_role = true;
+    p.send = count_send;
+    p.user = &sent;
+    p.alloc.allow = redir_allow;
+    p.alloc.user = &gt;
+    /* no `ip nhrp redirect`: no table, nothing asked of the allocator */
+    assert_int_equal(vpn_nhrp_new(&n, &p), 0);
+    assert_int_equal(gt.calls, 0);
+    assert_int_equal(vpn_nhrp_forwarded(n, S(1), &spoke, NETID, NETID, pkt, len), VPN_ERR_STATE);
+    assert_int_equal(sent, 0);
+    vpn_nhrp_del(n);
+    /* with it, the table refused: no engine */
+    p.redirect = true;
+    gt.armed = true;
+    n = (vpn_nhrp *)&gt; /* overwritten */
+    assert_int_equal(vpn_nhrp_new(&n, &p), VPN_ERR_NOMEM);
+    assert_null(n);
+    assert_int_equal(gt.refused, 1);
+    /* allowed: one allocation, and the table rate-limits */
+    gt.armed = false;
+    gt.calls = 0;
+    assert_int_equal(vpn_nhrp_new(&n, &p), 0);
+    assert_int_equal(gt.calls, 1);
+    assert_int_equal(vpn_nhrp_forwarded(n, S(1), &spoke, NETID, NETID, pkt, len), 0);
+    assert_int_equal(sent, 1);
+    assert_int_equal(vpn_nhrp_forwarded(n, S(2), &spoke, NETID, NETID, pkt, len), VPN_ERR_LIMIT);
+    assert_int_equal(nhrp_stat(n).redirects_sent, 1);
+    assert_int_equal(nhrp_stat(n).redirects_limited, 1);
+    assert_int_equal(sent, 1);
+    vpn_nhrp_del(n);
+}
+
+/* Each packet is built in a buffer allocated for it (issue 14: no 8 KB
+ * kept inline per engine). Refused: nothing sent, a failed send counted;
+ * the registration goes out on the next try once memory is back. */
+static bool pkt_allow(void *user, size_t size)
+{
+    redir_gate *gt = user;
+    if (size != VPN_NHRP_MAX_PKT)
+        return true;
+    gt->calls++;
+    if (gt->armed) {
+        gt->refused++;
+        return false;
+    }
+    return true;
+}
+
+static void test_send_buffer_refused(void **state)
+{
+    (void)state;
+    redir_gate gt = {true, 0, 0};
+    unsigned sent = 0;
+    vpn_nhrp *n = NULL;
+    vpn_nhrp_params p;
+    vpn_nhrp_nhs_cfg nhs = {tu_addr("10.0.0.254"), tu_addr("172.16.0.1"), true};
+    vpn_nhrp_nhs_info ni;
+
+    memset(&p, 0, sizeof p);
+    p.nbma = tu_addr("172.16.1.1");
+    p.proto = tu_addr("10.0.0.1");
+    p.proto_prefix_len = 24;
+    p.network_id = NETID;
+    p.nhs = &nhs;
+    p.n_nhs = 1;
+    p.send = count_send;
+    p.user = &sent;
+    p.alloc.allow = pkt_allow;
+    p.alloc.user = &gt;
+    assert_int_equal(vpn_nhrp_new(&n, &p), 0);
+    assert_int_equal(gt.calls, 0); /* nothing held for sending */
+    vpn_nhrp_timeout(n, S(1));     /* the first registration: refused */
+    assert_int_equal(gt.refused, 1);
+    assert_int_equal(sent, 0);
+    assert_int_equal(nhrp_stat(n).send_failed, 1);
+    assert_int_equal(nhrp_stat(n).tx[VPN_NHRP_REG_REQ], 0);
+    assert_int_equal(vpn_nhrp_nhs_get(n, 0, &ni), 0);
+    /* memory back: the registration is tried again and leaves */
+    gt.armed = false;
+    uint64_t t = vpn_nhrp_next_deadline(n);
+    assert_true(t > S(1) && t < S(120));
+    vpn_nhrp_timeout(n, t);
+    assert_int_equal(sent, 1);
+    assert_int_equal(nhrp_stat(n).tx[VPN_NHRP_REG_REQ], 1);
+    assert_int_equal(nhrp_stat(n).send_failed, 1);
+    assert_int_equal(gt.refused, 1);
+    vpn_nhrp_del(n);
+}
+
 static void test_ten_thousand_spokes(void **state)
 {
     (void)state;
@@ -949,6 +1083,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_show_views, setup, teardown),
         cmocka_unit_test(test_static_maps_and_multicast),
         cmocka_unit_test(test_ten_thousand_spokes),
+        cmocka_unit_test(test_redirect_table_only_with_redirect),
+        cmocka_unit_test(test_send_buffer_refused),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_pcap_close(g_pcap);

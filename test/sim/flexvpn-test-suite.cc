@@ -386,6 +386,9 @@ struct HubSpokeRun
     std::vector<uint16_t> tunnelMtus; // hub's tunnels, then the spokes'
     std::string hubConfig;
     std::string hubIpsecSa; // show crypto ipsec sa at the end
+    // show crypto ikev2 profile / proposal before the start (the daemon's
+    // parse) and at the end (the node stack's, handed over at start)
+    std::string hubProfileBefore, hubProfileEnd, hubProposalBefore, hubProposalEnd;
 };
 
 HubSpokeRun
@@ -437,6 +440,8 @@ RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t pac
     FlexVpnHubAndSpokes net =
         flex.InstallHubAndSpokes({hubAccess.Get(0), hubAccessIf.GetAddress(1)}, sites, options);
     r.hubConfig = net.hubConfig;
+    r.hubProfileBefore = net.hub->ShowCryptoIkev2Profile();
+    r.hubProposalBefore = net.hub->ShowCryptoIkev2Proposal();
     for (Ptr<Ikev2Daemon> d : net.All())
     {
         d->TraceConnectWithoutContext("Failure", MakeBoundCallback(&Failure, &wan));
@@ -491,6 +496,8 @@ RunHubSpoke(uint32_t spokes, const FlexVpnHubSpokeOptions& options, uint32_t pac
     Time end = Seconds(2.0 + packets * 0.02 + 1.0);
     Simulator::Schedule(end - MilliSeconds(1), [&r, &net]() {
         r.hubIpsecSa = net.hub->ShowCryptoIpsecSa(false);
+        r.hubProfileEnd = net.hub->ShowCryptoIkev2Profile();
+        r.hubProposalEnd = net.hub->ShowCryptoIkev2Proposal();
     });
     Simulator::Stop(end);
     Simulator::Run();
@@ -588,6 +595,14 @@ class FlexvpnHubSpokeHelperTestCase : public TestCase
         NS_TEST_EXPECT_MSG_NE(r.hubConfig.find("ip route 10.2.0.0 255.255.255.0 Tunnel2"),
                               std::string::npos,
                               "spoke 2's LAN is routed into its tunnel");
+        // The daemon hands its parsed configuration to the node's stack at
+        // start (one copy per node, issue 14): the views read it there.
+        NS_TEST_EXPECT_MSG_NE(r.hubProfileBefore.find("IKEv2 profile"), std::string::npos,
+                              "show crypto ikev2 profile before the start");
+        NS_TEST_EXPECT_MSG_EQ(r.hubProfileEnd, r.hubProfileBefore, "and the same once running");
+        NS_TEST_EXPECT_MSG_NE(r.hubProposalBefore.find("IKEv2 proposal"), std::string::npos,
+                              "show crypto ikev2 proposal before the start");
+        NS_TEST_EXPECT_MSG_EQ(r.hubProposalEnd, r.hubProposalBefore, "and the same once running");
     }
 };
 

@@ -385,7 +385,8 @@ struct vpn_ikev2_ctx {
     ikev2_tp *tp;
     size_t n_tp, cap_tp;
     uint8_t *scratch;                 /* IKEV2_MSG_MAX octets: messages being built */
-    uint8_t *scratch2;                /* datagrams with the non-ESP marker */
+    uint8_t *scratch2;                /* datagrams with the non-ESP marker (IKEV2_MSG_MAX
+                                       * octets, allocated by the first one) */
     uint8_t *plain;                   /* decrypted (and reassembled) payloads */
     size_t plain_len;                 /* after unprotect: the inner chain's length */
     uint8_t plain_first;              /* and its first payload type */

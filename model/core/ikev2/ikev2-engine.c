@@ -164,9 +164,8 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     ctx->cidx.complete = true; /* no child yet, none missing */
     ctx->ho_complete = true;
     ctx->scratch = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
-    ctx->scratch2 = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
     ctx->plain = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
-    if (ctx->scratch == NULL || ctx->scratch2 == NULL || ctx->plain == NULL) {
+    if (ctx->scratch == NULL || ctx->plain == NULL) {
         vpn_ikev2_ctx_del(ctx);
         return VPN_ERR_NOMEM;
     }
@@ -1028,7 +1027,7 @@ void ikev2_send_raw(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
 {
     vpn_ikev2_dgram d;
     bool marker = local->port == VPN_IKEV2_NATT_PORT || remote->port == VPN_IKEV2_NATT_PORT;
-    uint8_t *buf = ctx->scratch2;
+    uint8_t *buf;
 
     memset(&d, 0, sizeof d);
     d.local = *local;
@@ -1038,6 +1037,18 @@ void ikev2_send_raw(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
         /* RFC 3948 2.2 / RFC 7296 2.23: four zero octets before IKE on 4500. */
         if (len + 4 > IKEV2_MSG_MAX)
             return;
+        /* Its buffer comes with the first datagram on 4500: an engine that
+         * never meets a NAT (or a peer on 4500) never holds those 64 KB
+         * (one per node at hub scale, issue 14). Refused: the datagram is
+         * lost, as on the wire (retransmission or the peer's retries try
+         * again), and the failure reported; the SA stays. */
+        if (ctx->scratch2 == NULL && (ctx->scratch2 = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX)) == NULL) {
+            ikev2_sa *sa = sa_id ? ikev2_sa_by_id(ctx, sa_id) : NULL;
+            ikev2_internal_error_keep(ctx, sa != NULL && sa->phase != IKEV2_P_DEAD ? sa : NULL, VPN_ERR_NOMEM,
+                                      "sending on port 4500");
+            return;
+        }
+        buf = ctx->scratch2;
         if (msg != buf + 4)
             memmove(buf + 4, msg, len);
         memcpy(buf, non_esp_marker, 4);

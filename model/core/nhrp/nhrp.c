@@ -76,9 +76,11 @@ struct vpn_nhrp {
     entry **heap;
     size_t heap_len, heap_cap;
     pending pend[VPN_NHRP_MAX_PENDING];
-    redirect_slot redir[REDIRECT_SLOTS];
+    /* REDIRECT_SLOTS of them with `ip nhrp redirect` (the hub, in phase
+     * 3), NULL otherwise: a spoke does not carry 24 KB it never reads
+     * (issue 14) */
+    redirect_slot *redir;
     vpn_nhrp_stats st;
-    uint8_t out[VPN_NHRP_MAX_PKT];
 };
 
 static const char *ENGINE = "nhrp";
@@ -428,18 +430,26 @@ static int cache_learn(vpn_nhrp *n, uint64_t now, const vpn_prefix *p, const vpn
 
 /* ---- sending ------------------------------------------------------------------------ */
 
+/* The packet is built in a buffer made for it and freed once sent: NHRP
+ * sends a few packets per holding time, and the 8 KB every engine kept
+ * inline for them were 8 KB per spoke at hub scale (issue 14). Refused,
+ * the packet is not sent (counted and logged as a failed send; the
+ * retransmission or refresh timers try again, as after a loss). */
 static void send_msg(vpn_nhrp *n, const vpn_addr *dst, const vpn_nhrp_msg *m)
 {
     size_t len = 0;
-    int err = vpn_nhrp_encode(m, n->out, sizeof n->out, &len);
+    uint8_t *out = vpn_malloc(&n->p.alloc, VPN_NHRP_MAX_PKT);
+    int err = out ? vpn_nhrp_encode(m, out, VPN_NHRP_MAX_PKT, &len) : VPN_ERR_NOMEM;
     if (err) {
         n->st.send_failed++;
         vpn_log_emit(&n->p.log, VPN_LOG_ERROR, ENGINE, "%s: cannot encode %s: %s", n->ifname,
                      vpn_nhrp_type_name(m->type), vpn_strerror(err));
+        free(out);
         return;
     }
     n->st.tx[m->type]++;
-    n->p.send(n->p.user, dst, n->out, len);
+    n->p.send(n->p.user, dst, out, len);
+    free(out);
 }
 
 /* Header fields every packet we originate shares. */
@@ -1021,7 +1031,7 @@ int vpn_nhrp_forwarded(vpn_nhrp *n, uint64_t now, const vpn_addr *in_nbma, uint3
     vpn_addr src, dst;
     if (!n || !in_nbma || !ip)
         return VPN_ERR_INVAL;
-    if (!n->p.redirect || in_netid != out_netid || in_netid != n->p.network_id)
+    if (!n->p.redirect || !n->redir || in_netid != out_netid || in_netid != n->p.network_id)
         return VPN_ERR_STATE;
     if (len >= 20 && ip[0] >> 4 == 4) {
         vpn_addr_from_bytes(&src, ip + 12, 4);
@@ -1187,6 +1197,11 @@ int vpn_nhrp_new(vpn_nhrp **out, const vpn_nhrp_params *params)
     n->p.nhs = NULL;
     n->p.maps = NULL;
     n->p.mcast = NULL;
+    if (p->redirect &&
+        (n->redir = vpn_calloc(&n->p.alloc, REDIRECT_SLOTS, sizeof *n->redir)) == NULL) {
+        vpn_nhrp_del(n);
+        return VPN_ERR_NOMEM;
+    }
     if (p->n_mcast) {
         n->mcast = calloc(p->n_mcast, sizeof(vpn_addr));
         if (!n->mcast) {
@@ -1262,6 +1277,7 @@ void vpn_nhrp_del(vpn_nhrp *n)
     free(n->buckets);
     free(n->heap);
     free(n->mcast);
+    free(n->redir);
     memset(n->auth, 0, sizeof n->auth);
     free(n);
 }

@@ -76,6 +76,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/alloc.h"
 #include "common/rng.h"
 #include "common/vpn-log.h"
 #include "nhrp/nhrp-codec.h"
@@ -185,6 +186,10 @@ typedef struct vpn_nhrp_params {
     vpn_nhrp_route_fn route;   /* may be NULL: the cache alone decides */
     void *user;
     vpn_log log;
+    /* Gates the redirect rate-limit table (24 KB, allocated by
+     * vpn_nhrp_new only with `redirect`) and each packet's send buffer
+     * (VPN_NHRP_MAX_PKT, freed once sent); zero: always allowed. */
+    vpn_alloc alloc;
 } vpn_nhrp_params;
 
 typedef struct vpn_nhrp_stats {
