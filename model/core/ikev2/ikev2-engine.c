@@ -649,8 +649,8 @@ static void sa_spis(const ikev2_sa *sa, void (*fn)(void *user, uint32_t spi), vo
     for (size_t k = 0; k < sa->n_park; k++)
         if (sa->park[k].new_spi)
             fn(user, sa->park[k].new_spi);
-    if (sa->ra_creq.spi && sa->phase < IKEV2_P_ESTABLISHED)
-        fn(user, sa->ra_creq.spi);
+    if (sa->ra_creq && sa->ra_creq->spi && sa->phase < IKEV2_P_ESTABLISHED)
+        fn(user, sa->ra_creq->spi);
 }
 
 typedef struct spi_probe {
