@@ -891,6 +891,8 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
         return NULL;
     }
     n->keyed = true;
+    if (ctx->params.ike_keyed) /* the redundant SA of a collision too */
+        ctx->params.ike_keyed(ctx->params.user, n->id);
     n->natt = old->natt;
     n->nat_local = old->nat_local;
     n->nat_remote = old->nat_remote;
