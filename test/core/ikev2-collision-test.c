@@ -376,9 +376,11 @@ static void all_keyed(const tp_net *n)
         seen++;
     }
     assert_true(seen > 0);
-    for (int k = 0; k < n->n_nodes; k++)
+    for (int k = 0; k < n->n_nodes; k++) {
+        assert_int_equal(n->node[k].keyed_over, 0);
         for (size_t i = 0; i < n->node[k].n_keyed; i++)
             assert_true(n->node[k].keyed_line_ok[i]);
+    }
 }
 
 static outcome run_case(kind k, perturb p, unsigned seed)
