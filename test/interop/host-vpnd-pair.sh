@@ -4,7 +4,8 @@
 # which a VTI ignores: tunnel mode), ICMP both ways through the TUN devices,
 # `show crypto ikev2 sa` READY on both sides, the packet counters of the two
 # sides agreeing, junk from the network counted and survived, CHILD_SA and
-# IKE SA rekeys during traffic without loss, then a wrong PSK failing with AUTHENTICATION_FAILED and
+# IKE SA rekeys during traffic without loss, `initiate` after `clear crypto
+# ipsec sa` making a CHILD_SA under the IKE SA that stayed, then a wrong PSK failing with AUTHENTICATION_FAILED and
 # leaving no SA; tshark must decrypt the capture (IKE and ESP, the failed
 # IKE_AUTH included) with vpnd's key files; an IKEv1 Main Mode (crypto
 # isakmp) comes up and is cleared beside the tunnel. Root only; a missing
@@ -173,6 +174,30 @@ for X in A B; do
     ctl $X status | grep -q "state=up" || fail "$X: tunnel not up after the rekeys: $(ctl $X status)"
 done
 
+# `initiate` beside an IKE SA whose CHILD_SA went (clear crypto ipsec sa):
+# a new CHILD_SA under that IKE SA (RFC 7296 1.3.1), as IOS and strongSwan
+# do, not a second IKE SA to the same peer.
+IKE_A=$(field "$(ctl A status | grep '^Tunnel0')" ike_sa) IKE_B=$(field "$(ctl B status | grep '^Tunnel0')" ike_sa)
+ctl A clear crypto ipsec sa >/dev/null || fail "clear crypto ipsec sa refused"
+for i in $(seq 100); do
+    ctl A status | grep -q "child_sa=0 " && ctl B status | grep -q "child_sa=0 " && break; sleep 0.05
+done
+ctl B status | grep -q "child_sa=0 " || fail "B kept its CHILD_SA after A's clear: $(ctl B status)"
+ctl A initiate Tunnel0 >/dev/null || fail "initiate refused with the IKE SA up"
+for i in $(seq 100); do
+    ctl A status | grep -q "state=up" && ctl B status | grep -q "state=up" && break; sleep 0.05
+done
+for X in A B; do
+    ctl $X status | grep -q "state=up" || fail "$X: no CHILD_SA after initiate: $(ctl $X status)"
+done
+[ "$(field "$(ctl A status | grep '^Tunnel0')" ike_sa)" = "$IKE_A" ] &&
+    [ "$(field "$(ctl B status | grep '^Tunnel0')" ike_sa)" = "$IKE_B" ] ||
+    fail "initiate did not use the IKE SA that was up: $(ctl A status) / $(ctl B status)"
+[ "$(ctl A show crypto ikev2 sa | grep -c READY)" = 1 ] || fail "A: not one IKE SA: $(ctl A show crypto ikev2 sa)"
+[ "$(wc -l <"$W/keysA/wireshark/ikev2_decryption_table")" = 2 ] || fail "A: a new IKE SA was made by initiate"
+ip netns exec $NA python3 "$ECHO" 10.0.1.1 10.0.2.1 2 >/dev/null || fail "ping through the CHILD_SA made by initiate"
+echo "initiate with the IKE SA up: CHILD_SA under IKE SA $IKE_A"
+
 # IKEv1 phase 1 beside the IKEv2 tunnel (crypto isakmp, UDP 500 version
 # 1.0): Main Mode up on both sides, its key line written, and a clear at A
 # deletes it at B too (RFC 2408 3.15).
@@ -213,13 +238,13 @@ sleep 0.5; kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null   # tshark: let it f
 TS() { XDG_CONFIG_HOME="$W/keys$1" tshark -r "$W/veth.pcap" -o esp.enable_encryption_decode:TRUE "${@:2}" 2>/dev/null; }
 TS A >"$W/decoded.txt"
 NICMP=$(TS A -Y 'icmp.type == 8 or icmp.type == 0' | wc -l)
-[ "$NICMP" = 78 ] || fail "tshark decrypted $NICMP ICMP packets from ESP with A's keys, want 78"
-[ "$(TS B -Y 'icmp' | wc -l)" = 78 ] || fail "tshark with B's key files: ESP not decrypted"
+[ "$NICMP" = 82 ] || fail "tshark decrypted $NICMP ICMP packets from ESP with A's keys, want 82"
+[ "$(TS B -Y 'icmp' | wc -l)" = 82 ] || fail "tshark with B's key files: ESP not decrypted"
 # Our SAs' packets (not the garbage above) must all decode cleanly.
 ESPF=$(sed 's/^"[^"]*","[^"]*","[^"]*","\(0x[0-9a-f]*\)".*/esp.spi == \1 or/' "$W/keysA/wireshark/esp_sa" | tr '\n' ' ')
 IKEF=$(cut -d, -f1 "$W/keysA/wireshark/ikev2_decryption_table" | sed 's/^\(.*\)$/isakmp.ispi == \1 or/' | tr '\n' ' ')
 NESP=$(TS A -Y "${ESPF% or }" | wc -l)
-[ "$NESP" = 78 ] || fail "$NESP ESP packets of our SAs in the capture, want 78"
+[ "$NESP" = 82 ] || fail "$NESP ESP packets of our SAs in the capture, want 82"
 OURS="$ESPF $IKEF frame.number == 0"
 [ "$(TS A -Y "$OURS" | wc -l)" -ge 26 ] || fail "filter for our packets finds too few: $OURS"
 NBAD=$(TS A -Y "($OURS) and _ws.malformed" | wc -l)

@@ -198,6 +198,23 @@ relay_stop() {
     [ -f "$W/relay.json" ] || fail "relay.py wrote no counts: $(cat "$W/relay.log")"
 }
 
+# net_drops: every drop counter of the case's namespaces, one per line
+# (NS COUNTER VALUE): the UDP and IP MIB (RcvbufErrors: a socket's receive
+# buffer was full), the kernel's ESP counters (xfrm_stat: strongSwan's SAs),
+# each raw socket's drops (vpnd's ESP sockets), each
+# device's rx/tx drops (tun txqueue, veth backlog), and the relay's failed sends.
+net_drops() {
+    local n
+    for n in "${NETNS[@]}"; do
+        ip netns exec "$n" awk -v ns="$n" '/^(Udp|Ip):/ { if (!h[$1]++) { split($0, k); next } for (i = 2; i <= NF; i++) if (k[i] ~ /Err|Discard|NoPorts|Fail|NoRoutes/) print ns, k[1] k[i], $i }' /proc/net/snmp
+        ip netns exec "$n" awk -v ns="$n" '{ print ns, $1, $2 }' /proc/net/xfrm_stat 2>/dev/null
+        ip netns exec "$n" awk -v ns="$n" 'NR > 1 { print ns, "raw:" $2 ":" $3 ":drops", $NF }' /proc/net/raw
+        ip netns exec "$n" awk -v ns="$n" 'NR > 1 { print ns, "udp:" $2 ":drops", $NF }' /proc/net/udp
+        ip netns exec "$n" sh -c 'for f in /sys/class/net/*/statistics/*_dropped; do echo "$f $(cat "$f")"; done' |
+            awk -v ns="$n" '{ split($1, p, "/"); print ns, p[5] ":" p[7], $2 }'
+    done
+}
+
 in_us() { ip netns exec $NS_US "$@"; }
 in_swan() { ip netns exec $NS_SWAN "$@"; }
 

@@ -24,6 +24,12 @@
 
 #define RETRY_LATER_NS (10 * NS_PER_S)  /* after TEMPORARY_FAILURE (2.25) */
 #define OLD_IKE_SA_GRACE_NS (60 * NS_PER_S)
+/* RFC 7296 2.8.2: the redundant SA of a simultaneous IKE rekey we won is
+ * the peer's to delete, and it does so as soon as it has our answer (one
+ * round trip, a few retransmissions at worst). A peer that never got the
+ * answer (lost, and its exchange ended by our Delete of the old SA) never
+ * knew the SA: no reason to keep it READY for the old SA's 60 s. */
+#define REDUNDANT_IKE_SA_WAIT_NS (10 * NS_PER_S)
 
 /* When to try a refused rekey again (RFC 7296 2.25: "retry later").  Two
  * peers that refuse each other's crossing exchanges (a CHILD_SA rekey
@@ -891,6 +897,8 @@ static ikev2_sa *rekeyed_sa(vpn_ikev2_ctx *ctx, ikev2_sa *old, uint64_t now, boo
         return NULL;
     }
     n->keyed = true;
+    if (ctx->params.ike_keyed) /* the redundant SA of a collision too */
+        ctx->params.ike_keyed(ctx->params.user, n->id);
     n->natt = old->natt;
     n->nat_local = old->nat_local;
     n->nat_remote = old->nat_remote;
@@ -1268,7 +1276,7 @@ static void ike_rekey_response(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, c
     if (peer_n) {
         /* ours won: the peer deletes its redundant SA */
         IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: simultaneous IKE rekey, ours won", sa->id);
-        peer_n->expire_at = now + OLD_IKE_SA_GRACE_NS;
+        peer_n->expire_at = now + REDUNDANT_IKE_SA_WAIT_NS;
     }
     adopt(ctx, sa, n, now);
     /* the initiator of the surviving rekey deletes the old IKE SA */

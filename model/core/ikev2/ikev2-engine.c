@@ -2595,6 +2595,9 @@ static void retransmit(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         /* RFC 7296 2.4: give up; the peer is gone (DPD) or unreachable */
         ikev2_task t = x->task;
         if (sa->down_emitted || t == IKEV2_T_IKE_DELETE || t == IKEV2_T_AUTH_FAILED) {
+            if (t == IKEV2_T_IKE_DELETE) /* no event may follow: say it here */
+                IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: no answer to our Delete after %u retransmissions: gone",
+                          sa->id, x->tries);
             sa->down_emitted = true;
             ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_TIMEOUT, 0, NULL); /* quietly */
             return;
@@ -2657,6 +2660,12 @@ static void sa_timers(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now)
         /* hard lifetime (or the grace time of a rekeyed SA, or the
          * redundant one of two made at once, ikev2_duplicate_check): delete it */
         char why[64];
+        if (sa->down_emitted && !sa->rekeyed_to && !sa->dup_of)
+            /* never reported: the redundant SA of a simultaneous IKE rekey
+             * we won, which the peer, its initiator, should have deleted
+             * (RFC 7296 2.8.2; it may never have had our answer) */
+            IKEV2_LOG(ctx, VPN_LOG_INFO, "IKE SA %u: redundant SA of a simultaneous IKE rekey, not deleted "
+                      "by the peer: deleting it", sa->id);
         if (sa->dup_of)
             snprintf(why, sizeof why, "duplicate of IKE SA %u (both ends initiated)", sa->dup_of);
         ikev2_sa_close(ctx, sa, now, sa->dup_of ? VPN_IKEV2_R_LOCAL_DELETE : VPN_IKEV2_R_EXPIRED, 0,

@@ -243,6 +243,14 @@ typedef struct vpn_ikev2_params {
      * fragments as the one reassembled message. outbound: sent. dgram is
      * valid during the call only. A view, never sent. Optional. */
     void (*ike_plain)(void *user, uint32_t ike_sa_id, bool outbound, const uint8_t *dgram, size_t len);
+    /* Once for every IKE SA as soon as its keys exist (IKE_SA_INIT done,
+     * or the CREATE_CHILD_SA that rekeyed to it, RFC 7296 2.14, 2.18):
+     * vpn_ikev2_sa_wireshark_line works from then on. Every such SA, also
+     * ones no event ever names (the redundant SA of a simultaneous IKE
+     * rekey, 2.8.2, which still carries a Delete), so that a capture
+     * decrypts whole. It must not call back into the ctx but for reading.
+     * Optional. */
+    void (*ike_keyed)(void *user, uint32_t ike_sa_id);
 } vpn_ikev2_params;
 
 /*

@@ -94,6 +94,8 @@ int ikev2_derive_ike_keys(vpn_ikev2_ctx *ctx, ikev2_sa *sa, const uint8_t *peer_
         /* g^ir is computed: the private value is of no further use (2.12). */
         vpn_dh_del(sa->dh);
         sa->dh = NULL;
+        if (ctx->params.ike_keyed)
+            ctx->params.ike_keyed(ctx->params.user, sa->id);
     }
     return rc;
 }

@@ -799,18 +799,16 @@ static void on_v1_key_line(void *user, const char *line)
     key_line(user, VPN_ROUTER_KEYS_IKEV1, line);
 }
 
-/* With key_lines: an IKE SA's ikev2_decryption_table line, once it has
- * keys: at IKE_UP, at IKE_REKEYED (the new SA), at FAILED for one whose
- * IKE_SA_INIT produced keys (a failed IKE_AUTH still decrypts). */
-static void ike_key_line(vpn_router *r, const vpn_ikev2_event *ike)
+/* With key_lines: an IKE SA's ikev2_decryption_table line as soon as it
+ * has keys (the engine's ike_keyed): every IKE SA, the redundant one of a
+ * simultaneous rekey (RFC 7296 2.8.2) and one whose IKE_AUTH failed too,
+ * so the whole capture decrypts. */
+static void on_ike_keyed(void *user, uint32_t ike_sa_id)
 {
+    vpn_router *r = user;
     char line[1024];
 
-    if (!r->p.key_lines || ike->ike_sa_id == 0 ||
-        (ike->type != VPN_IKEV2_EV_IKE_UP && ike->type != VPN_IKEV2_EV_IKE_REKEYED &&
-         ike->type != VPN_IKEV2_EV_FAILED))
-        return;
-    if (vpn_ikev2_sa_wireshark_line(r->ike, ike->ike_sa_id, line, sizeof line) == 0)
+    if (vpn_ikev2_sa_wireshark_line(r->ike, ike_sa_id, line, sizeof line) == 0)
         key_line(r, VPN_ROUTER_KEYS_IKEV2, line);
     OPENSSL_cleanse(line, sizeof line);
 }
@@ -820,7 +818,6 @@ static void on_ike_event(void *user, const vpn_ikev2_event *ike)
     vpn_router *r = user;
     vpn_router_event ev;
 
-    ike_key_line(r, ike);
     switch (ike->type) {
     case VPN_IKEV2_EV_CHILD_UP:
         child_install(r, ike->child);
@@ -943,6 +940,7 @@ int vpn_router_new(vpn_router **out, const vpn_router_params *params)
         ip.no_rfc7427 = params->no_rfc7427;
         ip.eap = params->eap;
         ip.ike_plain = params->ike_plain ? on_ike_plain : NULL;
+        ip.ike_keyed = params->key_lines ? on_ike_keyed : NULL;
         if ((rc = vpn_ikev2_ctx_new(&r->ike, &ip)) != 0) {
             vpn_sad_del(r->sad);
             free(r);
@@ -1199,15 +1197,38 @@ int vpn_router_start(vpn_router *r, uint64_t now)
     return 0;
 }
 
+static uint32_t established_ike_sa(const vpn_router *r, uint32_t tunnel);
+
+/* RFC 7296 1.3.1: a new CHILD_SA for the tunnel under its IKE SA ike_id
+ * (one that stayed when the tunnel's CHILD_SA went). */
+static int child_under(vpn_router *r, uint64_t now, uint32_t tunnel, uint32_t ike_id)
+{
+    vpn_ikev2_policy pol;
+    int rc;
+
+    tunnel_policy(&r->tun[tunnel], tunnel, &pol);
+    rc = vpn_ikev2_child_create(r->ike, now, ike_id, &pol);
+    RT_LOG(r, rc ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: no CHILD_SA under IKE SA %u: create one: %s",
+           r->tun[tunnel].name, ike_id, vpn_strerror(rc));
+    return rc;
+}
+
 int vpn_router_tunnel_initiate(vpn_router *r, uint64_t now, uint32_t tunnel)
 {
+    uint32_t ike_id;
     int rc;
 
     if (r == NULL || r->ike == NULL || tunnel >= r->n_tun || r->tun[tunnel].mg ||
         r->tun[tunnel].mode == VPN_ROUTER_TUNNEL_ACCESS)
         return VPN_ERR_INVAL;
     r->now = now;
-    rc = initiate(r, now, tunnel);
+    /* an established IKE SA of the tunnel without its CHILD_SA gets a
+     * new one, as IOS's and strongSwan's initiate do: a second IKE SA to
+     * the same peer would only be a duplicate */
+    if (r->tun[tunnel].out_child == 0 && (ike_id = established_ike_sa(r, tunnel)) != 0)
+        rc = child_under(r, now, tunnel, ike_id);
+    else
+        rc = initiate(r, now, tunnel);
     flush(r);
     return rc;
 }
@@ -2874,13 +2895,7 @@ int vpn_router_timeout(vpn_router *r, uint64_t now)
             r->st.on_demand_initiations++;
             initiate(r, now, i);
         } else if ((ike_id = established_ike_sa(r, i)) != 0) {
-            /* RFC 7296 1.3.1: a new CHILD_SA under the IKE SA that stayed */
-            vpn_ikev2_policy pol;
-            tunnel_policy(&r->tun[i], i, &pol);
-            int rc = vpn_ikev2_child_create(r->ike, now, ike_id, &pol);
-            RT_LOG(r, rc ? VPN_LOG_WARN : VPN_LOG_INFO, "%s: no CHILD_SA under IKE SA %u: create one: %s",
-                   r->tun[i].name, ike_id, vpn_strerror(rc));
-            if (rc == 0)
+            if (child_under(r, now, i, ike_id) == 0)
                 r->st.on_demand_children++;
         }
     }

@@ -26,6 +26,7 @@
 #define TP_MAX_EVENTS 64
 #define TP_MAX_QUEUE 64
 #define TP_MAX_LOG 256
+#define TP_MAX_KEYED 32
 #define TP_NS 1000000000ull
 
 typedef struct tp_event {
@@ -62,6 +63,12 @@ typedef struct tp_node {
     vpn_ikev2_endpoint ep;   /* its own address, port 500 */
     tp_event ev[TP_MAX_EVENTS];
     size_t n_ev;
+    /* each ike_keyed call: the SA's SPIs (i then r) and whether its
+     * Wireshark line could be made at that moment (the first
+     * TP_MAX_KEYED calls; keyed_over counts the rest) */
+    uint8_t keyed_spis[TP_MAX_KEYED][16];
+    bool keyed_line_ok[TP_MAX_KEYED];
+    size_t n_keyed, keyed_over;
 } tp_node;
 
 /* A hook may change a datagram in flight or return false to drop it. */
@@ -159,6 +166,31 @@ static inline void tp_event_cb(void *user, const vpn_ikev2_event *ev)
                 vpn_ikev2_reason_name(ev->reason), ev->notify);
 }
 
+static inline void tp_keyed_cb(void *user, uint32_t ike_sa_id)
+{
+    tp_node *self = user;
+    vpn_ikev2_sa_info info;
+    char line[400];
+
+    assert_int_equal(vpn_ikev2_sa_find(self->ctx, ike_sa_id, &info), 0);
+    if (self->n_keyed == TP_MAX_KEYED) {
+        self->keyed_over++;
+        return;
+    }
+    memcpy(self->keyed_spis[self->n_keyed], info.spi_i, 8);
+    memcpy(self->keyed_spis[self->n_keyed] + 8, info.spi_r, 8);
+    self->keyed_line_ok[self->n_keyed++] = vpn_ikev2_sa_wireshark_line(self->ctx, ike_sa_id, line, sizeof line) == 0;
+}
+
+/* How many times node nd's ike_keyed named the IKE SA with these SPIs. */
+static inline size_t tp_keyed_count(const tp_node *nd, const uint8_t *spi_i, const uint8_t *spi_r)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < nd->n_keyed; i++)
+        c += memcmp(nd->keyed_spis[i], spi_i, 8) == 0 && memcmp(nd->keyed_spis[i] + 8, spi_r, 8) == 0;
+    return c;
+}
+
 /* Takes the next node slot for config text at address addr (port 500) and
  * fills *p for it (the node's DRBG, log and the tp_* callbacks); the caller
  * may change *p before vpn_ikev2_ctx_new(&nd->ctx, p). */
@@ -182,6 +214,7 @@ static inline tp_node *tp_prepare(tp_net *n, const char *conf_text, const char *
     p->name = name;
     p->send = tp_send_cb;
     p->event = tp_event_cb;
+    p->ike_keyed = tp_keyed_cb;
     p->user = nd;
     p->max_half_open_in = n->max_half_open_in;
     p->max_half_open_out = n->max_half_open_out;
