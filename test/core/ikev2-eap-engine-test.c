@@ -1178,22 +1178,6 @@ static bool offer_held(const tp_node *nd, uint32_t id)
     return false;
 }
 
-/* Refuses every allocation of the offer's size while armed; counts them. */
-typedef struct offer_gate {
-    bool armed;
-    unsigned refused;
-} offer_gate;
-
-static bool refuse_offer(void *user, size_t size)
-{
-    offer_gate *g = user;
-    if (g->armed && size == sizeof(ikev2_child_req)) {
-        g->refused++;
-        return false;
-    }
-    return true;
-}
-
 /* Every IKE_AUTH request the client (node 0) sends: its offer is held. */
 typedef struct offer_watch {
     uint32_t sa_id;
@@ -1227,7 +1211,7 @@ static void test_ra_offer_refused(void **state)
     tp_net n;
     vpn_ikev2_params p;
     vpn_ikev2_stats st;
-    offer_gate g = {true, 0};
+    tu_switch g = {.refuse = true, .size = sizeof(ikev2_child_req)};
     offer_watch w;
     char *c = client_conf("alice", "Secr3t!", "mschapv2");
     vpn_ikev2_policy pc = client_policy();
@@ -1235,7 +1219,7 @@ static void test_ra_offer_refused(void **state)
 
     tp_init(&n);
     tp_node *cl = tp_prepare(&n, c, "192.0.2.1", "client", &p);
-    p.alloc.allow = refuse_offer;
+    p.alloc.allow = tu_switch_allow;
     p.alloc.user = &g;
     assert_int_equal(vpn_ikev2_ctx_new(&cl->ctx, &p), 0);
     tp_add(&n, hub_conf, "192.0.2.2", "hub");
@@ -1261,7 +1245,7 @@ static void test_ra_offer_refused(void **state)
     assert_int_equal(vpn_ikev2_sa_count(n.node[1].ctx), 0);
     assert_int_equal(tp_count_ev(&n.node[1], VPN_IKEV2_EV_IKE_UP), 0);
     /* memory back: the same engine brings the user up, the offer released */
-    g.armed = false;
+    g.refuse = false;
     memset(&w, 0, sizeof w);
     w.sa_id = id = initiate(&n, &pc);
     tp_run_for(&n, 2);

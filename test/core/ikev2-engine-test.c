@@ -563,20 +563,6 @@ static void test_nat_keepalive(void **state)
  * made by the first datagram on port 4500 (issue 14: 64 KB per engine
  * that never meets a NAT). Refusing it loses that datagram and reports
  * an internal error, the SA kept; the retransmission then gets through. */
-typedef struct marker_gate {
-    bool armed;
-    unsigned refused;
-} marker_gate;
-
-static bool refuse_marker_buf(void *user, size_t size)
-{
-    marker_gate *g = user;
-    if (g->armed && size == IKEV2_MSG_MAX) {
-        g->refused++;
-        return false;
-    }
-    return true;
-}
 
 static size_t sent_to_4500(const tp_net *n, int from)
 {
@@ -594,7 +580,7 @@ static void test_natt_marker_buffer(void **state)
     vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 1);
     vpn_ikev2_sa_info ia;
     vpn_ikev2_stats st;
-    marker_gate g = {false, 0};
+    tu_switch g = {.size = IKEV2_MSG_MAX};
     char *ta, *tb;
     uint32_t id;
     (void)state;
@@ -614,14 +600,14 @@ static void test_natt_marker_buffer(void **state)
     ta = make_conf(&a);
     tb = make_conf(&b);
     tp_init(&n);
-    n.alloc.allow = refuse_marker_buf;
+    n.alloc.allow = tu_switch_allow;
     n.alloc.user = &g;
     tp_add(&n, ta, "192.0.2.1", "R1");
     tp_add(&n, tb, "192.0.2.2", "R2");
     free(ta);
     free(tb);
     tp_nat(&n, "203.0.113.77");
-    g.armed = true;
+    g.refuse = true;
     id = initiate(&n, &pa);
     tp_run_until(&n, n.now + TP_NS / 4); /* before the first retransmission */
     assert_int_equal(g.refused, 1);
@@ -638,7 +624,7 @@ static void test_natt_marker_buffer(void **state)
     assert_int_equal(ia.id, id);
     assert_int_equal(ia.local.port, 4500);
     /* memory back: the retransmission takes IKE_AUTH to 4500, both up */
-    g.armed = false;
+    g.refuse = false;
     tp_run_for(&n, 10);
     assert_non_null(n.node[0].ctx->scratch2);
     assert_true(sent_to_4500(&n, 0) > 0);
@@ -1538,35 +1524,21 @@ static void test_child_spi_unique_and_released(void **state)
     tp_free(&n);
 }
 
-/* An allocator gate refusing every table of 64 slots (common/htab.h: the
- * first of the SPI, identity and CHILD_SA indexes) while on. */
-typedef struct table_gate {
-    bool on;
-    unsigned refused;
-} table_gate;
-
-static bool table_gate_allow(void *user, size_t size)
-{
-    table_gate *g = user;
-    if (!g->on || size != 64 * sizeof(vpn_htab_ent))
-        return true;
-    g->refused++;
-    return false;
-}
-
 /* With R2's SPI table refused, the SPIs it hands out are in no table: the
  * check walks its SAs then, and an SPI in use is still skipped; memory
  * back, the table is refilled from the SPIs in use and checked again. */
 static void test_child_spi_unique_without_table(void **state)
 {
     const uint32_t y1 = 0x52000001u, z1 = 0x52000003u;
-    table_gate g = {.on = true};
+    /* refuses every table of 64 slots (common/htab.h: the first of the
+     * SPI, identity and CHILD_SA indexes) */
+    tu_switch g = {.refuse = true, .size = 64 * sizeof(vpn_htab_ent)};
     spi_rng r[2];
     tp_net n;
     uint32_t b1;
     (void)state;
 
-    spi_setup(&n, r, table_gate_allow, &g);
+    spi_setup(&n, r, tu_switch_allow, &g);
     {
         vpn_ikev2_policy pa = gre_policy("192.0.2.1", "192.0.2.2", 7);
         initiate(&n, &pa);
@@ -1576,7 +1548,7 @@ static void test_child_spi_unique_without_table(void **state)
     assert_true(g.refused >= 1);
     b1 = tp_child(&n, 1, 0).info.spi_in;
     spi_child(&n, r, 1, 0, NULL, 2, (uint32_t[]){b1, y1}, 0, y1);
-    g.on = false;
+    g.refuse = false;
     spi_child(&n, r, 2, 0, NULL, 3, (uint32_t[]){y1, b1, z1}, 0, z1);
     spi_child(&n, r, 3, 0, NULL, 4, (uint32_t[]){b1, y1, z1, z1 + 1}, 0, z1 + 1);
     assert_int_equal(children(&n, 1), 4);

@@ -49,10 +49,13 @@ typedef struct tu_gate {
 /* A vpn_alloc_allow_fn over a tu_gate (user). */
 bool tu_gate_allow(void *user, size_t size);
 
-/* A gate refusing every request while refuse is set, counting the refusals. */
+/* A gate refusing, while refuse is set, every request (size 0) or only the
+ * requests of exactly size octets (one kind of buffer or table), counting
+ * the refusals. */
 typedef struct tu_switch {
     bool refuse;
     unsigned refused;
+    size_t size;
 } tu_switch;
 
 /* A vpn_alloc_allow_fn over a tu_switch (user). */
