@@ -53,11 +53,13 @@ int vpn_htab_put(vpn_htab *h, uint32_t key, uint32_t val)
 
     if (val == 0)
         return VPN_ERR_INVAL;
-    if (h->n && (e = slot(h, key, val))->val)
-        return 0;
+    if (h->n == 0)
+        return VPN_ERR_NOSPACE;
+    if ((e = slot(h, key, val))->val)
+        return 0; /* that pair is there */
     if (2 * (h->used + 1) > h->n)
         return VPN_ERR_NOSPACE;
-    e = slot(h, key, val);
+    /* e: the free slot ending key's run, where the pair goes */
     e->key = key;
     e->val = val;
     h->used++;

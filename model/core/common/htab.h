@@ -3,7 +3,8 @@
  * indexes (issue 14: a hub holds thousands of SAs, and a walk over all of
  * them per lookup made bring-up quadratic). Keys are any 32-bit numbers
  * (ids, ESP SPIs, hashes); values are nonzero 32-bit numbers (handles,
- * which are never 0): a value of 0 marks a free slot. 8 octets a slot. One key may hold several values (a multimap:
+ * which are never 0): a value of 0 marks a free slot; 8 octets a slot.
+ * One key may hold several values (a multimap:
  * vpn_htab_put adds the pair unless that very pair is there); a caller
  * wanting a map finds the key first (vpn_htab_find) and sets the value in
  * place.

@@ -1188,7 +1188,7 @@ static bool refused_peer_survives(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now
 static bool rekey_other_group(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const vpn_ikev2_msg *m)
 {
     const vpn_ikev2_payload *p = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_INVALID_KE_PAYLOAD, NULL);
-    uint16_t want = p && p->u.notify.data.len == 2 ? vpn_load16(p->u.notify.data.ptr) : 0;
+    uint16_t want = p ? ikev2_invalid_ke_group(p) : 0;
     uint16_t sent = sa->req.dh_group;
     int rc;
 

@@ -487,7 +487,6 @@ ikev2_sa *ikev2_sa_by_id(const vpn_ikev2_ctx *ctx, uint32_t id);
  * looks SAs up by. Cannot fail. */
 void ikev2_sa_index_spi(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
 ikev2_child *ikev2_child_by_id(ikev2_sa *sa, uint32_t id);
-ikev2_child *ikev2_child_by_spi_in(ikev2_sa *sa, uint32_t spi);
 ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi);
 ikev2_child *ikev2_child_add(vpn_ikev2_ctx *ctx, ikev2_sa *sa);
 void ikev2_child_remove(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c);
@@ -603,6 +602,9 @@ size_t ikev2_ike_offer(const vpn_conf *c, const vpn_addr *local, uint16_t first_
                        vpn_ikev2_proposal *out, size_t cap);
 uint16_t ikev2_first_group(const vpn_conf *c, const vpn_addr *local);
 bool ikev2_group_offered(const vpn_conf *c, const vpn_addr *local, uint16_t group);
+/* The group an INVALID_KE_PAYLOAD notify p asks for (RFC 7296 1.2, 3.10.1:
+ * two octets of data), 0 if its data is not that. */
+uint16_t ikev2_invalid_ke_group(const vpn_ikev2_payload *p);
 /* Our ESP proposals from an ipsec profile's transform sets. */
 size_t ikev2_esp_proposals(const vpn_conf *c, const vpn_conf_ipsec_profile *ipp, uint16_t pfs_group,
                            uint32_t spi, vpn_ikev2_proposal *out, size_t cap);

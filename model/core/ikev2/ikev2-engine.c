@@ -573,14 +573,6 @@ ikev2_child *ikev2_child_by_id(ikev2_sa *sa, uint32_t id)
     return NULL;
 }
 
-ikev2_child *ikev2_child_by_spi_in(ikev2_sa *sa, uint32_t spi)
-{
-    for (size_t i = 0; i < sa->n_child; i++)
-        if (sa->child[i].spi_in == spi)
-            return &sa->child[i];
-    return NULL;
-}
-
 ikev2_child *ikev2_child_by_spi_out(ikev2_sa *sa, uint32_t spi)
 {
     for (size_t i = 0; i < sa->n_child; i++)

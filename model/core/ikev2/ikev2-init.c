@@ -257,7 +257,7 @@ static void init_process_i(vpn_ikev2_ctx *ctx, ikev2_sa *sa, uint64_t now, const
     }
     /* RFC 7296 1.2: INVALID_KE_PAYLOAD names the group the responder wants. */
     if ((p = vpn_ikev2_msg_find_notify(m, VPN_IKEV2_N_INVALID_KE_PAYLOAD, NULL)) != NULL) {
-        uint16_t want = p->u.notify.data.len == 2 ? vpn_load16(p->u.notify.data.ptr) : 0;
+        uint16_t want = ikev2_invalid_ke_group(p);
         if (want == 0 || want == sa->dh_group || sa->ke_tries >= MAX_KE_TRIES ||
             !ikev2_group_offered(ctx->conf, &sa->local.addr, want)) {
             ikev2_sa_kill(ctx, sa, VPN_IKEV2_R_INVALID_KE, VPN_IKEV2_N_INVALID_KE_PAYLOAD,

@@ -154,6 +154,16 @@ bool ikev2_group_offered(const vpn_conf *c, const vpn_addr *local, uint16_t grou
     return group != 0 && ikev2_ike_proposals(c, local, group, p, IKEV2_PROPS_MAX) > 0;
 }
 
+uint16_t ikev2_invalid_ke_group(const vpn_ikev2_payload *p)
+{
+    vpn_rd r;
+    uint16_t group = 0;
+
+    vpn_rd_init(&r, p->u.notify.data.ptr, p->u.notify.data.len);
+    (void)vpn_rd_u16(&r, &group); /* sticky: checked by the end check */
+    return vpn_rd_expect_end(&r) == 0 ? group : 0;
+}
+
 size_t ikev2_esp_proposals(const vpn_conf *c, const vpn_conf_ipsec_profile *ipp, uint16_t pfs_group,
                            uint32_t spi, vpn_ikev2_proposal *out, size_t cap)
 {
