@@ -457,10 +457,6 @@ std::string
 VpnIpsecStack::EnableIkev2(const std::string& iosConfig, const Ikev2Hooks& hooks)
 {
     NS_LOG_FUNCTION(this);
-    if (m_core->router)
-    {
-        return "the node's router already runs (IKE and manual keys on one node are not supported)";
-    }
     vpn_conf* conf = nullptr;
     vpn_conf_error err{};
     int rc = vpn_conf_parse(iosConfig.c_str(), iosConfig.size(), &conf, &err);
@@ -1393,6 +1389,7 @@ VpnIpsecStack::DoDispose()
     }
     m_tunnels.clear();
     m_tunnelIf.clear();
+    m_simpleIf.clear();
     m_ipv4 = nullptr;
     m_hooks = Ikev2Hooks();
     m_gdoiHooks = GdoiHooks();
