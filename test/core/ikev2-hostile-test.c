@@ -593,28 +593,38 @@ static void test_auth_tampered_dropped(void **state)
     tp_free(&n);
 }
 
+/* An established SA pair, R1's IKE_AUTH request read back with R1's keys
+ * (s, inner in plain): its header, to build further requests of R1's from. */
+static vpn_ikev2_hdr established(tp_net *n, sk_ctx *s, vpn_ikev2_msg *inner, uint8_t *plain)
+{
+    capture c;
+    tp_dgram auth;
+
+    fresh(n, &c, 35);
+    auth = c.d;
+    assert_clean_handshake_after(n, &c);
+    n->hook_user = NULL; /* c goes with this frame */
+    sk_init(s, n);
+    sk_read(s, &auth, inner, plain);
+    return inner->hdr;
+}
+
 /* On an established SA: a second IKE_AUTH is refused (INVALID_SYNTAX) and
  * changes nothing; an unsolicited response is dropped; a Delete naming
  * an SPI we do not have is answered and ignored. */
 static void test_established_wrong_state(void **state)
 {
     tp_net n;
-    capture c;
     sk_ctx s;
     static vpn_ikev2_msg inner;
     static uint8_t plain[70000], buf[70000];
     vpn_ikev2_hdr h;
     vpn_ikev2_sa_info i1;
-    tp_dgram ans, auth;
+    tp_dgram ans;
     size_t len;
     (void)state;
 
-    fresh(&n, &c, 35);
-    auth = c.d;
-    assert_clean_handshake_after(&n, &c);
-    sk_init(&s, &n);
-    sk_read(&s, &auth, &inner, plain);
-    h = inner.hdr;
+    h = established(&n, &s, &inner, plain);
     h.msg_id = 2;
     len = sk_build(&s, &h, &inner, 0, -1, false, NULL, 0, 0, buf, sizeof buf);
     assert_int_equal(to_r2(&n, buf, len, &ans), 1);
@@ -653,22 +663,16 @@ static void test_established_wrong_state(void **state)
 static void test_create_child_missing_payloads(void **state)
 {
     tp_net n;
-    capture c;
     sk_ctx s;
     static vpn_ikev2_msg inner;
     static uint8_t plain[70000], buf[70000];
     vpn_ikev2_hdr h;
     vpn_ikev2_sa_info i1;
-    tp_dgram ans, auth;
+    tp_dgram ans;
     size_t len;
     (void)state;
 
-    fresh(&n, &c, 35);
-    auth = c.d;
-    assert_clean_handshake_after(&n, &c);
-    sk_init(&s, &n);
-    sk_read(&s, &auth, &inner, plain);
-    h = inner.hdr;
+    h = established(&n, &s, &inner, plain);
     h.exchange = VPN_IKEV2_CREATE_CHILD_SA;
     h.msg_id = 2; /* no Nonce */
     len = sk_build(&s, &h, &inner, 0, -1, false, NULL, 0, 0, buf, sizeof buf);
@@ -694,22 +698,16 @@ static void test_create_child_missing_payloads(void **state)
 static void test_unknown_exchange_answered(void **state)
 {
     tp_net n;
-    capture c;
     sk_ctx s;
     static vpn_ikev2_msg inner;
     static uint8_t plain[70000], buf[70000];
     vpn_ikev2_hdr h;
     vpn_ikev2_sa_info i1;
-    tp_dgram ans, auth;
+    tp_dgram ans;
     size_t len;
     (void)state;
 
-    fresh(&n, &c, 35);
-    auth = c.d;
-    assert_clean_handshake_after(&n, &c);
-    sk_init(&s, &n);
-    sk_read(&s, &auth, &inner, plain);
-    h = inner.hdr;
+    h = established(&n, &s, &inner, plain);
     h.exchange = 40;
     h.msg_id = 2;
     len = sk_build(&s, &h, NULL, 0, -1, false, NULL, 0, 0, buf, sizeof buf);
