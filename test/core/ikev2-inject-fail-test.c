@@ -643,22 +643,15 @@ static void events_name_known_sas(const tp_node *nd, size_t from, uint32_t known
     }
 }
 
-/* R2 answering R1's IKE SA rekey (RFC 7296 2.18) with its k-th RNG or
- * allocator call from then on failing (k 0: none). Whatever fails, every
- * event R2 emits names an SA its driver knows (the old one, or the new
- * one once IKE_REKEYED said so): the new SA of an answer that could not
- * be made or kept is never reported on its own; and both end with as
- * many IKE SAs. Returns the calls made. */
-static unsigned run_rekey_respond(int kind, unsigned k)
+/* Two nodes with the default configurations, their IKE SA and CHILD_SA up
+ * (nothing injected yet). */
+static world *world_up(void)
 {
     world *w = calloc(1, sizeof *w);
     peer_conf a = conf_a(), b = conf_b();
     char *ta = make_conf(&a), *tb = make_conf(&b);
     vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
-    inject *j;
-    uint32_t id = 0, old2;
-    size_t ev0;
-    unsigned calls;
+    uint32_t id = 0;
 
     assert_non_null(w);
     tp_init(&w->net);
@@ -670,6 +663,23 @@ static unsigned run_rekey_respond(int kind, unsigned k)
                                         &pol, &id),
                      0);
     run_for(w, 10);
+    return w;
+}
+
+/* R2 answering R1's IKE SA rekey (RFC 7296 2.18) with its k-th RNG or
+ * allocator call from then on failing (k 0: none). Whatever fails, every
+ * event R2 emits names an SA its driver knows (the old one, or the new
+ * one once IKE_REKEYED said so): the new SA of an answer that could not
+ * be made or kept is never reported on its own; and both end with as
+ * many IKE SAs. Returns the calls made. */
+static unsigned run_rekey_respond(int kind, unsigned k)
+{
+    world *w = world_up();
+    inject *j;
+    uint32_t old2;
+    size_t ev0;
+    unsigned calls;
+
     old2 = first_sa(&w->net.node[1], true);
     assert_int_not_equal(old2, 0);
     ev0 = w->net.node[1].n_ev;
@@ -712,24 +722,10 @@ static void test_rekey_respond_failure_names_known_sa(void **state)
  * calls made. */
 static unsigned run_rekey_initiator(unsigned k)
 {
-    world *w = calloc(1, sizeof *w);
-    peer_conf a = conf_a(), b = conf_b();
-    char *ta = make_conf(&a), *tb = make_conf(&b);
-    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    world *w = world_up();
     vpn_ikev2_stats st;
-    uint32_t id = 0;
     unsigned calls;
 
-    assert_non_null(w);
-    tp_init(&w->net);
-    add_node(w, ta, "192.0.2.1", "R1");
-    add_node(w, tb, "192.0.2.2", "R2");
-    free(ta);
-    free(tb);
-    assert_int_equal(vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep, &w->net.node[1].ep,
-                                        &pol, &id),
-                     0);
-    run_for(w, 10);
     w->alloc[0].calls = 0;
     w->alloc[0].fail_at = k;
     note(w, 0, vpn_ikev2_ike_rekey(w->net.node[0].ctx, w->net.now, first_sa(&w->net.node[0], true)));
@@ -774,24 +770,10 @@ static void deliver_at(world *w, size_t i)
  * answer made not sent either). Returns the calls made. */
 static unsigned run_collide_nomem(unsigned k)
 {
-    world *w = calloc(1, sizeof *w);
-    peer_conf a = conf_a(), b = conf_b();
-    char *ta = make_conf(&a), *tb = make_conf(&b);
-    vpn_ikev2_policy pol = gre_policy("192.0.2.1", "192.0.2.2", 7);
+    world *w = world_up();
     vpn_ikev2_stats before, after;
-    uint32_t id = 0;
     unsigned calls;
 
-    assert_non_null(w);
-    tp_init(&w->net);
-    add_node(w, ta, "192.0.2.1", "R1");
-    add_node(w, tb, "192.0.2.2", "R2");
-    free(ta);
-    free(tb);
-    assert_int_equal(vpn_ikev2_initiate(w->net.node[0].ctx, w->net.now, &w->net.node[0].ep, &w->net.node[1].ep,
-                                        &pol, &id),
-                     0);
-    run_for(w, 10);
     assert_int_equal(vpn_ikev2_ike_rekey(w->net.node[0].ctx, w->net.now, first_sa(&w->net.node[0], true)), 0);
     assert_int_equal(vpn_ikev2_ike_rekey(w->net.node[1].ctx, w->net.now, first_sa(&w->net.node[1], true)), 0);
     assert_int_equal(w->net.n_queue, 2); /* R1's request, R2's */
