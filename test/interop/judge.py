@@ -28,14 +28,16 @@ Views are normalised to JSON:
       A request of ours of kind OURS and one of strongSwan's of kind THEIRS
       (crekey, irekey: CHILD_SA / IKE SA rekey; cdel, idel: Delete of a
       CHILD_SA / the IKE SA) were in flight at once; prints how each was answered.
-  judge.py collision PCAP KEYDIR FINAL_US child|ike US_ADDR [--late] [--record FILE] [--tag TEXT]
+  judge.py collision PCAP KEYDIR FINAL_US child|ike US_ADDR [--late|--lost] [--record FILE] [--tag TEXT]
       The two CREATE_CHILD_SA exchanges of a simultaneous rekey (one requested
       by each side, both in flight at once), decrypted with the key files: when
       both were answered with a nonce, the four nonces name the redundant SA
       (RFC 7296 2.8.1, 2.8.2: the one made by the exchange holding the lowest
       nonce) and the SA in FINAL_US (our view afterwards) must be the one the
       other exchange made. Prints (and appends to --record) which side's
-      exchange held the lowest nonce and which side sent it.
+      exchange held the lowest nonce and which side sent it. An answer
+      without a nonce fails the check unless a request was held (--late) or
+      an answer dropped (--lost).
 Each check prints what it found; exit 1 on the first failed verdict.
 """
 import json
@@ -476,6 +478,12 @@ def collision(a):
         fail("want exactly one pair of crossing %s SA rekeys (one requested by each side)" % kind.upper())
     ours, theirs = pairs[0]
     answered = all(e["resp"] and e["resp"]["nonce"] for e in (ours, theirs))
+    if not answered and not (a.late or a.lost):
+        # both requests crossed and nothing was dropped or held: each must
+        # have been answered with a new SA (2.8.1), else a refusal (say a
+        # TEMPORARY_FAILURE in place of resolving the collision) would pass
+        fail("one %s SA rekey of the crossing pair was not answered with a nonce (%s; %s)" % (
+            kind.upper(), answer(ours), answer(theirs)))
     if not answered:
         for e in (ours, theirs):
             if not (e["resp"] and e["resp"]["nonce"]):
@@ -570,6 +578,7 @@ def main():
     s.add_argument("kind", choices=["child", "ike"])
     s.add_argument("us_addr")
     s.add_argument("--late", action="store_true", help="a request was held back: the two may not overlap here")
+    s.add_argument("--lost", action="store_true", help="an answer was dropped: it may be missing from the capture")
     s.add_argument("--record")
     s.add_argument("--tag", default="")
     a = p.parse_args()

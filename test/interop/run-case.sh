@@ -465,7 +465,7 @@ collide-child|collide-ike|collide-child-lost|collide-ike-lost|collide-child-late
     # 150 s with a lost answer: the SA an unanswered IKE rekey made at the
     # winner waits for a Delete that cannot come (its creator never learnt
     # its keys) until the winner drops it (charon: 30 s, then 5 s of its
-    # unanswered Delete; vpnd: 60 s, then its unanswered Delete retransmitted
+    # unanswered Delete; vpnd: 10 s, then its unanswered Delete retransmitted
     # 1, 2, 4, 8, 16, 32 s apart, the SA shown READY all along)
     wait_settled 1 1 $(case $CASE in *-lost) echo 150 ;; *-late) echo 45 ;; *) echo 20 ;; esac) \
         "after both rekeyed the $what SA at once the sides do not settle on one IKE SA and one CHILD_SA"
@@ -499,7 +499,7 @@ P
             fail "the relay did not drop or hold the CREATE_CHILD_SA message" ;;
     esac
     judge collision "$W/wan.pcap" "$W/ws" "$W/final-us.json" "$what" $US_OUTER --record "$W/collisions.txt" \
-        $(case $CASE in *-late) echo --late ;; esac) \
+        $(case $CASE in *-late) echo --late ;; *-lost) echo --lost ;; esac) \
         --tag "$CASE-$ROLE:" || fail "the $what SA that survived is not the one the nonces name"
     log "strongSwan: $(grep -o '[A-Z_]* rekey collision [a-z]*' "$W/swan/charon.log" | head -1); vpnd: $(grep -o 'simultaneous [A-Za-z ]*rekey[^,]*, [a-z ]*' "$W/us/vpnd.log" | head -1)"
     ;;
