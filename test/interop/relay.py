@@ -181,7 +181,6 @@ def main():
                     if a.loss and rng.random() < a.loss:
                         st["lost"] += 1
                         continue
-                    extra = 0
                     h = ike_header(ip, (ip[0] & 15) * 4) if drop_src or hold_src else None
                     if h and h[0] == 36:  # CREATE_CHILD_SA
                         if h[1] and drop_src == ip[12:16]:
