@@ -792,29 +792,7 @@ static void test_static_maps_and_multicast(void **state)
     free(nt0.q);
 }
 
-/* 10,000 spokes register on one hub; each lookup examines a bounded number
- * of entries (one hash probe per prefix length in use), whatever the size. */
-/* The redirect rate-limit table (24 KB) exists only with `ip nhrp
- * redirect` (issue 14: a spoke without it does not carry it), allocated
- * through the injected allocator; refused, vpn_nhrp_new fails with
- * NOMEM and leaves nothing behind (the ASan twin checks). */
-typedef struct redir_gate {
-    bool armed;
-    unsigned calls, refused;
-} redir_gate;
-
-static bool redir_allow(void *user, size_t size)
-{
-    redir_gate *gt = user;
-    (void)size;
-    gt->calls++;
-    if (gt->armed) {
-        gt->refused++;
-        return false;
-    }
-    return true;
-}
-
+/* A send hook counting the packets (user: an unsigned). */
 static void count_send(void *user, const vpn_addr *dst, const uint8_t *pkt, size_t len)
 {
     (void)dst;
@@ -823,10 +801,14 @@ static void count_send(void *user, const vpn_addr *dst, const uint8_t *pkt, size
     (*(unsigned *)user)++;
 }
 
+/* The redirect rate-limit table (24 KB) exists only with `ip nhrp
+ * redirect` (issue 14: a spoke without it does not carry it), allocated
+ * through the injected allocator; refused, vpn_nhrp_new fails with
+ * NOMEM and leaves nothing behind (the ASan twin checks). */
 static void test_redirect_table_only_with_redirect(void **state)
 {
     (void)state;
-    redir_gate gt = {false, 0, 0};
+    tu_switch gt = {0};
     unsigned sent = 0;
     vpn_nhrp *n = NULL;
     vpn_nhrp_params p;
@@ -842,7 +824,7 @@ static void test_redirect_table_only_with_redirect(void **state)
     p.nhs_role = true;
     p.send = count_send;
     p.user = &sent;
-    p.alloc.allow = redir_allow;
+    p.alloc.allow = tu_switch_allow;
     p.alloc.user = &gt;
     /* no `ip nhrp redirect`: no table, nothing asked of the allocator */
     assert_int_equal(vpn_nhrp_new(&n, &p), 0);
@@ -852,13 +834,13 @@ static void test_redirect_table_only_with_redirect(void **state)
     vpn_nhrp_del(n);
     /* with it, the table refused: no engine */
     p.redirect = true;
-    gt.armed = true;
+    gt.refuse = true;
     n = (vpn_nhrp *)&gt; /* overwritten */
     assert_int_equal(vpn_nhrp_new(&n, &p), VPN_ERR_NOMEM);
     assert_null(n);
     assert_int_equal(gt.refused, 1);
     /* allowed: one allocation, and the table rate-limits */
-    gt.armed = false;
+    gt.refuse = false;
     gt.calls = 0;
     assert_int_equal(vpn_nhrp_new(&n, &p), 0);
     assert_int_equal(gt.calls, 1);
@@ -874,23 +856,10 @@ static void test_redirect_table_only_with_redirect(void **state)
 /* Each packet is built in a buffer allocated for it (issue 14: no 8 KB
  * kept inline per engine). Refused: nothing sent, a failed send counted;
  * the registration goes out on the next try once memory is back. */
-static bool pkt_allow(void *user, size_t size)
-{
-    redir_gate *gt = user;
-    if (size != VPN_NHRP_MAX_PKT)
-        return true;
-    gt->calls++;
-    if (gt->armed) {
-        gt->refused++;
-        return false;
-    }
-    return true;
-}
-
 static void test_send_buffer_refused(void **state)
 {
     (void)state;
-    redir_gate gt = {true, 0, 0};
+    tu_switch gt = {.refuse = true, .size = VPN_NHRP_MAX_PKT};
     unsigned sent = 0;
     vpn_nhrp *n = NULL;
     vpn_nhrp_params p;
@@ -906,7 +875,7 @@ static void test_send_buffer_refused(void **state)
     p.n_nhs = 1;
     p.send = count_send;
     p.user = &sent;
-    p.alloc.allow = pkt_allow;
+    p.alloc.allow = tu_switch_allow;
     p.alloc.user = &gt;
     assert_int_equal(vpn_nhrp_new(&n, &p), 0);
     assert_int_equal(gt.calls, 0); /* nothing held for sending */
@@ -917,7 +886,7 @@ static void test_send_buffer_refused(void **state)
     assert_int_equal(nhrp_stat(n).tx[VPN_NHRP_REG_REQ], 0);
     assert_int_equal(vpn_nhrp_nhs_get(n, 0, &ni), 0);
     /* memory back: the registration is tried again and leaves */
-    gt.armed = false;
+    gt.refuse = false;
     uint64_t t = vpn_nhrp_next_deadline(n);
     assert_true(t > S(1) && t < S(120));
     vpn_nhrp_timeout(n, t);
@@ -928,6 +897,8 @@ static void test_send_buffer_refused(void **state)
     vpn_nhrp_del(n);
 }
 
+/* 10,000 spokes register on one hub; each lookup examines a bounded number
+ * of entries (one hash probe per prefix length in use), whatever the size. */
 static void test_ten_thousand_spokes(void **state)
 {
     (void)state;

@@ -141,11 +141,13 @@ bool tu_gate_allow(void *user, size_t size)
 bool tu_switch_allow(void *user, size_t size)
 {
     tu_switch *g = user;
-    bool refuse = g->refuse && (g->size == 0 || g->size == size);
 
-    if (refuse)
+    if (g->size != 0 && g->size != size)
+        return true;
+    g->calls++;
+    if (g->refuse)
         g->refused++;
-    return !refuse;
+    return !g->refuse;
 }
 
 unsigned tu_alloc_sweep(void (*run)(void *ctx, tu_gate *gate), void *ctx, unsigned min_calls)

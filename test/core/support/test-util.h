@@ -51,11 +51,13 @@ bool tu_gate_allow(void *user, size_t size);
 
 /* A gate refusing, while refuse is set, every request (size 0) or only the
  * requests of exactly size octets (one kind of buffer or table), counting
- * the refusals. */
+ * the requests it looked at (calls: all, or those of that size) and the
+ * refusals. */
 typedef struct tu_switch {
     bool refuse;
     unsigned refused;
     size_t size;
+    unsigned calls;
 } tu_switch;
 
 /* A vpn_alloc_allow_fn over a tu_switch (user). */
