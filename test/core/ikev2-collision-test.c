@@ -383,6 +383,19 @@ static void all_keyed(const tp_net *n)
     }
 }
 
+/* One IKE SA on each side, the same one (SPIs), established: ia and ib. */
+static void one_shared_ike_sa(tp_net *n, vpn_ikev2_sa_info *ia, vpn_ikev2_sa_info *ib)
+{
+    assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, ia), 0);
+    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, ib), 0);
+    assert_memory_equal(ia->spi_i, ib->spi_i, 8);
+    assert_memory_equal(ia->spi_r, ib->spi_r, 8);
+    assert_int_equal(ia->state, VPN_IKEV2_SA_ESTABLISHED);
+    assert_int_equal(ib->state, VPN_IKEV2_SA_ESTABLISHED);
+}
+
 static outcome run_case(kind k, perturb p, unsigned seed)
 {
     tp_net *n = calloc(1, sizeof *n);
@@ -480,14 +493,7 @@ static outcome run_case(kind k, perturb p, unsigned seed)
         }
     } else {
         vpn_ikev2_sa_info ia, ib;
-        assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
-        assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
-        assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
-        assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
-        assert_memory_equal(ia.spi_i, ib.spi_i, 8);
-        assert_memory_equal(ia.spi_r, ib.spi_r, 8);
-        assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
-        assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+        one_shared_ike_sa(n, &ia, &ib);
         assert_int_equal(ia.n_children, ib.n_children);
         assert_int_equal(ia.n_children, k == CD ? 0 : 1);
         if (ia.n_children) {
@@ -672,14 +678,7 @@ static bool run_init_case(perturb p, unsigned seed)
     assert_true(c.tc.checks > 0);
 
     /* one IKE SA on each side, the same one, with one CHILD_SA, crosswise */
-    assert_int_equal(vpn_ikev2_sa_count(n->node[0].ctx), 1);
-    assert_int_equal(vpn_ikev2_sa_count(n->node[1].ctx), 1);
-    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
-    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
-    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
-    assert_memory_equal(ia.spi_r, ib.spi_r, 8);
-    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
-    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    one_shared_ike_sa(n, &ia, &ib);
     assert_int_equal(ia.initiator, !ib.initiator);
     r1_won = ia.initiator;
     assert_int_equal(ia.n_children, 1);
@@ -941,12 +940,7 @@ static void test_ike_collision_then_refused(void **state)
         assert_int_equal(tp_count_ev(&n->node[i], VPN_IKEV2_EV_FAILED), 0);
         assert_int_equal(vpn_ikev2_sa_count(n->node[i].ctx), 1);
     }
-    assert_int_equal(vpn_ikev2_sa_get(n->node[0].ctx, 0, &ia), 0);
-    assert_int_equal(vpn_ikev2_sa_get(n->node[1].ctx, 0, &ib), 0);
-    assert_memory_equal(ia.spi_i, ib.spi_i, 8);
-    assert_memory_equal(ia.spi_r, ib.spi_r, 8);
-    assert_int_equal(ia.state, VPN_IKEV2_SA_ESTABLISHED);
-    assert_int_equal(ib.state, VPN_IKEV2_SA_ESTABLISHED);
+    one_shared_ike_sa(n, &ia, &ib);
     assert_true(ib.initiator); /* R2's rekey made it */
     assert_int_equal(ia.n_children, 1);
     assert_int_equal(ib.n_children, 1);
