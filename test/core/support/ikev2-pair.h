@@ -170,7 +170,7 @@ static inline void tp_keyed_cb(void *user, uint32_t ike_sa_id)
 {
     tp_node *self = user;
     vpn_ikev2_sa_info info;
-    char line[400];
+    char line[1024]; /* as the router's: SHA-512 keys and names need over 500 */
 
     assert_int_equal(vpn_ikev2_sa_find(self->ctx, ike_sa_id, &info), 0);
     if (self->n_keyed == TP_MAX_KEYED) {
