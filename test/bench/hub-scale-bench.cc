@@ -3,10 +3,19 @@
  *
  * A DMVPN hub with ONE multipoint GRE device (FlexVpnHelper::InstallDmvpn,
  * what a real hub with thousands of spokes runs) and N spokes behind a
- * provider router:
+ * provider made of access routers (PE) and a core router (P):
  *
- *   HUB(Loopback 10.0.0.1) ==198.51.100.0/30== PE ==100.64.x.y/30== SPOKEi
- *                          10 Gbit/s               100 Mbit/s, 5 ms each
+ *   HUB(Loopback 10.0.0.1) ==198.51.100.0/30== P ==100.127.k.x/30== PEk ==100.64.x.y/30== SPOKEi
+ *                          10 Gbit/s, 4 ms       1 Gbit/s, 1 ms       100 Mbit/s, 5 ms each
+ *
+ * PE k serves spokes 128k .. 128k+127, whose access /30s make up one /23
+ * (the P router's route to PE k). Each router has a bounded number of
+ * links at every N: ns-3 walks a node's protocol handlers, one set per
+ * device, for each packet it receives (Node::ReceiveFromDevice and
+ * TrafficControlLayer::Receive), so one provider router with N access links
+ * made every packet cost O(N) in both runs (measured at 10,000 spokes: 26%
+ * of the plain run's time in those two walks). A real provider aggregates
+ * access circuits the same way.
  *
  * Each spoke registers with NHRP, which brings up its IKEv2 SA and a
  * transport-mode ESP SA pair with the hub, then sends a 50 pps voice flow
@@ -15,13 +24,13 @@
  * apart by default), as a real deployment comes up: the hub admits 40
  * half-open IKE SAs at once. The plain run builds the same nodes, links,
  * start times and traffic without any VPN (the spokes route 10.0.0.0/8 to
- * the provider, the provider to the hub).
+ * their PE, the PEs to P, P to the hub).
  *
- * The provider routes with an exact-match table (every access link is a
- * /30) and the strong end-system model, as a hardware router would: ns-3's
- * Ipv4StaticRouting walks every route per packet and its weak end-system
- * check walks every interface, which at 10,000 access links would measure
- * ns-3's provider and hide what the VPN costs (the same in both runs).
+ * The provider routes with exact-match tables (connected /30s, and at P one
+ * /23 per PE) and the strong end-system model, as a hardware router would:
+ * ns-3's Ipv4StaticRouting walks every route per packet and its weak
+ * end-system check walks every interface, which would measure ns-3's
+ * provider and hide what the VPN costs (the same in both runs).
  *
  * Each case runs in a child process, so its peak memory (ru_maxrss) is its
  * own. For each N: wall time and CPU time (build + run), CPU time of the
@@ -34,6 +43,7 @@
  * the machine's load hits both.
  *
  * Options: --spokes=100,1000,10000  --duration=60  --stagger=0.002
+ *          --qdisc=fifo|fq-codel|none (root queue disc of every link)
  *          --repeat=3 (for N <= --repeatUpTo, default 1000; larger N once)
  *          --only=vpn|plain: that case alone, in this process (to profile it)
  *          --ranks=N: under `mpirun -np N` (an ns-3 tree with MPI), the --only
@@ -50,6 +60,7 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
+#include "ns3/traffic-control-module.h"
 #include "ns3/vpn-module.h"
 #include "ns3/vpn-mpi-helper.h"
 #include "ns3/vpn-ns3-compat.h"
@@ -65,6 +76,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 using namespace ns3;
@@ -73,10 +85,12 @@ namespace
 {
 
 /*
- * The provider's forwarding: an exact match on the /30 of the destination
- * (one hash probe), then a short list of other prefixes (the hub's
+ * A provider router's forwarding: an exact match on the /30 of the
+ * destination (its connected links: one hash probe), then on the
+ * destination's aggregate (P: one /23 per PE, one probe), then a short list
+ * of other prefixes (a PE's default route to P; P's route to the hub's
  * loopback 10.0.0.0/8 in the plain run). Unicast only; never consulted for
- * the node's own addresses (Ipv4ListRouting delivers those first).
+ * the node's own addresses (delivered first, RouteInput).
  */
 class WanRouting : public Ipv4RoutingProtocol
 {
@@ -98,9 +112,18 @@ class WanRouting : public Ipv4RoutingProtocol
             for (uint32_t a = 0; a < m_ipv4->GetNAddresses(i); a++)
             {
                 Ipv4InterfaceAddress ia = m_ipv4->GetAddress(i, a);
-                m_net30[ia.GetLocal().Get() & ~3u] = i;
+                m_net30[ia.GetLocal().Get() & ~3u] = {i, Ipv4Address::GetAny()};
+                m_local.insert(ia.GetLocal().Get());
             }
         }
+    }
+
+    // Routes of one length looked up by one probe (every one of them has
+    // the mask set by the first call).
+    void AddAggregate(Ipv4Address net, Ipv4Mask mask, Ipv4Address gw, uint32_t iface)
+    {
+        m_aggMask = mask.Get();
+        m_agg[net.Get() & m_aggMask] = {iface, gw};
     }
 
     void AddPrefix(Ipv4Address net, Ipv4Mask mask, Ipv4Address gw, uint32_t iface)
@@ -123,11 +146,16 @@ class WanRouting : public Ipv4RoutingProtocol
                     vpncompat::RouteInputCb<LocalDeliverCallback> lcb,
                     vpncompat::RouteInputCb<ErrorCallback>) override
     {
-        int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
-        if (m_ipv4->IsDestinationAddress(h.GetDestination(), iif))
+        // (the strong end-system model: only the arriving interface's
+        // addresses are local; one probe tells a packet in transit first)
+        if (m_local.count(h.GetDestination().Get()))
         {
-            lcb(p, h, iif);
-            return true;
+            int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
+            if (m_ipv4->IsDestinationAddress(h.GetDestination(), iif))
+            {
+                lcb(p, h, iif);
+                return true;
+            }
         }
         Ptr<Ipv4Route> r = Lookup(h.GetDestination());
         if (!r)
@@ -146,6 +174,12 @@ class WanRouting : public Ipv4RoutingProtocol
     void PrintRoutingTable(Ptr<OutputStreamWrapper>, Time::Unit) const override {}
 
   private:
+    struct Hop
+    {
+        uint32_t iface; // 0: none
+        Ipv4Address gw; // 0.0.0.0: the destination itself (connected)
+    };
+
     struct Prefix
     {
         uint32_t net, mask;
@@ -153,41 +187,51 @@ class WanRouting : public Ipv4RoutingProtocol
         uint32_t iface;
     };
 
-    Ptr<Ipv4Route> Lookup(Ipv4Address dst)
+    Hop Find(uint32_t dst) const
     {
-        uint32_t iface = 0;
-        Ipv4Address gw = dst;
-        auto it = m_net30.find(dst.Get() & ~3u);
+        auto it = m_net30.find(dst & ~3u);
         if (it != m_net30.end())
         {
-            iface = it->second;
+            return it->second;
         }
-        else
+        if (m_aggMask)
         {
-            for (const Prefix& p : m_prefixes)
+            auto ag = m_agg.find(dst & m_aggMask);
+            if (ag != m_agg.end())
             {
-                if ((dst.Get() & p.mask) == p.net)
-                {
-                    iface = p.iface;
-                    gw = p.gw;
-                    break;
-                }
+                return ag->second;
             }
         }
-        if (iface == 0)
+        for (const Prefix& p : m_prefixes)
+        {
+            if ((dst & p.mask) == p.net)
+            {
+                return {p.iface, p.gw};
+            }
+        }
+        return {0, Ipv4Address::GetAny()};
+    }
+
+    Ptr<Ipv4Route> Lookup(Ipv4Address dst)
+    {
+        Hop hop = Find(dst.Get());
+        if (hop.iface == 0)
         {
             return nullptr;
         }
         Ptr<Ipv4Route> r = Create<Ipv4Route>();
         r->SetDestination(dst);
-        r->SetGateway(gw);
-        r->SetSource(m_ipv4->GetAddress(iface, 0).GetLocal());
-        r->SetOutputDevice(m_ipv4->GetNetDevice(iface));
+        r->SetGateway(hop.gw == Ipv4Address::GetAny() ? dst : hop.gw);
+        r->SetSource(m_ipv4->GetAddress(hop.iface, 0).GetLocal());
+        r->SetOutputDevice(m_ipv4->GetNetDevice(hop.iface));
         return r;
     }
 
     Ptr<Ipv4> m_ipv4;
-    std::unordered_map<uint32_t, uint32_t> m_net30;
+    std::unordered_map<uint32_t, Hop> m_net30;
+    std::unordered_set<uint32_t> m_local; // the node's own addresses
+    uint32_t m_aggMask{0};
+    std::unordered_map<uint32_t, Hop> m_agg;
     std::vector<Prefix> m_prefixes;
 };
 
@@ -197,6 +241,7 @@ struct Params
     bool vpn;
     double duration;
     double stagger;
+    std::string qdisc; // root queue disc of every link's devices: fq-codel (ns-3's default), fifo, none
 };
 
 struct Result
@@ -211,6 +256,8 @@ struct Result
 };
 
 const Ipv4Address kHubLoopback("10.0.0.1");
+// access links per PE router: one /23 of /30s each
+const uint32_t kSpokesPerPe = 128;
 
 double
 CpuSeconds()
@@ -232,15 +279,20 @@ RunCase(const Params& p)
     RngSeedManager::SetSeed(14);
     RngSeedManager::SetRun(1);
 
-    Ptr<Node> hub = CreateObject<Node>(); // rank 0 in a distributed run
-    Ptr<Node> pe = CreateObject<Node>();
+    // hub and provider on rank 0 in a distributed run
+    const uint32_t nPe = (p.spokes + kSpokesPerPe - 1) / kSpokesPerPe;
+    Ptr<Node> hub = CreateObject<Node>();
+    Ptr<Node> core = CreateObject<Node>();
+    NodeContainer pes;
+    pes.Create(nPe);
     NodeContainer spokes;
     for (uint32_t i = 0; i < p.spokes; i++)
     {
         spokes.Add(VpnMpi::CreateNode(i)); // spoke i on rank i mod ranks
     }
     InternetStackHelper stack;
-    stack.Install(NodeContainer(hub, pe));
+    stack.Install(NodeContainer(hub, core));
+    stack.Install(pes);
     stack.Install(spokes);
 
     PointToPointHelper access;
@@ -253,17 +305,53 @@ RunCase(const Params& p)
     // the plain run's at 10,000): the bench measures the VPN, not the link.
     PointToPointHelper uplink;
     uplink.SetDeviceAttribute("DataRate", StringValue("10Gbps"));
-    uplink.SetChannelAttribute("Delay", StringValue("5ms"));
+    uplink.SetChannelAttribute("Delay", StringValue("4ms"));
+    // A PE's uplink carries its 128 spokes' voice (14 Mbit/s with the VPN).
+    PointToPointHelper peLink;
+    peLink.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
+    peLink.SetChannelAttribute("Delay", StringValue("1ms"));
     Ipv4AddressHelper ip;
     ip.SetBase("198.51.100.0", "255.255.255.252");
-    NetDeviceContainer hubAccess = uplink.Install(hub, pe);
+    // Ipv4AddressHelper::Assign gives every device ns-3's default root
+    // queue disc (FqCoDel, a Linux host's default); the bench's links get a
+    // FIFO (--qdisc=fifo, the default), as an IOS router's interfaces of
+    // these speeds queue unless a policy says otherwise. What a queue
+    // discipline costs is not what the bench measures: at 10,000 spokes
+    // ns-3's FqCoDel on 20,000 devices took 25% of the plain run (cold
+    // per-device state walked per packet) against about 6% at 100.
+    auto queues = [&p](const NetDeviceContainer& d) {
+        if (p.qdisc == "fq-codel")
+        {
+            return;
+        }
+        TrafficControlHelper tch;
+        tch.Uninstall(d);
+        if (p.qdisc == "fifo")
+        {
+            tch.SetRootQueueDisc("ns3::FifoQueueDisc");
+            tch.Install(d);
+        }
+    };
+    NetDeviceContainer hubAccess = uplink.Install(hub, core);
     Ipv4InterfaceContainer hubIf = ip.Assign(hubAccess);
+    queues(hubAccess);
+    ip.SetBase("100.127.0.0", "255.255.255.252");
+    std::vector<Ipv4InterfaceContainer> peUp(nPe);
+    for (uint32_t k = 0; k < nPe; k++)
+    {
+        NetDeviceContainer d = peLink.Install(pes.Get(k), core);
+        peUp[k] = ip.Assign(d); // PE's address 0, P's 1
+        queues(d);
+        ip.NewNetwork();
+    }
+    // Spoke i's access /30 is the i-th from 100.64.0.0: PE k's 128 make one /23.
     ip.SetBase("100.64.0.0", "255.255.255.252");
     std::vector<FlexVpnSite> sites;
     for (uint32_t i = 0; i < p.spokes; i++)
     {
-        NetDeviceContainer d = access.Install(spokes.Get(i), pe);
+        NetDeviceContainer d = access.Install(spokes.Get(i), pes.Get(i / kSpokesPerPe));
         Ipv4InterfaceContainer a = ip.Assign(d);
+        queues(d);
         ip.NewNetwork();
         sites.push_back({d.Get(0), a.GetAddress(1)});
     }
@@ -272,13 +360,28 @@ RunCase(const Params& p)
     hubIp->AddAddress(0, Ipv4InterfaceAddress(kHubLoopback, Ipv4Mask("255.255.255.255")));
 
     // The provider: exact-match forwarding, strong end-system model.
-    Ptr<Ipv4> peIp = pe->GetObject<Ipv4>();
-    peIp->SetAttribute("WeakEsModel", BooleanValue(false));
-    Ptr<WanRouting> wan = CreateObject<WanRouting>();
-    peIp->SetRoutingProtocol(wan);
-    wan->LearnConnected();
-    wan->AddPrefix(Ipv4Address("10.0.0.0"), Ipv4Mask("255.0.0.0"), hubIf.GetAddress(0),
-                   static_cast<uint32_t>(peIp->GetInterfaceForDevice(hubAccess.Get(1))));
+    auto provider = [](Ptr<Node> n) {
+        Ptr<Ipv4> nip = n->GetObject<Ipv4>();
+        nip->SetAttribute("WeakEsModel", BooleanValue(false));
+        Ptr<WanRouting> wan = CreateObject<WanRouting>();
+        nip->SetRoutingProtocol(wan);
+        wan->LearnConnected();
+        return wan;
+    };
+    Ptr<WanRouting> pRouting = provider(core);
+    Ptr<Ipv4> coreIp = core->GetObject<Ipv4>();
+    for (uint32_t k = 0; k < nPe; k++)
+    {
+        Ptr<WanRouting> pe = provider(pes.Get(k));
+        Ptr<Ipv4> peIp = pes.Get(k)->GetObject<Ipv4>();
+        pe->AddPrefix(Ipv4Address::GetAny(), Ipv4Mask::GetZero(), peUp[k].GetAddress(1),
+                      static_cast<uint32_t>(peIp->GetInterfaceForAddress(peUp[k].GetAddress(0))));
+        Ipv4Address block(Ipv4Address("100.64.0.0").Get() + k * kSpokesPerPe * 4);
+        pRouting->AddAggregate(block, Ipv4Mask(~(kSpokesPerPe * 4 - 1)), peUp[k].GetAddress(0),
+                               static_cast<uint32_t>(coreIp->GetInterfaceForAddress(peUp[k].GetAddress(1))));
+    }
+    pRouting->AddPrefix(Ipv4Address("10.0.0.0"), Ipv4Mask("255.0.0.0"), hubIf.GetAddress(0),
+                        static_cast<uint32_t>(coreIp->GetInterfaceForDevice(hubAccess.Get(1))));
 
     Ipv4StaticRoutingHelper routing;
     FlexVpnHubAndSpokes net;
@@ -414,6 +517,7 @@ main(int argc, char* argv[])
     uint32_t repeat = 3;
     uint32_t repeatUpTo = 1000;
     std::string only;
+    std::string qdisc = "fifo";
     uint32_t ranks = 1;
     bool quick = vpn_bench_quick() != 0;
 
@@ -424,6 +528,7 @@ main(int argc, char* argv[])
     cmd.AddValue("repeat", "Runs per case (median and range reported)", repeat);
     cmd.AddValue("repeatUpTo", "Repeat only cases with at most this many spokes", repeatUpTo);
     cmd.AddValue("only", "vpn or plain: run only that case, once per N, in this process (for perf)", only);
+    cmd.AddValue("qdisc", "Root queue disc on every link: fq-codel (ns-3's default), fifo or none", qdisc);
     cmd.AddValue("ranks", "MPI ranks (mpirun -np N, with --only and one N; needs ns-3's MPI module)", ranks);
     cmd.Parse(argc, argv);
     if (quick)
@@ -446,6 +551,11 @@ main(int argc, char* argv[])
             }
             ns.push_back(static_cast<uint32_t>(v));
         }
+    }
+    if (qdisc != "fq-codel" && qdisc != "fifo" && qdisc != "none")
+    {
+        fprintf(stderr, "hub-scale: --qdisc takes fq-codel, fifo or none, not '%s'\n", qdisc.c_str());
+        return 2;
     }
     if (ns.empty() || duration <= 1.5 || stagger < 0 || repeat < 1)
     {
@@ -489,7 +599,7 @@ main(int argc, char* argv[])
             return 2;
         }
         auto t0 = std::chrono::steady_clock::now();
-        Result x = RunCase({ns[0], only == "vpn", duration, stagger});
+        Result x = RunCase({ns[0], only == "vpn", duration, stagger, qdisc});
         double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         // every rank's share: sends from its spokes, the hub's figures on rank 0
         uint64_t sent = VpnMpi::Sum(x.sent);
@@ -520,7 +630,7 @@ main(int argc, char* argv[])
         // One case per N in this process, so that a profiler sees it alone.
         for (uint32_t n : ns)
         {
-            Result x = RunCase({n, only == "vpn", duration, stagger});
+            Result x = RunCase({n, only == "vpn", duration, stagger, qdisc});
             printf("N=%u %s: build cpu %.2f s, run cpu %.2f s, %llu events, %.0f events/cpu s, "
                    "delivered %llu of %llu, IKE up %u\n",
                    n, only.c_str(), x.buildCpu, x.runCpu, static_cast<unsigned long long>(x.events),
@@ -534,6 +644,8 @@ main(int argc, char* argv[])
     printf("DMVPN hub (one mGRE device) with N spokes, IKEv2 + ESP per spoke, 50 pps voice each, "
            "%.0f s simulated, starts %.1f ms apart%s\n",
            duration, stagger * 1000, quick ? " (quick mode: figures are not meaningful)" : "");
+    printf("provider: one PE per %u spokes, a P router, the hub; root queue disc on every link: %s\n",
+           kSpokesPerPe, qdisc.c_str());
     printf("plain = same nodes, links and traffic without VPN; median of the runs [min-max]\n");
     printf("%-6s %-5s %4s %9s %18s %9s %11s %18s %9s %9s %7s\n", "N", "run", "reps", "wall s", "cpu s",
            "run cpu", "events", "events/cpu s", "KB/spoke", "delivered", "IKE up");
@@ -544,14 +656,14 @@ main(int argc, char* argv[])
     for (uint32_t n : ns)
     {
         uint32_t reps = n <= repeatUpTo ? repeat : 1;
-        std::vector<double> wall[2], cpu[2], run[2], eps[2], kb[2], ratio, wallRatio;
+        std::vector<double> wall[2], cpu[2], run[2], eps[2], kb[2], ratio, wallRatio, addedUs;
         Result last[2];
         for (uint32_t r = 0; r < reps; r++)
         {
             bool both = true;
             for (int vpn = 0; vpn < 2; vpn++)
             {
-                Result x = RunIsolated({n, vpn == 1, duration, stagger});
+                Result x = RunIsolated({n, vpn == 1, duration, stagger, qdisc});
                 if (!x.ok)
                 {
                     failed = true;
@@ -568,6 +680,8 @@ main(int argc, char* argv[])
             if (both)
             {
                 ratio.push_back(cpu[1].back() / cpu[0].back());
+                // what the VPN adds per voice packet sent (run CPU time)
+                addedUs.push_back(1e6 * (run[1].back() - run[0].back()) / static_cast<double>(last[1].sent));
                 wallRatio.push_back(wall[1].back() / wall[0].back());
             }
         }
@@ -588,8 +702,9 @@ main(int argc, char* argv[])
                    Spread(eps[vpn], "%.0f").c_str(), Median(kb[vpn]), del, ike.c_str());
         }
         double rm = Median(ratio);
-        printf("%-6u vpn/plain: cpu time %.3f%s, wall time %.3f%s\n", n, rm, Spread(ratio, "%.3f").c_str(),
-               Median(wallRatio), Spread(wallRatio, "%.3f").c_str());
+        printf("%-6u vpn/plain: cpu time %.3f%s, wall time %.3f%s; the VPN adds %.2f%s us of cpu per voice packet\n",
+               n, rm, Spread(ratio, "%.3f").c_str(), Median(wallRatio), Spread(wallRatio, "%.3f").c_str(),
+               Median(addedUs), Spread(addedUs, "%.2f").c_str());
         if (n == 1000)
         {
             wallRatio1000 = Median(wallRatio);
