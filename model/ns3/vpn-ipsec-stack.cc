@@ -717,7 +717,9 @@ VpnIpsecStack::HandleEsp(Ptr<Socket> socket)
 {
     NS_LOG_FUNCTION(this << socket);
     Ptr<Packet> packet;
-    while ((packet = socket->Recv()))
+    // A raw socket's packets hold their IPv4 header: one queued is never
+    // empty, and asking the queue's size spares the Recv that finds none.
+    while (socket->GetRxAvailable() > 0 && (packet = socket->Recv()))
     {
         uint32_t len = packet->GetSize();
         if (len > 65535)
@@ -1388,8 +1390,13 @@ VpnIpsecStack::Reschedule()
     uint64_t at = next > now ? next : now;
     // Called after every packet: an unchanged deadline keeps its event (a
     // cancelled event stays in the scheduler until its time comes).
-    if (!m_timer.IsExpired() && next != UINT64_MAX && at == m_timerAt)
+    // m_timerAt is UINT64_MAX unless m_timer is pending: it is reset wherever
+    // the event is cancelled and when it runs (OnTimer), so equal deadlines
+    // mean a pending event without asking the scheduler (EventId::IsExpired,
+    // per packet) whether it is.
+    if (next != UINT64_MAX && at == m_timerAt)
     {
+        NS_ASSERT(!m_timer.IsExpired());
         return;
     }
     Simulator::Cancel(m_timer);
@@ -1406,6 +1413,7 @@ void
 VpnIpsecStack::OnTimer()
 {
     NS_LOG_FUNCTION(this);
+    m_timerAt = UINT64_MAX; // m_timer has run
     vpn_router_timeout(m_core->router, VpnNodeEngine::NowNs());
     Reschedule();
 }
@@ -1415,6 +1423,7 @@ VpnIpsecStack::DoDispose()
 {
     NS_LOG_FUNCTION(this);
     Simulator::Cancel(m_timer);
+    m_timerAt = UINT64_MAX;
     if (m_espSocket)
     {
         m_espSocket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());

@@ -355,7 +355,7 @@ class VpnIpsecStack : public Object
     Core* m_core;
     Ptr<Socket> m_espSocket;
     EventId m_timer;
-    uint64_t m_timerAt{UINT64_MAX}; //!< the deadline m_timer is armed for (ns)
+    uint64_t m_timerAt{UINT64_MAX}; //!< the deadline m_timer is pending for (ns); UINT64_MAX: none
     std::vector<VpnTunnelNetDevice*> m_tunnels; //!< by router tunnel id
     std::vector<int32_t> m_tunnelIf;            //!< by tunnel id: its IPv4 interface, -1 unknown
     std::vector<uint8_t> m_simpleIf;            //!< by IPv4 interface: 0 unknown, 1 SimpleNetDevice, 2 other
