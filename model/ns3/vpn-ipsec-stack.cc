@@ -1258,7 +1258,8 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
             return true; // nothing else matters
         }
         // a RIP summary's Null0 holds no hosts: its prefix is not ours to announce
-        if (i > 0 && connIf < 0 && a.GetMask().IsMatch(a.GetLocal(), d) && !self->IsNull0At(ipv4, i))
+        if (i > 0 && connIf < 0 && a.GetMask().IsMatch(a.GetLocal(), d) &&
+            !self->IsNull0At(ipv4, i))
         {
             connIf = static_cast<int32_t>(i);
             connMask = a.GetMask();
@@ -1270,7 +1271,8 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
         for (uint32_t i = 0, n = l3->GetNInterfaces(); i < n && !own; i++)
         {
             Ptr<Ipv4Interface> ifc = l3->GetInterface(i);
-            for (uint32_t j = 0, m = ifc->GetNAddresses(); j < m && !visit(i, ifc->GetAddress(j)); j++)
+            uint32_t m = ifc->GetNAddresses();
+            for (uint32_t j = 0; j < m && !visit(i, ifc->GetAddress(j)); j++)
             {
             }
         }
@@ -1279,7 +1281,8 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
     {
         for (uint32_t i = 0, n = ipv4->GetNInterfaces(); i < n && !own; i++)
         {
-            for (uint32_t j = 0, m = ipv4->GetNAddresses(i); j < m && !visit(i, ipv4->GetAddress(i, j)); j++)
+            uint32_t m = ipv4->GetNAddresses(i);
+            for (uint32_t j = 0; j < m && !visit(i, ipv4->GetAddress(i, j)); j++)
             {
             }
         }

@@ -501,7 +501,8 @@ VpnTunnelNetDevice::Deliver(const uint8_t* data, size_t len, Ptr<const Packet> c
     uint16_t proto = vpn_ip_parse(data, len, &ii) == 0 && ii.version == 6 ? kIpv6 : kIpv4;
     if (!m_promiscCallback.IsNull())
     {
-        m_promiscCallback(this, inner, proto, m_addressAsAddress, m_addressAsAddress, NetDevice::PACKET_HOST);
+        m_promiscCallback(this, inner, proto, m_addressAsAddress, m_addressAsAddress,
+                          NetDevice::PACKET_HOST);
     }
     if (!m_rxCallback.IsNull())
     {

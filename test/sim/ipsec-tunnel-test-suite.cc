@@ -322,11 +322,13 @@ class IpsecTunnelCopyTagsTestCase : public TestCase
         Ptr<Packet> taggedRef = pretagged();
         NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(from, tagged), true, "it holds packet tags");
         ReplaceAll(from, taggedRef);
-        NS_TEST_EXPECT_MSG_EQ(Describe(tagged), Describe(taggedRef), "replaced in place, others added");
+        NS_TEST_EXPECT_MSG_EQ(Describe(tagged), Describe(taggedRef),
+                              "replaced in place, others added");
 
         // nothing to copy: the answer is the destination's own state
         Ptr<Packet> bare = Create<Packet>(10);
-        NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(bare, Create<Packet>(10)), false, "no packet tag anywhere");
+        NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(bare, Create<Packet>(10)), false,
+                              "no packet tag anywhere");
         NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(bare, pretagged()), true, "its own tag stays");
         NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(nullptr, Create<Packet>(10)), false, "no source");
     }
