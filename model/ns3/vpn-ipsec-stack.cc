@@ -6,6 +6,8 @@
 
 #include "ns3/abort.h"
 #include "ns3/ipv4-header.h"
+#include "ns3/ipv4-interface.h"
+#include "ns3/ipv4-l3-protocol.h"
 #include "ns3/ipv4-list-routing.h"
 #include "ns3/ipv4-raw-socket-factory.h"
 #include "ns3/ipv4-routing-protocol.h"
@@ -715,7 +717,9 @@ VpnIpsecStack::HandleEsp(Ptr<Socket> socket)
 {
     NS_LOG_FUNCTION(this << socket);
     Ptr<Packet> packet;
-    while ((packet = socket->Recv()))
+    // A raw socket's packets hold their IPv4 header: one queued is never
+    // empty, and asking the queue's size spares the Recv that finds none.
+    while (socket->GetRxAvailable() > 0 && (packet = socket->Recv()))
     {
         uint32_t len = packet->GetSize();
         if (len > 65535)
@@ -1049,6 +1053,7 @@ VpnIpsecStack::GetIpv4()
     if (!m_ipv4 && m_node)
     {
         m_ipv4 = m_node->GetObject<Ipv4>();
+        m_ipv4L3 = PeekPointer(DynamicCast<Ipv4L3Protocol>(m_ipv4));
     }
     return m_ipv4;
 }
@@ -1236,7 +1241,53 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
     {
         return VPN_ERR_NOTFOUND; // not routed (ns-3's RIP asserts an output device for these)
     }
-    if (ipv4->GetInterfaceForAddress(d) >= 0)
+    // One walk over the node's addresses (this runs for every packet out of
+    // an mGRE tunnel, for its inner destination and its next hop): an own
+    // address on any interface, the loopback's too, is what
+    // GetInterfaceForAddress would find and comes first; else the first
+    // connected prefix of a non-loopback interface holding d. Ipv4L3Protocol's
+    // interfaces are read directly (Ipv4::GetAddress looks the interface up
+    // again for every address); nothing is kept from one packet to the next.
+    bool own = false;
+    int32_t connIf = -1;
+    Ipv4Mask connMask;
+    auto visit = [&](uint32_t i, const Ipv4InterfaceAddress& a) {
+        if (a.GetLocal() == d)
+        {
+            own = true;
+            return true; // nothing else matters
+        }
+        // a RIP summary's Null0 holds no hosts: its prefix is not ours to announce
+        if (i > 0 && connIf < 0 && a.GetMask().IsMatch(a.GetLocal(), d) &&
+            !self->IsNull0At(ipv4, i))
+        {
+            connIf = static_cast<int32_t>(i);
+            connMask = a.GetMask();
+        }
+        return false;
+    };
+    if (Ipv4L3Protocol* l3 = self->m_ipv4L3)
+    {
+        for (uint32_t i = 0, n = l3->GetNInterfaces(); i < n && !own; i++)
+        {
+            Ptr<Ipv4Interface> ifc = l3->GetInterface(i);
+            uint32_t m = ifc->GetNAddresses();
+            for (uint32_t j = 0; j < m && !visit(i, ifc->GetAddress(j)); j++)
+            {
+            }
+        }
+    }
+    else
+    {
+        for (uint32_t i = 0, n = ipv4->GetNInterfaces(); i < n && !own; i++)
+        {
+            uint32_t m = ipv4->GetNAddresses(i);
+            for (uint32_t j = 0; j < m && !visit(i, ipv4->GetAddress(i, j)); j++)
+            {
+            }
+        }
+    }
+    if (own)
     {
         // this router's own address (the tunnel's too: a spoke's RIP answer
         // to the hub's request) is delivered here, not routed back out of
@@ -1245,31 +1296,19 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
         out->prefix_len = 32;
         return 0;
     }
-    // This runs for every packet out of an mGRE tunnel (for its inner
-    // destination and its next hop): the counts are read once per walk, the
-    // tunnel's interface and which interfaces are Null0 candidates are kept.
-    for (uint32_t i = 1, n = ipv4->GetNInterfaces(); i < n; i++)
+    if (connIf >= 0)
     {
-        for (uint32_t j = 0, m = ipv4->GetNAddresses(i); j < m; j++)
+        if (connIf == self->TunnelInterface(tunnel, ipv4))
         {
-            Ipv4InterfaceAddress a = ipv4->GetAddress(i, j);
-            // a RIP summary's Null0 holds no hosts: its prefix is not ours to announce
-            if (!a.GetMask().IsMatch(a.GetLocal(), d) || self->IsNull0At(ipv4, i))
-            {
-                continue;
-            }
-            if (static_cast<int32_t>(i) == self->TunnelInterface(tunnel, ipv4))
-            {
-                out->kind = VPN_NHRP_ROUTE_TUNNEL; // on the tunnel's own subnet
-                *&out->next_hop = *dst;
-            }
-            else
-            {
-                out->kind = VPN_NHRP_ROUTE_LOCAL;
-            }
-            out->prefix_len = static_cast<uint8_t>(a.GetMask().GetPrefixLength());
-            return 0;
+            out->kind = VPN_NHRP_ROUTE_TUNNEL; // on the tunnel's own subnet
+            out->next_hop = *dst;
         }
+        else
+        {
+            out->kind = VPN_NHRP_ROUTE_LOCAL;
+        }
+        out->prefix_len = static_cast<uint8_t>(connMask.GetPrefixLength());
+        return 0;
     }
     Ipv4Header h;
     h.SetDestination(d);
@@ -1354,8 +1393,13 @@ VpnIpsecStack::Reschedule()
     uint64_t at = next > now ? next : now;
     // Called after every packet: an unchanged deadline keeps its event (a
     // cancelled event stays in the scheduler until its time comes).
-    if (!m_timer.IsExpired() && next != UINT64_MAX && at == m_timerAt)
+    // m_timerAt is UINT64_MAX unless m_timer is pending: it is reset wherever
+    // the event is cancelled and when it runs (OnTimer), so equal deadlines
+    // mean a pending event without asking the scheduler (EventId::IsExpired,
+    // per packet) whether it is.
+    if (next != UINT64_MAX && at == m_timerAt)
     {
+        NS_ASSERT(!m_timer.IsExpired());
         return;
     }
     Simulator::Cancel(m_timer);
@@ -1372,6 +1416,7 @@ void
 VpnIpsecStack::OnTimer()
 {
     NS_LOG_FUNCTION(this);
+    m_timerAt = UINT64_MAX; // m_timer has run
     vpn_router_timeout(m_core->router, VpnNodeEngine::NowNs());
     Reschedule();
 }
@@ -1381,6 +1426,7 @@ VpnIpsecStack::DoDispose()
 {
     NS_LOG_FUNCTION(this);
     Simulator::Cancel(m_timer);
+    m_timerAt = UINT64_MAX;
     if (m_espSocket)
     {
         m_espSocket->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
@@ -1391,6 +1437,7 @@ VpnIpsecStack::DoDispose()
     m_tunnelIf.clear();
     m_simpleIf.clear();
     m_ipv4 = nullptr;
+    m_ipv4L3 = nullptr;
     m_hooks = Ikev2Hooks();
     m_gdoiHooks = GdoiHooks();
     if (m_core)

@@ -45,6 +45,7 @@ namespace ns3
 {
 
 class Ipv4;
+class Ipv4L3Protocol;
 class Node;
 class Packet;
 class Socket;
@@ -354,11 +355,12 @@ class VpnIpsecStack : public Object
     Core* m_core;
     Ptr<Socket> m_espSocket;
     EventId m_timer;
-    uint64_t m_timerAt{UINT64_MAX}; //!< the deadline m_timer is armed for (ns)
+    uint64_t m_timerAt{UINT64_MAX}; //!< the deadline m_timer is pending for (ns); UINT64_MAX: none
     std::vector<VpnTunnelNetDevice*> m_tunnels; //!< by router tunnel id
     std::vector<int32_t> m_tunnelIf;            //!< by tunnel id: its IPv4 interface, -1 unknown
     std::vector<uint8_t> m_simpleIf;            //!< by IPv4 interface: 0 unknown, 1 SimpleNetDevice, 2 other
     Ptr<Ipv4> m_ipv4;                           //!< the node's, once looked up
+    Ipv4L3Protocol* m_ipv4L3{nullptr};          //!< m_ipv4 if it is one (held by m_ipv4)
     Ikev2Hooks m_hooks;
     GdoiHooks m_gdoiHooks;
     Ptr<const Packet> m_txCarrier; //!< the inner packet being sent (for its tags)

@@ -18,54 +18,87 @@ namespace
 // next, and the per-packet constructor call, dynamic_cast and delete of the
 // tag go (they were a few percent of a 1,000-spoke hub's run).
 Tag*
-Scratch(TypeId tid)
+Scratch(TypeId tid, uint32_t uid)
 {
     static std::unordered_map<uint32_t, std::unique_ptr<Tag>> scratch;
-    auto it = scratch.find(tid.GetUid());
-    if (it != scratch.end())
+    // the type of the last call: a run carries the same one or two tag types
+    // on every packet, so most calls end here without a hash lookup
+    static uint32_t lastUid = 0; // 0 is no TypeId's uid
+    static Tag* lastTag = nullptr;
+    if (uid == lastUid)
     {
-        return it->second.get();
+        return lastTag;
     }
-    Callback<ObjectBase*> make = tid.GetConstructor();
-    ObjectBase* obj = make();
-    Tag* tag = dynamic_cast<Tag*>(obj);
-    if (!tag)
+    auto it = scratch.find(uid);
+    if (it == scratch.end())
     {
-        delete obj;
+        Callback<ObjectBase*> make = tid.GetConstructor();
+        ObjectBase* obj = make();
+        Tag* tag = dynamic_cast<Tag*>(obj);
+        if (!tag)
+        {
+            delete obj;
+        }
+        // a type that is no Tag is remembered as such (nullptr)
+        it = scratch.emplace(uid, std::unique_ptr<Tag>(tag)).first;
     }
-    // a type that is no Tag is remembered as such (nullptr)
-    return scratch.emplace(tid.GetUid(), std::unique_ptr<Tag>(tag)).first->second.get();
+    lastUid = uid;
+    lastTag = it->second.get();
+    return lastTag;
 }
 
 } // namespace
 
-void
-VpnCopyTags(Ptr<const Packet> from, Ptr<Packet> to)
+bool
+VpnCopyTags(const Ptr<const Packet>& from, const Ptr<Packet>& to)
 {
     if (!from || !to)
     {
-        return;
+        return to && to->GetPacketTagIterator().HasNext();
     }
     ByteTagIterator bytes = from->GetByteTagIterator();
     while (bytes.HasNext())
     {
         ByteTagIterator::Item item = bytes.Next();
-        if (Tag* tag = Scratch(item.GetTypeId()))
+        TypeId tid = item.GetTypeId();
+        if (Tag* tag = Scratch(tid, tid.GetUid()))
         {
             item.GetTag(*tag);
             to->AddByteTag(*tag);
         }
     }
     PacketTagIterator packets = from->GetPacketTagIterator();
+    bool fresh = !to->GetPacketTagIterator().HasNext();
+    bool copied = false;
+    // Replace = search the list, then Add when absent. On a packet that had
+    // no packet tags (one just made from the core's bytes: every caller's
+    // case) the first tag of each type is absent: it is added without the
+    // search. A type seen again, or any type past the 8 noted, is replaced.
+    uint32_t seen[8];
+    size_t nSeen = 0;
     while (packets.HasNext())
     {
         PacketTagIterator::Item item = packets.Next();
-        if (Tag* tag = Scratch(item.GetTypeId()))
+        TypeId tid = item.GetTypeId();
+        uint32_t uid = tid.GetUid();
+        Tag* tag = Scratch(tid, uid);
+        if (!tag)
         {
-            item.GetTag(*tag);
+            continue;
+        }
+        item.GetTag(*tag);
+        copied = true;
+        if (fresh && nSeen < 8 && std::find(seen, seen + nSeen, uid) == seen + nSeen)
+        {
+            seen[nSeen++] = uid;
+            to->AddPacketTag(*tag);
+        }
+        else
+        {
             to->ReplacePacketTag(*tag);
         }
     }
+    return copied || !fresh;
 }
 
 void

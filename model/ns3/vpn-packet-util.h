@@ -17,8 +17,12 @@
 namespace ns3
 {
 
-/** Copies every byte tag (over the whole of \p to) and packet tag of \p from. */
-void VpnCopyTags(Ptr<const Packet> from, Ptr<Packet> to);
+/**
+ * Copies every byte tag (over the whole of \p to) and packet tag of \p from.
+ * Returns whether \p to holds a packet tag afterwards (false: a
+ * RemovePacketTag on it has nothing to find).
+ */
+bool VpnCopyTags(const Ptr<const Packet>& from, const Ptr<Packet>& to);
 
 /**
  * Events that call into an object (show snapshots of VpnTraceHelper), held

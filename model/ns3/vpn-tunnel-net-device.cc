@@ -137,6 +137,7 @@ VpnTunnelNetDevice::VpnTunnelNetDevice()
       m_wanMtu(0),
       m_derivedMtu(0),
       m_address(Mac48Address::Allocate()),
+      m_addressAsAddress(m_address),
       m_mode(GRE_IPSEC),
       m_key(0),
       m_tunnelId(kDetached),
@@ -408,7 +409,10 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
     {
         m_txBuf.resize(VPN_PKT_HEADROOM + len + VPN_PKT_TAILROOM);
     }
-    m_snifferTrace(packet);
+    if (!m_snifferTrace.IsEmpty())
+    {
+        m_snifferTrace(packet);
+    }
     // A tag of an earlier tunnel (e.g. a spoke's, on a packet the hub
     // forwards) says nothing about this one.
     MqcPreClassifyTag pre;
@@ -441,7 +445,10 @@ VpnTunnelNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t proto
         return false;
     }
     m_encrypted++;
-    m_encryptedTrace(packet);
+    if (!m_encryptedTrace.IsEmpty())
+    {
+        m_encryptedTrace(packet);
+    }
     return true;
 }
 
@@ -473,23 +480,33 @@ VpnTunnelNetDevice::Deliver(const uint8_t* data, size_t len, Ptr<const Packet> c
 {
     NS_LOG_FUNCTION(this << len);
     Ptr<Packet> inner = Create<Packet>(data, static_cast<uint32_t>(len));
-    VpnCopyTags(carrier, inner);
-    MqcPreClassifyTag pre; // the sender's pre-classify copy ends with the tunnel
-    inner->RemovePacketTag(pre);
+    if (VpnCopyTags(carrier, inner))
+    {
+        MqcPreClassifyTag pre; // the sender's pre-classify copy ends with the tunnel
+        inner->RemovePacketTag(pre);
+    }
     m_decrypted++;
-    m_snifferTrace(inner);
-    m_decryptedTrace(inner);
+    // per packet: an unconnected trace costs nothing (no Ptr copies)
+    if (!m_snifferTrace.IsEmpty())
+    {
+        m_snifferTrace(inner);
+    }
+    if (!m_decryptedTrace.IsEmpty())
+    {
+        m_decryptedTrace(inner);
+    }
     // the stack to hand it to: the inner header's version, read by the
     // core's bounds-checked parser (the router passed only IP packets)
     vpn_ip_info ii;
     uint16_t proto = vpn_ip_parse(data, len, &ii) == 0 && ii.version == 6 ? kIpv6 : kIpv4;
     if (!m_promiscCallback.IsNull())
     {
-        m_promiscCallback(this, inner, proto, m_address, m_address, NetDevice::PACKET_HOST);
+        m_promiscCallback(this, inner, proto, m_addressAsAddress, m_addressAsAddress,
+                          NetDevice::PACKET_HOST);
     }
     if (!m_rxCallback.IsNull())
     {
-        m_rxCallback(this, inner, proto, m_address);
+        m_rxCallback(this, inner, proto, m_addressAsAddress);
     }
 }
 
@@ -515,6 +532,7 @@ void
 VpnTunnelNetDevice::SetAddress(Address address)
 {
     m_address = Mac48Address::ConvertFrom(address);
+    m_addressAsAddress = m_address;
 }
 
 Address

@@ -173,6 +173,7 @@ class VpnTunnelNetDevice : public NetDevice
     uint16_t m_wanMtu;               //!< 0: found by routing
     mutable uint16_t m_derivedMtu;   //!< cache of DeriveMtu; 0: stale
     Mac48Address m_address;
+    Address m_addressAsAddress; //!< m_address converted once, for the per-packet receive callbacks
     Mode m_mode;
     std::string m_name;
     Ipv4Address m_source;

@@ -13,6 +13,7 @@
 
 #include "vpn-sim-topology.h"
 
+#include <memory>
 #include <string>
 
 using namespace ns3;
@@ -222,6 +223,117 @@ class IpsecTunnelReproducibleTestCase : public TestCase
     }
 };
 
+// VpnCopyTags adds a tag to a packet without packet tags instead of
+// replacing it (no search): the packet must end as ReplacePacketTag for
+// each tag would leave it, fresh or already tagged, and the return value
+// must say whether it holds a packet tag.
+class IpsecTunnelCopyTagsTestCase : public TestCase
+{
+  public:
+    IpsecTunnelCopyTagsTestCase()
+        : TestCase("VpnCopyTags leaves the packet tags ReplacePacketTag would")
+    {
+    }
+
+  private:
+    // the packet tags in list order, as "type=value" words
+    static std::string Describe(Ptr<const Packet> p)
+    {
+        std::string out;
+        PacketTagIterator it = p->GetPacketTagIterator();
+        while (it.HasNext())
+        {
+            PacketTagIterator::Item item = it.Next();
+            TypeId tid = item.GetTypeId();
+            unsigned v = 999;
+            if (tid == SocketIpTtlTag::GetTypeId())
+            {
+                SocketIpTtlTag t;
+                item.GetTag(t);
+                v = t.GetTtl();
+            }
+            else if (tid == SocketPriorityTag::GetTypeId())
+            {
+                SocketPriorityTag t;
+                item.GetTag(t);
+                v = t.GetPriority();
+            }
+            else if (tid == SocketIpTosTag::GetTypeId())
+            {
+                SocketIpTosTag t;
+                item.GetTag(t);
+                v = t.GetTos();
+            }
+            out += tid.GetName() + "=" + std::to_string(v) + " ";
+        }
+        return out;
+    }
+
+    // what VpnCopyTags did before: ReplacePacketTag for every packet tag
+    static void ReplaceAll(Ptr<const Packet> from, Ptr<Packet> to)
+    {
+        PacketTagIterator it = from->GetPacketTagIterator();
+        while (it.HasNext())
+        {
+            PacketTagIterator::Item item = it.Next();
+            Callback<ObjectBase*> make = item.GetTypeId().GetConstructor();
+            std::unique_ptr<Tag> tag(dynamic_cast<Tag*>(make()));
+            item.GetTag(*tag);
+            to->ReplacePacketTag(*tag);
+        }
+    }
+
+    void DoRun() override
+    {
+        Ptr<Packet> from = Create<Packet>(40);
+        SocketIpTtlTag ttl;
+        ttl.SetTtl(5);
+        SocketPriorityTag prio;
+        prio.SetPriority(3);
+        SocketIpTosTag tos;
+        tos.SetTos(0x20);
+        from->AddPacketTag(ttl);
+        from->AddPacketTag(prio);
+        from->AddPacketTag(tos);
+        SocketIpTtlTag byteTtl;
+        byteTtl.SetTtl(77);
+        from->AddByteTag(byteTtl);
+
+        // a packet just made (Deliver's, SendIpPacket's)
+        Ptr<Packet> fresh = Create<Packet>(60);
+        Ptr<Packet> freshRef = Create<Packet>(60);
+        NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(from, fresh), true, "it holds packet tags now");
+        ReplaceAll(from, freshRef);
+        NS_TEST_ASSERT_MSG_EQ(Describe(freshRef).empty(), false, "the reference copied the tags");
+        NS_TEST_EXPECT_MSG_EQ(Describe(fresh), Describe(freshRef), "same tags, same order");
+        SocketIpTtlTag seen;
+        NS_TEST_EXPECT_MSG_EQ(fresh->FindFirstMatchingByteTag(seen), true, "byte tag copied");
+        NS_TEST_EXPECT_MSG_EQ(static_cast<unsigned>(seen.GetTtl()), 77u, "byte tag value");
+
+        // a packet that already holds one of the types (and another one)
+        auto pretagged = []() {
+            Ptr<Packet> p = Create<Packet>(60);
+            SocketIpTtlTag old;
+            old.SetTtl(1);
+            p->AddPacketTag(old);
+            return p;
+        };
+        Ptr<Packet> tagged = pretagged();
+        Ptr<Packet> taggedRef = pretagged();
+        NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(from, tagged), true, "it holds packet tags");
+        ReplaceAll(from, taggedRef);
+        NS_TEST_EXPECT_MSG_EQ(Describe(tagged), Describe(taggedRef),
+                              "replaced in place, others added");
+
+        // nothing to copy: the answer is the destination's own state
+        Ptr<Packet> bare = Create<Packet>(10);
+        NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(bare, Create<Packet>(10)), false,
+                              "no packet tag anywhere");
+        NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(bare, pretagged()), true, "its own tag stays");
+        NS_TEST_EXPECT_MSG_EQ(VpnCopyTags(nullptr, Create<Packet>(10)), false, "no source");
+    }
+};
+
 class IpsecTunnelTestSuite : public TestSuite
 {
   public:
@@ -234,6 +346,7 @@ class IpsecTunnelTestSuite : public TestSuite
         AddTestCase(new IpsecTunnelDeliveryTestCase("Vti", "esp-aes esp-sha-hmac"));
         AddTestCase(new IpsecTunnelNoSaTestCase);
         AddTestCase(new IpsecTunnelReproducibleTestCase);
+        AddTestCase(new IpsecTunnelCopyTagsTestCase);
     }
 };
 
