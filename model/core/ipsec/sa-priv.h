@@ -79,6 +79,7 @@ struct vpn_sad {
      * timeout pops what is due, so neither walks every SA. */
     vpn_sa **heap;
     size_t n_heap, cap_heap;
+    uint64_t next_deadline;   /* sa_deadline of heap[0]; UINT64_MAX: empty */
     vpn_sad_stats stats;
 };
 
