@@ -2486,6 +2486,7 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
 {
     ikev2_child *c;
     ikev2_sa *sa;
+    bool arms = false;
 
     if (ctx == NULL || (sa = sa_of_child_ro(ctx, child_id, &c)) == NULL)
         return;
@@ -2494,15 +2495,24 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
         sa->last_recv = now > sa->last_recv ? now : sa->last_recv;
     }
     if (outbound) {
+        /* the first packet sent since the peer was last heard from: on-demand
+         * DPD now has a question to ask (dpd_due) */
+        arms = sa->last_send_traffic <= sa->last_recv;
         c->last_out = now;
         sa->last_send_traffic = now;
     }
-    /* Traffic moves only this SA's DPD time. Earlier: lower its key now.
-     * Later: the key stays early (a move down the heap per packet would cost
-     * more than it saves); vpn_ikev2_timeout then visits the SA, finds
-     * nothing due and puts the right key back. A marked SA is recomputed
-     * anyway. */
-    if (!sa->dl_dirty) {
+    /* Traffic moves only this SA's DPD time (sa_deadline reads these times
+     * through dpd_due alone). Later: the key stays early (a move down the
+     * heap per packet would cost more than it saves); vpn_ikev2_timeout
+     * then visits the SA, finds nothing due and puts the right key back.
+     * Earlier: lower its key now. Only arming can make it earlier: a
+     * packet in raises last_recv (dpd_due later, or never on demand), and a
+     * packet out while armed leaves dpd_due as it was (periodic DPD does
+     * not read last_send_traffic). So a key that is exact or early (see
+     * ikev2-eng.h) stays so without sa_deadline, which reads a dozen
+     * scattered fields of the SA and its children on every packet
+     * (issue 14). A marked SA is recomputed anyway. */
+    if (arms && !sa->dl_dirty) {
         uint64_t d = sa_deadline(sa);
         if (d < ctx->dl.e[sa->dl_pos].key)
             vpn_dheap_update(&ctx->dl, sa->dl_pos, d);
