@@ -2481,15 +2481,22 @@ int vpn_ikev2_child_peer_moved(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_
     return 1;
 }
 
-void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
-                              bool outbound)
+uint32_t vpn_ikev2_child_activity_at(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, uint32_t child_id,
+                                     bool inbound, bool outbound)
 {
-    ikev2_child *c;
-    ikev2_sa *sa;
+    ikev2_child *c = NULL;
+    ikev2_sa *sa = NULL;
     bool arms = false;
 
-    if (ctx == NULL || (sa = sa_of_child_ro(ctx, child_id, &c)) == NULL)
-        return;
+    if (ctx == NULL || child_id == 0)
+        return 0;
+    /* a child is in one live SA at most (an IKE rekey moves them all), so
+     * the hint finds the SA the index would, or nothing */
+    if (ike_sa_id != 0 && (sa = sa_by_id_ro(ctx, ike_sa_id)) != NULL &&
+        (c = ikev2_child_by_id(sa, child_id)) == NULL)
+        sa = NULL;
+    if (sa == NULL && (sa = sa_of_child_ro(ctx, child_id, &c)) == NULL)
+        return 0;
     if (inbound) {
         c->last_in = now;
         sa->last_recv = now > sa->last_recv ? now : sa->last_recv;
@@ -2517,6 +2524,13 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
         if (d < ctx->dl.e[sa->dl_pos].key)
             vpn_dheap_update(&ctx->dl, sa->dl_pos, d);
     }
+    return sa->id;
+}
+
+void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
+                              bool outbound)
+{
+    (void)vpn_ikev2_child_activity_at(ctx, now, 0, child_id, inbound, outbound);
 }
 
 /* ---- timers --------------------------------------------------------------------------- */

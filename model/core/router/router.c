@@ -103,6 +103,7 @@ typedef struct rt_tunnel {
 typedef struct rt_child {
     uint32_t id;
     uint32_t tunnel;
+    uint32_t ike_hint;        /* the IKE SA the engine last found it in (vpn_ikev2_child_activity_at) */
     vpn_addr peer;            /* mGRE: the peer's NBMA address (the SA's remote) */
     uint32_t ike_sa_id;
     vpn_sa *in, *out;         /* owned by the SAD; only this table refers to them */
@@ -672,6 +673,7 @@ static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
     c->initiator = ci->initiator;
     c->peer = ci->remote.addr;
     c->ike_sa_id = ci->ike_sa_id;
+    c->ike_hint = ci->ike_sa_id;
     if ((rc = vpn_sad_add(r->sad, &in, r->now, &c->in)) != 0 ||
         (rc = vpn_sad_add(r->sad, &out, r->now, &c->out)) != 0) {
         RT_LOG(r, VPN_LOG_ERROR, "CHILD_SA %u: SA: %s", ci->id, vpn_strerror(rc));
@@ -1465,7 +1467,7 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
     if (res == VPN_ROUTER_DROP_NONE) {
         t->encrypted++;
         if (c->id < RT_MANUAL_ID_BASE)
-            vpn_ikev2_child_activity(r->ike, now, c->id, false, true);
+            c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, false, true);
     }
     flush(r);
     return res;
@@ -1541,7 +1543,7 @@ static vpn_router_drop mgre_send(vpn_router *r, uint64_t now, rt_mgre *mg, rt_pe
     if (res == VPN_ROUTER_DROP_NONE) {
         t->encrypted++;
         p->encrypted++;
-        vpn_ikev2_child_activity(r->ike, now, c->id, false, true);
+        c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, false, true);
     }
     return res;
 }
@@ -2675,7 +2677,7 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
     }
     t = &r->tun[c->tunnel];
     if (c->id < RT_MANUAL_ID_BASE)
-        vpn_ikev2_child_activity(r->ike, now, c->id, true, false);
+        c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, true, false);
     flush(r);
     if (t->mg)
         return mgre_input(r, now, c, rx, pkt, has_ip);
