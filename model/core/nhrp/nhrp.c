@@ -363,10 +363,15 @@ static void cache_drop(vpn_nhrp *n, entry *e, vpn_nhrp_event_type why)
 static entry *cache_lpm(vpn_nhrp *n, const vpn_addr *dst)
 {
     n->st.lookups++;
-    uint8_t ml = max_len(dst->family);
-    for (int len = ml; len >= 0; len--) {
-        if (!(n->len_bits[len >> 6] >> (len & 63) & 1))
+    for (int len = max_len(dst->family); len >= 0; len--) {
+        /* the lengths in use at or below len, in len's word of the bits */
+        uint64_t w = n->len_bits[len >> 6] & (~0ull >> (63 - (len & 63)));
+        if (w == 0) {
+            len &= ~63; /* none: on to the word below */
             continue;
+        }
+        while (!(w >> (len & 63) & 1))
+            len--;
         vpn_prefix p = {*dst, (uint8_t)len};
         entry *e = cache_find_exact(n, &p, &n->st.lookup_probes);
         if (e && e->info.proto.addr.family == dst->family)
