@@ -108,6 +108,41 @@ static void test_masks(void **state)
     assert_string_equal(vpn_addr_str(&m, buf, sizeof buf), "255.255.255.255");
 }
 
+/* vpn_addr_eq compares the family and the address's own octets only (4 for
+ * IPv4, all 16 for IPv6, none without a family): what lies past them does
+ * not count, and every octet of an IPv6 address does. */
+static void test_equality(void **state)
+{
+    (void)state;
+    vpn_addr a, b;
+
+    assert_int_equal(vpn_addr_parse(&a, "10.0.0.1"), 0);
+    b = a;
+    assert_true(vpn_addr_eq(&a, &b));
+    memset(b.b + 4, 0xa5, sizeof b.b - 4); /* beyond an IPv4 address */
+    assert_true(vpn_addr_eq(&a, &b));
+    assert_int_equal(vpn_addr_parse(&b, "10.0.0.2"), 0);
+    assert_false(vpn_addr_eq(&a, &b));
+
+    assert_int_equal(vpn_addr_parse(&a, "2001:db8::1"), 0);
+    assert_int_equal(vpn_addr_parse(&b, "2001:db8::2"), 0); /* the 16th octet */
+    assert_false(vpn_addr_eq(&a, &b));
+    assert_int_equal(vpn_addr_parse(&b, "2001:db8:0:0:1::1"), 0); /* the 9th */
+    assert_false(vpn_addr_eq(&a, &b));
+    assert_int_equal(vpn_addr_parse(&b, "2001:db8::1"), 0);
+    assert_true(vpn_addr_eq(&a, &b));
+
+    /* the same octets under another family */
+    b = a;
+    b.family = VPN_AF_INET;
+    assert_false(vpn_addr_eq(&a, &b));
+    /* no family: no octets to compare */
+    memset(&a, 0, sizeof a);
+    memset(&b, 0x5a, sizeof b);
+    a.family = b.family = VPN_AF_NONE;
+    assert_true(vpn_addr_eq(&a, &b));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_masks),
+        cmocka_unit_test(test_equality),
     };
     return cmocka_run_group_tests_name("common-addr", tests, NULL, NULL);
 }

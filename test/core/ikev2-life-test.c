@@ -577,7 +577,7 @@ static void test_deadline_follows_activity(void **state)
 {
     peer_conf a = conf_a(), b = conf_b();
     tp_net n;
-    vpn_ikev2_sa_info sa;
+    vpn_ikev2_sa_info sa, sa2;
     uint64_t d0, d1, sent_before;
     uint32_t cid;
     size_t info = 0;
@@ -590,8 +590,13 @@ static void test_deadline_follows_activity(void **state)
     assert_true(d0 > n.now + 60 * TP_NS); /* lifetimes only: nothing to ask */
     tp_run_for(&n, 5);
     assert_int_equal(vpn_ikev2_next_deadline(n.node[0].ctx), d0);
-    /* only outbound: the check falls due 10 s after the peer was last heard */
-    vpn_ikev2_child_activity(n.node[0].ctx, n.now, cid, false, true);
+    /* only outbound: the check falls due 10 s after the peer was last heard
+     * (the hint names the IKE SA holding the CHILD_SA; an unknown CHILD_SA
+     * is in none) */
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &sa), 0);
+    assert_int_equal(vpn_ikev2_child_activity_at(n.node[0].ctx, n.now, sa.id, cid + 1000, false, true), 0);
+    assert_int_equal(vpn_ikev2_next_deadline(n.node[0].ctx), d0);
+    assert_int_equal(vpn_ikev2_child_activity_at(n.node[0].ctx, n.now, sa.id, cid, false, true), sa.id);
     d1 = vpn_ikev2_next_deadline(n.node[0].ctx);
     assert_true(d1 < d0);
     assert_true(d1 > n.now && d1 <= n.now + 10 * TP_NS);
@@ -609,7 +614,13 @@ static void test_deadline_follows_activity(void **state)
     assert_int_equal(vpn_ikev2_sa_count(n.node[0].ctx), 1);
     assert_int_equal(tp_child(&n, 0, 0).info.id, cid);
     tp_run_for(&n, 3);
-    vpn_ikev2_child_activity(n.node[0].ctx, n.now, cid, false, true);
+    /* a data path's hint still naming the old IKE SA (or nothing, or an
+     * SA that never was) finds the new one, and says so for the next packet */
+    assert_int_equal(vpn_ikev2_sa_get(n.node[0].ctx, 0, &sa2), 0);
+    assert_int_not_equal(sa2.id, sa.id);
+    assert_int_equal(vpn_ikev2_child_activity_at(n.node[0].ctx, n.now, 0xdeadu, cid, false, false), sa2.id);
+    assert_int_equal(vpn_ikev2_child_activity_at(n.node[0].ctx, n.now, 0, cid, false, false), sa2.id);
+    assert_int_equal(vpn_ikev2_child_activity_at(n.node[0].ctx, n.now, sa.id, cid, false, true), sa2.id);
     d1 = vpn_ikev2_next_deadline(n.node[0].ctx);
     assert_true(d1 > n.now && d1 <= n.now + 10 * TP_NS);
     tp_run_for(&n, 11);

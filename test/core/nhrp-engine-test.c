@@ -897,6 +897,42 @@ static void test_send_buffer_refused(void **state)
     vpn_nhrp_del(n);
 }
 
+/* Longest-prefix match across the whole length range (the lookup skips
+ * lengths with no entry a 64-bit word at a time): IPv6 maps at /128 and
+ * /48 with nothing from /64 to /127 between them, and ::/0 under both. */
+static void test_lookup_longest_prefix_v6(void **state)
+{
+    (void)state;
+    vpn_nhrp *n;
+    vpn_nhrp_map_cfg maps[3] = {{{tu_addr("2001:db8:1:2::5"), 128}, tu_addr("172.16.60.1")},
+                                {{tu_addr("2001:db8:1::"), 48}, tu_addr("172.16.60.2")},
+                                {{tu_addr("::"), 0}, tu_addr("172.16.60.3")}};
+    vpn_nhrp_params p;
+    node nd;
+    memset(&nd, 0, sizeof nd);
+    memset(&p, 0, sizeof p);
+    p.nbma = tu_addr("172.16.0.1");
+    p.proto = tu_addr("2001:db8::fe");
+    p.maps = maps;
+    p.n_maps = 3;
+    p.send = on_send;
+    p.user = &nd;
+    nd.nbma = p.nbma;
+    assert_int_equal(vpn_nhrp_new(&n, &p), 0);
+    static const struct {
+        const char *dst;
+        size_t map;
+    } want[] = {{"2001:db8:1:2::5", 0}, {"2001:db8:1:2::6", 1}, {"2001:db8:1:ffff::1", 1}, {"2001:db9::1", 2}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        vpn_nhrp_entry_info e;
+        vpn_addr a = tu_addr(want[i].dst);
+        assert_int_equal(vpn_nhrp_lookup(n, &a, &e), 0);
+        assert_int_equal(e.proto.len, maps[want[i].map].proto.len);
+        assert_true(vpn_addr_eq(&e.nbma, &maps[want[i].map].nbma));
+    }
+    vpn_nhrp_del(n);
+}
+
 /* 10,000 spokes register on one hub; each lookup examines a bounded number
  * of entries (one hash probe per prefix length in use), whatever the size. */
 static void test_ten_thousand_spokes(void **state)
@@ -1054,6 +1090,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_show_views, setup, teardown),
         cmocka_unit_test(test_static_maps_and_multicast),
         cmocka_unit_test(test_ten_thousand_spokes),
+        cmocka_unit_test(test_lookup_longest_prefix_v6),
         cmocka_unit_test(test_redirect_table_only_with_redirect),
         cmocka_unit_test(test_send_buffer_refused),
     };

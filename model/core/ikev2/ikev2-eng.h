@@ -84,6 +84,7 @@ typedef enum ikev2_child_state {
 
 typedef struct ikev2_child {
     uint32_t id;
+    uint64_t last_in, last_out; /* traffic times: with id, in the line each packet reads */
     size_t policy;            /* index into ctx->policy */
     ikev2_child_state state;
     uint32_t spi_in, spi_out;
@@ -96,7 +97,6 @@ typedef struct ikev2_child {
     size_t n_ts_local, n_ts_remote;
     uint32_t lifetime_s, lifetime_kb;
     uint64_t installed, rekey_at, expire_at;
-    uint64_t last_in, last_out;
     uint32_t rekeyed_by;      /* REKEYED: the id of its successor */
     bool announced;           /* CHILD_UP was emitted (CHILD_DOWN is owed) */
     char tset_display[96];
@@ -187,8 +187,16 @@ typedef struct ikev2_id {
 } ikev2_id;
 
 typedef struct ikev2_sa {
+    /* What every ESP packet's vpn_ikev2_child_activity reads and writes,
+     * together at the top (one or two cache lines of a 9.5 KB SA): the
+     * handle chain walk (id, phase, id_next), the children, the traffic
+     * times DPD reads (issue 14) */
     uint32_t id;
     ikev2_sa_phase phase;
+    struct ikev2_sa *id_next;         /* chain by handle (ikev2-engine.c) */
+    ikev2_child *child;
+    size_t n_child;
+    uint64_t last_recv, last_send_traffic;
     bool initiator;                   /* original initiator (I flag, 2.14 key roles) */
     uint8_t spi_i[8], spi_r[8];
     vpn_ikev2_endpoint local, remote;
@@ -237,14 +245,12 @@ typedef struct ikev2_sa {
     uint64_t resp_recv_next;          /* highest response message ID received + 1 (0: none); 2.23 */
     struct ikev2_rcache *old_resp;
     size_t old_next;
-    /* children */
-    ikev2_child *child;
-    size_t n_child, cap_child;
+    /* children (the array and its count: at the top) */
+    size_t cap_child;
     /* timers (ns; 0 = not armed) */
     uint64_t created, established;
     uint64_t half_open_until;
     uint64_t rekey_at, expire_at;
-    uint64_t last_recv, last_send_traffic;
     uint64_t dpd_at;
     uint64_t keepalive_at;
     uint64_t pending_retry_at;        /* queued work put back after a local failure runs again */
@@ -309,8 +315,8 @@ typedef struct ikev2_sa {
     bool eap_wait_first;              /* ... to the first IKE_AUTH request */
     vpn_ikev2_hdr eap_wait_hdr;       /* the request waiting for it */
     ikev2_buf eap_wait_raw;
-    /* the engine's lookup indexes (ikev2-engine.c): chains by handle and by SPIi */
-    struct ikev2_sa *id_next, *spi_next;
+    /* the engine's lookup indexes (ikev2-engine.c): chain by SPIi (by handle: at the top) */
+    struct ikev2_sa *spi_next;
     bool spi_hashed;                  /* spi_i is set and the SA is on its SPIi chain */
     uint64_t hashed_spi_i;            /* ... the SPIi that chain was chosen by */
     /* the deadline heap (ikev2-engine.c): where the SA sits in ctx->dl, its

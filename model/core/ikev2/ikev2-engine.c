@@ -2481,32 +2481,56 @@ int vpn_ikev2_child_peer_moved(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_
     return 1;
 }
 
-void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
-                              bool outbound)
+uint32_t vpn_ikev2_child_activity_at(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, uint32_t child_id,
+                                     bool inbound, bool outbound)
 {
-    ikev2_child *c;
-    ikev2_sa *sa;
+    ikev2_child *c = NULL;
+    ikev2_sa *sa = NULL;
+    bool arms = false;
 
-    if (ctx == NULL || (sa = sa_of_child_ro(ctx, child_id, &c)) == NULL)
-        return;
+    if (ctx == NULL || child_id == 0)
+        return 0;
+    /* a child is in one live SA at most (an IKE rekey moves them all), so
+     * the hint finds the SA the index would, or nothing */
+    if (ike_sa_id != 0 && (sa = sa_by_id_ro(ctx, ike_sa_id)) != NULL &&
+        (c = ikev2_child_by_id(sa, child_id)) == NULL)
+        sa = NULL;
+    if (sa == NULL && (sa = sa_of_child_ro(ctx, child_id, &c)) == NULL)
+        return 0;
     if (inbound) {
         c->last_in = now;
         sa->last_recv = now > sa->last_recv ? now : sa->last_recv;
     }
     if (outbound) {
+        /* the first packet sent since the peer was last heard from: on-demand
+         * DPD now has a question to ask (dpd_due) */
+        arms = sa->last_send_traffic <= sa->last_recv;
         c->last_out = now;
         sa->last_send_traffic = now;
     }
-    /* Traffic moves only this SA's DPD time. Earlier: lower its key now.
-     * Later: the key stays early (a move down the heap per packet would cost
-     * more than it saves); vpn_ikev2_timeout then visits the SA, finds
-     * nothing due and puts the right key back. A marked SA is recomputed
-     * anyway. */
-    if (!sa->dl_dirty) {
+    /* Traffic moves only this SA's DPD time (sa_deadline reads these times
+     * through dpd_due alone). Later: the key stays early (a move down the
+     * heap per packet would cost more than it saves); vpn_ikev2_timeout
+     * then visits the SA, finds nothing due and puts the right key back.
+     * Earlier: lower its key now. Only arming can make it earlier: a
+     * packet in raises last_recv (dpd_due later, or never on demand), and a
+     * packet out while armed leaves dpd_due as it was (periodic DPD does
+     * not read last_send_traffic). So a key that is exact or early (see
+     * ikev2-eng.h) stays so without sa_deadline, which reads a dozen
+     * scattered fields of the SA and its children on every packet
+     * (issue 14). A marked SA is recomputed anyway. */
+    if (arms && !sa->dl_dirty) {
         uint64_t d = sa_deadline(sa);
         if (d < ctx->dl.e[sa->dl_pos].key)
             vpn_dheap_update(&ctx->dl, sa->dl_pos, d);
     }
+    return sa->id;
+}
+
+void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_id, bool inbound,
+                              bool outbound)
+{
+    (void)vpn_ikev2_child_activity_at(ctx, now, 0, child_id, inbound, outbound);
 }
 
 /* ---- timers --------------------------------------------------------------------------- */

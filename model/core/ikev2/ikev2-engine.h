@@ -443,6 +443,18 @@ void vpn_ikev2_child_activity(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t child_i
                               bool outbound);
 
 /*
+ * The same, for a data path that remembers where the CHILD_SA was last
+ * found: ike_sa_id (0: unknown) is tried first, which spares the CHILD_SA
+ * index a probe on every packet (issue 14). A stale hint (the IKE SA was
+ * rekeyed, the children moved, or it is gone) costs that probe only: the
+ * CHILD_SA is looked up as vpn_ikev2_child_activity does. Returns the
+ * handle of the IKE SA that holds child_id now (0: none), the hint for
+ * the next packet.
+ */
+uint32_t vpn_ikev2_child_activity_at(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t ike_sa_id, uint32_t child_id,
+                                     bool inbound, bool outbound);
+
+/*
  * RFC 7296 2.23: the driver verified a packet of CHILD_SA child_id (ESP
  * in UDP whose ICV checked and whose sequence number is above every one
  * verified on that SA before it: "only in response to a new packet", as

@@ -10,6 +10,9 @@
 #define VPN_SA_KEY_MAX 64
 
 struct vpn_sa {
+    /* the SPI chain first, in the line with cfg.spi: a lookup walking past
+     * an SA of another SPI reads one line of it, not two (issue 14) */
+    vpn_sa *hnext;            /* SPI hash chain (inbound SAs, VPN_SA_BOTH included) */
     vpn_sa_config cfg;       /* keys NULL, ts -> ts below */
     vpn_ts *ts;
     vpn_sad *sad;
@@ -41,7 +44,6 @@ struct vpn_sa {
     bool soft_fired, hard_fired;
 
     vpn_sa_handle handle;     /* never reused within the SAD */
-    vpn_sa *hnext;            /* SPI hash chain (inbound SAs, VPN_SA_BOTH included) */
     vpn_sa *onext;            /* SPI hash chain (outbound-only SAs) */
     vpn_sa *idnext;           /* handle hash chain (every SA) */
     vpn_sa *prev, *next;      /* every SA, in insertion order */
@@ -79,6 +81,7 @@ struct vpn_sad {
      * timeout pops what is due, so neither walks every SA. */
     vpn_sa **heap;
     size_t n_heap, cap_heap;
+    uint64_t next_deadline;   /* sa_deadline of heap[0]; UINT64_MAX: empty */
     vpn_sad_stats stats;
 };
 

@@ -153,6 +153,7 @@ int vpn_sad_new(vpn_sad **out, const vpn_rng *rng)
         return VPN_ERR_NOMEM;
     sad->rng = *rng;
     sad->next_handle = 1;
+    sad->next_deadline = UINT64_MAX;
     *out = sad;
     return 0;
 }
@@ -365,6 +366,15 @@ static int heap_reserve(vpn_sad *sad)
     return 0;
 }
 
+/* The top's deadline, kept with the SAD: a driver asks for the next
+ * deadline after every packet, and reading it there spares a visit to the
+ * top SA (issue 14). The heap's inputs (fired flags, limits, added_ns)
+ * change only where heap_update or heap_remove runs, which refresh it. */
+static void heap_top_changed(vpn_sad *sad)
+{
+    sad->next_deadline = sad->n_heap ? sa_deadline(sad->heap[0]) : UINT64_MAX;
+}
+
 static void heap_remove(vpn_sad *sad, vpn_sa *sa)
 {
     size_t i = sa->heap_idx;
@@ -379,6 +389,7 @@ static void heap_remove(vpn_sad *sad, vpn_sa *sa)
         heap_down(sad, i);
         heap_up(sad, moved->heap_idx);
     }
+    heap_top_changed(sad);
 }
 
 /* After the SA's deadline changed (added, a limit fired): in the heap at
@@ -395,6 +406,7 @@ static void heap_update(vpn_sad *sad, vpn_sa *sa)
     }
     heap_up(sad, sa->heap_idx);
     heap_down(sad, sa->heap_idx);
+    heap_top_changed(sad);
 }
 
 int vpn_sad_add(vpn_sad *sad, const vpn_sa_config *cfg, uint64_t now, vpn_sa **out)
@@ -703,9 +715,7 @@ void vpn_sa_life_account(vpn_sa *sa, size_t n, uint64_t now)
 
 uint64_t vpn_sad_next_deadline(vpn_sad *sad)
 {
-    if (!sad || sad->n_heap == 0)
-        return UINT64_MAX;
-    return sa_deadline(sad->heap[0]);
+    return sad ? sad->next_deadline : UINT64_MAX;
 }
 
 void vpn_sad_timeout(vpn_sad *sad, uint64_t now)

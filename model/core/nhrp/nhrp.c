@@ -63,7 +63,6 @@ struct vpn_nhrp {
     char auth[VPN_NHRP_AUTH_MAX + 1];
     size_t auth_len;
     nhs_state nhs[VPN_NHRP_MAX_NHS];
-    size_t n_nhs;
     vpn_addr *mcast;
     uint32_t holdtime, reg_interval, redirect_timeout;
     uint16_t mtu;
@@ -73,8 +72,16 @@ struct vpn_nhrp {
     size_t n_buckets, n_entries;
     size_t len_count[129]; /* entries per prefix length */
     entry *oldest, *newest;
+    /* What vpn_nhrp_next_deadline and cache_lpm read on every packet the
+     * driver passes (issue 14), side by side: the expiry heap, the counts
+     * that let the deadline skip the NHS and pending tables, and a bit per
+     * prefix length with entries (len_count[l] != 0), so that a lookup
+     * does not read the 129 counters */
     entry **heap;
     size_t heap_len, heap_cap;
+    size_t n_nhs;
+    size_t n_pend;          /* slots of pend[] in use (64 slots: 40 cache lines) */
+    uint64_t len_bits[3];
     pending pend[VPN_NHRP_MAX_PENDING];
     /* REDIRECT_SLOTS of them with `ip nhrp redirect` (the hub, in phase
      * 3), NULL otherwise: a spoke does not carry 24 KB it never reads
@@ -298,7 +305,8 @@ static void cache_unlink(vpn_nhrp *n, entry *e)
         e->next->prev = e->prev;
     else
         n->newest = e->prev;
-    n->len_count[e->info.proto.len]--;
+    if (--n->len_count[e->info.proto.len] == 0)
+        n->len_bits[e->info.proto.len >> 6] &= ~(1ull << (e->info.proto.len & 63));
     n->n_entries--;
 }
 
@@ -333,7 +341,8 @@ static int cache_add(vpn_nhrp *n, const vpn_nhrp_entry_info *info, entry **out)
     else
         n->oldest = e;
     n->newest = e;
-    n->len_count[e->info.proto.len]++;
+    if (n->len_count[e->info.proto.len]++ == 0)
+        n->len_bits[e->info.proto.len >> 6] |= 1ull << (e->info.proto.len & 63);
     n->n_entries++;
     if (out)
         *out = e;
@@ -354,10 +363,15 @@ static void cache_drop(vpn_nhrp *n, entry *e, vpn_nhrp_event_type why)
 static entry *cache_lpm(vpn_nhrp *n, const vpn_addr *dst)
 {
     n->st.lookups++;
-    uint8_t ml = max_len(dst->family);
-    for (int len = ml; len >= 0; len--) {
-        if (!n->len_count[len])
+    for (int len = max_len(dst->family); len >= 0; len--) {
+        /* the lengths in use at or below len, in len's word of the bits */
+        uint64_t w = n->len_bits[len >> 6] & (~0ull >> (63 - (len & 63)));
+        if (w == 0) {
+            len &= ~63; /* none: on to the word below */
             continue;
+        }
+        while (!(w >> (len & 63) & 1))
+            len--;
         vpn_prefix p = {*dst, (uint8_t)len};
         entry *e = cache_find_exact(n, &p, &n->st.lookup_probes);
         if (e && e->info.proto.addr.family == dst->family)
@@ -806,7 +820,7 @@ static int on_res_request(vpn_nhrp *n, uint64_t now, const vpn_addr *src, const 
 
 static pending *pending_by_req(vpn_nhrp *n, uint32_t req_id)
 {
-    for (size_t i = 0; i < VPN_NHRP_MAX_PENDING; i++)
+    for (size_t i = 0; n->n_pend && i < VPN_NHRP_MAX_PENDING; i++)
         if (n->pend[i].used && n->pend[i].req_id == req_id)
             return &n->pend[i];
     return NULL;
@@ -821,6 +835,7 @@ static int on_res_reply(vpn_nhrp *n, uint64_t now, const vpn_nhrp_msg *m)
         return VPN_ERR_NOTFOUND;
     }
     pd->used = false;
+    n->n_pend--;
     if (m->n_cie == 0 || m->cie[0].code != VPN_NHRP_CIE_SUCCESS || !m->cie[0].nbma.family) {
         uint8_t code = m->n_cie ? m->cie[0].code : 0;
         n->st.resolutions_failed++;
@@ -962,12 +977,13 @@ void vpn_nhrp_timeout(vpn_nhrp *n, uint64_t now)
     for (size_t i = 0; i < n->n_nhs; i++)
         if (n->nhs[i].next <= now)
             send_registration(n, now, &n->nhs[i]);
-    for (size_t i = 0; i < VPN_NHRP_MAX_PENDING; i++) {
+    for (size_t i = 0; n->n_pend && i < VPN_NHRP_MAX_PENDING; i++) {
         pending *pd = &n->pend[i];
         if (!pd->used || pd->next > now)
             continue;
         if (pd->sends >= RES_RETRIES) {
             pd->used = false;
+            n->n_pend--;
             n->st.resolutions_failed++;
             emit_addr(n, VPN_NHRP_EV_RESOLUTION_FAILED, &pd->dst, NULL, 0);
             continue;
@@ -990,7 +1006,7 @@ uint64_t vpn_nhrp_next_deadline(const vpn_nhrp *n)
     for (size_t i = 0; i < n->n_nhs; i++)
         if (n->nhs[i].next < d)
             d = n->nhs[i].next;
-    for (size_t i = 0; i < VPN_NHRP_MAX_PENDING; i++)
+    for (size_t i = 0; n->n_pend && i < VPN_NHRP_MAX_PENDING; i++)
         if (n->pend[i].used && n->pend[i].next < d)
             d = n->pend[i].next;
     if (n->heap_len && n->heap[0]->info.expires < d)
@@ -1017,6 +1033,7 @@ int vpn_nhrp_resolve(vpn_nhrp *n, uint64_t now, const vpn_addr *dst)
     if (!free_slot)
         return VPN_ERR_LIMIT;
     free_slot->used = true;
+    n->n_pend++;
     free_slot->dst = *dst;
     free_slot->req_id = new_req_id(n);
     free_slot->sends = 1;

@@ -38,6 +38,7 @@ typedef struct rt_peer {
     vpn_addr nbma;
     vpn_gre_peer *gp;         /* the GRE tunnel's per-peer state (owned by it) */
     uint32_t out_child;       /* the record whose outbound SA carries traffic; 0: none */
+    uint32_t out_idx;         /* where out_child's record was last found (child_find_at) */
     bool initiating;          /* our IKE_SA_INIT / IKE_AUTH towards it runs */
     uint32_t ike_sa_id;       /* of that initiation */
     bool ever_initiated, pending;
@@ -103,6 +104,7 @@ typedef struct rt_tunnel {
 typedef struct rt_child {
     uint32_t id;
     uint32_t tunnel;
+    uint32_t ike_hint;        /* the IKE SA the engine last found it in (vpn_ikev2_child_activity_at) */
     vpn_addr peer;            /* mGRE: the peer's NBMA address (the SA's remote) */
     uint32_t ike_sa_id;
     vpn_sa *in, *out;         /* owned by the SAD; only this table refers to them */
@@ -266,6 +268,22 @@ static rt_child *child_find(const vpn_router *r, uint32_t id)
         return NULL;
     i = chash_slot(r, id);
     return r->chash[i] ? &r->child[r->chash[i] - 1] : NULL;
+}
+
+/* child_find for a caller that keeps where the record was last found
+ * (*idx): checked first, so the per-packet output skips the hash probe
+ * (issue 14). Records move (child_unlink puts the last one in a freed
+ * place), so a hint can go stale, never mislead: ids are unique in the
+ * table, and a record found by its id is the one the hash names. */
+static rt_child *child_find_at(const vpn_router *r, uint32_t id, uint32_t *idx)
+{
+    rt_child *c;
+
+    if (id != 0 && *idx < r->n_child && r->child[*idx].id == id)
+        return &r->child[*idx];
+    if ((c = child_find(r, id)) != NULL)
+        *idx = (uint32_t)(c - r->child);
+    return c;
 }
 
 /* Removes id's slot (backward-shift deletion keeps every chain intact). */
@@ -672,6 +690,7 @@ static void child_install(vpn_router *r, const vpn_ikev2_child_info *ci)
     c->initiator = ci->initiator;
     c->peer = ci->remote.addr;
     c->ike_sa_id = ci->ike_sa_id;
+    c->ike_hint = ci->ike_sa_id;
     if ((rc = vpn_sad_add(r->sad, &in, r->now, &c->in)) != 0 ||
         (rc = vpn_sad_add(r->sad, &out, r->now, &c->out)) != 0) {
         RT_LOG(r, VPN_LOG_ERROR, "CHILD_SA %u: SA: %s", ci->id, vpn_strerror(rc));
@@ -1465,7 +1484,7 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
     if (res == VPN_ROUTER_DROP_NONE) {
         t->encrypted++;
         if (c->id < RT_MANUAL_ID_BASE)
-            vpn_ikev2_child_activity(r->ike, now, c->id, false, true);
+            c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, false, true);
     }
     flush(r);
     return res;
@@ -1526,7 +1545,7 @@ static void mgre_on_demand(vpn_router *r, uint64_t now, rt_mgre *mg, rt_peer *p)
 static vpn_router_drop mgre_send(vpn_router *r, uint64_t now, rt_mgre *mg, rt_peer *p, vpn_pkt *pkt, uint16_t proto)
 {
     rt_tunnel *t = &r->tun[mg->tunnel];
-    rt_child *c = child_find(r, p->out_child);
+    rt_child *c = child_find_at(r, p->out_child, &p->out_idx);
     vpn_router_drop res;
     int rc;
 
@@ -1541,7 +1560,7 @@ static vpn_router_drop mgre_send(vpn_router *r, uint64_t now, rt_mgre *mg, rt_pe
     if (res == VPN_ROUTER_DROP_NONE) {
         t->encrypted++;
         p->encrypted++;
-        vpn_ikev2_child_activity(r->ike, now, c->id, false, true);
+        c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, false, true);
     }
     return res;
 }
@@ -1983,12 +2002,12 @@ vpn_router_drop vpn_router_mgre_output(vpn_router *r, uint64_t now, uint32_t tun
     }
     if ((p = mgre_peer_for(r, mg, &dst, next_hop)) == NULL)
         return drop(r, VPN_ROUTER_DROP_NO_NBMA, tunnel, 0);
-    if (child_find(r, p->out_child) == NULL) {
+    if (child_find_at(r, p->out_child, &p->out_idx) == NULL) {
         /* The shortcut's SA is not up yet: the routed path (the hub) still
          * carries the traffic, so that moving to the shortcut loses nothing. */
         mgre_on_demand(r, now, mg, p);
         via = mgre_peer_for(r, mg, NULL, next_hop);
-        if (via == NULL || via == p || child_find(r, via->out_child) == NULL)
+        if (via == NULL || via == p || child_find_at(r, via->out_child, &via->out_idx) == NULL)
             return drop(r, VPN_ROUTER_DROP_NO_SA, tunnel, 0);
         p = via;
     }
@@ -2675,7 +2694,7 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
     }
     t = &r->tun[c->tunnel];
     if (c->id < RT_MANUAL_ID_BASE)
-        vpn_ikev2_child_activity(r->ike, now, c->id, true, false);
+        c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, true, false);
     flush(r);
     if (t->mg)
         return mgre_input(r, now, c, rx, pkt, has_ip);
