@@ -717,9 +717,7 @@ VpnIpsecStack::HandleEsp(Ptr<Socket> socket)
 {
     NS_LOG_FUNCTION(this << socket);
     Ptr<Packet> packet;
-    // A raw socket's packets hold their IPv4 header: one queued is never
-    // empty, and asking the queue's size spares the Recv that finds none.
-    while (socket->GetRxAvailable() > 0 && (packet = socket->Recv()))
+    while ((packet = socket->Recv()))
     {
         uint32_t len = packet->GetSize();
         if (len > 65535)
@@ -1266,25 +1264,18 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
         }
         return false;
     };
-    if (Ipv4L3Protocol* l3 = self->m_ipv4L3)
+    // ns-3's Ipv4 is an Ipv4L3Protocol (GetIpv4 keeps it): its interfaces
+    // are read directly (no Ptr copy per address); another Ipv4 routes nothing
+    if (!self->m_ipv4L3)
     {
-        for (uint32_t i = 0, n = l3->GetNInterfaces(); i < n && !own; i++)
-        {
-            Ptr<Ipv4Interface> ifc = l3->GetInterface(i);
-            uint32_t m = ifc->GetNAddresses();
-            for (uint32_t j = 0; j < m && !visit(i, ifc->GetAddress(j)); j++)
-            {
-            }
-        }
+        return VPN_ERR_NOTFOUND;
     }
-    else
+    for (uint32_t i = 0, n = self->m_ipv4L3->GetNInterfaces(); i < n && !own; i++)
     {
-        for (uint32_t i = 0, n = ipv4->GetNInterfaces(); i < n && !own; i++)
+        Ptr<Ipv4Interface> ifc = self->m_ipv4L3->GetInterface(i);
+        uint32_t m = ifc->GetNAddresses();
+        for (uint32_t j = 0; j < m && !visit(i, ifc->GetAddress(j)); j++)
         {
-            uint32_t m = ipv4->GetNAddresses(i);
-            for (uint32_t j = 0; j < m && !visit(i, ipv4->GetAddress(i, j)); j++)
-            {
-            }
         }
     }
     if (own)

@@ -9,8 +9,8 @@
  *                          10 Gbit/s, 4 ms       1 Gbit/s, 1 ms       100 Mbit/s, 5 ms each
  *
  * PE k serves spokes 128k .. 128k+127, whose access /30s make up one /23
- * (the P router's route to PE k). Each router has a bounded number of
- * links at every N: ns-3 walks a node's protocol handlers, one set per
+ * (the P router's route to PE k). A PE has at most 129 links at any N,
+ * P one per PE (80 at 10,000 spokes) and the hub's: ns-3 walks a node's protocol handlers, one set per
  * device, for each packet it receives (Node::ReceiveFromDevice and
  * TrafficControlLayer::Receive), so one provider router with N access links
  * made every packet cost O(N) in both runs (measured at 10,000 spokes: 26%
@@ -35,8 +35,11 @@
  * Each case runs in a child process, so its peak memory (ru_maxrss) is its
  * own. For each N: wall time and CPU time (build + run), CPU time of the
  * run, events, events per CPU second of the run, peak memory per spoke,
- * packets delivered, IKE SAs up, and the VPN/plain ratios of CPU and wall
- * time. The ratio and events/s use CPU time: the simulation is one thread,
+ * packets delivered, IKE SAs up, the VPN/plain ratios of CPU and wall
+ * time, the CPU the VPN adds per voice packet (bring-up included), and each
+ * run's CPU per voice packet in the steady state (from the last spoke's
+ * first voice packet on: cost per packet at N, without the one-off costs
+ * per spoke). A case that lost voice or IKE SAs is not measured (exit 1). The ratio and events/s use CPU time: the simulation is one thread,
  * so alone on a machine its CPU time is its wall time, and on a machine
  * shared with other jobs wall time measures them too. Repeated cases (--repeat) give the
  * median and the range (min-max); plain and VPN runs alternate so drift in
@@ -67,6 +70,7 @@
 #include "bench-quick.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -104,24 +108,23 @@ class WanRouting : public Ipv4RoutingProtocol
         return tid;
     }
 
-    // Every connected /30 of the node routes out of its interface.
+    // Every connected /30 of the node routes out of its interface (kept
+    // up to date by the address notifications below).
     void LearnConnected()
     {
         for (uint32_t i = 1; i < m_ipv4->GetNInterfaces(); i++)
         {
             for (uint32_t a = 0; a < m_ipv4->GetNAddresses(i); a++)
             {
-                Ipv4InterfaceAddress ia = m_ipv4->GetAddress(i, a);
-                m_net30[ia.GetLocal().Get() & ~3u] = {i, Ipv4Address::GetAny()};
-                m_local.insert(ia.GetLocal().Get());
+                NotifyAddAddress(i, m_ipv4->GetAddress(i, a));
             }
         }
     }
 
-    // Routes of one length looked up by one probe (every one of them has
-    // the mask set by the first call).
+    // Routes of one length, each looked up by one probe.
     void AddAggregate(Ipv4Address net, Ipv4Mask mask, Ipv4Address gw, uint32_t iface)
     {
+        NS_ABORT_MSG_IF(m_aggMask && m_aggMask != mask.Get(), "WanRouting: one aggregate length per router");
         m_aggMask = mask.Get();
         m_agg[net.Get() & m_aggMask] = {iface, gw};
     }
@@ -148,13 +151,19 @@ class WanRouting : public Ipv4RoutingProtocol
     {
         // (the strong end-system model: only the arriving interface's
         // addresses are local; one probe tells a packet in transit first)
-        if (m_local.count(h.GetDestination().Get()))
+        Ipv4Address dst = h.GetDestination();
+        if (m_local.count(dst.Get()) || dst.IsBroadcast() || dst.IsMulticast() || dst.IsSubnetDirectedBroadcast(
+                                                                                          Ipv4Mask("/30")))
         {
             int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
-            if (m_ipv4->IsDestinationAddress(h.GetDestination(), iif))
+            if (m_ipv4->IsDestinationAddress(dst, iif))
             {
                 lcb(p, h, iif);
                 return true;
+            }
+            if (!m_local.count(dst.Get()))
+            {
+                return false; // broadcast or multicast not for us: never forwarded
             }
         }
         Ptr<Ipv4Route> r = Lookup(h.GetDestination());
@@ -168,8 +177,20 @@ class WanRouting : public Ipv4RoutingProtocol
 
     void NotifyInterfaceUp(uint32_t) override {}
     void NotifyInterfaceDown(uint32_t) override {}
-    void NotifyAddAddress(uint32_t, Ipv4InterfaceAddress) override {}
-    void NotifyRemoveAddress(uint32_t, Ipv4InterfaceAddress) override {}
+    void NotifyAddAddress(uint32_t i, Ipv4InterfaceAddress ia) override
+    {
+        if (i > 0 && m_ipv4)
+        {
+            m_net30[ia.GetLocal().Get() & ~3u] = {i, Ipv4Address::GetAny()};
+            m_local.insert(ia.GetLocal().Get());
+        }
+    }
+
+    void NotifyRemoveAddress(uint32_t, Ipv4InterfaceAddress ia) override
+    {
+        m_net30.erase(ia.GetLocal().Get() & ~3u);
+        m_local.erase(ia.GetLocal().Get());
+    }
     void SetIpv4(Ptr<Ipv4> ipv4) override { m_ipv4 = ipv4; }
     void PrintRoutingTable(Ptr<OutputStreamWrapper>, Time::Unit) const override {}
 
@@ -252,12 +273,16 @@ struct Result
     long maxRssKb{0};
     uint64_t sent{0}, received{0};
     uint32_t ikeUp{0};
+    // steady state: from when every spoke sends voice to the end
+    double steadyCpu{0};      // CPU seconds of that part of the run
+    uint64_t steadySent{0};   // voice packets sent in it
     int ok{0};
 };
 
 const Ipv4Address kHubLoopback("10.0.0.1");
 // access links per PE router: one /23 of /30s each
 const uint32_t kSpokesPerPe = 128;
+static_assert((kSpokesPerPe & (kSpokesPerPe - 1)) == 0, "a PE's access /30s make one aggregate");
 
 double
 CpuSeconds()
@@ -405,6 +430,8 @@ RunCase(const Params& p)
     ApplicationContainer sink = server.Install(hub);
     sink.Start(Seconds(0));
     const double voiceDelay = 1.0; // after the spoke starts: NHRP + IKE take a few RTTs
+    // the last spoke's first voice packet, plus 100 ms
+    const double steadyFrom = 0.1 + p.stagger * (p.spokes - 1) + voiceDelay + 0.1;
     for (uint32_t i = 0; i < p.spokes; i++)
     {
         double start = 0.1 + p.stagger * i;
@@ -424,6 +451,17 @@ RunCase(const Params& p)
         client.SetAttribute("PacketSize", UintegerValue(160));
         client.Install(spokes.Get(i)).Start(Seconds(vstart));
         res.sent += packets;
+        // its packets at vstart + 20 ms k from the steady state's start on
+        double before = std::ceil((steadyFrom - vstart) / 0.020 - 1e-9);
+        res.steadySent += packets - std::min<uint64_t>(packets, static_cast<uint64_t>(std::max(0.0, before)));
+    }
+    // Bring-up (NHRP, IKE) is over and every spoke sends voice: what the
+    // run costs per voice packet from here on is the cost per packet at N
+    // spokes, without the one-off costs per spoke.
+    double steadyCpu0 = -1;
+    if (steadyFrom < p.duration)
+    {
+        Simulator::Schedule(Seconds(steadyFrom), [&steadyCpu0]() { steadyCpu0 = CpuSeconds(); });
     }
     Simulator::Stop(Seconds(p.duration + 0.5));
     auto t1 = clock::now();
@@ -433,6 +471,14 @@ RunCase(const Params& p)
     double c2 = CpuSeconds();
     res.buildCpu = c1 - c0;
     res.runCpu = c2 - c1;
+    if (steadyCpu0 >= 0)
+    {
+        res.steadyCpu = c2 - steadyCpu0;
+    }
+    else
+    {
+        res.steadySent = 0;
+    }
     res.events = Simulator::GetEventCount();
     res.received = DynamicCast<UdpServer>(sink.Get(0))->GetReceived();
     res.ikeUp = p.vpn && VpnMpi::IsLocal(hub) ? net.hub->GetIkeSasUp() : 0;
@@ -650,13 +696,13 @@ main(int argc, char* argv[])
     printf("%-6s %-5s %4s %9s %18s %9s %11s %18s %9s %9s %7s\n", "N", "run", "reps", "wall s", "cpu s",
            "run cpu", "events", "events/cpu s", "KB/spoke", "delivered", "IKE up");
     double ratio1000 = -1, ratioLast = 0, wallRatio1000 = -1;
-    double eps100 = 0;
+    double eps100 = 0, us100 = 0;
     uint32_t nLast = 0;
     bool failed = false;
     for (uint32_t n : ns)
     {
         uint32_t reps = n <= repeatUpTo ? repeat : 1;
-        std::vector<double> wall[2], cpu[2], run[2], eps[2], kb[2], ratio, wallRatio, addedUs;
+        std::vector<double> wall[2], cpu[2], run[2], eps[2], kb[2], steadyUs[2], ratio, wallRatio, addedUs;
         Result last[2];
         for (uint32_t r = 0; r < reps; r++)
         {
@@ -670,6 +716,20 @@ main(int argc, char* argv[])
                     both = false;
                     continue;
                 }
+                // a run that lost voice or SAs did less work: not a figure
+                if (x.received != x.sent || (vpn && x.ikeUp != n))
+                {
+                    fprintf(stderr, "hub-scale: %u spokes (%s): delivered %llu of %llu, IKE up %u: not measured\n",
+                            n, vpn ? "vpn" : "plain", static_cast<unsigned long long>(x.received),
+                            static_cast<unsigned long long>(x.sent), x.ikeUp);
+                    failed = true;
+                    both = false;
+                    continue;
+                }
+                if (x.steadySent > 0)
+                {
+                    steadyUs[vpn].push_back(1e6 * x.steadyCpu / static_cast<double>(x.steadySent));
+                }
                 wall[vpn].push_back(x.buildS + x.runS);
                 cpu[vpn].push_back(x.buildCpu + x.runCpu);
                 run[vpn].push_back(x.runCpu);
@@ -680,7 +740,7 @@ main(int argc, char* argv[])
             if (both)
             {
                 ratio.push_back(cpu[1].back() / cpu[0].back());
-                // what the VPN adds per voice packet sent (run CPU time)
+                // what the VPN adds per voice packet sent (run CPU time, bring-up included)
                 addedUs.push_back(1e6 * (run[1].back() - run[0].back()) / static_cast<double>(last[1].sent));
                 wallRatio.push_back(wall[1].back() / wall[0].back());
             }
@@ -702,9 +762,25 @@ main(int argc, char* argv[])
                    Spread(eps[vpn], "%.0f").c_str(), Median(kb[vpn]), del, ike.c_str());
         }
         double rm = Median(ratio);
-        printf("%-6u vpn/plain: cpu time %.3f%s, wall time %.3f%s; the VPN adds %.2f%s us of cpu per voice packet\n",
+        printf("%-6u vpn/plain: cpu time %.3f%s, wall time %.3f%s; the VPN adds %.2f%s us of cpu per voice\n"
+               "       packet (bring-up included)\n",
                n, rm, Spread(ratio, "%.3f").c_str(), Median(wallRatio), Spread(wallRatio, "%.3f").c_str(),
                Median(addedUs), Spread(addedUs, "%.2f").c_str());
+        if (!steadyUs[0].empty() && !steadyUs[1].empty())
+        {
+            printf("%-6u steady state (every spoke sending): cpu per voice packet plain %.2f%s us, vpn %.2f%s us\n", n,
+                   Median(steadyUs[0]), Spread(steadyUs[0], "%.2f").c_str(), Median(steadyUs[1]),
+                   Spread(steadyUs[1], "%.2f").c_str());
+            if (n == 100)
+            {
+                us100 = Median(steadyUs[1]);
+            }
+            if (n == 10000 && us100 > 0)
+            {
+                printf("10000  vpn cpu per voice packet (steady state) against 100 spokes: %.3f\n",
+                       Median(steadyUs[1]) / us100);
+            }
+        }
         if (n == 1000)
         {
             wallRatio1000 = Median(wallRatio);
