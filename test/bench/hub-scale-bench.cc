@@ -152,8 +152,9 @@ class WanRouting : public Ipv4RoutingProtocol
         // (the strong end-system model: only the arriving interface's
         // addresses are local; one probe tells a packet in transit first)
         Ipv4Address dst = h.GetDestination();
-        if (m_local.count(dst.Get()) || dst.IsBroadcast() || dst.IsMulticast() || dst.IsSubnetDirectedBroadcast(
-                                                                                          Ipv4Mask("/30")))
+        // (every link here is a /30: its broadcast address ends in binary 11)
+        if (m_local.count(dst.Get()) || dst.IsBroadcast() || dst.IsMulticast() ||
+            (m_net30.count(dst.Get() & ~3u) && (dst.Get() & 3u) == 3u))
         {
             int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
             if (m_ipv4->IsDestinationAddress(dst, iif))
