@@ -286,6 +286,14 @@ static rt_child *child_find_at(const vpn_router *r, uint32_t id, uint32_t *idx)
     return c;
 }
 
+/* Traffic on an IKE-keyed record, for its IKE SA's DPD (RFC 7296 2.4):
+ * the engine is told where the CHILD_SA was last found, and says where it
+ * is now (issue 14: no index probe per packet). */
+static void child_activity(vpn_router *r, uint64_t now, rt_child *c, bool in, bool out)
+{
+    c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, in, out);
+}
+
 /* Removes id's slot (backward-shift deletion keeps every chain intact). */
 static void chash_del(vpn_router *r, uint32_t id)
 {
@@ -1484,7 +1492,7 @@ vpn_router_drop vpn_router_tunnel_output(vpn_router *r, uint64_t now, uint32_t t
     if (res == VPN_ROUTER_DROP_NONE) {
         t->encrypted++;
         if (c->id < RT_MANUAL_ID_BASE)
-            c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, false, true);
+            child_activity(r, now, c, false, true);
     }
     flush(r);
     return res;
@@ -1560,7 +1568,7 @@ static vpn_router_drop mgre_send(vpn_router *r, uint64_t now, rt_mgre *mg, rt_pe
     if (res == VPN_ROUTER_DROP_NONE) {
         t->encrypted++;
         p->encrypted++;
-        c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, false, true);
+        child_activity(r, now, c, false, true);
     }
     return res;
 }
@@ -2694,7 +2702,7 @@ static vpn_router_drop esp_done(vpn_router *r, uint64_t now, int rc, const vpn_e
     }
     t = &r->tun[c->tunnel];
     if (c->id < RT_MANUAL_ID_BASE)
-        c->ike_hint = vpn_ikev2_child_activity_at(r->ike, now, c->ike_hint, c->id, true, false);
+        child_activity(r, now, c, true, false);
     flush(r);
     if (t->mg)
         return mgre_input(r, now, c, rx, pkt, has_ip);
