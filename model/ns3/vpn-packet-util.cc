@@ -2,7 +2,6 @@
 
 #include "ns3/tag.h"
 
-#include <algorithm>
 #include <memory>
 #include <unordered_map>
 
@@ -18,8 +17,9 @@ namespace
 // next, and the per-packet constructor call, dynamic_cast and delete of the
 // tag go (they were a few percent of a 1,000-spoke hub's run).
 Tag*
-Scratch(TypeId tid, uint32_t uid)
+Scratch(TypeId tid)
 {
+    uint32_t uid = tid.GetUid();
     static std::unordered_map<uint32_t, std::unique_ptr<Tag>> scratch;
     // the type of the last call: a run carries the same one or two tag types
     // on every packet, so most calls end here without a hash lookup
@@ -60,8 +60,7 @@ VpnCopyTags(const Ptr<const Packet>& from, const Ptr<Packet>& to)
     while (bytes.HasNext())
     {
         ByteTagIterator::Item item = bytes.Next();
-        TypeId tid = item.GetTypeId();
-        if (Tag* tag = Scratch(tid, tid.GetUid()))
+        if (Tag* tag = Scratch(item.GetTypeId()))
         {
             item.GetTag(*tag);
             to->AddByteTag(*tag);
@@ -70,27 +69,22 @@ VpnCopyTags(const Ptr<const Packet>& from, const Ptr<Packet>& to)
     PacketTagIterator packets = from->GetPacketTagIterator();
     bool fresh = !to->GetPacketTagIterator().HasNext();
     bool copied = false;
-    // Replace = search the list, then Add when absent. On a packet that had
-    // no packet tags (one just made from the core's bytes: every caller's
-    // case) the first tag of each type is absent: it is added without the
-    // search. A type seen again, or any type past the 8 noted, is replaced.
-    uint32_t seen[8];
-    size_t nSeen = 0;
+    // Replace = search the list, then Add when absent. A packet holds one
+    // tag of a type at most (PacketTagList), so on a packet that had no
+    // packet tags (one just made from the core's bytes: every caller's case)
+    // each is absent: it is added without the search.
     while (packets.HasNext())
     {
         PacketTagIterator::Item item = packets.Next();
-        TypeId tid = item.GetTypeId();
-        uint32_t uid = tid.GetUid();
-        Tag* tag = Scratch(tid, uid);
+        Tag* tag = Scratch(item.GetTypeId());
         if (!tag)
         {
             continue;
         }
         item.GetTag(*tag);
         copied = true;
-        if (fresh && nSeen < 8 && std::find(seen, seen + nSeen, uid) == seen + nSeen)
+        if (fresh)
         {
-            seen[nSeen++] = uid;
             to->AddPacketTag(*tag);
         }
         else
