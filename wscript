@@ -528,7 +528,8 @@ def build(bld):
         for entry in VPN_NS3_BENCHES:
             name, src = entry.split(':', 1)
             obj = bld.create_ns3_program('vpn-bench-' + name, ['vpn', 'point-to-point', 'applications',
-                                                               'internet', 'internet-apps', 'csma'])
+                                                               'internet', 'internet-apps', 'csma',
+                                                               'virtual-net-device'])
             # the scenarios they run live with the examples
             obj.source = [src] + [s for s in VPN_EXAMPLE_SUPPORT if s.endswith('.cc')]
             obj.includes = ['model/core', 'examples']
