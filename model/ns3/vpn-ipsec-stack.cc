@@ -1282,7 +1282,9 @@ VpnIpsecStack::RouteThunk(void* user, uint32_t tunnel, const vpn_addr* dst, vpn_
     {
         // this router's own address (the tunnel's too: a spoke's RIP answer
         // to the hub's request) is delivered here, not routed back out of
-        // the tunnel: no redirect for it
+        // the tunnel: no redirect for it. The tunnel's address is also on
+        // the tunnel's connected prefix, which would say TUNNEL (dmvpn suite:
+        // "a spoke's traffic to the hub's tunnel address ... no redirect").
         out->kind = VPN_NHRP_ROUTE_LOCAL;
         out->prefix_len = 32;
         return 0;

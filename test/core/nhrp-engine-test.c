@@ -721,6 +721,20 @@ static void test_hostile_input(void **state)
     assert_int_equal(nt->qlen, 0);
 }
 
+/* The parameters of one engine outside the simulated net (its own node nd
+ * for the send hook, which queues into g): NBMA and protocol addresses, the
+ * rest zero for the test to fill. */
+static void lone_params(vpn_nhrp_params *p, node *nd, const char *nbma, const char *proto)
+{
+    memset(nd, 0, sizeof *nd);
+    memset(p, 0, sizeof *p);
+    p->nbma = tu_addr(nbma);
+    p->proto = tu_addr(proto);
+    p->send = on_send;
+    p->user = nd;
+    nd->nbma = p->nbma;
+}
+
 static void test_static_maps_and_multicast(void **state)
 {
     (void)state;
@@ -730,19 +744,13 @@ static void test_static_maps_and_multicast(void **state)
     vpn_addr mc[2] = {tu_addr("172.16.50.1"), tu_addr("172.16.51.1")};
     vpn_nhrp_params p;
     node nd;
-    memset(&nd, 0, sizeof nd);
-    memset(&p, 0, sizeof p);
-    p.nbma = tu_addr("172.16.0.1");
-    p.proto = tu_addr("10.0.0.254");
+    lone_params(&p, &nd, "172.16.0.1", "10.0.0.254");
     p.maps = maps;
     p.n_maps = 2;
     p.mcast = mc;
     p.n_mcast = 2;
     p.nhs_role = true;
-    p.send = on_send;
     p.event = on_event;
-    p.user = &nd;
-    nd.nbma = p.nbma;
     assert_int_equal(vpn_nhrp_new(&n, &p), 0);
     vpn_nhrp_entry_info e;
     vpn_addr a = tu_addr("192.168.50.9");
@@ -909,15 +917,9 @@ static void test_lookup_longest_prefix_v6(void **state)
                                 {{tu_addr("::"), 0}, tu_addr("172.16.60.3")}};
     vpn_nhrp_params p;
     node nd;
-    memset(&nd, 0, sizeof nd);
-    memset(&p, 0, sizeof p);
-    p.nbma = tu_addr("172.16.0.1");
-    p.proto = tu_addr("2001:db8::fe");
+    lone_params(&p, &nd, "172.16.0.1", "2001:db8::fe");
     p.maps = maps;
     p.n_maps = 3;
-    p.send = on_send;
-    p.user = &nd;
-    nd.nbma = p.nbma;
     assert_int_equal(vpn_nhrp_new(&n, &p), 0);
     static const struct {
         const char *dst;
@@ -944,16 +946,10 @@ static void test_ten_thousand_spokes(void **state)
     nt0.q = calloc(QMAX, sizeof(qpkt));
     g = &nt0;
     node hubnd;
-    memset(&hubnd, 0, sizeof hubnd);
-    hubnd.nbma = tu_addr("172.16.0.1");
     vpn_nhrp_params p;
-    memset(&p, 0, sizeof p);
-    p.nbma = hubnd.nbma;
-    p.proto = tu_addr("10.0.0.1");
+    lone_params(&p, &hubnd, "172.16.0.1", "10.0.0.1");
     p.nhs_role = true;
     p.mcast_dynamic = true;
-    p.send = on_send;
-    p.user = &hubnd;
     vpn_nhrp *hub;
     assert_int_equal(vpn_nhrp_new(&hub, &p), 0);
     vpn_nhrp_msg m;

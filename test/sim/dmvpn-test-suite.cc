@@ -231,6 +231,59 @@ class DmvpnScaleTestCase : public TestCase
     }
 };
 
+// ---- traffic for the hub itself --------------------------------------------------------------
+
+// A spoke's packets to the hub's own tunnel address come in on the hub's
+// mGRE and are for the hub: delivered there, never taken for traffic routed
+// back out of the NBMA network. The address is on the tunnel's own subnet,
+// so without the route callback's own-address answer (VPN_NHRP_ROUTE_LOCAL)
+// the connected prefix says VPN_NHRP_ROUTE_TUNNEL and a phase 3 hub sends
+// the spoke a Traffic Indication for its own address (RFC 2332 has no
+// shortcut to the egress itself); the spoke then resolves the hub's address.
+class DmvpnHubOwnAddressTestCase : public TestCase
+{
+  public:
+    DmvpnHubOwnAddressTestCase()
+        : TestCase("phase 3: a spoke's traffic to the hub's tunnel address is delivered on the hub, no redirect")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        HubSpokes t;
+        BuildHubSpokes(t, 2, 1, DmvpnOptions(), false);
+        const Ipv4Address hubTunnelAddr("172.16.0.1");
+        int32_t hubIf = t.hub->GetObject<Ipv4>()->GetInterfaceForAddress(hubTunnelAddr);
+        Ptr<VpnTunnelNetDevice> hubTun = FlexVpnHelper::GetTunnel(t.hub, "Tunnel0");
+        NS_TEST_ASSERT_MSG_EQ(hubIf, t.hub->GetObject<Ipv4>()->GetInterfaceForDevice(hubTun),
+                              "the hub's Tunnel0 holds 172.16.0.1");
+        UdpServerHelper server(4100);
+        ApplicationContainer s = server.Install(t.hub);
+        s.Start(Seconds(0.5));
+        Ptr<UdpServer> sink = DynamicCast<UdpServer>(s.Get(0));
+        UdpClientHelper client(hubTunnelAddr, 4100);
+        client.SetAttribute("MaxPackets", UintegerValue(100));
+        client.SetAttribute("Interval", TimeValue(MilliSeconds(20)));
+        client.SetAttribute("PacketSize", UintegerValue(160));
+        client.Install(t.hosts[0]).Start(Seconds(2.0));
+        Simulator::Stop(Seconds(6.0));
+        Simulator::Run();
+        vpn_nhrp_stats hub{};
+        vpn_nhrp_stats_get(vpn_router_nhrp(RouterOf(t.hub), 0), &hub);
+        vpn_nhrp_stats spoke{};
+        vpn_nhrp_stats_get(vpn_router_nhrp(RouterOf(t.spokes.Get(0)), 0), &spoke);
+        NS_TEST_ASSERT_MSG_EQ(sink->GetReceived(), 100, "delivered on the hub");
+        NS_TEST_ASSERT_MSG_GT_OR_EQ(hubTun->GetPacketsDecrypted(), 100, "through the hub's mGRE");
+        NS_TEST_ASSERT_MSG_EQ(hub.redirects_sent + hub.redirects_limited, 0,
+                              "the hub redirected traffic for itself");
+        NS_TEST_ASSERT_MSG_EQ(hub.tx[VPN_NHRP_TRAFFIC_IND], 0, "Traffic Indications sent");
+        NS_TEST_ASSERT_MSG_EQ(spoke.tx[VPN_NHRP_RES_REQ], 0, "the spoke resolved the hub's address");
+        NS_TEST_ASSERT_MSG_EQ(NhrpRoutes(t.spokes.Get(0)), 0, "no route H on the spoke");
+        Simulator::Destroy();
+    }
+};
+
 // ---- routing over DMVPN ----------------------------------------------------------------------
 
 std::string
@@ -468,6 +521,7 @@ class DmvpnTestSuite : public TestSuite
         AddTestCase(new DmvpnRipSummaryTestCase);
         AddTestCase(new DmvpnRipStableTestCase);
         AddTestCase(new DmvpnRipNoSummaryTestCase);
+        AddTestCase(new DmvpnHubOwnAddressTestCase);
     }
 };
 

@@ -31,6 +31,16 @@ struct TunnelRun
     uint64_t enc1{0}, dec1{0}, enc2{0}, dec2{0};
     uint64_t drops{0};
     std::string lastDrop;
+    // qos pre-classify runs: ESP frames received off the WAN that carry the
+    // sender's MqcPreClassifyTag; inner packets the gateways' IP stacks took
+    // from the tunnels, and how many of those still carried it; what GW2's
+    // LAN policy toward hostB was offered, tagged, and matched as ECHO.
+    uint64_t wanTagged{0};
+    uint64_t stackFromTunnel{0};
+    uint64_t stackTagged{0};
+    uint64_t lanOffered{0};
+    uint64_t lanTagged{0};
+    uint64_t lanEcho{0};
 };
 
 void
@@ -57,6 +67,39 @@ WanTx(TunnelRun* r, Ptr<const Packet> p)
     {
         r->wanOther++;
     }
+}
+
+bool
+HasPreClassifyTag(Ptr<const Packet> p)
+{
+    MqcPreClassifyTag t;
+    return p->PeekPacketTag(t);
+}
+
+void
+WanRx(TunnelRun* r, Ptr<const Packet> p)
+{
+    r->wanTagged += HasPreClassifyTag(p);
+}
+
+// Ipv4L3Protocol's Rx: what a gateway's IP stack received, and on which
+// interface (only the tunnel's count).
+void
+StackRx(TunnelRun* r, uint32_t tunnelIf, Ptr<const Packet> p, Ptr<Ipv4>, uint32_t interface)
+{
+    if (interface != tunnelIf)
+    {
+        return;
+    }
+    r->stackFromTunnel++;
+    r->stackTagged += HasPreClassifyTag(p);
+}
+
+void
+LanEnqueue(TunnelRun* r, Ptr<const QueueDiscItem> item)
+{
+    r->lanOffered++;
+    r->lanTagged += HasPreClassifyTag(item->GetPacket());
 }
 
 void
@@ -87,10 +130,25 @@ AddTunnel(Ptr<Node> node, const std::string& mode, Ipv4Address src, Ipv4Address 
     return tun;
 }
 
+// GW2's `service-policy output` toward hostB: the echo (UDP port 9) in a
+// class of its own, found by the receiver's classifier on the packet's header.
+const std::string kLanPolicy = "ip access-list extended ECHO\n"
+                               " permit udp any any eq 9\n"
+                               "class-map match-all ECHO\n"
+                               " match access-group name ECHO\n"
+                               "policy-map LAN-OUT\n"
+                               " class ECHO\n"
+                               "  bandwidth percent 50\n";
+
 // hostA - GW1 = WAN = GW2 - hostB, a tunnel between the gateways, 20
-// echo requests from hostA to hostB routed into the tunnel.
+// echo requests from hostA to hostB routed into the tunnel. preClassify:
+// `qos pre-classify` on both tunnels, and the LAN-OUT policy on GW2's LAN.
 TunnelRun
-RunTopology(const std::string& mode, const std::string& transform, bool keyed, uint64_t run)
+RunTopology(const std::string& mode,
+            const std::string& transform,
+            bool keyed,
+            uint64_t run,
+            bool preClassify = false)
 {
     TunnelRun r;
     vpnsim::PinStream(1, run);
@@ -131,6 +189,25 @@ RunTopology(const std::string& mode, const std::string& transform, bool keyed, u
         keys.Install(t1, t2);
     }
     t1->TraceConnectWithoutContext("Drop", MakeBoundCallback(&TunnelDrop, &r));
+    Ptr<MqcQueueDisc> lanQdisc;
+    if (preClassify)
+    {
+        // as a user says it on each tunnel interface (IOS `qos pre-classify`)
+        t1->SetAttribute("QosPreClassify", BooleanValue(true));
+        t2->SetAttribute("QosPreClassify", BooleanValue(true));
+        std::string err;
+        lanQdisc = MqcHelper::InstallPolicyMap(lan2.Get(0), kLanPolicy, "LAN-OUT", &err, 100000000);
+        NS_ABORT_MSG_IF(!lanQdisc, "LAN-OUT refused: " << err);
+        lanQdisc->TraceConnectWithoutContext("Enqueue", MakeBoundCallback(&LanEnqueue, &r));
+        wanDevs.Get(0)->TraceConnectWithoutContext("MacRx", MakeBoundCallback(&WanRx, &r));
+        wanDevs.Get(1)->TraceConnectWithoutContext("MacRx", MakeBoundCallback(&WanRx, &r));
+        for (Ptr<VpnTunnelNetDevice> t : {t1, t2})
+        {
+            Ptr<Ipv4L3Protocol> l3 = t->GetNode()->GetObject<Ipv4L3Protocol>();
+            uint32_t ifc = static_cast<uint32_t>(l3->GetInterfaceForDevice(t));
+            l3->TraceConnectWithoutContext("Rx", MakeBoundCallback(&StackRx, &r, ifc));
+        }
+    }
     wanDevs.Get(0)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
     wanDevs.Get(1)->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&WanTx, &r));
 
@@ -149,6 +226,13 @@ RunTopology(const std::string& mode, const std::string& transform, bool keyed, u
     r.dec1 = t1->GetPacketsDecrypted();
     r.enc2 = t2->GetPacketsEncrypted();
     r.dec2 = t2->GetPacketsDecrypted();
+    for (uint32_t i = 0; lanQdisc && i < lanQdisc->GetNClasses(); i++)
+    {
+        if (lanQdisc->GetClassName(i) == "ECHO")
+        {
+            r.lanEcho = lanQdisc->GetClassStats(i).matched_pkts;
+        }
+    }
     Simulator::Destroy();
     return r;
 }
@@ -220,6 +304,42 @@ class IpsecTunnelReproducibleTestCase : public TestCase
         NS_TEST_EXPECT_MSG_EQ(a.wanHash, b.wanHash, "same run, same bytes");
         NS_TEST_EXPECT_MSG_NE(a.wanHash, c.wanHash, "another run, other keys and IVs");
         vpnsim::PinStream(1);
+    }
+};
+
+// `qos pre-classify` tags what a tunnel encrypts with its inner header
+// (MqcPreClassifyTag) for the sender's WAN policy; the ESP packet carries it
+// across the WAN, and the receiving tunnel copies the carrier's tags to the
+// inner packet it delivers. The copy must not keep that tag: the receiver's
+// own policies classify the packet on its header, and a stale tag would make
+// any of them (a later crypto map, an output policy) use the sender's view.
+class IpsecTunnelPreClassifyEndsTestCase : public TestCase
+{
+  public:
+    IpsecTunnelPreClassifyEndsTestCase()
+        : TestCase("qos pre-classify: the sender's tag crosses the WAN on the ESP packet and "
+                   "is gone from the inner packet the receiving tunnel delivers")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        TunnelRun r = RunTopology("GreIpsec", "esp-gcm 128", true, 1, true);
+        NS_TEST_ASSERT_MSG_EQ(r.echoed, 20, "every echo came back");
+        // 20 requests GW1 -> GW2, 20 replies GW2 -> GW1, each encrypted with
+        // pre-classify: the tag is really on what the receivers decrypt.
+        NS_TEST_EXPECT_MSG_EQ(r.wanTagged, 40, "ESP packets carrying the pre-classify tag");
+        NS_TEST_EXPECT_MSG_EQ(r.stackFromTunnel, 40, "inner packets up the gateways' stacks");
+        NS_TEST_EXPECT_MSG_EQ(r.stackTagged, 0, "delivered with the sender's pre-classify tag");
+        // GW2's policy toward hostB: the requests (and ARP) offered untagged,
+        // the requests classified as ECHO by their own UDP header. (Here a
+        // stale tag would name the same fields as the header; a receiver that
+        // re-encapsulates keeping tags, as a crypto map does, would classify
+        // its ESP packet on the sender's inner header: lanTagged is the check.)
+        NS_TEST_EXPECT_MSG_GT(r.lanOffered, 20, "GW2's LAN policy saw the requests");
+        NS_TEST_EXPECT_MSG_EQ(r.lanTagged, 0, "offered to GW2's classifier with a stale tag");
+        NS_TEST_EXPECT_MSG_EQ(r.lanEcho, 20, "GW2's classifier put the requests in ECHO");
     }
 };
 
@@ -347,6 +467,7 @@ class IpsecTunnelTestSuite : public TestSuite
         AddTestCase(new IpsecTunnelNoSaTestCase);
         AddTestCase(new IpsecTunnelReproducibleTestCase);
         AddTestCase(new IpsecTunnelCopyTagsTestCase);
+        AddTestCase(new IpsecTunnelPreClassifyEndsTestCase);
     }
 };
 

@@ -403,7 +403,6 @@ void ikev2_child_install(vpn_ikev2_ctx *ctx, ikev2_sa *sa, ikev2_child *c, uint6
     n->id = id;
     n->state = IKEV2_C_ACTIVE;
     n->installed = now;
-    n->last_in = n->last_out = now;
     life = (uint64_t)n->lifetime_s * NS_PER_S;
     /* soft lifetime: the exchange's initiator rekeys at 90%, the other at
      * 95%, so collisions stay rare (RFC 4301 4.4.2.1 soft/hard limits) */

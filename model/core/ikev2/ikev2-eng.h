@@ -84,7 +84,6 @@ typedef enum ikev2_child_state {
 
 typedef struct ikev2_child {
     uint32_t id;
-    uint64_t last_in, last_out; /* traffic times: with id, in the line each packet reads */
     size_t policy;            /* index into ctx->policy */
     ikev2_child_state state;
     uint32_t spi_in, spi_out;

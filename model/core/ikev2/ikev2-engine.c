@@ -2498,14 +2498,12 @@ uint32_t vpn_ikev2_child_activity_at(vpn_ikev2_ctx *ctx, uint64_t now, uint32_t 
     if (sa == NULL && (sa = sa_of_child_ro(ctx, child_id, &c)) == NULL)
         return 0;
     if (inbound) {
-        c->last_in = now;
         sa->last_recv = now > sa->last_recv ? now : sa->last_recv;
     }
     if (outbound) {
         /* the first packet sent since the peer was last heard from: on-demand
          * DPD now has a question to ask (dpd_due) */
         arms = sa->last_send_traffic <= sa->last_recv;
-        c->last_out = now;
         sa->last_send_traffic = now;
     }
     /* Traffic moves only this SA's DPD time (sa_deadline reads these times
