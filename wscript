@@ -11,6 +11,7 @@ VPN_CORE_SOURCES = [
     'model/core/common/wire.c',
     'model/core/common/rng.c',
     'model/core/common/addr.c',
+    'model/core/common/alloc.c',
     'model/core/common/dheap.c',
     'model/core/common/htab.c',
     'model/core/conf/conf.c',

@@ -163,8 +163,9 @@ int vpn_ikev2_ctx_new(vpn_ikev2_ctx **out, const vpn_ikev2_params *params)
     ctx->next_id = 1;
     ctx->cidx.complete = true; /* no child yet, none missing */
     ctx->ho_complete = true;
-    ctx->scratch = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
-    ctx->plain = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX);
+    /* (mapped: mostly never written, see vpn_big_alloc) */
+    ctx->scratch = vpn_big_alloc(&ctx->params.alloc, IKEV2_MSG_MAX);
+    ctx->plain = vpn_big_alloc(&ctx->params.alloc, IKEV2_MSG_MAX);
     if (ctx->scratch == NULL || ctx->plain == NULL) {
         vpn_ikev2_ctx_del(ctx);
         return VPN_ERR_NOMEM;
@@ -285,15 +286,10 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
         ikev2_buf_free(&ctx->tomb[i].resp);
     }
     ikev2_tp_free_all(ctx);
-    if (ctx->scratch)
-        OPENSSL_cleanse(ctx->scratch, IKEV2_MSG_MAX);
-    if (ctx->scratch2)
-        OPENSSL_cleanse(ctx->scratch2, IKEV2_MSG_MAX);
-    if (ctx->plain)
-        OPENSSL_cleanse(ctx->plain, IKEV2_MSG_MAX);
-    free(ctx->scratch);
-    free(ctx->scratch2);
-    free(ctx->plain);
+    /* (they held keys' ciphertext and plaintext: vpn_big_free wipes) */
+    vpn_big_free(ctx->scratch, IKEV2_MSG_MAX);
+    vpn_big_free(ctx->scratch2, IKEV2_MSG_MAX);
+    vpn_big_free(ctx->plain, IKEV2_MSG_MAX);
     OPENSSL_cleanse(ctx, sizeof *ctx);
     free(ctx);
 }
@@ -1034,7 +1030,7 @@ void ikev2_send_raw(vpn_ikev2_ctx *ctx, const vpn_ikev2_endpoint *local,
          * (one per node at hub scale, issue 14). Refused: the datagram is
          * lost, as on the wire (retransmission or the peer's retries try
          * again), and the failure reported; the SA stays. */
-        if (ctx->scratch2 == NULL && (ctx->scratch2 = vpn_malloc(&ctx->params.alloc, IKEV2_MSG_MAX)) == NULL) {
+        if (ctx->scratch2 == NULL && (ctx->scratch2 = vpn_big_alloc(&ctx->params.alloc, IKEV2_MSG_MAX)) == NULL) {
             ikev2_sa *sa = sa_id ? ikev2_sa_by_id(ctx, sa_id) : NULL;
             ikev2_internal_error_keep(ctx, sa != NULL && sa->phase != IKEV2_P_DEAD ? sa : NULL, VPN_ERR_NOMEM,
                                       "sending on port 4500");
