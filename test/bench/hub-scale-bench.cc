@@ -294,9 +294,12 @@ struct TunnelEnd : public SimpleRefCount<TunnelEnd>
     Ptr<Socket> sock;
     uint64_t received{0}; // packets out of the tunnel
 
+    bool connected{false}; // a spoke's end: to the hub's WAN address
+
     bool Send(Ptr<Packet> p, const Address&, const Address&, uint16_t)
     {
-        return sock->Send(p) >= 0; // (the hub's socket is not connected: it sends nothing)
+        // (the hub's end has no one peer: nothing in the bench sends into it)
+        return connected && sock->Send(p) >= 0;
     }
 
     void Recv(Ptr<Socket> s)
@@ -330,7 +333,10 @@ struct TunnelEnd : public SimpleRefCount<TunnelEnd>
         return e;
     }
 
-    void ConnectTo(Ipv4Address wan) { sock->Connect(InetSocketAddress(wan, 0)); }
+    void ConnectTo(Ipv4Address wan)
+    {
+        connected = sock->Connect(InetSocketAddress(wan, 0)) == 0;
+    }
 };
 
 struct Params

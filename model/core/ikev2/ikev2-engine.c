@@ -286,7 +286,7 @@ void vpn_ikev2_ctx_del(vpn_ikev2_ctx *ctx)
         ikev2_buf_free(&ctx->tomb[i].resp);
     }
     ikev2_tp_free_all(ctx);
-    /* (they held keys' ciphertext and plaintext: vpn_big_free wipes) */
+    /* (they held decrypted payloads: vpn_big_free wipes them) */
     vpn_big_free(ctx->scratch, IKEV2_MSG_MAX);
     vpn_big_free(ctx->scratch2, IKEV2_MSG_MAX);
     vpn_big_free(ctx->plain, IKEV2_MSG_MAX);
